@@ -1,0 +1,37 @@
+"""Exceptions raised for bad user input. Messages name the file, line and field where known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NegmineError(Exception):
+    """Base class of every error negmine raises on purpose."""
+
+
+class ConfigError(NegmineError, ValueError):
+    """An option has a value outside its allowed range. The message gives value, allowed values and fix."""
+
+
+class InputError(NegmineError, ValueError):
+    """A data file is malformed. ``str(err)`` reads ``path:line: field 'x': problem``."""
+
+    def __init__(self, path: str | Path | None, line: int | None, field: str | None, problem: str) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        self.problem = problem
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        what = f" field '{self.field}':" if self.field else ""
+        return f"{where}:{what} {self.problem}"
+
+
+def unknown_choice(kind: str, value: object, registry: dict | list | tuple) -> ConfigError:
+    """Error for a name missing from a registry; lists the registry's keys so messages never drift."""
+    allowed = ", ".join(sorted(registry))
+    return ConfigError(f"unknown {kind} {value!r}; allowed: {allowed}")

@@ -1,0 +1,1 @@
+"""Helpers for tests and examples: tiny local models that build in seconds without any hub."""

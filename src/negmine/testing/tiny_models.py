@@ -1,0 +1,79 @@
+"""Build tiny random sentence-transformers models (2-layer BERT from a config) in a local folder.
+
+No hub access is needed: the tokenizer vocabulary is written from a fixed word list, so the same
+call always gives the same weights (seeded) and the same tokenization.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+_WORDS = (
+    "the a of and to in is for on with by as that at from be are this it or an was were which has have "
+    "cell cells gene protein cancer risk study patients effect increase decrease human mice blood brain "
+    "heart disease treatment trial dna rna virus infection immune response level levels high low "
+    "associated reduced increased expression model data results method analysis"
+).split()
+
+
+def _vocab() -> list[str]:
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    pieces = [f"##{c}" for c in string.ascii_lowercase + string.digits]
+    return special + chars + pieces + sorted(set(_WORDS) - set(chars))
+
+
+def _write_tokenizer(folder: Path) -> None:
+    from transformers import BertTokenizerFast
+
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(_vocab()) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True).save_pretrained(str(folder))
+
+
+def _bert_config(hidden: int, layers: int):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=len(_vocab()),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=128,
+    )
+
+
+def build_tiny_bi_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
+    """Save a tiny mean-pooled, normalised SentenceTransformer to ``folder`` and return the path."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertModel
+
+    folder = Path(folder)
+    hf_dir = folder / "hf"
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    BertModel(_bert_config(hidden, layers)).save_pretrained(str(hf_dir))
+    _write_tokenizer(hf_dir)
+    word = models.Transformer(str(hf_dir), max_seq_length=64)
+    pool = models.Pooling(word.get_embedding_dimension() if hasattr(word, "get_embedding_dimension") else word.get_word_embedding_dimension(), pooling_mode="mean")
+    model = SentenceTransformer(modules=[word, pool, models.Normalize()], device="cpu")
+    model.save(str(folder / "model"))
+    return folder / "model"
+
+
+def build_tiny_cross_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
+    """Save a tiny random BERT sequence classifier usable as ``CrossEncoder(path)``; return the path."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    config = _bert_config(hidden, layers)
+    config.num_labels = 1
+    BertForSequenceClassification(config).save_pretrained(str(folder))
+    _write_tokenizer(folder)
+    return folder
