@@ -1,0 +1,1 @@
+"""negmine.export stage."""

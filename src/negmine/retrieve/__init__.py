@@ -1,0 +1,1 @@
+"""Candidate pools: dense (FAISS), BM25 (bm25s), hybrid (RRF / weighted fusion)."""

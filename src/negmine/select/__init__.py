@@ -1,0 +1,1 @@
+"""Selection: exclusions, positive-aware filters and strategies (registered by name)."""
