@@ -1,0 +1,27 @@
+"""The ``negmine`` command line: a thin map of options onto the config dataclasses.
+
+Each command lives in its own module and registers itself on ``app`` in :func:`build_app`.
+Nothing in the library imports this package.
+"""
+
+from __future__ import annotations
+
+import typer
+
+
+def build_app() -> typer.Typer:
+    from negmine.cli import commands
+
+    app = typer.Typer(
+        name="negmine",
+        help="Build clean contrastive training data for embedding models, train on it, and prove the gain.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    commands.register(app)
+    return app
+
+
+def main() -> None:
+    build_app()()
