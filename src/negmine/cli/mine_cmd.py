@@ -1,0 +1,91 @@
+"""``negmine mine``: options map one to one onto MineConfig fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from negmine.cli.common import user_errors
+from negmine.config import (
+    DEFAULT_MODEL,
+    DataConfig,
+    EncoderConfig,
+    FilterConfig,
+    MineConfig,
+    OutputConfig,
+    RetrieveConfig,
+    SelectConfig,
+)
+
+_DATA = "Input"
+_MODEL = "Model"
+_CANDS = "Candidates"
+_SELECT = "Selection"
+_FILTER = "Positive-aware filters"
+_OUT = "Output"
+
+
+def mine_command(
+    data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
+    split: str = typer.Option("train", help="qrels split: qrels/<split>.tsv", rich_help_panel=_DATA),
+    corpus: Optional[Path] = typer.Option(None, help="corpus.jsonl (or, with --pairs, a corpus file)", rich_help_panel=_DATA),
+    queries: Optional[Path] = typer.Option(None, help="queries.jsonl", rich_help_panel=_DATA),
+    qrels: Optional[Path] = typer.Option(None, help="qrels TSV with header", rich_help_panel=_DATA),
+    pairs: Optional[Path] = typer.Option(None, help="pairs file (JSONL/CSV/Parquet) with query/positive columns", rich_help_panel=_DATA),
+    query_column: Optional[str] = typer.Option(None, help="pairs file query column (auto-detected)", rich_help_panel=_DATA),
+    positive_column: Optional[str] = typer.Option(None, help="pairs file positive column (auto-detected)", rich_help_panel=_DATA),
+    model: str = typer.Option(DEFAULT_MODEL, help="sentence-transformers model name or path", rich_help_panel=_MODEL),
+    query_prompt: str = typer.Option("", help="prefix for queries, e.g. 'query: '", rich_help_panel=_MODEL),
+    document_prompt: str = typer.Option("", help="prefix for documents, e.g. 'passage: '", rich_help_panel=_MODEL),
+    max_length: Optional[int] = typer.Option(None, help="max tokens per text", rich_help_panel=_MODEL),
+    batch_size: int = typer.Option(64, help="encoding batch size", rich_help_panel=_MODEL),
+    precision: str = typer.Option("auto", help="auto | fp32 | bf16", rich_help_panel=_MODEL),
+    cache_dir: Optional[Path] = typer.Option(None, help="embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)", rich_help_panel=_MODEL),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="reuse cached embeddings", rich_help_panel=_MODEL),
+    retriever: str = typer.Option("dense", help="dense | bm25 | hybrid", rich_help_panel=_CANDS),
+    depth: int = typer.Option(100, help="candidates retrieved per query", rich_help_panel=_CANDS),
+    fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted", rich_help_panel=_CANDS),
+    rrf_k: int = typer.Option(60, help="RRF constant k", rich_help_panel=_CANDS),
+    dense_weight: float = typer.Option(0.5, help="weighted fusion: weight of dense scores", rich_help_panel=_CANDS),
+    strategy: str = typer.Option("top", help="selection strategy (see README)", rich_help_panel=_SELECT),
+    num_negatives: int = typer.Option(5, help="negatives per pair", rich_help_panel=_SELECT),
+    seed: int = typer.Option(42, help="random seed", rich_help_panel=_SELECT),
+    rank_min: Optional[int] = typer.Option(None, help="rank window start (1-based, inclusive)", rich_help_panel=_SELECT),
+    rank_max: Optional[int] = typer.Option(None, help="rank window end (inclusive)", rich_help_panel=_SELECT),
+    simans_a: float = typer.Option(50.0, help="SimANS sharpness a", rich_help_panel=_SELECT),
+    simans_b: float = typer.Option(0.05, help="SimANS offset b", rich_help_panel=_SELECT),
+    keep_partial: bool = typer.Option(False, help="keep pairs with fewer than N negatives", rich_help_panel=_SELECT),
+    max_score: Optional[float] = typer.Option(None, help="drop candidates scoring above", rich_help_panel=_FILTER),
+    min_score: Optional[float] = typer.Option(None, help="drop candidates scoring below", rich_help_panel=_FILTER),
+    absolute_margin: Optional[float] = typer.Option(None, help="keep s_neg < s_pos - m", rich_help_panel=_FILTER),
+    relative_margin: Optional[float] = typer.Option(0.05, help="keep s_neg < s_pos - r|s_pos| (0.05 = TopK-PercPos 95%)", rich_help_panel=_FILTER),
+    no_relative_margin: bool = typer.Option(False, help="switch the relative margin off", rich_help_panel=_FILTER),
+    output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
+    export: list[str] = typer.Option([], "--export", help="also write an export format (repeatable)", rich_help_panel=_OUT),
+    summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+) -> None:
+    """Mine positive-aware hard negatives for every (query, positive) pair."""
+    config = MineConfig(
+        data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column),
+        encoder=EncoderConfig(
+            model, query_prompt, document_prompt, max_length, batch_size, precision, cache_dir, cache,
+            show_progress=progress,
+        ),
+        retrieve=RetrieveConfig(retriever, depth, fusion, rrf_k, dense_weight),
+        filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin),
+        select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
+        output=OutputConfig(output, tuple(export), summary_json),
+    )
+    with user_errors():
+        from negmine.pipeline.mine import mine
+        from negmine.pipeline.summary import format_summary
+
+        result = mine(config)
+    typer.echo(format_summary(result.summary))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mine")(mine_command)

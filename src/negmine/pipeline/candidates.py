@@ -1,0 +1,125 @@
+"""Build the candidate pool for a mining job and the scorer that puts positives on the same scale.
+
+- dense: FAISS exact inner product; selection scores are cosine similarities.
+- bm25: bm25s; selection scores are BM25 scores (the positive's own BM25 score is computed alike).
+- hybrid: candidate order by fusion (RRF or weighted) of dense and BM25; selection scores are the dense
+  cosine similarities of the fused candidates, so margins keep their meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from negmine.config import EncoderConfig, RetrieveConfig
+from negmine.encode.base import Embedder
+from negmine.retrieve.candidates import PAD_INDEX, Candidates
+
+PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``scorer(query_rows, doc_rows) -> scores`` on the scale of the candidate scores."""
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """Candidates for the mined queries (row i = ``query_ids[i]``) plus a scorer for any (query, doc)."""
+
+    query_ids: list[str]
+    candidates: Candidates
+    score: PairScorer
+    encoded: int = 0
+    cached: int = 0
+    embeddings: "Embeddings | None" = None
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    queries: np.ndarray
+    documents: np.ndarray
+    encoded: int
+    cached: int
+
+
+def embed_dataset(
+    embedder: Embedder, query_texts: Sequence[str], doc_texts: Sequence[str], config: EncoderConfig, cache
+) -> Embeddings:
+    """Encode documents and queries once each (embedding cache consulted first)."""
+    from negmine.encode.embed import embed_texts
+
+    docs = embed_texts(embedder, doc_texts, prompt=config.document_prompt, cache=cache, desc="encode corpus")
+    queries = embed_texts(embedder, query_texts, prompt=config.query_prompt, cache=cache, desc="encode queries")
+    return Embeddings(
+        queries.vectors, docs.vectors, docs.n_encoded + queries.n_encoded, docs.n_cached + queries.n_cached
+    )
+
+
+def dense_scorer(emb: Embeddings) -> PairScorer:
+    def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:
+        from negmine.retrieve.dense import gather_scores
+
+        return gather_scores(emb.queries, emb.documents, query_rows, doc_rows)
+
+    return score
+
+
+def bm25_scorer(bm25, query_texts: Sequence[str]) -> PairScorer:
+    def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:
+        out = np.empty(len(query_rows), dtype=np.float32)
+        for i, (q, d) in enumerate(zip(query_rows, doc_rows)):
+            out[i] = bm25.score(query_texts[int(q)], np.asarray([d], dtype=np.int64))[0]
+        return out
+
+    return score
+
+
+def rescore(candidates: Candidates, score: PairScorer) -> Candidates:
+    """Replace candidate scores by ``score`` (keeps the fused order; padding stays -inf)."""
+    rows, cols = np.nonzero(candidates.indices != PAD_INDEX)
+    scores = np.full(candidates.scores.shape, -np.inf, dtype=np.float32)
+    scores[rows, cols] = score(rows, candidates.indices[rows, cols])
+    return Candidates(candidates.indices, scores)
+
+
+def build_candidates(
+    query_ids: list[str],
+    query_texts: Sequence[str],
+    doc_texts: Sequence[str],
+    retrieve: RetrieveConfig,
+    encoder: EncoderConfig,
+    embedder: Embedder | None,
+    cache,
+) -> CandidateSet:
+    """Retrieve ``retrieve.depth`` candidates per query with the configured method."""
+    depth = min(retrieve.depth, len(doc_texts))
+    dense = bm25 = None
+    encoded = cached = 0
+    if retrieve.method in ("dense", "hybrid"):
+        from negmine.retrieve.dense import dense_search
+
+        emb = embed_dataset(embedder, query_texts, doc_texts, encoder, cache)
+        encoded, cached = emb.encoded, emb.cached
+        dense = dense_search(
+            emb.queries, emb.documents, depth, retrieve.block_size, retrieve.query_batch_size,
+            show_progress=encoder.show_progress,
+        )
+    if retrieve.method in ("bm25", "hybrid"):
+        from negmine.retrieve.bm25 import BM25Retriever
+
+        retriever = BM25Retriever.from_texts(doc_texts)
+        bm25 = retriever.search(list(query_texts), depth)
+    if retrieve.method == "dense":
+        return CandidateSet(query_ids, dense, dense_scorer(emb), encoded, cached, emb)
+    if retrieve.method == "bm25":
+        return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached)
+    fused = _fuse(dense, bm25, retrieve, depth)
+    scorer = dense_scorer(emb)
+    return CandidateSet(query_ids, rescore(fused, scorer), scorer, encoded, cached, emb)
+
+
+def _fuse(dense: Candidates, bm25: Candidates, retrieve: RetrieveConfig, depth: int) -> Candidates:
+    from negmine.retrieve import fusion
+
+    if retrieve.fusion == "rrf":
+        return fusion.rrf([dense, bm25], depth, k=retrieve.rrf_k)
+    return fusion.weighted([dense, bm25], [retrieve.dense_weight, 1.0 - retrieve.dense_weight], depth)

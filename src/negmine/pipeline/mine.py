@@ -1,0 +1,158 @@
+"""``negmine mine``: load -> encode -> retrieve -> select -> write, as one function over a MineConfig."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+from negmine.config import EncoderConfig, MineConfig
+from negmine.encode.base import Embedder
+from negmine.errors import ConfigError
+from negmine.io.atomic import atomic_write
+from negmine.io.records import Dataset
+from negmine.pipeline.candidates import CandidateSet, build_candidates
+from negmine.pipeline.select_pairs import PoolHook, SelectionStats, build_context, select_pairs
+from negmine.pipeline.summary import build_summary
+from negmine.pipeline.timing import StageTimer
+
+
+class MineResult(NamedTuple):
+    output: Path
+    summary: dict
+
+
+def make_embedder(config: EncoderConfig) -> Embedder:
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(config)
+
+
+def make_cache(config: EncoderConfig):
+    """The on-disk embedding cache, or None when caching is off."""
+    if not config.use_cache:
+        return None
+    from negmine.encode.cache import EmbeddingCache, default_cache_dir
+
+    return EmbeddingCache(config.cache_dir or default_cache_dir())
+
+
+def check_feasible(config: MineConfig, dataset: Dataset) -> None:
+    """Reject option/data combinations that cannot produce output, before anything is encoded."""
+    n_docs = len(dataset.corpus)
+    most_positives = max((len(dataset.qrels.positives(q)) for q in dataset.qrels.query_ids()), default=0)
+    available = n_docs - most_positives
+    if config.select.num_negatives > available:
+        raise ConfigError(
+            f"cannot mine {config.select.num_negatives} negatives: the corpus has {n_docs} documents and a query "
+            f"has {most_positives} positives, leaving at most {available} candidates; lower --num-negatives"
+        )
+    if not dataset.qrels.query_ids():
+        raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0); nothing to mine")
+
+
+def check_registries(config: MineConfig) -> None:
+    """Unknown strategy or export format names fail here, listing the registry keys."""
+    from negmine.errors import unknown_choice
+    from negmine.export.registry import EXPORTERS
+    from negmine.select.strategy import make_strategy
+
+    make_strategy(config.select)
+    for fmt in config.output.formats:
+        if fmt not in EXPORTERS:
+            raise unknown_choice("export format", fmt, EXPORTERS)
+
+
+def mine(
+    config: MineConfig,
+    embedder: Embedder | None = None,
+    dataset: Dataset | None = None,
+    hook: PoolHook | None = None,
+) -> MineResult:
+    """Mine hard negatives as configured; write native JSONL (+ exports, summary JSON) atomically.
+
+    ``embedder`` and ``dataset`` may be passed in (tests, re-mining during training); otherwise they are
+    built from the config. ``hook`` runs on each pair's pool between exclusions and filters (denoising).
+    """
+    config.validate()
+    check_registries(config)
+    timer = StageTimer()
+    with timer("load"):
+        if dataset is None:
+            from negmine.io.load import load_data
+
+            dataset = load_data(config.data)
+        check_feasible(config, dataset)
+    cands = _candidates(config, dataset, embedder, timer)
+    stats = SelectionStats()
+    with timer("select+write"):
+        ctx = build_context(dataset, cands)
+        rows = select_pairs(
+            ctx, dataset.pairs(), config.filters, config.select, stats, hook, config.encoder.show_progress
+        )
+        _write_rows(config.output.path, rows)
+    with timer("export"):
+        exports = _exports(config)
+    extra = {
+        "output": str(config.output.path),
+        "exports": exports,
+        "embeddings": {"encoded": cands.encoded, "cached": cands.cached},
+        "config": _config_dict(config),
+    }
+    summary = build_summary(stats, timer.rounded(), extra)
+    _write_summary(config, summary)
+    return MineResult(config.output.path, summary)
+
+
+def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None, timer: StageTimer) -> CandidateSet:
+    query_ids = dataset.qrels.query_ids()
+    query_texts = [dataset.queries.text(q) for q in query_ids]
+    with timer("encode+retrieve"):
+        if embedder is None and config.retrieve.method != "bm25":
+            embedder = make_embedder(config.encoder)
+        return build_candidates(
+            query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
+            make_cache(config.encoder),
+        )
+
+
+def _write_rows(path: Path, rows) -> int:
+    count = 0
+    with atomic_write(path) as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+    return count
+
+
+def export_path(native: Path, fmt: str) -> Path:
+    """``out/negatives.jsonl`` + ``triplet`` -> ``out/negatives.triplet.jsonl``."""
+    return native.with_name(f"{native.stem}.{fmt}.jsonl")
+
+
+def _exports(config: MineConfig) -> dict[str, str]:
+    from negmine.export.registry import export_file
+
+    written = {}
+    for fmt in config.output.formats:
+        target = export_path(config.output.path, fmt)
+        export_file(config.output.path, fmt, target)
+        written[fmt] = str(target)
+    return written
+
+
+def summary_path(config: MineConfig) -> Path:
+    return config.output.summary_path or config.output.path.with_name(f"{config.output.path.stem}.summary.json")
+
+
+def _write_summary(config: MineConfig, summary: dict) -> None:
+    stable = {k: v for k, v in summary.items()}
+    with atomic_write(summary_path(config)) as handle:
+        json.dump(stable, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+
+
+def _config_dict(config: MineConfig) -> dict:
+    from dataclasses import asdict
+
+    return json.loads(json.dumps(asdict(config), default=str))

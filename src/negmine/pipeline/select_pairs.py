@@ -1,0 +1,126 @@
+"""Per-pair selection: exclusions -> positive-aware filters -> strategy, one (query, positive) pair at a time.
+
+Each pair gets its own random generator derived from (seed, pair index), so output does not depend on
+processing order or sharding. Every pair that yields no row is counted under exactly one reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from negmine.config import FilterConfig, SelectConfig
+from negmine.io.records import Dataset, Pair
+from negmine.pipeline.candidates import CandidateSet
+from negmine.select.pool import Pool
+
+PoolHook = Callable[[Pair, Pool], Pool]
+"""Optional step between exclusions and filters (e.g. denoising judges); returns the pool to keep."""
+
+SKIP_NONE = "no candidate left after exclusions and filters"
+SKIP_TOO_FEW = "fewer candidates than --num-negatives left after filters (use --keep-partial to keep them)"
+
+
+@dataclass
+class SelectionStats:
+    pairs_in: int = 0
+    pairs_out: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    removed: Counter = field(default_factory=Counter)
+    positive_scores: list[float] = field(default_factory=list)
+    negative_scores: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PairContext:
+    """Everything selection needs about the corpus, computed once per job."""
+
+    dataset: Dataset
+    cands: CandidateSet
+    exclusion: object  # negmine.select.exclude.ExclusionIndex
+    query_row: dict[str, int]
+
+
+def build_context(dataset: Dataset, cands: CandidateSet) -> PairContext:
+    from negmine.select.exclude import ExclusionIndex
+
+    exclusion = ExclusionIndex.build(dataset.corpus.texts)
+    return PairContext(dataset, cands, exclusion, {q: i for i, q in enumerate(cands.query_ids)})
+
+
+def pair_pool(ctx: PairContext, pair: Pair) -> Pool:
+    """The pair's candidates minus every positive of the query, their duplicates and the query text."""
+    corpus = ctx.dataset.corpus
+    qrow = ctx.query_row[pair.query_id]
+    indices, scores = ctx.cands.candidates.row(qrow)
+    ranks = np.arange(1, len(indices) + 1, dtype=np.int64)
+    positive_rows = [corpus.index[d] for d in ctx.dataset.qrels.positives(pair.query_id)]
+    excluded = ctx.exclusion.excluded_rows(positive_rows, ctx.dataset.queries.text(pair.query_id))
+    keep = ~np.isin(indices, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
+    pos_row = corpus.index[pair.positive_id]
+    pos_score = float(ctx.cands.score(np.asarray([qrow]), np.asarray([pos_row], dtype=np.int64))[0])
+    return Pool(indices[keep], scores[keep].astype(np.float32), ranks[keep], pos_score)
+
+
+def select_pairs(
+    ctx: PairContext,
+    pairs: list[Pair],
+    filters: FilterConfig,
+    select: SelectConfig,
+    stats: SelectionStats,
+    hook: PoolHook | None = None,
+    show_progress: bool = True,
+) -> Iterator[dict]:
+    """Yield native rows for the pairs that get enough negatives; record why the others were skipped."""
+    from tqdm.auto import tqdm
+
+    from negmine.export.native import make_row
+    from negmine.select.filters import apply_filters
+    from negmine.select.strategy import make_strategy, pair_rng, window
+
+    strategy = make_strategy(select)
+    rank_min, rank_max = window(select)
+    k = select.num_negatives
+    for pair_index, pair in enumerate(tqdm(pairs, desc="select", disable=not show_progress)):
+        stats.pairs_in += 1
+        pool = pair_pool(ctx, pair)
+        if hook is not None:
+            pool = hook(pair, pool)
+        result = apply_filters(pool, filters, rank_min, rank_max)
+        stats.removed.update(result.removed)
+        chosen = result.pool.take(strategy.select(result.pool, k, pair_rng(select.seed, pair_index)))
+        reason = _skip_reason(len(chosen), k, select.keep_partial)
+        if reason:
+            stats.skipped[reason] += 1
+            continue
+        stats.pairs_out += 1
+        stats.positive_scores.append(pool.positive_score)
+        stats.negative_scores.extend(float(s) for s in chosen.scores)
+        yield _row(ctx, pair, chosen, make_row)
+
+
+def _skip_reason(found: int, wanted: int, keep_partial: bool) -> str | None:
+    if found == 0:
+        return SKIP_NONE
+    if found < wanted and not keep_partial:
+        return SKIP_TOO_FEW
+    return None
+
+
+def _row(ctx: PairContext, pair: Pair, chosen: Pool, make_row) -> dict:
+    corpus, queries = ctx.dataset.corpus, ctx.dataset.queries
+    neg_ids = [corpus.ids[int(i)] for i in chosen.indices]
+    return make_row(
+        query_id=pair.query_id,
+        query=queries.text(pair.query_id),
+        positive_id=pair.positive_id,
+        positive=corpus.text(pair.positive_id),
+        positive_score=chosen.positive_score,
+        negative_ids=neg_ids,
+        negatives=[corpus.texts[int(i)] for i in chosen.indices],
+        negative_scores=[float(s) for s in chosen.scores],
+        negative_ranks=[int(r) for r in chosen.ranks],
+    )

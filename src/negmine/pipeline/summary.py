@@ -1,0 +1,63 @@
+"""The run summary printed on stdout and written as JSON next to the output."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from negmine.pipeline.select_pairs import SelectionStats
+
+
+def score_stats(values: Sequence[float]) -> dict[str, float | int]:
+    """Count, mean, std and quartiles of a score list (empty list -> count 0 and no other keys)."""
+    if not values:
+        return {"count": 0}
+    arr = np.asarray(values, dtype=np.float64)
+    q = np.quantile(arr, [0.0, 0.25, 0.5, 0.75, 1.0])
+    return {
+        "count": int(arr.size),
+        "mean": round(float(arr.mean()), 6),
+        "std": round(float(arr.std()), 6),
+        "min": round(float(q[0]), 6),
+        "p25": round(float(q[1]), 6),
+        "median": round(float(q[2]), 6),
+        "p75": round(float(q[3]), 6),
+        "max": round(float(q[4]), 6),
+    }
+
+
+def build_summary(stats: SelectionStats, seconds: dict[str, float], extra: dict) -> dict:
+    return {
+        "pairs_in": stats.pairs_in,
+        "pairs_out": stats.pairs_out,
+        "pairs_skipped": dict(sorted(stats.skipped.items())),
+        "candidates_removed_by_filter": dict(sorted(stats.removed.items())),
+        "positive_scores": score_stats(stats.positive_scores),
+        "negative_scores": score_stats(stats.negative_scores),
+        "seconds": seconds,
+        **extra,
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """Human-readable summary for stdout."""
+    lines = [
+        f"pairs: {summary['pairs_in']} in, {summary['pairs_out']} out",
+    ]
+    for reason, n in summary["pairs_skipped"].items():
+        lines.append(f"  skipped {n}: {reason}")
+    for name, n in summary["candidates_removed_by_filter"].items():
+        lines.append(f"  candidates removed by {name}: {n}")
+    for key in ("positive_scores", "negative_scores"):
+        st = summary[key]
+        if st["count"]:
+            lines.append(f"{key.replace('_', ' ')}: mean {st['mean']:.4f} (median {st['median']:.4f}, n={st['count']})")
+    enc = summary.get("embeddings", {})
+    if enc:
+        lines.append(f"embeddings: {enc.get('encoded', 0)} encoded, {enc.get('cached', 0)} from cache")
+    lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items()))
+    for key in ("output", "exports"):
+        if summary.get(key):
+            lines.append(f"{key}: {summary[key]}")
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from negmine.config import DataConfig, EncoderConfig, FilterConfig, MineConfig, OutputConfig, RetrieveConfig, SelectConfig
+from negmine.errors import ConfigError, InputError
+from negmine.pipeline.mine import mine
+from negmine.testing.hash_embedder import HashEmbedder
+
+
+def make_config(beir_dir, out, **select) -> MineConfig:
+    return MineConfig(
+        data=DataConfig(data_dir=beir_dir),
+        encoder=EncoderConfig(cache_dir=out.parent / "cache", show_progress=False),
+        filters=FilterConfig(relative_margin=None),
+        select=SelectConfig(**{"num_negatives": 3, **select}),
+        output=OutputConfig(path=out),
+    )
+
+
+def read_rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_rows_have_native_schema_and_exclude_every_positive(beir_dir, tmp_path):
+    out = tmp_path / "neg.jsonl"
+    result = mine(make_config(beir_dir, out), embedder=HashEmbedder())
+    rows = read_rows(out)
+    assert result.summary["pairs_in"] == 6 and result.summary["pairs_out"] == len(rows) == 6
+    positives = {"q-multi": {"coffee-1", "coffee-2", "coffee-3"}, "q-sleep": {"sleep-0"}}
+    for row in rows:
+        assert len(row["negative_ids"]) == len(row["negatives"]) == len(row["negative_scores"]) == 3
+        assert not positives.get(row["query_id"], set()) & set(row["negative_ids"])
+        assert row["positive_id"] not in row["negative_ids"]
+        assert row["negative_ranks"] == sorted(row["negative_ranks"])
+    sleep = next(r for r in rows if r["query_id"] == "q-sleep")
+    assert "sleep-dup" not in sleep["negative_ids"], "normalised duplicate of the positive leaked"
+
+
+def test_same_inputs_and_seed_give_identical_bytes(beir_dir, tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    mine(make_config(beir_dir, a, strategy="random", seed=7), embedder=HashEmbedder())
+    mine(make_config(beir_dir, b, strategy="random", seed=7), embedder=HashEmbedder())
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_second_run_encodes_nothing(beir_dir, tmp_path):
+    out = tmp_path / "neg.jsonl"
+    first = mine(make_config(beir_dir, out), embedder=HashEmbedder())
+    embedder = HashEmbedder()
+    second = mine(make_config(beir_dir, out), embedder=embedder)
+    assert first.summary["embeddings"]["encoded"] > 0
+    assert second.summary["embeddings"] == {"encoded": 0, "cached": first.summary["embeddings"]["encoded"]}
+    assert embedder.texts_encoded == 0
+
+
+def test_too_many_negatives_is_a_clear_error_before_encoding(beir_dir, tmp_path):
+    embedder = HashEmbedder()
+    config = make_config(beir_dir, tmp_path / "o.jsonl", num_negatives=30)
+    config = MineConfig(config.data, config.encoder, RetrieveConfig(depth=40), config.filters, config.select, config.output)
+    with pytest.raises(ConfigError, match="cannot mine 30 negatives: the corpus has 25 documents"):
+        mine(config, embedder=embedder)
+    assert embedder.calls == 0
+
+
+def test_depth_below_num_negatives_is_rejected(beir_dir, tmp_path):
+    config = make_config(beir_dir, tmp_path / "o.jsonl", num_negatives=10)
+    config = MineConfig(config.data, config.encoder, RetrieveConfig(depth=5), config.filters, config.select, config.output)
+    with pytest.raises(ConfigError, match="raise --depth to at least 10"):
+        mine(config, embedder=HashEmbedder())
+
+
+def test_skip_counts_are_exact(beir_dir, tmp_path):
+    out = tmp_path / "neg.jsonl"
+    config = make_config(beir_dir, out, num_negatives=3)
+    config = MineConfig(config.data, config.encoder, config.retrieve, FilterConfig(relative_margin=None, max_score=0.3),
+                        config.select, config.output)
+    result = mine(config, embedder=HashEmbedder())
+    skipped = sum(result.summary["pairs_skipped"].values())
+    assert result.summary["pairs_out"] == len(read_rows(out))
+    assert skipped + result.summary["pairs_out"] == result.summary["pairs_in"] == 6
+    assert skipped > 0
+
+
+def test_bad_input_fails_before_encoding(beir_dir, tmp_path):
+    (beir_dir / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq-sleep\tnope\t1\n")
+    embedder = HashEmbedder()
+    with pytest.raises(InputError, match=r"train.tsv:2.*nope"):
+        mine(make_config(beir_dir, tmp_path / "o.jsonl"), embedder=embedder)
+    assert embedder.calls == 0
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.parametrize("method", ["bm25", "hybrid"])
+def test_bm25_and_hybrid_pools(beir_dir, tmp_path, method):
+    out = tmp_path / "neg.jsonl"
+    config = make_config(beir_dir, out)
+    config = MineConfig(config.data, config.encoder, RetrieveConfig(method=method, depth=20), config.filters,
+                        config.select, config.output)
+    mine(config, embedder=HashEmbedder())
+    rows = read_rows(out)
+    assert rows and all(len(r["negatives"]) == 3 for r in rows)
+    coffee = next(r for r in rows if r["query_id"] == "q-coffee")
+    assert all(n.startswith("coffee-") for n in coffee["negative_ids"][:2])
+
+
+def test_exports_and_unknown_names(beir_dir, tmp_path):
+    out = tmp_path / "neg.jsonl"
+    config = make_config(beir_dir, out)
+    with_exports = MineConfig(config.data, config.encoder, config.retrieve, config.filters, config.select,
+                              OutputConfig(out, ("triplet", "flagembedding")))
+    summary = mine(with_exports, embedder=HashEmbedder()).summary
+    assert (tmp_path / "neg.triplet.jsonl").exists() and (tmp_path / "neg.flagembedding.jsonl").exists()
+    assert set(summary["exports"]) == {"triplet", "flagembedding"}
+    bad = MineConfig(config.data, config.encoder, config.retrieve, config.filters, config.select,
+                     OutputConfig(out, ("nope",)))
+    with pytest.raises(ConfigError, match="unknown export format 'nope'; allowed: .*triplet"):
+        mine(bad, embedder=HashEmbedder())
+    with pytest.raises(ConfigError, match="unknown strategy 'best'; allowed: .*simans"):
+        mine(make_config(beir_dir, out, strategy="best"), embedder=HashEmbedder())
