@@ -1,0 +1,79 @@
+"""Positive-aware filters: drop candidates that are too close to (or above) the positive, or out of range.
+
+A candidate with score s is kept only if every active filter holds (s_pos = the pair's positive score):
+
+==================  =====================================  ==================================================
+key                 keeps                                  notes
+==================  =====================================  ==================================================
+``rank_window``     rank_min <= rank <= rank_max            1-based, inclusive; either side may be open
+``max_score``       s <= max_score
+``min_score``       s >= min_score
+``absolute_margin`` s < s_pos - m
+``relative_margin`` s < s_pos - r * |s_pos|                 NV-Retriever TopK-PercPos (Moreira et al. 2024):
+                                                           r = 0.05 is "95% of the positive" for s_pos > 0;
+                                                           |s_pos| keeps the threshold below the positive
+                                                           when scores are negative (the reference's
+                                                           s < (1 - r) * s_pos would lie above it)
+==================  =====================================  ==================================================
+
+``removed`` counts each dropped candidate exactly once, under the first failing filter in the order of
+:data:`FILTER_ORDER` (the table's order); its keys are always all of :data:`FILTER_ORDER`, so
+``sum(removed.values()) == len(pool) - len(result.pool)``. Comparisons are done in float64.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from negmine.config import FilterConfig
+from negmine.select.pool import Pool
+
+FILTER_ORDER: tuple[str, ...] = ("rank_window", "max_score", "min_score", "absolute_margin", "relative_margin")
+
+
+class FilterResult(NamedTuple):
+    pool: Pool
+    removed: dict[str, int]
+
+
+def filter_masks(
+    pool: Pool, filters: FilterConfig, rank_min: int | None, rank_max: int | None
+) -> dict[str, np.ndarray]:
+    """One boolean "passes" mask per filter key (all True for an inactive filter), in FILTER_ORDER."""
+    scores = pool.scores.astype(np.float64, copy=False)
+    ranks = pool.ranks
+    s_pos = float(pool.positive_score)
+    everything = np.ones(len(pool), dtype=bool)
+    in_window = everything.copy()
+    if rank_min is not None:
+        in_window &= ranks >= rank_min
+    if rank_max is not None:
+        in_window &= ranks <= rank_max
+    masks = {
+        "rank_window": in_window,
+        "max_score": everything if filters.max_score is None else scores <= filters.max_score,
+        "min_score": everything if filters.min_score is None else scores >= filters.min_score,
+        "absolute_margin": everything
+        if filters.absolute_margin is None
+        else scores < s_pos - filters.absolute_margin,
+        "relative_margin": everything
+        if filters.relative_margin is None
+        else scores < s_pos - filters.relative_margin * abs(s_pos),
+    }
+    return {key: masks[key] for key in FILTER_ORDER}
+
+
+def apply_filters(pool: Pool, filters: FilterConfig, rank_min: int | None, rank_max: int | None) -> FilterResult:
+    """Keep the candidates passing every filter (retrieval order preserved); count the others.
+
+    Each dropped candidate is attributed to the first filter (in FILTER_ORDER) it fails.
+    """
+    alive = np.ones(len(pool), dtype=bool)
+    removed: dict[str, int] = {}
+    for key, passes in filter_masks(pool, filters, rank_min, rank_max).items():
+        failing_now = alive & ~passes
+        removed[key] = int(np.count_nonzero(failing_now))
+        alive &= passes
+    return FilterResult(pool.take(np.flatnonzero(alive)), removed)

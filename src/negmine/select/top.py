@@ -1,0 +1,30 @@
+"""``top``: the k highest-scoring candidates left after filters (the classic hard-negative choice).
+
+With the default relative margin this is NV-Retriever's TopK-PercPos (Moreira et al. 2024).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from negmine.config import SelectConfig
+from negmine.select.order import by_score
+from negmine.select.pool import Pool
+
+
+@dataclass(frozen=True)
+class TopStrategy:
+    """k best by score; equal scores keep retrieval order. Deterministic (the rng is unused)."""
+
+    name: ClassVar[str] = "top"
+    default_window: ClassVar[tuple[int | None, int | None]] = (None, None)
+
+    @classmethod
+    def from_config(cls, config: SelectConfig) -> "TopStrategy":
+        return cls()
+
+    def select(self, pool: Pool, k: int, rng: np.random.Generator) -> np.ndarray:
+        return by_score(pool)[:k]

@@ -1,0 +1,119 @@
+import numpy as np
+import pytest
+
+from negmine.config import FilterConfig
+from negmine.select.filters import FILTER_ORDER, apply_filters
+
+NONE = FilterConfig(relative_margin=None)
+
+
+def kept_scores(result):
+    return result.pool.scores.tolist()
+
+
+def test_no_filter_keeps_all_and_reports_every_key(make_pool):
+    pool = make_pool([0.9, 0.5, 0.1], 0.8)
+    result = apply_filters(pool, NONE, None, None)
+    assert result.pool.indices.tolist() == [100, 101, 102]
+    assert result.removed == {key: 0 for key in FILTER_ORDER}
+    assert list(result.removed) == list(FILTER_ORDER)
+
+
+def test_rank_window_is_one_based_inclusive(make_pool):
+    pool = make_pool([0.5] * 6, 1.0, ranks=[1, 2, 4, 5, 7, 9])
+    result = apply_filters(pool, NONE, 2, 7)
+    assert result.pool.ranks.tolist() == [2, 4, 5, 7]
+    assert result.removed["rank_window"] == 2
+    assert apply_filters(pool, NONE, 5, None).pool.ranks.tolist() == [5, 7, 9]
+    assert apply_filters(pool, NONE, None, 4).pool.ranks.tolist() == [1, 2, 4]
+
+
+def test_max_and_min_score_are_inclusive(make_pool):
+    pool = make_pool([0.75, 0.5, 0.25, 0.125], 10.0)
+    result = apply_filters(pool, FilterConfig(max_score=0.5, min_score=0.25, relative_margin=None), None, None)
+    assert kept_scores(result) == [0.5, 0.25]
+    assert result.removed["max_score"] == 1 and result.removed["min_score"] == 1
+
+
+def test_absolute_margin_is_strict(make_pool):
+    pool = make_pool([0.75, 0.5, 0.25], 0.75)
+    result = apply_filters(pool, FilterConfig(absolute_margin=0.25, relative_margin=None), None, None)
+    assert kept_scores(result) == [0.25]  # 0.5 == 0.75 - 0.25 is not strictly below
+    assert result.removed["absolute_margin"] == 2
+
+
+def test_absolute_margin_zero_drops_ties_and_above(make_pool):
+    pool = make_pool([0.9, 0.8, 0.7], 0.8)
+    result = apply_filters(pool, FilterConfig(absolute_margin=0.0, relative_margin=None), None, None)
+    assert kept_scores(result) == pytest.approx([0.7])
+
+
+def test_relative_margin_matches_topk_percpos_for_positive_scores(make_pool):
+    # NV-Retriever TopK-PercPos 95%: keep s < 0.95 * s_pos
+    pos = 0.8
+    scores = [0.79, 0.77, 0.761, 0.759, 0.5]
+    result = apply_filters(make_pool(scores, pos), FilterConfig(relative_margin=0.05), None, None)
+    expected = [s for s in np.asarray(scores, np.float32).tolist() if s < 0.95 * pos]
+    assert kept_scores(result) == expected and len(expected) == 2
+    assert result.removed["relative_margin"] == 3
+
+
+def test_relative_margin_with_negative_positive_score(make_pool):
+    # s_pos = -2: threshold -2 - 0.5*2 = -3 (below the positive). The reference's (1-r)*s_pos = -1 would
+    # keep -1.5, a candidate scoring ABOVE the positive.
+    pool = make_pool([-1.5, -2.0, -2.9, -3.0, -3.5], -2.0)
+    result = apply_filters(pool, FilterConfig(relative_margin=0.5), None, None)
+    assert kept_scores(result) == [-3.5]
+    assert all(s < pool.positive_score for s in kept_scores(result))
+    assert result.removed["relative_margin"] == 4
+
+
+def test_absolute_margin_with_negative_scores(make_pool):
+    pool = make_pool([-0.5, -1.1, -1.3], -1.0)
+    result = apply_filters(pool, FilterConfig(absolute_margin=0.2, relative_margin=None), None, None)
+    assert kept_scores(result) == pytest.approx([-1.3])
+
+
+def test_removed_counts_are_exact_first_failing_filter(make_pool):
+    # rank 1: out of window (also fails max/margins) -> rank_window
+    # rank 2: above max_score (also fails margins)   -> max_score
+    # rank 3: below min_score                        -> min_score
+    # rank 4: within 0.1 of the positive (also fails relative) -> absolute_margin
+    # rank 5: passes absolute (< 0.6), not relative (< 0.525) -> relative_margin
+    # ranks 6, 7: kept;  rank 8: out of window       -> rank_window
+    scores = [0.99, 0.95, 0.01, 0.65, 0.55, 0.5, 0.4, 0.3]
+    pool = make_pool(scores, 0.7)
+    filters = FilterConfig(max_score=0.9, min_score=0.05, absolute_margin=0.1, relative_margin=0.25)
+    result = apply_filters(pool, filters, 2, 7)
+    assert result.pool.ranks.tolist() == [6, 7]
+    assert result.removed == {
+        "rank_window": 2,
+        "max_score": 1,
+        "min_score": 1,
+        "absolute_margin": 1,
+        "relative_margin": 1,
+    }
+    assert sum(result.removed.values()) == len(pool) - len(result.pool)
+
+
+def test_keeps_retrieval_order_and_positive_score(make_pool):
+    pool = make_pool([0.1, 0.6, 0.3, 0.5], 0.9, ranks=[3, 5, 8, 9])
+    result = apply_filters(pool, FilterConfig(max_score=0.55, relative_margin=None), None, None)
+    assert result.pool.indices.tolist() == [100, 102, 103]
+    assert result.pool.ranks.tolist() == [3, 8, 9]
+    assert result.pool.positive_score == 0.9
+
+
+def test_empty_pool(make_pool):
+    result = apply_filters(make_pool([], 0.5), FilterConfig(), 1, 10)
+    assert len(result.pool) == 0 and sum(result.removed.values()) == 0
+
+
+def test_float32_scores_compared_in_float64(make_pool):
+    # threshold 0.8 - 0.05 * 0.8 = 0.76. float32(0.76) = 0.7599999905 is truly below it and is kept
+    # (a float32 comparison would round the threshold to the same float32 and drop it); the next
+    # float32 up is above the threshold and is dropped.
+    below = np.float32(0.76)
+    above = np.nextafter(below, np.float32(1))
+    result = apply_filters(make_pool([below, above], 0.8), FilterConfig(relative_margin=0.05), None, None)
+    assert result.pool.indices.tolist() == [100]
