@@ -1,0 +1,38 @@
+"""``flagembedding``: FlagEmbedding's embedder fine-tuning JSONL, ``{"query", "pos": [...], "neg": [...]}``.
+
+``flagembedding_scores`` adds ``pos_scores``/``neg_scores`` (parallel to ``pos``/``neg``), the fields
+FlagEmbedding reads for knowledge distillation. They are the scores negatives were selected with (the
+retriever's, or the judge's when denoising replaced them), so use them for distillation only when those
+come from a teacher you trust.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape
+from negmine.export.native import NativeRow
+
+
+@dataclass(frozen=True)
+class FlagEmbeddingExporter:
+    name: ClassVar[str] = "flagembedding"
+    needs_scan: ClassVar[bool] = False
+
+    def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
+        return SKIP_NO_NEGATIVES if not row["negatives"] else None
+
+    def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
+        return [{"query": row["query"], "pos": [row["positive"]], "neg": list(row["negatives"])}]
+
+
+@dataclass(frozen=True)
+class FlagEmbeddingScoresExporter(FlagEmbeddingExporter):
+    name: ClassVar[str] = "flagembedding_scores"
+
+    def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
+        record = super().convert(row, shape)[0]
+        record["pos_scores"] = [row["positive_score"]]
+        record["neg_scores"] = list(row["negative_scores"])
+        return [record]

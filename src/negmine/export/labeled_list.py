@@ -1,0 +1,26 @@
+"""``labeled_list``: ``{"query", "docs": [positive, negatives...], "labels": [1, 0, ...]}``.
+
+The (query, docs, labels) layout of sentence-transformers' listwise cross-encoder losses (ListNetLoss,
+LambdaLoss, ...) and of classic learning-to-rank groups: the positive first, then the negatives in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape
+from negmine.export.native import NativeRow
+
+
+@dataclass(frozen=True)
+class LabeledListExporter:
+    name: ClassVar[str] = "labeled_list"
+    needs_scan: ClassVar[bool] = False
+
+    def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
+        return SKIP_NO_NEGATIVES if not row["negatives"] else None
+
+    def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
+        docs = [row["positive"], *row["negatives"]]
+        return [{"query": row["query"], "docs": docs, "labels": [1] + [0] * len(row["negatives"])}]

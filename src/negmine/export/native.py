@@ -1,0 +1,178 @@
+"""The native JSONL row: one (query, positive) pair with its mined negatives, and its reader.
+
+Required keys (in this order, so output bytes are stable)::
+
+    query_id, query, positive_id, positive, positive_score,
+    negative_ids, negatives, negative_scores, negative_ranks
+
+``negative_*`` lists are parallel (same length, same order). Scores are rounded to 6 decimals. The audit
+stage may add ``negative_flags`` (one entry per negative), ``false_negative_ids``, ``extra_positive_ids``
+and ``confidence``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence, TypedDict
+
+from negmine.errors import InputError
+
+SCORE_DECIMALS = 6
+
+
+class _NativeRequired(TypedDict):
+    query_id: str
+    query: str
+    positive_id: str
+    positive: str
+    positive_score: float
+    negative_ids: list[str]
+    negatives: list[str]
+    negative_scores: list[float]
+    negative_ranks: list[int]
+
+
+class NativeRow(_NativeRequired, total=False):
+    """A native row; the keys below the required ones are optional (written by the audit stage)."""
+
+    negative_flags: list[Any]
+    false_negative_ids: list[str]
+    extra_positive_ids: list[str]
+    confidence: float
+
+
+REQUIRED_KEYS: tuple[str, ...] = tuple(_NativeRequired.__annotations__)
+OPTIONAL_KEYS: tuple[str, ...] = ("negative_flags", "false_negative_ids", "extra_positive_ids", "confidence")
+PARALLEL_KEYS: tuple[str, ...] = ("negative_ids", "negatives", "negative_scores", "negative_ranks")
+
+
+def round_score(value: float) -> float:
+    """``round(float(value), 6)``; rejects NaN/inf, which JSON cannot carry portably."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"score must be finite, got {value}")
+    return round(value, SCORE_DECIMALS)
+
+
+def make_row(
+    *,
+    query_id: str,
+    query: str,
+    positive_id: str,
+    positive: str,
+    positive_score: float,
+    negative_ids: Sequence[str],
+    negatives: Sequence[str],
+    negative_scores: Sequence[float],
+    negative_ranks: Sequence[int],
+    negative_flags: Sequence[Any] | None = None,
+    false_negative_ids: Sequence[str] | None = None,
+    extra_positive_ids: Sequence[str] | None = None,
+    confidence: float | None = None,
+) -> NativeRow:
+    """Build a native row with a fixed key order; optional keys appear only when given."""
+    lengths = {len(negative_ids), len(negatives), len(negative_scores), len(negative_ranks)}
+    if negative_flags is not None:
+        lengths.add(len(negative_flags))
+    if len(lengths) != 1:
+        raise ValueError(f"negative lists of query {query_id!r} differ in length: {sorted(lengths)}")
+    row: dict[str, Any] = {
+        "query_id": str(query_id),
+        "query": query,
+        "positive_id": str(positive_id),
+        "positive": positive,
+        "positive_score": round_score(positive_score),
+        "negative_ids": [str(i) for i in negative_ids],
+        "negatives": list(negatives),
+        "negative_scores": [round_score(s) for s in negative_scores],
+        "negative_ranks": [int(r) for r in negative_ranks],
+    }
+    optional = {
+        "negative_flags": None if negative_flags is None else list(negative_flags),
+        "false_negative_ids": None if false_negative_ids is None else [str(i) for i in false_negative_ids],
+        "extra_positive_ids": None if extra_positive_ids is None else [str(i) for i in extra_positive_ids],
+        "confidence": None if confidence is None else round_score(confidence),
+    }
+    row.update({key: value for key, value in optional.items() if value is not None})
+    return row  # type: ignore[return-value]
+
+
+def dumps_row(row: NativeRow | dict) -> str:
+    """One JSONL line (with newline): UTF-8 text kept as is, compact separators, key order preserved."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _list_of(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, list) and all(check(x) for x in v)
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "query_id": (_is_str, "a string"),
+    "query": (_is_str, "a string"),
+    "positive_id": (_is_str, "a string"),
+    "positive": (_is_str, "a string"),
+    "positive_score": (_is_number, "a finite number"),
+    "negative_ids": (_list_of(_is_str), "a list of strings"),
+    "negatives": (_list_of(_is_str), "a list of strings"),
+    "negative_scores": (_list_of(_is_number), "a list of finite numbers"),
+    "negative_ranks": (_list_of(_is_int), "a list of integers"),
+    "negative_flags": (lambda v: isinstance(v, list), "a list"),
+    "false_negative_ids": (_list_of(_is_str), "a list of strings"),
+    "extra_positive_ids": (_list_of(_is_str), "a list of strings"),
+    "confidence": (_is_number, "a finite number"),
+}
+
+
+def validate_row(row: Any, path: str | Path | None = None, line: int | None = None) -> NativeRow:
+    """Check one decoded row; raise InputError naming path, line and field on the first problem."""
+    if not isinstance(row, dict):
+        raise InputError(path, line, None, f"expected a JSON object, got {type(row).__name__}")
+    for key in REQUIRED_KEYS:
+        if key not in row:
+            raise InputError(path, line, key, f"missing required key (a native row needs {', '.join(REQUIRED_KEYS)})")
+    for key, (check, wanted) in _CHECKS.items():
+        if key in row and not check(row[key]):
+            raise InputError(path, line, key, f"must be {wanted}, got {json.dumps(row[key])[:80]}")
+    expected = len(row["negative_ids"])
+    for key in (*PARALLEL_KEYS[1:], "negative_flags"):
+        if key in row and len(row[key]) != expected:
+            raise InputError(
+                path, line, key, f"has {len(row[key])} entries but negative_ids has {expected}; the lists are parallel"
+            )
+    return row  # type: ignore[return-value]
+
+
+def read_native(path: str | Path) -> Iterator[NativeRow]:
+    """Stream validated rows of a native JSONL file (blank lines skipped); fails on a missing file at once."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, None, "native negatives file not found (write it with `negmine mine`)")
+    return _iter_native(path)
+
+
+def _iter_native(path: Path) -> Iterator[NativeRow]:
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                decoded = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as err:
+                raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start}") from None
+            except json.JSONDecodeError as err:
+                raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
+            yield validate_row(decoded, path, line_no)

@@ -1,0 +1,32 @@
+"""``ntuple``: ``{"anchor", "positive", "negative_1", ..., "negative_N"}``, one record per row.
+
+sentence-transformers' MultipleNegativesRankingLoss takes (anchor, positive, negative_1, ..., negative_n)
+columns by position, so every record of the file must have the same N: the largest number of negatives
+in any row. Rows with fewer negatives (mined with ``--keep-partial``) are skipped and counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape
+from negmine.export.native import NativeRow
+
+SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
+
+
+@dataclass(frozen=True)
+class NTupleExporter:
+    name: ClassVar[str] = "ntuple"
+    needs_scan: ClassVar[bool] = True
+
+    def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
+        if not row["negatives"]:
+            return SKIP_NO_NEGATIVES
+        return SKIP_SHORT if len(row["negatives"]) < shape.max_negatives else None
+
+    def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
+        record = {"anchor": row["query"], "positive": row["positive"]}
+        record.update({f"negative_{i}": neg for i, neg in enumerate(row["negatives"], start=1)})
+        return [record]

@@ -1,0 +1,74 @@
+"""Export formats by name, and :func:`export_file` that streams a native JSONL file into one of them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from negmine.errors import ConfigError, unknown_choice
+from negmine.export.base import ExportShape, Exporter, scan_shape
+from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
+from negmine.export.labeled_list import LabeledListExporter
+from negmine.export.native import dumps_row, read_native
+from negmine.export.ntuple import NTupleExporter
+from negmine.export.triplet import TripletExporter
+from negmine.io.atomic import atomic_write
+
+EXPORTERS: dict[str, Exporter] = {
+    exporter.name: exporter
+    for exporter in (
+        TripletExporter(),
+        NTupleExporter(),
+        LabeledListExporter(),
+        FlagEmbeddingExporter(),
+        FlagEmbeddingScoresExporter(),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ExportStats:
+    """What one export wrote: native rows read, records written, rows skipped per reason."""
+
+    format: str
+    path: Path
+    rows_in: int
+    records_out: int
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+
+def get_exporter(fmt: str) -> Exporter:
+    """The exporter registered as ``fmt``; unknown names raise ConfigError listing the registry keys."""
+    if fmt not in EXPORTERS:
+        raise unknown_choice("export format", fmt, EXPORTERS)
+    return EXPORTERS[fmt]
+
+
+def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> ExportStats:
+    """Stream ``native_path`` (validated) into ``fmt`` records as JSONL at ``out_path``, atomically.
+
+    Memory stays bounded by one row; formats that need the file's shape (n-tuple width) read it twice.
+    A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
+    """
+    exporter = get_exporter(fmt)
+    if Path(out_path).resolve() == Path(native_path).resolve():
+        raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
+    shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
+    rows_in = records_out = 0
+    skipped: Counter[str] = Counter()
+    with atomic_write(out_path) as handle:
+        for row in read_native(native_path):
+            rows_in += 1
+            reason = exporter.skip_reason(row, shape)
+            if reason is not None:
+                skipped[reason] += 1
+                continue
+            for record in exporter.convert(row, shape):
+                handle.write(dumps_row(record))
+                records_out += 1
+    return ExportStats(fmt, Path(out_path), rows_in, records_out, dict(sorted(skipped.items())))

@@ -1,0 +1,25 @@
+"""``triplet``: ``{"anchor", "positive", "negative"}``, one record per negative.
+
+The column order sentence-transformers' losses read as (anchor, positive, negative), e.g.
+MultipleNegativesRankingLoss or TripletLoss; a row with N negatives gives N records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape
+from negmine.export.native import NativeRow
+
+
+@dataclass(frozen=True)
+class TripletExporter:
+    name: ClassVar[str] = "triplet"
+    needs_scan: ClassVar[bool] = False
+
+    def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
+        return SKIP_NO_NEGATIVES if not row["negatives"] else None
+
+    def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
+        return [{"anchor": row["query"], "positive": row["positive"], "negative": neg} for neg in row["negatives"]]

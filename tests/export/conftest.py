@@ -1,0 +1,60 @@
+import pytest
+
+from negmine.export.native import dumps_row, make_row
+
+
+def _row(qid, n_negatives, positive_score=0.8):
+    return make_row(
+        query_id=qid,
+        query=f"query {qid}",
+        positive_id=f"{qid}-pos",
+        positive=f"positive text for {qid}",
+        positive_score=positive_score,
+        negative_ids=[f"{qid}-n{i}" for i in range(n_negatives)],
+        negatives=[f"negative {i} for {qid}" for i in range(n_negatives)],
+        negative_scores=[0.7 - 0.1 * i for i in range(n_negatives)],
+        negative_ranks=[2 + i for i in range(n_negatives)],
+    )
+
+
+@pytest.fixture
+def native_file(tmp_path):
+    """Native JSONL: q1 and q3 with 3 negatives, q2 with 2 (a --keep-partial row)."""
+    path = tmp_path / "negatives.jsonl"
+    rows = [_row("q1", 3), _row("q2", 2), _row("q3", 3)]
+    path.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def load_json_dataset(tmp_path):
+    """datasets.load_dataset("json", ...) with a private cache, returning the train split."""
+
+    def load(path):
+        from datasets import load_dataset
+
+        return load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf_cache"))
+
+    return load
+
+
+@pytest.fixture
+def mnrl_train_step(tiny_model_path, tmp_path):
+    """One sentence-transformers training step with MultipleNegativesRankingLoss on a dataset; returns the loss."""
+
+    def step(dataset):
+        from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer
+        from sentence_transformers import SentenceTransformerTrainingArguments
+        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+        model = SentenceTransformer(str(tiny_model_path), device="cpu")
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(tmp_path / "st_out"), max_steps=1, per_device_train_batch_size=len(dataset),
+            report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True,
+        )
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=dataset, loss=MultipleNegativesRankingLoss(model)
+        )
+        return trainer.train().training_loss
+
+    return step

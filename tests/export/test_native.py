@@ -1,0 +1,121 @@
+import json
+
+import pytest
+
+from negmine.errors import InputError
+from negmine.export.native import REQUIRED_KEYS, dumps_row, make_row, read_native
+
+BASE = dict(
+    query_id="q1",
+    query="what is x?",
+    positive_id="d1",
+    positive="x is y",
+    positive_score=0.812345678,
+    negative_ids=["d2", "d3"],
+    negatives=["x is z", "y is x"],
+    negative_scores=[0.70000001, 0.1234567890123],
+    negative_ranks=[2, 5],
+)
+
+
+def test_make_row_key_order_and_rounding():
+    row = make_row(**BASE)
+    assert list(row) == list(REQUIRED_KEYS)
+    assert row["positive_score"] == 0.812346
+    assert row["negative_scores"] == [0.7, 0.123457]
+    assert row["negative_ranks"] == [2, 5]
+
+
+def test_make_row_stable_bytes_from_float32():
+    import numpy as np
+
+    a = make_row(**{**BASE, "negative_scores": list(np.asarray([0.7, 0.123457], dtype=np.float32))})
+    b = make_row(**{**BASE, "negative_scores": [0.7, 0.123457]})
+    assert dumps_row(a) == dumps_row(b)
+    assert dumps_row(a).endswith("\n") and "\n" not in dumps_row(a)[:-1]
+
+
+def test_make_row_optional_keys_only_when_given():
+    row = make_row(**BASE, negative_flags=["ok", "fn"], false_negative_ids=["d3"], confidence=0.91234567)
+    assert list(row)[len(REQUIRED_KEYS):] == ["negative_flags", "false_negative_ids", "confidence"]
+    assert row["confidence"] == 0.912346
+    assert "extra_positive_ids" not in row
+
+
+def test_make_row_rejects_mismatch_and_nan():
+    with pytest.raises(ValueError, match="differ in length"):
+        make_row(**{**BASE, "negative_ranks": [2]})
+    with pytest.raises(ValueError, match="differ in length"):
+        make_row(**BASE, negative_flags=["ok"])
+    with pytest.raises(ValueError, match="finite"):
+        make_row(**{**BASE, "positive_score": float("nan")})
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_read_native_roundtrip(tmp_path):
+    rows = [make_row(**BASE), make_row(**{**BASE, "query_id": "q2"}, extra_positive_ids=["d9"])]
+    path = tmp_path / "n.jsonl"
+    path.write_text(dumps_row(rows[0]) + "\n" + dumps_row(rows[1]), encoding="utf-8")  # blank line skipped
+    assert list(read_native(path)) == rows
+
+
+def test_missing_file_fails_immediately(tmp_path):
+    with pytest.raises(InputError, match="missing.jsonl: native negatives file not found"):
+        read_native(tmp_path / "missing.jsonl")
+
+
+def test_missing_key_names_file_line_field(tmp_path):
+    bad = dict(make_row(**BASE))
+    del bad["negative_scores"]
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(make_row(**BASE)), json.dumps(bad)])
+    with pytest.raises(InputError) as err:
+        list(read_native(path))
+    assert str(err.value).startswith(f"{path}:2: field 'negative_scores': missing required key")
+    assert err.value.line == 2 and err.value.field == "negative_scores"
+
+
+def test_length_mismatch(tmp_path):
+    bad = dict(make_row(**BASE))
+    bad["negative_ranks"] = [2, 5, 9]
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(bad)])
+    with pytest.raises(InputError, match=r":1: field 'negative_ranks': has 3 entries but negative_ids has 2"):
+        list(read_native(path))
+    bad = dict(make_row(**BASE), negative_flags=["ok"])
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(bad)])
+    with pytest.raises(InputError, match=r"field 'negative_flags': has 1 entries"):
+        list(read_native(path))
+
+
+@pytest.mark.parametrize(
+    "field, value, problem",
+    [
+        ("query_id", 7, "must be a string"),
+        ("positive_score", "high", "must be a finite number"),
+        ("negative_scores", [0.1, None], "must be a list of finite numbers"),
+        ("negative_ranks", [1.5, 2], "must be a list of integers"),
+        ("negatives", "not a list", "must be a list of strings"),
+        ("confidence", True, "must be a finite number"),
+    ],
+)
+def test_wrong_types(tmp_path, field, value, problem):
+    bad = dict(make_row(**BASE))
+    bad[field] = value
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(bad)])
+    with pytest.raises(InputError, match=f"field '{field}': {problem}"):
+        list(read_native(path))
+
+
+def test_invalid_json_and_non_object(tmp_path):
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(make_row(**BASE)), "{not json"])
+    with pytest.raises(InputError, match=r"n.jsonl:2: invalid JSON"):
+        list(read_native(path))
+    path = write_lines(tmp_path / "n.jsonl", ["[1, 2]"])
+    with pytest.raises(InputError, match=r"n.jsonl:1: expected a JSON object, got list"):
+        list(read_native(path))
+    path.write_bytes(b'{"query_id": "\xff"}\n')
+    with pytest.raises(InputError, match=r"n.jsonl:1: not UTF-8 text"):
+        list(read_native(path))

@@ -1,0 +1,30 @@
+from negmine.export.ntuple import SKIP_SHORT
+from negmine.export.registry import export_file
+
+
+def test_fixed_width_and_short_rows_skipped(native_file, tmp_path, load_json_dataset):
+    out = tmp_path / "n.jsonl"
+    stats = export_file(native_file, "ntuple", out)
+    assert (stats.rows_in, stats.records_out) == (3, 2)
+    assert stats.skipped == {SKIP_SHORT: 1} and stats.rows_skipped == 1
+    ds = load_json_dataset(out)
+    assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2", "negative_3"]
+    assert ds["anchor"] == ["query q1", "query q3"]
+    assert ds[1]["negative_3"] == "negative 2 for q3"
+
+
+def test_all_rows_full_width(native_file, tmp_path):
+    lines = native_file.read_text().splitlines()
+    full = tmp_path / "full.jsonl"
+    full.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    stats = export_file(full, "ntuple", tmp_path / "out.jsonl")
+    assert (stats.records_out, stats.skipped) == (2, {})
+
+
+def test_trains_with_multiple_negatives_ranking_loss(native_file, tmp_path, load_json_dataset, mnrl_train_step):
+    import math
+
+    out = tmp_path / "n.jsonl"
+    export_file(native_file, "ntuple", out)
+    loss = mnrl_train_step(load_json_dataset(out))
+    assert math.isfinite(loss) and loss > 0
