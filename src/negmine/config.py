@@ -184,3 +184,101 @@ class MineConfig:
                 f"rank_max {self.select.rank_max} is beyond the candidate depth {self.retrieve.depth}; "
                 f"raise --depth to at least {self.select.rank_max}"
             )
+
+
+EVAL_METRICS = (
+    "ndcg", "ndcg_burges", "dcg", "dcg_burges", "mrr", "recall", "precision", "map", "hits", "hit_rate",
+    "r-precision", "f1", "bpref", "judged",
+)
+"""Metric names ``negmine eval`` accepts, each optionally with a cutoff ``@k`` (``judged`` requires one).
+
+All but ``judged`` are computed by ranx; ``judged@k`` is negmine's share of judged documents in the top k.
+"""
+
+STAT_TESTS = ("student", "fisher")
+DEFAULT_EVAL_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map", "judged@10")
+
+
+def parse_metric(name: str) -> tuple[str, int | None]:
+    """``'ndcg@10'`` -> ``('ndcg', 10)``; ``'map'`` -> ``('map', None)``. ConfigError on a bad name or cutoff."""
+    base, sep, cutoff = name.partition("@")
+    if base not in EVAL_METRICS:
+        raise ConfigError(f"unknown metric {name!r}; allowed: {', '.join(EVAL_METRICS)} (optionally with @k, e.g. ndcg@10)")
+    if not sep:
+        if base == "judged":
+            raise ConfigError("metric 'judged' needs a cutoff; use e.g. judged@10")
+        return base, None
+    if not cutoff.isdigit() or int(cutoff) < 1:
+        raise ConfigError(f"metric {name!r} has a bad cutoff {cutoff!r}; use a positive integer, e.g. {base}@10")
+    return base, int(cutoff)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """``negmine eval``: score dense models and/or TREC run files on one BEIR split and compare them.
+
+    Runs are ordered models first, then run files; ``baseline`` indexes that order. ``encoder`` supplies
+    prompts, precision, batch size and cache for every model (its ``model`` field is ignored: ``models``
+    wins). Significance: paired two-sided test vs the baseline (``student`` t-test or ``fisher``
+    randomisation), marked when p <= ``alpha``.
+    """
+
+    data_dir: Path | None = None
+    split: str = "test"
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
+    run_files: tuple[Path, ...] = ()
+    metrics: tuple[str, ...] = DEFAULT_EVAL_METRICS
+    depth: int = 100
+    baseline: int = 0
+    stat_test: str = "student"
+    alpha: float = 0.05
+    n_permutations: int = 10000
+    seed: int = 42
+    output: Path | None = None
+    runs_dir: Path | None = None
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+
+    def validate(self) -> None:
+        if self.data_dir is None:
+            raise ConfigError("no data directory given; pass a BEIR directory, e.g. negmine eval DATA_DIR --split test")
+        if not self.split or "/" in self.split:
+            raise ConfigError(f"split must be a qrels file stem such as 'test', got {self.split!r}")
+        if not self.models and not self.run_files:
+            raise ConfigError("nothing to evaluate; pass at least one --model or --run FILE")
+        for model in self.models:
+            if not isinstance(model, str) or not model.strip():
+                raise ConfigError(f"model must be a name or path, got {model!r}; e.g. --model {DEFAULT_MODEL}")
+        if len(set(self.models)) != len(self.models):
+            raise ConfigError(f"model listed twice in {list(self.models)}; give each --model once")
+        if len(set(self.run_files)) != len(self.run_files):
+            raise ConfigError(f"run file listed twice in {[str(p) for p in self.run_files]}; give each --run once")
+        if self.models:
+            self.encoder.validate()
+        _check_positive_int("depth", self.depth, "use e.g. --depth 100")
+        self._validate_metrics()
+        self._validate_comparison()
+
+    def _validate_metrics(self) -> None:
+        if not self.metrics:
+            raise ConfigError(f"no metrics given; use e.g. --metrics {','.join(DEFAULT_EVAL_METRICS)}")
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ConfigError(f"metric listed twice in {list(self.metrics)}; give each metric once")
+        for name in self.metrics:
+            _, cutoff = parse_metric(name)
+            if self.models and cutoff is not None and cutoff > self.depth:
+                raise ConfigError(
+                    f"metric {name!r} looks at the top {cutoff} but models retrieve only --depth {self.depth}; "
+                    f"raise --depth to at least {cutoff} or lower the cutoff"
+                )
+
+    def _validate_comparison(self) -> None:
+        n_runs = len(self.models) + len(self.run_files)
+        if not isinstance(self.baseline, int) or not 0 <= self.baseline < n_runs:
+            raise ConfigError(
+                f"baseline index {self.baseline!r} is out of range for {n_runs} run(s) (models first, then run "
+                f"files); use --baseline 0..{n_runs - 1}"
+            )
+        _check_choice("stat_test", self.stat_test, STAT_TESTS)
+        if not 0.0 < self.alpha < 1.0:
+            raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is 0.05")
+        _check_positive_int("n_permutations", self.n_permutations, "use e.g. --n-permutations 10000")

@@ -1,0 +1,187 @@
+"""Compare several runs on one qrels: metric table, paired significance vs a baseline, per-query deltas.
+
+Tests are two-sided and paired over the evaluated queries (Smucker, Allan & Carterette, CIKM 2007):
+
+- ``student``: paired Student's t-test, via ranx (``ranx.statistical_tests.paired_student_t_test``, the
+  test ``ranx.compare`` runs by default). Identical per-query scores (t = 0/0) give p = 1.
+- ``fisher``: Fisher's randomisation test on the mean difference, by ``scipy.stats.permutation_test``
+  (sign flips of the paired differences, ``n_permutations`` resamples, exact when 2^n is smaller, fixed
+  seed). ranx's own Fisher test draws from numba's per-thread generators and is not reproducible
+  run to run, which would break byte-identical outputs.
+
+A run is marked significantly different from the baseline on a metric when p <= ``alpha``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from negmine.config import STAT_TESTS
+from negmine.errors import ConfigError, unknown_choice
+from negmine.evaluate.metrics import DEFAULT_METRICS, EvalResult, evaluate_run
+from negmine.evaluate.run import Run
+from negmine.io.records import Qrels
+
+STAT_TEST_LABELS = {"student": "paired t-test", "fisher": "Fisher randomisation test"}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Results of every run (in the order given), p-values of each non-baseline run vs the baseline."""
+
+    results: tuple[EvalResult, ...]
+    baseline: str
+    stat_test: str
+    alpha: float
+    p_values: dict[str, dict[str, float]]
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return self.results[0].metrics
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.results]
+
+    def result(self, name: str) -> EvalResult:
+        for res in self.results:
+            if res.name == name:
+                return res
+        raise unknown_choice("run", name, self.names)
+
+    def significant(self, name: str, metric: str) -> bool:
+        return name != self.baseline and self.p_values[name][metric] <= self.alpha
+
+    def deltas(self, name: str, metric: str) -> np.ndarray:
+        """Per-query ``run - baseline`` scores, aligned with ``results[i].query_ids``."""
+        return self.result(name).per_query[metric] - self.result(self.baseline).per_query[metric]
+
+    def to_dict(self, per_query: bool = True) -> dict:
+        base = self.result(self.baseline)
+        runs = {}
+        for res in self.results:
+            entry = res.to_dict(per_query)
+            if res.name != self.baseline:
+                entry["vs_baseline"] = self._vs_baseline(res, base, per_query)
+            runs[res.name] = entry
+        return {
+            "baseline": self.baseline,
+            "stat_test": self.stat_test,
+            "alpha": self.alpha,
+            "metrics": list(self.metrics),
+            "order": self.names,
+            "runs": runs,
+        }
+
+    def _vs_baseline(self, res: EvalResult, base: EvalResult, per_query: bool) -> dict:
+        out = {}
+        for m in self.metrics:
+            delta = res.per_query[m] - base.per_query[m]
+            entry = {
+                "mean_delta": float(np.mean(delta)),
+                "p_value": self.p_values[res.name][m],
+                "significant": self.significant(res.name, m),
+                "wins": int(np.sum(delta > 0)),
+                "ties": int(np.sum(delta == 0)),
+                "losses": int(np.sum(delta < 0)),
+            }
+            if per_query:
+                entry["per_query_delta"] = {q: float(d) for q, d in zip(res.query_ids, delta)}
+            out[m] = entry
+        return out
+
+
+def compare_runs(
+    qrels: Qrels,
+    runs: Sequence[Run],
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    baseline: int = 0,
+    stat_test: str = "student",
+    alpha: float = 0.05,
+    n_permutations: int = 10000,
+    seed: int = 42,
+) -> Comparison:
+    """Evaluate every run on ``qrels`` and test each against ``runs[baseline]`` (names must be unique)."""
+    _check_runs(runs, baseline, stat_test)
+    results = tuple(evaluate_run(qrels, run, metrics) for run in runs)
+    base = results[baseline]
+    p_values = {
+        res.name: {m: paired_p_value(base.per_query[m], res.per_query[m], stat_test, n_permutations, seed) for m in res.metrics}
+        for res in results
+        if res.name != base.name
+    }
+    return Comparison(results, base.name, stat_test, alpha, p_values)
+
+
+def _check_runs(runs: Sequence[Run], baseline: int, stat_test: str) -> None:
+    if not runs:
+        raise ConfigError("no runs to compare; give at least one model or run file")
+    names = [r.name for r in runs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"run names must be unique, {', '.join(map(repr, duplicates))} appear twice; rename the runs")
+    if not 0 <= baseline < len(runs):
+        raise ConfigError(f"baseline index {baseline} is out of range for {len(runs)} run(s); use 0..{len(runs) - 1}")
+    if stat_test not in STAT_TESTS:
+        raise unknown_choice("stat_test", stat_test, STAT_TESTS)
+
+
+def paired_p_value(control: np.ndarray, treatment: np.ndarray, stat_test: str, n_permutations: int, seed: int) -> float:
+    """Two-sided p-value of the paired difference of per-query scores; 1.0 when they are identical."""
+    control = np.asarray(control, dtype=np.float64)
+    treatment = np.asarray(treatment, dtype=np.float64)
+    if np.array_equal(control, treatment):
+        return 1.0
+    if stat_test == "student":
+        from ranx.statistical_tests import paired_student_t_test
+
+        p, _ = paired_student_t_test(control, treatment)
+    elif stat_test == "fisher":
+        from scipy.stats import permutation_test
+
+        p = permutation_test(
+            (treatment, control), _mean_difference, permutation_type="samples", vectorized=True,
+            n_resamples=n_permutations, alternative="two-sided", random_state=seed,
+        ).pvalue
+    else:
+        raise unknown_choice("stat_test", stat_test, STAT_TESTS)
+    p = float(p)
+    return 1.0 if math.isnan(p) else min(p, 1.0)
+
+
+def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    return np.mean(x - y, axis=axis)
+
+
+def _fmt_p(p: float) -> str:
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _align(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def format_table(comparison: Comparison) -> str:
+    """Plain-text, column-aligned table: mean of each metric per run, then p-values vs the baseline."""
+    metrics = list(comparison.metrics)
+    rows = [["run", "queries", *metrics]]
+    for res in comparison.results:
+        label = f"{res.name} (baseline)" if res.name == comparison.baseline else res.name
+        cells = [f"{res.mean[m]:.4f}{'*' if comparison.significant(res.name, m) else ''}" for m in metrics]
+        rows.append([label, str(len(res.query_ids)), *cells])
+    lines = _align(rows)
+    others = [r for r in comparison.results if r.name != comparison.baseline]
+    if others:
+        test = STAT_TEST_LABELS[comparison.stat_test]
+        lines += ["", f"p-values vs baseline {comparison.baseline!r} ({test}, two-sided; * = p <= {comparison.alpha:g}):"]
+        p_rows = [["run", *metrics]]
+        p_rows += [[r.name, *(_fmt_p(comparison.p_values[r.name][m]) for m in metrics)] for r in others]
+        lines += _align(p_rows)
+    return "\n".join(lines)

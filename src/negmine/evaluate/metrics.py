@@ -1,0 +1,94 @@
+"""Score a run against qrels with ranx, following BEIR's evaluation conventions.
+
+- Evaluated queries: those of the qrels split with at least one relevant judgment (score > 0), in
+  qrels order. trec_eval / pytrec_eval (used by BEIR) skip queries without relevant documents too.
+- A qrels query the run retrieved nothing for scores 0 on every metric (trec_eval ``-c``).
+- Run entries for queries outside the split are ignored.
+- A document whose id equals the query id is dropped before ranking (BEIR ``ignore_identical_ids``).
+- Relevance: score >= 1; nDCG uses linear gain (Järvelin & Kekäläinen 2002), as trec_eval's
+  ``ndcg_cut``; MRR@k = 1/rank of the first relevant document within k; Recall@k = relevant in top k /
+  all relevant; MAP = mean over relevant documents of precision at their ranks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from negmine.config import parse_metric
+from negmine.errors import InputError
+from negmine.evaluate.judged import judged_at_k
+from negmine.evaluate.run import Run
+from negmine.io.records import Qrels
+
+DEFAULT_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Mean and per-query scores of one run. ``per_query[m][i]`` belongs to ``query_ids[i]``."""
+
+    name: str
+    metrics: tuple[str, ...]
+    query_ids: tuple[str, ...]
+    mean: dict[str, float]
+    per_query: dict[str, np.ndarray]
+
+    def query_scores(self, metric: str) -> dict[str, float]:
+        return {q: float(v) for q, v in zip(self.query_ids, self.per_query[metric])}
+
+    def to_dict(self, per_query: bool = True) -> dict:
+        out: dict = {"name": self.name, "n_queries": len(self.query_ids), "mean": dict(self.mean)}
+        if per_query:
+            out["per_query"] = {m: self.query_scores(m) for m in self.metrics}
+        return out
+
+
+def evaluate_run(
+    qrels: Qrels,
+    run: Run,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    ignore_identical_ids: bool = True,
+) -> EvalResult:
+    """Mean and per-query ``metrics`` of ``run`` on ``qrels`` (see the module docstring for conventions).
+
+    ``metrics`` are ranx names (``ndcg@10``, ``mrr@10``, ``recall@100``, ``map``, ...) plus
+    ``judged@k``. Unknown names raise ConfigError listing the allowed ones.
+    """
+    metrics = tuple(metrics)
+    parsed = [parse_metric(m) for m in metrics]
+    query_ids = qrels.query_ids()
+    if not query_ids:
+        raise InputError(qrels.source, None, "score", "no query has a relevant judgment (score > 0); nothing to evaluate")
+    if ignore_identical_ids:
+        run = run.without_identical_ids()
+    ranx_metrics = [m for m, (base, _) in zip(metrics, parsed) if base != "judged"]
+    per_query = _ranx_scores(qrels, run, query_ids, ranx_metrics) if ranx_metrics else {}
+    for metric, (base, cutoff) in zip(metrics, parsed):
+        if base == "judged":
+            per_query[metric] = judged_at_k(qrels, run, int(cutoff), query_ids)
+    ordered = {m: per_query[m] for m in metrics}
+    mean = {m: float(np.mean(v)) for m, v in ordered.items()}
+    return EvalResult(run.name, metrics, tuple(query_ids), mean, ordered)
+
+
+def _ranx_scores(qrels: Qrels, run: Run, query_ids: list[str], metrics: list[str]) -> dict[str, np.ndarray]:
+    """Per-query ranx scores aligned with ``query_ids`` (ranx itself orders queries by id)."""
+    import ranx
+
+    ranx_qrels = ranx.Qrels({q: dict(qrels.judgments[q]) for q in query_ids})
+    retrieved = {q: run.scores[q] for q in query_ids if run.scores.get(q)}
+    ranx_run = ranx.Run(retrieved) if retrieved else ranx.Run()
+    ranx_run.make_comparable(ranx_qrels)
+    # ranx 0.3.21 returns per-query scores of a single metric under a clobbered key (KeyError); asking
+    # for it twice keeps the dict return path, which deduplicates by name.
+    asked = metrics * 2 if len(metrics) == 1 else metrics
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba type-safety chatter from ranx internals
+        scores = ranx.evaluate(ranx_qrels, ranx_run, asked, return_mean=False, save_results_in_run=False)
+    position = {q: i for i, q in enumerate(ranx_qrels.get_query_ids())}
+    order = np.array([position[q] for q in query_ids], dtype=np.int64)
+    return {m: np.asarray(scores[m], dtype=np.float64)[order] for m in metrics}

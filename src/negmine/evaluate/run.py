@@ -1,0 +1,143 @@
+"""A retrieval run (``query_id -> {doc_id: score}``) and TREC run files.
+
+TREC run format, one row per retrieved document, whitespace separated::
+
+    query_id Q0 doc_id rank score tag
+
+Rows are written per query in the run's query order, documents by score descending with ties broken
+by doc id ascending, ranks 1..n. Scores are written with ``repr`` so reading a file back gives the
+exact same floats (byte-identical round trips).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from negmine.errors import InputError
+from negmine.io.atomic import atomic_write
+from negmine.retrieve.candidates import Candidates
+
+_WHITESPACE = re.compile(r"\s")
+
+
+@dataclass(frozen=True)
+class Run:
+    """Scored documents per query. Each inner dict is ranked best first (score desc, doc id asc)."""
+
+    scores: dict[str, dict[str, float]]
+    name: str = "run"
+    source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scores", {q: _rank(docs.items()) for q, docs in self.scores.items()})
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def query_ids(self) -> list[str]:
+        return list(self.scores)
+
+    def ranked(self, query_id: str) -> list[str]:
+        """Doc ids of ``query_id`` best first (empty when the query retrieved nothing)."""
+        return list(self.scores.get(query_id, {}))
+
+    def without_identical_ids(self) -> "Run":
+        """Drop documents whose id equals the query id (BEIR's ``ignore_identical_ids``)."""
+        kept = {q: {d: s for d, s in docs.items() if d != q} for q, docs in self.scores.items()}
+        return Run(kept, self.name, self.source)
+
+    def truncated(self, depth: int) -> "Run":
+        """Keep the best ``depth`` documents per query."""
+        kept = {q: dict(list(docs.items())[:depth]) for q, docs in self.scores.items()}
+        return Run(kept, self.name, self.source)
+
+    def renamed(self, name: str) -> "Run":
+        return Run(self.scores, name, self.source)
+
+    @classmethod
+    def from_candidates(
+        cls, candidates: Candidates, query_ids: Sequence[str], doc_ids: Sequence[str], name: str = "run"
+    ) -> "Run":
+        """Row ``i`` of ``candidates`` belongs to ``query_ids[i]``; corpus row ``j`` is ``doc_ids[j]``."""
+        if len(query_ids) != candidates.indices.shape[0]:
+            raise ValueError(f"{len(query_ids)} query ids for {candidates.indices.shape[0]} candidate rows")
+        scores = {}
+        for i, query_id in enumerate(query_ids):
+            rows, values = candidates.row(i)
+            scores[query_id] = {doc_ids[int(r)]: float(v) for r, v in zip(rows, values)}
+        return cls(scores, name)
+
+
+def _rank(items: Iterable[tuple[str, float]]) -> dict[str, float]:
+    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+
+
+def trec_tag(name: str) -> str:
+    """A run name made safe for the TREC tag column (no whitespace)."""
+    return _WHITESPACE.sub("_", name.strip()) or "run"
+
+
+def write_trec_run(path: str | Path, run: Run, tag: str | None = None) -> Path:
+    """Write ``run`` as a TREC run file atomically. ``tag`` defaults to the run's name."""
+    path = Path(path)
+    tag = trec_tag(tag if tag is not None else run.name)
+    with atomic_write(path) as handle:
+        for query_id, docs in run.scores.items():
+            _check_id(path, "query_id", query_id)
+            for rank, (doc_id, score) in enumerate(docs.items(), start=1):
+                _check_id(path, "doc_id", doc_id)
+                handle.write(f"{query_id} Q0 {doc_id} {rank} {float(score)!r} {tag}\n")
+    return path
+
+
+def _check_id(path: Path, field_name: str, value: str) -> None:
+    if not value or _WHITESPACE.search(value):
+        raise InputError(path, None, field_name, f"id {value!r} is empty or contains whitespace; TREC runs cannot hold it")
+
+
+def read_trec_run(path: str | Path, name: str | None = None) -> Run:
+    """Read a TREC run file. The name defaults to the tag column (or the file stem for an empty tag).
+
+    Raises :class:`InputError` naming the file, line and field for a malformed row, a non-numeric rank
+    or score, or a document listed twice for the same query.
+    """
+    path = Path(path)
+    scores: dict[str, dict[str, float]] = {}
+    tag = None
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            query_id, doc_id, score, row_tag = _parse_row(path, line_no, line)
+            docs = scores.setdefault(query_id, {})
+            if doc_id in docs:
+                raise InputError(path, line_no, "doc_id", f"document {doc_id!r} listed twice for query {query_id!r}")
+            docs[doc_id] = score
+            tag = tag or row_tag
+    if not scores:
+        raise InputError(path, None, None, "no run rows; expected lines 'query_id Q0 doc_id rank score tag'")
+    return Run(scores, name or tag or path.stem, str(path))
+
+
+def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, str]:
+    parts = line.split()
+    if len(parts) != 6:
+        raise InputError(
+            path, line_no, None, f"expected 6 columns 'query_id Q0 doc_id rank score tag', got {len(parts)}: {line.strip()!r}"
+        )
+    query_id, _, doc_id, rank, score, tag = parts
+    try:
+        int(rank)
+    except ValueError:
+        raise InputError(path, line_no, "rank", f"not an integer: {rank!r}") from None
+    try:
+        value = float(score)
+    except ValueError:
+        raise InputError(path, line_no, "score", f"not a number: {score!r}") from None
+    if math.isnan(value):
+        raise InputError(path, line_no, "score", "score is NaN")
+    return query_id, doc_id, value, tag

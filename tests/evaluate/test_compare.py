@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.errors import ConfigError
+from negmine.evaluate.compare import compare_runs, format_table, paired_p_value
+from negmine.evaluate.run import Run
+from negmine.io.records import Qrels
+
+N = 40
+QRELS = Qrels({f"q{i}": {f"rel{i}": 1} for i in range(N)})
+
+
+def _run(name: str, rank_of_relevant: list[int]) -> Run:
+    """Each query retrieves 5 fillers with its relevant doc at the given 1-based rank (0 = missing)."""
+    scores = {}
+    for i, rank in enumerate(rank_of_relevant):
+        docs = [f"x{j}" for j in range(5)]
+        if rank:
+            docs.insert(rank - 1, f"rel{i}")
+        scores[f"q{i}"] = {d: 1.0 - j / 10 for j, d in enumerate(docs)}
+    return Run(scores, name)
+
+
+GOOD = _run("good", [1] * N)
+BAD = _run("bad", [3 if i % 4 else 1 for i in range(N)])
+SAME = _run("same", [1] * N)
+METRICS = ("ndcg@10", "mrr@10", "recall@100", "judged@5")
+
+
+@pytest.mark.parametrize("test", ["student", "fisher"])
+def test_table_shape_and_significance(test: str) -> None:
+    comp = compare_runs(QRELS, [GOOD, BAD, SAME], METRICS, baseline=0, stat_test=test, n_permutations=2000)
+    assert comp.names == ["good", "bad", "same"] and comp.baseline == "good"
+    assert set(comp.p_values) == {"bad", "same"}
+    assert all(set(p) == set(METRICS) for p in comp.p_values.values())
+    assert comp.p_values["same"] == {m: 1.0 for m in METRICS}
+    assert not any(comp.significant("same", m) for m in METRICS)
+    assert comp.p_values["bad"]["mrr@10"] < 0.001 and comp.significant("bad", "mrr@10")
+    assert comp.p_values["bad"]["recall@100"] == 1.0  # same per-query recall
+    assert comp.deltas("bad", "mrr@10").tolist() == [0.0 if i % 4 == 0 else 1 / 3 - 1 for i in range(N)]
+    assert comp.result("bad").mean["mrr@10"] == pytest.approx((10 + 30 / 3) / N)
+
+
+def test_format_table_is_aligned_and_marks_significance() -> None:
+    comp = compare_runs(QRELS, [GOOD, BAD, SAME], ("ndcg@10", "mrr@10"))
+    text = format_table(comp)
+    lines = text.splitlines()
+    assert lines[0].split() == ["run", "queries", "ndcg@10", "mrr@10"]
+    assert lines[2].split() == ["good", "(baseline)", "40", "1.0000", "1.0000"]
+    assert lines[3].split()[:2] == ["bad", "40"] and lines[3].split()[3].endswith("*")
+    assert lines[4].split() == ["same", "40", "1.0000", "1.0000"]
+    header = lines[0]
+    for row in lines[2:5]:  # numeric columns start at the header's column positions
+        assert row[header.index("ndcg@10")] in "01"
+    assert "p-values vs baseline 'good' (paired t-test, two-sided; * = p <= 0.05):" in text
+    assert lines[-1].split() == ["same", "1.0000", "1.0000"]
+
+
+def test_to_dict_has_deltas_and_is_plain_json() -> None:
+    import json
+
+    comp = compare_runs(QRELS, [BAD, GOOD], ("mrr@10",), baseline=1)
+    out = comp.to_dict()
+    json.dumps(out)
+    vs = out["runs"]["bad"]["vs_baseline"]["mrr@10"]
+    assert vs["wins"] == 0 and vs["ties"] == 10 and vs["losses"] == 30 and vs["significant"] is True
+    assert vs["per_query_delta"]["q1"] == pytest.approx(1 / 3 - 1)
+    assert "vs_baseline" not in out["runs"]["good"] and out["order"] == ["bad", "good"]
+
+
+def test_fisher_is_reproducible_and_exact_for_small_n() -> None:
+    a = np.array([1.0, 0.0, 1.0])
+    b = np.array([0.0, 0.0, 1.0])
+    assert paired_p_value(a, b, "fisher", 1000, 1) == pytest.approx(1.0)  # exact: 2^3 sign flips
+    rng = np.random.default_rng(0)
+    x = rng.random(200)
+    y = x + rng.normal(0.02, 0.1, 200)
+    assert paired_p_value(x, y, "fisher", 5000, 7) == paired_p_value(x, y, "fisher", 5000, 7)
+    assert paired_p_value(x, y, "student", 0, 0) == pytest.approx(paired_p_value(x, y, "fisher", 20000, 7), abs=0.02)
+
+
+def test_compare_errors() -> None:
+    with pytest.raises(ConfigError, match=r"run names must be unique, 'good' appear"):
+        compare_runs(QRELS, [GOOD, GOOD])
+    with pytest.raises(ConfigError, match=r"baseline index 2 is out of range for 2 run\(s\); use 0..1"):
+        compare_runs(QRELS, [GOOD, BAD], baseline=2)
+    with pytest.raises(ConfigError, match=r"unknown stat_test 'wilcoxon'; allowed: fisher, student"):
+        compare_runs(QRELS, [GOOD, BAD], stat_test="wilcoxon")
+    with pytest.raises(ConfigError, match="no runs to compare"):
+        compare_runs(QRELS, [])

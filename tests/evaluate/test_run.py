@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.errors import InputError
+from negmine.evaluate.run import Run, read_trec_run, write_trec_run
+from negmine.retrieve.candidates import Candidates
+
+
+def test_from_candidates_drops_padding_and_sorts() -> None:
+    cands = Candidates(
+        indices=np.array([[2, 0, -1], [1, 2, 0]], dtype=np.int64),
+        scores=np.array([[0.9, 0.5, -np.inf], [0.7, 0.7, 0.1]], dtype=np.float32),
+    )
+    run = Run.from_candidates(cands, ["qa", "qb"], ["d0", "d1", "d2"], name="m")
+    assert run.name == "m"
+    assert run.ranked("qa") == ["d2", "d0"]
+    assert run.ranked("qb") == ["d1", "d2", "d0"]  # tie 0.7: doc id ascending
+    assert run.scores["qa"]["d2"] == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="1 query ids for 2 candidate rows"):
+        Run.from_candidates(cands, ["qa"], ["d0", "d1", "d2"])
+
+
+def test_trec_round_trip_is_exact_and_deterministic(tmp_path) -> None:
+    run = Run({"q2": {"b": 0.1, "a": 1 / 3, "c": 1 / 3}, "q1": {"x": -2.5e-7}}, name="my model")
+    path = write_trec_run(tmp_path / "out" / "run.trec", run)
+    text = path.read_text()
+    assert text.splitlines()[:3] == [
+        f"q2 Q0 a 1 {1 / 3!r} my_model",
+        f"q2 Q0 c 2 {1 / 3!r} my_model",
+        "q2 Q0 b 3 0.1 my_model",
+    ]
+    back = read_trec_run(path)
+    assert back.scores == run.scores and back.name == "my_model" and back.source == str(path)
+    write_trec_run(tmp_path / "again.trec", back, tag="my model")
+    assert (tmp_path / "again.trec").read_bytes() == path.read_bytes()
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name != "run.trec"]  # no temp files left
+
+
+def test_read_orders_by_score_and_skips_blank_lines(tmp_path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text("q1 0 d1 1 0.2 bm25\n\nq1 0 d2 2 0.9 bm25\n")
+    run = read_trec_run(path, name="other")
+    assert run.ranked("q1") == ["d2", "d1"] and run.name == "other"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 0.4\n", r"r.trec:2: expected 6 columns 'query_id Q0 doc_id rank score tag', got 5"),
+        ("q1 Q0 d1 one 0.5 t\n", r"r.trec:1: field 'rank': not an integer: 'one'"),
+        ("q1 Q0 d1 1 high t\n", r"r.trec:1: field 'score': not a number: 'high'"),
+        ("q1 Q0 d1 1 nan t\n", r"r.trec:1: field 'score': score is NaN"),
+        ("q1 Q0 d1 1 0.5 t\nq1 Q0 d1 2 0.4 t\n", r"r.trec:2: field 'doc_id': document 'd1' listed twice for query 'q1'"),
+        ("\n\n", r"r.trec: no run rows"),
+    ],
+)
+def test_malformed_rows_name_file_line_field(tmp_path, content: str, message: str) -> None:
+    path = tmp_path / "r.trec"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        read_trec_run(path)
+
+
+def test_write_rejects_ids_with_whitespace(tmp_path) -> None:
+    with pytest.raises(InputError, match=r"field 'doc_id': id 'a b' is empty or contains whitespace"):
+        write_trec_run(tmp_path / "r.trec", Run({"q": {"a b": 1.0}}))
+    assert not list(tmp_path.iterdir())
+
+
+def test_identical_ids_and_truncation() -> None:
+    run = Run({"q": {"q": 0.9, "a": 0.8, "b": 0.7}})
+    assert run.without_identical_ids().ranked("q") == ["a", "b"]
+    assert run.truncated(2).ranked("q") == ["q", "a"]
+    assert run.renamed("x").name == "x" and len(run) == 1 and run.query_ids() == ["q"]
