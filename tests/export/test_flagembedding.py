@@ -18,7 +18,7 @@ def test_query_pos_neg(native_file, tmp_path, load_json_dataset):
 
 def test_with_scores_parallel_to_texts(native_file, tmp_path, load_json_dataset):
     out = tmp_path / "fs.jsonl"
-    export_file(native_file, "flagembedding_scores", out)
+    export_file(native_file, "flagembedding-scores", out)
     ds = load_json_dataset(out)
     assert ds.column_names == ["query", "pos", "neg", "pos_scores", "neg_scores"]
     assert ds[0]["pos_scores"] == pytest.approx([0.8])

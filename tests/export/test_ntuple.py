@@ -4,7 +4,7 @@ from negmine.export.registry import export_file
 
 def test_fixed_width_and_short_rows_skipped(native_file, tmp_path, load_json_dataset):
     out = tmp_path / "n.jsonl"
-    stats = export_file(native_file, "ntuple", out)
+    stats = export_file(native_file, "n-tuple", out)
     assert (stats.rows_in, stats.records_out) == (3, 2)
     assert stats.skipped == {SKIP_SHORT: 1} and stats.rows_skipped == 1
     ds = load_json_dataset(out)
@@ -17,7 +17,7 @@ def test_all_rows_full_width(native_file, tmp_path):
     lines = native_file.read_text().splitlines()
     full = tmp_path / "full.jsonl"
     full.write_text("\n".join([lines[0], lines[2]]) + "\n")
-    stats = export_file(full, "ntuple", tmp_path / "out.jsonl")
+    stats = export_file(full, "n-tuple", tmp_path / "out.jsonl")
     assert (stats.records_out, stats.skipped) == (2, {})
 
 
@@ -25,6 +25,6 @@ def test_trains_with_multiple_negatives_ranking_loss(native_file, tmp_path, load
     import math
 
     out = tmp_path / "n.jsonl"
-    export_file(native_file, "ntuple", out)
+    export_file(native_file, "n-tuple", out)
     loss = mnrl_train_step(load_json_dataset(out))
     assert math.isfinite(loss) and loss > 0

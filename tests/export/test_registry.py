@@ -5,7 +5,7 @@ from negmine.export.registry import EXPORTERS, export_file, get_exporter
 
 
 def test_registry_keys_match_names():
-    assert set(EXPORTERS) == {"triplet", "ntuple", "labeled_list", "flagembedding", "flagembedding_scores"}
+    assert set(EXPORTERS) == {"triplet", "n-tuple", "labeled-list", "flagembedding", "flagembedding-scores"}
     assert all(exporter.name == key for key, exporter in EXPORTERS.items())
 
 
@@ -13,7 +13,7 @@ def test_unknown_format_lists_keys(native_file, tmp_path):
     with pytest.raises(ConfigError) as err:
         export_file(native_file, "csv", tmp_path / "x.jsonl")
     assert str(err.value) == (
-        "unknown export format 'csv'; allowed: flagembedding, flagembedding_scores, labeled_list, ntuple, triplet"
+        "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, n-tuple, triplet"
     )
     assert not (tmp_path / "x.jsonl").exists()
     with pytest.raises(ConfigError, match="unknown export format"):

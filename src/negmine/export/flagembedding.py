@@ -1,6 +1,6 @@
 """``flagembedding``: FlagEmbedding's embedder fine-tuning JSONL, ``{"query", "pos": [...], "neg": [...]}``.
 
-``flagembedding_scores`` adds ``pos_scores``/``neg_scores`` (parallel to ``pos``/``neg``), the fields
+``flagembedding-scores`` adds ``pos_scores``/``neg_scores`` (parallel to ``pos``/``neg``), the fields
 FlagEmbedding reads for knowledge distillation. They are the scores negatives were selected with (the
 retriever's, or the judge's when denoising replaced them), so use them for distillation only when those
 come from a teacher you trust.
@@ -29,7 +29,7 @@ class FlagEmbeddingExporter:
 
 @dataclass(frozen=True)
 class FlagEmbeddingScoresExporter(FlagEmbeddingExporter):
-    name: ClassVar[str] = "flagembedding_scores"
+    name: ClassVar[str] = "flagembedding-scores"
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         record = super().convert(row, shape)[0]

@@ -1,4 +1,4 @@
-"""``labeled_list``: ``{"query", "docs": [positive, negatives...], "labels": [1, 0, ...]}``.
+"""``labeled-list``: ``{"query", "docs": [positive, negatives...], "labels": [1, 0, ...]}``.
 
 The (query, docs, labels) layout of sentence-transformers' listwise cross-encoder losses (ListNetLoss,
 LambdaLoss, ...) and of classic learning-to-rank groups: the positive first, then the negatives in order.
@@ -15,7 +15,7 @@ from negmine.export.native import NativeRow
 
 @dataclass(frozen=True)
 class LabeledListExporter:
-    name: ClassVar[str] = "labeled_list"
+    name: ClassVar[str] = "labeled-list"
     needs_scan: ClassVar[bool] = False
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:

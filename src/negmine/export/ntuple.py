@@ -1,4 +1,4 @@
-"""``ntuple``: ``{"anchor", "positive", "negative_1", ..., "negative_N"}``, one record per row.
+"""``n-tuple``: ``{"anchor", "positive", "negative_1", ..., "negative_N"}``, one record per row.
 
 sentence-transformers' MultipleNegativesRankingLoss takes (anchor, positive, negative_1, ..., negative_n)
 columns by position, so every record of the file must have the same N: the largest number of negatives
@@ -18,7 +18,7 @@ SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same 
 
 @dataclass(frozen=True)
 class NTupleExporter:
-    name: ClassVar[str] = "ntuple"
+    name: ClassVar[str] = "n-tuple"
     needs_scan: ClassVar[bool] = True
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
