@@ -282,3 +282,100 @@ class EvalConfig:
         if not 0.0 < self.alpha < 1.0:
             raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is 0.05")
         _check_positive_int("n_permutations", self.n_permutations, "use e.g. --n-permutations 10000")
+
+
+TRAIN_LOSSES = ("mnrl", "cached-mnrl")
+TRAIN_BATCHINGS = ("no-duplicates", "topic")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Fine-tune a bi-encoder on a native mined JSONL (``negmine train``).
+
+    ``num_negatives`` hard negatives per row (rows with fewer are dropped); ``fn_mask`` removes known,
+    audit-flagged and margin-violating (``s_neg > s_pos + fn_margin``) false negatives from the softmax;
+    ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
+    model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
+    on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores).
+    """
+
+    train_file: Path = Path("negatives.jsonl")
+    output_dir: Path = Path("model")
+    model: str = DEFAULT_MODEL
+    epochs: int = 1
+    max_steps: int | None = None
+    batch_size: int = 32
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 42
+    num_negatives: int = 3
+    loss: str = "mnrl"
+    scale: float = 20.0
+    mini_batch_size: int = 16
+    fn_mask: bool = True
+    fn_margin: float | None = 0.1
+    batching: str = "no-duplicates"
+    topic_clusters: int | None = None
+    remine_every_epoch: bool = False
+    remine_steps: int | None = None
+    mine: MineConfig | None = None
+    checkpoint_steps: int | None = 500
+    resume: bool = False
+    logging_steps: int = 10
+    precision: str = "auto"
+    max_length: int | None = None
+    query_prompt: str = ""
+    document_prompt: str = ""
+    show_progress: bool = True
+
+    @property
+    def remine(self) -> bool:
+        return self.remine_every_epoch or self.remine_steps is not None
+
+    def validate(self) -> None:
+        for name, fix in (("epochs", "use e.g. --epochs 1"), ("batch_size", "use e.g. --batch-size 32"),
+                          ("logging_steps", "use e.g. --logging-steps 10"),
+                          ("mini_batch_size", "use e.g. --mini-batch-size 16")):
+            _check_positive_int(name, getattr(self, name), fix)
+        for name, fix in (("max_steps", "use e.g. --max-steps 100 or leave it unset"),
+                          ("remine_steps", "use e.g. --remine-steps 200 or leave it unset"),
+                          ("checkpoint_steps", "use e.g. --checkpoint-steps 500 or leave it unset"),
+                          ("topic_clusters", "use e.g. --topic-clusters 16 or leave it unset"),
+                          ("max_length", "use e.g. --max-length 256 or leave it unset")):
+            if getattr(self, name) is not None:
+                _check_positive_int(name, getattr(self, name), fix)
+        if not isinstance(self.num_negatives, int) or self.num_negatives < 0:
+            raise ConfigError(f"num_negatives must be an integer >= 0, got {self.num_negatives!r}; "
+                              "use e.g. --num-negatives 3 (0 trains on in-batch negatives only)")
+        _check_choice("loss", self.loss, TRAIN_LOSSES)
+        _check_choice("batching", self.batching, TRAIN_BATCHINGS)
+        _check_choice("precision", self.precision, PRECISIONS)
+        self._validate_numbers()
+        self._validate_remine()
+
+    def _validate_numbers(self) -> None:
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}; use e.g. --lr 2e-5")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}; use e.g. --warmup-ratio 0.1")
+        if not self.scale > 0:
+            raise ConfigError(f"scale must be > 0, got {self.scale!r}; 20 (temperature 0.05) is the usual value")
+        if self.weight_decay < 0:
+            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if self.fn_margin is not None and not -2.0 <= self.fn_margin <= 2.0:
+            raise ConfigError(
+                f"fn_margin must be in [-2, 2] (a cosine-similarity difference), got {self.fn_margin!r}; "
+                "e.g. --fn-margin 0.1 masks candidates scored 0.1 above the positive"
+            )
+
+    def _validate_remine(self) -> None:
+        if not self.remine:
+            return
+        if self.mine is None:
+            raise ConfigError(
+                "re-mining (--remine-every-epoch/--remine-steps) needs the mining configuration that produced "
+                "the training file; pass it as TrainConfig.mine (the CLI reads it from the mined file's "
+                "<name>.summary.json, or --mine-summary PATH)"
+            )
+        self.mine.validate()

@@ -1,0 +1,142 @@
+"""Native mined JSONL -> a ``datasets.Dataset`` for sentence-transformers' trainer.
+
+Columns, in the order the ranking losses read them: ``anchor``, ``positive``, ``negative_1`` ..
+``negative_N`` (N fixed by ``TrainConfig.num_negatives``) and ``label`` (masking information, see
+:mod:`negmine.train.labels`). Rows with fewer than N negatives are dropped and counted. When a row
+has more than N, negatives the audit did not flag come first (file order otherwise), so a flagged
+false negative only takes a column when the row has no clean negative left for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from negmine.errors import ConfigError
+from negmine.train.labels import pack_label, text_key
+
+FALSE_NEGATIVE_FLAG = "false_negative"
+
+
+@dataclass
+class TrainDataStats:
+    """Counts reported in the training summary."""
+
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped_few_negatives: int = 0
+    flagged_negatives_kept: int = 0
+    known_positive_width: int = 0
+    max_negatives_seen: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class TrainData:
+    """The training dataset plus what re-mining needs to swap negatives row by row."""
+
+    dataset: object  # datasets.Dataset
+    stats: TrainDataStats
+    num_negatives: int
+    row_of_pair: dict[tuple[str, str], int] = field(default_factory=dict)
+    known_keys: dict[str, list[int]] = field(default_factory=dict)
+
+
+def choose_negatives(flags: list[str | None], num_negatives: int) -> list[int]:
+    """Indices of the ``num_negatives`` negatives to keep: unflagged ones first, each group in file order."""
+    clean = [i for i, flag in enumerate(flags) if flag is None]
+    flagged = [i for i, flag in enumerate(flags) if flag is not None]
+    return (clean + flagged)[:num_negatives]
+
+
+def known_positive_keys(rows: list[Mapping]) -> dict[str, list[int]]:
+    """Per query id, the sorted keys of every document known to be relevant to it.
+
+    Known: each row's positive, ``extra_positive_ids`` and ``false_negative_ids``. Ids are resolved to
+    texts anywhere in the file; an id whose text never appears cannot show up in a batch and is skipped.
+    """
+    id_text: dict[str, str] = {}
+    relevant: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        id_text[row["positive_id"]] = row["positive"]
+        id_text.update(zip(row["negative_ids"], row["negatives"]))
+        relevant[row["query_id"]].add(row["positive_id"])
+        relevant[row["query_id"]].update(row.get("extra_positive_ids") or ())
+        relevant[row["query_id"]].update(row.get("false_negative_ids") or ())
+    return {
+        query_id: sorted({text_key(id_text[d]) for d in doc_ids if d in id_text})
+        for query_id, doc_ids in relevant.items()
+    }
+
+
+def _row_flags(row: Mapping) -> list[str | None]:
+    flags = row.get("negative_flags")
+    if flags is None:
+        return [None] * len(row["negatives"])
+    return [FALSE_NEGATIVE_FLAG if flag == FALSE_NEGATIVE_FLAG else None for flag in flags]
+
+
+def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str = "<rows>") -> TrainData:
+    """Build the training dataset from native rows (dicts as in the mined JSONL)."""
+    from datasets import Dataset
+
+    rows = list(rows)
+    stats = TrainDataStats(rows_read=len(rows))
+    known = known_positive_keys(rows)
+    stats.known_positive_width = max((len(k) for k in known.values()), default=1)
+    columns: dict[str, list] = {"anchor": [], "positive": []}
+    columns.update({f"negative_{k + 1}": [] for k in range(num_negatives)})
+    columns["label"] = []
+    row_of_pair: dict[tuple[str, str], int] = {}
+    for row in rows:
+        stats.max_negatives_seen = max(stats.max_negatives_seen, len(row["negatives"]))
+        if len(row["negatives"]) < num_negatives:
+            stats.dropped_few_negatives += 1
+            continue
+        index = len(columns["anchor"])
+        negatives, label = _encode_row(row, index, num_negatives, known, stats)
+        columns["anchor"].append(row["query"])
+        columns["positive"].append(row["positive"])
+        for k, text in enumerate(negatives):
+            columns[f"negative_{k + 1}"].append(text)
+        columns["label"].append(label)
+        row_of_pair.setdefault((row["query_id"], row["positive_id"]), index)
+    stats.rows_kept = len(columns["anchor"])
+    if stats.rows_kept == 0:
+        raise ConfigError(_nothing_kept(source, stats, num_negatives))
+    return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known)
+
+
+def _encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, list[int]],
+                stats: TrainDataStats) -> tuple[list[str], list[int]]:
+    """The row's chosen negative texts and its packed label vector."""
+    flags = _row_flags(row)
+    chosen = choose_negatives(flags, num_negatives)
+    negatives = [row["negatives"][i] for i in chosen]
+    neg_flags = [int(flags[i] is not None) for i in chosen]
+    stats.flagged_negatives_kept += sum(neg_flags)
+    label = pack_label(
+        index, text_key(row["positive"]), [text_key(t) for t in negatives], neg_flags,
+        known.get(row["query_id"], []), stats.known_positive_width,
+    )
+    return negatives, label
+
+
+def _nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str:
+    if stats.rows_read == 0:
+        return f"{source}: the mined file has no rows; mine negatives first (negmine mine ...)"
+    return (
+        f"{source}: no row has at least {num_negatives} negatives (the most any row has is "
+        f"{stats.max_negatives_seen}); lower --num-negatives to {stats.max_negatives_seen} or mine more"
+    )
+
+
+def load_train_data(path: str | Path, num_negatives: int) -> TrainData:
+    """Read a native mined JSONL (validated by :func:`negmine.export.native.read_native`) into TrainData."""
+    from negmine.export.native import read_native
+
+    return rows_to_train_data(read_native(path), num_negatives, source=str(path))

@@ -1,0 +1,56 @@
+"""The per-row ``label`` vector that carries masking information through the trainer to the loss.
+
+sentence-transformers' data collator tokenizes every column except the label column, which it stacks
+into a tensor and hands to the loss. negmine packs one fixed-width int64 vector per training row::
+
+    [row, key(positive), key(negative_1..N), flag(negative_1..N), key(known positive_1..P)]
+
+- ``row``: the row's index in the training dataset (re-mining uses it to swap a row's negatives).
+- ``key(text)``: a 63-bit BLAKE2b hash of the exact text, never 0. Equal keys mean identical texts, so
+  duplicated documents under different ids are recognised as the same document.
+- ``flag``: 1 when the audit marked the negative as a false negative (keep the column, mask it).
+- known positives: keys of every document known to be relevant to the row's query (all its positives
+  in the file, ``extra_positive_ids``, ``false_negative_ids``), padded with 0 to the dataset's widest row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple, Sequence
+
+PAD_KEY = 0
+
+
+def text_key(text: str) -> int:
+    """Stable non-zero 63-bit key of ``text`` (same text -> same key in every run and process)."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    key = int.from_bytes(digest, "big") >> 1
+    return key or 1
+
+
+def pack_label(row: int, positive: int, negatives: Sequence[int], flags: Sequence[int], known: Sequence[int],
+               width_known: int) -> list[int]:
+    """Build one label vector; ``known`` is padded with :data:`PAD_KEY` to ``width_known`` entries."""
+    if len(negatives) != len(flags):
+        raise ValueError(f"{len(negatives)} negative keys but {len(flags)} flags")
+    if len(known) > width_known:
+        raise ValueError(f"{len(known)} known positives do not fit in width {width_known}")
+    return [row, positive, *negatives, *flags, *known, *([PAD_KEY] * (width_known - len(known)))]
+
+
+class LabelParts(NamedTuple):
+    """Views into a ``(batch, width)`` label tensor (or a single list) for ``num_negatives`` columns."""
+
+    rows: object
+    doc_keys: object  # (batch, 1 + N): positive key, then negative keys, in dataset column order
+    flags: object  # (batch, N)
+    known: object  # (batch, P)
+
+
+def split_label(labels, num_negatives: int) -> LabelParts:
+    """Slice a label tensor/array of shape ``(batch, 2 + 2N + P)`` into its parts."""
+    n = num_negatives
+    width = labels.shape[1]
+    if width < 2 + 2 * n:
+        raise ValueError(f"label width {width} is too small for {n} negatives (need at least {2 + 2 * n})")
+    return LabelParts(labels[:, 0], labels[:, 1 : 2 + n], labels[:, 2 + n : 2 + 2 * n], labels[:, 2 + 2 * n :])

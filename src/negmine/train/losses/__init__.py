@@ -1,0 +1,37 @@
+"""Training losses, by ``TrainConfig.loss`` name. Each builder takes the model and the config."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from negmine.config import TrainConfig
+from negmine.errors import unknown_choice
+
+
+def _mnrl(model, config: TrainConfig) -> nn.Module:
+    from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
+
+    return MaskedMultipleNegativesRankingLoss(
+        model, scale=config.scale, fn_mask=config.fn_mask, fn_margin=config.fn_margin
+    )
+
+
+def _cached_mnrl(model, config: TrainConfig) -> nn.Module:
+    from negmine.train.losses.cached_mnrl import MaskedCachedMultipleNegativesRankingLoss
+
+    return MaskedCachedMultipleNegativesRankingLoss(
+        model, scale=config.scale, mini_batch_size=config.mini_batch_size, fn_mask=config.fn_mask,
+        fn_margin=config.fn_margin,
+    )
+
+
+LOSSES: dict[str, Callable[[object, TrainConfig], nn.Module]] = {"mnrl": _mnrl, "cached-mnrl": _cached_mnrl}
+
+
+def build_loss(model, config: TrainConfig) -> nn.Module:
+    """The configured loss for ``model``; unknown names list the registry keys."""
+    if config.loss not in LOSSES:
+        raise unknown_choice("loss", config.loss, LOSSES)
+    return LOSSES[config.loss](model, config)

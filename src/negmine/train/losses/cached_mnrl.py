@@ -1,0 +1,53 @@
+"""CachedMultipleNegativesRankingLoss (GradCache, Gao et al. 2021) with false-negative masking.
+
+Big contrastive batches in small memory: embeddings are computed without graphs in mini-batches, the
+loss is back-propagated to the embeddings, then each mini-batch is re-embedded with gradients. Subclass
+of sentence-transformers' ``CachedMultipleNegativesRankingLoss``; only the loss over the cached
+embeddings changes when masking is on (same mask as :mod:`negmine.train.losses.mnrl`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss
+from sentence_transformers.util import cos_sim
+from torch import Tensor
+
+from negmine.train.losses.masking import false_negative_mask, masked_ranking_loss
+from negmine.train.losses.mnrl import MaskStats
+
+
+class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLoss):
+    """GradCache MNRL whose softmax ignores known/flagged/margin-violating false negatives."""
+
+    def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
+                 mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = 0.1) -> None:
+        super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size)
+        self.fn_mask = fn_mask
+        self.fn_margin = fn_margin
+        self.mask_stats = MaskStats()
+
+    def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
+                       with_backward: bool = False) -> Tensor:
+        if not self.fn_mask or labels is None or labels.ndim != 2:
+            return super().calculate_loss(reps, labels, with_backward=with_backward)
+        queries = torch.cat(reps[0])
+        docs = torch.cat([torch.cat(column) for column in reps[1:]])
+        batch_size = len(queries)
+        losses = []
+        for begin in range(0, batch_size, self.mini_batch_size):
+            rows = torch.arange(begin, min(begin + self.mini_batch_size, batch_size), device=queries.device)
+            sim = self.similarity_fct(queries[rows], docs)
+            mask = false_negative_mask(sim, labels, rows, len(reps) - 2, self.fn_margin)
+            self.mask_stats.add(mask)
+            loss = masked_ranking_loss(sim, rows, mask, self.scale).sum() / batch_size
+            if with_backward:
+                loss.backward()
+                loss = loss.detach()
+            losses.append(loss)
+        return sum(losses)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin}

@@ -1,0 +1,57 @@
+"""MultipleNegativesRankingLoss (InfoNCE with in-batch + mined hard negatives) with false-negative masking.
+
+Subclass of sentence-transformers' ``MultipleNegativesRankingLoss``: without masking (or without the
+negmine label column) it is exactly the parent loss; with masking, candidates chosen by
+:func:`negmine.train.losses.masking.false_negative_mask` are removed from the softmax denominator.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+from sentence_transformers.util import cos_sim
+from torch import Tensor
+
+from negmine.train.losses.masking import false_negative_mask, masked_ranking_loss
+
+
+class MaskStats:
+    """Running count of masked candidates (reported in the training summary)."""
+
+    def __init__(self) -> None:
+        self.masked = 0
+        self.candidates = 0
+
+    def add(self, mask: Tensor) -> None:
+        self.masked += int(mask.sum())
+        self.candidates += mask.numel()
+
+    def fraction(self) -> float:
+        return self.masked / self.candidates if self.candidates else 0.0
+
+
+class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
+    """MNRL whose softmax ignores known/flagged/margin-violating false negatives (``fn_mask``)."""
+
+    def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
+                 fn_mask: bool = True, fn_margin: float | None = 0.1) -> None:
+        super().__init__(model, scale=scale, similarity_fct=similarity_fct)
+        self.fn_mask = fn_mask
+        self.fn_margin = fn_margin
+        self.mask_stats = MaskStats()
+
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        if not self.fn_mask or labels is None or labels.ndim != 2:
+            return super().compute_loss_from_embeddings(embeddings, labels)
+        queries = embeddings[0]
+        docs = torch.cat(embeddings[1:], dim=0)
+        rows = torch.arange(queries.size(0), device=queries.device)
+        sim = self.similarity_fct(queries, docs)
+        mask = false_negative_mask(sim, labels, rows, len(embeddings) - 2, self.fn_margin)
+        self.mask_stats.add(mask)
+        return masked_ranking_loss(sim, rows, mask, self.scale).mean()
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin}

@@ -1,0 +1,1 @@
+"""Batch samplers for training (sentence-transformers' own ones are used by name)."""

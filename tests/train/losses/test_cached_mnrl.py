@@ -1,0 +1,54 @@
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from negmine.train.labels import pack_label, text_key
+from negmine.train.losses.cached_mnrl import MaskedCachedMultipleNegativesRankingLoss
+from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
+
+ANCHORS = ["gene expression in mice", "cancer risk study", "virus infection response", "blood brain heart"]
+POSITIVES = ["mice gene expression level", "study of cancer risk", "immune response to virus", "heart and blood"]
+NEGATIVES = ["protein level in cells", "treatment trial patients", "dna rna analysis", "disease model data"]
+
+
+def _batch(model):
+    columns = [ANCHORS, POSITIVES, NEGATIVES]
+    features = [model.preprocess(column) for column in columns]
+    labels = []
+    for r in range(4):
+        known = [text_key(POSITIVES[r])] + ([text_key(POSITIVES[1])] if r == 0 else [])
+        labels.append(pack_label(r, text_key(POSITIVES[r]), [text_key(NEGATIVES[r])], [int(r == 2)], known, 2))
+    return features, torch.tensor(labels)
+
+
+def _loss_and_grads(loss_fn, model):
+    model.zero_grad()
+    features, labels = _batch(model)
+    loss = loss_fn(features, labels)
+    loss.backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return loss.item(), grads
+
+
+@pytest.mark.parametrize("margin", [None, 0.0])
+def test_cached_loss_matches_uncached_loss_and_gradients(tiny_model_path, margin):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()  # no dropout, so both losses see identical embeddings
+    plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, fn_margin=margin), model)
+    cached_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, fn_margin=margin)
+    cached, cached_grads = _loss_and_grads(cached_fn, model)
+    assert cached == pytest.approx(plain, rel=1e-5)
+    assert plain_grads.keys() == cached_grads.keys() and plain_grads
+    for name, grad in plain_grads.items():
+        assert torch.allclose(grad, cached_grads[name], atol=1e-5), name
+    assert cached_fn.mask_stats.masked >= 2  # row 0 masks row 1's positive, row 2 its flagged negative
+
+
+def test_cached_without_masking_is_sentence_transformers_loss(tiny_model_path):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    off = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=2, fn_mask=False)
+    plain = MaskedMultipleNegativesRankingLoss(model, fn_mask=False)
+    features, labels = _batch(model)
+    with torch.no_grad():
+        assert off(features, labels).item() == pytest.approx(plain(features, labels).item(), rel=1e-5)

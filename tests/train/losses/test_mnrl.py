@@ -1,0 +1,68 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+from negmine.train.labels import pack_label
+from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
+
+
+def _embeddings(seed: int = 0, batch: int = 4, negatives: int = 2, dim: int = 8) -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    return [F.normalize(torch.randn(batch, dim, generator=gen), dim=-1) for _ in range(2 + negatives)]
+
+
+def _labels(batch: int, negatives: int, known_extra: dict[int, int] | None = None,
+            flags: dict[tuple[int, int], int] | None = None) -> torch.Tensor:
+    """Distinct keys: positive of row r = 100 + r, negative k of row r = 1000 * (k + 1) + r."""
+    known_extra, flags = known_extra or {}, flags or {}
+    rows = []
+    for r in range(batch):
+        neg = [1000 * (k + 1) + r for k in range(negatives)]
+        fl = [flags.get((r, k), 0) for k in range(negatives)]
+        known = [100 + r] + ([known_extra[r]] if r in known_extra else [])
+        rows.append(pack_label(r, 100 + r, neg, fl, known, width_known=2))
+    return torch.tensor(rows)
+
+
+def test_without_masking_equals_sentence_transformers_mnrl():
+    emb = _embeddings()
+    reference = MultipleNegativesRankingLoss(None).compute_loss_from_embeddings(emb, None)
+    off = MaskedMultipleNegativesRankingLoss(None, fn_mask=False).compute_loss_from_embeddings(emb, _labels(4, 2))
+    no_labels = MaskedMultipleNegativesRankingLoss(None).compute_loss_from_embeddings(emb, None)
+    nothing_masked = MaskedMultipleNegativesRankingLoss(None, fn_margin=None).compute_loss_from_embeddings(
+        emb, _labels(4, 2)
+    )
+    for value in (off, no_labels, nothing_masked):
+        assert value.item() == pytest.approx(reference.item(), rel=1e-6)
+
+
+def test_masked_loss_equals_loss_computed_without_masked_columns():
+    emb = _embeddings()
+    # row 0 knows row 2's positive (key 102) as its own; row 3's first hard negative is flagged
+    labels = _labels(4, 2, known_extra={0: 102}, flags={(3, 0): 1})
+    loss = MaskedMultipleNegativesRankingLoss(None, scale=20.0, fn_margin=None).compute_loss_from_embeddings(
+        emb, labels
+    )
+    queries, docs = emb[0], torch.cat(emb[1:])
+    sim = queries @ docs.T
+    drop = {0: {2}, 3: {4 + 3}}  # candidate column indices: positives 0..3, negative_1 4..7, negative_2 8..11
+    expected = []
+    for r in range(4):
+        keep = [c for c in range(12) if c not in drop.get(r, set())]
+        target = keep.index(r)
+        expected.append(F.cross_entropy(20.0 * sim[r, keep].unsqueeze(0), torch.tensor([target])))
+    assert loss.item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-5)
+
+
+def test_margin_masking_counts_and_lowers_the_loss():
+    emb = _embeddings(seed=3)
+    masked = MaskedMultipleNegativesRankingLoss(None, fn_margin=-2.0)  # masks every candidate but the positive
+    loss = masked.compute_loss_from_embeddings(emb, _labels(4, 2))
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
+    assert masked.mask_stats.masked == 4 * 11 and masked.mask_stats.fraction() == pytest.approx(44 / 48)
+
+
+def test_config_dict_reports_masking():
+    config = MaskedMultipleNegativesRankingLoss(None, fn_margin=0.2).get_config_dict()
+    assert config["fn_mask"] is True and config["fn_margin"] == 0.2 and config["scale"] == 20.0

@@ -1,0 +1,81 @@
+import pytest
+
+from negmine.errors import ConfigError
+from negmine.train.dataset import choose_negatives, known_positive_keys, rows_to_train_data
+from negmine.train.labels import split_label, text_key
+
+
+def _row(qid, pid, negs, flags=None, **extra):
+    row = {
+        "query_id": qid, "query": f"query {qid}", "positive_id": pid, "positive": f"doc {pid}",
+        "positive_score": 0.9, "negative_ids": list(negs), "negatives": [f"doc {n}" for n in negs],
+        "negative_scores": [0.5] * len(negs), "negative_ranks": list(range(1, len(negs) + 1)),
+    }
+    if flags is not None:
+        row["negative_flags"] = flags
+    row.update(extra)
+    return row
+
+
+def test_columns_in_loss_order_and_short_rows_dropped():
+    rows = [_row("q1", "d1", ["d5", "d6", "d7"]), _row("q2", "d2", ["d8"]), _row("q3", "d3", ["d9", "d10"])]
+    data = rows_to_train_data(rows, num_negatives=2)
+    assert data.dataset.column_names == ["anchor", "positive", "negative_1", "negative_2", "label"]
+    assert data.dataset["anchor"] == ["query q1", "query q3"]
+    assert data.dataset["negative_2"] == ["doc d6", "doc d10"]
+    assert data.stats.rows_read == 3 and data.stats.rows_kept == 2 and data.stats.dropped_few_negatives == 1
+    assert data.row_of_pair == {("q1", "d1"): 0, ("q3", "d3"): 1}
+
+
+def test_zero_negatives_gives_pairs():
+    data = rows_to_train_data([_row("q1", "d1", [])], num_negatives=0)
+    assert data.dataset.column_names == ["anchor", "positive", "label"]
+
+
+def test_unflagged_negatives_are_preferred_and_flagged_ones_marked():
+    assert choose_negatives([None, "false_negative", None, None], 2) == [0, 2]
+    assert choose_negatives(["false_negative", None], 2) == [1, 0]
+    row = _row("q1", "d1", ["d5", "d6", "d7"], flags=["false_negative", None, None])
+    data = rows_to_train_data([row, _row("q2", "d2", ["d5", "d8"], flags=["false_negative", None])], 2)
+    assert data.dataset["negative_1"] == ["doc d6", "doc d8"]
+    assert data.dataset["negative_2"] == ["doc d7", "doc d5"]
+    import torch
+
+    parts = split_label(torch.tensor(data.dataset["label"]), 2)
+    assert parts.flags.tolist() == [[0, 0], [0, 1]]
+    assert data.stats.flagged_negatives_kept == 1
+
+
+def test_label_carries_row_keys_and_all_known_positives_of_the_query():
+    rows = [
+        _row("q1", "d1", ["d5"], extra_positive_ids=["d5"]),
+        _row("q1", "d2", ["d6"], false_negative_ids=["d9"]),
+        _row("q2", "d3", ["d9"], extra_positive_ids=["unknown-id"]),
+    ]
+    data = rows_to_train_data(rows, 1)
+    import torch
+
+    parts = split_label(torch.tensor(data.dataset["label"]), 1)
+    assert parts.rows.tolist() == [0, 1, 2]
+    assert parts.doc_keys[0].tolist() == [text_key("doc d1"), text_key("doc d5")]
+    q1_known = sorted(text_key(f"doc {d}") for d in ("d1", "d2", "d5", "d9"))
+    assert parts.known[0].tolist() == q1_known and parts.known[1].tolist() == q1_known
+    # q2 knows only d3 (the unknown id has no text in the file); padded with 0 to the widest row
+    assert parts.known[2].tolist() == [text_key("doc d3"), 0, 0, 0]
+    assert data.known_keys["q2"] == [text_key("doc d3")]
+
+
+def test_identical_texts_share_a_key():
+    rows = [_row("q1", "d1", ["d5"]), _row("q2", "d2", ["d6"])]
+    rows[1]["negatives"] = ["doc d1"]  # a duplicate of q1's positive under another id
+    keys = known_positive_keys(rows)
+    assert keys["q1"] == [text_key("doc d1")]
+    assert text_key("doc d1") == text_key("doc d1") != text_key("doc d1 ")
+
+
+def test_no_usable_row_is_a_config_error_naming_file_and_fix():
+    rows = [_row("q1", "d1", ["d5"]), _row("q2", "d2", ["d6", "d7"])]
+    with pytest.raises(ConfigError, match=r"mined\.jsonl: no row has at least 3 negatives .* lower --num-negatives to 2"):
+        rows_to_train_data(rows, 3, source="mined.jsonl")
+    with pytest.raises(ConfigError, match="no rows"):
+        rows_to_train_data([], 1, source="empty.jsonl")
