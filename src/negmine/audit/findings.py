@@ -1,0 +1,78 @@
+"""Combine the judges' verdicts on one item into findings: false negatives, a noisy positive, a confidence.
+
+- False negative: candidate flagged by at least ``min_votes`` judges.
+- Noisy positive, per scorer s (the mining model, every teacher, the cross-encoder), over all judged
+  candidates: the positive ranks below ``positive_top_k`` (consistency filtering as in CoRNStack, Suresh
+  et al. 2025: a pair is kept only if the positive is retrieved near the top for its own query), or
+  scores below more than ``positive_below_share`` of them. Noisy when at least ``positive_min_sources``
+  scorers say so. (Candidates are not excluded for being false negatives: with only the mining model as
+  evidence, "the candidate is relevant" and "the label is wrong" cannot be told apart, and both are
+  reported.)
+- Confidence: the mean over scorers of the share of candidates the positive outscores (a pairwise
+  ranking accuracy in [0, 1]; 1 when there is no candidate to compare).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from negmine.audit.items import AuditItem
+from negmine.audit.judges.base import Judgement
+from negmine.config import JudgeConfig
+
+MODEL = "model"
+
+
+@dataclass(frozen=True)
+class PairFindings:
+    item: AuditItem
+    judgements: tuple[Judgement, ...]
+    votes: np.ndarray  # int64 per candidate
+    false_negative: np.ndarray  # bool per candidate
+    positive_ranks: dict[str, int]
+    positive_below: dict[str, float]
+    noisy_reasons: tuple[str, ...]
+    noisy_positive: bool
+    confidence: float
+
+    def reasons(self, i: int) -> list[str]:
+        """Every judge's reason for flagging candidate ``i``."""
+        return [f"{j.judge}: {j.reasons[i]}" for j in self.judgements if j.flags[i]]
+
+
+def scorers(item: AuditItem, judgements: Sequence[Judgement]) -> dict[str, tuple[float, np.ndarray]]:
+    """The mining model plus every relevance scorer the judges ran."""
+    out = {MODEL: (float(item.positive_score), np.asarray(item.scores, dtype=np.float64))}
+    for j in judgements:
+        out.update(j.relevance)
+    return out
+
+
+def find(item: AuditItem, judgements: Sequence[Judgement], config: JudgeConfig) -> PairFindings:
+    votes = np.zeros(len(item), dtype=np.int64)
+    for j in judgements:
+        votes += np.asarray(j.flags, dtype=bool)
+    false_negative = votes >= config.min_votes
+    ranks, below, reasons = {}, {}, []
+    for name, (pos, cand) in scorers(item, judgements).items():
+        others = np.asarray(cand, dtype=np.float64)
+        above = int(np.count_nonzero(others > pos))
+        ranks[name] = 1 + above
+        below[name] = above / others.size if others.size else 0.0
+        reason = _noisy_reason(name, ranks[name], above, others.size, config)
+        if reason:
+            reasons.append(reason)
+    confidence = float(np.mean([1.0 - b for b in below.values()]))
+    noisy = len(reasons) >= config.positive_min_sources
+    return PairFindings(item, tuple(judgements), votes, false_negative, ranks, below, tuple(reasons), noisy, confidence)
+
+
+def _noisy_reason(name: str, rank: int, above: int, total: int, config: JudgeConfig) -> str:
+    if rank > config.positive_top_k:
+        return f"{name}: positive ranks {rank} among its {total + 1} candidates, outside the top {config.positive_top_k}"
+    if total and above / total > config.positive_below_share:
+        return f"{name}: positive scores below {above} of {total} negatives"
+    return ""

@@ -1,0 +1,65 @@
+"""Cross-encoder judge (RocketQA denoising, Qu et al. 2021): rescore (query, candidate) pairs jointly.
+
+A cross-encoder reads query and document together and is far more accurate than the bi-encoder that
+mined the candidates. Candidate c is flagged when ``ce(q, c) >= ce(q, p) - margin`` (it looks at least as
+relevant as the labelled positive) or, with a threshold set, ``ce(q, c) >= threshold`` (RocketQA drops
+negatives the cross-encoder scores as confidently relevant). Any sentence-transformers ``CrossEncoder``
+works; the caller loads it (by name or path) and passes it in.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+from negmine.audit.items import AuditItem
+from negmine.audit.judges.base import Judgement, reasons_for
+from negmine.config import JudgeConfig
+
+
+class CrossEncoderJudge:
+    name: ClassVar[str] = "cross-encoder"
+
+    def __init__(
+        self, model, label: str = "cross-encoder", margin: float = 0.0, threshold: float | None = None, batch_size: int = 32
+    ) -> None:
+        self.model = model
+        self.label = label
+        self.margin = margin
+        self.threshold = threshold
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_config(cls, config: JudgeConfig, resources) -> "CrossEncoderJudge":
+        return cls(
+            resources.cross_encoder, config.cross_encoder or "cross-encoder", config.cross_encoder_margin,
+            config.cross_encoder_threshold, config.cross_encoder_batch_size,
+        )
+
+    def judge(self, items: Sequence[AuditItem]) -> list[Judgement]:
+        pairs = [(item.query, text) for item in items for text in (item.positive, *item.candidates)]
+        if not pairs:
+            return []
+        scores = np.asarray(
+            self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float64
+        ).reshape(len(pairs))
+        out, start = [], 0
+        for item in items:
+            pos, cand = float(scores[start]), scores[start + 1 : start + 1 + len(item)]
+            start += 1 + len(item)
+            out.append(self._one(pos, cand))
+        return out
+
+    def _one(self, pos: float, cand: np.ndarray) -> Judgement:
+        flags = cand >= pos - self.margin
+        if self.threshold is not None:
+            flags |= cand >= self.threshold
+
+        def explain(i: int) -> str:
+            if cand[i] >= pos - self.margin:
+                return f"cross-encoder scores it {cand[i]:.4f}, the positive {pos:.4f} (margin {self.margin:g})"
+            return f"cross-encoder score {cand[i]:.4f} >= threshold {self.threshold:g}"
+
+        key = "cross-encoder"
+        return Judgement(self.name, flags, reasons_for(flags, explain), {key: cand}, {key: (pos, cand)})

@@ -1,0 +1,85 @@
+"""Word-shingle MinHash signatures: near-copy detection in O(num_perm) per document pair.
+
+Each text becomes its set S of word w-shingles (w consecutive tokens of :func:`normalize_text`; texts
+shorter than w give their single shingle of all tokens). With ``num_perm`` independent hash functions
+h_i, the signature is ``sig_i = min_{s in S} h_i(s)`` and ``P[sig_i(A) = sig_i(B)] = J(A, B)`` (Broder 1997),
+so the share of equal entries estimates the Jaccard similarity. The hash family is multiply-shift
+(Dietzfelbinger et al. 1997) over 64-bit BLAKE2b shingle hashes with seeded odd multipliers: deterministic
+across processes and machines. Containment of A in B follows from J and the set sizes:
+``|A ∩ B| = J (|A| + |B|) / (1 + J)``, ``C(A, B) = |A ∩ B| / |A|``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from negmine.select.exclude import normalize_text
+
+_TOKEN = re.compile(r"\w+")
+_SEED = 1_000_003
+
+
+class Signatures(NamedTuple):
+    """``values[i]`` is text i's MinHash signature (uint32), ``sizes[i]`` its number of distinct shingles."""
+
+    values: np.ndarray  # uint32, (n, num_perm)
+    sizes: np.ndarray  # int64, (n,)
+
+
+def shingles(text: str, width: int = 3) -> set[str]:
+    """Distinct word ``width``-grams of the normalised text (one shingle for shorter texts, none if empty)."""
+    tokens = _TOKEN.findall(normalize_text(text))
+    if not tokens:
+        return set()
+    if len(tokens) < width:
+        return {" ".join(tokens)}
+    return {" ".join(tokens[i : i + width]) for i in range(len(tokens) - width + 1)}
+
+
+def _hash64(items: set[str]) -> np.ndarray:
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in items),
+        dtype=np.uint64,
+        count=len(items),
+    )
+
+
+def _multipliers(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(_SEED)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+def signatures(texts: Sequence[str], width: int = 3, num_perm: int = 64) -> Signatures:
+    """MinHash signatures of ``texts``; an empty text gets all-max values and size 0."""
+    a, b = _multipliers(num_perm)
+    values = np.full((len(texts), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    sizes = np.zeros(len(texts), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for row, text in enumerate(texts):
+            hashed = _hash64(shingles(text, width))
+            sizes[row] = hashed.size
+            if hashed.size:
+                mixed = (hashed[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)  # multiply-shift, mod 2^64
+                values[row] = mixed.min(axis=0).astype(np.uint32)
+    return Signatures(values, sizes)
+
+
+def jaccard(candidates: Signatures, reference: Signatures, ref_row: int = 0) -> np.ndarray:
+    """Estimated Jaccard of every candidate with ``reference[ref_row]``; 0 when either set is empty."""
+    equal = (candidates.values == reference.values[ref_row][None, :]).mean(axis=1)
+    empty = (candidates.sizes == 0) | (reference.sizes[ref_row] == 0)
+    return np.where(empty, 0.0, equal).astype(np.float64)
+
+
+def containment(candidates: Signatures, reference: Signatures, ref_row: int = 0) -> np.ndarray:
+    """Estimated share of each candidate's shingles found in ``reference[ref_row]`` (clipped to [0, 1])."""
+    j = jaccard(candidates, reference, ref_row)
+    sizes = candidates.sizes.astype(np.float64)
+    inter = j * (sizes + float(reference.sizes[ref_row])) / (1.0 + j)
+    return np.clip(np.divide(inter, sizes, out=np.zeros_like(inter), where=sizes > 0), 0.0, 1.0)

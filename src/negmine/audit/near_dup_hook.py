@@ -1,0 +1,51 @@
+"""Default-on mining exclusion: drop near-duplicates of the query's positives from each pool.
+
+Cheap: cosines come from the document embeddings retrieval already computed (no encoding), MinHash
+signatures are computed once per corpus row that ever enters a pool. Runs as a pool hook between the
+exclusions (exact duplicates) and the positive-aware filters; every removed candidate is counted under
+:data:`REMOVED_KEY` in the run's ``removed`` counter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from negmine.audit.near_dup import SignatureMemo, near_duplicates
+from negmine.config import NearDupConfig
+from negmine.io.records import Dataset, Pair
+from negmine.select.pool import Pool
+
+REMOVED_KEY = "near_duplicate_of_positive"
+
+
+class NearDuplicateHook:
+    """``hook(pair, pool) -> pool`` without the candidates that near-duplicate any positive of the query."""
+
+    def __init__(self, config: NearDupConfig, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter) -> None:
+        self.config = config
+        self.dataset = dataset
+        self.doc_vectors = doc_vectors
+        self.removed = removed
+        self.memo = SignatureMemo(config)
+
+    def positive_rows(self, query_id: str) -> np.ndarray:
+        corpus = self.dataset.corpus
+        return np.asarray([corpus.index[d] for d in self.dataset.qrels.positives(query_id)], dtype=np.int64)
+
+    def __call__(self, pair: Pair, pool: Pool) -> Pool:
+        if len(pool) == 0:
+            return pool
+        flags = self.flags(self.positive_rows(pair.query_id), pool.indices)
+        self.removed[REMOVED_KEY] += int(flags.sum())
+        return pool.take(np.flatnonzero(~flags))
+
+    def flags(self, positive_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        vecs = sigs = None
+        if self.doc_vectors is not None and self.config.cosine is not None:
+            vecs = (self.doc_vectors[rows], self.doc_vectors[positive_rows])
+        if self.config.overlap is not None:
+            text_of = self.dataset.corpus.texts.__getitem__
+            sigs = (self.memo.lookup(rows.tolist(), text_of), self.memo.lookup(positive_rows.tolist(), text_of))
+        return near_duplicates(self.config, len(rows), vecs, sigs).flags

