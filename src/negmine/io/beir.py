@@ -1,0 +1,229 @@
+"""Load and validate a BEIR-format dataset (Thakur et al., 2021, "BEIR: A Heterogeneous Benchmark").
+
+Layout: ``corpus.jsonl`` rows ``{"_id", "title"?, "text"}``, ``queries.jsonl`` rows ``{"_id", "text"}``
+and ``qrels/<split>.tsv`` with the header ``query-id<TAB>corpus-id<TAB>score``. Everything is checked
+before a :class:`Dataset` is returned; each problem raises InputError naming file, 1-based line and field.
+
+Decisions: a document's text is ``title + " " + text`` (both stripped) when the title is non-empty, else
+the text; ids may be JSON strings or integers (integers become their decimal string); texts are stored
+stripped. Files are streamed line by line: memory holds the ids and texts, not the parsed rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+from negmine.errors import InputError
+from negmine.io.files import iter_lines, require_file
+from negmine.io.jsonl import iter_jsonl, json_type
+from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
+
+CORPUS_FILE = "corpus.jsonl"
+QUERIES_FILE = "queries.jsonl"
+QRELS_DIR = "qrels"
+QRELS_HEADER = ("query-id", "corpus-id", "score")
+_HEADER_TEXT = "<TAB>".join(QRELS_HEADER)
+
+TextGetter = Callable[[Path, int, dict], str]
+
+
+def row_id(path: Path, line: int, row: dict, field: str = "_id") -> str:
+    """The row's id as a string: JSON strings as is, integers converted; anything else is an error."""
+    if field not in row:
+        raise InputError(path, line, field, "missing")
+    value = row[field]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(path, line, field, f"must be a string (or an integer), got {json_type(value)}")
+    value = str(value)
+    if not value.strip():
+        raise InputError(path, line, field, "is empty")
+    return value
+
+
+def row_string(path: Path, line: int, row: dict, field: str, required: bool = True) -> str:
+    """A stripped string field. Optional fields may be absent or null (read as "")."""
+    if field not in row:
+        if required:
+            raise InputError(path, line, field, "missing")
+        return ""
+    value = row[field]
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(path, line, field, f"must be a string, got {json_type(value)}")
+    return value.strip()
+
+
+def document_text(path: Path, line: int, row: dict) -> str:
+    """``title + " " + text`` when both are non-empty, else whichever is non-empty (BEIR convention)."""
+    title = row_string(path, line, row, "title", required=False)
+    text = row_string(path, line, row, "text")
+    joined = f"{title} {text}" if title and text else title or text
+    if not joined:
+        raise InputError(path, line, "text", "empty text ('title' and 'text' are both empty after stripping whitespace)")
+    return joined
+
+
+def query_text(path: Path, line: int, row: dict) -> str:
+    """The query's stripped ``text``; empty is an error."""
+    text = row_string(path, line, row, "text")
+    if not text:
+        raise InputError(path, line, "text", "empty text (nothing left after stripping whitespace)")
+    return text
+
+
+def _read_rows(path: Path, text_of: TextGetter, kind: str) -> tuple[list[str], list[str]]:
+    """Stream ``path`` into parallel id/text lists, rejecting duplicate ids (with both line numbers)."""
+    ids: list[str] = []
+    texts: list[str] = []
+    first_line: dict[str, int] = {}
+    for line, row in iter_jsonl(path):
+        item_id = row_id(path, line, row)
+        first = first_line.setdefault(item_id, line)
+        if first != line:
+            raise InputError(path, line, "_id", f"duplicate id {item_id!r} (first at line {first})")
+        ids.append(item_id)
+        texts.append(text_of(path, line, row))
+    if not ids:
+        raise InputError(path, None, None, f"no {kind} in the file; expected one JSON object per line")
+    return ids, texts
+
+
+def read_corpus(path: str | Path) -> Corpus:
+    """Read and validate a BEIR ``corpus.jsonl``."""
+    path = require_file(path, "corpus file")
+    return TextTable(*_read_rows(path, document_text, "documents"), source=str(path))
+
+
+def read_queries(path: str | Path) -> Queries:
+    """Read and validate a BEIR ``queries.jsonl``."""
+    path = require_file(path, "queries file")
+    return TextTable(*_read_rows(path, query_text, "queries"), source=str(path))
+
+
+def _check_header(path: Path, line: int, text: str) -> None:
+    fields = tuple(part.strip() for part in text.split("\t"))
+    if fields == QRELS_HEADER:
+        return
+    if len(fields) == 3 and _is_int(fields[2]):
+        raise InputError(
+            path, line, None, f"missing header: the first line must be '{_HEADER_TEXT}' but looks like a judgment: {text!r}"
+        )
+    raise InputError(path, line, None, f"wrong header {text!r}; expected '{_HEADER_TEXT}'")
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def iter_qrels(path: str | Path) -> Iterator[tuple[int, str, str, int]]:
+    """Yield ``(line, query_id, corpus_id, score)`` from a BEIR qrels TSV after checking the header."""
+    path = require_file(path, "qrels file")
+    lines = iter_lines(path)
+    first = next(lines, None)
+    if first is None:
+        raise InputError(path, None, None, f"empty file; expected the header '{_HEADER_TEXT}' then one judgment per line")
+    _check_header(path, *first)
+    for line, text in lines:
+        parts = text.split("\t")
+        if len(parts) != 3:
+            hint = "; columns must be separated by tabs" if len(parts) == 1 else ""
+            raise InputError(
+                path, line, None, f"expected 3 tab-separated columns (query-id, corpus-id, score), got {len(parts)}{hint}"
+            )
+        query_id, doc_id, score = parts
+        if not _is_int(score):
+            raise InputError(path, line, "score", f"must be an integer, got {score!r}")
+        yield line, query_id, doc_id, int(score)
+
+
+def _first_line(path: Path, wanted: Callable[[str, str], bool]) -> int | None:
+    """Re-scan a qrels file for the first judgment matching ``wanted`` (used on the error path only)."""
+    return next((line for line, q, d, _ in iter_qrels(path) if wanted(q, d)), None)
+
+
+def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None) -> Qrels:
+    """Read a qrels TSV; every query id must be in ``queries`` and (if given) every doc id in ``corpus``.
+
+    Duplicate (query, doc) judgments are errors. Score <= 0 rows are kept (not relevant, no pairs).
+    """
+    path = require_file(path, "qrels file")
+    judgments: dict[str, dict[str, int]] = {}
+    for line, query_id, doc_id, score in iter_qrels(path):
+        if query_id not in queries.index:
+            raise InputError(path, line, "query-id", f"unknown query id {query_id!r} (not in {queries.source})")
+        if corpus is not None and doc_id not in corpus.index:
+            raise InputError(path, line, "corpus-id", f"unknown corpus id {doc_id!r} (not in {corpus.source})")
+        docs = judgments.setdefault(query_id, {})
+        if doc_id in docs:
+            first = _first_line(path, lambda q, d: q == query_id and d == doc_id)
+            raise InputError(
+                path, line, "corpus-id", f"duplicate judgment for query {query_id!r} and document {doc_id!r} (first at line {first})"
+            )
+        docs[doc_id] = score
+    return Qrels(judgments, source=str(path))
+
+
+def check_qrels_docs(qrels: Qrels, corpus: Corpus) -> None:
+    """InputError at the first judgment (in file order) whose doc id is not in ``corpus``."""
+    index = corpus.index
+    if all(doc_id in index for docs in qrels.judgments.values() for doc_id in docs):
+        return
+    path = Path(qrels.source)
+    for line, _, doc_id, _ in iter_qrels(path):
+        if doc_id not in index:
+            raise InputError(path, line, "corpus-id", f"unknown corpus id {doc_id!r} (not in {corpus.source})")
+
+
+def qrels_path(data_dir: str | Path, split: str) -> Path:
+    """``data_dir/qrels/<split>.tsv``; InputError listing the available splits when it is missing."""
+    folder = Path(data_dir) / QRELS_DIR
+    path = folder / f"{split}.tsv"
+    if path.is_file():
+        return path
+    if not folder.is_dir():
+        raise InputError(folder, None, None, f"qrels directory not found; a BEIR directory holds {QRELS_DIR}/<split>.tsv")
+    available = sorted(p.stem for p in folder.glob("*.tsv") if p.is_file())
+    listed = ", ".join(available) if available else f"none (no .tsv files in {folder})"
+    raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}")
+
+
+def check_beir_dir(data_dir: str | Path) -> Path:
+    """``data_dir`` as a Path; InputError when it is missing or not a directory."""
+    folder = Path(data_dir)
+    if folder.is_file():
+        raise InputError(folder, None, None, "expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file")
+    if not folder.is_dir():
+        raise InputError(folder, None, None, "BEIR directory not found")
+    return folder
+
+
+def load_beir(data_dir: str | Path, split: str = "train") -> Dataset:
+    """Load ``data_dir/{corpus.jsonl, queries.jsonl, qrels/<split>.tsv}`` as a validated Dataset."""
+    folder = check_beir_dir(data_dir)
+    qrels = qrels_path(folder, split)
+    name = folder.resolve().name or "dataset"
+    return load_beir_files(folder / CORPUS_FILE, folder / QUERIES_FILE, qrels, name=name)
+
+
+def load_beir_files(
+    corpus: str | Path, queries: str | Path, qrels: str | Path, name: str | None = None
+) -> Dataset:
+    """Load explicit BEIR-format files. Small files are checked first so mistakes surface before the corpus.
+
+    ``name`` defaults to the corpus file's directory name.
+    """
+    corpus_path = require_file(corpus, "corpus file")
+    queries_path = require_file(queries, "queries file")
+    qrels_file = require_file(qrels, "qrels file")
+    query_table = read_queries(queries_path)
+    judged = read_qrels(qrels_file, query_table)
+    corpus_table = read_corpus(corpus_path)
+    check_qrels_docs(judged, corpus_table)
+    label = name or corpus_path.resolve().parent.name or "dataset"
+    return Dataset(corpus=corpus_table, queries=query_table, qrels=judged, name=label)

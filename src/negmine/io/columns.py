@@ -1,0 +1,44 @@
+"""Choosing a table's text columns: an explicit name, or the first known alias present.
+
+The aliases follow the column names of sentence-transformers training datasets (``anchor``/``positive``,
+``query``/``answer``, ``sentence1``/``sentence2``, ...) and of common corpus files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from negmine.errors import InputError
+
+QUERY_COLUMNS = ("query", "anchor", "question", "sentence1", "sentence_A", "text1")
+POSITIVE_COLUMNS = ("positive", "pos", "answer", "document", "passage", "sentence2", "sentence_B", "text2")
+CORPUS_TEXT_COLUMNS = ("text", "document", "passage", "content", "contents", "body")
+CORPUS_ID_COLUMNS = ("_id", "id", "doc_id", "docid", "corpus-id", "corpus_id")
+
+
+def pick_column(
+    path: str | Path, available: list[str], given: str | None, aliases: tuple[str, ...], role: str, fix: str
+) -> str:
+    """``given`` if it is a column, else the first of ``aliases`` present; InputError listing the columns.
+
+    ``role`` (e.g. "query") names the column in the message; ``fix`` says how to choose it.
+    """
+    listed = ", ".join(repr(c) for c in available) or "none"
+    if given is not None:
+        if given not in available:
+            raise InputError(path, None, given, f"{role} column not found; available columns: {listed}")
+        return given
+    for alias in aliases:
+        if alias in available:
+            return alias
+    raise InputError(
+        path,
+        None,
+        None,
+        f"no {role} column found (looked for {', '.join(aliases)}); available columns: {listed}; {fix}",
+    )
+
+
+def find_column(available: list[str], aliases: tuple[str, ...]) -> str | None:
+    """The first of ``aliases`` present in ``available``, or None (for optional columns)."""
+    return next((alias for alias in aliases if alias in available), None)

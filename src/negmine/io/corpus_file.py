@@ -1,0 +1,87 @@
+"""Read a corpus from a BEIR ``corpus.jsonl`` or any JSONL/CSV/TSV/Parquet table with a text column.
+
+A JSONL file whose first row has ``_id`` is read as BEIR (:func:`negmine.io.beir.read_corpus`). Other
+tables need a text column (:data:`CORPUS_TEXT_COLUMNS`); an id column (:data:`CORPUS_ID_COLUMNS`) and a
+``title`` column are optional. Without ids, documents get ``d<row>`` (1-based data row). With a title the
+text is ``title + " " + text`` as in BEIR. Empty texts, bad or duplicate ids raise InputError.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from negmine.errors import InputError
+from negmine.io.beir import read_corpus
+from negmine.io.columns import CORPUS_ID_COLUMNS, CORPUS_TEXT_COLUMNS, find_column, pick_column
+from negmine.io.files import require_file
+from negmine.io.jsonl import json_type
+from negmine.io.records import Corpus, TextTable
+from negmine.io.table import MISSING, Where, cell_error, check_parquet_types, iter_table, table_columns, table_format
+
+
+def read_corpus_file(path: str | Path, text_column: str | None = None) -> Corpus:
+    """Read and validate a corpus file of any supported format (see module docstring)."""
+    path = require_file(path, "corpus file")
+    columns = table_columns(path)
+    if table_format(path) == "jsonl" and "_id" in columns and text_column is None:
+        return read_corpus(path)
+    text_col = pick_column(
+        path, columns, text_column, CORPUS_TEXT_COLUMNS, "corpus text", "rename the document text column to 'text'"
+    )
+    id_col = find_column(columns, CORPUS_ID_COLUMNS)
+    jsonl_rows = table_format(path) == "jsonl"  # JSONL columns come from row 1; a later title still counts
+    title_col = "title" if ("title" in columns or jsonl_rows) and text_col != "title" else None
+    wanted = [c for c in (text_col, title_col, id_col) if c is not None]
+    check_parquet_types(path, {c: "id" if c == id_col else "text" for c in wanted})
+    return TextTable(*_read(path, wanted, id_col is not None, title_col is not None), source=str(path))
+
+
+def _read(path: Path, wanted: list[str], has_id: bool, has_title: bool) -> tuple[list[str], list[str]]:
+    ids: list[str] = []
+    texts: list[str] = []
+    first_seen: dict[str, Where] = {}
+    for where, values in iter_table(path, wanted):
+        text = values[0]
+        title = values[1] if has_title else ""
+        doc_id = _cell_id(path, where, wanted[-1], values[-1]) if has_id else f"d{where.row}"
+        first = first_seen.setdefault(doc_id, where)
+        if first is not where:
+            at = f"line {first.line}" if first.line is not None else f"data row {first.row}"
+            raise cell_error(path, where, wanted[-1], f"duplicate id {doc_id!r} (first at {at})")
+        ids.append(doc_id)
+        texts.append(_joined(path, where, wanted, title, text))
+    if not ids:
+        raise InputError(path, None, None, "no documents in the file")
+    return ids, texts
+
+
+def _optional_text(path: Path, where: Where, column: str, value: Any) -> str:
+    if value is MISSING or value is None:
+        return ""
+    if not isinstance(value, str):
+        raise cell_error(path, where, column, f"must be a string, got {json_type(value)}")
+    return value.strip()
+
+
+def _joined(path: Path, where: Where, wanted: list[str], title: Any, text: Any) -> str:
+    """``title + " " + text`` when both are non-empty, else whichever is; both empty is an error."""
+    if text is MISSING:
+        raise cell_error(path, where, wanted[0], "missing")
+    body = _optional_text(path, where, wanted[0], text)
+    head = _optional_text(path, where, "title", title)
+    joined = f"{head} {body}" if head and body else head or body
+    if not joined:
+        raise cell_error(path, where, wanted[0], "empty text (nothing left after stripping whitespace)")
+    return joined
+
+
+def _cell_id(path: Path, where: Where, column: str, value: Any) -> str:
+    if value is MISSING or value is None:
+        raise cell_error(path, where, column, "missing id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise cell_error(path, where, column, f"must be a string (or an integer), got {json_type(value)}")
+    doc_id = str(value)
+    if not doc_id.strip():
+        raise cell_error(path, where, column, "is empty")
+    return doc_id

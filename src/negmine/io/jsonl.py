@@ -1,0 +1,67 @@
+"""JSON Lines reading (validated, streaming) and atomic, deterministic writing.
+
+Format: one JSON object per line, UTF-8 (https://jsonlines.org). The reader streams line by line so a
+file never has to fit in memory; the writer emits compact ``json.dumps(row, ensure_ascii=False,
+separators=(",", ":"))`` lines, so the same rows always give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from negmine.errors import InputError
+from negmine.io.atomic import atomic_write
+from negmine.io.files import iter_lines
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type (``object``, ``array``, ``string``, ``number``, ...)."""
+    if value is None:
+        return "null"
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line_number, row)`` for each non-blank line (1-based numbers, blank lines skipped).
+
+    Raises InputError naming the file and line for a missing file, invalid UTF-8, malformed JSON, or a
+    line that holds valid JSON but not an object.
+    """
+    for line_no, text in iter_lines(path):
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(path, line_no, None, f"malformed JSON: {err.msg} (column {err.colno})") from None
+        if not isinstance(row, dict):
+            raise InputError(path, line_no, None, f"expected a JSON object per line, got {json_type(row)}")
+        yield line_no, row
+
+
+def dumps_row(row: Mapping[str, Any]) -> str:
+    """Compact, deterministic serialisation of one row (keys in insertion order, no NaN/Infinity)."""
+    data = row if isinstance(row, dict) else dict(row)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Write ``rows`` one JSON object per line, atomically; return the number of rows written.
+
+    Rows are serialised with :func:`dumps_row`. NaN/Infinity are refused (ValueError) because they are not
+    JSON and many readers reject them; unserialisable values raise TypeError naming the row; on any error the previous file at ``path`` is left untouched.
+    """
+    count = 0
+    with atomic_write(path) as handle:
+        for count, row in enumerate(rows, start=1):
+            if not isinstance(row, Mapping):
+                raise TypeError(f"write_jsonl: row {count} is a {type(row).__name__}, expected a mapping")
+            try:
+                line = dumps_row(row)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"write_jsonl: row {count} cannot be written as JSON: {err}") from None
+            handle.write(line)
+            handle.write("\n")
+    return count

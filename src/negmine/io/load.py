@@ -1,0 +1,45 @@
+"""Load the input a :class:`DataConfig` describes: a BEIR directory, explicit BEIR files, or a pairs file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from negmine.config import DataConfig
+from negmine.errors import ConfigError
+from negmine.io.beir import CORPUS_FILE, QUERIES_FILE, check_beir_dir, load_beir_files, qrels_path
+from negmine.io.pairs import load_pairs
+from negmine.io.records import Dataset
+
+
+def beir_files(config: DataConfig) -> tuple[Path, Path, Path]:
+    """Corpus, queries and qrels paths; explicit files win over those of ``config.data_dir``.
+
+    Call after ``config.validate()``, which guarantees a directory or all three files.
+    """
+    if config.data_dir is None:
+        return Path(config.corpus), Path(config.queries), Path(config.qrels)  # type: ignore[arg-type]
+    folder = check_beir_dir(config.data_dir)
+    corpus = Path(config.corpus) if config.corpus is not None else folder / CORPUS_FILE
+    queries = Path(config.queries) if config.queries is not None else folder / QUERIES_FILE
+    qrels = Path(config.qrels) if config.qrels is not None else qrels_path(folder, config.split)
+    return corpus, queries, qrels
+
+
+def load_data(config: DataConfig) -> Dataset:
+    """Validate ``config`` and load its data as a validated Dataset.
+
+    With ``pairs`` set: :func:`negmine.io.pairs.load_pairs` (``corpus`` optional). Otherwise BEIR data from
+    ``data_dir`` (qrels of ``split``), where any of ``corpus``/``queries``/``qrels`` given explicitly replaces
+    the directory's file. Column options without a pairs file are a ConfigError rather than ignored.
+    """
+    config.validate()
+    if config.pairs is not None:
+        return load_pairs(config.pairs, config.corpus, config.query_column, config.positive_column)
+    for option, value in (("query_column", config.query_column), ("positive_column", config.positive_column)):
+        if value is not None:
+            raise ConfigError(
+                f"{option}={value!r} only applies to a pairs file; drop it or give the pairs file (--pairs FILE)"
+            )
+    corpus, queries, qrels = beir_files(config)
+    name = check_beir_dir(config.data_dir).resolve().name if config.data_dir is not None else None
+    return load_beir_files(corpus, queries, qrels, name=name)

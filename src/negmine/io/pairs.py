@@ -1,0 +1,166 @@
+"""Load a (query, positive) pairs file (JSONL, CSV/TSV or Parquet) as a Dataset.
+
+This is the layout of sentence-transformers training sets: one row per pair, a query column and a positive
+column (auto-detected from :data:`QUERY_COLUMNS` / :data:`POSITIVE_COLUMNS` unless named). Ids are made up
+deterministically from 1-based data rows (header not counted):
+
+- queries: ``q<row>`` of the first row with that exact (stripped) text, so a query with several positives
+  on several rows is one query with several judgments;
+- without a corpus file, the corpus is the distinct positives, with ids ``d<row>`` of first occurrence;
+- with a corpus file (BEIR ``corpus.jsonl`` or any table with a text column, see
+  :mod:`negmine.io.corpus_file`), positives are matched to documents by exact text (BEIR documents read as
+  ``title + " " + text``; with duplicate texts the first document wins). A positive not found is added to
+  the corpus as ``p<row>`` and counted in :attr:`PairsLoad.added_positives` (and logged by :func:`load_pairs`).
+
+Repeated (query, positive) rows are kept once and counted in :attr:`PairsLoad.duplicate_rows`.
+The pairs file is fully validated before the (possibly large) corpus file is read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from negmine.errors import ConfigError, InputError
+from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
+from negmine.io.corpus_file import read_corpus_file
+from negmine.io.files import require_file
+from negmine.io.records import Corpus, Dataset, Qrels, TextTable
+from negmine.io.table import cell_text, check_parquet_types, iter_table, table_columns
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PairsLoad:
+    """A loaded pairs file with the counts a user should be told about."""
+
+    dataset: Dataset
+    rows: int
+    distinct_positives: int
+    duplicate_rows: int
+    added_positives: int
+
+
+@dataclass
+class _PairRows:
+    """Pass 1 over the pairs file: distinct queries, distinct positives (text -> first row), row pairs."""
+
+    query_ids: list[str] = field(default_factory=list)
+    query_texts: list[str] = field(default_factory=list)
+    positive_row: dict[str, int] = field(default_factory=dict)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def pair_columns(path: Path, query_column: str | None, positive_column: str | None) -> tuple[str, str]:
+    """The query and positive column names: as given, or auto-detected; InputError lists the columns."""
+    if query_column is not None and query_column == positive_column:
+        raise ConfigError(
+            f"query_column and positive_column are both {query_column!r}; they must name two different columns"
+        )
+    available = table_columns(path)
+    query = pick_column(path, available, query_column, QUERY_COLUMNS, "query", "pass query_column (--query-column)")
+    positive = pick_column(
+        path, available, positive_column, POSITIVE_COLUMNS, "positive", "pass positive_column (--positive-column)"
+    )
+    check_parquet_types(path, {query: "text", positive: "text"})
+    return query, positive
+
+
+def _read_pair_rows(path: Path, query_column: str, positive_column: str) -> _PairRows:
+    out = _PairRows()
+    query_id_of: dict[str, str] = {}
+    for where, (query_value, positive_value) in iter_table(path, [query_column, positive_column]):
+        query = cell_text(path, where, query_column, query_value)
+        positive = cell_text(path, where, positive_column, positive_value)
+        query_id = query_id_of.get(query)
+        if query_id is None:
+            query_id = query_id_of[query] = f"q{where.row}"
+            out.query_ids.append(query_id)
+            out.query_texts.append(query)
+        out.positive_row.setdefault(positive, where.row)
+        out.pairs.append((query_id, positive))
+    if not out.pairs:
+        raise InputError(path, None, None, "no pairs in the file")
+    return out
+
+
+def _fresh_id(base: str, taken: dict[str, int]) -> str:
+    """``base``, or ``base-1``, ``base-2``... whichever is not an existing corpus id."""
+    candidate, n = base, 0
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _corpus_with_positives(rows: _PairRows, corpus: Corpus | None, source: str) -> tuple[Corpus, dict[str, str], int]:
+    """The corpus (given, or the distinct positives), each positive's doc id, and how many were added."""
+    if corpus is None:
+        doc_of = {text: f"d{row}" for text, row in rows.positive_row.items()}
+        return TextTable(list(doc_of.values()), list(doc_of), source=source), doc_of, 0
+    ids, texts = list(corpus.ids), list(corpus.texts)
+    by_text: dict[str, str] = {}
+    for doc_id, text in zip(ids, texts):
+        by_text.setdefault(text, doc_id)
+    doc_of: dict[str, str] = {}
+    added = 0
+    for text, row in rows.positive_row.items():
+        doc_id = by_text.get(text)
+        if doc_id is None:
+            doc_id = _fresh_id(f"p{row}", corpus.index)  # p<row> ids cannot collide with each other
+            ids.append(doc_id)
+            texts.append(text)
+            added += 1
+        doc_of[text] = doc_id
+    return TextTable(ids, texts, source=corpus.source), doc_of, added
+
+
+def read_pairs(
+    path: str | Path,
+    corpus: str | Path | None = None,
+    query_column: str | None = None,
+    positive_column: str | None = None,
+) -> PairsLoad:
+    """Load a pairs file (and optional corpus file) with counts of duplicate rows and added positives."""
+    path = require_file(path, "pairs file")
+    query_col, positive_col = pair_columns(path, query_column, positive_column)
+    rows = _read_pair_rows(path, query_col, positive_col)
+    base = read_corpus_file(corpus) if corpus is not None else None
+    docs, doc_of, added = _corpus_with_positives(rows, base, str(path))
+    judgments: dict[str, dict[str, int]] = {}
+    duplicates = 0
+    for query_id, positive in rows.pairs:
+        judged = judgments.setdefault(query_id, {})
+        doc_id = doc_of[positive]
+        duplicates += doc_id in judged
+        judged[doc_id] = 1
+    queries = TextTable(rows.query_ids, rows.query_texts, source=str(path))
+    dataset = Dataset(docs, queries, Qrels(judgments, source=str(path)), name=path.stem)
+    return PairsLoad(dataset, len(rows.pairs), len(rows.positive_row), duplicates, added)
+
+
+def load_pairs(
+    path: str | Path,
+    corpus: str | Path | None = None,
+    query_column: str | None = None,
+    positive_column: str | None = None,
+) -> Dataset:
+    """Load a pairs file as a Dataset (see module docstring); logs a warning when positives were added.
+
+    Use :func:`read_pairs` to get the counts (added positives, duplicate rows) as values.
+    """
+    result = read_pairs(path, corpus, query_column, positive_column)
+    if result.added_positives:
+        logger.warning(
+            "%s: %d of %d distinct positives are not in the corpus %s (exact text match) and were added to it "
+            "with ids p<row>",
+            path,
+            result.added_positives,
+            result.distinct_positives,
+            corpus,
+        )
+    if result.duplicate_rows:
+        logger.info("%s: %d repeated (query, positive) rows kept once", path, result.duplicate_rows)
+    return result.dataset

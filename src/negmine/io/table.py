@@ -1,0 +1,182 @@
+"""Stream selected columns of a JSONL, CSV/TSV or Parquet table, row by row, with error locations.
+
+The format is chosen by file extension (:data:`TABLE_FORMATS`). CSV and Parquet go through pyarrow
+(streaming readers, only the requested columns are decoded; CSV columns are read as strings so texts
+like ``NA`` or ``007`` stay text). Each row comes with its 1-based data row number and, for JSONL, its
+1-based line number; :func:`cell_error` turns that into an InputError naming file, line/row and column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator, NamedTuple
+
+from negmine.errors import InputError
+from negmine.io.files import require_file
+from negmine.io.jsonl import iter_jsonl, json_type
+
+TABLE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+BATCH_ROWS = 65536
+MISSING = object()
+"""Placeholder value for a column absent from a JSONL row."""
+
+
+class Where(NamedTuple):
+    """Location of a table row: 1-based data row (header not counted) and, for JSONL, the file line."""
+
+    row: int
+    line: int | None
+
+
+def table_format(path: str | Path) -> str:
+    """``jsonl``, ``csv``, ``tsv`` or ``parquet`` from the extension; InputError listing the allowed ones."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        allowed = ", ".join(TABLE_FORMATS)
+        raise InputError(path, None, None, f"unsupported file extension {suffix or '(none)'!r}; allowed: {allowed}")
+    return TABLE_FORMATS[suffix]
+
+
+def cell_error(path: str | Path, where: Where, column: str | None, problem: str) -> InputError:
+    """InputError at ``where``: JSONL rows by line number, CSV/Parquet rows as ``data row N``."""
+    if where.line is not None:
+        return InputError(path, where.line, column, problem)
+    return InputError(path, None, column, f"data row {where.row}: {problem}")
+
+
+def cell_text(path: str | Path, where: Where, column: str, value: Any) -> str:
+    """A cell as stripped, non-empty text; InputError when missing, null, not a string or empty."""
+    if value is MISSING:
+        raise cell_error(path, where, column, "missing")
+    if value is None:
+        raise cell_error(path, where, column, "missing value (null)")
+    if not isinstance(value, str):
+        raise cell_error(path, where, column, f"must be a string, got {json_type(value)}")
+    text = value.strip()
+    if not text:
+        raise cell_error(path, where, column, "empty text (nothing left after stripping whitespace)")
+    return text
+
+
+def table_columns(path: str | Path) -> list[str]:
+    """Column names: the CSV header, the Parquet schema, or the keys of a JSONL file's first row."""
+    path = require_file(path)
+    fmt = table_format(path)
+    if fmt == "jsonl":
+        first = next(iter_jsonl(path), None)
+        if first is None:
+            raise InputError(path, None, None, "no rows in the file; expected one JSON object per line")
+        return list(first[1])
+    if fmt == "parquet":
+        return list(_parquet_file(path).schema_arrow.names)
+    return list(_open_csv(path, fmt, None)[0].schema.names)
+
+
+def iter_table(path: str | Path, columns: list[str]) -> Iterator[tuple[Where, list[Any]]]:
+    """Yield ``(where, values)`` with one value per requested column, in file order.
+
+    JSONL values are the decoded JSON values (:data:`MISSING` when the key is absent); CSV values are
+    strings; Parquet values are whatever the column holds (check types with :func:`check_parquet_types`).
+    """
+    path = require_file(path)
+    fmt = table_format(path)
+    if fmt == "jsonl":
+        for row, (line, obj) in enumerate(iter_jsonl(path), start=1):
+            yield Where(row, line), [obj.get(column, MISSING) for column in columns]
+        return
+    row = 0
+    for batch in _batches(path, fmt, columns):
+        for values in zip(*(batch.column(column).to_pylist() for column in columns)):
+            row += 1
+            yield Where(row, None), list(values)
+
+
+def check_parquet_types(path: str | Path, kinds: dict[str, str]) -> None:
+    """For a Parquet file, check each ``column -> 'text' | 'id'`` has a string (or, for ids, integer) type."""
+    if table_format(path) != "parquet":
+        return
+    import pyarrow as pa
+
+    schema = _parquet_file(Path(path)).schema_arrow
+    for column, kind in kinds.items():
+        dtype = schema.field(column).type
+        value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype
+        ok = pa.types.is_string(value_type) or pa.types.is_large_string(value_type) or pa.types.is_string_view(value_type)
+        if kind == "id":
+            ok = ok or pa.types.is_integer(value_type)
+        if not ok:
+            wanted = "string or integer" if kind == "id" else "string"
+            raise InputError(path, None, column, f"column has type {dtype}, expected {wanted}")
+
+
+def _parquet_file(path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(path, None, None, f"not a readable Parquet file: {err}") from None
+
+
+def _open_csv(path: Path, fmt: str, columns: list[str] | None) -> tuple[Any, list[Any]]:
+    """A streaming pyarrow CSV reader and the list its bad-row handler fills (for line numbers).
+
+    ``columns`` (read as strings) restricts what is decoded.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    bad_rows: list[Any] = []
+
+    def on_invalid(row: Any) -> str:
+        bad_rows.append(row)
+        return "error"
+
+    tsv = fmt == "tsv"  # TSV: no quoting, so values cannot span lines
+    parse = pacsv.ParseOptions(
+        delimiter="\t" if tsv else ",",
+        quote_char=False if tsv else '"',
+        newlines_in_values=not tsv,
+        invalid_row_handler=on_invalid,
+    )
+    read = pacsv.ReadOptions(use_threads=False)  # serial reading numbers the bad rows
+    convert = None
+    if columns is not None:
+        convert = pacsv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in columns})
+    try:
+        return pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert), bad_rows
+    except pa.ArrowException as err:
+        raise _csv_error(path, err, bad_rows) from None
+
+
+def _batches(path: Path, fmt: str, columns: list[str]) -> Iterator[Any]:
+    """Record batches of ``columns``; pyarrow errors become InputErrors naming the file."""
+    import pyarrow as pa
+
+    if fmt == "parquet":
+        try:
+            yield from _parquet_file(path).iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        except pa.ArrowException as err:
+            raise InputError(path, None, None, f"cannot read Parquet data: {err}") from None
+        return
+    reader, bad_rows = _open_csv(path, fmt, columns)
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowException as err:
+            raise _csv_error(path, err, bad_rows) from None
+        yield batch
+
+
+def _csv_error(path: Path, err: Exception, bad_rows: list[Any]) -> InputError:
+    """InputError for a pyarrow CSV failure; a wrong column count names the data row (header = row 0)."""
+    if bad_rows:
+        bad = bad_rows[0]
+        where = f"data row {bad.number - 1}: " if bad.number is not None else ""
+        return InputError(
+            path, None, None, f"{where}expected {bad.expected_columns} columns, got {bad.actual_columns}: {bad.text[:80]!r}"
+        )
+    return InputError(path, None, None, f"malformed CSV: {str(err).splitlines()[0]}")

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from negmine.errors import InputError
+from negmine.io.beir import load_beir, load_beir_files
+from negmine.testing.beir import write_beir
+
+HEADER = "query-id\tcorpus-id\tscore\n"
+
+
+@pytest.fixture
+def beir(tmp_path) -> Path:
+    return write_beir(
+        tmp_path / "mini",
+        corpus={"d1": ("A Title", "first text"), "d2": "second text", "d3": ("  Only title ", "  ")},
+        queries={"q1": "first?", "q2": "second?", "q3": "no positives"},
+        qrels=[("q1", "d1", 1), ("q2", "d2", 2), ("q1", "d3", 1), ("q3", "d2", 0)],
+    )
+
+
+def _rewrite(path: Path, lines: list) -> Path:
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    return path
+
+
+def _error(call, *args) -> InputError:
+    with pytest.raises(InputError) as info:
+        call(*args)
+    return info.value
+
+
+# --- valid data -------------------------------------------------------------------------------------------
+
+
+def test_load_beir_reads_texts_ids_and_qrels_in_file_order(beir):
+    data = load_beir(beir, "train")
+    assert data.name == "mini"
+    assert data.corpus.ids == ["d1", "d2", "d3"]
+    assert data.corpus.texts == ["A Title first text", "second text", "Only title"]
+    assert data.queries.ids == ["q1", "q2", "q3"]
+    assert data.qrels.judgments == {"q1": {"d1": 1, "d3": 1}, "q2": {"d2": 2}, "q3": {"d2": 0}}
+    assert data.pairs() == [("q1", "d1"), ("q1", "d3"), ("q2", "d2")]
+    assert data.qrels.query_ids() == ["q1", "q2"]  # q3 is judged only with score 0: allowed, no pairs
+    assert data.corpus.source == str(beir / "corpus.jsonl")
+    assert data.qrels.source == str(beir / "qrels" / "train.tsv")
+
+
+def test_integer_ids_become_strings_and_extra_fields_are_ignored(tmp_path):
+    folder = tmp_path / "ints"
+    (folder / "qrels").mkdir(parents=True)
+    _rewrite(folder / "corpus.jsonl", [{"_id": 10, "title": None, "text": " body ", "metadata": {"x": 1}}])
+    _rewrite(folder / "queries.jsonl", ["", {"_id": 7, "text": "q"}, ""])
+    (folder / "qrels" / "test.tsv").write_text(HEADER + "7\t10\t1\n\n")
+    data = load_beir(folder, split="test")
+    assert data.corpus.ids == ["10"] and data.corpus.texts == ["body"]
+    assert data.queries.ids == ["7"]
+    assert data.pairs() == [("7", "10")]
+
+
+def test_load_beir_files_takes_explicit_paths(beir):
+    data = load_beir_files(beir / "corpus.jsonl", beir / "queries.jsonl", beir / "qrels" / "train.tsv")
+    assert len(data.corpus) == 3 and len(data.qrels) == 4
+    assert data.name == "mini"
+    named = load_beir_files(str(beir / "corpus.jsonl"), beir / "queries.jsonl", beir / "qrels" / "train.tsv", name="x")
+    assert named.name == "x"
+
+
+# --- corpus / queries rows --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "problem"),
+    [
+        ({"title": "t", "text": "x"}, "_id", "missing"),
+        ({"_id": 1.5, "text": "x"}, "_id", "must be a string (or an integer), got number"),
+        ({"_id": True, "text": "x"}, "_id", "must be a string (or an integer), got boolean"),
+        ({"_id": None, "text": "x"}, "_id", "must be a string (or an integer), got null"),
+        ({"_id": ["a"], "text": "x"}, "_id", "must be a string (or an integer), got array"),
+        ({"_id": "  ", "text": "x"}, "_id", "is empty"),
+        ({"_id": "d9", "title": "t"}, "text", "missing"),
+        ({"_id": "d9", "text": None}, "text", "must be a string, got null"),
+        ({"_id": "d9", "text": 5}, "text", "must be a string, got number"),
+        ({"_id": "d9", "title": ["t"], "text": "x"}, "title", "must be a string, got array"),
+        ({"_id": "d9", "title": " ", "text": " \n "}, "text", "empty text ('title' and 'text' are both empty"),
+    ],
+)
+def test_bad_corpus_rows_name_file_line_and_field(beir, row, field, problem):
+    path = _rewrite(beir / "corpus.jsonl", [{"_id": "d1", "text": "a"}, "", row])
+    err = _error(load_beir, beir)
+    assert (err.path, err.line, err.field) == (str(path), 3, field)
+    assert str(err).startswith(f"{path}:3: field '{field}': {problem}")
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "problem"),
+    [
+        ({"text": "q"}, "_id", "missing"),
+        ({"_id": {"a": 1}, "text": "q"}, "_id", "must be a string (or an integer), got object"),
+        ({"_id": "q9"}, "text", "missing"),
+        ({"_id": "q9", "text": False}, "text", "must be a string, got boolean"),
+        ({"_id": "q9", "text": "   "}, "text", "empty text"),
+    ],
+)
+def test_bad_query_rows_name_file_line_and_field(beir, row, field, problem):
+    path = _rewrite(beir / "queries.jsonl", [{"_id": "q1", "text": "a"}, row])
+    err = _error(load_beir, beir)
+    assert str(err).startswith(f"{path}:2: field '{field}': {problem}")
+
+
+def test_malformed_json_in_corpus(beir):
+    path = _rewrite(beir / "corpus.jsonl", [{"_id": "d1", "text": "a"}, '{"_id": "d2", "text": "b"'])
+    assert str(_error(load_beir, beir)).startswith(f"{path}:2: malformed JSON: ")
+
+
+def test_non_object_row_in_queries(beir):
+    path = _rewrite(beir / "queries.jsonl", [["q1", "text"]])
+    assert str(_error(load_beir, beir)) == f"{path}:1: expected a JSON object per line, got array"
+
+
+@pytest.mark.parametrize("name", ["corpus.jsonl", "queries.jsonl"])
+def test_duplicate_ids_name_both_lines(beir, name):
+    first = {"_id": "dup", "text": "one"}
+    path = _rewrite(beir / name, [first, "", {"_id": "other", "text": "x"}, {"_id": "dup", "text": "two"}])
+    err = _error(load_beir, beir)
+    assert str(err) == f"{path}:4: field '_id': duplicate id 'dup' (first at line 1)"
+
+
+def test_integer_and_string_ids_collide(beir):
+    path = _rewrite(beir / "corpus.jsonl", [{"_id": 5, "text": "a"}, {"_id": "5", "text": "b"}])
+    assert str(_error(load_beir, beir)) == f"{path}:2: field '_id': duplicate id '5' (first at line 1)"
+
+
+def test_empty_corpus_file(beir):
+    path = beir / "corpus.jsonl"
+    path.write_text("\n\n")
+    assert str(_error(load_beir, beir)) == f"{path}: no documents in the file; expected one JSON object per line"
+
+
+# --- qrels -------------------------------------------------------------------------------------------------
+
+
+def _qrels(beir: Path, text: str) -> Path:
+    path = beir / "qrels" / "train.tsv"
+    path.write_text(text)
+    return path
+
+
+def test_qrels_missing_header(beir):
+    path = _qrels(beir, "q1\td1\t1\n")
+    assert str(_error(load_beir, beir)) == (
+        f"{path}:1: missing header: the first line must be 'query-id<TAB>corpus-id<TAB>score' "
+        "but looks like a judgment: 'q1\\td1\\t1'"
+    )
+
+
+@pytest.mark.parametrize("header", ["qid\tdocid\tscore", "query-id corpus-id score", "query-id\tcorpus-id"])
+def test_qrels_wrong_header(beir, header):
+    path = _qrels(beir, header + "\nq1\td1\t1\n")
+    assert str(_error(load_beir, beir)) == f"{path}:1: wrong header {header!r}; expected 'query-id<TAB>corpus-id<TAB>score'"
+
+
+def test_qrels_empty_file(beir):
+    path = _qrels(beir, "")
+    assert str(_error(load_beir, beir)).startswith(f"{path}: empty file; expected the header 'query-id<TAB>corpus-id<TAB>score'")
+
+
+def test_qrels_header_only_gives_no_judgments(beir):
+    _qrels(beir, HEADER)
+    assert load_beir(beir).pairs() == []
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        ("q1\td1\t1\textra", "expected 3 tab-separated columns (query-id, corpus-id, score), got 4"),
+        ("q1\td1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 2"),
+        ("q1 d1 1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 1; columns must be separated by tabs"),
+    ],
+)
+def test_qrels_wrong_column_count(beir, row, problem):
+    path = _qrels(beir, HEADER + "q1\td1\t1\n\n" + row + "\n")
+    assert str(_error(load_beir, beir)) == f"{path}:4: {problem}"
+
+
+@pytest.mark.parametrize("score", ["0.5", "yes", ""])
+def test_qrels_non_integer_score(beir, score):
+    path = _qrels(beir, HEADER + f"q1\td1\t{score}\n")
+    assert str(_error(load_beir, beir)) == f"{path}:2: field 'score': must be an integer, got {score!r}"
+
+
+def test_qrels_unknown_query_id(beir):
+    path = _qrels(beir, HEADER + "q1\td1\t1\nq404\td1\t1\n")
+    assert str(_error(load_beir, beir)) == (
+        f"{path}:3: field 'query-id': unknown query id 'q404' (not in {beir / 'queries.jsonl'})"
+    )
+
+
+def test_qrels_unknown_corpus_id_reports_first_in_file_order(beir):
+    path = _qrels(beir, HEADER + "q2\td2\t1\nq1\td1\t1\nq2\tzzz\t0\nq1\td404\t1\n")
+    err = _error(load_beir, beir)
+    assert str(err) == f"{path}:4: field 'corpus-id': unknown corpus id 'zzz' (not in {beir / 'corpus.jsonl'})"
+    assert (err.line, err.field) == (4, "corpus-id")
+
+
+def test_qrels_duplicate_judgment_names_first_line(beir):
+    path = _qrels(beir, HEADER + "q1\td1\t1\nq2\td2\t1\nq1\td1\t0\n")
+    assert str(_error(load_beir, beir)) == (
+        f"{path}:4: field 'corpus-id': duplicate judgment for query 'q1' and document 'd1' (first at line 2)"
+    )
+
+
+def test_qrels_are_checked_before_the_corpus_is_read(beir):
+    _rewrite(beir / "corpus.jsonl", ["{broken"])
+    path = _qrels(beir, HEADER + "q404\td1\t1\n")
+    assert str(_error(load_beir, beir)).startswith(f"{path}:2: field 'query-id': unknown query id 'q404'")
+
+
+# --- files and directories ---------------------------------------------------------------------------------
+
+
+def test_missing_split_lists_available_splits(beir):
+    (beir / "qrels" / "test.tsv").write_text(HEADER)
+    err = _error(load_beir, beir, "dev")
+    assert str(err) == f"{beir / 'qrels' / 'dev.tsv'}: split 'dev' not found; available splits: test, train"
+
+
+def test_missing_split_with_no_qrels_files(beir):
+    (beir / "qrels" / "train.tsv").unlink()
+    assert str(_error(load_beir, beir, "train")).endswith(f"available splits: none (no .tsv files in {beir / 'qrels'})")
+
+
+def test_missing_qrels_directory(beir):
+    (beir / "qrels" / "train.tsv").unlink()
+    (beir / "qrels").rmdir()
+    assert str(_error(load_beir, beir)) == (
+        f"{beir / 'qrels'}: qrels directory not found; a BEIR directory holds qrels/<split>.tsv"
+    )
+
+
+def test_missing_directory_and_file_instead_of_directory(tmp_path, beir):
+    assert str(_error(load_beir, tmp_path / "absent")) == f"{tmp_path / 'absent'}: BEIR directory not found"
+    assert "expected a BEIR directory" in str(_error(load_beir, beir / "corpus.jsonl"))
+
+
+@pytest.mark.parametrize(("name", "what"), [("corpus.jsonl", "corpus file"), ("queries.jsonl", "queries file")])
+def test_missing_corpus_or_queries_file(beir, name, what):
+    (beir / name).unlink()
+    assert str(_error(load_beir, beir)) == f"{beir / name}: {what} not found"
+
+
+def test_load_beir_files_missing_qrels(beir):
+    err = _error(load_beir_files, beir / "corpus.jsonl", beir / "queries.jsonl", beir / "nope.tsv")
+    assert str(err) == f"{beir / 'nope.tsv'}: qrels file not found"
+
+
+# --- real data ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_scifact_counts(scifact_dir):
+    train = load_beir(scifact_dir, "train")
+    assert (len(train.corpus), len(train.queries)) == (5183, 1109)
+    assert len(train.pairs()) == 919
+    assert len(train.qrels.query_ids()) == 809
+    test = load_beir(scifact_dir, "test")
+    assert len(test.qrels) == 339 and len(test.qrels.query_ids()) == 300
+    assert all(text and text == text.strip() for text in train.corpus.texts)
+    assert train.corpus.ids[0] == "4983"
+    assert train.corpus.texts[0].startswith("Microstructural development of human newborn cerebral white matter")

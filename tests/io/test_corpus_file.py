@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from negmine.errors import InputError
+from negmine.io.corpus_file import read_corpus_file
+
+
+def _error(path, **kwargs) -> str:
+    with pytest.raises(InputError) as info:
+        read_corpus_file(path, **kwargs)
+    return str(info.value)
+
+
+def test_jsonl_with_underscore_id_is_read_as_beir(write_text):
+    path = write_text("corpus.jsonl", '{"_id": "a", "title": "T", "text": "x"}\n{"_id": 2, "text": "y"}\n')
+    corpus = read_corpus_file(path)
+    assert (corpus.ids, corpus.texts, corpus.source) == (["a", "2"], ["T x", "y"], str(path))
+
+
+def test_csv_without_ids_gets_row_ids_and_joins_titles(write_text):
+    path = write_text("c.csv", "title,passage\nHead,body\n,only body\nonly title,\n")
+    corpus = read_corpus_file(path)
+    assert corpus.ids == ["d1", "d2", "d3"]
+    assert corpus.texts == ["Head body", "only body", "only title"]
+
+
+def test_explicit_text_column(write_text):
+    path = write_text("c.tsv", "id\ttext\tother\n1\tignored\tchosen\n")
+    corpus = read_corpus_file(path, text_column="other")
+    assert (corpus.ids, corpus.texts) == (["1"], ["chosen"])
+
+
+def test_parquet_corpus_with_integer_ids(tmp_path):
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"doc_id": [7, 8], "passage": ["a", "b"]}), path)
+    corpus = read_corpus_file(path)
+    assert (corpus.ids, corpus.texts) == (["7", "8"], ["a", "b"])
+
+
+def test_parquet_float_ids_are_rejected(tmp_path):
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"id": [1.5], "text": ["a"]}), path)
+    assert _error(path) == f"{path}: field 'id': column has type double, expected string or integer"
+
+
+def test_no_text_column_lists_columns(write_text):
+    path = write_text("c.csv", "id,words\n1,a\n")
+    assert _error(path) == (
+        f"{path}: no corpus text column found (looked for text, document, passage, content, contents, body); "
+        "available columns: 'id', 'words'; rename the document text column to 'text'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("id,text\na,x\nb,\n", "field 'text': data row 2: empty text (nothing left after stripping whitespace)"),
+        ("id,text\na,x\na,y\n", "field 'id': data row 2: duplicate id 'a' (first at data row 1)"),
+        ("id,text\na,x\n ,y\n", "field 'id': data row 2: is empty"),
+    ],
+)
+def test_bad_csv_rows_name_data_row_and_column(write_text, content, message):
+    path = write_text("c.csv", content)
+    assert _error(path) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('{"id": 1.5, "text": "y"}', "field 'id': must be a string (or an integer), got number"),
+        ('{"id": null, "text": "y"}', "field 'id': missing id"),
+        ('{"id": "b", "body": "y"}', "field 'text': missing"),
+        ('{"id": "b", "text": 3}', "field 'text': must be a string, got number"),
+        ('{"id": "b", "title": 3, "text": "y"}', "field 'title': must be a string, got number"),
+        ('{"id": "a", "text": "y"}', "field 'id': duplicate id 'a' (first at line 1)"),
+    ],
+)
+def test_bad_jsonl_rows_name_lines(write_text, row, message):
+    path = write_text("c.jsonl", '{"id": "a", "text": "x"}\n\n' + row + "\n")
+    assert _error(path) == f"{path}:3: {message}"
+
+
+def test_empty_table_and_missing_file(write_text, tmp_path):
+    path = write_text("c.csv", "text\n")
+    assert _error(path) == f"{path}: no documents in the file"
+    assert _error(tmp_path / "none.csv") == f"{tmp_path / 'none.csv'}: corpus file not found"

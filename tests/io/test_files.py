@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from negmine.errors import InputError
+from negmine.io.files import iter_lines, require_file
+
+
+def test_iter_lines_numbers_skip_blanks_and_strip_endings(write_text):
+    path = write_text("f.txt", "\ufeffa\r\n\n  \nb\tc \nlast")
+    assert list(iter_lines(path)) == [(1, "a"), (4, "b\tc "), (5, "last")]
+
+
+def test_iter_lines_invalid_utf8(write_text):
+    path = write_text("f.tsv", b"ok\n\xff\xfe\n")
+    with pytest.raises(InputError, match=r"f\.tsv:2: not valid UTF-8 \(byte 1 of the line\)"):
+        list(iter_lines(path))
+
+
+def test_require_file(tmp_path, write_text):
+    assert require_file(str(write_text("x", "1"))) == tmp_path / "x"
+    with pytest.raises(InputError, match=r"absent: qrels file not found$"):
+        require_file(tmp_path / "absent", "qrels file")
+    with pytest.raises(InputError, match="expected a corpus file, found a directory"):
+        require_file(tmp_path, "corpus file")

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from negmine.errors import InputError
+from negmine.io.jsonl import dumps_row, iter_jsonl, json_type, write_jsonl
+
+
+def test_iter_jsonl_yields_one_based_lines_and_skips_blank_lines(write_text):
+    path = write_text("rows.jsonl", '{"a": 1}\n\n   \n{"b": "x"}\r\n{"c": [1]}')
+    assert list(iter_jsonl(path)) == [(1, {"a": 1}), (4, {"b": "x"}), (5, {"c": [1]})]
+
+
+def test_iter_jsonl_tolerates_byte_order_mark(write_text):
+    path = write_text("bom.jsonl", '\ufeff{"a": 1}\n')
+    assert list(iter_jsonl(path)) == [(1, {"a": 1})]
+
+
+def test_malformed_json_names_file_and_line(write_text):
+    path = write_text("bad.jsonl", '{"a": 1}\n\n{"a": 1,, "b": 2}\n')
+    with pytest.raises(InputError) as info:
+        list(iter_jsonl(path))
+    err = info.value
+    assert (err.path, err.line, err.field) == (str(path), 3, None)
+    assert str(err).startswith(f"{path}:3: malformed JSON: ")
+    assert "column 9" in str(err)
+
+
+@pytest.mark.parametrize(("line", "kind"), [("[1, 2]", "array"), ('"text"', "string"), ("7", "number"), ("null", "null")])
+def test_non_object_rows_are_rejected(write_text, line, kind):
+    path = write_text("rows.jsonl", '{"ok": true}\n' + line + "\n")
+    with pytest.raises(InputError, match=rf"rows\.jsonl:2: expected a JSON object per line, got {kind}$"):
+        list(iter_jsonl(path))
+
+
+def test_invalid_utf8_names_line(write_text):
+    path = write_text("latin.jsonl", b'{"a": 1}\n{"a": "caf\xe9"}\n')
+    with pytest.raises(InputError, match=r"latin\.jsonl:2: not valid UTF-8 \(byte 11 of the line\)"):
+        list(iter_jsonl(path))
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError, match=r"nope\.jsonl: file not found"):
+        list(iter_jsonl(tmp_path / "nope.jsonl"))
+    with pytest.raises(InputError, match="expected a file, found a directory"):
+        list(iter_jsonl(tmp_path))
+
+
+def test_json_type_names():
+    assert [json_type(v) for v in ({}, [], "", 1, 1.5, True, None)] == [
+        "object", "array", "string", "number", "number", "boolean", "null"
+    ]
+
+
+def test_write_jsonl_is_compact_unescaped_and_counts_rows(tmp_path):
+    path = tmp_path / "out" / "rows.jsonl"
+    rows = [{"id": "q1", "text": "café ☕", "scores": [0.5, 1]}, {"b": None, "a": True}]
+    assert write_jsonl(path, iter(rows)) == 2
+    assert path.read_bytes() == '{"id":"q1","text":"café ☕","scores":[0.5,1]}\n{"b":null,"a":true}\n'.encode()
+    assert [row for _, row in iter_jsonl(path)] == rows
+
+
+def test_write_jsonl_is_deterministic_and_handles_no_rows(tmp_path):
+    rows = [{"x": i, "y": str(i) * 3} for i in range(50)]
+    write_jsonl(tmp_path / "a.jsonl", rows)
+    write_jsonl(tmp_path / "b.jsonl", list(rows))
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    assert write_jsonl(tmp_path / "empty.jsonl", []) == 0
+    assert (tmp_path / "empty.jsonl").read_bytes() == b""
+
+
+def test_write_jsonl_failure_keeps_previous_file_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    write_jsonl(path, [{"old": 1}])
+    with pytest.raises(ValueError, match="row 2 cannot be written as JSON"):
+        write_jsonl(path, [{"a": 1}, {"a": math.nan}])
+    with pytest.raises(TypeError, match="row 1 cannot be written as JSON"):
+        write_jsonl(path, [{"a": object()}])
+    with pytest.raises(TypeError, match="row 2 is a list, expected a mapping"):
+        write_jsonl(path, [{"a": 1}, [1, 2]])
+    assert path.read_text() == '{"old":1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.jsonl"]
+
+
+def test_dumps_row_accepts_any_mapping():
+    from types import MappingProxyType
+
+    assert dumps_row(MappingProxyType({"k": "v"})) == '{"k":"v"}'
+    assert json.loads(dumps_row({"n": 1e-3})) == {"n": 1e-3}

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from negmine.config import DataConfig
+from negmine.errors import ConfigError, InputError
+from negmine.io.load import load_data
+from negmine.testing.beir import write_beir
+
+
+@pytest.fixture
+def beir(tmp_path):
+    folder = write_beir(
+        tmp_path / "toy",
+        corpus={"d1": "one", "d2": "two", "d3": "three"},
+        queries={"q1": "first", "q2": "second"},
+        qrels=[("q1", "d1", 1), ("q2", "d2", 1)],
+    )
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq2\td3\t1\n")
+    return folder
+
+
+def test_beir_directory_and_split(beir):
+    train = load_data(DataConfig(data_dir=beir))
+    assert train.name == "toy" and train.pairs() == [("q1", "d1"), ("q2", "d2")]
+    assert load_data(DataConfig(data_dir=beir, split="test")).pairs() == [("q2", "d3")]
+
+
+def test_explicit_files(beir):
+    config = DataConfig(corpus=beir / "corpus.jsonl", queries=beir / "queries.jsonl", qrels=beir / "qrels" / "test.tsv")
+    data = load_data(config)
+    assert data.pairs() == [("q2", "d3")] and len(data.corpus) == 3
+
+
+def test_explicit_file_overrides_the_directory_file(beir, tmp_path):
+    qrels = tmp_path / "mine.tsv"
+    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td3\t1\n")
+    data = load_data(DataConfig(data_dir=beir, split="nosuchsplit", qrels=qrels))
+    assert data.name == "toy" and data.pairs() == [("q1", "d3")]
+
+
+def test_pairs_file_with_and_without_corpus(beir, tmp_path):
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"question": "first", "answer": "two"}) + "\n" + json.dumps({"question": "q", "answer": "new"}) + "\n")
+    alone = load_data(DataConfig(pairs=pairs))
+    assert alone.corpus.ids == ["d1", "d2"] and alone.pairs() == [("q1", "d1"), ("q2", "d2")]
+    with_corpus = load_data(DataConfig(pairs=pairs, corpus=beir / "corpus.jsonl"))
+    assert with_corpus.corpus.ids == ["d1", "d2", "d3", "p2"]
+    assert with_corpus.pairs() == [("q1", "d2"), ("q2", "p2")]
+
+
+def test_pairs_columns_are_passed_through(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("a,b\nx,y\n")
+    data = load_data(DataConfig(pairs=pairs, query_column="b", positive_column="a"))
+    assert (data.queries.texts, data.corpus.texts) == (["y"], ["x"])
+
+
+def test_config_is_validated_first(beir):
+    with pytest.raises(ConfigError, match="no input given"):
+        load_data(DataConfig())
+    with pytest.raises(ConfigError, match="--pairs cannot be combined"):
+        load_data(DataConfig(data_dir=beir, pairs=beir / "corpus.jsonl"))
+
+
+@pytest.mark.parametrize("option", ["query_column", "positive_column"])
+def test_column_options_without_pairs_are_rejected(beir, option):
+    with pytest.raises(ConfigError, match=rf"{option}='x' only applies to a pairs file"):
+        load_data(DataConfig(data_dir=beir, **{option: "x"}))
+
+
+def test_bad_directory_and_split_errors(beir, tmp_path):
+    with pytest.raises(InputError, match="BEIR directory not found"):
+        load_data(DataConfig(data_dir=tmp_path / "missing"))
+    with pytest.raises(InputError, match="split 'dev' not found; available splits: test, train"):
+        load_data(DataConfig(data_dir=beir, split="dev"))
+
+
+@pytest.mark.slow
+def test_scifact_through_config(scifact_dir):
+    data = load_data(DataConfig(data_dir=scifact_dir, split="train"))
+    assert (len(data.corpus), len(data.queries), len(data.pairs()), len(data.qrels.query_ids())) == (5183, 1109, 919, 809)
+    assert len(load_data(DataConfig(data_dir=scifact_dir, split="test")).qrels) == 339

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from negmine.errors import ConfigError, InputError
+from negmine.io.pairs import load_pairs, read_pairs
+from negmine.testing.beir import write_beir
+
+ROWS = [
+    {"anchor": "what is sleep", "positive": "Sleep is rest.", "negative": "ignored"},
+    {"anchor": "why coffee", "positive": "Caffeine wakes you."},
+    {"anchor": " what is sleep ", "positive": "Sleep happens at night."},  # same query after stripping
+    {"anchor": "what is sleep", "positive": "Sleep is rest."},  # repeated pair
+    {"anchor": "battery?", "positive": "Caffeine wakes you."},  # positive shared by two queries
+]
+
+
+def _error(call, *args, **kwargs) -> InputError:
+    with pytest.raises(InputError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def _parquet(path: Path, columns: dict[str, pa.Array]) -> Path:
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+# --- ids, detection, corpus from positives -------------------------------------------------------------------
+
+
+def test_jsonl_pairs_ids_follow_first_rows(write_rows):
+    path = write_rows("train.jsonl", ROWS)
+    result = read_pairs(path)
+    data = result.dataset
+    assert data.name == "train"
+    assert data.queries.ids == ["q1", "q2", "q5"]
+    assert data.queries.texts == ["what is sleep", "why coffee", "battery?"]
+    assert data.corpus.ids == ["d1", "d2", "d3"]
+    assert data.corpus.texts == ["Sleep is rest.", "Caffeine wakes you.", "Sleep happens at night."]
+    assert data.qrels.judgments == {"q1": {"d1": 1, "d3": 1}, "q2": {"d2": 1}, "q5": {"d2": 1}}
+    assert (result.rows, result.distinct_positives, result.duplicate_rows, result.added_positives) == (5, 3, 1, 0)
+    assert data.corpus.source == str(path) and data.qrels.source == str(path)
+
+
+def test_load_pairs_returns_the_same_dataset(write_rows):
+    path = write_rows("train.jsonl", ROWS)
+    assert load_pairs(path) == read_pairs(path).dataset
+
+
+@pytest.mark.parametrize(
+    ("query", "positive"),
+    [("query", "pos"), ("question", "answer"), ("sentence1", "sentence2"), ("sentence_A", "sentence_B"),
+     ("text1", "text2"), ("anchor", "document"), ("query", "passage")],
+)
+def test_column_auto_detection(write_rows, query, positive):
+    path = write_rows("p.jsonl", [{"id": 3, query: "q text", positive: "p text"}])
+    data = load_pairs(path)
+    assert (data.queries.texts, data.corpus.texts) == (["q text"], ["p text"])
+
+
+def test_query_alias_order_prefers_query_over_anchor(write_rows):
+    path = write_rows("p.jsonl", [{"anchor": "A", "query": "Q", "positive": "P"}])
+    assert load_pairs(path).queries.texts == ["Q"]
+
+
+def test_explicit_columns(write_rows):
+    path = write_rows("p.jsonl", [{"title": "T", "body": "B", "query": "ignored", "positive": "ignored"}])
+    data = load_pairs(path, query_column="title", positive_column="body")
+    assert (data.queries.texts, data.corpus.texts) == (["T"], ["B"])
+
+
+def test_explicit_column_not_found_lists_columns(write_rows):
+    path = write_rows("p.jsonl", [{"query": "q", "positive": "p"}])
+    err = _error(load_pairs, path, query_column="question")
+    assert str(err) == f"{path}: field 'question': query column not found; available columns: 'query', 'positive'"
+
+
+def test_undetectable_columns_list_available_ones(write_rows):
+    path = write_rows("p.jsonl", [{"q": "x", "positive": "y"}])
+    err = _error(load_pairs, path)
+    assert str(err) == (
+        f"{path}: no query column found (looked for query, anchor, question, sentence1, sentence_A, text1); "
+        "available columns: 'q', 'positive'; pass query_column (--query-column)"
+    )
+    path = write_rows("p2.jsonl", [{"query": "x", "doc": "y"}])
+    assert "no positive column found (looked for positive, pos, answer," in str(_error(load_pairs, path))
+    assert "available columns: 'query', 'doc'; pass positive_column (--positive-column)" in str(_error(load_pairs, path))
+
+
+def test_same_column_for_query_and_positive_is_a_config_error(write_rows):
+    path = write_rows("p.jsonl", [{"a": "x"}])
+    with pytest.raises(ConfigError, match="query_column and positive_column are both 'a'"):
+        load_pairs(path, query_column="a", positive_column="a")
+
+
+# --- bad rows ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "problem"),
+    [
+        ({"anchor": "  ", "positive": "p"}, "anchor", "empty text (nothing left after stripping whitespace)"),
+        ({"anchor": "q", "positive": ""}, "positive", "empty text (nothing left after stripping whitespace)"),
+        ({"anchor": "q"}, "positive", "missing"),
+        ({"anchor": None, "positive": "p"}, "anchor", "missing value (null)"),
+        ({"anchor": "q", "positive": ["p"]}, "positive", "must be a string, got array"),
+    ],
+)
+def test_bad_jsonl_cells_name_line_and_column(write_rows, row, field, problem):
+    path = write_rows("p.jsonl", [{"anchor": "q0", "positive": "p0"}, "", row])
+    err = _error(load_pairs, path)
+    assert str(err) == f"{path}:3: field '{field}': {problem}"
+
+
+def test_malformed_jsonl_pairs(write_rows):
+    path = write_rows("p.jsonl", [{"anchor": "q0", "positive": "p0"}, "{nope"])
+    assert str(_error(load_pairs, path)).startswith(f"{path}:2: malformed JSON: ")
+
+
+def test_empty_pairs_files(write_text):
+    jsonl = write_text("p.jsonl", "\n")
+    assert str(_error(load_pairs, jsonl)) == f"{jsonl}: no rows in the file; expected one JSON object per line"
+    csv = write_text("p.csv", "query,positive\n")
+    assert str(_error(load_pairs, csv)) == f"{csv}: no pairs in the file"
+    empty = write_text("e.csv", "")
+    assert str(_error(load_pairs, empty)) == f"{empty}: malformed CSV: Empty CSV file"
+
+
+def test_unsupported_extension_and_missing_file(write_text, tmp_path):
+    path = write_text("p.txt", "x")
+    err = _error(load_pairs, path)
+    assert str(err) == f"{path}: unsupported file extension '.txt'; allowed: .jsonl, .ndjson, .csv, .tsv, .parquet, .pq"
+    assert str(_error(load_pairs, tmp_path / "no.jsonl")) == f"{tmp_path / 'no.jsonl'}: pairs file not found"
+
+
+# --- CSV / TSV ----------------------------------------------------------------------------------------------
+
+
+def test_csv_pairs_keep_texts_verbatim(write_text):
+    path = write_text("p.csv", 'question,answer,score\nNA,007,1\n"a, b","line one\nline two",2\nNA,"x ""y""",3\n')
+    data = load_pairs(path)
+    assert data.queries.ids == ["q1", "q2"] and data.queries.texts == ["NA", "a, b"]
+    assert data.corpus.texts == ["007", "line one\nline two", 'x "y"']
+    assert data.qrels.judgments == {"q1": {"d1": 1, "d3": 1}, "q2": {"d2": 1}}
+
+
+def test_tsv_pairs_have_no_quoting(write_text):
+    path = write_text("p.tsv", 'query\tpositive\n"quoted\tstart " here\n')
+    data = load_pairs(path)
+    assert (data.queries.texts, data.corpus.texts) == (['"quoted'], ['start " here'])
+
+
+def test_csv_empty_text_names_data_row_and_column(write_text):
+    path = write_text("p.csv", "query,positive\nq1,p1\nq2,p2\nq3,  \n")
+    assert str(_error(load_pairs, path)) == (
+        f"{path}: field 'positive': data row 3: empty text (nothing left after stripping whitespace)"
+    )
+
+
+def test_csv_wrong_column_count_names_data_row(write_text):
+    path = write_text("p.csv", "query,positive\nq1,p1\nq2,p2,extra\n")
+    assert str(_error(load_pairs, path)) == f"{path}: data row 2: expected 2 columns, got 3: 'q2,p2,extra'"
+
+
+def test_csv_invalid_utf8(write_text):
+    path = write_text("p.csv", b"query,positive\nq1,caf\xe9\n")
+    assert str(_error(load_pairs, path)).startswith(f"{path}: malformed CSV: ")
+
+
+# --- Parquet -------------------------------------------------------------------------------------------------
+
+
+def test_parquet_pairs_string_large_string_and_dictionary(tmp_path):
+    path = _parquet(
+        tmp_path / "p.parquet",
+        {
+            "sentence1": pa.array(["s1", "s2", "s1"], type=pa.large_string()),
+            "sentence2": pa.array(["t1", "t2", "t3"]).dictionary_encode(),
+            "label": pa.array([1, 0, 1]),
+        },
+    )
+    data = load_pairs(path)
+    assert data.queries.ids == ["q1", "q2"]
+    assert data.qrels.judgments == {"q1": {"d1": 1, "d3": 1}, "q2": {"d2": 1}}
+
+
+def test_parquet_null_and_empty_cells_name_data_row(tmp_path):
+    path = _parquet(tmp_path / "p.parquet", {"query": ["a", None], "positive": ["x", "y"]})
+    assert str(_error(load_pairs, path)) == f"{path}: field 'query': data row 2: missing value (null)"
+    path = _parquet(tmp_path / "e.parquet", {"query": ["a", "b"], "positive": ["x", " "]})
+    assert "field 'positive': data row 2: empty text" in str(_error(load_pairs, path))
+
+
+def test_parquet_non_string_column(tmp_path):
+    path = _parquet(tmp_path / "p.parquet", {"query": ["a"], "positive": [3]})
+    assert str(_error(load_pairs, path)) == f"{path}: field 'positive': column has type int64, expected string"
+
+
+def test_not_a_parquet_file(write_text):
+    path = write_text("p.parquet", "query,positive\n")
+    assert str(_error(load_pairs, path)).startswith(f"{path}: not a readable Parquet file: ")
+
+
+# --- with a corpus file --------------------------------------------------------------------------------------
+
+
+def test_beir_corpus_matches_positives_by_joined_text_and_adds_missing(tmp_path, write_rows, caplog):
+    folder = write_beir(
+        tmp_path / "b", corpus={"c1": ("Sleep", "is rest."), "c2": "Caffeine wakes you.", "c3": "unused"},
+        queries={"x": "x"}, qrels=[("x", "c1", 1)],
+    )
+    path = write_rows("train.jsonl", ROWS)
+    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+        data = load_pairs(path, corpus=folder / "corpus.jsonl")
+    assert data.corpus.ids == ["c1", "c2", "c3", "p3"]
+    assert data.corpus.texts[-1] == "Sleep happens at night."
+    assert data.corpus.source == str(folder / "corpus.jsonl")
+    assert data.qrels.judgments == {"q1": {"c1": 1, "p3": 1}, "q2": {"c2": 1}, "q5": {"c2": 1}}
+    assert "1 of 3 distinct positives are not in the corpus" in caplog.text
+    assert read_pairs(path, corpus=folder / "corpus.jsonl").added_positives == 1
+
+
+def test_no_warning_when_all_positives_are_in_the_corpus(write_rows, write_text, caplog):
+    corpus = write_text("c.csv", "text\nSleep is rest.\n")
+    path = write_rows("p.jsonl", [{"query": "q", "positive": "Sleep is rest."}])
+    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+        data = load_pairs(path, corpus=corpus)
+    assert caplog.text == ""
+    assert data.corpus.ids == ["d1"] and data.pairs() == [("q1", "d1")]
+
+
+def test_added_ids_avoid_corpus_ids(write_rows, write_text):
+    corpus = write_text("c.csv", "id,title,text\np2,,one\np2-1,Head,two\n")
+    path = write_rows("p.jsonl", [{"query": "q", "positive": "one"}, {"query": "q", "positive": "new"}])
+    result = read_pairs(path, corpus=corpus)
+    assert result.dataset.corpus.ids == ["p2", "p2-1", "p2-2"]
+    assert result.dataset.corpus.texts == ["one", "Head two", "new"]
+    assert result.added_positives == 1
+
+
+def test_corpus_duplicate_texts_match_first_document(write_rows, write_text):
+    corpus = write_text("c.jsonl", '{"id": 4, "text": "same"}\n{"id": 5, "text": "same"}\n')
+    data = load_pairs(write_rows("p.jsonl", [{"query": "q", "positive": "same"}]), corpus=corpus)
+    assert data.corpus.ids == ["4", "5"] and data.pairs() == [("q1", "4")]
+
+
+def test_pairs_are_validated_before_the_corpus_is_read(write_rows, write_text):
+    corpus = write_text("c.jsonl", "{broken\n")
+    path = write_rows("p.jsonl", [{"query": "q", "positive": " "}])
+    assert str(_error(load_pairs, path, corpus=corpus)).startswith(f"{path}:1: field 'positive': empty text")
+
+
+def test_missing_corpus_file(write_rows, tmp_path):
+    err = _error(load_pairs, write_rows("p.jsonl", [{"query": "q", "positive": "x"}]), corpus=tmp_path / "c.jsonl")
+    assert str(err) == f"{tmp_path / 'c.jsonl'}: corpus file not found"

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from negmine.errors import InputError
+from negmine.io.table import MISSING, Where, cell_error, cell_text, iter_table, table_columns, table_format
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("a.jsonl", "jsonl"), ("a.NDJSON", "jsonl"), ("a.csv", "csv"), ("a.tsv", "tsv"), ("a.pq", "parquet")]
+)
+def test_table_format_by_extension(name, fmt):
+    assert table_format(name) == fmt
+
+
+def test_unknown_extension_lists_allowed():
+    with pytest.raises(InputError, match=r"^x: unsupported file extension '\(none\)'; allowed: \.jsonl, "):
+        table_format("x")
+
+
+def test_jsonl_rows_carry_row_and_line(write_text):
+    path = write_text("t.jsonl", '{"a": 1, "b": "x"}\n\n{"b": "y"}\n')
+    assert table_columns(path) == ["a", "b"]
+    assert list(iter_table(path, ["b", "a"])) == [(Where(1, 1), ["x", 1]), (Where(2, 3), ["y", MISSING])]
+
+
+def test_csv_rows_are_strings_with_data_row_numbers(write_text):
+    path = write_text("t.csv", 'a,b,c\n1,NA,"x,y"\n007,,z\n')
+    assert table_columns(path) == ["a", "b", "c"]
+    assert list(iter_table(path, ["c", "a", "b"])) == [(Where(1, None), ["x,y", "1", "NA"]), (Where(2, None), ["z", "007", ""])]
+
+
+def test_csv_row_numbers_continue_across_batches(write_text):
+    path = write_text("t.csv", "a\n" + "x\n" * 200_000 + "last\n")
+    *_, (where, values) = iter_table(path, ["a"])
+    assert (where, values) == (Where(200_001, None), ["last"])
+
+
+def test_parquet_rows(tmp_path):
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"a": ["x", None], "n": [1, 2]}), path)
+    assert table_columns(path) == ["a", "n"]
+    assert list(iter_table(path, ["n", "a"])) == [(Where(1, None), [1, "x"]), (Where(2, None), [2, None])]
+
+
+def test_cell_error_uses_line_for_jsonl_and_data_row_otherwise():
+    assert str(cell_error("f.jsonl", Where(2, 5), "col", "bad")) == "f.jsonl:5: field 'col': bad"
+    assert str(cell_error("f.csv", Where(2, None), "col", "bad")) == "f.csv: field 'col': data row 2: bad"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [(MISSING, "missing"), (None, "missing value (null)"), (3, "must be a string, got number"),
+     (" \t", "empty text (nothing left after stripping whitespace)")],
+)
+def test_cell_text_rejects(value, problem):
+    with pytest.raises(InputError) as info:
+        cell_text("f.jsonl", Where(1, 1), "q", value)
+    assert str(info.value) == f"f.jsonl:1: field 'q': {problem}"
+
+
+def test_cell_text_strips():
+    assert cell_text("f.csv", Where(1, None), "q", "  hi \n") == "hi"
