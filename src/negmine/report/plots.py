@@ -1,0 +1,114 @@
+"""The audit report's figures as base64 PNG strings (matplotlib, Agg canvas, no pyplot global state).
+
+- score histograms: positive vs kept-negative vs flagged-negative mining scores;
+- margin distribution: s_pos - s_neg for kept and flagged negatives;
+- judge agreement: candidates flagged by each judge and by each pair of judges (a symmetric matrix),
+  and how many judges flagged each candidate.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Sequence
+
+import numpy as np
+
+COLORS = {"positive": "#2b8a3e", "kept": "#1c7ed6", "flagged": "#e03131"}
+
+
+def _figure(width: float = 7.0, height: float = 3.6):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def to_base64_png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _bins(series: Sequence[Sequence[float]], count: int = 40) -> np.ndarray:
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series if len(s)] or [np.zeros(1)])
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, count + 1)
+
+
+def _histograms(ax, named: dict[str, tuple[Sequence[float], str]], xlabel: str) -> None:
+    bins = _bins([v for v, _ in named.values()])
+    for label, (values, color) in named.items():
+        if len(values):
+            ax.hist(values, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=color,
+                    edgecolor=color, linewidth=1.2, label=f"{label} (n={len(values)})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    if any(len(v) for v, _ in named.values()):
+        ax.legend(fontsize=8)
+
+
+def score_histograms(positive: Sequence[float], kept: Sequence[float], flagged: Sequence[float]) -> str:
+    fig = _figure()
+    ax = fig.add_subplot()
+    _histograms(ax, {"positives": (positive, COLORS["positive"]), "kept negatives": (kept, COLORS["kept"]),
+                     "flagged negatives": (flagged, COLORS["flagged"])}, "mining-model score")
+    ax.set_title("Positive vs negative scores")
+    return to_base64_png(fig)
+
+
+def margin_distribution(kept: Sequence[float], flagged: Sequence[float]) -> str:
+    fig = _figure()
+    ax = fig.add_subplot()
+    _histograms(ax, {"kept negatives": (kept, COLORS["kept"]), "flagged negatives": (flagged, COLORS["flagged"])},
+                "margin s_pos - s_neg (mining model)")
+    ax.axvline(0.0, color="#495057", linestyle="--", linewidth=1)
+    ax.set_title("Margin to the positive")
+    return to_base64_png(fig)
+
+
+def agreement_matrix(judges: Sequence[str], per_judge: dict[str, int], pairs: dict[str, int]) -> np.ndarray:
+    """``m[i, i]`` = flags of judge i, ``m[i, j]`` = candidates flagged by both i and j."""
+    m = np.zeros((len(judges), len(judges)), dtype=np.int64)
+    for i, a in enumerate(judges):
+        m[i, i] = per_judge.get(a, 0)
+        for j, b in enumerate(judges):
+            if i != j:
+                m[i, j] = pairs.get(f"{min(a, b)} & {max(a, b)}", 0)
+    return m
+
+
+def judge_agreement(judges: Sequence[str], per_judge: dict[str, int], pairs: dict[str, int], votes: dict[str, int]) -> str:
+    fig = _figure(9.0, 3.8)
+    left, right = fig.subplots(1, 2, width_ratios=[1.1, 1.0])
+    m = agreement_matrix(judges, per_judge, pairs)
+    top = max(int(m.max()), 1) if m.size else 1
+    left.imshow(m if m.size else np.zeros((1, 1)), cmap="Reds", vmin=0, vmax=top)
+    left.set_xticks(range(len(judges)), judges, rotation=30, ha="right", fontsize=8)
+    left.set_yticks(range(len(judges)), judges, fontsize=8)
+    for (i, j), value in np.ndenumerate(m):
+        left.text(j, i, str(value), ha="center", va="center", fontsize=9,
+                  color="white" if value > top / 2 else "black")
+    left.set_title("Candidates flagged (diagonal) and by both (off-diagonal)", fontsize=9)
+    keys = sorted(votes, key=int)
+    right.bar([int(k) for k in keys], [votes[k] for k in keys], color=COLORS["kept"])
+    right.set_yscale("log" if keys and max(votes.values()) > 50 * max(min(votes.values()), 1) else "linear")
+    right.set_xlabel("number of judges flagging the candidate")
+    right.set_ylabel("candidates")
+    right.set_xticks([int(k) for k in keys] or [0])
+    right.set_title("Judge agreement", fontsize=9)
+    return to_base64_png(fig)
+
+
+def confidence_histogram(confidence: Sequence[float]) -> str:
+    fig = _figure(7.0, 3.0)
+    ax = fig.add_subplot()
+    ax.hist(confidence, bins=np.linspace(0, 1, 21), color=COLORS["positive"], alpha=0.7)
+    ax.set_xlabel("pair confidence (share of negatives the positive outscores, mean over scorers)")
+    ax.set_ylabel("pairs")
+    ax.set_title("Per-pair confidence")
+    return to_base64_png(fig)

@@ -1,0 +1,89 @@
+"""``negmine report``: render the audit's HTML report from its summary JSON and flags JSONL."""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+
+from negmine.errors import InputError
+from negmine.io.atomic import atomic_write
+from negmine.report import plots
+from negmine.report.html import cards, document, figure, key_value_table
+from negmine.report.table import render_table
+
+SUMMARY_KEYS = ("counts", "judges", "flags_per_judge", "judge_agreement", "votes_per_candidate", "samples")
+
+
+def read_flags(path: Path) -> Iterator[dict]:
+    """Stream flag records; a malformed line fails with file, line and field."""
+    with Path(path).open("r", encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
+            if not isinstance(record, dict) or record.get("kind") not in ("false_negative", "noisy_positive"):
+                raise InputError(path, line_no, "kind", "must be 'false_negative' or 'noisy_positive' (an audit flags file)")
+            yield record
+
+
+def read_summary(path: Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, None, "audit summary not found (negmine audit writes it next to the flags file)")
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
+    for key in SUMMARY_KEYS:
+        if key not in summary:
+            raise InputError(path, None, key, "missing; this is not an audit summary (write it with negmine audit)")
+    return summary
+
+
+def _sample(summary: Mapping, name: str) -> list[float]:
+    return list(summary["samples"].get(name, {}).get("values", []))
+
+
+def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_rows: int = 2000, title: str = "negmine audit") -> Path:
+    """Write the self-contained report to ``out`` (atomically) and return the path."""
+    counts = summary["counts"]
+    shown = list(islice(flags, max_rows))
+    total = counts.get("false_negatives", 0) + counts.get("noisy_positives", 0)
+    sections = [
+        ("Overview", cards({
+            "pairs audited": counts.get("pairs", 0), "candidates judged": counts.get("candidates_judged", 0),
+            "false negatives": counts.get("false_negatives", 0), "noisy positives": counts.get("noisy_positives", 0),
+            "rows written": counts.get("rows_written", 0),
+        }) + key_value_table({"input": summary.get("input"), "judges": ", ".join(summary["judges"]),
+                              "policies": summary.get("policies"), "flags per judge": summary["flags_per_judge"]})),
+        ("Scores", _figures(summary)),
+        ("Flagged pairs", render_table(shown, max(total, len(shown)))),
+    ]
+    subtitle = f"{counts.get('pairs', 0)} pairs from {summary.get('input', '?')}"
+    with atomic_write(out) as handle:
+        handle.write(document(title, subtitle, sections))
+    return out
+
+
+def _figures(summary: Mapping) -> str:
+    imgs = [
+        figure(plots.score_histograms(_sample(summary, "positive_scores"), _sample(summary, "negative_scores"),
+                                      _sample(summary, "flagged_scores")), "score histograms"),
+        figure(plots.margin_distribution(_sample(summary, "kept_margins"), _sample(summary, "flagged_margins")),
+               "margin distribution"),
+        figure(plots.judge_agreement(summary["judges"], summary["flags_per_judge"], summary["judge_agreement"],
+                                     summary["votes_per_candidate"]), "judge agreement"),
+        figure(plots.confidence_histogram(_sample(summary, "confidence")), "confidence"),
+    ]
+    return '<div class="plots">' + "".join(imgs) + "</div>"
+
+
+def report_from_files(flags: Path, summary: Path, out: Path, max_rows: int = 2000) -> Path:
+    if not Path(flags).is_file():
+        raise InputError(flags, None, None, "flags file not found (write it with negmine audit)")
+    return render_report(read_summary(summary), read_flags(flags), out, max_rows)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+
+from ..audit.conftest import sample_rows
+
+runner = CliRunner()
+
+
+def write_native(path):
+    path.write_text("".join(json.dumps(r) + "\n" for r in sample_rows()), encoding="utf-8")
+    return path
+
+
+def test_audit_writes_flags_clean_rows_summary_and_report(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "pairs: 3 audited, 2 rows written" in result.output
+    assert "flagged by near-duplicate: 2" in result.output
+    flags = [json.loads(x) for x in (tmp_path / "mined.flags.jsonl").read_text().splitlines()]
+    assert {f["doc_id"] for f in flags if f["kind"] == "false_negative"} == {"n-copy", "n-sib", "n-a", "n-b"}
+    clean = [json.loads(x) for x in (tmp_path / "mined.clean.jsonl").read_text().splitlines()]
+    assert [r["positive_id"] for r in clean] == ["p1", "p2"]
+    summary = json.loads((tmp_path / "mined.audit-summary.json").read_text())
+    assert summary["judges"] == ["score", "near-duplicate"]
+    page = (tmp_path / "mined.report.html").read_text()
+    assert len(re.findall(r"data:image/png;base64,", page)) == 4
+    assert page.split("<tbody>")[1].count("<tr>") == len(flags)
+
+
+def test_mark_policy_and_cosine_with_a_local_model(tmp_path, tiny_model_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), [
+        "audit", str(mined), "--model", str(tiny_model_path), "--cache-dir", str(tmp_path / "cache"),
+        "--false-negative-policy", "mark", "--positive-policy", "mark", "--near-dup-threshold", "0.999",
+        "--out-dir", str(tmp_path / "out"), "--no-html", "--no-progress",
+    ])
+    assert result.exit_code == 0, result.output
+    clean = [json.loads(x) for x in (tmp_path / "out" / "mined.clean.jsonl").read_text().splitlines()]
+    assert len(clean) == 3 and clean[0]["negative_flags"][0] == "false_negative"
+    flags = [json.loads(x) for x in (tmp_path / "out" / "mined.flags.jsonl").read_text().splitlines()]
+    copy = next(f for f in flags if f["doc_id"] == "n-copy")
+    assert copy["scores"]["cosine_to_positive"] is not None
+    assert not (tmp_path / "out" / "mined.report.html").exists()
+
+
+def test_report_command_rerenders_from_files(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-html", "--no-progress"])
+    result = runner.invoke(build_app(), ["report", str(tmp_path / "mined.flags.jsonl"), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "data:image/png;base64," in (tmp_path / "r.html").read_text()
+
+
+def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--false-negative-policy", "keep"])
+    assert result.exit_code == 2
+    assert "error: unknown false-negative policy 'keep'; allowed: drop, promote, mark" in result.output
+    result = runner.invoke(build_app(), ["audit", str(mined), "--judge", "teacher"])
+    assert result.exit_code == 2 and "judge 'teacher' needs at least one model" in result.output
+    result = runner.invoke(build_app(), ["audit", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == 2 and "missing.jsonl: not found" in result.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query_id": "q"}\n')
+    result = runner.invoke(build_app(), ["audit", str(bad), "--near-dup-threshold", "0"])
+    assert result.exit_code == 2 and "bad.jsonl:1: field 'query': missing required key" in result.output
+    result = runner.invoke(build_app(), ["report", str(tmp_path / "nope.flags.jsonl")])
+    assert result.exit_code == 2 and "flags file not found" in result.output

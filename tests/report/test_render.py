@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from negmine.errors import InputError
+from negmine.report.render import read_flags, read_summary, report_from_files
+
+
+def test_report_embeds_four_images_and_one_row_per_flag(flags_and_summary, tmp_path):
+    flags, summary = flags_and_summary
+    out = report_from_files(flags, summary, tmp_path / "r.html")
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', page)) == 4
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert body.count("<tr>") == 4
+    assert "d0" in body and "noisy_positive" in body and "document 2" in body
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<details><summary>positive text" in body, "long texts are collapsible"
+    assert 'data-sort="0.91"' in body and '<th data-type="num">cosine_to_positive</th>' in page
+    assert "addEventListener('click'" in page, "inline sort script"
+    assert "http://" not in page and "https://" not in page, "self-contained"
+
+
+def test_max_rows_caps_the_table_and_says_so(flags_and_summary, tmp_path):
+    flags, summary = flags_and_summary
+    page = report_from_files(flags, summary, tmp_path / "r.html", max_rows=2).read_text()
+    assert page.split("<tbody>")[1].count("<tr>") == 2
+    assert "Showing 2 of 4 flags" in page
+
+
+def test_bad_inputs_name_file_line_and_field(flags_and_summary, tmp_path):
+    flags, summary = flags_and_summary
+    bad = tmp_path / "bad.flags.jsonl"
+    bad.write_text('{"kind": "false_negative"}\n{"kind": "other"}\n')
+    with pytest.raises(InputError, match=r"bad.flags.jsonl:2: field 'kind': must be 'false_negative' or 'noisy_positive'"):
+        list(read_flags(bad))
+    not_summary = tmp_path / "s.json"
+    not_summary.write_text(json.dumps({"counts": {}}))
+    with pytest.raises(InputError, match=r"s.json: field 'judges': missing; this is not an audit summary"):
+        read_summary(not_summary)
+    with pytest.raises(InputError, match="audit summary not found"):
+        read_summary(tmp_path / "nope.json")
+    with pytest.raises(InputError, match="flags file not found"):
+        report_from_files(tmp_path / "nope.jsonl", summary, tmp_path / "r.html")
