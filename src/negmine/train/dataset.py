@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from negmine.errors import ConfigError
 from negmine.train.labels import pack_label, text_key
@@ -73,7 +73,8 @@ def known_positive_keys(rows: list[Mapping]) -> dict[str, list[int]]:
     }
 
 
-def _row_flags(row: Mapping) -> list[str | None]:
+def row_flags(row: Mapping) -> list[str | None]:
+    """``negative_flags`` normalised to ``"false_negative"`` or None per negative (absent -> all None)."""
     flags = row.get("negative_flags")
     if flags is None:
         return [None] * len(row["negatives"])
@@ -98,7 +99,8 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
             stats.dropped_few_negatives += 1
             continue
         index = len(columns["anchor"])
-        negatives, label = _encode_row(row, index, num_negatives, known, stats)
+        negatives, label, flagged = encode_row(row, index, num_negatives, known, stats.known_positive_width)
+        stats.flagged_negatives_kept += flagged
         columns["anchor"].append(row["query"])
         columns["positive"].append(row["positive"])
         for k, text in enumerate(negatives):
@@ -111,19 +113,24 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
     return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known)
 
 
-def _encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, list[int]],
-                stats: TrainDataStats) -> tuple[list[str], list[int]]:
-    """The row's chosen negative texts and its packed label vector."""
-    flags = _row_flags(row)
+class EncodedRow(NamedTuple):
+    negatives: list[str]
+    label: list[int]
+    flagged: int
+
+
+def encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, list[int]],
+               known_width: int) -> EncodedRow:
+    """The row's chosen negative texts, its packed label vector and how many chosen negatives are flagged."""
+    flags = row_flags(row)
     chosen = choose_negatives(flags, num_negatives)
     negatives = [row["negatives"][i] for i in chosen]
     neg_flags = [int(flags[i] is not None) for i in chosen]
-    stats.flagged_negatives_kept += sum(neg_flags)
     label = pack_label(
         index, text_key(row["positive"]), [text_key(t) for t in negatives], neg_flags,
-        known.get(row["query_id"], []), stats.known_positive_width,
+        known.get(row["query_id"], []), known_width,
     )
-    return negatives, label
+    return EncodedRow(negatives, label, sum(neg_flags))
 
 
 def _nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str:

@@ -1,0 +1,284 @@
+"""``train(config) -> TrainResult``: fine-tune a bi-encoder on mined hard negatives.
+
+Built on sentence-transformers' trainer: the dataset comes from :mod:`negmine.train.dataset`, the loss
+from :mod:`negmine.train.losses`, batches from ``BatchSamplers.NO_DUPLICATES`` or the TAS-B
+:mod:`negmine.train.samplers.topic` sampler, and ANCE re-mining from :mod:`negmine.train.remine`.
+
+Output directory layout: the final model (loadable with ``SentenceTransformer(output_dir)``),
+``checkpoints/`` (trainer checkpoints for ``resume``), ``remine/`` (re-mined files) and
+``negmine_train.json`` (the summary, written last: its presence marks a finished run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Sequence
+
+from negmine.config import DEFAULT_MODEL, TrainConfig
+from negmine.errors import ConfigError
+from negmine.io.atomic import atomic_write
+from negmine.train.dataset import TrainData, load_train_data
+from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
+
+SUMMARY_NAME = "negmine_train.json"
+CHECKPOINT_DIR = "checkpoints"
+REMINE_DIR = "remine"
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced and how it went (also written to ``negmine_train.json``)."""
+
+    output_dir: Path
+    global_step: int
+    epochs: float
+    final_loss: float | None
+    mean_loss: float | None
+    precision: str
+    timings: dict[str, float] = field(default_factory=dict)
+    data: dict[str, int] = field(default_factory=dict)
+    masked_fraction: float | None = None
+    loss_history: list[dict] = field(default_factory=list)
+    remine: list[dict] = field(default_factory=list)
+    resumed_from: str | None = None
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["output_dir"] = str(self.output_dir)
+        return out
+
+
+def use_bf16(precision: str) -> bool:
+    """``auto``: bf16 autocast when the CPU has native bf16 (AVX512-BF16/AMX), where it is ~2.5x faster."""
+    if precision != "auto":
+        return precision == "bf16"
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def resolve_model_path(model: str) -> str:
+    """The bundled default resolves to its local path; anything else is passed to sentence-transformers."""
+    if model == DEFAULT_MODEL:
+        from negmine.encode.default_model import resolve_model
+
+        return str(resolve_model(model))
+    return model
+
+
+def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
+    """The last checkpoint to resume from; refuses to silently restart over an earlier run's checkpoints."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    ckpt_dir = output_dir / CHECKPOINT_DIR
+    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    if resume and last is None:
+        raise ConfigError(f"--resume: no checkpoint found in {ckpt_dir}; run again without --resume to start afresh")
+    if not resume and last is not None:
+        raise ConfigError(
+            f"{output_dir} already holds checkpoints of an earlier run (e.g. {Path(last).name}); pass --resume "
+            "to continue it, or choose a new --output directory"
+        )
+    return last
+
+
+def check_before_work(config: TrainConfig, miner: Miner | None) -> str | None:
+    """Every check that needs no model or data; returns the checkpoint to resume from."""
+    config.validate()
+    if config.remine and miner is None:
+        raise ConfigError(
+            "re-mining needs a miner: call negmine.train.api.train(config, miner=...) with the mining pipeline "
+            "(the `negmine train` command wires it from the mining config)"
+        )
+    if not Path(config.train_file).is_file():
+        raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
+    return find_checkpoint(Path(config.output_dir), config.resume)
+
+
+def topic_sampler(model, data: TrainData, config: TrainConfig, bf16: bool):
+    """TAS-B: cluster the distinct training queries with the starting model; a sampler factory per row."""
+    import numpy as np
+
+    from negmine.train.samplers.topic import TopicBatchSampler, default_num_clusters, kmeans_topics
+
+    anchors = data.dataset["anchor"]
+    distinct = sorted(set(anchors))
+    embedder = TrainingModelEmbedder(model, step=0, batch_size=max(config.batch_size, 32), bf16=bf16)
+    vectors = embedder.encode(distinct, prompt=config.query_prompt)
+    k = config.topic_clusters or default_num_clusters(len(distinct), config.batch_size)
+    cluster_of = dict(zip(distinct, kmeans_topics(vectors, k, seed=config.seed).tolist()))
+    topics = np.array([cluster_of[a] for a in anchors], dtype=np.int64)
+    return partial(TopicBatchSampler, topics=topics)
+
+
+def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
+    """Map TrainConfig onto SentenceTransformerTrainingArguments (checkpoints under ``checkpoints/``)."""
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    prompts = _prompts(config)
+    return SentenceTransformerTrainingArguments(
+        output_dir=str(Path(config.output_dir) / CHECKPOINT_DIR),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_steps=config.warmup_ratio,
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=bf16,
+        use_cpu=True,
+        batch_sampler=batch_sampler,
+        save_strategy="steps" if config.checkpoint_steps else "no",
+        save_steps=config.checkpoint_steps or 500,
+        save_total_limit=2,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        report_to="none",
+        disable_tqdm=not config.show_progress,
+        dataloader_num_workers=0,
+        prompts=prompts or None,
+    )
+
+
+def _prompts(config: TrainConfig) -> dict[str, str]:
+    prompts = {}
+    if config.query_prompt:
+        prompts["anchor"] = config.query_prompt
+    if config.document_prompt:
+        prompts["positive"] = config.document_prompt
+        prompts.update({f"negative_{k + 1}": config.document_prompt for k in range(config.num_negatives)})
+    return prompts
+
+
+def save_model(model, output_dir: Path) -> None:
+    """Save into a temp folder inside ``output_dir``, then move each entry into place (rename per file)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".model-", dir=output_dir))
+    try:
+        model.save(str(tmp))
+        for entry in sorted(tmp.iterdir()):
+            target = output_dir / entry.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(entry, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _loss_history(log_history: list[dict]) -> list[dict]:
+    keep = ("step", "epoch", "loss", "learning_rate", "grad_norm")
+    return [{k: entry[k] for k in keep if k in entry} for entry in log_history if "loss" in entry]
+
+
+def _write_summary(result: TrainResult, config: TrainConfig) -> None:
+    payload = {"result": result.as_dict(), "config": json.loads(json.dumps(asdict(config), default=str))}
+    with atomic_write(Path(config.output_dir) / SUMMARY_NAME) as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+
+
+def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence = ()) -> TrainResult:
+    """Train as configured and save the model to ``config.output_dir``. See the module docstring.
+
+    ``miner(embedder, output_path) -> path`` is needed only for re-mining; it mines with ``embedder`` and
+    writes native JSONL (normally ``negmine.pipeline.mine.mine`` bound to the run's MineConfig).
+    ``callbacks`` are extra ``transformers.TrainerCallback`` objects (early stopping, custom logging).
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    checkpoint = check_before_work(config, miner)
+    data = load_train_data(config.train_file, config.num_negatives)
+    timings["load_data"] = time.perf_counter() - start
+    run = _TrainRun(config, data, miner, timings)
+    output = run.fit(checkpoint, callbacks)
+    t0 = time.perf_counter()
+    save_model(run.model, Path(config.output_dir))
+    timings["save"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - start
+    result = run.result(output, checkpoint)
+    _write_summary(result, config)
+    return result
+
+
+class _TrainRun:
+    """One training run's model, loss, trainer and callbacks (kept small so each step is testable)."""
+
+    def __init__(self, config: TrainConfig, data: TrainData, miner: Miner | None, timings: dict[str, float]):
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.base.sampler import BatchSamplers
+        from transformers import set_seed
+
+        from negmine.train.losses import build_loss
+
+        self.config, self.data, self.timings = config, data, timings
+        self.bf16 = use_bf16(config.precision)
+        set_seed(config.seed)
+        t0 = time.perf_counter()
+        self.model = SentenceTransformer(resolve_model_path(config.model), device="cpu")
+        if config.max_length is not None:
+            self.model.max_seq_length = config.max_length
+        self.loss = build_loss(self.model, config)
+        sampler = BatchSamplers.NO_DUPLICATES
+        if config.batching == "topic":
+            sampler = topic_sampler(self.model, data, config, self.bf16)
+        timings["setup"] = time.perf_counter() - t0
+        self.remine = self._remine_callback(miner)
+        self.args = training_arguments(config, self.bf16, sampler)
+
+    def _remine_callback(self, miner: Miner | None) -> RemineCallback | None:
+        if not self.config.remine:
+            return None
+        return RemineCallback(
+            self.data, miner, Path(self.config.output_dir) / REMINE_DIR, every_epoch=self.config.remine_every_epoch,
+            every_steps=self.config.remine_steps, bf16=self.bf16,
+        )
+
+    def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
+        from sentence_transformers import SentenceTransformerTrainer
+
+        callbacks = ([self.remine] if self.remine else []) + list(extra_callbacks)
+        trainer = SentenceTransformerTrainer(
+            model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss, callbacks=callbacks
+        )
+        if self.remine and checkpoint:
+            self.remine.restore(_checkpoint_step(checkpoint))
+        t0 = time.perf_counter()
+        output = trainer.train(resume_from_checkpoint=checkpoint)
+        self.timings["train"] = time.perf_counter() - t0
+        self.trainer = trainer
+        return output
+
+    def result(self, output, checkpoint: str | None) -> TrainResult:
+        state = self.trainer.state
+        history = _loss_history(state.log_history)
+        stats = getattr(self.loss, "mask_stats", None)
+        remine_time = sum(e.get("seconds", 0.0) for e in self.remine.events) if self.remine else 0.0
+        if remine_time:
+            self.timings["remine"] = remine_time
+        return TrainResult(
+            output_dir=Path(self.config.output_dir),
+            global_step=state.global_step,
+            epochs=float(state.epoch or 0.0),
+            final_loss=history[-1]["loss"] if history else None,
+            mean_loss=float(output.training_loss) if output is not None else None,
+            precision="bf16" if self.bf16 else "fp32",
+            timings={k: round(v, 3) for k, v in self.timings.items()},
+            data=self.data.stats.as_dict(),
+            masked_fraction=stats.fraction() if stats is not None and self.config.fn_mask else None,
+            loss_history=history,
+            remine=list(self.remine.events) if self.remine else [],
+            resumed_from=checkpoint,
+        )
+
+
+def _checkpoint_step(checkpoint: str) -> int:
+    return int(Path(checkpoint).name.rsplit("-", 1)[-1])

@@ -1,0 +1,161 @@
+"""ANCE-style re-mining during training (Xiong et al. 2021, "Approximate Nearest Neighbor Negative
+Contrastive Learning for Dense Text Retrieval").
+
+Hard negatives mined with the starting model go stale as the model learns. Every epoch and/or every
+``remine_steps`` optimizer steps, :class:`RemineCallback` wraps the model being trained as an
+:class:`~negmine.encode.base.Embedder` (its fingerprint holds the step and a digest of the current
+weights, so the embedding cache never mixes models), calls an injected ``miner`` (normally the mining
+pipeline with the run's MineConfig) and swaps each training row's negatives for the freshly mined ones.
+
+The swap keeps the dataset's rows, order and length (so the batch sampler and the learning-rate
+schedule stay valid): rows are matched by ``(query_id, positive_id)``; a row whose new negatives are
+fewer than ``num_negatives`` keeps its previous ones. It is applied through ``Dataset.set_transform``,
+which the trainer's data loader reads on every batch. accelerate's loader already holds the next batch
+when a step ends, so a swap after step k reaches training from step k + 2 (like ANCE's asynchronous
+index refresh, the negatives lag the model slightly). The NO_DUPLICATES sampler checks duplicates on
+the negatives it was built with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+from transformers import TrainerCallback
+
+from negmine.encode.base import Embedder
+from negmine.train.dataset import TrainData, encode_row
+
+Miner = Callable[[Embedder, Path], Path]
+"""``miner(embedder, output_path) -> path`` mines with ``embedder`` and writes native JSONL to ``output_path``."""
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """BLAKE2b of every parameter and buffer (name, dtype, shape, bytes), in state-dict order."""
+    digest = hashlib.blake2b(digest_size=12)
+    for name, tensor in model.state_dict().items():
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
+        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return digest.hexdigest()
+
+
+class TrainingModelEmbedder:
+    """The model being trained as an Embedder: eval mode, no gradients, L2-normalised float32 rows."""
+
+    def __init__(self, model, step: int, batch_size: int = 64, bf16: bool = False) -> None:
+        self.model = model
+        self.step = step
+        self.batch_size = batch_size
+        self.bf16 = bf16
+        self.dim = int(model.get_sentence_embedding_dimension())
+        self.fingerprint = (
+            f"negmine-train:step={step}:weights={weights_digest(model)}:max_length={model.max_seq_length}"
+            f":{'bf16' if bf16 else 'fp32'}"
+        )
+
+    def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                emb = self.model.encode(
+                    list(texts), prompt=prompt or None, batch_size=self.batch_size, convert_to_tensor=True,
+                    show_progress_bar=False,
+                )
+        finally:
+            self.model.train(was_training)
+        emb = torch.nn.functional.normalize(emb.float(), dim=-1)
+        return emb.cpu().numpy().astype(np.float32, copy=False)
+
+
+class NegativeOverlay:
+    """Replacement negatives/labels per row index, applied to batches by ``Dataset.set_transform``."""
+
+    def __init__(self, num_negatives: int) -> None:
+        self.num_negatives = num_negatives
+        self.rows: dict[int, tuple[list[str], list[int]]] = {}
+
+    def __call__(self, batch: dict) -> dict:
+        for i, label in enumerate(batch["label"]):
+            row = int(label[0])
+            if row in self.rows:
+                negatives, new_label = self.rows[row]
+                for k, text in enumerate(negatives):
+                    batch[f"negative_{k + 1}"][i] = text
+                batch["label"][i] = new_label
+        return batch
+
+
+def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOverlay) -> int:
+    """Put freshly mined ``rows`` into ``overlay`` for the matching training rows; return how many."""
+    n = data.num_negatives
+    updated = 0
+    for row in rows:
+        index = data.row_of_pair.get((row["query_id"], row["positive_id"]))
+        if index is None or len(row["negatives"]) < n:
+            continue
+        encoded = encode_row(row, index, n, data.known_keys, data.stats.known_positive_width)
+        overlay.rows[index] = (encoded.negatives, encoded.label)
+        updated += 1
+    return updated
+
+
+class RemineCallback(TrainerCallback):
+    """Re-mine with the current model every epoch (``every_epoch``) and/or every ``every_steps`` steps."""
+
+    def __init__(self, data: TrainData, miner: Miner, output_dir: Path, every_epoch: bool = False,
+                 every_steps: int | None = None, bf16: bool = False, batch_size: int = 64) -> None:
+        self.data = data
+        self.miner = miner
+        self.output_dir = Path(output_dir)
+        self.every_epoch = every_epoch
+        self.every_steps = every_steps
+        self.bf16 = bf16
+        self.batch_size = batch_size
+        self.overlay = NegativeOverlay(data.num_negatives)
+        self.events: list[dict] = []
+        self._installed = False
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        step = state.global_step
+        if self.every_steps and step % self.every_steps == 0 and step < state.max_steps:
+            self.remine(model, step)
+
+    def on_epoch_end(self, args, state, control, model=None, **kwargs):
+        if self.every_epoch and state.global_step < state.max_steps:
+            self.remine(model, state.global_step)
+
+    def remine(self, model, step: int) -> None:
+        """Mine with ``model`` as it is at ``step`` and swap the training negatives (once per step)."""
+        if any(event["step"] == step for event in self.events):
+            return
+        start = time.perf_counter()
+        embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, bf16=self.bf16)
+        path = self.miner(embedder, self.output_dir / f"step-{step:07d}.jsonl")
+        self._apply(path, step, time.perf_counter() - start)
+
+    def restore(self, step: int) -> None:
+        """On resume: re-apply the latest re-mined file written at or before ``step``, if any."""
+        done = sorted(p for p in self.output_dir.glob("step-*.jsonl") if _file_step(p) <= step)
+        if done:
+            self._apply(done[-1], _file_step(done[-1]), 0.0, restored=True)
+
+    def _apply(self, path: Path, step: int, seconds: float, restored: bool = False) -> None:
+        from negmine.export.native import read_native
+
+        updated = overlay_rows(self.data, read_native(path), self.overlay)
+        if not self._installed:
+            self.data.dataset.set_transform(self.overlay)
+            self._installed = True
+        self.events.append({"step": step, "file": str(path), "rows_updated": updated,
+                            "rows_total": len(self.data.dataset), "seconds": round(seconds, 3),
+                            "restored": restored})
+
+
+def _file_step(path: Path) -> int:
+    return int(path.stem.rsplit("-", 1)[-1])

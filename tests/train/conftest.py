@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+def mined_row(i: int, n_neg: int = 2, **extra) -> dict:
+    """Row i: texts of distinct lengths per pair (i + 1 words), so even a crude tokenizer tells them apart."""
+    words = ("cell gene protein cancer risk study patients effect blood brain heart disease virus "
+             "infection immune response level high low model").split()
+    span = words[i % len(words) : i % len(words) + i % 7 + 1]
+    query = " ".join(span)
+    row = {
+        "query_id": f"q{i}", "query": query, "positive_id": f"d{i}", "positive": query + " increase",
+        "positive_score": 0.9,
+        "negative_ids": [f"n{i}-{k}" for k in range(n_neg)],
+        "negatives": [" ".join(words[(i + 5 * (k + 1)) % 20 : (i + 5 * (k + 1)) % 20 + k + 2]) + " decrease"
+                      for k in range(n_neg)],
+        "negative_scores": [0.5 - 0.1 * k for k in range(n_neg)],
+        "negative_ranks": list(range(1, n_neg + 1)),
+    }
+    row.update(extra)
+    return row
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mined_file(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "mined.jsonl", [mined_row(i) for i in range(12)])
+
+
+@pytest.fixture
+def make_row():
+    """Factory for native rows: ``make_row(i, n_neg=2, **extra_keys)``."""
+    return mined_row
+
+
+@pytest.fixture
+def write_mined():
+    """``write_mined(path, rows) -> path`` writes native JSONL."""
+    return write_jsonl

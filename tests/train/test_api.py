@@ -1,0 +1,145 @@
+import json
+
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+from transformers import TrainerCallback
+
+from negmine.config import TrainConfig
+from negmine.errors import ConfigError
+from negmine.train.api import SUMMARY_NAME, train, use_bf16
+
+
+def _config(tmp_path, mined, model, **overrides) -> TrainConfig:
+    base = dict(train_file=mined, output_dir=tmp_path / "out", model=str(model), max_steps=2, batch_size=4,
+                num_negatives=2, checkpoint_steps=None, logging_steps=1, show_progress=False, precision="fp32")
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def _weights(path) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in SentenceTransformer(str(path), device="cpu").state_dict().items()}
+
+
+def test_trains_and_saves_a_loadable_model(tmp_path, mined_file, tiny_model_path):
+    result = train(_config(tmp_path, mined_file, tiny_model_path))
+    assert result.global_step == 2 and result.output_dir == tmp_path / "out"
+    assert result.data["rows_kept"] == 12 and result.final_loss is not None and result.precision == "fp32"
+    assert {"load_data", "setup", "train", "save", "total"} <= result.timings.keys()
+    model = SentenceTransformer(str(result.output_dir), device="cpu")
+    assert model.encode(["cell gene"]).shape == (1, 32)
+    summary = json.loads((result.output_dir / SUMMARY_NAME).read_text())
+    assert summary["result"]["global_step"] == 2 and summary["config"]["num_negatives"] == 2
+    assert [h["step"] for h in result.loss_history] == [1, 2]
+    trained, start = _weights(result.output_dir), _weights(tiny_model_path)
+    assert trained.keys() == start.keys() and not all(torch.equal(trained[k], start[k]) for k in start)
+
+
+def _toy_row(i: int) -> dict:
+    words = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
+    text = lambda n, offset: " ".join(words[(offset + j) % len(words)] for j in range(n))  # noqa: E731
+    return {"query_id": f"q{i}", "query": text(i + 1, i), "positive_id": f"p{i}", "positive": text(5 + 2 * i, i),
+            "positive_score": 0.9, "negative_ids": [f"n{i}"], "negatives": [text(13 + 2 * i, i + 3)],
+            "negative_scores": [0.5], "negative_ranks": [1]}
+
+
+def test_loss_decreases_on_a_toy_overfit(tmp_path, write_mined, tiny_model_path):
+    # every text has its own length, so the pairs are learnable whatever the tiny tokenizer keeps
+    mined = write_mined(tmp_path / "toy.jsonl", [_toy_row(i) for i in range(4)])
+    config = _config(tmp_path, mined, tiny_model_path, max_steps=30, batch_size=4, num_negatives=1,
+                     learning_rate=3e-3, warmup_ratio=0.0, fn_mask=False)
+    history = [h["loss"] for h in train(config).loss_history]
+    assert len(history) == 30
+    assert sum(history[-5:]) / 5 < 0.5 * sum(history[:5]) / 5
+
+
+def test_same_seed_gives_identical_weights(tmp_path, mined_file, tiny_model_path):
+    a = train(_config(tmp_path / "a", mined_file, tiny_model_path, max_steps=3))
+    b = train(_config(tmp_path / "b", mined_file, tiny_model_path, max_steps=3))
+    c = train(_config(tmp_path / "c", mined_file, tiny_model_path, max_steps=3, seed=7))
+    wa, wb, wc = _weights(a.output_dir), _weights(b.output_dir), _weights(c.output_dir)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+class _Interrupt(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == 3:
+            raise KeyboardInterrupt
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, mined_file, tiny_model_path):
+    straight = train(_config(tmp_path / "straight", mined_file, tiny_model_path, max_steps=4))
+    config = _config(tmp_path / "resumed", mined_file, tiny_model_path, max_steps=4, checkpoint_steps=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[_Interrupt()])
+    assert not (config.output_dir / SUMMARY_NAME).exists()
+    with pytest.raises(ConfigError, match="already holds checkpoints .* pass --resume"):
+        train(config)
+    from dataclasses import replace
+
+    resumed = train(replace(config, resume=True))
+    assert resumed.resumed_from.endswith("checkpoint-2") and resumed.global_step == 4
+    ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
+    assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
+
+
+def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_model_path):
+    with pytest.raises(ConfigError, match=r"--resume: no checkpoint found in .*checkpoints; run again without"):
+        train(_config(tmp_path, mined_file, tiny_model_path, resume=True))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"loss": "triplet"}, "unknown loss 'triplet'; allowed: mnrl, cached-mnrl"),
+    ({"batching": "random"}, "unknown batching 'random'; allowed: no-duplicates, topic"),
+    ({"num_negatives": -1}, "num_negatives must be an integer >= 0"),
+    ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+    ({"fn_margin": 5.0}, r"fn_margin must be in \[-2, 2\]"),
+    ({"warmup_ratio": 1.5}, r"warmup_ratio must be in \[0, 1\)"),
+    ({"remine_steps": 10}, "re-mining .* needs the mining configuration"),
+])
+def test_bad_options_fail_before_any_work(tmp_path, mined_file, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        train(_config(tmp_path, mined_file, "no-such-model", **overrides))
+
+
+def test_missing_training_file_and_too_many_negatives(tmp_path, mined_file, tiny_model_path):
+    with pytest.raises(ConfigError, match="training file .*nope.jsonl not found"):
+        train(_config(tmp_path, tmp_path / "nope.jsonl", tiny_model_path))
+    with pytest.raises(ConfigError, match="no row has at least 5 negatives .* lower --num-negatives to 2"):
+        train(_config(tmp_path, mined_file, tiny_model_path, num_negatives=5))
+
+
+def test_remine_without_miner_is_a_config_error(tmp_path, mined_file, tiny_model_path):
+    from negmine.config import DataConfig, MineConfig
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path))
+    with pytest.raises(ConfigError, match="re-mining needs a miner"):
+        train(_config(tmp_path, mined_file, tiny_model_path, remine_every_epoch=True, mine=mine))
+
+
+@pytest.mark.parametrize("overrides", [
+    {"batching": "topic", "topic_clusters": 2},
+    {"loss": "cached-mnrl", "mini_batch_size": 2},
+    {"num_negatives": 0},
+    {"precision": "bf16", "fn_margin": None},
+])
+def test_training_variants_run(tmp_path, mined_file, tiny_model_path, overrides):
+    result = train(_config(tmp_path, mined_file, tiny_model_path, **overrides))
+    assert result.global_step == 2 and result.final_loss == result.final_loss  # not NaN
+
+
+def test_flagged_false_negatives_are_masked(tmp_path, write_mined, make_row, tiny_model_path):
+    rows = [make_row(i, negative_flags=["false_negative", None]) for i in range(8)]
+    mined = write_mined(tmp_path / "flagged.jsonl", rows)
+    result = train(_config(tmp_path, mined, tiny_model_path, fn_margin=None))
+    assert result.data["flagged_negatives_kept"] == 8
+    # per row: 4 positives + 8 negatives in a batch of 4; exactly its own flagged negative is masked
+    assert result.masked_fraction == pytest.approx(1 / 12)
+    off = train(_config(tmp_path / "off", mined, tiny_model_path, fn_mask=False))
+    assert off.masked_fraction is None
+
+
+def test_precision_auto_follows_cpu_support():
+    assert use_bf16("bf16") is True and use_bf16("fp32") is False
+    assert use_bf16("auto") in (True, False)

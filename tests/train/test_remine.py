@@ -1,0 +1,116 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.base.data_collator import BaseDataCollator
+
+from negmine.config import DataConfig, MineConfig, TrainConfig
+from negmine.train.api import train
+from negmine.train.dataset import rows_to_train_data
+from negmine.train.labels import split_label, text_key
+from negmine.train.remine import NegativeOverlay, RemineCallback, TrainingModelEmbedder, overlay_rows, weights_digest
+
+
+def _fresh_rows(rows, tag):
+    out = []
+    for row in rows:
+        new = dict(row)
+        new["negative_ids"] = [f"{tag}-{row['query_id']}-{k}" for k in range(2)]
+        new["negatives"] = [f"{tag} negative {row['query_id']} {k}" for k in range(2)]
+        out.append(new)
+    return out
+
+
+def test_weights_digest_tracks_parameters(tiny_model_path):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    before = weights_digest(model)
+    assert weights_digest(model) == before
+    with torch.no_grad():
+        next(model.parameters()).add_(1e-3)
+    assert weights_digest(model) != before
+
+
+def test_training_model_embedder(tiny_model_path):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.train()
+    embedder = TrainingModelEmbedder(model, step=7)
+    assert "step=7" in embedder.fingerprint and embedder.dim == 32
+    assert TrainingModelEmbedder(model, step=8).fingerprint != embedder.fingerprint
+    vectors = embedder.encode(["cell gene", "heart disease risk"], prompt="query: ")
+    assert vectors.dtype == np.float32 and vectors.shape == (2, 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert model.training  # restored after encoding
+
+
+def test_overlay_swaps_matching_rows_and_keeps_the_rest(make_row):
+    rows = [make_row(i) for i in range(3)]
+    data = rows_to_train_data(rows, 2)
+    fresh = _fresh_rows(rows[:2], "new")
+    fresh[1]["negatives"] = fresh[1]["negatives"][:1]  # too few: row 1 keeps its old negatives
+    fresh[1]["negative_ids"] = fresh[1]["negative_ids"][:1]
+    fresh.append(_fresh_rows([make_row(99)], "new")[0])  # unknown pair: ignored
+    overlay = NegativeOverlay(2)
+    assert overlay_rows(data, fresh, overlay) == 1
+    data.dataset.set_transform(overlay)
+    assert data.dataset[0]["negative_1"] == "new negative q0 0"
+    assert data.dataset[1]["negative_1"] == rows[1]["negatives"][0]
+    parts = split_label(torch.tensor([data.dataset[0]["label"]]), 2)
+    assert parts.rows.tolist() == [0] and parts.doc_keys[0, 1].item() == text_key("new negative q0 0")
+    assert len(data.dataset) == 3
+
+
+def test_remine_swaps_negatives_seen_by_training(tmp_path, mined_file, tiny_model_path, monkeypatch):
+    seen: list[str] = []
+    original = BaseDataCollator.__call__
+
+    def spy(self, features):
+        seen.extend(f["negative_1"] for f in features)
+        return original(self, features)
+
+    monkeypatch.setattr(BaseDataCollator, "__call__", spy)
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+    calls = []
+
+    def miner(embedder, output_path):
+        calls.append((embedder.fingerprint, output_path.name))
+        embedder.encode(["probe"])
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("".join(json.dumps(r) + "\n" for r in _fresh_rows(rows, f"s{len(calls)}")))
+        return output_path
+
+    config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path),
+                         max_steps=5, batch_size=4, num_negatives=2, checkpoint_steps=None, show_progress=False,
+                         precision="fp32", remine_steps=2, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    result = train(config, miner=miner)
+    assert [name for _, name in calls] == ["step-0000002.jsonl", "step-0000004.jsonl"]
+    assert len({fp for fp, _ in calls}) == 2 and all("step=" in fp for fp, _ in calls)
+    assert [e["step"] for e in result.remine] == [2, 4] and all(e["rows_updated"] == 12 for e in result.remine)
+    # accelerate's loader holds the next batch when a step ends, so a swap after step k shows from step k + 2
+    # (12 rows, batch 4: steps 1-3 are epoch 1, 4-5 epoch 2): steps 1-3 use the mined file, 4-5 the step-2 file
+    assert not any(" negative q" in t for t in seen[:12])
+    assert all(t.startswith("s1 negative") for t in seen[12:20])
+
+
+def test_restore_applies_latest_file_up_to_the_step(tmp_path, make_row, write_mined):
+    rows = [make_row(i) for i in range(2)]
+    data = rows_to_train_data(rows, 2)
+    write_mined(tmp_path / "step-0000002.jsonl", _fresh_rows(rows, "two"))
+    write_mined(tmp_path / "step-0000004.jsonl", _fresh_rows(rows, "four"))
+    callback = RemineCallback(data, miner=None, output_dir=tmp_path, every_steps=2)
+    callback.restore(3)
+    assert data.dataset[0]["negative_1"] == "two negative q0 0"
+    assert callback.events[0]["restored"] is True and callback.events[0]["step"] == 2
+
+
+@pytest.mark.parametrize("every_epoch, every_steps, steps", [(True, None, []), (False, 5, [])])
+def test_no_remine_at_the_very_end(tmp_path, mined_file, tiny_model_path, every_epoch, every_steps, steps):
+    def miner(embedder, output_path):  # pragma: no cover - must not be called
+        raise AssertionError("re-mined after training ended")
+
+    config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path),
+                         epochs=1, batch_size=6, num_negatives=2, checkpoint_steps=None, show_progress=False,
+                         precision="fp32", remine_every_epoch=every_epoch, remine_steps=every_steps,
+                         mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    assert [e["step"] for e in train(config, miner=miner).remine] == steps
