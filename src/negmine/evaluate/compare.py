@@ -15,6 +15,7 @@ A run is marked significantly different from the baseline on a metric when p <= 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -139,7 +140,9 @@ def paired_p_value(control: np.ndarray, treatment: np.ndarray, stat_test: str, n
     if stat_test == "student":
         from ranx.statistical_tests import paired_student_t_test
 
-        p, _ = paired_student_t_test(control, treatment)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # scipy's near-identical-data precision note
+            p, _ = paired_student_t_test(control, treatment)
     elif stat_test == "fisher":
         from scipy.stats import permutation_test
 

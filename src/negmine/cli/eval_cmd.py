@@ -1,0 +1,85 @@
+"""``negmine eval``: options map one to one onto EvalConfig (+ its EncoderConfig)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from negmine.cli.common import user_errors
+from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EncoderConfig, EvalConfig
+
+_RUNS = "Runs"
+_EVAL = "Metrics and significance"
+_MODEL = "Encoding"
+_OUT = "Output"
+
+
+def eval_command(
+    data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
+    split: str = typer.Option("test", help="qrels split: qrels/<split>.tsv"),
+    model: list[str] = typer.Option(
+        [], "--model", help=f"model name or path, repeatable (default {DEFAULT_MODEL} when no --run)", rich_help_panel=_RUNS
+    ),
+    run: list[Path] = typer.Option([], "--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS),
+    depth: int = typer.Option(100, help="documents retrieved per query by each model", rich_help_panel=_RUNS),
+    metrics: list[str] = typer.Option(
+        [], "--metrics", help=f"comma-separated metrics (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL
+    ),
+    baseline: int = typer.Option(0, help="index of the baseline run: models first, then run files", rich_help_panel=_EVAL),
+    stat_test: str = typer.Option("student", help="student (paired t-test) | fisher (randomisation)", rich_help_panel=_EVAL),
+    alpha: float = typer.Option(0.05, help="significance level", rich_help_panel=_EVAL),
+    n_permutations: int = typer.Option(10000, help="fisher: number of random sign flips", rich_help_panel=_EVAL),
+    seed: int = typer.Option(42, help="fisher: random seed", rich_help_panel=_EVAL),
+    query_prompt: str = typer.Option("", help="prefix for queries, e.g. 'query: '", rich_help_panel=_MODEL),
+    document_prompt: str = typer.Option("", help="prefix for documents, e.g. 'passage: '", rich_help_panel=_MODEL),
+    max_length: Optional[int] = typer.Option(None, help="max tokens per text", rich_help_panel=_MODEL),
+    batch_size: int = typer.Option(64, help="encoding batch size", rich_help_panel=_MODEL),
+    precision: str = typer.Option("auto", help="auto | fp32 | bf16", rich_help_panel=_MODEL),
+    cache_dir: Optional[Path] = typer.Option(None, help="embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)", rich_help_panel=_MODEL),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="reuse cached embeddings", rich_help_panel=_MODEL),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores)", rich_help_panel=_OUT),
+    runs_dir: Optional[Path] = typer.Option(None, help="write each model's run as <dir>/<name>.trec", rich_help_panel=_OUT),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+) -> None:
+    """Evaluate models (zero-shot dense retrieval) and run files on a BEIR split; compare them vs a baseline."""
+    config = EvalConfig(
+        data_dir=data_dir,
+        split=split,
+        models=tuple(model) if model else (() if run else (DEFAULT_MODEL,)),
+        run_files=tuple(run),
+        metrics=split_metrics(metrics) or DEFAULT_EVAL_METRICS,
+        depth=depth,
+        baseline=baseline,
+        stat_test=stat_test,
+        alpha=alpha,
+        n_permutations=n_permutations,
+        seed=seed,
+        output=output,
+        runs_dir=runs_dir,
+        encoder=EncoderConfig(
+            query_prompt=query_prompt, document_prompt=document_prompt, max_length=max_length,
+            batch_size=batch_size, precision=precision, cache_dir=cache_dir, use_cache=cache, show_progress=progress,
+        ),
+    )
+    with user_errors():
+        from negmine.evaluate.api import evaluate
+
+        report = evaluate(config)
+    typer.echo(report.table())
+    for name, counts in report.encoding.items():
+        typer.echo(f"{name}: encoded {counts['encoded']} texts, {counts['cached']} from cache")
+    for name, path in report.run_files.items():
+        typer.echo(f"wrote run {name}: {path}")
+    if report.output is not None:
+        typer.echo(f"wrote {report.output}")
+
+
+def split_metrics(values: list[str]) -> tuple[str, ...]:
+    """``['ndcg@10,mrr@10', 'map']`` -> ``('ndcg@10', 'mrr@10', 'map')`` (blanks dropped, case folded)."""
+    return tuple(m.strip().lower() for value in values for m in value.split(",") if m.strip())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)

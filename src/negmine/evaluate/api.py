@@ -1,0 +1,160 @@
+"""``negmine eval`` as a function: score models and run files on one split, compare, write JSON.
+
+Order of work: validate options, read every run file and load the data (all input errors surface
+here), then encode + search one model at a time (each model is loaded, used and released), then
+evaluate and test all runs against the baseline. The results JSON holds no timings or cache counts,
+so the same inputs give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Mapping
+
+from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
+from negmine.encode.base import Embedder
+from negmine.errors import InputError
+from negmine.evaluate.compare import Comparison, compare_runs, format_table
+from negmine.evaluate.dense_eval import encode_split, search_run
+from negmine.evaluate.run import Run, read_trec_run, trec_tag, write_trec_run
+from negmine.io.atomic import atomic_write
+from negmine.io.records import Dataset
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Everything ``evaluate`` produced. ``encoding`` maps model run name -> {"encoded", "cached"} texts."""
+
+    comparison: Comparison
+    runs: dict[str, Run]
+    encoding: dict[str, dict[str, int]]
+    output: Path | None
+    run_files: dict[str, Path]
+    payload: dict
+
+    def table(self) -> str:
+        return format_table(self.comparison)
+
+
+def evaluate(
+    config: EvalConfig, dataset: Dataset | None = None, embedders: Mapping[str, Embedder] | None = None
+) -> EvalReport:
+    """Evaluate ``config.models`` (dense, zero-shot) and ``config.run_files`` on the configured split.
+
+    ``dataset`` and ``embedders`` (model string -> embedder) may be passed in to reuse loaded resources;
+    otherwise they are built from the config.
+    """
+    config.validate()
+    file_runs = [read_trec_run(path) for path in config.run_files]
+    if dataset is None:
+        from negmine.io.load import load_data
+
+        dataset = load_data(DataConfig(data_dir=config.data_dir, split=config.split))
+    _check_overlap(dataset, file_runs)
+    model_names, file_names = run_names(config.models, file_runs)
+    file_runs = [run.renamed(name) for run, name in zip(file_runs, file_names)]
+    model_runs, encoding = _model_runs(config, dataset, model_names, embedders or {})
+    runs = model_runs + file_runs
+    written = _write_run_files(config.runs_dir, model_runs)
+    comparison = compare_runs(
+        dataset.qrels, runs, config.metrics, config.baseline, config.stat_test, config.alpha,
+        config.n_permutations, config.seed,
+    )
+    payload = _payload(config, dataset, comparison, written)
+    if config.output is not None:
+        with atomic_write(config.output) as handle:
+            json.dump(payload, handle, indent=2, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+    return EvalReport(comparison, {r.name: r for r in runs}, encoding, config.output, written, payload)
+
+
+def model_label(model: str) -> str:
+    """Short display name: the bundled default -> ``all-MiniLM-L6-v2``; a name or path -> its last part."""
+    if model == DEFAULT_MODEL:
+        return DEFAULT_MODEL.split(":", 1)[1]
+    return Path(model.rstrip("/")).name or model
+
+
+def run_names(models: tuple[str, ...], file_runs: list[Run]) -> tuple[list[str], list[str]]:
+    """Unique names: short model labels (full strings if those clash), run tags (else file paths)."""
+    labels = [model_label(m) for m in models]
+    if len(set(labels)) != len(labels):
+        labels = list(models)
+    taken = set(labels)
+    names = []
+    for run in file_runs:
+        name = run.name if run.name not in taken else Path(run.source).stem
+        name = name if name not in taken else run.source
+        taken.add(name)
+        names.append(name)
+    return labels, names
+
+
+def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
+    """A run file sharing no query with the split is a wrong file or a wrong --split: say so early."""
+    wanted = set(dataset.qrels.query_ids())
+    for run in file_runs:
+        if not wanted.intersection(run.scores):
+            raise InputError(
+                run.source, None, "query_id",
+                f"none of its {len(run)} queries is among the {len(wanted)} evaluated queries of "
+                f"{dataset.qrels.source}; check --split or the run file",
+            )
+
+
+def make_cache(config: EncoderConfig):
+    """The on-disk embedding cache, or None when caching is off."""
+    if not config.use_cache:
+        return None
+    from negmine.encode.cache import EmbeddingCache, default_cache_dir
+
+    return EmbeddingCache(config.cache_dir or default_cache_dir())
+
+
+def _model_runs(
+    config: EvalConfig, dataset: Dataset, names: list[str], embedders: Mapping[str, Embedder]
+) -> tuple[list[Run], dict[str, dict[str, int]]]:
+    cache = make_cache(config.encoder) if config.models else None
+    runs, encoding = [], {}
+    for model, name in zip(config.models, names):
+        embedder = embedders.get(model)
+        if embedder is None:
+            embedder = _make_embedder(replace(config.encoder, model=model))
+        emb = encode_split(embedder, dataset, cache, config.encoder.query_prompt, config.encoder.document_prompt)
+        del embedder
+        runs.append(search_run(emb, dataset.corpus.ids, config.depth, name))
+        encoding[name] = {"encoded": emb.n_encoded, "cached": emb.n_cached}
+    return runs, encoding
+
+
+def _make_embedder(config: EncoderConfig) -> Embedder:
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(config)
+
+
+def run_file_path(runs_dir: Path, name: str) -> Path:
+    return runs_dir / f"{trec_tag(name).replace('/', '_')}.trec"
+
+
+def _write_run_files(runs_dir: Path | None, runs: list[Run]) -> dict[str, Path]:
+    if runs_dir is None:
+        return {}
+    return {run.name: write_trec_run(run_file_path(runs_dir, run.name), run) for run in runs}
+
+
+def _payload(config: EvalConfig, dataset: Dataset, comparison: Comparison, written: dict[str, Path]) -> dict:
+    return {
+        "data": {
+            "data_dir": str(config.data_dir),
+            "split": config.split,
+            "qrels": dataset.qrels.source,
+            "queries_evaluated": len(comparison.results[0].query_ids),
+            "documents": len(dataset.corpus),
+        },
+        "comparison": comparison.to_dict(),
+        "run_files": {name: str(path) for name, path in written.items()},
+        "config": json.loads(json.dumps(asdict(config), default=str)),
+    }

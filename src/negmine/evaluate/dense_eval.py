@@ -1,0 +1,73 @@
+"""Zero-shot dense retrieval run of one embedder over a dataset split (BEIR protocol).
+
+The corpus is encoded once and the split's queries once, through the embedding cache, so comparing
+several models encodes each corpus once per model, and re-evaluating a model encodes nothing. Scores
+are inner products of L2-normalised embeddings (cosine), searched exactly by
+:func:`negmine.retrieve.dense.dense_search` in bounded memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from negmine.encode.base import Embedder
+from negmine.evaluate.run import Run
+from negmine.io.records import Dataset
+
+
+@dataclass(frozen=True)
+class SplitEmbeddings:
+    """Embeddings of the evaluated queries (row i = ``query_ids[i]``) and of the whole corpus."""
+
+    query_ids: list[str]
+    queries: np.ndarray
+    documents: np.ndarray
+    n_encoded: int
+    n_cached: int
+
+
+def encode_split(
+    embedder: Embedder, dataset: Dataset, cache=None, query_prompt: str = "", document_prompt: str = ""
+) -> SplitEmbeddings:
+    """Encode the corpus and the queries of the qrels split that have a relevant judgment."""
+    from negmine.encode.embed import embed_texts
+
+    query_ids = dataset.qrels.query_ids()
+    query_texts = [dataset.queries.text(q) for q in query_ids]
+    docs = embed_texts(embedder, dataset.corpus.texts, prompt=document_prompt, cache=cache, desc="encode corpus")
+    queries = embed_texts(embedder, query_texts, prompt=query_prompt, cache=cache, desc="encode queries")
+    return SplitEmbeddings(
+        query_ids, queries.vectors, docs.vectors, docs.n_encoded + queries.n_encoded, docs.n_cached + queries.n_cached
+    )
+
+
+def search_run(embeddings: SplitEmbeddings, doc_ids: list[str], depth: int, name: str = "run") -> Run:
+    """Top-``depth`` documents per query by cosine similarity.
+
+    When a query id is also a corpus id (Quora, ArguAna, ...), one extra document is retrieved and the
+    query's own id dropped (BEIR ``ignore_identical_ids``), so every query still gets ``depth`` documents.
+    """
+    from negmine.retrieve.dense import dense_search
+
+    corpus_ids = set(doc_ids)
+    overlap = any(q in corpus_ids for q in embeddings.query_ids)
+    k = min(depth + int(overlap), len(doc_ids))
+    candidates = dense_search(embeddings.queries, embeddings.documents, k)
+    run = Run.from_candidates(candidates, embeddings.query_ids, doc_ids, name)
+    return run.without_identical_ids().truncated(depth) if overlap else run
+
+
+def retrieve_run(
+    embedder: Embedder,
+    dataset: Dataset,
+    depth: int = 100,
+    cache=None,
+    query_prompt: str = "",
+    document_prompt: str = "",
+    name: str = "run",
+) -> Run:
+    """Dense run of ``embedder`` on ``dataset``'s split: encode (cached), search, rank."""
+    embeddings = encode_split(embedder, dataset, cache, query_prompt, document_prompt)
+    return search_run(embeddings, dataset.corpus.ids, depth, name)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+from negmine.cli.eval_cmd import split_metrics
+from negmine.testing.beir import write_beir
+
+runner = CliRunner()
+
+CORPUS = {f"d{i}": (f"title {i}", f"cell protein gene study {i} " + "blood " * (i % 3)) for i in range(12)}
+QUERIES = {"q1": "cell protein", "q2": "gene blood", "q3": "heart disease"}
+QRELS = [("q1", "d0", 1), ("q2", "d1", 1), ("q2", "d4", 1), ("q3", "d5", 2)]
+
+
+def _beir(tmp_path):
+    return write_beir(tmp_path / "b", CORPUS, QUERIES, QRELS, split="test")
+
+
+def test_eval_cli_model_and_run_file(tmp_path, tiny_model_path) -> None:
+    beir = _beir(tmp_path)
+    run_file = tmp_path / "oracle.trec"
+    run_file.write_text("q1 Q0 d0 1 1.0 oracle\nq2 Q0 d1 1 1.0 oracle\nq2 Q0 d4 2 0.9 oracle\nq3 Q0 d5 1 1.0 oracle\n")
+    out = tmp_path / "res" / "results.json"
+    args = ["eval", str(beir), "--split", "test", "--model", str(tiny_model_path), "--run", str(run_file),
+            "--metrics", "ndcg@10,mrr@10", "--metrics", "recall@10", "--depth", "10", "--output", str(out),
+            "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--no-progress"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()  # stderr may carry the model loader's progress bar
+    assert lines[0].split() == ["run", "queries", "ndcg@10", "mrr@10", "recall@10"]
+    assert lines[2].split()[:3] == ["model", "(baseline)", "3"]
+    assert lines[3].split() == ["oracle", "3", "1.0000", "1.0000", "1.0000"]
+    assert "p-values vs baseline 'model' (paired t-test, two-sided; * = p <= 0.05):" in result.stdout
+    assert "model: encoded 15 texts, 0 from cache" in result.stdout
+    saved = json.loads(out.read_text())
+    assert saved["comparison"]["metrics"] == ["ndcg@10", "mrr@10", "recall@10"]
+    assert (tmp_path / "runs" / "model.trec").read_text().startswith("q1 Q0 ")
+    again = runner.invoke(build_app(), args)
+    assert again.exit_code == 0 and "model: encoded 0 texts, 15 from cache" in again.stdout
+
+
+def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:
+    beir = _beir(tmp_path)
+    result = runner.invoke(build_app(), ["eval", str(beir), "--metrics", "ndcg@10,ndgc@5"])
+    assert result.exit_code == 2
+    assert "error: unknown metric 'ndgc@5'; allowed: ndcg," in result.output
+    bad = tmp_path / "bad.trec"
+    bad.write_text("q1 Q0 d0 1 high oracle\n")
+    result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(bad)])
+    assert result.exit_code == 2 and f"error: {bad}:1: field 'score': not a number: 'high'" in result.output
+    result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(tmp_path / "missing.trec")])
+    assert result.exit_code == 2 and "missing.trec" in result.output
+    result = runner.invoke(build_app(), ["eval"])
+    assert result.exit_code == 2 and "no data directory given" in result.output
+
+
+def test_split_metrics() -> None:
+    assert split_metrics(["NDCG@10, mrr@10", "", "map"]) == ("ndcg@10", "mrr@10", "map")

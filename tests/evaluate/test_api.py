@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from negmine.config import DEFAULT_MODEL, EncoderConfig, EvalConfig
+from negmine.errors import ConfigError, InputError
+from negmine.evaluate.api import evaluate, model_label
+from negmine.evaluate.run import Run, read_trec_run, write_trec_run
+from negmine.testing.hash_embedder import HashEmbedder
+
+
+def _config(beir_dir: Path, tmp_path: Path, **kw) -> EvalConfig:
+    kw.setdefault("models", ("hash/a", "hash/b"))
+    kw.setdefault("metrics", ("ndcg@10", "mrr@10", "recall@10", "judged@3"))
+    kw.setdefault("depth", 10)
+    return EvalConfig(
+        data_dir=beir_dir, encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False), **kw
+    )
+
+
+def _embedders():
+    return {"hash/a": HashEmbedder(256), "hash/b": HashEmbedder(8)}
+
+
+def test_evaluate_models_and_run_file(beir_dir, tmp_path) -> None:
+    perfect = write_trec_run(
+        tmp_path / "perfect.trec",
+        Run({"q-sleep": {"sleep-3": 1.0}, "q-coffee": {"coffee-4": 1.0}, "q-battery": {"battery-1": 1.0}}, "oracle"),
+    )
+    cfg = _config(beir_dir, tmp_path, run_files=(perfect,), output=tmp_path / "out" / "results.json",
+                  runs_dir=tmp_path / "runs")
+    embedders = _embedders()
+    report = evaluate(cfg, embedders=embedders)
+    comp = report.comparison
+    assert comp.names == ["a", "b", "oracle"] and comp.baseline == "a"
+    assert comp.result("oracle").mean["ndcg@10"] == 1.0
+    assert comp.result("a").query_ids == ("q-sleep", "q-coffee", "q-battery")  # q-none has no positive
+    assert comp.result("a").mean["mrr@10"] == 1.0  # each query's words are its relevant doc's title
+    assert set(comp.p_values) == {"b", "oracle"}
+    # each model encoded the 18 docs + 3 evaluated queries once
+    assert embedders["hash/a"].texts_encoded == 21 and embedders["hash/b"].texts_encoded == 21
+    assert report.encoding == {"a": {"encoded": 21, "cached": 0}, "b": {"encoded": 21, "cached": 0}}
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["a.trec", "b.trec"]
+    assert read_trec_run(tmp_path / "runs" / "a.trec").scores == report.runs["a"].scores
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert saved["comparison"]["order"] == ["a", "b", "oracle"]
+    assert saved["data"]["queries_evaluated"] == 3 and saved["data"]["documents"] == 18
+    assert saved["comparison"]["runs"]["oracle"]["vs_baseline"]["ndcg@10"]["per_query_delta"].keys() == {
+        "q-sleep", "q-coffee", "q-battery"
+    }
+    assert "a (baseline)" in report.table()
+
+
+def test_second_evaluation_uses_cache_and_output_is_byte_identical(beir_dir, tmp_path) -> None:
+    out1, out2 = tmp_path / "r1.json", tmp_path / "r2.json"
+    evaluate(_config(beir_dir, tmp_path, output=out1), embedders=_embedders())
+    again = _embedders()
+    report = evaluate(_config(beir_dir, tmp_path, output=out2), embedders=again)
+    assert again["hash/a"].texts_encoded == 0 and report.encoding["a"] == {"encoded": 0, "cached": 21}
+    data1 = json.loads(out1.read_text())
+    data2 = json.loads(out2.read_text())
+    data1["config"]["output"] = data2["config"]["output"] = None
+    assert data1 == data2
+    first_bytes = out1.read_bytes()
+    report3 = evaluate(_config(beir_dir, tmp_path, output=out1), embedders=_embedders())
+    assert out1.read_bytes() == first_bytes
+    assert json.loads(out1.read_text()) == report3.payload
+
+
+def test_run_only_evaluation_with_baseline_index(beir_dir, tmp_path) -> None:
+    good = write_trec_run(tmp_path / "good.trec", Run({"q-sleep": {"sleep-3": 1.0}}, "good"))
+    bad = write_trec_run(tmp_path / "bad.trec", Run({"q-sleep": {"sleep-1": 1.0}}, "good"))  # same tag
+    report = evaluate(_config(beir_dir, tmp_path, models=(), run_files=(good, bad), baseline=1))
+    assert report.comparison.names == ["good", "bad"] and report.comparison.baseline == "bad"
+    assert report.encoding == {}
+
+
+def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
+    wrong = tmp_path / "wrong.trec"
+    wrong.write_text("q-train Q0 coffee-3 1 0.5 x\n")
+    embedders = _embedders()
+    with pytest.raises(InputError, match=r"wrong.trec: field 'query_id': none of its 1 queries is among the 3 evaluated queries of .*test.tsv; check --split"):
+        evaluate(_config(beir_dir, tmp_path, run_files=(wrong,)), embedders=embedders)
+    bad = tmp_path / "bad.trec"
+    bad.write_text("q-sleep Q0 sleep-3 1 0.5\n")
+    with pytest.raises(InputError, match=r"bad.trec:1: expected 6 columns"):
+        evaluate(_config(beir_dir, tmp_path, run_files=(bad,)), embedders=embedders)
+    with pytest.raises(ConfigError, match="unknown metric"):
+        evaluate(_config(beir_dir, tmp_path, metrics=("ndcg@10", "xyz")), embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+
+
+def test_model_labels() -> None:
+    assert model_label(DEFAULT_MODEL) == "all-MiniLM-L6-v2"
+    assert model_label("/tmp/x/my-model/") == "my-model"
+    assert model_label("sentence-transformers/all-mpnet-base-v2") == "all-mpnet-base-v2"

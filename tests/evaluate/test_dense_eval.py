@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from negmine.evaluate.dense_eval import retrieve_run
+from negmine.io.records import Dataset, Qrels, TextTable
+from negmine.testing.hash_embedder import HashEmbedder
+
+
+def _dataset(doc_ids=("a", "b", "c", "d")) -> Dataset:
+    texts = ["coffee cup espresso", "sleep night rest", "battery lithium charge", "coffee bean roast"]
+    corpus = TextTable(list(doc_ids), texts[: len(doc_ids)])
+    queries = TextTable(["q1", "q2", "q3", "b"], ["espresso coffee", "lithium battery", "unused", "sleep rest"])
+    qrels = Qrels({"q1": {"a": 1}, "q2": {"c": 1}, "q3": {"a": 0}, "b": {"a": 1}})
+    return Dataset(corpus, queries, qrels)
+
+
+def test_retrieve_run_ranks_by_cosine_and_encodes_each_text_once() -> None:
+    emb = HashEmbedder()
+    ds = _dataset(("a", "c", "x", "y"))
+    run = retrieve_run(emb, ds, depth=2, name="hash")
+    assert run.name == "hash"
+    assert run.query_ids() == ["q1", "q2", "b"]  # only queries with a relevant judgment
+    assert run.ranked("q1")[0] == "a" and run.ranked("q2")[0] == "x"
+    assert all(len(run.ranked(q)) == 2 for q in run.query_ids())
+    assert emb.texts_encoded == 4 + 3
+
+
+def test_query_id_equal_to_doc_id_is_dropped_and_depth_kept() -> None:
+    run = retrieve_run(HashEmbedder(), _dataset(), depth=3)
+    assert "b" not in run.ranked("b") and len(run.ranked("b")) == 3
+    assert len(run.ranked("q1")) == 3
+
+
+def test_depth_larger_than_corpus() -> None:
+    run = retrieve_run(HashEmbedder(), _dataset(), depth=50)
+    assert len(run.ranked("q1")) == 4 and len(run.ranked("b")) == 3
+
+
+def test_cache_avoids_reencoding(tmp_path) -> None:
+    from negmine.encode.cache import EmbeddingCache
+
+    cache = EmbeddingCache(tmp_path / "cache")
+    first, second = HashEmbedder(), HashEmbedder()
+    run1 = retrieve_run(first, _dataset(), depth=2, cache=cache, query_prompt="query: ")
+    run2 = retrieve_run(second, _dataset(), depth=2, cache=cache, query_prompt="query: ")
+    assert first.texts_encoded == 7 and second.texts_encoded == 0
+    assert run1.scores == run2.scores

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from negmine.config import DEFAULT_MODEL, EncoderConfig, EvalConfig, parse_metric
+from negmine.errors import ConfigError
+
+
+def _cfg(**kw) -> EvalConfig:
+    return EvalConfig(data_dir=Path("beir"), **kw)
+
+
+def test_defaults_validate() -> None:
+    cfg = _cfg()
+    cfg.validate()
+    assert cfg.models == (DEFAULT_MODEL,) and cfg.split == "test" and cfg.baseline == 0
+    _cfg(models=(), run_files=(Path("a.trec"),), metrics=("ndcg@1000",)).validate()  # no model: no depth limit
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"data_dir": None}, r"no data directory given; pass a BEIR directory, e\.g\. negmine eval DATA_DIR --split test"),
+        ({"models": ()}, r"nothing to evaluate; pass at least one --model or --run FILE"),
+        ({"models": ("a", "a")}, r"model listed twice in \['a', 'a'\]; give each --model once"),
+        ({"models": ("",)}, r"model must be a name or path, got ''"),
+        ({"run_files": (Path("r"), Path("r"))}, r"run file listed twice in \['r', 'r'\]"),
+        ({"metrics": ("ndcg@10", "nope")}, r"unknown metric 'nope'; allowed: ndcg, .*judged \(optionally with @k"),
+        ({"metrics": ("judged",)}, r"metric 'judged' needs a cutoff; use e\.g\. judged@10"),
+        ({"metrics": ("ndcg@0",)}, r"metric 'ndcg@0' has a bad cutoff '0'; use a positive integer, e\.g\. ndcg@10"),
+        ({"metrics": ()}, r"no metrics given; use e\.g\. --metrics ndcg@10,"),
+        ({"metrics": ("map", "map")}, r"metric listed twice in \['map', 'map'\]"),
+        ({"depth": 0}, r"depth must be a positive integer, got 0; use e\.g\. --depth 100"),
+        ({"depth": 50}, r"metric 'recall@100' looks at the top 100 but models retrieve only --depth 50; raise --depth to at least 100"),
+        ({"baseline": 2, "models": ("a", "b")}, r"baseline index 2 is out of range for 2 run\(s\) \(models first, then run files\); use --baseline 0\.\.1"),
+        ({"stat_test": "wilcoxon"}, r"unknown stat_test 'wilcoxon'; allowed: student, fisher"),
+        ({"alpha": 1.5}, r"alpha must be in \(0, 1\), got 1\.5; the usual value is 0\.05"),
+        ({"n_permutations": 0}, r"n_permutations must be a positive integer, got 0"),
+        ({"split": "a/b"}, r"split must be a qrels file stem such as 'test', got 'a/b'"),
+        ({"encoder": EncoderConfig(precision="fp8")}, r"unknown precision 'fp8'; allowed: auto, fp32, bf16"),
+    ],
+)
+def test_config_errors_give_value_allowed_and_fix(kw: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _cfg(**kw).validate() if "data_dir" not in kw else EvalConfig(**kw).validate()
+
+
+def test_parse_metric() -> None:
+    assert parse_metric("ndcg@10") == ("ndcg", 10)
+    assert parse_metric("map") == ("map", None)
+    assert parse_metric("judged@5") == ("judged", 5)
