@@ -7,7 +7,7 @@ from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError
-from negmine.train.api import SUMMARY_NAME, train, use_bf16
+from negmine.train.api import SUMMARY_NAME, train
 
 
 def _config(tmp_path, mined, model, **overrides) -> TrainConfig:
@@ -140,6 +140,6 @@ def test_flagged_false_negatives_are_masked(tmp_path, write_mined, make_row, tin
     assert off.masked_fraction is None
 
 
-def test_precision_auto_follows_cpu_support():
-    assert use_bf16("bf16") is True and use_bf16("fp32") is False
-    assert use_bf16("auto") in (True, False)
+def test_missing_model_path_is_a_config_error(tmp_path, mined_file):
+    with pytest.raises(ConfigError, match="model path .*no-such-dir.* does not exist"):
+        train(_config(tmp_path, mined_file, tmp_path / "no-such-dir"))

@@ -10,7 +10,7 @@ from negmine.config import DataConfig, MineConfig, TrainConfig
 from negmine.train.api import train
 from negmine.train.dataset import rows_to_train_data
 from negmine.train.labels import split_label, text_key
-from negmine.train.remine import NegativeOverlay, RemineCallback, TrainingModelEmbedder, overlay_rows, weights_digest
+from negmine.train.remine import NegativeOverlay, RemineCallback, TrainingModelEmbedder, overlay_rows
 
 
 def _fresh_rows(rows, tag):
@@ -23,21 +23,16 @@ def _fresh_rows(rows, tag):
     return out
 
 
-def test_weights_digest_tracks_parameters(tiny_model_path):
-    model = SentenceTransformer(str(tiny_model_path), device="cpu")
-    before = weights_digest(model)
-    assert weights_digest(model) == before
-    with torch.no_grad():
-        next(model.parameters()).add_(1e-3)
-    assert weights_digest(model) != before
-
-
 def test_training_model_embedder(tiny_model_path):
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     model.train()
     embedder = TrainingModelEmbedder(model, step=7)
-    assert "step=7" in embedder.fingerprint and embedder.dim == 32
+    assert embedder.fingerprint.endswith("train-step=7") and embedder.dim == 32
     assert TrainingModelEmbedder(model, step=8).fingerprint != embedder.fingerprint
+    with torch.no_grad():
+        next(model.parameters()).add_(1e-3)
+    changed = TrainingModelEmbedder(model, step=7).fingerprint
+    assert changed != embedder.fingerprint  # same step, other weights: never the same cache entry
     vectors = embedder.encode(["cell gene", "heart disease risk"], prompt="query: ")
     assert vectors.dtype == np.float32 and vectors.shape == (2, 32)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -85,7 +80,7 @@ def test_remine_swaps_negatives_seen_by_training(tmp_path, mined_file, tiny_mode
                          precision="fp32", remine_steps=2, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
     result = train(config, miner=miner)
     assert [name for _, name in calls] == ["step-0000002.jsonl", "step-0000004.jsonl"]
-    assert len({fp for fp, _ in calls}) == 2 and all("step=" in fp for fp, _ in calls)
+    assert len({fp for fp, _ in calls}) == 2 and all("train-step=" in fp for fp, _ in calls)
     assert [e["step"] for e in result.remine] == [2, 4] and all(e["rows_updated"] == 12 for e in result.remine)
     # accelerate's loader holds the next batch when a step ends, so a swap after step k shows from step k + 2
     # (12 rows, batch 4: steps 1-3 are epoch 1, 4-5 epoch 2): steps 1-3 use the mined file, 4-5 the step-2 file

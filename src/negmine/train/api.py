@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Sequence
 
-from negmine.config import DEFAULT_MODEL, TrainConfig
+from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.train.dataset import TrainData, load_train_data
@@ -55,22 +55,14 @@ class TrainResult:
         return out
 
 
-def use_bf16(precision: str) -> bool:
-    """``auto``: bf16 autocast when the CPU has native bf16 (AVX512-BF16/AMX), where it is ~2.5x faster."""
-    if precision != "auto":
-        return precision == "bf16"
-    import torch
+def load_model(config: TrainConfig):
+    """The starting model (bundled default, local path or hub name) via negmine's encoder loader."""
+    from negmine.config import EncoderConfig
+    from negmine.encode.sentence_transformer import load_sentence_transformer
 
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
-def resolve_model_path(model: str) -> str:
-    """The bundled default resolves to its local path; anything else is passed to sentence-transformers."""
-    if model == DEFAULT_MODEL:
-        from negmine.encode.default_model import resolve_model
-
-        return str(resolve_model(model))
+    model = load_sentence_transformer(EncoderConfig(model=config.model, max_length=config.max_length))
+    if config.max_length is not None:
+        model.max_seq_length = config.max_length
     return model
 
 
@@ -103,7 +95,7 @@ def check_before_work(config: TrainConfig, miner: Miner | None) -> str | None:
     return find_checkpoint(Path(config.output_dir), config.resume)
 
 
-def topic_sampler(model, data: TrainData, config: TrainConfig, bf16: bool):
+def topic_sampler(model, data: TrainData, config: TrainConfig, precision: str):
     """TAS-B: cluster the distinct training queries with the starting model; a sampler factory per row."""
     import numpy as np
 
@@ -111,7 +103,7 @@ def topic_sampler(model, data: TrainData, config: TrainConfig, bf16: bool):
 
     anchors = data.dataset["anchor"]
     distinct = sorted(set(anchors))
-    embedder = TrainingModelEmbedder(model, step=0, batch_size=max(config.batch_size, 32), bf16=bf16)
+    embedder = TrainingModelEmbedder(model, step=0, batch_size=max(config.batch_size, 32), precision=precision)
     vectors = embedder.encode(distinct, prompt=config.query_prompt)
     k = config.topic_clusters or default_num_clusters(len(distinct), config.batch_size)
     cluster_of = dict(zip(distinct, kmeans_topics(vectors, k, seed=config.seed).tolist()))
@@ -213,33 +205,31 @@ class _TrainRun:
     """One training run's model, loss, trainer and callbacks (kept small so each step is testable)."""
 
     def __init__(self, config: TrainConfig, data: TrainData, miner: Miner | None, timings: dict[str, float]):
-        from sentence_transformers import SentenceTransformer
         from sentence_transformers.base.sampler import BatchSamplers
         from transformers import set_seed
 
+        from negmine.encode.precision import resolve_precision
         from negmine.train.losses import build_loss
 
         self.config, self.data, self.timings = config, data, timings
-        self.bf16 = use_bf16(config.precision)
+        self.precision = resolve_precision(config.precision, "cpu")
         set_seed(config.seed)
         t0 = time.perf_counter()
-        self.model = SentenceTransformer(resolve_model_path(config.model), device="cpu")
-        if config.max_length is not None:
-            self.model.max_seq_length = config.max_length
+        self.model = load_model(config)
         self.loss = build_loss(self.model, config)
         sampler = BatchSamplers.NO_DUPLICATES
         if config.batching == "topic":
-            sampler = topic_sampler(self.model, data, config, self.bf16)
+            sampler = topic_sampler(self.model, data, config, self.precision)
         timings["setup"] = time.perf_counter() - t0
         self.remine = self._remine_callback(miner)
-        self.args = training_arguments(config, self.bf16, sampler)
+        self.args = training_arguments(config, self.precision == "bf16", sampler)
 
     def _remine_callback(self, miner: Miner | None) -> RemineCallback | None:
         if not self.config.remine:
             return None
         return RemineCallback(
             self.data, miner, Path(self.config.output_dir) / REMINE_DIR, every_epoch=self.config.remine_every_epoch,
-            every_steps=self.config.remine_steps, bf16=self.bf16,
+            every_steps=self.config.remine_steps, precision=self.precision,
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
@@ -270,7 +260,7 @@ class _TrainRun:
             epochs=float(state.epoch or 0.0),
             final_loss=history[-1]["loss"] if history else None,
             mean_loss=float(output.training_loss) if output is not None else None,
-            precision="bf16" if self.bf16 else "fp32",
+            precision=self.precision,
             timings={k: round(v, 3) for k, v in self.timings.items()},
             data=self.data.stats.as_dict(),
             masked_fraction=stats.fraction() if stats is not None and self.config.fn_mask else None,

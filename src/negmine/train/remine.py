@@ -18,13 +18,11 @@ the negatives it was built with.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
-import torch
 from transformers import TrainerCallback
 
 from negmine.encode.base import Embedder
@@ -34,43 +32,30 @@ Miner = Callable[[Embedder, Path], Path]
 """``miner(embedder, output_path) -> path`` mines with ``embedder`` and writes native JSONL to ``output_path``."""
 
 
-def weights_digest(model: torch.nn.Module) -> str:
-    """BLAKE2b of every parameter and buffer (name, dtype, shape, bytes), in state-dict order."""
-    digest = hashlib.blake2b(digest_size=12)
-    for name, tensor in model.state_dict().items():
-        t = tensor.detach().cpu().contiguous()
-        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return digest.hexdigest()
-
-
 class TrainingModelEmbedder:
-    """The model being trained as an Embedder: eval mode, no gradients, L2-normalised float32 rows."""
+    """The model being trained as an Embedder (negmine's SentenceTransformerEmbedder around it).
 
-    def __init__(self, model, step: int, batch_size: int = 64, bf16: bool = False) -> None:
+    The fingerprint is the encoder's content fingerprint (sampled weights, so every update changes it)
+    plus the training step. Encoding leaves the model in the train/eval mode it found it in.
+    """
+
+    def __init__(self, model, step: int, batch_size: int = 64, precision: str = "fp32") -> None:
+        from negmine.config import EncoderConfig
+        from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
         self.model = model
         self.step = step
-        self.batch_size = batch_size
-        self.bf16 = bf16
-        self.dim = int(model.get_sentence_embedding_dimension())
-        self.fingerprint = (
-            f"negmine-train:step={step}:weights={weights_digest(model)}:max_length={model.max_seq_length}"
-            f":{'bf16' if bf16 else 'fp32'}"
-        )
+        config = EncoderConfig(batch_size=batch_size, precision=precision, show_progress=False)
+        self.inner = SentenceTransformerEmbedder.from_model(model, config)
+        self.dim = self.inner.dim
+        self.fingerprint = f"{self.inner.fingerprint}|train-step={step}"
 
     def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         was_training = self.model.training
-        self.model.eval()
         try:
-            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                emb = self.model.encode(
-                    list(texts), prompt=prompt or None, batch_size=self.batch_size, convert_to_tensor=True,
-                    show_progress_bar=False,
-                )
+            return self.inner.encode(texts, prompt)
         finally:
             self.model.train(was_training)
-        emb = torch.nn.functional.normalize(emb.float(), dim=-1)
-        return emb.cpu().numpy().astype(np.float32, copy=False)
 
 
 class NegativeOverlay:
@@ -109,13 +94,13 @@ class RemineCallback(TrainerCallback):
     """Re-mine with the current model every epoch (``every_epoch``) and/or every ``every_steps`` steps."""
 
     def __init__(self, data: TrainData, miner: Miner, output_dir: Path, every_epoch: bool = False,
-                 every_steps: int | None = None, bf16: bool = False, batch_size: int = 64) -> None:
+                 every_steps: int | None = None, precision: str = "fp32", batch_size: int = 64) -> None:
         self.data = data
         self.miner = miner
         self.output_dir = Path(output_dir)
         self.every_epoch = every_epoch
         self.every_steps = every_steps
-        self.bf16 = bf16
+        self.precision = precision
         self.batch_size = batch_size
         self.overlay = NegativeOverlay(data.num_negatives)
         self.events: list[dict] = []
@@ -135,7 +120,7 @@ class RemineCallback(TrainerCallback):
         if any(event["step"] == step for event in self.events):
             return
         start = time.perf_counter()
-        embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, bf16=self.bf16)
+        embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, precision=self.precision)
         path = self.miner(embedder, self.output_dir / f"step-{step:07d}.jsonl")
         self._apply(path, step, time.perf_counter() - start)
 

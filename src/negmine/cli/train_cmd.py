@@ -1,0 +1,144 @@
+"""``negmine train MINED.jsonl --output DIR``: options map one to one onto TrainConfig fields.
+
+Re-mining (``--remine-every-epoch`` / ``--remine-steps``) re-runs the mining pipeline with the
+configuration stored in the mined file's summary (``<name>.summary.json``, or ``--mine-summary``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from negmine.cli.common import echo_json, user_errors
+from negmine.config import DEFAULT_MODEL, MineConfig, OutputConfig, TrainConfig
+from negmine.errors import ConfigError
+
+_MODEL = "Model"
+_OPT = "Optimisation"
+_NEG = "Negatives and masking"
+_BATCH = "Batching and re-mining"
+_OUT = "Output"
+
+
+def _unwrap_optional(hint):
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return hint
+
+
+def _from_dict(cls, data: dict):
+    """Rebuild a (nested) config dataclass from ``asdict`` JSON: paths from strings, tuples from lists."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data or not f.init:
+            continue
+        value, target = data[f.name], _unwrap_optional(hints[f.name])
+        if dataclasses.is_dataclass(target) and isinstance(value, dict):
+            value = _from_dict(target, value)
+        elif value is not None and target is Path:
+            value = Path(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def load_mine_config(mined: Path, summary: Path | None) -> MineConfig:
+    """The MineConfig recorded by ``negmine mine`` in the summary JSON next to the mined file."""
+    path = summary or mined.with_name(f"{mined.stem}.summary.json")
+    if not path.is_file():
+        raise ConfigError(
+            f"re-mining needs the mining configuration, but {path} does not exist; pass --mine-summary PATH "
+            "(the <name>.summary.json written by `negmine mine`) or drop --remine-every-epoch/--remine-steps"
+        )
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))["config"]
+        return _from_dict(MineConfig, recorded)
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
+
+
+def pipeline_miner(mine_config: MineConfig):
+    """``miner(embedder, output_path)`` running the mining pipeline; the dataset is loaded once."""
+    from negmine.io.load import load_data
+    from negmine.pipeline.mine import mine
+
+    dataset = load_data(mine_config.data)
+
+    def run(embedder, output_path: Path) -> Path:
+        config = dataclasses.replace(
+            mine_config, output=OutputConfig(path=output_path),
+            encoder=dataclasses.replace(mine_config.encoder, show_progress=False),
+        )
+        return mine(config, embedder=embedder, dataset=dataset).output
+
+    return run
+
+
+def train_command(
+    train_file: Path = typer.Argument(..., help="native mined JSONL written by `negmine mine` / `negmine audit`"),
+    output: Path = typer.Option(..., "--output", "-o", help="output directory for the model", rich_help_panel=_OUT),
+    model: str = typer.Option(DEFAULT_MODEL, help="sentence-transformers model name or path", rich_help_panel=_MODEL),
+    max_length: Optional[int] = typer.Option(None, help="max tokens per text", rich_help_panel=_MODEL),
+    query_prompt: str = typer.Option("", help="prefix for queries, e.g. 'query: '", rich_help_panel=_MODEL),
+    document_prompt: str = typer.Option("", help="prefix for documents, e.g. 'passage: '", rich_help_panel=_MODEL),
+    precision: str = typer.Option("auto", help="auto | fp32 | bf16 (auto: bf16 where the CPU has it)", rich_help_panel=_MODEL),
+    epochs: int = typer.Option(1, help="training epochs", rich_help_panel=_OPT),
+    max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (overrides --epochs)", rich_help_panel=_OPT),
+    batch_size: int = typer.Option(32, help="pairs per batch", rich_help_panel=_OPT),
+    lr: float = typer.Option(2e-5, "--lr", help="peak learning rate", rich_help_panel=_OPT),
+    warmup_ratio: float = typer.Option(0.1, help="share of steps for linear warm-up", rich_help_panel=_OPT),
+    weight_decay: float = typer.Option(0.01, help="AdamW weight decay", rich_help_panel=_OPT),
+    seed: int = typer.Option(42, help="random seed", rich_help_panel=_OPT),
+    loss: str = typer.Option("mnrl", help="mnrl | cached-mnrl (GradCache: big batches, small memory)", rich_help_panel=_OPT),
+    scale: float = typer.Option(20.0, help="similarity scale (1 / temperature)", rich_help_panel=_OPT),
+    mini_batch_size: int = typer.Option(16, help="cached-mnrl: texts embedded at once", rich_help_panel=_OPT),
+    num_negatives: int = typer.Option(3, help="hard negatives per pair (rows with fewer are dropped)", rich_help_panel=_NEG),
+    fn_mask: bool = typer.Option(True, "--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG),
+    fn_margin: Optional[float] = typer.Option(0.1, help="mask candidates with s > s_pos + margin", rich_help_panel=_NEG),
+    no_fn_margin: bool = typer.Option(False, help="mask only known/flagged false negatives, no margin", rich_help_panel=_NEG),
+    batching: str = typer.Option("no-duplicates", help="no-duplicates | topic (TAS-B)", rich_help_panel=_BATCH),
+    topic_clusters: Optional[int] = typer.Option(None, help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH),
+    remine_every_epoch: bool = typer.Option(False, help="re-mine negatives with the current model each epoch", rich_help_panel=_BATCH),
+    remine_steps: Optional[int] = typer.Option(None, help="re-mine every N steps", rich_help_panel=_BATCH),
+    mine_summary: Optional[Path] = typer.Option(None, help="mining summary JSON for re-mining (default <mined>.summary.json)", rich_help_panel=_BATCH),
+    checkpoint_steps: Optional[int] = typer.Option(500, help="save a checkpoint every N steps", rich_help_panel=_OUT),
+    no_checkpoints: bool = typer.Option(False, help="do not save checkpoints", rich_help_panel=_OUT),
+    resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint in --output", rich_help_panel=_OUT),
+    logging_steps: int = typer.Option(10, help="log the loss every N steps", rich_help_panel=_OUT),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+) -> None:
+    """Fine-tune a bi-encoder on mined hard negatives and save it to --output."""
+    with user_errors():
+        remine = remine_every_epoch or remine_steps is not None
+        mine_config = load_mine_config(train_file, mine_summary) if remine else None
+        config = TrainConfig(
+            train_file=train_file, output_dir=output, model=model, epochs=epochs, max_steps=max_steps,
+            batch_size=batch_size, learning_rate=lr, warmup_ratio=warmup_ratio, weight_decay=weight_decay, seed=seed,
+            num_negatives=num_negatives, loss=loss, scale=scale, mini_batch_size=mini_batch_size, fn_mask=fn_mask,
+            fn_margin=None if no_fn_margin else fn_margin, batching=batching, topic_clusters=topic_clusters,
+            remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=mine_config,
+            checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
+            logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
+            document_prompt=document_prompt, show_progress=progress,
+        )
+        config.validate()
+        from negmine.train.api import train
+
+        result = train(config, miner=pipeline_miner(mine_config) if remine else None)
+    summary = result.as_dict()
+    summary.pop("loss_history")
+    echo_json(summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_command)

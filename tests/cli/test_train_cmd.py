@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from sentence_transformers import SentenceTransformer
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+from negmine.cli.train_cmd import _from_dict, load_mine_config
+from negmine.config import DataConfig, MineConfig, OutputConfig, SelectConfig
+
+runner = CliRunner()
+WORDS = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
+
+
+def _mined(path: Path, n_rows: int = 8) -> Path:
+    rows = []
+    for i in range(n_rows):
+        query = " ".join(WORDS[i : i + 1 + i % 4])
+        rows.append({"query_id": f"q{i}", "query": query, "positive_id": f"d{i}", "positive": query + " increase",
+                     "positive_score": 0.9, "negative_ids": [f"n{i}a", f"n{i}b"],
+                     "negatives": [WORDS[(i + 5) % 14] + " decrease", WORDS[(i + 9) % 14] + " low level"],
+                     "negative_scores": [0.5, 0.4], "negative_ranks": [1, 2]})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _base_args(mined: Path, out: Path, model: Path) -> list[str]:
+    return ["train", str(mined), "--output", str(out), "--model", str(model), "--max-steps", "2", "--batch-size",
+            "4", "--num-negatives", "2", "--no-checkpoints", "--no-progress", "--precision", "fp32"]
+
+
+def test_train_cli_trains_and_prints_summary(tmp_path, tiny_model_path):
+    out = tmp_path / "model"
+    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
+                           + ["--loss", "cached-mnrl", "--mini-batch-size", "2", "--no-fn-margin"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert summary["global_step"] == 2 and summary["data"]["rows_kept"] == 8 and "loss_history" not in summary
+    assert SentenceTransformer(str(out), device="cpu").encode(["cell"]).shape == (1, 32)
+    config = json.loads((out / "negmine_train.json").read_text())["config"]
+    assert config["loss"] == "cached-mnrl" and config["fn_margin"] is None and config["checkpoint_steps"] is None
+
+
+def test_train_cli_bad_option_is_one_line_and_exit_2(tmp_path):
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--loss", "triplet"])
+    assert result.exit_code == 2
+    assert "error: unknown loss 'triplet'; allowed: mnrl, cached-mnrl" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_train_cli_missing_file_and_resume_errors(tmp_path, tiny_model_path):
+    result = runner.invoke(build_app(), ["train", str(tmp_path / "none.jsonl"), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "training file" in result.output and "not found" in result.output
+    args = _base_args(_mined(tmp_path / "m.jsonl"), tmp_path / "o", tiny_model_path) + ["--resume"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 2 and "--resume: no checkpoint found" in result.output
+
+
+def test_train_cli_remine_needs_the_mining_summary(tmp_path):
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "5"])
+    assert result.exit_code == 2
+    assert "m.summary.json does not exist; pass --mine-summary PATH" in result.output
+
+
+def test_mine_config_round_trips_through_the_summary_json(tmp_path):
+    config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), select=SelectConfig(strategy="range", rank_min=3),
+                        output=OutputConfig(path=tmp_path / "neg.jsonl", formats=("triplet",)))
+    recorded = json.loads(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    assert _from_dict(MineConfig, recorded["config"]) == config
+    (tmp_path / "neg.summary.json").write_text(json.dumps(recorded))
+    assert load_mine_config(tmp_path / "neg.jsonl", None) == config
+    (tmp_path / "bad.json").write_text("{}")
+    import pytest
+
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bad.json: not a negmine mining summary"):
+        load_mine_config(tmp_path / "neg.jsonl", tmp_path / "bad.json")
+
+
+def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model_path):
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": " ".join(WORDS[(i + j) % 14] for j in range(1 + i % 5)) for i in range(20)}
+    queries = {f"q{i}": " ".join(WORDS[i : i + 2]) for i in range(6)}
+    beir = write_beir(tmp_path / "beir", corpus, queries, [(f"q{i}", f"d{i}", 1) for i in range(6)])
+    mined = tmp_path / "mined" / "neg.jsonl"
+    result = runner.invoke(build_app(), ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "3",
+                                         "--depth", "10", "--cache-dir", str(tmp_path / "cache"), "--output",
+                                         str(mined), "--no-progress", "--no-relative-margin"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "model"
+    args = _base_args(mined, out, tiny_model_path) + ["--max-steps", "3", "--batch-size", "2", "--remine-steps", "1"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert [e["step"] for e in summary["remine"]] == [1, 2]
+    assert all(e["rows_updated"] == 6 for e in summary["remine"])
+    assert (out / "remine" / "step-0000001.jsonl").is_file()
