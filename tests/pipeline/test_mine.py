@@ -73,15 +73,24 @@ def test_depth_below_num_negatives_is_rejected(beir_dir, tmp_path):
 
 
 def test_skip_counts_are_exact(beir_dir, tmp_path):
+    from negmine.pipeline.select_pairs import SKIP_NONE, SKIP_TOO_FEW
+
     out = tmp_path / "neg.jsonl"
-    config = make_config(beir_dir, out, num_negatives=3)
-    config = MineConfig(config.data, config.encoder, config.retrieve, FilterConfig(relative_margin=None, max_score=0.3),
-                        config.select, config.output)
-    result = mine(config, embedder=HashEmbedder())
-    skipped = sum(result.summary["pairs_skipped"].values())
-    assert result.summary["pairs_out"] == len(read_rows(out))
-    assert skipped + result.summary["pairs_out"] == result.summary["pairs_in"] == 6
-    assert skipped > 0
+    base = make_config(beir_dir, out, num_negatives=3)
+    nothing = MineConfig(base.data, base.encoder, base.retrieve, FilterConfig(relative_margin=None, min_score=0.999),
+                         base.select, base.output)
+    summary = mine(nothing, embedder=HashEmbedder()).summary
+    assert summary["pairs_skipped"] == {SKIP_NONE: 6} and summary["pairs_out"] == 0
+    assert out.read_text() == ""
+    narrow = make_config(beir_dir, out, num_negatives=3, rank_min=1, rank_max=3)
+    summary = mine(narrow, embedder=HashEmbedder()).summary
+    # the top-3 window always holds the positive itself (or a sibling), so fewer than 3 negatives remain
+    assert summary["pairs_skipped"] == {SKIP_TOO_FEW: 6}
+    partial = make_config(beir_dir, out, num_negatives=3, rank_min=1, rank_max=3, keep_partial=True)
+    summary = mine(partial, embedder=HashEmbedder()).summary
+    rows = read_rows(out)
+    assert summary["pairs_out"] == len(rows) == 6 and summary["pairs_skipped"] == {}
+    assert all(1 <= len(r["negatives"]) < 3 for r in rows)
 
 
 def test_bad_input_fails_before_encoding(beir_dir, tmp_path):
