@@ -7,7 +7,7 @@ import pytest
 
 from negmine.config import DEFAULT_MODEL, EncoderConfig, EvalConfig
 from negmine.errors import ConfigError, InputError
-from negmine.evaluate.api import evaluate, model_label
+from negmine.evaluate.api import evaluate, model_label, run_names
 from negmine.evaluate.run import Run, read_trec_run, write_trec_run
 from negmine.testing.hash_embedder import HashEmbedder
 
@@ -93,7 +93,41 @@ def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
     assert embedders["hash/a"].texts_encoded == 0
 
 
+def test_run_names_disambiguate_shared_tags() -> None:
+    runs = [
+        Run({}, "minilm", "/x/fp32/minilm.trec"),
+        Run({}, "minilm", "/x/bf16/minilm.trec"),
+        Run({}, "bm25", "/x/bm25.trec"),
+        Run({}, "e5", "/x/e5-run.trec"),
+    ]
+    models, files = run_names(("/models/e5",), runs)
+    assert models == ["e5"]
+    assert files == ["fp32/minilm", "bf16/minilm", "bm25", "e5-run"]
+    assert run_names(("a/m", "b/m"), [])[0] == ["a/m", "b/m"]
+
+
 def test_model_labels() -> None:
     assert model_label(DEFAULT_MODEL) == "all-MiniLM-L6-v2"
     assert model_label("/tmp/x/my-model/") == "my-model"
     assert model_label("sentence-transformers/all-mpnet-base-v2") == "all-mpnet-base-v2"
+
+
+@pytest.mark.slow
+def test_bundled_minilm_on_scifact_matches_reference(scifact_dir, tmp_path) -> None:
+    """all-MiniLM-L6-v2 zero-shot on SciFact test: nDCG@10 0.645, MRR@10 0.605, Recall@100 0.925 (cosine)."""
+    cfg = EvalConfig(
+        data_dir=scifact_dir,
+        split="test",
+        models=(DEFAULT_MODEL,),
+        metrics=("ndcg@10", "mrr@10", "recall@100", "judged@10"),
+        output=tmp_path / "results.json",
+        encoder=EncoderConfig(precision="bf16", cache_dir=tmp_path / "cache", show_progress=False),
+    )
+    report = evaluate(cfg)
+    mean = report.comparison.result("all-MiniLM-L6-v2").mean
+    print(f"SciFact test, MiniLM bf16: {mean}")
+    assert len(report.comparison.result("all-MiniLM-L6-v2").query_ids) == 300
+    assert mean["ndcg@10"] == pytest.approx(0.645, abs=0.01)
+    assert mean["mrr@10"] == pytest.approx(0.605, abs=0.015)
+    assert mean["recall@100"] == pytest.approx(0.925, abs=0.015)
+    assert report.encoding["all-MiniLM-L6-v2"]["encoded"] == 5183 + 300

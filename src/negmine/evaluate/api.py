@@ -78,17 +78,26 @@ def model_label(model: str) -> str:
 
 
 def run_names(models: tuple[str, ...], file_runs: list[Run]) -> tuple[list[str], list[str]]:
-    """Unique names: short model labels (full strings if those clash), run tags (else file paths)."""
+    """Unique display names.
+
+    Models: short labels (the full strings if labels clash). Run files: their tag; every file whose
+    tag is shared (with a model or another file) is named by its file stem instead, then by
+    ``parent/stem``, then by its full path, whichever first makes it unique.
+    """
     labels = [model_label(m) for m in models]
     if len(set(labels)) != len(labels):
         labels = list(models)
-    taken = set(labels)
-    names = []
-    for run in file_runs:
-        name = run.name if run.name not in taken else Path(run.source).stem
-        name = name if name not in taken else run.source
-        taken.add(name)
-        names.append(name)
+    levels = [
+        lambda run: run.name,
+        lambda run: Path(run.source).stem,
+        lambda run: f"{Path(run.source).parent.name}/{Path(run.source).stem}",
+        lambda run: run.source,
+    ]
+    names = [levels[0](run) for run in file_runs]
+    for level in levels[1:]:
+        clashing = [i for i, n in enumerate(names) if n in labels or names.count(n) > 1]
+        for i in clashing:
+            names[i] = level(file_runs[i])
     return labels, names
 
 
