@@ -1,0 +1,249 @@
+"""On-disk embedding cache keyed by (embedder fingerprint, prompt, text hash).
+
+Layout under ``root``::
+
+    <sha256(fingerprint + "\\0" + prompt)>/     one folder per (fingerprint, prompt)
+        meta.json                            fingerprint, prompt, dim (for humans and consistency checks)
+        0.vecs.npy   0.keys.npy               shard 0: float32 (n, dim) vectors, uint8 (n, 16) keys
+        1.vecs.npy   1.keys.npy               ...
+
+A key is blake2b-128 of the UTF-8 text. Shards are append-only and each file is written atomically, the
+keys file last, so a shard is visible only once complete; a killed run loses at most the shard it was
+writing. Shard numbers are claimed with an exclusive ``<n>.claim`` file, so concurrent runs sharing a
+cache never overwrite each other. Lookups index all keys in flat numpy arrays (about 36 bytes a row,
+sorted by the first 8 key bytes, binary search) and read vectors through ``np.load(mmap_mode="r")``, so
+memory stays bounded for caches of millions of texts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from negmine.io.atomic import atomic_save_npy, atomic_write
+
+KEY_BYTES = 16
+_SHARD_FILE = re.compile(r"^(\d+)\.(keys\.npy|vecs\.npy|claim)$")
+
+
+def default_cache_dir() -> Path:
+    """``$NEGMINE_CACHE`` if set, else ``~/.cache/negmine``."""
+    env = os.environ.get("NEGMINE_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "negmine"
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def text_key(text: str) -> bytes:
+    """blake2b-128 digest of ``text`` (16 bytes)."""
+    return hashlib.blake2b(_utf8(text), digest_size=KEY_BYTES).digest()
+
+
+def text_keys(texts: Iterable[str]) -> np.ndarray:
+    """``(n, 16)`` uint8 array of :func:`text_key` of each text."""
+    joined = b"".join(text_key(t) for t in texts)
+    return np.frombuffer(joined, dtype=np.uint8).reshape(-1, KEY_BYTES).copy()
+
+
+def namespace_id(fingerprint: str, prompt: str) -> str:
+    """Folder name of a (fingerprint, prompt) pair: sha256 hex of ``fingerprint + "\\0" + prompt``."""
+    return hashlib.sha256(_utf8(fingerprint) + b"\0" + _utf8(prompt)).hexdigest()
+
+
+def _prefixes(keys: np.ndarray) -> np.ndarray:
+    """First 8 bytes of each key as a little-endian uint64 (the sort/search key of the index)."""
+    return np.ascontiguousarray(keys[:, :8]).view("<u8").ravel()
+
+
+def _check_keys(keys: np.ndarray) -> np.ndarray:
+    keys = np.ascontiguousarray(keys, dtype=np.uint8)
+    if keys.ndim != 2 or keys.shape[1] != KEY_BYTES:
+        raise ValueError(f"cache keys must have shape (n, {KEY_BYTES}), got {keys.shape}")
+    return keys
+
+
+class EmbeddingCache:
+    """Embedding cache rooted at ``root``; one :class:`CacheShelf` per (fingerprint, prompt)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self._shelves: dict[str, CacheShelf] = {}
+
+    def shelf(self, fingerprint: str, prompt: str = "") -> "CacheShelf":
+        name = namespace_id(fingerprint, prompt)
+        if name not in self._shelves:
+            self._shelves[name] = CacheShelf(self.root / name, fingerprint, prompt)
+        return self._shelves[name]
+
+    def get(self, fingerprint: str, prompt: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(found, vectors)``: bool mask over ``keys`` and the float32 vectors of the found rows, in order."""
+        return self.shelf(fingerprint, prompt).get(keys)
+
+    def put(self, fingerprint: str, prompt: str, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Append one shard holding ``vectors`` under ``keys``."""
+        self.shelf(fingerprint, prompt).put(keys, vectors)
+
+    def count(self, fingerprint: str, prompt: str = "") -> int:
+        """Number of distinct cached texts for (fingerprint, prompt)."""
+        return self.shelf(fingerprint, prompt).count()
+
+
+class CacheShelf:
+    """The shards of one (fingerprint, prompt): an index of keys plus memory-mapped vectors."""
+
+    def __init__(self, folder: Path, fingerprint: str, prompt: str) -> None:
+        self.folder = folder
+        self.fingerprint = fingerprint
+        self.prompt = prompt
+        self._indexed: set[int] = set()
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # keys, shard ids, offsets
+        self._index: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._vectors: dict[int, np.ndarray] = {}
+
+    # ---- reading -------------------------------------------------------------------------------------
+    def _shard_numbers(self) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = {}
+        if self.folder.is_dir():
+            for name in os.listdir(self.folder):
+                match = _SHARD_FILE.match(name)
+                if match:
+                    found.setdefault(int(match.group(1)), set()).add(match.group(2))
+        return found
+
+    def refresh(self) -> None:
+        """Index shards written since the last look (by this or another process)."""
+        for number, kinds in sorted(self._shard_numbers().items()):
+            if number in self._indexed or not {"keys.npy", "vecs.npy"} <= kinds:
+                continue
+            keys = _check_keys(np.load(self.folder / f"{number}.keys.npy", allow_pickle=False))
+            self._add_part(number, keys)
+
+    def _add_part(self, number: int, keys: np.ndarray) -> None:
+        self._indexed.add(number)
+        shard = np.full(len(keys), number, dtype=np.int32)
+        self._parts.append((keys, shard, np.arange(len(keys), dtype=np.int64)))
+        self._index = None
+
+    def _built_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(prefixes, keys, shard ids, offsets) sorted by (prefix, shard): a key written twice resolves
+        to its lowest shard, whatever order the shards were indexed in."""
+        if self._index is None:
+            if self._parts:
+                keys = np.concatenate([p[0] for p in self._parts])
+                shard = np.concatenate([p[1] for p in self._parts])
+                offset = np.concatenate([p[2] for p in self._parts])
+                self._parts = [(keys, shard, offset)]
+            else:
+                keys = np.empty((0, KEY_BYTES), np.uint8)
+                shard, offset = np.empty(0, np.int32), np.empty(0, np.int64)
+            prefix = _prefixes(keys)
+            order = np.lexsort((shard, prefix))
+            self._index = (prefix[order], keys[order], shard[order], offset[order])
+        return self._index
+
+    def count(self) -> int:
+        self.refresh()
+        prefix, keys, _, _ = self._built_index()
+        return int(len(np.unique(keys.view(f"V{KEY_BYTES}").ravel()))) if len(prefix) else 0
+
+    def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(found, shard, offset)`` per key; shard/offset are -1 where not found."""
+        keys = _check_keys(keys)
+        self.refresh()
+        prefix, sorted_keys, shard, offset = self._built_index()
+        found = np.zeros(len(keys), dtype=bool)
+        at = np.full(len(keys), -1, dtype=np.int64)
+        if len(prefix) and len(keys):
+            query = _prefixes(keys)
+            pos = np.minimum(np.searchsorted(prefix, query, side="left"), len(prefix) - 1)
+            same_prefix = prefix[pos] == query
+            found = same_prefix & (sorted_keys[pos] == keys).all(axis=1)
+            at[found] = pos[found]
+            for row in np.flatnonzero(same_prefix & ~found):  # 64-bit prefix shared by different keys
+                at[row] = self._scan(prefix, sorted_keys, int(pos[row]), keys[row])
+                found[row] = at[row] >= 0
+        shard_out = np.where(found, shard[np.maximum(at, 0)] if len(prefix) else -1, -1).astype(np.int64)
+        offset_out = np.where(found, offset[np.maximum(at, 0)] if len(prefix) else -1, -1).astype(np.int64)
+        return found, shard_out, offset_out
+
+    @staticmethod
+    def _scan(prefix: np.ndarray, sorted_keys: np.ndarray, start: int, key: np.ndarray) -> int:
+        """Position of ``key`` in the run of equal prefixes starting at ``start``, or -1."""
+        at = start
+        while at < len(prefix) and prefix[at] == prefix[start]:
+            if np.array_equal(sorted_keys[at], key):
+                return at
+            at += 1
+        return -1
+
+    def _shard_vectors(self, number: int) -> np.ndarray:
+        if number not in self._vectors:
+            self._vectors[number] = np.load(self.folder / f"{number}.vecs.npy", mmap_mode="r", allow_pickle=False)
+        return self._vectors[number]
+
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(found, vectors)`` with ``vectors`` the float32 rows of the found keys, in key order."""
+        found, shard, offset = self.locate(keys)
+        rows = np.flatnonzero(found)
+        numbers = [int(n) for n in np.unique(shard[rows])]
+        dim = self._shard_vectors(numbers[0]).shape[1] if numbers else self.dim() or 0
+        vectors = np.empty((len(rows), dim), dtype=np.float32)
+        for number in numbers:
+            pick = shard[rows] == number
+            vectors[pick] = self._shard_vectors(number)[offset[rows][pick]]
+        return found, vectors
+
+    def dim(self) -> int | None:
+        """Vector dimension recorded in ``meta.json`` (None before the first write)."""
+        meta = self.folder / "meta.json"
+        if not meta.exists():
+            return None
+        return int(json.loads(meta.read_text(encoding="utf-8"))["dim"])
+
+    # ---- writing -------------------------------------------------------------------------------------
+    def _claim(self) -> int:
+        """Reserve the next free shard number with an exclusive ``<n>.claim`` file."""
+        number = max(self._shard_numbers(), default=-1) + 1
+        while True:
+            try:
+                os.close(os.open(self.folder / f"{number}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                return number
+            except FileExistsError:
+                number += 1
+
+    def _write_meta(self, dim: int) -> None:
+        known = self.dim()
+        if known is not None and known != dim:
+            raise ValueError(f"cache {self.folder} holds {known}-dim vectors; refusing to add {dim}-dim ones")
+        if known is None:
+            with atomic_write(self.folder / "meta.json") as handle:
+                json.dump({"fingerprint": self.fingerprint, "prompt": self.prompt, "dim": dim}, handle, indent=2)
+
+    def put(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Write ``vectors`` (n, dim) under ``keys`` (n, 16) as one new shard."""
+        keys = _check_keys(keys)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(keys):
+            raise ValueError(f"{len(keys)} keys for vectors of shape {vectors.shape}")
+        if not len(keys):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write_meta(int(vectors.shape[1]))
+        number = self._claim()
+        claim = self.folder / f"{number}.claim"
+        try:
+            atomic_save_npy(self.folder / f"{number}.vecs.npy", vectors)
+            atomic_save_npy(self.folder / f"{number}.keys.npy", keys)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(claim)
+        self._add_part(number, keys.copy())

@@ -1,0 +1,196 @@
+"""Embed a list of texts through the cache: each distinct text is encoded at most once.
+
+Identical texts within a call are encoded once (deduplicated by their blake2b-128 key). Cached rows are
+read from :class:`~negmine.encode.cache.EmbeddingCache` under (fingerprint, prompt, text key); the rest
+are encoded in shards of ``shard_size`` texts, in order of first appearance, and each finished shard is
+written to the cache at once, so a killed run resumes from the last finished shard. The prompt is part
+of the cache key: a query prompt never returns document-prompt vectors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from negmine.encode.base import Embedder
+from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, text_keys
+
+LOOKUP_CHUNK = 65536
+"""Distinct texts looked up / held in memory at a time (bounds memory of the memmap variant)."""
+
+
+class EmbedResult(NamedTuple):
+    """``vectors[i]`` embeds ``texts[i]``. Counts are over distinct texts: encoded now vs served by the cache."""
+
+    vectors: np.ndarray
+    n_encoded: int
+    n_cached: int
+
+
+def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: first input row of each distinct key (in order of first appearance) and,
+    for every input row, the number of its distinct key."""
+    flat = np.ascontiguousarray(keys).view(f"V{KEY_BYTES}").ravel()
+    _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[np.ravel(inverse)]
+
+
+def _encode_checked(embedder: Embedder, texts: list[str], prompt: str) -> np.ndarray:
+    vectors = np.asarray(embedder.encode(texts, prompt=prompt), dtype=np.float32)
+    if vectors.shape != (len(texts), embedder.dim):
+        raise RuntimeError(
+            f"embedder {embedder.fingerprint!r} returned shape {vectors.shape} for {len(texts)} texts; "
+            f"expected ({len(texts)}, {embedder.dim})"
+        )
+    return vectors
+
+
+def _progress(show: bool, total: int, desc: str | None):
+    if not show:
+        return contextlib.nullcontext(None)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc or "embed", unit="text")
+
+
+class _Plan(NamedTuple):
+    keys: np.ndarray  # (n, 16) key of every input row
+    first: np.ndarray  # (u,) first input row of each distinct text, in order of first appearance
+    inverse: np.ndarray  # (n,) distinct-text number of every input row
+    rows_by_unique: np.ndarray  # (n,) input rows grouped by distinct text
+    bounds: np.ndarray  # (u + 1,) group boundaries in rows_by_unique
+
+
+def _plan(texts: Sequence[str]) -> _Plan:
+    keys = text_keys(texts)
+    first, inverse = unique_rows(keys)
+    rows_by_unique = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[rows_by_unique], np.arange(len(first) + 1))
+    return _Plan(keys, first, inverse, rows_by_unique, bounds)
+
+
+def _chunk_vectors(
+    embedder: Embedder,
+    texts: Sequence[str],
+    prompt: str,
+    shelf: CacheShelf | None,
+    shard_size: int,
+    plan: _Plan,
+    span: tuple[int, int],
+    bar,
+) -> tuple[np.ndarray, int]:
+    """Vectors of distinct texts ``span = (c0, c1)``: cached rows read, the rest encoded shard by shard
+    (each shard stored in the cache as soon as it is done). Returns (vectors, number found in cache)."""
+    c0, c1 = span
+    ukeys = plan.keys[plan.first[c0:c1]]
+    vecs = np.empty((c1 - c0, embedder.dim), dtype=np.float32)
+    found = np.zeros(c1 - c0, dtype=bool)
+    if shelf is not None:
+        found, cached = shelf.get(ukeys)
+        if found.any():
+            vecs[found] = cached
+    if bar is not None:
+        bar.update(int(found.sum()))
+    missing = np.flatnonzero(~found)
+    for s0 in range(0, len(missing), shard_size):
+        part = missing[s0 : s0 + shard_size]
+        encoded = _encode_checked(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt)
+        vecs[part] = encoded
+        if shelf is not None:
+            shelf.put(ukeys[part], encoded)
+        if bar is not None:
+            bar.update(len(part))
+    return vecs, int(found.sum())
+
+
+def _fill(
+    embedder: Embedder,
+    texts: Sequence[str],
+    prompt: str,
+    cache: EmbeddingCache | None,
+    shard_size: int,
+    out: np.ndarray,
+    show_progress: bool,
+    desc: str | None,
+) -> tuple[int, int]:
+    """Write the embedding of ``texts[i]`` into ``out[i]``; return (n_encoded, n_cached)."""
+    if not isinstance(shard_size, int) or shard_size < 1:
+        raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
+    plan = _plan(texts)
+    shelf = cache.shelf(embedder.fingerprint, prompt) if cache is not None else None
+    chunk = max(shard_size, LOOKUP_CHUNK)
+    n_cached = 0
+    with _progress(show_progress, len(plan.first), desc) as bar:
+        for c0 in range(0, len(plan.first), chunk):
+            c1 = min(len(plan.first), c0 + chunk)
+            vecs, found = _chunk_vectors(embedder, texts, prompt, shelf, shard_size, plan, (c0, c1), bar)
+            rows = np.sort(plan.rows_by_unique[plan.bounds[c0] : plan.bounds[c1]])
+            out[rows] = vecs[plan.inverse[rows] - c0]
+            n_cached += found
+    return len(plan.first) - n_cached, n_cached
+
+
+def _show(embedder, show_progress: bool | None) -> bool:
+    return bool(getattr(embedder, "show_progress", False)) if show_progress is None else show_progress
+
+
+def embed_texts(
+    embedder: Embedder,
+    texts: Sequence[str],
+    prompt: str = "",
+    cache: EmbeddingCache | None = None,
+    shard_size: int = 8192,
+    desc: str | None = None,
+    show_progress: bool | None = None,
+) -> EmbedResult:
+    """``(len(texts), dim)`` float32 embeddings of ``prompt + text`` in input order.
+
+    ``show_progress`` defaults to the embedder's own ``show_progress`` attribute (False if it has none).
+    """
+    texts = texts if isinstance(texts, list) else list(texts)
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    n_encoded, n_cached = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc)
+    return EmbedResult(out, n_encoded, n_cached)
+
+
+def embed_texts_to_memmap(
+    embedder: Embedder,
+    texts: Sequence[str],
+    path: str | Path,
+    prompt: str = "",
+    cache: EmbeddingCache | None = None,
+    shard_size: int = 8192,
+    desc: str | None = None,
+    show_progress: bool | None = None,
+) -> EmbedResult:
+    """Like :func:`embed_texts`, but the vectors go to the ``.npy`` file ``path`` (written through a
+    memory map, then renamed into place atomically) and come back as a read-only memory map.
+
+    Memory stays bounded by the lookup chunk (:data:`LOOKUP_CHUNK` distinct texts) plus 40 bytes per text
+    of bookkeeping, whatever the corpus size. A killed run resumes through ``cache``: finished shards are
+    read back instead of re-encoded, and the output file is rebuilt.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    texts = texts if isinstance(texts, list) else list(texts)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(texts), embedder.dim))
+        counts = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc)
+        out.flush()
+        del out
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return EmbedResult(np.load(path, mmap_mode="r"), *counts)

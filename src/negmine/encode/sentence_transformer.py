@@ -1,0 +1,131 @@
+"""The sentence-transformers bi-encoder as a negmine :class:`~negmine.encode.base.Embedder`.
+
+- Loads on ``config.device`` (CPU by default); the default model is the bundled all-MiniLM-L6-v2.
+- ``precision``: ``fp32``, ``bf16`` (forward pass under ``torch.autocast``), ``auto`` (bf16 where the
+  hardware has native bf16); see :mod:`negmine.encode.precision` for the measurements behind the choice.
+- Length-sorted batching: texts are sorted by length (longest first, ties by input position), encoded in
+  batches of ``batch_size`` so each batch pads to similar lengths, then put back in input order.
+- Output is always float32 and L2-normalised, whatever the model's last module does.
+- ``fingerprint`` is the model's content identity (:mod:`negmine.encode.fingerprint`) plus the effective
+  ``max_length`` and the precision actually used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Sequence
+
+import numpy as np
+
+from negmine.config import EncoderConfig
+from negmine.encode.default_model import resolve_model
+from negmine.encode.fingerprint import model_fingerprint
+from negmine.encode.precision import resolve_precision
+from negmine.errors import ConfigError
+
+
+def load_sentence_transformer(config: EncoderConfig):
+    """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``."""
+    from sentence_transformers import SentenceTransformer
+
+    source = resolve_model(config.model)
+    if _missing_local_path(source):
+        raise ConfigError(f"model path {source!r} does not exist; pass an existing folder or a hub model name")
+    try:
+        return SentenceTransformer(os.path.expanduser(source), device=config.device)
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"could not load model {config.model!r} ({err.__class__.__name__}: {err}); pass a local "
+            "sentence-transformers folder, or a hub name when the hub is reachable"
+        ) from err
+
+
+def _missing_local_path(source: str) -> bool:
+    """True for a path-like name (``./x``, ``~/x``, ``/x``, ``a/b/c``) that does not exist.
+
+    Hub names (``name`` or ``org/name``) are not path-like and are left to sentence-transformers.
+    """
+    if os.path.exists(os.path.expanduser(source)):
+        return False
+    return source.startswith((".", "~", "/", "\\")) or source.count("/") > 1 or "\\" in source
+
+
+def embedding_dimension(model) -> int:
+    """The model's output dimension (asked from the model, else measured on one text)."""
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim = getter()
+    if dim is None:
+        dim = int(model.encode(["dimension probe"], convert_to_numpy=True).shape[1])
+    return int(dim)
+
+
+def length_order(texts: Sequence[str]) -> np.ndarray:
+    """Indices sorting ``texts`` longest first; equal lengths keep input order (stable)."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    return np.argsort(-lengths, kind="stable")
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows divided by their L2 norm (zero rows stay zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, np.float32(1e-12))
+
+
+class SentenceTransformerEmbedder:
+    """Embedder over a ``SentenceTransformer``; build from a config or wrap a loaded model.
+
+    The embedder owns the model it wraps: ``config.max_length`` is set on it. Build a new embedder
+    after changing the model's weights (the fingerprint is computed once, at construction).
+    """
+
+    def __init__(self, config: EncoderConfig | None = None, model=None) -> None:
+        config = config or EncoderConfig()
+        config.validate()
+        self.config = config
+        self.model = model if model is not None else load_sentence_transformer(config)
+        if config.max_length is not None:
+            self.model.max_seq_length = config.max_length
+        self.device_type = self.model.device.type
+        self.precision = resolve_precision(config.precision, self.device_type)
+        self.batch_size = config.batch_size
+        self.show_progress = config.show_progress
+        self.max_length = self.model.max_seq_length
+        self.dim = embedding_dimension(self.model)
+        self.fingerprint = model_fingerprint(self.model, self.max_length, self.precision)
+
+    @classmethod
+    def from_model(cls, model, config: EncoderConfig | None = None) -> "SentenceTransformerEmbedder":
+        """Wrap an already loaded ``SentenceTransformer`` (``config.model`` and ``device`` are ignored)."""
+        return cls(config, model=model)
+
+    def _autocast(self):
+        if self.precision != "bf16":
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast(device_type=self.device_type, dtype=torch.bfloat16)
+
+    def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
+        """``(len(texts), dim)`` float32 L2-normalised embeddings of ``prompt + text``, in input order."""
+        import torch
+        from tqdm.auto import tqdm
+
+        texts = list(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        order = length_order(texts)
+        with tqdm(total=len(texts), desc="encode", unit="text", disable=not self.show_progress, leave=False) as bar:
+            with torch.inference_mode(), self._autocast():
+                for start in range(0, len(texts), self.batch_size):
+                    rows = order[start : start + self.batch_size]
+                    out[rows] = self._encode_batch([texts[i] for i in rows], prompt)
+                    bar.update(len(rows))
+        return l2_normalise(out)
+
+    def _encode_batch(self, batch: list[str], prompt: str) -> np.ndarray:
+        emb = self.model.encode(
+            batch, prompt=prompt, batch_size=len(batch), convert_to_tensor=True,
+            show_progress_bar=False, normalize_embeddings=False,
+        )
+        return emb.float().cpu().numpy()

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from negmine.encode import embed as embed_module
+from negmine.encode.cache import EmbeddingCache
+from negmine.encode.embed import embed_texts, embed_texts_to_memmap, unique_rows
+from negmine.encode.cache import text_keys
+from negmine.testing.hash_embedder import HashEmbedder
+
+TEXTS = ["cell gene", "blood risk", "cell gene", "virus", "mice brain", "blood risk", "dna rna", "heart", "cell gene"]
+UNIQUE = list(dict.fromkeys(TEXTS))
+
+
+class Flaky(HashEmbedder):
+    """Fails on the ``fail_on``-th encode call (a run killed mid-way)."""
+
+    def __init__(self, fail_on: int) -> None:
+        super().__init__(dim=16)
+        self.fail_on = fail_on
+
+    def encode(self, texts, prompt=""):
+        if self.calls + 1 == self.fail_on:
+            raise KeyboardInterrupt
+        return super().encode(texts, prompt)
+
+
+def test_unique_rows_first_appearance_order():
+    first, inverse = unique_rows(text_keys(["b", "a", "b", "c", "a"]))
+    assert first.tolist() == [0, 1, 3]
+    assert inverse.tolist() == [0, 1, 0, 2, 1]
+
+
+def test_dedupes_and_keeps_input_order():
+    emb = HashEmbedder(dim=16)
+    result = embed_texts(emb, TEXTS, shard_size=2)
+    assert emb.texts_encoded == len(UNIQUE) == result.n_encoded and result.n_cached == 0
+    assert result.vectors.dtype == np.float32
+    np.testing.assert_array_equal(result.vectors, HashEmbedder(dim=16).encode(TEXTS))
+
+
+def test_second_call_served_from_cache(tmp_path):
+    cache, emb = EmbeddingCache(tmp_path), HashEmbedder(dim=16)
+    first = embed_texts(emb, TEXTS, cache=cache)
+    again = embed_texts(emb, TEXTS[::-1] + ["new text"], cache=EmbeddingCache(tmp_path))
+    assert (again.n_encoded, again.n_cached) == (1, len(UNIQUE))
+    assert emb.texts_encoded == len(UNIQUE) + 1
+    np.testing.assert_array_equal(again.vectors[: len(TEXTS)], first.vectors[::-1])
+
+
+def test_prompt_is_part_of_the_cache_key(tmp_path):
+    cache, emb = EmbeddingCache(tmp_path), HashEmbedder(dim=16)
+    query = embed_texts(emb, ["cell gene"], prompt="query: cancer", cache=cache)
+    passage = embed_texts(emb, ["cell gene"], prompt="passage: mice", cache=cache)
+    assert passage.n_encoded == 1 and passage.n_cached == 0
+    assert not np.allclose(query.vectors, passage.vectors)
+    assert embed_texts(emb, ["cell gene"], prompt="query: cancer", cache=cache).n_cached == 1
+    np.testing.assert_array_equal(embed_texts(emb, ["cell gene"], prompt="passage: mice", cache=cache).vectors, passage.vectors)
+
+
+def test_prompt_key_with_real_model(tmp_path, tiny_embedder):
+    cache, emb = EmbeddingCache(tmp_path), tiny_embedder(precision="fp32")
+    docs = embed_texts(emb, ["blood risk"], prompt="", cache=cache).vectors
+    queries = embed_texts(emb, ["blood risk"], prompt="the study of ", cache=cache)
+    assert queries.n_encoded == 1
+    np.testing.assert_allclose(queries.vectors, emb.encode(["blood risk"], prompt="the study of "), atol=1e-6)
+    assert not np.allclose(queries.vectors, docs, atol=1e-3)
+
+
+def test_model_settings_do_not_share_cache(tmp_path, tiny_embedder):
+    cache = EmbeddingCache(tmp_path)
+    embed_texts(tiny_embedder(precision="fp32"), UNIQUE, cache=cache)
+    assert embed_texts(tiny_embedder(precision="bf16"), UNIQUE, cache=cache).n_cached == 0
+    assert embed_texts(tiny_embedder(precision="fp32", max_length=8), UNIQUE, cache=cache).n_cached == 0
+    assert embed_texts(tiny_embedder(precision="fp32"), UNIQUE, cache=cache).n_cached == len(UNIQUE)
+
+
+def test_killed_run_resumes_from_finished_shards(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        embed_texts(Flaky(fail_on=3), TEXTS, cache=cache, shard_size=2)  # 6 unique: shards 2 + 2 written
+    assert cache.count(HashEmbedder(dim=16).fingerprint, "") == 4
+    emb = HashEmbedder(dim=16)
+    resumed = embed_texts(emb, TEXTS, cache=cache, shard_size=2)
+    assert (resumed.n_encoded, resumed.n_cached) == (len(UNIQUE) - 4, 4)
+    assert emb.texts_encoded == len(UNIQUE) - 4
+    np.testing.assert_array_equal(resumed.vectors, HashEmbedder(dim=16).encode(TEXTS))
+
+
+def test_many_lookup_chunks(monkeypatch, tmp_path):
+    monkeypatch.setattr(embed_module, "LOOKUP_CHUNK", 2)
+    cache, emb = EmbeddingCache(tmp_path), HashEmbedder(dim=16)
+    embed_texts(emb, TEXTS[:3], cache=cache, shard_size=1)
+    result = embed_texts(emb, TEXTS, cache=cache, shard_size=1)
+    assert (result.n_encoded, result.n_cached) == (len(UNIQUE) - 2, 2)
+    np.testing.assert_array_equal(result.vectors, HashEmbedder(dim=16).encode(TEXTS))
+
+
+def test_memmap_variant_matches_in_memory(monkeypatch, tmp_path):
+    monkeypatch.setattr(embed_module, "LOOKUP_CHUNK", 3)
+    emb = HashEmbedder(dim=16)
+    out = tmp_path / "out" / "docs.npy"
+    result = embed_texts_to_memmap(emb, TEXTS, out, cache=EmbeddingCache(tmp_path / "c"), shard_size=2)
+    assert isinstance(result.vectors, np.memmap) and not result.vectors.flags.writeable
+    assert emb.texts_encoded == len(UNIQUE) == result.n_encoded
+    np.testing.assert_array_equal(np.load(out), HashEmbedder(dim=16).encode(TEXTS))
+    assert os.listdir(out.parent) == ["docs.npy"]
+    again = embed_texts_to_memmap(emb, TEXTS, out, cache=EmbeddingCache(tmp_path / "c"))
+    assert (again.n_encoded, again.n_cached) == (0, len(UNIQUE))
+
+
+def test_memmap_failure_leaves_no_file(tmp_path):
+    out = tmp_path / "docs.npy"
+    with pytest.raises(KeyboardInterrupt):
+        embed_texts_to_memmap(Flaky(fail_on=1), TEXTS, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_wrong_embedder_shape_is_reported():
+    class Broken(HashEmbedder):
+        def encode(self, texts, prompt=""):
+            return super().encode(texts, prompt)[:, :3]
+
+    with pytest.raises(RuntimeError, match=r"returned shape \(2, 3\) for 2 texts; expected \(2, 16\)"):
+        embed_texts(Broken(dim=16), ["a", "b"])
+
+
+def test_bad_shard_size():
+    with pytest.raises(ValueError, match="shard_size must be a positive integer, got 0"):
+        embed_texts(HashEmbedder(), ["a"], shard_size=0)
+
+
+def test_empty_input(tmp_path):
+    result = embed_texts(HashEmbedder(dim=8), [], cache=EmbeddingCache(tmp_path))
+    assert result.vectors.shape == (0, 8) and (result.n_encoded, result.n_cached) == (0, 0)
+
+
+def test_progress_bar_shown_on_request(capsys):
+    embed_texts(HashEmbedder(dim=8), ["a", "b"], desc="encode corpus", show_progress=True)
+    assert "encode corpus" in capsys.readouterr().err
