@@ -1,0 +1,96 @@
+"""Exact maximum-inner-product search with FAISS, blockwise over the corpus.
+
+For L2-normalised embeddings the inner product is the cosine similarity. The corpus is read one block of
+``block_size`` rows at a time (so ``doc_emb`` may be an ``np.memmap`` larger than memory) and searched for
+``query_batch_size`` queries at a time with ``faiss.knn`` (exact, BLAS, its own internal tiling), so no
+score matrix larger than (query batch x block) ever exists. Per-block top-k lists are merged into the
+running best with a stable sort: score descending, ties (exactly equal computed scores) by lower
+document index, also at the depth boundary. Rows shorter than ``depth`` (tiny corpora) are padded with -1 / -inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from negmine.retrieve.candidates import PAD_INDEX, Candidates
+from negmine.retrieve.topk import merge_topk, pad_to, sort_rows
+
+GATHER_CHUNK = 65536
+
+
+def _check_inputs(query_emb: np.ndarray, doc_emb: np.ndarray, depth: int, block_size: int, query_batch_size: int) -> None:
+    if query_emb.ndim != 2 or doc_emb.ndim != 2:
+        raise ValueError(f"embeddings must be 2-D, got query {query_emb.shape} and corpus {doc_emb.shape}")
+    if query_emb.shape[1] != doc_emb.shape[1]:
+        raise ValueError(f"query dim {query_emb.shape[1]} != corpus dim {doc_emb.shape[1]}; same encoder needed")
+    for name, value in (("depth", depth), ("block_size", block_size), ("query_batch_size", query_batch_size)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _block_search(queries: np.ndarray, block: np.ndarray, depth: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``min(depth, len(block))`` of one block for one query batch: global indices, sorted.
+
+    FAISS picks arbitrarily among documents tied at its k-th score, so it is asked for more than k
+    (k + 1, doubling while a row's tie run reaches the end of the list). The scores of a batch do not
+    depend on k, so every document tied at the boundary is then seen and the lowest indices win.
+    """
+    import faiss
+
+    k = min(depth, len(block))
+    want = min(len(block), k + 1)
+    while True:
+        scores, indices = faiss.knn(queries, block, want, metric=faiss.METRIC_INNER_PRODUCT)
+        if want == len(block) or not np.any(scores[:, k - 1] == scores[:, want - 1]):
+            break
+        want = min(len(block), 2 * want)
+    indices = np.where(indices >= 0, indices.astype(np.int64) + offset, PAD_INDEX)
+    indices, scores = sort_rows(indices, np.where(indices >= 0, scores, -np.inf))
+    return indices[:, :k], scores[:, :k]
+
+
+def dense_search(
+    query_emb: np.ndarray,
+    doc_emb: np.ndarray,
+    depth: int,
+    block_size: int = 65536,
+    query_batch_size: int = 4096,
+    show_progress: bool = False,
+) -> Candidates:
+    """Exact top-``depth`` documents by inner product for every query (row ``i`` = query ``i``)."""
+    _check_inputs(query_emb, doc_emb, depth, block_size, query_batch_size)
+    n_queries, n_docs = len(query_emb), len(doc_emb)
+    best_idx, best_sc = pad_to(np.empty((n_queries, 0), np.int64), np.empty((n_queries, 0), np.float32), depth)
+    from tqdm.auto import tqdm
+
+    steps = range(0, n_docs, block_size)
+    for start in tqdm(steps, desc="dense search", unit="block", disable=not show_progress or len(steps) < 2):
+        block = np.ascontiguousarray(doc_emb[start : start + block_size], dtype=np.float32)
+        for q0 in range(0, n_queries, query_batch_size):
+            q1 = min(n_queries, q0 + query_batch_size)
+            queries = np.ascontiguousarray(query_emb[q0:q1], dtype=np.float32)
+            idx, sc = _block_search(queries, block, depth, start)
+            best_idx[q0:q1], best_sc[q0:q1] = merge_topk(best_idx[q0:q1], best_sc[q0:q1], idx, sc, depth)
+    return Candidates(best_idx, best_sc)
+
+
+def gather_scores(
+    query_emb: np.ndarray, doc_emb: np.ndarray, query_rows: np.ndarray, doc_rows: np.ndarray
+) -> np.ndarray:
+    """``query_emb[query_rows[j]] . doc_emb[doc_rows[j]]`` for every pair ``j``, as float32.
+
+    Works in chunks of :data:`GATHER_CHUNK` pairs, so memory stays bounded for memmapped corpora.
+    """
+    query_rows = np.asarray(query_rows, dtype=np.int64).ravel()
+    doc_rows = np.asarray(doc_rows, dtype=np.int64).ravel()
+    if query_rows.shape != doc_rows.shape:
+        raise ValueError(f"{len(query_rows)} query rows for {len(doc_rows)} document rows")
+    for name, rows, size in (("query", query_rows, len(query_emb)), ("document", doc_rows, len(doc_emb))):
+        if len(rows) and (rows.min() < 0 or rows.max() >= size):
+            raise IndexError(f"{name} row out of range [0, {size}): min {rows.min()}, max {rows.max()}")
+    out = np.empty(len(query_rows), dtype=np.float32)
+    for start in range(0, len(out), GATHER_CHUNK):
+        q = np.asarray(query_emb[query_rows[start : start + GATHER_CHUNK]], dtype=np.float32)
+        d = np.asarray(doc_emb[doc_rows[start : start + GATHER_CHUNK]], dtype=np.float32)
+        out[start : start + GATHER_CHUNK] = np.einsum("ij,ij->i", q, d)
+    return out

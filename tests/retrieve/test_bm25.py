@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from negmine.retrieve.bm25 import BM25Retriever
+
+CORPUS = [
+    "apple banana apple",
+    "banana cherry",
+    "cherry date elderberry fig",
+    "the and of",  # only stopwords
+]
+
+
+def _bm25(tf, dl, avgdl, df, n, k1=1.5, b=0.75):
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    return idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+
+
+def test_scores_follow_the_lucene_formula():
+    retriever = BM25Retriever.from_texts(CORPUS)
+    n, avgdl = 4, (3 + 2 + 4 + 0) / 4  # document lengths after stopword removal
+    banana = [_bm25(1, 3, avgdl, 2, n), _bm25(1, 2, avgdl, 2, n), 0.0, 0.0]
+    cherry = [0.0, _bm25(1, 2, avgdl, 2, n), _bm25(1, 4, avgdl, 2, n), 0.0]
+    expected = np.add(banana, cherry)
+    np.testing.assert_allclose(retriever.score("banana cherry", np.arange(4)), expected, rtol=1e-5)
+    apple = _bm25(2, 3, avgdl, 1, n)  # tf = 2
+    np.testing.assert_allclose(retriever.score("apple", np.array([0, 1])), [apple, 0.0], rtol=1e-5)
+
+
+def test_exact_term_document_ranks_first():
+    texts = [f"common filler words number {i}" for i in range(50)]
+    texts[37] = "common filler words about mitochondria"
+    retriever = BM25Retriever.from_texts(texts)
+    result = retriever.search(["mitochondria", "what about mitochondria words"], depth=5)
+    assert result.indices[0, 0] == 37 and result.indices[1, 0] == 37
+    assert (result.indices[0, 1:] == -1).all()  # nothing else shares a term with the first query
+
+
+def test_search_order_scores_and_padding():
+    retriever = BM25Retriever.from_texts(CORPUS)
+    result = retriever.search(["banana cherry", "zebra", "the"], depth=6)
+    assert result.indices.shape == (3, 6) and result.indices.dtype == np.int64
+    assert result.indices[0, :3].tolist() == [1, 0, 2]
+    np.testing.assert_allclose(result.scores[0, :3], retriever.score("banana cherry", np.array([1, 0, 2])), rtol=1e-6)
+    assert (result.indices[0, 3:] == -1).all() and np.isneginf(result.scores[0, 3:]).all()
+    assert (result.indices[1:] == -1).all()  # unknown word; stopword-only query
+
+
+def test_ties_broken_by_lower_index():
+    retriever = BM25Retriever.from_texts(["kiwi lime", "lime kiwi", "kiwi lime", "mango"])
+    assert retriever.search(["kiwi"], depth=2).indices.tolist() == [[0, 1]]
+
+
+def test_stopwords_option():
+    with_stop = BM25Retriever.from_texts(["the cat", "a dog"])
+    no_stop = BM25Retriever.from_texts(["the cat", "a dog"], stopwords=None)
+    assert with_stop.search(["the"], 2).indices.tolist() == [[-1, -1]]
+    assert no_stop.search(["the"], 2).indices.tolist() == [[0, -1]]
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="empty corpus"):
+        BM25Retriever.from_texts([])
+    retriever = BM25Retriever.from_texts(CORPUS)
+    with pytest.raises(IndexError, match=r"document row out of range \[0, 4\)"):
+        retriever.score("apple", np.array([4]))
+    with pytest.raises(ValueError, match="depth must be a positive integer"):
+        retriever.search(["apple"], 0)

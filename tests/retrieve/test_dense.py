@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.retrieve.candidates import PAD_INDEX
+from negmine.retrieve.dense import dense_search, gather_scores
+
+
+def _normed(n, dim, seed):
+    x = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _brute_force(q, d, depth):
+    scores = q @ d.T
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :depth]
+    return order, np.take_along_axis(scores, order, axis=1)
+
+
+@pytest.mark.parametrize("block_size,query_batch_size", [(65536, 4096), (97, 13), (10, 1), (1000, 25)])
+def test_equals_brute_force_across_blocks(block_size, query_batch_size):
+    q, d = _normed(60, 24, 0), _normed(1000, 24, 1)
+    result = dense_search(q, d, 15, block_size=block_size, query_batch_size=query_batch_size)
+    idx, sc = _brute_force(q, d, 15)
+    np.testing.assert_array_equal(result.indices, idx)
+    np.testing.assert_allclose(result.scores, sc, atol=1e-5)
+    assert result.indices.dtype == np.int64 and result.scores.dtype == np.float32
+
+
+def test_depth_beyond_corpus_is_padded():
+    q, d = _normed(3, 8, 2), _normed(5, 8, 3)
+    result = dense_search(q, d, 8, block_size=2)
+    assert result.indices.shape == (3, 8)
+    assert (result.indices[:, 5:] == PAD_INDEX).all() and np.isneginf(result.scores[:, 5:]).all()
+    assert sorted(result.indices[0, :5].tolist()) == [0, 1, 2, 3, 4]
+    rows, scores = result.row(1)
+    assert len(rows) == 5 and np.all(np.diff(scores) <= 0)
+
+
+def test_memmap_corpus(tmp_path):
+    q, d = _normed(20, 16, 4), _normed(300, 16, 5)
+    path = tmp_path / "docs.npy"
+    np.save(path, d)
+    result = dense_search(q, np.load(path, mmap_mode="r"), 10, block_size=64)
+    np.testing.assert_array_equal(result.indices, _brute_force(q, d, 10)[0])
+
+
+def test_ties_go_to_the_lower_index_within_and_across_blocks():
+    # small integers: every dot product is exact, so duplicated documents tie exactly
+    base = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0]], dtype=np.float32)
+    docs = base[[0, 1, 2, 0, 2, 1, 0, 2, 0, 2, 1, 0]]
+    queries = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 0, 0]] * 10, dtype=np.float32)  # > 20: BLAS path
+    for block_size in (12, 5, 3, 1):
+        result = dense_search(queries, docs, 6, block_size=block_size, query_batch_size=7)
+        assert result.indices[0].tolist() == [0, 2, 3, 4, 6, 7], block_size
+        assert result.indices[1].tolist() == [2, 4, 7, 9, 0, 1], block_size
+        assert result.indices[2].tolist() == [1, 2, 4, 5, 7, 9], block_size  # base 1 and base 2 tie
+    single = dense_search(queries[:1], docs, 6, block_size=5)  # small batches take FAISS's non-BLAS path
+    assert single.indices[0].tolist() == [0, 2, 3, 4, 6, 7]
+
+
+def test_gather_scores():
+    q, d = _normed(10, 8, 6), _normed(50, 8, 7)
+    qr, dr = np.array([0, 3, 3, 9]), np.array([49, 0, 7, 7])
+    np.testing.assert_allclose(gather_scores(q, d, qr, dr), np.sum(q[qr] * d[dr], axis=1), atol=1e-6)
+    assert gather_scores(q, d, np.array([], np.int64), np.array([], np.int64)).shape == (0,)
+
+
+def test_gather_scores_agrees_with_search():
+    q, d = _normed(5, 8, 8), _normed(40, 8, 9)
+    result = dense_search(q, d, 4)
+    rows = np.repeat(np.arange(5), 4)
+    np.testing.assert_allclose(gather_scores(q, d, rows, result.indices.ravel()), result.scores.ravel(), atol=1e-6)
+
+
+def test_input_errors():
+    q, d = _normed(2, 8, 0), _normed(4, 6, 1)
+    with pytest.raises(ValueError, match="query dim 8 != corpus dim 6"):
+        dense_search(q, d, 2)
+    with pytest.raises(ValueError, match="depth must be a positive integer, got 0"):
+        dense_search(q, _normed(4, 8, 1), 0)
+    with pytest.raises(IndexError, match=r"document row out of range \[0, 4\)"):
+        gather_scores(q, _normed(4, 8, 1), np.array([0]), np.array([4]))
+    with pytest.raises(ValueError, match="2 query rows for 1 document rows"):
+        gather_scores(q, _normed(4, 8, 1), np.array([0, 1]), np.array([0]))
