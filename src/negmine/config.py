@@ -491,7 +491,8 @@ class TrainConfig:
     audit-flagged and margin-violating (``s_neg > s_pos + fn_margin``) false negatives from the softmax;
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
-    on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores).
+    on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
+    texts during training only (cheaper steps); the saved model keeps its own ``max_seq_length``.
     """
 
     train_file: Path = Path("negatives.jsonl")

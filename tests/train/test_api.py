@@ -143,3 +143,8 @@ def test_flagged_false_negatives_are_masked(tmp_path, write_mined, make_row, tin
 def test_missing_model_path_is_a_config_error(tmp_path, mined_file):
     with pytest.raises(ConfigError, match="model path .*no-such-dir.* does not exist"):
         train(_config(tmp_path, mined_file, tmp_path / "no-such-dir"))
+
+
+def test_max_length_truncates_training_only(tmp_path, mined_file, tiny_model_path):
+    result = train(_config(tmp_path, mined_file, tiny_model_path, max_length=8))
+    assert SentenceTransformer(str(result.output_dir), device="cpu").max_seq_length == 64  # the tiny model's own

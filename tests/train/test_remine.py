@@ -109,3 +109,30 @@ def test_no_remine_at_the_very_end(tmp_path, mined_file, tiny_model_path, every_
                          precision="fp32", remine_every_epoch=every_epoch, remine_steps=every_steps,
                          mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
     assert [e["step"] for e in train(config, miner=miner).remine] == steps
+
+
+def test_resume_reapplies_the_latest_remined_negatives(tmp_path, mined_file, tiny_model_path):
+    from dataclasses import replace
+
+    from transformers import TrainerCallback
+
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+
+    def miner(embedder, output_path):
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("".join(json.dumps(r) + "\n" for r in _fresh_rows(rows, output_path.stem)))
+        return output_path
+
+    class Interrupt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:
+                raise KeyboardInterrupt
+
+    config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path),
+                         max_steps=4, batch_size=4, num_negatives=2, checkpoint_steps=2, show_progress=False,
+                         precision="fp32", remine_steps=2, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    with pytest.raises(KeyboardInterrupt):
+        train(config, miner=miner, callbacks=[Interrupt()])
+    result = train(replace(config, resume=True), miner=miner)
+    assert result.global_step == 4 and result.resumed_from.endswith("checkpoint-2")
+    assert result.remine[0]["restored"] is True and result.remine[0]["file"].endswith("step-0000002.jsonl")

@@ -88,7 +88,7 @@ def train_command(
     train_file: Path = typer.Argument(..., help="native mined JSONL written by `negmine mine` / `negmine audit`"),
     output: Path = typer.Option(..., "--output", "-o", help="output directory for the model", rich_help_panel=_OUT),
     model: str = typer.Option(DEFAULT_MODEL, help="sentence-transformers model name or path", rich_help_panel=_MODEL),
-    max_length: Optional[int] = typer.Option(None, help="max tokens per text", rich_help_panel=_MODEL),
+    max_length: Optional[int] = typer.Option(None, help="truncate texts to N tokens while training (saved model keeps its own)", rich_help_panel=_MODEL),
     query_prompt: str = typer.Option("", help="prefix for queries, e.g. 'query: '", rich_help_panel=_MODEL),
     document_prompt: str = typer.Option("", help="prefix for documents, e.g. 'passage: '", rich_help_panel=_MODEL),
     precision: str = typer.Option("auto", help="auto | fp32 | bf16 (auto: bf16 where the CPU has it)", rich_help_panel=_MODEL),

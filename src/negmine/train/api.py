@@ -60,10 +60,7 @@ def load_model(config: TrainConfig):
     from negmine.config import EncoderConfig
     from negmine.encode.sentence_transformer import load_sentence_transformer
 
-    model = load_sentence_transformer(EncoderConfig(model=config.model, max_length=config.max_length))
-    if config.max_length is not None:
-        model.max_seq_length = config.max_length
-    return model
+    return load_sentence_transformer(EncoderConfig(model=config.model))
 
 
 def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
@@ -193,6 +190,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     run = _TrainRun(config, data, miner, timings)
     output = run.fit(checkpoint, callbacks)
     t0 = time.perf_counter()
+    run.model.max_seq_length = run.max_seq_length
     save_model(run.model, Path(config.output_dir))
     timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
@@ -216,6 +214,9 @@ class _TrainRun:
         set_seed(config.seed)
         t0 = time.perf_counter()
         self.model = load_model(config)
+        self.max_seq_length = self.model.max_seq_length
+        if config.max_length is not None:  # training-time truncation only; the saved model keeps its own
+            self.model.max_seq_length = config.max_length
         self.loss = build_loss(self.model, config)
         sampler = BatchSamplers.NO_DUPLICATES
         if config.batching == "topic":

@@ -66,6 +66,8 @@ class NegativeOverlay:
         self.rows: dict[int, tuple[list[str], list[int]]] = {}
 
     def __call__(self, batch: dict) -> dict:
+        if "label" not in batch:  # a view without the label column (e.g. a sampler's duplicate check)
+            return batch
         for i, label in enumerate(batch["label"]):
             row = int(label[0])
             if row in self.rows:
