@@ -48,8 +48,13 @@ def _bert_config(hidden: int, layers: int):
 def build_tiny_bi_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
     """Save a tiny mean-pooled, normalised SentenceTransformer to ``folder`` and return the path."""
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
     from transformers import BertModel
+
+    try:  # sentence-transformers >= 6
+        from sentence_transformers.sentence_transformer import modules as models
+    except ImportError:  # sentence-transformers 5
+        from sentence_transformers import models
 
     folder = Path(folder)
     hf_dir = folder / "hf"
@@ -58,7 +63,8 @@ def build_tiny_bi_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, l
     BertModel(_bert_config(hidden, layers)).save_pretrained(str(hf_dir))
     _write_tokenizer(hf_dir)
     word = models.Transformer(str(hf_dir), max_seq_length=64)
-    pool = models.Pooling(word.get_embedding_dimension() if hasattr(word, "get_embedding_dimension") else word.get_word_embedding_dimension(), pooling_mode="mean")
+    dim = word.get_embedding_dimension() if hasattr(word, "get_embedding_dimension") else word.get_word_embedding_dimension()
+    pool = models.Pooling(dim, pooling_mode="mean")
     model = SentenceTransformer(modules=[word, pool, models.Normalize()], device="cpu")
     model.save(str(folder / "model"))
     return folder / "model"
