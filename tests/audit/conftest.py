@@ -63,3 +63,27 @@ def native_file(tmp_path, rows):
 @pytest.fixture
 def hash_embedder():
     return HashEmbedder(dim=512)
+
+
+TOPIC_DOCS = {
+    "pos": "Coffee drinking raises blood pressure in adults. Caffeine acts on the heart within an hour. "
+           "The effect was larger in patients with hypertension.",
+    "copy": "The effect was larger in patients with hypertension. Coffee drinking raises blood pressure in adults. "
+            "Caffeine acts on the heart within an hour.",
+    "title": "Coffee drinking raises blood pressure in adults.",
+}
+FILLER = [
+    "coffee cup roast brew bean", "caffeine tea energy drink study", "blood pressure salt diet trial",
+    "heart rate exercise adults", "espresso crema grind roast coffee", "decaf coffee and sleep quality",
+    "green tea caffeine and mood", "hypertension drugs in elderly patients", "coffee farming in brazil",
+    "caffeine withdrawal headache", "pressure cooker recipes", "adult learning and memory",
+]
+
+
+@pytest.fixture
+def topic_beir(tmp_path):
+    from negmine.testing.beir import write_beir
+
+    corpus = {**TOPIC_DOCS, **{f"f{i}": t for i, t in enumerate(FILLER)}}
+    queries = {"q": "does coffee raise blood pressure in adults", "q2": "caffeine and sleep"}
+    return write_beir(tmp_path / "beir", corpus, queries, [("q", "pos", 1), ("q2", "f5", 1)])

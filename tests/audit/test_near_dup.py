@@ -47,3 +47,13 @@ def test_signature_memo_computes_each_key_once():
     assert calls == [3, 1]
     assert np.array_equal(first.values[1], second.values[0])
     assert np.array_equal(first.values[0], first.values[2])
+
+
+def test_short_texts_differing_in_a_word_are_not_copies():
+    config = NearDupConfig(cosine=None, overlap=0.5, min_shared=5)
+    cands = signatures(["iphone 12 case in red", "iphone 12 case in blue with a strap and a stand"])
+    pos = signatures(["iphone 12 case in blue with a strap and a stand for the desk"])
+    ev = near_duplicates(config, 2, sigs=(cands, pos))
+    assert ev.flags.tolist() == [False, True]
+    loose = near_duplicates(NearDupConfig(cosine=None, overlap=0.5, min_shared=0), 2, sigs=(cands, pos))
+    assert loose.flags.tolist() == [True, True]

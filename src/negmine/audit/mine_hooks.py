@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -51,40 +52,45 @@ def denoise_flags_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.denoise.flags.jsonl")
 
 
-def build_mine_hooks(
-    config: MineConfig,
-    dataset: Dataset,
-    doc_vectors: np.ndarray | None,
-    removed: Counter,
-    cache=None,
-    extra: Hook | None = None,
-) -> MineHooks | None:
-    """The hooks ``config`` asks for (None when there are none). Judge models are loaded here, once."""
-    steps: list[Hook] = []
-    if config.near_dup.enabled:
-        steps.append(NearDuplicateHook(config.near_dup, dataset, doc_vectors, removed))
-    denoise = _denoise_hook(config, dataset, doc_vectors, removed, cache) if config.denoise.enabled else None
-    if denoise is not None:
-        steps.append(denoise)
-    if extra is not None:
-        steps.append(extra)
-    return MineHooks(steps, denoise) if steps else None
+class MineHookFactory:
+    """Created before encoding, so ``--denoise`` judge models load (or fail) before any expensive work;
+    :meth:`build` then makes the hooks once the document embeddings exist."""
 
+    def __init__(self, config: MineConfig, cache=None) -> None:
+        from negmine.audit.resources import JudgeResources, load_resources
 
-def _denoise_hook(config: MineConfig, dataset: Dataset, doc_vectors, removed: Counter, cache) -> DenoiseHook:
-    from negmine.audit.judges import build_judges
-    from negmine.audit.resources import load_resources
-    from negmine.select.filters import filter_masks
-    from negmine.select.strategy import window
+        self.config = config
+        self.names = config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES) if config.denoise.enabled else ()
+        self.resources = (
+            load_resources(config.denoise.judges, self.names, config.encoder, cache) if self.names else JudgeResources()
+        )
 
-    judge_config = config.denoise.judges
-    names = judge_config.resolved(config.denoise.DEFAULT_JUDGES)
-    resources = load_resources(judge_config, names, config.encoder, cache, row_vectors=doc_vectors)
-    rank_min, rank_max = window(config.select)
+    def build(
+        self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, extra: Hook | None = None
+    ) -> MineHooks | None:
+        """The hooks the config asks for, in order (None when there are none)."""
+        steps: list[Hook] = []
+        if self.config.near_dup.enabled:
+            steps.append(NearDuplicateHook(self.config.near_dup, dataset, doc_vectors, removed))
+        denoise = self._denoise(dataset, doc_vectors, removed) if self.names else None
+        if denoise is not None:
+            steps.append(denoise)
+        if extra is not None:
+            steps.append(extra)
+        return MineHooks(steps, denoise) if steps else None
 
-    def eligible(pool: Pool) -> np.ndarray:
-        masks = filter_masks(pool, config.filters, rank_min, rank_max)
-        return np.logical_and.reduce(list(masks.values())) if masks else np.ones(len(pool), dtype=bool)
+    def _denoise(self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter) -> DenoiseHook:
+        from negmine.audit.judges import build_judges
+        from negmine.select.filters import filter_masks
+        from negmine.select.strategy import window
 
-    judges = build_judges(judge_config, names, resources)
-    return DenoiseHook(judges, judge_config, dataset, config.denoise.depth, eligible, removed)
+        config = self.config
+        rank_min, rank_max = window(config.select)
+
+        def eligible(pool: Pool) -> np.ndarray:
+            masks = filter_masks(pool, config.filters, rank_min, rank_max)
+            return np.logical_and.reduce(list(masks.values()))
+
+        resources = replace(self.resources, row_vectors=doc_vectors)
+        judges = build_judges(config.denoise.judges, self.names, resources)
+        return DenoiseHook(judges, config.denoise.judges, dataset, config.denoise.depth, eligible, removed)

@@ -77,9 +77,14 @@ def jaccard(candidates: Signatures, reference: Signatures, ref_row: int = 0) -> 
     return np.where(empty, 0.0, equal).astype(np.float64)
 
 
+def intersection(candidates: Signatures, reference: Signatures, ref_row: int = 0) -> np.ndarray:
+    """Estimated number of shingles each candidate shares with ``reference[ref_row]``."""
+    j = jaccard(candidates, reference, ref_row)
+    return j * (candidates.sizes.astype(np.float64) + float(reference.sizes[ref_row])) / (1.0 + j)
+
+
 def containment(candidates: Signatures, reference: Signatures, ref_row: int = 0) -> np.ndarray:
     """Estimated share of each candidate's shingles found in ``reference[ref_row]`` (clipped to [0, 1])."""
-    j = jaccard(candidates, reference, ref_row)
+    inter = intersection(candidates, reference, ref_row)
     sizes = candidates.sizes.astype(np.float64)
-    inter = j * (sizes + float(reference.sizes[ref_row])) / (1.0 + j)
     return np.clip(np.divide(inter, sizes, out=np.zeros_like(inter), where=sizes > 0), 0.0, 1.0)

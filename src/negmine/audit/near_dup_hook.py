@@ -1,7 +1,8 @@
 """Default-on mining exclusion: drop near-duplicates of the query's positives from each pool.
 
-Cheap: cosines come from the document embeddings retrieval already computed (no encoding), MinHash
-signatures are computed once per corpus row that ever enters a pool. Runs as a pool hook between the
+Cheap: cosines come from the document embeddings retrieval already computed (no encoding), centred on
+their mean (one pass over the matrix); MinHash signatures are computed once per corpus row that ever
+enters a pool. Runs as a pool hook between the
 exclusions (exact duplicates) and the positive-aware filters; every removed candidate is counted under
 :data:`REMOVED_KEY` in the run's ``removed`` counter.
 """
@@ -12,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-from negmine.audit.near_dup import SignatureMemo, near_duplicates
+from negmine.audit.near_dup import SignatureMemo, mean_vector, near_duplicates
 from negmine.config import NearDupConfig
 from negmine.io.records import Dataset, Pair
 from negmine.select.pool import Pool
@@ -29,6 +30,8 @@ class NearDuplicateHook:
         self.doc_vectors = doc_vectors
         self.removed = removed
         self.memo = SignatureMemo(config)
+        use_cosine = doc_vectors is not None and config.cosine is not None
+        self.mean = mean_vector(doc_vectors) if use_cosine else None
 
     def positive_rows(self, query_id: str) -> np.ndarray:
         corpus = self.dataset.corpus
@@ -48,4 +51,4 @@ class NearDuplicateHook:
         if self.config.overlap is not None:
             text_of = self.dataset.corpus.texts.__getitem__
             sigs = (self.memo.lookup(rows.tolist(), text_of), self.memo.lookup(positive_rows.tolist(), text_of))
-        return near_duplicates(self.config, len(rows), vecs, sigs).flags
+        return near_duplicates(self.config, len(rows), vecs, sigs, self.mean).flags

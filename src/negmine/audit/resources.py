@@ -25,6 +25,7 @@ class JudgeResources:
     teachers: tuple[Teacher, ...] = ()
     doc_vectors: Callable[[Sequence[str]], np.ndarray] | None = None
     row_vectors: np.ndarray | None = None
+    doc_mean: np.ndarray | None = None
 
 
 def load_cross_encoder(name_or_path: str, device: str = "cpu"):
@@ -70,3 +71,12 @@ def load_resources(
     if "near-duplicate" in names and embedder is not None and config.near_dup.cosine is not None:
         doc_vectors = TextVectors(embedder, encoder.document_prompt, cache)
     return JudgeResources(ce, teachers, doc_vectors, row_vectors)
+
+
+def with_sample_mean(resources: JudgeResources, texts: Sequence[str]) -> JudgeResources:
+    """Centre near-duplicate cosines on the mean vector of ``texts`` (a sample of the audited documents)."""
+    if resources.doc_vectors is None or not texts:
+        return resources
+    from negmine.audit.near_dup import mean_vector
+
+    return replace(resources, doc_mean=mean_vector(resources.doc_vectors(texts)))

@@ -48,6 +48,17 @@ def collect_positives(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
     return {q: tuple(p.items()) for q, p in found.items()}
 
 
+def document_sample(path: Path, limit: int = 2000) -> list[str]:
+    """The first ``limit`` distinct documents (positives and negatives) of the file, in file order."""
+    seen: dict[str, None] = {}
+    for row in read_native(path):
+        for text in (row["positive"], *row["negatives"]):
+            seen.setdefault(text)
+            if len(seen) >= limit:
+                return list(seen)
+    return list(seen)
+
+
 def _batches(rows, size: int) -> Iterator[list]:
     it = iter(rows)
     while batch := list(islice(it, size)):

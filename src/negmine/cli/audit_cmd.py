@@ -118,8 +118,8 @@ def audit_command(
 def run_audit(config: AuditConfig, split: str = "train", candidates: Path | None = None) -> dict:
     """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render."""
     from negmine.audit.judges import build_judges
-    from negmine.audit.resources import load_resources
-    from negmine.audit.run import audit_file, summary_path
+    from negmine.audit.resources import load_resources, with_sample_mean
+    from negmine.audit.run import audit_file, document_sample, summary_path
     from negmine.pipeline.mine import make_cache, make_embedder
 
     config.validate()
@@ -134,6 +134,8 @@ def run_audit(config: AuditConfig, split: str = "train", candidates: Path | None
     need_model = "near-duplicate" in names and config.judges.near_dup.cosine is not None
     embedder = make_embedder(config.encoder) if need_model else None
     resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
+    if need_model:
+        resources = with_sample_mean(resources, document_sample(config.input))
     summary = audit_file(config, build_judges(config.judges, names, resources), names)
     if config.report is not None:
         from negmine.report.render import report_from_files

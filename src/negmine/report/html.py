@@ -11,11 +11,12 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .meta{color:#868e96;font-size:13px} .cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
 .card{border:1px solid #dee2e6;border-radius:6px;padding:8px 14px;min-width:120px}
 .card b{display:block;font-size:20px} .card span{color:#868e96;font-size:12px}
-.plots{display:flex;flex-wrap:wrap;gap:12px} .plots img{max-width:100%;border:1px solid #f1f3f5}
-table{border-collapse:collapse;font-size:12px;width:100%} th,td{border:1px solid #dee2e6;padding:4px 6px;vertical-align:top}
+.plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:12px}
+.plots img{width:100%;height:auto;border:1px solid #f1f3f5}
+.scroll{overflow-x:auto;max-width:100%} table{border-collapse:collapse;font-size:12px;width:100%} th,td{border:1px solid #dee2e6;padding:4px 6px;vertical-align:top}
 th{background:#f8f9fa;cursor:pointer;position:sticky;top:0;white-space:nowrap}
 th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
-td details summary{cursor:pointer} tbody tr:nth-child(even){background:#fcfcfd}
+td details summary{cursor:pointer} td.text{min-width:220px;max-width:420px} tbody tr:nth-child(even){background:#fcfcfd}
 .note{color:#868e96;font-size:12px} .kv td:first-child{color:#495057}
 """
 
@@ -48,8 +49,15 @@ def cards(values: Mapping[str, object]) -> str:
     ) + "</div>"
 
 
+def _plain(value: object) -> str:
+    """Dicts as ``key: value`` lists, everything else as str."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
 def key_value_table(values: Mapping[str, object]) -> str:
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in values.items())
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_plain(v))}</td></tr>" for k, v in values.items())
     return f'<table class="kv" style="width:auto">{rows}</table>'
 
 

@@ -29,8 +29,9 @@ def _text(value: str) -> str:
     return f"<details><summary>{preview}</summary>{html.escape(value)}</details>"
 
 
-def _cell(content: str, sort: object) -> str:
-    return f'<td data-sort="{html.escape(str(sort), quote=True)}">{content}</td>'
+def _cell(content: str, sort: object, cls: str = "") -> str:
+    klass = f' class="{cls}"' if cls else ""
+    return f'<td{klass} data-sort="{html.escape(str(sort), quote=True)}">{content}</td>'
 
 
 def _number(value) -> str:
@@ -42,10 +43,10 @@ def table_row(record: Mapping, scores: Sequence[str]) -> str:
         _cell(html.escape(record.get("kind", "")), record.get("kind", "")),
         _cell(html.escape(str(record.get("action", ""))), record.get("action", "")),
         _cell(html.escape(str(record.get("query_id", ""))), record.get("query_id", "")),
-        _cell(_text(record.get("query", "")), record.get("query", "")[:60]),
-        _cell(_text(record.get("positive", "")), record.get("positive", "")[:60]),
+        _cell(_text(record.get("query", "")), record.get("query", "")[:60], "text"),
+        _cell(_text(record.get("positive", "")), record.get("positive", "")[:60], "text"),
         _cell(html.escape(str(record.get("doc_id", ""))), record.get("doc_id", "")),
-        _cell(_text(record.get("doc", "")), record.get("doc", "")[:60]),
+        _cell(_text(record.get("doc", "")), record.get("doc", "")[:60], "text"),
         _cell(_number(record.get("rank")), "" if record.get("rank") is None else record["rank"]),
         _cell(_number(record.get("votes")), record.get("votes", 0)),
         _cell(html.escape(", ".join(record.get("judges") or [])), ", ".join(record.get("judges") or [])),
@@ -53,7 +54,7 @@ def table_row(record: Mapping, scores: Sequence[str]) -> str:
     values = record.get("scores") or {}
     cells += [_cell(_number(values.get(name)), "" if values.get(name) is None else values[name]) for name in scores]
     reasons = "<br>".join(html.escape(r) for r in record.get("reasons") or [])
-    cells.append(_cell(reasons, len(record.get("reasons") or [])))
+    cells.append(_cell(reasons, len(record.get("reasons") or []), "text"))
     return "<tr>" + "".join(cells) + "</tr>"
 
 
@@ -66,4 +67,5 @@ def render_table(records: Iterable[Mapping], total: int) -> str:
     )
     body = "\n".join(table_row(r, scores) for r in rows)
     note = f"<p class=\"note\">Showing {len(rows)} of {total} flags (click a header to sort).</p>"
-    return f'{note}<table id="flags" class="sortable"><thead><tr>{header}</tr></thead><tbody>\n{body}\n</tbody></table>'
+    return (f'{note}<div class="scroll"><table id="flags" class="sortable"><thead><tr>{header}</tr></thead>'
+            f"<tbody>\n{body}\n</tbody></table></div>")

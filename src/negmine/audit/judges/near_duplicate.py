@@ -1,8 +1,9 @@
 """Near-duplicate judge: a candidate that is a near-copy of any positive of the query is a false negative.
 
 Embedding cosine uses the mining model's document vectors (corpus rows when mining, else the texts
-encoded through :class:`negmine.audit.vectors.TextVectors`); shingle overlap uses MinHash (see
-:mod:`negmine.audit.near_dup`).
+encoded through :class:`negmine.audit.vectors.TextVectors`), centred on the mean document vector
+(``mean``: the corpus mean when mining, the mean of a sample of the audited file's documents otherwise);
+shingle overlap uses MinHash (see :mod:`negmine.audit.near_dup`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from negmine.audit.items import AuditItem
 from negmine.audit.judges.base import Judgement, reasons_for
-from negmine.audit.near_dup import SignatureMemo, near_dup_reason, near_duplicates
+from negmine.audit.near_dup import SignatureMemo, mean_vector, near_dup_reason, near_duplicates
 from negmine.config import JudgeConfig, NearDupConfig
 
 
@@ -25,15 +26,20 @@ class NearDuplicateJudge:
         config: NearDupConfig,
         text_vectors: Callable[[Sequence[str]], np.ndarray] | None = None,
         row_vectors: np.ndarray | None = None,
+        mean: np.ndarray | None = None,
     ) -> None:
         self.config = config
         self.text_vectors = text_vectors
         self.row_vectors = row_vectors
+        self.mean = mean
         self.memo = SignatureMemo(config)
 
     @classmethod
     def from_config(cls, config: JudgeConfig, resources) -> "NearDuplicateJudge":
-        return cls(config.near_dup, resources.doc_vectors, resources.row_vectors)
+        mean = resources.doc_mean
+        if mean is None and resources.row_vectors is not None and config.near_dup.cosine is not None:
+            mean = mean_vector(resources.row_vectors)
+        return cls(config.near_dup, resources.doc_vectors, resources.row_vectors, mean)
 
     def judge(self, items: Sequence[AuditItem]) -> list[Judgement]:
         vectors = self._text_vectors(items)
@@ -65,6 +71,6 @@ class NearDuplicateJudge:
         sigs = None
         if self.config.overlap is not None:
             sigs = (self.memo.for_texts(list(item.candidates)), self.memo.for_texts(pos_texts))
-        ev = near_duplicates(self.config, len(item), vecs, sigs)
+        ev = near_duplicates(self.config, len(item), vecs, sigs, self.mean)
         reasons = reasons_for(ev.flags, lambda i: near_dup_reason(self.config, ev.cosine[i], ev.overlap[i]))
         return Judgement(self.name, ev.flags, reasons, {"cosine_to_positive": ev.cosine, "overlap_with_positive": ev.overlap})

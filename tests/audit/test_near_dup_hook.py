@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+
+from negmine.audit.near_dup_hook import REMOVED_KEY, NearDuplicateHook
+from negmine.config import DataConfig, EncoderConfig, FilterConfig, MineConfig, NearDupConfig, OutputConfig, SelectConfig
+from negmine.io.records import Corpus, Dataset, Pair, Qrels, Queries
+from negmine.pipeline.mine import mine
+from negmine.select.pool import Pool
+from negmine.testing.hash_embedder import HashEmbedder
+
+from .conftest import TOPIC_DOCS
+
+
+def config(beir, out, near_dup=NearDupConfig()):
+    return MineConfig(
+        data=DataConfig(data_dir=beir), encoder=EncoderConfig(cache_dir=out.parent / "cache", show_progress=False),
+        filters=FilterConfig(relative_margin=None), select=SelectConfig(num_negatives=3), output=OutputConfig(out),
+        near_dup=near_dup,
+    )
+
+
+def negatives(path, query_id="q"):
+    return next(json.loads(x) for x in path.read_text().splitlines() if json.loads(x)["query_id"] == query_id)["negative_ids"]
+
+
+def test_default_mining_excludes_near_copies_and_counts_them(topic_beir, tmp_path):
+    off = mine(config(topic_beir, tmp_path / "off.jsonl", NearDupConfig(cosine=None, overlap=None)), embedder=HashEmbedder())
+    assert {"copy", "title"} <= set(negatives(tmp_path / "off.jsonl")), "without the exclusion both copies leak"
+    assert REMOVED_KEY not in off.summary["candidates_removed_by_filter"]
+    on = mine(config(topic_beir, tmp_path / "on.jsonl"), embedder=HashEmbedder())
+    kept = negatives(tmp_path / "on.jsonl")
+    assert not {"copy", "title"} & set(kept) and len(kept) == 3, "refilled to N from the next candidates"
+    assert on.summary["candidates_removed_by_filter"][REMOVED_KEY] == 2
+    assert on.summary["config"]["near_dup"]["cosine"] == 0.9
+
+
+def dataset():
+    ids = ["pos", "copy", "title", "other"]
+    texts = [TOPIC_DOCS["pos"], TOPIC_DOCS["copy"], TOPIC_DOCS["title"], "pressure cooker recipes"]
+    return Dataset(Corpus(ids, texts), Queries(["q"], ["coffee"]), Qrels({"q": {"pos": 1}}))
+
+
+def pool(rows):
+    n = len(rows)
+    return Pool(np.asarray(rows, np.int64), np.linspace(0.9, 0.5, n, dtype=np.float32), np.arange(2, 2 + n), 0.95)
+
+
+def test_each_test_alone_and_exact_counts():
+    removed = Counter()
+    overlap_only = NearDuplicateHook(NearDupConfig(cosine=None, overlap=0.5), dataset(), None, removed)
+    out = overlap_only(Pair("q", "pos"), pool([1, 2, 3]))
+    assert out.indices.tolist() == [3] and removed[REMOVED_KEY] == 2
+    assert out.ranks.tolist() == [4] and out.positive_score == np.float32(0.95)
+    vectors = np.array([[1, 0, 0], [0.99, 0.141, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32)
+    cosine_only = NearDuplicateHook(NearDupConfig(cosine=0.9, overlap=None), dataset(), vectors, Counter())
+    assert cosine_only(Pair("q", "pos"), pool([1, 2, 3])).indices.tolist() == [2, 3]
+    assert len(cosine_only(Pair("q", "pos"), pool([]))) == 0
