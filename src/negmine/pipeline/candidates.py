@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from negmine.config import EncoderConfig, RetrieveConfig
+from negmine.config import EncoderConfig, EngineConfig, RetrieveConfig
 from negmine.encode.base import Embedder
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
 
@@ -31,6 +32,8 @@ class CandidateSet:
     encoded: int = 0
     cached: int = 0
     embeddings: "Embeddings | None" = None
+    run_dir: Path | None = None  # engine work folder (stores, finished search shards); removable once output is written
+    engine_info: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -89,32 +92,49 @@ def build_candidates(
     encoder: EncoderConfig,
     embedder: Embedder | None,
     cache,
+    engine=None,
+    setup: Callable[[], Embedder] | None = None,
+    engine_config: EngineConfig | None = None,
 ) -> CandidateSet:
-    """Retrieve ``retrieve.depth`` candidates per query with the configured method."""
+    """Retrieve ``retrieve.depth`` candidates per query with the configured method.
+
+    Dense retrieval runs sharded through ``engine`` (:mod:`negmine.engine`; default: local, in this process)
+    with embeddings in on-disk stores; ``setup`` builds the embedder on a worker (default: ``embedder``).
+    """
     depth = min(retrieve.depth, len(doc_texts))
     dense = bm25 = None
     encoded = cached = 0
+    run = None
     if retrieve.method in ("dense", "hybrid"):
-        from negmine.retrieve.dense import dense_search
-
-        emb = embed_dataset(embedder, query_texts, doc_texts, encoder, cache)
-        encoded, cached = emb.encoded, emb.cached
-        dense = dense_search(
-            emb.queries, emb.documents, depth, retrieve.block_size, retrieve.query_batch_size,
-            show_progress=encoder.show_progress,
-        )
+        run = _dense_run(query_texts, doc_texts, depth, retrieve, encoder, embedder, cache, engine, setup, engine_config)
+        emb = Embeddings(run.queries, run.documents, run.encoded, run.cached)
+        encoded, cached, dense = emb.encoded, emb.cached, run.candidates
     if retrieve.method in ("bm25", "hybrid"):
         from negmine.retrieve.bm25 import BM25Retriever
 
         retriever = BM25Retriever.from_texts(doc_texts)
         bm25 = retriever.search(list(query_texts), depth)
-    if retrieve.method == "dense":
-        return CandidateSet(query_ids, dense, dense_scorer(emb), encoded, cached, emb)
     if retrieve.method == "bm25":
         return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached)
-    fused = _fuse(dense, bm25, retrieve, depth)
     scorer = dense_scorer(emb)
-    return CandidateSet(query_ids, rescore(fused, scorer), scorer, encoded, cached, emb)
+    pool = dense if retrieve.method == "dense" else rescore(_fuse(dense, bm25, retrieve, depth), scorer)
+    return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info)
+
+
+def _dense_run(query_texts, doc_texts, depth, retrieve, encoder, embedder, cache, engine, setup, engine_config):
+    import functools
+
+    from negmine.engine.dense import dense_retrieval
+    from negmine.engine.local import LocalEngine
+
+    return dense_retrieval(
+        engine or LocalEngine(), embedder, setup or functools.partial(_same, embedder), query_texts, doc_texts,
+        depth, encoder, retrieve, engine_config or EngineConfig(), cache,
+    )
+
+
+def _same(embedder: Embedder) -> Embedder:
+    return embedder
 
 
 def _fuse(dense: Candidates, bm25: Candidates, retrieve: RetrieveConfig, depth: int) -> Candidates:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
 from pathlib import Path
 from typing import NamedTuple
 
@@ -99,8 +101,12 @@ def mine(
         "embeddings": {"encoded": cands.encoded, "cached": cands.cached},
         "config": _config_dict(config),
     }
+    if cands.engine_info is not None:
+        extra["engine"] = cands.engine_info
     summary = build_summary(stats, timer.rounded(), extra)
     _write_summary(config, summary)
+    if cands.run_dir is not None and not config.engine.keep_work:
+        shutil.rmtree(cands.run_dir, ignore_errors=True)  # outputs are written: resume state no longer needed
     return MineResult(config.output.path, summary)
 
 
@@ -108,12 +114,17 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
     query_ids = dataset.qrels.query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     with timer("encode+retrieve"):
+        setup = None  # workers reuse the given embedder, or rebuild it from the config
         if embedder is None and config.retrieve.method != "bm25":
             embedder = make_embedder(config.encoder)
-        return build_candidates(
-            query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
-            make_cache(config.encoder),
-        )
+            setup = functools.partial(make_embedder, config.encoder)
+        from negmine.engine.registry import open_engine
+
+        with open_engine(config.engine, config.encoder.show_progress) as engine:
+            return build_candidates(
+                query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
+                make_cache(config.encoder), engine, setup, config.engine,
+            )
 
 
 def _write_rows(path: Path, rows) -> int:

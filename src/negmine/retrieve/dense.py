@@ -56,8 +56,13 @@ def dense_search(
     block_size: int = 65536,
     query_batch_size: int = 4096,
     show_progress: bool = False,
+    offset: int = 0,
 ) -> Candidates:
-    """Exact top-``depth`` documents by inner product for every query (row ``i`` = query ``i``)."""
+    """Exact top-``depth`` documents by inner product for every query (row ``i`` = query ``i``).
+
+    ``offset`` is added to the returned document indices (``doc_emb`` is one shard of a larger corpus
+    starting at row ``offset``); ties still go to the lower index, so shard results merge exactly.
+    """
     _check_inputs(query_emb, doc_emb, depth, block_size, query_batch_size)
     n_queries, n_docs = len(query_emb), len(doc_emb)
     best_idx, best_sc = pad_to(np.empty((n_queries, 0), np.int64), np.empty((n_queries, 0), np.float32), depth)
@@ -69,7 +74,7 @@ def dense_search(
         for q0 in range(0, n_queries, query_batch_size):
             q1 = min(n_queries, q0 + query_batch_size)
             queries = np.ascontiguousarray(query_emb[q0:q1], dtype=np.float32)
-            idx, sc = _block_search(queries, block, depth, start)
+            idx, sc = _block_search(queries, block, depth, offset + start)
             best_idx[q0:q1], best_sc[q0:q1] = merge_topk(best_idx[q0:q1], best_sc[q0:q1], idx, sc, depth)
     return Candidates(best_idx, best_sc)
 

@@ -1,0 +1,40 @@
+"""Shard sizes from a memory budget.
+
+Peak memory of a sharded run is about ``RESERVE`` (interpreter, libraries, model) + ``64 n_docs`` bytes
+(per-document bookkeeping: text keys, dedupe plan, duplicate index) + ``36 n_queries depth`` (running,
+shard and merged top-k lists) + ``4 n_queries dim`` (query vectors) + ``2 x 4 dim x shard_rows`` (one
+corpus shard read into memory, plus the same again for FAISS's and the merge's working memory).
+The search shard takes what the budget leaves; the texts themselves are the caller's and not counted.
+"""
+
+from __future__ import annotations
+
+from negmine.config import EngineConfig, parse_size
+from negmine.errors import ConfigError
+
+RESERVE = 1 << 30
+MIN_SHARD_ROWS = 1024
+
+
+def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth: int) -> int:
+    """Rows per search shard that keep the estimated peak within ``budget`` bytes."""
+    fixed = RESERVE + 64 * n_docs + 36 * n_queries * depth + 4 * n_queries * dim
+    rows = (budget - fixed) // (8 * dim)
+    if rows < MIN_SHARD_ROWS:
+        need = fixed + 8 * dim * MIN_SHARD_ROWS
+        raise ConfigError(
+            f"memory budget {budget / 2**30:.2f} GiB is too small for {n_docs} documents x {n_queries} queries "
+            f"(dim {dim}, depth {depth}); raise --memory-budget to at least {need / 2**30:.2f}G"
+        )
+    return int(rows)
+
+
+def search_shard_rows(config: EngineConfig, default: int, n_docs: int, dim: int, n_queries: int, depth: int) -> int:
+    """``config.shard_size`` if set, else the budget's shard size, else ``default``; never more than ``n_docs``."""
+    if config.shard_size is not None:
+        rows = config.shard_size
+    elif config.memory_budget is not None:
+        rows = budget_shard_rows(parse_size(config.memory_budget), n_docs, dim, n_queries, depth)
+    else:
+        rows = default
+    return max(1, min(rows, n_docs))

@@ -1,0 +1,99 @@
+"""Dense candidates for a mining job through an engine: encode both sides into stores, search, merge.
+
+The work folder ``<work_dir or cache_dir/runs>/<run key>`` holds ``documents.npy`` / ``queries.npy``
+(:class:`~negmine.engine.store.EmbeddingStore`) and ``search/<shard>.npz``. The run key is a hash of
+everything that changes the result (embedder fingerprint, prompts, every text's key, depth, index and
+shard sizes), so rerunning the same command after ``kill -9`` finds the finished shards and resumes,
+while any change starts a fresh folder. The caller removes the folder once its outputs are written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from negmine.config import EncoderConfig, EngineConfig, RetrieveConfig
+from negmine.encode.embed import _plan
+from negmine.engine.base import Engine, Setup
+from negmine.engine.budget import search_shard_rows
+from negmine.engine.encode import encode_to_store
+from negmine.engine.search import SearchSpec, search_stores
+from negmine.retrieve.candidates import Candidates
+
+
+class DenseRun(NamedTuple):
+    queries: np.ndarray  # read-only memmap (n_queries, dim)
+    documents: np.ndarray  # read-only memmap (n_docs, dim)
+    candidates: Candidates
+    encoded: int
+    cached: int
+    run_dir: Path
+    info: dict
+
+
+def run_key(parts: dict, doc_keys: np.ndarray, query_keys: np.ndarray) -> str:
+    """sha256 over the JSON of ``parts`` and the key bytes of every document and query text, in order."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode())
+    digest.update(np.ascontiguousarray(doc_keys).tobytes())
+    digest.update(b"|")
+    digest.update(np.ascontiguousarray(query_keys).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def work_root(engine: EngineConfig, encoder: EncoderConfig) -> Path:
+    """``engine.work_dir``, else ``<cache dir>/runs``."""
+    if engine.work_dir is not None:
+        return Path(engine.work_dir)
+    from negmine.encode.cache import default_cache_dir
+
+    return Path(encoder.cache_dir or default_cache_dir()) / "runs"
+
+
+def dense_retrieval(
+    engine: Engine, embedder, setup: Setup, query_texts: Sequence[str], doc_texts: Sequence[str], depth: int,
+    encoder: EncoderConfig, retrieve: RetrieveConfig, config: EngineConfig, cache=None,
+) -> DenseRun:
+    """Top-``depth`` documents of every query by inner product, computed shard by shard on ``engine``."""
+    doc_plan, query_plan = _plan(doc_texts), _plan(query_texts)
+    shard_rows = search_shard_rows(config, retrieve.block_size, len(doc_texts), embedder.dim, len(query_texts), depth)
+    parts = {
+        "fingerprint": embedder.fingerprint, "query_prompt": encoder.query_prompt,
+        "document_prompt": encoder.document_prompt, "depth": depth, "index": config.index,
+        "nprobe": config.nprobe, "shard_rows": shard_rows, "encode_shard": config.encode_shard_size,
+    }
+    run_dir = work_root(config, encoder) / run_key(parts, doc_plan.keys, query_plan.keys)
+    ident = (embedder.fingerprint, embedder.dim)
+    show = encoder.show_progress
+    t0 = time.perf_counter()
+    docs = encode_to_store(
+        engine, setup, doc_texts, encoder.document_prompt, run_dir / "documents.npy", ident,
+        config.encode_shard_size, _shelf(cache, embedder, encoder.document_prompt), doc_plan, show, "encode corpus",
+    )
+    queries = encode_to_store(
+        engine, setup, query_texts, encoder.query_prompt, run_dir / "queries.npy", ident,
+        config.encode_shard_size, _shelf(cache, embedder, encoder.query_prompt), query_plan, show, "encode queries",
+    )
+    t1 = time.perf_counter()
+    spec = SearchSpec(
+        str(queries.store.path), queries.store.shape, str(docs.store.path), docs.store.shape, depth,
+        config.index, config.nprobe, retrieve.query_batch_size,
+    )
+    candidates, searched = search_stores(engine, spec, shard_rows, run_dir / "search", show)
+    info = {
+        "engine": engine.name, "index": config.index, "search_shard_rows": shard_rows,
+        "search_shards": -(-len(doc_texts) // shard_rows), "search_shards_run": searched,
+        "encode_seconds": round(t1 - t0, 3), "search_seconds": round(time.perf_counter() - t1, 3),
+    }
+    return DenseRun(
+        queries.store.memmap(), docs.store.memmap(), candidates, docs.n_encoded + queries.n_encoded,
+        docs.n_cached + queries.n_cached, run_dir, info,
+    )
+
+
+def _shelf(cache, embedder, prompt: str):
+    return cache.shelf(embedder.fingerprint, prompt) if cache is not None else None

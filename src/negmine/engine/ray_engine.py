@@ -1,0 +1,75 @@
+"""The Ray engine: each shard is one row of a Ray Data dataset processed by ``map_batches`` on an actor pool.
+
+``ray.init(address=...)`` joins an existing cluster (``address="auto"`` or ``"ray://head:10001"``); without an
+address a local Ray instance is started (and shut down by :meth:`RayEngine.close`). Every actor runs
+``setup()`` once (e.g. loads the encoder) and then one ``task`` per shard; payloads and results travel
+pickled through Ray's object store and results stream back to the driver as shards finish, so the driver
+can checkpoint each one. Actors get ``cpus_per_actor`` CPUs (Ray sets ``OMP_NUM_THREADS`` accordingly, which
+torch, onnxruntime and FAISS follow); the pool has ``actors`` actors (default: cluster CPUs / cpus_per_actor).
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from negmine.engine.base import Setup, Task
+
+
+class _Worker:
+    """Ray Data callable class: state built once per actor, one task per row."""
+
+    def __init__(self, setup: Setup, task: Task) -> None:
+        self.state = setup()
+        self.task = task
+
+    def __call__(self, batch: dict) -> dict:
+        results = [pickle.dumps(self.task(self.state, pickle.loads(p)), protocol=5) for p in batch["payload"]]
+        return {"key": np.asarray(batch["key"], dtype=np.int64), "result": np.asarray(results, dtype=object)}
+
+
+class RayEngine:
+    name = "ray"
+
+    def __init__(
+        self, address: str | None = None, actors: int | None = None, cpus_per_actor: float = 1.0,
+        show_progress: bool = False, **init_kwargs: Any,
+    ) -> None:
+        import ray
+
+        self._started = False
+        if not ray.is_initialized():
+            ray.init(address=address, log_to_driver=False, include_dashboard=False, **init_kwargs)
+            self._started = True
+        self.cpus_per_actor = cpus_per_actor
+        cluster_cpus = float(ray.cluster_resources().get("CPU", 1.0))
+        self.actors = actors or max(1, int(cluster_cpus // cpus_per_actor))
+        self.show_progress = show_progress
+
+    def map(self, setup: Setup, task: Task, items: Iterable[tuple[int, Any]], desc: str = "") -> Iterator[tuple[int, Any]]:
+        """Run all items as one Ray Data job; yield results as their blocks complete."""
+        import ray
+
+        rows = [{"key": int(key), "payload": pickle.dumps(payload, protocol=5)} for key, payload in items]
+        if not rows:
+            return
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = self.show_progress
+        dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
+        del rows
+        results = dataset.map_batches(
+            _Worker, fn_constructor_args=(setup, task), batch_size=1, batch_format="numpy",
+            concurrency=min(self.actors, dataset.count()), num_cpus=self.cpus_per_actor,
+        )
+        for batch in results.iter_batches(batch_size=1, batch_format="numpy", prefetch_batches=0):
+            for key, blob in zip(batch["key"], batch["result"]):
+                yield int(key), pickle.loads(blob)
+
+    def close(self) -> None:
+        import ray
+
+        if self._started and ray.is_initialized():
+            ray.shutdown()
+        self._started = False

@@ -1,0 +1,46 @@
+"""Engine registry: ``--engine`` names to constructors over an :class:`~negmine.config.EngineConfig`."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, Iterator
+
+from negmine.config import EngineConfig
+from negmine.engine.base import Engine
+from negmine.errors import unknown_choice
+
+
+def _local(config: EngineConfig, show_progress: bool) -> Engine:
+    from negmine.engine.local import LocalEngine
+
+    return LocalEngine()
+
+
+def _ray(config: EngineConfig, show_progress: bool) -> Engine:
+    try:
+        from negmine.engine.ray_engine import RayEngine
+        import ray  # noqa: F401
+    except ImportError as err:
+        from negmine.errors import ConfigError
+
+        raise ConfigError("--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)") from err
+    return RayEngine(config.ray_address, config.ray_actors, config.ray_cpus_per_actor, show_progress)
+
+
+ENGINES: dict[str, Callable[[EngineConfig, bool], Engine]] = {"local": _local, "ray": _ray}
+
+
+def make_engine(config: EngineConfig, show_progress: bool = False) -> Engine:
+    if config.name not in ENGINES:
+        raise unknown_choice("engine", config.name, ENGINES)
+    return ENGINES[config.name](config, show_progress)
+
+
+@contextlib.contextmanager
+def open_engine(config: EngineConfig, show_progress: bool = False) -> Iterator[Engine]:
+    """The configured engine, closed on exit."""
+    engine = make_engine(config, show_progress)
+    try:
+        yield engine
+    finally:
+        engine.close()

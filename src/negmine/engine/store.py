@@ -1,0 +1,130 @@
+"""On-disk embedding store: one ``.npy`` file of ``(n, dim)`` float32 rows plus a marker per finished shard.
+
+Rows are written with ``os.pwrite`` and read with ``os.pread`` (never through a writable memory map), so
+the writer's resident memory stays at one shard whatever the corpus size; the finished file is handed to
+the later stages as a read-only ``np.memmap``. A shard counts as done only once its rows are fsynced and
+its marker ``<name>.done/<shard>`` exists (created atomically after the data), so a run killed at any
+moment (``kill -9``) resumes at the first unfinished shard and re-writes at most that one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+DTYPE = np.dtype("<f4")
+
+
+def _header_bytes(shape: tuple[int, int]) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": DTYPE.str, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+class EmbeddingStore:
+    """``path`` holds ``shape`` float32 rows; ``path.with_suffix('.done')`` holds one marker per finished shard."""
+
+    def __init__(self, path: str | Path, shape: tuple[int, int]) -> None:
+        self.path = Path(path)
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.done_dir = self.path.with_name(self.path.name + ".done")
+        self._offset = len(_header_bytes(self.shape))
+        self._row_bytes = self.shape[1] * DTYPE.itemsize
+
+    @classmethod
+    def open(cls, path: str | Path, shape: tuple[int, int]) -> "EmbeddingStore":
+        """Open the store at ``path``, creating it (sparse, atomically) when missing or of another shape."""
+        store = cls(path, shape)
+        if not store._matches():
+            store._create()
+        return store
+
+    def _matches(self) -> bool:
+        if not self.path.exists():
+            return False
+        with open(self.path, "rb") as handle:
+            head = handle.read(self._offset)
+        return head == _header_bytes(self.shape) and self.path.stat().st_size == self._offset + self.nbytes
+
+    @property
+    def nbytes(self) -> int:
+        return self.shape[0] * self._row_bytes
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.done_dir.exists():
+            for marker in self.done_dir.iterdir():
+                marker.unlink()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(_header_bytes(self.shape))
+            handle.truncate(self._offset + self.nbytes)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    # ---- shards ------------------------------------------------------------------------------------
+    def is_done(self, shard: int) -> bool:
+        return (self.done_dir / str(shard)).exists()
+
+    def mark_done(self, shard: int) -> None:
+        """Record ``shard`` as finished (call after its rows are written with :meth:`write_rows`)."""
+        self.done_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.done_dir / f".{shard}.{os.getpid()}.tmp"
+        tmp.write_bytes(b"")
+        os.replace(tmp, self.done_dir / str(shard))
+
+    # ---- rows --------------------------------------------------------------------------------------
+    def write_rows(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        """Write ``vectors[j]`` to row ``rows[j]`` (rows sorted ascending; consecutive runs become one write), then fsync."""
+        rows = np.asarray(rows, dtype=np.int64)
+        vectors = np.ascontiguousarray(vectors, dtype=DTYPE)
+        if vectors.shape != (len(rows), self.shape[1]):
+            raise ValueError(f"{len(rows)} rows for vectors of shape {vectors.shape}; store is {self.shape}")
+        if len(rows) and (rows[0] < 0 or rows[-1] >= self.shape[0] or np.any(np.diff(rows) <= 0)):
+            raise ValueError(f"rows must be strictly increasing within [0, {self.shape[0]})")
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            for start, stop in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+                data = vectors[start:stop].tobytes()
+                position = self._offset + int(rows[start]) * self._row_bytes
+                while data:
+                    written = os.pwrite(fd, data, position)
+                    data, position = data[written:], position + written
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read_rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``[start, stop)`` as a fresh float32 array (plain reads: no mapped pages stay resident)."""
+        stop = min(stop, self.shape[0])
+        count = max(0, stop - start)
+        out = np.empty((count, self.shape[1]), dtype=DTYPE)
+        view = memoryview(out).cast("B")
+        with open(self.path, "rb", buffering=0) as handle:
+            handle.seek(self._offset + start * self._row_bytes)
+            got = 0
+            while got < len(view):
+                n = handle.readinto(view[got:])
+                if not n:
+                    raise EOFError(f"{self.path}: truncated at row {start + got // self._row_bytes}")
+                got += n
+        return out
+
+    def memmap(self) -> np.ndarray:
+        """The whole store as a read-only memory map (for random row access by later stages)."""
+        return np.load(self.path, mmap_mode="r", allow_pickle=False)
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        if self.done_dir.exists():
+            for marker in self.done_dir.iterdir():
+                marker.unlink()
+            self.done_dir.rmdir()

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from negmine.config import EngineConfig
+from negmine.engine.budget import RESERVE, budget_shard_rows, search_shard_rows
+from negmine.errors import ConfigError
+
+
+def test_budget_leaves_room_for_fixed_costs():
+    rows = budget_shard_rows(4 << 30, 1_000_000, 384, 10_000, 100)
+    fixed = RESERVE + 64 * 1_000_000 + 36 * 10_000 * 100 + 4 * 10_000 * 384
+    assert rows == ((4 << 30) - fixed) // (8 * 384)
+    assert fixed + 8 * 384 * rows <= 4 << 30
+
+
+def test_too_small_budget_names_the_minimum():
+    with pytest.raises(ConfigError, match=r"raise --memory-budget to at least 1\.\d\dG"):
+        budget_shard_rows(1 << 30, 1_000_000, 384, 10_000, 100)
+
+
+def test_explicit_shard_size_wins_and_is_capped_by_corpus():
+    assert search_shard_rows(EngineConfig(shard_size=500, memory_budget="8G"), 65536, 10_000, 8, 5, 3) == 500
+    assert search_shard_rows(EngineConfig(), 65536, 1000, 8, 5, 3) == 1000
+    assert search_shard_rows(EngineConfig(memory_budget="2G"), 65536, 10**6, 8, 5, 3) > 65536
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ConfigError, match="memory budget 'lots' is not a size"):
+        EngineConfig(memory_budget="lots").validate()
+    with pytest.raises(ConfigError, match="unknown engine 'spark'; allowed: local, ray"):
+        EngineConfig(name="spark").validate()
+    with pytest.raises(ConfigError, match="unknown index 'lsh'"):
+        EngineConfig(index="lsh").validate()

@@ -1,0 +1,102 @@
+"""kill -9 during encoding or search, rerun the same command: it resumes and the output is identical."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = '''
+import json, sys, time
+from pathlib import Path
+from negmine.config import DataConfig, EncoderConfig, EngineConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
+import negmine.engine.search as search_module
+from negmine.pipeline.mine import mine
+from negmine.testing.hash_embedder import HashEmbedder
+
+beir, out, work, encode_sleep, search_sleep = sys.argv[1:6]
+
+class SlowEmbedder(HashEmbedder):
+    def encode(self, texts, prompt=""):
+        time.sleep(float(encode_sleep))
+        return super().encode(texts, prompt)
+
+plain_task = search_module.search_task
+def slow_task(state, span):
+    time.sleep(float(search_sleep))
+    return plain_task(state, span)
+search_module.search_task = slow_task
+
+config = MineConfig(
+    data=DataConfig(data_dir=Path(beir)),
+    encoder=EncoderConfig(use_cache=False, show_progress=False),
+    engine=EngineConfig(work_dir=Path(work), shard_size=10, encode_shard_size=10),
+    filters=FilterConfig(relative_margin=None),
+    select=SelectConfig(num_negatives=3, strategy="random"),
+    output=OutputConfig(path=Path(out)),
+)
+summary = mine(config, embedder=SlowEmbedder(64)).summary
+print(json.dumps({**summary["engine"], **summary["embeddings"]}))
+'''
+
+
+def run_script(tmp_path, beir, out, work, encode_sleep=0.0, search_sleep=0.0, wait=True):
+    script = tmp_path / "mine_script.py"
+    script.write_text(SCRIPT)
+    args = [sys.executable, str(script), str(beir), str(out), str(work), str(encode_sleep), str(search_sleep)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not wait:
+        return proc
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def kill_when(proc, pattern: str, work: Path, count: int) -> int:
+    """SIGKILL ``proc`` once ``count`` files match ``work/pattern``; return how many existed then."""
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        found = len(list(work.glob(pattern)))
+        if found >= count:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return found
+        time.sleep(0.02)
+    pytest.fail(f"process ended ({proc.returncode}) before {count} files matched {pattern}: {proc.stderr.read()}")
+
+
+@pytest.fixture
+def reference(tmp_path, word_beir):
+    out = tmp_path / "reference.jsonl"
+    summary = run_script(tmp_path, word_beir, out, tmp_path / "work-ref")
+    return out.read_bytes(), summary
+
+
+def test_kill_during_encoding_resumes_from_last_finished_shard(tmp_path, word_beir, reference):
+    out, work = tmp_path / "neg.jsonl", tmp_path / "work"
+    proc = run_script(tmp_path, word_beir, out, work, encode_sleep=0.15, wait=False)
+    finished = kill_when(proc, "*/documents.npy.done/*", work, 3)
+    assert proc.returncode == -signal.SIGKILL and not out.exists()
+    summary = run_script(tmp_path, word_beir, out, work)
+    total = reference[1]["encoded"]
+    assert summary["cached"] >= 10 * finished and summary["encoded"] + summary["cached"] == total
+    assert summary["encoded"] < total
+    assert out.read_bytes() == reference[0]
+    assert not list(work.iterdir()), "work folder left behind after a finished run"
+
+
+def test_kill_during_search_resumes_from_last_finished_shard(tmp_path, word_beir, reference):
+    out, work = tmp_path / "neg.jsonl", tmp_path / "work"
+    proc = run_script(tmp_path, word_beir, out, work, search_sleep=0.3, wait=False)
+    finished = kill_when(proc, "*/search/*.npz", work, 2)
+    assert proc.returncode == -signal.SIGKILL and not out.exists()
+    summary = run_script(tmp_path, word_beir, out, work)
+    assert summary["encoded"] == 0, "finished embedding stores were encoded again"
+    assert summary["search_shards_run"] <= summary["search_shards"] - finished
+    assert out.read_bytes() == reference[0]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.engine.local import LocalEngine
+from negmine.engine.search import SearchSpec, search_stores
+from negmine.engine.store import EmbeddingStore
+from negmine.retrieve.dense import dense_search
+
+from .conftest import normed
+
+
+def stores(tmp_path, queries, docs):
+    q = EmbeddingStore.open(tmp_path / "q.npy", queries.shape)
+    q.write_rows(np.arange(len(queries)), queries)
+    d = EmbeddingStore.open(tmp_path / "d.npy", docs.shape)
+    d.write_rows(np.arange(len(docs)), docs)
+    return q, d
+
+
+def spec(q, d, depth, index="flat"):
+    return SearchSpec(str(q.path), q.shape, str(d.path), d.shape, depth, index, 8, 7)
+
+
+@pytest.mark.parametrize("shard_rows", [1, 13, 50, 200, 1000])
+def test_sharded_search_equals_one_search_including_ties(tmp_path, shard_rows):
+    docs = np.repeat(normed(100, 16, 1), 2, axis=0)  # every document twice: tie order must follow the index
+    queries = normed(20, 16, 2)
+    q, d = stores(tmp_path, queries, docs)
+    found, searched = search_stores(LocalEngine(), spec(q, d, 15), shard_rows, tmp_path / "parts")
+    expected = dense_search(queries, docs, 15)
+    assert searched == -(-200 // shard_rows)
+    assert np.array_equal(found.indices, expected.indices) and np.array_equal(found.scores, expected.scores)
+
+
+def test_saved_shards_are_not_searched_again(tmp_path):
+    q, d = stores(tmp_path, normed(5, 8, 3), normed(90, 8, 4))
+    first, _ = search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts")
+    (tmp_path / "parts" / "2.npz").unlink()
+    again, searched = search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts")
+    assert searched == 1
+    assert np.array_equal(first.indices, again.indices)
+
+
+def test_ann_index_returns_exact_scores_and_good_recall_on_clustered_data(tmp_path):
+    rng = np.random.default_rng(5)
+    centres = normed(40, 32, 6)
+    labels = rng.integers(0, 40, 12_000)
+    docs = centres[labels] + 0.15 * rng.standard_normal((12_000, 32)).astype(np.float32)
+    docs /= np.linalg.norm(docs, axis=1, keepdims=True)
+    queries = docs[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    q, d = stores(tmp_path, queries.astype(np.float32), docs.astype(np.float32))
+    found, _ = search_stores(LocalEngine(), spec(q, d, 10, "ivf"), 12_000, tmp_path / "ivf")
+    exact = dense_search(queries.astype(np.float32), docs.astype(np.float32), 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.indices, exact.indices)])
+    assert recall > 0.8
+    rescored = np.einsum("qkd,qd->qk", docs[found.indices], queries)
+    assert np.allclose(found.scores, rescored, atol=1e-5)
+    assert np.all(np.diff(found.scores, axis=1) <= 0)

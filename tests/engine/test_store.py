@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.engine.store import EmbeddingStore
+
+
+def test_rows_written_in_runs_read_back_and_load_as_npy(tmp_path):
+    store = EmbeddingStore.open(tmp_path / "e.npy", (10, 3))
+    vecs = np.arange(30, dtype=np.float32).reshape(10, 3)
+    store.write_rows(np.array([0, 1, 2, 5, 6, 9]), vecs[[0, 1, 2, 5, 6, 9]])
+    store.write_rows(np.array([3, 4, 7, 8]), vecs[[3, 4, 7, 8]])
+    assert np.array_equal(store.read_rows(2, 8), vecs[2:8])
+    assert np.array_equal(np.load(tmp_path / "e.npy"), vecs)
+    assert np.array_equal(store.memmap(), vecs)
+
+
+def test_markers_survive_reopen_but_not_a_shape_change(tmp_path):
+    store = EmbeddingStore.open(tmp_path / "e.npy", (4, 2))
+    store.write_rows(np.arange(2), np.ones((2, 2), np.float32))
+    store.mark_done(0)
+    again = EmbeddingStore.open(tmp_path / "e.npy", (4, 2))
+    assert again.is_done(0) and not again.is_done(1)
+    assert np.array_equal(again.read_rows(0, 2), np.ones((2, 2)))
+    other = EmbeddingStore.open(tmp_path / "e.npy", (5, 2))
+    assert not other.is_done(0)
+    assert np.array_equal(other.read_rows(0, 5), np.zeros((5, 2)))
+
+
+def test_bad_rows_are_rejected(tmp_path):
+    store = EmbeddingStore.open(tmp_path / "e.npy", (4, 2))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        store.write_rows(np.array([1, 0]), np.zeros((2, 2), np.float32))
+    with pytest.raises(ValueError, match="2 rows for vectors of shape"):
+        store.write_rows(np.array([0, 1]), np.zeros((3, 2), np.float32))
+
+
+def test_remove_deletes_file_and_markers(tmp_path):
+    store = EmbeddingStore.open(tmp_path / "e.npy", (2, 2))
+    store.mark_done(0)
+    store.remove()
+    assert not (tmp_path / "e.npy").exists() and not store.done_dir.exists()
