@@ -245,12 +245,13 @@ class NearDupConfig:
 
     A candidate c of a positive p is a near-duplicate when ``cosine(e_c, e_p) >= cosine`` (document
     embeddings the mining model already computed) or when the MinHash estimate of the word-shingle overlap,
-    ``max(J(c, p), |c ∩ p| / |c|)`` (Jaccard, containment of c in p; Broder 1997), is ``>= overlap``.
-    ``None`` (or 0 on the CLI) switches a test off.
+    ``max(J(c, p), |c ∩ p| / |c|)`` (Jaccard, containment of c in p; Broder 1997), is ``>= overlap``
+    and they share at least ``min_shared`` shingles. ``None`` (or 0 on the CLI) switches a test off.
     """
 
     cosine: float | None = 0.9
     overlap: float | None = 0.5
+    min_shared: int = 5
     shingle: int = 3
     num_perm: int = 64
 
@@ -265,6 +266,8 @@ class NearDupConfig:
             if value is not None and value <= 0.0:
                 raise ConfigError(f"{name} must be > 0 or None (off), got {value!r}; None switches it off")
         _check_positive_int("shingle", self.shingle, "use e.g. 3 (word 3-grams)")
+        if not isinstance(self.min_shared, int) or self.min_shared < 0:
+            raise ConfigError(f"min_shared must be an integer >= 0, got {self.min_shared!r}; use e.g. 5 shingles")
         _check_positive_int("num_perm", self.num_perm, "use e.g. 64 MinHash permutations")
 
 

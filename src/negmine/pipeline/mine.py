@@ -85,12 +85,15 @@ def mine(
 
             dataset = load_data(config.data)
         check_feasible(config, dataset)
+        hook_factory = _hook_factory(config)
     cands = _candidates(config, dataset, embedder, timer)
     stats = SelectionStats()
     with timer("select+write"):
         ctx = build_context(dataset, cands)
+        docs = cands.embeddings.documents if cands.embeddings is not None else None
+        hooks = hook_factory.build(dataset, docs, stats.removed, hook)
         rows = select_pairs(
-            ctx, dataset.pairs(), config.filters, config.select, stats, hook, config.encoder.show_progress
+            ctx, dataset.pairs(), config.filters, config.select, stats, hooks, config.encoder.show_progress
         )
         _write_rows(config.output.path, rows)
     with timer("export"):
@@ -100,6 +103,7 @@ def mine(
         "exports": exports,
         "embeddings": {"encoded": cands.encoded, "cached": cands.cached},
         "config": _config_dict(config),
+        **(hooks.finish(config.output.path) if hooks is not None else {}),
     }
     if cands.engine_info is not None:
         extra["engine"] = cands.engine_info
@@ -108,6 +112,13 @@ def mine(
     if cands.run_dir is not None and not config.engine.keep_work:
         shutil.rmtree(cands.run_dir, ignore_errors=True)  # outputs are written: resume state no longer needed
     return MineResult(config.output.path, summary)
+
+
+def _hook_factory(config: MineConfig):
+    """Near-duplicate exclusion (default on) and ``--denoise`` judges; judge models load here, before encoding."""
+    from negmine.audit.mine_hooks import MineHookFactory
+
+    return MineHookFactory(config, make_cache(config.encoder) if config.denoise.enabled else None)
 
 
 def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None, timer: StageTimer) -> CandidateSet:
