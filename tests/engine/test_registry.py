@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+from negmine.config import EngineConfig
+from negmine.engine.local import LocalEngine
+from negmine.engine.registry import ENGINES, make_engine, open_engine
+from negmine.errors import ConfigError
+
+runner = CliRunner()
+
+
+def test_registry_builds_local_and_lists_names_on_unknown():
+    assert isinstance(make_engine(EngineConfig()), LocalEngine)
+    assert set(ENGINES) == {"local", "ray"}
+    with pytest.raises(ConfigError, match="unknown engine 'dask'; allowed: local, ray"):
+        make_engine(EngineConfig(name="dask"))
+    with open_engine(EngineConfig()) as engine:
+        assert engine.name == "local"
+
+
+def test_cli_engine_options_reach_the_run(tmp_path, word_beir, tiny_model_path):
+    out = tmp_path / "neg.jsonl"
+    args = ["mine", str(word_beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "10",
+            "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--no-progress", "--no-relative-margin",
+            "--near-dup-threshold", "0", "--near-dup-overlap", "0", "--shard-size", "40",
+            "--work-dir", str(tmp_path / "work"), "--keep-work"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["engine"]["search_shard_rows"] == 40 and summary["engine"]["search_shards"] == 4
+    assert len(list((tmp_path / "work").glob("*/search/*.npz"))) == 4, "--keep-work keeps the finished shards"
+
+
+def test_cli_bad_budget_fails_before_work(tmp_path, word_beir):
+    result = runner.invoke(build_app(), ["mine", str(word_beir), "--memory-budget", "huge",
+                                         "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    assert "memory budget 'huge' is not a size; use e.g. 4G" in result.output
