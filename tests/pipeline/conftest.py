@@ -28,6 +28,7 @@ def beir_dir(tmp_path):
         "q-coffee": "coffee caffeine cup",
         "q-battery": "battery lithium charge",
         "q-multi": "coffee bean espresso roast",
+        "q-twin": "Coffee bean espresso roast.",  # same normalised text as q-multi, its own positive
     }
     qrels = [
         ("q-sleep", "sleep-0", 1),
@@ -37,5 +38,6 @@ def beir_dir(tmp_path):
         ("q-multi", "coffee-2", 1),
         ("q-multi", "coffee-3", 1),
         ("q-multi", "coffee-4", 0),
+        ("q-twin", "coffee-5", 1),
     ]
     return write_beir(tmp_path / "beir", small_corpus(), queries, qrels)

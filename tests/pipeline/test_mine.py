@@ -28,8 +28,9 @@ def test_rows_have_native_schema_and_exclude_every_positive(beir_dir, tmp_path):
     out = tmp_path / "neg.jsonl"
     result = mine(make_config(beir_dir, out), embedder=HashEmbedder())
     rows = read_rows(out)
-    assert result.summary["pairs_in"] == 6 and result.summary["pairs_out"] == len(rows) == 6
-    positives = {"q-multi": {"coffee-1", "coffee-2", "coffee-3"}, "q-sleep": {"sleep-0"}}
+    assert result.summary["pairs_in"] == 7 and result.summary["pairs_out"] == len(rows) == 7
+    coffee_twins = {"coffee-1", "coffee-2", "coffee-3", "coffee-5"}
+    positives = {"q-multi": coffee_twins, "q-twin": coffee_twins, "q-sleep": {"sleep-0"}}
     for row in rows:
         assert len(row["negative_ids"]) == len(row["negatives"]) == len(row["negative_scores"]) == 3
         assert not positives.get(row["query_id"], set()) & set(row["negative_ids"])
@@ -80,16 +81,16 @@ def test_skip_counts_are_exact(beir_dir, tmp_path):
     nothing = MineConfig(base.data, base.encoder, base.retrieve, FilterConfig(relative_margin=None, min_score=0.999),
                          base.select, base.output)
     summary = mine(nothing, embedder=HashEmbedder()).summary
-    assert summary["pairs_skipped"] == {SKIP_NONE: 6} and summary["pairs_out"] == 0
+    assert summary["pairs_skipped"] == {SKIP_NONE: 7} and summary["pairs_out"] == 0
     assert out.read_text() == ""
     narrow = make_config(beir_dir, out, num_negatives=3, rank_min=1, rank_max=3)
     summary = mine(narrow, embedder=HashEmbedder()).summary
     # the top-3 window always holds the positive itself (or a sibling), so fewer than 3 negatives remain
-    assert summary["pairs_skipped"] == {SKIP_TOO_FEW: 6}
+    assert summary["pairs_skipped"] == {SKIP_TOO_FEW: 7}
     partial = make_config(beir_dir, out, num_negatives=3, rank_min=1, rank_max=3, keep_partial=True)
     summary = mine(partial, embedder=HashEmbedder()).summary
     rows = read_rows(out)
-    assert summary["pairs_out"] == len(rows) == 6 and summary["pairs_skipped"] == {}
+    assert summary["pairs_out"] == len(rows) == 7 and summary["pairs_skipped"] == {}
     assert all(1 <= len(r["negatives"]) < 3 for r in rows)
 
 

@@ -42,23 +42,41 @@ class PairContext:
     cands: CandidateSet
     exclusion: object  # negmine.select.exclude.ExclusionIndex
     query_row: dict[str, int]
+    positive_rows: dict[str, list[int]]
 
 
 def build_context(dataset: Dataset, cands: CandidateSet) -> PairContext:
     from negmine.select.exclude import ExclusionIndex
 
     exclusion = ExclusionIndex.build(dataset.corpus.texts)
-    return PairContext(dataset, cands, exclusion, {q: i for i, q in enumerate(cands.query_ids)})
+    query_row = {q: i for i, q in enumerate(cands.query_ids)}
+    return PairContext(dataset, cands, exclusion, query_row, positives_by_query_text(dataset))
+
+
+def positives_by_query_text(dataset: Dataset) -> dict[str, list[int]]:
+    """Corpus rows of every positive of each query, pooled over queries whose normalised text is the same.
+
+    Datasets repeat query texts under different ids (SciFact train has two such pairs); a positive of the
+    twin query is a positive of this one too and must never become its negative.
+    """
+    from negmine.select.exclude import normalize_text
+
+    corpus, queries = dataset.corpus, dataset.queries
+    by_text: dict[str, list[int]] = {}
+    for query_id in dataset.qrels.query_ids():
+        rows = by_text.setdefault(normalize_text(queries.text(query_id)), [])
+        rows.extend(corpus.index[d] for d in dataset.qrels.positives(query_id))
+    return {q: by_text[normalize_text(queries.text(q))] for q in dataset.qrels.query_ids()}
 
 
 def pair_pool(ctx: PairContext, pair: Pair) -> Pool:
-    """The pair's candidates minus every positive of the query, their duplicates and the query text."""
+    """The pair's candidates minus every positive of the query (and of its text twins), their duplicates
+    and the query text itself."""
     corpus = ctx.dataset.corpus
     qrow = ctx.query_row[pair.query_id]
     indices, scores = ctx.cands.candidates.row(qrow)
     ranks = np.arange(1, len(indices) + 1, dtype=np.int64)
-    positive_rows = [corpus.index[d] for d in ctx.dataset.qrels.positives(pair.query_id)]
-    excluded = ctx.exclusion.excluded_rows(positive_rows, ctx.dataset.queries.text(pair.query_id))
+    excluded = ctx.exclusion.excluded_rows(ctx.positive_rows[pair.query_id], ctx.dataset.queries.text(pair.query_id))
     keep = ~np.isin(indices, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
     pos_row = corpus.index[pair.positive_id]
     pos_score = float(ctx.cands.score(np.asarray([qrow]), np.asarray([pos_row], dtype=np.int64))[0])
