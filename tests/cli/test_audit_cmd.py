@@ -73,3 +73,14 @@ def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
     assert result.exit_code == 2 and "bad.jsonl:1: field 'query': missing required key" in result.output
     result = runner.invoke(build_app(), ["report", str(tmp_path / "nope.flags.jsonl")])
     assert result.exit_code == 2 and "flags file not found" in result.output
+
+
+def test_mine_denoise_needs_a_judge_model_and_near_dup_can_be_switched_off(tmp_path):
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {f"d{i}": f"doc {i}" for i in range(4)}, {"q": "doc"}, [("q", "d0", 1)])
+    result = runner.invoke(build_app(), ["mine", str(beir), "--denoise", "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    assert "--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher" in result.output
+    result = runner.invoke(build_app(), ["mine", str(beir), "--near-dup-threshold", "1.5", "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2 and "near-dup cosine threshold must be in [0, 1], got 1.5" in result.output
