@@ -15,6 +15,7 @@ Task = Callable[[Any, Any], Any]
 
 class Engine(Protocol):
     name: str
+    workers: int  # tasks that run at the same time
 
     def map(self, setup: Setup, task: Task, items: Iterable[tuple[int, Any]], desc: str = "") -> Iterator[tuple[int, Any]]:
         """Yield ``(key, task(state, payload))`` for every ``(key, payload)`` in ``items``, in any order."""

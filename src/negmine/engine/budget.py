@@ -29,12 +29,18 @@ def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth:
     return int(rows)
 
 
-def search_shard_rows(config: EngineConfig, default: int, n_docs: int, dim: int, n_queries: int, depth: int) -> int:
-    """``config.shard_size`` if set, else the budget's shard size, else ``default``; never more than ``n_docs``."""
+def search_shard_rows(
+    config: EngineConfig, default: int, n_docs: int, dim: int, n_queries: int, depth: int, workers: int = 1
+) -> int:
+    """``config.shard_size`` if set, else the budget's shard size, else ``default``; never more than ``n_docs``.
+
+    ``workers`` shards are searched at once on one machine (Ray actors), so the budget's shard shrinks
+    by that factor (the fixed costs are counted once, which over-estimates nothing).
+    """
     if config.shard_size is not None:
         rows = config.shard_size
     elif config.memory_budget is not None:
-        rows = budget_shard_rows(parse_size(config.memory_budget), n_docs, dim, n_queries, depth)
+        rows = budget_shard_rows(parse_size(config.memory_budget), n_docs, dim, n_queries, depth) // max(1, workers)
     else:
         rows = default
     return max(1, min(rows, n_docs))

@@ -60,7 +60,9 @@ def dense_retrieval(
 ) -> DenseRun:
     """Top-``depth`` documents of every query by inner product, computed shard by shard on ``engine``."""
     doc_plan, query_plan = _plan(doc_texts), _plan(query_texts)
-    shard_rows = search_shard_rows(config, retrieve.block_size, len(doc_texts), embedder.dim, len(query_texts), depth)
+    shard_rows = search_shard_rows(
+        config, retrieve.block_size, len(doc_texts), embedder.dim, len(query_texts), depth, getattr(engine, "workers", 1)
+    )
     parts = {
         "fingerprint": embedder.fingerprint, "query_prompt": encoder.query_prompt,
         "document_prompt": encoder.document_prompt, "depth": depth, "index": config.index,

@@ -9,6 +9,7 @@ from negmine.engine.base import Setup, Task
 
 class LocalEngine:
     name = "local"
+    workers = 1
 
     def map(self, setup: Setup, task: Task, items: Iterable[tuple[int, Any]], desc: str = "") -> Iterator[tuple[int, Any]]:
         """Build the state once, then run ``task`` on each item in order."""

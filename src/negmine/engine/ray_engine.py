@@ -48,6 +48,11 @@ class RayEngine:
         self.actors = actors or max(1, int(cluster_cpus // cpus_per_actor))
         self.show_progress = show_progress
 
+    @property
+    def workers(self) -> int:
+        """Shards processed at once (the actor pool size)."""
+        return self.actors
+
     def map(self, setup: Setup, task: Task, items: Iterable[tuple[int, Any]], desc: str = "") -> Iterator[tuple[int, Any]]:
         """Run all items as one Ray Data job; yield results as their blocks complete."""
         import ray

@@ -25,9 +25,10 @@ class MineResult(NamedTuple):
 
 
 def make_embedder(config: EncoderConfig) -> Embedder:
-    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+    """The configured backend's embedder (torch sentence-transformers, or its ONNX Runtime export)."""
+    from negmine.encode.factory import make_embedder as build
 
-    return SentenceTransformerEmbedder(config)
+    return build(config)
 
 
 def make_cache(config: EncoderConfig):

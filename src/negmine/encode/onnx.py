@@ -1,0 +1,185 @@
+"""ONNX Runtime backend for a sentence-transformers bi-encoder (``--backend onnx [--quantize int8]``).
+
+sentence-transformers' own ``backend="onnx"`` needs Optimum, whose ONNX exporter pins ``transformers <
+4.58`` and so cannot be installed next to sentence-transformers 6 / transformers 5. Instead the model's
+transformer is exported here with ``torch.onnx.export`` (TorchScript exporter, dynamic batch and sequence
+axes), optionally quantised with ``onnxruntime.quantization.quantize_dynamic`` (int8 weights, activations
+quantised per batch at run time: Jacob et al. 2018), and run with ONNX Runtime on the CPU. Tokenisation
+uses the model's own tokenizer; pooling (mean / CLS / max, as the model's Pooling module says) and L2
+normalisation are done in numpy, so vectors match the torch path up to float rounding (fp32) or
+quantisation error (int8). Batches are length-sorted as in the torch embedder.
+
+Exports are cached under ``<cache dir>/onnx/<model fingerprint>/`` (written atomically, reused by later runs
+and by every Ray actor on the same machine); the embedder's fingerprint names the backend and quantisation,
+so the embedding cache never mixes their vectors with the torch ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from negmine.config import EncoderConfig
+from negmine.encode.sentence_transformer import l2_normalise, length_order, load_sentence_transformer
+from negmine.errors import ConfigError
+
+POOLING = ("mean", "cls", "max")
+OPSET = 17
+
+
+def _require_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as err:
+        raise ConfigError("--backend onnx needs onnxruntime and onnx: pip install 'negmine[onnx]'") from err
+    return onnxruntime
+
+
+def pooling_mode(model) -> str:
+    """The Pooling module's mode of a loaded SentenceTransformer (ConfigError when not mean/cls/max)."""
+    for module in model:
+        if type(module).__name__ == "Pooling":
+            config = module.get_config_dict()
+            mode = config.get("pooling_mode") or next(
+                (m for m in POOLING if config.get(f"pooling_mode_{m}_tokens") or config.get(f"pooling_mode_{m}_token")),
+                None,
+            )
+            if mode in POOLING:
+                return mode
+            raise ConfigError(f"--backend onnx supports pooling {', '.join(POOLING)}; this model uses {mode!r}")
+    raise ConfigError("--backend onnx needs a model with a Pooling module (Transformer -> Pooling [-> Normalize])")
+
+
+def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """Sentence vectors from token states ``hidden`` (b, t, d) under attention ``mask`` (b, t)."""
+    if mode == "cls":
+        return hidden[:, 0]
+    m = mask[:, :, None].astype(np.float32)
+    if mode == "max":
+        return np.where(m > 0, hidden, -np.inf).max(axis=1)
+    return (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+
+
+def export_transformer(model, path: Path) -> None:
+    """Export the model's transformer (ids, mask[, token types] -> last hidden state) to ``path`` atomically."""
+    import torch
+
+    auto = model[0].auto_model.eval()
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if _uses_token_types(model) else [])
+    sample = model.tokenizer(["export sample text"], return_tensors="pt")
+    inputs = tuple(sample[n] for n in names)
+    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"last_hidden_state": {0: "batch", 1: "sequence"}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with torch.inference_mode():
+        torch.onnx.export(
+            _hidden_state_module(auto), inputs, str(tmp), input_names=names, output_names=["last_hidden_state"],
+            dynamic_axes=axes, opset_version=OPSET, dynamo=False,
+        )
+    os.replace(tmp, path)
+
+
+def _uses_token_types(model) -> bool:
+    return "token_type_ids" in model.tokenizer.model_input_names
+
+
+def _hidden_state_module(auto):
+    """Wrap a HF model so the exported graph takes positional inputs and returns only ``last_hidden_state``."""
+    import torch
+
+    class HiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.auto = auto
+
+        def forward(self, *args):
+            keys = ["input_ids", "attention_mask", "token_type_ids"][: len(args)]
+            return self.auto(**dict(zip(keys, args)), return_dict=True).last_hidden_state
+
+    return HiddenState()
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of ``source`` (weights int8 per channel, activations at run time)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+    os.replace(tmp, target)
+
+
+def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path) -> Path:
+    """Path of the (cached) ONNX export of ``model``; exported / quantised on first use."""
+    folder = Path(cache_dir) / "onnx" / hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+    fp32 = folder / "model.onnx"
+    if not fp32.exists():
+        export_transformer(model, fp32)
+    if quantize == "none":
+        return fp32
+    int8 = folder / "model.int8.onnx"
+    if not int8.exists():
+        quantize_int8(fp32, int8)
+    return int8
+
+
+class OnnxEmbedder:
+    """Embedder running an ONNX export of ``config.model`` with ONNX Runtime (fp32 or dynamic int8)."""
+
+    def __init__(self, config: EncoderConfig | None = None, model=None, threads: int | None = None) -> None:
+        from negmine.encode.cache import default_cache_dir
+        from negmine.encode.fingerprint import model_fingerprint
+
+        config = config or EncoderConfig(backend="onnx")
+        config.validate()
+        onnxruntime = _require_onnxruntime()
+        self.config = config
+        self.model = model if model is not None else load_sentence_transformer(config)
+        if config.max_length is not None:
+            self.model.max_seq_length = config.max_length
+        self.max_length = self.model.max_seq_length
+        self.pooling = pooling_mode(self.model)
+        self.tokenizer = self.model.tokenizer
+        self.batch_size = config.batch_size
+        self.show_progress = config.show_progress
+        base = model_fingerprint(self.model, self.max_length, "fp32")
+        self.fingerprint = f"onnx-{config.quantize}-{base}"
+        path = exported_model(self.model, base, config.quantize, Path(config.cache_dir or default_cache_dir()))
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or _default_threads()
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.dim = int(self.model[0].auto_model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
+        """``(len(texts), dim)`` float32 L2-normalised embeddings of ``prompt + text``, in input order."""
+        from tqdm.auto import tqdm
+
+        texts = [prompt + t for t in texts]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        order = length_order(texts)
+        with tqdm(total=len(texts), desc="encode", unit="text", disable=not self.show_progress, leave=False) as bar:
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                out[rows] = self._encode_batch([texts[i] for i in rows])
+                bar.update(len(rows))
+        return l2_normalise(out)
+
+    def _encode_batch(self, batch: list[str]) -> np.ndarray:
+        tokens = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+        feed = {name: tokens[name].astype(np.int64) for name in self.inputs}
+        hidden = self.session.run(["last_hidden_state"], feed)[0]
+        return pool(hidden, tokens["attention_mask"], self.pooling)
+
+
+def _default_threads() -> int:
+    """``OMP_NUM_THREADS`` when set (Ray sets it per actor), else torch's intra-op thread count."""
+    env = os.environ.get("OMP_NUM_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    import torch
+
+    return torch.get_num_threads()

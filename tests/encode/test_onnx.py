@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.config import EncoderConfig
+from negmine.errors import ConfigError
+
+pytest.importorskip("onnxruntime")
+
+TEXTS = ["a short text", "a somewhat longer text about proteins and cells", "x", "cells " * 40]
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx_cache")
+
+
+def config(model, cache, **kw) -> EncoderConfig:
+    return EncoderConfig(model=str(model), cache_dir=cache, show_progress=False, batch_size=2, precision="fp32", **kw)
+
+
+def test_fp32_export_matches_torch_and_is_cached(tiny_model_path, onnx_cache):
+    from negmine.encode.onnx import OnnxEmbedder
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+    onnx = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx"))
+    torch_vecs = SentenceTransformerEmbedder(config(tiny_model_path, onnx_cache)).encode(TEXTS, prompt="p: ")
+    vecs = onnx.encode(TEXTS, prompt="p: ")
+    assert vecs.shape == (4, onnx.dim) and vecs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(vecs * torch_vecs, axis=1)) > 0.9999
+    exported = list(onnx_cache.glob("onnx/*/model.onnx"))
+    assert len(exported) == 1
+    stamp = exported[0].stat().st_mtime_ns
+    again = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx"))
+    assert exported[0].stat().st_mtime_ns == stamp, "the export must be reused, not redone"
+    assert again.fingerprint == onnx.fingerprint and onnx.fingerprint.startswith("onnx-none-")
+
+
+def test_int8_is_close_and_has_its_own_fingerprint(tiny_model_path, onnx_cache):
+    from negmine.encode.onnx import OnnxEmbedder
+
+    fp32 = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx"))
+    int8 = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx", quantize="int8"))
+    assert int8.fingerprint.startswith("onnx-int8-") and int8.fingerprint != fp32.fingerprint
+    assert list(onnx_cache.glob("onnx/*/model.int8.onnx"))
+    cosine = np.sum(fp32.encode(TEXTS) * int8.encode(TEXTS), axis=1)
+    assert np.min(cosine) > 0.9 and not np.allclose(cosine, 1.0, atol=1e-7)
+
+
+def test_pooling_modes():
+    from negmine.encode.onnx import pool
+
+    hidden = np.arange(12, dtype=np.float32).reshape(1, 3, 4)
+    mask = np.array([[1, 1, 0]])
+    assert pool(hidden, mask, "cls").tolist() == [[0, 1, 2, 3]]
+    assert pool(hidden, mask, "mean").tolist() == [[2, 3, 4, 5]]
+    assert pool(hidden, mask, "max").tolist() == [[4, 5, 6, 7]]
+
+
+def test_quantize_needs_onnx_backend_and_factory_lists_backends():
+    from negmine.encode.factory import BACKENDS
+
+    with pytest.raises(ConfigError, match="--quantize int8 needs --backend onnx"):
+        EncoderConfig(quantize="int8").validate()
+    with pytest.raises(ConfigError, match="unknown backend 'tvm'; allowed: torch, onnx"):
+        EncoderConfig(backend="tvm").validate()
+    assert set(BACKENDS) == {"torch", "onnx"}
