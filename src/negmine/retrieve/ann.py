@@ -2,7 +2,7 @@
 
 Index per shard, built with ``faiss.index_factory`` under the inner-product metric:
 
-- ``ivf``: ``IVF<nlist>,Flat`` with ``nlist = 4 sqrt(n)`` inverted lists (Jegou et al. 2011), ``nprobe`` searched;
+- ``ivf``: ``IVF<nlist>,Flat`` with ``nlist = sqrt(n)`` inverted lists (Jegou et al. 2011), ``nprobe`` searched;
 - ``hnsw``: ``HNSW32`` graph (Malkov & Yashunin 2018), ``efSearch = max(2 depth, 64)``;
 - ``ivfpq``: ``IVF<nlist>,PQ<dim/8>`` product quantisation, 8 dimensions per 8-bit sub-quantiser.
 
@@ -10,6 +10,10 @@ The index only proposes candidates: their scores are recomputed as exact inner p
 sorted (score descending, ties by lower index), so positive-aware margins compare true cosines as with
 the exact index; only recall can differ. Shards smaller than :data:`MIN_ANN_ROWS` are searched exactly
 (too few points to train quantisers, and exact search is as fast there).
+
+Mining searches each shard once, so index building must cost far less than the exact search it replaces:
+``nlist = sqrt(n)`` keeps assignment at ``sqrt(n)`` distance computations per vector, and the quantisers
+train on at most :data:`TRAIN_PER_LIST` evenly spaced rows per list (deterministic, no random sample).
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from negmine.retrieve.candidates import PAD_INDEX, Candidates
 from negmine.retrieve.topk import pad_to, sort_rows
 
 MIN_ANN_ROWS = 10_000
+TRAIN_PER_LIST = 64
+PQ_MIN_TRAIN = 256 * 39
 RESCORE_BATCH = 256
 
 
 def factory_string(index: str, n: int, dim: int) -> str:
     """FAISS index-factory description of ``index`` for a shard of ``n`` vectors of dimension ``dim``."""
-    nlist = max(1, min(int(4 * math.sqrt(n)), n // 39))
+    nlist = max(1, min(int(math.sqrt(n)), n // 39))
     if index == "ivf":
         return f"IVF{nlist},Flat"
     if index == "hnsw":
@@ -38,6 +44,15 @@ def factory_string(index: str, n: int, dim: int) -> str:
     raise ValueError(f"unknown ANN index {index!r}; allowed: ivf, hnsw, ivfpq")
 
 
+def training_rows(block: np.ndarray, index: str) -> np.ndarray:
+    """Evenly spaced rows of ``block`` to train on: :data:`TRAIN_PER_LIST` per inverted list (more for PQ)."""
+    nlist = max(1, min(int(math.sqrt(len(block))), len(block) // 39))
+    want = TRAIN_PER_LIST * nlist if index != "ivfpq" else max(TRAIN_PER_LIST * nlist, PQ_MIN_TRAIN)
+    if want >= len(block):
+        return block
+    return np.ascontiguousarray(block[np.linspace(0, len(block) - 1, want).astype(np.int64)])
+
+
 def build_index(block: np.ndarray, index: str, depth: int, nprobe: int):
     """Train (when needed) and fill a FAISS index over ``block``; search parameters set."""
     import faiss
@@ -45,7 +60,7 @@ def build_index(block: np.ndarray, index: str, depth: int, nprobe: int):
     faiss_index = faiss.index_factory(block.shape[1], factory_string(index, len(block), block.shape[1]),
                                       faiss.METRIC_INNER_PRODUCT)
     if not faiss_index.is_trained:
-        faiss_index.train(block)
+        faiss_index.train(training_rows(block, index))
     faiss_index.add(block)
     if index == "hnsw":
         faiss_index.hnsw.efSearch = max(2 * depth, 64)
