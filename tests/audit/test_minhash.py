@@ -42,3 +42,17 @@ def test_empty_text_never_matches():
     sigs = signatures(["", ""], num_perm=16)
     assert jaccard(sigs, sigs, 0).tolist() == [0.0, 0.0]
     assert containment(sigs, sigs, 0).tolist() == [0.0, 0.0]
+
+
+def test_small_sets_get_exact_containment_in_a_large_positive():
+    from negmine.audit.minhash import overlap
+
+    words = [f"w{i}" for i in range(300)]
+    positive = " ".join(words)
+    title = " ".join(words[100:110])  # 8 shingles, all inside the positive (J = 8/298)
+    other = " ".join(words[100:105] + ["x", "y", "z", "u", "v"])  # 3 shared shingles of 8
+    cands = signatures([title, other], num_perm=64, keep_exact=64)
+    pos = signatures([positive], num_perm=64, keep_exact=10**9)
+    j, cont, inter = overlap(cands, pos)
+    assert cont.tolist() == [1.0, 3 / 8] and inter.tolist() == [8.0, 3.0]
+    assert j[0] == 8 / 298

@@ -24,7 +24,7 @@ from typing import Callable, Hashable, NamedTuple, Sequence
 
 import numpy as np
 
-from negmine.audit.minhash import Signatures, containment, intersection, jaccard, signatures
+from negmine.audit.minhash import Signatures, overlap, signatures
 from negmine.config import NearDupConfig
 
 
@@ -37,25 +37,35 @@ class NearDupEvidence(NamedTuple):
 
 
 class SignatureMemo:
-    """MinHash signatures computed once per key (corpus row or text digest) for the whole run."""
+    """MinHash signatures computed once per key (corpus row or text digest) for the whole run.
+
+    Small texts (at most ``num_perm`` shingles, the size of a signature) keep their exact shingle set;
+    ``positives=True`` lookups keep it whatever the size (positives are few), so containment of a short
+    candidate in a positive is exact.
+    """
 
     def __init__(self, config: NearDupConfig) -> None:
         self.config = config
-        self._memo: dict[Hashable, tuple[np.ndarray, int]] = {}
+        self._memo: dict[Hashable, tuple[np.ndarray, int, np.ndarray | None]] = {}
 
-    def lookup(self, keys: Sequence[Hashable], text_of: Callable[[Hashable], str]) -> Signatures:
-        missing = [k for k in dict.fromkeys(keys) if k not in self._memo]
+    def lookup(self, keys: Sequence[Hashable], text_of: Callable[[Hashable], str], positives: bool = False) -> Signatures:
+        missing = [k for k in dict.fromkeys(keys) if k not in self._memo or (positives and self._lacks_exact(k))]
         if missing:
-            fresh = signatures([text_of(k) for k in missing], self.config.shingle, self.config.num_perm)
+            keep = np.iinfo(np.int64).max if positives else self.config.num_perm
+            fresh = signatures([text_of(k) for k in missing], self.config.shingle, self.config.num_perm, keep)
             for i, key in enumerate(missing):
-                self._memo[key] = (fresh.values[i], int(fresh.sizes[i]))
+                self._memo[key] = (fresh.values[i], int(fresh.sizes[i]), fresh.exact[i])
         values = np.stack([self._memo[k][0] for k in keys]) if keys else np.empty((0, self.config.num_perm), np.uint32)
-        return Signatures(values, np.asarray([self._memo[k][1] for k in keys], dtype=np.int64))
+        sizes = np.asarray([self._memo[k][1] for k in keys], dtype=np.int64)
+        return Signatures(values, sizes, tuple(self._memo[k][2] for k in keys))
 
-    def for_texts(self, texts: Sequence[str]) -> Signatures:
+    def _lacks_exact(self, key: Hashable) -> bool:
+        return self._memo[key][2] is None and self._memo[key][1] > 0
+
+    def for_texts(self, texts: Sequence[str], positives: bool = False) -> Signatures:
         keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
         by_key = dict(zip(keys, texts))
-        return self.lookup(keys, by_key.__getitem__)
+        return self.lookup(keys, by_key.__getitem__, positives)
 
 
 def center(vectors: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
@@ -87,8 +97,9 @@ def max_overlap(candidates: Signatures, positives: Signatures, min_shared: int =
     shingles with it (others count 0: two short texts differing in one word are not copies)."""
     best = np.zeros(candidates.values.shape[0], dtype=np.float64)
     for p in range(positives.values.shape[0]):
-        score = np.maximum(jaccard(candidates, positives, p), containment(candidates, positives, p))
-        score[np.rint(intersection(candidates, positives, p)) < min_shared] = 0.0
+        j, cont, inter = overlap(candidates, positives, p)
+        score = np.maximum(j, cont)
+        score[np.rint(inter) < min_shared] = 0.0
         best = np.maximum(best, score)
     return best
 

@@ -50,5 +50,5 @@ class NearDuplicateHook:
             vecs = (self.doc_vectors[rows], self.doc_vectors[positive_rows])
         if self.config.overlap is not None:
             text_of = self.dataset.corpus.texts.__getitem__
-            sigs = (self.memo.lookup(rows.tolist(), text_of), self.memo.lookup(positive_rows.tolist(), text_of))
+            sigs = (self.memo.lookup(rows.tolist(), text_of), self.memo.lookup(positive_rows.tolist(), text_of, True))
         return near_duplicates(self.config, len(rows), vecs, sigs, self.mean).flags

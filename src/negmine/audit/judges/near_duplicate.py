@@ -70,7 +70,7 @@ class NearDuplicateJudge:
                     np.stack([vectors[t] for t in pos_texts]))
         sigs = None
         if self.config.overlap is not None:
-            sigs = (self.memo.for_texts(list(item.candidates)), self.memo.for_texts(pos_texts))
+            sigs = (self.memo.for_texts(list(item.candidates)), self.memo.for_texts(pos_texts, positives=True))
         ev = near_duplicates(self.config, len(item), vecs, sigs, self.mean)
         reasons = reasons_for(ev.flags, lambda i: near_dup_reason(self.config, ev.cosine[i], ev.overlap[i]))
         return Judgement(self.name, ev.flags, reasons, {"cosine_to_positive": ev.cosine, "overlap_with_positive": ev.overlap})
