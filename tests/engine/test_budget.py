@@ -32,3 +32,10 @@ def test_config_rejects_bad_values():
         EngineConfig(name="spark").validate()
     with pytest.raises(ConfigError, match="unknown index 'lsh'"):
         EngineConfig(index="lsh").validate()
+
+
+def test_budget_is_shared_by_concurrent_workers():
+    one = search_shard_rows(EngineConfig(memory_budget="2G"), 65536, 10**6, 384, 10_000, 100)
+    two = search_shard_rows(EngineConfig(memory_budget="2G"), 65536, 10**6, 384, 10_000, 100, workers=2)
+    assert one == budget_shard_rows(2 << 30, 10**6, 384, 10_000, 100) < 10**6
+    assert two == one // 2
