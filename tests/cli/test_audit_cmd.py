@@ -84,3 +84,25 @@ def test_mine_denoise_needs_a_judge_model_and_near_dup_can_be_switched_off(tmp_p
     assert "--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher" in result.output
     result = runner.invoke(build_app(), ["mine", str(beir), "--near-dup-threshold", "1.5", "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2 and "near-dup cosine threshold must be in [0, 1], got 1.5" in result.output
+
+
+def test_audit_of_a_beir_directory_mines_top_candidates_first(tmp_path, tiny_model_path):
+    from negmine.testing.beir import write_beir
+
+    from ..audit.conftest import FILLER, TOPIC_DOCS
+
+    corpus = {**TOPIC_DOCS, **{f"f{i}": t for i, t in enumerate(FILLER)}}
+    beir = write_beir(tmp_path / "b", corpus, {"q": "does coffee raise blood pressure"}, [("q", "pos", 1)])
+    out = tmp_path / "out"
+    result = runner.invoke(build_app(), [
+        "audit", str(beir), "--model", str(tiny_model_path), "--cache-dir", str(tmp_path / "cache"), "--depth", "14",
+        "--near-dup-threshold", "0", "--relative-margin", "0", "--positive-policy", "mark", "--out-dir", str(out),
+        "--no-progress",
+    ])
+    assert result.exit_code == 0, result.output
+    candidates = [json.loads(x) for x in (out / "audit.candidates.jsonl").read_text().splitlines()]
+    assert len(candidates) == 1 and len(candidates[0]["negative_ids"]) == 14, "every other document, no margin"
+    flagged = {json.loads(x)["doc_id"] for x in (out / "audit.flags.jsonl").read_text().splitlines()
+               if json.loads(x)["kind"] == "false_negative"}
+    assert flagged == {"copy", "title"}
+    assert (out / "audit.report.html").exists() and (out / "audit.audit-summary.json").exists()
