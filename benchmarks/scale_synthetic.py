@@ -9,6 +9,7 @@ thread also records the peak summed RSS of the whole process tree (Ray's raylet 
 
     python benchmarks/scale_synthetic.py                      # 10k, 100k, 1M x local, ray
     python benchmarks/scale_synthetic.py --docs 10000 --engines local
+    python benchmarks/scale_synthetic.py --docs 1000000 --index ivf   # ANN per shard (results: scale_synthetic_ivf)
 """
 
 from __future__ import annotations
@@ -167,10 +168,10 @@ def main() -> None:
             result = run_config(docs, args.queries, engine, args.index, args.memory_budget, args.tmp)
             print(json.dumps(result), flush=True)
             rows.append(result)
-    headers = ["docs", "engine", "shards", "search_s", "select_s", "search_select_s", "encode_s",
+    headers = ["docs", "engine", "index", "shards", "search_s", "select_s", "search_select_s", "encode_s",
                "driver_peak_rss_gb", "tree_peak_rss_gb"]
     table = print_table(headers, [[r[h] for h in headers] for r in rows])
-    write_result("scale_synthetic", {
+    write_result("scale_synthetic" if args.index == "flat" else f"scale_synthetic_{args.index}", {
         "queries": args.queries, "dim": DIM, "index": args.index, "memory_budget": args.memory_budget,
         "load_average_before": load_before, "load_average_after": os.getloadavg(), "rows": rows, "table": table,
     })

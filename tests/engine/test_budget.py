@@ -39,3 +39,10 @@ def test_budget_is_shared_by_concurrent_workers():
     two = search_shard_rows(EngineConfig(memory_budget="2G"), 65536, 10**6, 384, 10_000, 100, workers=2)
     assert one == budget_shard_rows(2 << 30, 10**6, 384, 10_000, 100) < 10**6
     assert two == one // 2
+
+
+def test_ann_indexes_get_smaller_shards_for_their_vector_copy():
+    flat = budget_shard_rows(4 << 30, 10**6, 384, 10_000, 100, "flat")
+    ivf = budget_shard_rows(4 << 30, 10**6, 384, 10_000, 100, "ivf")
+    fixed = RESERVE + 64 * 10**6 + 36 * 10_000 * 100 + 4 * 10_000 * 384
+    assert ivf < flat and fixed + ivf * (12 * 384 + 256) <= 4 << 30 < fixed + (ivf + 1) * (12 * 384 + 256)

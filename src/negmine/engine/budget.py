@@ -2,8 +2,9 @@
 
 Peak memory of a sharded run is about ``RESERVE`` (interpreter, libraries, model) + ``64 n_docs`` bytes
 (per-document bookkeeping: text keys, dedupe plan, duplicate index) + ``36 n_queries depth`` (running,
-shard and merged top-k lists) + ``4 n_queries dim`` (query vectors) + ``2 x 4 dim x shard_rows`` (one
-corpus shard read into memory, plus the same again for FAISS's and the merge's working memory).
+shard and merged top-k lists) + ``4 n_queries dim`` (query vectors) + ``row_bytes x shard_rows``: one corpus shard read into memory
+plus the same again for FAISS's and the merge's working memory (``8 dim``), plus a copy of the vectors
+and graph links for an IVF / HNSW index (``12 dim + 256``; IVF-PQ keeps only codes: ``8 dim``).
 The search shard takes what the budget leaves; the texts themselves are the caller's and not counted.
 """
 
@@ -16,12 +17,17 @@ RESERVE = 1 << 30
 MIN_SHARD_ROWS = 1024
 
 
-def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth: int) -> int:
+def row_bytes(dim: int, index: str = "flat") -> int:
+    """Working bytes per corpus row of a shard being searched with ``index``."""
+    return 12 * dim + 256 if index in ("ivf", "hnsw") else 8 * dim
+
+
+def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth: int, index: str = "flat") -> int:
     """Rows per search shard that keep the estimated peak within ``budget`` bytes."""
     fixed = RESERVE + 64 * n_docs + 36 * n_queries * depth + 4 * n_queries * dim
-    rows = (budget - fixed) // (8 * dim)
+    rows = (budget - fixed) // row_bytes(dim, index)
     if rows < MIN_SHARD_ROWS:
-        need = fixed + 8 * dim * MIN_SHARD_ROWS
+        need = fixed + row_bytes(dim, index) * MIN_SHARD_ROWS
         raise ConfigError(
             f"memory budget {budget / 2**30:.2f} GiB is too small for {n_docs} documents x {n_queries} queries "
             f"(dim {dim}, depth {depth}); raise --memory-budget to at least {need / 2**30:.2f}G"
@@ -40,7 +46,8 @@ def search_shard_rows(
     if config.shard_size is not None:
         rows = config.shard_size
     elif config.memory_budget is not None:
-        rows = budget_shard_rows(parse_size(config.memory_budget), n_docs, dim, n_queries, depth) // max(1, workers)
+        budget = parse_size(config.memory_budget)
+        rows = budget_shard_rows(budget, n_docs, dim, n_queries, depth, config.index) // max(1, workers)
     else:
         rows = default
     return max(1, min(rows, n_docs))
