@@ -11,10 +11,4 @@ COMMAND_MODULES = ("mine", "audit", "train", "eval", "report")
 
 def register(app: typer.Typer) -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"negmine.cli.{name}_cmd")
-        except ModuleNotFoundError as err:
-            if err.name != f"negmine.cli.{name}_cmd":
-                raise
-            continue
-        module.register(app)
+        importlib.import_module(f"negmine.cli.{name}_cmd").register(app)
