@@ -10,13 +10,13 @@ of the cache key: a query prompt never returns document-prompt vectors.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from negmine.encode.base import Embedder
+from negmine.io.atomic import atomic_path
 from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, text_keys
 
 LOOKUP_CHUNK = 65536
@@ -180,17 +180,9 @@ def embed_texts_to_memmap(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     texts = texts if isinstance(texts, list) else list(texts)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(texts), embedder.dim))
         counts = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc)
         out.flush()
         del out
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
     return EmbedResult(np.load(path, mmap_mode="r"), *counts)
