@@ -12,6 +12,7 @@ configuration, through the shared embedding cache (so reruns encode nothing); th
 the quality reference, deltas are in nDCG points (x100).
 
     python benchmarks/encode_throughput.py [--docs 1000] [--rounds 1] [--skip-quality]
+    (--skip-quality writes results/encode_throughput_speed.json, leaving the nDCG run's file alone)
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def main() -> None:
         delta = None if score is None or base is None else round(100 * (score - base), 2)
         rows.append([name, round(docs_per_s, 1), round(docs_per_s / speed["reference"], 2), score, delta])
     table = print_table(["config", "docs/s", "x reference", "nDCG@10", "delta (points)"], rows)
-    write_result("encode_throughput", {
+    write_result("encode_throughput_speed" if args.skip_quality else "encode_throughput", {
         "docs": args.docs, "rounds": args.rounds, "load_average_before": load_before,
         "load_average_after": os.getloadavg(), "docs_per_s": speed, "ndcg@10": ndcg, "table": table,
     })
