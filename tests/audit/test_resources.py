@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.audit.resources import load_teacher
+from negmine.config import EncoderConfig
+from negmine.encode import factory
+
+
+def _encoder(tmp_path, **kw) -> EncoderConfig:
+    return EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False, precision="fp32", batch_size=2, **kw)
+
+
+def test_teacher_is_built_by_the_configured_backend(tmp_path, monkeypatch):
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    built: list[EncoderConfig] = []
+
+    def fake_onnx(config: EncoderConfig) -> HashEmbedder:
+        built.append(config)
+        return HashEmbedder(16)
+
+    monkeypatch.setitem(factory.BACKENDS, "onnx", fake_onnx)
+    encoder = _encoder(tmp_path, query_prompt="q: ", document_prompt="d: ", backend="onnx", quantize="int8")
+    teacher = load_teacher("teacher/path", encoder, None)
+    assert [(c.model, c.backend, c.quantize, c.query_prompt, c.document_prompt) for c in built] == [
+        ("teacher/path", "onnx", "int8", "", "")
+    ]
+    assert teacher.name == "teacher/path" and teacher.queries(["a", "b"]).shape == (2, 16)
+
+
+def test_teacher_runs_on_onnx_runtime(tmp_path, tiny_model_path):
+    pytest.importorskip("onnxruntime")
+    from negmine.encode.onnx import OnnxEmbedder
+
+    teacher = load_teacher(str(tiny_model_path), _encoder(tmp_path, backend="onnx", quantize="int8"), None)
+    assert isinstance(teacher.documents.embedder, OnnxEmbedder)
+    assert teacher.documents.embedder.fingerprint.startswith("onnx-int8-")
+    assert list((tmp_path / "cache").glob("onnx/*/model.int8.onnx"))
+    vectors = teacher.documents(["cells and genes", "a protein"])
+    assert vectors.shape == (2, 32) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
