@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
@@ -106,3 +107,24 @@ def test_audit_of_a_beir_directory_mines_top_candidates_first(tmp_path, tiny_mod
                if json.loads(x)["kind"] == "false_negative"}
     assert flagged == {"copy", "title"}
     assert (out / "audit.report.html").exists() and (out / "audit.audit-summary.json").exists()
+
+
+def test_audit_runs_the_mining_model_and_teachers_on_the_onnx_backend(tmp_path, tiny_model_path):
+    pytest.importorskip("onnxruntime")
+    mined = write_native(tmp_path / "mined.jsonl")
+    cache = tmp_path / "cache"
+    result = runner.invoke(build_app(), [
+        "audit", str(mined), "--model", str(tiny_model_path), "--teacher", str(tiny_model_path),
+        "--backend", "onnx", "--quantize", "int8", "--cache-dir", str(cache), "--near-dup-threshold", "0.999",
+        "--no-html", "--no-progress",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "flagged by teacher:" in result.output
+    assert list(cache.glob("onnx/*/model.int8.onnx")), "the models must run on their int8 ONNX export"
+    summary = json.loads((tmp_path / "mined.audit-summary.json").read_text())
+    assert summary["judges"] == ["score", "near-duplicate", "teacher"]
+
+
+def test_audit_rejects_an_unknown_backend(tmp_path):
+    result = runner.invoke(build_app(), ["audit", str(write_native(tmp_path / "mined.jsonl")), "--backend", "tvm"])
+    assert result.exit_code == 2 and "error: unknown backend 'tvm'; allowed: torch, onnx" in result.output

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
@@ -59,3 +60,20 @@ def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:
 
 def test_split_metrics() -> None:
     assert split_metrics(["NDCG@10, mrr@10", "", "map"]) == ("ndcg@10", "mrr@10", "map")
+
+
+def test_eval_cli_runs_models_on_the_onnx_backend(tmp_path, tiny_model_path) -> None:
+    pytest.importorskip("onnxruntime")
+    cache = tmp_path / "cache"
+    args = ["eval", str(_beir(tmp_path)), "--model", str(tiny_model_path), "--metrics", "ndcg@10", "--depth", "10",
+            "--backend", "onnx", "--quantize", "int8", "--cache-dir", str(cache), "--no-progress"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    assert "model: encoded 15 texts, 0 from cache" in result.stdout
+    assert list(cache.glob("onnx/*/model.int8.onnx")), "the model must run on its int8 ONNX export"
+
+
+def test_eval_cli_quantize_needs_the_onnx_backend(tmp_path) -> None:
+    result = runner.invoke(build_app(), ["eval", str(_beir(tmp_path)), "--quantize", "int8"])
+    assert result.exit_code == 2
+    assert "error: --quantize int8 needs --backend onnx (got backend 'torch')" in result.output

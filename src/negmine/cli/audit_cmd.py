@@ -9,13 +9,12 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import user_errors
-from negmine.config import DEFAULT_MODEL, AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
+from negmine.cli.common import OUTPUT_PANEL, shared_option, user_errors
+from negmine.config import AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
 
 _JUDGES = "Judges"
 _FIND = "Findings and policies"
-_MODEL = "Mining model (scores, near-duplicate cosines, BEIR candidates)"
-_OUT = "Output"
+_OUT = OUTPUT_PANEL
 
 
 def off_if_zero(value: float | None) -> float | None:
@@ -79,12 +78,14 @@ def audit_command(
     positive_min_sources: int = typer.Option(1, help="scorers that must find the positive noisy", rich_help_panel=_FIND),
     false_negative_policy: str = typer.Option("drop", help="drop | promote | mark", rich_help_panel=_FIND),
     positive_policy: str = typer.Option("drop", help="noisy positives: drop | mark", rich_help_panel=_FIND),
-    model: str = typer.Option(DEFAULT_MODEL, help="the mining model", rich_help_panel=_MODEL),
-    query_prompt: str = typer.Option("", help="query prefix of the mining model", rich_help_panel=_MODEL),
-    document_prompt: str = typer.Option("", help="document prefix of the mining model", rich_help_panel=_MODEL),
-    precision: str = typer.Option("auto", help="auto | fp32 | bf16", rich_help_panel=_MODEL),
-    cache_dir: Optional[Path] = typer.Option(None, help="embedding cache directory", rich_help_panel=_MODEL),
-    cache: bool = typer.Option(True, "--cache/--no-cache", help="reuse cached embeddings", rich_help_panel=_MODEL),
+    model: str = shared_option("model"),
+    query_prompt: str = shared_option("query_prompt"),
+    document_prompt: str = shared_option("document_prompt"),
+    precision: str = shared_option("precision"),
+    cache_dir: Optional[Path] = shared_option("cache_dir"),
+    cache: bool = shared_option("cache"),
+    backend: str = shared_option("backend"),
+    quantize: str = shared_option("quantize"),
     out_dir: Optional[Path] = typer.Option(None, help="where outputs go (default: next to the input; ./audit for BEIR)", rich_help_panel=_OUT),
     flags: Optional[Path] = typer.Option(None, help="flags JSONL (default <input>.flags.jsonl)", rich_help_panel=_OUT),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT),
@@ -93,9 +94,12 @@ def audit_command(
     html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
     max_table_rows: int = typer.Option(2000, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+    progress: bool = shared_option("progress"),
 ) -> None:
-    """Find false negatives and noisy positives, apply the policies, and show the evidence."""
+    """Find false negatives and noisy positives, apply the policies, and show the evidence.
+
+    --model is the mining model: it gives the scores, the near-duplicate cosines and (for a BEIR directory) the
+    candidates; --backend/--quantize also apply to bi-encoder teachers."""
     paths = default_paths(source, out_dir)
     judges = judge_config(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,
@@ -103,7 +107,7 @@ def audit_command(
         positive_top_k, positive_below_share, positive_min_sources,
     )
     encoder = EncoderConfig(model, query_prompt, document_prompt, precision=precision, cache_dir=cache_dir,
-                            use_cache=cache, show_progress=progress)
+                            use_cache=cache, show_progress=progress, backend=backend, quantize=quantize)
     config = AuditConfig(
         input=source, judges=judges, encoder=encoder, depth=depth, batch_size=batch_size,
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,

@@ -1,14 +1,50 @@
-"""Shared CLI plumbing: turning negmine errors into one clear line and exit code 2."""
+"""Shared CLI plumbing: the options several commands share (defined once here), and turning negmine
+errors into one clear line and exit code 2."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Iterator
+from typing import Any, Iterator, NamedTuple
 
 import typer
 
+from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS
 from negmine.errors import NegmineError
+
+ENCODER_PANEL = "Model and encoding"
+OUTPUT_PANEL = "Output"
+
+
+class OptionSpec(NamedTuple):
+    """One shared option: default, explicit flag declarations (empty: typer derives ``--name``), help, panel."""
+
+    default: Any
+    decls: tuple[str, ...]
+    help: str
+    panel: str = ENCODER_PANEL
+
+
+SHARED_OPTIONS: dict[str, OptionSpec] = {
+    "model": OptionSpec(DEFAULT_MODEL, (), "sentence-transformers model name or path"),
+    "query_prompt": OptionSpec("", (), "prefix for queries, e.g. 'query: '"),
+    "document_prompt": OptionSpec("", (), "prefix for documents, e.g. 'passage: '"),
+    "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated)"),
+    "batch_size": OptionSpec(64, (), "encoding batch size"),
+    "precision": OptionSpec("auto", (), f"{' | '.join(PRECISIONS)} (auto: bf16 where the CPU has it)"),
+    "cache_dir": OptionSpec(None, (), "embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)"),
+    "cache": OptionSpec(True, ("--cache/--no-cache",), "reuse cached embeddings"),
+    "backend": OptionSpec("torch", (), f"encoder runtime: {' | '.join(BACKENDS)} (exported once, cached)"),
+    "quantize": OptionSpec("none", (), f"with --backend onnx: {' | '.join(QUANTIZATIONS)} (dynamic int8 weights)"),
+    "progress": OptionSpec(True, ("--progress/--no-progress",), "progress bars", OUTPUT_PANEL),
+}
+
+
+def shared_option(name: str) -> Any:
+    """A fresh ``typer.Option`` for the shared option ``name`` (a key of ``SHARED_OPTIONS``), so that every
+    command declares e.g. ``precision: str = shared_option("precision")`` with the same flag, default and help."""
+    spec = SHARED_OPTIONS[name]
+    return typer.Option(spec.default, *spec.decls, help=spec.help, rich_help_panel=spec.panel)
 
 
 @contextlib.contextmanager

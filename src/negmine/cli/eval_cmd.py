@@ -7,13 +7,12 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import user_errors
+from negmine.cli.common import OUTPUT_PANEL, shared_option, user_errors
 from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EncoderConfig, EvalConfig
 
 _RUNS = "Runs"
 _EVAL = "Metrics and significance"
-_MODEL = "Encoding"
-_OUT = "Output"
+_OUT = OUTPUT_PANEL
 
 
 def eval_command(
@@ -32,16 +31,18 @@ def eval_command(
     alpha: float = typer.Option(0.05, help="significance level", rich_help_panel=_EVAL),
     n_permutations: int = typer.Option(10000, help="fisher: number of random sign flips", rich_help_panel=_EVAL),
     seed: int = typer.Option(42, help="fisher: random seed", rich_help_panel=_EVAL),
-    query_prompt: str = typer.Option("", help="prefix for queries, e.g. 'query: '", rich_help_panel=_MODEL),
-    document_prompt: str = typer.Option("", help="prefix for documents, e.g. 'passage: '", rich_help_panel=_MODEL),
-    max_length: Optional[int] = typer.Option(None, help="max tokens per text", rich_help_panel=_MODEL),
-    batch_size: int = typer.Option(64, help="encoding batch size", rich_help_panel=_MODEL),
-    precision: str = typer.Option("auto", help="auto | fp32 | bf16", rich_help_panel=_MODEL),
-    cache_dir: Optional[Path] = typer.Option(None, help="embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)", rich_help_panel=_MODEL),
-    cache: bool = typer.Option(True, "--cache/--no-cache", help="reuse cached embeddings", rich_help_panel=_MODEL),
+    query_prompt: str = shared_option("query_prompt"),
+    document_prompt: str = shared_option("document_prompt"),
+    max_length: Optional[int] = shared_option("max_length"),
+    batch_size: int = shared_option("batch_size"),
+    precision: str = shared_option("precision"),
+    cache_dir: Optional[Path] = shared_option("cache_dir"),
+    cache: bool = shared_option("cache"),
+    backend: str = shared_option("backend"),
+    quantize: str = shared_option("quantize"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores)", rich_help_panel=_OUT),
     runs_dir: Optional[Path] = typer.Option(None, help="write each model's run as <dir>/<name>.trec", rich_help_panel=_OUT),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+    progress: bool = shared_option("progress"),
 ) -> None:
     """Evaluate models (zero-shot dense retrieval) and run files on a BEIR split; compare them vs a baseline."""
     config = EvalConfig(
@@ -61,6 +62,7 @@ def eval_command(
         encoder=EncoderConfig(
             query_prompt=query_prompt, document_prompt=document_prompt, max_length=max_length,
             batch_size=batch_size, precision=precision, cache_dir=cache_dir, use_cache=cache, show_progress=progress,
+            backend=backend, quantize=quantize,
         ),
     )
     with user_errors():

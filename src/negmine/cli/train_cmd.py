@@ -15,15 +15,14 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import echo_json, user_errors
-from negmine.config import DEFAULT_MODEL, MineConfig, OutputConfig, TrainConfig
+from negmine.cli.common import OUTPUT_PANEL, echo_json, shared_option, user_errors
+from negmine.config import MineConfig, OutputConfig, TrainConfig
 from negmine.errors import ConfigError
 
-_MODEL = "Model"
 _OPT = "Optimisation"
 _NEG = "Negatives and masking"
 _BATCH = "Batching and re-mining"
-_OUT = "Output"
+_OUT = OUTPUT_PANEL
 
 
 def _unwrap_optional(hint):
@@ -87,11 +86,11 @@ def pipeline_miner(mine_config: MineConfig):
 def train_command(
     train_file: Path = typer.Argument(..., help="native mined JSONL written by `negmine mine` / `negmine audit`"),
     output: Path = typer.Option(..., "--output", "-o", help="output directory for the model", rich_help_panel=_OUT),
-    model: str = typer.Option(DEFAULT_MODEL, help="sentence-transformers model name or path", rich_help_panel=_MODEL),
-    max_length: Optional[int] = typer.Option(None, help="truncate texts to N tokens while training (saved model keeps its own)", rich_help_panel=_MODEL),
-    query_prompt: str = typer.Option("", help="prefix for queries, e.g. 'query: '", rich_help_panel=_MODEL),
-    document_prompt: str = typer.Option("", help="prefix for documents, e.g. 'passage: '", rich_help_panel=_MODEL),
-    precision: str = typer.Option("auto", help="auto | fp32 | bf16 (auto: bf16 where the CPU has it)", rich_help_panel=_MODEL),
+    model: str = shared_option("model"),
+    max_length: Optional[int] = shared_option("max_length"),
+    query_prompt: str = shared_option("query_prompt"),
+    document_prompt: str = shared_option("document_prompt"),
+    precision: str = shared_option("precision"),
     epochs: int = typer.Option(1, help="training epochs", rich_help_panel=_OPT),
     max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (overrides --epochs)", rich_help_panel=_OPT),
     batch_size: int = typer.Option(32, help="pairs per batch", rich_help_panel=_OPT),
@@ -115,9 +114,11 @@ def train_command(
     no_checkpoints: bool = typer.Option(False, help="do not save checkpoints", rich_help_panel=_OUT),
     resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint in --output", rich_help_panel=_OUT),
     logging_steps: int = typer.Option(10, help="log the loss every N steps", rich_help_panel=_OUT),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars", rich_help_panel=_OUT),
+    progress: bool = shared_option("progress"),
 ) -> None:
-    """Fine-tune a bi-encoder on mined hard negatives and save it to --output."""
+    """Fine-tune a bi-encoder on mined hard negatives and save it to --output.
+
+    --max-length truncates texts while training only; the saved model keeps its own limit."""
     with user_errors():
         remine = remine_every_epoch or remine_steps is not None
         mine_config = load_mine_config(train_file, mine_summary) if remine else None

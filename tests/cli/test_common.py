@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+from negmine.cli.common import SHARED_OPTIONS, shared_option
+from negmine.config import EncoderConfig
+
+runner = CliRunner()
+ENCODER_FIELD = {"cache": "use_cache", "progress": "show_progress"}
+# same name, another meaning: eval's repeatable --model list, audit's rows judged per batch, train's pairs per batch
+OWN_MEANING = {("eval", "model"), ("audit", "batch_size"), ("train", "batch_size")}
+
+
+def _commands() -> dict[str, click.Command]:
+    return typer.main.get_command(build_app()).commands
+
+
+def test_every_command_uses_the_one_definition_of_a_shared_option():
+    seen = set()
+    for command in _commands().values():
+        for param in command.params:
+            spec = SHARED_OPTIONS.get(param.name)
+            if spec is None or (command.name, param.name) in OWN_MEANING:
+                continue
+            seen.add(param.name)
+            assert (param.default, param.help, param.rich_help_panel) == (spec.default, spec.help, spec.panel), (
+                f"{command.name} --{param.name} differs from cli.common.SHARED_OPTIONS[{param.name!r}]"
+            )
+    assert seen == set(SHARED_OPTIONS)
+
+
+def test_shared_defaults_match_the_encoder_config():
+    defaults = EncoderConfig()
+    for name, spec in SHARED_OPTIONS.items():
+        assert spec.default == getattr(defaults, ENCODER_FIELD.get(name, name)), name
+
+
+def test_unknown_shared_option_is_a_key_error_naming_it():
+    with pytest.raises(KeyError, match="precisoin"):
+        shared_option("precisoin")
+
+
+@pytest.mark.parametrize("command", ["mine", "eval", "audit"])
+def test_encoding_commands_offer_backend_and_quantize(command):
+    names = {param.name for param in _commands()[command].params}
+    assert {"backend", "quantize", "precision", "cache_dir", "cache", "progress"} <= names
+
