@@ -49,3 +49,9 @@ def test_encoding_commands_offer_backend_and_quantize(command):
     names = {param.name for param in _commands()[command].params}
     assert {"backend", "quantize", "precision", "cache_dir", "cache", "progress"} <= names
 
+
+def test_no_command_has_a_double_negative_flag():
+    for command in _commands().values():
+        for param in command.params:
+            flags = [*param.opts, *param.secondary_opts]
+            assert not any(f.startswith("--no-no-") for f in flags), f"{command.name}: {flags}"

@@ -3,7 +3,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from sentence_transformers import SentenceTransformer
 from typer.testing import CliRunner
 
@@ -44,6 +46,29 @@ def test_train_cli_trains_and_prints_summary(tmp_path, tiny_model_path):
     assert config["loss"] == "cached-mnrl" and config["fn_margin"] is None and config["checkpoint_steps"] is None
 
 
+@pytest.mark.parametrize(("flags", "checkpoint_steps"), [([], 500), (["--checkpoint-steps", "7"], 7),
+                                                       (["--checkpoint-steps", "7", "--no-checkpoints"], None)])
+def test_train_cli_checkpoint_flags(tmp_path, monkeypatch, flags, checkpoint_steps):
+    import negmine.train.api
+
+    seen = []
+
+    def fake_train(config, miner=None):
+        seen.append(config)
+        return SimpleNamespace(as_dict=lambda: {"loss_history": []})
+
+    monkeypatch.setattr(negmine.train.api, "train", fake_train)
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), *flags])
+    assert result.exit_code == 0, result.output
+    assert [c.checkpoint_steps for c in seen] == [checkpoint_steps]
+
+
+def test_train_help_shows_single_switch_off_flags():
+    text = runner.invoke(build_app(), ["train", "--help"], env={"COLUMNS": "200"}).output
+    assert "--no-checkpoints" in text and "--no-fn-margin" in text and "--no-no-" not in text
+
+
 def test_train_cli_bad_option_is_one_line_and_exit_2(tmp_path):
     mined = _mined(tmp_path / "m.jsonl")
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--loss", "triplet"])
@@ -75,8 +100,6 @@ def test_mine_config_round_trips_through_the_summary_json(tmp_path):
     (tmp_path / "neg.summary.json").write_text(json.dumps(recorded))
     assert load_mine_config(tmp_path / "neg.jsonl", None) == config
     (tmp_path / "bad.json").write_text("{}")
-    import pytest
-
     from negmine.errors import ConfigError
 
     with pytest.raises(ConfigError, match="bad.json: not a negmine mining summary"):

@@ -67,7 +67,7 @@ def mine_command(
     min_score: Optional[float] = typer.Option(None, help="drop candidates scoring below", rich_help_panel=_FILTER),
     absolute_margin: Optional[float] = typer.Option(None, help="keep s_neg < s_pos - m", rich_help_panel=_FILTER),
     relative_margin: Optional[float] = typer.Option(0.05, help="keep s_neg < s_pos - r|s_pos| (0.05 = TopK-PercPos 95%)", rich_help_panel=_FILTER),
-    no_relative_margin: bool = typer.Option(False, help="switch the relative margin off", rich_help_panel=_FILTER),
+    no_relative_margin: bool = typer.Option(False, "--no-relative-margin", help="switch the relative margin off", rich_help_panel=_FILTER),
     near_dup_threshold: float = typer.Option(0.9, help="drop candidates whose centred cosine to a positive is >= this (0: off)", rich_help_panel=_DENOISE),
     near_dup_overlap: float = typer.Option(0.5, help="drop candidates whose MinHash shingle overlap with a positive is >= this (0: off)", rich_help_panel=_DENOISE),
     denoise: bool = typer.Option(False, "--denoise", help="judges drop likely false negatives before selection", rich_help_panel=_DENOISE),
