@@ -175,12 +175,15 @@ class FilterConfig:
     - ``absolute_margin`` m: s_neg < s_pos - m
     - ``relative_margin`` r: s_neg < s_pos - r * |s_pos| (NV-Retriever TopK-PercPos with p = 1 - r for
       positive scores; using |s_pos| keeps the threshold below the positive when scores are negative).
+    - ``max_positive_rank`` k (a pair filter): skip the pair when its positive ranks below k among its own
+      query's candidates (CoRNStack consistency filtering; see :mod:`negmine.select.consistency`).
     """
 
     max_score: float | None = None
     min_score: float | None = None
     absolute_margin: float | None = None
     relative_margin: float | None = 0.05
+    max_positive_rank: int | None = None
 
     def validate(self) -> None:
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
@@ -192,6 +195,9 @@ class FilterConfig:
             raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
         if self.max_score is not None and self.min_score is not None and self.min_score > self.max_score:
             raise ConfigError(f"min_score {self.min_score} is above max_score {self.max_score}; swap them")
+        if self.max_positive_rank is not None:
+            _check_positive_int("max_positive_rank", self.max_positive_rank,
+                                "use e.g. --max-positive-rank 20 or leave it unset")
 
 
 @dataclass(frozen=True)
@@ -444,6 +450,12 @@ class MineConfig:
             raise ConfigError(
                 f"cannot mine {self.select.num_negatives} negatives from {self.retrieve.depth} candidates per "
                 f"query; raise --depth to at least {self.select.num_negatives} or lower --num-negatives"
+            )
+        rank = self.filters.max_positive_rank
+        if rank is not None and rank > self.retrieve.depth:
+            raise ConfigError(
+                f"max_positive_rank {rank} is beyond the candidate depth {self.retrieve.depth}: a positive's rank "
+                f"is only known within the retrieved candidates; raise --depth to at least {rank}"
             )
         if self.select.rank_max is not None and self.select.rank_max > self.retrieve.depth:
             raise ConfigError(

@@ -47,3 +47,9 @@ def test_mine_cli_unknown_strategy_lists_choices(tmp_path):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--strategy", "hardest"])
     assert result.exit_code == 2
     assert "unknown strategy 'hardest'; allowed: random, range, simans, top" in result.output
+
+
+def test_mine_cli_max_positive_rank_reaches_the_config(tmp_path):
+    result = runner.invoke(build_app(), ["mine", str(tmp_path), "--depth", "10", "--max-positive-rank", "20"])
+    assert result.exit_code == 2
+    assert "max_positive_rank 20 is beyond the candidate depth 10" in result.output

@@ -94,6 +94,23 @@ def test_skip_counts_are_exact(beir_dir, tmp_path):
     assert all(1 <= len(r["negatives"]) < 3 for r in rows)
 
 
+def test_consistency_filter_skips_pairs_whose_positive_ranks_low(beir_dir, tmp_path):
+    from negmine.pipeline.select_pairs import SKIP_INCONSISTENT
+
+    out = tmp_path / "neg.jsonl"
+    base = make_config(beir_dir, out, num_negatives=1, keep_partial=True)
+    rows = {(r["query_id"], r["positive_id"]): r for r in (mine(base, embedder=HashEmbedder()), read_rows(out))[1]}
+    # a pair's positive rank = 1 + its kept candidates scoring above the positive
+    ranks = {key: 1 + sum(s > r["positive_score"] for s in r["negative_scores"]) for key, r in rows.items()}
+    assert max(ranks.values()) > 1, "fixture needs a pair whose positive is outranked"
+    strict = MineConfig(base.data, base.encoder, base.retrieve, FilterConfig(relative_margin=None, max_positive_rank=1),
+                        base.select, base.output)
+    summary = mine(strict, embedder=HashEmbedder()).summary
+    kept = {(r["query_id"], r["positive_id"]) for r in read_rows(out)}
+    assert kept == {key for key, rank in ranks.items() if rank == 1}
+    assert summary["pairs_skipped"] == {SKIP_INCONSISTENT: len(rows) - len(kept)}
+
+
 def test_bad_input_fails_before_encoding(beir_dir, tmp_path):
     (beir_dir / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq-sleep\tnope\t1\n")
     embedder = HashEmbedder()

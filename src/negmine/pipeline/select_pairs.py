@@ -22,6 +22,7 @@ PoolHook = Callable[[Pair, Pool], Pool]
 
 SKIP_NONE = "no candidate left after exclusions and filters"
 SKIP_TOO_FEW = "fewer candidates than --num-negatives left after filters (use --keep-partial to keep them)"
+SKIP_INCONSISTENT = "positive ranks below --max-positive-rank among its query's candidates (consistency filter)"
 
 
 @dataclass
@@ -96,6 +97,7 @@ def select_pairs(
     from tqdm.auto import tqdm
 
     from negmine.export.native import make_row
+    from negmine.select.consistency import is_consistent
     from negmine.select.filters import apply_filters
     from negmine.select.strategy import make_strategy, pair_rng, window
 
@@ -107,6 +109,9 @@ def select_pairs(
         pool = pair_pool(ctx, pair)
         if hook is not None:
             pool = hook(pair, pool)
+        if not is_consistent(pool, filters.max_positive_rank):
+            stats.skipped[SKIP_INCONSISTENT] += 1
+            continue
         result = apply_filters(pool, filters, rank_min, rank_max)
         stats.removed.update(result.removed)
         chosen = result.pool.take(strategy.select(result.pool, k, pair_rng(select.seed, pair_index)))
