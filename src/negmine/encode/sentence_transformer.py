@@ -32,6 +32,10 @@ def load_sentence_transformer(config: EncoderConfig):
     source = resolve_model(config.model)
     if _missing_local_path(source):
         raise ConfigError(f"model path {source!r} does not exist; pass an existing folder or a hub model name")
+    if not os.path.exists(os.path.expanduser(source)):
+        from negmine.encode.hub import check_hub_model
+
+        check_hub_model(source)
     try:
         return SentenceTransformer(os.path.expanduser(source), device=config.device)
     except (OSError, ValueError) as err:
