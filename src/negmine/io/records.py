@@ -95,7 +95,9 @@ class Dataset:
         """
         judged = self.judged_qrels()
         kept = self.qrels.judgments
-        dropped = [(q, d, s) for q, docs in judged.judgments.items() for d, s in docs.items() if d not in kept.get(q, {})]
+        dropped = [
+            (q, d, s) for q, docs in judged.judgments.items() for d, s in docs.items() if d not in kept.get(q, {})
+        ]
         emptied = [q for q in judged.query_ids() if not self.qrels.positives(q)]
         return {
             "skipped": len(dropped),
