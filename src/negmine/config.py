@@ -22,6 +22,10 @@ ENGINES = ("local", "ray")
 INDEXES = ("flat", "ivf", "hnsw", "ivfpq")
 RETRIEVERS = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "weighted")
+UNKNOWN_QRELS = ("error", "skip")
+"""Policies for a qrels row whose corpus-id is not in the corpus: ``error`` (InputError naming file, line
+and field; the default) or ``skip`` (drop the row and report how many were dropped). See
+:class:`DataConfig` and :class:`EvalConfig` for what a skipped row means for mining and evaluation."""
 
 
 def _check_positive_int(name: str, value: int, fix: str) -> None:
@@ -34,9 +38,27 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
 
 
+def check_unknown_qrels(value: str) -> None:
+    """ConfigError unless ``value`` is one of :data:`UNKNOWN_QRELS` (the message lists them and the flag)."""
+    if value not in UNKNOWN_QRELS:
+        raise ConfigError(
+            f"unknown unknown-qrels policy {value!r}; allowed: {', '.join(UNKNOWN_QRELS)} "
+            "(--unknown-qrels skip drops qrels rows whose corpus-id is not in the corpus)"
+        )
+
+
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the input comes from: a BEIR dir, explicit corpus/queries/qrels files, or a pairs file."""
+    """Where the input comes from: a BEIR dir, explicit corpus/queries/qrels files, or a pairs file.
+
+    ``unknown_qrels`` (BEIR input; one of :data:`UNKNOWN_QRELS`): what a qrels row whose corpus-id is not in
+    the corpus does. ``error`` (default) stops with an InputError naming file, line and field. ``skip`` drops
+    such rows (some public BEIR sets judge documents missing from their corpus): they cannot be mined, since
+    the positive has no text, and a query whose every relevant document is missing gets no pair. The loaded
+    Dataset keeps all judgments as read in ``Dataset.all_qrels``; ``negmine mine`` reports the counts in its
+    summary. A qrels query id missing from the queries file stays an error under both policies (it means a
+    wrong queries file or split, and BEIR's own loader fails on it too).
+    """
 
     data_dir: Path | None = None
     split: str = "train"
@@ -46,8 +68,10 @@ class DataConfig:
     pairs: Path | None = None
     query_column: str | None = None
     positive_column: str | None = None
+    unknown_qrels: str = "error"
 
     def validate(self) -> None:
+        check_unknown_qrels(self.unknown_qrels)
         explicit = [self.queries, self.qrels]
         if self.pairs is not None:
             if self.data_dir is not None or any(p is not None for p in explicit):
@@ -499,6 +523,13 @@ class EvalConfig:
     prompts, precision, batch size and cache for every model (its ``model`` field is ignored: ``models``
     wins). Significance: paired two-sided test vs the baseline (``student`` t-test or ``fisher``
     randomisation), marked when p <= ``alpha``.
+
+    ``unknown_qrels`` ``skip`` (see :class:`DataConfig`) loads a split whose qrels judge documents missing
+    from the corpus. Those judgments are still scored, as BEIR does with pytrec_eval: a relevant document
+    missing from the corpus can never be retrieved, so it stays in the recall / nDCG denominators (every run
+    misses it alike) and a query whose only relevant documents are missing is evaluated and scores 0.
+    Numbers therefore stay comparable with published BEIR results; dropping the rows instead would raise
+    recall and change the evaluated query set. ``negmine eval`` prints how many rows this concerns.
     """
 
     data_dir: Path | None = None
@@ -515,12 +546,14 @@ class EvalConfig:
     output: Path | None = None
     runs_dir: Path | None = None
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    unknown_qrels: str = "error"
 
     def validate(self) -> None:
         if self.data_dir is None:
             raise ConfigError("no data directory given; pass a BEIR directory, e.g. negmine eval DATA_DIR --split test")
         if not self.split or "/" in self.split:
             raise ConfigError(f"split must be a qrels file stem such as 'test', got {self.split!r}")
+        check_unknown_qrels(self.unknown_qrels)
         if not self.models and not self.run_files:
             raise ConfigError("nothing to evaluate; pass at least one --model or --run FILE")
         for model in self.models:

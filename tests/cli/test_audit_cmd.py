@@ -128,3 +128,32 @@ def test_audit_runs_the_mining_model_and_teachers_on_the_onnx_backend(tmp_path, 
 def test_audit_rejects_an_unknown_backend(tmp_path):
     result = runner.invoke(build_app(), ["audit", str(write_native(tmp_path / "mined.jsonl")), "--backend", "tvm"])
     assert result.exit_code == 2 and "error: unknown backend 'tvm'; allowed: torch, onnx" in result.output
+
+
+def test_audit_of_a_beir_directory_passes_unknown_qrels_to_mining(tmp_path, tiny_model_path):
+    from negmine.testing.beir import write_beir
+
+    from ..audit.conftest import FILLER, TOPIC_DOCS
+
+    corpus = {**TOPIC_DOCS, **{f"f{i}": t for i, t in enumerate(FILLER)}}
+    queries = {"q": "does coffee raise blood pressure", "q-ghost": "ghost"}
+    beir = write_beir(tmp_path / "b", corpus, queries, [("q", "pos", 1), ("q", "gone", 1), ("q-ghost", "lost", 1)])
+    out = tmp_path / "out"
+    args = ["audit", str(beir), "--model", str(tiny_model_path), "--cache-dir", str(tmp_path / "cache"), "--depth", "3",
+            "--near-dup-threshold", "0", "--out-dir", str(out), "--no-html", "--no-progress"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 2 and "unknown corpus id 'gone'" in result.output
+    assert "pass --unknown-qrels skip" in result.output
+    result = runner.invoke(build_app(), [*args, "--unknown-qrels", "skip"])
+    assert result.exit_code == 0, result.output
+    assert "pairs: 1 audited" in result.output
+    assert "  qrels rows skipped 2 (2 relevant): document not in the corpus, e.g. 'gone', 'lost'" in result.output
+    assert "  queries left without a positive 1: no pair, e.g. 'q-ghost'" in result.output
+    summary = json.loads((out / "audit.audit-summary.json").read_text())
+    assert summary["unknown_qrels"]["skipped"] == 2 and summary["unknown_qrels"]["example_queries"] == ["q-ghost"]
+
+
+def test_audit_rejects_an_unknown_qrels_policy_for_any_input(tmp_path):
+    result = runner.invoke(build_app(), ["audit", str(write_native(tmp_path / "mined.jsonl")), "--unknown-qrels", "keep"])
+    assert result.exit_code == 2
+    assert "error: unknown unknown-qrels policy 'keep'; allowed: error, skip" in result.output

@@ -7,10 +7,11 @@ from typer.testing import CliRunner
 
 from negmine.cli import build_app
 from negmine.cli.common import SHARED_OPTIONS, shared_option
-from negmine.config import EncoderConfig
+from negmine.config import UNKNOWN_QRELS, DataConfig, EncoderConfig
 
 runner = CliRunner()
 ENCODER_FIELD = {"cache": "use_cache", "progress": "show_progress"}
+DATA_OPTIONS = {"unknown_qrels"}  # shared options that map onto DataConfig (the others: EncoderConfig)
 # same name, another meaning: eval's repeatable --model list, audit's rows judged per batch, train's pairs per batch
 OWN_MEANING = {("eval", "model"), ("audit", "batch_size"), ("train", "batch_size")}
 
@@ -33,10 +34,17 @@ def test_every_command_uses_the_one_definition_of_a_shared_option():
     assert seen == set(SHARED_OPTIONS)
 
 
-def test_shared_defaults_match_the_encoder_config():
-    defaults = EncoderConfig()
+def test_shared_defaults_match_their_config_field():
     for name, spec in SHARED_OPTIONS.items():
+        defaults = DataConfig() if name in DATA_OPTIONS else EncoderConfig()
         assert spec.default == getattr(defaults, ENCODER_FIELD.get(name, name)), name
+
+
+@pytest.mark.parametrize("command", ["mine", "eval", "audit"])
+def test_beir_commands_offer_unknown_qrels_with_its_choices(command):
+    option = next(p for p in _commands()[command].params if p.name == "unknown_qrels")
+    assert option.opts == ["--unknown-qrels"] and option.default == "error"
+    assert f"{' | '.join(UNKNOWN_QRELS)}" in option.help
 
 
 def test_unknown_shared_option_is_a_key_error_naming_it():

@@ -77,3 +77,33 @@ def test_eval_cli_quantize_needs_the_onnx_backend(tmp_path) -> None:
     result = runner.invoke(build_app(), ["eval", str(_beir(tmp_path)), "--quantize", "int8"])
     assert result.exit_code == 2
     assert "error: --quantize int8 needs --backend onnx (got backend 'torch')" in result.output
+
+
+def test_eval_cli_unknown_qrels_skip_scores_missing_documents_and_says_so(tmp_path) -> None:
+    beir = write_beir(tmp_path / "b", CORPUS, QUERIES, [*QRELS, ("q1", "gone", 1), ("q3", "lost", 0)], split="test")
+    run_file = tmp_path / "oracle.trec"
+    run_file.write_text("q1 Q0 d0 1 1.0 oracle\nq2 Q0 d1 1 1.0 oracle\nq2 Q0 d4 2 0.9 oracle\nq3 Q0 d5 1 1.0 oracle\n")
+    args = ["eval", str(beir), "--run", str(run_file), "--metrics", "recall@10"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 2
+    assert "test.tsv:6: field 'corpus-id': unknown corpus id 'gone'" in result.output
+    assert "pass --unknown-qrels skip" in result.output
+    result = runner.invoke(build_app(), [*args, "--unknown-qrels", "skip", "--output", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[2].split() == ["oracle", "(baseline)", "3", "0.8333"], "q1 finds 1 of its 2 relevant documents"
+    assert ("qrels: 2 rows (1 relevant) name documents missing from the corpus, e.g. 'gone', 'lost'; "
+            "scored as never retrieved (BEIR)") in result.stdout
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["config"]["unknown_qrels"] == "skip" and saved["data"]["unknown_qrels"]["skipped"] == 2
+
+
+def test_eval_cli_reports_queries_whose_relevant_documents_are_all_missing(tmp_path) -> None:
+    beir = write_beir(tmp_path / "b", CORPUS, {**QUERIES, "q4": "ghost"}, [*QRELS, ("q4", "gone", 1)], split="test")
+    run_file = tmp_path / "oracle.trec"
+    run_file.write_text("q1 Q0 d0 1 1.0 oracle\nq2 Q0 d1 1 1.0 oracle\nq2 Q0 d4 2 0.9 oracle\nq3 Q0 d5 1 1.0 oracle\n")
+    result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(run_file), "--metrics", "recall@10",
+                                         "--unknown-qrels", "skip"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[2].split() == ["oracle", "(baseline)", "4", "0.7500"]
+    assert "; 1 queries have only missing relevant documents and score 0" in result.stdout

@@ -53,3 +53,37 @@ def test_mine_cli_max_positive_rank_reaches_the_config(tmp_path):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--depth", "10", "--max-positive-rank", "20"])
     assert result.exit_code == 2
     assert "max_positive_rank 20 is beyond the candidate depth 10" in result.output
+
+
+def _beir_with_missing_documents(tmp_path):
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i} " + "blood " * (i % 3) for i in range(12)}
+    queries = {"q1": "cell protein", "q2": "gene blood", "q3": "heart"}
+    qrels = [("q1", "d0", 1), ("q1", "gone", 1), ("q2", "d1", 1), ("q3", "gone", 1), ("q3", "lost", 0)]
+    return write_beir(tmp_path / "b", corpus, queries, qrels)
+
+
+def test_mine_cli_unknown_qrels_maps_onto_the_data_config(tmp_path):
+    beir = _beir_with_missing_documents(tmp_path)
+    out = tmp_path / "neg.jsonl"
+    args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8", "--output", str(out),
+            "--no-relative-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0", "--no-progress"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 2
+    assert "train.tsv:3: field 'corpus-id': unknown corpus id 'gone'" in result.output
+    assert "pass --unknown-qrels skip" in result.output and not out.exists()
+    result = runner.invoke(build_app(), [*args, "--unknown-qrels", "skip"])
+    assert result.exit_code == 0, result.output
+    assert "pairs: 2 in, 2 out" in result.output
+    assert "  qrels rows skipped 3 (2 relevant): document not in the corpus, e.g. 'gone', 'lost'" in result.output
+    assert "  queries left without a positive 1: no pair, e.g. 'q3'" in result.output
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["config"]["data"]["unknown_qrels"] == "skip"
+    assert (summary["unknown_qrels"]["skipped"], summary["unknown_qrels"]["queries_without_positive"]) == (3, 1)
+
+
+def test_mine_cli_rejects_an_unknown_policy(tmp_path):
+    result = runner.invoke(build_app(), ["mine", str(tmp_path), "--unknown-qrels", "drop"])
+    assert result.exit_code == 2
+    assert "error: unknown unknown-qrels policy 'drop'; allowed: error, skip" in result.output

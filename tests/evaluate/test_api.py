@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,6 +93,46 @@ def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
     with pytest.raises(ConfigError, match="unknown metric"):
         evaluate(_config(beir_dir, tmp_path, metrics=("ndcg@10", "xyz")), embedders=embedders)
     assert embedders["hash/a"].texts_encoded == 0
+
+
+def _with_missing_documents(beir_dir: Path) -> Path:
+    """q-sleep gains a relevant document missing from the corpus; q-ghost's only relevant document is missing."""
+    with open(beir_dir / "queries.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"_id": "q-ghost", "text": "ghost story"}) + "\n")
+    with open(beir_dir / "qrels" / "test.tsv", "a", encoding="utf-8") as handle:
+        handle.write("q-sleep\tgone-1\t1\nq-ghost\tgone-2\t2\nq-coffee\tgone-1\t0\n")
+    return beir_dir
+
+
+def test_unknown_qrels_error_by_default_names_the_option(beir_dir, tmp_path) -> None:
+    beir = _with_missing_documents(beir_dir)
+    embedders = _embedders()
+    with pytest.raises(InputError, match=r"test\.tsv:7: field 'corpus-id': unknown corpus id 'gone-1'.*--unknown-qrels skip"):
+        evaluate(_config(beir, tmp_path), embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+
+
+def test_skipped_judgments_still_count_as_unretrievable_relevant_documents(beir_dir, tmp_path) -> None:
+    beir = _with_missing_documents(beir_dir)
+    oracle = write_trec_run(tmp_path / "oracle.trec", Run(
+        {"q-sleep": {"sleep-3": 1.0}, "q-coffee": {"coffee-4": 1.0}, "q-battery": {"battery-1": 1.0}}, "oracle"))
+    cfg = _config(beir, tmp_path, run_files=(oracle,), metrics=("recall@10", "ndcg@10", "judged@1"),
+                  unknown_qrels="skip", output=tmp_path / "results.json")
+    embedders = _embedders()
+    report = evaluate(cfg, embedders=embedders)
+    result = report.comparison.result("oracle")
+    assert result.query_ids == ("q-sleep", "q-coffee", "q-battery", "q-ghost"), "BEIR evaluates q-ghost: it scores 0"
+    assert result.query_scores("recall@10") == {"q-sleep": 0.5, "q-coffee": 1.0, "q-battery": 1.0, "q-ghost": 0.0}
+    assert result.query_scores("ndcg@10")["q-sleep"] == pytest.approx(1 / (1 + 1 / math.log2(3)))
+    assert result.mean["recall@10"] == pytest.approx(2.5 / 4)
+    assert embedders["hash/a"].texts_encoded == 18 + 4, "q-ghost is retrieved for too"
+    assert len(report.runs["a"].ranked("q-ghost")) == 10
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["data"]["queries_evaluated"] == 4
+    assert saved["data"]["unknown_qrels"] == {
+        "policy": "skip", "skipped": 3, "relevant_skipped": 2, "example_ids": ["gone-1", "gone-2"],
+        "queries_without_positive": 1, "example_queries": ["q-ghost"],
+    }
 
 
 def test_run_names_disambiguate_shared_tags() -> None:

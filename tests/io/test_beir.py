@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from negmine.errors import InputError
-from negmine.io.beir import load_beir, load_beir_files
+from negmine.errors import ConfigError, InputError
+from negmine.io.beir import check_qrels_docs, load_beir, load_beir_files, resolve_unknown_docs
+from negmine.io.records import Qrels
 from negmine.testing.beir import write_beir
 
 HEADER = "query-id\tcorpus-id\tscore\n"
@@ -199,11 +200,71 @@ def test_qrels_unknown_query_id(beir):
     )
 
 
-def test_qrels_unknown_corpus_id_reports_first_in_file_order(beir):
+def test_qrels_unknown_corpus_id_reports_first_in_file_order_and_the_opt_out(beir):
     path = _qrels(beir, HEADER + "q2\td2\t1\nq1\td1\t1\nq2\tzzz\t0\nq1\td404\t1\n")
     err = _error(load_beir, beir)
-    assert str(err) == f"{path}:4: field 'corpus-id': unknown corpus id 'zzz' (not in {beir / 'corpus.jsonl'})"
-    assert (err.line, err.field) == (4, "corpus-id")
+    assert str(err) == (
+        f"{path}:4: field 'corpus-id': unknown corpus id 'zzz' (not in {beir / 'corpus.jsonl'}); if the dataset "
+        "judges documents missing from its corpus, pass --unknown-qrels skip (DataConfig.unknown_qrels='skip') "
+        "to drop such rows"
+    )
+    assert (err.path, err.line, err.field) == (str(path), 4, "corpus-id")
+    assert str(_error(load_beir, beir, "train", "error")) == str(err), "error is the explicit default"
+
+
+# --- unknown_qrels="skip" ----------------------------------------------------------------------------------
+
+
+def test_skip_drops_exactly_the_rows_of_missing_documents_and_counts_them(beir):
+    _qrels(beir, HEADER + "q1\td1\t1\nq1\tgone1\t1\nq2\td2\t1\nq2\tgone2\t0\nq1\td3\t2\nq2\tgone1\t1\n")
+    data = load_beir(beir, "train", "skip")
+    assert data.qrels.judgments == {"q1": {"d1": 1, "d3": 2}, "q2": {"d2": 1}}
+    assert data.pairs() == [("q1", "d1"), ("q1", "d3"), ("q2", "d2")]
+    assert data.all_qrels is not None and len(data.all_qrels) == 6, "every row as read is kept aside"
+    assert data.judged_qrels().judgments["q2"] == {"d2": 1, "gone2": 0, "gone1": 1}
+    assert data.skipped_qrels() == {
+        "skipped": 3, "relevant_skipped": 2, "example_ids": ["gone1", "gone2"],
+        "queries_without_positive": 0, "example_queries": [],
+    }
+
+
+def test_skip_counts_a_query_left_without_a_known_positive(beir):
+    _qrels(beir, HEADER + "q1\tgone\t1\nq2\td2\t1\nq3\tgone\t0\nq3\td1\t0\nq1\talso-gone\t2\n")
+    data = load_beir(beir, "train", "skip")
+    assert data.qrels.judgments == {"q2": {"d2": 1}, "q3": {"d1": 0}}, "q1 has no judgment left at all"
+    assert data.qrels.query_ids() == ["q2"] and data.pairs() == [("q2", "d2")]
+    assert data.judged_qrels().query_ids() == ["q1", "q2"]
+    report = data.skipped_qrels()
+    assert (report["skipped"], report["relevant_skipped"]) == (3, 2)
+    assert (report["queries_without_positive"], report["example_queries"]) == (1, ["q1"])
+    assert report["example_ids"] == ["gone", "also-gone"]
+
+
+def test_skip_with_every_document_known_changes_nothing(beir):
+    skipped, strict = load_beir(beir, "train", "skip"), load_beir(beir)
+    assert skipped.all_qrels is None and skipped.qrels == strict.qrels
+    assert skipped.skipped_qrels()["skipped"] == 0 and skipped.judged_qrels() is skipped.qrels
+
+
+def test_skip_keeps_unknown_query_ids_an_error(beir):
+    path = _qrels(beir, HEADER + "q1\tgone\t1\nq404\td1\t1\n")
+    err = _error(load_beir, beir, "train", "skip")
+    assert str(err) == f"{path}:3: field 'query-id': unknown query id 'q404' (not in {beir / 'queries.jsonl'})"
+
+
+def test_unknown_policy_is_a_config_error_before_any_file_is_read(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown unknown-qrels policy 'drop'; allowed: error, skip \(--unknown-qrels skip"):
+        load_beir_files(tmp_path / "no.jsonl", tmp_path / "no.jsonl", tmp_path / "no.tsv", unknown_qrels="drop")
+
+
+def test_check_qrels_docs_on_in_memory_qrels_names_the_document(beir):
+    data = load_beir(beir)
+    qrels = Qrels({"q1": {"d1": 1, "nowhere": 1}})
+    with pytest.raises(InputError, match=r"^<memory>: field 'corpus-id': unknown corpus id 'nowhere'") as info:
+        check_qrels_docs(qrels, data.corpus)
+    assert info.value.line is None
+    kept, all_qrels = resolve_unknown_docs(qrels, data.corpus, "skip")
+    assert kept.judgments == {"q1": {"d1": 1}} and all_qrels is qrels
 
 
 def test_qrels_duplicate_judgment_names_first_line(beir):

@@ -41,6 +41,21 @@ def test_explicit_file_overrides_the_directory_file(beir, tmp_path):
     assert data.name == "toy" and data.pairs() == [("q1", "d3")]
 
 
+def test_unknown_qrels_policy_reaches_the_loader(beir, tmp_path):
+    qrels = tmp_path / "gaps.tsv"
+    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\tmissing\t1\nq2\tmissing\t1\n")
+    with pytest.raises(InputError, match=r"gaps\.tsv:3: field 'corpus-id': unknown corpus id 'missing'.*--unknown-qrels skip"):
+        load_data(DataConfig(data_dir=beir, qrels=qrels))
+    data = load_data(DataConfig(data_dir=beir, qrels=qrels, unknown_qrels="skip"))
+    assert data.pairs() == [("q1", "d1")]
+    assert data.skipped_qrels()["skipped"] == 2 and data.skipped_qrels()["example_queries"] == ["q2"]
+
+
+def test_unknown_qrels_policy_is_validated(beir):
+    with pytest.raises(ConfigError, match=r"unknown unknown-qrels policy 'ignore'; allowed: error, skip"):
+        load_data(DataConfig(data_dir=beir, unknown_qrels="ignore"))
+
+
 def test_pairs_file_with_and_without_corpus(beir, tmp_path):
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(json.dumps({"question": "first", "answer": "two"}) + "\n" + json.dumps({"question": "q", "answer": "new"}) + "\n")

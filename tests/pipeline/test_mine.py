@@ -147,3 +147,50 @@ def test_exports_and_unknown_names(beir_dir, tmp_path):
         mine(bad, embedder=HashEmbedder())
     with pytest.raises(ConfigError, match="unknown strategy 'best'; allowed: .*simans"):
         mine(make_config(beir_dir, out, strategy="best"), embedder=HashEmbedder())
+
+
+def _with_missing_documents(beir_dir, rows: str):
+    """Append judgments (and a query with only a missing positive) to the fixture's train qrels."""
+    with open(beir_dir / "queries.jsonl", "a") as handle:
+        handle.write(json.dumps({"_id": "q-ghost", "text": "ghost battery charge"}) + "\n")
+    with open(beir_dir / "qrels" / "train.tsv", "a") as handle:
+        handle.write(rows)
+    return beir_dir
+
+
+def test_unknown_qrels_error_by_default_and_skip_reports_exact_counts(beir_dir, tmp_path):
+    beir = _with_missing_documents(beir_dir, "q-sleep\tgone-1\t1\nq-ghost\tgone-2\t1\nq-coffee\tgone-1\t0\n")
+    out = tmp_path / "neg.jsonl"
+    with pytest.raises(InputError, match=r"train\.tsv:10: field 'corpus-id': unknown corpus id 'gone-1'.*--unknown-qrels skip"):
+        mine(make_config(beir, out), embedder=HashEmbedder())
+    config = make_config(beir, out)
+    config = MineConfig(DataConfig(data_dir=beir, unknown_qrels="skip"), config.encoder, config.retrieve,
+                        config.filters, config.select, config.output)
+    result = mine(config, embedder=HashEmbedder())
+    assert result.summary["pairs_in"] == result.summary["pairs_out"] == 7, "the fixture's 7 known pairs, nothing more"
+    assert "q-ghost" not in {r["query_id"] for r in read_rows(out)}
+    expected = {"policy": "skip", "skipped": 3, "relevant_skipped": 2, "example_ids": ["gone-1", "gone-2"],
+                "queries_without_positive": 1, "example_queries": ["q-ghost"]}
+    assert result.summary["unknown_qrels"] == expected
+    saved = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert saved["unknown_qrels"] == expected and saved["config"]["data"]["unknown_qrels"] == "skip"
+
+
+def test_summary_reports_zero_skipped_rows_under_the_default(beir_dir, tmp_path):
+    result = mine(make_config(beir_dir, tmp_path / "neg.jsonl"), embedder=HashEmbedder())
+    assert result.summary["unknown_qrels"] == {"policy": "error", "skipped": 0, "relevant_skipped": 0,
+                                               "example_ids": [], "queries_without_positive": 0, "example_queries": []}
+
+
+def test_skipping_every_positive_is_a_clear_error_that_says_why(tmp_path):
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {"d1": "one", "d2": "two"}, {"q": "q"}, [("q", "gone", 1), ("q", "d1", 0)])
+    config = make_config(beir, tmp_path / "o.jsonl", num_negatives=1)
+    config = MineConfig(DataConfig(data_dir=beir, unknown_qrels="skip"), config.encoder, config.retrieve,
+                        config.filters, config.select, config.output)
+    embedder = HashEmbedder()
+    with pytest.raises(ConfigError, match=r"no query has a positive judgment \(score > 0\) \(1 relevant judgments were "
+                                          r"skipped: their documents are not in the corpus\); nothing to mine"):
+        mine(config, embedder=embedder)
+    assert embedder.calls == 0

@@ -65,8 +65,11 @@ def _batches(rows, size: int) -> Iterator[list]:
         yield batch
 
 
-def audit_file(config: AuditConfig, judges: Sequence[Judge], names: Sequence[str]) -> dict:
-    """Audit ``config.input``; return the summary (also written to :func:`summary_path`)."""
+def audit_file(
+    config: AuditConfig, judges: Sequence[Judge], names: Sequence[str], extra: dict | None = None
+) -> dict:
+    """Audit ``config.input``; return the summary (also written to :func:`summary_path`), with ``extra``
+    (e.g. the qrels rows skipped while mining a BEIR directory's candidates) merged in."""
     positives = collect_positives(config.input)
     stats = AuditStats(list(names), config.sample_size, config.seed)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
@@ -79,6 +82,7 @@ def audit_file(config: AuditConfig, judges: Sequence[Judge], names: Sequence[str
         "policies": {"false_negative": config.false_negative_policy, "positive": config.positive_policy},
         "depth": config.depth,
         **stats.summary(),
+        **(extra or {}),
     }
     with atomic_write(summary_path(config)) as handle:
         json.dump(summary, handle, indent=2, sort_keys=True)

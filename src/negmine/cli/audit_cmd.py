@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from negmine.cli.common import OUTPUT_PANEL, shared_option, user_errors
 from negmine.config import AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
+
+if TYPE_CHECKING:
+    from negmine.pipeline.mine import MineResult
 
 _JUDGES = "Judges"
 _FIND = "Findings and policies"
@@ -59,6 +62,7 @@ def default_paths(source: Path, out_dir: Optional[Path]) -> dict[str, Path]:
 def audit_command(
     source: Path = typer.Argument(..., help="mined native JSONL (negmine mine -o FILE) or a BEIR directory"),
     split: str = typer.Option("train", help="BEIR input: qrels split to audit"),
+    unknown_qrels: str = shared_option("unknown_qrels"),
     judge: list[str] = typer.Option([], "--judge", help="judge to run (repeatable): cross-encoder, teacher, score, near-duplicate; default: score + near-duplicate + every judge whose model is given", rich_help_panel=_JUDGES),
     min_votes: int = typer.Option(1, help="judges that must flag a candidate", rich_help_panel=_JUDGES),
     cross_encoder: Optional[str] = typer.Option(None, help="sentence-transformers CrossEncoder name or path", rich_help_panel=_JUDGES),
@@ -115,20 +119,29 @@ def audit_command(
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows,
     )
     with user_errors():
-        summary = run_audit(config, split, paths["candidates"])
+        summary = run_audit(config, split, paths["candidates"], unknown_qrels)
     typer.echo(format_audit(summary, config))
 
 
-def run_audit(config: AuditConfig, split: str = "train", candidates: Path | None = None) -> dict:
-    """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render."""
+def run_audit(
+    config: AuditConfig, split: str = "train", candidates: Path | None = None, unknown_qrels: str = "error"
+) -> dict:
+    """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render.
+
+    ``split`` and ``unknown_qrels`` (``DataConfig`` fields) apply to a BEIR directory only; qrels rows skipped
+    by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary."""
     from negmine.audit.judges import build_judges
     from negmine.audit.resources import load_resources, with_sample_mean
     from negmine.audit.run import audit_file, document_sample, summary_path
+    from negmine.config import check_unknown_qrels
     from negmine.pipeline.mine import make_cache, make_embedder
 
     config.validate()
+    check_unknown_qrels(unknown_qrels)
+    extra: dict = {}
     if Path(config.input).is_dir():
-        config = replace(config, input=mine_candidates(config, split, candidates or Path("audit.candidates.jsonl")))
+        mined = mine_candidates(config, split, candidates or Path("audit.candidates.jsonl"), unknown_qrels)
+        config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
     elif not Path(config.input).is_file():
         from negmine.errors import InputError
 
@@ -140,7 +153,7 @@ def run_audit(config: AuditConfig, split: str = "train", candidates: Path | None
     resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
     if need_model:
         resources = with_sample_mean(resources, document_sample(config.input))
-    summary = audit_file(config, build_judges(config.judges, names, resources), names)
+    summary = audit_file(config, build_judges(config.judges, names, resources), names, extra)
     if config.report is not None:
         from negmine.report.render import report_from_files
 
@@ -148,25 +161,27 @@ def run_audit(config: AuditConfig, split: str = "train", candidates: Path | None
     return summary
 
 
-def mine_candidates(config: AuditConfig, split: str, out: Path) -> Path:
+def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: str = "error") -> MineResult:
     """The top candidates of every labelled pair, without margins or near-duplicate exclusion (those are
-    exactly what the audit should see), as a native file to audit."""
+    exactly what the audit should see), as a native file to audit (``.output`` of the result)."""
     from negmine.config import DataConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
     from negmine.pipeline.mine import mine
 
     n = config.depth or 10
-    mine(MineConfig(
-        data=DataConfig(data_dir=config.input, split=split), encoder=config.encoder,
+    return mine(MineConfig(
+        data=DataConfig(data_dir=config.input, split=split, unknown_qrels=unknown_qrels), encoder=config.encoder,
         filters=FilterConfig(relative_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
         output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
     ))
-    return out
 
 
 def format_audit(summary: dict, config: AuditConfig) -> str:
+    from negmine.pipeline.summary import format_skipped_qrels
+
     c = summary["counts"]
     lines = [
         f"pairs: {c.get('pairs', 0)} audited, {c.get('rows_written', 0)} rows written",
+        *format_skipped_qrels(summary.get("unknown_qrels", {})),
         f"false negatives: {c.get('false_negatives', 0)} of {c.get('candidates_judged', 0)} candidates "
         f"({config.false_negative_policy})",
         f"noisy positives: {c.get('noisy_positives', 0)} ({config.positive_policy})",

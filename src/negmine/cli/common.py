@@ -9,11 +9,12 @@ from typing import Any, Iterator, NamedTuple
 
 import typer
 
-from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS
+from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS
 from negmine.errors import NegmineError
 
 ENCODER_PANEL = "Model and encoding"
 OUTPUT_PANEL = "Output"
+DATA_PANEL = "Input"
 
 
 class OptionSpec(NamedTuple):
@@ -37,6 +38,12 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
     "backend": OptionSpec("torch", (), f"encoder runtime: {' | '.join(BACKENDS)} (exported once, cached)"),
     "quantize": OptionSpec("none", (), f"with --backend onnx: {' | '.join(QUANTIZATIONS)} (dynamic int8 weights)"),
     "progress": OptionSpec(True, ("--progress/--no-progress",), "progress bars", OUTPUT_PANEL),
+    "unknown_qrels": OptionSpec(
+        "error", (),
+        f"qrels rows whose corpus-id is not in the corpus: {' | '.join(UNKNOWN_QRELS)} (skip: load anyway and report "
+        "the count; mining drops them, eval scores them as never retrievable, as BEIR does)",
+        DATA_PANEL,
+    ),
 }
 
 

@@ -18,6 +18,7 @@ _OUT = OUTPUT_PANEL
 def eval_command(
     data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
     split: str = typer.Option("test", help="qrels split: qrels/<split>.tsv"),
+    unknown_qrels: str = shared_option("unknown_qrels"),
     model: list[str] = typer.Option(
         [], "--model", help=f"model name or path, repeatable (default {DEFAULT_MODEL} when no --run)", rich_help_panel=_RUNS
     ),
@@ -59,6 +60,7 @@ def eval_command(
         seed=seed,
         output=output,
         runs_dir=runs_dir,
+        unknown_qrels=unknown_qrels,
         encoder=EncoderConfig(
             query_prompt=query_prompt, document_prompt=document_prompt, max_length=max_length,
             batch_size=batch_size, precision=precision, cache_dir=cache_dir, use_cache=cache, show_progress=progress,
@@ -70,12 +72,27 @@ def eval_command(
 
         report = evaluate(config)
     typer.echo(report.table())
+    skipped = format_unknown_qrels(report.payload["data"]["unknown_qrels"])
+    if skipped:
+        typer.echo(skipped)
     for name, counts in report.encoding.items():
         typer.echo(f"{name}: encoded {counts['encoded']} texts, {counts['cached']} from cache")
     for name, path in report.run_files.items():
         typer.echo(f"wrote run {name}: {path}")
     if report.output is not None:
         typer.echo(f"wrote {report.output}")
+
+
+def format_unknown_qrels(report: dict) -> str:
+    """One stdout line for judgments of documents missing from the corpus (``--unknown-qrels skip``), or ""."""
+    if not report["skipped"]:
+        return ""
+    examples = ", ".join(repr(d) for d in report["example_ids"])
+    line = (f"qrels: {report['skipped']} rows ({report['relevant_skipped']} relevant) name documents missing from the "
+            f"corpus, e.g. {examples}; scored as never retrieved (BEIR)")
+    if report["queries_without_positive"]:
+        line += f"; {report['queries_without_positive']} queries have only missing relevant documents and score 0"
+    return line
 
 
 def split_metrics(values: list[str]) -> tuple[str, ...]:

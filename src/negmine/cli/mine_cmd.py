@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, shared_option, user_errors
+from negmine.cli.common import DATA_PANEL, OUTPUT_PANEL, shared_option, user_errors
 from negmine.config import (
     DataConfig,
     DenoiseConfig,
@@ -22,7 +22,7 @@ from negmine.config import (
     SelectConfig,
 )
 
-_DATA = "Input"
+_DATA = DATA_PANEL
 _CANDS = "Candidates"
 _SELECT = "Selection"
 _FILTER = "Positive-aware filters"
@@ -40,6 +40,7 @@ def mine_command(
     pairs: Optional[Path] = typer.Option(None, help="pairs file (JSONL/CSV/Parquet) with query/positive columns", rich_help_panel=_DATA),
     query_column: Optional[str] = typer.Option(None, help="pairs file query column (auto-detected)", rich_help_panel=_DATA),
     positive_column: Optional[str] = typer.Option(None, help="pairs file positive column (auto-detected)", rich_help_panel=_DATA),
+    unknown_qrels: str = shared_option("unknown_qrels"),
     model: str = shared_option("model"),
     query_prompt: str = shared_option("query_prompt"),
     document_prompt: str = shared_option("document_prompt"),
@@ -94,7 +95,7 @@ def mine_command(
 ) -> None:
     """Mine positive-aware hard negatives for every (query, positive) pair."""
     config = MineConfig(
-        data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column),
+        data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=EncoderConfig(
             model, query_prompt, document_prompt, max_length, batch_size, precision, cache_dir, cache,
             show_progress=progress, backend=backend, quantize=quantize,

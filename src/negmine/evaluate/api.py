@@ -4,6 +4,11 @@ Order of work: validate options, read every run file and load the data (all inpu
 here), then encode + search one model at a time (each model is loaded, used and released), then
 evaluate and test all runs against the baseline. The results JSON holds no timings or cache counts,
 so the same inputs give a byte-identical file.
+
+With ``EvalConfig.unknown_qrels="skip"``, judgments of documents missing from the corpus are scored as
+BEIR scores them (pytrec_eval on the full qrels): such a relevant document can never be retrieved, so it
+stays in the recall / nDCG denominators and a query whose only relevant documents are missing scores 0.
+Only their count is reported (``data.unknown_qrels`` in the JSON, one line on stdout).
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ def evaluate(
     if dataset is None:
         from negmine.io.load import load_data
 
-        dataset = load_data(DataConfig(data_dir=config.data_dir, split=config.split))
+        data = DataConfig(data_dir=config.data_dir, split=config.split, unknown_qrels=config.unknown_qrels)
+        dataset = load_data(data)
     _check_overlap(dataset, file_runs)
     model_names, file_names = run_names(config.models, file_runs)
     file_runs = [run.renamed(name) for run, name in zip(file_runs, file_names)]
@@ -60,7 +66,7 @@ def evaluate(
     runs = model_runs + file_runs
     written = _write_run_files(config.runs_dir, model_runs)
     comparison = compare_runs(
-        dataset.qrels, runs, config.metrics, config.baseline, config.stat_test, config.alpha,
+        dataset.judged_qrels(), runs, config.metrics, config.baseline, config.stat_test, config.alpha,
         config.n_permutations, config.seed,
     )
     payload = _payload(config, dataset, comparison, written)
@@ -104,7 +110,7 @@ def run_names(models: tuple[str, ...], file_runs: list[Run]) -> tuple[list[str],
 
 def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
     """A run file sharing no query with the split is a wrong file or a wrong --split: say so early."""
-    wanted = set(dataset.qrels.query_ids())
+    wanted = set(dataset.judged_qrels().query_ids())
     for run in file_runs:
         if not wanted.intersection(run.scores):
             raise InputError(
@@ -157,6 +163,7 @@ def _payload(config: EvalConfig, dataset: Dataset, comparison: Comparison, writt
             "qrels": dataset.qrels.source,
             "queries_evaluated": len(comparison.results[0].query_ids),
             "documents": len(dataset.corpus),
+            "unknown_qrels": {"policy": config.unknown_qrels, **dataset.skipped_qrels()},
         },
         "comparison": comparison.to_dict(),
         "run_files": {name: str(path) for name, path in written.items()},

@@ -31,10 +31,14 @@ class SplitEmbeddings:
 def encode_split(
     embedder: Embedder, dataset: Dataset, cache=None, query_prompt: str = "", document_prompt: str = ""
 ) -> SplitEmbeddings:
-    """Encode the corpus and the queries of the qrels split that have a relevant judgment."""
+    """Encode the corpus and the queries of the qrels split that have a relevant judgment.
+
+    Judgments skipped for a document missing from the corpus count (``Dataset.judged_qrels``): a query whose
+    only relevant documents are missing is still run and evaluated, as in BEIR.
+    """
     from negmine.encode.embed import embed_texts
 
-    query_ids = dataset.qrels.query_ids()
+    query_ids = dataset.judged_qrels().query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     docs = embed_texts(embedder, dataset.corpus.texts, prompt=document_prompt, cache=cache, desc="encode corpus")
     queries = embed_texts(embedder, query_texts, prompt=query_prompt, cache=cache, desc="encode queries")

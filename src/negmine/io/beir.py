@@ -4,6 +4,9 @@ Layout: ``corpus.jsonl`` rows ``{"_id", "title"?, "text"}``, ``queries.jsonl`` r
 and ``qrels/<split>.tsv`` with the header ``query-id<TAB>corpus-id<TAB>score``. Everything is checked
 before a :class:`Dataset` is returned; each problem raises InputError naming file, 1-based line and field.
 
+Judgments of documents missing from the corpus are errors by default; ``unknown_qrels="skip"`` drops
+them instead (see :func:`resolve_unknown_docs`). Unknown query ids are always errors.
+
 Decisions: a document's text is ``title + " " + text`` (both stripped) when the title is non-empty, else
 the text; ids may be JSON strings or integers (integers become their decimal string); texts are stored
 stripped. Files are streamed line by line: memory holds the ids and texts, not the parsed rows.
@@ -14,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterator
 
+from negmine.config import check_unknown_qrels
 from negmine.errors import InputError
 from negmine.io.files import iter_lines, require_file
 from negmine.io.jsonl import iter_jsonl, json_type
@@ -147,6 +151,15 @@ def _first_line(path: Path, wanted: Callable[[str, str], bool]) -> int | None:
     return next((line for line, q, d, _ in iter_qrels(path) if wanted(q, d)), None)
 
 
+def unknown_doc_error(path: Path, line: int | None, doc_id: str, corpus: Corpus) -> InputError:
+    """The default-policy error for a judgment whose document is not in ``corpus``, naming the opt-out."""
+    return InputError(
+        path, line, "corpus-id",
+        f"unknown corpus id {doc_id!r} (not in {corpus.source}); if the dataset judges documents missing from "
+        "its corpus, pass --unknown-qrels skip (DataConfig.unknown_qrels='skip') to drop such rows",
+    )
+
+
 def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None) -> Qrels:
     """Read a qrels TSV; every query id must be in ``queries`` and (if given) every doc id in ``corpus``.
 
@@ -158,7 +171,7 @@ def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None)
         if query_id not in queries.index:
             raise InputError(path, line, "query-id", f"unknown query id {query_id!r} (not in {queries.source})")
         if corpus is not None and doc_id not in corpus.index:
-            raise InputError(path, line, "corpus-id", f"unknown corpus id {doc_id!r} (not in {corpus.source})")
+            raise unknown_doc_error(path, line, doc_id, corpus)
         docs = judgments.setdefault(query_id, {})
         if doc_id in docs:
             first = _first_line(path, lambda q, d: q == query_id and d == doc_id)
@@ -175,9 +188,37 @@ def check_qrels_docs(qrels: Qrels, corpus: Corpus) -> None:
     if all(doc_id in index for docs in qrels.judgments.values() for doc_id in docs):
         return
     path = Path(qrels.source)
-    for line, _, doc_id, _ in iter_qrels(path):
-        if doc_id not in index:
-            raise InputError(path, line, "corpus-id", f"unknown corpus id {doc_id!r} (not in {corpus.source})")
+    if path.is_file():  # re-scan for the line number (error path only)
+        for line, _, doc_id, _ in iter_qrels(path):
+            if doc_id not in index:
+                raise unknown_doc_error(path, line, doc_id, corpus)
+    missing = next(d for docs in qrels.judgments.values() for d in docs if d not in index)
+    raise unknown_doc_error(path, None, missing, corpus)
+
+
+def skip_unknown_docs(qrels: Qrels, corpus: Corpus) -> Qrels:
+    """``qrels`` without the judgments whose doc id is not in ``corpus`` (order kept; queries left with no
+    judgment at all disappear). Returns ``qrels`` itself when every document is known."""
+    index = corpus.index
+    kept = {q: {d: s for d, s in docs.items() if d in index} for q, docs in qrels.judgments.items()}
+    if sum(map(len, kept.values())) == len(qrels):
+        return qrels
+    return Qrels({q: docs for q, docs in kept.items() if docs}, source=qrels.source)
+
+
+def resolve_unknown_docs(qrels: Qrels, corpus: Corpus, unknown_qrels: str = "error") -> tuple[Qrels, Qrels | None]:
+    """Apply an ``unknown_qrels`` policy (:data:`negmine.config.UNKNOWN_QRELS`): ``(kept, all_qrels)``.
+
+    ``error``: InputError at the first judgment (file order) of a document not in ``corpus``, else
+    ``(qrels, None)``. ``skip``: ``(qrels without those judgments, qrels as read)``, or ``(qrels, None)`` when
+    nothing was skipped; ``all_qrels`` becomes ``Dataset.all_qrels`` (see :meth:`Dataset.skipped_qrels`).
+    """
+    check_unknown_qrels(unknown_qrels)
+    if unknown_qrels == "error":
+        check_qrels_docs(qrels, corpus)
+        return qrels, None
+    kept = skip_unknown_docs(qrels, corpus)
+    return kept, (qrels if kept is not qrels else None)
 
 
 def qrels_path(data_dir: str | Path, split: str) -> Path:
@@ -203,27 +244,29 @@ def check_beir_dir(data_dir: str | Path) -> Path:
     return folder
 
 
-def load_beir(data_dir: str | Path, split: str = "train") -> Dataset:
+def load_beir(data_dir: str | Path, split: str = "train", unknown_qrels: str = "error") -> Dataset:
     """Load ``data_dir/{corpus.jsonl, queries.jsonl, qrels/<split>.tsv}`` as a validated Dataset."""
     folder = check_beir_dir(data_dir)
     qrels = qrels_path(folder, split)
     name = folder.resolve().name or "dataset"
-    return load_beir_files(folder / CORPUS_FILE, folder / QUERIES_FILE, qrels, name=name)
+    return load_beir_files(folder / CORPUS_FILE, folder / QUERIES_FILE, qrels, name=name, unknown_qrels=unknown_qrels)
 
 
 def load_beir_files(
-    corpus: str | Path, queries: str | Path, qrels: str | Path, name: str | None = None
+    corpus: str | Path, queries: str | Path, qrels: str | Path, name: str | None = None, unknown_qrels: str = "error"
 ) -> Dataset:
     """Load explicit BEIR-format files. Small files are checked first so mistakes surface before the corpus.
 
-    ``name`` defaults to the corpus file's directory name.
+    ``name`` defaults to the corpus file's directory name. ``unknown_qrels`` (``error`` | ``skip``): see
+    :func:`resolve_unknown_docs`.
     """
+    check_unknown_qrels(unknown_qrels)
     corpus_path = require_file(corpus, "corpus file")
     queries_path = require_file(queries, "queries file")
     qrels_file = require_file(qrels, "qrels file")
     query_table = read_queries(queries_path)
     judged = read_qrels(qrels_file, query_table)
     corpus_table = read_corpus(corpus_path)
-    check_qrels_docs(judged, corpus_table)
+    kept, all_qrels = resolve_unknown_docs(judged, corpus_table, unknown_qrels)
     label = name or corpus_path.resolve().parent.name or "dataset"
-    return Dataset(corpus=corpus_table, queries=query_table, qrels=judged, name=label)
+    return Dataset(corpus=corpus_table, queries=query_table, qrels=kept, name=label, all_qrels=all_qrels)

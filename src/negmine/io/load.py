@@ -30,7 +30,9 @@ def load_data(config: DataConfig) -> Dataset:
 
     With ``pairs`` set: :func:`negmine.io.pairs.load_pairs` (``corpus`` optional). Otherwise BEIR data from
     ``data_dir`` (qrels of ``split``), where any of ``corpus``/``queries``/``qrels`` given explicitly replaces
-    the directory's file. Column options without a pairs file are a ConfigError rather than ignored.
+    the directory's file, and ``unknown_qrels`` decides what judgments of documents missing from the corpus
+    do (``error`` or ``skip``; see DataConfig). Column options without a pairs file are a ConfigError rather
+    than ignored.
     """
     config.validate()
     if config.pairs is not None:
@@ -42,4 +44,4 @@ def load_data(config: DataConfig) -> Dataset:
             )
     corpus, queries, qrels = beir_files(config)
     name = check_beir_dir(config.data_dir).resolve().name if config.data_dir is not None else None
-    return load_beir_files(corpus, queries, qrels, name=name)
+    return load_beir_files(corpus, queries, qrels, name=name, unknown_qrels=config.unknown_qrels)

@@ -7,7 +7,7 @@ id -> row index map. Qrels keep the file order, which fixes the order of mined p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,42 @@ class Qrels:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A validated corpus, query set and qrels: every qrels id exists, every text is non-empty."""
+    """A validated corpus, query set and qrels: every qrels id exists, every text is non-empty.
+
+    ``all_qrels`` is set only when judgments were skipped because their document is not in the corpus
+    (``DataConfig.unknown_qrels="skip"``): it holds every judgment as read, ``qrels`` the ones kept.
+    """
 
     corpus: Corpus
     queries: Queries
     qrels: Qrels
     name: str = "dataset"
+    all_qrels: Qrels | None = None
 
     def pairs(self) -> list[Pair]:
         return list(self.qrels.pairs())
+
+    def judged_qrels(self) -> Qrels:
+        """Every judgment as read, skipped ones included (what BEIR scores against); else ``qrels``."""
+        return self.all_qrels if self.all_qrels is not None else self.qrels
+
+    def skipped_qrels(self, examples: int = 5) -> dict[str, Any]:
+        """Counts of the judgments skipped for a document missing from the corpus, with a few example ids.
+
+        ``skipped``: rows dropped; ``relevant_skipped``: those with score > 0; ``example_ids``: the first
+        distinct missing document ids; ``queries_without_positive``: queries that had a relevant judgment
+        but none left (they give no training pair), with ``example_queries``.
+        """
+        judged = self.judged_qrels()
+        kept = self.qrels.judgments
+        dropped = [
+            (q, d, s) for q, docs in judged.judgments.items() for d, s in docs.items() if d not in kept.get(q, {})
+        ]
+        emptied = [q for q in judged.query_ids() if not self.qrels.positives(q)]
+        return {
+            "skipped": len(dropped),
+            "relevant_skipped": sum(s > 0 for _, _, s in dropped),
+            "example_ids": list(dict.fromkeys(d for _, d, _ in dropped))[:examples],
+            "queries_without_positive": len(emptied),
+            "example_queries": emptied[:examples],
+        }

@@ -51,7 +51,9 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> None:
             f"has {most_positives} positives, leaving at most {available} candidates; lower --num-negatives"
         )
     if not dataset.qrels.query_ids():
-        raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0); nothing to mine")
+        skipped = dataset.skipped_qrels()["relevant_skipped"]
+        why = f" ({skipped} relevant judgments were skipped: their documents are not in the corpus)" if skipped else ""
+        raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0){why}; nothing to mine")
 
 
 def check_registries(config: MineConfig) -> None:
@@ -104,6 +106,7 @@ def mine(
         "exports": exports,
         "embeddings": {"encoded": cands.encoded, "cached": cands.cached},
         "config": _config_dict(config),
+        "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
         **(hooks.finish(config.output.path) if hooks is not None else {}),
     }
     if cands.engine_info is not None:

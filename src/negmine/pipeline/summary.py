@@ -45,6 +45,7 @@ def format_summary(summary: dict) -> str:
     lines = [
         f"pairs: {summary['pairs_in']} in, {summary['pairs_out']} out",
     ]
+    lines += format_skipped_qrels(summary.get("unknown_qrels", {}))
     for reason, n in summary["pairs_skipped"].items():
         lines.append(f"  skipped {n}: {reason}")
     for name, n in summary["candidates_removed_by_filter"].items():
@@ -61,3 +62,16 @@ def format_summary(summary: dict) -> str:
         if summary.get(key):
             lines.append(f"{key}: {summary[key]}")
     return "\n".join(lines)
+
+
+def format_skipped_qrels(report: dict) -> list[str]:
+    """Stdout lines for ``--unknown-qrels skip`` (see ``Dataset.skipped_qrels``); none when nothing was skipped."""
+    if not report.get("skipped"):
+        return []
+    examples = ", ".join(repr(d) for d in report["example_ids"])
+    lines = [f"  qrels rows skipped {report['skipped']} ({report['relevant_skipped']} relevant): document not in "
+             f"the corpus, e.g. {examples}"]
+    if report["queries_without_positive"]:
+        queries = ", ".join(repr(q) for q in report["example_queries"])
+        lines.append(f"  queries left without a positive {report['queries_without_positive']}: no pair, e.g. {queries}")
+    return lines

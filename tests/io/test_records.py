@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from negmine.io.records import Dataset, Qrels, TextTable
+
+
+def _dataset(kept: dict, all_qrels: dict | None) -> Dataset:
+    docs = TextTable(["d1", "d2"], ["one", "two"])
+    queries = TextTable([f"q{i}" for i in range(9)], [f"query {i}" for i in range(9)])
+    return Dataset(docs, queries, Qrels(kept), all_qrels=Qrels(all_qrels) if all_qrels is not None else None)
+
+
+def test_without_skipped_judgments_the_report_is_all_zero():
+    data = _dataset({"q1": {"d1": 1}}, None)
+    assert data.judged_qrels() is data.qrels
+    assert data.skipped_qrels() == {
+        "skipped": 0, "relevant_skipped": 0, "example_ids": [], "queries_without_positive": 0, "example_queries": [],
+    }
+
+
+def test_skipped_report_counts_every_row_and_limits_the_examples():
+    all_qrels = {f"q{i}": {"d1": 0, f"gone{i}": 1, "shared": 0} for i in range(7)}
+    all_qrels["q8"] = {"d2": 1}
+    kept = {**{f"q{i}": {"d1": 0} for i in range(7)}, "q8": {"d2": 1}}
+    report = _dataset(kept, all_qrels).skipped_qrels(examples=3)
+    assert report["skipped"] == 14 and report["relevant_skipped"] == 7
+    assert report["example_ids"] == ["gone0", "shared", "gone1"], "distinct ids, first seen first"
+    assert report["queries_without_positive"] == 7 and report["example_queries"] == ["q0", "q1", "q2"]
