@@ -66,6 +66,10 @@ def test_denoise_hook_drops_judged_false_negatives_and_refills_to_n(topic_beir, 
     assert after[0] == before[2], "refill starts with the next candidate"
     assert removed[REMOVED_KEY] == len(hook.records)
     assert {r["doc_id"] for r in hook.records if r["query_id"] == "q"} == {"copy", "title"}
+    assert sorted(rows(tmp_path / "dn.jsonl")["q"]["false_negative_ids"]) == ["copy", "title"], (
+        "dropped false negatives stay in the row so training can mask them in-batch"
+    )
+    assert "false_negative_ids" not in rows(tmp_path / "base.jsonl")["q"], "no judge, no key"
     assert hook.judged == 4 + 4, "depth 4 for each of the two pairs"
     assert base.summary["pairs_out"] == 2
 
@@ -95,8 +99,10 @@ def test_denoise_from_config_with_a_local_cross_encoder(topic_beir, tmp_path, ti
     assert removed == len(flags) == result.summary["denoise"]["false_negatives_removed"] > 0
     assert result.summary["denoise"]["candidates_judged"] == 10
     for row in rows(out).values():
+        flagged = [f["doc_id"] for f in flags if f["query_id"] == row["query_id"]]
         assert len(row["negative_ids"]) == 3
-        assert not {f["doc_id"] for f in flags if f["query_id"] == row["query_id"]} & set(row["negative_ids"])
+        assert not set(flagged) & set(row["negative_ids"])
+        assert row.get("false_negative_ids", []) == flagged, "flags file and row agree, in judging order"
     assert all(f["judges"] == ["cross-encoder"] and "cross-encoder" in f["scores"] for f in flags)
 
 

@@ -3,7 +3,9 @@
 For each pair, the ``depth`` best candidates that would survive the positive-aware filters are judged
 (cost is bounded by ``depth`` per pair, whatever the pool size); candidates the judges flag are removed
 from the pool, so the strategy refills to N negatives from the candidates below them. Every removal is
-counted under :data:`REMOVED_KEY` and described in :attr:`DenoiseHook.records` (the flags file).
+counted under :data:`REMOVED_KEY`, described in :attr:`DenoiseHook.records` (the flags file) and kept in
+``Pool.false_negatives``, so the pair's row lists it in ``false_negative_ids`` (the audit's ``drop`` policy):
+training then masks it wherever it shows up in a batch.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class DenoiseHook:
         self.records.extend(r for r in flag_records(findings, "drop", None))
         keep = np.ones(len(pool), dtype=bool)
         keep[drop] = False
-        return pool.take(np.flatnonzero(keep))
+        return pool.take(np.flatnonzero(keep)).with_false_negatives(pool.indices[drop])
 
     def item(self, pair: Pair, pool: Pool) -> AuditItem:
         corpus, queries = self.dataset.corpus, self.dataset.queries

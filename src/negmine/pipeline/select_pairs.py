@@ -146,4 +146,5 @@ def _row(ctx: PairContext, pair: Pair, chosen: Pool, make_row) -> dict:
         negatives=[corpus.texts[int(i)] for i in chosen.indices],
         negative_scores=[float(s) for s in chosen.scores],
         negative_ranks=[int(r) for r in chosen.ranks],
+        false_negative_ids=[corpus.ids[r] for r in chosen.false_negatives] or None,
     )
