@@ -18,7 +18,12 @@ to benchmarks/results/train_scifact.json. Work files (mined data, models, run fi
 ``--work`` (default ``$NEGMINE_CACHE/bench-train-scifact``) and are reused: a rerun only trains and encodes
 what changed (a model dir is keyed by its training config, seed and data).
 
-    python benchmarks/train_scifact.py [--only negmine,strategy=range] [--work DIR]
+    python benchmarks/train_scifact.py [--only negmine,strategy=range] [--work DIR] [--heldout]
+
+``--heldout`` tunes without touching the test split: one in four SciFact *train* queries (by a hash of the
+query id, ~208 queries) is held out as a dev set; every run trains on the mined rows of the other train queries
+and is scored on the dev queries (JSON to benchmarks/results/train_scifact_heldout.json). Use it to choose a
+default, then confirm on test.
 """
 
 from __future__ import annotations
@@ -76,6 +81,38 @@ VARIANTS: dict[str, Variant] = {
     "remine=on": Variant("negmine-top", {"remine_steps": 12}),
 }
 BASELINE = "st-mined"
+
+
+HELDOUT_EVERY = 4
+"""``--heldout``: a train query is held out when sha1(query id) % HELDOUT_EVERY == 0."""
+
+
+def is_heldout(query_id: str) -> bool:
+    return int(hashlib.sha1(query_id.encode()).hexdigest(), 16) % HELDOUT_EVERY == 0
+
+
+def heldout_dataset(data_dir: Path):
+    """The train split with only the held-out queries' judgments (what ``--heldout`` scores against)."""
+    from negmine.config import DataConfig
+    from negmine.io.load import load_data
+    from negmine.io.records import Qrels
+
+    train = load_data(DataConfig(data_dir=data_dir, split="train"))
+    kept = {q: docs for q, docs in train.qrels.judgments.items() if is_heldout(q)}
+    return dataclasses.replace(train, qrels=Qrels(kept, f"{train.qrels.source} (held-out queries)"), all_qrels=None)
+
+
+def without_heldout(mined: Path, work: Path) -> Path:
+    """``mined`` minus the rows of held-out queries, written once to ``work/mined/heldout/``."""
+    out = work / "mined" / "heldout" / mined.name
+    if not out.exists():
+        from negmine.io.atomic import atomic_write
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lines = [line for line in mined.read_text().splitlines() if not is_heldout(json.loads(line)["query_id"])]
+        with atomic_write(out) as handle:
+            handle.write("\n".join(lines) + "\n")
+    return out
 
 
 def mine_config(data_dir: Path, source: str, out: Path, cache_dir: Path):
@@ -192,7 +229,7 @@ def _finished_with(summary: Path, config) -> bool:
 
 
 def evaluate_model(model: str, name: str, test, work: Path):
-    """Test-split run of one model (TREC run file cached in ``work/runs``); corpus embeddings cached too."""
+    """Top-100 run of one model on ``test``'s queries; corpus and query embeddings are cached in ``work/cache``."""
     from negmine.config import EncoderConfig
     from negmine.encode.cache import EmbeddingCache
     from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
@@ -210,6 +247,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=default_work)
     parser.add_argument("--only", default="", help="comma-separated variant names (the baseline always runs)")
+    parser.add_argument("--heldout", action="store_true", help="train without, and score on, held-out train queries")
     return parser.parse_args()
 
 
@@ -221,7 +259,8 @@ def main() -> None:
     args = parse_args()
     data_dir = require_scifact()
     wanted = [BASELINE] + [v for v in VARIANTS if v != BASELINE and (not args.only or v in args.only.split(","))]
-    test = load_data(DataConfig(data_dir=data_dir, split="test"))
+    test = heldout_dataset(data_dir) if args.heldout else load_data(DataConfig(data_dir=data_dir, split="test"))
+    prefix = "dev-" if args.heldout else ""
     seconds: dict[str, dict[str, float]] = {}
     timer = _Timer(seconds)
     with timer("zero-shot", "eval"):
@@ -235,16 +274,18 @@ def main() -> None:
             with timer(name, f"mine:{variant.source}"):
                 mined[variant.source] = mine_reference(data_dir, args.work) if variant.source == "st" else (
                     mine_negmine(data_dir, args.work, variant.source))
+                if args.heldout:
+                    mined[variant.source] = without_heldout(mined[variant.source], args.work)
         for seed in variant.seeds:
             with timer(name, f"train:{seed}"):
-                model_dir, info = train_variant(variant.source, mined[variant.source], variant.overrides, seed,
-                                                args.work, data_dir)
+                model_dir, info = train_variant(prefix + variant.source, mined[variant.source], variant.overrides,
+                                                seed, args.work, data_dir)
             train_info.setdefault(name, []).append(info)
             with timer(name, f"eval:{seed}"):
-                run = evaluate_model(str(model_dir), f"{name}@{seed}", test, args.work)
+                run = evaluate_model(str(model_dir), f"{prefix}{name}@{seed}", test, args.work)
             results.setdefault(name, []).append(evaluate_run(test.qrels, run, METRICS))
     report({name: seed_mean(name, per_seed) for name, per_seed in results.items()}, results, train_info, seconds,
-           mined)
+           mined, "train_scifact_heldout" if args.heldout else "train_scifact")
 
 
 def seed_mean(name: str, per_seed: list):
@@ -270,7 +311,7 @@ class _Timer:
         self.seconds.setdefault(run, {})[stage] = round(time.perf_counter() - start, 1)
 
 
-def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: dict) -> None:
+def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: dict, result_name: str) -> None:
     from negmine.evaluate.compare import paired_p_value
 
     zero, base = means["zero-shot"].mean, means[BASELINE]
@@ -293,7 +334,7 @@ def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: 
                      infos[0].get("data", {}).get("rows_kept", "-"),
                      round(sum(i.get("timings", {}).get("train", 0) for i in infos) / len(infos)) if name in train_info else "-"])
     table = print_table(headers, rows)
-    write_result("train_scifact", {
+    write_result(result_name, {
         "settings": {"shared": SHARED, "seeds": SEEDS, "mine_negatives": MINE_NEGATIVES, "baseline": BASELINE,
                      "variants": {k: v._asdict() for k, v in VARIANTS.items() if k in train_info},
                      "mine_overrides": MINE_OVERRIDES},
