@@ -66,3 +66,17 @@ def test_margin_masking_counts_and_lowers_the_loss():
 def test_config_dict_reports_masking():
     config = MaskedMultipleNegativesRankingLoss(None, fn_margin=0.2).get_config_dict()
     assert config["fn_mask"] is True and config["fn_margin"] == 0.2 and config["scale"] == 20.0
+
+
+def test_by_default_only_known_and_flagged_false_negatives_are_masked():
+    """No margin rule by default: a hard negative the model scores far above the positive stays a negative
+    (on SciFact's clean labels the margin rule masked hard true negatives and cost nDCG@10)."""
+    emb = _embeddings(seed=3)
+    emb[2][0] = emb[0][0]  # row 0's first hard negative: identical to its query, far above its positive
+    default = MaskedMultipleNegativesRankingLoss(None)
+    loss = default.compute_loss_from_embeddings(emb, _labels(4, 2))
+    unmasked = MaskedMultipleNegativesRankingLoss(None, fn_mask=False).compute_loss_from_embeddings(emb, _labels(4, 2))
+    assert loss.item() == pytest.approx(unmasked.item(), rel=1e-6) and default.mask_stats.masked == 0
+    margin = MaskedMultipleNegativesRankingLoss(None, fn_margin=0.1)
+    assert margin.compute_loss_from_embeddings(emb, _labels(4, 2)).item() < loss.item()
+    assert margin.mask_stats.masked >= 1

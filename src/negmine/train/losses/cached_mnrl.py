@@ -23,7 +23,7 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
     """GradCache MNRL whose softmax ignores known/flagged/margin-violating false negatives."""
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
-                 mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = 0.1) -> None:
+                 mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = None) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size)
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin

@@ -10,8 +10,9 @@ set to -inf), so they neither contribute to the loss nor receive gradient. A can
    ``extra_positive_ids`` / ``false_negative_ids``), including any document with identical text -
    this covers sibling positives of multi-positive queries that land in the same batch;
 2. it is one of ``q_i``'s own hard negatives that the audit flagged (``negative_flags``);
-3. ``s(q_i, d_c) > s(q_i, p_i) + margin`` under the current model (GISTEmbed-style margin masking,
-   Solatorio 2024, with the model itself as guide and the threshold *above* the positive: mined
+3. only when a margin is given (off by default): ``s(q_i, d_c) > s(q_i, p_i) + margin`` under the
+   current model (GISTEmbed-style margin masking, Solatorio 2024, with the model itself as guide and the
+   threshold *above* the positive: mined
    negatives were already kept below the positive's score, so a candidate the model rates clearly above
    the labelled positive is more likely unlabelled-relevant than hard; a threshold at or below the
    positive would discard exactly the hardest true negatives, which carry the training signal).

@@ -36,7 +36,7 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
     """MNRL whose softmax ignores known/flagged/margin-violating false negatives (``fn_mask``)."""
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
-                 fn_mask: bool = True, fn_margin: float | None = 0.1) -> None:
+                 fn_mask: bool = True, fn_margin: float | None = None) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct)
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
