@@ -597,6 +597,7 @@ class EvalConfig:
 
 TRAIN_LOSSES = ("mnrl", "cached-mnrl")
 TRAIN_BATCHINGS = ("no-duplicates", "topic")
+TRAIN_HARDNESS = ("none", "hard-negatives", "in-batch", "all")
 
 
 @dataclass(frozen=True)
@@ -607,6 +608,8 @@ class TrainConfig:
     audit-flagged false negatives from the softmax, plus, with ``fn_margin`` set, candidates the model scores
     above the positive by that margin (off by default: on SciFact it masked hard true negatives and cost
     ~0.5-0.8 nDCG@10 points on held-out and test queries, see the README);
+    ``hardness`` weights harder negatives in the softmax by ``hardness_strength * sg(cosine)`` (Lan et al.
+    2025; EmbeddingGemma uses it on the mined hard negatives with strength 5);
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
@@ -629,6 +632,8 @@ class TrainConfig:
     mini_batch_size: int = 16
     fn_mask: bool = True
     fn_margin: float | None = None
+    hardness: str = "none"
+    hardness_strength: float = 5.0
     batching: str = "no-duplicates"
     topic_clusters: int | None = None
     remine_every_epoch: bool = False
@@ -664,6 +669,7 @@ class TrainConfig:
                               "use e.g. --num-negatives 3 (0 trains on in-batch negatives only)")
         _check_choice("loss", self.loss, TRAIN_LOSSES)
         _check_choice("batching", self.batching, TRAIN_BATCHINGS)
+        _check_choice("hardness", self.hardness, TRAIN_HARDNESS)
         _check_choice("precision", self.precision, PRECISIONS)
         self._validate_numbers()
         self._validate_remine()
@@ -681,6 +687,11 @@ class TrainConfig:
             raise ConfigError(
                 f"fn_margin must be in [-2, 2] (a cosine-similarity difference), got {self.fn_margin!r}; "
                 "e.g. --fn-margin 0.1 masks candidates scored 0.1 above the positive"
+            )
+        if not 0.0 <= self.hardness_strength <= 100.0:
+            raise ConfigError(
+                f"hardness_strength must be in [0, 100] (added to the logit as strength * cosine), got "
+                f"{self.hardness_strength!r}; 5 is EmbeddingGemma's value, 0 turns the weighting off"
             )
 
     def _validate_remine(self) -> None:

@@ -95,6 +95,8 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     ({"num_negatives": -1}, "num_negatives must be an integer >= 0"),
     ({"learning_rate": 0.0}, "learning_rate must be > 0"),
     ({"fn_margin": 5.0}, r"fn_margin must be in \[-2, 2\]"),
+    ({"hardness": "hard"}, "unknown hardness 'hard'; allowed: none, hard-negatives, in-batch, all"),
+    ({"hardness_strength": -1.0}, r"hardness_strength must be in \[0, 100\].*5 is EmbeddingGemma's value"),
     ({"warmup_ratio": 1.5}, r"warmup_ratio must be in \[0, 1\)"),
     ({"remine_steps": 10}, "re-mining .* needs the mining configuration"),
 ])
@@ -123,6 +125,7 @@ def test_remine_without_miner_is_a_config_error(tmp_path, mined_file, tiny_model
     {"loss": "cached-mnrl", "mini_batch_size": 2},
     {"num_negatives": 0},
     {"precision": "bf16", "fn_margin": None},
+    {"hardness": "all", "loss": "cached-mnrl", "mini_batch_size": 2},
 ])
 def test_training_variants_run(tmp_path, mined_file, tiny_model_path, overrides):
     result = train(_config(tmp_path, mined_file, tiny_model_path, **overrides))

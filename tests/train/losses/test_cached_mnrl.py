@@ -30,12 +30,13 @@ def _loss_and_grads(loss_fn, model):
     return loss.item(), grads
 
 
-@pytest.mark.parametrize("margin", [None, 0.0])
-def test_cached_loss_matches_uncached_loss_and_gradients(tiny_model_path, margin):
+@pytest.mark.parametrize("margin, hardness", [(None, "none"), (0.0, "none"), (None, "hard-negatives"), (None, "all")])
+def test_cached_loss_matches_uncached_loss_and_gradients(tiny_model_path, margin, hardness):
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     model.eval()  # no dropout, so both losses see identical embeddings
-    plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, fn_margin=margin), model)
-    cached_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, fn_margin=margin)
+    weights = {"hardness": hardness, "hardness_strength": 5.0}
+    plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, fn_margin=margin, **weights), model)
+    cached_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, fn_margin=margin, **weights)
     cached, cached_grads = _loss_and_grads(cached_fn, model)
     assert cached == pytest.approx(plain, rel=1e-5)
     assert plain_grads.keys() == cached_grads.keys() and plain_grads

@@ -14,7 +14,8 @@ def _mnrl(model, config: TrainConfig) -> nn.Module:
     from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
 
     return MaskedMultipleNegativesRankingLoss(
-        model, scale=config.scale, fn_mask=config.fn_mask, fn_margin=config.fn_margin
+        model, scale=config.scale, fn_mask=config.fn_mask, fn_margin=config.fn_margin, hardness=config.hardness,
+        hardness_strength=config.hardness_strength,
     )
 
 
@@ -23,7 +24,7 @@ def _cached_mnrl(model, config: TrainConfig) -> nn.Module:
 
     return MaskedCachedMultipleNegativesRankingLoss(
         model, scale=config.scale, mini_batch_size=config.mini_batch_size, fn_mask=config.fn_mask,
-        fn_margin=config.fn_margin,
+        fn_margin=config.fn_margin, hardness=config.hardness, hardness_strength=config.hardness_strength,
     )
 
 

@@ -16,17 +16,22 @@ from sentence_transformers.util import cos_sim
 from torch import Tensor
 
 from negmine.train.losses.masking import false_negative_mask, masked_ranking_loss
-from negmine.train.losses.mnrl import MaskStats
+from negmine.train.losses.hardness import hardness_penalty
+from negmine.train.losses.mnrl import MaskStats, st_hardness
 
 
 class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLoss):
     """GradCache MNRL whose softmax ignores known/flagged/margin-violating false negatives."""
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
-                 mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = None) -> None:
-        super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size)
+                 mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = None,
+                 hardness: str = "none", hardness_strength: float = 0.0) -> None:
+        super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size,
+                         **st_hardness(hardness, hardness_strength))
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
+        self.hardness = hardness
+        self.hardness_strength = hardness_strength
         self.mask_stats = MaskStats()
 
     def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
@@ -42,7 +47,8 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
             sim = self.similarity_fct(queries[rows], docs)
             mask = false_negative_mask(sim, labels, rows, len(reps) - 2, self.fn_margin)
             self.mask_stats.add(mask)
-            loss = masked_ranking_loss(sim, rows, mask, self.scale).sum() / batch_size
+            penalty = hardness_penalty(sim, rows, batch_size, self.hardness, self.hardness_strength)
+            loss = masked_ranking_loss(sim, rows, mask, self.scale, penalty).sum() / batch_size
             if with_backward:
                 loss.backward()
                 loss = loss.detach()

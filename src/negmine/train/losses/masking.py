@@ -80,7 +80,12 @@ def false_negative_mask(sim: Tensor, labels: Tensor, rows: Tensor, num_negatives
     return mask
 
 
-def masked_ranking_loss(sim: Tensor, positive_columns: Tensor, mask: Tensor, scale: float) -> Tensor:
-    """Per-row ``-log softmax(scale * sim)[positive]`` with masked columns left out of the denominator."""
-    scores = (sim * scale).masked_fill(mask, float("-inf"))
+def masked_ranking_loss(sim: Tensor, positive_columns: Tensor, mask: Tensor, scale: float,
+                        penalty: Tensor | None = None) -> Tensor:
+    """Per-row ``-log softmax(scale * sim + penalty)[positive]`` with masked columns left out of the denominator.
+
+    ``penalty`` is an optional additive logit term (hardness weighting, :mod:`negmine.train.losses.hardness`).
+    """
+    scores = sim * scale if penalty is None else sim * scale + penalty
+    scores = scores.masked_fill(mask, float("-inf"))
     return F.cross_entropy(scores, positive_columns, reduction="none")

@@ -14,6 +14,7 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from sentence_transformers.util import cos_sim
 from torch import Tensor
 
+from negmine.train.losses.hardness import HARDNESS_MODES, hardness_penalty
 from negmine.train.losses.masking import false_negative_mask, masked_ranking_loss
 
 
@@ -33,13 +34,20 @@ class MaskStats:
 
 
 class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
-    """MNRL whose softmax ignores known/flagged/margin-violating false negatives (``fn_mask``)."""
+    """MNRL whose softmax ignores known/flagged/margin-violating false negatives (``fn_mask``).
+
+    ``hardness`` (a :data:`~negmine.train.losses.hardness.HARDNESS_MODES` key) weights harder negatives
+    by ``hardness_strength`` (see :mod:`negmine.train.losses.hardness`).
+    """
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
-                 fn_mask: bool = True, fn_margin: float | None = None) -> None:
-        super().__init__(model, scale=scale, similarity_fct=similarity_fct)
+                 fn_mask: bool = True, fn_margin: float | None = None, hardness: str = "none",
+                 hardness_strength: float = 0.0) -> None:
+        super().__init__(model, scale=scale, similarity_fct=similarity_fct, **st_hardness(hardness, hardness_strength))
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
+        self.hardness = hardness
+        self.hardness_strength = hardness_strength
         self.mask_stats = MaskStats()
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
@@ -51,7 +59,14 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
         sim = self.similarity_fct(queries, docs)
         mask = false_negative_mask(sim, labels, rows, len(embeddings) - 2, self.fn_margin)
         self.mask_stats.add(mask)
-        return masked_ranking_loss(sim, rows, mask, self.scale).mean()
+        penalty = hardness_penalty(sim, rows, len(queries), self.hardness, self.hardness_strength)
+        return masked_ranking_loss(sim, rows, mask, self.scale, penalty).mean()
 
     def get_config_dict(self) -> dict[str, Any]:
         return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin}
+
+
+def st_hardness(hardness: str, strength: float) -> dict[str, Any]:
+    """The sentence-transformers loss arguments for negmine's ``hardness`` mode (used when masking is off)."""
+    mode = HARDNESS_MODES[hardness]
+    return {"hardness_mode": mode, "hardness_strength": strength if mode else 0.0}
