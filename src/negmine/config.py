@@ -632,7 +632,7 @@ class TrainConfig:
     mini_batch_size: int = 16
     fn_mask: bool = True
     fn_margin: float | None = None
-    hardness: str = "none"
+    hardness: str = "hard-negatives"
     hardness_strength: float = 5.0
     batching: str = "no-duplicates"
     topic_clusters: int | None = None

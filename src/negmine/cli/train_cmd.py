@@ -105,7 +105,7 @@ def train_command(
     fn_mask: bool = typer.Option(True, "--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG),
     fn_margin: Optional[float] = typer.Option(None, help="also mask candidates with s > s_pos + margin (default off: known and flagged false negatives only)", rich_help_panel=_NEG),
     no_fn_margin: bool = typer.Option(False, "--no-fn-margin", help="mask only known/flagged false negatives, no margin (the default)", rich_help_panel=_NEG),
-    hardness: str = typer.Option("none", help="weight harder negatives: none | hard-negatives | in-batch | all", rich_help_panel=_NEG),
+    hardness: str = typer.Option("hard-negatives", help="weight harder negatives: hard-negatives | in-batch | all | none", rich_help_panel=_NEG),
     hardness_strength: float = typer.Option(5.0, help="hardness weight alpha (logit += alpha * cosine)", rich_help_panel=_NEG),
     batching: str = typer.Option("no-duplicates", help="no-duplicates | topic (TAS-B)", rich_help_panel=_BATCH),
     topic_clusters: Optional[int] = typer.Option(None, help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH),
