@@ -74,8 +74,8 @@ MINE_OVERRIDES: dict[str, dict] = {
 VARIANTS: dict[str, Variant] = {
     "st-mined": Variant("st", {"fn_mask": False, "batching": "no-duplicates", "hardness": "none"}, SEEDS),
     "negmine": Variant("negmine-top", {}, SEEDS),
-    "hardness=none": Variant("negmine-top", {"hardness": "none"}, SEEDS),  # the default before this run
-    "st-data+negmine-train": Variant("st", {}, SEEDS),  # the reference's negatives, negmine's TrainConfig()
+    "hardness=none": Variant("negmine-top", {"hardness": "none"}),  # the default before hardness weighting
+    "st-data+negmine-train": Variant("st", {}),  # the reference's negatives, negmine's TrainConfig()
     "strategy=range": Variant("negmine-range", {}),
     "strategy=simans": Variant("negmine-simans", {}),
     "candidates=hybrid": Variant("negmine-top-hybrid", {}),
@@ -256,6 +256,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=default_work)
     parser.add_argument("--only", default="", help="comma-separated variant names (the baseline always runs)")
+    parser.add_argument("--seeds", default="", help="comma-separated: run only these of each variant's seeds "
+                        "(e.g. 42 first for every variant, then the rest; finished models are reused)")
     parser.add_argument("--heldout", action="store_true", help="train without, and score on, held-out train queries")
     return parser.parse_args()
 
@@ -285,7 +287,7 @@ def main() -> None:
                     mine_negmine(data_dir, args.work, variant.source))
                 if args.heldout:
                     mined[variant.source] = without_heldout(mined[variant.source], args.work)
-        for seed in variant.seeds:
+        for seed in [s for s in variant.seeds if not args.seeds or str(s) in args.seeds.split(",")]:
             with timer(name, f"train:{seed}"):
                 model_dir, info = train_variant(prefix + variant.source, mined[variant.source], variant.overrides,
                                                 seed, args.work, data_dir)

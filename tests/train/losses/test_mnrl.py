@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
 from negmine.train.labels import pack_label
+from negmine.train.losses.hardness import HARDNESS_MODES
 from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
 
 
@@ -80,3 +81,34 @@ def test_by_default_only_known_and_flagged_false_negatives_are_masked():
     margin = MaskedMultipleNegativesRankingLoss(None, fn_margin=0.1)
     assert margin.compute_loss_from_embeddings(emb, _labels(4, 2)).item() < loss.item()
     assert margin.mask_stats.masked >= 1
+
+
+@pytest.mark.parametrize("mode", [m for m in HARDNESS_MODES if m != "none"])
+def test_equals_sentence_transformers_hardness_term(mode):
+    """Hardness weighting, nothing to mask: negmine's masked path gives sentence-transformers' own hardness-weighted loss."""
+    emb = _embeddings(batch=4, negatives=2)
+    ours = MaskedMultipleNegativesRankingLoss(None, hardness=mode, hardness_strength=5.0)
+    theirs = MultipleNegativesRankingLoss(None, hardness_mode=HARDNESS_MODES[mode], hardness_strength=5.0)
+    expected = theirs.compute_loss_from_embeddings(emb, None)
+    assert ours.compute_loss_from_embeddings(emb, _labels(4, 2)).item() == pytest.approx(expected.item(), rel=1e-6)
+    unmasked = MaskedMultipleNegativesRankingLoss(None, fn_mask=False, hardness=mode, hardness_strength=5.0)
+    assert unmasked.compute_loss_from_embeddings(emb, _labels(4, 2)).item() == pytest.approx(expected.item(), rel=1e-6)
+    plain = MaskedMultipleNegativesRankingLoss(None).compute_loss_from_embeddings(emb, _labels(4, 2))
+    assert abs(plain.item() - expected.item()) > 1e-3  # the weighting changes the loss
+
+
+def test_masked_column_stays_out_whatever_its_weight():
+    emb = _embeddings(batch=4, negatives=2)
+    flagged = _labels(4, 2, flags={(0, 0): 1})  # row 0's negative_1 (column 4) is a flagged false negative
+    loss = MaskedMultipleNegativesRankingLoss(None, hardness="hard-negatives", hardness_strength=50.0)
+    sim = emb[0] @ torch.cat(emb[1:]).T
+    expected = []
+    for r in range(4):
+        scores = sim[r] * 20.0
+        for column in (4 + r, 8 + r):  # row r's own hard negatives get the weight
+            scores[column] += 50.0 * sim[r, column]
+        if r == 0:
+            scores[4] = float("-inf")
+        expected.append(torch.nn.functional.cross_entropy(scores.unsqueeze(0), torch.tensor([r])))
+    got = loss.compute_loss_from_embeddings(emb, flagged)
+    assert got.item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-5)
