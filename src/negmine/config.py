@@ -609,7 +609,8 @@ class TrainConfig:
     above the positive by that margin (off by default: on SciFact it masked hard true negatives and cost
     ~0.5-0.8 nDCG@10 points on held-out and test queries, see the README);
     ``hardness`` weights harder negatives in the softmax by ``hardness_strength * sg(cosine)`` (Lan et al.
-    2025; EmbeddingGemma uses it on the mined hard negatives with strength 5);
+    2025; EmbeddingGemma uses it on the mined hard negatives with strength 5; on by default: +0.5 nDCG@10 on
+    held-out SciFact train queries, 3 seeds, and on test, see the README);
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
