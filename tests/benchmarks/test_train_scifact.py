@@ -1,0 +1,57 @@
+"""The training benchmark's variants build valid configs (a broken override would only show after an hour)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from negmine.config import MineConfig, TrainConfig
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("train_scifact")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def _negmine_sources(bench) -> list[str]:
+    return sorted({v.source for v in bench.VARIANTS.values() if v.source != "st"})
+
+
+def test_every_mined_source_builds_a_valid_mine_config(bench, tmp_path: Path) -> None:
+    for source in _negmine_sources(bench):
+        config = bench.mine_config(tmp_path, source, tmp_path / f"{source}.jsonl", tmp_path / "cache")
+        config.validate()
+        assert config.select.strategy == source.split("-")[1]
+
+
+def test_tag_overrides_change_exactly_the_named_fields(bench, tmp_path: Path) -> None:
+    plain = bench.mine_config(tmp_path, "negmine-top", tmp_path / "x.jsonl", tmp_path / "cache")
+    margin = bench.mine_config(tmp_path, "negmine-top-nomargin", tmp_path / "x.jsonl", tmp_path / "cache")
+    assert margin.filters.relative_margin is None
+    assert dataclasses.replace(margin, filters=plain.filters) == plain
+    ten = bench.mine_config(tmp_path, "negmine-top-margin10", tmp_path / "x.jsonl", tmp_path / "cache")
+    assert ten.filters.relative_margin == 0.10
+    assert plain.filters.relative_margin == MineConfig().filters.relative_margin
+
+
+def test_every_variant_builds_a_valid_train_config(bench, tmp_path: Path) -> None:
+    for name, variant in bench.VARIANTS.items():
+        settings = {**bench.SHARED, **variant.overrides, "seed": variant.seeds[0]}
+        if settings.get("remine_steps"):  # train_variant passes the mining config re-mining needs
+            settings["mine"] = bench.mine_config(tmp_path, "negmine-top", tmp_path / "mined.jsonl", tmp_path / "c")
+        TrainConfig(train_file=tmp_path / "mined.jsonl", output_dir=tmp_path / name, **settings).validate()
+
+
+def test_unknown_tag_fails_loudly(bench, tmp_path: Path) -> None:
+    with pytest.raises(KeyError, match="nosuchtag"):
+        bench.mine_config(tmp_path, "negmine-top-nosuchtag", tmp_path / "x.jsonl", tmp_path / "cache")
