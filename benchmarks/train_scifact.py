@@ -91,6 +91,9 @@ VARIANTS: dict[str, Variant] = {
     "fn-mask=off": Variant("negmine-top", {"fn_mask": False}, SEEDS),
     "fn-margin=0.1": Variant("negmine-top", {"fn_margin": 0.1}),  # the default before the held-out check
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
+    "directions=symmetric": Variant("negmine-top", {"directions": ("query_to_doc", "doc_to_query")}),
+    "directions=gte": Variant("negmine-top", {"directions": ("query_to_doc", "query_to_query", "doc_to_query",
+                                                            "doc_to_doc")}),
     "remine=on": Variant("negmine-top", {"remine_steps": 12}),
 }
 BASELINE = "st-mined"
@@ -240,8 +243,15 @@ def _finished_with(summary: Path, config) -> bool:
     if not summary.exists():
         return False
     recorded = json.loads(summary.read_text())["config"]
+    return recorded == _config_json(config, recorded)
+
+
+def _config_json(config, recorded: dict) -> dict:
+    """``config`` as JSON, minus fields added to the config after ``recorded`` was written that still have
+    their default (the run is the same; a changed new field does not match)."""
     wanted = json.loads(json.dumps(dataclasses.asdict(config), default=str))
-    return recorded == wanted
+    default = json.loads(json.dumps(dataclasses.asdict(type(config)()), default=str))
+    return {k: v for k, v in wanted.items() if k in recorded or v != default[k]}
 
 
 def evaluate_model(model: str, name: str, test, work: Path):

@@ -598,6 +598,8 @@ class EvalConfig:
 TRAIN_LOSSES = ("mnrl", "cached-mnrl")
 TRAIN_BATCHINGS = ("no-duplicates", "topic")
 TRAIN_HARDNESS = ("none", "hard-negatives", "in-batch", "all")
+TRAIN_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+TRAIN_PARTITION_MODES = ("joint", "per_direction")
 
 
 @dataclass(frozen=True)
@@ -611,6 +613,9 @@ class TrainConfig:
     ``hardness`` weights harder negatives in the softmax by ``hardness_strength * sg(cosine)`` (Lan et al.
     2025; EmbeddingGemma uses it on the mined hard negatives with strength 5; on by default: +0.5 nDCG@10 on
     held-out SciFact train queries, 3 seeds, and on test, see the README);
+    ``directions`` adds GTE's extra contrastive terms to query -> document (``doc_to_query``: each positive
+    against the batch's queries; ``query_to_query``, ``doc_to_doc``: same-side pairs), in one softmax
+    (``partition_mode`` ``joint``) or averaged per direction (``per_direction``), masked like query -> document;
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
@@ -635,6 +640,8 @@ class TrainConfig:
     fn_margin: float | None = None
     hardness: str = "hard-negatives"
     hardness_strength: float = 5.0
+    directions: tuple[str, ...] = ("query_to_doc",)
+    partition_mode: str = "joint"
     batching: str = "no-duplicates"
     topic_clusters: int | None = None
     remine_every_epoch: bool = False
@@ -672,8 +679,25 @@ class TrainConfig:
         _check_choice("batching", self.batching, TRAIN_BATCHINGS)
         _check_choice("hardness", self.hardness, TRAIN_HARDNESS)
         _check_choice("precision", self.precision, PRECISIONS)
+        self._validate_directions()
         self._validate_numbers()
         self._validate_remine()
+
+    def _validate_directions(self) -> None:
+        for direction in self.directions:
+            _check_choice("direction", direction, TRAIN_DIRECTIONS)
+        if "query_to_doc" not in self.directions or len(set(self.directions)) != len(self.directions):
+            raise ConfigError(
+                f"directions must hold query_to_doc once and other directions at most once, got {self.directions!r}; "
+                "e.g. --direction query_to_doc --direction doc_to_query"
+            )
+        _check_choice("partition_mode", self.partition_mode, TRAIN_PARTITION_MODES)
+        same_side = sorted({"query_to_query", "doc_to_doc"} & set(self.directions))
+        if self.partition_mode == "per_direction" and same_side:
+            raise ConfigError(
+                f"partition_mode per_direction needs the positive in every direction's softmax, but {', '.join(same_side)} "
+                "compares texts of one side only; use --partition-mode joint or drop those directions"
+            )
 
     def _validate_numbers(self) -> None:
         if not self.learning_rate > 0:

@@ -55,3 +55,16 @@ def test_every_variant_builds_a_valid_train_config(bench, tmp_path: Path) -> Non
 def test_unknown_tag_fails_loudly(bench, tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="nosuchtag"):
         bench.mine_config(tmp_path, "negmine-top-nosuchtag", tmp_path / "x.jsonl", tmp_path / "cache")
+
+
+def test_a_model_trained_before_a_new_config_field_is_reused_only_while_that_field_has_its_default(bench, tmp_path):
+    import json
+
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "o", seed=1)
+    recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    del recorded["partition_mode"]  # a field the older run did not know
+    summary = tmp_path / "negmine_train.json"
+    summary.write_text(json.dumps({"config": recorded}))
+    assert bench._finished_with(summary, config)
+    assert not bench._finished_with(summary, dataclasses.replace(config, partition_mode="per_direction"))
+    assert not bench._finished_with(summary, dataclasses.replace(config, seed=2))

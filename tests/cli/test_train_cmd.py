@@ -66,6 +66,30 @@ def test_train_cli_checkpoint_flags(tmp_path, monkeypatch, flags, checkpoint_ste
     assert [c.checkpoint_steps for c in seen] == [checkpoint_steps]
 
 
+@pytest.mark.parametrize(("flags", "directions", "partition"), [
+    ([], ("query_to_doc",), "joint"),
+    (["--direction", "query_to_doc", "--direction", "doc_to_query", "--partition-mode", "per_direction"],
+     ("query_to_doc", "doc_to_query"), "per_direction"),
+])
+def test_train_cli_direction_flags(tmp_path, monkeypatch, flags, directions, partition):
+    import negmine.train.api
+
+    seen = []
+    monkeypatch.setattr(negmine.train.api, "train",
+                        lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), *flags])
+    assert result.exit_code == 0, result.output
+    assert [(c.directions, c.partition_mode) for c in seen] == [(directions, partition)]
+
+
+def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         "--direction", "query_to_doc", "--direction", "d2q"])
+    assert result.exit_code == 2
+    assert "unknown direction 'd2q'; allowed: query_to_doc, query_to_query, doc_to_query, doc_to_doc" in result.output
+
+
 def test_train_help_shows_single_switch_off_flags():
     text = runner.invoke(build_app(), ["train", "--help"], env={"COLUMNS": "200"}).output
     assert "--no-checkpoints" in text and "--no-fn-margin" in text and "--no-no-" not in text

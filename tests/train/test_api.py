@@ -98,6 +98,13 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     ({"hardness": "hard"}, "unknown hardness 'hard'; allowed: none, hard-negatives, in-batch, all"),
     ({"hardness_strength": -1.0}, r"hardness_strength must be in \[0, 100\].*5 is EmbeddingGemma's value"),
     ({"warmup_ratio": 1.5}, r"warmup_ratio must be in \[0, 1\)"),
+    ({"directions": ("query_to_doc", "doc2query")}, "unknown direction 'doc2query'; allowed: query_to_doc, "
+     "query_to_query, doc_to_query, doc_to_doc"),
+    ({"directions": ("doc_to_query",)}, "directions must hold query_to_doc once .* --direction query_to_doc"),
+    ({"directions": ("query_to_doc", "query_to_doc")}, "directions must hold query_to_doc once"),
+    ({"partition_mode": "split"}, "unknown partition_mode 'split'; allowed: joint, per_direction"),
+    ({"directions": ("query_to_doc", "doc_to_doc"), "partition_mode": "per_direction"},
+     "per_direction needs the positive in every direction's softmax, but doc_to_doc .* --partition-mode joint"),
     ({"remine_steps": 10}, "re-mining .* needs the mining configuration"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, mined_file, overrides, message):

@@ -30,11 +30,18 @@ def _loss_and_grads(loss_fn, model):
     return loss.item(), grads
 
 
-@pytest.mark.parametrize("margin, hardness", [(None, "none"), (0.0, "none"), (None, "hard-negatives"), (None, "all")])
-def test_cached_loss_matches_uncached_loss_and_gradients(tiny_model_path, margin, hardness):
+GTE = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
+
+
+@pytest.mark.parametrize("margin, hardness, directions, partition", [
+    (None, "none", ("query_to_doc",), "joint"), (0.0, "none", ("query_to_doc",), "joint"),
+    (None, "hard-negatives", ("query_to_doc",), "joint"), (None, "all", ("query_to_doc",), "joint"),
+    (None, "hard-negatives", GTE, "joint"), (None, "none", ("query_to_doc", "doc_to_query"), "per_direction"),
+])
+def test_cached_loss_matches_uncached_loss_and_gradients(tiny_model_path, margin, hardness, directions, partition):
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     model.eval()  # no dropout, so both losses see identical embeddings
-    weights = {"hardness": hardness, "hardness_strength": 5.0}
+    weights = {"hardness": hardness, "hardness_strength": 5.0, "directions": directions, "partition_mode": partition}
     plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, fn_margin=margin, **weights), model)
     cached_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, fn_margin=margin, **weights)
     cached, cached_grads = _loss_and_grads(cached_fn, model)

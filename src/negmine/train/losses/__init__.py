@@ -15,7 +15,8 @@ def _mnrl(model, config: TrainConfig) -> nn.Module:
 
     return MaskedMultipleNegativesRankingLoss(
         model, scale=config.scale, fn_mask=config.fn_mask, fn_margin=config.fn_margin, hardness=config.hardness,
-        hardness_strength=config.hardness_strength,
+        hardness_strength=config.hardness_strength, directions=config.directions,
+        partition_mode=config.partition_mode,
     )
 
 
@@ -25,6 +26,7 @@ def _cached_mnrl(model, config: TrainConfig) -> nn.Module:
     return MaskedCachedMultipleNegativesRankingLoss(
         model, scale=config.scale, mini_batch_size=config.mini_batch_size, fn_mask=config.fn_mask,
         fn_margin=config.fn_margin, hardness=config.hardness, hardness_strength=config.hardness_strength,
+        directions=config.directions, partition_mode=config.partition_mode,
     )
 
 

@@ -15,8 +15,9 @@ from sentence_transformers.sentence_transformer.losses import CachedMultipleNega
 from sentence_transformers.util import cos_sim
 from torch import Tensor
 
-from negmine.train.losses.masking import false_negative_mask, masked_ranking_loss
+from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
 from negmine.train.losses.hardness import hardness_penalty
+from negmine.train.losses.masking import false_negative_mask, masked_logits
 from negmine.train.losses.mnrl import MaskStats, st_hardness
 
 
@@ -25,9 +26,10 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = None,
-                 hardness: str = "none", hardness_strength: float = 0.0) -> None:
+                 hardness: str = "none", hardness_strength: float = 0.0,
+                 directions: tuple[str, ...] = ("query_to_doc",), partition_mode: str = "joint") -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size,
-                         **st_hardness(hardness, hardness_strength))
+                         directions=directions, partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
@@ -48,7 +50,10 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
             mask = false_negative_mask(sim, labels, rows, len(reps) - 2, self.fn_margin)
             self.mask_stats.add(mask)
             penalty = hardness_penalty(sim, rows, batch_size, self.hardness, self.hardness_strength)
-            loss = masked_ranking_loss(sim, rows, mask, self.scale, penalty).sum() / batch_size
+            view = BatchView(queries, docs, rows, labels, len(reps) - 2, use_labels=True)
+            extra = extra_direction_logits(view, self.directions, self.similarity_fct, self.scale)
+            loss = multi_direction_loss(masked_logits(sim, mask, self.scale, penalty), rows, extra,
+                                        self.partition_mode).sum() / batch_size
             if with_backward:
                 loss.backward()
                 loss = loss.detach()

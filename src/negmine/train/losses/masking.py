@@ -86,6 +86,10 @@ def masked_ranking_loss(sim: Tensor, positive_columns: Tensor, mask: Tensor, sca
 
     ``penalty`` is an optional additive logit term (hardness weighting, :mod:`negmine.train.losses.hardness`).
     """
+    return F.cross_entropy(masked_logits(sim, mask, scale, penalty), positive_columns, reduction="none")
+
+
+def masked_logits(sim: Tensor, mask: Tensor, scale: float, penalty: Tensor | None = None) -> Tensor:
+    """``scale * sim + penalty`` with masked columns at -inf (out of the softmax denominator)."""
     scores = sim * scale if penalty is None else sim * scale + penalty
-    scores = scores.masked_fill(mask, float("-inf"))
-    return F.cross_entropy(scores, positive_columns, reduction="none")
+    return scores.masked_fill(mask, float("-inf"))

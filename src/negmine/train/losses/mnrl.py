@@ -14,8 +14,9 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from sentence_transformers.util import cos_sim
 from torch import Tensor
 
+from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
 from negmine.train.losses.hardness import HARDNESS_MODES, hardness_penalty
-from negmine.train.losses.masking import false_negative_mask, masked_ranking_loss
+from negmine.train.losses.masking import false_negative_mask, masked_logits
 
 
 class MaskStats:
@@ -37,13 +38,16 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
     """MNRL whose softmax ignores known/flagged/margin-violating false negatives (``fn_mask``).
 
     ``hardness`` (a :data:`~negmine.train.losses.hardness.HARDNESS_MODES` key) weights harder negatives
-    by ``hardness_strength`` (see :mod:`negmine.train.losses.hardness`).
+    by ``hardness_strength`` (see :mod:`negmine.train.losses.hardness`); ``directions`` and ``partition_mode``
+    add GTE's reverse and same-side terms, masked alike (see :mod:`negmine.train.losses.directions`).
     """
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  fn_mask: bool = True, fn_margin: float | None = None, hardness: str = "none",
-                 hardness_strength: float = 0.0) -> None:
-        super().__init__(model, scale=scale, similarity_fct=similarity_fct, **st_hardness(hardness, hardness_strength))
+                 hardness_strength: float = 0.0, directions: tuple[str, ...] = ("query_to_doc",),
+                 partition_mode: str = "joint") -> None:
+        super().__init__(model, scale=scale, similarity_fct=similarity_fct, directions=directions,
+                         partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
@@ -60,7 +64,10 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
         mask = false_negative_mask(sim, labels, rows, len(embeddings) - 2, self.fn_margin)
         self.mask_stats.add(mask)
         penalty = hardness_penalty(sim, rows, len(queries), self.hardness, self.hardness_strength)
-        return masked_ranking_loss(sim, rows, mask, self.scale, penalty).mean()
+        view = BatchView(queries, docs, rows, labels, len(embeddings) - 2, use_labels=True)
+        extra = extra_direction_logits(view, self.directions, self.similarity_fct, self.scale)
+        return multi_direction_loss(masked_logits(sim, mask, self.scale, penalty), rows, extra,
+                                    self.partition_mode).mean()
 
     def get_config_dict(self) -> dict[str, Any]:
         return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin}
