@@ -11,8 +11,10 @@ def test_builder_passes_every_loss_setting(loss, tiny_model_path):
 
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     config = TrainConfig(loss=loss, scale=30.0, fn_mask=False, fn_margin=0.2, hardness="in-batch",
-                         hardness_strength=2.0, mini_batch_size=4)
+                         hardness_strength=2.0, mini_batch_size=4, directions=("query_to_doc", "doc_to_query"),
+                         partition_mode="per_direction")
     built = build_loss(model, config)
+    assert (built.directions, built.partition_mode) == (("query_to_doc", "doc_to_query"), "per_direction")
     assert (built.scale, built.fn_mask, built.fn_margin) == (30.0, False, 0.2)
     assert (built.hardness, built.hardness_strength) == ("in-batch", 2.0)
     # the sentence-transformers parent gets the same weighting for its own (unmasked) path
