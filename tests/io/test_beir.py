@@ -332,3 +332,18 @@ def test_scifact_counts(scifact_dir):
     assert all(text and text == text.strip() for text in train.corpus.texts)
     assert train.corpus.ids[0] == "4983"
     assert train.corpus.texts[0].startswith("Microstructural development of human newborn cerebral white matter")
+
+
+def test_large_corpus_texts_spill_to_a_memory_mapped_column(beir, monkeypatch, tmp_path):
+    from negmine.io import text_column
+    from negmine.io.beir import read_corpus
+
+    monkeypatch.setattr(text_column, "SPILL_BYTES", 0)  # any text spills
+    monkeypatch.setattr(text_column, "BATCH_ROWS", 2)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "spill"))
+    (tmp_path / "spill").mkdir()
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    corpus = read_corpus(beir / "corpus.jsonl")
+    assert corpus.texts.spilled and list(corpus.texts) == ["A Title first text", "second text", "Only title"]
+    assert corpus.text("d2") == "second text"
+    assert list((tmp_path / "spill").iterdir()) == []

@@ -87,3 +87,19 @@ def test_empty_table_and_missing_file(write_text, tmp_path):
     path = write_text("c.csv", "text\n")
     assert _error(path) == f"{path}: no documents in the file"
     assert _error(tmp_path / "none.csv") == f"{tmp_path / 'none.csv'}: corpus file not found"
+
+
+def test_table_corpus_texts_are_an_arrow_column_that_spills(write_text, monkeypatch, tmp_path):
+    from negmine.io import text_column
+    from negmine.io.text_column import TextColumn
+
+    path = write_text("c.csv", "id,text\n1,one\n2,two\n3,three\n")
+    assert isinstance(read_corpus_file(path).texts, TextColumn)
+    assert not read_corpus_file(path).texts.spilled
+    monkeypatch.setattr(text_column, "SPILL_BYTES", 0)
+    monkeypatch.setattr(text_column, "BATCH_ROWS", 2)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    before = set(tmp_path.iterdir())
+    corpus = read_corpus_file(path)
+    assert corpus.texts.spilled and corpus.texts == ["one", "two", "three"] and corpus.text("3") == "three"
+    assert set(tmp_path.iterdir()) == before

@@ -10,6 +10,7 @@ of the cache key: a query prompt never returns document-prompt vectors.
 from __future__ import annotations
 
 import contextlib
+from collections import abc
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
@@ -154,7 +155,7 @@ def embed_texts(
 
     ``show_progress`` defaults to the embedder's own ``show_progress`` attribute (False if it has none).
     """
-    texts = texts if isinstance(texts, list) else list(texts)
+    texts = texts if isinstance(texts, abc.Sequence) else list(texts)  # a TextColumn is not copied
     out = np.empty((len(texts), embedder.dim), dtype=np.float32)
     n_encoded, n_cached = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc)
     return EmbedResult(out, n_encoded, n_cached)
@@ -179,7 +180,7 @@ def embed_texts_to_memmap(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    texts = texts if isinstance(texts, list) else list(texts)
+    texts = texts if isinstance(texts, abc.Sequence) else list(texts)  # a TextColumn is not copied
     with atomic_path(path) as tmp:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(texts), embedder.dim))
         counts = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc)

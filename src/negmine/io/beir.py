@@ -22,6 +22,7 @@ from negmine.errors import InputError
 from negmine.io.files import iter_lines, require_file
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
+from negmine.io.text_column import TextColumn, TextColumnBuilder
 
 CORPUS_FILE = "corpus.jsonl"
 QUERIES_FILE = "queries.jsonl"
@@ -77,21 +78,21 @@ def query_text(path: Path, line: int, row: dict) -> str:
     return text
 
 
-def _read_rows(path: Path, text_of: TextGetter, kind: str) -> tuple[list[str], list[str]]:
-    """Stream ``path`` into parallel id/text lists, rejecting duplicate ids (with both line numbers)."""
+def _read_rows(path: Path, text_of: TextGetter, kind: str) -> tuple[list[str], TextColumn]:
+    """Stream ``path`` into parallel ids and texts, rejecting duplicate ids (with both line numbers)."""
     ids: list[str] = []
-    texts: list[str] = []
     first_line: dict[str, int] = {}
-    for line, row in iter_jsonl(path):
-        item_id = row_id(path, line, row)
-        first = first_line.setdefault(item_id, line)
-        if first != line:
-            raise InputError(path, line, "_id", f"duplicate id {item_id!r} (first at line {first})")
-        ids.append(item_id)
-        texts.append(text_of(path, line, row))
-    if not ids:
-        raise InputError(path, None, None, f"no {kind} in the file; expected one JSON object per line")
-    return ids, texts
+    with TextColumnBuilder() as texts:
+        for line, row in iter_jsonl(path):
+            item_id = row_id(path, line, row)
+            first = first_line.setdefault(item_id, line)
+            if first != line:
+                raise InputError(path, line, "_id", f"duplicate id {item_id!r} (first at line {first})")
+            ids.append(item_id)
+            texts.append(text_of(path, line, row))
+        if not ids:
+            raise InputError(path, None, None, f"no {kind} in the file; expected one JSON object per line")
+        return ids, texts.finish()
 
 
 def read_corpus(path: str | Path) -> Corpus:

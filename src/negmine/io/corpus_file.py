@@ -17,6 +17,7 @@ from negmine.io.columns import CORPUS_ID_COLUMNS, CORPUS_TEXT_COLUMNS, find_colu
 from negmine.io.files import require_file
 from negmine.io.jsonl import json_type
 from negmine.io.records import Corpus, TextTable
+from negmine.io.text_column import TextColumn, TextColumnBuilder
 from negmine.io.table import MISSING, Where, cell_error, check_parquet_types, iter_table, table_columns, table_format
 
 
@@ -37,23 +38,23 @@ def read_corpus_file(path: str | Path, text_column: str | None = None) -> Corpus
     return TextTable(*_read(path, wanted, id_col is not None, title_col is not None), source=str(path))
 
 
-def _read(path: Path, wanted: list[str], has_id: bool, has_title: bool) -> tuple[list[str], list[str]]:
+def _read(path: Path, wanted: list[str], has_id: bool, has_title: bool) -> tuple[list[str], TextColumn]:
     ids: list[str] = []
-    texts: list[str] = []
     first_seen: dict[str, Where] = {}
-    for where, values in iter_table(path, wanted):
-        text = values[0]
-        title = values[1] if has_title else ""
-        doc_id = _cell_id(path, where, wanted[-1], values[-1]) if has_id else f"d{where.row}"
-        first = first_seen.setdefault(doc_id, where)
-        if first is not where:
-            at = f"line {first.line}" if first.line is not None else f"data row {first.row}"
-            raise cell_error(path, where, wanted[-1], f"duplicate id {doc_id!r} (first at {at})")
-        ids.append(doc_id)
-        texts.append(_joined(path, where, wanted, title, text))
-    if not ids:
-        raise InputError(path, None, None, "no documents in the file")
-    return ids, texts
+    with TextColumnBuilder() as texts:
+        for where, values in iter_table(path, wanted):
+            text = values[0]
+            title = values[1] if has_title else ""
+            doc_id = _cell_id(path, where, wanted[-1], values[-1]) if has_id else f"d{where.row}"
+            first = first_seen.setdefault(doc_id, where)
+            if first is not where:
+                at = f"line {first.line}" if first.line is not None else f"data row {first.row}"
+                raise cell_error(path, where, wanted[-1], f"duplicate id {doc_id!r} (first at {at})")
+            ids.append(doc_id)
+            texts.append(_joined(path, where, wanted, title, text))
+        if not ids:
+            raise InputError(path, None, None, "no documents in the file")
+        return ids, texts.finish()
 
 
 def _optional_text(path: Path, where: Where, column: str, value: Any) -> str:

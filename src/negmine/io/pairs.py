@@ -27,6 +27,7 @@ from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
 from negmine.io.corpus_file import read_corpus_file
 from negmine.io.files import require_file
 from negmine.io.records import Corpus, Dataset, Qrels, TextTable
+from negmine.io.text_column import TextColumn
 from negmine.io.table import cell_text, check_parquet_types, iter_table, table_columns
 
 logger = logging.getLogger(__name__)
@@ -100,21 +101,26 @@ def _corpus_with_positives(rows: _PairRows, corpus: Corpus | None, source: str) 
     if corpus is None:
         doc_of = {text: f"d{row}" for text, row in rows.positive_row.items()}
         return TextTable(list(doc_of.values()), list(doc_of), source=source), doc_of, 0
-    ids, texts = list(corpus.ids), list(corpus.texts)
+    wanted = set(rows.positive_row)
     by_text: dict[str, str] = {}
-    for doc_id, text in zip(ids, texts):
-        by_text.setdefault(text, doc_id)
+    for doc_id, text in zip(corpus.ids, corpus.texts):
+        if text in wanted:
+            by_text.setdefault(text, doc_id)
+    ids, extra = list(corpus.ids), []
     doc_of: dict[str, str] = {}
-    added = 0
     for text, row in rows.positive_row.items():
         doc_id = by_text.get(text)
         if doc_id is None:
             doc_id = _fresh_id(f"p{row}", corpus.index)  # p<row> ids cannot collide with each other
             ids.append(doc_id)
-            texts.append(text)
-            added += 1
+            extra.append(text)
         doc_of[text] = doc_id
-    return TextTable(ids, texts, source=corpus.source), doc_of, added
+    return TextTable(ids, _extended(corpus.texts, extra), source=corpus.source), doc_of, len(extra)
+
+
+def _extended(texts, extra: list[str]):
+    """``texts`` followed by ``extra``, sharing a TextColumn's arrays instead of copying them."""
+    return texts.extended(extra) if isinstance(texts, TextColumn) else [*texts, *extra]
 
 
 def read_pairs(

@@ -1,13 +1,13 @@
 """Typed records every stage works on.
 
-Documents and queries are kept as parallel id/text lists (cheap for millions of rows) with an
-id -> row index map. Qrels keep the file order, which fixes the order of mined pairs.
+Documents and queries are kept as parallel id/text sequences with an id -> row index map; the readers
+store texts in a :class:`~negmine.io.text_column.TextColumn` (Arrow strings, memory-mapped when large). Qrels keep the file order, which fixes the order of mined pairs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple, Sequence
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class TextTable:
     """Ids and texts in file order. ``source`` is the file they came from (for error messages)."""
 
     ids: list[str]
-    texts: list[str]
+    texts: Sequence[str]
     source: str = "<memory>"
     index: dict[str, int] = field(init=False, repr=False, compare=False)
 

@@ -1,0 +1,78 @@
+import os
+
+import numpy as np
+import pytest
+
+from negmine.io import text_column
+from negmine.io.text_column import TextColumn, TextColumnBuilder
+
+TEXTS = [f"text {i} " + "é" * (i % 7) for i in range(200)]
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(text_column, "BATCH_ROWS", 16)  # several Arrow chunks from 200 texts
+
+
+def _built(texts, spill_bytes, spill_dir=None):
+    with TextColumnBuilder(spill_bytes=spill_bytes, spill_dir=spill_dir) as builder:
+        builder.extend(texts)
+        return builder.finish()
+
+
+@pytest.mark.parametrize("spill_bytes", [None, 0, 500])
+def test_column_is_the_sequence_it_was_built_from(small_batches, spill_bytes, tmp_path):
+    column = _built(TEXTS, spill_bytes, tmp_path)
+    assert len(column) == len(TEXTS)
+    assert list(column) == TEXTS
+    assert column == TEXTS and TEXTS == column
+    assert [column[i] for i in (0, 17, 199, -1, -200)] == [TEXTS[i] for i in (0, 17, 199, -1, -200)]
+    assert column[5:40:3] == TEXTS[5:40:3]
+    assert column[::-1] == TEXTS[::-1]
+    rows = np.array([199, 0, 16, 15, 16, 100])
+    assert column.take(rows) == [TEXTS[r] for r in rows]
+    assert column.take([]) == []
+
+
+def test_spills_to_a_mapped_file_that_is_already_unlinked(small_batches, tmp_path):
+    column = _built(TEXTS, 500, tmp_path)
+    assert column.spilled
+    assert os.listdir(tmp_path) == []  # the mapping keeps the pages, no file is left behind
+    assert list(column) == TEXTS
+    assert not _built(TEXTS, None, tmp_path).spilled
+    assert not _built(TEXTS[:3], 10**9, tmp_path).spilled
+
+
+def test_a_failed_read_removes_its_spill_file(small_batches, tmp_path):
+    with pytest.raises(ValueError, match="bad row"):
+        with TextColumnBuilder(spill_bytes=0, spill_dir=tmp_path) as builder:
+            builder.extend(TEXTS)
+            assert os.listdir(tmp_path)  # spilled while reading
+            raise ValueError("bad row")
+    assert os.listdir(tmp_path) == []
+
+
+def test_out_of_range_rows_and_bad_keys_raise():
+    column = TextColumn.from_texts(["a", "b"])
+    with pytest.raises(IndexError, match="text row 2 out of range for 2 texts"):
+        column[2]
+    with pytest.raises(IndexError, match="text row -3 out of range for 2 texts"):
+        column.take([0, -3])
+    with pytest.raises(TypeError, match="integers or slices, got str"):
+        column["a"]
+
+
+def test_equality_and_extension():
+    column = TextColumn.from_texts(["a", "b"])
+    assert column != ["a"] and column != ["a", "c"] and column != "ab"
+    grown = column.extended(["c"])
+    assert list(grown) == ["a", "b", "c"] and list(column) == ["a", "b"]
+    assert TextColumn.from_texts([]) == [] and len(TextColumn.from_texts([])) == 0
+
+
+def test_arrow_storage_is_smaller_than_python_strings():
+    texts = [f"document number {i} about a topic" for i in range(10000)]
+    column = TextColumn.from_texts(texts)
+    utf8 = sum(len(t.encode()) for t in texts)
+    assert utf8 + 8 * len(texts) <= column.nbytes <= utf8 + 8 * (len(texts) + 1)  # UTF-8 plus 64-bit offsets
+    assert "10000 texts" in repr(column) and "in memory" in repr(column)
