@@ -6,8 +6,8 @@ process grew while loading: anonymous resident memory (``RssAnon``: what the ker
 pressure) and file-backed resident memory (``RssFile``: mapped pages it can drop and re-read); and the
 peak resident size (``ru_maxrss``, imports included). Loaders:
 
-- ``python lists``: ids and texts as ``list[str]`` in a ``TextTable`` (how negmine held texts before the
-  Arrow column; also what most scripts do, minus BEIR ``GenericDataLoader``'s per-document dicts);
+- ``python lists``: ids and texts as ``list[str]`` plus a ``dict`` id -> row (how negmine held a corpus
+  before; also what most scripts do, minus BEIR ``GenericDataLoader``'s per-document dicts);
 - ``negmine read_corpus``: ``negmine.io.beir.read_corpus`` (texts spill to a memory-mapped Arrow file past
   ``SPILL_BYTES``);
 - ``negmine, no spill``: the same reader with spilling switched off (Arrow strings in process memory).
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -68,13 +69,13 @@ def child(path: Path, loader: str) -> None:
     the process after its imports, so library import costs do not count)."""
     from negmine.io import text_column
     from negmine.io.beir import read_corpus
-    from negmine.io.records import TextTable
 
     text_column.TextColumn.from_texts(["warm up pyarrow"])
     anon0, file0 = _status_kb("RssAnon"), _status_kb("RssFile")
     start = time.perf_counter()
     if loader == "python lists":
-        corpus = TextTable(*_python_lists(path), source=str(path))  # id index included, as negmine keeps one
+        ids, texts = _python_lists(path)
+        corpus = SimpleNamespace(ids=ids, texts=texts, index={i: row for row, i in enumerate(ids)})
     else:
         if loader == "negmine, no spill":
             text_column.SPILL_BYTES = None
@@ -82,7 +83,7 @@ def child(path: Path, loader: str) -> None:
     seconds = time.perf_counter() - start
     chars = sum(len(t) for t in corpus.texts)  # one full pass over the texts, as encoding makes
     print(json.dumps({
-        "loader": loader, "docs": len(corpus), "chars": chars, "load_s": round(seconds, 1),
+        "loader": loader, "docs": len(corpus.ids), "chars": chars, "load_s": round(seconds, 1),
         "rss_anon_mb": round((_status_kb("RssAnon") - anon0) / 1024),
         "rss_file_mb": round((_status_kb("RssFile") - file0) / 1024),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

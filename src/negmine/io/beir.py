@@ -14,6 +14,7 @@ stripped. Files are streamed line by line: memory holds the ids and texts, not t
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -22,7 +23,7 @@ from negmine.errors import InputError
 from negmine.io.files import iter_lines, require_file
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
-from negmine.io.text_column import TextColumn, TextColumnBuilder
+from negmine.io.text_column import TextColumnBuilder
 
 CORPUS_FILE = "corpus.jsonl"
 QUERIES_FILE = "queries.jsonl"
@@ -78,33 +79,35 @@ def query_text(path: Path, line: int, row: dict) -> str:
     return text
 
 
-def _read_rows(path: Path, text_of: TextGetter, kind: str) -> tuple[list[str], TextColumn]:
-    """Stream ``path`` into parallel ids and texts, rejecting duplicate ids (with both line numbers)."""
-    ids: list[str] = []
-    first_line: dict[str, int] = {}
-    with TextColumnBuilder() as texts:
+def _read_rows(path: Path, text_of: TextGetter, kind: str) -> TextTable:
+    """Stream ``path`` into parallel ids and texts; duplicate ids are rejected once the file is read
+    (with both line numbers)."""
+    lines = array("q")
+    with TextColumnBuilder() as ids, TextColumnBuilder() as texts:
         for line, row in iter_jsonl(path):
-            item_id = row_id(path, line, row)
-            first = first_line.setdefault(item_id, line)
-            if first != line:
-                raise InputError(path, line, "_id", f"duplicate id {item_id!r} (first at line {first})")
-            ids.append(item_id)
+            ids.append(row_id(path, line, row))
             texts.append(text_of(path, line, row))
-        if not ids:
+            lines.append(line)
+        if not lines:
             raise InputError(path, None, None, f"no {kind} in the file; expected one JSON object per line")
-        return ids, texts.finish()
+        table = TextTable(ids.finish(), texts.finish(), source=str(path))
+    duplicate = table.index.first_duplicate()
+    if duplicate is not None:
+        first = lines[duplicate.first_row]
+        raise InputError(path, lines[duplicate.row], "_id", f"duplicate id {duplicate.item_id!r} (first at line {first})")
+    return table
 
 
 def read_corpus(path: str | Path) -> Corpus:
     """Read and validate a BEIR ``corpus.jsonl``."""
     path = require_file(path, "corpus file")
-    return TextTable(*_read_rows(path, document_text, "documents"), source=str(path))
+    return _read_rows(path, document_text, "documents")
 
 
 def read_queries(path: str | Path) -> Queries:
     """Read and validate a BEIR ``queries.jsonl``."""
     path = require_file(path, "queries file")
-    return TextTable(*_read_rows(path, query_text, "queries"), source=str(path))
+    return _read_rows(path, query_text, "queries")
 
 
 def _check_header(path: Path, line: int, text: str) -> None:

@@ -8,6 +8,7 @@ text is ``title + " " + text`` as in BEIR. Empty texts, bad or duplicate ids rai
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from negmine.io.columns import CORPUS_ID_COLUMNS, CORPUS_TEXT_COLUMNS, find_colu
 from negmine.io.files import require_file
 from negmine.io.jsonl import json_type
 from negmine.io.records import Corpus, TextTable
-from negmine.io.text_column import TextColumn, TextColumnBuilder
+from negmine.io.text_column import TextColumnBuilder
 from negmine.io.table import MISSING, Where, cell_error, check_parquet_types, iter_table, table_columns, table_format
 
 
@@ -35,26 +36,29 @@ def read_corpus_file(path: str | Path, text_column: str | None = None) -> Corpus
     title_col = "title" if ("title" in columns or jsonl_rows) and text_col != "title" else None
     wanted = [c for c in (text_col, title_col, id_col) if c is not None]
     check_parquet_types(path, {c: "id" if c == id_col else "text" for c in wanted})
-    return TextTable(*_read(path, wanted, id_col is not None, title_col is not None), source=str(path))
+    return _read(path, wanted, id_col is not None, title_col is not None)
 
 
-def _read(path: Path, wanted: list[str], has_id: bool, has_title: bool) -> tuple[list[str], TextColumn]:
-    ids: list[str] = []
-    first_seen: dict[str, Where] = {}
-    with TextColumnBuilder() as texts:
+def _read(path: Path, wanted: list[str], has_id: bool, has_title: bool) -> TextTable:
+    """Ids and texts of every row; duplicate ids are rejected once the table is read (with both rows)."""
+    rows, lines = array("q"), array("q")  # where each document came from (line -1: not JSONL)
+    with TextColumnBuilder() as ids, TextColumnBuilder() as texts:
         for where, values in iter_table(path, wanted):
             text = values[0]
             title = values[1] if has_title else ""
-            doc_id = _cell_id(path, where, wanted[-1], values[-1]) if has_id else f"d{where.row}"
-            first = first_seen.setdefault(doc_id, where)
-            if first is not where:
-                at = f"line {first.line}" if first.line is not None else f"data row {first.row}"
-                raise cell_error(path, where, wanted[-1], f"duplicate id {doc_id!r} (first at {at})")
-            ids.append(doc_id)
+            ids.append(_cell_id(path, where, wanted[-1], values[-1]) if has_id else f"d{where.row}")
             texts.append(_joined(path, where, wanted, title, text))
-        if not ids:
+            rows.append(where.row)
+            lines.append(-1 if where.line is None else where.line)
+        if not rows:
             raise InputError(path, None, None, "no documents in the file")
-        return ids, texts.finish()
+        table = TextTable(ids.finish(), texts.finish(), source=str(path))
+    duplicate = table.index.first_duplicate()
+    if duplicate is not None:
+        first, again = (Where(rows[r], None if lines[r] < 0 else lines[r]) for r in duplicate[1:])
+        at = f"line {first.line}" if first.line is not None else f"data row {first.row}"
+        raise cell_error(path, again, wanted[-1], f"duplicate id {duplicate.item_id!r} (first at {at})")
+    return table
 
 
 def _optional_text(path: Path, where: Where, column: str, value: Any) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Container
 
 from negmine.errors import ConfigError, InputError
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
@@ -87,7 +88,7 @@ def _read_pair_rows(path: Path, query_column: str, positive_column: str) -> _Pai
     return out
 
 
-def _fresh_id(base: str, taken: dict[str, int]) -> str:
+def _fresh_id(base: str, taken: Container[str]) -> str:
     """``base``, or ``base-1``, ``base-2``... whichever is not an existing corpus id."""
     candidate, n = base, 0
     while candidate in taken:
@@ -106,20 +107,21 @@ def _corpus_with_positives(rows: _PairRows, corpus: Corpus | None, source: str) 
     for doc_id, text in zip(corpus.ids, corpus.texts):
         if text in wanted:
             by_text.setdefault(text, doc_id)
-    ids, extra = list(corpus.ids), []
+    extra_ids, extra = [], []
     doc_of: dict[str, str] = {}
     for text, row in rows.positive_row.items():
         doc_id = by_text.get(text)
         if doc_id is None:
             doc_id = _fresh_id(f"p{row}", corpus.index)  # p<row> ids cannot collide with each other
-            ids.append(doc_id)
+            extra_ids.append(doc_id)
             extra.append(text)
         doc_of[text] = doc_id
-    return TextTable(ids, _extended(corpus.texts, extra), source=corpus.source), doc_of, len(extra)
+    ids, texts = _extended(corpus.ids, extra_ids), _extended(corpus.texts, extra)
+    return TextTable(ids, texts, source=corpus.source), doc_of, len(extra)
 
 
 def _extended(texts, extra: list[str]):
-    """``texts`` followed by ``extra``, sharing a TextColumn's arrays instead of copying them."""
+    """``texts`` (ids or texts) followed by ``extra``, sharing a TextColumn's arrays instead of copying them."""
     return texts.extended(extra) if isinstance(texts, TextColumn) else [*texts, *extra]
 
 

@@ -1,7 +1,8 @@
 """Typed records every stage works on.
 
-Documents and queries are kept as parallel id/text sequences with an id -> row index map; the readers
-store texts in a :class:`~negmine.io.text_column.TextColumn` (Arrow strings, memory-mapped when large). Qrels keep the file order, which fixes the order of mined pairs.
+Documents and queries are kept as parallel id/text sequences with an id -> row index
+(:class:`~negmine.io.id_index.IdIndex`, 24 bytes per id); the readers store ids and texts in
+:class:`~negmine.io.text_column.TextColumn` s (Arrow strings, memory-mapped when large). Qrels keep the file order, which fixes the order of mined pairs.
 """
 
 from __future__ import annotations
@@ -9,20 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple, Sequence
 
+from negmine.io.id_index import IdIndex
+
 
 @dataclass(frozen=True)
 class TextTable:
     """Ids and texts in file order. ``source`` is the file they came from (for error messages)."""
 
-    ids: list[str]
+    ids: Sequence[str]
     texts: Sequence[str]
     source: str = "<memory>"
-    index: dict[str, int] = field(init=False, repr=False, compare=False)
+    index: IdIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.texts):
             raise ValueError(f"{self.source}: {len(self.ids)} ids but {len(self.texts)} texts")
-        object.__setattr__(self, "index", {doc_id: i for i, doc_id in enumerate(self.ids)})
+        object.__setattr__(self, "index", IdIndex(self.ids))
 
     def __len__(self) -> int:
         return len(self.ids)
