@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -44,6 +45,20 @@ def test_same_inputs_and_seed_give_identical_bytes(beir_dir, tmp_path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     mine(make_config(beir_dir, a, strategy="random", seed=7), embedder=HashEmbedder())
     mine(make_config(beir_dir, b, strategy="random", seed=7), embedder=HashEmbedder())
+    assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize("retriever", ["dense", "hybrid"])
+def test_memory_mapped_texts_give_identical_bytes(beir_dir, tmp_path, monkeypatch, retriever):
+    from negmine.io import text_column
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    config = make_config(beir_dir, a, strategy="random", seed=7)
+    config = dataclasses.replace(config, retrieve=RetrieveConfig(method=retriever))
+    mine(config, embedder=HashEmbedder())
+    monkeypatch.setattr(text_column, "SPILL_BYTES", 0)  # every id and text column goes to a mapped file
+    monkeypatch.setattr(text_column, "BATCH_ROWS", 3)  # in several Arrow batches
+    mine(dataclasses.replace(config, output=OutputConfig(path=b)), embedder=HashEmbedder())
     assert a.read_bytes() == b.read_bytes()
 
 
