@@ -9,6 +9,7 @@ are inner products of L2-normalised embeddings (cosine), searched exactly by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def encode_split(
     )
 
 
-def search_run(embeddings: SplitEmbeddings, doc_ids: list[str], depth: int, name: str = "run") -> Run:
+def search_run(embeddings: SplitEmbeddings, doc_ids: Sequence[str], depth: int, name: str = "run") -> Run:
     """Top-``depth`` documents per query by cosine similarity.
 
     When a query id is also a corpus id (Quora, ArguAna, ...), one extra document is retrieved and the
@@ -55,8 +56,8 @@ def search_run(embeddings: SplitEmbeddings, doc_ids: list[str], depth: int, name
     """
     from negmine.retrieve.dense import dense_search
 
-    corpus_ids = set(doc_ids)
-    overlap = any(q in corpus_ids for q in embeddings.query_ids)
+    query_ids = set(embeddings.query_ids)  # the small side: the corpus ids are streamed, never copied
+    overlap = any(d in query_ids for d in doc_ids)
     k = min(depth + int(overlap), len(doc_ids))
     candidates = dense_search(embeddings.queries, embeddings.documents, k)
     run = Run.from_candidates(candidates, embeddings.query_ids, doc_ids, name)
