@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from negmine.retrieve.bm25 import BM25Retriever
+from negmine.retrieve.bm25 import BM25Retriever, TokenIds
 
 CORPUS = [
     "apple banana apple",
@@ -70,3 +70,47 @@ def test_errors():
         retriever.score("apple", np.array([4]))
     with pytest.raises(ValueError, match="depth must be a positive integer"):
         retriever.search(["apple"], 0)
+
+
+def test_same_scores_as_bm25s_own_tokenised_index():
+    import bm25s
+
+    reference = bm25s.BM25(method="lucene")
+    reference.index(bm25s.tokenize(CORPUS, stopwords="en", return_ids=False, show_progress=False), show_progress=False)
+    retriever = BM25Retriever.from_texts(CORPUS)
+    for query in ["banana cherry", "apple apple fig", "elderberry the"]:
+        tokens = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+        expected = reference.get_scores(tokens)
+        np.testing.assert_array_equal(retriever.query_scores(query), expected.astype(np.float32))
+
+
+def test_indexes_a_stream_of_texts_without_a_length():
+    retriever = BM25Retriever.from_texts(text for text in CORPUS)
+    assert retriever.n_docs == 4
+    assert retriever.search(["banana cherry"], 3).indices.tolist() == [[1, 0, 2]]
+
+
+def test_stemmer_is_a_word_function_or_a_stemword_object():
+    texts = ["running dogs", "a cat runs", "nothing here"]
+
+    def stem(word: str) -> str:
+        return word.rstrip("s").removesuffix("ning")
+
+    class PyStemmerLike:
+        def stemWord(self, word: str) -> str:  # noqa: N802 - PyStemmer's name
+            return stem(word)
+
+    for stemmer in (stem, PyStemmerLike()):
+        retriever = BM25Retriever.from_texts(texts, stemmer=stemmer)
+        assert retriever.search(["run"], 3).indices.tolist() == [[0, 1, -1]]
+        assert retriever.search(["dog"], 3).indices.tolist() == [[0, -1, -1]]
+
+
+def test_token_ids_store_documents_flat():
+    docs = [[3, 1], [], [2], [0, 0, 4], [5]]
+    ids = TokenIds.from_stream(iter(docs), batch=2)
+    assert ids.flat.dtype == np.int32 and ids.flat.tolist() == [3, 1, 2, 0, 0, 4, 5]
+    assert len(ids) == 5 and list(ids) == docs and ids[3] == [0, 0, 4] and ids[-1] == [5] and ids[1:3] == [[], [2]]
+    with pytest.raises(IndexError, match="document row 5 out of range for 5 documents"):
+        ids[5]
+    assert len(TokenIds.from_stream(iter([]))) == 0

@@ -7,7 +7,9 @@ Scoring is the Lucene variant of Okapi BM25 (Robertson & Zaragoza, 2009; Kamphui
 
 with ``tf`` the term's count in D, ``|D|`` the document length in tokens, ``avgdl`` the mean length,
 ``N`` the number of documents and ``df`` the number containing t; defaults k1 = 1.5, b = 0.75.
-Tokens: bm25s' tokenizer (lower-cased ``\\w\\w+`` words, stopwords removed, optional stemmer).
+Tokens: bm25s' ``Tokenizer`` (lower-cased ``\\w\\w+`` words, stopwords removed, optional stemmer), streamed
+over the corpus into a flat int32 array (:class:`TokenIds`), so indexing never holds the texts or a token list
+per document.
 
 Documents sharing no term with a query score 0 and are not candidates: such rows are padded (-1, -inf)
 rather than filled with arbitrary zero-score documents.
@@ -15,7 +17,7 @@ rather than filled with arbitrary zero-score documents.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -23,49 +25,98 @@ from negmine.retrieve.candidates import Candidates
 from negmine.retrieve.topk import pad_to, topk_vector
 
 
+class TokenIds(Sequence):
+    """Token ids of a tokenised corpus, stored flat: one int32 array of every document's ids plus offsets.
+
+    A ``Sequence`` of ``list[int]`` (one per document, built on access), which is what ``bm25s`` iterates
+    while indexing; 4 bytes per token instead of a Python list of strings per document.
+    """
+
+    def __init__(self, flat: np.ndarray, offsets: np.ndarray) -> None:
+        self.flat = flat
+        self.offsets = offsets
+
+    @classmethod
+    def from_stream(cls, docs: Iterable[list[int]], batch: int = 65_536) -> "TokenIds":
+        """Collect a stream of per-document id lists, ``batch`` documents at a time."""
+        parts, lengths, pending, pending_lengths = [], [], [], []
+        for ids in docs:
+            pending.extend(ids)
+            pending_lengths.append(len(ids))
+            if len(pending_lengths) == batch:
+                parts.append(np.asarray(pending, dtype=np.int32))
+                lengths.append(np.asarray(pending_lengths, dtype=np.int64))
+                pending, pending_lengths = [], []
+        parts.append(np.asarray(pending, dtype=np.int32))
+        lengths.append(np.asarray(pending_lengths, dtype=np.int64))
+        offsets = np.zeros(sum(len(x) for x in lengths) + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(lengths), out=offsets[1:])
+        return cls(np.concatenate(parts), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(f"document row {row} out of range for {len(self)} documents")
+        row %= len(self)
+        return self.flat[self.offsets[row]:self.offsets[row + 1]].tolist()
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for start, end in zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist()):
+            yield self.flat[start:end].tolist()
+
+
+class _Tokenized(NamedTuple):
+    """What ``bm25s.BM25.index`` accepts as pre-tokenised input (its ``ids`` / ``vocab`` object form)."""
+
+    ids: TokenIds
+    vocab: dict[str, int]
+
+
 class BM25Retriever:
     """A bm25s index over a corpus; row ``j`` of the corpus is document index ``j``."""
 
-    def __init__(self, model, n_docs: int, stopwords: str | list[str] | None, stemmer: Callable | None) -> None:
+    def __init__(self, model, n_docs: int, tokenizer) -> None:
         self.model = model
         self.n_docs = n_docs
-        self.stopwords = stopwords
-        self.stemmer = stemmer
+        self.tokenizer = tokenizer
         self._last: tuple[str, np.ndarray] | None = None
 
     @classmethod
     def from_texts(
         cls,
-        texts: Sequence[str],
+        texts: Iterable[str],
         stopwords: str | list[str] | None = "en",
-        stemmer: Callable | None = None,
+        stemmer: Callable[[str], str] | None = None,
         k1: float = 1.5,
         b: float = 0.75,
     ) -> "BM25Retriever":
-        """Tokenise and index ``texts`` (``stopwords``: a bm25s language code, a list, or None)."""
+        """Tokenise and index ``texts``, streamed: no copy of the texts and no per-document token lists are
+        kept (``stopwords``: a bm25s language code, a list, or None; ``stemmer``: word -> stem, or an object
+        with a ``stemWord`` method such as PyStemmer's)."""
         import bm25s
+        from bm25s.tokenization import Tokenizer
 
-        texts = list(texts)
-        if not texts:
+        tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
+        ids = TokenIds.from_stream(tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False))
+        if not len(ids):
             raise ValueError("cannot build a BM25 index over an empty corpus")
         model = bm25s.BM25(k1=k1, b=b, method="lucene")
-        retriever = cls(model, len(texts), stopwords, stemmer)
-        model.index(retriever.tokenize(texts), show_progress=False)
-        return retriever
+        model.index(_Tokenized(ids, tokenizer.get_vocab_dict()), show_progress=False)
+        return cls(model, len(ids), tokenizer)
 
-    def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
-        """Token lists of ``texts`` with this index's stopwords and stemmer."""
-        import bm25s
-
-        return bm25s.tokenize(
-            list(texts), stopwords=self.stopwords, stemmer=self.stemmer, return_ids=False, show_progress=False
-        )
+    def token_ids(self, text: str) -> list[int]:
+        """Vocabulary ids of ``text``'s tokens (one per occurrence; words the corpus never had are dropped)."""
+        return next(self.tokenizer.streaming_tokenize([text], update_vocab=False, allow_empty=False))
 
     def query_scores(self, query_text: str) -> np.ndarray:
         """BM25 score of every document for ``query_text`` (float32, length ``n_docs``)."""
         if self._last is not None and self._last[0] == query_text:
             return self._last[1]
-        ids = self.model.get_tokens_ids(self.tokenize([query_text])[0])
+        ids = self.token_ids(query_text)
         if ids:
             scores = np.asarray(self.model.get_scores_from_ids(ids), dtype=np.float32)
         else:
