@@ -17,13 +17,10 @@ same ranking and scores). Indexers:
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_result  # noqa: E402
-from corpus_memory import WORDS, _status_kb, write_corpus  # noqa: E402
+from corpus_memory import WORDS, _status_kb, measure_in_children  # noqa: E402
 
 INDEXERS = ("bm25s.tokenize lists", "negmine BM25Retriever")
 QUERIES = [" ".join(WORDS[np.random.default_rng(i).integers(0, len(WORDS), 6)]) for i in range(20)]
@@ -84,20 +81,10 @@ def child(path: Path, indexer: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=int, default=1_000_000)
-    parser.add_argument("--child", nargs=2, metavar=("PATH", "INDEXER"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        return child(Path(args.child[0]), args.child[1])
-    with tempfile.TemporaryDirectory(prefix="negmine-bm25-memory-") as tmp:
-        path = Path(tmp) / "corpus.jsonl"
-        write_corpus(path, args.docs)
-        rows = []
-        for indexer in INDEXERS:
-            out = subprocess.run([sys.executable, __file__, "--child", str(path), indexer],
-                                 check=True, capture_output=True, text=True).stdout
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+    measured = measure_in_children(__file__, __doc__, INDEXERS, child)
+    if measured is None:
+        return
+    args, rows, _ = measured
     base = rows[0]
     print(f"{args.docs} documents, BM25 index build (bm25s, Lucene, English stopwords)")
     print_table(["indexer", "build s", "+RssAnon MB after", "peak growth MB", "x lists", "peak RSS MB",

@@ -90,22 +90,33 @@ def child(path: Path, loader: str) -> None:
     }))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def measure_in_children(script: str, doc: str, kinds: tuple[str, ...], child_main) -> tuple | None:
+    """The shared ``main`` of the memory benchmarks: parse ``--docs``; as a ``--child PATH KIND`` run
+    ``child_main(PATH, KIND)`` and return None; otherwise write the synthetic corpus and run ``script`` once per
+    kind in a fresh process. Returns (args, each child's JSON line, corpus size in MB)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1_000_000)
-    parser.add_argument("--child", nargs=2, metavar=("PATH", "LOADER"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, metavar=("PATH", "KIND"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(Path(args.child[0]), args.child[1])
-    with tempfile.TemporaryDirectory(prefix="negmine-corpus-memory-") as tmp:
+        child_main(Path(args.child[0]), args.child[1])
+        return None
+    with tempfile.TemporaryDirectory(prefix="negmine-memory-") as tmp:
         path = Path(tmp) / "corpus.jsonl"
         write_corpus(path, args.docs)
-        size_mb = path.stat().st_size / 2**20
         rows = []
-        for loader in LOADERS:
-            out = subprocess.run([sys.executable, __file__, "--child", str(path), loader],
+        for kind in kinds:
+            out = subprocess.run([sys.executable, script, "--child", str(path), kind],
                                  check=True, capture_output=True, text=True).stdout
             rows.append(json.loads(out.strip().splitlines()[-1]))
+        return args, rows, path.stat().st_size / 2**20
+
+
+def main() -> None:
+    measured = measure_in_children(__file__, __doc__, LOADERS, child)
+    if measured is None:
+        return
+    args, rows, size_mb = measured
     base = rows[0]["rss_anon_mb"]
     print(f"{args.docs} documents, corpus.jsonl {size_mb:.0f} MB")
     print_table(["loader", "load s", "+RssAnon MB", "x lists", "+RssFile MB", "peak RSS MB (with imports)"],
