@@ -86,6 +86,12 @@ MINE_OVERRIDES: dict[str, dict] = {
 }
 """Mining changes (MineConfig section -> field overrides) named by the ``-<tag>`` of a source."""
 
+ROUND_TWO: dict[str, str] = {"round2": "negmine-top"}
+"""Tags whose file is mined, with MineConfig() defaults, by a *trained* model instead of the bundled one: the
+model trained (seed 42, SHARED settings) on the named source's file; with ``--heldout`` the one trained without
+the held-out queries. Round 2 of the coCondenser / Tevatron recipe (Gao & Callan 2022): mine with the
+round-1 model, then train a fresh model from the base checkpoint on its negatives."""
+
 VARIANTS: dict[str, Variant] = {
     "st-mined": Variant("st", {"fn_mask": False, "batching": "no-duplicates", "hardness": "none"}, SEEDS),
     "negmine": Variant("negmine-top", {}, SEEDS),
@@ -115,6 +121,8 @@ VARIANTS: dict[str, Variant] = {
     "negatives=5": Variant("negmine-top", {"num_negatives": 5}),
     "margin=none+teacher": Variant("negmine-top-judgedtopk", {}),
     "margin=0+teacher": Variant("negmine-top-judgedmargin0", {}),
+    # two rounds: negatives mined by the model trained on negmine's defaults, a fresh model trained on them
+    "mined-by=round-1-model": Variant("negmine-top-round2", {}),
     "hardness-strength=2.5": Variant("negmine-top", {"hardness_strength": 2.5}),
     "hardness-strength=10": Variant("negmine-top", {"hardness_strength": 10.0}),
 }
@@ -166,7 +174,7 @@ def mine_config(data_dir: Path, source: str, out: Path, cache_dir: Path):
         base, data=DataConfig(data_dir=data_dir, split="train"),
         encoder=EncoderConfig(cache_dir=cache_dir, show_progress=False), select=select, output=OutputConfig(path=out),
     )
-    return _override(config, MINE_OVERRIDES[tag[0]]) if tag else config
+    return _override(config, MINE_OVERRIDES[tag[0]]) if tag and tag[0] not in ROUND_TWO else config
 
 
 def _override(obj, fields: dict):
@@ -175,13 +183,28 @@ def _override(obj, fields: dict):
     return dataclasses.replace(obj, **changes)
 
 
-def mine_negmine(data_dir: Path, work: Path, source: str) -> Path:
-    out = work / "mined" / f"{source}.jsonl"
+def mine_negmine(data_dir: Path, work: Path, source: str, heldout: bool = False) -> Path:
+    """The mined file of ``source`` (all train queries; ``--heldout`` filters it afterwards)."""
+    _, _, *tag = source.split("-")
+    round_two = bool(tag) and tag[0] in ROUND_TWO
+    out = work / "mined" / f"{'dev-' if heldout and round_two else ''}{source}.jsonl"
     if not out.exists():
         from negmine.pipeline.mine import mine
 
-        mine(mine_config(data_dir, source, out, work / "cache"))
+        config = mine_config(data_dir, source, out, work / "cache")
+        if round_two:
+            model = round_one_model(data_dir, work, ROUND_TWO[tag[0]], heldout)
+            config = dataclasses.replace(config, encoder=dataclasses.replace(config.encoder, model=str(model)))
+        mine(config)
     return out
+
+
+def round_one_model(data_dir: Path, work: Path, source: str, heldout: bool) -> Path:
+    """The model trained with seed 42 and SHARED settings on ``source`` (trained now if not cached)."""
+    mined = mine_negmine(data_dir, work, source)
+    if heldout:
+        mined = without_heldout(mined, work)
+    return train_variant(("dev-" if heldout else "") + source, mined, {}, 42, work, data_dir)[0]
 
 
 def mine_reference(data_dir: Path, work: Path) -> Path:
@@ -325,7 +348,7 @@ def main() -> None:
         if variant.source not in mined:
             with timer(name, f"mine:{variant.source}"):
                 mined[variant.source] = mine_reference(data_dir, args.work) if variant.source == "st" else (
-                    mine_negmine(data_dir, args.work, variant.source))
+                    mine_negmine(data_dir, args.work, variant.source, args.heldout))
                 if args.heldout:
                     mined[variant.source] = without_heldout(mined[variant.source], args.work)
         for seed in [s for s in variant.seeds if not args.seeds or str(s) in args.seeds.split(",")]:

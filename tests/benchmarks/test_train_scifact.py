@@ -55,7 +55,17 @@ def test_every_variant_builds_a_valid_train_config(bench, tmp_path: Path) -> Non
 def test_variant_names_can_be_selected_with_only(bench) -> None:
     """``--only a,b`` splits on commas: a name with a comma could never be run (it happened once)."""
     assert not [name for name in bench.VARIANTS if "," in name or name != name.strip()]
-    assert not [tag for tag in bench.MINE_OVERRIDES if "-" in tag]  # a source's tag is the part after "-"
+    tags = [*bench.MINE_OVERRIDES, *bench.ROUND_TWO]
+    assert not [tag for tag in tags if "-" in tag]  # a source's tag is the part after "-"
+    assert len(set(tags)) == len(tags)
+
+
+def test_a_round_two_source_mines_with_defaults_from_a_round_one_model_of_a_plain_source(bench, tmp_path) -> None:
+    plain = bench.mine_config(tmp_path, "negmine-top", tmp_path / "x.jsonl", tmp_path / "cache")
+    for tag, first in bench.ROUND_TWO.items():
+        config = bench.mine_config(tmp_path, f"negmine-top-{tag}", tmp_path / "x.jsonl", tmp_path / "cache")
+        assert config == plain  # the model is swapped in by mine_negmine, nothing else changes
+        assert first in {v.source for v in bench.VARIANTS.values()} and first.count("-") == 1
 
 
 def test_unknown_tag_fails_loudly(bench, tmp_path: Path) -> None:
