@@ -387,23 +387,26 @@ class _Timer:
 
 
 def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: dict, result_name: str) -> None:
-    from negmine.evaluate.compare import paired_p_value
+    from negmine.evaluate.compare import paired_interval, paired_p_value
 
     zero, base = means["zero-shot"].mean, means[BASELINE]
-    headers = ["run", "seeds", *METRICS, "nDCG seed range", "dNDCG vs st", "p (ndcg)", "dNDCG vs zero", "rows",
-               "train s"]
+    headers = ["run", "seeds", *METRICS, "nDCG seed range", "dNDCG vs st", "95% CI", "p (ndcg)", "dNDCG vs zero",
+               "rows", "train s"]
     rows, tests = [], {}
     for name, res in means.items():
         infos = train_info.get(name, [{}])
         if name != BASELINE:
             tests[name] = {m: {"mean_delta": res.mean[m] - base.mean[m],
+                               "ci95": paired_interval(base.per_query[m], res.per_query[m], 0.95),
                                "p_value": paired_p_value(base.per_query[m], res.per_query[m], "student", 0, 0)}
                            for m in METRICS}
         p = tests.get(name, {}).get("ndcg@10", {}).get("p_value")
+        ci = tests.get(name, {}).get("ndcg@10", {}).get("ci95")
         seed_ndcg = [r.mean["ndcg@10"] for r in per_seed[name]]
         rows.append([name, len(seed_ndcg), *[res.mean[m] for m in METRICS],
                      f"{min(seed_ndcg):.3f}-{max(seed_ndcg):.3f}" if len(seed_ndcg) > 1 else "-",
                      f"{100 * (res.mean['ndcg@10'] - base.mean['ndcg@10']):+.2f}",
+                     "-" if ci is None else f"{100 * ci[0]:+.2f}..{100 * ci[1]:+.2f}",
                      "-" if p is None else f"{p:.3f}{'*' if p <= 0.05 else ''}",
                      f"{100 * (res.mean['ndcg@10'] - zero['ndcg@10']):+.2f}",
                      infos[0].get("data", {}).get("rows_kept", "-"),
@@ -415,7 +418,8 @@ def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: 
                      "mine_overrides": MINE_OVERRIDES},
         "metrics": {name: res.mean for name, res in means.items()},
         "per_seed": {name: [r.mean for r in runs] for name, runs in per_seed.items()},
-        "vs_baseline": {"test": "paired t-test on per-query scores averaged over seeds", "runs": tests},
+        "vs_baseline": {"test": "paired t-test on per-query scores averaged over seeds (ci95: paired t interval)",
+                        "runs": tests},
         "training": {name: [{k: v for k, v in i.items() if k != "loss_history"} for i in infos]
                      for name, infos in train_info.items()},
         "seconds": seconds,

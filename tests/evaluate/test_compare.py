@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from negmine.errors import ConfigError
-from negmine.evaluate.compare import compare_runs, format_table, paired_p_value
+from negmine.evaluate.compare import compare_runs, format_table, paired_interval, paired_p_value
 from negmine.evaluate.run import Run
 from negmine.io.records import Qrels
 
@@ -55,7 +55,9 @@ def test_format_table_is_aligned_and_marks_significance() -> None:
     for row in lines[2:5]:  # numeric columns start at the header's column positions
         assert row[header.index("ndcg@10")] in "01"
     assert "p-values vs baseline 'good' (paired t-test, two-sided; * = p <= 0.05):" in text
-    assert lines[-1].split() == ["same", "1.0000", "1.0000"]
+    assert "mean delta vs baseline [95% confidence interval, paired t]:" in text
+    assert lines[-1].split() == ["same", "+0.0000", "[+0.0000,", "+0.0000]", "+0.0000", "[+0.0000,", "+0.0000]"]
+    assert lines[-2].split()[:1] == ["bad"] and lines[-2].split()[4:7] == ["-0.5000", "[-0.5935,", "-0.4065]"]
 
 
 def test_to_dict_has_deltas_and_is_plain_json() -> None:
@@ -67,6 +69,8 @@ def test_to_dict_has_deltas_and_is_plain_json() -> None:
     vs = out["runs"]["bad"]["vs_baseline"]["mrr@10"]
     assert vs["wins"] == 0 and vs["ties"] == 10 and vs["losses"] == 30 and vs["significant"] is True
     assert vs["per_query_delta"]["q1"] == pytest.approx(1 / 3 - 1)
+    low, high = vs["confidence_interval"]
+    assert low < vs["mean_delta"] < high < 0 and vs["confidence_level"] == 0.95
     assert "vs_baseline" not in out["runs"]["good"] and out["order"] == ["bad", "good"]
 
 
@@ -90,3 +94,31 @@ def test_compare_errors() -> None:
         compare_runs(QRELS, [GOOD, BAD], stat_test="wilcoxon")
     with pytest.raises(ConfigError, match="no runs to compare"):
         compare_runs(QRELS, [])
+
+
+def test_paired_interval_is_the_t_interval_of_the_differences() -> None:
+    from scipy.stats import t
+
+    rng = np.random.default_rng(3)
+    control = rng.random(50)
+    delta = rng.normal(0.03, 0.2, 50)
+    low, high = paired_interval(control, control + delta, 0.9)
+    half = t.ppf(0.95, 49) * delta.std(ddof=1) / np.sqrt(50)
+    assert (low, high) == pytest.approx((delta.mean() - half, delta.mean() + half))
+    wide = paired_interval(control, control + delta, 0.99)
+    assert wide[0] < low and wide[1] > high
+
+
+def test_paired_interval_without_spread_is_a_point() -> None:
+    x = np.array([0.2, 0.5, 0.9])
+    assert paired_interval(x, x) == (0.0, 0.0)
+    assert paired_interval(x, x + 0.25) == pytest.approx((0.25, 0.25))
+    assert paired_interval(np.array([0.1]), np.array([0.4])) == pytest.approx((0.3, 0.3))
+
+
+def test_interval_level_follows_alpha() -> None:
+    narrow = compare_runs(QRELS, [GOOD, BAD], ("mrr@10",), alpha=0.2)
+    wide = compare_runs(QRELS, [GOOD, BAD], ("mrr@10",), alpha=0.01)
+    (nl, nh), (wl, wh) = narrow.intervals["bad"]["mrr@10"], wide.intervals["bad"]["mrr@10"]
+    assert wl < nl < nh < wh
+    assert "[80% confidence interval, paired t]" in format_table(narrow)

@@ -114,3 +114,15 @@ def test_token_ids_store_documents_flat():
     with pytest.raises(IndexError, match="document row 5 out of range for 5 documents"):
         ids[5]
     assert len(TokenIds.from_stream(iter([]))) == 0
+
+
+def test_progress_bars_do_not_change_the_index(capsys) -> None:
+    quiet = BM25Retriever.from_texts(CORPUS)
+    loud = BM25Retriever.from_texts(CORPUS, show_progress=True)
+    loud_result = loud.search(["banana cherry"], 3, show_progress=True)
+    err = capsys.readouterr().err
+    assert "bm25 tokenise" in err and "4/4" in err and "bm25 search" in err
+    quiet_result = quiet.search(["banana cherry"], 3)
+    np.testing.assert_array_equal(loud_result.indices, quiet_result.indices)
+    np.testing.assert_array_equal(loud_result.scores, quiet_result.scores)
+    assert not capsys.readouterr().err  # quiet by default

@@ -9,7 +9,11 @@ Tests are two-sided and paired over the evaluated queries (Smucker, Allan & Cart
   seed). ranx's own Fisher test draws from numba's per-thread generators and is not reproducible
   run to run, which would break byte-identical outputs.
 
-A run is marked significantly different from the baseline on a metric when p <= ``alpha``.
+A run is marked significantly different from the baseline on a metric when p <= ``alpha``. Each delta also
+gets its ``1 - alpha`` confidence interval: the paired t interval, mean difference +- t_{1-alpha/2, n-1} *
+sd / sqrt(n) (``scipy.stats.ttest_rel``), whichever test gives the p-value. Its half-width is the smallest
+difference the queries can resolve: on SciFact's 300 test queries about +-2 nDCG@10 points between two
+fine-tuned models (averaging training seeds shrinks only the training-noise part of it).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class Comparison:
     stat_test: str
     alpha: float
     p_values: dict[str, dict[str, float]]
+    intervals: dict[str, dict[str, tuple[float, float]]]
+    """``1 - alpha`` confidence interval of each non-baseline run's mean delta per metric (paired t)."""
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -82,8 +88,11 @@ class Comparison:
         out = {}
         for m in self.metrics:
             delta = res.per_query[m] - base.per_query[m]
+            low, high = self.intervals[res.name][m]
             entry = {
                 "mean_delta": float(np.mean(delta)),
+                "confidence_interval": [low, high],
+                "confidence_level": 1 - self.alpha,
                 "p_value": self.p_values[res.name][m],
                 "significant": self.significant(res.name, m),
                 "wins": int(np.sum(delta > 0)),
@@ -110,12 +119,14 @@ def compare_runs(
     _check_runs(runs, baseline, stat_test)
     results = tuple(evaluate_run(qrels, run, metrics) for run in runs)
     base = results[baseline]
+    others = [res for res in results if res.name != base.name]
     p_values = {
         res.name: {m: paired_p_value(base.per_query[m], res.per_query[m], stat_test, n_permutations, seed) for m in res.metrics}
-        for res in results
-        if res.name != base.name
+        for res in others
     }
-    return Comparison(results, base.name, stat_test, alpha, p_values)
+    intervals = {res.name: {m: paired_interval(base.per_query[m], res.per_query[m], 1 - alpha) for m in res.metrics}
+                 for res in others}
+    return Comparison(results, base.name, stat_test, alpha, p_values, intervals)
 
 
 def _check_runs(runs: Sequence[Run], baseline: int, stat_test: str) -> None:
@@ -156,6 +167,19 @@ def paired_p_value(control: np.ndarray, treatment: np.ndarray, stat_test: str, n
     return 1.0 if math.isnan(p) else min(p, 1.0)
 
 
+def paired_interval(control: np.ndarray, treatment: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """``level`` confidence interval of the mean of ``treatment - control`` (paired t); (d, d) when every
+    per-query difference is the same d (to 1e-12), so the interval has no width."""
+    from scipy.stats import ttest_rel
+
+    delta = np.asarray(treatment, dtype=np.float64) - np.asarray(control, dtype=np.float64)
+    if len(delta) < 2 or np.ptp(delta) <= 1e-12:
+        mean = float(np.mean(delta)) if len(delta) else 0.0
+        return mean, mean
+    ci = ttest_rel(delta, np.zeros_like(delta)).confidence_interval(level)
+    return float(ci.low), float(ci.high)
+
+
 def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
     return np.mean(x - y, axis=axis)
 
@@ -187,4 +211,14 @@ def format_table(comparison: Comparison) -> str:
         p_rows = [["run", *metrics]]
         p_rows += [[r.name, *(_fmt_p(comparison.p_values[r.name][m]) for m in metrics)] for r in others]
         lines += _align(p_rows)
+        level = f"{100 * (1 - comparison.alpha):g}%"
+        lines += ["", f"mean delta vs baseline [{level} confidence interval, paired t]:"]
+        ci_rows = [["run", *metrics]]
+        ci_rows += [[r.name, *(_fmt_delta(comparison, r.name, m) for m in metrics)] for r in others]
+        lines += _align(ci_rows)
     return "\n".join(lines)
+
+
+def _fmt_delta(comparison: Comparison, name: str, metric: str) -> str:
+    low, high = comparison.intervals[name][metric]
+    return f"{float(np.mean(comparison.deltas(name, metric))):+.4f} [{low:+.4f}, {high:+.4f}]"

@@ -112,8 +112,8 @@ def build_candidates(
     if retrieve.method in ("bm25", "hybrid"):
         from negmine.retrieve.bm25 import BM25Retriever
 
-        retriever = BM25Retriever.from_texts(doc_texts)
-        bm25 = retriever.search(list(query_texts), depth)
+        retriever = BM25Retriever.from_texts(doc_texts, show_progress=encoder.show_progress)
+        bm25 = retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
     if retrieve.method == "bm25":
         return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached)
     scorer = dense_scorer(emb)

@@ -17,7 +17,7 @@ rather than filled with arbitrary zero-score documents.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, Sized
 
 import numpy as np
 
@@ -93,19 +93,23 @@ class BM25Retriever:
         stemmer: Callable[[str], str] | None = None,
         k1: float = 1.5,
         b: float = 0.75,
+        show_progress: bool = False,
     ) -> "BM25Retriever":
         """Tokenise and index ``texts``, streamed: no copy of the texts and no per-document token lists are
         kept (``stopwords``: a bm25s language code, a list, or None; ``stemmer``: word -> stem, or an object
         with a ``stemWord`` method such as PyStemmer's)."""
         import bm25s
         from bm25s.tokenization import Tokenizer
+        from tqdm.auto import tqdm
 
         tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
+        total = len(texts) if isinstance(texts, Sized) else None
+        texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
         ids = TokenIds.from_stream(tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False))
         if not len(ids):
             raise ValueError("cannot build a BM25 index over an empty corpus")
         model = bm25s.BM25(k1=k1, b=b, method="lucene")
-        model.index(_Tokenized(ids, tokenizer.get_vocab_dict()), show_progress=False)
+        model.index(_Tokenized(ids, tokenizer.get_vocab_dict()), show_progress=show_progress)
         return cls(model, len(ids), tokenizer)
 
     def token_ids(self, text: str) -> list[int]:
