@@ -122,7 +122,7 @@ VARIANTS: dict[str, Variant] = {
     "margin=none+teacher": Variant("negmine-top-judgedtopk", {}),
     "margin=0+teacher": Variant("negmine-top-judgedmargin0", {}),
     # two rounds: negatives mined by the model trained on negmine's defaults, a fresh model trained on them
-    "mined-by=round-1-model": Variant("negmine-top-round2", {}),
+    "mined-by=round-1-model": Variant("negmine-top-round2", {}, SEEDS),
     "hardness-strength=2.5": Variant("negmine-top", {"hardness_strength": 2.5}),
     "hardness-strength=10": Variant("negmine-top", {"hardness_strength": 10.0}),
 }
