@@ -4,7 +4,7 @@ Same model (bundled all-MiniLM-L6-v2), same settings (top, 10 negatives, relativ
 from the whole corpus), timed in one run: negmine with a cold cache, negmine with a warm cache, and the
 reference. Prints a ratio table, the overlap of the negative sets and data-quality counts.
 
-    python benchmarks/mine_scifact.py [--reference-precision fp32]
+    python benchmarks/mine_scifact.py [--precision auto|bf16|fp32]   (negmine's encoder; the reference runs its default fp32)
 """
 
 from __future__ import annotations
