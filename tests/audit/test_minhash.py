@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from negmine.audit.minhash import containment, jaccard, shingles, signatures
+from negmine.audit.minhash import TokenHashes, containment, jaccard, shingle_hashes, shingles, signatures
 
 TEXT = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
 
@@ -56,3 +56,30 @@ def test_small_sets_get_exact_containment_in_a_large_positive():
     j, cont, inter = overlap(cands, pos)
     assert cont.tolist() == [1.0, 3 / 8] and inter.tolist() == [8.0, 3.0]
     assert j[0] == 8 / 298
+
+
+def test_shingle_hashes_are_one_per_distinct_shingle_and_order_sensitive():
+    a = "alpha beta gamma delta epsilon alpha beta gamma zeta"
+    b = "zeta alpha beta gamma delta omega gamma beta alpha"
+    ha, hb = shingle_hashes(a), shingle_hashes(b)
+    assert ha.size == len(shingles(a)) == 6 and hb.size == len(shingles(b))
+    assert np.all(np.diff(ha.astype(np.float64)) > 0), "sorted and distinct"
+    shared = np.intersect1d(ha, hb).size
+    assert shared == len(shingles(a) & shingles(b)) == 2  # "alpha beta gamma", "beta gamma delta"
+    assert shingle_hashes("alpha beta gamma")[0] != shingle_hashes("gamma beta alpha")[0]
+    assert shingle_hashes("two words").size == 1 and shingle_hashes("...").size == 0
+
+
+def test_hashes_are_pinned_so_signatures_agree_across_machines_and_releases():
+    sig = signatures(["The quick brown fox jumps over the lazy dog"], num_perm=4)
+    assert sig.values.tolist() == [[413541227, 427971375, 311707080, 576467524]] and sig.sizes.tolist() == [7]
+    assert int(shingle_hashes("quick brown fox")[0]) == 0xF589A76679D7F31E
+
+
+def test_token_memo_is_bounded_and_never_changes_values():
+    texts = [TEXT, "a b c d e f g h", TEXT.upper()]
+    small = TokenHashes(max_size=3)
+    shared = [signatures([t], token_hashes=small) for t in texts]
+    assert len(small) <= 3
+    fresh = signatures(texts)
+    assert np.array_equal(np.vstack([s.values for s in shared]), fresh.values)

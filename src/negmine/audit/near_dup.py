@@ -24,7 +24,7 @@ from typing import Callable, Hashable, NamedTuple, Sequence
 
 import numpy as np
 
-from negmine.audit.minhash import Signatures, overlap, signatures
+from negmine.audit.minhash import Signatures, TokenHashes, overlap, signatures
 from negmine.config import NearDupConfig
 
 
@@ -47,12 +47,14 @@ class SignatureMemo:
     def __init__(self, config: NearDupConfig) -> None:
         self.config = config
         self._memo: dict[Hashable, tuple[np.ndarray, int, np.ndarray | None]] = {}
+        self._tokens = TokenHashes()
 
     def lookup(self, keys: Sequence[Hashable], text_of: Callable[[Hashable], str], positives: bool = False) -> Signatures:
         missing = [k for k in dict.fromkeys(keys) if k not in self._memo or (positives and self._lacks_exact(k))]
         if missing:
             keep = np.iinfo(np.int64).max if positives else self.config.num_perm
-            fresh = signatures([text_of(k) for k in missing], self.config.shingle, self.config.num_perm, keep)
+            fresh = signatures([text_of(k) for k in missing], self.config.shingle, self.config.num_perm, keep,
+                               self._tokens)
             for i, key in enumerate(missing):
                 self._memo[key] = (fresh.values[i], int(fresh.sizes[i]), fresh.exact[i])
         values = np.stack([self._memo[k][0] for k in keys]) if keys else np.empty((0, self.config.num_perm), np.uint32)
