@@ -101,7 +101,7 @@ VARIANTS: dict[str, Variant] = {
     "strategy=simans": Variant("negmine-simans", {}),
     "candidates=hybrid": Variant("negmine-top-hybrid", {}),
     "denoise=teacher": Variant("negmine-top-denoise", {}, SEEDS),
-    "max-positive-rank=30": Variant("negmine-top-rank30", {}),
+    "max-positive-rank=30": Variant("negmine-top-rank30", {}, SEEDS),
     "margin=none": Variant("negmine-top-nomargin", {}),
     "margin=0.1": Variant("negmine-top-margin10", {}),
     "margin=0.2": Variant("negmine-top-margin20", {}),
@@ -321,6 +321,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seeds", default="", help="comma-separated: run only these of each variant's seeds "
                         "(e.g. 42 first for every variant, then the rest; finished models are reused)")
     parser.add_argument("--heldout", action="store_true", help="train without, and score on, held-out train queries")
+    parser.add_argument("--max-steps", type=int, default=None, help="train every run (baseline included) for this "
+                        f"many steps instead of SHARED's {SHARED['max_steps']}: the same comparison at a longer budget")
     parser.add_argument("--results-name", default="", help="JSON name under benchmarks/results/ (default "
                         "train_scifact or train_scifact_heldout), e.g. to keep a partial or other-machine run apart")
     return parser.parse_args()
@@ -336,6 +338,7 @@ def main() -> None:
     wanted = [BASELINE] + [v for v in VARIANTS if v != BASELINE and (not args.only or v in args.only.split(","))]
     test = heldout_dataset(data_dir) if args.heldout else load_data(DataConfig(data_dir=data_dir, split="test"))
     prefix = "dev-" if args.heldout else ""
+    protocol = {"max_steps": args.max_steps} if args.max_steps else {}
     seconds: dict[str, dict[str, float]] = {}
     timer = _Timer(seconds)
     with timer("zero-shot", "eval"):
@@ -353,14 +356,14 @@ def main() -> None:
                     mined[variant.source] = without_heldout(mined[variant.source], args.work)
         for seed in [s for s in variant.seeds if not args.seeds or str(s) in args.seeds.split(",")]:
             with timer(name, f"train:{seed}"):
-                model_dir, info = train_variant(prefix + variant.source, mined[variant.source], variant.overrides,
-                                                seed, args.work, data_dir)
+                model_dir, info = train_variant(prefix + variant.source, mined[variant.source],
+                                                {**variant.overrides, **protocol}, seed, args.work, data_dir)
             train_info.setdefault(name, []).append(info)
             with timer(name, f"eval:{seed}"):
                 run = evaluate_model(str(model_dir), f"{prefix}{name}@{seed}", test, args.work)
             results.setdefault(name, []).append(evaluate_run(test.qrels, run, METRICS))
     report({name: seed_mean(name, per_seed) for name, per_seed in results.items()}, results, train_info, seconds,
-           mined, args.results_name or ("train_scifact_heldout" if args.heldout else "train_scifact"))
+           mined, protocol, args.results_name or ("train_scifact_heldout" if args.heldout else "train_scifact"))
 
 
 def seed_mean(name: str, per_seed: list):
@@ -386,7 +389,8 @@ class _Timer:
         self.seconds.setdefault(run, {})[stage] = round(time.perf_counter() - start, 1)
 
 
-def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: dict, result_name: str) -> None:
+def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: dict, protocol: dict,
+           result_name: str) -> None:
     from negmine.evaluate.compare import paired_interval, paired_p_value
 
     zero, base = means["zero-shot"].mean, means[BASELINE]
@@ -413,7 +417,7 @@ def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: 
                      round(sum(i.get("timings", {}).get("train", 0) for i in infos) / len(infos)) if name in train_info else "-"])
     table = print_table(headers, rows)
     write_result(result_name, {
-        "settings": {"shared": SHARED, "seeds": SEEDS, "mine_negatives": MINE_NEGATIVES, "baseline": BASELINE,
+        "settings": {"shared": {**SHARED, **protocol}, "seeds": SEEDS, "mine_negatives": MINE_NEGATIVES, "baseline": BASELINE,
                      "variants": {k: v._asdict() for k, v in VARIANTS.items() if k in train_info},
                      "mine_overrides": MINE_OVERRIDES},
         "metrics": {name: res.mean for name, res in means.items()},
