@@ -2,7 +2,9 @@
 
 Same model (bundled all-MiniLM-L6-v2), same settings (top, 10 negatives, relative margin 0.05, candidates
 from the whole corpus), timed in one run: negmine with a cold cache, negmine with a warm cache, and the
-reference. Prints a ratio table, the overlap of the negative sets and data-quality counts.
+reference. Prints a ratio table, the overlap of the negative sets and data-quality counts. A fourth run, warm
+cache with the default near-duplicate exclusion off, shows what the exclusion (MinHash signatures of every
+distinct candidate document) costs.
 
     python benchmarks/mine_scifact.py [--precision auto|bf16|fp32]   (negmine's encoder; the reference runs its default fp32)
 """
@@ -21,8 +23,9 @@ NUM_NEGATIVES = 10
 RELATIVE_MARGIN = 0.05
 
 
-def run_negmine(data_dir: Path, out: Path, cache_dir: Path, precision: str) -> tuple[float, dict]:
-    from negmine.config import DataConfig, EncoderConfig, MineConfig, OutputConfig, SelectConfig, FilterConfig
+def run_negmine(data_dir: Path, out: Path, cache_dir: Path, precision: str, near_dup: bool = True) -> tuple[float, dict]:
+    from negmine.config import (DataConfig, EncoderConfig, FilterConfig, MineConfig, NearDupConfig, OutputConfig,
+                                SelectConfig)
     from negmine.pipeline.mine import mine
 
     config = MineConfig(
@@ -31,6 +34,7 @@ def run_negmine(data_dir: Path, out: Path, cache_dir: Path, precision: str) -> t
         filters=FilterConfig(relative_margin=RELATIVE_MARGIN),
         select=SelectConfig(strategy="top", num_negatives=NUM_NEGATIVES),
         output=OutputConfig(path=out),
+        near_dup=NearDupConfig() if near_dup else NearDupConfig(cosine=None, overlap=None),
     )
     start = time.perf_counter()
     result = mine(config)
@@ -99,6 +103,7 @@ def main() -> None:
         tmp = Path(tmp)
         cold_s, cold_summary = run_negmine(data_dir, tmp / "cold.jsonl", tmp / "cache", args.precision)
         warm_s, warm_summary = run_negmine(data_dir, tmp / "warm.jsonl", tmp / "cache", args.precision)
+        off_s, _ = run_negmine(data_dir, tmp / "off.jsonl", tmp / "cache", args.precision, near_dup=False)
         identical = (tmp / "cold.jsonl").read_bytes() == (tmp / "warm.jsonl").read_bytes()
         ours = [json.loads(line) for line in (tmp / "cold.jsonl").read_text().splitlines()]
     ref_s, ref_rows = run_reference(data_dir)
@@ -111,6 +116,7 @@ def main() -> None:
             ["reference mine_hard_negatives", ref_s, 1.0, q_ref["rows"], q_ref["positive_leaks"]],
             ["negmine cold cache", cold_s, ref_s / cold_s, q_ours["rows"], q_ours["positive_leaks"]],
             ["negmine warm cache", warm_s, ref_s / warm_s, q_ours["rows"], q_ours["positive_leaks"]],
+            ["negmine warm, near-dup exclusion off", off_s, ref_s / off_s, "-", "-"],
         ],
     )
     print(f"\nnegative-set overlap with the reference: mean Jaccard {ov['mean_jaccard']:.3f} over {ov['pairs_in_both']} pairs")
@@ -119,7 +125,8 @@ def main() -> None:
         "mine_scifact",
         {
             "settings": {"strategy": "top", "num_negatives": NUM_NEGATIVES, "relative_margin": RELATIVE_MARGIN, "precision": args.precision},
-            "seconds": {"reference": ref_s, "negmine_cold": cold_s, "negmine_warm": warm_s},
+            "seconds": {"reference": ref_s, "negmine_cold": cold_s, "negmine_warm": warm_s,
+                        "negmine_warm_near_dup_off": off_s},
             "ratios": {"cold_speedup": ref_s / cold_s, "warm_speedup": ref_s / warm_s},
             "quality": {"negmine": q_ours, "reference": q_ref},
             "overlap": ov,
