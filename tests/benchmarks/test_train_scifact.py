@@ -84,3 +84,20 @@ def test_a_model_trained_before_a_new_config_field_is_reused_only_while_that_fie
     assert bench._finished_with(summary, config)
     assert not bench._finished_with(summary, dataclasses.replace(config, partition_mode="per_direction"))
     assert not bench._finished_with(summary, dataclasses.replace(config, seed=2))
+
+
+def test_a_plain_run_is_the_issue_list_with_ablations_at_one_seed(bench) -> None:
+    runs = dict(bench.selected_runs("", False))
+    assert list(runs)[0] == bench.BASELINE
+    assert set(runs) == {bench.BASELINE, *bench.DEFAULT_RUN}
+    assert runs[bench.BASELINE] == runs["negmine"] == bench.SEEDS
+    assert all(seeds == (42,) for name, seeds in runs.items() if name not in bench.HEADLINE)
+    assert sum(len(s) for s in runs.values()) == 12  # the "about an hour" budget of the docstring
+
+
+def test_only_keeps_each_rows_seeds_and_all_runs_every_variant(bench) -> None:
+    assert bench.selected_runs("mined-by=round-1-model", False) == [
+        (bench.BASELINE, bench.SEEDS), ("mined-by=round-1-model", bench.VARIANTS["mined-by=round-1-model"].seeds)]
+    assert [name for name, _ in bench.selected_runs("", True)] == list(bench.VARIANTS)
+    with pytest.raises(SystemExit, match="unknown variant.*nope.*choose from: st-mined, negmine"):
+        bench.selected_runs("negmine,nope", False)
