@@ -43,7 +43,8 @@ class Signatures(NamedTuple):
 
 
 def shingles(text: str, width: int = 3) -> set[str]:
-    """Distinct word ``width``-grams of the normalised text (one shingle for shorter texts, none if empty)."""
+    """Distinct word ``width``-grams of the normalised text (one shingle for shorter texts, none if empty): the
+    set :func:`shingle_hashes` hashes, as strings (the readable definition; the hashing path never builds it)."""
     tokens = _TOKEN.findall(normalize_text(text))
     if not tokens:
         return set()
