@@ -114,7 +114,7 @@ VARIANTS: dict[str, Variant] = {
     "directions=symmetric": Variant("negmine-top", {"directions": ("query_to_doc", "doc_to_query")}),
     "directions=gte": Variant("negmine-top", {"directions": ("query_to_doc", "query_to_query", "doc_to_query",
                                                             "doc_to_doc")}, SEEDS),
-    "remine=on": Variant("negmine-top", {"remine_steps": 12}),
+    "remine=on": Variant("negmine-top", {"remine_steps": 12}, SEEDS),
     # loss temperature: scale 20 = temperature 0.05 (sentence-transformers' default); E5/GTE train with 0.01-0.02
     "scale=30": Variant("negmine-top", {"scale": 30.0}),
     "scale=50": Variant("negmine-top", {"scale": 50.0}),
