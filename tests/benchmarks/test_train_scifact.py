@@ -92,7 +92,7 @@ def test_a_plain_run_is_the_issue_list_with_ablations_at_one_seed(bench) -> None
     assert set(runs) == {bench.BASELINE, *bench.DEFAULT_RUN}
     assert runs[bench.BASELINE] == runs["negmine"] == bench.SEEDS
     assert all(seeds == (42,) for name, seeds in runs.items() if name not in bench.HEADLINE)
-    assert sum(len(s) for s in runs.values()) == 12  # the "about an hour" budget of the docstring
+    assert sum(len(s) for s in runs.values()) == 12  # the ~75 min cold budget of the docstring
 
 
 def test_only_keeps_each_rows_seeds_and_all_runs_every_variant(bench) -> None:
