@@ -126,9 +126,13 @@ class RetrieveConfig:
     dense_weight: float = 0.5
     block_size: int = 65536
     query_batch_size: int = 4096
+    bm25_shard_size: int = 1_000_000
+    """BM25 (``bm25`` / ``hybrid``): a corpus larger than this is indexed one shard of this many documents at a
+    time, with global statistics (:mod:`negmine.retrieve.bm25_sharded`); ~1.1 GB peak per 1M short documents."""
 
     def validate(self) -> None:
         _check_choice("retriever", self.method, RETRIEVERS)
+        _check_positive_int("bm25_shard_size", self.bm25_shard_size, "use e.g. --bm25-shard-size 1000000")
         _check_choice("fusion", self.fusion, FUSIONS)
         _check_positive_int("depth", self.depth, "use e.g. --depth 100")
         _check_positive_int("rrf_k", self.rrf_k, "the usual value is 60")

@@ -87,3 +87,17 @@ def test_mine_cli_rejects_an_unknown_policy(tmp_path):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--unknown-qrels", "drop"])
     assert result.exit_code == 2
     assert "error: unknown unknown-qrels policy 'drop'; allowed: error, skip" in result.output
+
+
+def test_mine_cli_bm25_shard_size_maps_onto_the_retrieve_config(tmp_path):
+    beir = _beir_with_missing_documents(tmp_path)
+    out = tmp_path / "neg.jsonl"
+    args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8", "--output", str(out),
+            "--unknown-qrels", "skip", "--no-progress"]
+    result = runner.invoke(build_app(), [*args, "--bm25-shard-size", "0"])
+    assert result.exit_code == 2
+    assert "bm25_shard_size must be a positive integer, got 0; use e.g. --bm25-shard-size 1000000" in result.output
+    result = runner.invoke(build_app(), [*args, "--bm25-shard-size", "5"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["config"]["retrieve"]["bm25_shard_size"] == 5

@@ -148,6 +148,24 @@ def test_bm25_and_hybrid_pools(beir_dir, tmp_path, method):
     assert all(n.startswith("coffee-") for n in coffee["negative_ids"][:2])
 
 
+@pytest.mark.parametrize("method", ["bm25", "hybrid"])
+def test_sharded_bm25_mines_the_same_rows_as_one_index(beir_dir, tmp_path, method):
+    rows = {}
+    for shard_size in (1_000_000, 3):  # the fixture corpus in one index, then in shards of 3 documents
+        out = tmp_path / f"neg-{shard_size}.jsonl"
+        config = make_config(beir_dir, out)
+        retrieve = RetrieveConfig(method=method, depth=20, bm25_shard_size=shard_size)
+        config = MineConfig(config.data, config.encoder, retrieve, config.filters, config.select, config.output)
+        mine(config, embedder=HashEmbedder())
+        rows[shard_size] = read_rows(out)
+    assert rows[3] and rows[3] == rows[1_000_000]  # same bits: scores with the corpus' statistics in every shard
+
+
+def test_bm25_shard_size_must_be_positive():
+    with pytest.raises(ConfigError, match="bm25_shard_size must be a positive integer.*--bm25-shard-size"):
+        RetrieveConfig(method="bm25", bm25_shard_size=0).validate()
+
+
 def test_exports_and_unknown_names(beir_dir, tmp_path):
     out = tmp_path / "neg.jsonl"
     config = make_config(beir_dir, out)

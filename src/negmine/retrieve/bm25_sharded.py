@@ -1,0 +1,210 @@
+"""BM25 over a corpus indexed in shards, scored with the whole corpus' statistics.
+
+One bm25s index over N documents peaks at ~1.1 KB per short document while it is built (1M documents: ~1.1 GB).
+:class:`ShardedBM25` tokenises the corpus once (token ids to memory-mapped files, 4 bytes a token, plus each
+term's document frequency), then builds, searches and frees one shard index of ``shard_size`` documents at a
+time, so the index's memory is bounded by the shard size, not the corpus.
+
+Every shard is indexed with the *corpus'* statistics (N, df, avgdl), through bm25s' documented override point
+``BM25.build_index_from_ids`` (:class:`CorpusStatsBM25`), so each (term, document) entry is the float32 value one
+index over the whole corpus holds, and each document's score the same sum. Merging the shards' top-k lists
+therefore gives exactly the top-k of one index, ties included; a Lucene / Elasticsearch shard scores with its
+own statistics instead, which makes a score depend on the shard. Lucene BM25 (see :mod:`negmine.retrieve.bm25`)::
+
+    score(D, Q) = sum_{t in Q} IDF(t) * tf / (tf + k1 * (1 - b + b * |D| / avgdl)),
+    IDF(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
+
+:meth:`ShardedBM25.score` (scores of given documents, e.g. positives) evaluates the formula on the stored token
+ids with bm25s' arithmetic (float64 terms stored as float32, summed in float32 in query-token order), so it
+returns the same bits as :meth:`negmine.retrieve.bm25.BM25Retriever.score`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import weakref
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable, Sequence, Sized
+
+import numpy as np
+
+from negmine.retrieve.bm25 import TokenIds, _Tokenized
+from negmine.retrieve.candidates import PAD_INDEX, Candidates
+from negmine.retrieve.topk import merge_topk, pad_to, topk_vector
+
+
+def document_frequencies(ids: TokenIds, vocab_size: int, chunk: int = 65_536) -> np.ndarray:
+    """Number of documents of ``ids`` containing each token id (int64, length ``vocab_size``)."""
+    df = np.zeros(vocab_size, dtype=np.int64)
+    for start in range(0, len(ids), chunk):
+        stop = min(start + chunk, len(ids))
+        lo, hi = ids.offsets[start], ids.offsets[stop]
+        lengths = np.diff(ids.offsets[start:stop + 1])
+        docs = np.repeat(np.arange(stop - start, dtype=np.int64), lengths)
+        unique = np.unique(docs * vocab_size + ids.flat[lo:hi].astype(np.int64))
+        df += np.bincount(unique % vocab_size, minlength=vocab_size)
+    return df
+
+
+def corpus_stats_bm25(df: np.ndarray, n_docs: int, avgdl: float, k1: float = 1.5, b: float = 0.75):
+    """A :class:`CorpusStatsBM25` (built on first use: bm25s is imported lazily)."""
+    import bm25s
+
+    class CorpusStatsBM25(bm25s.BM25):
+        """``bm25s.BM25`` (Lucene) whose index uses given corpus statistics instead of those of the documents it
+        indexes: ``build_index_from_ids`` is bm25s' documented override point; the steps are its own, with
+        ``df``, ``n_docs`` and ``avgdl`` swapped in."""
+
+        def build_index_from_ids(self, unique_token_ids, corpus_token_ids, show_progress=True,
+                                 leave_progress=False):
+            from bm25s import scoring
+
+            self.nonoccurrence_array = None  # Lucene BM25 has no non-occurrence term
+            idf = scoring._build_idf_array(doc_frequencies={t: int(df[t]) for t in unique_token_ids},
+                                           n_docs=n_docs, compute_idf_fn=scoring._select_idf_scorer(self.idf_method),
+                                           dtype=self.dtype)
+            local_df = scoring._calculate_doc_freqs(corpus_token_ids, unique_token_ids, show_progress=False)
+            values, rows, cols = scoring._build_scores_and_indices_for_matrix(
+                corpus_token_ids=corpus_token_ids, idf_array=idf, avg_doc_len=np.float64(avgdl),
+                doc_frequencies=local_df, k1=self.k1, b=self.b, delta=self.delta, nonoccurrence_array=None,
+                method=self.method, dtype=self.dtype, int_dtype=self.int_dtype, show_progress=False)
+            shape = (len(corpus_token_ids), len(unique_token_ids))
+            data, indices, indptr = self._np_csc(data=values, rows=rows, cols=cols, shape=shape)
+            return {"data": data.astype(self.dtype), "indices": indices, "indptr": indptr, "num_docs": shape[0]}
+
+    return CorpusStatsBM25(k1=k1, b=b, method="lucene")
+
+
+class ShardedBM25:
+    """BM25 candidates and scores over shards of token ids on disk (global statistics; module docstring)."""
+
+    def __init__(self, tokenizer, shards: list[tuple[Path, Path]], df: np.ndarray, total_length: int, n_docs: int,
+                 k1: float, b: float, workdir: tempfile.TemporaryDirectory | None = None) -> None:
+        from bm25s import scoring
+
+        self.tokenizer = tokenizer
+        self.shards = shards  # (flat ids .npy, offsets .npy) per shard, in corpus order
+        self.df = df
+        self.n_docs = n_docs
+        self.avgdl = np.float64(total_length) / n_docs  # the value (and type) of bm25s' lengths.mean()
+        self.k1, self.b = k1, b
+        method = corpus_stats_bm25(df, n_docs, self.avgdl, k1, b).idf_method
+        self.idf = scoring._build_idf_array(dict(enumerate(df.tolist())), n_docs,
+                                            scoring._select_idf_scorer(method), "float32")
+        self._ids: dict[int, TokenIds] = {}
+        self.starts = np.cumsum([0] + [len(self._shard_ids(i)) for i in range(len(shards))])
+        if workdir is not None:
+            weakref.finalize(self, workdir.cleanup)
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: Iterable[str],
+        shard_size: int,
+        stopwords: str | list[str] | None = "en",
+        stemmer: Callable[[str], str] | None = None,
+        k1: float = 1.5,
+        b: float = 0.75,
+        show_progress: bool = False,
+        workdir: Path | None = None,
+    ) -> "ShardedBM25":
+        """Tokenise ``texts`` once, streamed, into shards of ``shard_size`` documents under ``workdir`` (default:
+        a temporary folder removed with this object) and count document frequencies. No index is built yet."""
+        from bm25s.tokenization import Tokenizer
+        from tqdm.auto import tqdm
+
+        if not isinstance(shard_size, (int, np.integer)) or shard_size < 1:
+            raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
+        tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="negmine-bm25-")
+        folder = Path(workdir if workdir is not None else tmp.name)
+        tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
+        total = len(texts) if isinstance(texts, Sized) else None
+        texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
+        stream = tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False)
+        shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
+        while len(ids := TokenIds.from_stream(islice(stream, shard_size))):
+            paths = (folder / f"shard-{len(shards)}.ids.npy", folder / f"shard-{len(shards)}.offsets.npy")
+            np.save(paths[0], ids.flat)
+            np.save(paths[1], ids.offsets)
+            shards.append(paths)
+            shard_df = document_frequencies(ids, len(tokenizer.get_vocab_dict()))  # the vocabulary only grows
+            df = np.concatenate([df, np.zeros(len(shard_df) - len(df), dtype=np.int64)]) + shard_df
+            total_length += int(ids.offsets[-1])
+            n_docs += len(ids)
+        if not shards:
+            raise ValueError("cannot build a BM25 index over an empty corpus")
+        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp)
+
+    def _shard_ids(self, shard: int) -> TokenIds:
+        """A shard's token ids, memory-mapped (pages are read on use and can be dropped by the OS)."""
+        if shard not in self._ids:
+            flat, offsets = self.shards[shard]
+            self._ids[shard] = TokenIds(np.load(flat, mmap_mode="r"), np.load(offsets, mmap_mode="r"))
+        return self._ids[shard]
+
+    def token_ids(self, text: str) -> list[int]:
+        """Vocabulary ids of ``text``'s tokens (one per occurrence; words the corpus never had are dropped)."""
+        return next(self.tokenizer.streaming_tokenize([text], update_vocab=False, allow_empty=False))
+
+    def shard_index(self, shard: int):
+        """The bm25s index of one shard, built with the corpus' statistics."""
+        model = corpus_stats_bm25(self.df, self.n_docs, self.avgdl, self.k1, self.b)
+        vocab = dict(self.tokenizer.get_vocab_dict())  # bm25s adds its empty token to the dict it is given
+        model.index(_Tokenized(self._shard_ids(shard), vocab), show_progress=False)
+        return model
+
+    def search(self, query_texts: Sequence[str], depth: int, show_progress: bool = False) -> Candidates:
+        """Top-``depth`` documents per query over all shards (score desc, ties by lower index; zero scores
+        dropped), one shard index in memory at a time."""
+        from tqdm.auto import tqdm
+
+        if not isinstance(depth, (int, np.integer)) or depth < 1:
+            raise ValueError(f"depth must be a positive integer, got {depth!r}")
+        queries = [self.token_ids(t) for t in query_texts]
+        indices = np.full((len(queries), depth), PAD_INDEX, dtype=np.int64)
+        scores = np.full((len(queries), depth), -np.inf, dtype=np.float32)
+        for shard in tqdm(range(len(self.shards)), desc="bm25 shards", unit="shard", disable=not show_progress):
+            if not self._shard_ids(shard).offsets[-1]:
+                continue  # every document of the shard is empty: none shares a term with a query
+            model = self.shard_index(shard)
+            found = np.full_like(indices, PAD_INDEX), np.full_like(scores, -np.inf)
+            for i, ids in enumerate(queries):
+                if not ids:
+                    continue
+                idx, sc = topk_vector(np.asarray(model.get_scores_from_ids(ids), dtype=np.float32), depth)
+                keep = sc > 0
+                row_idx, row_sc = pad_to(idx[keep][None, :] + self.starts[shard], sc[keep][None, :], depth)
+                found[0][i], found[1][i] = row_idx[0], row_sc[0]
+            del model
+            indices, scores = merge_topk(indices, scores, found[0], found[1], depth)
+        return Candidates(indices, scores)
+
+    def score(self, query_text: str, doc_rows: np.ndarray) -> np.ndarray:
+        """BM25 scores of documents ``doc_rows`` for one query (float32), from the stored token ids."""
+        doc_rows = np.asarray(doc_rows, dtype=np.int64)
+        if len(doc_rows) and (doc_rows.min() < 0 or doc_rows.max() >= self.n_docs):
+            raise IndexError(f"document row out of range [0, {self.n_docs}): {doc_rows.min()}..{doc_rows.max()}")
+        query = np.asarray(self.token_ids(query_text), dtype=np.int64)
+        out = np.zeros(len(doc_rows), dtype=np.float32)
+        if not len(query):
+            return out
+        shards = np.searchsorted(self.starts, doc_rows, side="right") - 1
+        for j, (row, shard) in enumerate(zip(doc_rows.tolist(), shards.tolist())):
+            ids, local = self._shard_ids(shard), row - int(self.starts[shard])
+            out[j] = self._pair_score(query, np.asarray(ids.flat[ids.offsets[local]:ids.offsets[local + 1]]))
+        return out
+
+    def _pair_score(self, query: np.ndarray, tokens: np.ndarray) -> np.float32:
+        """bm25s' arithmetic for one document: each term ``float32(idf * tf / (k1 (1 - b + b |D| / avgdl) + tf))``
+        (float64 inside), summed in float32 in the order of the query's tokens."""
+        vocab, counts = np.unique(tokens, return_counts=True)
+        tf = counts.astype(np.float32)
+        tfc = tf / (self.k1 * ((1 - self.b) + self.b * len(tokens) / self.avgdl) + tf)
+        terms = (self.idf[vocab] * tfc).astype(np.float32)
+        pos = np.searchsorted(vocab, query)
+        total = np.float32(0)
+        for token, at in zip(query.tolist(), pos.tolist()):
+            if at < len(vocab) and vocab[at] == token:
+                total = np.float32(total + terms[at])
+        return total

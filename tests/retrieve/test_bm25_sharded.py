@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.retrieve.bm25 import BM25Retriever, TokenIds
+from negmine.retrieve.bm25_sharded import ShardedBM25, document_frequencies
+
+
+def _corpus(n_docs: int = 1200, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Skewed word frequencies and lengths 0-40 (some documents empty), so shard statistics differ."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(300)]
+    p = np.r_[np.full(30, 0.02), np.full(270, 0.4 / 270)]
+    texts = [" ".join(rng.choice(words, rng.integers(0, 40), p=p)) for _ in range(n_docs)]
+    texts[5] = "the and of"  # stopwords only: an empty document
+    queries = [" ".join(rng.choice(words, 5)) for _ in range(40)] + ["zebra", "the"]
+    return texts, queries
+
+
+def test_document_frequencies_count_documents_not_occurrences():
+    ids = TokenIds.from_stream([[0, 0, 1], [1, 2], [], [2, 2, 2, 0]])
+    assert document_frequencies(ids, 4, chunk=3).tolist() == [2, 2, 2, 0]
+
+
+@pytest.mark.parametrize("shard_size", [1, 97, 400, 5000])
+def test_shards_give_the_bits_of_one_global_index(shard_size):
+    texts, queries = _corpus()
+    whole = BM25Retriever.from_texts(texts)
+    sharded = ShardedBM25.from_texts(texts, shard_size=shard_size)
+    assert len(sharded.shards) == -(-len(texts) // shard_size) and sharded.n_docs == len(texts)
+    rows = np.arange(0, len(texts), 3)
+    for query in queries[:8] + queries[-2:]:
+        np.testing.assert_array_equal(sharded.score(query, rows), whole.score(query, rows))
+    got, want = sharded.search(queries, depth=15), whole.search(queries, depth=15)
+    np.testing.assert_array_equal(got.scores, want.scores)
+    np.testing.assert_array_equal(got.indices, want.indices)  # ties too: equal bits, lower index first
+    assert (got.indices[-2:] == -1).all()  # unknown word, stopword-only query: no candidates
+
+
+def test_ties_and_padding_follow_the_single_index_rules():
+    sharded = ShardedBM25.from_texts(["kiwi lime", "lime kiwi", "kiwi lime", "mango"], shard_size=2)
+    result = sharded.search(["kiwi", "mango"], depth=3)
+    assert result.indices.tolist() == [[0, 1, 2], [3, -1, -1]]
+    assert result.indices.dtype == np.int64 and result.scores.dtype == np.float32
+
+
+def test_token_files_live_in_workdir_and_temporary_ones_are_removed(tmp_path):
+    kept = ShardedBM25.from_texts(["alpha beta", "beta gamma", "gamma"], shard_size=2, workdir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "shard-0.ids.npy", "shard-0.offsets.npy", "shard-1.ids.npy", "shard-1.offsets.npy"]
+    temporary = ShardedBM25.from_texts(["alpha beta", "beta gamma", "gamma"], shard_size=2)
+    folder = temporary.shards[0][0].parent
+    assert folder.is_dir()
+    del temporary
+    assert not folder.exists()
+    assert kept.search(["gamma"], depth=2).indices.tolist() == [[2, 1]]
+
+
+def test_bad_input_errors():
+    with pytest.raises(ValueError, match="shard_size must be a positive integer, got 0"):
+        ShardedBM25.from_texts(["a b"], shard_size=0)
+    with pytest.raises(ValueError, match="empty corpus"):
+        ShardedBM25.from_texts([], shard_size=10)
+    sharded = ShardedBM25.from_texts(["alpha", "beta"], shard_size=1)
+    with pytest.raises(ValueError, match="depth must be a positive integer"):
+        sharded.search(["alpha"], depth=0)
+    with pytest.raises(IndexError, match=r"out of range \[0, 2\)"):
+        sharded.score("alpha", np.array([2]))
