@@ -67,3 +67,14 @@ def test_bad_input_errors():
         sharded.search(["alpha"], depth=0)
     with pytest.raises(IndexError, match=r"out of range \[0, 2\)"):
         sharded.score("alpha", np.array([2]))
+
+
+def test_a_stemmer_gives_the_same_bits_as_one_index():
+    texts, queries = _corpus(300, seed=1)
+    stem = lambda word: word[:2]  # noqa: E731 - merges w10..w19 and so on into one stem
+    whole = BM25Retriever.from_texts(texts, stemmer=stem)
+    sharded = ShardedBM25.from_texts(texts, shard_size=70, stemmer=stem)
+    got, want = sharded.search(queries, depth=10), whole.search(queries, depth=10)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.scores, want.scores)
+    np.testing.assert_array_equal(sharded.score(queries[0], np.arange(300)), whole.score(queries[0], np.arange(300)))

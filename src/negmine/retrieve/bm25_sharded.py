@@ -47,23 +47,30 @@ def document_frequencies(ids: TokenIds, vocab_size: int, chunk: int = 65_536) ->
     return df
 
 
-def corpus_stats_bm25(df: np.ndarray, n_docs: int, avgdl: float, k1: float = 1.5, b: float = 0.75):
+def corpus_idf(df: np.ndarray, n_docs: int, idf_method: str = "lucene") -> np.ndarray:
+    """bm25s' float32 IDF array for corpus document frequencies ``df`` (0 where df is 0, as bm25s leaves it)."""
+    from bm25s import scoring
+
+    return scoring._build_idf_array(dict(enumerate(df.tolist())), n_docs, scoring._select_idf_scorer(idf_method),
+                                    "float32")
+
+
+def corpus_stats_bm25(idf: np.ndarray, avgdl: float, k1: float = 1.5, b: float = 0.75):
     """A :class:`CorpusStatsBM25` (built on first use: bm25s is imported lazily)."""
     import bm25s
 
     class CorpusStatsBM25(bm25s.BM25):
-        """``bm25s.BM25`` (Lucene) whose index uses given corpus statistics instead of those of the documents it
-        indexes: ``build_index_from_ids`` is bm25s' documented override point; the steps are its own, with
-        ``df``, ``n_docs`` and ``avgdl`` swapped in."""
+        """``bm25s.BM25`` (Lucene) whose index uses the corpus' IDF array and average length instead of those
+        of the documents it indexes: ``build_index_from_ids`` is bm25s' documented override point; the steps
+        are its own, with ``idf`` (:func:`corpus_idf`) and ``avgdl`` swapped in."""
 
         def build_index_from_ids(self, unique_token_ids, corpus_token_ids, show_progress=True,
                                  leave_progress=False):
             from bm25s import scoring
 
+            if len(unique_token_ids) != len(idf):
+                raise ValueError(f"vocabulary of {len(unique_token_ids)} tokens, IDF array of {len(idf)}")
             self.nonoccurrence_array = None  # Lucene BM25 has no non-occurrence term
-            idf = scoring._build_idf_array(doc_frequencies={t: int(df[t]) for t in unique_token_ids},
-                                           n_docs=n_docs, compute_idf_fn=scoring._select_idf_scorer(self.idf_method),
-                                           dtype=self.dtype)
             local_df = scoring._calculate_doc_freqs(corpus_token_ids, unique_token_ids, show_progress=False)
             values, rows, cols = scoring._build_scores_and_indices_for_matrix(
                 corpus_token_ids=corpus_token_ids, idf_array=idf, avg_doc_len=np.float64(avgdl),
@@ -81,17 +88,15 @@ class ShardedBM25:
 
     def __init__(self, tokenizer, shards: list[tuple[Path, Path]], df: np.ndarray, total_length: int, n_docs: int,
                  k1: float, b: float, workdir: tempfile.TemporaryDirectory | None = None) -> None:
-        from bm25s import scoring
-
         self.tokenizer = tokenizer
         self.shards = shards  # (flat ids .npy, offsets .npy) per shard, in corpus order
-        self.df = df
         self.n_docs = n_docs
         self.avgdl = np.float64(total_length) / n_docs  # the value (and type) of bm25s' lengths.mean()
         self.k1, self.b = k1, b
-        method = corpus_stats_bm25(df, n_docs, self.avgdl, k1, b).idf_method
-        self.idf = scoring._build_idf_array(dict(enumerate(df.tolist())), n_docs,
-                                            scoring._select_idf_scorer(method), "float32")
+        self.vocab = tokenizer.get_vocab_dict()
+        if "" not in self.vocab:  # bm25s' empty token, added here once instead of to a copy per shard
+            self.vocab[""] = len(self.vocab)
+        self.idf = corpus_idf(np.concatenate([df, np.zeros(len(self.vocab) - len(df), dtype=np.int64)]), n_docs)
         self._ids: dict[int, TokenIds] = {}
         self.starts = np.cumsum([0] + [len(self._shard_ids(i)) for i in range(len(shards))])
         if workdir is not None:
@@ -149,9 +154,8 @@ class ShardedBM25:
 
     def shard_index(self, shard: int):
         """The bm25s index of one shard, built with the corpus' statistics."""
-        model = corpus_stats_bm25(self.df, self.n_docs, self.avgdl, self.k1, self.b)
-        vocab = dict(self.tokenizer.get_vocab_dict())  # bm25s adds its empty token to the dict it is given
-        model.index(_Tokenized(self._shard_ids(shard), vocab), show_progress=False)
+        model = corpus_stats_bm25(self.idf, self.avgdl, self.k1, self.b)
+        model.index(_Tokenized(self._shard_ids(shard), self.vocab), show_progress=False)
         return model
 
     def search(self, query_texts: Sequence[str], depth: int, show_progress: bool = False) -> Candidates:
