@@ -521,7 +521,8 @@ def parse_metric(name: str) -> tuple[str, int | None]:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """``negmine eval``: score dense models and/or TREC run files on one BEIR split and compare them.
+    """``negmine eval``: score dense models, the BM25 baseline (model ``"bm25"``) and/or TREC run files on one
+    BEIR split and compare them.
 
     Runs are ordered models first, then run files; ``baseline`` indexes that order. ``encoder`` supplies
     prompts, precision, batch size and cache for every model (its ``model`` field is ignored: ``models``

@@ -107,3 +107,15 @@ def test_eval_cli_reports_queries_whose_relevant_documents_are_all_missing(tmp_p
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[2].split() == ["oracle", "(baseline)", "4", "0.7500"]
     assert "; 1 queries have only missing relevant documents and score 0" in result.stdout
+
+
+def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
+    beir = _beir(tmp_path)
+    args = ["eval", str(beir), "--split", "test", "--model", "bm25", "--metrics", "ndcg@10,mrr@10", "--depth", "10",
+            "--runs-dir", str(tmp_path / "runs"), "--no-progress"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[2].split()[:3] == ["bm25", "(baseline)", "3"]
+    assert "encoded" not in result.stdout  # a lexical run encodes nothing
+    assert (tmp_path / "runs" / "bm25.trec").read_text().startswith("q1 Q0 d0 1 ")

@@ -148,6 +148,17 @@ def test_run_names_disambiguate_shared_tags() -> None:
     assert run_names(("a/m", "b/m"), [])[0] == ["a/m", "b/m"]
 
 
+def test_bm25_baseline_next_to_a_dense_model(beir_dir, tmp_path) -> None:
+    cfg = _config(beir_dir, tmp_path, models=("bm25", "hash/a"), runs_dir=tmp_path / "runs")
+    report = evaluate(cfg, embedders=_embedders())
+    comp = report.comparison
+    assert comp.names == ["bm25", "a"] and comp.baseline == "bm25"
+    assert comp.result("bm25").mean["mrr@10"] == 1.0  # each query's two words are its relevant doc's title
+    assert report.encoding == {"a": {"encoded": 21, "cached": 0}}  # BM25 encodes nothing
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["a.trec", "bm25.trec"]
+    assert report.runs["bm25"].ranked("q-sleep")[0] == "sleep-3"
+
+
 def test_model_labels() -> None:
     assert model_label(DEFAULT_MODEL) == "all-MiniLM-L6-v2"
     assert model_label("/tmp/x/my-model/") == "my-model"

@@ -20,7 +20,7 @@ def eval_command(
     split: str = typer.Option("test", help="qrels split: qrels/<split>.tsv"),
     unknown_qrels: str = shared_option("unknown_qrels"),
     model: list[str] = typer.Option(
-        [], "--model", help=f"model name or path, repeatable (default {DEFAULT_MODEL} when no --run)", rich_help_panel=_RUNS
+        [], "--model", help=f"model name or path, or bm25 (the lexical baseline), repeatable (default {DEFAULT_MODEL} when no --run)", rich_help_panel=_RUNS
     ),
     run: list[Path] = typer.Option([], "--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS),
     depth: int = typer.Option(100, help="documents retrieved per query by each model", rich_help_panel=_RUNS),

@@ -132,9 +132,14 @@ def make_cache(config: EncoderConfig):
 def _model_runs(
     config: EvalConfig, dataset: Dataset, names: list[str], embedders: Mapping[str, Embedder]
 ) -> tuple[list[Run], dict[str, dict[str, int]]]:
-    cache = make_cache(config.encoder) if config.models else None
+    from negmine.evaluate.lexical_eval import BM25_MODEL, bm25_run
+
+    cache = make_cache(config.encoder) if set(config.models) - {BM25_MODEL} else None
     runs, encoding = [], {}
     for model, name in zip(config.models, names):
+        if model == BM25_MODEL:
+            runs.append(bm25_run(dataset, config.depth, name, show_progress=config.encoder.show_progress))
+            continue
         embedder = embedders.get(model)
         if embedder is None:
             embedder = make_embedder(replace(config.encoder, model=model))

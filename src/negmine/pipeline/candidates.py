@@ -110,23 +110,15 @@ def build_candidates(
         emb = Embeddings(run.queries, run.documents, run.encoded, run.cached)
         encoded, cached, dense = emb.encoded, emb.cached, run.candidates
     if retrieve.method in ("bm25", "hybrid"):
-        retriever = build_bm25(doc_texts, retrieve.bm25_shard_size, encoder.show_progress)
+        from negmine.retrieve.bm25_sharded import bm25_index
+
+        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress)
         bm25 = retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
     if retrieve.method == "bm25":
         return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached)
     scorer = dense_scorer(emb)
     pool = dense if retrieve.method == "dense" else rescore(_fuse(dense, bm25, retrieve, depth), scorer)
     return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info)
-
-
-def build_bm25(doc_texts: Sequence[str], shard_size: int, show_progress: bool = False):
-    """One bm25s index when the corpus fits in a shard, else :class:`ShardedBM25` (same scores, bounded memory)."""
-    from negmine.retrieve.bm25 import BM25Retriever
-    from negmine.retrieve.bm25_sharded import ShardedBM25
-
-    if len(doc_texts) <= shard_size:
-        return BM25Retriever.from_texts(doc_texts, show_progress=show_progress)
-    return ShardedBM25.from_texts(doc_texts, shard_size, show_progress=show_progress)
 
 
 def _dense_run(query_texts, doc_texts, depth, retrieve, encoder, embedder, cache, engine, setup, engine_config):

@@ -29,9 +29,17 @@ from typing import Callable, Iterable, Sequence, Sized
 
 import numpy as np
 
-from negmine.retrieve.bm25 import TokenIds, _Tokenized
+from negmine.retrieve.bm25 import BM25Retriever, TokenIds, _Tokenized
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
 from negmine.retrieve.topk import merge_topk, pad_to, topk_vector
+
+
+def bm25_index(texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False):
+    """One bm25s index (:class:`BM25Retriever`) when ``texts`` fit in a shard, else :class:`ShardedBM25`: the
+    same candidates and scores, memory bounded by the shard size. Both have ``search`` and ``score``."""
+    if len(texts) <= shard_size:
+        return BM25Retriever.from_texts(texts, show_progress=show_progress)
+    return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress)
 
 
 def document_frequencies(ids: TokenIds, vocab_size: int, chunk: int = 65_536) -> np.ndarray:

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from negmine.evaluate.lexical_eval import BM25_MODEL, bm25_run
+from negmine.io.records import Dataset, Qrels, TextTable
+from negmine.retrieve.bm25 import BM25Retriever
+
+
+def _dataset(doc_ids=("a", "b", "c", "d")) -> Dataset:
+    texts = ["coffee cup espresso", "sleep night rest", "battery lithium charge", "coffee bean roast"]
+    corpus = TextTable(list(doc_ids), texts[: len(doc_ids)])
+    queries = TextTable(["q1", "q2", "q3", "b", "q5"],
+                        ["espresso coffee", "lithium battery", "unused", "sleep rest coffee", "zebra giraffe"])
+    qrels = Qrels({"q1": {"a": 1}, "q2": {"c": 1}, "q3": {"a": 0}, "b": {"a": 1}, "q5": {"d": 1}})
+    return Dataset(corpus, queries, qrels)
+
+
+def test_bm25_run_ranks_by_bm25_and_scores_match_the_index() -> None:
+    ds = _dataset()
+    run = bm25_run(ds, depth=2)
+    assert run.name == BM25_MODEL == "bm25"
+    assert run.query_ids() == ["q1", "q2", "b", "q5"]  # only queries with a relevant judgment
+    assert run.ranked("q1") == ["a", "d"] and run.ranked("q2") == ["c"]  # no zero-score padding
+    index = BM25Retriever.from_texts(ds.corpus.texts)
+    assert run.scores["q1"]["a"] == float(index.score("espresso coffee", [0])[0])
+    assert run.ranked("q5") == []  # no shared term: an empty ranking, scored 0
+
+
+def test_query_id_equal_to_doc_id_is_dropped_and_depth_kept() -> None:
+    run = bm25_run(_dataset(), depth=2)
+    assert run.ranked("b") == ["a", "d"]  # 'b' itself would rank first ("sleep rest")
+
+
+def test_sharded_index_gives_the_same_run() -> None:
+    ds = _dataset()
+    assert bm25_run(ds, depth=3, shard_size=1).scores == bm25_run(ds, depth=3).scores
