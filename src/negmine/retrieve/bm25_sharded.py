@@ -25,7 +25,7 @@ import tempfile
 import weakref
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, Sized
+from typing import Callable, Iterable, Protocol, Sequence, Sized
 
 import numpy as np
 
@@ -34,9 +34,19 @@ from negmine.retrieve.candidates import PAD_INDEX, Candidates
 from negmine.retrieve.topk import merge_topk, pad_to, topk_vector
 
 
-def bm25_index(texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False):
+class BM25Index(Protocol):
+    """What the pipeline and ``eval`` use of a BM25 index: :class:`BM25Retriever` and :class:`ShardedBM25`."""
+
+    n_docs: int
+
+    def search(self, query_texts: Sequence[str], depth: int, show_progress: bool = False) -> Candidates: ...
+
+    def score(self, query_text: str, doc_rows: np.ndarray) -> np.ndarray: ...
+
+
+def bm25_index(texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False) -> BM25Index:
     """One bm25s index (:class:`BM25Retriever`) when ``texts`` fit in a shard, else :class:`ShardedBM25`: the
-    same candidates and scores, memory bounded by the shard size. Both have ``search`` and ``score``."""
+    same candidates and scores, bit for bit, with memory bounded by the shard size."""
     if len(texts) <= shard_size:
         return BM25Retriever.from_texts(texts, show_progress=show_progress)
     return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress)
