@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -43,6 +44,23 @@ def test_ray_and_local_engines_write_identical_output(ray_local, word_beir, tmp_
     assert remote.summary["engine"]["engine"] == "ray" and local.summary["engine"]["engine"] == "local"
     assert remote.summary["embeddings"] == local.summary["embeddings"]
     assert remote.summary["engine"]["search_shards_run"] == 5
+
+
+def test_sharded_bm25_on_ray_writes_the_local_bytes(ray_local, word_beir, tmp_path):
+    from negmine.config import RetrieveConfig
+
+    outputs = {}
+    for name in ("local", "ray"):
+        base = config(word_beir, tmp_path / f"{name}.jsonl", EngineConfig(name=name, ray_actors=2,
+                                                                          work_dir=tmp_path / f"w-{name}"))
+        sharded = replace(base, retrieve=RetrieveConfig(method="bm25", depth=20, bm25_shard_size=7))
+        mine(sharded, embedder=HashEmbedder(64))
+        outputs[name] = (tmp_path / f"{name}.jsonl").read_bytes()
+        assert not list((tmp_path / f"w-{name}").glob("negmine-bm25-*"))  # token files removed afterwards
+    assert outputs["local"] and outputs["local"] == outputs["ray"]
+    whole = replace(sharded, retrieve=RetrieveConfig(method="bm25", depth=20), output=OutputConfig(tmp_path / "w.jsonl"))
+    mine(whole, embedder=HashEmbedder(64))
+    assert (tmp_path / "w.jsonl").read_bytes() == outputs["ray"]  # sharding changes nothing
 
 
 def _square(state, payload):

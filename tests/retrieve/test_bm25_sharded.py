@@ -45,16 +45,37 @@ def test_ties_and_padding_follow_the_single_index_rules():
     assert result.indices.dtype == np.int64 and result.scores.dtype == np.float32
 
 
-def test_token_files_live_in_workdir_and_temporary_ones_are_removed(tmp_path):
-    kept = ShardedBM25.from_texts(["alpha beta", "beta gamma", "gamma"], shard_size=2, workdir=tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
+def test_token_files_live_in_a_temporary_folder_under_workdir(tmp_path):
+    sharded = ShardedBM25.from_texts(["alpha beta", "beta gamma", "gamma"], shard_size=2, workdir=tmp_path / "w")
+    (folder,) = (tmp_path / "w").iterdir()
+    assert folder.name.startswith("negmine-bm25-") and sorted(p.name for p in folder.iterdir()) == [
         "shard-0.ids.npy", "shard-0.offsets.npy", "shard-1.ids.npy", "shard-1.offsets.npy"]
-    temporary = ShardedBM25.from_texts(["alpha beta", "beta gamma", "gamma"], shard_size=2)
-    folder = temporary.shards[0][0].parent
-    assert folder.is_dir()
-    del temporary
+    assert sharded.search(["gamma"], depth=2).indices.tolist() == [[2, 1]]
+    del sharded
     assert not folder.exists()
-    assert kept.search(["gamma"], depth=2).indices.tolist() == [[2, 1]]
+
+
+def test_shards_run_as_tasks_of_the_given_engine_in_any_order():
+    texts, queries = _corpus(300)
+
+    class Reversed:
+        """An engine that runs every task but yields the results last shard first."""
+
+        name, workers, tasks = "reversed", 1, 0
+
+        def map(self, setup, task, items, desc=""):
+            state, done = setup(), []
+            for key, payload in items:
+                self.tasks += 1
+                done.append((key, task(state, payload)))
+            yield from reversed(done)
+
+    engine = Reversed()
+    got = ShardedBM25.from_texts(texts, shard_size=70, engine=engine).search(queries, depth=10)
+    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
+    assert engine.tasks == 5
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.scores, want.scores)
 
 
 def test_bad_input_errors():

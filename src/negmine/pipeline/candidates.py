@@ -110,9 +110,11 @@ def build_candidates(
         emb = Embeddings(run.queries, run.documents, run.encoded, run.cached)
         encoded, cached, dense = emb.encoded, emb.cached, run.candidates
     if retrieve.method in ("bm25", "hybrid"):
+        from negmine.engine.dense import work_root
         from negmine.retrieve.bm25_sharded import bm25_index
 
-        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress)
+        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine,
+                               work_root(engine_config or EngineConfig(), encoder))
         bm25 = retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
     if retrieve.method == "bm25":
         return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached)

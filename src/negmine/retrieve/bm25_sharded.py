@@ -25,7 +25,7 @@ import tempfile
 import weakref
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence, Sized
+from typing import Callable, Iterable, NamedTuple, Protocol, Sequence, Sized
 
 import numpy as np
 
@@ -44,12 +44,17 @@ class BM25Index(Protocol):
     def score(self, query_text: str, doc_rows: np.ndarray) -> np.ndarray: ...
 
 
-def bm25_index(texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False) -> BM25Index:
+def bm25_index(
+    texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False, engine=None,
+    workdir: Path | None = None,
+) -> BM25Index:
     """One bm25s index (:class:`BM25Retriever`) when ``texts`` fit in a shard, else :class:`ShardedBM25`: the
-    same candidates and scores, bit for bit, with memory bounded by the shard size."""
+    same candidates and scores, bit for bit, with memory bounded by the shard size. Shards are searched on
+    ``engine`` (:mod:`negmine.engine`; default: one after another in this process), their token files in a
+    temporary folder under ``workdir`` (default: the system's; with Ray on several nodes, a shared folder)."""
     if len(texts) <= shard_size:
         return BM25Retriever.from_texts(texts, show_progress=show_progress)
-    return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress)
+    return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress, engine=engine, workdir=workdir)
 
 
 def document_frequencies(ids: TokenIds, vocab_size: int, chunk: int = 65_536) -> np.ndarray:
@@ -101,19 +106,60 @@ def corpus_stats_bm25(idf: np.ndarray, avgdl: float, k1: float = 1.5, b: float =
     return CorpusStatsBM25(k1=k1, b=b, method="lucene")
 
 
+class ShardSearch(NamedTuple):
+    """What searching any shard needs (picklable: an engine ships it to each worker once)."""
+
+    idf: np.ndarray  # float32, the corpus IDF of every vocabulary id
+    avgdl: np.float64
+    k1: float
+    b: float
+    queries: TokenIds  # token ids of every query
+    depth: int
+
+
+def shard_worker(spec: ShardSearch) -> tuple[ShardSearch, dict[int, int]]:
+    """A worker's state: the spec and the vocabulary bm25s indexes with (its ids are all bm25s reads)."""
+    vocab: dict = dict(zip(range(len(spec.idf) - 1), range(len(spec.idf) - 1)))
+    vocab[""] = len(spec.idf) - 1  # present, so bm25s does not add its empty token to the dict
+    return spec, vocab
+
+
+def search_shard(state: tuple[ShardSearch, dict[int, int]], shard: tuple[Path, Path, int]):
+    """Top-``depth`` documents of every query within one shard, as global corpus rows: ``(indices, scores)``,
+    ``(n_queries, depth)``, padded with (-1, -inf); zero scores (no shared term) dropped."""
+    spec, vocab = state
+    flat, offsets, start = shard
+    ids = TokenIds(np.load(flat, mmap_mode="r"), np.load(offsets, mmap_mode="r"))
+    indices = np.full((len(spec.queries), spec.depth), PAD_INDEX, dtype=np.int64)
+    scores = np.full((len(spec.queries), spec.depth), -np.inf, dtype=np.float32)
+    if not ids.offsets[-1]:
+        return indices, scores  # every document of the shard is empty: none shares a term with a query
+    model = corpus_stats_bm25(spec.idf, spec.avgdl, spec.k1, spec.b)
+    model.index(_Tokenized(ids, vocab), show_progress=False)
+    for i, query in enumerate(spec.queries):
+        if not query:
+            continue
+        idx, sc = topk_vector(np.asarray(model.get_scores_from_ids(query), dtype=np.float32), spec.depth)
+        keep = sc > 0
+        row_idx, row_sc = pad_to(idx[keep][None, :] + start, sc[keep][None, :], spec.depth)
+        indices[i], scores[i] = row_idx[0], row_sc[0]
+    return indices, scores
+
+
 class ShardedBM25:
     """BM25 candidates and scores over shards of token ids on disk (global statistics; module docstring)."""
 
     def __init__(self, tokenizer, shards: list[tuple[Path, Path]], df: np.ndarray, total_length: int, n_docs: int,
-                 k1: float, b: float, workdir: tempfile.TemporaryDirectory | None = None) -> None:
+                 k1: float, b: float, workdir: tempfile.TemporaryDirectory | None = None, engine=None) -> None:
         self.tokenizer = tokenizer
         self.shards = shards  # (flat ids .npy, offsets .npy) per shard, in corpus order
         self.n_docs = n_docs
         self.avgdl = np.float64(total_length) / n_docs  # the value (and type) of bm25s' lengths.mean()
         self.k1, self.b = k1, b
         self.vocab = tokenizer.get_vocab_dict()
-        if "" not in self.vocab:  # bm25s' empty token, added here once instead of to a copy per shard
+        if "" not in self.vocab:  # bm25s' empty token: a column of its own, as in one index
             self.vocab[""] = len(self.vocab)
+        self.engine = engine
         self.idf = corpus_idf(np.concatenate([df, np.zeros(len(self.vocab) - len(df), dtype=np.int64)]), n_docs)
         self._ids: dict[int, TokenIds] = {}
         self.starts = np.cumsum([0] + [len(self._shard_ids(i)) for i in range(len(shards))])
@@ -131,16 +177,20 @@ class ShardedBM25:
         b: float = 0.75,
         show_progress: bool = False,
         workdir: Path | None = None,
+        engine=None,
     ) -> "ShardedBM25":
-        """Tokenise ``texts`` once, streamed, into shards of ``shard_size`` documents under ``workdir`` (default:
-        a temporary folder removed with this object) and count document frequencies. No index is built yet."""
+        """Tokenise ``texts`` once, streamed, into shards of ``shard_size`` documents (token files in a temporary
+        folder under ``workdir``, default the system's, removed with this object) and count document
+        frequencies. No index is built yet: :meth:`search` runs one task per shard on ``engine``."""
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
 
         if not isinstance(shard_size, (int, np.integer)) or shard_size < 1:
             raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
-        tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="negmine-bm25-")
-        folder = Path(workdir if workdir is not None else tmp.name)
+        if workdir is not None:
+            Path(workdir).mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.TemporaryDirectory(prefix="negmine-bm25-", dir=workdir)
+        folder = Path(tmp.name)
         tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
         texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
@@ -157,7 +207,7 @@ class ShardedBM25:
             n_docs += len(ids)
         if not shards:
             raise ValueError("cannot build a BM25 index over an empty corpus")
-        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp)
+        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp, engine)
 
     def _shard_ids(self, shard: int) -> TokenIds:
         """A shard's token ids, memory-mapped (pages are read on use and can be dropped by the OS)."""
@@ -170,36 +220,28 @@ class ShardedBM25:
         """Vocabulary ids of ``text``'s tokens (one per occurrence; words the corpus never had are dropped)."""
         return next(self.tokenizer.streaming_tokenize([text], update_vocab=False, allow_empty=False))
 
-    def shard_index(self, shard: int):
-        """The bm25s index of one shard, built with the corpus' statistics."""
-        model = corpus_stats_bm25(self.idf, self.avgdl, self.k1, self.b)
-        model.index(_Tokenized(self._shard_ids(shard), self.vocab), show_progress=False)
-        return model
-
     def search(self, query_texts: Sequence[str], depth: int, show_progress: bool = False) -> Candidates:
         """Top-``depth`` documents per query over all shards (score desc, ties by lower index; zero scores
-        dropped), one shard index in memory at a time."""
+        dropped). Each shard task builds, searches and frees its own index on the engine; the merge does not
+        depend on the order in which shards finish."""
+        import functools
+
         from tqdm.auto import tqdm
+
+        from negmine.engine.local import LocalEngine
 
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
-        queries = [self.token_ids(t) for t in query_texts]
-        indices = np.full((len(queries), depth), PAD_INDEX, dtype=np.int64)
-        scores = np.full((len(queries), depth), -np.inf, dtype=np.float32)
-        for shard in tqdm(range(len(self.shards)), desc="bm25 shards", unit="shard", disable=not show_progress):
-            if not self._shard_ids(shard).offsets[-1]:
-                continue  # every document of the shard is empty: none shares a term with a query
-            model = self.shard_index(shard)
-            found = np.full_like(indices, PAD_INDEX), np.full_like(scores, -np.inf)
-            for i, ids in enumerate(queries):
-                if not ids:
-                    continue
-                idx, sc = topk_vector(np.asarray(model.get_scores_from_ids(ids), dtype=np.float32), depth)
-                keep = sc > 0
-                row_idx, row_sc = pad_to(idx[keep][None, :] + self.starts[shard], sc[keep][None, :], depth)
-                found[0][i], found[1][i] = row_idx[0], row_sc[0]
-            del model
-            indices, scores = merge_topk(indices, scores, found[0], found[1], depth)
+        queries = TokenIds.from_stream(self.token_ids(t) for t in query_texts)
+        spec = ShardSearch(self.idf, self.avgdl, self.k1, self.b, queries, int(depth))
+        items = [(i, (flat, offsets, int(self.starts[i]))) for i, (flat, offsets) in enumerate(self.shards)]
+        indices = np.full((len(query_texts), depth), PAD_INDEX, dtype=np.int64)
+        scores = np.full((len(query_texts), depth), -np.inf, dtype=np.float32)
+        results = (self.engine or LocalEngine()).map(functools.partial(shard_worker, spec), search_shard, items,
+                                                     desc="bm25 shards")
+        for _, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(items),
+                                             disable=not show_progress):
+            indices, scores = merge_topk(indices, scores, found, found_scores, depth)
         return Candidates(indices, scores)
 
     def score(self, query_text: str, doc_rows: np.ndarray) -> np.ndarray:
