@@ -161,6 +161,40 @@ def test_sharded_bm25_mines_the_same_rows_as_one_index(beir_dir, tmp_path, metho
     assert rows[3] and rows[3] == rows[1_000_000]  # same bits: scores with the corpus' statistics in every shard
 
 
+def test_a_killed_sharded_bm25_job_resumes_and_cleans_up(beir_dir, tmp_path, monkeypatch):
+    import negmine.retrieve.bm25_sharded as sharded
+
+    config = make_config(beir_dir, tmp_path / "neg.jsonl")
+    config = dataclasses.replace(
+        config, retrieve=RetrieveConfig(method="bm25", depth=20, bm25_shard_size=4),
+        encoder=dataclasses.replace(config.encoder, cache_dir=tmp_path / "cache"),
+    )
+    calls, real = [], sharded.search_shard
+
+    def dies_on_the_fourth(state, shard):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(shard)
+        return real(state, shard)
+
+    monkeypatch.setattr(sharded, "search_shard", dies_on_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        mine(config, embedder=HashEmbedder())
+    (run_dir,) = (tmp_path / "cache" / "runs").glob("bm25-*")
+    assert len(list(run_dir.glob("*.npz"))) == 3 and not (tmp_path / "neg.jsonl").exists()
+    calls.clear()
+    monkeypatch.setattr(sharded, "search_shard", lambda state, shard: calls.append(shard) or real(state, shard))
+    mine(config, embedder=HashEmbedder())
+    n_shards = -(-len((beir_dir / "corpus.jsonl").read_text().splitlines()) // 4)
+    assert len(calls) == n_shards - 3  # the saved shards are read, not searched again
+    assert not run_dir.exists()  # outputs written: resume state removed
+    resumed = read_rows(tmp_path / "neg.jsonl")
+    whole = dataclasses.replace(config, retrieve=RetrieveConfig(method="bm25", depth=20),
+                                output=OutputConfig(tmp_path / "whole.jsonl"))
+    mine(whole, embedder=HashEmbedder())
+    assert resumed == read_rows(tmp_path / "whole.jsonl")
+
+
 def test_bm25_shard_size_must_be_positive():
     with pytest.raises(ConfigError, match="bm25_shard_size must be a positive integer.*--bm25-shard-size"):
         RetrieveConfig(method="bm25", bm25_shard_size=0).validate()

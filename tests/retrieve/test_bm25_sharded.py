@@ -99,3 +99,35 @@ def test_a_stemmer_gives_the_same_bits_as_one_index():
     np.testing.assert_array_equal(got.indices, want.indices)
     np.testing.assert_array_equal(got.scores, want.scores)
     np.testing.assert_array_equal(sharded.score(queries[0], np.arange(300)), whole.score(queries[0], np.arange(300)))
+
+
+class _Counting:
+    """Local engine that counts tasks and can die (like a killed job) after ``die_after`` of them."""
+
+    name, workers = "counting", 1
+
+    def __init__(self, die_after: int | None = None) -> None:
+        self.tasks, self.die_after = 0, die_after
+
+    def map(self, setup, task, items, desc=""):
+        state = setup()
+        for key, payload in items:
+            if self.die_after is not None and self.tasks == self.die_after:
+                raise KeyboardInterrupt
+            self.tasks += 1
+            yield key, task(state, payload)
+
+
+def test_a_killed_search_resumes_from_the_saved_shards(tmp_path):
+    texts, queries = _corpus(300)
+    results = tmp_path / "bm25-run"
+    dying = _Counting(die_after=3)
+    with pytest.raises(KeyboardInterrupt):
+        ShardedBM25.from_texts(texts, shard_size=70, engine=dying, results_dir=results).search(queries, depth=10)
+    assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz"]  # no partial file
+    again = _Counting()
+    got = ShardedBM25.from_texts(texts, shard_size=70, engine=again, results_dir=results).search(queries, depth=10)
+    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
+    assert again.tasks == 2  # shards 3 and 4 only
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.scores, want.scores)

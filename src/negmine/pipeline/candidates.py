@@ -113,14 +113,34 @@ def build_candidates(
         from negmine.engine.dense import work_root
         from negmine.retrieve.bm25_sharded import bm25_index
 
-        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine,
-                               work_root(engine_config or EngineConfig(), encoder))
+        root = work_root(engine_config or EngineConfig(), encoder)
+        results = bm25_results_dir(root if run is None else run.run_dir, query_texts, doc_texts, depth, retrieve)
+        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results)
         bm25 = retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
     if retrieve.method == "bm25":
-        return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached)
+        return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached, run_dir=results)
     scorer = dense_scorer(emb)
     pool = dense if retrieve.method == "dense" else rescore(_fuse(dense, bm25, retrieve, depth), scorer)
     return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info)
+
+
+def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequence[str], depth: int,
+                     retrieve: RetrieveConfig) -> Path:
+    """Where a sharded BM25 search keeps its finished shards: ``parent/bm25-<key>``, the key a hash of every
+    text and setting the result depends on, so a rerun of the same job resumes and any change starts afresh.
+    (Under a dense run's folder for hybrid pools, so both go when the job's outputs are written.)"""
+    import inspect
+
+    import bm25s
+
+    from negmine.encode.cache import text_keys
+    from negmine.engine.dense import run_key
+    from negmine.retrieve.bm25_sharded import ShardedBM25
+
+    defaults = {k: v.default for k, v in inspect.signature(ShardedBM25.from_texts).parameters.items()
+                if k in ("stopwords", "k1", "b")}  # what bm25_index builds with
+    parts = {"bm25s": bm25s.__version__, **defaults, "depth": depth, "shard_size": retrieve.bm25_shard_size}
+    return Path(parent) / f"bm25-{run_key(parts, text_keys(doc_texts), text_keys(query_texts))}"
 
 
 def _dense_run(query_texts, doc_texts, depth, retrieve, encoder, embedder, cache, engine, setup, engine_config):

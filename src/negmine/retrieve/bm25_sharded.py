@@ -46,15 +46,18 @@ class BM25Index(Protocol):
 
 def bm25_index(
     texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False, engine=None,
-    workdir: Path | None = None,
+    workdir: Path | None = None, results_dir: Path | None = None,
 ) -> BM25Index:
     """One bm25s index (:class:`BM25Retriever`) when ``texts`` fit in a shard, else :class:`ShardedBM25`: the
     same candidates and scores, bit for bit, with memory bounded by the shard size. Shards are searched on
     ``engine`` (:mod:`negmine.engine`; default: one after another in this process), their token files in a
-    temporary folder under ``workdir`` (default: the system's; with Ray on several nodes, a shared folder)."""
+    temporary folder under ``workdir`` (default: the system's; with Ray on several nodes, a shared folder).
+    ``results_dir`` keeps each searched shard's top-k, so a rerun of the same search resumes (see
+    :meth:`ShardedBM25.search`)."""
     if len(texts) <= shard_size:
         return BM25Retriever.from_texts(texts, show_progress=show_progress)
-    return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress, engine=engine, workdir=workdir)
+    return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress, engine=engine, workdir=workdir,
+                                  results_dir=results_dir)
 
 
 def document_frequencies(ids: TokenIds, vocab_size: int, chunk: int = 65_536) -> np.ndarray:
@@ -150,7 +153,8 @@ class ShardedBM25:
     """BM25 candidates and scores over shards of token ids on disk (global statistics; module docstring)."""
 
     def __init__(self, tokenizer, shards: list[tuple[Path, Path]], df: np.ndarray, total_length: int, n_docs: int,
-                 k1: float, b: float, workdir: tempfile.TemporaryDirectory | None = None, engine=None) -> None:
+                 k1: float, b: float, workdir: tempfile.TemporaryDirectory | None = None, engine=None,
+                 results_dir: Path | None = None) -> None:
         self.tokenizer = tokenizer
         self.shards = shards  # (flat ids .npy, offsets .npy) per shard, in corpus order
         self.n_docs = n_docs
@@ -160,6 +164,7 @@ class ShardedBM25:
         if "" not in self.vocab:  # bm25s' empty token: a column of its own, as in one index
             self.vocab[""] = len(self.vocab)
         self.engine = engine
+        self.results_dir = results_dir  # finished shard searches, for resuming (see search)
         self.idf = corpus_idf(np.concatenate([df, np.zeros(len(self.vocab) - len(df), dtype=np.int64)]), n_docs)
         self._ids: dict[int, TokenIds] = {}
         self.starts = np.cumsum([0] + [len(self._shard_ids(i)) for i in range(len(shards))])
@@ -178,10 +183,12 @@ class ShardedBM25:
         show_progress: bool = False,
         workdir: Path | None = None,
         engine=None,
+        results_dir: Path | None = None,
     ) -> "ShardedBM25":
         """Tokenise ``texts`` once, streamed, into shards of ``shard_size`` documents (token files in a temporary
         folder under ``workdir``, default the system's, removed with this object) and count document
-        frequencies. No index is built yet: :meth:`search` runs one task per shard on ``engine``."""
+        frequencies. No index is built yet: :meth:`search` runs one task per shard on ``engine`` and keeps
+        finished shards in ``results_dir`` if given."""
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
 
@@ -207,7 +214,7 @@ class ShardedBM25:
             n_docs += len(ids)
         if not shards:
             raise ValueError("cannot build a BM25 index over an empty corpus")
-        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp, engine)
+        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp, engine, results_dir)
 
     def _shard_ids(self, shard: int) -> TokenIds:
         """A shard's token ids, memory-mapped (pages are read on use and can be dropped by the OS)."""
@@ -223,7 +230,9 @@ class ShardedBM25:
     def search(self, query_texts: Sequence[str], depth: int, show_progress: bool = False) -> Candidates:
         """Top-``depth`` documents per query over all shards (score desc, ties by lower index; zero scores
         dropped). Each shard task builds, searches and frees its own index on the engine; the merge does not
-        depend on the order in which shards finish."""
+        depend on the order in which shards finish. With ``results_dir`` set, each finished shard's top-k is
+        saved there (``<shard>.npz``, atomically) and shards already saved are read instead of searched: the
+        caller keys the folder by everything the result depends on and removes it once its output is written."""
         import functools
 
         from tqdm.auto import tqdm
@@ -234,15 +243,34 @@ class ShardedBM25:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
         queries = TokenIds.from_stream(self.token_ids(t) for t in query_texts)
         spec = ShardSearch(self.idf, self.avgdl, self.k1, self.b, queries, int(depth))
-        items = [(i, (flat, offsets, int(self.starts[i]))) for i, (flat, offsets) in enumerate(self.shards)]
+        saved = self._saved_shards()
+        items = [(i, (flat, offsets, int(self.starts[i]))) for i, (flat, offsets) in enumerate(self.shards)
+                 if i not in saved]
         indices = np.full((len(query_texts), depth), PAD_INDEX, dtype=np.int64)
         scores = np.full((len(query_texts), depth), -np.inf, dtype=np.float32)
+        for shard in sorted(saved):
+            with np.load(saved[shard]) as found:
+                indices, scores = merge_topk(indices, scores, found["indices"], found["scores"], depth)
         results = (self.engine or LocalEngine()).map(functools.partial(shard_worker, spec), search_shard, items,
                                                      desc="bm25 shards")
-        for _, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(items),
-                                             disable=not show_progress):
+        for shard, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(items),
+                                                 disable=not show_progress):
+            self._save_shard(shard, found, found_scores)
             indices, scores = merge_topk(indices, scores, found, found_scores, depth)
         return Candidates(indices, scores)
+
+    def _saved_shards(self) -> dict[int, Path]:
+        if self.results_dir is None or not Path(self.results_dir).is_dir():
+            return {}
+        return {int(p.stem): p for p in Path(self.results_dir).glob("*.npz") if p.stem.isdigit()}
+
+    def _save_shard(self, shard: int, indices: np.ndarray, scores: np.ndarray) -> None:
+        if self.results_dir is None:
+            return
+        from negmine.io.atomic import atomic_write
+
+        with atomic_write(Path(self.results_dir) / f"{shard}.npz", "wb") as handle:
+            np.savez(handle, indices=indices, scores=scores)
 
     def score(self, query_text: str, doc_rows: np.ndarray) -> np.ndarray:
         """BM25 scores of documents ``doc_rows`` for one query (float32), from the stored token ids."""
