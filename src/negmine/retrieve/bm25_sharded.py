@@ -2,8 +2,10 @@
 
 One bm25s index over N documents peaks at ~1.1 KB per short document while it is built (1M documents: ~1.1 GB).
 :class:`ShardedBM25` tokenises the corpus once (token ids to memory-mapped files, 4 bytes a token, plus each
-term's document frequency), then builds, searches and frees one shard index of ``shard_size`` documents at a
-time, so the index's memory is bounded by the shard size, not the corpus.
+term's document frequency), then runs one task per shard of ``shard_size`` documents that builds, searches and
+frees that shard's index, so the index's memory is bounded by the shard size, not the corpus. Tasks run one
+after another in this process, or on any :mod:`negmine.engine` (Ray: in parallel); each finished shard's top-k
+can be saved, so a killed search resumes.
 
 Every shard is indexed with the *corpus'* statistics (N, df, avgdl), through bm25s' documented override point
 ``BM25.build_index_from_ids`` (:class:`CorpusStatsBM25`), so each (term, document) entry is the float32 value one
@@ -237,8 +239,6 @@ class ShardedBM25:
 
         from tqdm.auto import tqdm
 
-        from negmine.engine.local import LocalEngine
-
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
         queries = TokenIds.from_stream(self.token_ids(t) for t in query_texts)
@@ -251,8 +251,11 @@ class ShardedBM25:
         for shard in sorted(saved):
             with np.load(saved[shard]) as found:
                 indices, scores = merge_topk(indices, scores, found["indices"], found["scores"], depth)
-        results = (self.engine or LocalEngine()).map(functools.partial(shard_worker, spec), search_shard, items,
-                                                     desc="bm25 shards")
+        setup = functools.partial(shard_worker, spec)
+        if self.engine is not None:
+            results = self.engine.map(setup, search_shard, items, desc="bm25 shards")
+        else:  # in this process, one shard after another (an engine's map, without importing the engine layer)
+            results = ((shard, search_shard(state, payload)) for state in [setup()] for shard, payload in items)
         for shard, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(items),
                                                  disable=not show_progress):
             self._save_shard(shard, found, found_scores)
