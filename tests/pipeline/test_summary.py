@@ -24,3 +24,32 @@ def test_format_summary_shows_skipped_rows_under_the_pair_counts():
     lines = format_summary(summary).splitlines()
     assert lines[0] == "pairs: 0 in, 0 out"
     assert lines[1].startswith("  qrels rows skipped 4 (3 relevant)")
+
+
+def _mined(pairs_in: int, no_candidate: int, removed: dict) -> dict:
+    """A summary like SciFact's (numbers from the defaults' and the e5-mined runs' summaries)."""
+    from negmine.pipeline.select_pairs import SKIP_NONE, SKIP_TOO_FEW
+
+    stats = SelectionStats()
+    stats.pairs_in, stats.pairs_out = pairs_in, pairs_in - no_candidate - 2
+    stats.skipped.update({SKIP_NONE: no_candidate, SKIP_TOO_FEW: 2})
+    stats.removed.update(removed)
+    return build_summary(stats, {"select": 0.1}, {})
+
+
+def test_margin_hint_when_the_relative_margin_leaves_many_pairs_short():
+    from negmine.pipeline.summary import margin_hint
+
+    e5 = _mined(919, 522, {"relative_margin": 60618, "near_duplicate_of_positive": 0})
+    assert margin_hint(e5) == (
+        "hint: 524 of 919 pairs (57%) got fewer negatives than asked, most candidates removed by the relative "
+        "margin. If the model's cosines are compressed (e5, bge, gte: positives score ~0.9), the cut is too wide "
+        "for its scale: try --no-relative-margin --absolute-margin 0.01, or a larger --depth"
+    )
+    lines = format_summary(e5).splitlines()
+    assert lines[lines.index("  candidates removed by relative_margin: 60618") + 1] == margin_hint(e5)
+    minilm = _mined(919, 83, {"relative_margin": 14227, "near_duplicate_of_positive": 1})
+    assert margin_hint(minilm) is None and "hint" not in format_summary(minilm)  # 9% short: no hint
+    other = _mined(919, 522, {"relative_margin": 10, "absolute_margin": 20055})
+    assert margin_hint(other) is None  # another filter did it: the advice would be wrong
+    assert margin_hint(_mined(0, 0, {})) is None
