@@ -38,3 +38,22 @@ def test_default_mining_on_scifact_is_clean_cached_and_deterministic(scifact_dir
         assert len(row["negative_ids"]) == 10
         assert not positives_by_text[normalize_text(row["query"])] & set(row["negative_ids"])
         assert max(row["negative_scores"]) < row["positive_score"] - 0.05 * abs(row["positive_score"]) + 1e-6
+
+
+@pytest.mark.slow
+def test_sharded_bm25_mining_on_scifact_writes_the_bytes_of_one_index(scifact_dir, tmp_path):
+    from negmine.config import RetrieveConfig
+
+    outputs = {}
+    for shard_size in (1_000_000, 1_000):  # one index; six shards of SciFact's 5,183 abstracts
+        out = tmp_path / f"bm25-{shard_size}.jsonl"
+        summary = mine(MineConfig(
+            data=DataConfig(data_dir=scifact_dir, split="train"),
+            encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+            retrieve=RetrieveConfig(method="bm25", bm25_shard_size=shard_size),
+            output=OutputConfig(path=out),
+        )).summary
+        outputs[shard_size] = out.read_bytes()
+        assert summary["pairs_out"] > 800 and summary["embeddings"]["encoded"] == 0  # BM25 encodes nothing
+    assert outputs[1_000] == outputs[1_000_000]
+    assert not list((tmp_path / "cache" / "runs").glob("bm25-*"))  # resume state removed after the output
