@@ -203,6 +203,9 @@ class FilterConfig:
     - ``absolute_margin`` m: s_neg < s_pos - m
     - ``relative_margin`` r: s_neg < s_pos - r * |s_pos| (NV-Retriever TopK-PercPos with p = 1 - r for
       positive scores; using |s_pos| keeps the threshold below the positive when scores are negative).
+    - ``sd_margin`` k: s_neg < s_pos - k * sd, sd = the standard deviation of the pair's candidate scores: a
+      margin in units of the query's own score spread, so it means the same on any score scale (compressed
+      cosines such as e5's, dot products, BM25); see :mod:`negmine.select.filters`.
     - ``max_positive_rank`` k (a pair filter): skip the pair when its positive ranks below k among its own
       query's candidates (CoRNStack consistency filtering; see :mod:`negmine.select.consistency`).
     """
@@ -212,6 +215,7 @@ class FilterConfig:
     absolute_margin: float | None = None
     relative_margin: float | None = 0.05
     max_positive_rank: int | None = None
+    sd_margin: float | None = None
 
     def validate(self) -> None:
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
@@ -221,6 +225,11 @@ class FilterConfig:
             )
         if self.absolute_margin is not None and self.absolute_margin < 0:
             raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
+        if self.sd_margin is not None and not self.sd_margin >= 0:
+            raise ConfigError(
+                f"sd_margin must be >= 0 (standard deviations of the query's candidate scores), "
+                f"got {self.sd_margin!r}; e.g. --sd-margin 0.5"
+            )
         if self.max_score is not None and self.min_score is not None and self.min_score > self.max_score:
             raise ConfigError(f"min_score {self.min_score} is above max_score {self.max_score}; swap them")
         if self.max_positive_rank is not None:

@@ -101,3 +101,19 @@ def test_mine_cli_bm25_shard_size_maps_onto_the_retrieve_config(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "neg.summary.json").read_text())
     assert summary["config"]["retrieve"]["bm25_shard_size"] == 5
+
+
+def test_mine_cli_sd_margin_maps_onto_the_filter_config(tmp_path):
+    beir = _beir_with_missing_documents(tmp_path)
+    out = tmp_path / "neg.jsonl"
+    args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8", "--output", str(out),
+            "--unknown-qrels", "skip", "--no-relative-margin", "--keep-partial", "--no-progress"]
+    result = runner.invoke(build_app(), [*args, "--sd-margin", "-1"])
+    assert result.exit_code == 2
+    assert "sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0" in result.output
+    result = runner.invoke(build_app(), [*args, "--sd-margin", "0.5"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["config"]["filters"]["sd_margin"] == 0.5
+    assert summary["config"]["filters"]["relative_margin"] is None
+    assert summary["candidates_removed_by_filter"]["sd_margin"] > 0  # BM25 scores: no relative scale at all

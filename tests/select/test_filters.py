@@ -92,6 +92,7 @@ def test_removed_counts_are_exact_first_failing_filter(make_pool):
         "min_score": 1,
         "absolute_margin": 1,
         "relative_margin": 1,
+        "sd_margin": 0,
     }
     assert sum(result.removed.values()) == len(pool) - len(result.pool)
 
@@ -117,3 +118,39 @@ def test_float32_scores_compared_in_float64(make_pool):
     above = np.nextafter(below, np.float32(1))
     result = apply_filters(make_pool([below, above], 0.8), FilterConfig(relative_margin=0.05), None, None)
     assert result.pool.indices.tolist() == [100]
+
+
+def test_sd_margin_is_in_units_of_the_pool_spread(make_pool):
+    pool = make_pool([0.9, 0.7, 0.5, 0.3, 0.1], 0.8)  # sd = sqrt(0.08) = 0.2828
+    result = apply_filters(pool, FilterConfig(sd_margin=0.5, relative_margin=None), None, None)
+    assert kept_scores(result) == pytest.approx([0.5, 0.3, 0.1])  # below 0.8 - 0.1414 = 0.659
+    assert result.removed["sd_margin"] == 2
+    zero = apply_filters(pool, FilterConfig(sd_margin=0.0, relative_margin=None), None, None)
+    assert kept_scores(zero) == pytest.approx([0.7, 0.5, 0.3, 0.1])  # k = 0: strictly below the positive
+
+
+@pytest.mark.parametrize("scale, shift", [(1.0, 0.0), (0.05, 0.85), (40.0, -3.0), (1e-3, -1.0)])
+def test_sd_margin_selection_ignores_the_score_scale(make_pool, scale, shift):
+    # the same ranking on a MiniLM-like, an e5-like (compressed), a BM25-like and a negative scale
+    rng = np.random.default_rng(7)
+    base = np.sort(rng.uniform(0.1, 0.7, size=50))[::-1]
+    pool = make_pool((base * scale + shift).tolist(), 0.62 * scale + shift)
+    result = apply_filters(pool, FilterConfig(sd_margin=0.5, relative_margin=None), None, None)
+    reference = apply_filters(make_pool(base.tolist(), 0.62), FilterConfig(sd_margin=0.5, relative_margin=None), None, None)
+    assert result.pool.indices.tolist() == reference.pool.indices.tolist()
+    assert 0 < len(reference.pool) < 50
+
+
+def test_relative_margin_depends_on_the_scale_where_sd_margin_does_not(make_pool):
+    # e5-like: everything within 0.04 below a 0.87 positive; 95% of the positive removes the whole pool
+    pool = make_pool([0.865, 0.86, 0.85, 0.84, 0.83], 0.87)
+    assert len(apply_filters(pool, FilterConfig(relative_margin=0.05), None, None).pool) == 0
+    kept = apply_filters(pool, FilterConfig(sd_margin=0.5, relative_margin=None), None, None).pool
+    assert kept.scores.tolist() == pytest.approx([0.86, 0.85, 0.84, 0.83])  # sd 0.0128: below 0.8636
+
+
+def test_sd_margin_must_not_be_negative():
+    from negmine.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sd_margin must be >= 0 .*got -0.5; e.g. --sd-margin 0.5"):
+        FilterConfig(sd_margin=-0.5).validate()

@@ -85,7 +85,7 @@ def margin_hint(summary: dict) -> str | None:
         f"hint: {short} of {summary['pairs_in']} pairs ({short / summary['pairs_in']:.0%}) got fewer negatives "
         "than asked, most candidates removed by the relative margin. If the model's cosines are compressed "
         "(e5, bge, gte: positives score ~0.9), the cut is too wide for its scale: try --no-relative-margin "
-        "--absolute-margin 0.01, or a larger --depth"
+        "--sd-margin 0.5 (a margin in units of each query's score spread), or a larger --depth"
     )
 
 
