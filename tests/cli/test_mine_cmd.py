@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -89,31 +90,36 @@ def test_mine_cli_rejects_an_unknown_policy(tmp_path):
     assert "error: unknown unknown-qrels policy 'drop'; allowed: error, skip" in result.output
 
 
-def test_mine_cli_bm25_shard_size_maps_onto_the_retrieve_config(tmp_path):
+def _bm25_mine_args(tmp_path) -> list[str]:
+    """A quick BM25 mine of the small BEIR set (its two unknown qrels rows skipped) to ``tmp_path/neg.jsonl``."""
     beir = _beir_with_missing_documents(tmp_path)
-    out = tmp_path / "neg.jsonl"
-    args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8", "--output", str(out),
-            "--unknown-qrels", "skip", "--no-progress"]
-    result = runner.invoke(build_app(), [*args, "--bm25-shard-size", "0"])
+    return ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8",
+            "--output", str(tmp_path / "neg.jsonl"), "--unknown-qrels", "skip", "--no-progress"]
+
+
+def _rejected_then_mined(args: list[str], option: str, bad: str, message: str, good: str) -> dict:
+    """``option bad`` exits 2 with ``message``; ``option good`` mines: its summary JSON."""
+    result = runner.invoke(build_app(), [*args, option, bad])
     assert result.exit_code == 2
-    assert "bm25_shard_size must be a positive integer, got 0; use e.g. --bm25-shard-size 1000000" in result.output
-    result = runner.invoke(build_app(), [*args, "--bm25-shard-size", "5"])
+    assert message in result.output
+    result = runner.invoke(build_app(), [*args, option, good])
     assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    return json.loads(Path(args[args.index("--output") + 1]).with_suffix(".summary.json").read_text())
+
+
+def test_mine_cli_bm25_shard_size_maps_onto_the_retrieve_config(tmp_path):
+    summary = _rejected_then_mined(
+        _bm25_mine_args(tmp_path), "--bm25-shard-size", "0",
+        "bm25_shard_size must be a positive integer, got 0; use e.g. --bm25-shard-size 1000000", "5",
+    )
     assert summary["config"]["retrieve"]["bm25_shard_size"] == 5
 
 
 def test_mine_cli_sd_margin_maps_onto_the_filter_config(tmp_path):
-    beir = _beir_with_missing_documents(tmp_path)
-    out = tmp_path / "neg.jsonl"
-    args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8", "--output", str(out),
-            "--unknown-qrels", "skip", "--no-relative-margin", "--keep-partial", "--no-progress"]
-    result = runner.invoke(build_app(), [*args, "--sd-margin", "-1"])
-    assert result.exit_code == 2
-    assert "sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0" in result.output
-    result = runner.invoke(build_app(), [*args, "--sd-margin", "0.5"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    summary = _rejected_then_mined(
+        [*_bm25_mine_args(tmp_path), "--no-relative-margin", "--keep-partial"], "--sd-margin", "-1",
+        "sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0", "0.5",
+    )
     assert summary["config"]["filters"]["sd_margin"] == 0.5
     assert summary["config"]["filters"]["relative_margin"] is None
     assert summary["candidates_removed_by_filter"]["sd_margin"] > 0  # BM25 scores: no relative scale at all
