@@ -148,7 +148,7 @@ def run_negmine(data_dir: Path, out: Path, **kw) -> tuple[float, list[dict], dic
     config = MineConfig(
         data=DataConfig(data_dir=data_dir, split="train"),
         encoder=EncoderConfig(cache_dir=CACHE, show_progress=False),
-        filters=FilterConfig(relative_margin=RELATIVE_MARGIN),
+        filters=FilterConfig(relative_margin=RELATIVE_MARGIN, sd_margin=None),  # the reference's rule
         select=SelectConfig(strategy="top", num_negatives=NUM_NEGATIVES),
         output=OutputConfig(path=out),
         **kw,

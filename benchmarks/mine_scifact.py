@@ -31,7 +31,7 @@ def run_negmine(data_dir: Path, out: Path, cache_dir: Path, precision: str, near
     config = MineConfig(
         data=DataConfig(data_dir=data_dir, split="train"),
         encoder=EncoderConfig(cache_dir=cache_dir, precision=precision, show_progress=False),
-        filters=FilterConfig(relative_margin=RELATIVE_MARGIN),
+        filters=FilterConfig(relative_margin=RELATIVE_MARGIN, sd_margin=None),  # the reference's rule
         select=SelectConfig(strategy="top", num_negatives=NUM_NEGATIVES),
         output=OutputConfig(path=out),
         near_dup=NearDupConfig() if near_dup else NearDupConfig(cosine=None, overlap=None),

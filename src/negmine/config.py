@@ -203,9 +203,11 @@ class FilterConfig:
     - ``absolute_margin`` m: s_neg < s_pos - m
     - ``relative_margin`` r: s_neg < s_pos - r * |s_pos| (NV-Retriever TopK-PercPos with p = 1 - r for
       positive scores; using |s_pos| keeps the threshold below the positive when scores are negative).
-    - ``sd_margin`` k: s_neg < s_pos - k * sd, sd = the standard deviation of the pair's candidate scores: a
-      margin in units of the query's own score spread, so it means the same on any score scale (compressed
-      cosines such as e5's, dot products, BM25); see :mod:`negmine.select.filters`.
+    - ``sd_margin`` k (the default positive-aware margin, k = 0.5): s_neg < s_pos - k * sd, sd = the standard
+      deviation of the pair's candidate scores: a margin in units of the query's own score spread, so it means
+      the same on any score scale (compressed cosines such as e5's, dot products, BM25); see
+      :mod:`negmine.select.filters`. ``relative_margin=0.05, sd_margin=None`` is NV-Retriever's 95% rule alone
+      (the reference miner's setting, and negmine's default until 2026-12-01).
     - ``max_positive_rank`` k (a pair filter): skip the pair when its positive ranks below k among its own
       query's candidates (CoRNStack consistency filtering; see :mod:`negmine.select.consistency`).
     """
@@ -213,9 +215,9 @@ class FilterConfig:
     max_score: float | None = None
     min_score: float | None = None
     absolute_margin: float | None = None
-    relative_margin: float | None = 0.05
+    relative_margin: float | None = None
     max_positive_rank: int | None = None
-    sd_margin: float | None = None
+    sd_margin: float | None = 0.5
 
     def validate(self) -> None:
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:

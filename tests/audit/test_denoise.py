@@ -24,7 +24,7 @@ OFF = NearDupConfig(cosine=None, overlap=None)
 def config(beir, out, denoise=DenoiseConfig(), n=3):
     return MineConfig(
         data=DataConfig(data_dir=beir), encoder=EncoderConfig(cache_dir=out.parent / "cache", show_progress=False),
-        filters=FilterConfig(relative_margin=None), select=SelectConfig(num_negatives=n), output=OutputConfig(out),
+        filters=FilterConfig(sd_margin=None), select=SelectConfig(num_negatives=n), output=OutputConfig(out),
         near_dup=OFF, denoise=denoise,
     )
 

@@ -18,7 +18,7 @@ from .conftest import TOPIC_DOCS
 def config(beir, out, near_dup=NearDupConfig()):
     return MineConfig(
         data=DataConfig(data_dir=beir), encoder=EncoderConfig(cache_dir=out.parent / "cache", show_progress=False),
-        filters=FilterConfig(relative_margin=None), select=SelectConfig(num_negatives=3), output=OutputConfig(out),
+        filters=FilterConfig(sd_margin=None), select=SelectConfig(num_negatives=3), output=OutputConfig(out),
         near_dup=near_dup,
     )
 

@@ -21,7 +21,7 @@ def test_mine_cli_writes_output_and_summary(tmp_path, tiny_model_path):
         ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "8",
          "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--export", "n-tuple", "--no-progress",
          # a random tiny model scores every text alike: switch the positive-aware filters off
-         "--no-relative-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0"],
+         "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0"],
     )
     assert result.exit_code == 0, result.output
     assert "pairs: 2 in, 2 out" in result.output
@@ -69,7 +69,7 @@ def test_mine_cli_unknown_qrels_maps_onto_the_data_config(tmp_path):
     beir = _beir_with_missing_documents(tmp_path)
     out = tmp_path / "neg.jsonl"
     args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8", "--output", str(out),
-            "--no-relative-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0", "--no-progress"]
+            "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0", "--no-progress"]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 2
     assert "train.tsv:3: field 'corpus-id': unknown corpus id 'gone'" in result.output
@@ -117,9 +117,13 @@ def test_mine_cli_bm25_shard_size_maps_onto_the_retrieve_config(tmp_path):
 
 def test_mine_cli_sd_margin_maps_onto_the_filter_config(tmp_path):
     summary = _rejected_then_mined(
-        [*_bm25_mine_args(tmp_path), "--no-relative-margin", "--keep-partial"], "--sd-margin", "-1",
+        [*_bm25_mine_args(tmp_path), "--keep-partial"], "--sd-margin", "-1",
         "sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0", "0.5",
     )
     assert summary["config"]["filters"]["sd_margin"] == 0.5
     assert summary["config"]["filters"]["relative_margin"] is None
     assert summary["candidates_removed_by_filter"]["sd_margin"] > 0  # BM25 scores: no relative scale at all
+    result = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--no-sd-margin", "--relative-margin", "0.05"])
+    assert result.exit_code == 0, result.output
+    filters = json.loads((tmp_path / "neg.summary.json").read_text())["config"]["filters"]
+    assert (filters["sd_margin"], filters["relative_margin"]) == (None, 0.05)  # the 95% rule alone

@@ -143,7 +143,7 @@ def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model
     mined = tmp_path / "mined" / "neg.jsonl"
     result = runner.invoke(build_app(), ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "3",
                                          "--depth", "10", "--cache-dir", str(tmp_path / "cache"), "--output",
-                                         str(mined), "--no-progress", "--no-relative-margin"])
+                                         str(mined), "--no-progress", "--no-sd-margin"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "model"
     args = _base_args(mined, out, tiny_model_path) + ["--max-steps", "3", "--batch-size", "2", "--remine-steps", "1"]

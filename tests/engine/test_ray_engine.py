@@ -27,7 +27,7 @@ def config(beir, out, engine: EngineConfig) -> MineConfig:
         data=DataConfig(data_dir=beir),
         encoder=EncoderConfig(use_cache=False, show_progress=False),
         engine=engine,
-        filters=FilterConfig(relative_margin=None),
+        filters=FilterConfig(sd_margin=None),
         select=SelectConfig(num_negatives=3, strategy="random"),
         output=OutputConfig(path=out),
     )

@@ -26,7 +26,7 @@ def test_registry_builds_local_and_lists_names_on_unknown():
 def test_cli_engine_options_reach_the_run(tmp_path, word_beir, tiny_model_path):
     out = tmp_path / "neg.jsonl"
     args = ["mine", str(word_beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "10",
-            "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--no-progress", "--no-relative-margin",
+            "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--no-progress", "--no-sd-margin",
             "--near-dup-threshold", "0", "--near-dup-overlap", "0", "--shard-size", "40",
             "--work-dir", str(tmp_path / "work"), "--keep-work"]
     result = runner.invoke(build_app(), args)

@@ -37,7 +37,7 @@ config = MineConfig(
     data=DataConfig(data_dir=Path(beir)),
     encoder=EncoderConfig(use_cache=False, show_progress=False),
     engine=EngineConfig(work_dir=Path(work), shard_size=10, encode_shard_size=10),
-    filters=FilterConfig(relative_margin=None),
+    filters=FilterConfig(sd_margin=None),
     select=SelectConfig(num_negatives=3, strategy="random"),
     output=OutputConfig(path=Path(out)),
 )

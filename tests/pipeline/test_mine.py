@@ -15,7 +15,7 @@ def make_config(beir_dir, out, **select) -> MineConfig:
     return MineConfig(
         data=DataConfig(data_dir=beir_dir),
         encoder=EncoderConfig(cache_dir=out.parent / "cache", show_progress=False),
-        filters=FilterConfig(relative_margin=None),
+        filters=FilterConfig(sd_margin=None),
         select=SelectConfig(**{"num_negatives": 3, **select}),
         output=OutputConfig(path=out),
     )
@@ -93,7 +93,7 @@ def test_skip_counts_are_exact(beir_dir, tmp_path):
 
     out = tmp_path / "neg.jsonl"
     base = make_config(beir_dir, out, num_negatives=3)
-    nothing = MineConfig(base.data, base.encoder, base.retrieve, FilterConfig(relative_margin=None, min_score=0.999),
+    nothing = MineConfig(base.data, base.encoder, base.retrieve, FilterConfig(sd_margin=None, min_score=0.999),
                          base.select, base.output)
     summary = mine(nothing, embedder=HashEmbedder()).summary
     assert summary["pairs_skipped"] == {SKIP_NONE: 7} and summary["pairs_out"] == 0
@@ -118,7 +118,7 @@ def test_consistency_filter_skips_pairs_whose_positive_ranks_low(beir_dir, tmp_p
     # a pair's positive rank = 1 + its kept candidates scoring above the positive
     ranks = {key: 1 + sum(s > r["positive_score"] for s in r["negative_scores"]) for key, r in rows.items()}
     assert max(ranks.values()) > 1, "fixture needs a pair whose positive is outranked"
-    strict = MineConfig(base.data, base.encoder, base.retrieve, FilterConfig(relative_margin=None, max_positive_rank=1),
+    strict = MineConfig(base.data, base.encoder, base.retrieve, FilterConfig(sd_margin=None, max_positive_rank=1),
                         base.select, base.output)
     summary = mine(strict, embedder=HashEmbedder()).summary
     kept = {(r["query_id"], r["positive_id"]) for r in read_rows(out)}

@@ -37,7 +37,9 @@ def test_default_mining_on_scifact_is_clean_cached_and_deterministic(scifact_dir
         row = json.loads(line)
         assert len(row["negative_ids"]) == 10
         assert not positives_by_text[normalize_text(row["query"])] & set(row["negative_ids"])
-        assert max(row["negative_scores"]) < row["positive_score"] - 0.05 * abs(row["positive_score"]) + 1e-6
+        assert max(row["negative_scores"]) < row["positive_score"]  # the default sd margin: strictly below
+    removed = first["candidates_removed_by_filter"]
+    assert removed["sd_margin"] > 10_000 and removed["relative_margin"] == 0  # the default margin did the cutting
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ import pytest
 from negmine.config import FilterConfig
 from negmine.select.filters import FILTER_ORDER, apply_filters
 
-NONE = FilterConfig(relative_margin=None)
+NONE = FilterConfig(sd_margin=None)
 
 
 def kept_scores(result):
@@ -30,21 +30,21 @@ def test_rank_window_is_one_based_inclusive(make_pool):
 
 def test_max_and_min_score_are_inclusive(make_pool):
     pool = make_pool([0.75, 0.5, 0.25, 0.125], 10.0)
-    result = apply_filters(pool, FilterConfig(max_score=0.5, min_score=0.25, relative_margin=None), None, None)
+    result = apply_filters(pool, FilterConfig(max_score=0.5, min_score=0.25, sd_margin=None), None, None)
     assert kept_scores(result) == [0.5, 0.25]
     assert result.removed["max_score"] == 1 and result.removed["min_score"] == 1
 
 
 def test_absolute_margin_is_strict(make_pool):
     pool = make_pool([0.75, 0.5, 0.25], 0.75)
-    result = apply_filters(pool, FilterConfig(absolute_margin=0.25, relative_margin=None), None, None)
+    result = apply_filters(pool, FilterConfig(absolute_margin=0.25, sd_margin=None), None, None)
     assert kept_scores(result) == [0.25]  # 0.5 == 0.75 - 0.25 is not strictly below
     assert result.removed["absolute_margin"] == 2
 
 
 def test_absolute_margin_zero_drops_ties_and_above(make_pool):
     pool = make_pool([0.9, 0.8, 0.7], 0.8)
-    result = apply_filters(pool, FilterConfig(absolute_margin=0.0, relative_margin=None), None, None)
+    result = apply_filters(pool, FilterConfig(absolute_margin=0.0, sd_margin=None), None, None)
     assert kept_scores(result) == pytest.approx([0.7])
 
 
@@ -52,7 +52,7 @@ def test_relative_margin_matches_topk_percpos_for_positive_scores(make_pool):
     # NV-Retriever TopK-PercPos 95%: keep s < 0.95 * s_pos
     pos = 0.8
     scores = [0.79, 0.77, 0.761, 0.759, 0.5]
-    result = apply_filters(make_pool(scores, pos), FilterConfig(relative_margin=0.05), None, None)
+    result = apply_filters(make_pool(scores, pos), FilterConfig(relative_margin=0.05, sd_margin=None), None, None)
     expected = [s for s in np.asarray(scores, np.float32).tolist() if s < 0.95 * pos]
     assert kept_scores(result) == expected and len(expected) == 2
     assert result.removed["relative_margin"] == 3
@@ -62,7 +62,7 @@ def test_relative_margin_with_negative_positive_score(make_pool):
     # s_pos = -2: threshold -2 - 0.5*2 = -3 (below the positive). The reference's (1-r)*s_pos = -1 would
     # keep -1.5, a candidate scoring ABOVE the positive.
     pool = make_pool([-1.5, -2.0, -2.9, -3.0, -3.5], -2.0)
-    result = apply_filters(pool, FilterConfig(relative_margin=0.5), None, None)
+    result = apply_filters(pool, FilterConfig(relative_margin=0.5, sd_margin=None), None, None)
     assert kept_scores(result) == [-3.5]
     assert all(s < pool.positive_score for s in kept_scores(result))
     assert result.removed["relative_margin"] == 4
@@ -70,7 +70,7 @@ def test_relative_margin_with_negative_positive_score(make_pool):
 
 def test_absolute_margin_with_negative_scores(make_pool):
     pool = make_pool([-0.5, -1.1, -1.3], -1.0)
-    result = apply_filters(pool, FilterConfig(absolute_margin=0.2, relative_margin=None), None, None)
+    result = apply_filters(pool, FilterConfig(absolute_margin=0.2, sd_margin=None), None, None)
     assert kept_scores(result) == pytest.approx([-1.3])
 
 
@@ -83,7 +83,7 @@ def test_removed_counts_are_exact_first_failing_filter(make_pool):
     # ranks 6, 7: kept;  rank 8: out of window       -> rank_window
     scores = [0.99, 0.95, 0.01, 0.65, 0.55, 0.5, 0.4, 0.3]
     pool = make_pool(scores, 0.7)
-    filters = FilterConfig(max_score=0.9, min_score=0.05, absolute_margin=0.1, relative_margin=0.25)
+    filters = FilterConfig(max_score=0.9, min_score=0.05, absolute_margin=0.1, relative_margin=0.25, sd_margin=None)
     result = apply_filters(pool, filters, 2, 7)
     assert result.pool.ranks.tolist() == [6, 7]
     assert result.removed == {
@@ -99,7 +99,7 @@ def test_removed_counts_are_exact_first_failing_filter(make_pool):
 
 def test_keeps_retrieval_order_and_positive_score(make_pool):
     pool = make_pool([0.1, 0.6, 0.3, 0.5], 0.9, ranks=[3, 5, 8, 9])
-    result = apply_filters(pool, FilterConfig(max_score=0.55, relative_margin=None), None, None)
+    result = apply_filters(pool, FilterConfig(max_score=0.55, sd_margin=None), None, None)
     assert result.pool.indices.tolist() == [100, 102, 103]
     assert result.pool.ranks.tolist() == [3, 8, 9]
     assert result.pool.positive_score == 0.9
@@ -116,7 +116,7 @@ def test_float32_scores_compared_in_float64(make_pool):
     # float32 up is above the threshold and is dropped.
     below = np.float32(0.76)
     above = np.nextafter(below, np.float32(1))
-    result = apply_filters(make_pool([below, above], 0.8), FilterConfig(relative_margin=0.05), None, None)
+    result = apply_filters(make_pool([below, above], 0.8), FilterConfig(relative_margin=0.05, sd_margin=None), None, None)
     assert result.pool.indices.tolist() == [100]
 
 
@@ -144,7 +144,7 @@ def test_sd_margin_selection_ignores_the_score_scale(make_pool, scale, shift):
 def test_relative_margin_depends_on_the_scale_where_sd_margin_does_not(make_pool):
     # e5-like: everything within 0.04 below a 0.87 positive; 95% of the positive removes the whole pool
     pool = make_pool([0.865, 0.86, 0.85, 0.84, 0.83], 0.87)
-    assert len(apply_filters(pool, FilterConfig(relative_margin=0.05), None, None).pool) == 0
+    assert len(apply_filters(pool, FilterConfig(relative_margin=0.05, sd_margin=None), None, None).pool) == 0
     kept = apply_filters(pool, FilterConfig(sd_margin=0.5, relative_margin=None), None, None).pool
     assert kept.scores.tolist() == pytest.approx([0.86, 0.85, 0.84, 0.83])  # sd 0.0128: below 0.8636
 
@@ -154,3 +154,9 @@ def test_sd_margin_must_not_be_negative():
 
     with pytest.raises(ConfigError, match=r"sd_margin must be >= 0 .*got -0.5; e.g. --sd-margin 0.5"):
         FilterConfig(sd_margin=-0.5).validate()
+
+
+def test_the_default_margin_is_half_a_standard_deviation(make_pool):
+    assert (FilterConfig().sd_margin, FilterConfig().relative_margin) == (0.5, None)
+    pool = make_pool([0.9, 0.7, 0.5, 0.3, 0.1], 0.8)
+    assert kept_scores(apply_filters(pool, FilterConfig(), None, None)) == pytest.approx([0.5, 0.3, 0.1])

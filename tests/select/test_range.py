@@ -21,7 +21,7 @@ def test_top_k_within_the_window(make_pool):
     # 120 candidates in retrieval order with decreasing scores; the window drops ranks 1-9 and 101-120
     pool = make_pool(np.linspace(0.9, 0.1, 120), positive_score=1.0)
     config = SelectConfig(strategy="range", num_negatives=3)
-    filtered = apply_filters(pool, FilterConfig(relative_margin=None), *window(config)).pool
+    filtered = apply_filters(pool, FilterConfig(sd_margin=None), *window(config)).pool
     chosen = filtered.take(make_strategy(config).select(filtered, 3, np.random.default_rng(0)))
     assert chosen.ranks.tolist() == [10, 11, 12]
 

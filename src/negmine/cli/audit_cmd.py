@@ -170,7 +170,7 @@ def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: s
     n = config.depth or 10
     return mine(MineConfig(
         data=DataConfig(data_dir=config.input, split=split, unknown_qrels=unknown_qrels), encoder=config.encoder,
-        filters=FilterConfig(relative_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
+        filters=FilterConfig(sd_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
         output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
     ))
 

@@ -22,7 +22,7 @@ class ScoreJudge:
     name: ClassVar[str] = "score"
 
     def __init__(self, relative_margin: float | None = 0.05, absolute_margin: float | None = None) -> None:
-        self.filters = FilterConfig(relative_margin=relative_margin, absolute_margin=absolute_margin)
+        self.filters = FilterConfig(relative_margin=relative_margin, absolute_margin=absolute_margin, sd_margin=None)
 
     @classmethod
     def from_config(cls, config: JudgeConfig, resources) -> "ScoreJudge":
