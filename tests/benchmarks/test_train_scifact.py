@@ -37,11 +37,39 @@ def test_every_mined_source_builds_a_valid_mine_config(bench, tmp_path: Path) ->
 def test_tag_overrides_change_exactly_the_named_fields(bench, tmp_path: Path) -> None:
     plain = bench.mine_config(tmp_path, "negmine-top", tmp_path / "x.jsonl", tmp_path / "cache")
     margin = bench.mine_config(tmp_path, "negmine-top-nomargin", tmp_path / "x.jsonl", tmp_path / "cache")
-    assert margin.filters.relative_margin is None
+    assert (margin.filters.relative_margin, margin.filters.sd_margin) == (None, None)  # naive top-k
     assert dataclasses.replace(margin, filters=plain.filters) == plain
     ten = bench.mine_config(tmp_path, "negmine-top-margin10", tmp_path / "x.jsonl", tmp_path / "cache")
-    assert ten.filters.relative_margin == 0.10
-    assert plain.filters.relative_margin == MineConfig().filters.relative_margin
+    assert (ten.filters.relative_margin, ten.filters.sd_margin) == (0.10, None)  # the relative rule alone
+    assert plain.filters == MineConfig().filters
+
+
+def test_a_mined_file_is_reused_only_while_its_recorded_config_is_the_current_one(bench, tmp_path) -> None:
+    import json
+
+    config = bench.mine_config(tmp_path, "negmine-top", tmp_path / "m.jsonl", tmp_path / "cache")
+    assert not bench._mined_with(config)  # nothing mined yet
+    config.output.path.write_text("{}\n")
+    recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    summary = tmp_path / "m.summary.json"
+    summary.write_text(json.dumps({"config": recorded}))
+    assert bench._mined_with(config)
+    old_default = dataclasses.replace(config, filters=dataclasses.replace(config.filters, sd_margin=None,
+                                                                           relative_margin=0.05))
+    assert not bench._mined_with(old_default)  # a changed default re-mines
+
+
+def test_the_heldout_copy_follows_a_re_mined_file(bench, tmp_path) -> None:
+    import json
+
+    held = next(q for q in map(str, range(100)) if bench.is_heldout(q))
+    kept = [q for q in map(str, range(100)) if not bench.is_heldout(q)]
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps({"query_id": q}) + "\n" for q in (held, kept[0])))
+    copy = bench.without_heldout(mined, tmp_path)
+    assert [json.loads(line)["query_id"] for line in copy.read_text().splitlines()] == [kept[0]]
+    mined.write_text("".join(json.dumps({"query_id": q}) + "\n" for q in (kept[1], held)))
+    assert [json.loads(line)["query_id"] for line in bench.without_heldout(mined, tmp_path).read_text().splitlines()] == [kept[1]]
 
 
 def test_every_variant_builds_a_valid_train_config(bench, tmp_path: Path) -> None:
