@@ -251,9 +251,10 @@ def universe(rows: list[dict]) -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------------------------- main
 def audit_rows(mined: Path, out_dir: Path) -> tuple[list[tuple[str, str]], Path]:
     from negmine.cli.audit_cmd import run_audit
-    from negmine.config import AuditConfig, EncoderConfig
+    from negmine.config import AuditConfig, EncoderConfig, JudgeConfig
 
-    config = AuditConfig(input=mined, encoder=EncoderConfig(cache_dir=CACHE, show_progress=False),
+    judges = JudgeConfig(relative_margin=RELATIVE_MARGIN, sd_margin=None)  # the rule the rows were mined with
+    config = AuditConfig(input=mined, judges=judges, encoder=EncoderConfig(cache_dir=CACHE, show_progress=False),
                          output=out_dir / "audited.clean.jsonl", flags=out_dir / "audited.flags.jsonl",
                          report=out_dir / "audited.report.html")
     run_audit(config)

@@ -326,8 +326,9 @@ class JudgeConfig:
       flagged when ``teacher_min_votes`` teachers agree (None: all of them). The default margin 0 asks the
       teacher to prefer c to the labelled positive: teachers such as E5 squeeze all cosines into a narrow
       band (about 0.7-0.9), where "within 5% of the positive" covers most candidates (benchmark: 3% precision).
-    - ``score``: the mining scores break the margins: ``s_c >= s_p - absolute_margin`` or
-      ``s_c >= s_p - relative_margin * |s_p|``.
+    - ``score``: the mining scores break the margins the miner uses: ``s_c >= s_p - sd_margin * sd`` (the
+      default, as ``FilterConfig``; sd = the pair's ``candidate_score_sd``), ``s_c >= s_p - absolute_margin``
+      or ``s_c >= s_p - relative_margin * |s_p|``.
     - ``near-duplicate``: ``near_dup`` tests against every positive of the query.
 
     ``judges=None`` means: ``score`` and ``near-duplicate`` for an audit, ``denoise_defaults`` for mining,
@@ -348,8 +349,9 @@ class JudgeConfig:
     teacher_relative_margin: float = 0.0
     teacher_min_votes: int | None = None
     teacher_max_words: int | None = None
-    relative_margin: float | None = 0.05
+    relative_margin: float | None = None
     absolute_margin: float | None = None
+    sd_margin: float | None = 0.5
     near_dup: NearDupConfig = field(default_factory=NearDupConfig)
     positive_top_k: int = 10
     positive_below_share: float = 0.5
@@ -393,6 +395,11 @@ class JudgeConfig:
             raise ConfigError(f"relative_margin must be in [0, 1), got {self.relative_margin!r}")
         if self.absolute_margin is not None and self.absolute_margin < 0:
             raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
+        if self.sd_margin is not None and not self.sd_margin >= 0:
+            raise ConfigError(
+                f"sd_margin must be >= 0 (standard deviations of the pair's candidate scores), got "
+                f"{self.sd_margin!r}; e.g. --sd-margin 0.5, or --no-sd-margin to switch it off"
+            )
         if self.cross_encoder_margin < 0:
             raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}")
         _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. 32")

@@ -19,12 +19,14 @@ SIBLING = "Caffeine at night delays sleep onset and shortens deep sleep in healt
 SIBLING_COPY = "Caffeine at night delays sleep onset and shortens deep sleep."
 
 
-def native_row(query_id, query, positive_id, positive, positive_score, negatives):
-    """``negatives``: list of (id, text, score)."""
+def native_row(query_id, query, positive_id, positive, positive_score, negatives, candidate_score_sd=0.1):
+    """``negatives``: list of (id, text, score). ``candidate_score_sd`` 0.1 puts the default sd margin's
+    threshold (s_p - 0.05) just below the 95% rule's for these scores, so both flag the same candidates."""
     return make_row(
         query_id=query_id, query=query, positive_id=positive_id, positive=positive, positive_score=positive_score,
         negative_ids=[n[0] for n in negatives], negatives=[n[1] for n in negatives],
         negative_scores=[n[2] for n in negatives], negative_ranks=list(range(2, 2 + len(negatives))),
+        candidate_score_sd=candidate_score_sd,
     )
 
 

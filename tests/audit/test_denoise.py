@@ -119,3 +119,39 @@ def test_bad_cross_encoder_fails_before_encoding(topic_beir, tmp_path):
     with pytest.raises(ConfigError, match="cannot load cross-encoder"):
         mine(config(topic_beir, tmp_path / "x.jsonl", denoise), embedder=embedder)
     assert embedder.calls == 0
+
+
+def test_judges_see_the_whole_pools_spread_and_the_row_records_it(topic_beir, tmp_path):
+    from collections import Counter
+
+    from negmine.select.filters import score_spread
+
+    class Recorder:
+        name = "recorder"
+
+        def __init__(self):
+            self.items = []
+
+        def judge(self, items):
+            from negmine.audit.judges.base import Judgement
+
+            self.items.extend(items)
+            return [Judgement(self.name, np.zeros(len(i), bool), [""] * len(i), {}) for i in items]
+
+    cfg = config(topic_beir, tmp_path / "dn.jsonl")
+    dataset = load_data(cfg.data)
+    pools = []
+    recorder = Recorder()
+    hook = DenoiseHook([recorder], JudgeConfig(), dataset, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
+                       removed=Counter())
+
+    def watch(pair, pool):
+        pools.append(pool)
+        return hook(pair, pool)
+
+    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=watch)
+    assert [len(i) for i in recorder.items] == [2, 2] and len(pools[0]) > 2
+    for item, pool in zip(recorder.items, pools):
+        assert item.score_sd == score_spread(pool.scores) != score_spread(item.scores)
+    mined = rows(tmp_path / "dn.jsonl")
+    assert mined[recorder.items[0].query_id]["candidate_score_sd"] == round(recorder.items[0].score_sd, 6)

@@ -97,7 +97,7 @@ def test_audit_of_a_beir_directory_mines_top_candidates_first(tmp_path, tiny_mod
     out = tmp_path / "out"
     result = runner.invoke(build_app(), [
         "audit", str(beir), "--model", str(tiny_model_path), "--cache-dir", str(tmp_path / "cache"), "--depth", "14",
-        "--near-dup-threshold", "0", "--relative-margin", "0", "--positive-policy", "mark", "--out-dir", str(out),
+        "--near-dup-threshold", "0", "--no-sd-margin", "--relative-margin", "0", "--positive-policy", "mark", "--out-dir", str(out),
         "--no-progress",
     ])
     assert result.exit_code == 0, result.output
@@ -157,3 +157,54 @@ def test_audit_rejects_an_unknown_qrels_policy_for_any_input(tmp_path):
     result = runner.invoke(build_app(), ["audit", str(write_native(tmp_path / "mined.jsonl")), "--unknown-qrels", "keep"])
     assert result.exit_code == 2
     assert "error: unknown unknown-qrels policy 'keep'; allowed: error, skip" in result.output
+
+
+def _bm25_mined(tmp_path, name, *options):
+    from negmine.testing.beir import write_beir
+
+    words = ["cell", "protein", "gene", "blood", "heart", "brain", "drug", "trial", "sleep", "virus"]
+    corpus = {f"d{i}": " ".join(words[(i * k) % 10] for k in range(1, 6 + i % 4)) for i in range(40)}
+    queries = {"q1": "cell protein gene", "q2": "blood heart drug", "q3": "sleep trial virus brain"}
+    beir = write_beir(tmp_path / "b", corpus, queries, [("q1", "d1", 1), ("q2", "d3", 1), ("q3", "d7", 1)])
+    out = tmp_path / f"{name}.jsonl"
+    result = runner.invoke(build_app(), [
+        "mine", str(beir), "--retriever", "bm25", "--num-negatives", "8", "--keep-partial", "--near-dup-threshold",
+        "0", "--near-dup-overlap", "0", "--output", str(out), "--no-progress", *options,
+    ])
+    assert result.exit_code == 0, result.output
+    return out, [json.loads(x) for x in out.read_text().splitlines()]
+
+
+def _false_negatives(tmp_path, mined, *options):
+    result = runner.invoke(build_app(), ["audit", str(mined), "--judge", "score", "--no-html", "--no-progress",
+                                         *options])
+    assert result.exit_code == 0, result.output
+    flags = [json.loads(x) for x in mined.with_name(mined.stem + ".flags.jsonl").read_text().splitlines()]
+    return {(f["query_id"], f["doc_id"]) for f in flags if f["kind"] == "false_negative"}
+
+
+def test_the_audit_score_judge_rechecks_the_miners_default_sd_margin_from_the_file(tmp_path):
+    default, kept = _bm25_mined(tmp_path, "default")
+    assert all(r["candidate_score_sd"] > 0 for r in kept) and len(kept) == 3
+    assert _false_negatives(tmp_path, default) == set(), "a file mined with the default margin breaks none"
+    naive, rows = _bm25_mined(tmp_path, "naive", "--no-sd-margin")
+    flagged = _false_negatives(tmp_path, naive)
+    expected = {(r["query_id"], d) for r in rows for d, s in zip(r["negative_ids"], r["negative_scores"])
+                if s >= r["positive_score"] - 0.5 * r["candidate_score_sd"]}
+    assert flagged == expected and len(flagged) >= 3
+    for row, mined in zip(rows, kept):  # what the judge leaves is the head of the default file's negatives
+        left = [d for d in row["negative_ids"] if (row["query_id"], d) not in flagged]
+        assert left == mined["negative_ids"][: len(left)] and row["candidate_score_sd"] == mined["candidate_score_sd"]
+
+
+def test_a_file_without_pool_spreads_fails_before_any_model_loads(tmp_path):
+    mined, rows = _bm25_mined(tmp_path, "mined")
+    del rows[1]["candidate_score_sd"]
+    mined.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = runner.invoke(build_app(), ["audit", str(mined), "--model", str(tmp_path / "no-such-model")])
+    assert result.exit_code == 2
+    assert "mined.jsonl:2: field 'candidate_score_sd': missing: the score judge's sd margin needs" in result.output
+    assert "--no-sd-margin --relative-margin 0.05" in result.output
+    assert _false_negatives(tmp_path, mined, "--no-sd-margin", "--relative-margin", "0.05") is not None
+    result = runner.invoke(build_app(), ["audit", str(mined), "--sd-margin", "-1"])
+    assert result.exit_code == 2 and "sd_margin must be >= 0 (standard deviations of the pair's candidate" in result.output

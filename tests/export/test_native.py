@@ -3,7 +3,7 @@ import json
 import pytest
 
 from negmine.errors import InputError
-from negmine.export.native import REQUIRED_KEYS, dumps_row, make_row, read_native
+from negmine.export.native import REQUIRED_KEYS, dumps_row, make_row, read_native, read_native_lines, validate_row
 
 BASE = dict(
     query_id="q1",
@@ -119,3 +119,22 @@ def test_invalid_json_and_non_object(tmp_path):
     path.write_bytes(b'{"query_id": "\xff"}\n')
     with pytest.raises(InputError, match=r"n.jsonl:1: not UTF-8 text"):
         list(read_native(path))
+
+
+def test_candidate_score_sd_comes_first_of_the_optional_keys_rounded_and_checked():
+    row = make_row(**BASE, candidate_score_sd=0.0812345678, confidence=0.5)
+    assert list(row)[len(REQUIRED_KEYS):] == ["candidate_score_sd", "confidence"]
+    assert row["candidate_score_sd"] == 0.081235
+    assert "candidate_score_sd" not in make_row(**BASE)
+    assert validate_row(row)["candidate_score_sd"] == 0.081235
+    with pytest.raises(InputError, match=r"m.jsonl:3: field 'candidate_score_sd': must be a finite number >= 0, got -0.1"):
+        validate_row({**row, "candidate_score_sd": -0.1}, "m.jsonl", 3)
+
+
+def test_read_native_lines_gives_file_line_numbers(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text(dumps_row(make_row(**BASE)) + "\n" + dumps_row(make_row(**{**BASE, "query_id": "q2"})))
+    assert [(n, r["query_id"]) for n, r in read_native_lines(path)] == [(1, "q1"), (3, "q2")]
+    assert [r["query_id"] for r in read_native(path)] == ["q1", "q2"]
+    with pytest.raises(InputError, match="native negatives file not found"):
+        read_native(tmp_path / "missing.jsonl")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from negmine.config import FilterConfig
-from negmine.select.filters import FILTER_ORDER, apply_filters
+from negmine.select.filters import FILTER_ORDER, apply_filters, filter_masks, score_spread
 
 NONE = FilterConfig(sd_margin=None)
 
@@ -160,3 +160,13 @@ def test_the_default_margin_is_half_a_standard_deviation(make_pool):
     assert (FilterConfig().sd_margin, FilterConfig().relative_margin) == (0.5, None)
     pool = make_pool([0.9, 0.7, 0.5, 0.3, 0.1], 0.8)
     assert kept_scores(apply_filters(pool, FilterConfig(), None, None)) == pytest.approx([0.5, 0.3, 0.1])
+
+
+def test_a_given_spread_replaces_the_pools_own(make_pool):
+    # an audit judges the head of a pool: the margin must use the whole pool's sd, not the head's
+    head = make_pool([0.75, 0.7, 0.6], 0.8)  # own sd 0.0624 -> threshold 0.769: keeps all three
+    assert len(apply_filters(head, FilterConfig(sd_margin=0.5, relative_margin=None), None, None).pool) == 3
+    masks = filter_masks(head, FilterConfig(sd_margin=0.5, relative_margin=None), None, None, spread=0.3)
+    assert masks["sd_margin"].tolist() == [False, False, True]  # threshold 0.8 - 0.15 = 0.65
+    assert score_spread(np.asarray([0.9, 0.7, 0.5, 0.3, 0.1])) == pytest.approx(0.08 ** 0.5)
+    assert score_spread(np.asarray([], dtype=np.float32)) == 0.0

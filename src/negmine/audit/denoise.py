@@ -21,6 +21,7 @@ from negmine.audit.judges.base import Judge
 from negmine.audit.policy import flag_records
 from negmine.config import JudgeConfig
 from negmine.io.records import Dataset, Pair
+from negmine.select.filters import score_spread
 from negmine.select.pool import Pool
 
 REMOVED_KEY = "denoise_false_negative"
@@ -52,7 +53,7 @@ class DenoiseHook:
         positions = np.flatnonzero(self.eligible(pool))[: self.depth]
         if positions.size == 0:
             return pool
-        item = self.item(pair, pool.take(positions))
+        item = self.item(pair, pool.take(positions), score_spread(pool.scores))
         findings = find(item, [judge.judge([item])[0] for judge in self.judges], self.config)
         self.judged += len(item)
         drop = positions[findings.false_negative]
@@ -62,7 +63,7 @@ class DenoiseHook:
         keep[drop] = False
         return pool.take(np.flatnonzero(keep)).with_false_negatives(pool.indices[drop])
 
-    def item(self, pair: Pair, pool: Pool) -> AuditItem:
+    def item(self, pair: Pair, pool: Pool, score_sd: float | None = None) -> AuditItem:
         corpus, queries = self.dataset.corpus, self.dataset.queries
         positive_ids = [pair.positive_id] + [p for p in self.dataset.qrels.positives(pair.query_id) if p != pair.positive_id]
         rows = pool.indices.astype(np.int64)
@@ -77,6 +78,7 @@ class DenoiseHook:
             scores=pool.scores.astype(np.float64),
             ranks=pool.ranks,
             positives=tuple((p, corpus.text(p)) for p in positive_ids),
+            score_sd=score_sd,
             rows=rows,
             positive_rows=np.asarray([corpus.index[p] for p in positive_ids], dtype=np.int64),
         )

@@ -12,7 +12,9 @@ import numpy as np
 class AuditItem:
     """A pair and its candidates in retrieval order.
 
-    ``scores``/``positive_score`` are the mining model's scores (same scale). ``positives`` holds
+    ``scores``/``positive_score`` are the mining model's scores (same scale); ``score_sd`` is the standard
+    deviation of the pair's whole candidate pool under that model (the sd margin's unit; None when unknown,
+    e.g. a file not written by ``negmine mine``), which the candidates here may be only the head of. ``positives`` holds
     ``(id, text)`` of every known positive of the query (this pair's first), so near-duplicates of a
     sibling positive are caught too. ``rows``/``positive_rows`` are corpus rows when known (mining).
     """
@@ -27,6 +29,7 @@ class AuditItem:
     scores: np.ndarray
     ranks: np.ndarray
     positives: tuple[tuple[str, str], ...] = ()
+    score_sd: float | None = None
     rows: np.ndarray | None = field(default=None, compare=False)
     positive_rows: np.ndarray | None = field(default=None, compare=False)
 
@@ -67,6 +70,7 @@ def item_from_row(row: Mapping, positives: tuple[tuple[str, str], ...] = ()) -> 
         scores=np.asarray(row["negative_scores"], dtype=np.float64),
         ranks=np.asarray(row["negative_ranks"], dtype=np.int64),
         positives=_own_first(row["positive_id"], row["positive"], positives),
+        score_sd=None if row.get("candidate_score_sd") is None else float(row["candidate_score_sd"]),
     )
 
 

@@ -35,7 +35,8 @@ def apply_policy(row: Mapping, findings: PairFindings, fn_policy: str, positive_
     )
     return make_row(
         query_id=row["query_id"], query=row["query"], positive_id=row["positive_id"], positive=row["positive"],
-        positive_score=row["positive_score"], **lists, **extra, confidence=findings.confidence,
+        positive_score=row["positive_score"], **lists, candidate_score_sd=row.get("candidate_score_sd"), **extra,
+        confidence=findings.confidence,
     )
 
 

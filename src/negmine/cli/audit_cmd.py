@@ -31,13 +31,14 @@ def judge_config(
     teacher_min_votes: Optional[int], teacher_max_words: Optional[int], relative_margin: Optional[float],
     absolute_margin: Optional[float], near_dup_threshold: Optional[float], near_dup_overlap: Optional[float],
     positive_top_k: int = 10, positive_below_share: float = 0.5, positive_min_sources: int = 1,
+    sd_margin: Optional[float] = 0.5,
 ) -> JudgeConfig:
     return JudgeConfig(
         judges=tuple(judge) or None, min_votes=min_votes, cross_encoder=cross_encoder,
         cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
         teachers=tuple(teacher), teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
         teacher_max_words=teacher_max_words, relative_margin=off_if_zero(relative_margin),
-        absolute_margin=absolute_margin,
+        absolute_margin=absolute_margin, sd_margin=sd_margin,
         near_dup=NearDupConfig(cosine=off_if_zero(near_dup_threshold), overlap=off_if_zero(near_dup_overlap)),
         positive_top_k=positive_top_k, positive_below_share=positive_below_share,
         positive_min_sources=positive_min_sources,
@@ -72,8 +73,10 @@ def audit_command(
     teacher_margin: float = typer.Option(0.0, help="teacher votes when t(c) >= t(p) - r|t(p)|", rich_help_panel=_JUDGES),
     teacher_min_votes: Optional[int] = typer.Option(None, help="teachers that must agree (default: all)", rich_help_panel=_JUDGES),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_JUDGES),
-    relative_margin: Optional[float] = typer.Option(0.05, help="score judge: flag s_c >= s_p - r|s_p| (0: off)", rich_help_panel=_JUDGES),
+    relative_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - r|s_p| (0.05: NV-Retriever's 95% rule; 0: off)", rich_help_panel=_JUDGES),
     absolute_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - m", rich_help_panel=_JUDGES),
+    sd_margin: float = typer.Option(0.5, help="score judge: flag s_c >= s_p - k*sd, sd = the row's candidate_score_sd (the mining default; rows written by negmine mine carry it)", rich_help_panel=_JUDGES),
+    no_sd_margin: bool = typer.Option(False, "--no-sd-margin", help="score judge: switch the sd margin off (needed for files without candidate_score_sd)", rich_help_panel=_JUDGES),
     near_dup_threshold: float = typer.Option(0.9, help="near-duplicate: embedding cosine to a positive (0: off)", rich_help_panel=_JUDGES),
     near_dup_overlap: float = typer.Option(0.5, help="near-duplicate: MinHash shingle Jaccard/containment (0: off)", rich_help_panel=_JUDGES),
     depth: Optional[int] = typer.Option(None, help="judge only the first N negatives per row (BEIR input: candidates per pair, default 10)", rich_help_panel=_FIND),
@@ -108,7 +111,7 @@ def audit_command(
     judges = judge_config(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,
         teacher_min_votes, teacher_max_words, relative_margin, absolute_margin, near_dup_threshold, near_dup_overlap,
-        positive_top_k, positive_below_share, positive_min_sources,
+        positive_top_k, positive_below_share, positive_min_sources, None if no_sd_margin else sd_margin,
     )
     encoder = EncoderConfig(model, query_prompt, document_prompt, precision=precision, cache_dir=cache_dir,
                             use_cache=cache, show_progress=progress, backend=backend, quantize=quantize)
@@ -147,6 +150,8 @@ def run_audit(
 
         raise InputError(config.input, None, None, "not found; pass a mined native JSONL file or a BEIR directory")
     names = config.judges.resolved(config.DEFAULT_JUDGES)
+    if "score" in names and config.judges.sd_margin is not None:
+        require_score_spread(config.input)
     cache = make_cache(config.encoder)
     need_model = "near-duplicate" in names and config.judges.near_dup.cosine is not None
     embedder = make_embedder(config.encoder) if need_model else None
@@ -159,6 +164,17 @@ def run_audit(
 
         report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
     return summary
+
+
+def require_score_spread(path: Path) -> None:
+    """Fail before any model loads when a row lacks ``candidate_score_sd`` (the score judge's sd margin needs it)."""
+    from negmine.audit.judges.score_rule import NO_SPREAD
+    from negmine.errors import InputError
+    from negmine.export.native import read_native_lines
+
+    for line, row in read_native_lines(path):
+        if "candidate_score_sd" not in row:
+            raise InputError(path, line, "candidate_score_sd", f"missing: {NO_SPREAD}")
 
 
 def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: str = "error") -> MineResult:

@@ -5,8 +5,9 @@ Required keys (in this order, so output bytes are stable)::
     query_id, query, positive_id, positive, positive_score,
     negative_ids, negatives, negative_scores, negative_ranks
 
-``negative_*`` lists are parallel (same length, same order). Scores are rounded to 6 decimals. The audit
-stage may add ``negative_flags`` (one entry per negative), ``false_negative_ids``, ``extra_positive_ids``
+``negative_*`` lists are parallel (same length, same order). Scores are rounded to 6 decimals. ``negmine
+mine`` adds ``candidate_score_sd``: the standard deviation of the pair's candidate scores (the unit of the sd
+margin, so ``negmine audit`` can re-check it from the file). The audit stage may add ``negative_flags`` (one entry per negative), ``false_negative_ids``, ``extra_positive_ids``
 and ``confidence``.
 """
 
@@ -35,8 +36,9 @@ class _NativeRequired(TypedDict):
 
 
 class NativeRow(_NativeRequired, total=False):
-    """A native row; the keys below the required ones are optional (written by the audit stage)."""
+    """A native row; the keys below the required ones are optional (written by mining and the audit stage)."""
 
+    candidate_score_sd: float
     negative_flags: list[Any]
     false_negative_ids: list[str]
     extra_positive_ids: list[str]
@@ -44,7 +46,7 @@ class NativeRow(_NativeRequired, total=False):
 
 
 REQUIRED_KEYS: tuple[str, ...] = tuple(_NativeRequired.__annotations__)
-OPTIONAL_KEYS: tuple[str, ...] = ("negative_flags", "false_negative_ids", "extra_positive_ids", "confidence")
+OPTIONAL_KEYS: tuple[str, ...] = ("candidate_score_sd", "negative_flags", "false_negative_ids", "extra_positive_ids", "confidence")
 PARALLEL_KEYS: tuple[str, ...] = ("negative_ids", "negatives", "negative_scores", "negative_ranks")
 
 
@@ -67,6 +69,7 @@ def make_row(
     negatives: Sequence[str],
     negative_scores: Sequence[float],
     negative_ranks: Sequence[int],
+    candidate_score_sd: float | None = None,
     negative_flags: Sequence[Any] | None = None,
     false_negative_ids: Sequence[str] | None = None,
     extra_positive_ids: Sequence[str] | None = None,
@@ -90,6 +93,7 @@ def make_row(
         "negative_ranks": [int(r) for r in negative_ranks],
     }
     optional = {
+        "candidate_score_sd": None if candidate_score_sd is None else round_score(candidate_score_sd),
         "negative_flags": None if negative_flags is None else list(negative_flags),
         "false_negative_ids": None if false_negative_ids is None else [str(i) for i in false_negative_ids],
         "extra_positive_ids": None if extra_positive_ids is None else [str(i) for i in extra_positive_ids],
@@ -130,6 +134,7 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "negatives": (_list_of(_is_str), "a list of strings"),
     "negative_scores": (_list_of(_is_number), "a list of finite numbers"),
     "negative_ranks": (_list_of(_is_int), "a list of integers"),
+    "candidate_score_sd": (lambda v: _is_number(v) and v >= 0, "a finite number >= 0"),
     "negative_flags": (lambda v: isinstance(v, list), "a list"),
     "false_negative_ids": (_list_of(_is_str), "a list of strings"),
     "extra_positive_ids": (_list_of(_is_str), "a list of strings"),
@@ -158,13 +163,18 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
 
 def read_native(path: str | Path) -> Iterator[NativeRow]:
     """Stream validated rows of a native JSONL file (blank lines skipped); fails on a missing file at once."""
+    return (row for _, row in read_native_lines(path))
+
+
+def read_native_lines(path: str | Path) -> Iterator[tuple[int, NativeRow]]:
+    """:func:`read_native` with each row's 1-based line number in the file (for error messages)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, "native negatives file not found (write it with `negmine mine`)")
     return _iter_native(path)
 
 
-def _iter_native(path: Path) -> Iterator[NativeRow]:
+def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
     with path.open("rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -175,4 +185,4 @@ def _iter_native(path: Path) -> Iterator[NativeRow]:
                 raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start}") from None
             except json.JSONDecodeError as err:
                 raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
-            yield validate_row(decoded, path, line_no)
+            yield line_no, validate_row(decoded, path, line_no)

@@ -98,7 +98,7 @@ def select_pairs(
 
     from negmine.export.native import make_row
     from negmine.select.consistency import is_consistent
-    from negmine.select.filters import apply_filters
+    from negmine.select.filters import apply_filters, score_spread
     from negmine.select.strategy import make_strategy, pair_rng, window
 
     strategy = make_strategy(select)
@@ -122,7 +122,7 @@ def select_pairs(
         stats.pairs_out += 1
         stats.positive_scores.append(pool.positive_score)
         stats.negative_scores.extend(float(s) for s in chosen.scores)
-        yield _row(ctx, pair, chosen, make_row)
+        yield _row(ctx, pair, chosen, score_spread(pool.scores), make_row)
 
 
 def _skip_reason(found: int, wanted: int, keep_partial: bool) -> str | None:
@@ -133,7 +133,7 @@ def _skip_reason(found: int, wanted: int, keep_partial: bool) -> str | None:
     return None
 
 
-def _row(ctx: PairContext, pair: Pair, chosen: Pool, make_row) -> dict:
+def _row(ctx: PairContext, pair: Pair, chosen: Pool, spread: float, make_row) -> dict:
     corpus, queries = ctx.dataset.corpus, ctx.dataset.queries
     neg_ids = [corpus.ids[int(i)] for i in chosen.indices]
     return make_row(
@@ -146,5 +146,6 @@ def _row(ctx: PairContext, pair: Pair, chosen: Pool, make_row) -> dict:
         negatives=[corpus.texts[int(i)] for i in chosen.indices],
         negative_scores=[float(s) for s in chosen.scores],
         negative_ranks=[int(r) for r in chosen.ranks],
+        candidate_score_sd=spread,
         false_negative_ids=[corpus.ids[r] for r in chosen.false_negatives] or None,
     )

@@ -55,10 +55,14 @@ class FilterResult(NamedTuple):
 
 
 def filter_masks(
-    pool: Pool, filters: FilterConfig, rank_min: int | None, rank_max: int | None
+    pool: Pool, filters: FilterConfig, rank_min: int | None, rank_max: int | None, spread: float | None = None
 ) -> dict[str, np.ndarray]:
-    """One boolean "passes" mask per filter key (all True for an inactive filter), in FILTER_ORDER."""
+    """One boolean "passes" mask per filter key (all True for an inactive filter), in FILTER_ORDER.
+
+    ``spread`` is the sd the sd margin uses; None computes it from ``pool`` (pass the whole pool's
+    :func:`score_spread` when ``pool`` is a part of it, e.g. the few candidates an audit judges)."""
     scores = pool.scores.astype(np.float64, copy=False)
+    sd = score_spread(scores) if spread is None else spread
     ranks = pool.ranks
     s_pos = float(pool.positive_score)
     everything = np.ones(len(pool), dtype=bool)
@@ -77,14 +81,17 @@ def filter_masks(
         "relative_margin": everything
         if filters.relative_margin is None
         else scores < s_pos - filters.relative_margin * abs(s_pos),
-        "sd_margin": everything if filters.sd_margin is None else scores < s_pos - filters.sd_margin * _spread(scores),
+        "sd_margin": everything if filters.sd_margin is None else scores < s_pos - filters.sd_margin * sd,
     }
     return {key: masks[key] for key in FILTER_ORDER}
 
 
-def _spread(scores: np.ndarray) -> float:
-    """Standard deviation (ddof 0) of a pool's scores; 0 for an empty pool."""
-    return float(scores.std()) if len(scores) else 0.0
+def score_spread(scores: np.ndarray) -> float:
+    """Standard deviation (ddof 0, float64) of a pool's scores; 0 for an empty pool.
+
+    The unit of the sd margin; written to every mined row as ``candidate_score_sd`` so an audit can re-check
+    the margin from the file."""
+    return float(np.asarray(scores, dtype=np.float64).std()) if len(scores) else 0.0
 
 
 def apply_filters(pool: Pool, filters: FilterConfig, rank_min: int | None, rank_max: int | None) -> FilterResult:

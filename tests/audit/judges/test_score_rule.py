@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.score_rule import ScoreJudge
@@ -10,9 +13,9 @@ from ..conftest import sample_rows
 
 def test_relative_margin_flags_candidates_within_5_percent_of_the_positive():
     item = item_from_row(sample_rows()[0])  # positive 0.80, negatives 0.70 0.30 0.40 0.10
-    j = ScoreJudge(relative_margin=0.1).judge([item])[0]  # threshold 0.72
+    j = ScoreJudge(relative_margin=0.1, sd_margin=None).judge([item])[0]  # threshold 0.72
     assert j.flags.tolist() == [False, False, False, False]
-    j = ScoreJudge(relative_margin=0.15).judge([item])[0]  # threshold 0.68
+    j = ScoreJudge(relative_margin=0.15, sd_margin=None).judge([item])[0]  # threshold 0.68
     assert j.flags.tolist() == [True, False, False, False]
     assert "relative margin 0.15" in j.reasons[0] and j.reasons[1] == ""
     assert np.allclose(j.evidence["margin_to_positive"], [0.1, 0.5, 0.4, 0.7])
@@ -20,8 +23,32 @@ def test_relative_margin_flags_candidates_within_5_percent_of_the_positive():
 
 def test_absolute_margin_and_candidates_above_the_positive():
     item = item_from_row(sample_rows()[2])  # positive 0.20, negatives 0.90 0.85 0.05
-    j = ScoreJudge(relative_margin=None, absolute_margin=0.2).judge([item])[0]
+    j = ScoreJudge(absolute_margin=0.2, sd_margin=None).judge([item])[0]
     assert j.flags.tolist() == [True, True, True]
-    j = ScoreJudge(relative_margin=0.05).judge([item])[0]
+    j = ScoreJudge(relative_margin=0.05, sd_margin=None).judge([item])[0]
     assert j.flags.tolist() == [True, True, False]
     assert j.relevance == {}
+
+
+def test_the_default_sd_margin_uses_the_rows_pool_spread_not_the_negatives_own():
+    row = sample_rows()[0]  # positive 0.80, negatives 0.70 0.30 0.40 0.10
+    item = item_from_row({**row, "candidate_score_sd": 0.25})  # threshold 0.8 - 0.125 = 0.675
+    j = ScoreJudge().judge([item])[0]
+    assert j.flags.tolist() == [True, False, False, False]
+    assert "sd margin 0.5 x pool sd 0.2500 = 0.1250" in j.reasons[0]
+    # the four negatives alone have sd 0.217: a judge computing its own spread would flag 0.70 (threshold 0.692)
+    narrow = ScoreJudge().judge([replace(item, score_sd=0.1)])[0]  # threshold 0.75
+    assert narrow.flags.tolist() == [False, False, False, False]
+    assert ScoreJudge(sd_margin=1.5).judge([replace(item, score_sd=0.1)])[0].flags.tolist() == [True, False, False, False]
+
+
+def test_margins_combine_and_a_missing_spread_is_a_clear_error():
+    item = item_from_row(sample_rows()[0])  # candidate_score_sd 0.1: sd threshold 0.75
+    both = ScoreJudge(relative_margin=0.15).judge([item])[0]  # relative threshold 0.68 flags 0.70
+    assert both.flags.tolist() == [True, False, False, False]
+    assert "sd margin 0.5" in both.reasons[0] and "relative margin 0.15" in both.reasons[0]
+    bare = replace(item, score_sd=None)
+    with pytest.raises(ValueError, match=r"pair \(q1, p1\): the score judge's sd margin needs the spread .* "
+                                         r"candidate_score_sd.* --no-sd-margin --relative-margin 0.05"):
+        ScoreJudge().judge([bare])
+    assert ScoreJudge(relative_margin=0.05, sd_margin=None).judge([bare])[0].flags.tolist() == [False] * 4
