@@ -13,25 +13,36 @@ from pathlib import Path
 import pytest
 
 SCRIPT = '''
-import json, sys, time
+import json, sys, threading, time
 from pathlib import Path
 from negmine.config import DataConfig, EncoderConfig, EngineConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
 import negmine.engine.search as search_module
 from negmine.pipeline.mine import mine
 from negmine.testing.hash_embedder import HashEmbedder
 
-beir, out, work, encode_sleep, search_sleep = sys.argv[1:6]
+beir, out, work, encode_stall, search_stall = sys.argv[1:6]
+lock = threading.Lock()
+calls = {"documents": 0, "search": 0}
 
-class SlowEmbedder(HashEmbedder):
+def stall_after(kind, limit):
+    # the call after the first `limit` ones blocks until the test kills the process: a fixed kill point
+    with lock:
+        calls[kind] += 1
+        stall = 0 < int(limit) < calls[kind]
+    if stall:
+        time.sleep(3600)
+
+class StallingEmbedder(HashEmbedder):
     def encode(self, texts, prompt=""):
-        time.sleep(float(encode_sleep))
+        if any(" item " in t for t in texts):  # a corpus shard (queries have two words)
+            stall_after("documents", encode_stall)
         return super().encode(texts, prompt)
 
 plain_task = search_module.search_task
-def slow_task(state, span):
-    time.sleep(float(search_sleep))
+def stalling_task(state, span):
+    stall_after("search", search_stall)
     return plain_task(state, span)
-search_module.search_task = slow_task
+search_module.search_task = stalling_task
 
 config = MineConfig(
     data=DataConfig(data_dir=Path(beir)),
@@ -41,15 +52,17 @@ config = MineConfig(
     select=SelectConfig(num_negatives=3, strategy="random"),
     output=OutputConfig(path=Path(out)),
 )
-summary = mine(config, embedder=SlowEmbedder(64)).summary
+summary = mine(config, embedder=StallingEmbedder(64)).summary
 print(json.dumps({**summary["engine"], **summary["embeddings"]}))
 '''
 
 
-def run_script(tmp_path, beir, out, work, encode_sleep=0.0, search_sleep=0.0, wait=True):
+def run_script(tmp_path, beir, out, work, encode_stall=0, search_stall=0, wait=True):
+    """Mine in a subprocess; ``encode_stall``/``search_stall`` N > 0 make the (N+1)-th corpus-shard encode /
+    search task block until killed, so the kill lands after exactly N finished shards whatever the load."""
     script = tmp_path / "mine_script.py"
     script.write_text(SCRIPT)
-    args = [sys.executable, str(script), str(beir), str(out), str(work), str(encode_sleep), str(search_sleep)]
+    args = [sys.executable, str(script), str(beir), str(out), str(work), str(encode_stall), str(search_stall)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if not wait:
         return proc
@@ -80,8 +93,9 @@ def reference(tmp_path, word_beir):
 
 def test_kill_during_encoding_resumes_from_last_finished_shard(tmp_path, word_beir, reference):
     out, work = tmp_path / "neg.jsonl", tmp_path / "work"
-    proc = run_script(tmp_path, word_beir, out, work, encode_sleep=0.15, wait=False)
+    proc = run_script(tmp_path, word_beir, out, work, encode_stall=3, wait=False)
     finished = kill_when(proc, "*/documents.npy.done/*", work, 3)
+    assert finished == 3, "the fourth shard's encode blocks until the kill"
     assert proc.returncode == -signal.SIGKILL and not out.exists()
     summary = run_script(tmp_path, word_beir, out, work)
     total = reference[1]["encoded"]
@@ -93,8 +107,9 @@ def test_kill_during_encoding_resumes_from_last_finished_shard(tmp_path, word_be
 
 def test_kill_during_search_resumes_from_last_finished_shard(tmp_path, word_beir, reference):
     out, work = tmp_path / "neg.jsonl", tmp_path / "work"
-    proc = run_script(tmp_path, word_beir, out, work, search_sleep=0.3, wait=False)
+    proc = run_script(tmp_path, word_beir, out, work, search_stall=2, wait=False)
     finished = kill_when(proc, "*/search/*.npz", work, 2)
+    assert finished == 2, "the third search task blocks until the kill"
     assert proc.returncode == -signal.SIGKILL and not out.exists()
     summary = run_script(tmp_path, word_beir, out, work)
     assert summary["encoded"] == 0, "finished embedding stores were encoded again"
