@@ -28,6 +28,14 @@ and field; the default) or ``skip`` (drop the row and report how many were dropp
 :class:`DataConfig` and :class:`EvalConfig` for what a skipped row means for mining and evaluation."""
 
 
+def _check_sd_margin(value: float | None, fix: str) -> None:
+    """The sd margin (FilterConfig, JudgeConfig) is None (off) or k >= 0 standard deviations."""
+    if value is not None and not value >= 0:
+        raise ConfigError(
+            f"sd_margin must be >= 0 (standard deviations of the query's candidate scores), got {value!r}; {fix}"
+        )
+
+
 def _check_positive_int(name: str, value: int, fix: str) -> None:
     if not isinstance(value, int) or value < 1:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}; {fix}")
@@ -227,11 +235,7 @@ class FilterConfig:
             )
         if self.absolute_margin is not None and self.absolute_margin < 0:
             raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
-        if self.sd_margin is not None and not self.sd_margin >= 0:
-            raise ConfigError(
-                f"sd_margin must be >= 0 (standard deviations of the query's candidate scores), "
-                f"got {self.sd_margin!r}; e.g. --sd-margin 0.5"
-            )
+        _check_sd_margin(self.sd_margin, "e.g. --sd-margin 0.5")
         if self.max_score is not None and self.min_score is not None and self.min_score > self.max_score:
             raise ConfigError(f"min_score {self.min_score} is above max_score {self.max_score}; swap them")
         if self.max_positive_rank is not None:
@@ -395,11 +399,7 @@ class JudgeConfig:
             raise ConfigError(f"relative_margin must be in [0, 1), got {self.relative_margin!r}")
         if self.absolute_margin is not None and self.absolute_margin < 0:
             raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
-        if self.sd_margin is not None and not self.sd_margin >= 0:
-            raise ConfigError(
-                f"sd_margin must be >= 0 (standard deviations of the pair's candidate scores), got "
-                f"{self.sd_margin!r}; e.g. --sd-margin 0.5, or --no-sd-margin to switch it off"
-            )
+        _check_sd_margin(self.sd_margin, "e.g. --sd-margin 0.5, or --no-sd-margin to switch it off")
         if self.cross_encoder_margin < 0:
             raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}")
         _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. 32")

@@ -207,4 +207,4 @@ def test_a_file_without_pool_spreads_fails_before_any_model_loads(tmp_path):
     assert "--no-sd-margin --relative-margin 0.05" in result.output
     assert _false_negatives(tmp_path, mined, "--no-sd-margin", "--relative-margin", "0.05") is not None
     result = runner.invoke(build_app(), ["audit", str(mined), "--sd-margin", "-1"])
-    assert result.exit_code == 2 and "sd_margin must be >= 0 (standard deviations of the pair's candidate" in result.output
+    assert result.exit_code == 2 and "sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0; e.g. --sd-margin 0.5, or --no-sd-margin" in result.output
