@@ -21,6 +21,7 @@ QUANTIZATIONS = ("none", "int8")
 ENGINES = ("local", "ray")
 INDEXES = ("flat", "ivf", "hnsw", "ivfpq")
 RETRIEVERS = ("dense", "bm25", "hybrid")
+FALLBACKS = ("hybrid",)
 FUSIONS = ("rrf", "weighted")
 UNKNOWN_QRELS = ("error", "skip")
 """Policies for a qrels row whose corpus-id is not in the corpus: ``error`` (InputError naming file, line
@@ -137,9 +138,21 @@ class RetrieveConfig:
     bm25_shard_size: int = 1_000_000
     """BM25 (``bm25`` / ``hybrid``): a corpus larger than this is indexed one shard of this many documents at a
     time, with global statistics (:mod:`negmine.retrieve.bm25_sharded`); ~1.1 GB peak per 1M short documents."""
+    fallback: str | None = None
+    """``hybrid`` (dense pools only): a pair whose dense pool leaves fewer than ``num_negatives`` candidates after
+    exclusions and filters (its positive ranks below most of its query's top ``depth``) is selected from its
+    query's hybrid pool instead (dense + BM25 fused; selection scores stay dense), when that pool leaves more.
+    BM25 is indexed only when some pair needs it, and searched only for those pairs' queries."""
 
     def validate(self) -> None:
         _check_choice("retriever", self.method, RETRIEVERS)
+        if self.fallback is not None:
+            _check_choice("fallback", self.fallback, FALLBACKS)
+            if self.method != "dense":
+                raise ConfigError(
+                    f"fallback {self.fallback!r} tops up dense pools, but the retriever is {self.method!r}; "
+                    "use --retriever dense, or --no-fallback (a hybrid pool already has the BM25 candidates)"
+                )
         _check_positive_int("bm25_shard_size", self.bm25_shard_size, "use e.g. --bm25-shard-size 1000000")
         _check_choice("fusion", self.fusion, FUSIONS)
         _check_positive_int("depth", self.depth, "use e.g. --depth 100")

@@ -127,3 +127,16 @@ def test_mine_cli_sd_margin_maps_onto_the_filter_config(tmp_path):
     assert result.exit_code == 0, result.output
     filters = json.loads((tmp_path / "neg.summary.json").read_text())["config"]["filters"]
     assert (filters["sd_margin"], filters["relative_margin"]) == (None, 0.05)  # the 95% rule alone
+
+
+def test_mine_cli_fallback_maps_onto_the_retrieve_config(tmp_path):
+    args = _bm25_mine_args(tmp_path)
+    result = runner.invoke(build_app(), [*args, "--fallback", "hybrid"])
+    assert result.exit_code == 2
+    assert "fallback 'hybrid' tops up dense pools, but the retriever is 'bm25'" in result.output
+    result = runner.invoke(build_app(), [*args, "--fallback", "hybrid", "--no-fallback"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "neg.summary.json").read_text())["config"]["retrieve"]["fallback"] is None
+    dense = [a for a in args if a not in ("--retriever", "bm25")]
+    result = runner.invoke(build_app(), [*dense, "--model", "hash", "--fallback", "bm25"])
+    assert result.exit_code == 2 and "unknown fallback 'bm25'; allowed: hybrid" in result.output

@@ -124,6 +124,37 @@ def build_candidates(
     return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info)
 
 
+def fallback_pools(
+    cands: CandidateSet,
+    rows: Sequence[int],
+    query_texts: Sequence[str],
+    doc_texts: Sequence[str],
+    retrieve: RetrieveConfig,
+    encoder: EncoderConfig,
+    engine=None,
+    engine_config: EngineConfig | None = None,
+) -> Candidates:
+    """Hybrid pools (``retrieve.fallback``) for the dense pools' query ``rows``: BM25 over the whole corpus,
+    searched for those queries only, fused with their dense candidates and rescored with the dense scorer.
+    Row ``i`` of the result belongs to query row ``rows[i]``."""
+    from negmine.engine.dense import work_root
+    from negmine.retrieve.bm25_sharded import bm25_index
+
+    rows = np.asarray(rows, dtype=np.int64)
+    texts = [query_texts[int(r)] for r in rows]
+    depth = cands.candidates.depth
+    root = work_root(engine_config or EngineConfig(), encoder)
+    results = bm25_results_dir(cands.run_dir or root, texts, doc_texts, depth, retrieve)
+    retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results)
+    bm25 = retriever.search(texts, depth, show_progress=encoder.show_progress)
+    dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
+
+    def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:
+        return cands.score(rows[query_rows], doc_rows)
+
+    return rescore(_fuse(dense, bm25, retrieve, depth), score)
+
+
 def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequence[str], depth: int,
                      retrieve: RetrieveConfig) -> Path:
     """Where a sharded BM25 search keeps its finished shards: ``parent/bm25-<key>``, the key a hash of every

@@ -13,8 +13,10 @@ from negmine.encode.base import Embedder
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
-from negmine.pipeline.candidates import CandidateSet, build_candidates
-from negmine.pipeline.select_pairs import PoolHook, SelectionStats, build_context, select_pairs
+from negmine.pipeline.candidates import build_candidates
+from negmine.pipeline.select_pairs import (
+    PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, select_pairs,
+)
 from negmine.pipeline.summary import build_summary
 from negmine.pipeline.timing import StageTimer
 
@@ -89,10 +91,10 @@ def mine(
             dataset = load_data(config.data)
         check_feasible(config, dataset)
         hook_factory = _hook_factory(config)
-    cands = _candidates(config, dataset, embedder, timer)
+    ctx = _candidates(config, dataset, embedder, timer)
+    cands = ctx.cands
     stats = SelectionStats()
     with timer("select+write"):
-        ctx = build_context(dataset, cands)
         docs = cands.embeddings.documents if cands.embeddings is not None else None
         hooks = hook_factory.build(dataset, docs, stats.removed, hook)
         rows = select_pairs(
@@ -125,7 +127,8 @@ def _hook_factory(config: MineConfig):
     return MineHookFactory(config, make_cache(config.encoder) if config.denoise.enabled else None)
 
 
-def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None, timer: StageTimer) -> CandidateSet:
+def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None, timer: StageTimer) -> PairContext:
+    """Every pair's candidates (and, with ``retrieve.fallback``, the fallback pools of the short ones)."""
     query_ids = dataset.qrels.query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     with timer("encode+retrieve"):
@@ -136,10 +139,29 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
         from negmine.engine.registry import open_engine
 
         with open_engine(config.engine, config.encoder.show_progress) as engine:
-            return build_candidates(
+            cands = build_candidates(
                 query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
                 make_cache(config.encoder), engine, setup, config.engine,
             )
+            ctx = build_context(dataset, cands)
+            if config.retrieve.fallback is None:
+                return ctx
+            return _with_fallback(ctx, config, query_texts, engine)
+
+
+def _with_fallback(ctx: PairContext, config: MineConfig, query_texts: list[str], engine) -> PairContext:
+    """``ctx`` plus hybrid pools for the queries with a short pair (none built when no pair is short)."""
+    from dataclasses import replace
+
+    from negmine.pipeline.candidates import fallback_pools
+
+    short = fallback_query_ids(ctx, ctx.dataset.pairs(), config.filters, config.select)
+    if not short:
+        return ctx
+    rows = [ctx.query_row[q] for q in short]
+    pools = fallback_pools(ctx.cands, rows, query_texts, ctx.dataset.corpus.texts, config.retrieve, config.encoder,
+                           engine, config.engine)
+    return replace(ctx, fallback=pools, fallback_row={q: i for i, q in enumerate(short)})
 
 
 def _write_rows(path: Path, rows) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 from negmine.config import FilterConfig, SelectConfig
 from negmine.io.records import Dataset, Pair
 from negmine.pipeline.candidates import CandidateSet
+from negmine.retrieve.candidates import Candidates
 from negmine.select.pool import Pool
 
 PoolHook = Callable[[Pair, Pool], Pool]
@@ -33,6 +34,7 @@ class SelectionStats:
     removed: Counter = field(default_factory=Counter)
     positive_scores: list[float] = field(default_factory=list)
     negative_scores: list[float] = field(default_factory=list)
+    from_fallback: int = 0  # pairs selected from their query's fallback pool (RetrieveConfig.fallback)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class PairContext:
     exclusion: object  # negmine.select.exclude.ExclusionIndex
     query_row: dict[str, int]
     positive_rows: dict[str, list[int]]
+    fallback: Candidates | None = None  # RetrieveConfig.fallback pools, row fallback_row[query id]
+    fallback_row: dict[str, int] = field(default_factory=dict)
 
 
 def build_context(dataset: Dataset, cands: CandidateSet) -> PairContext:
@@ -70,18 +74,46 @@ def positives_by_query_text(dataset: Dataset) -> dict[str, list[int]]:
     return {q: by_text[normalize_text(queries.text(q))] for q in dataset.qrels.query_ids()}
 
 
-def pair_pool(ctx: PairContext, pair: Pair) -> Pool:
+def pair_pool(ctx: PairContext, pair: Pair, fallback: bool = False) -> Pool:
     """The pair's candidates minus every positive of the query (and of its text twins), their duplicates
-    and the query text itself."""
+    and the query text itself; from its query's fallback pool when ``fallback``."""
     corpus = ctx.dataset.corpus
     qrow = ctx.query_row[pair.query_id]
-    indices, scores = ctx.cands.candidates.row(qrow)
+    candidates, row = (ctx.fallback, ctx.fallback_row[pair.query_id]) if fallback else (ctx.cands.candidates, qrow)
+    indices, scores = candidates.row(row)
     ranks = np.arange(1, len(indices) + 1, dtype=np.int64)
     excluded = ctx.exclusion.excluded_rows(ctx.positive_rows[pair.query_id], ctx.dataset.queries.text(pair.query_id))
     keep = ~np.isin(indices, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
     pos_row = corpus.index[pair.positive_id]
     pos_score = float(ctx.cands.score(np.asarray([qrow]), np.asarray([pos_row], dtype=np.int64))[0])
     return Pool(indices[keep], scores[keep].astype(np.float32), ranks[keep], pos_score)
+
+
+def eligible_count(pool: Pool, filters: FilterConfig, select: SelectConfig) -> int:
+    """How many of ``pool``'s candidates pass the positive-aware filters and the rank window."""
+    from negmine.select.filters import apply_filters
+    from negmine.select.strategy import window
+
+    return len(apply_filters(pool, filters, *window(select)).pool)
+
+
+def fallback_query_ids(ctx: PairContext, pairs: list[Pair], filters: FilterConfig, select: SelectConfig) -> list[str]:
+    """Queries (in candidate-row order) with a pair whose pool leaves fewer than ``num_negatives`` candidates
+    after exclusions and filters: the queries a fallback pool is built for."""
+    short = {p.query_id for p in pairs if eligible_count(pair_pool(ctx, p), filters, select) < select.num_negatives}
+    return sorted(short, key=ctx.query_row.__getitem__)
+
+
+def _choose_pool(ctx: PairContext, pair: Pair, filters: FilterConfig, select: SelectConfig) -> tuple[Pool, bool]:
+    """The pair's own pool, or its fallback pool when the own one is short and the fallback has more."""
+    pool = pair_pool(ctx, pair)
+    if pair.query_id not in ctx.fallback_row:
+        return pool, False
+    have = eligible_count(pool, filters, select)
+    if have >= select.num_negatives:
+        return pool, False
+    other = pair_pool(ctx, pair, fallback=True)
+    return (other, True) if eligible_count(other, filters, select) > have else (pool, False)
 
 
 def select_pairs(
@@ -106,7 +138,7 @@ def select_pairs(
     k = select.num_negatives
     for pair_index, pair in enumerate(tqdm(pairs, desc="select", disable=not show_progress)):
         stats.pairs_in += 1
-        pool = pair_pool(ctx, pair)
+        pool, fell_back = _choose_pool(ctx, pair, filters, select)
         if hook is not None:
             pool = hook(pair, pool)
         if not is_consistent(pool, filters.max_positive_rank):
@@ -120,6 +152,7 @@ def select_pairs(
             stats.skipped[reason] += 1
             continue
         stats.pairs_out += 1
+        stats.from_fallback += fell_back
         stats.positive_scores.append(pool.positive_score)
         stats.negative_scores.extend(float(s) for s in chosen.scores)
         yield _row(ctx, pair, chosen, score_spread(pool.scores), make_row)
