@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
-from negmine.cli.common import SHARED_OPTIONS, shared_option
+from negmine.cli.common import ENCODER_OPTIONS, SHARED_OPTIONS, encoder_options, shared_option
 from negmine.config import UNKNOWN_QRELS, DataConfig, EncoderConfig
 
 runner = CliRunner()
@@ -63,3 +65,57 @@ def test_no_command_has_a_double_negative_flag():
         for param in command.params:
             flags = [*param.opts, *param.secondary_opts]
             assert not any(f.startswith("--no-no-") for f in flags), f"{command.name}: {flags}"
+
+
+@pytest.mark.parametrize(("command", "left_out"), [("mine", set()), ("eval", {"model"}), ("audit", {"batch_size"})])
+def test_encoding_commands_offer_every_encoder_option_but_their_own_meanings(command, left_out):
+    names = {param.name for param in _commands()[command].params}
+    assert set(ENCODER_OPTIONS) - left_out <= names
+    assert "encoder" not in names
+
+
+def _decorated_app(received: list) -> typer.Typer:
+    app = typer.Typer()
+
+    @app.command()
+    @encoder_options(exclude=("batch_size",))
+    def run(encoder: EncoderConfig, name: str = typer.Option("x"), progress: bool = shared_option("progress")):
+        received.append((encoder, name, progress))
+
+    return app
+
+
+def test_encoder_options_arrive_as_one_encoder_config():
+    received: list = []
+    result = runner.invoke(_decorated_app(received), [
+        "--name", "y", "--model", "m", "--query-prompt", "q: ", "--max-length", "7", "--no-cache",
+        "--precision", "fp32", "--no-progress", "--cache-dir", "c",
+    ])
+    assert result.exit_code == 0, result.output
+    [(encoder, name, progress)] = received
+    assert encoder == EncoderConfig(model="m", query_prompt="q: ", max_length=7, use_cache=False, precision="fp32",
+                                    show_progress=False, cache_dir=Path("c"))
+    assert (name, progress) == ("y", False)
+
+
+def test_excluded_encoder_option_is_not_offered_and_keeps_the_config_default():
+    received: list = []
+    result = runner.invoke(_decorated_app(received), ["--batch-size", "8"])
+    assert result.exit_code == 2 and "No such option" in result.output
+    assert runner.invoke(_decorated_app(received), []).exit_code == 0
+    assert received[0][0].batch_size == EncoderConfig().batch_size
+
+
+def test_encoder_options_reject_a_command_that_declares_one_itself():
+    def command(encoder: EncoderConfig, precision: str = "fp32"):
+        return None
+
+    with pytest.raises(TypeError, match=r"command declares precision itself; pass exclude=\('precision',\)"):
+        encoder_options()(command)
+
+
+def test_encoder_options_need_the_encoder_parameter_and_known_names():
+    with pytest.raises(TypeError, match="must take an `encoder: EncoderConfig` parameter"):
+        encoder_options()(lambda name="x": None)
+    with pytest.raises(KeyError, match="not encoder options: modle; choose from model, query_prompt"):
+        encoder_options(exclude=("modle",))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, shared_option, user_errors
+from negmine.cli.common import OUTPUT_PANEL, encoder_options, shared_option, user_errors
 from negmine.config import AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
 
 if TYPE_CHECKING:
@@ -60,7 +60,9 @@ def default_paths(source: Path, out_dir: Optional[Path]) -> dict[str, Path]:
     }
 
 
+@encoder_options(exclude=("batch_size",))
 def audit_command(
+    encoder: EncoderConfig,
     source: Path = typer.Argument(..., help="mined native JSONL (negmine mine -o FILE) or a BEIR directory"),
     split: str = typer.Option("train", help="BEIR input: qrels split to audit"),
     unknown_qrels: str = shared_option("unknown_qrels"),
@@ -85,14 +87,6 @@ def audit_command(
     positive_min_sources: int = typer.Option(1, help="scorers that must find the positive noisy", rich_help_panel=_FIND),
     false_negative_policy: str = typer.Option("drop", help="drop | promote | mark", rich_help_panel=_FIND),
     positive_policy: str = typer.Option("drop", help="noisy positives: drop | mark", rich_help_panel=_FIND),
-    model: str = shared_option("model"),
-    query_prompt: str = shared_option("query_prompt"),
-    document_prompt: str = shared_option("document_prompt"),
-    precision: str = shared_option("precision"),
-    cache_dir: Optional[Path] = shared_option("cache_dir"),
-    cache: bool = shared_option("cache"),
-    backend: str = shared_option("backend"),
-    quantize: str = shared_option("quantize"),
     out_dir: Optional[Path] = typer.Option(None, help="where outputs go (default: next to the input; ./audit for BEIR)", rich_help_panel=_OUT),
     flags: Optional[Path] = typer.Option(None, help="flags JSONL (default <input>.flags.jsonl)", rich_help_panel=_OUT),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT),
@@ -113,8 +107,6 @@ def audit_command(
         teacher_min_votes, teacher_max_words, relative_margin, absolute_margin, near_dup_threshold, near_dup_overlap,
         positive_top_k, positive_below_share, positive_min_sources, None if no_sd_margin else sd_margin,
     )
-    encoder = EncoderConfig(model, query_prompt, document_prompt, precision=precision, cache_dir=cache_dir,
-                            use_cache=cache, show_progress=progress, backend=backend, quantize=quantize)
     config = AuditConfig(
         input=source, judges=judges, encoder=encoder, depth=depth, batch_size=batch_size,
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,

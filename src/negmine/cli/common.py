@@ -4,12 +4,16 @@ errors into one clear line and exit code 2."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
-from typing import Any, Iterator, NamedTuple
+import typing
+from pathlib import Path
+from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 import typer
 
-from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS
+from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig
 from negmine.errors import NegmineError
 
 ENCODER_PANEL = "Model and encoding"
@@ -52,6 +56,63 @@ def shared_option(name: str) -> Any:
     command declares e.g. ``precision: str = shared_option("precision")`` with the same flag, default and help."""
     spec = SHARED_OPTIONS[name]
     return typer.Option(spec.default, *spec.decls, help=spec.help, rich_help_panel=spec.panel)
+
+
+ENCODER_OPTIONS: dict[str, tuple[str, Any]] = {
+    "model": ("model", str),
+    "query_prompt": ("query_prompt", str),
+    "document_prompt": ("document_prompt", str),
+    "max_length": ("max_length", Optional[int]),
+    "batch_size": ("batch_size", int),
+    "precision": ("precision", str),
+    "cache_dir": ("cache_dir", Optional[Path]),
+    "cache": ("use_cache", bool),
+    "backend": ("backend", str),
+    "quantize": ("quantize", str),
+}
+"""The shared options that make an :class:`EncoderConfig`: option name -> (EncoderConfig field, type)."""
+
+
+def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a command that takes ``encoder: EncoderConfig``: typer sees the shared encoder options instead
+    (all of :data:`ENCODER_OPTIONS` but ``exclude``, whose fields keep EncoderConfig's defaults), and the command
+    gets them as one EncoderConfig, ``show_progress`` from its own ``progress`` option when it has one.
+
+    One list for every command, so ``mine``, ``eval`` and ``audit`` cannot drift apart in what they let a user
+    set about the model that scores texts."""
+    unknown = sorted(set(exclude) - set(ENCODER_OPTIONS))
+    if unknown:
+        raise KeyError(f"not encoder options: {', '.join(unknown)}; choose from {', '.join(ENCODER_OPTIONS)}")
+    names = [name for name in ENCODER_OPTIONS if name not in exclude]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(command, eval_str=True)
+        if "encoder" not in signature.parameters:
+            raise TypeError(f"{command.__name__} must take an `encoder: EncoderConfig` parameter")
+        own = [p for p in signature.parameters.values() if p.name != "encoder"]
+        clash = sorted({p.name for p in own} & set(names))
+        if clash:
+            raise TypeError(f"{command.__name__} declares {', '.join(clash)} itself; pass exclude={tuple(clash)!r}")
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=shared_option(name),
+                              annotation=ENCODER_OPTIONS[name][1])
+            for name in names
+        ]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+
+        @functools.wraps(command)
+        def run(**kwargs: Any) -> Any:
+            fields = {ENCODER_OPTIONS[name][0]: kwargs.pop(name) for name in names}
+            if "progress" in kwargs:
+                fields["show_progress"] = kwargs["progress"]
+            return command(encoder=EncoderConfig(**fields), **kwargs)
+
+        run.__signature__ = inspect.Signature(params, return_annotation=signature.return_annotation)
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        del run.__wrapped__  # typer must see the new signature, not the command's
+        return run
+
+    return decorate
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, shared_option, user_errors
+from negmine.cli.common import OUTPUT_PANEL, encoder_options, shared_option, user_errors
 from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EncoderConfig, EvalConfig
 
 _RUNS = "Runs"
@@ -15,7 +15,9 @@ _EVAL = "Metrics and significance"
 _OUT = OUTPUT_PANEL
 
 
+@encoder_options(exclude=("model",))
 def eval_command(
+    encoder: EncoderConfig,
     data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
     split: str = typer.Option("test", help="qrels split: qrels/<split>.tsv"),
     unknown_qrels: str = shared_option("unknown_qrels"),
@@ -32,15 +34,6 @@ def eval_command(
     alpha: float = typer.Option(0.05, help="significance level", rich_help_panel=_EVAL),
     n_permutations: int = typer.Option(10000, help="fisher: number of random sign flips", rich_help_panel=_EVAL),
     seed: int = typer.Option(42, help="fisher: random seed", rich_help_panel=_EVAL),
-    query_prompt: str = shared_option("query_prompt"),
-    document_prompt: str = shared_option("document_prompt"),
-    max_length: Optional[int] = shared_option("max_length"),
-    batch_size: int = shared_option("batch_size"),
-    precision: str = shared_option("precision"),
-    cache_dir: Optional[Path] = shared_option("cache_dir"),
-    cache: bool = shared_option("cache"),
-    backend: str = shared_option("backend"),
-    quantize: str = shared_option("quantize"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores)", rich_help_panel=_OUT),
     runs_dir: Optional[Path] = typer.Option(None, help="write each model's run as <dir>/<name>.trec", rich_help_panel=_OUT),
     progress: bool = shared_option("progress"),
@@ -61,11 +54,7 @@ def eval_command(
         output=output,
         runs_dir=runs_dir,
         unknown_qrels=unknown_qrels,
-        encoder=EncoderConfig(
-            query_prompt=query_prompt, document_prompt=document_prompt, max_length=max_length,
-            batch_size=batch_size, precision=precision, cache_dir=cache_dir, use_cache=cache, show_progress=progress,
-            backend=backend, quantize=quantize,
-        ),
+        encoder=encoder,
     )
     with user_errors():
         from negmine.evaluate.api import evaluate

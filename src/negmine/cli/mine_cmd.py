@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import DATA_PANEL, OUTPUT_PANEL, shared_option, user_errors
+from negmine.cli.common import DATA_PANEL, OUTPUT_PANEL, encoder_options, shared_option, user_errors
 from negmine.config import (
     DataConfig,
     DenoiseConfig,
@@ -31,7 +31,9 @@ _ENGINE = "Scale: engine, shards, resume"
 _DENOISE = "Near-duplicates and denoising"
 
 
+@encoder_options()
 def mine_command(
+    encoder: EncoderConfig,
     data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
     split: str = typer.Option("train", help="qrels split: qrels/<split>.tsv", rich_help_panel=_DATA),
     corpus: Optional[Path] = typer.Option(None, help="corpus.jsonl (or, with --pairs, a corpus file)", rich_help_panel=_DATA),
@@ -41,16 +43,6 @@ def mine_command(
     query_column: Optional[str] = typer.Option(None, help="pairs file query column (auto-detected)", rich_help_panel=_DATA),
     positive_column: Optional[str] = typer.Option(None, help="pairs file positive column (auto-detected)", rich_help_panel=_DATA),
     unknown_qrels: str = shared_option("unknown_qrels"),
-    model: str = shared_option("model"),
-    query_prompt: str = shared_option("query_prompt"),
-    document_prompt: str = shared_option("document_prompt"),
-    max_length: Optional[int] = shared_option("max_length"),
-    batch_size: int = shared_option("batch_size"),
-    precision: str = shared_option("precision"),
-    cache_dir: Optional[Path] = shared_option("cache_dir"),
-    cache: bool = shared_option("cache"),
-    backend: str = shared_option("backend"),
-    quantize: str = shared_option("quantize"),
     retriever: str = typer.Option("dense", help="dense | bm25 | hybrid", rich_help_panel=_CANDS),
     depth: int = typer.Option(100, help="candidates retrieved per query", rich_help_panel=_CANDS),
     fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted", rich_help_panel=_CANDS),
@@ -101,10 +93,7 @@ def mine_command(
     """Mine positive-aware hard negatives for every (query, positive) pair."""
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
-        encoder=EncoderConfig(
-            model, query_prompt, document_prompt, max_length, batch_size, precision, cache_dir, cache,
-            show_progress=progress, backend=backend, quantize=quantize,
-        ),
+        encoder=encoder,
         retrieve=RetrieveConfig(retriever, depth, fusion, rrf_k, dense_weight, bm25_shard_size=bm25_shard_size,
                                 fallback=None if no_fallback else fallback),
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin,
