@@ -12,6 +12,7 @@ from negmine.config import (
 )
 from negmine.errors import ConfigError
 from negmine.pipeline.mine import mine
+from negmine.pipeline.summary import format_summary
 from negmine.testing.beir import write_beir
 
 CORPUS = {
@@ -73,12 +74,24 @@ def test_a_short_dense_pool_falls_back_to_the_hybrid_pool(beir, tmp_path):
     assert set(rows(tmp_path / "plain.jsonl")) == {"q2"} and plain.summary["pairs_from_fallback"] == 0
     rescued = mine(config(beir, tmp_path / "fb.jsonl", "hybrid"), embedder=Marked())
     assert rescued.summary["pairs_out"] == 2 and rescued.summary["pairs_from_fallback"] == 1
+    assert rescued.summary["pairs_tried_fallback"] == 1 and plain.summary["pairs_tried_fallback"] == 0
     q1 = rows(tmp_path / "fb.jsonl")["q1"]
     # RRF of dense (hot0..hot4) and BM25 ("zeta": lex0..lex3) interleaves them; dense scores decide the margin
     assert sorted(q1["negative_ids"]) == ["lex0", "lex1"] and q1["negative_scores"] == [0.0, 0.0]
     assert q1["positive_score"] == pytest.approx(0.6)
     assert q1["candidate_score_sd"] == pytest.approx(np.std([1, 0, 1, 0, 1]), abs=1e-6)
     assert rows(tmp_path / "fb.jsonl")["q2"] == rows(tmp_path / "plain.jsonl")["q2"], "a full pool is kept as is"
+
+
+def test_a_fallback_pool_that_is_short_too_is_counted_as_tried_not_used(tmp_path):
+    # q3 ("alpha ...") ranks pos1 below every hot document, and BM25 only finds hot documents for it
+    queries = {**QUERIES, "q3": "alpha query"}
+    beir = write_beir(tmp_path / "b3", CORPUS, queries, [*QRELS, ("q3", "pos1", 1)])
+    result = mine(config(beir, tmp_path / "o.jsonl", "hybrid"), embedder=Marked())
+    assert set(rows(tmp_path / "o.jsonl")) == {"q1", "q2"}
+    assert (result.summary["pairs_tried_fallback"], result.summary["pairs_from_fallback"]) == (2, 1)
+    assert result.summary["pairs_skipped"] == {"no candidate left after exclusions and filters": 1}
+    assert "1 of 2 short pairs selected from the fallback (hybrid) pool" in format_summary(result.summary)
 
 
 def test_no_bm25_work_when_no_pair_is_short(beir, tmp_path, monkeypatch):

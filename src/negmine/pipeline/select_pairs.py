@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class SelectionStats:
     positive_scores: list[float] = field(default_factory=list)
     negative_scores: list[float] = field(default_factory=list)
     from_fallback: int = 0  # pairs selected from their query's fallback pool (RetrieveConfig.fallback)
+    tried_fallback: int = 0  # pairs whose own pool was short and whose query has a fallback pool
 
 
 @dataclass(frozen=True)
@@ -104,16 +105,24 @@ def fallback_query_ids(ctx: PairContext, pairs: list[Pair], filters: FilterConfi
     return sorted(short, key=ctx.query_row.__getitem__)
 
 
-def _choose_pool(ctx: PairContext, pair: Pair, filters: FilterConfig, select: SelectConfig) -> tuple[Pool, bool]:
+class PoolChoice(NamedTuple):
+    pool: Pool
+    tried_fallback: bool  # the own pool was short and the query has a fallback pool
+    from_fallback: bool  # ... and the fallback pool, leaving more candidates, was taken
+
+
+def _choose_pool(ctx: PairContext, pair: Pair, filters: FilterConfig, select: SelectConfig) -> PoolChoice:
     """The pair's own pool, or its fallback pool when the own one is short and the fallback has more."""
     pool = pair_pool(ctx, pair)
     if pair.query_id not in ctx.fallback_row:
-        return pool, False
+        return PoolChoice(pool, False, False)
     have = eligible_count(pool, filters, select)
     if have >= select.num_negatives:
-        return pool, False
+        return PoolChoice(pool, False, False)
     other = pair_pool(ctx, pair, fallback=True)
-    return (other, True) if eligible_count(other, filters, select) > have else (pool, False)
+    if eligible_count(other, filters, select) > have:
+        return PoolChoice(other, True, True)
+    return PoolChoice(pool, True, False)
 
 
 def select_pairs(
@@ -138,7 +147,8 @@ def select_pairs(
     k = select.num_negatives
     for pair_index, pair in enumerate(tqdm(pairs, desc="select", disable=not show_progress)):
         stats.pairs_in += 1
-        pool, fell_back = _choose_pool(ctx, pair, filters, select)
+        pool, tried, fell_back = _choose_pool(ctx, pair, filters, select)
+        stats.tried_fallback += tried
         if hook is not None:
             pool = hook(pair, pool)
         if not is_consistent(pool, filters.max_positive_rank):

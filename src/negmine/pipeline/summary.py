@@ -33,6 +33,7 @@ def build_summary(stats: SelectionStats, seconds: dict[str, float], extra: dict)
         "pairs_out": stats.pairs_out,
         "pairs_skipped": dict(sorted(stats.skipped.items())),
         "pairs_from_fallback": stats.from_fallback,
+        "pairs_tried_fallback": stats.tried_fallback,
         "candidates_removed_by_filter": dict(sorted(stats.removed.items())),
         "positive_scores": score_stats(stats.positive_scores),
         "negative_scores": score_stats(stats.negative_scores),
@@ -47,8 +48,9 @@ def format_summary(summary: dict) -> str:
         f"pairs: {summary['pairs_in']} in, {summary['pairs_out']} out",
     ]
     lines += format_skipped_qrels(summary.get("unknown_qrels", {}))
-    if summary.get("pairs_from_fallback"):
-        lines.append(f"  {summary['pairs_from_fallback']} selected from the fallback (hybrid) pool")
+    if summary.get("pairs_tried_fallback"):
+        lines.append(f"  {summary['pairs_from_fallback']} of {summary['pairs_tried_fallback']} short pairs selected "
+                     "from the fallback (hybrid) pool")
     for reason, n in summary["pairs_skipped"].items():
         lines.append(f"  skipped {n}: {reason}")
     for name, n in summary["candidates_removed_by_filter"].items():
