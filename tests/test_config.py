@@ -26,3 +26,17 @@ def test_bad_unknown_qrels_lists_the_allowed_values_and_the_flag(config):
         "unknown unknown-qrels policy 'Skip'; allowed: error, skip "
         "(--unknown-qrels skip drops qrels rows whose corpus-id is not in the corpus)"
     )
+
+
+def test_engine_workers_default_to_the_usable_cpus_and_reject_zero():
+    import os
+
+    from negmine.config import EngineConfig
+
+    assert EngineConfig().workers is None
+    assert EngineConfig().resolved_workers() == len(os.sched_getaffinity(0))
+    assert EngineConfig(workers=3).resolved_workers() == 3
+    with pytest.raises(ConfigError) as info:
+        EngineConfig(workers=0).validate()
+    assert str(info.value) == ("workers must be a positive integer, got 0; use e.g. --workers 4, --workers 1 "
+                               "(no extra processes) or leave it unset")

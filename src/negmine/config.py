@@ -187,6 +187,9 @@ class EngineConfig:
     - ``memory_budget`` (e.g. ``"4G"``) sets the search shard size; ``shard_size`` (rows) overrides it.
     - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring).
     - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
+    - ``workers``: local processes for CPU-bound per-document work (MinHash signatures of the candidate
+      documents for near-duplicate exclusion); None = every CPU this process may use, 1 = in process. The
+      output does not depend on it.
     """
 
     name: str = "local"
@@ -200,9 +203,12 @@ class EngineConfig:
     ray_address: str | None = None
     ray_actors: int | None = None
     ray_cpus_per_actor: float = 1.0
+    workers: int | None = None
 
     def validate(self) -> None:
         _check_choice("engine", self.name, ENGINES)
+        if self.workers is not None:
+            _check_positive_int("workers", self.workers, "use e.g. --workers 4, --workers 1 (no extra processes) or leave it unset")
         _check_choice("index", self.index, INDEXES)
         if self.memory_budget is not None:
             parse_size(self.memory_budget)
@@ -214,6 +220,14 @@ class EngineConfig:
             _check_positive_int("ray_actors", self.ray_actors, "use e.g. --ray-actors 4 or leave it unset")
         if not self.ray_cpus_per_actor > 0:
             raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}")
+
+    def resolved_workers(self) -> int:
+        """``workers``, or the CPUs this process may run on when unset."""
+        import os
+
+        if self.workers is not None:
+            return self.workers
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,16 @@ def test_token_memo_is_bounded_and_never_changes_values():
     assert len(small) <= 3
     fresh = signatures(texts)
     assert np.array_equal(np.vstack([s.values for s in shared]), fresh.values)
+
+
+def test_parallel_signatures_equal_the_in_process_ones_chunk_by_chunk():
+    from negmine.audit.minhash import parallel_signatures
+
+    texts = [f"claim {i} about protein {i % 7} binding in cells of type {i % 3}" for i in range(50)] + ["", "x"]
+    chunks = [texts[i : i + 9] for i in range(0, len(texts), 9)]
+    got = list(parallel_signatures(iter(chunks), width=3, num_perm=32, keep_exact=32, workers=2))
+    assert len(got) == len(chunks)
+    for chunk, sig in zip(chunks, got):
+        want = signatures(chunk, 3, 32, 32)
+        assert np.array_equal(sig.values, want.values) and np.array_equal(sig.sizes, want.sizes)
+        assert all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(sig.exact, want.exact))

@@ -57,3 +57,27 @@ def test_short_texts_differing_in_a_word_are_not_copies():
     assert ev.flags.tolist() == [False, True]
     loose = near_duplicates(NearDupConfig(cosine=None, overlap=0.5, min_shared=0), 2, sigs=(cands, pos))
     assert loose.flags.tolist() == [True, True]
+
+
+def test_prefetch_fills_the_memo_in_processes_with_the_values_lookups_compute(monkeypatch):
+    import negmine.audit.near_dup as near_dup
+
+    def text_of(key):
+        return f"text number {key} with some words about topic {key % 5}" if key % 11 else "short"
+
+    keys = list(range(40))
+    assert SignatureMemo(NearDupConfig()).prefetch(keys, text_of, workers=2) == 0, "few texts: left to lookups"
+    monkeypatch.setattr(near_dup, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(near_dup, "PARALLEL_CHUNK", 7)
+    memo = SignatureMemo(NearDupConfig())
+    assert memo.prefetch(keys + [3], text_of, workers=2) == 40
+    assert memo.prefetch(keys, text_of, workers=2) == 0, "memoised: nothing left to compute"
+    assert SignatureMemo(NearDupConfig()).prefetch(keys, text_of, workers=1) == 0, "one worker: lookups do it"
+
+    def fail(key):
+        raise AssertionError(f"{key} computed again")
+
+    got = memo.lookup(keys, fail)
+    want = SignatureMemo(NearDupConfig()).lookup(keys, text_of)
+    assert np.array_equal(got.values, want.values) and np.array_equal(got.sizes, want.sizes)
+    assert all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(got.exact, want.exact))

@@ -59,3 +59,24 @@ def test_each_test_alone_and_exact_counts():
     cosine_only = NearDuplicateHook(NearDupConfig(cosine=0.9, overlap=None), dataset(), vectors, Counter())
     assert cosine_only(Pair("q", "pos"), pool([1, 2, 3])).indices.tolist() == [2, 3]
     assert len(cosine_only(Pair("q", "pos"), pool([]))) == 0
+
+
+def test_signatures_computed_in_worker_processes_give_the_same_file(topic_beir, tmp_path, monkeypatch):
+    import dataclasses
+
+    import negmine.audit.near_dup as near_dup
+    from negmine.config import EngineConfig
+
+    def run(name, workers):
+        base = config(topic_beir, tmp_path / f"{name}.jsonl")
+        return mine(dataclasses.replace(base, engine=EngineConfig(workers=workers)), embedder=HashEmbedder())
+
+    one = run("one", 1)
+    calls = []
+    real = near_dup.parallel_signatures
+    monkeypatch.setattr(near_dup, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(near_dup, "parallel_signatures", lambda *a, **k: calls.append(k) or real(*a, **k))
+    two = run("two", 2)
+    assert calls, "the pools' signatures were computed in worker processes"
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert one.summary["candidates_removed_by_filter"] == two.summary["candidates_removed_by_filter"]

@@ -37,6 +37,13 @@ class MineHooks:
             pool = step(pair, pool)
         return pool
 
+    def prefetch(self, rows: np.ndarray, workers: int, show_progress: bool = False) -> None:
+        """Let steps that work per corpus row (near-duplicate signatures) do that work for ``rows`` at once,
+        in ``workers`` processes, before the pairs are walked one by one."""
+        for step in self.steps:
+            if isinstance(step, NearDuplicateHook):
+                step.prefetch(rows, workers, show_progress)
+
     def finish(self, output: Path) -> dict:
         if self.denoise is None:
             return {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import NamedTuple, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -123,6 +123,39 @@ def signatures(
                 mixed = (hashed[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)  # multiply-shift, mod 2^64
                 values[row] = mixed.min(axis=0).astype(np.uint32)
     return Signatures(values, sizes, tuple(exact))
+
+
+_WORKER_TOKENS: TokenHashes | None = None  # one token memo per worker process (parallel_signatures)
+
+
+def _signature_chunk(args: tuple[list[str], int, int, int]) -> Signatures:
+    global _WORKER_TOKENS
+    if _WORKER_TOKENS is None:
+        _WORKER_TOKENS = TokenHashes()
+    texts, width, num_perm, keep_exact = args
+    return signatures(texts, width, num_perm, keep_exact, _WORKER_TOKENS)
+
+
+def parallel_signatures(
+    chunks: Iterator[list[str]], width: int = 3, num_perm: int = 64, keep_exact: int = 0, workers: int = 2
+) -> Iterator[Signatures]:
+    """:func:`signatures` of each chunk of texts, computed in ``workers`` processes, yielded in chunk order
+    (identical values: the hash family depends on nothing but the seed). Chunks are read as workers free
+    up, at most ``2 * workers`` ahead, so memory stays bounded by the chunk size whatever the input length.
+    Worker processes come from a fresh interpreter (``forkserver``), never a fork of a process that may hold
+    torch / OpenMP threads."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending = []
+        for chunk in chunks:
+            pending.append(pool.submit(_signature_chunk, (chunk, width, num_perm, keep_exact)))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
 
 
 def jaccard(candidates: Signatures, reference: Signatures, ref_row: int = 0) -> np.ndarray:

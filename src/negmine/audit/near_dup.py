@@ -24,8 +24,14 @@ from typing import Callable, Hashable, NamedTuple, Sequence
 
 import numpy as np
 
-from negmine.audit.minhash import Signatures, TokenHashes, overlap, signatures
+from negmine.audit.minhash import Signatures, TokenHashes, overlap, parallel_signatures, signatures
 from negmine.config import NearDupConfig
+
+
+PARALLEL_MIN = 20_000
+"""Fewest missing signatures :meth:`SignatureMemo.prefetch` spreads over processes (~0.1-0.3 ms each)."""
+PARALLEL_CHUNK = 2_048
+"""Texts per worker task."""
 
 
 class NearDupEvidence(NamedTuple):
@@ -55,11 +61,33 @@ class SignatureMemo:
             keep = np.iinfo(np.int64).max if positives else self.config.num_perm
             fresh = signatures([text_of(k) for k in missing], self.config.shingle, self.config.num_perm, keep,
                                self._tokens)
-            for i, key in enumerate(missing):
-                self._memo[key] = (fresh.values[i], int(fresh.sizes[i]), fresh.exact[i])
+            self._store(missing, fresh)
         values = np.stack([self._memo[k][0] for k in keys]) if keys else np.empty((0, self.config.num_perm), np.uint32)
         sizes = np.asarray([self._memo[k][1] for k in keys], dtype=np.int64)
         return Signatures(values, sizes, tuple(self._memo[k][2] for k in keys))
+
+    def _store(self, keys: Sequence[Hashable], fresh: Signatures) -> None:
+        for i, key in enumerate(keys):
+            self._memo[key] = (fresh.values[i], int(fresh.sizes[i]), fresh.exact[i])
+
+    def prefetch(
+        self, keys: Sequence[Hashable], text_of: Callable[[Hashable], str], workers: int, show_progress: bool = False
+    ) -> int:
+        """Compute the signatures of the ``keys`` not memoised yet, in ``workers`` processes when there are at
+        least :data:`PARALLEL_MIN` of them (below that, process start-up costs more than it saves; the
+        lookups compute them as they come); returns how many were computed here. Lookups afterwards find
+        them, with the values a lookup would have computed."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._memo]
+        if workers <= 1 or len(missing) < PARALLEL_MIN:
+            return 0
+        from tqdm.auto import tqdm
+
+        starts = range(0, len(missing), PARALLEL_CHUNK)
+        texts = ([text_of(k) for k in missing[i : i + PARALLEL_CHUNK]] for i in starts)
+        done = parallel_signatures(texts, self.config.shingle, self.config.num_perm, self.config.num_perm, workers)
+        for start, fresh in zip(tqdm(starts, desc="near-dup signatures", disable=not show_progress), done):
+            self._store(missing[start : start + PARALLEL_CHUNK], fresh)
+        return len(missing)
 
     def _lacks_exact(self, key: Hashable) -> bool:
         return self._memo[key][2] is None and self._memo[key][1] > 0

@@ -37,6 +37,13 @@ class NearDuplicateHook:
         corpus = self.dataset.corpus
         return np.asarray([corpus.index[d] for d in self.dataset.qrels.positives(query_id)], dtype=np.int64)
 
+    def prefetch(self, rows: np.ndarray, workers: int, show_progress: bool = False) -> int:
+        """MinHash signatures of the corpus ``rows`` pools will hold, computed up front in ``workers``
+        processes (see :meth:`SignatureMemo.prefetch`); returns how many were computed."""
+        if self.config.overlap is None:
+            return 0
+        return self.memo.prefetch(rows.tolist(), self.dataset.corpus.texts.__getitem__, workers, show_progress)
+
     def __call__(self, pair: Pair, pool: Pool) -> Pool:
         if len(pool) == 0:
             return pool

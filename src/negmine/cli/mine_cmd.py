@@ -85,6 +85,7 @@ def mine_command(
     ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join (e.g. auto, ray://head:10001); default: start a local one", rich_help_panel=_ENGINE),
     ray_actors: Optional[int] = typer.Option(None, help="Ray actors per stage (default: cluster CPUs / --ray-cpus-per-actor)", rich_help_panel=_ENGINE),
     ray_cpus_per_actor: float = typer.Option(1.0, help="CPUs reserved by each Ray actor", rich_help_panel=_ENGINE),
+    workers: Optional[int] = typer.Option(None, help="local processes for per-document CPU work (near-duplicate MinHash signatures); default: every CPU, 1: none", rich_help_panel=_ENGINE),
     output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help="also write an export format (repeatable)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
@@ -102,7 +103,7 @@ def mine_command(
         output=OutputConfig(output, tuple(export), summary_json),
         engine=EngineConfig(engine, memory_budget, shard_size, index=index, nprobe=nprobe, work_dir=work_dir,
                             keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,
-                            ray_cpus_per_actor=ray_cpus_per_actor),
+                            ray_cpus_per_actor=ray_cpus_per_actor, workers=workers),
         near_dup=NearDupConfig(near_dup_threshold or None, near_dup_overlap or None),
         denoise=DenoiseConfig(
             denoise,

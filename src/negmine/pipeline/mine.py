@@ -15,7 +15,7 @@ from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
 from negmine.pipeline.candidates import build_candidates
 from negmine.pipeline.select_pairs import (
-    PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, select_pairs,
+    PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, pool_rows, select_pairs,
 )
 from negmine.pipeline.summary import build_summary
 from negmine.pipeline.timing import StageTimer
@@ -97,6 +97,8 @@ def mine(
     with timer("select+write"):
         docs = cands.embeddings.documents if cands.embeddings is not None else None
         hooks = hook_factory.build(dataset, docs, stats.removed, hook)
+        if hooks is not None:
+            hooks.prefetch(pool_rows(ctx), config.engine.resolved_workers(), config.encoder.show_progress)
         rows = select_pairs(
             ctx, dataset.pairs(), config.filters, config.select, stats, hooks, config.encoder.show_progress
         )

@@ -98,6 +98,13 @@ def eligible_count(pool: Pool, filters: FilterConfig, select: SelectConfig) -> i
     return len(apply_filters(pool, filters, *window(select)).pool)
 
 
+def pool_rows(ctx: PairContext) -> np.ndarray:
+    """Every corpus row some pool can hold (candidates and fallback pools, padding left out), sorted."""
+    blocks = [ctx.cands.candidates.indices] + ([ctx.fallback.indices] if ctx.fallback is not None else [])
+    rows = np.unique(np.concatenate([b.ravel() for b in blocks]))
+    return rows[rows >= 0]
+
+
 def fallback_query_ids(ctx: PairContext, pairs: list[Pair], filters: FilterConfig, select: SelectConfig) -> list[str]:
     """Queries (in candidate-row order) with a pair whose pool leaves fewer than ``num_negatives`` candidates
     after exclusions and filters: the queries a fallback pool is built for."""
