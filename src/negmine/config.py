@@ -187,9 +187,9 @@ class EngineConfig:
     - ``memory_budget`` (e.g. ``"4G"``) sets the search shard size; ``shard_size`` (rows) overrides it.
     - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring).
     - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
-    - ``workers``: local processes for CPU-bound per-document work (MinHash signatures of the candidate
-      documents for near-duplicate exclusion); None = every CPU this process may use, 1 = in process. The
-      output does not depend on it.
+    - ``workers``: local processes for CPU-bound per-document work (BM25 tokenisation of a large corpus,
+      MinHash signatures of the candidate documents for near-duplicate exclusion); None = every CPU this
+      process may use, 1 = in process. The output does not depend on it.
     """
 
     name: str = "local"

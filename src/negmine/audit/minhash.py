@@ -140,22 +140,11 @@ def parallel_signatures(
     chunks: Iterator[list[str]], width: int = 3, num_perm: int = 64, keep_exact: int = 0, workers: int = 2
 ) -> Iterator[Signatures]:
     """:func:`signatures` of each chunk of texts, computed in ``workers`` processes, yielded in chunk order
-    (identical values: the hash family depends on nothing but the seed). Chunks are read as workers free
-    up, at most ``2 * workers`` ahead, so memory stays bounded by the chunk size whatever the input length.
-    Worker processes come from a fresh interpreter (``forkserver``), never a fork of a process that may hold
-    torch / OpenMP threads."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    (identical values: the hash family depends on nothing but the seed; see
+    :func:`negmine.engine.processes.ordered_process_map`)."""
+    from negmine.engine.processes import ordered_process_map
 
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending = []
-        for chunk in chunks:
-            pending.append(pool.submit(_signature_chunk, (chunk, width, num_perm, keep_exact)))
-            if len(pending) >= 2 * workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+    return ordered_process_map(_signature_chunk, ((c, width, num_perm, keep_exact) for c in chunks), workers)
 
 
 def jaccard(candidates: Signatures, reference: Signatures, ref_row: int = 0) -> np.ndarray:

@@ -32,7 +32,9 @@ def bm25_run(
     wanted = set(query_ids)  # the small side: the corpus ids are streamed, never copied
     overlap = any(d in wanted for d in doc_ids)
     k = min(depth + int(overlap), len(doc_ids))
-    index = bm25_index(dataset.corpus.texts, shard_size, show_progress)
+    from negmine.config import EngineConfig
+
+    index = bm25_index(dataset.corpus.texts, shard_size, show_progress, workers=EngineConfig().resolved_workers())
     candidates = index.search([dataset.queries.text(q) for q in query_ids], k, show_progress)
     run = Run.from_candidates(candidates, query_ids, doc_ids, name)
     return run.without_identical_ids().truncated(depth) if overlap else run

@@ -115,7 +115,9 @@ def build_candidates(
 
         root = work_root(engine_config or EngineConfig(), encoder)
         results = bm25_results_dir(root if run is None else run.run_dir, query_texts, doc_texts, depth, retrieve)
-        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results)
+        workers = (engine_config or EngineConfig()).resolved_workers()
+        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results,
+                               workers)
         bm25 = retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
     if retrieve.method == "bm25":
         return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached, run_dir=results)
@@ -145,7 +147,8 @@ def fallback_pools(
     depth = cands.candidates.depth
     root = work_root(engine_config or EngineConfig(), encoder)
     results = bm25_results_dir(cands.run_dir or root, texts, doc_texts, depth, retrieve)
-    retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results)
+    workers = (engine_config or EngineConfig()).resolved_workers()
+    retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results, workers)
     bm25 = retriever.search(texts, depth, show_progress=encoder.show_progress)
     dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
 

@@ -94,18 +94,22 @@ class BM25Retriever:
         k1: float = 1.5,
         b: float = 0.75,
         show_progress: bool = False,
+        workers: int = 1,
     ) -> "BM25Retriever":
         """Tokenise and index ``texts``, streamed: no copy of the texts and no per-document token lists are
         kept (``stopwords``: a bm25s language code, a list, or None; ``stemmer``: word -> stem, or an object
-        with a ``stemWord`` method such as PyStemmer's)."""
+        with a ``stemWord`` method such as PyStemmer's). ``workers`` > 1 tokenises a large corpus in that many
+        processes, with the same ids (:mod:`negmine.retrieve.bm25_tokenize`)."""
         import bm25s
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
 
+        from negmine.retrieve.bm25_tokenize import stream_token_ids
+
         tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
         texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
-        ids = TokenIds.from_stream(tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False))
+        ids = TokenIds.from_stream(stream_token_ids(tokenizer, texts, workers))
         if not len(ids):
             raise ValueError("cannot build a BM25 index over an empty corpus")
         model = bm25s.BM25(k1=k1, b=b, method="lucene")

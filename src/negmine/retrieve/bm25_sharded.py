@@ -48,18 +48,18 @@ class BM25Index(Protocol):
 
 def bm25_index(
     texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False, engine=None,
-    workdir: Path | None = None, results_dir: Path | None = None,
+    workdir: Path | None = None, results_dir: Path | None = None, workers: int = 1,
 ) -> BM25Index:
     """One bm25s index (:class:`BM25Retriever`) when ``texts`` fit in a shard, else :class:`ShardedBM25`: the
     same candidates and scores, bit for bit, with memory bounded by the shard size. Shards are searched on
     ``engine`` (:mod:`negmine.engine`; default: one after another in this process), their token files in a
     temporary folder under ``workdir`` (default: the system's; with Ray on several nodes, a shared folder).
     ``results_dir`` keeps each searched shard's top-k, so a rerun of the same search resumes (see
-    :meth:`ShardedBM25.search`)."""
+    :meth:`ShardedBM25.search`). ``workers`` processes tokenise a large corpus (same ids, same index)."""
     if len(texts) <= shard_size:
-        return BM25Retriever.from_texts(texts, show_progress=show_progress)
+        return BM25Retriever.from_texts(texts, show_progress=show_progress, workers=workers)
     return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress, engine=engine, workdir=workdir,
-                                  results_dir=results_dir)
+                                  results_dir=results_dir, workers=workers)
 
 
 def document_frequencies(ids: TokenIds, vocab_size: int, chunk: int = 65_536) -> np.ndarray:
@@ -186,13 +186,17 @@ class ShardedBM25:
         workdir: Path | None = None,
         engine=None,
         results_dir: Path | None = None,
+        workers: int = 1,
     ) -> "ShardedBM25":
         """Tokenise ``texts`` once, streamed, into shards of ``shard_size`` documents (token files in a temporary
         folder under ``workdir``, default the system's, removed with this object) and count document
         frequencies. No index is built yet: :meth:`search` runs one task per shard on ``engine`` and keeps
-        finished shards in ``results_dir`` if given."""
+        finished shards in ``results_dir`` if given. ``workers`` > 1 tokenises in that many processes, with the
+        same ids (:mod:`negmine.retrieve.bm25_tokenize`)."""
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
+
+        from negmine.retrieve.bm25_tokenize import stream_token_ids
 
         if not isinstance(shard_size, (int, np.integer)) or shard_size < 1:
             raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
@@ -203,7 +207,7 @@ class ShardedBM25:
         tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
         texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
-        stream = tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False)
+        stream = stream_token_ids(tokenizer, texts, workers)
         shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
         while len(ids := TokenIds.from_stream(islice(stream, shard_size))):
             paths = (folder / f"shard-{len(shards)}.ids.npy", folder / f"shard-{len(shards)}.offsets.npy")

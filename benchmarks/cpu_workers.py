@@ -1,0 +1,102 @@
+"""Per-document CPU work of ``negmine mine`` in one process vs in ``--workers`` processes.
+
+Two stages are pure Python per document and run in worker processes since ``--workers`` (default: every
+usable CPU), with output identical to one process:
+
+- **near-duplicate signatures**: the default exclusion of near-copies of a positive needs a MinHash signature
+  of every distinct document that enters a pool. One process: ``SignatureMemo.lookup`` (what the pool hook
+  does as pools need them; still the path below ``PARALLEL_MIN`` documents). Workers:
+  ``SignatureMemo.prefetch``, which ``negmine mine`` runs before walking the pairs.
+- **BM25 tokenisation + index** (``--retriever bm25|hybrid``, ``--fallback hybrid``, ``negmine eval --model
+  bm25``): ``BM25Retriever.from_texts(workers=1)`` vs ``workers=N`` (chunks tokenised in workers, vocabularies
+  merged in corpus order: :mod:`negmine.retrieve.bm25_tokenize`); then the top 10 of 20 queries.
+
+The corpus is ``--docs`` SciFact abstracts (the corpus cycled, each copy made distinct by a number). Each
+row checks that the workers' result equals the one-process result (signatures, sizes and exact shingle sets;
+BM25 top-10 ids and float32 scores).
+
+    python benchmarks/cpu_workers.py [--docs 100000] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import print_table, require_scifact, write_result  # noqa: E402
+
+
+def corpus_texts(data_dir: Path, n: int) -> list[str]:
+    base = []
+    with open(data_dir / "corpus.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            doc = json.loads(line)
+            base.append(f"{doc.get('title', '')} {doc['text']}".strip())
+    return [f"{base[i % len(base)]} copy {i // len(base)}" for i in range(n)]
+
+
+def timed(function):
+    start = time.perf_counter()
+    value = function()
+    return value, time.perf_counter() - start
+
+
+def same_signatures(a, b) -> bool:
+    exact = all((x is None and y is None) or np.array_equal(x, y) for x, y in zip(a.exact, b.exact))
+    return bool(np.array_equal(a.values, b.values) and np.array_equal(a.sizes, b.sizes) and exact)
+
+
+def signatures_rows(texts: list[str], workers: int) -> list[list]:
+    from negmine.audit.near_dup import SignatureMemo
+    from negmine.config import NearDupConfig
+
+    keys = list(range(len(texts)))
+    one = SignatureMemo(NearDupConfig())
+    reference, one_s = timed(lambda: one.lookup(keys, texts.__getitem__))
+    many = SignatureMemo(NearDupConfig())
+    _, many_s = timed(lambda: many.prefetch(keys, texts.__getitem__, workers))
+    identical = same_signatures(reference, many.lookup(keys, texts.__getitem__))
+    return [["near-dup MinHash signatures", 1, one_s, len(texts) / one_s, 1.0, "-"],
+            ["near-dup MinHash signatures", workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
+
+
+def bm25_rows(texts: list[str], workers: int) -> list[list]:
+    from negmine.retrieve.bm25 import BM25Retriever
+
+    queries = [" ".join(t.split()[3:9]) for t in texts[: 20 * 997 : 997]]
+    results = {}
+    for n in (1, workers):
+        index, seconds = timed(lambda: BM25Retriever.from_texts(texts, workers=n))
+        results[n] = (index.search(queries, depth=10), seconds)
+    (a, one_s), (b, many_s) = results[1], results[workers]
+    identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
+    return [["BM25 tokenise + index", 1, one_s, len(texts) / one_s, 1.0, "-"],
+            ["BM25 tokenise + index", workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
+
+
+def main() -> None:
+    from negmine.config import EngineConfig
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=EngineConfig().resolved_workers())
+    args = parser.parse_args()
+    texts = corpus_texts(require_scifact(), args.docs)
+    rows = signatures_rows(texts, args.workers) + bm25_rows(texts, args.workers)
+    rows = [[r[0], r[1], round(r[2], 1), round(r[3]), round(r[4], 2), r[5]] for r in rows]
+    words = float(np.mean([len(t.split()) for t in texts[:5000]]))
+    print(f"{len(texts)} SciFact abstracts (~{words:.0f} words each)")
+    headers = ["stage", "workers", "seconds", "docs/s", "x one process", "identical"]
+    print_table(headers, rows)
+    write_result("cpu_workers", {"docs": len(texts), "mean_words": round(words, 1),
+                                 "rows": [dict(zip(headers, row)) for row in rows]})
+
+
+if __name__ == "__main__":
+    main()
