@@ -1,9 +1,9 @@
 """Ordered map over local worker processes, for CPU-bound per-document work that is pure Python.
 
 Used where the work is independent per chunk of documents and a thread pool would be held by the GIL
-(MinHash signatures, BM25 tokenisation). Workers come from a fresh interpreter (``forkserver``), never a fork
-of a process that may hold torch / OpenMP threads; results come back in input order whatever the order in
-which workers finish, so callers stay deterministic.
+(MinHash signatures, BM25 tokenisation). Workers come from a fresh interpreter (``forkserver``, or ``spawn``
+where there is none), never a fork of a process that may hold torch / OpenMP threads; results come back in
+input order whatever the order in which workers finish, so callers stay deterministic.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers:
 
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    context = multiprocessing.get_context("forkserver")
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")  # spawn: Windows
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque = deque()
         for item in items:
