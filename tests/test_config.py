@@ -31,12 +31,13 @@ def test_bad_unknown_qrels_lists_the_allowed_values_and_the_flag(config):
 def test_engine_workers_default_to_the_usable_cpus_and_reject_zero():
     import os
 
-    from negmine.config import EngineConfig
+    from negmine.config import AuditConfig, EngineConfig
 
     assert EngineConfig().workers is None
     assert EngineConfig().resolved_workers() == len(os.sched_getaffinity(0))
     assert EngineConfig(workers=3).resolved_workers() == 3
-    with pytest.raises(ConfigError) as info:
-        EngineConfig(workers=0).validate()
-    assert str(info.value) == ("workers must be a positive integer, got 0; use e.g. --workers 4, --workers 1 "
-                               "(no extra processes) or leave it unset")
+    for config in (EngineConfig(workers=0), AuditConfig(input=Path("mined.jsonl"), workers=0)):
+        with pytest.raises(ConfigError) as info:
+            config.validate()
+        assert str(info.value) == ("workers must be a positive integer, got 0; use e.g. --workers 4, --workers 1 "
+                                   "(no extra processes) or leave it unset")

@@ -42,6 +42,18 @@ def _check_positive_int(name: str, value: int, fix: str) -> None:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}; {fix}")
 
 
+def resolve_workers(workers: int | None) -> int:
+    """``workers``, or (None) the number of CPUs this process may run on."""
+    import os
+
+    if workers is not None:
+        return workers
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_WORKERS_FIX = "use e.g. --workers 4, --workers 1 (no extra processes) or leave it unset"
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
@@ -208,7 +220,7 @@ class EngineConfig:
     def validate(self) -> None:
         _check_choice("engine", self.name, ENGINES)
         if self.workers is not None:
-            _check_positive_int("workers", self.workers, "use e.g. --workers 4, --workers 1 (no extra processes) or leave it unset")
+            _check_positive_int("workers", self.workers, _WORKERS_FIX)
         _check_choice("index", self.index, INDEXES)
         if self.memory_budget is not None:
             parse_size(self.memory_budget)
@@ -223,11 +235,7 @@ class EngineConfig:
 
     def resolved_workers(self) -> int:
         """``workers``, or the CPUs this process may run on when unset."""
-        import os
-
-        if self.workers is not None:
-            return self.workers
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return resolve_workers(self.workers)
 
 
 @dataclass(frozen=True)
@@ -486,6 +494,8 @@ class AuditConfig:
     max_table_rows: int = 2000
     sample_size: int = 50000
     seed: int = 42
+    workers: int | None = None
+    """Local processes for the near-duplicate judge's MinHash signatures (None: every usable CPU; 1: none)."""
 
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
@@ -501,6 +511,8 @@ class AuditConfig:
         _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES)
         _check_positive_int("max_table_rows", self.max_table_rows, "use e.g. 2000")
         _check_positive_int("sample_size", self.sample_size, "use e.g. 50000")
+        if self.workers is not None:
+            _check_positive_int("workers", self.workers, _WORKERS_FIX)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,23 @@ def test_same_input_gives_identical_files(native_file, tmp_path, hash_embedder):
     assert first == (config.flags.read_bytes(), config.output.read_bytes(), summary_path(config).read_bytes())
 
 
+def test_near_dup_signatures_in_worker_processes_give_identical_files(native_file, tmp_path, hash_embedder,
+                                                                      monkeypatch):
+    import negmine.audit.near_dup as near_dup
+    import negmine.audit.run as audit_run
+
+    config, _ = run(native_file, tmp_path, hash_embedder, workers=1)
+    first = (config.flags.read_bytes(), config.output.read_bytes(), summary_path(config).read_bytes())
+    calls = []
+    real = near_dup.parallel_signatures
+    monkeypatch.setattr(near_dup, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(audit_run, "PREFETCH_ROWS", 2)  # blocks of 2 rows, judged one row at a time
+    monkeypatch.setattr(near_dup, "parallel_signatures", lambda *a, **k: calls.append(a) or real(*a, **k))
+    run(native_file, tmp_path, hash_embedder, workers=2, batch_size=1)
+    assert len(calls) == 2, "one prefetch per block of rows (3 rows: 2 blocks)"
+    assert first == (config.flags.read_bytes(), config.output.read_bytes(), summary_path(config).read_bytes())
+
+
 def test_depth_limits_judging_to_the_first_negatives(native_file, tmp_path, hash_embedder):
     config, summary = run(native_file, tmp_path, hash_embedder, depth=1, positive_policy="mark")
     assert summary["counts"]["candidates_judged"] == 3

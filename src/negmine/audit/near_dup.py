@@ -93,9 +93,18 @@ class SignatureMemo:
         return self._memo[key][2] is None and self._memo[key][1] > 0
 
     def for_texts(self, texts: Sequence[str], positives: bool = False) -> Signatures:
-        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        keys = [text_key(t) for t in texts]
         by_key = dict(zip(keys, texts))
         return self.lookup(keys, by_key.__getitem__, positives)
+
+    def prefetch_texts(self, texts: Sequence[str], workers: int) -> int:
+        """:meth:`prefetch` for texts keyed as :meth:`for_texts` keys them."""
+        by_key = {text_key(t): t for t in texts}
+        return self.prefetch(list(by_key), by_key.__getitem__, workers)
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def center(vectors: np.ndarray, mean: np.ndarray | None) -> np.ndarray:

@@ -18,7 +18,7 @@ from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judge
 from negmine.audit.policy import apply_policy, flag_records
 from negmine.audit.stats import AuditStats
-from negmine.config import AuditConfig
+from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
 from negmine.io.atomic import atomic_write
 
@@ -59,6 +59,11 @@ def document_sample(path: Path, limit: int = 2000) -> list[str]:
     return list(seen)
 
 
+PREFETCH_ROWS = 4096
+"""Rows read ahead so judges with a ``prefetch`` step (near-duplicate signatures) work on many at once, in
+worker processes; the rows are then judged ``batch_size`` at a time as before."""
+
+
 def _batches(rows, size: int) -> Iterator[list]:
     it = iter(rows)
     while batch := list(islice(it, size)):
@@ -72,9 +77,16 @@ def audit_file(
     (e.g. the qrels rows skipped while mining a BEIR directory's candidates) merged in."""
     positives = collect_positives(config.input)
     stats = AuditStats(list(names), config.sample_size, config.seed)
+    workers = resolve_workers(config.workers)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
-        for batch in _batches(read_native(config.input), config.batch_size):
-            _audit_batch(batch, positives, judges, config, stats, flags_out, rows_out)
+        for block in _batches(read_native(config.input), PREFETCH_ROWS):
+            items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in block]
+            for judge in judges:
+                if workers > 1 and hasattr(judge, "prefetch"):
+                    judge.prefetch(items, workers)
+            for start in range(0, len(block), config.batch_size):
+                end = start + config.batch_size
+                _audit_batch(block[start:end], items[start:end], judges, config, stats, flags_out, rows_out)
     summary = {
         "input": str(config.input),
         "flags": str(config.flags),
@@ -90,8 +102,7 @@ def audit_file(
     return summary
 
 
-def _audit_batch(batch, positives, judges, config: AuditConfig, stats: AuditStats, flags_out, rows_out) -> None:
-    items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in batch]
+def _audit_batch(batch, items, judges, config: AuditConfig, stats: AuditStats, flags_out, rows_out) -> None:
     verdicts = [judge.judge(items) for judge in judges]
     for i, (row, item) in enumerate(zip(batch, items)):
         findings = find(item, [v[i] for v in verdicts], config.judges)

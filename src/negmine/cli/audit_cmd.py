@@ -95,6 +95,7 @@ def audit_command(
     html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
     max_table_rows: int = typer.Option(2000, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
+    workers: Optional[int] = typer.Option(None, help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT),
     progress: bool = shared_option("progress"),
 ) -> None:
     """Find false negatives and noisy positives, apply the policies, and show the evidence.
@@ -111,7 +112,7 @@ def audit_command(
         input=source, judges=judges, encoder=encoder, depth=depth, batch_size=batch_size,
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
-        report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows,
+        report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
     )
     with user_errors():
         summary = run_audit(config, split, paths["candidates"], unknown_qrels)

@@ -41,6 +41,13 @@ class NearDuplicateJudge:
             mean = mean_vector(resources.row_vectors)
         return cls(config.near_dup, resources.doc_vectors, resources.row_vectors, mean)
 
+    def prefetch(self, items: Sequence[AuditItem], workers: int) -> int:
+        """MinHash signatures of every candidate of ``items``, computed in ``workers`` processes ahead of
+        :meth:`judge` (see :meth:`SignatureMemo.prefetch`); returns how many were computed."""
+        if self.config.overlap is None:
+            return 0
+        return self.memo.prefetch_texts([text for item in items for text in item.candidates], workers)
+
     def judge(self, items: Sequence[AuditItem]) -> list[Judgement]:
         vectors = self._text_vectors(items)
         return [self._one(item, vectors) for item in items]
