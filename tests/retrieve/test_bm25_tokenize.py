@@ -5,8 +5,13 @@ import pytest
 from bm25s.tokenization import Tokenizer
 
 import negmine.retrieve.bm25_tokenize as bt
-from negmine.retrieve.bm25 import BM25Retriever
+from negmine.retrieve.bm25 import BM25Retriever, TokenIds
 from negmine.retrieve.bm25_sharded import ShardedBM25
+
+
+def docs(tokenizer, texts, workers):
+    """Per-document id lists from :func:`bt.token_id_chunks`."""
+    return list(TokenIds.from_chunks(bt.token_id_chunks(tokenizer, texts, workers)))
 
 
 def _texts(n=700, seed=3):
@@ -33,7 +38,7 @@ def test_worker_tokenisation_gives_the_ids_and_vocabulary_of_one_pass(small_chun
     real = processes.ordered_process_map
     monkeypatch.setattr(processes, "ordered_process_map", lambda *a: used.append(a[2]) or real(*a))
     many = Tokenizer(stopwords="en")
-    got = list(bt.stream_token_ids(many, texts, workers=2))
+    got = docs(many, texts, workers=2)
     assert used == [2], "tokenised in worker processes"
     assert got == want and list(many.word_to_id.items()) == list(one.word_to_id.items())
     assert got[7] == [] and got[8] == []
@@ -54,7 +59,7 @@ def test_falls_back_to_one_pass_when_workers_cannot_help_or_would_differ(case, m
     reference.stem_to_sid, reference.word_to_stem = dict(tokenizer.stem_to_sid), dict(tokenizer.word_to_stem)
     want = list(reference.streaming_tokenize(texts, update_vocab=True, allow_empty=False))
     source = iter(texts) if case == "no length" else texts
-    got = list(bt.stream_token_ids(tokenizer, source, workers=1 if case == "one worker" else 2))
+    got = docs(tokenizer, source, workers=1 if case == "one worker" else 2)
     assert got == want
 
 
@@ -67,3 +72,14 @@ def test_indexes_built_with_workers_are_bit_identical(small_chunks):
         a, b = one.search(queries, depth=20), two.search(queries, depth=20)
         np.testing.assert_array_equal(a.indices, b.indices)
         np.testing.assert_array_equal(a.scores, b.scores)
+
+
+@pytest.mark.parametrize("size", [1, 5, 7, 64, 1000])
+def test_rechunk_regroups_documents_without_changing_them(size):
+    whole = docs(Tokenizer(stopwords="en"), _texts(50), workers=1)
+    bounds = [0, 3, 4, 14, 14, 31, 50]  # chunks of 3, 1, 10, 0, 17 and 19 documents
+    pieces = [(np.asarray([i for d in whole[a:b] for i in d], dtype=np.int32),
+               np.asarray([len(d) for d in whole[a:b]], dtype=np.int64)) for a, b in zip(bounds, bounds[1:])]
+    regrouped = list(bt.rechunk(iter(pieces), size))
+    assert [len(lengths) for _, lengths in regrouped] == [min(size, 50 - i) for i in range(0, 50, size)]
+    assert list(TokenIds.from_chunks(regrouped)) == whole

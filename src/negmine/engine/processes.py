@@ -1,13 +1,20 @@
 """Ordered map over local worker processes, for CPU-bound per-document work that is pure Python.
 
 Used where the work is independent per chunk of documents and a thread pool would be held by the GIL
-(MinHash signatures, BM25 tokenisation). Workers come from a fresh interpreter (``forkserver``, or ``spawn``
-where there is none), never a fork of a process that may hold torch / OpenMP threads; results come back in
-input order whatever the order in which workers finish, so callers stay deterministic.
+(MinHash signatures, BM25 tokenisation). Results come back in input order whatever the order in which
+workers finish, so callers stay deterministic.
+
+Workers are forked on Linux, as torch's DataLoader does: they run only negmine's own pure-Python and numpy
+functions (no BLAS, torch or OpenMP calls that a fork of a threaded parent could deadlock in), start in
+milliseconds, and never re-import the caller's ``__main__`` (so a script without an
+``if __name__ == "__main__":`` guard, a notebook or ``python -`` works). Elsewhere they are spawned. If the pool
+cannot start or breaks, the remaining items are computed in this process, with a warning: same results.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections import deque
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -23,16 +30,26 @@ def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers:
     results picklable."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")  # spawn: Windows
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    items = iter(items)
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque = deque()
-        for item in items:
-            pending.append(pool.submit(function, item))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        try:
+            for item in items:
+                pending.append((item, None))  # kept for the fallback should submit find the pool broken
+                pending[-1] = (item, pool.submit(function, item))
+                if len(pending) >= 2 * workers:
+                    yield pending[0][1].result()
+                    pending.popleft()
+            while pending:
+                yield pending[0][1].result()
+                pending.popleft()
+        except BrokenProcessPool as err:
+            warnings.warn(f"worker processes failed ({err}); computing the rest in this process (same results; "
+                          "--workers 1 skips the attempt)", RuntimeWarning, stacklevel=2)
+    yield from (function(item) for item, _ in pending)  # empty unless the pool broke
+    yield from (function(item) for item in items)

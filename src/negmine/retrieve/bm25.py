@@ -37,6 +37,17 @@ class TokenIds(Sequence):
         self.offsets = offsets
 
     @classmethod
+    def from_chunks(cls, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> "TokenIds":
+        """Concatenate (flat ids, per-document lengths) chunks (see :mod:`negmine.retrieve.bm25_tokenize`)."""
+        flats, lengths = [np.empty(0, dtype=np.int32)], [np.empty(0, dtype=np.int64)]
+        for flat, length in chunks:
+            flats.append(np.asarray(flat, dtype=np.int32))
+            lengths.append(np.asarray(length, dtype=np.int64))
+        offsets = np.zeros(sum(len(x) for x in lengths) + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(lengths), out=offsets[1:])
+        return cls(np.concatenate(flats), offsets)
+
+    @classmethod
     def from_stream(cls, docs: Iterable[list[int]], batch: int = 65_536) -> "TokenIds":
         """Collect a stream of per-document id lists, ``batch`` documents at a time."""
         parts, lengths, pending, pending_lengths = [], [], [], []
@@ -104,12 +115,12 @@ class BM25Retriever:
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
 
-        from negmine.retrieve.bm25_tokenize import stream_token_ids
+        from negmine.retrieve.bm25_tokenize import token_id_chunks
 
         tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
         texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
-        ids = TokenIds.from_stream(stream_token_ids(tokenizer, texts, workers))
+        ids = TokenIds.from_chunks(token_id_chunks(tokenizer, texts, workers))
         if not len(ids):
             raise ValueError("cannot build a BM25 index over an empty corpus")
         model = bm25s.BM25(k1=k1, b=b, method="lucene")

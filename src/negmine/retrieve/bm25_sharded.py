@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import tempfile
 import weakref
-from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Protocol, Sequence, Sized
 
@@ -196,7 +195,7 @@ class ShardedBM25:
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
 
-        from negmine.retrieve.bm25_tokenize import stream_token_ids
+        from negmine.retrieve.bm25_tokenize import rechunk, token_id_chunks
 
         if not isinstance(shard_size, (int, np.integer)) or shard_size < 1:
             raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
@@ -207,9 +206,9 @@ class ShardedBM25:
         tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
         texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
-        stream = stream_token_ids(tokenizer, texts, workers)
         shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
-        while len(ids := TokenIds.from_stream(islice(stream, shard_size))):
+        for chunk in rechunk(token_id_chunks(tokenizer, texts, workers), shard_size):
+            ids = TokenIds.from_chunks([chunk])
             paths = (folder / f"shard-{len(shards)}.ids.npy", folder / f"shard-{len(shards)}.offsets.npy")
             np.save(paths[0], ids.flat)
             np.save(paths[1], ids.offsets)

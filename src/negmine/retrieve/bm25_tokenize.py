@@ -22,15 +22,19 @@ PARALLEL_CHUNK = 8_192
 """Documents per worker task."""
 
 
+def _flat(docs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-document id lists as (flat int32 ids, int64 lengths)."""
+    flat = np.fromiter((i for doc in docs for i in doc), dtype=np.int32)
+    return flat, np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
+
+
 def _tokenize_chunk(args: tuple[list[str], bool, object, tuple[str, ...]]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(flat chunk-local ids int32, per-document lengths int64, the chunk's words in local id order)."""
     from bm25s.tokenization import Tokenizer
 
     texts, lower, splitter, stopwords = args
     tokenizer = Tokenizer(lower=lower, splitter=splitter, stopwords=list(stopwords), stemmer=None)
-    docs = list(tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False))
-    flat = np.fromiter((i for doc in docs for i in doc), dtype=np.int32)
-    lengths = np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
+    flat, lengths = _flat(list(tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False)))
     return flat, lengths, list(tokenizer.word_to_id)  # insertion order = id order (ids are 0, 1, ...)
 
 
@@ -41,23 +45,39 @@ def _chunks(texts: Iterable[str], tokenizer) -> Iterator[tuple[list[str], bool, 
         yield chunk, tokenizer.lower, tokenizer.splitter, stopwords
 
 
-def stream_token_ids(tokenizer, texts: Iterable[str], workers: int = 1) -> Iterator[list[int]]:
-    """Each document's token ids, in corpus order, adding new words to ``tokenizer``'s vocabulary: what
-    ``tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False)`` yields and leaves behind,
-    computed in ``workers`` processes when there are at least :data:`PARALLEL_MIN` texts (``texts`` must then
-    have a length) and ``tokenizer`` has no stemmer and an empty vocabulary; else in this process."""
+def token_id_chunks(tokenizer, texts: Iterable[str], workers: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The corpus' token ids as (flat int32 ids, int64 per-document lengths), one chunk of documents at a time
+    in corpus order, adding new words to ``tokenizer``'s vocabulary: the ids and vocabulary of
+    ``tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False)``. Computed in ``workers``
+    processes when there are at least :data:`PARALLEL_MIN` texts (``texts`` must then have a length) and
+    ``tokenizer`` has no stemmer and an empty vocabulary; else in this process. Chunks stay numpy arrays end
+    to end, so this process's share of the work is a merge of each chunk's vocabulary and one array lookup."""
     parallel = (workers > 1 and tokenizer.stemmer is None and not tokenizer.word_to_id
                 and isinstance(texts, Sized) and len(texts) >= PARALLEL_MIN)
     if not parallel:
-        yield from tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False)
+        stream = tokenizer.streaming_tokenize(texts, update_vocab=True, allow_empty=False)
+        while docs := list(islice(stream, PARALLEL_CHUNK)):
+            yield _flat(docs)
         return
     from negmine.engine.processes import ordered_process_map
 
     vocab = tokenizer.word_to_id
     for flat, lengths, words in ordered_process_map(_tokenize_chunk, _chunks(texts, tokenizer), workers):
-        to_global = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=len(words))
-        ids = to_global[flat].tolist()
-        start = 0
-        for length in lengths.tolist():
-            yield ids[start : start + length]
-            start += length
+        to_global = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int32, count=len(words))
+        yield to_global[flat], lengths
+
+
+def rechunk(chunks: Iterable[tuple[np.ndarray, np.ndarray]], size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The same documents regrouped ``size`` per chunk (the last one may hold fewer)."""
+    flats, lengths, held = [], [], 0
+    for flat, length in chunks:
+        flats.append(flat)
+        lengths.append(length)
+        held += len(length)
+        while held >= size:
+            flat, length = np.concatenate(flats), np.concatenate(lengths)
+            cut = int(length[:size].sum())
+            yield flat[:cut], length[:size]
+            flats, lengths, held = [flat[cut:]], [length[size:]], held - size
+    if held:
+        yield np.concatenate(flats), np.concatenate(lengths)
