@@ -68,16 +68,24 @@ def token_id_chunks(tokenizer, texts: Iterable[str], workers: int = 1) -> Iterat
 
 
 def rechunk(chunks: Iterable[tuple[np.ndarray, np.ndarray]], size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The same documents regrouped ``size`` per chunk (the last one may hold fewer)."""
-    flats, lengths, held = [], [], 0
+    """The same documents regrouped ``size`` per chunk (the last one may hold fewer); each input chunk is
+    copied once, whatever ``size``."""
+    flats: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    held = 0
     for flat, length in chunks:
         flats.append(flat)
         lengths.append(length)
         held += len(length)
-        while held >= size:
-            flat, length = np.concatenate(flats), np.concatenate(lengths)
-            cut = int(length[:size].sum())
-            yield flat[:cut], length[:size]
-            flats, lengths, held = [flat[cut:]], [length[size:]], held - size
+        if held < size:
+            continue
+        flat, length = np.concatenate(flats), np.concatenate(lengths)
+        ends = np.zeros(len(length) + 1, dtype=np.int64)
+        np.cumsum(length, out=ends[1:])
+        start = 0
+        while len(length) - start >= size:
+            yield flat[ends[start] : ends[start + size]], length[start : start + size]
+            start += size
+        flats, lengths, held = [flat[ends[start] :]], [length[start:]], len(length) - start
     if held:
         yield np.concatenate(flats), np.concatenate(lengths)
