@@ -163,6 +163,14 @@ def selected_runs(only: str, run_all: bool) -> list[tuple[str, tuple[int, ...]]]
     return [(name, VARIANTS[name].seeds if name in HEADLINE else (42,)) for name in [BASELINE, *names]]
 
 
+def with_headline_seeds(wanted: list[tuple[str, tuple[int, ...]]], seeds: str) -> list[tuple[str, tuple[int, ...]]]:
+    """``wanted`` with the HEADLINE rows' seeds replaced by the comma-separated ``seeds`` (unchanged if empty)."""
+    if not seeds:
+        return wanted
+    headline = tuple(int(s) for s in seeds.split(","))
+    return [(name, headline if name in HEADLINE else own) for name, own in wanted]
+
+
 HELDOUT_EVERY = 4
 """``--heldout``: a train query is held out when sha1(query id) % HELDOUT_EVERY == 0."""
 
@@ -369,6 +377,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--all", action="store_true", help="every variant with its seeds (several hours)")
     parser.add_argument("--seeds", default="", help="comma-separated: run only these of each variant's seeds "
                         "(e.g. 42 first for every variant, then the rest; finished models are reused)")
+    parser.add_argument("--headline-seeds", default="", help="comma-separated seeds for the HEADLINE rows instead "
+                        "of SEEDS, e.g. 42,1,2,3,4 to narrow the headline's seed noise (finished models are reused)")
     parser.add_argument("--heldout", action="store_true", help="train without, and score on, held-out train queries")
     parser.add_argument("--max-steps", type=int, default=None, help="train every run (baseline included) for this "
                         f"many steps instead of SHARED's {SHARED['max_steps']}: the same comparison at a longer budget")
@@ -384,7 +394,7 @@ def main() -> None:
 
     args = parse_args()
     data_dir = require_scifact()
-    wanted = selected_runs(args.only, args.all)
+    wanted = with_headline_seeds(selected_runs(args.only, args.all), args.headline_seeds)
     test = heldout_dataset(data_dir) if args.heldout else load_data(DataConfig(data_dir=data_dir, split="test"))
     prefix = "dev-" if args.heldout else ""
     protocol = {"max_steps": args.max_steps} if args.max_steps else {}

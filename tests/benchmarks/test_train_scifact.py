@@ -123,6 +123,13 @@ def test_a_plain_run_is_the_issue_list_with_ablations_at_one_seed(bench) -> None
     assert sum(len(s) for s in runs.values()) == 12  # the ~75 min cold budget of the docstring
 
 
+def test_headline_seeds_replace_only_the_headline_rows_seeds(bench) -> None:
+    runs = dict(bench.with_headline_seeds(bench.selected_runs("negmine,strategy=range", False), "42,1,2,3,4"))
+    assert runs[bench.BASELINE] == runs["negmine"] == (42, 1, 2, 3, 4)
+    assert runs["strategy=range"] == (42,)
+    assert bench.with_headline_seeds([("negmine", (42,))], "") == [("negmine", (42,))]
+
+
 def test_only_keeps_each_rows_seeds_and_all_runs_every_variant(bench) -> None:
     assert bench.selected_runs("mined-by=round-1-model", False) == [
         (bench.BASELINE, bench.SEEDS), ("mined-by=round-1-model", bench.VARIANTS["mined-by=round-1-model"].seeds)]
