@@ -80,3 +80,18 @@ def test_signatures_computed_in_worker_processes_give_the_same_file(topic_beir, 
     assert calls, "the pools' signatures were computed in worker processes"
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     assert one.summary["candidates_removed_by_filter"] == two.summary["candidates_removed_by_filter"]
+
+
+def test_pool_rows_are_gathered_only_when_signatures_will_be_computed_in_workers():
+    from negmine.audit.mine_hooks import MineHooks
+
+    def rows():
+        raise AssertionError("pool rows gathered for nothing")
+
+    cosine_only = NearDuplicateHook(NearDupConfig(cosine=0.9, overlap=None), dataset(), None, Counter())
+    MineHooks([cosine_only]).prefetch(rows, workers=4)
+    shingles = NearDuplicateHook(NearDupConfig(cosine=None, overlap=0.5), dataset(), None, Counter())
+    MineHooks([shingles]).prefetch(rows, workers=1)
+    asked = []
+    MineHooks([shingles]).prefetch(lambda: asked.append(1) or np.arange(4), workers=2)
+    assert asked == [1]

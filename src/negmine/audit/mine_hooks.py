@@ -37,12 +37,15 @@ class MineHooks:
             pool = step(pair, pool)
         return pool
 
-    def prefetch(self, rows: np.ndarray, workers: int, show_progress: bool = False) -> None:
-        """Let steps that work per corpus row (near-duplicate signatures) do that work for ``rows`` at once,
-        in ``workers`` processes, before the pairs are walked one by one."""
-        for step in self.steps:
-            if isinstance(step, NearDuplicateHook):
-                step.prefetch(rows, workers, show_progress)
+    def prefetch(self, rows: Callable[[], np.ndarray], workers: int, show_progress: bool = False) -> None:
+        """Let steps that work per corpus row (near-duplicate signatures) do that work at once for the rows
+        ``rows()`` returns (called only if some step needs them), in ``workers`` processes, before the pairs
+        are walked one by one."""
+        steps = [s for s in self.steps if isinstance(s, NearDuplicateHook) and s.config.overlap is not None]
+        if steps and workers > 1:
+            wanted = rows()
+            for step in steps:
+                step.prefetch(wanted, workers, show_progress)
 
     def finish(self, output: Path) -> dict:
         if self.denoise is None:

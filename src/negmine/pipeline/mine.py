@@ -98,7 +98,7 @@ def mine(
         docs = cands.embeddings.documents if cands.embeddings is not None else None
         hooks = hook_factory.build(dataset, docs, stats.removed, hook)
         if hooks is not None:
-            hooks.prefetch(pool_rows(ctx), config.engine.resolved_workers(), config.encoder.show_progress)
+            hooks.prefetch(lambda: pool_rows(ctx), config.engine.resolved_workers(), config.encoder.show_progress)
         rows = select_pairs(
             ctx, dataset.pairs(), config.filters, config.select, stats, hooks, config.encoder.show_progress
         )
