@@ -34,10 +34,31 @@ def test_engine_workers_default_to_the_usable_cpus_and_reject_zero():
     from negmine.config import AuditConfig, EngineConfig
 
     assert EngineConfig().workers is None
-    assert EngineConfig().resolved_workers() == len(os.sched_getaffinity(0))
+    assert 1 <= EngineConfig().resolved_workers() <= len(os.sched_getaffinity(0))  # a container quota may cap it
     assert EngineConfig(workers=3).resolved_workers() == 3
     for config in (EngineConfig(workers=0), AuditConfig(input=Path("mined.jsonl"), workers=0)):
         with pytest.raises(ConfigError) as info:
             config.validate()
         assert str(info.value) == ("workers must be a positive integer, got 0; use e.g. --workers 4, --workers 1 "
                                    "(no extra processes) or leave it unset")
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"cpu.max": "150000 100000\n"}, 2),  # cgroup v2: 1.5 CPUs -> 2 workers
+    ({"cpu.max": "max 100000\n"}, None),  # no quota: every usable CPU
+    ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # cgroup v1
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),  # no cgroup files
+    ({"cpu.max": "garbage\n"}, None),
+])
+def test_unset_workers_respect_a_container_cpu_quota(tmp_path, files, expected):
+    import os
+
+    from negmine.config import resolve_workers
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    cpus = len(os.sched_getaffinity(0))
+    assert resolve_workers(None, tmp_path) == (min(cpus, expected) if expected else cpus)
+    assert resolve_workers(3, tmp_path) == 3

@@ -42,13 +42,34 @@ def _check_positive_int(name: str, value: int, fix: str) -> None:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}; {fix}")
 
 
-def resolve_workers(workers: int | None) -> int:
-    """``workers``, or (None) the number of CPUs this process may run on."""
+def resolve_workers(workers: int | None, cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """``workers``, or (None) the number of CPUs this process may run on: its CPU affinity, capped by a
+    container's CPU quota (cgroup v2 ``cpu.max`` or v1 ``cpu/cpu.cfs_quota_us``, rounded up), so a job in a
+    2-CPU container on a 64-core host starts 2 workers, not 64."""
     import os
 
     if workers is not None:
         return workers
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = _cgroup_cpu_quota(cgroup)
+    return max(1, min(cpus, quota)) if quota is not None else cpus
+
+
+def _cgroup_cpu_quota(root: Path) -> int | None:
+    """CPUs the cgroup quota allows (rounded up), or None when there is no quota or no cgroup file."""
+    import math
+
+    try:
+        if (root / "cpu.max").is_file():
+            quota, period = (root / "cpu.max").read_text().split()[:2]
+        else:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        if quota in ("max", "-1"):
+            return None
+        return math.ceil(int(quota) / int(period))
+    except (OSError, ValueError):
+        return None
 
 
 _WORKERS_FIX = "use e.g. --workers 4, --workers 1 (no extra processes) or leave it unset"
