@@ -10,12 +10,16 @@ usable CPU), with output identical to one process:
 - **BM25 tokenisation + index** (``--retriever bm25|hybrid``, ``--fallback hybrid``, ``negmine eval --model
   bm25``): ``BM25Retriever.from_texts(workers=1)`` vs ``workers=N`` (chunks tokenised in workers, vocabularies
   merged in corpus order: :mod:`negmine.retrieve.bm25_tokenize`); then the top 10 of 20 queries.
+- **sharded BM25 search** (a corpus above ``--bm25-shard-size``, default 1M documents): each shard's index is
+  built and searched by one task; ``ShardedBM25.search`` with ``search_workers=1`` vs ``N`` (shards searched
+  at once in local processes, at most what ``--memory-budget`` holds). Here the corpus is cut into
+  ``--shards`` shards and ``--queries`` SciFact claims (cycled) retrieve their top 100.
 
 The corpus is ``--docs`` SciFact abstracts (the corpus cycled, each copy made distinct by a number). Each
 row checks that the workers' result equals the one-process result (signatures, sizes and exact shingle sets;
-BM25 top-10 ids and float32 scores).
+BM25 top-k ids and float32 scores).
 
-    python benchmarks/cpu_workers.py [--docs 100000] [--workers N]
+    python benchmarks/cpu_workers.py [--docs 100000] [--workers N] [--shards 4] [--queries 2000]
 """
 
 from __future__ import annotations
@@ -80,15 +84,40 @@ def bm25_rows(texts: list[str], workers: int) -> list[list]:
             ["BM25 tokenise + index", workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
 
 
+def sharded_search_rows(texts: list[str], workers: int, shards: int, queries: list[str]) -> list[list]:
+    from negmine.retrieve.bm25_sharded import ShardedBM25
+
+    index = ShardedBM25.from_texts(texts, shard_size=-(-len(texts) // shards), workers=workers)
+    results = {}
+    for n in (1, workers):
+        index.search_workers = n
+        results[n] = timed(lambda: index.search(queries, depth=100))
+    (a, one_s), (b, many_s) = results[1], results[workers]
+    identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
+    stage = f"sharded BM25 search ({shards} shards, {len(queries)} queries)"
+    return [[stage, 1, one_s, len(texts) / one_s, 1.0, "-"],
+            [stage, workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
+
+
+def claims(data_dir: Path, n: int) -> list[str]:
+    with open(data_dir / "queries.jsonl", encoding="utf-8") as handle:
+        base = [json.loads(line)["text"] for line in handle]
+    return [base[i % len(base)] for i in range(n)]
+
+
 def main() -> None:
     from negmine.config import EngineConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=EngineConfig().resolved_workers())
+    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--queries", type=int, default=2000)
     args = parser.parse_args()
-    texts = corpus_texts(require_scifact(), args.docs)
-    rows = signatures_rows(texts, args.workers) + bm25_rows(texts, args.workers)
+    data_dir = require_scifact()
+    texts = corpus_texts(data_dir, args.docs)
+    rows = (signatures_rows(texts, args.workers) + bm25_rows(texts, args.workers)
+            + sharded_search_rows(texts, args.workers, args.shards, claims(data_dir, args.queries)))
     rows = [[r[0], r[1], round(r[2], 1), round(r[3]), round(r[4], 2), r[5]] for r in rows]
     words = float(np.mean([len(t.split()) for t in texts[:5000]]))
     print(f"{len(texts)} SciFact abstracts (~{words:.0f} words each)")

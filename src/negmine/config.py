@@ -221,8 +221,9 @@ class EngineConfig:
     - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring).
     - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
     - ``workers``: local processes for CPU-bound per-document work (BM25 tokenisation of a large corpus,
-      MinHash signatures of the candidate documents for near-duplicate exclusion); None = every CPU this
-      process may use, 1 = in process. The output does not depend on it.
+      the shards of a sharded BM25 index, as many at once as ``memory_budget`` holds; MinHash signatures of
+      the candidate documents for near-duplicate exclusion); None = every CPU this process may use, 1 = in
+      process. The output does not depend on it.
     """
 
     name: str = "local"

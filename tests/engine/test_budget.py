@@ -46,3 +46,16 @@ def test_ann_indexes_get_smaller_shards_for_their_vector_copy():
     ivf = budget_shard_rows(4 << 30, 10**6, 384, 10_000, 100, "ivf")
     fixed = RESERVE + 64 * 10**6 + 36 * 10_000 * 100 + 4 * 10_000 * 384
     assert ivf < flat and fixed + ivf * (12 * 384 + 256) <= 4 << 30 < fixed + (ivf + 1) * (12 * 384 + 256)
+
+
+def test_bm25_search_workers_are_capped_by_shards_and_memory_budget():
+    from negmine.engine.budget import BM25_BYTES_PER_DOC, bm25_search_workers
+
+    assert bm25_search_workers(EngineConfig(workers=8), 1_000_000, 3_500_000, 1000, 100) == 4  # 4 shards
+    assert bm25_search_workers(EngineConfig(workers=8), 1_000_000, 900_000, 1000, 100) == 1  # one shard
+    each = BM25_BYTES_PER_DOC * 1_000_000 + 12 * 1000 * 100
+    budget = RESERVE + 3 * each
+    assert bm25_search_workers(EngineConfig(workers=8, memory_budget=str(budget)), 1_000_000, 10**7, 1000, 100) == 3
+    tiny = EngineConfig(workers=8, memory_budget="1G")  # less than one shard's peak: still one at a time
+    assert bm25_search_workers(tiny, 1_000_000, 10**7, 1000, 100) == 1
+    assert bm25_search_workers(EngineConfig(workers=1), 1_000_000, 10**7, 1000, 100) == 1

@@ -168,6 +168,7 @@ def test_a_killed_sharded_bm25_job_resumes_and_cleans_up(beir_dir, tmp_path, mon
     config = dataclasses.replace(
         config, retrieve=RetrieveConfig(method="bm25", depth=20, bm25_shard_size=4),
         encoder=dataclasses.replace(config.encoder, cache_dir=tmp_path / "cache"),
+        engine=dataclasses.replace(config.engine, workers=1),  # shards searched here, where the patch counts them
     )
     calls, real = [], sharded.search_shard
 
@@ -193,6 +194,30 @@ def test_a_killed_sharded_bm25_job_resumes_and_cleans_up(beir_dir, tmp_path, mon
                                 output=OutputConfig(tmp_path / "whole.jsonl"))
     mine(whole, embedder=HashEmbedder())
     assert resumed == read_rows(tmp_path / "whole.jsonl")
+
+
+def test_sharded_bm25_mined_in_worker_processes_is_byte_identical(beir_dir, tmp_path, monkeypatch):
+    import negmine.retrieve.bm25_sharded as sharded
+
+    searched_here = []
+    real = sharded.search_shard
+    monkeypatch.setattr(sharded, "search_shard", lambda state, shard: searched_here.append(1) or real(state, shard))
+
+    def run(name, workers):
+        config = make_config(beir_dir, tmp_path / f"{name}.jsonl")
+        config = dataclasses.replace(
+            config, retrieve=RetrieveConfig(method="hybrid", depth=20, bm25_shard_size=4),
+            encoder=dataclasses.replace(config.encoder, cache_dir=tmp_path / name),
+            engine=dataclasses.replace(config.engine, workers=workers))
+        mine(config, embedder=HashEmbedder())
+        return (tmp_path / f"{name}.jsonl").read_bytes()
+
+    one = run("one", 1)
+    n_shards = len(searched_here)
+    assert n_shards > 2
+    searched_here.clear()
+    assert run("two", 2) == one
+    assert searched_here == []  # the shards were searched in the worker processes, not here
 
 
 def test_bm25_shard_size_must_be_positive():

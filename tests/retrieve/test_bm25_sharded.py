@@ -131,3 +131,39 @@ def test_a_killed_search_resumes_from_the_saved_shards(tmp_path):
     assert again.tasks == 2  # shards 3 and 4 only
     np.testing.assert_array_equal(got.indices, want.indices)
     np.testing.assert_array_equal(got.scores, want.scores)
+
+
+def test_local_worker_processes_search_shards_with_the_same_bits():
+    texts, queries = _corpus(300)
+    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
+    sharded = ShardedBM25.from_texts(texts, shard_size=70, search_workers=2)
+    assert sharded.search_workers == 2
+    got = sharded.search(queries, depth=10)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.scores, want.scores)
+
+
+def test_search_workers_resume_from_saved_shards_and_save_the_rest(tmp_path):
+    texts, queries = _corpus(300)
+    results = tmp_path / "bm25-run"
+    dying = _Counting(die_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        ShardedBM25.from_texts(texts, shard_size=70, engine=dying, results_dir=results).search(queries, depth=10)
+    parallel = ShardedBM25.from_texts(texts, shard_size=70, results_dir=results, search_workers=2)
+    got = parallel.search(queries, depth=10)
+    assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz", "3.npz", "4.npz"]
+    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.scores, want.scores)
+
+
+def test_a_distributed_engine_gets_the_shards_whatever_search_workers_says():
+    texts, queries = _corpus(300)
+    engine = _Counting()
+    ShardedBM25.from_texts(texts, shard_size=70, engine=engine, search_workers=4).search(queries, depth=10)
+    assert engine.tasks == 5
+
+
+def test_search_workers_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match="search_workers must be a positive integer, got 0"):
+        ShardedBM25.from_texts(["a b", "c d"], shard_size=1, search_workers=0)

@@ -6,6 +6,10 @@ shard and merged top-k lists) + ``4 n_queries dim`` (query vectors) + ``row_byte
 plus the same again for FAISS's and the merge's working memory (``8 dim``), plus a copy of the vectors
 and graph links for an IVF / HNSW index (``12 dim + 256``; IVF-PQ keeps only codes: ``8 dim``).
 The search shard takes what the budget leaves; the texts themselves are the caller's and not counted.
+
+A sharded BM25 index (:mod:`negmine.retrieve.bm25_sharded`) holds one shard's index while it is searched,
+``BM25_BYTES_PER_DOC`` per document at its peak, plus that shard's top-k lists (``12 n_queries depth``); local
+worker processes search several shards at once, so the budget caps how many (:func:`bm25_search_workers`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from negmine.errors import ConfigError
 
 RESERVE = 1 << 30
 MIN_SHARD_ROWS = 1024
+BM25_BYTES_PER_DOC = 1100  # peak while bm25s builds a shard's index (short documents; see RetrieveConfig)
 
 
 def row_bytes(dim: int, index: str = "flat") -> int:
@@ -51,3 +56,15 @@ def search_shard_rows(
     else:
         rows = default
     return max(1, min(rows, n_docs))
+
+
+def bm25_search_workers(config: EngineConfig, shard_size: int, n_docs: int, n_queries: int, depth: int) -> int:
+    """Local processes that search sharded BM25 at once: ``config``'s workers, at most one per shard, and with
+    ``memory_budget`` set no more than the budget holds (each: a shard's index at its peak plus its top-k
+    lists, after ``RESERVE``); at least 1, since one shard at a time is what BM25 needs anyway."""
+    shards = -(-n_docs // shard_size)
+    workers = min(config.resolved_workers(), max(1, shards))
+    if config.memory_budget is None:
+        return workers
+    each = BM25_BYTES_PER_DOC * min(shard_size, n_docs) + 12 * n_queries * depth
+    return max(1, min(workers, (parse_size(config.memory_budget) - RESERVE) // each))

@@ -110,20 +110,39 @@ def build_candidates(
         emb = Embeddings(run.queries, run.documents, run.encoded, run.cached)
         encoded, cached, dense = emb.encoded, emb.cached, run.candidates
     if retrieve.method in ("bm25", "hybrid"):
-        from negmine.engine.dense import work_root
-        from negmine.retrieve.bm25_sharded import bm25_index
-
-        root = work_root(engine_config or EngineConfig(), encoder)
-        results = bm25_results_dir(root if run is None else run.run_dir, query_texts, doc_texts, depth, retrieve)
-        workers = (engine_config or EngineConfig()).resolved_workers()
-        retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results,
-                               workers)
-        bm25 = retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
+        retriever, bm25, results = _bm25_search(query_texts, doc_texts, depth, retrieve, encoder, engine,
+                                                engine_config, None if run is None else run.run_dir)
     if retrieve.method == "bm25":
         return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached, run_dir=results)
     scorer = dense_scorer(emb)
     pool = dense if retrieve.method == "dense" else rescore(_fuse(dense, bm25, retrieve, depth), scorer)
     return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info)
+
+
+def _bm25_search(
+    query_texts: Sequence[str],
+    doc_texts: Sequence[str],
+    depth: int,
+    retrieve: RetrieveConfig,
+    encoder: EncoderConfig,
+    engine,
+    engine_config: EngineConfig | None,
+    run_dir: Path | None,
+):
+    """``(index, candidates, results_dir)``: BM25 over ``doc_texts`` (sharded above ``retrieve.bm25_shard_size``,
+    searched shards kept under ``run_dir`` or the work root for resume), tokenised and searched with the engine
+    config's workers (shards searched at once capped by its memory budget)."""
+    from negmine.engine.budget import bm25_search_workers
+    from negmine.engine.dense import work_root
+    from negmine.retrieve.bm25_sharded import bm25_index
+
+    config = engine_config or EngineConfig()
+    root = work_root(config, encoder)
+    results = bm25_results_dir(run_dir or root, query_texts, doc_texts, depth, retrieve)
+    searchers = bm25_search_workers(config, retrieve.bm25_shard_size, len(doc_texts), len(query_texts), depth)
+    retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results,
+                           config.resolved_workers(), searchers)
+    return retriever, retriever.search(list(query_texts), depth, show_progress=encoder.show_progress), results
 
 
 def fallback_pools(
@@ -139,17 +158,10 @@ def fallback_pools(
     """Hybrid pools (``retrieve.fallback``) for the dense pools' query ``rows``: BM25 over the whole corpus,
     searched for those queries only, fused with their dense candidates and rescored with the dense scorer.
     Row ``i`` of the result belongs to query row ``rows[i]``."""
-    from negmine.engine.dense import work_root
-    from negmine.retrieve.bm25_sharded import bm25_index
-
     rows = np.asarray(rows, dtype=np.int64)
     texts = [query_texts[int(r)] for r in rows]
     depth = cands.candidates.depth
-    root = work_root(engine_config or EngineConfig(), encoder)
-    results = bm25_results_dir(cands.run_dir or root, texts, doc_texts, depth, retrieve)
-    workers = (engine_config or EngineConfig()).resolved_workers()
-    retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results, workers)
-    bm25 = retriever.search(texts, depth, show_progress=encoder.show_progress)
+    _, bm25, _ = _bm25_search(texts, doc_texts, depth, retrieve, encoder, engine, engine_config, cands.run_dir)
     dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
 
     def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:

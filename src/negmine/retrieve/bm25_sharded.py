@@ -4,8 +4,9 @@ One bm25s index over N documents peaks at ~1.1 KB per short document while it is
 :class:`ShardedBM25` tokenises the corpus once (token ids to memory-mapped files, 4 bytes a token, plus each
 term's document frequency), then runs one task per shard of ``shard_size`` documents that builds, searches and
 frees that shard's index, so the index's memory is bounded by the shard size, not the corpus. Tasks run one
-after another in this process, or on any :mod:`negmine.engine` (Ray: in parallel); each finished shard's top-k
-can be saved, so a killed search resumes.
+after another in this process, in ``search_workers`` local processes (that many shard indexes in memory at
+once), or on any :mod:`negmine.engine` (Ray: in parallel); each finished shard's top-k can be saved, so a killed
+search resumes.
 
 Every shard is indexed with the *corpus'* statistics (N, df, avgdl), through bm25s' documented override point
 ``BM25.build_index_from_ids`` (:class:`CorpusStatsBM25`), so each (term, document) entry is the float32 value one
@@ -26,7 +27,7 @@ from __future__ import annotations
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Protocol, Sequence, Sized
+from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence, Sized
 
 import numpy as np
 
@@ -47,18 +48,20 @@ class BM25Index(Protocol):
 
 def bm25_index(
     texts: Sequence[str], shard_size: int = 1_000_000, show_progress: bool = False, engine=None,
-    workdir: Path | None = None, results_dir: Path | None = None, workers: int = 1,
+    workdir: Path | None = None, results_dir: Path | None = None, workers: int = 1, search_workers: int = 1,
 ) -> BM25Index:
     """One bm25s index (:class:`BM25Retriever`) when ``texts`` fit in a shard, else :class:`ShardedBM25`: the
     same candidates and scores, bit for bit, with memory bounded by the shard size. Shards are searched on
     ``engine`` (:mod:`negmine.engine`; default: one after another in this process), their token files in a
     temporary folder under ``workdir`` (default: the system's; with Ray on several nodes, a shared folder).
     ``results_dir`` keeps each searched shard's top-k, so a rerun of the same search resumes (see
-    :meth:`ShardedBM25.search`). ``workers`` processes tokenise a large corpus (same ids, same index)."""
+    :meth:`ShardedBM25.search`). ``workers`` processes tokenise a large corpus (same ids, same index);
+    ``search_workers`` processes search shards at once when no distributed engine is given (see
+    :func:`negmine.engine.budget.bm25_search_workers`)."""
     if len(texts) <= shard_size:
         return BM25Retriever.from_texts(texts, show_progress=show_progress, workers=workers)
     return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress, engine=engine, workdir=workdir,
-                                  results_dir=results_dir, workers=workers)
+                                  results_dir=results_dir, workers=workers, search_workers=search_workers)
 
 
 def document_frequencies(ids: TokenIds, vocab_size: int, chunk: int = 65_536) -> np.ndarray:
@@ -150,12 +153,17 @@ def search_shard(state: tuple[ShardSearch, dict[int, int]], shard: tuple[Path, P
     return indices, scores
 
 
+def search_shard_alone(spec: ShardSearch, shard: tuple[Path, Path, int]):
+    """:func:`search_shard` with the worker state built in place (one task of a local process pool)."""
+    return search_shard(shard_worker(spec), shard)
+
+
 class ShardedBM25:
     """BM25 candidates and scores over shards of token ids on disk (global statistics; module docstring)."""
 
     def __init__(self, tokenizer, shards: list[tuple[Path, Path]], df: np.ndarray, total_length: int, n_docs: int,
                  k1: float, b: float, workdir: tempfile.TemporaryDirectory | None = None, engine=None,
-                 results_dir: Path | None = None) -> None:
+                 results_dir: Path | None = None, search_workers: int = 1) -> None:
         self.tokenizer = tokenizer
         self.shards = shards  # (flat ids .npy, offsets .npy) per shard, in corpus order
         self.n_docs = n_docs
@@ -166,6 +174,9 @@ class ShardedBM25:
             self.vocab[""] = len(self.vocab)
         self.engine = engine
         self.results_dir = results_dir  # finished shard searches, for resuming (see search)
+        if not isinstance(search_workers, (int, np.integer)) or search_workers < 1:
+            raise ValueError(f"search_workers must be a positive integer, got {search_workers!r}")
+        self.search_workers = int(search_workers)  # local processes searching shards (no engine given)
         self.idf = corpus_idf(np.concatenate([df, np.zeros(len(self.vocab) - len(df), dtype=np.int64)]), n_docs)
         self._ids: dict[int, TokenIds] = {}
         self.starts = np.cumsum([0] + [len(self._shard_ids(i)) for i in range(len(shards))])
@@ -186,12 +197,14 @@ class ShardedBM25:
         engine=None,
         results_dir: Path | None = None,
         workers: int = 1,
+        search_workers: int = 1,
     ) -> "ShardedBM25":
         """Tokenise ``texts`` once, streamed, into shards of ``shard_size`` documents (token files in a temporary
         folder under ``workdir``, default the system's, removed with this object) and count document
         frequencies. No index is built yet: :meth:`search` runs one task per shard on ``engine`` and keeps
         finished shards in ``results_dir`` if given. ``workers`` > 1 tokenises in that many processes, with the
-        same ids (:mod:`negmine.retrieve.bm25_tokenize`)."""
+        same ids (:mod:`negmine.retrieve.bm25_tokenize`); ``search_workers`` > 1 searches that many shards at
+        once in local processes when ``engine`` is None or local."""
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
 
@@ -219,7 +232,7 @@ class ShardedBM25:
             n_docs += len(ids)
         if not shards:
             raise ValueError("cannot build a BM25 index over an empty corpus")
-        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp, engine, results_dir)
+        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp, engine, results_dir, search_workers)
 
     def _shard_ids(self, shard: int) -> TokenIds:
         """A shard's token ids, memory-mapped (pages are read on use and can be dropped by the OS)."""
@@ -238,8 +251,6 @@ class ShardedBM25:
         depend on the order in which shards finish. With ``results_dir`` set, each finished shard's top-k is
         saved there (``<shard>.npz``, atomically) and shards already saved are read instead of searched: the
         caller keys the folder by everything the result depends on and removes it once its output is written."""
-        import functools
-
         from tqdm.auto import tqdm
 
         if not isinstance(depth, (int, np.integer)) or depth < 1:
@@ -254,16 +265,30 @@ class ShardedBM25:
         for shard in sorted(saved):
             with np.load(saved[shard]) as found:
                 indices, scores = merge_topk(indices, scores, found["indices"], found["scores"], depth)
-        setup = functools.partial(shard_worker, spec)
-        if self.engine is not None:
-            results = self.engine.map(setup, search_shard, items, desc="bm25 shards")
-        else:  # in this process, one shard after another (an engine's map, without importing the engine layer)
-            results = ((shard, search_shard(state, payload)) for state in [setup()] for shard, payload in items)
+        results = self._run_shards(spec, items)
         for shard, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(items),
                                                  disable=not show_progress):
             self._save_shard(shard, found, found_scores)
             indices, scores = merge_topk(indices, scores, found, found_scores, depth)
         return Candidates(indices, scores)
+
+    def _run_shards(self, spec: ShardSearch, items: list) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+        """``(shard, (indices, scores))`` per item: on a distributed engine; in ``search_workers`` local
+        processes (input order); or in this process, one shard after another."""
+        import functools
+
+        local = self.engine is None or getattr(self.engine, "name", None) == "local"
+        if local and self.search_workers > 1 and len(items) > 1:
+            from negmine.engine.processes import ordered_process_map
+
+            found = ordered_process_map(functools.partial(search_shard_alone, spec), [p for _, p in items],
+                                        min(self.search_workers, len(items)))
+            return zip([shard for shard, _ in items], found)
+        setup = functools.partial(shard_worker, spec)
+        if self.engine is not None:
+            return self.engine.map(setup, search_shard, items, desc="bm25 shards")
+        # in this process, one shard after another (an engine's map, without importing the engine layer)
+        return ((shard, search_shard(state, payload)) for state in [setup()] for shard, payload in items)
 
     def _saved_shards(self) -> dict[int, Path]:
         if self.results_dir is None or not Path(self.results_dir).is_dir():
