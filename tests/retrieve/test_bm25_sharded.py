@@ -118,43 +118,47 @@ class _Counting:
             yield key, task(state, payload)
 
 
+def _killed_after(texts, queries, results, shards: int) -> None:
+    """A search over shards of 70 documents killed (like Ctrl-C) after ``shards`` finished shards."""
+    with pytest.raises(KeyboardInterrupt):
+        ShardedBM25.from_texts(texts, shard_size=70, engine=_Counting(die_after=shards), results_dir=results).search(
+            queries, depth=10)
+
+
+def _assert_same(got, texts, queries) -> None:
+    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.scores, want.scores)
+
+
 def test_a_killed_search_resumes_from_the_saved_shards(tmp_path):
     texts, queries = _corpus(300)
     results = tmp_path / "bm25-run"
-    dying = _Counting(die_after=3)
-    with pytest.raises(KeyboardInterrupt):
-        ShardedBM25.from_texts(texts, shard_size=70, engine=dying, results_dir=results).search(queries, depth=10)
+    _killed_after(texts, queries, results, 3)
     assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz"]  # no partial file
     again = _Counting()
     got = ShardedBM25.from_texts(texts, shard_size=70, engine=again, results_dir=results).search(queries, depth=10)
-    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
     assert again.tasks == 2  # shards 3 and 4 only
-    np.testing.assert_array_equal(got.indices, want.indices)
-    np.testing.assert_array_equal(got.scores, want.scores)
+    _assert_same(got, texts, queries)
 
 
 def test_local_worker_processes_search_shards_with_the_same_bits():
     texts, queries = _corpus(300)
-    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
     sharded = ShardedBM25.from_texts(texts, shard_size=70, search_workers=2)
     assert sharded.search_workers == 2
-    got = sharded.search(queries, depth=10)
-    np.testing.assert_array_equal(got.indices, want.indices)
-    np.testing.assert_array_equal(got.scores, want.scores)
+    _assert_same(sharded.search(queries, depth=10), texts, queries)
 
 
 def test_search_workers_resume_from_saved_shards_and_save_the_rest(tmp_path):
     texts, queries = _corpus(300)
     results = tmp_path / "bm25-run"
-    dying = _Counting(die_after=2)
-    with pytest.raises(KeyboardInterrupt):
-        ShardedBM25.from_texts(texts, shard_size=70, engine=dying, results_dir=results).search(queries, depth=10)
+    _killed_after(texts, queries, results, 2)
+    saved = {p.name: p.stat().st_ino for p in results.iterdir()}
     parallel = ShardedBM25.from_texts(texts, shard_size=70, results_dir=results, search_workers=2)
     got = parallel.search(queries, depth=10)
     assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz", "3.npz", "4.npz"]
-    want = BM25Retriever.from_texts(texts).search(queries, depth=10)
-    np.testing.assert_array_equal(got.indices, want.indices)
-    np.testing.assert_array_equal(got.scores, want.scores)
+    assert {name: (results / name).stat().st_ino for name in saved} == saved  # read, not searched and rewritten
+    _assert_same(got, texts, queries)
 
 
 def test_a_distributed_engine_gets_the_shards_whatever_search_workers_says():
