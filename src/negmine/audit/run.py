@@ -93,6 +93,7 @@ def audit_file(
         "output": str(config.output) if config.output else None,
         "policies": {"false_negative": config.false_negative_policy, "positive": config.positive_policy},
         "depth": config.depth,
+        "model_usage": {judge.name: judge.usage() for judge in judges if hasattr(judge, "usage")},
         **stats.summary(),
         **(extra or {}),
     }

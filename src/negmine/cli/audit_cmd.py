@@ -196,6 +196,8 @@ def format_audit(summary: dict, config: AuditConfig) -> str:
         f"noisy positives: {c.get('noisy_positives', 0)} ({config.positive_policy})",
     ]
     lines += [f"  flagged by {j}: {n}" for j, n in summary["flags_per_judge"].items()]
+    lines += [f"  {j}: {u['pairs_scored']} pairs scored, {u['pairs_from_cache']} read from the score cache"
+              for j, u in summary.get("model_usage", {}).items()]
     lines.append(f"flags: {config.flags}")
     if config.output:
         lines.append(f"output: {config.output}")

@@ -4,7 +4,8 @@ A cross-encoder reads query and document together and is far more accurate than 
 mined the candidates. Candidate c is flagged when ``ce(q, c) >= ce(q, p) - margin`` (it looks at least as
 relevant as the labelled positive) or, with a threshold set, ``ce(q, c) >= threshold`` (RocketQA drops
 negatives the cross-encoder scores as confidently relevant). Any sentence-transformers ``CrossEncoder``
-works; the caller loads it (by name or path) and passes it in.
+works; the caller loads it (by name or path) and passes it in, usually wrapped in
+:class:`negmine.audit.pair_cache.CachedCrossEncoder` so no pair is scored twice.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class CrossEncoderJudge:
         self.margin = margin
         self.threshold = threshold
         self.batch_size = batch_size
+        self.asked = 0
 
     @classmethod
     def from_config(cls, config: JudgeConfig, resources) -> "CrossEncoderJudge":
@@ -37,10 +39,18 @@ class CrossEncoderJudge:
             config.cross_encoder_threshold, config.cross_encoder_batch_size,
         )
 
+    def usage(self) -> dict[str, int]:
+        """Distinct (query, document) pairs scored by the model and read from the score cache so far (pairs
+        asked for without a cache, where nothing is deduplicated)."""
+        if hasattr(self.model, "scored"):
+            return {"pairs_scored": self.model.scored, "pairs_from_cache": self.model.cached}
+        return {"pairs_scored": self.asked, "pairs_from_cache": 0}
+
     def judge(self, items: Sequence[AuditItem]) -> list[Judgement]:
         pairs = [(item.query, text) for item in items for text in (item.positive, *item.candidates)]
         if not pairs:
             return []
+        self.asked += len(pairs)
         scores = np.asarray(
             self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float64
         ).reshape(len(pairs))

@@ -1,0 +1,88 @@
+"""Cross-encoder scores cached on disk by (model, query, document).
+
+A cross-encoder reads every (query, candidate) pair through the whole model, the slowest step of an audit or of
+``negmine mine --denoise``. :class:`CachedCrossEncoder` keeps each score in the embedding cache
+(:mod:`negmine.encode.cache`) as a 1-wide float32 vector, so a killed run resumes without scoring a pair twice
+and a second audit of the same file with other margins, thresholds or judges makes no model calls.
+
+- Namespace: ``ce-<sha256>`` of the model's identity (modules, tokenizer, sampled weights:
+  :func:`negmine.encode.fingerprint.model_identity`), its maximum sequence length and activation function;
+  fine-tuning the judge or changing how it truncates starts a new namespace.
+- Key: blake2b-128 of ``query + "\\0" + document`` (the texts as the model reads them).
+- Missing pairs are scored ``chunk`` at a time and each chunk is written as soon as it is scored (atomically):
+  a kill loses at most the chunk being scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Sequence
+
+import numpy as np
+
+FINGERPRINT_VERSION = 1
+CHUNK = 4096
+
+
+def cross_encoder_fingerprint(model) -> str:
+    """``"ce-<sha256>"`` of the model identity, maximum sequence length and activation function."""
+    from negmine.encode.fingerprint import model_identity
+
+    payload = {
+        "version": FINGERPRINT_VERSION,
+        "model": model_identity(model),
+        "max_length": getattr(model, "max_seq_length", None),
+        "activation": type(getattr(model, "activation_fn", None)).__name__,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return "ce-" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def pair_keys(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+    """``(n, 16)`` uint8 keys: blake2b-128 of ``query + "\\0" + document`` per pair."""
+    joined = b"".join(
+        hashlib.blake2b(f"{q}\0{d}".encode("utf-8", "surrogatepass"), digest_size=16).digest() for q, d in pairs
+    )
+    return np.frombuffer(joined, dtype=np.uint8).reshape(-1, 16).copy()
+
+
+class CachedCrossEncoder:
+    """``predict(pairs)`` of a sentence-transformers ``CrossEncoder``, each distinct pair scored once ever.
+
+    ``scored`` / ``cached`` count the distinct pairs scored by the model and read from the cache."""
+
+    def __init__(self, model, cache, chunk: int = CHUNK) -> None:
+        if not isinstance(chunk, int) or chunk < 1:
+            raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+        self.model, self.cache, self.chunk = model, cache, chunk
+        self.fingerprint = cross_encoder_fingerprint(model)
+        self.scored = self.cached = 0
+
+    def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32,
+                show_progress_bar: bool | None = False) -> np.ndarray:
+        """float32 scores, one per pair, in input order."""
+        from negmine.encode.embed import unique_rows
+
+        pairs = list(pairs)
+        if not pairs:
+            return np.zeros(0, dtype=np.float32)
+        keys = pair_keys(pairs)
+        first, inverse = unique_rows(keys)
+        found, vectors = self.cache.get(self.fingerprint, "", keys[first])
+        scores = np.empty(len(first), dtype=np.float32)
+        scores[found] = vectors[:, 0] if len(vectors) else []
+        missing = np.flatnonzero(~found)
+        for start in range(0, len(missing), self.chunk):
+            rows = missing[start:start + self.chunk]
+            got = np.asarray(self.model.predict([pairs[int(first[r])] for r in rows], batch_size=batch_size,
+                                                show_progress_bar=show_progress_bar), dtype=np.float32)
+            got = got.reshape(len(rows), -1)
+            if got.shape[1] != 1:
+                raise ValueError(f"cross-encoder returned {got.shape[1]} scores per pair; the judge needs one "
+                                 "(a model with a single output label, e.g. a MS MARCO re-ranker)")
+            self.cache.put(self.fingerprint, "", keys[first[rows]], got)
+            scores[rows] = got[:, 0]
+        self.scored += len(missing)
+        self.cached += int(found.sum())
+        return scores[inverse]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from negmine.audit.pair_cache import CachedCrossEncoder, cross_encoder_fingerprint, pair_keys
+from negmine.audit.resources import load_cross_encoder
+from negmine.encode.cache import EmbeddingCache
+from negmine.testing.tiny_models import build_tiny_cross_encoder
+
+
+class CountingCE:
+    """Scores a pair by a fixed rule; records every pair the model is asked to score."""
+
+    def __init__(self, die_after_calls: int | None = None, outputs: int = 1) -> None:
+        self.asked: list[tuple[str, str]] = []
+        self.calls, self.die_after_calls, self.outputs = 0, die_after_calls, outputs
+
+    def predict(self, pairs, batch_size=32, show_progress_bar=False):
+        if self.die_after_calls is not None and self.calls == self.die_after_calls:
+            raise KeyboardInterrupt
+        self.calls += 1
+        self.asked.extend(pairs)
+        scores = np.array([len(q) - 0.5 * len(d) for q, d in pairs], dtype=np.float32)
+        return np.repeat(scores[:, None], self.outputs, axis=1) if self.outputs > 1 else scores
+
+
+PAIRS = [("q1", "doc a"), ("q2", "doc bb"), ("q1", "doc a"), ("q1", "doc ccc"), ("q22", "doc a")]
+
+
+def _cached(model, root, chunk=2) -> CachedCrossEncoder:
+    ce = CachedCrossEncoder(model, EmbeddingCache(root), chunk=chunk)
+    return ce
+
+
+@pytest.fixture(autouse=True)
+def _no_fingerprint(monkeypatch):
+    import negmine.audit.pair_cache as pair_cache
+
+    real = pair_cache.cross_encoder_fingerprint
+    monkeypatch.setattr(pair_cache, "cross_encoder_fingerprint",
+                        lambda model: "ce-test" if isinstance(model, CountingCE) else real(model))
+
+
+def test_scores_follow_the_input_order_and_each_distinct_pair_is_scored_once(tmp_path):
+    model = CountingCE()
+    ce = _cached(model, tmp_path)
+    got = ce.predict(PAIRS)
+    np.testing.assert_array_equal(got, CountingCE().predict(PAIRS))
+    assert got.dtype == np.float32 and sorted(model.asked) == sorted(set(PAIRS))
+    assert (ce.scored, ce.cached) == (4, 0)
+
+
+def test_a_second_run_reads_every_score_from_disk(tmp_path):
+    first = _cached(CountingCE(), tmp_path).predict(PAIRS)
+    model = CountingCE()
+    again = _cached(model, tmp_path)
+    np.testing.assert_array_equal(again.predict(PAIRS[::-1]), first[::-1])
+    assert model.asked == [] and (again.scored, again.cached) == (0, 4)
+
+
+def test_a_killed_run_keeps_its_finished_chunks_and_resumes_after_them(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        _cached(CountingCE(die_after_calls=1), tmp_path, chunk=2).predict(PAIRS)  # 4 distinct pairs, 2 chunks
+    model = CountingCE()
+    resumed = _cached(model, tmp_path, chunk=2)
+    np.testing.assert_array_equal(resumed.predict(PAIRS), CountingCE().predict(PAIRS))
+    assert len(model.asked) == 2 and (resumed.scored, resumed.cached) == (2, 2)
+
+
+def test_query_and_document_boundaries_are_part_of_the_key():
+    keys = pair_keys([("q1", "doc"), ("q", "1doc"), ("q1", "doc")])
+    assert keys.shape == (3, 16) and keys.dtype == np.uint8
+    assert not np.array_equal(keys[0], keys[1]) and np.array_equal(keys[0], keys[2])
+
+
+def test_a_model_with_several_outputs_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(ValueError, match="returned 3 scores per pair; the judge needs one"):
+        _cached(CountingCE(outputs=3), tmp_path).predict(PAIRS)
+
+
+def test_empty_input_and_bad_chunk(tmp_path):
+    assert _cached(CountingCE(), tmp_path).predict([]).shape == (0,)
+    with pytest.raises(ValueError, match="chunk must be a positive integer, got 0"):
+        CachedCrossEncoder(CountingCE(), EmbeddingCache(tmp_path), chunk=0)
+
+
+def test_real_cross_encoders_get_their_own_namespace(tmp_path, tiny_cross_encoder_path):
+    one = load_cross_encoder(str(tiny_cross_encoder_path))
+    same = load_cross_encoder(str(tiny_cross_encoder_path))
+    other = load_cross_encoder(str(build_tiny_cross_encoder(tmp_path / "other", seed=1)))
+    assert cross_encoder_fingerprint(one) == cross_encoder_fingerprint(same)
+    assert cross_encoder_fingerprint(one) != cross_encoder_fingerprint(other)
+    shorter = load_cross_encoder(str(tiny_cross_encoder_path))
+    shorter.max_seq_length = 16
+    assert cross_encoder_fingerprint(shorter) != cross_encoder_fingerprint(one)
+    cached = CachedCrossEncoder(one, EmbeddingCache(tmp_path / "cache"))
+    np.testing.assert_allclose(cached.predict(PAIRS), one.predict(PAIRS), rtol=1e-6)
