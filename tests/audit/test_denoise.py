@@ -104,6 +104,13 @@ def test_denoise_from_config_with_a_local_cross_encoder(topic_beir, tmp_path, ti
         assert not set(flagged) & set(row["negative_ids"])
         assert row.get("false_negative_ids", []) == flagged, "flags file and row agree, in judging order"
     assert all(f["judges"] == ["cross-encoder"] and "cross-encoder" in f["scores"] for f in flags)
+    usage = result.summary["denoise"]["model_usage"]["cross-encoder"]
+    assert usage["pairs_scored"] > 0 and usage["pairs_from_cache"] == 0
+    first = out.read_bytes()
+    again = mine(config(topic_beir, out, denoise), embedder=HashEmbedder())
+    assert again.summary["denoise"]["model_usage"]["cross-encoder"] == {
+        "pairs_scored": 0, "pairs_from_cache": usage["pairs_scored"]}, "a rerun reads every score from the cache"
+    assert out.read_bytes() == first
 
 
 def test_denoise_with_a_sentence_transformers_teacher_by_path(topic_beir, tmp_path, tiny_model_path):

@@ -54,8 +54,9 @@ class MineHooks:
         with atomic_write(path) as handle:
             for record in self.denoise.records:
                 handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        usage = {judge.name: judge.usage() for judge in self.denoise.judges if hasattr(judge, "usage")}
         return {"denoise": {"flags": str(path), "candidates_judged": self.denoise.judged,
-                            "false_negatives_removed": len(self.denoise.records)}}
+                            "false_negatives_removed": len(self.denoise.records), "model_usage": usage}}
 
 
 def denoise_flags_path(output: Path) -> Path:
