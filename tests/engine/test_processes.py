@@ -47,3 +47,48 @@ def test_workers_do_not_rerun_the_callers_main_script(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["ran", "[1, 2, 3]"]
+
+
+def _slow_after_the_first(x):
+    import time
+
+    if x:
+        time.sleep(60)  # a task nobody waits for: the tests below finish long before it would
+    return x
+
+
+def test_a_caller_that_stops_reading_ends_the_workers_instead_of_waiting_for_them():
+    import multiprocessing
+    import time
+
+    results = ordered_process_map(_slow_after_the_first, range(8), workers=2)
+    start = time.monotonic()
+    assert next(results) == 0
+    results.close()  # e.g. the caller hit an error or Ctrl-C while tasks 1-3 were queued or running
+    assert time.monotonic() - start < 30, "closed without waiting for the 60 s tasks"
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_stops_a_job_without_waiting_for_queued_or_running_tasks(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "job.py"
+    script.write_text("import time\n"
+                      "from negmine.engine.processes import ordered_process_map\n"
+                      "def slow(x):\n    time.sleep(60)\n    return x\n"
+                      "if __name__ == '__main__':\n"
+                      "    print('started', flush=True)\n"
+                      "    print(list(ordered_process_map(slow, range(8), workers=2)))\n")
+    job = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True)
+    assert job.stdout.readline().strip() == "started"
+    time.sleep(1)
+    start = time.monotonic()
+    os.killpg(job.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole process group
+    _, err = job.communicate(timeout=50)
+    assert time.monotonic() - start < 30, "the job waited for tasks of 60 s"
+    assert "KeyboardInterrupt" in err and job.returncode != 0

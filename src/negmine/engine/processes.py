@@ -36,20 +36,39 @@ def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     items = iter(items)
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: deque = deque()
-        try:
-            for item in items:
-                pending.append((item, None))  # kept for the fallback should submit find the pool broken
-                pending[-1] = (item, pool.submit(function, item))
-                if len(pending) >= 2 * workers:
-                    yield pending[0][1].result()
-                    pending.popleft()
-            while pending:
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append((item, None))  # kept for the fallback should submit find the pool broken
+            pending[-1] = (item, pool.submit(function, item))
+            if len(pending) >= 2 * workers:
                 yield pending[0][1].result()
                 pending.popleft()
-        except BrokenProcessPool as err:
-            warnings.warn(f"worker processes failed ({err}); computing the rest in this process (same results; "
-                          "--workers 1 skips the attempt)", RuntimeWarning, stacklevel=2)
+        while pending:
+            yield pending[0][1].result()
+            pending.popleft()
+    except BrokenProcessPool as err:
+        warnings.warn(f"worker processes failed ({err}); computing the rest in this process (same results; "
+                      "--workers 1 skips the attempt)", RuntimeWarning, stacklevel=2)
+    except BaseException:  # Ctrl-C, an error, or a caller that stopped reading (GeneratorExit)
+        stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     yield from (function(item) for item, _ in pending)  # empty unless the pool broke
     yield from (function(item) for item in items)
+
+
+def stop_workers(pool) -> None:
+    """Drop the queued tasks and end the running ones now, instead of waiting for them: a Ctrl-C during a
+    search of BM25 shards must not wait minutes for shards nobody will read."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
