@@ -7,9 +7,10 @@ usable CPU), with output identical to one process:
   of every distinct document that enters a pool. One process: ``SignatureMemo.lookup`` (what the pool hook
   does as pools need them; still the path below ``PARALLEL_MIN`` documents). Workers:
   ``SignatureMemo.prefetch``, which ``negmine mine`` runs before walking the pairs.
-- **BM25 tokenisation + index** (``--retriever bm25|hybrid``, ``--fallback hybrid``, ``negmine eval --model
-  bm25``): ``BM25Retriever.from_texts(workers=1)`` vs ``workers=N`` (chunks tokenised in workers, vocabularies
-  merged in corpus order: :mod:`negmine.retrieve.bm25_tokenize`); then the top 10 of 20 queries.
+- **BM25 tokenisation + index + search** (``--retriever bm25|hybrid``, ``--fallback hybrid``, ``negmine eval
+  --model bm25``): ``bm25_index`` as ``bm25_layout`` lays it out for 1 vs N workers: chunks tokenised in
+  workers (vocabularies merged in corpus order: :mod:`negmine.retrieve.bm25_tokenize`) and, from 100k
+  documents, one shard per worker, built and searched in parallel; ``--queries`` claims retrieve their top 100.
 - **sharded BM25 search** (a corpus above ``--bm25-shard-size``, default 1M documents): each shard's index is
   built and searched by one task; ``ShardedBM25.search`` with ``search_workers=1`` vs ``N`` (shards searched
   at once in local processes, at most what ``--memory-budget`` holds). Here the corpus is cut into
@@ -70,18 +71,27 @@ def signatures_rows(texts: list[str], workers: int) -> list[list]:
             ["near-dup MinHash signatures", workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
 
 
-def bm25_rows(texts: list[str], workers: int) -> list[list]:
-    from negmine.retrieve.bm25 import BM25Retriever
+def bm25_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
+    """What ``negmine mine --retriever bm25`` does: tokenise, index, search (``bm25_layout`` decides whether the
+    corpus is split into one shard per worker)."""
+    from negmine.config import EngineConfig
+    from negmine.engine.budget import bm25_layout
+    from negmine.retrieve.bm25_sharded import bm25_index
 
-    queries = [" ".join(t.split()[3:9]) for t in texts[: 20 * 997 : 997]]
     results = {}
     for n in (1, workers):
-        index, seconds = timed(lambda: BM25Retriever.from_texts(texts, workers=n))
-        results[n] = (index.search(queries, depth=10), seconds)
+        layout = bm25_layout(EngineConfig(workers=n), 1_000_000, len(texts), len(queries), 100)
+
+        def build_and_search():
+            index = bm25_index(texts, layout.shard_size, workers=n, search_workers=layout.search_workers)
+            return index.search(queries, depth=100)
+
+        results[n] = timed(build_and_search)
     (a, one_s), (b, many_s) = results[1], results[workers]
     identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
-    return [["BM25 tokenise + index", 1, one_s, len(texts) / one_s, 1.0, "-"],
-            ["BM25 tokenise + index", workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
+    stage = f"BM25 tokenise + index + search ({len(queries)} queries)"
+    return [[stage, 1, one_s, len(texts) / one_s, 1.0, "-"],
+            [stage, workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
 
 
 def sharded_search_rows(texts: list[str], workers: int, shards: int, queries: list[str]) -> list[list]:
@@ -116,8 +126,9 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = require_scifact()
     texts = corpus_texts(data_dir, args.docs)
-    rows = (signatures_rows(texts, args.workers) + bm25_rows(texts, args.workers)
-            + sharded_search_rows(texts, args.workers, args.shards, claims(data_dir, args.queries)))
+    queries = claims(data_dir, args.queries)
+    rows = (signatures_rows(texts, args.workers) + bm25_rows(texts, args.workers, queries)
+            + sharded_search_rows(texts, args.workers, args.shards, queries))
     rows = [[r[0], r[1], round(r[2], 1), round(r[3]), round(r[4], 2), r[5]] for r in rows]
     words = float(np.mean([len(t.split()) for t in texts[:5000]]))
     print(f"{len(texts)} SciFact abstracts (~{words:.0f} words each)")

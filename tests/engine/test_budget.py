@@ -48,14 +48,26 @@ def test_ann_indexes_get_smaller_shards_for_their_vector_copy():
     assert ivf < flat and fixed + ivf * (12 * 384 + 256) <= 4 << 30 < fixed + (ivf + 1) * (12 * 384 + 256)
 
 
-def test_bm25_search_workers_are_capped_by_shards_and_memory_budget():
-    from negmine.engine.budget import BM25_BYTES_PER_DOC, bm25_search_workers
+def test_bm25_layout_caps_parallel_shards_by_shards_and_memory_budget():
+    from negmine.engine.budget import BM25_BYTES_PER_DOC, bm25_layout
 
-    assert bm25_search_workers(EngineConfig(workers=8), 1_000_000, 3_500_000, 1000, 100) == 4  # 4 shards
-    assert bm25_search_workers(EngineConfig(workers=8), 1_000_000, 900_000, 1000, 100) == 1  # one shard
+    assert bm25_layout(EngineConfig(workers=8), 1_000_000, 3_500_000, 1000, 100) == (437_500, 8)  # one per worker
+    assert bm25_layout(EngineConfig(workers=8), 1_000_000, 3_500_000, 1000, 100).shard_size * 8 == 3_500_000
+    assert bm25_layout(EngineConfig(workers=8), 100, 350, 1000, 100) == (100, 4)  # small: 4 shards of 100
     each = BM25_BYTES_PER_DOC * 1_000_000 + 12 * 1000 * 100
     budget = RESERVE + 3 * each
-    assert bm25_search_workers(EngineConfig(workers=8, memory_budget=str(budget)), 1_000_000, 10**7, 1000, 100) == 3
+    assert bm25_layout(EngineConfig(workers=8, memory_budget=str(budget)), 1_000_000, 10**7, 1000, 100) == (10**6, 3)
     tiny = EngineConfig(workers=8, memory_budget="1G")  # less than one shard's peak: still one at a time
-    assert bm25_search_workers(tiny, 1_000_000, 10**7, 1000, 100) == 1
-    assert bm25_search_workers(EngineConfig(workers=1), 1_000_000, 10**7, 1000, 100) == 1
+    assert bm25_layout(tiny, 1_000_000, 10**7, 1000, 100).search_workers == 1
+    assert bm25_layout(EngineConfig(workers=1), 1_000_000, 10**7, 1000, 100) == (1_000_000, 1)
+
+
+def test_bm25_layout_splits_a_one_shard_corpus_between_workers_from_100k_documents():
+    from negmine.engine.budget import PARALLEL_BM25_MIN, bm25_layout
+
+    assert PARALLEL_BM25_MIN == 100_000
+    assert bm25_layout(EngineConfig(workers=2), 1_000_000, 900_000, 1000, 100) == (450_000, 2)
+    assert bm25_layout(EngineConfig(workers=3), 1_000_000, 100_000, 1000, 100) == (33_334, 3)
+    assert bm25_layout(EngineConfig(workers=2), 1_000_000, 99_999, 1000, 100) == (1_000_000, 1)  # one index
+    assert bm25_layout(EngineConfig(workers=1), 1_000_000, 900_000, 1000, 100) == (1_000_000, 1)
+    assert bm25_layout(EngineConfig(workers=4), 1_000_000, 2_500_000, 1000, 100) == (625_000, 4)

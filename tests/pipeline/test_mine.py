@@ -220,6 +220,32 @@ def test_sharded_bm25_mined_in_worker_processes_is_byte_identical(beir_dir, tmp_
     assert searched_here == []  # the shards were searched in the worker processes, not here
 
 
+def test_with_workers_a_one_shard_corpus_is_split_between_them_and_mines_the_same_bytes(beir_dir, tmp_path,
+                                                                                           monkeypatch):
+    import negmine.engine.budget as budget
+    import negmine.retrieve.bm25_sharded as sharded
+
+    monkeypatch.setattr(budget, "PARALLEL_BM25_MIN", 10)  # the demo corpus counts as large
+    built = []
+    real = sharded.ShardedBM25.from_texts.__func__
+    monkeypatch.setattr(sharded.ShardedBM25, "from_texts",
+                        classmethod(lambda cls, *a, **kw: built.append(kw) or real(cls, *a, **kw)))
+
+    def run(name, workers):
+        config = make_config(beir_dir, tmp_path / f"{name}.jsonl")
+        config = dataclasses.replace(
+            config, retrieve=RetrieveConfig(method="bm25", depth=20),
+            encoder=dataclasses.replace(config.encoder, cache_dir=tmp_path / name),
+            engine=dataclasses.replace(config.engine, workers=workers))
+        mine(config, embedder=HashEmbedder())
+        return (tmp_path / f"{name}.jsonl").read_bytes()
+
+    one = run("one", 1)
+    assert built == []  # one process: one bm25s index
+    assert run("two", 2) == one
+    assert [kw["search_workers"] for kw in built] == [2]  # two shards, one per worker, searched at once
+
+
 def test_bm25_shard_size_must_be_positive():
     with pytest.raises(ConfigError, match="bm25_shard_size must be a positive integer.*--bm25-shard-size"):
         RetrieveConfig(method="bm25", bm25_shard_size=0).validate()

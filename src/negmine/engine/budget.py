@@ -14,6 +14,8 @@ worker processes search several shards at once, so the budget caps how many (:fu
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from negmine.config import EngineConfig, parse_size
 from negmine.errors import ConfigError
 
@@ -58,13 +60,32 @@ def search_shard_rows(
     return max(1, min(rows, n_docs))
 
 
-def bm25_search_workers(config: EngineConfig, shard_size: int, n_docs: int, n_queries: int, depth: int) -> int:
-    """Local processes that search sharded BM25 at once: ``config``'s workers, at most one per shard, and with
-    ``memory_budget`` set no more than the budget holds (each: a shard's index at its peak plus its top-k
-    lists, after ``RESERVE``); at least 1, since one shard at a time is what BM25 needs anyway."""
+class BM25Layout(NamedTuple):
+    """How a BM25 index is laid out: documents per shard and shards searched at once in local processes."""
+
+    shard_size: int
+    search_workers: int
+
+
+PARALLEL_BM25_MIN = 100_000
+"""From this many documents, ``--workers`` > 1 splits a corpus that fits one BM25 shard into one shard per
+worker: each process builds and searches a part (same bits, see :mod:`negmine.retrieve.bm25_sharded`), so the
+index build and the search, which are one process for a single index, run in parallel at no extra memory."""
+
+
+def bm25_layout(config: EngineConfig, shard_size: int, n_docs: int, n_queries: int, depth: int) -> BM25Layout:
+    """Shard size and local search processes for BM25 over ``n_docs`` documents.
+
+    ``shard_size`` (``--bm25-shard-size``) bounds a shard; with ``config``'s workers > 1 and at least
+    :data:`PARALLEL_BM25_MIN` documents, shards shrink to one per worker. Shards searched at once: the
+    workers, at most one per shard, and with ``memory_budget`` set no more than the budget holds (each: a
+    shard's index at its peak plus its top-k lists, after ``RESERVE``); at least 1."""
+    workers = config.resolved_workers()
+    if workers > 1 and n_docs >= PARALLEL_BM25_MIN:
+        shard_size = min(shard_size, -(-n_docs // workers))
     shards = -(-n_docs // shard_size)
-    workers = min(config.resolved_workers(), max(1, shards))
-    if config.memory_budget is None:
-        return workers
-    each = BM25_BYTES_PER_DOC * min(shard_size, n_docs) + 12 * n_queries * depth
-    return max(1, min(workers, (parse_size(config.memory_budget) - RESERVE) // each))
+    searchers = min(workers, max(1, shards))
+    if config.memory_budget is not None:
+        each = BM25_BYTES_PER_DOC * min(shard_size, n_docs) + 12 * n_queries * depth
+        searchers = max(1, min(searchers, (parse_size(config.memory_budget) - RESERVE) // each))
+    return BM25Layout(shard_size, searchers)

@@ -33,12 +33,12 @@ def bm25_run(
     overlap = any(d in wanted for d in doc_ids)
     k = min(depth + int(overlap), len(doc_ids))
     from negmine.config import EngineConfig
-    from negmine.engine.budget import bm25_search_workers
+    from negmine.engine.budget import bm25_layout
 
     config = EngineConfig()
-    searchers = bm25_search_workers(config, shard_size, len(doc_ids), len(query_ids), k)
-    index = bm25_index(dataset.corpus.texts, shard_size, show_progress, workers=config.resolved_workers(),
-                       search_workers=searchers)
+    layout = bm25_layout(config, shard_size, len(doc_ids), len(query_ids), k)
+    index = bm25_index(dataset.corpus.texts, layout.shard_size, show_progress, workers=config.resolved_workers(),
+                       search_workers=layout.search_workers)
     candidates = index.search([dataset.queries.text(q) for q in query_ids], k, show_progress)
     run = Run.from_candidates(candidates, query_ids, doc_ids, name)
     return run.without_identical_ids().truncated(depth) if overlap else run

@@ -132,16 +132,16 @@ def _bm25_search(
     """``(index, candidates, results_dir)``: BM25 over ``doc_texts`` (sharded above ``retrieve.bm25_shard_size``,
     searched shards kept under ``run_dir`` or the work root for resume), tokenised and searched with the engine
     config's workers (shards searched at once capped by its memory budget)."""
-    from negmine.engine.budget import bm25_search_workers
+    from negmine.engine.budget import bm25_layout
     from negmine.engine.dense import work_root
     from negmine.retrieve.bm25_sharded import bm25_index
 
     config = engine_config or EngineConfig()
     root = work_root(config, encoder)
-    results = bm25_results_dir(run_dir or root, query_texts, doc_texts, depth, retrieve)
-    searchers = bm25_search_workers(config, retrieve.bm25_shard_size, len(doc_texts), len(query_texts), depth)
-    retriever = bm25_index(doc_texts, retrieve.bm25_shard_size, encoder.show_progress, engine, root, results,
-                           config.resolved_workers(), searchers)
+    layout = bm25_layout(config, retrieve.bm25_shard_size, len(doc_texts), len(query_texts), depth)
+    results = bm25_results_dir(run_dir or root, query_texts, doc_texts, depth, layout.shard_size)
+    retriever = bm25_index(doc_texts, layout.shard_size, encoder.show_progress, engine, root, results,
+                           config.resolved_workers(), layout.search_workers)
     return retriever, retriever.search(list(query_texts), depth, show_progress=encoder.show_progress), results
 
 
@@ -171,10 +171,11 @@ def fallback_pools(
 
 
 def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequence[str], depth: int,
-                     retrieve: RetrieveConfig) -> Path:
+                     shard_size: int) -> Path:
     """Where a sharded BM25 search keeps its finished shards: ``parent/bm25-<key>``, the key a hash of every
-    text and setting the result depends on, so a rerun of the same job resumes and any change starts afresh.
-    (Under a dense run's folder for hybrid pools, so both go when the job's outputs are written.)"""
+    text and setting the result depends on and of the shard size (:func:`negmine.engine.budget.bm25_layout`),
+    so a rerun of the same job resumes and any change starts afresh. (Under a dense run's folder for hybrid
+    pools, so both go when the job's outputs are written.)"""
     import inspect
 
     import bm25s
@@ -185,7 +186,7 @@ def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequen
 
     defaults = {k: v.default for k, v in inspect.signature(ShardedBM25.from_texts).parameters.items()
                 if k in ("stopwords", "k1", "b")}  # what bm25_index builds with
-    parts = {"bm25s": bm25s.__version__, **defaults, "depth": depth, "shard_size": retrieve.bm25_shard_size}
+    parts = {"bm25s": bm25s.__version__, **defaults, "depth": depth, "shard_size": shard_size}
     return Path(parent) / f"bm25-{run_key(parts, text_keys(doc_texts), text_keys(query_texts))}"
 
 
