@@ -23,6 +23,17 @@ def test_document_frequencies_count_documents_not_occurrences():
     assert document_frequencies(ids, 4, chunk=3).tolist() == [2, 2, 2, 0]
 
 
+def test_document_frequencies_match_a_count_of_token_sets_whatever_the_repetition():
+    rng = np.random.default_rng(3)
+    docs = [rng.integers(0, 50, rng.integers(0, 400)).tolist() for _ in range(300)]
+    docs[7] = [4] * 1000  # one token repeated more often than any small integer type holds
+    want = np.zeros(60, dtype=np.int64)
+    for doc in docs:
+        want[sorted(set(doc))] += 1
+    for chunk in (1, 7, 1000):
+        np.testing.assert_array_equal(document_frequencies(TokenIds.from_stream(docs), 60, chunk=chunk), want)
+
+
 @pytest.mark.parametrize("shard_size", [1, 97, 400, 5000])
 def test_shards_give_the_bits_of_one_global_index(shard_size):
     texts, queries = _corpus()
