@@ -9,7 +9,7 @@ The search shard takes what the budget leaves; the texts themselves are the call
 
 A sharded BM25 index (:mod:`negmine.retrieve.bm25_sharded`) holds one shard's index while it is searched,
 ``BM25_BYTES_PER_DOC`` per document at its peak, plus that shard's top-k lists (``12 n_queries depth``); local
-worker processes search several shards at once, so the budget caps how many (:func:`bm25_search_workers`).
+worker processes search several shards at once, so the budget caps how many (:func:`bm25_layout`).
 """
 
 from __future__ import annotations
