@@ -57,7 +57,7 @@ def bm25_index(
     ``results_dir`` keeps each searched shard's top-k, so a rerun of the same search resumes (see
     :meth:`ShardedBM25.search`). ``workers`` processes tokenise a large corpus (same ids, same index);
     ``search_workers`` processes search shards at once when no distributed engine is given (see
-    :func:`negmine.engine.budget.bm25_search_workers`)."""
+    :func:`negmine.engine.budget.bm25_layout`)."""
     if len(texts) <= shard_size:
         return BM25Retriever.from_texts(texts, show_progress=show_progress, workers=workers)
     return ShardedBM25.from_texts(texts, shard_size, show_progress=show_progress, engine=engine, workdir=workdir,
