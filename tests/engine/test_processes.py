@@ -83,8 +83,11 @@ def test_ctrl_c_stops_a_job_without_waiting_for_queued_or_running_tasks(tmp_path
                       "if __name__ == '__main__':\n"
                       "    print('started', flush=True)\n"
                       "    print(list(ordered_process_map(slow, range(8), workers=2)))\n")
+    # as from a terminal: a job started in the background of a non-interactive shell (some CI runners) inherits
+    # SIGINT ignored, and Python then keeps ignoring it
     job = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, start_new_session=True)
+                           text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert job.stdout.readline().strip() == "started"
     time.sleep(1)
     start = time.monotonic()
