@@ -169,8 +169,10 @@ class RetrieveConfig:
     block_size: int = 65536
     query_batch_size: int = 4096
     bm25_shard_size: int = 1_000_000
-    """BM25 (``bm25`` / ``hybrid``): a corpus larger than this is indexed one shard of this many documents at a
-    time, with global statistics (:mod:`negmine.retrieve.bm25_sharded`); ~1.1 GB peak per 1M short documents."""
+    """BM25 (``bm25`` / ``hybrid``): a corpus larger than this is indexed in shards of at most this many documents,
+    with global statistics (:mod:`negmine.retrieve.bm25_sharded`); ~1.1 GB peak per 1M short documents. From
+    100k documents, ``EngineConfig.workers`` > 1 also splits it into one shard per worker
+    (:func:`negmine.engine.budget.bm25_layout`)."""
     fallback: str | None = None
     """``hybrid`` (dense pools only): a pair whose dense pool leaves fewer than ``num_negatives`` candidates after
     exclusions and filters (its positive ranks below most of its query's top ``depth``) is selected from its

@@ -48,7 +48,7 @@ def mine_command(
     fusion: str = typer.Option("rrf", help="hybrid fusion: rrf | weighted", rich_help_panel=_CANDS),
     rrf_k: int = typer.Option(60, help="RRF constant k", rich_help_panel=_CANDS),
     dense_weight: float = typer.Option(0.5, help="weighted fusion: weight of dense scores", rich_help_panel=_CANDS),
-    bm25_shard_size: int = typer.Option(1_000_000, help="BM25: index a larger corpus in shards of this many documents (global statistics, bounded memory)", rich_help_panel=_CANDS),
+    bm25_shard_size: int = typer.Option(1_000_000, help="BM25: index a larger corpus in shards of at most this many documents (global statistics, bounded memory; from 100k documents also one shard per --workers)", rich_help_panel=_CANDS),
     fallback: Optional[str] = typer.Option(None, help="hybrid: a pair whose dense pool leaves too few negatives (positive ranked low) is selected from its query's dense + BM25 pool instead of being skipped", rich_help_panel=_CANDS),
     no_fallback: bool = typer.Option(False, "--no-fallback", help="skip such pairs (no BM25 index is built)", rich_help_panel=_CANDS),
     strategy: str = typer.Option("top", help="selection strategy (see README)", rich_help_panel=_SELECT),
