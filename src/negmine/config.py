@@ -633,10 +633,15 @@ class EvalConfig:
     runs_dir: Path | None = None
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     unknown_qrels: str = "error"
+    workers: int | None = None
+    """Local processes for the BM25 baseline's tokenisation and shards (as ``EngineConfig.workers``; None: every
+    usable CPU). Runs are the same for any value."""
 
     def validate(self) -> None:
         if self.data_dir is None:
             raise ConfigError("no data directory given; pass a BEIR directory, e.g. negmine eval DATA_DIR --split test")
+        if self.workers is not None:
+            _check_positive_int("workers", self.workers, _WORKERS_FIX)
         if not self.split or "/" in self.split:
             raise ConfigError(f"split must be a qrels file stem such as 'test', got {self.split!r}")
         check_unknown_qrels(self.unknown_qrels)

@@ -119,3 +119,5 @@ def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
     assert lines[2].split()[:3] == ["bm25", "(baseline)", "3"]
     assert "encoded" not in result.stdout  # a lexical run encodes nothing
     assert (tmp_path / "runs" / "bm25.trec").read_text().startswith("q1 Q0 d0 1 ")
+    bad = runner.invoke(build_app(), args + ["--workers", "0"])
+    assert bad.exit_code == 2 and "workers must be a positive integer, got 0; use e.g. --workers 4" in bad.output

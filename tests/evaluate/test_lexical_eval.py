@@ -33,3 +33,11 @@ def test_query_id_equal_to_doc_id_is_dropped_and_depth_kept() -> None:
 def test_sharded_index_gives_the_same_run() -> None:
     ds = _dataset()
     assert bm25_run(ds, depth=3, shard_size=1).scores == bm25_run(ds, depth=3).scores
+
+
+def test_worker_processes_give_the_same_run(monkeypatch) -> None:
+    import negmine.engine.budget as budget
+
+    monkeypatch.setattr(budget, "PARALLEL_BM25_MIN", 2)  # the 4 documents count as a large corpus
+    ds = _dataset()
+    assert bm25_run(ds, depth=3, workers=2).scores == bm25_run(ds, depth=3, workers=1).scores

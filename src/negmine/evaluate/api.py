@@ -138,7 +138,8 @@ def _model_runs(
     runs, encoding = [], {}
     for model, name in zip(config.models, names):
         if model == BM25_MODEL:
-            runs.append(bm25_run(dataset, config.depth, name, show_progress=config.encoder.show_progress))
+            runs.append(bm25_run(dataset, config.depth, name, show_progress=config.encoder.show_progress,
+                                 workers=config.workers))
             continue
         embedder = embedders.get(model)
         if embedder is None:

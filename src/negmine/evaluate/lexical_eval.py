@@ -18,7 +18,7 @@ BM25_MODEL = "bm25"
 
 def bm25_run(
     dataset: Dataset, depth: int = 100, name: str = BM25_MODEL, shard_size: int = 1_000_000,
-    show_progress: bool = False,
+    show_progress: bool = False, workers: int | None = None,
 ) -> Run:
     """Top-``depth`` BM25 documents of every evaluated query of ``dataset``'s split.
 
@@ -35,7 +35,7 @@ def bm25_run(
     from negmine.config import EngineConfig
     from negmine.engine.budget import bm25_layout
 
-    config = EngineConfig()
+    config = EngineConfig(workers=workers)  # None: every usable CPU; the run does not depend on it
     layout = bm25_layout(config, shard_size, len(doc_ids), len(query_ids), k)
     index = bm25_index(dataset.corpus.texts, layout.shard_size, show_progress, workers=config.resolved_workers(),
                        search_workers=layout.search_workers)
