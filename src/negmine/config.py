@@ -501,7 +501,9 @@ class AuditConfig:
 
     ``depth`` limits judging to each row's first negatives (None: all). Policies per finding: false
     negatives are dropped, promoted to ``extra_positive_ids`` or kept and marked in ``negative_flags``;
-    noisy positives drop their row or keep it (its ``confidence`` tells training how much to trust it).
+    noisy positives drop their row or keep it. Every kept row records its ``confidence`` (the share of its
+    candidates the positive outscores, averaged over the scorers) for filtering downstream; ``negmine train``
+    does not read it (rows mined with a positive-aware margin all score 1).
     """
 
     input: Path | None = None
