@@ -182,3 +182,29 @@ def test_a_distributed_engine_gets_the_shards_whatever_search_workers_says():
 def test_search_workers_must_be_a_positive_integer():
     with pytest.raises(ValueError, match="search_workers must be a positive integer, got 0"):
         ShardedBM25.from_texts(["a b", "c d"], shard_size=1, search_workers=0)
+
+
+def test_spawned_workers_as_on_macos_and_windows_give_the_same_bits_and_close_cleanly(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "spawned.py"
+    script.write_text(
+        "import types\n"
+        "import numpy as np\n"
+        "import negmine.engine.processes as processes\n"
+        "from negmine.retrieve.bm25 import BM25Retriever\n"
+        "from negmine.retrieve.bm25_sharded import ShardedBM25\n"
+        "if __name__ == '__main__':\n"
+        "    processes.sys = types.SimpleNamespace(platform='darwin')  # workers are spawned, not forked\n"
+        "    rng = np.random.default_rng(0)\n"
+        "    words = [f'w{i}' for i in range(200)]\n"
+        "    texts = [' '.join(rng.choice(words, rng.integers(1, 30))) for _ in range(500)]\n"
+        "    queries = [' '.join(rng.choice(words, 4)) for _ in range(30)]\n"
+        "    got = ShardedBM25.from_texts(texts, shard_size=100, search_workers=2).search(queries, 10)\n"
+        "    want = BM25Retriever.from_texts(texts).search(queries, 10)\n"
+        "    print(np.array_equal(got.indices, want.indices) and np.array_equal(got.scores, want.scores))\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+    assert "leaked" not in out.stderr, out.stderr  # the pool was shut down, not its workers killed

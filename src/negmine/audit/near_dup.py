@@ -85,8 +85,10 @@ class SignatureMemo:
         starts = range(0, len(missing), PARALLEL_CHUNK)
         texts = ([text_of(k) for k in missing[i : i + PARALLEL_CHUNK]] for i in starts)
         done = parallel_signatures(texts, self.config.shingle, self.config.num_perm, self.config.num_perm, workers)
-        for start, fresh in zip(tqdm(starts, desc="near-dup signatures", disable=not show_progress), done):
-            self._store(missing[start : start + PARALLEL_CHUNK], fresh)
+        with tqdm(total=len(starts), desc="near-dup signatures", disable=not show_progress) as bar:
+            for start, fresh in zip(starts, done, strict=True):  # strict: reads `done` to its end (pool closed)
+                self._store(missing[start : start + PARALLEL_CHUNK], fresh)
+                bar.update()
         return len(missing)
 
     def _lacks_exact(self, key: Hashable) -> bool:

@@ -52,7 +52,10 @@ def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers:
         warnings.warn(f"worker processes failed ({err}); computing the rest in this process (same results; "
                       "--workers 1 skips the attempt)", RuntimeWarning, stacklevel=2)
     except BaseException:  # Ctrl-C, an error, or a caller that stopped reading (GeneratorExit)
-        stop_workers(pool)
+        if all(future is not None and future.done() for _, future in pending):
+            pool.shutdown(wait=True)  # nothing left running (e.g. a zip that stopped after the last result)
+        else:
+            stop_workers(pool)
         raise
     pool.shutdown(wait=True)
     yield from (function(item) for item, _ in pending)  # empty unless the pool broke

@@ -288,7 +288,7 @@ class ShardedBM25:
 
             found = ordered_process_map(functools.partial(search_shard_alone, spec), [p for _, p in items],
                                         min(self.search_workers, len(items)))
-            return zip([shard for shard, _ in items], found)
+            return ((items[i][0], result) for i, result in enumerate(found))  # drives the pool to its end
         setup = functools.partial(shard_worker, spec)
         if self.engine is not None:
             return self.engine.map(setup, search_shard, items, desc="bm25 shards")
