@@ -69,6 +69,44 @@ def test_a_caller_that_stops_reading_ends_the_workers_instead_of_waiting_for_the
     assert multiprocessing.active_children() == []
 
 
+def _sigterm_disposition(_):
+    import signal
+
+    return signal.getsignal(signal.SIGTERM)
+
+
+@pytest.fixture
+def sigterm_raises():
+    """As after ``ray.init`` (and still after ``ray.shutdown``): SIGTERM turned into ``sys.exit``, inherited by
+    forked workers, where a task would report the SystemExit as its result and the worker take the next task."""
+    import signal
+    import sys
+
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(signum))
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_workers_end_on_sigterm_whatever_handler_the_parent_installed(sigterm_raises):
+    import signal
+
+    assert list(ordered_process_map(_sigterm_disposition, [0, 1], workers=2)) == [signal.SIG_DFL] * 2
+
+
+def test_stopped_workers_are_ended_and_reaped_even_if_sigterm_raises_in_the_parent(sigterm_raises):
+    import multiprocessing
+    import time
+
+    for _ in range(3):  # whether a worker had a queued task to go on to depended on timing
+        results = ordered_process_map(_slow_after_the_first, range(8), workers=2)
+        start = time.monotonic()
+        assert next(results) == 0
+        time.sleep(0.5)  # the workers take tasks 1 and 2; 3 and 4 wait in the call queue
+        results.close()
+        assert time.monotonic() - start < 30
+        assert multiprocessing.active_children() == []  # failed now and then when only the pool's thread reaped
+
+
 def test_ctrl_c_stops_a_job_without_waiting_for_queued_or_running_tasks(tmp_path):
     import os
     import signal

@@ -36,7 +36,7 @@ def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     items = iter(items)
-    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=default_sigterm)
     pending: deque = deque()
     try:
         for item in items:
@@ -62,16 +62,33 @@ def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers:
     yield from (function(item) for item in items)
 
 
+def default_sigterm() -> None:
+    """Run in each worker as it starts: SIGTERM ends it again. A forked worker inherits the parent's Python
+    signal handlers, and some turn SIGTERM into an exception (Ray's driver installs ``sys.exit`` on
+    ``ray.init`` and keeps it after ``ray.shutdown``): the worker would report that exception as its task's
+    result and go on to the next queued task instead of stopping."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def stop_workers(pool) -> None:
     """Drop the queued tasks and end the running ones now, instead of waiting for them: a Ctrl-C during a
-    search of BM25 shards must not wait minutes for shards nobody will read."""
+    search of BM25 shards must not wait minutes for shards nobody will read. Returns once every worker has
+    ended and been reaped."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
     if terminate is not None:
         terminate()
-        return
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
+    else:
+        for process in processes:
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=5)
+        if process.is_alive():  # a task that blocks SIGTERM in C code: SIGKILL cannot be caught
+            process.kill()
+            process.join(timeout=5)
+    if manager is not None:  # it reaps workers too: until it is done, one it reaped can still look alive here
+        manager.join(timeout=5)
