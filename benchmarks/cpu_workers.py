@@ -11,6 +11,10 @@ usable CPU), with output identical to one process:
   --model bm25``): ``bm25_index`` as ``bm25_layout`` lays it out for 1 vs N workers: chunks tokenised in
   workers (vocabularies merged in corpus order: :mod:`negmine.retrieve.bm25_tokenize`) and, from 100k
   documents, one shard per worker, built and searched in parallel; ``--queries`` claims retrieve their top 100.
+- **BM25 search over one index** (a corpus below 100k documents, or a shard): the queries in chunks over
+  ``N`` worker processes that fork from the process holding the index and share its memory
+  (``BM25Retriever.search``; from ``PARALLEL_SEARCH_MIN`` queries x documents), here ``--index-queries``
+  claims (cycled) over the first ``--index-docs`` abstracts.
 - **sharded BM25 search** (a corpus above ``--bm25-shard-size``, default 1M documents): each shard's index is
   built and searched by one task; ``ShardedBM25.search`` with ``search_workers=1`` vs ``N`` (shards searched
   at once in local processes, at most what ``--memory-budget`` holds). Here the corpus is cut into
@@ -21,6 +25,7 @@ row checks that the workers' result equals the one-process result (signatures, s
 BM25 top-k ids and float32 scores).
 
     python benchmarks/cpu_workers.py [--docs 100000] [--workers N] [--shards 4] [--queries 2000]
+                                     [--index-docs 50000] [--index-queries 20000]
 """
 
 from __future__ import annotations
@@ -94,6 +99,21 @@ def bm25_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
             [stage, workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
 
 
+def one_index_search_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
+    from negmine.retrieve.bm25 import BM25Retriever
+
+    index = BM25Retriever.from_texts(texts, workers=workers)
+    results = {}
+    for n in (1, workers):
+        index.search_workers = n
+        results[n] = timed(lambda: index.search(queries, depth=100))
+    (a, one_s), (b, many_s) = results[1], results[workers]
+    identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
+    stage = f"BM25 search, one index of {len(texts)} docs ({len(queries)} queries)"
+    return [[stage, 1, one_s, len(queries) / one_s, 1.0, "-"],
+            [stage, workers, many_s, len(queries) / many_s, one_s / many_s, identical]]
+
+
 def sharded_search_rows(texts: list[str], workers: int, shards: int, queries: list[str]) -> list[list]:
     from negmine.retrieve.bm25_sharded import ShardedBM25
 
@@ -123,16 +143,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=EngineConfig().resolved_workers())
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--index-docs", type=int, default=50_000)
+    parser.add_argument("--index-queries", type=int, default=20_000)
     args = parser.parse_args()
     data_dir = require_scifact()
     texts = corpus_texts(data_dir, args.docs)
     queries = claims(data_dir, args.queries)
     rows = (signatures_rows(texts, args.workers) + bm25_rows(texts, args.workers, queries)
+            + one_index_search_rows(texts[:args.index_docs], args.workers, claims(data_dir, args.index_queries))
             + sharded_search_rows(texts, args.workers, args.shards, queries))
     rows = [[r[0], r[1], round(r[2], 1), round(r[3]), round(r[4], 2), r[5]] for r in rows]
     words = float(np.mean([len(t.split()) for t in texts[:5000]]))
     print(f"{len(texts)} SciFact abstracts (~{words:.0f} words each)")
-    headers = ["stage", "workers", "seconds", "docs/s", "x one process", "identical"]
+    headers = ["stage", "workers", "seconds", "docs/s (queries/s: one-index search)", "x one process", "identical"]
     print_table(headers, rows)
     write_result("cpu_workers", {"docs": len(texts), "mean_words": round(words, 1),
                                  "rows": [dict(zip(headers, row)) for row in rows]})

@@ -133,3 +133,51 @@ def test_ctrl_c_stops_a_job_without_waiting_for_queued_or_running_tasks(tmp_path
     _, err = job.communicate(timeout=50)
     assert time.monotonic() - start < 30, "the job waited for tasks of 60 s"
     assert "KeyboardInterrupt" in err and job.returncode != 0
+
+
+def _scaled(shared, x):
+    import os
+
+    return shared["factor"] * x, os.getpid()
+
+
+def test_a_shared_object_reaches_every_call_and_the_workers_not_this_process():
+    import os
+
+    shared = {"factor": 3}
+    got = list(ordered_process_map(_scaled, range(10), workers=2, shared=shared))
+    assert [value for value, _ in got] == [3 * x for x in range(10)]
+    assert os.getpid() not in {pid for _, pid in got}
+
+
+def _scaled_dies_in_a_worker(shared, x):
+    import multiprocessing
+    import os
+
+    if multiprocessing.parent_process() is not None and x == 2:
+        os._exit(1)
+    return shared * x
+
+
+def test_after_a_broken_pool_this_process_calls_with_the_shared_object_too():
+    with pytest.warns(RuntimeWarning, match="computing the rest in this process"):
+        got = list(ordered_process_map(_scaled_dies_in_a_worker, range(8), workers=2, shared=10))
+    assert got == [10 * x for x in range(8)]
+
+
+def test_spawned_workers_get_the_shared_object_too(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "spawned_shared.py"
+    script.write_text(
+        "import types\n"
+        "import negmine.engine.processes as processes\n"
+        "from negmine.engine.processes import ordered_process_map\n"
+        "def add(shared, x):\n    return shared + x\n"
+        "if __name__ == '__main__':\n"
+        "    processes.sys = types.SimpleNamespace(platform='darwin')  # workers are spawned, not forked\n"
+        "    print(list(ordered_process_map(add, range(5), workers=2, shared=100)))\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[100, 101, 102, 103, 104]"

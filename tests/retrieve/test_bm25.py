@@ -126,3 +126,61 @@ def test_progress_bars_do_not_change_the_index(capsys) -> None:
     np.testing.assert_array_equal(loud_result.indices, quiet_result.indices)
     np.testing.assert_array_equal(loud_result.scores, quiet_result.scores)
     assert not capsys.readouterr().err  # quiet by default
+
+
+def _word_corpus(n_docs: int, n_queries: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(300)]
+    docs = [" ".join(rng.choice(words, size=12)) for _ in range(n_docs)]
+    queries = [" ".join(rng.choice(words, size=3)) for _ in range(n_queries)]
+    queries[5] = "the and"  # no term in the index: an empty row in every chunk layout
+    return docs, queries
+
+
+def test_queries_split_over_worker_processes_give_the_same_bits(monkeypatch):
+    import negmine.engine.processes as processes
+    import negmine.retrieve.bm25 as bm25
+
+    monkeypatch.setattr(bm25, "QUERY_CHUNK", 7)  # 40 queries: 6 chunks, the last one short
+    monkeypatch.setattr(bm25, "PARALLEL_SEARCH_MIN", 40 * 200)
+    maps = []
+    real_map = processes.ordered_process_map
+    monkeypatch.setattr(processes, "ordered_process_map", lambda *a, **k: maps.append(a[2]) or real_map(*a, **k))
+    docs, queries = _word_corpus(200, 40)
+    one = BM25Retriever.from_texts(docs).search(queries, depth=15)
+    assert maps == []
+    two = BM25Retriever.from_texts(docs, workers=2).search(queries, depth=15)
+    assert maps == [2]  # the queries did go to two worker processes
+    np.testing.assert_array_equal(one.indices, two.indices)
+    np.testing.assert_array_equal(one.scores, two.scores)
+    assert (two.indices[5] == -1).all() and (two.indices[:5, 0] >= 0).all()
+
+
+def test_small_searches_one_chunk_or_workers_that_would_not_fork_stay_in_this_process(monkeypatch):
+    import types
+
+    import negmine.engine.processes as processes
+    import negmine.retrieve.bm25 as bm25
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("no worker processes expected")
+
+    docs, queries = _word_corpus(50, 10)
+    expected = BM25Retriever.from_texts(docs).search(queries, depth=5)
+    monkeypatch.setattr(processes, "ordered_process_map", refuse)
+    monkeypatch.setattr(bm25, "QUERY_CHUNK", 3)
+    small = BM25Retriever.from_texts(docs, workers=2).search(queries, depth=5)  # 10 x 50 < PARALLEL_SEARCH_MIN
+    np.testing.assert_array_equal(small.indices, expected.indices)
+    monkeypatch.setattr(bm25, "PARALLEL_SEARCH_MIN", 1)
+    monkeypatch.setattr(bm25, "QUERY_CHUNK", 10)
+    few = BM25Retriever.from_texts(docs, workers=2).search(queries, depth=5)  # 10 queries: one chunk
+    np.testing.assert_array_equal(few.indices, expected.indices)
+    monkeypatch.setattr(processes, "sys", types.SimpleNamespace(platform="darwin"))  # spawned: no shared memory
+    monkeypatch.setattr(bm25, "QUERY_CHUNK", 3)
+    spawned = BM25Retriever.from_texts(docs, workers=2).search(queries, depth=5)
+    np.testing.assert_array_equal(spawned.indices, expected.indices)
+
+
+def test_search_workers_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match="search_workers must be a positive integer, got 0"):
+        BM25Retriever(None, 3, None, search_workers=0)

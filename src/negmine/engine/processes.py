@@ -13,35 +13,51 @@ cannot start or breaks, the remaining items are computed in this process, with a
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections import deque
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+_NOTHING = object()
+_shared: Any = _NOTHING
+"""In a worker process: the ``shared`` object of the map it serves (set as it starts; never in the caller)."""
 
-def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+
+def workers_fork() -> bool:
+    """Whether :func:`ordered_process_map` forks its workers (Linux): a ``shared`` object then reaches them
+    without a copy, its pages shared with this process until one side writes to them."""
+    return sys.platform.startswith("linux")
+
+
+def ordered_process_map(function: Callable[..., R], items: Iterable[T], workers: int,
+                        shared: Any = _NOTHING) -> Iterator[R]:
     """``function(item)`` for each item, computed in ``workers`` processes and yielded in input order.
 
     Items are read as results are taken, at most ``2 * workers`` ahead, so memory stays bounded by the chunk
     size whatever the input length. ``function`` must be importable (a module-level function) and items and
-    results picklable."""
+    results picklable. With ``shared`` given, each call is ``function(shared, item)``: ``shared`` (e.g. an index
+    every task searches) goes to each worker once as it starts, inherited where workers fork
+    (:func:`workers_fork`), pickled once per worker where they are spawned, instead of with every task."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    context = multiprocessing.get_context("fork" if workers_fork() else "spawn")
     items = iter(items)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=default_sigterm)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(shared,))
+    task = function if shared is _NOTHING else functools.partial(with_shared, function)  # run in a worker
+    call = function if shared is _NOTHING else functools.partial(function, shared)  # run here, after a failure
     pending: deque = deque()
     try:
         for item in items:
             pending.append((item, None))  # kept for the fallback should submit find the pool broken
-            pending[-1] = (item, pool.submit(function, item))
+            pending[-1] = (item, pool.submit(task, item))
             if len(pending) >= 2 * workers:
                 yield pending[0][1].result()
                 pending.popleft()
@@ -58,18 +74,25 @@ def ordered_process_map(function: Callable[[T], R], items: Iterable[T], workers:
             stop_workers(pool)
         raise
     pool.shutdown(wait=True)
-    yield from (function(item) for item, _ in pending)  # empty unless the pool broke
-    yield from (function(item) for item in items)
+    yield from (call(item) for item, _ in pending)  # empty unless the pool broke
+    yield from (call(item) for item in items)
 
 
-def default_sigterm() -> None:
-    """Run in each worker as it starts: SIGTERM ends it again. A forked worker inherits the parent's Python
-    signal handlers, and some turn SIGTERM into an exception (Ray's driver installs ``sys.exit`` on
-    ``ray.init`` and keeps it after ``ray.shutdown``): the worker would report that exception as its task's
-    result and go on to the next queued task instead of stopping."""
+def start_worker(shared: Any) -> None:
+    """Run in each worker as it starts: keep ``shared`` for :func:`with_shared`, and let SIGTERM end the
+    worker again. A forked worker inherits the parent's Python signal handlers, and some turn SIGTERM into an
+    exception (Ray's driver installs ``sys.exit`` on ``ray.init`` and keeps it after ``ray.shutdown``): the
+    worker would report that exception as its task's result and go on to the next queued task."""
     import signal
 
+    global _shared
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _shared = shared
+
+
+def with_shared(function: Callable[..., R], item: Any) -> R:
+    """A task in a worker: ``function(shared, item)`` with the worker's ``shared`` object."""
+    return function(_shared, item)
 
 
 def stop_workers(pool) -> None:

@@ -31,9 +31,9 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence,
 
 import numpy as np
 
-from negmine.retrieve.bm25 import BM25Retriever, TokenIds, _Tokenized
+from negmine.retrieve.bm25 import BM25Retriever, TokenIds, _Tokenized, top_documents
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
-from negmine.retrieve.topk import merge_topk, pad_to, topk_vector
+from negmine.retrieve.topk import merge_topk
 
 
 class BM25Index(Protocol):
@@ -142,20 +142,11 @@ def search_shard(state: tuple[ShardSearch, dict[int, int]], shard: tuple[Path, P
     spec, vocab = state
     flat, offsets, start = shard
     ids = TokenIds(np.load(flat, mmap_mode="r"), np.load(offsets, mmap_mode="r"))
-    indices = np.full((len(spec.queries), spec.depth), PAD_INDEX, dtype=np.int64)
-    scores = np.full((len(spec.queries), spec.depth), -np.inf, dtype=np.float32)
-    if not ids.offsets[-1]:
-        return indices, scores  # every document of the shard is empty: none shares a term with a query
+    if not ids.offsets[-1]:  # every document of the shard is empty: none shares a term with a query
+        return top_documents(None, ([] for _ in range(len(spec.queries))), spec.depth)
     model = corpus_stats_bm25(spec.idf, spec.avgdl, spec.k1, spec.b)
     model.index(_Tokenized(ids, vocab), show_progress=False)
-    for i, query in enumerate(spec.queries):
-        if not query:
-            continue
-        idx, sc = topk_vector(np.asarray(model.get_scores_from_ids(query), dtype=np.float32), spec.depth)
-        keep = sc > 0
-        row_idx, row_sc = pad_to(idx[keep][None, :] + start, sc[keep][None, :], spec.depth)
-        indices[i], scores[i] = row_idx[0], row_sc[0]
-    return indices, scores
+    return top_documents(model, spec.queries, spec.depth, offset=start)
 
 
 def search_shard_alone(spec: ShardSearch, shard: tuple[Path, Path, int]):
