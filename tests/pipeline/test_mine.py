@@ -196,6 +196,53 @@ def test_a_killed_sharded_bm25_job_resumes_and_cleans_up(beir_dir, tmp_path, mon
     assert resumed == read_rows(tmp_path / "whole.jsonl")
 
 
+def test_a_sharded_bm25_job_killed_with_two_workers_resumes_with_one(beir_dir, tmp_path, monkeypatch):
+    """With --workers 2 the corpus is laid out as one shard per worker; a rerun with --workers 1 (which alone
+    would build one index) adopts the killed job's layout and searches only the shard it had not saved."""
+    import negmine.engine.budget as budget
+    import negmine.retrieve.bm25_sharded as sharded
+
+    monkeypatch.setattr(budget, "PARALLEL_BM25_MIN", 1)  # the fixture corpus: two shards with two workers
+    real = sharded.search_shard
+
+    def dies_past_the_first(state, shard):  # runs in a forked worker
+        if shard[2] > 0:
+            raise KeyboardInterrupt
+        return real(state, shard)
+
+    def config_with(workers, out="neg.jsonl"):
+        config = make_config(beir_dir, tmp_path / out)
+        return dataclasses.replace(
+            config, retrieve=RetrieveConfig(method="bm25", depth=20),
+            encoder=dataclasses.replace(config.encoder, cache_dir=tmp_path / "cache"),
+            engine=dataclasses.replace(config.engine, workers=workers))
+
+    monkeypatch.setattr(sharded, "search_shard", dies_past_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        mine(config_with(2), embedder=HashEmbedder())
+    (run_dir,) = (tmp_path / "cache" / "runs").glob("bm25-*")
+    assert sorted(p.name for p in run_dir.iterdir()) == ["0.npz", "layout.json"]
+    calls = []
+    monkeypatch.setattr(sharded, "search_shard", lambda state, shard: calls.append(shard[2]) or real(state, shard))
+    mine(config_with(1), embedder=HashEmbedder())
+    n_docs = len((beir_dir / "corpus.jsonl").read_text().splitlines())
+    assert calls == [-(-n_docs // 2)]  # the second shard only, searched here
+    assert not run_dir.exists()
+    mine(config_with(1, "whole.jsonl"), embedder=HashEmbedder())  # nothing saved: one index
+    assert read_rows(tmp_path / "neg.jsonl") == read_rows(tmp_path / "whole.jsonl")
+
+    monkeypatch.setattr(sharded, "search_shard", dies_past_the_first)  # killed again, then rerun with smaller
+    with pytest.raises(KeyboardInterrupt):                              # shards: those are not mixed in
+        mine(config_with(2), embedder=HashEmbedder())
+    calls.clear()
+    monkeypatch.setattr(sharded, "search_shard", lambda state, shard: calls.append(shard[2]) or real(state, shard))
+    smaller = config_with(1, "smaller.jsonl")
+    smaller = dataclasses.replace(smaller, retrieve=dataclasses.replace(smaller.retrieve, bm25_shard_size=4))
+    mine(smaller, embedder=HashEmbedder())
+    assert calls == list(range(0, n_docs, 4))  # every shard of 4 searched afresh
+    assert read_rows(tmp_path / "smaller.jsonl") == read_rows(tmp_path / "whole.jsonl")
+
+
 def test_sharded_bm25_mined_in_worker_processes_is_byte_identical(beir_dir, tmp_path, monkeypatch):
     import negmine.retrieve.bm25_sharded as sharded
 

@@ -146,11 +146,25 @@ def test_a_killed_search_resumes_from_the_saved_shards(tmp_path):
     texts, queries = _corpus(300)
     results = tmp_path / "bm25-run"
     _killed_after(texts, queries, results, 3)
-    assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz"]  # no partial file
+    assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz", "layout.json"]  # no partial file
     again = _Counting()
     got = ShardedBM25.from_texts(texts, shard_size=70, engine=again, results_dir=results).search(queries, depth=10)
     assert again.tasks == 2  # shards 3 and 4 only
     _assert_same(got, texts, queries)
+
+
+def test_saved_shards_record_their_layout_and_are_never_merged_into_another(tmp_path):
+    from negmine.retrieve.bm25_sharded import saved_shard_size
+
+    texts, queries = _corpus(300)
+    results = tmp_path / "bm25-run"
+    assert saved_shard_size(results) is None
+    _killed_after(texts, queries, results, 1)
+    assert saved_shard_size(results) == 70
+    other = ShardedBM25.from_texts(texts, shard_size=50, results_dir=results)
+    with pytest.raises(ValueError, match=r"bm25-run holds the top-k of shards of 70 documents, this index has "
+                                         r"shards of 50: build it with shard_size=70 to resume"):
+        other.search(queries, depth=10)
 
 
 def test_local_worker_processes_search_shards_with_the_same_bits():
@@ -167,7 +181,7 @@ def test_search_workers_resume_from_saved_shards_and_save_the_rest(tmp_path):
     saved = {p.name: p.stat().st_ino for p in results.iterdir()}
     parallel = ShardedBM25.from_texts(texts, shard_size=70, results_dir=results, search_workers=2)
     got = parallel.search(queries, depth=10)
-    assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz", "3.npz", "4.npz"]
+    assert sorted(p.name for p in results.iterdir()) == ["0.npz", "1.npz", "2.npz", "3.npz", "4.npz", "layout.json"]
     assert {name: (results / name).stat().st_ino for name in saved} == saved  # read, not searched and rewritten
     _assert_same(got, texts, queries)
 

@@ -77,15 +77,21 @@ def bm25_layout(config: EngineConfig, shard_size: int, n_docs: int, n_queries: i
     """Shard size and local search processes for BM25 over ``n_docs`` documents.
 
     ``shard_size`` (``--bm25-shard-size``) bounds a shard; with ``config``'s workers > 1 and at least
-    :data:`PARALLEL_BM25_MIN` documents, shards shrink to one per worker. Shards searched at once: the
-    workers, at most one per shard, and with ``memory_budget`` set no more than the budget holds (each: a
-    shard's index at its peak plus its top-k lists, after ``RESERVE``); at least 1."""
+    :data:`PARALLEL_BM25_MIN` documents, shards shrink to one per worker. Shards searched at once:
+    :func:`bm25_searchers`."""
     workers = config.resolved_workers()
     if workers > 1 and n_docs >= PARALLEL_BM25_MIN:
         shard_size = min(shard_size, -(-n_docs // workers))
+    return BM25Layout(shard_size, bm25_searchers(config, shard_size, n_docs, n_queries, depth))
+
+
+def bm25_searchers(config: EngineConfig, shard_size: int, n_docs: int, n_queries: int, depth: int) -> int:
+    """Shards of ``shard_size`` searched at once in local processes: the workers, at most one per shard, and
+    with ``memory_budget`` set no more than the budget holds (each: a shard's index at its peak plus its top-k
+    lists, after ``RESERVE``); at least 1."""
     shards = -(-n_docs // shard_size)
-    searchers = min(workers, max(1, shards))
+    searchers = min(config.resolved_workers(), max(1, shards))
     if config.memory_budget is not None:
         each = BM25_BYTES_PER_DOC * min(shard_size, n_docs) + 12 * n_queries * depth
         searchers = max(1, min(searchers, (parse_size(config.memory_budget) - RESERVE) // each))
-    return BM25Layout(shard_size, searchers)
+    return searchers

@@ -132,14 +132,21 @@ def _bm25_search(
     """``(index, candidates, results_dir)``: BM25 over ``doc_texts`` (sharded above ``retrieve.bm25_shard_size``,
     searched shards kept under ``run_dir`` or the work root for resume), tokenised and searched with the engine
     config's workers (shards searched at once capped by its memory budget)."""
-    from negmine.engine.budget import bm25_layout
+    import shutil
+
+    from negmine.engine.budget import BM25Layout, bm25_layout, bm25_searchers
     from negmine.engine.dense import work_root
-    from negmine.retrieve.bm25_sharded import bm25_index
+    from negmine.retrieve.bm25_sharded import bm25_index, saved_shard_size
 
     config = engine_config or EngineConfig()
     root = work_root(config, encoder)
     layout = bm25_layout(config, retrieve.bm25_shard_size, len(doc_texts), len(query_texts), depth)
-    results = bm25_results_dir(run_dir or root, query_texts, doc_texts, depth, layout.shard_size)
+    results = bm25_results_dir(run_dir or root, query_texts, doc_texts, depth)
+    resumed = saved_shard_size(results)  # a killed search's layout (it may have had other --workers)
+    if resumed is not None and resumed <= retrieve.bm25_shard_size:
+        layout = BM25Layout(resumed, bm25_searchers(config, resumed, len(doc_texts), len(query_texts), depth))
+    elif resumed is not None:  # --bm25-shard-size lowered since (e.g. after running out of memory): start afresh
+        shutil.rmtree(results)
     retriever = bm25_index(doc_texts, layout.shard_size, encoder.show_progress, engine, root, results,
                            config.resolved_workers(), layout.search_workers)
     return retriever, retriever.search(list(query_texts), depth, show_progress=encoder.show_progress), results
@@ -170,12 +177,12 @@ def fallback_pools(
     return rescore(_fuse(dense, bm25, retrieve, depth), score)
 
 
-def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequence[str], depth: int,
-                     shard_size: int) -> Path:
+def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequence[str], depth: int) -> Path:
     """Where a sharded BM25 search keeps its finished shards: ``parent/bm25-<key>``, the key a hash of every
-    text and setting the result depends on and of the shard size (:func:`negmine.engine.budget.bm25_layout`),
-    so a rerun of the same job resumes and any change starts afresh. (Under a dense run's folder for hybrid
-    pools, so both go when the job's outputs are written.)"""
+    text and setting the result depends on, so a rerun of the same job resumes (with the shard size recorded
+    there, whatever its ``--workers``; :func:`negmine.retrieve.bm25_sharded.saved_shard_size`) and any change
+    starts afresh. (Under a dense run's folder for hybrid pools, so both go when the job's outputs are
+    written.)"""
     import inspect
 
     import bm25s
@@ -186,7 +193,7 @@ def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequen
 
     defaults = {k: v.default for k, v in inspect.signature(ShardedBM25.from_texts).parameters.items()
                 if k in ("stopwords", "k1", "b")}  # what bm25_index builds with
-    parts = {"bm25s": bm25s.__version__, **defaults, "depth": depth, "shard_size": shard_size}
+    parts = {"bm25s": bm25s.__version__, **defaults, "depth": depth}
     return Path(parent) / f"bm25-{run_key(parts, text_keys(doc_texts), text_keys(query_texts))}"
 
 

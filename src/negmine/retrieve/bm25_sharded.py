@@ -118,6 +118,21 @@ def corpus_stats_bm25(idf: np.ndarray, avgdl: float, k1: float = 1.5, b: float =
     return CorpusStatsBM25(k1=k1, b=b, method="lucene")
 
 
+LAYOUT_FILE = "layout.json"
+"""In a search's ``results_dir``: the shard size its saved shards (``<shard>.npz``) were searched with."""
+
+
+def saved_shard_size(results_dir: Path) -> int | None:
+    """The shard size of the saved shards in ``results_dir`` (None: nothing saved yet), so that a resumed job
+    lays its corpus out as the killed one did, whatever its ``--workers`` now."""
+    import json
+
+    layout = Path(results_dir) / LAYOUT_FILE
+    if not layout.is_file() or not any(Path(results_dir).glob("*.npz")):
+        return None
+    return int(json.loads(layout.read_text(encoding="utf-8"))["shard_size"])
+
+
 class ShardSearch(NamedTuple):
     """What searching any shard needs (picklable: an engine ships it to each worker once)."""
 
@@ -176,6 +191,7 @@ class ShardedBM25:
         self.idf = corpus_idf(np.concatenate([df, np.zeros(len(self.vocab) - len(df), dtype=np.int64)]), n_docs)
         self._ids: dict[int, TokenIds] = {}
         self.starts = np.cumsum([0] + [len(self._shard_ids(i)) for i in range(len(shards))])
+        self.shard_size = int(self.starts[1])  # every shard's size but the last's
         if workdir is not None:
             weakref.finalize(self, workdir.cleanup)
 
@@ -289,13 +305,24 @@ class ShardedBM25:
     def _saved_shards(self) -> dict[int, Path]:
         if self.results_dir is None or not Path(self.results_dir).is_dir():
             return {}
+        saved = saved_shard_size(self.results_dir)
+        if saved is not None and saved != self.shard_size:
+            raise ValueError(
+                f"{self.results_dir} holds the top-k of shards of {saved} documents, this index has shards of "
+                f"{self.shard_size}: build it with shard_size={saved} to resume, or use another results_dir")
         return {int(p.stem): p for p in Path(self.results_dir).glob("*.npz") if p.stem.isdigit()}
 
     def _save_shard(self, shard: int, indices: np.ndarray, scores: np.ndarray) -> None:
         if self.results_dir is None:
             return
+        import json
+
         from negmine.io.atomic import atomic_write
 
+        layout = Path(self.results_dir) / LAYOUT_FILE
+        if not layout.is_file():  # first: a shard's top-k is only read back with the layout it belongs to
+            with atomic_write(layout) as handle:
+                json.dump({"shard_size": self.shard_size, "n_docs": self.n_docs}, handle)
         with atomic_write(Path(self.results_dir) / f"{shard}.npz", "wb") as handle:
             np.savez(handle, indices=indices, scores=scores)
 
