@@ -99,34 +99,32 @@ def bm25_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
             [stage, workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
 
 
-def one_index_search_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
-    from negmine.retrieve.bm25 import BM25Retriever
-
-    index = BM25Retriever.from_texts(texts, workers=workers)
+def search_rows(index, stage: str, workers: int, queries: list[str], per: int) -> list[list]:
+    """``index.search`` with ``search_workers`` 1 vs ``workers``; rate = ``per`` items (docs or queries) / s."""
     results = {}
     for n in (1, workers):
         index.search_workers = n
         results[n] = timed(lambda: index.search(queries, depth=100))
     (a, one_s), (b, many_s) = results[1], results[workers]
     identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
+    return [[stage, 1, one_s, per / one_s, 1.0, "-"],
+            [stage, workers, many_s, per / many_s, one_s / many_s, identical]]
+
+
+def one_index_search_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
+    from negmine.retrieve.bm25 import BM25Retriever
+
+    index = BM25Retriever.from_texts(texts, workers=workers)
     stage = f"BM25 search, one index of {len(texts)} docs ({len(queries)} queries)"
-    return [[stage, 1, one_s, len(queries) / one_s, 1.0, "-"],
-            [stage, workers, many_s, len(queries) / many_s, one_s / many_s, identical]]
+    return search_rows(index, stage, workers, queries, per=len(queries))
 
 
 def sharded_search_rows(texts: list[str], workers: int, shards: int, queries: list[str]) -> list[list]:
     from negmine.retrieve.bm25_sharded import ShardedBM25
 
     index = ShardedBM25.from_texts(texts, shard_size=-(-len(texts) // shards), workers=workers)
-    results = {}
-    for n in (1, workers):
-        index.search_workers = n
-        results[n] = timed(lambda: index.search(queries, depth=100))
-    (a, one_s), (b, many_s) = results[1], results[workers]
-    identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
     stage = f"sharded BM25 search ({shards} shards, {len(queries)} queries)"
-    return [[stage, 1, one_s, len(texts) / one_s, 1.0, "-"],
-            [stage, workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
+    return search_rows(index, stage, workers, queries, per=len(texts))
 
 
 def claims(data_dir: Path, n: int) -> list[str]:
