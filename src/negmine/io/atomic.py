@@ -7,31 +7,36 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import IO, Iterator
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_temp_file(path: Path) -> Path:
+    """Create an empty file next to ``path`` with a fresh random name, mode 0666 minus the umask (the kernel
+    applies it at creation: nothing reads or changes the process-wide umask, which other threads share)."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {path}")
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path next to ``path``; when the block exits cleanly the temp file is fsynced, given the
-    usual permissions (0666 minus the umask, not mkstemp's 0600) and renamed over ``path``.
+    """Yield a temp path next to ``path``; when the block exits cleanly the temp file is fsynced and renamed
+    over ``path``. It has the usual permissions of a new file (0666 minus the umask, not mkstemp's 0600).
     On any exception (Ctrl-C included) the temp file is removed and ``path`` is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = _new_temp_file(path)
     try:
-        yield Path(tmp)
+        yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
