@@ -223,7 +223,8 @@ class EngineConfig:
     - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring).
     - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
     - ``workers``: local processes for CPU-bound per-document work (BM25 tokenisation of a large corpus,
-      the shards of a sharded BM25 index, as many at once as ``memory_budget`` holds; MinHash signatures of
+      the shards of a sharded BM25 index, as many at once as ``memory_budget`` holds, or without one the
+      memory the machine has left; the queries of a large search over one BM25 index; MinHash signatures of
       the candidate documents for near-duplicate exclusion); None = every CPU this process may use, 1 = in
       process. The output does not depend on it.
     """

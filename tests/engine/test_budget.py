@@ -48,7 +48,15 @@ def test_ann_indexes_get_smaller_shards_for_their_vector_copy():
     assert ivf < flat and fixed + ivf * (12 * 384 + 256) <= 4 << 30 < fixed + (ivf + 1) * (12 * 384 + 256)
 
 
-def test_bm25_layout_caps_parallel_shards_by_shards_and_memory_budget():
+@pytest.fixture
+def roomy_machine(monkeypatch):
+    """Layouts that do not depend on the memory of the machine running the tests."""
+    import negmine.engine.budget as budget
+
+    monkeypatch.setattr(budget, "available_memory", lambda: None)
+
+
+def test_bm25_layout_caps_parallel_shards_by_shards_and_memory_budget(roomy_machine):
     from negmine.engine.budget import BM25_BYTES_PER_DOC, bm25_layout
 
     assert bm25_layout(EngineConfig(workers=8), 1_000_000, 3_500_000, 1000, 100) == (437_500, 8)  # one per worker
@@ -62,7 +70,40 @@ def test_bm25_layout_caps_parallel_shards_by_shards_and_memory_budget():
     assert bm25_layout(EngineConfig(workers=1), 1_000_000, 10**7, 1000, 100) == (1_000_000, 1)
 
 
-def test_bm25_layout_splits_a_one_shard_corpus_between_workers_from_100k_documents():
+def test_without_a_budget_parallel_shards_are_capped_by_the_memory_left(monkeypatch):
+    import negmine.engine.budget as budget
+
+    each = budget.BM25_BYTES_PER_DOC * 1_000_000 + 12 * 1000 * 100
+    monkeypatch.setattr(budget, "available_memory", lambda: 2 * each + 1)
+    assert budget.bm25_layout(EngineConfig(workers=8), 1_000_000, 10**7, 1000, 100) == (10**6, 2)
+    monkeypatch.setattr(budget, "available_memory", lambda: each // 2)  # not even one: one at a time
+    assert budget.bm25_layout(EngineConfig(workers=8), 1_000_000, 10**7, 1000, 100) == (10**6, 1)
+    explicit = EngineConfig(workers=8, memory_budget=str(RESERVE + 5 * each))  # a budget wins over the machine
+    assert budget.bm25_layout(explicit, 1_000_000, 10**7, 1000, 100) == (10**6, 5)
+
+
+def _write(root, files: dict) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_available_memory_reads_meminfo_and_a_container_limit(tmp_path):
+    from negmine.engine.budget import available_memory
+
+    proc, v2, v1, free = tmp_path / "proc", tmp_path / "v2", tmp_path / "v1", tmp_path / "free"
+    _write(proc, {"meminfo": "MemTotal:       24000000 kB\nMemAvailable:    8000000 kB\n"})
+    _write(v2, {"memory.max": "4294967296\n", "memory.current": "1073741824\n"})
+    _write(v1, {"memory/memory.limit_in_bytes": "2147483648\n", "memory/memory.usage_in_bytes": "1073741824\n"})
+    _write(free, {"memory.max": "max\n", "memory.current": "123\n"})
+    assert available_memory(proc, tmp_path / "none") == 8_000_000 * 1024  # no cgroup: the kernel's figure
+    assert available_memory(proc, v2) == 3 << 30  # container limit 4 GiB, 1 GiB used
+    assert available_memory(proc, v1) == 1 << 30
+    assert available_memory(proc, free) == 8_000_000 * 1024  # cgroup without a limit
+    assert available_memory(tmp_path / "none", tmp_path / "none") is None  # not Linux: nothing capped
+
+
+def test_bm25_layout_splits_a_one_shard_corpus_between_workers_from_100k_documents(roomy_machine):
     from negmine.engine.budget import PARALLEL_BM25_MIN, bm25_layout
 
     assert PARALLEL_BM25_MIN == 100_000

@@ -9,11 +9,13 @@ The search shard takes what the budget leaves; the texts themselves are the call
 
 A sharded BM25 index (:mod:`negmine.retrieve.bm25_sharded`) holds one shard's index while it is searched,
 ``BM25_BYTES_PER_DOC`` per document at its peak, plus that shard's top-k lists (``12 n_queries depth``); local
-worker processes search several shards at once, so the budget caps how many (:func:`bm25_layout`).
+worker processes search several shards at once, so the budget, or without one the memory the machine has
+left, caps how many (:func:`bm25_layout`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 from negmine.config import EngineConfig, parse_size
@@ -87,11 +89,48 @@ def bm25_layout(config: EngineConfig, shard_size: int, n_docs: int, n_queries: i
 
 def bm25_searchers(config: EngineConfig, shard_size: int, n_docs: int, n_queries: int, depth: int) -> int:
     """Shards of ``shard_size`` searched at once in local processes: the workers, at most one per shard, and
-    with ``memory_budget`` set no more than the budget holds (each: a shard's index at its peak plus its top-k
-    lists, after ``RESERVE``); at least 1."""
+    no more than memory holds, each needing a shard's index at its peak plus its top-k lists: with
+    ``memory_budget`` set, what the budget leaves after ``RESERVE``; else what :func:`available_memory` says
+    the machine (or container) can still give. At least 1."""
     shards = -(-n_docs // shard_size)
     searchers = min(config.resolved_workers(), max(1, shards))
+    each = BM25_BYTES_PER_DOC * min(shard_size, n_docs) + 12 * n_queries * depth
     if config.memory_budget is not None:
-        each = BM25_BYTES_PER_DOC * min(shard_size, n_docs) + 12 * n_queries * depth
-        searchers = max(1, min(searchers, (parse_size(config.memory_budget) - RESERVE) // each))
+        room = parse_size(config.memory_budget) - RESERVE
+    else:
+        room = available_memory()  # new processes: this one's own memory is already spent
+    if room is not None:
+        searchers = max(1, min(searchers, room // each))
     return searchers
+
+
+def available_memory(proc: Path = Path("/proc"), cgroup: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Bytes the machine can still give new processes: the kernel's ``MemAvailable``, capped by the room left
+    under a container's cgroup memory limit (v2 ``memory.max``, v1 ``memory.limit_in_bytes``); None where
+    neither is readable (not Linux), and then nothing is capped."""
+    values = [v for v in (_mem_available(proc / "meminfo"), _cgroup_room(cgroup)) if v is not None]
+    return min(values) if values else None
+
+
+def _mem_available(meminfo: Path) -> int | None:
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cgroup_room(root: Path) -> int | None:
+    for limit_name, usage_name in (("memory.max", "memory.current"),  # cgroup v2
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):  # v1
+        try:
+            limit = (root / limit_name).read_text().strip()
+            usage = int((root / usage_name).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit == "max" or int(limit) >= 1 << 60:  # no limit (v1 writes a huge number)
+            return None
+        return max(0, int(limit) - usage)
+    return None
