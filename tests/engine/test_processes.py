@@ -37,15 +37,12 @@ def test_a_broken_pool_falls_back_to_this_process_with_the_same_results():
 
 
 def test_workers_do_not_rerun_the_callers_main_script(tmp_path):
-    import subprocess
-    import sys
+    from negmine.testing.scripts import run_script
 
-    script = tmp_path / "no_guard.py"  # no `if __name__ == "__main__":` guard, as in a quick script
-    script.write_text("from negmine.engine.processes import ordered_process_map\n"
-                      "print('ran', flush=True)\n"
-                      "print(list(ordered_process_map(abs, [-1, -2, -3], workers=2)))\n")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = run_script(tmp_path / "no_guard.py",  # no `if __name__ == "__main__":` guard, as in a quick script
+                     "from negmine.engine.processes import ordered_process_map\n"
+                     "print('ran', flush=True)\n"
+                     "print(list(ordered_process_map(abs, [-1, -2, -3], workers=2)))\n", timeout=120)
     assert out.stdout.splitlines() == ["ran", "[1, 2, 3]"]
 
 
@@ -166,18 +163,12 @@ def test_after_a_broken_pool_this_process_calls_with_the_shared_object_too():
 
 
 def test_spawned_workers_get_the_shared_object_too(tmp_path):
-    import subprocess
-    import sys
+    from negmine.testing.scripts import SPAWN_WORKERS, indented, run_script
 
-    script = tmp_path / "spawned_shared.py"
-    script.write_text(
-        "import types\n"
-        "import negmine.engine.processes as processes\n"
-        "from negmine.engine.processes import ordered_process_map\n"
-        "def add(shared, x):\n    return shared + x\n"
-        "if __name__ == '__main__':\n"
-        "    processes.sys = types.SimpleNamespace(platform='darwin')  # workers are spawned, not forked\n"
-        "    print(list(ordered_process_map(add, range(5), workers=2, shared=100)))\n")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = run_script(tmp_path / "spawned_shared.py",
+                     "from negmine.engine.processes import ordered_process_map\n"
+                     "def add(shared, x):\n    return shared + x\n"
+                     "if __name__ == '__main__':\n"
+                     + indented(SPAWN_WORKERS)
+                     + "    print(list(ordered_process_map(add, range(5), workers=2, shared=100)))\n", timeout=120)
     assert out.stdout.strip() == "[100, 101, 102, 103, 104]"

@@ -199,26 +199,20 @@ def test_search_workers_must_be_a_positive_integer():
 
 
 def test_spawned_workers_as_on_macos_and_windows_give_the_same_bits_and_close_cleanly(tmp_path):
-    import subprocess
-    import sys
+    from negmine.testing.scripts import SPAWN_WORKERS, indented, run_script
 
-    script = tmp_path / "spawned.py"
-    script.write_text(
-        "import types\n"
+    out = run_script(tmp_path / "spawned.py",
         "import numpy as np\n"
-        "import negmine.engine.processes as processes\n"
         "from negmine.retrieve.bm25 import BM25Retriever\n"
         "from negmine.retrieve.bm25_sharded import ShardedBM25\n"
         "if __name__ == '__main__':\n"
-        "    processes.sys = types.SimpleNamespace(platform='darwin')  # workers are spawned, not forked\n"
-        "    rng = np.random.default_rng(0)\n"
+        + indented(SPAWN_WORKERS)
+        + "    rng = np.random.default_rng(0)\n"
         "    words = [f'w{i}' for i in range(200)]\n"
         "    texts = [' '.join(rng.choice(words, rng.integers(1, 30))) for _ in range(500)]\n"
         "    queries = [' '.join(rng.choice(words, 4)) for _ in range(30)]\n"
         "    got = ShardedBM25.from_texts(texts, shard_size=100, search_workers=2).search(queries, 10)\n"
         "    want = BM25Retriever.from_texts(texts).search(queries, 10)\n"
         "    print(np.array_equal(got.indices, want.indices) and np.array_equal(got.scores, want.scores))\n")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
     assert "leaked" not in out.stderr, out.stderr  # the pool was shut down, not its workers killed
