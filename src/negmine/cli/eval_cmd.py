@@ -36,7 +36,7 @@ def eval_command(
     seed: int = typer.Option(42, help="fisher: random seed", rich_help_panel=_EVAL),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores)", rich_help_panel=_OUT),
     runs_dir: Optional[Path] = typer.Option(None, help="write each model's run as <dir>/<name>.trec", rich_help_panel=_OUT),
-    workers: Optional[int] = typer.Option(None, help="local processes for the bm25 baseline (tokenisation, shards; same run); default: every CPU, 1: none", rich_help_panel=_RUNS),
+    workers: Optional[int] = typer.Option(None, help="local processes for the bm25 baseline (tokenisation, shards, large searches; same run); default: every CPU, 1: none", rich_help_panel=_RUNS),
     progress: bool = shared_option("progress"),
 ) -> None:
     """Evaluate models (zero-shot dense retrieval) and run files on a BEIR split; compare them vs a baseline."""
