@@ -328,11 +328,24 @@ class SelectConfig:
 
 @dataclass(frozen=True)
 class OutputConfig:
-    """Where results go. ``formats`` are export registry keys written next to the native JSONL."""
+    """Where results go. ``formats`` are export registry keys written next to the native JSONL, as
+    ``export_as`` files: ``jsonl`` (one JSON record per line) or ``parquet`` (columnar, zstd-compressed)."""
 
     path: Path = Path("negatives.jsonl")
     formats: tuple[str, ...] = ()
     summary_path: Path | None = None
+    export_as: str = "jsonl"
+
+    def validate(self) -> None:
+        if self.export_as not in EXPORT_FILE_TYPES:
+            raise ConfigError(
+                f"unknown export file type {self.export_as!r}; allowed: {', '.join(EXPORT_FILE_TYPES)} "
+                "(use e.g. --export-as parquet)"
+            )
+
+
+EXPORT_FILE_TYPES = ("jsonl", "parquet")
+"""File types of export files (``negmine.export.sinks`` writes them; its test checks the two lists agree)."""
 
 
 JUDGE_NAMES = ("cross-encoder", "teacher", "score", "near-duplicate")
@@ -555,8 +568,8 @@ class MineConfig:
     engine: EngineConfig = field(default_factory=EngineConfig)
 
     def validate(self) -> None:
-        for part in (self.data, self.encoder, self.retrieve, self.filters, self.select, self.near_dup, self.denoise,
-                     self.engine):
+        for part in (self.data, self.encoder, self.retrieve, self.filters, self.select, self.output, self.near_dup,
+                     self.denoise, self.engine):
             part.validate()
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(

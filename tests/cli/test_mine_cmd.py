@@ -32,6 +32,25 @@ def test_mine_cli_writes_output_and_summary(tmp_path, tiny_model_path):
     assert (tmp_path / "o" / "neg.n-tuple.jsonl").exists()
 
 
+def test_mine_cli_export_as_parquet(tmp_path, tiny_model_path):
+    import pyarrow.parquet as pq
+
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i}" for i in range(6)}
+    beir = write_beir(tmp_path / "b", corpus, {"q1": "cell protein"}, [("q1", "d0", 1)])
+    out = tmp_path / "neg.jsonl"
+    args = ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "5",
+            "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--export", "flagembedding", "--no-progress",
+            "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0"]
+    result = runner.invoke(build_app(), [*args, "--export-as", "parquet"])
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(tmp_path / "neg.flagembedding.parquet").column_names == ["query", "pos", "neg"]
+    bad = runner.invoke(build_app(), [*args, "--export-as", "csv"])
+    assert bad.exit_code == 2
+    assert "unknown export file type 'csv'; allowed: jsonl, parquet" in bad.output
+
+
 def test_mine_cli_bad_input_is_one_line_and_exit_2(tmp_path):
     beir = tmp_path / "b"
     (beir / "qrels").mkdir(parents=True)

@@ -314,6 +314,23 @@ def test_exports_and_unknown_names(beir_dir, tmp_path):
         mine(make_config(beir_dir, out, strategy="best"), embedder=HashEmbedder())
 
 
+def test_exports_as_parquet_sit_next_to_the_native_file(beir_dir, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "neg.jsonl"
+    config = make_config(beir_dir, out)
+    parquet = dataclasses.replace(config, output=OutputConfig(out, ("triplet",), export_as="parquet"))
+    summary = mine(parquet, embedder=HashEmbedder()).summary
+    assert summary["exports"] == {"triplet": str(tmp_path / "neg.triplet.parquet")}
+    triplets = sum(len(json.loads(line)["negatives"]) for line in out.read_text().splitlines())
+    assert pq.read_table(tmp_path / "neg.triplet.parquet").num_rows == triplets > 0
+    assert not (tmp_path / "neg.triplet.jsonl").exists()
+    bad = dataclasses.replace(config, output=OutputConfig(tmp_path / "other.jsonl", ("triplet",), export_as="xlsx"))
+    with pytest.raises(ConfigError, match="unknown export file type 'xlsx'; allowed: jsonl, parquet"):
+        mine(bad, embedder=HashEmbedder())
+    assert not (tmp_path / "other.jsonl").exists()
+
+
 def _with_missing_documents(beir_dir, rows: str):
     """Append judgments (and a query with only a missing positive) to the fixture's train qrels."""
     with open(beir_dir / "queries.jsonl", "a") as handle:

@@ -88,6 +88,7 @@ def mine_command(
     workers: Optional[int] = typer.Option(None, help="local processes for CPU work in pure Python (BM25 tokenisation, BM25 shards and large searches, near-duplicate MinHash signatures; same output); default: every CPU, 1: none", rich_help_panel=_ENGINE),
     output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help="also write an export format (repeatable)", rich_help_panel=_OUT),
+    export_as: str = typer.Option("jsonl", help="file type of the --export files: jsonl | parquet (columnar, compressed; for large exports)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
     progress: bool = shared_option("progress"),
 ) -> None:
@@ -100,7 +101,7 @@ def mine_command(
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin,
                              max_positive_rank, None if no_sd_margin else sd_margin),
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
-        output=OutputConfig(output, tuple(export), summary_json),
+        output=OutputConfig(output, tuple(export), summary_json, export_as),
         engine=EngineConfig(engine, memory_budget, shard_size, index=index, nprobe=nprobe, work_dir=work_dir,
                             keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,
                             ray_cpus_per_actor=ray_cpus_per_actor, workers=workers),

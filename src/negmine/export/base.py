@@ -27,11 +27,20 @@ def scan_shape(rows: Iterable[NativeRow]) -> ExportShape:
     return ExportShape(count, widest)
 
 
+def text_columns(*names: str):
+    """An Arrow schema of string columns ``names``, in that order."""
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.string()) for name in names])
+
+
 class Exporter(Protocol):
     """Turns native rows into the records of one training format, row by row.
 
     ``needs_scan``: the format needs :class:`ExportShape` (an extra streaming pass over the file).
     ``skip_reason``: why a row cannot be written in this format (counted by reason), or None.
+    ``arrow_schema``: the records' columns and types, in ``convert``'s key order (a ``pyarrow.Schema``;
+    Parquet exports are written with it).
     ``convert``: the output records for a row that is not skipped, in a stable key order.
     """
 
@@ -39,5 +48,7 @@ class Exporter(Protocol):
     needs_scan: ClassVar[bool]
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None: ...
+
+    def arrow_schema(self, shape: ExportShape): ...
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]: ...

@@ -23,6 +23,11 @@ class FlagEmbeddingExporter:
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         return SKIP_NO_NEGATIVES if not row["negatives"] else None
 
+    def arrow_schema(self, shape: ExportShape):
+        import pyarrow as pa
+
+        return pa.schema([("query", pa.string()), ("pos", pa.list_(pa.string())), ("neg", pa.list_(pa.string()))])
+
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         return [{"query": row["query"], "pos": [row["positive"]], "neg": list(row["negatives"])}]
 
@@ -30,6 +35,12 @@ class FlagEmbeddingExporter:
 @dataclass(frozen=True)
 class FlagEmbeddingScoresExporter(FlagEmbeddingExporter):
     name: ClassVar[str] = "flagembedding-scores"
+
+    def arrow_schema(self, shape: ExportShape):
+        import pyarrow as pa
+
+        scores = pa.list_(pa.float64())
+        return super().arrow_schema(shape).append(pa.field("pos_scores", scores)).append(pa.field("neg_scores", scores))
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         record = super().convert(row, shape)[0]

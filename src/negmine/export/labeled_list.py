@@ -21,6 +21,11 @@ class LabeledListExporter:
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         return SKIP_NO_NEGATIVES if not row["negatives"] else None
 
+    def arrow_schema(self, shape: ExportShape):
+        import pyarrow as pa
+
+        return pa.schema([("query", pa.string()), ("docs", pa.list_(pa.string())), ("labels", pa.list_(pa.int64()))])
+
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         docs = [row["positive"], *row["negatives"]]
         return [{"query": row["query"], "docs": docs, "labels": [1] + [0] * len(row["negatives"])}]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, text_columns
 from negmine.export.native import NativeRow
 
 SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
@@ -25,6 +25,9 @@ class NTupleExporter:
         if not row["negatives"]:
             return SKIP_NO_NEGATIVES
         return SKIP_SHORT if len(row["negatives"]) < shape.max_negatives else None
+
+    def arrow_schema(self, shape: ExportShape):
+        return text_columns("anchor", "positive", *(f"negative_{i}" for i in range(1, shape.max_negatives + 1)))
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         record = {"anchor": row["query"], "positive": row["positive"]}

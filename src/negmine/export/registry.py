@@ -10,10 +10,10 @@ from negmine.errors import ConfigError, unknown_choice
 from negmine.export.base import ExportShape, Exporter, scan_shape
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListExporter
-from negmine.export.native import dumps_row, read_native
+from negmine.export.native import read_native
 from negmine.export.ntuple import NTupleExporter
 from negmine.export.triplet import TripletExporter
-from negmine.io.atomic import atomic_write
+from negmine.export.sinks import open_sink
 
 EXPORTERS: dict[str, Exporter] = {
     exporter.name: exporter
@@ -50,9 +50,11 @@ def get_exporter(fmt: str) -> Exporter:
 
 
 def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> ExportStats:
-    """Stream ``native_path`` (validated) into ``fmt`` records as JSONL at ``out_path``, atomically.
+    """Stream ``native_path`` (validated) into ``fmt`` records at ``out_path``, atomically: Parquet when
+    ``out_path`` ends in ``.parquet``, else JSONL (see :mod:`negmine.export.sinks`).
 
-    Memory stays bounded by one row; formats that need the file's shape (n-tuple width) read it twice.
+    Memory stays bounded by one row (one Parquet row group); formats that need the file's shape (n-tuple
+    width) read it twice.
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
     """
     exporter = get_exporter(fmt)
@@ -61,7 +63,7 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
     rows_in = records_out = 0
     skipped: Counter[str] = Counter()
-    with atomic_write(out_path) as handle:
+    with open_sink(out_path, exporter.arrow_schema(shape)) as write:
         for row in read_native(native_path):
             rows_in += 1
             reason = exporter.skip_reason(row, shape)
@@ -69,6 +71,6 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
                 skipped[reason] += 1
                 continue
             for record in exporter.convert(row, shape):
-                handle.write(dumps_row(record))
+                write(record)
                 records_out += 1
     return ExportStats(fmt, Path(out_path), rows_in, records_out, dict(sorted(skipped.items())))

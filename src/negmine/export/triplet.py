@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, text_columns
 from negmine.export.native import NativeRow
 
 
@@ -20,6 +20,9 @@ class TripletExporter:
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         return SKIP_NO_NEGATIVES if not row["negatives"] else None
+
+    def arrow_schema(self, shape: ExportShape):
+        return text_columns("anchor", "positive", "negative")
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         return [{"anchor": row["query"], "positive": row["positive"], "negative": neg} for neg in row["negatives"]]

@@ -175,9 +175,11 @@ def _write_rows(path: Path, rows) -> int:
     return count
 
 
-def export_path(native: Path, fmt: str) -> Path:
-    """``out/negatives.jsonl`` + ``triplet`` -> ``out/negatives.triplet.jsonl``."""
-    return native.with_name(f"{native.stem}.{fmt}.jsonl")
+def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:
+    """``out/negatives.jsonl`` + ``triplet`` -> ``out/negatives.triplet.jsonl`` (``.parquet`` for Parquet)."""
+    from negmine.export.sinks import SUFFIXES
+
+    return native.with_name(f"{native.stem}.{fmt}{SUFFIXES[file_type]}")
 
 
 def _exports(config: MineConfig) -> dict[str, str]:
@@ -185,7 +187,7 @@ def _exports(config: MineConfig) -> dict[str, str]:
 
     written = {}
     for fmt in config.output.formats:
-        target = export_path(config.output.path, fmt)
+        target = export_path(config.output.path, fmt, config.output.export_as)
         export_file(config.output.path, fmt, target)
         written[fmt] = str(target)
     return written
