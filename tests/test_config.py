@@ -62,3 +62,12 @@ def test_unset_workers_respect_a_container_cpu_quota(tmp_path, files, expected):
     cpus = len(os.sched_getaffinity(0))
     assert resolve_workers(None, tmp_path) == (min(cpus, expected) if expected else cpus)
     assert resolve_workers(3, tmp_path) == 3
+
+
+def test_audit_exports_need_the_cleaned_file():
+    from negmine.config import AuditConfig
+
+    with pytest.raises(ConfigError) as info:
+        AuditConfig(input=Path("mined.jsonl"), output=None, formats=("triplet",)).validate()
+    assert str(info.value) == "exports are written from the cleaned file: set its path (--output) or drop --export"
+    AuditConfig(input=Path("mined.jsonl"), output=Path("clean.jsonl"), formats=("triplet",)).validate()

@@ -337,11 +337,15 @@ class OutputConfig:
     export_as: str = "jsonl"
 
     def validate(self) -> None:
-        if self.export_as not in EXPORT_FILE_TYPES:
-            raise ConfigError(
-                f"unknown export file type {self.export_as!r}; allowed: {', '.join(EXPORT_FILE_TYPES)} "
-                "(use e.g. --export-as parquet)"
-            )
+        check_export_as(self.export_as)
+
+
+def check_export_as(value: str) -> None:
+    """ConfigError unless ``value`` is one of :data:`EXPORT_FILE_TYPES` (the message lists them and the flag)."""
+    if value not in EXPORT_FILE_TYPES:
+        raise ConfigError(
+            f"unknown export file type {value!r}; allowed: {', '.join(EXPORT_FILE_TYPES)} (use e.g. --export-as parquet)"
+        )
 
 
 EXPORT_FILE_TYPES = ("jsonl", "parquet")
@@ -536,6 +540,9 @@ class AuditConfig:
     seed: int = 42
     workers: int | None = None
     """Local processes for the near-duplicate judge's MinHash signatures (None: every usable CPU; 1: none)."""
+    formats: tuple[str, ...] = ()
+    """Export formats written from the cleaned file (``output``), next to it, as ``export_as`` files."""
+    export_as: str = "jsonl"
 
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
@@ -553,6 +560,9 @@ class AuditConfig:
         _check_positive_int("sample_size", self.sample_size, "use e.g. 50000")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
+        check_export_as(self.export_as)
+        if self.formats and self.output is None:
+            raise ConfigError("exports are written from the cleaned file: set its path (--output) or drop --export")
 
 
 @dataclass(frozen=True)

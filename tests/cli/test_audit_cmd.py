@@ -82,6 +82,34 @@ def test_report_command_rerenders_from_files(tmp_path):
     assert "data:image/png;base64," in (tmp_path / "r.html").read_text()
 
 
+def test_audit_exports_the_cleaned_rows(tmp_path):
+    import pyarrow.parquet as pq
+
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html"]
+    result = runner.invoke(build_app(), [*args, "--export", "triplet", "--export", "n-tuple", "--export-as", "parquet"])
+    assert result.exit_code == 0, result.output
+    clean = [json.loads(x) for x in (tmp_path / "mined.clean.jsonl").read_text().splitlines()]
+    triplets = pq.read_table(tmp_path / "mined.clean.triplet.parquet").to_pylist()
+    assert triplets == [{"anchor": r["query"], "positive": r["positive"], "negative": n}
+                        for r in clean for n in r["negatives"]]
+    assert (tmp_path / "mined.clean.n-tuple.parquet").exists()
+    assert f"export triplet: {tmp_path / 'mined.clean.triplet.parquet'}" in result.output
+    summary = json.loads((tmp_path / "mined.audit-summary.json").read_text())
+    assert summary["exports"] == {"triplet": str(tmp_path / "mined.clean.triplet.parquet"),
+                                  "n-tuple": str(tmp_path / "mined.clean.n-tuple.parquet")}
+
+
+def test_audit_rejects_an_unknown_export_before_judging(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--export", "csv"])
+    assert result.exit_code == 2
+    assert "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list" in result.output
+    assert not (tmp_path / "mined.flags.jsonl").exists()
+    result = runner.invoke(build_app(), ["audit", str(mined), "--export", "triplet", "--export-as", "xml"])
+    assert result.exit_code == 2 and "unknown export file type 'xml'; allowed: jsonl, parquet" in result.output
+
+
 def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
     mined = write_native(tmp_path / "mined.jsonl")
     result = runner.invoke(build_app(), ["audit", str(mined), "--false-negative-policy", "keep"])

@@ -1,7 +1,7 @@
 """``negmine audit FILE``: stream a native JSONL file through the judges in batches.
 
 Writes (atomically) the flags JSONL (one record per finding), the cleaned native rows with the audit keys
-(when ``output`` is set) and the summary JSON. Two passes over the input: the first collects every
+(when ``output`` is set), their exports (``formats``) and the summary JSON. Two passes over the input: the first collects every
 positive of each query (ids and texts), so near-duplicates of sibling positives are found.
 """
 
@@ -20,6 +20,7 @@ from negmine.audit.policy import apply_policy, flag_records
 from negmine.audit.stats import AuditStats
 from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
+from negmine.export.registry import export_all
 from negmine.io.atomic import atomic_write
 
 
@@ -87,10 +88,12 @@ def audit_file(
             for start in range(0, len(block), config.batch_size):
                 end = start + config.batch_size
                 _audit_batch(block[start:end], items[start:end], judges, config, stats, flags_out, rows_out)
+    exports = export_all(config.output, config.formats, config.export_as) if config.output else {}
     summary = {
         "input": str(config.input),
         "flags": str(config.flags),
         "output": str(config.output) if config.output else None,
+        "exports": exports,
         "policies": {"false_negative": config.false_negative_policy, "positive": config.positive_policy},
         "depth": config.depth,
         "model_usage": {judge.name: judge.usage() for judge in judges if hasattr(judge, "usage")},

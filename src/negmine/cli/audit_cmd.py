@@ -93,6 +93,8 @@ def audit_command(
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON (default <input>.audit-summary.json)", rich_help_panel=_OUT),
     report: Optional[Path] = typer.Option(None, help="HTML report (default <input>.report.html)", rich_help_panel=_OUT),
     html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
+    export: list[str] = typer.Option([], "--export", help="also write the cleaned rows in an export format (repeatable; as negmine mine --export)", rich_help_panel=_OUT),
+    export_as: str = typer.Option("jsonl", help="file type of the --export files: jsonl | parquet", rich_help_panel=_OUT),
     max_table_rows: int = typer.Option(2000, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
     workers: Optional[int] = typer.Option(None, help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT),
@@ -113,6 +115,7 @@ def audit_command(
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
+        formats=tuple(export), export_as=export_as,
     )
     with user_errors():
         summary = run_audit(config, split, paths["candidates"], unknown_qrels)
@@ -132,8 +135,11 @@ def run_audit(
     from negmine.config import check_unknown_qrels
     from negmine.pipeline.mine import make_cache, make_embedder
 
+    from negmine.export.registry import check_formats
+
     config.validate()
     check_unknown_qrels(unknown_qrels)
+    check_formats(config.formats)
     extra: dict = {}
     if Path(config.input).is_dir():
         mined = mine_candidates(config, split, candidates or Path("audit.candidates.jsonl"), unknown_qrels)
@@ -201,6 +207,7 @@ def format_audit(summary: dict, config: AuditConfig) -> str:
     lines.append(f"flags: {config.flags}")
     if config.output:
         lines.append(f"output: {config.output}")
+    lines += [f"export {fmt}: {path}" for fmt, path in summary.get("exports", {}).items()]
     if config.report:
         lines.append(f"report: {config.report}")
     return "\n".join(lines)

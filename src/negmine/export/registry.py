@@ -13,7 +13,7 @@ from negmine.export.labeled_list import LabeledListExporter
 from negmine.export.native import read_native
 from negmine.export.ntuple import NTupleExporter
 from negmine.export.triplet import TripletExporter
-from negmine.export.sinks import open_sink
+from negmine.export.sinks import SUFFIXES, open_sink
 
 EXPORTERS: dict[str, Exporter] = {
     exporter.name: exporter
@@ -40,6 +40,27 @@ class ExportStats:
     @property
     def rows_skipped(self) -> int:
         return sum(self.skipped.values())
+
+
+def check_formats(formats: tuple[str, ...] | list[str]) -> None:
+    """ConfigError naming the first unknown format and listing the registry keys (before any expensive work)."""
+    for fmt in formats:
+        get_exporter(fmt)
+
+
+def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:
+    """``out/negatives.jsonl`` + ``triplet`` -> ``out/negatives.triplet.jsonl`` (``.parquet`` for Parquet)."""
+    return native.with_name(f"{native.stem}.{fmt}{SUFFIXES[file_type]}")
+
+
+def export_all(native: Path, formats: tuple[str, ...], file_type: str = "jsonl") -> dict[str, str]:
+    """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: path}``."""
+    written = {}
+    for fmt in formats:
+        target = export_path(native, fmt, file_type)
+        export_file(native, fmt, target)
+        written[fmt] = str(target)
+    return written
 
 
 def get_exporter(fmt: str) -> Exporter:

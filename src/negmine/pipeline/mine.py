@@ -60,14 +60,11 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> None:
 
 def check_registries(config: MineConfig) -> None:
     """Unknown strategy or export format names fail here, listing the registry keys."""
-    from negmine.errors import unknown_choice
-    from negmine.export.registry import EXPORTERS
+    from negmine.export.registry import check_formats
     from negmine.select.strategy import make_strategy
 
     make_strategy(config.select)
-    for fmt in config.output.formats:
-        if fmt not in EXPORTERS:
-            raise unknown_choice("export format", fmt, EXPORTERS)
+    check_formats(config.output.formats)
 
 
 def mine(
@@ -175,22 +172,10 @@ def _write_rows(path: Path, rows) -> int:
     return count
 
 
-def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:
-    """``out/negatives.jsonl`` + ``triplet`` -> ``out/negatives.triplet.jsonl`` (``.parquet`` for Parquet)."""
-    from negmine.export.sinks import SUFFIXES
-
-    return native.with_name(f"{native.stem}.{fmt}{SUFFIXES[file_type]}")
-
-
 def _exports(config: MineConfig) -> dict[str, str]:
-    from negmine.export.registry import export_file
+    from negmine.export.registry import export_all
 
-    written = {}
-    for fmt in config.output.formats:
-        target = export_path(config.output.path, fmt, config.output.export_as)
-        export_file(config.output.path, fmt, target)
-        written[fmt] = str(target)
-    return written
+    return export_all(config.output.path, config.output.formats, config.output.export_as)
 
 
 def summary_path(config: MineConfig) -> Path:
