@@ -712,6 +712,30 @@ class EvalConfig:
         _check_positive_int("n_permutations", self.n_permutations, "use e.g. --n-permutations 10000")
 
 
+@dataclass(frozen=True)
+class DevEvalConfig:
+    """Evaluation on a dev split while training (``negmine train --eval-data DIR``).
+
+    The model being trained retrieves from the whole corpus of the BEIR directory ``data_dir`` for the
+    judged queries of ``split``, at its own ``max_seq_length`` (not the training truncation), and is scored
+    as ``negmine eval`` scores (ranx; nDCG@10, MRR@10, Recall@100, MAP): once before the first step (where the
+    model started), then every ``steps`` steps (None: every epoch) and at the end. ``keep_best`` saves a
+    checkpoint at every evaluation and ends the run with the evaluated checkpoint of the best dev nDCG@10
+    (transformers' ``load_best_model_at_end``). Each evaluation encodes the corpus once, uncached.
+    """
+
+    data_dir: Path | None = None
+    split: str = "dev"
+    steps: int | None = None
+    keep_best: bool = False
+
+    def validate(self) -> None:
+        if self.data_dir is None:
+            raise ConfigError("dev evaluation needs a BEIR directory; pass --eval-data DIR")
+        if self.steps is not None:
+            _check_positive_int("eval steps", self.steps, "use e.g. --eval-steps 100, or leave it unset to evaluate every epoch")
+
+
 TRAIN_LOSSES = ("mnrl", "cached-mnrl")
 TRAIN_BATCHINGS = ("no-duplicates", "topic")
 TRAIN_HARDNESS = ("none", "hard-negatives", "in-batch", "all")
@@ -736,7 +760,8 @@ class TrainConfig:
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
-    texts during training only (cheaper steps); the saved model keeps its own ``max_seq_length``.
+    texts during training only (cheaper steps); the saved model keeps its own ``max_seq_length``. ``dev``
+    evaluates on a dev split while training (:class:`DevEvalConfig`).
     """
 
     train_file: Path = Path("negatives.jsonl")
@@ -772,6 +797,7 @@ class TrainConfig:
     query_prompt: str = ""
     document_prompt: str = ""
     show_progress: bool = True
+    dev: DevEvalConfig | None = None
 
     @property
     def remine(self) -> bool:
@@ -799,6 +825,17 @@ class TrainConfig:
         self._validate_directions()
         self._validate_numbers()
         self._validate_remine()
+        self._validate_dev()
+
+    def _validate_dev(self) -> None:
+        if self.dev is None:
+            return
+        self.dev.validate()
+        if self.dev.keep_best and self.checkpoint_steps is None:
+            raise ConfigError(
+                "--keep-best returns to the best evaluated checkpoint, so it needs checkpoints: drop --no-checkpoints "
+                "(with --keep-best a checkpoint is saved at every evaluation)"
+            )
 
     def _validate_directions(self) -> None:
         for direction in self.directions:

@@ -13,12 +13,13 @@ from negmine.cli import audit_cmd, eval_cmd, mine_cmd, train_cmd
 
 COMMANDS = {
     "mine": (mine_cmd.mine_command, (C.DataConfig, C.RetrieveConfig, C.FilterConfig, C.SelectConfig,
-                                     C.NearDupConfig, C.EngineConfig)),
-    "train": (train_cmd.train_command, (C.TrainConfig,)),
+                                     C.NearDupConfig, C.EngineConfig, C.OutputConfig)),
+    "train": (train_cmd.train_command, (C.TrainConfig, C.DevEvalConfig)),
     "eval": (eval_cmd.eval_command, (C.EvalConfig,)),
     "audit": (audit_cmd.audit_command, (C.AuditConfig, C.JudgeConfig, C.NearDupConfig)),
 }
-RENAMED = {("train", "lr"): (C.TrainConfig, "learning_rate"), ("mine", "denoise_depth"): (C.DenoiseConfig, "depth")}
+RENAMED = {("train", "lr"): (C.TrainConfig, "learning_rate"), ("mine", "denoise_depth"): (C.DenoiseConfig, "depth"),
+           ("train", "eval_split"): (C.DevEvalConfig, "split"), ("train", "eval_steps"): (C.DevEvalConfig, "steps")}
 """CLI option -> (config, field) where the names differ."""
 DIFFERENT_MEANING = {("train", "train_file"), ("eval", "split"), ("eval", "metrics"), ("audit", "flags")}
 """Same name, different thing: a required argument, a per-command default split, a repeatable list option
@@ -50,7 +51,8 @@ def _pairs():
 def test_the_mapping_covers_the_main_options():
     names = {(command, param.name) for command, param, _, _ in _pairs()}
     for expected in [("train", "lr"), ("train", "fn_margin"), ("train", "batch_size"), ("mine", "relative_margin"),
-                     ("mine", "num_negatives"), ("mine", "depth"), ("mine", "denoise_depth"), ("audit", "min_votes")]:
+                     ("mine", "num_negatives"), ("mine", "depth"), ("mine", "denoise_depth"), ("audit", "min_votes"),
+                     ("mine", "export_as"), ("audit", "export_as"), ("train", "eval_split"), ("train", "keep_best")]:
         assert expected in names
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from negmine.cli import build_app
 from negmine.cli.train_cmd import _from_dict, load_mine_config
-from negmine.config import DataConfig, MineConfig, OutputConfig, SelectConfig
+from negmine.config import DataConfig, DevEvalConfig, MineConfig, OutputConfig, SelectConfig
 
 runner = CliRunner()
 WORDS = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
@@ -83,6 +83,30 @@ def test_train_cli_direction_flags(tmp_path, monkeypatch, flags, directions, par
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), *flags])
     assert result.exit_code == 0, result.output
     assert [(c.directions, c.partition_mode) for c in seen] == [(directions, partition)]
+
+
+@pytest.mark.parametrize(("flags", "dev"), [
+    ([], None),
+    (["--eval-data", "beir"], DevEvalConfig(Path("beir"))),
+    (["--eval-data", "beir", "--eval-split", "test", "--eval-steps", "50", "--keep-best"],
+     DevEvalConfig(Path("beir"), "test", 50, True)),
+])
+def test_train_cli_dev_evaluation_flags(tmp_path, monkeypatch, flags, dev):
+    import negmine.train.api
+
+    seen = []
+    monkeypatch.setattr(negmine.train.api, "train",
+                        lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"), *flags])
+    assert result.exit_code == 0, result.output
+    assert [c.dev for c in seen] == [dev]
+
+
+def test_train_cli_keep_best_needs_a_dev_split(tmp_path):
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         "--keep-best"])
+    assert result.exit_code == 2
+    assert "dev evaluation needs a BEIR directory; pass --eval-data DIR" in result.output
 
 
 def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):

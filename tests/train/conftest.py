@@ -25,6 +25,15 @@ def mined_row(i: int, n_neg: int = 2, **extra) -> dict:
     return row
 
 
+def toy_row(i: int) -> dict:
+    """Row i of a learnable toy set: every text has its own length, so the tiny tokenizer tells them apart."""
+    words = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
+    text = lambda n, offset: " ".join(words[(offset + j) % len(words)] for j in range(n))  # noqa: E731
+    return {"query_id": f"q{i}", "query": text(i + 1, i), "positive_id": f"p{i}", "positive": text(5 + 2 * i, i),
+            "positive_score": 0.9, "negative_ids": [f"n{i}"], "negatives": [text(13 + 2 * i, i + 3)],
+            "negative_scores": [0.5], "negative_ranks": [1]}
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path

@@ -9,6 +9,8 @@ from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.train.api import SUMMARY_NAME, train
 
+from .conftest import toy_row
+
 
 def _config(tmp_path, mined, model, **overrides) -> TrainConfig:
     base = dict(train_file=mined, output_dir=tmp_path / "out", model=str(model), max_steps=2, batch_size=4,
@@ -35,17 +37,9 @@ def test_trains_and_saves_a_loadable_model(tmp_path, mined_file, tiny_model_path
     assert trained.keys() == start.keys() and not all(torch.equal(trained[k], start[k]) for k in start)
 
 
-def _toy_row(i: int) -> dict:
-    words = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
-    text = lambda n, offset: " ".join(words[(offset + j) % len(words)] for j in range(n))  # noqa: E731
-    return {"query_id": f"q{i}", "query": text(i + 1, i), "positive_id": f"p{i}", "positive": text(5 + 2 * i, i),
-            "positive_score": 0.9, "negative_ids": [f"n{i}"], "negatives": [text(13 + 2 * i, i + 3)],
-            "negative_scores": [0.5], "negative_ranks": [1]}
-
-
 def test_loss_decreases_on_a_toy_overfit(tmp_path, write_mined, tiny_model_path):
     # every text has its own length, so the pairs are learnable whatever the tiny tokenizer keeps
-    mined = write_mined(tmp_path / "toy.jsonl", [_toy_row(i) for i in range(4)])
+    mined = write_mined(tmp_path / "toy.jsonl", [toy_row(i) for i in range(4)])
     config = _config(tmp_path, mined, tiny_model_path, max_steps=30, batch_size=4, num_negatives=1,
                      learning_rate=3e-3, warmup_ratio=0.0, fn_mask=False)
     history = [h["loss"] for h in train(config).loss_history]

@@ -16,12 +16,13 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import OUTPUT_PANEL, echo_json, shared_option, user_errors
-from negmine.config import MineConfig, OutputConfig, TrainConfig
+from negmine.config import DevEvalConfig, MineConfig, OutputConfig, TrainConfig
 from negmine.errors import ConfigError
 
 _OPT = "Optimisation"
 _NEG = "Negatives and masking"
 _BATCH = "Batching and re-mining"
+_DEV = "Dev evaluation while training"
 _OUT = OUTPUT_PANEL
 
 
@@ -118,6 +119,10 @@ def train_command(
     no_checkpoints: bool = typer.Option(False, "--no-checkpoints", help="do not save checkpoints", rich_help_panel=_OUT),
     resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint in --output", rich_help_panel=_OUT),
     logging_steps: int = typer.Option(10, help="log the loss every N steps", rich_help_panel=_OUT),
+    eval_data: Optional[Path] = typer.Option(None, help="BEIR directory to evaluate on while training (as negmine eval scores: nDCG@10, MRR@10, Recall@100, MAP); before the first step, every --eval-steps and at the end", rich_help_panel=_DEV),
+    eval_split: str = typer.Option("dev", help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV),
+    eval_steps: Optional[int] = typer.Option(None, help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV),
+    keep_best: bool = typer.Option(False, "--keep-best", help="save a checkpoint at every evaluation and end with the one of the best dev nDCG@10 instead of the last", rich_help_panel=_DEV),
     progress: bool = shared_option("progress"),
 ) -> None:
     """Fine-tune a bi-encoder on mined hard negatives and save it to --output.
@@ -137,6 +142,7 @@ def train_command(
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
             document_prompt=document_prompt, show_progress=progress,
+            dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best) if eval_data or eval_steps or keep_best else None,
         )
         config.validate()
         from negmine.train.api import train

@@ -6,7 +6,8 @@ from :mod:`negmine.train.losses`, batches from ``BatchSamplers.NO_DUPLICATES`` o
 
 Output directory layout: the final model (loadable with ``SentenceTransformer(output_dir)``),
 ``checkpoints/`` (trainer checkpoints for ``resume``), ``remine/`` (re-mined files) and
-``negmine_train.json`` (the summary, written last: its presence marks a finished run).
+``negmine_train.json`` (the summary, written last: its presence marks a finished run; with a dev split, the
+dev metrics of every evaluation and the checkpoint kept).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.train.dataset import TrainData, load_train_data
+from negmine.train.dev_eval import DevEvaluator, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 
 SUMMARY_NAME = "negmine_train.json"
@@ -48,6 +50,8 @@ class TrainResult:
     loss_history: list[dict] = field(default_factory=list)
     remine: list[dict] = field(default_factory=list)
     resumed_from: str | None = None
+    dev: list[dict] = field(default_factory=list)
+    best_checkpoint: str | None = None
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -113,6 +117,10 @@ def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
     from sentence_transformers import SentenceTransformerTrainingArguments
 
     prompts = _prompts(config)
+    schedule = {
+        "save_strategy": "steps" if config.checkpoint_steps else "no", "save_steps": config.checkpoint_steps or 500,
+        **_dev_schedule(config),
+    }
     return SentenceTransformerTrainingArguments(
         output_dir=str(Path(config.output_dir) / CHECKPOINT_DIR),
         num_train_epochs=config.epochs,
@@ -126,8 +134,6 @@ def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
         bf16=bf16,
         use_cpu=True,
         batch_sampler=batch_sampler,
-        save_strategy="steps" if config.checkpoint_steps else "no",
-        save_steps=config.checkpoint_steps or 500,
         save_total_limit=2,
         logging_steps=config.logging_steps,
         logging_first_step=True,
@@ -135,7 +141,23 @@ def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
         disable_tqdm=not config.show_progress,
         dataloader_num_workers=0,
         prompts=prompts or None,
+        **schedule,
     )
+
+
+def _dev_schedule(config: TrainConfig) -> dict:
+    """Evaluation arguments: before the first step, every ``dev.steps`` steps (or epoch) and at the end;
+    with ``keep_best`` a checkpoint at each evaluation and the best one loaded at the end."""
+    if config.dev is None:
+        return {}
+    from negmine.train.dev_eval import best_metric_key
+
+    strategy = "steps" if config.dev.steps else "epoch"
+    schedule = {"eval_strategy": strategy, "eval_steps": config.dev.steps, "eval_on_start": True}
+    if config.dev.keep_best:
+        schedule.update(save_strategy=strategy, save_steps=config.dev.steps or 500, load_best_model_at_end=True,
+                        metric_for_best_model=best_metric_key(), greater_is_better=True)
+    return schedule
 
 
 def _prompts(config: TrainConfig) -> dict[str, str]:
@@ -186,8 +208,9 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     start = time.perf_counter()
     checkpoint = check_before_work(config, miner)
     data = load_train_data(config.train_file, config.num_negatives)
+    dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
-    run = _TrainRun(config, data, miner, timings)
+    run = _TrainRun(config, data, miner, timings, dev_data)
     output = run.fit(checkpoint, callbacks)
     t0 = time.perf_counter()
     run.model.max_seq_length = run.max_seq_length
@@ -202,7 +225,9 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
 class _TrainRun:
     """One training run's model, loss, trainer and callbacks (kept small so each step is testable)."""
 
-    def __init__(self, config: TrainConfig, data: TrainData, miner: Miner | None, timings: dict[str, float]):
+    def __init__(
+        self, config: TrainConfig, data: TrainData, miner: Miner | None, timings: dict[str, float], dev_data=None
+    ):
         from sentence_transformers.base.sampler import BatchSamplers
         from transformers import set_seed
 
@@ -222,6 +247,10 @@ class _TrainRun:
         if config.batching == "topic":
             sampler = topic_sampler(self.model, data, config, self.precision)
         timings["setup"] = time.perf_counter() - t0
+        self.evaluator = None
+        if dev_data is not None:
+            self.evaluator = DevEvaluator(dev_data, self.max_seq_length, self.precision, max(config.batch_size, 32),
+                                          config.query_prompt, config.document_prompt)
         self.remine = self._remine_callback(miner)
         self.args = training_arguments(config, self.precision == "bf16", sampler)
 
@@ -238,7 +267,8 @@ class _TrainRun:
 
         callbacks = ([self.remine] if self.remine else []) + list(extra_callbacks)
         trainer = SentenceTransformerTrainer(
-            model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss, callbacks=callbacks
+            model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss, callbacks=callbacks,
+            evaluator=self.evaluator,
         )
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint))
@@ -268,6 +298,8 @@ class _TrainRun:
             loss_history=history,
             remine=list(self.remine.events) if self.remine else [],
             resumed_from=checkpoint,
+            dev=dev_history(state.log_history),
+            best_checkpoint=state.best_model_checkpoint if self.args.load_best_model_at_end else None,
         )
 
 

@@ -1,0 +1,83 @@
+"""Dev-split evaluation during training, measured exactly as ``negmine eval`` measures.
+
+:class:`DevEvaluator` is a sentence-transformers evaluator (the trainer calls it on its evaluation schedule
+and logs ``eval_dev_<metric>``): the model being trained encodes the whole corpus and the split's judged
+queries at its full ``max_seq_length`` (training may truncate shorter), retrieves the top 100 by cosine
+(:func:`negmine.evaluate.dense_eval.retrieve_run`) and is scored with ranx (:func:`evaluate_run`), so a dev
+figure logged here equals what ``negmine eval`` reports for the saved checkpoint. Nothing goes to the
+embedding cache: every evaluation sees different weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
+
+from negmine.config import DataConfig, DevEvalConfig
+from negmine.io.records import Dataset
+
+DEV_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
+PRIMARY = "ndcg@10"
+NAME = "dev"
+
+
+def load_dev_data(config: DevEvalConfig) -> Dataset:
+    """The validated BEIR split (errors name file, line and field before any model loads)."""
+    from negmine.errors import ConfigError
+    from negmine.io.load import load_data
+
+    dataset = load_data(DataConfig(data_dir=Path(config.data_dir), split=config.split))
+    if not dataset.judged_qrels().query_ids():
+        raise ConfigError(f"{dataset.qrels.source}: no query has a relevant judgment; nothing to evaluate on")
+    return dataset
+
+
+class DevEvaluator(SentenceEvaluator):
+    """``negmine eval``'s dense run and metrics on one dataset, as a trainer evaluator."""
+
+    def __init__(
+        self, dataset: Dataset, max_seq_length: int, precision: str = "fp32", batch_size: int = 64,
+        query_prompt: str = "", document_prompt: str = "",
+    ) -> None:
+        super().__init__()
+        self.dataset, self.max_seq_length, self.precision = dataset, max_seq_length, precision
+        self.batch_size, self.query_prompt, self.document_prompt = batch_size, query_prompt, document_prompt
+        self.name = NAME
+        self.primary_metric = PRIMARY
+        self.greater_is_better = True
+
+    def __call__(self, model, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict[str, float]:
+        from negmine.evaluate.dense_eval import retrieve_run
+        from negmine.evaluate.metrics import evaluate_run
+        from negmine.train.remine import TrainingModelEmbedder
+
+        training_length = model.max_seq_length
+        model.max_seq_length = self.max_seq_length
+        try:
+            embedder = TrainingModelEmbedder(model, max(steps, 0), self.batch_size, self.precision)
+            run = retrieve_run(embedder, self.dataset, depth=100, cache=None, query_prompt=self.query_prompt,
+                               document_prompt=self.document_prompt, name=f"step-{steps}")
+        finally:
+            model.max_seq_length = training_length
+        scores = evaluate_run(self.dataset.judged_qrels(), run, DEV_METRICS).mean
+        metrics = self.prefix_name_to_metrics({k: float(scores[k]) for k in DEV_METRICS}, self.name)
+        self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
+        return metrics
+
+
+def dev_history(log_history: list[dict]) -> list[dict]:
+    """The trainer's evaluation log entries as ``{"step", "epoch", "ndcg@10", ...}`` (oldest first)."""
+    prefix = f"eval_{NAME}_"
+    out = []
+    for entry in log_history:
+        if f"{prefix}{PRIMARY}" in entry:
+            record = {"step": entry.get("step"), "epoch": entry.get("epoch")}
+            record.update({m: entry[prefix + m] for m in DEV_METRICS if prefix + m in entry})
+            out.append(record)
+    return out
+
+
+def best_metric_key() -> str:
+    """``metric_for_best_model`` of the training arguments."""
+    return f"eval_{NAME}_{PRIMARY}"

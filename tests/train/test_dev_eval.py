@@ -1,0 +1,109 @@
+import json
+
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from negmine.config import DevEvalConfig, EncoderConfig, TrainConfig
+from negmine.errors import ConfigError, InputError
+from negmine.train.api import SUMMARY_NAME, train
+from negmine.train.dev_eval import DEV_METRICS, DevEvaluator, dev_history, load_dev_data
+
+from .conftest import mined_row, toy_row
+
+
+@pytest.fixture
+def dev_dir(tmp_path):
+    """A BEIR dev split over the training rows' texts: queries q0..q5, each judged against its positive."""
+    from negmine.testing.beir import write_beir
+
+    rows = [mined_row(i) for i in range(12)]
+    corpus = {r["positive_id"]: r["positive"] for r in rows}
+    corpus.update({r["negative_ids"][k]: r["negatives"][k] for r in rows for k in range(2)})
+    queries = {r["query_id"]: r["query"] for r in rows[:6]}
+    return write_beir(tmp_path / "dev", corpus, queries, [(r["query_id"], r["positive_id"], 1) for r in rows[:6]],
+                      split="dev")
+
+
+def _config(tmp_path, mined, model, dev, **overrides) -> TrainConfig:
+    base = dict(train_file=mined, output_dir=tmp_path / "out", model=str(model), max_steps=4, batch_size=4,
+                num_negatives=2, checkpoint_steps=None, logging_steps=1, show_progress=False, precision="fp32",
+                dev=dev)
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def test_the_evaluator_scores_as_negmine_eval_does_at_the_models_full_length(dev_dir, tiny_model_path):
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+    from negmine.evaluate.dense_eval import retrieve_run
+    from negmine.evaluate.metrics import evaluate_run
+
+    dataset = load_dev_data(DevEvalConfig(dev_dir))
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    full = model.max_seq_length
+    expected = evaluate_run(dataset.judged_qrels(), retrieve_run(
+        SentenceTransformerEmbedder.from_model(model, EncoderConfig(show_progress=False)), dataset), DEV_METRICS).mean
+    model.max_seq_length = 3  # the training truncation: the evaluator must not use it
+    metrics = DevEvaluator(dataset, full)(model, steps=7)
+    assert model.max_seq_length == 3
+    assert metrics == pytest.approx({f"dev_{k}": v for k, v in expected.items()})
+    assert 0.0 < metrics["dev_ndcg@10"] <= 1.0
+
+
+def test_training_logs_dev_metrics_before_during_and_after(tmp_path, mined_file, dev_dir, tiny_model_path):
+    result = train(_config(tmp_path, mined_file, tiny_model_path, DevEvalConfig(dev_dir, steps=3)))
+    assert [e["step"] for e in result.dev] == [0, 3, 4]  # before the first step, every 3 steps, at the end
+    assert all(set(DEV_METRICS) <= e.keys() and 0.0 <= e["ndcg@10"] <= 1.0 for e in result.dev)
+    assert result.best_checkpoint is None
+    summary = json.loads((result.output_dir / SUMMARY_NAME).read_text())
+    assert summary["result"]["dev"] == result.dev and summary["config"]["dev"]["steps"] == 3
+
+
+def test_keep_best_ends_with_the_best_evaluated_checkpoint_not_the_last(tmp_path, write_mined, tiny_model_path):
+    from negmine.testing.beir import write_beir
+
+    rows = [toy_row(i) for i in range(4)]  # learnable: dev nDCG@10 rises after ~15 steps, then stays
+    mined = write_mined(tmp_path / "toy.jsonl", rows)
+    corpus = {r["positive_id"]: r["positive"] for r in rows} | {r["negative_ids"][0]: r["negatives"][0] for r in rows}
+    dev = write_beir(tmp_path / "dev", corpus, {r["query_id"]: r["query"] for r in rows},
+                     [(r["query_id"], r["positive_id"], 1) for r in rows], split="dev")
+    config = _config(tmp_path, mined, tiny_model_path, DevEvalConfig(dev, steps=5, keep_best=True), max_steps=30,
+                     num_negatives=1, learning_rate=3e-3, warmup_ratio=0.0, fn_mask=False, checkpoint_steps=500)
+    result = train(config)
+    assert [e["step"] for e in result.dev] == [0, 5, 10, 15, 20, 25, 30]
+    scores = [e["ndcg@10"] for e in result.dev]
+    assert max(scores) > scores[0]
+    best = next(e["step"] for e in result.dev[1:] if e["ndcg@10"] == max(scores))  # the first of equals wins
+    assert best < 30 and result.best_checkpoint.endswith(f"checkpoint-{best}")
+    saved = SentenceTransformer(str(result.output_dir), device="cpu").state_dict()
+    kept = SentenceTransformer(result.best_checkpoint, device="cpu").state_dict()
+    last = SentenceTransformer(str(tmp_path / "out" / "checkpoints" / "checkpoint-30"), device="cpu").state_dict()
+    assert all(torch.equal(saved[k], kept[k]) for k in kept)
+    assert not all(torch.equal(saved[k], last[k]) for k in last)
+
+
+def test_dev_history_reads_only_evaluation_entries():
+    log = [{"loss": 1.0, "step": 1}, {"eval_dev_ndcg@10": 0.5, "eval_dev_mrr@10": 0.4, "step": 2, "epoch": 0.5}]
+    assert dev_history(log) == [{"step": 2, "epoch": 0.5, "ndcg@10": 0.5, "mrr@10": 0.4}]
+
+
+@pytest.mark.parametrize("dev, extra, message", [
+    (DevEvalConfig(None), {}, "dev evaluation needs a BEIR directory; pass --eval-data DIR"),
+    (DevEvalConfig("d", steps=0), {}, "eval steps must be a positive integer, got 0; use e.g. --eval-steps 100"),
+    (DevEvalConfig("d", keep_best=True), {"checkpoint_steps": None}, "--keep-best returns to the best evaluated "
+     "checkpoint, so it needs checkpoints: drop --no-checkpoints"),
+])
+def test_bad_dev_options_fail_before_any_work(tmp_path, mined_file, dev, extra, message):
+    with pytest.raises(ConfigError) as info:
+        train(_config(tmp_path, mined_file, "no-such-model", dev, **extra))
+    assert message in str(info.value)
+
+
+def test_a_bad_dev_split_fails_before_the_model_loads(tmp_path, mined_file, dev_dir):
+    with open(dev_dir / "qrels" / "dev.tsv", "a") as handle:
+        handle.write("q0\tghost\t1\n")
+    with pytest.raises(InputError, match=r"dev.tsv:\d+: field 'corpus-id': unknown corpus id 'ghost'"):
+        train(_config(tmp_path, mined_file, "no-such-model", DevEvalConfig(dev_dir)))
+    with pytest.raises(Exception, match="qrels/test.tsv"):
+        train(_config(tmp_path, mined_file, "no-such-model", DevEvalConfig(dev_dir, split="test")))
+    assert not (tmp_path / "out").exists()
