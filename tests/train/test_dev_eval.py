@@ -1,15 +1,18 @@
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
 from sentence_transformers import SentenceTransformer
+from transformers import TrainerCallback
 
 from negmine.config import DevEvalConfig, EncoderConfig, TrainConfig
 from negmine.errors import ConfigError, InputError
 from negmine.train.api import SUMMARY_NAME, train
 from negmine.train.dev_eval import DEV_METRICS, DevEvaluator, dev_history, load_dev_data
 
-from .conftest import mined_row, toy_row
+from .conftest import mined_row, toy_row, write_jsonl
 
 
 @pytest.fixture
@@ -59,27 +62,67 @@ def test_training_logs_dev_metrics_before_during_and_after(tmp_path, mined_file,
     assert summary["result"]["dev"] == result.dev and summary["config"]["dev"]["steps"] == 3
 
 
-def test_keep_best_ends_with_the_best_evaluated_checkpoint_not_the_last(tmp_path, write_mined, tiny_model_path):
+@pytest.fixture(scope="module")
+def toy_keep_best(tmp_path_factory, tiny_model_path):
+    """``make(folder) -> TrainConfig``: four learnable pairs (dev nDCG@10 rises after ~15 steps, then stays),
+    30 steps, evaluated every 5 on the same pairs with --keep-best."""
     from negmine.testing.beir import write_beir
 
-    rows = [toy_row(i) for i in range(4)]  # learnable: dev nDCG@10 rises after ~15 steps, then stays
-    mined = write_mined(tmp_path / "toy.jsonl", rows)
+    folder = tmp_path_factory.mktemp("toy")
+    rows = [toy_row(i) for i in range(4)]
+    mined = write_jsonl(folder / "toy.jsonl", rows)
     corpus = {r["positive_id"]: r["positive"] for r in rows} | {r["negative_ids"][0]: r["negatives"][0] for r in rows}
-    dev = write_beir(tmp_path / "dev", corpus, {r["query_id"]: r["query"] for r in rows},
+    dev = write_beir(folder / "dev", corpus, {r["query_id"]: r["query"] for r in rows},
                      [(r["query_id"], r["positive_id"], 1) for r in rows], split="dev")
-    config = _config(tmp_path, mined, tiny_model_path, DevEvalConfig(dev, steps=5, keep_best=True), max_steps=30,
-                     num_negatives=1, learning_rate=3e-3, warmup_ratio=0.0, fn_mask=False, checkpoint_steps=500)
-    result = train(config)
+
+    def make(out):
+        return _config(out, mined, tiny_model_path, DevEvalConfig(dev, steps=5, keep_best=True), max_steps=30,
+                       num_negatives=1, learning_rate=3e-3, warmup_ratio=0.0, fn_mask=False, checkpoint_steps=500)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def straight_keep_best(tmp_path_factory, toy_keep_best):
+    """The uninterrupted toy --keep-best run (shared by the tests below)."""
+    return train(toy_keep_best(tmp_path_factory.mktemp("straight")))
+
+
+def _state(path):
+    return SentenceTransformer(str(path), device="cpu").state_dict()
+
+
+def test_keep_best_ends_with_the_best_evaluated_checkpoint_not_the_last(straight_keep_best):
+    result = straight_keep_best
     assert [e["step"] for e in result.dev] == [0, 5, 10, 15, 20, 25, 30]
     scores = [e["ndcg@10"] for e in result.dev]
     assert max(scores) > scores[0]
     best = next(e["step"] for e in result.dev[1:] if e["ndcg@10"] == max(scores))  # the first of equals wins
     assert best < 30 and result.best_checkpoint.endswith(f"checkpoint-{best}")
-    saved = SentenceTransformer(str(result.output_dir), device="cpu").state_dict()
-    kept = SentenceTransformer(result.best_checkpoint, device="cpu").state_dict()
-    last = SentenceTransformer(str(tmp_path / "out" / "checkpoints" / "checkpoint-30"), device="cpu").state_dict()
+    saved, kept = _state(result.output_dir), _state(result.best_checkpoint)
+    last = _state(result.output_dir / "checkpoints" / "checkpoint-30")
     assert all(torch.equal(saved[k], kept[k]) for k in kept)
     assert not all(torch.equal(saved[k], last[k]) for k in last)
+
+
+class _StopAt(TrainerCallback):
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == 22:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_keep_best_run_resumes_to_the_same_model(tmp_path, toy_keep_best, straight_keep_best):
+    straight = straight_keep_best
+    config = toy_keep_best(tmp_path / "resumed")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[_StopAt()])
+    resumed = train(dataclasses.replace(config, resume=True))
+    assert resumed.resumed_from.endswith("checkpoint-20")
+    assert Path(resumed.best_checkpoint).name == Path(straight.best_checkpoint).name
+    assert [e["step"] for e in resumed.dev if e["step"] <= 20] == [0, 5, 10, 15, 20]  # restored with the state
+    assert [e["ndcg@10"] for e in resumed.dev if e["step"] >= 25] == [e["ndcg@10"] for e in straight.dev[-2:]]
+    a, b = _state(straight.output_dir), _state(resumed.output_dir)
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
 def test_dev_history_reads_only_evaluation_entries():

@@ -153,7 +153,8 @@ def _dev_schedule(config: TrainConfig) -> dict:
     from negmine.train.dev_eval import best_metric_key
 
     strategy = "steps" if config.dev.steps else "epoch"
-    schedule = {"eval_strategy": strategy, "eval_steps": config.dev.steps, "eval_on_start": True}
+    # a resumed run has its earlier evaluations in the restored trainer state: no second one at its first step
+    schedule = {"eval_strategy": strategy, "eval_steps": config.dev.steps, "eval_on_start": not config.resume}
     if config.dev.keep_best:
         schedule.update(save_strategy=strategy, save_steps=config.dev.steps or 500, load_best_model_at_end=True,
                         metric_for_best_model=best_metric_key(), greater_is_better=True)
