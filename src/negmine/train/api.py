@@ -251,7 +251,7 @@ class _TrainRun:
         self.evaluator = None
         if dev_data is not None:
             self.evaluator = DevEvaluator(dev_data, self.max_seq_length, self.precision, max(config.batch_size, 32),
-                                          config.query_prompt, config.document_prompt)
+                                          config.query_prompt, config.document_prompt, config.show_progress)
         self.remine = self._remine_callback(miner)
         self.args = training_arguments(config, self.precision == "bf16", sampler)
 

@@ -38,10 +38,11 @@ class DevEvaluator(SentenceEvaluator):
 
     def __init__(
         self, dataset: Dataset, max_seq_length: int, precision: str = "fp32", batch_size: int = 64,
-        query_prompt: str = "", document_prompt: str = "",
+        query_prompt: str = "", document_prompt: str = "", show_progress: bool = False,
     ) -> None:
         super().__init__()
         self.dataset, self.max_seq_length, self.precision = dataset, max_seq_length, precision
+        self.show_progress = show_progress
         self.batch_size, self.query_prompt, self.document_prompt = batch_size, query_prompt, document_prompt
         self.name = NAME
         self.primary_metric = PRIMARY
@@ -55,7 +56,7 @@ class DevEvaluator(SentenceEvaluator):
         training_length = model.max_seq_length
         model.max_seq_length = self.max_seq_length
         try:
-            embedder = TrainingModelEmbedder(model, max(steps, 0), self.batch_size, self.precision)
+            embedder = TrainingModelEmbedder(model, max(steps, 0), self.batch_size, self.precision, self.show_progress)
             run = retrieve_run(embedder, self.dataset, depth=100, cache=None, query_prompt=self.query_prompt,
                                document_prompt=self.document_prompt, name=f"step-{steps}")
         finally:

@@ -39,13 +39,16 @@ class TrainingModelEmbedder:
     plus the training step. Encoding leaves the model in the train/eval mode it found it in.
     """
 
-    def __init__(self, model, step: int, batch_size: int = 64, precision: str = "fp32") -> None:
+    def __init__(
+        self, model, step: int, batch_size: int = 64, precision: str = "fp32", show_progress: bool = False
+    ) -> None:
         from negmine.config import EncoderConfig
         from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
 
         self.model = model
         self.step = step
-        config = EncoderConfig(batch_size=batch_size, precision=precision, show_progress=False)
+        self.show_progress = show_progress
+        config = EncoderConfig(batch_size=batch_size, precision=precision, show_progress=show_progress)
         self.inner = SentenceTransformerEmbedder.from_model(model, config)
         self.dim = self.inner.dim
         self.fingerprint = f"{self.inner.fingerprint}|train-step={step}"
