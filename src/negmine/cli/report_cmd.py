@@ -1,4 +1,5 @@
-"""``negmine report``: render the HTML audit report from an existing flags JSONL and audit summary."""
+"""``negmine report``: render an HTML report from files an earlier command wrote: an audit's flags JSONL and
+summary, or a ``negmine train`` output directory (its ``negmine_train.json``)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,34 @@ from negmine.cli.common import user_errors
 
 
 def report_command(
-    flags: Path = typer.Argument(..., help="flags JSONL written by negmine audit"),
+    source: Path = typer.Argument(..., help="flags JSONL written by negmine audit, or an output directory of negmine train"),
     summary: Optional[Path] = typer.Option(None, help="audit summary JSON (default: <flags stem>.audit-summary.json)"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: <flags stem>.report.html)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: <flags stem>.report.html; <dir>/training_report.html)"),
     max_table_rows: int = typer.Option(2000, help="flagged rows shown in the table"),
 ) -> None:
-    """Render a self-contained HTML report (plots + sortable table of flagged pairs)."""
+    """Render a self-contained HTML report: an audit's plots and sortable table of flagged pairs, or a training
+    run's loss and dev curves, dev evaluations, re-mining events and configuration."""
     with user_errors():
-        from negmine.audit.run import default_summary_path, flags_stem
-        from negmine.report.render import report_from_files
-
-        out = output or flags.with_name(f"{flags_stem(flags)}.report.html")
-        report_from_files(flags, summary or default_summary_path(flags), out, max_table_rows)
+        out = _training(source, summary, output) if source.is_dir() else _audit(source, summary, output, max_table_rows)
     typer.echo(f"report: {out}")
+
+
+def _audit(flags: Path, summary: Optional[Path], output: Optional[Path], max_table_rows: int) -> Path:
+    from negmine.audit.run import default_summary_path, flags_stem
+    from negmine.report.render import report_from_files
+
+    out = output or flags.with_name(f"{flags_stem(flags)}.report.html")
+    return report_from_files(flags, summary or default_summary_path(flags), out, max_table_rows)
+
+
+def _training(model_dir: Path, summary: Optional[Path], output: Optional[Path]) -> Path:
+    from negmine.errors import ConfigError
+    from negmine.report.training import training_report
+
+    if summary is not None:
+        raise ConfigError(f"--summary names an audit summary; {model_dir} is a directory (a negmine train output), "
+                          "whose summary is read from it: drop --summary")
+    return training_report(model_dir, output)
 
 
 def register(app: typer.Typer) -> None:

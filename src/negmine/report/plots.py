@@ -112,3 +112,28 @@ def confidence_histogram(confidence: Sequence[float]) -> str:
     ax.set_ylabel("pairs")
     ax.set_title("Per-pair confidence")
     return to_base64_png(fig)
+
+
+DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00"}
+
+
+def training_curves(loss_history: Sequence[dict], dev: Sequence[dict]) -> str:
+    """Training loss per logged step (left) and, when the run had a dev split, its metrics per evaluation
+    (right; the step-0 point is where the model started)."""
+    fig = _figure(9.0 if dev else 7.0, 3.4)
+    axes = fig.subplots(1, 2 if dev else 1, squeeze=False)[0]
+    steps = [entry["step"] for entry in loss_history]
+    axes[0].plot(steps, [entry["loss"] for entry in loss_history], color="#495057", marker="." if len(steps) < 50 else None)
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("training loss")
+    axes[0].set_title("Loss", fontsize=9)
+    if dev:
+        for metric, color in DEV_CURVES.items():
+            points = [(entry["step"], entry[metric]) for entry in dev if metric in entry]
+            if points:
+                axes[1].plot(*zip(*points), color=color, marker="o", markersize=3, label=metric)
+        axes[1].set_xlabel("step")
+        axes[1].set_ylabel("dev score")
+        axes[1].set_title("Dev split", fontsize=9)
+        axes[1].legend(fontsize=8)
+    return to_base64_png(fig)

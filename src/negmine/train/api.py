@@ -25,11 +25,11 @@ from typing import Sequence
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
+from negmine.train import SUMMARY_NAME
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.dev_eval import DevEvaluator, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 
-SUMMARY_NAME = "negmine_train.json"
 CHECKPOINT_DIR = "checkpoints"
 REMINE_DIR = "remine"
 

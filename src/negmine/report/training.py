@@ -1,0 +1,89 @@
+"""``negmine report MODEL_DIR``: an HTML page of a finished ``negmine train`` run from its ``negmine_train.json``.
+
+Loss curve, dev-split metrics per evaluation (with ``--eval-data``), the checkpoint kept (``--keep-best``),
+re-mining events, the training data counts and the full configuration. Self-contained, written atomically.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from negmine.errors import InputError
+from negmine.io.atomic import atomic_write
+from negmine.report import plots
+from negmine.report.html import cards, document, figure, key_value_table
+from negmine.train import SUMMARY_NAME
+
+REPORT_NAME = "training_report.html"
+
+
+def read_train_summary(model_dir: Path) -> dict:
+    """The run summary in ``model_dir``; InputError naming the file when it is missing or not one."""
+    path = Path(model_dir) / SUMMARY_NAME
+    if not path.is_file():
+        raise InputError(path, None, None, "not found: not a finished negmine train output (its summary is written last)")
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
+    for key in ("result", "config"):
+        if not isinstance(summary.get(key), dict):
+            raise InputError(path, None, key, "missing; this is not a negmine train summary")
+    return summary
+
+
+def _rows_table(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
+    def cell(value) -> str:
+        text = f"{value:.4f}" if isinstance(value, float) else str(value)
+        return f"<td>{html.escape(text)}</td>"
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(cell(row.get(c, "")) for c in columns) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _overview(result: Mapping) -> str:
+    dev = result.get("dev") or []
+    values = {"steps": result["global_step"], "epochs": round(float(result["epochs"]), 2),
+              "final loss": _round(result.get("final_loss")), "rows trained on": result.get("data", {}).get("rows_kept", "-"),
+              "precision": result.get("precision", "-")}
+    if dev:
+        values["best dev nDCG@10"] = _round(max(entry["ndcg@10"] for entry in dev))
+    return cards(values)
+
+
+def _round(value) -> object:
+    return round(value, 4) if isinstance(value, float) else ("-" if value is None else value)
+
+
+def render_training_report(summary: Mapping, out: Path) -> Path:
+    """Write the training report to ``out`` atomically and return the path."""
+    result, config = summary["result"], summary["config"]
+    dev = result.get("dev") or []
+    sections = [("Overview", _overview(result) + key_value_table({
+        "output": result.get("output_dir"), "training file": config.get("train_file"), "model": config.get("model"),
+        "data": result.get("data", {}), "timings (s)": result.get("timings", {}),
+        "checkpoint kept": result.get("best_checkpoint") or "the last (no --keep-best)",
+        "resumed from": result.get("resumed_from") or "-",
+    }))]
+    sections.append(("Curves", '<div class="plots">' + figure(plots.training_curves(result.get("loss_history", []), dev),
+                                                                "training curves") + "</div>"))
+    if dev:
+        sections.append(("Dev evaluations", _rows_table(dev, ["step", "epoch", "ndcg@10", "mrr@10", "recall@100", "map"])))
+    if result.get("remine"):
+        columns = sorted({key for event in result["remine"] for key in event})
+        sections.append(("Re-mining", _rows_table(result["remine"], columns)))
+    sections.append(("Configuration", key_value_table({k: json.dumps(v) if isinstance(v, (dict, list)) else v
+                                                        for k, v in sorted(config.items())})))
+    subtitle = f"{result['global_step']} steps on {config.get('train_file')}"
+    with atomic_write(out) as handle:
+        handle.write(document("negmine train", subtitle, sections))
+    return out
+
+
+def training_report(model_dir: Path, out: Path | None = None) -> Path:
+    """Read ``model_dir``'s summary and render the report (default ``<model_dir>/training_report.html``)."""
+    return render_training_report(read_train_summary(model_dir), out or Path(model_dir) / REPORT_NAME)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+from negmine.errors import InputError
+from negmine.report.training import REPORT_NAME, read_train_summary, training_report
+from negmine.train import SUMMARY_NAME
+
+runner = CliRunner()
+
+
+def _summary(dev=True, remine=False) -> dict:
+    result = {
+        "output_dir": "out", "global_step": 12, "epochs": 1.5, "final_loss": 0.8, "mean_loss": 1.2,
+        "precision": "fp32", "timings": {"train": 3.0}, "data": {"rows_kept": 40},
+        "loss_history": [{"step": s, "loss": 2.0 / s} for s in (1, 4, 8, 12)], "best_checkpoint": None,
+        "dev": [{"step": s, "epoch": s / 8, "ndcg@10": v, "mrr@10": v - 0.05, "recall@100": 0.9, "map": v - 0.1}
+                for s, v in ((0, 0.61), (6, 0.66), (12, 0.64))] if dev else [],
+        "remine": [{"step": 6, "rows_updated": 30, "seconds": 1.5}] if remine else [],
+    }
+    config = {"train_file": "mined.jsonl", "model": "<b>m</b>", "learning_rate": 1e-4, "directions": ["query_to_doc"]}
+    return {"result": result, "config": config}
+
+
+def _write(folder, summary) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SUMMARY_NAME).write_text(json.dumps(summary))
+
+
+def test_report_shows_curves_dev_table_and_configuration(tmp_path):
+    _write(tmp_path / "m", _summary(remine=True))
+    page = training_report(tmp_path / "m").read_text()
+    assert (tmp_path / "m" / REPORT_NAME).exists()
+    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', page)) == 1
+    dev_rows = page.split("<h2>Dev evaluations</h2>")[1].split("</tbody>")[0]
+    assert dev_rows.count("<tr>") == 1 + 3 and "0.6600" in dev_rows
+    assert "<b>0.66</b><span>best dev nDCG@10</span>" in page
+    assert "<h2>Re-mining</h2>" in page and "rows_updated" in page
+    assert "&lt;b&gt;m&lt;/b&gt;" in page and "<b>m</b>" not in page, "texts are escaped"
+    assert '["query_to_doc"]' in page.replace("&quot;", '"')
+    assert "http://" not in page and "https://" not in page
+
+
+def test_a_run_without_dev_split_or_remining_has_neither_section(tmp_path):
+    _write(tmp_path, _summary(dev=False))
+    page = training_report(tmp_path, tmp_path / "r.html").read_text()
+    assert "Dev evaluations" not in page and "Re-mining" not in page and "best dev" not in page
+    assert "the last (no --keep-best)" in page
+
+
+def test_missing_or_foreign_summaries_name_the_file(tmp_path):
+    with pytest.raises(InputError, match=r"negmine_train.json: not found: not a finished negmine train output"):
+        read_train_summary(tmp_path)
+    (tmp_path / SUMMARY_NAME).write_text('{"counts": {}}')
+    with pytest.raises(InputError, match=r"negmine_train.json: field 'result': missing; this is not a negmine train"):
+        read_train_summary(tmp_path)
+    (tmp_path / SUMMARY_NAME).write_text("{")
+    with pytest.raises(InputError, match=r"negmine_train.json:1: invalid JSON"):
+        read_train_summary(tmp_path)
+
+
+def test_the_report_command_takes_a_training_directory(tmp_path):
+    _write(tmp_path / "m", _summary())
+    result = runner.invoke(build_app(), ["report", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert f"report: {tmp_path / 'm' / REPORT_NAME}" in result.output
+    result = runner.invoke(build_app(), ["report", str(tmp_path / "m"), "--summary", str(tmp_path / "s.json")])
+    assert result.exit_code == 2 and "--summary names an audit summary" in result.output
+    result = runner.invoke(build_app(), ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "not a finished negmine train output" in result.output
+
+
+def test_a_real_training_summary_renders(tmp_path, tiny_model_path):
+    from negmine.config import TrainConfig
+    from negmine.train.api import train
+
+    from ..train.conftest import mined_row, write_jsonl
+
+    mined = write_jsonl(tmp_path / "mined.jsonl", [mined_row(i) for i in range(8)])
+    train(TrainConfig(train_file=mined, output_dir=tmp_path / "m", model=str(tiny_model_path), max_steps=2,
+                      batch_size=4, num_negatives=2, checkpoint_steps=None, logging_steps=1, show_progress=False,
+                      precision="fp32"))
+    page = training_report(tmp_path / "m").read_text()
+    assert "<b>2</b><span>steps</span>" in page and "<b>8</b><span>rows trained on</span>" in page
+    assert page.count("data:image/png;base64,") == 1
