@@ -58,6 +58,7 @@ def test_format_table_is_aligned_and_marks_significance() -> None:
     assert "mean delta vs baseline [95% confidence interval, paired t]:" in text
     assert lines[-1].split() == ["same", "+0.0000", "[+0.0000,", "+0.0000]", "+0.0000", "[+0.0000,", "+0.0000]"]
     assert lines[-2].split()[:1] == ["bad"] and lines[-2].split()[4:7] == ["-0.5000", "[-0.5935,", "-0.4065]"]
+    assert str(comp) == text, "print(comparison) shows the table, not the arrays"
 
 
 def test_to_dict_has_deltas_and_is_plain_json() -> None:

@@ -60,6 +60,10 @@ class Comparison:
                 return res
         raise unknown_choice("run", name, self.names)
 
+    def __str__(self) -> str:
+        """The table ``negmine eval`` prints (means, deltas with intervals, significance marks)."""
+        return format_table(self)
+
     def significant(self, name: str, metric: str) -> bool:
         return name != self.baseline and self.p_values[name][metric] <= self.alpha
 
