@@ -125,6 +125,11 @@ def test_an_interrupted_keep_best_run_resumes_to_the_same_model(tmp_path, toy_ke
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
+def test_without_eval_steps_each_epoch_and_the_end_are_evaluated(tmp_path, mined_file, dev_dir, tiny_model_path):
+    result = train(_config(tmp_path, mined_file, tiny_model_path, DevEvalConfig(dev_dir)))  # 3 steps per epoch
+    assert [e["step"] for e in result.dev] == [0, 3, 4]
+
+
 def test_dev_history_reads_only_evaluation_entries():
     log = [{"loss": 1.0, "step": 1}, {"eval_dev_ndcg@10": 0.5, "eval_dev_mrr@10": 0.4, "step": 2, "epoch": 0.5}]
     assert dev_history(log) == [{"step": 2, "epoch": 0.5, "ndcg@10": 0.5, "mrr@10": 0.4}]
