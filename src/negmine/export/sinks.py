@@ -49,20 +49,28 @@ def _parquet_writer(path: Path, schema) -> Iterator[Write]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    buffer: list[dict] = []
+    names = list(schema.names)
+    columns: dict[str, list] = {name: [] for name in names}
+    buffered = 0
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
 
         def flush() -> None:
-            writer.write_table(pa.Table.from_pylist(buffer, schema=schema))
-            buffer.clear()
+            nonlocal buffered
+            writer.write_table(pa.Table.from_pydict(columns, schema=schema))
+            for values in columns.values():
+                values.clear()
+            buffered = 0
 
         def write(record: dict) -> None:
-            if list(record) != schema.names:
-                raise ValueError(f"record columns {list(record)} do not match the export schema {schema.names}")
-            buffer.append(record)
-            if len(buffer) >= ROW_GROUP_RECORDS:
+            nonlocal buffered
+            if len(record) != len(names) or any(name not in record for name in names):
+                raise ValueError(f"record columns {list(record)} do not match the export schema {names}")
+            for name in names:
+                columns[name].append(record[name])
+            buffered += 1
+            if buffered >= ROW_GROUP_RECORDS:
                 flush()
 
         yield write
-        if buffer:
+        if buffered:
             flush()
