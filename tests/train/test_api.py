@@ -152,3 +152,11 @@ def test_missing_model_path_is_a_config_error(tmp_path, mined_file):
 def test_max_length_truncates_training_only(tmp_path, mined_file, tiny_model_path):
     result = train(_config(tmp_path, mined_file, tiny_model_path, max_length=8))
     assert SentenceTransformer(str(result.output_dir), device="cpu").max_seq_length == 64  # the tiny model's own
+
+
+def test_warmup_ratio_is_a_share_of_the_steps(tmp_path, mined_file, tiny_model_path):
+    # 8 steps, warm-up 0.5: the rate climbs for 4 steps (a share below 1 in warmup_steps; ST maps it for transformers 4)
+    result = train(_config(tmp_path, mined_file, tiny_model_path, max_steps=8, warmup_ratio=0.5, learning_rate=1e-3))
+    rates = [h["learning_rate"] for h in result.loss_history]
+    assert len(rates) == 8 and max(rates) == pytest.approx(1e-3)
+    assert rates[:4] == sorted(rates[:4]) and rates[2] < 0.75e-3 and rates.index(max(rates)) >= 3

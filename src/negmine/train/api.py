@@ -27,7 +27,7 @@ from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME
 from negmine.train.dataset import TrainData, load_train_data
-from negmine.train.dev_eval import DevEvaluator, dev_history, load_dev_data
+from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 
 CHECKPOINT_DIR = "checkpoints"
@@ -127,7 +127,7 @@ def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
         max_steps=config.max_steps or -1,
         per_device_train_batch_size=config.batch_size,
         learning_rate=config.learning_rate,
-        warmup_steps=config.warmup_ratio,
+        **warmup_argument(config.warmup_ratio),
         weight_decay=config.weight_decay,
         seed=config.seed,
         data_seed=config.seed,
@@ -143,6 +143,16 @@ def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
         prompts=prompts or None,
         **schedule,
     )
+
+
+def warmup_argument(ratio: float) -> dict:
+    """The warm-up share as the installed transformers reads it: 5.x takes a share below 1 in ``warmup_steps``
+    and has no ``warmup_ratio``; 4.x has ``warmup_ratio`` and wants an int in ``warmup_steps`` (0.0 fails)."""
+    from transformers import TrainingArguments
+
+    if "warmup_ratio" in TrainingArguments.__dataclass_fields__:
+        return {"warmup_ratio": ratio}
+    return {"warmup_steps": ratio}
 
 
 def _dev_schedule(config: TrainConfig) -> dict:
@@ -266,7 +276,8 @@ class _TrainRun:
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
         from sentence_transformers import SentenceTransformerTrainer
 
-        callbacks = ([self.remine] if self.remine else []) + list(extra_callbacks)
+        callbacks = ([self.remine] if self.remine else []) + ([EvaluateAtEnd()] if self.evaluator else [])
+        callbacks += list(extra_callbacks)
         trainer = SentenceTransformerTrainer(
             model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss, callbacks=callbacks,
             evaluator=self.evaluator,

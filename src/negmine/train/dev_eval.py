@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
+from transformers import TrainerCallback
 
 from negmine.config import DataConfig, DevEvalConfig
 from negmine.io.records import Dataset
@@ -65,6 +66,16 @@ class DevEvaluator(SentenceEvaluator):
         metrics = self.prefix_name_to_metrics({k: float(scores[k]) for k in DEV_METRICS}, self.name)
         self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
         return metrics
+
+
+class EvaluateAtEnd(TrainerCallback):
+    """Evaluate the last step when it falls between two evaluations (transformers 5 does so itself; 4.x does not,
+    and ``--keep-best`` would then never see the final weights)."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps and args.eval_strategy == "steps" and state.global_step % state.eval_steps:
+            control.should_evaluate = True
+        return control
 
 
 def dev_history(log_history: list[dict]) -> list[dict]:
