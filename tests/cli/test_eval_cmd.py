@@ -33,7 +33,8 @@ def test_eval_cli_model_and_run_file(tmp_path, tiny_model_path) -> None:
     lines = result.stdout.splitlines()  # stderr may carry the model loader's progress bar
     assert lines[0].split() == ["run", "queries", "ndcg@10", "mrr@10", "recall@10"]
     assert lines[2].split()[:3] == ["model", "(baseline)", "3"]
-    assert lines[3].split() == ["oracle", "3", "1.0000", "1.0000", "1.0000"]
+    # the oracle is perfect; whether that is significant over 3 queries depends on the random tiny model's ranks
+    assert [cell.rstrip("*") for cell in lines[3].split()] == ["oracle", "3", "1.0000", "1.0000", "1.0000"]
     assert "p-values vs baseline 'model' (paired t-test, two-sided; * = p <= 0.05):" in result.stdout
     assert "model: encoded 15 texts, 0 from cache" in result.stdout
     saved = json.loads(out.read_text())
