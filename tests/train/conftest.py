@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from transformers import TrainerCallback
 
 
 def mined_row(i: int, n_neg: int = 2, **extra) -> dict:
@@ -54,3 +55,14 @@ def make_row():
 def write_mined():
     """``write_mined(path, rows) -> path`` writes native JSONL."""
     return write_jsonl
+
+
+class InterruptAt(TrainerCallback):
+    """Raises KeyboardInterrupt (a Ctrl-C) at the end of training step ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt

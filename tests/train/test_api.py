@@ -3,13 +3,12 @@ import json
 import pytest
 import torch
 from sentence_transformers import SentenceTransformer
-from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.train.api import SUMMARY_NAME, train
 
-from .conftest import toy_row
+from .conftest import InterruptAt, toy_row
 
 
 def _config(tmp_path, mined, model, **overrides) -> TrainConfig:
@@ -56,17 +55,11 @@ def test_same_seed_gives_identical_weights(tmp_path, mined_file, tiny_model_path
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
 
 
-class _Interrupt(TrainerCallback):
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step == 3:
-            raise KeyboardInterrupt
-
-
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, mined_file, tiny_model_path):
     straight = train(_config(tmp_path / "straight", mined_file, tiny_model_path, max_steps=4))
     config = _config(tmp_path / "resumed", mined_file, tiny_model_path, max_steps=4, checkpoint_steps=2)
     with pytest.raises(KeyboardInterrupt):
-        train(config, callbacks=[_Interrupt()])
+        train(config, callbacks=[InterruptAt(3)])
     assert not (config.output_dir / SUMMARY_NAME).exists()
     with pytest.raises(ConfigError, match="already holds checkpoints .* pass --resume"):
         train(config)

@@ -5,14 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 from sentence_transformers import SentenceTransformer
-from transformers import TrainerCallback
 
 from negmine.config import DevEvalConfig, EncoderConfig, TrainConfig
 from negmine.errors import ConfigError, InputError
 from negmine.train.api import SUMMARY_NAME, train
 from negmine.train.dev_eval import DEV_METRICS, DevEvaluator, dev_history, load_dev_data
 
-from .conftest import mined_row, toy_row, write_jsonl
+from .conftest import InterruptAt, mined_row, toy_row, write_jsonl
 
 
 @pytest.fixture
@@ -105,17 +104,11 @@ def test_keep_best_ends_with_the_best_evaluated_checkpoint_not_the_last(straight
     assert not all(torch.equal(saved[k], last[k]) for k in last)
 
 
-class _StopAt(TrainerCallback):
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step == 22:
-            raise KeyboardInterrupt
-
-
 def test_an_interrupted_keep_best_run_resumes_to_the_same_model(tmp_path, toy_keep_best, straight_keep_best):
     straight = straight_keep_best
     config = toy_keep_best(tmp_path / "resumed")
     with pytest.raises(KeyboardInterrupt):
-        train(config, callbacks=[_StopAt()])
+        train(config, callbacks=[InterruptAt(22)])
     resumed = train(dataclasses.replace(config, resume=True))
     assert resumed.resumed_from.endswith("checkpoint-20")
     assert Path(resumed.best_checkpoint).name == Path(straight.best_checkpoint).name

@@ -65,3 +65,22 @@ def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
             handle.write(line)
             handle.write("\n")
     return count
+
+
+def read_json_object(path: str | Path, required: Iterable[str], not_found: str, foreign: str) -> dict:
+    """A JSON object file (a summary another command wrote) with every ``required`` key.
+
+    InputError naming the file: ``not_found`` when it does not exist, the line of malformed JSON, or the first
+    missing key with ``foreign`` (what the file is not, and how to get the right one).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, None, not_found)
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
+    for key in required:
+        if not isinstance(loaded, dict) or key not in loaded:
+            raise InputError(path, None, key, f"missing; {foreign}")
+    return loaded

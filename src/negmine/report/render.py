@@ -9,6 +9,7 @@ from typing import Iterable, Iterator, Mapping
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
+from negmine.io.jsonl import read_json_object
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
 from negmine.report.table import render_table
@@ -32,17 +33,8 @@ def read_flags(path: Path) -> Iterator[dict]:
 
 
 def read_summary(path: Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, None, None, "audit summary not found (negmine audit writes it next to the flags file)")
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
-    for key in SUMMARY_KEYS:
-        if key not in summary:
-            raise InputError(path, None, key, "missing; this is not an audit summary (write it with negmine audit)")
-    return summary
+    return read_json_object(path, SUMMARY_KEYS, "audit summary not found (negmine audit writes it next to the flags file)",
+                            "this is not an audit summary (write it with negmine audit)")
 
 
 def _sample(summary: Mapping, name: str) -> list[float]:

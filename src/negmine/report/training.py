@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
+from negmine.io.jsonl import read_json_object
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
 from negmine.train import SUMMARY_NAME
@@ -23,16 +23,8 @@ REPORT_NAME = "training_report.html"
 def read_train_summary(model_dir: Path) -> dict:
     """The run summary in ``model_dir``; InputError naming the file when it is missing or not one."""
     path = Path(model_dir) / SUMMARY_NAME
-    if not path.is_file():
-        raise InputError(path, None, None, "not found: not a finished negmine train output (its summary is written last)")
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
-    for key in ("result", "config"):
-        if not isinstance(summary.get(key), dict):
-            raise InputError(path, None, key, "missing; this is not a negmine train summary")
-    return summary
+    return read_json_object(path, ("result", "config"), "not found: not a finished negmine train output (its summary "
+                            "is written last)", "this is not a negmine train summary")
 
 
 def _rows_table(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
