@@ -102,6 +102,23 @@ def test_train_cli_dev_evaluation_flags(tmp_path, monkeypatch, flags, dev):
     assert [c.dev for c in seen] == [dev]
 
 
+def test_train_cli_with_a_dev_split_end_to_end(tmp_path, tiny_model_path):
+    from negmine.testing.beir import write_beir
+
+    mined = _mined(tmp_path / "m.jsonl")
+    rows = [json.loads(line) for line in mined.read_text().splitlines()]
+    corpus = {r["positive_id"]: r["positive"] for r in rows}
+    dev = write_beir(tmp_path / "dev", corpus, {r["query_id"]: r["query"] for r in rows[:4]},
+                     [(r["query_id"], r["positive_id"], 1) for r in rows[:4]], split="dev")
+    args = [a for a in _base_args(mined, tmp_path / "o", tiny_model_path) if a != "--no-checkpoints"]
+    result = runner.invoke(build_app(), [*args, "--eval-data", str(dev), "--eval-steps", "1", "--keep-best"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert [e["step"] for e in summary["dev"]] == [0, 1, 2] and summary["best_checkpoint"] is not None
+    report = runner.invoke(build_app(), ["report", str(tmp_path / "o")])
+    assert report.exit_code == 0 and (tmp_path / "o" / "training_report.html").exists()
+
+
 def test_train_cli_keep_best_needs_a_dev_split(tmp_path):
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
                                          "--keep-best"])
