@@ -721,19 +721,26 @@ class DevEvalConfig:
     as ``negmine eval`` scores (ranx; nDCG@10, MRR@10, Recall@100, MAP): once before the first step (where the
     model started), then every ``steps`` steps (None: every epoch) and at the end. ``keep_best`` saves a
     checkpoint at every evaluation and ends the run with the evaluated checkpoint of the best dev nDCG@10
-    (transformers' ``load_best_model_at_end``). Each evaluation encodes the corpus once, uncached.
+    (transformers' ``load_best_model_at_end``). Each evaluation encodes the corpus once, uncached; on a large
+    corpus ``max_documents`` evaluates against a sample instead: every document judged for the split's queries
+    plus a seeded random draw of the others up to that many (scores then run higher than on the whole corpus:
+    they track the run, they are not ``negmine eval`` figures).
     """
 
     data_dir: Path | None = None
     split: str = "dev"
     steps: int | None = None
     keep_best: bool = False
+    max_documents: int | None = None
 
     def validate(self) -> None:
         if self.data_dir is None:
             raise ConfigError("dev evaluation needs a BEIR directory; pass --eval-data DIR")
         if self.steps is not None:
             _check_positive_int("eval steps", self.steps, "use e.g. --eval-steps 100, or leave it unset to evaluate every epoch")
+        if self.max_documents is not None:
+            _check_positive_int("eval max_documents", self.max_documents,
+                                "use e.g. --eval-max-documents 100000, or leave it unset to use the whole corpus")
 
 
 TRAIN_LOSSES = ("mnrl", "cached-mnrl")

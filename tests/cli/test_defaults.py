@@ -19,7 +19,8 @@ COMMANDS = {
     "audit": (audit_cmd.audit_command, (C.AuditConfig, C.JudgeConfig, C.NearDupConfig)),
 }
 RENAMED = {("train", "lr"): (C.TrainConfig, "learning_rate"), ("mine", "denoise_depth"): (C.DenoiseConfig, "depth"),
-           ("train", "eval_split"): (C.DevEvalConfig, "split"), ("train", "eval_steps"): (C.DevEvalConfig, "steps")}
+           ("train", "eval_split"): (C.DevEvalConfig, "split"), ("train", "eval_steps"): (C.DevEvalConfig, "steps"),
+           ("train", "eval_max_documents"): (C.DevEvalConfig, "max_documents")}
 """CLI option -> (config, field) where the names differ."""
 DIFFERENT_MEANING = {("train", "train_file"), ("eval", "split"), ("eval", "metrics"), ("audit", "flags")}
 """Same name, different thing: a required argument, a per-command default split, a repeatable list option

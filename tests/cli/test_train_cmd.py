@@ -88,8 +88,8 @@ def test_train_cli_direction_flags(tmp_path, monkeypatch, flags, directions, par
 @pytest.mark.parametrize(("flags", "dev"), [
     ([], None),
     (["--eval-data", "beir"], DevEvalConfig(Path("beir"))),
-    (["--eval-data", "beir", "--eval-split", "test", "--eval-steps", "50", "--keep-best"],
-     DevEvalConfig(Path("beir"), "test", 50, True)),
+    (["--eval-data", "beir", "--eval-split", "test", "--eval-steps", "50", "--keep-best", "--eval-max-documents", "9"],
+     DevEvalConfig(Path("beir"), "test", 50, True, 9)),
 ])
 def test_train_cli_dev_evaluation_flags(tmp_path, monkeypatch, flags, dev):
     import negmine.train.api

@@ -123,6 +123,22 @@ def test_without_eval_steps_each_epoch_and_the_end_are_evaluated(tmp_path, mined
     assert [e["step"] for e in result.dev] == [0, 3, 4]
 
 
+def test_a_document_sample_keeps_every_judged_document(dev_dir):
+    from negmine.train.dev_eval import sample_corpus
+
+    full = load_dev_data(DevEvalConfig(dev_dir))
+    sampled = load_dev_data(DevEvalConfig(dev_dir, max_documents=10))
+    judged = {doc for docs in full.judged_qrels().judgments.values() for doc in docs}
+    assert len(full.corpus) == 36 and len(sampled.corpus) == 10 and judged <= set(sampled.corpus.ids)
+    positions = [list(full.corpus.ids).index(doc) for doc in sampled.corpus.ids]
+    assert positions == sorted(positions), "corpus order is kept"
+    assert all(sampled.corpus.text(d) == full.corpus.text(d) for d in sampled.corpus.ids)
+    assert list(load_dev_data(DevEvalConfig(dev_dir, max_documents=10)).corpus.ids) == list(sampled.corpus.ids)
+    assert "sample of 10 of 36 documents" in sampled.corpus.source
+    assert len(sample_corpus(full, 3)) == len(judged)  # fewer than the judged documents: all judged, no others
+    assert len(load_dev_data(DevEvalConfig(dev_dir, max_documents=100)).corpus) == 36
+
+
 def test_dev_history_reads_only_evaluation_entries():
     log = [{"loss": 1.0, "step": 1}, {"eval_dev_ndcg@10": 0.5, "eval_dev_mrr@10": 0.4, "step": 2, "epoch": 0.5}]
     assert dev_history(log) == [{"step": 2, "epoch": 0.5, "ndcg@10": 0.5, "mrr@10": 0.4}]
@@ -133,6 +149,8 @@ def test_dev_history_reads_only_evaluation_entries():
     (DevEvalConfig("d", steps=0), {}, "eval steps must be a positive integer, got 0; use e.g. --eval-steps 100"),
     (DevEvalConfig("d", keep_best=True), {"checkpoint_steps": None}, "--keep-best returns to the best evaluated "
      "checkpoint, so it needs checkpoints: drop --no-checkpoints"),
+    (DevEvalConfig("d", max_documents=0), {}, "eval max_documents must be a positive integer, got 0; use e.g. "
+     "--eval-max-documents 100000"),
 ])
 def test_bad_dev_options_fail_before_any_work(tmp_path, mined_file, dev, extra, message):
     with pytest.raises(ConfigError) as info:

@@ -122,6 +122,7 @@ def train_command(
     eval_data: Optional[Path] = typer.Option(None, help="BEIR directory to evaluate on while training (as negmine eval scores: nDCG@10, MRR@10, Recall@100, MAP); before the first step, every --eval-steps and at the end", rich_help_panel=_DEV),
     eval_split: str = typer.Option("dev", help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV),
     eval_steps: Optional[int] = typer.Option(None, help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV),
+    eval_max_documents: Optional[int] = typer.Option(None, help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's", rich_help_panel=_DEV),
     keep_best: bool = typer.Option(False, "--keep-best", help="save a checkpoint at every evaluation and end with the one of the best dev nDCG@10 instead of the last", rich_help_panel=_DEV),
     progress: bool = shared_option("progress"),
 ) -> None:
@@ -142,7 +143,8 @@ def train_command(
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
             document_prompt=document_prompt, show_progress=progress,
-            dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best) if eval_data or eval_steps or keep_best else None,
+            dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents)
+            if eval_data or eval_steps or keep_best or eval_max_documents else None,
         )
         config.validate()
         from negmine.train.api import train

@@ -10,13 +10,14 @@ embedding cache: every evaluation sees different weights.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from transformers import TrainerCallback
 
 from negmine.config import DataConfig, DevEvalConfig
-from negmine.io.records import Dataset
+from negmine.io.records import Dataset, TextTable
 
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
 PRIMARY = "ndcg@10"
@@ -31,7 +32,26 @@ def load_dev_data(config: DevEvalConfig) -> Dataset:
     dataset = load_data(DataConfig(data_dir=Path(config.data_dir), split=config.split))
     if not dataset.judged_qrels().query_ids():
         raise ConfigError(f"{dataset.qrels.source}: no query has a relevant judgment; nothing to evaluate on")
+    if config.max_documents is not None and len(dataset.corpus) > config.max_documents:
+        dataset = dataclasses.replace(dataset, corpus=sample_corpus(dataset, config.max_documents))
     return dataset
+
+
+def sample_corpus(dataset: Dataset, size: int, seed: int = 0) -> TextTable:
+    """Every corpus document judged in ``dataset``'s qrels, plus a seeded uniform draw of the others up to
+    ``size`` documents (all judged ones even when they are more), in corpus order."""
+    import numpy as np
+
+    qrels = dataset.judged_qrels()
+    judged = {doc for docs in qrels.judgments.values() for doc in docs}
+    keep = np.array([doc_id in judged for doc_id in dataset.corpus.ids])
+    others = np.flatnonzero(~keep)
+    room = max(size - int(keep.sum()), 0)
+    keep[np.random.default_rng(seed).choice(others, size=min(room, len(others)), replace=False)] = True
+    rows = np.flatnonzero(keep)
+    corpus = dataset.corpus
+    return TextTable([corpus.ids[i] for i in rows], [corpus.texts[i] for i in rows],
+                     f"{corpus.source} (sample of {len(rows)} of {len(corpus)} documents)")
 
 
 class DevEvaluator(SentenceEvaluator):
