@@ -140,6 +140,8 @@ VARIANTS: dict[str, Variant] = {
     "mined-by=round-1-model": Variant("negmine-top-round2", {}, SEEDS),
     "hardness-strength=2.5": Variant("negmine-top", {"hardness_strength": 2.5}),
     "hardness-strength=10": Variant("negmine-top", {"hardness_strength": 10.0}),
+    # EmbeddingGemma's hardness weighting on the in-batch negatives too, not only each query's mined ones
+    "hardness=all": Variant("negmine-top", {"hardness": "all"}, SEEDS),
 }
 BASELINE = "st-mined"
 HEADLINE = ("st-mined", "negmine")
