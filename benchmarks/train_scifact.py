@@ -144,6 +144,7 @@ VARIANTS: dict[str, Variant] = {
     "hardness=all": Variant("negmine-top", {"hardness": "all"}, SEEDS),
 }
 BASELINE = "st-mined"
+DEFAULTS = "negmine"
 HEADLINE = ("st-mined", "negmine")
 DEFAULT_RUN = ("negmine", "strategy=range", "strategy=simans", "denoise=teacher", "fn-mask=off", "batching=topic",
                "remine=on")
@@ -427,6 +428,17 @@ def main() -> None:
            mined, protocol, args.results_name or ("train_scifact_heldout" if args.heldout else "train_scifact"))
 
 
+def paired_tests(control, treatment) -> dict:
+    """Per metric: mean delta, paired-t 95% interval and p of ``treatment`` against ``control`` (EvalResults
+    over the same queries, per-query scores already averaged over seeds)."""
+    from negmine.evaluate.compare import paired_interval, paired_p_value
+
+    return {m: {"mean_delta": treatment.mean[m] - control.mean[m],
+                "ci95": paired_interval(control.per_query[m], treatment.per_query[m], 0.95),
+                "p_value": paired_p_value(control.per_query[m], treatment.per_query[m], "student", 0, 0)}
+            for m in METRICS}
+
+
 def seed_mean(name: str, per_seed: list):
     """One EvalResult whose per-query scores are the means over the seeds' runs (same query order)."""
     import numpy as np
@@ -452,20 +464,18 @@ class _Timer:
 
 def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: dict, protocol: dict,
            result_name: str) -> None:
-    from negmine.evaluate.compare import paired_interval, paired_p_value
-
     zero, base = means["zero-shot"].mean, means[BASELINE]
     headers = ["run", "seeds", *METRICS, "nDCG seed range", "dNDCG vs st", "95% CI", "p (ndcg)", "dNDCG vs zero",
-               "rows", "train s"]
-    rows, tests = [], {}
+               "dNDCG vs defaults (p)", "rows", "train s"]
+    rows = []
+    tests = {name: paired_tests(base, res) for name, res in means.items() if name != BASELINE}
+    defaults = means.get(DEFAULTS)
+    vs_defaults = {name: paired_tests(defaults, res) for name, res in means.items()
+                   if defaults is not None and name not in (BASELINE, DEFAULTS, "zero-shot")}
     for name, res in means.items():
         infos = train_info.get(name, [{}])
-        if name != BASELINE:
-            tests[name] = {m: {"mean_delta": res.mean[m] - base.mean[m],
-                               "ci95": paired_interval(base.per_query[m], res.per_query[m], 0.95),
-                               "p_value": paired_p_value(base.per_query[m], res.per_query[m], "student", 0, 0)}
-                           for m in METRICS}
         p = tests.get(name, {}).get("ndcg@10", {}).get("p_value")
+        own = vs_defaults.get(name, {}).get("ndcg@10")
         ci = tests.get(name, {}).get("ndcg@10", {}).get("ci95")
         seed_ndcg = [r.mean["ndcg@10"] for r in per_seed[name]]
         rows.append([name, len(seed_ndcg), *[res.mean[m] for m in METRICS],
@@ -474,6 +484,7 @@ def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: 
                      "-" if ci is None else f"{100 * ci[0]:+.2f}..{100 * ci[1]:+.2f}",
                      "-" if p is None else f"{p:.3f}{'*' if p <= 0.05 else ''}",
                      f"{100 * (res.mean['ndcg@10'] - zero['ndcg@10']):+.2f}",
+                     "-" if own is None else f"{100 * own['mean_delta']:+.2f} ({own['p_value']:.3f})",
                      infos[0].get("data", {}).get("rows_kept", "-"),
                      round(sum(i.get("timings", {}).get("train", 0) for i in infos) / len(infos)) if name in train_info else "-"])
     table = print_table(headers, rows)
@@ -485,6 +496,8 @@ def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: 
         "per_seed": {name: [r.mean for r in runs] for name, runs in per_seed.items()},
         "vs_baseline": {"test": "paired t-test on per-query scores averaged over seeds (ci95: paired t interval)",
                         "runs": tests},
+        "vs_defaults": {"test": f"the same, against {DEFAULTS!r} (negmine's defaults: every other row changes them)",
+                        "runs": vs_defaults},
         "training": {name: [{k: v for k, v in i.items() if k != "loss_history"} for i in infos]
                      for name, infos in train_info.items()},
         "seconds": seconds,
