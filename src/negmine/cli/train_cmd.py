@@ -106,7 +106,7 @@ def train_command(
     fn_mask: bool = typer.Option(True, "--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG),
     fn_margin: Optional[float] = typer.Option(None, help="also mask candidates with s > s_pos + margin (default off: known and flagged false negatives only)", rich_help_panel=_NEG),
     no_fn_margin: bool = typer.Option(False, "--no-fn-margin", help="mask only known/flagged false negatives, no margin (the default)", rich_help_panel=_NEG),
-    hardness: str = typer.Option("hard-negatives", help="weight harder negatives: hard-negatives | in-batch | all | none", rich_help_panel=_NEG),
+    hardness: str = typer.Option("all", help="weight harder negatives: all (mined and in-batch) | hard-negatives (mined only) | in-batch | none", rich_help_panel=_NEG),
     hardness_strength: float = typer.Option(5.0, help="hardness weight alpha (logit += alpha * cosine)", rich_help_panel=_NEG),
     direction: Optional[list[str]] = typer.Option(None, "--direction", help="contrastive direction, repeatable: query_to_doc (always) and any of doc_to_query, query_to_query, doc_to_doc (GTE); default query_to_doc only", rich_help_panel=_NEG),
     partition_mode: str = typer.Option("joint", help="joint (one softmax over all directions) | per_direction", rich_help_panel=_NEG),

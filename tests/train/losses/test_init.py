@@ -21,9 +21,9 @@ def test_builder_passes_every_loss_setting(loss, tiny_model_path):
     assert (built.hardness_mode, built.hardness_strength) == ("in_batch_negatives", 2.0)
 
 
-def test_default_weights_own_hard_negatives():
+def test_default_weights_every_negative():
     built = build_loss(None, TrainConfig())
-    assert (built.hardness, built.hardness_strength, built.hardness_mode) == ("hard-negatives", 5.0, "hard_negatives")
+    assert (built.hardness, built.hardness_strength, built.hardness_mode) == ("all", 5.0, "all_negatives")
 
 
 def test_unknown_loss_lists_the_registry():
