@@ -8,7 +8,8 @@ rate, number of hard negatives (SHARED below) and seeds:
    trained with plain MultipleNegativesRankingLoss and NO_DUPLICATES batches (the reference recipe)
 3. ``negmine``: ``MineConfig()`` + ``TrainConfig()`` defaults
 4. attribution: ``st-data+negmine-train`` (the reference's negatives with negmine's trainer defaults) splits a
-   difference between (2) and (3) into data and training; ``hardness=none`` is (3) without hardness weighting
+   difference between (2) and (3) into data and training; ``hardness=none`` is (3) without hardness weighting,
+   ``hardness=hard-negatives`` (3) with it on the mined negatives only (the default until 2026-12-02)
 5. ablations of (3), one change each: short pairs selected from their query's hybrid pool (``--fallback hybrid``),
    the positive-aware margin (none = naive top-k; NV-Retriever's relative margin 0.05 = the previous default,
    0.1, 0.2 instead of the default sd margin 0.5), mining strategy range / simans, hybrid (BM25 + dense, RRF) candidates,
@@ -106,7 +107,7 @@ round-1 model, then train a fresh model from the base checkpoint on its negative
 VARIANTS: dict[str, Variant] = {
     "st-mined": Variant("st", {"fn_mask": False, "batching": "no-duplicates", "hardness": "none"}, SEEDS),
     "negmine": Variant("negmine-top", {}, SEEDS),
-    "hardness=none": Variant("negmine-top", {"hardness": "none"}),  # the default before hardness weighting
+    "hardness=none": Variant("negmine-top", {"hardness": "none"}),  # the default before 2026-11-29
     "st-data+negmine-train": Variant("st", {}),  # the reference's negatives, negmine's TrainConfig()
     "strategy=range": Variant("negmine-range", {}),
     "strategy=simans": Variant("negmine-simans", {}),
@@ -140,8 +141,9 @@ VARIANTS: dict[str, Variant] = {
     "mined-by=round-1-model": Variant("negmine-top-round2", {}, SEEDS),
     "hardness-strength=2.5": Variant("negmine-top", {"hardness_strength": 2.5}),
     "hardness-strength=10": Variant("negmine-top", {"hardness_strength": 10.0}),
-    # EmbeddingGemma's hardness weighting on the in-batch negatives too, not only each query's mined ones
-    "hardness=all": Variant("negmine-top", {"hardness": "all"}, SEEDS),
+    # EmbeddingGemma's hardness weighting on each query's mined negatives only, not on the in-batch ones too:
+    # the default until 2026-12-02
+    "hardness=hard-negatives": Variant("negmine-top", {"hardness": "hard-negatives"}, SEEDS),
 }
 BASELINE = "st-mined"
 DEFAULTS = "negmine"
@@ -310,51 +312,63 @@ def mine_reference(data_dir: Path, work: Path) -> Path:
     return out
 
 
-def _digest(path: Path, extra: dict) -> str:
-    h = hashlib.sha256(path.read_bytes())
-    h.update(json.dumps(extra, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:12]
+def model_dir(work: Path, source: str, config) -> Path:
+    """``work/models/<source>-<digest>``: the digest covers the mined file's bytes and every TrainConfig field
+    that differs from ``TrainConfig()`` (output_dir aside), so a model is found again by what it was trained
+    with, however the run asked for it: when a negmine default changes, the variant that named the new value
+    explicitly before finds its models as the new defaults' ones."""
+    h = hashlib.sha256(config.train_file.read_bytes())
+    h.update(json.dumps(_non_default(_as_json(config)), sort_keys=True).encode())
+    return work / "models" / f"{source}-{h.hexdigest()[:12]}"
+
+
+def _as_json(config) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(config), default=str))
+
+
+def _non_default(fields: dict) -> dict:
+    from negmine.config import TrainConfig
+
+    default = _as_json(TrainConfig())
+    return {k: v for k, v in fields.items() if k != "output_dir" and v != default.get(k)}
 
 
 def train_variant(source: str, mined: Path, overrides: dict, seed: int, work: Path, data_dir: Path) -> tuple[Path, dict]:
-    """Train (or reuse the finished model of an identical earlier run); return model dir and its summary.
-
-    A model dir is named by its data source and a digest of the mined file and every training setting.
-    """
+    """Train (or reuse the finished model of an identical earlier run); return model dir and its summary."""
     from negmine.config import TrainConfig
     from negmine.train.api import SUMMARY_NAME, train
 
     settings = {**SHARED, **overrides, "seed": seed}
-    out = work / "models" / f"{source}-{_digest(mined, settings)}"
     miner = None
     if settings.get("remine_steps") or settings.get("remine_every_epoch"):
         from negmine.cli.train_cmd import pipeline_miner
 
         mcfg = mine_config(data_dir, "negmine-top", mined, work / "cache")
         settings["mine"], miner = mcfg, pipeline_miner(mcfg)
-    config = TrainConfig(train_file=mined, output_dir=out, checkpoint_steps=None, show_progress=False,
-                         logging_steps=4, **settings)
-    if not _finished_with(out / SUMMARY_NAME, config):
+    config = TrainConfig(train_file=mined, checkpoint_steps=None, show_progress=False, logging_steps=4, **settings)
+    config = dataclasses.replace(config, output_dir=model_dir(work, source, config))
+    if not _finished_with(config.output_dir / SUMMARY_NAME, config):
         train(config, miner=miner)
-    summary = json.loads((out / SUMMARY_NAME).read_text())["result"]
-    return out, summary
+    summary = json.loads((config.output_dir / SUMMARY_NAME).read_text())["result"]
+    return config.output_dir, summary
 
 
 def _finished_with(summary: Path, config) -> bool:
     """True when ``summary`` records a finished run with exactly ``config`` (every TrainConfig field, defaults
-    included), so a changed negmine default retrains instead of silently reusing an older model."""
+    included; the folder it was written in aside), so a changed negmine default retrains instead of silently
+    reusing an older model."""
     if not summary.exists():
         return False
     recorded = json.loads(summary.read_text())["config"]
+    recorded.pop("output_dir", None)
     return recorded == _config_json(config, recorded)
 
 
 def _config_json(config, recorded: dict) -> dict:
-    """``config`` as JSON, minus fields added to the config after ``recorded`` was written that still have
-    their default (the run is the same; a changed new field does not match)."""
-    wanted = json.loads(json.dumps(dataclasses.asdict(config), default=str))
-    default = json.loads(json.dumps(dataclasses.asdict(type(config)()), default=str))
-    return {k: v for k, v in wanted.items() if k in recorded or v != default[k]}
+    """``config`` as JSON (output_dir aside), minus fields added to the config after ``recorded`` was written
+    that still have their default (the run is the same; a changed new field does not match)."""
+    wanted, default = _as_json(config), _as_json(type(config)())
+    return {k: v for k, v in wanted.items() if k != "output_dir" and (k in recorded or v != default[k])}
 
 
 def evaluate_model(model: str, name: str, test, work: Path):
