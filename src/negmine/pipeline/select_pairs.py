@@ -146,7 +146,7 @@ def select_pairs(
 
     from negmine.export.native import make_row
     from negmine.select.consistency import is_consistent
-    from negmine.select.filters import apply_filters, score_spread
+    from negmine.select.filters import apply_filters
     from negmine.select.strategy import make_strategy, pair_rng, window
 
     strategy = make_strategy(select)
@@ -172,7 +172,7 @@ def select_pairs(
         stats.from_fallback += fell_back
         stats.positive_scores.append(pool.positive_score)
         stats.negative_scores.extend(float(s) for s in chosen.scores)
-        yield _row(ctx, pair, chosen, score_spread(pool.scores), make_row)
+        yield _row(ctx, pair, chosen, pool.score_sd(), make_row)
 
 
 def _skip_reason(found: int, wanted: int, keep_partial: bool) -> str | None:

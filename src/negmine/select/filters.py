@@ -42,7 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from negmine.config import FilterConfig
-from negmine.select.pool import Pool
+from negmine.select.pool import Pool, score_spread  # noqa: F401  (score_spread: re-exported)
 
 FILTER_ORDER: tuple[str, ...] = (
     "rank_window", "max_score", "min_score", "absolute_margin", "relative_margin", "sd_margin",
@@ -86,14 +86,6 @@ def filter_masks(
     return {key: masks[key] for key in FILTER_ORDER}
 
 
-def score_spread(scores: np.ndarray) -> float:
-    """Standard deviation (ddof 0, float64) of a pool's scores; 0 for an empty pool.
-
-    The unit of the sd margin; written to every mined row as ``candidate_score_sd`` so an audit can re-check
-    the margin from the file."""
-    return float(np.asarray(scores, dtype=np.float64).std()) if len(scores) else 0.0
-
-
 def apply_filters(pool: Pool, filters: FilterConfig, rank_min: int | None, rank_max: int | None) -> FilterResult:
     """Keep the candidates passing every filter (retrieval order preserved); count the others.
 
@@ -101,7 +93,7 @@ def apply_filters(pool: Pool, filters: FilterConfig, rank_min: int | None, rank_
     """
     alive = np.ones(len(pool), dtype=bool)
     removed: dict[str, int] = {}
-    for key, passes in filter_masks(pool, filters, rank_min, rank_max).items():
+    for key, passes in filter_masks(pool, filters, rank_min, rank_max, pool.spread).items():
         failing_now = alive & ~passes
         removed[key] = int(np.count_nonzero(failing_now))
         alive &= passes

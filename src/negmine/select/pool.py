@@ -13,7 +13,9 @@ class Pool(NamedTuple):
     ``ranks`` are 1-based ranks in the query's retrieved list (positives and duplicates counted),
     ``scores`` the selection scores (same scale as ``positive_score``). ``false_negatives`` holds the corpus
     rows a judge removed from the pool as likely false negatives (``--denoise``): they are written to the
-    row's ``false_negative_ids`` so training can still mask them in-batch.
+    row's ``false_negative_ids`` so training can still mask them in-batch. ``spread`` pins the sd margin's
+    unit once judges have removed candidates: the spread of the pool they judged, so a removal does not
+    move the margin for the candidates left (None: the spread of ``scores``, see :meth:`score_sd`).
     """
 
     indices: np.ndarray  # int64 corpus rows
@@ -21,18 +23,32 @@ class Pool(NamedTuple):
     ranks: np.ndarray  # int64, 1-based
     positive_score: float
     false_negatives: tuple[int, ...] = ()
+    spread: float | None = None
 
     def take(self, positions: np.ndarray) -> "Pool":
         return Pool(
             self.indices[positions], self.scores[positions], self.ranks[positions], self.positive_score,
-            self.false_negatives,
+            self.false_negatives, self.spread,
         )
 
-    def with_false_negatives(self, rows: np.ndarray) -> "Pool":
-        """This pool with ``rows`` added to :attr:`false_negatives` (NamedTuple ``_replace`` cannot be used:
-        ``__len__`` counts candidates, not fields)."""
+    def with_false_negatives(self, rows: np.ndarray, spread: float | None = None) -> "Pool":
+        """This pool with ``rows`` added to :attr:`false_negatives` and, if given, ``spread`` pinned
+        (NamedTuple ``_replace`` cannot be used: ``__len__`` counts candidates, not fields)."""
         flagged = self.false_negatives + tuple(int(r) for r in rows)
-        return Pool(self.indices, self.scores, self.ranks, self.positive_score, flagged)
+        return Pool(self.indices, self.scores, self.ranks, self.positive_score, flagged,
+                    self.spread if spread is None else spread)
+
+    def score_sd(self) -> float:
+        """The sd margin's unit: :attr:`spread` if pinned, else the standard deviation (ddof 0) of ``scores``."""
+        return score_spread(self.scores) if self.spread is None else self.spread
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
+
+
+def score_spread(scores: np.ndarray) -> float:
+    """Standard deviation (ddof 0, float64) of a pool's scores; 0 for an empty pool.
+
+    The unit of the sd margin; written to every mined row as ``candidate_score_sd`` so an audit can re-check
+    the margin from the file."""
+    return float(np.asarray(scores, dtype=np.float64).std()) if len(scores) else 0.0

@@ -22,6 +22,7 @@ class RandomStrategy:
 
     name: ClassVar[str] = "random"
     default_window: ClassVar[tuple[int | None, int | None]] = (None, None)
+    best_first: ClassVar[bool] = False
 
     @classmethod
     def from_config(cls, config: SelectConfig) -> "RandomStrategy":

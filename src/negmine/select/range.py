@@ -26,6 +26,7 @@ class RangeStrategy:
 
     name: ClassVar[str] = "range"
     default_window: ClassVar[tuple[int | None, int | None]] = (10, 100)
+    best_first: ClassVar[bool] = False
 
     @classmethod
     def from_config(cls, config: SelectConfig) -> "RangeStrategy":

@@ -38,6 +38,7 @@ class SimANSStrategy:
     b: float = 0.05
     name: ClassVar[str] = "simans"
     default_window: ClassVar[tuple[int | None, int | None]] = (None, None)
+    best_first: ClassVar[bool] = False
 
     @classmethod
     def from_config(cls, config: SelectConfig) -> "SimANSStrategy":

@@ -24,10 +24,14 @@ class Strategy(Protocol):
 
     ``select`` returns int64 positions into ``pool`` in output order, at most ``k``, without repeats.
     ``default_window`` is the rank window used when the config sets neither rank_min nor rank_max.
+    ``best_first`` is True when ``select`` returns the first k candidates in score order (ties by rank:
+    :func:`negmine.select.order.by_score`), whatever the rng: candidates after them cannot change the choice,
+    so ``--denoise`` judges only until k survive.
     """
 
     name: ClassVar[str]
     default_window: ClassVar[tuple[int | None, int | None]]
+    best_first: ClassVar[bool]
 
     def select(self, pool: Pool, k: int, rng: np.random.Generator) -> np.ndarray: ...
 

@@ -21,6 +21,7 @@ class TopStrategy:
 
     name: ClassVar[str] = "top"
     default_window: ClassVar[tuple[int | None, int | None]] = (None, None)
+    best_first: ClassVar[bool] = True
 
     @classmethod
     def from_config(cls, config: SelectConfig) -> "TopStrategy":
