@@ -96,3 +96,17 @@ def test_real_cross_encoders_get_their_own_namespace(tmp_path, tiny_cross_encode
     assert cross_encoder_fingerprint(shorter) != cross_encoder_fingerprint(one)
     cached = CachedCrossEncoder(one, EmbeddingCache(tmp_path / "cache"))
     np.testing.assert_allclose(cached.predict(PAIRS), one.predict(PAIRS), rtol=1e-6)
+
+
+def test_one_pair_per_call_leaves_a_shard_per_chunk_and_flush_writes_the_rest(tmp_path):
+    ce = _cached(CountingCE(), tmp_path, chunk=3)
+    pairs = [(f"q{i}", f"doc {i}") for i in range(7)]
+    for pair in pairs:
+        ce.predict([pair])
+    assert len(list(tmp_path.rglob("*.keys.npy"))) == 2, "7 scores: shards at 3 and 6, one waits"
+    assert ce.predict(pairs[-1:]) == CountingCE().predict(pairs[-1:]) and ce.cached == 1, "the waiting one is found"
+    ce.flush()
+    model = CountingCE()
+    again = _cached(model, tmp_path, chunk=3)
+    again.predict(pairs)
+    assert model.asked == [] and again.cached == 7

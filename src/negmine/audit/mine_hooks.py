@@ -28,9 +28,11 @@ Hook = Callable[[Pair, Pool], Pool]
 class MineHooks:
     """Runs its steps in order; ``finish`` writes the denoising evidence and returns summary entries."""
 
-    def __init__(self, steps: list[Hook], denoise: DenoiseHook | None = None) -> None:
+    def __init__(self, steps: list[Hook], denoise: DenoiseHook | None = None,
+                 flush: Callable[[], None] | None = None) -> None:
         self.steps = steps
         self.denoise = denoise
+        self.flush = flush
 
     def __call__(self, pair: Pair, pool: Pool) -> Pool:
         for step in self.steps:
@@ -48,6 +50,8 @@ class MineHooks:
                 step.prefetch(wanted, workers, show_progress)
 
     def finish(self, output: Path) -> dict:
+        if self.flush is not None:
+            self.flush()  # the judges' new vectors and scores, held in memory, go to the cache
         if self.denoise is None:
             return {}
         path = denoise_flags_path(output)
@@ -88,7 +92,7 @@ class MineHookFactory:
             steps.append(denoise)
         if extra is not None:
             steps.append(extra)
-        return MineHooks(steps, denoise) if steps else None
+        return MineHooks(steps, denoise, self.resources.flush) if steps else None
 
     def _denoise(self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, last: bool) -> DenoiseHook:
         """``last``: no hook runs after this one (a later hook could remove a judged survivor, so judging

@@ -9,8 +9,9 @@ and a second audit of the same file with other margins, thresholds or judges mak
   :func:`negmine.encode.fingerprint.model_identity`), its maximum sequence length and activation function;
   fine-tuning the judge or changing how it truncates starts a new namespace.
 - Key: blake2b-128 of ``query + "\\0" + document`` (the texts as the model reads them).
-- Missing pairs are scored ``chunk`` at a time and each chunk is written as soon as it is scored (atomically):
-  a kill loses at most the chunk being scored.
+- Missing pairs are scored ``chunk`` at a time; new scores are written (atomically) once ``chunk`` of them
+  wait, and by :meth:`CachedCrossEncoder.flush` at the end of a run, so the judges' pair-at-a-time calls
+  leave a few large shards, not one per call: a kill loses at most the last ``chunk`` scores.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ class CachedCrossEncoder:
     def __init__(self, model, cache, chunk: int = CHUNK) -> None:
         if not isinstance(chunk, int) or chunk < 1:
             raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+        from negmine.encode.buffered_shelf import BufferedShelf
+
         self.model, self.cache, self.chunk = model, cache, chunk
         self.fingerprint = cross_encoder_fingerprint(model)
         self.scored = self.cached = 0
+        self._store = BufferedShelf(cache.shelf(self.fingerprint, ""), chunk)
 
     def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32,
                 show_progress_bar: bool | None = False) -> np.ndarray:
@@ -69,7 +73,7 @@ class CachedCrossEncoder:
             return np.zeros(0, dtype=np.float32)
         keys = pair_keys(pairs)
         first, inverse = unique_rows(keys)
-        found, vectors = self.cache.get(self.fingerprint, "", keys[first])
+        found, vectors = self._store.get(keys[first])
         scores = np.empty(len(first), dtype=np.float32)
         scores[found] = vectors[:, 0] if len(vectors) else []
         missing = np.flatnonzero(~found)
@@ -81,8 +85,12 @@ class CachedCrossEncoder:
             if got.shape[1] != 1:
                 raise ValueError(f"cross-encoder returned {got.shape[1]} scores per pair; the judge needs one "
                                  "(a model with a single output label, e.g. a MS MARCO re-ranker)")
-            self.cache.put(self.fingerprint, "", keys[first[rows]], got)
+            self._store.put(keys[first[rows]], got)
             scores[rows] = got[:, 0]
         self.scored += len(missing)
         self.cached += int(found.sum())
         return scores[inverse]
+
+    def flush(self) -> None:
+        """Write the scores computed since the last flush to the on-disk cache."""
+        self._store.flush()

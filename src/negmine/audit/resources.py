@@ -27,6 +27,13 @@ class JudgeResources:
     row_vectors: np.ndarray | None = None
     doc_mean: np.ndarray | None = None
 
+    def flush(self) -> None:
+        """Write every judge's cache writes still held in memory (call once the judging is done)."""
+        stores = [self.cross_encoder, self.doc_vectors, *(f for t in self.teachers for f in (t.queries, t.documents))]
+        for store in stores:
+            if hasattr(store, "flush"):
+                store.flush()
+
 
 def load_cross_encoder(name_or_path: str, device: str = "cpu"):
     """A sentence-transformers CrossEncoder; a name that is neither a local path nor cached fails clearly."""

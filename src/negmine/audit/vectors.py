@@ -2,7 +2,9 @@
 
 An in-memory memo (bounded, keyed by a 16-byte BLAKE2b digest of the text) sits in front of the on-disk
 embedding cache of the encode stage, so a positive shared by many pairs or a candidate seen by many
-queries is encoded once, and a rerun encodes nothing.
+queries is encoded once, and a rerun encodes nothing. New vectors reach the cache through a
+:class:`~negmine.encode.buffered_shelf.BufferedShelf` (judges ask for a few texts per pair): call
+:meth:`TextVectors.flush` when the run is done.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ def text_key(text: str) -> bytes:
 class TextVectors:
     """``vectors(texts)`` -> ``(len(texts), dim)`` float32 rows of ``embedder`` with ``prompt``."""
 
-    def __init__(self, embedder: Embedder, prompt: str = "", cache=None, max_memo: int = 200_000) -> None:
+    def __init__(self, embedder: Embedder, prompt: str = "", cache=None, max_memo: int = 200_000,
+                 flush_rows: int = 4096) -> None:
+        from negmine.encode.buffered_shelf import BufferedShelf
+
         self.embedder = embedder
         self.prompt = prompt
         self.cache = cache
         self.max_memo = max_memo
         self.encoded = 0
         self._memo: dict[bytes, np.ndarray] = {}
+        self._store = BufferedShelf(cache.shelf(embedder.fingerprint, prompt), flush_rows) if cache is not None else None
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         keys = [text_key(t) for t in texts]
@@ -43,9 +49,25 @@ class TextVectors:
         return np.stack([self._memo[k] for k in keys]).astype(np.float32, copy=False)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        self.encoded += len(texts)
-        if self.cache is None:
-            return np.asarray(self.embedder.encode(texts, prompt=self.prompt), dtype=np.float32)
-        from negmine.encode.embed import embed_texts
+        from negmine.encode.embed import encode_checked
 
-        return embed_texts(self.embedder, texts, prompt=self.prompt, cache=self.cache, desc="audit encode").vectors
+        self.encoded += len(texts)
+        if self._store is None:
+            return encode_checked(self.embedder, texts, self.prompt)
+        from negmine.encode.cache import text_keys
+
+        keys = text_keys(texts)
+        found, cached = self._store.get(keys)
+        out = np.empty((len(texts), self.embedder.dim), dtype=np.float32)
+        if found.any():
+            out[found] = cached
+        todo = np.flatnonzero(~found)
+        if todo.size:
+            out[todo] = encode_checked(self.embedder, [texts[i] for i in todo], self.prompt)
+            self._store.put(keys[todo], out[todo])
+        return out
+
+    def flush(self) -> None:
+        """Write the vectors encoded since the last flush to the on-disk cache."""
+        if self._store is not None:
+            self._store.flush()

@@ -157,7 +157,10 @@ def run_audit(
     resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
     if need_model:
         resources = with_sample_mean(resources, document_sample(config.input))
-    summary = audit_file(config, build_judges(config.judges, names, resources), names, extra)
+    try:
+        summary = audit_file(config, build_judges(config.judges, names, resources), names, extra)
+    finally:
+        resources.flush()  # the judges' new vectors and scores, also those of a run stopped midway
     if config.report is not None:
         from negmine.report.render import report_from_files
 

@@ -43,7 +43,8 @@ def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first[order], rank[np.ravel(inverse)]
 
 
-def _encode_checked(embedder: Embedder, texts: list[str], prompt: str) -> np.ndarray:
+def encode_checked(embedder: Embedder, texts: list[str], prompt: str) -> np.ndarray:
+    """``embedder.encode`` as float32, its shape checked against ``(len(texts), embedder.dim)``."""
     vectors = np.asarray(embedder.encode(texts, prompt=prompt), dtype=np.float32)
     if vectors.shape != (len(texts), embedder.dim):
         raise RuntimeError(
@@ -102,7 +103,7 @@ def _chunk_vectors(
     missing = np.flatnonzero(~found)
     for s0 in range(0, len(missing), shard_size):
         part = missing[s0 : s0 + shard_size]
-        encoded = _encode_checked(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt)
+        encoded = encode_checked(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt)
         vecs[part] = encoded
         if shelf is not None:
             shelf.put(ukeys[part], encoded)

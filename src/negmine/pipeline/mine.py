@@ -99,7 +99,11 @@ def mine(
         rows = select_pairs(
             ctx, dataset.pairs(), config.filters, config.select, stats, hooks, config.encoder.show_progress
         )
-        _write_rows(config.output.path, rows)
+        try:
+            _write_rows(config.output.path, rows)
+        finally:  # a stopped run keeps what its judges encoded and scored, for the rerun
+            if hooks is not None and hooks.flush is not None:
+                hooks.flush()
     with timer("export"):
         exports = _exports(config)
     extra = {

@@ -1,0 +1,27 @@
+import numpy as np
+
+from negmine.audit.vectors import TextVectors
+from negmine.encode.cache import EmbeddingCache
+from negmine.testing.hash_embedder import HashEmbedder
+
+
+def test_a_call_per_pair_leaves_few_large_shards_and_a_rerun_encodes_nothing(tmp_path):
+    """Judges ask for a few texts per pair: the cache gets one shard per ``flush_rows`` new texts, not one
+    per call, and everything reaches it once the run flushes."""
+    embedder = HashEmbedder(8)
+    vecs = TextVectors(embedder, "passage: ", EmbeddingCache(tmp_path), flush_rows=10)
+    texts = [f"document number {i}" for i in range(25)]
+    first = np.concatenate([vecs(texts[i : i + 2]) for i in range(0, 25, 2)])
+    assert len(list(tmp_path.rglob("*.keys.npy"))) == 2, "25 texts, flushed at 10 and 20"
+    vecs.flush()
+    assert len(list(tmp_path.rglob("*.keys.npy"))) == 3
+    again_embedder = HashEmbedder(8)
+    again = TextVectors(again_embedder, "passage: ", EmbeddingCache(tmp_path))
+    np.testing.assert_array_equal(again(texts), first)
+    assert again_embedder.calls == 0, "every vector came from the cache"
+
+
+def test_without_a_cache_flush_is_a_no_op():
+    vecs = TextVectors(HashEmbedder(8))
+    assert vecs(["a b", "c"]).shape == (2, 8)
+    vecs.flush()
