@@ -773,7 +773,9 @@ class TrainConfig:
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
     texts during training only (cheaper steps); the saved model keeps its own ``max_seq_length``. ``dev``
-    evaluates on a dev split while training (:class:`DevEvalConfig`).
+    evaluates on a dev split while training (:class:`DevEvalConfig`). ``attention_dropout`` sets the
+    attention-probability dropout while training (``None`` keeps the model's own; 0 lets PyTorch's fused CPU
+    attention kernel run: 1.6x faster steps for MiniLM on 2 cores; the saved model's config is unchanged).
     """
 
     train_file: Path = Path("negatives.jsonl")
@@ -810,6 +812,7 @@ class TrainConfig:
     document_prompt: str = ""
     show_progress: bool = True
     dev: DevEvalConfig | None = None
+    attention_dropout: float | None = None
 
     @property
     def remine(self) -> bool:
@@ -874,6 +877,11 @@ class TrainConfig:
             raise ConfigError(f"scale must be > 0, got {self.scale!r}; 20 (temperature 0.05) is the usual value")
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if self.attention_dropout is not None and not 0.0 <= self.attention_dropout < 1.0:
+            raise ConfigError(
+                f"attention_dropout must be in [0, 1), got {self.attention_dropout!r}; use e.g. --attention-dropout 0 "
+                "(faster on CPU) or leave it unset to keep the model's own"
+            )
         if self.fn_margin is not None and not -2.0 <= self.fn_margin <= 2.0:
             raise ConfigError(
                 f"fn_margin must be in [-2, 2] (a cosine-similarity difference), got {self.fn_margin!r}; "

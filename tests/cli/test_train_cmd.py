@@ -38,7 +38,7 @@ def test_train_cli_trains_and_prints_summary(tmp_path, tiny_model_path):
     out = tmp_path / "model"
     result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
                            + ["--loss", "cached-mnrl", "--mini-batch-size", "2", "--no-fn-margin",
-                              "--hardness", "in-batch", "--hardness-strength", "3",
+                              "--hardness", "in-batch", "--hardness-strength", "3", "--attention-dropout", "0",
                               "--direction", "query_to_doc", "--direction", "doc_to_query"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{\n"):])
@@ -46,7 +46,7 @@ def test_train_cli_trains_and_prints_summary(tmp_path, tiny_model_path):
     assert SentenceTransformer(str(out), device="cpu").encode(["cell"]).shape == (1, 32)
     config = json.loads((out / "negmine_train.json").read_text())["config"]
     assert config["loss"] == "cached-mnrl" and config["fn_margin"] is None and config["checkpoint_steps"] is None
-    assert config["hardness"] == "in-batch" and config["hardness_strength"] == 3.0
+    assert config["hardness"] == "in-batch" and config["hardness_strength"] == 3.0 and config["attention_dropout"] == 0.0
     assert config["directions"] == ["query_to_doc", "doc_to_query"] and config["partition_mode"] == "joint"
 
 

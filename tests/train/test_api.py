@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 from sentence_transformers import SentenceTransformer
+from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError
@@ -93,6 +94,7 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     ({"directions": ("query_to_doc", "doc_to_doc"), "partition_mode": "per_direction"},
      "per_direction needs the positive in every direction's softmax, but doc_to_doc .* --partition-mode joint"),
     ({"remine_steps": 10}, "re-mining .* needs the mining configuration"),
+    ({"attention_dropout": 1.0}, r"attention_dropout must be in \[0, 1\), got 1.0; use e.g. --attention-dropout 0"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, mined_file, overrides, message):
     with pytest.raises(ConfigError, match=message):
@@ -145,6 +147,30 @@ def test_missing_model_path_is_a_config_error(tmp_path, mined_file):
 def test_max_length_truncates_training_only(tmp_path, mined_file, tiny_model_path):
     result = train(_config(tmp_path, mined_file, tiny_model_path, max_length=8))
     assert SentenceTransformer(str(result.output_dir), device="cpu").max_seq_length == 64  # the tiny model's own
+
+
+class RecordAttentionDropout(TrainerCallback):
+    """Records every attention-probability dropout of the model being trained, at each step."""
+
+    def __init__(self) -> None:
+        self.seen: set[float] = set()
+
+    def on_step_begin(self, args, state, control, model=None, **kwargs):
+        self.seen |= {m.p for n, m in model.named_modules() if n.endswith("attention.self.dropout")}
+
+
+@pytest.mark.parametrize("attention_dropout, seen", [(None, {0.1}), (0.0, {0.0})])
+def test_attention_dropout_applies_while_training_and_not_to_the_saved_config(
+    tmp_path, mined_file, tiny_model_path, attention_dropout, seen
+):
+    record = RecordAttentionDropout()
+    result = train(_config(tmp_path, mined_file, tiny_model_path, attention_dropout=attention_dropout),
+                   callbacks=[record])
+    assert record.seen == seen
+    saved = SentenceTransformer(str(result.output_dir), device="cpu")
+    assert saved[0].auto_model.config.attention_probs_dropout_prob == 0.1
+    recorded = json.loads((result.output_dir / SUMMARY_NAME).read_text())["config"]
+    assert recorded["attention_dropout"] == attention_dropout
 
 
 def test_warmup_ratio_is_a_share_of_the_steps(tmp_path, mined_file, tiny_model_path):

@@ -102,6 +102,7 @@ def train_command(
     loss: str = typer.Option("mnrl", help="mnrl | cached-mnrl (GradCache: big batches, small memory)", rich_help_panel=_OPT),
     scale: float = typer.Option(20.0, help="similarity scale (1 / temperature)", rich_help_panel=_OPT),
     mini_batch_size: int = typer.Option(16, help="cached-mnrl: texts embedded at once", rich_help_panel=_OPT),
+    attention_dropout: Optional[float] = typer.Option(None, help="attention dropout while training (default: the model's own; 0 is ~1.6x faster on CPU)", rich_help_panel=_OPT),
     num_negatives: int = typer.Option(3, help="hard negatives per pair (rows with fewer are dropped)", rich_help_panel=_NEG),
     fn_mask: bool = typer.Option(True, "--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG),
     fn_margin: Optional[float] = typer.Option(None, help="also mask candidates with s > s_pos + margin (default off: known and flagged false negatives only)", rich_help_panel=_NEG),
@@ -142,7 +143,7 @@ def train_command(
             remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=mine_config,
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
-            document_prompt=document_prompt, show_progress=progress,
+            document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
             dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents)
             if eval_data or eval_steps or keep_best or eval_max_documents else None,
         )

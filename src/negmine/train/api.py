@@ -26,6 +26,7 @@ from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME
+from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
@@ -253,6 +254,8 @@ class _TrainRun:
         self.max_seq_length = self.model.max_seq_length
         if config.max_length is not None:  # training-time truncation only; the saved model keeps its own
             self.model.max_seq_length = config.max_length
+        if config.attention_dropout is not None:  # the modules only: the saved config keeps the model's own
+            set_attention_dropout(self.model, config.attention_dropout)
         self.loss = build_loss(self.model, config)
         sampler = BatchSamplers.NO_DUPLICATES
         if config.batching == "topic":

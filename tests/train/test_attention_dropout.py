@@ -1,0 +1,41 @@
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from negmine.errors import ConfigError
+from negmine.train.attention_dropout import set_attention_dropout
+
+
+def _dropouts(model) -> dict[str, float]:
+    return {name: m.p for name, m in model.named_modules() if isinstance(m, torch.nn.Dropout)}
+
+
+def test_sets_the_attention_probability_dropout_only(tiny_model_path):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    before = _dropouts(model)
+    assert set_attention_dropout(model, 0.0) == 2  # one per layer of the 2-layer BERT
+    after = _dropouts(model)
+    attention = {n for n in after if n.endswith("attention.self.dropout")}
+    assert len(attention) == 2 and all(after[n] == 0.0 for n in attention)
+    assert all(before[n] == 0.1 for n in attention)
+    assert {n: p for n, p in after.items() if n not in attention} == {n: p for n, p in before.items() if n not in attention}
+    assert any(p == 0.1 for n, p in after.items() if n not in attention)  # hidden-state dropout kept
+    assert model[0].auto_model.config.attention_probs_dropout_prob == 0.1  # the saved config keeps its own
+
+
+class LlamaStyleAttention(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attention_dropout = 0.1
+
+
+def test_float_attention_dropout_attributes_are_set():
+    model = torch.nn.Sequential(LlamaStyleAttention(), LlamaStyleAttention())
+    assert set_attention_dropout(model, 0.05) == 2
+    assert [m.attention_dropout for m in model] == [0.05, 0.05]
+
+
+def test_a_model_without_attention_dropout_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"found no attention dropout .*attention modules: none.*"
+                                          r"Leave --attention-dropout unset"):
+        set_attention_dropout(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.1)), 0.0)
