@@ -85,6 +85,18 @@ def test_train_cli_direction_flags(tmp_path, monkeypatch, flags, directions, par
     assert [(c.directions, c.partition_mode) for c in seen] == [(directions, partition)]
 
 
+@pytest.mark.parametrize(("flags", "lr"), [([], 2e-5), (["--lr", "1e-4"], 1e-4), (["--learning-rate", "3e-5"], 3e-5)])
+def test_train_cli_learning_rate_flags(tmp_path, monkeypatch, flags, lr):
+    import negmine.train.api
+
+    seen = []
+    monkeypatch.setattr(negmine.train.api, "train",
+                        lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"), *flags])
+    assert result.exit_code == 0, result.output
+    assert [c.learning_rate for c in seen] == [lr]
+
+
 @pytest.mark.parametrize(("flags", "dev"), [
     ([], None),
     (["--eval-data", "beir"], DevEvalConfig(Path("beir"))),

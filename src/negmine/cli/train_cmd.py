@@ -95,7 +95,7 @@ def train_command(
     epochs: int = typer.Option(1, help="training epochs", rich_help_panel=_OPT),
     max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (overrides --epochs)", rich_help_panel=_OPT),
     batch_size: int = typer.Option(32, help="pairs per batch", rich_help_panel=_OPT),
-    lr: float = typer.Option(2e-5, "--lr", help="peak learning rate", rich_help_panel=_OPT),
+    lr: float = typer.Option(2e-5, "--lr", "--learning-rate", help="peak learning rate (AdamW, linear decay after --warmup-ratio)", rich_help_panel=_OPT),
     warmup_ratio: float = typer.Option(0.1, help="share of steps for linear warm-up", rich_help_panel=_OPT),
     weight_decay: float = typer.Option(0.01, help="AdamW weight decay", rich_help_panel=_OPT),
     seed: int = typer.Option(42, help="random seed", rich_help_panel=_OPT),
