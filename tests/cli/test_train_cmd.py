@@ -34,6 +34,18 @@ def _base_args(mined: Path, out: Path, model: Path) -> list[str]:
             "4", "--num-negatives", "2", "--no-checkpoints", "--no-progress", "--precision", "fp32"]
 
 
+def _configs(tmp_path, monkeypatch, flags: list[str]) -> list:
+    """The TrainConfigs ``negmine train <mined> --output o *flags`` passes to ``train`` (faked: nothing trains)."""
+    import negmine.train.api
+
+    seen = []
+    monkeypatch.setattr(negmine.train.api, "train",
+                        lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"), *flags])
+    assert result.exit_code == 0, result.output
+    return seen
+
+
 def test_train_cli_trains_and_prints_summary(tmp_path, tiny_model_path):
     out = tmp_path / "model"
     result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
@@ -53,19 +65,7 @@ def test_train_cli_trains_and_prints_summary(tmp_path, tiny_model_path):
 @pytest.mark.parametrize(("flags", "checkpoint_steps"), [([], 500), (["--checkpoint-steps", "7"], 7),
                                                        (["--checkpoint-steps", "7", "--no-checkpoints"], None)])
 def test_train_cli_checkpoint_flags(tmp_path, monkeypatch, flags, checkpoint_steps):
-    import negmine.train.api
-
-    seen = []
-
-    def fake_train(config, miner=None):
-        seen.append(config)
-        return SimpleNamespace(as_dict=lambda: {"loss_history": []})
-
-    monkeypatch.setattr(negmine.train.api, "train", fake_train)
-    mined = _mined(tmp_path / "m.jsonl")
-    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), *flags])
-    assert result.exit_code == 0, result.output
-    assert [c.checkpoint_steps for c in seen] == [checkpoint_steps]
+    assert [c.checkpoint_steps for c in _configs(tmp_path, monkeypatch, flags)] == [checkpoint_steps]
 
 
 @pytest.mark.parametrize(("flags", "directions", "partition"), [
@@ -74,27 +74,12 @@ def test_train_cli_checkpoint_flags(tmp_path, monkeypatch, flags, checkpoint_ste
      ("query_to_doc", "doc_to_query"), "per_direction"),
 ])
 def test_train_cli_direction_flags(tmp_path, monkeypatch, flags, directions, partition):
-    import negmine.train.api
-
-    seen = []
-    monkeypatch.setattr(negmine.train.api, "train",
-                        lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
-    mined = _mined(tmp_path / "m.jsonl")
-    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), *flags])
-    assert result.exit_code == 0, result.output
-    assert [(c.directions, c.partition_mode) for c in seen] == [(directions, partition)]
+    assert [(c.directions, c.partition_mode) for c in _configs(tmp_path, monkeypatch, flags)] == [(directions, partition)]
 
 
 @pytest.mark.parametrize(("flags", "lr"), [([], 2e-5), (["--lr", "1e-4"], 1e-4), (["--learning-rate", "3e-5"], 3e-5)])
 def test_train_cli_learning_rate_flags(tmp_path, monkeypatch, flags, lr):
-    import negmine.train.api
-
-    seen = []
-    monkeypatch.setattr(negmine.train.api, "train",
-                        lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"), *flags])
-    assert result.exit_code == 0, result.output
-    assert [c.learning_rate for c in seen] == [lr]
+    assert [c.learning_rate for c in _configs(tmp_path, monkeypatch, flags)] == [lr]
 
 
 @pytest.mark.parametrize(("flags", "dev"), [
@@ -104,14 +89,7 @@ def test_train_cli_learning_rate_flags(tmp_path, monkeypatch, flags, lr):
      DevEvalConfig(Path("beir"), "test", 50, True, 9)),
 ])
 def test_train_cli_dev_evaluation_flags(tmp_path, monkeypatch, flags, dev):
-    import negmine.train.api
-
-    seen = []
-    monkeypatch.setattr(negmine.train.api, "train",
-                        lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"), *flags])
-    assert result.exit_code == 0, result.output
-    assert [c.dev for c in seen] == [dev]
+    assert [c.dev for c in _configs(tmp_path, monkeypatch, flags)] == [dev]
 
 
 def test_train_cli_with_a_dev_split_end_to_end(tmp_path, tiny_model_path):
