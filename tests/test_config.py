@@ -71,3 +71,13 @@ def test_audit_exports_need_the_cleaned_file():
         AuditConfig(input=Path("mined.jsonl"), output=None, formats=("triplet",)).validate()
     assert str(info.value) == "exports are written from the cleaned file: set its path (--output) or drop --export"
     AuditConfig(input=Path("mined.jsonl"), output=Path("clean.jsonl"), formats=("triplet",)).validate()
+
+
+def test_engine_refine_must_be_positive():
+    from negmine.config import EngineConfig
+
+    assert EngineConfig().refine == 8
+    with pytest.raises(ConfigError) as info:
+        EngineConfig(index="ivfpq", refine=0).validate()
+    assert str(info.value) == ("refine must be a positive integer, got 0; use e.g. --refine 8 "
+                               "(1 keeps IVF-PQ's own top depth)")

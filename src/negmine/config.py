@@ -220,7 +220,9 @@ class EngineConfig:
     - ``name``: ``local`` (this process) or ``ray`` (Ray Data actor pools; ``ray_address`` joins an existing
       cluster, None starts a local one).
     - ``memory_budget`` (e.g. ``"4G"``) sets the search shard size; ``shard_size`` (rows) overrides it.
-    - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring).
+    - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring);
+      ``nprobe``: inverted lists searched per query (``ivf``, ``ivfpq``); ``refine``: ``ivfpq`` proposes
+      ``refine x depth`` candidates by its compressed distances and keeps the ``depth`` best by exact score.
     - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
     - ``workers``: local processes for CPU-bound per-document work (BM25 tokenisation of a large corpus,
       the shards of a sharded BM25 index, as many at once as ``memory_budget`` holds, or without one the
@@ -235,6 +237,7 @@ class EngineConfig:
     encode_shard_size: int = 8192
     index: str = "flat"
     nprobe: int = 16
+    refine: int = 8
     work_dir: Path | None = None
     keep_work: bool = False
     ray_address: str | None = None
@@ -253,6 +256,7 @@ class EngineConfig:
             _check_positive_int("shard_size", self.shard_size, "use e.g. --shard-size 65536 or set --memory-budget")
         _check_positive_int("encode_shard_size", self.encode_shard_size, "use e.g. 8192")
         _check_positive_int("nprobe", self.nprobe, "use e.g. --nprobe 16")
+        _check_positive_int("refine", self.refine, "use e.g. --refine 8 (1 keeps IVF-PQ's own top depth)")
         if self.ray_actors is not None:
             _check_positive_int("ray_actors", self.ray_actors, "use e.g. --ray-actors 4 or leave it unset")
         if not self.ray_cpus_per_actor > 0:

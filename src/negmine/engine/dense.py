@@ -66,7 +66,8 @@ def dense_retrieval(
     parts = {
         "fingerprint": embedder.fingerprint, "query_prompt": encoder.query_prompt,
         "document_prompt": encoder.document_prompt, "depth": depth, "index": config.index,
-        "nprobe": config.nprobe, "shard_rows": shard_rows, "encode_shard": config.encode_shard_size,
+        "nprobe": config.nprobe, "refine": config.refine, "shard_rows": shard_rows,
+        "encode_shard": config.encode_shard_size,
     }
     run_dir = work_root(config, encoder) / run_key(parts, doc_plan.keys, query_plan.keys)
     ident = (embedder.fingerprint, embedder.dim)
@@ -83,7 +84,7 @@ def dense_retrieval(
     t1 = time.perf_counter()
     spec = SearchSpec(
         str(queries.store.path), queries.store.shape, str(docs.store.path), docs.store.shape, depth,
-        config.index, config.nprobe, retrieve.query_batch_size,
+        config.index, config.nprobe, retrieve.query_batch_size, config.refine,
     )
     candidates, searched = search_stores(engine, spec, shard_rows, run_dir / "search", show)
     info = {

@@ -30,6 +30,7 @@ class SearchSpec(NamedTuple):
     index: str = "flat"
     nprobe: int = 16
     query_batch_size: int = 4096
+    refine: int = 8
 
 
 class SearchState(NamedTuple):
@@ -55,7 +56,8 @@ def search_task(state: SearchState, span: tuple[int, int]) -> tuple[np.ndarray, 
     if spec.index == "flat":
         found = dense_search(state.queries, block, spec.depth, len(block), spec.query_batch_size, offset=start)
     else:
-        found = ann_search(state.queries, block, spec.depth, spec.index, spec.nprobe, start, spec.query_batch_size)
+        found = ann_search(state.queries, block, spec.depth, spec.index, spec.nprobe, start, spec.query_batch_size,
+                           spec.refine)
     return found.indices, found.scores
 
 

