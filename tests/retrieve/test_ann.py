@@ -124,3 +124,17 @@ def test_rescore_batches_bound_the_gathered_vectors(monkeypatch):
     local = rng.integers(-1, 20, (5, 3))
     want = np.where(local >= 0, np.einsum("qkd,qd->qk", block[np.maximum(local, 0)], queries), -np.inf)
     assert np.allclose(exact_rescore(queries, block, local), want)
+
+
+def test_many_proposals_search_in_smaller_query_batches(monkeypatch):
+    import negmine.retrieve.ann as ann
+
+    queries, docs = clustered(MIN_ANN_ROWS + 2_000, 40, dim=64)
+    whole = ann_search(queries, docs, 30, "ivfpq", refine=8)
+    batches = []
+    real_rescore = ann.exact_rescore
+    monkeypatch.setattr(ann, "PROPOSAL_BYTES", 16 * 240 * 7)  # 7 queries' proposals (30 x 8) at a time
+    monkeypatch.setattr(ann, "exact_rescore", lambda q, b, l: batches.append(len(q)) or real_rescore(q, b, l))
+    split = ann_search(queries, docs, 30, "ivfpq", refine=8)
+    assert max(batches) == 7 and sum(batches) == 40
+    assert np.array_equal(whole.indices, split.indices) and np.array_equal(whole.scores, split.scores)

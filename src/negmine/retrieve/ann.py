@@ -34,6 +34,8 @@ TRAIN_PER_LIST = 64
 PQ_MIN_TRAIN = 256 * 39
 RESCORE_BYTES = 64 << 20
 """Gathered candidate vectors held at once while re-scoring (queries per batch = this / (k * dim * 4))."""
+PROPOSAL_BYTES = 64 << 20
+"""Proposed ids and scores held at once (16 bytes each): caps the query batch when IVF-PQ proposes many."""
 
 
 def factory_string(index: str, n: int, dim: int) -> str:
@@ -107,11 +109,12 @@ def ann_search(
     faiss_index = build_index(block, index, depth, nprobe)
     k = min(depth, len(block))
     proposed = proposals(index, depth, refine, len(block))
+    batch = max(1, min(query_batch_size, PROPOSAL_BYTES // (16 * proposed)))
     parts = []
-    for q0 in range(0, len(queries), query_batch_size):
-        _, local = faiss_index.search(queries[q0 : q0 + query_batch_size], proposed)
+    for q0 in range(0, len(queries), batch):
+        _, local = faiss_index.search(queries[q0 : q0 + batch], proposed)
         local = local.astype(np.int64)
-        scores = exact_rescore(queries[q0 : q0 + query_batch_size], block, local)
+        scores = exact_rescore(queries[q0 : q0 + batch], block, local)
         indices, scores = sort_rows(np.where(local >= 0, local + offset, PAD_INDEX), scores)
         parts.append((indices[:, :k], scores[:, :k]))
     indices = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, k), np.int64)
