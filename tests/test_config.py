@@ -81,3 +81,16 @@ def test_engine_refine_must_be_positive():
         EngineConfig(index="ivfpq", refine=0).validate()
     assert str(info.value) == ("refine must be a positive integer, got 0; use e.g. --refine 8 "
                                "(1 keeps IVF-PQ's own top depth)")
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])
+def test_engine_target_recall_must_be_a_share(bad):
+    from negmine.config import EngineConfig
+
+    assert EngineConfig().target_recall == 0.9
+    EngineConfig(index="ivf", target_recall=None).validate()
+    EngineConfig(index="ivf", target_recall=1.0).validate()
+    with pytest.raises(ConfigError) as info:
+        EngineConfig(index="ivf", target_recall=bad).validate()
+    assert str(info.value) == (f"target_recall must be in (0, 1] or None, got {bad!r}; use e.g. --target-recall 0.9,"
+                               " or --target-recall 0 to search at --nprobe as given")

@@ -222,7 +222,10 @@ class EngineConfig:
     - ``memory_budget`` (e.g. ``"4G"``) sets the search shard size; ``shard_size`` (rows) overrides it.
     - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring);
       ``nprobe``: inverted lists searched per query (``ivf``, ``ivfpq``); ``refine``: ``ivfpq`` proposes
-      ``refine x depth`` candidates by its compressed distances and keeps the ``depth`` best by exact score.
+      ``refine x depth`` candidates by its compressed distances and keeps the ``depth`` best by exact score;
+      ``target_recall``: each ANN shard doubles its breadth (``nprobe``, or HNSW's ``efSearch``) from the
+      start until its top ``depth`` holds this share of the exact top ``depth`` on 256 sample queries (None:
+      the start breadth as given, nothing measured; see :mod:`negmine.retrieve.ann`).
     - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
     - ``workers``: local processes for CPU-bound per-document work (BM25 tokenisation of a large corpus,
       the shards of a sharded BM25 index, as many at once as ``memory_budget`` holds, or without one the
@@ -238,6 +241,7 @@ class EngineConfig:
     index: str = "flat"
     nprobe: int = 16
     refine: int = 8
+    target_recall: float | None = 0.9
     work_dir: Path | None = None
     keep_work: bool = False
     ray_address: str | None = None
@@ -257,6 +261,11 @@ class EngineConfig:
         _check_positive_int("encode_shard_size", self.encode_shard_size, "use e.g. 8192")
         _check_positive_int("nprobe", self.nprobe, "use e.g. --nprobe 16")
         _check_positive_int("refine", self.refine, "use e.g. --refine 8 (1 keeps IVF-PQ's own top depth)")
+        if self.target_recall is not None and not 0 < self.target_recall <= 1:
+            raise ConfigError(
+                f"target_recall must be in (0, 1] or None, got {self.target_recall!r}; use e.g. --target-recall 0.9,"
+                " or --target-recall 0 to search at --nprobe as given"
+            )
         if self.ray_actors is not None:
             _check_positive_int("ray_actors", self.ray_actors, "use e.g. --ray-actors 4 or leave it unset")
         if not self.ray_cpus_per_actor > 0:

@@ -159,3 +159,15 @@ def test_mine_cli_fallback_maps_onto_the_retrieve_config(tmp_path):
     dense = [a for a in args if a not in ("--retriever", "bm25")]
     result = runner.invoke(build_app(), [*dense, "--model", "hash", "--fallback", "bm25"])
     assert result.exit_code == 2 and "unknown fallback 'bm25'; allowed: hybrid" in result.output
+
+
+def test_mine_cli_target_recall_maps_onto_the_engine_config(tmp_path):
+    summary = _rejected_then_mined(
+        _bm25_mine_args(tmp_path), "--target-recall", "1.5",
+        "target_recall must be in (0, 1] or None, got 1.5", "0.8",
+    )
+    assert summary["config"]["engine"]["target_recall"] == 0.8
+    result = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--target-recall", "0"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["config"]["engine"]["target_recall"] is None  # 0: the breadth as given

@@ -28,7 +28,9 @@ def test_sharded_search_equals_one_search_including_ties(tmp_path, shard_rows):
     docs = np.repeat(normed(100, 16, 1), 2, axis=0)  # every document twice: tie order must follow the index
     queries = normed(20, 16, 2)
     q, d = stores(tmp_path, queries, docs)
-    found, searched = search_stores(LocalEngine(), spec(q, d, 15), shard_rows, tmp_path / "parts")
+    found, searched, breadths, refines, recalls = search_stores(LocalEngine(), spec(q, d, 15), shard_rows,
+                                                                tmp_path / "parts")
+    assert breadths == refines == [0] * searched and recalls == [None] * searched  # exact: nothing to calibrate
     expected = dense_search(queries, docs, 15)
     assert searched == -(-200 // shard_rows)
     assert np.array_equal(found.indices, expected.indices) and np.array_equal(found.scores, expected.scores)
@@ -36,9 +38,9 @@ def test_sharded_search_equals_one_search_including_ties(tmp_path, shard_rows):
 
 def test_saved_shards_are_not_searched_again(tmp_path):
     q, d = stores(tmp_path, normed(5, 8, 3), normed(90, 8, 4))
-    first, _ = search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts")
+    first = search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts").candidates
     (tmp_path / "parts" / "2.npz").unlink()
-    again, searched = search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts")
+    again, searched, *_ = search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts")
     assert searched == 1
     assert np.array_equal(first.indices, again.indices)
 
@@ -52,10 +54,23 @@ def test_ann_index_returns_exact_scores_and_good_recall_on_clustered_data(tmp_pa
     queries = docs[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     q, d = stores(tmp_path, queries.astype(np.float32), docs.astype(np.float32))
-    found, _ = search_stores(LocalEngine(), spec(q, d, 10, "ivf"), 12_000, tmp_path / "ivf")
+    found = search_stores(LocalEngine(), spec(q, d, 10, "ivf"), 12_000, tmp_path / "ivf").candidates
     exact = dense_search(queries.astype(np.float32), docs.astype(np.float32), 10)
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.indices, exact.indices)])
     assert recall > 0.8
     rescored = np.einsum("qkd,qd->qk", docs[found.indices], queries)
     assert np.allclose(found.scores, rescored, atol=1e-5)
     assert np.all(np.diff(found.scores, axis=1) <= 0)
+
+
+def test_calibrated_breadth_and_recall_are_saved_per_shard_and_read_back_on_resume(tmp_path):
+    docs = normed(24_000, 16, 9)  # no cluster structure: IVF at nprobe 1 misses much of the exact top 10
+    queries = normed(300, 16, 10)
+    q, d = stores(tmp_path, queries, docs)
+    calibrated = spec(q, d, 10, "ivf")._replace(nprobe=1, target_recall=0.95)
+    first = search_stores(LocalEngine(), calibrated, 12_000, tmp_path / "parts")
+    assert first.shards_run == 2 and len(first.breadths) == 2
+    assert all(b > 1 for b in first.breadths) and all(r >= 0.95 for r in first.recalls), first
+    again = search_stores(LocalEngine(), calibrated, 12_000, tmp_path / "parts")
+    assert again.shards_run == 0 and again[2:] == first[2:] and first.refines == [1, 1]
+    assert np.array_equal(again.candidates.indices, first.candidates.indices)

@@ -2,13 +2,19 @@ import numpy as np
 import pytest
 
 from negmine.retrieve.ann import (
+    CALIBRATION_QUERIES,
     MIN_ANN_ROWS,
     PQ_MIN_TRAIN,
     TRAIN_PER_LIST,
     ann_search,
+    breadth_steps,
+    build_index,
+    calibration_steps,
     exact_rescore,
     factory_string,
     proposals,
+    sample_recall,
+    start_breadth,
     training_rows,
 )
 from negmine.retrieve.candidates import PAD_INDEX
@@ -71,7 +77,7 @@ def test_exact_rescore_pads_with_minus_inf():
 @pytest.mark.parametrize("index", ["ivf", "hnsw", "ivfpq"])
 def test_ann_search_rescored_exactly_with_good_recall(index):
     queries, docs = clustered(MIN_ANN_ROWS + 2_000, 40)
-    found = ann_search(queries, docs, 30, index, nprobe=16, offset=7)
+    found = ann_search(queries, docs, 30, index, nprobe=16, offset=7).candidates
     exact = dense_search(queries, docs, 30, offset=7)
     recall = np.mean([len(set(a) & set(b)) / 30 for a, b in zip(found.indices, exact.indices)])
     assert recall > 0.9, f"{index}: recall@30 {recall:.2f}"
@@ -83,14 +89,14 @@ def test_ann_search_rescored_exactly_with_good_recall(index):
 
 def test_small_shard_is_searched_exactly():
     queries, docs = clustered(500, 5)
-    found = ann_search(queries, docs, 8, "hnsw")
+    found = ann_search(queries, docs, 8, "hnsw").candidates
     exact = dense_search(queries, docs, 8)
     assert np.array_equal(found.indices, exact.indices) and np.array_equal(found.scores, exact.scores)
 
 
 def test_depth_beyond_shard_pads():
     queries, docs = clustered(30, 2)
-    found = ann_search(queries, docs, 40, "ivf")
+    found = ann_search(queries, docs, 40, "ivf").candidates
     assert found.indices.shape == (2, 40)
     assert np.all(found.indices[:, 30:] == PAD_INDEX) and np.all(np.isneginf(found.scores[:, 30:]))
 
@@ -106,7 +112,7 @@ def test_ivfpq_refine_recovers_the_recall_compression_loses():
     exact = dense_search(queries, docs, 30)
 
     def recall(refine):
-        found = ann_search(queries, docs, 30, "ivfpq", nprobe=64, refine=refine)
+        found = ann_search(queries, docs, 30, "ivfpq", nprobe=64, refine=refine).candidates
         assert found.indices.shape == (40, 30)
         assert np.allclose(found.scores, np.einsum("qkd,qd->qk", docs[found.indices], queries), atol=1e-5)
         return np.mean([len(set(a) & set(b)) / 30 for a, b in zip(found.indices, exact.indices)])
@@ -130,11 +136,105 @@ def test_many_proposals_search_in_smaller_query_batches(monkeypatch):
     import negmine.retrieve.ann as ann
 
     queries, docs = clustered(MIN_ANN_ROWS + 2_000, 40, dim=64)
-    whole = ann_search(queries, docs, 30, "ivfpq", refine=8)
+    whole = ann_search(queries, docs, 30, "ivfpq", refine=8).candidates
     batches = []
     real_rescore = ann.exact_rescore
     monkeypatch.setattr(ann, "PROPOSAL_BYTES", 16 * 240 * 7)  # 7 queries' proposals (30 x 8) at a time
     monkeypatch.setattr(ann, "exact_rescore", lambda q, b, l: batches.append(len(q)) or real_rescore(q, b, l))
-    split = ann_search(queries, docs, 30, "ivfpq", refine=8)
+    split = ann_search(queries, docs, 30, "ivfpq", refine=8).candidates
     assert max(batches) == 7 and sum(batches) == 40
     assert np.array_equal(whole.indices, split.indices) and np.array_equal(whole.scores, split.scores)
+
+
+def unclustered(n_docs: int, n_queries: int, dim: int = 16, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform unit vectors: no cluster structure, so IVF needs many lists for a good recall."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_docs + n_queries, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x[n_docs:], x[:n_docs]
+
+
+def recall_of(found, exact) -> float:
+    return float(np.mean([len(set(a) & set(b)) / exact.indices.shape[1] for a, b in zip(found.indices, exact.indices)]))
+
+
+def test_breadth_steps_double_up_to_every_list_or_point():
+    assert breadth_steps("ivf", 16, 10_000) == [16, 32, 64, 100]  # 100 lists: the last step scans them all
+    assert breadth_steps("ivf", 500, 10_000) == [100]
+    assert breadth_steps("hnsw", 64, 300) == [64, 128, 256, 300]
+    assert start_breadth("hnsw", 100, 16) == 200 and start_breadth("hnsw", 10, 16) == 64
+    assert start_breadth("ivf", 100, 16) == 16
+
+
+def test_sample_recall_counts_scores_up_to_the_exact_kth_with_ties_and_padding():
+    exact = np.array([[0.9, 0.8, 0.7, -np.inf], [0.5, 0.5, -np.inf, -np.inf]], dtype=np.float32)
+    found = np.array([[0.9, 0.7, 0.6, 0.1], [0.5, 0.4, -np.inf, -np.inf]], dtype=np.float32)
+    assert sample_recall(found, exact) == pytest.approx((2 / 3 + 1 / 2) / 2)
+    tied = np.array([[0.7, 0.7, 0.7]], dtype=np.float32)  # other documents of the same tie: all correct
+    assert sample_recall(tied, np.array([[0.7, 0.7, 0.7]], dtype=np.float32)) == 1.0
+    assert sample_recall(np.array([[0.7 - 1e-7]]), np.array([[0.7]])) == 1.0  # rounding of two exact scorers
+    assert sample_recall(found[:0], exact[:0]) == 1.0
+
+
+def test_calibration_steps_raise_ivfpq_refine_after_every_list_within_the_rescore_cap():
+    assert calibration_steps("ivf", 16, 8, 10, 10_000, 64) == [(16, 1), (32, 1), (64, 1), (100, 1)]
+    pq = calibration_steps("ivfpq", 64, 8, 10, 10_000, 64)
+    assert pq == [(64, 8), (100, 8), (100, 16), (100, 32), (100, 64), (100, 128), (100, 256), (100, 512),
+                  (100, 1000)]  # 1000 x depth 10 proposes the whole shard: an exact scan
+    big = calibration_steps("ivfpq", 1000, 8, 100, 1_000_000, 384)
+    fits = (64 << 20) // (100 * 384 * 4)  # one query's proposals gathered for re-scoring stay within 64 MB
+    assert big[-1] == (1000, fits) and all(r <= fits for _, r in big)
+
+
+@pytest.mark.parametrize(("index", "dim"), [("ivf", 16), ("ivfpq", 16), ("hnsw", 64)])
+def test_target_recall_raises_the_breadth_until_the_sample_reaches_it(index, dim):
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400, dim)
+    exact = dense_search(queries, docs, 10)
+    fixed = ann_search(queries, docs, 10, index, nprobe=1, refine=4)
+    tuned = ann_search(queries, docs, 10, index, nprobe=1, refine=4, target_recall=0.95)
+    assert fixed.sample_recall is None and fixed.breadth == start_breadth(index, 10, 1)
+    assert (tuned.breadth, tuned.refine) > (fixed.breadth, fixed.refine), tuned[1:]
+    assert tuned.sample_recall >= 0.95, tuned[1:]
+    assert recall_of(tuned.candidates, exact) >= 0.93 > recall_of(fixed.candidates, exact)
+    again = ann_search(queries, docs, 10, index, nprobe=1, refine=4, target_recall=0.95)
+    assert again[1:] == tuned[1:] and np.array_equal(again.candidates.indices, tuned.candidates.indices)
+
+
+def test_ivfpq_raises_refine_when_every_list_is_not_enough():
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)  # PQ2 on 16-d vectors: coarse compressed distances
+    tuned = ann_search(queries, docs, 10, "ivfpq", nprobe=1, refine=4, target_recall=0.95)
+    assert tuned.breadth == breadth_steps("ivfpq", 1, len(docs))[-1] and tuned.refine > 4, tuned[1:]
+
+
+def test_target_recall_stops_at_the_first_breadth_that_reaches_it():
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)
+    tuned = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=0.8)
+    steps = breadth_steps("ivf", 1, len(docs))
+    assert tuned.breadth in steps[1:]
+    sample = queries[np.linspace(0, len(queries) - 1, CALIBRATION_QUERIES).astype(np.int64)]
+    exact = dense_search(sample, docs, 10).scores
+
+    def recall_at(breadth):
+        return sample_recall(ann_search(sample, docs, 10, "ivf", nprobe=breadth).candidates.scores, exact)
+
+    before = steps[steps.index(tuned.breadth) - 1]
+    assert recall_at(before) < 0.8 <= recall_at(tuned.breadth)
+    assert recall_at(tuned.breadth) == pytest.approx(tuned.sample_recall)
+    full = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=1.0)
+    assert full.sample_recall == 1.0 and full.breadth <= steps[-1]
+
+
+def test_few_queries_with_a_target_are_searched_exactly():
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, CALIBRATION_QUERIES)
+    found = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=0.9)
+    exact = dense_search(queries, docs, 10)
+    assert found.breadth == 0 and found.sample_recall == 1.0
+    assert np.array_equal(found.candidates.indices, exact.indices)
+
+
+def test_ivfpq_skips_polysemous_training():
+    import faiss
+
+    _, docs = clustered(MIN_ANN_ROWS + 2_000, 1, dim=32)
+    built = faiss.downcast_index(build_index(docs, "ivfpq", 10, 4))
+    assert isinstance(built, faiss.IndexIVFPQ) and not built.do_polysemous_training and built.nprobe == 4

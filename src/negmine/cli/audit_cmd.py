@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, encoder_options, shared_option, user_errors
+from negmine.cli.common import OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors
 from negmine.config import AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
 
 if TYPE_CHECKING:
@@ -18,11 +18,6 @@ if TYPE_CHECKING:
 _JUDGES = "Judges"
 _FIND = "Findings and policies"
 _OUT = OUTPUT_PANEL
-
-
-def off_if_zero(value: float | None) -> float | None:
-    """CLI convention: 0 (or no value) switches a threshold off."""
-    return None if value is None or value == 0 else value
 
 
 def judge_config(

@@ -135,3 +135,8 @@ def echo_json(payload: dict) -> None:
     import json
 
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def off_if_zero(value: float | None) -> float | None:
+    """CLI convention: 0 (or no value) switches a threshold off."""
+    return None if value is None or value == 0 else value

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import DATA_PANEL, OUTPUT_PANEL, encoder_options, shared_option, user_errors
+from negmine.cli.common import DATA_PANEL, OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors
 from negmine.config import (
     DataConfig,
     DenoiseConfig,
@@ -82,6 +82,7 @@ def mine_command(
     index: str = typer.Option("flat", help="per-shard index: flat (exact) | ivf | hnsw | ivfpq", rich_help_panel=_ENGINE),
     nprobe: int = typer.Option(16, help="IVF lists searched per query (ivf, ivfpq)", rich_help_panel=_ENGINE),
     refine: int = typer.Option(8, help="ivfpq: candidates proposed per wanted one by compressed distance, re-scored exactly", rich_help_panel=_ENGINE),
+    target_recall: float = typer.Option(0.9, help="ANN indexes: raise nprobe (HNSW: efSearch) per shard until this share of the exact top --depth is found on 256 sample queries; 0: search at --nprobe as given", rich_help_panel=_ENGINE),
     work_dir: Optional[Path] = typer.Option(None, help="embedding stores + finished shards for resume (default <cache-dir>/runs)", rich_help_panel=_ENGINE),
     keep_work: bool = typer.Option(False, help="keep the work folder after a finished run", rich_help_panel=_ENGINE),
     ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join (e.g. auto, ray://head:10001); default: start a local one", rich_help_panel=_ENGINE),
@@ -105,6 +106,7 @@ def mine_command(
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
         output=OutputConfig(output, tuple(export), summary_json, export_as),
         engine=EngineConfig(engine, memory_budget, shard_size, index=index, nprobe=nprobe, refine=refine,
+                            target_recall=off_if_zero(target_recall),
                             work_dir=work_dir, keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,
                             ray_cpus_per_actor=ray_cpus_per_actor, workers=workers),
         near_dup=NearDupConfig(near_dup_threshold or None, near_dup_overlap or None),

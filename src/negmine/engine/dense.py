@@ -66,7 +66,8 @@ def dense_retrieval(
     parts = {
         "fingerprint": embedder.fingerprint, "query_prompt": encoder.query_prompt,
         "document_prompt": encoder.document_prompt, "depth": depth, "index": config.index,
-        "nprobe": config.nprobe, "refine": config.refine, "shard_rows": shard_rows,
+        "nprobe": config.nprobe, "refine": config.refine, "target_recall": config.target_recall,
+        "shard_rows": shard_rows,
         "encode_shard": config.encode_shard_size,
     }
     run_dir = work_root(config, encoder) / run_key(parts, doc_plan.keys, query_plan.keys)
@@ -84,18 +85,34 @@ def dense_retrieval(
     t1 = time.perf_counter()
     spec = SearchSpec(
         str(queries.store.path), queries.store.shape, str(docs.store.path), docs.store.shape, depth,
-        config.index, config.nprobe, retrieve.query_batch_size, config.refine,
+        config.index, config.nprobe, retrieve.query_batch_size, config.refine, config.target_recall,
     )
-    candidates, searched = search_stores(engine, spec, shard_rows, run_dir / "search", show)
+    outcome = search_stores(engine, spec, shard_rows, run_dir / "search", show)
     info = {
         "engine": engine.name, "index": config.index, "search_shard_rows": shard_rows,
-        "search_shards": -(-len(doc_texts) // shard_rows), "search_shards_run": searched,
+        "search_shards": -(-len(doc_texts) // shard_rows), "search_shards_run": outcome.shards_run,
+        **ann_info(config, outcome),
         "encode_seconds": round(t1 - t0, 3), "search_seconds": round(time.perf_counter() - t1, 3),
     }
     return DenseRun(
-        queries.store.memmap(), docs.store.memmap(), candidates, docs.n_encoded + queries.n_encoded,
+        queries.store.memmap(), docs.store.memmap(), outcome.candidates, docs.n_encoded + queries.n_encoded,
         docs.n_cached + queries.n_cached, run_dir, info,
     )
+
+
+def ann_info(config: EngineConfig, outcome) -> dict:
+    """Summary fields of an ANN search: the breadth (and IVF-PQ's refine) each shard used (0: searched exactly)
+    and, with ``target_recall``, the recall each shard measured on its calibration sample."""
+    if config.index == "flat":
+        return {}
+    name = "ef_search" if config.index == "hnsw" else "nprobe"
+    info = {f"ann_{name}_per_shard": outcome.breadths}
+    if config.index == "ivfpq":
+        info["ann_refine_per_shard"] = outcome.refines
+    if config.target_recall is not None:
+        info["ann_target_recall"] = config.target_recall
+        info["ann_sample_recall_per_shard"] = outcome.recalls
+    return info
 
 
 def _shelf(cache, embedder, prompt: str):

@@ -31,6 +31,19 @@ class SearchSpec(NamedTuple):
     nprobe: int = 16
     query_batch_size: int = 4096
     refine: int = 8
+    target_recall: float | None = None
+
+
+class SearchOutcome(NamedTuple):
+    """The merged candidates, shards searched in this run, and per shard (in order) the ANN breadth and refine
+    used and the calibration sample's recall (:class:`negmine.retrieve.ann.AnnResult`; 0, 0, None for an exact
+    search)."""
+
+    candidates: Candidates
+    shards_run: int
+    breadths: list[int]
+    refines: list[int]
+    recalls: list[float | None]
 
 
 class SearchState(NamedTuple):
@@ -45,8 +58,9 @@ def search_setup(spec: SearchSpec) -> SearchState:
     return SearchState(spec, queries, EmbeddingStore(spec.doc_path, spec.doc_shape))
 
 
-def search_task(state: SearchState, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Worker side: top-``depth`` of corpus rows ``span = (start, stop)`` for every query."""
+def search_task(state: SearchState, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, int, int, float]:
+    """Worker side: top-``depth`` of corpus rows ``span = (start, stop)`` for every query, the ANN breadth and
+    refine used (0: exact) and the calibration recall (NaN: not measured)."""
     from negmine.retrieve.ann import ann_search
     from negmine.retrieve.dense import dense_search
 
@@ -55,25 +69,28 @@ def search_task(state: SearchState, span: tuple[int, int]) -> tuple[np.ndarray, 
     spec = state.spec
     if spec.index == "flat":
         found = dense_search(state.queries, block, spec.depth, len(block), spec.query_batch_size, offset=start)
-    else:
-        found = ann_search(state.queries, block, spec.depth, spec.index, spec.nprobe, start, spec.query_batch_size,
-                           spec.refine)
-    return found.indices, found.scores
+        return found.indices, found.scores, 0, 0, float("nan")
+    result = ann_search(state.queries, block, spec.depth, spec.index, spec.nprobe, start, spec.query_batch_size,
+                        spec.refine, spec.target_recall)
+    recall = float("nan") if result.sample_recall is None else result.sample_recall
+    return result.candidates.indices, result.candidates.scores, result.breadth, result.refine, recall
 
 
 def _part_path(folder: Path, shard: int) -> Path:
     return folder / f"{shard}.npz"
 
 
-def _save_part(path: Path, indices: np.ndarray, scores: np.ndarray) -> None:
+def _save_part(path: Path, indices: np.ndarray, scores: np.ndarray, breadth: int, refine: int, recall: float) -> None:
     with atomic_write(path, "wb") as handle:
-        np.savez(handle, indices=indices, scores=scores)
+        np.savez(handle, indices=indices, scores=scores, breadth=np.int64(breadth), refine=np.int64(refine),
+                 recall=np.float64(recall))
 
 
 def search_stores(
     engine: Engine, spec: SearchSpec, shard_rows: int, folder: str | Path, show_progress: bool = False
-) -> tuple[Candidates, int]:
-    """Merged top-``spec.depth`` candidates of every query, and the number of shards searched in this run."""
+) -> SearchOutcome:
+    """Merged top-``spec.depth`` candidates of every query, the number of shards searched in this run, and how
+    each shard was searched (also for shards finished by an earlier run)."""
     from functools import partial
 
     from tqdm.auto import tqdm
@@ -84,10 +101,23 @@ def search_stores(
     spans = {s: (r0, min(n_docs, r0 + shard_rows)) for s, r0 in enumerate(range(0, n_docs, shard_rows))}
     todo = [(s, span) for s, span in spans.items() if not _part_path(folder, s).exists()]
     with tqdm(total=len(todo), desc="dense search", unit="shard", disable=not show_progress) as bar:
-        for s, (indices, scores) in engine.map(partial(search_setup, spec), search_task, todo, "dense search"):
-            _save_part(_part_path(folder, s), indices, scores)
+        for s, found in engine.map(partial(search_setup, spec), search_task, todo, "dense search"):
+            _save_part(_part_path(folder, s), *found)
             bar.update(1)
-    return merge_parts(folder, len(spans), spec.query_shape[0], spec.depth), len(todo)
+    merged = merge_parts(folder, len(spans), spec.query_shape[0], spec.depth)
+    return SearchOutcome(merged, len(todo), *part_settings(folder, len(spans)))
+
+
+def part_settings(folder: Path, n_shards: int) -> tuple[list[int], list[int], list[float | None]]:
+    """The breadth, refine and calibration recall saved with each shard's lists."""
+    breadths, refines, recalls = [], [], []
+    for s in range(n_shards):
+        with np.load(_part_path(folder, s), allow_pickle=False) as part:
+            breadths.append(int(part["breadth"]))
+            refines.append(int(part["refine"]))
+            recall = float(part["recall"])
+            recalls.append(None if np.isnan(recall) else round(recall, 4))
+    return breadths, refines, recalls
 
 
 def merge_parts(folder: Path, n_shards: int, n_queries: int, depth: int) -> Candidates:

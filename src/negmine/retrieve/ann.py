@@ -15,6 +15,18 @@ of the exact top 100 went from 0.74 at refine 1 to 0.90 at 4, the ceiling IVF's 
 ``hnsw`` compute exact distances already, so they propose ``depth``. Shards smaller than :data:`MIN_ANN_ROWS` are searched exactly
 (too few points to train quantisers, and exact search is as fast there).
 
+**Breadth calibration** (``target_recall``): how many lists (``nprobe``) or graph nodes (``efSearch``) a query
+must visit for a given recall depends on the data, not only on its size: ``nprobe`` 16 of ``sqrt(n)`` lists
+kept 0.91 of the exact top 100 on SciFact but 0.48 of the exact top 10 on a synthetic 1M set without cluster
+structure. With a target, each shard measures it: the exact top-``depth`` of :data:`CALIBRATION_QUERIES`
+evenly spaced queries is computed, and the breadth doubles from its start (``nprobe``, or ``max(2 depth, 64)``
+for HNSW) until the index's re-scored top ``depth`` holds ``target_recall`` of it on that sample, at most up to
+every list (IVF: an exact scan) or every point (HNSW). IVF-PQ can miss the target with every list searched,
+as its compressed distances decide which ``refine x depth`` candidates are re-scored: its ``refine`` then
+doubles too, up to re-scoring the whole shard or :data:`RESCORE_BYTES` of vectors per query, whichever is
+smaller (so a large shard may end below the target: the summary shows the recall it reached). The breadth and refine used and the recall measured are
+returned for the run summary. With no more queries than the sample, the shard is searched exactly instead.
+
 Mining searches each shard once, so index building must cost far less than the exact search it replaces:
 ``nlist = sqrt(n)`` keeps assignment at ``sqrt(n)`` distance computations per vector, and the quantisers
 train on at most :data:`TRAIN_PER_LIST` evenly spaced rows per list (deterministic, no random sample).
@@ -23,6 +35,7 @@ train on at most :data:`TRAIN_PER_LIST` evenly spaced rows per list (determinist
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,11 +49,31 @@ RESCORE_BYTES = 64 << 20
 """Gathered candidate vectors held at once while re-scoring (queries per batch = this / (k * dim * 4))."""
 PROPOSAL_BYTES = 64 << 20
 """Proposed ids and scores held at once (16 bytes each): caps the query batch when IVF-PQ proposes many."""
+CALIBRATION_QUERIES = 256
+"""Evenly spaced queries whose exact top-k calibrates the search breadth (``target_recall``)."""
+
+
+class AnnResult(NamedTuple):
+    """One shard's candidates and how they were searched."""
+
+    candidates: Candidates
+    breadth: int
+    """``nprobe`` (ivf, ivfpq) or ``efSearch`` (hnsw) used; 0 when the shard was searched exactly."""
+    refine: int
+    """Candidates proposed per kept one (IVF-PQ's ``refine``; 1 for ivf and hnsw, 0 for an exact search)."""
+    sample_recall: float | None
+    """Recall of the exact top ``depth`` on the calibration sample at ``breadth`` (1.0 for an exact search;
+    None when no ``target_recall`` was given, so nothing was measured)."""
+
+
+def n_lists(n: int) -> int:
+    """Inverted lists of an IVF index over ``n`` vectors: ``sqrt(n)``, keeping at least 39 training points each."""
+    return max(1, min(int(math.sqrt(n)), n // 39))
 
 
 def factory_string(index: str, n: int, dim: int) -> str:
     """FAISS index-factory description of ``index`` for a shard of ``n`` vectors of dimension ``dim``."""
-    nlist = max(1, min(int(math.sqrt(n)), n // 39))
+    nlist = n_lists(n)
     if index == "ivf":
         return f"IVF{nlist},Flat"
     if index == "hnsw":
@@ -53,7 +86,7 @@ def factory_string(index: str, n: int, dim: int) -> str:
 
 def training_rows(block: np.ndarray, index: str) -> np.ndarray:
     """Evenly spaced rows of ``block`` to train on: :data:`TRAIN_PER_LIST` per inverted list (more for PQ)."""
-    nlist = max(1, min(int(math.sqrt(len(block))), len(block) // 39))
+    nlist = n_lists(len(block))
     want = TRAIN_PER_LIST * nlist if index != "ivfpq" else max(TRAIN_PER_LIST * nlist, PQ_MIN_TRAIN)
     if want >= len(block):
         return block
@@ -61,19 +94,69 @@ def training_rows(block: np.ndarray, index: str) -> np.ndarray:
 
 
 def build_index(block: np.ndarray, index: str, depth: int, nprobe: int):
-    """Train (when needed) and fill a FAISS index over ``block``; search parameters set."""
+    """Train (when needed) and fill a FAISS index over ``block``; search breadth set to its start."""
     import faiss
 
     faiss_index = faiss.index_factory(block.shape[1], factory_string(index, len(block), block.shape[1]),
                                       faiss.METRIC_INNER_PRODUCT)
+    if index == "ivfpq":  # polysemous codes serve Hamming pre-filtering, unused here; their training was 80%
+        faiss.downcast_index(faiss_index).do_polysemous_training = False  # of the build (46 s -> 8 s, 50k x 384)
     if not faiss_index.is_trained:
         faiss_index.train(training_rows(block, index))
     faiss_index.add(block)
-    if index == "hnsw":
-        faiss_index.hnsw.efSearch = max(2 * depth, 64)
-    else:
-        faiss.extract_index_ivf(faiss_index).nprobe = nprobe
+    set_breadth(faiss_index, index, start_breadth(index, depth, nprobe))
     return faiss_index
+
+
+def start_breadth(index: str, depth: int, nprobe: int) -> int:
+    """The breadth searched without calibration: ``nprobe`` lists, or ``efSearch = max(2 depth, 64)`` for HNSW."""
+    return max(2 * depth, 64) if index == "hnsw" else nprobe
+
+
+def breadth_steps(index: str, start: int, n: int) -> list[int]:
+    """Breadths calibration tries: ``start`` doubling up to the full one (every list, or every point for HNSW)."""
+    full = n if index == "hnsw" else n_lists(n)
+    steps = [min(start, full)]
+    while steps[-1] < full:
+        steps.append(min(2 * steps[-1], full))
+    return steps
+
+
+def calibration_steps(index: str, start: int, refine: int, depth: int, n: int, dim: int) -> list[tuple[int, int]]:
+    """``(breadth, refine)`` pairs calibration tries in order: the breadths of :func:`breadth_steps`, then for
+    IVF-PQ with every list searched, ``refine`` doubling until ``refine x depth`` covers the shard or one
+    query's proposals fill :data:`RESCORE_BYTES` when gathered for re-scoring (memory stays bounded)."""
+    steps = [(b, refine if index == "ivfpq" else 1) for b in breadth_steps(index, start, n)]
+    if index == "ivfpq":
+        fits = RESCORE_BYTES // (depth * dim * 4)
+        full, top = steps[-1][0], max(refine, min(-(-n // depth), fits))
+        while steps[-1][1] < top:
+            steps.append((full, min(2 * steps[-1][1], top)))
+    return steps
+
+
+def set_breadth(faiss_index, index: str, breadth: int) -> None:
+    import faiss
+
+    if index == "hnsw":
+        faiss_index.hnsw.efSearch = breadth
+    else:
+        faiss.extract_index_ivf(faiss_index).nprobe = breadth
+
+
+def sample_recall(found_scores: np.ndarray, exact_scores: np.ndarray, rtol: float = 1e-5) -> float:
+    """Tie-aware recall of exact top-k lists: per row, the share of its k real entries (padding aside) that
+    ``found`` matches with a score at least the exact k-th one (within ``rtol``), averaged over rows.
+
+    Scores, not ids: when more documents tie at the k-th score than fit, any of them belongs to a correct top
+    k, and an index may propose other ones of the tie than the lowest rows an exact search keeps."""
+    shares = []
+    for got, want in zip(found_scores, exact_scores):
+        want = want[np.isfinite(want)]
+        if want.size:
+            floor = want[-1] - rtol * max(1.0, abs(float(want[-1])))
+            shares.append(min(int(np.count_nonzero(got >= floor)), want.size) / want.size)
+    return float(np.mean(shares)) if shares else 1.0
 
 
 def exact_rescore(queries: np.ndarray, block: np.ndarray, local: np.ndarray) -> np.ndarray:
@@ -96,27 +179,66 @@ def proposals(index: str, depth: int, refine: int, n: int) -> int:
 
 def ann_search(
     query_emb: np.ndarray, block: np.ndarray, depth: int, index: str, nprobe: int = 16, offset: int = 0,
-    query_batch_size: int = 4096, refine: int = 8,
-) -> Candidates:
+    query_batch_size: int = 4096, refine: int = 8, target_recall: float | None = None,
+) -> AnnResult:
     """Top-``depth`` candidates of every query in ``block`` (corpus rows ``offset + j``) through ``index``;
-    IVF-PQ proposes ``refine * depth`` for exact re-scoring (see the module docstring)."""
+    IVF-PQ proposes ``refine * depth`` for exact re-scoring; ``target_recall`` calibrates the breadth (see the
+    module docstring)."""
     from negmine.retrieve.dense import dense_search
 
     block = np.ascontiguousarray(block, dtype=np.float32)
     queries = np.ascontiguousarray(query_emb, dtype=np.float32)
-    if len(block) < MIN_ANN_ROWS:
-        return dense_search(queries, block, depth, max(1, len(block)), query_batch_size, offset=offset)
+    small = target_recall is not None and len(queries) <= CALIBRATION_QUERIES
+    if len(block) < MIN_ANN_ROWS or small:
+        exact = dense_search(queries, block, depth, max(1, len(block)), query_batch_size, offset=offset)
+        return AnnResult(exact, 0, 0, None if target_recall is None else 1.0)
     faiss_index = build_index(block, index, depth, nprobe)
-    k = min(depth, len(block))
-    proposed = proposals(index, depth, refine, len(block))
-    batch = max(1, min(query_batch_size, PROPOSAL_BYTES // (16 * proposed)))
-    parts = []
-    for q0 in range(0, len(queries), batch):
-        _, local = faiss_index.search(queries[q0 : q0 + batch], proposed)
-        local = local.astype(np.int64)
-        scores = exact_rescore(queries[q0 : q0 + batch], block, local)
-        indices, scores = sort_rows(np.where(local >= 0, local + offset, PAD_INDEX), scores)
-        parts.append((indices[:, :k], scores[:, :k]))
-    indices = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, k), np.int64)
-    scores = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, k), np.float32)
-    return Candidates(*pad_to(indices, scores, depth))
+    search = _Searcher(faiss_index, block, depth, query_batch_size)
+    breadth, refine = start_breadth(index, depth, nprobe), refine if index == "ivfpq" else 1
+    recall = None
+    if target_recall is not None:
+        breadth, refine, recall = calibrate(search, index, queries, breadth, refine, target_recall)
+    set_breadth(faiss_index, index, breadth)
+    indices, scores = search(queries, offset, proposals(index, depth, refine, len(block)))
+    return AnnResult(Candidates(*pad_to(indices, scores, depth)), breadth, refine, recall)
+
+
+def calibrate(
+    search: "_Searcher", index: str, queries: np.ndarray, start: int, refine: int, target: float
+) -> tuple[int, int, float]:
+    """The first ``(breadth, refine)`` of :func:`calibration_steps` whose top ``depth`` holds ``target`` of the
+    exact one on :data:`CALIBRATION_QUERIES` evenly spaced queries (the last step if none does), and its recall."""
+    from negmine.retrieve.dense import dense_search
+
+    n, depth = len(search.block), search.depth
+    sample = queries[np.linspace(0, len(queries) - 1, CALIBRATION_QUERIES).astype(np.int64)]
+    exact = dense_search(sample, search.block, depth, max(1, n)).scores
+    for breadth, refine in calibration_steps(index, start, refine, depth, n, search.block.shape[1]):
+        set_breadth(search.index, index, breadth)
+        recall = sample_recall(search(sample, 0, proposals(index, depth, refine, n))[1], exact)
+        if recall >= target:
+            break
+    return breadth, refine, recall
+
+
+class _Searcher:
+    """``searcher(queries, offset, proposed)`` -> re-scored, sorted top-``depth`` (indices + offset, scores) of
+    ``proposed`` candidates per query from ``index`` at its current breadth, in query batches that bound the
+    proposals held at once (:data:`PROPOSAL_BYTES`)."""
+
+    def __init__(self, index, block: np.ndarray, depth: int, query_batch_size: int) -> None:
+        self.index, self.block, self.depth, self.query_batch_size = index, block, depth, query_batch_size
+
+    def __call__(self, queries: np.ndarray, offset: int, proposed: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(self.depth, len(self.block))
+        batch = max(1, min(self.query_batch_size, PROPOSAL_BYTES // (16 * proposed)))
+        parts = []
+        for q0 in range(0, len(queries), batch):
+            _, local = self.index.search(queries[q0 : q0 + batch], proposed)
+            local = local.astype(np.int64)
+            scores = exact_rescore(queries[q0 : q0 + batch], self.block, local)
+            indices, scores = sort_rows(np.where(local >= 0, local + offset, PAD_INDEX), scores)
+            parts.append((indices[:, :k], scores[:, :k]))
+        indices = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, k), np.int64)
+        scores = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, k), np.float32)
+        return indices, scores

@@ -1,0 +1,74 @@
+"""ANN recall and time against exact search, with and without breadth calibration (``--target-recall``).
+
+One shard of synthetic clustered 384-d vectors (the generator of ``scale_synthetic.py``), searched through
+``negmine.retrieve.ann.ann_search`` (the function every dense search shard calls) for each index at its fixed
+start breadth and calibrated to the target, against exact FAISS search (``dense_search``) of the same queries.
+Recall is tie-aware recall of the exact top ``--depth`` (``negmine.retrieve.ann.sample_recall``) over *all*
+queries, not the calibration sample; seconds include building the index and the calibration.
+
+    python benchmarks/ann_recall.py                              # 1M docs, 2,000 queries, depth 10
+    python benchmarks/ann_recall.py --docs 200000 --indexes hnsw
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import print_table, write_result  # noqa: E402
+from scale_synthetic import SyntheticEmbedder  # noqa: E402
+
+
+def vectors(n_docs: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
+    embedder = SyntheticEmbedder(n_docs, n_queries)
+    docs = np.concatenate([embedder.docs(np.arange(i, min(n_docs, i + 100_000))) for i in range(0, n_docs, 100_000)])
+    queries = embedder.encode([f"q{j}" for j in range(n_queries)])
+    return queries, docs
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, round(time.perf_counter() - t0, 2)
+
+
+def main() -> None:
+    from negmine.retrieve.ann import ann_search, sample_recall
+    from negmine.retrieve.dense import dense_search
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--indexes", nargs="+", default=["ivf", "ivfpq"])
+    parser.add_argument("--target-recall", type=float, default=0.9)
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    queries, docs = vectors(args.docs, args.queries)
+    exact, exact_s = timed(lambda: dense_search(queries, docs, args.depth))
+    rows = [["flat (exact)", "-", "-", "-", 1.0, exact_s, 1.0]]
+    for index in args.indexes:
+        for target in (None, args.target_recall):
+            found, seconds = timed(lambda: ann_search(queries, docs, args.depth, index, target_recall=target))
+            recall = sample_recall(found.candidates.scores, exact.scores)
+            rows.append([index, "-" if target is None else target, found.breadth, found.refine,
+                         round(recall, 3), seconds, round(exact_s / seconds, 2)])
+            print(rows[-1], flush=True)
+    headers = ["index", "target recall", "breadth (nprobe / efSearch)", "refine", "recall (all queries)",
+               "seconds", "x exact"]
+    table = print_table(headers, rows)
+    write_result("ann_recall", {
+        "docs": args.docs, "queries": args.queries, "depth": args.depth, "dim": docs.shape[1],
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "rows": [dict(zip(headers, r)) for r in rows], "table": table,
+    })
+
+
+if __name__ == "__main__":
+    main()
