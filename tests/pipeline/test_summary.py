@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from negmine.pipeline.select_pairs import SelectionStats
-from negmine.pipeline.summary import build_summary, format_skipped_qrels, format_summary
+from negmine.pipeline.summary import ann_lines, build_summary, format_skipped_qrels, format_summary
 
 REPORT = {"policy": "skip", "skipped": 4, "relevant_skipped": 3, "example_ids": ["d9", "d8"],
           "queries_without_positive": 2, "example_queries": ["q1", "q2"]}
@@ -54,3 +54,29 @@ def test_margin_hint_when_the_relative_margin_leaves_many_pairs_short():
     other = _mined(919, 522, {"relative_margin": 10, "absolute_margin": 20055})
     assert margin_hint(other) is None  # another filter did it: the advice would be wrong
     assert margin_hint(_mined(0, 0, {})) is None
+
+
+def test_ann_lines_show_each_shards_breadth_and_recall():
+    assert ann_lines({"index": "flat"}) == [] == ann_lines({})
+    assert ann_lines({"index": "ivf", "ann_nprobe_per_shard": [16]}) == [
+        "ann (ivf): nprobe per shard [16] (fixed; --target-recall 0)"]
+    calibrated = {"index": "hnsw", "ann_ef_search_per_shard": list(range(10)), "ann_target_recall": 0.9,
+                  "ann_sample_recall_per_shard": [0.95] * 10}
+    assert ann_lines(calibrated) == [
+        "ann (hnsw): efSearch per shard [0, 1, 2, 3, 4, 5, 6, 7, ...], sample recall [0.95, 0.95, 0.95, 0.95, "
+        "0.95, 0.95, 0.95, 0.95, ...] (target 0.9)"]
+
+
+def test_ann_hint_when_a_shard_stays_below_the_target():
+    pq = {"index": "ivfpq", "ann_nprobe_per_shard": [1000, 1000], "ann_refine_per_shard": [436, 436],
+          "ann_target_recall": 0.9, "ann_sample_recall_per_shard": [0.93, 0.81]}
+    lines = ann_lines(pq)
+    assert lines[0] == ("ann (ivfpq): nprobe per shard [1000, 1000], refine [436, 436], sample recall [0.93, 0.81] "
+                        "(target 0.9)")
+    assert lines[1].startswith("hint: 1 of 2 shards stayed below --target-recall 0.9 (lowest 0.81) with every list")
+    assert "use --index ivf or hnsw" in lines[1]
+    hnsw = {"index": "hnsw", "ann_ef_search_per_shard": [9000], "ann_target_recall": 0.99,
+            "ann_sample_recall_per_shard": [0.97]}
+    assert ann_lines(hnsw)[1].endswith("(lowest 0.97) at the largest breadth: use --index flat (exact search)")
+    summary = build_summary(SelectionStats(), {"load": 0.1}, {"engine": pq})
+    assert lines[1] in format_summary(summary).splitlines()

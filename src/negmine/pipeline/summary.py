@@ -58,6 +58,7 @@ def format_summary(summary: dict) -> str:
     hint = margin_hint(summary)
     if hint:
         lines.append(hint)
+    lines += ann_lines(summary.get("engine", {}))
     for key in ("positive_scores", "negative_scores"):
         st = summary[key]
         if st["count"]:
@@ -93,6 +94,36 @@ def margin_hint(summary: dict) -> str | None:
         "--no-sd-margin (the default --sd-margin 0.5 is a margin in units of each query's score spread), or use a "
         "larger --depth"
     )
+
+
+def ann_lines(engine: dict) -> list[str]:
+    """Stdout lines for an ANN search (``--index ivf | hnsw | ivfpq``): the breadth each shard searched and, with
+    ``--target-recall``, the recall its calibration sample reached, plus a hint when a shard stayed below it."""
+    name = next((key for key in ("ann_nprobe_per_shard", "ann_ef_search_per_shard") if key in engine), None)
+    if name is None:
+        return []
+    label = "nprobe" if name == "ann_nprobe_per_shard" else "efSearch"
+    line = f"ann ({engine.get('index')}): {label} per shard {_short_list(engine[name])}"
+    if "ann_refine_per_shard" in engine:
+        line += f", refine {_short_list(engine['ann_refine_per_shard'])}"
+    target = engine.get("ann_target_recall")
+    if target is None:
+        return [line + " (fixed; --target-recall 0)"]
+    recalls = engine["ann_sample_recall_per_shard"]
+    lines = [line + f", sample recall {_short_list(recalls)} (target {target})"]
+    low = [r for r in recalls if r is not None and r < target]
+    if low:
+        why = ("with every list searched and the largest refine that fits the re-scoring buffer: IVF-PQ's "
+               "compressed distances miss too much here; use --index ivf or hnsw, or smaller shards (--shard-size)"
+               if engine.get("index") == "ivfpq" else "at the largest breadth: use --index flat (exact search)")
+        lines.append(f"hint: {len(low)} of {len(recalls)} shards stayed below --target-recall {target} "
+                     f"(lowest {min(low)}) {why}")
+    return lines
+
+
+def _short_list(values: list, most: int = 8) -> str:
+    shown = ", ".join(str(v) for v in values[:most])
+    return f"[{shown}{', ...' if len(values) > most else ''}]"
 
 
 def format_skipped_qrels(report: dict) -> list[str]:
