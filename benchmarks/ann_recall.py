@@ -8,6 +8,7 @@ queries, not the calibration sample; seconds include building the index and the 
 
     python benchmarks/ann_recall.py                              # 1M docs, 2,000 queries, depth 10
     python benchmarks/ann_recall.py --docs 200000 --indexes hnsw
+    python benchmarks/ann_recall.py --noise 0.5 --results-name ann_recall_clustered   # tighter clusters
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from _common import print_table, write_result  # noqa: E402
 from scale_synthetic import SyntheticEmbedder  # noqa: E402
 
 
-def vectors(n_docs: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
-    embedder = SyntheticEmbedder(n_docs, n_queries)
+def vectors(n_docs: int, n_queries: int, noise: float = 1.2) -> tuple[np.ndarray, np.ndarray]:
+    embedder = SyntheticEmbedder(n_docs, n_queries, noise=noise)
     docs = np.concatenate([embedder.docs(np.arange(i, min(n_docs, i + 100_000))) for i in range(0, n_docs, 100_000)])
     queries = embedder.encode([f"q{j}" for j in range(n_queries)])
     return queries, docs
@@ -48,9 +49,13 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=10)
     parser.add_argument("--indexes", nargs="+", default=["ivf", "ivfpq"])
     parser.add_argument("--target-recall", type=float, default=0.9)
+    parser.add_argument("--noise", type=float, default=1.2,
+                        help="spread of documents around their cluster centre (scale_synthetic.py's is 1.2; smaller"
+                             " is more clustered, easier for IVF)")
+    parser.add_argument("--results-name", default="ann_recall")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    queries, docs = vectors(args.docs, args.queries)
+    queries, docs = vectors(args.docs, args.queries, args.noise)
     exact, exact_s = timed(lambda: dense_search(queries, docs, args.depth))
     rows = [["flat (exact)", "-", "-", "-", 1.0, exact_s, 1.0]]
     for index in args.indexes:
@@ -63,8 +68,8 @@ def main() -> None:
     headers = ["index", "target recall", "breadth (nprobe / efSearch)", "refine", "recall (all queries)",
                "seconds", "x exact"]
     table = print_table(headers, rows)
-    write_result("ann_recall", {
-        "docs": args.docs, "queries": args.queries, "depth": args.depth, "dim": docs.shape[1],
+    write_result(args.results_name, {
+        "docs": args.docs, "queries": args.queries, "depth": args.depth, "dim": docs.shape[1], "noise": args.noise,
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "rows": [dict(zip(headers, r)) for r in rows], "table": table,
     })

@@ -36,17 +36,17 @@ CLUSTERS = 2000
 class SyntheticEmbedder:
     """Deterministic clustered unit vectors from the number in ``d<i>`` / ``q<j>`` (no model)."""
 
-    def __init__(self, n_docs: int, n_queries: int, dim: int = DIM, seed: int = 0) -> None:
+    def __init__(self, n_docs: int, n_queries: int, dim: int = DIM, seed: int = 0, noise: float = 1.2) -> None:
         rng = np.random.default_rng(seed)
-        self.dim, self.n_docs, self.n_queries = dim, n_docs, n_queries
-        self.fingerprint = f"synthetic-{dim}-{seed}"
+        self.dim, self.n_docs, self.n_queries, self.noise = dim, n_docs, n_queries, noise
+        self.fingerprint = f"synthetic-{dim}-{seed}" + ("" if noise == 1.2 else f"-noise{noise}")
         self.centres = _unit(rng.standard_normal((CLUSTERS, dim)).astype(np.float32))
         self.noise_a = rng.standard_normal((4096, dim)).astype(np.float32) / np.sqrt(2 * dim)
         self.noise_b = rng.standard_normal((4096, dim)).astype(np.float32) / np.sqrt(2 * dim)
 
     def docs(self, ids: np.ndarray) -> np.ndarray:
         noise = self.noise_a[ids % 4096] + self.noise_b[(ids // 4096) % 4096]
-        return _unit(self.centres[(ids * 7919) % CLUSTERS] + 1.2 * noise)
+        return _unit(self.centres[(ids * 7919) % CLUSTERS] + self.noise * noise)
 
     def positive(self, j: np.ndarray) -> np.ndarray:
         return (j * (self.n_docs // self.n_queries)) % self.n_docs

@@ -64,19 +64,10 @@ def test_ann_lines_show_each_shards_breadth_and_recall():
                   "ann_sample_recall_per_shard": [0.95] * 10}
     assert ann_lines(calibrated) == [
         "ann (hnsw): efSearch per shard [0, 1, 2, 3, 4, 5, 6, 7, ...], sample recall [0.95, 0.95, 0.95, 0.95, "
-        "0.95, 0.95, 0.95, 0.95, ...] (target 0.9)"]
-
-
-def test_ann_hint_when_a_shard_stays_below_the_target():
-    pq = {"index": "ivfpq", "ann_nprobe_per_shard": [1000, 1000], "ann_refine_per_shard": [436, 436],
-          "ann_target_recall": 0.9, "ann_sample_recall_per_shard": [0.93, 0.81]}
-    lines = ann_lines(pq)
-    assert lines[0] == ("ann (ivfpq): nprobe per shard [1000, 1000], refine [436, 436], sample recall [0.93, 0.81] "
-                        "(target 0.9)")
-    assert lines[1].startswith("hint: 1 of 2 shards stayed below --target-recall 0.9 (lowest 0.81) with every list")
-    assert "use --index ivf or hnsw" in lines[1]
-    hnsw = {"index": "hnsw", "ann_ef_search_per_shard": [9000], "ann_target_recall": 0.99,
-            "ann_sample_recall_per_shard": [0.97]}
-    assert ann_lines(hnsw)[1].endswith("(lowest 0.97) at the largest breadth: use --index flat (exact search)")
+        "0.95, 0.95, 0.95, 0.95, ...] (target 0.9; 0: searched exactly, cheaper there)"]
+    pq = {"index": "ivfpq", "ann_nprobe_per_shard": [0, 64], "ann_refine_per_shard": [0, 32],
+          "ann_target_recall": 0.9, "ann_sample_recall_per_shard": [1.0, 0.93]}
+    line = "ann (ivfpq): nprobe per shard [0, 64], refine [0, 32], sample recall [1.0, 0.93] (target 0.9; 0: searched"
+    assert ann_lines(pq)[0].startswith(line)
     summary = build_summary(SelectionStats(), {"load": 0.1}, {"engine": pq})
-    assert lines[1] in format_summary(summary).splitlines()
+    assert ann_lines(pq)[0] in format_summary(summary).splitlines()

@@ -16,6 +16,7 @@ from negmine.retrieve.ann import (
     sample_recall,
     start_breadth,
     training_rows,
+    visited_share,
 )
 from negmine.retrieve.candidates import PAD_INDEX
 from negmine.retrieve.dense import dense_search
@@ -146,6 +147,14 @@ def test_many_proposals_search_in_smaller_query_batches(monkeypatch):
     assert np.array_equal(whole.indices, split.indices) and np.array_equal(whole.scores, split.scores)
 
 
+@pytest.fixture
+def keep_ann(monkeypatch):
+    """Calibrated searches stay ANN at any breadth (the shards here are small: the cost rule would go exact)."""
+    import negmine.retrieve.ann as ann
+
+    monkeypatch.setattr(ann, "EXACT_SHARE", float("inf"))
+
+
 def unclustered(n_docs: int, n_queries: int, dim: int = 16, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Uniform unit vectors: no cluster structure, so IVF needs many lists for a good recall."""
     rng = np.random.default_rng(seed)
@@ -176,18 +185,17 @@ def test_sample_recall_counts_scores_up_to_the_exact_kth_with_ties_and_padding()
     assert sample_recall(found[:0], exact[:0]) == 1.0
 
 
-def test_calibration_steps_raise_ivfpq_refine_after_every_list_within_the_rescore_cap():
+def test_calibration_steps_double_ivfpq_refine_with_nprobe_within_the_rescore_cap():
     assert calibration_steps("ivf", 16, 8, 10, 10_000, 64) == [(16, 1), (32, 1), (64, 1), (100, 1)]
-    pq = calibration_steps("ivfpq", 64, 8, 10, 10_000, 64)
-    assert pq == [(64, 8), (100, 8), (100, 16), (100, 32), (100, 64), (100, 128), (100, 256), (100, 512),
-                  (100, 1000)]  # 1000 x depth 10 proposes the whole shard: an exact scan
-    big = calibration_steps("ivfpq", 1000, 8, 100, 1_000_000, 384)
+    assert calibration_steps("ivfpq", 16, 8, 10, 10_000, 64) == [(16, 8), (32, 16), (64, 32), (100, 64)]
+    assert calibration_steps("ivfpq", 64, 8, 1000, 10_000, 64)[-1] == (100, 10)  # 10 x depth 1000: the whole shard
+    big = calibration_steps("ivfpq", 16, 8, 100, 1_000_000, 384)
     fits = (64 << 20) // (100 * 384 * 4)  # one query's proposals gathered for re-scoring stay within 64 MB
-    assert big[-1] == (1000, fits) and all(r <= fits for _, r in big)
+    assert big[-1] == (1000, fits) and [r for _, r in big[:6]] == [8, 16, 32, 64, 128, 256]
 
 
 @pytest.mark.parametrize(("index", "dim"), [("ivf", 16), ("ivfpq", 16), ("hnsw", 64)])
-def test_target_recall_raises_the_breadth_until_the_sample_reaches_it(index, dim):
+def test_target_recall_raises_the_breadth_until_the_sample_reaches_it(index, dim, keep_ann):
     queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400, dim)
     exact = dense_search(queries, docs, 10)
     fixed = ann_search(queries, docs, 10, index, nprobe=1, refine=4)
@@ -200,13 +208,14 @@ def test_target_recall_raises_the_breadth_until_the_sample_reaches_it(index, dim
     assert again[1:] == tuned[1:] and np.array_equal(again.candidates.indices, tuned.candidates.indices)
 
 
-def test_ivfpq_raises_refine_when_every_list_is_not_enough():
+def test_ivfpq_calibration_raises_refine_with_nprobe(keep_ann):
     queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)  # PQ2 on 16-d vectors: coarse compressed distances
     tuned = ann_search(queries, docs, 10, "ivfpq", nprobe=1, refine=4, target_recall=0.95)
-    assert tuned.breadth == breadth_steps("ivfpq", 1, len(docs))[-1] and tuned.refine > 4, tuned[1:]
+    steps = calibration_steps("ivfpq", 1, 4, 10, len(docs), 16)
+    assert (tuned.breadth, tuned.refine) in steps[1:] and tuned.refine > 4 and tuned.sample_recall >= 0.95
 
 
-def test_target_recall_stops_at_the_first_breadth_that_reaches_it():
+def test_target_recall_stops_at_the_first_breadth_that_reaches_it(keep_ann):
     queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)
     tuned = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=0.8)
     steps = breadth_steps("ivf", 1, len(docs))
@@ -238,3 +247,24 @@ def test_ivfpq_skips_polysemous_training():
     _, docs = clustered(MIN_ANN_ROWS + 2_000, 1, dim=32)
     built = faiss.downcast_index(build_index(docs, "ivfpq", 10, 4))
     assert isinstance(built, faiss.IndexIVFPQ) and not built.do_polysemous_training and built.nprobe == 4
+
+
+def test_visited_share_per_index():
+    assert visited_share("ivf", 16, 1, 10, 1_000_000) == 16 / 1000
+    assert visited_share("ivfpq", 16, 8, 100, 1_000_000) == pytest.approx(16 / 1000 + 800 / 1_000_000)
+    assert visited_share("hnsw", 64, 1, 10, 1_000_000) == 64 * 64 / 1_000_000
+
+
+def test_calibration_that_visits_much_of_the_shard_searches_it_exactly():
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)  # IVF needs about half the lists here
+    found = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=0.95)
+    exact = dense_search(queries, docs, 10)
+    assert (found.breadth, found.refine, found.sample_recall) == (0, 0, 1.0)
+    assert np.array_equal(found.candidates.indices, exact.indices)
+
+
+def test_calibration_that_stays_cheap_keeps_the_index():
+    queries, docs = clustered(MIN_ANN_ROWS + 2_000, 400)  # tight clusters: a few lists hold the top 10
+    found = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=0.9)
+    assert found.breadth >= 1 and visited_share("ivf", found.breadth, 1, 10, len(docs)) <= 1 / 16, found[1:]
+    assert found.sample_recall >= 0.9

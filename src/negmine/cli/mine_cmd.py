@@ -82,7 +82,7 @@ def mine_command(
     index: str = typer.Option("flat", help="per-shard index: flat (exact) | ivf | hnsw | ivfpq", rich_help_panel=_ENGINE),
     nprobe: int = typer.Option(16, help="IVF lists searched per query (ivf, ivfpq)", rich_help_panel=_ENGINE),
     refine: int = typer.Option(8, help="ivfpq: candidates proposed per wanted one by compressed distance, re-scored exactly", rich_help_panel=_ENGINE),
-    target_recall: float = typer.Option(0.9, help="ANN indexes: raise nprobe (HNSW: efSearch) per shard until this share of the exact top --depth is found on 256 sample queries; 0: search at --nprobe as given", rich_help_panel=_ENGINE),
+    target_recall: float = typer.Option(0.9, help="ANN indexes: raise nprobe (HNSW: efSearch) per shard until this share of the exact top --depth is found on 256 sample queries (exact search when that would visit over 1/16 of the shard); 0: search at --nprobe as given", rich_help_panel=_ENGINE),
     work_dir: Optional[Path] = typer.Option(None, help="embedding stores + finished shards for resume (default <cache-dir>/runs)", rich_help_panel=_ENGINE),
     keep_work: bool = typer.Option(False, help="keep the work folder after a finished run", rich_help_panel=_ENGINE),
     ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join (e.g. auto, ray://head:10001); default: start a local one", rich_help_panel=_ENGINE),

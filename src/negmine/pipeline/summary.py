@@ -97,8 +97,8 @@ def margin_hint(summary: dict) -> str | None:
 
 
 def ann_lines(engine: dict) -> list[str]:
-    """Stdout lines for an ANN search (``--index ivf | hnsw | ivfpq``): the breadth each shard searched and, with
-    ``--target-recall``, the recall its calibration sample reached, plus a hint when a shard stayed below it."""
+    """Stdout line for an ANN search (``--index ivf | hnsw | ivfpq``): the breadth each shard searched (0: exactly)
+    and, with ``--target-recall``, the recall its calibration sample reached (1.0 for an exact shard)."""
     name = next((key for key in ("ann_nprobe_per_shard", "ann_ef_search_per_shard") if key in engine), None)
     if name is None:
         return []
@@ -110,15 +110,7 @@ def ann_lines(engine: dict) -> list[str]:
     if target is None:
         return [line + " (fixed; --target-recall 0)"]
     recalls = engine["ann_sample_recall_per_shard"]
-    lines = [line + f", sample recall {_short_list(recalls)} (target {target})"]
-    low = [r for r in recalls if r is not None and r < target]
-    if low:
-        why = ("with every list searched and the largest refine that fits the re-scoring buffer: IVF-PQ's "
-               "compressed distances miss too much here; use --index ivf or hnsw, or smaller shards (--shard-size)"
-               if engine.get("index") == "ivfpq" else "at the largest breadth: use --index flat (exact search)")
-        lines.append(f"hint: {len(low)} of {len(recalls)} shards stayed below --target-recall {target} "
-                     f"(lowest {min(low)}) {why}")
-    return lines
+    return [line + f", sample recall {_short_list(recalls)} (target {target}; 0: searched exactly, cheaper there)"]
 
 
 def _short_list(values: list, most: int = 8) -> str:

@@ -17,15 +17,20 @@ of the exact top 100 went from 0.74 at refine 1 to 0.90 at 4, the ceiling IVF's 
 
 **Breadth calibration** (``target_recall``): how many lists (``nprobe``) or graph nodes (``efSearch``) a query
 must visit for a given recall depends on the data, not only on its size: ``nprobe`` 16 of ``sqrt(n)`` lists
-kept 0.91 of the exact top 100 on SciFact but 0.48 of the exact top 10 on a synthetic 1M set without cluster
-structure. With a target, each shard measures it: the exact top-``depth`` of :data:`CALIBRATION_QUERIES`
-evenly spaced queries is computed, and the breadth doubles from its start (``nprobe``, or ``max(2 depth, 64)``
-for HNSW) until the index's re-scored top ``depth`` holds ``target_recall`` of it on that sample, at most up to
-every list (IVF: an exact scan) or every point (HNSW). IVF-PQ can miss the target with every list searched,
-as its compressed distances decide which ``refine x depth`` candidates are re-scored: its ``refine`` then
-doubles too, up to re-scoring the whole shard or :data:`RESCORE_BYTES` of vectors per query, whichever is
-smaller (so a large shard may end below the target: the summary shows the recall it reached). The breadth and refine used and the recall measured are
-returned for the run summary. With no more queries than the sample, the shard is searched exactly instead.
+kept 0.91 of the exact top 100 on SciFact but 0.61 of the exact top 10 on a synthetic 1M set with little
+cluster structure. With a target, each shard measures it: the exact top-``depth`` of
+:data:`CALIBRATION_QUERIES` evenly spaced queries is computed, and the breadth doubles from its start
+(``nprobe``, or ``max(2 depth, 64)`` for HNSW; IVF-PQ doubles its ``refine`` with it, as its compressed
+distances decide which ``refine x depth`` candidates are re-scored) until the index's re-scored top ``depth``
+holds ``target_recall`` of the exact one on that sample. The breadth and refine used and the recall measured
+are returned for the run summary.
+
+The shard is searched exactly instead when there are no more queries than the sample, and as soon as a
+breadth to try would make each query visit more than :data:`EXACT_SHARE` of the shard (:func:`visited_share`):
+FAISS scans inverted lists one query at a time, while exact search is one matrix product per block of
+queries (BLAS), so on the development CPU a list scan computed inner products ~18x slower (1M synthetic
+384-d vectors, 2,000 queries: exact 11.4 s; nprobe 16 of 1,000 lists, 1.6% of the vectors, 3.3 s after an
+11 s build; ``benchmarks/ann_recall.py``). An ANN search thus either reaches the target or is exact.
 
 Mining searches each shard once, so index building must cost far less than the exact search it replaces:
 ``nlist = sqrt(n)`` keeps assignment at ``sqrt(n)`` distance computations per vector, and the quantisers
@@ -51,6 +56,10 @@ PROPOSAL_BYTES = 64 << 20
 """Proposed ids and scores held at once (16 bytes each): caps the query batch when IVF-PQ proposes many."""
 CALIBRATION_QUERIES = 256
 """Evenly spaced queries whose exact top-k calibrates the search breadth (``target_recall``)."""
+EXACT_SHARE = 1 / 16
+"""A calibrated search visiting more than this share of a shard's vectors per query is replaced by exact search."""
+HNSW_NEIGHBOURS = 64
+"""Neighbours per node on HNSW32's base layer: inner products per visited node, for :func:`visited_share`."""
 
 
 class AnnResult(NamedTuple):
@@ -123,16 +132,22 @@ def breadth_steps(index: str, start: int, n: int) -> list[int]:
 
 
 def calibration_steps(index: str, start: int, refine: int, depth: int, n: int, dim: int) -> list[tuple[int, int]]:
-    """``(breadth, refine)`` pairs calibration tries in order: the breadths of :func:`breadth_steps`, then for
-    IVF-PQ with every list searched, ``refine`` doubling until ``refine x depth`` covers the shard or one
-    query's proposals fill :data:`RESCORE_BYTES` when gathered for re-scoring (memory stays bounded)."""
-    steps = [(b, refine if index == "ivfpq" else 1) for b in breadth_steps(index, start, n)]
-    if index == "ivfpq":
-        fits = RESCORE_BYTES // (depth * dim * 4)
-        full, top = steps[-1][0], max(refine, min(-(-n // depth), fits))
-        while steps[-1][1] < top:
-            steps.append((full, min(2 * steps[-1][1], top)))
-    return steps
+    """``(breadth, refine)`` pairs calibration tries in order: the breadths of :func:`breadth_steps`; IVF-PQ's
+    ``refine`` doubles with them, until ``refine x depth`` covers the shard or one query's proposals would fill
+    :data:`RESCORE_BYTES` when gathered for re-scoring (memory stays bounded)."""
+    if index != "ivfpq":
+        return [(b, 1) for b in breadth_steps(index, start, n)]
+    top = max(refine, min(-(-n // depth), RESCORE_BYTES // (depth * dim * 4)))
+    return [(b, min(refine << i, top)) for i, b in enumerate(breadth_steps(index, start, n))]
+
+
+def visited_share(index: str, breadth: int, refine: int, depth: int, n: int) -> float:
+    """About how much of an ``n``-vector shard one query's search computes inner products with: the lists it
+    scans (IVF; plus IVF-PQ's ``refine x depth`` exact re-scores), or ``efSearch`` nodes' neighbours (HNSW)."""
+    if index == "hnsw":
+        return breadth * HNSW_NEIGHBOURS / n
+    share = breadth / n_lists(n)
+    return share + refine * depth / n if index == "ivfpq" else share
 
 
 def set_breadth(faiss_index, index: str, breadth: int) -> None:
@@ -197,7 +212,11 @@ def ann_search(
     breadth, refine = start_breadth(index, depth, nprobe), refine if index == "ivfpq" else 1
     recall = None
     if target_recall is not None:
-        breadth, refine, recall = calibrate(search, index, queries, breadth, refine, target_recall)
+        calibrated = calibrate(search, index, queries, breadth, refine, target_recall)
+        if calibrated is None:  # the target needs a breadth that costs more than exact search
+            exact = dense_search(queries, block, depth, max(1, len(block)), query_batch_size, offset=offset)
+            return AnnResult(exact, 0, 0, 1.0)
+        breadth, refine, recall = calibrated
     set_breadth(faiss_index, index, breadth)
     indices, scores = search(queries, offset, proposals(index, depth, refine, len(block)))
     return AnnResult(Candidates(*pad_to(indices, scores, depth)), breadth, refine, recall)
@@ -205,15 +224,18 @@ def ann_search(
 
 def calibrate(
     search: "_Searcher", index: str, queries: np.ndarray, start: int, refine: int, target: float
-) -> tuple[int, int, float]:
+) -> tuple[int, int, float] | None:
     """The first ``(breadth, refine)`` of :func:`calibration_steps` whose top ``depth`` holds ``target`` of the
-    exact one on :data:`CALIBRATION_QUERIES` evenly spaced queries (the last step if none does), and its recall."""
+    exact one on :data:`CALIBRATION_QUERIES` evenly spaced queries (the last step if none does), and its recall;
+    None as soon as a step would visit more than :data:`EXACT_SHARE` of the shard (exact search is cheaper)."""
     from negmine.retrieve.dense import dense_search
 
     n, depth = len(search.block), search.depth
     sample = queries[np.linspace(0, len(queries) - 1, CALIBRATION_QUERIES).astype(np.int64)]
     exact = dense_search(sample, search.block, depth, max(1, n)).scores
     for breadth, refine in calibration_steps(index, start, refine, depth, n, search.block.shape[1]):
+        if visited_share(index, breadth, refine, depth, n) > EXACT_SHARE:
+            return None
         set_breadth(search.index, index, breadth)
         recall = sample_recall(search(sample, 0, proposals(index, depth, refine, n))[1], exact)
         if recall >= target:
