@@ -243,8 +243,9 @@ def calibrate(
 
 def exact_top_scores(queries: np.ndarray, block: np.ndarray, k: int, rows: int = 65536) -> np.ndarray:
     """The ``k`` highest inner products of each query with ``block`` (descending, -inf padded): all
-    :func:`sample_recall` needs of an exact search. One matrix product per ``rows`` documents (numpy BLAS; a
-    few queries x 1M documents: 1.3 s here, where ``faiss.knn``, tuned for many queries, took 7.9 s)."""
+    :func:`sample_recall` needs of an exact search. One matrix product per ``rows`` documents (numpy BLAS; 256
+    queries x 1M 384-d documents: 4.5 s here, where ``dense_search`` (``faiss.knn``, whose fast path starts
+    between 256 and 512 queries: 11.1 s for 256, 3.4 s for 512) took 9.8 s in the same run)."""
     best = np.full((len(queries), k), -np.inf, dtype=np.float32)
     for start in range(0, len(block), rows):
         scores = np.concatenate([best, queries @ block[start : start + rows].T], axis=1)
