@@ -11,7 +11,6 @@ from negmine.retrieve.ann import (
     build_index,
     calibration_steps,
     exact_rescore,
-    exact_top_scores,
     factory_string,
     proposals,
     sample_recall,
@@ -269,12 +268,3 @@ def test_calibration_that_stays_cheap_keeps_the_index():
     found = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=0.9)
     assert found.breadth >= 1 and visited_share("ivf", found.breadth, 1, 10, len(docs)) <= 1 / 16, found[1:]
     assert found.sample_recall >= 0.9
-
-
-def test_exact_top_scores_match_the_exact_search_across_blocks():
-    queries, docs = unclustered(1_000, 7)
-    want = dense_search(queries, docs, 10).scores
-    assert np.allclose(exact_top_scores(queries, docs, 10, rows=64), want, atol=1e-6)
-    padded = exact_top_scores(queries, docs[:4], 10, rows=3)  # fewer documents than k: -inf padding
-    assert np.allclose(padded[:, :4], dense_search(queries, docs[:4], 4).scores, atol=1e-6)
-    assert np.all(np.isneginf(padded[:, 4:]))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from negmine.retrieve.candidates import PAD_INDEX
-from negmine.retrieve.dense import dense_search, gather_scores
+from negmine.retrieve.dense import blas_batch, dense_search, gather_scores
 
 
 def _normed(n, dim, seed):
@@ -84,3 +84,29 @@ def test_input_errors():
         gather_scores(q, _normed(4, 8, 1), np.array([0]), np.array([4]))
     with pytest.raises(ValueError, match="2 query rows for 1 document rows"):
         gather_scores(q, _normed(4, 8, 1), np.array([0, 1]), np.array([0]))
+
+
+def test_blas_batch_pads_a_batch_just_short_of_the_threshold(monkeypatch):
+    import faiss
+
+    monkeypatch.setattr(faiss.cvar, "distance_compute_blas_threshold", 24 * 40)  # 40 queries of 24 dims
+    q = _normed(12, 24, 3)
+    padded = blas_batch(q)
+    assert padded.shape == (40, 24) and np.array_equal(padded[:12], q) and not padded[12:].any()
+    assert blas_batch(_normed(9, 24, 3)).shape == (9, 24)  # under a quarter of the threshold: not worth it
+    assert blas_batch(_normed(40, 24, 3)).shape == (40, 24)  # at the threshold already
+
+
+def test_padded_batches_give_the_results_of_unpadded_ones(monkeypatch):
+    import faiss
+
+    q, d = _normed(60, 24, 0), _normed(1000, 24, 1)
+    plain = dense_search(q, d, 15, query_batch_size=20)
+    monkeypatch.setattr(faiss.cvar, "distance_compute_blas_threshold", 24 * 50)  # batches of 20 now padded to 50
+    calls = []
+    real_knn = faiss.knn
+    monkeypatch.setattr(faiss, "knn", lambda x, *a, **k: calls.append(len(x)) or real_knn(x, *a, **k))
+    padded = dense_search(q, d, 15, query_batch_size=20)
+    assert calls and set(calls) == {50}
+    np.testing.assert_array_equal(padded.indices, plain.indices)
+    np.testing.assert_allclose(padded.scores, plain.scores, atol=1e-6)

@@ -228,9 +228,11 @@ def calibrate(
     """The first ``(breadth, refine)`` of :func:`calibration_steps` whose top ``depth`` holds ``target`` of the
     exact one on :data:`CALIBRATION_QUERIES` evenly spaced queries (the last step if none does), and its recall;
     None as soon as a step would visit more than :data:`EXACT_SHARE` of the shard (exact search is cheaper)."""
+    from negmine.retrieve.dense import dense_search
+
     n, depth = len(search.block), search.depth
     sample = queries[np.linspace(0, len(queries) - 1, CALIBRATION_QUERIES).astype(np.int64)]
-    exact = exact_top_scores(sample, search.block, depth)
+    exact = dense_search(sample, search.block, depth, max(1, n)).scores
     for breadth, refine in calibration_steps(index, start, refine, depth, n, search.block.shape[1]):
         if visited_share(index, breadth, refine, depth, n) > EXACT_SHARE:
             return None
@@ -239,18 +241,6 @@ def calibrate(
         if recall >= target:
             break
     return breadth, refine, recall
-
-
-def exact_top_scores(queries: np.ndarray, block: np.ndarray, k: int, rows: int = 65536) -> np.ndarray:
-    """The ``k`` highest inner products of each query with ``block`` (descending, -inf padded): all
-    :func:`sample_recall` needs of an exact search. One matrix product per ``rows`` documents (numpy BLAS; 256
-    queries x 1M 384-d documents: 4.5 s here, where ``dense_search`` (``faiss.knn``, whose fast path starts
-    between 256 and 512 queries: 11.1 s for 256, 3.4 s for 512) took 9.8 s in the same run)."""
-    best = np.full((len(queries), k), -np.inf, dtype=np.float32)
-    for start in range(0, len(block), rows):
-        scores = np.concatenate([best, queries @ block[start : start + rows].T], axis=1)
-        best = -np.partition(-scores, k - 1, axis=1)[:, :k]
-    return -np.sort(-best, axis=1)
 
 
 class _Searcher:

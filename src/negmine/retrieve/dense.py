@@ -28,6 +28,21 @@ def _check_inputs(query_emb: np.ndarray, doc_emb: np.ndarray, depth: int, block_
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
+def blas_batch(queries: np.ndarray) -> np.ndarray:
+    """``queries``, padded with zero rows up to FAISS's BLAS threshold when it falls short by at most 4x.
+
+    ``faiss.knn`` computes inner products with BLAS only when queries x dim reaches
+    ``faiss.cvar.distance_compute_blas_threshold`` (128,000: 334 queries of 384 dims); below it, a SIMD loop
+    took ~4.5x longer per query here (300k x 384 documents: 256 queries 2.6 s, 384 queries 0.9 s). The zero
+    rows are searched and dropped; the real rows' results do not depend on them."""
+    import faiss
+
+    need = -(-int(faiss.cvar.distance_compute_blas_threshold) // max(1, queries.shape[1]))
+    if len(queries) >= need or 4 * len(queries) < need:
+        return queries
+    return np.concatenate([queries, np.zeros((need - len(queries), queries.shape[1]), dtype=queries.dtype)])
+
+
 def _block_search(queries: np.ndarray, block: np.ndarray, depth: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """Top ``min(depth, len(block))`` of one block for one query batch: global indices, sorted.
 
@@ -42,8 +57,10 @@ def _block_search(queries: np.ndarray, block: np.ndarray, depth: int, offset: in
 
     k = min(depth, len(block))
     want = min(len(block), k + max(1, k // 8))
+    padded, n = blas_batch(queries), len(queries)
     while True:
-        scores, indices = faiss.knn(queries, block, want, metric=faiss.METRIC_INNER_PRODUCT)
+        scores, indices = faiss.knn(padded, block, want, metric=faiss.METRIC_INNER_PRODUCT)
+        scores, indices = scores[:n], indices[:n]
         if want == len(block) or not np.any(scores[:, k - 1] == scores[:, want - 1]):
             break
         want = min(len(block), 2 * want)
