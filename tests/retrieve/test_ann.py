@@ -10,15 +10,18 @@ from negmine.retrieve.ann import (
     breadth_steps,
     build_index,
     calibration_steps,
+    coarse_centroids,
     exact_rescore,
     factory_string,
+    list_coverage,
+    n_lists,
     proposals,
     sample_recall,
     start_breadth,
     training_rows,
     visited_share,
 )
-from negmine.retrieve.candidates import PAD_INDEX
+from negmine.retrieve.candidates import PAD_INDEX, Candidates
 from negmine.retrieve.dense import dense_search
 
 
@@ -211,8 +214,22 @@ def test_target_recall_raises_the_breadth_until_the_sample_reaches_it(index, dim
 def test_ivfpq_calibration_raises_refine_with_nprobe(keep_ann):
     queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)  # PQ2 on 16-d vectors: coarse compressed distances
     tuned = ann_search(queries, docs, 10, "ivfpq", nprobe=1, refine=4, target_recall=0.95)
-    steps = calibration_steps("ivfpq", 1, 4, 10, len(docs), 16)
+    sample = queries[np.linspace(0, len(queries) - 1, CALIBRATION_QUERIES).astype(np.int64)]
+    covered = list_coverage(coarse_centroids(docs, "ivfpq"), sample, docs, dense_search(sample, docs, 20), 10)
+    steps = calibration_steps("ivfpq", 1, 4, 10, len(docs), 16, covered, 0.95)
     assert (tuned.breadth, tuned.refine) in steps[1:] and tuned.refine > 4 and tuned.sample_recall >= 0.95
+    assert covered(tuned.breadth) >= 0.95 > covered(tuned.breadth // 2)  # the lists the target needs, no fewer
+
+
+def test_calibration_steps_skip_uncovered_breadths_and_raise_ivfpq_refine_alone_when_lists_hold_enough():
+    covered = {16: 0.5, 32: 0.85, 64: 0.97, 128: 1.0, 100: 1.0}.get  # 100 lists in a 10,000-vector shard
+    assert calibration_steps("ivf", 16, 1, 10, 10_000, 64, covered, 0.9) == [(64, 1), (100, 1)]
+    assert calibration_steps("ivfpq", 16, 8, 10, 10_000, 64, covered, 0.9) == [
+        (64, 8), (64, 16), (64, 32), (64, 64), (64, 128), (64, 256), (64, 512), (64, 1000), (100, 1000)]
+    tight = {16: 0.91, 32: 0.93, 64: 0.96, 100: 1.0}.get  # below (1 + 0.9) / 2: the lists limit recall too
+    assert calibration_steps("ivfpq", 16, 8, 10, 10_000, 64, tight, 0.9)[:4] == [(16, 8), (32, 16), (64, 32), (64, 64)]
+    nothing = {16: 0.0, 32: 0.0, 64: 0.0, 100: 0.0}.get  # a target above what even every list holds: the last step
+    assert calibration_steps("ivf", 16, 1, 10, 10_000, 64, nothing, 0.9) == [(100, 1)]
 
 
 def test_target_recall_stops_at_the_first_breadth_that_reaches_it(keep_ann):
@@ -245,7 +262,7 @@ def test_ivfpq_skips_polysemous_training():
     import faiss
 
     _, docs = clustered(MIN_ANN_ROWS + 2_000, 1, dim=32)
-    built = faiss.downcast_index(build_index(docs, "ivfpq", 10, 4))
+    built = faiss.downcast_index(build_index(docs, "ivfpq", 4))
     assert isinstance(built, faiss.IndexIVFPQ) and not built.do_polysemous_training and built.nprobe == 4
 
 
@@ -268,3 +285,61 @@ def test_calibration_that_stays_cheap_keeps_the_index():
     found = ann_search(queries, docs, 10, "ivf", nprobe=1, target_recall=0.9)
     assert found.breadth >= 1 and visited_share("ivf", found.breadth, 1, 10, len(docs)) <= 1 / 16, found[1:]
     assert found.sample_recall >= 0.9
+
+
+def test_centroids_given_to_the_build_give_the_same_index_as_its_own_training():
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 50, dim=32)
+    for index in ("ivf", "ivfpq"):
+        own, given = build_index(docs, index, 8), build_index(docs, index, 8, coarse_centroids(docs, index))
+        assert [a.tolist() for a in own.search(queries, 10)] == [a.tolist() for a in given.search(queries, 10)]
+
+
+@pytest.mark.parametrize("index", ["ivf", "ivfpq"])
+def test_list_coverage_is_ivf_recall_and_bounds_ivfpq_recall(index, keep_ann):
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 200, dim=16)
+    exact = dense_search(queries, docs, 10)
+    covered = list_coverage(coarse_centroids(docs, index), queries, docs, dense_search(queries, docs, 20), 10)
+    assert covered(0) == 0.0 and covered(n_lists(len(docs))) == 1.0
+    for breadth in (1, 4, 16):
+        found = ann_search(queries, docs, 10, index, nprobe=breadth, refine=2).candidates
+        recall = sample_recall(found.scores, exact.scores)
+        if index == "ivf":  # list scans are exact: what the lists hold is what the search finds
+            assert covered(breadth) == pytest.approx(recall, abs=1e-9), breadth
+        else:  # compressed distances lose some of what the probed lists hold
+            assert covered(breadth) >= recall and covered(breadth) < 1.0, breadth
+    assert covered(1) < covered(4) < covered(16)
+
+
+def test_list_coverage_ignores_padding():
+    centroids = np.eye(2, dtype=np.float32)
+    block = np.array([[1, 0], [0, 1]], dtype=np.float32)
+    sample = np.array([[1, 0.1]], dtype=np.float32)  # nearest list: 0, then 1
+    padded = Candidates(np.array([[1, -1]]), np.array([[0.1, -np.inf]], dtype=np.float32))  # one real, in list 1
+    covered = list_coverage(centroids, sample, block, padded, 2)
+    assert (covered(1), covered(2)) == (0.0, 1.0)
+    assert list_coverage(centroids, sample, block, Candidates(padded.indices[:, 1:], padded.scores[:, 1:]), 2)(1) == 1.0
+
+
+def test_list_coverage_counts_any_document_of_a_tie_at_the_kth_score():
+    centroids = np.eye(2, dtype=np.float32)
+    block = np.array([[0.5, 0.1], [0.1, 0.5]], dtype=np.float32)  # the same score for the query, lists 0 and 1
+    sample = np.array([[1, 1]], dtype=np.float32)
+    exact = dense_search(sample, block, 2)
+    assert exact.scores[0, 0] == exact.scores[0, 1]
+    top1 = list_coverage(centroids, sample, block, exact, 1)
+    assert top1(1) == 1.0  # exact search kept row 0; the nearest list holds the tied row either way
+    assert list_coverage(centroids, sample, block, exact, 2)(1) == 0.5
+    assert top1(0) == 0.0
+    three = np.vstack([block, [[0.3, 0.3]]]).astype(np.float32)  # a third document of the same tie
+    cut = list_coverage(centroids, sample, three, dense_search(sample, three, 2), 1)  # the tie outruns 2 columns
+    assert cut(0) == 1.0  # unknown lists: counted as covered, so the measured recall decides
+
+
+def test_uncovered_target_goes_exact_without_building_the_index(monkeypatch):
+    import negmine.retrieve.ann as ann
+
+    monkeypatch.setattr(ann, "build_index", lambda *a, **k: pytest.fail("an index was built"))
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)
+    for index in ("ivf", "ivfpq"):
+        found = ann_search(queries, docs, 10, index, nprobe=1, target_recall=0.95)
+        assert (found.breadth, found.refine, found.sample_recall) == (0, 0, 1.0)
