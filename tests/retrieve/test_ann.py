@@ -343,3 +343,22 @@ def test_uncovered_target_goes_exact_without_building_the_index(monkeypatch):
     for index in ("ivf", "ivfpq"):
         found = ann_search(queries, docs, 10, index, nprobe=1, target_recall=0.95)
         assert (found.breadth, found.refine, found.sample_recall) == (0, 0, 1.0)
+
+
+def test_nearest_lists_in_bounded_chunks_match_one_search(monkeypatch):
+    import faiss
+
+    import negmine.retrieve.ann as ann
+
+    _, docs = clustered(2_000, 1, dim=16)
+    quantizer = faiss.IndexFlatIP(16)
+    quantizer.add(docs[:40])
+    rows = np.arange(5, 1_905, 3)
+    whole = ann.nearest_lists(quantizer, docs, rows)
+    assert np.array_equal(whole, quantizer.search(docs[rows], 1)[1][:, 0])
+    monkeypatch.setattr(ann, "RESCORE_BYTES", 4 * 16 * 50)  # 50 vectors at a time
+    searched = []
+    real_search = quantizer.search
+    monkeypatch.setattr(quantizer, "search", lambda x, k: searched.append(len(x)) or real_search(x, k))
+    assert np.array_equal(ann.nearest_lists(quantizer, docs, rows), whole) and max(searched) == 50
+    assert len(ann.nearest_lists(quantizer, docs, rows[:0])) == 0

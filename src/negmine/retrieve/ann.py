@@ -329,7 +329,7 @@ def list_coverage(
     floor = tie_floor(np.where(want > 0, top.min(axis=1), 0.0)[:, None], rtol)
     real = (exact.indices >= 0) & np.isfinite(exact.scores) & (exact.scores >= floor)
     lists = np.zeros(exact.indices.shape, dtype=np.int64)
-    lists[real] = quantizer.search(block[exact.indices[real]], 1)[1][:, 0]
+    lists[real] = nearest_lists(quantizer, block, exact.indices[real])
     list_rank = np.where(real, np.take_along_axis(rank, lists, axis=1), nlist)
     # A tie that runs past the exact search's last column may hold documents in any list: such a row counts as
     # covered, so the measured recall decides for it (the calibration never goes exact for want of columns).
@@ -342,6 +342,14 @@ def list_coverage(
         return float(np.mean(shares)) if want.size else 1.0
 
     return covered
+
+
+def nearest_lists(quantizer, block: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The inverted list (nearest centroid of ``quantizer``) of each of ``block[rows]``, gathering at most
+    :data:`RESCORE_BYTES` of vectors at a time (a deep calibration sample stays bounded)."""
+    chunk = max(1, RESCORE_BYTES // (4 * block.shape[1]))
+    parts = [quantizer.search(block[rows[i : i + chunk]], 1)[1][:, 0] for i in range(0, len(rows), chunk)]
+    return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
 
 class _Searcher:
