@@ -9,6 +9,10 @@ queries, not the calibration sample; seconds include building the index and the 
     python benchmarks/ann_recall.py                              # 1M docs, 2,000 queries, depth 10
     python benchmarks/ann_recall.py --docs 200000 --indexes hnsw
     python benchmarks/ann_recall.py --noise 0.5 --results-name ann_recall_clustered   # tighter clusters
+    python benchmarks/ann_recall.py --parts --results-name ann_recall_parts   # what a fallback to exact costs
+
+``--parts`` times the pieces of a calibration instead, each alone: the coarse quantiser's k-means and the
+sample's exact search (all a shard that falls back to exact search pays before it), against a full build.
 """
 
 from __future__ import annotations
@@ -53,9 +57,12 @@ def main() -> None:
                         help="spread of documents around their cluster centre (scale_synthetic.py's is 1.2; smaller"
                              " is more clustered, easier for IVF)")
     parser.add_argument("--results-name", default="ann_recall")
+    parser.add_argument("--parts", action="store_true", help="time the calibration's pieces alone (see above)")
     args = parser.parse_args()
     load_before = os.getloadavg()
     queries, docs = vectors(args.docs, args.queries, args.noise)
+    if args.parts:
+        return time_parts(args, queries, docs, load_before)
     exact, exact_s = timed(lambda: dense_search(queries, docs, args.depth))
     rows = [["flat (exact)", "-", "-", "-", 1.0, exact_s, 1.0]]
     for index in args.indexes:
@@ -70,6 +77,28 @@ def main() -> None:
     table = print_table(headers, rows)
     write_result(args.results_name, {
         "docs": args.docs, "queries": args.queries, "depth": args.depth, "dim": docs.shape[1], "noise": args.noise,
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "rows": [dict(zip(headers, r)) for r in rows], "table": table,
+    })
+
+
+def time_parts(args, queries: np.ndarray, docs: np.ndarray, load_before) -> None:
+    """Seconds of each piece of a calibration over the one shard, per index."""
+    from negmine.retrieve.ann import CALIBRATION_QUERIES, build_index, coarse_centroids
+    from negmine.retrieve.dense import dense_search
+
+    sample = queries[np.linspace(0, len(queries) - 1, CALIBRATION_QUERIES).astype(np.int64)]
+    _, sample_s = timed(lambda: dense_search(sample, docs, 2 * args.depth, len(docs)))
+    rows = []
+    for index in args.indexes:
+        _, kmeans_s = timed(lambda: coarse_centroids(docs, index))
+        _, build_s = timed(lambda: build_index(docs, index, 16))
+        rows.append([index, kmeans_s, sample_s, round(kmeans_s + sample_s, 2), build_s])
+        print(rows[-1], flush=True)
+    headers = ["index", "coarse k-means s", "sample exact top-k s", "fallback to exact pays s", "full build s"]
+    table = print_table(headers, rows)
+    write_result(args.results_name, {
+        "docs": args.docs, "depth": args.depth, "dim": docs.shape[1], "noise": args.noise,
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "rows": [dict(zip(headers, r)) for r in rows], "table": table,
     })

@@ -32,8 +32,8 @@ recall). That share is IVF's recall at ``nprobe = b`` (list scans compute exact 
 bound for IVF-PQ's; a query whose tie at the ``depth``-th score outruns the exact search counts as covered,
 so there the measured recall decides. Calibration skips the steps below the share the target needs, and when
 no step within :data:`EXACT_SHARE` is left, the shard is searched exactly without adding a vector to the
-index or training PQ codes (1M x 384 vectors: k-means 3.8 s, against a full build of 11 s for IVF and 24 s for
-IVF-PQ, plus its calibration searches). IVF-PQ doubles only ``refine`` while its probed lists hold enough
+index or training PQ codes (1M x 384 vectors: k-means 4.3 s, against a full build of 11 s for IVF and 25 s
+for IVF-PQ, plus its calibration searches; ``benchmarks/ann_recall.py --parts``). IVF-PQ doubles only ``refine`` while its probed lists hold enough
 (:func:`calibration_steps`): on 1M clustered vectors it reached 0.978 at nprobe 16, refine 32, where doubling
 both had passed the exact share at 0.909 and fallen back to exact search.
 
