@@ -127,6 +127,29 @@ def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
     assert result.exit_code == 2 and "flags file not found" in result.output
 
 
+@pytest.mark.parametrize("content", ["", "\n  \n"])
+def test_a_mined_file_without_rows_fails_before_any_model_loads(tmp_path, content):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(content)
+    result = runner.invoke(build_app(), ["audit", str(empty), "--model", str(tmp_path / "no-such-model")])
+    assert result.exit_code == 2
+    assert "empty.jsonl: no rows (the file is empty); write it with `negmine mine` first" in result.output
+    assert not (tmp_path / "empty.flags.jsonl").exists()
+
+
+def test_audit_outputs_that_cannot_be_written_fail_before_any_model_loads(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    (tmp_path / "afile").write_text("")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--out-dir", str(tmp_path / "afile"),
+                                         "--model", str(tmp_path / "no-such-model")])
+    assert result.exit_code == 2
+    assert re.search(r"error: --flags .*afile/mined\.flags\.jsonl: .*afile is a file, not a directory", result.output)
+    (tmp_path / "report.html").mkdir()
+    result = runner.invoke(build_app(), ["audit", str(mined), "--report", str(tmp_path / "report.html")])
+    assert result.exit_code == 2 and "--report" in result.output and "is a directory" in result.output
+    assert not (tmp_path / "mined.flags.jsonl").exists()
+
+
 def test_mine_denoise_needs_a_judge_model_and_near_dup_can_be_switched_off(tmp_path):
     from negmine.testing.beir import write_beir
 

@@ -95,6 +95,40 @@ def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
     assert embedders["hash/a"].texts_encoded == 0
 
 
+def test_a_run_naming_documents_the_corpus_lacks_is_refused_at_its_first_such_line(beir_dir, tmp_path) -> None:
+    other = tmp_path / "other.trec"
+    other.write_text("q-sleep Q0 sleep-3 1 0.9 x\nq-sleep Q0 x-sleep-1 2 0.5 x\nq-coffee Q0 x-coffee-4 1 0.5 x\n")
+    embedders = _embedders()
+    with pytest.raises(InputError, match=r"other.trec:2: field 'doc_id': unknown document id 'x-sleep-1': 2 of the 3 "
+                                         r"documents this run retrieves are not in the corpus of .*test.tsv; was the run "
+                                         r"made on another corpus"):
+        evaluate(_config(beir_dir, tmp_path, run_files=(other,)), embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+
+
+def test_a_split_without_relevant_judgments_is_refused_before_encoding_and_blames_the_qrels(beir_dir, tmp_path):
+    (beir_dir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq-sleep\tsleep-3\t0\n")
+    run = tmp_path / "ok.trec"
+    run.write_text("q-sleep Q0 sleep-3 1 0.9 x\n")
+    embedders = _embedders()
+    for run_files in ((), (run,)):
+        with pytest.raises(InputError, match=r"test.tsv: field 'score': no query has a relevant judgment"):
+            evaluate(_config(beir_dir, tmp_path, run_files=run_files), embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+
+
+@pytest.mark.parametrize(("option", "message"), [("output", r"--output .*adir: is a directory"),
+                                                 ("runs_dir", r"--runs-dir .*afile: exists and is not a directory")])
+def test_outputs_that_cannot_be_written_are_refused_before_encoding(beir_dir, tmp_path, option, message) -> None:
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("")
+    target = tmp_path / ("adir" if option == "output" else "afile")
+    embedders = _embedders()
+    with pytest.raises(ConfigError, match=message):
+        evaluate(_config(beir_dir, tmp_path, **{option: target}), embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+
+
 def _with_missing_documents(beir_dir: Path) -> Path:
     """q-sleep gains a relevant document missing from the corpus; q-ghost's only relevant document is missing."""
     with open(beir_dir / "queries.jsonl", "a", encoding="utf-8") as handle:

@@ -138,3 +138,22 @@ def test_read_native_lines_gives_file_line_numbers(tmp_path):
     assert [r["query_id"] for r in read_native(path)] == ["q1", "q2"]
     with pytest.raises(InputError, match="native negatives file not found"):
         read_native(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        ({"positive": "  "}, "positive", "is empty; every id and text of a native row must be non-empty"),
+        ({"query": ""}, "query", "is empty"),
+        ({"query_id": ""}, "query_id", "is empty"),
+        ({"negatives": ["x is z", ""]}, "negatives", "entry 1 is empty"),
+        ({"negative_ids": ["d2", " "]}, "negative_ids", "entry 1 is empty"),
+        ({"negative_ids": ["d2", "d2"]}, "negative_ids", "'d2' appears twice \\(entries 0 and 1\\); list each negative once"),
+        ({"negative_ids": ["d2", "d1"]}, "negative_ids", "entry 1 is the row's positive_id 'd1'; a positive is never its own negative"),
+    ],
+)
+def test_empty_texts_and_repeated_or_positive_negatives_are_refused(tmp_path, change, field, problem):
+    good = make_row(**BASE)
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps({**good, **change})])
+    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
+        list(read_native(path))

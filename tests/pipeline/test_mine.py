@@ -135,6 +135,31 @@ def test_bad_input_fails_before_encoding(beir_dir, tmp_path):
     assert not (tmp_path / "o.jsonl").exists()
 
 
+@pytest.mark.parametrize(
+    ("output", "formats", "summary", "message"),
+    [
+        ("adir", (), None, r"--output .*adir: is a directory"),
+        ("o.jsonl", ("triplet",), None, r"--export triplet .*o\.triplet\.jsonl: is a directory"),
+        ("o.jsonl", (), "adir", r"--summary-json .*adir: is a directory"),
+        ("afile/o.jsonl", (), None, r"--output .*afile is a file, not a directory"),
+    ],
+)
+def test_an_output_that_cannot_be_written_fails_before_loading_or_encoding(
+    beir_dir, tmp_path, output, formats, summary, message
+):
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "o.triplet.jsonl").mkdir()
+    (tmp_path / "afile").write_text("")
+    (beir_dir / "corpus.jsonl").write_text("not json\n")  # would fail at loading, were the outputs not checked first
+    config = make_config(beir_dir, tmp_path / output)
+    config = dataclasses.replace(config, output=OutputConfig(tmp_path / output, formats,
+                                                             tmp_path / summary if summary else None))
+    embedder = HashEmbedder()
+    with pytest.raises(ConfigError, match=message):
+        mine(config, embedder=embedder)
+    assert embedder.calls == 0
+
+
 @pytest.mark.parametrize("method", ["bm25", "hybrid"])
 def test_bm25_and_hybrid_pools(beir_dir, tmp_path, method):
     out = tmp_path / "neg.jsonl"

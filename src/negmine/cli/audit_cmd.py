@@ -135,6 +135,7 @@ def run_audit(
     config.validate()
     check_unknown_qrels(unknown_qrels)
     check_formats(config.formats)
+    check_outputs(config)
     extra: dict = {}
     if Path(config.input).is_dir():
         mined = mine_candidates(config, split, candidates or Path("audit.candidates.jsonl"), unknown_qrels)
@@ -143,6 +144,8 @@ def run_audit(
         from negmine.errors import InputError
 
         raise InputError(config.input, None, None, "not found; pass a mined native JSONL file or a BEIR directory")
+    else:
+        require_rows(config.input)
     names = config.judges.resolved(config.DEFAULT_JUDGES)
     if "score" in names and config.judges.sd_margin is not None:
         require_score_spread(config.input)
@@ -161,6 +164,30 @@ def run_audit(
 
         report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
     return summary
+
+
+def check_outputs(config: AuditConfig) -> None:
+    """Every file the audit will write can be written; checked before any model loads."""
+    from negmine.audit.run import summary_path
+    from negmine.export.registry import export_path
+    from negmine.io.outputs import check_output_file
+
+    files = {"--flags": config.flags, "--output": config.output, "--summary-json": summary_path(config),
+             "--report": config.report}
+    if config.output is not None:
+        files.update({f"--export {fmt}": export_path(config.output, fmt, config.export_as) for fmt in config.formats})
+    for option, path in files.items():
+        if path is not None:
+            check_output_file(path, option)
+
+
+def require_rows(path: Path) -> None:
+    """Fail before any model loads on a mined file without a single row (empty, or blank lines only)."""
+    from negmine.errors import InputError
+    from negmine.export.native import read_native
+
+    if next(read_native(path), None) is None:
+        raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
 
 
 def require_score_spread(path: Path) -> None:

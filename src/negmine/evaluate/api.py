@@ -24,7 +24,8 @@ from negmine.encode.factory import make_embedder
 from negmine.errors import InputError
 from negmine.evaluate.compare import Comparison, compare_runs, format_table
 from negmine.evaluate.dense_eval import encode_split, search_run
-from negmine.evaluate.run import Run, read_trec_run, trec_tag, write_trec_run
+from negmine.evaluate.metrics import require_relevant
+from negmine.evaluate.run import Run, first_line_with, read_trec_run, trec_tag, write_trec_run
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
 
@@ -53,12 +54,14 @@ def evaluate(
     otherwise they are built from the config.
     """
     config.validate()
+    check_outputs(config)
     file_runs = [read_trec_run(path) for path in config.run_files]
     if dataset is None:
         from negmine.io.load import load_data
 
         data = DataConfig(data_dir=config.data_dir, split=config.split, unknown_qrels=config.unknown_qrels)
         dataset = load_data(data)
+    require_relevant(dataset.judged_qrels())
     _check_overlap(dataset, file_runs)
     model_names, file_names = run_names(config.models, file_runs)
     file_runs = [run.renamed(name) for run, name in zip(file_runs, file_names)]
@@ -108,8 +111,19 @@ def run_names(models: tuple[str, ...], file_runs: list[Run]) -> tuple[list[str],
     return labels, names
 
 
+def check_outputs(config: EvalConfig) -> None:
+    """The results JSON and the run-file directory can be written; checked before any work."""
+    from negmine.io.outputs import check_output_dir, check_output_file
+
+    if config.output is not None:
+        check_output_file(config.output, "--output")
+    if config.runs_dir is not None:
+        check_output_dir(config.runs_dir, "--runs-dir")
+
+
 def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
-    """A run file sharing no query with the split is a wrong file or a wrong --split: say so early."""
+    """A run file sharing no query with the split, or naming documents the corpus lacks, is a wrong file, a
+    wrong --split or a run made on another corpus: say so before any model loads."""
     wanted = set(dataset.judged_qrels().query_ids())
     for run in file_runs:
         if not wanted.intersection(run.scores):
@@ -118,6 +132,23 @@ def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
                 f"none of its {len(run)} queries is among the {len(wanted)} evaluated queries of "
                 f"{dataset.qrels.source}; check --split or the run file",
             )
+        check_run_documents(run, dataset)
+
+
+def check_run_documents(run: Run, dataset: Dataset) -> None:
+    """InputError at the first line of ``run`` whose document is not in the corpus (such a run would score
+    as if it retrieved nothing there), with how many of its documents are unknown."""
+    index = dataset.corpus.index
+    unknown = {d for docs in run.scores.values() for d in docs if d not in index}
+    if not unknown:
+        return
+    line, first = first_line_with(run.source, unknown)
+    distinct = len({d for docs in run.scores.values() for d in docs})
+    raise InputError(
+        run.source, line, "doc_id",
+        f"unknown document id {first!r}: {len(unknown)} of the {distinct} documents this run retrieves are not "
+        f"in the corpus of {dataset.qrels.source}; was the run made on another corpus? Check the data directory",
+    )
 
 
 def make_cache(config: EncoderConfig):

@@ -47,6 +47,12 @@ class EvalResult:
         return out
 
 
+def require_relevant(qrels: Qrels) -> None:
+    """InputError when no query of ``qrels`` has a relevant judgment (there is nothing to evaluate)."""
+    if not qrels.query_ids():
+        raise InputError(qrels.source, None, "score", "no query has a relevant judgment (score > 0); nothing to evaluate")
+
+
 def evaluate_run(
     qrels: Qrels,
     run: Run,
@@ -60,9 +66,8 @@ def evaluate_run(
     """
     metrics = tuple(metrics)
     parsed = [parse_metric(m) for m in metrics]
+    require_relevant(qrels)
     query_ids = qrels.query_ids()
-    if not query_ids:
-        raise InputError(qrels.source, None, "score", "no query has a relevant judgment (score > 0); nothing to evaluate")
     if ignore_identical_ids:
         run = run.without_identical_ids()
     ranx_metrics = [m for m, (base, _) in zip(metrics, parsed) if base != "judged"]

@@ -123,6 +123,18 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     return Run(scores, name or tag or path.stem, str(path))
 
 
+def first_line_with(source: str, doc_ids: set[str]) -> tuple[int | None, str]:
+    """``(line, doc_id)``: the first row of the run file ``source`` retrieving one of ``doc_ids`` (for error
+    messages); ``(None, smallest id)`` for a run that did not come from a readable file."""
+    if Path(source).is_file():
+        with open(source, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                parts = line.split()
+                if len(parts) == 6 and parts[2] in doc_ids:
+                    return line_no, parts[2]
+    return None, min(doc_ids)
+
+
 def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, str]:
     parts = line.split()
     if len(parts) != 6:

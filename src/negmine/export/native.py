@@ -158,7 +158,37 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
             raise InputError(
                 path, line, key, f"has {len(row[key])} entries but negative_ids has {expected}; the lists are parallel"
             )
+    _check_texts(row, path, line)
+    _check_negative_ids(row, path, line)
     return row  # type: ignore[return-value]
+
+
+def _check_texts(row: dict, path: str | Path | None, line: int | None) -> None:
+    """Ids and texts must say something: an empty one would train on, or audit, nothing."""
+    for key in ("query_id", "query", "positive_id", "positive"):
+        if not row[key].strip():
+            raise InputError(path, line, key, "is empty; every id and text of a native row must be non-empty")
+    for key in ("negative_ids", "negatives"):
+        for i, value in enumerate(row[key]):
+            if not value.strip():
+                raise InputError(
+                    path, line, key, f"entry {i} is empty; every id and text of a native row must be non-empty"
+                )
+
+
+def _check_negative_ids(row: dict, path: str | Path | None, line: int | None) -> None:
+    """A document is a negative of a row at most once, and never the row's own positive."""
+    seen: dict[str, int] = {}
+    for i, doc_id in enumerate(row["negative_ids"]):
+        if doc_id == row["positive_id"]:
+            raise InputError(
+                path, line, "negative_ids", f"entry {i} is the row's positive_id {doc_id!r}; a positive is never its own negative"
+            )
+        if doc_id in seen:
+            raise InputError(
+                path, line, "negative_ids", f"{doc_id!r} appears twice (entries {seen[doc_id]} and {i}); list each negative once"
+            )
+        seen[doc_id] = i
 
 
 def read_native(path: str | Path) -> Iterator[NativeRow]:

@@ -67,6 +67,17 @@ def check_registries(config: MineConfig) -> None:
     check_formats(config.output.formats)
 
 
+def check_outputs(config: MineConfig) -> None:
+    """Every file the run will write (output, exports, summary) can be written; checked before any work."""
+    from negmine.export.registry import export_path
+    from negmine.io.outputs import check_output_file
+
+    check_output_file(config.output.path, "--output")
+    for fmt in config.output.formats:
+        check_output_file(export_path(config.output.path, fmt, config.output.export_as), f"--export {fmt}")
+    check_output_file(summary_path(config), "--summary-json")
+
+
 def mine(
     config: MineConfig,
     embedder: Embedder | None = None,
@@ -80,6 +91,7 @@ def mine(
     """
     config.validate()
     check_registries(config)
+    check_outputs(config)
     timer = StageTimer()
     with timer("load"):
         if dataset is None:

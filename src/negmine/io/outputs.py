@@ -1,0 +1,60 @@
+"""Output paths checked before any work starts: a run that can only fail when it writes should fail at once.
+
+:func:`check_output_file` and :func:`check_output_dir` raise ConfigError naming the option, the path and the
+fix when the path is an existing directory (for a file) or file (for a directory), when a parent on the way is
+a file, or when nothing can be created where it would go. The last is a real probe (an empty file created and
+removed in the nearest existing parent), so read-only mounts and pseudo file systems are caught, not only
+permission bits. Nothing is created otherwise: missing parent directories are made when the output is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
+from negmine.errors import ConfigError
+
+
+def check_output_file(path: str | Path, option: str) -> None:
+    """ConfigError unless a file can be written at ``path`` (given as ``option`` on the command line)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a directory; give a file path, e.g. {path / 'out.jsonl'}")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"{option} {path}: exists and is not a regular file; give a file path")
+    _check_parent(path, option)
+
+
+def check_output_dir(path: str | Path, option: str) -> None:
+    """ConfigError unless ``path`` is, or can be made, a directory to write in."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path}: exists and is not a directory; give a directory path")
+    if path.is_dir():
+        _probe(path, option, path)
+        return
+    _check_parent(path, option)
+
+
+def _check_parent(path: Path, option: str) -> None:
+    """The nearest existing ancestor of ``path`` must be a directory that accepts a new file."""
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"{option} {path}: {parent} is a file, not a directory; choose another path")
+    _probe(parent, option, path)
+
+
+def _probe(directory: Path, option: str, path: Path) -> None:
+    probe = directory / f".negmine-write-check.{secrets.token_hex(6)}"
+    try:
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as err:
+        raise ConfigError(
+            f"{option} {path}: cannot create files in {directory} ({err.strerror or err}); choose a writable location"
+        ) from None
+    with contextlib.suppress(OSError):
+        os.unlink(probe)

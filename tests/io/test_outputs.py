@@ -1,0 +1,48 @@
+from pathlib import Path
+
+import pytest
+
+from negmine.errors import ConfigError
+from negmine.io.outputs import check_output_dir, check_output_file
+
+
+def test_a_writable_new_file_passes_and_nothing_is_left_behind(tmp_path):
+    check_output_file(tmp_path / "deep" / "er" / "out.jsonl", "--output")
+    check_output_dir(tmp_path / "runs", "--runs-dir")
+    check_output_dir(tmp_path, "--runs-dir")
+    assert list(tmp_path.iterdir()) == []  # no probe file and no directory made
+
+
+def test_an_existing_file_may_be_replaced(tmp_path):
+    (tmp_path / "out.jsonl").write_text("old\n")
+    check_output_file(tmp_path / "out.jsonl", "--output")
+
+
+def test_a_directory_given_as_the_output_file_names_the_option_and_the_fix(tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ConfigError, match=r"--output .*out: is a directory; give a file path, e\.g\. .*out/out\.jsonl"):
+        check_output_file(tmp_path / "out", "--output")
+
+
+def test_a_file_on_the_way_to_the_output_is_named(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ConfigError, match=r"--flags .*afile/x/y\.jsonl: .*afile is a file, not a directory"):
+        check_output_file(tmp_path / "afile" / "x" / "y.jsonl", "--flags")
+
+
+def test_a_file_given_as_the_output_directory(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ConfigError, match=r"--runs-dir .*afile: exists and is not a directory"):
+        check_output_dir(tmp_path / "afile", "--runs-dir")
+
+
+def test_a_device_is_not_replaced():
+    with pytest.raises(ConfigError, match=r"--output /dev/null: exists and is not a regular file"):
+        check_output_file(Path("/dev/null"), "--output")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_place_where_no_file_can_be_created_is_caught_by_the_probe():
+    """/proc takes no new files, whatever its permission bits say (root passes os.access anywhere)."""
+    with pytest.raises(ConfigError, match=r"--output /proc/negmine/out\.jsonl: cannot create files in /proc .*choose a writable location"):
+        check_output_file(Path("/proc/negmine/out.jsonl"), "--output")
