@@ -167,3 +167,14 @@ def test_a_bad_dev_split_fails_before_the_model_loads(tmp_path, mined_file, dev_
     with pytest.raises(Exception, match="qrels/test.tsv"):
         train(_config(tmp_path, mined_file, "no-such-model", DevEvalConfig(dev_dir, split="test")))
     assert not (tmp_path / "out").exists()
+
+
+def test_dev_evaluation_only_measures_the_same_run(tmp_path, mined_file, dev_dir, tiny_model_path):
+    """Evaluating before, during and after training leaves every batch, dropout mask and weight as they were."""
+    plain = train(_config(tmp_path / "plain", mined_file, tiny_model_path, None, max_steps=6))
+    watched = train(_config(tmp_path / "watched", mined_file, tiny_model_path, DevEvalConfig(dev_dir, steps=2),
+                            max_steps=6))
+    assert [e["step"] for e in watched.dev] == [0, 2, 4, 6]
+    assert [e["loss"] for e in watched.loss_history] == [e["loss"] for e in plain.loss_history]
+    a, b = _state(plain.output_dir), _state(watched.output_dir)
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -28,7 +28,7 @@ from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME
 from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
-from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, dev_history, load_dev_data
+from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 
 CHECKPOINT_DIR = "checkpoints"
@@ -277,11 +277,9 @@ class _TrainRun:
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
-        from sentence_transformers import SentenceTransformerTrainer
-
         callbacks = ([self.remine] if self.remine else []) + ([EvaluateAtEnd()] if self.evaluator else [])
         callbacks += list(extra_callbacks)
-        trainer = SentenceTransformerTrainer(
+        trainer = MeasuringTrainer(
             model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss, callbacks=callbacks,
             evaluator=self.evaluator,
         )

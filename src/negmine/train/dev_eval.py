@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from sentence_transformers import SentenceTransformerTrainer
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from transformers import TrainerCallback
 
@@ -86,6 +87,18 @@ class DevEvaluator(SentenceEvaluator):
         metrics = self.prefix_name_to_metrics({k: float(scores[k]) for k in DEV_METRICS}, self.name)
         self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
         return metrics
+
+
+class MeasuringTrainer(SentenceTransformerTrainer):
+    """A trainer whose evaluations only measure: what one draws from torch's global generator (the trainer's
+    evaluation loop does) is given back, so the run's dropout masks, and with them its weights, are those of
+    the same run without a dev split."""
+
+    def evaluate(self, *args, **kwargs):
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            return super().evaluate(*args, **kwargs)
 
 
 class EvaluateAtEnd(TrainerCallback):
