@@ -48,6 +48,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -355,6 +356,8 @@ def train_variant(source: str, mined: Path, overrides: dict, seed: int, work: Pa
     config = TrainConfig(train_file=mined, checkpoint_steps=None, show_progress=False, logging_steps=4, **settings)
     config = dataclasses.replace(config, output_dir=model_dir(work, source, config))
     if not _finished_with(config.output_dir / SUMMARY_NAME, config):
+        if config.output_dir.exists():  # an older run with other settings (or an interrupted one): train afresh
+            shutil.rmtree(config.output_dir)
         train(config, miner=miner)
     summary = json.loads((config.output_dir / SUMMARY_NAME).read_text())["result"]
     return config.output_dir, summary

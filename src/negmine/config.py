@@ -122,9 +122,13 @@ class DataConfig:
                     "give either a pairs file (optionally with --corpus) or BEIR data"
                 )
             return
-        if self.data_dir is None and not all(p is not None for p in [self.corpus, *explicit]):
+        files = {"--corpus": self.corpus, "--queries": self.queries, "--qrels": self.qrels}
+        if self.data_dir is None and None in files.values():
+            given = [flag for flag, value in files.items() if value is not None]
+            missing = ", ".join(flag for flag, value in files.items() if value is None)
+            start = f"{' and '.join(given)} given without {missing}" if given else "no input given"
             raise ConfigError(
-                "no input given; pass a BEIR directory (negmine mine DATA_DIR --split train), "
+                f"{start}; pass a BEIR directory (negmine mine DATA_DIR --split train), "
                 "all of --corpus/--queries/--qrels, or --pairs FILE"
             )
 
@@ -888,6 +892,11 @@ class TrainConfig:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}; use e.g. --lr 2e-5")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}; use e.g. --warmup-ratio 0.1")
+        if self.max_steps == 1 and self.warmup_ratio > 0:
+            raise ConfigError(
+                f"max_steps 1 with warmup_ratio {self.warmup_ratio!r}: a linear warm-up starts at learning rate 0, so "
+                "the only step would leave the model unchanged; use --warmup-ratio 0 or more --max-steps"
+            )
         if not self.scale > 0:
             raise ConfigError(f"scale must be > 0, got {self.scale!r}; 20 (temperature 0.05) is the usual value")
         if self.weight_decay < 0:

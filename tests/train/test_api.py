@@ -72,6 +72,44 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, mined_
     assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
 
 
+def test_a_resumed_runs_log_and_mean_loss_cover_every_step_as_the_straight_runs_do(tmp_path, mined_file,
+                                                                                    tiny_model_path):
+    # logging every 3 steps, checkpoints every 2, 5 steps: the log also takes the checkpoint steps and the last
+    straight = train(_config(tmp_path / "straight", mined_file, tiny_model_path, max_steps=5, checkpoint_steps=2,
+                             logging_steps=3))
+    assert [h["step"] for h in straight.loss_history] == [1, 2, 3, 4, 5]
+    config = _config(tmp_path / "resumed", mined_file, tiny_model_path, max_steps=5, checkpoint_steps=2,
+                     logging_steps=3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])
+    from dataclasses import replace
+
+    resumed = train(replace(config, resume=True))
+    assert [h["step"] for h in resumed.loss_history] == [1, 2, 3, 4, 5]
+    assert [h["loss"] for h in resumed.loss_history] == pytest.approx([h["loss"] for h in straight.loss_history])
+    assert resumed.mean_loss == pytest.approx(straight.mean_loss)
+    assert straight.mean_loss == pytest.approx(sum(h["loss"] for h in straight.loss_history) / 5)
+
+
+def test_mean_loss_weighs_each_logged_window_by_its_steps():
+    from negmine.train.api import mean_loss
+
+    assert mean_loss([{"step": 1, "loss": 4.0}, {"step": 4, "loss": 1.0}]) == pytest.approx((4.0 + 3 * 1.0) / 4)
+    assert mean_loss([]) is None
+
+
+def test_a_finished_run_is_neither_overwritten_nor_resumed(tmp_path, mined_file, tiny_model_path):
+    config = _config(tmp_path, mined_file, tiny_model_path)
+    train(config)
+    from dataclasses import replace
+
+    for again in (config, replace(config, seed=7), replace(config, resume=True), replace(config, max_steps=4)):
+        with pytest.raises(ConfigError, match=r"out already holds a finished training run \(negmine_train.json, step 2\); "
+                                              r"choose a new --output directory, or delete this one"):
+            train(again)
+    assert json.loads((tmp_path / "out" / SUMMARY_NAME).read_text())["config"]["seed"] == 42
+
+
 def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_model_path):
     with pytest.raises(ConfigError, match=r"--resume: no checkpoint found in .*checkpoints; run again without"):
         train(_config(tmp_path, mined_file, tiny_model_path, resume=True))
@@ -86,6 +124,8 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     ({"hardness": "hard"}, "unknown hardness 'hard'; allowed: none, hard-negatives, in-batch, all"),
     ({"hardness_strength": -1.0}, r"hardness_strength must be in \[0, 100\].*5 is EmbeddingGemma's value"),
     ({"warmup_ratio": 1.5}, r"warmup_ratio must be in \[0, 1\)"),
+    ({"max_steps": 1}, r"max_steps 1 with warmup_ratio 0.1: a linear warm-up starts at learning rate 0, so the only "
+                       r"step would leave the model unchanged; use --warmup-ratio 0 or more --max-steps"),
     ({"directions": ("query_to_doc", "doc2query")}, "unknown direction 'doc2query'; allowed: query_to_doc, "
      "query_to_query, doc_to_query, doc_to_doc"),
     ({"directions": ("doc_to_query",)}, "directions must hold query_to_doc once .* --direction query_to_doc"),

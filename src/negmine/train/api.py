@@ -22,6 +22,8 @@ from functools import partial
 from pathlib import Path
 from typing import Sequence
 
+from transformers import TrainerCallback
+
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
@@ -68,10 +70,26 @@ def load_model(config: TrainConfig):
     return load_sentence_transformer(EncoderConfig(model=config.model))
 
 
+def refuse_finished_run(output_dir: Path) -> None:
+    """A folder holding a finished run (its summary is written last) is neither overwritten nor extended."""
+    summary = output_dir / SUMMARY_NAME
+    if not summary.is_file():
+        return
+    try:
+        step = json.loads(summary.read_text(encoding="utf-8"))["result"]["global_step"]
+    except (OSError, ValueError, KeyError, TypeError):
+        step = "?"
+    raise ConfigError(
+        f"{output_dir} already holds a finished training run ({SUMMARY_NAME}, step {step}); choose a new --output "
+        "directory, or delete this one to train it again (a finished run cannot be resumed or extended)"
+    )
+
+
 def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
     """The last checkpoint to resume from; refuses to silently restart over an earlier run's checkpoints."""
     from transformers.trainer_utils import get_last_checkpoint
 
+    refuse_finished_run(output_dir)
     ckpt_dir = output_dir / CHECKPOINT_DIR
     last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
     if resume and last is None:
@@ -202,6 +220,27 @@ def _loss_history(log_history: list[dict]) -> list[dict]:
     return [{k: entry[k] for k in keep if k in entry} for entry in log_history if "loss" in entry]
 
 
+def mean_loss(history: list[dict]) -> float | None:
+    """Mean training loss per step over the logged windows: an entry at step s averages the steps since the
+    entry before it, so each counts ``s - previous s`` times. :class:`LogCheckpointsAndEnd` makes the windows
+    cover every step, and a resumed run's restored entries its steps before the checkpoint."""
+    total, previous = 0.0, 0
+    for entry in history:
+        total += entry["loss"] * (entry["step"] - previous)
+        previous = entry["step"]
+    return total / previous if previous else None
+
+
+class LogCheckpointsAndEnd(TrainerCallback):
+    """Log the loss at every checkpoint and at the last step too, not only every ``logging_steps``: the log then
+    accounts for every step (:func:`mean_loss`), also across an interruption and ``--resume``."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if control.should_save or state.global_step >= state.max_steps:
+            control.should_log = True
+        return control
+
+
 def _write_summary(result: TrainResult, config: TrainConfig) -> None:
     payload = {"result": result.as_dict(), "config": json.loads(json.dumps(asdict(config), default=str))}
     with atomic_write(Path(config.output_dir) / SUMMARY_NAME) as handle:
@@ -223,13 +262,13 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
     run = _TrainRun(config, data, miner, timings, dev_data)
-    output = run.fit(checkpoint, callbacks)
+    run.fit(checkpoint, callbacks)
     t0 = time.perf_counter()
     run.model.max_seq_length = run.max_seq_length
     save_model(run.model, Path(config.output_dir))
     timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
-    result = run.result(output, checkpoint)
+    result = run.result(checkpoint)
     _write_summary(result, config)
     return result
 
@@ -277,7 +316,8 @@ class _TrainRun:
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
-        callbacks = ([self.remine] if self.remine else []) + ([EvaluateAtEnd()] if self.evaluator else [])
+        callbacks = [LogCheckpointsAndEnd()] + ([self.remine] if self.remine else [])
+        callbacks += [EvaluateAtEnd()] if self.evaluator else []
         callbacks += list(extra_callbacks)
         trainer = MeasuringTrainer(
             model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss, callbacks=callbacks,
@@ -286,12 +326,11 @@ class _TrainRun:
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint))
         t0 = time.perf_counter()
-        output = trainer.train(resume_from_checkpoint=checkpoint)
+        trainer.train(resume_from_checkpoint=checkpoint)
         self.timings["train"] = time.perf_counter() - t0
         self.trainer = trainer
-        return output
 
-    def result(self, output, checkpoint: str | None) -> TrainResult:
+    def result(self, checkpoint: str | None) -> TrainResult:
         state = self.trainer.state
         history = _loss_history(state.log_history)
         stats = getattr(self.loss, "mask_stats", None)
@@ -303,7 +342,7 @@ class _TrainRun:
             global_step=state.global_step,
             epochs=float(state.epoch or 0.0),
             final_loss=history[-1]["loss"] if history else None,
-            mean_loss=float(output.training_loss) if output is not None else None,
+            mean_loss=mean_loss(history),
             precision=self.precision,
             timings={k: round(v, 3) for k, v in self.timings.items()},
             data=self.data.stats.as_dict(),
