@@ -110,6 +110,24 @@ def test_eval_cli_reports_queries_whose_relevant_documents_are_all_missing(tmp_p
     assert "; 1 queries have only missing relevant documents and score 0" in result.stdout
 
 
+def test_eval_cli_says_which_queries_a_run_file_lacks_or_adds(tmp_path) -> None:
+    beir = _beir(tmp_path)
+    partial = tmp_path / "partial.trec"
+    partial.write_text("q1 Q0 d0 1 1.0 p\nqZZZ Q0 d1 1 1.0 p\nqYY Q0 d1 1 1.0 p\n")
+    out = tmp_path / "r.json"
+    result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(partial), "--metrics", "recall@10",
+                                         "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (f"run p ({partial}): 2 of the 3 evaluated queries are missing (each scores 0; e.g. q2, q3); "
+            "2 query ids are not in the queries file and were ignored (e.g. qYY, qZZZ)") in result.stdout
+    coverage = json.loads(out.read_text())["run_file_coverage"]["p"]
+    assert (coverage["missing"], coverage["unknown"], coverage["evaluated_queries"]) == (2, 2, 3)
+    complete = tmp_path / "complete.trec"
+    complete.write_text("q1 Q0 d0 1 1.0 c\nq2 Q0 d1 1 1.0 c\nq3 Q0 d5 1 1.0 c\n")
+    result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(complete), "--metrics", "recall@10"])
+    assert result.exit_code == 0 and "run c (" not in result.stdout
+
+
 def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
     beir = _beir(tmp_path)
     args = ["eval", str(beir), "--split", "test", "--model", "bm25", "--metrics", "ndcg@10,mrr@10", "--depth", "10",

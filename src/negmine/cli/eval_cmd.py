@@ -66,12 +66,28 @@ def eval_command(
     skipped = format_unknown_qrels(report.payload["data"]["unknown_qrels"])
     if skipped:
         typer.echo(skipped)
+    for name, coverage in report.payload["run_file_coverage"].items():
+        line = format_coverage(name, coverage)
+        if line:
+            typer.echo(line)
     for name, counts in report.encoding.items():
         typer.echo(f"{name}: encoded {counts['encoded']} texts, {counts['cached']} from cache")
     for name, path in report.run_files.items():
         typer.echo(f"wrote run {name}: {path}")
     if report.output is not None:
         typer.echo(f"wrote {report.output}")
+
+
+def format_coverage(name: str, coverage: dict) -> str:
+    """One stdout line when a run file lacks evaluated queries or names queries the split does not have, or ""."""
+    parts = []
+    if coverage["missing"]:
+        parts.append(f"{coverage['missing']} of the {coverage['evaluated_queries']} evaluated queries are missing "
+                     f"(each scores 0; e.g. {', '.join(coverage['missing_examples'])})")
+    if coverage["unknown"]:
+        parts.append(f"{coverage['unknown']} query ids are not in the queries file and were ignored "
+                     f"(e.g. {', '.join(coverage['unknown_examples'])})")
+    return f"run {name} ({coverage['source']}): " + "; ".join(parts) if parts else ""
 
 
 def format_unknown_qrels(report: dict) -> str:

@@ -73,6 +73,7 @@ def evaluate(
         config.n_permutations, config.seed,
     )
     payload = _payload(config, dataset, comparison, written)
+    payload["run_file_coverage"] = {run.name: run_coverage(run, dataset) for run in file_runs}
     if config.output is not None:
         with atomic_write(config.output) as handle:
             json.dump(payload, handle, indent=2, sort_keys=True, ensure_ascii=False)
@@ -133,6 +134,16 @@ def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
                 f"{dataset.qrels.source}; check --split or the run file",
             )
         check_run_documents(run, dataset)
+
+
+def run_coverage(run: Run, dataset: Dataset, examples: int = 3) -> dict:
+    """How a run file's queries meet the split: evaluated queries it lacks (each scores 0, as in BEIR) and query
+    ids the queries file does not have (ignored), with a few example ids of each."""
+    evaluated = dataset.judged_qrels().query_ids()
+    missing = [q for q in evaluated if q not in run.scores]
+    unknown = sorted(q for q in run.scores if q not in dataset.queries.index)
+    return {"source": run.source, "evaluated_queries": len(evaluated), "missing": len(missing),
+            "missing_examples": missing[:examples], "unknown": len(unknown), "unknown_examples": unknown[:examples]}
 
 
 def check_run_documents(run: Run, dataset: Dataset) -> None:
