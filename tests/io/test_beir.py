@@ -82,6 +82,8 @@ def test_load_beir_files_takes_explicit_paths(beir):
         ({"_id": None, "text": "x"}, "_id", "must be a string (or an integer), got null"),
         ({"_id": ["a"], "text": "x"}, "_id", "must be a string (or an integer), got array"),
         ({"_id": "  ", "text": "x"}, "_id", "is empty"),
+        ({"_id": "d10 ", "text": "x"}, "_id", "id 'd10 ' has whitespace at its start or end; ids are matched exactly"),
+        ({"id": "d10", "text": "x"}, "_id", "missing (the row has 'id'; BEIR names the id field '_id')"),
         ({"_id": "d9", "title": "t"}, "text", "missing"),
         ({"_id": "d9", "text": None}, "text", "must be a string, got null"),
         ({"_id": "d9", "text": 5}, "text", "must be a string, got number"),
@@ -180,6 +182,9 @@ def test_qrels_header_only_gives_no_judgments(beir):
         ("q1\td1\t1\textra", "expected 3 tab-separated columns (query-id, corpus-id, score), got 4"),
         ("q1\td1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 2"),
         ("q1 d1 1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 1; columns must be separated by tabs"),
+        ("q1\t0\td1\t1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 4; this looks like TREC "
+                         "qrels (query-id, iteration, corpus-id, score): drop the second column and start the file "
+                         "with the header 'query-id<TAB>corpus-id<TAB>score'"),
     ],
 )
 def test_qrels_wrong_column_count(beir, row, problem):
@@ -191,6 +196,14 @@ def test_qrels_wrong_column_count(beir, row, problem):
 def test_qrels_non_integer_score(beir, score):
     path = _qrels(beir, HEADER + f"q1\td1\t{score}\n")
     assert str(_error(load_beir, beir)) == f"{path}:2: field 'score': must be an integer, got {score!r}"
+
+
+@pytest.mark.parametrize(("row", "field", "value"), [("q1 \td1\t1", "query-id", "q1 "), ("q1\t d1\t1", "corpus-id", " d1")])
+def test_qrels_ids_with_surrounding_whitespace_are_refused_not_silently_missed(beir, row, field, value):
+    path = _qrels(beir, HEADER + row + "\n")
+    assert str(_error(load_beir, beir)).startswith(
+        f"{path}:2: field '{field}': id {value!r} has whitespace at its start or end; ids are matched exactly"
+    )
 
 
 def test_qrels_unknown_query_id(beir):

@@ -23,3 +23,20 @@ def test_require_file(tmp_path, write_text):
         require_file(tmp_path / "absent", "qrels file")
     with pytest.raises(InputError, match="expected a corpus file, found a directory"):
         require_file(tmp_path, "corpus file")
+
+
+def test_a_byte_order_mark_is_dropped_at_any_lines_start(write_text):
+    path = write_text("f.jsonl", "\ufeffa\n\ufeffb\n")  # the second left by concatenating two files
+    assert list(iter_lines(path)) == [(1, "a"), (2, "b")]
+
+
+def test_gzip_files_are_named_as_such(tmp_path):
+    import gzip
+
+    packed = tmp_path / "corpus.jsonl.gz"
+    packed.write_bytes(gzip.compress(b'{"_id": "d1", "text": "x"}\n'))
+    with pytest.raises(InputError, match=r"corpus\.jsonl\.gz: gzip-compressed; decompress it first, e\.g\. gunzip -k "):
+        list(iter_lines(packed))
+    with pytest.raises(InputError, match=r"corpus\.jsonl: corpus file not found \(found corpus\.jsonl\.gz: decompress it "
+                                         r"first, e\.g\. gunzip -k .*corpus\.jsonl\.gz\)"):
+        require_file(tmp_path / "corpus.jsonl", "corpus file")

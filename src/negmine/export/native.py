@@ -214,5 +214,9 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
             except UnicodeDecodeError as err:
                 raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start}") from None
             except json.JSONDecodeError as err:
-                raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
+                raise InputError(
+                    path, line_no, None,
+                    f"invalid JSON: {err.msg} (column {err.colno}); expected a native negatives file (JSON Lines, one row "
+                    "per line, as `negmine mine -o FILE` writes)",
+                ) from None
             yield line_no, validate_row(decoded, path, line_no)

@@ -37,13 +37,25 @@ TextGetter = Callable[[Path, int, dict], str]
 def row_id(path: Path, line: int, row: dict, field: str = "_id") -> str:
     """The row's id as a string: JSON strings as is, integers converted; anything else is an error."""
     if field not in row:
-        raise InputError(path, line, field, "missing")
+        near = [key for key in ("id", "doc_id", "docid", "query_id", "qid") if key in row]
+        hint = f" (the row has {near[0]!r}; BEIR names the id field {field!r})" if near else ""
+        raise InputError(path, line, field, f"missing{hint}")
     value = row[field]
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InputError(path, line, field, f"must be a string (or an integer), got {json_type(value)}")
-    value = str(value)
+    return exact_id(path, line, field, str(value))
+
+
+def exact_id(path: Path, line: int, field: str, value: str) -> str:
+    """``value`` unless it is empty or has whitespace at either end (ids are matched exactly between files, so
+    'd1 ' would silently miss 'd1')."""
     if not value.strip():
         raise InputError(path, line, field, "is empty")
+    if value != value.strip():
+        raise InputError(
+            path, line, field, f"id {value!r} has whitespace at its start or end; ids are matched exactly across "
+            "the corpus, queries and qrels files, so remove it"
+        )
     return value
 
 
@@ -140,14 +152,23 @@ def iter_qrels(path: str | Path) -> Iterator[tuple[int, str, str, int]]:
     for line, text in lines:
         parts = text.split("\t")
         if len(parts) != 3:
-            hint = "; columns must be separated by tabs" if len(parts) == 1 else ""
             raise InputError(
-                path, line, None, f"expected 3 tab-separated columns (query-id, corpus-id, score), got {len(parts)}{hint}"
+                path, line, None,
+                f"expected 3 tab-separated columns (query-id, corpus-id, score), got {len(parts)}{_columns_hint(parts)}"
             )
         query_id, doc_id, score = parts
         if not _is_int(score):
             raise InputError(path, line, "score", f"must be an integer, got {score!r}")
-        yield line, query_id, doc_id, int(score)
+        yield line, exact_id(path, line, "query-id", query_id), exact_id(path, line, "corpus-id", doc_id), int(score)
+
+
+def _columns_hint(parts: list[str]) -> str:
+    if len(parts) == 1:
+        return "; columns must be separated by tabs"
+    if len(parts) == 4 and _is_int(parts[3]):
+        return ("; this looks like TREC qrels (query-id, iteration, corpus-id, score): drop the second column and "
+                f"start the file with the header '{_HEADER_TEXT}'")
+    return ""
 
 
 def _first_line(path: Path, wanted: Callable[[str, str], bool]) -> int | None:
