@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
+"""Bumped when the same model and settings start giving other vectors: 2 = unpadded equal-length batches
+(2026-12-03; version-1 vectors came from padded batches and differ in their last bits), so old caches are not
+mixed with new vectors."""
 SAMPLES_PER_TENSOR = 4096
 
 

@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from negmine.config import EncoderConfig
-from negmine.encode.sentence_transformer import l2_normalise, length_order, load_sentence_transformer
+from negmine.encode.sentence_transformer import equal_length_batches, l2_normalise, load_sentence_transformer
 from negmine.errors import ConfigError
 
 POOLING = ("mean", "cls", "max")
@@ -160,13 +160,16 @@ class OnnxEmbedder:
 
         texts = [prompt + t for t in texts]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        order = length_order(texts)
         with tqdm(total=len(texts), desc="encode", unit="text", disable=not self.show_progress, leave=False) as bar:
-            for start in range(0, len(texts), self.batch_size):
-                rows = order[start : start + self.batch_size]
+            for rows in equal_length_batches(self.token_lengths(texts), self.batch_size):
                 out[rows] = self._encode_batch([texts[i] for i in rows])
                 bar.update(len(rows))
         return l2_normalise(out)
+
+    def token_lengths(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens of each text as the exported graph sees them (special tokens in, truncated to max length)."""
+        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        return np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
 
     def _encode_batch(self, batch: list[str]) -> np.ndarray:
         tokens = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
