@@ -84,7 +84,8 @@ def test_too_many_negatives_is_a_clear_error_before_encoding(beir_dir, tmp_path)
 def test_depth_below_num_negatives_is_rejected(beir_dir, tmp_path):
     config = make_config(beir_dir, tmp_path / "o.jsonl", num_negatives=10)
     config = MineConfig(config.data, config.encoder, RetrieveConfig(depth=5), config.filters, config.select, config.output)
-    with pytest.raises(ConfigError, match="raise --depth to at least 10"):
+    with pytest.raises(ConfigError, match=r"cannot mine 10 negatives from 5 candidates per query; raise --depth \(the "
+                                          r"positives and the margins take candidates too: e\.g\. --depth 100\)"):
         mine(config, embedder=HashEmbedder())
 
 
@@ -354,6 +355,22 @@ def test_exports_as_parquet_sit_next_to_the_native_file(beir_dir, tmp_path):
     with pytest.raises(ConfigError, match="unknown export file type 'xlsx'; allowed: jsonl, parquet"):
         mine(bad, embedder=HashEmbedder())
     assert not (tmp_path / "other.jsonl").exists()
+
+
+def test_rows_an_export_format_cannot_take_are_counted_in_the_summary(beir_dir, tmp_path):
+    from negmine.export.ntuple import SKIP_SHORT
+    from negmine.pipeline.summary import format_summary
+
+    out = tmp_path / "neg.jsonl"
+    config = make_config(beir_dir, out, num_negatives=12, keep_partial=True)
+    config = dataclasses.replace(config, output=OutputConfig(out, ("n-tuple", "triplet")),
+                                 retrieve=RetrieveConfig(depth=14))  # q-multi's 3 positives take pool slots
+    summary = mine(config, embedder=HashEmbedder()).summary
+    lengths = [len(json.loads(line)["negatives"]) for line in out.read_text().splitlines()]
+    short = sum(n < max(lengths) for n in lengths)
+    assert short > 0 and summary["export_skipped"] == {"n-tuple": {SKIP_SHORT: short}}  # triplet takes every row
+    assert len((tmp_path / "neg.n-tuple.jsonl").read_text().splitlines()) == len(lengths) - short
+    assert f"  export n-tuple left out {short} rows: {short} {SKIP_SHORT}" in format_summary(summary)
 
 
 def _with_missing_documents(beir_dir, rows: str):

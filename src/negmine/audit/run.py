@@ -20,7 +20,7 @@ from negmine.audit.policy import apply_policy, flag_records
 from negmine.audit.stats import AuditStats
 from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
-from negmine.export.registry import export_all
+from negmine.export.registry import export_all, export_summary
 from negmine.io.atomic import atomic_write
 
 
@@ -88,12 +88,12 @@ def audit_file(
             for start in range(0, len(block), config.batch_size):
                 end = start + config.batch_size
                 _audit_batch(block[start:end], items[start:end], judges, config, stats, flags_out, rows_out)
-    exports = export_all(config.output, config.formats, config.export_as) if config.output else {}
+    exports = export_summary(export_all(config.output, config.formats, config.export_as) if config.output else {})
     summary = {
         "input": str(config.input),
         "flags": str(config.flags),
         "output": str(config.output) if config.output else None,
-        "exports": exports,
+        **exports,
         "policies": {"false_negative": config.false_negative_policy, "positive": config.positive_policy},
         "depth": config.depth,
         "model_usage": {judge.name: judge.usage() for judge in judges if hasattr(judge, "usage")},

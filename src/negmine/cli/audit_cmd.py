@@ -216,7 +216,7 @@ def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: s
 
 
 def format_audit(summary: dict, config: AuditConfig) -> str:
-    from negmine.pipeline.summary import format_skipped_qrels
+    from negmine.pipeline.summary import format_export_skipped, format_skipped_qrels
 
     c = summary["counts"]
     lines = [
@@ -233,6 +233,7 @@ def format_audit(summary: dict, config: AuditConfig) -> str:
     if config.output:
         lines.append(f"output: {config.output}")
     lines += [f"export {fmt}: {path}" for fmt, path in summary.get("exports", {}).items()]
+    lines += format_export_skipped(summary.get("export_skipped", {}))
     if config.report:
         lines.append(f"report: {config.report}")
     return "\n".join(lines)

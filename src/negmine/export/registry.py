@@ -53,14 +53,19 @@ def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:
     return native.with_name(f"{native.stem}.{fmt}{SUFFIXES[file_type]}")
 
 
-def export_all(native: Path, formats: tuple[str, ...], file_type: str = "jsonl") -> dict[str, str]:
-    """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: path}``."""
-    written = {}
-    for fmt in formats:
-        target = export_path(native, fmt, file_type)
-        export_file(native, fmt, target)
-        written[fmt] = str(target)
-    return written
+def export_all(native: Path, formats: tuple[str, ...], file_type: str = "jsonl") -> dict[str, ExportStats]:
+    """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: stats}``."""
+    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type)) for fmt in formats}
+
+
+def export_summary(stats: dict[str, ExportStats]) -> dict[str, dict]:
+    """The summary keys of :func:`export_all`'s result: ``exports`` ({format: path}) and ``export_skipped``
+    ({format: {reason: rows}} for the formats that could not take every row; a format's shape can refuse rows
+    the native file keeps, e.g. n-tuple rows shorter than the file's width under --keep-partial)."""
+    return {
+        "exports": {fmt: str(st.path) for fmt, st in stats.items()},
+        "export_skipped": {fmt: dict(st.skipped) for fmt, st in stats.items() if st.rows_skipped},
+    }
 
 
 def get_exporter(fmt: str) -> Exporter:

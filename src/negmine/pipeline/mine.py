@@ -120,7 +120,7 @@ def mine(
         exports = _exports(config)
     extra = {
         "output": str(config.output.path),
-        "exports": exports,
+        **exports,
         "embeddings": {"encoded": cands.encoded, "cached": cands.cached},
         "config": _config_dict(config),
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
@@ -188,10 +188,10 @@ def _write_rows(path: Path, rows) -> int:
     return count
 
 
-def _exports(config: MineConfig) -> dict[str, str]:
-    from negmine.export.registry import export_all
+def _exports(config: MineConfig) -> dict[str, dict]:
+    from negmine.export.registry import export_all, export_summary
 
-    return export_all(config.output.path, config.output.formats, config.output.export_as)
+    return export_summary(export_all(config.output.path, config.output.formats, config.output.export_as))
 
 
 def summary_path(config: MineConfig) -> Path:

@@ -70,7 +70,17 @@ def format_summary(summary: dict) -> str:
     for key in ("output", "exports"):
         if summary.get(key):
             lines.append(f"{key}: {summary[key]}")
+    lines += format_export_skipped(summary.get("export_skipped", {}))
     return "\n".join(lines)
+
+
+def format_export_skipped(skipped: dict[str, dict[str, int]]) -> list[str]:
+    """One line per export format that left rows of the native file out, with its reasons."""
+    return [
+        f"  export {fmt} left out {sum(reasons.values())} rows: "
+        + ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+        for fmt, reasons in skipped.items()
+    ]
 
 
 MARGIN_HINT_SHARE = 0.2
