@@ -94,3 +94,15 @@ def test_engine_target_recall_must_be_a_share(bad):
         EngineConfig(index="ivf", target_recall=bad).validate()
     assert str(info.value) == (f"target_recall must be in (0, 1] or None, got {bad!r}; use e.g. --target-recall 0.9,"
                                " or --target-recall 0 to search at --nprobe as given")
+
+
+@pytest.mark.parametrize(("window", "size"), [((98, 100), 3), ((None, 4), 4)])
+def test_a_rank_window_smaller_than_the_negatives_wanted_is_refused_unless_partial_rows_are_kept(window, size):
+    from negmine.config import SelectConfig
+
+    low, high = window
+    with pytest.raises(ConfigError, match=rf"rank window {low or 1}-{high} holds at most {size} candidates, fewer than "
+                                          r"num_negatives 5, so every pair would be skipped; widen --rank-min/--rank-max"):
+        SelectConfig(strategy="range", rank_min=low, rank_max=high).validate()
+    SelectConfig(strategy="range", rank_min=low, rank_max=high, keep_partial=True).validate()
+    SelectConfig(strategy="range", rank_min=low, rank_max=high, num_negatives=size).validate()

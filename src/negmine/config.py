@@ -341,6 +341,14 @@ class SelectConfig:
             raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}")
         if self.rank_min is not None and self.rank_max is not None and self.rank_min > self.rank_max:
             raise ConfigError(f"rank window {self.rank_min}-{self.rank_max} is empty; rank_min must be <= rank_max")
+        if self.rank_max is not None and not self.keep_partial:
+            size = self.rank_max - (self.rank_min or 1) + 1
+            if size < self.num_negatives:
+                raise ConfigError(
+                    f"rank window {self.rank_min or 1}-{self.rank_max} holds at most {size} candidates, fewer than "
+                    f"num_negatives {self.num_negatives}, so every pair would be skipped; widen --rank-min/--rank-max, "
+                    "lower --num-negatives, or pass --keep-partial"
+                )
         if self.simans_a <= 0:
             raise ConfigError(f"simans_a must be > 0, got {self.simans_a}")
 
@@ -527,6 +535,13 @@ class DenoiseConfig:
 
     def validate(self) -> None:
         if not self.enabled:
+            given = [flag for flag, on in (("--cross-encoder", self.judges.cross_encoder),
+                                           ("--teacher", self.judges.teachers)) if on]
+            if given:
+                raise ConfigError(
+                    f"{' and '.join(given)} given without --denoise: the judges only rescore candidates when "
+                    "denoising is on; add --denoise, or drop them (negmine audit judges a mined file afterwards)"
+                )
             return
         _check_positive_int("denoise depth", self.depth, "use e.g. --denoise-depth 10")
         self.judges.validate(self.DEFAULT_JUDGES)
@@ -607,7 +622,8 @@ class MineConfig:
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(
                 f"cannot mine {self.select.num_negatives} negatives from {self.retrieve.depth} candidates per "
-                f"query; raise --depth to at least {self.select.num_negatives} or lower --num-negatives"
+                f"query; raise --depth (the positives and the margins take candidates too: e.g. --depth "
+                f"{max(100, 4 * self.select.num_negatives)}) or lower --num-negatives"
             )
         rank = self.filters.max_positive_rank
         if rank is not None and rank > self.retrieve.depth:

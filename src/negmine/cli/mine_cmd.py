@@ -21,6 +21,8 @@ from negmine.config import (
     RetrieveConfig,
     SelectConfig,
 )
+from negmine.export.registry import EXPORTERS
+from negmine.select.strategy import STRATEGIES
 
 _DATA = DATA_PANEL
 _CANDS = "Candidates"
@@ -51,7 +53,7 @@ def mine_command(
     bm25_shard_size: int = typer.Option(1_000_000, help="BM25: index a larger corpus in shards of at most this many documents (global statistics, bounded memory; from 100k documents also one shard per --workers)", rich_help_panel=_CANDS),
     fallback: Optional[str] = typer.Option(None, help="hybrid: a pair whose dense pool leaves too few negatives (positive ranked low) is selected from its query's dense + BM25 pool instead of being skipped", rich_help_panel=_CANDS),
     no_fallback: bool = typer.Option(False, "--no-fallback", help="skip such pairs (no BM25 index is built)", rich_help_panel=_CANDS),
-    strategy: str = typer.Option("top", help="selection strategy (see README)", rich_help_panel=_SELECT),
+    strategy: str = typer.Option("top", help=f"selection strategy: {' | '.join(STRATEGIES)} (see README)", rich_help_panel=_SELECT),
     num_negatives: int = typer.Option(5, help="negatives per pair", rich_help_panel=_SELECT),
     seed: int = typer.Option(42, help="random seed", rich_help_panel=_SELECT),
     rank_min: Optional[int] = typer.Option(None, help="rank window start (1-based, inclusive)", rich_help_panel=_SELECT),
@@ -90,7 +92,7 @@ def mine_command(
     ray_cpus_per_actor: float = typer.Option(1.0, help="CPUs reserved by each Ray actor", rich_help_panel=_ENGINE),
     workers: Optional[int] = typer.Option(None, help="local processes for CPU work in pure Python (BM25 tokenisation, BM25 shards and large searches, near-duplicate MinHash signatures; same output); default: every CPU, 1: none", rich_help_panel=_ENGINE),
     output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
-    export: list[str] = typer.Option([], "--export", help="also write an export format (repeatable)", rich_help_panel=_OUT),
+    export: list[str] = typer.Option([], "--export", help=f"also write an export format (repeatable): {' | '.join(EXPORTERS)}", rich_help_panel=_OUT),
     export_as: str = typer.Option("jsonl", help="file type of the --export files: jsonl | parquet (columnar, compressed; for large exports)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
     progress: bool = shared_option("progress"),
@@ -124,6 +126,10 @@ def mine_command(
 
         result = mine(config)
     typer.echo(format_summary(result.summary))
+    if result.summary["pairs_out"] == 0:
+        typer.echo("error: no pair was mined (every pair was skipped, for the reasons above); the output holds no "
+                   "rows. Raise --depth, loosen the margins or the rank window, or lower --num-negatives", err=True)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

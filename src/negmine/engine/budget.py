@@ -35,11 +35,12 @@ def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth:
     """Rows per search shard that keep the estimated peak within ``budget`` bytes."""
     fixed = RESERVE + 64 * n_docs + 36 * n_queries * depth + 4 * n_queries * dim
     rows = (budget - fixed) // row_bytes(dim, index)
-    if rows < MIN_SHARD_ROWS:
-        need = fixed + row_bytes(dim, index) * MIN_SHARD_ROWS
+    smallest = min(MIN_SHARD_ROWS, n_docs)  # a corpus below MIN_SHARD_ROWS needs room for itself only
+    if rows < smallest:
+        need_mib = -(-(fixed + row_bytes(dim, index) * smallest) // 2**20)  # rounded up: the advice must pass
         raise ConfigError(
             f"memory budget {budget / 2**30:.2f} GiB is too small for {n_docs} documents x {n_queries} queries "
-            f"(dim {dim}, depth {depth}); raise --memory-budget to at least {need / 2**30:.2f}G"
+            f"(dim {dim}, depth {depth}); raise --memory-budget to at least {need_mib}M"
         )
     return int(rows)
 
