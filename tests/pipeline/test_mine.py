@@ -373,6 +373,26 @@ def test_rows_an_export_format_cannot_take_are_counted_in_the_summary(beir_dir, 
     assert f"  export n-tuple left out {short} rows: {short} {SKIP_SHORT}" in format_summary(summary)
 
 
+def test_a_run_stopped_after_its_rows_leaves_no_summary_or_export_of_the_run_before(beir_dir, tmp_path, monkeypatch):
+    import negmine.pipeline.mine as mine_module
+
+    out = tmp_path / "neg.jsonl"
+    config = dataclasses.replace(make_config(beir_dir, out), output=OutputConfig(out, ("triplet",)))
+    mine(config, embedder=HashEmbedder())
+    (tmp_path / "neg.n-tuple.parquet").write_text("an export of an older run")
+    assert {p.name for p in tmp_path.iterdir()} >= {"neg.summary.json", "neg.triplet.jsonl", "neg.n-tuple.parquet"}
+
+    def stop(_config):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mine_module, "_exports", stop)
+    wider = dataclasses.replace(config, select=dataclasses.replace(config.select, num_negatives=2))
+    with pytest.raises(KeyboardInterrupt):
+        mine(wider, embedder=HashEmbedder())
+    assert {len(json.loads(line)["negatives"]) for line in out.read_text().splitlines()} == {2}  # the new rows
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("neg.") and p.name != "neg.jsonl"]
+
+
 def _with_missing_documents(beir_dir, rows: str):
     """Append judgments (and a query with only a missing positive) to the fixture's train qrels."""
     with open(beir_dir / "queries.jsonl", "a") as handle:

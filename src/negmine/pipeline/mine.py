@@ -78,6 +78,19 @@ def check_outputs(config: MineConfig) -> None:
     check_output_file(summary_path(config), "--summary-json")
 
 
+def remove_stale_companions(config: MineConfig) -> None:
+    """Delete an earlier run's summary and exports of this output (every format, either file type) before the new
+    rows are written: a run stopped between the native file and its summary then leaves no file that describes
+    another run. The summary is written last, so its presence marks a finished set."""
+    from negmine.export.registry import EXPORTERS, export_path
+    from negmine.export.sinks import SUFFIXES
+
+    stale = [summary_path(config)]
+    stale += [export_path(config.output.path, fmt, kind) for fmt in EXPORTERS for kind in SUFFIXES]
+    for path in stale:
+        path.unlink(missing_ok=True)
+
+
 def mine(
     config: MineConfig,
     embedder: Embedder | None = None,
@@ -101,6 +114,7 @@ def mine(
         check_feasible(config, dataset)
         hook_factory = _hook_factory(config)
     ctx = _candidates(config, dataset, embedder, timer)
+    remove_stale_companions(config)
     cands = ctx.cands
     stats = SelectionStats()
     with timer("select+write"):
