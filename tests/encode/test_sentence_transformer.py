@@ -137,3 +137,15 @@ def test_bad_config_rejected_before_loading(load_tiny):
 def test_empty_input(tiny_embedder):
     emb = tiny_embedder()
     assert emb.encode([]).shape == (0, emb.dim)
+
+
+def test_no_progress_also_hides_the_weight_loading_bars_and_restores_the_switch(tiny_model_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    from negmine.encode.sentence_transformer import load_sentence_transformer
+
+    load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=True))
+    assert "Loading weights" in capfd.readouterr().err
+    load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=False))
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()

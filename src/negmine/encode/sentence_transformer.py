@@ -38,12 +38,29 @@ def load_sentence_transformer(config: EncoderConfig):
 
         check_hub_model(source)
     try:
-        return SentenceTransformer(os.path.expanduser(source), device=config.device)
+        with _loading_bars(config.show_progress):
+            return SentenceTransformer(os.path.expanduser(source), device=config.device)
     except (OSError, ValueError) as err:
         raise ConfigError(
             f"could not load model {config.model!r} ({err.__class__.__name__}: {err}); pass a local "
             "sentence-transformers folder, or a hub name when the hub is reachable"
         ) from err
+
+
+@contextlib.contextmanager
+def _loading_bars(show: bool):
+    """transformers' "Loading weights" bars only when progress is shown (``--no-progress`` hides them too); the
+    library-wide switch is put back as it was."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    if not show and was_on:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on and not hf_logging.is_progress_bar_enabled():
+            hf_logging.enable_progress_bar()
 
 
 def _missing_local_path(source: str) -> bool:
