@@ -256,15 +256,20 @@ def mine_negmine(data_dir: Path, work: Path, source: str, heldout: bool = False)
 
 
 def _mined_with(config) -> bool:
-    """True when the mined file exists and its summary records exactly ``config``, so a changed negmine default
-    re-mines instead of silently reusing a file mined with the old one."""
+    """True when the mined file exists and its summary records exactly ``config`` and the current embedding
+    fingerprint version, so a changed negmine default or encoder re-mines instead of silently reusing a file
+    mined with the old one."""
     from negmine.pipeline.mine import summary_path
 
     summary = summary_path(config)
     if not (config.output.path.exists() and summary.exists()):
         return False
-    recorded = json.loads(summary.read_text())["config"]
-    return recorded == json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    from negmine.encode.fingerprint import FINGERPRINT_VERSION
+
+    recorded = json.loads(summary.read_text())
+    if recorded.get("embeddings", {}).get("fingerprint_version") != FINGERPRINT_VERSION:
+        return False  # mined from vectors of an older encoder (the embedding cache misses them too)
+    return recorded["config"] == json.loads(json.dumps(dataclasses.asdict(config), default=str))
 
 
 def round_one_model(data_dir: Path, work: Path, source: str, heldout: bool) -> Path:

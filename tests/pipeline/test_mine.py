@@ -6,6 +6,7 @@ import json
 import pytest
 
 from negmine.config import DataConfig, EncoderConfig, FilterConfig, MineConfig, OutputConfig, RetrieveConfig, SelectConfig
+from negmine.encode.fingerprint import FINGERPRINT_VERSION
 from negmine.errors import ConfigError, InputError
 from negmine.pipeline.mine import mine
 from negmine.testing.hash_embedder import HashEmbedder
@@ -68,7 +69,8 @@ def test_second_run_encodes_nothing(beir_dir, tmp_path):
     embedder = HashEmbedder()
     second = mine(make_config(beir_dir, out), embedder=embedder)
     assert first.summary["embeddings"]["encoded"] > 0
-    assert second.summary["embeddings"] == {"encoded": 0, "cached": first.summary["embeddings"]["encoded"]}
+    assert second.summary["embeddings"] == {"encoded": 0, "cached": first.summary["embeddings"]["encoded"],
+                                            "fingerprint_version": FINGERPRINT_VERSION}
     assert embedder.texts_encoded == 0
 
 
