@@ -62,20 +62,19 @@ def eval_command(
         from negmine.evaluate.api import evaluate
 
         report = evaluate(config)
-    typer.echo(report.table())
-    skipped = format_unknown_qrels(report.payload["data"]["unknown_qrels"])
-    if skipped:
-        typer.echo(skipped)
-    for name, coverage in report.payload["run_file_coverage"].items():
-        line = format_coverage(name, coverage)
+    echo_report(report)
+
+
+def echo_report(report) -> None:
+    """The comparison table, then one line per note: skipped judgments, run-file coverage, encoding, files."""
+    lines = [report.table(), format_unknown_qrels(report.payload["data"]["unknown_qrels"])]
+    lines += [format_coverage(name, c) for name, c in report.payload["run_file_coverage"].items()]
+    lines += [f"{name}: encoded {c['encoded']} texts, {c['cached']} from cache" for name, c in report.encoding.items()]
+    lines += [f"wrote run {name}: {path}" for name, path in report.run_files.items()]
+    lines += [f"wrote {report.output}"] if report.output is not None else []
+    for line in lines:
         if line:
             typer.echo(line)
-    for name, counts in report.encoding.items():
-        typer.echo(f"{name}: encoded {counts['encoded']} texts, {counts['cached']} from cache")
-    for name, path in report.run_files.items():
-        typer.echo(f"wrote run {name}: {path}")
-    if report.output is not None:
-        typer.echo(f"wrote {report.output}")
 
 
 def format_coverage(name: str, coverage: dict) -> str:

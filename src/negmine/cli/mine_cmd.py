@@ -126,7 +126,12 @@ def mine_command(
 
         result = mine(config)
     typer.echo(format_summary(result.summary))
-    if result.summary["pairs_out"] == 0:
+    exit_if_nothing_mined(result.summary)
+
+
+def exit_if_nothing_mined(summary: dict) -> None:
+    """Exit 1, after the summary with its skip reasons, when every pair was skipped (the output has no rows)."""
+    if summary["pairs_out"] == 0:
         typer.echo("error: no pair was mined (every pair was skipped, for the reasons above); the output holds no "
                    "rows. Raise --depth, loosen the margins or the rank window, or lower --num-negatives", err=True)
         raise typer.Exit(1)
