@@ -365,6 +365,26 @@ class OutputConfig:
 
     def validate(self) -> None:
         check_export_as(self.export_as)
+        check_jsonl_path("--output", self.path)
+
+
+NOT_JSONL_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".arrow", ".feather", ".xlsx",
+                      ".gz", ".bz2", ".xz", ".zst", ".zip")
+"""File endings that promise another format than the plain JSON Lines negmine writes as its native output."""
+
+
+def check_jsonl_path(option: str, path: Path | None) -> None:
+    """ConfigError when ``path`` ends in a suffix of :data:`NOT_JSONL_SUFFIXES`: the file would hold JSON Lines
+    under a name that says CSV, Parquet, gzip..., and whatever opens it by its name would misread it."""
+    if path is None:
+        return
+    suffix = Path(path).suffix.lower()
+    if suffix in NOT_JSONL_SUFFIXES:
+        raise ConfigError(
+            f"{option} {path}: this file is written as uncompressed JSON Lines, not {suffix[1:]}; "
+            f"name it {Path(path).with_suffix('.jsonl').name} (for other layouts add --export FORMAT, "
+            "and --export-as parquet for Parquet files)"
+        )
 
 
 def check_export_as(value: str) -> None:
@@ -599,6 +619,8 @@ class AuditConfig:
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
         check_export_as(self.export_as)
+        check_jsonl_path("--output", self.output)
+        check_jsonl_path("--flags", self.flags)
         if self.formats and self.output is None:
             raise ConfigError("exports are written from the cleaned file: set its path (--output) or drop --export")
 
