@@ -32,3 +32,14 @@ def test_agreement_matrix_is_symmetric_with_per_judge_diagonal():
     m = plots.agreement_matrix(["score", "near-duplicate"], {"score": 4, "near-duplicate": 2}, {"near-duplicate & score": 1})
     assert m.tolist() == [[4, 1], [1, 2]]
     assert np.array_equal(m, m.T)
+
+
+def test_training_step_axes_tick_whole_steps_only():
+    loss = [{"step": 1, "loss": 0.9}, {"step": 2, "loss": 0.7}, {"step": 3, "loss": 0.6}]
+    dev = [{"step": 0, "ndcg@10": 0.5}, {"step": 3, "ndcg@10": 0.6}]
+    fig = plots.training_figure(loss, dev)
+    for ax in fig.axes:
+        fig.canvas.draw()
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+    decode(plots.training_curves(loss, dev))

@@ -119,7 +119,15 @@ DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00"
 
 def training_curves(loss_history: Sequence[dict], dev: Sequence[dict]) -> str:
     """Training loss per logged step (left) and, when the run had a dev split, its metrics per evaluation
-    (right; the step-0 point is where the model started)."""
+    (right; the step-0 point is where the model started), as a base64 PNG."""
+    return to_base64_png(training_figure(loss_history, dev))
+
+
+def training_figure(loss_history: Sequence[dict], dev: Sequence[dict]):
+    """The Figure of :func:`training_curves`; step axes have whole-number ticks only (a short run's
+    default ticks would read 0.5, 1.5...)."""
+    from matplotlib.ticker import MaxNLocator
+
     fig = _figure(9.0 if dev else 7.0, 3.4)
     axes = fig.subplots(1, 2 if dev else 1, squeeze=False)[0]
     steps = [entry["step"] for entry in loss_history]
@@ -136,4 +144,6 @@ def training_curves(loss_history: Sequence[dict], dev: Sequence[dict]) -> str:
         axes[1].set_ylabel("dev score")
         axes[1].set_title("Dev split", fontsize=9)
         axes[1].legend(fontsize=8)
-    return to_base64_png(fig)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
