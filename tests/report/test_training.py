@@ -23,7 +23,8 @@ def _summary(dev=True, remine=False) -> dict:
                 for s, v in ((0, 0.61), (6, 0.66), (12, 0.64))] if dev else [],
         "remine": [{"step": 6, "rows_updated": 30, "seconds": 1.5}] if remine else [],
     }
-    config = {"train_file": "mined.jsonl", "model": "<b>m</b>", "learning_rate": 1e-4, "directions": ["query_to_doc"]}
+    config = {"train_file": "mined.jsonl", "model": "<b>m</b>", "learning_rate": 1e-4, "directions": ["query_to_doc"],
+              "mine": {"select": {"strategy": "top", "num_negatives": 5}, "filters": {"sd_margin": 0.5}, "extra": {}}}
     return {"result": result, "config": config}
 
 
@@ -43,6 +44,9 @@ def test_report_shows_curves_dev_table_and_configuration(tmp_path):
     assert "<h2>Re-mining</h2>" in page and "rows_updated" in page
     assert "&lt;b&gt;m&lt;/b&gt;" in page and "<b>m</b>" not in page, "texts are escaped"
     assert '["query_to_doc"]' in page.replace("&quot;", '"')
+    assert "<tr><td>mine.filters.sd_margin</td><td>0.5</td></tr>" in page, "nested settings get a row each"
+    assert "<tr><td>mine.select.strategy</td><td>top</td></tr>" in page
+    assert "<tr><td>mine.extra</td><td>{}</td></tr>" in page
     assert "http://" not in page and "https://" not in page
 
 

@@ -51,6 +51,19 @@ def _round(value) -> object:
     return round(value, 4) if isinstance(value, float) else ("-" if value is None else value)
 
 
+def flat_config(config: Mapping, prefix: str = "") -> dict[str, object]:
+    """``config`` with nested sections as dotted keys (``mine.filters.sd_margin``), sorted within each level;
+    lists as JSON. One row per setting instead of a JSON blob for the re-mining configuration."""
+    flat: dict[str, object] = {}
+    for key, value in sorted(config.items()):
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flat_config(value, name + "."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, (Mapping, list)) else value
+    return flat
+
+
 def render_training_report(summary: Mapping, out: Path) -> Path:
     """Write the training report to ``out`` atomically and return the path."""
     result, config = summary["result"], summary["config"]
@@ -68,8 +81,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
     if result.get("remine"):
         columns = sorted({key for event in result["remine"] for key in event})
         sections.append(("Re-mining", _rows_table(result["remine"], columns)))
-    sections.append(("Configuration", key_value_table({k: json.dumps(v) if isinstance(v, (dict, list)) else v
-                                                        for k, v in sorted(config.items())})))
+    sections.append(("Configuration", key_value_table(flat_config(config))))
     subtitle = f"{result['global_step']} steps on {config.get('train_file')}"
     with atomic_write(out) as handle:
         handle.write(document("negmine train", subtitle, sections))
