@@ -88,19 +88,19 @@ def judge_agreement(judges: Sequence[str], per_judge: dict[str, int], pairs: dic
     m = agreement_matrix(judges, per_judge, pairs)
     top = max(int(m.max()), 1) if m.size else 1
     left.imshow(m if m.size else np.zeros((1, 1)), cmap="Reds", vmin=0, vmax=top)
-    left.set_xticks(range(len(judges)), judges, rotation=30, ha="right", fontsize=8)
-    left.set_yticks(range(len(judges)), judges, fontsize=8)
+    left.set_xticks(range(len(judges)), judges, rotation=30, ha="right", fontsize=10)
+    left.set_yticks(range(len(judges)), judges, fontsize=10)
     for (i, j), value in np.ndenumerate(m):
-        left.text(j, i, str(value), ha="center", va="center", fontsize=9,
+        left.text(j, i, str(value), ha="center", va="center", fontsize=11,
                   color="white" if value > top / 2 else "black")
-    left.set_title("Candidates flagged (diagonal) and by both (off-diagonal)", fontsize=9)
+    left.set_title("Candidates flagged (diagonal) and by both (off-diagonal)", fontsize=10)
     keys = sorted(votes, key=int)
     right.bar([int(k) for k in keys], [votes[k] for k in keys], color=COLORS["kept"])
     right.set_yscale("log" if keys and max(votes.values()) > 50 * max(min(votes.values()), 1) else "linear")
     right.set_xlabel("number of judges flagging the candidate")
     right.set_ylabel("candidates")
     right.set_xticks([int(k) for k in keys] or [0])
-    right.set_title("Judge agreement", fontsize=9)
+    right.set_title("Judge agreement", fontsize=10)
     return to_base64_png(fig)
 
 
