@@ -40,11 +40,15 @@ def test_mark_policy_and_cosine_with_a_local_model(tmp_path, tiny_model_path):
     result = runner.invoke(build_app(), [
         "audit", str(mined), "--model", str(tiny_model_path), "--cache-dir", str(tmp_path / "cache"),
         "--false-negative-policy", "mark", "--positive-policy", "mark", "--near-dup-threshold", "0.999",
-        "--out-dir", str(tmp_path / "out"), "--no-html", "--no-progress",
+        "--out-dir", str(tmp_path / "out"), "--no-html", "--no-progress", "--export", "triplet",
     ])
     assert result.exit_code == 0, result.output
     clean = [json.loads(x) for x in (tmp_path / "out" / "mined.clean.jsonl").read_text().splitlines()]
     assert len(clean) == 3 and clean[0]["negative_flags"][0] == "false_negative"
+    marked = sum(flag == "false_negative" for row in clean for flag in row["negative_flags"])
+    triplets = (tmp_path / "out" / "mined.clean.triplet.jsonl").read_text().splitlines()
+    assert len(triplets) == sum(len(row["negatives"]) for row in clean) - marked, "marked negatives are not exported"
+    assert f"exports left out {marked} negatives marked as false negatives" in result.output
     flags = [json.loads(x) for x in (tmp_path / "out" / "mined.flags.jsonl").read_text().splitlines()]
     copy = next(f for f in flags if f["doc_id"] == "n-copy")
     assert copy["scores"]["cosine_to_positive"] is not None

@@ -56,3 +56,29 @@ def test_non_ascii_text_kept(tmp_path):
     export_file(native, "triplet", tmp_path / "t.jsonl")
     expected = '{"anchor":"Größe?","positive":"日本語","negative":"é"}\n'
     assert (tmp_path / "t.jsonl").read_text(encoding="utf-8") == expected
+
+
+def test_negatives_marked_as_false_negatives_are_left_out_of_every_format(tmp_path):
+    import json
+
+    from negmine.export.native import dumps_row, make_row
+    from negmine.export.registry import export_summary
+
+    native = tmp_path / "clean.jsonl"
+    rows = [
+        make_row(query_id="q1", query="q one", positive_id="p1", positive="pos one", positive_score=0.9,
+                 negative_ids=["a", "b", "c"], negatives=["neg a", "neg b", "neg c"], negative_scores=[0.8, 0.7, 0.6],
+                 negative_ranks=[2, 3, 4], negative_flags=[None, "false_negative", None]),
+        make_row(query_id="q2", query="q two", positive_id="p2", positive="pos two", positive_score=0.9,
+                 negative_ids=["d"], negatives=["neg d"], negative_scores=[0.8], negative_ranks=[2],
+                 negative_flags=["false_negative"]),
+    ]
+    native.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
+    stats = {fmt: export_file(native, fmt, tmp_path / f"clean.{fmt}.jsonl") for fmt in sorted(EXPORTERS)}
+    for fmt, st in stats.items():
+        text = (tmp_path / f"clean.{fmt}.jsonl").read_text()
+        assert "neg b" not in text and "neg d" not in text and "neg a" in text and "neg c" in text, fmt
+        assert st.flagged_left_out == 2 and st.skipped == {"row has no negatives": 1}, fmt
+    ntuple = [json.loads(line) for line in (tmp_path / "clean.n-tuple.jsonl").read_text().splitlines()]
+    assert ntuple == [{"anchor": "q one", "positive": "pos one", "negative_1": "neg a", "negative_2": "neg c"}]
+    assert export_summary(stats)["export_flagged_left_out"] == 2

@@ -13,9 +13,7 @@ from typing import Mapping
 import numpy as np
 
 from negmine.audit.findings import PairFindings
-from negmine.export.native import make_row
-
-FLAG = "false_negative"
+from negmine.export.native import FALSE_NEGATIVE_FLAG as FLAG, make_row
 
 
 def apply_policy(row: Mapping, findings: PairFindings, fn_policy: str, positive_policy: str) -> dict | None:

@@ -233,7 +233,7 @@ def format_audit(summary: dict, config: AuditConfig) -> str:
     if config.output:
         lines.append(f"output: {config.output}")
     lines += [f"export {fmt}: {path}" for fmt, path in summary.get("exports", {}).items()]
-    lines += format_export_skipped(summary.get("export_skipped", {}))
+    lines += format_export_skipped(summary)
     if config.report:
         lines.append(f"report: {config.report}")
     return "\n".join(lines)

@@ -5,9 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Protocol
 
-from negmine.export.native import NativeRow
+from negmine.export.native import FALSE_NEGATIVE_FLAG, PARALLEL_KEYS, NativeRow
 
 SKIP_NO_NEGATIVES = "row has no negatives"
+
+
+def without_flagged(row: NativeRow) -> tuple[NativeRow, int]:
+    """``row`` minus the negatives the audit marked as false negatives, and how many those were.
+
+    ``negmine train`` masks marked negatives itself; an export is read by other trainers, which would treat
+    them as ordinary hard negatives, so they are left out of every export format.
+    """
+    flags = row.get("negative_flags")
+    if not flags or FALSE_NEGATIVE_FLAG not in flags:
+        return row, 0
+    keep = [i for i, flag in enumerate(flags) if flag != FALSE_NEGATIVE_FLAG]
+    kept: dict = dict(row)
+    for key in (*PARALLEL_KEYS, "negative_flags"):
+        kept[key] = [row[key][i] for i in keep]
+    return kept, len(flags) - len(keep)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -19,11 +35,12 @@ class ExportShape:
 
 
 def scan_shape(rows: Iterable[NativeRow]) -> ExportShape:
-    """One streaming pass: row count and the largest number of negatives in a row."""
+    """One streaming pass: row count and the largest number of negatives in a row (marked false negatives
+    not counted, see :func:`without_flagged`)."""
     count = widest = 0
     for row in rows:
         count += 1
-        widest = max(widest, len(row["negative_ids"]))
+        widest = max(widest, len(without_flagged(row)[0]["negative_ids"]))
     return ExportShape(count, widest)
 
 

@@ -21,6 +21,9 @@ from typing import Any, Callable, Iterator, Sequence, TypedDict
 from negmine.errors import InputError
 
 SCORE_DECIMALS = 6
+FALSE_NEGATIVE_FLAG = "false_negative"
+"""The ``negative_flags`` entry of a negative the audit marked (``--false-negative-policy mark``); other
+entries are None."""
 
 
 class _NativeRequired(TypedDict):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from negmine.errors import ConfigError, unknown_choice
-from negmine.export.base import ExportShape, Exporter, scan_shape
+from negmine.export.base import ExportShape, Exporter, scan_shape, without_flagged
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListExporter
 from negmine.export.native import read_native
@@ -36,6 +36,8 @@ class ExportStats:
     rows_in: int
     records_out: int
     skipped: dict[str, int] = field(default_factory=dict)
+    flagged_left_out: int = 0
+    """Negatives the audit marked as false negatives (``--false-negative-policy mark``), not exported."""
 
     @property
     def rows_skipped(self) -> int:
@@ -59,12 +61,15 @@ def export_all(native: Path, formats: tuple[str, ...], file_type: str = "jsonl")
 
 
 def export_summary(stats: dict[str, ExportStats]) -> dict[str, dict]:
-    """The summary keys of :func:`export_all`'s result: ``exports`` ({format: path}) and ``export_skipped``
+    """The summary keys of :func:`export_all`'s result: ``exports`` ({format: path}), ``export_skipped``
     ({format: {reason: rows}} for the formats that could not take every row; a format's shape can refuse rows
-    the native file keeps, e.g. n-tuple rows shorter than the file's width under --keep-partial)."""
+    the native file keeps, e.g. n-tuple rows shorter than the file's width under --keep-partial) and
+    ``export_flagged_left_out`` (negatives marked as false negatives, left out of the exports; the same count
+    for every format, 0 when none were marked)."""
     return {
         "exports": {fmt: str(st.path) for fmt, st in stats.items()},
         "export_skipped": {fmt: dict(st.skipped) for fmt, st in stats.items() if st.rows_skipped},
+        "export_flagged_left_out": max((st.flagged_left_out for st in stats.values()), default=0),
     }
 
 
@@ -81,17 +86,21 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
 
     Memory stays bounded by one row (one Parquet row group); formats that need the file's shape (n-tuple
     width) read it twice.
+    Negatives marked as false negatives (``negative_flags``) are left out and counted; a row left without
+    negatives is then skipped like any other.
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
     """
     exporter = get_exporter(fmt)
     if Path(out_path).resolve() == Path(native_path).resolve():
         raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
-    rows_in = records_out = 0
+    rows_in = records_out = flagged = 0
     skipped: Counter[str] = Counter()
     with open_sink(out_path, exporter.arrow_schema(shape)) as write:
-        for row in read_native(native_path):
+        for native_row in read_native(native_path):
             rows_in += 1
+            row, left_out = without_flagged(native_row)
+            flagged += left_out
             reason = exporter.skip_reason(row, shape)
             if reason is not None:
                 skipped[reason] += 1
@@ -99,4 +108,4 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
             for record in exporter.convert(row, shape):
                 write(record)
                 records_out += 1
-    return ExportStats(fmt, Path(out_path), rows_in, records_out, dict(sorted(skipped.items())))
+    return ExportStats(fmt, Path(out_path), rows_in, records_out, dict(sorted(skipped.items())), flagged)

@@ -70,17 +70,22 @@ def format_summary(summary: dict) -> str:
     for key in ("output", "exports"):
         if summary.get(key):
             lines.append(f"{key}: {summary[key]}")
-    lines += format_export_skipped(summary.get("export_skipped", {}))
+    lines += format_export_skipped(summary)
     return "\n".join(lines)
 
 
-def format_export_skipped(skipped: dict[str, dict[str, int]]) -> list[str]:
-    """One line per export format that left rows of the native file out, with its reasons."""
-    return [
+def format_export_skipped(summary: dict) -> list[str]:
+    """One line per export format that left rows of the native file out, with its reasons, and one for the
+    negatives marked as false negatives that no export holds."""
+    lines = [
         f"  export {fmt} left out {sum(reasons.values())} rows: "
         + ", ".join(f"{n} {reason}" for reason, n in reasons.items())
-        for fmt, reasons in skipped.items()
+        for fmt, reasons in summary.get("export_skipped", {}).items()
     ]
+    if summary.get("export_flagged_left_out"):
+        lines.append(f"  exports left out {summary['export_flagged_left_out']} negatives marked as false negatives "
+                     "(other trainers would take them for hard negatives; negmine train masks them in the native file)")
+    return lines
 
 
 MARGIN_HINT_SHARE = 0.2

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
 from negmine.errors import ConfigError
+from negmine.export.native import FALSE_NEGATIVE_FLAG
 from negmine.train.labels import pack_label, text_key
-
-FALSE_NEGATIVE_FLAG = "false_negative"
-
 
 @dataclass
 class TrainDataStats:
