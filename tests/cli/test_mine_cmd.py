@@ -57,11 +57,15 @@ def test_mine_cli_export_as_parquet(tmp_path, tiny_model_path):
     beir = write_beir(tmp_path / "b", corpus, {"q1": "cell protein"}, [("q1", "d0", 1)])
     out = tmp_path / "neg.jsonl"
     args = ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "5",
-            "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--export", "flagembedding", "--no-progress",
+            "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--export", "n-tuple", "--no-progress",
             "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0"]
     result = runner.invoke(build_app(), [*args, "--export-as", "parquet"])
     assert result.exit_code == 0, result.output
-    assert pq.read_table(tmp_path / "neg.flagembedding.parquet").column_names == ["query", "pos", "neg"]
+    assert pq.read_table(tmp_path / "neg.n-tuple.parquet").column_names == ["anchor", "positive", "negative_1", "negative_2"]
+    flag = runner.invoke(build_app(), [*args, "--export", "flagembedding", "--export-as", "parquet"])
+    assert flag.exit_code == 2 and "encoding" not in flag.output
+    assert ("--export flagembedding cannot be written as parquet: its trainers read jsonl files only; drop "
+            "--export-as parquet or write the other formats in a separate run") in flag.output
     bad = runner.invoke(build_app(), [*args, "--export-as", "csv"])
     assert bad.exit_code == 2
     assert "unknown export file type 'csv'; allowed: jsonl, parquet" in bad.output

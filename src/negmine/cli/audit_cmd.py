@@ -134,7 +134,7 @@ def run_audit(
 
     config.validate()
     check_unknown_qrels(unknown_qrels)
-    check_formats(config.formats)
+    check_formats(config.formats, config.export_as)
     check_outputs(config)
     extra: dict = {}
     if Path(config.input).is_dir():

@@ -55,6 +55,7 @@ class Exporter(Protocol):
     """Turns native rows into the records of one training format, row by row.
 
     ``needs_scan``: the format needs :class:`ExportShape` (an extra streaming pass over the file).
+    ``file_types``: the export file types (``--export-as``) its consumers can read.
     ``skip_reason``: why a row cannot be written in this format (counted by reason), or None.
     ``arrow_schema``: the records' columns and types, in ``convert``'s key order (a ``pyarrow.Schema``;
     Parquet exports are written with it).
@@ -63,6 +64,7 @@ class Exporter(Protocol):
 
     name: ClassVar[str]
     needs_scan: ClassVar[bool]
+    file_types: ClassVar[tuple[str, ...]]
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None: ...
 

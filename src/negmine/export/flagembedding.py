@@ -19,6 +19,8 @@ from negmine.export.native import NativeRow
 class FlagEmbeddingExporter:
     name: ClassVar[str] = "flagembedding"
     needs_scan: ClassVar[bool] = False
+    file_types: ClassVar[tuple[str, ...]] = ("jsonl",)
+    """FlagEmbedding's trainer reads ``.json``/``.jsonl`` files only (it silently skips others)."""
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         return SKIP_NO_NEGATIVES if not row["negatives"] else None

@@ -17,6 +17,7 @@ from negmine.export.native import NativeRow
 class LabeledListExporter:
     name: ClassVar[str] = "labeled-list"
     needs_scan: ClassVar[bool] = False
+    file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         return SKIP_NO_NEGATIVES if not row["negatives"] else None

@@ -20,6 +20,7 @@ SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same 
 class NTupleExporter:
     name: ClassVar[str] = "n-tuple"
     needs_scan: ClassVar[bool] = True
+    file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         if not row["negatives"]:

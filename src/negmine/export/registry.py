@@ -44,10 +44,16 @@ class ExportStats:
         return sum(self.skipped.values())
 
 
-def check_formats(formats: tuple[str, ...] | list[str]) -> None:
-    """ConfigError naming the first unknown format and listing the registry keys (before any expensive work)."""
+def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl") -> None:
+    """ConfigError naming the first unknown format and listing the registry keys, or a format its consumers
+    cannot read as ``file_type`` files (before any expensive work)."""
     for fmt in formats:
-        get_exporter(fmt)
+        exporter = get_exporter(fmt)
+        if file_type not in exporter.file_types:
+            raise ConfigError(
+                f"--export {fmt} cannot be written as {file_type}: its trainers read {', '.join(exporter.file_types)} "
+                f"files only; drop --export-as {file_type} or write the other formats in a separate run"
+            )
 
 
 def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:

@@ -65,7 +65,7 @@ def check_registries(config: MineConfig) -> None:
     from negmine.select.strategy import make_strategy
 
     make_strategy(config.select)
-    check_formats(config.output.formats)
+    check_formats(config.output.formats, config.output.export_as)
 
 
 def check_outputs(config: MineConfig) -> None:
