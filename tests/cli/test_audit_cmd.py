@@ -102,6 +102,10 @@ def test_audit_exports_the_cleaned_rows(tmp_path):
     summary = json.loads((tmp_path / "mined.audit-summary.json").read_text())
     assert summary["exports"] == {"triplet": str(tmp_path / "mined.clean.triplet.parquet"),
                                   "n-tuple": str(tmp_path / "mined.clean.n-tuple.parquet")}
+    again = runner.invoke(build_app(), [*args, "--export", "n-tuple"])
+    assert again.exit_code == 0, again.output
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("mined.clean."))
+    assert left == ["mined.clean.jsonl", "mined.clean.n-tuple.jsonl"], "an earlier run's exports are removed"
 
 
 def test_audit_rejects_an_unknown_export_before_judging(tmp_path):

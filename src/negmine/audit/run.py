@@ -20,7 +20,7 @@ from negmine.audit.policy import apply_policy, flag_records
 from negmine.audit.stats import AuditStats
 from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
-from negmine.export.registry import export_all, export_summary
+from negmine.export.registry import export_all, export_summary, remove_stale_exports
 from negmine.io.atomic import atomic_write
 
 
@@ -77,6 +77,10 @@ def audit_file(
     """Audit ``config.input``; return the summary (also written to :func:`summary_path`), with ``extra``
     (e.g. the qrels rows skipped while mining a BEIR directory's candidates) merged in."""
     positives = collect_positives(config.input)
+    if config.output:
+        remove_stale_exports(config.output, summary_path(config))
+    else:
+        summary_path(config).unlink(missing_ok=True)
     stats = AuditStats(list(names), config.sample_size, config.seed)
     workers = resolve_workers(config.workers)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:

@@ -61,6 +61,16 @@ def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:
     return native.with_name(f"{native.stem}.{fmt}{SUFFIXES[file_type]}")
 
 
+def remove_stale_exports(native: Path, *others: Path) -> None:
+    """Delete every export of ``native`` an earlier run may have left (each format, either file type) and
+    ``others`` (its summary): called before new rows are written, so a stopped or differently configured run
+    leaves no export that describes another run's rows."""
+    from negmine.export.sinks import SUFFIXES
+
+    for path in [*others, *(export_path(native, fmt, kind) for fmt in EXPORTERS for kind in SUFFIXES)]:
+        path.unlink(missing_ok=True)
+
+
 def export_all(native: Path, formats: tuple[str, ...], file_type: str = "jsonl") -> dict[str, ExportStats]:
     """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: stats}``."""
     return {fmt: export_file(native, fmt, export_path(native, fmt, file_type)) for fmt in formats}

@@ -83,13 +83,9 @@ def remove_stale_companions(config: MineConfig) -> None:
     """Delete an earlier run's summary and exports of this output (every format, either file type) before the new
     rows are written: a run stopped between the native file and its summary then leaves no file that describes
     another run. The summary is written last, so its presence marks a finished set."""
-    from negmine.export.registry import EXPORTERS, export_path
-    from negmine.export.sinks import SUFFIXES
+    from negmine.export.registry import remove_stale_exports
 
-    stale = [summary_path(config)]
-    stale += [export_path(config.output.path, fmt, kind) for fmt in EXPORTERS for kind in SUFFIXES]
-    for path in stale:
-        path.unlink(missing_ok=True)
+    remove_stale_exports(config.output.path, summary_path(config))
 
 
 def mine(
