@@ -127,3 +127,27 @@ def test_native_outputs_refuse_a_name_promising_another_format(name):
         AuditConfig(input=Path("mined.jsonl"), output=Path(name)).validate()
     OutputConfig(path=Path(f"{stem}.jsonl")).validate()
     OutputConfig(path=Path(stem)).validate()
+
+
+@pytest.mark.parametrize("build, fix", [
+    (lambda c: c.RetrieveConfig(dense_weight=2.0), "use e.g. --dense-weight 0.5"),
+    (lambda c: c.EngineConfig(ray_cpus_per_actor=0), "use e.g. --ray-cpus-per-actor 1"),
+    (lambda c: c.FilterConfig(absolute_margin=-1.0), "use e.g. --absolute-margin 0.05"),
+    (lambda c: c.SelectConfig(rank_min=0), "use e.g. --rank-min 10"),
+    (lambda c: c.SelectConfig(simans_a=0.0), "use e.g. --simans-a 1.0"),
+    (lambda c: c.JudgeConfig(min_votes=5), "use e.g. --min-votes 1 (any judge flags) or --min-votes 2"),
+    (lambda c: c.JudgeConfig(teacher_relative_margin=2.0), "use e.g. --teacher-margin 0.05"),
+    (lambda c: c.JudgeConfig(cross_encoder_margin=-1.0), "use e.g. --cross-encoder-margin 0"),
+    (lambda c: c.JudgeConfig(absolute_margin=-1.0), "use e.g. --absolute-margin 0.05"),
+    (lambda c: c.TrainConfig(weight_decay=-1.0), "use e.g. --weight-decay 0.01"),
+])
+def test_range_errors_give_the_bad_value_and_the_fix(build, fix):
+    from negmine import config
+
+    built = build(config)
+    with pytest.raises(ConfigError) as info:
+        if isinstance(built, config.JudgeConfig):
+            built.validate(("score", "near-duplicate"))
+        else:
+            built.validate()
+    assert "got " in str(info.value) and fix in str(info.value)

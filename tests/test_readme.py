@@ -51,10 +51,9 @@ def test_readme_set_up_is_the_ci_command():
 
 @pytest.fixture(scope="module")
 def quickstart(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """The quickstart's bash block run verbatim in a fresh folder that sees the repo's ``src`` (for the demo
-    data path) and an empty embedding cache, as on a clean checkout."""
+    """The quickstart's bash block run verbatim in a fresh folder outside the checkout (the demo's path comes
+    from the installed package) with an empty embedding cache, as on a clean checkout."""
     work = tmp_path_factory.mktemp("quickstart")
-    (work / "src").symlink_to(REPO / "src", target_is_directory=True)
     script = code_blocks(section(README.read_text(encoding="utf-8"), "Quickstart"), "bash")[0]
     env = {**os.environ, "NEGMINE_CACHE": str(work / "cache")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -91,3 +90,20 @@ def test_quickstart_python_snippet_runs(quickstart, capsys):
         os.chdir(cwd)
     assert int(capsys.readouterr().out.strip()) > 0
     assert (work / "out" / "negatives.jsonl").is_file()
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_python_loop_runs_after_the_quickstart(quickstart, capsys):
+    """The "Train and evaluate" section's Python loop, in the folder the quickstart left (as a reader runs it)."""
+    work, _ = quickstart
+    snippet = code_blocks(section(README.read_text(encoding="utf-8"), "Train and evaluate"), "python")[0]
+    cwd = Path.cwd()
+    os.chdir(work)
+    try:
+        exec(compile(snippet, "README.md train and evaluate", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    printed = capsys.readouterr().out
+    assert re.search(r"^\[(0\.\d+(, )?)+\]$", printed, flags=re.M), printed[-2000:]
+    assert "all-MiniLM-L6-v2 (baseline)" in printed
+    assert (work / "out" / "model-py" / "training_report.html").is_file()

