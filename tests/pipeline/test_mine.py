@@ -209,7 +209,7 @@ def test_a_killed_sharded_bm25_job_resumes_and_cleans_up(beir_dir, tmp_path, mon
     monkeypatch.setattr(sharded, "search_shard", dies_on_the_fourth)
     with pytest.raises(KeyboardInterrupt):
         mine(config, embedder=HashEmbedder())
-    (run_dir,) = (tmp_path / "cache" / "runs").glob("bm25-*")
+    (run_dir,) = [p for p in (tmp_path / "cache" / "runs").glob("bm25-*") if p.is_dir()]  # not its .lock file
     assert len(list(run_dir.glob("*.npz"))) == 3 and not (tmp_path / "neg.jsonl").exists()
     calls.clear()
     monkeypatch.setattr(sharded, "search_shard", lambda state, shard: calls.append(shard) or real(state, shard))
@@ -248,7 +248,7 @@ def test_a_sharded_bm25_job_killed_with_two_workers_resumes_with_one(beir_dir, t
     monkeypatch.setattr(sharded, "search_shard", dies_past_the_first)
     with pytest.raises(KeyboardInterrupt):
         mine(config_with(2), embedder=HashEmbedder())
-    (run_dir,) = (tmp_path / "cache" / "runs").glob("bm25-*")
+    (run_dir,) = [p for p in (tmp_path / "cache" / "runs").glob("bm25-*") if p.is_dir()]  # not its .lock file
     assert sorted(p.name for p in run_dir.iterdir()) == ["0.npz", "layout.json"]
     calls = []
     monkeypatch.setattr(sharded, "search_shard", lambda state, shard: calls.append(shard[2]) or real(state, shard))
@@ -440,3 +440,18 @@ def test_skipping_every_positive_is_a_clear_error_that_says_why(tmp_path):
                                           r"skipped: their documents are not in the corpus\); nothing to mine"):
         mine(config, embedder=embedder)
     assert embedder.calls == 0
+
+
+def test_a_run_sharing_the_work_folder_keeps_it_until_the_last_one_ends(beir_dir, tmp_path):
+    from negmine.engine.run_lease import RunLease
+
+    config = make_config(beir_dir, tmp_path / "neg.jsonl")
+    keep = dataclasses.replace(config, engine=dataclasses.replace(config.engine, keep_work=True))
+    mine(keep, embedder=HashEmbedder())
+    (run_dir,) = [p for p in (tmp_path / "cache" / "runs").iterdir() if p.is_dir()]
+    other = RunLease(run_dir)  # a second run, still mining in the same folder
+    mine(config, embedder=HashEmbedder())
+    assert run_dir.is_dir(), "a finished run must not delete a folder another run is reading"
+    other.release()
+    mine(config, embedder=HashEmbedder())
+    assert not run_dir.exists() and not list((tmp_path / "cache" / "runs").iterdir())

@@ -22,6 +22,7 @@ from negmine.encode.embed import _plan
 from negmine.engine.base import Engine, Setup
 from negmine.engine.budget import search_shard_rows
 from negmine.engine.encode import encode_to_store
+from negmine.engine.run_lease import RunLease
 from negmine.engine.search import SearchSpec, search_stores
 from negmine.retrieve.candidates import Candidates
 
@@ -34,6 +35,7 @@ class DenseRun(NamedTuple):
     cached: int
     run_dir: Path
     info: dict
+    lease: RunLease | None = None  # held on run_dir until the caller removes or releases it
 
 
 def run_key(parts: dict, doc_keys: np.ndarray, query_keys: np.ndarray) -> str:
@@ -71,33 +73,35 @@ def dense_retrieval(
         "encode_shard": config.encode_shard_size,
     }
     run_dir = work_root(config, encoder) / run_key(parts, doc_plan.keys, query_plan.keys)
-    ident = (embedder.fingerprint, embedder.dim)
-    show = encoder.show_progress
-    t0 = time.perf_counter()
-    docs = encode_to_store(
-        engine, setup, doc_texts, encoder.document_prompt, run_dir / "documents.npy", ident,
-        config.encode_shard_size, _shelf(cache, embedder, encoder.document_prompt), doc_plan, show, "encode corpus",
-    )
-    queries = encode_to_store(
-        engine, setup, query_texts, encoder.query_prompt, run_dir / "queries.npy", ident,
-        config.encode_shard_size, _shelf(cache, embedder, encoder.query_prompt), query_plan, show, "encode queries",
-    )
-    t1 = time.perf_counter()
-    spec = SearchSpec(
-        str(queries.store.path), queries.store.shape, str(docs.store.path), docs.store.shape, depth,
-        config.index, config.nprobe, retrieve.query_batch_size, config.refine, config.target_recall,
-    )
-    outcome = search_stores(engine, spec, shard_rows, run_dir / "search", show)
-    info = {
-        "engine": engine.name, "index": config.index, "search_shard_rows": shard_rows,
-        "search_shards": -(-len(doc_texts) // shard_rows), "search_shards_run": outcome.shards_run,
-        **ann_info(config, outcome),
-        "encode_seconds": round(t1 - t0, 3), "search_seconds": round(time.perf_counter() - t1, 3),
-    }
-    return DenseRun(
-        queries.store.memmap(), docs.store.memmap(), outcome.candidates, docs.n_encoded + queries.n_encoded,
-        docs.n_cached + queries.n_cached, run_dir, info,
-    )
+    lease = RunLease(run_dir)  # no other run removes run_dir while this one uses it
+    with lease.released_on_error():
+        ident = (embedder.fingerprint, embedder.dim)
+        show = encoder.show_progress
+        t0 = time.perf_counter()
+        docs = encode_to_store(
+            engine, setup, doc_texts, encoder.document_prompt, run_dir / "documents.npy", ident,
+            config.encode_shard_size, _shelf(cache, embedder, encoder.document_prompt), doc_plan, show, "encode corpus",
+        )
+        queries = encode_to_store(
+            engine, setup, query_texts, encoder.query_prompt, run_dir / "queries.npy", ident,
+            config.encode_shard_size, _shelf(cache, embedder, encoder.query_prompt), query_plan, show, "encode queries",
+        )
+        t1 = time.perf_counter()
+        spec = SearchSpec(
+            str(queries.store.path), queries.store.shape, str(docs.store.path), docs.store.shape, depth,
+            config.index, config.nprobe, retrieve.query_batch_size, config.refine, config.target_recall,
+        )
+        outcome = search_stores(engine, spec, shard_rows, run_dir / "search", show)
+        info = {
+            "engine": engine.name, "index": config.index, "search_shard_rows": shard_rows,
+            "search_shards": -(-len(doc_texts) // shard_rows), "search_shards_run": outcome.shards_run,
+            **ann_info(config, outcome),
+            "encode_seconds": round(t1 - t0, 3), "search_seconds": round(time.perf_counter() - t1, 3),
+        }
+        return DenseRun(
+            queries.store.memmap(), docs.store.memmap(), outcome.candidates, docs.n_encoded + queries.n_encoded,
+            docs.n_cached + queries.n_cached, run_dir, info, lease,
+        )
 
 
 def ann_info(config: EngineConfig, outcome) -> dict:

@@ -16,6 +16,8 @@ import numpy as np
 
 from negmine.config import EncoderConfig, EngineConfig, RetrieveConfig
 from negmine.encode.base import Embedder
+from negmine.engine.dense import work_root
+from negmine.engine.run_lease import RunLease
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
 
 PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -34,6 +36,7 @@ class CandidateSet:
     embeddings: "Embeddings | None" = None
     run_dir: Path | None = None  # engine work folder (stores, finished search shards); removable once output is written
     engine_info: dict | None = None
+    lease: "RunLease | None" = None  # held on run_dir (see negmine.engine.run_lease): remove_if_last() when done
 
 
 @dataclass(frozen=True)
@@ -102,21 +105,22 @@ def build_candidates(
     with embeddings in on-disk stores; ``setup`` builds the embedder on a worker (default: ``embedder``).
     """
     depth = min(retrieve.depth, len(doc_texts))
-    dense = bm25 = None
-    encoded = cached = 0
-    run = None
-    if retrieve.method in ("dense", "hybrid"):
-        run = _dense_run(query_texts, doc_texts, depth, retrieve, encoder, embedder, cache, engine, setup, engine_config)
-        emb = Embeddings(run.queries, run.documents, run.encoded, run.cached)
-        encoded, cached, dense = emb.encoded, emb.cached, run.candidates
-    if retrieve.method in ("bm25", "hybrid"):
-        retriever, bm25, results = _bm25_search(query_texts, doc_texts, depth, retrieve, encoder, engine,
-                                                engine_config, None if run is None else run.run_dir)
-    if retrieve.method == "bm25":
-        return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), encoded, cached, run_dir=results)
+    if retrieve.method == "bm25":  # BM25 alone: its searched shards are the run's work folder
+        results = bm25_results_dir(work_root(engine_config or EngineConfig(), encoder), query_texts, doc_texts, depth)
+        lease = RunLease(results)
+        with lease.released_on_error():
+            retriever, bm25 = _bm25_search(query_texts, doc_texts, depth, retrieve, encoder, engine, engine_config, None)
+        return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), run_dir=results, lease=lease)
+    run = _dense_run(query_texts, doc_texts, depth, retrieve, encoder, embedder, cache, engine, setup, engine_config)
+    emb = Embeddings(run.queries, run.documents, run.encoded, run.cached)
+    encoded, cached, dense = emb.encoded, emb.cached, run.candidates
+    bm25 = None
+    if retrieve.method == "hybrid":
+        with run.lease.released_on_error():
+            _, bm25 = _bm25_search(query_texts, doc_texts, depth, retrieve, encoder, engine, engine_config, run.run_dir)
     scorer = dense_scorer(emb)
     pool = dense if retrieve.method == "dense" else rescore(_fuse(dense, bm25, retrieve, depth), scorer)
-    return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info)
+    return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info, run.lease)
 
 
 def _bm25_search(
@@ -129,13 +133,12 @@ def _bm25_search(
     engine_config: EngineConfig | None,
     run_dir: Path | None,
 ):
-    """``(index, candidates, results_dir)``: BM25 over ``doc_texts`` (sharded above ``retrieve.bm25_shard_size``,
+    """``(index, candidates)``: BM25 over ``doc_texts`` (sharded above ``retrieve.bm25_shard_size``,
     searched shards kept under ``run_dir`` or the work root for resume), tokenised and searched with the engine
     config's workers (shards searched at once capped by its memory budget)."""
     import shutil
 
     from negmine.engine.budget import BM25Layout, bm25_layout, bm25_searchers
-    from negmine.engine.dense import work_root
     from negmine.retrieve.bm25_sharded import bm25_index, saved_shard_size
 
     config = engine_config or EngineConfig()
@@ -149,7 +152,7 @@ def _bm25_search(
         shutil.rmtree(results)
     retriever = bm25_index(doc_texts, layout.shard_size, encoder.show_progress, engine, root, results,
                            config.resolved_workers(), layout.search_workers)
-    return retriever, retriever.search(list(query_texts), depth, show_progress=encoder.show_progress), results
+    return retriever, retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
 
 
 def fallback_pools(
@@ -168,7 +171,7 @@ def fallback_pools(
     rows = np.asarray(rows, dtype=np.int64)
     texts = [query_texts[int(r)] for r in rows]
     depth = cands.candidates.depth
-    _, bm25, _ = _bm25_search(texts, doc_texts, depth, retrieve, encoder, engine, engine_config, cands.run_dir)
+    _, bm25 = _bm25_search(texts, doc_texts, depth, retrieve, encoder, engine, engine_config, cands.run_dir)
     dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
 
     def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:

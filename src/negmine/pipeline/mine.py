@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,7 +13,7 @@ from negmine.encode.fingerprint import FINGERPRINT_VERSION
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
-from negmine.pipeline.candidates import build_candidates
+from negmine.pipeline.candidates import CandidateSet, build_candidates
 from negmine.pipeline.select_pairs import (
     PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, pool_rows, select_pairs,
 )
@@ -141,9 +140,19 @@ def mine(
         extra["engine"] = cands.engine_info
     summary = build_summary(stats, timer.rounded(), extra)
     _write_summary(config, summary)
-    if cands.run_dir is not None and not config.engine.keep_work:
-        shutil.rmtree(cands.run_dir, ignore_errors=True)  # outputs are written: resume state no longer needed
+    _end_lease(cands, config.engine.keep_work)
     return MineResult(config.output.path, summary)
+
+
+def _end_lease(cands: CandidateSet, keep_work: bool) -> None:
+    """Outputs are written: the work folder's resume state is no longer needed, unless ``--keep-work``. A run
+    that shares the folder and has not finished keeps it; the last one to finish removes it."""
+    if cands.lease is None:
+        return
+    if keep_work:
+        cands.lease.release()
+    else:
+        cands.lease.remove_if_last()
 
 
 def _hook_factory(config: MineConfig):

@@ -1,0 +1,48 @@
+import fcntl
+import os
+import threading
+
+import pytest
+
+from negmine.engine.run_lease import RunLease
+
+
+def test_the_last_lease_to_end_removes_the_folder_and_its_lock(tmp_path):
+    run = tmp_path / "runs" / "key"
+    first, second = RunLease(run), RunLease(run)  # two runs sharing a work folder (separate open files)
+    run.mkdir()
+    (run / "documents.npy").write_bytes(b"x")
+    assert first.remove_if_last() is False and run.is_dir(), "another run still uses it"
+    assert second.remove_if_last() is True
+    assert not run.exists() and not second.lock_path.exists()
+    with pytest.raises(RuntimeError, match="has ended"):
+        second.remove_if_last()
+    second.release()  # idempotent
+
+
+def test_release_keeps_the_folder(tmp_path):
+    lease = RunLease(tmp_path / "key")
+    (tmp_path / "key").mkdir()
+    lease.release()
+    assert (tmp_path / "key").is_dir()
+    assert RunLease(tmp_path / "key").remove_if_last() is True and not (tmp_path / "key").exists()
+
+
+def test_a_run_waiting_while_another_removes_the_folder_locks_the_new_lock_file(tmp_path):
+    run = tmp_path / "key"
+    lock = run.with_name("key.lock")
+    holder = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # a run in the middle of removing the folder
+    got: list[RunLease] = []
+    waiter = threading.Thread(target=lambda: got.append(RunLease(run)))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive(), "a new lease waits for the removal to finish"
+    lock.unlink()
+    os.close(holder)
+    waiter.join(5)
+    assert got and lock.exists(), "the waiter made a new lock file after the old one was removed"
+    assert os.stat(lock).st_ino == os.fstat(got[0]._fd).st_ino, "it holds the file now at the path"
+    other = RunLease(run)
+    assert got[0].remove_if_last() is False, "the new file is the one every later run shares"
+    assert other.remove_if_last() is True
