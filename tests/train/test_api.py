@@ -72,6 +72,27 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, mined_
     assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
 
 
+def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined_file, tiny_model_path, caplog):
+    import shutil
+    from dataclasses import replace
+
+    straight = train(_config(tmp_path / "straight", mined_file, tiny_model_path, max_steps=6))
+    config = _config(tmp_path / "resumed", mined_file, tiny_model_path, max_steps=6, checkpoint_steps=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(5)])
+    checkpoints = config.output_dir / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint-2", "checkpoint-4"]
+    shutil.copytree(checkpoints / "checkpoint-4", checkpoints / "checkpoint-6")  # a save killed before its
+    (checkpoints / "checkpoint-6" / "trainer_state.json").unlink()                # trainer state was written
+    (checkpoints / "checkpoint-4" / "trainer_state.json").write_text('{"global_step": 4, "log_hi')  # cut short
+    with caplog.at_level("WARNING", logger="negmine.train.api"):
+        resumed = train(replace(config, resume=True))
+    assert resumed.resumed_from.endswith("checkpoint-2") and resumed.global_step == 6
+    assert "checkpoint-6 was not saved to the end" in caplog.text and "checkpoint-4 was not saved" in caplog.text
+    ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
+    assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
+
+
 def test_a_resumed_runs_log_and_mean_loss_cover_every_step_as_the_straight_runs_do(tmp_path, mined_file,
                                                                                     tiny_model_path):
     # logging every 3 steps, checkpoints every 2, 5 steps: the log also takes the checkpoint steps and the last

@@ -13,7 +13,9 @@ dev metrics of every evaluation and the checkpoint kept).
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -32,6 +34,8 @@ from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
+
+logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoints"
 REMINE_DIR = "remine"
@@ -85,13 +89,33 @@ def refuse_finished_run(output_dir: Path) -> None:
     )
 
 
-def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
-    """The last checkpoint to resume from; refuses to silently restart over an earlier run's checkpoints."""
-    from transformers.trainer_utils import get_last_checkpoint
+def last_complete_checkpoint(ckpt_dir: Path) -> str | None:
+    """The highest-step ``checkpoint-N`` folder of ``ckpt_dir`` that was written to the end: the trainer writes
+    ``trainer_state.json`` last, so a run killed while saving leaves a folder without a readable one. Such
+    folders are skipped (logged); the trainer writes them again when it gets back to their step."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+    if not ckpt_dir.is_dir():
+        return None
+    steps = {int(p.name.rsplit("-", 1)[1]): p for p in ckpt_dir.iterdir()
+             if p.is_dir() and re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-\d+", p.name)}
+    for step in sorted(steps, reverse=True):
+        try:
+            json.loads((steps[step] / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            logger.warning("%s was not saved to the end (killed while writing it?); resuming from an earlier "
+                           "checkpoint", steps[step])
+            continue
+        return str(steps[step])
+    return None
+
+
+def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
+    """The last complete checkpoint to resume from; refuses to silently restart over an earlier run's
+    checkpoints."""
     refuse_finished_run(output_dir)
     ckpt_dir = output_dir / CHECKPOINT_DIR
-    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    last = last_complete_checkpoint(ckpt_dir)
     if resume and last is None:
         raise ConfigError(f"--resume: no checkpoint found in {ckpt_dir}; run again without --resume to start afresh")
     if not resume and last is not None:
