@@ -100,7 +100,7 @@ def test_a_run_naming_documents_the_corpus_lacks_is_refused_at_its_first_such_li
     other.write_text("q-sleep Q0 sleep-3 1 0.9 x\nq-sleep Q0 x-sleep-1 2 0.5 x\nq-coffee Q0 x-coffee-4 1 0.5 x\n")
     embedders = _embedders()
     with pytest.raises(InputError, match=r"other.trec:2: field 'doc_id': unknown document id 'x-sleep-1': 2 of the 3 "
-                                         r"documents this run retrieves are not in the corpus of .*test.tsv; was the run "
+                                         r"documents this run retrieves are not in the corpus .*corpus.jsonl; was the run "
                                          r"made on another corpus"):
         evaluate(_config(beir_dir, tmp_path, run_files=(other,)), embedders=embedders)
     assert embedders["hash/a"].texts_encoded == 0

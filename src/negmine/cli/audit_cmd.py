@@ -74,7 +74,7 @@ def audit_command(
     absolute_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - m", rich_help_panel=_JUDGES),
     sd_margin: float = typer.Option(0.5, help="score judge: flag s_c >= s_p - k*sd, sd = the row's candidate_score_sd (the mining default; rows written by negmine mine carry it)", rich_help_panel=_JUDGES),
     no_sd_margin: bool = typer.Option(False, "--no-sd-margin", help="score judge: switch the sd margin off (needed for files without candidate_score_sd)", rich_help_panel=_JUDGES),
-    near_dup_threshold: float = typer.Option(0.9, help="near-duplicate: embedding cosine to a positive (0: off)", rich_help_panel=_JUDGES),
+    near_dup_threshold: float = typer.Option(0.9, help="near-duplicate: centred embedding cosine (corpus mean subtracted) to a positive (0: off)", rich_help_panel=_JUDGES),
     near_dup_overlap: float = typer.Option(0.5, help="near-duplicate: MinHash shingle Jaccard/containment (0: off)", rich_help_panel=_JUDGES),
     depth: Optional[int] = typer.Option(None, help="judge only the first N negatives per row (BEIR input: candidates per pair, default 10)", rich_help_panel=_FIND),
     positive_top_k: int = typer.Option(10, help="noisy positive: ranks below this among its candidates", rich_help_panel=_FIND),

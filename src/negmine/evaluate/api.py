@@ -158,7 +158,7 @@ def check_run_documents(run: Run, dataset: Dataset) -> None:
     raise InputError(
         run.source, line, "doc_id",
         f"unknown document id {first!r}: {len(unknown)} of the {distinct} documents this run retrieves are not "
-        f"in the corpus of {dataset.qrels.source}; was the run made on another corpus? Check the data directory",
+        f"in the corpus {dataset.corpus.source}; was the run made on another corpus? Check the data directory",
     )
 
 
