@@ -1,0 +1,115 @@
+"""``negmine audit`` as a Python function: :func:`run_audit` takes the frozen :class:`AuditConfig` the command
+maps its options onto (plus the BEIR-only ``split`` and ``unknown_qrels``) and returns the summary dict.
+
+Every check that needs no model runs first (config, output paths, an empty or score-spread-less input), then a
+BEIR directory's top candidates are mined, the judges load, the audit runs and the report renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from negmine.config import AuditConfig, NearDupConfig
+
+if TYPE_CHECKING:
+    from negmine.pipeline.mine import MineResult
+
+
+def run_audit(
+    config: AuditConfig, split: str = "train", candidates: Path | None = None, unknown_qrels: str = "error"
+) -> dict:
+    """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render.
+
+    ``split`` and ``unknown_qrels`` (``DataConfig`` fields) apply to a BEIR directory only; qrels rows skipped
+    by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary."""
+    from negmine.audit.judges import build_judges
+    from negmine.audit.resources import load_resources, with_sample_mean
+    from negmine.audit.run import audit_file, document_sample, summary_path
+    from negmine.config import check_unknown_qrels
+    from negmine.pipeline.mine import make_cache, make_embedder
+
+    from negmine.export.registry import check_formats
+
+    config.validate()
+    check_unknown_qrels(unknown_qrels)
+    check_formats(config.formats, config.export_as)
+    check_outputs(config)
+    extra: dict = {}
+    if Path(config.input).is_dir():
+        mined = mine_candidates(config, split, candidates or Path("audit.candidates.jsonl"), unknown_qrels)
+        config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
+    elif not Path(config.input).is_file():
+        from negmine.errors import InputError
+
+        raise InputError(config.input, None, None, "not found; pass a mined native JSONL file or a BEIR directory")
+    else:
+        require_rows(config.input)
+    names = config.judges.resolved(config.DEFAULT_JUDGES)
+    if "score" in names and config.judges.sd_margin is not None:
+        require_score_spread(config.input)
+    cache = make_cache(config.encoder)
+    need_model = "near-duplicate" in names and config.judges.near_dup.cosine is not None
+    embedder = make_embedder(config.encoder) if need_model else None
+    resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
+    if need_model:
+        resources = with_sample_mean(resources, document_sample(config.input))
+    try:
+        summary = audit_file(config, build_judges(config.judges, names, resources), names, extra)
+    finally:
+        resources.flush()  # the judges' new vectors and scores, also those of a run stopped midway
+    if config.report is not None:
+        from negmine.report.render import report_from_files
+
+        report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
+    return summary
+
+
+def check_outputs(config: AuditConfig) -> None:
+    """Every file the audit will write can be written; checked before any model loads."""
+    from negmine.audit.run import summary_path
+    from negmine.export.registry import export_path
+    from negmine.io.outputs import check_output_file
+
+    files = {"--flags": config.flags, "--output": config.output, "--summary-json": summary_path(config),
+             "--report": config.report}
+    if config.output is not None:
+        files.update({f"--export {fmt}": export_path(config.output, fmt, config.export_as) for fmt in config.formats})
+    for option, path in files.items():
+        if path is not None:
+            check_output_file(path, option)
+
+
+def require_rows(path: Path) -> None:
+    """Fail before any model loads on a mined file without a single row (empty, or blank lines only)."""
+    from negmine.errors import InputError
+    from negmine.export.native import read_native
+
+    if next(read_native(path), None) is None:
+        raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
+
+
+def require_score_spread(path: Path) -> None:
+    """Fail before any model loads when a row lacks ``candidate_score_sd`` (the score judge's sd margin needs it)."""
+    from negmine.audit.judges.score_rule import NO_SPREAD
+    from negmine.errors import InputError
+    from negmine.export.native import read_native_lines
+
+    for line, row in read_native_lines(path):
+        if "candidate_score_sd" not in row:
+            raise InputError(path, line, "candidate_score_sd", f"missing: {NO_SPREAD}")
+
+
+def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: str = "error") -> MineResult:
+    """The top candidates of every labelled pair, without margins or near-duplicate exclusion (those are
+    exactly what the audit should see), as a native file to audit (``.output`` of the result)."""
+    from negmine.config import DataConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
+    from negmine.pipeline.mine import mine
+
+    n = config.depth or 10
+    return mine(MineConfig(
+        data=DataConfig(data_dir=config.input, split=split, unknown_qrels=unknown_qrels), encoder=config.encoder,
+        filters=FilterConfig(sd_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
+        output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
+    ))
