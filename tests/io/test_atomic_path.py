@@ -49,8 +49,34 @@ def test_temp_names_never_clash_with_a_file_already_there(tmp_path, monkeypatch)
 
     names = iter(["aaaaaaaaaaaa", "aaaaaaaaaaaa", "bbbbbbbbbbbb"])
     monkeypatch.setattr(secrets, "token_hex", lambda n: next(names))
-    (tmp_path / ".o.txt.aaaaaaaaaaaa.tmp").write_text("someone else's")
+    from negmine.io.atomic import _host
+
+    taken = tmp_path / f".o.txt.{_host()}.{os.getpid()}.aaaaaaaaaaaa.tmp"
+    taken.write_text("someone else's")
     with atomic_write(tmp_path / "o.txt") as handle:
         handle.write("mine")
-    assert (tmp_path / ".o.txt.aaaaaaaaaaaa.tmp").read_text() == "someone else's"
+    assert taken.read_text() == "someone else's"
     assert (tmp_path / "o.txt").read_text() == "mine"
+
+
+def test_temp_files_of_killed_processes_are_removed_by_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+    from negmine.io.atomic import _host
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # that process has exited
+    host = _host()
+    orphan = tmp_path / f".o.txt.{host}.{dead_pid}.0123456789ab.tmp"
+    live = tmp_path / f".o.txt.{host}.{os.getppid()}.0123456789ab.tmp"  # a running process's write
+    elsewhere = tmp_path / f".o.txt.other-host.{dead_pid}.0123456789ab.tmp"  # a shared file system
+    legacy = tmp_path / ".o.txt.0123456789ab.tmp"  # no owner recorded
+    other_file = tmp_path / f".p.txt.{host}.{dead_pid}.0123456789ab.tmp"
+    for path in (orphan, live, elsewhere, legacy, other_file):
+        path.write_text("partial")
+    with atomic_write(tmp_path / "o.txt") as handle:
+        handle.write("x")
+    assert not orphan.exists()
+    assert live.exists() and elsewhere.exists() and legacy.exists() and other_file.exists()
+    assert (tmp_path / "o.txt").read_text() == "x"

@@ -1,22 +1,58 @@
 """Atomic file output: write to a temp file in the target directory, fsync, then rename.
 
-A crash or Ctrl-C leaves either the previous file or no file, never a half-written one.
+A crash or Ctrl-C leaves either the previous file or no file, never a half-written one. A killed process
+(SIGKILL, power loss) cannot remove its temp file; temp names carry the host and process id, so the next
+write of the same file on that host removes the temp files of processes that no longer run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+import socket
 from pathlib import Path
 from typing import IO, Iterator
 
 
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_orphan_temp_files(path: Path) -> list[Path]:
+    """Delete the temp files of ``path`` left by killed processes of this host (their pid no longer runs);
+    return them. Temp files of live processes, of other hosts (a shared file system) and of unknown names stay."""
+    prefix = f".{path.name}.{_host()}."
+    removed = []
+    with os.scandir(path.parent) as entries:
+        names = [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    for name in names:
+        match = re.fullmatch(r"(\d+)\.[0-9a-f]+\.tmp", name[len(prefix):])
+        if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                (path.parent / name).unlink()
+                removed.append(path.parent / name)
+    return removed
+
+
 def _new_temp_file(path: Path) -> Path:
-    """Create an empty file next to ``path`` with a fresh random name, mode 0666 minus the umask (the kernel
-    applies it at creation: nothing reads or changes the process-wide umask, which other threads share)."""
+    """Create an empty file next to ``path`` with a fresh name (host, pid, random), mode 0666 minus the umask
+    (the kernel applies it at creation: nothing reads or changes the process-wide umask, which other threads
+    share)."""
+    remove_orphan_temp_files(path)
     for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = path.parent / f".{path.name}.{_host()}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
         try:
             os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return tmp
