@@ -78,16 +78,21 @@ def test_quickstart_bash_block_writes_every_output_it_names(quickstart):
     assert "p-values vs baseline 'all-MiniLM-L6-v2'" in done.stdout
 
 
+def run_python_block(heading: str, folder: Path) -> None:
+    """Execute the first Python block of the README section ``heading`` with ``folder`` as working directory."""
+    snippet = code_blocks(section(README.read_text(encoding="utf-8"), heading), "python")[0]
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        exec(compile(snippet, f"README.md {heading}", "exec"), {})
+    finally:
+        os.chdir(cwd)
+
+
 @pytest.mark.slow
 def test_quickstart_python_snippet_runs(quickstart, capsys):
     work, _ = quickstart
-    snippet = code_blocks(section(README.read_text(encoding="utf-8"), "Quickstart"), "python")[0]
-    cwd = Path.cwd()
-    os.chdir(work)
-    try:
-        exec(compile(snippet, "README.md quickstart", "exec"), {})
-    finally:
-        os.chdir(cwd)
+    run_python_block("Quickstart", work)
     assert int(capsys.readouterr().out.strip()) > 0
     assert (work / "out" / "negatives.jsonl").is_file()
 
@@ -96,13 +101,7 @@ def test_quickstart_python_snippet_runs(quickstart, capsys):
 def test_train_and_evaluate_python_loop_runs_after_the_quickstart(quickstart, capsys):
     """The "Train and evaluate" section's Python loop, in the folder the quickstart left (as a reader runs it)."""
     work, _ = quickstart
-    snippet = code_blocks(section(README.read_text(encoding="utf-8"), "Train and evaluate"), "python")[0]
-    cwd = Path.cwd()
-    os.chdir(work)
-    try:
-        exec(compile(snippet, "README.md train and evaluate", "exec"), {})
-    finally:
-        os.chdir(cwd)
+    run_python_block("Train and evaluate", work)
     printed = capsys.readouterr().out
     assert re.search(r"^\[(0\.\d+(, )?)+\]$", printed, flags=re.M), printed[-2000:]
     assert "all-MiniLM-L6-v2 (baseline)" in printed
