@@ -45,6 +45,7 @@ def test_int8_is_close_and_has_its_own_fingerprint(tiny_model_path, onnx_cache):
     int8 = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx", quantize="int8"))
     assert int8.fingerprint.startswith("onnx-int8-") and int8.fingerprint != fp32.fingerprint
     assert list(onnx_cache.glob("onnx/*/model.int8.onnx"))
+    assert not list(onnx_cache.glob("onnx/*/.*")), "no temp file left next to the exports"
     cosine = np.sum(fp32.encode(TEXTS) * int8.encode(TEXTS), axis=1)
     assert np.min(cosine) > 0.9 and not np.allclose(cosine, 1.0, atol=1e-7)
 

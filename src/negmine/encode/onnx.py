@@ -26,6 +26,7 @@ import numpy as np
 from negmine.config import EncoderConfig
 from negmine.encode.sentence_transformer import equal_length_batches, l2_normalise, load_sentence_transformer
 from negmine.errors import ConfigError
+from negmine.io.atomic import atomic_path
 
 POOLING = ("mean", "cls", "max")
 OPSET = 17
@@ -73,14 +74,11 @@ def export_transformer(model, path: Path) -> None:
     sample = model.tokenizer(["export sample text"], return_tensors="pt")
     inputs = tuple(sample[n] for n in names)
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"last_hidden_state": {0: "batch", 1: "sequence"}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with torch.inference_mode():
+    with atomic_path(path) as tmp, torch.inference_mode():  # a killed export's temp file is swept by the next one
         torch.onnx.export(
             _hidden_state_module(auto), inputs, str(tmp), input_names=names, output_names=["last_hidden_state"],
             dynamic_axes=axes, opset_version=OPSET, dynamo=False,
         )
-    os.replace(tmp, path)
 
 
 def _uses_token_types(model) -> bool:
@@ -107,9 +105,8 @@ def quantize_int8(source: Path, target: Path) -> None:
     """Dynamic int8 quantisation of ``source`` (weights int8 per channel, activations at run time)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
 
 
 def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path) -> Path:
