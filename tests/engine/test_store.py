@@ -41,3 +41,24 @@ def test_remove_deletes_file_and_markers(tmp_path):
     store.mark_done(0)
     store.remove()
     assert not (tmp_path / "e.npy").exists() and not store.done_dir.exists()
+
+
+def test_temp_files_of_a_killed_writer_are_removed_when_the_store_is_created_again(tmp_path):
+    import subprocess
+    import sys
+
+    from negmine.io.atomic import _host
+
+    dead_pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                                  capture_output=True, text=True).stdout)  # that process has exited
+    data_orphan = tmp_path / f".e.npy.{_host()}.{dead_pid}.0123456789ab.tmp"
+    data_orphan.write_bytes(b"half a header")
+    store = EmbeddingStore.open(tmp_path / "e.npy", (4, 2))
+    assert not data_orphan.exists()
+    marker_orphan = store.done_dir / f".0.{_host()}.{dead_pid}.0123456789ab.tmp"
+    store.done_dir.mkdir()
+    marker_orphan.write_bytes(b"")
+    store.mark_done(0)
+    assert not marker_orphan.exists() and store.is_done(0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.npy", "e.npy.done"]
+    assert [p.name for p in store.done_dir.iterdir()] == ["0"]

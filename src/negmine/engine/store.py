@@ -4,7 +4,9 @@ Rows are written with ``os.pwrite`` and read with ``os.pread`` (never through a 
 the writer's resident memory stays at one shard whatever the corpus size; the finished file is handed to
 the later stages as a read-only ``np.memmap``. A shard counts as done only once its rows are fsynced and
 its marker ``<name>.done/<shard>`` exists (created atomically after the data), so a run killed at any
-moment (``kill -9``) resumes at the first unfinished shard and re-writes at most that one.
+moment (``kill -9``) resumes at the first unfinished shard and re-writes at most that one. The file and the
+markers are created through :func:`negmine.io.atomic.atomic_path`, so a killed run's temp files are removed
+by the next run that creates the same file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from negmine.io.atomic import atomic_path
 
 DTYPE = np.dtype("<f4")
 
@@ -60,13 +64,9 @@ class EmbeddingStore:
         if self.done_dir.exists():
             for marker in self.done_dir.iterdir():
                 marker.unlink()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
+        with atomic_path(self.path) as tmp, open(tmp, "wb") as handle:
             handle.write(_header_bytes(self.shape))
             handle.truncate(self._offset + self.nbytes)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
 
     # ---- shards ------------------------------------------------------------------------------------
     def is_done(self, shard: int) -> bool:
@@ -75,9 +75,8 @@ class EmbeddingStore:
     def mark_done(self, shard: int) -> None:
         """Record ``shard`` as finished (call after its rows are written with :meth:`write_rows`)."""
         self.done_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.done_dir / f".{shard}.{os.getpid()}.tmp"
-        tmp.write_bytes(b"")
-        os.replace(tmp, self.done_dir / str(shard))
+        with atomic_path(self.done_dir / str(shard)):
+            pass
 
     # ---- rows --------------------------------------------------------------------------------------
     def write_rows(self, rows: np.ndarray, vectors: np.ndarray) -> None:
