@@ -68,3 +68,18 @@ def test_loader_runs_the_check_for_hub_names_only(monkeypatch):
     with pytest.raises(ConfigError, match="stop"):
         st.load_sentence_transformer(EncoderConfig(model="org/some-model"))
     assert seen == ["org/some-model"]
+
+
+def test_is_cached_reads_the_hugging_face_cache_layout(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    repo = tmp_path / "models--org--tiny"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    assert not hub.is_cached("org/tiny")  # the repo folder exists but holds no config yet
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+    assert hub.is_cached("org/tiny")
+    assert not hub.is_cached("org/other")
+    assert not hub.is_cached("not a valid/repo/id")  # invalid ids are left to sentence-transformers
