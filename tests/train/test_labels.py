@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from negmine.train.labels import PAD_KEY, pack_label, split_label, text_key
+
+
+def test_text_key_is_stable_non_zero_and_63_bit():
+    assert text_key("aspirin lowers fever") == text_key("aspirin lowers fever")
+    assert text_key("aspirin lowers fever") != text_key("aspirin lowers fever ")
+    keys = [text_key(f"text {i}") for i in range(1000)]
+    assert all(0 < k < 2**63 for k in keys)
+    assert len(set(keys)) == 1000
+    # a golden value: keys must not change between versions or processes (PYTHONHASHSEED plays no part)
+    assert text_key("aspirin lowers fever") == 4493027432455970038
+
+
+def test_pack_then_split_round_trips_and_pads_known_positives():
+    rows = [pack_label(7, 11, [21, 22], [0, 1], [11, 31], width_known=3),
+            pack_label(8, 12, [23, 24], [1, 0], [], width_known=3)]
+    assert rows[1][-3:] == [PAD_KEY] * 3
+    parts = split_label(np.array(rows), num_negatives=2)
+    assert parts.rows.tolist() == [7, 8]
+    assert parts.doc_keys.tolist() == [[11, 21, 22], [12, 23, 24]]
+    assert parts.flags.tolist() == [[0, 1], [1, 0]]
+    assert parts.known.tolist() == [[11, 31, PAD_KEY], [PAD_KEY] * 3]
+
+
+def test_pack_label_rejects_mismatched_flags_and_too_many_known_positives():
+    with pytest.raises(ValueError, match="2 negative keys but 1 flags"):
+        pack_label(0, 1, [2, 3], [0], [], width_known=0)
+    with pytest.raises(ValueError, match="3 known positives do not fit in width 2"):
+        pack_label(0, 1, [2], [0], [4, 5, 6], width_known=2)
+
+
+def test_split_label_rejects_a_label_too_narrow_for_the_negatives():
+    with pytest.raises(ValueError, match="label width 5 is too small for 2 negatives \\(need at least 6\\)"):
+        split_label(np.zeros((1, 5), dtype=np.int64), num_negatives=2)
