@@ -46,3 +46,29 @@ def test_a_run_waiting_while_another_removes_the_folder_locks_the_new_lock_file(
     other = RunLease(run)
     assert got[0].remove_if_last() is False, "the new file is the one every later run shares"
     assert other.remove_if_last() is True
+
+
+def _finish_together(run, barrier, results):
+    lease = RunLease(run)
+    barrier.wait()  # both runs hold their lease
+    barrier.wait()  # ... and finish at the same instant
+    results.put(lease.remove_if_last())
+
+
+def test_two_runs_finishing_at_the_same_instant_remove_the_folder_exactly_once(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(30):
+        run = tmp_path / f"key{attempt}"
+        run.mkdir()
+        barrier, results = context.Barrier(2), context.Queue()
+        runs = [context.Process(target=_finish_together, args=(run, barrier, results)) for _ in range(2)]
+        for process in runs:
+            process.start()
+        removed = sorted(results.get(timeout=30) for _ in runs)
+        for process in runs:
+            process.join(30)
+        # a failed shared-to-exclusive conversion drops the shared lock (flock(2)), so one of the two always wins
+        assert removed == [False, True], f"attempt {attempt}: {removed}"
+        assert not run.exists() and not run.with_name(f"key{attempt}.lock").exists()

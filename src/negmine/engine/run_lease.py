@@ -5,7 +5,9 @@ embedding stores and searched shards make a rerun resume instead of recompute). 
 folder, but two such runs can overlap (e.g. two strategies mined side by side). Each run therefore holds a
 shared ``flock`` on ``<run key>.lock`` next to the folder from the moment it knows the folder until it ends,
 and removes the folder only if it can then take the lock exclusively, i.e. no other run holds it; it then
-deletes the lock file too. The lock is the kernel's: a killed run's lease ends with its process. A run that
+deletes the lock file too. Two runs that finish at the same instant cannot both give up: a shared lock that
+fails to convert to exclusive is dropped (``flock(2)``: conversion is not atomic), so the second attempt finds
+no other holder and wins. The lock is the kernel's: a killed run's lease ends with its process. A run that
 was waiting on a lock file deleted meanwhile sees that its file is no longer the one at the path and locks
 the new one (the usual protocol for lock files that are removed).
 """
