@@ -91,3 +91,21 @@ def test_bad_metric_names() -> None:
 def test_no_relevant_query_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"qrels/test.tsv: field 'score': no query has a relevant judgment"):
         evaluate_run(Qrels({"q": {"d": 0}}, source="qrels/test.tsv"), RUN)
+
+
+def test_tied_scores_rank_by_doc_id_descending_in_every_metric_and_the_written_file(tmp_path) -> None:
+    from negmine.evaluate.run import read_trec_run, write_trec_run
+
+    docs = {"top": 0.9, **{f"d{i:02d}": 0.5 for i in range(40)}}  # 40 tied documents
+    run = Run({"q1": docs}, name="ties")
+    qrels = Qrels({"q1": {"d35": 1}})
+    # trec_eval's order: score descending, then doc id descending -> top, d39, d38, d37, d36, d35 (rank 6)
+    assert run.ranked("q1")[:6] == ["top", "d39", "d38", "d37", "d36", "d35"]
+    res = evaluate_run(qrels, run, ("ndcg@10", "mrr@10", "map", "recall@5", "judged@10"))
+    assert res.mean == pytest.approx({"ndcg@10": 1 / math.log2(7), "mrr@10": 1 / 6, "map": 1 / 6, "recall@5": 0.0,
+                                      "judged@10": 0.1})
+    path = write_trec_run(tmp_path / "ties.trec", run)
+    row = next(line.split() for line in path.read_text().splitlines() if line.split()[2] == "d35")
+    assert row[3] == "6"
+    assert evaluate_run(qrels, read_trec_run(path), ("ndcg@10", "map")).mean == pytest.approx(
+        {"ndcg@10": 1 / math.log2(7), "map": 1 / 6})

@@ -16,7 +16,7 @@ def test_from_candidates_drops_padding_and_sorts() -> None:
     run = Run.from_candidates(cands, ["qa", "qb"], ["d0", "d1", "d2"], name="m")
     assert run.name == "m"
     assert run.ranked("qa") == ["d2", "d0"]
-    assert run.ranked("qb") == ["d1", "d2", "d0"]  # tie 0.7: doc id ascending
+    assert run.ranked("qb") == ["d2", "d1", "d0"]  # tie 0.7: doc id descending, as trec_eval
     assert run.scores["qa"]["d2"] == pytest.approx(0.9)
     with pytest.raises(ValueError, match="1 query ids for 2 candidate rows"):
         Run.from_candidates(cands, ["qa"], ["d0", "d1", "d2"])
@@ -27,8 +27,8 @@ def test_trec_round_trip_is_exact_and_deterministic(tmp_path) -> None:
     path = write_trec_run(tmp_path / "out" / "run.trec", run)
     text = path.read_text()
     assert text.splitlines()[:3] == [
-        f"q2 Q0 a 1 {1 / 3!r} my_model",
-        f"q2 Q0 c 2 {1 / 3!r} my_model",
+        f"q2 Q0 c 1 {1 / 3!r} my_model",  # tied with a: doc id descending, as trec_eval ranks them
+        f"q2 Q0 a 2 {1 / 3!r} my_model",
         "q2 Q0 b 3 0.1 my_model",
     ]
     back = read_trec_run(path)

@@ -5,6 +5,8 @@
 - A qrels query the run retrieved nothing for scores 0 on every metric (trec_eval ``-c``).
 - Run entries for queries outside the split are ignored.
 - A document whose id equals the query id is dropped before ranking (BEIR ``ignore_identical_ids``).
+- Ranking: score descending, tied scores by doc id descending, as trec_eval (:class:`Run`); every metric,
+  judged@k included, and the ranks of written run files follow that one order.
 - Relevance: score >= 1; nDCG uses linear gain (Järvelin & Kekäläinen 2002), as trec_eval's
   ``ndcg_cut``; MRR@k = 1/rank of the first relevant document within k; Recall@k = relevant in top k /
   all relevant; MAP = mean over relevant documents of precision at their ranks.
@@ -85,7 +87,9 @@ def _ranx_scores(qrels: Qrels, run: Run, query_ids: list[str], metrics: list[str
     import ranx
 
     ranx_qrels = ranx.Qrels({q: dict(qrels.judgments[q]) for q in query_ids})
-    retrieved = {q: run.scores[q] for q in query_ids if run.scores.get(q)}
+    # ranx re-sorts by score with an unstable sort, so tied documents would land in any order: hand it the
+    # run's own ranking (ties by doc id, as trec_eval) as strictly decreasing scores instead
+    retrieved = {q: _rank_scores(run.ranked(q)) for q in query_ids if run.scores.get(q)}
     ranx_run = ranx.Run(retrieved) if retrieved else ranx.Run()
     ranx_run.make_comparable(ranx_qrels)
     # ranx 0.3.21 returns per-query scores of a single metric under a clobbered key (KeyError); asking
@@ -97,3 +101,8 @@ def _ranx_scores(qrels: Qrels, run: Run, query_ids: list[str], metrics: list[str
     position = {q: i for i, q in enumerate(ranx_qrels.get_query_ids())}
     order = np.array([position[q] for q in query_ids], dtype=np.int64)
     return {m: np.asarray(scores[m], dtype=np.float64)[order] for m in metrics}
+
+
+def _rank_scores(ranked: list[str]) -> dict[str, float]:
+    """``n, n-1, ..., 1`` for the ``n`` documents best first: the ranking without ties."""
+    return {doc_id: float(len(ranked) - i) for i, doc_id in enumerate(ranked)}

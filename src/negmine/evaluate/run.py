@@ -5,7 +5,8 @@ TREC run format, one row per retrieved document, whitespace separated::
     query_id Q0 doc_id rank score tag
 
 Rows are written per query in the run's query order, documents by score descending with ties broken
-by doc id ascending, ranks 1..n. Scores are written with ``repr`` so reading a file back gives the
+by doc id descending (trec_eval's order, which pytrec_eval and BEIR inherit, so a file with tied scores
+scores the same here and there), ranks 1..n. Scores are written with ``repr`` so reading a file back gives the
 exact same floats (byte-identical round trips).
 """
 
@@ -26,7 +27,8 @@ _WHITESPACE = re.compile(r"\s")
 
 @dataclass(frozen=True)
 class Run:
-    """Scored documents per query. Each inner dict is ranked best first (score desc, doc id asc)."""
+    """Scored documents per query. Each inner dict is ranked best first: score descending, ties by doc id
+    descending (trec_eval's order)."""
 
     scores: dict[str, dict[str, float]]
     name: str = "run"
@@ -73,7 +75,8 @@ class Run:
 
 
 def _rank(items: Iterable[tuple[str, float]]) -> dict[str, float]:
-    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+    """Score descending, ties by doc id descending (trec_eval sorts by score, then docno, both descending)."""
+    return dict(sorted(items, key=lambda kv: (kv[1], kv[0]), reverse=True))
 
 
 def trec_tag(name: str) -> str:
