@@ -122,6 +122,7 @@ def test_eval_cli_says_which_queries_a_run_file_lacks_or_adds(tmp_path) -> None:
             "2 query ids are not in the queries file and were ignored (e.g. qYY, qZZZ)") in result.stdout
     coverage = json.loads(out.read_text())["run_file_coverage"]["p"]
     assert (coverage["missing"], coverage["unknown"], coverage["evaluated_queries"]) == (2, 2, 3)
+    assert (coverage["not_evaluated"], coverage["identical_ids"]) == (0, 0)
     complete = tmp_path / "complete.trec"
     complete.write_text("q1 Q0 d0 1 1.0 c\nq2 Q0 d1 1 1.0 c\nq3 Q0 d5 1 1.0 c\n")
     result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(complete), "--metrics", "recall@10"])
@@ -137,6 +138,25 @@ def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
     lines = result.stdout.splitlines()
     assert lines[2].split()[:3] == ["bm25", "(baseline)", "3"]
     assert "encoded" not in result.stdout  # a lexical run encodes nothing
-    assert (tmp_path / "runs" / "bm25.trec").read_text().startswith("q1 Q0 d0 1 ")
+    assert (tmp_path / "runs" / "bm25.trec").read_text().startswith("q1 Q0 d9 1 ")  # d0, d3, d6, d9 tie: id descending
     bad = runner.invoke(build_app(), args + ["--workers", "0"])
     assert bad.exit_code == 2 and "workers must be a positive integer, got 0; use e.g. --workers 4" in bad.output
+
+
+def test_eval_cli_counts_queries_of_other_splits_and_rows_retrieving_their_own_query(tmp_path) -> None:
+    corpus = {**CORPUS, "q1": "cell protein"}  # a corpus that holds its queries (BEIR's ArguAna, Quora)
+    queries = {**QUERIES, "t1": "train claim", "q9": "judged not relevant only"}
+    beir = write_beir(tmp_path / "b", corpus, queries, [*QRELS, ("q9", "d2", 0)], split="test")
+    (beir / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nt1\td3\t1\n")
+    run_file = tmp_path / "r.trec"
+    run_file.write_text("q1 Q0 q1 1 2.0 r\nq1 Q0 d0 2 1.0 r\nq2 Q0 d1 1 1.0 r\nq3 Q0 d5 1 1.0 r\n"
+                        "t1 Q0 d3 1 1.0 r\nq9 Q0 d2 1 1.0 r\n")
+    out = tmp_path / "r.json"
+    result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(run_file), "--metrics", "recall@10",
+                                         "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert ("2 queries are not evaluated in this split (another split's, or no relevant judgment) and were "
+            "ignored (e.g. q9, t1); 1 rows retrieve their own query id and were dropped (as BEIR)") in result.stdout
+    coverage = json.loads(out.read_text())["run_file_coverage"]["r"]
+    assert (coverage["unknown"], coverage["not_evaluated"], coverage["identical_ids"]) == (0, 2, 1)
+    assert result.stdout.splitlines()[2].split()[-1] == "0.8333"  # q1 finds d0 once its own id is dropped; q2 1/2

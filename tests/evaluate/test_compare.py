@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import numpy as np
 import pytest
 
@@ -114,7 +115,7 @@ def test_paired_interval_without_spread_is_a_point() -> None:
     x = np.array([0.2, 0.5, 0.9])
     assert paired_interval(x, x) == (0.0, 0.0)
     assert paired_interval(x, x + 0.25) == pytest.approx((0.25, 0.25))
-    assert paired_interval(np.array([0.1]), np.array([0.4])) == pytest.approx((0.3, 0.3))
+    assert all(math.isnan(bound) for bound in paired_interval(np.array([0.1]), np.array([0.4])))  # one query
 
 
 def test_interval_level_follows_alpha() -> None:
@@ -123,3 +124,12 @@ def test_interval_level_follows_alpha() -> None:
     (nl, nh), (wl, wh) = narrow.intervals["bad"]["mrr@10"], wide.intervals["bad"]["mrr@10"]
     assert wl < nl < nh < wh
     assert "[80% confidence interval, paired t]" in format_table(narrow)
+
+
+def test_one_query_has_no_interval_in_the_table_or_the_json() -> None:
+    qrels = Qrels({"q1": {"d1": 1}})
+    base, better = Run({"q1": {"d2": 0.9, "d1": 0.5}}, name="base"), Run({"q1": {"d1": 0.9}}, name="better")
+    comparison = compare_runs(qrels, [base, better], metrics=("mrr@10",))
+    assert "+0.5000 [undefined: 1 query]" in format_table(comparison)
+    entry = comparison.to_dict()["runs"]["better"]["vs_baseline"]["mrr@10"]
+    assert entry["confidence_interval"] is None and entry["p_value"] == 1.0 and not entry["significant"]

@@ -86,6 +86,11 @@ def format_coverage(name: str, coverage: dict) -> str:
     if coverage["unknown"]:
         parts.append(f"{coverage['unknown']} query ids are not in the queries file and were ignored "
                      f"(e.g. {', '.join(coverage['unknown_examples'])})")
+    if coverage["not_evaluated"]:
+        parts.append(f"{coverage['not_evaluated']} queries are not evaluated in this split (another split's, or no "
+                     f"relevant judgment) and were ignored (e.g. {', '.join(coverage['not_evaluated_examples'])})")
+    if coverage["identical_ids"]:
+        parts.append(f"{coverage['identical_ids']} rows retrieve their own query id and were dropped (as BEIR)")
     return f"run {name} ({coverage['source']}): " + "; ".join(parts) if parts else ""
 
 

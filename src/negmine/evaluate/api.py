@@ -137,13 +137,21 @@ def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
 
 
 def run_coverage(run: Run, dataset: Dataset, examples: int = 3) -> dict:
-    """How a run file's queries meet the split: evaluated queries it lacks (each scores 0, as in BEIR) and query
-    ids the queries file does not have (ignored), with a few example ids of each."""
+    """How a run file's queries meet the split, with a few example ids of each count: evaluated queries it lacks
+    (each scores 0, as in BEIR); query ids the queries file does not have (``unknown``) and queries of the file
+    that are not evaluated here (``not_evaluated``: another split's, or without a relevant judgment in this
+    one), both ignored; and ``identical_ids``, rows whose document id is their query id (dropped, as BEIR)."""
     evaluated = dataset.judged_qrels().query_ids()
+    wanted = set(evaluated)
     missing = [q for q in evaluated if q not in run.scores]
-    unknown = sorted(q for q in run.scores if q not in dataset.queries.index)
+    ignored = sorted(q for q in run.scores if q not in wanted)
+    unknown = [q for q in ignored if q not in dataset.queries.index]
+    not_evaluated = [q for q in ignored if q in dataset.queries.index]
+    identical = sum(q in docs for q, docs in run.scores.items() if q in wanted)
     return {"source": run.source, "evaluated_queries": len(evaluated), "missing": len(missing),
-            "missing_examples": missing[:examples], "unknown": len(unknown), "unknown_examples": unknown[:examples]}
+            "missing_examples": missing[:examples], "unknown": len(unknown), "unknown_examples": unknown[:examples],
+            "not_evaluated": len(not_evaluated), "not_evaluated_examples": not_evaluated[:examples],
+            "identical_ids": identical}
 
 
 def check_run_documents(run: Run, dataset: Dataset) -> None:

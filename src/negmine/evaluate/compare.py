@@ -95,7 +95,7 @@ class Comparison:
             low, high = self.intervals[res.name][m]
             entry = {
                 "mean_delta": float(np.mean(delta)),
-                "confidence_interval": [low, high],
+                "confidence_interval": None if math.isnan(low) else [low, high],
                 "confidence_level": 1 - self.alpha,
                 "p_value": self.p_values[res.name][m],
                 "significant": self.significant(res.name, m),
@@ -147,7 +147,8 @@ def _check_runs(runs: Sequence[Run], baseline: int, stat_test: str) -> None:
 
 
 def paired_p_value(control: np.ndarray, treatment: np.ndarray, stat_test: str, n_permutations: int, seed: int) -> float:
-    """Two-sided p-value of the paired difference of per-query scores; 1.0 when they are identical."""
+    """Two-sided p-value of the paired difference of per-query scores; 1.0 when they are identical, and when a
+    test has no answer (a t-test on one query): never significant."""
     control = np.asarray(control, dtype=np.float64)
     treatment = np.asarray(treatment, dtype=np.float64)
     if np.array_equal(control, treatment):
@@ -173,12 +174,15 @@ def paired_p_value(control: np.ndarray, treatment: np.ndarray, stat_test: str, n
 
 def paired_interval(control: np.ndarray, treatment: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """``level`` confidence interval of the mean of ``treatment - control`` (paired t); (d, d) when every
-    per-query difference is the same d (to 1e-12), so the interval has no width."""
+    per-query difference is the same d (to 1e-12), so the interval has no width; (nan, nan) for fewer than two
+    queries, where a paired t interval is undefined (one difference says nothing about its spread)."""
     from scipy.stats import ttest_rel
 
     delta = np.asarray(treatment, dtype=np.float64) - np.asarray(control, dtype=np.float64)
-    if len(delta) < 2 or np.ptp(delta) <= 1e-12:
-        mean = float(np.mean(delta)) if len(delta) else 0.0
+    if len(delta) < 2:
+        return math.nan, math.nan
+    if np.ptp(delta) <= 1e-12:
+        mean = float(np.mean(delta))
         return mean, mean
     ci = ttest_rel(delta, np.zeros_like(delta)).confidence_interval(level)
     return float(ci.low), float(ci.high)
@@ -225,4 +229,7 @@ def format_table(comparison: Comparison) -> str:
 
 def _fmt_delta(comparison: Comparison, name: str, metric: str) -> str:
     low, high = comparison.intervals[name][metric]
-    return f"{float(np.mean(comparison.deltas(name, metric))):+.4f} [{low:+.4f}, {high:+.4f}]"
+    mean = float(np.mean(comparison.deltas(name, metric)))
+    if math.isnan(low):
+        return f"{mean:+.4f} [undefined: {len(comparison.deltas(name, metric))} query]"
+    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
