@@ -176,6 +176,29 @@ def test_bm25_and_hybrid_pools(beir_dir, tmp_path, method):
     assert all(n.startswith("coffee-") for n in coffee["negative_ids"][:2])
 
 
+@pytest.mark.parametrize("strategy", ["top", "range", "simans", "random"])
+def test_every_strategy_writes_a_pools_negatives_in_its_retrieval_order(tmp_path, strategy):
+    """Hybrid pools are in fusion order with dense scores: negatives follow the fused ranks, so top is the
+    best-fused, not the highest-cosine; dense pools are in score order, so there both orders agree."""
+    from negmine.config import SelectConfig
+    from negmine.demo import demo_path
+
+    for method in ("dense", "hybrid"):
+        out = tmp_path / f"{method}-{strategy}.jsonl"
+        config = make_config(demo_path(), out)
+        window = (1, 20) if strategy == "range" else (None, None)
+        select = SelectConfig(strategy=strategy, num_negatives=3, rank_min=window[0], rank_max=window[1])
+        config = MineConfig(config.data, config.encoder, RetrieveConfig(method=method, depth=20), config.filters,
+                            select, config.output)
+        mine(config, embedder=HashEmbedder())
+        rows = read_rows(out)
+        assert rows and all(r["negative_ranks"] == sorted(r["negative_ranks"]) for r in rows)
+        if method == "dense":
+            assert all(r["negative_scores"] == sorted(r["negative_scores"], reverse=True) for r in rows)
+        elif strategy == "top":  # the best-fused: ranks only step over what exclusions and margins removed
+            assert any(r["negative_scores"] != sorted(r["negative_scores"], reverse=True) for r in rows)
+
+
 @pytest.mark.parametrize("method", ["bm25", "hybrid"])
 def test_sharded_bm25_mines_the_same_rows_as_one_index(beir_dir, tmp_path, method):
     rows = {}

@@ -4,12 +4,11 @@ from negmine.select.random import RandomStrategy
 from negmine.select.strategy import pair_rng
 
 
-def test_sample_size_unique_and_sorted_by_score(make_pool):
-    pool = make_pool(np.random.default_rng(5).random(50))
+def test_sample_size_unique_and_in_retrieval_order(make_pool):
+    pool = make_pool(np.random.default_rng(5).random(50), ranks=np.random.default_rng(6).permutation(50) + 1)
     chosen = RandomStrategy().select(pool, 10, pair_rng(42, 0))
     assert len(chosen) == 10 and len(set(chosen.tolist())) == 10
-    scores = pool.scores[chosen]
-    assert np.all(np.diff(scores) <= 0)
+    assert np.all(np.diff(pool.ranks[chosen]) > 0)
 
 
 def test_not_just_the_top(make_pool):
@@ -29,7 +28,7 @@ def test_uniform_over_the_pool(make_pool):
 
 
 def test_fewer_than_k_returns_all(make_pool):
-    pool = make_pool([0.1, 0.3])
+    pool = make_pool([0.1, 0.3], ranks=[5, 2])
     assert RandomStrategy().select(pool, 5, pair_rng(0, 0)).tolist() == [1, 0]
     assert RandomStrategy().select(make_pool([]), 5, pair_rng(0, 0)).tolist() == []
 

@@ -26,7 +26,7 @@ def test_top_k_within_the_window(make_pool):
     assert chosen.ranks.tolist() == [10, 11, 12]
 
 
-def test_best_scores_in_window_not_first_ranks(make_pool):
-    # a reranked pool: rank order and score order differ; range picks by score
+def test_a_hybrid_window_is_taken_in_fusion_order(make_pool):
+    # a hybrid pool: fused rank order and dense score order differ; range takes the window's first ranks
     pool = make_pool([0.2, 0.9, 0.4], ranks=[10, 11, 12])
-    assert RangeStrategy().select(pool, 2, np.random.default_rng(0)).tolist() == [1, 2]
+    assert RangeStrategy().select(pool, 2, np.random.default_rng(0)).tolist() == [0, 1]

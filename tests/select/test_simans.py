@@ -36,11 +36,12 @@ def test_prefers_scores_near_positive_minus_b(make_pool):
     assert counts[scores > 0.8].sum() < 0.1 * counts.sum()
 
 
-def test_output_sorted_by_score_unique_and_sized(make_pool):
-    pool = make_pool(np.random.default_rng(1).random(30), positive_score=0.9)
+def test_output_in_retrieval_order_unique_and_sized(make_pool):
+    pool = make_pool(np.random.default_rng(1).random(30), positive_score=0.9,
+                     ranks=np.random.default_rng(2).permutation(30) + 1)
     chosen = SimANSStrategy().select(pool, 8, pair_rng(0, 0))
     assert len(chosen) == 8 and len(set(chosen.tolist())) == 8
-    assert np.all(np.diff(pool.scores[chosen]) <= 0)
+    assert np.all(np.diff(pool.ranks[chosen]) > 0)
 
 
 def test_underflowing_weights_still_fill_k(make_pool):
@@ -52,7 +53,7 @@ def test_underflowing_weights_still_fill_k(make_pool):
 
 
 def test_fewer_than_k_and_empty(make_pool):
-    pool = make_pool([0.5, 0.7], positive_score=0.8)
+    pool = make_pool([0.5, 0.7], positive_score=0.8, ranks=[4, 1])
     assert SimANSStrategy().select(pool, 5, pair_rng(0, 0)).tolist() == [1, 0]
     assert SimANSStrategy().select(make_pool([]), 5, pair_rng(0, 0)).tolist() == []
 

@@ -5,21 +5,22 @@ from negmine.select.strategy import make_strategy
 from negmine.select.top import TopStrategy
 
 
-def test_k_best_by_score(make_pool):
-    pool = make_pool([0.2, 0.8, 0.5, 0.9, 0.1])
+def test_k_best_of_a_dense_pool_are_its_highest_scores(make_pool):
+    pool = make_pool([0.9, 0.8, 0.5, 0.5, 0.1])  # dense retrieval: best score first
     chosen = TopStrategy().select(pool, 3, np.random.default_rng(0))
-    assert chosen.tolist() == [3, 1, 2]
+    assert chosen.tolist() == [0, 1, 2]
     assert pool.take(chosen).scores.tolist() == sorted(pool.scores.tolist(), reverse=True)[:3]
 
 
-def test_ties_keep_retrieval_order(make_pool):
-    pool = make_pool([0.5, 0.5, 0.7, 0.5])
-    assert TopStrategy().select(pool, 3, np.random.default_rng(0)).tolist() == [2, 0, 1]
+def test_a_hybrid_pool_is_taken_in_fusion_order_not_by_its_dense_scores(make_pool):
+    # fused ranks 1, 3, 4, 7 (rank 2 was excluded); dense cosines not monotone in that order
+    pool = make_pool([0.2, 0.8, 0.5, 0.9], ranks=[1, 3, 4, 7])
+    assert TopStrategy().select(pool, 3, np.random.default_rng(0)).tolist() == [0, 1, 2]
 
 
 def test_fewer_candidates_than_k_and_empty(make_pool):
-    pool = make_pool([0.3, 0.4])
-    assert TopStrategy().select(pool, 5, np.random.default_rng(0)).tolist() == [1, 0]
+    pool = make_pool([0.4, 0.3])
+    assert TopStrategy().select(pool, 5, np.random.default_rng(0)).tolist() == [0, 1]
     assert TopStrategy().select(make_pool([]), 5, np.random.default_rng(0)).tolist() == []
 
 

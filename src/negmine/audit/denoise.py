@@ -5,7 +5,7 @@ For each pair, the ``depth`` best candidates that would survive the positive-awa
 from the pool (the pool keeps the spread it had, so the sd margin does not move for the others), and
 the strategy refills to N negatives from the candidates below them. With ``fill=N`` (what
 ``negmine mine`` passes for a best-first strategy such as ``top``, unless ``--denoise-full-depth``) judging
-goes in score order and stops once N judged candidates survive: candidates below them cannot change a
+goes in retrieval order and stops once N judged candidates survive: candidates below them cannot change a
 best-first choice, so the same negatives come out for fewer judge calls (each verdict depends only on its
 own candidate, the positive and the whole pool's spread), but false negatives below the last chosen one
 are not looked for. Every removal is
@@ -27,7 +27,7 @@ from negmine.audit.judges.base import Judge
 from negmine.audit.policy import flag_records
 from negmine.config import JudgeConfig
 from negmine.io.records import Dataset, Pair
-from negmine.select.order import by_score
+from negmine.select.order import by_rank
 from negmine.select.pool import Pool
 
 REMOVED_KEY = "denoise_false_negative"
@@ -62,7 +62,7 @@ class DenoiseHook:
         if self.fill is None:
             drop = self._flagged(pair, pool, positions)
         else:  # the same candidates, in the order a best-first strategy takes them
-            drop = self._flagged_until_filled(pair, pool, by_score(pool, positions))
+            drop = self._flagged_until_filled(pair, pool, by_rank(pool, positions))
         if drop.size == 0:
             return pool
         self.removed[REMOVED_KEY] += int(drop.size)

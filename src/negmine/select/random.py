@@ -12,13 +12,13 @@ from typing import ClassVar
 import numpy as np
 
 from negmine.config import SelectConfig
-from negmine.select.order import by_score
+from negmine.select.order import by_rank
 from negmine.select.pool import Pool
 
 
 @dataclass(frozen=True)
 class RandomStrategy:
-    """Uniform sample of min(k, len(pool)) positions; output sorted by score descending."""
+    """Uniform sample of min(k, len(pool)) positions; output in retrieval order."""
 
     name: ClassVar[str] = "random"
     default_window: ClassVar[tuple[int | None, int | None]] = (None, None)
@@ -30,4 +30,4 @@ class RandomStrategy:
 
     def select(self, pool: Pool, k: int, rng: np.random.Generator) -> np.ndarray:
         chosen = rng.choice(len(pool), size=min(k, len(pool)), replace=False)
-        return by_score(pool, chosen)
+        return by_rank(pool, chosen)

@@ -2,7 +2,7 @@
 
 The top ranks hold most false negatives (unjudged relevant documents); starting the window lower trades
 hardness for label noise. FlagEmbedding's ``hn_mine.py`` samples from ranks 10-210
-(``--range_for_sampling 10-210``) at random; this strategy keeps the best-scored of the window instead,
+(``--range_for_sampling 10-210``) at random; this strategy keeps the first of the window (retrieval order) instead,
 and defaults to ranks 10-100 so the window fits the default candidate depth of 100. Set
 ``rank_min``/``rank_max`` (e.g. 10 and 210 with ``depth >= 210``) to choose another window; the window
 itself is applied by :func:`negmine.select.filters.apply_filters`, see :func:`negmine.select.strategy.window`.
@@ -16,13 +16,13 @@ from typing import ClassVar
 import numpy as np
 
 from negmine.config import SelectConfig
-from negmine.select.order import by_score
+from negmine.select.order import by_rank
 from negmine.select.pool import Pool
 
 
 @dataclass(frozen=True)
 class RangeStrategy:
-    """k best by score among the candidates inside the (already applied) rank window."""
+    """The first k in retrieval order among the candidates inside the (already applied) rank window."""
 
     name: ClassVar[str] = "range"
     default_window: ClassVar[tuple[int | None, int | None]] = (10, 100)
@@ -33,4 +33,4 @@ class RangeStrategy:
         return cls()
 
     def select(self, pool: Pool, k: int, rng: np.random.Generator) -> np.ndarray:
-        return by_score(pool)[:k]
+        return by_rank(pool)[:k]

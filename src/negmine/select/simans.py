@@ -20,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 
 from negmine.config import SelectConfig
-from negmine.select.order import by_score
+from negmine.select.order import by_rank
 from negmine.select.pool import Pool
 
 
@@ -32,7 +32,7 @@ def simans_log_weights(scores: np.ndarray, positive_score: float, a: float, b: f
 
 @dataclass(frozen=True)
 class SimANSStrategy:
-    """Sample min(k, n) candidates with SimANS weights; output sorted by score descending."""
+    """Sample min(k, n) candidates with SimANS weights; output in retrieval order."""
 
     a: float = 50.0
     b: float = 0.05
@@ -48,4 +48,4 @@ class SimANSStrategy:
         keys = simans_log_weights(pool.scores, pool.positive_score, self.a, self.b) + rng.gumbel(size=len(pool))
         keys = np.where(np.isnan(keys), -np.inf, keys)
         chosen = np.argsort(-keys, kind="stable")[: min(k, len(pool))]
-        return by_score(pool, chosen)
+        return by_rank(pool, chosen)

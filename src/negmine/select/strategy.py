@@ -24,8 +24,8 @@ class Strategy(Protocol):
 
     ``select`` returns int64 positions into ``pool`` in output order, at most ``k``, without repeats.
     ``default_window`` is the rank window used when the config sets neither rank_min nor rank_max.
-    ``best_first`` is True when ``select`` returns the first k candidates in score order (ties by rank:
-    :func:`negmine.select.order.by_score`), whatever the rng: candidates after them cannot change the choice,
+    ``best_first`` is True when ``select`` returns the first k candidates in retrieval order
+    (:func:`negmine.select.order.by_rank`), whatever the rng: candidates after them cannot change the choice,
     so ``--denoise`` judges only until k survive.
     """
 
