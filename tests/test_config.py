@@ -151,3 +151,28 @@ def test_range_errors_give_the_bad_value_and_the_fix(build, fix):
         else:
             built.validate()
     assert "got " in str(info.value) and fix in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "rank_min", "depth", "message"),
+    [
+        ("random", 150, 100, "the rank window starts at rank 150, beyond the candidate depth 100, so no candidate can "
+                             "be in it; raise --depth to at least 154 or lower --rank-min"),
+        ("range", None, 8, "the range strategy's default window 10-100 starts at rank 10, beyond the candidate depth 8"),
+        ("range", None, 12, "the range strategy's default window 10-100 holds at most 3 candidates within the "
+                            "candidate depth 12 (ranks 10-12), fewer than num_negatives 5, so every pair would be "
+                            "skipped; raise --depth to at least 14"),
+    ],
+)
+def test_a_rank_window_past_the_candidate_depth_is_refused_before_any_work(strategy, rank_min, depth, message):
+    from negmine.config import MineConfig, RetrieveConfig, SelectConfig
+
+    config = MineConfig(data=DataConfig(data_dir=Path("d")), retrieve=RetrieveConfig(depth=depth),
+                        select=SelectConfig(strategy=strategy, rank_min=rank_min, num_negatives=5))
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        config.validate()
+    partial = MineConfig(data=config.data, retrieve=config.retrieve,
+                         select=SelectConfig(strategy=strategy, rank_min=rank_min, num_negatives=5, keep_partial=True))
+    if "holds at most" in message:
+        partial.validate()  # partial rows are what the user asked for
+    MineConfig(data=config.data, retrieve=RetrieveConfig(depth=200), select=config.select).validate()

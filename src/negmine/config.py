@@ -666,6 +666,34 @@ class MineConfig:
                 f"rank_max {self.select.rank_max} is beyond the candidate depth {self.retrieve.depth}; "
                 f"raise --depth to at least {self.select.rank_max}"
             )
+        self._check_window_within_depth()
+
+    def _check_window_within_depth(self) -> None:
+        """The rank window (explicit, or the strategy's default such as range's 10-100) must leave candidates
+        within --depth: otherwise every pair is skipped, after the whole corpus was encoded."""
+        from negmine.select.strategy import STRATEGIES, window
+
+        if self.select.strategy not in STRATEGIES:
+            return  # reported by the strategy lookup, with the registry's names
+        low, high = window(self.select)
+        if low is None:
+            return
+        depth = self.retrieve.depth
+        which = ("the rank window" if self.select.rank_min is not None
+                 else f"the {self.select.strategy} strategy's default window {low}-{high}")
+        if low > depth:
+            raise ConfigError(
+                f"{which} starts at rank {low}, beyond the candidate depth {depth}, so no candidate can be in it; "
+                f"raise --depth to at least {low + self.select.num_negatives - 1} or lower --rank-min"
+            )
+        size = min(high or depth, depth) - low + 1
+        if size < self.select.num_negatives and not self.select.keep_partial:
+            raise ConfigError(
+                f"{which} holds at most {size} candidates within the candidate depth {depth} (ranks {low}-"
+                f"{min(high or depth, depth)}), fewer than num_negatives {self.select.num_negatives}, so every pair "
+                f"would be skipped; raise --depth to at least {low + self.select.num_negatives - 1}, lower "
+                "--rank-min or --num-negatives, or pass --keep-partial"
+            )
 
 
 EVAL_METRICS = (
