@@ -95,3 +95,13 @@ def test_pool_rows_are_gathered_only_when_signatures_will_be_computed_in_workers
     asked = []
     MineHooks([shingles]).prefetch(lambda: asked.append(1) or np.arange(4), workers=2)
     assert asked == [1]
+
+
+def test_near_copies_of_a_text_twin_querys_positive_are_dropped_too():
+    # "q" and "Q!" normalise to the same text: the twin's positive is a positive of q, and so are its near-copies
+    ids = ["pos", "copy", "title", "other", "twin-pos"]
+    texts = [TOPIC_DOCS["pos"], TOPIC_DOCS["copy"], TOPIC_DOCS["title"], "pressure cooker recipes", "unrelated text"]
+    data = Dataset(Corpus(ids, texts), Queries(["q", "twin"], ["coffee", "Coffee!"]),
+                   Qrels({"q": {"other": 1}, "twin": {"pos": 1}}))
+    hook = NearDuplicateHook(NearDupConfig(cosine=None, overlap=0.5), data, None, Counter())
+    assert hook(Pair("q", "other"), pool([1, 2, 4])).indices.tolist() == [4]

@@ -16,13 +16,15 @@ import numpy as np
 from negmine.audit.near_dup import SignatureMemo, mean_vector, near_duplicates
 from negmine.config import NearDupConfig
 from negmine.io.records import Dataset, Pair
+from negmine.select.exclude import positives_by_query_text
 from negmine.select.pool import Pool
 
 REMOVED_KEY = "near_duplicate_of_positive"
 
 
 class NearDuplicateHook:
-    """``hook(pair, pool) -> pool`` without the candidates that near-duplicate any positive of the query."""
+    """``hook(pair, pool) -> pool`` without the candidates that near-duplicate any positive of the query (or of
+    a query with the same text, as the exact exclusions)."""
 
     def __init__(self, config: NearDupConfig, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter) -> None:
         self.config = config
@@ -32,10 +34,13 @@ class NearDuplicateHook:
         self.memo = SignatureMemo(config)
         use_cosine = doc_vectors is not None and config.cosine is not None
         self.mean = mean_vector(doc_vectors) if use_cosine else None
+        self._positives: dict[str, list[int]] | None = None  # built at the first pair, not at construction
 
     def positive_rows(self, query_id: str) -> np.ndarray:
-        corpus = self.dataset.corpus
-        return np.asarray([corpus.index[d] for d in self.dataset.qrels.positives(query_id)], dtype=np.int64)
+        """Corpus rows of every positive of the query and of the queries with the same text (its text twins)."""
+        if self._positives is None:
+            self._positives = positives_by_query_text(self.dataset)
+        return np.asarray(self._positives[query_id], dtype=np.int64)
 
     def prefetch(self, rows: np.ndarray, workers: int, show_progress: bool = False) -> int:
         """MinHash signatures of the corpus ``rows`` pools will hold, computed up front in ``workers``

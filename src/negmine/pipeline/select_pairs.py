@@ -16,6 +16,7 @@ from negmine.config import FilterConfig, SelectConfig
 from negmine.io.records import Dataset, Pair
 from negmine.pipeline.candidates import CandidateSet
 from negmine.retrieve.candidates import Candidates
+from negmine.select.exclude import positives_by_query_text
 from negmine.select.pool import Pool
 
 PoolHook = Callable[[Pair, Pool], Pool]
@@ -57,22 +58,6 @@ def build_context(dataset: Dataset, cands: CandidateSet) -> PairContext:
     exclusion = ExclusionIndex.build(dataset.corpus.texts)
     query_row = {q: i for i, q in enumerate(cands.query_ids)}
     return PairContext(dataset, cands, exclusion, query_row, positives_by_query_text(dataset))
-
-
-def positives_by_query_text(dataset: Dataset) -> dict[str, list[int]]:
-    """Corpus rows of every positive of each query, pooled over queries whose normalised text is the same.
-
-    Datasets repeat query texts under different ids (SciFact train has two such pairs); a positive of the
-    twin query is a positive of this one too and must never become its negative.
-    """
-    from negmine.select.exclude import normalize_text
-
-    corpus, queries = dataset.corpus, dataset.queries
-    by_text: dict[str, list[int]] = {}
-    for query_id in dataset.qrels.query_ids():
-        rows = by_text.setdefault(normalize_text(queries.text(query_id)), [])
-        rows.extend(corpus.index[d] for d in dataset.qrels.positives(query_id))
-    return {q: by_text[normalize_text(queries.text(q))] for q in dataset.qrels.query_ids()}
 
 
 def pair_pool(ctx: PairContext, pair: Pair, fallback: bool = False) -> Pool:

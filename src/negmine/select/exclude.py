@@ -14,6 +14,8 @@ from typing import Iterable, NamedTuple
 
 import numpy as np
 
+from negmine.io.records import Dataset
+
 
 def _is_edge_char(char: str) -> bool:
     """Whitespace or Unicode punctuation (categories P*), stripped from both ends of a normalised text."""
@@ -83,3 +85,17 @@ class ExclusionIndex(NamedTuple):
         wanted = np.append(self.hashes[positives], np.int64(text_hash(query_text)))
         duplicates = self.rows_with_hash(np.unique(wanted))
         return set(positives.tolist()) | set(duplicates.tolist())
+
+
+def positives_by_query_text(dataset: Dataset) -> dict[str, list[int]]:
+    """Corpus rows of every positive of each query, pooled over queries whose normalised text is the same.
+
+    Datasets repeat query texts under different ids (SciFact train has two such pairs); a positive of the
+    twin query is a positive of this one too and must never become its negative.
+    """
+    corpus, queries = dataset.corpus, dataset.queries
+    by_text: dict[str, list[int]] = {}
+    for query_id in dataset.qrels.query_ids():
+        rows = by_text.setdefault(normalize_text(queries.text(query_id)), [])
+        rows.extend(corpus.index[d] for d in dataset.qrels.positives(query_id))
+    return {q: by_text[normalize_text(queries.text(q))] for q in dataset.qrels.query_ids()}
