@@ -95,6 +95,13 @@ def test_weighted_missing_counts_zero_and_constant_pool_counts_one():
     np.testing.assert_allclose(result.scores[0], [0.75, 0.25, 0.125])
 
 
+def test_a_pool_of_weight_0_adds_no_documents_so_weight_1_reproduces_the_other_pool():
+    dense = _pool([[(5, 0.9), (3, 0.7), (8, 0.2)]], 3)
+    bm25 = _pool([[(1, 12.0), (3, 9.0), (2, 4.0)]], 3)  # doc 1 and 2 only in BM25, lower ids than dense's 8
+    assert weighted([dense, bm25], [1.0, 0.0], depth=3).indices.tolist() == [[5, 3, 8]]
+    assert weighted([dense, bm25], [0.0, 1.0], depth=3).indices.tolist() == [[1, 3, 2]]
+
+
 def test_empty_rows_stay_padded():
     empty = _pool([[]], 3)
     result = rrf([empty, empty], depth=3)

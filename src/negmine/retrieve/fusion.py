@@ -9,6 +9,8 @@
 
       score(d) = sum_i w_i * (s_i(d) - min_i) / (max_i - min_i)   absent -> 0; max_i == min_i -> 1
 
+  Pools of weight 0 are left out, documents and all, so weights (1, 0) give the first pool exactly.
+
   (ranx maps a constant pool to 0; negmine to 1, so a pool's only candidate still counts as its best.)
 
 Output rows hold the best ``depth`` fused documents, score descending, ties by lower document index,
@@ -88,7 +90,11 @@ def weighted(pools: Sequence[Candidates], weights: Sequence[float], depth: int) 
     if any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) == 0:
         raise ValueError(f"weights must be finite, >= 0 and not all 0, got {weights}")
 
-    def contribution(p: int, _: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        return weights[p] * min_max(scores)
+    # a pool of weight 0 adds nothing, and its documents must not enter the fused pool either: there they
+    # would score 0 and tie with the weakest document of the weighted pools (min-max maps it to 0)
+    kept = [(pool, w) for pool, w in zip(pools, weights) if w > 0]
 
-    return fuse(pools, depth, contribution)
+    def contribution(p: int, _: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        return kept[p][1] * min_max(scores)
+
+    return fuse([pool for pool, _ in kept], depth, contribution)
