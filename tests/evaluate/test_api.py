@@ -234,3 +234,17 @@ def test_models_are_built_by_the_configured_backend(beir_dir, tmp_path, monkeypa
     report = evaluate(replace(config, encoder=replace(config.encoder, backend="onnx", quantize="int8")))
     assert [(c.model, c.backend, c.quantize) for c in built] == [("hash/a", "onnx", "int8"), ("hash/b", "onnx", "int8")]
     assert report.encoding == {"a": {"encoded": 21, "cached": 0}, "b": {"encoded": 21, "cached": 0}}
+
+
+def test_ids_a_trec_run_cannot_hold_are_refused_before_encoding_when_runs_are_written(beir_dir, tmp_path) -> None:
+    corpus = beir_dir / "corpus.jsonl"
+    lines = corpus.read_text().splitlines()
+    lines[2] = lines[2].replace('"_id": "', '"_id": "doc ', 1)  # a corpus id with a space, on line 3
+    corpus.write_text("\n".join(lines) + "\n")
+    bad_id = json.loads(lines[2])["_id"]
+    embedders = _embedders()
+    with pytest.raises(InputError, match=rf"corpus.jsonl:3: field '_id': corpus id '{bad_id}' holds whitespace "
+                                         r"\(1 such ids\), which TREC run files cannot hold: --runs-dir cannot write"):
+        evaluate(_config(beir_dir, tmp_path, runs_dir=tmp_path / "runs"), embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+    evaluate(_config(beir_dir, tmp_path), embedders=embedders)  # without --runs-dir such ids are fine

@@ -14,6 +14,7 @@ Only their count is reported (``data.unknown_qrels`` in the JSON, one line on st
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Mapping
@@ -27,7 +28,11 @@ from negmine.evaluate.dense_eval import encode_split, search_run
 from negmine.evaluate.metrics import require_relevant
 from negmine.evaluate.run import Run, first_line_with, read_trec_run, trec_tag, write_trec_run
 from negmine.io.atomic import atomic_write
+from negmine.io.files import iter_lines
 from negmine.io.records import Dataset
+
+
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ def evaluate(
         dataset = load_data(data)
     require_relevant(dataset.judged_qrels())
     _check_overlap(dataset, file_runs)
+    if config.runs_dir is not None and config.models:
+        check_trec_ids(dataset)
     model_names, file_names = run_names(config.models, file_runs)
     file_runs = [run.renamed(name) for run, name in zip(file_runs, file_names)]
     model_runs, encoding = _model_runs(config, dataset, model_names, embedders or {})
@@ -120,6 +127,33 @@ def check_outputs(config: EvalConfig) -> None:
         check_output_file(config.output, "--output")
     if config.runs_dir is not None:
         check_output_dir(config.runs_dir, "--runs-dir")
+
+
+def check_trec_ids(dataset: Dataset) -> None:
+    """The evaluated query ids and the corpus ids can be written to a TREC run file (``--runs-dir``): none is
+    empty or holds whitespace. Checked before any model loads, naming the data file's line."""
+    tables = ((dataset.queries, dataset.judged_qrels().query_ids(), "query"), (dataset.corpus, None, "corpus"))
+    for table, ids, what in tables:
+        bad = [i for i in (ids if ids is not None else table.ids) if not i or _WHITESPACE.search(i)]
+        if bad:
+            raise InputError(
+                table.source, _line_of_id(table.source, bad[0]), "_id",
+                f"{what} id {bad[0]!r} holds whitespace ({len(bad)} such ids), which TREC run files cannot hold: "
+                "--runs-dir cannot write this run; drop --runs-dir or rename the ids",
+            )
+
+
+def _line_of_id(source: str, wanted: str) -> int | None:
+    """The line of the JSON Lines file ``source`` whose ``_id`` is ``wanted`` (None if not found)."""
+    if not Path(source).is_file():
+        return None
+    for line_no, text in iter_lines(source):
+        try:
+            if str(json.loads(text).get("_id")) == wanted:
+                return line_no
+        except (ValueError, AttributeError):
+            continue
+    return None
 
 
 def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
