@@ -821,7 +821,8 @@ class DevEvalConfig:
     (transformers' ``load_best_model_at_end``). Each evaluation encodes the corpus once, uncached; on a large
     corpus ``max_documents`` evaluates against a sample instead: every document judged for the split's queries
     plus a seeded random draw of the others up to that many (scores then run higher than on the whole corpus:
-    they track the run, they are not ``negmine eval`` figures).
+    they track the run, they are not ``negmine eval`` figures). ``unknown_qrels`` as in :class:`DataConfig`
+    (``skip``: judgments of documents missing from the corpus are scored as never retrievable, as in eval).
     """
 
     data_dir: Path | None = None
@@ -829,10 +830,12 @@ class DevEvalConfig:
     steps: int | None = None
     keep_best: bool = False
     max_documents: int | None = None
+    unknown_qrels: str = "error"
 
     def validate(self) -> None:
         if self.data_dir is None:
             raise ConfigError("dev evaluation needs a BEIR directory; pass --eval-data DIR")
+        check_unknown_qrels(self.unknown_qrels)
         if self.steps is not None:
             _check_positive_int("eval steps", self.steps, "use e.g. --eval-steps 100, or leave it unset to evaluate every epoch")
         if self.max_documents is not None:

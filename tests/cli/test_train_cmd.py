@@ -87,6 +87,7 @@ def test_train_cli_learning_rate_flags(tmp_path, monkeypatch, flags, lr):
     (["--eval-data", "beir"], DevEvalConfig(Path("beir"))),
     (["--eval-data", "beir", "--eval-split", "test", "--eval-steps", "50", "--keep-best", "--eval-max-documents", "9"],
      DevEvalConfig(Path("beir"), "test", 50, True, 9)),
+    (["--eval-data", "beir", "--unknown-qrels", "skip"], DevEvalConfig(Path("beir"), unknown_qrels="skip")),
 ])
 def test_train_cli_dev_evaluation_flags(tmp_path, monkeypatch, flags, dev):
     assert [c.dev for c in _configs(tmp_path, monkeypatch, flags)] == [dev]

@@ -152,6 +152,7 @@ def test_dev_history_reads_only_evaluation_entries():
      "checkpoint, so it needs checkpoints: drop --no-checkpoints"),
     (DevEvalConfig("d", max_documents=0), {}, "eval max_documents must be a positive integer, got 0; use e.g. "
      "--eval-max-documents 100000"),
+    (DevEvalConfig("d", unknown_qrels="ignore"), {}, "--unknown-qrels"),
 ])
 def test_bad_dev_options_fail_before_any_work(tmp_path, mined_file, dev, extra, message):
     with pytest.raises(ConfigError) as info:
@@ -162,8 +163,10 @@ def test_bad_dev_options_fail_before_any_work(tmp_path, mined_file, dev, extra, 
 def test_a_bad_dev_split_fails_before_the_model_loads(tmp_path, mined_file, dev_dir):
     with open(dev_dir / "qrels" / "dev.tsv", "a") as handle:
         handle.write("q0\tghost\t1\n")
-    with pytest.raises(InputError, match=r"dev.tsv:\d+: field 'corpus-id': unknown corpus id 'ghost'"):
+    with pytest.raises(InputError, match=r"dev.tsv:\d+: field 'corpus-id': unknown corpus id 'ghost'.*--unknown-qrels skip"):
         train(_config(tmp_path, mined_file, "no-such-model", DevEvalConfig(dev_dir)))
+    skipped = load_dev_data(DevEvalConfig(dev_dir, unknown_qrels="skip"))  # the option the message names
+    assert "ghost" in skipped.judged_qrels().judgments["q0"], "scored as never retrievable, as negmine eval does"
     with pytest.raises(Exception, match="qrels/test.tsv"):
         train(_config(tmp_path, mined_file, "no-such-model", DevEvalConfig(dev_dir, split="test")))
     assert not (tmp_path / "out").exists()

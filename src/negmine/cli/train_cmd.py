@@ -124,6 +124,7 @@ def train_command(
     eval_split: str = typer.Option("dev", help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV),
     eval_steps: Optional[int] = typer.Option(None, help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV),
     eval_max_documents: Optional[int] = typer.Option(None, help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's", rich_help_panel=_DEV),
+    unknown_qrels: str = typer.Option("error", help="qrels rows of --eval-data whose corpus-id is not in its corpus: error | skip (skip: scored as never retrievable, as negmine eval scores them)", rich_help_panel=_DEV),
     keep_best: bool = typer.Option(False, "--keep-best", help="save a checkpoint at every evaluation and end with the one of the best dev nDCG@10 instead of the last", rich_help_panel=_DEV),
     progress: bool = shared_option("progress"),
 ) -> None:
@@ -144,8 +145,8 @@ def train_command(
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
-            dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents)
-            if eval_data or eval_steps or keep_best or eval_max_documents else None,
+            dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents, unknown_qrels)
+            if eval_data or eval_steps or keep_best or eval_max_documents or unknown_qrels != "error" else None,
         )
         config.validate()
         from negmine.train.api import train

@@ -30,7 +30,8 @@ def load_dev_data(config: DevEvalConfig) -> Dataset:
     from negmine.errors import ConfigError
     from negmine.io.load import load_data
 
-    dataset = load_data(DataConfig(data_dir=Path(config.data_dir), split=config.split))
+    dataset = load_data(DataConfig(data_dir=Path(config.data_dir), split=config.split,
+                                   unknown_qrels=config.unknown_qrels))
     if not dataset.judged_qrels().query_ids():
         raise ConfigError(f"{dataset.qrels.source}: no query has a relevant judgment; nothing to evaluate on")
     if config.max_documents is not None and len(dataset.corpus) > config.max_documents:
