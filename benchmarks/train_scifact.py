@@ -118,7 +118,8 @@ VARIANTS: dict[str, Variant] = {
     "st-data+negmine-train": Variant("st", {}),  # the reference's negatives, negmine's TrainConfig()
     "strategy=range": Variant("negmine-range", {}),
     "strategy=simans": Variant("negmine-simans", {}),
-    "candidates=hybrid": Variant("negmine-top-hybrid", {}),
+    # BM25 + dense candidates fused by RRF; since 2026-12-03 top takes the best-fused (before: the highest cosines)
+    "candidates=hybrid": Variant("negmine-top-hybrid", {}, SEEDS),
     "denoise=teacher": Variant("negmine-top-denoise", {}, SEEDS),
     "max-positive-rank=30": Variant("negmine-top-rank30", {}, SEEDS),
     "fallback=hybrid": Variant("negmine-top-fallback", {}, SEEDS),
