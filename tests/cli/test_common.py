@@ -119,3 +119,22 @@ def test_encoder_options_need_the_encoder_parameter_and_known_names():
         encoder_options()(lambda name="x": None)
     with pytest.raises(KeyError, match="not encoder options: modle; choose from model, query_prompt"):
         encoder_options(exclude=("modle",))
+
+
+@pytest.mark.parametrize(
+    "error", [IsADirectoryError(21, "Is a directory", "runs"), PermissionError(13, "Permission denied", "x")]
+)
+def test_user_errors_reports_os_errors_about_a_path_as_one_line(error, capsys):
+    from negmine.cli.common import user_errors
+
+    with pytest.raises(typer.Exit) as info, user_errors():
+        raise error
+    assert info.value.exit_code == 2
+    assert capsys.readouterr().err == f"error: {error.filename}: {error.strerror}\n"
+
+
+def test_user_errors_keeps_the_traceback_of_os_errors_without_a_path():
+    from negmine.cli.common import user_errors
+
+    with pytest.raises(PermissionError), user_errors():
+        raise PermissionError("not about a file")

@@ -74,3 +74,20 @@ def test_identical_ids_and_truncation() -> None:
     assert run.without_identical_ids().ranked("q") == ["a", "b"]
     assert run.truncated(2).ranked("q") == ["q", "a"]
     assert run.renamed("x").name == "x" and len(run) == 1 and run.query_ids() == ["q"]
+
+
+def test_read_trec_run_drops_a_byte_order_mark(tmp_path) -> None:
+    path = tmp_path / "bom.trec"
+    path.write_bytes(b"\xef\xbb\xbfq1 Q0 d1 1 0.5 m\nq2 Q0 d2 1 0.4 m\n")
+    assert read_trec_run(path).scores == {"q1": {"d1": 0.5}, "q2": {"d2": 0.4}}
+
+
+def test_read_trec_run_reports_invalid_utf8_and_directories(tmp_path) -> None:
+    path = tmp_path / "latin1.trec"
+    path.write_bytes(b"q1 Q0 d1 1 0.5 m\nq1 Q0 d\xe99 2 0.4 m\n")
+    with pytest.raises(InputError, match=r"latin1\.trec:2: not valid UTF-8 \(byte 8 of the line\)"):
+        read_trec_run(path)
+    with pytest.raises(InputError, match=r": expected a run file, found a directory$"):
+        read_trec_run(tmp_path)
+    with pytest.raises(InputError, match=r"absent\.trec: run file not found$"):
+        read_trec_run(tmp_path / "absent.trec")

@@ -157,3 +157,10 @@ def test_empty_texts_and_repeated_or_positive_negatives_are_refused(tmp_path, ch
     path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps({**good, **change})])
     with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
         list(read_native(path))
+
+
+def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path):
+    row = make_row(**BASE)
+    path = tmp_path / "n.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + dumps_row(row).encode("utf-8") + b"\n")
+    assert list(read_native(path)) == [row]

@@ -360,3 +360,51 @@ def test_large_corpus_texts_spill_to_a_memory_mapped_column(beir, monkeypatch, t
     assert corpus.texts.spilled and list(corpus.texts) == ["A Title first text", "second text", "Only title"]
     assert corpus.text("d2") == "second text"
     assert list((tmp_path / "spill").iterdir()) == []
+
+
+# --- text that cannot be stored, text with nothing visible, TREC qrels without header --------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "field"),
+    [
+        ("corpus.jsonl", {"_id": "d9", "text": "bad \ud800 text"}, "text"),
+        ("corpus.jsonl", {"_id": "d9", "title": "\udc00", "text": "x"}, "title"),
+        ("corpus.jsonl", {"_id": "d\ud83d", "text": "x"}, "_id"),
+        ("queries.jsonl", {"_id": "q9", "text": "why \ud83d?"}, "text"),
+    ],
+)
+def test_lone_surrogate_escape_names_file_line_and_field(beir, name, row, field):
+    path = _rewrite(beir / name, [{"_id": "x1", "text": "a"}, row])  # json.dumps writes "\ud800" as an escape
+    err = _error(load_beir, beir)
+    assert (err.path, err.line, err.field) == (str(path), 2, field)
+    assert "lone UTF-16 surrogate" in err.problem and "fix or remove that escape" in err.problem
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "problem"),
+    [
+        ("queries.jsonl", {"_id": "q9", "text": "\u200b\u200c\u2060"},
+         "empty text (nothing left after stripping whitespace and the invisible characters U+200B, U+200C, U+2060)"),
+        ("corpus.jsonl", {"_id": "d9", "title": "\u200b", "text": "\u2063\ufeff"},
+         "empty text ('title' and 'text' are both empty after stripping whitespace and the invisible characters "
+         "U+200B, U+2063, U+FEFF)"),
+    ],
+)
+def test_text_of_only_invisible_characters_is_empty(beir, name, row, problem):
+    path = _rewrite(beir / name, [{"_id": "x1", "text": "a"}, row])
+    assert str(_error(load_beir, beir)) == f"{path}:2: field 'text': {problem}"
+
+
+def test_visible_text_with_format_characters_is_kept_as_is(beir):
+    _rewrite(beir / "queries.jsonl", [{"_id": "q1", "text": "\u200bfirst?\u2060"}, {"_id": "q2", "text": "x"},
+                                      {"_id": "q3", "text": "y"}])
+    assert load_beir(beir).queries.texts[0] == "\u200bfirst?\u2060"
+
+
+def test_qrels_trec_file_without_header_gets_the_trec_hint(beir):
+    path = _qrels(beir, "q1\t0\td1\t1\nq2\t0\td2\t1\n")
+    assert str(_error(load_beir, beir)) == (
+        f"{path}:1: missing header: the first line 'q1\\t0\\td1\\t1' looks like TREC qrels (query-id, iteration, "
+        "corpus-id, score): drop the second column and start the file with the header 'query-id<TAB>corpus-id<TAB>score'"
+    )

@@ -103,3 +103,13 @@ def test_table_corpus_texts_are_an_arrow_column_that_spills(write_text, monkeypa
     corpus = read_corpus_file(path)
     assert corpus.texts.spilled and corpus.texts == ["one", "two", "three"] and corpus.text("3") == "three"
     assert set(tmp_path.iterdir()) == before
+
+
+def test_lone_surrogate_in_a_jsonl_corpus_table_names_line_and_column(write_rows):
+    path = write_rows("c.jsonl", [{"id": "a", "text": "x"}, {"id": "b", "text": "bad \udfff"}])
+    assert _error(path).startswith(f"{path}:2: field 'text': holds the lone UTF-16 surrogate '\\udfff' at character 5")
+
+
+def test_a_text_of_only_invisible_characters_is_empty(write_text):
+    path = write_text("c.csv", "id,text\n1,visible\n2,\u200b\u2060\n")
+    assert "field 'text': data row 2: empty text (nothing left after stripping whitespace and the invisible characters U+200B, U+2060)" in _error(path)

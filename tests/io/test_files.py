@@ -40,3 +40,32 @@ def test_gzip_files_are_named_as_such(tmp_path):
     with pytest.raises(InputError, match=r"corpus\.jsonl: corpus file not found \(found corpus\.jsonl\.gz: decompress it "
                                          r"first, e\.g\. gunzip -k .*corpus\.jsonl\.gz\)"):
         require_file(tmp_path / "corpus.jsonl", "corpus file")
+
+
+def test_utf8_problem_names_a_lone_surrogate_and_accepts_real_text():
+    from negmine.io.files import utf8_problem
+
+    assert utf8_problem("plain") is None and utf8_problem("caf\u00e9 \U0001f600") is None
+    assert utf8_problem("ab\ud83d") == (
+        "holds the lone UTF-16 surrogate '\\ud83d' at character 3, which UTF-8 cannot store (a JSON escape such as "
+        "\"\\ud83d\" without its pair); fix or remove that escape"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "blank", "note"),
+    [
+        ("", True, ""),
+        (" \t\n", True, ""),
+        ("\u200b\u200c\u2060", True, " and the invisible characters U+200B, U+200C, U+2060"),
+        ("\u2063 \ufeff\u00ad", True, " and the invisible characters U+00AD, U+2063, U+FEFF"),
+        ("\u200bx", False, None),
+        ("\u00e9", False, None),
+    ],
+)
+def test_is_blank_counts_format_characters_as_invisible(text, blank, note):
+    from negmine.io.files import invisible_note, is_blank
+
+    assert is_blank(text) is blank
+    if blank:
+        assert invisible_note(text) == note

@@ -259,3 +259,37 @@ def test_pairs_are_validated_before_the_corpus_is_read(write_rows, write_text):
 def test_missing_corpus_file(write_rows, tmp_path):
     err = _error(load_pairs, write_rows("p.jsonl", [{"query": "q", "positive": "x"}]), corpus=tmp_path / "c.jsonl")
     assert str(err) == f"{tmp_path / 'c.jsonl'}: corpus file not found"
+
+
+# --- same column, unstorable and invisible texts ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query_column", "positive_column", "how"),
+    [("positive", None, " (positive_column auto-detected)"), (None, "anchor", " (query_column auto-detected)"),
+     ("anchor", "anchor", "")],
+)
+def test_query_and_positive_column_must_differ_after_detection(write_rows, query_column, positive_column, how):
+    path = write_rows("p.jsonl", ROWS)
+    with pytest.raises(ConfigError) as info:
+        load_pairs(path, query_column=query_column, positive_column=positive_column)
+    column = query_column or positive_column
+    assert str(info.value) == (
+        f"query_column and positive_column are both {column!r}{how}; they must name two different columns: pass "
+        "query_column (--query-column) and positive_column (--positive-column) naming the query and the positive column"
+    )
+
+
+def test_lone_surrogate_in_a_pairs_file_names_line_and_column(write_rows):
+    path = write_rows("p.jsonl", [{"anchor": "q0", "positive": "p0"}, {"anchor": "q1", "positive": "x \ud83d y"}])
+    err = _error(load_pairs, path)
+    assert (err.path, err.line, err.field) == (str(path), 2, "positive")
+    assert "lone UTF-16 surrogate '\\ud83d' at character 3" in str(err)
+
+
+def test_invisible_only_query_is_empty(write_rows):
+    path = write_rows("p.jsonl", [{"anchor": "q0", "positive": "p0"}, {"anchor": "\u200b\u2060", "positive": "p"}])
+    assert str(_error(load_pairs, path)) == (
+        f"{path}:2: field 'anchor': empty text (nothing left after stripping whitespace and the invisible characters "
+        "U+200B, U+2060)"
+    )

@@ -63,3 +63,22 @@ def test_cell_text_rejects(value, problem):
 
 def test_cell_text_strips():
     assert cell_text("f.csv", Where(1, None), "q", "  hi \n") == "hi"
+
+
+def test_cell_text_rejects_invisible_only_text_but_keeps_visible_text_unchanged():
+    with pytest.raises(InputError) as info:
+        cell_text("f.jsonl", Where(1, 4), "q", " \u200b\ufeff ")
+    assert str(info.value) == (
+        "f.jsonl:4: field 'q': empty text (nothing left after stripping whitespace and the invisible characters "
+        "U+200B, U+FEFF)"
+    )
+    assert cell_text("f.jsonl", Where(1, 4), "q", " \u200bhi\u2060 ") == "\u200bhi\u2060"
+
+
+def test_jsonl_lone_surrogate_names_line_and_column(write_text):
+    path = write_text("t.jsonl", '{"a": "ok", "b": "x"}\n{"a": "ok", "b": "bad \\ud800 y"}\n')
+    with pytest.raises(InputError) as info:
+        list(iter_table(path, ["a", "b"]))
+    err = info.value
+    assert (err.path, err.line, err.field) == (str(path), 2, "b")
+    assert "lone UTF-16 surrogate '\\ud800' at character 5" in str(err)

@@ -46,3 +46,12 @@ def test_bad_inputs_name_file_line_and_field(flags_and_summary, tmp_path):
         read_summary(tmp_path / "nope.json")
     with pytest.raises(InputError, match="flags file not found"):
         report_from_files(tmp_path / "nope.jsonl", summary, tmp_path / "r.html")
+
+
+def test_read_flags_accepts_a_bom_and_reports_invalid_utf8_with_its_line(tmp_path):
+    path = tmp_path / "m.flags.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"kind": "false_negative"}\n{"kind": "noisy_positive", "q": "caf\xe9"}\n')
+    with pytest.raises(InputError, match=r"m\.flags\.jsonl:2: not valid UTF-8"):
+        list(read_flags(path))
+    path.write_bytes(b'\xef\xbb\xbf{"kind": "false_negative"}\n')
+    assert list(read_flags(path)) == [{"kind": "false_negative"}]

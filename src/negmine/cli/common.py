@@ -117,7 +117,12 @@ def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[...,
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Report expected errors (bad input, bad options) as ``error: <message>`` and exit 2, no traceback."""
+    """Report expected errors (bad input, bad options) as ``error: <message>`` and exit 2, no traceback.
+
+    Besides negmine's own errors, that covers the OS refusing a named path (missing, a directory where a file
+    was expected or the reverse, no permission); other exceptions, UnicodeDecodeError included, keep their
+    traceback (the readers report undecodable input themselves, with its line).
+    """
     try:
         yield
     except NegmineError as err:
@@ -128,6 +133,11 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(code=130) from None
     except FileNotFoundError as err:
         typer.echo(f"error: file not found: {err.filename}", err=True)
+        raise typer.Exit(code=2) from err
+    except (IsADirectoryError, NotADirectoryError, PermissionError) as err:
+        if err.filename is None:  # not about a path the user gave: a bug, keep the traceback
+            raise
+        typer.echo(f"error: {err.filename}: {err.strerror}", err=True)
         raise typer.Exit(code=2) from err
 
 

@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
+from negmine.io.files import iter_lines, require_file
 from negmine.retrieve.candidates import Candidates
 
 _WHITESPACE = re.compile(r"\s")
@@ -105,22 +106,20 @@ def _check_id(path: Path, field_name: str, value: str) -> None:
 def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     """Read a TREC run file. The name defaults to the tag column (or the file stem for an empty tag).
 
-    Raises :class:`InputError` naming the file, line and field for a malformed row, a non-numeric rank
-    or score, or a document listed twice for the same query.
+    Raises :class:`InputError` naming the file, line and field for a missing file or a directory, invalid UTF-8,
+    a malformed row, a non-numeric rank or score, or a document listed twice for the same query. A UTF-8
+    byte-order mark is dropped (:func:`negmine.io.files.iter_lines`), as in the other readers.
     """
-    path = Path(path)
+    path = require_file(path, "run file")
     scores: dict[str, dict[str, float]] = {}
     tag = None
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            query_id, doc_id, score, row_tag = _parse_row(path, line_no, line)
-            docs = scores.setdefault(query_id, {})
-            if doc_id in docs:
-                raise InputError(path, line_no, "doc_id", f"document {doc_id!r} listed twice for query {query_id!r}")
-            docs[doc_id] = score
-            tag = tag or row_tag
+    for line_no, line in iter_lines(path):
+        query_id, doc_id, score, row_tag = _parse_row(path, line_no, line)
+        docs = scores.setdefault(query_id, {})
+        if doc_id in docs:
+            raise InputError(path, line_no, "doc_id", f"document {doc_id!r} listed twice for query {query_id!r}")
+        docs[doc_id] = score
+        tag = tag or row_tag
     if not scores:
         raise InputError(path, None, None, "no run rows; expected lines 'query_id Q0 doc_id rank score tag'")
     return Run(scores, name or tag or path.stem, str(path))
@@ -130,11 +129,10 @@ def first_line_with(source: str, doc_ids: set[str]) -> tuple[int | None, str]:
     """``(line, doc_id)``: the first row of the run file ``source`` retrieving one of ``doc_ids`` (for error
     messages); ``(None, smallest id)`` for a run that did not come from a readable file."""
     if Path(source).is_file():
-        with open(source, encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                parts = line.split()
-                if len(parts) == 6 and parts[2] in doc_ids:
-                    return line_no, parts[2]
+        for line_no, line in iter_lines(source):
+            parts = line.split()
+            if len(parts) == 6 and parts[2] in doc_ids:
+                return line_no, parts[2]
     return None, min(doc_ids)
 
 

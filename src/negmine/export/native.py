@@ -212,6 +212,8 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
         for line_no, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
+            if line_no == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, as the BEIR readers accept
             try:
                 decoded = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError as err:

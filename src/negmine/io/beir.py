@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from array import array
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
 from negmine.errors import InputError
-from negmine.io.files import iter_lines, require_file
+from negmine.io.files import invisible_note, is_blank, iter_lines, require_file, utf8_problem
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
 from negmine.io.text_column import TextColumnBuilder
@@ -51,6 +51,7 @@ def exact_id(path: Path, line: int, field: str, value: str) -> str:
     'd1 ' would silently miss 'd1')."""
     if not value.strip():
         raise InputError(path, line, field, "is empty")
+    _check_utf8(path, line, field, value)
     if value != value.strip():
         raise InputError(
             path, line, field, f"id {value!r} has whitespace at its start or end; ids are matched exactly across "
@@ -70,7 +71,15 @@ def row_string(path: Path, line: int, row: dict, field: str, required: bool = Tr
         return ""
     if not isinstance(value, str):
         raise InputError(path, line, field, f"must be a string, got {json_type(value)}")
+    _check_utf8(path, line, field, value)
     return value.strip()
+
+
+def _check_utf8(path: Path, line: int, field: str, value: str) -> None:
+    """InputError when ``value`` cannot be stored as UTF-8 (see :func:`negmine.io.files.utf8_problem`)."""
+    problem = utf8_problem(value)
+    if problem is not None:
+        raise InputError(path, line, field, problem)
 
 
 def document_text(path: Path, line: int, row: dict) -> str:
@@ -78,16 +87,19 @@ def document_text(path: Path, line: int, row: dict) -> str:
     title = row_string(path, line, row, "title", required=False)
     text = row_string(path, line, row, "text")
     joined = f"{title} {text}" if title and text else title or text
-    if not joined:
-        raise InputError(path, line, "text", "empty text ('title' and 'text' are both empty after stripping whitespace)")
+    if is_blank(joined):
+        raise InputError(
+            path, line, "text",
+            f"empty text ('title' and 'text' are both empty after stripping whitespace{invisible_note(joined)})",
+        )
     return joined
 
 
 def query_text(path: Path, line: int, row: dict) -> str:
     """The query's stripped ``text``; empty is an error."""
     text = row_string(path, line, row, "text")
-    if not text:
-        raise InputError(path, line, "text", "empty text (nothing left after stripping whitespace)")
+    if is_blank(text):
+        raise InputError(path, line, "text", f"empty text (nothing left after stripping whitespace{invisible_note(text)})")
     return text
 
 
@@ -130,6 +142,8 @@ def _check_header(path: Path, line: int, text: str) -> None:
         raise InputError(
             path, line, None, f"missing header: the first line must be '{_HEADER_TEXT}' but looks like a judgment: {text!r}"
         )
+    if _is_trec_row(fields):
+        raise InputError(path, line, None, f"missing header: the first line {text!r} {_TREC_HINT}")
     raise InputError(path, line, None, f"wrong header {text!r}; expected '{_HEADER_TEXT}'")
 
 
@@ -162,12 +176,22 @@ def iter_qrels(path: str | Path) -> Iterator[tuple[int, str, str, int]]:
         yield line, exact_id(path, line, "query-id", query_id), exact_id(path, line, "corpus-id", doc_id), int(score)
 
 
+_TREC_HINT = (
+    "looks like TREC qrels (query-id, iteration, corpus-id, score): drop the second column and start the file with "
+    f"the header '{_HEADER_TEXT}'"
+)
+
+
+def _is_trec_row(parts: Sequence[str]) -> bool:
+    """A TREC qrels row: 4 columns, the last an integer relevance."""
+    return len(parts) == 4 and _is_int(parts[3])
+
+
 def _columns_hint(parts: list[str]) -> str:
     if len(parts) == 1:
         return "; columns must be separated by tabs"
-    if len(parts) == 4 and _is_int(parts[3]):
-        return ("; this looks like TREC qrels (query-id, iteration, corpus-id, score): drop the second column and "
-                f"start the file with the header '{_HEADER_TEXT}'")
+    if _is_trec_row(parts):
+        return f"; this {_TREC_HINT}"
     return ""
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from negmine.errors import InputError
 from negmine.io.beir import read_corpus
 from negmine.io.columns import CORPUS_ID_COLUMNS, CORPUS_TEXT_COLUMNS, find_column, pick_column
-from negmine.io.files import require_file
+from negmine.io.files import invisible_note, is_blank, require_file
 from negmine.io.jsonl import json_type
 from negmine.io.records import Corpus, TextTable
 from negmine.io.text_column import TextColumnBuilder
@@ -76,8 +76,9 @@ def _joined(path: Path, where: Where, wanted: list[str], title: Any, text: Any) 
     body = _optional_text(path, where, wanted[0], text)
     head = _optional_text(path, where, "title", title)
     joined = f"{head} {body}" if head and body else head or body
-    if not joined:
-        raise cell_error(path, where, wanted[0], "empty text (nothing left after stripping whitespace)")
+    if is_blank(joined):
+        raise cell_error(path, where, wanted[0],
+                         f"empty text (nothing left after stripping whitespace{invisible_note(joined)})")
     return joined
 
 

@@ -1,7 +1,10 @@
-"""Checked file access shared by the readers: existence checks and UTF-8 line streaming."""
+"""Checked file access shared by the readers: existence checks, UTF-8 line streaming, and the checks every
+reader applies to a text read from a file (storable as UTF-8, visible content)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 from typing import Iterator
 
@@ -41,3 +44,33 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as UTF-8, or None. Only a lone UTF-16 surrogate can cause it: JSON escapes
+    one (``"\\ud800"``) and Python decodes it, but UTF-8 has no encoding for it, so Arrow and hashing fail later."""
+    found = None if text.isascii() else _SURROGATE.search(text)
+    if found is None:
+        return None
+    return (
+        f"holds the lone UTF-16 surrogate {found.group()!r} at character {found.start() + 1}, which UTF-8 cannot "
+        "store (a JSON escape such as \"\\ud83d\" without its pair); fix or remove that escape"
+    )
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == "Cf"
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` has no visible character: only whitespace and Unicode format characters (category Cf:
+    zero-width space U+200B, joiners, word joiner U+2060, byte-order mark U+FEFF...), which ``str.strip`` keeps."""
+    return all(_invisible(char) for char in text)  # stops at the first visible character
+
+
+def invisible_note(text: str) -> str:
+    """For a blank ``text`` (see :func:`is_blank`) that still holds format characters, ``" and the invisible
+    characters U+200B, ..."`` to append to an "empty text" message; "" otherwise."""
+    codes = sorted({f"U+{ord(char):04X}" for char in text if not char.isspace()})
+    return f" and the invisible characters {', '.join(codes)}" if codes else ""

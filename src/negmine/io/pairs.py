@@ -56,18 +56,27 @@ class _PairRows:
 
 
 def pair_columns(path: Path, query_column: str | None, positive_column: str | None) -> tuple[str, str]:
-    """The query and positive column names: as given, or auto-detected; InputError lists the columns."""
-    if query_column is not None and query_column == positive_column:
-        raise ConfigError(
-            f"query_column and positive_column are both {query_column!r}; they must name two different columns"
-        )
+    """The query and positive column names: as given, or auto-detected; InputError lists the columns, ConfigError
+    when both name the same column."""
     available = table_columns(path)
     query = pick_column(path, available, query_column, QUERY_COLUMNS, "query", "pass query_column (--query-column)")
     positive = pick_column(
         path, available, positive_column, POSITIVE_COLUMNS, "positive", "pass positive_column (--positive-column)"
     )
+    if query == positive:
+        raise _same_column_error(query, query_column is None, positive_column is None)
     check_parquet_types(path, {query: "text", positive: "text"})
     return query, positive
+
+
+def _same_column_error(column: str, query_detected: bool, positive_detected: bool) -> ConfigError:
+    """Error for a query column that is also the positive column (every pair would be a text and itself)."""
+    detected = [name for name, auto in (("query_column", query_detected), ("positive_column", positive_detected)) if auto]
+    how = f" ({' and '.join(detected)} auto-detected)" if detected else ""
+    return ConfigError(
+        f"query_column and positive_column are both {column!r}{how}; they must name two different columns: pass "
+        "query_column (--query-column) and positive_column (--positive-column) naming the query and the positive column"
+    )
 
 
 def _read_pair_rows(path: Path, query_column: str, positive_column: str) -> _PairRows:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 from negmine.errors import InputError
-from negmine.io.files import require_file
+from negmine.io.files import invisible_note, is_blank, require_file, utf8_problem
 from negmine.io.jsonl import iter_jsonl, json_type
 
 TABLE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
@@ -45,7 +45,8 @@ def cell_error(path: str | Path, where: Where, column: str | None, problem: str)
 
 
 def cell_text(path: str | Path, where: Where, column: str, value: Any) -> str:
-    """A cell as stripped, non-empty text; InputError when missing, null, not a string or empty."""
+    """A cell as stripped, non-empty text; InputError when missing, null, not a string or empty (whitespace and
+    invisible format characters only, see :func:`negmine.io.files.is_blank`)."""
     if value is MISSING:
         raise cell_error(path, where, column, "missing")
     if value is None:
@@ -53,8 +54,8 @@ def cell_text(path: str | Path, where: Where, column: str, value: Any) -> str:
     if not isinstance(value, str):
         raise cell_error(path, where, column, f"must be a string, got {json_type(value)}")
     text = value.strip()
-    if not text:
-        raise cell_error(path, where, column, "empty text (nothing left after stripping whitespace)")
+    if is_blank(text):
+        raise cell_error(path, where, column, f"empty text (nothing left after stripping whitespace{invisible_note(text)})")
     return text
 
 
@@ -77,18 +78,31 @@ def iter_table(path: str | Path, columns: list[str]) -> Iterator[tuple[Where, li
 
     JSONL values are the decoded JSON values (:data:`MISSING` when the key is absent); CSV values are
     strings; Parquet values are whatever the column holds (check types with :func:`check_parquet_types`).
+    A JSONL string UTF-8 cannot store (a lone surrogate escape) is an InputError at its line and column.
     """
     path = require_file(path)
     fmt = table_format(path)
     if fmt == "jsonl":
         for row, (line, obj) in enumerate(iter_jsonl(path), start=1):
-            yield Where(row, line), [obj.get(column, MISSING) for column in columns]
+            where = Where(row, line)
+            yield where, _jsonl_values(path, where, obj, columns)
         return
     row = 0
     for batch in _batches(path, fmt, columns):
         for values in zip(*(batch.column(column).to_pylist() for column in columns)):
             row += 1
             yield Where(row, None), list(values)
+
+
+def _jsonl_values(path: Path, where: Where, obj: dict, columns: list[str]) -> list[Any]:
+    """The row's value per column (:data:`MISSING` when absent); InputError for a string UTF-8 cannot store (a
+    JSON escape of a lone surrogate; CSV and Parquet strings are valid UTF-8 by construction)."""
+    values = [obj.get(column, MISSING) for column in columns]
+    for column, value in zip(columns, values):
+        problem = utf8_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise cell_error(path, where, column, problem)
+    return values
 
 
 def check_parquet_types(path: str | Path, kinds: dict[str, str]) -> None:

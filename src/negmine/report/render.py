@@ -9,6 +9,7 @@ from typing import Iterable, Iterator, Mapping
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
+from negmine.io.files import iter_lines
 from negmine.io.jsonl import read_json_object
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
@@ -18,18 +19,18 @@ SUMMARY_KEYS = ("counts", "judges", "flags_per_judge", "judge_agreement", "votes
 
 
 def read_flags(path: Path) -> Iterator[dict]:
-    """Stream flag records; a malformed line fails with file, line and field."""
-    with Path(path).open("r", encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
-            if not isinstance(record, dict) or record.get("kind") not in ("false_negative", "noisy_positive"):
-                raise InputError(path, line_no, "kind", "must be 'false_negative' or 'noisy_positive' (an audit flags file)")
-            yield record
+    """Stream flag records; a malformed line (invalid UTF-8 or JSON, not a flag) fails with file, line and field.
+
+    Lines come from :func:`negmine.io.files.iter_lines`, so a UTF-8 byte-order mark is accepted.
+    """
+    for line_no, line in iter_lines(path):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
+        if not isinstance(record, dict) or record.get("kind") not in ("false_negative", "noisy_positive"):
+            raise InputError(path, line_no, "kind", "must be 'false_negative' or 'noisy_positive' (an audit flags file)")
+        yield record
 
 
 def read_summary(path: Path) -> dict:
