@@ -124,7 +124,7 @@ def train_command(
     eval_split: str = typer.Option("dev", help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV),
     eval_steps: Optional[int] = typer.Option(None, help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV),
     eval_max_documents: Optional[int] = typer.Option(None, help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's", rich_help_panel=_DEV),
-    unknown_qrels: str = typer.Option("error", help="qrels rows of --eval-data whose corpus-id is not in its corpus: error | skip (skip: scored as never retrievable, as negmine eval scores them)", rich_help_panel=_DEV),
+    unknown_qrels: str = shared_option("unknown_qrels"),  # for --eval-data's qrels
     keep_best: bool = typer.Option(False, "--keep-best", help="save a checkpoint at every evaluation and end with the one of the best dev nDCG@10 instead of the last", rich_help_panel=_DEV),
     progress: bool = shared_option("progress"),
 ) -> None:
