@@ -35,3 +35,35 @@ def test_run_audit_checks_before_any_model_loads(tmp_path):
         run_audit(AuditConfig(input=empty, flags=tmp_path / "f.flags.jsonl"))
     with pytest.raises(ConfigError, match="unknown export format 'csv'"):
         run_audit(AuditConfig(input=_mined(tmp_path), output=tmp_path / "c.jsonl", formats=("csv",)))
+
+
+def _no_model(*args, **kwargs):
+    raise AssertionError("a model or judge loaded before the input file was checked")
+
+
+@pytest.mark.parametrize("judges", [
+    JudgeConfig(),
+    JudgeConfig(sd_margin=None, relative_margin=0.05),
+    JudgeConfig(judges=("near-duplicate",)),
+    JudgeConfig(judges=("score",), sd_margin=None, absolute_margin=0.1),
+])
+@pytest.mark.parametrize("spoil, field, message", [
+    (lambda r: r["negative_scores"].pop(), "negative_scores", "has 3 entries but negative_ids has 4; the lists"),
+    (lambda r: r["negative_ids"].__setitem__(1, r["positive_id"]), "negative_ids", "entry 1 is the row's positive_id 'p1'"),
+])
+def test_every_row_of_the_input_is_checked_before_any_model_loads(tmp_path, monkeypatch, judges, spoil, field,
+                                                                  message):
+    import negmine.audit.resources as resources
+    import negmine.pipeline.mine as pipeline_mine
+
+    rows = sample_rows() * 3
+    last = json.loads(json.dumps(rows[0]))
+    spoil(last)
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in [*rows, last]), encoding="utf-8")
+    for module, name in ((pipeline_mine, "make_embedder"), (pipeline_mine, "make_cache"),
+                         (resources, "load_resources")):
+        monkeypatch.setattr(module, name, _no_model)
+    with pytest.raises(InputError, match=rf"mined.jsonl:10: field '{field}': {message}"):
+        run_audit(AuditConfig(input=mined, judges=judges, flags=tmp_path / "f.flags.jsonl"))
+    assert not (tmp_path / "f.flags.jsonl").exists()

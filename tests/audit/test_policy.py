@@ -5,7 +5,7 @@ import numpy as np
 from negmine.audit.findings import find
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judgement
-from negmine.audit.policy import apply_policy, flag_records
+from negmine.audit.policy import QueryFalseNegatives, RowVerdict, apply_policy, flag_records, sibling_false_negatives
 from negmine.config import JudgeConfig
 from negmine.export.native import validate_row
 
@@ -66,3 +66,16 @@ def test_flag_records_carry_scores_reasons_and_texts():
     assert pos["kind"] == "noisy_positive" and pos["doc_id"] == "p1" and pos["action"] == "drop"
     assert pos["scores"]["positive_rank:teacher:t"] == 5
     assert flag_records(noisy, "drop", None)[-1]["kind"] == "false_negative", "no positive record without action"
+
+
+def test_a_query_s_false_negatives_found_in_a_sibling_row_get_the_policy_too():
+    row = sample_rows()[1]  # q1 / p2: n-coffee, n-battery; judged clean itself
+    own = RowVerdict.of(findings_for(row, [0, 0]))
+    found = QueryFalseNegatives()
+    found.add("q1", RowVerdict(("n-copy", "n-battery"), False, 1.0))  # p1's row flagged these
+    found.add("q1", own)
+    out = apply_policy(row, own, "promote", "drop", found.of("q1"))
+    assert out["negative_ids"] == ["n-coffee"] and out["extra_positive_ids"] == ["n-battery"]
+    assert sibling_false_negatives(row, own, found.of("q1")) == 1
+    assert list(found.of("q2")) == [] and apply_policy(row, own, "drop", "drop", found.of("q2")) == apply_policy(
+        row, findings_for(row, [0, 0]), "drop", "drop")

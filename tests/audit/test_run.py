@@ -83,3 +83,45 @@ def test_collect_positives_and_bad_rows(native_file, tmp_path):
     bad.write_text('{"query_id": "q"}\n')
     with pytest.raises(InputError, match="bad.jsonl:1: field 'query':"):
         collect_positives(bad)
+
+
+def _sibling_rows():
+    """q1 has two positives; only p1's row flags d-close (0.78 within the sd margin of 0.80), p2's row (0.95)
+    does not, and p2's row comes first. d-close is an ordinary negative of q2."""
+    from .conftest import native_row
+
+    close, far = ("d-close", "melatonin dose for sleep", 0.78), ("d-far", "battery cathode voltage", 0.20)
+    return [
+        native_row("q1", "melatonin and sleep", "p2", "melatonin helps adults sleep", 0.95, [close, far]),
+        native_row("q2", "sleep aids", "p3", "sleep aids in adults", 0.90, [(close[0], close[1], 0.30), far]),
+        native_row("q1", "melatonin and sleep", "p1", "melatonin improves sleep quality", 0.80, [close, far]),
+    ]
+
+
+@pytest.mark.parametrize("policy, negatives, extra", [
+    ("promote", ["d-far"], {"extra_positive_ids": ["d-close"]}),
+    ("drop", ["d-far"], {"false_negative_ids": ["d-close"]}),
+    ("mark", ["d-close", "d-far"], {"false_negative_ids": ["d-close"], "negative_flags": ["false_negative", None]}),
+])
+def test_a_false_negative_gets_the_policy_in_every_row_of_its_query(tmp_path, policy, negatives, extra):
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in _sibling_rows()), encoding="utf-8")
+    judges = JudgeConfig(judges=("score",))
+    config = AuditConfig(input=mined, judges=judges, encoder=EncoderConfig(use_cache=False), formats=("triplet",),
+                         output=tmp_path / "clean.jsonl", flags=tmp_path / "audit.flags.jsonl",
+                         false_negative_policy=policy)
+    resources = load_resources(judges, ("score",), config.encoder, None)
+    summary = audit_file(config, build_judges(judges, ("score",), resources), ("score",))
+    flagged = [(f["query_id"], f["positive_id"], f["doc_id"]) for f in read(config.flags)]
+    assert flagged == [("q1", "p1", "d-close")], "only p1's row flags d-close"
+    clean = {(r["query_id"], r["positive_id"]): r for r in read(config.output)}
+    for positive in ("p1", "p2"):
+        row = clean[("q1", positive)]
+        assert row["negative_ids"] == negatives, positive
+        assert {k: row.get(k) for k in extra} == extra, positive
+    assert clean[("q2", "p3")]["negative_ids"] == ["d-close", "d-far"], "another query's negative stays one"
+    assert summary["counts"]["false_negatives"] == 1 and summary["counts"]["sibling_false_negatives"] == 1
+    if policy != "mark":
+        triplets = read(tmp_path / "clean.triplet.jsonl")
+        q1_negatives = {t["negative"] for t in triplets if t["anchor"] == "melatonin and sleep"}
+        assert q1_negatives == {"battery cathode voltage"}, "d-close is no hard negative of q1 in the export"

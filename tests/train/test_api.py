@@ -112,6 +112,23 @@ def test_a_resumed_runs_log_and_mean_loss_cover_every_step_as_the_straight_runs_
     assert straight.mean_loss == pytest.approx(sum(h["loss"] for h in straight.loss_history) / 5)
 
 
+def test_a_resumed_run_reports_the_masked_fraction_of_the_whole_run(tmp_path, write_mined, make_row,
+                                                                    tiny_model_path):
+    # a third of the rows have a flagged negative, so the batches mask different shares of their candidates
+    rows = [make_row(i, **({"negative_flags": ["false_negative", None]} if i % 3 == 0 else {})) for i in range(12)]
+    mined = write_mined(tmp_path / "flagged.jsonl", rows)
+    settings = dict(max_steps=5, checkpoint_steps=2, logging_steps=3, fn_margin=None)
+    straight = train(_config(tmp_path / "straight", mined, tiny_model_path, **settings))
+    config = _config(tmp_path / "resumed", mined, tiny_model_path, **settings)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])
+    from dataclasses import replace
+
+    resumed = train(replace(config, resume=True))
+    assert resumed.resumed_from.endswith("checkpoint-2")
+    assert 0 < straight.masked_fraction < 1 and resumed.masked_fraction == pytest.approx(straight.masked_fraction)
+
+
 def test_mean_loss_weighs_each_logged_window_by_its_steps():
     from negmine.train.api import mean_loss
 

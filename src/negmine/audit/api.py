@@ -1,8 +1,9 @@
 """``negmine audit`` as a Python function: :func:`run_audit` takes the frozen :class:`AuditConfig` the command
 maps its options onto (plus the BEIR-only ``split`` and ``unknown_qrels``) and returns the summary dict.
 
-Every check that needs no model runs first (config, output paths, an empty or score-spread-less input), then a
-BEIR directory's top candidates are mined, the judges load, the audit runs and the report renders.
+Every check that needs no model runs first (config, output paths, every row of the input: invalid, without
+score spread, none at all), then a BEIR directory's top candidates are mined (and checked alike), the judges
+load, the audit runs and the report renders.
 """
 
 from __future__ import annotations
@@ -37,18 +38,17 @@ def run_audit(
     check_formats(config.formats, config.export_as)
     check_outputs(config)
     extra: dict = {}
-    if Path(config.input).is_dir():
+    from_beir = Path(config.input).is_dir()
+    if from_beir:
         mined = mine_candidates(config, split, candidates or Path("audit.candidates.jsonl"), unknown_qrels)
         config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
     elif not Path(config.input).is_file():
         from negmine.errors import InputError
 
         raise InputError(config.input, None, None, "not found; pass a mined native JSONL file or a BEIR directory")
-    else:
-        require_rows(config.input)
     names = config.judges.resolved(config.DEFAULT_JUDGES)
-    if "score" in names and config.judges.sd_margin is not None:
-        require_score_spread(config.input)
+    need_spread = "score" in names and config.judges.sd_margin is not None
+    check_input(config.input, need_spread, need_rows=not from_beir)
     cache = make_cache(config.encoder)
     need_model = "near-duplicate" in names and config.judges.near_dup.cosine is not None
     embedder = make_embedder(config.encoder) if need_model else None
@@ -81,24 +81,22 @@ def check_outputs(config: AuditConfig) -> None:
             check_output_file(path, option)
 
 
-def require_rows(path: Path) -> None:
-    """Fail before any model loads on a mined file without a single row (empty, or blank lines only)."""
-    from negmine.errors import InputError
-    from negmine.export.native import read_native
-
-    if next(read_native(path), None) is None:
-        raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
-
-
-def require_score_spread(path: Path) -> None:
-    """Fail before any model loads when a row lacks ``candidate_score_sd`` (the score judge's sd margin needs it)."""
+def check_input(path: Path, need_spread: bool, need_rows: bool = True) -> None:
+    """Read the whole mined file before any model loads: every row valid (schema, parallel list lengths, ids;
+    the first problem fails with file, line and field), at least one row (``need_rows``: a user's file, not the
+    candidates mined from a BEIR directory), and with ``need_spread`` (the score judge's sd margin) a
+    ``candidate_score_sd`` in each."""
     from negmine.audit.judges.score_rule import NO_SPREAD
     from negmine.errors import InputError
     from negmine.export.native import read_native_lines
 
+    rows = 0
     for line, row in read_native_lines(path):
-        if "candidate_score_sd" not in row:
+        rows += 1
+        if need_spread and "candidate_score_sd" not in row:
             raise InputError(path, line, "candidate_score_sd", f"missing: {NO_SPREAD}")
+    if need_rows and not rows:
+        raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
 
 
 def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: str = "error") -> MineResult:

@@ -4,11 +4,16 @@ False negatives: ``drop`` (removed; ids kept in ``false_negative_ids`` so traini
 in-batch), ``promote`` (removed from the negatives and added to ``extra_positive_ids``) or ``mark`` (kept;
 ``negative_flags[i] = "false_negative"``, ids in ``false_negative_ids``). Noisy positives: ``drop`` (no
 row) or ``mark`` (row kept). Every kept row gets its ``confidence``.
+
+A false negative is a finding about the query, not the pair: a document flagged in one row of a query gets
+the same policy in every row of that query (:class:`QueryFalseNegatives` collects them over the whole file
+first), so it is never a positive (or a flagged negative) in one row and an ordinary hard negative in another.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from dataclasses import dataclass, field
+from typing import Collection, Mapping
 
 import numpy as np
 
@@ -16,15 +21,52 @@ from negmine.audit.findings import PairFindings
 from negmine.export.native import FALSE_NEGATIVE_FLAG as FLAG, make_row
 
 
-def apply_policy(row: Mapping, findings: PairFindings, fn_policy: str, positive_policy: str) -> dict | None:
-    """The cleaned row, or None when a noisy positive's row is dropped."""
-    if findings.noisy_positive and positive_policy == "drop":
+@dataclass(frozen=True, slots=True)
+class RowVerdict:
+    """What the policies need of one row's findings, small enough to keep for every row of a file."""
+
+    false_negative_ids: tuple[str, ...]
+    noisy_positive: bool
+    confidence: float
+
+    @classmethod
+    def of(cls, findings: PairFindings) -> RowVerdict:
+        ids = findings.item.candidate_ids
+        flagged = tuple(ids[i] for i in np.flatnonzero(findings.false_negative).tolist())
+        return cls(flagged, bool(findings.noisy_positive), float(findings.confidence))
+
+    def dropped(self, positive_policy: str) -> bool:
+        """The row is not written (its positive is noisy and the policy drops such rows)."""
+        return self.noisy_positive and positive_policy == "drop"
+
+
+@dataclass
+class QueryFalseNegatives:
+    """Every query's false negatives over all its rows (ids in first-flagged order)."""
+
+    by_query: dict[str, dict[str, None]] = field(default_factory=dict)
+
+    def add(self, query_id: str, verdict: RowVerdict) -> None:
+        if verdict.false_negative_ids:
+            self.by_query.setdefault(query_id, {}).update(dict.fromkeys(verdict.false_negative_ids))
+
+    def of(self, query_id: str) -> Collection[str]:
+        return self.by_query.get(query_id, {}).keys()
+
+
+def apply_policy(
+    row: Mapping, findings: PairFindings | RowVerdict, fn_policy: str, positive_policy: str,
+    query_false_negatives: Collection[str] = (),
+) -> dict | None:
+    """The cleaned row, or None when a noisy positive's row is dropped. ``query_false_negatives``: the
+    documents flagged in any row of the row's query; those among its negatives get the policy too."""
+    verdict = findings if isinstance(findings, RowVerdict) else RowVerdict.of(findings)
+    if verdict.dropped(positive_policy):
         return None
-    n = len(row["negative_ids"])
-    fn = np.zeros(n, dtype=bool)
-    fn[: len(findings.false_negative)] = findings.false_negative
+    flagged_set = {*verdict.false_negative_ids, *query_false_negatives}
+    fn = np.array([doc_id in flagged_set for doc_id in row["negative_ids"]], dtype=bool)
     flagged_ids = [row["negative_ids"][i] for i in np.flatnonzero(fn)]
-    keep = np.flatnonzero(~fn) if fn_policy in ("drop", "promote") else np.arange(n)
+    keep = np.flatnonzero(~fn) if fn_policy in ("drop", "promote") else np.arange(len(fn))
     lists = {k: [row[k][i] for i in keep] for k in ("negative_ids", "negatives", "negative_scores", "negative_ranks")}
     extra = dict(
         negative_flags=[FLAG if fn[i] else None for i in keep] if fn_policy == "mark" else None,
@@ -34,8 +76,15 @@ def apply_policy(row: Mapping, findings: PairFindings, fn_policy: str, positive_
     return make_row(
         query_id=row["query_id"], query=row["query"], positive_id=row["positive_id"], positive=row["positive"],
         positive_score=row["positive_score"], **lists, candidate_score_sd=row.get("candidate_score_sd"), **extra,
-        confidence=findings.confidence,
+        confidence=verdict.confidence,
     )
+
+
+def sibling_false_negatives(row: Mapping, verdict: RowVerdict, query_false_negatives: Collection[str]) -> int:
+    """How many of the row's negatives get the false-negative policy only because a sibling row (same query,
+    another positive) flagged them."""
+    own = set(verdict.false_negative_ids)
+    return sum(1 for doc_id in row["negative_ids"] if doc_id in query_false_negatives and doc_id not in own)
 
 
 def _merge(existing, new: list[str]) -> list[str] | None:

@@ -1,8 +1,10 @@
 """``negmine audit FILE``: stream a native JSONL file through the judges in batches.
 
 Writes (atomically) the flags JSONL (one record per finding), the cleaned native rows with the audit keys
-(when ``output`` is set), their exports (``formats``) and the summary JSON. Two passes over the input: the first collects every
-positive of each query (ids and texts), so near-duplicates of sibling positives are found.
+(when ``output`` is set), their exports (``formats``) and the summary JSON. Three passes over the input: the first
+collects every positive of each query (ids and texts), so near-duplicates of sibling positives are found; the
+second judges the rows and writes the flags; the third applies the policies with every false negative of the
+row's query (found in any of its rows), so all rows of a query treat a flagged document alike.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Iterator, Sequence
 from negmine.audit.findings import find
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judge
-from negmine.audit.policy import apply_policy, flag_records
+from negmine.audit.policy import (
+    QueryFalseNegatives, RowVerdict, apply_policy, flag_records, sibling_false_negatives,
+)
 from negmine.audit.stats import AuditStats
 from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
@@ -82,16 +86,9 @@ def audit_file(
     else:
         summary_path(config).unlink(missing_ok=True)
     stats = AuditStats(list(names), config.sample_size, config.seed)
-    workers = resolve_workers(config.workers)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
-        for block in _batches(read_native(config.input), PREFETCH_ROWS):
-            items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in block]
-            for judge in judges:
-                if workers > 1 and hasattr(judge, "prefetch"):
-                    judge.prefetch(items, workers)
-            for start in range(0, len(block), config.batch_size):
-                end = start + config.batch_size
-                _audit_batch(block[start:end], items[start:end], judges, config, stats, flags_out, rows_out)
+        verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out)
+        _write_rows(config, verdicts, query_fns, stats, rows_out)
     exports = export_summary(export_all(config.output, config.formats, config.export_as) if config.output else {})
     summary = {
         "input": str(config.input),
@@ -110,16 +107,52 @@ def audit_file(
     return summary
 
 
-def _audit_batch(batch, items, judges, config: AuditConfig, stats: AuditStats, flags_out, rows_out) -> None:
+def _judge_file(
+    config: AuditConfig, judges: Sequence[Judge], positives: dict, stats: AuditStats, flags_out
+) -> tuple[list[RowVerdict], QueryFalseNegatives]:
+    """Judge every row (writing its flag records); each row's verdict in file order and every query's false
+    negatives."""
+    verdicts: list[RowVerdict] = []
+    query_fns = QueryFalseNegatives()
+    workers = resolve_workers(config.workers)
+    for block in _batches(read_native(config.input), PREFETCH_ROWS):
+        items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in block]
+        for judge in judges:
+            if workers > 1 and hasattr(judge, "prefetch"):
+                judge.prefetch(items, workers)
+        for batch in _batches(items, config.batch_size):
+            for item, verdict in zip(batch, _audit_batch(batch, judges, config, stats, flags_out)):
+                query_fns.add(item.query_id, verdict)
+                verdicts.append(verdict)
+    return verdicts, query_fns
+
+
+def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_out) -> list[RowVerdict]:
+    """Judge a batch, write its flag records and count its findings; the rows' verdicts."""
     verdicts = [judge.judge(items) for judge in judges]
-    for i, (row, item) in enumerate(zip(batch, items)):
+    out = []
+    for i, item in enumerate(items):
         findings = find(item, [v[i] for v in verdicts], config.judges)
-        cleaned = apply_policy(row, findings, config.false_negative_policy, config.positive_policy)
         for record in flag_records(findings, config.false_negative_policy, config.positive_policy):
             flags_out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-        if cleaned is not None and rows_out is not None:
-            rows_out.write(dumps_row(cleaned))
-        stats.add(findings, cleaned is not None)
+        verdict = RowVerdict.of(findings)
+        stats.add(findings, not verdict.dropped(config.positive_policy))
+        out.append(verdict)
+    return out
+
+
+def _write_rows(
+    config: AuditConfig, verdicts: list[RowVerdict], query_fns: QueryFalseNegatives, stats: AuditStats, rows_out
+) -> None:
+    """Apply the policies to every row with its query's false negatives; count those a sibling row found."""
+    for row, verdict in zip(read_native(config.input), verdicts, strict=True):
+        if verdict.dropped(config.positive_policy):
+            continue
+        found = query_fns.of(row["query_id"])
+        stats.add_sibling_false_negatives(sibling_false_negatives(row, verdict, found))
+        if rows_out is not None:
+            rows_out.write(dumps_row(apply_policy(row, verdict, config.false_negative_policy,
+                                                  config.positive_policy, found)))
 
 
 def _maybe_write(path: Path | None):

@@ -63,6 +63,11 @@ class AuditStats:
         self.votes.update(int(v) for v in f.votes.tolist())
         self._sample(f)
 
+    def add_sibling_false_negatives(self, n: int) -> None:
+        """Negatives of a written row that got the false-negative policy because a sibling row of the same query
+        (another positive) flagged them, not the row's own judges."""
+        self.counts["sibling_false_negatives"] += n
+
     def _sample(self, f: PairFindings) -> None:
         scores = np.asarray(f.item.scores, dtype=np.float64)
         fn = f.false_negative

@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from transformers import TrainerCallback
 
@@ -34,6 +34,9 @@ from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
+
+if TYPE_CHECKING:
+    from negmine.train.losses.mnrl import MaskStats
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +268,22 @@ class LogCheckpointsAndEnd(TrainerCallback):
         return control
 
 
+class MaskStatsInLog(TrainerCallback):
+    """Write the loss's running mask counts into each training-loss entry of the trainer's log, which every
+    checkpoint saves, and take them back from a resumed run's restored log: ``masked_fraction`` then covers the
+    whole run across an interruption and ``--resume``, as :func:`mean_loss` does."""
+
+    def __init__(self, stats: MaskStats) -> None:
+        self.stats = stats
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.stats.restore(state.log_history)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.log_history and "loss" in state.log_history[-1]:
+            state.log_history[-1].update(self.stats.log_entry())
+
+
 def _write_summary(result: TrainResult, config: TrainConfig) -> None:
     payload = {"result": result.as_dict(), "config": json.loads(json.dumps(asdict(config), default=str))}
     with atomic_write(Path(config.output_dir) / SUMMARY_NAME) as handle:
@@ -341,6 +360,8 @@ class _TrainRun:
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
         callbacks = [LogCheckpointsAndEnd()] + ([self.remine] if self.remine else [])
+        stats = getattr(self.loss, "mask_stats", None)
+        callbacks += [MaskStatsInLog(stats)] if stats is not None else []
         callbacks += [EvaluateAtEnd()] if self.evaluator else []
         callbacks += list(extra_callbacks)
         trainer = MeasuringTrainer(

@@ -112,3 +112,17 @@ def test_masked_column_stays_out_whatever_its_weight():
         expected.append(torch.nn.functional.cross_entropy(scores.unsqueeze(0), torch.tensor([r])))
     got = loss.compute_loss_from_embeddings(emb, flagged)
     assert got.item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-5)
+
+
+def test_mask_stats_continue_from_the_last_log_entry_that_has_them():
+    from negmine.train.losses.mnrl import MaskStats
+
+    stats = MaskStats()
+    stats.add(torch.tensor([[True, False], [False, False]]))
+    log = [{"step": 1, "loss": 2.0, **stats.log_entry()}, {"step": 1, "eval_ndcg@10": 0.5}]
+    assert log[0]["fn_masked"] == 1 and log[0]["fn_mask_candidates"] == 4
+    resumed = MaskStats()
+    resumed.restore(log)
+    assert (resumed.masked, resumed.candidates, resumed.fraction()) == (1, 4, 0.25)
+    resumed.restore([{"step": 1, "loss": 2.0}])  # a log without counts: start from zero
+    assert (resumed.masked, resumed.candidates) == (0, 0)

@@ -7,7 +7,7 @@ negmine label column) it is exactly the parent loss; with masking, candidates ch
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -20,7 +20,12 @@ from negmine.train.losses.masking import false_negative_mask, masked_logits
 
 
 class MaskStats:
-    """Running count of masked candidates (reported in the training summary)."""
+    """Running count of masked candidates (reported in the training summary).
+
+    The counts go into the trainer's log entries (:meth:`log_entry`), which every checkpoint saves, so a resumed
+    run continues them (:meth:`restore`) and reports the whole run's fraction."""
+
+    LOG_KEYS = ("fn_masked", "fn_mask_candidates")
 
     def __init__(self) -> None:
         self.masked = 0
@@ -32,6 +37,15 @@ class MaskStats:
 
     def fraction(self) -> float:
         return self.masked / self.candidates if self.candidates else 0.0
+
+    def log_entry(self) -> dict[str, int]:
+        """The counts so far, as keys of a trainer log entry."""
+        return dict(zip(self.LOG_KEYS, (self.masked, self.candidates)))
+
+    def restore(self, log_history: Sequence[Mapping[str, Any]]) -> None:
+        """Continue from the counts of the last log entry that has them (zero when none has)."""
+        last = next((entry for entry in reversed(log_history) if self.LOG_KEYS[0] in entry), {})
+        self.masked, self.candidates = (int(last.get(key, 0)) for key in self.LOG_KEYS)
 
 
 class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
