@@ -176,3 +176,10 @@ def test_a_rank_window_past_the_candidate_depth_is_refused_before_any_work(strat
     if "holds at most" in message:
         partial.validate()  # partial rows are what the user asked for
     MineConfig(data=config.data, retrieve=RetrieveConfig(depth=200), select=config.select).validate()
+
+
+def test_margin_from_lists_its_choices():
+    from negmine.config import FilterConfig
+
+    with pytest.raises(ConfigError, match="unknown margin_from 'lowest'; allowed: pair, lowest-positive"):
+        FilterConfig(margin_from="lowest").validate()

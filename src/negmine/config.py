@@ -284,6 +284,10 @@ class EngineConfig:
         return resolve_workers(self.workers)
 
 
+MARGIN_FROM = ("pair", "lowest-positive")
+"""What the positive-aware margins are measured from (``FilterConfig.margin_from``)."""
+
+
 @dataclass(frozen=True)
 class FilterConfig:
     """Positive-aware filters applied to every strategy. A candidate is kept only if all hold.
@@ -299,6 +303,9 @@ class FilterConfig:
       (the reference miner's setting, and negmine's default until 2026-12-01).
     - ``max_positive_rank`` k (a pair filter): skip the pair when its positive ranks below k among its own
       query's candidates (CoRNStack consistency filtering; see :mod:`negmine.select.consistency`).
+    - ``margin_from``: s_pos in the margins is the pair's own positive's score (``pair``), or the lowest score of
+      all the query's positives (``lowest-positive``, as sentence-transformers' ``mine_hard_negatives``), so
+      no negative of a multi-positive query outscores one of its positives less the margin.
     """
 
     max_score: float | None = None
@@ -307,8 +314,10 @@ class FilterConfig:
     relative_margin: float | None = None
     max_positive_rank: int | None = None
     sd_margin: float | None = 0.5
+    margin_from: str = "pair"
 
     def validate(self) -> None:
+        _check_choice("margin_from", self.margin_from, MARGIN_FROM)
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
             raise ConfigError(
                 f"relative_margin must be in [0, 1), got {self.relative_margin!r}; "

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import pytest
 
@@ -478,3 +479,22 @@ def test_a_run_sharing_the_work_folder_keeps_it_until_the_last_one_ends(beir_dir
     other.release()
     mine(config, embedder=HashEmbedder())
     assert not run_dir.exists() and not list((tmp_path / "cache" / "runs").iterdir())
+
+
+def test_margins_from_the_lowest_positive_keep_every_negative_below_each_positive_of_its_query(tmp_path):
+    from negmine.demo import demo_path
+
+    def violations(margin_from: str) -> tuple[int, int]:
+        out = tmp_path / f"{margin_from}.jsonl"
+        config = make_config(demo_path(), out)
+        mine(dataclasses.replace(config, filters=FilterConfig(margin_from=margin_from)), embedder=HashEmbedder())
+        rows = read_rows(out)
+        lowest: dict[str, float] = {}
+        for row in rows:
+            lowest[row["query_id"]] = min(lowest.get(row["query_id"], math.inf), row["positive_score"])
+        above = sum(max(row["negative_scores"]) >= lowest[row["query_id"]] for row in rows)
+        return above, len(rows)
+
+    above, rows = violations("pair")
+    assert above > 0, "each row's own positive: negatives may outscore a weaker sibling positive"
+    assert violations("lowest-positive")[0] == 0

@@ -3,6 +3,7 @@ import pytest
 
 from negmine.config import FilterConfig
 from negmine.select.filters import FILTER_ORDER, apply_filters, filter_masks, score_spread
+from negmine.select.pool import Pool
 
 NONE = FilterConfig(sd_margin=None)
 
@@ -170,3 +171,11 @@ def test_a_given_spread_replaces_the_pools_own(make_pool):
     assert masks["sd_margin"].tolist() == [False, False, True]  # threshold 0.8 - 0.15 = 0.65
     assert score_spread(np.asarray([0.9, 0.7, 0.5, 0.3, 0.1])) == pytest.approx(0.08 ** 0.5)
     assert score_spread(np.asarray([], dtype=np.float32)) == 0.0
+
+
+def test_margins_measure_from_the_margin_score_when_one_is_set(make_pool):
+    base = make_pool([0.9, 0.6, 0.4, 0.2], positive_score=1.0)
+    pool = Pool(base.indices, base.scores, base.ranks, 1.0, margin_score=0.5)  # 0.5: a weaker sibling positive
+    result = apply_filters(pool, FilterConfig(relative_margin=0.1, sd_margin=None), None, None)
+    assert result.pool.scores.tolist() == pytest.approx([0.4, 0.2])  # below 0.5 - 0.05, not below 1.0 - 0.1
+    assert result.pool.positive_score == 1.0 and result.pool.margin_score == 0.5  # carried, not replaced

@@ -178,7 +178,7 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
                 query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
                 make_cache(config.encoder), engine, setup, config.engine,
             )
-            ctx = build_context(dataset, cands)
+            ctx = build_context(dataset, cands, config.filters.margin_from)
             if config.retrieve.fallback is None:
                 return ctx
             return _with_fallback(ctx, config, query_texts, engine)

@@ -50,14 +50,16 @@ class PairContext:
     positive_rows: dict[str, list[int]]
     fallback: Candidates | None = None  # RetrieveConfig.fallback pools, row fallback_row[query id]
     fallback_row: dict[str, int] = field(default_factory=dict)
+    lowest_positive: bool = False  # FilterConfig.margin_from == "lowest-positive"
 
 
-def build_context(dataset: Dataset, cands: CandidateSet) -> PairContext:
+def build_context(dataset: Dataset, cands: CandidateSet, margin_from: str = "pair") -> PairContext:
     from negmine.select.exclude import ExclusionIndex
 
     exclusion = ExclusionIndex.build(dataset.corpus.texts)
     query_row = {q: i for i, q in enumerate(cands.query_ids)}
-    return PairContext(dataset, cands, exclusion, query_row, positives_by_query_text(dataset))
+    return PairContext(dataset, cands, exclusion, query_row, positives_by_query_text(dataset),
+                       lowest_positive=margin_from == "lowest-positive")
 
 
 def pair_pool(ctx: PairContext, pair: Pair, fallback: bool = False) -> Pool:
@@ -72,7 +74,14 @@ def pair_pool(ctx: PairContext, pair: Pair, fallback: bool = False) -> Pool:
     keep = ~np.isin(indices, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
     pos_row = corpus.index[pair.positive_id]
     pos_score = float(ctx.cands.score(np.asarray([qrow]), np.asarray([pos_row], dtype=np.int64))[0])
-    return Pool(indices[keep], scores[keep].astype(np.float32), ranks[keep], pos_score)
+    margin = _lowest_positive_score(ctx, qrow, pair.query_id) if ctx.lowest_positive else None
+    return Pool(indices[keep], scores[keep].astype(np.float32), ranks[keep], pos_score, margin_score=margin)
+
+
+def _lowest_positive_score(ctx: PairContext, qrow: int, query_id: str) -> float:
+    """The lowest score among every positive of the query (text twins' included)."""
+    rows = np.asarray(ctx.positive_rows[query_id], dtype=np.int64)
+    return float(np.min(ctx.cands.score(np.full(len(rows), qrow, dtype=np.int64), rows)))
 
 
 def eligible_count(pool: Pool, filters: FilterConfig, select: SelectConfig) -> int:

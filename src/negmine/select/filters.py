@@ -64,7 +64,7 @@ def filter_masks(
     scores = pool.scores.astype(np.float64, copy=False)
     sd = score_spread(scores) if spread is None else spread
     ranks = pool.ranks
-    s_pos = float(pool.positive_score)
+    s_pos = float(pool.margin_reference())
     everything = np.ones(len(pool), dtype=bool)
     in_window = everything.copy()
     if rank_min is not None:

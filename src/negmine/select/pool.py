@@ -16,6 +16,8 @@ class Pool(NamedTuple):
     row's ``false_negative_ids`` so training can still mask them in-batch. ``spread`` pins the sd margin's
     unit once judges have removed candidates: the spread of the pool they judged, so a removal does not
     move the margin for the candidates left (None: the spread of ``scores``, see :meth:`score_sd`).
+    ``margin_score`` is the score the positive-aware margins are measured from when it is not the pair's own
+    positive's (``FilterConfig.margin_from="lowest-positive"``: the query's lowest-scoring positive).
     """
 
     indices: np.ndarray  # int64 corpus rows
@@ -24,11 +26,12 @@ class Pool(NamedTuple):
     positive_score: float
     false_negatives: tuple[int, ...] = ()
     spread: float | None = None
+    margin_score: float | None = None
 
     def take(self, positions: np.ndarray) -> "Pool":
         return Pool(
             self.indices[positions], self.scores[positions], self.ranks[positions], self.positive_score,
-            self.false_negatives, self.spread,
+            self.false_negatives, self.spread, self.margin_score,
         )
 
     def with_false_negatives(self, rows: np.ndarray, spread: float | None = None) -> "Pool":
@@ -36,7 +39,11 @@ class Pool(NamedTuple):
         (NamedTuple ``_replace`` cannot be used: ``__len__`` counts candidates, not fields)."""
         flagged = self.false_negatives + tuple(int(r) for r in rows)
         return Pool(self.indices, self.scores, self.ranks, self.positive_score, flagged,
-                    self.spread if spread is None else spread)
+                    self.spread if spread is None else spread, self.margin_score)
+
+    def margin_reference(self) -> float:
+        """The score the margins are measured from: :attr:`margin_score` if set, else the positive's."""
+        return self.positive_score if self.margin_score is None else self.margin_score
 
     def score_sd(self) -> float:
         """The sd margin's unit: :attr:`spread` if pinned, else the standard deviation (ddof 0) of ``scores``."""
