@@ -257,9 +257,9 @@ def mine_negmine(data_dir: Path, work: Path, source: str, heldout: bool = False)
 
 
 def _mined_with(config) -> bool:
-    """True when the mined file exists and its summary records exactly ``config`` and the current embedding
-    fingerprint version, so a changed negmine default or encoder re-mines instead of silently reusing a file
-    mined with the old one."""
+    """True when the mined file exists and its summary records exactly ``config``, the current embedding
+    fingerprint version and the current selection version, so a changed negmine default, encoder or selection
+    rule re-mines instead of silently reusing a file mined with the old one."""
     from negmine.pipeline.mine import summary_path
 
     summary = summary_path(config)
@@ -267,9 +267,13 @@ def _mined_with(config) -> bool:
         return False
     from negmine.encode.fingerprint import FINGERPRINT_VERSION
 
+    from negmine.select import SELECTION_VERSION
+
     recorded = json.loads(summary.read_text())
     if recorded.get("embeddings", {}).get("fingerprint_version") != FINGERPRINT_VERSION:
         return False  # mined from vectors of an older encoder (the embedding cache misses them too)
+    if recorded.get("selection_version", 1) != SELECTION_VERSION:
+        return False  # chosen by older selection code (e.g. hybrid pools by cosine, before fusion order)
     return recorded["config"] == json.loads(json.dumps(dataclasses.asdict(config), default=str))
 
 

@@ -52,15 +52,20 @@ def test_a_mined_file_is_reused_only_while_its_recorded_config_is_the_current_on
     config.output.path.write_text("{}\n")
     recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
     from negmine.encode.fingerprint import FINGERPRINT_VERSION
+    from negmine.select import SELECTION_VERSION
 
     summary = tmp_path / "m.summary.json"
-    summary.write_text(json.dumps({"config": recorded, "embeddings": {"fingerprint_version": FINGERPRINT_VERSION}}))
+    summary.write_text(json.dumps({"config": recorded, "embeddings": {"fingerprint_version": FINGERPRINT_VERSION},
+                                   "selection_version": SELECTION_VERSION}))
     assert bench._mined_with(config)
     old_default = dataclasses.replace(config, filters=dataclasses.replace(config.filters, sd_margin=None,
                                                                            relative_margin=0.05))
     assert not bench._mined_with(old_default)  # a changed default re-mines
-    summary.write_text(json.dumps({"config": recorded, "embeddings": {"fingerprint_version": FINGERPRINT_VERSION - 1}}))
+    summary.write_text(json.dumps({"config": recorded, "embeddings": {"fingerprint_version": FINGERPRINT_VERSION - 1},
+                                   "selection_version": SELECTION_VERSION}))
     assert not bench._mined_with(config)  # so does a file mined from an older encoder's vectors
+    summary.write_text(json.dumps({"config": recorded, "embeddings": {"fingerprint_version": FINGERPRINT_VERSION}}))
+    assert not bench._mined_with(config)  # and one chosen by older selection code (no selection_version: 1)
 
 
 def test_the_heldout_copy_follows_a_re_mined_file(bench, tmp_path) -> None:

@@ -498,3 +498,11 @@ def test_margins_from_the_lowest_positive_keep_every_negative_below_each_positiv
     above, rows = violations("pair")
     assert above > 0, "each row's own positive: negatives may outscore a weaker sibling positive"
     assert violations("lowest-positive")[0] == 0
+
+
+def test_the_summary_records_the_selection_version(beir_dir, tmp_path):
+    from negmine.select import SELECTION_VERSION
+
+    result = mine(make_config(beir_dir, tmp_path / "neg.jsonl"), embedder=HashEmbedder())
+    assert result.summary["selection_version"] == SELECTION_VERSION == 2
+    assert json.loads((tmp_path / "neg.summary.json").read_text())["selection_version"] == 2

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from negmine.config import EncoderConfig, MineConfig
 from negmine.encode.base import Embedder
 from negmine.encode.fingerprint import FINGERPRINT_VERSION
+from negmine.select import SELECTION_VERSION
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
@@ -133,6 +134,7 @@ def mine(
         **exports,
         "embeddings": {"encoded": cands.encoded, "cached": cands.cached, "fingerprint_version": FINGERPRINT_VERSION},
         "config": _config_dict(config),
+        "selection_version": SELECTION_VERSION,
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
         **(hooks.finish(config.output.path) if hooks is not None else {}),
     }
