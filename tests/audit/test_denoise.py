@@ -166,6 +166,40 @@ def test_judges_see_the_whole_pools_spread_and_the_row_records_it(topic_beir, tm
     assert mined[recorder.items[0].query_id]["candidate_score_sd"] == round(recorder.items[0].score_sd, 6)
 
 
+def test_judges_get_the_score_the_margins_are_measured_from(topic_beir, tmp_path):
+    """With ``--margin-from lowest-positive`` the judged items carry the pool's ``margin_score``, so a score
+    judge in the denoise step re-checks the margins the filters will apply."""
+    from collections import Counter
+    from dataclasses import replace
+
+    seen = []
+
+    class Recorder:
+        name = "recorder"
+
+        def judge(self, items):
+            from negmine.audit.judges.base import Judgement
+
+            seen.extend(items)
+            return [Judgement(self.name, np.zeros(len(i), bool), [""] * len(i), {}) for i in items]
+
+    cfg = config(topic_beir, tmp_path / "dn.jsonl")
+    cfg = replace(cfg, filters=FilterConfig(sd_margin=None, margin_from="lowest-positive"))
+    dataset = load_data(cfg.data)
+    hook = DenoiseHook([Recorder()], JudgeConfig(), dataset, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
+                       removed=Counter())
+    margins = []
+
+    def watch(pair, pool):
+        margins.append(pool.margin_score)
+        return hook(pair, pool)
+
+    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=watch)
+    assert seen and None not in margins
+    assert [item.margin_score for item in seen] == margins
+    assert all(item.margin_reference() == item.margin_score for item in seen)
+
+
 class FlagIds:
     """Judge that flags fixed document ids and records every batch it is asked about."""
 

@@ -45,6 +45,13 @@ def test_mark_keeps_everything_with_parallel_flags():
     assert out["false_negative_ids"] == ["n-coffee"]
 
 
+def test_the_mining_spread_and_margin_score_survive_every_policy():
+    row = {**sample_rows()[0], "candidate_score_sd": 0.2, "margin_score": 0.6}
+    for policy in ("drop", "promote", "mark"):
+        out = apply_policy(row, findings_for(row, [1, 0, 0, 0]), policy, "drop")
+        assert (out["candidate_score_sd"], out["margin_score"]) == (0.2, 0.6), policy
+
+
 def test_noisy_positive_drop_and_mark():
     row = sample_rows()[0]
     noisy = findings_for(row, [0, 0, 0, 0], {"teacher:t": (0.0, np.array([0.9, 0.8, 0.7, 0.6]))})

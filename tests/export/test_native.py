@@ -99,6 +99,7 @@ def test_length_mismatch(tmp_path):
         ("negative_ranks", [1.5, 2], "must be a list of integers"),
         ("negatives", "not a list", "must be a list of strings"),
         ("confidence", True, "must be a finite number"),
+        ("margin_score", "low", "must be a finite number"),
     ],
 )
 def test_wrong_types(tmp_path, field, value, problem):
@@ -129,6 +130,14 @@ def test_candidate_score_sd_comes_first_of_the_optional_keys_rounded_and_checked
     assert validate_row(row)["candidate_score_sd"] == 0.081235
     with pytest.raises(InputError, match=r"m.jsonl:3: field 'candidate_score_sd': must be a finite number >= 0, got -0.1"):
         validate_row({**row, "candidate_score_sd": -0.1}, "m.jsonl", 3)
+
+
+def test_margin_score_follows_the_spread_rounded_and_only_when_given():
+    row = make_row(**BASE, candidate_score_sd=0.1, margin_score=0.41234567, confidence=0.5)
+    assert list(row)[len(REQUIRED_KEYS):] == ["candidate_score_sd", "margin_score", "confidence"]
+    assert row["margin_score"] == 0.412346
+    assert "margin_score" not in make_row(**BASE, candidate_score_sd=0.1)
+    assert validate_row(row)["margin_score"] == 0.412346
 
 
 def test_read_native_lines_gives_file_line_numbers(tmp_path):

@@ -500,6 +500,26 @@ def test_margins_from_the_lowest_positive_keep_every_negative_below_each_positiv
     assert violations("lowest-positive")[0] == 0
 
 
+def test_rows_mined_from_the_lowest_positive_record_the_score_their_margins_used(tmp_path):
+    """``margin_score`` (the query's lowest positive score) is written only with ``lowest-positive``, so an
+    audit re-checks the margins the mining applied and the default output keeps its bytes."""
+    from negmine.demo import demo_path
+
+    def rows(margin_from: str) -> list[dict]:
+        out = tmp_path / f"{margin_from}.jsonl"
+        config = make_config(demo_path(), out)
+        mine(dataclasses.replace(config, filters=FilterConfig(margin_from=margin_from)), embedder=HashEmbedder())
+        return read_rows(out)
+
+    assert not any("margin_score" in row for row in rows("pair"))
+    lowest = rows("lowest-positive")
+    assert all("margin_score" in row for row in lowest)
+    assert any(row["margin_score"] < row["positive_score"] for row in lowest), "the demo has multi-positive queries"
+    for row in lowest:
+        assert row["margin_score"] <= row["positive_score"]
+        assert max(row["negative_scores"]) < row["margin_score"]
+
+
 def test_the_summary_records_the_selection_version(beir_dir, tmp_path):
     from negmine.select import SELECTION_VERSION
 

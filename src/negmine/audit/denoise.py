@@ -107,6 +107,7 @@ class DenoiseHook:
             ranks=pool.ranks,
             positives=tuple((p, corpus.text(p)) for p in positive_ids),
             score_sd=score_sd,
+            margin_score=pool.margin_score,
             rows=rows,
             positive_rows=np.asarray([corpus.index[p] for p in positive_ids], dtype=np.int64),
         )

@@ -17,6 +17,8 @@ class AuditItem:
     e.g. a file not written by ``negmine mine``), which the candidates here may be only the head of. ``positives`` holds
     ``(id, text)`` of every known positive of the query (this pair's first), so near-duplicates of a
     sibling positive are caught too. ``rows``/``positive_rows`` are corpus rows when known (mining).
+    ``margin_score`` is the score the mining margins were measured from when it was not ``positive_score``
+    (``mine --margin-from lowest-positive``: the query's lowest-scoring positive); None: ``positive_score``.
     """
 
     query_id: str
@@ -30,6 +32,7 @@ class AuditItem:
     ranks: np.ndarray
     positives: tuple[tuple[str, str], ...] = ()
     score_sd: float | None = None
+    margin_score: float | None = None
     rows: np.ndarray | None = field(default=None, compare=False)
     positive_rows: np.ndarray | None = field(default=None, compare=False)
 
@@ -42,6 +45,10 @@ class AuditItem:
 
     def __len__(self) -> int:
         return len(self.candidate_ids)
+
+    def margin_reference(self) -> float:
+        """The score the positive-aware margins are measured from: :attr:`margin_score`, else the positive's."""
+        return self.positive_score if self.margin_score is None else self.margin_score
 
     def head(self, depth: int | None) -> "AuditItem":
         """The first ``depth`` candidates (all when ``depth`` is None)."""
@@ -71,6 +78,7 @@ def item_from_row(row: Mapping, positives: tuple[tuple[str, str], ...] = ()) -> 
         ranks=np.asarray(row["negative_ranks"], dtype=np.int64),
         positives=_own_first(row["positive_id"], row["positive"], positives),
         score_sd=None if row.get("candidate_score_sd") is None else float(row["candidate_score_sd"]),
+        margin_score=None if row.get("margin_score") is None else float(row["margin_score"]),
     )
 
 

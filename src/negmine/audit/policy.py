@@ -75,7 +75,8 @@ def apply_policy(
     )
     return make_row(
         query_id=row["query_id"], query=row["query"], positive_id=row["positive_id"], positive=row["positive"],
-        positive_score=row["positive_score"], **lists, candidate_score_sd=row.get("candidate_score_sd"), **extra,
+        positive_score=row["positive_score"], **lists, candidate_score_sd=row.get("candidate_score_sd"),
+        margin_score=row.get("margin_score"), **extra,
         confidence=verdict.confidence,
     )
 

@@ -7,7 +7,8 @@ Required keys (in this order, so output bytes are stable)::
 
 ``negative_*`` lists are parallel (same length, same order). Scores are rounded to 6 decimals. ``negmine
 mine`` adds ``candidate_score_sd``: the standard deviation of the pair's candidate scores (the unit of the sd
-margin, so ``negmine audit`` can re-check it from the file). The audit stage may add ``negative_flags`` (one entry per negative), ``false_negative_ids``, ``extra_positive_ids``
+margin, so ``negmine audit`` can re-check it from the file), and, when the margins were measured from another
+score than the row's positive's (``--margin-from lowest-positive``), that score as ``margin_score``. The audit stage may add ``negative_flags`` (one entry per negative), ``false_negative_ids``, ``extra_positive_ids``
 and ``confidence``.
 """
 
@@ -42,6 +43,7 @@ class NativeRow(_NativeRequired, total=False):
     """A native row; the keys below the required ones are optional (written by mining and the audit stage)."""
 
     candidate_score_sd: float
+    margin_score: float
     negative_flags: list[Any]
     false_negative_ids: list[str]
     extra_positive_ids: list[str]
@@ -49,7 +51,7 @@ class NativeRow(_NativeRequired, total=False):
 
 
 REQUIRED_KEYS: tuple[str, ...] = tuple(_NativeRequired.__annotations__)
-OPTIONAL_KEYS: tuple[str, ...] = ("candidate_score_sd", "negative_flags", "false_negative_ids", "extra_positive_ids", "confidence")
+OPTIONAL_KEYS: tuple[str, ...] = ("candidate_score_sd", "margin_score", "negative_flags", "false_negative_ids", "extra_positive_ids", "confidence")
 PARALLEL_KEYS: tuple[str, ...] = ("negative_ids", "negatives", "negative_scores", "negative_ranks")
 
 
@@ -73,6 +75,7 @@ def make_row(
     negative_scores: Sequence[float],
     negative_ranks: Sequence[int],
     candidate_score_sd: float | None = None,
+    margin_score: float | None = None,
     negative_flags: Sequence[Any] | None = None,
     false_negative_ids: Sequence[str] | None = None,
     extra_positive_ids: Sequence[str] | None = None,
@@ -97,6 +100,7 @@ def make_row(
     }
     optional = {
         "candidate_score_sd": None if candidate_score_sd is None else round_score(candidate_score_sd),
+        "margin_score": None if margin_score is None else round_score(margin_score),
         "negative_flags": None if negative_flags is None else list(negative_flags),
         "false_negative_ids": None if false_negative_ids is None else [str(i) for i in false_negative_ids],
         "extra_positive_ids": None if extra_positive_ids is None else [str(i) for i in extra_positive_ids],
@@ -138,6 +142,7 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "negative_scores": (_list_of(_is_number), "a list of finite numbers"),
     "negative_ranks": (_list_of(_is_int), "a list of integers"),
     "candidate_score_sd": (lambda v: _is_number(v) and v >= 0, "a finite number >= 0"),
+    "margin_score": (_is_number, "a finite number"),
     "negative_flags": (lambda v: isinstance(v, list), "a list"),
     "false_negative_ids": (_list_of(_is_str), "a list of strings"),
     "extra_positive_ids": (_list_of(_is_str), "a list of strings"),

@@ -191,5 +191,6 @@ def _row(ctx: PairContext, pair: Pair, chosen: Pool, spread: float, make_row) ->
         negative_scores=[float(s) for s in chosen.scores],
         negative_ranks=[int(r) for r in chosen.ranks],
         candidate_score_sd=spread,
+        margin_score=chosen.margin_score,
         false_negative_ids=[corpus.ids[r] for r in chosen.false_negatives] or None,
     )

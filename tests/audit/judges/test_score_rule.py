@@ -52,3 +52,16 @@ def test_margins_combine_and_a_missing_spread_is_a_clear_error():
                                          r"candidate_score_sd.* --no-sd-margin --relative-margin 0.05"):
         ScoreJudge().judge([bare])
     assert ScoreJudge(relative_margin=0.05, sd_margin=None).judge([bare])[0].flags.tolist() == [False] * 4
+
+
+def test_rows_mined_from_the_lowest_positive_are_judged_from_their_margin_score():
+    """A row of ``mine --margin-from lowest-positive`` carries ``margin_score``: the judge re-checks the margin
+    the mining applied (from the query's lowest positive), not a laxer one from the row's own positive."""
+    row = sample_rows()[0]  # positive 0.80, negatives 0.70 0.30 0.40 0.10
+    own = ScoreJudge(absolute_margin=0.05, sd_margin=None).judge([item_from_row(row)])[0]  # threshold 0.75
+    assert own.flags.tolist() == [False, False, False, False]
+    lowest = item_from_row({**row, "margin_score": 0.5})  # a sibling positive scored 0.5: threshold 0.45
+    j = ScoreJudge(absolute_margin=0.05, sd_margin=None).judge([lowest])[0]
+    assert j.flags.tolist() == [True, False, False, False]
+    assert "breaks the margin to the query's lowest positive's 0.5000" in j.reasons[0]
+    assert np.allclose(j.evidence["margin_to_positive"], [0.1, 0.5, 0.4, 0.7]), "evidence stays the row's own"

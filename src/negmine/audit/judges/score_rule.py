@@ -3,7 +3,9 @@
 Flags c when ``s_c >= s_p - k * sd`` (sd margin, the mining default: sd = the spread of the pair's whole
 candidate pool, which ``negmine mine`` writes to each row as ``candidate_score_sd``), ``s_c >= s_p - m``
 (absolute margin) or ``s_c >= s_p - r |s_p|`` (relative margin, NV-Retriever TopK-PercPos, Moreira et al.
-2024), i.e. exactly the candidates the mining filters with the same margins would drop. Useful on files mined
+2024), i.e. exactly the candidates the mining filters with the same margins would drop. ``s_p`` is the row's
+``margin_score`` when it has one (mined with ``--margin-from lowest-positive``: the query's lowest positive
+score), else its ``positive_score``. Useful on files mined
 without margins, or with looser ones; on a file mined with the same margins it flags nothing.
 """
 
@@ -48,16 +50,18 @@ class ScoreJudge:
         if self.filters.sd_margin is not None and item.score_sd is None:
             raise ValueError(f"pair ({item.query_id}, {item.positive_id}): {NO_SPREAD}")
         n = len(item)
-        pool = Pool(np.zeros(n, np.int64), item.scores.astype(np.float32), item.ranks, item.positive_score)
+        pool = Pool(np.zeros(n, np.int64), item.scores.astype(np.float32), item.ranks, item.positive_score,
+                    margin_score=item.margin_score)
         masks = filter_masks(pool, self.filters, None, None, spread=item.score_sd)
         flags = ~np.logical_and.reduce([masks[key] for key in MARGIN_KEYS])
-        s_pos = item.positive_score
+        s_pos = item.margin_reference()
+        whose = "positive's" if item.margin_score is None else "query's lowest positive's"
         rule = self._rule(item.score_sd)
 
         def explain(i: int) -> str:
-            return f"mining score {item.scores[i]:.4f} breaks the margin to the positive's {s_pos:.4f} ({rule})"
+            return f"mining score {item.scores[i]:.4f} breaks the margin to the {whose} {s_pos:.4f} ({rule})"
 
-        margin = s_pos - item.scores.astype(np.float64)
+        margin = item.positive_score - item.scores.astype(np.float64)
         return Judgement(self.name, flags, reasons_for(flags, explain), {"margin_to_positive": margin})
 
     def _rule(self, score_sd: float | None) -> str:
