@@ -325,3 +325,33 @@ def test_removing_false_negatives_does_not_move_the_sd_margin(topic_beir, tmp_pa
     before, after = seen[0][1], seen[1][1]
     assert seen[0][0] == "q" and before != after, "dropping the two best candidates changes the scores' spread"
     assert rows(tmp_path / "dn.jsonl")["q"]["candidate_score_sd"] == round(before, 6)
+
+
+def test_judges_see_the_positives_of_text_twin_queries_too():
+    """"q" and "Q!" normalise to the same text: the twin's positive is a positive of q, so a judge comparing
+    candidates with the positives (the near-duplicate judge) must see it."""
+    from collections import Counter
+
+    from negmine.io.records import Corpus, Dataset, Pair, Qrels, Queries
+    from negmine.select.pool import Pool
+
+    data = Dataset(Corpus(["own", "twin-pos", "c1", "c2"], ["own positive", "twin positive", "one", "two"]),
+                   Queries(["q", "twin"], ["coffee", "Coffee!"]), Qrels({"q": {"own": 1}, "twin": {"twin-pos": 1}}))
+    seen = []
+
+    class Recorder:
+        name = "recorder"
+
+        def judge(self, items):
+            from negmine.audit.judges.base import Judgement
+
+            seen.extend(items)
+            return [Judgement(self.name, np.zeros(len(i), bool), [""] * len(i), {}) for i in items]
+
+    hook = DenoiseHook([Recorder()], JudgeConfig(), data, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
+                       removed=Counter())
+    pool = Pool(np.array([2, 3]), np.array([0.5, 0.4], np.float32), np.array([1, 2]), 0.9)
+    hook(Pair("q", "own"), pool)
+    (item,) = seen
+    assert item.positives == (("own", "own positive"), ("twin-pos", "twin positive"))
+    assert item.positive_rows.tolist() == [0, 1]

@@ -56,6 +56,17 @@ class DenoiseHook:
         self.fill = fill
         self.records: list[dict] = []
         self.judged = 0
+        self._positives: dict[str, list[int]] | None = None  # built at the first judged pair
+
+    def positive_rows(self, pair: Pair) -> list[int]:
+        """Corpus rows of every positive of the pair's query and of its text twins (queries with the same
+        normalised text), the pair's own first: judges compare candidates with all of them."""
+        if self._positives is None:
+            from negmine.select.exclude import positives_by_query_text
+
+            self._positives = positives_by_query_text(self.dataset)
+        own = self.dataset.corpus.index[pair.positive_id]
+        return [own] + list(dict.fromkeys(r for r in self._positives[pair.query_id] if r != own))
 
     def __call__(self, pair: Pair, pool: Pool) -> Pool:
         positions = np.flatnonzero(self.eligible(pool))[: self.depth]
@@ -93,7 +104,7 @@ class DenoiseHook:
 
     def item(self, pair: Pair, pool: Pool, score_sd: float | None = None) -> AuditItem:
         corpus, queries = self.dataset.corpus, self.dataset.queries
-        positive_ids = [pair.positive_id] + [p for p in self.dataset.qrels.positives(pair.query_id) if p != pair.positive_id]
+        positive_rows = self.positive_rows(pair)
         rows = pool.indices.astype(np.int64)
         return AuditItem(
             query_id=pair.query_id,
@@ -105,9 +116,9 @@ class DenoiseHook:
             candidates=tuple(corpus.texts[int(r)] for r in rows),
             scores=pool.scores.astype(np.float64),
             ranks=pool.ranks,
-            positives=tuple((p, corpus.text(p)) for p in positive_ids),
+            positives=tuple((corpus.ids[r], corpus.texts[r]) for r in positive_rows),
             score_sd=score_sd,
             margin_score=pool.margin_score,
             rows=rows,
-            positive_rows=np.asarray([corpus.index[p] for p in positive_ids], dtype=np.int64),
+            positive_rows=np.asarray(positive_rows, dtype=np.int64),
         )
