@@ -173,3 +173,46 @@ def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path):
     path = tmp_path / "n.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + dumps_row(row).encode("utf-8") + b"\n")
     assert list(read_native(path)) == [row]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        # json.dumps escapes a lone surrogate ("\ud83d", half an emoji), which json.loads accepts but UTF-8
+        # cannot store: exports, audit and train crashed with UnicodeEncodeError instead of naming the line
+        ({"query": "broken \ud83d emoji"}, "query", "holds the lone UTF-16 surrogate '\\\\ud83d' at character 8"),
+        ({"negatives": ["x is z", "half \udc00"]}, "negatives", "entry 1 holds the lone UTF-16 surrogate"),
+        ({"positive_id": "d\ud800"}, "positive_id", "holds the lone UTF-16 surrogate"),
+        # only invisible format characters (zero-width space, word joiner): as blank as "" to a trainer
+        ({"negatives": ["x is z", "\u200b\u2060 "]}, "negatives", "entry 1 is empty \\(only whitespace and the invisible characters U\\+200B, U\\+2060\\); every"),
+        ({"query": "\ufeff"}, "query", "is empty"),
+    ],
+)
+def test_texts_utf8_cannot_store_or_without_a_visible_character_are_refused(tmp_path, change, field, problem):
+    good = make_row(**BASE)
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps({**good, **change})])
+    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
+        list(read_native(path))
+
+
+def test_an_export_of_a_row_utf8_cannot_store_names_the_line_and_writes_nothing(tmp_path):
+    from negmine.export.registry import export_file
+
+    good = make_row(**BASE)
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps({**good, "query": "q \ud83d"})])
+    for target in (tmp_path / "n.triplet.jsonl", tmp_path / "n.triplet.parquet"):
+        with pytest.raises(InputError, match="n.jsonl:2: field 'query': holds the lone UTF-16 surrogate"):
+            export_file(path, "triplet", target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.jsonl"]
+
+
+def test_a_parquet_export_given_as_the_native_file_is_named_as_such(tmp_path):
+    """`negmine train out/negatives.n-tuple.parquet` said "not UTF-8 text: invalid continuation byte at byte 7"."""
+    from negmine.export.registry import export_file
+
+    native = tmp_path / "n.jsonl"
+    native.write_text(dumps_row(make_row(**BASE)), encoding="utf-8")
+    parquet = tmp_path / "n.n-tuple.parquet"
+    export_file(native, "n-tuple", parquet)
+    with pytest.raises(InputError, match=r"n.n-tuple.parquet:1: a Parquet file, not JSON Lines: .* the native JSONL"):
+        list(read_native(parquet))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError
+from negmine.io.files import invisible_note, is_blank, utf8_problem
 
 SCORE_DECIMALS = 6
 FALSE_NEGATIVE_FLAG = "false_negative"
@@ -172,16 +173,27 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
 
 
 def _check_texts(row: dict, path: str | Path | None, line: int | None) -> None:
-    """Ids and texts must say something: an empty one would train on, or audit, nothing."""
+    """Ids and texts must say something: an empty one (whitespace or invisible format characters only, as the
+    BEIR readers see it) would train on, or audit, nothing. And they must be storable as UTF-8: a JSON escape of
+    a lone surrogate decodes, but every writer (exports, the audit's cleaned file, Arrow) fails on it later."""
     for key in ("query_id", "query", "positive_id", "positive"):
-        if not row[key].strip():
-            raise InputError(path, line, key, "is empty; every id and text of a native row must be non-empty")
+        _check_text(row[key], path, line, key, "")
     for key in ("negative_ids", "negatives"):
         for i, value in enumerate(row[key]):
-            if not value.strip():
-                raise InputError(
-                    path, line, key, f"entry {i} is empty; every id and text of a native row must be non-empty"
-                )
+            _check_text(value, path, line, key, f"entry {i} ")
+
+
+def _check_text(value: str, path: str | Path | None, line: int | None, key: str, entry: str) -> None:
+    if not value[:1].isalnum() and is_blank(value):  # the first test spares most texts the slower second
+        note = invisible_note(value)
+        detail = f" (only whitespace{note})" if note else ""
+        raise InputError(path, line, key, f"{entry}is empty{detail}; every id and text of a native row must be non-empty")
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")  # faster than searching every non-ASCII text for a surrogate
+    except UnicodeEncodeError:
+        raise InputError(path, line, key, f"{entry}{utf8_problem(value)}") from None
 
 
 def _check_negative_ids(row: dict, path: str | Path | None, line: int | None) -> None:
@@ -222,6 +234,12 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
             try:
                 decoded = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError as err:
+                if line_no == 1 and raw.startswith(b"PAR1"):
+                    raise InputError(
+                        path, line_no, None,
+                        "a Parquet file, not JSON Lines: an --export-as parquet export is for other trainers; pass the "
+                        "native JSONL it was exported from (`negmine mine -o FILE` / `negmine audit -o FILE`)",
+                    ) from None
                 raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start}") from None
             except json.JSONDecodeError as err:
                 raise InputError(
