@@ -13,10 +13,10 @@ class LocalEngine:
 
     def map(self, setup: Setup, task: Task, items: Iterable[tuple[int, Any]], desc: str = "") -> Iterator[tuple[int, Any]]:
         """Build the state once, then run ``task`` on each item in order."""
-        state = None
+        state, built = None, False
         for key, payload in items:
-            if state is None:
-                state = setup()
+            if not built:  # a flag, not ``state is None``: a setup may return None and must still run once
+                state, built = setup(), True
             yield key, task(state, payload)
 
     def close(self) -> None:

@@ -47,19 +47,6 @@ class Embeddings:
     cached: int
 
 
-def embed_dataset(
-    embedder: Embedder, query_texts: Sequence[str], doc_texts: Sequence[str], config: EncoderConfig, cache
-) -> Embeddings:
-    """Encode documents and queries once each (embedding cache consulted first)."""
-    from negmine.encode.embed import embed_texts
-
-    docs = embed_texts(embedder, doc_texts, prompt=config.document_prompt, cache=cache, desc="encode corpus")
-    queries = embed_texts(embedder, query_texts, prompt=config.query_prompt, cache=cache, desc="encode queries")
-    return Embeddings(
-        queries.vectors, docs.vectors, docs.n_encoded + queries.n_encoded, docs.n_cached + queries.n_cached
-    )
-
-
 def dense_scorer(emb: Embeddings) -> PairScorer:
     def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:
         from negmine.retrieve.dense import gather_scores

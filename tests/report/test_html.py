@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from negmine.report.html import cards, document, figure, key_value_table
+
+
+class Texts(HTMLParser):
+    """(tag, text) for every text run, and the attributes of every start tag."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.texts: list[tuple[str, str]] = []
+        self.starts: list[tuple[str, dict]] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.starts.append((tag, dict(attrs)))
+        if tag not in ("img", "meta"):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if data.strip() and self.stack:
+            self.texts.append((self.stack[-1], data))
+
+
+def test_cards_show_each_value_over_its_label_in_order_escaped():
+    page = cards({"pairs": 3, "rate <%>": "1 & 2", "none": None})
+    parsed = Texts(page)
+    assert parsed.texts == [("b", "3"), ("span", "pairs"), ("b", "1 & 2"), ("span", "rate <%>"), ("b", "None"),
+                            ("span", "none")]
+    assert "<%>" not in page and "1 & 2" not in page
+    assert parsed.stack == [] and page.count('class="card"') == 3
+
+
+def test_cards_of_nothing_is_an_empty_box():
+    assert cards({}) == '<div class="cards"></div>'
+
+
+def test_key_value_table_one_row_per_key_dicts_flattened_and_escaped():
+    page = key_value_table({"input": "a<b>.jsonl", "policies": {"false_negative": "drop", "positive": "keep"},
+                            "judges": None, "<k>": 0.5})
+    parsed = Texts(page)
+    assert [t for _, t in parsed.texts] == ["input", "a<b>.jsonl", "policies", "false_negative: drop, positive: keep",
+                                            "judges", "None", "<k>", "0.5"]
+    assert all(tag == "td" for tag, _ in parsed.texts)
+    assert page.count("<tr>") == 4 and "<b>" not in page and "<k>" not in page
+    assert parsed.stack == []
+
+
+def test_key_value_table_of_an_empty_dict_value_is_an_empty_cell():
+    assert "<td>empty</td><td></td>" in key_value_table({"empty": {}})
+
+
+def test_figure_is_an_inline_png_with_an_escaped_alt_text():
+    page = figure("iVBORw0KGgo=", 'scores "<all>" & margins')
+    ((tag, attrs),) = Texts(page).starts
+    assert tag == "img" and attrs == {"alt": 'scores "<all>" & margins', "src": "data:image/png;base64,iVBORw0KGgo="}
+    assert '"<all>"' not in page
+
+
+def test_document_is_one_self_contained_page_with_sections_in_order():
+    sections = [("Overview <1>", cards({"pairs": 2})), ("Flags", "<p>raw <i>html</i> kept</p>"), ("Empty", "")]
+    page = document("Audit <x> & co", "from m.jsonl <today>", sections)
+    assert page.startswith("<!DOCTYPE html>\n") and page.endswith("</html>\n")
+    parsed = Texts(page)
+    assert parsed.stack == [], "every tag closed"
+    assert ("title", "Audit <x> & co") in parsed.texts and ("h1", "Audit <x> & co") in parsed.texts
+    assert ("div", "from m.jsonl <today>") in parsed.texts
+    assert [t for tag, t in parsed.texts if tag == "h2"] == ["Overview <1>", "Flags", "Empty"]
+    assert ("i", "html") in parsed.texts, "section content is HTML, inserted as is"
+    assert "<x>" not in page and "<today>" not in page and "<1>" not in page
+    assert re.search(r"<style>.*table\{.*</style>", page, re.S) and "<script>" in page and "addEventListener" in page
+    assert not re.search(r"(src|href)=\"(https?:)?//", page) and "@import" not in page, "nothing loaded from a network"
+
+
+def test_document_without_sections_still_has_its_title_and_script():
+    page = document("T", "", [])
+    parsed = Texts(page)
+    assert "<h2>" not in page and ("h1", "T") in parsed.texts and parsed.stack == []
+    assert page.index("<h1>") < page.index("<script>")
