@@ -183,3 +183,35 @@ def test_margin_from_lists_its_choices():
 
     with pytest.raises(ConfigError, match="unknown margin_from 'lowest'; allowed: pair, lowest-positive"):
         FilterConfig(margin_from="lowest").validate()
+
+
+def _wrong_type_cases():
+    from negmine.config import (EngineConfig, FilterConfig, JudgeConfig, MineConfig, OutputConfig, SelectConfig,
+                                TrainConfig)
+
+    return [
+        (FilterConfig(sd_margin="0.5"), r"FilterConfig\.sd_margin must be a number or None, got '0\.5' \(str\); e\.g\. sd_margin=0\.5"),
+        (OutputConfig(formats="triplet"), r"OutputConfig\.formats must be a tuple of strings, got 'triplet' \(str\)"),
+        (JudgeConfig(judges="score"), r"JudgeConfig\.judges must be a tuple of strings or None, got 'score'"),
+        (EvalConfig(data_dir=Path("beir"), models="bm25"), r"EvalConfig\.models must be a tuple of strings, got 'bm25'"),
+        (TrainConfig(learning_rate="1e-4"), r"TrainConfig\.learning_rate must be a number, got '1e-4' \(str\); e\.g\. learning_rate=2e-05"),
+        (EngineConfig(memory_budget=4000), r"EngineConfig\.memory_budget must be a string or None, got 4000 \(int\)"),
+        (SelectConfig(num_negatives=True), r"SelectConfig\.num_negatives must be an integer, got True \(bool\); e\.g\. num_negatives=5"),
+        (MineConfig(data="beir"), r"MineConfig\.data must be a DataConfig, got 'beir' \(str\)"),
+    ]
+
+
+@pytest.mark.parametrize("config, message", _wrong_type_cases())
+def test_a_value_of_the_wrong_type_is_a_config_error_naming_field_value_and_expected_type(config, message):
+    # a str where a number or a tuple of names belongs was compared as a number (TypeError) or read letter by
+    # letter ("unknown judge 's'", models 'b', 'm', ...); now validate() names the field and the type it takes
+    with pytest.raises(ConfigError, match=message):
+        config.validate()
+
+
+def test_paths_may_be_given_as_strings_and_numbers_as_ints():
+    from negmine.config import FilterConfig, SelectConfig
+
+    DataConfig(data_dir="beir").validate()  # type: ignore[arg-type]
+    FilterConfig(sd_margin=1, relative_margin=0).validate()
+    SelectConfig(simans_a=2).validate()

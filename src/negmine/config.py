@@ -75,6 +75,68 @@ def _cgroup_cpu_quota(root: Path) -> int | None:
 _WORKERS_FIX = "use e.g. --workers 4, --workers 1 (no extra processes) or leave it unset"
 
 
+def check_field_types(config) -> None:
+    """ConfigError naming the field, the value, the type it takes and an example when a field of the config
+    dataclass ``config`` holds a value of another type: a str where a number belongs would fail later in a
+    comparison, and a str where a tuple of names belongs would be read letter by letter. Paths may be str."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        expected, optional = _field_type(hints[f.name])
+        if (value is None and optional) or _has_type(value, expected):
+            continue
+        example = f.default if f.default is not dataclasses.MISSING and f.default is not None else None
+        hint = f"; e.g. {f.name}={example!r}" if example is not None and not isinstance(example, tuple) else ""
+        if isinstance(expected, tuple):
+            hint = f"; e.g. {f.name}=({value!r},)" if isinstance(value, str) else hint
+        raise ConfigError(
+            f"{type(config).__name__}.{f.name} must be {_type_name(expected)}{' or None' if optional else ''}, "
+            f"got {value!r} ({type(value).__name__}){hint}"
+        )
+
+
+def _field_type(hint: object) -> tuple[object, bool]:
+    """(type, optional) of a field's type hint: a class, or ``(item class,)`` for ``tuple[item, ...]``."""
+    import types
+    import typing
+
+    args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    kinds = [a for a in args if a is not type(None)]
+    kind = kinds[0] if len(kinds) == 1 else object
+    if typing.get_origin(kind) is tuple:
+        kind = (typing.get_args(kind)[0],)
+    return kind, len(kinds) < len(args)
+
+
+def _has_type(value: object, expected: object) -> bool:
+    import numbers
+    import os
+
+    if isinstance(expected, tuple):
+        return isinstance(value, (tuple, list)) and all(_has_type(item, expected[0]) for item in value)
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if expected is Path:
+        return isinstance(value, (str, os.PathLike))
+    return not isinstance(expected, type) or isinstance(value, expected)
+
+
+def _type_name(expected: object) -> str:
+    names = {bool: "True or False", int: "an integer", float: "a number", str: "a string",
+             Path: "a path (pathlib.Path or str)"}
+    if isinstance(expected, tuple):
+        item = {str: "strings", Path: "paths"}.get(expected[0], getattr(expected[0], "__name__", "items"))
+        return f"a tuple of {item}"
+    return names.get(expected, f"a {getattr(expected, '__name__', expected)}")
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
@@ -113,6 +175,7 @@ class DataConfig:
     unknown_qrels: str = "error"
 
     def validate(self) -> None:
+        check_field_types(self)
         check_unknown_qrels(self.unknown_qrels)
         explicit = [self.queries, self.qrels]
         if self.pairs is not None:
@@ -151,6 +214,7 @@ class EncoderConfig:
     quantize: str = "none"
 
     def validate(self) -> None:
+        check_field_types(self)
         _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64")
         if self.max_length is not None:
             _check_positive_int("max_length", self.max_length, "use e.g. --max-length 256 or leave it unset")
@@ -184,6 +248,7 @@ class RetrieveConfig:
     BM25 is indexed only when some pair needs it, and searched only for those pairs' queries."""
 
     def validate(self) -> None:
+        check_field_types(self)
         _check_choice("retriever", self.method, RETRIEVERS)
         if self.fallback is not None:
             _check_choice("fallback", self.fallback, FALLBACKS)
@@ -257,6 +322,7 @@ class EngineConfig:
     workers: int | None = None
 
     def validate(self) -> None:
+        check_field_types(self)
         _check_choice("engine", self.name, ENGINES)
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
@@ -317,6 +383,7 @@ class FilterConfig:
     margin_from: str = "pair"
 
     def validate(self) -> None:
+        check_field_types(self)
         _check_choice("margin_from", self.margin_from, MARGIN_FROM)
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
             raise ConfigError(
@@ -348,6 +415,7 @@ class SelectConfig:
     keep_partial: bool = False
 
     def validate(self) -> None:
+        check_field_types(self)
         _check_positive_int("num_negatives", self.num_negatives, "use e.g. --num-negatives 5")
         if self.rank_min is not None and self.rank_min < 1:
             raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; use e.g. --rank-min 10")
@@ -376,6 +444,7 @@ class OutputConfig:
     export_as: str = "jsonl"
 
     def validate(self) -> None:
+        check_field_types(self)
         check_export_as(self.export_as)
         check_jsonl_path("--output", self.path)
 
@@ -445,6 +514,7 @@ class NearDupConfig:
         return self.cosine is not None or self.overlap is not None
 
     def validate(self) -> None:
+        check_field_types(self)
         _check_unit("near-dup cosine threshold", self.cosine, "use e.g. --near-dup-threshold 0.9, or 0 to switch it off")
         _check_unit("near-dup overlap threshold", self.overlap, "use e.g. --near-dup-overlap 0.5, or 0 to switch it off")
         for name, value in (("near-dup cosine threshold", self.cosine), ("near-dup overlap threshold", self.overlap)):
@@ -507,6 +577,7 @@ class JudgeConfig:
     def validate(self, base: tuple[str, ...] = ("score", "near-duplicate")) -> None:
         from negmine.errors import unknown_choice
 
+        check_field_types(self)
         names = self.resolved(base)
         for name in names:
             if name not in JUDGE_NAMES:
@@ -571,6 +642,7 @@ class DenoiseConfig:
     DEFAULT_JUDGES = ()  # only the model judges (cross-encoder / teacher) the user configured
 
     def validate(self) -> None:
+        check_field_types(self)
         if not self.enabled:
             given = [flag for flag, on in (("--cross-encoder", self.judges.cross_encoder),
                                            ("--teacher", self.judges.teachers)) if on]
@@ -622,6 +694,7 @@ class AuditConfig:
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
     def validate(self) -> None:
+        check_field_types(self)
         if self.input is None:
             raise ConfigError("no input given; pass a mined native JSONL file (negmine mine -o FILE) or a BEIR directory")
         self.judges.validate(self.DEFAULT_JUDGES)
@@ -655,6 +728,7 @@ class MineConfig:
     engine: EngineConfig = field(default_factory=EngineConfig)
 
     def validate(self) -> None:
+        check_field_types(self)
         for part in (self.data, self.encoder, self.retrieve, self.filters, self.select, self.output, self.near_dup,
                      self.denoise, self.engine):
             part.validate()
@@ -770,6 +844,7 @@ class EvalConfig:
     usable CPU). Runs are the same for any value."""
 
     def validate(self) -> None:
+        check_field_types(self)
         if self.data_dir is None:
             raise ConfigError("no data directory given; pass a BEIR directory, e.g. negmine eval DATA_DIR --split test")
         if self.workers is not None:
@@ -842,6 +917,7 @@ class DevEvalConfig:
     unknown_qrels: str = "error"
 
     def validate(self) -> None:
+        check_field_types(self)
         if self.data_dir is None:
             raise ConfigError("dev evaluation needs a BEIR directory; pass --eval-data DIR")
         check_unknown_qrels(self.unknown_qrels)
@@ -924,6 +1000,7 @@ class TrainConfig:
         return self.remine_every_epoch or self.remine_steps is not None
 
     def validate(self) -> None:
+        check_field_types(self)
         for name, fix in (("epochs", "use e.g. --epochs 1"), ("batch_size", "use e.g. --batch-size 32"),
                           ("logging_steps", "use e.g. --logging-steps 10"),
                           ("mini_batch_size", "use e.g. --mini-batch-size 16")):

@@ -257,3 +257,24 @@ def test_warmup_ratio_is_a_share_of_the_steps(tmp_path, mined_file, tiny_model_p
     rates = [h["learning_rate"] for h in result.loss_history]
     assert len(rates) == 8 and max(rates) == pytest.approx(1e-3)
     assert rates[:4] == sorted(rates[:4]) and rates[2] < 0.75e-3 and rates.index(max(rates)) >= 3
+
+
+def _global_rng_draws() -> tuple:
+    import random
+
+    import numpy as np
+
+    return random.random(), float(np.random.random()), float(torch.rand(1))
+
+
+def test_the_callers_global_random_generators_are_left_as_they_were(tmp_path, mined_file, tiny_model_path):
+    # the run seeds Python's, NumPy's and torch's global generators (transformers' set_seed) for itself only
+    import random
+
+    import numpy as np
+
+    random.seed(123), np.random.seed(123), torch.manual_seed(123)
+    expected = _global_rng_draws()
+    random.seed(123), np.random.seed(123), torch.manual_seed(123)
+    train(_config(tmp_path, mined_file, tiny_model_path, max_steps=1, warmup_ratio=0.0))
+    assert _global_rng_draws() == expected

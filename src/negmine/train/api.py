@@ -12,6 +12,7 @@ dev metrics of every evaluation and the checkpoint kept).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from transformers import TrainerCallback
 
@@ -297,6 +298,8 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     ``miner(embedder, output_path) -> path`` is needed only for re-mining; it mines with ``embedder`` and
     writes native JSONL (normally ``negmine.pipeline.mine.mine`` bound to the run's MineConfig).
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects (early stopping, custom logging).
+    The run seeds Python's, NumPy's and torch's global random generators from ``config.seed``; the caller's
+    generator states are put back when it returns or fails.
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -304,16 +307,39 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     data = load_train_data(config.train_file, config.num_negatives)
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
-    run = _TrainRun(config, data, miner, timings, dev_data)
-    run.fit(checkpoint, callbacks)
-    t0 = time.perf_counter()
-    run.model.max_seq_length = run.max_seq_length
-    save_model(run.model, Path(config.output_dir))
-    timings["save"] = time.perf_counter() - t0
+    with global_rng_restored():
+        run = _TrainRun(config, data, miner, timings, dev_data)
+        run.fit(checkpoint, callbacks)
+        t0 = time.perf_counter()
+        run.model.max_seq_length = run.max_seq_length
+        save_model(run.model, Path(config.output_dir))
+        timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
     result = run.result(checkpoint)
     _write_summary(result, config)
     return result
+
+
+@contextlib.contextmanager
+def global_rng_restored() -> Iterator[None]:
+    """Run the block, then put Python's, NumPy's and torch's global random generators (CUDA's too, once
+    initialised) back as they were: the run's ``set_seed`` (ours and the trainer's) must not reseed the
+    caller's own random streams."""
+    import random
+
+    import numpy as np
+    import torch
+
+    saved = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        torch.random.set_rng_state(saved[2])
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
 
 
 class _TrainRun:
