@@ -215,3 +215,14 @@ def test_paths_may_be_given_as_strings_and_numbers_as_ints():
     DataConfig(data_dir="beir").validate()  # type: ignore[arg-type]
     FilterConfig(sd_margin=1, relative_margin=0).validate()
     SelectConfig(simans_a=2).validate()
+
+
+def test_paths_given_as_strings_become_paths_also_inside_tuples():
+    from negmine.config import AuditConfig, EncoderConfig, OutputConfig, TrainConfig
+
+    assert OutputConfig(path="out/n.jsonl").path == Path("out/n.jsonl")
+    assert isinstance(OutputConfig(path="n.jsonl", summary_path="s.json").summary_path, Path)
+    assert EvalConfig(data_dir="beir", run_files=("a.trec", Path("b.trec"))).run_files == (Path("a.trec"), Path("b.trec"))
+    assert isinstance(TrainConfig(train_file="n.jsonl", output_dir="model").output_dir, Path)
+    assert isinstance(AuditConfig(input="n.jsonl").input, Path) and EncoderConfig(cache_dir=None).cache_dir is None
+    assert DataConfig(data_dir="beir").data_dir == Path("beir")

@@ -7,6 +7,8 @@ before any expensive work starts.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +139,34 @@ def _type_name(expected: object) -> str:
     return names.get(expected, f"a {getattr(expected, '__name__', expected)}")
 
 
+class PathFields:
+    """Base of the configs with path fields: a ``str`` given for a ``Path`` field (or inside a tuple of paths)
+    becomes a ``Path`` at construction, so ``OutputConfig(path="out.jsonl")`` works like the command line."""
+
+    def __post_init__(self) -> None:
+        for name, is_tuple in _path_fields(type(self)):
+            value = getattr(self, name)
+            if is_tuple and isinstance(value, (tuple, list)) and any(isinstance(v, str) for v in value):
+                object.__setattr__(self, name, tuple(Path(v) if isinstance(v, str) else v for v in value))
+            elif not is_tuple and isinstance(value, str):
+                object.__setattr__(self, name, Path(value))
+
+
+@functools.cache
+def _path_fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """``(field name, is a tuple of paths)`` of every ``Path`` field of the dataclass ``cls``."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        kind, _ = _field_type(hints[f.name])
+        if kind is Path or kind == (Path,):
+            out.append((f.name, kind != Path))
+    return tuple(out)
+
+
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
@@ -152,7 +182,7 @@ def check_unknown_qrels(value: str) -> None:
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(PathFields):
     """Where the input comes from: a BEIR dir, explicit corpus/queries/qrels files, or a pairs file.
 
     ``unknown_qrels`` (BEIR input; one of :data:`UNKNOWN_QRELS`): what a qrels row whose corpus-id is not in
@@ -197,7 +227,7 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class EncoderConfig:
+class EncoderConfig(PathFields):
     """A sentence-transformers bi-encoder by name or path, with prompts and the embedding cache."""
 
     model: str = DEFAULT_MODEL
@@ -284,7 +314,7 @@ def parse_size(text: str) -> int:
 
 
 @dataclass(frozen=True)
-class EngineConfig:
+class EngineConfig(PathFields):
     """Where encoding and dense search run (``negmine.engine``) and how the corpus is sharded.
 
     - ``name``: ``local`` (this process) or ``ray`` (Ray Data actor pools; ``ray_address`` joins an existing
@@ -434,7 +464,7 @@ class SelectConfig:
 
 
 @dataclass(frozen=True)
-class OutputConfig:
+class OutputConfig(PathFields):
     """Where results go. ``formats`` are export registry keys written next to the native JSONL, as
     ``export_as`` files: ``jsonl`` (one JSON record per line) or ``parquet`` (columnar, zstd-compressed)."""
 
@@ -661,7 +691,7 @@ class DenoiseConfig:
 
 
 @dataclass(frozen=True)
-class AuditConfig:
+class AuditConfig(PathFields):
     """``negmine audit``: judge mined rows, write flags JSONL, cleaned rows, summary JSON and an HTML report.
 
     ``depth`` limits judging to each row's first negatives (None: all). Policies per finding: false
@@ -807,7 +837,7 @@ def parse_metric(name: str) -> tuple[str, int | None]:
 
 
 @dataclass(frozen=True)
-class EvalConfig:
+class EvalConfig(PathFields):
     """``negmine eval``: score dense models, the BM25 baseline (model ``"bm25"``) and/or TREC run files on one
     BEIR split and compare them.
 
@@ -894,7 +924,7 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
-class DevEvalConfig:
+class DevEvalConfig(PathFields):
     """Evaluation on a dev split while training (``negmine train --eval-data DIR``).
 
     The model being trained retrieves from the whole corpus of the BEIR directory ``data_dir`` for the
@@ -936,7 +966,7 @@ TRAIN_PARTITION_MODES = ("joint", "per_direction")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(PathFields):
     """Fine-tune a bi-encoder on a native mined JSONL (``negmine train``).
 
     ``num_negatives`` hard negatives per row (rows with fewer are dropped); ``fn_mask`` removes known and

@@ -526,3 +526,36 @@ def test_the_summary_records_the_selection_version(beir_dir, tmp_path):
     result = mine(make_config(beir_dir, tmp_path / "neg.jsonl"), embedder=HashEmbedder())
     assert result.summary["selection_version"] == SELECTION_VERSION == 2
     assert json.loads((tmp_path / "neg.summary.json").read_text())["selection_version"] == 2
+
+
+def test_paths_given_as_strings_work_like_the_command_line(beir_dir, tmp_path):
+    config = MineConfig(
+        data=DataConfig(data_dir=str(beir_dir)),
+        encoder=EncoderConfig(cache_dir=str(tmp_path / "cache"), show_progress=False),
+        select=SelectConfig(num_negatives=2, keep_partial=True),
+        output=OutputConfig(path=str(tmp_path / "neg.jsonl")),
+    )
+    result = mine(config, embedder=HashEmbedder())
+    assert result.summary["pairs_out"] > 0 and (tmp_path / "neg.summary.json").is_file()
+
+
+def test_a_run_without_denoise_leaves_no_denoise_flags_of_the_run_before(beir_dir, tmp_path, monkeypatch):
+    """``<output>.denoise.flags.jsonl`` describes the rows of the run that wrote it: a later run of the same output
+    removes it with the summary and exports, before its own rows, whether it ends, is stopped or does not denoise."""
+    import negmine.pipeline.mine as mine_module
+
+    out = tmp_path / "neg.jsonl"
+    flags = tmp_path / "neg.denoise.flags.jsonl"
+    flags.write_text('{"note": "evidence of an earlier --denoise run"}\n')
+
+    def stop(_config):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mine_module, "_exports", stop)
+    with pytest.raises(KeyboardInterrupt):
+        mine(make_config(beir_dir, out), embedder=HashEmbedder())
+    assert out.is_file() and not flags.exists()
+    flags.write_text('{"note": "evidence of an earlier --denoise run"}\n')
+    monkeypatch.undo()
+    mine(make_config(beir_dir, out), embedder=HashEmbedder())
+    assert not flags.exists() and "denoise" not in json.loads((tmp_path / "neg.summary.json").read_text())
