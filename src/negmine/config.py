@@ -8,6 +8,7 @@ before any expensive work starts.
 from __future__ import annotations
 
 import functools
+import math
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,15 +124,15 @@ def _has_type(value: object, expected: object) -> bool:
         return isinstance(value, bool)
     if expected is int:
         return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if expected is float:
-        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if expected is float:  # NaN or an infinity would pass every "> 0" check and fail far from here
+        return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if expected is Path:
         return isinstance(value, (str, os.PathLike))
     return not isinstance(expected, type) or isinstance(value, expected)
 
 
 def _type_name(expected: object) -> str:
-    names = {bool: "True or False", int: "an integer", float: "a number", str: "a string",
+    names = {bool: "True or False", int: "an integer", float: "a finite number", str: "a string",
              Path: "a path (pathlib.Path or str)"}
     if isinstance(expected, tuple):
         item = {str: "strings", Path: "paths"}.get(expected[0], getattr(expected[0], "__name__", "items"))
