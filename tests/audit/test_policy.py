@@ -86,3 +86,113 @@ def test_a_query_s_false_negatives_found_in_a_sibling_row_get_the_policy_too():
     assert sibling_false_negatives(row, own, found.of("q1")) == 1
     assert list(found.of("q2")) == [] and apply_policy(row, own, "drop", "drop", found.of("q2")) == apply_policy(
         row, findings_for(row, [0, 0]), "drop", "drop")
+
+
+def test_promote_keeps_the_promoted_texts_and_mining_scores_parallel_to_their_ids():
+    row = sample_rows()[0]
+    out = apply_policy(row, findings_for(row, [1, 0, 1, 0]), "promote", "drop")
+    validate_row(out)
+    assert out["extra_positive_ids"] == ["n-copy", "n-sib"]
+    assert out["extra_positives"] == [row["negatives"][0], row["negatives"][2]]
+    assert out["extra_positive_scores"] == [0.7, 0.4]
+    assert list(out)[-4:] == ["extra_positive_ids", "extra_positives", "extra_positive_scores", "confidence"]
+
+
+def test_rows_without_promotion_keep_their_exact_bytes():
+    from negmine.export.native import dumps_row
+
+    row = sample_rows()[0]
+    clean = {k: row[k] for k in ("query_id", "query", "positive_id", "positive", "positive_score")}
+    for policy in ("drop", "promote", "mark"):
+        out = apply_policy(row, findings_for(row, [0, 0, 0, 0]), policy, "drop")
+        expected = {**clean, **{k: row[k] for k in row if k.startswith("negative_") or k == "negatives"},
+                    "candidate_score_sd": 0.1, **({"negative_flags": [None] * 4} if policy == "mark" else {}),
+                    "confidence": 1.0}
+        assert dumps_row(out) == dumps_row(expected), policy
+    dropped = apply_policy(row, findings_for(row, [1, 0, 0, 0]), "drop", "drop")
+    assert list(dropped)[-3:] == ["candidate_score_sd", "false_negative_ids", "confidence"]
+
+
+def test_re_auditing_a_promoted_row_merges_the_promotions_in_parallel():
+    row = sample_rows()[0]
+    first = apply_policy(row, findings_for(row, [0, 0, 1, 0]), "promote", "drop")  # n-sib promoted
+    again = apply_policy(first, findings_for(first, [1, 0, 0]), "promote", "drop")  # then n-copy
+    validate_row(again)
+    assert again["negative_ids"] == ["n-coffee", "n-battery"]
+    assert again["extra_positive_ids"] == ["n-sib", "n-copy"]
+    assert again["extra_positives"] == [row["negatives"][2], row["negatives"][0]]
+    assert again["extra_positive_scores"] == [0.4, 0.7]
+    for policy in ("drop", "mark"):  # later policies keep the earlier promotions as they are
+        kept = apply_policy(first, findings_for(first, [0, 1, 0]), policy, "drop")
+        validate_row(kept)
+        assert (kept["extra_positive_ids"], kept["extra_positives"], kept["extra_positive_scores"]) == (
+            ["n-sib"], [row["negatives"][2]], [0.4]), policy
+
+
+def test_ids_promoted_without_texts_by_an_older_audit_are_kept_known_but_not_as_positives():
+    """An older audit wrote extra_positive_ids only: their texts are gone, so they cannot join the parallel
+    lists of a new promotion; they stay known relevant documents (masked in training) as false_negative_ids."""
+    row = {**sample_rows()[0], "extra_positive_ids": ["old-doc"]}
+    untouched = apply_policy(row, findings_for(row, [0, 0, 0, 0]), "promote", "drop")
+    assert untouched["extra_positive_ids"] == ["old-doc"] and "extra_positives" not in untouched
+    out = apply_policy(row, findings_for(row, [1, 0, 0, 0]), "promote", "drop")
+    validate_row(out)
+    assert (out["extra_positive_ids"], out["extra_positive_scores"]) == (["n-copy"], [0.7])
+    assert out["false_negative_ids"] == ["old-doc"]
+
+
+def test_promote_end_to_end_on_the_demo_puts_promoted_texts_in_every_export_as_positives(tmp_path):
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+    from negmine.config import DataConfig, EncoderConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
+    from negmine.demo import demo_path
+    from negmine.export.native import read_native
+    from negmine.export.base import scan_shape
+    from negmine.export.registry import EXPORTERS
+    from negmine.pipeline.mine import mine
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    mined = tmp_path / "mined.jsonl"
+    mine(MineConfig(data=DataConfig(data_dir=demo_path("minifacts")), filters=FilterConfig(sd_margin=None),
+                    encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                    select=SelectConfig(num_negatives=5), output=OutputConfig(path=mined)), embedder=HashEmbedder())
+    args = ["audit", str(mined), "--judge", "score", "--no-sd-margin", "--relative-margin", "0.05",
+            "--false-negative-policy", "promote", "--positive-policy", "mark", "--no-html", "--no-progress"]
+    for fmt in EXPORTERS:
+        args += ["--export", fmt]
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    clean = list(read_native(tmp_path / "mined.clean.jsonl"))
+    promoted = {(r["query"], t) for r in clean for t in r.get("extra_positives", [])}
+    assert len(promoted) >= 3, "the 95% rule re-checked on a file mined without margin flags some negatives"
+    records = {fmt: _records(tmp_path / f"mined.clean.{fmt}.jsonl") for fmt in EXPORTERS}
+    pairs = {
+        "triplet": [(r["anchor"], r["positive"], [r["negative"]]) for r in records["triplet"]],
+        "n-tuple": [(r["anchor"], r["positive"], [v for k, v in r.items() if k.startswith("negative_")])
+                    for r in records["n-tuple"]],
+        "labeled-list": [(r["query"], d, [x for x, y in zip(r["docs"], r["labels"]) if not y])
+                         for r in records["labeled-list"] for d, label in zip(r["docs"], r["labels"]) if label],
+    }
+    for fmt in ("flagembedding", "flagembedding-scores"):
+        pairs[fmt] = [(r["query"], p, r["neg"]) for r in records[fmt] for p in r["pos"]]
+        assert all(len(r["pos"]) == len(r["pos_scores"]) for r in records[fmt] if "pos_scores" in r)
+    for fmt, found in pairs.items():
+        exporter, shape = EXPORTERS[fmt], scan_shape(clean)
+        expected = {(r["query"], t) for r in clean if exporter.skip_reason(r, shape) is None
+                    for t in r.get("extra_positives", [])}
+        assert expected <= {(q, p) for q, p, _ in found}, fmt
+        assert not promoted & {(q, n) for q, _, negs in found for n in negs}, fmt
+        if fmt != "n-tuple":  # n-tuple skips rows narrower than the file's widest, as every row with a promotion is
+            assert len(expected) >= 3, fmt
+    again = CliRunner().invoke(build_app(), [str(tmp_path / "mined.clean.jsonl") if a == str(mined) else a
+                                             for a in args if a not in EXPORTERS and a != "--export"])
+    assert again.exit_code == 0, again.output  # re-auditing the promoted file keeps its promotions, parallel
+    twice = list(read_native(tmp_path / "mined.clean.clean.jsonl"))
+    assert promoted <= {(r["query"], t) for r in twice for t in r.get("extra_positives", [])}
+
+
+def _records(path):
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()]

@@ -26,6 +26,26 @@ def native_file(tmp_path):
     return path
 
 
+def _promoted_row(qid, pid, promoted):
+    """A row after ``negmine audit --false-negative-policy promote``: ``promoted`` are (id, score) pairs."""
+    row = dict(_row(qid, 2))
+    row.update(positive_id=pid, positive=f"positive text for {qid} {pid}")
+    return make_row(**row, extra_positive_ids=[d for d, _ in promoted],
+                    extra_positives=[f"promoted {d} for {qid}" for d, _ in promoted],
+                    extra_positive_scores=[s for _, s in promoted])
+
+
+@pytest.fixture
+def promoted_file(tmp_path):
+    """q1 has two rows (positives p1, p2) that both promoted d1 (d2 only in p1's); q2 promoted nothing.
+    Every row has 2 negatives."""
+    path = tmp_path / "promoted.jsonl"
+    rows = [_promoted_row("q1", "p1", [("d1", 0.75), ("d2", 0.72)]), _promoted_row("q1", "p2", [("d1", 0.75)]),
+            _row("q2", 2)]
+    path.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def load_json_dataset(tmp_path):
     """datasets.load_dataset("json", ...) with a private cache, returning the train split."""

@@ -216,3 +216,70 @@ def test_a_parquet_export_given_as_the_native_file_is_named_as_such(tmp_path):
     export_file(native, "n-tuple", parquet)
     with pytest.raises(InputError, match=r"n.n-tuple.parquet:1: a Parquet file, not JSON Lines: .* the native JSONL"):
         list(read_native(parquet))
+
+
+PROMOTED = dict(extra_positive_ids=["d7", "d8"], extra_positives=["x is x", "x equals y"],
+                extra_positive_scores=[0.90000001, 0.6543219])
+
+
+def test_a_row_without_promotion_keeps_its_exact_bytes():
+    expected = (
+        '{"query_id":"q1","query":"what is x?","positive_id":"d1","positive":"x is y","positive_score":0.812346,'
+        '"negative_ids":["d2","d3"],"negatives":["x is z","y is x"],"negative_scores":[0.7,0.123457],'
+        '"negative_ranks":[2,5],"false_negative_ids":["d4"],"confidence":0.5}\n'
+    )
+    assert dumps_row(make_row(**BASE, false_negative_ids=["d4"], confidence=0.5)) == expected
+    assert dumps_row(make_row(**BASE, false_negative_ids=["d4"], extra_positives=None, extra_positive_scores=None,
+                              confidence=0.5)) == expected
+
+
+def test_promoted_texts_and_scores_follow_their_ids_rounded_and_validated():
+    row = make_row(**BASE, candidate_score_sd=0.1, false_negative_ids=["d4"], **PROMOTED, confidence=0.5)
+    assert list(row)[len(REQUIRED_KEYS):] == [
+        "candidate_score_sd", "false_negative_ids", "extra_positive_ids", "extra_positives", "extra_positive_scores",
+        "confidence",
+    ]
+    assert row["extra_positives"] == ["x is x", "x equals y"] and row["extra_positive_scores"] == [0.9, 0.654322]
+    assert validate_row(json.loads(dumps_row(row))) == row
+
+
+def test_make_row_refuses_promoted_lists_of_other_lengths():
+    with pytest.raises(ValueError, match="promoted lists of query 'q1' differ in length"):
+        make_row(**BASE, **{**PROMOTED, "extra_positives": ["x is x"]})
+    with pytest.raises(ValueError, match="promoted lists of query 'q1' differ in length"):
+        make_row(**BASE, extra_positive_ids=["d7"], extra_positives=["x is x"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        ({"extra_positives": ["x is x"]}, "extra_positives",
+         "has 1 entries but extra_positive_ids has 2; the lists are parallel"),
+        ({"extra_positive_scores": [0.9, 0.6, 0.1]}, "extra_positive_scores",
+         "has 3 entries but extra_positive_ids has 2; the lists are parallel"),
+        ({"extra_positive_scores": None}, "extra_positive_scores",
+         "missing; it comes with extra_positives \\(the promoted documents' scores\\)"),
+        ({"extra_positives": None}, "extra_positives",
+         "missing; it comes with extra_positive_scores \\(the promoted documents' texts\\)"),
+        ({"extra_positive_ids": None}, "extra_positive_ids",
+         "missing; extra_positives and extra_positive_scores are parallel to it"),
+        ({"extra_positives": ["x is x", " "]}, "extra_positives", "entry 1 is empty"),
+        ({"extra_positives": ["x is x", 3]}, "extra_positives", "must be a list of strings"),
+        ({"extra_positive_scores": [0.9, "high"]}, "extra_positive_scores", "must be a list of finite numbers"),
+        ({"extra_positive_ids": ["d7", "d3"]}, "extra_positive_ids",
+         "entry 1 'd3' is also a negative of the row; a promoted document is a positive"),
+        ({"extra_positive_ids": ["d7", "d1"]}, "extra_positive_ids", "entry 1 is the row's positive_id 'd1'"),
+        ({"extra_positive_ids": ["d7", "d7"]}, "extra_positive_ids", "'d7' appears twice \\(entries 0 and 1\\)"),
+    ],
+)
+def test_bad_promoted_lists_name_file_line_and_field(tmp_path, change, field, problem):
+    good = make_row(**BASE, **PROMOTED)
+    bad = {k: v for k, v in {**good, **change}.items() if v is not None}
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps(bad)])
+    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
+        list(read_native(path))
+
+
+def test_ids_promoted_by_an_earlier_version_without_texts_are_still_read():
+    row = make_row(**BASE, extra_positive_ids=["d3", "d9"])  # d3 is also a negative: not checked without texts
+    assert validate_row(json.loads(dumps_row(row))) == row

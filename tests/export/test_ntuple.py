@@ -28,3 +28,22 @@ def test_trains_with_multiple_negatives_ranking_loss(native_file, tmp_path, load
     export_file(native_file, "n-tuple", out)
     loss = mnrl_train_step(load_json_dataset(out))
     assert math.isfinite(loss) and loss > 0
+
+
+def test_each_promoted_document_is_an_extra_record_with_the_row_s_negatives(promoted_file, tmp_path,
+                                                                           load_json_dataset):
+    out = tmp_path / "n.jsonl"
+    stats = export_file(promoted_file, "n-tuple", out)
+    assert (stats.rows_in, stats.records_out, stats.skipped) == (3, 5, {})
+    ds = load_json_dataset(out)
+    assert ds["positive"] == ["positive text for q1 p1", "promoted d1 for q1", "promoted d2 for q1",
+                              "positive text for q1 p2", "positive text for q2"]
+    assert ds[1] == {"anchor": "query q1", "positive": "promoted d1 for q1", "negative_1": "negative 0 for q1",
+                     "negative_2": "negative 1 for q1"}
+
+
+def test_a_short_row_s_promoted_documents_are_skipped_with_it(promoted_file, native_file, tmp_path):
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(promoted_file.read_text() + native_file.read_text().splitlines()[0] + "\n")  # 3 negatives
+    stats = export_file(mixed, "n-tuple", tmp_path / "n.jsonl")
+    assert (stats.records_out, stats.skipped) == (1, {SKIP_SHORT: 3})

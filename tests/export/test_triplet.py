@@ -29,3 +29,15 @@ def test_trains_with_multiple_negatives_ranking_loss(native_file, tmp_path, load
     export_file(native_file, "triplet", out)
     loss = mnrl_train_step(load_json_dataset(out))
     assert math.isfinite(loss) and loss > 0
+
+
+def test_each_promoted_document_adds_records_after_the_row_s_own_once_per_query(promoted_file, tmp_path):
+    out = tmp_path / "t.jsonl"
+    stats = export_file(promoted_file, "triplet", out)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (stats.rows_in, stats.records_out) == (3, 10)
+    negatives = ["negative 0 for q1", "negative 1 for q1"]
+    q1 = [(r["positive"], r["negative"]) for r in records if r["anchor"] == "query q1"]
+    assert q1 == [(p, n) for p in ("positive text for q1 p1", "promoted d1 for q1", "promoted d2 for q1",
+                                   "positive text for q1 p2") for n in negatives], "d1 once, with p1's row"
+    assert not any(r["negative"].startswith("promoted") for r in records)

@@ -79,3 +79,67 @@ def test_no_usable_row_is_a_config_error_naming_file_and_fix():
         rows_to_train_data(rows, 3, source="mined.jsonl")
     with pytest.raises(ConfigError, match="no rows"):
         rows_to_train_data([], 1, source="empty.jsonl")
+
+
+def _promoted(row, *docs):
+    """``row`` after an audit promoted ``docs`` (ids) out of some other negatives: texts "doc <id>"."""
+    return {**row, "extra_positive_ids": list(docs), "extra_positives": [f"doc {d}" for d in docs],
+            "extra_positive_scores": [0.8] * len(docs)}
+
+
+def test_promoted_documents_become_extra_pairs_with_the_row_s_negatives_once_per_query():
+    rows = [
+        _promoted(_row("q1", "d1", ["d5", "d6", "d7"], flags=[None, "false_negative", None]), "p1", "p2"),
+        _promoted(_row("q1", "d2", ["d5", "d7"]), "p1"),  # p1 again: one pair per query
+        _promoted(_row("q2", "d3", ["d8"]), "p3"),  # too few negatives: dropped with its promotion
+    ]
+    data = rows_to_train_data(rows, 2)
+    ds = data.dataset
+    assert ds["positive"] == ["doc d1", "doc p1", "doc p2", "doc d2"]
+    assert ds["anchor"] == ["query q1"] * 4
+    assert ds["negative_1"] == ["doc d5", "doc d5", "doc d5", "doc d5"]
+    assert ds["negative_2"] == ["doc d7", "doc d7", "doc d7", "doc d7"]
+    assert (data.stats.rows_kept, data.stats.promoted_pairs, data.stats.dropped_few_negatives) == (2, 2, 1)
+    assert data.row_of_pair == {("q1", "d1"): 0, ("q1", "d2"): 3}, "re-mining swaps the mined pairs only"
+    import torch
+
+    parts = split_label(torch.tensor(ds["label"]), 2)
+    assert parts.rows.tolist() == [0, 1, 2, 3]
+    assert parts.doc_keys[1].tolist() == [text_key("doc p1"), text_key("doc d5"), text_key("doc d7")]
+    q1_known = sorted(text_key(f"doc {d}") for d in ("d1", "d2", "p1", "p2"))
+    assert all(k == q1_known for k in parts.known.tolist())
+
+
+def test_promoted_documents_are_known_positives_even_when_their_text_is_nowhere_else():
+    """Promotion removes a document from every negative list of its query: its text is only in extra_positives."""
+    rows = [_promoted(_row("q1", "d1", ["d5"]), "p9"), _row("q2", "d2", ["d6"])]
+    assert known_positive_keys(rows)["q1"] == sorted([text_key("doc d1"), text_key("doc p9")])
+
+
+def test_in_batch_the_promoted_pair_and_its_row_mask_each_other_s_positive():
+    import torch
+
+    from negmine.train.losses.masking import false_negative_mask
+
+    rows = [_promoted(_row("q1", "d1", ["d5"]), "p9"), _row("q2", "d2", ["d6"])]
+    labels = torch.tensor(rows_to_train_data(rows, 1).dataset["label"])  # rows: q1/d1, q1/p9, q2/d2
+    sim = torch.zeros(3, 6)  # candidates: positives d1, p9, d2; negatives d5, d5, d6
+    mask = false_negative_mask(sim, labels, torch.arange(3), 1, margin=None)
+    assert mask.tolist() == [
+        [False, True, False, False, False, False],
+        [True, False, False, False, False, False],
+        [False, False, False, False, False, False],
+    ]
+
+
+def test_no_duplicates_batching_yields_every_row_and_never_a_pair_with_its_row():
+    from sentence_transformers.base.sampler import NoDuplicatesBatchSampler
+
+    rows = [_promoted(_row(f"q{i}", f"d{i}", [f"n{i}a", f"n{i}b"]), f"p{i}", f"r{i}") for i in range(6)]
+    data = rows_to_train_data(rows, 2)
+    assert len(data.dataset) == 18
+    sampler = NoDuplicatesBatchSampler(data.dataset, batch_size=4, drop_last=False, valid_label_columns=["label"])
+    batches = list(sampler)
+    assert sorted(i for batch in batches for i in batch) == list(range(18))
+    anchors = data.dataset["anchor"]
+    assert all(len({anchors[i] for i in batch}) == len(batch) for batch in batches)

@@ -1,9 +1,12 @@
 """Apply the per-finding policies to a native row and describe each finding as a flags-file record.
 
 False negatives: ``drop`` (removed; ids kept in ``false_negative_ids`` so training can still mask them
-in-batch), ``promote`` (removed from the negatives and added to ``extra_positive_ids``) or ``mark`` (kept;
-``negative_flags[i] = "false_negative"``, ids in ``false_negative_ids``). Noisy positives: ``drop`` (no
-row) or ``mark`` (row kept). Every kept row gets its ``confidence``.
+in-batch), ``promote`` (removed from the negatives; ids, texts and mining scores added to the parallel
+``extra_positive_ids``/``extra_positives``/``extra_positive_scores``, which the exports and ``negmine train`` use
+as positives) or ``mark`` (kept; ``negative_flags[i] = "false_negative"``, ids in ``false_negative_ids``).
+Promotions of an earlier audit are kept, first; ids an older audit promoted without their texts cannot join
+those lists once something new is promoted, and move to ``false_negative_ids`` (still masked in training).
+Noisy positives: ``drop`` (no row) or ``mark`` (row kept). Every kept row gets its ``confidence``.
 
 A false negative is a finding about the query, not the pair: a document flagged in one row of a query gets
 the same policy in every row of that query (:class:`QueryFalseNegatives` collects them over the whole file
@@ -68,10 +71,12 @@ def apply_policy(
     flagged_ids = [row["negative_ids"][i] for i in np.flatnonzero(fn)]
     keep = np.flatnonzero(~fn) if fn_policy in ("drop", "promote") else np.arange(len(fn))
     lists = {k: [row[k][i] for i in keep] for k in ("negative_ids", "negatives", "negative_scores", "negative_ranks")}
+    promote = fn_policy == "promote"
+    promoted, textless = _promoted(row, np.flatnonzero(fn).tolist() if promote else [])
     extra = dict(
         negative_flags=[FLAG if fn[i] else None for i in keep] if fn_policy == "mark" else None,
-        false_negative_ids=_merge(row.get("false_negative_ids"), flagged_ids if fn_policy != "promote" else []),
-        extra_positive_ids=_merge(row.get("extra_positive_ids"), flagged_ids if fn_policy == "promote" else []),
+        false_negative_ids=_merge(row.get("false_negative_ids"), [*([] if promote else flagged_ids), *textless]),
+        **promoted,
     )
     return make_row(
         query_id=row["query_id"], query=row["query"], positive_id=row["positive_id"], positive=row["positive"],
@@ -91,6 +96,25 @@ def sibling_false_negatives(row: Mapping, verdict: RowVerdict, query_false_negat
 def _merge(existing, new: list[str]) -> list[str] | None:
     merged = list(dict.fromkeys([*(existing or []), *new]))
     return merged or None
+
+
+def _promoted(row: Mapping, new: list[int]) -> tuple[dict, list[str]]:
+    """The row's promoted documents after also promoting its negatives ``new`` (indices): ``extra_positive_ids``,
+    ``extra_positives``, ``extra_positive_scores`` (earlier promotions first, each document once; None when
+    empty or, for ids an older audit promoted without texts and nothing new, texts unknown), and the ids left
+    without a text when new texts join them (for ``false_negative_ids``)."""
+    old_ids = row.get("extra_positive_ids") or []
+    old = zip(row.get("extra_positives") or [], row.get("extra_positive_scores") or [])
+    text_of = dict(zip(old_ids, old)) if "extra_positives" in row else {}
+    for i in new:
+        text_of.setdefault(row["negative_ids"][i], (row["negatives"][i], row["negative_scores"][i]))
+    ids = list(dict.fromkeys([*old_ids, *(row["negative_ids"][i] for i in new)]))
+    if not text_of:
+        return dict(extra_positive_ids=ids or None), []
+    with_text = [doc_id for doc_id in ids if doc_id in text_of]
+    lists = dict(extra_positive_ids=with_text, extra_positives=[text_of[d][0] for d in with_text],
+                 extra_positive_scores=[text_of[d][1] for d in with_text])
+    return lists, [doc_id for doc_id in ids if doc_id not in text_of]
 
 
 def flag_records(findings: PairFindings, fn_action: str, positive_action: str | None) -> list[dict]:

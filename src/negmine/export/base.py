@@ -1,11 +1,13 @@
-"""What every export format implements, and the one shared pre-pass (the file's negatives count)."""
+"""What every export format implements, the one shared pre-pass (the file's negatives count), and the row's
+positives: its own, then the documents ``negmine audit --false-negative-policy promote`` promoted
+(``extra_positives``), each exported once per query (:func:`promoted_once`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Protocol
 
-from negmine.export.native import FALSE_NEGATIVE_FLAG, PARALLEL_KEYS, NativeRow
+from negmine.export.native import FALSE_NEGATIVE_FLAG, PARALLEL_KEYS, PROMOTED_KEYS, NativeRow
 
 SKIP_NO_NEGATIVES = "row has no negatives"
 
@@ -24,6 +26,33 @@ def without_flagged(row: NativeRow) -> tuple[NativeRow, int]:
     for key in (*PARALLEL_KEYS, "negative_flags"):
         kept[key] = [row[key][i] for i in keep]
     return kept, len(flags) - len(keep)  # type: ignore[return-value]
+
+
+def positives(row: NativeRow) -> list[str]:
+    """The row's positive, then its promoted documents (``extra_positives``; none for most rows)."""
+    return [row["positive"], *row.get("extra_positives", ())]
+
+
+def positive_scores(row: NativeRow) -> list[float]:
+    """The mining scores of :func:`positives`, in the same order."""
+    return [row["positive_score"], *row.get("extra_positive_scores", ())]
+
+
+def promoted_once(row: NativeRow, seen: set[tuple[str, str]]) -> NativeRow:
+    """``row`` without the promoted documents an earlier row of its query already exported; adds its own to
+    ``seen``. The audit promotes a document in every row of the query that had it as a negative (one row per
+    positive), but it is one more positive of the query: exported with the first of those rows only."""
+    if "extra_positives" not in row:
+        return row
+    ids = row["extra_positive_ids"]
+    keep = [i for i, doc_id in enumerate(ids) if (row["query_id"], doc_id) not in seen]
+    seen.update((row["query_id"], ids[i]) for i in keep)
+    if len(keep) == len(ids):
+        return row
+    kept: dict = dict(row)
+    for key in PROMOTED_KEYS:
+        kept[key] = [row[key][i] for i in keep]
+    return kept  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -59,7 +88,8 @@ class Exporter(Protocol):
     ``skip_reason``: why a row cannot be written in this format (counted by reason), or None.
     ``arrow_schema``: the records' columns and types, in ``convert``'s key order (a ``pyarrow.Schema``;
     Parquet exports are written with it).
-    ``convert``: the output records for a row that is not skipped, in a stable key order.
+    ``convert``: the output records for a row that is not skipped, in a stable key order; the row's promoted
+    documents (:func:`positives`) are positives too.
     """
 
     name: ClassVar[str]

@@ -1,9 +1,11 @@
 """``flagembedding``: FlagEmbedding's embedder fine-tuning JSONL, ``{"query", "pos": [...], "neg": [...]}``.
 
+``pos`` is the row's positive, then the documents the audit promoted to positives of it (``extra_positives``).
+
 ``flagembedding-scores`` adds ``pos_scores``/``neg_scores`` (parallel to ``pos``/``neg``), the fields
 FlagEmbedding reads for knowledge distillation. They are the scores negatives were selected with (the
 retriever's, or the judge's when denoising replaced them), so use them for distillation only when those
-come from a teacher you trust.
+come from a teacher you trust. A promoted document's score is the one it had as a mined negative.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positive_scores, positives
 from negmine.export.native import NativeRow
 
 
@@ -31,7 +33,7 @@ class FlagEmbeddingExporter:
         return pa.schema([("query", pa.string()), ("pos", pa.list_(pa.string())), ("neg", pa.list_(pa.string()))])
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
-        return [{"query": row["query"], "pos": [row["positive"]], "neg": list(row["negatives"])}]
+        return [{"query": row["query"], "pos": positives(row), "neg": list(row["negatives"])}]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,6 @@ class FlagEmbeddingScoresExporter(FlagEmbeddingExporter):
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         record = super().convert(row, shape)[0]
-        record["pos_scores"] = [row["positive_score"]]
+        record["pos_scores"] = positive_scores(row)
         record["neg_scores"] = list(row["negative_scores"])
         return [record]

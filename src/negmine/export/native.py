@@ -9,7 +9,9 @@ Required keys (in this order, so output bytes are stable)::
 mine`` adds ``candidate_score_sd``: the standard deviation of the pair's candidate scores (the unit of the sd
 margin, so ``negmine audit`` can re-check it from the file), and, when the margins were measured from another
 score than the row's positive's (``--margin-from lowest-positive``), that score as ``margin_score``. The audit stage may add ``negative_flags`` (one entry per negative), ``false_negative_ids``, ``extra_positive_ids``
-and ``confidence``.
+and ``confidence``. ``--false-negative-policy promote`` also writes ``extra_positives`` and ``extra_positive_scores``,
+parallel to ``extra_positive_ids``: the promoted documents' texts and mining scores, which the exports and ``negmine
+train`` use as further positives of the row's query (ids an older audit promoted have no texts: they are only masked).
 """
 
 from __future__ import annotations
@@ -48,11 +50,18 @@ class NativeRow(_NativeRequired, total=False):
     negative_flags: list[Any]
     false_negative_ids: list[str]
     extra_positive_ids: list[str]
+    extra_positives: list[str]
+    extra_positive_scores: list[float]
     confidence: float
 
 
 REQUIRED_KEYS: tuple[str, ...] = tuple(_NativeRequired.__annotations__)
-OPTIONAL_KEYS: tuple[str, ...] = ("candidate_score_sd", "margin_score", "negative_flags", "false_negative_ids", "extra_positive_ids", "confidence")
+OPTIONAL_KEYS: tuple[str, ...] = (
+    "candidate_score_sd", "margin_score", "negative_flags", "false_negative_ids",
+    "extra_positive_ids", "extra_positives", "extra_positive_scores", "confidence",
+)
+PROMOTED_KEYS: tuple[str, ...] = ("extra_positive_ids", "extra_positives", "extra_positive_scores")
+"""Parallel lists of the documents ``--false-negative-policy promote`` made positives (the last two optional)."""
 PARALLEL_KEYS: tuple[str, ...] = ("negative_ids", "negatives", "negative_scores", "negative_ranks")
 
 
@@ -80,6 +89,8 @@ def make_row(
     negative_flags: Sequence[Any] | None = None,
     false_negative_ids: Sequence[str] | None = None,
     extra_positive_ids: Sequence[str] | None = None,
+    extra_positives: Sequence[str] | None = None,
+    extra_positive_scores: Sequence[float] | None = None,
     confidence: float | None = None,
 ) -> NativeRow:
     """Build a native row with a fixed key order; optional keys appear only when given."""
@@ -88,6 +99,10 @@ def make_row(
         lengths.add(len(negative_flags))
     if len(lengths) != 1:
         raise ValueError(f"negative lists of query {query_id!r} differ in length: {sorted(lengths)}")
+    promoted = (extra_positive_ids, extra_positives, extra_positive_scores)
+    sizes = [None if x is None else len(x) for x in promoted]
+    if sizes[1:] != [None, None] and len(set(sizes)) != 1:  # texts and scores come with their ids, parallel
+        raise ValueError(f"promoted lists of query {query_id!r} differ in length: {sizes} ({', '.join(PROMOTED_KEYS)})")
     row: dict[str, Any] = {
         "query_id": str(query_id),
         "query": query,
@@ -105,6 +120,8 @@ def make_row(
         "negative_flags": None if negative_flags is None else list(negative_flags),
         "false_negative_ids": None if false_negative_ids is None else [str(i) for i in false_negative_ids],
         "extra_positive_ids": None if extra_positive_ids is None else [str(i) for i in extra_positive_ids],
+        "extra_positives": None if extra_positives is None else list(extra_positives),
+        "extra_positive_scores": None if extra_positive_scores is None else list(map(round_score, extra_positive_scores)),
         "confidence": None if confidence is None else round_score(confidence),
     }
     row.update({key: value for key, value in optional.items() if value is not None})
@@ -147,6 +164,8 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "negative_flags": (lambda v: isinstance(v, list), "a list"),
     "false_negative_ids": (_list_of(_is_str), "a list of strings"),
     "extra_positive_ids": (_list_of(_is_str), "a list of strings"),
+    "extra_positives": (_list_of(_is_str), "a list of strings"),
+    "extra_positive_scores": (_list_of(_is_number), "a list of finite numbers"),
     "confidence": (_is_number, "a finite number"),
 }
 
@@ -169,6 +188,8 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
             )
     _check_texts(row, path, line)
     _check_negative_ids(row, path, line)
+    if "extra_positives" in row or "extra_positive_scores" in row:
+        _check_promoted(row, path, line)
     return row  # type: ignore[return-value]
 
 
@@ -209,6 +230,35 @@ def _check_negative_ids(row: dict, path: str | Path | None, line: int | None) ->
                 path, line, "negative_ids", f"{doc_id!r} appears twice (entries {seen[doc_id]} and {i}); list each negative once"
             )
         seen[doc_id] = i
+
+
+def _check_promoted(row: dict, path: str | Path | None, line: int | None) -> None:
+    """The promoted documents' texts and scores come together, parallel to ``extra_positive_ids``; each is
+    promoted once, has a text, and is neither the row's positive nor one of its negatives."""
+    ids, texts, scores = PROMOTED_KEYS
+    if ids not in row:
+        raise InputError(path, line, ids, f"missing; {texts} and {scores} are parallel to it")
+    for key, other, what in ((texts, scores, "texts"), (scores, texts, "scores")):
+        if key not in row:
+            raise InputError(path, line, key, f"missing; it comes with {other} (the promoted documents' {what})")
+    for key in (texts, scores):
+        if len(row[key]) != len(row[ids]):
+            raise InputError(
+                path, line, key, f"has {len(row[key])} entries but {ids} has {len(row[ids])}; the lists are parallel"
+            )
+    negatives, seen = set(row["negative_ids"]), dict[str, int]()
+    for i, doc_id in enumerate(row[ids]):
+        _check_text(row[texts][i], path, line, texts, f"entry {i} ")
+        if doc_id == row["positive_id"]:
+            problem = f"entry {i} is the row's positive_id {doc_id!r}; list further positives only"
+        elif doc_id in negatives:
+            problem = f"entry {i} {doc_id!r} is also a negative of the row; a promoted document is a positive, not both"
+        elif doc_id in seen:
+            problem = f"{doc_id!r} appears twice (entries {seen[doc_id]} and {i}); list each once"
+        else:
+            seen[doc_id] = i
+            continue
+        raise InputError(path, line, ids, problem)
 
 
 def read_native(path: str | Path) -> Iterator[NativeRow]:

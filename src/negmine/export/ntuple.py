@@ -1,8 +1,10 @@
-"""``n-tuple``: ``{"anchor", "positive", "negative_1", ..., "negative_N"}``, one record per row.
+"""``n-tuple``: ``{"anchor", "positive", "negative_1", ..., "negative_N"}``, one record per row, then one per
+document the audit promoted to a positive of the row (``extra_positives``), with the row's negatives.
 
 sentence-transformers' MultipleNegativesRankingLoss takes (anchor, positive, negative_1, ..., negative_n)
 columns by position, so every record of the file must have the same N: the largest number of negatives
-in any row. Rows with fewer negatives (mined with ``--keep-partial``) are skipped and counted.
+in any row. Rows with fewer negatives (mined with ``--keep-partial``, or left with fewer by an audit that
+dropped or promoted some) are skipped, with their promoted documents, and counted.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, text_columns
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positives, text_columns
 from negmine.export.native import NativeRow
 
 SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
@@ -31,6 +33,5 @@ class NTupleExporter:
         return text_columns("anchor", "positive", *(f"negative_{i}" for i in range(1, shape.max_negatives + 1)))
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
-        record = {"anchor": row["query"], "positive": row["positive"]}
-        record.update({f"negative_{i}": neg for i, neg in enumerate(row["negatives"], start=1)})
-        return [record]
+        negatives = {f"negative_{i}": neg for i, neg in enumerate(row["negatives"], start=1)}
+        return [{"anchor": row["query"], "positive": positive, **negatives} for positive in positives(row)]

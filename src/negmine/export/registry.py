@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from negmine.errors import ConfigError, unknown_choice
-from negmine.export.base import ExportShape, Exporter, scan_shape, without_flagged
+from negmine.export.base import ExportShape, Exporter, promoted_once, scan_shape, without_flagged
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListExporter
 from negmine.export.native import read_native
@@ -100,10 +100,11 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
     """Stream ``native_path`` (validated) into ``fmt`` records at ``out_path``, atomically: Parquet when
     ``out_path`` ends in ``.parquet``, else JSONL (see :mod:`negmine.export.sinks`).
 
-    Memory stays bounded by one row (one Parquet row group); formats that need the file's shape (n-tuple
+    Memory stays bounded by one row (one Parquet row group) plus the ids of promoted documents; formats that need the file's shape (n-tuple
     width) read it twice.
     Negatives marked as false negatives (``negative_flags``) are left out and counted; a row left without
-    negatives is then skipped like any other.
+    negatives is then skipped like any other. Promoted documents (``extra_positives``) are positives, each once
+    per query: with the first row of the query that is written and promoted it (:func:`promoted_once`).
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
     """
     exporter = get_exporter(fmt)
@@ -112,6 +113,7 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
     rows_in = records_out = flagged = 0
     skipped: Counter[str] = Counter()
+    promoted: set[tuple[str, str]] = set()
     with open_sink(out_path, exporter.arrow_schema(shape)) as write:
         for native_row in read_native(native_path):
             rows_in += 1
@@ -121,7 +123,7 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
             if reason is not None:
                 skipped[reason] += 1
                 continue
-            for record in exporter.convert(row, shape):
+            for record in exporter.convert(promoted_once(row, promoted), shape):
                 write(record)
                 records_out += 1
     return ExportStats(fmt, Path(out_path), rows_in, records_out, dict(sorted(skipped.items())), flagged)

@@ -1,7 +1,8 @@
-"""``triplet``: ``{"anchor", "positive", "negative"}``, one record per negative.
+"""``triplet``: ``{"anchor", "positive", "negative"}``, one record per (positive, negative).
 
 The column order sentence-transformers' losses read as (anchor, positive, negative), e.g.
-MultipleNegativesRankingLoss or TripletLoss; a row with N negatives gives N records.
+MultipleNegativesRankingLoss or TripletLoss; a row with N negatives gives N records, and N more after them for
+each document the audit promoted to a positive of the row (``extra_positives``), with the same negatives.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, text_columns
+from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positives, text_columns
 from negmine.export.native import NativeRow
 
 
@@ -26,4 +27,7 @@ class TripletExporter:
         return text_columns("anchor", "positive", "negative")
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
-        return [{"anchor": row["query"], "positive": row["positive"], "negative": neg} for neg in row["negatives"]]
+        return [
+            {"anchor": row["query"], "positive": positive, "negative": neg}
+            for positive in positives(row) for neg in row["negatives"]
+        ]

@@ -4,7 +4,9 @@ Columns, in the order the ranking losses read them: ``anchor``, ``positive``, ``
 ``negative_N`` (N fixed by ``TrainConfig.num_negatives``) and ``label`` (masking information, see
 :mod:`negmine.train.labels`). Rows with fewer than N negatives are dropped and counted. When a row
 has more than N, negatives the audit did not flag come first (file order otherwise), so a flagged
-false negative only takes a column when the row has no clean negative left for it.
+false negative only takes a column when the row has no clean negative left for it. Each document the audit
+promoted (``extra_positives``) adds a pair after its row: (query, promoted document, the row's negatives), once
+per query, like the n-tuple export; it stays a known positive of the query for every other row.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from negmine.train.labels import pack_label, text_key
 
 @dataclass
 class TrainDataStats:
-    """Counts reported in the training summary."""
+    """Counts reported in the training summary. ``rows_kept``: native rows trained on; ``promoted_pairs``: the
+    pairs their promoted documents added (the dataset has ``rows_kept + promoted_pairs`` rows)."""
 
     rows_read: int = 0
     rows_kept: int = 0
+    promoted_pairs: int = 0
     dropped_few_negatives: int = 0
     flagged_negatives_kept: int = 0
     known_positive_width: int = 0
@@ -55,13 +59,15 @@ def known_positive_keys(rows: list[Mapping]) -> dict[str, list[int]]:
     """Per query id, the sorted keys of every document known to be relevant to it.
 
     Known: each row's positive, ``extra_positive_ids`` and ``false_negative_ids``. Ids are resolved to
-    texts anywhere in the file; an id whose text never appears cannot show up in a batch and is skipped.
+    texts anywhere in the file (a promoted document's text is in ``extra_positives``: the audit removed it from
+    its query's negatives); an id whose text never appears cannot show up in a batch and is skipped.
     """
     id_text: dict[str, str] = {}
     relevant: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         id_text[row["positive_id"]] = row["positive"]
         id_text.update(zip(row["negative_ids"], row["negatives"]))
+        id_text.update(zip(row.get("extra_positive_ids") or (), row.get("extra_positives") or ()))
         relevant[row["query_id"]].add(row["positive_id"])
         relevant[row["query_id"]].update(row.get("extra_positive_ids") or ())
         relevant[row["query_id"]].update(row.get("false_negative_ids") or ())
@@ -80,7 +86,8 @@ def row_flags(row: Mapping) -> list[str | None]:
 
 
 def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str = "<rows>") -> TrainData:
-    """Build the training dataset from native rows (dicts as in the mined JSONL)."""
+    """Build the training dataset from native rows (dicts as in the mined JSONL): each kept row, then its
+    promoted documents' pairs. ``row_of_pair`` indexes the rows' own pairs (re-mining swaps those)."""
     from datasets import Dataset
 
     rows = list(rows)
@@ -91,21 +98,20 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
     columns.update({f"negative_{k + 1}": [] for k in range(num_negatives)})
     columns["label"] = []
     row_of_pair: dict[tuple[str, str], int] = {}
+    promoted: set[tuple[str, str]] = set()
     for row in rows:
         stats.max_negatives_seen = max(stats.max_negatives_seen, len(row["negatives"]))
         if len(row["negatives"]) < num_negatives:
             stats.dropped_few_negatives += 1
             continue
-        index = len(columns["anchor"])
-        negatives, label, flagged = encode_row(row, index, num_negatives, known, stats.known_positive_width)
-        stats.flagged_negatives_kept += flagged
-        columns["anchor"].append(row["query"])
-        columns["positive"].append(row["positive"])
-        for k, text in enumerate(negatives):
-            columns[f"negative_{k + 1}"].append(text)
-        columns["label"].append(label)
-        row_of_pair.setdefault((row["query_id"], row["positive_id"]), index)
-    stats.rows_kept = len(columns["anchor"])
+        row_of_pair.setdefault((row["query_id"], row["positive_id"]), len(columns["anchor"]))
+        stats.rows_kept += 1
+        for positive in [row["positive"], *_new_promoted(row, promoted)]:
+            encoded = encode_row(row, len(columns["anchor"]), num_negatives, known, stats.known_positive_width,
+                                 positive)
+            stats.flagged_negatives_kept += encoded.flagged
+            _append(columns, row["query"], positive, encoded)
+    stats.promoted_pairs = len(columns["anchor"]) - stats.rows_kept
     if stats.rows_kept == 0:
         raise ConfigError(_nothing_kept(source, stats, num_negatives))
     return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known)
@@ -118,17 +124,37 @@ class EncodedRow(NamedTuple):
 
 
 def encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, list[int]],
-               known_width: int) -> EncodedRow:
-    """The row's chosen negative texts, its packed label vector and how many chosen negatives are flagged."""
+               known_width: int, positive: str | None = None) -> EncodedRow:
+    """The row's chosen negative texts, its packed label vector and how many chosen negatives are flagged;
+    ``positive``: another positive text than the row's own (a promoted document's pair)."""
     flags = row_flags(row)
     chosen = choose_negatives(flags, num_negatives)
     negatives = [row["negatives"][i] for i in chosen]
     neg_flags = [int(flags[i] is not None) for i in chosen]
+    positive = row["positive"] if positive is None else positive
     label = pack_label(
-        index, text_key(row["positive"]), [text_key(t) for t in negatives], neg_flags,
-        known.get(row["query_id"], []), known_width,
+        index, text_key(positive), [text_key(t) for t in negatives], neg_flags, known.get(row["query_id"], []),
+        known_width,
     )
     return EncodedRow(negatives, label, sum(neg_flags))
+
+
+def _new_promoted(row: Mapping, seen: set[tuple[str, str]]) -> list[str]:
+    """Texts of the row's promoted documents not yet paired with its query (added to ``seen``)."""
+    new = []
+    for doc_id, text in zip(row.get("extra_positive_ids") or (), row.get("extra_positives") or ()):
+        if (row["query_id"], doc_id) not in seen:
+            seen.add((row["query_id"], doc_id))
+            new.append(text)
+    return new
+
+
+def _append(columns: dict[str, list], anchor: str, positive: str, encoded: EncodedRow) -> None:
+    columns["anchor"].append(anchor)
+    columns["positive"].append(positive)
+    for k, text in enumerate(encoded.negatives):
+        columns[f"negative_{k + 1}"].append(text)
+    columns["label"].append(encoded.label)
 
 
 def _nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str:
