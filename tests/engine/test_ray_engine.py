@@ -77,3 +77,56 @@ def test_map_runs_every_item_once_on_the_actor_pool(ray_local):
         assert np.array_equal(value, 3 * np.arange(k))
     engine.close()
     assert ray.is_initialized(), "an engine must not shut down a Ray instance it did not start"
+
+
+def test_a_ray_it_started_leaves_the_process_as_it_found_it(monkeypatch):
+    """``ray.init`` sets environment variables, a SIGTERM handler that exits and faulthandler, and
+    ``ray.shutdown`` leaves them (measured with Ray 2.x): close() puts back what init changed, but not what the
+    caller changed meanwhile; map() puts back the caller's Ray Data progress-bar setting."""
+    import faulthandler
+    import os
+    import signal
+    import sys
+    import types
+
+    from negmine.engine.ray_engine import RayEngine
+
+    def ray_handler(signum, frame):  # pragma: no cover - never called
+        raise SystemExit(1)
+
+    state = {"up": False}
+    context = types.SimpleNamespace(enable_progress_bars=True)
+
+    def init(**kwargs):
+        state["up"] = True
+        os.environ["FAKE_RAY_SET"] = "1"
+        os.environ["FAKE_RAY_CHANGED"] = "ray"
+        signal.signal(signal.SIGTERM, ray_handler)
+        faulthandler.enable()
+
+    fake = types.SimpleNamespace(
+        is_initialized=lambda: state["up"], init=init, shutdown=lambda: state.update(up=False),
+        cluster_resources=lambda: {"CPU": 2.0},
+        data=types.SimpleNamespace(DataContext=types.SimpleNamespace(get_current=lambda: context),
+                                   from_items=lambda rows, **kw: (_ for _ in ()).throw(RuntimeError("job failed"))),
+    )
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setenv("FAKE_RAY_CHANGED", "mine")
+    monkeypatch.delenv("FAKE_RAY_SET", raising=False)
+    handler, faults = signal.getsignal(signal.SIGTERM), faulthandler.is_enabled()
+    try:
+        engine = RayEngine()
+        assert signal.getsignal(signal.SIGTERM) is ray_handler
+        with pytest.raises(RuntimeError, match="job failed"):
+            list(engine.map(lambda: None, lambda s, p: p, [(0, 1)]))
+        assert context.enable_progress_bars is True, "a failed job still puts the caller's setting back"
+        os.environ["CALLER_SET"] = "x"
+        engine.close()
+        assert signal.getsignal(signal.SIGTERM) is handler and faulthandler.is_enabled() == faults
+        assert "FAKE_RAY_SET" not in os.environ and os.environ["FAKE_RAY_CHANGED"] == "mine"
+        assert os.environ["CALLER_SET"] == "x", "what the caller set after init is theirs"
+    finally:
+        os.environ.pop("CALLER_SET", None)
+        signal.signal(signal.SIGTERM, handler)
+        if not faults:
+            faulthandler.disable()

@@ -10,7 +10,11 @@ torch, onnxruntime and FAISS follow); the pool has ``actors`` actors (default: c
 
 from __future__ import annotations
 
+import faulthandler
+import os
 import pickle
+import signal
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -30,7 +34,42 @@ class _Worker:
         return {"key": np.asarray(batch["key"], dtype=np.int64), "result": np.asarray(results, dtype=object)}
 
 
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@dataclass(frozen=True)
+class _HostState:
+    """What ``ray.init`` changes in the driver process and ``ray.shutdown`` leaves changed: environment
+    variables, the SIGTERM/SIGINT handlers (Ray's SIGTERM handler exits the process) and faulthandler."""
+
+    environ: dict[str, str]
+    handlers: dict[int, Any]
+    faulthandler: bool
+
+    @classmethod
+    def capture(cls) -> "_HostState":
+        return cls(dict(os.environ), {s: signal.getsignal(s) for s in _SIGNALS}, faulthandler.is_enabled())
+
+    def restore(self, started: "_HostState") -> None:
+        """Undo what changed between this state and ``started`` (the state right after ``ray.init``), leaving
+        alone whatever the caller changed since."""
+        for key in set(started.environ) | set(self.environ):
+            if started.environ.get(key) != self.environ.get(key) and os.environ.get(key) == started.environ.get(key):
+                if key in self.environ:
+                    os.environ[key] = self.environ[key]
+                else:
+                    os.environ.pop(key, None)
+        for sig, handler in self.handlers.items():
+            if handler is not None and started.handlers[sig] is not handler and signal.getsignal(sig) is started.handlers[sig]:
+                signal.signal(sig, handler)
+        if not self.faulthandler and started.faulthandler:
+            faulthandler.disable()
+
+
 class RayEngine:
+    """Ray engine. When it starts Ray itself, :meth:`close` shuts it down and puts back the environment
+    variables, signal handlers and faulthandler setting that ``ray.init`` changed in this process."""
+
     name = "ray"
 
     def __init__(
@@ -40,9 +79,11 @@ class RayEngine:
         import ray
 
         self._started = False
+        self._host: tuple[_HostState, _HostState] | None = None
         if not ray.is_initialized():
+            before = _HostState.capture()
             ray.init(address=address, log_to_driver=False, include_dashboard=False, **init_kwargs)
-            self._started = True
+            self._started, self._host = True, (before, _HostState.capture())
         self.cpus_per_actor = cpus_per_actor
         cluster_cpus = float(ray.cluster_resources().get("CPU", 1.0))
         self.actors = actors or max(1, int(cluster_cpus // cpus_per_actor))
@@ -61,20 +102,25 @@ class RayEngine:
         if not rows:
             return
         context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = self.show_progress
-        dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
-        del rows
-        results = dataset.map_batches(
-            _Worker, fn_constructor_args=(setup, task), batch_size=1, batch_format="numpy",
-            concurrency=min(self.actors, dataset.count()), num_cpus=self.cpus_per_actor,
-        )
-        for batch in results.iter_batches(batch_size=1, batch_format="numpy", prefetch_batches=0):
-            for key, blob in zip(batch["key"], batch["result"]):
-                yield int(key), pickle.loads(blob)
+        bars, context.enable_progress_bars = context.enable_progress_bars, self.show_progress
+        try:
+            dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
+            del rows
+            results = dataset.map_batches(
+                _Worker, fn_constructor_args=(setup, task), batch_size=1, batch_format="numpy",
+                concurrency=min(self.actors, dataset.count()), num_cpus=self.cpus_per_actor,
+            )
+            for batch in results.iter_batches(batch_size=1, batch_format="numpy", prefetch_batches=0):
+                for key, blob in zip(batch["key"], batch["result"]):
+                    yield int(key), pickle.loads(blob)
+        finally:
+            context.enable_progress_bars = bars  # the caller's own Ray Data setting
 
     def close(self) -> None:
         import ray
 
         if self._started and ray.is_initialized():
             ray.shutdown()
-        self._started = False
+        if self._host is not None:
+            self._host[0].restore(self._host[1])
+        self._started, self._host = False, None
