@@ -278,3 +278,15 @@ def test_the_callers_global_random_generators_are_left_as_they_were(tmp_path, mi
     random.seed(123), np.random.seed(123), torch.manual_seed(123)
     train(_config(tmp_path, mined_file, tiny_model_path, max_steps=1, warmup_ratio=0.0))
     assert _global_rng_draws() == expected
+
+
+@pytest.mark.parametrize("show", [True, False])
+def test_the_starting_model_loads_with_the_runs_progress_setting(monkeypatch, tiny_model_path, show):
+    import negmine.encode.sentence_transformer as st_loader
+    from negmine.train.api import load_model
+
+    seen = []
+    real = st_loader.load_sentence_transformer
+    monkeypatch.setattr(st_loader, "load_sentence_transformer", lambda config: seen.append(config) or real(config))
+    load_model(TrainConfig(model=str(tiny_model_path), show_progress=show))
+    assert [c.show_progress for c in seen] == [show], "--no-progress must hide transformers' loading bar too"

@@ -71,11 +71,12 @@ class TrainResult:
 
 
 def load_model(config: TrainConfig):
-    """The starting model (bundled default, local path or hub name) via negmine's encoder loader."""
+    """The starting model (bundled default, local path or hub name) via negmine's encoder loader; its
+    "Loading weights" bar only with ``show_progress``."""
     from negmine.config import EncoderConfig
     from negmine.encode.sentence_transformer import load_sentence_transformer
 
-    return load_sentence_transformer(EncoderConfig(model=config.model))
+    return load_sentence_transformer(EncoderConfig(model=config.model, show_progress=config.show_progress))
 
 
 def refuse_finished_run(output_dir: Path) -> None:
