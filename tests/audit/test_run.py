@@ -125,3 +125,27 @@ def test_a_false_negative_gets_the_policy_in_every_row_of_its_query(tmp_path, po
         triplets = read(tmp_path / "clean.triplet.jsonl")
         q1_negatives = {t["negative"] for t in triplets if t["anchor"] == "melatonin and sleep"}
         assert q1_negatives == {"battery cathode voltage"}, "d-close is no hard negative of q1 in the export"
+
+
+@pytest.mark.parametrize("output", ["clean.jsonl", None])
+def test_a_stopped_audit_leaves_no_report_of_the_run_before(native_file, tmp_path, hash_embedder, monkeypatch,
+                                                            output):
+    """The HTML report is rendered after the summary: an audit stopped before that (here while judging) must
+    not leave the earlier run's report next to its own files, as if it described them."""
+    import negmine.audit.run as audit_run
+
+    judges = JudgeConfig(judges=("score",))
+    config = AuditConfig(input=native_file, judges=judges, encoder=EncoderConfig(use_cache=False),
+                         output=tmp_path / output if output else None, flags=tmp_path / "audit.flags.jsonl",
+                         report=tmp_path / "audit.report.html")
+    resources = load_resources(judges, ("score",), config.encoder, None)
+    audit_file(config, build_judges(judges, ("score",), resources), ("score",))
+    config.report.write_text("<html>the earlier run's report</html>")
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audit_run, "_audit_batch", stop)
+    with pytest.raises(KeyboardInterrupt):
+        audit_file(config, build_judges(judges, ("score",), resources), ("score",))
+    assert not config.report.exists() and not summary_path(config).exists()

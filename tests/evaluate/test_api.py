@@ -248,3 +248,24 @@ def test_ids_a_trec_run_cannot_hold_are_refused_before_encoding_when_runs_are_wr
         evaluate(_config(beir_dir, tmp_path, runs_dir=tmp_path / "runs"), embedders=embedders)
     assert embedders["hash/a"].texts_encoded == 0
     evaluate(_config(beir_dir, tmp_path), embedders=embedders)  # without --runs-dir such ids are fine
+
+
+def test_an_evaluation_stopped_after_its_run_files_leaves_no_results_of_the_one_before(beir_dir, tmp_path,
+                                                                                        monkeypatch) -> None:
+    """The results JSON is written last: once the new run files replace the old ones, the earlier evaluation's
+    results (other models' metrics, naming those files) must be gone, also when the evaluation stops there."""
+    import negmine.evaluate.api as api
+
+    out, runs = tmp_path / "results.json", tmp_path / "runs"
+    evaluate(_config(beir_dir, tmp_path, models=("hash/a",), output=out, runs_dir=runs), embedders=_embedders())
+    assert out.is_file()
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "compare_runs", stop)
+    other = {"hash/a": HashEmbedder(8)}  # another model under the same name: its run replaces a.trec
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(_config(beir_dir, tmp_path / "other", models=("hash/a",), output=out, runs_dir=runs),
+                 embedders=other)
+    assert (runs / "a.trec").is_file() and not out.exists()

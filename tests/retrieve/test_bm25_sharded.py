@@ -66,6 +66,29 @@ def test_token_files_live_in_a_temporary_folder_under_workdir(tmp_path):
     assert not folder.exists()
 
 
+
+def test_token_folders_of_killed_processes_are_removed_by_the_next_index(tmp_path):
+    """``kill -9`` runs no cleanup: the token folder a killed process left under the work folder is deleted when
+    the next index is built there; a folder of a process still running stays."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    work = tmp_path / "w"
+    killed = subprocess.run([sys.executable, "-c",
+        "import os, signal\n"
+        "from negmine.retrieve.bm25_sharded import ShardedBM25\n"
+        f"index = ShardedBM25.from_texts(['alpha beta', 'beta gamma', 'gamma'], shard_size=2, workdir={str(work)!r})\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (left,) = work.iterdir()
+    running = work / f"{left.name.split('.')[0]}.{os.getppid()}.abc"  # a live process's folder (this one's parent)
+    running.mkdir()
+    sharded = ShardedBM25.from_texts(["alpha beta", "beta gamma", "gamma"], shard_size=2, workdir=work)
+    assert sorted(p.name for p in work.iterdir()) == sorted([running.name, sharded.shards[0][0].parent.name])
+
+
 def test_shards_run_as_tasks_of_the_given_engine_in_any_order():
     texts, queries = _corpus(300)
 

@@ -280,6 +280,20 @@ def test_the_callers_global_random_generators_are_left_as_they_were(tmp_path, mi
     assert _global_rng_draws() == expected
 
 
+def test_saving_removes_the_temp_folder_a_run_killed_while_saving_left(tmp_path, tiny_model_path):
+    """``kill -9`` during :func:`save_model` leaves its ``.model-*`` temp folder (a copy of the weights) in the
+    output folder; the resumed run's save removes it, so the finished folder holds no such leftover."""
+    from negmine.train.api import save_model
+
+    out = tmp_path / "model"
+    left = out / ".model-k1lled0"
+    (left / "1_Pooling").mkdir(parents=True)
+    (left / "model.safetensors").write_bytes(b"weights of the killed save")
+    save_model(SentenceTransformer(str(tiny_model_path), device="cpu"), out)
+    assert not list(out.glob(".model-*")) and (out / "model.safetensors").is_file()
+    SentenceTransformer(str(out), device="cpu")
+
+
 @pytest.mark.parametrize("show", [True, False])
 def test_the_starting_model_loads_with_the_runs_progress_setting(monkeypatch, tiny_model_path, show):
     import negmine.encode.sentence_transformer as st_loader

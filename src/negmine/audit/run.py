@@ -81,10 +81,12 @@ def audit_file(
     """Audit ``config.input``; return the summary (also written to :func:`summary_path`), with ``extra``
     (e.g. the qrels rows skipped while mining a BEIR directory's candidates) merged in."""
     positives = collect_positives(config.input)
+    stale = [summary_path(config), *([config.report] if config.report else [])]  # an earlier run's, from here on
     if config.output:
-        remove_stale_exports(config.output, summary_path(config))
+        remove_stale_exports(config.output, *stale)
     else:
-        summary_path(config).unlink(missing_ok=True)
+        for path in stale:
+            path.unlink(missing_ok=True)
     stats = AuditStats(list(names), config.sample_size, config.seed)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
         verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out)

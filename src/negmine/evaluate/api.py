@@ -74,6 +74,8 @@ def evaluate(
     file_runs = [run.renamed(name) for run, name in zip(file_runs, file_names)]
     model_runs, encoding = _model_runs(config, dataset, model_names, embedders or {})
     runs = model_runs + file_runs
+    if config.output is not None:  # written last; an earlier evaluation's goes first, so one stopped from here on
+        Path(config.output).unlink(missing_ok=True)  # leaves no results that describe other runs than the files
     written = _write_run_files(config.runs_dir, model_runs)
     comparison = compare_runs(
         dataset.judged_qrels(), runs, config.metrics, config.baseline, config.stat_test, config.alpha,

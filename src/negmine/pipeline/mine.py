@@ -80,12 +80,14 @@ def check_outputs(config: MineConfig) -> None:
 
 
 def remove_stale_companions(config: MineConfig) -> None:
-    """Delete an earlier run's summary and exports of this output (every format, either file type) before the new
-    rows are written: a run stopped between the native file and its summary then leaves no file that describes
-    another run. The summary is written last, so its presence marks a finished set."""
+    """Delete an earlier run's summary, exports of this output (every format, either file type) and ``--denoise``
+    flags before the new rows are written: a run stopped between the native file and its summary, or one without
+    ``--denoise``, then leaves no file that describes another run. The summary is written last, so its presence
+    marks a finished set."""
+    from negmine.audit.mine_hooks import denoise_flags_path
     from negmine.export.registry import remove_stale_exports
 
-    remove_stale_exports(config.output.path, summary_path(config))
+    remove_stale_exports(config.output.path, summary_path(config), denoise_flags_path(config.output.path))
 
 
 def mine(

@@ -118,6 +118,30 @@ def corpus_stats_bm25(idf: np.ndarray, avgdl: float, k1: float = 1.5, b: float =
     return CorpusStatsBM25(k1=k1, b=b, method="lucene")
 
 
+TOKEN_FOLDER_PREFIX = "negmine-bm25-"
+
+
+def token_folder(workdir: Path | None = None) -> tempfile.TemporaryDirectory:
+    """A temporary folder for a corpus' token files under ``workdir`` (default: the system's), named after this
+    host and process (``negmine-bm25-<host>.<pid>.<random>``). It is removed with its index or at exit, but a
+    killed process (``kill -9``) removes nothing: the folders that dead processes of this host left in
+    ``workdir`` are deleted first, so killed runs do not pile up corpus-sized token files there."""
+    import os
+    import re
+    import shutil
+
+    from negmine.io.atomic import _alive, _host
+
+    parent = Path(workdir) if workdir is not None else Path(tempfile.gettempdir())
+    parent.mkdir(parents=True, exist_ok=True)
+    prefix = f"{TOKEN_FOLDER_PREFIX}{_host()}."
+    for entry in parent.glob(f"{prefix}*"):
+        match = re.fullmatch(r"(\d+)\..+", entry.name[len(prefix):])
+        if match and entry.is_dir() and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}.", dir=parent)
+
+
 LAYOUT_FILE = "layout.json"
 """In a search's ``results_dir``: the shard size its saved shards (``<shard>.npz``) were searched with."""
 
@@ -224,9 +248,7 @@ class ShardedBM25:
 
         if not isinstance(shard_size, (int, np.integer)) or shard_size < 1:
             raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
-        if workdir is not None:
-            Path(workdir).mkdir(parents=True, exist_ok=True)
-        tmp = tempfile.TemporaryDirectory(prefix="negmine-bm25-", dir=workdir)
+        tmp = token_folder(workdir)
         folder = Path(tmp.name)
         tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None

@@ -230,8 +230,13 @@ def _prompts(config: TrainConfig) -> dict[str, str]:
 
 
 def save_model(model, output_dir: Path) -> None:
-    """Save into a temp folder inside ``output_dir``, then move each entry into place (rename per file)."""
+    """Save into a temp folder inside ``output_dir``, then move each entry into place (rename per file). A run
+    killed while saving (``kill -9`` removes nothing) left its temp folder, a copy of the weights: removed here,
+    when the resumed run saves (one run trains into a folder at a time)."""
     output_dir.mkdir(parents=True, exist_ok=True)
+    for stale in output_dir.glob(".model-*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=".model-", dir=output_dir))
     try:
         model.save(str(tmp))
