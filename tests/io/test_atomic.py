@@ -196,3 +196,30 @@ def test_no_free_temp_name_is_an_error_naming_the_target(tmp_path, monkeypatch):
         with atomic_write(target) as handle:
             handle.write("x")
     assert not target.exists()
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_remove_dead_owners_deletes_what_killed_processes_of_this_host_left(tmp_path):
+    from negmine.io.atomic import _host, owned_prefix, remove_dead_owners
+
+    host, dead = _host(), _dead_pid()
+    assert owned_prefix("scratch-") == f"scratch-{host}.{os.getpid()}."
+    dead_file = tmp_path / f"scratch-{host}.{dead}.x1.arrow"
+    dead_dir = tmp_path / f"scratch-{host}.{dead}.x2"
+    keep = [tmp_path / f"scratch-{host}.{os.getppid()}.x3",  # a live process (this one's parent)
+            tmp_path / f"{owned_prefix('scratch-')}x4",  # this process
+            tmp_path / f"scratch-otherhost.{dead}.x5",  # another host on a shared file system
+            tmp_path / f"scratch-{host}.notapid.x6", tmp_path / f"other-{host}.{dead}.x7"]
+    dead_file.write_text("spill")
+    (dead_dir / "sub").mkdir(parents=True)
+    for path in keep:
+        path.write_text("")
+    assert sorted(remove_dead_owners(tmp_path, "scratch-")) == sorted([dead_file, dead_dir])
+    assert sorted(tmp_path.iterdir()) == sorted(keep)

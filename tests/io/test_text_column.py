@@ -76,3 +76,18 @@ def test_arrow_storage_is_smaller_than_python_strings():
     utf8 = sum(len(t.encode()) for t in texts)
     assert utf8 + 8 * len(texts) <= column.nbytes <= utf8 + 8 * (len(texts) + 1)  # UTF-8 plus 64-bit offsets
     assert "10000 texts" in repr(column) and "in memory" in repr(column)
+
+
+def test_a_spill_file_a_killed_run_left_is_removed_by_the_next_spill(small_batches, tmp_path):
+    import subprocess
+    import sys
+
+    from negmine.io.atomic import _host
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+    left = tmp_path / f"{text_column.SPILL_PREFIX}{_host()}.{dead}.abc.arrow"
+    left.write_bytes(b"texts of a run killed with kill -9")
+    column = _built(TEXTS, 0, tmp_path)
+    assert column.spilled and not left.exists()
+    assert list(column) == TEXTS

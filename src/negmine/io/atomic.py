@@ -46,6 +46,33 @@ def remove_orphan_temp_files(path: Path) -> list[Path]:
     return removed
 
 
+def owned_prefix(prefix: str) -> str:
+    """``<prefix><host>.<pid>.``: the start of a scratch file or folder name that says which process owns it,
+    so :func:`remove_dead_owners` can tell the leftovers of killed processes from those of live ones."""
+    return f"{prefix}{_host()}.{os.getpid()}."
+
+
+def remove_dead_owners(parent: Path, prefix: str) -> list[Path]:
+    """Delete the entries of ``parent`` named by :func:`owned_prefix` with ``prefix`` whose process (of this
+    host) no longer runs: the scratch files and folders a killed run (``kill -9``, which removes nothing)
+    left; return them. Entries of live processes, of other hosts and of unknown names stay."""
+    import shutil
+
+    mine = f"{prefix}{_host()}."
+    removed = []
+    for entry in Path(parent).glob(f"{mine}*"):
+        match = re.match(r"(\d+)\.", entry.name[len(mine):])
+        if not match or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
+
+
 def _new_temp_file(path: Path) -> Path:
     """Create an empty file next to ``path`` with a fresh name (host, pid, random), mode 0666 minus the umask
     (the kernel applies it at creation: nothing reads or changes the process-wide umask, which other threads

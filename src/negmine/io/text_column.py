@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 SPILL_BYTES = 64 * 2**20
 """Text bytes a builder keeps in memory before it spills to a memory-mapped temp file."""
+SPILL_PREFIX = "negmine-texts-"
+"""Spill file names: ``negmine-texts-<host>.<pid>.<random>.arrow`` (see :func:`negmine.io.atomic.owned_prefix`)."""
+
 BATCH_ROWS = 65536
 """Texts per Arrow batch (the unit of conversion back to Python strings when iterating)."""
 
@@ -187,7 +190,11 @@ class TextColumnBuilder:
             self._writer.write_batch(pa.record_batch([chunk], schema=_schema()))
 
     def _start_spill(self) -> None:
-        handle, self._path = tempfile.mkstemp(prefix="negmine-texts-", suffix=".arrow", dir=self.spill_dir)
+        from negmine.io.atomic import owned_prefix, remove_dead_owners
+
+        spill_dir = self.spill_dir if self.spill_dir is not None else tempfile.gettempdir()
+        remove_dead_owners(Path(spill_dir), SPILL_PREFIX)  # the spill files of killed runs (kill -9 removes nothing)
+        handle, self._path = tempfile.mkstemp(prefix=owned_prefix(SPILL_PREFIX), suffix=".arrow", dir=spill_dir)
         import pyarrow as pa
 
         os.close(handle)

@@ -126,20 +126,12 @@ def token_folder(workdir: Path | None = None) -> tempfile.TemporaryDirectory:
     host and process (``negmine-bm25-<host>.<pid>.<random>``). It is removed with its index or at exit, but a
     killed process (``kill -9``) removes nothing: the folders that dead processes of this host left in
     ``workdir`` are deleted first, so killed runs do not pile up corpus-sized token files there."""
-    import os
-    import re
-    import shutil
-
-    from negmine.io.atomic import _alive, _host
+    from negmine.io.atomic import owned_prefix, remove_dead_owners
 
     parent = Path(workdir) if workdir is not None else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
-    prefix = f"{TOKEN_FOLDER_PREFIX}{_host()}."
-    for entry in parent.glob(f"{prefix}*"):
-        match = re.fullmatch(r"(\d+)\..+", entry.name[len(prefix):])
-        if match and entry.is_dir() and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
-            shutil.rmtree(entry, ignore_errors=True)
-    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}.", dir=parent)
+    remove_dead_owners(parent, TOKEN_FOLDER_PREFIX)
+    return tempfile.TemporaryDirectory(prefix=owned_prefix(TOKEN_FOLDER_PREFIX), dir=parent)
 
 
 LAYOUT_FILE = "layout.json"
