@@ -130,29 +130,37 @@ def test_bad_cross_encoder_fails_before_encoding(topic_beir, tmp_path):
     assert embedder.calls == 0
 
 
-def test_judges_see_the_whole_pools_spread_and_the_row_records_it(topic_beir, tmp_path):
+class Recorder:
+    """Judge that flags nothing and keeps every item it is asked about."""
+
+    name = "recorder"
+
+    def __init__(self):
+        self.items = []
+
+    def judge(self, items):
+        from negmine.audit.judges.base import Judgement
+
+        self.items.extend(items)
+        return [Judgement(self.name, np.zeros(len(i), bool), [""] * len(i), {}) for i in items]
+
+
+def recording_hook(dataset, recorder):
+    """A DenoiseHook judging the first 2 candidates of every pool with ``recorder``."""
     from collections import Counter
 
+    return DenoiseHook([recorder], JudgeConfig(), dataset, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
+                       removed=Counter())
+
+
+def test_judges_see_the_whole_pools_spread_and_the_row_records_it(topic_beir, tmp_path):
     from negmine.select.filters import score_spread
-
-    class Recorder:
-        name = "recorder"
-
-        def __init__(self):
-            self.items = []
-
-        def judge(self, items):
-            from negmine.audit.judges.base import Judgement
-
-            self.items.extend(items)
-            return [Judgement(self.name, np.zeros(len(i), bool), [""] * len(i), {}) for i in items]
 
     cfg = config(topic_beir, tmp_path / "dn.jsonl")
     dataset = load_data(cfg.data)
     pools = []
     recorder = Recorder()
-    hook = DenoiseHook([recorder], JudgeConfig(), dataset, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
-                       removed=Counter())
+    hook = recording_hook(dataset, recorder)
 
     def watch(pair, pool):
         pools.append(pool)
@@ -169,25 +177,14 @@ def test_judges_see_the_whole_pools_spread_and_the_row_records_it(topic_beir, tm
 def test_judges_get_the_score_the_margins_are_measured_from(topic_beir, tmp_path):
     """With ``--margin-from lowest-positive`` the judged items carry the pool's ``margin_score``, so a score
     judge in the denoise step re-checks the margins the filters will apply."""
-    from collections import Counter
     from dataclasses import replace
-
-    seen = []
-
-    class Recorder:
-        name = "recorder"
-
-        def judge(self, items):
-            from negmine.audit.judges.base import Judgement
-
-            seen.extend(items)
-            return [Judgement(self.name, np.zeros(len(i), bool), [""] * len(i), {}) for i in items]
 
     cfg = config(topic_beir, tmp_path / "dn.jsonl")
     cfg = replace(cfg, filters=FilterConfig(sd_margin=None, margin_from="lowest-positive"))
     dataset = load_data(cfg.data)
-    hook = DenoiseHook([Recorder()], JudgeConfig(), dataset, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
-                       removed=Counter())
+    recorder = Recorder()
+    seen = recorder.items
+    hook = recording_hook(dataset, recorder)
     margins = []
 
     def watch(pair, pool):
@@ -330,28 +327,14 @@ def test_removing_false_negatives_does_not_move_the_sd_margin(topic_beir, tmp_pa
 def test_judges_see_the_positives_of_text_twin_queries_too():
     """"q" and "Q!" normalise to the same text: the twin's positive is a positive of q, so a judge comparing
     candidates with the positives (the near-duplicate judge) must see it."""
-    from collections import Counter
-
     from negmine.io.records import Corpus, Dataset, Pair, Qrels, Queries
     from negmine.select.pool import Pool
 
     data = Dataset(Corpus(["own", "twin-pos", "c1", "c2"], ["own positive", "twin positive", "one", "two"]),
                    Queries(["q", "twin"], ["coffee", "Coffee!"]), Qrels({"q": {"own": 1}, "twin": {"twin-pos": 1}}))
-    seen = []
-
-    class Recorder:
-        name = "recorder"
-
-        def judge(self, items):
-            from negmine.audit.judges.base import Judgement
-
-            seen.extend(items)
-            return [Judgement(self.name, np.zeros(len(i), bool), [""] * len(i), {}) for i in items]
-
-    hook = DenoiseHook([Recorder()], JudgeConfig(), data, depth=2, eligible=lambda pool: np.ones(len(pool), bool),
-                       removed=Counter())
+    recorder = Recorder()
     pool = Pool(np.array([2, 3]), np.array([0.5, 0.4], np.float32), np.array([1, 2]), 0.9)
-    hook(Pair("q", "own"), pool)
-    (item,) = seen
+    recording_hook(data, recorder)(Pair("q", "own"), pool)
+    (item,) = recorder.items
     assert item.positives == (("own", "own positive"), ("twin-pos", "twin positive"))
     assert item.positive_rows.tolist() == [0, 1]

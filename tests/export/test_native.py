@@ -18,6 +18,14 @@ BASE = dict(
 )
 
 
+def refused_on_line_2(tmp_path, change: dict, field: str, problem: str) -> None:
+    """A file whose second row is a good row with ``change`` applied fails there, naming ``field``."""
+    good = make_row(**BASE)
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps({**good, **change})])
+    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
+        list(read_native(path))
+
+
 def test_make_row_key_order_and_rounding():
     row = make_row(**BASE)
     assert list(row) == list(REQUIRED_KEYS)
@@ -162,10 +170,7 @@ def test_read_native_lines_gives_file_line_numbers(tmp_path):
     ],
 )
 def test_empty_texts_and_repeated_or_positive_negatives_are_refused(tmp_path, change, field, problem):
-    good = make_row(**BASE)
-    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps({**good, **change})])
-    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
-        list(read_native(path))
+    refused_on_line_2(tmp_path, change, field, problem)
 
 
 def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path):
@@ -189,10 +194,7 @@ def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path):
     ],
 )
 def test_texts_utf8_cannot_store_or_without_a_visible_character_are_refused(tmp_path, change, field, problem):
-    good = make_row(**BASE)
-    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps({**good, **change})])
-    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
-        list(read_native(path))
+    refused_on_line_2(tmp_path, change, field, problem)
 
 
 def test_an_export_of_a_row_utf8_cannot_store_names_the_line_and_writes_nothing(tmp_path):
