@@ -313,3 +313,24 @@ def test_mine_denoise_full_depth_judges_every_candidate_to_the_depth(tmp_path, t
         judged[bool(extra)] = summary["denoise"]["candidates_judged"]
         assert summary["config"]["denoise"]["until_filled"] is not bool(extra)
     assert judged[True] == 12 > judged[False] >= 2
+
+
+def test_audit_refuses_outputs_that_are_its_input_or_each_other(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    before = mined.read_bytes()
+    base = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress"]
+    for flag in ("--output", "--flags", "--report", "--summary-json"):
+        result = runner.invoke(build_app(), [*base, flag, str(mined)])
+        assert result.exit_code == 2, result.output
+        assert f"error: {flag} {mined}: this is an input file of the run" in result.output
+        assert mined.read_bytes() == before
+    same = tmp_path / "same.jsonl"
+    result = runner.invoke(build_app(), [*base, "--flags", str(same), "--output", str(same)])
+    assert result.exit_code == 2 and "--flags names the same file" in result.output
+    assert not same.exists()
+
+
+def test_audit_warns_when_no_sd_margin_overrides_sd_margin(tmp_path):
+    result = runner.invoke(build_app(), ["audit", str(tmp_path / "none.jsonl"), "--sd-margin", "0.3", "--no-sd-margin"])
+    assert result.exit_code == 2  # the missing file
+    assert result.stderr.startswith("warning: --sd-margin 0.3 is ignored: --no-sd-margin switches it off; drop one")

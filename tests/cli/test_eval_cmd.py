@@ -160,3 +160,15 @@ def test_eval_cli_counts_queries_of_other_splits_and_rows_retrieving_their_own_q
     coverage = json.loads(out.read_text())["run_file_coverage"]["r"]
     assert (coverage["unknown"], coverage["not_evaluated"], coverage["identical_ids"]) == (0, 2, 1)
     assert result.stdout.splitlines()[2].split()[-1] == "0.8333"  # q1 finds d0 once its own id is dropped; q2 1/2
+
+
+def test_eval_cli_refuses_an_output_that_is_one_of_its_inputs(tmp_path) -> None:
+    beir = _beir(tmp_path)
+    run_file = tmp_path / "oracle.trec"
+    run_file.write_text("q1 Q0 d0 1 1.0 oracle\n")
+    before = {p: p.read_bytes() for p in (beir / "corpus.jsonl", beir / "qrels" / "test.tsv", run_file)}
+    for target in before:
+        result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(run_file), "-o", str(target)])
+        assert result.exit_code == 2, result.output
+        assert f"error: --output {target}: this is an input file of the run" in result.output
+    assert {p: p.read_bytes() for p in before} == before

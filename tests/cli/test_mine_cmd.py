@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
@@ -191,3 +192,34 @@ def test_mine_cli_target_recall_maps_onto_the_engine_config(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "neg.summary.json").read_text())
     assert summary["config"]["engine"]["target_recall"] is None  # 0: the breadth as given
+
+
+def test_mine_cli_refuses_an_output_that_is_one_of_its_inputs(tmp_path, tiny_model_path):
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i}" for i in range(6)}
+    beir = write_beir(tmp_path / "b", corpus, {"q1": "cell protein"}, [("q1", "d0", 1)])
+    before = (beir / "corpus.jsonl").read_bytes()
+    files = ["--corpus", str(beir / "corpus.jsonl"), "--queries", str(beir / "queries.jsonl"),
+             "--qrels", str(beir / "qrels" / "train.tsv")]
+    for args in (files + ["--output", str(beir / "corpus.jsonl")], [str(beir), "-o", str(beir / "corpus.jsonl")]):
+        result = runner.invoke(build_app(), ["mine", *args, "--model", str(tiny_model_path), "--num-negatives", "2",
+                                             "--cache-dir", str(tmp_path / "cache"), "--no-progress"])
+        assert result.exit_code == 2, result.output
+        assert "error: --output" in result.output and "this is an input file of the run" in result.output
+        assert (beir / "corpus.jsonl").read_bytes() == before
+    assert not (beir / "corpus.summary.json").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--sd-margin", "0.3", "--no-sd-margin"], "--sd-margin 0.3 is ignored: --no-sd-margin switches it off"),
+    (["--relative-margin", "0.05", "--no-relative-margin"],
+     "--relative-margin 0.05 is ignored: --no-relative-margin switches it off"),
+    (["--fallback", "hybrid", "--no-fallback"], "--fallback hybrid is ignored: --no-fallback switches it off"),
+])
+def test_mine_cli_warns_when_an_off_switch_overrides_a_value_given(tmp_path, flags, message):
+    result = runner.invoke(build_app(), ["mine", str(tmp_path / "no-such-dir"), *flags])
+    assert result.exit_code == 2  # the missing directory
+    assert result.stderr.startswith(f"warning: {message}; drop one of the two\n")
+    alone = runner.invoke(build_app(), ["mine", str(tmp_path / "no-such-dir"), flags[-1]])
+    assert "warning" not in alone.output

@@ -185,3 +185,33 @@ def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model
     assert [e["step"] for e in summary["remine"]] == [1, 2]
     assert all(e["rows_updated"] == 6 for e in summary["remine"])
     assert (out / "remine" / "step-0000001.jsonl").is_file()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--fn-margin", "0.1", "--no-fn-margin"], "--fn-margin 0.1 is ignored: --no-fn-margin switches it off"),
+    (["--checkpoint-steps", "7", "--no-checkpoints"], "--checkpoint-steps 7 is ignored: --no-checkpoints switches it off"),
+])
+def test_train_cli_warns_when_an_off_switch_overrides_a_value_given(tmp_path, monkeypatch, flags, message):
+    import negmine.train.api
+
+    monkeypatch.setattr(negmine.train.api, "train",
+                        lambda config, miner=None: SimpleNamespace(as_dict=lambda: {"loss_history": []}))
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "-o", str(tmp_path / "o"), *flags])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"warning: {message}; drop one of the two\n"
+
+
+def test_train_cli_output_that_is_a_file_names_the_option(tmp_path):
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), ["train", str(mined), "-o", str(mined), "--model", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert f"error: --output {mined}: exists and is not a directory" in result.output
+
+
+def test_train_cli_stdout_is_the_json_summary_only(tmp_path, tiny_model_path):
+    out = tmp_path / "model"
+    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
+                           + ["--logging-steps", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["global_step"] == 2  # the trainer's log lines went to stderr
+    assert "'loss'" in result.stderr

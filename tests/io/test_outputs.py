@@ -46,3 +46,25 @@ def test_a_place_where_no_file_can_be_created_is_caught_by_the_probe():
     """/proc takes no new files, whatever its permission bits say (root passes os.access anywhere)."""
     with pytest.raises(ConfigError, match=r"--output /proc/negmine/out\.jsonl: cannot create files in /proc .*choose a writable location"):
         check_output_file(Path("/proc/negmine/out.jsonl"), "--output")
+
+
+def test_an_output_that_is_an_input_file_is_refused_under_any_spelling(tmp_path, monkeypatch):
+    from negmine.io.outputs import check_outputs_distinct, input_files
+
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/train.tsv", "qrels/test.tsv", "notes.jsonl"):
+        (beir / name).write_text("x\n")
+    inputs = input_files(beir, tmp_path / "runs.trec")
+    monkeypatch.chdir(tmp_path)
+    for spelling in ("beir/corpus.jsonl", "beir/../beir/qrels/test.tsv", str(tmp_path / "runs.trec")):
+        with pytest.raises(ConfigError, match=r"--output .*: this is an input file of the run .*choose another"):
+            check_outputs_distinct({"--output": Path(spelling)}, inputs)
+    check_outputs_distinct({"--output": beir / "notes.jsonl", "--summary-json": None}, inputs)  # not read: fine
+
+
+def test_two_outputs_naming_one_file_are_refused(tmp_path):
+    from negmine.io.outputs import check_outputs_distinct
+
+    with pytest.raises(ConfigError, match=r"--output .*out\.jsonl: --flags names the same file"):
+        check_outputs_distinct({"--flags": tmp_path / "out.jsonl", "--output": tmp_path / "out.jsonl"}, [])

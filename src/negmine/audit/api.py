@@ -70,12 +70,14 @@ def check_outputs(config: AuditConfig) -> None:
     """Every file the audit will write can be written; checked before any model loads."""
     from negmine.audit.run import summary_path
     from negmine.export.registry import export_path
-    from negmine.io.outputs import check_output_file
+    from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
 
     files = {"--flags": config.flags, "--output": config.output, "--summary-json": summary_path(config),
              "--report": config.report}
     if config.output is not None:
         files.update({f"--export {fmt}": export_path(config.output, fmt, config.export_as) for fmt in config.formats})
+    source = Path(config.input)
+    check_outputs_distinct(files, input_files(source) if source.is_dir() else [source])
     for option, path in files.items():
         if path is not None:
             check_output_file(path, option)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors
+from negmine.cli.common import OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden
 from negmine.config import AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
 
 _JUDGES = "Judges"
@@ -53,6 +53,7 @@ def default_paths(source: Path, out_dir: Optional[Path]) -> dict[str, Path]:
 
 @encoder_options(exclude=("batch_size",))
 def audit_command(
+    ctx: typer.Context,
     encoder: EncoderConfig,
     source: Path = typer.Argument(..., help="mined native JSONL (negmine mine -o FILE) or a BEIR directory"),
     split: str = typer.Option("train", help="BEIR input: qrels split to audit"),
@@ -95,6 +96,7 @@ def audit_command(
 
     --model is the mining model: it gives the scores, the near-duplicate cosines and (for a BEIR directory) the
     candidates; --backend/--quantize also apply to bi-encoder teachers."""
+    warn_overridden(ctx, ("sd_margin", "no_sd_margin"))
     paths = default_paths(source, out_dir)
     judges = judge_config(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,

@@ -141,6 +141,22 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(code=2) from err
 
 
+def warn_overridden(ctx: typer.Context, *pairs: tuple[str, str]) -> None:
+    """One ``warning:`` line on stderr for each ``(value option, off switch)`` pair given together on the command
+    line, e.g. ``--sd-margin 0.3 --no-sd-margin``: the off switch wins (the documented convention), and the user
+    learns that the value was not used instead of finding out from the results. Names are the command's
+    parameter names (``("sd_margin", "no_sd_margin")``); ``ctx`` is the command's context."""
+    def typed(name: str) -> bool:
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name == "COMMANDLINE"
+
+    for value, switch in pairs:
+        if typed(value) and typed(switch) and ctx.params[switch]:
+            given, off = f"--{value.replace('_', '-')}", f"--{switch.replace('_', '-')}"
+            typer.echo(f"warning: {given} {ctx.params[value]} is ignored: {off} switches it off; drop one of the two",
+                       err=True)
+
+
 def echo_json(payload: dict) -> None:
     import json
 

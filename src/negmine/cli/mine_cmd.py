@@ -7,7 +7,9 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import DATA_PANEL, OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors
+from negmine.cli.common import (
+    DATA_PANEL, OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden,
+)
 from negmine.config import (
     DataConfig,
     DenoiseConfig,
@@ -35,6 +37,7 @@ _DENOISE = "Near-duplicates and denoising"
 
 @encoder_options()
 def mine_command(
+    ctx: typer.Context,
     encoder: EncoderConfig,
     data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
     split: str = typer.Option("train", help="qrels split: qrels/<split>.tsv", rich_help_panel=_DATA),
@@ -99,6 +102,8 @@ def mine_command(
     progress: bool = shared_option("progress"),
 ) -> None:
     """Mine positive-aware hard negatives for every (query, positive) pair."""
+    warn_overridden(ctx, ("sd_margin", "no_sd_margin"), ("relative_margin", "no_relative_margin"),
+                    ("fallback", "no_fallback"))
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=encoder,

@@ -6,8 +6,10 @@ configuration stored in the mined file's summary (``<name>.summary.json``, or ``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import sys
 import types
 import typing
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, echo_json, shared_option, user_errors
+from negmine.cli.common import OUTPUT_PANEL, echo_json, shared_option, user_errors, warn_overridden
 from negmine.config import DevEvalConfig, MineConfig, OutputConfig, TrainConfig
 from negmine.errors import ConfigError
 
@@ -85,6 +87,7 @@ def pipeline_miner(mine_config: MineConfig):
 
 
 def train_command(
+    ctx: typer.Context,
     train_file: Path = typer.Argument(..., help="native mined JSONL written by `negmine mine` / `negmine audit`"),
     output: Path = typer.Option(..., "--output", "-o", help="output directory for the model", rich_help_panel=_OUT),
     model: str = shared_option("model"),
@@ -131,6 +134,7 @@ def train_command(
     """Fine-tune a bi-encoder on mined hard negatives and save it to --output.
 
     --max-length truncates texts while training only; the saved model keeps its own limit."""
+    warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
     with user_errors():
         remine = remine_every_epoch or remine_steps is not None
         mine_config = load_mine_config(train_file, mine_summary) if remine else None
@@ -151,7 +155,8 @@ def train_command(
         config.validate()
         from negmine.train.api import train
 
-        result = train(config, miner=pipeline_miner(mine_config) if remine else None)
+        with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its log lines: stdout is the JSON only
+            result = train(config, miner=pipeline_miner(mine_config) if remine else None)
     summary = result.as_dict()
     summary.pop("loss_history")
     echo_json(summary)

@@ -58,3 +58,43 @@ def _probe(directory: Path, option: str, path: Path) -> None:
         ) from None
     with contextlib.suppress(OSError):
         os.unlink(probe)
+
+
+def input_files(data_dir: str | Path | None = None, *files: str | Path | None) -> list[Path]:
+    """The files a run reads: ``files`` (the ones given, None skipped) and, for a BEIR directory, its corpus,
+    queries and every file of its ``qrels/`` folder (every split), so no output can be pointed at them."""
+    from negmine.io.beir import CORPUS_FILE, QUERIES_FILE
+
+    found = [Path(f) for f in files if f is not None]
+    if data_dir is not None:
+        found += [Path(data_dir) / CORPUS_FILE, Path(data_dir) / QUERIES_FILE]
+        if (Path(data_dir) / "qrels").is_dir():
+            found += sorted(p for p in (Path(data_dir) / "qrels").iterdir() if p.is_file())
+    return found
+
+
+def check_outputs_distinct(outputs: dict[str, str | Path | None], inputs: list[Path]) -> None:
+    """ConfigError when an output (``{option: path}``) is one of the ``inputs`` (writing it would destroy the
+    data the run reads) or when two options name the same file (one would overwrite the other)."""
+    readers = {_identity(p): p for p in inputs}
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        key = _identity(Path(path))
+        if key in readers:
+            raise ConfigError(
+                f"{option} {path}: this is an input file of the run ({readers[key]}); writing there would destroy "
+                "it; choose another output path"
+            )
+        if key in seen:
+            raise ConfigError(
+                f"{option} {path}: {seen[key]} names the same file, so one output would overwrite the other; "
+                "give them different paths"
+            )
+        seen[key] = option
+
+
+def _identity(path: Path) -> str:
+    """A key equal for two spellings of one file (relative/absolute, symlinks, ``..``)."""
+    return os.path.realpath(os.path.expanduser(path))

@@ -71,12 +71,15 @@ def check_registries(config: MineConfig) -> None:
 def check_outputs(config: MineConfig) -> None:
     """Every file the run will write (output, exports, summary) can be written; checked before any work."""
     from negmine.export.registry import export_path
-    from negmine.io.outputs import check_output_file
+    from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
 
-    check_output_file(config.output.path, "--output")
-    for fmt in config.output.formats:
-        check_output_file(export_path(config.output.path, fmt, config.output.export_as), f"--export {fmt}")
-    check_output_file(summary_path(config), "--summary-json")
+    outputs = {"--output": config.output.path, "--summary-json": summary_path(config)}
+    outputs.update({f"--export {fmt}": export_path(config.output.path, fmt, config.output.export_as)
+                    for fmt in config.output.formats})
+    data = config.data
+    check_outputs_distinct(outputs, input_files(data.data_dir, data.corpus, data.queries, data.qrels, data.pairs))
+    for option, path in outputs.items():
+        check_output_file(path, option)
 
 
 def remove_stale_companions(config: MineConfig) -> None:

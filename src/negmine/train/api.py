@@ -141,6 +141,9 @@ def check_before_work(config: TrainConfig, miner: Miner | None) -> str | None:
         )
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
+    from negmine.io.outputs import check_output_dir
+
+    check_output_dir(config.output_dir, "--output")
     return find_checkpoint(Path(config.output_dir), config.resume)
 
 
