@@ -149,3 +149,21 @@ def test_no_progress_also_hides_the_weight_loading_bars_and_restores_the_switch(
     load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=False))
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()
+
+
+def test_a_missing_model_path_fails_before_sentence_transformers_is_imported():
+    """The import takes seconds; a mistyped --model path must not wait for it (checked in a fresh process)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from negmine.config import EncoderConfig\n"
+            "from negmine.errors import ConfigError\n"
+            "from negmine.encode.sentence_transformer import load_sentence_transformer\n"
+            "try:\n"
+            "    load_sentence_transformer(EncoderConfig(model='/nonexistent/model'))\n"
+            "except ConfigError as err:\n"
+            "    print(err)\n"
+            "print('sentence_transformers' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout.splitlines()
+    assert out == ["model path '/nonexistent/model' does not exist; pass an existing folder or a hub model name", "False"]

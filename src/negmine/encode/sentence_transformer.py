@@ -27,9 +27,8 @@ from negmine.errors import ConfigError
 
 
 def load_sentence_transformer(config: EncoderConfig):
-    """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``."""
-    from sentence_transformers import SentenceTransformer
-
+    """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``; a missing path or
+    an unreachable hub name fails before sentence-transformers is imported (seconds)."""
     source = resolve_model(config.model)
     if _missing_local_path(source):
         raise ConfigError(f"model path {source!r} does not exist; pass an existing folder or a hub model name")
@@ -37,6 +36,7 @@ def load_sentence_transformer(config: EncoderConfig):
         from negmine.encode.hub import check_hub_model
 
         check_hub_model(source)
+    from sentence_transformers import SentenceTransformer
     try:
         with _loading_bars(config.show_progress):
             return SentenceTransformer(os.path.expanduser(source), device=config.device)
