@@ -215,3 +215,11 @@ def test_train_cli_stdout_is_the_json_summary_only(tmp_path, tiny_model_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["global_step"] == 2  # the trainer's log lines went to stderr
     assert "'loss'" in result.stderr
+
+
+def test_train_cli_refuses_a_missing_file_before_importing_the_trainer(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing it now raises ImportError
+    result = runner.invoke(build_app(), ["train", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "training file" in result.output and "not found" in result.output

@@ -85,7 +85,7 @@ def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined
     shutil.copytree(checkpoints / "checkpoint-4", checkpoints / "checkpoint-6")  # a save killed before its
     (checkpoints / "checkpoint-6" / "trainer_state.json").unlink()                # trainer state was written
     (checkpoints / "checkpoint-4" / "trainer_state.json").write_text('{"global_step": 4, "log_hi')  # cut short
-    with caplog.at_level("WARNING", logger="negmine.train.api"):
+    with caplog.at_level("WARNING", logger="negmine.train.preflight"):
         resumed = train(replace(config, resume=True))
     assert resumed.resumed_from.endswith("checkpoint-2") and resumed.global_step == 6
     assert "checkpoint-6 was not saved to the end" in caplog.text and "checkpoint-4 was not saved" in caplog.text

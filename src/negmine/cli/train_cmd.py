@@ -152,11 +152,14 @@ def train_command(
             dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents, unknown_qrels)
             if eval_data or eval_steps or keep_best or eval_max_documents or unknown_qrels != "error" else None,
         )
-        config.validate()
+        from negmine.train.preflight import check_before_work
+
+        miner = pipeline_miner(mine_config) if remine else None
+        check_before_work(config, miner)  # before the trainer's import, which takes seconds
         from negmine.train.api import train
 
         with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its log lines: stdout is the JSON only
-            result = train(config, miner=pipeline_miner(mine_config) if remine else None)
+            result = train(config, miner=miner)
     summary = result.as_dict()
     summary.pop("loss_history")
     echo_json(summary)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -28,20 +26,17 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
-from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME
 from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
+from negmine.train.preflight import CHECKPOINT_DIR, check_before_work
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 
 if TYPE_CHECKING:
     from negmine.train.losses.mnrl import MaskStats
 
-logger = logging.getLogger(__name__)
-
-CHECKPOINT_DIR = "checkpoints"
 REMINE_DIR = "remine"
 
 
@@ -77,74 +72,6 @@ def load_model(config: TrainConfig):
     from negmine.encode.sentence_transformer import load_sentence_transformer
 
     return load_sentence_transformer(EncoderConfig(model=config.model, show_progress=config.show_progress))
-
-
-def refuse_finished_run(output_dir: Path) -> None:
-    """A folder holding a finished run (its summary is written last) is neither overwritten nor extended."""
-    summary = output_dir / SUMMARY_NAME
-    if not summary.is_file():
-        return
-    try:
-        step = json.loads(summary.read_text(encoding="utf-8"))["result"]["global_step"]
-    except (OSError, ValueError, KeyError, TypeError):
-        step = "?"
-    raise ConfigError(
-        f"{output_dir} already holds a finished training run ({SUMMARY_NAME}, step {step}); choose a new --output "
-        "directory, or delete this one to train it again (a finished run cannot be resumed or extended)"
-    )
-
-
-def last_complete_checkpoint(ckpt_dir: Path) -> str | None:
-    """The highest-step ``checkpoint-N`` folder of ``ckpt_dir`` that was written to the end: the trainer writes
-    ``trainer_state.json`` last, so a run killed while saving leaves a folder without a readable one. Such
-    folders are skipped (logged); the trainer writes them again when it gets back to their step."""
-    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
-
-    if not ckpt_dir.is_dir():
-        return None
-    steps = {int(p.name.rsplit("-", 1)[1]): p for p in ckpt_dir.iterdir()
-             if p.is_dir() and re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-\d+", p.name)}
-    for step in sorted(steps, reverse=True):
-        try:
-            json.loads((steps[step] / "trainer_state.json").read_text())
-        except (OSError, ValueError):
-            logger.warning("%s was not saved to the end (killed while writing it?); resuming from an earlier "
-                           "checkpoint", steps[step])
-            continue
-        return str(steps[step])
-    return None
-
-
-def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
-    """The last complete checkpoint to resume from; refuses to silently restart over an earlier run's
-    checkpoints."""
-    refuse_finished_run(output_dir)
-    ckpt_dir = output_dir / CHECKPOINT_DIR
-    last = last_complete_checkpoint(ckpt_dir)
-    if resume and last is None:
-        raise ConfigError(f"--resume: no checkpoint found in {ckpt_dir}; run again without --resume to start afresh")
-    if not resume and last is not None:
-        raise ConfigError(
-            f"{output_dir} already holds checkpoints of an earlier run (e.g. {Path(last).name}); pass --resume "
-            "to continue it, or choose a new --output directory"
-        )
-    return last
-
-
-def check_before_work(config: TrainConfig, miner: Miner | None) -> str | None:
-    """Every check that needs no model or data; returns the checkpoint to resume from."""
-    config.validate()
-    if config.remine and miner is None:
-        raise ConfigError(
-            "re-mining needs a miner: call negmine.train.api.train(config, miner=...) with the mining pipeline "
-            "(the `negmine train` command wires it from the mining config)"
-        )
-    if not Path(config.train_file).is_file():
-        raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
-    from negmine.io.outputs import check_output_dir
-
-    check_output_dir(config.output_dir, "--output")
-    return find_checkpoint(Path(config.output_dir), config.resume)
 
 
 def topic_sampler(model, data: TrainData, config: TrainConfig, precision: str):

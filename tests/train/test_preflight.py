@@ -1,0 +1,44 @@
+"""The model-free checks of a training run, importable without transformers or torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from negmine.config import TrainConfig
+from negmine.errors import ConfigError
+from negmine.train.preflight import PREFIX_CHECKPOINT_DIR, check_before_work, find_checkpoint
+
+
+def test_importing_the_checks_loads_neither_transformers_nor_torch():
+    code = "import sys, negmine.train.preflight; print('transformers' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_the_checkpoint_prefix_is_transformers_own():
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR as TRANSFORMERS_PREFIX
+
+    assert PREFIX_CHECKPOINT_DIR == TRANSFORMERS_PREFIX
+
+
+def test_a_missing_training_file_and_a_file_as_output_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"training file .*missing.jsonl not found; mine it first"):
+        check_before_work(TrainConfig(train_file=tmp_path / "missing.jsonl", output_dir=tmp_path / "m"), None)
+    mined = tmp_path / "n.jsonl"
+    mined.write_text("{}\n")
+    with pytest.raises(ConfigError, match=r"--output .*n.jsonl: exists and is not a directory"):
+        check_before_work(TrainConfig(train_file=mined, output_dir=mined), None)
+
+
+def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp_path):
+    with pytest.raises(ConfigError, match="--resume: no checkpoint found in"):
+        find_checkpoint(tmp_path, resume=True)
+    (tmp_path / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "checkpoint-4" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoints" / "checkpoint-8").mkdir()  # killed while saving: no trainer_state.json
+    assert find_checkpoint(tmp_path, resume=True) == str(tmp_path / "checkpoints" / "checkpoint-4")
+    with pytest.raises(ConfigError, match="already holds checkpoints of an earlier run \\(e.g. checkpoint-4\\)"):
+        find_checkpoint(tmp_path, resume=False)
