@@ -91,3 +91,15 @@ def test_read_trec_run_reports_invalid_utf8_and_directories(tmp_path) -> None:
         read_trec_run(tmp_path)
     with pytest.raises(InputError, match=r"absent\.trec: run file not found$"):
         read_trec_run(tmp_path / "absent.trec")
+
+
+def test_a_jsonl_line_given_as_a_run_is_cut_and_named(tmp_path) -> None:
+    """A mined row is kilobytes long: the message quotes its start and says what the file probably is."""
+    path = tmp_path / "r.trec"
+    path.write_text('{"query_id": "q1", "query": "' + "x " * 2000 + '"}\n')
+    with pytest.raises(InputError) as err:
+        read_trec_run(path)
+    message = str(err.value)
+    assert "r.trec:1: expected 6 columns 'query_id Q0 doc_id rank score tag', got 2004: '{\"query_id\"" in message
+    assert message.endswith("... (4031 characters) (a JSON line: is this a mined or JSONL file? --run takes a TREC run file)")
+    assert len(message) < 400

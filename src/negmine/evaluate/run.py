@@ -136,11 +136,18 @@ def first_line_with(source: str, doc_ids: set[str]) -> tuple[int | None, str]:
     return None, min(doc_ids)
 
 
+def _head(text: str, limit: int = 80) -> str:
+    """``text`` quoted for an error message, cut to ``limit`` characters (a JSON line can be kilobytes long)."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, str]:
     parts = line.split()
     if len(parts) != 6:
         raise InputError(
-            path, line_no, None, f"expected 6 columns 'query_id Q0 doc_id rank score tag', got {len(parts)}: {line.strip()!r}"
+            path, line_no, None,
+            f"expected 6 columns 'query_id Q0 doc_id rank score tag', got {len(parts)}: {_head(line.strip())}"
+            + (" (a JSON line: is this a mined or JSONL file? --run takes a TREC run file)" if line.lstrip().startswith(("{", "[")) else ""),
         )
     query_id, _, doc_id, rank, score, tag = parts
     try:
