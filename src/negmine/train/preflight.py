@@ -79,6 +79,9 @@ def check_before_work(config: TrainConfig, miner: object | None) -> str | None:
             "re-mining needs a miner: call negmine.train.api.train(config, miner=...) with the mining pipeline "
             "(the `negmine train` command wires it from the mining config)"
         )
+    if Path(config.train_file).is_dir():
+        raise ConfigError(f"training file {config.train_file} is a directory; pass the mined native JSONL file "
+                          "(`negmine mine -o FILE` or `negmine audit -o FILE`)")
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
     check_output_dir(config.output_dir, "--output")
