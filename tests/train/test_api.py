@@ -304,3 +304,13 @@ def test_the_starting_model_loads_with_the_runs_progress_setting(monkeypatch, ti
     monkeypatch.setattr(st_loader, "load_sentence_transformer", lambda config: seen.append(config) or real(config))
     load_model(TrainConfig(model=str(tiny_model_path), show_progress=show))
     assert [c.show_progress for c in seen] == [show], "--no-progress must hide transformers' loading bar too"
+
+
+def test_no_progress_hides_transformers_own_bars_while_training_and_saving(tmp_path, mined_file, tiny_model_path,
+                                                                           capfd):
+    from transformers.utils import logging as hf_logging
+
+    train(_config(tmp_path, mined_file, tiny_model_path, max_steps=1, warmup_ratio=0.0))
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "Writing model shards" not in err
+    assert hf_logging.is_progress_bar_enabled(), "the library-wide switch is put back"

@@ -38,7 +38,7 @@ def load_sentence_transformer(config: EncoderConfig):
         check_hub_model(source)
     from sentence_transformers import SentenceTransformer
     try:
-        with _loading_bars(config.show_progress):
+        with transformers_bars(config.show_progress):
             return SentenceTransformer(os.path.expanduser(source), device=config.device)
     except (OSError, ValueError) as err:
         raise ConfigError(
@@ -48,9 +48,9 @@ def load_sentence_transformer(config: EncoderConfig):
 
 
 @contextlib.contextmanager
-def _loading_bars(show: bool):
-    """transformers' "Loading weights" bars only when progress is shown (``--no-progress`` hides them too); the
-    library-wide switch is put back as it was."""
+def transformers_bars(show: bool):
+    """transformers' own progress bars ("Loading weights", "Writing model shards") only when progress is shown
+    (``--no-progress`` hides them too); the library-wide switch is put back as it was."""
     from transformers.utils import logging as hf_logging
 
     was_on = hf_logging.is_progress_bar_enabled()

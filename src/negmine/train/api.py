@@ -243,7 +243,9 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     data = load_train_data(config.train_file, config.num_negatives)
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
-    with global_rng_restored():
+    from negmine.encode.sentence_transformer import transformers_bars
+
+    with global_rng_restored(), transformers_bars(config.show_progress):
         run = _TrainRun(config, data, miner, timings, dev_data)
         run.fit(checkpoint, callbacks)
         t0 = time.perf_counter()
