@@ -81,3 +81,62 @@ def test_prefetch_fills_the_memo_in_processes_with_the_values_lookups_compute(mo
     want = SignatureMemo(NearDupConfig()).lookup(keys, text_of)
     assert np.array_equal(got.values, want.values) and np.array_equal(got.sizes, want.sizes)
     assert all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(got.exact, want.exact))
+
+
+def test_mean_vector_sums_in_float64_without_a_float64_copy_of_a_block(monkeypatch) -> None:
+    """The mean is accumulated in float64 (same bits as summing a float64 copy), but no (block, dim) float64 copy
+    is made: at 65,536 rows x 384 dimensions that copy was 192 MiB, the peak of a mining run's hook set-up."""
+    from negmine.audit.near_dup import mean_vector
+
+    vectors = np.random.default_rng(3).standard_normal((1000, 48)).astype(np.float32)
+    expected = np.zeros(48)
+    for start in range(0, 1000, 300):
+        expected += np.asarray(vectors[start : start + 300], dtype=np.float64).sum(axis=0)
+    copies = []
+    plain = np.asarray
+
+    def recording(a, dtype=None, *args, **kwargs):
+        out = plain(a, dtype, *args, **kwargs)
+        if out.ndim == 2 and out.dtype == np.float64:
+            copies.append(out.shape)
+        return out
+
+    monkeypatch.setattr(np, "asarray", recording)
+    mean = mean_vector(vectors, block=300)
+    monkeypatch.undo()
+    assert copies == []
+    np.testing.assert_array_equal(mean, expected / 1000)
+
+
+def test_signature_memo_with_max_entries_stays_bounded_and_returns_the_same_signatures() -> None:
+    texts = [f"document number {i} about sleep and coffee, item {i % 7}" for i in range(40)]
+    config = NearDupConfig()
+    bounded, unbounded = SignatureMemo(config, max_entries=8), SignatureMemo(config)
+    sizes = []
+    for start in range(0, 40, 3):
+        keys = list(range(start, min(40, start + 3))) + [0]  # row 0 comes back in every call
+        got = bounded.lookup(keys, texts.__getitem__, positives=start % 2 == 0)
+        want = unbounded.lookup(keys, texts.__getitem__, positives=start % 2 == 0)
+        np.testing.assert_array_equal(got.values, want.values)
+        np.testing.assert_array_equal(got.sizes, want.sizes)
+        sizes.append(len(bounded._memo))
+    assert max(sizes) <= 8 and len(unbounded._memo) == 40
+
+
+def test_bounded_memo_keeps_a_prefetch_larger_than_its_bound_for_the_lookups_that_follow(monkeypatch) -> None:
+    """A prefetched block (e.g. 4,096 audited rows' candidates) may pass ``max_entries``: its lookups must still find
+    it, not empty the memo and sign the block again one row at a time."""
+    from negmine.audit import near_dup
+    from negmine.audit.minhash import signatures as sign
+
+    monkeypatch.setattr(near_dup, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(near_dup, "parallel_signatures", lambda chunks, *a: (sign(c, *a[:3]) for c in chunks))
+    computed = []
+    monkeypatch.setattr(near_dup, "signatures", lambda texts, *a: computed.append(len(texts)) or sign(texts, *a))
+    texts = [f"candidate text number {i} of the block" for i in range(30)] + ["a positive, signed on lookup"]
+    memo = SignatureMemo(NearDupConfig(), max_entries=4)
+    assert memo.prefetch(list(range(30)), texts.__getitem__, workers=2) == 30
+    for row in range(30):
+        memo.lookup([row], texts.__getitem__)
+        memo.lookup([30], texts.__getitem__, positives=True)  # the row's positive: not prefetched
+    assert computed == [1]  # the positive, once; no candidate of the block twice

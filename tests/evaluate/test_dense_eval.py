@@ -44,3 +44,29 @@ def test_cache_avoids_reencoding(tmp_path) -> None:
     run2 = retrieve_run(second, _dataset(), depth=2, cache=cache, query_prompt="query: ")
     assert first.texts_encoded == 7 and second.texts_encoded == 0
     assert run1.scores == run2.scores
+
+
+def test_corpus_vectors_are_memory_mapped_not_held_in_memory(tmp_path, monkeypatch) -> None:
+    """The corpus' (n_docs, dim) vectors go to a scratch file and come back memory-mapped (as ``mine``'s store),
+    so eval's resident memory does not grow with corpus x dimension; the scratch file is gone once mapped."""
+    import numpy as np
+
+    from negmine.encode import embed
+    from negmine.evaluate.dense_eval import encode_split
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    in_memory = []
+    plain = embed.embed_texts
+
+    def recording(embedder, texts, *args, **kwargs):
+        result = plain(embedder, texts, *args, **kwargs)
+        in_memory.append(result.vectors.shape)
+        return result
+
+    monkeypatch.setattr(embed, "embed_texts", recording)
+    emb = encode_split(HashEmbedder(dim=64), _dataset())
+    assert isinstance(emb.documents, np.memmap) and emb.documents.shape == (4, 64)
+    assert (4, 64) not in in_memory  # only the queries' vectors were built in memory
+    assert list(tmp_path.iterdir()) == []
+    expected = HashEmbedder(dim=64).encode(_dataset().corpus.texts)
+    np.testing.assert_array_equal(np.asarray(emb.documents), expected)

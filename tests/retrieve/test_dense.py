@@ -74,6 +74,35 @@ def test_gather_scores_agrees_with_search():
     np.testing.assert_allclose(gather_scores(q, d, rows, result.indices.ravel()), result.scores.ravel(), atol=1e-6)
 
 
+class _RecordingRows:
+    """A (n, dim) float32 matrix of equal rows that records how many bytes each row gather asks for (the gathered
+    rows are a broadcast view, so the test allocates nothing)."""
+
+    def __init__(self, n: int, dim: int) -> None:
+        self.n, self.dim, self.row, self.gathered = n, dim, _normed(1, dim, 0)[0], []
+        self.shape, self.ndim = (n, dim), 2
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, rows):
+        rows = np.asarray(rows)
+        self.gathered.append(rows.size * self.dim * 4)
+        return np.broadcast_to(self.row, (rows.size, self.dim))
+
+
+def test_gather_scores_gathers_a_bounded_number_of_bytes_whatever_the_dimension():
+    """Chunks are sized in bytes, not pairs: at 1,024 dimensions a chunk of 65,536 pairs gathered 256 MiB of
+    query and document vectors each; now at most 64 MiB of both together."""
+    queries, docs = _RecordingRows(100, 1024), _RecordingRows(5000, 1024)
+    n = 40_000
+    rows = np.arange(n, dtype=np.int64)
+    out = gather_scores(queries, docs, rows % 100, rows % 5000)
+    np.testing.assert_allclose(out, np.full(n, 1.0), atol=1e-5)
+    assert sum(docs.gathered) == n * 1024 * 4  # every pair gathered once
+    assert max(q + d for q, d in zip(queries.gathered, docs.gathered)) <= 64 << 20
+
+
 def test_input_errors():
     q, d = _normed(2, 8, 0), _normed(4, 6, 1)
     with pytest.raises(ValueError, match="query dim 8 != corpus dim 6"):

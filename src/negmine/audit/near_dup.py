@@ -48,15 +48,30 @@ class SignatureMemo:
     Small texts (at most ``num_perm`` shingles, the size of a signature) keep their exact shingle set;
     ``positives=True`` lookups keep it whatever the size (positives are few), so containment of a short
     candidate in a positive is exact.
+
+    ``max_entries`` (None: unbounded) bounds the memo, ~1 KB a text: a lookup or prefetch that would pass it
+    empties the memo first (signatures never depend on it); lookups may pass it by the last prefetch's keys, which
+    they are about to ask for. So it holds at most ``max_entries`` plus one prefetch's or one lookup's keys.
     """
 
-    def __init__(self, config: NearDupConfig) -> None:
+    def __init__(self, config: NearDupConfig, max_entries: int | None = None) -> None:
         self.config = config
+        self.max_entries = max_entries
+        self._room = 0  # distinct keys of the last prefetch: lookups may pass max_entries by that many
         self._memo: dict[Hashable, tuple[np.ndarray, int, np.ndarray | None]] = {}
         self._tokens = TokenHashes()
 
-    def lookup(self, keys: Sequence[Hashable], text_of: Callable[[Hashable], str], positives: bool = False) -> Signatures:
+    def _missing(self, keys: Sequence[Hashable], positives: bool = False, room: int = 0) -> list[Hashable]:
+        """The distinct ``keys`` to compute, after emptying the memo when adding them would pass ``max_entries``
+        (plus ``room``)."""
         missing = [k for k in dict.fromkeys(keys) if k not in self._memo or (positives and self._lacks_exact(k))]
+        if missing and self.max_entries is not None and len(self._memo) + len(missing) > self.max_entries + room:
+            self._memo.clear()
+            missing = list(dict.fromkeys(keys))
+        return missing
+
+    def lookup(self, keys: Sequence[Hashable], text_of: Callable[[Hashable], str], positives: bool = False) -> Signatures:
+        missing = self._missing(keys, positives, self._room)
         if missing:
             keep = np.iinfo(np.int64).max if positives else self.config.num_perm
             fresh = signatures([text_of(k) for k in missing], self.config.shingle, self.config.num_perm, keep,
@@ -77,9 +92,11 @@ class SignatureMemo:
         least :data:`PARALLEL_MIN` of them (below that, process start-up costs more than it saves; the
         lookups compute them as they come); returns how many were computed here. Lookups afterwards find
         them, with the values a lookup would have computed."""
+        self._room = len(dict.fromkeys(keys))
         missing = [k for k in dict.fromkeys(keys) if k not in self._memo]
         if workers <= 1 or len(missing) < PARALLEL_MIN:
             return 0
+        missing = self._missing(keys)  # all of ``keys`` when the memo had to be emptied for them
         from tqdm.auto import tqdm
 
         starts = range(0, len(missing), PARALLEL_CHUNK)
@@ -119,10 +136,11 @@ def center(vectors: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
 
 
 def mean_vector(vectors: np.ndarray, block: int = 65536) -> np.ndarray:
-    """Mean row of a (possibly memory-mapped) matrix, accumulated block by block in float64."""
+    """Mean row of a (possibly memory-mapped) matrix, accumulated block by block in float64 (numpy casts in small
+    buffers: no float64 copy of a block, which at 65,536 rows x 384 dimensions took 192 MiB)."""
     total = np.zeros(vectors.shape[1], dtype=np.float64)
     for start in range(0, vectors.shape[0], block):
-        total += np.asarray(vectors[start : start + block], dtype=np.float64).sum(axis=0)
+        total += np.asarray(vectors[start : start + block]).sum(axis=0, dtype=np.float64)
     return total / max(vectors.shape[0], 1)
 
 

@@ -3,12 +3,16 @@
 The corpus is encoded once and the split's queries once, through the embedding cache, so comparing
 several models encodes each corpus once per model, and re-evaluating a model encodes nothing. Scores
 are inner products of L2-normalised embeddings (cosine), searched exactly by
-:func:`negmine.retrieve.dense.dense_search` in bounded memory.
+:func:`negmine.retrieve.dense.dense_search` in bounded memory: the corpus' vectors go to a scratch ``.npy`` file
+in the temp folder and are read back memory-mapped (the file is unlinked as soon as it is mapped), so resident
+memory does not grow with corpus x dimension (mapped pages are page cache the kernel can drop).
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -41,11 +45,29 @@ def encode_split(
 
     query_ids = dataset.judged_qrels().query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
-    docs = embed_texts(embedder, dataset.corpus.texts, prompt=document_prompt, cache=cache, desc="encode corpus")
+    docs = corpus_vectors(embedder, dataset.corpus.texts, document_prompt, cache)
     queries = embed_texts(embedder, query_texts, prompt=query_prompt, cache=cache, desc="encode queries")
     return SplitEmbeddings(
         query_ids, queries.vectors, docs.vectors, docs.n_encoded + queries.n_encoded, docs.n_cached + queries.n_cached
     )
+
+
+SCRATCH_PREFIX = "negmine-eval-vectors-"
+
+
+def corpus_vectors(embedder: Embedder, texts: Sequence[str], prompt: str = "", cache=None):
+    """``embed_texts_to_memmap`` of the corpus into a scratch folder under the temp folder, named after this
+    process (:func:`negmine.io.atomic.owned_prefix`; those of killed processes are swept first) and removed once
+    the file is mapped: an :class:`~negmine.encode.embed.EmbedResult` whose vectors are a read-only memory map."""
+    from negmine.encode.embed import embed_texts_to_memmap
+    from negmine.io.atomic import owned_prefix, remove_dead_owners
+
+    parent = Path(tempfile.gettempdir())
+    remove_dead_owners(parent, SCRATCH_PREFIX)
+    # a platform that cannot delete a mapped file leaves the folder to the next run's sweep
+    scratch = tempfile.TemporaryDirectory(prefix=owned_prefix(SCRATCH_PREFIX), dir=parent, ignore_cleanup_errors=True)
+    with scratch as folder:
+        return embed_texts_to_memmap(embedder, texts, Path(folder) / "corpus.npy", prompt, cache, desc="encode corpus")
 
 
 def search_run(embeddings: SplitEmbeddings, doc_ids: Sequence[str], depth: int, name: str = "run") -> Run:

@@ -15,7 +15,9 @@ import numpy as np
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
 from negmine.retrieve.topk import merge_topk, pad_to, sort_rows
 
-GATHER_CHUNK = 65536
+GATHER_BYTES = 64 << 20
+"""Query and document vectors :func:`gather_scores` gathers at once (pairs per chunk = this / (8 dim)): 65,536
+pairs at a time held 2 x 96 MiB at 384 dimensions, the largest transient of a hybrid run's re-scoring."""
 
 
 def _check_inputs(query_emb: np.ndarray, doc_emb: np.ndarray, depth: int, block_size: int, query_batch_size: int) -> None:
@@ -104,7 +106,8 @@ def gather_scores(
 ) -> np.ndarray:
     """``query_emb[query_rows[j]] . doc_emb[doc_rows[j]]`` for every pair ``j``, as float32.
 
-    Works in chunks of :data:`GATHER_CHUNK` pairs, so memory stays bounded for memmapped corpora.
+    Works in chunks of at most :data:`GATHER_BYTES` of gathered vectors, so memory stays bounded for memmapped
+    corpora of any dimension.
     """
     query_rows = np.asarray(query_rows, dtype=np.int64).ravel()
     doc_rows = np.asarray(doc_rows, dtype=np.int64).ravel()
@@ -114,8 +117,9 @@ def gather_scores(
         if len(rows) and (rows.min() < 0 or rows.max() >= size):
             raise IndexError(f"{name} row out of range [0, {size}): min {rows.min()}, max {rows.max()}")
     out = np.empty(len(query_rows), dtype=np.float32)
-    for start in range(0, len(out), GATHER_CHUNK):
-        q = np.asarray(query_emb[query_rows[start : start + GATHER_CHUNK]], dtype=np.float32)
-        d = np.asarray(doc_emb[doc_rows[start : start + GATHER_CHUNK]], dtype=np.float32)
-        out[start : start + GATHER_CHUNK] = np.einsum("ij,ij->i", q, d)
+    chunk = max(1, GATHER_BYTES // (8 * max(1, doc_emb.shape[1])))
+    for start in range(0, len(out), chunk):
+        q = np.asarray(query_emb[query_rows[start : start + chunk]], dtype=np.float32)
+        d = np.asarray(doc_emb[doc_rows[start : start + chunk]], dtype=np.float32)
+        out[start : start + chunk] = np.einsum("ij,ij->i", q, d)
     return out

@@ -36,3 +36,22 @@ def test_corpus_row_vectors_are_used_when_items_carry_rows():
     item = replace(item, rows=np.array([0, 1, 2]), positive_rows=np.array([1]))
     j = NearDuplicateJudge(NearDupConfig(cosine=0.9, overlap=None), row_vectors=vectors).judge([item])[0]
     assert j.flags.tolist() == [False, True, False]
+
+
+def test_signature_memo_is_bounded_over_a_long_file(monkeypatch):
+    """The judge keeps one MinHash signature (~1 KB) per distinct text it has seen; over a file of millions of
+    rows that grew with the file. Its memo is now emptied past ``MEMO_ENTRIES``, with the same findings."""
+    from negmine.audit.judges import near_duplicate
+
+    monkeypatch.setattr(near_duplicate, "MEMO_ENTRIES", 6, raising=False)
+    config = NearDupConfig(cosine=None, overlap=0.5)
+    rows = [dict(r, negatives=[f"{n} variant {i}" for n in r["negatives"]]) for i in range(5) for r in sample_rows()]
+    judge, held = NearDuplicateJudge(config), []
+    flags = []
+    for row in rows:
+        flags.append(judge.judge([item_from_row(row)])[0].flags.tolist())
+        held.append(len(judge.memo._memo))
+    monkeypatch.setattr(near_duplicate, "MEMO_ENTRIES", None, raising=False)
+    reference = NearDuplicateJudge(config)
+    assert flags == [reference.judge([item_from_row(row)])[0].flags.tolist() for row in rows]
+    assert max(held) <= 6 + 5  # the cap plus one row's candidates and positive

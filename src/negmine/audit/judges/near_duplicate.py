@@ -18,6 +18,11 @@ from negmine.audit.near_dup import SignatureMemo, mean_vector, near_dup_reason, 
 from negmine.config import JudgeConfig, NearDupConfig
 
 
+MEMO_ENTRIES = 200_000
+"""MinHash signatures the judge keeps (~1 KB each, ~200 MB): past it its memo is emptied (the same findings; texts
+seen again are signed again), so auditing a long file does not hold one signature per distinct text it holds."""
+
+
 class NearDuplicateJudge:
     name: ClassVar[str] = "near-duplicate"
 
@@ -32,7 +37,7 @@ class NearDuplicateJudge:
         self.text_vectors = text_vectors
         self.row_vectors = row_vectors
         self.mean = mean
-        self.memo = SignatureMemo(config)
+        self.memo = SignatureMemo(config, MEMO_ENTRIES)
 
     @classmethod
     def from_config(cls, config: JudgeConfig, resources) -> "NearDuplicateJudge":
