@@ -228,3 +228,13 @@ def test_paths_given_as_strings_become_paths_also_inside_tuples():
     assert isinstance(TrainConfig(train_file="n.jsonl", output_dir="model").output_dir, Path)
     assert isinstance(AuditConfig(input="n.jsonl").input, Path) and EncoderConfig(cache_dir=None).cache_dir is None
     assert DataConfig(data_dir="beir").data_dir == Path("beir")
+
+
+@pytest.mark.parametrize("config_class", ["OutputConfig", "AuditConfig"])
+def test_the_ntuple_width_must_be_a_positive_integer(config_class):
+    import negmine.config as config_module
+
+    cls = getattr(config_module, config_class)
+    extra = {"input": Path("n.jsonl")} if config_class == "AuditConfig" else {}
+    with pytest.raises(ConfigError, match=r"ntuple_negatives must be a positive integer, got 0; use e.g. --ntuple-negatives 3"):
+        cls(ntuple_negatives=0, **extra).validate()

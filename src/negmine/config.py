@@ -473,11 +473,20 @@ class OutputConfig(PathFields):
     formats: tuple[str, ...] = ()
     summary_path: Path | None = None
     export_as: str = "jsonl"
+    ntuple_negatives: int | None = None
+    """n-tuple export width: rows with more negatives give their first ``ntuple_negatives`` (the hardest, in
+    retrieval order), rows with fewer are skipped; None: the file's widest row (every narrower row skipped)."""
 
     def validate(self) -> None:
         check_field_types(self)
         check_export_as(self.export_as)
+        check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path("--output", self.path)
+
+
+def check_ntuple_negatives(value: int | None) -> None:
+    if value is not None:
+        _check_positive_int("ntuple_negatives", value, "use e.g. --ntuple-negatives 3, or leave it unset for the widest row")
 
 
 NOT_JSONL_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".arrow", ".feather", ".xlsx",
@@ -721,6 +730,9 @@ class AuditConfig(PathFields):
     formats: tuple[str, ...] = ()
     """Export formats written from the cleaned file (``output``), next to it, as ``export_as`` files."""
     export_as: str = "jsonl"
+    ntuple_negatives: int | None = None
+    """n-tuple export width: rows with more negatives give their first ``ntuple_negatives`` (the hardest, in
+    retrieval order), rows with fewer are skipped; None: the file's widest row (every narrower row skipped)."""
 
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
@@ -740,6 +752,7 @@ class AuditConfig(PathFields):
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
         check_export_as(self.export_as)
+        check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path("--output", self.output)
         check_jsonl_path("--flags", self.flags)
         if self.formats and self.output is None:

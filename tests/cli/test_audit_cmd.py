@@ -334,3 +334,16 @@ def test_audit_warns_when_no_sd_margin_overrides_sd_margin(tmp_path):
     result = runner.invoke(build_app(), ["audit", str(tmp_path / "none.jsonl"), "--sd-margin", "0.3", "--no-sd-margin"])
     assert result.exit_code == 2  # the missing file
     assert result.stderr.startswith("warning: --sd-margin 0.3 is ignored: --no-sd-margin switches it off; drop one")
+
+
+def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html", "--export", "n-tuple"]
+    result = runner.invoke(build_app(), [*args, "--ntuple-negatives", "1"])
+    assert result.exit_code == 0, result.output
+    clean = [json.loads(x) for x in (tmp_path / "mined.clean.jsonl").read_text().splitlines()]
+    records = [json.loads(x) for x in (tmp_path / "mined.clean.n-tuple.jsonl").read_text().splitlines()]
+    assert records == [{"anchor": r["query"], "positive": r["positive"], "negative_1": r["negatives"][0]}
+                       for r in clean if r["negatives"]]
+    bad = runner.invoke(build_app(), [*args, "--ntuple-negatives", "0"])
+    assert bad.exit_code == 2 and "ntuple_negatives must be a positive integer, got 0" in bad.output

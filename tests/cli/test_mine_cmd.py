@@ -231,3 +231,13 @@ def test_the_judge_option_lists_the_judges(monkeypatch):
     monkeypatch.setenv("COLUMNS", "300")
     result = runner.invoke(build_app(), ["mine", "--help"])
     assert " | ".join(JUDGE_NAMES) in result.output
+
+
+def test_mine_cli_ntuple_negatives_maps_onto_the_output_config(tmp_path):
+    summary = _rejected_then_mined(
+        [*_bm25_mine_args(tmp_path), "--export", "n-tuple"], "--ntuple-negatives", "0",
+        "ntuple_negatives must be a positive integer, got 0; use e.g. --ntuple-negatives 3", "1",
+    )
+    assert summary["config"]["output"]["ntuple_negatives"] == 1
+    first = json.loads((tmp_path / "neg.n-tuple.jsonl").read_text().splitlines()[0])
+    assert list(first) == ["anchor", "positive", "negative_1"]

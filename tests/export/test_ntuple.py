@@ -1,3 +1,4 @@
+from negmine.export.native import dumps_row
 from negmine.export.ntuple import SKIP_SHORT
 from negmine.export.registry import export_file
 
@@ -47,3 +48,30 @@ def test_a_short_row_s_promoted_documents_are_skipped_with_it(promoted_file, nat
     mixed.write_text(promoted_file.read_text() + native_file.read_text().splitlines()[0] + "\n")  # 3 negatives
     stats = export_file(mixed, "n-tuple", tmp_path / "n.jsonl")
     assert (stats.records_out, stats.skipped) == (1, {SKIP_SHORT: 3})
+
+
+def test_a_chosen_width_keeps_the_first_negatives_of_wider_rows_and_skips_narrower_ones(native_file, tmp_path,
+                                                                                      load_json_dataset):
+    out = tmp_path / "n2.jsonl"
+    stats = export_file(native_file, "n-tuple", out, ntuple_negatives=2)  # q1, q3: 3 negatives; q2: 2
+    assert (stats.records_out, stats.skipped) == (3, {})
+    ds = load_json_dataset(out)
+    assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2"]
+    assert ds[0]["negative_2"] == "negative 1 for q1" and ds["anchor"] == ["query q1", "query q2", "query q3"]
+    stats = export_file(native_file, "n-tuple", tmp_path / "n4.jsonl", ntuple_negatives=4)
+    assert (stats.records_out, stats.skipped) == (0, {SKIP_SHORT: 3})
+
+
+def test_an_audited_file_exports_its_narrower_rows_at_a_chosen_width(tmp_path):
+    """After an audit drops a negative from some rows, the default width (the widest row) skips exactly those
+    rows; --ntuple-negatives keeps them."""
+    from negmine.config import OutputConfig
+
+    from .conftest import _row
+
+    path = tmp_path / "clean.jsonl"
+    rows = [_row("q1", 5), _row("q2", 4), _row("q3", 4)]  # q2, q3 lost a negative to the audit
+    path.write_text("".join(dumps_row(r) for r in rows))
+    assert export_file(path, "n-tuple", tmp_path / "a.jsonl").records_out == 1
+    assert export_file(path, "n-tuple", tmp_path / "b.jsonl", ntuple_negatives=4).records_out == 3
+    OutputConfig(ntuple_negatives=4).validate()

@@ -87,6 +87,7 @@ def audit_command(
     html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help="also write the cleaned rows in an export format (repeatable; as negmine mine --export)", rich_help_panel=_OUT),
     export_as: str = typer.Option("jsonl", help="file type of the --export files: jsonl | parquet", rich_help_panel=_OUT),
+    ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
     max_table_rows: int = typer.Option(2000, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
     workers: Optional[int] = typer.Option(None, help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT),
@@ -108,7 +109,7 @@ def audit_command(
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
-        formats=tuple(export), export_as=export_as,
+        formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives,
     )
     with user_errors():
         from negmine.audit.api import run_audit

@@ -99,6 +99,7 @@ def mine_command(
     output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help=f"also write an export format (repeatable): {' | '.join(EXPORTERS)}", rich_help_panel=_OUT),
     export_as: str = typer.Option("jsonl", help="file type of the --export files: jsonl | parquet (columnar, compressed; for large exports)", rich_help_panel=_OUT),
+    ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
     progress: bool = shared_option("progress"),
 ) -> None:
@@ -113,7 +114,7 @@ def mine_command(
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin,
                              max_positive_rank, None if no_sd_margin else sd_margin, margin_from),
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
-        output=OutputConfig(output, tuple(export), summary_json, export_as),
+        output=OutputConfig(output, tuple(export), summary_json, export_as, ntuple_negatives),
         engine=EngineConfig(engine, memory_budget, shard_size, index=index, nprobe=nprobe, refine=refine,
                             target_recall=off_if_zero(target_recall),
                             work_dir=work_dir, keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,

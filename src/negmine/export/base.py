@@ -61,6 +61,12 @@ class ExportShape:
 
     rows: int = 0
     max_negatives: int = 0
+    ntuple_negatives: int | None = None
+    """The n-tuple width asked for (``--ntuple-negatives``); None: :attr:`max_negatives`."""
+
+    @property
+    def ntuple_width(self) -> int:
+        return self.max_negatives if self.ntuple_negatives is None else self.ntuple_negatives
 
 
 def scan_shape(rows: Iterable[NativeRow]) -> ExportShape:

@@ -3,7 +3,7 @@ document the audit promoted to a positive of the row (``extra_positives``), with
 
 sentence-transformers' MultipleNegativesRankingLoss takes (anchor, positive, negative_1, ..., negative_n)
 columns by position, so every record of the file must have the same N: the largest number of negatives
-in any row. Rows with fewer negatives (mined with ``--keep-partial``, or left with fewer by an audit that
+in any row, or ``--ntuple-negatives N`` (rows with more negatives give their first N, the hardest). Rows with fewer negatives (mined with ``--keep-partial``, or left with fewer by an audit that
 dropped or promoted some) are skipped, with their promoted documents, and counted.
 """
 
@@ -27,11 +27,12 @@ class NTupleExporter:
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         if not row["negatives"]:
             return SKIP_NO_NEGATIVES
-        return SKIP_SHORT if len(row["negatives"]) < shape.max_negatives else None
+        return SKIP_SHORT if len(row["negatives"]) < shape.ntuple_width else None
 
     def arrow_schema(self, shape: ExportShape):
-        return text_columns("anchor", "positive", *(f"negative_{i}" for i in range(1, shape.max_negatives + 1)))
+        return text_columns("anchor", "positive", *(f"negative_{i}" for i in range(1, shape.ntuple_width + 1)))
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
-        negatives = {f"negative_{i}": neg for i, neg in enumerate(row["negatives"], start=1)}
+        width = shape.ntuple_width
+        negatives = {f"negative_{i}": neg for i, neg in enumerate(row["negatives"][:width], start=1)}
         return [{"anchor": row["query"], "positive": positive, **negatives} for positive in positives(row)]

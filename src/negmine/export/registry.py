@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from negmine.errors import ConfigError, unknown_choice
@@ -71,9 +71,11 @@ def remove_stale_exports(native: Path, *others: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def export_all(native: Path, formats: tuple[str, ...], file_type: str = "jsonl") -> dict[str, ExportStats]:
+def export_all(
+    native: Path, formats: tuple[str, ...], file_type: str = "jsonl", ntuple_negatives: int | None = None
+) -> dict[str, ExportStats]:
     """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: stats}``."""
-    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type)) for fmt in formats}
+    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type), ntuple_negatives) for fmt in formats}
 
 
 def export_summary(stats: dict[str, ExportStats]) -> dict[str, dict]:
@@ -96,7 +98,9 @@ def get_exporter(fmt: str) -> Exporter:
     return EXPORTERS[fmt]
 
 
-def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> ExportStats:
+def export_file(
+    native_path: str | Path, fmt: str, out_path: str | Path, ntuple_negatives: int | None = None
+) -> ExportStats:
     """Stream ``native_path`` (validated) into ``fmt`` records at ``out_path``, atomically: Parquet when
     ``out_path`` ends in ``.parquet``, else JSONL (see :mod:`negmine.export.sinks`).
 
@@ -106,11 +110,13 @@ def export_file(native_path: str | Path, fmt: str, out_path: str | Path) -> Expo
     negatives is then skipped like any other. Promoted documents (``extra_positives``) are positives, each once
     per query: with the first row of the query that is written and promoted it (:func:`promoted_once`).
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
+    ``ntuple_negatives``: the n-tuple width (None: the file's widest row).
     """
     exporter = get_exporter(fmt)
     if Path(out_path).resolve() == Path(native_path).resolve():
         raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
+    shape = replace(shape, ntuple_negatives=ntuple_negatives)
     rows_in = records_out = flagged = 0
     skipped: Counter[str] = Counter()
     promoted: set[tuple[str, str]] = set()

@@ -218,7 +218,8 @@ def _write_rows(path: Path, rows) -> int:
 def _exports(config: MineConfig) -> dict[str, dict]:
     from negmine.export.registry import export_all, export_summary
 
-    return export_summary(export_all(config.output.path, config.output.formats, config.output.export_as))
+    return export_summary(export_all(config.output.path, config.output.formats, config.output.export_as,
+                                     config.output.ntuple_negatives))
 
 
 def summary_path(config: MineConfig) -> Path:
