@@ -105,3 +105,45 @@ def test_near_copies_of_a_text_twin_querys_positive_are_dropped_too():
                    Qrels({"q": {"other": 1}, "twin": {"pos": 1}}))
     hook = NearDuplicateHook(NearDupConfig(cosine=None, overlap=0.5), data, None, Counter())
     assert hook(Pair("q", "other"), pool([1, 2, 4])).indices.tolist() == [4]
+
+
+def test_mining_computes_signatures_window_by_window_in_a_bounded_memo(tmp_path, monkeypatch):
+    """The signature memo holds at most MEMO_ENTRIES plus one window's rows, whatever the corpus: mining
+    prefetches per window of pairs and the memo empties itself; the mined file is the same as in one window."""
+    import dataclasses
+
+    import negmine.audit.near_dup as near_dup
+    import negmine.audit.near_dup_hook as hook_module
+    from negmine.config import EngineConfig
+    from negmine.demo import demo_path
+
+    sizes, prefetched = [], []
+    real_lookup, real_prefetch = near_dup.SignatureMemo.lookup, near_dup.SignatureMemo.prefetch
+
+    def lookup(self, *args, **kwargs):
+        out = real_lookup(self, *args, **kwargs)
+        sizes.append(len(self._memo))
+        return out
+
+    def prefetch(self, keys, *args, **kwargs):
+        prefetched.append(len(keys))
+        return real_prefetch(self, keys, *args, **kwargs)
+
+    monkeypatch.setattr(near_dup, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(near_dup.SignatureMemo, "lookup", lookup)
+    monkeypatch.setattr(near_dup.SignatureMemo, "prefetch", prefetch)
+
+    def run(name):
+        sizes.clear(), prefetched.clear()
+        base = config(demo_path(), tmp_path / f"{name}.jsonl")
+        result = mine(dataclasses.replace(base, engine=EngineConfig(workers=2)), embedder=HashEmbedder())
+        return result, max(sizes), list(prefetched)
+
+    whole, whole_peak, whole_prefetch = run("whole")
+    assert len(whole_prefetch) == 1, "the demo's pools fit one window at the real cap"
+    monkeypatch.setattr(hook_module, "MEMO_ENTRIES", 120)  # depth 100: windows of 1 pair
+    windowed, peak, windows = run("windowed")
+    assert len(windows) == whole.summary["pairs_in"] and max(windows) <= 100, "a prefetch per pair's pool"
+    assert peak <= 120 + 100 < whole_peak == 300, "the cap plus one window's rows, below the whole corpus"
+    assert (tmp_path / "whole.jsonl").read_bytes() == (tmp_path / "windowed.jsonl").read_bytes()
+    assert whole.summary["candidates_removed_by_filter"] == windowed.summary["candidates_removed_by_filter"]

@@ -11,7 +11,7 @@ from negmine.io.records import Corpus, Dataset, Pair, Qrels, Queries
 from negmine.pipeline.candidates import CandidateSet
 from negmine.pipeline.select_pairs import (
     SKIP_INCONSISTENT, SKIP_NONE, SKIP_TOO_FEW, SelectionStats, _choose_pool, _skip_reason, build_context,
-    eligible_count, fallback_query_ids, pair_pool, pool_rows, select_pairs,
+    eligible_count, fallback_query_ids, pair_pool, select_pairs, window_rows,
 )
 from negmine.retrieve.candidates import Candidates
 
@@ -131,16 +131,19 @@ def test_fallback_pool_comes_from_the_querys_fallback_row_with_the_same_exclusio
     assert pool.positive_score == pytest.approx(0.7), "the positive is scored on the main query row"
 
 
-# pool_rows, eligible_count
+# window_rows, eligible_count
 
 
-def test_pool_rows_are_every_candidate_row_once_sorted_without_padding():
+def test_window_rows_are_the_candidate_rows_of_the_pairs_queries_once_sorted_without_padding():
     ctx = context()
+    every = [Pair("q1", "p1"), Pair("q1", "p2"), Pair("qt", "t1"), Pair("q2", "n2")]
     expected = sorted({ROW[d] for scores in SCORES.values() for d in scores})
-    assert pool_rows(ctx).tolist() == expected and ROW["n5"] in expected
+    assert window_rows(ctx, every).tolist() == expected and ROW["n5"] in expected
+    assert window_rows(ctx, [Pair("q2", "n2")]).tolist() == sorted(ROW[d] for d in SCORES["q2"])
     extra = with_fallback(replace(ctx, cands=replace(ctx.cands, candidates=candidates({"q1": ["n1"]}))),
                           {"q1": ["n5", "n1"]})
-    assert pool_rows(extra).tolist() == [ROW["n1"], ROW["n5"]]
+    assert window_rows(extra, [Pair("q1", "p1")]).tolist() == [ROW["n1"], ROW["n5"]]
+    assert window_rows(extra, [Pair("qt", "t1")]).tolist() == [], "qt has no candidates and no fallback pool"
 
 
 def test_eligible_count_applies_the_filters_and_the_rank_window():
@@ -294,3 +297,22 @@ def test_skip_reason_none_too_few_or_kept():
     assert _skip_reason(2, 3, keep_partial=True) is None
     assert _skip_reason(3, 3, keep_partial=False) is None
     assert "--keep-partial" in SKIP_TOO_FEW and "--max-positive-rank" in SKIP_INCONSISTENT
+
+
+def test_windows_prefetch_their_own_pairs_first_and_change_no_row():
+    ctx = context()
+    pairs = [Pair("q1", "p1"), Pair("q1", "p2"), Pair("qt", "t1"), Pair("q2", "n2")]
+    select = SelectConfig(strategy="random", num_negatives=2, seed=7)  # rows depend on each pair's global index
+    whole, _ = run(ctx, pairs, select=select)
+    events = []
+
+    def hook(pair, pool):
+        events.append(("pair", pair))
+        return pool
+
+    stats = SelectionStats()
+    windowed = list(select_pairs(ctx, pairs, NO_FILTERS, select, stats, hook, show_progress=False,
+                                 prefetch=lambda batch: events.append(("prefetch", tuple(batch))), window=3))
+    assert windowed == whole and stats.pairs_in == 4
+    assert events == [("prefetch", tuple(pairs[:3])), *[("pair", p) for p in pairs[:3]],
+                      ("prefetch", tuple(pairs[3:])), ("pair", pairs[3])]

@@ -19,6 +19,9 @@ from negmine.io.records import Dataset, Pair
 from negmine.select.exclude import positives_by_query_text
 from negmine.select.pool import Pool
 
+MEMO_ENTRIES = 200_000
+"""MinHash signatures a mining run keeps (~1 KB each): :func:`negmine.pipeline.mine.mine` prefetches them for
+windows of pairs whose pools hold at most this many rows, and the memo empties itself past it."""
 REMOVED_KEY = "near_duplicate_of_positive"
 
 
@@ -31,7 +34,7 @@ class NearDuplicateHook:
         self.dataset = dataset
         self.doc_vectors = doc_vectors
         self.removed = removed
-        self.memo = SignatureMemo(config)
+        self.memo = SignatureMemo(config, MEMO_ENTRIES)
         use_cosine = doc_vectors is not None and config.cosine is not None
         self.mean = mean_vector(doc_vectors) if use_cosine else None
         self._positives: dict[str, list[int]] | None = None  # built at the first pair, not at construction

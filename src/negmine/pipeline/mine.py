@@ -16,7 +16,7 @@ from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
 from negmine.pipeline.candidates import CandidateSet, build_candidates
 from negmine.pipeline.select_pairs import (
-    PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, pool_rows, select_pairs,
+    PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, select_pairs, window_rows,
 )
 from negmine.pipeline.summary import build_summary
 from negmine.pipeline.timing import StageTimer
@@ -122,10 +122,10 @@ def mine(
     with timer("select+write"):
         docs = cands.embeddings.documents if cands.embeddings is not None else None
         hooks = hook_factory.build(dataset, docs, stats.removed, hook)
-        if hooks is not None:
-            hooks.prefetch(lambda: pool_rows(ctx), config.engine.resolved_workers(), config.encoder.show_progress)
+        prefetch, window = _prefetch_windows(config, ctx, hooks)
         rows = select_pairs(
-            ctx, dataset.pairs(), config.filters, config.select, stats, hooks, config.encoder.show_progress
+            ctx, dataset.pairs(), config.filters, config.select, stats, hooks, config.encoder.show_progress,
+            prefetch, window,
         )
         try:
             _write_rows(config.output.path, rows)
@@ -213,6 +213,19 @@ def _write_rows(path: Path, rows) -> int:
             handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
             count += 1
     return count
+
+
+def _prefetch_windows(config: MineConfig, ctx, hooks):
+    """``(prefetch, window)`` for :func:`select_pairs`: the hooks' per-row work (near-duplicate signatures, in
+    ``--workers`` processes) done for windows of pairs whose pools hold at most the signature memo's size
+    (:data:`negmine.audit.near_dup_hook.MEMO_ENTRIES` rows), so that memo stays bounded on any corpus."""
+    if hooks is None:
+        return None, None
+    from negmine.audit.near_dup_hook import MEMO_ENTRIES
+
+    workers, show = config.engine.resolved_workers(), config.encoder.show_progress
+    depth = max(1, ctx.cands.candidates.indices.shape[1] * (2 if ctx.fallback is not None else 1))
+    return (lambda pairs: hooks.prefetch(lambda: window_rows(ctx, pairs), workers, show)), max(1, MEMO_ENTRIES // depth)
 
 
 def _exports(config: MineConfig) -> dict[str, dict]:

@@ -92,13 +92,6 @@ def eligible_count(pool: Pool, filters: FilterConfig, select: SelectConfig) -> i
     return len(apply_filters(pool, filters, *window(select)).pool)
 
 
-def pool_rows(ctx: PairContext) -> np.ndarray:
-    """Every corpus row some pool can hold (candidates and fallback pools, padding left out), sorted."""
-    blocks = [ctx.cands.candidates.indices] + ([ctx.fallback.indices] if ctx.fallback is not None else [])
-    rows = np.unique(np.concatenate([b.ravel() for b in blocks]))
-    return rows[rows >= 0]
-
-
 def fallback_query_ids(ctx: PairContext, pairs: list[Pair], filters: FilterConfig, select: SelectConfig) -> list[str]:
     """Queries (in candidate-row order) with a pair whose pool leaves fewer than ``num_negatives`` candidates
     after exclusions and filters: the queries a fallback pool is built for."""
@@ -134,10 +127,34 @@ def select_pairs(
     stats: SelectionStats,
     hook: PoolHook | None = None,
     show_progress: bool = True,
+    prefetch: Callable[[list[Pair]], None] | None = None,
+    window: int | None = None,
 ) -> Iterator[dict]:
-    """Yield native rows for the pairs that get enough negatives; record why the others were skipped."""
+    """Yield native rows for the pairs that get enough negatives; record why the others were skipped.
+
+    Pairs go in windows of ``window`` (None: all at once); ``prefetch(window_pairs)`` runs before each, so a
+    hook can do its per-row work (near-duplicate signatures) for one window at a time in bounded memory."""
     from tqdm.auto import tqdm
 
+    choose = _pair_selector(ctx, filters, select, stats, hook)
+    pairs = list(pairs)
+    step = max(1, window or len(pairs))
+    with tqdm(total=len(pairs), desc="select", disable=not show_progress) as bar:
+        for start in range(0, len(pairs), step):
+            batch = pairs[start : start + step]
+            if prefetch is not None:
+                prefetch(batch)
+            for offset, pair in enumerate(batch):
+                row = choose(pair, start + offset)
+                bar.update()
+                if row is not None:
+                    yield row
+
+
+def _pair_selector(
+    ctx: PairContext, filters: FilterConfig, select: SelectConfig, stats: SelectionStats, hook: PoolHook | None
+) -> Callable[[Pair, int], dict | None]:
+    """``choose(pair, pair_index)``: the pair's native row, or None (the reason counted in ``stats``)."""
     from negmine.export.native import make_row
     from negmine.select.consistency import is_consistent
     from negmine.select.filters import apply_filters
@@ -146,7 +163,8 @@ def select_pairs(
     strategy = make_strategy(select)
     rank_min, rank_max = window(select)
     k = select.num_negatives
-    for pair_index, pair in enumerate(tqdm(pairs, desc="select", disable=not show_progress)):
+
+    def choose(pair: Pair, pair_index: int) -> dict | None:
         stats.pairs_in += 1
         pool, tried, fell_back = _choose_pool(ctx, pair, filters, select)
         stats.tried_fallback += tried
@@ -154,19 +172,32 @@ def select_pairs(
             pool = hook(pair, pool)
         if not is_consistent(pool, filters.max_positive_rank):
             stats.skipped[SKIP_INCONSISTENT] += 1
-            continue
+            return None
         result = apply_filters(pool, filters, rank_min, rank_max)
         stats.removed.update(result.removed)
         chosen = result.pool.take(strategy.select(result.pool, k, pair_rng(select.seed, pair_index)))
         reason = _skip_reason(len(chosen), k, select.keep_partial)
         if reason:
             stats.skipped[reason] += 1
-            continue
+            return None
         stats.pairs_out += 1
         stats.from_fallback += fell_back
         stats.positive_scores.append(pool.positive_score)
         stats.negative_scores.extend(float(s) for s in chosen.scores)
-        yield _row(ctx, pair, chosen, pool.score_sd(), make_row)
+        return _row(ctx, pair, chosen, pool.score_sd(), make_row)
+
+    return choose
+
+
+def window_rows(ctx: PairContext, pairs: list[Pair]) -> np.ndarray:
+    """The corpus rows the pools of ``pairs`` can hold (their queries' candidates and fallback pools), sorted."""
+    queries = list(dict.fromkeys(p.query_id for p in pairs))
+    blocks = [ctx.cands.candidates.indices[[ctx.query_row[q] for q in queries]]]
+    if ctx.fallback is not None:
+        rows = [ctx.fallback_row[q] for q in queries if q in ctx.fallback_row]
+        blocks.append(ctx.fallback.indices[rows])
+    found = np.unique(np.concatenate([b.ravel() for b in blocks]))
+    return found[found >= 0]
 
 
 def _skip_reason(found: int, wanted: int, keep_partial: bool) -> str | None:
