@@ -122,10 +122,10 @@ def mine(
     with timer("select+write"):
         docs = cands.embeddings.documents if cands.embeddings is not None else None
         hooks = hook_factory.build(dataset, docs, stats.removed, hook)
-        prefetch, window = _prefetch_windows(config, ctx, hooks)
+        pairs = dataset.pairs()
+        prefetch, window = _prefetch_windows(config, ctx, hooks, pairs)
         rows = select_pairs(
-            ctx, dataset.pairs(), config.filters, config.select, stats, hooks, config.encoder.show_progress,
-            prefetch, window,
+            ctx, pairs, config.filters, config.select, stats, hooks, config.encoder.show_progress, prefetch, window,
         )
         try:
             _write_rows(config.output.path, rows)
@@ -215,17 +215,21 @@ def _write_rows(path: Path, rows) -> int:
     return count
 
 
-def _prefetch_windows(config: MineConfig, ctx, hooks):
+def _prefetch_windows(config: MineConfig, ctx, hooks, pairs: list):
     """``(prefetch, window)`` for :func:`select_pairs`: the hooks' per-row work (near-duplicate signatures, in
-    ``--workers`` processes) done for windows of pairs whose pools hold at most the signature memo's size
-    (:data:`negmine.audit.near_dup_hook.MEMO_ENTRIES` rows), so that memo stays bounded on any corpus."""
+    ``--workers`` processes) done at once when the pools hold at most the signature memo's size
+    (:data:`negmine.audit.near_dup_hook.MEMO_ENTRIES` distinct rows), else for windows of pairs whose pools hold
+    at most that many rows, so the memo stays bounded on any corpus (a row in several windows is signed again)."""
     if hooks is None:
         return None, None
     from negmine.audit.near_dup_hook import MEMO_ENTRIES
 
     workers, show = config.engine.resolved_workers(), config.encoder.show_progress
+    prefetch = lambda window_pairs: hooks.prefetch(lambda: window_rows(ctx, window_pairs), workers, show)  # noqa: E731
+    if len(window_rows(ctx, pairs)) <= MEMO_ENTRIES:
+        return prefetch, None
     depth = max(1, ctx.cands.candidates.indices.shape[1] * (2 if ctx.fallback is not None else 1))
-    return (lambda pairs: hooks.prefetch(lambda: window_rows(ctx, pairs), workers, show)), max(1, MEMO_ENTRIES // depth)
+    return prefetch, max(1, MEMO_ENTRIES // depth)
 
 
 def _exports(config: MineConfig) -> dict[str, dict]:
