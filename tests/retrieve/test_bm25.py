@@ -184,3 +184,46 @@ def test_small_searches_one_chunk_or_workers_that_would_not_fork_stay_in_this_pr
 def test_search_workers_must_be_a_positive_integer():
     with pytest.raises(ValueError, match="search_workers must be a positive integer, got 0"):
         BM25Retriever(None, 3, None, search_workers=0)
+
+
+ZH_CORPUS = [
+    "机器学习是人工智能的一个分支，它使计算机能够从数据中学习。",
+    "东京是日本的首都，也是世界上最大的都市圈之一。",
+    "深度学习使用多层神经网络来学习数据的表示。",
+    "气候变化影响全球的农业生产和粮食安全。",
+]
+
+
+def test_chinese_queries_find_their_documents():
+    """Chinese has no spaces: with bm25s' default ``\\w\\w+`` each clause was one token and no query matched."""
+    retriever = BM25Retriever.from_texts(ZH_CORPUS)
+    result = retriever.search(["什么是机器学习？", "日本的首都", "气候变化对农业的影响"], depth=4)
+    assert result.indices[:, 0].tolist() == [0, 1, 3]
+    assert (result.scores[:, 0] > 0).all()
+
+
+def test_hindi_words_and_decomposed_accents_match():
+    """Vowel signs are combining marks: ``\\w\\w+`` cut Hindi words into fragments and dropped most of them."""
+    import unicodedata
+
+    texts = ["भारत की राजभाषा हिन्दी है", "मशीन लर्निंग कृत्रिम बुद्धिमत्ता की शाखा है", "le café est chaud"]
+    retriever = BM25Retriever.from_texts(texts)
+    queries = ["राजभाषा", "कृत्रिम बुद्धिमत्ता", unicodedata.normalize("NFD", "café")]
+    assert retriever.search(queries, depth=1).indices[:, 0].tolist() == [0, 1, 2]
+
+
+def test_a_corpus_without_any_word_is_refused_with_the_fix():
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"BM25 cannot index this corpus: none of its 3 documents has a word of "
+                                          r"two or more letters or digits .* use the dense retriever "
+                                          r"\(--retriever dense"):
+        BM25Retriever.from_texts(["x + y = 1", "😀 😀", "？！。"])
+
+
+def test_queries_without_a_token_are_warned_about():
+    retriever = BM25Retriever.from_texts(ZH_CORPUS)
+    with pytest.warns(UserWarning, match=r"2 of 3 queries have no BM25 token .* e\.g\. '？！。': BM25 retrieves no "
+                                         r"document for them"):
+        result = retriever.search(["？！。", "机器学习", "😀"], depth=2)
+    assert result.indices[[0, 2]].tolist() == [[-1, -1], [-1, -1]]

@@ -239,3 +239,38 @@ def test_spawned_workers_as_on_macos_and_windows_give_the_same_bits_and_close_cl
         "    print(np.array_equal(got.indices, want.indices) and np.array_equal(got.scores, want.scores))\n")
     assert out.stdout.strip() == "True"
     assert "leaked" not in out.stderr, out.stderr  # the pool was shut down, not its workers killed
+
+
+def test_chinese_text_gives_the_bits_of_one_index():
+    rng = np.random.default_rng(1)
+    chars = list("机器学习是人工智能的一个分支它使计算机能够从数据中东京日本首都世界")
+    texts = ["".join(rng.choice(chars, rng.integers(1, 30))) for _ in range(200)]
+    queries = ["".join(rng.choice(chars, 4)) for _ in range(20)]
+    _assert_same(ShardedBM25.from_texts(texts, shard_size=70).search(queries, depth=10), texts, queries)
+
+
+def test_a_corpus_without_any_word_is_refused_with_the_fix():
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="BM25 cannot index this corpus: none of its 3 documents has a word"):
+        ShardedBM25.from_texts(["x + y = 1", "😀 😀", "？！。"], shard_size=2)
+
+
+def test_shards_saved_with_other_tokens_are_searched_again(tmp_path):
+    """Shards saved before the tokens changed (no ``words`` version in their layout) are not merged."""
+    import json
+
+    from negmine.retrieve.bm25_sharded import saved_shard_size
+
+    texts, queries = _corpus(300)
+    results = tmp_path / "bm25-run"
+    _killed_after(texts, queries, results, 2)
+    layout = results / "layout.json"
+    layout.write_text(json.dumps({"shard_size": 70, "n_docs": 300}), encoding="utf-8")  # as the old version wrote
+    np.savez(results / "0.npz", indices=np.zeros((len(queries), 10), np.int64), scores=np.ones((len(queries), 10), np.float32))
+    assert saved_shard_size(results) is None
+    again = _Counting()
+    got = ShardedBM25.from_texts(texts, shard_size=70, engine=again, results_dir=results).search(queries, depth=10)
+    assert again.tasks == 5  # every shard, none read back
+    _assert_same(got, texts, queries)
+    assert saved_shard_size(results) == 70

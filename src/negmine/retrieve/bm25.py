@@ -7,7 +7,10 @@ Scoring is the Lucene variant of Okapi BM25 (Robertson & Zaragoza, 2009; Kamphui
 
 with ``tf`` the term's count in D, ``|D|`` the document length in tokens, ``avgdl`` the mean length,
 ``N`` the number of documents and ``df`` the number containing t; defaults k1 = 1.5, b = 0.75.
-Tokens: bm25s' ``Tokenizer`` (lower-cased ``\\w\\w+`` words, stopwords removed, optional stemmer), streamed
+Tokens: bm25s' ``Tokenizer`` with :func:`negmine.retrieve.bm25_words.bm25_words` as its splitter (lower-cased
+words of two or more characters, as bm25s' default ``\\w\\w+``, with combining marks kept in their word and
+character bigrams for Chinese, Japanese, Thai and other scripts written without spaces; stopwords removed,
+optional stemmer), streamed
 over the corpus into a flat int32 array (:class:`TokenIds`), so indexing never holds the texts or a token list
 per document.
 
@@ -127,13 +130,15 @@ class BM25Retriever:
         from tqdm.auto import tqdm
 
         from negmine.retrieve.bm25_tokenize import token_id_chunks
+        from negmine.retrieve.bm25_words import bm25_words
 
-        tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
+        tokenizer = Tokenizer(splitter=bm25_words, stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
         texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
         ids = TokenIds.from_chunks(token_id_chunks(tokenizer, texts, workers))
         if not len(ids):
             raise ValueError("cannot build a BM25 index over an empty corpus")
+        require_tokens(len(ids.flat), len(ids))
         model = bm25s.BM25(k1=k1, b=b, method="lucene")
         model.index(_Tokenized(ids, tokenizer.get_vocab_dict()), show_progress=show_progress)
         return cls(model, len(ids), tokenizer, search_workers=workers)
@@ -168,6 +173,7 @@ class BM25Retriever:
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
         queries = TokenIds.from_stream(self.token_ids(text) for text in query_texts)
+        warn_tokenless(queries, query_texts)
         starts = range(0, len(queries), QUERY_CHUNK)
         chunks = ([queries[j] for j in range(i, min(i + QUERY_CHUNK, len(queries)))] for i in starts)
         worth_it = workers_fork() and len(queries) * self.n_docs >= PARALLEL_SEARCH_MIN
@@ -191,6 +197,32 @@ class BM25Retriever:
         if len(doc_rows) and (doc_rows.min() < 0 or doc_rows.max() >= self.n_docs):
             raise IndexError(f"document row out of range [0, {self.n_docs}): {doc_rows.min()}..{doc_rows.max()}")
         return self.query_scores(query_text)[doc_rows]
+
+
+def require_tokens(n_tokens: int, n_docs: int) -> None:
+    """ConfigError when a corpus of ``n_docs`` documents has no BM25 token at all (bm25s cannot index it)."""
+    from negmine.errors import ConfigError
+
+    if n_tokens == 0:
+        raise ConfigError(
+            f"BM25 cannot index this corpus: none of its {n_docs} documents has a word of two or more letters or "
+            "digits (only punctuation, symbols, emoji or one-letter words), so every BM25 score would be 0; use "
+            "the dense retriever (--retriever dense; in eval, a dense --model) instead")
+
+
+def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> int:
+    """Warn when some queries have no BM25 token (BM25 retrieves nothing for them); returns how many."""
+    empty = np.flatnonzero(np.diff(queries.offsets) == 0)
+    if len(empty):
+        import warnings
+
+        example = str(query_texts[int(empty[0])])
+        example = repr(example) if len(example) <= 60 else f"{example[:60]!r}..."
+        warnings.warn(
+            f"{len(empty)} of {len(queries)} queries have no BM25 token (no word of two or more letters or digits "
+            f"that the corpus has), e.g. {example}: BM25 retrieves no document for them (mining with --retriever "
+            "bm25 gives their pairs no negatives; --retriever dense or hybrid does)", stacklevel=3)
+    return len(empty)
 
 
 def top_documents(model, queries: Iterable[Sequence[int]], depth: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence,
 
 import numpy as np
 
-from negmine.retrieve.bm25 import BM25Retriever, TokenIds, _Tokenized, top_documents
+from negmine.retrieve.bm25 import BM25Retriever, TokenIds, _Tokenized, require_tokens, top_documents, warn_tokenless
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
 from negmine.retrieve.topk import merge_topk
 
@@ -139,14 +139,23 @@ LAYOUT_FILE = "layout.json"
 
 
 def saved_shard_size(results_dir: Path) -> int | None:
-    """The shard size of the saved shards in ``results_dir`` (None: nothing saved yet), so that a resumed job
-    lays its corpus out as the killed one did, whatever its ``--workers`` now."""
+    """The shard size of the saved shards in ``results_dir`` (None: nothing saved yet, or saved with other
+    tokens), so that a resumed job lays its corpus out as the killed one did, whatever its ``--workers`` now."""
+    layout = _saved_layout(results_dir)
+    return None if layout is None else int(layout["shard_size"])
+
+
+def _saved_layout(results_dir: Path) -> dict | None:
+    """``layout.json`` of saved shards tokenised as this version tokenises (:data:`bm25_words.VERSION`), or None."""
     import json
+
+    from negmine.retrieve.bm25_words import VERSION
 
     layout = Path(results_dir) / LAYOUT_FILE
     if not layout.is_file() or not any(Path(results_dir).glob("*.npz")):
         return None
-    return int(json.loads(layout.read_text(encoding="utf-8"))["shard_size"])
+    saved = json.loads(layout.read_text(encoding="utf-8"))
+    return saved if saved.get("words") == VERSION else None
 
 
 class ShardSearch(NamedTuple):
@@ -204,6 +213,7 @@ class ShardedBM25:
         if not isinstance(search_workers, (int, np.integer)) or search_workers < 1:
             raise ValueError(f"search_workers must be a positive integer, got {search_workers!r}")
         self.search_workers = int(search_workers)  # local processes searching shards (no engine given)
+        require_tokens(total_length, n_docs)
         self.idf = corpus_idf(np.concatenate([df, np.zeros(len(self.vocab) - len(df), dtype=np.int64)]), n_docs)
         self._ids: dict[int, TokenIds] = {}
         self.starts = np.cumsum([0] + [len(self._shard_ids(i)) for i in range(len(shards))])
@@ -237,12 +247,13 @@ class ShardedBM25:
         from tqdm.auto import tqdm
 
         from negmine.retrieve.bm25_tokenize import rechunk, token_id_chunks
+        from negmine.retrieve.bm25_words import bm25_words
 
         if not isinstance(shard_size, (int, np.integer)) or shard_size < 1:
             raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
         tmp = token_folder(workdir)
         folder = Path(tmp.name)
-        tokenizer = Tokenizer(stopwords=stopwords or [], stemmer=stemmer)
+        tokenizer = Tokenizer(splitter=bm25_words, stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
         texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
         shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
@@ -282,6 +293,7 @@ class ShardedBM25:
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
         queries = TokenIds.from_stream(self.token_ids(t) for t in query_texts)
+        warn_tokenless(queries, query_texts)
         spec = ShardSearch(self.idf, self.avgdl, self.k1, self.b, queries, int(depth))
         saved = self._saved_shards()
         items = [(i, (flat, offsets, int(self.starts[i]))) for i, (flat, offsets) in enumerate(self.shards)
@@ -319,8 +331,13 @@ class ShardedBM25:
     def _saved_shards(self) -> dict[int, Path]:
         if self.results_dir is None or not Path(self.results_dir).is_dir():
             return {}
-        saved = saved_shard_size(self.results_dir)
-        if saved is not None and saved != self.shard_size:
+        layout = _saved_layout(self.results_dir)
+        if layout is None:  # nothing saved, or shards searched with other tokens: never merged with these
+            for stale in [*Path(self.results_dir).glob("*.npz"), Path(self.results_dir) / LAYOUT_FILE]:
+                stale.unlink(missing_ok=True)
+            return {}
+        saved = int(layout["shard_size"])
+        if saved != self.shard_size:
             raise ValueError(
                 f"{self.results_dir} holds the top-k of shards of {saved} documents, this index has shards of "
                 f"{self.shard_size}: build it with shard_size={saved} to resume, or use another results_dir")
@@ -332,11 +349,12 @@ class ShardedBM25:
         import json
 
         from negmine.io.atomic import atomic_write
+        from negmine.retrieve.bm25_words import VERSION
 
         layout = Path(self.results_dir) / LAYOUT_FILE
         if not layout.is_file():  # first: a shard's top-k is only read back with the layout it belongs to
             with atomic_write(layout) as handle:
-                json.dump({"shard_size": self.shard_size, "n_docs": self.n_docs}, handle)
+                json.dump({"shard_size": self.shard_size, "n_docs": self.n_docs, "words": VERSION}, handle)
         with atomic_write(Path(self.results_dir) / f"{shard}.npz", "wb") as handle:
             np.savez(handle, indices=indices, scores=scores)
 
