@@ -96,3 +96,27 @@ def test_parallel_signatures_equal_the_in_process_ones_chunk_by_chunk():
         want = signatures(chunk, 3, 32, 32)
         assert np.array_equal(sig.values, want.values) and np.array_equal(sig.sizes, want.sizes)
         assert all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(sig.exact, want.exact))
+
+
+ZH_POSITIVE = "机器学习是人工智能的一个分支，它使计算机能够从数据中学习而无需明确编程。深度学习使用具有多层的神经网络。"
+
+
+def test_chinese_and_japanese_shingle_characters_so_near_copies_overlap():
+    """Without spaces, \\w+ made each clause one token: a one-word edit left no shingle in common."""
+    from negmine.audit.near_dup import max_overlap
+
+    ja_positive = "機械学習は人工知能の一分野であり、データから学習することを可能にする。"
+    cases = [(ZH_POSITIVE, ZH_POSITIVE.replace("多层", "许多层")), (ja_positive, ja_positive.replace("する。", "します。"))]
+    for positive, copy in cases:
+        assert len(shingles(positive)) > 30  # character trigrams, not one shingle per clause
+        score = max_overlap(signatures([copy], keep_exact=64), signatures([positive], keep_exact=10**9), 5)
+        assert score[0] > 0.9
+    unrelated = signatures(["气候变化影响全球的农业生产和粮食安全，各国需要共同应对。"], keep_exact=64)
+    assert max_overlap(unrelated, signatures([ZH_POSITIVE], keep_exact=10**9), 5)[0] == 0.0
+
+
+def test_invisible_characters_and_combining_marks_do_not_split_words():
+    plain = "information retrieval with learned sparse models"
+    hidden = "infor\u00admation re\u200btrieval with lear\u200dned sparse\ufeff models"
+    assert shingles(hidden) == shingles(plain)
+    assert shingles("हिन्दी भारत की राजभाषा") == {"हिन्दी भारत की", "भारत की राजभाषा"}

@@ -147,3 +147,12 @@ def test_mining_computes_signatures_window_by_window_in_a_bounded_memo(tmp_path,
     assert peak <= 120 + 100 < whole_peak == 300, "the cap plus one window's rows, below the whole corpus"
     assert (tmp_path / "whole.jsonl").read_bytes() == (tmp_path / "windowed.jsonl").read_bytes()
     assert whole.summary["candidates_removed_by_filter"] == windowed.summary["candidates_removed_by_filter"]
+
+
+def test_chinese_near_copies_of_a_positive_are_excluded_by_shingle_overlap():
+    positive = "机器学习是人工智能的一个分支，它使计算机能够从数据中学习而无需明确编程。深度学习使用具有多层的神经网络。"
+    texts = [positive, positive.replace("多层", "许多层"), "气候变化影响全球的农业生产和粮食安全，各国需要共同应对。"]
+    data = Dataset(Corpus(["pos", "copy", "other"], texts), Queries(["q"], ["什么是机器学习"]), Qrels({"q": {"pos": 1}}))
+    removed = Counter()
+    hook = NearDuplicateHook(NearDupConfig(cosine=None, overlap=0.5), data, None, removed)
+    assert hook(Pair("q", "pos"), pool([1, 2])).indices.tolist() == [2] and removed[REMOVED_KEY] == 1

@@ -1,7 +1,10 @@
 """Word-shingle MinHash signatures: near-copy detection in O(num_perm) per document pair.
 
-Each text becomes its set S of word w-shingles (w consecutive tokens of :func:`normalize_text`; texts
-shorter than w give their single shingle of all tokens). With ``num_perm`` independent hash functions
+Each text becomes its set S of word w-shingles (w consecutive words of :func:`normalize_text`, split by
+:func:`negmine.retrieve.bm25_words.units`: combining marks stay in their word, zero-width and other format
+characters are dropped, and each character of Chinese, Japanese, Thai and the other scripts written without
+spaces is a word, so their shingles are character w-grams; texts shorter than w give their single shingle of
+all words). With ``num_perm`` independent hash functions
 h_i, the signature is ``sig_i = min_{s in S} h_i(s)`` and ``P[sig_i(A) = sig_i(B)] = J(A, B)`` (Broder 1997),
 so the share of equal entries estimates the Jaccard similarity. The hash family is multiply-shift
 (Dietzfelbinger et al. 1997) with seeded odd multipliers over 64-bit shingle hashes: each distinct token is
@@ -19,14 +22,12 @@ Jaccard, containment and intersection whenever both sides have one (positives al
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from negmine.retrieve.bm25_words import units
 from negmine.select.exclude import normalize_text
-
-_TOKEN = re.compile(r"\w+")
 _SEED = 1_000_003
 
 
@@ -45,7 +46,7 @@ class Signatures(NamedTuple):
 def shingles(text: str, width: int = 3) -> set[str]:
     """Distinct word ``width``-grams of the normalised text (one shingle for shorter texts, none if empty): the
     set :func:`shingle_hashes` hashes, as strings (the readable definition; the hashing path never builds it)."""
-    tokens = _TOKEN.findall(normalize_text(text))
+    tokens = units(normalize_text(text))
     if not tokens:
         return set()
     if len(tokens) < width:
@@ -82,7 +83,7 @@ def _splitmix64(z: np.ndarray) -> np.ndarray:
 def shingle_hashes(text: str, width: int = 3, token_hashes: TokenHashes | None = None) -> np.ndarray:
     """Sorted distinct 64-bit hashes of :func:`shingles` ``(text, width)``, one per shingle (uint64);
     ``token_hashes`` memoises token hashes across calls."""
-    tokens = _TOKEN.findall(normalize_text(text))
+    tokens = units(normalize_text(text))
     if not tokens:
         return np.empty(0, dtype=np.uint64)
     table = TokenHashes() if token_hashes is None else token_hashes
