@@ -6,7 +6,7 @@ import unicodedata
 import numpy as np
 import pytest
 
-from negmine.retrieve.bm25_words import bm25_words, units
+from negmine.retrieve.bm25_words import bm25_words, strip_format, units
 
 BM25S_DEFAULT = re.compile(r"(?u)\b\w\w+\b")  # bm25s' default splitter
 
@@ -49,3 +49,9 @@ def test_units_split_unspaced_scripts_into_characters_and_keep_words():
     assert units("GPT模型 हिन्दी x") == ["GPT", "模", "型", "हिन्दी", "x"]
     assert units("ไม่มี") == ["ไ", "ม่", "มี"]
     assert units("lear\u00adning ！") == ["learning"]
+
+
+def test_strip_format_removes_only_format_characters():
+    assert strip_format("\ufeffinfor\u00adma\u200btion\u200e") == "information"
+    assert strip_format("plain ASCII, kept as is") == "plain ASCII, kept as is"
+    assert strip_format("caf\u00e9 \u0928\u093f \u6a5f\u5668") == "caf\u00e9 \u0928\u093f \u6a5f\u5668"  # marks and CJK stay

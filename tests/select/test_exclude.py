@@ -17,6 +17,9 @@ from negmine.select.exclude import ExclusionIndex, normalize_text, text_hash
         ("a\n\n  b", "a b"),
         ("...", ""),
         ("e.g. inner.dots stay", "e.g. inner.dots stay"),
+        ("infor\u00admation", "information"),  # soft hyphen
+        ("\ufeffhel\u200blo wor\u200dld\u200e", "hello world"),  # BOM, zero-width space/joiner, LRM
+        ("cafe\u0301", "caf\u00e9"),  # decomposed accent composes (NFKC)
     ],
 )
 def test_normalize_text(raw, expected):
@@ -47,6 +50,11 @@ def test_excludes_positives_duplicates_and_query():
     index = ExclusionIndex.build(CORPUS)
     excluded = index.excluded_rows([0, 2], "  what causes CANCER ")
     assert excluded == {0, 1, 2, 3, 4}
+
+
+def test_copy_with_invisible_characters_is_a_duplicate_of_the_positive():
+    index = ExclusionIndex.build(["The posi\u00adtive docu\u200bment.", "Unrelated text"])
+    assert index.excluded_rows([], "the positive document") == {0}
 
 
 def test_sibling_positive_only_excluded_when_passed():

@@ -101,6 +101,12 @@ def _runs(text: str) -> tuple[str, list[tuple[bool, str]] | None]:
     return text, None
 
 
+def strip_format(text: str) -> str:
+    """``text`` without format characters (Unicode category Cf: zero-width space and joiners, soft hyphen,
+    byte-order mark, bidirectional marks), which change no word: ``"infor\\u00admation"`` -> ``"information"``."""
+    return text if text.isascii() else _patterns().formats.sub("", text)
+
+
 def units(text: str) -> list[str]:
     """Words of ``text``, each character of an unspaced script (with its marks) a word of its own:
     ``"GPT模型 हिन्दी"`` -> ``["GPT", "模", "型", "हिन्दी"]`` (no case folding)."""

@@ -15,6 +15,7 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from negmine.io.records import Dataset
+from negmine.retrieve.bm25_words import strip_format
 
 
 def _is_edge_char(char: str) -> bool:
@@ -23,11 +24,12 @@ def _is_edge_char(char: str) -> bool:
 
 
 def normalize_text(text: str) -> str:
-    """NFKC-normalise, casefold, collapse whitespace runs to one space, strip surrounding punctuation/space.
+    """NFKC-normalise, drop format characters (zero-width, soft hyphen, BOM, bidi marks), casefold, collapse
+    whitespace runs to one space, strip surrounding punctuation/space.
 
     ``"  Hello,\\tWORLD! "`` and ``"hello, world"`` both become ``"hello, world"``; inner punctuation stays.
     """
-    collapsed = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    collapsed = " ".join(strip_format(unicodedata.normalize("NFKC", text)).casefold().split())
     start, end = 0, len(collapsed)
     while start < end and _is_edge_char(collapsed[start]):
         start += 1
