@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import numpy as np
 import pytest
@@ -91,8 +92,11 @@ def test_incomplete_shard_is_ignored(tmp_path):
     np.save(folder / "1.vecs.npy", _vecs(1))  # crash before the keys file was written
     fresh = EmbeddingCache(tmp_path)
     assert fresh.get("fp", "", text_keys(["a"]))[0].all()
-    fresh.put("fp", "", text_keys(["b"]), _vecs(1))
-    assert (folder / "2.keys.npy").exists()
+    assert not fresh.get("fp", "", text_keys(["b"]))[0].any()
+    fresh.put("fp", "", text_keys(["b"]), _vecs(1, seed=5))
+    # the orphan vectors (no claim, no keys) are removed first, so the new shard takes its number
+    assert sorted(p.name for p in folder.glob("1.*")) == ["1.keys.npy", "1.vecs.npy"]
+    np.testing.assert_array_equal(EmbeddingCache(tmp_path).get("fp", "", text_keys(["b"]))[1], _vecs(1, seed=5))
 
 
 def test_duplicate_key_resolves_to_lowest_shard(tmp_path):
@@ -159,3 +163,180 @@ def test_vectors_readable_without_meta_file(tmp_path):
     found, got = EmbeddingCache(tmp_path).get("fp", "", text_keys(["b"]))
     assert found.all() and got.shape == (1, 6)
     assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["zz"]))[1].shape == (0, 0)
+
+
+# ---- leftovers of killed writers ---------------------------------------------------------------------------
+_KILLED_WRITER = """
+import os, signal, sys
+import numpy as np
+import negmine.encode.cache as cache_module
+from negmine.io.atomic import atomic_write
+
+real_save = cache_module.atomic_save_npy
+
+def save(path, array):
+    if sys.argv[2] == "during" and str(path).endswith(".vecs.npy"):
+        with atomic_write(path, "wb") as handle:  # killed while the vectors' temp file is being written
+            np.save(handle, array)
+            handle.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+    real_save(path, array)
+    if sys.argv[2] == "between" and str(path).endswith(".vecs.npy"):
+        os.kill(os.getpid(), signal.SIGKILL)  # killed after the vectors file, before the keys file
+
+cache_module.atomic_save_npy = save
+cache_module.EmbeddingCache(sys.argv[1]).put("fp", "", cache_module.text_keys(["a", "b"]), np.ones((2, 4), np.float32))
+"""
+
+
+def _kill_a_writer(root, moment: str) -> int:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(root), moment], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    return proc.returncode
+
+
+@pytest.mark.parametrize("moment", ["between", "during"])
+def test_a_writer_killed_mid_shard_leaves_nothing_after_the_next_write(tmp_path, moment):
+    from negmine.io.atomic import _host
+
+    _kill_a_writer(tmp_path, moment)
+    folder = EmbeddingCache(tmp_path).shelf("fp").folder
+    left = sorted(p.name for p in folder.iterdir() if p.name != "meta.json")
+    assert "0.claim" in left and len(left) == 2, left  # the claim and the vectors (or their temp file)
+    assert (folder / "0.claim").read_text().startswith(f"{_host()}."), "the claim names its writer"
+    cache = EmbeddingCache(tmp_path)
+    assert not cache.get("fp", "", text_keys(["a"]))[0].any()
+    cache.put("fp", "", text_keys(["c"]), _vecs(1))
+    assert sorted(p.name for p in folder.iterdir()) == ["0.keys.npy", "0.vecs.npy", "meta.json"]
+    assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a", "c"]))[0].tolist() == [False, True]
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)  # that process has exited
+
+
+def test_a_writer_killed_after_its_keys_file_keeps_its_shard(tmp_path):
+    from negmine.io.atomic import _host
+
+    cache = EmbeddingCache(tmp_path)
+    cache.put("fp", "", text_keys(["a"]), _vecs(1))
+    folder = cache.shelf("fp").folder
+    (folder / "0.claim").write_text(f"{_host()}.{_dead_pid()}")  # killed before it removed its claim
+    assert cache.shelf("fp").remove_dead_claims() == [folder / "0.claim"]
+    assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a"]))[0].all()
+
+
+def test_claims_of_live_or_foreign_writers_stay(tmp_path):
+    import os
+    import time
+
+    from negmine.encode.cache import UNOWNED_CLAIM_SECONDS
+    from negmine.io.atomic import _host
+
+    shelf = EmbeddingCache(tmp_path).shelf("fp")
+    shelf.folder.mkdir(parents=True)
+    owners = {0: f"{_host()}.{os.getppid()}", 1: f"{_host()}.{os.getpid()}", 2: "otherhost.1", 3: "", 4: ""}
+    for number, owner in owners.items():
+        (shelf.folder / f"{number}.claim").write_text(owner)
+        np.save(shelf.folder / f"{number}.vecs.npy", _vecs(1))
+    old = time.time() - UNOWNED_CLAIM_SECONDS - 60
+    os.utime(shelf.folder / "4.claim", (old, old))  # an owner-less claim (older negmine) a day old
+    assert shelf.remove_dead_claims() == [shelf.folder / "4.vecs.npy", shelf.folder / "4.claim"]
+    assert sorted(p.name for p in shelf.folder.glob("*.claim")) == ["0.claim", "1.claim", "2.claim", "3.claim"]
+
+
+def test_an_interrupted_write_between_the_two_files_removes_its_vectors(tmp_path, monkeypatch):
+    import negmine.encode.cache as cache_module
+
+    real_save = cache_module.atomic_save_npy
+
+    def save(path, array):
+        if str(path).endswith(".keys.npy"):
+            raise KeyboardInterrupt
+        real_save(path, array)
+
+    monkeypatch.setattr(cache_module, "atomic_save_npy", save)
+    cache = EmbeddingCache(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put("fp", "", text_keys(["a"]), _vecs(1))
+    assert [p.name for p in cache.shelf("fp").folder.iterdir()] == ["meta.json"]
+
+
+# ---- damaged shards ------------------------------------------------------------------------------------------
+def _cut(path, how):
+    size = path.stat().st_size
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "half":
+        os.truncate(path, size // 2)
+    elif how == "zeros":
+        path.write_bytes(b"\0" * size)
+
+
+@pytest.mark.parametrize("damage", [
+    ("keys", "empty"), ("keys", "half"), ("keys", "zeros"), ("vecs", "empty"), ("vecs", "half"), ("vecs", "zeros"),
+    ("vecs", "rows"), ("vecs", "dim"), ("vecs", "dtype"),
+])
+def test_a_damaged_shard_is_reported_removed_and_written_again(tmp_path, damage):
+    kind, how = damage
+    cache = EmbeddingCache(tmp_path)
+    first, second = text_keys([f"t{i}" for i in range(50)]), text_keys([f"u{i}" for i in range(50)])
+    cache.put("fp", "", first, _vecs(50, seed=1))
+    cache.put("fp", "", second, _vecs(50, seed=2))
+    folder = cache.shelf("fp").folder
+    path = folder / f"0.{kind}.npy"
+    if how == "rows":
+        np.save(path, _vecs(49, seed=1))
+    elif how == "dim":
+        np.save(path, _vecs(50, dim=5, seed=1))
+    elif how == "dtype":
+        np.save(path, _vecs(50, seed=1).astype(np.float64))
+    else:
+        _cut(path, how)
+    fresh = EmbeddingCache(tmp_path)
+    with pytest.warns(UserWarning, match=r"embedding cache shard 0 of .* \(0\.keys\.npy, 0\.vecs\.npy\) is unreadable .*"
+                                         r"it is not used and is removed, its texts are encoded again"):
+        found, got = fresh.get("fp", "", np.concatenate([first[:3], second[:3]]))
+    assert found.tolist() == [False] * 3 + [True] * 3, "the damaged shard is never read, the sound one is"
+    np.testing.assert_array_equal(got, _vecs(50, seed=2)[:3])
+    assert not list(folder.glob("0.*")), "it is removed"
+    fresh.put("fp", "", first, _vecs(50, seed=1))  # encoded again
+    found, got = EmbeddingCache(tmp_path).get("fp", "", first)
+    assert found.all()
+    np.testing.assert_array_equal(got, _vecs(50, seed=1))
+
+
+def test_a_damaged_shard_in_a_read_only_folder_is_skipped_and_reported_once(tmp_path, monkeypatch):
+    import warnings
+
+    cache = EmbeddingCache(tmp_path)
+    cache.put("fp", "", text_keys(["a"]), _vecs(1))
+    folder = cache.shelf("fp").folder
+    _cut(folder / "0.vecs.npy", "half")
+    monkeypatch.setattr(os, "unlink", lambda path: (_ for _ in ()).throw(PermissionError(13, "read-only", path)))
+    fresh = EmbeddingCache(tmp_path)
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert not fresh.get("fp", "", text_keys(["a"]))[0].any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not fresh.get("fp", "", text_keys(["a"]))[0].any()
+
+
+def test_an_unreadable_meta_file_is_reported_and_written_again(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    cache.put("fp", "", text_keys(["a"]), _vecs(1))
+    meta = cache.shelf("fp").folder / "meta.json"
+    meta.write_text("")
+    fresh = EmbeddingCache(tmp_path)
+    with pytest.warns(UserWarning, match=r"meta\.json is unreadable .*written again"):
+        fresh.put("fp", "", text_keys(["b"]), _vecs(1, seed=2))
+    assert json.loads(meta.read_text())["dim"] == 4
+    assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a", "b"]))[0].all()

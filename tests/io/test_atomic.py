@@ -223,3 +223,13 @@ def test_remove_dead_owners_deletes_what_killed_processes_of_this_host_left(tmp_
         path.write_text("")
     assert sorted(remove_dead_owners(tmp_path, "scratch-")) == sorted([dead_file, dead_dir])
     assert sorted(tmp_path.iterdir()) == sorted(keep)
+
+
+def test_owner_tags_tell_dead_processes_of_this_host_from_the_rest():
+    from negmine.io.atomic import _host, is_dead_owner, owner_tag
+
+    host = _host()
+    assert owner_tag() == f"{host}.{os.getpid()}"
+    assert is_dead_owner(f"{host}.{_dead_pid()}\n")
+    for alive in (owner_tag(), f"{host}.{os.getppid()}", f"other-host.{_dead_pid()}", "", "garbage", f"{host}.x"):
+        assert not is_dead_owner(alive), alive

@@ -9,8 +9,12 @@ Layout under ``root``::
 
 A key is blake2b-128 of the UTF-8 text. Shards are append-only and each file is written atomically, the
 keys file last, so a shard is visible only once complete; a killed run loses at most the shard it was
-writing. Shard numbers are claimed with an exclusive ``<n>.claim`` file, so concurrent runs sharing a
-cache never overwrite each other. Lookups index all keys in flat numpy arrays (about 36 bytes a row,
+writing. Shard numbers are claimed with an exclusive ``<n>.claim`` file holding the writer's ``<host>.<pid>``,
+so concurrent runs sharing a cache never overwrite each other; before claiming, a writer removes the claims of
+dead processes of its host with the vectors and temp files they left (``kill -9`` between the two files), and
+a write that fails between them removes its vectors file. A complete shard that cannot be read (a file cut
+short or emptied, rows that do not match its keys or the folder's dimension) is never used: it is reported
+with a warning and removed, so its texts are encoded again. Lookups index all keys in flat numpy arrays (about 36 bytes a row,
 sorted by the first 8 key bytes, binary search) and read vectors through ``np.load(mmap_mode="r")``, so
 memory stays bounded for caches of millions of texts.
 """
@@ -22,15 +26,19 @@ import hashlib
 import json
 import os
 import re
+import time
+import warnings
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from negmine.io.atomic import atomic_save_npy, atomic_write
+from negmine.io.atomic import atomic_save_npy, atomic_write, is_dead_owner, owner_tag, remove_orphan_temp_files
 
 KEY_BYTES = 16
 _SHARD_FILE = re.compile(r"^(\d+)\.(keys\.npy|vecs\.npy|claim)$")
+UNOWNED_CLAIM_SECONDS = 24 * 3600
+"""A claim file without an owner (written by negmine before claims named one) counts as dead at this age."""
 
 
 def default_cache_dir() -> Path:
@@ -108,6 +116,8 @@ class CacheShelf:
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # keys, shard ids, offsets
         self._index: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._vectors: dict[int, np.ndarray] = {}
+        self._broken: set[int] = set()  # shards found unreadable (removed, or left when the folder is read-only)
+        self._dim: int | None = None  # dimension of the shards indexed so far
 
     # ---- reading -------------------------------------------------------------------------------------
     def _shard_numbers(self) -> dict[int, set[str]]:
@@ -120,12 +130,38 @@ class CacheShelf:
         return found
 
     def refresh(self) -> None:
-        """Index shards written since the last look (by this or another process)."""
+        """Index shards written since the last look (by this or another process); an unreadable one is
+        reported, removed and skipped (:meth:`_read_keys`)."""
         for number, kinds in sorted(self._shard_numbers().items()):
-            if number in self._indexed or not {"keys.npy", "vecs.npy"} <= kinds:
+            if number in self._indexed or number in self._broken or not {"keys.npy", "vecs.npy"} <= kinds:
                 continue
+            keys = self._read_keys(number)
+            if keys is not None:
+                self._add_part(number, keys)
+
+    def _read_keys(self, number: int) -> np.ndarray | None:
+        """The keys of complete shard ``number`` once it checks out: keys of shape (n, 16), vectors a
+        float32 (n, dim) ``.npy`` of the full size, dim that of ``meta.json`` and of the shards indexed so far.
+        Otherwise warn, remove the shard (its texts are then encoded again) and return None."""
+        try:
             keys = _check_keys(np.load(self.folder / f"{number}.keys.npy", allow_pickle=False))
-            self._add_part(number, keys)
+            rows, dim = _vectors_shape(self.folder / f"{number}.vecs.npy")
+            expected = self._dim if self._dim is not None else self.dim()
+            if rows != len(keys) or (expected is not None and dim != expected):
+                raise ValueError(f"{rows} x {dim} vectors for {len(keys)} keys of {expected}-dim vectors")
+        except (ValueError, EOFError, OSError) as err:
+            self._broken.add(number)
+            warnings.warn(
+                f"embedding cache shard {number} of {self.folder} ({number}.keys.npy, {number}.vecs.npy) is "
+                f"unreadable ({type(err).__name__}: {err}); it is not used and is removed, its texts are encoded again",
+                stacklevel=3,
+            )
+            for kind in ("keys.npy", "vecs.npy"):  # keys first: the shard stops being complete for every reader
+                with contextlib.suppress(OSError):
+                    os.unlink(self.folder / f"{number}.{kind}")
+            return None
+        self._dim = dim
+        return keys
 
     def _add_part(self, number: int, keys: np.ndarray) -> None:
         self._indexed.add(number)
@@ -207,18 +243,47 @@ class CacheShelf:
         meta = self.folder / "meta.json"
         if not meta.exists():
             return None
-        return int(json.loads(meta.read_text(encoding="utf-8"))["dim"])
+        try:
+            return int(json.loads(meta.read_text(encoding="utf-8"))["dim"])
+        except (ValueError, KeyError, TypeError, OSError) as err:
+            warnings.warn(f"embedding cache file {meta} is unreadable ({type(err).__name__}: {err}); "
+                          "it is written again with the next vectors", stacklevel=2)
+            return None
 
     # ---- writing -------------------------------------------------------------------------------------
     def _claim(self) -> int:
-        """Reserve the next free shard number with an exclusive ``<n>.claim`` file."""
+        """Reserve the next free shard number with an exclusive ``<n>.claim`` file naming this process."""
         number = max(self._shard_numbers(), default=-1) + 1
         while True:
             try:
-                os.close(os.open(self.folder / f"{number}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                return number
+                fd = os.open(self.folder / f"{number}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 number += 1
+                continue
+            try:
+                os.write(fd, owner_tag().encode())
+            finally:
+                os.close(fd)
+            return number
+
+    def remove_dead_claims(self) -> list[Path]:
+        """Delete what writers killed mid-shard left: the claims of dead processes of this host (and
+        owner-less claims older than :data:`UNOWNED_CLAIM_SECONDS`) with their vectors and temp files when the
+        shard has no keys file, and vectors files no claim or keys file goes with. Return the removed paths."""
+        removed: list[Path] = []
+        for number, kinds in sorted(self._shard_numbers().items()):
+            claim = self.folder / f"{number}.claim"
+            if "claim" in kinds and not _dead_claim(claim):
+                continue
+            if "claim" not in kinds and ("vecs.npy" not in kinds or claim.exists()):
+                continue  # a claim seen gone means its writer got past its keys file, checked below
+            vecs, keys = self.folder / f"{number}.vecs.npy", self.folder / f"{number}.keys.npy"
+            if not keys.exists():  # vectors (and temp files) first: the claim keeps the number taken meanwhile
+                removed += remove_orphan_temp_files(vecs) + remove_orphan_temp_files(keys)
+                removed += _unlink(vecs)
+            if "claim" in kinds:
+                removed += _unlink(claim)
+        return removed
 
     def _write_meta(self, dim: int) -> None:
         known = self.dim()
@@ -238,12 +303,59 @@ class CacheShelf:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         self._write_meta(int(vectors.shape[1]))
+        self.remove_dead_claims()
         number = self._claim()
         claim = self.folder / f"{number}.claim"
         try:
             atomic_save_npy(self.folder / f"{number}.vecs.npy", vectors)
             atomic_save_npy(self.folder / f"{number}.keys.npy", keys)
+        except BaseException:  # e.g. Ctrl-C or a full disk between the two files: no vectors without keys
+            if not (self.folder / f"{number}.keys.npy").exists():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.folder / f"{number}.vecs.npy")
+            raise
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(claim)
         self._add_part(number, keys.copy())
+        self._dim = int(vectors.shape[1])
+
+
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _vectors_shape(path: Path) -> tuple[int, int]:
+    """``(rows, dim)`` from the header of a float32 ``.npy`` file whose size matches it; ValueError otherwise."""
+    with open(path, "rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version not in _HEADER_READERS:
+            raise ValueError(f"{path.name} has .npy format version {version}, not one negmine writes")
+        shape, fortran, dtype = _HEADER_READERS[version](handle)
+        data_start = handle.tell()
+    if len(shape) != 2 or dtype != np.float32 or fortran:
+        raise ValueError(f"{path.name} holds {dtype} of shape {shape}, not float32 (n, dim) rows")
+    size = os.path.getsize(path)
+    if size != data_start + shape[0] * shape[1] * 4:
+        raise ValueError(f"{path.name} is {size} bytes; its header promises {data_start + shape[0] * shape[1] * 4}")
+    return int(shape[0]), int(shape[1])
+
+
+def _dead_claim(claim: Path) -> bool:
+    """True when ``claim``'s writer is a dead process of this host, or it names none and is old."""
+    try:
+        owner = claim.read_text(encoding="utf-8", errors="replace").strip()
+        age = time.time() - claim.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if owner:
+        return is_dead_owner(owner)
+    return age > UNOWNED_CLAIM_SECONDS
+
+
+def _unlink(path: Path) -> list[Path]:
+    """``[path]`` once deleted, ``[]`` when it was not there."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return []
+    return [path]

@@ -52,6 +52,21 @@ def owned_prefix(prefix: str) -> str:
     return f"{prefix}{_host()}.{os.getpid()}."
 
 
+def owner_tag() -> str:
+    """``<host>.<pid>`` of this process: written into lock-like files (the embedding cache's shard claims) so
+    :func:`is_dead_owner` can tell a killed process's leftovers from a live one's."""
+    return f"{_host()}.{os.getpid()}"
+
+
+def is_dead_owner(tag: str) -> bool:
+    """True when ``tag`` (an :func:`owner_tag`) names a process of this host that no longer runs; False for a
+    live process, this one, another host (a shared file system) or a tag that is not one."""
+    host, _, pid = tag.strip().rpartition(".")
+    if host != _host() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    return not _alive(int(pid))
+
+
 def remove_dead_owners(parent: Path, prefix: str) -> list[Path]:
     """Delete the entries of ``parent`` named by :func:`owned_prefix` with ``prefix`` whose process (of this
     host) no longer runs: the scratch files and folders a killed run (``kill -9``, which removes nothing)
