@@ -72,3 +72,65 @@ def test_two_runs_finishing_at_the_same_instant_remove_the_folder_exactly_once(t
         # a failed shared-to-exclusive conversion drops the shared lock (flock(2)), so one of the two always wins
         assert removed == [False, True], f"attempt {attempt}: {removed}"
         assert not run.exists() and not run.with_name(f"key{attempt}.lock").exists()
+
+
+def test_folders_made_for_the_lease_go_with_the_folder_when_empty(tmp_path):
+    cache = tmp_path / "cache"  # a cache dir never used before
+    lease = RunLease(cache / "runs" / "key")
+    assert lease.created == [cache / "runs", cache]
+    (cache / "runs" / "key").mkdir()
+    assert lease.remove_if_last() is True
+    assert sorted(tmp_path.iterdir()) == [], "runs/ and the cache dir it made are gone"
+
+
+def test_folders_that_were_there_or_hold_anything_stay(tmp_path):
+    (tmp_path / "cache").mkdir()
+    first = RunLease(tmp_path / "cache" / "runs" / "a")
+    assert first.created == [tmp_path / "cache" / "runs"]
+    other = RunLease(tmp_path / "cache" / "runs" / "b")  # another run, other texts
+    assert first.remove_if_last() is True
+    assert sorted(p.name for p in (tmp_path / "cache" / "runs").iterdir()) == ["b.lock"]
+    assert other.remove_if_last() is True and (tmp_path / "cache").is_dir(), "it was there before"
+    kept = RunLease(tmp_path / "new" / "key")
+    (tmp_path / "new" / "key").mkdir()
+    kept.release()  # --keep-work
+    assert (tmp_path / "new" / "key").is_dir()
+
+
+def test_a_lease_whose_parent_another_run_removes_meanwhile_makes_it_again(tmp_path, monkeypatch):
+    import negmine.engine.run_lease as module
+
+    real_open, calls = os.open, []
+
+    def racing_open(path, *args):
+        calls.append(path)
+        if len(calls) == 1:  # the last run to end removed the empty runs/ between mkdir and open
+            os.rmdir(os.path.dirname(path))
+        return real_open(path, *args)
+
+    monkeypatch.setattr(module.os, "open", racing_open)
+    lease = RunLease(tmp_path / "cache" / "runs" / "key")
+    assert len(calls) == 2 and lease.lock_path.exists()
+    assert lease.remove_if_last() is True and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
+def test_mining_without_the_cache_leaves_nothing_in_the_cache_dir(tmp_path, retriever):
+    from pathlib import Path
+
+    from negmine.config import DataConfig, EncoderConfig, MineConfig, OutputConfig, RetrieveConfig, SelectConfig
+    from negmine.pipeline.mine import mine
+    from negmine.testing.beir import write_beir
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    from .conftest import word_corpus
+
+    beir = write_beir(tmp_path / "beir", *word_corpus())
+    cache = tmp_path / "cache"
+    config = MineConfig(
+        data=DataConfig(data_dir=beir), encoder=EncoderConfig(use_cache=False, show_progress=False, cache_dir=cache),
+        retrieve=RetrieveConfig(method=retriever), select=SelectConfig(num_negatives=3),
+        output=OutputConfig(path=Path(tmp_path / "out" / "neg.jsonl")),
+    )
+    mine(config, embedder=HashEmbedder(16))
+    assert not cache.exists(), sorted(cache.rglob("*"))

@@ -9,7 +9,9 @@ deletes the lock file too. Two runs that finish at the same instant cannot both 
 fails to convert to exclusive is dropped (``flock(2)``: conversion is not atomic), so the second attempt finds
 no other holder and wins. The lock is the kernel's: a killed run's lease ends with its process. A run that
 was waiting on a lock file deleted meanwhile sees that its file is no longer the one at the path and locks
-the new one (the usual protocol for lock files that are removed).
+the new one (the usual protocol for lock files that are removed). The folders a lease had to create above the work
+folder (e.g. ``<cache dir>/runs`` and the cache dir itself on a first run) are removed with it when they are
+left empty, so a run that caches nothing (``--no-cache``) leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -28,10 +30,15 @@ class RunLease:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.created: list[Path] = []  # folders made for the lease: removed again, when empty, with the folder
         self._fd: int | None = None
         while self._fd is None:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            self.created = sorted({*self.created, *_missing_parents(self.path)}, key=lambda f: -len(f.parts))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:  # another run's remove_if_last removed the empty parent just now
+                continue
             fcntl.flock(fd, fcntl.LOCK_SH)
             if _is_at(fd, self.lock_path):
                 self._fd = fd
@@ -54,6 +61,11 @@ class RunLease:
         shutil.rmtree(self.path, ignore_errors=True)
         self.lock_path.unlink(missing_ok=True)
         self.release()
+        for folder in self.created:  # deepest first; one that holds anything (another run's lock) stays
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         return True
 
     @contextmanager
@@ -70,6 +82,16 @@ class RunLease:
         if self._fd is not None:
             os.close(self._fd)  # closing the descriptor drops its lock
             self._fd = None
+
+
+def _missing_parents(path: Path) -> list[Path]:
+    """The folders above ``path`` that do not exist yet, deepest first."""
+    missing = []
+    for folder in path.parents:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
 
 
 def _is_at(fd: int, path: Path) -> bool:
