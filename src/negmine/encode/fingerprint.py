@@ -1,11 +1,14 @@
 """Content identity of a loaded sentence-transformers model, for the embedding cache key.
 
 The identity is taken from the model in memory, not from where it was loaded: module classes and their
-configs, the tokenizer's class and size, and a sample of every weight tensor (name, dtype, shape and
-4,096 evenly spaced elements). So the same weights loaded from a local folder, a hub name or passed in
-as an object share one fingerprint; moving or re-installing the folder (new path or mtime) keeps it;
-and any fine-tuning step, which changes the trained tensors, changes it (a re-mined model never hits
-its predecessor's cache). Sampling keeps the cost at milliseconds regardless of model size.
+configs, the tokenizer's class and size, and every weight tensor (name, dtype, shape and all its bytes). So
+the same weights loaded from a local folder, a hub name or passed in as an object share one fingerprint;
+moving or re-installing the folder (new path or mtime) keeps it; and any change to any weight changes it (a
+re-mined or re-saved model never hits its predecessor's cache). Until 2026-12-03 only 4,096 evenly spaced
+elements of each tensor were hashed: a model re-saved with one token's embedding row changed kept its
+fingerprint and was served its predecessor's vectors. Hashing all bytes (blake2b) took 0.39 s for
+all-MiniLM-L6-v2's 91 MB on a loaded 2-core machine, less than the sampling did (0.87 s); it grows with the
+weights (about 0.4 s per 100 MB).
 """
 
 from __future__ import annotations
@@ -14,17 +17,12 @@ import hashlib
 import json
 from typing import Any
 
-import numpy as np
-
 FINGERPRINT_VERSION = 2
 """Bumped when the same model and settings start giving other vectors: 2 = unpadded equal-length batches
 (2026-12-03; version-1 vectors came from padded batches and differ in their last bits), so old caches are not
 mixed with new vectors."""
-SAMPLES_PER_TENSOR = 4096
-
-
-def tensor_digest(state_dict: dict[str, Any], samples: int = SAMPLES_PER_TENSOR) -> str:
-    """blake2b over (name, dtype, shape, evenly spaced sample) of every tensor, in name order."""
+def tensor_digest(state_dict: dict[str, Any]) -> str:
+    """blake2b over (name, dtype, shape, every byte) of every tensor, in name order."""
     import torch
 
     digest = hashlib.blake2b(digest_size=16)
@@ -32,14 +30,20 @@ def tensor_digest(state_dict: dict[str, Any], samples: int = SAMPLES_PER_TENSOR)
         tensor = state_dict[name]
         if not isinstance(tensor, torch.Tensor):
             continue
-        flat = tensor.detach().reshape(-1)
-        count = int(flat.numel())
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        if count:
-            index = torch.from_numpy(np.unique(np.linspace(0, count - 1, min(count, samples)).astype(np.int64)))
-            sample = flat[index.to(flat.device)].to(torch.float32).cpu().numpy()
-            digest.update(np.ascontiguousarray(sample).tobytes())
+        if tensor.numel():
+            digest.update(_tensor_bytes(tensor))
     return digest.hexdigest()
+
+
+def _tensor_bytes(tensor) -> memoryview:
+    """The tensor's elements as bytes (row-major, on the CPU), without a copy when it is already there."""
+    import torch
+
+    flat = tensor.detach().contiguous().reshape(-1).cpu()
+    if flat.is_quantized:
+        flat = flat.dequantize()
+    return memoryview(flat.view(torch.uint8).numpy())
 
 
 def _jsonable(value: Any) -> Any:
