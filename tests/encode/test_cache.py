@@ -340,3 +340,18 @@ def test_an_unreadable_meta_file_is_reported_and_written_again(tmp_path):
         fresh.put("fp", "", text_keys(["b"]), _vecs(1, seed=2))
     assert json.loads(meta.read_text())["dim"] == 4
     assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a", "b"]))[0].all()
+
+
+def test_texts_another_run_cached_meanwhile_are_not_written_again(tmp_path):
+    first, second = EmbeddingCache(tmp_path), EmbeddingCache(tmp_path)  # two runs on one cache
+    assert not second.get("fp", "", text_keys(["a", "b"]))[0].any()  # both look before either has written
+    first.put("fp", "", text_keys(["a", "b"]), _vecs(2, seed=1))
+    second.put("fp", "", text_keys(["a", "b"]), _vecs(2, seed=1))  # encoded the same texts at the same time
+    second.put("fp", "", text_keys(["b", "c"]), _vecs(2, seed=2))
+    folder = first.shelf("fp").folder
+    assert sorted(p.name for p in folder.glob("*.keys.npy")) == ["0.keys.npy", "1.keys.npy"]
+    assert np.load(folder / "1.keys.npy").tolist() == text_keys(["c"]).tolist(), "only the new text"
+    found, got = EmbeddingCache(tmp_path).get("fp", "", text_keys(["a", "b", "c"]))
+    assert found.all()
+    np.testing.assert_array_equal(got, np.concatenate([_vecs(2, seed=1), _vecs(2, seed=2)[1:]]))
+    assert EmbeddingCache(tmp_path).count("fp") == 3

@@ -294,11 +294,15 @@ class CacheShelf:
                 json.dump({"fingerprint": self.fingerprint, "prompt": self.prompt, "dim": dim}, handle, indent=2)
 
     def put(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Write ``vectors`` (n, dim) under ``keys`` (n, 16) as one new shard."""
+        """Write ``vectors`` (n, dim) under ``keys`` (n, 16) as one new shard, leaving out the keys the cache
+        already holds (e.g. written meanwhile by another run that encoded the same texts)."""
         keys = _check_keys(keys)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != len(keys):
             raise ValueError(f"{len(keys)} keys for vectors of shape {vectors.shape}")
+        held = self.locate(keys)[0]
+        if held.any():
+            keys, vectors = keys[~held], vectors[~held]
         if not len(keys):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -332,9 +336,9 @@ def _vectors_shape(path: Path) -> tuple[int, int]:
             raise ValueError(f"{path.name} has .npy format version {version}, not one negmine writes")
         shape, fortran, dtype = _HEADER_READERS[version](handle)
         data_start = handle.tell()
+        size = os.fstat(handle.fileno()).st_size  # of the file opened (fresh attributes on NFS too)
     if len(shape) != 2 or dtype != np.float32 or fortran:
         raise ValueError(f"{path.name} holds {dtype} of shape {shape}, not float32 (n, dim) rows")
-    size = os.path.getsize(path)
     if size != data_start + shape[0] * shape[1] * 4:
         raise ValueError(f"{path.name} is {size} bytes; its header promises {data_start + shape[0] * shape[1] * 4}")
     return int(shape[0]), int(shape[1])
