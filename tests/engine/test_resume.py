@@ -72,10 +72,12 @@ def run_script(tmp_path, beir, out, work, encode_stall=0, search_stall=0, wait=T
 
 
 def kill_when(proc, pattern: str, work: Path, count: int) -> int:
-    """SIGKILL ``proc`` once ``count`` files match ``work/pattern``; return how many existed then."""
+    """SIGKILL ``proc`` once ``count`` files match ``work/pattern``; return how many existed then. Hidden
+    files (an atomic write's ``.<name>...tmp``, which pathlib's ``*`` matches) are not counted: a marker still
+    being written is not finished."""
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
-        found = len(list(work.glob(pattern)))
+        found = sum(not path.name.startswith(".") for path in work.glob(pattern))
         if found >= count:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
