@@ -206,6 +206,27 @@ def test_training_variants_run(tmp_path, mined_file, tiny_model_path, overrides)
     assert result.global_step == 2 and result.final_loss == result.final_loss  # not NaN
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_one_epoch_trains_on_every_row_of_a_query_with_several_positives(tmp_path, write_mined, make_row,
+                                                                          tiny_model_path, monkeypatch, seed):
+    """Rows of one query cannot share a no-duplicates batch; sentence-transformers' sampler then made more batches
+    than the epoch's length and the trainer never reached the last one (with these seeds one row was left out)."""
+    from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
+
+    seen: list[int] = []
+    original = MaskedMultipleNegativesRankingLoss.compute_loss_from_embeddings
+
+    def spy(self, embeddings, labels):
+        seen.extend(labels[:, 0].tolist())
+        return original(self, embeddings, labels)
+
+    monkeypatch.setattr(MaskedMultipleNegativesRankingLoss, "compute_loss_from_embeddings", spy)
+    rows = [make_row(i, query="one query", query_id="q0") if i < 3 else make_row(i) for i in range(9)]
+    mined = write_mined(tmp_path / "siblings.jsonl", rows)
+    result = train(_config(tmp_path, mined, tiny_model_path, max_steps=None, epochs=1, batch_size=3, seed=seed))
+    assert result.global_step == 3 and sorted(seen) == list(range(9))
+
+
 def test_flagged_false_negatives_are_masked(tmp_path, write_mined, make_row, tiny_model_path):
     rows = [make_row(i, negative_flags=["false_negative", None]) for i in range(8)]
     mined = write_mined(tmp_path / "flagged.jsonl", rows)

@@ -1,8 +1,9 @@
 """``train(config) -> TrainResult``: fine-tune a bi-encoder on mined hard negatives.
 
 Built on sentence-transformers' trainer: the dataset comes from :mod:`negmine.train.dataset`, the loss
-from :mod:`negmine.train.losses`, batches from ``BatchSamplers.NO_DUPLICATES`` or the TAS-B
-:mod:`negmine.train.samplers.topic` sampler, and ANCE re-mining from :mod:`negmine.train.remine`.
+from :mod:`negmine.train.losses`, batches from :mod:`negmine.train.samplers.no_duplicates` (no repeated texts,
+every row once per epoch) or the TAS-B :mod:`negmine.train.samplers.topic` sampler, and ANCE re-mining from
+:mod:`negmine.train.remine`.
 
 Output directory layout: the final model (loadable with ``SentenceTransformer(output_dir)``),
 ``checkpoints/`` (trainer checkpoints for ``resume``), ``remine/`` (re-mined files) and
@@ -286,11 +287,11 @@ class _TrainRun:
     def __init__(
         self, config: TrainConfig, data: TrainData, miner: Miner | None, timings: dict[str, float], dev_data=None
     ):
-        from sentence_transformers.base.sampler import BatchSamplers
         from transformers import set_seed
 
         from negmine.encode.precision import resolve_precision
         from negmine.train.losses import build_loss
+        from negmine.train.samplers.no_duplicates import EveryRowNoDuplicatesBatchSampler
 
         self.config, self.data, self.timings = config, data, timings
         self.precision = resolve_precision(config.precision, "cpu")
@@ -303,7 +304,7 @@ class _TrainRun:
         if config.attention_dropout is not None:  # the modules only: the saved config keeps the model's own
             set_attention_dropout(self.model, config.attention_dropout)
         self.loss = build_loss(self.model, config)
-        sampler = BatchSamplers.NO_DUPLICATES
+        sampler = EveryRowNoDuplicatesBatchSampler
         if config.batching == "topic":
             sampler = topic_sampler(self.model, data, config, self.precision)
         timings["setup"] = time.perf_counter() - t0
