@@ -5,6 +5,7 @@ import pytest
 import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.data_collator import BaseDataCollator
+from transformers import TrainerCallback
 
 from negmine.config import DataConfig, MineConfig, TrainConfig
 from negmine.train.api import train
@@ -37,6 +38,49 @@ def test_training_model_embedder(tiny_model_path):
     assert vectors.dtype == np.float32 and vectors.shape == (2, 32)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert model.training  # restored after encoding
+
+
+def test_training_model_embedder_encodes_at_its_own_length_and_keeps_the_training_one(tiny_model_path):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    own = model.max_seq_length
+    model.max_seq_length = 4  # --max-length's training truncation
+    long_text = ["cell gene protein cancer risk study patients effect blood brain heart disease"]
+    full = TrainingModelEmbedder(model, step=1, max_length=own)
+    assert (full.max_length, model.max_seq_length) == (own, 4)
+    truncated = TrainingModelEmbedder(model, step=1)
+    assert truncated.max_length == 4 and truncated.fingerprint != full.fingerprint
+    assert not np.allclose(full.encode(long_text), truncated.encode(long_text))
+    assert model.max_seq_length == 4
+    model.max_seq_length = own
+    assert np.allclose(full.encode(long_text), model.encode(long_text), atol=1e-5)
+
+
+@pytest.mark.parametrize("mined_length, expected", [(None, "own"), (32, 32)])
+def test_remining_encodes_at_the_mining_length_not_the_training_truncation(tmp_path, mined_file, tiny_model_path,
+                                                                           mined_length, expected):
+    from negmine.config import EncoderConfig
+
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+    remined_at, trained_at = [], []
+
+    def miner(embedder, output_path):
+        remined_at.append(embedder.inner.max_length)  # the length its vectors (and cache key) use
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("".join(json.dumps(r) + "\n" for r in _fresh_rows(rows, "new")))
+        return output_path
+
+    class Lengths(TrainerCallback):
+        def on_step_begin(self, args, state, control, model=None, **kwargs):
+            trained_at.append(model.max_seq_length)
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path), encoder=EncoderConfig(max_length=mined_length))
+    config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path),
+                         max_steps=3, batch_size=4, num_negatives=2, checkpoint_steps=None, show_progress=False,
+                         precision="fp32", remine_steps=1, max_length=8, mine=mine)
+    train(config, miner=miner, callbacks=[Lengths()])
+    own = SentenceTransformer(str(tiny_model_path), device="cpu").max_seq_length
+    assert remined_at == [own if expected == "own" else expected] * 2
+    assert trained_at == [8, 8, 8]
 
 
 def test_overlay_swaps_matching_rows_and_keeps_the_rest(make_row):

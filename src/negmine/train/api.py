@@ -318,9 +318,11 @@ class _TrainRun:
     def _remine_callback(self, miner: Miner | None) -> RemineCallback | None:
         if not self.config.remine:
             return None
+        mined_length = self.config.mine.encoder.max_length if self.config.mine is not None else None
         return RemineCallback(
             self.data, miner, Path(self.config.output_dir) / REMINE_DIR, every_epoch=self.config.remine_every_epoch,
             every_steps=self.config.remine_steps, precision=self.precision,
+            max_length=mined_length or self.max_seq_length,  # as mined: not --max-length's training truncation
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):

@@ -18,9 +18,10 @@ the negatives it was built with.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from transformers import TrainerCallback
@@ -36,29 +37,45 @@ class TrainingModelEmbedder:
     """The model being trained as an Embedder (negmine's SentenceTransformerEmbedder around it).
 
     The fingerprint is the encoder's content fingerprint (sampled weights, so every update changes it)
-    plus the training step. Encoding leaves the model in the train/eval mode it found it in.
+    plus the training step. ``max_length``: the token length to encode at (None: the model's current
+    ``max_seq_length``, which ``--max-length`` lowers for training); the model keeps its training length
+    outside :meth:`encode`. Encoding leaves the model in the train/eval mode it found it in.
     """
 
-    def __init__(
-        self, model, step: int, batch_size: int = 64, precision: str = "fp32", show_progress: bool = False
-    ) -> None:
+    def __init__(self, model, step: int, batch_size: int = 64, precision: str = "fp32", show_progress: bool = False,
+                 max_length: int | None = None) -> None:
         from negmine.config import EncoderConfig
         from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
 
         self.model = model
         self.step = step
         self.show_progress = show_progress
-        config = EncoderConfig(batch_size=batch_size, precision=precision, show_progress=show_progress)
-        self.inner = SentenceTransformerEmbedder.from_model(model, config)
+        config = EncoderConfig(batch_size=batch_size, precision=precision, show_progress=show_progress,
+                               max_length=max_length)
+        with _training_length_kept(model):  # the embedder sets config.max_length on the model it wraps
+            self.inner = SentenceTransformerEmbedder.from_model(model, config)
+        self.max_length = self.inner.max_length
         self.dim = self.inner.dim
         self.fingerprint = f"{self.inner.fingerprint}|train-step={step}"
 
     def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         was_training = self.model.training
         try:
-            return self.inner.encode(texts, prompt)
+            with _training_length_kept(self.model):
+                self.model.max_seq_length = self.max_length
+                return self.inner.encode(texts, prompt)
         finally:
             self.model.train(was_training)
+
+
+@contextlib.contextmanager
+def _training_length_kept(model) -> Iterator[None]:
+    """Run the block, then put the model's ``max_seq_length`` back as it was."""
+    saved = model.max_seq_length
+    try:
+        yield
+    finally:
+        model.max_seq_length = saved
 
 
 class NegativeOverlay:
@@ -96,10 +113,12 @@ def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOver
 
 
 class RemineCallback(TrainerCallback):
-    """Re-mine with the current model every epoch (``every_epoch``) and/or every ``every_steps`` steps."""
+    """Re-mine with the current model every epoch (``every_epoch``) and/or every ``every_steps`` steps, encoding
+    at ``max_length`` tokens (the mining length, not ``--max-length``'s training truncation)."""
 
     def __init__(self, data: TrainData, miner: Miner, output_dir: Path, every_epoch: bool = False,
-                 every_steps: int | None = None, precision: str = "fp32", batch_size: int = 64) -> None:
+                 every_steps: int | None = None, precision: str = "fp32", batch_size: int = 64,
+                 max_length: int | None = None) -> None:
         self.data = data
         self.miner = miner
         self.output_dir = Path(output_dir)
@@ -107,6 +126,7 @@ class RemineCallback(TrainerCallback):
         self.every_steps = every_steps
         self.precision = precision
         self.batch_size = batch_size
+        self.max_length = max_length
         self.overlay = NegativeOverlay(data.num_negatives)
         self.events: list[dict] = []
         self._installed = False
@@ -125,7 +145,8 @@ class RemineCallback(TrainerCallback):
         if any(event["step"] == step for event in self.events):
             return
         start = time.perf_counter()
-        embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, precision=self.precision)
+        embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, precision=self.precision,
+                                         max_length=self.max_length)
         path = self.miner(embedder, self.output_dir / f"step-{step:07d}.jsonl")
         self._apply(path, step, time.perf_counter() - start)
 
