@@ -100,6 +100,25 @@ def test_overlay_swaps_matching_rows_and_keeps_the_rest(make_row):
     assert len(data.dataset) == 3
 
 
+def test_remined_negatives_the_audit_took_out_are_flagged_and_taken_last(make_row):
+    """Mining excludes only qrels positives: re-mining brings back the audit's promoted document and a dropped
+    false negative whose text was nowhere in the file (so no text key could mask it)."""
+    audited = make_row(0, false_negative_ids=["fn"], extra_positive_ids=["pro"], extra_positives=["promoted text"],
+                       extra_positive_scores=[0.8])
+    data = rows_to_train_data([audited, make_row(1)], 2)
+    remined = dict(audited, negative_ids=["fn", "pro", "new1", "new2"],
+                   negatives=["dropped text", "promoted text", "fresh one", "fresh two"])
+    overlay = NegativeOverlay(2)
+    assert overlay_rows(data, [remined], overlay) == 1
+    negatives, label = overlay.rows[0]
+    assert negatives == ["fresh one", "fresh two"]
+    # with too few fresh ones they fill the row, flagged (so masked in its own columns)
+    remined_short = dict(remined, negative_ids=["fn", "new1"], negatives=["dropped text", "fresh one"])
+    overlay_rows(data, [remined_short], overlay)
+    negatives, label = overlay.rows[0]
+    assert negatives == ["fresh one", "dropped text"] and split_label(torch.tensor([label]), 2).flags.tolist() == [[0, 1]]
+
+
 def test_remine_swaps_negatives_seen_by_training(tmp_path, mined_file, tiny_model_path, monkeypatch):
     seen: list[str] = []
     original = BaseDataCollator.__call__

@@ -46,6 +46,7 @@ class TrainData:
     num_negatives: int
     row_of_pair: dict[tuple[str, str], int] = field(default_factory=dict)
     known_keys: dict[str, list[int]] = field(default_factory=dict)
+    known_ids: dict[str, set[str]] = field(default_factory=dict)
 
 
 def choose_negatives(flags: list[str | None], num_negatives: int) -> list[int]:
@@ -55,22 +56,30 @@ def choose_negatives(flags: list[str | None], num_negatives: int) -> list[int]:
     return (clean + flagged)[:num_negatives]
 
 
-def known_positive_keys(rows: list[Mapping]) -> dict[str, list[int]]:
-    """Per query id, the sorted keys of every document known to be relevant to it.
+def known_positive_ids(rows: list[Mapping]) -> dict[str, set[str]]:
+    """Per query id, the ids of every document known to be relevant to it: each row's positive,
+    ``extra_positive_ids`` and ``false_negative_ids``."""
+    relevant: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        relevant[row["query_id"]].add(row["positive_id"])
+        relevant[row["query_id"]].update(row.get("extra_positive_ids") or ())
+        relevant[row["query_id"]].update(row.get("false_negative_ids") or ())
+    return dict(relevant)
 
-    Known: each row's positive, ``extra_positive_ids`` and ``false_negative_ids``. Ids are resolved to
-    texts anywhere in the file (a promoted document's text is in ``extra_positives``: the audit removed it from
-    its query's negatives); an id whose text never appears cannot show up in a batch and is skipped.
+
+def known_positive_keys(rows: list[Mapping]) -> dict[str, list[int]]:
+    """Per query id, the sorted keys of every document known to be relevant to it (:func:`known_positive_ids`).
+
+    Ids are resolved to texts anywhere in the file (a promoted document's text is in ``extra_positives``: the
+    audit removed it from its query's negatives); an id whose text never appears cannot show up in a batch and is
+    skipped (until re-mining brings it back: :mod:`negmine.train.remine` flags it by id).
     """
     id_text: dict[str, str] = {}
-    relevant: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         id_text[row["positive_id"]] = row["positive"]
         id_text.update(zip(row["negative_ids"], row["negatives"]))
         id_text.update(zip(row.get("extra_positive_ids") or (), row.get("extra_positives") or ()))
-        relevant[row["query_id"]].add(row["positive_id"])
-        relevant[row["query_id"]].update(row.get("extra_positive_ids") or ())
-        relevant[row["query_id"]].update(row.get("false_negative_ids") or ())
+    relevant = known_positive_ids(rows)
     return {
         query_id: sorted({text_key(id_text[d]) for d in doc_ids if d in id_text})
         for query_id, doc_ids in relevant.items()
@@ -114,7 +123,7 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
     stats.promoted_pairs = len(columns["anchor"]) - stats.rows_kept
     if stats.rows_kept == 0:
         raise ConfigError(_nothing_kept(source, stats, num_negatives))
-    return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known)
+    return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_positive_ids(rows))
 
 
 class EncodedRow(NamedTuple):

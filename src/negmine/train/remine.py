@@ -27,7 +27,9 @@ import numpy as np
 from transformers import TrainerCallback
 
 from negmine.encode.base import Embedder
-from negmine.train.dataset import TrainData, encode_row
+from negmine.export.native import FALSE_NEGATIVE_FLAG
+from negmine.train.dataset import TrainData, encode_row, row_flags
+from negmine.train.labels import text_key
 
 Miner = Callable[[Embedder, Path], Path]
 """``miner(embedder, output_path) -> path`` mines with ``embedder`` and writes native JSONL to ``output_path``."""
@@ -106,10 +108,26 @@ def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOver
         index = data.row_of_pair.get((row["query_id"], row["positive_id"]))
         if index is None or len(row["negatives"]) < n:
             continue
-        encoded = encode_row(row, index, n, data.known_keys, data.stats.known_positive_width)
+        encoded = encode_row(_known_flagged(row, data), index, n, data.known_keys, data.stats.known_positive_width)
         overlay.rows[index] = (encoded.negatives, encoded.label)
         updated += 1
     return updated
+
+
+def _known_flagged(row: Mapping, data: TrainData) -> Mapping:
+    """The re-mined ``row`` with each negative the training file knows as relevant to its query flagged.
+
+    Mining excludes only the qrels' positives, so it can bring back what the audit took out of the negatives:
+    a promoted document, or a dropped false negative whose text was nowhere else in the file (so no text key
+    masks it). Flagged, such a negative is taken only when the row has too few others, and is then masked.
+    """
+    known_ids = data.known_ids.get(row["query_id"], set())
+    known_keys = set(data.known_keys.get(row["query_id"], ()))
+    flags = [
+        FALSE_NEGATIVE_FLAG if flag is not None or doc_id in known_ids or text_key(text) in known_keys else None
+        for flag, doc_id, text in zip(row_flags(row), row["negative_ids"], row["negatives"])
+    ]
+    return {**row, "negative_flags": flags}
 
 
 class RemineCallback(TrainerCallback):

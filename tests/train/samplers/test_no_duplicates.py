@@ -8,7 +8,8 @@ from negmine.train.samplers.no_duplicates import EveryRowNoDuplicatesBatchSample
 def _dataset() -> Dataset:
     """9 rows, 3 of one query (a query with three positives): at batch 3 each batch can hold one of them."""
     anchors = ["q1"] * 3 + [f"q{i}" for i in range(2, 8)]
-    return Dataset.from_dict({"anchor": anchors, "positive": [f"p{i}" for i in range(9)], "label": [[i] for i in range(9)]})
+    positives = [f"p{i}" for i in range(9)]
+    return Dataset.from_dict({"anchor": anchors, "positive": positives, "label": [[i] for i in range(9)]})
 
 
 def _batches(cls, seed: int) -> list[list[int]]:
