@@ -376,10 +376,15 @@ def train_variant(source: str, mined: Path, overrides: dict, seed: int, work: Pa
 def _finished_with(summary: Path, config) -> bool:
     """True when ``summary`` records a finished run with exactly ``config`` (every TrainConfig field, defaults
     included; the folder it was written in aside), so a changed negmine default retrains instead of silently
-    reusing an older model."""
+    reusing an older model; and the current ``TRAINING_VERSION``, so a change in how negmine trains retrains."""
+    from negmine.train import TRAINING_VERSION
+
     if not summary.exists():
         return False
-    recorded = json.loads(summary.read_text())["config"]
+    payload = json.loads(summary.read_text())
+    if payload.get("training_version", 1) != TRAINING_VERSION:
+        return False
+    recorded = payload["config"]
     recorded.pop("output_dir", None)
     return recorded == _config_json(config, recorded)
 

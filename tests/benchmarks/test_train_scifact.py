@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from negmine.config import MineConfig, TrainConfig
+from negmine.train import TRAINING_VERSION
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -117,10 +118,22 @@ def test_a_model_trained_before_a_new_config_field_is_reused_only_while_that_fie
     recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
     del recorded["partition_mode"]  # a field the older run did not know
     summary = tmp_path / "negmine_train.json"
-    summary.write_text(json.dumps({"config": recorded}))
+    summary.write_text(json.dumps({"config": recorded, "training_version": TRAINING_VERSION}))
     assert bench._finished_with(summary, config)
     assert not bench._finished_with(summary, dataclasses.replace(config, partition_mode="per_direction"))
     assert not bench._finished_with(summary, dataclasses.replace(config, seed=2))
+
+
+def test_a_model_trained_by_another_training_version_is_trained_again(bench, tmp_path):
+    import json
+
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "o", seed=1)
+    recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    summary = tmp_path / "negmine_train.json"
+    summary.write_text(json.dumps({"config": recorded}))  # written before the version was recorded: version 1
+    assert not bench._finished_with(summary, config)
+    summary.write_text(json.dumps({"config": recorded, "training_version": TRAINING_VERSION}))
+    assert bench._finished_with(summary, config)
 
 
 def test_a_plain_run_is_the_issue_list_with_ablations_at_one_seed(bench) -> None:

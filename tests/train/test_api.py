@@ -7,6 +7,7 @@ from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError
+from negmine.train import TRAINING_VERSION
 from negmine.train.api import SUMMARY_NAME, train
 
 from .conftest import InterruptAt, toy_row
@@ -32,6 +33,7 @@ def test_trains_and_saves_a_loadable_model(tmp_path, mined_file, tiny_model_path
     assert model.encode(["cell gene"]).shape == (1, 32)
     summary = json.loads((result.output_dir / SUMMARY_NAME).read_text())
     assert summary["result"]["global_step"] == 2 and summary["config"]["num_negatives"] == 2
+    assert summary["training_version"] == TRAINING_VERSION
     assert [h["step"] for h in result.loss_history] == [1, 2]
     trained, start = _weights(result.output_dir), _weights(tiny_model_path)
     assert trained.keys() == start.keys() and not all(torch.equal(trained[k], start[k]) for k in start)

@@ -28,7 +28,7 @@ from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
 from negmine.io.atomic import atomic_write
-from negmine.train import SUMMARY_NAME
+from negmine.train import SUMMARY_NAME, TRAINING_VERSION
 from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_before_work
@@ -223,7 +223,8 @@ class MaskStatsInLog(TrainerCallback):
 
 
 def _write_summary(result: TrainResult, config: TrainConfig) -> None:
-    payload = {"result": result.as_dict(), "config": json.loads(json.dumps(asdict(config), default=str))}
+    payload = {"result": result.as_dict(), "config": json.loads(json.dumps(asdict(config), default=str)),
+               "training_version": TRAINING_VERSION}
     with atomic_write(Path(config.output_dir) / SUMMARY_NAME) as handle:
         json.dump(payload, handle, indent=2, sort_keys=True)
         handle.write("\n")
