@@ -5,7 +5,8 @@ rate, number of hard negatives (SHARED below) and seeds:
 
 1. zero-shot (no training)
 2. ``st-mined``: negatives from ``sentence_transformers.util.mine_hard_negatives`` (top, relative_margin 0.05),
-   trained with plain MultipleNegativesRankingLoss and NO_DUPLICATES batches (the reference recipe)
+   trained with plain MultipleNegativesRankingLoss and no-duplicates batches (the reference recipe, through
+   negmine's trainer as every arm: its no-duplicates sampler trains on every row once per epoch)
 3. ``negmine``: ``MineConfig()`` + ``TrainConfig()`` defaults
 4. attribution: ``st-data+negmine-train`` (the reference's negatives with negmine's trainer defaults) splits a
    difference between (2) and (3) into data and training; ``hardness=none`` is (3) without hardness weighting,
