@@ -42,3 +42,35 @@ def flags_and_summary(tmp_path):
     path = tmp_path / "m.audit-summary.json"
     path.write_text(json.dumps(summary()))
     return flags, path
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """``probe(page, script)``: load ``page`` in headless Chromium (1400 x 1000 window, offline), run ``script``
+    after it, and return the JSON the script stored with ``report(value)``. Skips without a Chromium."""
+    import html
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    exe = next((path for name in BROWSERS if (path := shutil.which(name))), None)
+    if exe is None:
+        pytest.skip("no headless Chromium (apt-get install chromium)")
+
+    def probe(page: str, script: str):
+        path = tmp_path / "probe.html"
+        hook = ("<script>function report(v){var p=document.createElement('pre');p.id='probe';"
+                f"p.textContent=JSON.stringify(v);document.body.appendChild(p);}}\n{script}</script>")
+        path.write_text(page.replace("</body>", hook + "</body>"), encoding="utf-8")
+        dom = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                              "--no-first-run", "--window-size=1400,1000", "--dump-dom", path.as_uri()],
+                             capture_output=True, text=True, timeout=120).stdout
+        found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+        assert found, f"the probe script did not report: {dom[-2000:]}"
+        return json.loads(html.unescape(found.group(1)))
+
+    return probe

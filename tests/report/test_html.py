@@ -85,3 +85,45 @@ def test_document_without_sections_still_has_its_title_and_script():
     parsed = Texts(page)
     assert "<h2>" not in page and ("h1", "T") in parsed.texts and parsed.stack == []
     assert page.index("<h1>") < page.index("<script>")
+
+
+def _flags_page(records) -> str:
+    from negmine.report.table import render_table
+
+    return document("negmine audit", "", [("Flagged pairs", render_table(records, len(records)))])
+
+
+def _flag(i: int, **overrides) -> dict:
+    record = {"kind": "false_negative", "action": "drop", "query_id": f"q{i}", "query": f"query {i}",
+              "positive": "a positive text", "doc_id": f"d{i}", "doc": f"document {i}", "rank": i % 7 + 1,
+              "votes": 1, "judges": ["score", "near-duplicate"], "scores": {"model": 0.5 + i / 1000},
+              "reasons": ["score: margin"]}
+    return {**record, **overrides}
+
+
+def test_long_unbroken_texts_and_ids_stay_inside_their_cells_in_a_browser(browser):
+    records = [_flag(0, doc="A" * 5000, doc_id="d" * 400), _flag(1, positive="x" * 3000, query="y" * 500), _flag(2)]
+    out = browser(_flags_page(records), """
+        document.querySelectorAll('details').forEach(function(d){ d.open = true; });
+        var over = [];
+        document.querySelectorAll('#flags td').forEach(function(td){
+          if (td.scrollWidth > td.clientWidth + 1) over.push(td.cellIndex + ': ' + td.scrollWidth + ' > ' + td.clientWidth);
+        });
+        var widest = Math.max.apply(null, Array.prototype.map.call(document.querySelectorAll('#flags td'),
+                                                                   function(td){ return td.offsetWidth; }));
+        report({over: over, widest: widest});
+    """)
+    assert out["over"] == [], "text spills over into the next cells"
+    assert out["widest"] <= 700, f"a long id or text widens its column to {out['widest']} px"
+
+
+def test_the_header_stays_in_view_while_the_rows_scroll_in_a_browser(browser):
+    out = browser(_flags_page([_flag(i) for i in range(300)]), """
+        var box = document.querySelector('.scroll'), th = document.querySelector('#flags th');
+        box.scrollTop = 3000; window.scrollTo(0, 3000);
+        var body = document.querySelector('#flags tbody').getBoundingClientRect();
+        report({th: th.getBoundingClientRect().top, view: window.innerHeight, bodyTop: body.top, bodyBottom: body.bottom});
+    """)
+    assert out["bodyTop"] < 0 < out["bodyBottom"], f"rows are in view, scrolled past their start: {out}"
+    assert 0 <= out["th"] < out["view"], f"the column names scrolled out of view: {out}"
+

@@ -21,9 +21,9 @@ def test_row_escapes_html_and_carries_numeric_sort_values():
     row = table_row(_record(query="<script>alert(1)</script>", doc_id='d"9'), ["model", "teacher"])
     assert "<script>" not in row and "&lt;script&gt;" in row
     assert 'data-sort="d&quot;9"' in row
-    assert '<td data-sort="0.8125">0.8125</td>' in row
+    assert '<td class="nw" data-sort="0.8125">0.8125</td>' in row
     assert row.count("<td") == 10 + 2 + 1  # base columns, two score columns, reasons
-    assert '<td data-sort=""></td>' in row  # the missing teacher score is empty, sorted as empty
+    assert '<td class="nw" data-sort=""></td>' in row  # the missing teacher score is empty, sorted as empty
 
 
 def test_long_texts_show_a_word_boundary_preview_and_the_full_text():

@@ -40,19 +40,19 @@ def _number(value) -> str:
 
 def table_row(record: Mapping, scores: Sequence[str]) -> str:
     cells = [
-        _cell(html.escape(record.get("kind", "")), record.get("kind", "")),
-        _cell(html.escape(str(record.get("action", ""))), record.get("action", "")),
-        _cell(html.escape(str(record.get("query_id", ""))), record.get("query_id", "")),
+        _cell(html.escape(record.get("kind", "")), record.get("kind", ""), "nw"),
+        _cell(html.escape(str(record.get("action", ""))), record.get("action", ""), "nw"),
+        _cell(html.escape(str(record.get("query_id", ""))), record.get("query_id", ""), "id"),
         _cell(_text(record.get("query", "")), record.get("query", "")[:60], "text"),
         _cell(_text(record.get("positive", "")), record.get("positive", "")[:60], "text"),
-        _cell(html.escape(str(record.get("doc_id", ""))), record.get("doc_id", "")),
+        _cell(html.escape(str(record.get("doc_id", ""))), record.get("doc_id", ""), "id"),
         _cell(_text(record.get("doc", "")), record.get("doc", "")[:60], "text"),
-        _cell(_number(record.get("rank")), "" if record.get("rank") is None else record["rank"]),
-        _cell(_number(record.get("votes")), record.get("votes", 0)),
+        _cell(_number(record.get("rank")), "" if record.get("rank") is None else record["rank"], "nw"),
+        _cell(_number(record.get("votes")), record.get("votes", 0), "nw"),
         _cell(html.escape(", ".join(record.get("judges") or [])), ", ".join(record.get("judges") or [])),
     ]
     values = record.get("scores") or {}
-    cells += [_cell(_number(values.get(name)), "" if values.get(name) is None else values[name]) for name in scores]
+    cells += [_cell(_number(values.get(name)), "" if values.get(name) is None else values[name], "nw") for name in scores]
     reasons = "<br>".join(html.escape(r) for r in record.get("reasons") or [])
     cells.append(_cell(reasons, len(record.get("reasons") or []), "text"))
     return "<tr>" + "".join(cells) + "</tr>"
