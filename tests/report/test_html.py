@@ -127,3 +127,22 @@ def test_the_header_stays_in_view_while_the_rows_scroll_in_a_browser(browser):
     assert out["bodyTop"] < 0 < out["bodyBottom"], f"rows are in view, scrolled past their start: {out}"
     assert 0 <= out["th"] < out["view"], f"the column names scrolled out of view: {out}"
 
+
+def test_clicking_headers_sorts_ids_in_number_order_and_scores_both_ways_in_a_browser(browser):
+    records = [_flag(i, query_id=f"q{i}", doc_id=str(i), scores={"model": s}) for i, s in
+               ((10, 0.3), (2, 0.9), (1, 0.5), (33, None), (100, 0.1))]
+    out = browser(_flags_page(records), """
+        var t = document.getElementById('flags'), heads = t.tHead.rows[0].cells, out = {};
+        function col(name){ for (var i = 0; i < heads.length; i++) if (heads[i].textContent === name) return i; }
+        function order(name, clicks){
+          var i = col(name); for (var k = 0; k < clicks; k++) heads[i].click();
+          return Array.prototype.map.call(t.tBodies[0].rows, function(r){ return r.cells[i].textContent; });
+        }
+        out.ids = order('query_id', 1); out.docsDesc = order('doc_id', 2); out.modelDesc = order('model', 2);
+        out.modelAsc = order('model', 1);
+        report(out);
+    """)
+    assert out["ids"] == ["q1", "q2", "q10", "q33", "q100"]
+    assert out["docsDesc"] == ["100", "33", "10", "2", "1"]
+    assert out["modelDesc"] == ["0.9000", "0.5000", "0.3000", "0.1000", ""]
+    assert out["modelAsc"] == ["", "0.1000", "0.3000", "0.5000", "0.9000"]

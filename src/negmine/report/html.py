@@ -22,6 +22,7 @@ td details summary{cursor:pointer} td.text{min-width:220px;max-width:420px} tbod
 """
 
 SORT_JS = """
+var collator = new Intl.Collator(undefined, {numeric: true});  // ids in number order: q2 before q10
 document.querySelectorAll('table.sortable').forEach(function(table){
   var heads = table.tHead.rows[0].cells;
   Array.prototype.forEach.call(heads, function(th, col){
@@ -34,8 +35,8 @@ document.querySelectorAll('table.sortable').forEach(function(table){
       rows.sort(function(a, b){
         var x = a.cells[col].dataset.sort, y = b.cells[col].dataset.sort;
         if (num) { x = x === '' ? -Infinity : parseFloat(x); y = y === '' ? -Infinity : parseFloat(y);
-                   return asc ? x - y : y - x; }
-        return asc ? x.localeCompare(y) : y.localeCompare(x);
+                   return x === y ? 0 : (asc ? x - y : y - x); }
+        return asc ? collator.compare(x, y) : collator.compare(y, x);
       });
       rows.forEach(function(r){ body.appendChild(r); });
     });
