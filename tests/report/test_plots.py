@@ -43,3 +43,16 @@ def test_training_step_axes_tick_whole_steps_only():
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
     decode(plots.training_curves(loss, dev))
+
+
+def test_a_one_step_run_and_a_single_dev_point_still_tick_whole_steps_only():
+    for loss, dev in (([{"step": 1, "loss": 7.69}], []), ([{"step": 1, "loss": 7.69}], [{"step": 1, "ndcg@10": 0.5}]),
+                      ([], [])):
+        fig = plots.training_figure(loss, dev)
+        fig.canvas.draw()
+        for ax in fig.axes:
+            lo, hi = ax.get_xlim()
+            ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+            assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), (loss, dev, ticks)
+            assert all(lo < p[0] < hi for line in ax.get_lines() for p in line.get_xydata()), "every point in view"
+        decode(plots.training_curves(loss, dev))

@@ -145,5 +145,15 @@ def training_figure(loss_history: Sequence[dict], dev: Sequence[dict]):
         axes[1].set_title("Dev split", fontsize=9)
         axes[1].legend(fontsize=8)
     for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _whole_steps(ax, MaxNLocator)
     return fig
+
+
+def _whole_steps(ax, locator) -> None:
+    """Integer step ticks; an axis whose points span fewer than 2 steps (a 1-step run) is widened to one step
+    either side, where the integer locator would otherwise fall back to fractions (0.945, 0.96...)."""
+    ax.xaxis.set_major_locator(locator(integer=True))
+    xs = [x for line in ax.get_lines() for x in line.get_xdata()]
+    if not xs or max(xs) - min(xs) < 2:
+        lo, hi = (min(xs), max(xs)) if xs else (0, 0)
+        ax.set_xlim(lo - 1, hi + 1)
