@@ -55,3 +55,23 @@ def test_read_flags_accepts_a_bom_and_reports_invalid_utf8_with_its_line(tmp_pat
         list(read_flags(path))
     path.write_bytes(b'\xef\xbb\xbf{"kind": "false_negative"}\n')
     assert list(read_flags(path)) == [{"kind": "false_negative"}]
+
+
+def test_histogram_legends_count_every_value_not_just_the_plotted_sample(flags_and_summary, tmp_path, monkeypatch):
+    from negmine.report import plots
+
+    from .conftest import summary as make_summary
+
+    legends = []
+    monkeypatch.setattr(plots, "to_base64_png", lambda fig: legends.extend(
+        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()) or "iVBORw0KGgo=")
+    data = make_summary()
+    data["counts"]["false_negatives"] = 55140
+    data["samples"]["flagged_scores"]["seen"] = 55140  # the audit keeps a reservoir sample of 3 of them here
+    data["samples"]["flagged_margins"]["seen"] = 55140
+    flags, path = flags_and_summary
+    path.write_text(json.dumps(data))
+    report_from_files(flags, path, tmp_path / "r.html")
+    assert "flagged negatives (n=55,140; a sample of 3 plotted)" in legends
+    assert legends.count("flagged negatives (n=55,140; a sample of 3 plotted)") == 2, "both score and margin plots"
+    assert "positives (n=3)" in legends and "kept negatives (n=9; a sample of 9 plotted)" not in legends

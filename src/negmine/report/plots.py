@@ -40,35 +40,53 @@ def _bins(series: Sequence[Sequence[float]], count: int = 40) -> np.ndarray:
     return np.linspace(lo, hi, count + 1)
 
 
-def _histograms(ax, named: dict[str, tuple[Sequence[float], str]], xlabel: str) -> None:
-    bins = _bins([v for v, _ in named.values()])
-    for label, (values, color) in named.items():
+def _label(name: str, values: Sequence[float], seen: int | None) -> str:
+    """``name (n=N)`` with N the values the run saw; a reservoir sample says how many of them it plots."""
+    if seen is None or seen == len(values):
+        return f"{name} (n={len(values):,})"
+    return f"{name} (n={seen:,}; a sample of {len(values):,} plotted)"
+
+
+def _histograms(ax, named: dict[str, tuple[Sequence[float], str, int | None]], xlabel: str) -> None:
+    bins = _bins([v for v, _, _ in named.values()])
+    for label, (values, color, seen) in named.items():
         if len(values):
             ax.hist(values, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=color,
-                    edgecolor=color, linewidth=1.2, label=f"{label} (n={len(values)})")
+                    edgecolor=color, linewidth=1.2, label=_label(label, values, seen))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
-    if any(len(v) for v, _ in named.values()):
+    if any(len(v) for v, _, _ in named.values()):
         ax.legend(fontsize=8)
 
 
-def score_histograms(positive: Sequence[float], kept: Sequence[float], flagged: Sequence[float]) -> str:
+def score_histograms(positive: Sequence[float], kept: Sequence[float], flagged: Sequence[float],
+                     seen: Sequence[int | None] = (None, None, None)) -> str:
+    """``seen``: how many values each sample was drawn from (the summary's ``seen``), for the legend."""
+    return to_base64_png(score_figure(positive, kept, flagged, seen))
+
+
+def score_figure(positive, kept, flagged, seen: Sequence[int | None] = (None, None, None)):
     fig = _figure()
     ax = fig.add_subplot()
-    _histograms(ax, {"positives": (positive, COLORS["positive"]), "kept negatives": (kept, COLORS["kept"]),
-                     "flagged negatives": (flagged, COLORS["flagged"])}, "mining-model score")
+    _histograms(ax, {"positives": (positive, COLORS["positive"], seen[0]),
+                     "kept negatives": (kept, COLORS["kept"], seen[1]),
+                     "flagged negatives": (flagged, COLORS["flagged"], seen[2])}, "mining-model score")
     ax.set_title("Positive vs negative scores")
-    return to_base64_png(fig)
+    return fig
 
 
-def margin_distribution(kept: Sequence[float], flagged: Sequence[float]) -> str:
+def margin_distribution(kept: Sequence[float], flagged: Sequence[float], seen: Sequence[int | None] = (None, None)) -> str:
+    return to_base64_png(margin_figure(kept, flagged, seen))
+
+
+def margin_figure(kept, flagged, seen: Sequence[int | None] = (None, None)):
     fig = _figure()
     ax = fig.add_subplot()
-    _histograms(ax, {"kept negatives": (kept, COLORS["kept"]), "flagged negatives": (flagged, COLORS["flagged"])},
-                "margin s_pos - s_neg (mining model)")
+    _histograms(ax, {"kept negatives": (kept, COLORS["kept"], seen[0]),
+                     "flagged negatives": (flagged, COLORS["flagged"], seen[1])}, "margin s_pos - s_neg (mining model)")
     ax.axvline(0.0, color="#495057", linestyle="--", linewidth=1)
     ax.set_title("Margin to the positive")
-    return to_base64_png(fig)
+    return fig
 
 
 def agreement_matrix(judges: Sequence[str], per_judge: dict[str, int], pairs: dict[str, int]) -> np.ndarray:

@@ -42,6 +42,11 @@ def _sample(summary: Mapping, name: str) -> list[float]:
     return list(summary["samples"].get(name, {}).get("values", []))
 
 
+def _seen(summary: Mapping, *names: str) -> tuple[int | None, ...]:
+    """How many values each sample was drawn from (the audit keeps a bounded reservoir of each)."""
+    return tuple(summary["samples"].get(name, {}).get("seen") for name in names)
+
+
 def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_rows: int = 2000, title: str = "negmine audit") -> Path:
     """Write the self-contained report to ``out`` (atomically) and return the path."""
     counts = summary["counts"]
@@ -66,9 +71,11 @@ def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_row
 def _figures(summary: Mapping) -> str:
     imgs = [
         figure(plots.score_histograms(_sample(summary, "positive_scores"), _sample(summary, "negative_scores"),
-                                      _sample(summary, "flagged_scores")), "score histograms"),
-        figure(plots.margin_distribution(_sample(summary, "kept_margins"), _sample(summary, "flagged_margins")),
-               "margin distribution"),
+                                      _sample(summary, "flagged_scores"),
+                                      _seen(summary, "positive_scores", "negative_scores", "flagged_scores")),
+               "score histograms"),
+        figure(plots.margin_distribution(_sample(summary, "kept_margins"), _sample(summary, "flagged_margins"),
+                                         _seen(summary, "kept_margins", "flagged_margins")), "margin distribution"),
         figure(plots.judge_agreement(summary["judges"], summary["flags_per_judge"], summary["judge_agreement"],
                                      summary["votes_per_candidate"]), "judge agreement"),
         figure(plots.confidence_histogram(_sample(summary, "confidence")), "confidence"),
