@@ -102,7 +102,8 @@ def _flag(i: int, **overrides) -> dict:
 
 
 def test_long_unbroken_texts_and_ids_stay_inside_their_cells_in_a_browser(browser):
-    records = [_flag(0, doc="A" * 5000, doc_id="d" * 400), _flag(1, positive="x" * 3000, query="y" * 500), _flag(2)]
+    records = [_flag(0, doc="A" * 5000, doc_id="d" * 400), _flag(1, positive="x" * 3000, query="y" * 500),
+               _flag(2, doc_id="33989422", positive="New opportunities: the use of nanotechnologies " * 4)]
     out = browser(_flags_page(records), """
         document.querySelectorAll('details').forEach(function(d){ d.open = true; });
         var over = [];
@@ -111,8 +112,11 @@ def test_long_unbroken_texts_and_ids_stay_inside_their_cells_in_a_browser(browse
         });
         var widest = Math.max.apply(null, Array.prototype.map.call(document.querySelectorAll('#flags td'),
                                                                    function(td){ return td.offsetWidth; }));
-        report({over: over, widest: widest});
+        var id = document.querySelector('#flags tbody tr:last-child td.id:nth-child(6)'), lines = document.createRange();
+        lines.selectNodeContents(id);
+        report({over: over, widest: widest, idLines: lines.getClientRects().length});
     """)
+    assert out["idLines"] == 1, "a short id is never broken over lines"
     assert out["over"] == [], "text spills over into the next cells"
     assert out["widest"] <= 700, f"a long id or text widens its column to {out['widest']} px"
 
