@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from negmine.errors import InputError
+from negmine.errors import ConfigError, InputError
 from negmine.report.render import read_flags, read_summary, report_from_files
 
 
@@ -75,3 +75,23 @@ def test_histogram_legends_count_every_value_not_just_the_plotted_sample(flags_a
     assert "flagged negatives (n=55,140; a sample of 3 plotted)" in legends
     assert legends.count("flagged negatives (n=55,140; a sample of 3 plotted)") == 2, "both score and margin plots"
     assert "positives (n=3)" in legends and "kept negatives (n=9; a sample of 9 plotted)" not in legends
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5])
+def test_a_table_row_cap_below_one_is_an_error_naming_the_value(flags_and_summary, tmp_path, bad):
+    flags, summary = flags_and_summary
+    with pytest.raises(ConfigError, match=rf"max_table_rows \(--max-table-rows\) must be a positive integer, got {bad}; "
+                                          r"use e\.g\. 2000"):
+        report_from_files(flags, summary, tmp_path / "r.html", max_rows=bad)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_the_report_command_rejects_a_negative_table_row_cap_without_a_traceback(flags_and_summary):
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+
+    flags, _ = flags_and_summary
+    result = CliRunner().invoke(build_app(), ["report", str(flags), "--max-table-rows", "-1"])
+    assert result.exit_code == 2, result.output
+    assert "error: max_table_rows (--max-table-rows) must be a positive integer, got -1" in result.output

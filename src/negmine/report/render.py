@@ -7,7 +7,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
-from negmine.errors import InputError
+from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.files import iter_lines
 from negmine.io.jsonl import read_json_object
@@ -49,6 +49,9 @@ def _seen(summary: Mapping, *names: str) -> tuple[int | None, ...]:
 
 def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_rows: int = 2000, title: str = "negmine audit") -> Path:
     """Write the self-contained report to ``out`` (atomically) and return the path."""
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise ConfigError(f"max_table_rows (--max-table-rows) must be a positive integer, got {max_rows!r}; use e.g. "
+                          "2000 (the flagged pairs the table shows)")
     counts = summary["counts"]
     shown = list(islice(flags, max_rows))
     total = counts.get("false_negatives", 0) + counts.get("noisy_positives", 0)
