@@ -43,3 +43,11 @@ def test_table_has_a_header_per_column_and_counts_what_it_shows():
     assert dict((name, kind) for kind, name in headers)["query"] == "text"
     assert "Showing 2 of 7 flags" in html
     assert html.count("<tr>") == 3
+
+
+def test_a_capped_table_says_which_flags_it_shows_and_that_sorting_orders_only_those():
+    html = render_table([_record(), _record(query_id="q2")], total=55157)
+    note = re.search(r'<p class="note">(.*?)</p>', html).group(1)
+    assert note.startswith("Showing 2 of 55157 flags: the first 2 of the flags file")
+    assert "--max-table-rows shows more" in note and "sort the rows shown" in note
+    assert "the first" not in render_table([_record()], total=1), "a complete table says nothing about a cap"

@@ -67,5 +67,9 @@ def render_table(records: Iterable[Mapping], total: int) -> str:
     )
     body = "\n".join(table_row(r, scores) for r in rows)
     note = f"<p class=\"note\">Showing {len(rows)} of {total} flags (click a header to sort).</p>"
+    if len(rows) < total:
+        note = (f"<p class=\"note\">Showing {len(rows)} of {total} flags: the first {len(rows)} of the flags file "
+                "(--max-table-rows shows more; the flags JSONL holds them all). Click a header to sort the rows "
+                "shown.</p>")
     return (f'{note}<div class="scroll"><table id="flags" class="sortable"><thead><tr>{header}</tr></thead>'
             f"<tbody>\n{body}\n</tbody></table></div>")
