@@ -150,3 +150,16 @@ def test_clicking_headers_sorts_ids_in_number_order_and_scores_both_ways_in_a_br
     assert out["docsDesc"] == ["100", "33", "10", "2", "1"]
     assert out["modelDesc"] == ["0.9000", "0.5000", "0.3000", "0.1000", ""]
     assert out["modelAsc"] == ["", "0.1000", "0.3000", "0.5000", "0.9000"]
+
+
+def test_only_sortable_tables_offer_their_headers_as_clickable_in_a_browser(browser):
+    from negmine.report.table import render_table
+    from negmine.report.training import _rows_table
+
+    page = document("t", "", [("Dev evaluations", _rows_table([{"step": 2, "ndcg@10": 0.5}], ["step", "ndcg@10"])),
+                              ("Flagged pairs", render_table([_flag(1)], 1))])
+    out = browser(page, """
+        report(Array.prototype.map.call(document.querySelectorAll('table'), function(t){
+          return [t.className, getComputedStyle(t.querySelector('th')).cursor]; }));
+    """)
+    assert out == [["", "auto"], ["sortable", "pointer"]], "a hand cursor on headers that do nothing when clicked"

@@ -15,7 +15,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .plots img{max-width:100%;height:auto;border:1px solid #f1f3f5}
 .scroll{overflow:auto;max-width:100%;max-height:85vh} table{border-collapse:collapse;font-size:12px;width:100%}
 th,td{border:1px solid #dee2e6;padding:4px 6px;vertical-align:top} td{overflow-wrap:break-word} td.text{overflow-wrap:anywhere} td.id{max-width:16em} td.nw{white-space:nowrap}
-th{background:#f8f9fa;cursor:pointer;position:sticky;top:0;white-space:nowrap;z-index:1}
+th{background:#f8f9fa;position:sticky;top:0;white-space:nowrap;z-index:1} table.sortable th{cursor:pointer}
 th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 td details summary{cursor:pointer} td.text{min-width:220px;max-width:420px} tbody tr:nth-child(even){background:#fcfcfd}
 .note{color:#868e96;font-size:12px} .kv td:first-child{color:#495057}
