@@ -51,3 +51,13 @@ def test_a_capped_table_says_which_flags_it_shows_and_that_sorting_orders_only_t
     assert note.startswith("Showing 2 of 55157 flags: the first 2 of the flags file")
     assert "--max-table-rows shows more" in note and "sort the rows shown" in note
     assert "the first" not in render_table([_record()], total=1), "a complete table says nothing about a cap"
+
+
+def test_a_very_long_text_is_cut_when_shown_and_says_how_much_is_left_out():
+    huge = ("lorem ipsum " * 10_000)[:100_000]
+    row = table_row(_record(doc=huge, positive=huge), [])
+    assert len(row) < 15_000, "two 100,000-character texts bounded in the page"
+    assert row.count("… 95,000 more characters (the flags JSONL has the full text)") == 2
+    assert huge[:5000] in row
+    short = ("word " * 1000).strip()  # 4,999 characters: shown whole
+    assert "more characters" not in table_row(_record(doc=short), []) and short in table_row(_record(doc=short), [])
