@@ -92,3 +92,11 @@ def test_a_real_training_summary_renders(tmp_path, tiny_model_path):
     page = training_report(tmp_path / "m").read_text()
     assert "<b>2</b><span>steps</span>" in page and "<b>8</b><span>rows trained on</span>" in page
     assert page.count("data:image/png;base64,") == 1
+
+
+def test_a_one_step_run_says_1_step(tmp_path):
+    summary = _summary(dev=False)
+    summary["result"].update(global_step=1, loss_history=[{"step": 1, "loss": 7.69}])
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8")
+    assert '<div class="meta">1 step on mined.jsonl</div>' in page

@@ -82,7 +82,8 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
         columns = sorted({key for event in result["remine"] for key in event})
         sections.append(("Re-mining", _rows_table(result["remine"], columns)))
     sections.append(("Configuration", key_value_table(flat_config(config))))
-    subtitle = f"{result['global_step']} steps on {config.get('train_file')}"
+    steps = result["global_step"]
+    subtitle = f"{steps} step{'' if steps == 1 else 's'} on {config.get('train_file')}"
     with atomic_write(out) as handle:
         handle.write(document("negmine train", subtitle, sections))
     return out
