@@ -20,6 +20,11 @@ def report_command(
     """Render a self-contained HTML report: an audit's plots and sortable table of flagged pairs, or a training
     run's loss and dev curves, dev evaluations, re-mining events and configuration."""
     with user_errors():
+        if not source.exists():
+            from negmine.errors import InputError
+
+            raise InputError(source, None, None, "not found: give the flags JSONL that negmine audit wrote, or the "
+                                                 "output directory of a negmine train run")
         out = _training(source, summary, output) if source.is_dir() else _audit(source, summary, output, max_table_rows)
     typer.echo(f"report: {out}")
 
