@@ -127,6 +127,36 @@ def test_a_false_negative_gets_the_policy_in_every_row_of_its_query(tmp_path, po
         assert q1_negatives == {"battery cathode voltage"}, "d-close is no hard negative of q1 in the export"
 
 
+@pytest.mark.parametrize("positive_policy", ["drop", "mark"])
+def test_a_noisy_positive_s_flags_do_not_strip_its_sibling_rows(tmp_path, positive_policy):
+    """q1's second positive is a wrong label: every candidate outscores it, so its row flags them all. Those
+    flags are measured against a positive the audit itself finds noisy; they must not take the negatives of
+    the row with q1's trusted positive (before: that row came out with no negatives at all)."""
+    from .conftest import native_row
+
+    shared = [("d-a", "doc a", 0.50), ("d-b", "doc b", 0.40), ("d-c", "doc c", 0.30)]
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in [
+        native_row("q1", "melatonin and sleep", "p1", "melatonin improves sleep", 0.80, shared),
+        native_row("q1", "melatonin and sleep", "p-wrong", "wind turbines on roofs", 0.00, shared),
+    ]), encoding="utf-8")
+    judges = JudgeConfig(judges=("score",))
+    config = AuditConfig(input=mined, judges=judges, encoder=EncoderConfig(use_cache=False),
+                         output=tmp_path / "clean.jsonl", flags=tmp_path / "audit.flags.jsonl",
+                         positive_policy=positive_policy)
+    resources = load_resources(judges, ("score",), config.encoder, None)
+    summary = audit_file(config, build_judges(judges, ("score",), resources), ("score",))
+    flags = read(config.flags)
+    assert {(f["kind"], f["positive_id"]) for f in flags} == {("false_negative", "p-wrong"), ("noisy_positive", "p-wrong")}
+    clean = {r["positive_id"]: r for r in read(config.output)}
+    assert clean["p1"]["negative_ids"] == ["d-a", "d-b", "d-c"] and "false_negative_ids" not in clean["p1"]
+    assert summary["counts"]["sibling_false_negatives"] == 0
+    if positive_policy == "drop":
+        assert set(clean) == {"p1"}
+    else:  # the noisy row is kept and gets its own flags
+        assert clean["p-wrong"]["negative_ids"] == [] and clean["p-wrong"]["false_negative_ids"] == ["d-a", "d-b", "d-c"]
+
+
 @pytest.mark.parametrize("output", ["clean.jsonl", None])
 def test_a_stopped_audit_leaves_no_report_of_the_run_before(native_file, tmp_path, hash_embedder, monkeypatch,
                                                             output):

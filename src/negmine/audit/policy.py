@@ -11,6 +11,7 @@ Noisy positives: ``drop`` (no row) or ``mark`` (row kept). Every kept row gets i
 A false negative is a finding about the query, not the pair: a document flagged in one row of a query gets
 the same policy in every row of that query (:class:`QueryFalseNegatives` collects them over the whole file
 first), so it is never a positive (or a flagged negative) in one row and an ordinary hard negative in another.
+Flags of a row whose positive is noisy are the exception: they apply to that row only.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ class RowVerdict:
 
 @dataclass
 class QueryFalseNegatives:
-    """Every query's false negatives over all its rows (ids in first-flagged order)."""
+    """Every query's false negatives over all its rows (ids in first-flagged order), except those of rows
+    whose positive is noisy: they were measured against a label the audit itself doubts (a wrong positive
+    scores below most candidates, so every candidate would be flagged), so they stay in their own row and do
+    not strip a sibling row, with a trusted positive, of its negatives."""
 
     by_query: dict[str, dict[str, None]] = field(default_factory=dict)
 
     def add(self, query_id: str, verdict: RowVerdict) -> None:
-        if verdict.false_negative_ids:
+        if verdict.false_negative_ids and not verdict.noisy_positive:
             self.by_query.setdefault(query_id, {}).update(dict.fromkeys(verdict.false_negative_ids))
 
     def of(self, query_id: str) -> Collection[str]:
