@@ -66,7 +66,9 @@ def test_flag_records_carry_scores_reasons_and_texts():
     noisy = findings_for(row, [1, 0, 0, 0], {"teacher:t": (0.0, np.array([0.9, 0.8, 0.7, 0.6]))})
     records = flag_records(noisy, "mark", "drop")
     fn, pos = records
-    assert fn["kind"] == "false_negative" and fn["doc_id"] == "n-copy" and fn["action"] == "mark"
+    assert flag_records(findings_for(row, [1, 0, 0, 0]), "mark", "drop")[0]["action"] == "mark"
+    assert fn["kind"] == "false_negative" and fn["doc_id"] == "n-copy"
+    assert fn["action"] == "none", "no policy acts on the flags of a noisy positive's row"
     assert fn["scores"]["model"] == 0.7 and fn["scores"]["model:positive"] == 0.8
     assert fn["scores"]["teacher:t"] == 0.9 and fn["scores"]["teacher:t:positive"] == 0.0
     assert fn["reasons"] == ["teacher: agrees"] and fn["doc"] == row["negatives"][0]

@@ -127,11 +127,12 @@ def test_a_false_negative_gets_the_policy_in_every_row_of_its_query(tmp_path, po
         assert q1_negatives == {"battery cathode voltage"}, "d-close is no hard negative of q1 in the export"
 
 
+@pytest.mark.parametrize("fn_policy", ["drop", "promote", "mark"])
 @pytest.mark.parametrize("positive_policy", ["drop", "mark"])
-def test_a_noisy_positive_s_flags_do_not_strip_its_sibling_rows(tmp_path, positive_policy):
+def test_a_noisy_positive_s_flags_get_no_policy(tmp_path, positive_policy, fn_policy):
     """q1's second positive is a wrong label: every candidate outscores it, so its row flags them all. Those
-    flags are measured against a positive the audit itself finds noisy; they must not take the negatives of
-    the row with q1's trusted positive (before: that row came out with no negatives at all)."""
+    flags are measured against a positive the audit itself finds noisy; no policy may act on them (before: the
+    row with q1's trusted positive came out with no negatives, or with all of them promoted)."""
     from .conftest import native_row
 
     shared = [("d-a", "doc a", 0.50), ("d-b", "doc b", 0.40), ("d-c", "doc c", 0.30)]
@@ -143,18 +144,21 @@ def test_a_noisy_positive_s_flags_do_not_strip_its_sibling_rows(tmp_path, positi
     judges = JudgeConfig(judges=("score",))
     config = AuditConfig(input=mined, judges=judges, encoder=EncoderConfig(use_cache=False),
                          output=tmp_path / "clean.jsonl", flags=tmp_path / "audit.flags.jsonl",
-                         positive_policy=positive_policy)
+                         positive_policy=positive_policy, false_negative_policy=fn_policy)
     resources = load_resources(judges, ("score",), config.encoder, None)
     summary = audit_file(config, build_judges(judges, ("score",), resources), ("score",))
     flags = read(config.flags)
-    assert {(f["kind"], f["positive_id"]) for f in flags} == {("false_negative", "p-wrong"), ("noisy_positive", "p-wrong")}
-    clean = {r["positive_id"]: r for r in read(config.output)}
-    assert clean["p1"]["negative_ids"] == ["d-a", "d-b", "d-c"] and "false_negative_ids" not in clean["p1"]
-    assert summary["counts"]["sibling_false_negatives"] == 0
-    if positive_policy == "drop":
-        assert set(clean) == {"p1"}
-    else:  # the noisy row is kept and gets its own flags
-        assert clean["p-wrong"]["negative_ids"] == [] and clean["p-wrong"]["false_negative_ids"] == ["d-a", "d-b", "d-c"]
+    assert [(f["kind"], f["positive_id"], f["action"]) for f in flags] == [
+        *[("false_negative", "p-wrong", "none")] * 3, ("noisy_positive", "p-wrong", positive_policy)]
+    clean = read(config.output)
+    assert [r["positive_id"] for r in clean] == (["p1"] if positive_policy == "drop" else ["p1", "p-wrong"])
+    for row in clean:
+        assert row["negative_ids"] == ["d-a", "d-b", "d-c"], row["positive_id"]
+        assert not {"false_negative_ids", "extra_positive_ids"} & set(row), row["positive_id"]
+        assert row.get("negative_flags", [None] * 3) == [None] * 3, row["positive_id"]
+    counts = summary["counts"]
+    assert (counts["false_negatives"], counts["false_negatives_of_noisy_positives"]) == (3, 3)
+    assert counts["sibling_false_negatives"] == 0
 
 
 @pytest.mark.parametrize("output", ["clean.jsonl", None])

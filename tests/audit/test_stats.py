@@ -26,7 +26,8 @@ def test_counts_agreement_and_samples():
     stats = AuditStats(["score", "near-duplicate"], sample_size=10)
     stats.add(find(item_from_row(row), [j1, j2], JudgeConfig()), row_kept=True)
     s = stats.summary()
-    assert s["counts"] == {"candidates_judged": 4, "false_negatives": 2, "noisy_positives": 0, "pairs": 1, "rows_written": 1}
+    assert s["counts"] == {"candidates_judged": 4, "false_negatives": 2, "false_negatives_of_noisy_positives": 0,
+                           "noisy_positives": 0, "pairs": 1, "rows_written": 1}
     assert s["flags_per_judge"] == {"score": 2, "near-duplicate": 1}
     assert s["judge_agreement"] == {"near-duplicate & score": 1}
     assert s["votes_per_candidate"] == {"0": 2, "1": 1, "2": 1}

@@ -11,7 +11,7 @@ Noisy positives: ``drop`` (no row) or ``mark`` (row kept). Every kept row gets i
 A false negative is a finding about the query, not the pair: a document flagged in one row of a query gets
 the same policy in every row of that query (:class:`QueryFalseNegatives` collects them over the whole file
 first), so it is never a positive (or a flagged negative) in one row and an ordinary hard negative in another.
-Flags of a row whose positive is noisy are the exception: they apply to that row only.
+Flags of a row whose positive is noisy are the exception: no policy acts on them (:func:`acted_on`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ import numpy as np
 from negmine.audit.findings import PairFindings
 from negmine.export.native import FALSE_NEGATIVE_FLAG as FLAG, make_row
 
+NOT_ACTED_ON = "none"
+"""The ``action`` of a false-negative record no policy acts on (its row's positive is noisy)."""
+
 
 @dataclass(frozen=True, slots=True)
 class RowVerdict:
@@ -35,8 +38,9 @@ class RowVerdict:
 
     @classmethod
     def of(cls, findings: PairFindings) -> RowVerdict:
+        """``false_negative_ids`` is empty when the positive is noisy: see :func:`acted_on`."""
         ids = findings.item.candidate_ids
-        flagged = tuple(ids[i] for i in np.flatnonzero(findings.false_negative).tolist())
+        flagged = tuple(ids[i] for i in np.flatnonzero(acted_on(findings)).tolist())
         return cls(flagged, bool(findings.noisy_positive), float(findings.confidence))
 
     def dropped(self, positive_policy: str) -> bool:
@@ -44,17 +48,22 @@ class RowVerdict:
         return self.noisy_positive and positive_policy == "drop"
 
 
+def acted_on(findings: PairFindings) -> np.ndarray:
+    """The false negatives the policy applies to: none when the row's positive is noisy. Such flags are measured
+    against a label the audit itself doubts (a wrong positive scores below most candidates, so every candidate
+    is flagged); acting on them would drop, mark or promote the candidates in every row of the query, the rows
+    of its trusted positives too. They stay in the flags file, with action ``none``."""
+    return findings.false_negative & (not findings.noisy_positive)
+
+
 @dataclass
 class QueryFalseNegatives:
-    """Every query's false negatives over all its rows (ids in first-flagged order), except those of rows
-    whose positive is noisy: they were measured against a label the audit itself doubts (a wrong positive
-    scores below most candidates, so every candidate would be flagged), so they stay in their own row and do
-    not strip a sibling row, with a trusted positive, of its negatives."""
+    """Every query's false negatives over all its rows (ids in first-flagged order)."""
 
     by_query: dict[str, dict[str, None]] = field(default_factory=dict)
 
     def add(self, query_id: str, verdict: RowVerdict) -> None:
-        if verdict.false_negative_ids and not verdict.noisy_positive:
+        if verdict.false_negative_ids:
             self.by_query.setdefault(query_id, {}).update(dict.fromkeys(verdict.false_negative_ids))
 
     def of(self, query_id: str) -> Collection[str]:
@@ -122,10 +131,14 @@ def _promoted(row: Mapping, new: list[int]) -> tuple[dict, list[str]]:
 
 
 def flag_records(findings: PairFindings, fn_action: str, positive_action: str | None) -> list[dict]:
-    """One record per flagged candidate and one for a noisy positive, with scores, reasons and texts."""
+    """One record per flagged candidate and one for a noisy positive, with scores, reasons and texts. With a
+    ``positive_action`` (an audit), the candidates flagged in a noisy positive's row get action ``none``: no
+    policy acts on them (:func:`acted_on`)."""
     item = findings.item
     base = {"query_id": item.query_id, "positive_id": item.positive_id}
     out = []
+    if findings.noisy_positive and positive_action is not None:
+        fn_action = NOT_ACTED_ON
     for i in np.flatnonzero(findings.false_negative).tolist():
         out.append({
             "kind": "false_negative", **base, "doc_id": item.candidate_ids[i], "rank": int(item.ranks[i]),

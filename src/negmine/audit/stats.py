@@ -54,6 +54,8 @@ class AuditStats:
         self.counts["candidates_judged"] += len(f.item)
         self.counts["false_negatives"] += int(f.false_negative.sum())
         self.counts["noisy_positives"] += int(f.noisy_positive)
+        # flags of a noisy positive's row, left without policy (negmine.audit.policy.acted_on)
+        self.counts["false_negatives_of_noisy_positives"] += int(f.false_negative.sum()) if f.noisy_positive else 0
         self.counts["rows_written"] += int(row_kept)
         flags = {j.judge: np.asarray(j.flags, dtype=bool) for j in f.judgements}
         for name, fl in flags.items():
