@@ -161,6 +161,40 @@ def test_a_noisy_positive_s_flags_get_no_policy(tmp_path, positive_policy, fn_po
     assert counts["sibling_false_negatives"] == 0
 
 
+def _score_audit(tmp_path, source, out, judges, policy, formats=()):
+    config = AuditConfig(input=source, judges=judges, encoder=EncoderConfig(use_cache=False), formats=formats,
+                         output=tmp_path / out, flags=tmp_path / f"{out}.flags.jsonl", false_negative_policy=policy)
+    resources = load_resources(judges, ("score",), config.encoder, None)
+    return audit_file(config, build_judges(judges, ("score",), resources), ("score",)), read(config.output)
+
+
+@pytest.mark.parametrize("policy, negatives, flags, extra", [
+    ("mark", ["d-a", "d-b", "d-c"], ["false_negative", "false_negative", None], None),
+    ("drop", ["d-c"], None, None),
+    ("promote", ["d-c"], None, ["d-a", "d-b"]),
+])
+def test_re_auditing_a_marked_file_keeps_the_earlier_marks(tmp_path, policy, negatives, flags, extra):
+    """A first audit (absolute margin 0.1) marks d-a and d-b; a second one with the default sd margin (0.05 here)
+    flags only d-a. d-b must not turn back into an ordinary hard negative (before: its mark was lost, the
+    exports gave it as a negative of q1 and, with drop, the row listed it both as a negative and in
+    false_negative_ids)."""
+    from .conftest import native_row
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text(json.dumps(native_row("q1", "melatonin and sleep", "p1", "melatonin improves sleep", 0.80, [
+        ("d-a", "doc a", 0.78), ("d-b", "doc b", 0.74), ("d-c", "doc c", 0.30)])) + "\n", encoding="utf-8")
+    first = JudgeConfig(judges=("score",), sd_margin=None, absolute_margin=0.1)
+    _, marked = _score_audit(tmp_path, mined, "marked.jsonl", first, "mark")
+    assert marked[0]["negative_flags"] == ["false_negative", "false_negative", None]
+    summary, again = _score_audit(tmp_path, tmp_path / "marked.jsonl", "again.jsonl", JudgeConfig(judges=("score",)),
+                                  policy, formats=("triplet",))
+    row = again[0]
+    assert (row["negative_ids"], row.get("negative_flags"), row.get("extra_positive_ids")) == (negatives, flags, extra)
+    assert row["false_negative_ids"] == ["d-a", "d-b"]
+    assert summary["counts"]["false_negatives"] == 1 and summary["counts"]["earlier_false_negatives"] == 1
+    assert {t["negative"] for t in read(tmp_path / "again.triplet.jsonl")} == {"doc c"}
+
+
 @pytest.mark.parametrize("output", ["clean.jsonl", None])
 def test_a_stopped_audit_leaves_no_report_of_the_run_before(native_file, tmp_path, hash_embedder, monkeypatch,
                                                             output):

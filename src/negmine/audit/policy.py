@@ -6,6 +6,7 @@ in-batch), ``promote`` (removed from the negatives; ids, texts and mining scores
 as positives) or ``mark`` (kept; ``negative_flags[i] = "false_negative"``, ids in ``false_negative_ids``).
 Promotions of an earlier audit are kept, first; ids an older audit promoted without their texts cannot join
 those lists once something new is promoted, and move to ``false_negative_ids`` (still masked in training).
+Negatives an earlier audit marked get the policy again, whatever the new judges find.
 Noisy positives: ``drop`` (no row) or ``mark`` (row kept). Every kept row gets its ``confidence``.
 
 A false negative is a finding about the query, not the pair: a document flagged in one row of a query gets
@@ -75,11 +76,12 @@ def apply_policy(
     query_false_negatives: Collection[str] = (),
 ) -> dict | None:
     """The cleaned row, or None when a noisy positive's row is dropped. ``query_false_negatives``: the
-    documents flagged in any row of the row's query; those among its negatives get the policy too."""
+    documents flagged in any row of the row's query; those among its negatives get the policy too, as do the
+    negatives an earlier audit marked (:func:`earlier_false_negatives`)."""
     verdict = findings if isinstance(findings, RowVerdict) else RowVerdict.of(findings)
     if verdict.dropped(positive_policy):
         return None
-    flagged_set = {*verdict.false_negative_ids, *query_false_negatives}
+    flagged_set = {*verdict.false_negative_ids, *query_false_negatives, *earlier_false_negatives(row)}
     fn = np.array([doc_id in flagged_set for doc_id in row["negative_ids"]], dtype=bool)
     flagged_ids = [row["negative_ids"][i] for i in np.flatnonzero(fn)]
     keep = np.flatnonzero(~fn) if fn_policy in ("drop", "promote") else np.arange(len(fn))
@@ -97,6 +99,23 @@ def apply_policy(
         margin_score=row.get("margin_score"), **extra,
         confidence=verdict.confidence,
     )
+
+
+def earlier_false_negatives(row: Mapping) -> set[str]:
+    """The row's negatives an earlier audit (``--false-negative-policy mark``) or another tool already lists as
+    false negatives: flagged in ``negative_flags`` or named in ``false_negative_ids``. A re-audit applies its
+    policy to them whatever its own judges find, so their mark never silently turns them back into ordinary
+    hard negatives (the exports leave out only the negatives flagged in ``negative_flags``)."""
+    known = set(row.get("false_negative_ids") or ())
+    flags = row.get("negative_flags") or [None] * len(row["negative_ids"])
+    return {d for d, flag in zip(row["negative_ids"], flags) if flag == FLAG or d in known}
+
+
+def earlier_only(row: Mapping, verdict: RowVerdict, query_false_negatives: Collection[str]) -> int:
+    """How many of the row's negatives get the false-negative policy only because an earlier audit flagged them
+    (neither the row's judges nor a sibling row did)."""
+    now = {*verdict.false_negative_ids, *query_false_negatives}
+    return len(earlier_false_negatives(row) - now)
 
 
 def sibling_false_negatives(row: Mapping, verdict: RowVerdict, query_false_negatives: Collection[str]) -> int:

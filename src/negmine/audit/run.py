@@ -19,7 +19,7 @@ from negmine.audit.findings import find
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judge
 from negmine.audit.policy import (
-    QueryFalseNegatives, RowVerdict, apply_policy, flag_records, sibling_false_negatives,
+    QueryFalseNegatives, RowVerdict, apply_policy, earlier_only, flag_records, sibling_false_negatives,
 )
 from negmine.audit.stats import AuditStats
 from negmine.config import AuditConfig, resolve_workers
@@ -147,12 +147,14 @@ def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_ou
 def _write_rows(
     config: AuditConfig, verdicts: list[RowVerdict], query_fns: QueryFalseNegatives, stats: AuditStats, rows_out
 ) -> None:
-    """Apply the policies to every row with its query's false negatives; count those a sibling row found."""
+    """Apply the policies to every row with its query's false negatives; count those a sibling row found and
+    those only an earlier audit had marked."""
     for row, verdict in zip(read_native(config.input), verdicts, strict=True):
         if verdict.dropped(config.positive_policy):
             continue
         found = query_fns.of(row["query_id"])
         stats.add_sibling_false_negatives(sibling_false_negatives(row, verdict, found))
+        stats.add_earlier_false_negatives(earlier_only(row, verdict, found))
         if rows_out is not None:
             rows_out.write(dumps_row(apply_policy(row, verdict, config.false_negative_policy,
                                                   config.positive_policy, found)))

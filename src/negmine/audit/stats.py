@@ -70,6 +70,11 @@ class AuditStats:
         (another positive) flagged them, not the row's own judges."""
         self.counts["sibling_false_negatives"] += n
 
+    def add_earlier_false_negatives(self, n: int) -> None:
+        """Negatives of a written row that got the false-negative policy only because an earlier audit had marked
+        them (``negative_flags``/``false_negative_ids`` of the input row)."""
+        self.counts["earlier_false_negatives"] += n
+
     def _sample(self, f: PairFindings) -> None:
         scores = np.asarray(f.item.scores, dtype=np.float64)
         fn = f.false_negative
