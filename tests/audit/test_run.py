@@ -195,6 +195,30 @@ def test_re_auditing_a_marked_file_keeps_the_earlier_marks(tmp_path, policy, neg
     assert {t["negative"] for t in read(tmp_path / "again.triplet.jsonl")} == {"doc c"}
 
 
+@pytest.mark.parametrize("policy", ["drop", "promote", "mark"])
+def test_a_labelled_positive_among_the_negatives_is_removed_whatever_the_judges(tmp_path, policy):
+    """A file not mined by negmine lists q1's positive p2 as a negative of q1's other row (a row's own positive
+    among its negatives is refused on input). Before, a positive no judge flagged stayed a negative, so the
+    exports gave a labelled positive of q1 as its hard negative; now it is removed whatever the policy, and the
+    summary counts it."""
+    from .conftest import native_row
+
+    p2, other = ("p2", "melatonin helps adults sleep", 0.50), ("d-c", "battery cathode voltage", 0.30)
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in [
+        native_row("q1", "melatonin and sleep", "p1", "melatonin improves sleep", 0.80, [p2, other]),
+        native_row("q1", "melatonin and sleep", "p2", p2[1], 0.60, [other]),
+        native_row("q2", "sleep aids", "p3", "sleep aids in adults", 0.90, [p2, other]),
+    ]), encoding="utf-8")
+    summary, clean = _score_audit(tmp_path, mined, "clean.jsonl", JudgeConfig(judges=("score",)), policy,
+                                  formats=("triplet",))
+    assert [r["negative_ids"] for r in clean] == [["d-c"], ["d-c"], ["p2", "d-c"]], "p2 is no positive of q2"
+    assert not any(r.get("extra_positive_ids") or r.get("false_negative_ids") for r in clean)
+    assert summary["counts"]["labelled_positives_removed"] == 1
+    q1_negatives = {t["negative"] for t in read(tmp_path / "clean.triplet.jsonl") if t["anchor"] == "melatonin and sleep"}
+    assert q1_negatives == {"battery cathode voltage"}
+
+
 @pytest.mark.parametrize("output", ["clean.jsonl", None])
 def test_a_stopped_audit_leaves_no_report_of_the_run_before(native_file, tmp_path, hash_embedder, monkeypatch,
                                                             output):

@@ -73,18 +73,21 @@ class QueryFalseNegatives:
 
 def apply_policy(
     row: Mapping, findings: PairFindings | RowVerdict, fn_policy: str, positive_policy: str,
-    query_false_negatives: Collection[str] = (),
+    query_false_negatives: Collection[str] = (), query_positives: Collection[str] = (),
 ) -> dict | None:
     """The cleaned row, or None when a noisy positive's row is dropped. ``query_false_negatives``: the
     documents flagged in any row of the row's query; those among its negatives get the policy too, as do the
-    negatives an earlier audit marked (:func:`earlier_false_negatives`)."""
+    negatives an earlier audit marked (:func:`earlier_false_negatives`). ``query_positives``: the ids of every
+    labelled positive of the query; any among the negatives (a file not mined by negmine) is removed, whatever
+    the policy: it already has its own row."""
     verdict = findings if isinstance(findings, RowVerdict) else RowVerdict.of(findings)
     if verdict.dropped(positive_policy):
         return None
     flagged_set = {*verdict.false_negative_ids, *query_false_negatives, *earlier_false_negatives(row)}
-    fn = np.array([doc_id in flagged_set for doc_id in row["negative_ids"]], dtype=bool)
+    labelled = np.array([doc_id in query_positives for doc_id in row["negative_ids"]], dtype=bool)
+    fn = np.array([doc_id in flagged_set for doc_id in row["negative_ids"]], dtype=bool) & ~labelled
     flagged_ids = [row["negative_ids"][i] for i in np.flatnonzero(fn)]
-    keep = np.flatnonzero(~fn) if fn_policy in ("drop", "promote") else np.arange(len(fn))
+    keep = np.flatnonzero(~labelled & ~(fn if fn_policy in ("drop", "promote") else False))
     lists = {k: [row[k][i] for i in keep] for k in ("negative_ids", "negatives", "negative_scores", "negative_ranks")}
     promote = fn_policy == "promote"
     promoted, textless = _promoted(row, np.flatnonzero(fn).tolist() if promote else [])
@@ -111,17 +114,26 @@ def earlier_false_negatives(row: Mapping) -> set[str]:
     return {d for d, flag in zip(row["negative_ids"], flags) if flag == FLAG or d in known}
 
 
-def earlier_only(row: Mapping, verdict: RowVerdict, query_false_negatives: Collection[str]) -> int:
+def earlier_only(
+    row: Mapping, verdict: RowVerdict, query_false_negatives: Collection[str], query_positives: Collection[str] = ()
+) -> int:
     """How many of the row's negatives get the false-negative policy only because an earlier audit flagged them
-    (neither the row's judges nor a sibling row did)."""
-    now = {*verdict.false_negative_ids, *query_false_negatives}
+    (neither the row's judges nor a sibling row did, and they are no labelled positive)."""
+    now = {*verdict.false_negative_ids, *query_false_negatives, *query_positives}
     return len(earlier_false_negatives(row) - now)
 
 
-def sibling_false_negatives(row: Mapping, verdict: RowVerdict, query_false_negatives: Collection[str]) -> int:
+def labelled_positives(row: Mapping, query_positives: Collection[str]) -> int:
+    """How many of the row's negatives are labelled positives of its query (removed by :func:`apply_policy`)."""
+    return sum(1 for doc_id in row["negative_ids"] if doc_id in query_positives)
+
+
+def sibling_false_negatives(
+    row: Mapping, verdict: RowVerdict, query_false_negatives: Collection[str], query_positives: Collection[str] = ()
+) -> int:
     """How many of the row's negatives get the false-negative policy only because a sibling row (same query,
-    another positive) flagged them."""
-    own = set(verdict.false_negative_ids)
+    another positive) flagged them (labelled positives, removed anyway, not counted)."""
+    own = {*verdict.false_negative_ids, *query_positives}
     return sum(1 for doc_id in row["negative_ids"] if doc_id in query_false_negatives and doc_id not in own)
 
 

@@ -19,7 +19,8 @@ from negmine.audit.findings import find
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judge
 from negmine.audit.policy import (
-    QueryFalseNegatives, RowVerdict, apply_policy, earlier_only, flag_records, sibling_false_negatives,
+    QueryFalseNegatives, RowVerdict, apply_policy, earlier_only, flag_records, labelled_positives,
+    sibling_false_negatives,
 )
 from negmine.audit.stats import AuditStats
 from negmine.config import AuditConfig, resolve_workers
@@ -90,7 +91,7 @@ def audit_file(
     stats = AuditStats(list(names), config.sample_size, config.seed)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
         verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out)
-        _write_rows(config, verdicts, query_fns, stats, rows_out)
+        _write_rows(config, verdicts, query_fns, positives, stats, rows_out)
     exports = export_summary(export_all(config.output, config.formats, config.export_as, config.ntuple_negatives)
                              if config.output else {})
     summary = {
@@ -145,19 +146,23 @@ def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_ou
 
 
 def _write_rows(
-    config: AuditConfig, verdicts: list[RowVerdict], query_fns: QueryFalseNegatives, stats: AuditStats, rows_out
+    config: AuditConfig, verdicts: list[RowVerdict], query_fns: QueryFalseNegatives, positives: dict,
+    stats: AuditStats, rows_out,
 ) -> None:
-    """Apply the policies to every row with its query's false negatives; count those a sibling row found and
+    """Apply the policies to every row with its query's false negatives and positives (``positives``: as
+    :func:`collect_positives`); count the negatives removed as labelled positives, those a sibling row found and
     those only an earlier audit had marked."""
     for row, verdict in zip(read_native(config.input), verdicts, strict=True):
         if verdict.dropped(config.positive_policy):
             continue
         found = query_fns.of(row["query_id"])
-        stats.add_sibling_false_negatives(sibling_false_negatives(row, verdict, found))
-        stats.add_earlier_false_negatives(earlier_only(row, verdict, found))
+        labelled = {doc_id for doc_id, _ in positives.get(row["query_id"], ())}
+        stats.add_labelled_positives(labelled_positives(row, labelled))
+        stats.add_sibling_false_negatives(sibling_false_negatives(row, verdict, found, labelled))
+        stats.add_earlier_false_negatives(earlier_only(row, verdict, found, labelled))
         if rows_out is not None:
             rows_out.write(dumps_row(apply_policy(row, verdict, config.false_negative_policy,
-                                                  config.positive_policy, found)))
+                                                  config.positive_policy, found, labelled)))
 
 
 def _maybe_write(path: Path | None):

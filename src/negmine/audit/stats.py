@@ -70,6 +70,10 @@ class AuditStats:
         (another positive) flagged them, not the row's own judges."""
         self.counts["sibling_false_negatives"] += n
 
+    def add_labelled_positives(self, n: int) -> None:
+        """Negatives of a written row that are labelled positives of its query (removed whatever the policy)."""
+        self.counts["labelled_positives_removed"] += n
+
     def add_earlier_false_negatives(self, n: int) -> None:
         """Negatives of a written row that got the false-negative policy only because an earlier audit had marked
         them (``negative_flags``/``false_negative_ids`` of the input row)."""
