@@ -42,12 +42,20 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu"):
     from negmine.errors import ConfigError
 
     try:
-        return CrossEncoder(name_or_path, device=device)
+        model = CrossEncoder(name_or_path, device=device)
     except (OSError, ValueError) as err:
         raise ConfigError(
             f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
             "sentence-transformers CrossEncoder folder (or a hub name when online)"
         ) from err
+    labels = getattr(model, "num_labels", 1)
+    if labels != 1:  # found at load, before any mining or judging, not at the first batch as a traceback
+        raise ConfigError(
+            f"cross-encoder {name_or_path!r} has {labels} output labels; the judge needs a relevance re-ranker with "
+            "exactly 1 (one score per query-document pair, e.g. a MS MARCO cross-encoder), not a classifier "
+            "such as an NLI model"
+        )
+    return model
 
 
 def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None = None) -> Teacher:

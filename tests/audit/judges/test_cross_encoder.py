@@ -55,3 +55,20 @@ def test_a_real_local_cross_encoder_loads_by_path_and_scores(tiny_cross_encoder_
 def test_unknown_cross_encoder_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot load cross-encoder"):
         load_cross_encoder(str(tmp_path / "missing-model"))
+
+
+def test_a_cross_encoder_with_several_labels_is_refused_at_load(tmp_path):
+    """Before, such a model loaded and the audit (after mining a BEIR directory's candidates) stopped at its first
+    batch with a ValueError traceback."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    from negmine.testing.tiny_models import _bert_config, _write_tokenizer
+
+    torch.manual_seed(0)
+    config = _bert_config(32, 2)
+    config.num_labels = 2
+    BertForSequenceClassification(config).save_pretrained(str(tmp_path / "nli"))
+    _write_tokenizer(tmp_path / "nli")
+    with pytest.raises(ConfigError, match=r"has 2 output labels; the judge needs a relevance re-ranker with exactly 1"):
+        load_cross_encoder(str(tmp_path / "nli"))
