@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -52,3 +54,23 @@ def test_min_sources_requires_several_scorers_to_agree():
     teacher = judgement("teacher", [0, 0, 0, 0], {"teacher:t": (0.0, np.array([0.9, 0.8, 0.7, 0.1]))})
     f = find(item(), [teacher], JudgeConfig(positive_min_sources=2))
     assert not f.noisy_positive and len(f.noisy_reasons) == 1
+
+
+@pytest.mark.parametrize("judges, teachers, allowed", [
+    (("score", "near-duplicate"), (), 1), (("score", "teacher"), ("t1", "t2"), 3), (("cross-encoder",), (), 2),
+])
+def test_more_min_sources_than_scorers_is_refused_before_any_model_loads(tmp_path, judges, teachers, allowed):
+    """Before, --positive-min-sources 2 with the default judges (one scorer, the mining model) ran and silently
+    flagged no noisy positive (demo file mined without margins: 0 instead of 2)."""
+    from negmine.audit.api import run_audit
+    from negmine.config import AuditConfig
+    from negmine.errors import ConfigError
+
+    config = JudgeConfig(judges=judges, teachers=teachers, cross_encoder="ce" if "cross-encoder" in judges else None,
+                         positive_min_sources=allowed + 1)
+    with pytest.raises(ConfigError, match=rf"positive_min_sources {allowed + 1} is more than the {allowed} scorer\(s\)"
+                                          rf".*use --positive-min-sources between 1 and {allowed}"):
+        run_audit(AuditConfig(input=tmp_path / "missing.jsonl", judges=config, flags=tmp_path / "f.flags.jsonl"))
+    from negmine.audit.findings import check_min_sources
+
+    check_min_sources(replace(config, positive_min_sources=allowed), judges)  # the largest allowed passes

@@ -25,6 +25,7 @@ def run_audit(
 
     ``split`` and ``unknown_qrels`` (``DataConfig`` fields) apply to a BEIR directory only; qrels rows skipped
     by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary."""
+    from negmine.audit.findings import check_min_sources
     from negmine.audit.judges import build_judges
     from negmine.audit.resources import load_resources, with_sample_mean
     from negmine.audit.run import audit_file, document_sample, summary_path
@@ -34,6 +35,7 @@ def run_audit(
     from negmine.export.registry import check_formats
 
     config.validate()
+    check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     check_unknown_qrels(unknown_qrels)
     check_formats(config.formats, config.export_as)
     check_outputs(config)

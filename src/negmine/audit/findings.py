@@ -51,6 +51,27 @@ def scorers(item: AuditItem, judgements: Sequence[Judgement]) -> dict[str, tuple
     return out
 
 
+def scorer_count(config: JudgeConfig, names: Sequence[str]) -> int:
+    """How many scorers :func:`scorers` gives with the judges ``names``: the mining model, each teacher, the
+    cross-encoder."""
+    return 1 + (len(config.teachers) if "teacher" in names else 0) + int("cross-encoder" in names)
+
+
+def check_min_sources(config: JudgeConfig, names: Sequence[str]) -> None:
+    """``positive_min_sources`` above the number of scorers would silently flag no positive at all."""
+    from negmine.errors import ConfigError
+
+    n = scorer_count(config, names)
+    if config.positive_min_sources > n:
+        which = ["the mining model", *(["each teacher"] if "teacher" in names else []),
+                 *(["the cross-encoder"] if "cross-encoder" in names else [])]
+        raise ConfigError(
+            f"positive_min_sources {config.positive_min_sources} is more than the {n} scorer(s) of these judges "
+            f"({', '.join(which)}), so no positive could be flagged noisy; use --positive-min-sources between 1 "
+            f"and {n}, or add --teacher / --cross-encoder scorers"
+        )
+
+
 def find(item: AuditItem, judgements: Sequence[Judgement], config: JudgeConfig) -> PairFindings:
     votes = np.zeros(len(item), dtype=np.int64)
     for j in judgements:
