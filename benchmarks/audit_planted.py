@@ -250,7 +250,7 @@ def universe(rows: list[dict]) -> list[tuple[str, str]]:
 
 # ----------------------------------------------------------------------------------------------- main
 def audit_rows(mined: Path, out_dir: Path) -> tuple[list[tuple[str, str]], Path]:
-    from negmine.cli.audit_cmd import run_audit
+    from negmine.audit.api import run_audit
     from negmine.config import AuditConfig, EncoderConfig, JudgeConfig
 
     judges = JudgeConfig(relative_margin=RELATIVE_MARGIN, sd_margin=None)  # the rule the rows were mined with
