@@ -95,3 +95,16 @@ def test_the_report_command_rejects_a_negative_table_row_cap_without_a_traceback
     result = CliRunner().invoke(build_app(), ["report", str(flags), "--max-table-rows", "-1"])
     assert result.exit_code == 2, result.output
     assert "error: max_table_rows (--max-table-rows) must be a positive integer, got -1" in result.output
+
+
+def test_flags_the_policies_treat_apart_get_their_own_cards_when_present(flags_and_summary, tmp_path):
+    flags, summary = flags_and_summary
+    page = report_from_files(flags, summary, tmp_path / "r.html").read_text()
+    assert "no policy" not in page and "earlier audit" not in page
+    data = json.loads(summary.read_text())
+    data["counts"].update(false_negatives_of_noisy_positives=3, earlier_false_negatives=0, labelled_positives_removed=2)
+    summary.write_text(json.dumps(data))
+    page = report_from_files(flags, summary, tmp_path / "r2.html").read_text()
+    assert "<b>3</b><span>of the false negatives: on noisy positives&#x27; rows (no policy)</span>" in page
+    assert "<b>2</b><span>labelled positives removed from negatives</span>" in page
+    assert "earlier audit" not in page

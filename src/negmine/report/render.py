@@ -47,6 +47,14 @@ def _seen(summary: Mapping, *names: str) -> tuple[int | None, ...]:
     return tuple(summary["samples"].get(name, {}).get("seen") for name in names)
 
 
+POLICY_EXCEPTIONS = {
+    "false_negatives_of_noisy_positives": "of the false negatives: on noisy positives' rows (no policy)",
+    "earlier_false_negatives": "marked by an earlier audit (policy applied again)",
+    "labelled_positives_removed": "labelled positives removed from negatives",
+}
+"""Summary counts of flags the policies treat apart, shown as cards when not 0 (see negmine.audit.stats)."""
+
+
 def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_rows: int = 2000, title: str = "negmine audit") -> Path:
     """Write the self-contained report to ``out`` (atomically) and return the path."""
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
@@ -59,6 +67,7 @@ def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_row
         ("Overview", cards({
             "pairs audited": counts.get("pairs", 0), "candidates judged": counts.get("candidates_judged", 0),
             "false negatives": counts.get("false_negatives", 0), "noisy positives": counts.get("noisy_positives", 0),
+            **{label: counts[key] for key, label in POLICY_EXCEPTIONS.items() if counts.get(key)},
             "rows written": counts.get("rows_written", 0),
         }) + key_value_table({"input": summary.get("input"), "judges": ", ".join(summary["judges"]),
                               "policies": summary.get("policies"), "flags per judge": summary["flags_per_judge"]})),
