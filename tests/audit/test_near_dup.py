@@ -140,3 +140,29 @@ def test_bounded_memo_keeps_a_prefetch_larger_than_its_bound_for_the_lookups_tha
         memo.lookup([row], texts.__getitem__)
         memo.lookup([30], texts.__getitem__, positives=True)  # the row's positive: not prefetched
     assert computed == [1]  # the positive, once; no candidate of the block twice
+
+
+def test_a_bounded_memo_keeps_what_the_next_window_shares_with_the_last(monkeypatch) -> None:
+    """Windows of pairs overlap (a document is a candidate of many queries): making room for the next window
+    drops only the entries it does not ask for, so a shared document is signed once."""
+    from negmine.audit import near_dup
+    from negmine.audit.minhash import signatures as sign
+
+    monkeypatch.setattr(near_dup, "PARALLEL_MIN", 1)
+    computed = []
+
+    def parallel(chunks, *args):
+        for chunk in chunks:
+            computed.extend(chunk)
+            yield sign(chunk, *args[:3])
+
+    monkeypatch.setattr(near_dup, "parallel_signatures", parallel)
+    texts = [f"candidate text number {i} of a window" for i in range(40)]
+    memo, unbounded = SignatureMemo(NearDupConfig(), max_entries=20), SignatureMemo(NearDupConfig())
+    windows = [list(range(0, 20)), list(range(10, 30)), list(range(20, 40))]  # each shares 10 with the last
+    for window in windows:
+        memo.prefetch(window, texts.__getitem__, workers=2)
+        assert set(memo._memo) == set(window)
+        got = memo.lookup(window, texts.__getitem__)
+        np.testing.assert_array_equal(got.values, unbounded.lookup(window, texts.__getitem__).values)
+    assert sorted(computed) == sorted(texts)  # 40 signatures, not 60

@@ -50,8 +50,9 @@ class SignatureMemo:
     candidate in a positive is exact.
 
     ``max_entries`` (None: unbounded) bounds the memo, ~1 KB a text: a lookup or prefetch that would pass it
-    empties the memo first (signatures never depend on it); lookups may pass it by the last prefetch's keys, which
-    they are about to ask for. So it holds at most ``max_entries`` plus one prefetch's or one lookup's keys.
+    first drops the oldest entries it does not ask for, to a quarter below the bound (signatures never depend on
+    the memo), so windows of pairs sign the documents they share with recent windows once; lookups may pass it by
+    the last prefetch's keys, which they are about to ask for. So it holds at most ``max_entries`` plus one prefetch's or one lookup's keys.
     """
 
     def __init__(self, config: NearDupConfig, max_entries: int | None = None) -> None:
@@ -64,11 +65,23 @@ class SignatureMemo:
     def _missing(self, keys: Sequence[Hashable], positives: bool = False, room: int = 0) -> list[Hashable]:
         """The distinct ``keys`` to compute, after emptying the memo when adding them would pass ``max_entries``
         (plus ``room``)."""
-        missing = [k for k in dict.fromkeys(keys) if k not in self._memo or (positives and self._lacks_exact(k))]
-        if missing and self.max_entries is not None and len(self._memo) + len(missing) > self.max_entries + room:
-            self._memo.clear()
-            missing = list(dict.fromkeys(keys))
+        wanted = dict.fromkeys(keys)
+        missing = [k for k in wanted if k not in self._memo or (positives and self._lacks_exact(k))]
+        limit = None if self.max_entries is None else self.max_entries + room
+        if missing and limit is not None and len(self._memo) + len(missing) > limit:
+            self._evict(len(self._memo) + len(missing) - limit * 3 // 4, wanted)
         return missing
+
+    def _evict(self, count: int, wanted: dict) -> None:
+        """Drop up to ``count`` entries that ``wanted`` does not ask for, oldest first (to a quarter below the
+        bound, so evictions stay rare and cost O(memo) each)."""
+        kept = {}
+        for key, value in self._memo.items():
+            if count > 0 and key not in wanted:
+                count -= 1
+                continue
+            kept[key] = value
+        self._memo = kept
 
     def lookup(self, keys: Sequence[Hashable], text_of: Callable[[Hashable], str], positives: bool = False) -> Signatures:
         missing = self._missing(keys, positives, self._room)
@@ -96,7 +109,7 @@ class SignatureMemo:
         missing = [k for k in dict.fromkeys(keys) if k not in self._memo]
         if workers <= 1 or len(missing) < PARALLEL_MIN:
             return 0
-        missing = self._missing(keys)  # all of ``keys`` when the memo had to be emptied for them
+        missing = self._missing(keys)
         from tqdm.auto import tqdm
 
         starts = range(0, len(missing), PARALLEL_CHUNK)
