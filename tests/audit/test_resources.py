@@ -40,3 +40,22 @@ def test_teacher_runs_on_onnx_runtime(tmp_path, tiny_model_path):
     assert list((tmp_path / "cache").glob("onnx/*/model.int8.onnx"))
     vectors = teacher.documents(["cells and genes", "a protein"])
     assert vectors.shape == (2, 32) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_path_teacher_encodes_with_the_prompts_its_config_defines(tmp_path, tiny_model_path):
+    import shutil
+
+    from sentence_transformers import SentenceTransformer
+
+    plain = load_teacher(str(tiny_model_path), _encoder(tmp_path, query_prompt="mine: "), None)
+    assert (plain.queries.prompt, plain.documents.prompt) == ("", "")  # the mining model's prompts do not apply
+    e5_like = tmp_path / "e5-like"
+    shutil.copytree(tiny_model_path, e5_like)
+    model = SentenceTransformer(str(e5_like), device="cpu")
+    model.prompts = {"query": "query: ", "passage": "passage: "}
+    model.save(str(e5_like))
+    teacher = load_teacher(str(e5_like), _encoder(tmp_path), None)
+    assert (teacher.queries.prompt, teacher.documents.prompt) == ("query: ", "passage: ")
+    embedder = teacher.queries.embedder
+    np.testing.assert_allclose(teacher.queries(["a protein"]), embedder.encode(["a protein"], "query: "), atol=1e-6)
+    assert not np.allclose(teacher.queries(["a protein"]), embedder.encode(["a protein"], ""), atol=1e-4)

