@@ -50,7 +50,8 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 @pytest.fixture
 def browser(tmp_path):
     """``probe(page, script)``: load ``page`` in headless Chromium (1400 x 1000 window, offline), run ``script``
-    after it, and return the JSON the script stored with ``report(value)``. Skips without a Chromium."""
+    after it, and return the JSON the script stored with ``report(value)`` (within ``wait_ms`` of page time when
+    it reports from a timer). Skips without a Chromium."""
     import html
     import json
     import re
@@ -61,13 +62,14 @@ def browser(tmp_path):
     if exe is None:
         pytest.skip("no headless Chromium (apt-get install chromium)")
 
-    def probe(page: str, script: str):
+    def probe(page: str, script: str, wait_ms: int = 0):
         path = tmp_path / "probe.html"
         hook = ("<script>function report(v){var p=document.createElement('pre');p.id='probe';"
                 f"p.textContent=JSON.stringify(v);document.body.appendChild(p);}}\n{script}</script>")
         path.write_text(page.replace("</body>", hook + "</body>"), encoding="utf-8")
         dom = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                              "--no-first-run", "--window-size=1400,1000", "--dump-dom", path.as_uri()],
+                              "--no-first-run", "--window-size=1400,1000", "--dump-dom", path.as_uri(),
+                              *([f"--virtual-time-budget={wait_ms}"] if wait_ms else [])],
                              capture_output=True, text=True, timeout=120).stdout
         found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
         assert found, f"the probe script did not report: {dom[-2000:]}"

@@ -1,6 +1,7 @@
+import json
 import re
 
-from negmine.report.table import PREVIEW_CHARS, render_table, score_columns, table_row
+from negmine.report.table import PAGE_ROWS, PREVIEW_CHARS, cells, number_key, render_table, score_columns, table_row
 
 
 def _record(**overrides):
@@ -18,12 +19,17 @@ def test_score_columns_put_model_scores_first_then_alphabetical():
 
 
 def test_row_escapes_html_and_carries_numeric_sort_values():
-    row = table_row(_record(query="<script>alert(1)</script>", doc_id='d"9'), ["model", "teacher"])
+    record = _record(query="<script>alert(1)</script>", doc_id='d"9')
+    row = table_row(record, ["model", "teacher"])
     assert "<script>" not in row and "&lt;script&gt;" in row
-    assert 'data-sort="d&quot;9"' in row
-    assert '<td class="nw" data-sort="0.8125">0.8125</td>' in row
+    assert '<td class="id">d&quot;9</td>' in row
+    assert '<td class="nw">0.8125</td>' in row
     assert row.count("<td") == 10 + 2 + 1  # base columns, two score columns, reasons
-    assert '<td class="nw" data-sort=""></td>' in row  # the missing teacher score is empty, sorted as empty
+    assert '<td class="nw"></td>' in row  # the missing teacher score is empty
+    keys = [key for _, key in cells(record, ["model", "teacher"])]
+    assert keys[5] == 'd"9' and keys[3] == "<script>alert(1)</script>"
+    assert keys[10:12] == [0.8125, None], "scores sort as numbers, a missing one below all"
+    assert keys[7:10] == [2, 2, "teacher, margin"] and keys[12] == 1  # rank, votes, judges; reasons by their count
 
 
 def test_long_texts_show_a_word_boundary_preview_and_the_full_text():
@@ -61,3 +67,79 @@ def test_a_very_long_text_is_cut_when_shown_and_says_how_much_is_left_out():
     assert huge[:5000] in row
     short = ("word " * 1000).strip()  # 4,999 characters: shown whole
     assert "more characters" not in table_row(_record(doc=short), []) and short in table_row(_record(doc=short), [])
+
+
+def _data(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="flags-data">(.*?)</script>', page, re.S)
+    assert found, "the table's rows as JSON"
+    return json.loads(found.group(1))
+
+
+def _static_rows(page: str) -> list[str]:
+    return re.findall(r"<tr>.*?</tr>", page.split("<tbody>")[1].split("</tbody>")[0], re.S)
+
+
+def _as_script_renders(data: dict, row: list) -> str:
+    """A row as the page's script writes it (negmine.report.html.SORT_JS, ``render``)."""
+    def content(v):
+        return data["texts"][v][1] if isinstance(v, int) else v if isinstance(v, str) else v[0]
+
+    return "<tr>" + "".join(td + content(v) + "</td>" for td, v in zip(data["cells"], row)) + "</tr>"
+
+
+def test_the_page_holds_a_page_of_rows_as_html_and_every_row_as_data_the_script_renders_the_same():
+    records = [_record(query_id=f"q{i}", doc=f"doc {i} " + "long text " * 30, rank=i, scores={"model": i / 250})
+               for i in range(250)]
+    page = render_table(records, total=250)
+    static = _static_rows(page)
+    assert len(static) == PAGE_ROWS, "only the first page is laid out as HTML (2,000 rows took ~2 s per sort)"
+    assert [re.search(r'<td class="id">(q\d+)</td>', r).group(1) for r in static] == [f"q{i}" for i in range(PAGE_ROWS)]
+    data = _data(page)
+    assert len(data["rows"]) == 250 and len(data["cells"]) == 10 + 1 + 1
+    assert [_as_script_renders(data, row) for row in data["rows"][:PAGE_ROWS]] == static
+    assert _as_script_renders(data, data["rows"][249]) == table_row(records[249], ["model"])
+    assert "only rows 1–100 are shown, in file order" in re.search(r"<noscript>(.*?)</noscript>", page).group(1)
+    assert re.search(r'<div class="pager" data-for="flags" hidden>', page), "controls hidden unless the script runs"
+    assert "rows 1–100 of 250" in page
+
+
+def test_each_distinct_long_text_is_stored_once():
+    positive = "Shared-positive: " + "a positive shared by every flag of its query " * 40
+    records = [_record(query_id=f"q{i // 50}", positive=positive, doc=f"document {i}") for i in range(200)]
+    page = render_table(records, total=200)
+    data = _data(page)
+    assert sum(positive.strip() in html for _, html in data["texts"]) == 1
+    assert len(data["texts"]) == 1 + 1 + 200, "one query text, one positive, 200 documents"
+    assert page.count("Shared-positive") == 2 * PAGE_ROWS + 3, "preview and text in the HTML rows; key, preview, text in the data"
+
+
+def test_no_text_can_end_the_data_script_or_break_the_json():
+    hostile = '</script><script>alert(1)</script><!-- & \u2028 "quoted" \\'
+    records = [_record(query=hostile, doc=hostile * 20, query_id="</script>", reasons=[hostile],
+                       scores={"model": float("nan"), "teacher": float("inf")}) for _ in range(3)]
+    page = render_table(records, total=3)
+    script = page[page.index('<script type="application/json"'):]
+    assert script.count("<") == 2 and script.count(">") == 2, "no < or > inside the data"
+    data = _data(page)
+    assert data["rows"][0][2] == ["&lt;/script&gt;", "</script>"], "HTML escaped once, the key as written"
+    assert data["texts"][0] == [hostile[:60], "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!-- &amp; "
+                                              "\u2028 &quot;quoted&quot; \\"]
+    assert data["rows"][0][10] == ["nan", None] and data["rows"][0][11] == ["inf", None], "valid JSON: not a number sorts as missing"
+
+
+def test_number_keys_are_numbers_or_none():
+    assert [number_key(v) for v in (3, 0.5, "2.5", None, "", "x", float("nan"), True)] == [3, 0.5, 2.5, None, None,
+                                                                                           None, None, 1.0]
+
+
+def test_columns_have_fixed_widths_and_text_columns_share_the_rest():
+    page = render_table([_record(scores={"model": 0.1, "teacher:multilingual-e5-small": 0.2})], total=1)
+    cols = re.findall(r"<col(?: style=\"width:([\d.]+)em\")?>", re.search(r"<colgroup>(.*?)</colgroup>", page).group(1))
+    names = re.findall(r"<th data-type=\"\w+\">(.*?)</th>", page)
+    assert len(cols) == len(names) == 13
+    widths = dict(zip(names, cols))
+    assert [n for n, w in widths.items() if not w] == ["query", "positive", "flagged document", "reasons"]
+    assert all(3 <= float(w) <= 11 for w in widths.values() if w)
+    assert "teacher:<wbr>multilingual-e5-small" in names, "a long score name breaks after its colon"
+    assert float(widths["teacher:<wbr>multilingual-e5-small"]) > float(widths["model"])
+    assert re.search(r'<table id="flags" class="sortable"[^>]* style="min-width:calc\([\d.]+em \+ 880px\)">', page)

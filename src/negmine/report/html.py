@@ -1,4 +1,6 @@
-"""One self-contained HTML document: inline CSS, inline sort script, figures as data: URIs. No network."""
+"""One self-contained HTML document: inline CSS, inline table script (sort, filter, pages), figures as data: URIs.
+
+No network."""
 
 from __future__ import annotations
 
@@ -16,31 +18,96 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .scroll{overflow:auto;max-width:100%;max-height:85vh} table{border-collapse:collapse;font-size:12px;width:100%}
 th,td{border:1px solid #dee2e6;padding:4px 6px;vertical-align:top} td{overflow-wrap:break-word} td.text{overflow-wrap:anywhere} td.id{max-width:16em} td.nw{white-space:nowrap}
 th{background:#f8f9fa;position:sticky;top:0;white-space:nowrap;z-index:1} table.sortable th{cursor:pointer}
+table.sortable{table-layout:fixed} table.sortable th{white-space:normal;overflow-wrap:anywhere}
+.pager{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:6px 0;font-size:13px} .pager[hidden]{display:none}
+.pager .filter{min-width:260px;padding:3px 6px} .pager button{min-width:2.2em} .pager .status{color:#495057;min-width:16em;text-align:center}
 th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 td details summary{cursor:pointer} td.text{min-width:220px;max-width:420px} tbody tr:nth-child(even){background:#fcfcfd}
 .note{color:#868e96;font-size:12px} .kv td:first-child{color:#495057}
 """
 
 SORT_JS = """
+// A sortable table's rows are JSON (see negmine.report.table): sorted, filtered and shown a page at a time.
 var collator = new Intl.Collator(undefined, {numeric: true});  // ids in number order: q2 before q10
-document.querySelectorAll('table.sortable').forEach(function(table){
-  var heads = table.tHead.rows[0].cells;
+document.querySelectorAll('table.sortable[data-rows]').forEach(function(table){
+  var pager = document.querySelector('.pager[data-for="' + table.id + '"]'), heads = table.tHead.rows[0].cells;
+  var body = table.tBodies[0], status = pager.querySelector('.status'), filter = pager.querySelector('.filter');
+  var size = +table.dataset.page, page = 0, data = null, order, shown, ranks = {}, hay = null, wait = null;
+  var entity = {amp: '&', lt: '<', gt: '>', quot: '"', '#x27': "'"};
+  function load(){  // on the first click or key: the page opens without reading the rows
+    if (data) return;
+    data = JSON.parse(document.getElementById(table.dataset.rows).textContent);
+    order = data.rows.map(function(row, i){ return i; }); shown = order;
+  }
+  function content(v){ return typeof v === 'number' ? data.texts[v][1] : typeof v === 'string' ? v : v[0]; }
+  function key(v){ return typeof v === 'number' ? data.texts[v][0] : typeof v === 'string' ? v : v[1]; }
+  function rankOf(col){  // each row's place in the column's ascending order (ties share it), computed once
+    if (ranks[col]) return ranks[col];
+    var keys = data.rows.map(function(row){ return key(row[col]); });
+    if (heads[col].dataset.type === 'num')
+      return ranks[col] = keys.map(function(x){ return x === null ? -Infinity : x; });
+    var unique = Array.from(new Set(keys.map(String))).sort(collator.compare), place = new Map(), r = 0;
+    unique.forEach(function(u, i){ if (i && collator.compare(unique[i - 1], u) !== 0) r = i; place.set(u, r); });
+    return ranks[col] = keys.map(function(x){ return place.get(String(x)); });
+  }
+  function plain(h){
+    return h.replace(/<[^>]*>/g, ' ').replace(/&(amp|lt|gt|quot|#x27);/g, function(m, e){ return entity[e]; }).toLowerCase();
+  }
+  function match(){  // the rows containing the filter text in any cell, in the sorted order
+    var needle = filter.value.trim().toLowerCase();
+    if (!needle) { shown = order; return; }
+    if (!hay) hay = {rows: data.rows.map(function(row){
+                       return row.map(function(v){ return typeof v === 'number' ? '' : plain(content(v)); }).join('\\n'); }),
+                     texts: data.texts.map(function(t){ return plain(t[1]); })};
+    var hit = hay.texts.map(function(t){ return t.indexOf(needle) >= 0; });
+    shown = order.filter(function(i){
+      return hay.rows[i].indexOf(needle) >= 0 || data.rows[i].some(function(v){ return typeof v === 'number' && hit[v]; });
+    });
+  }
+  function number(n){ return n.toLocaleString('en-US'); }
+  function render(){
+    var n = shown.length, last = Math.max(0, Math.ceil(n / size) - 1);
+    page = Math.min(Math.max(page, 0), last);
+    var start = page * size, end = Math.min(n, start + size), rows = document.createDocumentFragment();
+    for (var j = start; j < end; j++) {
+      var tr = rows.appendChild(document.createElement('tr'));  // every text was escaped when the page was written:
+      tr.innerHTML = data.rows[shown[j]].map(function(v, c){ return data.cells[c] + content(v) + '</td>'; }).join('');
+    }
+    body.replaceChildren(rows);
+    status.textContent = n ? 'rows ' + number(start + 1) + '–' + number(end) + ' of ' + number(n) +
+                             (n < order.length ? ' containing the filter text' : '') :
+                         order.length ? 'no row contains the filter text' : 'no rows';
+    pager.querySelector('[data-go="first"]').disabled = pager.querySelector('[data-go="prev"]').disabled = page === 0;
+    pager.querySelector('[data-go="next"]').disabled = pager.querySelector('[data-go="last"]').disabled = page === last;
+    table.parentNode.scrollTop = 0;
+  }
   Array.prototype.forEach.call(heads, function(th, col){
     th.addEventListener('click', function(){
-      var asc = !th.classList.contains('asc');
-      Array.prototype.forEach.call(heads, function(h){ h.classList.remove('asc', 'desc'); });
-      th.classList.add(asc ? 'asc' : 'desc');
-      var num = th.dataset.type === 'num', body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function(a, b){
-        var x = a.cells[col].dataset.sort, y = b.cells[col].dataset.sort;
-        if (num) { x = x === '' ? -Infinity : parseFloat(x); y = y === '' ? -Infinity : parseFloat(y);
-                   return x === y ? 0 : (asc ? x - y : y - x); }
-        return asc ? collator.compare(x, y) : collator.compare(y, x);
-      });
-      rows.forEach(function(r){ body.appendChild(r); });
+      load();
+      var asc = !th.classList.contains('asc'), rank = rankOf(col);
+      Array.prototype.forEach.call(heads, function(h){ h.classList.remove('asc', 'desc'); h.removeAttribute('aria-sort'); });
+      th.classList.add(asc ? 'asc' : 'desc'); th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+      order.sort(function(a, b){ var x = rank[a], y = rank[b]; return x === y ? 0 : (x < y) === asc ? -1 : 1; });  // stable
+      match(); page = 0; render();
     });
   });
+  pager.addEventListener('click', function(event){
+    var go = event.target.dataset && event.target.dataset.go;
+    if (!go) return;
+    load();
+    page = go === 'first' ? 0 : go === 'prev' ? page - 1 : go === 'next' ? page + 1 : Infinity;
+    render();
+  });
+  pager.querySelector('.size').addEventListener('change', function(event){
+    load(); var first = page * size; size = +event.target.value; page = Math.floor(first / size); render();
+  });
+  filter.addEventListener('input', function(){
+    clearTimeout(wait);
+    wait = setTimeout(function(){ load(); match(); page = 0; render(); }, 150);
+  });
+  pager.hidden = false;
+  pager.querySelector('[data-go="first"]').disabled = pager.querySelector('[data-go="prev"]').disabled = true;
+  pager.querySelector('[data-go="next"]').disabled = pager.querySelector('[data-go="last"]').disabled = +table.dataset.total <= size;
 });
 """
 

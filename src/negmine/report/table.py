@@ -1,19 +1,32 @@
-"""The flagged-pairs table: one HTML row per flag record, sortable by clicking a column header.
+"""The flagged-pairs table: sortable by clicking a column header, filtered by a text, shown a page at a time.
 
-Each cell carries a ``data-sort`` value (numbers for score columns) that the report's inline script
-compares; long texts are shown as their first words with the full text in a ``<details>`` element (its
-first ``FULL_TEXT_CHARS`` characters: 2,000 rows of 56 KB documents made a 227 MB page).
+The page carries the first ``PAGE_ROWS`` rows as plain HTML (read without JavaScript) and every row as JSON in a
+``<script type="application/json">`` element: each cell's HTML (escaped here, never by the page's script) and its
+sort key. The report's inline script (:data:`negmine.report.html.SORT_JS`) sorts and filters that data and renders
+one page of rows: laying out 2,000 rows of texts took about 2 s in Chromium at every click, a page of 100 takes a
+few milliseconds. Each distinct long text is stored once (a positive is repeated on each of its flags).
+Long texts are shown as their first words with the text in a ``<details>`` element (its first
+``FULL_TEXT_CHARS`` characters: 2,000 rows of 56 KB documents made a 227 MB page).
 """
 
 from __future__ import annotations
 
 import html
-from typing import Iterable, Mapping, Sequence
+import json
+import math
+from typing import Callable, Iterable, Mapping, Sequence
 
 PREVIEW_CHARS = 140
 FULL_TEXT_CHARS = 5000  # a text longer than this is cut when shown (models read ~512 tokens)
+PAGE_ROWS = 100  # rows on a page, and the rows readable without JavaScript
+PAGE_SIZES = (50, 100, 250, 500, 1000)
 BASE_COLUMNS = ("kind", "action", "query_id", "query", "positive", "doc_id", "flagged document", "rank", "votes",
                 "judges")
+TEXT_COLUMNS = ("query", "positive", "flagged document", "reasons")  # share the width the others leave
+CELL_CLASS = {"kind": "nw", "action": "nw", "query_id": "id", "query": "text", "positive": "text", "doc_id": "id",
+              "flagged document": "text", "rank": "nw", "votes": "nw", "judges": "", "reasons": "text"}
+WIDTH_EM = {"kind": 9.0, "action": 5.5, "query_id": 7.0, "doc_id": 7.0, "judges": 8.0}  # the least; or by name
+TEXT_MIN_PX = 220  # the narrowest a text column gets (the table scrolls sideways below that)
 
 
 def score_columns(records: Sequence[Mapping]) -> list[str]:
@@ -35,47 +48,141 @@ def _text(value: str) -> str:
     return f"<details><summary>{preview}</summary>{html.escape(value[:FULL_TEXT_CHARS])}{cut}</details>"
 
 
-def _cell(content: str, sort: object, cls: str = "") -> str:
-    klass = f' class="{cls}"' if cls else ""
-    return f'<td{klass} data-sort="{html.escape(str(sort), quote=True)}">{content}</td>'
-
-
 def _number(value) -> str:
     return "" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
 
 
-def table_row(record: Mapping, scores: Sequence[str]) -> str:
-    cells = [
-        _cell(html.escape(record.get("kind", "")), record.get("kind", ""), "nw"),
-        _cell(html.escape(str(record.get("action", ""))), record.get("action", ""), "nw"),
-        _cell(html.escape(str(record.get("query_id", ""))), record.get("query_id", ""), "id"),
-        _cell(_text(record.get("query", "")), record.get("query", "")[:60], "text"),
-        _cell(_text(record.get("positive", "")), record.get("positive", "")[:60], "text"),
-        _cell(html.escape(str(record.get("doc_id", ""))), record.get("doc_id", ""), "id"),
-        _cell(_text(record.get("doc", "")), record.get("doc", "")[:60], "text"),
-        _cell(_number(record.get("rank")), "" if record.get("rank") is None else record["rank"], "nw"),
-        _cell(_number(record.get("votes")), record.get("votes", 0), "nw"),
-        _cell(html.escape(", ".join(record.get("judges") or [])), ", ".join(record.get("judges") or [])),
-    ]
+def number_key(value) -> int | float | None:
+    """A numeric column's sort key: the number, or None (sorted below every number) when missing or not finite."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _str(value) -> str:
+    return "" if value is None else str(value)
+
+
+def cells(record: Mapping, scores: Sequence[str], text: Callable[[str], object] = _text) -> list[tuple[object, object]]:
+    """(content, sort key) for each column; ``text(value)`` gives a long text's content (its HTML by default)."""
+    judges = ", ".join(record.get("judges") or [])
+    reasons = record.get("reasons") or []
     values = record.get("scores") or {}
-    cells += [_cell(_number(values.get(name)), "" if values.get(name) is None else values[name], "nw") for name in scores]
-    reasons = "<br>".join(html.escape(r) for r in record.get("reasons") or [])
-    cells.append(_cell(reasons, len(record.get("reasons") or []), "text"))
-    return "<tr>" + "".join(cells) + "</tr>"
+
+    def plain(field: str) -> tuple[str, str]:
+        return html.escape(_str(record.get(field, ""))), _str(record.get(field, ""))
+
+    def long(field: str) -> tuple[object, str]:
+        value = _str(record.get(field, ""))
+        return text(value), value[:60]
+
+    return [
+        plain("kind"), plain("action"), plain("query_id"), long("query"), long("positive"), plain("doc_id"),
+        long("doc"), (_number(record.get("rank")), number_key(record.get("rank"))),
+        (_number(record.get("votes")), number_key(record.get("votes", 0))), (html.escape(judges), judges),
+        *((_number(values.get(name)), number_key(values.get(name))) for name in scores),
+        ("<br>".join(html.escape(_str(r)) for r in reasons), len(reasons)),
+    ]
+
+
+def _columns(scores: Sequence[str]) -> list[str]:
+    return [*BASE_COLUMNS, *scores, "reasons"]
+
+
+def _td(column: str) -> str:
+    return f'<td class="{CELL_CLASS.get(column, "nw")}">' if CELL_CLASS.get(column, "nw") else "<td>"
+
+
+def table_row(record: Mapping, scores: Sequence[str]) -> str:
+    """One row as plain HTML (the rows the page shows before any script runs)."""
+    tds = (_td(column) for column in _columns(scores))
+    return "<tr>" + "".join(f"{td}{content}</td>" for td, (content, _) in zip(tds, cells(record, scores))) + "</tr>"
+
+
+def table_data(records: Sequence[Mapping], scores: Sequence[str]) -> dict:
+    """The rows the page's script sorts, filters and shows a page of.
+
+    ``texts``: [sort key, HTML] of each distinct long text; ``rows``: per column an index into ``texts`` (long
+    texts), the HTML when it equals the sort key, or [HTML, sort key]; ``cells``: each column's ``<td>``.
+    """
+    index: dict[str, int] = {}
+    texts: list[list[str]] = []
+
+    def ref(value: str) -> int:
+        if value not in index:
+            index[value] = len(texts)
+            texts.append([value[:60], _text(value)])
+        return index[value]
+
+    rows = [[content if isinstance(content, int) or content == key else [content, key]
+             for content, key in cells(record, scores, ref)] for record in records]
+    return {"cells": [_td(column) for column in _columns(scores)], "texts": texts, "rows": rows}
+
+
+def json_script(element_id: str, data: object) -> str:
+    """``data`` as JSON in a script element no text can close: every ``<``, ``>`` and ``&`` written as ``\\uXXXX``."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
+def _width_em(column: str) -> float | None:
+    """A fixed column's width: its values', or its name's (on one line a part, after the sort arrow)."""
+    if column in TEXT_COLUMNS:
+        return None
+    name = max(len(part) for part in column.split(":")) * 0.65 + 2.5  # bold 12px, padding, the arrow
+    return round(min(max(WIDTH_EM.get(column, 5.5), name), 11.0), 1)
+
+
+def _header(name: str) -> str:
+    """The escaped name, breakable after each ``:`` (``model:<wbr>positive``)."""
+    return ":<wbr>".join(html.escape(part) for part in name.split(":"))
+
+
+def _colgroup(columns: Sequence[str]) -> tuple[str, str]:
+    """The ``<colgroup>`` (fixed widths: a sort or a page does not move the columns) and the table's min-width."""
+    widths = [_width_em(c) for c in columns]
+    cols = "".join(f'<col style="width:{w:g}em">' if w else "<col>" for w in widths)
+    fixed = sum(w for w in widths if w)
+    return f"<colgroup>{cols}</colgroup>", f"min-width:calc({fixed:g}em + {TEXT_MIN_PX * len(TEXT_COLUMNS)}px)"
+
+
+def _pager(rows: int) -> str:
+    """Filter box, page buttons, status and page size: hidden until the script runs (they need it)."""
+    sizes = "".join(f'<option{" selected" if n == PAGE_ROWS else ""}>{n}</option>' for n in PAGE_SIZES)
+    status = f"rows 1–{min(rows, PAGE_ROWS):,} of {rows:,}" if rows else "no rows"
+    return ('<div class="pager" data-for="flags" hidden><input type="search" class="filter" '
+            'placeholder="filter: rows containing…" aria-label="show only the rows containing this text">'
+            '<button type="button" data-go="first" title="first page">«</button>'
+            '<button type="button" data-go="prev" title="previous page">‹</button>'
+            f'<span class="status" aria-live="polite">{status}</span>'
+            '<button type="button" data-go="next" title="next page">›</button>'
+            '<button type="button" data-go="last" title="last page">»</button>'
+            f'<label><select class="size">{sizes}</select> rows a page</label></div>')
 
 
 def render_table(records: Iterable[Mapping], total: int) -> str:
     rows = list(records)
     scores = score_columns(rows)
+    columns = _columns(scores)
     header = "".join(
-        f'<th data-type="{"num" if c in scores or c in ("rank", "votes") else "text"}">{html.escape(c)}</th>'
-        for c in (*BASE_COLUMNS, *scores, "reasons")
+        f'<th data-type="{"num" if c in scores or c in ("rank", "votes") else "text"}">{_header(c)}</th>'
+        for c in columns
     )
-    body = "\n".join(table_row(r, scores) for r in rows)
+    body = "\n".join(table_row(r, scores) for r in rows[:PAGE_ROWS])
     note = f"<p class=\"note\">Showing {len(rows)} of {total} flags (click a header to sort).</p>"
     if len(rows) < total:
         note = (f"<p class=\"note\">Showing {len(rows)} of {total} flags: the first {len(rows)} of the flags file "
                 "(--max-table-rows shows more; the flags JSONL holds them all). Click a header to sort the rows "
                 "shown.</p>")
-    return (f'{note}<div class="scroll"><table id="flags" class="sortable"><thead><tr>{header}</tr></thead>'
-            f"<tbody>\n{body}\n</tbody></table></div>")
+    if len(rows) > PAGE_ROWS:
+        note += (f'<noscript><p class="note">Without JavaScript only rows 1–{PAGE_ROWS} are shown, in file order '
+                 "(paging, sorting and filtering need it).</p></noscript>")
+    colgroup, min_width = _colgroup(columns)
+    return (f'{note}{_pager(len(rows))}<div class="scroll"><table id="flags" class="sortable" data-rows="flags-data" '
+            f'data-total="{len(rows)}" data-page="{PAGE_ROWS}" style="{min_width}">{colgroup}<thead><tr>{header}</tr>'
+            f"</thead><tbody>\n{body}\n</tbody></table></div>{json_script('flags-data', table_data(rows, scores))}")
