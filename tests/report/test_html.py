@@ -184,6 +184,9 @@ def test_sorting_orders_every_row_and_the_pages_follow_that_order_in_a_browser(b
         heads[col('model')].click(); heads[col('model')].click(); out.modelDesc = all('model');
         out.pageRows = t.tBodies[0].rows.length;
         heads[col('query_id')].click(); out.ids = all('query_id'); out.last = document.querySelector('.pager .status').textContent;
+        var size = document.querySelector('.pager .size'); size.value = '250'; size.dispatchEvent(new Event('change'));
+        out.sized = [t.tBodies[0].rows.length, document.querySelector('.pager .status').textContent,
+                     t.tBodies[0].rows[249].cells[col('query_id')].textContent];
         report(out);
     """)
     assert out["before"] == 100 and out["status"] == "rows 1–100 of 250"
@@ -192,6 +195,7 @@ def test_sorting_orders_every_row_and_the_pages_follow_that_order_in_a_browser(b
     assert out["pageRows"] == 50, "the last page holds the last 50 rows"
     assert out["ids"] == [f"q{i}" for i in range(250)], "ids in number order over all pages"
     assert out["last"] == "rows 201–250 of 250"
+    assert out["sized"] == [250, "rows 1–250 of 250", "q249"], "a bigger page starts at the first row it held"
 
 
 def test_the_filter_searches_every_row_and_hostile_texts_stay_text_in_a_browser(browser):
