@@ -227,15 +227,16 @@ def test_the_filter_searches_every_row_and_hostile_texts_stay_text_in_a_browser(
     assert out["none"] == [0, "no row contains the filter text"]
 
 
-def test_a_sort_of_2000_rows_takes_well_under_a_second_in_a_browser(browser):
+def test_a_sort_of_2000_rows_lays_out_one_page_not_every_row_in_a_browser(browser):
+    # What made a sort take ~2.6 s at 2,000 rows was re-laying out every row; the sort itself took ~40 ms.
+    # So check the design property (one page of rows in the DOM after each sort), not a time.
     long = "Spontaneous remission of a cancer is rare; the mechanisms behind it are poorly understood. " * 12
     records = [_flag(i, query=f"query {i} " + long[:150], positive=long, doc=f"document {i} " + long,
                      scores={"model": (i * 7919) % 2000 / 2000}) for i in range(2000)]
     out = browser(_flags_page(records), """
-        var heads = document.getElementById('flags').tHead.rows[0].cells, times = [];
-        for (var k = 0; k < 4; k++) {
-          var s = performance.now(); heads[k % 2 ? 10 : 3].click(); document.body.offsetHeight; times.push(performance.now() - s);
-        }
-        report(times);
+        var t = document.getElementById('flags'), heads = t.tHead.rows[0].cells, counts = [];
+        counts.push(t.tBodies[0].rows.length);
+        for (var k = 0; k < 2; k++) { heads[k % 2 ? 10 : 3].click(); counts.push(t.tBodies[0].rows.length); }
+        report(counts);
     """)
-    assert sorted(out)[1] < 1000, f"sort clicks took {out} ms (laying out all 2,000 rows took ~2,600)"
+    assert out == [100, 100, 100], f"rows in the DOM at load and after two sorts: {out} (a page holds 100)"
