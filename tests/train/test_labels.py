@@ -15,11 +15,12 @@ def test_text_key_is_stable_non_zero_and_63_bit():
 
 
 def test_pack_then_split_round_trips_and_pads_known_positives():
-    rows = [pack_label(7, 11, [21, 22], [0, 1], [11, 31], width_known=3),
+    rows = [pack_label(7, 11, [21, 22], [0, 1], [11, 31], width_known=3, query=41),
             pack_label(8, 12, [23, 24], [1, 0], [], width_known=3)]
     assert rows[1][-3:] == [PAD_KEY] * 3
     parts = split_label(np.array(rows), num_negatives=2)
     assert parts.rows.tolist() == [7, 8]
+    assert parts.query_keys.tolist() == [41, PAD_KEY]
     assert parts.doc_keys.tolist() == [[11, 21, 22], [12, 23, 24]]
     assert parts.flags.tolist() == [[0, 1], [1, 0]]
     assert parts.known.tolist() == [[11, 31, PAD_KEY], [PAD_KEY] * 3]
@@ -33,5 +34,5 @@ def test_pack_label_rejects_mismatched_flags_and_too_many_known_positives():
 
 
 def test_split_label_rejects_a_label_too_narrow_for_the_negatives():
-    with pytest.raises(ValueError, match="label width 5 is too small for 2 negatives \\(need at least 6\\)"):
-        split_label(np.zeros((1, 5), dtype=np.int64), num_negatives=2)
+    with pytest.raises(ValueError, match="label width 6 is too small for 2 negatives \\(need at least 7\\)"):
+        split_label(np.zeros((1, 6), dtype=np.int64), num_negatives=2)

@@ -143,7 +143,7 @@ def encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, li
     positive = row["positive"] if positive is None else positive
     label = pack_label(
         index, text_key(positive), [text_key(t) for t in negatives], neg_flags, known.get(row["query_id"], []),
-        known_width,
+        known_width, query=text_key(row["query"]),
     )
     return EncodedRow(negatives, label, sum(neg_flags))
 

@@ -3,9 +3,11 @@
 sentence-transformers' data collator tokenizes every column except the label column, which it stacks
 into a tensor and hands to the loss. negmine packs one fixed-width int64 vector per training row::
 
-    [row, key(positive), key(negative_1..N), flag(negative_1..N), key(known positive_1..P)]
+    [row, key(query), key(positive), key(negative_1..N), flag(negative_1..N), key(known positive_1..P)]
 
 - ``row``: the row's index in the training dataset (re-mining uses it to swap a row's negatives).
+- ``key(query)``: the query text's key, so the query-side directions tell a sibling row (the same query with
+  another positive) from another query (:data:`PAD_KEY` when unknown: then it matches nothing).
 - ``key(text)``: a 63-bit BLAKE2b hash of the exact text, never 0. Equal keys mean identical texts, so
   duplicated documents under different ids are recognised as the same document.
 - ``flag``: 1 when the audit marked the negative as a false negative (keep the column, mask it).
@@ -29,28 +31,30 @@ def text_key(text: str) -> int:
 
 
 def pack_label(row: int, positive: int, negatives: Sequence[int], flags: Sequence[int], known: Sequence[int],
-               width_known: int) -> list[int]:
+               width_known: int, query: int = PAD_KEY) -> list[int]:
     """Build one label vector; ``known`` is padded with :data:`PAD_KEY` to ``width_known`` entries."""
     if len(negatives) != len(flags):
         raise ValueError(f"{len(negatives)} negative keys but {len(flags)} flags")
     if len(known) > width_known:
         raise ValueError(f"{len(known)} known positives do not fit in width {width_known}")
-    return [row, positive, *negatives, *flags, *known, *([PAD_KEY] * (width_known - len(known)))]
+    return [row, query, positive, *negatives, *flags, *known, *([PAD_KEY] * (width_known - len(known)))]
 
 
 class LabelParts(NamedTuple):
     """Views into a ``(batch, width)`` label tensor (or a single list) for ``num_negatives`` columns."""
 
     rows: object
+    query_keys: object  # (batch,)
     doc_keys: object  # (batch, 1 + N): positive key, then negative keys, in dataset column order
     flags: object  # (batch, N)
     known: object  # (batch, P)
 
 
 def split_label(labels, num_negatives: int) -> LabelParts:
-    """Slice a label tensor/array of shape ``(batch, 2 + 2N + P)`` into its parts."""
+    """Slice a label tensor/array of shape ``(batch, 3 + 2N + P)`` into its parts."""
     n = num_negatives
     width = labels.shape[1]
-    if width < 2 + 2 * n:
-        raise ValueError(f"label width {width} is too small for {n} negatives (need at least {2 + 2 * n})")
-    return LabelParts(labels[:, 0], labels[:, 1 : 2 + n], labels[:, 2 + n : 2 + 2 * n], labels[:, 2 + 2 * n :])
+    if width < 3 + 2 * n:
+        raise ValueError(f"label width {width} is too small for {n} negatives (need at least {3 + 2 * n})")
+    return LabelParts(labels[:, 0], labels[:, 1], labels[:, 2 : 3 + n], labels[:, 3 + n : 3 + 2 * n],
+                      labels[:, 3 + 2 * n :])

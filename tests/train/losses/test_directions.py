@@ -97,3 +97,47 @@ def test_masked_entries_get_no_gradient():
     loss = MaskedMultipleNegativesRankingLoss(None, directions=("query_to_doc", "doc_to_query"))
     loss.compute_loss_from_embeddings(emb, _labels(known_extra={0: 102})).backward()
     assert all(torch.isfinite(e.grad).all() for e in emb)
+
+
+
+def _native(query_id: str, query: str, positive_id: str) -> dict:
+    return {"query_id": query_id, "query": query, "positive_id": positive_id, "positive": f"doc {positive_id}",
+            "positive_score": 0.9, "negative_ids": [f"n-{positive_id}-{k}" for k in range(2)],
+            "negatives": [f"negative {positive_id} {k}" for k in range(2)], "negative_scores": [0.5, 0.4],
+            "negative_ranks": [1, 2]}
+
+
+def _sibling_batch() -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Rows 0 and 1: one query with two positives (sibling rows; topic batching puts them in one batch);
+    row 2: the same query text under another id; row 3: another query. Embeddings and dataset labels."""
+    from negmine.train.dataset import rows_to_train_data
+
+    rows = [_native("q0", "heart disease risk", "a"), _native("q0", "heart disease risk", "b"),
+            _native("q9", "heart disease risk", "c"), _native("q1", "cell gene", "d")]
+    labels = torch.tensor(rows_to_train_data(rows, 2).dataset["label"])
+    emb = _embeddings(batch=4)
+    emb[0][1] = emb[0][2] = emb[0][0]  # identical texts, identical embeddings
+    return emb, labels
+
+
+def _sibling_logits(directions) -> torch.Tensor:
+    emb, labels = _sibling_batch()
+    view = BatchView(emb[0], torch.cat(emb[1:]), torch.arange(4), labels, 2, use_labels=True)
+    (logits,) = extra_direction_logits(view, directions, cos_sim, 20.0)
+    return logits
+
+
+def test_query_to_query_masks_sibling_rows_and_the_same_query_text():
+    """Before, only the diagonal was masked: a multi-positive query's other row (cosine 1 to itself) was the
+    hardest 'negative' of its sibling in the query -> query direction."""
+    logits = _sibling_logits(("query_to_doc", "query_to_query"))
+    masked = {tuple(x) for x in torch.isinf(logits).nonzero().tolist()}
+    assert masked == {(i, j) for i in range(3) for j in range(3)} | {(3, 3)}
+
+
+def test_doc_to_query_masks_a_query_with_the_rows_query_text():
+    logits = _sibling_logits(("query_to_doc", "doc_to_query"))
+    masked = {tuple(x) for x in torch.isinf(logits).nonzero().tolist()}
+    # rows 0 and 1 know each other's positive (one query); q9 has their text; each pair itself is kept
+    assert masked == {(i, j) for i in range(3) for j in range(3) if i != j}
+

@@ -45,7 +45,7 @@ def test_known_positive_of_same_query_is_masked_but_own_positive_never():
 def test_identical_text_under_other_id_is_masked():
     # row 1's hard negative has the same text (same key) as row 1's positive
     labels = _labels(known=[[10], [11], [12]], flags=[0, 0, 0])
-    labels[1, 2] = KEYS["p1"]
+    labels[1, 3] = KEYS["p1"]  # [row, query, positive, negative_1, ...]
     mask = false_negative_mask(_sim(), labels, torch.arange(3), num_negatives=1, margin=None)
     assert mask[1].tolist() == [False, False, False, False, True, False]
 

@@ -5,7 +5,8 @@ the batch: for row ``i`` with query ``q_i`` and positive ``p_i`` the partition f
 ``exp(scale * s)`` over
 
 - ``query_to_doc``: ``s(q_i, d_c)`` for every candidate document (positives and hard negatives of the batch),
-- ``query_to_query``: ``s(q_i, q_j)``, ``j != i``,
+- ``query_to_query``: ``s(q_i, q_j)``, ``j != i`` and ``q_j`` not the text of ``q_i`` (a sibling row of the
+  same query, e.g. another of its positives, is not a negative of it),
 - ``doc_to_query``: ``s(q_j, p_i)`` for every query of the batch (``j = i`` included, as in sentence-transformers),
 - ``doc_to_doc``: ``s(p_i, d_c)`` for the candidates that are not row ``i``'s own documents,
 
@@ -15,7 +16,7 @@ direction's own log-partition (``per_direction``). This is what sentence-transfo
 only so the extra directions get the same false-negative masking as ``query_to_doc``
 (:mod:`negmine.train.losses.masking`): a candidate that is a known positive of ``q_i`` is not a negative of
 ``p_i`` either (``doc_to_doc``), and a query ``q_j`` that knows ``p_i`` as one of its positives is not a
-negative of ``p_i`` (``doc_to_query``).
+negative of ``p_i`` (``doc_to_query``), nor is a query with ``q_i``'s text.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from negmine.train.labels import split_label
+from negmine.train.labels import PAD_KEY, split_label
 from negmine.train.losses.masking import candidate_keys, known_positive_mask
 
 
@@ -48,9 +49,17 @@ class BatchView:
         return own
 
 
+def _same_query(view: BatchView) -> Tensor:
+    """``(R, B)``: query ``q_j`` has the text of row ``r``'s query (a sibling row: the query with another positive)."""
+    keys = view.parts.query_keys
+    return (keys[view.rows].unsqueeze(1) == keys.unsqueeze(0)) & (keys != PAD_KEY).unsqueeze(0)
+
+
 def _query_to_query(view: BatchView, similarity: Callable) -> tuple[Tensor, Tensor]:
     sim = similarity(view.queries[view.rows], view.queries)
     mask = torch.zeros_like(sim, dtype=torch.bool)
+    if view.parts is not None:
+        mask |= _same_query(view)
     mask[torch.arange(len(view.rows), device=sim.device), view.rows] = True
     return sim, mask
 
@@ -62,6 +71,7 @@ def _doc_to_query(view: BatchView, similarity: Callable) -> tuple[Tensor, Tensor
     if view.parts is not None:
         pos_keys = view.parts.doc_keys[:, 0]
         mask |= known_positive_mask(pos_keys[view.rows], view.parts.known).T  # (R, B): q_j knows p_r
+        mask |= _same_query(view)  # q_j is q_r's text under another id
         mask[torch.arange(len(view.rows), device=sim.device), view.rows] = False
     return sim, mask
 
