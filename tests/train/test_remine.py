@@ -199,3 +199,36 @@ def test_resume_reapplies_the_latest_remined_negatives(tmp_path, mined_file, tin
     result = train(replace(config, resume=True), miner=miner)
     assert result.global_step == 4 and result.resumed_from.endswith("checkpoint-2")
     assert result.remine[0]["restored"] is True and result.remine[0]["file"].endswith("step-0000002.jsonl")
+
+
+def _audited(query_id, positive_id, negative_ids, **extra):
+    row = {"query_id": query_id, "query": f"query {query_id}", "positive_id": positive_id,
+           "positive": f"doc {positive_id}", "positive_score": 0.9, "negative_ids": list(negative_ids),
+           "negatives": [f"doc {n}" for n in negative_ids], "negative_scores": [0.5] * len(negative_ids),
+           "negative_ranks": list(range(1, len(negative_ids) + 1))}
+    return {**row, **extra}
+
+
+def test_a_remined_known_relevant_negative_is_masked_in_every_row_of_its_query():
+    """q0 has two positives (rows 0 and 1); the audit dropped its false negative fn, whose text the file no longer
+    has. Re-mining brings fn back as row 0's negative and as an ordinary negative of q1 (row 2). Like a first-round
+    false negative (masked through the query's known positives), it must be masked for both rows of q0 wherever
+    it is a column: before, only row 0's own column was (row 1 and the in-batch column of row 2 were not)."""
+    from negmine.train.losses.masking import candidate_keys, false_negative_mask
+
+    rows = [_audited("q0", "a", ["x1", "x2"], false_negative_ids=["fn"]),
+            _audited("q0", "b", ["y1", "y2"], false_negative_ids=["fn"]), _audited("q1", "c", ["z1", "z2"])]
+    data = rows_to_train_data(rows, 2)
+    # row 1 is not in the re-mined file (or too short there): it keeps its negatives, yet learns fn's text
+    remined = [_audited("q0", "a", ["fn", "x3"]), _audited("q1", "c", ["fn", "z3"])]
+    overlay = NegativeOverlay(2)
+    assert overlay_rows(data, remined, overlay) == 2
+    data.dataset.set_transform(overlay)
+    labels = torch.tensor([data.dataset[i]["label"] for i in range(3)])
+    mask = false_negative_mask(torch.zeros(3, 9), labels, torch.arange(3), 2, None)
+    fn_columns = [c for c, key in enumerate(candidate_keys(split_label(labels, 2).doc_keys).tolist())
+                  if key == text_key("doc fn")]
+    assert fn_columns == [5, 6]  # row 2's negative_1 and row 0's negative_2
+    assert mask[:2, fn_columns].all()  # both rows of q0
+    assert not mask[2, fn_columns].any()  # q1 knows nothing of fn: an ordinary negative there
+    assert data.dataset[1]["negative_1"] == "doc y1"

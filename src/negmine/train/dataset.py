@@ -39,7 +39,8 @@ class TrainDataStats:
 
 @dataclass
 class TrainData:
-    """The training dataset plus what re-mining needs to swap negatives row by row."""
+    """The training dataset plus what re-mining needs to swap negatives row by row and to extend a query's
+    known positive keys (``known_keys``, per query id) when a re-mined negative brings back a known id's text."""
 
     dataset: object  # datasets.Dataset
     stats: TrainDataStats
@@ -47,6 +48,7 @@ class TrainData:
     row_of_pair: dict[tuple[str, str], int] = field(default_factory=dict)
     known_keys: dict[str, list[int]] = field(default_factory=dict)
     known_ids: dict[str, set[str]] = field(default_factory=dict)
+    row_queries: list[str] = field(default_factory=list)  # the query id of each dataset row
 
 
 def choose_negatives(flags: list[str | None], num_negatives: int) -> list[int]:
@@ -101,12 +103,14 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
 
     rows = list(rows)
     stats = TrainDataStats(rows_read=len(rows))
-    known = known_positive_keys(rows)
-    stats.known_positive_width = max((len(k) for k in known.values()), default=1)
+    known, known_ids = known_positive_keys(rows), known_positive_ids(rows)
+    # room for every known id's text: re-mining can bring back the text of one the file no longer has
+    stats.known_positive_width = max((len(ids) for ids in known_ids.values()), default=1)
     columns: dict[str, list] = {"anchor": [], "positive": []}
     columns.update({f"negative_{k + 1}": [] for k in range(num_negatives)})
     columns["label"] = []
     row_of_pair: dict[tuple[str, str], int] = {}
+    row_queries: list[str] = []
     promoted: set[tuple[str, str]] = set()
     for row in rows:
         stats.max_negatives_seen = max(stats.max_negatives_seen, len(row["negatives"]))
@@ -120,10 +124,11 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
                                  positive)
             stats.flagged_negatives_kept += encoded.flagged
             _append(columns, row["query"], positive, encoded)
+            row_queries.append(row["query_id"])
     stats.promoted_pairs = len(columns["anchor"]) - stats.rows_kept
     if stats.rows_kept == 0:
         raise ConfigError(_nothing_kept(source, stats, num_negatives))
-    return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_positive_ids(rows))
+    return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_ids, row_queries)
 
 
 class EncodedRow(NamedTuple):

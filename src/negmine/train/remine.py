@@ -29,7 +29,7 @@ from transformers import TrainerCallback
 from negmine.encode.base import Embedder
 from negmine.export.native import FALSE_NEGATIVE_FLAG
 from negmine.train.dataset import TrainData, encode_row, row_flags
-from negmine.train.labels import text_key
+from negmine.train.labels import PAD_KEY, text_key
 
 Miner = Callable[[Embedder, Path], Path]
 """``miner(embedder, output_path) -> path`` mines with ``embedder`` and writes native JSONL to ``output_path``."""
@@ -81,27 +81,58 @@ def _training_length_kept(model) -> Iterator[None]:
 
 
 class NegativeOverlay:
-    """Replacement negatives/labels per row index, applied to batches by ``Dataset.set_transform``."""
+    """Replacement negatives/labels per row index, applied to batches by ``Dataset.set_transform``; ``known``:
+    replacement known-positive keys (the label's tail, padded) per row index, applied to every row of a query
+    whose known positives re-mining extended (sibling rows and promoted pairs too, re-mined or not)."""
 
     def __init__(self, num_negatives: int) -> None:
         self.num_negatives = num_negatives
         self.rows: dict[int, tuple[list[str], list[int]]] = {}
+        self.known: dict[int, list[int]] = {}
 
     def __call__(self, batch: dict) -> dict:
         if "label" not in batch:  # a view without the label column (e.g. a sampler's duplicate check)
             return batch
+        start = 3 + 2 * self.num_negatives  # [row, query, positive, negatives, flags] then the known keys
         for i, label in enumerate(batch["label"]):
             row = int(label[0])
             if row in self.rows:
-                negatives, new_label = self.rows[row]
+                negatives, label = self.rows[row]
                 for k, text in enumerate(negatives):
                     batch[f"negative_{k + 1}"][i] = text
-                batch["label"][i] = new_label
+            if row in self.known:
+                label = [*label[:start], *self.known[row]]
+            batch["label"][i] = label
         return batch
 
 
+def learn_known_texts(data: TrainData, rows: Sequence[Mapping]) -> set[str]:
+    """Add to ``data.known_keys`` the text keys of re-mined negatives whose id the training file knows as
+    relevant to the query (a dropped false negative's text the file no longer had); the queries that got one."""
+    extended = set()
+    for row in rows:
+        ids = data.known_ids.get(row["query_id"], set())
+        keys = set(data.known_keys.get(row["query_id"], ()))
+        new = {text_key(text) for doc_id, text in zip(row["negative_ids"], row["negatives"]) if doc_id in ids} - keys
+        if new:
+            data.known_keys[row["query_id"]] = sorted(keys | new)
+            extended.add(row["query_id"])
+    return extended
+
+
 def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOverlay) -> int:
-    """Put freshly mined ``rows`` into ``overlay`` for the matching training rows; return how many."""
+    """Put freshly mined ``rows`` into ``overlay`` for the matching training rows; return how many.
+
+    A re-mined negative the file knows as relevant to its query is masked like a first-round false negative:
+    its text joins the query's known positives, so it is masked in every row of the query (as another row's hard
+    or in-batch negative too), not only in the row that drew it."""
+    rows = list(rows)
+    extended = learn_known_texts(data, rows)
+    width = data.stats.known_positive_width
+    for index, query_id in enumerate(data.row_queries):
+        if query_id in extended:
+            keys = data.known_keys[query_id]
+            overlay.known[index] = [*keys, *[PAD_KEY] * (width - len(keys))]
     n = data.num_negatives
     updated = 0
     for row in rows:
