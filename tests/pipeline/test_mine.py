@@ -559,3 +559,38 @@ def test_a_run_without_denoise_leaves_no_denoise_flags_of_the_run_before(beir_di
     monkeypatch.undo()
     mine(make_config(beir_dir, out), embedder=HashEmbedder())
     assert not flags.exists() and "denoise" not in json.loads((tmp_path / "neg.summary.json").read_text())
+
+
+@pytest.mark.parametrize("method", ["bm25", "hybrid"])
+def test_queries_without_a_bm25_word_are_counted_in_the_summary(tmp_path, method):
+    """Before, the warning was all: with --retriever bm25 their pairs were skipped as 'no candidate left after
+    exclusions and filters' (nothing was retrieved to exclude or filter), and hybrid runs counted them nowhere."""
+    import warnings
+
+    from negmine.pipeline import select_pairs
+    from negmine.pipeline.summary import format_summary
+    from negmine.testing.beir import write_beir
+
+    queries = {"q-sleep": "sleep night rest", "q-coffee": "coffee caffeine cup", "q-sym": "?? !! a b"}
+    qrels = [("q-sleep", "sleep-0", 1), ("q-coffee", "coffee-0", 1), ("q-sym", "battery-0", 1),
+             ("q-sym", "battery-1", 1)]
+    corpus = {f"{topic}-{i}": f"study of {topic} {' '.join(words[i:i + 3])} variant {i}"
+              for topic, words in [("sleep", "sleep night rest melatonin dream nap bed".split()),
+                                   ("coffee", "coffee caffeine cup bean espresso roast brew".split()),
+                                   ("battery", "battery lithium charge cell voltage anode power".split())]
+              for i in range(5)}
+    beir = write_beir(tmp_path / "beir", corpus, queries, qrels)
+    out = tmp_path / "neg.jsonl"
+    config = dataclasses.replace(make_config(beir, out), retrieve=RetrieveConfig(method=method, depth=20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = mine(config, embedder=HashEmbedder()).summary
+    mined = {r["query_id"] for r in read_rows(out)}
+    if method == "bm25":
+        assert list(summary["pairs_skipped"].items()) == [(getattr(select_pairs, "SKIP_NO_BM25_WORDS", None), 2)]
+        assert summary["pairs_out"] == 2
+        assert "q-sym" not in mined
+    else:  # the dense half of the pool mines them
+        assert summary["pairs_skipped"] == {} and summary["pairs_out"] == 4 and "q-sym" in mined
+    assert summary.get("queries_without_bm25_words") == 1
+    assert "1 queries have no BM25 word" in format_summary(summary)

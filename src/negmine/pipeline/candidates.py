@@ -37,6 +37,8 @@ class CandidateSet:
     run_dir: Path | None = None  # engine work folder (stores, finished search shards); removable once output is written
     engine_info: dict | None = None
     lease: "RunLease | None" = None  # held on run_dir (see negmine.engine.run_lease): remove_if_last() when done
+    no_bm25_words: frozenset[str] = frozenset()  # queries BM25 searched (bm25, hybrid) that have no BM25 word
+    bm25_alone: bool = False  # the pools are BM25's alone: a query without a BM25 word has no candidate
 
 
 @dataclass(frozen=True)
@@ -97,17 +99,24 @@ def build_candidates(
         lease = RunLease(results)
         with lease.released_on_error():
             retriever, bm25 = _bm25_search(query_texts, doc_texts, depth, retrieve, encoder, engine, engine_config, None)
-        return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), run_dir=results, lease=lease)
+        return CandidateSet(query_ids, bm25, bm25_scorer(retriever, query_texts), run_dir=results, lease=lease,
+                            no_bm25_words=_ids_at(query_ids, retriever.tokenless_rows), bm25_alone=True)
     run = _dense_run(query_texts, doc_texts, depth, retrieve, encoder, embedder, cache, engine, setup, engine_config)
     emb = Embeddings(run.queries, run.documents, run.encoded, run.cached)
     encoded, cached, dense = emb.encoded, emb.cached, run.candidates
-    bm25 = None
+    bm25, no_words = None, frozenset()
     if retrieve.method == "hybrid":
         with run.lease.released_on_error():
-            _, bm25 = _bm25_search(query_texts, doc_texts, depth, retrieve, encoder, engine, engine_config, run.run_dir)
+            retriever, bm25 = _bm25_search(query_texts, doc_texts, depth, retrieve, encoder, engine, engine_config,
+                                           run.run_dir)
+        no_words = _ids_at(query_ids, retriever.tokenless_rows)
     scorer = dense_scorer(emb)
     pool = dense if retrieve.method == "dense" else rescore(_fuse(dense, bm25, retrieve, depth), scorer)
-    return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info, run.lease)
+    return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info, run.lease, no_words)
+
+
+def _ids_at(query_ids: Sequence[str], rows: np.ndarray) -> frozenset[str]:
+    return frozenset(query_ids[int(row)] for row in rows)
 
 
 def _bm25_search(

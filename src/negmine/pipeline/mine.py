@@ -141,6 +141,7 @@ def mine(
         "config": _config_dict(config),
         "selection_version": SELECTION_VERSION,
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
+        **({"queries_without_bm25_words": len(cands.no_bm25_words)} if config.retrieve.method != "dense" else {}),
         **(hooks.finish(config.output.path) if hooks is not None else {}),
     }
     if cands.engine_info is not None:

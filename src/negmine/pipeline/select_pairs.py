@@ -25,6 +25,8 @@ PoolHook = Callable[[Pair, Pool], Pool]
 SKIP_NONE = "no candidate left after exclusions and filters"
 SKIP_TOO_FEW = "fewer candidates than --num-negatives left after filters (use --keep-partial to keep them)"
 SKIP_INCONSISTENT = "positive ranks below --max-positive-rank among its query's candidates (consistency filter)"
+SKIP_NO_BM25_WORDS = ("query has no BM25 word (no word of two or more letters or digits that the corpus has), so "
+                      "BM25 retrieves nothing for it (use --retriever dense or hybrid)")
 
 
 @dataclass
@@ -166,6 +168,9 @@ def _pair_selector(
 
     def choose(pair: Pair, pair_index: int) -> dict | None:
         stats.pairs_in += 1
+        if ctx.cands.bm25_alone and pair.query_id in ctx.cands.no_bm25_words:
+            stats.skipped[SKIP_NO_BM25_WORDS] += 1
+            return None
         pool, tried, fell_back = _choose_pool(ctx, pair, filters, select)
         stats.tried_fallback += tried
         if hook is not None:

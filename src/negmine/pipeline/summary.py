@@ -53,6 +53,9 @@ def format_summary(summary: dict) -> str:
                      "from the fallback (hybrid) pool")
     for reason, n in summary["pairs_skipped"].items():
         lines.append(f"  skipped {n}: {reason}")
+    if summary.get("queries_without_bm25_words"):
+        lines.append(f"  {summary['queries_without_bm25_words']} queries have no BM25 word (BM25 retrieved nothing "
+                     "for them)")
     for name, n in summary["candidates_removed_by_filter"].items():
         lines.append(f"  candidates removed by {name}: {n}")
     hint = margin_hint(summary)

@@ -107,6 +107,7 @@ class BM25Retriever:
         self.n_docs = n_docs
         self.tokenizer = tokenizer
         self.search_workers = int(search_workers)  # processes :meth:`search` splits the queries over
+        self.tokenless_rows = np.empty(0, dtype=np.int64)  # the last search's queries without a BM25 token
         self._last: tuple[str, np.ndarray] | None = None
 
     @classmethod
@@ -173,7 +174,7 @@ class BM25Retriever:
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
         queries = TokenIds.from_stream(self.token_ids(text) for text in query_texts)
-        warn_tokenless(queries, query_texts)
+        self.tokenless_rows = warn_tokenless(queries, query_texts)
         starts = range(0, len(queries), QUERY_CHUNK)
         chunks = ([queries[j] for j in range(i, min(i + QUERY_CHUNK, len(queries)))] for i in starts)
         worth_it = workers_fork() and len(queries) * self.n_docs >= PARALLEL_SEARCH_MIN
@@ -210,8 +211,8 @@ def require_tokens(n_tokens: int, n_docs: int) -> None:
             "the dense retriever (--retriever dense; in eval, a dense --model) instead")
 
 
-def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> int:
-    """Warn when some queries have no BM25 token (BM25 retrieves nothing for them); returns how many."""
+def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> np.ndarray:
+    """Warn when some queries have no BM25 token (BM25 retrieves nothing for them); returns their rows."""
     empty = np.flatnonzero(np.diff(queries.offsets) == 0)
     if len(empty):
         import warnings
@@ -222,7 +223,7 @@ def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> int:
             f"{len(empty)} of {len(queries)} queries have no BM25 token (no word of two or more letters or digits "
             f"that the corpus has), e.g. {example}: BM25 retrieves no document for them (mining with --retriever "
             "bm25 gives their pairs no negatives; --retriever dense or hybrid does)", stacklevel=3)
-    return len(empty)
+    return empty
 
 
 def top_documents(model, queries: Iterable[Sequence[int]], depth: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -210,6 +210,7 @@ class ShardedBM25:
             self.vocab[""] = len(self.vocab)
         self.engine = engine
         self.results_dir = results_dir  # finished shard searches, for resuming (see search)
+        self.tokenless_rows = np.empty(0, dtype=np.int64)  # the last search's queries without a BM25 token
         if not isinstance(search_workers, (int, np.integer)) or search_workers < 1:
             raise ValueError(f"search_workers must be a positive integer, got {search_workers!r}")
         self.search_workers = int(search_workers)  # local processes searching shards (no engine given)
@@ -293,7 +294,7 @@ class ShardedBM25:
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
         queries = TokenIds.from_stream(self.token_ids(t) for t in query_texts)
-        warn_tokenless(queries, query_texts)
+        self.tokenless_rows = warn_tokenless(queries, query_texts)  # the last search's queries without a token
         spec = ShardSearch(self.idf, self.avgdl, self.k1, self.b, queries, int(depth))
         saved = self._saved_shards()
         items = [(i, (flat, offsets, int(self.starts[i]))) for i, (flat, offsets) in enumerate(self.shards)
