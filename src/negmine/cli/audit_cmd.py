@@ -22,13 +22,14 @@ def judge_config(
     teacher_min_votes: Optional[int], teacher_max_words: Optional[int], relative_margin: Optional[float],
     absolute_margin: Optional[float], near_dup_threshold: Optional[float], near_dup_overlap: Optional[float],
     positive_top_k: int = 10, positive_below_share: float = 0.5, positive_min_sources: int = 1,
-    sd_margin: Optional[float] = 0.5,
+    sd_margin: Optional[float] = 0.5, teacher_prompts: tuple[Optional[str], Optional[str]] = (None, None),
 ) -> JudgeConfig:
     return JudgeConfig(
         judges=tuple(judge) or None, min_votes=min_votes, cross_encoder=cross_encoder,
         cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
         teachers=tuple(teacher), teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
-        teacher_max_words=teacher_max_words, relative_margin=off_if_zero(relative_margin),
+        teacher_max_words=teacher_max_words, teacher_query_prompt=teacher_prompts[0],
+        teacher_document_prompt=teacher_prompts[1], relative_margin=off_if_zero(relative_margin),
         absolute_margin=absolute_margin, sd_margin=sd_margin,
         near_dup=NearDupConfig(cosine=off_if_zero(near_dup_threshold), overlap=off_if_zero(near_dup_overlap)),
         positive_top_k=positive_top_k, positive_below_share=positive_below_share,
@@ -67,6 +68,8 @@ def audit_command(
     teacher_margin: float = typer.Option(0.0, help="teacher votes when t(c) >= t(p) - r|t(p)|", rich_help_panel=_JUDGES),
     teacher_min_votes: Optional[int] = typer.Option(None, help="teachers that must agree (default: all)", rich_help_panel=_JUDGES),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_JUDGES),
+    teacher_query_prompt: Optional[str] = typer.Option(None, help="prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),
+    teacher_document_prompt: Optional[str] = typer.Option(None, help="prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),
     relative_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - r|s_p| (0.05: NV-Retriever's 95% rule; 0: off)", rich_help_panel=_JUDGES),
     absolute_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - m", rich_help_panel=_JUDGES),
     sd_margin: float = typer.Option(0.5, help="score judge: flag s_c >= s_p - k*sd, sd = the row's candidate_score_sd (the mining default; rows written by negmine mine carry it)", rich_help_panel=_JUDGES),
@@ -103,6 +106,7 @@ def audit_command(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,
         teacher_min_votes, teacher_max_words, relative_margin, absolute_margin, near_dup_threshold, near_dup_overlap,
         positive_top_k, positive_below_share, positive_min_sources, None if no_sd_margin else sd_margin,
+        (teacher_query_prompt, teacher_document_prompt),
     )
     config = AuditConfig(
         input=source, judges=judges, encoder=encoder, depth=depth, batch_size=batch_size,

