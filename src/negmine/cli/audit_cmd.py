@@ -21,7 +21,7 @@ def judge_config(
     cross_encoder_threshold: Optional[float], teacher: list[str], teacher_margin: float,
     teacher_min_votes: Optional[int], teacher_max_words: Optional[int], relative_margin: Optional[float],
     absolute_margin: Optional[float], near_dup_threshold: Optional[float], near_dup_overlap: Optional[float],
-    positive_top_k: int = 10, positive_below_share: float = 0.5, positive_min_sources: int = 1,
+    positive_top_k: Optional[int] = None, positive_below_share: float = 0.5, positive_min_sources: int = 1,
     sd_margin: Optional[float] = 0.5, teacher_prompts: tuple[Optional[str], Optional[str]] = (None, None),
 ) -> JudgeConfig:
     return JudgeConfig(
@@ -77,7 +77,7 @@ def audit_command(
     near_dup_threshold: float = typer.Option(0.9, help="near-duplicate: centred embedding cosine (corpus mean subtracted) to a positive (0: off)", rich_help_panel=_JUDGES),
     near_dup_overlap: float = typer.Option(0.5, help="near-duplicate: MinHash shingle Jaccard/containment (0: off)", rich_help_panel=_JUDGES),
     depth: Optional[int] = typer.Option(None, help="judge only the first N negatives per row (BEIR input: candidates per pair, default 10)", rich_help_panel=_FIND),
-    positive_top_k: int = typer.Option(10, help="noisy positive: ranks below this among its candidates", rich_help_panel=_FIND),
+    positive_top_k: Optional[int] = typer.Option(None, help="noisy positive: ranks below this among its candidates (default 10; given, at most --depth)", rich_help_panel=_FIND),
     positive_below_share: float = typer.Option(0.5, help="noisy positive: scores below more than this share of negatives", rich_help_panel=_FIND),
     positive_min_sources: int = typer.Option(1, help="scorers that must find the positive noisy", rich_help_panel=_FIND),
     false_negative_policy: str = typer.Option("drop", help="drop | promote | mark", rich_help_panel=_FIND),
