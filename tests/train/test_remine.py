@@ -162,6 +162,27 @@ def test_restore_applies_latest_file_up_to_the_step(tmp_path, make_row, write_mi
     assert callback.events[0]["restored"] is True and callback.events[0]["step"] == 2
 
 
+def test_restore_trains_on_the_negatives_the_uninterrupted_run_had(tmp_path, make_row, write_mined):
+    """A row the latest re-mined file left short keeps the negatives of an earlier file. Before, a resumed run
+    re-applied only the latest file, so such a row went back to its first-round negatives ('patients effect
+    decrease' instead of 'two negative q1 0'): resumed and uninterrupted runs trained on other data."""
+    rows = [make_row(i) for i in range(2)]
+    short = dict(_fresh_rows(rows[1:], "four")[0])
+    short.update({key: short[key][:1] for key in ("negative_ids", "negatives", "negative_scores", "negative_ranks")})
+    write_mined(tmp_path / "step-0000002.jsonl", _fresh_rows(rows, "two"))
+    write_mined(tmp_path / "step-0000004.jsonl", [_fresh_rows(rows[:1], "four")[0], short])
+    live = rows_to_train_data(rows, 2)
+    run = RemineCallback(live, miner=None, output_dir=tmp_path, every_steps=2)
+    for step in (2, 4):
+        run._apply(tmp_path / f"step-{step:07d}.jsonl", step, 0.0)
+    resumed = rows_to_train_data(rows, 2)
+    callback = RemineCallback(resumed, miner=None, output_dir=tmp_path, every_steps=2)
+    callback.restore(5)
+    assert [resumed.dataset[i] for i in range(2)] == [live.dataset[i] for i in range(2)]
+    assert resumed.dataset[1]["negative_1"] == "two negative q1 0"
+    assert [(e["step"], e["restored"]) for e in callback.events] == [(2, True), (4, True)]
+
+
 @pytest.mark.parametrize("every_epoch, every_steps, steps", [(True, None, []), (False, 5, [])])
 def test_no_remine_at_the_very_end(tmp_path, mined_file, tiny_model_path, every_epoch, every_steps, steps):
     def miner(embedder, output_path):  # pragma: no cover - must not be called

@@ -200,10 +200,11 @@ class RemineCallback(TrainerCallback):
         self._apply(path, step, time.perf_counter() - start)
 
     def restore(self, step: int) -> None:
-        """On resume: re-apply the latest re-mined file written at or before ``step``, if any."""
-        done = sorted(p for p in self.output_dir.glob("step-*.jsonl") if _file_step(p) <= step)
-        if done:
-            self._apply(done[-1], _file_step(done[-1]), 0.0, restored=True)
+        """On resume: re-apply every re-mined file written at or before ``step``, in step order, as the run did:
+        a row a later file left short keeps the negatives of an earlier one (and the known texts they taught)."""
+        done = sorted((p for p in self.output_dir.glob("step-*.jsonl") if _file_step(p) <= step), key=_file_step)
+        for path in done:
+            self._apply(path, _file_step(path), 0.0, restored=True)
 
     def _apply(self, path: Path, step: int, seconds: float, restored: bool = False) -> None:
         from negmine.export.native import read_native
