@@ -141,3 +141,29 @@ def test_empty_input(tmp_path):
 def test_progress_bar_shown_on_request(capsys):
     embed_texts(HashEmbedder(dim=8), ["a", "b"], desc="encode corpus", show_progress=True)
     assert "encode corpus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("to_memmap", [False, True])
+def test_texts_a_concurrent_mine_is_encoding_are_read_from_the_cache(tmp_path, to_memmap):
+    """``negmine eval`` beside a ``negmine mine`` (another process) on the same corpus and model: eval encodes
+    its own other texts first, then reads the ones mine is encoding from the cache once mine has stored them,
+    instead of encoding them a second time; the vectors are byte-identical."""
+    import threading
+
+    from negmine.testing.gated_run import finished, start_gated_run, wait_started
+
+    gate, extra = tmp_path / "gate", ["only eval has this", "and this"]
+    other = start_gated_run(tmp_path, tmp_path / "cache", tmp_path / "mine.npy", gate, UNIQUE, dim=16)
+    wait_started(gate)
+    embedder, cache, box = HashEmbedder(dim=16), EmbeddingCache(tmp_path / "cache"), {}
+    call = (lambda: embed_texts_to_memmap(embedder, TEXTS + extra, tmp_path / "eval.npy", cache=cache)) if to_memmap \
+        else (lambda: embed_texts(embedder, TEXTS + extra, cache=cache))
+    thread = threading.Thread(target=lambda: box.setdefault("result", call()), daemon=True)
+    thread.start()
+    thread.join(1.0)  # the old code encoded everything at once and was done here
+    gate.touch()
+    thread.join(60)
+    assert finished(other) == {"encoded": len(UNIQUE), "cached": 0}
+    result = box["result"]
+    assert embedder.texts_encoded == result.n_encoded == len(extra) and result.n_cached == len(UNIQUE)
+    np.testing.assert_array_equal(np.asarray(result.vectors), HashEmbedder(dim=16).encode(TEXTS + extra))

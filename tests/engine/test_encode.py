@@ -9,6 +9,7 @@ from negmine.encode.cache import EmbeddingCache
 from negmine.encode.embed import embed_texts
 from negmine.engine.encode import encode_to_store, rows_of
 from negmine.engine.local import LocalEngine
+from negmine.testing.gated_run import finished, wait_started
 from negmine.testing.hash_embedder import HashEmbedder
 
 TEXTS = [f"text {i % 13} word{i % 5}" for i in range(40)]  # 40 rows, 13*5 -> repeats
@@ -70,3 +71,91 @@ def test_rows_of_lists_every_row_of_each_text():
     plan = _plan(["a", "b", "a", "c", "b", "a"])
     rows, which = rows_of(plan, np.array([0, 2]))
     assert rows.tolist() == [0, 2, 3, 5] and which.tolist() == [0, 0, 1, 0]
+
+
+# ---- two runs encoding the same texts at the same time ------------------------------------------------------
+def _start_gated_run(tmp_path, name: str, gate, shard: int = 64, delay: float = 0.0):
+    from negmine.testing.gated_run import start_gated_run
+
+    return start_gated_run(tmp_path, tmp_path / "cache", tmp_path / f"{name}.npy", gate, TEXTS, "p: ", shard, delay)
+
+
+def _in_thread(function):
+    import threading
+
+    box = {}
+    thread = threading.Thread(target=lambda: box.setdefault("result", function()), daemon=True)
+    thread.start()
+    return thread, box
+
+
+def test_a_run_reads_what_a_concurrent_run_is_encoding_instead_of_encoding_it_again(tmp_path):
+    """Run A (another process) is encoding every text; run B, started meanwhile with another shard size, waits
+    for A's vectors in the cache instead of encoding them too, and its store is byte-identical."""
+    gate = tmp_path / "gate"
+    other = _start_gated_run(tmp_path, "a", gate)
+    wait_started(gate)
+    embedder = HashEmbedder(32)
+    thread, box = _in_thread(lambda: run(embedder, tmp_path / "b.npy", shard=5, cache=EmbeddingCache(tmp_path / "cache")))
+    thread.join(1.0)  # the old code encoded everything at once and was done here
+    gate.touch()
+    thread.join(60)
+    assert finished(other) == {"encoded": len(set(TEXTS)), "cached": 0}
+    assert embedder.texts_encoded == 0 and (box["result"].n_encoded, box["result"].n_cached) == (0, len(set(TEXTS)))
+    expected = embed_texts(HashEmbedder(32), TEXTS, prompt="p: ").vectors
+    assert np.array_equal(np.load(tmp_path / "b.npy"), expected) and np.array_equal(np.load(tmp_path / "a.npy"), expected)
+    assert not list((tmp_path / "cache").rglob("encoding/*")), "claims are withdrawn"
+
+
+def test_texts_a_killed_run_was_encoding_are_taken_over(tmp_path):
+    """Run A is killed (SIGKILL) while run B waits for the texts A claimed: B encodes them itself."""
+    import signal
+
+    gate = tmp_path / "gate"  # never created: A stays in its first encode until killed
+    other = _start_gated_run(tmp_path, "a", gate)
+    wait_started(gate)
+    embedder = HashEmbedder(32)
+    thread, box = _in_thread(lambda: run(embedder, tmp_path / "b.npy", cache=EmbeddingCache(tmp_path / "cache")))
+    thread.join(1.0)
+    assert thread.is_alive(), "B waits for the texts A is encoding"
+    other.send_signal(signal.SIGKILL)
+    other.wait(30)
+    thread.join(30)
+    assert not thread.is_alive() and box["result"].n_encoded == len(set(TEXTS)) == embedder.texts_encoded
+    assert np.array_equal(np.load(tmp_path / "b.npy"), embed_texts(HashEmbedder(32), TEXTS, prompt="p: ").vectors)
+    assert not list((tmp_path / "cache").rglob("encoding/*")), "the dead run's claim is removed"
+
+
+def test_a_hung_run_is_waited_for_at_most_the_wait_bound(tmp_path):
+    import time
+
+    from negmine.encode.inflight import InFlight
+
+    gate = tmp_path / "gate"
+    other = _start_gated_run(tmp_path, "a", gate)  # alive, but never gets past its first encode
+    try:
+        wait_started(gate)
+        cache, embedder = EmbeddingCache(tmp_path / "cache"), HashEmbedder(32)
+        shelf = cache.shelf(embedder.fingerprint, "p: ")
+        t0 = time.monotonic()
+        result = encode_to_store(LocalEngine(), functools.partial(_same, embedder), TEXTS, "p: ", tmp_path / "b.npy",
+                                 (embedder.fingerprint, 32), 8, shelf, inflight=InFlight(shelf, 1.0, 0.05))
+        assert 1.0 <= time.monotonic() - t0 < 30 and result.n_encoded == len(set(TEXTS))
+    finally:
+        other.kill()
+        other.wait(30)
+
+
+def test_two_runs_started_together_share_the_work_and_both_finish(tmp_path):
+    """Each run leaves aside the shards the other is encoding, then reads them: neither waits on the other
+    forever (a run waits only once it holds no claim), every text is encoded once or twice, never more, and both
+    stores are byte-identical to a run alone."""
+    gate = tmp_path / "gate"
+    gate.touch()
+    runs = [_start_gated_run(tmp_path, name, gate, shard=5, delay=0.3) for name in ("a", "b")]
+    counts = [finished(proc) for proc in runs]
+    distinct = len(set(TEXTS))
+    assert all(c["encoded"] + c["cached"] == distinct for c in counts), counts
+    assert distinct <= sum(c["encoded"] for c in counts) < 2 * distinct, counts
+    expected = embed_texts(HashEmbedder(32), TEXTS, prompt="p: ").vectors
+    assert all(np.array_equal(np.load(tmp_path / f"{name}.npy"), expected) for name in ("a", "b"))

@@ -19,6 +19,7 @@ import numpy as np
 from negmine.encode.base import Embedder
 from negmine.io.atomic import atomic_path
 from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, text_keys
+from negmine.encode.inflight import InFlight
 
 LOOKUP_CHUNK = 65536
 """Distinct texts looked up / held in memory at a time (bounds memory of the memmap variant)."""
@@ -87,29 +88,42 @@ def _chunk_vectors(
     plan: _Plan,
     span: tuple[int, int],
     bar,
+    inflight: InFlight | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors of distinct texts ``span = (c0, c1)``: cached rows read, the rest encoded shard by shard
-    (each shard stored in the cache as soon as it is done). Returns (vectors, number found in cache)."""
+    (each shard stored in the cache as soon as it is done). Texts another live run is encoding into the cache
+    (``inflight``) are left aside and read from the cache once stored there. Returns (vectors, number found in
+    cache)."""
     c0, c1 = span
     ukeys = plan.keys[plan.first[c0:c1]]
     vecs = np.empty((c1 - c0, embedder.dim), dtype=np.float32)
-    found = np.zeros(c1 - c0, dtype=bool)
-    if shelf is not None:
-        found, cached = shelf.get(ukeys)
-        if found.any():
-            vecs[found] = cached
-    if bar is not None:
-        bar.update(int(found.sum()))
-    missing = np.flatnonzero(~found)
-    for s0 in range(0, len(missing), shard_size):
-        part = missing[s0 : s0 + shard_size]
-        encoded = encode_checked(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt)
-        vecs[part] = encoded
+    todo, n_found, written = np.arange(c1 - c0), 0, -1
+    while len(todo):
+        elsewhere = inflight.claimed_elsewhere(ukeys[todo]) if inflight is not None else np.zeros(len(todo), bool)
+        found = np.zeros(len(todo), dtype=bool)  # claims are looked at before the cache: one goes after its put
         if shelf is not None:
-            shelf.put(ukeys[part], encoded)
+            found, cached = shelf.get(ukeys[todo])
+            if found.any():
+                vecs[todo[found]] = cached
+                n_found += int(found.sum())
         if bar is not None:
-            bar.update(len(part))
-    return vecs, int(found.sum())
+            bar.update(int(found.sum()))
+        free = todo[~found & ~elsewhere]
+        for s0 in range(0, len(free), shard_size):
+            part = free[s0 : s0 + shard_size]
+            token = inflight.claim(ukeys[part]) if inflight is not None else None
+            vecs[part] = encoded = encode_checked(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt)
+            if shelf is not None:
+                shelf.put(ukeys[part], encoded)
+            if inflight is not None:
+                inflight.release(token)
+            if bar is not None:
+                bar.update(len(part))
+        todo = todo[elsewhere & ~found]
+        if len(todo):  # all that is left is being encoded elsewhere: wait for it to reach the cache
+            inflight.pause(arrived=written != len(todo))
+            written = len(todo)
+    return vecs, n_found
 
 
 def _fill(
@@ -127,15 +141,20 @@ def _fill(
         raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
     plan = _plan(texts)
     shelf = cache.shelf(embedder.fingerprint, prompt) if cache is not None else None
+    inflight = InFlight(shelf) if shelf is not None else None
     chunk = max(shard_size, LOOKUP_CHUNK)
     n_cached = 0
     with _progress(show_progress, len(plan.first), desc) as bar:
-        for c0 in range(0, len(plan.first), chunk):
-            c1 = min(len(plan.first), c0 + chunk)
-            vecs, found = _chunk_vectors(embedder, texts, prompt, shelf, shard_size, plan, (c0, c1), bar)
-            rows = np.sort(plan.rows_by_unique[plan.bounds[c0] : plan.bounds[c1]])
-            out[rows] = vecs[plan.inverse[rows] - c0]
-            n_cached += found
+        try:
+            for c0 in range(0, len(plan.first), chunk):
+                c1 = min(len(plan.first), c0 + chunk)
+                vecs, found = _chunk_vectors(embedder, texts, prompt, shelf, shard_size, plan, (c0, c1), bar, inflight)
+                rows = np.sort(plan.rows_by_unique[plan.bounds[c0] : plan.bounds[c1]])
+                out[rows] = vecs[plan.inverse[rows] - c0]
+                n_cached += found
+        finally:
+            if inflight is not None:
+                inflight.release_all()
     return len(plan.first) - n_cached, n_cached
 
 

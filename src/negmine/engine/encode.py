@@ -15,6 +15,7 @@ from typing import Iterator, NamedTuple, Sequence
 import numpy as np
 
 from negmine.encode.embed import _plan, _Plan
+from negmine.encode.inflight import InFlight
 from negmine.engine.base import Engine, Setup
 from negmine.engine.store import EmbeddingStore
 
@@ -62,48 +63,99 @@ def _write(store: EmbeddingStore, plan: _Plan, uids: np.ndarray, vectors: np.nda
 def encode_to_store(
     engine: Engine, setup: Setup, texts: Sequence[str], prompt: str, path: str | Path, embedder_id: tuple[str, int],
     shard_size: int, shelf=None, plan: _Plan | None = None, show_progress: bool = False, desc: str = "encode",
+    inflight: InFlight | None = None,
 ) -> EncodeResult:
     """Embeddings of ``prompt + texts[i]`` in row ``i`` of the store at ``path``.
 
     ``embedder_id`` is the driver's embedder's ``(fingerprint, dim)``; ``shelf`` the cache shelf of
-    (fingerprint, prompt) or None.
+    (fingerprint, prompt) or None. With a shelf, texts another live run is encoding into it are left aside
+    and read from the cache once that run has stored them (:mod:`negmine.encode.inflight`; ``inflight``
+    overrides its wait bounds): each pass over the unfinished shards encodes what nobody else is encoding,
+    and the next pass, after a pause when nothing was left to encode, picks up what arrived meanwhile.
     """
-    fingerprint, dim = embedder_id
     plan = plan if plan is not None else _plan(texts)
-    store = EmbeddingStore.open(path, (len(texts), dim))
+    store = EmbeddingStore.open(path, (len(texts), embedder_id[1]))
     n_unique = len(plan.first)
     spans = {s: (u0, min(n_unique, u0 + shard_size)) for s, u0 in enumerate(range(0, n_unique, shard_size))}
     done = [s for s in spans if store.is_done(s)]
-    counts = {"cached": sum(spans[s][1] - spans[s][0] for s in done), "encoded": 0}
-    missing: dict[int, np.ndarray] = {}
-
-    def pending() -> Iterator[tuple[int, tuple[str, list[str]]]]:
-        for s, (u0, u1) in spans.items():
-            if store.is_done(s):
-                continue
-            uids = np.arange(u0, u1)
-            if shelf is not None:
-                found, cached = shelf.get(plan.keys[plan.first[uids]])
-                if found.any():
-                    _write(store, plan, uids[found], cached)
-                    counts["cached"] += int(found.sum())
-                uids = uids[~found]
-            if not len(uids):
-                store.mark_done(s)
-                continue
-            missing[s] = uids
-            yield s, (prompt, [texts[int(plan.first[u])] for u in uids], fingerprint)
-
+    inflight = inflight if inflight is not None or shelf is None else InFlight(shelf)
+    job = _Job(texts, prompt, embedder_id[0], store, plan, spans, shelf, inflight)
+    job.counts["cached"] = sum(spans[s][1] - spans[s][0] for s in done)
     with _bar(show_progress, len(spans) - len(done), desc) as bar:
-        for s, vectors in engine.map(setup, encode_task, pending(), desc):
-            uids = missing.pop(s)
-            _write(store, plan, uids, vectors)
-            if shelf is not None:
-                shelf.put(plan.keys[plan.first[uids]], vectors)
-            store.mark_done(s)
-            counts["encoded"] += len(uids)
+        try:
+            written = -1
+            while True:
+                job.run_pass(engine, setup, bar, desc)
+                if not job.waiting:
+                    break
+                # all that is left is being encoded elsewhere: wait for it to reach the cache (the wait bound
+                # runs while no text is written, by this run or through the cache)
+                inflight.pause(arrived=written != job.counts["cached"] + job.counts["encoded"])
+                written = job.counts["cached"] + job.counts["encoded"]
+        finally:
+            if inflight is not None:
+                inflight.release_all()
+    return EncodeResult(store, job.counts["encoded"], job.counts["cached"])
+
+
+class _Job:
+    """The shards of one :func:`encode_to_store` call and what each pass over them did."""
+
+    def __init__(self, texts: Sequence[str], prompt: str, fingerprint: str, store: EmbeddingStore, plan: _Plan,
+                 spans: dict[int, tuple[int, int]], shelf, inflight: InFlight | None) -> None:
+        self.texts, self.prompt, self.fingerprint, self.store, self.plan = texts, prompt, fingerprint, store, plan
+        self.spans, self.shelf, self.inflight = spans, shelf, inflight
+        self.counts = {"cached": 0, "encoded": 0}
+        self.waiting: set[int] = set()  # shards holding texts another run is encoding (this pass)
+        self._missing: dict[int, tuple[np.ndarray, int | None]] = {}
+        self._deferred: dict[int, np.ndarray] = {}  # per shard, the texts left aside in the last pass
+
+    def run_pass(self, engine: Engine, setup: Setup, bar, desc: str) -> None:
+        """Serve the cache, leave aside the texts another run claims and encode the rest of every unfinished
+        shard; a shard is marked done once all its texts are written."""
+        self.waiting = set()
+        for s, vectors in engine.map(setup, encode_task, self._pending(bar), desc):
+            uids, token = self._missing.pop(s)
+            _write(self.store, self.plan, uids, vectors)
+            if self.shelf is not None:
+                self.shelf.put(self.plan.keys[self.plan.first[uids]], vectors)
+                self.inflight.release(token)
+            self._finish(s, bar)
+            self.counts["encoded"] += len(uids)
+
+    def _pending(self, bar) -> Iterator[tuple[int, tuple[str, list[str], str]]]:
+        for s, (u0, u1) in self.spans.items():
+            if self.store.is_done(s):  # e.g. finished meanwhile by a run sharing this work folder
+                self.counts["cached"] += len(self._deferred.pop(s, ()))
+                continue
+            uids = self._uncached(s, self._deferred.pop(s, np.arange(u0, u1)))
+            if not len(uids):
+                self._finish(s, bar)
+                continue
+            keys = self.plan.keys[self.plan.first[uids]]
+            self._missing[s] = (uids, self.inflight.claim(keys) if self.inflight is not None else None)
+            yield s, (self.prompt, [self.texts[int(self.plan.first[u])] for u in uids], self.fingerprint)
+
+    def _uncached(self, s: int, uids: np.ndarray) -> np.ndarray:
+        """Write what the cache holds of ``uids`` (texts of shard ``s`` not written yet); return the rest but
+        what another run is encoding, which is kept for the next pass."""
+        if self.shelf is None:
+            return uids
+        keys = self.plan.keys[self.plan.first[uids]]
+        elsewhere = self.inflight.claimed_elsewhere(keys)  # looked at before the cache: a claim goes after its put
+        found, cached = self.shelf.get(keys)
+        if found.any():
+            _write(self.store, self.plan, uids[found], cached)
+            self.counts["cached"] += int(found.sum())
+        if (elsewhere & ~found).any():
+            self.waiting.add(s)
+            self._deferred[s] = uids[elsewhere & ~found]
+        return uids[~found & ~elsewhere]
+
+    def _finish(self, s: int, bar) -> None:
+        if s not in self.waiting:
+            self.store.mark_done(s)
             bar.update(1)
-    return EncodeResult(store, counts["encoded"], counts["cached"])
 
 
 def _bar(show: bool, total: int, desc: str):
