@@ -32,7 +32,8 @@ def _dead_pid() -> int:
 
 def test_own_claims_are_not_waited_for_and_are_withdrawn(tmp_path):
     inflight = _inflight(tmp_path)
-    token = inflight.claim(KEYS[:2])
+    token, clash = inflight.claim(KEYS[:2])
+    assert not clash.any()
     assert [p.name for p in inflight.folder.iterdir()] == [f"{owner_tag()}.1.npy"]
     assert not inflight.claimed_elsewhere(KEYS).any()
     assert _inflight(tmp_path).claimed_elsewhere(KEYS).tolist() == [False, False, False, False]  # same process
@@ -84,3 +85,20 @@ def test_waiting_ends_after_the_wait_bound_without_arrivals(tmp_path):
         assert time.monotonic() - t0 < 5
         inflight.pause(arrived=False)
     assert 0.25 <= time.monotonic() - t0 and not inflight.claimed_elsewhere(KEYS).any()
+
+
+def test_of_two_claims_written_at_the_same_moment_the_first_by_name_keeps_the_texts(tmp_path):
+    """Two runs that both looked before either claimed: the claim whose file name sorts first keeps the shared
+    texts and the other gives them up (one total order: exactly one gives way, neither waits for the other)."""
+    inflight = _inflight(tmp_path)
+    _claim_as(inflight, "-early.12", KEYS[:2])  # "-" sorts before any host name's letters and digits
+    _claim_as(inflight, "zzzz-late.12", KEYS[1:3])
+    token, clash = inflight.claim(KEYS)
+    assert clash.tolist() == [True, True, False, False]
+    (mine,) = [p for p in inflight.folder.iterdir() if p.name.startswith(owner_tag())]
+    assert [bytes(k) for k in np.load(mine)] == [bytes(k) for k in KEYS[2:]]
+    inflight.release(token)
+    assert sorted(p.name for p in inflight.folder.iterdir()) == ["-early.12.1.npy", "zzzz-late.12.1.npy"]
+    _claim_as(inflight, "-early.12", KEYS[2:], n=2)
+    token, clash = inflight.claim(KEYS[2:])
+    assert clash.all() and token not in inflight._mine  # nothing left to claim: no claim file of this run

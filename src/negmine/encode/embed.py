@@ -108,10 +108,14 @@ def _chunk_vectors(
                 n_found += int(found.sum())
         if bar is not None:
             bar.update(int(found.sum()))
-        free = todo[~found & ~elsewhere]
+        free, todo = todo[~found & ~elsewhere], todo[elsewhere & ~found]
         for s0 in range(0, len(free), shard_size):
-            part = free[s0 : s0 + shard_size]
-            token = inflight.claim(ukeys[part]) if inflight is not None else None
+            part, token = free[s0 : s0 + shard_size], None
+            if inflight is not None:  # texts a run claiming them at the same moment keeps are left to it
+                token, clash = inflight.claim(ukeys[part])
+                todo, part = np.sort(np.concatenate([todo, part[clash]])), part[~clash]
+                if not len(part):
+                    continue
             vecs[part] = encoded = encode_checked(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt)
             if shelf is not None:
                 shelf.put(ukeys[part], encoded)
@@ -119,7 +123,6 @@ def _chunk_vectors(
                 inflight.release(token)
             if bar is not None:
                 bar.update(len(part))
-        todo = todo[elsewhere & ~found]
         if len(todo):  # all that is left is being encoded elsewhere: wait for it to reach the cache
             inflight.pause(arrived=written != len(todo))
             written = len(todo)

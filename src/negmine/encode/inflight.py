@@ -53,14 +53,15 @@ class InFlight:
         self._since = time.monotonic()  # the last time a claimed text arrived (or the start)
         self.waiting = True
 
-    def claimed_elsewhere(self, keys: np.ndarray) -> np.ndarray:
-        """Bool mask of ``keys`` (n, 16) claimed by another live process (all False once the wait is over)."""
-        claimed = self._claimed_keys() if self.waiting and len(keys) else []
+    def claimed_elsewhere(self, keys: np.ndarray, before: str | None = None) -> np.ndarray:
+        """Bool mask of ``keys`` (n, 16) claimed by another live process (all False once the wait is over);
+        with ``before``, only by claim files whose names sort before it."""
+        claimed = self._claimed_keys(before) if self.waiting and len(keys) else []
         if not len(claimed):
             return np.zeros(len(keys), dtype=bool)
         return np.isin(_void(keys), _void(np.concatenate(claimed)))
 
-    def _claimed_keys(self) -> list[np.ndarray]:
+    def _claimed_keys(self, before: str | None = None) -> list[np.ndarray]:
         """The keys of every claim file of another live process (those of dead processes of this host removed)."""
         if not self.folder.is_dir():
             return []
@@ -68,6 +69,8 @@ class InFlight:
         self._seen = {name: keys for name, keys in self._seen.items() if name in names}
         found = []
         for name in sorted(names):
+            if before is not None and name >= before:
+                break
             if name.startswith("."):
                 _remove_if_dead(self.folder / name, _owner(name[1:]))  # a temp file of a killed writer
                 continue
@@ -94,14 +97,27 @@ class InFlight:
             return None
         return keys
 
-    def claim(self, keys: np.ndarray) -> int:
-        """Announce that this process encodes ``keys``; returns the token :meth:`release` takes."""
+    def claim(self, keys: np.ndarray) -> tuple[int, np.ndarray]:
+        """Announce that this process encodes ``keys``; returns the token :meth:`release` takes and the mask of
+        the keys left to another run instead: those a claim written at the same moment holds too (both runs
+        looked before either wrote), which the claim whose file name sorts first keeps (one total order, so
+        exactly one of two such runs gives way and neither waits for the other)."""
+        keys = np.ascontiguousarray(keys, dtype=np.uint8)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        token, path = self._write(keys)
+        clash = self.claimed_elsewhere(keys, before=path.name)
+        if clash.any():
+            self.release(token)
+            if not clash.all():
+                token, _ = self._write(keys[~clash])
+        return token, clash
+
+    def _write(self, keys: np.ndarray) -> tuple[int, Path]:
         self._count += 1
         path = self.folder / f"{owner_tag()}.{self._count}.npy"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_save_npy(path, np.ascontiguousarray(keys, dtype=np.uint8))
+        atomic_save_npy(path, keys)
         self._mine[self._count] = path
-        return self._count
+        return self._count, path
 
     def release(self, token: int) -> None:
         """Withdraw claim ``token`` (after its vectors are in the cache, or when giving up on them)."""

@@ -132,9 +132,22 @@ class _Job:
             if not len(uids):
                 self._finish(s, bar)
                 continue
-            keys = self.plan.keys[self.plan.first[uids]]
-            self._missing[s] = (uids, self.inflight.claim(keys) if self.inflight is not None else None)
+            token, uids = self._claim(s, uids)
+            if not len(uids):
+                continue
+            self._missing[s] = (uids, token)
             yield s, (self.prompt, [self.texts[int(self.plan.first[u])] for u in uids], self.fingerprint)
+
+    def _claim(self, s: int, uids: np.ndarray) -> tuple[int | None, np.ndarray]:
+        """Claim ``uids`` of shard ``s`` for this run; those a run claiming them at the same moment keeps are
+        left aside for the next pass. Returns the claim's token and the texts to encode."""
+        if self.inflight is None:
+            return None, uids
+        token, clash = self.inflight.claim(self.plan.keys[self.plan.first[uids]])
+        if clash.any():
+            self.waiting.add(s)
+            self._deferred[s] = np.sort(np.concatenate([self._deferred.get(s, uids[:0]), uids[clash]]))
+        return token, uids[~clash]
 
     def _uncached(self, s: int, uids: np.ndarray) -> np.ndarray:
         """Write what the cache holds of ``uids`` (texts of shard ``s`` not written yet); return the rest but
