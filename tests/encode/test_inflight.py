@@ -34,7 +34,7 @@ def test_own_claims_are_not_waited_for_and_are_withdrawn(tmp_path):
     inflight = _inflight(tmp_path)
     token, clash = inflight.claim(KEYS[:2])
     assert not clash.any()
-    assert [p.name for p in inflight.folder.iterdir()] == [f"{owner_tag()}.1.npy"]
+    assert [p.name for p in inflight.folder.iterdir()] == [f"{owner_tag()}.{token}.npy"]
     assert not inflight.claimed_elsewhere(KEYS).any()
     assert _inflight(tmp_path).claimed_elsewhere(KEYS).tolist() == [False, False, False, False]  # same process
     inflight.release(token)
@@ -102,3 +102,17 @@ def test_of_two_claims_written_at_the_same_moment_the_first_by_name_keeps_the_te
     _claim_as(inflight, "-early.12", KEYS[2:], n=2)
     token, clash = inflight.claim(KEYS[2:])
     assert clash.all() and token not in inflight._mine  # nothing left to claim: no claim file of this run
+
+
+def test_claim_file_names_are_never_reused_in_a_process(tmp_path):
+    """A mine encodes its documents then its queries into the same shelf (both prompts empty) through two
+    InFlight objects: a reader that kept the first claim's keys by file name must not take the second claim for
+    it (it would wait on the documents and encode the queries again)."""
+    shelf = EmbeddingCache(tmp_path).shelf("fp")
+    names = []
+    for keys in (KEYS[:2], KEYS[2:]):
+        inflight = InFlight(shelf)
+        token, _ = inflight.claim(keys)
+        names += [p.name for p in inflight.folder.iterdir()]
+        inflight.release(token)
+    assert len(set(names)) == 2, names

@@ -20,6 +20,7 @@ claimed ones from the cache as they arrive (:class:`InFlight`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
 from pathlib import Path
@@ -34,6 +35,9 @@ WAIT_SECONDS = 3600.0
 POLL_SECONDS = 0.5
 """Pause between two looks at the cache while waiting."""
 FOLDER = "encoding"
+_NUMBERS = itertools.count(1)
+"""Claim numbers, unique in this process (over every shelf and :class:`InFlight`): a claim file's name is
+never reused, so readers may keep what they read of one by its name."""
 
 
 class InFlight:
@@ -48,7 +52,6 @@ class InFlight:
         self.wait_seconds = WAIT_SECONDS if wait_seconds is None else wait_seconds
         self.poll_seconds = POLL_SECONDS if poll_seconds is None else poll_seconds
         self._mine: dict[int, Path] = {}
-        self._count = 0
         self._seen: dict[str, np.ndarray] = {}  # claim files are written once: read each once
         self._since = time.monotonic()  # the last time a claimed text arrived (or the start)
         self.waiting = True
@@ -113,11 +116,11 @@ class InFlight:
         return token, clash
 
     def _write(self, keys: np.ndarray) -> tuple[int, Path]:
-        self._count += 1
-        path = self.folder / f"{owner_tag()}.{self._count}.npy"
+        number = next(_NUMBERS)
+        path = self.folder / f"{owner_tag()}.{number}.npy"
         atomic_save_npy(path, keys)
-        self._mine[self._count] = path
-        return self._count, path
+        self._mine[number] = path
+        return number, path
 
     def release(self, token: int) -> None:
         """Withdraw claim ``token`` (after its vectors are in the cache, or when giving up on them)."""
