@@ -6,6 +6,7 @@ Layout under ``root``::
         meta.json                            fingerprint, prompt, dim (for humans and consistency checks)
         0.vecs.npy   0.keys.npy               shard 0: float32 (n, dim) vectors, uint8 (n, 16) keys
         1.vecs.npy   1.keys.npy               ...
+        encoding/<host>.<pid>.<n>.npy         keys a run is encoding now (negmine.encode.inflight)
 
 A key is blake2b-128 of the UTF-8 text. Shards are append-only and each file is written atomically, the
 keys file last, so a shard is visible only once complete; a killed run loses at most the shard it was
