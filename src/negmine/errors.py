@@ -13,6 +13,10 @@ class ConfigError(NegmineError, ValueError):
     """An option has a value outside its allowed range. The message gives value, allowed values and fix."""
 
 
+class EncodingError(NegmineError, ValueError):
+    """The model returned vectors that cannot be compared (NaN or infinite values) for some texts."""
+
+
 class InputError(NegmineError, ValueError):
     """A data file is malformed. ``str(err)`` reads ``path:line: field 'x': problem``."""
 

@@ -128,6 +128,22 @@ def test_wrong_embedder_shape_is_reported():
         embed_texts(Broken(dim=16), ["a", "b"])
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_vectors_are_refused_naming_the_texts_and_never_cached(tmp_path, bad):
+    from negmine.errors import EncodingError
+
+    class Overflowing(HashEmbedder):
+        def encode(self, texts, prompt=""):
+            out = super().encode(texts, prompt)
+            out[[i for i, t in enumerate(texts) if "virus" in t]] = bad
+            return out
+
+    with pytest.raises(EncodingError, match=r"the model returned NaN or infinite values for 1 of 6 texts, e\.g\. "
+                                            r"'virus'; they cannot be scored\. Use --precision fp32"):
+        embed_texts(Overflowing(dim=16), TEXTS, cache=EmbeddingCache(tmp_path))
+    assert embed_texts(HashEmbedder(dim=16), ["cell gene", "virus"], cache=EmbeddingCache(tmp_path)).n_cached == 0
+
+
 def test_bad_shard_size():
     with pytest.raises(ValueError, match="shard_size must be a positive integer, got 0"):
         embed_texts(HashEmbedder(), ["a"], shard_size=0)

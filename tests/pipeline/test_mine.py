@@ -4,6 +4,7 @@ import dataclasses
 import json
 import math
 
+import numpy as np
 import pytest
 
 from negmine.config import DataConfig, EncoderConfig, FilterConfig, MineConfig, OutputConfig, RetrieveConfig, SelectConfig
@@ -82,6 +83,26 @@ def test_too_many_negatives_is_a_clear_error_before_encoding(beir_dir, tmp_path)
     with pytest.raises(ConfigError, match="cannot mine 30 negatives: the corpus has 25 documents"):
         mine(config, embedder=embedder)
     assert embedder.calls == 0
+
+
+def test_a_model_returning_nan_for_a_document_is_a_clear_error_and_writes_nothing(beir_dir, tmp_path):
+    """A NaN vector made every cosine of that document NaN: with the sd margin any pool holding it lost every
+    candidate (the sd was NaN) and its pairs were skipped as if the margins had emptied them; without it the
+    finished run died writing its rows ("score must be finite, got nan")."""
+    from negmine.errors import EncodingError
+
+    class NanFor(HashEmbedder):
+        def encode(self, texts, prompt=""):
+            out = super().encode(texts, prompt)
+            out[[i for i, t in enumerate(texts) if t.startswith("study of battery")]] = np.nan
+            return out
+
+    for filters in (FilterConfig(), FilterConfig(sd_margin=None)):
+        out = tmp_path / "neg.jsonl"
+        config = dataclasses.replace(make_config(beir_dir, out), filters=filters)
+        with pytest.raises(EncodingError, match=r"NaN or infinite values for 8 of \d+ texts, e\.g\. 'study of battery"):
+            mine(config, embedder=NanFor())
+        assert not out.exists()
 
 
 def test_depth_below_num_negatives_is_rejected(beir_dir, tmp_path):

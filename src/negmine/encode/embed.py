@@ -52,7 +52,25 @@ def encode_checked(embedder: Embedder, texts: list[str], prompt: str) -> np.ndar
             f"embedder {embedder.fingerprint!r} returned shape {vectors.shape} for {len(texts)} texts; "
             f"expected ({len(texts)}, {embedder.dim})"
         )
+    check_finite(vectors, texts)
     return vectors
+
+
+def check_finite(vectors: np.ndarray, texts: Sequence[str]) -> None:
+    """Refuse vectors holding NaN or infinite values, naming the texts: their cosine to anything is NaN, which
+    no margin, ranking or JSON score can use (with the sd margin one such candidate emptied its query's whole
+    pool, and a NaN score stopped the write of a finished run). Runs before the vectors reach the cache."""
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if not len(bad):
+        return
+    from negmine.errors import EncodingError
+
+    shown = "; ".join(f"{texts[int(i)][:80]!r}" for i in bad[:3])
+    raise EncodingError(
+        f"the model returned NaN or infinite values for {len(bad)} of {len(texts)} texts, e.g. {shown}; "
+        "they cannot be scored. Use --precision fp32 if the model overflows in bf16, check the model's weights, "
+        "or remove those texts from the data"
+    )
 
 
 def _progress(show: bool, total: int, desc: str | None):
