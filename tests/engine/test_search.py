@@ -36,6 +36,18 @@ def test_sharded_search_equals_one_search_including_ties(tmp_path, shard_rows):
     assert np.array_equal(found.indices, expected.indices) and np.array_equal(found.scores, expected.scores)
 
 
+@pytest.mark.parametrize("shard_rows", [77, 500])
+def test_sharded_search_equals_one_search_bit_for_bit_on_the_blas_path(tmp_path, shard_rows):
+    """Enough queries for FAISS's BLAS path (padded to its threshold): its scores changed in the last bits with
+    the shard's size before candidates were re-scored pair by pair."""
+    queries, docs = normed(100, 384, 2), normed(1000, 384, 1)
+    q, d = stores(tmp_path, queries, docs)
+    blas = spec(q, d, 15)._replace(query_batch_size=4096)
+    found = search_stores(LocalEngine(), blas, shard_rows, tmp_path / "parts").candidates
+    one = search_stores(LocalEngine(), blas, 1000, tmp_path / "one").candidates
+    assert np.array_equal(found.indices, one.indices) and np.array_equal(found.scores, one.scores)
+
+
 def test_saved_shards_are_not_searched_again(tmp_path):
     q, d = stores(tmp_path, normed(5, 8, 3), normed(90, 8, 4))
     first = search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts").candidates

@@ -60,6 +60,37 @@ def test_ties_go_to_the_lower_index_within_and_across_blocks():
     assert single.indices[0].tolist() == [0, 2, 3, 4, 6, 7]
 
 
+def test_scores_do_not_depend_on_block_or_query_batch_sizes_on_the_blas_path():
+    """100 queries of 384 dimensions are padded to FAISS's BLAS threshold, whose matrix product gave 44-384 of
+    the 1,500 top-15 scores other last bits with another block size (so --shard-size changed mined scores)."""
+    q, d = _normed(100, 384, 0), _normed(1000, 384, 1)
+    whole = dense_search(q, d, 15)
+    for block_size, query_batch_size in [(1000, 7), (13, 4096), (77, 50), (500, 100)]:
+        part = dense_search(q, d, 15, block_size=block_size, query_batch_size=query_batch_size)
+        assert np.array_equal(part.indices, whole.indices) and np.array_equal(part.scores, whole.scores)
+    rows = np.repeat(np.arange(100), 15)
+    assert np.array_equal(gather_scores(q, d, rows, whole.indices.ravel()), whole.scores.ravel())  # as a positive's
+
+
+def test_documents_within_rounding_of_the_kth_score_are_all_seen(monkeypatch):
+    """The k-th score is taken from re-scored candidates only once FAISS's last proposal is below it by more than
+    rounding can explain; documents 1e-7 apart at the boundary make it ask for more."""
+    import faiss
+
+    q = np.zeros((1, 8), np.float32)
+    q[0, 0] = 1
+    d = np.zeros((40, 8), np.float32)
+    d[:, 0] = 0.5 + np.float32(1e-7) * (np.arange(40) % 3)  # three near-tied levels, spread over the block
+    d[:, 1] = np.sqrt(1 - d[:, 0] ** 2)
+    calls = []
+    real_knn = faiss.knn
+    monkeypatch.setattr(faiss, "knn", lambda x, y, k, **kw: calls.append(k) or real_knn(x, y, k, **kw))
+    found = dense_search(q, d, 5)
+    assert calls[0] == 6 and calls[-1] == 40  # widened until every candidate was in
+    want = np.lexsort((np.arange(40), -gather_scores(q, d, np.zeros(40, np.int64), np.arange(40)).astype(np.float64)))[:5]
+    assert found.indices[0].tolist() == want.tolist()
+
+
 def test_gather_scores():
     q, d = _normed(10, 8, 6), _normed(50, 8, 7)
     qr, dr = np.array([0, 3, 3, 9]), np.array([49, 0, 7, 7])

@@ -3,9 +3,10 @@
 For L2-normalised embeddings the inner product is the cosine similarity. The corpus is read one block of
 ``block_size`` rows at a time (so ``doc_emb`` may be an ``np.memmap`` larger than memory) and searched for
 ``query_batch_size`` queries at a time with ``faiss.knn`` (exact, BLAS, its own internal tiling), so no
-score matrix larger than (query batch x block) ever exists. Per-block top-k lists are merged into the
-running best with a stable sort: score descending, ties (exactly equal computed scores) by lower
-document index, also at the depth boundary. Rows shorter than ``depth`` (tiny corpora) are padded with -1 / -inf.
+score matrix larger than (query batch x block) ever exists. FAISS only proposes the candidates: each
+score is recomputed for its pair alone, so it is the same whatever the block, query batch, shard or thread
+count. Per-block top-k lists are merged into the running best with a stable sort: score descending, ties
+(exactly equal scores) by lower document index, also at the depth boundary. Rows shorter than ``depth`` (tiny corpora) are padded with -1 / -inf.
 """
 
 from __future__ import annotations
@@ -45,30 +46,47 @@ def blas_batch(queries: np.ndarray) -> np.ndarray:
     return np.concatenate([queries, np.zeros((need - len(queries), queries.shape[1]), dtype=queries.dtype)])
 
 
+def rounding_slack(queries: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """Per query, the most two float32 computations of ``q . d`` (any document ``d`` of ``block``) can differ:
+    each is within ``gamma_n |q| |d|`` of the exact value (``gamma_n = n u / (1 - n u)``, ``n`` the dimension,
+    ``u = 2**-24``; Higham, Accuracy and Stability of Numerical Algorithms, 3.1), whatever its summation order."""
+    n, u = block.shape[1], 2.0**-24
+    gamma = n * u / (1 - n * u)
+    longest = float(np.sqrt(np.max(np.einsum("ij,ij->i", block, block, dtype=np.float64)))) if len(block) else 0.0
+    return 2 * gamma * np.linalg.norm(queries.astype(np.float64), axis=1) * longest
+
+
 def _block_search(queries: np.ndarray, block: np.ndarray, depth: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """Top ``min(depth, len(block))`` of one block for one query batch: global indices, sorted.
 
-    FAISS picks arbitrarily among documents tied at its k-th score, so it is asked for more than k
-    (k + k/8, doubling while a row's tie run reaches the end of the list). The scores of a batch do not
-    depend on k, so every document tied at the boundary is then seen and the lowest indices win. The
-    k/8 spare entries make a re-search (of the whole batch) need a genuine run of equal scores: with only
-    k + 1, two scores coinciding at the boundary in any of 4,096 queries re-ran the batch (measured: 1 in
-    3 batches at 100k documents).
+    FAISS proposes the candidates; their scores are recomputed pair by pair
+    (:func:`negmine.retrieve.ann.exact_rescore`, as the ANN indexes' candidates are; bit for bit the
+    :func:`gather_scores` of a positive). FAISS's BLAS scores depend on the shape of
+    the matrix product: the same query and document got other last bits with another block or query batch
+    size (100 queries x 1,000 documents of 384 dimensions: 44-384 of 1,500 top-15 scores changed with the
+    block size), so ``--shard-size`` and ``--memory-budget`` changed candidate scores and, at near ties, their
+    order. FAISS is asked for more than k (k + k/8, doubling) until in every row the k-th re-scored score
+    exceeds FAISS's last returned score by more than the two computations can differ
+    (:func:`rounding_slack`): no document outside the list can then reach the k-th score, so every document
+    tied there is seen and the lowest indices win. The k/8 spare entries make a re-search (of the whole
+    batch) need a genuine run of (near-)equal scores: with only k + 1, two scores coinciding at the boundary
+    in any of 4,096 queries re-ran the batch (measured: 1 in 3 batches at 100k documents).
     """
     import faiss
+
+    from negmine.retrieve.ann import exact_rescore
 
     k = min(depth, len(block))
     want = min(len(block), k + max(1, k // 8))
     padded, n = blas_batch(queries), len(queries)
+    slack = rounding_slack(queries, block)
     while True:
-        scores, indices = faiss.knn(padded, block, want, metric=faiss.METRIC_INNER_PRODUCT)
-        scores, indices = scores[:n], indices[:n]
-        if want == len(block) or not np.any(scores[:, k - 1] == scores[:, want - 1]):
-            break
+        proposed, local = faiss.knn(padded, block, want, metric=faiss.METRIC_INNER_PRODUCT)
+        proposed, local = proposed[:n].astype(np.float64), local[:n].astype(np.int64)
+        indices, scores = sort_rows(np.where(local >= 0, local + offset, PAD_INDEX), exact_rescore(queries, block, local))
+        if want == len(block) or np.all(scores[:, k - 1] > proposed[:, want - 1] + slack):
+            return indices[:, :k], scores[:, :k]
         want = min(len(block), 2 * want)
-    indices = np.where(indices >= 0, indices.astype(np.int64) + offset, PAD_INDEX)
-    indices, scores = sort_rows(indices, np.where(indices >= 0, scores, -np.inf))
-    return indices[:, :k], scores[:, :k]
 
 
 def dense_search(
