@@ -541,12 +541,30 @@ def test_rows_mined_from_the_lowest_positive_record_the_score_their_margins_used
         assert max(row["negative_scores"]) < row["margin_score"]
 
 
+@pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
+def test_a_text_held_under_many_ids_is_a_negative_once_as_its_best_ranked_copy(tmp_path, retriever):
+    """40 documents with one text: a row's negatives repeated that text (dup00, dup01, ...)."""
+    from negmine.testing.beir import write_beir
+
+    corpus = {"pos": "cancer risk in mice"}
+    corpus.update({f"dup{i:02d}": "Gene expression data." if i % 2 else "gene expression  data" for i in range(40)})
+    corpus.update({f"other{i}": f"gene expression blood brain heart {i}" for i in range(3)})
+    data = write_beir(tmp_path / "beir", corpus, {"q": "gene expression study"}, [("q", "pos", 1)])
+    out = tmp_path / "neg.jsonl"
+    config = dataclasses.replace(make_config(data, out, num_negatives=5, keep_partial=True),
+                                 retrieve=RetrieveConfig(method=retriever, depth=50))
+    mine(config, embedder=HashEmbedder())
+    (row,) = read_rows(out)
+    assert sorted(row["negative_ids"]) == ["dup00", "other0", "other1", "other2"]
+    assert row["negative_ranks"] == sorted(row["negative_ranks"])
+
+
 def test_the_summary_records_the_selection_version(beir_dir, tmp_path):
     from negmine.select import SELECTION_VERSION
 
     result = mine(make_config(beir_dir, tmp_path / "neg.jsonl"), embedder=HashEmbedder())
-    assert result.summary["selection_version"] == SELECTION_VERSION == 2
-    assert json.loads((tmp_path / "neg.summary.json").read_text())["selection_version"] == 2
+    assert result.summary["selection_version"] == SELECTION_VERSION == 3
+    assert json.loads((tmp_path / "neg.summary.json").read_text())["selection_version"] == 3
 
 
 def test_paths_given_as_strings_work_like_the_command_line(beir_dir, tmp_path):

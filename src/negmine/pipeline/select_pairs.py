@@ -65,8 +65,9 @@ def build_context(dataset: Dataset, cands: CandidateSet, margin_from: str = "pai
 
 
 def pair_pool(ctx: PairContext, pair: Pair, fallback: bool = False) -> Pool:
-    """The pair's candidates minus every positive of the query (and of its text twins), their duplicates
-    and the query text itself; from its query's fallback pool when ``fallback``."""
+    """The pair's candidates minus every positive of the query (and of its text twins), their duplicates,
+    the query text itself and every copy of a text ranked below its first; from its query's fallback pool when
+    ``fallback``."""
     corpus = ctx.dataset.corpus
     qrow = ctx.query_row[pair.query_id]
     candidates, row = (ctx.fallback, ctx.fallback_row[pair.query_id]) if fallback else (ctx.cands.candidates, qrow)
@@ -74,10 +75,22 @@ def pair_pool(ctx: PairContext, pair: Pair, fallback: bool = False) -> Pool:
     ranks = np.arange(1, len(indices) + 1, dtype=np.int64)
     excluded = ctx.exclusion.excluded_rows(ctx.positive_rows[pair.query_id], ctx.dataset.queries.text(pair.query_id))
     keep = ~np.isin(indices, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
+    keep[np.flatnonzero(keep)[~first_of_each_text(ctx.exclusion.hashes, indices[keep])]] = False
     pos_row = corpus.index[pair.positive_id]
     pos_score = float(ctx.cands.score(np.asarray([qrow]), np.asarray([pos_row], dtype=np.int64))[0])
     margin = _lowest_positive_score(ctx, qrow, pair.query_id) if ctx.lowest_positive else None
     return Pool(indices[keep], scores[keep].astype(np.float32), ranks[keep], pos_score, margin_score=margin)
+
+
+def first_of_each_text(hashes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Mask over ``rows`` (corpus rows in retrieval order): True for the first row of each normalised text
+    (:func:`negmine.select.exclude.normalize_text` hash), False for later copies of a text already seen. A corpus
+    holding one text under several ids otherwise gave a row the same negative several times (40 copies of a
+    text: all 5 negatives of a row were that one text), as the reference's de-duplicated corpus never does."""
+    _, first = np.unique(hashes[rows], return_index=True)
+    mask = np.zeros(len(rows), dtype=bool)
+    mask[first] = True
+    return mask
 
 
 def _lowest_positive_score(ctx: PairContext, qrow: int, query_id: str) -> float:
