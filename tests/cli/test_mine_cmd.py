@@ -36,8 +36,11 @@ def test_mine_cli_writes_output_and_summary(tmp_path, tiny_model_path):
 def test_mine_cli_exits_1_when_every_pair_is_skipped(tmp_path, tiny_model_path):
     from negmine.testing.beir import write_beir
 
+    # each query's text is its positive's, so the positive is first of the depth-2 pool on any model and one
+    # candidate is left for the two negatives asked for
     corpus = {f"d{i}": f"cell protein gene study {i}" for i in range(12)}
-    beir = write_beir(tmp_path / "b", corpus, {"q1": "cell protein", "q2": "gene"}, [("q1", "d0", 1), ("q2", "d1", 1)])
+    queries = {"q1": corpus["d0"], "q2": corpus["d1"]}
+    beir = write_beir(tmp_path / "b", corpus, queries, [("q1", "d0", 1), ("q2", "d1", 1)])
     result = runner.invoke(
         build_app(),
         ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "2",

@@ -29,7 +29,7 @@ def _write_tokenizer(folder: Path) -> None:
 
     vocab_file = folder / "vocab.txt"
     vocab_file.write_text("\n".join(_vocab()) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True).save_pretrained(str(folder))
+    BertTokenizerFast(str(vocab_file), do_lower_case=True).save_pretrained(str(folder))
 
 
 def _bert_config(hidden: int, layers: int):
