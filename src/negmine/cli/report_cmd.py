@@ -9,13 +9,14 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import user_errors
+from negmine.config import TABLE_ROWS
 
 
 def report_command(
     source: Path = typer.Argument(..., help="flags JSONL written by negmine audit, or an output directory of negmine train"),
     summary: Optional[Path] = typer.Option(None, help="audit summary JSON (default: <flags stem>.audit-summary.json)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: <flags stem>.report.html; <dir>/training_report.html)"),
-    max_table_rows: int = typer.Option(2000, help="flagged rows shown in the table"),
+    max_table_rows: int = typer.Option(TABLE_ROWS, help="flagged rows shown in the table"),
 ) -> None:
     """Render a self-contained HTML report: an audit's plots and sortable table of flagged pairs, or a training
     run's loss and dev curves, dev evaluations, re-mining events and configuration."""

@@ -7,6 +7,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
+from negmine.config import TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.files import iter_lines
@@ -55,11 +56,11 @@ POLICY_EXCEPTIONS = {
 """Summary counts of flags the policies treat apart, shown as cards when not 0 (see negmine.audit.stats)."""
 
 
-def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_rows: int = 2000, title: str = "negmine audit") -> Path:
+def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_rows: int = TABLE_ROWS, title: str = "negmine audit") -> Path:
     """Write the self-contained report to ``out`` (atomically) and return the path."""
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
         raise ConfigError(f"max_table_rows (--max-table-rows) must be a positive integer, got {max_rows!r}; use e.g. "
-                          "2000 (the flagged pairs the table shows)")
+                          f"{TABLE_ROWS} (the flagged pairs the table shows)")
     counts = summary["counts"]
     shown = list(islice(flags, max_rows))
     total = counts.get("false_negatives", 0) + counts.get("noisy_positives", 0)
@@ -95,7 +96,7 @@ def _figures(summary: Mapping) -> str:
     return '<div class="plots">' + "".join(imgs) + "</div>"
 
 
-def report_from_files(flags: Path, summary: Path, out: Path, max_rows: int = 2000) -> Path:
+def report_from_files(flags: Path, summary: Path, out: Path, max_rows: int = TABLE_ROWS) -> Path:
     if not Path(flags).is_file():
         raise InputError(flags, None, None, "flags file not found (write it with negmine audit)")
     return render_report(read_summary(summary), read_flags(flags), out, max_rows)
