@@ -17,6 +17,11 @@ class EncodingError(NegmineError, ValueError):
     """The model returned vectors that cannot be compared (NaN or infinite values) for some texts."""
 
 
+class EngineError(NegmineError, RuntimeError):
+    """A worker of a distributed engine cannot run the job as the driver configured it (e.g. its model differs
+    from the driver's). The message says what differs and how to fix it."""
+
+
 class InputError(NegmineError, ValueError):
     """A data file is malformed. ``str(err)`` reads ``path:line: field 'x': problem``."""
 
@@ -33,6 +38,9 @@ class InputError(NegmineError, ValueError):
             where += f":{self.line}"
         what = f" field '{self.field}':" if self.field else ""
         return f"{where}:{what} {self.problem}"
+
+    def __reduce__(self):  # picklable (e.g. raised in a Ray worker, re-raised by the driver)
+        return type(self), (self.path, self.line, self.field, self.problem)
 
 
 def unknown_choice(kind: str, value: object, registry: dict | list | tuple) -> ConfigError:

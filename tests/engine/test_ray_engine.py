@@ -79,6 +79,57 @@ def test_map_runs_every_item_once_on_the_actor_pool(ray_local):
     assert ray.is_initialized(), "an engine must not shut down a Ray instance it did not start"
 
 
+def _kill_own_worker(attempts, payload):
+    """Stands for a shard too large for its node: the OOM killer ends the worker every time it runs it."""
+    import os
+    import signal
+
+    if payload == 1:
+        with open(attempts, "a") as handle:
+            handle.write("x")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return payload
+
+
+def test_a_shard_that_kills_its_worker_fails_after_a_few_attempts(ray_local, tmp_path):
+    """Ray Data retries a task whose actor died forever by default: the job looped (28 runs of the shard in
+    150 s, measured) instead of failing."""
+    from negmine.engine.ray_engine import TASK_RETRIES, RayEngine
+
+    attempts = tmp_path / "attempts"
+    engine = RayEngine(actors=1)
+    with pytest.raises(RuntimeError, match=r"a Ray worker process died 3 times running the same shard \(job\).*"
+                                           r"lower --memory-budget.*rerunning the command resumes"):
+        list(engine.map(functools.partial(str, attempts), _kill_own_worker, [(k, k) for k in range(3)], "job"))
+    assert attempts.read_text() == "x" * (TASK_RETRIES + 1)
+
+
+def _refuse(state, payload):
+    from negmine.errors import EngineError
+
+    raise EngineError(f"worker {state} refuses shard {payload}; use the same model on every node")
+
+
+def _bad_setup():
+    from negmine.errors import InputError
+
+    raise InputError("corpus.jsonl", 7, "text", "empty text")
+
+
+def test_negmine_errors_raised_in_workers_reach_the_caller_as_themselves(ray_local):
+    """Ray passes a worker's exception on as a RayTaskError holding only its text; the CLI printed that
+    traceback instead of the one-line error (a worker whose model differs from the driver's)."""
+    from negmine.engine.ray_engine import RayEngine
+    from negmine.errors import EngineError, InputError
+
+    engine = RayEngine(actors=1)
+    with pytest.raises(EngineError, match="^worker w refuses shard 0; use the same model on every node$"):
+        list(engine.map(functools.partial(str, "w"), _refuse, [(0, 0)]))
+    with pytest.raises(InputError, match="^corpus.jsonl:7: field 'text': empty text$") as caught:
+        list(engine.map(_bad_setup, _square, [(0, 1)]))
+    assert (caught.value.path, caught.value.line) == ("corpus.jsonl", 7)
+
+
 def test_a_ray_it_started_leaves_the_process_as_it_found_it(monkeypatch):
     """``ray.init`` sets environment variables, a SIGTERM handler that exits and faulthandler, and
     ``ray.shutdown`` leaves them (measured with Ray 2.x): close() puts back what init changed, but not what the

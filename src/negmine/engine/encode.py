@@ -33,10 +33,11 @@ def encode_task(embedder, payload: tuple[str, list[str], str]) -> np.ndarray:
     node without bf16, other weights) refuses instead of mixing vectors of two models in one store.
     """
     from negmine.encode.embed import embed_texts
+    from negmine.errors import EngineError
 
     prompt, texts, fingerprint = payload
     if embedder.fingerprint != fingerprint:
-        raise RuntimeError(
+        raise EngineError(
             f"worker embedder {embedder.fingerprint!r} differs from the driver's {fingerprint!r}; "
             "use the same model files and an explicit --precision on every node"
         )

@@ -6,6 +6,12 @@ address a local Ray instance is started (and shut down by :meth:`RayEngine.close
 pickled through Ray's object store and results stream back to the driver as shards finish, so the driver
 can checkpoint each one. Actors get ``cpus_per_actor`` CPUs (Ray sets ``OMP_NUM_THREADS`` accordingly, which
 torch, onnxruntime and FAISS follow); the pool has ``actors`` actors (default: cluster CPUs / cpus_per_actor).
+
+A worker process that dies (killed, out of memory, a crash in native code) is restarted and its shard run
+again, at most :data:`TASK_RETRIES` more times: Ray Data's default is to retry forever, so a shard that
+kills every worker it runs on (e.g. one too large for a node's memory) kept the job looping without end.
+An error that negmine raises on purpose in a worker (e.g. a worker whose embedder differs from the driver's)
+reaches the caller as that error, not as Ray's task error that keeps only its text.
 """
 
 from __future__ import annotations
@@ -20,17 +26,36 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from negmine.engine.base import Setup, Task
+from negmine.errors import NegmineError
+
+TASK_RETRIES = 2
+"""Times a shard is run again after its worker process died (so at most ``TASK_RETRIES + 1`` runs)."""
 
 
 class _Worker:
-    """Ray Data callable class: state built once per actor, one task per row."""
+    """Ray Data callable class: state built once per actor, one task per row. Each result row holds
+    ``(True, result)``, or ``(False, error)`` for a :class:`~negmine.errors.NegmineError` that ``setup`` or
+    the task raised: Ray keeps only the text of a worker's exception, so the error itself travels as data and
+    the driver raises it (and Ray does not retry what would fail again)."""
 
     def __init__(self, setup: Setup, task: Task) -> None:
-        self.state = setup()
+        self.error: NegmineError | None = None
+        try:
+            self.state = setup()
+        except NegmineError as err:
+            self.state, self.error = None, err
         self.task = task
 
+    def _run(self, payload: Any) -> tuple[bool, Any]:
+        if self.error is not None:
+            return False, self.error
+        try:
+            return True, self.task(self.state, payload)
+        except NegmineError as err:
+            return False, err
+
     def __call__(self, batch: dict) -> dict:
-        results = [pickle.dumps(self.task(self.state, pickle.loads(p)), protocol=5) for p in batch["payload"]]
+        results = [pickle.dumps(self._run(pickle.loads(p)), protocol=5) for p in batch["payload"]]
         return {"key": np.asarray(batch["key"], dtype=np.int64), "result": np.asarray(results, dtype=object)}
 
 
@@ -109,10 +134,19 @@ class RayEngine:
             results = dataset.map_batches(
                 _Worker, fn_constructor_args=(setup, task), batch_size=1, batch_format="numpy",
                 concurrency=min(self.actors, dataset.count()), num_cpus=self.cpus_per_actor,
+                max_task_retries=TASK_RETRIES,
             )
             for batch in results.iter_batches(batch_size=1, batch_format="numpy", prefetch_batches=0):
                 for key, blob in zip(batch["key"], batch["result"]):
-                    yield int(key), pickle.loads(blob)
+                    ok, value = pickle.loads(blob)
+                    if not ok:
+                        raise value
+                    yield int(key), value
+        except Exception as err:
+            died = _worker_died(err, desc)
+            if died is None:
+                raise
+            raise died from err
         finally:
             context.enable_progress_bars = bars  # the caller's own Ray Data setting
 
@@ -124,3 +158,23 @@ class RayEngine:
         if self._host is not None:
             self._host[0].restore(self._host[1])
         self._started, self._host = False, None
+
+
+def _worker_died(err: BaseException, desc: str) -> RuntimeError | None:
+    """For a Ray job that failed because a worker process kept dying, a ``RuntimeError`` saying so and what to
+    do; None for any other error (raised as it is)."""
+    if not type(err).__module__.startswith("ray."):
+        return None
+    from ray import exceptions
+
+    died = isinstance(err, exceptions.RayActorError) and not err.actor_init_failed  # not a setup() error
+    if not died and not isinstance(err, (exceptions.WorkerCrashedError, exceptions.OutOfMemoryError,
+                                         exceptions.NodeDiedError)):
+        return None
+    job = f" ({desc})" if desc else ""
+    return RuntimeError(
+        f"a Ray worker process died {TASK_RETRIES + 1} times running the same shard{job}: {type(err).__name__}"
+        " (see Ray's message above; running out of memory is the usual cause: lower --memory-budget or"
+        " --shard-size, or raise --ray-cpus-per-actor so fewer actors share a node); the shards finished so far"
+        " are kept in the work folder, so rerunning the command resumes after them"
+    )
