@@ -181,3 +181,66 @@ def test_a_ray_it_started_leaves_the_process_as_it_found_it(monkeypatch):
         signal.signal(signal.SIGTERM, handler)
         if not faults:
             faulthandler.disable()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_ray_address_is_refused_in_seconds(monkeypatch):
+    """``ray.init`` retried an address nobody listens on for over 400 s (measured, then killed) before failing."""
+    import time
+    import types
+
+    from negmine.engine import ray_engine
+    from negmine.errors import ConfigError
+
+    port = _closed_port()
+    fake = types.SimpleNamespace(is_initialized=lambda: False,
+                                 init=lambda **kw: pytest.fail("ray.init must not be tried on an address that is down"))
+    monkeypatch.setitem(__import__("sys").modules, "ray", fake)
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at --ray-address '127.0.0.1:{port}' "
+                                          rf"\(Connection refused within 10 s\); start it with `ray start --head "
+                                          rf"--port={port}` or check the address; --ray-address takes auto"):
+        ray_engine.RayEngine(address=f"127.0.0.1:{port}")
+    assert time.monotonic() - start < 10
+    monkeypatch.setenv("RAY_ADDRESS", f"localhost:{port}")
+    with pytest.raises(ConfigError, match=rf"at RAY_ADDRESS 'localhost:{port}'"):
+        ray_engine.RayEngine(address="auto")
+
+
+@pytest.mark.parametrize("address", ["bogus", "head-node", "10.0.0.1:port", ":6379", "ray://"])
+def test_a_malformed_ray_address_is_refused_with_the_forms_it_takes(address):
+    from negmine.engine.ray_engine import check_address
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"^--ray-address '{address}' is not a Ray address; --ray-address takes "
+                                          r"auto .*<head-ip>:6379 or ray://<head-ip>:10001; leave it unset"):
+        check_address(address)
+
+
+def test_ray_client_addresses_need_grpc(monkeypatch):
+    """``negmine[ray]`` installed ``ray[data]``, which lacks Ray Client: ``ray://`` failed with Ray's traceback."""
+    import importlib.util
+
+    from negmine.engine.ray_engine import check_address
+    from negmine.errors import ConfigError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "grpc" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"'ray://head:10001' joins through Ray Client, which needs grpcio: "
+                                          r"pip install 'ray\[client\]'"):
+        check_address("ray://head:10001")
+
+
+def test_addresses_that_ray_resolves_itself_are_not_probed(monkeypatch):
+    from negmine.engine.ray_engine import check_address
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    for address in (None, "auto", "local"):
+        check_address(address)  # nothing to probe: Ray finds (or starts) the instance

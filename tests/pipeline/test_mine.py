@@ -160,6 +160,27 @@ def test_bad_input_fails_before_encoding(beir_dir, tmp_path):
     assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_a_ray_cluster_that_cannot_be_joined_fails_before_the_model_loads(beir_dir, tmp_path, monkeypatch):
+    """The model loaded first (seconds to minutes for a large one), then Ray was found unreachable."""
+    import socket
+    import sys
+    import types
+
+    from negmine.config import EngineConfig
+    from negmine.pipeline import mine as mine_module
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends: nothing listens there
+    monkeypatch.setitem(sys.modules, "ray", types.SimpleNamespace(is_initialized=lambda: False))
+    monkeypatch.setattr(mine_module, "make_embedder", lambda config: pytest.fail("the model was loaded first"))
+    config = dataclasses.replace(make_config(beir_dir, tmp_path / "o.jsonl"),
+                                 engine=EngineConfig(name="ray", ray_address=f"127.0.0.1:{port}"))
+    with pytest.raises(ConfigError, match=rf"cannot reach a Ray cluster at --ray-address '127.0.0.1:{port}'"):
+        mine(config)
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 @pytest.mark.parametrize(
     ("output", "formats", "summary", "message"),
     [

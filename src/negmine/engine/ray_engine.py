@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from negmine.engine.base import Setup, Task
-from negmine.errors import NegmineError
+from negmine.errors import ConfigError, NegmineError
 
 TASK_RETRIES = 2
 """Times a shard is run again after its worker process died (so at most ``TASK_RETRIES + 1`` runs)."""
@@ -57,6 +57,41 @@ class _Worker:
     def __call__(self, batch: dict) -> dict:
         results = [pickle.dumps(self._run(pickle.loads(p)), protocol=5) for p in batch["payload"]]
         return {"key": np.asarray(batch["key"], dtype=np.int64), "result": np.asarray(results, dtype=object)}
+
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds :func:`check_address` waits for the cluster's port to answer."""
+
+_ADDRESS_FIX = ("--ray-address takes auto (the cluster `ray start --head` started on this machine), <head-ip>:6379 or "
+                "ray://<head-ip>:10001; leave it unset to start a local Ray instance")
+
+
+def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse a Ray address (``address``, or ``RAY_ADDRESS`` when that is unset or ``auto``) that is not one,
+    or whose port does not answer within ``timeout`` seconds: ``ray.init`` retries an unreachable address for
+    minutes (over 400 s measured with nothing listening on 127.0.0.1:6399) before it gives up."""
+    import importlib.util
+    import socket
+
+    own = address not in (None, "auto", "local")
+    target = address if own else os.environ.get("RAY_ADDRESS")
+    if target in (None, "", "auto", "local"):
+        return
+    source = "--ray-address" if own else "RAY_ADDRESS"
+    client = target.startswith("ray://")
+    host, colon, port = target[len("ray://"):].rpartition(":") if client else target.rpartition(":")
+    host = host.strip("[]")  # an IPv6 literal
+    if not colon or not host or not port.isdigit():
+        raise ConfigError(f"{source} {target!r} is not a Ray address; {_ADDRESS_FIX}")
+    if client and importlib.util.find_spec("grpc") is None:
+        raise ConfigError(f"{source} {target!r} joins through Ray Client, which needs grpcio: pip install "
+                          "'ray[client]', or run negmine on a cluster node with --ray-address auto")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        why = err.strerror or type(err).__name__
+        raise ConfigError(f"cannot reach a Ray cluster at {source} {target!r} ({why} within {timeout:g} s); start it "
+                          f"with `ray start --head --port={port}` or check the address; {_ADDRESS_FIX}") from err
 
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -106,8 +141,12 @@ class RayEngine:
         self._started = False
         self._host: tuple[_HostState, _HostState] | None = None
         if not ray.is_initialized():
+            check_address(address)
             before = _HostState.capture()
-            ray.init(address=address, log_to_driver=False, include_dashboard=False, **init_kwargs)
+            try:
+                ray.init(address=address, log_to_driver=False, include_dashboard=False, **init_kwargs)
+            except (ConnectionError, ValueError) as err:  # e.g. auto with no cluster on this machine
+                raise ConfigError(f"cannot join a Ray cluster at --ray-address {address!r}: {err}; {_ADDRESS_FIX}") from err
             self._started, self._host = True, (before, _HostState.capture())
         self.cpus_per_actor = cpus_per_actor
         cluster_cpus = float(ray.cluster_resources().get("CPU", 1.0))

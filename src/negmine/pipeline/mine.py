@@ -175,13 +175,14 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
     query_ids = dataset.qrels.query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     with timer("encode+retrieve"):
-        setup = None  # workers reuse the given embedder, or rebuild it from the config
-        if embedder is None and config.retrieve.method != "bm25":
-            embedder = make_embedder(config.encoder)
-            setup = functools.partial(make_embedder, config.encoder)
         from negmine.engine.registry import open_engine
 
+        # the engine first: a Ray cluster that cannot be joined fails the run before the model loads
         with open_engine(config.engine, config.encoder.show_progress) as engine:
+            setup = None  # workers reuse the given embedder, or rebuild it from the config
+            if embedder is None and config.retrieve.method != "bm25":
+                embedder = make_embedder(config.encoder)
+                setup = functools.partial(make_embedder, config.encoder)
             cands = build_candidates(
                 query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
                 make_cache(config.encoder), engine, setup, config.engine,
