@@ -238,3 +238,17 @@ def test_the_ntuple_width_must_be_a_positive_integer(config_class):
     extra = {"input": Path("n.jsonl")} if config_class == "AuditConfig" else {}
     with pytest.raises(ConfigError, match=r"ntuple_negatives must be a positive integer, got 0; use e.g. --ntuple-negatives 3"):
         cls(ntuple_negatives=0, **extra).validate()
+
+
+def test_encoder_paths_made_absolute_for_workers(tmp_path, monkeypatch):
+    """A Ray worker builds the embedder from the config in its own working directory (where ``ray start`` ran)."""
+    from negmine.config import DEFAULT_MODEL, EncoderConfig
+
+    (tmp_path / "models" / "x").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    local = EncoderConfig(model="models/x", cache_dir="cache", precision="fp32").with_absolute_paths()
+    assert local.model == str(tmp_path / "models" / "x") and local.cache_dir == tmp_path / "cache"
+    assert local.precision == "fp32"
+    for name in ("sentence-transformers/all-MiniLM-L6-v2", DEFAULT_MODEL, "models/missing"):
+        assert EncoderConfig(model=name).with_absolute_paths().model == name  # hub names are the same everywhere
+    assert EncoderConfig().with_absolute_paths().cache_dir is None

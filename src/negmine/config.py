@@ -255,6 +255,21 @@ class EncoderConfig(PathFields):
         if self.quantize != "none" and self.backend != "onnx":
             raise ConfigError(f"--quantize {self.quantize} needs --backend onnx (got backend {self.backend!r})")
 
+    def with_absolute_paths(self) -> "EncoderConfig":
+        """This config with a model folder and ``cache_dir`` given as relative paths made absolute, for a worker
+        process that builds the embedder from it: Ray starts workers in the folder ``ray start`` ran in, not
+        the driver's, so ``--model models/x`` would name another folder (or a hub model) there."""
+        import dataclasses
+        import os
+
+        model = os.path.expanduser(self.model)
+        if os.path.exists(model):
+            model = os.path.abspath(model)
+        else:
+            model = self.model  # a hub name (or the bundled default): the same on every node
+        cache = Path(self.cache_dir).absolute() if self.cache_dir is not None else None
+        return dataclasses.replace(self, model=model, cache_dir=cache)
+
 
 @dataclass(frozen=True)
 class RetrieveConfig:

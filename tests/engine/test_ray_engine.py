@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -244,3 +245,23 @@ def test_addresses_that_ray_resolves_itself_are_not_probed(monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     for address in (None, "auto", "local"):
         check_address(address)  # nothing to probe: Ray finds (or starts) the instance
+
+
+def test_relative_work_dir_and_model_paths_work_from_any_driver_folder(ray_local, word_beir, tmp_path, monkeypatch,
+                                                                      tiny_model_path):
+    """Ray workers run in the folder Ray was started in (``ray start``), not the driver's: ``--work-dir work``
+    and ``--model models/x`` made the workers open ``<their folder>/work/...`` (FileNotFoundError, measured with
+    ``--ray-address auto``) and look for the model elsewhere. Here the driver moves after Ray has started."""
+    import shutil
+
+    drive = tmp_path / "driver"
+    shutil.copytree(tiny_model_path, drive / "models" / "tiny")
+    monkeypatch.chdir(drive)
+    outputs = {}
+    for name in ("local", "ray"):
+        engine = EngineConfig(name=name, work_dir=Path(f"work-{name}"), keep_work=True, shard_size=40, encode_shard_size=50)
+        base = config(word_beir, drive / f"{name}.jsonl", engine)
+        result = mine(replace(base, encoder=replace(base.encoder, model="models/tiny")))
+        outputs[name] = (drive / f"{name}.jsonl").read_bytes()
+        assert (drive / f"work-{name}").is_dir() and result.summary["engine"]["search_shards_run"] == 4
+    assert outputs["local"] and outputs["local"] == outputs["ray"]

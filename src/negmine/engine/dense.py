@@ -48,12 +48,13 @@ def run_key(parts: dict, doc_keys: np.ndarray, query_keys: np.ndarray) -> str:
 
 
 def work_root(engine: EngineConfig, encoder: EncoderConfig) -> Path:
-    """``engine.work_dir``, else ``<cache dir>/runs``."""
+    """``engine.work_dir``, else ``<cache dir>/runs``, as an absolute path: shard tasks name their files by it,
+    and a Ray worker does not run in the driver's working directory (it runs where ``ray start`` ran)."""
     if engine.work_dir is not None:
-        return Path(engine.work_dir)
+        return Path(engine.work_dir).absolute()
     from negmine.encode.cache import default_cache_dir
 
-    return Path(encoder.cache_dir or default_cache_dir()) / "runs"
+    return (Path(encoder.cache_dir or default_cache_dir()) / "runs").absolute()
 
 
 def dense_retrieval(

@@ -182,7 +182,7 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
             setup = None  # workers reuse the given embedder, or rebuild it from the config
             if embedder is None and config.retrieve.method != "bm25":
                 embedder = make_embedder(config.encoder)
-                setup = functools.partial(make_embedder, config.encoder)
+                setup = functools.partial(make_embedder, config.encoder.with_absolute_paths())  # any worker cwd
             cands = build_candidates(
                 query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
                 make_cache(config.encoder), engine, setup, config.engine,
