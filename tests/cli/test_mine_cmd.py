@@ -228,6 +228,21 @@ def test_mine_cli_warns_when_an_off_switch_overrides_a_value_given(tmp_path, fla
     assert "warning" not in alone.output
 
 
+@pytest.mark.parametrize("flags", [["--ray-address", "auto"], ["--ray-actors", "4", "--ray-cpus-per-actor", "2"]])
+def test_mine_cli_refuses_ray_options_without_the_ray_engine(tmp_path, flags):
+    """They were ignored: a run meant for a cluster mined in this process without a word."""
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene", "d3": "blood"}, {"q1": "cell"}, [("q1", "d1", 1)])
+    result = runner.invoke(build_app(), ["mine", str(beir), "-o", str(tmp_path / "o.jsonl"), *flags])
+    given = " and ".join(flag for flag in flags if flag.startswith("--"))
+    verb = "applies" if len(flags) == 2 else "apply"
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {given} only {verb} to --engine ray, and the engine is local (the default); "
+                             f"add --engine ray, or drop {given}\n")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 def test_the_judge_option_lists_the_judges(monkeypatch):
     from negmine.config import JUDGE_NAMES
 

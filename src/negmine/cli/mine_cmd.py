@@ -108,6 +108,7 @@ def mine_command(
     """Mine positive-aware hard negatives for every (query, positive) pair."""
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"), ("relative_margin", "no_relative_margin"),
                     ("fallback", "no_fallback"))
+    refuse_ray_options(ctx, engine)
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=encoder,
@@ -138,6 +139,21 @@ def mine_command(
         result = mine(config)
     typer.echo(format_summary(result.summary))
     exit_if_nothing_mined(result.summary)
+
+
+RAY_OPTIONS = ("ray_address", "ray_actors", "ray_cpus_per_actor")
+
+
+def refuse_ray_options(ctx: typer.Context, engine: str) -> None:
+    """``--ray-*`` options configure ``--engine ray`` only: given with ``--engine local`` they were ignored, so
+    a run meant for a cluster mined in this process without a word. Exit 2 with the fix instead."""
+    given = [f"--{name.replace('_', '-')}" for name in RAY_OPTIONS
+             if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
+    if engine == "local" and given:
+        verb = "applies" if len(given) == 1 else "apply"
+        typer.echo(f"error: {' and '.join(given)} only {verb} to --engine ray, and the engine is local (the default); "
+                   f"add --engine ray, or drop {' and '.join(given)}", err=True)
+        raise typer.Exit(code=2)
 
 
 def exit_if_nothing_mined(summary: dict) -> None:
