@@ -265,3 +265,33 @@ def test_relative_work_dir_and_model_paths_work_from_any_driver_folder(ray_local
         outputs[name] = (drive / f"{name}.jsonl").read_bytes()
         assert (drive / f"work-{name}").is_dir() and result.summary["engine"]["search_shards_run"] == 4
     assert outputs["local"] and outputs["local"] == outputs["ray"]
+
+
+def test_what_importing_ray_sets_is_undone_with_the_instance_it_started(tmp_path, monkeypatch):
+    """``import ray`` sets ``RAY_CLIENT_MODE=0`` in ``os.environ`` (measured with Ray 2.60): after an
+    ``--engine ray`` run it stayed in the process, and in every process it started later. Here a stand-in
+    package does the same on import."""
+    import os
+    import sys
+
+    from negmine.config import EngineConfig
+    from negmine.engine.registry import make_engine
+
+    package = tmp_path / "fake" / "ray"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import os\nos.environ['RAY_CLIENT_MODE'] = '0'\n_up = []\n"
+        "def is_initialized():\n    return bool(_up)\n"
+        "def init(**kwargs):\n    _up.append(1)\n    os.environ['RAY_SET_BY_INIT'] = '1'\n"
+        "def shutdown():\n    _up.clear()\n"
+        "def cluster_resources():\n    return {'CPU': 2.0}\n"
+    )
+    monkeypatch.delitem(sys.modules, "ray", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path / "fake"))
+    monkeypatch.delenv("RAY_CLIENT_MODE", raising=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    engine = make_engine(EngineConfig(name="ray"))
+    assert sys.modules["ray"].__file__ == str(package / "__init__.py")
+    assert os.environ["RAY_CLIENT_MODE"] == "0" and os.environ["RAY_SET_BY_INIT"] == "1"
+    engine.close()
+    assert "RAY_CLIENT_MODE" not in os.environ and "RAY_SET_BY_INIT" not in os.environ

@@ -128,7 +128,8 @@ class _HostState:
 
 class RayEngine:
     """Ray engine. When it starts Ray itself, :meth:`close` shuts it down and puts back the environment
-    variables, signal handlers and faulthandler setting that ``ray.init`` changed in this process."""
+    variables, signal handlers and faulthandler setting that ``ray.init`` (and importing ray, when this engine
+    did that first) changed in this process."""
 
     name = "ray"
 
@@ -136,13 +137,13 @@ class RayEngine:
         self, address: str | None = None, actors: int | None = None, cpus_per_actor: float = 1.0,
         show_progress: bool = False, **init_kwargs: Any,
     ) -> None:
+        before = _HostState.capture()  # before the import: importing ray sets RAY_CLIENT_MODE=0 in os.environ
         import ray
 
         self._started = False
         self._host: tuple[_HostState, _HostState] | None = None
         if not ray.is_initialized():
             check_address(address)
-            before = _HostState.capture()
             try:
                 ray.init(address=address, log_to_driver=False, include_dashboard=False, **init_kwargs)
             except (ConnectionError, ValueError) as err:  # e.g. auto with no cluster on this machine

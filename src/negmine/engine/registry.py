@@ -17,13 +17,14 @@ def _local(config: EngineConfig, show_progress: bool) -> Engine:
 
 
 def _ray(config: EngineConfig, show_progress: bool) -> Engine:
-    try:
-        from negmine.engine.ray_engine import RayEngine
-        import ray  # noqa: F401
-    except ImportError as err:
+    import importlib.util
+
+    from negmine.engine.ray_engine import RayEngine
+
+    if importlib.util.find_spec("ray") is None:  # not imported here: RayEngine imports it (and undoes what that sets)
         from negmine.errors import ConfigError
 
-        raise ConfigError("--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)") from err
+        raise ConfigError("--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)")
     return RayEngine(config.ray_address, config.ray_actors, config.ray_cpus_per_actor, show_progress)
 
 
