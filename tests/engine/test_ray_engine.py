@@ -158,7 +158,7 @@ def test_a_ray_it_started_leaves_the_process_as_it_found_it(monkeypatch):
 
     fake = types.SimpleNamespace(
         is_initialized=lambda: state["up"], init=init, shutdown=lambda: state.update(up=False),
-        cluster_resources=lambda: {"CPU": 2.0},
+        cluster_resources=lambda: {"CPU": 2.0}, nodes=lambda: [{"Alive": True, "Resources": {"CPU": 2.0}}],
         data=types.SimpleNamespace(DataContext=types.SimpleNamespace(get_current=lambda: context),
                                    from_items=lambda rows, **kw: (_ for _ in ()).throw(RuntimeError("job failed"))),
     )
@@ -285,6 +285,7 @@ def test_what_importing_ray_sets_is_undone_with_the_instance_it_started(tmp_path
         "def init(**kwargs):\n    _up.append(1)\n    os.environ['RAY_SET_BY_INIT'] = '1'\n"
         "def shutdown():\n    _up.clear()\n"
         "def cluster_resources():\n    return {'CPU': 2.0}\n"
+        "def nodes():\n    return [{'Alive': True, 'Resources': {'CPU': 2.0}}]\n"
     )
     monkeypatch.delitem(sys.modules, "ray", raising=False)
     monkeypatch.syspath_prepend(str(tmp_path / "fake"))
@@ -295,3 +296,16 @@ def test_what_importing_ray_sets_is_undone_with_the_instance_it_started(tmp_path
     assert os.environ["RAY_CLIENT_MODE"] == "0" and os.environ["RAY_SET_BY_INIT"] == "1"
     engine.close()
     assert "RAY_CLIENT_MODE" not in os.environ and "RAY_SET_BY_INIT" not in os.environ
+
+
+def test_actors_larger_than_every_node_are_refused(ray_local):
+    """Ray Data waited for them forever: a 2-CPU instance with --ray-cpus-per-actor 4 only warned after 60 s
+    that the job "may hang forever" (measured; killed at 150 s)."""
+    from negmine.engine.ray_engine import RayEngine
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^--ray-cpus-per-actor 4 is more than any node of the Ray cluster has "
+                                          r"\(largest: 2 CPUs\), so no actor could start; use --ray-cpus-per-actor 2 "
+                                          r"or less"):
+        RayEngine(cpus_per_actor=4)
+    assert RayEngine(cpus_per_actor=2).actors == 1

@@ -94,6 +94,18 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
                           f"with `ray start --head --port={port}` or check the address; {_ADDRESS_FIX}") from err
 
 
+def _check_fits(cpus_per_actor: float, node_cpus: list[float]) -> None:
+    """Refuse actors larger than every node: Ray Data waits for such an actor forever (measured: a 2-CPU
+    local instance with --ray-cpus-per-actor 4 only warned, after 60 s, that the job "may hang forever")."""
+    largest = max(node_cpus, default=0.0)
+    if cpus_per_actor > largest:
+        raise ConfigError(
+            f"--ray-cpus-per-actor {cpus_per_actor:g} is more than any node of the Ray cluster has (largest: "
+            f"{largest:g} CPUs), so no actor could start; use --ray-cpus-per-actor {max(largest, 1.0):g} or less, "
+            "or join a cluster with larger nodes"
+        )
+
+
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -150,6 +162,8 @@ class RayEngine:
                 raise ConfigError(f"cannot join a Ray cluster at --ray-address {address!r}: {err}; {_ADDRESS_FIX}") from err
             self._started, self._host = True, (before, _HostState.capture())
         self.cpus_per_actor = cpus_per_actor
+        _check_fits(cpus_per_actor, [float(node.get("Resources", {}).get("CPU", 0.0))
+                                     for node in ray.nodes() if node.get("Alive", True)])
         cluster_cpus = float(ray.cluster_resources().get("CPU", 1.0))
         self.actors = actors or max(1, int(cluster_cpus // cpus_per_actor))
         self.show_progress = show_progress
