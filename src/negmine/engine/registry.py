@@ -18,10 +18,13 @@ def _local(config: EngineConfig, show_progress: bool) -> Engine:
 
 def _ray(config: EngineConfig, show_progress: bool) -> Engine:
     import importlib.util
+    import sys
 
     from negmine.engine.ray_engine import RayEngine
 
-    if importlib.util.find_spec("ray") is None:  # not imported here: RayEngine imports it (and undoes what that sets)
+    # not imported here: RayEngine imports it (and undoes what that sets); find_spec raises for a module already
+    # imported without a spec (a stand-in), so one in sys.modules counts as installed
+    if "ray" not in sys.modules and importlib.util.find_spec("ray") is None:
         from negmine.errors import ConfigError
 
         raise ConfigError("--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)")
