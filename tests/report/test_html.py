@@ -198,6 +198,23 @@ def test_sorting_orders_every_row_and_the_pages_follow_that_order_in_a_browser(b
     assert out["sized"] == [250, "rows 1–250 of 250", "q249"], "a bigger page starts at the first row it held"
 
 
+def test_headers_sort_from_the_keyboard_in_a_browser(browser):
+    records = [_flag(i, query_id=f"q{(i * 37) % 120}") for i in range(120)]
+    out = browser(_flags_page(records), """
+        var t = document.getElementById('flags'), heads = t.tHead.rows[0].cells, out = {}, i;
+        for (i = 0; i < heads.length; i++) if (heads[i].textContent === 'query_id') break;
+        out.tab = heads[i].tabIndex;
+        heads[i].focus(); out.focused = document.activeElement === heads[i];
+        heads[i].dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+        out.enter = [heads[i].getAttribute('aria-sort'), t.tBodies[0].rows[0].cells[i].textContent];
+        heads[i].dispatchEvent(new KeyboardEvent('keydown', {key: ' ', bubbles: true}));
+        out.space = [heads[i].getAttribute('aria-sort'), t.tBodies[0].rows[0].cells[i].textContent];
+        report(out);
+    """)
+    assert out["tab"] == 0 and out["focused"], "a header takes the keyboard focus"
+    assert out["enter"] == ["ascending", "q0"] and out["space"] == ["descending", "q119"]
+
+
 def test_the_filter_searches_every_row_and_hostile_texts_stay_text_in_a_browser(browser):
     hostile = "<img src=x onerror=\"document.title='pwned'\"> </script><b>needle</b> & co"
     records = [_flag(i) for i in range(300)]

@@ -17,7 +17,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .plots img{max-width:100%;height:auto;border:1px solid #f1f3f5}
 .scroll{overflow:auto;max-width:100%;max-height:85vh} table{border-collapse:collapse;font-size:12px;width:100%}
 th,td{border:1px solid #dee2e6;padding:4px 6px;vertical-align:top} td{overflow-wrap:break-word} td.text{overflow-wrap:anywhere} td.id{max-width:16em} td.nw{white-space:nowrap}
-th{background:#f8f9fa;position:sticky;top:0;white-space:nowrap;z-index:1} table.sortable th{cursor:pointer}
+th{background:#f8f9fa;position:sticky;top:0;white-space:nowrap;z-index:1} table.sortable th{cursor:pointer} table.sortable th:focus-visible{outline:2px solid #1a73e8;outline-offset:-2px}
 table.sortable{table-layout:fixed} table.sortable th{white-space:normal;overflow-wrap:anywhere}
 .pager{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:6px 0;font-size:13px} .pager[hidden]{display:none}
 .pager .filter{min-width:260px;padding:3px 6px} .pager button{min-width:2.2em} .pager .status{color:#495057;min-width:16em;text-align:center}
@@ -82,6 +82,10 @@ document.querySelectorAll('table.sortable[data-rows]').forEach(function(table){
     table.parentNode.scrollTop = 0;
   }
   Array.prototype.forEach.call(heads, function(th, col){
+    th.tabIndex = 0;  // sortable from the keyboard: Tab to a header, Enter or Space sorts
+    th.addEventListener('keydown', function(event){
+      if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); th.click(); }
+    });
     th.addEventListener('click', function(){
       load();
       var asc = !th.classList.contains('asc'), rank = rankOf(col);
