@@ -33,6 +33,22 @@ def test_mine_cli_writes_output_and_summary(tmp_path, tiny_model_path):
     assert (tmp_path / "o" / "neg.n-tuple.jsonl").exists()
 
 
+def test_mine_cli_hint_names_the_retriever_when_no_query_has_a_bm25_word(tmp_path):
+    """Every pair skipped because its query has no BM25 word: 'raise --depth' cannot help, another retriever can."""
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i}" for i in range(12)}
+    beir = write_beir(tmp_path / "b", corpus, {"q1": "?? !!", "q2": "- a"}, [("q1", "d0", 1), ("q2", "d1", 1)])
+    result = runner.invoke(build_app(), [
+        "mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "--output", str(tmp_path / "neg.jsonl"),
+        "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert "pairs: 2 in, 0 out" in result.stdout
+    assert "error: no pair was mined" in result.output
+    assert "No query has a BM25 word: use --retriever dense or hybrid" in result.output
+    assert "Raise --depth" not in result.output
+
+
 def test_mine_cli_exits_1_when_every_pair_is_skipped(tmp_path, tiny_model_path):
     from negmine.testing.beir import write_beir
 

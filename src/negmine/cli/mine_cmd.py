@@ -157,10 +157,22 @@ def refuse_ray_options(ctx: typer.Context, engine: str) -> None:
 
 
 def exit_if_nothing_mined(summary: dict) -> None:
-    """Exit 1, after the summary with its skip reasons, when every pair was skipped (the output has no rows)."""
+    """Exit 1, after the summary with its skip reasons, when every pair was skipped (the output has no rows).
+
+    The hint fits the reasons: pairs whose query has no BM25 word need another retriever, not a deeper pool."""
     if summary["pairs_out"] == 0:
+        from negmine.pipeline.select_pairs import SKIP_NO_BM25_WORDS
+
+        skipped = summary.get("pairs_skipped", {})
+        no_words = skipped.get(SKIP_NO_BM25_WORDS, 0)
+        if no_words and no_words == sum(skipped.values()):
+            hint = "No query has a BM25 word: use --retriever dense or hybrid"
+        else:
+            hint = "Raise --depth, loosen the margins or the rank window, or lower --num-negatives"
+            if no_words:
+                hint += f"; {no_words} pairs need --retriever dense or hybrid (their query has no BM25 word)"
         typer.echo("error: no pair was mined (every pair was skipped, for the reasons above); the output holds no "
-                   "rows. Raise --depth, loosen the margins or the rank window, or lower --num-negatives", err=True)
+                   f"rows. {hint}", err=True)
         raise typer.Exit(1)
 
 
