@@ -48,6 +48,17 @@ def test_budget_is_shared_by_concurrent_workers():
     assert two == one // 2
 
 
+def test_a_worker_count_to_compute_is_asked_only_under_a_memory_budget():
+    """Asking a Ray engine its pool size starts Ray: a run with a fixed or default shard size must not."""
+    asked = []
+    workers = lambda: asked.append(1) or 2  # noqa: E731
+    assert search_shard_rows(EngineConfig(shard_size=500), 65536, 10_000, 8, 5, 3, workers) == 500
+    assert search_shard_rows(EngineConfig(), 65536, 1000, 8, 5, 3, workers) == 1000
+    assert not asked
+    two = search_shard_rows(EngineConfig(memory_budget="2G"), 65536, 10**6, 384, 10_000, 100, workers)
+    assert asked == [1] and two == search_shard_rows(EngineConfig(memory_budget="2G"), 65536, 10**6, 384, 10_000, 100, 2)
+
+
 def test_ann_indexes_get_smaller_shards_for_their_vector_copy():
     flat = budget_shard_rows(4 << 30, 10**6, 384, 10_000, 100, "flat")
     ivf = budget_shard_rows(4 << 30, 10**6, 384, 10_000, 100, "ivf")

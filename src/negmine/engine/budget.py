@@ -16,7 +16,7 @@ left, caps how many (:func:`bm25_layout`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from negmine.config import EngineConfig, parse_size
 from negmine.errors import ConfigError
@@ -46,17 +46,20 @@ def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth:
 
 
 def search_shard_rows(
-    config: EngineConfig, default: int, n_docs: int, dim: int, n_queries: int, depth: int, workers: int = 1
+    config: EngineConfig, default: int, n_docs: int, dim: int, n_queries: int, depth: int,
+    workers: int | Callable[[], int] = 1,
 ) -> int:
     """``config.shard_size`` if set, else the budget's shard size, else ``default``; never more than ``n_docs``.
 
     ``workers`` shards are searched at once on one machine (Ray actors), so the budget's shard shrinks
-    by that factor (the fixed costs are counted once, which over-estimates nothing).
+    by that factor (the fixed costs are counted once, which over-estimates nothing). A callable is asked only
+    then: finding the Ray actor pool's size starts Ray.
     """
     if config.shard_size is not None:
         rows = config.shard_size
     elif config.memory_budget is not None:
         budget = parse_size(config.memory_budget)
+        workers = workers() if callable(workers) else workers
         rows = budget_shard_rows(budget, n_docs, dim, n_queries, depth, config.index) // max(1, workers)
     else:
         rows = default

@@ -64,7 +64,8 @@ def dense_retrieval(
     """Top-``depth`` documents of every query by inner product, computed shard by shard on ``engine``."""
     doc_plan, query_plan = _plan(doc_texts), _plan(query_texts)
     shard_rows = search_shard_rows(
-        config, retrieve.block_size, len(doc_texts), embedder.dim, len(query_texts), depth, getattr(engine, "workers", 1)
+        config, retrieve.block_size, len(doc_texts), embedder.dim, len(query_texts), depth,
+        lambda: getattr(engine, "workers", 1),  # asked only under a memory budget: a Ray engine starts to answer
     )
     parts = {
         "fingerprint": embedder.fingerprint, "query_prompt": encoder.query_prompt,

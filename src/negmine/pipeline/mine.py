@@ -177,7 +177,8 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
     with timer("encode+retrieve"):
         from negmine.engine.registry import open_engine
 
-        # the engine first: a Ray cluster that cannot be joined fails the run before the model loads
+        # the engine first: a Ray address that does not answer fails the run before the model loads (Ray itself
+        # starts only when a shard is dispatched)
         with open_engine(config.engine, config.encoder.show_progress) as engine:
             setup = None  # workers reuse the given embedder, or rebuild it from the config
             if embedder is None and config.retrieve.method != "bm25":
