@@ -221,7 +221,7 @@ def test_bm25_scorer_matches_the_retrieval_scores():
 def test_fallback_pools_fuse_bm25_for_the_given_query_rows_only_and_keep_dense_scores(build, configs):
     cands = build("dense", depth=4)
     encoder, engine = configs
-    pools = fallback_pools(cands, [2, 0], QUERIES, DOCS, RetrieveConfig(depth=4), encoder, engine_config=engine)
+    pools = fallback_pools(cands, [2, 0], QUERIES, DOCS, RetrieveConfig(depth=4), encoder, engine_config=engine).pools
     dense = Candidates(cands.candidates.indices[[2, 0]], cands.candidates.scores[[2, 0]])
     expected = fusion.rrf([dense, bm25_candidates([QUERIES[2], QUERIES[0]])], 4, k=60)
     np.testing.assert_array_equal(pools.indices, expected.indices)
@@ -235,7 +235,7 @@ def test_fallback_pools_follow_the_fusion_setting(build, configs):
     cands = build("dense", depth=4)
     encoder, engine = configs
     weighted = RetrieveConfig(depth=4, fusion="weighted", dense_weight=0.0)
-    pools = fallback_pools(cands, [1], QUERIES, DOCS, weighted, encoder, engine_config=engine)
+    pools = fallback_pools(cands, [1], QUERIES, DOCS, weighted, encoder, engine_config=engine).pools
     np.testing.assert_array_equal(pools.indices, bm25_candidates([QUERIES[1]]).indices)
 
 

@@ -94,6 +94,29 @@ def test_a_fallback_pool_that_is_short_too_is_counted_as_tried_not_used(tmp_path
     assert "1 of 2 short pairs selected from the fallback (hybrid) pool" in format_summary(result.summary)
 
 
+def test_short_pairs_whose_query_has_no_bm25_word_are_counted_and_named(tmp_path):
+    """The fallback searched BM25 for q3 ("delta query": no word the corpus has) and found nothing, and the run
+    did not say so: no queries_without_bm25_words in the summary, and BM25's warning advised --retriever dense
+    or hybrid, the retriever in use. Its pair stays skipped for its short dense pool."""
+    queries = {**QUERIES, "q3": "delta query"}
+    beir = write_beir(tmp_path / "b3", CORPUS, queries, [*QRELS, ("q3", "pos1", 1)])
+    with pytest.warns(UserWarning) as caught:
+        result = mine(config(beir, tmp_path / "o.jsonl", "hybrid"), embedder=Marked())
+    messages = [str(w.message) for w in caught if "BM25" in str(w.message)]
+    assert messages == ["1 of the 2 queries with a short pair have no BM25 token (no word of two or more letters or "
+                        "digits that the corpus has), e.g. 'delta query': the hybrid fallback adds no BM25 candidate "
+                        "to their pools, which stay their dense candidates"]
+    summary = result.summary
+    assert set(rows(tmp_path / "o.jsonl")) == {"q1", "q2"}
+    assert (summary["pairs_tried_fallback"], summary["pairs_from_fallback"]) == (2, 1)
+    assert summary["pairs_skipped"] == {"no candidate left after exclusions and filters": 1}
+    assert summary["queries_without_bm25_words"] == 1
+    assert ("  1 queries have no BM25 word (BM25 retrieved nothing for them: their short pairs' fallback pools hold "
+            "only their dense candidates)") in format_summary(summary).splitlines()
+    plain = mine(config(beir, tmp_path / "p.jsonl", None), embedder=Marked()).summary
+    assert "queries_without_bm25_words" not in plain, "no BM25 search, nothing to count"
+
+
 def test_no_bm25_work_when_no_pair_is_short(beir, tmp_path, monkeypatch):
     import negmine.pipeline.candidates as candidates
 

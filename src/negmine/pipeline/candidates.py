@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class CandidateSet:
     run_dir: Path | None = None  # engine work folder (stores, finished search shards); removable once output is written
     engine_info: dict | None = None
     lease: "RunLease | None" = None  # held on run_dir (see negmine.engine.run_lease): remove_if_last() when done
-    no_bm25_words: frozenset[str] = frozenset()  # queries BM25 searched (bm25, hybrid) that have no BM25 word
+    no_bm25_words: frozenset[str] = frozenset()  # queries BM25 searched (bm25, hybrid, fallback) with no BM25 word
     bm25_alone: bool = False  # the pools are BM25's alone: a query without a BM25 word has no candidate
 
 
@@ -151,6 +151,11 @@ def _bm25_search(
     return retriever, retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
 
 
+class Fallback(NamedTuple):
+    pools: Candidates  # row i: the hybrid pool of query row ``rows[i]``
+    no_bm25_words: frozenset[str]  # the ids of those queries that have no BM25 word (their pool is dense only)
+
+
 def fallback_pools(
     cands: CandidateSet,
     rows: Sequence[int],
@@ -160,20 +165,33 @@ def fallback_pools(
     encoder: EncoderConfig,
     engine=None,
     engine_config: EngineConfig | None = None,
-) -> Candidates:
+) -> Fallback:
     """Hybrid pools (``retrieve.fallback``) for the dense pools' query ``rows``: BM25 over the whole corpus,
     searched for those queries only, fused with their dense candidates and rescored with the dense scorer.
-    Row ``i`` of the result belongs to query row ``rows[i]``."""
+    Row ``i`` of the pools belongs to query row ``rows[i]``. A query without a BM25 word gets no BM25 candidate:
+    it is named in a warning of its own (BM25's advises --retriever dense, the retriever already in use)."""
+    import warnings
+
     rows = np.asarray(rows, dtype=np.int64)
     texts = [query_texts[int(r)] for r in rows]
     depth = cands.candidates.depth
-    _, bm25 = _bm25_search(texts, doc_texts, depth, retrieve, encoder, engine, engine_config, cands.run_dir)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\d+ of \d+ queries have no BM25 token")
+        retriever, bm25 = _bm25_search(texts, doc_texts, depth, retrieve, encoder, engine, engine_config, cands.run_dir)
+    no_words = _ids_at([cands.query_ids[int(r)] for r in rows], retriever.tokenless_rows)
+    if no_words:
+        example = texts[int(retriever.tokenless_rows[0])]
+        example = repr(example) if len(example) <= 60 else f"{example[:60]!r}..."
+        warnings.warn(
+            f"{len(no_words)} of the {len(rows)} queries with a short pair have no BM25 token (no word of two or "
+            f"more letters or digits that the corpus has), e.g. {example}: the hybrid fallback adds no BM25 "
+            "candidate to their pools, which stay their dense candidates", stacklevel=2)
     dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
 
     def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:
         return cands.score(rows[query_rows], doc_rows)
 
-    return rescore(_fuse(dense, bm25, retrieve, depth), score)
+    return Fallback(rescore(_fuse(dense, bm25, retrieve, depth), score), no_words)
 
 
 def bm25_results_dir(parent: Path, query_texts: Sequence[str], doc_texts: Sequence[str], depth: int) -> Path:

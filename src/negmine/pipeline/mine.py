@@ -141,7 +141,8 @@ def mine(
         "config": _config_dict(config),
         "selection_version": SELECTION_VERSION,
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
-        **({"queries_without_bm25_words": len(cands.no_bm25_words)} if config.retrieve.method != "dense" else {}),
+        **({"queries_without_bm25_words": len(cands.no_bm25_words)}  # the fallback searches BM25 for short pairs
+           if config.retrieve.method != "dense" or config.retrieve.fallback is not None else {}),
         **(hooks.finish(config.output.path) if hooks is not None else {}),
     }
     if cands.engine_info is not None:
@@ -204,9 +205,10 @@ def _with_fallback(ctx: PairContext, config: MineConfig, query_texts: list[str],
     if not short:
         return ctx
     rows = [ctx.query_row[q] for q in short]
-    pools = fallback_pools(ctx.cands, rows, query_texts, ctx.dataset.corpus.texts, config.retrieve, config.encoder,
+    found = fallback_pools(ctx.cands, rows, query_texts, ctx.dataset.corpus.texts, config.retrieve, config.encoder,
                            engine, config.engine)
-    return replace(ctx, fallback=pools, fallback_row={q: i for i, q in enumerate(short)})
+    return replace(ctx, cands=replace(ctx.cands, no_bm25_words=found.no_bm25_words), fallback=found.pools,
+                   fallback_row={q: i for i, q in enumerate(short)})
 
 
 def _write_rows(path: Path, rows) -> int:

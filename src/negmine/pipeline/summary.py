@@ -42,6 +42,14 @@ def build_summary(stats: SelectionStats, seconds: dict[str, float], extra: dict)
     }
 
 
+_FALLBACK_NO_WORDS = ": their short pairs' fallback pools hold only their dense candidates"
+
+
+def _fallback(summary: dict) -> bool:
+    """Whether the run had --fallback (its BM25 searched only the queries with a short pair)."""
+    return summary.get("config", {}).get("retrieve", {}).get("fallback") is not None
+
+
 def format_summary(summary: dict) -> str:
     """Human-readable summary for stdout."""
     lines = [
@@ -55,7 +63,7 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  skipped {n}: {reason}")
     if summary.get("queries_without_bm25_words"):
         lines.append(f"  {summary['queries_without_bm25_words']} queries have no BM25 word (BM25 retrieved nothing "
-                     "for them)")
+                     f"for them{_FALLBACK_NO_WORDS if _fallback(summary) else ''})")
     for name, n in summary["candidates_removed_by_filter"].items():
         lines.append(f"  candidates removed by {name}: {n}")
     hint = margin_hint(summary)
