@@ -62,3 +62,56 @@ def test_temp_files_of_a_killed_writer_are_removed_when_the_store_is_created_aga
     assert not marker_orphan.exists() and store.is_done(0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.npy", "e.npy.done"]
     assert [p.name for p in store.done_dir.iterdir()] == ["0"]
+
+
+def test_a_run_that_found_no_store_keeps_the_one_another_run_made_meanwhile(tmp_path, monkeypatch):
+    """Two identical runs open the same new store: this one checks (no file), then the other creates the
+    store, writes shard 0 and marks it done, then this one creates. It replaced the other's file (its rows
+    gone) and deleted its marker; now it waits for the other's creation and keeps what that wrote."""
+    path, shape = tmp_path / "e.npy", (4, 2)
+    real = EmbeddingStore._matches
+
+    def checked_before_the_other_run_created(self):
+        found = real(self)
+        monkeypatch.setattr(EmbeddingStore, "_matches", real)
+        other = EmbeddingStore.open(path, shape)
+        other.write_rows(np.arange(2), np.full((2, 2), 7, np.float32))
+        other.mark_done(0)
+        return found
+
+    monkeypatch.setattr(EmbeddingStore, "_matches", checked_before_the_other_run_created)
+    store = EmbeddingStore.open(path, shape)
+    assert store.is_done(0) and np.array_equal(store.read_rows(0, 2), np.full((2, 2), 7))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.npy", "e.npy.done"], "no lock file is left"
+
+
+def _open_and_fill(path, shape, barrier):
+    barrier.wait()
+    store = EmbeddingStore.open(path, shape)
+    for shard in range(shape[0] // 4):
+        if not store.is_done(shard):
+            rows = np.arange(4 * shard, 4 * shard + 4)
+            store.write_rows(rows, np.ones((4, shape[1]), np.float32) * rows[:, None])
+            store.mark_done(shard)
+
+
+def test_two_processes_opening_a_new_store_at_once_keep_every_row(tmp_path):
+    """Real processes released together (measured on the old code: rows lost in 29 of 300 such trials, with
+    every shard marked done, i.e. zero vectors searched as embeddings)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    shape = (16, 4)
+    expected = np.repeat(np.arange(16, dtype=np.float32)[:, None], 4, axis=1)
+    for trial in range(40):
+        path = tmp_path / str(trial) / "e.npy"
+        barrier = context.Barrier(2)
+        procs = [context.Process(target=_open_and_fill, args=(path, shape, barrier)) for _ in range(2)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(60)
+        assert [proc.exitcode for proc in procs] == [0, 0]
+        store = EmbeddingStore(path, shape)
+        assert all(store.is_done(s) for s in range(4))
+        assert np.array_equal(store.read_rows(0, 16), expected), f"trial {trial}: rows lost"
