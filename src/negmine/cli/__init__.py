@@ -19,8 +19,24 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    app.callback()(_root)
     commands.register(app)
     return app
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from negmine import __version__
+
+        typer.echo(f"negmine {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="print negmine's version and exit"),
+) -> None:
+    """Build clean contrastive training data for embedding models, train on it, and prove the gain."""
 
 
 def main() -> None:
