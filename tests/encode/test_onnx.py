@@ -68,3 +68,26 @@ def test_quantize_needs_onnx_backend_and_factory_lists_backends():
     with pytest.raises(ConfigError, match="unknown backend 'tvm'; allowed: torch, onnx"):
         EncoderConfig(backend="tvm").validate()
     assert set(BACKENDS) == {"torch", "onnx"}
+
+
+def test_without_the_onnx_package_export_names_the_extra_and_cached_exports_still_run(tiny_model_path, tmp_path,
+                                                                                       monkeypatch):
+    """onnxruntime installed without onnx (it does not depend on it): the export used to die in torch.onnx with
+    'OnnxExporterError: Module onnx is not installed!' and a traceback."""
+    import sys
+
+    from negmine.encode.onnx import OnnxEmbedder
+
+    cache = tmp_path / "cache"
+    with monkeypatch.context() as hidden:
+        hidden.setitem(sys.modules, "onnx", None)  # as if not installed
+        with pytest.raises(ConfigError) as err:
+            OnnxEmbedder(config(tiny_model_path, cache, backend="onnx"))
+        assert str(err.value) == ("--backend onnx exports the model with the onnx package, which is not installed "
+                                  "(onnxruntime alone runs only exports already cached): pip install 'negmine[onnx]'")
+        assert not list(cache.glob("onnx/*/*.onnx"))
+    OnnxEmbedder(config(tiny_model_path, cache, backend="onnx", quantize="int8"))  # export + quantise with onnx
+    with monkeypatch.context() as hidden:
+        hidden.setitem(sys.modules, "onnx", None)
+        cached = OnnxEmbedder(config(tiny_model_path, cache, backend="onnx", quantize="int8"))
+        assert cached.encode(TEXTS).shape == (4, cached.dim)

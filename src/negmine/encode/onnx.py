@@ -40,6 +40,16 @@ def _require_onnxruntime():
     return onnxruntime
 
 
+def _require_onnx() -> None:
+    """Exporting (torch.onnx.export) and int8 quantisation need the ``onnx`` package, which ONNX Runtime
+    does not install; a run whose exports are already cached needs only onnxruntime."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError as err:
+        raise ConfigError("--backend onnx exports the model with the onnx package, which is not installed "
+                          "(onnxruntime alone runs only exports already cached): pip install 'negmine[onnx]'") from err
+
+
 def pooling_mode(model) -> str:
     """The Pooling module's mode of a loaded SentenceTransformer (ConfigError when not mean/cls/max)."""
     for module in model:
@@ -114,11 +124,13 @@ def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path) -> P
     folder = Path(cache_dir) / "onnx" / hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     fp32 = folder / "model.onnx"
     if not fp32.exists():
+        _require_onnx()
         export_transformer(model, fp32)
     if quantize == "none":
         return fp32
     int8 = folder / "model.int8.onnx"
     if not int8.exists():
+        _require_onnx()
         quantize_int8(fp32, int8)
     return int8
 
