@@ -23,6 +23,22 @@ def test_registry_builds_local_and_lists_names_on_unknown():
         assert engine.name == "local"
 
 
+def test_ray_engine_without_ray_names_the_extra(tmp_path, word_beir, monkeypatch):
+    """An import of ray that fails (here blocked with sys.modules["ray"] = None) is reported like a missing ray,
+    before any work; it used to pass the check and die in RayEngine with a ModuleNotFoundError traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ConfigError) as err:
+        make_engine(EngineConfig(name="ray"))
+    assert str(err.value) == "--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)"
+    result = runner.invoke(build_app(), ["mine", str(word_beir), "--engine", "ray", "--no-progress",
+                                         "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2, result.output
+    assert "error: --engine ray needs Ray: pip install 'negmine[ray]'" in result.output
+    assert not (tmp_path / "cache").exists(), "refused before encoding anything"
+
+
 def test_cli_engine_options_reach_the_run(tmp_path, word_beir, tiny_model_path):
     out = tmp_path / "neg.jsonl"
     args = ["mine", str(word_beir), "--model", str(tiny_model_path), "--num-negatives", "2", "--depth", "10",

@@ -23,8 +23,9 @@ def _ray(config: EngineConfig, show_progress: bool) -> Engine:
     from negmine.engine.ray_engine import RayEngine
 
     # not imported here: RayEngine imports it (and undoes what that sets); find_spec raises for a module already
-    # imported without a spec (a stand-in), so one in sys.modules counts as installed
-    if "ray" not in sys.modules and importlib.util.find_spec("ray") is None:
+    # imported without a spec (a stand-in), so one in sys.modules counts as installed, unless it is None (a
+    # blocked import, e.g. sys.modules["ray"] = None: find_spec gives None and `import ray` fails)
+    if sys.modules.get("ray") is None and importlib.util.find_spec("ray") is None:
         from negmine.errors import ConfigError
 
         raise ConfigError("--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)")
