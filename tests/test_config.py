@@ -193,7 +193,7 @@ def _wrong_type_cases():
         (FilterConfig(sd_margin="0.5"), r"FilterConfig\.sd_margin must be a finite number or None, got '0\.5' \(str\); e\.g\. sd_margin=0\.5"),
         (OutputConfig(formats="triplet"), r"OutputConfig\.formats must be a tuple of strings, got 'triplet' \(str\)"),
         (JudgeConfig(judges="score"), r"JudgeConfig\.judges must be a tuple of strings or None, got 'score'"),
-        (EvalConfig(data_dir=Path("beir"), models="bm25"), r"EvalConfig\.models must be a tuple of strings, got 'bm25'"),
+        (EvalConfig(data_dir=Path("beir"), models="bm25"), r"EvalConfig\.models must be a tuple of strings or None, got 'bm25'"),
         (TrainConfig(learning_rate="1e-4"), r"TrainConfig\.learning_rate must be a finite number, got '1e-4' \(str\); e\.g\. learning_rate=2e-05"),
         (EngineConfig(memory_budget=4000), r"EngineConfig\.memory_budget must be a string or None, got 4000 \(int\)"),
         (SelectConfig(num_negatives=True), r"SelectConfig\.num_negatives must be an integer, got True \(bool\); e\.g\. num_negatives=5"),

@@ -927,6 +927,8 @@ class EvalConfig(PathFields):
     """``negmine eval``: score dense models, the BM25 baseline (model ``"bm25"``) and/or TREC run files on one
     BEIR split and compare them.
 
+    ``models`` left unset (None) becomes ``(DEFAULT_MODEL,)`` when no ``run_files`` are given and ``()`` when
+    they are, as ``negmine eval DIR --run FILE`` evaluates the file alone (the baseline, index 0).
     Runs are ordered models first, then run files; ``baseline`` indexes that order. ``encoder`` supplies
     prompts, precision, batch size and cache for every model (its ``model`` field is ignored: ``models``
     wins). Significance: paired two-sided test vs the baseline (``student`` t-test or ``fisher``
@@ -942,7 +944,7 @@ class EvalConfig(PathFields):
 
     data_dir: Path | None = None
     split: str = "test"
-    models: tuple[str, ...] = (DEFAULT_MODEL,)
+    models: tuple[str, ...] | None = None
     run_files: tuple[Path, ...] = ()
     metrics: tuple[str, ...] = DEFAULT_EVAL_METRICS
     depth: int = 100
@@ -958,6 +960,11 @@ class EvalConfig(PathFields):
     workers: int | None = None
     """Local processes for the BM25 baseline's tokenisation and shards (as ``EngineConfig.workers``; None: every
     usable CPU). Runs are the same for any value."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.models is None:
+            object.__setattr__(self, "models", () if self.run_files else (DEFAULT_MODEL,))
 
     def validate(self) -> None:
         check_field_types(self)

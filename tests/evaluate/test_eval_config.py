@@ -19,6 +19,16 @@ def test_defaults_validate() -> None:
     _cfg(models=(), run_files=(Path("a.trec"),), metrics=("ndcg@1000",)).validate()  # no model: no depth limit
 
 
+def test_models_default_to_the_bundled_model_only_without_run_files() -> None:
+    """As `negmine eval DIR --run FILE` evaluates the file alone (and makes it the baseline), so does
+    EvalConfig(run_files=(FILE,)): the default model is added only when nothing else is given."""
+    assert _cfg().models == (DEFAULT_MODEL,)
+    assert _cfg(run_files=(Path("a.trec"),)).models == ()
+    assert _cfg(models=("m",), run_files=(Path("a.trec"),)).models == ("m",)
+    assert _cfg(models=(DEFAULT_MODEL,), run_files=(Path("a.trec"),)).models == (DEFAULT_MODEL,)
+    assert _cfg(models=None).models == (DEFAULT_MODEL,)
+
+
 @pytest.mark.parametrize(
     ("kw", "message"),
     [

@@ -43,7 +43,7 @@ def eval_command(
     config = EvalConfig(
         data_dir=data_dir,
         split=split,
-        models=tuple(model) if model else (() if run else (DEFAULT_MODEL,)),
+        models=tuple(model) or None,
         run_files=tuple(run),
         metrics=split_metrics(metrics) or DEFAULT_EVAL_METRICS,
         depth=depth,
