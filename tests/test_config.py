@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,20 @@ def test_encoder_paths_made_absolute_for_workers(tmp_path, monkeypatch):
     for name in ("sentence-transformers/all-MiniLM-L6-v2", DEFAULT_MODEL, "models/missing"):
         assert EncoderConfig(model=name).with_absolute_paths().model == name  # hub names are the same everywhere
     assert EncoderConfig().with_absolute_paths().cache_dir is None
+
+
+@pytest.mark.parametrize("overrides,named", [
+    ({"ray_address": "auto"}, "ray_address='auto'"),
+    ({"ray_actors": 4, "ray_cpus_per_actor": 2.0}, "ray_actors=4 and ray_cpus_per_actor=2.0"),
+])
+def test_ray_settings_with_the_local_engine_are_refused(overrides, named):
+    """As `negmine mine --ray-address auto` (without --engine ray) exits 2: from Python the setting was ignored
+    and the job mined in this process without a word."""
+    from negmine.config import EngineConfig, MineConfig
+
+    message = (f"EngineConfig {named} only apply to the ray engine, but name is 'local' (the default); "
+               "set name='ray' (--engine ray), or leave them unset")
+    with pytest.raises(ConfigError, match=re.escape(message.replace("apply", "applies") if len(overrides) == 1 else message)):
+        MineConfig(data=DataConfig(data_dir=Path("beir")), engine=EngineConfig(**overrides)).validate()
+    EngineConfig(name="ray", **overrides).validate()
+    EngineConfig(ray_cpus_per_actor=1.0).validate()  # the default is no setting

@@ -390,6 +390,19 @@ class EngineConfig(PathFields):
         if not self.ray_cpus_per_actor > 0:
             raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}; "
                               "use e.g. --ray-cpus-per-actor 1")
+        self._check_ray_settings_need_ray()
+
+    def _check_ray_settings_need_ray(self) -> None:
+        """Ray settings with the local engine would be ignored (a job meant for a cluster would run here)."""
+        given = [f"{name}={value!r}" for name, value, unset in (
+            ("ray_address", self.ray_address, None), ("ray_actors", self.ray_actors, None),
+            ("ray_cpus_per_actor", self.ray_cpus_per_actor, 1.0)) if value != unset]
+        if self.name == "local" and given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise ConfigError(
+                f"EngineConfig {' and '.join(given)} only {verb} to the ray engine, but name is 'local' (the "
+                "default); set name='ray' (--engine ray), or leave them unset"
+            )
 
     def resolved_workers(self) -> int:
         """``workers``, or the CPUs this process may run on when unset."""

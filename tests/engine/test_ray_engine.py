@@ -52,8 +52,8 @@ def test_sharded_bm25_on_ray_writes_the_local_bytes(ray_local, word_beir, tmp_pa
 
     outputs = {}
     for name in ("local", "ray"):
-        base = config(word_beir, tmp_path / f"{name}.jsonl", EngineConfig(name=name, ray_actors=2,
-                                                                          work_dir=tmp_path / f"w-{name}"))
+        base = config(word_beir, tmp_path / f"{name}.jsonl", EngineConfig(
+            name=name, ray_actors=2 if name == "ray" else None, work_dir=tmp_path / f"w-{name}"))
         sharded = replace(base, retrieve=RetrieveConfig(method="bm25", depth=20, bm25_shard_size=7))
         mine(sharded, embedder=HashEmbedder(64))
         outputs[name] = (tmp_path / f"{name}.jsonl").read_bytes()
