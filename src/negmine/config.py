@@ -733,14 +733,26 @@ class DenoiseConfig:
 
     DEFAULT_JUDGES = ()  # only the model judges (cross-encoder / teacher) the user configured
 
+    _FLAGS = {"judges": "--judge", "cross_encoder": "--cross-encoder", "teachers": "--teacher",
+              "teacher_max_words": "--teacher-max-words", "teacher_query_prompt": "--teacher-query-prompt",
+              "teacher_document_prompt": "--teacher-document-prompt"}
+    """``negmine mine`` flags of the judge settings; the others are named ``judges.<field>``."""
+
+    def _settings_given(self) -> list[str]:
+        """The flags (or field names) of every denoise setting that differs from its default: with denoising
+        off they would be ignored."""
+        import dataclasses
+
+        default = JudgeConfig()
+        given = [self._FLAGS.get(f.name, f"judges.{f.name}") for f in dataclasses.fields(JudgeConfig)
+                 if getattr(self.judges, f.name) != getattr(default, f.name)]
+        return given + [flag for flag, on in (("--denoise-depth", self.depth != DenoiseConfig.depth),
+                                              ("--denoise-full-depth", not self.until_filled)) if on]
+
     def validate(self) -> None:
         check_field_types(self)
         if not self.enabled:
-            given = [flag for flag, on in (("--cross-encoder", self.judges.cross_encoder),
-                                           ("--teacher", self.judges.teachers),
-                                           ("--teacher-query-prompt", self.judges.teacher_query_prompt is not None),
-                                           ("--teacher-document-prompt",
-                                            self.judges.teacher_document_prompt is not None)) if on]
+            given = self._settings_given()
             if given:
                 raise ConfigError(
                     f"{' and '.join(given)} given without --denoise: the judges only rescore candidates when "

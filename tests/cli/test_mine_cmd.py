@@ -275,3 +275,13 @@ def test_mine_cli_ntuple_negatives_maps_onto_the_output_config(tmp_path):
     assert summary["config"]["output"]["ntuple_negatives"] == 1
     first = json.loads((tmp_path / "neg.n-tuple.jsonl").read_text().splitlines()[0])
     assert list(first) == ["anchor", "positive", "negative_1"]
+
+
+@pytest.mark.parametrize("flags", [["--judge", "score"], ["--denoise-depth", "5"], ["--denoise-full-depth"]])
+def test_mine_cli_refuses_denoise_options_without_denoise(tmp_path, flags):
+    """They were ignored: the run mined without judging and said nothing."""
+    result = runner.invoke(build_app(), ["mine", str(tmp_path), "-o", str(tmp_path / "o.jsonl"), *flags])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {flags[0]} given without --denoise: the judges only rescore candidates "
+                                    "when denoising is on; add --denoise, or drop them")
+    assert not (tmp_path / "o.jsonl").exists()
