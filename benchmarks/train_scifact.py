@@ -360,7 +360,7 @@ def train_variant(source: str, mined: Path, overrides: dict, seed: int, work: Pa
     settings = {**SHARED, **overrides, "seed": seed}
     miner = None
     if settings.get("remine_steps") or settings.get("remine_every_epoch"):
-        from negmine.cli.train_cmd import pipeline_miner
+        from negmine.train.pipeline_miner import pipeline_miner
 
         mcfg = mine_config(data_dir, "negmine-top", mined, work / "cache")
         settings["mine"], miner = mcfg, pipeline_miner(mcfg)

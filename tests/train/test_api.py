@@ -188,12 +188,39 @@ def test_missing_training_file_and_too_many_negatives(tmp_path, mined_file, tiny
         train(_config(tmp_path, mined_file, tiny_model_path, num_negatives=5))
 
 
-def test_remine_without_miner_is_a_config_error(tmp_path, mined_file, tiny_model_path):
-    from negmine.config import DataConfig, MineConfig
+def test_remining_from_python_runs_the_mining_pipeline_of_config_mine(tmp_path, tiny_model_path):
+    """TrainConfig.mine is all re-mining needs, as for `negmine train --remine-steps`: train() used to refuse
+    it ("re-mining needs a miner") unless the caller built the miner the CLI module wires."""
+    from negmine.config import DataConfig, EncoderConfig, MineConfig, OutputConfig, SelectConfig
+    from negmine.pipeline.mine import mine
+    from negmine.testing.beir import write_beir
 
-    mine = MineConfig(data=DataConfig(data_dir=tmp_path))
-    with pytest.raises(ConfigError, match="re-mining needs a miner"):
+    words = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
+    corpus = {f"d{i}": " ".join(words[(i + j) % 14] for j in range(1 + i % 5)) for i in range(20)}
+    beir = write_beir(tmp_path / "beir", corpus, {f"q{i}": " ".join(words[i: i + 2]) for i in range(6)},
+                      [(f"q{i}", f"d{i}", 1) for i in range(6)])
+    mine_config = MineConfig(
+        data=DataConfig(data_dir=beir), select=SelectConfig(num_negatives=3),
+        encoder=EncoderConfig(model=str(tiny_model_path), cache_dir=tmp_path / "cache", show_progress=False),
+        output=OutputConfig(path=tmp_path / "neg.jsonl"),
+    )
+    mined = mine(mine_config).output
+    result = train(_config(tmp_path, mined, tiny_model_path, max_steps=3, batch_size=2, remine_steps=1,
+                           mine=mine_config))
+    assert [e["step"] for e in result.remine] == [1, 2]
+    assert all(e["rows_updated"] == 6 for e in result.remine)
+    assert (tmp_path / "out" / "remine" / "step-0000001.jsonl").is_file()
+
+
+def test_remining_with_a_mine_config_whose_data_is_missing_fails_before_training(tmp_path, mined_file,
+                                                                                 tiny_model_path):
+    from negmine.config import DataConfig, MineConfig
+    from negmine.errors import InputError
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-beir"))
+    with pytest.raises((ConfigError, InputError), match="no-such-beir"):
         train(_config(tmp_path, mined_file, tiny_model_path, remine_every_epoch=True, mine=mine))
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("overrides", [

@@ -26,11 +26,11 @@ def test_the_checkpoint_prefix_is_transformers_own():
 
 def test_a_missing_training_file_and_a_file_as_output_are_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"training file .*missing.jsonl not found; mine it first"):
-        check_before_work(TrainConfig(train_file=tmp_path / "missing.jsonl", output_dir=tmp_path / "m"), None)
+        check_before_work(TrainConfig(train_file=tmp_path / "missing.jsonl", output_dir=tmp_path / "m"))
     mined = tmp_path / "n.jsonl"
     mined.write_text("{}\n")
     with pytest.raises(ConfigError, match=r"--output .*n.jsonl: exists and is not a directory"):
-        check_before_work(TrainConfig(train_file=mined, output_dir=mined), None)
+        check_before_work(TrainConfig(train_file=mined, output_dir=mined))
 
 
 def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp_path):
@@ -46,4 +46,4 @@ def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp
 
 def test_a_directory_given_as_the_training_file_is_named_as_such(tmp_path):
     with pytest.raises(ConfigError, match=r"training file .* is a directory; pass the mined native JSONL file"):
-        check_before_work(TrainConfig(train_file=tmp_path, output_dir=tmp_path / "m"), None)
+        check_before_work(TrainConfig(train_file=tmp_path, output_dir=tmp_path / "m"))

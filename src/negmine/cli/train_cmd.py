@@ -1,89 +1,29 @@
 """``negmine train MINED.jsonl --output DIR``: options map one to one onto TrainConfig fields.
 
 Re-mining (``--remine-every-epoch`` / ``--remine-steps``) re-runs the mining pipeline with the
-configuration stored in the mined file's summary (``<name>.summary.json``, or ``--mine-summary``).
+configuration stored in the mined file's summary (``<name>.summary.json``, or ``--mine-summary``): the CLI
+reads it into ``TrainConfig.mine`` (:func:`negmine.pipeline.recorded_config.load_mine_config`), and
+``train`` builds the miner from it, as it does for a Python caller.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import json
 import sys
-import types
-import typing
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from negmine.cli.common import OUTPUT_PANEL, echo_json, shared_option, user_errors, warn_overridden
-from negmine.config import DevEvalConfig, MineConfig, OutputConfig, TrainConfig
-from negmine.errors import ConfigError
+from negmine.config import DevEvalConfig, TrainConfig
+from negmine.pipeline.recorded_config import config_from_dict as _from_dict, load_mine_config  # noqa: F401
 
 _OPT = "Optimisation"
 _NEG = "Negatives and masking"
 _BATCH = "Batching and re-mining"
 _DEV = "Dev evaluation while training"
 _OUT = OUTPUT_PANEL
-
-
-def _unwrap_optional(hint):
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return hint
-
-
-def _from_dict(cls, data: dict):
-    """Rebuild a (nested) config dataclass from ``asdict`` JSON: paths from strings, tuples from lists."""
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data or not f.init:
-            continue
-        value, target = data[f.name], _unwrap_optional(hints[f.name])
-        if dataclasses.is_dataclass(target) and isinstance(value, dict):
-            value = _from_dict(target, value)
-        elif value is not None and target is Path:
-            value = Path(value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        kwargs[f.name] = value
-    return cls(**kwargs)
-
-
-def load_mine_config(mined: Path, summary: Path | None) -> MineConfig:
-    """The MineConfig recorded by ``negmine mine`` in the summary JSON next to the mined file."""
-    path = summary or mined.with_name(f"{mined.stem}.summary.json")
-    if not path.is_file():
-        raise ConfigError(
-            f"re-mining needs the mining configuration, but {path} does not exist; pass --mine-summary PATH "
-            "(the <name>.summary.json written by `negmine mine`) or drop --remine-every-epoch/--remine-steps"
-        )
-    try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))["config"]
-        return _from_dict(MineConfig, recorded)
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
-
-
-def pipeline_miner(mine_config: MineConfig):
-    """``miner(embedder, output_path)`` running the mining pipeline; the dataset is loaded once."""
-    from negmine.io.load import load_data
-    from negmine.pipeline.mine import mine
-
-    dataset = load_data(mine_config.data)
-
-    def run(embedder, output_path: Path) -> Path:
-        config = dataclasses.replace(
-            mine_config, output=OutputConfig(path=output_path),
-            encoder=dataclasses.replace(mine_config.encoder, show_progress=False),
-        )
-        return mine(config, embedder=embedder, dataset=dataset).output
-
-    return run
 
 
 def train_command(
@@ -154,12 +94,11 @@ def train_command(
         )
         from negmine.train.preflight import check_before_work
 
-        miner = pipeline_miner(mine_config) if remine else None
-        check_before_work(config, miner)  # before the trainer's import, which takes seconds
+        check_before_work(config)  # before the trainer's import, which takes seconds
         from negmine.train.api import train
 
         with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its log lines: stdout is the JSON only
-            result = train(config, miner=miner)
+            result = train(config)  # re-mining: the mining pipeline with config.mine
     summary = result.as_dict()
     summary.pop("loss_history")
     echo_json(summary)

@@ -233,15 +233,20 @@ def _write_summary(result: TrainResult, config: TrainConfig) -> None:
 def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence = ()) -> TrainResult:
     """Train as configured and save the model to ``config.output_dir``. See the module docstring.
 
-    ``miner(embedder, output_path) -> path`` is needed only for re-mining; it mines with ``embedder`` and
-    writes native JSONL (normally ``negmine.pipeline.mine.mine`` bound to the run's MineConfig).
+    ``miner(embedder, output_path) -> path`` mines with ``embedder`` and writes native JSONL when re-mining;
+    None (the default) runs the mining pipeline with ``config.mine``
+    (:func:`negmine.train.pipeline_miner.pipeline_miner`), as ``negmine train`` does.
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects (early stopping, custom logging).
     The run seeds Python's, NumPy's and torch's global random generators from ``config.seed``; the caller's
     generator states are put back when it returns or fails.
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    checkpoint = check_before_work(config, miner)
+    checkpoint = check_before_work(config)
+    if config.remine and miner is None:
+        from negmine.train.pipeline_miner import pipeline_miner
+
+        miner = pipeline_miner(config.mine)  # type: ignore[arg-type]  # validate() checked it is set
     data = load_train_data(config.train_file, config.num_negatives)
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start

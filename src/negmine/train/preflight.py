@@ -71,14 +71,10 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
     return last
 
 
-def check_before_work(config: TrainConfig, miner: object | None) -> str | None:
-    """Every check that needs no model or data; returns the checkpoint to resume from."""
+def check_before_work(config: TrainConfig) -> str | None:
+    """Every check that needs no model or data; returns the checkpoint to resume from. (Re-mining needs
+    ``config.mine``, which ``validate`` checks; ``train`` builds the miner from it unless given one.)"""
     config.validate()
-    if config.remine and miner is None:
-        raise ConfigError(
-            "re-mining needs a miner: call negmine.train.api.train(config, miner=...) with the mining pipeline "
-            "(the `negmine train` command wires it from the mining config)"
-        )
     if Path(config.train_file).is_dir():
         raise ConfigError(f"training file {config.train_file} is a directory; pass the mined native JSONL file "
                           "(`negmine mine -o FILE` or `negmine audit -o FILE`)")

@@ -1,0 +1,54 @@
+"""The :class:`MineConfig` a ``negmine mine`` run recorded in its summary JSON (``<name>.summary.json``):
+what re-mining during training re-runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from pathlib import Path
+
+from negmine.config import MineConfig
+from negmine.errors import ConfigError
+
+
+def _unwrap_optional(hint):
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return hint
+
+
+def config_from_dict(cls, data: dict):
+    """Rebuild a (nested) config dataclass from ``asdict`` JSON: paths from strings, tuples from lists."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data or not f.init:
+            continue
+        value, target = data[f.name], _unwrap_optional(hints[f.name])
+        if dataclasses.is_dataclass(target) and isinstance(value, dict):
+            value = config_from_dict(target, value)
+        elif value is not None and target is Path:
+            value = Path(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def load_mine_config(mined: Path, summary: Path | None = None) -> MineConfig:
+    """The MineConfig recorded by ``negmine mine`` in the summary JSON next to the mined file (or ``summary``)."""
+    path = summary or mined.with_name(f"{mined.stem}.summary.json")
+    if not path.is_file():
+        raise ConfigError(
+            f"re-mining needs the mining configuration, but {path} does not exist; pass --mine-summary PATH "
+            "(the <name>.summary.json written by `negmine mine`) or drop --remine-every-epoch/--remine-steps"
+        )
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))["config"]
+        return config_from_dict(MineConfig, recorded)
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from negmine.config import DataConfig, MineConfig, OutputConfig, SelectConfig
+from negmine.errors import ConfigError
+from negmine.pipeline.recorded_config import config_from_dict, load_mine_config
+
+
+def test_the_recorded_mine_config_round_trips_through_the_summary_json(tmp_path):
+    config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), select=SelectConfig(strategy="range", rank_min=3),
+                        output=OutputConfig(path=tmp_path / "neg.jsonl", formats=("triplet",)))
+    recorded = json.loads(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    assert config_from_dict(MineConfig, recorded["config"]) == config
+    (tmp_path / "neg.summary.json").write_text(json.dumps(recorded))
+    assert load_mine_config(tmp_path / "neg.jsonl") == config
+    assert load_mine_config(tmp_path / "other.jsonl", tmp_path / "neg.summary.json") == config
+
+
+def test_a_missing_or_foreign_summary_names_the_file_and_the_fix(tmp_path):
+    with pytest.raises(ConfigError, match=r"neg\.summary\.json does not exist; pass --mine-summary PATH"):
+        load_mine_config(tmp_path / "neg.jsonl")
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"bad\.json: not a negmine mining summary with a 'config' object"):
+        load_mine_config(tmp_path / "neg.jsonl", tmp_path / "bad.json")

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from negmine.config import DataConfig, MineConfig, SelectConfig
+from negmine.testing.beir import write_beir
+from negmine.testing.hash_embedder import HashEmbedder
+from negmine.train.pipeline_miner import pipeline_miner
+
+
+def test_the_pipeline_miner_mines_with_the_embedder_it_is_given_to_the_path_it_is_given(tmp_path):
+    words = "cell gene protein cancer risk study patients effect blood brain heart disease".split()
+    corpus = {f"d{i}": " ".join(words[(i + j) % 12] for j in range(1 + i % 4)) for i in range(15)}
+    beir = write_beir(tmp_path / "beir", corpus, {f"q{i}": " ".join(words[i: i + 2]) for i in range(4)},
+                      [(f"q{i}", f"d{i}", 1) for i in range(4)])
+    config = MineConfig(data=DataConfig(data_dir=beir), select=SelectConfig(num_negatives=2))
+    miner = pipeline_miner(config)
+    out = miner(HashEmbedder(32), tmp_path / "round" / "neg.jsonl")
+    assert out == tmp_path / "round" / "neg.jsonl"
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["query_id"] for r in rows] == ["q0", "q1", "q2", "q3"]
+    assert all(len(r["negative_ids"]) == 2 for r in rows)
+
+
+def test_a_missing_dataset_fails_when_the_miner_is_built_not_at_the_first_re_mining(tmp_path):
+    from negmine.errors import NegmineError
+
+    with pytest.raises(NegmineError, match="no-such-beir"):
+        pipeline_miner(MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-beir")))
