@@ -117,6 +117,23 @@ def test_train_cli_keep_best_needs_a_dev_split(tmp_path):
     assert "dev evaluation needs a BEIR directory; pass --eval-data DIR" in result.output
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--eval-split", "test"], "dev evaluation needs a BEIR directory; pass --eval-data DIR"),
+    (["--mine-summary", "neg.summary.json"], "--mine-summary is read for re-mining only; add --remine-every-epoch or "
+                                             "--remine-steps N, or drop --mine-summary"),
+])
+def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, flags, message):
+    """They were ignored: `--eval-split test` without --eval-data trained with no dev evaluation (while
+    `--eval-steps 5` alone was refused), and --mine-summary without re-mining was never read."""
+    import negmine.train.api
+
+    monkeypatch.setattr(negmine.train.api, "train", lambda config, miner=None: pytest.fail("trained"))
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         *flags])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+
+
 def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
                                          "--direction", "query_to_doc", "--direction", "d2q"])

@@ -17,6 +17,7 @@ import typer
 
 from negmine.cli.common import OUTPUT_PANEL, echo_json, shared_option, user_errors, warn_overridden
 from negmine.config import DevEvalConfig, TrainConfig
+from negmine.errors import ConfigError
 from negmine.pipeline.recorded_config import config_from_dict as _from_dict, load_mine_config  # noqa: F401
 
 _OPT = "Optimisation"
@@ -77,7 +78,11 @@ def train_command(
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
     with user_errors():
         remine = remine_every_epoch or remine_steps is not None
+        if mine_summary is not None and not remine:
+            raise ConfigError("--mine-summary is read for re-mining only; add --remine-every-epoch or --remine-steps N, "
+                              "or drop --mine-summary")
         mine_config = load_mine_config(train_file, mine_summary) if remine else None
+        dev = DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents, unknown_qrels)
         config = TrainConfig(
             train_file=train_file, output_dir=output, model=model, epochs=epochs, max_steps=max_steps,
             batch_size=batch_size, learning_rate=lr, warmup_ratio=warmup_ratio, weight_decay=weight_decay, seed=seed,
@@ -89,8 +94,7 @@ def train_command(
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
-            dev=DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents, unknown_qrels)
-            if eval_data or eval_steps or keep_best or eval_max_documents or unknown_qrels != "error" else None,
+            dev=None if dev == DevEvalConfig() else dev,  # any dev option given needs --eval-data (validate)
         )
         from negmine.train.preflight import check_before_work
 
