@@ -138,3 +138,66 @@ def test_user_errors_keeps_the_traceback_of_os_errors_without_a_path():
 
     with pytest.raises(PermissionError), user_errors():
         raise PermissionError("not about a file")
+
+
+def test_choices_lists_the_values_with_their_notes_and_refuses_a_note_for_a_value_not_allowed():
+    from negmine.cli.common import choices
+
+    assert choices(("a", "b"), {"b": "the second"}) == "a | b (the second)"
+    with pytest.raises(KeyError, match="notes for values not allowed: c; allowed: a, b"):
+        choices(("a", "b"), {"c": "gone"})
+
+
+def _choice_options():
+    from negmine import config as C
+    from negmine.export.registry import EXPORTERS
+    from negmine.select.strategy import STRATEGIES
+
+    yield from [("mine", "retriever", C.RETRIEVERS), ("mine", "fusion", C.FUSIONS), ("mine", "fallback", C.FALLBACKS),
+                ("mine", "strategy", tuple(STRATEGIES)), ("mine", "margin_from", C.MARGIN_FROM),
+                ("mine", "judge", C.JUDGE_NAMES), ("mine", "engine", C.ENGINES), ("mine", "index", C.INDEXES),
+                ("mine", "export", tuple(EXPORTERS)), ("mine", "export_as", C.EXPORT_FILE_TYPES),
+                ("audit", "judge", C.JUDGE_NAMES), ("audit", "export", tuple(EXPORTERS)),
+                ("audit", "export_as", C.EXPORT_FILE_TYPES), ("audit", "false_negative_policy", C.FALSE_NEGATIVE_POLICIES),
+                ("audit", "positive_policy", C.POSITIVE_POLICIES), ("train", "loss", C.TRAIN_LOSSES),
+                ("train", "hardness", C.TRAIN_HARDNESS), ("train", "direction", C.TRAIN_DIRECTIONS),
+                ("train", "partition_mode", C.TRAIN_PARTITION_MODES), ("train", "batching", C.TRAIN_BATCHINGS),
+                ("eval", "stat_test", C.STAT_TESTS)]
+    for command in ("mine", "audit", "train", "eval"):
+        yield (command, "precision", C.PRECISIONS)
+    for command in ("mine", "audit", "eval"):
+        yield from [(command, "backend", C.BACKENDS), (command, "quantize", C.QUANTIZATIONS)]
+
+
+@pytest.mark.parametrize("command,option,values", list(_choice_options()), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_choice_option_names_every_value_its_config_accepts(command, option, values):
+    """`negmine audit --help` did not say which --export formats exist ("as negmine mine --export")."""
+    import re
+
+    (param,) = [p for p in _commands()[command].params if p.name == option]
+    missing = [v for v in values if not re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", param.help)]
+    assert not missing, f"negmine {command} --{option.replace('_', '-')} help does not name {missing}: {param.help!r}"
+
+
+NO_DEFAULT_TO_STATE = {
+    ("mine", "corpus"), ("mine", "queries"), ("mine", "qrels"), ("mine", "pairs"), ("mine", "no_fallback"),
+    ("mine", "denoise"), ("mine", "cross_encoder"), ("mine", "teacher"), ("mine", "export"), ("audit", "cross_encoder"),
+    ("audit", "teacher"), ("audit", "export"), ("train", "output"), ("train", "no_checkpoints"), ("train", "resume"),
+    ("train", "eval_data"), ("train", "keep_best"), ("eval", "run"),
+}
+"""Inputs, on-switches and repeatable lists that are simply absent unless given."""
+
+
+def test_every_option_whose_default_is_not_shown_states_it():
+    """An option left unset must say what happens then (a window, a length, a size, off): typer prints
+    `[default: ...]` only for options whose default is a value."""
+    unstated, checked = [], False
+    for name, command in _commands().items():
+        for param in command.params:
+            if param.param_type_name != "option" or param.name == "help" or (name, param.name) in NO_DEFAULT_TO_STATE:
+                continue
+            shown = param.default not in (None, [], ()) and not (param.is_flag and not param.secondary_opts)
+            if not shown and not any(word in (param.help or "") for word in ("default", "off", "auto-detected")):
+                unstated.append(f"{name} --{param.name.replace('_', '-')}")
+            checked = True
+    assert checked and not unstated

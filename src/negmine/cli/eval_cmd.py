@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, encoder_options, shared_option, user_errors
-from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, EncoderConfig, EvalConfig
+from negmine.cli.common import OUTPUT_PANEL, choices, encoder_options, shared_option, user_errors
+from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, STAT_TESTS, EncoderConfig, EvalConfig
 
 _RUNS = "Runs"
 _EVAL = "Metrics and significance"
@@ -27,15 +27,15 @@ def eval_command(
     run: list[Path] = typer.Option([], "--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS),
     depth: int = typer.Option(100, help="documents retrieved per query by each model", rich_help_panel=_RUNS),
     metrics: list[str] = typer.Option(
-        [], "--metrics", help=f"comma-separated metrics, each NAME@k or NAME: {' | '.join(EVAL_METRICS)} (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL
+        [], "--metrics", help=f"comma-separated metrics, each NAME@k or NAME: {choices(EVAL_METRICS)} (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL
     ),
     baseline: int = typer.Option(0, help="index of the baseline run: models first, then run files", rich_help_panel=_EVAL),
-    stat_test: str = typer.Option("student", help="student (paired t-test) | fisher (randomisation)", rich_help_panel=_EVAL),
+    stat_test: str = typer.Option("student", help=choices(STAT_TESTS, {"student": "paired t-test", "fisher": "randomisation"}), rich_help_panel=_EVAL),
     alpha: float = typer.Option(0.05, help="significance level", rich_help_panel=_EVAL),
     n_permutations: int = typer.Option(10000, help="fisher: number of random sign flips", rich_help_panel=_EVAL),
     seed: int = typer.Option(42, help="fisher: random seed", rich_help_panel=_EVAL),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores)", rich_help_panel=_OUT),
-    runs_dir: Optional[Path] = typer.Option(None, help="write each model's run as <dir>/<name>.trec", rich_help_panel=_OUT),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores; default: none written)", rich_help_panel=_OUT),
+    runs_dir: Optional[Path] = typer.Option(None, help="write each model's run as <dir>/<name>.trec (default: none written)", rich_help_panel=_OUT),
     workers: Optional[int] = typer.Option(None, help="local processes for the bm25 baseline (tokenisation, shards, large searches; same run); default: every CPU, 1: none", rich_help_panel=_RUNS),
     progress: bool = shared_option("progress"),
 ) -> None:

@@ -15,8 +15,10 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, echo_json, shared_option, user_errors, warn_overridden
-from negmine.config import DevEvalConfig, TrainConfig
+from negmine.cli.common import OUTPUT_PANEL, choices, echo_json, shared_option, user_errors, warn_overridden
+from negmine.config import (
+    TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES, DevEvalConfig, TrainConfig,
+)
 from negmine.errors import ConfigError
 from negmine.pipeline.recorded_config import config_from_dict as _from_dict, load_mine_config  # noqa: F401
 
@@ -37,13 +39,13 @@ def train_command(
     document_prompt: str = shared_option("document_prompt"),
     precision: str = shared_option("precision"),
     epochs: int = typer.Option(1, help="training epochs", rich_help_panel=_OPT),
-    max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (overrides --epochs)", rich_help_panel=_OPT),
+    max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (overrides --epochs; default: --epochs decides)", rich_help_panel=_OPT),
     batch_size: int = typer.Option(32, help="pairs per batch", rich_help_panel=_OPT),
     lr: float = typer.Option(2e-5, "--lr", "--learning-rate", help="peak learning rate (AdamW, linear decay after --warmup-ratio)", rich_help_panel=_OPT),
     warmup_ratio: float = typer.Option(0.1, help="share of steps for linear warm-up", rich_help_panel=_OPT),
     weight_decay: float = typer.Option(0.01, help="AdamW weight decay", rich_help_panel=_OPT),
     seed: int = typer.Option(42, help="random seed", rich_help_panel=_OPT),
-    loss: str = typer.Option("mnrl", help="mnrl | cached-mnrl (GradCache: big batches, small memory)", rich_help_panel=_OPT),
+    loss: str = typer.Option("mnrl", help=choices(TRAIN_LOSSES, {"cached-mnrl": "GradCache: big batches, small memory"}), rich_help_panel=_OPT),
     scale: float = typer.Option(20.0, help="similarity scale (1 / temperature)", rich_help_panel=_OPT),
     mini_batch_size: int = typer.Option(16, help="cached-mnrl: texts embedded at once", rich_help_panel=_OPT),
     attention_dropout: Optional[float] = typer.Option(None, help="attention dropout while training (default: the model's own; 0 is ~1.6x faster on CPU)", rich_help_panel=_OPT),
@@ -51,14 +53,14 @@ def train_command(
     fn_mask: bool = typer.Option(True, "--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG),
     fn_margin: Optional[float] = typer.Option(None, help="also mask candidates with s > s_pos + margin (default off: known and flagged false negatives only)", rich_help_panel=_NEG),
     no_fn_margin: bool = typer.Option(False, "--no-fn-margin", help="mask only known/flagged false negatives, no margin (the default)", rich_help_panel=_NEG),
-    hardness: str = typer.Option("all", help="weight harder negatives: all (mined and in-batch) | hard-negatives (mined only) | in-batch | none", rich_help_panel=_NEG),
+    hardness: str = typer.Option("all", help="weight harder negatives: " + choices(TRAIN_HARDNESS, {"all": "mined and in-batch", "hard-negatives": "mined only"}), rich_help_panel=_NEG),
     hardness_strength: float = typer.Option(5.0, help="hardness weight alpha (logit += alpha * cosine)", rich_help_panel=_NEG),
-    direction: Optional[list[str]] = typer.Option(None, "--direction", help="contrastive direction, repeatable: query_to_doc (always) and any of doc_to_query, query_to_query, doc_to_doc (GTE); default query_to_doc only", rich_help_panel=_NEG),
-    partition_mode: str = typer.Option("joint", help="joint (one softmax over all directions) | per_direction", rich_help_panel=_NEG),
-    batching: str = typer.Option("no-duplicates", help="no-duplicates | topic (TAS-B)", rich_help_panel=_BATCH),
+    direction: Optional[list[str]] = typer.Option(None, "--direction", help=f"contrastive direction, repeatable: query_to_doc (always) and any of {', '.join(d for d in TRAIN_DIRECTIONS if d != 'query_to_doc')} (GTE); default query_to_doc only", rich_help_panel=_NEG),
+    partition_mode: str = typer.Option("joint", help=choices(TRAIN_PARTITION_MODES, {"joint": "one softmax over all directions"}), rich_help_panel=_NEG),
+    batching: str = typer.Option("no-duplicates", help=choices(TRAIN_BATCHINGS, {"topic": "TAS-B"}), rich_help_panel=_BATCH),
     topic_clusters: Optional[int] = typer.Option(None, help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH),
     remine_every_epoch: bool = typer.Option(False, help="re-mine negatives with the current model each epoch", rich_help_panel=_BATCH),
-    remine_steps: Optional[int] = typer.Option(None, help="re-mine every N steps", rich_help_panel=_BATCH),
+    remine_steps: Optional[int] = typer.Option(None, help="re-mine every N steps (default: off)", rich_help_panel=_BATCH),
     mine_summary: Optional[Path] = typer.Option(None, help="mining summary JSON for re-mining (default <mined>.summary.json)", rich_help_panel=_BATCH),
     checkpoint_steps: Optional[int] = typer.Option(500, help="save a checkpoint every N steps", rich_help_panel=_OUT),
     no_checkpoints: bool = typer.Option(False, "--no-checkpoints", help="do not save checkpoints", rich_help_panel=_OUT),
@@ -67,7 +69,7 @@ def train_command(
     eval_data: Optional[Path] = typer.Option(None, help="BEIR directory to evaluate on while training (as negmine eval scores: nDCG@10, MRR@10, Recall@100, MAP); before the first step, every --eval-steps and at the end", rich_help_panel=_DEV),
     eval_split: str = typer.Option("dev", help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV),
     eval_steps: Optional[int] = typer.Option(None, help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV),
-    eval_max_documents: Optional[int] = typer.Option(None, help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's", rich_help_panel=_DEV),
+    eval_max_documents: Optional[int] = typer.Option(None, help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's (default: the whole corpus)", rich_help_panel=_DEV),
     unknown_qrels: str = shared_option("unknown_qrels"),  # for --eval-data's qrels
     keep_best: bool = typer.Option(False, "--keep-best", help="save a checkpoint at every evaluation and end with the one of the best dev nDCG@10 instead of the last", rich_help_panel=_DEV),
     progress: bool = shared_option("progress"),
