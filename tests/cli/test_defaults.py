@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,105 @@ def test_cli_default_equals_config_default(command, param, config, field):
     if isinstance(wanted, tuple) and isinstance(cli, list):
         wanted = list(wanted)
     assert cli == wanted, f"negmine {command} --{param.name.replace('_', '-')} defaults to {cli!r}, {config.__name__}.{field.name} to {wanted!r}"
+
+
+def _captured(monkeypatch, tmp_path, args: list[str]):
+    """The config (and the other arguments) ``negmine *args`` hands to the API function (faked: nothing runs)."""
+    import negmine.audit.api
+    import negmine.evaluate.api
+    import negmine.pipeline.mine
+    import negmine.train.preflight
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+
+    seen = []
+
+    class Captured(Exception):
+        pass
+
+    def capture(config, *rest, **kwargs):
+        seen.append((config, rest))
+        raise Captured
+
+    for module, name in ((negmine.pipeline.mine, "mine"), (negmine.audit.api, "run_audit"),
+                         (negmine.train.preflight, "check_before_work"), (negmine.evaluate.api, "evaluate")):
+        monkeypatch.setattr(module, name, capture)
+    monkeypatch.chdir(tmp_path)
+    Path("mined.jsonl").write_text("{}\n")
+    result = CliRunner().invoke(build_app(), args)
+    assert isinstance(result.exception, Captured), result.output
+    return seen[0]
+
+
+@pytest.mark.parametrize("args,api", [
+    (["mine", "beir"], lambda: (C.MineConfig(data=C.DataConfig(data_dir=Path("beir"))), ())),
+    (["audit", "mined.jsonl"], lambda: (C.AuditConfig(input=Path("mined.jsonl"), **_AUDIT_PATHS),
+                                        ("train", Path("mined.candidates.jsonl"), "error"))),
+    (["train", "mined.jsonl", "-o", "model"], lambda: (C.TrainConfig(train_file=Path("mined.jsonl"),
+                                                                     output_dir=Path("model")), ())),
+    (["eval", "beir"], lambda: (C.EvalConfig(data_dir=Path("beir")), ())),
+    (["eval", "beir", "--run", "r.trec"], lambda: (C.EvalConfig(data_dir=Path("beir"), run_files=(Path("r.trec"),)), ())),
+], ids=["mine", "audit", "train", "eval", "eval-run"])
+def test_a_command_without_options_hands_the_api_its_default_config(monkeypatch, tmp_path, args, api):
+    """The whole mapping, not only options named like fields: `negmine <command> INPUT` must run exactly what
+    the README's Python `<function>(<Config>(input))` runs (audit: plus the output paths the command derives,
+    README: `negmine.cli.audit_cmd.default_paths`)."""
+    assert _captured(monkeypatch, tmp_path, args) == api()
+
+
+_AUDIT_PATHS = {"output": Path("mined.clean.jsonl"), "flags": Path("mined.flags.jsonl"),
+                "summary": Path("mined.audit-summary.json"), "report": Path("mined.report.html")}
+
+
+_BASE = {"mine": ["mine", "beir"], "audit": ["audit", "mined.jsonl"], "train": ["train", "mined.jsonl", "-o", "model"],
+         "eval": ["eval", "beir"]}
+_CONTEXT = {("mine", "ray_address"): ["--engine", "ray"], ("mine", "ray_actors"): ["--engine", "ray"],
+            ("mine", "ray_cpus_per_actor"): ["--engine", "ray"], ("mine", "no_fallback"): ["--fallback", "hybrid"],
+            ("mine", "no_relative_margin"): ["--relative-margin", "0.05"], ("train", "no_fn_margin"): ["--fn-margin", "0.1"]}
+"""Options that only act on another one: the test gives that one in both runs."""
+_VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
+           "teacher": "t", "model": "m", "split": "dev", "eval_split": "test"}
+NOT_IN_THE_CONFIG = {("train", "remine_every_epoch"), ("train", "remine_steps"), ("train", "mine_summary")}
+"""Re-mining reads the mined file's recorded MineConfig first (covered end to end in test_train_cmd.py)."""
+
+
+def _options():
+    import typer
+
+    from negmine.cli import build_app
+
+    for name, command in typer.main.get_command(build_app()).commands.items():
+        for param in command.params:
+            if name in _BASE and param.param_type_name == "option" and param.name != "help" \
+                    and (name, param.name) not in NOT_IN_THE_CONFIG:
+                yield name, param
+
+
+def _other_value(command: str, param) -> list[str]:
+    """Arguments that give ``param`` a value other than its default."""
+    if param.is_flag:
+        return [param.secondary_opts[0] if param.default and param.secondary_opts else param.opts[0]]
+    hint = str(inspect.signature(COMMANDS[command][0], eval_str=True).parameters[param.name].annotation)
+    if param.name in _VALUES:
+        value = _VALUES[param.name]
+    elif "int" in hint:
+        value = str((param.default or 0) + 2)
+    elif "float" in hint:
+        value = "0.123"
+    elif "Path" in hint:
+        value = "some.jsonl"
+    else:
+        value = "other"
+    return [param.opts[0], value]
+
+
+@pytest.mark.parametrize("command,param", list(_options()), ids=lambda x: x if isinstance(x, str) else x.name)
+def test_every_option_reaches_what_the_api_receives(monkeypatch, tmp_path, command, param):
+    """No option does its work in the CLI layer only (or nowhere): giving it another value changes the config
+    (or the other arguments) the command hands to the Python API."""
+    context = _CONTEXT.get((command, param.name), [])
+    default = _captured(monkeypatch, tmp_path, _BASE[command] + context)
+    other = _other_value(command, param)
+    assert _captured(monkeypatch, tmp_path, _BASE[command] + context + other) != default, (
+        f"negmine {command} {' '.join(other)} hands the API the same config as without it")
