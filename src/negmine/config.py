@@ -733,9 +733,11 @@ class DenoiseConfig:
 
     DEFAULT_JUDGES = ()  # only the model judges (cross-encoder / teacher) the user configured
 
-    _FLAGS = {"judges": "--judge", "cross_encoder": "--cross-encoder", "teachers": "--teacher",
-              "teacher_max_words": "--teacher-max-words", "teacher_query_prompt": "--teacher-query-prompt",
-              "teacher_document_prompt": "--teacher-document-prompt"}
+    _FLAGS = {"judges": "--judge", "min_votes": "--min-votes", "cross_encoder": "--cross-encoder",
+              "cross_encoder_margin": "--cross-encoder-margin", "cross_encoder_threshold": "--cross-encoder-threshold",
+              "teachers": "--teacher", "teacher_relative_margin": "--teacher-margin",
+              "teacher_min_votes": "--teacher-min-votes", "teacher_max_words": "--teacher-max-words",
+              "teacher_query_prompt": "--teacher-query-prompt", "teacher_document_prompt": "--teacher-document-prompt"}
     """``negmine mine`` flags of the judge settings; the others are named ``judges.<field>``."""
 
     def _settings_given(self) -> list[str]:

@@ -60,7 +60,7 @@ def test_judge_models_without_denoise_are_refused_not_silently_ignored():
     (DenoiseConfig(judges=JudgeConfig(teacher_max_words=50)), "--teacher-max-words"),
     (DenoiseConfig(depth=5), "--denoise-depth"),
     (DenoiseConfig(until_filled=False), "--denoise-full-depth"),
-    (DenoiseConfig(judges=JudgeConfig(min_votes=2, judges=("score", "near-duplicate"))), "--judge and judges.min_votes"),
+    (DenoiseConfig(judges=JudgeConfig(min_votes=2, judges=("score", "near-duplicate"))), "--judge and --min-votes"),
 ])
 def test_every_denoise_setting_without_denoise_is_refused_not_silently_ignored(config, flags):
     """`negmine mine --judge score` (or --denoise-depth 5, ...) without --denoise mined as if they were not given."""

