@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import typer
+
 import negmine.config as C
 from negmine.cli import audit_cmd, eval_cmd, mine_cmd, train_cmd
 
@@ -167,3 +169,40 @@ def test_every_option_reaches_what_the_api_receives(monkeypatch, tmp_path, comma
     other = _other_value(command, param)
     assert _captured(monkeypatch, tmp_path, _BASE[command] + context + other) != default, (
         f"negmine {command} {' '.join(other)} hands the API the same config as without it")
+
+
+def _find(config, cls):
+    """The first ``cls`` instance in the (nested) dataclass ``config``, breadth first."""
+    queue = [config]
+    while queue:
+        item = queue.pop(0)
+        if isinstance(item, cls):
+            return item
+        queue += [getattr(item, f.name) for f in dataclasses.fields(item) if dataclasses.is_dataclass(getattr(item, f.name))]
+    raise AssertionError(f"no {cls.__name__} in {type(config).__name__}")
+
+
+_OPTION_PAIRS = [(command, param, config, field) for command, param, config, field in _pairs()
+                 if not isinstance(param.default, type(typer.Argument(None))) and (command, param.name) not in NOT_IN_THE_CONFIG]
+
+
+@pytest.mark.parametrize("command,param,config,field", _OPTION_PAIRS, ids=lambda x: getattr(x, "name", str(x)))
+def test_every_option_named_after_a_field_sets_that_field(monkeypatch, tmp_path, command, param, config, field):
+    """Not only the default: the value given lands in the field the option is named after (a positional
+    argument out of order in the command's config construction would send it to another field)."""
+    from negmine.cli import build_app
+
+    (click_param,) = [p for p in typer.main.get_command(build_app()).commands[command].params if p.name == param.name]
+    args = _other_value(command, click_param)
+    context = _CONTEXT.get((command, param.name), [])
+    captured, _ = _captured(monkeypatch, tmp_path, _BASE[command] + context + args)
+    got = getattr(_find(captured, config), field.name)
+    if click_param.is_flag:
+        expected = not click_param.default
+    else:
+        hint = str(inspect.signature(COMMANDS[command][0], eval_str=True).parameters[param.name].annotation)
+        kind = Path if "Path" in hint else int if "int" in hint else float if "float" in hint else str
+        expected = kind(args[1])
+        if "list" in hint:
+            expected = (expected,)
+    assert got == expected, f"negmine {command} {' '.join(args)} set {config.__name__}.{field.name} to {got!r}"
