@@ -127,3 +127,23 @@ def test_the_table_row_default_is_one_value_for_the_api_the_audit_and_the_report
     assert inspect.signature(report_from_files).parameters["max_rows"].default == TABLE_ROWS
     for command in (audit_command, report_command):
         assert inspect.signature(command).parameters["max_table_rows"].default.default == TABLE_ROWS
+
+
+def test_report_from_files_finds_the_summary_and_names_the_page_as_negmine_report_does(flags_and_summary, tmp_path):
+    """`negmine report FLAGS` reads <stem>.audit-summary.json and writes <stem>.report.html; from Python both
+    paths had to be given."""
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+
+    flags, summary = flags_and_summary
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    (folder / "mined.flags.jsonl").write_bytes(flags.read_bytes())
+    (folder / "mined.audit-summary.json").write_bytes(summary.read_bytes())
+    page = report_from_files(folder / "mined.flags.jsonl")
+    assert page == folder / "mined.report.html"
+    from_python = page.read_bytes()
+    page.unlink()
+    assert CliRunner().invoke(build_app(), ["report", str(folder / "mined.flags.jsonl")]).exit_code == 0
+    assert page.read_bytes() == from_python

@@ -31,11 +31,9 @@ def report_command(
 
 
 def _audit(flags: Path, summary: Optional[Path], output: Optional[Path], max_table_rows: int) -> Path:
-    from negmine.audit.run import default_summary_path, flags_stem
     from negmine.report.render import report_from_files
 
-    out = output or flags.with_name(f"{flags_stem(flags)}.report.html")
-    return report_from_files(flags, summary or default_summary_path(flags), out, max_table_rows)
+    return report_from_files(flags, summary, output, max_table_rows)
 
 
 def _training(model_dir: Path, summary: Optional[Path], output: Optional[Path]) -> Path:

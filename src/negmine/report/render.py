@@ -96,7 +96,15 @@ def _figures(summary: Mapping) -> str:
     return '<div class="plots">' + "".join(imgs) + "</div>"
 
 
-def report_from_files(flags: Path, summary: Path, out: Path, max_rows: int = TABLE_ROWS) -> Path:
-    if not Path(flags).is_file():
+def report_from_files(flags: Path, summary: Path | None = None, out: Path | None = None,
+                      max_rows: int = TABLE_ROWS) -> Path:
+    """Render the audit report of ``flags``; ``summary`` defaults to ``<stem>.audit-summary.json`` and ``out`` to
+    ``<stem>.report.html`` next to it, as ``negmine report FLAGS`` (``mined.flags.jsonl``: stem ``mined``)."""
+    from negmine.audit.run import default_summary_path, flags_stem
+
+    flags = Path(flags)
+    summary = summary or default_summary_path(flags)
+    out = out or flags.with_name(f"{flags_stem(flags)}.report.html")
+    if not flags.is_file():
         raise InputError(flags, None, None, "flags file not found (write it with negmine audit)")
     return render_report(read_summary(summary), read_flags(flags), out, max_rows)
