@@ -84,6 +84,18 @@ def test_engine_refine_must_be_positive():
                                "(1 keeps IVF-PQ's own top depth)")
 
 
+@pytest.mark.parametrize("budget", ["nan", "inf", "infG", "1e400", "-inf", "0", "-4G", "lots"])
+def test_a_memory_budget_that_is_no_finite_positive_size_is_a_config_error(budget):
+    # float() reads 'nan' and 'inf' (and overflows '1e400' to inf): they passed the "> 0" check and int()
+    # raised ValueError / OverflowError, so `negmine mine --memory-budget nan` ended in a traceback
+    from negmine.config import EngineConfig, parse_size
+
+    assert parse_size("1.5G") == 3 * 2**29
+    with pytest.raises(ConfigError) as info:
+        EngineConfig(memory_budget=budget).validate()
+    assert str(info.value) == f"memory budget {budget!r} is not a size; use e.g. 4G, 512M or a byte count"
+
+
 @pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])
 def test_engine_target_recall_must_be_a_share(bad):
     from negmine.config import EngineConfig

@@ -324,7 +324,7 @@ def parse_size(text: str) -> int:
         value = float(raw[: len(raw) - len(unit)])
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:  # float() also reads 'nan' and 'inf', which int() refuses
         raise ConfigError(f"memory budget {text!r} is not a size; use e.g. 4G, 512M or a byte count")
     return int(value * _SIZE_UNITS[unit])
 
