@@ -91,3 +91,50 @@ def test_without_the_onnx_package_export_names_the_extra_and_cached_exports_stil
         hidden.setitem(sys.modules, "onnx", None)
         cached = OnnxEmbedder(config(tiny_model_path, cache, backend="onnx", quantize="int8"))
         assert cached.encode(TEXTS).shape == (4, cached.dim)
+
+
+def _variant(load_tiny, folder, *, dense: bool = False, include_prompt: bool = True):
+    """The tiny model with a Dense projection after its pooling, or with a Pooling that leaves prompts out."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers >= 6
+        from sentence_transformers.sentence_transformer import modules as models
+    except ImportError:  # sentence-transformers 5
+        from sentence_transformers import models
+
+    tiny = load_tiny()
+    torch.manual_seed(1)
+    pooling = models.Pooling(32, pooling_mode="mean", include_prompt=include_prompt)
+    extra = [models.Dense(in_features=32, out_features=16, activation_function=torch.nn.Tanh())] if dense else []
+    SentenceTransformer(modules=[tiny[0], pooling, *extra, models.Normalize()], device="cpu").save(str(folder))
+    return folder
+
+
+def test_a_model_with_a_dense_layer_after_pooling_is_refused_not_encoded_without_it(load_tiny, tmp_path):
+    # the ONNX path exports the transformer and pools in numpy: it skipped the Dense module, so such a model
+    # (LaBSE, distiluse-*) gave 32-d vectors of the unprojected pooling where torch gives the 16-d projected ones
+    from negmine.encode.onnx import OnnxEmbedder
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+    model = _variant(load_tiny, tmp_path / "dense", dense=True)
+    assert SentenceTransformerEmbedder(config(model, tmp_path / "cache")).encode(TEXTS).shape == (4, 16)
+    with pytest.raises(ConfigError) as info:
+        OnnxEmbedder(config(model, tmp_path / "cache", backend="onnx"))
+    assert str(info.value) == (
+        "--backend onnx runs Transformer -> Pooling [-> Normalize] only; this model also has Dense (module 2), "
+        "which it would skip (wrong vectors); use --backend torch for this model"
+    )
+    assert not list((tmp_path / "cache").glob("onnx/*/*.onnx")), "refused before any export"
+
+
+def test_a_pooling_that_leaves_the_prompt_out_is_refused(load_tiny, tmp_path):
+    # include_prompt=False: torch pools the text's tokens only, the ONNX path pooled the prompt's too
+    # (cosine to the torch vectors 0.77-0.96 on the tiny model with prompt "query: ")
+    from negmine.encode.onnx import OnnxEmbedder
+
+    model = _variant(load_tiny, tmp_path / "no_prompt", include_prompt=False)
+    with pytest.raises(ConfigError) as info:
+        OnnxEmbedder(config(model, tmp_path / "cache", backend="onnx"))
+    assert str(info.value) == ("--backend onnx pools every token, but this model's Pooling leaves the prompt out "
+                               "(include_prompt=False); use --backend torch for this model")

@@ -50,6 +50,27 @@ def _require_onnx() -> None:
                           "(onnxruntime alone runs only exports already cached): pip install 'negmine[onnx]'") from err
 
 
+ONNX_MODULES = ("Transformer", "Pooling", "Normalize")
+"""The module types the ONNX path reproduces: the exported transformer, numpy pooling, L2 normalisation."""
+
+
+def check_onnx_modules(model) -> None:
+    """ConfigError for a model the ONNX path would encode differently from the torch one: a module past the
+    pooling that it would skip (a Dense projection changes the vectors and their dimension), or a Pooling that
+    leaves the prompt's tokens out (``include_prompt=False``), where the ONNX path pools them in."""
+    names = [type(module).__name__ for module in model]
+    other = [f"{name} (module {i})" for i, name in enumerate(names) if name not in ONNX_MODULES]
+    if other:
+        raise ConfigError(
+            f"--backend onnx runs Transformer -> Pooling [-> Normalize] only; this model also has {', '.join(other)}, "
+            "which it would skip (wrong vectors); use --backend torch for this model"
+        )
+    pooling = next((m for m in model if type(m).__name__ == "Pooling"), None)
+    if pooling is not None and pooling.get_config_dict().get("include_prompt") is False:
+        raise ConfigError("--backend onnx pools every token, but this model's Pooling leaves the prompt out "
+                          "(include_prompt=False); use --backend torch for this model")
+
+
 def pooling_mode(model) -> str:
     """The Pooling module's mode of a loaded SentenceTransformer (ConfigError when not mean/cls/max)."""
     for module in model:
@@ -150,6 +171,7 @@ class OnnxEmbedder:
         if config.max_length is not None:
             self.model.max_seq_length = config.max_length
         self.max_length = self.model.max_seq_length
+        check_onnx_modules(self.model)
         self.pooling = pooling_mode(self.model)
         self.tokenizer = self.model.tokenizer
         self.batch_size = config.batch_size
