@@ -45,6 +45,16 @@ def _check_positive_int(name: str, value: int, fix: str) -> None:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}; {fix}")
 
 
+SEED_MAX = 2**32 - 1
+"""The largest seed NumPy's legacy global generator takes (``np.random.seed``, which the trainer's
+``set_seed`` calls)."""
+
+
+def _check_seed(value: int, option: str) -> None:
+    if not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise ConfigError(f"seed must be an integer from 0 to 2**32 - 1 ({SEED_MAX}), got {value!r}; use e.g. {option} 42")
+
+
 def resolve_workers(workers: int | None, cgroup: Path = Path("/sys/fs/cgroup")) -> int:
     """``workers``, or (None) the number of CPUs this process may run on: its CPU affinity, capped by a
     container's CPU quota (cgroup v2 ``cpu.max`` or v1 ``cpu/cpu.cfs_quota_us``, rounded up), so a job in a
@@ -1201,6 +1211,7 @@ class TrainConfig(PathFields):
             )
 
     def _validate_numbers(self) -> None:
+        _check_seed(self.seed, "--seed")
         if not self.learning_rate > 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}; use e.g. --lr 2e-5")
         if not 0.0 <= self.warmup_ratio < 1.0:

@@ -175,6 +175,10 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
      "per_direction needs the positive in every direction's softmax, but doc_to_doc .* --partition-mode joint"),
     ({"remine_steps": 10}, "re-mining .* needs the mining configuration"),
     ({"attention_dropout": 1.0}, r"attention_dropout must be in \[0, 1\), got 1.0; use e.g. --attention-dropout 0"),
+    # NumPy's global generator (seeded by the trainer) takes 0..2**32-1: these ended in a ValueError traceback
+    # from np.random.seed after the model had loaded
+    ({"seed": -1}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e.g. --seed 42$"),
+    ({"seed": 2**32}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got 4294967296; use e.g. --seed 42$"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, mined_file, overrides, message):
     with pytest.raises(ConfigError, match=message):
