@@ -1051,6 +1051,7 @@ class EvalConfig(PathFields):
         if not 0.0 < self.alpha < 1.0:
             raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is 0.05")
         _check_positive_int("n_permutations", self.n_permutations, "use e.g. --n-permutations 10000")
+        _check_seed(self.seed, "--seed")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ def test_models_default_to_the_bundled_model_only_without_run_files() -> None:
         ({"stat_test": "wilcoxon"}, r"unknown stat_test 'wilcoxon'; allowed: student, fisher"),
         ({"alpha": 1.5}, r"alpha must be in \(0, 1\), got 1\.5; the usual value is 0\.05"),
         ({"n_permutations": 0}, r"n_permutations must be a positive integer, got 0"),
+        # the Fisher test's seed goes to NumPy's legacy generator (0..2**32-1): -1 was a ValueError traceback
+        ({"seed": -1, "stat_test": "fisher"}, r"seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e\.g\. --seed 42"),
         ({"split": "a/b"}, r"split must be a qrels file stem such as 'test', got 'a/b'"),
         ({"encoder": EncoderConfig(precision="fp8")}, r"unknown precision 'fp8'; allowed: auto, fp32, bf16"),
     ],
