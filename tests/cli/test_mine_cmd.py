@@ -259,6 +259,22 @@ def test_mine_cli_refuses_ray_options_without_the_ray_engine(tmp_path, flags):
     assert not (tmp_path / "o.jsonl").exists()
 
 
+@pytest.mark.parametrize("flags", [["--denoise-depth", "20"], ["--denoise-depth", "-1", "--denoise-full-depth"],
+                                   ["--judge", "cross-encoder"]])
+def test_mine_cli_refuses_denoise_settings_without_denoise(tmp_path, flags):
+    """They were ignored: `--denoise-depth 20` (or -1) without --denoise mined, exit 0, and judged nothing."""
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene", "d3": "blood"}, {"q1": "cell"}, [("q1", "d1", 1)])
+    result = runner.invoke(build_app(), ["mine", str(beir), "-o", str(tmp_path / "o.jsonl"), *flags])
+    given = " and ".join(flag for flag in flags if flag.startswith("--"))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {given} given without --denoise: the judges only rescore candidates when "
+                             "denoising is on; add --denoise, or drop them (negmine audit judges a mined file "
+                             "afterwards)\n")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 def test_the_judge_option_lists_the_judges(monkeypatch):
     from negmine.config import JUDGE_NAMES
 

@@ -126,6 +126,7 @@ def mine_command(
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"), ("relative_margin", "no_relative_margin"),
                     ("fallback", "no_fallback"))
     refuse_ray_options(ctx, engine)
+    refuse_denoise_options(ctx, denoise)
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=encoder,
@@ -172,6 +173,22 @@ def refuse_ray_options(ctx: typer.Context, engine: str) -> None:
         verb = "applies" if len(given) == 1 else "apply"
         typer.echo(f"error: {' and '.join(given)} only {verb} to --engine ray, and the engine is local (the default); "
                    f"add --engine ray, or drop {' and '.join(given)}", err=True)
+        raise typer.Exit(code=2)
+
+
+DENOISE_OPTIONS = ("denoise_depth", "denoise_full_depth")
+"""``--denoise`` settings with a default value (DenoiseConfig cannot tell them given from unset)."""
+
+
+def refuse_denoise_options(ctx: typer.Context, denoise: bool) -> None:
+    """``--denoise-depth`` and ``--denoise-full-depth`` set how ``--denoise`` judges: without it they were ignored
+    (a run meant to judge 20 candidates per pair judged none, without a word). Exit 2 with the fix instead, as
+    DenoiseConfig does for the judge options."""
+    given = [f"--{name.replace('_', '-')}" for name in DENOISE_OPTIONS
+             if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
+    if given and not denoise:
+        typer.echo(f"error: {' and '.join(given)} given without --denoise: the judges only rescore candidates when "
+                   "denoising is on; add --denoise, or drop them (negmine audit judges a mined file afterwards)", err=True)
         raise typer.Exit(code=2)
 
 
