@@ -110,9 +110,11 @@ def test_train_cli_with_a_dev_split_end_to_end(tmp_path, tiny_model_path):
     assert report.exit_code == 0 and (tmp_path / "o" / "training_report.html").exists()
 
 
-def test_train_cli_keep_best_needs_a_dev_split(tmp_path):
+@pytest.mark.parametrize("flags", [["--keep-best"], ["--eval-steps", "0"], ["--eval-max-documents", "0"]])
+def test_train_cli_keep_best_needs_a_dev_split(tmp_path, flags):
+    # a 0 was read as "not given" (falsy): --eval-steps 0 without --eval-data trained on, exit 0, without a word
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
-                                         "--keep-best"])
+                                         *flags])
     assert result.exit_code == 2
     assert "dev evaluation needs a BEIR directory; pass --eval-data DIR" in result.output
 
