@@ -142,6 +142,18 @@ def test_native_outputs_refuse_a_name_promising_another_format(name):
     OutputConfig(path=Path(stem)).validate()
 
 
+@pytest.mark.parametrize("rank_max", [0, -1])
+def test_a_rank_max_below_1_is_refused_also_with_keep_partial(rank_max):
+    # with rank_min unset the empty window 1-0 passed (the "rank_min <= rank_max" test needs both, the size test
+    # is skipped under --keep-partial): `mine --rank-max 0 --keep-partial` retrieved, then skipped every pair
+    from negmine.config import SelectConfig
+
+    for keep_partial in (True, False):
+        with pytest.raises(ConfigError) as info:
+            SelectConfig(rank_max=rank_max, keep_partial=keep_partial).validate()
+        assert str(info.value) == f"rank_max is 1-based and must be >= 1, got {rank_max}; use e.g. --rank-max 100"
+
+
 @pytest.mark.parametrize("build, fix", [
     (lambda c: c.RetrieveConfig(dense_weight=2.0), "use e.g. --dense-weight 0.5"),
     (lambda c: c.EngineConfig(ray_cpus_per_actor=0), "use e.g. --ray-cpus-per-actor 1"),

@@ -488,6 +488,8 @@ class SelectConfig:
         _check_positive_int("num_negatives", self.num_negatives, "use e.g. --num-negatives 5")
         if self.rank_min is not None and self.rank_min < 1:
             raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; use e.g. --rank-min 10")
+        if self.rank_max is not None and self.rank_max < 1:  # an empty window even with rank_min unset (1)
+            raise ConfigError(f"rank_max is 1-based and must be >= 1, got {self.rank_max}; use e.g. --rank-max 100")
         if self.rank_min is not None and self.rank_max is not None and self.rank_min > self.rank_max:
             raise ConfigError(f"rank window {self.rank_min}-{self.rank_max} is empty; rank_min must be <= rank_max")
         if self.rank_max is not None and not self.keep_partial:
