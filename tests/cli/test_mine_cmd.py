@@ -275,6 +275,31 @@ def test_mine_cli_refuses_denoise_settings_without_denoise(tmp_path, flags):
     assert not (tmp_path / "o.jsonl").exists()
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--retriever", "hybrid", "--dense-weight", "0.9"],
+     "--dense-weight would be ignored: the fusion is rrf; add --fusion weighted, or drop --dense-weight"),
+    (["--retriever", "hybrid", "--fusion", "weighted", "--rrf-k", "5"],
+     "--rrf-k would be ignored: the fusion is weighted; use --fusion rrf, or drop --rrf-k"),
+    (["--retriever", "bm25", "--fusion", "weighted", "--dense-weight", "0.2"],
+     "--fusion and --dense-weight would be ignored: only hybrid pools are fused, and the retriever is bm25 without "
+     "--fallback hybrid; use --retriever hybrid (or --fallback hybrid with --retriever dense), or drop --fusion and "
+     "--dense-weight"),
+    (["--simans-a", "3", "--simans-b", "0.1"],
+     "--simans-a and --simans-b would be ignored: the strategy is top; add --strategy simans, or drop --simans-a and "
+     "--simans-b"),
+])
+def test_mine_cli_refuses_settings_of_a_fusion_or_strategy_it_does_not_use(tmp_path, flags, message):
+    """They were ignored: on the demo, `--retriever hybrid --dense-weight 0.1` and `0.9` wrote identical files
+    (RRF, the default fusion, has no weight)."""
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene", "d3": "blood"}, {"q1": "cell"}, [("q1", "d1", 1)])
+    result = runner.invoke(build_app(), ["mine", str(beir), "-o", str(tmp_path / "o.jsonl"), *flags])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 def test_the_judge_option_lists_the_judges(monkeypatch):
     from negmine.config import JUDGE_NAMES
 

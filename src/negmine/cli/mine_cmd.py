@@ -127,6 +127,7 @@ def mine_command(
                     ("fallback", "no_fallback"))
     refuse_ray_options(ctx, engine)
     refuse_denoise_options(ctx, denoise)
+    refuse_unused_settings(ctx)
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=encoder,
@@ -174,6 +175,35 @@ def refuse_ray_options(ctx: typer.Context, engine: str) -> None:
         typer.echo(f"error: {' and '.join(given)} only {verb} to --engine ray, and the engine is local (the default); "
                    f"add --engine ray, or drop {' and '.join(given)}", err=True)
         raise typer.Exit(code=2)
+
+
+def typed_options(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
+    """The options of ``names`` (parameter names) given on the command line, as flags."""
+    return [f"--{name.replace('_', '-')}" for name in names
+            if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
+
+
+def refuse_unused_settings(ctx: typer.Context) -> None:
+    """Settings of a fusion or a strategy the run does not use were ignored without a word: ``--retriever hybrid
+    --dense-weight 0.9`` fused by RRF (the default), the same negatives for any weight. Exit 2 with the fix."""
+    p = ctx.params
+    hybrid = p["retriever"] == "hybrid" or (p["retriever"] == "dense" and p["fallback"] is not None
+                                            and not p["no_fallback"])
+    rules = (
+        (("fusion", "rrf_k", "dense_weight"), not hybrid,
+         f"only hybrid pools are fused, and the retriever is {p['retriever']} without --fallback hybrid",
+         "use --retriever hybrid (or --fallback hybrid with --retriever dense)"),
+        (("dense_weight",), hybrid and p["fusion"] != "weighted", f"the fusion is {p['fusion']}",
+         "add --fusion weighted"),
+        (("rrf_k",), hybrid and p["fusion"] != "rrf", f"the fusion is {p['fusion']}", "use --fusion rrf"),
+        (("simans_a", "simans_b"), p["strategy"] != "simans", f"the strategy is {p['strategy']}",
+         "add --strategy simans"),
+    )
+    for names, unused, why, fix in rules:
+        given = " and ".join(typed_options(ctx, names))
+        if unused and given:
+            typer.echo(f"error: {given} would be ignored: {why}; {fix}, or drop {given}", err=True)
+            raise typer.Exit(code=2)
 
 
 DENOISE_OPTIONS = ("denoise_depth", "denoise_full_depth")
