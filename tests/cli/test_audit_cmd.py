@@ -353,6 +353,9 @@ def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
                        for r in clean if r["negatives"]]
     bad = runner.invoke(build_app(), [*args, "--ntuple-negatives", "0"])
     assert bad.exit_code == 2 and "ntuple_negatives must be a positive integer, got 0" in bad.output
+    unused = runner.invoke(build_app(), [*args[:-2], "--ntuple-negatives", "1"])  # no n-tuple export: was ignored
+    assert unused.exit_code == 2 and unused.stderr == ("error: --ntuple-negatives would be ignored: no --export "
+                                                       "n-tuple; add --export n-tuple, or drop --ntuple-negatives\n")
 
 
 def test_audit_and_mine_pass_teacher_prompts_to_teachers_given_by_path(tmp_path, tiny_model_path, monkeypatch):

@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    JUDGE_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, shared_option, user_errors,
-    warn_overridden,
+    JUDGE_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, refuse_unused, shared_option,
+    user_errors, warn_overridden,
 )
 from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
@@ -108,6 +108,7 @@ def audit_command(
     --model is the mining model: it gives the scores, the near-duplicate cosines and (for a BEIR directory) the
     candidates; --backend/--quantize also apply to bi-encoder teachers."""
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"))
+    refuse_unused(ctx, [(("ntuple_negatives",), "n-tuple" not in export, "no --export n-tuple", "add --export n-tuple")])
     paths = default_paths(source, out_dir)
     judges = judge_config(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,

@@ -190,6 +190,22 @@ def warn_overridden(ctx: typer.Context, *pairs: tuple[str, str]) -> None:
                        err=True)
 
 
+def typed_options(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
+    """The options of ``names`` (the command's parameter names) given on the command line, as flags."""
+    return [f"--{name.replace('_', '-')}" for name in names
+            if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
+
+
+def refuse_unused(ctx: typer.Context, rules) -> None:
+    """Exit 2 at the first rule ``(names, unused, why, fix)`` whose options were given on the command line while
+    ``unused`` holds: such an option would be ignored without a word (``--dense-weight`` under RRF fusion)."""
+    for names, unused, why, fix in rules:
+        given = " and ".join(typed_options(ctx, names))
+        if unused and given:
+            typer.echo(f"error: {given} would be ignored: {why}; {fix}, or drop {given}", err=True)
+            raise typer.Exit(code=2)
+
+
 def echo_json(payload: dict) -> None:
     import json
 

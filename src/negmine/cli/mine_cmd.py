@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    DATA_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, shared_option, user_errors,
-    warn_overridden,
+    DATA_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, refuse_unused, shared_option,
+    user_errors, warn_overridden,
 )
 from negmine.config import (
     ENGINES,
@@ -177,19 +177,15 @@ def refuse_ray_options(ctx: typer.Context, engine: str) -> None:
         raise typer.Exit(code=2)
 
 
-def typed_options(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
-    """The options of ``names`` (parameter names) given on the command line, as flags."""
-    return [f"--{name.replace('_', '-')}" for name in names
-            if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
-
-
 def refuse_unused_settings(ctx: typer.Context) -> None:
-    """Settings of a fusion or a strategy the run does not use were ignored without a word: ``--retriever hybrid
-    --dense-weight 0.9`` fused by RRF (the default), the same negatives for any weight. Exit 2 with the fix."""
+    """Settings of a fusion, a strategy or an export the run does not use were ignored without a word:
+    ``--retriever hybrid --dense-weight 0.9`` fused by RRF (the default), the same negatives for any weight. Exit 2
+    with the fix. (Search settings an exact or BM25 search leaves unused are not refused: they could only have
+    made the search less exact.)"""
     p = ctx.params
-    hybrid = p["retriever"] == "hybrid" or (p["retriever"] == "dense" and p["fallback"] is not None
-                                            and not p["no_fallback"])
-    rules = (
+    fallback = p["fallback"] is not None and not p["no_fallback"]
+    hybrid = p["retriever"] == "hybrid" or (p["retriever"] == "dense" and fallback)
+    refuse_unused(ctx, (
         (("fusion", "rrf_k", "dense_weight"), not hybrid,
          f"only hybrid pools are fused, and the retriever is {p['retriever']} without --fallback hybrid",
          "use --retriever hybrid (or --fallback hybrid with --retriever dense)"),
@@ -198,12 +194,8 @@ def refuse_unused_settings(ctx: typer.Context) -> None:
         (("rrf_k",), hybrid and p["fusion"] != "rrf", f"the fusion is {p['fusion']}", "use --fusion rrf"),
         (("simans_a", "simans_b"), p["strategy"] != "simans", f"the strategy is {p['strategy']}",
          "add --strategy simans"),
-    )
-    for names, unused, why, fix in rules:
-        given = " and ".join(typed_options(ctx, names))
-        if unused and given:
-            typer.echo(f"error: {given} would be ignored: {why}; {fix}, or drop {given}", err=True)
-            raise typer.Exit(code=2)
+        (("ntuple_negatives",), "n-tuple" not in p["export"], "no --export n-tuple", "add --export n-tuple"),
+    ))
 
 
 DENOISE_OPTIONS = ("denoise_depth", "denoise_full_depth")
