@@ -356,6 +356,9 @@ def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
     unused = runner.invoke(build_app(), [*args[:-2], "--ntuple-negatives", "1"])  # no n-tuple export: was ignored
     assert unused.exit_code == 2 and unused.stderr == ("error: --ntuple-negatives would be ignored: no --export "
                                                        "n-tuple; add --export n-tuple, or drop --ntuple-negatives\n")
+    unused = runner.invoke(build_app(), [*args[:-2], "--export-as", "parquet"])  # no export at all: was ignored
+    assert unused.exit_code == 2 and unused.stderr.startswith("error: --export-as would be ignored: no --export "
+                                                              "format is written (the cleaned file is JSON Lines)")
 
 
 def test_audit_and_mine_pass_teacher_prompts_to_teachers_given_by_path(tmp_path, tiny_model_path, monkeypatch):

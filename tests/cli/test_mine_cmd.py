@@ -289,6 +289,8 @@ def test_mine_cli_refuses_denoise_settings_without_denoise(tmp_path, flags):
      "--simans-b"),
     (["--export", "triplet", "--ntuple-negatives", "3"],
      "--ntuple-negatives would be ignored: no --export n-tuple; add --export n-tuple, or drop --ntuple-negatives"),
+    (["--export-as", "parquet"], "--export-as would be ignored: no --export format is written (the native output is "
+     "JSON Lines); add --export FORMAT, or drop --export-as"),
 ])
 def test_mine_cli_refuses_settings_of_a_fusion_or_strategy_it_does_not_use(tmp_path, flags, message):
     """They were ignored: on the demo, `--retriever hybrid --dense-weight 0.1` and `0.9` wrote identical files

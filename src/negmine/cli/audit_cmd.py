@@ -108,7 +108,9 @@ def audit_command(
     --model is the mining model: it gives the scores, the near-duplicate cosines and (for a BEIR directory) the
     candidates; --backend/--quantize also apply to bi-encoder teachers."""
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"))
-    refuse_unused(ctx, [(("ntuple_negatives",), "n-tuple" not in export, "no --export n-tuple", "add --export n-tuple")])
+    refuse_unused(ctx, [(("ntuple_negatives",), "n-tuple" not in export, "no --export n-tuple", "add --export n-tuple"),
+                        (("export_as",), not export, "no --export format is written (the cleaned file is JSON Lines)",
+                         "add --export FORMAT")])
     paths = default_paths(source, out_dir)
     judges = judge_config(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,

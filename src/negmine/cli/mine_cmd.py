@@ -195,6 +195,8 @@ def refuse_unused_settings(ctx: typer.Context) -> None:
         (("simans_a", "simans_b"), p["strategy"] != "simans", f"the strategy is {p['strategy']}",
          "add --strategy simans"),
         (("ntuple_negatives",), "n-tuple" not in p["export"], "no --export n-tuple", "add --export n-tuple"),
+        (("export_as",), not p["export"], "no --export format is written (the native output is JSON Lines)",
+         "add --export FORMAT"),
     ))
 
 
