@@ -134,6 +134,27 @@ def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, 
                                          *flags])
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n"
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--hardness", "none", "--hardness-strength", "9"],
+     "--hardness-strength would be ignored: --hardness none weights no negative; use --hardness all, or drop "
+     "--hardness-strength"),
+    (["--mini-batch-size", "4"],
+     "--mini-batch-size would be ignored: the loss is mnrl; use --loss cached-mnrl, or drop --mini-batch-size"),
+    (["--topic-clusters", "3"],
+     "--topic-clusters would be ignored: the batching is no-duplicates; use --batching topic, or drop --topic-clusters"),
+    (["--no-fn-mask", "--fn-margin", "0.1"],
+     "--fn-margin would be ignored: --no-fn-mask masks nothing; drop --no-fn-mask, or drop --fn-margin"),
+])
+def test_train_cli_refuses_settings_the_run_does_not_use(tmp_path, flags, message):
+    # each was ignored: `train m.jsonl --topic-clusters 3` (say) trained with no-duplicates batching, exit 0
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         *flags])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    assert not (tmp_path / "o").exists()
 
 
 def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):

@@ -15,7 +15,9 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, choices, echo_json, shared_option, user_errors, warn_overridden
+from negmine.cli.common import (
+    OUTPUT_PANEL, choices, echo_json, refuse_unused, shared_option, user_errors, warn_overridden,
+)
 from negmine.config import (
     TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES, DevEvalConfig, TrainConfig,
 )
@@ -78,6 +80,12 @@ def train_command(
 
     --max-length truncates texts while training only; the saved model keeps its own limit."""
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
+    refuse_unused(ctx, (
+        (("hardness_strength",), hardness == "none", "--hardness none weights no negative", "use --hardness all"),
+        (("mini_batch_size",), loss != "cached-mnrl", f"the loss is {loss}", "use --loss cached-mnrl"),
+        (("topic_clusters",), batching != "topic", f"the batching is {batching}", "use --batching topic"),
+        (("fn_margin",), not fn_mask, "--no-fn-mask masks nothing", "drop --no-fn-mask"),
+    ))
     with user_errors():
         remine = remine_every_epoch or remine_steps is not None
         if mine_summary is not None and not remine:
