@@ -59,6 +59,23 @@ def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:
     assert result.exit_code == 2 and "no data directory given" in result.output
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--model", "bm25", "--n-permutations", "500", "--seed", "3"],
+     "--n-permutations and --seed would be ignored: only the Fisher test samples, and the test is student; add "
+     "--stat-test fisher, or drop --n-permutations and --seed"),
+    (["--depth", "5", "--runs-dir", "runs"],
+     "--depth and --runs-dir would be ignored: no --model is evaluated, only --run files (scored as given); add "
+     "--model NAME, or drop --depth and --runs-dir"),
+])
+def test_eval_cli_refuses_settings_it_would_not_use(tmp_path, flags, message) -> None:
+    # each was ignored, exit 0: --runs-dir with run files only wrote no folder, --n-permutations ran a t-test
+    run_file = tmp_path / "r.trec"
+    run_file.write_text("q1 Q0 d0 1 1.0 r\n")
+    result = runner.invoke(build_app(), ["eval", str(_beir(tmp_path)), "--run", str(run_file), *flags])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+
+
 def test_split_metrics() -> None:
     assert split_metrics(["NDCG@10, mrr@10", "", "map"]) == ("ndcg@10", "mrr@10", "map")
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, choices, encoder_options, shared_option, user_errors
+from negmine.cli.common import OUTPUT_PANEL, choices, encoder_options, refuse_unused, shared_option, user_errors
 from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, STAT_TESTS, EncoderConfig, EvalConfig
 
 _RUNS = "Runs"
@@ -17,6 +17,7 @@ _OUT = OUTPUT_PANEL
 
 @encoder_options(exclude=("model",))
 def eval_command(
+    ctx: typer.Context,
     encoder: EncoderConfig,
     data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
     split: str = typer.Option("test", help="qrels split: qrels/<split>.tsv"),
@@ -40,6 +41,12 @@ def eval_command(
     progress: bool = shared_option("progress"),
 ) -> None:
     """Evaluate models (zero-shot dense retrieval) and run files on a BEIR split; compare them vs a baseline."""
+    refuse_unused(ctx, (
+        (("n_permutations", "seed"), stat_test != "fisher", f"only the Fisher test samples, and the test is {stat_test}",
+         "add --stat-test fisher"),
+        (("depth", "runs_dir"), not model, "no --model is evaluated, only --run files (scored as given)",
+         "add --model NAME"),
+    ))
     config = EvalConfig(
         data_dir=data_dir,
         split=split,
