@@ -8,11 +8,12 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import user_errors
+from negmine.cli.common import refuse_unused, user_errors
 from negmine.config import TABLE_ROWS
 
 
 def report_command(
+    ctx: typer.Context,
     source: Path = typer.Argument(..., help="flags JSONL written by negmine audit, or an output directory of negmine train"),
     summary: Optional[Path] = typer.Option(None, help="audit summary JSON (default: <flags stem>.audit-summary.json)"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: <flags stem>.report.html; <dir>/training_report.html)"),
@@ -20,6 +21,9 @@ def report_command(
 ) -> None:
     """Render a self-contained HTML report: an audit's plots and sortable table of flagged pairs, or a training
     run's loss and dev curves, dev evaluations, re-mining events and configuration."""
+    refuse_unused(ctx, [(("max_table_rows",), source.is_dir(),
+                         f"{source} is a directory (a negmine train output), whose report has no flags table",
+                         "give the flags JSONL of an audit")])
     with user_errors():
         if not source.exists():
             from negmine.errors import InputError
