@@ -51,7 +51,9 @@ SEED_MAX = 2**32 - 1
 
 
 def _check_seed(value: int, option: str) -> None:
-    if not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+    import numbers
+
+    if not isinstance(value, numbers.Integral) or not 0 <= value <= SEED_MAX:  # a NumPy integer seeds as well
         raise ConfigError(f"seed must be an integer from 0 to 2**32 - 1 ({SEED_MAX}), got {value!r}; use e.g. {option} 42")
 
 
