@@ -294,3 +294,12 @@ def test_ray_settings_with_the_local_engine_are_refused(overrides, named):
         MineConfig(data=DataConfig(data_dir=Path("beir")), engine=EngineConfig(**overrides)).validate()
     EngineConfig(name="ray", **overrides).validate()
     EngineConfig(ray_cpus_per_actor=1.0).validate()  # the default is no setting
+
+
+def test_a_numpy_integer_seed_is_accepted_like_an_int():
+    import numpy as np
+
+    from negmine.config import TrainConfig
+
+    TrainConfig(seed=np.int64(5)).validate()
+    EvalConfig(data_dir=Path("beir"), seed=np.uint32(7)).validate()
