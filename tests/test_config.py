@@ -303,3 +303,17 @@ def test_a_numpy_integer_seed_is_accepted_like_an_int():
 
     TrainConfig(seed=np.int64(5)).validate()
     EvalConfig(data_dir=Path("beir"), seed=np.uint32(7)).validate()
+
+
+def test_bf16_precision_with_the_onnx_backend_is_refused_not_ignored():
+    # the ONNX embedder runs fp32 whatever the precision: `mine --backend onnx --precision bf16` encoded in fp32,
+    # exit 0, and its summary recorded precision 'bf16'
+    from negmine.config import EncoderConfig
+
+    with pytest.raises(ConfigError) as info:
+        EncoderConfig(backend="onnx", precision="bf16").validate()
+    assert str(info.value) == ("--precision bf16 applies to --backend torch; --backend onnx runs fp32 (or int8 with "
+                               "--quantize int8): drop --precision bf16, or use --backend torch")
+    for precision in ("auto", "fp32"):
+        EncoderConfig(backend="onnx", precision=precision).validate()
+    EncoderConfig(backend="torch", precision="bf16").validate()

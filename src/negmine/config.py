@@ -266,6 +266,9 @@ class EncoderConfig(PathFields):
         _check_choice("quantize", self.quantize, QUANTIZATIONS)
         if self.quantize != "none" and self.backend != "onnx":
             raise ConfigError(f"--quantize {self.quantize} needs --backend onnx (got backend {self.backend!r})")
+        if self.backend == "onnx" and self.precision == "bf16":  # the ONNX path never reads the precision
+            raise ConfigError("--precision bf16 applies to --backend torch; --backend onnx runs fp32 (or int8 with "
+                              "--quantize int8): drop --precision bf16, or use --backend torch")
 
     def with_absolute_paths(self) -> "EncoderConfig":
         """This config with a model folder and ``cache_dir`` given as relative paths made absolute, for a worker
