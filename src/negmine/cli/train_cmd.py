@@ -80,12 +80,7 @@ def train_command(
 
     --max-length truncates texts while training only; the saved model keeps its own limit."""
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
-    refuse_unused(ctx, (
-        (("hardness_strength",), hardness == "none", "--hardness none weights no negative", "use --hardness all"),
-        (("mini_batch_size",), loss != "cached-mnrl", f"the loss is {loss}", "use --loss cached-mnrl"),
-        (("topic_clusters",), batching != "topic", f"the batching is {batching}", "use --batching topic"),
-        (("fn_margin",), not fn_mask, "--no-fn-mask masks nothing", "drop --no-fn-mask"),
-    ))
+    refuse_unused_settings(ctx)
     with user_errors():
         remine = remine_every_epoch or remine_steps is not None
         if mine_summary is not None and not remine:
@@ -116,6 +111,18 @@ def train_command(
     summary = result.as_dict()
     summary.pop("loss_history")
     echo_json(summary)
+
+
+def refuse_unused_settings(ctx: typer.Context) -> None:
+    """Settings of a mode the run leaves off were ignored without a word (``--topic-clusters 3`` trained with
+    no-duplicates batching): exit 2 naming the option that turns the mode on."""
+    p = ctx.params
+    refuse_unused(ctx, (
+        (("hardness_strength",), p["hardness"] == "none", "--hardness none weights no negative", "use --hardness all"),
+        (("mini_batch_size",), p["loss"] != "cached-mnrl", f"the loss is {p['loss']}", "use --loss cached-mnrl"),
+        (("topic_clusters",), p["batching"] != "topic", f"the batching is {p['batching']}", "use --batching topic"),
+        (("fn_margin",), not p["fn_mask"], "--no-fn-mask masks nothing", "drop --no-fn-mask"),
+    ))
 
 
 def register(app: typer.Typer) -> None:
