@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -74,6 +75,18 @@ def test_eval_cli_refuses_settings_it_would_not_use(tmp_path, flags, message) ->
     result = runner.invoke(build_app(), ["eval", str(_beir(tmp_path)), "--run", str(run_file), *flags])
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n"
+
+
+def test_eval_cli_takes_depth_and_runs_dir_for_the_bundled_model(tmp_path, monkeypatch) -> None:
+    """Without --model and --run the bundled model is evaluated, so --depth and --runs-dir apply (they were
+    refused as if only run files were scored)."""
+    import negmine.evaluate.api
+
+    seen = []
+    monkeypatch.setattr(negmine.evaluate.api, "evaluate", lambda config, *a, **k: seen.append(config) or exit(0))
+    result = runner.invoke(build_app(), ["eval", str(_beir(tmp_path)), "--depth", "5", "--runs-dir", "runs"])
+    assert result.exit_code == 0, result.output
+    assert (seen[0].depth, seen[0].runs_dir, seen[0].run_files) == (5, Path("runs"), ())
 
 
 def test_split_metrics() -> None:

@@ -44,7 +44,7 @@ def eval_command(
     refuse_unused(ctx, (
         (("n_permutations", "seed"), stat_test != "fisher", f"only the Fisher test samples, and the test is {stat_test}",
          "add --stat-test fisher"),
-        (("depth", "runs_dir"), not model, "no --model is evaluated, only --run files (scored as given)",
+        (("depth", "runs_dir"), bool(run) and not model, "no --model is evaluated, only --run files (scored as given)",
          "add --model NAME"),
     ))
     config = EvalConfig(
