@@ -122,7 +122,16 @@ _BASE = {"mine": ["mine", "beir"], "audit": ["audit", "mined.jsonl"], "train": [
          "eval": ["eval", "beir"]}
 _CONTEXT = {("mine", "ray_address"): ["--engine", "ray"], ("mine", "ray_actors"): ["--engine", "ray"],
             ("mine", "ray_cpus_per_actor"): ["--engine", "ray"], ("mine", "no_fallback"): ["--fallback", "hybrid"],
-            ("mine", "no_relative_margin"): ["--relative-margin", "0.05"], ("train", "no_fn_margin"): ["--fn-margin", "0.1"]}
+            ("mine", "no_relative_margin"): ["--relative-margin", "0.05"], ("train", "no_fn_margin"): ["--fn-margin", "0.1"],
+            ("mine", "fusion"): ["--retriever", "hybrid"], ("mine", "rrf_k"): ["--retriever", "hybrid"],
+            ("mine", "dense_weight"): ["--retriever", "hybrid", "--fusion", "weighted"],
+            ("mine", "simans_a"): ["--strategy", "simans"], ("mine", "simans_b"): ["--strategy", "simans"],
+            ("mine", "denoise_depth"): ["--denoise"], ("mine", "denoise_full_depth"): ["--denoise"],
+            ("mine", "export_as"): ["--export", "n-tuple"], ("mine", "ntuple_negatives"): ["--export", "n-tuple"],
+            ("audit", "export_as"): ["--export", "n-tuple"], ("audit", "ntuple_negatives"): ["--export", "n-tuple"],
+            ("audit", "cross_encoder_margin"): ["--cross-encoder", "ce"], ("audit", "teacher_margin"): ["--teacher", "t"],
+            ("train", "mini_batch_size"): ["--loss", "cached-mnrl"], ("train", "topic_clusters"): ["--batching", "topic"],
+            ("eval", "n_permutations"): ["--stat-test", "fisher"], ("eval", "seed"): ["--stat-test", "fisher"]}
 """Options that only act on another one: the test gives that one in both runs."""
 _VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
            "teacher": "t", "model": "m", "split": "dev", "eval_split": "test"}
