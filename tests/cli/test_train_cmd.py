@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,8 +9,7 @@ from sentence_transformers import SentenceTransformer
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
-from negmine.cli.train_cmd import _from_dict, load_mine_config
-from negmine.config import DataConfig, DevEvalConfig, MineConfig, OutputConfig, SelectConfig
+from negmine.config import DevEvalConfig
 
 runner = CliRunner()
 WORDS = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
@@ -190,20 +188,6 @@ def test_train_cli_remine_needs_the_mining_summary(tmp_path):
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "5"])
     assert result.exit_code == 2
     assert "m.summary.json does not exist; pass --mine-summary PATH" in result.output
-
-
-def test_mine_config_round_trips_through_the_summary_json(tmp_path):
-    config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), select=SelectConfig(strategy="range", rank_min=3),
-                        output=OutputConfig(path=tmp_path / "neg.jsonl", formats=("triplet",)))
-    recorded = json.loads(json.dumps({"config": dataclasses.asdict(config)}, default=str))
-    assert _from_dict(MineConfig, recorded["config"]) == config
-    (tmp_path / "neg.summary.json").write_text(json.dumps(recorded))
-    assert load_mine_config(tmp_path / "neg.jsonl", None) == config
-    (tmp_path / "bad.json").write_text("{}")
-    from negmine.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="bad.json: not a negmine mining summary"):
-        load_mine_config(tmp_path / "neg.jsonl", tmp_path / "bad.json")
 
 
 def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model_path):

@@ -22,7 +22,7 @@ from negmine.config import (
     TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES, DevEvalConfig, TrainConfig,
 )
 from negmine.errors import ConfigError
-from negmine.pipeline.recorded_config import config_from_dict as _from_dict, load_mine_config  # noqa: F401
+from negmine.pipeline.recorded_config import load_mine_config
 
 _OPT = "Optimisation"
 _NEG = "Negatives and masking"
