@@ -317,3 +317,30 @@ def test_bf16_precision_with_the_onnx_backend_is_refused_not_ignored():
     for precision in ("auto", "fp32"):
         EncoderConfig(backend="onnx", precision=precision).validate()
     EncoderConfig(backend="torch", precision="bf16").validate()
+
+
+@pytest.mark.parametrize(("device", "backend", "message"), [
+    ("tpu", "torch", "unknown device 'tpu'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
+    ("cuda:x", "torch", "unknown device 'cuda:x'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
+    ("cuda", "onnx", "--device cuda applies to --backend torch; --backend onnx runs on the CPU: drop --device, "
+                     "or use --backend torch"),
+])
+def test_an_encoder_device_torch_cannot_use_is_refused(device, backend, message):
+    from negmine.config import EncoderConfig
+
+    with pytest.raises(ConfigError) as info:
+        EncoderConfig(device=device, backend=backend).validate()
+    assert str(info.value) == message
+    EncoderConfig(device="cpu", backend=backend).validate()
+
+
+def test_a_gpu_this_torch_cannot_see_is_refused_before_any_model_loads():
+    import torch
+
+    from negmine.config import EncoderConfig
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    with pytest.raises(ConfigError) as info:
+        EncoderConfig(device=f"cuda:{count}").validate()
+    assert str(info.value) == (f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s); use "
+                               "--device cpu, or a CUDA build of torch on a machine with a GPU (README: install)")

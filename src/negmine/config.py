@@ -266,6 +266,7 @@ class EncoderConfig(PathFields):
         _check_choice("quantize", self.quantize, QUANTIZATIONS)
         if self.quantize != "none" and self.backend != "onnx":
             raise ConfigError(f"--quantize {self.quantize} needs --backend onnx (got backend {self.backend!r})")
+        _check_device(self.device, self.backend)
         if self.backend == "onnx" and self.precision == "bf16":  # the ONNX path never reads the precision
             raise ConfigError("--precision bf16 applies to --backend torch; --backend onnx runs fp32 (or int8 with "
                               "--quantize int8): drop --precision bf16, or use --backend torch")
@@ -284,6 +285,36 @@ class EncoderConfig(PathFields):
             model = self.model  # a hub name (or the bundled default): the same on every node
         cache = Path(self.cache_dir).absolute() if self.cache_dir is not None else None
         return dataclasses.replace(self, model=model, cache_dir=cache)
+
+
+DEVICES = ("cpu", "cuda", "cuda:N", "mps")
+"""The torch devices ``EncoderConfig.device`` (``--device``) takes; ``cuda:N`` names one GPU."""
+
+
+def _check_device(device: str, backend: str) -> None:
+    """ConfigError for a device torch does not know or cannot see here, before any model loads (torch is
+    imported only for a device other than the CPU)."""
+    import re
+
+    if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", device):
+        raise ConfigError(f"unknown device {device!r}; allowed: {', '.join(DEVICES)} (e.g. --device cuda:0)")
+    if device == "cpu":
+        return
+    if backend != "torch":
+        raise ConfigError(f"--device {device} applies to --backend torch; --backend {backend} runs on the CPU: "
+                          "drop --device, or use --backend torch")
+    import torch
+
+    if device == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError("--device mps: this torch sees no Apple GPU (torch.backends.mps.is_available() is "
+                              "False); use --device cpu")
+        return
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.split(":")[1]) if ":" in device else 0
+    if index >= count:
+        raise ConfigError(f"--device {device}: torch {torch.__version__} sees {count} CUDA device(s); use --device cpu, "
+                          "or a CUDA build of torch on a machine with a GPU (README: install)")
 
 
 @dataclass(frozen=True)

@@ -357,3 +357,21 @@ def test_mine_denoise_takes_the_judges_decision_options_as_audit_does(tmp_path, 
     assert summary["config"]["denoise"]["judges"]["cross_encoder_threshold"] == -1000
     assert flagged[True]["false_negatives_removed"] == flagged[True]["candidates_judged"] == 10  # every judged one
     assert flagged[False]["false_negatives_removed"] < 10
+
+
+@pytest.mark.parametrize("command", ["mine", "eval"])
+def test_a_device_this_machine_lacks_is_refused_before_the_model_loads(tmp_path, monkeypatch, command):
+    """--device reaches EncoderConfig (there was no such option: GPU users encoded on the CPU); a GPU torch
+    cannot see is refused before any model is loaded."""
+    import torch
+
+    import negmine.encode.sentence_transformer as st
+    from negmine.testing.beir import write_beir
+
+    monkeypatch.setattr(st, "load_sentence_transformer", lambda *a, **k: pytest.fail("model loaded"))
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene"}, {"q1": "cell"}, [("q1", "d1", 1)], split="test")
+    args = [command, str(beir), "--device", f"cuda:{count}"] + (["-o", str(tmp_path / "o.jsonl")] if command == "mine" else [])
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 2, result.output
+    assert f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s)" in result.stderr

@@ -15,6 +15,9 @@ def test_settings_change_fingerprint(load_tiny):
     base = model_fingerprint(model, 64, "fp32")
     assert model_fingerprint(model, 32, "fp32") != base
     assert model_fingerprint(model, 64, "bf16") != base
+    # a GPU's kernels give other last bits: its vectors are cached apart; the CPU keeps the fingerprints it had
+    assert model_fingerprint(model, 64, "fp32", "cuda") != base
+    assert model_fingerprint(model, 64, "fp32", "cpu") == base
 
 
 def test_any_weight_change_changes_fingerprint(load_tiny):

@@ -13,7 +13,9 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 import typer
 
-from negmine.config import BACKENDS, DEFAULT_MODEL, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig, JudgeConfig
+from negmine.config import (
+    BACKENDS, DEFAULT_MODEL, DEVICES, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig, JudgeConfig,
+)
 from negmine.errors import NegmineError
 
 ENCODER_PANEL = "Model and encoding"
@@ -47,6 +49,8 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
     "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated; default: the model's own max_seq_length)"),
     "batch_size": OptionSpec(64, (), "encoding batch size"),
     "precision": OptionSpec("auto", (), choices(PRECISIONS, {"auto": "bf16 where the CPU has it"})),
+    "device": OptionSpec("cpu", (), f"torch device that encodes (and runs a --cross-encoder): {choices(DEVICES)}; "
+                         "negmine train runs on the CPU"),
     "cache_dir": OptionSpec(None, (), "embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)"),
     "cache": OptionSpec(True, ("--cache/--no-cache",), "reuse cached embeddings"),
     "backend": OptionSpec("torch", (), f"encoder runtime: {choices(BACKENDS, {'onnx': 'exported once, cached'})}"),
@@ -98,6 +102,7 @@ ENCODER_OPTIONS: dict[str, tuple[str, Any]] = {
     "max_length": ("max_length", Optional[int]),
     "batch_size": ("batch_size", int),
     "precision": ("precision", str),
+    "device": ("device", str),
     "cache_dir": ("cache_dir", Optional[Path]),
     "cache": ("use_cache", bool),
     "backend": ("backend", str),

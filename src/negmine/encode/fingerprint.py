@@ -65,13 +65,17 @@ def model_identity(model) -> dict:
     }
 
 
-def model_fingerprint(model, max_length: int | None, precision: str) -> str:
-    """``"st-<sha256>"`` of the model identity plus the settings that change vectors."""
+def model_fingerprint(model, max_length: int | None, precision: str, device_type: str = "cpu") -> str:
+    """``"st-<sha256>"`` of the model identity plus the settings that change vectors. Another device's kernels
+    give other last bits, so a GPU's vectors are cached apart from the CPU's; the CPU adds nothing to the
+    payload, which keeps the fingerprints (and caches) of CPU runs as they were."""
     payload = {
         "version": FINGERPRINT_VERSION,
         "model": model_identity(model),
         "max_length": max_length,
         "precision": precision,
     }
+    if device_type != "cpu":
+        payload["device"] = device_type
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return "st-" + hashlib.sha256(text.encode()).hexdigest()

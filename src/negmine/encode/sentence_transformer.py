@@ -136,7 +136,7 @@ class SentenceTransformerEmbedder:
         self.show_progress = config.show_progress
         self.max_length = self.model.max_seq_length
         self.dim = embedding_dimension(self.model)
-        self.fingerprint = model_fingerprint(self.model, self.max_length, self.precision)
+        self.fingerprint = model_fingerprint(self.model, self.max_length, self.precision, self.device_type)
 
     @classmethod
     def from_model(cls, model, config: EncoderConfig | None = None) -> "SentenceTransformerEmbedder":
