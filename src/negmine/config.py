@@ -258,7 +258,7 @@ class EncoderConfig(PathFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64")
+        _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64 (negmine audit: --encode-batch-size 64)")
         if self.max_length is not None:
             _check_positive_int("max_length", self.max_length, "use e.g. --max-length 256 or leave it unset")
         _check_choice("precision", self.precision, PRECISIONS)
@@ -353,7 +353,8 @@ class RetrieveConfig:
         _check_choice("fusion", self.fusion, FUSIONS)
         _check_positive_int("depth", self.depth, "use e.g. --depth 100")
         _check_positive_int("rrf_k", self.rrf_k, "the usual value is 60")
-        _check_positive_int("block_size", self.block_size, "use e.g. --block-size 65536")
+        _check_positive_int("block_size", self.block_size, "use e.g. 65536 (on the command line --shard-size sets it)")
+        _check_positive_int("query_batch_size", self.query_batch_size, "use e.g. --query-batch-size 4096")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}; use e.g. --dense-weight 0.5 "
                               "(1: dense scores only, 0: BM25 only)")
@@ -423,7 +424,7 @@ class EngineConfig(PathFields):
             parse_size(self.memory_budget)
         if self.shard_size is not None:
             _check_positive_int("shard_size", self.shard_size, "use e.g. --shard-size 65536 or set --memory-budget")
-        _check_positive_int("encode_shard_size", self.encode_shard_size, "use e.g. 8192")
+        _check_positive_int("encode_shard_size", self.encode_shard_size, "use e.g. --encode-shard-size 8192")
         _check_positive_int("nprobe", self.nprobe, "use e.g. --nprobe 16")
         _check_positive_int("refine", self.refine, "use e.g. --refine 8 (1 keeps IVF-PQ's own top depth)")
         if self.target_recall is not None and not 0 < self.target_recall <= 1:
@@ -636,10 +637,10 @@ class NearDupConfig:
         for name, value in (("near-dup cosine threshold", self.cosine), ("near-dup overlap threshold", self.overlap)):
             if value is not None and value <= 0.0:
                 raise ConfigError(f"{name} must be > 0 or None (off), got {value!r}; None switches it off")
-        _check_positive_int("shingle", self.shingle, "use e.g. 3 (word 3-grams)")
+        _check_positive_int("shingle", self.shingle, "use e.g. --near-dup-shingle 3 (word 3-grams)")
         if not isinstance(self.min_shared, int) or self.min_shared < 0:
-            raise ConfigError(f"min_shared must be an integer >= 0, got {self.min_shared!r}; use e.g. 5 shingles")
-        _check_positive_int("num_perm", self.num_perm, "use e.g. 64 MinHash permutations")
+            raise ConfigError(f"min_shared must be an integer >= 0, got {self.min_shared!r}; use e.g. --near-dup-min-shared 5 (shingles)")
+        _check_positive_int("num_perm", self.num_perm, "use e.g. --near-dup-num-perm 64 (MinHash permutations)")
 
 
 @dataclass(frozen=True)
@@ -771,7 +772,7 @@ class JudgeConfig:
         if self.cross_encoder_margin < 0:
             raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}; "
                               "use e.g. --cross-encoder-margin 0 (flag candidates scored at least as high as the positive)")
-        _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. 32")
+        _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. --cross-encoder-batch-size 32")
         if self.teacher_max_words is not None:
             _check_positive_int("teacher_max_words", self.teacher_max_words, "use e.g. 200 or leave it unset")
         if self.positive_top_k is not None:
@@ -801,6 +802,7 @@ class DenoiseConfig:
 
     _FLAGS = {"judges": "--judge", "min_votes": "--min-votes", "cross_encoder": "--cross-encoder",
               "cross_encoder_margin": "--cross-encoder-margin", "cross_encoder_threshold": "--cross-encoder-threshold",
+              "cross_encoder_batch_size": "--cross-encoder-batch-size",
               "teachers": "--teacher", "teacher_relative_margin": "--teacher-margin",
               "teacher_min_votes": "--teacher-min-votes", "teacher_max_words": "--teacher-max-words",
               "teacher_query_prompt": "--teacher-query-prompt", "teacher_document_prompt": "--teacher-document-prompt"}
@@ -892,7 +894,8 @@ class AuditConfig(PathFields):
         _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES)
         _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES)
         _check_positive_int("max_table_rows", self.max_table_rows, f"use e.g. {TABLE_ROWS}")
-        _check_positive_int("sample_size", self.sample_size, "use e.g. 50000")
+        _check_positive_int("sample_size", self.sample_size, "use e.g. --sample-size 50000")
+        _check_seed(self.seed, "--seed")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
         check_export_as(self.export_as)

@@ -435,3 +435,53 @@ def test_audit_refuses_a_positive_top_k_beyond_the_depth_before_any_work(tmp_pat
     assert ("error: --depth 5 judges at most 5 candidates per pair, so a positive's rank is at most 6 and "
             "--positive-top-k 8") in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("option,bad,message,good", [
+    ("--near-dup-min-shared", "-1", "min_shared must be an integer >= 0, got -1; use e.g. --near-dup-min-shared 5", "1"),
+    ("--near-dup-shingle", "0", "shingle must be a positive integer, got 0; use e.g. --near-dup-shingle 3", "1"),
+    ("--near-dup-num-perm", "0", "num_perm must be a positive integer, got 0; use e.g. --near-dup-num-perm 64", "16"),
+    ("--sample-size", "0", "sample_size must be a positive integer, got 0; use e.g. --sample-size 50000", "2"),
+    ("--seed", "-1", "seed must be an integer from 0 to 2**32 - 1 (4294967295), got -1; use e.g. --seed 42", "7"),
+    ("--encode-batch-size", "0", "batch_size must be a positive integer, got 0; use e.g. --batch-size 64 "
+                                 "(negmine audit: --encode-batch-size 64)", "8"),
+    ("--cross-encoder-batch-size", "0", "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
+                                        "--cross-encoder-batch-size 32", None),
+])
+def test_audit_tuning_options_refuse_a_bad_value_with_the_config_error(tmp_path, option, bad, message, good):
+    """These settings had no option (API only; test_defaults checks each value reaches its field): a bad value
+    exits 2 with the config's message before any judging, a good one audits."""
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html"]
+    if option == "--cross-encoder-batch-size":
+        args += ["--cross-encoder", str(tmp_path / "no-such-model")]  # refused before the model loads
+    result = runner.invoke(build_app(), [*args, option, bad])
+    assert result.exit_code == 2, result.output
+    assert f"error: {message}" in result.output
+    assert not (tmp_path / "mined.flags.jsonl").exists()
+    if good is not None:
+        result = runner.invoke(build_app(), [*args, option, good])
+        assert result.exit_code == 0, result.output
+
+
+def test_audit_sample_size_bounds_the_score_samples_of_the_summary(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html"]
+    samples = {}
+    for size in ("2", "50000"):
+        assert runner.invoke(build_app(), [*args, "--sample-size", size]).exit_code == 0
+        summary = json.loads((tmp_path / "mined.audit-summary.json").read_text())
+        samples[size] = {k: (v["seen"], len(v["values"])) for k, v in summary["samples"].items()}
+    assert samples["2"]["negative_scores"] == (5, 2) and samples["50000"]["negative_scores"] == (5, 5)
+
+
+def test_audit_near_dup_shingle_changes_what_the_near_duplicate_judge_flags(tmp_path):
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--judge", "near-duplicate", "--near-dup-threshold", "0", "--near-dup-overlap", "0.3",
+            "--no-progress", "--no-html"]
+    flagged = {}
+    for shingle in ("3", "1"):
+        result = runner.invoke(build_app(), [*args, "--near-dup-shingle", shingle, "--near-dup-min-shared", "1"])
+        assert result.exit_code == 0, result.output
+        flagged[shingle] = re.search(r"flagged by near-duplicate: (\d+)", result.output).group(1)
+    assert flagged["3"] != flagged["1"], flagged

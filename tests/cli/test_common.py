@@ -205,10 +205,13 @@ def test_every_option_whose_default_is_not_shown_states_it():
 
 @pytest.mark.parametrize("command", ["mine", "audit"])
 def test_the_judge_options_are_the_one_definition_with_judge_config_defaults(command):
-    from negmine.cli.common import JUDGE_OPTIONS
-    from negmine.config import JudgeConfig
+    from negmine.cli.common import JUDGE_OPTIONS, NEAR_DUP_TUNING
+    from negmine.config import JudgeConfig, NearDupConfig
 
     params = {p.name: p for p in _commands()[command].params}
     for name, (field, spec) in JUDGE_OPTIONS.items():
         assert spec.default == getattr(JudgeConfig(), field), name
+        assert (params[name].default, params[name].help) == (spec.default, spec.help), f"{command} --{name}"
+    for name, (field, spec) in NEAR_DUP_TUNING.items():
+        assert spec.default == getattr(NearDupConfig(), field), name
         assert (params[name].default, params[name].help) == (spec.default, spec.help), f"{command} --{name}"

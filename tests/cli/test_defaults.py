@@ -23,7 +23,11 @@ COMMANDS = {
 }
 RENAMED = {("train", "lr"): (C.TrainConfig, "learning_rate"), ("mine", "denoise_depth"): (C.DenoiseConfig, "depth"),
            ("train", "eval_split"): (C.DevEvalConfig, "split"), ("train", "eval_steps"): (C.DevEvalConfig, "steps"),
-           ("train", "eval_max_documents"): (C.DevEvalConfig, "max_documents")}
+           ("train", "eval_max_documents"): (C.DevEvalConfig, "max_documents"),
+           ("audit", "encode_batch_size"): (C.EncoderConfig, "batch_size"),
+           ("mine", "cross_encoder_batch_size"): (C.JudgeConfig, "cross_encoder_batch_size"),
+           **{(command, f"near_dup_{name}"): (C.NearDupConfig, name) for command in ("mine", "audit")
+              for name in ("min_shared", "shingle", "num_perm")}}
 """CLI option -> (config, field) where the names differ."""
 DIFFERENT_MEANING = {("train", "train_file"), ("eval", "split"), ("eval", "metrics"), ("audit", "flags")}
 """Same name, different thing: a required argument, a per-command default split, a repeatable list option
@@ -120,7 +124,8 @@ _AUDIT_PATHS = {"output": Path("mined.clean.jsonl"), "flags": Path("mined.flags.
 
 _BASE = {"mine": ["mine", "beir"], "audit": ["audit", "mined.jsonl"], "train": ["train", "mined.jsonl", "-o", "model"],
          "eval": ["eval", "beir"]}
-_CONTEXT = {("mine", "ray_address"): ["--engine", "ray"], ("mine", "ray_actors"): ["--engine", "ray"],
+_CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder", "ce"],
+            ("mine", "ray_address"): ["--engine", "ray"], ("mine", "ray_actors"): ["--engine", "ray"],
             ("mine", "ray_cpus_per_actor"): ["--engine", "ray"], ("mine", "no_fallback"): ["--fallback", "hybrid"],
             ("mine", "no_relative_margin"): ["--relative-margin", "0.05"], ("train", "no_fn_margin"): ["--fn-margin", "0.1"],
             ("mine", "fusion"): ["--retriever", "hybrid"], ("mine", "rrf_k"): ["--retriever", "hybrid"],

@@ -375,3 +375,33 @@ def test_a_device_this_machine_lacks_is_refused_before_the_model_loads(tmp_path,
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 2, result.output
     assert f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s)" in result.stderr
+
+
+@pytest.mark.parametrize("option,section,field,bad,message,good", [
+    ("--query-batch-size", "retrieve", "query_batch_size", "0",
+     "query_batch_size must be a positive integer, got 0; use e.g. --query-batch-size 4096", "3"),
+    ("--encode-shard-size", "engine", "encode_shard_size", "0",
+     "encode_shard_size must be a positive integer, got 0; use e.g. --encode-shard-size 8192", "3"),
+    ("--near-dup-min-shared", "near_dup", "min_shared", "-1",
+     "min_shared must be an integer >= 0, got -1; use e.g. --near-dup-min-shared 5 (shingles)", "2"),
+    ("--near-dup-shingle", "near_dup", "shingle", "0",
+     "shingle must be a positive integer, got 0; use e.g. --near-dup-shingle 3 (word 3-grams)", "2"),
+    ("--near-dup-num-perm", "near_dup", "num_perm", "0",
+     "num_perm must be a positive integer, got 0; use e.g. --near-dup-num-perm 64 (MinHash permutations)", "16"),
+])
+def test_mine_cli_tuning_options_map_onto_their_config_fields(tmp_path, option, section, field, bad, message, good):
+    """These fields had no option (API only): a bad value gets the config's error, a good one is what the run used."""
+    summary = _rejected_then_mined([*_bm25_mine_args(tmp_path), "--keep-partial"], option, bad, message, good)
+    assert summary["config"][section][field] == int(good)
+
+
+def test_mine_cli_cross_encoder_batch_size_maps_onto_the_denoise_judges(tmp_path, tiny_cross_encoder_path):
+    args = [*_bm25_mine_args(tmp_path), "--keep-partial"]
+    result = runner.invoke(build_app(), [*args, "--cross-encoder-batch-size", "3"])
+    assert result.exit_code == 2
+    assert "--cross-encoder-batch-size given without --denoise" in result.output
+    denoise = ["--denoise", "--cross-encoder", str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache")]
+    summary = _rejected_then_mined([*args, *denoise], "--cross-encoder-batch-size", "0",
+                                   "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
+                                   "--cross-encoder-batch-size 32", "3")
+    assert summary["config"]["denoise"]["judges"]["cross_encoder_batch_size"] == 3

@@ -3,14 +3,15 @@ a summary and an HTML report. Options map onto AuditConfig / JudgeConfig fields.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from negmine.cli.common import (
-    JUDGE_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, refuse_unused, shared_option,
-    user_errors, warn_overridden,
+    JUDGE_PANEL, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning, off_if_zero,
+    refuse_unused, shared_option, user_errors, warn_overridden,
 )
 from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
@@ -30,15 +31,18 @@ def judge_config(
     absolute_margin: Optional[float], near_dup_threshold: Optional[float], near_dup_overlap: Optional[float],
     positive_top_k: Optional[int] = None, positive_below_share: float = 0.5, positive_min_sources: int = 1,
     sd_margin: Optional[float] = 0.5, teacher_prompts: tuple[Optional[str], Optional[str]] = (None, None),
+    cross_encoder_batch_size: int = JudgeConfig.cross_encoder_batch_size, minhash: Optional[dict[str, int]] = None,
 ) -> JudgeConfig:
     return JudgeConfig(
         judges=tuple(judge) or None, min_votes=min_votes, cross_encoder=cross_encoder,
         cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
-        teachers=tuple(teacher), teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
+        cross_encoder_batch_size=cross_encoder_batch_size, teachers=tuple(teacher),
+        teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
         teacher_max_words=teacher_max_words, teacher_query_prompt=teacher_prompts[0],
         teacher_document_prompt=teacher_prompts[1], relative_margin=off_if_zero(relative_margin),
         absolute_margin=absolute_margin, sd_margin=sd_margin,
-        near_dup=NearDupConfig(cosine=off_if_zero(near_dup_threshold), overlap=off_if_zero(near_dup_overlap)),
+        near_dup=NearDupConfig(cosine=off_if_zero(near_dup_threshold), overlap=off_if_zero(near_dup_overlap),
+                               **(minhash or {})),
         positive_top_k=positive_top_k, positive_below_share=positive_below_share,
         positive_min_sources=positive_min_sources,
     )
@@ -101,6 +105,13 @@ def audit_command(
     max_table_rows: int = typer.Option(TABLE_ROWS, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
     workers: Optional[int] = typer.Option(None, help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT),
+    encode_batch_size: int = typer.Option(EncoderConfig.batch_size, help="texts --model (scores, near-duplicate cosines, BEIR candidates) and --teacher bi-encoders encode at once (texts): larger is faster and holds more memory", rich_help_panel=TUNING_PANEL),
+    cross_encoder_batch_size: int = judge_option("cross_encoder_batch_size"),
+    near_dup_min_shared: int = judge_option("near_dup_min_shared"),
+    near_dup_shingle: int = judge_option("near_dup_shingle"),
+    near_dup_num_perm: int = judge_option("near_dup_num_perm"),
+    sample_size: int = typer.Option(AuditConfig.sample_size, help="scores kept per distribution (positive, negative and flagged scores, margins, confidence) for the report's plots and the summary JSON (values, a seeded uniform sample): larger draws finer plots and holds more memory (8 bytes per value) and a larger summary; counts, flags and cleaned rows do not depend on it", rich_help_panel=TUNING_PANEL),
+    seed: int = typer.Option(AuditConfig.seed, help="seed of the --sample-size samples (which scores the plots show once a distribution has more); counts, flags and cleaned rows do not depend on it", rich_help_panel=TUNING_PANEL),
     progress: bool = shared_option("progress"),
 ) -> None:
     """Find false negatives and noisy positives, apply the policies, and show the evidence.
@@ -113,11 +124,14 @@ def audit_command(
         judge, min_votes, cross_encoder, cross_encoder_margin, cross_encoder_threshold, teacher, teacher_margin,
         teacher_min_votes, teacher_max_words, relative_margin, absolute_margin, near_dup_threshold, near_dup_overlap,
         positive_top_k, positive_below_share, positive_min_sources, None if no_sd_margin else sd_margin,
-        (teacher_query_prompt, teacher_document_prompt),
+        (teacher_query_prompt, teacher_document_prompt), cross_encoder_batch_size,
+        near_dup_tuning(near_dup_min_shared=near_dup_min_shared, near_dup_shingle=near_dup_shingle,
+                        near_dup_num_perm=near_dup_num_perm),
     )
     refuse_unused_settings(ctx, judges.resolved(AuditConfig.DEFAULT_JUDGES))
     config = AuditConfig(
-        input=source, judges=judges, encoder=encoder, depth=depth, batch_size=batch_size,
+        input=source, judges=judges, encoder=replace(encoder, batch_size=encode_batch_size), depth=depth,
+        batch_size=batch_size, sample_size=sample_size, seed=seed,
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,

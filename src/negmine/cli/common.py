@@ -15,12 +15,15 @@ import typer
 
 from negmine.config import (
     BACKENDS, DEFAULT_MODEL, DEVICES, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig, JudgeConfig,
+    NearDupConfig,
 )
 from negmine.errors import NegmineError
 
 ENCODER_PANEL = "Model and encoding"
 OUTPUT_PANEL = "Output"
 DATA_PANEL = "Input"
+TUNING_PANEL = "Tuning"
+"""Speed / memory / accuracy knobs whose defaults suit most runs (kept out of the main panels)."""
 
 
 class OptionSpec(NamedTuple):
@@ -77,14 +80,40 @@ JUDGE_OPTIONS: dict[str, tuple[str, OptionSpec]] = {
         _JUDGE.teacher_relative_margin, (), "teacher votes when t(c) >= t(p) - r|t(p)|", JUDGE_PANEL)),
     "teacher_min_votes": ("teacher_min_votes", OptionSpec(
         _JUDGE.teacher_min_votes, (), "teachers that must agree (default: all)", JUDGE_PANEL)),
+    "cross_encoder_batch_size": ("cross_encoder_batch_size", OptionSpec(
+        _JUDGE.cross_encoder_batch_size, (), "query-document pairs the cross-encoder scores at once (pairs): larger "
+        "is faster, above all on a GPU, and holds more memory", TUNING_PANEL)),
 }
 """How the judges decide (``negmine audit`` and ``negmine mine --denoise``): option name -> (JudgeConfig field,
 spec); the defaults are JudgeConfig's."""
 
 
+_NEAR_DUP = NearDupConfig()
+NEAR_DUP_TUNING: dict[str, tuple[str, OptionSpec]] = {
+    "near_dup_min_shared": ("min_shared", OptionSpec(
+        _NEAR_DUP.min_shared, (), "near-duplicate MinHash: word shingles a candidate must share with a positive before "
+        "its overlap counts (shingles): higher spares short texts that share a phrase by chance, and misses more short "
+        "near-copies", TUNING_PANEL)),
+    "near_dup_shingle": ("shingle", OptionSpec(
+        _NEAR_DUP.shingle, (), "near-duplicate MinHash: words per shingle (n-gram length): shorter also catches "
+        "reworded copies and flags more, longer catches near-verbatim copies only", TUNING_PANEL)),
+    "near_dup_num_perm": ("num_perm", OptionSpec(
+        _NEAR_DUP.num_perm, (), "near-duplicate MinHash: hash permutations per signature (count): more is a finer "
+        "overlap estimate (error about 1/sqrt(N)) for more time and 4 bytes per permutation per document", TUNING_PANEL)),
+}
+"""The MinHash settings of the near-duplicate test (``negmine mine``'s exclusion, ``negmine audit``'s judge): option
+name -> (NearDupConfig field, spec); the defaults are NearDupConfig's."""
+
+
+def near_dup_tuning(**options: int) -> dict[str, int]:
+    """The NearDupConfig fields of the :data:`NEAR_DUP_TUNING` options given as keywords."""
+    return {NEAR_DUP_TUNING[name][0]: value for name, value in options.items()}
+
+
 def judge_option(name: str) -> Any:
-    """A fresh ``typer.Option`` for the judge option ``name`` (a key of :data:`JUDGE_OPTIONS`)."""
-    spec = JUDGE_OPTIONS[name][1]
+    """A fresh ``typer.Option`` for the judge option ``name`` (a key of :data:`JUDGE_OPTIONS` or
+    :data:`NEAR_DUP_TUNING`)."""
+    spec = (JUDGE_OPTIONS.get(name) or NEAR_DUP_TUNING[name])[1]
     return typer.Option(spec.default, *spec.decls, help=spec.help, rich_help_panel=spec.panel)
 
 
@@ -136,7 +165,9 @@ def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[...,
                               annotation=ENCODER_OPTIONS[name][1])
             for name in names
         ]
-        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        tuning = [p for p in own if getattr(p.default, "rich_help_panel", None) == TUNING_PANEL]
+        params = [p for p in own if p not in tuning] + added + tuning  # the Tuning panel shows last
 
         @functools.wraps(command)
         def run(**kwargs: Any) -> Any:

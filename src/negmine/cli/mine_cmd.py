@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    DATA_PANEL, OUTPUT_PANEL, choices, encoder_options, judge_option, off_if_zero, refuse_unused, shared_option,
-    user_errors, warn_overridden,
+    DATA_PANEL, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning, off_if_zero,
+    refuse_unused, shared_option, user_errors, warn_overridden,
 )
 from negmine.config import (
     ENGINES,
@@ -120,6 +120,12 @@ def mine_command(
     export_as: str = typer.Option("jsonl", help="file type of the --export files: " + choices(EXPORT_FILE_TYPES, {"parquet": "columnar, compressed; for large exports"}), rich_help_panel=_OUT),
     ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
+    query_batch_size: int = typer.Option(RetrieveConfig.query_batch_size, help="queries searched at once against each search shard (queries): larger makes fewer passes over a shard (faster), smaller holds less memory per pass (the queries' top --depth, and the ANN indexes' proposals); the candidates do not depend on it", rich_help_panel=TUNING_PANEL),
+    encode_shard_size: int = typer.Option(EngineConfig.encode_shard_size, help="texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL),
+    near_dup_min_shared: int = judge_option("near_dup_min_shared"),
+    near_dup_shingle: int = judge_option("near_dup_shingle"),
+    near_dup_num_perm: int = judge_option("near_dup_num_perm"),
+    cross_encoder_batch_size: int = judge_option("cross_encoder_batch_size"),
     progress: bool = shared_option("progress"),
 ) -> None:
     """Mine positive-aware hard negatives for every (query, positive) pair."""
@@ -131,24 +137,26 @@ def mine_command(
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=encoder,
-        retrieve=RetrieveConfig(retriever, depth, fusion, rrf_k, dense_weight, bm25_shard_size=bm25_shard_size,
-                                fallback=None if no_fallback else fallback),
+        retrieve=RetrieveConfig(retriever, depth, fusion, rrf_k, dense_weight, query_batch_size=query_batch_size,
+                                bm25_shard_size=bm25_shard_size, fallback=None if no_fallback else fallback),
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin,
                              max_positive_rank, None if no_sd_margin else sd_margin, margin_from),
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
         output=OutputConfig(output, tuple(export), summary_json, export_as, ntuple_negatives),
-        engine=EngineConfig(engine, memory_budget, shard_size, index=index, nprobe=nprobe, refine=refine,
-                            target_recall=off_if_zero(target_recall),
+        engine=EngineConfig(engine, memory_budget, shard_size, encode_shard_size, index=index, nprobe=nprobe,
+                            refine=refine, target_recall=off_if_zero(target_recall),
                             work_dir=work_dir, keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,
                             ray_cpus_per_actor=ray_cpus_per_actor, workers=workers),
-        near_dup=NearDupConfig(near_dup_threshold or None, near_dup_overlap or None),
+        near_dup=NearDupConfig(near_dup_threshold or None, near_dup_overlap or None, **near_dup_tuning(
+            near_dup_min_shared=near_dup_min_shared, near_dup_shingle=near_dup_shingle, near_dup_num_perm=near_dup_num_perm)),
         denoise=DenoiseConfig(
             denoise,
             JudgeConfig(judges=tuple(judge) or None, cross_encoder=cross_encoder, teachers=tuple(teacher),
                         teacher_max_words=teacher_max_words, teacher_query_prompt=teacher_query_prompt,
                         teacher_document_prompt=teacher_document_prompt, min_votes=min_votes,
                         cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
-                        teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes),
+                        teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
+                        cross_encoder_batch_size=cross_encoder_batch_size),
             denoise_depth,
             until_filled=not denoise_full_depth,
         ),
