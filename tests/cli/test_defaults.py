@@ -220,3 +220,108 @@ def test_every_option_named_after_a_field_sets_that_field(monkeypatch, tmp_path,
         if "list" in hint:
             expected = (expected,)
     assert got == expected, f"negmine {command} {' '.join(args)} set {config.__name__}.{field.name} to {got!r}"
+
+
+NO_OPTION = {
+    ("mine", "retrieve.block_size"): "the documents per search shard when neither --shard-size nor --memory-budget "
+                                     "is given: --shard-size sets those rows and overrides it, so a second option "
+                                     "would be two names for one setting",
+    ("mine", "denoise.judges.sd_margin"): "the score judge's margins act as the mining filters' margins (--sd-margin, "
+                                          "--relative-margin, --absolute-margin), which the judged candidates passed",
+    ("mine", "denoise.judges.relative_margin"): "as denoise.judges.sd_margin",
+    ("mine", "denoise.judges.absolute_margin"): "as denoise.judges.sd_margin",
+    **{("mine", f"denoise.judges.near_dup.{name}"): "near-duplicates are excluded before denoising by the mining "
+       "near-duplicate test (--near-dup-*), which the judged candidates passed"
+       for name in ("cosine", "overlap", "min_shared", "shingle", "num_perm")},
+    **{("mine", f"denoise.judges.{name}"): "denoising drops false negatives only; noisy positives are the audit's "
+       for name in ("positive_top_k", "positive_below_share", "positive_min_sources")},
+    ("eval", "encoder.model"): "EvalConfig.models names the models (--model, repeatable); the encoder's own is unused",
+    ("train", "mine"): "re-mining reads the mining configuration the mined file records (<mined>.summary.json, "
+                       "or --mine-summary), not options",
+}
+"""(command, field path in the config the command hands the API) -> why no option sets that field."""
+REACHED_ELSEWHERE = {("train", "remine_every_epoch"), ("train", "remine_steps")}
+"""Set by the options of NOT_IN_THE_CONFIG (re-mining, covered end to end in test_train_cmd.py)."""
+_ROOTS = {"mine": C.MineConfig, "audit": C.AuditConfig, "train": C.TrainConfig, "eval": C.EvalConfig}
+
+
+WHOLE = {(C.TrainConfig, "mine")}
+"""Nested configs taken as one field (TrainConfig.mine: a whole recorded MineConfig)."""
+
+
+def _nested(cls, name: str):
+    """The config class of field ``name`` of ``cls`` when it holds a nested config (optional or not), else None."""
+    import typing
+
+    if (cls, name) in WHOLE:
+        return None
+    hint = typing.get_type_hints(cls)[name]
+    kinds = [k for k in typing.get_args(hint) or (hint,) if k is not type(None)]
+    return kinds[0] if len(kinds) == 1 and dataclasses.is_dataclass(kinds[0]) else None
+
+
+def _field_paths(cls, prefix: str = "") -> list[str]:
+    """Every leaf field of the config class ``cls`` as a dotted path; nested configs (also optional ones) recursed."""
+    out = []
+    for f in dataclasses.fields(cls):
+        nested = _nested(cls, f.name)
+        out += _field_paths(nested, f"{prefix}{f.name}.") if nested else [f"{prefix}{f.name}"]
+    return out
+
+
+def _leaves(config, prefix: str = "") -> dict:
+    """``{dotted path: value}`` of a config as :func:`_field_paths` names its fields; a nested config left None
+    (TrainConfig.dev) counts as its defaults, so an option that sets one of its fields shows as that field."""
+    out = {}
+    for f in dataclasses.fields(config):
+        item, nested = getattr(config, f.name), _nested(type(config), f.name)
+        if nested:
+            out.update(_leaves(nested() if item is None else item, f"{prefix}{f.name}."))
+        else:
+            out[f"{prefix}{f.name}"] = item
+    return out
+
+
+def _compare(a, b) -> set[str]:
+    """Dotted paths whose values differ between two configs of one class."""
+    left, right = _leaves(a), _leaves(b)
+    return {path for path in left if left[path] != right[path]}
+
+
+@pytest.fixture(scope="module")
+def reached(tmp_path_factory):
+    """Per command, the config field paths some option (or the positional argument) changes."""
+    out, defaults = {command: set() for command in _BASE}, {}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        tmp = tmp_path_factory.mktemp("reach")
+        for command, param in _options():
+            args = _BASE[command] + _CONTEXT.get((command, param.name), [])
+            if tuple(args) not in defaults:
+                defaults[tuple(args)] = _captured(monkeypatch, tmp, args)[0]
+            other, _ = _captured(monkeypatch, tmp, args + _other_value(command, param))
+            out[command] |= _compare(defaults[tuple(args)], other)
+        for command, base in _BASE.items():
+            argument = base[:1] + ["other.jsonl" if base[1].endswith(".jsonl") else "other"] + base[2:]
+            out[command] |= _compare(_captured(monkeypatch, tmp, base)[0], _captured(monkeypatch, tmp, argument)[0])
+    return out
+
+
+_FIELDS = [(command, path) for command, root in _ROOTS.items() for path in _field_paths(root)
+           if (command, path) not in REACHED_ELSEWHERE]
+
+
+@pytest.mark.parametrize("command,path", _FIELDS, ids=lambda x: x)
+def test_every_config_field_has_an_option_or_a_reason(reached, command, path):
+    """A field no option sets cannot be tuned from the command line (--query-batch-size, the MinHash parameters
+    and others were API-only): each field the command's config holds has an option, or NO_OPTION says why not."""
+    if (command, path) in NO_OPTION:
+        assert path not in reached[command], f"negmine {command} has an option for {path}: drop it from NO_OPTION"
+    else:
+        assert path in reached[command], (
+            f"no negmine {command} option sets {_ROOTS[command].__name__}.{path}: add one (Tuning panel) or list it "
+            "in NO_OPTION with the reason")
+
+
+def test_every_reason_names_a_field_of_the_command():
+    paths = {(command, path) for command, root in _ROOTS.items() for path in _field_paths(root)}
+    assert set(NO_OPTION) - paths == set()
