@@ -1018,6 +1018,12 @@ def parse_metric(name: str) -> tuple[str, int | None]:
     return base, int(cutoff)
 
 
+def _fold_metric(name: object) -> object:
+    """A metric name as :func:`parse_metric` reads it: blanks stripped, lower case (other values unchanged, so
+    ``validate`` reports their type)."""
+    return name.strip().lower() if isinstance(name, str) else name
+
+
 @dataclass(frozen=True)
 class EvalConfig(PathFields):
     """``negmine eval``: score dense models, the BM25 baseline (model ``"bm25"``) and/or TREC run files on one
@@ -1061,6 +1067,8 @@ class EvalConfig(PathFields):
         super().__post_init__()
         if self.models is None:
             object.__setattr__(self, "models", () if self.run_files else (DEFAULT_MODEL,))
+        if isinstance(self.metrics, (tuple, list)):  # case-insensitive, as the CLI: "NDCG@10" is "ndcg@10"
+            object.__setattr__(self, "metrics", tuple(_fold_metric(m) for m in self.metrics))
 
     def validate(self) -> None:
         check_field_types(self)

@@ -63,3 +63,17 @@ def test_parse_metric() -> None:
     assert parse_metric("ndcg@10") == ("ndcg", 10)
     assert parse_metric("map") == ("map", None)
     assert parse_metric("judged@5") == ("judged", 5)
+
+
+def test_metric_names_are_case_insensitive_as_on_the_command_line() -> None:
+    """`negmine eval --metrics NDCG@10` lowercases; EvalConfig(metrics=("NDCG@10",)) was refused as unknown."""
+    cfg = _cfg(metrics=("NDCG@10", " MRR@10", "Map", "Judged@10"))
+    cfg.validate()
+    assert cfg.metrics == ("ndcg@10", "mrr@10", "map", "judged@10")
+    assert _cfg(metrics=["Recall@100"]).metrics == ("recall@100",)
+    with pytest.raises(ConfigError, match=r"metric listed twice in \['ndcg@10', 'ndcg@10'\]"):
+        _cfg(metrics=("ndcg@10", "NDCG@10")).validate()
+    with pytest.raises(ConfigError, match=r"unknown metric 'nope@10'; allowed: ndcg, ndcg_burges, .*judged \(optionally"):
+        _cfg(metrics=("NOPE@10",)).validate()
+    with pytest.raises(ConfigError, match=r"EvalConfig\.metrics must be a tuple of strings, got 'ndcg@10' \(str\)"):
+        _cfg(metrics="ndcg@10").validate()
