@@ -362,3 +362,25 @@ def test_nearest_lists_in_bounded_chunks_match_one_search(monkeypatch):
     monkeypatch.setattr(quantizer, "search", lambda x, k: searched.append(len(x)) or real_search(x, k))
     assert np.array_equal(ann.nearest_lists(quantizer, docs, rows), whole) and max(searched) == 50
     assert len(ann.nearest_lists(quantizer, docs, rows[:0])) == 0
+
+
+@pytest.mark.parametrize("index", ["ivf", "hnsw", "ivfpq"])
+def test_a_shard_too_small_for_the_narrowest_breadth_goes_exact_before_any_calibration_work(index, monkeypatch):
+    """When even the first breadth would visit more than EXACT_SHARE of the shard, the exact search is chosen
+    before the calibration sample's exact search, k-means or a graph build (all were done in vain before)."""
+    import negmine.retrieve.ann as ann
+    import negmine.retrieve.dense as dense
+
+    queries, docs = unclustered(MIN_ANN_ROWS + 2_000, 400)
+    refine = 8 if index == "ivfpq" else 1
+    assert visited_share(index, start_breadth(index, 10, 16), refine, 10, len(docs)) > 1 / 16
+    searched: list[int] = []
+    monkeypatch.setattr(dense, "dense_search", lambda q, *a, **k: searched.append(len(q)) or dense_search(q, *a, **k))
+    monkeypatch.setattr(ann, "build_index", lambda *a, **k: pytest.fail("an index was built"))
+    monkeypatch.setattr(ann, "coarse_centroids", lambda *a, **k: pytest.fail("k-means ran"))
+    found = ann_search(queries, docs, 10, index, nprobe=16, refine=refine, target_recall=0.9)
+    assert (found.breadth, found.refine, found.sample_recall) == (0, 0, 1.0)
+    assert searched == [len(queries)]  # the one exact search of every query, no calibration sample
+    exact = dense_search(queries, docs, 10)
+    assert np.array_equal(found.candidates.indices, exact.indices)
+    assert np.array_equal(found.candidates.scores, exact.scores)

@@ -282,11 +282,14 @@ def calibrated_search(
     """The index over ``block`` at the first ``(breadth, refine)`` of :func:`calibration_steps` whose top
     ``depth`` holds ``target`` of the exact one on :data:`CALIBRATION_QUERIES` evenly spaced queries (the last
     step if none does), and that recall; None, before building anything that is not needed yet, as soon as a
-    step would visit more than :data:`EXACT_SHARE` of the shard (exact search is cheaper). IVF steps whose
+    step would visit more than :data:`EXACT_SHARE` of the shard (exact search is cheaper); when the narrowest
+    breadth already would, before the sample's exact search and any k-means. IVF steps whose
     :func:`list_coverage` is below ``target`` are skipped without a search."""
     from negmine.retrieve.dense import dense_search
 
     n = len(block)
+    if visited_share(index, breadth_steps(index, start, n)[0], refine, depth, n) > EXACT_SHARE:
+        return None  # even the narrowest step costs more than exact search: no sample search, k-means or build
     sample = queries[np.linspace(0, len(queries) - 1, CALIBRATION_QUERIES).astype(np.int64)]
     deeper = dense_search(sample, block, min(n, 2 * depth), max(1, n))  # room for ties at the depth-th score
     exact_scores = deeper.scores[:, :depth]
