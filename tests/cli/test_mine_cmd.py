@@ -259,6 +259,30 @@ def test_mine_cli_refuses_ray_options_without_the_ray_engine(tmp_path, flags):
     assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_mine_cli_ray_address_auto_without_a_cluster_fails_before_the_model_loads(tmp_path, monkeypatch):
+    """It failed in ``ray.init`` when the first shard was dispatched, after the model had loaded."""
+    import sys
+    import types
+
+    pytest.importorskip("ray")
+    from negmine.engine import ray_engine
+    from negmine.pipeline import mine as mine_module
+    from negmine.testing.beir import write_beir
+
+    monkeypatch.setitem(sys.modules, "ray", types.SimpleNamespace(is_initialized=lambda: False))  # nothing starts
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(ray_engine, "_auto_address", lambda: None)  # no cluster on this machine
+    monkeypatch.setattr(mine_module, "make_embedder", lambda *a, **k: pytest.fail("the model loaded"))
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene", "d3": "blood"}, {"q1": "cell"}, [("q1", "d1", 1)])
+    result = runner.invoke(build_app(), ["mine", str(beir), "-o", str(tmp_path / "o.jsonl"), "--num-negatives", "1",
+                                         "--engine", "ray", "--ray-address", "auto", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == ("error: --ray-address auto found no Ray cluster running on this machine; start one with "
+                             "`ray start --head` and rerun, or drop --ray-address to let negmine start a local Ray "
+                             "instance\n")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 @pytest.mark.parametrize("flags", [["--denoise-depth", "20"], ["--denoise-depth", "-1", "--denoise-full-depth"],
                                    ["--judge", "cross-encoder"]])
 def test_mine_cli_refuses_denoise_settings_without_denoise(tmp_path, flags):

@@ -240,12 +240,96 @@ def test_ray_client_addresses_need_grpc(monkeypatch):
         check_address("ray://head:10001")
 
 
-def test_addresses_that_ray_resolves_itself_are_not_probed(monkeypatch):
-    from negmine.engine.ray_engine import check_address
+def test_addresses_that_start_a_local_instance_are_not_probed(monkeypatch):
+    from negmine.engine import ray_engine
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    for address in (None, "auto", "local"):
-        check_address(address)  # nothing to probe: Ray finds (or starts) the instance
+    monkeypatch.setattr(ray_engine, "_auto_address", lambda: pytest.fail("no cluster to look for"))
+    for address in (None, "local"):
+        ray_engine.check_address(address)  # nothing to probe: Ray starts the instance
+
+
+def test_auto_with_no_cluster_running_is_refused_naming_the_option_and_the_fix(monkeypatch):
+    """``--ray-address auto`` with no cluster on the machine failed only in ``ray.init``, when the first shard
+    was dispatched: after the model had loaded."""
+    from negmine.engine import ray_engine
+    from negmine.errors import ConfigError
+
+    _no_ray_start(monkeypatch)
+    monkeypatch.setattr(ray_engine, "_auto_address", lambda: None)
+    fix = r"start one with `ray start --head` and rerun, or {} to let negmine start a local Ray instance$"
+    with pytest.raises(ConfigError, match=r"^--ray-address auto found no Ray cluster running on this machine; "
+                                          + fix.format("drop --ray-address")):
+        ray_engine.RayEngine(address="auto")
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    with pytest.raises(ConfigError, match=r"^RAY_ADDRESS auto found no Ray cluster running on this machine; "
+                                          + fix.format("unset RAY_ADDRESS")):
+        ray_engine.check_address(None)
+    port = _closed_port()
+    monkeypatch.setattr(ray_engine, "_auto_address", lambda: f"127.0.0.1:{port}")  # recorded, then died
+    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at --ray-address auto \(127\.0\.0\.1:{port}\) "
+                                          rf"\(Connection refused within 10 s\); start it with `ray start --head"):
+        ray_engine.check_address("auto")
+
+
+def test_auto_is_resolved_by_rays_own_lookup(monkeypatch):
+    """What ``ray.init(address="auto")`` would join: the address the last ``ray start`` recorded, else a running
+    raylet's (Ray's ``get_ray_address_from_environment``)."""
+    from ray._private import services
+
+    from negmine.engine import ray_engine
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(services, "find_gcs_addresses", lambda: frozenset())
+    monkeypatch.setattr(services, "find_bootstrap_address", lambda temp_dir: None)
+    assert ray_engine._auto_address() is None
+    monkeypatch.setattr(services, "find_bootstrap_address", lambda temp_dir: "10.1.2.3:6379")
+    assert ray_engine._auto_address() == "10.1.2.3:6379"
+    monkeypatch.setattr(services, "find_gcs_addresses", lambda: frozenset({"10.1.2.4:6390"}))
+    monkeypatch.setattr(services, "find_bootstrap_address", lambda temp_dir: None)
+    assert ray_engine._auto_address() == "10.1.2.4:6390"
+
+
+def test_looking_up_auto_undoes_what_importing_ray_sets(tmp_path, monkeypatch):
+    """The lookup imports ray before any engine starts it: ``RAY_CLIENT_MODE=0`` (set by ``import ray``) must
+    not stay behind in a run that never starts Ray. A stand-in package does the same on import."""
+    import os
+    import sys
+
+    from negmine.engine import ray_engine
+    from negmine.errors import ConfigError
+
+    package = tmp_path / "fake" / "ray"
+    (package / "_private").mkdir(parents=True)
+    (package / "__init__.py").write_text("import os\nos.environ['RAY_CLIENT_MODE'] = '0'\n")
+    (package / "_private" / "__init__.py").write_text("")
+    (package / "_private" / "services.py").write_text(
+        "def canonicalize_bootstrap_address(addr):\n    raise ConnectionError('Could not find any running Ray instance.')\n")
+    for name in ("ray", "ray._private", "ray._private.services"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path / "fake"))
+    monkeypatch.delenv("RAY_CLIENT_MODE", raising=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(ConfigError, match=r"^--ray-address auto found no Ray cluster running on this machine"):
+        ray_engine.check_address("auto")
+    assert sys.modules["ray"].__file__ == str(package / "__init__.py")
+    assert "RAY_CLIENT_MODE" not in os.environ
+
+
+def test_a_mine_with_auto_and_no_cluster_fails_before_loading_data_or_a_model(monkeypatch, word_beir, tmp_path):
+    from negmine.engine import ray_engine
+    from negmine.errors import ConfigError
+    from negmine.io import load
+    from negmine.pipeline import mine as mine_module
+
+    _no_ray_start(monkeypatch)
+    monkeypatch.setattr(ray_engine, "_auto_address", lambda: None)
+    monkeypatch.setattr(load, "load_data", lambda *a, **k: pytest.fail("data loaded"))
+    monkeypatch.setattr(mine_module, "make_embedder", lambda *a, **k: pytest.fail("model loaded"))
+    run = config(word_beir, tmp_path / "o.jsonl", EngineConfig(name="ray", ray_address="auto"))
+    with pytest.raises(ConfigError, match=r"^--ray-address auto found no Ray cluster running on this machine"):
+        mine(run)
+    assert not (tmp_path / "o.jsonl").exists()
 
 
 def test_relative_work_dir_and_model_paths_work_from_any_driver_folder(ray_local, word_beir, tmp_path, monkeypatch,

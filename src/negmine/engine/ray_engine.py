@@ -71,12 +71,16 @@ _ADDRESS_FIX = ("--ray-address takes auto (the cluster `ray start --head` starte
 def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
     """Refuse a Ray address (``address``, or ``RAY_ADDRESS`` when that is unset or ``auto``) that is not one,
     or whose port does not answer within ``timeout`` seconds: ``ray.init`` retries an unreachable address for
-    minutes (over 400 s measured with nothing listening on 127.0.0.1:6399) before it gives up."""
+    minutes (over 400 s measured with nothing listening on 127.0.0.1:6399) before it gives up. ``auto`` is
+    resolved as Ray resolves it (:func:`_auto_address`): with no cluster on this machine, ``ray.init`` failed
+    only when the first shard was dispatched, after the model had loaded."""
     import importlib.util
-    import socket
 
     own = address not in (None, "auto", "local")
     target = address if own else os.environ.get("RAY_ADDRESS")
+    if (address == "auto" and target in (None, "", "auto")) or (address is None and target == "auto"):
+        _check_auto("--ray-address" if address == "auto" else "RAY_ADDRESS", timeout)
+        return
     if target in (None, "", "auto", "local"):
         return
     source = "--ray-address" if own else "RAY_ADDRESS"
@@ -88,12 +92,53 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
     if client and importlib.util.find_spec("grpc") is None:
         raise ConfigError(f"{source} {target!r} joins through Ray Client, which needs grpcio: pip install "
                           "'ray[client]', or run negmine on a cluster node with --ray-address auto")
+    _probe(f"{source} {target!r}", host, int(port), timeout)
+
+
+def _probe(where: str, host: str, port: int, timeout: float) -> None:
+    """ConfigError naming ``where`` when nothing answers on ``host:port`` within ``timeout`` seconds."""
+    import socket
+
     try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
+        socket.create_connection((host, port), timeout=timeout).close()
     except OSError as err:
         why = err.strerror or type(err).__name__
-        raise ConfigError(f"cannot reach a Ray cluster at {source} {target!r} ({why} within {timeout:g} s); start it "
+        raise ConfigError(f"cannot reach a Ray cluster at {where} ({why} within {timeout:g} s); start it "
                           f"with `ray start --head --port={port}` or check the address; {_ADDRESS_FIX}") from err
+
+
+def _check_auto(source: str, timeout: float) -> None:
+    """``auto`` (from ``source``): refuse it when no Ray cluster runs on this machine, or when the one found
+    does not answer (a cluster that died without ``ray stop`` leaves its address recorded)."""
+    found = _auto_address()
+    if found is None:
+        drop = "drop --ray-address" if source == "--ray-address" else "unset RAY_ADDRESS"
+        raise ConfigError(f"{source} auto found no Ray cluster running on this machine; start one with "
+                          f"`ray start --head` and rerun, or {drop} to let negmine start a local Ray instance")
+    host, colon, port = found.rpartition(":")
+    if colon and port.isdigit():  # anything else is left to ray.init
+        _probe(f"{source} auto ({found})", host.strip("[]"), int(port), timeout)
+
+
+def _auto_address() -> str | None:
+    """The ``host:port`` that ``ray.init(address="auto")`` joins, found by Ray itself: the cluster the last
+    ``ray start`` on this machine recorded, else a running one found among the processes; None when there is
+    none. ``"auto"`` when Ray's resolver cannot be used (another Ray version): then ``ray.init`` decides.
+    What importing ray changes in this process (``RAY_CLIENT_MODE``) is undone at once."""
+    before = _HostState.capture() if "ray" not in sys.modules else None
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+    except (ImportError, AttributeError):
+        return "auto"
+    finally:
+        if before is not None:
+            before.restore(_HostState.capture())
+    try:
+        return canonicalize_bootstrap_address("auto")
+    except ConnectionError:  # "Could not find any running Ray instance"
+        return None
+    except Exception:  # noqa: BLE001 - a resolver error is ray.init's to report
+        return "auto"
 
 
 def _check_fits(cpus_per_actor: float, node_cpus: list[float]) -> None:
@@ -161,7 +206,7 @@ class RayEngine:
         self._ready = False  # joined: the actor size checked against the nodes and the pool size known
         self._started = False  # this engine ran ray.init, so close() shuts Ray down
         self._host: tuple[_HostState, _HostState] | None = None
-        if _running_ray() is None:
+        if running_ray() is None:
             check_address(address)  # fails at once, before the run loads a model
         else:
             self.start()  # a Ray the caller started: joining it costs nothing, and its checks run now
@@ -171,7 +216,7 @@ class RayEngine:
         fits on a node and size the pool."""
         if self._ready:
             return
-        if _running_ray() is None:
+        if running_ray() is None:
             self._init()
         import ray
 
@@ -248,7 +293,7 @@ class RayEngine:
         self._started, self._host, self._ready = False, None, False
 
 
-def _running_ray():
+def running_ray():
     """The ray module when Ray is initialised in this process, else None (ray is not imported to find out)."""
     ray = sys.modules.get("ray")
     return ray if ray is not None and ray.is_initialized() else None

@@ -17,10 +17,15 @@ def _local(config: EngineConfig, show_progress: bool) -> Engine:
 
 
 def _ray(config: EngineConfig, show_progress: bool) -> Engine:
+    from negmine.engine.ray_engine import RayEngine
+
+    _check_ray_installed()
+    return RayEngine(config.ray_address, config.ray_actors, config.ray_cpus_per_actor, show_progress)
+
+
+def _check_ray_installed() -> None:
     import importlib.util
     import sys
-
-    from negmine.engine.ray_engine import RayEngine
 
     # not imported here: RayEngine imports it (and undoes what that sets); find_spec raises for a module already
     # imported without a spec (a stand-in), so one in sys.modules counts as installed, unless it is None (a
@@ -29,7 +34,18 @@ def _ray(config: EngineConfig, show_progress: bool) -> Engine:
         from negmine.errors import ConfigError
 
         raise ConfigError("--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)")
-    return RayEngine(config.ray_address, config.ray_actors, config.ray_cpus_per_actor, show_progress)
+
+
+def check_engine(config: EngineConfig) -> None:
+    """What building the engine would refuse, checked before a run loads data or models: for ``--engine ray``,
+    Ray installed and ``--ray-address`` (``auto`` included) naming a cluster that answers. Nothing starts."""
+    if config.name != "ray":
+        return
+    from negmine.engine.ray_engine import check_address, running_ray
+
+    _check_ray_installed()
+    if running_ray() is None:  # a Ray this process started is joined as it is
+        check_address(config.ray_address)
 
 
 ENGINES: dict[str, Callable[[EngineConfig, bool], Engine]] = {"local": _local, "ray": _ray}

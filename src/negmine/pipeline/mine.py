@@ -107,6 +107,9 @@ def mine(
     config.validate()
     check_registries(config)
     check_outputs(config)
+    from negmine.engine.registry import check_engine
+
+    check_engine(config.engine)  # e.g. --ray-address auto with no cluster: before data, judges and model load
     timer = StageTimer()
     with timer("load"):
         if dataset is None:
