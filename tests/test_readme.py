@@ -2,6 +2,8 @@
 
 Slow (the real all-MiniLM-L6-v2 encodes the demo corpus and trains a few steps): ``python -m pytest -m slow``.
 A command renamed, an option dropped or an output moved breaks this test before it breaks a reader.
+The README's Python examples also run in the fast suite, with the default model's name resolved to a tiny
+local model (the one substitution), so a renamed function, config field or result attribute fails there too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from negmine.config import DEFAULT_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -106,3 +110,79 @@ def test_train_and_evaluate_python_loop_runs_after_the_quickstart(quickstart, ca
     assert re.search(r"^\[(0\.\d+(, )?)+\]$", printed, flags=re.M), printed[-2000:]
     assert "all-MiniLM-L6-v2 (baseline)" in printed
     assert (work / "out" / "model-py" / "training_report.html").is_file()
+
+
+@pytest.fixture
+def tiny_default_model(tiny_model_path, tmp_path, monkeypatch):
+    """``bundled:all-MiniLM-L6-v2`` loads the tiny model; embeddings go to an empty cache under ``tmp_path``."""
+    import negmine.encode.sentence_transformer as st
+
+    real = st.resolve_model
+    monkeypatch.setattr(st, "resolve_model", lambda name: str(tiny_model_path) if name == DEFAULT_MODEL else real(name))
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_every_readme_python_block_is_run_by_a_test():
+    """The README sections with Python examples are the two run here (and in the slow suite)."""
+    text = README.read_text(encoding="utf-8")
+    with_python = [h for h in re.findall(r"^## (.+)$", text, flags=re.M) if code_blocks(section(text, h), "python")]
+    assert with_python == ["Quickstart (demo data shipped with the package)", "Train and evaluate"]
+
+
+def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, capsys):
+    run_python_block("Quickstart", tiny_default_model)
+    assert int(capsys.readouterr().out.strip()) > 0
+    assert (tiny_default_model / "out" / "negatives.jsonl").is_file()
+    assert (tiny_default_model / "out" / "negatives.triplet.jsonl").is_file()
+
+
+def test_train_and_evaluate_python_loop_runs_on_a_tiny_model(tiny_default_model, capsys):
+    run_python_block("Train and evaluate", tiny_default_model)
+    printed = capsys.readouterr().out
+    assert re.search(r"^\[(0\.\d+(, )?)+\]$", printed, flags=re.M), printed[-2000:]
+    assert "all-MiniLM-L6-v2 (baseline)" in printed and "model-py" in printed
+    assert (tiny_default_model / "out" / "model-py" / "training_report.html").is_file()
+
+
+def command_options() -> dict[str, set[str]]:
+    """Every option name (``--x``, ``--no-x``, ``-o``) of each ``negmine`` command."""
+    from typer.main import get_command
+
+    from negmine.cli import build_app
+
+    commands = get_command(build_app()).commands
+    return {name: {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} for name, cmd in commands.items()}
+
+
+def readme_command_lines(text: str) -> list[tuple[str, str]]:
+    """``(command, rest)`` of every ``negmine CMD ...`` the README shows: a line of a bash block (continuations
+    joined) or an inline code span."""
+    lines = [line for block in code_blocks(text, "bash") for line in block.replace("\\\n", " ").splitlines()]
+    spans = re.findall(r"`(negmine [^`]*)`", text)
+    return [(m.group(1), m.group(2)) for line in (*lines, *spans)
+            if (m := re.match(r"\s*negmine (\w+)(.*)", line.split("#")[0]))]
+
+
+def test_readme_command_lines_are_found():
+    text = "```bash\nnegmine mine d --depth 5 \\\n  --seed 1  # a --comment\n```\nsee `negmine eval D --alpha 0.1`\n"
+    assert readme_command_lines(text) == [("mine", " d --depth 5    --seed 1  "), ("eval", " D --alpha 0.1")]
+
+
+def test_every_option_the_readme_shows_on_a_command_is_one_of_its_options():
+    """A `negmine CMD ... --flag` in the README (a bash line or an inline span) names an option CMD has."""
+    options = command_options()
+    wrong = [f"negmine {cmd}{rest}: {flag}" for cmd, rest in readme_command_lines(README.read_text(encoding="utf-8"))
+             for flag in re.findall(r"(?<![\w-])(--?[a-z][a-z0-9-]*)", rest) if flag not in options.get(cmd, ())]
+    assert not wrong, wrong
+    assert len(readme_command_lines(README.read_text(encoding="utf-8"))) > 20
+
+
+def test_every_double_dash_option_the_readme_names_exists():
+    """Every `--option` in the README is an option of some negmine command (or of the tools it shows: pip,
+    ray start, the benchmark scripts): a renamed or dropped option leaves no stale name behind."""
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*[a-z0-9])(?![-*\w])", README.read_text(encoding="utf-8")))
+    others = {"--version", "--no-deps", "--head", "--port", "--address"}  # negmine, pip wheel, ray start
+    scripts = " ".join(p.read_text(encoding="utf-8") for p in (REPO / "benchmarks").glob("*.py"))
+    known = set().union(*command_options().values()) | others
+    assert sorted(f for f in named - known if f'"{f}"' not in scripts) == []
