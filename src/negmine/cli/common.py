@@ -52,7 +52,7 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
     "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated; default: the model's own max_seq_length)"),
     "batch_size": OptionSpec(64, (), "encoding batch size"),
     "precision": OptionSpec("auto", (), choices(PRECISIONS, {"auto": "bf16 where the CPU has it"})),
-    "device": OptionSpec("cpu", (), f"torch device that encodes (and runs a --cross-encoder): {choices(DEVICES)}; "
+    "device": OptionSpec("cpu", (), f"torch device that encodes (and runs mine's and audit's --cross-encoder judge): {choices(DEVICES)}; "
                          "negmine train runs on the CPU"),
     "cache_dir": OptionSpec(None, (), "embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)"),
     "cache": OptionSpec(True, ("--cache/--no-cache",), "reuse cached embeddings"),

@@ -90,7 +90,7 @@ def format_export_skipped(summary: dict) -> list[str]:
     negatives marked as false negatives that no export holds."""
     lines = [
         f"  export {fmt} left out {sum(reasons.values())} rows: "
-        + ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+        + "; ".join(f"{reason} ({n})" for reason, n in reasons.items())
         for fmt, reasons in summary.get("export_skipped", {}).items()
     ]
     if summary.get("export_flagged_left_out"):
