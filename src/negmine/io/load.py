@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from negmine.config import DataConfig
-from negmine.errors import ConfigError
 from negmine.io.beir import CORPUS_FILE, QUERIES_FILE, check_beir_dir, load_beir_files, qrels_path
 from negmine.io.pairs import load_pairs
 from negmine.io.records import Dataset
@@ -32,16 +31,11 @@ def load_data(config: DataConfig) -> Dataset:
     ``data_dir`` (qrels of ``split``), where any of ``corpus``/``queries``/``qrels`` given explicitly replaces
     the directory's file, and ``unknown_qrels`` decides what judgments of documents missing from the corpus
     do (``error`` or ``skip``; see DataConfig). Column options without a pairs file are a ConfigError rather
-    than ignored.
+    than ignored (``DataConfig.validate``).
     """
     config.validate()
     if config.pairs is not None:
         return load_pairs(config.pairs, config.corpus, config.query_column, config.positive_column)
-    for option, value in (("query_column", config.query_column), ("positive_column", config.positive_column)):
-        if value is not None:
-            raise ConfigError(
-                f"{option}={value!r} only applies to a pairs file; drop it or give the pairs file (--pairs FILE)"
-            )
     corpus, queries, qrels = beir_files(config)
     name = check_beir_dir(config.data_dir).resolve().name if config.data_dir is not None else None
     return load_beir_files(corpus, queries, qrels, name=name, unknown_qrels=config.unknown_qrels)

