@@ -150,6 +150,12 @@ def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
      "(judges: near-duplicate); add --judge score, or drop --sd-margin"),
     (["--judge", "score", "--near-dup-threshold", "0.5"], "--near-dup-threshold would be ignored: the near-duplicate "
      "judge does not run (judges: score); add --judge near-duplicate, or drop --near-dup-threshold"),
+    (["--cross-encoder-batch-size", "8"], "--cross-encoder-batch-size would be ignored: the cross-encoder judge does "
+     "not run (judges: score, near-duplicate); add --cross-encoder NAME_OR_PATH, or drop --cross-encoder-batch-size"),
+    (["--judge", "score", "--near-dup-shingle", "4"], "--near-dup-shingle would be ignored: the near-duplicate judge "
+     "does not run (judges: score); add --judge near-duplicate, or drop --near-dup-shingle"),
+    (["--near-dup-overlap", "0", "--near-dup-num-perm", "32"], "--near-dup-num-perm would be ignored: the MinHash "
+     "overlap test is off (overlap None); set --near-dup-overlap (overlap), e.g. 0.5, or drop --near-dup-num-perm"),
 ])
 def test_audit_refuses_settings_of_a_judge_that_does_not_run(tmp_path, flags, message):
     # each was ignored, exit 0: `audit m.jsonl --cross-encoder-margin 0.1` judged with score and near-duplicate only

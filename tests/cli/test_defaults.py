@@ -142,7 +142,7 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
             ("train", "partition_mode"): ["--direction", "query_to_doc", "--direction", "doc_to_query"],
             ("audit", "cross_encoder_threshold"): ["--cross-encoder", "ce"], ("audit", "teacher_min_votes"): ["--teacher", "t"],
             ("audit", "teacher_max_words"): ["--teacher", "t"], ("audit", "teacher_query_prompt"): ["--teacher", "t"],
-            ("audit", "teacher_document_prompt"): ["--teacher", "t"],
+            ("audit", "teacher_document_prompt"): ["--teacher", "t"], ("audit", "cross_encoder_batch_size"): ["--cross-encoder", "ce"],
             **{("mine", name): ["--denoise"] for name in ("judge", "min_votes", "cross_encoder", "teacher")},
             **{("mine", name): ["--denoise", "--cross-encoder", "ce"]
                for name in ("cross_encoder_margin", "cross_encoder_threshold")},

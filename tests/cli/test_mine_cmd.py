@@ -422,9 +422,21 @@ def test_mine_cli_cross_encoder_batch_size_maps_onto_the_denoise_judges(tmp_path
     args = [*_bm25_mine_args(tmp_path), "--keep-partial"]
     result = runner.invoke(build_app(), [*args, "--cross-encoder-batch-size", "3"])
     assert result.exit_code == 2
-    assert "--cross-encoder-batch-size given without --denoise" in result.output
+    assert result.stderr == ("error: --cross-encoder-batch-size would be ignored: denoising is off (no --denoise): the "
+                             "judges only rescore candidates when it is on; add --denoise, or judge the mined file "
+                             "afterwards with negmine audit, or drop --cross-encoder-batch-size\n")
     denoise = ["--denoise", "--cross-encoder", str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache")]
     summary = _rejected_then_mined([*args, *denoise], "--cross-encoder-batch-size", "0",
                                    "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
                                    "--cross-encoder-batch-size 32", "3")
     assert summary["config"]["denoise"]["judges"]["cross_encoder_batch_size"] == 3
+
+
+@pytest.mark.parametrize("option", ["--near-dup-min-shared", "--near-dup-shingle", "--near-dup-num-perm"])
+def test_mine_cli_refuses_minhash_settings_with_the_overlap_test_off(tmp_path, option):
+    # they were ignored (exit 0): --near-dup-overlap 0 switches the MinHash test off
+    result = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--near-dup-overlap", "0", option, "4"])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {option} would be ignored: the MinHash overlap test is off (overlap None); set "
+                             f"--near-dup-overlap (overlap), e.g. 0.5, or drop {option}\n")
+    assert not (tmp_path / "neg.jsonl").exists()
