@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from negmine.errors import InputError
-from negmine.io.table import MISSING, Where, cell_error, cell_text, iter_table, table_columns, table_format
+from negmine.io.table import MISSING, Where, cell_error, cell_text, check_parquet_types, iter_table, table_columns, table_format
 
 
 @pytest.mark.parametrize(
@@ -43,6 +43,18 @@ def test_parquet_rows(tmp_path):
     pq.write_table(pa.table({"a": ["x", None], "n": [1, 2]}), path)
     assert table_columns(path) == ["a", "n"]
     assert list(iter_table(path, ["n", "a"])) == [(Where(1, None), [1, "x"]), (Where(2, None), [2, None])]
+
+
+@pytest.mark.parametrize("view", [True, False], ids=["pyarrow>=16", "pyarrow<16"])
+def test_parquet_types_check_works_with_and_without_string_view(tmp_path, monkeypatch, view):
+    """pyarrow 14-15 (the floor is 14) have no ``pa.types.is_string_view``; the check must not need it."""
+    if not view:
+        monkeypatch.delattr(pa.types, "is_string_view", raising=False)
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"id": [7], "text": ["a"], "big": pa.array(["b"], pa.large_string()), "x": [1.5]}), path)
+    check_parquet_types(path, {"id": "id", "text": "text", "big": "text"})
+    with pytest.raises(InputError, match=r"field 'x': column has type double, expected string$"):
+        check_parquet_types(path, {"x": "text"})
 
 
 def test_cell_error_uses_line_for_jsonl_and_data_row_otherwise():

@@ -115,12 +115,18 @@ def check_parquet_types(path: str | Path, kinds: dict[str, str]) -> None:
     for column, kind in kinds.items():
         dtype = schema.field(column).type
         value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype
-        ok = pa.types.is_string(value_type) or pa.types.is_large_string(value_type) or pa.types.is_string_view(value_type)
+        ok = _is_arrow_string(pa, value_type)
         if kind == "id":
             ok = ok or pa.types.is_integer(value_type)
         if not ok:
             wanted = "string or integer" if kind == "id" else "string"
             raise InputError(path, None, column, f"column has type {dtype}, expected {wanted}")
+
+
+def _is_arrow_string(pa, dtype) -> bool:
+    """Whether ``dtype`` is an Arrow string type (string_view only exists from pyarrow 16; the floor is 14)."""
+    is_view = getattr(pa.types, "is_string_view", None)
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or (is_view is not None and is_view(dtype))
 
 
 def _parquet_file(path: Path):
