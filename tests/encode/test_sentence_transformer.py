@@ -140,12 +140,17 @@ def test_empty_input(tiny_embedder):
 
 
 def test_no_progress_also_hides_the_weight_loading_bars_and_restores_the_switch(tiny_model_path, capfd):
+    import transformers
     from transformers.utils import logging as hf_logging
 
     from negmine.encode.sentence_transformer import load_sentence_transformer
 
     load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=True))
-    assert "Loading weights" in capfd.readouterr().err
+    shown = capfd.readouterr().err
+    # transformers 5 draws a "Loading weights" bar; 4.x (the floor is 4.47) draws none for a one-file checkpoint
+    # (only "Loading checkpoint shards" for sharded ones), so there the test checks the hiding and the switch only
+    if int(transformers.__version__.split(".")[0]) >= 5:
+        assert "Loading weights" in shown
     load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=False))
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()
