@@ -13,6 +13,7 @@ from negmine.retrieve.ann import (
     coarse_centroids,
     exact_rescore,
     factory_string,
+    hnsw_build_is_deterministic,
     list_coverage,
     n_lists,
     proposals,
@@ -168,6 +169,28 @@ def unclustered(n_docs: int, n_queries: int, dim: int = 16, seed: int = 3) -> tu
 
 def recall_of(found, exact) -> float:
     return float(np.mean([len(set(a) & set(b)) / exact.indices.shape[1] for a, b in zip(found.indices, exact.indices)]))
+
+
+def test_hnsw_build_is_deterministic_from_faiss_1_15_1():
+    assert [hnsw_build_is_deterministic(v) for v in ["1.8.0", "1.9.0.post1", "1.15.0", "1.15.1", "1.16.0", "2.0"]] == [
+        False, False, False, True, True, True]
+
+
+@pytest.mark.parametrize(("version", "index", "one_thread"), [
+    ("1.15.0", "hnsw", True), ("1.15.1", "hnsw", False), ("1.8.0", "ivf", False)])
+def test_hnsw_graph_is_built_on_one_thread_when_faiss_would_build_another_one_each_run(monkeypatch, version, index, one_thread):
+    """FAISS before 1.15.1 inserts HNSW nodes from several threads in an unspecified order: another graph,
+    so other candidates, on each run (measured on 1.8.0-1.15.0); IVF adds are deterministic on any thread count."""
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    calls = []
+    monkeypatch.setattr(faiss, "__version__", version)
+    monkeypatch.setattr(faiss, "omp_set_num_threads", lambda n: calls.append(n))
+    _, docs = unclustered(2_000, 0, 16)
+    built = build_index(docs, index, 64)
+    assert built.ntotal == len(docs)
+    assert calls == ([1, threads] if one_thread else [])
 
 
 def test_breadth_steps_double_up_to_every_list_or_point():

@@ -138,9 +138,34 @@ def build_index(block: np.ndarray, index: str, breadth: int, centroids: np.ndarr
         faiss.downcast_index(faiss_index).do_polysemous_training = False  # of the build (46 s -> 8 s, 50k x 384)
     if not faiss_index.is_trained:
         faiss_index.train(training_rows(block, index))
-    faiss_index.add(block)
+    add_vectors(faiss, faiss_index, block, index)
     set_breadth(faiss_index, index, breadth)
     return faiss_index
+
+
+DETERMINISTIC_HNSW_FAISS = (1, 15, 1)
+"""The first FAISS whose multi-threaded HNSW graph build is deterministic (before it, threads insert nodes
+in an unspecified order: 1.8.0 to 1.15.0 gave another graph, so other candidates, on every run; measured)."""
+
+
+def hnsw_build_is_deterministic(version: str) -> bool:
+    """Whether FAISS ``version`` builds the same HNSW graph on every run whatever its thread count."""
+    parts = [int(p) for p in version.split("+")[0].split(".")[:3] if p.isdigit()]
+    return tuple(parts) >= DETERMINISTIC_HNSW_FAISS
+
+
+def add_vectors(faiss, faiss_index, block: np.ndarray, index: str) -> None:
+    """``faiss_index.add(block)``; an HNSW graph on a FAISS older than :data:`DETERMINISTIC_HNSW_FAISS` is built
+    on one thread (slower, but the same graph on every run), the thread count restored after."""
+    if index != "hnsw" or hnsw_build_is_deterministic(faiss.__version__):
+        faiss_index.add(block)
+        return
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        faiss_index.add(block)
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 def start_breadth(index: str, depth: int, nprobe: int) -> int:
