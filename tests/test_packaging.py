@@ -89,6 +89,44 @@ def test_sdist_holds_the_tests_and_what_they_read(built):
     if tracked.returncode == 0 and tracked.stdout:  # a checkout: every tracked test and benchmark file
         wanted = {n for n in tracked.stdout.splitlines() if n.startswith(("tests/", "benchmarks/", "src/"))}
         assert wanted - names == set()
-    assert {"LICENSE", "README.md", "pyproject.toml", "MANIFEST.in", "constraints/cpu.txt", ".ci/run",
+    assert {"LICENSE", "README.md", "pyproject.toml", "MANIFEST.in", "constraints/cpu.txt", "constraints/minimum.txt", ".ci/run",
             "tests/conftest.py", "tests/test_packaging.py"} <= names
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".tmp"))]
+
+
+def _floors_and_pins() -> tuple[dict[str, str | None], dict[str, str]]:
+    """({dependency: its >= version or None} from pyproject.toml, {package: its == version} from
+    constraints/minimum.txt), names normalised."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: pytest's own dependency
+        import tomli as tomllib
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    floors = {}
+    for dependency in map(Requirement, project["dependencies"]):
+        lows = [s.version for s in dependency.specifier if s.operator == ">="]
+        floors[canonicalize_name(dependency.name)] = lows[0] if len(lows) == 1 else None
+    pins = {}
+    for line in (REPO / "constraints" / "minimum.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version.strip()
+    return floors, pins
+
+
+def test_minimum_constraints_pin_exactly_every_floor_of_the_dependencies():
+    """constraints/minimum.txt is how the floors are checked (README, "Set-up"): a raised floor left at its old
+    pin, or a pin left at an old floor, would check versions pyproject.toml no longer declares."""
+    from packaging.version import Version
+
+    floors, pins = _floors_and_pins()
+    assert None not in floors.values(), {name: low for name, low in floors.items() if low is None}
+    assert sorted(pins) == sorted(floors)
+    not_floor = {"torch"}  # pinned to this machine's CPU build (constraints/cpu.txt); its floor 2.1 is not checked
+    differ = {name: (floors[name], pins[name]) for name in floors if Version(floors[name]) != Version(pins[name])}
+    assert {name: versions for name, versions in differ.items() if name not in not_floor} == {}
+    assert all(Version(pins[name]) >= Version(floors[name]) for name in not_floor)
