@@ -119,6 +119,8 @@ def test_train_cli_keep_best_needs_a_dev_split(tmp_path, flags):
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--eval-split", "test"], "dev evaluation needs a BEIR directory; pass --eval-data DIR"),
+    (["--eval-split", "dev"], "dev evaluation needs a BEIR directory; pass --eval-data DIR"),  # typed at its default
+    (["--unknown-qrels", "error"], "dev evaluation needs a BEIR directory; pass --eval-data DIR"),
     (["--mine-summary", "neg.summary.json"], "--mine-summary is read for re-mining only; add --remine-every-epoch or "
                                              "--remine-steps N, or drop --mine-summary"),
 ])

@@ -16,7 +16,8 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    OUTPUT_PANEL, choices, echo_json, refuse_unused_config, shared_option, user_errors, warn_overridden,
+    OUTPUT_PANEL, choices, echo_json, refuse_unused_config, shared_option, typed_options, user_errors,
+    warn_overridden,
 )
 from negmine.config import (
     TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES, DevEvalConfig, TrainConfig,
@@ -98,7 +99,8 @@ def train_command(
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
-            dev=None if dev == DevEvalConfig() else dev,  # any dev option given needs --eval-data (validate)
+            # any dev option given, even at its default, needs --eval-data (DevEvalConfig.validate says so)
+            dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,
         )
         refuse_unused_config(ctx, config, TRAIN_FIELDS)
         from negmine.train.preflight import check_before_work
@@ -117,6 +119,9 @@ TRAIN_FIELDS = {"hardness_strength": "hardness_strength", "mini_batch_size": "mi
                 "topic_clusters": "topic_clusters", "fn_margin": "fn_margin", "partition_mode": "partition_mode"}
 """Options a mode of the run may leave unused (``--topic-clusters 3`` trained with no-duplicates batching): option
 name -> TrainConfig field, refused by the rules TrainConfig applies (:data:`negmine.config_unused.UNUSED`)."""
+
+DEV_OPTIONS = ("eval_split", "eval_steps", "eval_max_documents", "unknown_qrels", "keep_best")
+"""The dev-evaluation options: each needs ``--eval-data``, even typed at its default (``--eval-split dev``)."""
 
 
 def register(app: typer.Typer) -> None:
