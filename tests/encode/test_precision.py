@@ -48,3 +48,34 @@ def test_explicit_precision_kept(cpuinfo, choice):
 def test_unknown_precision_lists_choices():
     with pytest.raises(ConfigError, match=r"unknown precision 'fp16'; allowed: auto, bf16, fp32"):
         resolve_precision("fp16")
+
+
+class _Properties:
+    def __init__(self, major: int) -> None:
+        self.major = major
+
+
+@pytest.mark.parametrize("major,hip,expected", [(8, None, "bf16"), (9, None, "bf16"), (7, None, "fp32"),
+                                                (7, "6.2", "bf16")])
+def test_auto_on_cuda_is_bf16_only_where_the_gpu_has_it_natively(monkeypatch, major, hip, expected):
+    """No GPU here: torch.cuda is faked. A pre-Ampere GPU (compute capability 7.x) emulates bf16, and
+    torch.cuda.is_bf16_supported() still says True there (its including_emulation defaults to True): auto used to
+    pick bf16 on it, slower than fp32. ROCm builds have bf16."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: _Properties(major))
+    monkeypatch.setattr(torch.version, "hip", hip)
+    assert resolve_precision("auto", "cuda") == expected
+    assert resolve_precision("fp32", "cuda") == "fp32" and resolve_precision("bf16", "cuda") == "bf16"
+
+
+def test_auto_on_cuda_without_a_gpu_is_fp32_and_on_mps_fp32():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    assert resolve_precision("auto", "cuda") == "fp32"
+    assert resolve_precision("auto", "mps") == "fp32"

@@ -8,7 +8,7 @@ casting the weights (``model.to(torch.bfloat16)``) 28.9 s (2.4x) but cosine >= 0
 and it needs a second copy of the model (or mutates the caller's, e.g. a model being trained).
 Autocast is used: nearly as fast, more accurate, and the wrapped model is left untouched. ``auto``
 picks bf16 only where the hardware has native bf16 arithmetic (CPU flags ``avx512_bf16`` or
-``amx_bf16``; CUDA devices that report bf16 support); emulated bf16 is slower than fp32.
+``amx_bf16``; CUDA devices of compute capability 8.0 or newer, and ROCm); emulated bf16 is slower than fp32.
 """
 
 from __future__ import annotations
@@ -49,7 +49,18 @@ def resolve_precision(precision: str, device_type: str = "cpu", cpuinfo: str | P
     if device_type == "cpu":
         return "bf16" if cpu_has_native_bf16(cpuinfo) else "fp32"
     if device_type == "cuda":
-        import torch
-
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if cuda_has_native_bf16() else "fp32"
     return "fp32"
+
+
+def cuda_has_native_bf16() -> bool:
+    """True when the current CUDA device has native bf16 arithmetic: compute capability 8.0 or newer (Ampere on),
+    or a ROCm build. Not ``torch.cuda.is_bf16_supported()``: it also says True on older GPUs that only emulate
+    bf16 (its ``including_emulation`` defaults to True), where bf16 is slower than fp32."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return False
+    if torch.version.hip:
+        return True
+    return torch.cuda.get_device_properties(torch.cuda.current_device()).major >= 8
