@@ -344,3 +344,104 @@ def test_a_gpu_this_torch_cannot_see_is_refused_before_any_model_loads():
         EncoderConfig(device=f"cuda:{count}").validate()
     assert str(info.value) == (f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s); use "
                                "--device cpu, or a CUDA build of torch on a machine with a GPU (README: install)")
+
+
+def _fake_gpus(monkeypatch, count: int, bf16: bool = True) -> None:
+    """torch.cuda as on a machine with ``count`` GPUs (none here)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: bf16)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla P100")
+
+
+@pytest.mark.parametrize(("device", "message"), [
+    ("tpu", "unknown device 'tpu'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
+    ("gpu", "unknown device 'gpu'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
+])
+def test_an_unknown_training_device_lists_the_devices(device, message):
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(device=device).validate()
+    assert str(info.value) == message
+    TrainConfig(device="cpu").validate()
+
+
+def test_training_on_a_gpu_this_torch_cannot_see_is_refused_with_the_fix(monkeypatch):
+    import torch
+
+    from negmine.config import TrainConfig
+
+    _fake_gpus(monkeypatch, 0)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(device="cuda").validate()
+    assert str(info.value) == (f"--device cuda: torch {torch.__version__} sees 0 CUDA device(s); use --device cpu, "
+                               "or a CUDA build of torch on a machine with a GPU (README: install)")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(device="mps").validate()
+    assert str(info.value) == ("--device mps: this torch sees no Apple GPU (torch.backends.mps.is_available() is "
+                               "False); use --device cpu")
+
+
+def test_training_on_one_gpu_is_accepted(monkeypatch):
+    from negmine.config import TrainConfig
+
+    _fake_gpus(monkeypatch, 1)
+    for device in ("cuda", "cuda:0"):
+        for precision in ("auto", "fp32", "bf16"):
+            TrainConfig(device=device, precision=precision).validate()
+
+
+def test_a_gpu_other_than_the_first_visible_one_is_refused_naming_cuda_visible_devices(monkeypatch):
+    """transformers' Trainer trains on cuda:0 of the visible GPUs whatever negmine asks (no argument pins another)."""
+    from negmine.config import TrainConfig
+
+    _fake_gpus(monkeypatch, 2)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(device="cuda:1").validate()
+    assert str(info.value) == ("--device cuda:1: negmine train trains on the first visible GPU only (transformers' "
+                               "Trainer); make GPU 1 the only visible one: CUDA_VISIBLE_DEVICES=1 negmine train ... "
+                               "--device cuda")
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0"])
+def test_training_with_several_visible_gpus_is_refused_naming_cuda_visible_devices(monkeypatch, device):
+    """Without a distributed launch, transformers' Trainer wraps the model in DataParallel over every visible GPU."""
+    from negmine.config import TrainConfig
+
+    _fake_gpus(monkeypatch, 2)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(device=device).validate()
+    assert str(info.value) == (f"--device {device}: torch sees 2 CUDA devices, and transformers' Trainer would train "
+                               "on all of them (DataParallel, 2x --batch-size per step); make one visible: "
+                               "CUDA_VISIBLE_DEVICES=0 negmine train ... --device cuda")
+
+
+def test_bf16_training_on_a_gpu_without_bf16_is_refused(monkeypatch):
+    from negmine.config import TrainConfig
+
+    _fake_gpus(monkeypatch, 1, bf16=False)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(device="cuda", precision="bf16").validate()
+    assert str(info.value) == ("--precision bf16: the GPU 'Tesla P100' has no bf16 (torch.cuda.is_bf16_supported() is "
+                               "False); use --precision auto or fp32")
+    TrainConfig(device="cuda", precision="auto").validate()
+
+
+def test_remining_runs_the_recorded_mining_on_the_training_device(monkeypatch):
+    """Its cross-encoder and teacher judges load with the recorded encoder settings: on the training device, next to
+    the model being trained (a recorded --device cuda no longer fails a CPU run, nor runs its judges elsewhere)."""
+    from negmine.config import EncoderConfig, MineConfig, TrainConfig
+
+    _fake_gpus(monkeypatch, 1)
+    recorded = MineConfig(data=DataConfig(data_dir=Path("beir")), encoder=EncoderConfig(device="cuda:0"))
+    assert TrainConfig(remine_steps=5, mine=recorded).remine_config().encoder.device == "cpu"
+    assert TrainConfig(remine_steps=5, mine=recorded, device="cuda").remine_config().encoder.device == "cuda"
+    onnx = MineConfig(data=DataConfig(data_dir=Path("beir")), encoder=EncoderConfig(backend="onnx"))
+    assert TrainConfig(remine_steps=5, mine=onnx, device="cuda").remine_config() == onnx
+    assert TrainConfig().remine_config() is None
+    _fake_gpus(monkeypatch, 0)
+    TrainConfig(remine_steps=5, mine=recorded).validate()  # validated as it runs: on the CPU

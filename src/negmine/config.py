@@ -326,6 +326,32 @@ def _check_device(device: str, backend: str) -> None:
                           "or a CUDA build of torch on a machine with a GPU (README: install)")
 
 
+def _check_train_device(device: str, precision: str) -> None:
+    """:func:`_check_device`, then what transformers' Trainer (under ``negmine train``) can do: without a
+    distributed launch, its TrainingArguments train on the first visible GPU (``cuda:0``) and wrap the model in
+    DataParallel over every visible GPU (which also multiplies the batch by their number; transformers' own
+    advice is CUDA_VISIBLE_DEVICES, see huggingface/transformers#23410). So ``cuda:N`` (N > 0) and several visible
+    GPUs are refused with that fix, and so is ``bf16`` on a GPU without it (the trainer would refuse it later)."""
+    _check_device(device, "torch")
+    if not device.startswith("cuda"):
+        return
+    import torch
+
+    index = int(device.split(":")[1]) if ":" in device else 0
+    if index > 0:
+        raise ConfigError(f"--device {device}: negmine train trains on the first visible GPU only (transformers' "
+                          f"Trainer); make GPU {index} the only visible one: CUDA_VISIBLE_DEVICES={index} negmine "
+                          "train ... --device cuda")
+    count = torch.cuda.device_count()
+    if count > 1:
+        raise ConfigError(f"--device {device}: torch sees {count} CUDA devices, and transformers' Trainer would train on "
+                          f"all of them (DataParallel, {count}x --batch-size per step); make one visible: "
+                          f"CUDA_VISIBLE_DEVICES=0 negmine train ... --device cuda")
+    if precision == "bf16" and not torch.cuda.is_bf16_supported():
+        raise ConfigError(f"--precision bf16: the GPU {torch.cuda.get_device_name(0)!r} has no bf16 "
+                          "(torch.cuda.is_bf16_supported() is False); use --precision auto or fp32")
+
+
 @dataclass(frozen=True)
 class RetrieveConfig:
     """How the candidate pool is built. ``depth`` candidates are kept per query."""
@@ -1139,6 +1165,9 @@ class TrainConfig(PathFields):
     evaluates on a dev split while training (:class:`DevEvalConfig`). ``attention_dropout`` sets the
     attention-probability dropout while training (``None`` keeps the model's own; 0 lets PyTorch's fused CPU
     attention kernel run: 1.6x faster steps for MiniLM on 2 cores; the saved model's config is unchanged).
+    ``device`` (:data:`DEVICES`) runs everything of the run there: training, topic clustering, dev evaluation and
+    re-mining (its judges too); one GPU only (see :func:`_check_train_device`); on CUDA ``precision`` ``auto`` is
+    bf16 autocast where the GPU has native bf16, else fp32. GPU training is untested here (no GPU on this machine).
     """
 
     train_file: Path = Path("negatives.jsonl")
@@ -1176,10 +1205,21 @@ class TrainConfig(PathFields):
     show_progress: bool = True
     dev: DevEvalConfig | None = None
     attention_dropout: float | None = None
+    device: str = "cpu"
 
     @property
     def remine(self) -> bool:
         return self.remine_every_epoch or self.remine_steps is not None
+
+    def remine_config(self) -> MineConfig | None:
+        """``mine`` as re-mining runs it: its encoder settings (which its cross-encoder and teacher judges load
+        with) on this run's ``device``, next to the model being trained; a recorded ``--backend onnx`` keeps
+        the CPU it runs on."""
+        import dataclasses
+
+        if self.mine is None or self.mine.encoder.backend != "torch":
+            return self.mine
+        return dataclasses.replace(self.mine, encoder=dataclasses.replace(self.mine.encoder, device=self.device))
 
     def validate(self) -> None:
         check_field_types(self)
@@ -1201,6 +1241,7 @@ class TrainConfig(PathFields):
         _check_choice("batching", self.batching, TRAIN_BATCHINGS)
         _check_choice("hardness", self.hardness, TRAIN_HARDNESS)
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_train_device(self.device, self.precision)
         self._validate_directions()
         self._validate_numbers()
         self._validate_remine()
@@ -1273,4 +1314,4 @@ class TrainConfig(PathFields):
                 "the training file; pass it as TrainConfig.mine (the CLI reads it from the mined file's "
                 "<name>.summary.json, or --mine-summary PATH)"
             )
-        self.mine.validate()
+        self.remine_config().validate()  # type: ignore[union-attr]  # set: checked above

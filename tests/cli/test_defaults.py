@@ -60,7 +60,8 @@ def test_the_mapping_covers_the_main_options():
     names = {(command, param.name) for command, param, _, _ in _pairs()}
     for expected in [("train", "lr"), ("train", "fn_margin"), ("train", "batch_size"), ("mine", "relative_margin"),
                      ("mine", "num_negatives"), ("mine", "depth"), ("mine", "denoise_depth"), ("audit", "min_votes"),
-                     ("mine", "export_as"), ("audit", "export_as"), ("train", "eval_split"), ("train", "keep_best")]:
+                     ("mine", "export_as"), ("audit", "export_as"), ("train", "eval_split"), ("train", "keep_best"),
+                     ("train", "device")]:
         assert expected in names
 
 

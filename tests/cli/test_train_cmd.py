@@ -249,3 +249,27 @@ def test_train_cli_refuses_a_missing_file_before_importing_the_trainer(tmp_path,
     monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing it now raises ImportError
     result = runner.invoke(build_app(), ["train", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "m")])
     assert result.exit_code == 2 and "training file" in result.output and "not found" in result.output
+
+
+def test_device_reaches_the_training_config(tmp_path, monkeypatch):
+    """--device on train (there was no such option: training ran on the CPU whatever the machine had)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    (config,) = _configs(tmp_path, monkeypatch, ["--device", "cuda", "--precision", "fp32"])
+    assert config.device == "cuda"
+
+
+def test_a_training_device_this_machine_lacks_is_refused_before_the_model_loads(tmp_path, monkeypatch):
+    import torch
+
+    import negmine.encode.sentence_transformer as st
+
+    monkeypatch.setattr(st, "load_sentence_transformer", lambda *a, **k: pytest.fail("model loaded"))
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         "--device", f"cuda:{count}"])
+    assert result.exit_code == 2, result.output
+    assert f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s); use --device cpu" in result.stderr
+    assert not (tmp_path / "o").exists()

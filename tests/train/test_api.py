@@ -374,3 +374,63 @@ def test_no_progress_hides_transformers_own_bars_while_training_and_saving(tmp_p
     err = capfd.readouterr().err
     assert "Loading weights" not in err and "Writing model shards" not in err
     assert hf_logging.is_progress_bar_enabled(), "the library-wide switch is put back"
+
+
+@pytest.mark.parametrize("device, use_cpu", [("cpu", True), ("cuda", False), ("cuda:0", False), ("mps", False)])
+def test_the_training_arguments_train_on_the_cpu_only_for_device_cpu(tmp_path, device, use_cpu):
+    """Elsewhere the trainer picks the device itself (the first visible GPU, or mps): TrainConfig made it the one
+    asked for. Not validated here: this machine has no GPU."""
+    from negmine.train.api import training_arguments
+
+    args = training_arguments(TrainConfig(output_dir=tmp_path, device=device), False, None)
+    assert args.use_cpu is use_cpu
+
+
+def test_a_trainer_that_set_itself_up_elsewhere_than_the_device_is_refused(tmp_path, monkeypatch):
+    """E.g. ACCELERATE_USE_CPU=1 overrides use_cpu=False: the run would train on the CPU while --device says cuda."""
+    from negmine.train.api import check_trainer_device, training_arguments
+
+    monkeypatch.setenv("ACCELERATE_USE_CPU", "1")
+    args = training_arguments(TrainConfig(output_dir=tmp_path, device="cuda"), False, None)
+    with pytest.raises(ConfigError) as info:
+        check_trainer_device(args, "cuda")
+    assert str(info.value) == ("--device cuda: transformers' Trainer set itself up on cpu with 0 GPU(s) (check "
+                               "ACCELERATE_USE_CPU and CUDA_VISIBLE_DEVICES); negmine train runs on one device: the "
+                               "one --device names")
+    check_trainer_device(args, "cpu")
+
+
+def test_the_starting_model_loads_on_the_training_device(monkeypatch, tiny_model_path):
+    """So the topic sampler's clustering encodes there too (it runs before the trainer moves the model)."""
+    import negmine.encode.sentence_transformer as st_loader
+    from negmine.train.api import load_model
+
+    seen = []
+    monkeypatch.setattr(st_loader, "load_sentence_transformer", lambda config: seen.append(config.device))
+    load_model(TrainConfig(model=str(tiny_model_path), device="cuda:0"))
+    assert seen == ["cuda:0"]
+
+
+def test_the_run_resolves_its_precision_for_its_device(monkeypatch, tmp_path, mined_file, tiny_model_path):
+    import negmine.encode.precision as precision
+
+    seen = []
+    real = precision.resolve_precision
+    monkeypatch.setattr(precision, "resolve_precision", lambda p, device_type="cpu", *a: seen.append(device_type)
+                        or real(p, "cpu", *a))
+    monkeypatch.setattr("negmine.train.api.load_model", lambda config: SentenceTransformer(str(tiny_model_path),
+                                                                                           device="cpu"))
+    monkeypatch.setattr("negmine.train.api.check_trainer_device", lambda args, device: None)
+    from negmine.train.api import _TrainRun
+    from negmine.train.dataset import load_train_data
+
+    config = _config(tmp_path, mined_file, tiny_model_path, device="cuda:0", precision="fp32")
+    _TrainRun(config, load_train_data(mined_file, 2), None, {})
+    assert seen[0] == "cuda"
+
+
+def test_dev_evaluation_puts_back_the_training_gpus_random_generator_too():
+    from negmine.train.dev_eval import rng_devices
+
+    assert rng_devices(torch.device("cuda:0")) == [torch.device("cuda:0")]
+    assert rng_devices(torch.device("cpu")) == [] == rng_devices(torch.device("mps"))

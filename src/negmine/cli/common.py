@@ -51,9 +51,10 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
     "document_prompt": OptionSpec("", (), "prefix for documents, e.g. 'passage: '"),
     "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated; default: the model's own max_seq_length)"),
     "batch_size": OptionSpec(64, (), "encoding batch size"),
-    "precision": OptionSpec("auto", (), choices(PRECISIONS, {"auto": "bf16 where the CPU has it"})),
-    "device": OptionSpec("cpu", (), f"torch device that encodes (and runs mine's and audit's --cross-encoder judge): {choices(DEVICES)}; "
-                         "negmine train runs on the CPU"),
+    "precision": OptionSpec("auto", (), choices(PRECISIONS, {"auto": "bf16 where the CPU or GPU has it natively"})),
+    "device": OptionSpec("cpu", (), f"torch device that encodes (and runs mine's and audit's --cross-encoder judge, "
+                         f"and negmine train's training): {choices(DEVICES)}; negmine train: one visible GPU, pick it "
+                         "with CUDA_VISIBLE_DEVICES"),
     "cache_dir": OptionSpec(None, (), "embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)"),
     "cache": OptionSpec(True, ("--cache/--no-cache",), "reuse cached embeddings"),
     "backend": OptionSpec("torch", (), f"encoder runtime: {choices(BACKENDS, {'onnx': 'exported once, cached'})}"),

@@ -41,6 +41,7 @@ def train_command(
     query_prompt: str = shared_option("query_prompt"),
     document_prompt: str = shared_option("document_prompt"),
     precision: str = shared_option("precision"),
+    device: str = shared_option("device"),
     epochs: int = typer.Option(1, help="training epochs", rich_help_panel=_OPT),
     max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (overrides --epochs; default: --epochs decides)", rich_help_panel=_OPT),
     batch_size: int = typer.Option(32, help="pairs per batch", rich_help_panel=_OPT),
@@ -97,7 +98,7 @@ def train_command(
             batching=batching, topic_clusters=topic_clusters,
             remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=mine_config,
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
-            logging_steps=logging_steps, precision=precision, max_length=max_length, query_prompt=query_prompt,
+            logging_steps=logging_steps, precision=precision, device=device, max_length=max_length, query_prompt=query_prompt,
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
             # any dev option given, even at its default, needs --eval-data (DevEvalConfig.validate says so)
             dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,

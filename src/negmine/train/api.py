@@ -72,7 +72,8 @@ def load_model(config: TrainConfig):
     from negmine.config import EncoderConfig
     from negmine.encode.sentence_transformer import load_sentence_transformer
 
-    return load_sentence_transformer(EncoderConfig(model=config.model, show_progress=config.show_progress))
+    return load_sentence_transformer(EncoderConfig(model=config.model, show_progress=config.show_progress,
+                                                   device=config.device))
 
 
 def topic_sampler(model, data: TrainData, config: TrainConfig, precision: str):
@@ -92,7 +93,10 @@ def topic_sampler(model, data: TrainData, config: TrainConfig, precision: str):
 
 
 def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
-    """Map TrainConfig onto SentenceTransformerTrainingArguments (checkpoints under ``checkpoints/``)."""
+    """Map TrainConfig onto SentenceTransformerTrainingArguments (checkpoints under ``checkpoints/``).
+
+    ``device``: ``use_cpu`` for ``cpu``; otherwise the trainer picks the device itself (``cuda:0``, or ``mps``),
+    which :func:`negmine.config._check_train_device` made the one asked for (a single visible GPU)."""
     from sentence_transformers import SentenceTransformerTrainingArguments
 
     prompts = _prompts(config)
@@ -111,7 +115,7 @@ def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
         seed=config.seed,
         data_seed=config.seed,
         bf16=bf16,
-        use_cpu=True,
+        use_cpu=config.device == "cpu",
         batch_sampler=batch_sampler,
         save_total_limit=2,
         logging_steps=config.logging_steps,
@@ -122,6 +126,19 @@ def training_arguments(config: TrainConfig, bf16: bool, batch_sampler):
         prompts=prompts or None,
         **schedule,
     )
+
+
+def check_trainer_device(args, device: str) -> None:
+    """ConfigError unless the trainer set up by ``args`` trains on ``device`` alone (not e.g. on the CPU for
+    ``cuda`` because ACCELERATE_USE_CPU is set, nor over several GPUs with DataParallel)."""
+    import torch
+
+    from negmine.errors import ConfigError
+
+    if args.device.type != torch.device(device).type or args.n_gpu > 1:
+        raise ConfigError(f"--device {device}: transformers' Trainer set itself up on {args.device} with {args.n_gpu} "
+                          "GPU(s) (check ACCELERATE_USE_CPU and CUDA_VISIBLE_DEVICES); negmine train runs on one "
+                          "device: the one --device names")
 
 
 def warmup_argument(ratio: float) -> dict:
@@ -246,7 +263,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     if config.remine and miner is None:
         from negmine.train.pipeline_miner import pipeline_miner
 
-        miner = pipeline_miner(config.mine)  # type: ignore[arg-type]  # validate() checked it is set
+        miner = pipeline_miner(config.remine_config())  # type: ignore[arg-type]  # validate() checked it is set
     data = load_train_data(config.train_file, config.num_negatives)
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
@@ -300,7 +317,7 @@ class _TrainRun:
         from negmine.train.samplers.no_duplicates import EveryRowNoDuplicatesBatchSampler
 
         self.config, self.data, self.timings = config, data, timings
-        self.precision = resolve_precision(config.precision, "cpu")
+        self.precision = resolve_precision(config.precision, config.device.split(":")[0])
         set_seed(config.seed)
         t0 = time.perf_counter()
         self.model = load_model(config)
@@ -320,6 +337,7 @@ class _TrainRun:
                                           config.query_prompt, config.document_prompt, config.show_progress)
         self.remine = self._remine_callback(miner)
         self.args = training_arguments(config, self.precision == "bf16", sampler)
+        check_trainer_device(self.args, config.device)
 
     def _remine_callback(self, miner: Miner | None) -> RemineCallback | None:
         if not self.config.remine:

@@ -93,13 +93,19 @@ class DevEvaluator(SentenceEvaluator):
 class MeasuringTrainer(SentenceTransformerTrainer):
     """A trainer whose evaluations only measure: what one draws from torch's global generator (the trainer's
     evaluation loop does) is given back, so the run's dropout masks, and with them its weights, are those of
-    the same run without a dev split."""
+    the same run without a dev split (training on a GPU, its generator too: dropout masks are drawn there)."""
 
     def evaluate(self, *args, **kwargs):
         import torch
 
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=rng_devices(self.args.device)):
             return super().evaluate(*args, **kwargs)
+
+
+def rng_devices(device) -> list:
+    """The devices besides the CPU whose random generator :meth:`MeasuringTrainer.evaluate` puts back: the
+    training GPU (``torch.random.fork_rng`` forks CUDA generators; none when training on the CPU)."""
+    return [device] if device.type == "cuda" else []
 
 
 class EvaluateAtEnd(TrainerCallback):
