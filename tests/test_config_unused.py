@@ -117,6 +117,9 @@ CASES = [
     (C.TrainConfig(mine=C.MineConfig(data=BEIR)), "TrainConfig", 5,
      "TrainConfig mine=MineConfig(...) would be ignored: re-mining is off; add --remine-every-epoch or --remine-steps N, "
      "or leave it at its default (mine=None)"),
+    (C.TrainConfig(matryoshka_weights=(1.0, 0.5)), "TrainConfig", 6,
+     "TrainConfig matryoshka_weights=(1.0, 0.5) would be ignored: no --matryoshka-dims are trained; add "
+     "--matryoshka-dims, e.g. 384,256,128,64, or leave it at its default (matryoshka_weights=None)"),
 ]
 
 

@@ -1206,6 +1206,8 @@ class TrainConfig(PathFields):
     dev: DevEvalConfig | None = None
     attention_dropout: float | None = None
     device: str = "cpu"
+    matryoshka_dims: tuple[int, ...] | None = None
+    matryoshka_weights: tuple[float, ...] | None = None
 
     @property
     def remine(self) -> bool:
@@ -1246,7 +1248,27 @@ class TrainConfig(PathFields):
         self._validate_numbers()
         self._validate_remine()
         self._validate_dev()
+        self._validate_matryoshka()
         _refuse_unused(self)
+
+    def _validate_matryoshka(self) -> None:
+        """Dims positive and strictly decreasing, as the loss trains them (largest first, each once); weights one
+        positive number per dim. The model's own dimension is checked once it has loaded
+        (:func:`negmine.train.losses.matryoshka.check_model_dimension`)."""
+        dims, fix = self.matryoshka_dims, "e.g. --matryoshka-dims 384,256,128,64 (largest first), or leave it unset"
+        if dims is None:
+            return
+        if not dims or any(d < 1 for d in dims):
+            raise ConfigError(f"matryoshka_dims must be positive integers, got {dims!r}; {fix}")
+        if any(a <= b for a, b in zip(dims, dims[1:])):
+            raise ConfigError(f"matryoshka_dims must be strictly decreasing (largest first, each once), got {dims!r}; "
+                              f"use {','.join(map(str, sorted(set(dims), reverse=True)))}")
+        weights = self.matryoshka_weights
+        if weights is not None and (len(weights) != len(dims) or any(not w > 0 for w in weights)):
+            raise ConfigError(
+                f"matryoshka_weights must be one number > 0 per dimension of matryoshka_dims {dims!r}, got {weights!r}; "
+                f"e.g. --matryoshka-weights {','.join('1' for _ in dims)}, or leave it unset (1 each)"
+            )
 
     def _validate_dev(self) -> None:
         if self.dev is None:

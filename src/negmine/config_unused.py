@@ -165,6 +165,8 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
                "add a --direction, e.g. --direction doc_to_query"),
         Unused(("mine",), lambda c, _: not c.remine, lambda c, _: "re-mining is off",
                "add --remine-every-epoch or --remine-steps N"),
+        Unused(("matryoshka_weights",), lambda c, _: c.matryoshka_dims is None,
+               lambda c, _: "no --matryoshka-dims are trained", "add --matryoshka-dims, e.g. 384,256,128,64"),
     ),
 }
 """Config class name -> its rules, in the order they are checked."""

@@ -141,6 +141,7 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
             ("mine", "query_column"): ["--pairs", "p.jsonl"], ("mine", "positive_column"): ["--pairs", "p.jsonl"],
             ("mine", "seed"): ["--strategy", "random"],
             ("train", "partition_mode"): ["--direction", "query_to_doc", "--direction", "doc_to_query"],
+            ("train", "matryoshka_weights"): ["--matryoshka-dims", "8,4"],
             ("audit", "cross_encoder_threshold"): ["--cross-encoder", "ce"], ("audit", "teacher_min_votes"): ["--teacher", "t"],
             ("audit", "teacher_max_words"): ["--teacher", "t"], ("audit", "teacher_query_prompt"): ["--teacher", "t"],
             ("audit", "teacher_document_prompt"): ["--teacher", "t"], ("audit", "cross_encoder_batch_size"): ["--cross-encoder", "ce"],
@@ -152,7 +153,10 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
                 "teacher_document_prompt")}}
 """Options that only act on another one: the test gives that one in both runs."""
 _VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
-           "teacher": "t", "model": "m", "split": "dev", "eval_split": "test"}
+           "teacher": "t", "model": "m", "split": "dev", "eval_split": "test", "matryoshka_dims": "8,4",
+           "matryoshka_weights": "1,0.5"}
+_PARSED = {("train", "matryoshka_dims"): (8, 4), ("train", "matryoshka_weights"): (1.0, 0.5)}
+"""Comma-separated options: the field value their _VALUES entry gives."""
 NOT_IN_THE_CONFIG = {("train", "remine_every_epoch"), ("train", "remine_steps"), ("train", "mine_summary")}
 """Re-mining reads the mined file's recorded MineConfig first (covered end to end in test_train_cmd.py)."""
 
@@ -232,6 +236,7 @@ def test_every_option_named_after_a_field_sets_that_field(monkeypatch, tmp_path,
         expected = kind(args[1])
         if "list" in hint:
             expected = (expected,)
+        expected = _PARSED.get((command, param.name), expected)
     assert got == expected, f"negmine {command} {' '.join(args)} set {config.__name__}.{field.name} to {got!r}"
 
 

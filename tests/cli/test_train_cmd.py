@@ -147,6 +147,14 @@ def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, 
      "--topic-clusters would be ignored: the batching is no-duplicates; use --batching topic, or drop --topic-clusters"),
     (["--no-fn-mask", "--fn-margin", "0.1"],
      "--fn-margin would be ignored: --no-fn-mask masks nothing; drop --no-fn-mask, or drop --fn-margin"),
+    (["--matryoshka-weights", "1"], "--matryoshka-weights would be ignored: no --matryoshka-dims are trained; add "
+                                    "--matryoshka-dims, e.g. 384,256,128,64, or drop --matryoshka-weights"),
+    (["--matryoshka-dims", "384,256.5"], "--matryoshka-dims takes comma-separated integers, got '384,256.5'; "
+                                         "e.g. --matryoshka-dims 384,256,128,64"),
+    (["--matryoshka-dims", "64,128"], "matryoshka_dims must be strictly decreasing (largest first, each once), got "
+                                      "(64, 128); use 128,64"),
+    (["--matryoshka-dims", "64,32", "--matryoshka-weights", "1,x"],
+     "--matryoshka-weights takes comma-separated numbers, got '1,x'; e.g. --matryoshka-weights 1,1,0.5,0.5"),
 ])
 def test_train_cli_refuses_settings_the_run_does_not_use(tmp_path, flags, message):
     # each was ignored: `train m.jsonl --topic-clusters 3` (say) trained with no-duplicates batching, exit 0
@@ -155,6 +163,21 @@ def test_train_cli_refuses_settings_the_run_does_not_use(tmp_path, flags, messag
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n"
     assert not (tmp_path / "o").exists()
+
+
+def test_train_cli_matryoshka_end_to_end_and_a_dim_beyond_the_model(tmp_path, tiny_model_path):
+    mined = _mined(tmp_path / "m.jsonl")
+    args = _base_args(mined, tmp_path / "model", tiny_model_path) + ["--matryoshka-dims", "32,16,8",
+                                                                     "--matryoshka-weights", "1,1,0.5"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "model" / "negmine_train.json").read_text())["config"]
+    assert config["matryoshka_dims"] == [32, 16, 8] and config["matryoshka_weights"] == [1.0, 1.0, 0.5]
+    result = runner.invoke(build_app(), _base_args(mined, tmp_path / "big", tiny_model_path)
+                           + ["--matryoshka-dims", "64,32"])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"error: matryoshka_dims (64, 32): 64 exceed the embedding dimension 32 of the model "
+                                  f"'{tiny_model_path}'; use dims up to 32, e.g. --matryoshka-dims 32\n")
 
 
 def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):

@@ -179,6 +179,17 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     # from np.random.seed after the model had loaded
     ({"seed": -1}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e.g. --seed 42$"),
     ({"seed": 2**32}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got 4294967296; use e.g. --seed 42$"),
+    ({"matryoshka_dims": (64, 0)}, r"^matryoshka_dims must be positive integers, got \(64, 0\); e.g. --matryoshka-dims "
+                                   r"384,256,128,64 \(largest first\), or leave it unset$"),
+    ({"matryoshka_dims": ()}, r"^matryoshka_dims must be positive integers, got \(\); "),
+    ({"matryoshka_dims": (64, 128, 64)}, r"^matryoshka_dims must be strictly decreasing \(largest first, each once\), "
+                                         r"got \(64, 128, 64\); use 128,64$"),
+    ({"matryoshka_dims": (64, 32), "matryoshka_weights": (1.0,)},
+     r"^matryoshka_weights must be one number > 0 per dimension of matryoshka_dims \(64, 32\), got \(1.0,\); "
+     r"e.g. --matryoshka-weights 1,1, or leave it unset \(1 each\)$"),
+    ({"matryoshka_dims": (64, 32), "matryoshka_weights": (1.0, 0.0)}, "matryoshka_weights must be one number > 0"),
+    ({"matryoshka_weights": (1.0,)}, r"^TrainConfig matryoshka_weights=\(1.0,\) would be ignored: no --matryoshka-dims "
+                                     r"are trained; add --matryoshka-dims, e.g. 384,256,128,64, or leave it at its default"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, mined_file, overrides, message):
     with pytest.raises(ConfigError, match=message):
@@ -237,6 +248,28 @@ def test_remining_with_a_mine_config_whose_data_is_missing_fails_before_training
 def test_training_variants_run(tmp_path, mined_file, tiny_model_path, overrides):
     result = train(_config(tmp_path, mined_file, tiny_model_path, **overrides))
     assert result.global_step == 2 and result.final_loss == result.final_loss  # not NaN
+
+
+@pytest.mark.parametrize("overrides", [{}, {"loss": "cached-mnrl", "mini_batch_size": 2}])
+def test_matryoshka_training_runs_and_masks_at_every_dim(tmp_path, write_mined, make_row, tiny_model_path, overrides):
+    """A third of the rows have a flagged negative: masked at each of the 3 dims, so the masked share of the
+    candidates is the plain run's (the same batches; labels decide the mask)."""
+    rows = [make_row(i, **({"negative_flags": ["false_negative", None]} if i % 3 == 0 else {})) for i in range(12)]
+    mined = write_mined(tmp_path / "flagged.jsonl", rows)
+    plain = train(_config(tmp_path / "plain", mined, tiny_model_path, **overrides))
+    result = train(_config(tmp_path, mined, tiny_model_path, matryoshka_dims=(32, 16, 8),
+                           matryoshka_weights=(1.0, 1.0, 0.5), **overrides))
+    assert result.global_step == 2 and result.final_loss == result.final_loss and result.final_loss != plain.final_loss
+    assert 0 < result.masked_fraction == pytest.approx(plain.masked_fraction)
+    summary = json.loads((tmp_path / "out" / SUMMARY_NAME).read_text())
+    assert summary["config"]["matryoshka_dims"] == [32, 16, 8]
+
+
+def test_matryoshka_dims_beyond_the_model_fail_once_it_loads_before_training(tmp_path, mined_file, tiny_model_path):
+    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(48, 16\): 48 exceed the embedding dimension 32 of the "
+                                          r"model '.*'; use dims up to 32, e.g. --matryoshka-dims 32,16$"):
+        train(_config(tmp_path, mined_file, tiny_model_path, matryoshka_dims=(48, 16)))
+    assert not (tmp_path / "out" / "checkpoints").exists()
 
 
 @pytest.mark.parametrize("seed", [4, 5])

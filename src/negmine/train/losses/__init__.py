@@ -34,7 +34,13 @@ LOSSES: dict[str, Callable[[object, TrainConfig], nn.Module]] = {"mnrl": _mnrl, 
 
 
 def build_loss(model, config: TrainConfig) -> nn.Module:
-    """The configured loss for ``model``; unknown names list the registry keys."""
+    """The configured loss for ``model``, wrapped in a Matryoshka loss when ``config.matryoshka_dims`` is set
+    (:mod:`negmine.train.losses.matryoshka`); unknown names list the registry keys."""
     if config.loss not in LOSSES:
         raise unknown_choice("loss", config.loss, LOSSES)
-    return LOSSES[config.loss](model, config)
+    loss = LOSSES[config.loss](model, config)
+    if config.matryoshka_dims is None:
+        return loss
+    from negmine.train.losses.matryoshka import matryoshka_loss
+
+    return matryoshka_loss(model, loss, config)

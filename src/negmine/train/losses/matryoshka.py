@@ -1,0 +1,89 @@
+"""Matryoshka representation learning (Kusupati et al. 2022) around negmine's MNRL losses.
+
+sentence-transformers' ``MatryoshkaLoss`` sums the wrapped loss computed on the embeddings cut to their first
+``d`` dims and L2-normalised again (``shrink``), for each ``d`` of ``matryoshka_dims`` (largest first), weighted
+by ``matryoshka_weights``. It cuts the embeddings where negmine's losses read them, so the false-negative mask,
+the hardness weights and the extra directions are all computed from the cut vectors at every dimension:
+
+- ``mnrl``: the model's ``forward`` is wrapped while the loss runs (``ForwardDecorator``): the model runs once,
+  its output is cut for each dim, and :meth:`MaskedMultipleNegativesRankingLoss.compute_loss_from_embeddings`
+  sees the cut embeddings with the batch's labels;
+- ``cached-mnrl``: the loss's ``calculate_loss`` is wrapped (``CachedLossDecorator``): the cached embeddings are
+  cut for each dim and :meth:`MaskedCachedMultipleNegativesRankingLoss.calculate_loss` runs on them.
+
+One difference from sentence-transformers' own ``forward``, hence :class:`MaskedMatryoshkaLoss`: it also cuts
+the labels to the first ``d`` columns when they are a 2-D tensor as wide as the model's embedding (meant for
+distillation losses whose labels are teacher embeddings). negmine's labels are a 2-D row of text keys
+(:mod:`negmine.train.labels`) whose width is ``3 + 2N + P``; when that equalled the embedding dimension, the
+known positives (and then the negatives' keys and flags) were cut off and no longer masked. The labels reach
+the loss whole here.
+
+The mask counts (``mask_stats``) add up the candidates of every dimension, so the reported ``masked_fraction``
+is the mean over the dims (the same at each dim unless ``fn_margin`` masks by score).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable
+
+from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss, MatryoshkaLoss
+from torch import Tensor, nn
+
+from negmine.config import TrainConfig
+from negmine.errors import ConfigError
+
+
+def embedding_dimension(model) -> int | None:
+    """The model's full output dimension (None when the model cannot tell), whatever its ``truncate_dim``."""
+    for name in ("_get_untruncated_embedding_dimension", "get_embedding_dimension",
+                 "get_sentence_embedding_dimension"):
+        if hasattr(model, name):
+            return getattr(model, name)()
+    return None
+
+
+def check_model_dimension(model, config: TrainConfig) -> None:
+    """ConfigError when a Matryoshka dim exceeds the loaded model's embedding dimension (checked right after
+    the model loads, before any training work)."""
+    dim = embedding_dimension(model)
+    dims = config.matryoshka_dims or ()
+    too_big = [d for d in dims if dim is not None and d > dim]
+    if too_big:
+        fitting = [d for d in dims if d <= dim] or [dim]
+        raise ConfigError(
+            f"matryoshka_dims {dims!r}: {', '.join(map(str, too_big))} exceed the embedding dimension {dim} of the "
+            f"model {config.model!r}; use dims up to {dim}, e.g. --matryoshka-dims "
+            f"{','.join(map(str, sorted({dim, *fitting}, reverse=True)))}"
+        )
+
+
+class MaskedMatryoshkaLoss(MatryoshkaLoss):
+    """``MatryoshkaLoss`` that hands negmine's label tensor to the wrapped loss uncut (see the module docstring)
+    and exposes the wrapped loss's ``mask_stats``."""
+
+    @property
+    def mask_stats(self):
+        return getattr(self.loss, "mask_stats", None)
+
+    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
+        if isinstance(self.loss, CachedMultipleNegativesRankingLoss):  # calculate_loss is wrapped instead
+            return self.loss(sentence_features, labels)
+        original_forward = self.model.forward
+        decorated = sys.modules[MatryoshkaLoss.__module__].ForwardDecorator(original_forward)
+        self.model.forward = decorated
+        try:
+            loss = 0.0
+            for dim, weight in zip(self.matryoshka_dims, self.matryoshka_weights):  # largest first: the cut reuses
+                decorated.set_dim(dim)  # the previous dim's cut output
+                loss = loss + weight * self.loss(sentence_features, labels)
+        finally:
+            self.model.forward = original_forward
+        return loss
+
+
+def matryoshka_loss(model, loss: nn.Module, config: TrainConfig) -> nn.Module:
+    """``loss`` trained at every dim of ``config.matryoshka_dims`` (checked against the model's dimension)."""
+    check_model_dimension(model, config)
+    weights = list(config.matryoshka_weights) if config.matryoshka_weights is not None else None
+    return MaskedMatryoshkaLoss(model, loss, list(config.matryoshka_dims), matryoshka_weights=weights)
