@@ -99,6 +99,9 @@ CASES = [
     (C.EvalConfig(data_dir=Path("beir"), models=("m",), encoder=C.EncoderConfig(model="m")), "EvalConfig", 2,
      "EvalConfig encoder.model='m' would be ignored: eval encodes with each of its models; encoder.model is never read; "
      "name the model in models (--model NAME), or leave it at its default (encoder.model='bundled:all-MiniLM-L6-v2')"),
+    (C.EvalConfig(data_dir=Path("beir"), models=("bm25",), truncate_dim=64), "EvalConfig", 3,
+     "EvalConfig truncate_dim=64 would be ignored: no dense --model is evaluated (BM25 and --run files have no "
+     "embeddings to cut); add --model NAME, or leave it at its default (truncate_dim=None)"),
     (C.TrainConfig(hardness="none", hardness_strength=2.0), "TrainConfig", 0,
      "TrainConfig hardness_strength=2.0 would be ignored: --hardness none weights no negative; use --hardness all, or "
      "leave it at its default (hardness_strength=5.0)"),

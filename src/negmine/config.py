@@ -1021,6 +1021,10 @@ class EvalConfig(PathFields):
     misses it alike) and a query whose only relevant documents are missing is evaluated and scores 0.
     Numbers therefore stay comparable with published BEIR results; dropping the rows instead would raise
     recall and change the evaluated query set. ``negmine eval`` prints how many rows this concerns.
+
+    ``truncate_dim`` scores the dense models with their embeddings cut to the first N dims and re-normalised
+    (a Matryoshka model, ``TrainConfig.matryoshka_dims``); the cut is applied to the cached full-size vectors,
+    so the cache is shared with full-size evaluations (:mod:`negmine.encode.truncate`).
     """
 
     data_dir: Path | None = None
@@ -1041,6 +1045,7 @@ class EvalConfig(PathFields):
     workers: int | None = None
     """Local processes for the BM25 baseline's tokenisation and shards (as ``EngineConfig.workers``; None: every
     usable CPU). Runs are the same for any value."""
+    truncate_dim: int | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -1055,6 +1060,8 @@ class EvalConfig(PathFields):
             raise ConfigError("no data directory given; pass a BEIR directory, e.g. negmine eval DATA_DIR --split test")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
+        if self.truncate_dim is not None:
+            _check_positive_int("truncate_dim", self.truncate_dim, "use e.g. --truncate-dim 128 or leave it unset")
         if not self.split or "/" in self.split:
             raise ConfigError(f"split must be a qrels file stem such as 'test', got {self.split!r}")
         check_unknown_qrels(self.unknown_qrels)

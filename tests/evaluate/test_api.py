@@ -269,3 +269,51 @@ def test_an_evaluation_stopped_after_its_run_files_leaves_no_results_of_the_one_
         evaluate(_config(beir_dir, tmp_path / "other", models=("hash/a",), output=out, runs_dir=runs),
                  embedders=other)
     assert (runs / "a.trec").is_file() and not out.exists()
+
+
+def test_truncate_dim_ranks_by_the_cut_renormalised_vectors_from_the_cache(beir_dir, tmp_path, tiny_model_path):
+    """By hand: the tiny model's full vectors cut to 4 of their 32 dims, re-normalised, ranked by inner product
+    (at 4 dims it misranks a relevant document it ranks first at 32). The cut is applied after the cache, so
+    evaluating at 4 after the full size encodes nothing again."""
+    import numpy as np
+
+    from negmine.config import DataConfig
+    from negmine.encode.factory import make_embedder
+    from negmine.io.load import load_data
+
+    model, dim = str(tiny_model_path), 4
+    encoder = EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False, precision="fp32")
+    embedder = make_embedder(replace(encoder, model=model))
+    config = EvalConfig(data_dir=beir_dir, models=(model,), metrics=("ndcg@10", "mrr@10"), depth=10, encoder=encoder)
+    full = evaluate(config, embedders={model: embedder})
+    cut = evaluate(replace(config, truncate_dim=dim), embedders={model: embedder})
+    assert full.encoding == {"model": {"encoded": 21, "cached": 0}}
+    assert cut.encoding == {"model": {"encoded": 0, "cached": 21}}
+
+    dataset = load_data(DataConfig(data_dir=beir_dir, split="test"))
+    query_ids = dataset.judged_qrels().query_ids()
+    unit = lambda v: v[:, :dim] / np.linalg.norm(v[:, :dim], axis=1, keepdims=True)  # noqa: E731
+    scores = unit(embedder.encode([dataset.queries.text(q) for q in query_ids])) @ unit(
+        embedder.encode(list(dataset.corpus.texts))).T
+    by_hand = {}
+    for row, query in enumerate(query_ids):
+        top = np.argsort(-scores[row], kind="stable")[:10]
+        by_hand[query] = {dataset.corpus.ids[j]: float(scores[row, j]) for j in top}
+        assert cut.runs["model"].ranked(query) == [dataset.corpus.ids[j] for j in top]
+        assert cut.runs["model"].scores[query] == pytest.approx(by_hand[query], abs=1e-5)
+    assert any(cut.runs["model"].ranked(q) != full.runs["model"].ranked(q) for q in query_ids)
+    hand_file = write_trec_run(tmp_path / "hand.trec", Run(by_hand, "hand"))
+    hand = evaluate(replace(config, models=(), run_files=(hand_file,), depth=EvalConfig.depth))
+    assert cut.comparison.result("model").mean == pytest.approx(hand.comparison.result("hand").mean, abs=1e-9)
+    assert cut.comparison.result("model").mean != full.comparison.result("model").mean
+    assert cut.payload["config"]["truncate_dim"] == dim
+
+
+def test_truncate_dim_beyond_a_models_dimension_names_it(beir_dir, tmp_path):
+    config = _config(beir_dir, tmp_path, truncate_dim=16)
+    with pytest.raises(ConfigError, match=r"^truncate_dim 16 exceeds the embedding dimension 8 of the model 'hash/b'; "
+                                          r"use --truncate-dim 8 or less .*, or leave it unset$"):
+        evaluate(config, embedders=_embedders())
+    with pytest.raises(ConfigError, match=r"^truncate_dim must be a positive integer, got 0; use e.g. --truncate-dim "
+                                          r"128 or leave it unset$"):
+        evaluate(replace(config, truncate_dim=0), embedders=_embedders())

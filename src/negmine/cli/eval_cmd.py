@@ -27,6 +27,7 @@ def eval_command(
     ),
     run: list[Path] = typer.Option([], "--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS),
     depth: int = typer.Option(100, help="documents retrieved per query by each model", rich_help_panel=_RUNS),
+    truncate_dim: Optional[int] = typer.Option(None, help="score the dense models with embeddings cut to their first N dims and re-normalised (Matryoshka models; the cache of full vectors is reused); default: full size", rich_help_panel=_RUNS),
     metrics: list[str] = typer.Option(
         [], "--metrics", help=f"comma-separated metrics, each NAME@k or NAME: {choices(EVAL_METRICS)} (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL
     ),
@@ -58,8 +59,9 @@ def eval_command(
         unknown_qrels=unknown_qrels,
         encoder=encoder,
         workers=workers,
+        truncate_dim=truncate_dim,
     )
-    refuse_unused_config(ctx, config, ("n_permutations", "seed", "depth", "runs_dir"))
+    refuse_unused_config(ctx, config, ("n_permutations", "seed", "depth", "runs_dir", "truncate_dim"))
     with user_errors():
         from negmine.evaluate.api import evaluate
 

@@ -20,6 +20,7 @@ from negmine.encode.base import Embedder
 from negmine.io.atomic import atomic_path
 from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, text_keys
 from negmine.encode.inflight import InFlight
+from negmine.encode.truncate import truncate_rows
 
 LOOKUP_CHUNK = 65536
 """Distinct texts looked up / held in memory at a time (bounds memory of the memmap variant)."""
@@ -156,8 +157,10 @@ def _fill(
     out: np.ndarray,
     show_progress: bool,
     desc: str | None,
+    truncate_dim: int | None = None,
 ) -> tuple[int, int]:
-    """Write the embedding of ``texts[i]`` into ``out[i]``; return (n_encoded, n_cached)."""
+    """Write the embedding of ``texts[i]`` into ``out[i]`` (cut to ``truncate_dim`` after the cache); return
+    (n_encoded, n_cached)."""
     if not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
     plan = _plan(texts)
@@ -170,6 +173,7 @@ def _fill(
             for c0 in range(0, len(plan.first), chunk):
                 c1 = min(len(plan.first), c0 + chunk)
                 vecs, found = _chunk_vectors(embedder, texts, prompt, shelf, shard_size, plan, (c0, c1), bar, inflight)
+                vecs = truncate_rows(vecs, truncate_dim)  # the cache holds the full vectors
                 rows = np.sort(plan.rows_by_unique[plan.bounds[c0] : plan.bounds[c1]])
                 out[rows] = vecs[plan.inverse[rows] - c0]
                 n_cached += found
@@ -191,14 +195,18 @@ def embed_texts(
     shard_size: int = 8192,
     desc: str | None = None,
     show_progress: bool | None = None,
+    truncate_dim: int | None = None,
 ) -> EmbedResult:
     """``(len(texts), dim)`` float32 embeddings of ``prompt + text`` in input order.
 
     ``show_progress`` defaults to the embedder's own ``show_progress`` attribute (False if it has none).
+    ``truncate_dim``: the vectors cut to their first ``truncate_dim`` components and re-normalised
+    (:mod:`negmine.encode.truncate`); the cache reads and stores the full ones.
     """
     texts = texts if isinstance(texts, abc.Sequence) else list(texts)  # a TextColumn is not copied
-    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    n_encoded, n_cached = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc)
+    out = np.empty((len(texts), truncate_dim or embedder.dim), dtype=np.float32)
+    n_encoded, n_cached = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc,
+                                truncate_dim)
     return EmbedResult(out, n_encoded, n_cached)
 
 
@@ -211,6 +219,7 @@ def embed_texts_to_memmap(
     shard_size: int = 8192,
     desc: str | None = None,
     show_progress: bool | None = None,
+    truncate_dim: int | None = None,
 ) -> EmbedResult:
     """Like :func:`embed_texts`, but the vectors go to the ``.npy`` file ``path`` (written through a
     memory map, then renamed into place atomically) and come back as a read-only memory map.
@@ -223,8 +232,9 @@ def embed_texts_to_memmap(
     path.parent.mkdir(parents=True, exist_ok=True)
     texts = texts if isinstance(texts, abc.Sequence) else list(texts)  # a TextColumn is not copied
     with atomic_path(path) as tmp:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(texts), embedder.dim))
-        counts = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc)
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(texts), truncate_dim or embedder.dim))
+        counts = _fill(embedder, texts, prompt, cache, shard_size, out, _show(embedder, show_progress), desc,
+                       truncate_dim)
         out.flush()
         del out
     return EmbedResult(np.load(path, mmap_mode="r"), *counts)

@@ -22,6 +22,7 @@ from typing import Mapping
 from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
 from negmine.encode.base import Embedder
 from negmine.encode.factory import make_embedder
+from negmine.encode.truncate import check_truncate_dim
 from negmine.errors import InputError
 from negmine.evaluate.compare import Comparison, compare_runs, format_table
 from negmine.evaluate.dense_eval import encode_split, search_run
@@ -231,7 +232,9 @@ def _model_runs(
         embedder = embedders.get(model)
         if embedder is None:
             embedder = make_embedder(replace(config.encoder, model=model))
-        emb = encode_split(embedder, dataset, cache, config.encoder.query_prompt, config.encoder.document_prompt)
+        check_truncate_dim(config.truncate_dim, embedder.dim, model)
+        emb = encode_split(embedder, dataset, cache, config.encoder.query_prompt, config.encoder.document_prompt,
+                           config.truncate_dim)
         del embedder
         runs.append(search_run(emb, dataset.corpus.ids, config.depth, name))
         encoding[name] = {"encoded": emb.n_encoded, "cached": emb.n_cached}

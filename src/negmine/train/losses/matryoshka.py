@@ -34,13 +34,13 @@ from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 
 
-def embedding_dimension(model) -> int | None:
-    """The model's full output dimension (None when the model cannot tell), whatever its ``truncate_dim``."""
-    for name in ("_get_untruncated_embedding_dimension", "get_embedding_dimension",
-                 "get_sentence_embedding_dimension"):
-        if hasattr(model, name):
-            return getattr(model, name)()
-    return None
+def embedding_dimension(model) -> int:
+    """The dimension of the model's ``forward`` output (the one the loss cuts), whatever its ``truncate_dim``."""
+    from negmine.encode.sentence_transformer import embedding_dimension as encoder_dimension
+
+    untruncated = getattr(model, "_get_untruncated_embedding_dimension", None)  # sentence-transformers >= 6
+    dim = untruncated() if untruncated is not None else None
+    return int(dim) if dim is not None else encoder_dimension(model)
 
 
 def check_model_dimension(model, config: TrainConfig) -> None:
@@ -48,7 +48,7 @@ def check_model_dimension(model, config: TrainConfig) -> None:
     the model loads, before any training work)."""
     dim = embedding_dimension(model)
     dims = config.matryoshka_dims or ()
-    too_big = [d for d in dims if dim is not None and d > dim]
+    too_big = [d for d in dims if d > dim]
     if too_big:
         fitting = [d for d in dims if d <= dim] or [dim]
         raise ConfigError(
