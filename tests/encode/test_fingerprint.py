@@ -18,6 +18,9 @@ def test_settings_change_fingerprint(load_tiny):
     # a GPU's kernels give other last bits: its vectors are cached apart; the CPU keeps the fingerprints it had
     assert model_fingerprint(model, 64, "fp32", "cuda") != base
     assert model_fingerprint(model, 64, "fp32", "cpu") == base
+    # the batch size sets the shape of the passes, which moves last bits: another one is cached apart
+    assert model_fingerprint(model, 64, "fp32", "cpu", 64) != base
+    assert model_fingerprint(model, 64, "fp32", "cpu", 32) != model_fingerprint(model, 64, "fp32", "cpu", 64)
 
 
 def test_any_weight_change_changes_fingerprint(load_tiny):

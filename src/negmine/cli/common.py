@@ -50,7 +50,7 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
     "query_prompt": OptionSpec("", (), "prefix for queries, e.g. 'query: '"),
     "document_prompt": OptionSpec("", (), "prefix for documents, e.g. 'passage: '"),
     "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated; default: the model's own max_seq_length)"),
-    "batch_size": OptionSpec(64, (), "encoding batch size"),
+    "batch_size": OptionSpec(64, (), "encoding batch size: texts per forward pass at most (on the CPU also at most 2048 tokens per pass); another value caches its vectors apart"),
     "precision": OptionSpec("auto", (), choices(PRECISIONS, {"auto": "bf16 where the CPU or GPU has it natively"})),
     "device": OptionSpec("cpu", (), f"torch device that encodes (and runs mine's and audit's --cross-encoder judge, "
                          f"and negmine train's training): {choices(DEVICES)}; negmine train: one visible GPU, pick it "

@@ -17,10 +17,11 @@ import hashlib
 import json
 from typing import Any
 
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 """Bumped when the same model and settings start giving other vectors: 2 = unpadded equal-length batches
-(2026-12-03; version-1 vectors came from padded batches and differ in their last bits), so old caches are not
-mixed with new vectors."""
+(2026-12-03; version-1 vectors came from padded batches and differ in their last bits); 3 = CPU passes of one
+shape per token count (2026-12-04, :func:`negmine.encode.sentence_transformer.fixed_shape_batches`). Old
+caches are not mixed with new vectors."""
 def tensor_digest(state_dict: dict[str, Any]) -> str:
     """blake2b over (name, dtype, shape, every byte) of every tensor, in name order."""
     import torch
@@ -65,16 +66,21 @@ def model_identity(model) -> dict:
     }
 
 
-def model_fingerprint(model, max_length: int | None, precision: str, device_type: str = "cpu") -> str:
+def model_fingerprint(
+    model, max_length: int | None, precision: str, device_type: str = "cpu", batch_size: int | None = None,
+) -> str:
     """``"st-<sha256>"`` of the model identity plus the settings that change vectors. Another device's kernels
-    give other last bits, so a GPU's vectors are cached apart from the CPU's; the CPU adds nothing to the
-    payload, which keeps the fingerprints (and caches) of CPU runs as they were."""
+    give other last bits, so a GPU's vectors are cached apart from the CPU's. ``batch_size`` (the torch
+    backend's) sets the shape of the passes a text is encoded in, which moves last bits too (on the CPU for
+    texts under ``TOKENS_PER_PASS / batch_size`` tokens)."""
     payload = {
         "version": FINGERPRINT_VERSION,
         "model": model_identity(model),
         "max_length": max_length,
         "precision": precision,
     }
+    if batch_size is not None:
+        payload["batch_size"] = batch_size
     if device_type != "cpu":
         payload["device"] = device_type
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))

@@ -3,12 +3,12 @@
 - Loads on ``config.device`` (CPU by default); the default model is the bundled all-MiniLM-L6-v2.
 - ``precision``: ``fp32``, ``bf16`` (forward pass under ``torch.autocast``), ``auto`` (bf16 where the
   hardware has native bf16); see :mod:`negmine.encode.precision` for the measurements behind the choice.
-- Equal-length batching: texts are grouped by token count and encoded in batches of at most ``batch_size``
-  that need no padding (:func:`equal_length_batches`), then put back in input order, so a text's vector does
-  not depend on which other texts it was encoded with.
+- Equal-length batching: texts are grouped by token count and encoded in passes that need no padding, then
+  put back in input order; on the CPU every pass over one token count has the same shape
+  (:func:`fixed_shape_batches`), so a text's vector does not depend on which other texts it was encoded with.
 - Output is always float32 and L2-normalised, whatever the model's last module does.
 - ``fingerprint`` is the model's content identity (:mod:`negmine.encode.fingerprint`) plus the effective
-  ``max_length`` and the precision actually used.
+  ``max_length``, the precision actually used and the batch size.
 """
 
 from __future__ import annotations
@@ -89,11 +89,8 @@ def equal_length_batches(token_lengths: np.ndarray, batch_size: int) -> list[np.
     Why: padding is what made a text's vector depend on its batch-mates. Measured with all-MiniLM-L6-v2 on a
     2-core AMD EPYC (torch 2.13): padded length-sorted batches moved 29 of 120 demo vectors when the texts were
     encoded in two halves instead of together (up to 1.8e-7 in fp32, 8.9e-4 in bf16: enough to reorder
-    near-tied candidates); unpadded, every vector was bit-identical alone, in batches of 7 or 40, and for 1,500
-    SciFact abstracts and 800 claims encoded as a whole or as subsets. So which texts a run finds in the
-    embedding cache, and with which others it encodes the rest, no longer changes the mined bytes. Kernels are
-    not guaranteed batch-invariant in general: a 32-wide random test model still differs by 3e-8 in fp32
-    between batch compositions (with or without padding).
+    near-tied candidates). Unpadded batches of varying size were enough there, not on every CPU: see
+    :func:`fixed_shape_batches`.
     """
     lengths = np.asarray(token_lengths, dtype=np.int64)
     order = np.argsort(-lengths, kind="stable")
@@ -103,6 +100,42 @@ def equal_length_batches(token_lengths: np.ndarray, batch_size: int) -> list[np.
     return [
         order[i : min(i + batch_size, end)] for start, end in zip(starts, ends) for i in range(start, end, batch_size)
     ]
+
+
+TOKENS_PER_PASS = 2048
+"""Tokens one forward pass holds on the CPU (rows x token count, see :func:`rows_per_pass`). Measured
+2026-12-04 on the 2-core Intel Xeon, all-MiniLM-L6-v2 in bf16, all 5,183 SciFact abstracts: 60.8 s at 2048
+(1.15x the tokens, the rest filling short passes), 73.4 s at 1024, 100.0 s at 512, against 60.6-63.7 s for
+unpadded batches of up to 64 texts; 256-token texts run as fast 8 to a pass as 64 to a pass, 2 to a pass 1.6x
+slower. The 1,109 claims (mostly 10-30 tokens, few per token count): 3.5 s against 2.2 s."""
+
+
+def rows_per_pass(n_tokens: int, batch_size: int) -> int:
+    """Rows of every CPU forward pass over texts of ``n_tokens`` tokens: ``TOKENS_PER_PASS // n_tokens``, at
+    least 1 and at most ``batch_size``. A function of the token count alone, so a text is always encoded in a
+    pass of the same shape."""
+    return max(1, min(batch_size, TOKENS_PER_PASS // max(1, int(n_tokens))))
+
+
+def fixed_shape_batches(token_lengths: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, int]]:
+    """``(rows, width)`` per forward pass: the rows of :func:`equal_length_batches` cut to
+    :func:`rows_per_pass` texts, each pass run ``width`` rows wide (a short last pass is filled with copies of
+    its first text, whose vectors are dropped).
+
+    Why: on a 2-core Intel Xeon (MKL, torch 2.13) unpadded equal-length batches were not enough: 36 of 120 demo
+    vectors moved (up to 1.3e-7 in fp32) between the texts encoded together and in two halves, and 77 differed
+    from the text encoded alone: the matrix kernels depend on the batch's row count (likely their blocking).
+    With every pass of a token count the same shape, all 380 demo texts were bit-identical together, in a random
+    third and the rest, and alone, in fp32 and bf16, with 1 or 2 threads. So which texts a run finds in the
+    embedding cache, and with which others it encodes the rest, does not change the mined bytes. The fill costs
+    at most ``width - 1`` rows per token count present in a call.
+    """
+    lengths = np.asarray(token_lengths, dtype=np.int64)
+    passes = []
+    for group in equal_length_batches(lengths, max(1, len(lengths))):
+        width = rows_per_pass(lengths[group[0]], batch_size)
+        passes.extend((group[i : i + width], width) for i in range(0, len(group), width))
+    return passes
 
 
 TOKENIZE_CHUNK = 1024
@@ -136,7 +169,8 @@ class SentenceTransformerEmbedder:
         self.show_progress = config.show_progress
         self.max_length = self.model.max_seq_length
         self.dim = embedding_dimension(self.model)
-        self.fingerprint = model_fingerprint(self.model, self.max_length, self.precision, self.device_type)
+        self.fingerprint = model_fingerprint(self.model, self.max_length, self.precision, self.device_type,
+                                             self.batch_size)
 
     @classmethod
     def from_model(cls, model, config: EncoderConfig | None = None) -> "SentenceTransformerEmbedder":
@@ -157,13 +191,21 @@ class SentenceTransformerEmbedder:
 
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        batches = equal_length_batches(self.token_lengths(texts, prompt), self.batch_size)
+        passes = self._passes(self.token_lengths(texts, prompt))
         with tqdm(total=len(texts), desc="encode", unit="text", disable=not self.show_progress, leave=False) as bar:
             with torch.inference_mode(), self._autocast():
-                for rows in batches:
-                    out[rows] = self._encode_batch([texts[i] for i in rows], prompt)
+                for rows, width in passes:
+                    batch = [texts[i] for i in rows]
+                    out[rows] = self._encode_batch(batch + batch[:1] * (width - len(batch)), prompt)[: len(batch)]
                     bar.update(len(rows))
         return l2_normalise(out)
+
+    def _passes(self, lengths: np.ndarray) -> list[tuple[np.ndarray, int]]:
+        """Fixed-shape passes on the CPU (:func:`fixed_shape_batches`); on a GPU, equal-length batches of
+        ``batch_size`` run as they come (its kernels give no such guarantee, and small passes would waste it)."""
+        if self.device_type == "cpu":
+            return fixed_shape_batches(lengths, self.batch_size)
+        return [(rows, len(rows)) for rows in equal_length_batches(lengths, self.batch_size)]
 
     def token_lengths(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         """Tokens of each ``prompt + text`` as the model sees them (special tokens in, truncated to max length)."""
