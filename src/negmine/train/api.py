@@ -177,10 +177,16 @@ def _prompts(config: TrainConfig) -> dict[str, str]:
     return prompts
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
+"""The names of a saved model's top-level weight files (and of a sharded save's index), moved into place last."""
+
+
 def save_model(model, output_dir: Path) -> None:
-    """Save into a temp folder inside ``output_dir``, then move each entry into place (rename per file). A run
-    killed while saving (``kill -9`` removes nothing) left its temp folder, a copy of the weights: removed here,
-    when the resumed run saves (one run trains into a folder at a time)."""
+    """Save into a temp folder inside ``output_dir``, then move each entry into place (rename per file), the
+    weights last: a save stopped midway (Ctrl-C, ``kill -9``) leaves a folder that does not load, never one
+    whose weights load without the tokenizer or config files that had not been moved yet. A run killed while
+    saving (``kill -9`` removes nothing) left its temp folder, a copy of the weights: removed here, when the
+    resumed run saves (one run trains into a folder at a time)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     for stale in output_dir.glob(".model-*"):
         if stale.is_dir() and not stale.is_symlink():
@@ -188,7 +194,7 @@ def save_model(model, output_dir: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".model-", dir=output_dir))
     try:
         model.save(str(tmp))
-        for entry in sorted(tmp.iterdir()):
+        for entry in sorted(tmp.iterdir(), key=lambda e: (e.name.endswith(WEIGHT_SUFFIXES), e.name)):
             target = output_dir / entry.name
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
