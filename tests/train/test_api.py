@@ -6,7 +6,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 from transformers import TrainerCallback
 
-from negmine.config import TrainConfig
+from negmine.config import DevEvalConfig, TrainConfig
 from negmine.errors import ConfigError
 from negmine.train import TRAINING_VERSION
 from negmine.train.api import SUMMARY_NAME, train
@@ -84,7 +84,7 @@ def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined
     with pytest.raises(KeyboardInterrupt):
         train(config, callbacks=[InterruptAt(5)])
     checkpoints = config.output_dir / "checkpoints"
-    assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint-2", "checkpoint-4"]
+    assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
     shutil.copytree(checkpoints / "checkpoint-4", checkpoints / "checkpoint-6")  # a save killed before its
     (checkpoints / "checkpoint-6" / "trainer_state.json").unlink()                # trainer state was written
     (checkpoints / "checkpoint-4" / "trainer_state.json").write_text('{"global_step": 4, "log_hi')  # cut short
@@ -149,6 +149,35 @@ def test_a_finished_run_is_neither_overwritten_nor_resumed(tmp_path, mined_file,
                                               r"choose a new --output directory, or delete this one"):
             train(again)
     assert json.loads((tmp_path / "out" / SUMMARY_NAME).read_text())["config"]["seed"] == 42
+
+
+def test_resume_with_other_settings_than_the_checkpoints_run_is_refused(tmp_path, write_mined, make_row,
+                                                                        tiny_model_path):
+    """``--resume`` with another learning rate, epoch count or training file went on from the checkpoint under
+    the new settings (measured on minifacts: ``--lr 1e-3``, ``--batch-size 8``, ``--epochs 3`` and a 20-row
+    training file were each resumed without a word and the summary recorded the new settings)."""
+    from dataclasses import replace
+
+    mined = write_mined(tmp_path / "mined.jsonl", [make_row(i) for i in range(12)])
+    config = _config(tmp_path, mined, tiny_model_path, max_steps=4, checkpoint_steps=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])
+    resume = replace(config, resume=True)
+    for changed, message in [
+        ({"learning_rate": 1e-3}, r"1 setting\(s\) differ .*\(recorded in negmine_run_settings.json; the checkpoint's "
+                                  r"-> now\): learning_rate 2e-05 -> 0.001\. Resume with the run's own settings, or "
+                                  r"choose a new --output directory"),
+        ({"batch_size": 2, "max_steps": 5}, r"2 setting\(s\) differ .*: batch_size 4 -> 2; max_steps 4 -> 5\."),
+        ({"dev": DevEvalConfig(data_dir=tmp_path)}, r"1 setting\(s\) differ .*: dev None -> \{'data_dir': '.*'split': 'dev'.*\}\."),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            train(replace(resume, **changed))
+    write_mined(mined, [make_row(i) for i in range(10)])  # re-mined to the same path
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: train_file 'sha256:[0-9a-f]{64}' -> 'sha256:"):
+        train(resume)
+    moved = write_mined(tmp_path / "moved.jsonl", [make_row(i) for i in range(12)])  # the same rows elsewhere
+    mined.unlink()
+    assert train(replace(resume, train_file=moved, show_progress=True)).global_step == 4
 
 
 def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_model_path):

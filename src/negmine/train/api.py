@@ -6,7 +6,8 @@ every row once per epoch) or the TAS-B :mod:`negmine.train.samplers.topic` sampl
 :mod:`negmine.train.remine`.
 
 Output directory layout: the final model (loadable with ``SentenceTransformer(output_dir)``),
-``checkpoints/`` (trainer checkpoints for ``resume``), ``remine/`` (re-mined files) and
+``checkpoints/`` (trainer checkpoints for ``resume``, and the settings the run started with, which a resume must
+repeat: :mod:`negmine.train.run_settings`), ``remine/`` (re-mined files) and
 ``negmine_train.json`` (the summary, written last: its presence marks a finished run; with a dev split, the
 dev metrics of every evaluation and the checkpoint kept).
 """
@@ -34,6 +35,7 @@ from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_before_work
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
+from negmine.train.run_settings import record_run_settings
 
 if TYPE_CHECKING:
     from negmine.train.losses.mnrl import MaskStats
@@ -277,6 +279,8 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
 
     with global_rng_restored(), transformers_bars(config.show_progress):
         run = _TrainRun(config, data, miner, timings, dev_data)
+        if checkpoint is None:  # once the inputs have loaded (a run refused for them creates no folder)
+            record_run_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)  # which --resume must repeat
         run.fit(checkpoint, callbacks)
         t0 = time.perf_counter()
         run.model.max_seq_length = run.max_seq_length

@@ -13,6 +13,7 @@ from negmine.config import TrainConfig
 from negmine.errors import ConfigError
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
+from negmine.train.run_settings import check_resume_settings
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,9 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
 
 
 def check_before_work(config: TrainConfig) -> str | None:
-    """Every check that needs no model or data; returns the checkpoint to resume from. (Re-mining needs
-    ``config.mine``, which ``validate`` checks; ``train`` builds the miner from it unless given one.)"""
+    """Every check that needs no model or data (a resume's settings against those its run started with
+    included); returns the checkpoint to resume from. (Re-mining needs ``config.mine``, which ``validate``
+    checks; ``train`` builds the miner from it unless given one.)"""
     config.validate()
     if Path(config.train_file).is_dir():
         raise ConfigError(f"training file {config.train_file} is a directory; pass the mined native JSONL file "
@@ -81,4 +83,7 @@ def check_before_work(config: TrainConfig) -> str | None:
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
     check_output_dir(config.output_dir, "--output")
-    return find_checkpoint(Path(config.output_dir), config.resume)
+    checkpoint = find_checkpoint(Path(config.output_dir), config.resume)
+    if checkpoint is not None:
+        check_resume_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)
+    return checkpoint
