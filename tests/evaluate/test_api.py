@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -317,3 +318,32 @@ def test_truncate_dim_beyond_a_models_dimension_names_it(beir_dir, tmp_path):
     with pytest.raises(ConfigError, match=r"^truncate_dim must be a positive integer, got 0; use e.g. --truncate-dim "
                                           r"128 or leave it unset$"):
         evaluate(replace(config, truncate_dim=0), embedders=_embedders())
+
+
+def test_a_model_folder_that_cannot_be_a_model_is_refused_before_any_model_encodes(beir_dir, tmp_path,
+                                                                                   tiny_model_path) -> None:
+    """The second of two models was loaded, and found not to be one, only after the first had encoded the whole
+    corpus (measured on minifacts: `--model tiny --model EMPTY_DIR` encoded 320 texts, then failed)."""
+    from negmine.train import SUMMARY_NAME
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "a-file").write_text("not a model\n")
+    unfinished = tmp_path / "unfinished"  # `negmine train -o unfinished` killed before its summary was written
+    shutil.copytree(tiny_model_path, unfinished)
+    (unfinished / "checkpoints" / "checkpoint-5").mkdir(parents=True)
+    embedders = _embedders()
+    for bad, message in [
+        ("empty", r"model '.*empty' is not a model folder: it has neither modules.json \(sentence-transformers\) nor "
+                  r"config.json \(transformers\); pass the folder `negmine train -o DIR` wrote, or a hub name"),
+        ("a-file", r"model '.*a-file' is a file, not a model folder"),
+        ("unfinished", r"model '.*unfinished' is the output folder of a `negmine train` run that did not finish \(it "
+                       r"has checkpoints/ but no negmine_train.json\).*--resume, or pass one of its "
+                       r"checkpoints/checkpoint-N folders"),
+    ]:
+        config = replace(_config(beir_dir, tmp_path), models=("hash/a", str(tmp_path / bad)))
+        with pytest.raises(ConfigError, match=message):
+            evaluate(config, embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+    (unfinished / SUMMARY_NAME).write_text("{}\n")  # the run finished
+    config = replace(_config(beir_dir, tmp_path), models=("hash/a", str(unfinished)))
+    assert evaluate(config, embedders=embedders).encoding[unfinished.name]["encoded"] == 21

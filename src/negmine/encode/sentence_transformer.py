@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -26,16 +27,46 @@ from negmine.encode.precision import resolve_precision
 from negmine.errors import ConfigError
 
 
-def load_sentence_transformer(config: EncoderConfig):
-    """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``; a missing path or
-    an unreachable hub name fails before sentence-transformers is imported (seconds)."""
-    source = resolve_model(config.model)
+def check_model_source(model: str, hub: bool = True) -> str:
+    """The folder or hub name ``model`` loads from; ConfigError at once, without loading anything, when it cannot
+    be a model: a missing path, a file, a folder with neither ``modules.json`` (sentence-transformers) nor
+    ``config.json`` (transformers), a ``negmine train`` output folder whose run did not finish (its model
+    files, if any, are partial or from no finished run), or (with ``hub``) a hub name with the hub unreachable."""
+    source = resolve_model(model)
     if _missing_local_path(source):
         raise ConfigError(f"model path {source!r} does not exist; pass an existing folder or a hub model name")
-    if not os.path.exists(os.path.expanduser(source)):
+    folder = Path(os.path.expanduser(source))
+    if not folder.exists():
+        if not hub:
+            return source
         from negmine.encode.hub import check_hub_model
 
         check_hub_model(source)
+    elif not folder.is_dir():
+        raise ConfigError(f"model {model!r} is a file, not a model folder; pass a sentence-transformers folder "
+                          "(the folder `negmine train -o DIR` wrote) or a hub name")
+    elif _unfinished_training(folder):
+        raise ConfigError(f"model {model!r} is the output folder of a `negmine train` run that did not finish (it "
+                          "has checkpoints/ but no negmine_train.json), so it holds no finished model; finish the run "
+                          f"with the same `negmine train ... -o {model}` command and --resume, or pass one of its "
+                          "checkpoints/checkpoint-N folders")
+    elif not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+        raise ConfigError(f"model {model!r} is not a model folder: it has neither modules.json (sentence-transformers) "
+                          "nor config.json (transformers); pass the folder `negmine train -o DIR` wrote, or a hub name")
+    return source
+
+
+def _unfinished_training(folder: Path) -> bool:
+    from negmine.train import SUMMARY_NAME
+    from negmine.train.preflight import CHECKPOINT_DIR
+
+    return (folder / CHECKPOINT_DIR).is_dir() and not (folder / SUMMARY_NAME).is_file()
+
+
+def load_sentence_transformer(config: EncoderConfig):
+    """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``; a source that cannot
+    be a model (:func:`check_model_source`) fails before sentence-transformers is imported (seconds)."""
+    source = check_model_source(config.model)
     from sentence_transformers import SentenceTransformer
     try:
         with transformers_bars(config.show_progress):

@@ -1,9 +1,9 @@
 """``negmine eval`` as a function: score models and run files on one split, compare, write JSON.
 
-Order of work: validate options, read every run file and load the data (all input errors surface
-here), then encode + search one model at a time (each model is loaded, used and released), then
-evaluate and test all runs against the baseline. The results JSON holds no timings or cache counts,
-so the same inputs give a byte-identical file.
+Order of work: validate options, check that each model can be one (no model loads yet), read every run file
+and load the data (all input errors surface here), then encode + search one model at a time (each model is
+loaded, used and released), then evaluate and test all runs against the baseline. The results JSON holds no
+timings or cache counts, so the same inputs give a byte-identical file.
 
 With ``EvalConfig.unknown_qrels="skip"``, judgments of documents missing from the corpus are scored as
 BEIR scores them (pytrec_eval on the full qrels): such a relevant document can never be retrieved, so it
@@ -61,6 +61,7 @@ def evaluate(
     """
     config.validate()
     check_outputs(config)
+    check_models(config, embedders or {})
     file_runs = [read_trec_run(path) for path in config.run_files]
     if dataset is None:
         from negmine.io.load import load_data
@@ -131,6 +132,18 @@ def check_outputs(config: EvalConfig) -> None:
         check_output_file(config.output, "--output")
     if config.runs_dir is not None:
         check_output_dir(config.runs_dir, "--runs-dir")
+
+
+def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:
+    """Every local model folder can be a model (:func:`~negmine.encode.sentence_transformer.check_model_source`),
+    checked before any model loads: the second of two ``--model`` folders was found not to be one only after
+    the first had encoded the whole corpus. Hub names are checked (hub reachable) when each loads."""
+    from negmine.encode.sentence_transformer import check_model_source
+    from negmine.evaluate.lexical_eval import BM25_MODEL
+
+    for model in config.models:
+        if model != BM25_MODEL and model not in embedders:
+            check_model_source(model, hub=False)
 
 
 def check_trec_ids(dataset: Dataset) -> None:
