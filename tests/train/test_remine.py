@@ -253,3 +253,36 @@ def test_a_remined_known_relevant_negative_is_masked_in_every_row_of_its_query()
     assert mask[:2, fn_columns].all()  # both rows of q0
     assert not mask[2, fn_columns].any()  # q1 knows nothing of fn: an ordinary negative there
     assert data.dataset[1]["negative_1"] == "doc y1"
+
+
+def test_a_run_resumed_at_a_remining_step_trains_the_weights_of_the_uninterrupted_run(tmp_path, mined_file,
+                                                                                     tiny_model_path):
+    """Accelerate's loader has built step k + 1's batch when step k re-mines, so the uninterrupted run trains step
+    k + 1 on the negatives before; a run resumed from a checkpoint at step k swapped at once and trained step k + 1
+    on the re-mined ones: other weights (measured on minifacts, --remine-steps 10 --checkpoint-steps 5, killed at
+    step 15 or 21: model.safetensors differed from the uninterrupted run's; killed at 20: the same)."""
+    from dataclasses import replace
+
+    from .conftest import InterruptAt
+
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+
+    def miner(embedder, output_path):
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("".join(json.dumps(r) + "\n" for r in _fresh_rows(rows, output_path.stem)))
+        return output_path
+
+    def config(name, **kw):  # 12 rows, batch 4: 3 steps an epoch, so step 2 is inside the first
+        return TrainConfig(train_file=mined_file, output_dir=tmp_path / name, model=str(tiny_model_path),
+                           max_steps=5, batch_size=4, num_negatives=2, show_progress=False, precision="fp32",
+                           warmup_ratio=0.0, remine_steps=2, mine=MineConfig(data=DataConfig(data_dir=tmp_path)), **kw)
+
+    train(config("straight", checkpoint_steps=None), miner=miner)
+    interrupted = config("resumed", checkpoint_steps=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted, miner=miner, callbacks=[InterruptAt(3)])
+    result = train(replace(interrupted, resume=True), miner=miner)
+    assert result.resumed_from.endswith("checkpoint-2")
+    straight = SentenceTransformer(str(tmp_path / "straight"), device="cpu").state_dict()
+    resumed = SentenceTransformer(str(tmp_path / "resumed"), device="cpu").state_dict()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)

@@ -370,7 +370,7 @@ class _TrainRun:
             evaluator=self.evaluator,
         )
         if self.remine and checkpoint:
-            self.remine.restore(_checkpoint_step(checkpoint))
+            self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         t0 = time.perf_counter()
         trainer.train(resume_from_checkpoint=checkpoint)
         self.timings["train"] = time.perf_counter() - t0
@@ -403,3 +403,9 @@ class _TrainRun:
 
 def _checkpoint_step(checkpoint: str) -> int:
     return int(Path(checkpoint).name.rsplit("-", 1)[-1])
+
+
+def _mid_epoch(checkpoint: str) -> bool:
+    """Whether the checkpoint was saved inside an epoch (its trainer state's epoch is not a whole number)."""
+    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
+    return not float(state.get("epoch") or 0.0).is_integer()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -89,10 +90,19 @@ class NegativeOverlay:
         self.num_negatives = num_negatives
         self.rows: dict[int, tuple[list[str], list[int]]] = {}
         self.known: dict[int, list[int]] = {}
+        self.after_next_batch: Callable[[], None] | None = None
+        """Run once the next training batch is built (a resumed run's swap that the loader's held batch missed)."""
 
     def __call__(self, batch: dict) -> dict:
         if "label" not in batch:  # a view without the label column (e.g. a sampler's duplicate check)
             return batch
+        batch = self._overlaid(batch)
+        if self.after_next_batch is not None:
+            pending, self.after_next_batch = self.after_next_batch, None
+            pending()
+        return batch
+
+    def _overlaid(self, batch: dict) -> dict:
         start = 3 + 2 * self.num_negatives  # [row, query, positive, negatives, flags] then the known keys
         for i, label in enumerate(batch["label"]):
             row = int(label[0])
@@ -199,20 +209,30 @@ class RemineCallback(TrainerCallback):
         path = self.miner(embedder, self.output_dir / f"step-{step:07d}.jsonl")
         self._apply(path, step, time.perf_counter() - start)
 
-    def restore(self, step: int) -> None:
+    def restore(self, step: int, mid_epoch: bool = False) -> None:
         """On resume: re-apply every re-mined file written at or before ``step``, in step order, as the run did:
-        a row a later file left short keeps the negatives of an earlier one (and the known texts they taught)."""
+        a row a later file left short keeps the negatives of an earlier one (and the known texts they taught).
+        Mid-epoch, the run re-mined at ``step`` after accelerate's loader had built step ``step + 1``'s batch, which
+        trained on the negatives before: so the resumed run swaps in the file of ``step`` once it has built that
+        batch (it swapped at once, and a run resumed from a checkpoint at a re-mining step trained other weights)."""
         done = sorted((p for p in self.output_dir.glob("step-*.jsonl") if _file_step(p) <= step), key=_file_step)
         for path in done:
-            self._apply(path, _file_step(path), 0.0, restored=True)
+            if mid_epoch and _file_step(path) == step:
+                self._install()
+                self.overlay.after_next_batch = partial(self._apply, path, step, 0.0, restored=True)
+            else:
+                self._apply(path, _file_step(path), 0.0, restored=True)
+
+    def _install(self) -> None:
+        if not self._installed:
+            self.data.dataset.set_transform(self.overlay)
+            self._installed = True
 
     def _apply(self, path: Path, step: int, seconds: float, restored: bool = False) -> None:
         from negmine.export.native import read_native
 
         updated = overlay_rows(self.data, read_native(path), self.overlay)
-        if not self._installed:
-            self.data.dataset.set_transform(self.overlay)
-            self._installed = True
+        self._install()
         self.events.append({"step": step, "file": str(path), "rows_updated": updated,
                             "rows_total": len(self.data.dataset), "seconds": round(seconds, 3),
                             "restored": restored})
