@@ -531,3 +531,17 @@ def test_a_save_stopped_midway_leaves_a_folder_that_does_not_load(tmp_path, tiny
             SentenceTransformer(str(out), device="cpu")
     save_model(model, tmp_path / "whole")
     assert sorted(os.listdir(tmp_path / "whole")) == sorted(os.listdir(tiny_model_path))
+
+
+def test_no_progress_hides_the_bar_sentence_transformers_draws_when_the_trainer_is_built(tmp_path, mined_file,
+                                                                                       tiny_model_path, capfd):
+    """sentence-transformers' model card draws "Computing widget examples" with a tqdm bar that has no switch:
+    ``negmine train --no-progress`` printed it (measured on minifacts), the only bar of such a run."""
+    import inspect
+
+    train(_config(tmp_path, mined_file, tiny_model_path, max_steps=1, warmup_ratio=0.0))
+    assert "Computing widget examples" not in capfd.readouterr().err
+    card = SentenceTransformer(str(tiny_model_path), device="cpu").model_card_data
+    assert inspect.getmodule(type(card).set_widget_examples).tqdm.__class__.__name__ != "partial", "put back"
+    train(_config(tmp_path / "shown", mined_file, tiny_model_path, max_steps=1, warmup_ratio=0.0, show_progress=True))
+    assert "Computing widget examples" in capfd.readouterr().err

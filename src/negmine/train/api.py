@@ -365,10 +365,11 @@ class _TrainRun:
         callbacks += [MaskStatsInLog(stats)] if stats is not None else []
         callbacks += [EvaluateAtEnd()] if self.evaluator else []
         callbacks += list(extra_callbacks)
-        trainer = MeasuringTrainer(
-            model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss, callbacks=callbacks,
-            evaluator=self.evaluator,
-        )
+        with model_card_bar(self.model, self.config.show_progress):
+            trainer = MeasuringTrainer(
+                model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss,
+                callbacks=callbacks, evaluator=self.evaluator,
+            )
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         t0 = time.perf_counter()
@@ -399,6 +400,26 @@ class _TrainRun:
             dev=dev_history(state.log_history),
             best_checkpoint=state.best_model_checkpoint if self.args.load_best_model_at_end else None,
         )
+
+
+@contextlib.contextmanager
+def model_card_bar(model, show: bool) -> Iterator[None]:
+    """Building the trainer, sentence-transformers' model card draws a "Computing widget examples" tqdm bar that
+    has no switch (tqdm's ``TQDM_DISABLE`` is read once, at import): without ``show`` the module drawing it gets a
+    disabled tqdm for the block."""
+    import inspect
+
+    card = getattr(model, "model_card_data", None)
+    module = inspect.getmodule(type(card).set_widget_examples) if hasattr(card, "set_widget_examples") else None
+    bar = getattr(module, "tqdm", None)
+    if show or bar is None:
+        yield
+        return
+    module.tqdm = partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        module.tqdm = bar
 
 
 def _checkpoint_step(checkpoint: str) -> int:
