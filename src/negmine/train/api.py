@@ -357,6 +357,7 @@ class _TrainRun:
             self.data, miner, Path(self.config.output_dir) / REMINE_DIR, every_epoch=self.config.remine_every_epoch,
             every_steps=self.config.remine_steps, precision=self.precision,
             max_length=mined_length or self.max_seq_length,  # as mined: not --max-length's training truncation
+            show_progress=self.config.show_progress,
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):

@@ -177,7 +177,7 @@ class RemineCallback(TrainerCallback):
 
     def __init__(self, data: TrainData, miner: Miner, output_dir: Path, every_epoch: bool = False,
                  every_steps: int | None = None, precision: str = "fp32", batch_size: int = 64,
-                 max_length: int | None = None) -> None:
+                 max_length: int | None = None, show_progress: bool = False) -> None:
         self.data = data
         self.miner = miner
         self.output_dir = Path(output_dir)
@@ -186,6 +186,7 @@ class RemineCallback(TrainerCallback):
         self.precision = precision
         self.batch_size = batch_size
         self.max_length = max_length
+        self.show_progress = show_progress  # the bar of the corpus encoding, the long part of a re-mining
         self.overlay = NegativeOverlay(data.num_negatives)
         self.events: list[dict] = []
         self._installed = False
@@ -205,7 +206,7 @@ class RemineCallback(TrainerCallback):
             return
         start = time.perf_counter()
         embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, precision=self.precision,
-                                         max_length=self.max_length)
+                                         show_progress=self.show_progress, max_length=self.max_length)
         path = self.miner(embedder, self.output_dir / f"step-{step:07d}.jsonl")
         self._apply(path, step, time.perf_counter() - start)
 
