@@ -57,3 +57,21 @@ def test_cli_bad_budget_fails_before_work(tmp_path, word_beir):
                                          "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
     assert "memory budget 'huge' is not a size; use e.g. 4G" in result.output
+
+
+def test_checking_the_engine_imports_ray_only_to_resolve_auto():
+    """Ray's own lookup of ``auto`` (``ray._private.services``) imports Ray: the early refusal of ``--ray-address
+    auto`` needs it. Any other address is checked without importing Ray. A fresh interpreter: another test may
+    have imported Ray in this one."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    script = ("import sys\nfrom negmine.config import EngineConfig\nfrom negmine.engine.registry import check_engine\n"
+              "check_engine(EngineConfig(name='ray'))\nprint('ray' in sys.modules)\n"
+              "try:\n    check_engine(EngineConfig(name='ray', ray_address='auto'))\nexcept Exception:\n    pass\n"
+              "print('ray' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -124,7 +124,16 @@ def _auto_address() -> str | None:
     """The ``host:port`` that ``ray.init(address="auto")`` joins, found by Ray itself: the cluster the last
     ``ray start`` on this machine recorded, else a running one found among the processes; None when there is
     none. ``"auto"`` when Ray's resolver cannot be used (another Ray version): then ``ray.init`` decides.
-    What importing ray changes in this process (``RAY_CLIENT_MODE``) is undone at once."""
+    What importing ray changes in this process (``RAY_CLIENT_MODE``) is undone at once.
+
+    This is the one place a run imports Ray before it dispatches work (``--ray-address auto``, or RAY_ADDRESS
+    auto, only), and on purpose: the lookup is what refuses ``auto`` before data or a model load, and it cannot
+    be had without the import. ``ray._private.services`` imports ``ray`` and its C extension ``ray._raylet`` at
+    module level, so importing the resolver is importing Ray (2.8-3.2 s measured, Ray 2.60, loaded 2-core
+    machine); a lookup of our own would copy Ray's temp-folder rules (``ray_current_cluster``) and its
+    ``gcs_server`` process scan, which change between Ray versions, and could refuse a cluster Ray would join or
+    pass one it would not. Every other address is checked without Ray (a socket probe), and the engine imports
+    Ray when the first shard is dispatched (:meth:`RayEngine.start`)."""
     before = _HostState.capture() if "ray" not in sys.modules else None
     try:
         from ray._private.services import canonicalize_bootstrap_address
