@@ -424,7 +424,8 @@ class EngineConfig(PathFields):
       ``refine x depth`` candidates by its compressed distances and keeps the ``depth`` best by exact score;
       ``target_recall``: each ANN shard doubles its breadth (``nprobe``, or HNSW's ``efSearch``) from the
       start until its top ``depth`` holds this share of the exact top ``depth`` on 256 sample queries (IVF
-      skips the breadths whose lists cannot hold it, checked before vectors are added), and searches the
+      skips the breadths whose lists cannot hold it, checked before vectors are added; HNSW first tries a
+      graph over part of the shard), and searches the
       shard exactly when that breadth would visit over 1/16 of it (exact is cheaper then); None:
       the start breadth as given, nothing measured (see :mod:`negmine.retrieve.ann`).
     - ``work_dir``: embedding store and finished search shards, for resume (default: under the cache dir).
