@@ -40,8 +40,8 @@ both had passed the exact share at 0.909 and fallen back to exact search.
 **A graph over part of the shard first** (HNSW): it has no lists to look up, so a graph over the sample's exact
 top ``depth`` and a fixed 1/32, then 1/16, then 1/8 of the shard's other rows is searched at the widest
 affordable ``efSearch`` (:mod:`negmine.retrieve.hnsw_probe`). With the same neighbours to find among fewer
-points its recall is at or above the full graph's, so a stage below the target sends the shard to exact search
-before the full graph is built (80,000 uniform 384-d vectors: the full graph recalled 0.153 at efSearch 64 and
+points its recall is above the full graph's (measured, not proved), so a stage below the target sends the
+shard to exact search before the full graph is built (80,000 uniform 384-d vectors: the full graph recalled 0.153 at efSearch 64 and
 the shard took 147 s; the probe's first stage recalled 0.851, and the shard 20 s).
 
 The shard is searched exactly instead when there are no more queries than the sample, and as soon as a
