@@ -100,3 +100,19 @@ def test_a_one_step_run_says_1_step(tmp_path):
     _write(tmp_path / "m", summary)
     page = training_report(tmp_path / "m").read_text(encoding="utf-8")
     assert '<div class="meta">1 step on mined.jsonl</div>' in page
+
+
+def test_a_run_resumed_at_another_cadence_says_so_and_its_two_cadence_curve_renders(tmp_path):
+    """Logged every 4 steps up to the checkpoint at 8, then every step: the report named the checkpoint only."""
+    summary = _summary(dev=False)
+    summary["result"].update(
+        loss_history=[{"step": s, "loss": 2.0 / s} for s in (1, 4, 8, 9, 10, 11, 12)],
+        resumed_from="out/checkpoints/checkpoint-8", resume_changes=["checkpoint_steps 8 -> 2", "logging_steps 4 -> 1"])
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8")
+    assert ("<td>out/checkpoints/checkpoint-8 (then checkpoint_steps 8 -&gt; 2; logging_steps 4 -&gt; 1)</td>"
+            in page)
+    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', page)) == 1
+    summary["result"].pop("resume_changes")  # a summary from before the field: the checkpoint alone
+    _write(tmp_path / "old", summary)
+    assert "<td>out/checkpoints/checkpoint-8</td>" in training_report(tmp_path / "old").read_text(encoding="utf-8")

@@ -1,4 +1,5 @@
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,58 @@ def test_resume_with_other_settings_than_the_checkpoints_run_is_refused(tmp_path
     moved = write_mined(tmp_path / "moved.jsonl", [make_row(i) for i in range(12)])  # the same rows elsewhere
     mined.unlink()
     assert train(replace(resume, train_file=moved, show_progress=True)).global_step == 4
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class SavedAt(TrainerCallback):
+    """Records the step of every checkpoint the trainer saves."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    def on_save(self, args, state, control, **kwargs):
+        self.steps.append(state.global_step)
+
+
+def test_resume_may_change_the_checkpoint_and_logging_cadence_and_ends_with_the_same_weights(
+        tmp_path, mined_file, tiny_model_path):
+    """``--resume`` refused another --checkpoint-steps or --logging-steps, which change no weight (dropout is on in
+    the tiny model: the random streams are those of the run without the change); allowed, the trainer still saved
+    and logged at the checkpoint's cadence, which its restored state carries (measured: steps 6 and 7, log 6, 7)."""
+    from dataclasses import replace
+
+    straight = train(_config(tmp_path / "straight", mined_file, tiny_model_path, max_steps=7, checkpoint_steps=2,
+                             logging_steps=3))
+    config = _config(tmp_path / "resumed", mined_file, tiny_model_path, max_steps=7, checkpoint_steps=2,
+                     logging_steps=3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(5)])
+    saved, warned = SavedAt(), Records()
+    source = logging.getLogger("transformers.trainer_utils")  # transformers' loggers do not propagate to caplog's
+    source.addHandler(warned)
+    try:
+        resumed = train(replace(config, resume=True, checkpoint_steps=5, logging_steps=1), callbacks=[saved])
+    finally:
+        source.removeHandler(warned)
+    assert resumed.resumed_from.endswith("checkpoint-4") and resumed.global_step == 7
+    assert resumed.resume_changes == ["checkpoint_steps 2 -> 5", "logging_steps 3 -> 1"]
+    assert saved.steps == [5, 7]  # every 5 steps and at the end
+    assert [h["step"] for h in straight.loss_history] == [1, 2, 3, 4, 6, 7]
+    assert [h["step"] for h in resumed.loss_history] == [1, 2, 3, 4, 5, 6, 7]  # every 3 (and checkpoint) steps, then every step
+    assert resumed.mean_loss == pytest.approx(straight.mean_loss)
+    ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
+    assert ws.keys() == wr.keys() and all(torch.equal(ws[k], wr[k]) for k in ws)
+    assert not [r for r in warned.records if "do not match" in r.getMessage()]  # applied: no warning they differ
+    summary = json.loads((resumed.output_dir / SUMMARY_NAME).read_text())
+    assert summary["result"]["resume_changes"] == resumed.resume_changes and summary["config"]["logging_steps"] == 1
 
 
 def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_model_path):

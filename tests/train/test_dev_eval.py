@@ -119,6 +119,24 @@ def test_an_interrupted_keep_best_run_resumes_to_the_same_model(tmp_path, toy_ke
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
+def test_a_keep_best_run_resumed_at_another_cadence_evaluates_keeps_and_ends_as_the_straight_one(
+        tmp_path, toy_keep_best, straight_keep_best):
+    """--keep-best saves at every evaluation whatever --checkpoint-steps says, and --logging-steps changes the log
+    only: resumed with other values, the evaluations, the checkpoint kept and the weights are the straight run's."""
+    straight = straight_keep_best
+    config = toy_keep_best(tmp_path / "resumed")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(22)])
+    resumed = train(dataclasses.replace(config, resume=True, checkpoint_steps=7, logging_steps=4))
+    assert resumed.resumed_from.endswith("checkpoint-20")
+    assert resumed.resume_changes == ["checkpoint_steps 500 -> 7", "logging_steps 1 -> 4"]
+    assert Path(resumed.best_checkpoint).name == Path(straight.best_checkpoint).name
+    assert resumed.dev == straight.dev
+    assert [h["step"] for h in resumed.loss_history if h["step"] > 20] == [24, 25, 28, 30]  # every 4, checkpoints, end
+    a, b = _state(straight.output_dir), _state(resumed.output_dir)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_without_eval_steps_each_epoch_and_the_end_are_evaluated(tmp_path, mined_file, dev_dir, tiny_model_path):
     result = train(_config(tmp_path, mined_file, tiny_model_path, DevEvalConfig(dev_dir)))  # 3 steps per epoch
     assert [e["step"] for e in result.dev] == [0, 3, 4]

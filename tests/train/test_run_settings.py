@@ -1,5 +1,6 @@
 import hashlib
 import json
+from dataclasses import replace
 
 from negmine.config import TrainConfig
 from negmine.train.run_settings import (
@@ -33,3 +34,36 @@ def test_checkpoints_without_recorded_settings_resume_with_a_warning(tmp_path, c
         check_resume_settings(TrainConfig(train_file=mined), tmp_path)
     expected = f"{tmp_path / SETTINGS_NAME} not found: the settings of the run being resumed cannot be checked"
     assert expected in caplog.text
+
+
+def test_a_resume_on_another_device_is_refused_saying_why_and_what_to_do(tmp_path):
+    """The refusal named only ``device 'cuda' -> 'cpu'``, with the generic fix; resuming a GPU run on the CPU (its
+    machine gone) is the likely case, and the user needs to know it would give other weights."""
+    import pytest
+
+    from negmine.errors import ConfigError
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    record_run_settings(TrainConfig(train_file=mined, device="cuda"), tmp_path)
+    message = (r"^--resume: 1 setting\(s\) differ .*: device 'cuda' -> 'cpu'\. The run trained on cuda: on cpu the same "
+               r"steps compute with other kernels \(other rounding, another precision under --precision auto\) and "
+               r"draw dropout masks from another random generator, so the weights would be those of no single run\. "
+               r"Resume on cuda \(--device cuda\), or start a new run on cpu with another --output directory\. Resume "
+               r"with the run's own settings, or choose a new --output directory to train with these \(only "
+               r"--checkpoint-steps, --no-checkpoints, --logging-steps and --no-progress may change\)$")
+    with pytest.raises(ConfigError, match=message):
+        check_resume_settings(TrainConfig(train_file=mined, device="cpu"), tmp_path)
+
+
+def test_the_checkpoint_and_logging_cadence_may_change_on_resume_and_are_named(tmp_path):
+    from negmine.train.run_settings import cadence_changes
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, checkpoint_steps=500, logging_steps=10)
+    record_run_settings(config, tmp_path)
+    again = replace(config, checkpoint_steps=None, logging_steps=1)
+    check_resume_settings(again, tmp_path)  # no error
+    assert cadence_changes(again, tmp_path) == ["checkpoint_steps 500 -> None", "logging_steps 10 -> 1"]
+    assert cadence_changes(config, tmp_path) == []

@@ -1,7 +1,7 @@
 """``negmine report MODEL_DIR``: an HTML page of a finished ``negmine train`` run from its ``negmine_train.json``.
 
 Loss curve, dev-split metrics per evaluation (with ``--eval-data``), the checkpoint kept (``--keep-best``),
-re-mining events, the training data counts and the full configuration. Self-contained, written atomically.
+the checkpoint a resumed run went on from (with the logging and checkpoint cadence it changed), re-mining events, the training data counts and the full configuration. Self-contained, written atomically.
 """
 
 from __future__ import annotations
@@ -47,6 +47,13 @@ def _overview(result: Mapping) -> str:
     return cards(values)
 
 
+def _resumed(result: Mapping) -> str:
+    """The checkpoint a resumed run went on from, and the cadence it changed (its loss log then has two)."""
+    changes = result.get("resume_changes") or []
+    where = result.get("resumed_from") or "-"
+    return f"{where} (then {'; '.join(changes)})" if changes else where
+
+
 def _round(value) -> object:
     return round(value, 4) if isinstance(value, float) else ("-" if value is None else value)
 
@@ -72,7 +79,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
         "output": result.get("output_dir"), "training file": config.get("train_file"), "model": config.get("model"),
         "data": result.get("data", {}), "timings (s)": result.get("timings", {}),
         "checkpoint kept": result.get("best_checkpoint") or "the last (no --keep-best)",
-        "resumed from": result.get("resumed_from") or "-",
+        "resumed from": _resumed(result),
     }))]
     sections.append(("Curves", '<div class="plots">' + figure(plots.training_curves(result.get("loss_history", []), dev),
                                                                 "training curves") + "</div>"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -35,12 +36,14 @@ from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_before_work
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
-from negmine.train.run_settings import record_run_settings
+from negmine.train.run_settings import cadence_changes, record_run_settings
 
 if TYPE_CHECKING:
     from negmine.train.losses.mnrl import MaskStats
 
 REMINE_DIR = "remine"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,6 +62,8 @@ class TrainResult:
     loss_history: list[dict] = field(default_factory=list)
     remine: list[dict] = field(default_factory=list)
     resumed_from: str | None = None
+    resume_changes: list[str] = field(default_factory=list)
+    """The cadence a resume changed (``"logging_steps 10 -> 1"``, the run's first value -> the last resume's)."""
     dev: list[dict] = field(default_factory=list)
     best_checkpoint: str | None = None
 
@@ -231,6 +236,45 @@ class LogCheckpointsAndEnd(TrainerCallback):
         return control
 
 
+class ResumedCadence(TrainerCallback):
+    """Save and log at this run's ``--checkpoint-steps`` and ``--logging-steps``: a resumed trainer takes both
+    from the checkpoint's trainer state, so a resume that changed them (which :mod:`negmine.train.run_settings`
+    allows: they do not change the weights) went on at the old cadence (measured: a run started with checkpoints
+    every 2 steps and the loss logged every 3, resumed at step 4 with 1 and 1, saved and logged at steps 6, 8, 9)."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        state.logging_steps, state.save_steps = args.logging_steps, args.save_steps
+        return control
+
+
+CHECKPOINT_ARGS_WARNING = "Warning: The following arguments do not match the ones in the `trainer_state.json`"
+"""How transformers' ``compare_trainer_and_checkpoint_args`` warning starts (logging, saving, evaluation steps and
+batch size of the resumed checkpoint against the new arguments)."""
+
+
+@contextlib.contextmanager
+def checkpoint_args_warning_dropped() -> Iterator[None]:
+    """Drop transformers' resume warning that the logging and save steps differ from the checkpoint's: negmine
+    allows those to change and applies them (:class:`ResumedCadence`), and refuses every other setting it
+    compares (the batch size, the evaluation steps) before training (:mod:`negmine.train.run_settings`)."""
+    source = logging.getLogger("transformers.trainer_utils")
+    drop = _MessageDropped(CHECKPOINT_ARGS_WARNING)
+    source.addFilter(drop)
+    try:
+        yield
+    finally:
+        source.removeFilter(drop)
+
+
+class _MessageDropped(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
+
+
 class MaskStatsInLog(TrainerCallback):
     """Write the loss's running mask counts into each training-loss entry of the trainer's log, which every
     checkpoint saves, and take them back from a resumed run's restored log: ``masked_fraction`` then covers the
@@ -268,6 +312,10 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     timings: dict[str, float] = {}
     start = time.perf_counter()
     checkpoint = check_before_work(config)
+    changes = cadence_changes(config, Path(config.output_dir) / CHECKPOINT_DIR) if checkpoint else []
+    if changes:
+        logger.info("resuming %s at another cadence (the weights are those of the run without it): %s",
+                    checkpoint, "; ".join(changes))
     if config.remine and miner is None:
         from negmine.train.pipeline_miner import pipeline_miner
 
@@ -287,7 +335,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
         save_model(run.model, Path(config.output_dir))
         timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
-    result = run.result(checkpoint)
+    result = run.result(checkpoint, changes)
     _write_summary(result, config)
     return result
 
@@ -361,7 +409,7 @@ class _TrainRun:
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
-        callbacks = [LogCheckpointsAndEnd()] + ([self.remine] if self.remine else [])
+        callbacks = [ResumedCadence(), LogCheckpointsAndEnd()] + ([self.remine] if self.remine else [])
         stats = getattr(self.loss, "mask_stats", None)
         callbacks += [MaskStatsInLog(stats)] if stats is not None else []
         callbacks += [EvaluateAtEnd()] if self.evaluator else []
@@ -374,11 +422,12 @@ class _TrainRun:
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         t0 = time.perf_counter()
-        trainer.train(resume_from_checkpoint=checkpoint)
+        with checkpoint_args_warning_dropped():
+            trainer.train(resume_from_checkpoint=checkpoint)
         self.timings["train"] = time.perf_counter() - t0
         self.trainer = trainer
 
-    def result(self, checkpoint: str | None) -> TrainResult:
+    def result(self, checkpoint: str | None, resume_changes: Sequence[str] = ()) -> TrainResult:
         state = self.trainer.state
         history = _loss_history(state.log_history)
         stats = getattr(self.loss, "mask_stats", None)
@@ -398,6 +447,7 @@ class _TrainRun:
             loss_history=history,
             remine=list(self.remine.events) if self.remine else [],
             resumed_from=checkpoint,
+            resume_changes=list(resume_changes),
             dev=dev_history(state.log_history),
             best_checkpoint=state.best_model_checkpoint if self.args.load_best_model_at_end else None,
         )

@@ -3,9 +3,11 @@ settings is refused instead of silently mixing two runs (another learning rate, 
 training file from the checkpoint on: a model no single run trains, reported under the new settings).
 
 A fresh run writes ``checkpoints/negmine_run_settings.json`` before its first step: every ``TrainConfig``
-field but :data:`MAY_CHANGE_ON_RESUME`, local paths resolved, with the training file named by the sha256 of
-its bytes (a file re-mined to the same path is another file; the same file moved is not). ``--resume``
-compares. Light to import (no torch), as :mod:`negmine.train.preflight`, which calls it.
+field but :data:`NOT_RECORDED`, local paths resolved, with the training file named by the sha256 of its bytes
+(a file re-mined to the same path is another file; the same file moved is not). ``--resume`` compares all but
+:data:`MAY_CHANGE_ON_RESUME`: the checkpoint and logging cadence may change (more frequent checkpoints on a
+flaky machine), and :func:`check_resume_settings` returns those changes for the run's log and summary.
+Light to import (no torch), as :mod:`negmine.train.preflight`, which calls it.
 """
 
 from __future__ import annotations
@@ -26,8 +28,21 @@ logger = logging.getLogger(__name__)
 SETTINGS_NAME = "negmine_run_settings.json"
 """In the checkpoints folder (``checkpoints/``), beside the ``checkpoint-<step>`` folders."""
 
-MAY_CHANGE_ON_RESUME = ("resume", "show_progress", "output_dir")
-"""Fields that change neither the weights nor the run's log: the only ones ``--resume`` may give otherwise."""
+NOT_RECORDED = ("resume", "show_progress", "output_dir")
+"""Fields that change neither the weights nor the run's log: not recorded."""
+
+CADENCE = ("checkpoint_steps", "logging_steps")
+"""Recorded, and ``--resume`` may give them otherwise: when the trainer saves a checkpoint and logs the loss. Neither
+changes the weights: a run resumed with other values (and a run saving or logging at every step) ends with the
+uninterrupted run's weights byte for byte (measured with dropout on, fp32 and bf16, with dev evaluation,
+``--keep-best`` and re-mining; tests/train/test_api.py). A resumed run saves and logs at the new cadence
+(:class:`negmine.train.api.ResumedCadence`); its loss log then has two."""
+
+DEVICE_FIELD = "device"
+"""Refused on resume with its own reason (:func:`device_changed`)."""
+
+MAY_CHANGE_ON_RESUME = NOT_RECORDED + CADENCE
+"""The fields ``--resume`` may give otherwise than the run it continues."""
 
 
 def file_digest(path: Path) -> str:
@@ -49,9 +64,9 @@ def _jsonable(value):
 
 
 def run_settings(config: TrainConfig) -> dict:
-    """The run's settings as JSON: every field but :data:`MAY_CHANGE_ON_RESUME`; ``train_file`` is its
-    content's sha256; a local ``model`` path is resolved."""
-    values = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in MAY_CHANGE_ON_RESUME}
+    """The run's settings as JSON: every field but :data:`NOT_RECORDED`; ``train_file`` is its content's
+    sha256; a local ``model`` path is resolved."""
+    values = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in NOT_RECORDED}
     values = {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in values.items()}
     values["train_file"] = "sha256:" + file_digest(Path(config.train_file))
     if os.path.exists(os.path.expanduser(config.model)):
@@ -81,21 +96,58 @@ def record_run_settings(config: TrainConfig, ckpt_dir: Path) -> None:
 
 
 def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
-    """ConfigError naming every setting ``config`` gives otherwise than the run its checkpoints come from."""
-    path = Path(ckpt_dir) / SETTINGS_NAME
-    try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:  # checkpoints of a negmine that did not record them
-        logger.warning("%s not found: the settings of the run being resumed cannot be checked", path)
+    """ConfigError naming every setting ``config`` gives otherwise than the run its checkpoints come from, but
+    :data:`CADENCE` (:func:`cadence_changes` names those)."""
+    recorded = _recorded(ckpt_dir)
+    if recorded is None:  # checkpoints of a negmine that did not record them
+        logger.warning("%s not found: the settings of the run being resumed cannot be checked",
+                       Path(ckpt_dir) / SETTINGS_NAME)
         return
-    changed = differences(recorded, run_settings(config), run_settings_defaults(config))
+    now, defaults = run_settings(config), run_settings_defaults(config)
+    changed = differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
     if changed:
         shown = "; ".join(changed[:6]) + (f"; and {len(changed) - 6} more" if len(changed) > 6 else "")
         raise ConfigError(
             f"--resume: {len(changed)} setting(s) differ from those the checkpoints in {ckpt_dir} were trained "
-            f"with (recorded in {path.name}; the checkpoint's -> now): {shown}. Resume with the run's own "
-            "settings, or choose a new --output directory to train with these"
+            f"with (recorded in {SETTINGS_NAME}; the checkpoint's -> now): {shown}. "
+            + device_changed(recorded.get(DEVICE_FIELD, defaults.get(DEVICE_FIELD)), now[DEVICE_FIELD])
+            + "Resume with the run's own settings, or choose a new --output directory to train with these "
+            "(only --checkpoint-steps, --no-checkpoints, --logging-steps and --no-progress may change)"
         )
+
+
+def cadence_changes(config: TrainConfig, ckpt_dir: Path) -> list[str]:
+    """The :data:`CADENCE` settings ``config`` gives otherwise than the run its checkpoints come from
+    (``"logging_steps 10 -> 1"``); none when that run's settings were not recorded."""
+    recorded = _recorded(ckpt_dir)
+    if recorded is None:
+        return []
+    return differences(_only(recorded, CADENCE), _only(run_settings(config), CADENCE), run_settings_defaults(config))
+
+
+def _recorded(ckpt_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(ckpt_dir) / SETTINGS_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def device_changed(before: str, after: str) -> str:
+    """Why a resume may not move the run to another device (empty when it stays), and what to do."""
+    if before == after:
+        return ""
+    return (f"The run trained on {before}: on {after} the same steps compute with other kernels (other rounding, "
+            f"another precision under --precision auto) and draw dropout masks from another random generator, so "
+            f"the weights would be those of no single run. Resume on {before} (--device {before}), or start a new "
+            f"run on {after} with another --output directory. ")
+
+
+def _only(values: dict, keys: tuple[str, ...]) -> dict:
+    return {k: v for k, v in values.items() if k in keys}
+
+
+def _without(values: dict, keys: tuple[str, ...]) -> dict:
+    return {k: v for k, v in values.items() if k not in keys}
 
 
 def run_settings_defaults(config: TrainConfig) -> dict:
