@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -67,3 +68,30 @@ def test_every_row_of_the_input_is_checked_before_any_model_loads(tmp_path, monk
     with pytest.raises(InputError, match=rf"mined.jsonl:10: field '{field}': {message}"):
         run_audit(AuditConfig(input=mined, judges=judges, flags=tmp_path / "f.flags.jsonl"))
     assert not (tmp_path / "f.flags.jsonl").exists()
+
+
+def test_offline_a_judge_model_not_in_the_cache_is_refused_before_the_candidates_are_mined(tmp_path, monkeypatch,
+                                                                                         tiny_model_path):
+    """Auditing a BEIR folder mines its candidates (the corpus encoded) before the judges load: a teacher or
+    cross-encoder hub name not in the cache failed only then. Offline (no network in tests), it is refused first."""
+    from huggingface_hub import constants
+
+    import negmine.audit.api as audit_api
+    from negmine.testing.beir import write_beir
+    from negmine.testing.hub_cache import write_cached_repo
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setattr(audit_api, "mine_candidates", _no_model)
+    beir = write_beir(tmp_path / "beir", {"d1": "one doc", "d2": "two doc"}, {"q1": "one"}, [("q1", "d1", 1)],
+                      split="train")
+    write_cached_repo(tmp_path / "hf-cache", "cross-encoder/ms-marco-tiny")  # a bare name, as sentence-transformers
+    judges = JudgeConfig(judges=("cross-encoder", "teacher"), cross_encoder="ms-marco-tiny",  # prefixes it
+                         teachers=(str(tiny_model_path), "org/typo-teacher"))
+    with pytest.raises(ConfigError, match=r"^teacher 'org/typo-teacher' is not a local folder and not in the Hugging "
+                                          r"Face cache \(.*\), and TRANSFORMERS_OFFLINE=1 forbids downloading it"):
+        run_audit(AuditConfig(input=beir, judges=judges, flags=tmp_path / "f.flags.jsonl"))
+    with pytest.raises(ConfigError, match=r"^cross-encoder 'other-reranker' is not a local folder and not in the "):
+        run_audit(AuditConfig(input=beir, judges=replace(judges, cross_encoder="other-reranker"),
+                              flags=tmp_path / "f.flags.jsonl"))

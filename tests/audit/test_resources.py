@@ -82,3 +82,22 @@ def test_teacher_prompts_need_a_teacher_given_by_path():
     with pytest.raises(ConfigError, match="^DenoiseConfig judges.teacher_document_prompt='passage: ' would be ignored: "
                                           "denoising is off"):
         DenoiseConfig(False, JudgeConfig(teacher_document_prompt="passage: ")).validate()
+
+
+def test_every_teacher_is_checked_before_the_first_loads(tmp_path, monkeypatch, tiny_model_path):
+    """A typo in the last teacher's hub name failed once the teachers before it had loaded (offline: no network)."""
+    from huggingface_hub import constants
+
+    from negmine.audit.resources import load_resources
+    from negmine.config import ConfigError, JudgeConfig
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loaded = []
+    monkeypatch.setattr(factory, "make_embedder", lambda config: loaded.append(config.model))
+    judges = JudgeConfig(judges=("teacher",), teachers=(str(tiny_model_path), "org/typo-teacher"))
+    with pytest.raises(ConfigError, match=r"^teacher 'org/typo-teacher' is not a local folder and not in the Hugging "
+                                          r"Face cache"):
+        load_resources(judges, ("teacher",), EncoderConfig(show_progress=False))
+    assert loaded == []

@@ -83,3 +83,91 @@ def test_is_cached_reads_the_hugging_face_cache_layout(tmp_path, monkeypatch):
     assert hub.is_cached("org/tiny")
     assert not hub.is_cached("org/other")
     assert not hub.is_cached("not a valid/repo/id")  # invalid ids are left to sentence-transformers
+
+
+@pytest.fixture
+def hf_cache(tmp_path, monkeypatch):
+    """An empty fake Hugging Face cache in place of the real one; online, with no hub variable set."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    for variable in ("SENTENCE_TRANSFORMERS_HOME", *hub.OFFLINE_VARIABLES):
+        monkeypatch.delenv(variable, raising=False)
+    return tmp_path / "hf-cache"
+
+
+@pytest.mark.parametrize("variable, value", [("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "on")])
+def test_offline_a_name_not_in_the_cache_is_refused_naming_it_and_the_fix(hf_cache, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=(
+            rf"^teacher 'org/typo-model' is not a local folder and not in the Hugging Face cache \({hf_cache}\), and "
+            rf"{variable}={value} forbids downloading it; download it once with network \(e.g. `hf download "
+            rf"org/typo-model`, or run the command without {variable}\), point HF_HOME or HF_HUB_CACHE at the cache "
+            r"that holds it, or pass a local model folder$")):
+        hub.check_hub_name("org/typo-model", what="teacher")
+
+
+def test_a_cached_name_passes_on_local_lookups_alone(hf_cache, monkeypatch, tmp_path):
+    from negmine.testing.hub_cache import write_cached_repo
+
+    def must_not_look_up(*args, **kwargs):
+        raise AssertionError("asked the hub about a cached name")
+
+    monkeypatch.setattr(hub, "_repository_not_found", must_not_look_up)
+    write_cached_repo(hf_cache, "org/real-model")
+    write_cached_repo(hf_cache, "sentence-transformers/bare-model", "modules.json")
+    write_cached_repo(hf_cache, "cross-encoder/bare-reranker")
+    write_cached_repo(tmp_path / "st-home", "org/st-home-model")
+    monkeypatch.setenv("SENTENCE_TRANSFORMERS_HOME", str(tmp_path / "st-home"))  # sentence-transformers caches there
+    for offline in ("0", "1"):
+        monkeypatch.setenv("HF_HUB_OFFLINE", offline)
+        hub.check_hub_name("org/real-model")
+        hub.check_hub_name("bare-model")  # sentence-transformers 5 loads it as sentence-transformers/bare-model
+        hub.check_hub_name("bare-reranker", organization=hub.CROSS_ENCODER_ORGANIZATION)
+        hub.check_hub_name("org/st-home-model")
+
+
+def test_online_a_lookup_that_fails_for_network_reasons_does_not_refuse(hf_cache, monkeypatch, caplog):
+    from huggingface_hub import constants
+
+    host, port = closed_port()
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://{host}:{port}")  # nothing listens: connection refused
+    with caplog.at_level("WARNING", logger="negmine.encode.hub"):
+        hub.check_hub_name("org/some-model", timeout=2)
+    assert "could not ask the hub about model 'org/some-model' before loading any model (" in caplog.text
+    assert "it is checked when it loads. Without hub access, set HF_HUB_OFFLINE=1" in caplog.text
+
+
+def test_online_a_name_the_hub_does_not_know_is_refused_and_a_gated_one_is_not(hf_cache, monkeypatch):
+    import http.server
+    import threading
+
+    from huggingface_hub import constants
+
+    class FakeHub(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server hook's name
+            code = {"/api/models/org/typo-model": "RepoNotFound", "/api/models/org/gated-model": "GatedRepo"}
+            self.send_response(404 if code.get(self.path) == "RepoNotFound" else 403)
+            self.send_header("X-Error-Code", code.get(self.path, "GatedRepo"))
+            self.send_header("X-Error-Message", "Repository not found")
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": "Repository not found"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(ConfigError, match=r"^cross-encoder 'org/typo-model' is not a local folder, not in the "
+                                              r"Hugging Face cache, and the hub has no such model \(HTTP 404 for "
+                                              r"http://127.0.0.1:\d+/api/models/org/typo-model\); check the "
+                                              r"name's spelling \(organization/name\), log in \(`hf auth login` or "
+                                              r"HF_TOKEN\) if it is private, or pass a local model folder$"):
+            hub.check_hub_name("org/typo-model", what="cross-encoder")
+        hub.check_hub_name("org/gated-model")  # the load says what access it needs
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -347,3 +347,29 @@ def test_a_model_folder_that_cannot_be_a_model_is_refused_before_any_model_encod
     (unfinished / SUMMARY_NAME).write_text("{}\n")  # the run finished
     config = replace(_config(beir_dir, tmp_path), models=("hash/a", str(unfinished)))
     assert evaluate(config, embedders=embedders).encoding[unfinished.name]["encoded"] == 21
+
+
+def test_offline_a_hub_name_not_in_the_cache_is_refused_before_any_model_encodes(beir_dir, tmp_path, monkeypatch):
+    """Hub names were checked only when each loaded: a typo in the second failed after the first model had encoded
+    the whole corpus. Offline (no network in tests), a name not in the (fake) cache is refused up front."""
+    from huggingface_hub import constants
+
+    from negmine.encode.sentence_transformer import load_sentence_transformer
+    from negmine.evaluate.api import check_models
+    from negmine.testing.hub_cache import write_cached_repo
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loaded = []
+    monkeypatch.setattr("negmine.encode.sentence_transformer.load_sentence_transformer",
+                        lambda config: loaded.append(config.model) or load_sentence_transformer(config))
+    embedders = _embedders()
+    config = replace(_config(beir_dir, tmp_path), models=("hash/a", "org/typo-model"))
+    with pytest.raises(ConfigError, match=r"^model 'org/typo-model' is not a local folder and not in the Hugging Face "
+                                          r"cache \(.*hf-cache\), and HF_HUB_OFFLINE=1 forbids downloading it; download "
+                                          r"it once with network"):
+        evaluate(config, embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0 and loaded == []
+    write_cached_repo(tmp_path / "hf-cache", "org/typo-model")  # in the cache: passes, at no cost
+    check_models(config, embedders)

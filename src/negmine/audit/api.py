@@ -27,7 +27,7 @@ def run_audit(
     by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary."""
     from negmine.audit.findings import check_min_sources
     from negmine.audit.judges import build_judges
-    from negmine.audit.resources import load_resources, with_sample_mean
+    from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
     from negmine.audit.run import audit_file, document_sample, summary_path
     from negmine.config import check_unknown_qrels
     from negmine.pipeline.mine import make_cache, make_embedder
@@ -39,6 +39,7 @@ def run_audit(
     check_unknown_qrels(unknown_qrels)
     check_formats(config.formats, config.export_as)
     check_outputs(config)
+    check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))  # before mining candidates
     extra: dict = {}
     from_beir = Path(config.input).is_dir()
     if from_beir:

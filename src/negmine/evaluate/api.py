@@ -135,15 +135,17 @@ def check_outputs(config: EvalConfig) -> None:
 
 
 def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:
-    """Every local model folder can be a model (:func:`~negmine.encode.sentence_transformer.check_model_source`),
-    checked before any model loads: the second of two ``--model`` folders was found not to be one only after
-    the first had encoded the whole corpus. Hub names are checked (hub reachable) when each loads."""
+    """Every model checked before any loads: a local folder can be a model
+    (:func:`~negmine.encode.sentence_transformer.check_model_source`), a hub name can load
+    (:func:`~negmine.encode.hub.check_hub_name`: cached, or not refused offline or by the hub). The second of two
+    ``--model`` folders was found not to be one, and a typo in the second hub name, only after the first model
+    had encoded the whole corpus."""
     from negmine.encode.sentence_transformer import check_model_source
     from negmine.evaluate.lexical_eval import BM25_MODEL
 
     for model in config.models:
         if model != BM25_MODEL and model not in embedders:
-            check_model_source(model, hub=False)
+            check_model_source(model, hub="early")
 
 
 def check_trec_ids(dataset: Dataset) -> None:
