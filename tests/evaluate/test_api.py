@@ -366,9 +366,9 @@ def test_offline_a_hub_name_not_in_the_cache_is_refused_before_any_model_encodes
                         lambda config: loaded.append(config.model) or load_sentence_transformer(config))
     embedders = _embedders()
     config = replace(_config(beir_dir, tmp_path), models=("hash/a", "org/typo-model"))
-    with pytest.raises(ConfigError, match=r"^model 'org/typo-model' is not a local folder and not in the Hugging Face "
-                                          r"cache \(.*hf-cache\), and HF_HUB_OFFLINE=1 forbids downloading it; download "
-                                          r"it once with network"):
+    with pytest.raises(ConfigError, match=r"^model 'org/typo-model' is not a local folder and not in the Hugging "
+                                          r"Face cache \(.*hf-cache\), and HF_HUB_OFFLINE=1 forbids downloading it; "
+                                          r"download it once with network"):
         evaluate(config, embedders=embedders)
     assert embedders["hash/a"].texts_encoded == 0 and loaded == []
     write_cached_repo(tmp_path / "hf-cache", "org/typo-model")  # in the cache: passes, at no cost

@@ -46,9 +46,9 @@ def test_a_resume_on_another_device_is_refused_saying_why_and_what_to_do(tmp_pat
     mined = tmp_path / "mined.jsonl"
     mined.write_text("{}\n")
     record_run_settings(TrainConfig(train_file=mined, device="cuda"), tmp_path)
-    message = (r"^--resume: 1 setting\(s\) differ .*: device 'cuda' -> 'cpu'\. The run trained on cuda: on cpu the same "
-               r"steps compute with other kernels \(other rounding, another precision under --precision auto\) and "
-               r"draw dropout masks from another random generator, so the weights would be those of no single run\. "
+    message = (r"^--resume: 1 setting\(s\) differ .*: device 'cuda' -> 'cpu'\. The run trained on cuda: on cpu the "
+               r"same steps compute with other kernels \(other rounding, another precision under --precision auto\) "
+               r"and draw dropout masks from another random generator, so the weights would be those of no single run\. "
                r"Resume on cuda \(--device cuda\), or start a new run on cpu with another --output directory\. Resume "
                r"with the run's own settings, or choose a new --output directory to train with these \(only "
                r"--checkpoint-steps, --no-checkpoints, --logging-steps and --no-progress may change\)$")

@@ -1,7 +1,8 @@
 """``negmine report MODEL_DIR``: an HTML page of a finished ``negmine train`` run from its ``negmine_train.json``.
 
 Loss curve, dev-split metrics per evaluation (with ``--eval-data``), the checkpoint kept (``--keep-best``),
-the checkpoint a resumed run went on from (with the logging and checkpoint cadence it changed), re-mining events, the training data counts and the full configuration. Self-contained, written atomically.
+the checkpoint a resumed run went on from (with the logging and checkpoint cadence it changed), re-mining
+events, the training data counts and the full configuration. Self-contained, written atomically.
 """
 
 from __future__ import annotations
