@@ -17,7 +17,8 @@ def onnx_cache(tmp_path_factory):
 
 
 def config(model, cache, **kw) -> EncoderConfig:
-    return EncoderConfig(model=str(model), cache_dir=cache, show_progress=False, batch_size=2, precision="fp32", **kw)
+    kw = {"batch_size": 2, **kw}
+    return EncoderConfig(model=str(model), cache_dir=cache, show_progress=False, precision="fp32", **kw)
 
 
 def test_fp32_export_matches_torch_and_is_cached(tiny_model_path, onnx_cache):
@@ -138,3 +139,58 @@ def test_a_pooling_that_leaves_the_prompt_out_is_refused(load_tiny, tmp_path):
         OnnxEmbedder(config(model, tmp_path / "cache", backend="onnx"))
     assert str(info.value) == ("--backend onnx pools every token, but this model's Pooling leaves the prompt out "
                                "(include_prompt=False); use --backend torch for this model")
+
+
+@pytest.fixture(scope="module")
+def wide_model(tmp_path_factory):
+    """A random one-layer model 384 wide (MiniLM's width; torch's MKL kernels showed their batch dependence on
+    it, the 32-wide tiny model is too small to show it)."""
+    from negmine.testing.tiny_models import build_tiny_bi_encoder
+
+    return build_tiny_bi_encoder(tmp_path_factory.mktemp("wide") / "m", hidden=384, layers=1)
+
+
+WORDY = [f"{word} " * n for n in range(1, 30) for word in ("cell", "gene protein", "risk")]
+
+
+def _alone_half_together(embedder):
+    together = embedder.encode(WORDY)
+    alone = np.vstack([embedder.encode([t]) for t in WORDY])
+    return together, alone, embedder.encode(WORDY[1::2])
+
+
+@pytest.mark.parametrize("batch_size", [64, 5])
+def test_fp32_vectors_do_not_depend_on_the_texts_encoded_with_them(wide_model, onnx_cache, batch_size):
+    """ONNX Runtime's fp32 kernels give a text the same bits in a batch of any size (measured on the bundled
+    MiniLM and the demo's 380 texts: 0 differed alone, in a random half, or at batch size 7 or 1 against 64), so
+    the ONNX path needs no fixed-shape passes and its cache key leaves the batch size out."""
+    from negmine.encode.onnx import OnnxEmbedder
+
+    emb = OnnxEmbedder(config(wide_model, onnx_cache, backend="onnx", batch_size=batch_size))
+    together, alone, odd = _alone_half_together(emb)
+    assert np.array_equal(together, alone) and np.array_equal(together[1::2], odd)
+    assert emb.fingerprint == OnnxEmbedder(config(wide_model, onnx_cache, backend="onnx", batch_size=1)).fingerprint
+
+
+def test_int8_vectors_depend_on_their_batch_unless_it_holds_one_text(wide_model, onnx_cache):
+    """Activations are quantised per batch (one scale from the batch's range), so int8 vectors move with their
+    batch-mates (on the demo with MiniLM 365 of 380 differed alone); at batch size 1 each text is quantised on
+    its own and its vector is the same bits whatever else is encoded."""
+    from negmine.encode.onnx import OnnxEmbedder
+
+    batched = OnnxEmbedder(config(wide_model, onnx_cache, backend="onnx", quantize="int8", batch_size=64))
+    together, alone, _ = _alone_half_together(batched)
+    assert not np.array_equal(together, alone)
+    single = OnnxEmbedder(config(wide_model, onnx_cache, backend="onnx", quantize="int8", batch_size=1))
+    together, alone, odd = _alone_half_together(single)
+    assert np.array_equal(together, alone) and np.array_equal(together[1::2], odd)
+
+
+def test_int8_cache_key_names_the_batch_size(tiny_model_path, onnx_cache):
+    """It used to be one key for every batch size: vectors encoded in batches of 64 (which depend on their
+    batch-mates) were served to a --batch-size 1 run, whose own vectors depend on the text alone."""
+    from negmine.encode.onnx import OnnxEmbedder
+
+    prints = {b: OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx", quantize="int8", batch_size=b))
+              .fingerprint for b in (1, 64)}
+    assert prints[1] != prints[64] and prints[1].startswith("onnx-int8-b1-") and prints[64].startswith("onnx-int8-b64-")
