@@ -60,6 +60,16 @@ def test_encoding_commands_offer_backend_and_quantize(command):
     assert {"backend", "quantize", "precision", "cache_dir", "cache", "progress"} <= names
 
 
+@pytest.mark.parametrize("command", ["mine", "eval", "audit"])
+def test_quantize_help_says_int8_vectors_depend_on_their_batch(command):
+    """It said only "dynamic int8 weights": nothing told a user that int8 vectors move with the texts encoded in the
+    same batch (365 of the demo's 380 differed alone), so a partly cached run can differ from a cold one."""
+    (param,) = [p for p in _commands()[command].params if p.name == "quantize"]
+    assert ("activations are quantised per batch, so a text's vector depends on the texts encoded in its batch, "
+            "and a run that finds part of its texts in the embedding cache can differ from a cold one; with a batch "
+            "size of 1 (--batch-size 1, audit: --encode-batch-size 1) each text is quantised alone") in param.help
+
+
 def test_no_command_has_a_double_negative_flag():
     for command in _commands().values():
         for param in command.params:

@@ -45,6 +45,11 @@ def choices(values: Iterable[str], notes: dict[str, str] | None = None) -> str:
     return " | ".join(f"{v} ({notes[v]})" if v in notes else v for v in values)
 
 
+INT8_NOTE = ("dynamic int8 weights; activations are quantised per batch, so a text's vector depends on the texts "
+             "encoded in its batch, and a run that finds part of its texts in the embedding cache can differ from a "
+             "cold one; with a batch size of 1 (--batch-size 1, audit: --encode-batch-size 1) each text is quantised "
+             "alone and its vector does not depend on the others")
+
 SHARED_OPTIONS: dict[str, OptionSpec] = {
     "model": OptionSpec(DEFAULT_MODEL, (), "sentence-transformers model name or path"),
     "query_prompt": OptionSpec("", (), "prefix for queries, e.g. 'query: '"),
@@ -58,7 +63,7 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
     "cache_dir": OptionSpec(None, (), "embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)"),
     "cache": OptionSpec(True, ("--cache/--no-cache",), "reuse cached embeddings"),
     "backend": OptionSpec("torch", (), f"encoder runtime: {choices(BACKENDS, {'onnx': 'exported once, cached'})}"),
-    "quantize": OptionSpec("none", (), f"with --backend onnx: {choices(QUANTIZATIONS, {'int8': 'dynamic int8 weights'})}"),
+    "quantize": OptionSpec("none", (), f"with --backend onnx: {choices(QUANTIZATIONS, {'int8': INT8_NOTE})}"),
     "progress": OptionSpec(True, ("--progress/--no-progress",), "progress bars", OUTPUT_PANEL),
     "unknown_qrels": OptionSpec(
         "error", (),
