@@ -166,8 +166,9 @@ def onnx_fingerprint(base: str, quantize: str, batch_size: int) -> str:
 
     fp32 leaves the batch size out: measured 2026-12-04 on a 2-core Intel Xeon (onnxruntime 1.32, bundled
     all-MiniLM-L6-v2, the demo's 380 texts), every vector was bit-identical encoded all together, in a random
-    half, alone, at ``--batch-size`` 64, 7 or 1 and with 1 or 2 threads, where torch on the same CPU moved 36
-    of 120 until its passes got a fixed shape. int8 puts it in (from 2026-12-04; before, one key held the
+    half, alone, at ``--batch-size`` 64, 7 or 1 and with 1 or 2 threads (and 200 SciFact abstracts, most at
+    256 tokens: 0 differed alone or in a random half), where torch on the same CPU moved 36 of 120 until its
+    passes got a fixed shape. int8 puts it in (from 2026-12-04; before, one key held the
     vectors of every batch size): its activations are quantised per batch, so a text's vector depends on its
     batch-mates (365 of the 380 differed alone, 349 in a random half, cosine down to 0.989; 248 at batch size
     7 against 64), and batch size 1, the one setting whose vectors depend on the text alone, must not be
