@@ -654,3 +654,21 @@ def test_queries_without_a_bm25_word_are_counted_in_the_summary(tmp_path, method
         assert summary["pairs_skipped"] == {} and summary["pairs_out"] == 4 and "q-sym" in mined
     assert summary.get("queries_without_bm25_words") == 1
     assert "1 queries have no BM25 word" in format_summary(summary)
+
+
+def test_the_local_engine_loads_the_model_once(beir_dir, tmp_path, monkeypatch):
+    """The local engine rebuilt the embedder from the config for each encoding pass (corpus, then queries), so a
+    cold run loaded and fingerprinted the model three times and held two copies at once (on a GPU, twice the
+    memory); measured on the demo with the bundled model: three 'Loading weights' bars."""
+    from negmine.pipeline import mine as mine_module
+
+    built = []
+
+    def counting(config):
+        built.append(config.model)
+        return HashEmbedder()
+
+    monkeypatch.setattr(mine_module, "make_embedder", counting)
+    result = mine(make_config(beir_dir, tmp_path / "o.jsonl"))
+    assert result.summary["embeddings"]["encoded"] > 0  # a cold run: both passes encoded
+    assert len(built) == 1

@@ -184,10 +184,11 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
         # the engine first: a Ray address that does not answer fails the run before the model loads (Ray itself
         # starts only when a shard is dispatched)
         with open_engine(config.engine, config.encoder.show_progress) as engine:
-            setup = None  # workers reuse the given embedder, or rebuild it from the config
+            setup = None  # the local engine reuses the embedder; Ray workers rebuild it from the config
             if embedder is None and config.retrieve.method != "bm25":
                 embedder = make_embedder(config.encoder)
-                setup = functools.partial(make_embedder, config.encoder.with_absolute_paths())  # any worker cwd
+                if config.engine.name != "local":  # a second copy per pass here: twice the loads and the memory
+                    setup = functools.partial(make_embedder, config.encoder.with_absolute_paths())  # any worker cwd
             cands = build_candidates(
                 query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
                 make_cache(config.encoder), engine, setup, config.engine,
