@@ -975,10 +975,18 @@ EVAL_METRICS = (
     "ndcg", "ndcg_burges", "dcg", "dcg_burges", "mrr", "recall", "precision", "map", "hits", "hit_rate",
     "r-precision", "f1", "bpref", "judged",
 )
-"""Metric names ``negmine eval`` accepts, each optionally with a cutoff ``@k`` (``judged`` requires one).
+"""Metric names ``negmine eval`` accepts, each optionally with a cutoff ``@k`` (``judged`` requires one;
+``bpref`` and ``r-precision`` take none).
 
-All but ``judged`` are computed by ranx; ``judged@k`` is negmine's share of judged documents in the top k.
+All but ``judged`` and ``bpref`` are computed by ranx; ``judged@k`` is negmine's share of judged documents in
+the top k, ``bpref`` trec_eval's (ranx's is NaN for a query without a judged non-relevant document).
 """
+
+UNCUT_METRICS = {
+    "bpref": "bpref ranks the whole run",
+    "r-precision": "r-precision's cutoff is each query's number of relevant documents",
+}
+"""Metrics without a cutoff, and why: ranx ignores one given to them, so ``bpref@3`` would print bpref."""
 
 STAT_TESTS = ("student", "fisher")
 DEFAULT_EVAL_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map", "judged@10")
@@ -993,6 +1001,8 @@ def parse_metric(name: str) -> tuple[str, int | None]:
         if base == "judged":
             raise ConfigError("metric 'judged' needs a cutoff; use e.g. judged@10")
         return base, None
+    if base in UNCUT_METRICS:
+        raise ConfigError(f"metric {name!r} takes no cutoff: {UNCUT_METRICS[base]}; use {base!r}")
     if not cutoff.isdigit() or int(cutoff) < 1:
         raise ConfigError(f"metric {name!r} has a bad cutoff {cutoff!r}; use a positive integer, e.g. {base}@10")
     return base, int(cutoff)

@@ -40,6 +40,10 @@ def test_models_default_to_the_bundled_model_only_without_run_files() -> None:
         ({"metrics": ("ndcg@10", "nope")}, r"unknown metric 'nope'; allowed: ndcg, .*judged \(optionally with @k"),
         ({"metrics": ("judged",)}, r"metric 'judged' needs a cutoff; use e\.g\. judged@10"),
         ({"metrics": ("ndcg@0",)}, r"metric 'ndcg@0' has a bad cutoff '0'; use a positive integer, e\.g\. ndcg@10"),
+        # ranx ignores a cutoff on these two: bpref@3 and r-precision@1 printed bpref and r-precision under their names
+        ({"metrics": ("bpref@3",)}, r"metric 'bpref@3' takes no cutoff: bpref ranks the whole run; use 'bpref'"),
+        ({"metrics": ("r-precision@1",)}, r"metric 'r-precision@1' takes no cutoff: r-precision's cutoff is each "
+                                          r"query's number of relevant documents; use 'r-precision'"),
         ({"metrics": ()}, r"no metrics given; use e\.g\. --metrics ndcg@10,"),
         ({"metrics": ("map", "map")}, r"metric listed twice in \['map', 'map'\]"),
         ({"depth": 0}, r"depth must be a positive integer, got 0; use e\.g\. --depth 100"),

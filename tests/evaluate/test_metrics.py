@@ -109,3 +109,21 @@ def test_tied_scores_rank_by_doc_id_descending_in_every_metric_and_the_written_f
     assert row[3] == "6"
     assert evaluate_run(qrels, read_trec_run(path), ("ndcg@10", "map")).mean == pytest.approx(
         {"ndcg@10": 1 / math.log2(7), "map": 1 / 6})
+
+
+def test_bpref_follows_trec_eval_also_without_judged_non_relevant_documents() -> None:
+    """ranx divides by min(N, R) when N = 0, so a query without a judged non-relevant document (the demo's, most
+    BEIR sets') scored NaN: the demo's BM25 run printed bpref 'nan', starred significant under the Fisher test.
+    trec_eval counts 1 for a relevant document with no judged non-relevant one above it."""
+    res = evaluate_run(QRELS, RUN, ("bpref",))
+    # q1: d1 (rank 2) has no judged non-relevant above it: 1; d2 (rank 4) has d5 above: 1 - min(1, 2) / min(1, 2)
+    # q2 (no judged non-relevant): d3 retrieved, 1 / 1; q3 retrieved nothing
+    assert res.query_scores("bpref") == pytest.approx({"q1": 0.5, "q2": 1.0, "q3": 0.0})
+    assert res.mean["bpref"] == pytest.approx(0.5)
+
+
+def test_bpref_reads_a_negative_judgment_as_unjudged_as_trec_eval_does() -> None:
+    qrels = Qrels({"q1": {"d1": 1, "d2": 1, "dx": -1, "dn": 0}})
+    run = Run({"q1": {"dx": 0.9, "d1": 0.8, "dn": 0.7, "d4": 0.6, "d2": 0.5}}, name="hand")
+    # dx is skipped (ranx counted it as non-relevant: 0 for d1); d2 has dn above it: 1 - 1 / min(1, 2)
+    assert evaluate_run(qrels, run, ("bpref",)).query_scores("bpref") == pytest.approx({"q1": 0.5})

@@ -9,7 +9,8 @@
   judged@k included, and the ranks of written run files follow that one order.
 - Relevance: score >= 1; nDCG uses linear gain (Järvelin & Kekäläinen 2002), as trec_eval's
   ``ndcg_cut``; MRR@k = 1/rank of the first relevant document within k; Recall@k = relevant in top k /
-  all relevant; MAP = mean over relevant documents of precision at their ranks.
+  all relevant; MAP = mean over relevant documents of precision at their ranks; bpref as trec_eval
+  (:mod:`negmine.evaluate.bpref`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ import numpy as np
 
 from negmine.config import parse_metric
 from negmine.errors import InputError
+from negmine.evaluate.bpref import bpref
 from negmine.evaluate.judged import judged_at_k
 from negmine.evaluate.run import Run
 from negmine.io.records import Qrels
 
 DEFAULT_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
+OWN_METRICS = ("judged", "bpref")
+"""Computed here, not by ranx: judged@k has no ranx counterpart, and ranx's bpref is NaN for a query without a
+judged non-relevant document (:mod:`negmine.evaluate.bpref`)."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +77,13 @@ def evaluate_run(
     query_ids = qrels.query_ids()
     if ignore_identical_ids:
         run = run.without_identical_ids()
-    ranx_metrics = [m for m, (base, _) in zip(metrics, parsed) if base != "judged"]
+    ranx_metrics = [m for m, (base, _) in zip(metrics, parsed) if base not in OWN_METRICS]
     per_query = _ranx_scores(qrels, run, query_ids, ranx_metrics) if ranx_metrics else {}
     for metric, (base, cutoff) in zip(metrics, parsed):
         if base == "judged":
             per_query[metric] = judged_at_k(qrels, run, int(cutoff), query_ids)
+        elif base == "bpref":
+            per_query[metric] = bpref(qrels, run, query_ids)
     ordered = {m: per_query[m] for m in metrics}
     mean = {m: float(np.mean(v)) for m, v in ordered.items()}
     return EvalResult(run.name, metrics, tuple(query_ids), mean, ordered)
