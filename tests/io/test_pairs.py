@@ -293,3 +293,12 @@ def test_invisible_only_query_is_empty(write_rows):
         f"{path}:2: field 'anchor': empty text (nothing left after stripping whitespace and the invisible characters "
         "U+200B, U+2060)"
     )
+
+
+def test_repeated_rows_are_a_warning_naming_the_count(write_rows, caplog):
+    """They were logged at INFO, which the command line does not show: a 73-row pairs file with one repeated row
+    printed 'pairs: 72 in' with no word of the row left out."""
+    path = write_rows("train.jsonl", ROWS)
+    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+        load_pairs(path)
+    assert f"{path}: 1 repeated (query, positive) rows kept once" in caplog.text

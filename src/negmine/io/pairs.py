@@ -179,5 +179,5 @@ def load_pairs(
             corpus,
         )
     if result.duplicate_rows:
-        logger.info("%s: %d repeated (query, positive) rows kept once", path, result.duplicate_rows)
+        logger.warning("%s: %d repeated (query, positive) rows kept once", path, result.duplicate_rows)
     return result.dataset
