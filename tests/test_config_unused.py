@@ -102,6 +102,10 @@ CASES = [
     (C.EvalConfig(data_dir=Path("beir"), models=("bm25",), truncate_dim=64), "EvalConfig", 3,
      "EvalConfig truncate_dim=64 would be ignored: no dense --model is evaluated (BM25 and --run files have no "
      "embeddings to cut); add --model NAME, or leave it at its default (truncate_dim=None)"),
+    (C.EvalConfig(data_dir=Path("beir"), models=("bm25",), encoder=C.EncoderConfig(query_prompt="query: ")),
+     "EvalConfig", 4,
+     "EvalConfig encoder.query_prompt='query: ' would be ignored: no dense --model is evaluated (BM25 and --run files "
+     "encode no text); add --model NAME, or leave it at its default (encoder.query_prompt='')"),
     (C.TrainConfig(hardness="none", hardness_strength=2.0), "TrainConfig", 0,
      "TrainConfig hardness_strength=2.0 would be ignored: --hardness none weights no negative; use --hardness all, or "
      "leave it at its default (hardness_strength=5.0)"),

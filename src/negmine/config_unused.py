@@ -160,6 +160,9 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
         Unused(("truncate_dim",), lambda c, _: not _dense_models(c),
                lambda c, _: "no dense --model is evaluated (BM25 and --run files have no embeddings to cut)",
                "add --model NAME"),
+        Unused(("encoder.query_prompt", "encoder.document_prompt", "encoder.max_length"),
+               lambda c, _: not _dense_models(c),
+               lambda c, _: "no dense --model is evaluated (BM25 and --run files encode no text)", "add --model NAME"),
     ),
     "TrainConfig": (
         Unused(("hardness_strength",), lambda c, _: c.hardness == "none", lambda c, _: "--hardness none weights no negative",

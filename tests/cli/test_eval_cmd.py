@@ -91,6 +91,13 @@ def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:
     (["--truncate-dim", "64"],
      "--truncate-dim would be ignored: no dense --model is evaluated (BM25 and --run files have no embeddings to "
      "cut); add --model NAME, or drop --truncate-dim"),
+    # were ignored, exit 0: a prompt or a max length with BM25 and run files only changes no score
+    (["--model", "bm25", "--query-prompt", "query: ", "--max-length", "64"],
+     "--query-prompt and --max-length would be ignored: no dense --model is evaluated (BM25 and --run files encode "
+     "no text); add --model NAME, or drop --query-prompt and --max-length"),
+    (["--document-prompt", "passage: "],
+     "--document-prompt would be ignored: no dense --model is evaluated (BM25 and --run files encode no text); add "
+     "--model NAME, or drop --document-prompt"),
 ])
 def test_eval_cli_refuses_settings_it_would_not_use(tmp_path, flags, message) -> None:
     # each was ignored, exit 0: --runs-dir with run files only wrote no folder, --n-permutations ran a t-test

@@ -61,7 +61,10 @@ def eval_command(
         workers=workers,
         truncate_dim=truncate_dim,
     )
-    refuse_unused_config(ctx, config, ("n_permutations", "seed", "depth", "runs_dir", "truncate_dim"))
+    refuse_unused_config(ctx, config, {
+        **{name: name for name in ("n_permutations", "seed", "depth", "runs_dir", "truncate_dim")},
+        **{name: f"encoder.{name}" for name in ("query_prompt", "document_prompt", "max_length")},
+    })
     with user_errors():
         from negmine.evaluate.api import evaluate
 
