@@ -147,3 +147,14 @@ def test_report_from_files_finds_the_summary_and_names_the_page_as_negmine_repor
     page.unlink()
     assert CliRunner().invoke(build_app(), ["report", str(folder / "mined.flags.jsonl")]).exit_code == 0
     assert page.read_bytes() == from_python
+
+
+def test_a_mined_file_given_for_the_flags_is_named_as_such_before_any_summary_is_looked_for(tmp_path):
+    """`negmine report m.clean.jsonl` (the cleaned file, not the flags) said 'm.clean.audit-summary.json: audit
+    summary not found', as if the flags file were right and its summary missing."""
+    mined = tmp_path / "m.clean.jsonl"
+    mined.write_text(json.dumps({"query_id": "q1", "positive_id": "d1", "negative_ids": ["d2"]}) + "\n")
+    with pytest.raises(InputError, match=r"m\.clean\.jsonl:1: field 'kind': must be 'false_negative' or 'noisy_positive' "
+                                         r"\(an audit flags file\); this row is a mined pair \(a native row\): give the "
+                                         r"\*\.flags\.jsonl file negmine audit wrote"):
+        report_from_files(mined)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
@@ -30,7 +30,10 @@ def read_flags(path: Path) -> Iterator[dict]:
         except json.JSONDecodeError as err:
             raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
         if not isinstance(record, dict) or record.get("kind") not in ("false_negative", "noisy_positive"):
-            raise InputError(path, line_no, "kind", "must be 'false_negative' or 'noisy_positive' (an audit flags file)")
+            hint = ("; this row is a mined pair (a native row): give the *.flags.jsonl file negmine audit wrote"
+                    if isinstance(record, dict) and "negative_ids" in record else "")
+            raise InputError(path, line_no, "kind",
+                             f"must be 'false_negative' or 'noisy_positive' (an audit flags file){hint}")
         yield record
 
 
@@ -107,4 +110,7 @@ def report_from_files(flags: Path, summary: Path | None = None, out: Path | None
     out = out or flags.with_name(f"{flags_stem(flags)}.report.html")
     if not flags.is_file():
         raise InputError(flags, None, None, "flags file not found (write it with negmine audit)")
-    return render_report(read_summary(summary), read_flags(flags), out, max_rows)
+    records = read_flags(flags)
+    first = next(records, None)  # a file that is not a flags file fails here, before its "summary" is looked for
+    rows = records if first is None else chain([first], records)
+    return render_report(read_summary(summary), rows, out, max_rows)
