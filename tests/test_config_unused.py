@@ -23,6 +23,13 @@ CASES = [
     (C.DataConfig(data_dir=Path("beir"), query_column="q"), "DataConfig", 0,
      "DataConfig query_column='q' would be ignored: the input is not a pairs file; give the pairs file (--pairs FILE), "
      "or leave it at its default (query_column=None)"),
+    # both were read by no loader, exit 0 (mine --pairs p.csv --split test / --unknown-qrels skip)
+    (C.DataConfig(pairs=Path("p.csv"), split="test"), "DataConfig", 1,
+     "DataConfig split='test' would be ignored: the judgments come from the pairs file, which has no splits; give a "
+     "BEIR directory (negmine mine DATA_DIR --split NAME), or leave it at its default (split='train')"),
+    (C.DataConfig(pairs=Path("p.csv"), unknown_qrels="skip"), "DataConfig", 2,
+     "DataConfig unknown_qrels='skip' would be ignored: a pairs file has no qrels: each row's positive is its own text; "
+     "give BEIR data (a directory or --corpus/--queries/--qrels), or leave it at its default (unknown_qrels='error')"),
     (C.RetrieveConfig(fusion="weighted"), "RetrieveConfig", 0,
      "RetrieveConfig fusion='weighted' would be ignored: only hybrid pools are fused, and the retriever is dense without "
      "--fallback hybrid; use --retriever hybrid (or --fallback hybrid with --retriever dense), or leave it at its "
@@ -201,6 +208,10 @@ def _cli_rule(cls_name: str, index: int):
     (["mine", "beir", "--simans-a", "50"], "SelectConfig", 0, C.SelectConfig(), None, "--simans-a"),
     (["mine", "beir", "--seed", "3"], "SelectConfig", 1, C.SelectConfig(seed=3), None, "--seed"),
     (["mine", "beir", "--query-column", "q"], "DataConfig", 0, C.DataConfig(query_column="q"), None, "--query-column"),
+    (["mine", "--pairs", "p.csv", "--split", "train"], "DataConfig", 1, C.DataConfig(pairs=Path("p.csv")), None,
+     "--split"),
+    (["mine", "--pairs", "p.csv", "--unknown-qrels", "skip"], "DataConfig", 2, C.DataConfig(pairs=Path("p.csv")), None,
+     "--unknown-qrels"),
     (["mine", "beir", "--ray-address", "auto"], "EngineConfig", 0, C.EngineConfig(), None, "--ray-address"),
     (["mine", "beir", "--denoise-depth", "3"], "DenoiseConfig", 0, C.DenoiseConfig(), None, "--denoise-depth"),
     (["mine", "beir", "--strategy", "random", "--denoise", "--cross-encoder", "ce", "--denoise-full-depth"],

@@ -91,6 +91,12 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
     "DataConfig": (
         Unused(("query_column", "positive_column"), lambda c, _: c.pairs is None,
                lambda c, _: "the input is not a pairs file", "give the pairs file (--pairs FILE)"),
+        Unused(("split",), lambda c, _: c.pairs is not None,
+               lambda c, _: "the judgments come from the pairs file, which has no splits",
+               "give a BEIR directory (negmine mine DATA_DIR --split NAME)"),
+        Unused(("unknown_qrels",), lambda c, _: c.pairs is not None,
+               lambda c, _: "a pairs file has no qrels: each row's positive is its own text",
+               "give BEIR data (a directory or --corpus/--queries/--qrels)"),
     ),
     "RetrieveConfig": (
         Unused(("fusion", "rrf_k", "dense_weight"), lambda c, _: not _hybrid(c),

@@ -186,7 +186,7 @@ def refuse_unused_settings(ctx: typer.Context, config: MineConfig) -> None:
     refuse_unused_config(ctx, config.retrieve, ("fusion", "rrf_k", "dense_weight"))
     refuse_unused_config(ctx, config.select, ("simans_a", "simans_b", "seed"))
     refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as"))
-    refuse_unused_config(ctx, config.data, ("query_column", "positive_column"))
+    refuse_unused_config(ctx, config.data, ("query_column", "positive_column", "split", "unknown_qrels"))
     refuse_unused_config(ctx, config.near_dup, NEAR_DUP_FIELDS)
     if config.denoise.enabled:
         refuse_unused_config(ctx, config.denoise.judges, JUDGE_FIELDS, DenoiseConfig.DEFAULT_JUDGES)
