@@ -39,7 +39,7 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
     name) or ``"none"``."""
     source = resolve_model(model)
     if _missing_local_path(source):
-        raise ConfigError(f"model path {source!r} does not exist; pass an existing folder or a hub model name")
+        raise ConfigError(f"{what} path {source!r} does not exist; pass an existing folder or a hub model name")
     folder = Path(os.path.expanduser(source))
     if not folder.exists():
         from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, check_hub_model, check_hub_name
@@ -49,15 +49,15 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
         elif hub == "early":
             check_hub_name(source, organization or SENTENCE_TRANSFORMERS_ORGANIZATION, what)
     elif not folder.is_dir():
-        raise ConfigError(f"model {model!r} is a file, not a model folder; pass a sentence-transformers folder "
+        raise ConfigError(f"{what} {model!r} is a file, not a model folder; pass a sentence-transformers folder "
                           "(the folder `negmine train -o DIR` wrote) or a hub name")
     elif _unfinished_training(folder):
-        raise ConfigError(f"model {model!r} is the output folder of a `negmine train` run that did not finish (it "
+        raise ConfigError(f"{what} {model!r} is the output folder of a `negmine train` run that did not finish (it "
                           "has checkpoints/ but no negmine_train.json), so it holds no finished model; finish the run "
                           f"with the same `negmine train ... -o {model}` command and --resume, or pass one of its "
                           "checkpoints/checkpoint-N folders")
     elif not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
-        raise ConfigError(f"model {model!r} is not a model folder: it has neither modules.json (sentence-transformers) "
+        raise ConfigError(f"{what} {model!r} is not a model folder: it has neither modules.json (sentence-transformers) "
                           "nor config.json (transformers); pass the folder `negmine train -o DIR` wrote, or a hub name")
     return source
 
