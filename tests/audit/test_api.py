@@ -95,3 +95,25 @@ def test_offline_a_judge_model_not_in_the_cache_is_refused_before_the_candidates
     with pytest.raises(ConfigError, match=r"^cross-encoder 'other-reranker' is not a local folder and not in the "):
         run_audit(AuditConfig(input=beir, judges=replace(judges, cross_encoder="other-reranker"),
                               flags=tmp_path / "f.flags.jsonl"))
+
+
+def test_an_audit_of_a_beir_directory_loads_the_mining_model_once(tmp_path, monkeypatch):
+    """The candidates were mined with one copy of the model and the near-duplicate judge loaded a second: two
+    loads and two fingerprints of the same model per run (the demo with the bundled model showed two 'Loading
+    weights' bars). The judge now reuses the embedder the mining run loaded."""
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.demo import demo_path
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    built = []
+
+    def counting(config):
+        built.append(config.model)
+        return HashEmbedder()
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", counting)
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    summary = run_audit(AuditConfig(input=demo_path(), flags=tmp_path / "f.flags.jsonl"),
+                        candidates=tmp_path / "c.jsonl")
+    assert summary["counts"]["pairs"] > 0 and "near-duplicate" in summary["judges"]
+    assert len(built) == 1

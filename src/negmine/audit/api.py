@@ -41,10 +41,12 @@ def run_audit(
     check_outputs(config)
     check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))  # before mining candidates
     extra: dict = {}
+    embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
     from_beir = Path(config.input).is_dir()
     if from_beir:
         mined = mine_candidates(config, split, candidates or Path("audit.candidates.jsonl"), unknown_qrels)
         config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
+        embedder = mined.embedder
     elif not Path(config.input).is_file():
         from negmine.errors import InputError
 
@@ -54,7 +56,10 @@ def run_audit(
     check_input(config.input, need_spread, need_rows=not from_beir)
     cache = make_cache(config.encoder)
     need_model = "near-duplicate" in names and config.judges.near_dup.cosine is not None
-    embedder = make_embedder(config.encoder) if need_model else None
+    if not need_model:
+        embedder = None
+    elif embedder is None:
+        embedder = make_embedder(config.encoder)
     resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
     if need_model:
         resources = with_sample_mean(resources, document_sample(config.input))

@@ -25,6 +25,9 @@ from negmine.pipeline.timing import StageTimer
 class MineResult(NamedTuple):
     output: Path
     summary: dict
+    embedder: Embedder | None = None
+    """The embedder the run encoded with (given or loaded; None for BM25), for a caller that needs the same model
+    next (an audit of a BEIR directory: its near-duplicate judge) instead of loading it a second time."""
 
 
 def make_embedder(config: EncoderConfig) -> Embedder:
@@ -118,7 +121,7 @@ def mine(
             dataset = load_data(config.data)
         check_feasible(config, dataset)
         hook_factory = _hook_factory(config)
-    ctx = _candidates(config, dataset, embedder, timer)
+    ctx, embedder = _candidates(config, dataset, embedder, timer)
     remove_stale_companions(config)
     cands = ctx.cands
     stats = SelectionStats()
@@ -153,7 +156,7 @@ def mine(
     summary = build_summary(stats, timer.rounded(), extra)
     _write_summary(config, summary)
     _end_lease(cands, config.engine.keep_work)
-    return MineResult(config.output.path, summary)
+    return MineResult(config.output.path, summary, embedder)
 
 
 def _end_lease(cands: CandidateSet, keep_work: bool) -> None:
@@ -174,8 +177,11 @@ def _hook_factory(config: MineConfig):
     return MineHookFactory(config, make_cache(config.encoder) if config.denoise.enabled else None)
 
 
-def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None, timer: StageTimer) -> PairContext:
-    """Every pair's candidates (and, with ``retrieve.fallback``, the fallback pools of the short ones)."""
+def _candidates(
+    config: MineConfig, dataset: Dataset, embedder: Embedder | None, timer: StageTimer
+) -> tuple[PairContext, Embedder | None]:
+    """Every pair's candidates (and, with ``retrieve.fallback``, the fallback pools of the short ones), and the
+    embedder they were encoded with (``embedder``, else the one loaded here; None for BM25)."""
     query_ids = dataset.qrels.query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     with timer("encode+retrieve"):
@@ -195,8 +201,8 @@ def _candidates(config: MineConfig, dataset: Dataset, embedder: Embedder | None,
             )
             ctx = build_context(dataset, cands, config.filters.margin_from)
             if config.retrieve.fallback is None:
-                return ctx
-            return _with_fallback(ctx, config, query_texts, engine)
+                return ctx, embedder
+            return _with_fallback(ctx, config, query_texts, engine), embedder
 
 
 def _with_fallback(ctx: PairContext, config: MineConfig, query_texts: list[str], engine) -> PairContext:
