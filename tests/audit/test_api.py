@@ -117,3 +117,23 @@ def test_an_audit_of_a_beir_directory_loads_the_mining_model_once(tmp_path, monk
                         candidates=tmp_path / "c.jsonl")
     assert summary["counts"]["pairs"] > 0 and "near-duplicate" in summary["judges"]
     assert len(built) == 1
+
+
+def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path, caplog):
+    """The same (query, positive) row twice was judged twice, counted twice and written twice to the cleaned file,
+    without a word. It is now skipped (the first row is used), with one warning naming its line."""
+    rows = sample_rows()
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in [*rows, rows[0]]), encoding="utf-8")
+    config = AuditConfig(input=mined, judges=JudgeConfig(near_dup=NearDupConfig(cosine=None)),
+                         flags=tmp_path / "f.flags.jsonl", output=tmp_path / "clean.jsonl")
+    with caplog.at_level("WARNING", logger="negmine.export.native"):
+        summary = run_audit(config)
+    assert summary["counts"]["pairs"] == len(rows)
+    once = _mined(tmp_path)  # the file without the repeat
+    run_audit(replace(config, input=once, flags=tmp_path / "o.flags.jsonl", output=tmp_path / "once.jsonl"))
+    assert (tmp_path / "clean.jsonl").read_bytes() == (tmp_path / "once.jsonl").read_bytes()
+    assert (tmp_path / "f.flags.jsonl").read_bytes() == (tmp_path / "o.flags.jsonl").read_bytes()
+    assert caplog.messages == [f"{mined}: 1 repeated (query_id, positive_id) rows skipped, the first row of each "
+                               f"pair is used (line {len(rows) + 1} repeats line 1); remove the repeats (e.g. a file "
+                               "concatenated twice) to silence this"]

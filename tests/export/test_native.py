@@ -285,3 +285,32 @@ def test_bad_promoted_lists_name_file_line_and_field(tmp_path, change, field, pr
 def test_ids_promoted_by_an_earlier_version_without_texts_are_still_read():
     row = make_row(**BASE, extra_positive_ids=["d3", "d9"])  # d3 is also a negative: not checked without texts
     assert validate_row(json.loads(dumps_row(row))) == row
+
+
+def test_a_repeated_query_positive_row_is_skipped_with_a_warning_naming_the_lines(tmp_path, caplog):
+    """A mined file with the same (query_id, positive_id) row twice (e.g. two files concatenated) was read in full
+    without a word: the pair was trained on, judged and written out twice. The first row of each pair is used."""
+    first, other = make_row(**BASE), make_row(**{**BASE, "query_id": "q2"})
+    changed = make_row(**{**BASE, "negative_ids": ["d4", "d3"]})  # the same pair with other negatives
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(dumps_row(r) for r in (first, other, first, changed)), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="negmine.export.native"):
+        assert list(read_native_lines(path)) == [(1, first), (2, other)]
+    assert caplog.messages == [
+        f"{path}: 2 repeated (query_id, positive_id) rows skipped, the first row of each pair is used (line 3 "
+        "repeats line 1, line 4 repeats line 1); remove the repeats (e.g. a file concatenated twice) to silence this"
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="negmine.export.native"):
+        assert list(read_native(path, warn_repeats=False)) == [first, other]
+    assert caplog.messages == []
+
+
+def test_the_warning_names_the_first_ten_repeats(tmp_path, caplog):
+    row = make_row(**BASE)
+    path = tmp_path / "m.jsonl"
+    path.write_text(dumps_row(row) * 13, encoding="utf-8")
+    with caplog.at_level("WARNING", logger="negmine.export.native"):
+        assert list(read_native(path)) == [row]
+    assert "12 repeated (query_id, positive_id) rows skipped" in caplog.text
+    assert "line 11 repeats line 1 and 2 more);" in caplog.text and "line 12 " not in caplog.text

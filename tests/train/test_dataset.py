@@ -143,3 +143,20 @@ def test_no_duplicates_batching_yields_every_row_and_never_a_pair_with_its_row()
     assert sorted(i for batch in batches for i in batch) == list(range(18))
     anchors = data.dataset["anchor"]
     assert all(len({anchors[i] for i in batch}) == len(batch) for batch in batches)
+
+
+def test_a_mined_file_with_a_repeated_row_trains_on_the_pair_once_with_a_warning(tmp_path, caplog):
+    """`negmine train` read a file with the same (query, positive) row twice in full, without a word: the pair
+    was trained on twice (and, in one batch, the copy's positive was an in-batch negative of the other)."""
+    import json
+
+    from negmine.train.dataset import load_train_data
+
+    rows = [_row("q1", "d1", ["d5", "d6"]), _row("q2", "d2", ["d7", "d8"])]
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [*rows, rows[0]]), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="negmine.export.native"):
+        data = load_train_data(path, num_negatives=2)
+    assert data.dataset["anchor"] == ["query q1", "query q2"] and data.stats.rows_read == 2
+    assert f"{path}: 1 repeated (query_id, positive_id) rows skipped" in caplog.text
+    assert "(line 3 repeats line 1)" in caplog.text

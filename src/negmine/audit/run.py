@@ -49,7 +49,7 @@ def flags_stem(path: Path) -> str:
 def collect_positives(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
     """``query_id -> ((positive_id, text), ...)`` over the whole file, in first-seen order."""
     found: dict[str, dict[str, str]] = {}
-    for row in read_native(path):
+    for row in read_native(path, warn_repeats=False):  # warned about by the input check
         found.setdefault(row["query_id"], {}).setdefault(row["positive_id"], row["positive"])
     return {q: tuple(p.items()) for q, p in found.items()}
 
@@ -57,7 +57,7 @@ def collect_positives(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
 def document_sample(path: Path, limit: int = 2000) -> list[str]:
     """The first ``limit`` distinct documents (positives and negatives) of the file, in file order."""
     seen: dict[str, None] = {}
-    for row in read_native(path):
+    for row in read_native(path, warn_repeats=False):
         for text in (row["positive"], *row["negatives"]):
             seen.setdefault(text)
             if len(seen) >= limit:
@@ -119,7 +119,7 @@ def _judge_file(
     verdicts: list[RowVerdict] = []
     query_fns = QueryFalseNegatives()
     workers = resolve_workers(config.workers)
-    for block in _batches(read_native(config.input), PREFETCH_ROWS):
+    for block in _batches(read_native(config.input, warn_repeats=False), PREFETCH_ROWS):
         items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in block]
         for judge in judges:
             if workers > 1 and hasattr(judge, "prefetch"):
@@ -152,7 +152,7 @@ def _write_rows(
     """Apply the policies to every row with its query's false negatives and positives (``positives``: as
     :func:`collect_positives`); count the negatives removed as labelled positives, those a sibling row found and
     those only an earlier audit had marked."""
-    for row, verdict in zip(read_native(config.input), verdicts, strict=True):
+    for row, verdict in zip(read_native(config.input, warn_repeats=False), verdicts, strict=True):
         if verdict.dropped(config.positive_policy):
             continue
         found = query_fns.of(row["query_id"])

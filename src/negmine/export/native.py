@@ -17,12 +17,15 @@ train`` use as further positives of the row's query (ids an older audit promoted
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError
 from negmine.io.files import invisible_note, is_blank, utf8_problem
+
+logger = logging.getLogger(__name__)
 
 SCORE_DECIMALS = 6
 FALSE_NEGATIVE_FLAG = "false_negative"
@@ -261,17 +264,48 @@ def _check_promoted(row: dict, path: str | Path | None, line: int | None) -> Non
         raise InputError(path, line, ids, problem)
 
 
-def read_native(path: str | Path) -> Iterator[NativeRow]:
-    """Stream validated rows of a native JSONL file (blank lines skipped); fails on a missing file at once."""
-    return (row for _, row in read_native_lines(path))
+def read_native(path: str | Path, warn_repeats: bool = True) -> Iterator[NativeRow]:
+    """Stream validated rows of a native JSONL file (blank lines skipped); fails on a missing file at once.
+
+    A row repeating an earlier row's ``(query_id, positive_id)`` is skipped (the first is used), so a pair is not
+    trained on or judged twice; once the file is read to the end, a warning names the file and the repeated lines
+    (``warn_repeats=False``: silent, for the later passes of a reader that reads the file more than once)."""
+    return (row for _, row in read_native_lines(path, warn_repeats))
 
 
-def read_native_lines(path: str | Path) -> Iterator[tuple[int, NativeRow]]:
+def read_native_lines(path: str | Path, warn_repeats: bool = True) -> Iterator[tuple[int, NativeRow]]:
     """:func:`read_native` with each row's 1-based line number in the file (for error messages)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, "native negatives file not found (write it with `negmine mine`)")
-    return _iter_native(path)
+    return _first_of_each_pair(path, _iter_native(path), warn_repeats)
+
+
+MAX_REPEATS_NAMED = 10
+
+
+def _first_of_each_pair(path: Path, rows: Iterator[tuple[int, NativeRow]],
+                        warn: bool) -> Iterator[tuple[int, NativeRow]]:
+    """``rows`` without those repeating an earlier row's (query_id, positive_id); warns about them at the end."""
+    first: dict[tuple[str, str], int] = {}
+    repeats: list[tuple[int, int]] = []
+    for line, row in rows:
+        key = (row["query_id"], row["positive_id"])
+        if key in first:
+            repeats.append((line, first[key]))
+            continue
+        first[key] = line
+        yield line, row
+    if repeats and warn:
+        logger.warning("%s", repeats_message(path, repeats))
+
+
+def repeats_message(path: Path, repeats: Sequence[tuple[int, int]]) -> str:
+    """The warning for rows repeating an earlier row's (query_id, positive_id): ``repeats`` as (line, first)."""
+    named = ", ".join(f"line {line} repeats line {first}" for line, first in repeats[:MAX_REPEATS_NAMED])
+    more = f" and {len(repeats) - MAX_REPEATS_NAMED} more" if len(repeats) > MAX_REPEATS_NAMED else ""
+    return (f"{path}: {len(repeats)} repeated (query_id, positive_id) rows skipped, the first row of each pair is "
+            f"used ({named}{more}); remove the repeats (e.g. a file concatenated twice) to silence this")
 
 
 def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
