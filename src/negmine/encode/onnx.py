@@ -4,19 +4,21 @@ sentence-transformers' own ``backend="onnx"`` needs Optimum, whose ONNX exporter
 4.58`` and so cannot be installed next to sentence-transformers 6 / transformers 5. Instead the model's
 transformer is exported here with ``torch.onnx.export`` (TorchScript exporter, dynamic batch and sequence
 axes), optionally quantised with ``onnxruntime.quantization.quantize_dynamic`` (int8 weights, activations
-quantised per batch at run time: Jacob et al. 2018), and run with ONNX Runtime on the CPU. Tokenisation
+quantised at run time with one scale per run: Jacob et al. 2018), and run with ONNX Runtime on the CPU. Tokenisation
 uses the model's own tokenizer; pooling (mean / CLS / max, as the model's Pooling module says) and L2
 normalisation are done in numpy, so vectors match the torch path up to float rounding (fp32) or
 quantisation error (int8). Batches are unpadded, of equal token length, as in the torch embedder.
 
 Which texts share a batch: in fp32 it does not change a text's vector (ONNX Runtime's kernels gave the same
 bits for every batch shape, so the torch CPU path's fixed-shape passes are not needed: see
-:func:`onnx_fingerprint`); in int8 it does, since each batch's activations are quantised with one scale and
-zero point, set by the smallest and largest value in the whole batch. ``--batch-size 1`` quantises each text on its own.
+:func:`onnx_fingerprint`), so fp32 runs batches of up to ``--batch-size`` texts. In int8 it would, since each
+pass's activations are quantised with one scale and zero point, set by the smallest and largest value in the
+whole pass; so int8 runs one text per pass whatever ``--batch-size`` says (:func:`texts_per_pass`), and a
+text's int8 vector depends on the text alone.
 
 Exports are cached under ``<cache dir>/onnx/<model fingerprint>/`` (written atomically, reused by later runs
-and by every Ray actor on the same machine); the embedder's fingerprint names the backend and quantisation
-(and for int8 the batch size), so the embedding cache never mixes their vectors with the torch ones.
+and by every Ray actor on the same machine); the embedder's fingerprint names the backend and quantisation,
+so the embedding cache never mixes their vectors with the torch ones.
 """
 
 from __future__ import annotations
@@ -161,21 +163,38 @@ def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path) -> P
     return int8
 
 
-def onnx_fingerprint(base: str, quantize: str, batch_size: int) -> str:
+ONNX_KEY_VERSION = {"int8": "v2"}
+"""Marks int8 keys: ``onnx-int8-<base>`` (to 2026-12-04) and ``onnx-int8-b<N>-<base>`` (2026-12-04) held
+vectors encoded in batches of up to N texts, which depend on their batch-mates, so one-text-per-pass vectors
+get a key of their own (``onnx-int8-v2-<base>``) and older entries are encoded again, never mixed in."""
+
+
+def texts_per_pass(quantize: str, batch_size: int) -> int:
+    """Texts one ONNX Runtime run holds: ``batch_size`` in fp32, 1 in int8.
+
+    Dynamic int8 quantises a pass's activations with one scale set by the whole pass's range, so a text's
+    vector moved with the texts encoded alongside it: measured 2026-12-04 on a 2-core Intel Xeon
+    (onnxruntime 1.32, bundled all-MiniLM-L6-v2, the demo's 380 texts, batches of 64) 365 of the 380 vectors
+    differed alone, 349 in a random half (cosine down to 0.989), and a mine from a half-filled cache differed
+    from the cold one in all 70 rows' scores and 25 (another half: 44) rows' negatives. One text per pass: 0 of
+    the 380 and 0 of 200 SciFact abstracts differed together, in a random half, alone or with 1 or 2 threads,
+    and the half-cached mine was byte-identical to the cold one. Cost on that CPU, loaded (4-6) by other work,
+    2 threads: 1,000 SciFact abstracts 0.99-1.17x the time of batches of 64, its 1,109 short claims 1.6-1.9x."""
+    return 1 if quantize == "int8" else batch_size
+
+
+def onnx_fingerprint(base: str, quantize: str) -> str:
     """The embedding cache's key for the ONNX vectors of the model whose fp32 fingerprint is ``base``.
 
-    fp32 leaves the batch size out: measured 2026-12-04 on a 2-core Intel Xeon (onnxruntime 1.32, bundled
-    all-MiniLM-L6-v2, the demo's 380 texts), every vector was bit-identical encoded all together, in a random
-    half, alone, at ``--batch-size`` 64, 7 or 1 and with 1 or 2 threads (and 200 SciFact abstracts, most at
-    256 tokens: 0 differed alone or in a random half), where torch on the same CPU moved 36 of 120 until its
-    passes got a fixed shape. int8 puts it in (from 2026-12-04; before, one key held the
-    vectors of every batch size): its activations are quantised per batch, so a text's vector depends on its
-    batch-mates (365 of the 380 differed alone, 349 in a random half, cosine down to 0.989; 248 at batch size
-    7 against 64), and batch size 1, the one setting whose vectors depend on the text alone, must not be
-    served vectors another batch size encoded with other texts."""
-    if quantize == "int8":
-        return f"onnx-int8-b{batch_size}-{base}"
-    return f"onnx-{quantize}-{base}"
+    The batch size is not in it: fp32 vectors do not depend on it (measured 2026-12-04 on a 2-core Intel Xeon,
+    onnxruntime 1.32, bundled all-MiniLM-L6-v2, the demo's 380 texts: every vector was bit-identical encoded all
+    together, in a random half, alone, at ``--batch-size`` 64, 7 or 1 and with 1 or 2 threads; and 200 SciFact
+    abstracts, most at 256 tokens: 0 differed alone or in a random half), where torch on the same CPU moved 36
+    of 120 until its passes got a fixed shape; int8 encodes one text per pass whatever the batch size
+    (:func:`texts_per_pass`). int8 keys carry :data:`ONNX_KEY_VERSION`, so vectors of the earlier batched
+    int8 keys are never served."""
+    version = ONNX_KEY_VERSION.get(quantize)
+    return f"onnx-{quantize}-{version}-{base}" if version else f"onnx-{quantize}-{base}"
 
 
 class OnnxEmbedder:
@@ -196,10 +215,10 @@ class OnnxEmbedder:
         check_onnx_modules(self.model)
         self.pooling = pooling_mode(self.model)
         self.tokenizer = self.model.tokenizer
-        self.batch_size = config.batch_size
+        self.batch_size = texts_per_pass(config.quantize, config.batch_size)
         self.show_progress = config.show_progress
         base = model_fingerprint(self.model, self.max_length, "fp32")
-        self.fingerprint = onnx_fingerprint(base, config.quantize, self.batch_size)
+        self.fingerprint = onnx_fingerprint(base, config.quantize)
         path = exported_model(self.model, base, config.quantize, Path(config.cache_dir or default_cache_dir()))
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or _default_threads()
