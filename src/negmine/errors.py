@@ -43,6 +43,17 @@ class InputError(NegmineError, ValueError):
         return type(self), (self.path, self.line, self.field, self.problem)
 
 
+class NegmineWarning(UserWarning):
+    """Base class of the warnings negmine issues with ``warnings.warn``: a run that went on, with something the user
+    should know. Library users filter them as any warning (``warnings.filterwarnings("ignore",
+    category=NegmineWarning)``); the ``negmine`` command line prints them as ``warning: <message>``."""
+
+
+class WorkerFallbackWarning(NegmineWarning, RuntimeWarning):
+    """Worker processes failed and the rest of the work ran in this process (same results). Also a
+    RuntimeWarning, the category it had before :class:`NegmineWarning`, so filters on that keep matching."""
+
+
 def unknown_choice(kind: str, value: object, registry: dict | list | tuple) -> ConfigError:
     """Error for a name missing from a registry; lists the registry's keys so messages never drift."""
     allowed = ", ".join(sorted(registry))

@@ -33,10 +33,14 @@ def _show_version(value: bool) -> None:
 
 
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
                                  help="print negmine's version and exit"),
 ) -> None:
     """Build clean contrastive training data for embedding models, train on it, and prove the gain."""
+    from negmine.cli.warning_lines import cli_warnings
+
+    ctx.with_resource(cli_warnings())  # negmine's warnings as `warning: ...` lines until the command ends
 
 
 def main() -> None:

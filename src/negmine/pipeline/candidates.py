@@ -172,6 +172,8 @@ def fallback_pools(
     it is named in a warning of its own (BM25's advises --retriever dense, the retriever already in use)."""
     import warnings
 
+    from negmine.errors import NegmineWarning
+
     rows = np.asarray(rows, dtype=np.int64)
     texts = [query_texts[int(r)] for r in rows]
     depth = cands.candidates.depth
@@ -185,7 +187,7 @@ def fallback_pools(
         warnings.warn(
             f"{len(no_words)} of the {len(rows)} queries with a short pair have no BM25 token (no word of two or "
             f"more letters or digits that the corpus has), e.g. {example}: the hybrid fallback adds no BM25 "
-            "candidate to their pools, which stay their dense candidates", stacklevel=2)
+            "candidate to their pools, which stay their dense candidates", NegmineWarning, stacklevel=2)
     dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
 
     def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:

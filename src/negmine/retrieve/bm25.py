@@ -217,12 +217,14 @@ def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> np.ndarray:
     if len(empty):
         import warnings
 
+        from negmine.errors import NegmineWarning
+
         example = str(query_texts[int(empty[0])])
         example = repr(example) if len(example) <= 60 else f"{example[:60]!r}..."
         warnings.warn(
             f"{len(empty)} of {len(queries)} queries have no BM25 token (no word of two or more letters or digits "
             f"that the corpus has), e.g. {example}: BM25 retrieves no document for them (mining with --retriever "
-            "bm25 gives their pairs no negatives; --retriever dense or hybrid does)", stacklevel=3)
+            "bm25 gives their pairs no negatives; --retriever dense or hybrid does)", NegmineWarning, stacklevel=3)
     return empty
 
 
