@@ -241,3 +241,21 @@ def test_the_metrics_option_lists_every_metric(monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")
     result = runner.invoke(build_app(), ["eval", "--help"])
     assert " | ".join(EVAL_METRICS) in " ".join(result.output.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("stat_test", ["student", "fisher"])
+def test_eval_cli_one_query_has_no_p_value_and_no_interval(tmp_path, stat_test) -> None:
+    """A paired test on one query is undefined: the t-test printed p 1.0000 beside the undefined interval (a number
+    that reads as 'no difference'), and --stat-test fisher stopped with scipy's ValueError traceback."""
+    beir = write_beir(tmp_path / "b", CORPUS, {"q1": "cell protein"}, [("q1", "d0", 1)], split="test")
+    (tmp_path / "base.trec").write_text("q1 Q0 d2 1 0.9 base\nq1 Q0 d0 2 0.5 base\n")
+    (tmp_path / "better.trec").write_text("q1 Q0 d0 1 0.9 better\n")
+    result = runner.invoke(build_app(), [
+        "eval", str(beir), "--split", "test", "--run", str(tmp_path / "base.trec"), "--run",
+        str(tmp_path / "better.trec"), "--metrics", "mrr@10", "--stat-test", stat_test, "-o", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[lines.index("run     mrr@10") + 2] == "better  undefined: 1 query", "the p-value row"
+    assert "better  +0.5000 [undefined: 1 query]" in lines
+    entry = json.loads((tmp_path / "r.json").read_text())["comparison"]["runs"]["better"]["vs_baseline"]["mrr@10"]
+    assert entry["p_value"] is None and entry["confidence_interval"] is None and entry["significant"] is False

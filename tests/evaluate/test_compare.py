@@ -132,4 +132,13 @@ def test_one_query_has_no_interval_in_the_table_or_the_json() -> None:
     comparison = compare_runs(qrels, [base, better], metrics=("mrr@10",))
     assert "+0.5000 [undefined: 1 query]" in format_table(comparison)
     entry = comparison.to_dict()["runs"]["better"]["vs_baseline"]["mrr@10"]
-    assert entry["confidence_interval"] is None and entry["p_value"] == 1.0 and not entry["significant"]
+    assert entry["confidence_interval"] is None and entry["p_value"] is None and not entry["significant"]
+    assert "better  undefined: 1 query" in format_table(comparison).splitlines(), "no p 1.0000 beside it"
+
+
+@pytest.mark.parametrize("stat_test", ["student", "fisher"])
+def test_a_paired_test_on_fewer_than_two_queries_is_undefined(stat_test) -> None:
+    """One difference has no spread: ranx's t-test gave NaN (read as p = 1), scipy's permutation test raised."""
+    assert math.isnan(paired_p_value(np.array([0.0]), np.array([1.0]), stat_test, 100, 0))
+    assert math.isnan(paired_p_value(np.array([0.5]), np.array([0.5]), stat_test, 100, 0))
+    assert paired_p_value(np.array([0.5, 0.2]), np.array([0.5, 0.2]), stat_test, 100, 0) == 1.0

@@ -43,6 +43,7 @@ class Comparison:
     stat_test: str
     alpha: float
     p_values: dict[str, dict[str, float]]
+    """p-value of each non-baseline run vs the baseline per metric; NaN where undefined (fewer than two queries)."""
     intervals: dict[str, dict[str, tuple[float, float]]]
     """``1 - alpha`` confidence interval of each non-baseline run's mean delta per metric (paired t)."""
 
@@ -65,7 +66,7 @@ class Comparison:
         return format_table(self)
 
     def significant(self, name: str, metric: str) -> bool:
-        return name != self.baseline and self.p_values[name][metric] <= self.alpha
+        return name != self.baseline and self.p_values[name][metric] <= self.alpha  # NaN (undefined): False
 
     def deltas(self, name: str, metric: str) -> np.ndarray:
         """Per-query ``run - baseline`` scores, aligned with ``results[i].query_ids``."""
@@ -97,7 +98,7 @@ class Comparison:
                 "mean_delta": float(np.mean(delta)),
                 "confidence_interval": None if math.isnan(low) else [low, high],
                 "confidence_level": 1 - self.alpha,
-                "p_value": self.p_values[res.name][m],
+                "p_value": None if math.isnan(self.p_values[res.name][m]) else self.p_values[res.name][m],
                 "significant": self.significant(res.name, m),
                 "wins": int(np.sum(delta > 0)),
                 "ties": int(np.sum(delta == 0)),
@@ -147,10 +148,13 @@ def _check_runs(runs: Sequence[Run], baseline: int, stat_test: str) -> None:
 
 
 def paired_p_value(control: np.ndarray, treatment: np.ndarray, stat_test: str, n_permutations: int, seed: int) -> float:
-    """Two-sided p-value of the paired difference of per-query scores; 1.0 when they are identical, and when a
-    test has no answer (a t-test on one query): never significant."""
+    """Two-sided p-value of the paired difference of per-query scores; 1.0 when they are identical. NaN (reported
+    as undefined, never significant) for fewer than two queries: one difference says nothing about its spread
+    (ranx's t-test gives NaN, which read as p = 1, "no difference"; scipy's permutation test raises ValueError)."""
     control = np.asarray(control, dtype=np.float64)
     treatment = np.asarray(treatment, dtype=np.float64)
+    if len(control) < 2:
+        return math.nan
     if np.array_equal(control, treatment):
         return 1.0
     if stat_test == "student":
@@ -192,8 +196,16 @@ def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
     return np.mean(x - y, axis=axis)
 
 
-def _fmt_p(p: float) -> str:
+def _fmt_p(comparison: Comparison, name: str, metric: str) -> str:
+    p = comparison.p_values[name][metric]
+    if math.isnan(p):
+        return _undefined(comparison, name, metric)
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _undefined(comparison: Comparison, name: str, metric: str) -> str:
+    """What the table shows for a p-value or an interval that fewer than two queries leave undefined."""
+    return f"undefined: {len(comparison.deltas(name, metric))} query"
 
 
 def _align(rows: list[list[str]]) -> list[str]:
@@ -217,7 +229,7 @@ def format_table(comparison: Comparison) -> str:
         test = STAT_TEST_LABELS[comparison.stat_test]
         lines += ["", f"p-values vs baseline {comparison.baseline!r} ({test}, two-sided; * = p <= {comparison.alpha:g}):"]
         p_rows = [["run", *metrics]]
-        p_rows += [[r.name, *(_fmt_p(comparison.p_values[r.name][m]) for m in metrics)] for r in others]
+        p_rows += [[r.name, *(_fmt_p(comparison, r.name, m) for m in metrics)] for r in others]
         lines += _align(p_rows)
         level = f"{100 * (1 - comparison.alpha):g}%"
         lines += ["", f"mean delta vs baseline [{level} confidence interval, paired t]:"]
@@ -231,5 +243,5 @@ def _fmt_delta(comparison: Comparison, name: str, metric: str) -> str:
     low, high = comparison.intervals[name][metric]
     mean = float(np.mean(comparison.deltas(name, metric)))
     if math.isnan(low):
-        return f"{mean:+.4f} [undefined: {len(comparison.deltas(name, metric))} query]"
+        return f"{mean:+.4f} [{_undefined(comparison, name, metric)}]"
     return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
