@@ -49,6 +49,25 @@ def test_mine_prints_a_logged_warning_and_a_python_warning_as_one_warning_line_e
     ]
 
 
+def test_the_installed_command_prints_the_same_lines(tmp_path):
+    """In a process of its own, without pytest's warning and log capture: no Python-format warning, and no second
+    copy of a logged warning from logging's last-resort handler."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(negmine.__file__).parents[1])}
+    result = subprocess.run(
+        [sys.executable, "-m", "negmine", "mine", "--pairs", str(_pairs(tmp_path)), "--retriever", "bm25",
+         "--num-negatives", "2", "--keep-partial", "--no-sd-margin", "--workers", "1", "-o", str(tmp_path / "n.jsonl"),
+         "--no-progress"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"warning: {tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once",
+        f"warning: {TOKENLESS}",
+    ]
+
+
 def test_a_warning_line_between_progress_bars_starts_its_own_line(tmp_path):
     """tqdm.write clears the bar being drawn ("\\r") and draws it again below the line."""
     result = _mine(tmp_path, "--progress")
