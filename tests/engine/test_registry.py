@@ -75,3 +75,36 @@ def test_checking_the_engine_imports_ray_only_to_resolve_auto():
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True).stdout
     assert out.split() == ["False", "True"]
+
+
+def test_a_cli_run_probes_the_ray_address_once(tmp_path, word_beir, monkeypatch):
+    """``check_engine`` probes ``--ray-address`` before the data loads; building the engine for the same config
+    probed it again (a second TCP connection, up to 10 s more against a cluster that does not answer). A run
+    that dispatches nothing to Ray (unsharded BM25) never starts it, so it probes once in all. RayEngine built
+    directly still probes by itself."""
+    import socket
+    import sys
+    import types
+
+    from negmine.engine import ray_engine
+
+    fake = types.SimpleNamespace(is_initialized=lambda: False,
+                                 init=lambda **kw: pytest.fail("nothing was dispatched to Ray"))
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    probes = []
+    real = ray_engine._probe
+    monkeypatch.setattr(ray_engine, "_probe", lambda *args: (probes.append(args[1:3]), real(*args))[1])
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        out = tmp_path / "o.jsonl"
+        result = runner.invoke(build_app(), ["mine", str(word_beir), "--engine", "ray", "--ray-address",
+                                             f"127.0.0.1:{port}", "--retriever", "bm25", "--no-progress",
+                                             "--output", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 0
+        assert probes == [("127.0.0.1", port)]
+        ray_engine.RayEngine(address=f"127.0.0.1:{port}")
+        assert probes == [("127.0.0.1", port)] * 2, "an engine the caller builds checks its address itself"

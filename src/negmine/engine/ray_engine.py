@@ -195,7 +195,8 @@ class _HostState:
 
 
 class RayEngine:
-    """Ray engine, started lazily: constructing it only probes the address (:func:`check_address`); Ray is
+    """Ray engine, started lazily: constructing it only probes the address (:func:`check_address`, unless the
+    caller did); Ray is
     imported and initialised (or joined) by :meth:`start`, which the first :meth:`map` with work to dispatch
     calls, so a run whose stages all run locally (unsharded BM25, shards all finished) never starts Ray
     (measured: an unsharded BM25 mine of the demo took 13.7 s with ``--engine ray``, 2.9 s without). When it
@@ -207,8 +208,11 @@ class RayEngine:
 
     def __init__(
         self, address: str | None = None, actors: int | None = None, cpus_per_actor: float = 1.0,
-        show_progress: bool = False, **init_kwargs: Any,
+        show_progress: bool = False, *, address_checked: bool = False, **init_kwargs: Any,
     ) -> None:
+        """``address_checked``: the caller ran :func:`check_address` on ``address`` already (a run checks its
+        engine before loading data, :func:`negmine.engine.registry.check_engine`), so the probe, with its
+        up-to-10-second timeout and, for ``auto``, Ray's lookup, is not repeated here."""
         self.address, self.cpus_per_actor, self.show_progress = address, cpus_per_actor, show_progress
         self._init_kwargs = init_kwargs
         self._actors = actors
@@ -216,7 +220,8 @@ class RayEngine:
         self._started = False  # this engine ran ray.init, so close() shuts Ray down
         self._host: tuple[_HostState, _HostState] | None = None
         if running_ray() is None:
-            check_address(address)  # fails at once, before the run loads a model
+            if not address_checked:
+                check_address(address)  # fails at once, before the run loads a model
         else:
             self.start()  # a Ray the caller started: joining it costs nothing, and its checks run now
 
@@ -240,6 +245,8 @@ class RayEngine:
         import ray
 
         if not ray.is_initialized():
+            # again on purpose: this runs when the first shard is dispatched, after the model loaded, and a
+            # cluster that went down meanwhile would have ray.init retry it for minutes
             check_address(self.address)
             try:
                 ray.init(address=self.address, log_to_driver=False, include_dashboard=False, **self._init_kwargs)

@@ -10,17 +10,18 @@ from negmine.engine.base import Engine
 from negmine.errors import unknown_choice
 
 
-def _local(config: EngineConfig, show_progress: bool) -> Engine:
+def _local(config: EngineConfig, show_progress: bool, checked: bool) -> Engine:
     from negmine.engine.local import LocalEngine
 
     return LocalEngine()
 
 
-def _ray(config: EngineConfig, show_progress: bool) -> Engine:
+def _ray(config: EngineConfig, show_progress: bool, checked: bool) -> Engine:
     from negmine.engine.ray_engine import RayEngine
 
     _check_ray_installed()
-    return RayEngine(config.ray_address, config.ray_actors, config.ray_cpus_per_actor, show_progress)
+    return RayEngine(config.ray_address, config.ray_actors, config.ray_cpus_per_actor, show_progress,
+                     address_checked=checked)
 
 
 def _check_ray_installed() -> None:
@@ -48,19 +49,22 @@ def check_engine(config: EngineConfig) -> None:
         check_address(config.ray_address)
 
 
-ENGINES: dict[str, Callable[[EngineConfig, bool], Engine]] = {"local": _local, "ray": _ray}
+ENGINES: dict[str, Callable[[EngineConfig, bool, bool], Engine]] = {"local": _local, "ray": _ray}
 
 
-def make_engine(config: EngineConfig, show_progress: bool = False) -> Engine:
+def make_engine(config: EngineConfig, show_progress: bool = False, checked: bool = False) -> Engine:
+    """The configured engine. ``checked``: :func:`check_engine` ran on this config already, so what it probed
+    (a Ray address: a TCP connection with a timeout) is not probed a second time; without it the engine
+    checks for itself."""
     if config.name not in ENGINES:
         raise unknown_choice("engine", config.name, ENGINES)
-    return ENGINES[config.name](config, show_progress)
+    return ENGINES[config.name](config, show_progress, checked)
 
 
 @contextlib.contextmanager
-def open_engine(config: EngineConfig, show_progress: bool = False) -> Iterator[Engine]:
-    """The configured engine, closed on exit."""
-    engine = make_engine(config, show_progress)
+def open_engine(config: EngineConfig, show_progress: bool = False, checked: bool = False) -> Iterator[Engine]:
+    """The configured engine (``checked`` as for :func:`make_engine`), closed on exit."""
+    engine = make_engine(config, show_progress, checked)
     try:
         yield engine
     finally:

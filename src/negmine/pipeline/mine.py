@@ -187,9 +187,9 @@ def _candidates(
     with timer("encode+retrieve"):
         from negmine.engine.registry import open_engine
 
-        # the engine first: a Ray address that does not answer fails the run before the model loads (Ray itself
-        # starts only when a shard is dispatched)
-        with open_engine(config.engine, config.encoder.show_progress) as engine:
+        # the engine first (Ray itself starts only when a shard is dispatched); its address was probed by
+        # check_engine in mine(), before data and models loaded, and is not probed again here
+        with open_engine(config.engine, config.encoder.show_progress, checked=True) as engine:
             setup = None  # the local engine reuses the embedder; Ray workers rebuild it from the config
             if embedder is None and config.retrieve.method != "bm25":
                 embedder = make_embedder(config.encoder)
