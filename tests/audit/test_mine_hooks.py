@@ -43,7 +43,7 @@ def loads(monkeypatch):
     """Records every ``load_resources`` call and returns one teacher (no model is loaded)."""
     calls = []
 
-    def load(config, names, encoder, cache=None, *rest):
+    def load(config, names, encoder, cache=None, *rest, **options):
         calls.append((config, tuple(names), encoder, cache))
         return JudgeResources(teachers=(teacher(),))
 

@@ -672,3 +672,46 @@ def test_the_local_engine_loads_the_model_once(beir_dir, tmp_path, monkeypatch):
     result = mine(make_config(beir_dir, tmp_path / "o.jsonl"))
     assert result.summary["embeddings"]["encoded"] > 0  # a cold run: both passes encoded
     assert len(built) == 1
+
+
+def test_denoise_checks_every_model_then_loads_the_mining_model_before_the_judges(beir_dir, tmp_path, monkeypatch,
+                                                                                 tiny_model_path,
+                                                                                 tiny_cross_encoder_path):
+    """The judges loaded first (cross-encoder, teachers), the mining model after them, and its own check ran only
+    when it loaded: a typo in ``--model`` failed after paying for every judge load."""
+    from negmine.audit import resources
+    from negmine.config import DenoiseConfig, JudgeConfig
+    from negmine.encode import sentence_transformer
+    from negmine.pipeline import mine as mine_module
+
+    events = []
+    check = sentence_transformer.check_model_source
+
+    class JudgesLoaded(Exception):
+        pass
+
+    def judge(kind):
+        def load(*args, **kwargs):
+            events.append(kind)
+            raise JudgesLoaded
+        return load
+
+    monkeypatch.setattr(sentence_transformer, "check_model_source",
+                        lambda model, *a, **k: (events.append(("check", model)), check(model, *a, **k))[1])
+    monkeypatch.setattr(mine_module, "make_embedder", lambda config: (events.append("mining model"), HashEmbedder())[1])
+    monkeypatch.setattr(resources, "load_cross_encoder", judge("cross-encoder"))
+    monkeypatch.setattr(resources, "load_teacher", judge("teacher"))
+    base = make_config(beir_dir, tmp_path / "neg.jsonl")
+    judges = JudgeConfig(cross_encoder=str(tiny_cross_encoder_path), teachers=(str(tiny_model_path),))
+    config = dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, model=str(tiny_model_path)),
+                                 denoise=DenoiseConfig(True, judges, 4))
+    with pytest.raises(JudgesLoaded):
+        mine(config)
+    assert events == [("check", str(tiny_model_path)), ("check", str(tiny_cross_encoder_path)),
+                      ("check", str(tiny_model_path)), "mining model", "cross-encoder"]
+    events.clear()
+    missing = tmp_path / "no-such-model"
+    typo = dataclasses.replace(config, encoder=dataclasses.replace(config.encoder, model=str(missing)))
+    with pytest.raises(ConfigError, match=rf"^model path '{missing}' does not exist; pass an existing folder"):
+        mine(typo)
+    assert events == [("check", str(missing))], "nothing loads, and the judges are not checked after a failed check"

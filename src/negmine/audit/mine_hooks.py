@@ -69,15 +69,17 @@ def denoise_flags_path(output: Path) -> Path:
 
 class MineHookFactory:
     """Created before encoding, so ``--denoise`` judge models load (or fail) before any expensive work;
-    :meth:`build` then makes the hooks once the document embeddings exist."""
+    :meth:`build` then makes the hooks once the document embeddings exist. ``checked``: the caller checked the
+    judge models already (:func:`negmine.audit.resources.check_judge_models`)."""
 
-    def __init__(self, config: MineConfig, cache=None) -> None:
+    def __init__(self, config: MineConfig, cache=None, checked: bool = False) -> None:
         from negmine.audit.resources import JudgeResources, load_resources
 
         self.config = config
         self.names = config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES) if config.denoise.enabled else ()
         self.resources = (
-            load_resources(config.denoise.judges, self.names, config.encoder, cache) if self.names else JudgeResources()
+            load_resources(config.denoise.judges, self.names, config.encoder, cache, checked=checked)
+            if self.names else JudgeResources()
         )
 
     def build(

@@ -112,10 +112,13 @@ def load_resources(
     cache=None,
     embedder=None,
     row_vectors: np.ndarray | None = None,
+    checked: bool = False,
 ) -> JudgeResources:
-    """Load what ``names`` need, every model checked first (:func:`check_judge_models`). ``embedder`` (the mining
+    """Load what ``names`` need, every model checked first (:func:`check_judge_models`; ``checked``: the caller
+    did, with the other models of its run, so a hub name is not asked about twice). ``embedder`` (the mining
     model) serves near-duplicate cosines of texts."""
-    check_judge_models(config, names)
+    if not checked:
+        check_judge_models(config, names)
     ce = load_cross_encoder(config.cross_encoder, encoder.device) if "cross-encoder" in names else None
     if ce is not None and cache is not None:
         from negmine.audit.pair_cache import CachedCrossEncoder

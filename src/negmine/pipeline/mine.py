@@ -85,6 +85,20 @@ def check_outputs(config: MineConfig) -> None:
         check_output_file(path, option)
 
 
+def check_models(config: MineConfig, embedder: Embedder | None) -> None:
+    """Every model the run will load can be one (a folder that holds a model, a hub name that can load), checked
+    before any loads: the mining model (when none is given and the run is not BM25) and the ``--denoise``
+    judges' cross-encoder and teachers. A typo in ``--model`` failed only after the judges had loaded."""
+    if embedder is None and config.retrieve.method != "bm25":
+        from negmine.encode.sentence_transformer import check_model_source
+
+        check_model_source(config.encoder.model, hub="early")
+    if config.denoise.enabled:
+        from negmine.audit.resources import check_judge_models
+
+        check_judge_models(config.denoise.judges, config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES))
+
+
 def remove_stale_companions(config: MineConfig) -> None:
     """Delete an earlier run's summary, exports of this output (every format, either file type) and ``--denoise``
     flags before the new rows are written: a run stopped between the native file and its summary, or one without
@@ -120,8 +134,8 @@ def mine(
 
             dataset = load_data(config.data)
         check_feasible(config, dataset)
-        hook_factory = _hook_factory(config)
-    ctx, embedder = _candidates(config, dataset, embedder, timer)
+        embedder, loaded, hook_factory = _load_models(config, embedder)
+    ctx, embedder = _candidates(config, dataset, embedder, loaded, timer)
     remove_stale_companions(config)
     cands = ctx.cands
     stats = SelectionStats()
@@ -170,18 +184,31 @@ def _end_lease(cands: CandidateSet, keep_work: bool) -> None:
         cands.lease.remove_if_last()
 
 
+def _load_models(config: MineConfig, embedder: Embedder | None):
+    """``(embedder, loaded, hook factory)``: every model checked (:func:`check_models`), then the mining model
+    loaded (unless given, or BM25; ``loaded`` says whether this run loaded it), then the judges."""
+    check_models(config, embedder)
+    loaded = embedder is None and config.retrieve.method != "bm25"
+    if loaded:
+        embedder = make_embedder(config.encoder)
+    return embedder, loaded, _hook_factory(config)
+
+
 def _hook_factory(config: MineConfig):
-    """Near-duplicate exclusion (default on) and ``--denoise`` judges; judge models load here, before encoding."""
+    """Near-duplicate exclusion (default on) and ``--denoise`` judges; judge models load here, after the mining
+    model (needed first: a mining model that fails to load costs no judge load) and before encoding (a judge
+    that fails to load costs no encoding)."""
     from negmine.audit.mine_hooks import MineHookFactory
 
-    return MineHookFactory(config, make_cache(config.encoder) if config.denoise.enabled else None)
+    return MineHookFactory(config, make_cache(config.encoder) if config.denoise.enabled else None, checked=True)
 
 
 def _candidates(
-    config: MineConfig, dataset: Dataset, embedder: Embedder | None, timer: StageTimer
+    config: MineConfig, dataset: Dataset, embedder: Embedder | None, loaded: bool, timer: StageTimer
 ) -> tuple[PairContext, Embedder | None]:
     """Every pair's candidates (and, with ``retrieve.fallback``, the fallback pools of the short ones), and the
-    embedder they were encoded with (``embedder``, else the one loaded here; None for BM25)."""
+    embedder they were encoded with (None for BM25). ``loaded``: the run loaded ``embedder`` from the config
+    (not given by the caller), so Ray workers can load it the same way."""
     query_ids = dataset.qrels.query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     with timer("encode+retrieve"):
@@ -191,10 +218,8 @@ def _candidates(
         # check_engine in mine(), before data and models loaded, and is not probed again here
         with open_engine(config.engine, config.encoder.show_progress, checked=True) as engine:
             setup = None  # the local engine reuses the embedder; Ray workers rebuild it from the config
-            if embedder is None and config.retrieve.method != "bm25":
-                embedder = make_embedder(config.encoder)
-                if config.engine.name != "local":  # a second copy per pass here: twice the loads and the memory
-                    setup = functools.partial(make_embedder, config.encoder.with_absolute_paths())  # any worker cwd
+            if loaded and config.engine.name != "local":  # a second copy per pass here: twice the loads and the memory
+                setup = functools.partial(make_embedder, config.encoder.with_absolute_paths())  # any worker cwd
             cands = build_candidates(
                 query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
                 make_cache(config.encoder), engine, setup, config.engine,
