@@ -240,6 +240,31 @@ def test_ray_client_addresses_need_grpc(monkeypatch):
         check_address("ray://head:10001")
 
 
+def test_an_unreachable_ray_client_address_is_refused_naming_the_client_server_port(monkeypatch, word_beir, tmp_path):
+    """With grpcio installed, a ``ray://`` address nobody answers is refused before any work, like any other;
+    the fix named ``ray start --head --port=<port>``, which opens the cluster's port, not the Ray Client
+    server's that ``ray://`` joins (``--ray-client-server-port``). Not tried against a live Ray Client server:
+    this machine has no grpcio, and ``ray start --ray-client-server-port`` refuses to start without it."""
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+
+    _no_ray_start(monkeypatch)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "grpc" else real(name, *a))
+    port = _closed_port()
+    result = CliRunner().invoke(build_app(), [
+        "mine", str(word_beir), "--engine", "ray", "--ray-address", f"ray://127.0.0.1:{port}", "--no-progress",
+        "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2, result.output
+    assert (f"error: cannot reach a Ray cluster at --ray-address 'ray://127.0.0.1:{port}' (Connection refused within "
+            f"10 s); start it with `ray start --head --ray-client-server-port={port}` or check the address; "
+            "--ray-address takes auto") in result.output
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "o.jsonl").exists(), "refused before any work"
+
+
 def test_addresses_that_start_a_local_instance_are_not_probed(monkeypatch):
     from negmine.engine import ray_engine
 

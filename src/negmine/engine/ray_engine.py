@@ -92,19 +92,22 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
     if client and importlib.util.find_spec("grpc") is None:
         raise ConfigError(f"{source} {target!r} joins through Ray Client, which needs grpcio: pip install "
                           "'ray[client]', or run negmine on a cluster node with --ray-address auto")
-    _probe(f"{source} {target!r}", host, int(port), timeout)
+    _probe(f"{source} {target!r}", host, int(port), timeout, client)
 
 
-def _probe(where: str, host: str, port: int, timeout: float) -> None:
-    """ConfigError naming ``where`` when nothing answers on ``host:port`` within ``timeout`` seconds."""
+def _probe(where: str, host: str, port: int, timeout: float, client: bool = False) -> None:
+    """ConfigError naming ``where`` when nothing answers on ``host:port`` within ``timeout`` seconds. For a
+    ``ray://`` address (``client``) the port is the Ray Client server's, which ``ray start --head`` opens with
+    ``--ray-client-server-port`` (``--port`` is the cluster's own, 6379 by default)."""
     import socket
 
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as err:
         why = err.strerror or type(err).__name__
+        start = f"--ray-client-server-port={port}" if client else f"--port={port}"
         raise ConfigError(f"cannot reach a Ray cluster at {where} ({why} within {timeout:g} s); start it "
-                          f"with `ray start --head --port={port}` or check the address; {_ADDRESS_FIX}") from err
+                          f"with `ray start --head {start}` or check the address; {_ADDRESS_FIX}") from err
 
 
 def _check_auto(source: str, timeout: float) -> None:
