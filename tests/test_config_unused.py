@@ -30,6 +30,11 @@ CASES = [
     (C.DataConfig(pairs=Path("p.csv"), unknown_qrels="skip"), "DataConfig", 2,
      "DataConfig unknown_qrels='skip' would be ignored: a pairs file has no qrels: each row's positive is its own text; "
      "give BEIR data (a directory or --corpus/--queries/--qrels), or leave it at its default (unknown_qrels='error')"),
+    # mine DATA_DIR --split test --qrels FILE mined the file's judgments and recorded split test
+    (C.DataConfig(data_dir=Path("beir"), split="test", qrels=Path("q.tsv")), "DataConfig", 3,
+     "DataConfig split='test' would be ignored: the judgments come from the --qrels file, not from a "
+     "qrels/<split>.tsv; to mine a split of the BEIR directory, drop --qrels, or leave it at its default "
+     "(split='train')"),
     (C.RetrieveConfig(fusion="weighted"), "RetrieveConfig", 0,
      "RetrieveConfig fusion='weighted' would be ignored: only hybrid pools are fused, and the retriever is dense without "
      "--fallback hybrid; use --retriever hybrid (or --fallback hybrid with --retriever dense), or leave it at its "
@@ -212,6 +217,8 @@ def _cli_rule(cls_name: str, index: int):
      "--split"),
     (["mine", "--pairs", "p.csv", "--unknown-qrels", "skip"], "DataConfig", 2, C.DataConfig(pairs=Path("p.csv")), None,
      "--unknown-qrels"),
+    (["mine", "beir", "--split", "train", "--qrels", "q.tsv"], "DataConfig", 3, C.DataConfig(qrels=Path("q.tsv")),
+     None, "--split"),
     (["mine", "beir", "--ray-address", "auto"], "EngineConfig", 0, C.EngineConfig(), None, "--ray-address"),
     (["mine", "beir", "--denoise-depth", "3"], "DenoiseConfig", 0, C.DenoiseConfig(), None, "--denoise-depth"),
     (["mine", "beir", "--strategy", "random", "--denoise", "--cross-encoder", "ce", "--denoise-full-depth"],

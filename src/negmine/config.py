@@ -213,6 +213,12 @@ class DataConfig(PathFields):
     Dataset keeps all judgments as read in ``Dataset.all_qrels``; ``negmine mine`` reports the counts in its
     summary. A qrels query id missing from the queries file stays an error under both policies (it means a
     wrong queries file or split, and BEIR's own loader fails on it too).
+
+    With ``data_dir``, an explicit ``corpus``, ``queries`` or ``qrels`` file replaces the directory's own (a BEIR
+    corpus with judgments of one's own: ``negmine mine DATA_DIR --qrels FILE``). ``split`` then names no file the
+    run reads once ``qrels`` is given, so a ``split`` other than the default is refused with it (the CLI refuses a
+    typed ``--split`` even at its default): the run would otherwise mine the ``--qrels`` file while its summary
+    recorded a split it never read (:data:`negmine.config_unused.UNUSED`).
     """
 
     data_dir: Path | None = None

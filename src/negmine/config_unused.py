@@ -97,6 +97,9 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
         Unused(("unknown_qrels",), lambda c, _: c.pairs is not None,
                lambda c, _: "a pairs file has no qrels: each row's positive is its own text",
                "give BEIR data (a directory or --corpus/--queries/--qrels)"),
+        Unused(("split",), lambda c, _: c.pairs is None and c.qrels is not None,
+               lambda c, _: "the judgments come from the --qrels file, not from a qrels/<split>.tsv",
+               "to mine a split of the BEIR directory, drop --qrels"),
     ),
     "RetrieveConfig": (
         Unused(("fusion", "rrf_k", "dense_weight"), lambda c, _: not _hybrid(c),

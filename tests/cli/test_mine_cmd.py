@@ -440,3 +440,30 @@ def test_mine_cli_refuses_minhash_settings_with_the_overlap_test_off(tmp_path, o
     assert result.stderr == (f"error: {option} would be ignored: the MinHash overlap test is off (overlap None); set "
                              f"--near-dup-overlap (overlap), e.g. 0.5, or drop {option}\n")
     assert not (tmp_path / "neg.jsonl").exists()
+
+
+def test_mine_cli_reads_an_explicit_qrels_file_with_a_beir_directory_and_refuses_a_split_with_it(tmp_path):
+    """``mine DATA_DIR --split test --qrels FILE`` mined FILE's judgments, exit 0, and recorded split test; without
+    --split, the directory's corpus and queries with one's own qrels file stay a way to mine."""
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i} " + "blood " * (i % 3) for i in range(12)}
+    beir = write_beir(tmp_path / "b", corpus, {"q1": "cell protein", "q2": "gene blood"}, [("q1", "d0", 1)])
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    own = tmp_path / "own.tsv"
+    own.write_text("query-id\tcorpus-id\tscore\nq2\td5\t1\n")
+    out = tmp_path / "neg.jsonl"
+    args = ["mine", str(beir), "--qrels", str(own), "--retriever", "bm25", "--num-negatives", "2", "--depth", "8",
+            "--output", str(out), "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0",
+            "--no-progress"]
+    for split in ("test", "train"):  # typed at its default too
+        result = runner.invoke(build_app(), [*args, "--split", split])
+        assert result.exit_code == 2
+        assert result.stderr == ("error: --split would be ignored: the judgments come from the --qrels file, not from "
+                                 "a qrels/<split>.tsv; to mine a split of the BEIR directory, drop --qrels, or drop "
+                                 "--split\n")
+        assert not out.exists()
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["query_id"], r["positive_id"]) for r in rows] == [("q2", "d5")]

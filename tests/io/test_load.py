@@ -37,8 +37,23 @@ def test_explicit_files(beir):
 def test_explicit_file_overrides_the_directory_file(beir, tmp_path):
     qrels = tmp_path / "mine.tsv"
     qrels.write_text("query-id\tcorpus-id\tscore\nq1\td3\t1\n")
-    data = load_data(DataConfig(data_dir=beir, split="nosuchsplit", qrels=qrels))
+    data = load_data(DataConfig(data_dir=beir, qrels=qrels))  # not qrels/train.tsv: q1-d1, q2-d2
     assert data.name == "toy" and data.pairs() == [("q1", "d3")]
+
+
+@pytest.mark.parametrize("files", [{}, {"corpus": "corpus.jsonl", "queries": "queries.jsonl"}])
+def test_an_explicit_qrels_file_with_a_split_is_refused(beir, tmp_path, files):
+    """The split was read by no loader: ``split="test"`` with a qrels file mined the file's judgments, and the
+    summary recorded split test."""
+    qrels = tmp_path / "mine.tsv"
+    qrels.write_text("query-id\tcorpus-id\tscore\nq1\td3\t1\n")
+    paths = {name: beir / file for name, file in files.items()}
+    with pytest.raises(ConfigError) as info:
+        load_data(DataConfig(data_dir=None if files else beir, split="test", qrels=qrels, **paths))
+    assert str(info.value) == (
+        "DataConfig split='test' would be ignored: the judgments come from the --qrels file, not from a "
+        "qrels/<split>.tsv; to mine a split of the BEIR directory, drop --qrels, or leave it at its default "
+        "(split='train')")
 
 
 def test_unknown_qrels_policy_reaches_the_loader(beir, tmp_path):

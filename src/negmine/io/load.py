@@ -29,7 +29,8 @@ def load_data(config: DataConfig) -> Dataset:
 
     With ``pairs`` set: :func:`negmine.io.pairs.load_pairs` (``corpus`` optional). Otherwise BEIR data from
     ``data_dir`` (qrels of ``split``), where any of ``corpus``/``queries``/``qrels`` given explicitly replaces
-    the directory's file, and ``unknown_qrels`` decides what judgments of documents missing from the corpus
+    the directory's file (an explicit ``qrels`` with a ``split`` other than the default is refused: no split is
+    read then), and ``unknown_qrels`` decides what judgments of documents missing from the corpus
     do (``error`` or ``skip``; see DataConfig). Column options without a pairs file are a ConfigError rather
     than ignored (``DataConfig.validate``).
     """
