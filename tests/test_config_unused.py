@@ -139,6 +139,9 @@ CASES = [
     (C.TrainConfig(matryoshka_weights=(1.0, 0.5)), "TrainConfig", 6,
      "TrainConfig matryoshka_weights=(1.0, 0.5) would be ignored: no --matryoshka-dims are trained; add "
      "--matryoshka-dims, e.g. 384,256,128,64, or leave it at its default (matryoshka_weights=None)"),
+    (C.TrainConfig(matryoshka_dims_per_step=2), "TrainConfig", 7,
+     "TrainConfig matryoshka_dims_per_step=2 would be ignored: no --matryoshka-dims are trained; add "
+     "--matryoshka-dims, e.g. 384,256,128,64, or leave it at its default (matryoshka_dims_per_step=-1)"),
 ]
 
 

@@ -1192,6 +1192,9 @@ class TrainConfig(PathFields):
     ``device`` (:data:`DEVICES`) runs everything of the run there: training, topic clustering, dev evaluation and
     re-mining (its judges too); one GPU only (see :func:`_check_train_device`); on CUDA ``precision`` ``auto`` is
     bf16 autocast where the GPU has native bf16, else fp32. GPU training is untested here (no GPU on this machine).
+    ``matryoshka_dims`` also trains the embeddings cut to those leading dims (weighted by ``matryoshka_weights``);
+    ``matryoshka_dims_per_step`` ``-1`` trains every dim at each step, ``k`` a random sample of ``k`` of them
+    (sentence-transformers' ``n_dims_per_step``: cheaper steps with many dims, each dim trained less often).
     """
 
     train_file: Path = Path("negatives.jsonl")
@@ -1232,6 +1235,7 @@ class TrainConfig(PathFields):
     device: str = "cpu"
     matryoshka_dims: tuple[int, ...] | None = None
     matryoshka_weights: tuple[float, ...] | None = None
+    matryoshka_dims_per_step: int = -1
 
     @property
     def remine(self) -> bool:
@@ -1292,6 +1296,13 @@ class TrainConfig(PathFields):
             raise ConfigError(
                 f"matryoshka_weights must be one number > 0 per dimension of matryoshka_dims {dims!r}, got {weights!r}; "
                 f"e.g. --matryoshka-weights {','.join('1' for _ in dims)}, or leave it unset (1 each)"
+            )
+        per_step = self.matryoshka_dims_per_step
+        if per_step != -1 and not 1 <= per_step <= len(dims):
+            raise ConfigError(
+                f"matryoshka_dims_per_step must be -1 (every dim at each step) or 1 to {len(dims)} (a random sample of "
+                f"that many of the {len(dims)} matryoshka_dims {dims!r} at each step), got {per_step!r}; e.g. "
+                f"--matryoshka-dims-per-step {min(2, len(dims))}, or leave it unset (-1)"
             )
 
     def _validate_dev(self) -> None:

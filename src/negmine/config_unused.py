@@ -188,6 +188,8 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
                "add --remine-every-epoch or --remine-steps N"),
         Unused(("matryoshka_weights",), lambda c, _: c.matryoshka_dims is None,
                lambda c, _: "no --matryoshka-dims are trained", "add --matryoshka-dims, e.g. 384,256,128,64"),
+        Unused(("matryoshka_dims_per_step",), lambda c, _: c.matryoshka_dims is None,
+               lambda c, _: "no --matryoshka-dims are trained", "add --matryoshka-dims, e.g. 384,256,128,64"),
     ),
 }
 """Config class name -> its rules, in the order they are checked."""

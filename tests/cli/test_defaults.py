@@ -142,6 +142,7 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
             ("mine", "seed"): ["--strategy", "random"],
             ("train", "partition_mode"): ["--direction", "query_to_doc", "--direction", "doc_to_query"],
             ("train", "matryoshka_weights"): ["--matryoshka-dims", "8,4"],
+            ("train", "matryoshka_dims_per_step"): ["--matryoshka-dims", "8,4"],
             ("audit", "cross_encoder_threshold"): ["--cross-encoder", "ce"], ("audit", "teacher_min_votes"): ["--teacher", "t"],
             ("audit", "teacher_max_words"): ["--teacher", "t"], ("audit", "teacher_query_prompt"): ["--teacher", "t"],
             ("audit", "teacher_document_prompt"): ["--teacher", "t"], ("audit", "cross_encoder_batch_size"): ["--cross-encoder", "ce"],

@@ -155,6 +155,12 @@ def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, 
                                       "(64, 128); use 128,64"),
     (["--matryoshka-dims", "64,32", "--matryoshka-weights", "1,x"],
      "--matryoshka-weights takes comma-separated numbers, got '1,x'; e.g. --matryoshka-weights 1,1,0.5,0.5"),
+    (["--matryoshka-dims-per-step", "-1"], "--matryoshka-dims-per-step would be ignored: no --matryoshka-dims are "
+                                           "trained; add --matryoshka-dims, e.g. 384,256,128,64, or drop "
+                                           "--matryoshka-dims-per-step"),
+    (["--matryoshka-dims", "64,32", "--matryoshka-dims-per-step", "3"],
+     "matryoshka_dims_per_step must be -1 (every dim at each step) or 1 to 2 (a random sample of that many of the 2 "
+     "matryoshka_dims (64, 32) at each step), got 3; e.g. --matryoshka-dims-per-step 2, or leave it unset (-1)"),
 ])
 def test_train_cli_refuses_settings_the_run_does_not_use(tmp_path, flags, message):
     # each was ignored: `train m.jsonl --topic-clusters 3` (say) trained with no-duplicates batching, exit 0
@@ -168,11 +174,13 @@ def test_train_cli_refuses_settings_the_run_does_not_use(tmp_path, flags, messag
 def test_train_cli_matryoshka_end_to_end_and_a_dim_beyond_the_model(tmp_path, tiny_model_path):
     mined = _mined(tmp_path / "m.jsonl")
     args = _base_args(mined, tmp_path / "model", tiny_model_path) + ["--matryoshka-dims", "32,16,8",
-                                                                     "--matryoshka-weights", "1,1,0.5"]
+                                                                     "--matryoshka-weights", "1,1,0.5",
+                                                                     "--matryoshka-dims-per-step", "2"]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     config = json.loads((tmp_path / "model" / "negmine_train.json").read_text())["config"]
     assert config["matryoshka_dims"] == [32, 16, 8] and config["matryoshka_weights"] == [1.0, 1.0, 0.5]
+    assert config["matryoshka_dims_per_step"] == 2
     result = runner.invoke(build_app(), _base_args(mined, tmp_path / "big", tiny_model_path)
                            + ["--matryoshka-dims", "64,32"])
     assert result.exit_code == 2

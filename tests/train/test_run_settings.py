@@ -67,3 +67,26 @@ def test_the_checkpoint_and_logging_cadence_may_change_on_resume_and_are_named(t
     check_resume_settings(again, tmp_path)  # no error
     assert cadence_changes(again, tmp_path) == ["checkpoint_steps 500 -> None", "logging_steps 10 -> 1"]
     assert cadence_changes(config, tmp_path) == []
+
+
+def test_a_resume_may_not_change_the_matryoshka_dims_per_step_and_runs_recorded_before_it_trained_all(tmp_path):
+    """Sampling other dims per step trains other weights, so it is compared on resume like the dims; a run
+    recorded before the setting existed trained every dim at each step (-1)."""
+    import pytest
+
+    from negmine.errors import ConfigError
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, matryoshka_dims=(32, 16, 8), matryoshka_dims_per_step=2)
+    record_run_settings(config, tmp_path)
+    assert json.loads((tmp_path / SETTINGS_NAME).read_text())["matryoshka_dims_per_step"] == 2
+    check_resume_settings(config, tmp_path)  # the same: no error
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: matryoshka_dims_per_step 2 -> -1\. "):
+        check_resume_settings(replace(config, matryoshka_dims_per_step=-1), tmp_path)
+    recorded = json.loads((tmp_path / SETTINGS_NAME).read_text())
+    del recorded["matryoshka_dims_per_step"]
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(recorded))
+    check_resume_settings(replace(config, matryoshka_dims_per_step=-1), tmp_path)
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: matryoshka_dims_per_step -1 -> 2\. "):
+        check_resume_settings(config, tmp_path)

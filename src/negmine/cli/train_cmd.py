@@ -55,6 +55,7 @@ def train_command(
     attention_dropout: Optional[float] = typer.Option(None, help="attention dropout while training (default: the model's own; 0 is ~1.6x faster on CPU)", rich_help_panel=_OPT),
     matryoshka_dims: Optional[str] = typer.Option(None, help="Matryoshka: also train the embeddings cut to these leading dims, comma-separated, largest first, e.g. 384,256,128,64 (default: off)", rich_help_panel=_OPT),
     matryoshka_weights: Optional[str] = typer.Option(None, help="Matryoshka: loss weight of each --matryoshka-dims entry, comma-separated (default: 1 each)", rich_help_panel=_OPT),
+    matryoshka_dims_per_step: int = typer.Option(-1, help="Matryoshka: train a random sample of this many of the --matryoshka-dims at each step (cheaper steps, each dim trained less often); -1: every dim at each step", rich_help_panel=_OPT),
     num_negatives: int = typer.Option(3, help="hard negatives per pair (rows with fewer are dropped)", rich_help_panel=_NEG),
     fn_mask: bool = typer.Option(True, "--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG),
     fn_margin: Optional[float] = typer.Option(None, help="also mask candidates with s > s_pos + margin (default off: known and flagged false negatives only)", rich_help_panel=_NEG),
@@ -104,6 +105,7 @@ def train_command(
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
             matryoshka_dims=comma_separated(matryoshka_dims, int, "--matryoshka-dims", "384,256,128,64"),
             matryoshka_weights=comma_separated(matryoshka_weights, float, "--matryoshka-weights", "1,1,0.5,0.5"),
+            matryoshka_dims_per_step=matryoshka_dims_per_step,
             # any dev option given, even at its default, needs --eval-data (DevEvalConfig.validate says so)
             dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,
         )
@@ -131,7 +133,8 @@ def comma_separated(value: str | None, kind: type, option: str, example: str) ->
         raise ConfigError(f"{option} takes comma-separated {what}, got {value!r}; e.g. {option} {example}") from None
 
 
-TRAIN_FIELDS = {"matryoshka_weights": "matryoshka_weights", "hardness_strength": "hardness_strength", "mini_batch_size": "mini_batch_size",
+TRAIN_FIELDS = {"matryoshka_weights": "matryoshka_weights", "matryoshka_dims_per_step": "matryoshka_dims_per_step",
+                "hardness_strength": "hardness_strength", "mini_batch_size": "mini_batch_size",
                 "topic_clusters": "topic_clusters", "fn_margin": "fn_margin", "partition_mode": "partition_mode"}
 """Options a mode of the run may leave unused (``--topic-clusters 3`` trained with no-duplicates batching): option
 name -> TrainConfig field, refused by the rules TrainConfig applies (:data:`negmine.config_unused.UNUSED`)."""

@@ -41,9 +41,10 @@ def _expected(model, labels, dims, weights):
     return total.item(), plain.mask_stats.masked
 
 
-def _matryoshka(model, loss: str, dims, weights) -> MaskedMatryoshkaLoss:
+def _matryoshka(model, loss: str, dims, weights, per_step: int = -1) -> MaskedMatryoshkaLoss:
     cached = {"mini_batch_size": 3} if loss == "cached-mnrl" else {}
-    config = TrainConfig(loss=loss, matryoshka_dims=dims, matryoshka_weights=weights, **cached, **SETTINGS)
+    config = TrainConfig(loss=loss, matryoshka_dims=dims, matryoshka_weights=weights,
+                         matryoshka_dims_per_step=per_step, **cached, **SETTINGS)
     config.validate()
     return build_loss(model, config)
 
@@ -66,6 +67,35 @@ def test_loss_is_the_plain_loss_on_cut_embeddings_summed_over_dims(tiny_model_pa
     assert wrapped.mask_stats is wrapped.loss.mask_stats and wrapped.mask_stats.masked == masked >= 2 * len(dims)
     got.backward()  # the cached loss back-propagates from a hook: it must reach the weights
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("loss", ["mnrl", "cached-mnrl"])
+def test_dims_per_step_reach_the_loss_and_each_step_trains_that_many_dims(tiny_model_path, loss):
+    """``matryoshka_dims_per_step`` is sentence-transformers' ``n_dims_per_step``: a random sample of that many dims
+    per step. negmine's own ``forward`` (mnrl) samples as sentence-transformers' does, the gradient-cache decorator
+    (cached-mnrl) samples itself."""
+    import random
+
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    dims, weights = (32, 16, 8), (1.0, 0.5, 0.25)
+    features, labels = _batch(model)
+    single = [_expected(model, labels, (d,), (w,))[0] for d, w in zip(dims, weights)]
+    pairs = {(a, b): _expected(model, labels, (dims[a], dims[b]), (weights[a], weights[b]))[0]
+             for a in range(3) for b in range(a + 1, 3)}
+    for per_step, expected in ((1, single), (2, list(pairs.values()))):
+        wrapped = _matryoshka(model, loss, dims, weights, per_step)
+        assert wrapped.n_dims_per_step == per_step
+        if loss == "cached-mnrl":
+            assert wrapped.loss.calculate_loss.n_dims_per_step == per_step
+        random.seed(0)
+        got = [wrapped(features, labels).item() for _ in range(12)]
+        closest = [min(range(len(expected)), key=lambda i: abs(expected[i] - g)) for g in got]
+        assert all(g == pytest.approx(expected[i], rel=1e-5) for g, i in zip(got, closest))
+        assert len(set(closest)) > 1  # drawn at random, not the same dims every step
+    random.seed(0)
+    everything = _expected(model, labels, dims, weights)[0]
+    assert _matryoshka(model, loss, dims, weights, 3)(features, labels).item() == pytest.approx(everything, rel=1e-5)
 
 
 def test_cached_and_plain_matryoshka_give_the_same_gradients(tiny_model_path):

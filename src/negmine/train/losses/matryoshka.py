@@ -20,10 +20,16 @@ the loss whole here.
 
 The mask counts (``mask_stats``) add up the candidates of every dimension, so the reported ``masked_fraction``
 is the mean over the dims (the same at each dim unless ``fn_margin`` masks by score).
+
+``matryoshka_dims_per_step`` is sentence-transformers' ``n_dims_per_step``: ``-1`` trains every dim at each step,
+``k`` a random sample of ``k`` dims (Python's ``random``, which the trainer seeds and a checkpoint restores).
+sentence-transformers' ``CachedLossDecorator`` samples for ``cached-mnrl``; :class:`MaskedMatryoshkaLoss` replaces
+its ``forward``, so it samples as that ``forward`` does (largest sampled dim first: the cut reuses the previous).
 """
 
 from __future__ import annotations
 
+import random
 import sys
 from typing import Iterable
 
@@ -74,16 +80,25 @@ class MaskedMatryoshkaLoss(MatryoshkaLoss):
         self.model.forward = decorated
         try:
             loss = 0.0
-            for dim, weight in zip(self.matryoshka_dims, self.matryoshka_weights):  # largest first: the cut reuses
-                decorated.set_dim(dim)  # the previous dim's cut output
-                loss = loss + weight * self.loss(sentence_features, labels)
+            for index in self.step_dims():  # largest first: the cut reuses the previous dim's cut output
+                decorated.set_dim(self.matryoshka_dims[index])
+                loss = loss + self.matryoshka_weights[index] * self.loss(sentence_features, labels)
         finally:
             self.model.forward = original_forward
         return loss
+
+    def step_dims(self) -> list[int]:
+        """The indices of the dims this step trains, in order: all, or a sample of ``n_dims_per_step`` of them
+        drawn as sentence-transformers' own ``forward`` draws it (the same draws for the same seed)."""
+        indices = range(len(self.matryoshka_dims))
+        if 0 < self.n_dims_per_step < len(indices):
+            return sorted(random.sample(indices, self.n_dims_per_step))
+        return list(indices)
 
 
 def matryoshka_loss(model, loss: nn.Module, config: TrainConfig) -> nn.Module:
     """``loss`` trained at every dim of ``config.matryoshka_dims`` (checked against the model's dimension)."""
     check_model_dimension(model, config)
     weights = list(config.matryoshka_weights) if config.matryoshka_weights is not None else None
-    return MaskedMatryoshkaLoss(model, loss, list(config.matryoshka_dims), matryoshka_weights=weights)
+    return MaskedMatryoshkaLoss(model, loss, list(config.matryoshka_dims), matryoshka_weights=weights,
+                                n_dims_per_step=config.matryoshka_dims_per_step)
