@@ -1281,8 +1281,10 @@ class TrainConfig(PathFields):
 
     def _validate_matryoshka(self) -> None:
         """Dims positive and strictly decreasing, as the loss trains them (largest first, each once); weights one
-        positive number per dim. The model's own dimension is checked once it has loaded
-        (:func:`negmine.train.losses.matryoshka.check_model_dimension`)."""
+        positive number per dim. The model's own dimension is checked before ``validate`` when a local folder states
+        it (:func:`negmine.train.preflight.check_matryoshka_dims_early`), else once the model has loaded
+        (:func:`negmine.train.losses.matryoshka.check_model_dimension`): the order message cannot know it, so its
+        suggestion is about the order only and says the dims must fit the model."""
         dims, fix = self.matryoshka_dims, "e.g. --matryoshka-dims 384,256,128,64 (largest first), or leave it unset"
         if dims is None:
             return
@@ -1290,7 +1292,8 @@ class TrainConfig(PathFields):
             raise ConfigError(f"matryoshka_dims must be positive integers, got {dims!r}; {fix}")
         if any(a <= b for a, b in zip(dims, dims[1:])):
             raise ConfigError(f"matryoshka_dims must be strictly decreasing (largest first, each once), got {dims!r}; "
-                              f"use {','.join(map(str, sorted(set(dims), reverse=True)))}")
+                              f"give them sorted largest first: {','.join(map(str, sorted(set(dims), reverse=True)))}, "
+                              "and none above the model's embedding dimension")
         weights = self.matryoshka_weights
         if weights is not None and (len(weights) != len(dims) or any(not w > 0 for w in weights)):
             raise ConfigError(

@@ -152,7 +152,8 @@ def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, 
     (["--matryoshka-dims", "384,256.5"], "--matryoshka-dims takes comma-separated integers, got '384,256.5'; "
                                          "e.g. --matryoshka-dims 384,256,128,64"),
     (["--matryoshka-dims", "64,128"], "matryoshka_dims must be strictly decreasing (largest first, each once), got "
-                                      "(64, 128); use 128,64"),
+                                      "(64, 128); give them sorted largest first: 128,64, and none above the model's "
+                                      "embedding dimension"),
     (["--matryoshka-dims", "64,32", "--matryoshka-weights", "1,x"],
      "--matryoshka-weights takes comma-separated numbers, got '1,x'; e.g. --matryoshka-weights 1,1,0.5,0.5"),
     (["--matryoshka-dims-per-step", "-1"], "--matryoshka-dims-per-step would be ignored: no --matryoshka-dims are "
@@ -186,6 +187,31 @@ def test_train_cli_matryoshka_end_to_end_and_a_dim_beyond_the_model(tmp_path, ti
     assert result.exit_code == 2
     assert result.stderr.endswith(f"error: matryoshka_dims (64, 32): 64 exceed the embedding dimension 32 of the model "
                                   f"'{tiny_model_path}'; use dims up to 32, e.g. --matryoshka-dims 32\n")
+
+
+@pytest.mark.parametrize(("model", "dims", "message"), [
+    (None, "384,500", "matryoshka_dims (384, 500): 500 exceed the embedding dimension 384 of the model "
+                      "'bundled:all-MiniLM-L6-v2'; use dims up to 384, e.g. --matryoshka-dims 384"),
+    ("tiny", "16,64,8", "matryoshka_dims (16, 64, 8): 64 exceed the embedding dimension 32 of the model '{tiny}'; "
+                        "use dims up to 32, e.g. --matryoshka-dims 32,16,8"),
+])
+def test_train_cli_matryoshka_dims_beyond_a_local_models_dimension_fail_before_it_loads(tmp_path, monkeypatch,
+                                                                                        tiny_model_path, model, dims,
+                                                                                        message):
+    """``--matryoshka-dims 384,500`` was refused for its order with the suggestion 500,384, which the model then
+    refused once loaded (MiniLM has 384 dims): a local folder's dimension is read from its JSON files first."""
+    import sys
+
+    import negmine.encode.sentence_transformer as st
+
+    monkeypatch.setattr(st, "load_sentence_transformer", lambda *a, **k: pytest.fail("model loaded"))
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # the trainer is not even imported
+    flags = ["--model", str(tiny_model_path)] if model else []
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         "--matryoshka-dims", dims, *flags])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {message.format(tiny=tiny_model_path)}\n"
+    assert not (tmp_path / "o").exists()
 
 
 def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):

@@ -266,7 +266,8 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
                                    r"384,256,128,64 \(largest first\), or leave it unset$"),
     ({"matryoshka_dims": ()}, r"^matryoshka_dims must be positive integers, got \(\); "),
     ({"matryoshka_dims": (64, 128, 64)}, r"^matryoshka_dims must be strictly decreasing \(largest first, each once\), "
-                                         r"got \(64, 128, 64\); use 128,64$"),
+                                         r"got \(64, 128, 64\); give them sorted largest first: 128,64, and none above "
+                                         r"the model's embedding dimension$"),
     ({"matryoshka_dims": (64, 32), "matryoshka_weights": (1.0,)},
      r"^matryoshka_weights must be one number > 0 per dimension of matryoshka_dims \(64, 32\), got \(1.0,\); "
      r"e.g. --matryoshka-weights 1,1, or leave it unset \(1 each\)$"),
@@ -356,10 +357,22 @@ def test_matryoshka_training_runs_and_masks_at_every_dim(tmp_path, write_mined, 
     assert summary["config"]["matryoshka_dims"] == [32, 16, 8]
 
 
-def test_matryoshka_dims_beyond_the_model_fail_once_it_loads_before_training(tmp_path, mined_file, tiny_model_path):
+@pytest.mark.parametrize("stated", [True, False])
+def test_matryoshka_dims_beyond_the_model_fail_before_training(tmp_path, mined_file, tiny_model_path, monkeypatch,
+                                                                stated):
+    """A local folder states its dimension: refused before the model loads. A model whose files do not (a hub
+    name, a custom module): refused once it has loaded, before any training work."""
+    import negmine.encode.sentence_transformer as st_loader
+    import negmine.train.preflight
+
+    loaded, real = [], st_loader.load_sentence_transformer
+    monkeypatch.setattr(st_loader, "load_sentence_transformer", lambda config: loaded.append(config) or real(config))
+    if not stated:
+        monkeypatch.setattr(negmine.train.preflight, "folder_dimension", lambda model: None)
     with pytest.raises(ConfigError, match=r"^matryoshka_dims \(48, 16\): 48 exceed the embedding dimension 32 of the "
                                           r"model '.*'; use dims up to 32, e.g. --matryoshka-dims 32,16$"):
         train(_config(tmp_path, mined_file, tiny_model_path, matryoshka_dims=(48, 16)))
+    assert len(loaded) == (0 if stated else 1)
     assert not (tmp_path / "out" / "checkpoints").exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -47,3 +48,21 @@ def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp
 def test_a_directory_given_as_the_training_file_is_named_as_such(tmp_path):
     with pytest.raises(ConfigError, match=r"training file .* is a directory; pass the mined native JSONL file"):
         check_before_work(TrainConfig(train_file=tmp_path, output_dir=tmp_path / "m"))
+
+
+def test_matryoshka_dims_are_checked_against_a_local_models_dimension_before_the_order(tmp_path, tiny_model_path):
+    """384,500 was refused for its order, with 500,384 as the fix, which the model refused once it had loaded."""
+    mined = tmp_path / "m.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", matryoshka_dims=(384, 500))
+    with pytest.raises(ConfigError) as info:
+        check_before_work(config)
+    assert str(info.value) == ("matryoshka_dims (384, 500): 500 exceed the embedding dimension 384 of the model "
+                               "'bundled:all-MiniLM-L6-v2'; use dims up to 384, e.g. --matryoshka-dims 384")
+    with pytest.raises(ConfigError) as info:  # a hub name: its dimension is known once it loads
+        check_before_work(replace(config, model="someone/some-model"))
+    assert str(info.value) == ("matryoshka_dims must be strictly decreasing (largest first, each once), got (384, 500); "
+                               "give them sorted largest first: 500,384, and none above the model's embedding dimension")
+    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(48, 0\): 48 exceed .* e.g. --matryoshka-dims 32$"):
+        check_before_work(replace(config, model=str(tiny_model_path), matryoshka_dims=(48, 0)))
+    check_before_work(replace(config, model=str(tiny_model_path), matryoshka_dims=(32, 16)))  # fits: no error

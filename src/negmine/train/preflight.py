@@ -1,5 +1,6 @@
 """The checks of a training run that need no model, no trainer and no data beyond the file's existence: the
-config, the training file, the output folder and its checkpoints. Light to import (no transformers, no torch),
+config, the training file, the output folder and its checkpoints, and the Matryoshka dims against the dimension
+a local model folder states in its JSON files (no weight is loaded). Light to import (no transformers, no torch),
 so ``negmine train`` runs them before it imports the trainer (seconds) and a mistake fails at once."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from pathlib import Path
 
 from negmine.config import TrainConfig
+from negmine.encode.folder_dimension import folder_dimension
 from negmine.errors import ConfigError
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
@@ -72,10 +74,38 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
     return last
 
 
+def refuse_dims_beyond(dims: tuple[int, ...], dim: int, model: str) -> None:
+    """ConfigError naming the Matryoshka dims above the model's embedding dimension ``dim``, with dims that fit
+    (sorted largest first, the model's own included) as the example."""
+    too_big = [d for d in dims if d > dim]
+    if too_big:
+        fitting = [d for d in dims if 0 < d <= dim]
+        raise ConfigError(
+            f"matryoshka_dims {dims!r}: {', '.join(map(str, too_big))} exceed the embedding dimension {dim} of the "
+            f"model {model!r}; use dims up to {dim}, e.g. --matryoshka-dims "
+            f"{','.join(map(str, sorted({dim, *fitting}, reverse=True)))}"
+        )
+
+
+def check_matryoshka_dims_early(config: TrainConfig) -> None:
+    """Matryoshka dims above the model's dimension, refused before the model loads when a local folder (the
+    bundled default included) states the dimension in its JSON files
+    (:func:`negmine.encode.folder_dimension.folder_dimension`); otherwise once it has loaded
+    (:func:`negmine.train.losses.matryoshka.check_model_dimension`). Run before ``validate``, whose message for
+    dims out of order (``384,500``) could only say to sort them: this one names the model's dimension."""
+    dims = config.matryoshka_dims
+    if not isinstance(dims, tuple) or not dims or not all(type(d) is int for d in dims):
+        return  # None, or a type ``validate`` refuses
+    dim = folder_dimension(config.model)
+    if dim is not None:
+        refuse_dims_beyond(dims, dim, config.model)
+
+
 def check_before_work(config: TrainConfig) -> str | None:
     """Every check that needs no model or data (a resume's settings against those its run started with
     included); returns the checkpoint to resume from. (Re-mining needs ``config.mine``, which ``validate``
     checks; ``train`` builds the miner from it unless given one.)"""
+    check_matryoshka_dims_early(config)
     config.validate()
     if Path(config.train_file).is_dir():
         raise ConfigError(f"training file {config.train_file} is a directory; pass the mined native JSONL file "

@@ -37,7 +37,7 @@ from sentence_transformers.sentence_transformer.losses import CachedMultipleNega
 from torch import Tensor, nn
 
 from negmine.config import TrainConfig
-from negmine.errors import ConfigError
+from negmine.train.preflight import refuse_dims_beyond
 
 
 def embedding_dimension(model) -> int:
@@ -51,17 +51,9 @@ def embedding_dimension(model) -> int:
 
 def check_model_dimension(model, config: TrainConfig) -> None:
     """ConfigError when a Matryoshka dim exceeds the loaded model's embedding dimension (checked right after
-    the model loads, before any training work)."""
-    dim = embedding_dimension(model)
-    dims = config.matryoshka_dims or ()
-    too_big = [d for d in dims if d > dim]
-    if too_big:
-        fitting = [d for d in dims if d <= dim] or [dim]
-        raise ConfigError(
-            f"matryoshka_dims {dims!r}: {', '.join(map(str, too_big))} exceed the embedding dimension {dim} of the "
-            f"model {config.model!r}; use dims up to {dim}, e.g. --matryoshka-dims "
-            f"{','.join(map(str, sorted({dim, *fitting}, reverse=True)))}"
-        )
+    the model loads, before any training work; a local folder's is checked before it loads, in
+    :func:`negmine.train.preflight.check_matryoshka_dims_early`)."""
+    refuse_dims_beyond(tuple(config.matryoshka_dims or ()), embedding_dimension(model), config.model)
 
 
 class MaskedMatryoshkaLoss(MatryoshkaLoss):
