@@ -233,6 +233,27 @@ def test_resume_may_change_the_checkpoint_and_logging_cadence_and_ends_with_the_
     assert summary["result"]["resume_changes"] == resumed.resume_changes and summary["config"]["logging_steps"] == 1
 
 
+def test_a_run_resumed_twice_at_other_cadences_names_every_value_in_order(tmp_path, mined_file, tiny_model_path):
+    """Resumed with --logging-steps 2, then 1, the run recorded ``logging_steps 3 -> 1``: only its first value and
+    the last resume's. A resume interrupted before it saved a checkpoint trained no step the run kept: not named."""
+    from dataclasses import replace
+
+    config = _config(tmp_path, mined_file, tiny_model_path, max_steps=6, checkpoint_steps=2, logging_steps=3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])  # checkpoint-2
+    with pytest.raises(KeyboardInterrupt):
+        train(replace(config, resume=True, logging_steps=2), callbacks=[InterruptAt(5)])  # checkpoint-4
+    with pytest.raises(KeyboardInterrupt):
+        train(replace(config, resume=True, logging_steps=4), callbacks=[InterruptAt(5)])  # no checkpoint
+    resumed = train(replace(config, resume=True, checkpoint_steps=5, logging_steps=1))
+    assert resumed.resumed_from.endswith("checkpoint-4") and resumed.global_step == 6
+    assert resumed.resume_changes == ["checkpoint_steps 2 -> 5", "logging_steps 3 -> 2 -> 1"]
+    assert [h["step"] for h in resumed.loss_history] == [1, 2, 4, 5, 6]  # 4: every 2 steps (and the checkpoint)
+    assert all(set(h) <= {"step", "epoch", "loss", "learning_rate", "grad_norm"} for h in resumed.loss_history)
+    summary = json.loads((resumed.output_dir / SUMMARY_NAME).read_text())
+    assert summary["result"]["resume_changes"] == resumed.resume_changes
+
+
 def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_model_path):
     with pytest.raises(ConfigError, match=r"--resume: no checkpoint found in .*checkpoints; run again without"):
         train(_config(tmp_path, mined_file, tiny_model_path, resume=True))

@@ -90,3 +90,33 @@ def test_a_resume_may_not_change_the_matryoshka_dims_per_step_and_runs_recorded_
     check_resume_settings(replace(config, matryoshka_dims_per_step=-1), tmp_path)
     with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: matryoshka_dims_per_step -1 -> 2\. "):
         check_resume_settings(config, tmp_path)
+
+
+def test_the_cadence_changes_name_every_value_a_checkpoints_log_holds_in_order(tmp_path):
+    """Comparing the run's first value with the last resume's lost those in between (``10 -> 1`` for a run resumed
+    at 5, then at 1), and named no change for ``10 -> 5 -> 10``."""
+    from negmine.train.run_settings import CADENCE_LOG_KEYS, cadence_changes
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, checkpoint_steps=500, logging_steps=10)
+    record_run_settings(config, tmp_path)
+
+    def logged(checkpoint_steps, logging_steps, step):
+        return {"loss": 1.0, "step": step, CADENCE_LOG_KEYS["checkpoint_steps"]: checkpoint_steps,
+                CADENCE_LOG_KEYS["logging_steps"]: logging_steps}
+
+    checkpoint = tmp_path / "checkpoint-30"
+    checkpoint.mkdir()
+    history = [{"loss": 2.0, "step": 1},  # logged by a negmine that did not record the cadence: skipped
+               logged(500, 10, 10), {"eval_dev_ndcg@10": 0.5, "step": 10}, logged(500, 5, 15), logged(500, 5, 20),
+               logged(None, 10, 30)]
+    (checkpoint / "trainer_state.json").write_text(json.dumps({"global_step": 30, "log_history": history}))
+    now = replace(config, checkpoint_steps=7, logging_steps=1)
+    assert cadence_changes(now, tmp_path, checkpoint) == ["checkpoint_steps 500 -> None -> 7",
+                                                          "logging_steps 10 -> 5 -> 10 -> 1"]
+    assert cadence_changes(replace(config, checkpoint_steps=None), tmp_path, checkpoint) == [
+        "checkpoint_steps 500 -> None", "logging_steps 10 -> 5 -> 10"]
+    assert cadence_changes(now, tmp_path) == ["checkpoint_steps 500 -> 7", "logging_steps 10 -> 1"]  # no log read
+    (checkpoint / "trainer_state.json").write_text('{"global_step": 30, "log_hi')  # unreadable: the first value
+    assert cadence_changes(now, tmp_path, checkpoint) == ["checkpoint_steps 500 -> 7", "logging_steps 10 -> 1"]

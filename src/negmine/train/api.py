@@ -36,7 +36,7 @@ from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_before_work
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
-from negmine.train.run_settings import cadence_changes, record_run_settings
+from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
 
 if TYPE_CHECKING:
     from negmine.train.losses.mnrl import MaskStats
@@ -63,7 +63,8 @@ class TrainResult:
     remine: list[dict] = field(default_factory=list)
     resumed_from: str | None = None
     resume_changes: list[str] = field(default_factory=list)
-    """The cadence a resume changed (``"logging_steps 10 -> 1"``, the run's first value -> the last resume's)."""
+    """The cadence the resumes changed, each value in order (``"logging_steps 10 -> 5 -> 1"``: the run's first
+    value, then each resume's whose steps the run kept; :func:`negmine.train.run_settings.cadence_changes`)."""
     dev: list[dict] = field(default_factory=list)
     best_checkpoint: str | None = None
 
@@ -275,6 +276,19 @@ class _MessageDropped(logging.Filter):
         return not str(record.msg).startswith(self.prefix)
 
 
+class CadenceInLog(TrainerCallback):
+    """Write this run's ``--checkpoint-steps`` and ``--logging-steps`` into each training-loss entry of the
+    trainer's log, which every checkpoint saves: a run resumed several times, each at another cadence, then
+    names every value in order (:func:`negmine.train.run_settings.cadence_changes`), not only its first and last."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.entry = cadence_log_entry(config)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.log_history and "loss" in state.log_history[-1]:
+            state.log_history[-1].update(self.entry)
+
+
 class MaskStatsInLog(TrainerCallback):
     """Write the loss's running mask counts into each training-loss entry of the trainer's log, which every
     checkpoint saves, and take them back from a resumed run's restored log: ``masked_fraction`` then covers the
@@ -312,7 +326,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     timings: dict[str, float] = {}
     start = time.perf_counter()
     checkpoint = check_before_work(config)
-    changes = cadence_changes(config, Path(config.output_dir) / CHECKPOINT_DIR) if checkpoint else []
+    changes = cadence_changes(config, Path(config.output_dir) / CHECKPOINT_DIR, checkpoint) if checkpoint else []
     if changes:
         logger.info("resuming %s at another cadence (the weights are those of the run without it): %s",
                     checkpoint, "; ".join(changes))
@@ -409,7 +423,8 @@ class _TrainRun:
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
-        callbacks = [ResumedCadence(), LogCheckpointsAndEnd()] + ([self.remine] if self.remine else [])
+        callbacks = [ResumedCadence(), CadenceInLog(self.config), LogCheckpointsAndEnd()]
+        callbacks += [self.remine] if self.remine else []
         stats = getattr(self.loss, "mask_stats", None)
         callbacks += [MaskStatsInLog(stats)] if stats is not None else []
         callbacks += [EvaluateAtEnd()] if self.evaluator else []

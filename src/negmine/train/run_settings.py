@@ -6,7 +6,8 @@ A fresh run writes ``checkpoints/negmine_run_settings.json`` before its first st
 field but :data:`NOT_RECORDED`, local paths resolved, with the training file named by the sha256 of its bytes
 (a file re-mined to the same path is another file; the same file moved is not). ``--resume`` compares all but
 :data:`MAY_CHANGE_ON_RESUME`: the checkpoint and logging cadence may change (more frequent checkpoints on a
-flaky machine), and :func:`check_resume_settings` returns those changes for the run's log and summary.
+flaky machine), and :func:`cadence_changes` names those changes, every value across resumes, for the run's log
+and summary.
 Light to import (no torch), as :mod:`negmine.train.preflight`, which calls it.
 """
 
@@ -37,6 +38,11 @@ changes the weights: a run resumed with other values (and a run saving or loggin
 uninterrupted run's weights byte for byte (measured with dropout on, fp32 and bf16, with dev evaluation,
 ``--keep-best`` and re-mining; tests/train/test_api.py). A resumed run saves and logs at the new cadence
 (:class:`negmine.train.api.ResumedCadence`); its loss log then has two."""
+
+CADENCE_LOG_KEYS = {key: f"negmine_{key}" for key in CADENCE}
+"""The keys under which each training-loss entry of the trainer's log records the cadence it was logged at
+(:class:`negmine.train.api.CadenceInLog`). Every checkpoint saves the log, so the checkpoint a run resumes from
+holds the cadence of each stretch of its run, across any number of resumes (:func:`cadence_changes`)."""
 
 DEVICE_FIELD = "device"
 """Refused on resume with its own reason (:func:`device_changed`)."""
@@ -116,13 +122,46 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
         )
 
 
-def cadence_changes(config: TrainConfig, ckpt_dir: Path) -> list[str]:
-    """The :data:`CADENCE` settings ``config`` gives otherwise than the run its checkpoints come from
-    (``"logging_steps 10 -> 1"``); none when that run's settings were not recorded."""
+def cadence_log_entry(config: TrainConfig) -> dict:
+    """The cadence of ``config`` as keys of a trainer log entry (:data:`CADENCE_LOG_KEYS`)."""
+    return {CADENCE_LOG_KEYS[key]: getattr(config, key) for key in CADENCE}
+
+
+def cadence_changes(config: TrainConfig, ckpt_dir: Path, checkpoint: str | Path | None = None) -> list[str]:
+    """Each :data:`CADENCE` setting whose value changed over the run, with every value in order: the run's first,
+    those of the resumes whose logged steps ``checkpoint`` holds, and ``config``'s (``"logging_steps 10 -> 5 ->
+    1"``; a resume that left no checkpoint trained no step of this run and is not named). Comparing the first
+    value with the last lost the resumes in between (``10 -> 1``), and named no change for ``10 -> 5 -> 10``.
+    Entries logged by a negmine that did not record the cadence are skipped. None when the run's settings were
+    not recorded."""
     recorded = _recorded(ckpt_dir)
     if recorded is None:
         return []
-    return differences(_only(recorded, CADENCE), _only(run_settings(config), CADENCE), run_settings_defaults(config))
+    defaults = run_settings_defaults(config)
+    stretches = [{key: recorded.get(key, defaults.get(key)) for key in CADENCE}]
+    for entry in _log_history(checkpoint):
+        if all(CADENCE_LOG_KEYS[key] in entry for key in CADENCE):
+            stretches.append({key: entry[CADENCE_LOG_KEYS[key]] for key in CADENCE})
+    stretches.append({key: getattr(config, key) for key in CADENCE})
+    out = []
+    for key in CADENCE:
+        values = [stretch[key] for stretch in stretches]
+        values = [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+        if len(values) > 1:
+            out.append(f"{key} " + " -> ".join(map(repr, values)))
+    return out
+
+
+def _log_history(checkpoint: str | Path | None) -> list[dict]:
+    """The trainer log ``checkpoint`` saved (empty without one or when unreadable)."""
+    if checkpoint is None:
+        return []
+    try:
+        state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    history = state.get("log_history") if isinstance(state, dict) else None
+    return [entry for entry in history if isinstance(entry, dict)] if isinstance(history, list) else []
 
 
 def _recorded(ckpt_dir: Path) -> dict | None:
@@ -140,10 +179,6 @@ def device_changed(before: str, after: str) -> str:
             f"another precision under --precision auto) and draw dropout masks from another random generator, so "
             f"the weights would be those of no single run. Resume on {before} (--device {before}), or start a new "
             f"run on {after} with another --output directory. ")
-
-
-def _only(values: dict, keys: tuple[str, ...]) -> dict:
-    return {k: v for k, v in values.items() if k in keys}
 
 
 def _without(values: dict, keys: tuple[str, ...]) -> dict:
