@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -215,3 +217,90 @@ def test_int8_cache_key_is_one_for_every_batch_size_and_none_of_the_batched_keys
     base = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx")).fingerprint.removeprefix("onnx-none-")
     assert set(prints.values()) == {f"onnx-int8-v2-{base}"}
     assert not {f"onnx-int8-{base}", *(f"onnx-int8-b{b}-{base}" for b in prints)} & set(prints.values())
+
+
+def _graph(auto, ignore_mask: bool = False):
+    """``auto`` as the exported module (ids, mask, token types -> last hidden state); ``ignore_mask``: it attends
+    to the padding too, as a trace that froze an all-ones mask would."""
+    import torch
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.auto = auto
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            mask = torch.ones_like(attention_mask) + 0 * attention_mask if ignore_mask else attention_mask
+            return self.auto(input_ids=input_ids, attention_mask=mask, token_type_ids=token_type_ids,
+                             return_dict=True).last_hidden_state
+
+    return Graph()
+
+
+def _mask_ignored(auto):
+    return _graph(auto, ignore_mask=True)
+
+
+def _other_weights(auto):
+    """The transformer with its weights moved by noise of 1e-2: the graph of another model."""
+    import copy
+
+    import torch
+
+    other = copy.deepcopy(auto)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for weight in other.parameters():
+            weight.add_(1e-2 * torch.randn(weight.shape, generator=generator))
+    return _graph(other)
+
+
+@pytest.mark.parametrize(("broken", "quantize", "how", "cosine"), [
+    (_mask_ignored, "none", "padded in a batch of 3", 0.99588),
+    (_mask_ignored, "int8", "padded in a batch of 3", 0.99588),
+    (_other_weights, "none", "alone", 0.88871),
+])
+def test_an_export_that_computes_something_else_is_refused_and_not_cached(wide_model, tmp_path, monkeypatch,
+                                                                          broken, quantize, how, cosine):
+    """The TorchScript exporter traces one unpadded sample; nothing checked that the graph computes the torch
+    model's vectors on other inputs, and a wrong graph was cached and served to every later run. The 384-wide
+    model: on the 32-wide tiny one, attending to the padding moved the vectors to cosine 0.99994 only."""
+    import negmine.encode.onnx as onnx
+
+    cache = tmp_path / "cache"
+    with monkeypatch.context() as patch:
+        patch.setattr(onnx, "_hidden_state_module", broken)
+        with pytest.raises(ConfigError) as info:
+            onnx.OnnxEmbedder(config(wide_model, cache, backend="onnx", quantize=quantize))
+    assert re.fullmatch(
+        rf"--backend onnx: the ONNX export of model '{re.escape(str(wide_model))}' does not compute what the "
+        rf"torch model computes: parity text '[^']+' \({how}\) got cosine (0\.\d{{6}}) to its torch vector \(needs >= "
+        r"0\.9999\); the export was not cached; use --backend torch for this model", str(info.value)), str(info.value)
+    assert float(re.search(r"cosine (\S+)", str(info.value)).group(1)) == pytest.approx(cosine, abs=1e-4)
+    assert [p.name for p in cache.glob("onnx/*/*")] == [], "nothing cached, no temp file left"
+    fixed = onnx.OnnxEmbedder(config(wide_model, cache, backend="onnx", quantize=quantize))  # exported again
+    assert fixed.encode(TEXTS).shape == (4, fixed.dim)
+
+
+def test_parity_texts_pad_in_a_batch_and_the_long_one_is_truncated(load_tiny):
+    from negmine.encode.onnx_parity import SHORT, parity_texts
+
+    model = load_tiny()
+    texts = parity_texts(model.tokenizer, model.max_seq_length)
+    assert texts[: len(SHORT)] == list(SHORT)
+    lengths = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
+    assert len(set(lengths[: len(SHORT)])) == len(SHORT), "the short texts are padded in their batch"
+    assert lengths[-1] > model.max_seq_length == 64, "the long one is truncated"
+    assert len(model.tokenizer(parity_texts(model.tokenizer, 8192)[-1])["input_ids"]) <= 512
+    assert len(model.tokenizer(parity_texts(model.tokenizer, None)[-1])["input_ids"]) <= 128
+
+
+def test_a_graph_that_gives_nan_is_refused(load_tiny):
+    """NaN compares false with everything: a check written as ``cosine < MIN_COSINE`` would let it through."""
+    from negmine.encode.onnx_parity import check_export_parity, torch_vectors
+
+    model = load_tiny()
+    with pytest.raises(ConfigError, match=r"parity text 'a' \(padded in a batch of 3\) got cosine nan to its torch "
+                                          r"vector \(needs >= 0\.9999\)"):
+        check_export_parity("m", model, lambda texts: np.full((len(texts), 32), np.nan, dtype=np.float32))
+    check_export_parity("m", model, lambda texts: torch_vectors(model, texts))  # the torch vectors themselves pass

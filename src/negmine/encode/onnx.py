@@ -7,7 +7,10 @@ axes), optionally quantised with ``onnxruntime.quantization.quantize_dynamic`` (
 quantised at run time with one scale per run: Jacob et al. 2018), and run with ONNX Runtime on the CPU. Tokenisation
 uses the model's own tokenizer; pooling (mean / CLS / max, as the model's Pooling module says) and L2
 normalisation are done in numpy, so vectors match the torch path up to float rounding (fp32) or
-quantisation error (int8). Batches are unpadded, of equal token length, as in the torch embedder.
+quantisation error (int8). Batches are unpadded, of equal token length, as in the torch embedder. The exporter
+traces the model on one sample text, so a graph could compute something else on other inputs: every fp32 export
+is compared with the torch model on a few texts (padded, alone, truncated) before it is cached, and refused with
+a ConfigError when they differ (:mod:`negmine.encode.onnx_parity`).
 
 Which texts share a batch: in fp32 it does not change a text's vector (ONNX Runtime's kernels gave the same
 bits for every batch shape, so the torch CPU path's fixed-shape passes are not needed: see
@@ -103,8 +106,17 @@ def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     return (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
 
 
-def export_transformer(model, path: Path) -> None:
-    """Export the model's transformer (ids, mask[, token types] -> last hidden state) to ``path`` atomically."""
+def export_transformer(model, path: Path, name: str = "") -> None:
+    """Export the model's transformer (ids, mask[, token types] -> last hidden state) to ``path`` atomically,
+    once it passed the parity check against the torch model (:mod:`negmine.encode.onnx_parity`): an export
+    that fails it is deleted, never cached. ``name`` names the model in the error."""
+    with atomic_path(path) as tmp:  # a killed export's temp file is swept by the next one
+        _trace_to_onnx(model, tmp)
+        check_export(model, tmp, name)
+
+
+def _trace_to_onnx(model, path: Path) -> None:
+    """``torch.onnx.export`` of the transformer, traced on one unpadded sample, dynamic batch and sequence axes."""
     import torch
 
     auto = model[0].auto_model.eval()
@@ -112,11 +124,39 @@ def export_transformer(model, path: Path) -> None:
     sample = model.tokenizer(["export sample text"], return_tensors="pt")
     inputs = tuple(sample[n] for n in names)
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"last_hidden_state": {0: "batch", 1: "sequence"}}
-    with atomic_path(path) as tmp, torch.inference_mode():  # a killed export's temp file is swept by the next one
+    with torch.inference_mode():
         torch.onnx.export(
-            _hidden_state_module(auto), inputs, str(tmp), input_names=names, output_names=["last_hidden_state"],
+            _hidden_state_module(auto), inputs, str(path), input_names=names, output_names=["last_hidden_state"],
             dynamic_axes=axes, opset_version=OPSET, dynamo=False,
         )
+
+
+def check_export(model, path: Path, name: str) -> None:
+    """ConfigError unless the fp32 graph at ``path``, run through negmine's ONNX code path (padded batch,
+    numpy pooling, L2 normalisation), gives the parity texts the torch model's vectors
+    (:func:`negmine.encode.onnx_parity.check_export_parity`)."""
+    from negmine.encode.onnx_parity import check_export_parity
+
+    onnxruntime = _require_onnxruntime()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = _default_threads()
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    inputs = [i.name for i in session.get_inputs()]
+    mode = pooling_mode(model)
+
+    def onnx_vectors(texts: list[str]) -> np.ndarray:
+        return l2_normalise(run_batch(session, inputs, model.tokenizer, texts, model.max_seq_length, mode))
+
+    check_export_parity(name, model, onnx_vectors)
+
+
+def run_batch(session, inputs: list[str], tokenizer, texts: list[str], max_length: int | None, mode: str) -> np.ndarray:
+    """Pooled (not yet normalised) vectors of ``texts`` run through ``session`` as one padded, truncated batch:
+    the ONNX path's encoding, shared by :class:`OnnxEmbedder` and :func:`check_export`."""
+    tokens = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="np")
+    feed = {name: tokens[name].astype(np.int64) for name in inputs}
+    hidden = session.run(["last_hidden_state"], feed)[0]
+    return pool(hidden, tokens["attention_mask"], mode)
 
 
 def _uses_token_types(model) -> bool:
@@ -147,13 +187,14 @@ def quantize_int8(source: Path, target: Path) -> None:
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
 
 
-def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path) -> Path:
-    """Path of the (cached) ONNX export of ``model``; exported / quantised on first use."""
+def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path, name: str = "") -> Path:
+    """Path of the (cached) ONNX export of ``model`` (called ``name`` in errors); exported, checked against
+    torch (fp32: int8 is lossy by design and quantised from the checked fp32 graph) and quantised on first use."""
     folder = Path(cache_dir) / "onnx" / hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     fp32 = folder / "model.onnx"
     if not fp32.exists():
         _require_onnx()
-        export_transformer(model, fp32)
+        export_transformer(model, fp32, name)
     if quantize == "none":
         return fp32
     int8 = folder / "model.int8.onnx"
@@ -219,7 +260,8 @@ class OnnxEmbedder:
         self.show_progress = config.show_progress
         base = model_fingerprint(self.model, self.max_length, "fp32")
         self.fingerprint = onnx_fingerprint(base, config.quantize)
-        path = exported_model(self.model, base, config.quantize, Path(config.cache_dir or default_cache_dir()))
+        path = exported_model(self.model, base, config.quantize, Path(config.cache_dir or default_cache_dir()),
+                              config.model)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or _default_threads()
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -244,10 +286,7 @@ class OnnxEmbedder:
         return np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
 
     def _encode_batch(self, batch: list[str]) -> np.ndarray:
-        tokens = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
-        feed = {name: tokens[name].astype(np.int64) for name in self.inputs}
-        hidden = self.session.run(["last_hidden_state"], feed)[0]
-        return pool(hidden, tokens["attention_mask"], self.pooling)
+        return run_batch(self.session, self.inputs, self.tokenizer, batch, self.max_length, self.pooling)
 
 
 def _default_threads() -> int:
