@@ -116,7 +116,14 @@ def export_transformer(model, path: Path, name: str = "") -> None:
 
 
 def _trace_to_onnx(model, path: Path) -> None:
-    """``torch.onnx.export`` of the transformer, traced on one unpadded sample, dynamic batch and sequence axes."""
+    """``torch.onnx.export`` of the transformer, traced on one unpadded sample, dynamic batch and sequence axes.
+
+    The legacy TorchScript exporter (``dynamo=False``) is deprecated since torch 2.9; the torch.export-based one
+    (``dynamo=True``) needs the onnxscript package, which negmine does not depend on (tried 2026-12-04, torch
+    2.13: ModuleNotFoundError). Its warnings are silenced inside this call only (:func:`_ignore_export_warnings`;
+    ``catch_warnings`` puts the filters back when it returns)."""
+    import warnings
+
     import torch
 
     auto = model[0].auto_model.eval()
@@ -124,11 +131,31 @@ def _trace_to_onnx(model, path: Path) -> None:
     sample = model.tokenizer(["export sample text"], return_tensors="pt")
     inputs = tuple(sample[n] for n in names)
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"last_hidden_state": {0: "batch", 1: "sequence"}}
-    with torch.inference_mode():
+    with warnings.catch_warnings(), torch.inference_mode():
+        _ignore_export_warnings()
         torch.onnx.export(
             _hidden_state_module(auto), inputs, str(path), input_names=names, output_names=["last_hidden_state"],
             dynamic_axes=axes, opset_version=OPSET, dynamo=False,
         )
+
+
+def _ignore_export_warnings() -> None:
+    """Filter, by category and message, what ``torch.onnx.export(..., dynamo=False)`` printed on every first
+    export (torch 2.13, transformers 5.25): the legacy exporter's two deprecation notes, transformers'
+    TracerWarnings that a branch traced on the sample text "might not generalize to other inputs"
+    (masking_utils, sdpa_attention), and torch's note that ``aten::index`` exports wrong for negative indices.
+    Why silence them: each says the graph may compute something else than the model on other inputs, which is
+    what :func:`check_export` now tests on every export (other lengths, padding, truncation) before caching it;
+    the user could do nothing about them. Call inside ``warnings.catch_warnings()`` only."""
+    import warnings
+
+    import torch
+
+    warnings.filterwarnings("ignore", r"You are using the legacy TorchScript-based ONNX export", DeprecationWarning)
+    warnings.filterwarnings("ignore", r"The feature will be removed", DeprecationWarning, r"torch\.onnx\.")
+    warnings.filterwarnings("ignore", r"Converting a tensor to a Python (boolean|integer|float|index) might cause "
+                            r"the trace to be incorrect", torch.jit.TracerWarning)
+    warnings.filterwarnings("ignore", r"Exporting aten::index operator of advanced indexing", UserWarning)
 
 
 def check_export(model, path: Path, name: str) -> None:
