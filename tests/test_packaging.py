@@ -130,3 +130,20 @@ def test_minimum_constraints_pin_exactly_every_floor_of_the_dependencies():
     differ = {name: (floors[name], pins[name]) for name in floors if Version(floors[name]) != Version(pins[name])}
     assert {name: versions for name, versions in differ.items() if name not in not_floor} == {}
     assert all(Version(pins[name]) >= Version(floors[name]) for name in not_floor)
+
+
+def test_the_dev_extra_installs_what_every_other_extra_does():
+    """The tests of a feature run with the dev extra: ``ray`` there was ``ray[data]`` while the ``ray`` extra
+    installed ``ray[data,client]``, so grpcio, and with it every Ray Client path, was never tested."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: pytest's own dependency
+        import tomli as tomllib
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    dev = {r.name: r for r in map(Requirement, extras.pop("dev"))}
+    for extra, requirements in extras.items():
+        for wanted in map(Requirement, requirements):
+            got = dev.get(wanted.name)
+            assert got is not None and got.specifier == wanted.specifier and got.extras >= wanted.extras, (extra, str(wanted))
