@@ -322,3 +322,21 @@ def test_a_graph_that_gives_nan_is_refused(load_tiny):
                                           r"vector \(needs >= 0\.9999\)"):
         check_export_parity("m", model, lambda texts: np.full((len(texts), 32), np.nan, dtype=np.float32))
     check_export_parity("m", model, lambda texts: torch_vectors(model, texts))  # the torch vectors themselves pass
+
+
+def test_int8_quantisation_leaves_no_root_log_handler_and_hides_the_preprocessing_advice(
+    tiny_model_path, tmp_path, capsys, monkeypatch
+):
+    """onnxruntime's quantiser logs through ``logging.warning``, which ran ``logging.basicConfig()``: it printed
+    ``WARNING:root:Please consider to run pre-processing ...`` and left a root handler, so every later negmine
+    log warning printed twice on the command line."""
+    import logging
+
+    from negmine.encode.onnx import OnnxEmbedder
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # a plain process: pytest's own capture handlers set aside
+    OnnxEmbedder(config(tiny_model_path, tmp_path, backend="onnx", quantize="int8"))  # a cold cache: quantises
+    assert list(tmp_path.glob("onnx/*/model.int8.onnx"))
+    assert root.handlers == []
+    assert "pre-processing" not in capsys.readouterr().err

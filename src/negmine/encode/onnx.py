@@ -26,7 +26,9 @@ so the embedding cache never mixes their vectors with the torch ones.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 from pathlib import Path
 from typing import Sequence
@@ -37,6 +39,8 @@ from negmine.config import EncoderConfig
 from negmine.encode.sentence_transformer import equal_length_batches, l2_normalise, load_sentence_transformer
 from negmine.errors import ConfigError
 from negmine.io.atomic import atomic_path
+
+logger = logging.getLogger(__name__)
 
 POOLING = ("mean", "cls", "max")
 OPSET = 17
@@ -210,8 +214,42 @@ def quantize_int8(source: Path, target: Path) -> None:
     """Dynamic int8 quantisation of ``source`` (weights int8 per channel, activations at run time)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, _root_log_kept_local():
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+
+
+PREPROCESS_ADVICE = "consider to run pre-processing before quantization"
+"""onnxruntime's advice to run its shape-inference pre-processing first, logged on every quantisation: it is for
+static quantisation of vision graphs; negmine's dynamic int8 graph runs without it (tests/encode/test_onnx.py)."""
+
+
+class _RootRecords(logging.Handler):
+    """Stands in as the root logger's handler while onnxruntime quantises: passes its records to this module's
+    logger (so the CLI shows them as its own warning lines), except :data:`PREPROCESS_ADVICE`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if PREPROCESS_ADVICE not in record.getMessage() and not record.name.startswith("negmine"):
+            logger.log(record.levelno, "onnxruntime: %s", record.getMessage())
+
+
+@contextlib.contextmanager
+def _root_log_kept_local():
+    """onnxruntime's quantiser logs through the module-level ``logging.warning``, which calls
+    ``logging.basicConfig()`` when the root logger has no handler: that printed ``WARNING:root:Please consider
+    ...`` and left a root handler behind for the rest of the process, so every later negmine log warning also
+    printed a second time in logging's default format. With a handler on the root logger for the call,
+    ``basicConfig`` does nothing; the handler is removed after. A process whose root logger has handlers already
+    (the user configured logging) is left alone: its handlers show onnxruntime's lines as it chose."""
+    root = logging.getLogger()
+    if root.handlers:
+        yield
+        return
+    handler = _RootRecords(logging.WARNING)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path, name: str = "") -> Path:
