@@ -38,7 +38,7 @@ def test_fp32_export_matches_torch_and_is_cached(tiny_model_path, onnx_cache):
     stamp = exported[0].stat().st_mtime_ns
     again = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx"))
     assert exported[0].stat().st_mtime_ns == stamp, "the export must be reused, not redone"
-    assert again.fingerprint == onnx.fingerprint and onnx.fingerprint.startswith("onnx-none-")
+    assert again.fingerprint == onnx.fingerprint and onnx.fingerprint.startswith("onnx-none-v2-")
 
 
 def test_int8_is_close_and_has_its_own_fingerprint(tiny_model_path, onnx_cache):
@@ -214,9 +214,38 @@ def test_int8_cache_key_is_one_for_every_batch_size_and_none_of_the_batched_keys
 
     prints = {b: OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx", quantize="int8", batch_size=b))
               .fingerprint for b in (1, 7, 64)}
-    base = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx")).fingerprint.removeprefix("onnx-none-")
-    assert set(prints.values()) == {f"onnx-int8-v2-{base}"}
-    assert not {f"onnx-int8-{base}", *(f"onnx-int8-b{b}-{base}" for b in prints)} & set(prints.values())
+    base = OnnxEmbedder(config(tiny_model_path, onnx_cache, backend="onnx")).fingerprint.removeprefix("onnx-none-v2-")
+    assert set(prints.values()) == {f"onnx-int8-v3-{base}"}
+    older = {f"onnx-int8-{base}", f"onnx-int8-v2-{base}", *(f"onnx-int8-b{b}-{base}" for b in prints)}
+    assert not older & set(prints.values())
+
+
+def test_an_export_cached_before_the_parity_check_is_not_used_nor_its_vectors(tiny_model_path, tmp_path):
+    """Exports cached before the parity check (2026-12-04) were never compared with the torch model, and were
+    served to every later run, as were the vectors they encoded. Now they sit in a folder that is not read, and
+    the vectors of checked exports have keys of their own."""
+    import hashlib
+
+    from negmine.encode.fingerprint import model_fingerprint
+    from negmine.encode.onnx import OnnxEmbedder
+    from negmine.encode.sentence_transformer import load_sentence_transformer
+
+    cache = tmp_path / "cache"
+    model = load_sentence_transformer(config(tiny_model_path, cache))
+    base = model_fingerprint(model, model.max_seq_length, "fp32")
+    legacy = cache / "onnx" / hashlib.sha256(base.encode()).hexdigest()[:32]
+    legacy.mkdir(parents=True)
+    for name in ("model.onnx", "model.int8.onnx"):  # what an unchecked, wrong export could hold
+        (legacy / name).write_bytes(b"not the model's graph")
+    keys = {}
+    for quantize in ("none", "int8"):
+        embedder = OnnxEmbedder(config(tiny_model_path, cache, backend="onnx", quantize=quantize))
+        assert embedder.encode(TEXTS).shape == (4, embedder.dim)
+        keys[quantize] = embedder.fingerprint
+    assert keys == {"none": f"onnx-none-v2-{base}", "int8": f"onnx-int8-v3-{base}"}
+    assert not {f"onnx-none-{base}", f"onnx-int8-v2-{base}"} & set(keys.values()), "the unchecked exports' keys"
+    assert (legacy / "model.onnx").read_bytes() == b"not the model's graph", "left alone, not overwritten"
+    assert len(list(cache.glob("onnx/*/model.onnx"))) == 2, "a checked export of its own beside the legacy one"
 
 
 def _graph(auto, ignore_mask: bool = False):

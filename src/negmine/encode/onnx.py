@@ -255,7 +255,7 @@ def _root_log_kept_local():
 def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path, name: str = "") -> Path:
     """Path of the (cached) ONNX export of ``model`` (called ``name`` in errors); exported, checked against
     torch (fp32: int8 is lossy by design and quantised from the checked fp32 graph) and quantised on first use."""
-    folder = Path(cache_dir) / "onnx" / hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+    folder = Path(cache_dir) / "onnx" / export_folder_name(fingerprint)
     fp32 = folder / "model.onnx"
     if not fp32.exists():
         _require_onnx()
@@ -269,10 +269,23 @@ def exported_model(model, fingerprint: str, quantize: str, cache_dir: Path, name
     return int8
 
 
-ONNX_KEY_VERSION = {"int8": "v2"}
-"""Marks int8 keys: ``onnx-int8-<base>`` (to 2026-12-04) and ``onnx-int8-b<N>-<base>`` (2026-12-04) held
-vectors encoded in batches of up to N texts, which depend on their batch-mates, so one-text-per-pass vectors
-get a key of their own (``onnx-int8-v2-<base>``) and older entries are encoded again, never mixed in."""
+EXPORT_VERSION = "checked"
+"""Part of an export's cache folder name (:func:`export_folder_name`): exports cached before the parity check
+(2026-12-04) sit under the plain fingerprint's hash and were never compared with the torch model, so they are
+not used; the model is exported (and checked) again, once, which costs seconds."""
+
+ONNX_KEY_VERSION = {"none": "v2", "int8": "v3"}
+"""Marks the embedding cache's ONNX keys. int8: ``onnx-int8-<base>`` (to 2026-12-04) and ``onnx-int8-b<N>-<base>``
+(2026-12-04) held vectors encoded in batches of up to N texts, which depend on their batch-mates; ``v2`` marked
+one text per pass. fp32 ``onnx-none-<base>`` and int8 ``v2`` vectors may come from an export cached before the
+parity check (:data:`EXPORT_VERSION`), so vectors of checked exports get keys of their own (fp32 ``v2``, int8
+``v3``) and older entries are encoded again, never mixed in."""
+
+
+def export_folder_name(fingerprint: str) -> str:
+    """The cache folder of the exports of the model whose fp32 fingerprint is ``fingerprint`` (fp32 graph and
+    its int8 quantisation), versioned by :data:`EXPORT_VERSION`."""
+    return hashlib.sha256(f"{EXPORT_VERSION}:{fingerprint}".encode()).hexdigest()[:32]
 
 
 def texts_per_pass(quantize: str, batch_size: int) -> int:
@@ -297,10 +310,9 @@ def onnx_fingerprint(base: str, quantize: str) -> str:
     together, in a random half, alone, at ``--batch-size`` 64, 7 or 1 and with 1 or 2 threads; and 200 SciFact
     abstracts, most at 256 tokens: 0 differed alone or in a random half), where torch on the same CPU moved 36
     of 120 until its passes got a fixed shape; int8 encodes one text per pass whatever the batch size
-    (:func:`texts_per_pass`). int8 keys carry :data:`ONNX_KEY_VERSION`, so vectors of the earlier batched
-    int8 keys are never served."""
-    version = ONNX_KEY_VERSION.get(quantize)
-    return f"onnx-{quantize}-{version}-{base}" if version else f"onnx-{quantize}-{base}"
+    (:func:`texts_per_pass`). Keys carry :data:`ONNX_KEY_VERSION`, so vectors of the earlier batched int8 keys
+    and of exports cached before the parity check are never served."""
+    return f"onnx-{quantize}-{ONNX_KEY_VERSION[quantize]}-{base}"
 
 
 class OnnxEmbedder:
