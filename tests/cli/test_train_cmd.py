@@ -185,14 +185,14 @@ def test_train_cli_matryoshka_end_to_end_and_a_dim_beyond_the_model(tmp_path, ti
     result = runner.invoke(build_app(), _base_args(mined, tmp_path / "big", tiny_model_path)
                            + ["--matryoshka-dims", "64,32"])
     assert result.exit_code == 2
-    assert result.stderr.endswith(f"error: matryoshka_dims (64, 32): 64 exceed the embedding dimension 32 of the model "
+    assert result.stderr.endswith(f"error: matryoshka_dims (64, 32): 64 exceeds the embedding dimension 32 of the model "
                                   f"'{tiny_model_path}'; use dims up to 32, e.g. --matryoshka-dims 32\n")
 
 
 @pytest.mark.parametrize(("model", "dims", "message"), [
-    (None, "384,500", "matryoshka_dims (384, 500): 500 exceed the embedding dimension 384 of the model "
+    (None, "384,500", "matryoshka_dims (384, 500): 500 exceeds the embedding dimension 384 of the model "
                       "'bundled:all-MiniLM-L6-v2'; use dims up to 384, e.g. --matryoshka-dims 384"),
-    ("tiny", "16,64,8", "matryoshka_dims (16, 64, 8): 64 exceed the embedding dimension 32 of the model '{tiny}'; "
+    ("tiny", "16,64,8", "matryoshka_dims (16, 64, 8): 64 exceeds the embedding dimension 32 of the model '{tiny}'; "
                         "use dims up to 32, e.g. --matryoshka-dims 32,16,8"),
 ])
 def test_train_cli_matryoshka_dims_beyond_a_local_models_dimension_fail_before_it_loads(tmp_path, monkeypatch,

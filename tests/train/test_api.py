@@ -390,7 +390,7 @@ def test_matryoshka_dims_beyond_the_model_fail_before_training(tmp_path, mined_f
     monkeypatch.setattr(st_loader, "load_sentence_transformer", lambda config: loaded.append(config) or real(config))
     if not stated:
         monkeypatch.setattr(negmine.train.preflight, "folder_dimension", lambda model: None)
-    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(48, 16\): 48 exceed the embedding dimension 32 of the "
+    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(48, 16\): 48 exceeds the embedding dimension 32 of the "
                                           r"model '.*'; use dims up to 32, e.g. --matryoshka-dims 32,16$"):
         train(_config(tmp_path, mined_file, tiny_model_path, matryoshka_dims=(48, 16)))
     assert len(loaded) == (0 if stated else 1)

@@ -57,12 +57,37 @@ def test_matryoshka_dims_are_checked_against_a_local_models_dimension_before_the
     config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", matryoshka_dims=(384, 500))
     with pytest.raises(ConfigError) as info:
         check_before_work(config)
-    assert str(info.value) == ("matryoshka_dims (384, 500): 500 exceed the embedding dimension 384 of the model "
+    assert str(info.value) == ("matryoshka_dims (384, 500): 500 exceeds the embedding dimension 384 of the model "
                                "'bundled:all-MiniLM-L6-v2'; use dims up to 384, e.g. --matryoshka-dims 384")
     with pytest.raises(ConfigError) as info:  # a hub name: its dimension is known once it loads
         check_before_work(replace(config, model="someone/some-model"))
     assert str(info.value) == ("matryoshka_dims must be strictly decreasing (largest first, each once), got (384, 500); "
                                "give them sorted largest first: 500,384, and none above the model's embedding dimension")
-    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(48, 0\): 48 exceed .* e.g. --matryoshka-dims 32$"):
+    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(48, 0\): 48 exceeds .* e.g. --matryoshka-dims 32$"):
         check_before_work(replace(config, model=str(tiny_model_path), matryoshka_dims=(48, 0)))
     check_before_work(replace(config, model=str(tiny_model_path), matryoshka_dims=(32, 16)))  # fits: no error
+
+
+@pytest.mark.parametrize(("dims", "weights", "per_step", "example"), [
+    ((500, 384, 128), (2.0, 1.0, 0.5), 3, "--matryoshka-dims 384,128 --matryoshka-weights 1,0.5 "
+                                          "--matryoshka-dims-per-step 2"),
+    ((500, 256), (2.0, 1.0), -1, "--matryoshka-dims 384,256 --matryoshka-weights 2,1"),
+    ((600, 500, 64), (3.0, 2.0, 1.0), 2, "--matryoshka-dims 384,64 --matryoshka-weights 3,1"),
+    ((500, 384, 128), None, -1, "--matryoshka-dims 384,128"),
+])
+def test_the_dims_suggestion_brings_weights_and_dims_per_step_that_fit_it(tmp_path, dims, weights, per_step, example):
+    """The suggestion for dims above the model's had fewer dims than given and said nothing of
+    --matryoshka-weights (or --matryoshka-dims-per-step): following it failed on their count. Kept dims keep
+    their weights; the model's dimension replaces the first dim too large and takes its weight."""
+    mined = tmp_path / "m.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", matryoshka_dims=dims, matryoshka_weights=weights,
+                         matryoshka_dims_per_step=per_step)
+    with pytest.raises(ConfigError) as info:
+        check_before_work(config)
+    assert str(info.value).endswith(f"use dims up to 384, e.g. {example}"), str(info.value)
+    fixed = dict(part.split(" ") for part in example.removeprefix("--").split(" --"))
+    check_before_work(replace(config, matryoshka_dims=tuple(map(int, fixed["matryoshka-dims"].split(","))),
+                              matryoshka_weights=tuple(map(float, fixed["matryoshka-weights"].split(",")))
+                              if "matryoshka-weights" in fixed else None,
+                              matryoshka_dims_per_step=int(fixed.get("matryoshka-dims-per-step", per_step))))

@@ -74,17 +74,35 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
     return last
 
 
-def refuse_dims_beyond(dims: tuple[int, ...], dim: int, model: str) -> None:
-    """ConfigError naming the Matryoshka dims above the model's embedding dimension ``dim``, with dims that fit
-    (sorted largest first, the model's own included) as the example."""
+def refuse_dims_beyond(config: TrainConfig, dim: int) -> None:
+    """ConfigError naming the Matryoshka dims of ``config`` above the model's embedding dimension ``dim``, with
+    dims that fit (sorted largest first, the model's own included) as the example, and with them the
+    ``--matryoshka-weights`` and ``--matryoshka-dims-per-step`` that the example needs when the user set them:
+    the example can have fewer dims than given, and following it alone then failed on the weights' count."""
+    dims = tuple(config.matryoshka_dims or ())
     too_big = [d for d in dims if d > dim]
-    if too_big:
-        fitting = [d for d in dims if 0 < d <= dim]
-        raise ConfigError(
-            f"matryoshka_dims {dims!r}: {', '.join(map(str, too_big))} exceed the embedding dimension {dim} of the "
-            f"model {model!r}; use dims up to {dim}, e.g. --matryoshka-dims "
-            f"{','.join(map(str, sorted({dim, *fitting}, reverse=True)))}"
-        )
+    if not too_big:
+        return
+    fitting = sorted({dim, *(d for d in dims if 0 < d <= dim)}, reverse=True)
+    verb = "exceeds" if len(too_big) == 1 else "exceed"
+    example = f"--matryoshka-dims {','.join(map(str, fitting))}" + _matching_options(config, fitting, too_big[0])
+    raise ConfigError(f"matryoshka_dims {dims!r}: {', '.join(map(str, too_big))} {verb} the embedding dimension "
+                      f"{dim} of the model {config.model!r}; use dims up to {dim}, e.g. {example}")
+
+
+def _matching_options(config: TrainConfig, fitting: list[int], replaced: int) -> str:
+    """The weights (each kept dim keeps its own; the model's dimension, when new, takes the weight of the first
+    dim too large, which it replaces) and dims per step (at most the dims left) that go with ``fitting``."""
+    dims, weights, extra = tuple(config.matryoshka_dims or ()), config.matryoshka_weights, ""
+    if (isinstance(weights, tuple) and len(weights) == len(dims)
+            and all(isinstance(w, (int, float)) and w > 0 for w in weights)):  # else ``validate`` refuses them
+        by_dim = dict(zip(dims, weights))
+        kept = [by_dim.get(d, by_dim[replaced]) for d in fitting]
+        extra += f" --matryoshka-weights {','.join(f'{w:g}' for w in kept)}"
+    per_step = config.matryoshka_dims_per_step
+    if isinstance(per_step, int) and per_step > len(fitting):
+        extra += f" --matryoshka-dims-per-step {len(fitting)}"
+    return extra
 
 
 def check_matryoshka_dims_early(config: TrainConfig) -> None:
@@ -98,7 +116,7 @@ def check_matryoshka_dims_early(config: TrainConfig) -> None:
         return  # None, or a type ``validate`` refuses
     dim = folder_dimension(config.model)
     if dim is not None:
-        refuse_dims_beyond(dims, dim, config.model)
+        refuse_dims_beyond(config, dim)
 
 
 def check_before_work(config: TrainConfig) -> str | None:

@@ -115,7 +115,7 @@ def test_cached_and_plain_matryoshka_give_the_same_gradients(tiny_model_path):
 def test_a_dim_larger_than_the_model_is_refused_naming_its_dimension(tiny_model_path):
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     config = TrainConfig(model=str(tiny_model_path), matryoshka_dims=(64, 32, 16))
-    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(64, 32, 16\): 64 exceed the embedding dimension 32 of "
+    with pytest.raises(ConfigError, match=r"^matryoshka_dims \(64, 32, 16\): 64 exceeds the embedding dimension 32 of "
                                           r"the model '.*'; use dims up to 32, e.g. --matryoshka-dims 32,16$"):
         build_loss(model, config)
 

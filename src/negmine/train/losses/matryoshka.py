@@ -53,7 +53,7 @@ def check_model_dimension(model, config: TrainConfig) -> None:
     """ConfigError when a Matryoshka dim exceeds the loaded model's embedding dimension (checked right after
     the model loads, before any training work; a local folder's is checked before it loads, in
     :func:`negmine.train.preflight.check_matryoshka_dims_early`)."""
-    refuse_dims_beyond(tuple(config.matryoshka_dims or ()), embedding_dimension(model), config.model)
+    refuse_dims_beyond(config, embedding_dimension(model))
 
 
 class MaskedMatryoshkaLoss(MatryoshkaLoss):
