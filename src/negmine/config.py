@@ -422,7 +422,7 @@ def parse_size(text: str) -> int:
 class EngineConfig(PathFields):
     """Where encoding and dense search run (``negmine.engine``) and how the corpus is sharded.
 
-    - ``name``: ``local`` (this process) or ``ray`` (Ray Data actor pools; ``ray_address`` joins an existing
+    - ``name``: ``local`` (this process) or ``ray`` (Ray actor pools; ``ray_address`` joins an existing
       cluster, None starts a local one).
     - ``memory_budget`` (e.g. ``"4G"``) sets the search shard size; ``shard_size`` (rows) overrides it.
     - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring);

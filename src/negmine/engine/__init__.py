@@ -1,4 +1,4 @@
-"""Where encoding and search run: in this process (``local``) or as Ray Data jobs (``ray``).
+"""Where encoding and search run: in this process (``local``) or on Ray actors (``ray``).
 
 Stages (encode, retrieve) expose plain functions over one shard; :mod:`negmine.engine` splits the corpus
 into shards, keeps finished shards on disk (:mod:`~negmine.engine.store`), hands the unfinished ones to an

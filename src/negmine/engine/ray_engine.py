@@ -1,66 +1,35 @@
-"""The Ray engine: each shard is one row of a Ray Data dataset processed by ``map_batches`` on an actor pool.
+"""The Ray engine: shards run as tasks on negmine's own Ray actors (:mod:`negmine.engine.ray_pool`).
 
 ``ray.init(address=...)`` joins an existing cluster (``address="auto"`` or ``"<head-ip>:6379"``; a Ray Client
 address, ``ray://...``, is refused: :data:`RAY_CLIENT_REFUSAL`); without an address a local Ray instance is
-started (and shut down by :meth:`RayEngine.close`), in either case only when
-the first shard is dispatched (:meth:`RayEngine.start`). Every actor runs
-``setup()`` once (e.g. loads the encoder) and then one ``task`` per shard; payloads and results travel
-pickled through Ray's object store and results stream back to the driver as shards finish, so the driver
-can checkpoint each one. Actors get ``cpus_per_actor`` CPUs (Ray sets ``OMP_NUM_THREADS`` accordingly, which
-torch, onnxruntime and FAISS follow); the pool has ``actors`` actors (default: cluster CPUs / cpus_per_actor).
+started (and shut down by :meth:`RayEngine.close`), in either case only when the first shard is dispatched
+(:meth:`RayEngine.start`). Every actor runs ``setup()`` once (e.g. loads the encoder) and then one ``task``
+per shard, for every :meth:`RayEngine.map` with an equal setup (the corpus and the query encoding of a run
+share their actors); payloads and results travel pickled through Ray's object store and results stream
+back to the driver as shards finish, so the driver can checkpoint each one. Actors get ``cpus_per_actor``
+CPUs (Ray sets ``OMP_NUM_THREADS`` accordingly, which torch, onnxruntime and FAISS follow); the pool has up
+to ``actors`` actors (default: cluster CPUs / cpus_per_actor), and :meth:`RayEngine.close` ends them.
 
-A worker process that dies (killed, out of memory, a crash in native code) is restarted and its shard run
-again, at most :data:`TASK_RETRIES` more times: Ray Data's default is to retry forever, so a shard that
-kills every worker it runs on (e.g. one too large for a node's memory) kept the job looping without end.
-An error that negmine raises on purpose in a worker (e.g. a worker whose embedder differs from the driver's)
-reaches the caller as that error, not as Ray's task error that keeps only its text.
+A worker process that dies (killed, out of memory, a crash in native code) is replaced and its shard run
+again, at most :data:`TASK_RETRIES` more times: Ray Data, which ran the shards before, retried forever, so
+a shard that kills every worker it runs on (e.g. one too large for a node's memory) kept the job looping
+without end. An error that negmine raises on purpose in a worker (e.g. a worker whose embedder differs from
+the driver's) reaches the caller as that error, not as Ray's task error that keeps only its text.
 """
 
 from __future__ import annotations
 
 import faulthandler
+import itertools
 import os
-import pickle
 import signal
 import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-import numpy as np
-
 from negmine.engine.base import Setup, Task
-from negmine.errors import ConfigError, NegmineError
-
-TASK_RETRIES = 2
-"""Times a shard is run again after its worker process died (so at most ``TASK_RETRIES + 1`` runs)."""
-
-
-class _Worker:
-    """Ray Data callable class: state built once per actor, one task per row. Each result row holds
-    ``(True, result)``, or ``(False, error)`` for a :class:`~negmine.errors.NegmineError` that ``setup`` or
-    the task raised: Ray keeps only the text of a worker's exception, so the error itself travels as data and
-    the driver raises it (and Ray does not retry what would fail again)."""
-
-    def __init__(self, setup: Setup, task: Task) -> None:
-        self.error: NegmineError | None = None
-        try:
-            self.state = setup()
-        except NegmineError as err:
-            self.state, self.error = None, err
-        self.task = task
-
-    def _run(self, payload: Any) -> tuple[bool, Any]:
-        if self.error is not None:
-            return False, self.error
-        try:
-            return True, self.task(self.state, payload)
-        except NegmineError as err:
-            return False, err
-
-    def __call__(self, batch: dict) -> dict:
-        results = [pickle.dumps(self._run(pickle.loads(p)), protocol=5) for p in batch["payload"]]
-        return {"key": np.asarray(batch["key"], dtype=np.int64), "result": np.asarray(results, dtype=object)}
-
+from negmine.engine.ray_pool import TASK_RETRIES, ActorPool, died as _died
+from negmine.errors import ConfigError
 
 CONNECT_TIMEOUT = 10.0
 """Seconds :func:`check_address` waits for the cluster's port to answer."""
@@ -157,7 +126,7 @@ def _auto_address() -> str | None:
 
 
 def _check_fits(cpus_per_actor: float, node_cpus: list[float]) -> None:
-    """Refuse actors larger than every node: Ray Data waits for such an actor forever (measured: a 2-CPU
+    """Refuse actors larger than every node: Ray waits for such an actor forever (measured with Ray Data: a 2-CPU
     local instance with --ray-cpus-per-actor 4 only warned, after 60 s, that the job "may hang forever")."""
     largest = max(node_cpus, default=0.0)
     if cpus_per_actor > largest:
@@ -218,13 +187,16 @@ class RayEngine:
     ) -> None:
         """``address_checked``: the caller ran :func:`check_address` on ``address`` already (a run checks its
         engine before loading data, :func:`negmine.engine.registry.check_engine`), so the probe, with its
-        up-to-10-second timeout and, for ``auto``, Ray's lookup, is not repeated here."""
+        up-to-10-second timeout and, for ``auto``, Ray's lookup, is not repeated here. ``show_progress`` is
+        kept for the registry's signature and draws nothing: each stage draws its own bar of shards done
+        (Ray Data, which ran the shards before, drew a second one per job)."""
         self.address, self.cpus_per_actor, self.show_progress = address, cpus_per_actor, show_progress
         self._init_kwargs = init_kwargs
         self._actors = actors
         self._ready = False  # joined: the actor size checked against the nodes and the pool size known
         self._started = False  # this engine ran ray.init, so close() shuts Ray down
         self._host: tuple[_HostState, _HostState] | None = None
+        self._pool: ActorPool | None = None  # the actors of the last map, kept for the next one with its setup
         if running_ray() is None:
             if not address_checked:
                 check_address(address)  # fails at once, before the run loads a model
@@ -277,39 +249,43 @@ class RayEngine:
         return self.actors
 
     def map(self, setup: Setup, task: Task, items: Iterable[tuple[int, Any]], desc: str = "") -> Iterator[tuple[int, Any]]:
-        """Run all items as one Ray Data job; yield results as their blocks complete. No items: Ray is not started."""
-        rows = [{"key": int(key), "payload": pickle.dumps(payload, protocol=5)} for key, payload in items]
-        if not rows:
+        """Run all items on the actor pool of ``setup`` (kept from the last map when its setup was equal, else
+        started afresh); yield results as shards finish. No items: Ray is not started."""
+        items = iter(items)
+        first = next(items, None)
+        if first is None:
             return
         self.start()
-        import ray
-
-        context = ray.data.DataContext.get_current()
-        bars, context.enable_progress_bars = context.enable_progress_bars, self.show_progress
+        pool = self._pool_for(setup)
         try:
-            dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
-            del rows
-            results = dataset.map_batches(
-                _Worker, fn_constructor_args=(setup, task), batch_size=1, batch_format="numpy",
-                concurrency=min(self.actors, dataset.count()), num_cpus=self.cpus_per_actor,
-                max_task_retries=TASK_RETRIES,
-            )
-            for batch in results.iter_batches(batch_size=1, batch_format="numpy", prefetch_batches=0):
-                for key, blob in zip(batch["key"], batch["result"]):
-                    ok, value = pickle.loads(blob)
-                    if not ok:
-                        raise value
-                    yield int(key), value
+            yield from pool.run(task, itertools.chain([first], items))
         except Exception as err:
             died = _worker_died(err, desc)
             if died is None:
                 raise
             raise died from err
         finally:
-            context.enable_progress_bars = bars  # the caller's own Ray Data setting
+            if pool.busy:  # stopped early (an error, Ctrl-C, a caller that stopped reading): end its tasks
+                self._drop_pool()
+
+    def _pool_for(self, setup: Setup) -> ActorPool:
+        """The pool whose actors ``setup`` built: the current one when its setup is equal, else a new one,
+        after the current one is killed (its actors hold the CPUs the new ones need)."""
+        if self._pool is not None and self._pool.serves(setup):
+            return self._pool
+        self._drop_pool()
+        self._pool = ActorPool(setup, self.actors, self.cpus_per_actor)
+        return self._pool
+
+    def _drop_pool(self) -> None:
+        if self._pool is not None and running_ray() is not None:
+            self._pool.close()
+        self._pool = None
 
     def close(self) -> None:
-        """Shut down the Ray this engine started (nothing when it started none) and undo what that changed."""
+        """Kill this engine's actors, shut down the Ray this engine started (nothing when it started none) and
+        undo what that changed."""
+        self._drop_pool()
         ray = sys.modules.get("ray")
         if self._started and ray is not None and ray.is_initialized():
             ray.shutdown()
@@ -337,13 +313,7 @@ def running_ray():
 def _worker_died(err: BaseException, desc: str) -> RuntimeError | None:
     """For a Ray job that failed because a worker process kept dying, a ``RuntimeError`` saying so and what to
     do; None for any other error (raised as it is)."""
-    if not type(err).__module__.startswith("ray."):
-        return None
-    from ray import exceptions
-
-    died = isinstance(err, exceptions.RayActorError) and not err.actor_init_failed  # not a setup() error
-    if not died and not isinstance(err, (exceptions.WorkerCrashedError, exceptions.OutOfMemoryError,
-                                         exceptions.NodeDiedError)):
+    if not _died(err):
         return None
     job = f" ({desc})" if desc else ""
     return RuntimeError(
