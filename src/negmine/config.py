@@ -423,7 +423,7 @@ class EngineConfig(PathFields):
     """Where encoding and dense search run (``negmine.engine``) and how the corpus is sharded.
 
     - ``name``: ``local`` (this process) or ``ray`` (Ray actor pools; ``ray_address`` joins an existing
-      cluster, None starts a local one).
+      cluster, None starts a private local one unless ``RAY_ADDRESS`` is set).
     - ``memory_budget`` (e.g. ``"4G"``) sets the search shard size; ``shard_size`` (rows) overrides it.
     - ``index``: ``flat`` (exact), ``ivf`` / ``hnsw`` / ``ivfpq`` (FAISS ANN per shard, exact re-scoring);
       ``nprobe``: inverted lists searched per query (``ivf``, ``ivfpq``); ``refine``: ``ivfpq`` proposes

@@ -1,14 +1,16 @@
-"""Ray Client against a live server (slow): a Ray head with a Ray Client server started for the test, on free
-ports, in a private temp folder, stopped (exactly the processes it started) at the end, even on failure.
+"""Ray heads started with ``ray start`` (slow): on free ports, in a private temp folder, stopped (exactly the
+processes each test started) at the end, even on failure.
 
-negmine refuses ``ray://`` addresses because Ray Data does not run through Ray Client (``RAY_CLIENT_REFUSAL``
+negmine refuses ``ray://`` addresses because Ray Data did not run through Ray Client (``RAY_CLIENT_REFUSAL``
 in negmine/engine/ray_engine.py). The second test is why: it lifts the refusal and runs the demo mine through
 the server. When a Ray release makes that work, the test fails and says so: then lift the refusal and keep
-that run as the check that its output is byte-identical to ``--engine local``.
+that run as the check that its output is byte-identical to ``--engine local``. The last test checks that a
+run without ``--ray-address`` starts its own Ray instance instead of joining the ``ray start`` cluster.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -83,47 +86,69 @@ def _stop(head: subprocess.Popen) -> None:
             pass
 
 
-@pytest.fixture
-def ray_client_server():
-    """(``ray://127.0.0.1:<port>``, its temp folder) of a one-CPU Ray head started for this test."""
+@contextlib.contextmanager
+def _ray_head(*options: str) -> Iterator[tuple[Path, int]]:
+    """(temp folder, cluster port) of a one-CPU ``ray start --head`` with ``options`` (each with its value),
+    once it has recorded itself and the cluster's port, and the Ray Client server's if ``options`` asks for
+    one, answer. Its temp folder
+    (``--temp-dir``, where it records itself as the machine's current cluster) is ``<temp folder>/ray``: the
+    one Ray looks in from a process with ``RAY_TMPDIR=<temp folder>``, and not /tmp/ray, which other Ray users
+    of the machine share."""
     ray_exe = shutil.which("ray")
     if ray_exe is None:
         pytest.skip("no `ray` executable: pip install -e '.[dev]'")
-    if importlib.util.find_spec("grpc") is None:
-        pytest.skip("no grpcio, which a Ray Client server needs: pip install -e '.[dev]' (ray[client])")
     temp = Path(tempfile.mkdtemp(prefix="nmray-", dir="/tmp"))  # short: Ray's socket paths live under it
     port = _free_port()
-    command = [ray_exe, "start", "--head", "--block", "--port", str(_free_port()), "--ray-client-server-port",
-               str(port), "--dashboard-port", str(_free_port()), "--num-cpus", "1", "--include-dashboard=false",
-               "--disable-usage-stats", "--temp-dir", str(temp)]
+    ports = [port, *[int(options[i + 1]) for i, o in enumerate(options) if o == "--ray-client-server-port"]]
+    command = [ray_exe, "start", "--head", "--block", "--port", str(port), *options, "--dashboard-port",
+               str(_free_port()), "--num-cpus", "1", "--include-dashboard=false", "--disable-usage-stats",
+               "--temp-dir", str(temp / "ray")]
     with open(temp / "head.log", "wb") as log:
         head = subprocess.Popen(command, env=_environment(), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, cwd=temp)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if head.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the Ray head did not open port {port}:\n"
-                                + (temp / "head.log").read_text(errors="replace")[-3000:])
-                time.sleep(0.5)
-        yield f"ray://127.0.0.1:{port}", temp
+        for waited in ports:
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", waited), timeout=1).close()
+                    break
+                except OSError:
+                    if head.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"the Ray head did not open port {waited}:\n"
+                                    + (temp / "head.log").read_text(errors="replace")[-3000:])
+                    time.sleep(0.5)
+        while not (temp / "ray" / "ray_current_cluster").exists():  # written last, once the head is up
+            if head.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Ray head did not record itself:\n"
+                            + (temp / "head.log").read_text(errors="replace")[-3000:])
+            time.sleep(0.5)
+        yield temp, port
     finally:
         _stop(head)
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _mine(tmp_path: Path, model: Path, name: str, *engine: str, lifted: bool = False) -> subprocess.CompletedProcess:
+@pytest.fixture
+def ray_client_server():
+    """(``ray://127.0.0.1:<port>``, its temp folder) of a one-CPU Ray head started for this test."""
+    if importlib.util.find_spec("grpc") is None:
+        pytest.skip("no grpcio, which a Ray Client server needs: pip install -e '.[dev]' (ray[client])")
+    client_port = _free_port()
+    with _ray_head("--ray-client-server-port", str(client_port)) as (temp, _):
+        yield f"ray://127.0.0.1:{client_port}", temp / "ray"
+
+
+def _mine(tmp_path: Path, model: Path, name: str, *engine: str, lifted: bool = False,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     from negmine.demo import demo_path
 
     args = ["mine", str(demo_path()), "--split", "train", "--model", str(model), "--no-cache", "--no-progress",
             "--shard-size", "100", "--encode-shard-size", "100", "--work-dir", str(tmp_path / f"work-{name}"),
             "-o", str(tmp_path / f"{name}.jsonl"), *engine]
     start = [sys.executable, "-c", _LIFTED] if lifted else [sys.executable, "-m", "negmine"]
-    return subprocess.run([*start, *args], env=_environment(), capture_output=True, text=True, timeout=600)
+    return subprocess.run([*start, *args], env={**_environment(), **(env or {})}, capture_output=True, text=True,
+                          timeout=600)
 
 
 def test_a_live_ray_client_address_is_refused_before_any_work(ray_client_server, tmp_path, tiny_model_path):
@@ -160,3 +185,29 @@ def test_ray_data_still_fails_through_ray_client(ray_client_server, tmp_path, ti
     assert "'Worker' object has no attribute 'core_worker'" in done.stderr, (done.stderr[-3000:]
                                                                              + _client_server_logs(temp))
     assert not (tmp_path / "ray.jsonl").exists()
+
+
+def _drivers(session: Path) -> set[str]:
+    """The drivers that joined the cluster of ``session`` (Ray logs each one's core worker there)."""
+    return {log.name for log in (session / "logs").glob("python-core-driver-*")}
+
+
+def test_without_an_address_a_run_starts_its_own_ray_instead_of_joining_ray_start(tmp_path, tiny_model_path):
+    """``ray.init()`` with no address joins the cluster the last ``ray start`` on the machine recorded: a run
+    without --ray-address ran its shards on it. Now only --ray-address auto joins it (the check that the
+    cluster's log folder shows a joining driver at all); without an address the output is the same."""
+    with _ray_head() as (temp, port):
+        session = (temp / "ray" / "session_latest").resolve()  # the head's, before any other instance starts
+        assert (temp / "ray" / "ray_current_cluster").read_text().strip().endswith(f":{port}")
+        env = {"RAY_TMPDIR": str(temp)}  # Ray's lookup reads <RAY_TMPDIR>/ray/ray_current_cluster
+        before = _drivers(session)
+        own = _mine(tmp_path, tiny_model_path, "own", "--engine", "ray", env=env)
+        assert own.returncode == 0, own.stderr[-3000:]
+        assert _drivers(session) == before, "the run without --ray-address joined the ray start cluster"
+        joined = _mine(tmp_path, tiny_model_path, "auto", "--engine", "ray", "--ray-address", "auto", env=env)
+        assert joined.returncode == 0, joined.stderr[-3000:]
+        assert len(_drivers(session) - before) == 1, "--ray-address auto joins it"
+    local = _mine(tmp_path, tiny_model_path, "local")
+    assert local.returncode == 0, local.stderr[-3000:]
+    expected = (tmp_path / "local.jsonl").read_bytes()
+    assert expected and (tmp_path / "own.jsonl").read_bytes() == expected == (tmp_path / "auto.jsonl").read_bytes()

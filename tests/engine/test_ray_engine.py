@@ -282,6 +282,42 @@ def test_a_ray_it_started_leaves_the_process_as_it_found_it(monkeypatch):
             faulthandler.disable()
 
 
+def test_without_an_address_negmine_starts_its_own_instance(monkeypatch):
+    """``ray.init()`` with no address joins the cluster the last ``ray start`` on the machine recorded: a run
+    without --ray-address ran on another process's cluster. It now asks for ``address="local"`` (a private
+    instance); an address given, ``auto`` and ``RAY_ADDRESS`` are passed on as before (the slow
+    tests/engine/test_ray_client.py runs this against a live ``ray start`` head)."""
+    import socket
+    import sys
+    import types
+
+    from negmine.engine import ray_engine
+
+    calls, state = [], {"up": False}
+
+    def init(address=None, **kwargs):
+        calls.append(address)
+        state["up"] = True
+
+    fake = types.SimpleNamespace(
+        is_initialized=lambda: state["up"], init=init, shutdown=lambda: state.update(up=False),
+        cluster_resources=lambda: {"CPU": 2.0}, nodes=lambda: [{"Alive": True, "Resources": {"CPU": 2.0}}])
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with socket.create_server(("127.0.0.1", 0)) as server:  # a port that answers the probe
+        here = f"127.0.0.1:{server.getsockname()[1]}"
+        monkeypatch.setattr(ray_engine, "_auto_address", lambda: here)
+        for address in (None, "local", here, "auto"):
+            engine = ray_engine.RayEngine(address=address)
+            engine.start()
+            engine.close()
+        monkeypatch.setenv("RAY_ADDRESS", here)
+        engine = ray_engine.RayEngine()
+        engine.start()
+        engine.close()
+    assert calls == ["local", "local", here, "auto", None], "RAY_ADDRESS is ray.init's to follow"
+
+
 def _closed_port() -> int:
     import socket
 

@@ -1,8 +1,9 @@
 """The Ray engine: shards run as tasks on negmine's own Ray actors (:mod:`negmine.engine.ray_pool`).
 
 ``ray.init(address=...)`` joins an existing cluster (``address="auto"`` or ``"<head-ip>:6379"``; a Ray Client
-address, ``ray://...``, is refused: :data:`RAY_CLIENT_REFUSAL`); without an address a local Ray instance is
-started (and shut down by :meth:`RayEngine.close`), in either case only when the first shard is dispatched
+address, ``ray://...``, is refused: :data:`RAY_CLIENT_REFUSAL`); without an address (and no ``RAY_ADDRESS``)
+a private local Ray instance is started (``address="local"``: not a cluster another process on the machine
+started) and shut down by :meth:`RayEngine.close`, in either case only when the first shard is dispatched
 (:meth:`RayEngine.start`). Every actor runs ``setup()`` once (e.g. loads the encoder) and then one ``task``
 per shard, for every :meth:`RayEngine.map` with an equal setup (the corpus and the query encoding of a run
 share their actors); payloads and results travel pickled through Ray's object store and results stream
@@ -230,7 +231,8 @@ class RayEngine:
             # cluster that went down meanwhile would have ray.init retry it for minutes
             check_address(self.address)
             try:
-                ray.init(address=self.address, log_to_driver=False, include_dashboard=False, **self._init_kwargs)
+                ray.init(address=_init_address(self.address), log_to_driver=False, include_dashboard=False,
+                         **self._init_kwargs)
             except (ConnectionError, ValueError) as err:  # e.g. auto with no cluster on this machine
                 raise ConfigError(f"cannot join a Ray cluster at --ray-address {self.address!r}: {err}; "
                                   f"{_ADDRESS_FIX}") from err
@@ -292,6 +294,18 @@ class RayEngine:
         if self._host is not None:
             self._host[0].restore(self._host[1])
         self._started, self._host, self._ready = False, None, False
+
+
+def _init_address(address: str | None) -> str | None:
+    """What ``ray.init`` gets for ``--ray-address``: ``"local"`` when neither it nor ``RAY_ADDRESS`` names a
+    cluster. ``ray.init(address=None)`` joins the cluster the last ``ray start`` on this machine recorded (in
+    Ray's temp folder, ``ray_current_cluster``): a run without an address ran its shards on whatever cluster
+    another process on the machine had started. ``"local"`` always starts a new instance, private to this
+    run; ``auto`` joins as before, and ``RAY_ADDRESS`` (set e.g. by ``ray job submit`` for the command it runs)
+    is still followed."""
+    if address is None and not os.environ.get("RAY_ADDRESS"):
+        return "local"
+    return address
 
 
 def _through_ray_client() -> bool:
