@@ -182,7 +182,8 @@ def test_every_double_dash_option_the_readme_names_exists():
     """Every `--option` in the README is an option of some negmine command (or of the tools it shows: pip,
     ray start, the benchmark scripts): a renamed or dropped option leaves no stale name behind."""
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*[a-z0-9])(?![-*\w])", README.read_text(encoding="utf-8")))
-    others = {"--version", "--help", "--no-deps", "--head", "--port", "--address"}  # negmine, pip wheel, ray start
+    others = {"--version", "--help", "--no-deps", "--head", "--port", "--address",  # negmine, pip wheel, ray start
+              "--ray-client-server-port"}
     scripts = " ".join(p.read_text(encoding="utf-8") for p in (REPO / "benchmarks").glob("*.py"))
     known = set().union(*command_options().values()) | others
     assert sorted(f for f in named - known if f'"{f}"' not in scripts) == []

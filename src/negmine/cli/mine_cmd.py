@@ -111,7 +111,7 @@ def mine_command(
     target_recall: float = typer.Option(0.9, help="ANN indexes: raise nprobe (HNSW: efSearch) per shard until this share of the exact top --depth is found on 256 sample queries (exact search when that would visit over 1/16 of the shard); 0: search at --nprobe as given", rich_help_panel=_ENGINE),
     work_dir: Optional[Path] = typer.Option(None, help="embedding stores + finished shards for resume (default <cache-dir>/runs)", rich_help_panel=_ENGINE),
     keep_work: bool = typer.Option(False, help="keep the work folder after a finished run", rich_help_panel=_ENGINE),
-    ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join from one of its nodes: auto or <head-ip>:6379 (not ray://: Ray Data does not run through Ray Client); default: start a private local one", rich_help_panel=_ENGINE),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join: auto or <head-ip>:6379 from one of its nodes, ray://<head-ip>:10001 (Ray Client) from elsewhere; default: start a private local one", rich_help_panel=_ENGINE),
     ray_actors: Optional[int] = typer.Option(None, help="Ray actors per stage (default: cluster CPUs / --ray-cpus-per-actor)", rich_help_panel=_ENGINE),
     ray_cpus_per_actor: float = typer.Option(1.0, help="CPUs reserved by each Ray actor", rich_help_panel=_ENGINE),
     workers: Optional[int] = typer.Option(None, help="local processes for CPU work in pure Python (BM25 tokenisation, BM25 shards and large searches, near-duplicate MinHash signatures; same output); default: every CPU, 1: none", rich_help_panel=_ENGINE),

@@ -1,7 +1,7 @@
 """The Ray engine: shards run as tasks on negmine's own Ray actors (:mod:`negmine.engine.ray_pool`).
 
-``ray.init(address=...)`` joins an existing cluster (``address="auto"`` or ``"<head-ip>:6379"``; a Ray Client
-address, ``ray://...``, is refused: :data:`RAY_CLIENT_REFUSAL`); without an address (and no ``RAY_ADDRESS``)
+``ray.init(address=...)`` joins an existing cluster (``address="auto"`` or ``"<head-ip>:6379"`` from a node of
+it, ``"ray://<head-ip>:10001"`` through Ray Client from elsewhere); without an address (and no ``RAY_ADDRESS``)
 a private local Ray instance is started (``address="local"``: not a cluster another process on the machine
 started) and shut down by :meth:`RayEngine.close`, in either case only when the first shard is dispatched
 (:meth:`RayEngine.start`). Every actor runs ``setup()`` once (e.g. loads the encoder) and then one ``task``
@@ -36,14 +36,8 @@ CONNECT_TIMEOUT = 10.0
 """Seconds :func:`check_address` waits for the cluster's port to answer."""
 
 _ADDRESS_FIX = ("--ray-address takes auto (the cluster `ray start --head` started on this machine) or <head-ip>:6379, "
-                "from a node of the cluster; leave it unset to start a local Ray instance")
-
-RAY_CLIENT_REFUSAL = ("Ray Data, which runs negmine's shards, does not work through Ray Client (Ray's issues 42739 and "
-                      "48682; with Ray 2.60 the first shard failed with \"'Worker' object has no attribute "
-                      "'core_worker'\", after the model had loaded)")
-"""Why a ``ray://`` address is refused. Ray Data's streaming executor runs in the driver and needs the driver's
-own core worker (``ray.data._internal.execution.block_ref_counter``), which a Ray Client driver does not have;
-``tests/engine/test_ray_client.py`` (slow) checks against a live Ray Client server that this still holds."""
+                "from a node of the cluster, or ray://<head-ip>:10001 (Ray Client) from elsewhere; leave it unset "
+                "to start a private local Ray instance")
 
 
 def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
@@ -51,8 +45,11 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
     or whose port does not answer within ``timeout`` seconds: ``ray.init`` retries an unreachable address for
     minutes (over 400 s measured with nothing listening on 127.0.0.1:6399) before it gives up. ``auto`` is
     resolved as Ray resolves it (:func:`_auto_address`): with no cluster on this machine, ``ray.init`` failed
-    only when the first shard was dispatched, after the model had loaded. A Ray Client address (``ray://``) is
-    refused (:data:`RAY_CLIENT_REFUSAL`)."""
+    only when the first shard was dispatched, after the model had loaded. A Ray Client address (``ray://``)
+    needs grpcio, checked here too. (Ray Client was refused while Ray Data ran the shards: Ray Data does not
+    run through it, Ray's issues 42739 and 48682; negmine's own actors do, tests/engine/test_ray_client.py.)"""
+    import importlib.util
+
     own = address not in (None, "auto", "local")
     target = address if own else os.environ.get("RAY_ADDRESS")
     if (address == "auto" and target in (None, "", "auto")) or (address is None and target == "auto"):
@@ -61,26 +58,30 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
     if target in (None, "", "auto", "local"):
         return
     source = "--ray-address" if own else "RAY_ADDRESS"
-    if target.startswith("ray://"):
-        raise ConfigError(f"{source} {target!r} joins through Ray Client, and {RAY_CLIENT_REFUSAL}; run negmine "
-                          "on a node of the cluster with --ray-address auto or <head-ip>:6379")
-    host, colon, port = target.rpartition(":")
+    client = target.startswith("ray://")
+    host, colon, port = target[len("ray://"):].rpartition(":") if client else target.rpartition(":")
     host = host.strip("[]")  # an IPv6 literal
     if not colon or not host or not port.isdigit():
         raise ConfigError(f"{source} {target!r} is not a Ray address; {_ADDRESS_FIX}")
-    _probe(f"{source} {target!r}", host, int(port), timeout)
+    if client and importlib.util.find_spec("grpc") is None:
+        raise ConfigError(f"{source} {target!r} joins through Ray Client, which needs grpcio: pip install "
+                          "'ray[client]', or run negmine on a cluster node with --ray-address auto")
+    _probe(f"{source} {target!r}", host, int(port), timeout, client)
 
 
-def _probe(where: str, host: str, port: int, timeout: float) -> None:
-    """ConfigError naming ``where`` when nothing answers on ``host:port`` within ``timeout`` seconds."""
+def _probe(where: str, host: str, port: int, timeout: float, client: bool = False) -> None:
+    """ConfigError naming ``where`` when nothing answers on ``host:port`` within ``timeout`` seconds. For a
+    ``ray://`` address (``client``) the port is the Ray Client server's, which ``ray start --head`` opens with
+    ``--ray-client-server-port`` (``--port`` is the cluster's own, 6379 by default)."""
     import socket
 
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as err:
         why = err.strerror or type(err).__name__
+        start = f"--ray-client-server-port={port}" if client else f"--port={port}"
         raise ConfigError(f"cannot reach a Ray cluster at {where} ({why} within {timeout:g} s); start it "
-                          f"with `ray start --head --port={port}` or check the address; {_ADDRESS_FIX}") from err
+                          f"with `ray start --head {start}` or check the address; {_ADDRESS_FIX}") from err
 
 
 def _check_auto(source: str, timeout: float) -> None:
@@ -213,9 +214,6 @@ class RayEngine:
             self._init()
         import ray
 
-        if _through_ray_client():
-            raise ConfigError(f"this process joined Ray through Ray Client (ray.init('ray://...')), and "
-                              f"{RAY_CLIENT_REFUSAL}; run negmine on a node of the cluster with --ray-address auto")
         _check_fits(self.cpus_per_actor, [float(node.get("Resources", {}).get("CPU", 0.0))
                                           for node in ray.nodes() if node.get("Alive", True)])
         if self._actors is None:
@@ -306,16 +304,6 @@ def _init_address(address: str | None) -> str | None:
     if address is None and not os.environ.get("RAY_ADDRESS"):
         return "local"
     return address
-
-
-def _through_ray_client() -> bool:
-    """Whether this process's Ray is a Ray Client connection (a caller's ``ray.init("ray://...")``), which
-    :func:`check_address` cannot see: ``ray.is_initialized()`` is true for it as for any other."""
-    try:
-        from ray.util.client import ray as client
-    except ImportError:  # no Ray Client in this Ray
-        return False
-    return bool(client.is_connected())
 
 
 def running_ray():
