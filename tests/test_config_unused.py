@@ -17,6 +17,7 @@ from negmine.errors import ConfigError
 
 BEIR = C.DataConfig(data_dir=Path("beir"))
 CE = C.JudgeConfig(cross_encoder="ce")
+BM25 = C.RetrieveConfig(method="bm25")
 
 # (config whose validate() must refuse, index of the rule in its class's table, the whole message)
 CASES = [
@@ -92,6 +93,16 @@ CASES = [
      "MineConfig denoise.until_filled=False would be ignored: only a best-first strategy (top) stops judging early, and "
      "the strategy is random, which judges all --denoise-depth candidates anyway; use --strategy top, or leave it at its "
      "default (denoise.until_filled=True)"),
+    # mine --retriever bm25 --model /no/such/model mined exit 0: BM25 loads no model and encodes nothing
+    (C.MineConfig(data=BEIR, retrieve=BM25, encoder=C.EncoderConfig(model="some/model")), "MineConfig", 1,
+     "MineConfig encoder.model='some/model' would be ignored: the retriever is bm25, which ranks and scores the "
+     "candidates without encoding any text; use --retriever dense or hybrid, or leave it at its default "
+     "(encoder.model='bundled:all-MiniLM-L6-v2')"),
+    # ... and near-duplicates of a positive were found by MinHash alone, whatever the cosine threshold
+    (C.MineConfig(data=BEIR, retrieve=BM25, near_dup=C.NearDupConfig(cosine=0.8)), "MineConfig", 2,
+     "MineConfig near_dup.cosine=0.8 would be ignored: the retriever is bm25, which encodes no text, so no "
+     "near-duplicate cosine is computed (the MinHash overlap test still runs); use --retriever dense or hybrid, or "
+     "switch the cosine test off (--near-dup-threshold 0), or leave it at its default (near_dup.cosine=0.9)"),
     (C.AuditConfig(input=Path("m.jsonl"), output=Path("c.jsonl"), formats=("triplet",), ntuple_negatives=2),
      "AuditConfig", 0,
      "AuditConfig ntuple_negatives=2 would be ignored: no --export n-tuple; add --export n-tuple, or leave it at its "
@@ -171,6 +182,8 @@ def test_every_rule_has_its_api_test():
     (C.DenoiseConfig(True, CE, depth=5, until_filled=False), {"enabled": False}),
     (C.MineConfig(data=BEIR, denoise=C.DenoiseConfig(True, CE, until_filled=False)),
      {"select": C.SelectConfig(strategy="simans")}),
+    (C.MineConfig(data=BEIR, encoder=C.EncoderConfig(model="m", query_prompt="q: "),
+                  near_dup=C.NearDupConfig(cosine=0.8)), {"retrieve": BM25}),
     (C.AuditConfig(input=Path("m.jsonl"), report=Path("r.html"), max_table_rows=50), {"report": None}),
     (C.EvalConfig(data_dir=Path("beir"), stat_test="fisher", n_permutations=100, seed=np.int64(3), depth=150),
      {"stat_test": "student"}),
@@ -222,6 +235,10 @@ def _cli_rule(cls_name: str, index: int):
      "--unknown-qrels"),
     (["mine", "beir", "--split", "train", "--qrels", "q.tsv"], "DataConfig", 3, C.DataConfig(qrels=Path("q.tsv")),
      None, "--split"),
+    (["mine", "beir", "--retriever", "bm25", "--document-prompt", "passage: "], "MineConfig", 1,
+     C.MineConfig(retrieve=BM25), None, "--document-prompt"),
+    (["mine", "beir", "--retriever", "bm25", "--near-dup-threshold", "0.9"], "MineConfig", 2,
+     C.MineConfig(retrieve=BM25), None, "--near-dup-threshold"),
     (["mine", "beir", "--ray-address", "auto"], "EngineConfig", 0, C.EngineConfig(), None, "--ray-address"),
     (["mine", "beir", "--denoise-depth", "3"], "DenoiseConfig", 0, C.DenoiseConfig(), None, "--denoise-depth"),
     (["mine", "beir", "--strategy", "random", "--denoise", "--cross-encoder", "ce", "--denoise-full-depth"],

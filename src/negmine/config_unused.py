@@ -45,6 +45,12 @@ def _hybrid(retrieve) -> bool:
     return retrieve.method == "hybrid" or (retrieve.method == "dense" and retrieve.fallback is not None)
 
 
+def _bm25_alone(mine) -> bool:
+    """A BM25 mine loads no mining model and encodes nothing: its model, prompts and embedding cosines go unread
+    (the judges of ``--denoise`` load their own models)."""
+    return mine.retrieve.method == "bm25"
+
+
 def _exports(native: str) -> tuple[Unused, ...]:
     """The export rules of OutputConfig (mine) and AuditConfig (audit): ``native`` is what the main file holds."""
     return (
@@ -153,6 +159,13 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
                lambda c, _: (f"only a best-first strategy (top) stops judging early, and the strategy is "
                              f"{c.select.strategy}, which judges all --denoise-depth candidates anyway"),
                "use --strategy top"),
+        Unused(("encoder.model", "encoder.query_prompt", "encoder.document_prompt"), lambda c, _: _bm25_alone(c),
+               lambda c, _: "the retriever is bm25, which ranks and scores the candidates without encoding any text",
+               "use --retriever dense or hybrid"),
+        Unused(("near_dup.cosine",), lambda c, _: _bm25_alone(c) and c.near_dup.cosine is not None,
+               lambda c, _: ("the retriever is bm25, which encodes no text, so no near-duplicate cosine is computed "
+                             "(the MinHash overlap test still runs)"),
+               "use --retriever dense or hybrid, or switch the cosine test off (--near-dup-threshold 0)"),
     ),
     "AuditConfig": _exports("cleaned file") + (
         Unused(("max_table_rows",), lambda c, _: c.report is None, lambda c, _: "no HTML report is written",

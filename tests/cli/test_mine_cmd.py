@@ -327,6 +327,27 @@ def test_mine_cli_refuses_settings_of_a_fusion_or_strategy_it_does_not_use(tmp_p
     assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_a_bm25_mine_refuses_the_encoding_options_it_never_reads(tmp_path):
+    """`negmine mine DEMO --retriever bm25 --model /no/such/model` mined the demo (exit 0, "embeddings: 0 encoded"):
+    BM25 loads no model, so --model, the prompts and the near-duplicate cosine threshold were ignored without a
+    word. Switching the cosine test off (0) is no setting to ignore, and stays accepted."""
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {f"d{i}": f"cell gene {i}" for i in range(8)}, {"q1": "cell"}, [("q1", "d1", 1)])
+    args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "2", "-o", str(tmp_path / "o.jsonl"),
+            "--no-progress"]
+    result = runner.invoke(build_app(), [*args, "--model", str(tmp_path / "no-such-model"), "--query-prompt", "q: "])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --model and --query-prompt would be ignored: the retriever is bm25, which ranks and scores the "
+        "candidates without encoding any text; use --retriever dense or hybrid, or drop --model and --query-prompt\n")
+    assert not (tmp_path / "o.jsonl").exists()
+    result = runner.invoke(build_app(), [*args, "--near-dup-threshold", "0.5"])
+    assert result.exit_code == 2 and "--near-dup-threshold would be ignored: the retriever is bm25" in result.stderr
+    result = runner.invoke(build_app(), [*args, "--near-dup-threshold", "0", "--no-sd-margin"])
+    assert result.exit_code == 0, result.output
+
+
 def test_the_judge_option_lists_the_judges(monkeypatch):
     from negmine.config import JUDGE_NAMES
 

@@ -175,6 +175,11 @@ DENOISE_FIELDS = {"judge": "judges.judges", "min_votes": "judges.min_votes", "cr
 """The ``--denoise`` settings: option name -> DenoiseConfig field. Without ``--denoise`` every one is unused."""
 
 
+BM25_UNUSED = {"model": "encoder.model", "query_prompt": "encoder.query_prompt",
+               "document_prompt": "encoder.document_prompt", "near_dup_threshold": "near_dup.cosine"}
+"""The options a BM25 mine never reads (it encodes no text): option name -> MineConfig field."""
+
+
 def refuse_unused_settings(ctx: typer.Context, config: MineConfig) -> None:
     """Settings of an engine, a fusion, a strategy, an export or a judge the run does not use were ignored without
     a word: ``--retriever hybrid --dense-weight 0.9`` fused by RRF (the default), the same negatives for any weight;
@@ -188,6 +193,7 @@ def refuse_unused_settings(ctx: typer.Context, config: MineConfig) -> None:
     refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as"))
     refuse_unused_config(ctx, config.data, ("query_column", "positive_column", "split", "unknown_qrels"))
     refuse_unused_config(ctx, config.near_dup, NEAR_DUP_FIELDS)
+    refuse_unused_config(ctx, config, BM25_UNUSED)
     if config.denoise.enabled:
         refuse_unused_config(ctx, config.denoise.judges, JUDGE_FIELDS, DenoiseConfig.DEFAULT_JUDGES)
         refuse_unused_config(ctx, config, {"denoise_full_depth": "denoise.until_filled"})
