@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -270,6 +271,49 @@ def test_audit_rejects_an_unknown_qrels_policy_for_any_input(tmp_path):
     result = runner.invoke(build_app(), ["audit", str(write_native(tmp_path / "mined.jsonl")), "--unknown-qrels", "keep"])
     assert result.exit_code == 2
     assert "error: unknown unknown-qrels policy 'keep'; allowed: error, skip" in result.output
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--split", "test"], "--split would be ignored: the input is a mined file, whose rows hold their own queries and "
+     "positives: no qrels file is read; to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "
+     "--split NAME), or drop --split"),
+    (["--unknown-qrels", "skip"], "--unknown-qrels would be ignored: the input is a mined file, whose rows hold their "
+     "own queries and positives: no qrels file is read; to audit a split of a BEIR dataset, give its directory "
+     "(negmine audit DATA_DIR --split NAME), or drop --unknown-qrels"),
+    (["--query-prompt", "query: "], "--query-prompt would be ignored: the input is a mined file: no query is encoded "
+     "(the score judge reads the mining scores the rows hold); to mine candidates with a query prompt, give a BEIR "
+     "directory, or drop --query-prompt"),
+    (["--judge", "score", "--model", "some/model"], "--model would be ignored: the input is a mined file and the "
+     "mining model encodes documents for the near-duplicate cosine test alone, which does not run (the score judge "
+     "reads the mining scores the rows hold); add --judge near-duplicate with a --near-dup-threshold, or drop "
+     "--model"),
+])
+def test_audit_of_a_mined_file_refuses_the_settings_it_never_reads(tmp_path, flags, message):
+    """Each was ignored, exit 0: `negmine audit m.jsonl --split test` audited every row of the file (the demo's
+    mined train file: 70 rows audited, as without it), and `--judge score --model M` judged the file's own scores
+    (0 flags on the demo's MiniLM-mined file with a random tiny model, as with MiniLM)."""
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--no-html", *flags])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n"
+    assert not (tmp_path / "mined.flags.jsonl").exists()
+
+
+def test_the_audit_api_refuses_a_split_for_a_mined_file(tmp_path):
+    from negmine.audit.api import run_audit
+    from negmine.config import AuditConfig, EncoderConfig
+    from negmine.errors import ConfigError
+
+    config = AuditConfig(input=write_native(tmp_path / "mined.jsonl"), flags=tmp_path / "f.flags.jsonl")
+    with pytest.raises(ConfigError) as info:
+        run_audit(config, split="test")
+    assert str(info.value) == (
+        "split='test' would be ignored: the input is a mined file, whose rows hold their own queries and positives: "
+        "no qrels file is read; to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "
+        "--split NAME), or leave it at its default (split='train')")
+    with pytest.raises(ConfigError, match=r"^query_prompt='q: ' would be ignored: the input is a mined file"):
+        run_audit(dataclasses.replace(config, encoder=EncoderConfig(query_prompt="q: ")))
+    assert not (tmp_path / "f.flags.jsonl").exists()
 
 
 def _bm25_mined(tmp_path, name, *options):

@@ -37,6 +37,7 @@ def run_audit(
     config.validate()
     check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     check_unknown_qrels(unknown_qrels)
+    refuse_mined_file_unused(config, split, unknown_qrels)
     check_formats(config.formats, config.export_as)
     check_outputs(config)
     check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))  # before mining candidates
@@ -55,7 +56,7 @@ def run_audit(
     need_spread = "score" in names and config.judges.sd_margin is not None
     check_input(config.input, need_spread, need_rows=not from_beir)
     cache = make_cache(config.encoder)
-    need_model = "near-duplicate" in names and config.judges.near_dup.cosine is not None
+    need_model = needs_mining_model(config)
     if not need_model:
         embedder = None
     elif embedder is None:
@@ -72,6 +73,53 @@ def run_audit(
 
         report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
     return summary
+
+
+def needs_mining_model(config: AuditConfig) -> bool:
+    """An audit of a mined file encodes texts with ``config.encoder`` (the mining model) for the near-duplicate
+    cosine test alone: the score judge reads the scores the file holds."""
+    names = config.judges.resolved(config.DEFAULT_JUDGES)
+    return "near-duplicate" in names and config.judges.near_dup.cosine is not None
+
+
+def mined_file_unused(config: AuditConfig) -> list[tuple[tuple[str, ...], str, str]]:
+    """``(settings, why, fix)`` for the settings an audit of a mined file (not a BEIR directory) never reads;
+    settings are ``run_audit``'s ``split`` and ``unknown_qrels`` and EncoderConfig fields, named as the CLI's
+    options. ``negmine audit mined.jsonl --split test`` audited the whole file, and ``--judge score --model M``
+    the file's own scores, without a word."""
+    if not Path(config.input).is_file():
+        return []
+    rules = [
+        (("split", "unknown_qrels"), "the input is a mined file, whose rows hold their own queries and positives: "
+         "no qrels file is read", "to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "
+         "--split NAME)"),
+        (("query_prompt",), "the input is a mined file: no query is encoded (the score judge reads the mining scores "
+         "the rows hold)", "to mine candidates with a query prompt, give a BEIR directory"),
+    ]
+    if not needs_mining_model(config):
+        rules.append((("model", "document_prompt"), "the input is a mined file and the mining model encodes "
+                      "documents for the near-duplicate cosine test alone, which does not run (the score judge reads "
+                      "the mining scores the rows hold)", "add --judge near-duplicate with a --near-dup-threshold"))
+    return rules
+
+
+def refuse_mined_file_unused(config: AuditConfig, split: str, unknown_qrels: str) -> None:
+    """ConfigError for a setting :func:`mined_file_unused` names that is off its default (the Python API's
+    side of the CLI's refusal)."""
+    from negmine.config import EncoderConfig
+    from negmine.errors import ConfigError
+
+    given = {"split": split, "unknown_qrels": unknown_qrels, "query_prompt": config.encoder.query_prompt,
+             "model": config.encoder.model, "document_prompt": config.encoder.document_prompt}
+    defaults = {"split": "train", "unknown_qrels": "error", "query_prompt": EncoderConfig.query_prompt,
+                "model": EncoderConfig.model, "document_prompt": EncoderConfig.document_prompt}
+    for names, why, fix in mined_file_unused(config):
+        changed = [name for name in names if given[name] != defaults[name]]
+        if changed:
+            shown = " and ".join(f"{name}={given[name]!r}" for name in changed)
+            default = ", ".join(f"{name}={defaults[name]!r}" for name in changed)
+            raise ConfigError(f"{shown} would be ignored: {why}; {fix}, or leave "
+                              f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({default})")
 
 
 def check_outputs(config: AuditConfig) -> None:

@@ -11,7 +11,7 @@ import typer
 
 from negmine.cli.common import (
     JUDGE_FIELDS, JUDGE_PANEL, NEAR_DUP_FIELDS, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning,
-    off_if_zero, refuse_unused_config, shared_option, user_errors, warn_overridden,
+    off_if_zero, refuse_unused, refuse_unused_config, shared_option, user_errors, warn_overridden,
 )
 from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
@@ -116,8 +116,9 @@ def audit_command(
 ) -> None:
     """Find false negatives and noisy positives, apply the policies, and show the evidence.
 
-    --model is the mining model: it gives the scores, the near-duplicate cosines and (for a BEIR directory) the
-    candidates; --backend/--quantize also apply to bi-encoder teachers."""
+    --model is the mining model: for a BEIR directory it mines the candidates and gives their scores; a mined
+    file's scores are its own, and the model encodes its documents for the near-duplicate cosines only;
+    --backend/--quantize also apply to bi-encoder teachers."""
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"))
     paths = default_paths(source, out_dir)
     judges = judge_config(
@@ -136,6 +137,10 @@ def audit_command(
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
         formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives,
     )
+    with user_errors():  # a bad value is named as such, whatever the input
+        from negmine.config import check_unknown_qrels
+
+        check_unknown_qrels(unknown_qrels)
     refuse_unused_settings(ctx, config)
     with user_errors():
         from negmine.audit.api import run_audit
@@ -158,6 +163,9 @@ def refuse_unused_settings(ctx: typer.Context, config: AuditConfig) -> None:
     refuse_unused_config(ctx, config.judges, AUDIT_JUDGE_FIELDS, AuditConfig.DEFAULT_JUDGES)
     refuse_unused_config(ctx, config, ("ntuple_negatives", "export_as", "max_table_rows"))
     refuse_unused_config(ctx, config.judges.near_dup, NEAR_DUP_FIELDS)
+    from negmine.audit.api import mined_file_unused
+
+    refuse_unused(ctx, [(names, True, why, fix) for names, why, fix in mined_file_unused(config)])
 
 
 def format_audit(summary: dict, config: AuditConfig) -> str:
