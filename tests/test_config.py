@@ -121,23 +121,29 @@ def test_a_rank_window_smaller_than_the_negatives_wanted_is_refused_unless_parti
     SelectConfig(strategy="range", rank_min=low, rank_max=high, num_negatives=size).validate()
 
 
-@pytest.mark.parametrize("name", ["negatives.csv", "negatives.parquet", "negatives.jsonl.gz", "NEG.TSV"])
-def test_native_outputs_refuse_a_name_promising_another_format(name):
+@pytest.mark.parametrize("name,fixed", [
+    ("negatives.csv", "negatives.jsonl"), ("negatives.parquet", "negatives.jsonl"), ("NEG.TSV", "NEG.jsonl"),
+    # the fix was `negatives.jsonl.jsonl`: the suffix after the compression's replaced by .jsonl again
+    ("negatives.jsonl.gz", "negatives.jsonl"), ("negatives.JSONL.zst", "negatives.JSONL"),
+    ("data.tar.gz", "data.jsonl"),
+])
+def test_native_outputs_refuse_a_name_promising_another_format(name, fixed):
     from negmine.config import AuditConfig, OutputConfig
 
-    stem = name.split(".")[0]
     with pytest.raises(ConfigError) as info:
         OutputConfig(path=Path(name)).validate()
     suffix = Path(name).suffix.lower()[1:]
     assert str(info.value) == (
         f"--output {name}: this file is written as uncompressed JSON Lines, not {suffix}; "
-        f"name it {Path(name).with_suffix('.jsonl').name} (for other layouts add --export FORMAT, "
+        f"name it {fixed} (for other layouts add --export FORMAT, "
         "and --export-as parquet for Parquet files)"
     )
     with pytest.raises(ConfigError, match=r"^--flags "):
         AuditConfig(input=Path("mined.jsonl"), flags=Path(name)).validate()
     with pytest.raises(ConfigError, match=r"^--output "):
         AuditConfig(input=Path("mined.jsonl"), output=Path(name)).validate()
+    stem = name.split(".")[0]
+    OutputConfig(path=Path(fixed)).validate()  # the name the message gives is accepted
     OutputConfig(path=Path(f"{stem}.jsonl")).validate()
     OutputConfig(path=Path(stem)).validate()
 

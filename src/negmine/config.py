@@ -612,10 +612,11 @@ def check_jsonl_path(option: str, path: Path | None) -> None:
         return
     suffix = Path(path).suffix.lower()
     if suffix in NOT_JSONL_SUFFIXES:
+        bare = Path(path).with_suffix("")  # negatives.jsonl.gz -> negatives.jsonl, not negatives.jsonl.jsonl
+        name = bare.name if bare.suffix.lower() == ".jsonl" else bare.with_suffix(".jsonl").name
         raise ConfigError(
             f"{option} {path}: this file is written as uncompressed JSON Lines, not {suffix[1:]}; "
-            f"name it {Path(path).with_suffix('.jsonl').name} (for other layouts add --export FORMAT, "
-            "and --export-as parquet for Parquet files)"
+            f"name it {name} (for other layouts add --export FORMAT, and --export-as parquet for Parquet files)"
         )
 
 
