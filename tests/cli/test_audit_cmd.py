@@ -535,3 +535,20 @@ def test_audit_near_dup_shingle_changes_what_the_near_duplicate_judge_flags(tmp_
         assert result.exit_code == 0, result.output
         flagged[shingle] = re.search(r"flagged by near-duplicate: (\d+)", result.output).group(1)
     assert flagged["3"] != flagged["1"], flagged
+
+
+def test_the_false_negative_line_says_how_many_no_policy_acted_on():
+    """On the demo the line read "false negatives: 45 of 720 candidates (drop)" while 20 of the 45 sat in rows of
+    noisy positives, which no policy acts on (summary: false_negatives_of_noisy_positives)."""
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import format_audit
+    from negmine.config import AuditConfig
+
+    config = AuditConfig(input=Path("m.jsonl"))
+    counts = {"pairs": 72, "rows_written": 70, "false_negatives": 45, "candidates_judged": 720, "noisy_positives": 2}
+    summary = {"counts": {**counts, "false_negatives_of_noisy_positives": 20}, "flags_per_judge": {}}
+    assert "false negatives: 45 of 720 candidates (drop; 20 of them in rows of noisy positives: no policy, left as " \
+        "they are)\n" in format_audit(summary, config)
+    summary["counts"] = {**counts, "false_negatives_of_noisy_positives": 0}
+    assert "false negatives: 45 of 720 candidates (drop)\n" in format_audit(summary, config)
