@@ -948,7 +948,19 @@ class MineConfig:
                 f"raise --depth to at least {self.select.rank_max}"
             )
         self._check_window_within_depth()
+        self._check_ntuple_width()
         _refuse_unused(self)
+
+    def _check_ntuple_width(self) -> None:
+        """No mined row holds more than num_negatives negatives, so a wider n-tuple export skips every row: `mine
+        DEMO --export n-tuple --ntuple-negatives 10` wrote an empty n-tuple file with exit 0."""
+        width, most = self.output.ntuple_negatives, self.select.num_negatives
+        if width is not None and "n-tuple" in self.output.formats and width > most:
+            raise ConfigError(
+                f"ntuple_negatives {width} is above num_negatives {most}: no mined row has more than {most} "
+                f"negatives, so the n-tuple export would skip every row; give --ntuple-negatives {most} or less, "
+                f"or raise --num-negatives to at least {width}"
+            )
 
     def _check_window_within_depth(self) -> None:
         """The rank window (explicit, or the strategy's default such as range's 10-100) must leave candidates

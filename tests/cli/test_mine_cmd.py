@@ -366,6 +366,20 @@ def test_mine_cli_ntuple_negatives_maps_onto_the_output_config(tmp_path):
     assert list(first) == ["anchor", "positive", "negative_1"]
 
 
+def test_an_ntuple_width_above_num_negatives_is_refused_before_any_work(tmp_path):
+    """`mine DEMO --export n-tuple --ntuple-negatives 10` (5 negatives a row) wrote an empty n-tuple file, exit 0:
+    no row can be that wide."""
+    args = [*_bm25_mine_args(tmp_path), "--export", "n-tuple"]
+    result = runner.invoke(build_app(), [*args, "--ntuple-negatives", "3"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: ntuple_negatives 3 is above num_negatives 2: no mined row has more than 2 negatives, so the n-tuple "
+        "export would skip every row; give --ntuple-negatives 2 or less, or raise --num-negatives to at least 3\n")
+    assert not (tmp_path / "neg.jsonl").exists()
+    result = runner.invoke(build_app(), [*args, "--ntuple-negatives", "2"])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize("flags", [["--judge", "score"], ["--denoise-depth", "5"], ["--denoise-full-depth"]])
 def test_mine_cli_refuses_denoise_options_without_denoise(tmp_path, flags):
     """They were ignored: the run mined without judging and said nothing."""

@@ -438,8 +438,8 @@ def test_rows_an_export_format_cannot_take_are_counted_in_the_summary(beir_dir, 
     short = sum(n < max(lengths) for n in lengths)
     assert short > 0 and summary["export_skipped"] == {"n-tuple": {SKIP_SHORT: short}}  # triplet takes every row
     assert len((tmp_path / "neg.n-tuple.jsonl").read_text().splitlines()) == len(lengths) - short
-    assert f"  export n-tuple left out {short} rows: {SKIP_SHORT} ({short}); to keep them, give --ntuple-negatives N " \
-        "(every row with at least N negatives, cut to its first N)" in format_summary(summary)
+    assert f"  export n-tuple left out {short} rows: {SKIP_SHORT} ({short}); a smaller --ntuple-negatives N keeps " \
+        "every row with at least N negatives (cut to its first N)" in format_summary(summary)
 
 
 def test_a_run_stopped_after_its_rows_leaves_no_summary_or_export_of_the_run_before(beir_dir, tmp_path, monkeypatch):
