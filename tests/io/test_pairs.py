@@ -143,7 +143,7 @@ def test_unsupported_extension_and_missing_file(write_text, tmp_path):
 
 
 def test_csv_pairs_keep_texts_verbatim(write_text):
-    path = write_text("p.csv", 'question,answer,score\nNA,007,1\n"a, b","line one\nline two",2\nNA,"x ""y""",3\n')
+    path = write_text("p.csv", 'question,answer,source\nNA,007,1\n"a, b","line one\nline two",2\nNA,"x ""y""",3\n')
     data = load_pairs(path)
     assert data.queries.ids == ["q1", "q2"] and data.queries.texts == ["NA", "a, b"]
     assert data.corpus.texts == ["007", "line one\nline two", 'x "y"']
@@ -182,7 +182,7 @@ def test_parquet_pairs_string_large_string_and_dictionary(tmp_path):
         {
             "sentence1": pa.array(["s1", "s2", "s1"], type=pa.large_string()),
             "sentence2": pa.array(["t1", "t2", "t3"]).dictionary_encode(),
-            "label": pa.array([1, 0, 1]),
+            "label": pa.array([1, 1, 1]),  # one value throughout: no row is labelled as not matching
         },
     )
     data = load_pairs(path)
@@ -302,3 +302,35 @@ def test_repeated_rows_are_a_warning_naming_the_count(write_rows, caplog):
     with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
         load_pairs(path)
     assert f"{path}: 1 repeated (query, positive) rows kept once" in caplog.text
+
+
+# --- pair labels ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,content,where,shown", [
+    # a pair-class file (Quora duplicates, SICK): its 0 rows were mined as positives, without a word
+    ("p.csv", "sentence1,sentence2,label\na,b,1\nc,d,1\ne,f,0\n", ": field 'label': data row 3", "value '0' differs "
+     "from the first row's value '1'"),
+    # a pair-score file (STSb), JSONL: the file line is named
+    ("p.jsonl", '{"sentence1": "a", "sentence2": "b", "score": 1.0}\n\n{"sentence1": "c", "sentence2": "d", "score": '
+     '0.2}\n', ":3: field 'score'", "value 0.2 differs from the first row's value 1.0"),
+    ("p.jsonl", '{"query": "a", "positive": "b", "label": 1}\n{"query": "c", "positive": "d"}\n', ":2: field 'label'",
+     "a missing value differs from the first row's value 1"),
+])
+def test_a_pairs_file_with_pair_labels_is_refused(write_text, name, content, where, shown):
+    path = write_text(name, content)
+    err = str(_error(load_pairs, path))
+    column = "score" if "score" in content else "label"
+    assert err == (
+        f"{path}{where}: {shown}: the rows carry pair labels, but negmine mine --pairs takes every row as a "
+        "(query, positive) pair, so a pair labelled as not matching would be mined as a positive; keep the rows of "
+        f"matching pairs only and mine that file (e.g. pandas: df[df['{column}'] == MATCH].drop(columns='{column}'), "
+        "MATCH being the dataset's value for a match)"
+    )
+
+
+def test_a_label_column_with_one_value_or_named_as_a_text_column_is_accepted(write_text):
+    data = load_pairs(write_text("p.csv", "sentence1,sentence2,label\na,b,1\nc,d,1\n"))
+    assert data.qrels.judgments == {"q1": {"d1": 1}, "q2": {"d2": 1}}
+    data = load_pairs(write_text("s.csv", "query,score\na,b\nc,d\n"), positive_column="score")
+    assert data.corpus.texts == ["b", "d"]

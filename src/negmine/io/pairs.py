@@ -12,7 +12,9 @@ deterministically from 1-based data rows (header not counted):
   ``title + " " + text``; with duplicate texts the first document wins). A positive not found is added to
   the corpus as ``p<row>`` and counted in :attr:`PairsLoad.added_positives` (and logged by :func:`load_pairs`).
 
-Repeated (query, positive) rows are kept once and counted in :attr:`PairsLoad.duplicate_rows`.
+Repeated (query, positive) rows are kept once and counted in :attr:`PairsLoad.duplicate_rows`. A file whose
+rows carry pair labels (a ``label``/``score`` column with more than one value) is refused
+(:mod:`negmine.io.pair_labels`): its non-matching pairs would be mined as positives.
 The pairs file is fully validated before the (possibly large) corpus file is read.
 """
 
@@ -27,6 +29,7 @@ from negmine.errors import ConfigError, InputError
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
 from negmine.io.corpus_file import read_corpus_file
 from negmine.io.files import require_file
+from negmine.io.pair_labels import check_pair_labels
 from negmine.io.records import Corpus, Dataset, Qrels, TextTable
 from negmine.io.text_column import TextColumn
 from negmine.io.table import cell_text, check_parquet_types, iter_table, table_columns
@@ -66,6 +69,7 @@ def pair_columns(path: Path, query_column: str | None, positive_column: str | No
     if query == positive:
         raise _same_column_error(query, query_column is None, positive_column is None)
     check_parquet_types(path, {query: "text", positive: "text"})
+    check_pair_labels(path, available, (query, positive))
     return query, positive
 
 
