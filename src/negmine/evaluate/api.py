@@ -246,7 +246,10 @@ def _model_runs(
             continue
         embedder = embedders.get(model)
         if embedder is None:
+            from negmine.encode.model_prompts import warn_unapplied_prompts
+
             embedder = make_embedder(replace(config.encoder, model=model))
+            warn_unapplied_prompts(embedder, replace(config.encoder, model=model))
         check_truncate_dim(config.truncate_dim, embedder.dim, model)
         emb = encode_split(embedder, dataset, cache, config.encoder.query_prompt, config.encoder.document_prompt,
                            config.truncate_dim)

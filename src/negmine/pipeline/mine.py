@@ -190,7 +190,10 @@ def _load_models(config: MineConfig, embedder: Embedder | None):
     check_models(config, embedder)
     loaded = embedder is None and config.retrieve.method != "bm25"
     if loaded:
+        from negmine.encode.model_prompts import warn_unapplied_prompts
+
         embedder = make_embedder(config.encoder)
+        warn_unapplied_prompts(embedder, config.encoder)
     return embedder, loaded, _hook_factory(config)
 
 

@@ -1,0 +1,43 @@
+"""The prompts a model's sentence-transformers config names, and a warning when a run encodes without them.
+
+negmine adds a prompt to the mining (or evaluated) model's texts only when ``--query-prompt`` /
+``--document-prompt`` give one (teachers take their config's prompts, see
+:func:`negmine.audit.resources.load_teacher`). A model trained with prefixes and saved with them in its config
+(``prompts: {"query": "Represent this sentence for searching relevant passages: "}``, as mxbai-embed,
+snowflake-arctic-embed or nomic-embed ship) was then used without its prefixes, without a word: other
+candidates and scores than the model's own ``encode_query`` gives.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from negmine.config import EncoderConfig
+from negmine.errors import NegmineWarning
+
+
+def configured_prompts(embedder) -> tuple[str, str]:
+    """``(query, document)`` prompts a model's sentence-transformers config names ``query`` and ``document``
+    (or ``passage``, as E5's), ``""`` for each it lacks: the prefixes the model was trained with, which its own
+    ``encode_query`` / ``encode_document`` add."""
+    prompts = getattr(getattr(embedder, "model", None), "prompts", None) or {}
+    query = prompts.get("query") or ""
+    document = prompts.get("document") or prompts.get("passage") or ""  # sentence-transformers 6 adds document ""
+    return (query if isinstance(query, str) else ""), (document if isinstance(document, str) else "")
+
+
+def warn_unapplied_prompts(embedder, config: EncoderConfig) -> None:
+    """A NegmineWarning when the model's config names a prompt that ``config`` leaves empty, with the options
+    that add it (an empty prompt given on purpose reads the same as none given: the warning says so)."""
+    missing = [(option, prompt) for option, prompt, given in zip(
+        ("--query-prompt", "--document-prompt"), configured_prompts(embedder),
+        (config.query_prompt, config.document_prompt)) if prompt and not given]
+    if not missing:
+        return
+    named = " and ".join(f"a {option[2:-7]} prompt {prompt!r}" for option, prompt in missing)
+    options = " ".join(f"{option} {prompt!r}" for option, prompt in missing)
+    warnings.warn(
+        f"model {config.model} names {named} in its sentence-transformers config, which negmine adds only when "
+        f"given: this run encodes without {'it' if len(missing) == 1 else 'them'}; to encode as the model was "
+        f"trained, add {options} (an empty prompt meant on purpose: ignore this warning)", NegmineWarning,
+        stacklevel=2)

@@ -1,0 +1,68 @@
+"""A model whose sentence-transformers config names prompts is not used without them silently."""
+
+from __future__ import annotations
+
+import types
+import warnings
+
+import pytest
+
+from negmine.config import EncoderConfig
+from negmine.encode.model_prompts import configured_prompts, warn_unapplied_prompts
+from negmine.errors import NegmineWarning
+
+
+def _embedder(prompts):
+    return types.SimpleNamespace(model=types.SimpleNamespace(prompts=prompts))
+
+
+def test_a_configured_prompt_left_out_is_warned_about_with_the_option_that_adds_it():
+    """mxbai-embed, snowflake-arctic-embed and nomic-embed ship query prompts in their config; negmine encoded
+    their texts without them, without a word."""
+    embedder = _embedder({"query": "Represent this sentence: ", "document": ""})
+    with pytest.warns(NegmineWarning) as caught:
+        warn_unapplied_prompts(embedder, EncoderConfig(model="m"))
+    assert [str(w.message) for w in caught] == [
+        "model m names a query prompt 'Represent this sentence: ' in its sentence-transformers config, which negmine "
+        "adds only when given: this run encodes without it; to encode as the model was trained, add --query-prompt "
+        "'Represent this sentence: ' (an empty prompt meant on purpose: ignore this warning)"]
+
+
+@pytest.mark.parametrize("prompts,config", [
+    (None, EncoderConfig()),
+    ({"query": "", "document": ""}, EncoderConfig()),  # sentence-transformers 6 writes these for every model
+    ({"query": "q: ", "passage": "p: "}, EncoderConfig(query_prompt="q: ", document_prompt="p: ")),
+    ({"query": "q: "}, EncoderConfig(query_prompt="other: ")),  # a prompt of one's own is a choice, not an omission
+])
+def test_no_warning_without_a_configured_prompt_left_out(prompts, config):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_unapplied_prompts(_embedder(prompts), config)
+
+
+def test_configured_prompts_reads_passage_as_the_document_prompt():
+    assert configured_prompts(_embedder({"query": "query: ", "passage": "passage: "})) == ("query: ", "passage: ")
+    assert configured_prompts(object()) == ("", "")
+
+
+def test_mine_warns_for_a_model_saved_with_prompts(tmp_path, tiny_model_path):
+    from sentence_transformers import SentenceTransformer
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+    from negmine.testing.beir import write_beir
+
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.prompts = {"query": "query: ", "document": "passage: "}
+    model.save(str(tmp_path / "prompted"))
+    beir = write_beir(tmp_path / "b", {f"d{i}": f"cell gene study {i}" for i in range(8)}, {"q1": "cell"},
+                      [("q1", "d1", 1)])
+    args = ["mine", str(beir), "--model", str(tmp_path / "prompted"), "--num-negatives", "2", "--no-sd-margin",
+            "--cache-dir", str(tmp_path / "cache"), "-o", str(tmp_path / "o.jsonl"), "--no-progress"]
+    result = CliRunner().invoke(build_app(), [*args, "--query-prompt", "query: "])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning: model ") == 1
+    assert "names a document prompt 'passage: ' in its sentence-transformers config" in result.stderr
+    assert "add --document-prompt 'passage: '" in result.stderr
+    result = CliRunner().invoke(build_app(), [*args, "--query-prompt", "query: ", "--document-prompt", "passage: "])
+    assert result.exit_code == 0 and "warning: model " not in result.stderr
