@@ -71,3 +71,28 @@ def test_ann_lines_show_each_shards_breadth_and_recall():
     assert ann_lines(pq)[0].startswith(line)
     summary = build_summary(SelectionStats(), {"load": 0.1}, {"engine": pq})
     assert ann_lines(pq)[0] in format_summary(summary).splitlines()
+
+
+def test_the_filter_lines_show_the_filters_the_run_set_or_that_removed_candidates():
+    """Every default run printed "candidates removed by absolute_margin: 0" (and max_score, min_score,
+    rank_window, relative_margin), filters it never set, as if they had run and removed nothing."""
+    import json
+    from dataclasses import asdict
+
+    from negmine.config import DataConfig, MineConfig, NearDupConfig, SelectConfig
+
+    removed = {"absolute_margin": 0, "max_score": 0, "min_score": 0, "near_duplicate_of_positive": 2,
+               "rank_window": 0, "relative_margin": 0, "sd_margin": 221}
+
+    def shown(config) -> list[str]:
+        summary = _mined(72, 2, removed)
+        summary["config"] = json.loads(json.dumps(asdict(config), default=str))
+        return [line.split(" by ")[1] for line in format_summary(summary).splitlines() if "candidates removed" in line]
+
+    default = MineConfig(data=DataConfig(data_dir="beir"))
+    assert shown(default) == ["near_duplicate_of_positive: 2", "sd_margin: 221"]
+    assert shown(MineConfig(data=DataConfig(data_dir="beir"), select=SelectConfig(strategy="range"),
+                            near_dup=NearDupConfig(cosine=None, overlap=None))) == [
+        "near_duplicate_of_positive: 2", "rank_window: 0", "sd_margin: 221"]  # range's default window 10-100
+    no_config = format_summary(_mined(72, 2, removed))
+    assert "candidates removed by absolute_margin: 0" in no_config  # an older summary: every line, as before

@@ -50,6 +50,31 @@ def _fallback(summary: dict) -> bool:
     return summary.get("config", {}).get("retrieve", {}).get("fallback") is not None
 
 
+_SCORE_FILTERS = ("absolute_margin", "max_score", "min_score", "relative_margin", "sd_margin")
+
+
+def _filter_set(config: dict | None, name: str) -> bool:
+    """Whether the run's config (the summary's ``config``) set filter ``name``: the lines of filters it did not
+    set read "candidates removed by absolute_margin: 0" on every default run, as if that margin had been applied
+    and removed nothing. A filter that removed candidates is shown whatever this says; without a recorded config
+    every filter is."""
+    if not config:
+        return True
+    if name in _SCORE_FILTERS:
+        return config.get("filters", {}).get(name) is not None
+    if name == "rank_window":
+        from negmine.select.strategy import STRATEGIES
+
+        select = config.get("select", {})
+        strategy = STRATEGIES.get(select.get("strategy"))
+        default = strategy.default_window if strategy is not None else (None, None)
+        return select.get("rank_min") is not None or select.get("rank_max") is not None or default != (None, None)
+    if name == "near_duplicate_of_positive":
+        near_dup = config.get("near_dup", {})
+        return near_dup.get("cosine") is not None or near_dup.get("overlap") is not None
+    return True
+
+
 def format_summary(summary: dict) -> str:
     """Human-readable summary for stdout."""
     lines = [
@@ -65,7 +90,8 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  {summary['queries_without_bm25_words']} queries have no BM25 word (BM25 retrieved nothing "
                      f"for them{_FALLBACK_NO_WORDS if _fallback(summary) else ''})")
     for name, n in summary["candidates_removed_by_filter"].items():
-        lines.append(f"  candidates removed by {name}: {n}")
+        if n or _filter_set(summary.get("config"), name):
+            lines.append(f"  candidates removed by {name}: {n}")
     hint = margin_hint(summary)
     if hint:
         lines.append(hint)
