@@ -98,6 +98,7 @@ def _captured(monkeypatch, tmp_path, args: list[str]):
         monkeypatch.setattr(module, name, capture)
     monkeypatch.chdir(tmp_path)
     Path("mined.jsonl").write_text("{}\n")
+    Path("beir").mkdir(exist_ok=True)
     result = CliRunner().invoke(build_app(), args)
     assert isinstance(result.exception, Captured), result.output
     return seen[0]
@@ -153,9 +154,16 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
                 "teacher_margin", "teacher_min_votes", "teacher_max_words", "teacher_query_prompt",
                 "teacher_document_prompt")}}
 """Options that only act on another one: the test gives that one in both runs."""
+_BASE_OF = {("audit", name): ["audit", "beir"] for name in ("split", "unknown_qrels", "query_prompt")}
+"""Options that act on one kind of input only: audit's qrels split and query prompt on a BEIR directory (for a
+mined file, whose rows hold their queries and scores, they are refused)."""
+
+
+def _base(command: str, name: str) -> list[str]:
+    return _BASE_OF.get((command, name), _BASE[command])
 _VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
            "teacher": "t", "model": "m", "split": "dev", "eval_split": "test", "matryoshka_dims": "8,4",
-           "matryoshka_weights": "1,0.5"}
+           "matryoshka_weights": "1,0.5", "unknown_qrels": "skip"}
 _PARSED = {("train", "matryoshka_dims"): (8, 4), ("train", "matryoshka_weights"): (1.0, 0.5)}
 """Comma-separated options: the field value their _VALUES entry gives."""
 NOT_IN_THE_CONFIG = {("train", "remine_every_epoch"), ("train", "remine_steps"), ("train", "mine_summary")}
@@ -197,9 +205,9 @@ def test_every_option_reaches_what_the_api_receives(monkeypatch, tmp_path, comma
     """No option does its work in the CLI layer only (or nowhere): giving it another value changes the config
     (or the other arguments) the command hands to the Python API."""
     context = _CONTEXT.get((command, param.name), [])
-    default = _captured(monkeypatch, tmp_path, _BASE[command] + context)
+    default = _captured(monkeypatch, tmp_path, _base(command, param.name) + context)
     other = _other_value(command, param)
-    assert _captured(monkeypatch, tmp_path, _BASE[command] + context + other) != default, (
+    assert _captured(monkeypatch, tmp_path, _base(command, param.name) + context + other) != default, (
         f"negmine {command} {' '.join(other)} hands the API the same config as without it")
 
 
@@ -227,7 +235,7 @@ def test_every_option_named_after_a_field_sets_that_field(monkeypatch, tmp_path,
     (click_param,) = [p for p in typer.main.get_command(build_app()).commands[command].params if p.name == param.name]
     args = _other_value(command, click_param)
     context = _CONTEXT.get((command, param.name), [])
-    captured, _ = _captured(monkeypatch, tmp_path, _BASE[command] + context + args)
+    captured, _ = _captured(monkeypatch, tmp_path, _base(command, param.name) + context + args)
     got = getattr(_find(captured, config), field.name)
     if click_param.is_flag:
         expected = not click_param.default
@@ -314,7 +322,7 @@ def reached(tmp_path_factory):
     with pytest.MonkeyPatch.context() as monkeypatch:
         tmp = tmp_path_factory.mktemp("reach")
         for command, param in _options():
-            args = _BASE[command] + _CONTEXT.get((command, param.name), [])
+            args = _base(command, param.name) + _CONTEXT.get((command, param.name), [])
             if tuple(args) not in defaults:
                 defaults[tuple(args)] = _captured(monkeypatch, tmp, args)[0]
             other, _ = _captured(monkeypatch, tmp, args + _other_value(command, param))
