@@ -36,14 +36,18 @@ class JudgeResources:
                 store.flush()
 
 
-def load_cross_encoder(name_or_path: str, device: str = "cpu"):
-    """A sentence-transformers CrossEncoder; a name that is neither a local path nor cached fails clearly."""
+def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bool = True):
+    """A sentence-transformers CrossEncoder; a name that is neither a local path nor cached fails clearly.
+    ``show_progress`` False hides transformers' "Loading weights" bar, as for the bi-encoders (``--no-progress``
+    printed that one bar of an audit or a --denoise mine)."""
     from sentence_transformers import CrossEncoder
 
+    from negmine.encode.sentence_transformer import transformers_bars
     from negmine.errors import ConfigError
 
     try:
-        model = CrossEncoder(name_or_path, device=device)
+        with transformers_bars(show_progress):
+            model = CrossEncoder(name_or_path, device=device)
     except (OSError, ValueError) as err:
         raise ConfigError(
             f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
@@ -109,7 +113,8 @@ def load_resources(
     model) serves near-duplicate cosines of texts."""
     if not checked:
         check_judge_models(config, names)
-    ce = load_cross_encoder(config.cross_encoder, encoder.device) if "cross-encoder" in names else None
+    ce = (load_cross_encoder(config.cross_encoder, encoder.device, encoder.show_progress)
+          if "cross-encoder" in names else None)
     if ce is not None and cache is not None:
         from negmine.audit.pair_cache import CachedCrossEncoder
 
