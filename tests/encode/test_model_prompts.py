@@ -17,8 +17,8 @@ def _embedder(prompts):
 
 
 def test_a_configured_prompt_left_out_is_warned_about_with_the_option_that_adds_it():
-    """mxbai-embed, snowflake-arctic-embed and nomic-embed ship query prompts in their config; negmine encoded
-    their texts without them, without a word."""
+    """A model saved with a query prompt in its config (snowflake-arctic-embed-l-v2.0 encodes queries with
+    prompt_name="query") had its texts encoded without it, without a word."""
     embedder = _embedder({"query": "Represent this sentence: ", "document": ""})
     with pytest.warns(NegmineWarning) as caught:
         warn_unapplied_prompts(embedder, EncoderConfig(model="m"))

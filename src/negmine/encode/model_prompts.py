@@ -3,9 +3,9 @@
 negmine adds a prompt to the mining (or evaluated) model's texts only when ``--query-prompt`` /
 ``--document-prompt`` give one (teachers take their config's prompts, see
 :func:`negmine.audit.resources.load_teacher`). A model trained with prefixes and saved with them in its config
-(``prompts: {"query": "Represent this sentence for searching relevant passages: "}``, as mxbai-embed,
-snowflake-arctic-embed or nomic-embed ship) was then used without its prefixes, without a word: other
-candidates and scores than the model's own ``encode_query`` gives.
+(``prompts: {"query": "..."}``; Snowflake/snowflake-arctic-embed-l-v2.0's model card encodes its queries with
+``prompt_name="query"``) was then used without its prefixes, without a word: other candidates and scores than
+the model's own ``encode_query`` gives.
 """
 
 from __future__ import annotations
