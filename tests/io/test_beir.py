@@ -302,6 +302,15 @@ def test_missing_split_lists_available_splits(beir):
     assert str(err) == f"{beir / 'qrels' / 'dev.tsv'}: split 'dev' not found; available splits: test, train"
 
 
+@pytest.mark.parametrize("split", ["train.tsv", "qrels/train.tsv"])
+def test_a_split_given_as_its_file_name_is_told_the_splits_name(beir, split):
+    """`negmine mine DEMO --split train.tsv` looked for qrels/train.tsv.tsv and listed the splits without
+    saying that the name was the file's."""
+    err = _error(load_beir, beir, split)
+    assert str(err) == (f"{beir / 'qrels' / (split + '.tsv')}: split {split!r} not found; available splits: train; "
+                        "give the split's name, --split train")
+
+
 def test_missing_split_with_no_qrels_files(beir):
     (beir / "qrels" / "train.tsv").unlink()
     assert str(_error(load_beir, beir, "train")).endswith(f"available splits: none (no .tsv files in {beir / 'qrels'})")

@@ -280,7 +280,9 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
         raise InputError(folder, None, None, f"qrels directory not found; a BEIR directory holds {QRELS_DIR}/<split>.tsv")
     available = sorted(p.stem for p in folder.glob("*.tsv") if p.is_file())
     listed = ", ".join(available) if available else f"none (no .tsv files in {folder})"
-    raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}")
+    name = Path(split).name.removesuffix(".tsv")  # --split train.tsv or qrels/train.tsv looked for train.tsv.tsv
+    fix = f"; give the split's name, --split {name}" if name != split and name in available else ""
+    raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}{fix}")
 
 
 def check_beir_dir(data_dir: str | Path) -> Path:
