@@ -640,3 +640,20 @@ def test_no_progress_hides_the_bar_sentence_transformers_draws_when_the_trainer_
     assert inspect.getmodule(type(card).set_widget_examples).tqdm.__class__.__name__ != "partial", "put back"
     train(_config(tmp_path / "shown", mined_file, tiny_model_path, max_steps=1, warmup_ratio=0.0, show_progress=True))
     assert "Computing widget examples" in capfd.readouterr().err
+
+
+def test_a_single_step_at_warm_up_learning_rate_0_is_refused(tmp_path, mined_file, tiny_model_path):
+    # every row in one batch: one epoch was one step at learning rate 0, and the model was saved unchanged
+    config = _config(tmp_path, mined_file, tiny_model_path, max_steps=None, batch_size=16)
+    with pytest.raises(ConfigError, match=r"mined.jsonl: its 12 training rows fit in one batch \(batch_size 16\), "
+                                          r"so epochs 1 is a single step, and with warmup_ratio 0.1 a linear warm-up "
+                                          r"runs that step at learning rate 0: the model would be saved unchanged; use "
+                                          r"a --batch-size below 12, --epochs 2 or more, or --warmup-ratio 0$"):
+        train(config)
+    assert not (tmp_path / "out").exists()
+    from dataclasses import replace
+
+    result = train(replace(config, warmup_ratio=0.0))
+    assert result.global_step == 1
+    trained, start = _weights(result.output_dir), _weights(tiny_model_path)
+    assert not all(torch.equal(trained[k], start[k]) for k in start)

@@ -159,6 +159,23 @@ def warmup_argument(ratio: float) -> dict:
     return {"warmup_steps": ratio}
 
 
+def refuse_single_warmup_step(config: TrainConfig, rows: int) -> None:
+    """ConfigError when the run would be one step at learning rate 0: every row fits in one batch, so one epoch
+    is one step (either sampler), and a linear warm-up runs its first step at learning rate 0. The model was saved
+    unchanged, bit for bit, with nothing said (measured: the demo's 70 rows at ``--batch-size 128``). The same
+    rule as ``max_steps 1`` in :meth:`TrainConfig.validate`, which cannot see the number of rows."""
+    from negmine.errors import ConfigError
+
+    if config.max_steps is not None or config.epochs > 1 or rows > config.batch_size or config.warmup_ratio == 0:
+        return
+    raise ConfigError(
+        f"{config.train_file}: its {rows} training rows fit in one batch (batch_size {config.batch_size}), so "
+        f"epochs 1 is a single step, and with warmup_ratio {config.warmup_ratio!r} a linear warm-up runs that step at "
+        f"learning rate 0: the model would be saved unchanged; use a --batch-size below {rows}, --epochs 2 or more, "
+        "or --warmup-ratio 0"
+    )
+
+
 def _dev_schedule(config: TrainConfig) -> dict:
     """Evaluation arguments: before the first step, every ``dev.steps`` steps (or epoch) and at the end;
     with ``keep_best`` a checkpoint at each evaluation and the best one loaded at the end."""
@@ -335,6 +352,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
 
         miner = pipeline_miner(config.remine_config())  # type: ignore[arg-type]  # validate() checked it is set
     data = load_train_data(config.train_file, config.num_negatives)
+    refuse_single_warmup_step(config, len(data.dataset))
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
     from negmine.encode.sentence_transformer import transformers_bars
