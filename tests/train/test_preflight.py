@@ -91,3 +91,27 @@ def test_the_dims_suggestion_brings_weights_and_dims_per_step_that_fit_it(tmp_pa
                               matryoshka_weights=tuple(map(float, fixed["matryoshka-weights"].split(",")))
                               if "matryoshka-weights" in fixed else None,
                               matryoshka_dims_per_step=int(fixed.get("matryoshka-dims-per-step", per_step))))
+
+
+def test_checkpoint_steps_with_keep_best_are_named_as_unused(tmp_path):
+    """--keep-best saves at every evaluation and nowhere else: --checkpoint-steps 2 went unused without a word."""
+    import warnings
+
+    from negmine.config import DevEvalConfig
+    from negmine.errors import NegmineWarning
+
+    mined = tmp_path / "n.jsonl"
+    mined.write_text("{}\n")
+    base = TrainConfig(train_file=mined, output_dir=tmp_path / "m", checkpoint_steps=2,
+                       dev=DevEvalConfig(tmp_path, steps=5, keep_best=True))
+    with pytest.warns(NegmineWarning, match=r"^--checkpoint-steps 2 is not used with --keep-best: a checkpoint is saved "
+                                            r"at every evaluation, every 5 steps \(--eval-steps\), and at no other step; "
+                                            r"set --eval-steps to the cadence you want checkpoints at, or drop "
+                                            r"--checkpoint-steps$"):
+        check_before_work(base)
+    with pytest.warns(NegmineWarning, match=r"saved at every evaluation, each epoch, and at no other step"):
+        check_before_work(replace(base, dev=DevEvalConfig(tmp_path, keep_best=True)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_before_work(replace(base, checkpoint_steps=TrainConfig.checkpoint_steps))  # the default: nothing set
+        check_before_work(replace(base, dev=DevEvalConfig(tmp_path, steps=5)))  # without --keep-best it is used

@@ -119,6 +119,27 @@ def check_matryoshka_dims_early(config: TrainConfig) -> None:
         refuse_dims_beyond(config, dim)
 
 
+def warn_checkpoint_steps_unused(config: TrainConfig) -> None:
+    """A NegmineWarning when ``checkpoint_steps`` is set off its default with ``--keep-best``: the trainer has one
+    save schedule, and returning to the best evaluation needs a checkpoint at each, so checkpoints are saved at
+    every evaluation and at no other step. The value went silently unused (measured: ``--checkpoint-steps 2
+    --eval-steps 5 --keep-best`` saved steps 5 and 9 only), and the summary and the training report still show it,
+    so a run stopped between two evaluations lost more steps than it said. A warning, not an error: a resume may
+    name another cadence (:mod:`negmine.train.run_settings`), which changes nothing here either."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    if config.dev is None or not config.dev.keep_best or config.checkpoint_steps in (None, TrainConfig.checkpoint_steps):
+        return
+    when = f"every {config.dev.steps} steps (--eval-steps)" if config.dev.steps else "each epoch"
+    warnings.warn(
+        f"--checkpoint-steps {config.checkpoint_steps} is not used with --keep-best: a checkpoint is saved at every "
+        f"evaluation, {when}, and at no other step; set --eval-steps to the cadence you want checkpoints at, or drop "
+        "--checkpoint-steps", NegmineWarning, stacklevel=2,
+    )
+
+
 def check_before_work(config: TrainConfig) -> str | None:
     """Every check that needs no model or data (a resume's settings against those its run started with
     included); returns the checkpoint to resume from. (Re-mining needs ``config.mine``, which ``validate``
@@ -131,6 +152,7 @@ def check_before_work(config: TrainConfig) -> str | None:
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
     check_output_dir(config.output_dir, "--output")
+    warn_checkpoint_steps_unused(config)
     checkpoint = find_checkpoint(Path(config.output_dir), config.resume)
     if checkpoint is not None:
         check_resume_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)
