@@ -657,3 +657,13 @@ def test_a_single_step_at_warm_up_learning_rate_0_is_refused(tmp_path, mined_fil
     assert result.global_step == 1
     trained, start = _weights(result.output_dir), _weights(tiny_model_path)
     assert not all(torch.equal(trained[k], start[k]) for k in start)
+
+
+def test_a_max_length_beyond_the_position_embeddings_is_refused_before_the_output_folder(
+        tmp_path, mined_file, tiny_model_path):
+    # it failed at the first long batch with a RuntimeError traceback, leaving checkpoints/ behind
+    config = _config(tmp_path, mined_file, tiny_model_path, max_length=300)
+    with pytest.raises(ConfigError, match=r"^--max-length 300 is more than the model .* position embeddings hold 128 "
+                                          r"tokens"):
+        train(config)
+    assert not (tmp_path / "out").exists()

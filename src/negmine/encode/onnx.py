@@ -327,8 +327,9 @@ class OnnxEmbedder:
         onnxruntime = _require_onnxruntime()
         self.config = config
         self.model = model if model is not None else load_sentence_transformer(config)
-        if config.max_length is not None:
-            self.model.max_seq_length = config.max_length
+        from negmine.encode.max_length import set_max_length
+
+        set_max_length(self.model, config.max_length, config.model)
         self.max_length = self.model.max_seq_length
         check_onnx_modules(self.model)
         self.pooling = pooling_mode(self.model)

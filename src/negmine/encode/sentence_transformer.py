@@ -23,6 +23,7 @@ import numpy as np
 from negmine.config import EncoderConfig
 from negmine.encode.default_model import resolve_model
 from negmine.encode.fingerprint import model_fingerprint
+from negmine.encode.max_length import set_max_length
 from negmine.encode.precision import resolve_precision
 from negmine.errors import ConfigError
 
@@ -198,8 +199,7 @@ class SentenceTransformerEmbedder:
         config.validate()
         self.config = config
         self.model = model if model is not None else load_sentence_transformer(config)
-        if config.max_length is not None:
-            self.model.max_seq_length = config.max_length
+        set_max_length(self.model, config.max_length, config.model)
         self.device_type = self.model.device.type
         self.precision = resolve_precision(config.precision, self.device_type)
         self.batch_size = config.batch_size

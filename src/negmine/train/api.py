@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
+from negmine.encode.max_length import set_max_length
 from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME, TRAINING_VERSION
 from negmine.train.attention_dropout import set_attention_dropout
@@ -412,8 +413,7 @@ class _TrainRun:
         t0 = time.perf_counter()
         self.model = load_model(config)
         self.max_seq_length = self.model.max_seq_length
-        if config.max_length is not None:  # training-time truncation only; the saved model keeps its own
-            self.model.max_seq_length = config.max_length
+        set_max_length(self.model, config.max_length, config.model)  # training only; the saved model keeps its own
         if config.attention_dropout is not None:  # the modules only: the saved config keeps the model's own
             set_attention_dropout(self.model, config.attention_dropout)
         self.loss = build_loss(self.model, config)
