@@ -373,3 +373,29 @@ def test_offline_a_hub_name_not_in_the_cache_is_refused_before_any_model_encodes
     assert embedders["hash/a"].texts_encoded == 0 and loaded == []
     write_cached_repo(tmp_path / "hf-cache", "org/typo-model")  # in the cache: passes, at no cost
     check_models(config, embedders)
+
+
+def test_a_trained_model_evaluated_without_its_training_prompts_is_named(beir_dir, tmp_path) -> None:
+    """The saved model keeps no prompts: one trained with 'query: ' was evaluated without it, without a word."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    trained = tmp_path / "trained"
+    trained.mkdir()
+    (trained / "modules.json").write_text("[]")
+    summary = {"config": {"query_prompt": "query: ", "document_prompt": "passage: "}, "result": {}}
+    (trained / "negmine_train.json").write_text(json.dumps(summary))
+    embedders = {str(trained): HashEmbedder(256), "hash/a": HashEmbedder(256)}
+    cfg = _config(beir_dir, tmp_path, models=("hash/a", str(trained)))
+    with pytest.warns(NegmineWarning, match=rf"^model '{trained}' was trained with --query-prompt 'query: ' "
+                                            r"--document-prompt 'passage: ' \(.*negmine_train.json\) but is evaluated "
+                                            r"with '' and ''; pass its training prompts to negmine eval \(they apply "
+                                            r"to every --model: evaluate models trained with other prompts in separate "
+                                            r"runs\)$"):
+        evaluate(cfg, embedders=embedders)
+    same = replace(cfg, encoder=replace(cfg.encoder, query_prompt="query: ", document_prompt="passage: "),
+                   models=(str(trained),))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NegmineWarning)
+        evaluate(same, embedders=embedders)

@@ -62,6 +62,7 @@ def evaluate(
     config.validate()
     check_outputs(config)
     check_models(config, embedders or {})
+    warn_training_prompts(config)
     file_runs = [read_trec_run(path) for path in config.run_files]
     if dataset is None:
         from negmine.io.load import load_data
@@ -146,6 +147,38 @@ def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:
     for model in config.models:
         if model != BM25_MODEL and model not in embedders:
             check_model_source(model, hub="early")
+
+
+def warn_training_prompts(config: EvalConfig) -> None:
+    """A NegmineWarning for each ``negmine train`` output folder among the models whose recorded
+    ``--query-prompt``/``--document-prompt`` differ from this evaluation's: the saved model does not keep its
+    training prompts (its sentence-transformers config names none), so a model trained with ``'query: '`` was
+    evaluated without it, on inputs it never saw that way, with nothing said, and its scores were not the ones
+    its dev evaluation tracked while training (which used the training prompts). Not an error: one evaluation
+    applies one pair of prompts to every model, and the user may mean to compare."""
+    import os
+    import warnings
+
+    from negmine.errors import NegmineWarning
+    from negmine.train import SUMMARY_NAME
+
+    given = (config.encoder.query_prompt, config.encoder.document_prompt)
+    for model in config.models:
+        summary = Path(os.path.expanduser(model)) / SUMMARY_NAME
+        if not summary.is_file():
+            continue
+        try:
+            trained = json.loads(summary.read_text(encoding="utf-8"))["config"]
+            used = (trained.get("query_prompt") or "", trained.get("document_prompt") or "")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if used != given:
+            warnings.warn(
+                f"model {model!r} was trained with --query-prompt {used[0]!r} --document-prompt {used[1]!r} "
+                f"({summary}) but is evaluated with {given[0]!r} and {given[1]!r}; pass its training prompts to "
+                "negmine eval (they apply to every --model: evaluate models trained with other prompts in separate "
+                "runs)", NegmineWarning, stacklevel=2,
+            )
 
 
 def check_trec_ids(dataset: Dataset) -> None:
