@@ -314,3 +314,24 @@ def test_the_warning_names_the_first_ten_repeats(tmp_path, caplog):
         assert list(read_native(path)) == [row]
     assert "12 repeated (query_id, positive_id) rows skipped" in caplog.text
     assert "line 11 repeats line 1 and 2 more);" in caplog.text and "line 12 " not in caplog.text
+
+
+@pytest.mark.parametrize("fmt, name", [("n-tuple", "n-tuple"), ("triplet", "triplet"), ("labeled-list", "labeled-list"),
+                                       ("flagembedding", "flagembedding"), ("flagembedding-scores", "flagembedding")])
+def test_an_export_given_as_the_native_file_is_named_with_the_file_to_pass(native_file, fmt, name):
+    """The quickstart writes negatives.jsonl and negatives.n-tuple.jsonl side by side; `negmine train` on the export
+    said only that 'query_id' was missing."""
+    from negmine.export.registry import export_file, export_path
+
+    exported = export_path(native_file, fmt)
+    export_file(native_file, fmt, exported)
+    with pytest.raises(InputError, match=rf"^{exported}:1: field '\w+': missing required key \(a native row needs "
+                                         rf".*\); this is a row of the {name} export, which holds texts only: pass "
+                                         rf"the native file it was exported from \(`negmine mine -o FILE`\), e.g. "
+                                         rf"{native_file}$"):
+        list(read_native(exported))
+
+
+def test_other_rows_missing_a_key_get_no_export_hint():
+    with pytest.raises(InputError, match=r"missing required key \(a native row needs [^)]*\)$"):
+        validate_row({"query": "q", "positive": "p"}, "x.jsonl", 1)

@@ -173,13 +173,37 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+EXPORT_COLUMNS = (
+    ("n-tuple", {"anchor", "positive", "negative_1"}), ("triplet", {"anchor", "positive", "negative"}),
+    ("flagembedding", {"query", "pos", "neg"}), ("labeled-list", {"query", "docs", "labels"}),
+)
+"""Columns that mark a row of each ``--export`` format (flagembedding-scores has flagembedding's, and more)."""
+
+
+def export_hint(row: dict, path: str | Path | None) -> str:
+    """For a row of an ``--export`` file given where a native file belongs (the quickstart writes both, side by
+    side): which export it is and the native file to pass instead (``negatives.n-tuple.jsonl`` ->
+    ``negatives.jsonl``); empty for any other row. The message named only the missing keys."""
+    name = next((fmt for fmt, columns in EXPORT_COLUMNS if columns <= row.keys()), None)
+    if name is None:
+        return ""
+    native = ""
+    if path is not None:
+        parts = Path(path).name.split(".")
+        if len(parts) >= 3 and parts[-2].startswith(name):
+            native = f", e.g. {Path(path).with_name('.'.join(parts[:-2]) + '.jsonl')}"
+    return (f"; this is a row of the {name} export, which holds texts only: pass the native file it was exported "
+            f"from (`negmine mine -o FILE`){native}")
+
+
 def validate_row(row: Any, path: str | Path | None = None, line: int | None = None) -> NativeRow:
     """Check one decoded row; raise InputError naming path, line and field on the first problem."""
     if not isinstance(row, dict):
         raise InputError(path, line, None, f"expected a JSON object, got {type(row).__name__}")
     for key in REQUIRED_KEYS:
         if key not in row:
-            raise InputError(path, line, key, f"missing required key (a native row needs {', '.join(REQUIRED_KEYS)})")
+            raise InputError(path, line, key, f"missing required key (a native row needs {', '.join(REQUIRED_KEYS)})"
+                             + export_hint(row, path))
     for key, (check, wanted) in _CHECKS.items():
         if key in row and not check(row[key]):
             raise InputError(path, line, key, f"must be {wanted}, got {json.dumps(row[key])[:80]}")
