@@ -183,16 +183,45 @@ def test_restore_trains_on_the_negatives_the_uninterrupted_run_had(tmp_path, mak
     assert [(e["step"], e["restored"]) for e in callback.events] == [(2, True), (4, True)]
 
 
-@pytest.mark.parametrize("every_epoch, every_steps, steps", [(True, None, []), (False, 5, [])])
-def test_no_remine_at_the_very_end(tmp_path, mined_file, tiny_model_path, every_epoch, every_steps, steps):
+@pytest.mark.parametrize("every_epoch, every_steps", [(True, None), (False, 2)])
+def test_no_remine_at_the_very_end(tmp_path, mined_file, tiny_model_path, every_epoch, every_steps):
+    """2 epochs of 2 steps: re-mined after step 2, not after step 4, whose negatives nothing would train on. (A run
+    whose only re-mine would be at its end is refused before training: test_remining_that_never_runs_is_refused.)"""
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+
+    def miner(embedder, output_path):
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("".join(json.dumps(r) + "\n" for r in _fresh_rows(rows, output_path.stem)))
+        return output_path
+
+    config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path),
+                         epochs=2, batch_size=6, num_negatives=2, checkpoint_steps=None, show_progress=False,
+                         precision="fp32", remine_every_epoch=every_epoch, remine_steps=every_steps,
+                         mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    result = train(config, miner=miner)
+    assert result.global_step == 4 and [e["step"] for e in result.remine] == [2]
+
+
+@pytest.mark.parametrize("every_epoch, every_steps, asked", [
+    (True, None, r"--remine-every-epoch \(epochs of 2 steps\)"), (False, 5, "--remine-steps 5"),
+    (True, 2, r"--remine-every-epoch \(epochs of 2 steps\) and --remine-steps 2"),
+])
+def test_remining_that_never_runs_is_refused(tmp_path, mined_file, tiny_model_path, every_epoch, every_steps, asked):
+    """One epoch of 2 steps: re-mining skips the last step, so it never ran, and the run said nothing (remine [])."""
+    from negmine.errors import ConfigError
+
     def miner(embedder, output_path):  # pragma: no cover - must not be called
-        raise AssertionError("re-mined after training ended")
+        raise AssertionError("re-mined")
 
     config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path),
                          epochs=1, batch_size=6, num_negatives=2, checkpoint_steps=None, show_progress=False,
                          precision="fp32", remine_every_epoch=every_epoch, remine_steps=every_steps,
                          mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
-    assert [e["step"] for e in train(config, miner=miner).remine] == steps
+    with pytest.raises(ConfigError, match=rf"^re-mining would never run: the run is 2 steps \(12 rows, batch_size 6\), "
+                                          rf"and {asked} re-mines only before the last step; use --remine-steps below "
+                                          rf"2, more --epochs or --max-steps, or drop the re-mining options$"):
+        train(config, miner=miner)
+    assert not (tmp_path / "out").exists()
 
 
 def test_resume_reapplies_the_latest_remined_negatives(tmp_path, mined_file, tiny_model_path):

@@ -177,6 +177,35 @@ def refuse_single_warmup_step(config: TrainConfig, rows: int) -> None:
     )
 
 
+def planned_steps(config: TrainConfig, rows: int) -> tuple[int, int]:
+    """``(steps per epoch, total steps)``: both samplers put ``rows`` into ``ceil(rows / batch_size)`` batches per
+    epoch (the topic sampler's leftovers are pooled, so its count is the same), and ``max_steps`` overrides
+    ``epochs`` as in transformers' Trainer."""
+    per_epoch = -(-rows // config.batch_size)
+    return per_epoch, config.max_steps or config.epochs * per_epoch
+
+
+def refuse_remine_that_never_runs(config: TrainConfig, rows: int) -> None:
+    """ConfigError when re-mining is asked for and would never run: it skips the last step (nothing trains on its
+    negatives), so ``--remine-every-epoch`` with one epoch and ``--remine-steps N`` with N >= the run's steps
+    re-mined nothing, said nothing, and the summary's ``remine`` was ``[]`` (measured on the demo's 70 rows at
+    ``--batch-size 8``: 9 steps, ``--remine-every-epoch`` and ``--remine-steps 50``)."""
+    from negmine.errors import ConfigError
+
+    if not config.remine:
+        return
+    per_epoch, total = planned_steps(config, rows)
+    if (config.remine_every_epoch and per_epoch < total) or (config.remine_steps and config.remine_steps < total):
+        return
+    asked = " and ".join(([f"--remine-every-epoch (epochs of {per_epoch} steps)"] if config.remine_every_epoch else [])
+                         + ([f"--remine-steps {config.remine_steps}"] if config.remine_steps else []))
+    raise ConfigError(
+        f"re-mining would never run: the run is {total} steps ({rows} rows, batch_size {config.batch_size}), and "
+        f"{asked} re-mines only before the last step; use --remine-steps below {total}, more --epochs or "
+        "--max-steps, or drop the re-mining options"
+    )
+
+
 def _dev_schedule(config: TrainConfig) -> dict:
     """Evaluation arguments: before the first step, every ``dev.steps`` steps (or epoch) and at the end;
     with ``keep_best`` a checkpoint at each evaluation and the best one loaded at the end."""
@@ -354,6 +383,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
         miner = pipeline_miner(config.remine_config())  # type: ignore[arg-type]  # validate() checked it is set
     data = load_train_data(config.train_file, config.num_negatives)
     refuse_single_warmup_step(config, len(data.dataset))
+    refuse_remine_that_never_runs(config, len(data.dataset))
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
     from negmine.encode.sentence_transformer import transformers_bars
