@@ -158,3 +158,32 @@ def test_a_mined_file_given_for_the_flags_is_named_as_such_before_any_summary_is
                                          r"\(an audit flags file\); this row is a mined pair \(a native row\): give the "
                                          r"\*\.flags\.jsonl file negmine audit wrote"):
         report_from_files(mined)
+
+
+@pytest.mark.parametrize("name, document, hint", [
+    ("eval.json", {"comparison": {}, "data": {}},
+     r"this file is negmine eval's results JSON, which has no report: its tables are what negmine eval printed; "
+     r"negmine report renders the \*\.flags\.jsonl file negmine audit wrote, or the output directory of a negmine "
+     r"train run"),
+    ("negatives.summary.json", {"pairs_in": 3},
+     r"this file is one JSON document, not JSON Lines; negmine report renders the \*\.flags\.jsonl file negmine "
+     r"audit wrote, or the output directory of a negmine train run"),
+    ("negmine_train.json", {"result": {}, "config": {}},
+     r"this file is a negmine train run's summary: give its folder, negmine report .*model"),
+])
+def test_a_json_document_given_for_the_flags_is_named_as_such(tmp_path, name, document, hint):
+    """`negmine report out/eval.json` said only 'Expecting property name enclosed in double quotes (column 2)'."""
+    path = tmp_path / "model" / name
+    path.parent.mkdir()
+    path.write_text(json.dumps(document, indent=2))
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}:1: invalid JSON: Expecting property name enclosed "
+                                         rf"in double quotes \(column 2\); {hint}$"):
+        report_from_files(path)
+
+
+def test_broken_json_lines_get_no_document_hint(tmp_path):
+    path = tmp_path / "broken.flags.jsonl"
+    path.write_text('{"kind": "false_negative",\n')
+    with pytest.raises(InputError, match=r"invalid JSON: Expecting property name enclosed in double quotes \(column "
+                                         r"27\)$"):
+        report_from_files(path)

@@ -28,13 +28,38 @@ def read_flags(path: Path) -> Iterator[dict]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
-            raise InputError(path, line_no, None, f"invalid JSON: {err.msg} (column {err.colno})") from None
+            raise InputError(path, line_no, None,
+                             f"invalid JSON: {err.msg} (column {err.colno}){_document_hint(path, line_no)}") from None
         if not isinstance(record, dict) or record.get("kind") not in ("false_negative", "noisy_positive"):
             hint = ("; this row is a mined pair (a native row): give the *.flags.jsonl file negmine audit wrote"
                     if isinstance(record, dict) and "negative_ids" in record else "")
             raise InputError(path, line_no, "kind",
                              f"must be 'false_negative' or 'noisy_positive' (an audit flags file){hint}")
         yield record
+
+
+DOCUMENT_HINT_BYTES = 64 * 1024 * 1024
+"""Largest file read whole to tell a JSON document from broken JSON Lines (for the error message only)."""
+
+
+def _document_hint(path: Path, line_no: int) -> str:
+    """For a file that is one (pretty-printed) JSON document rather than JSON Lines, e.g. ``negmine eval -o``'s
+    results, the files ``negmine report`` takes; empty otherwise. The message said only ``Expecting property
+    name enclosed in double quotes (column 2)`` at line 1 of a valid JSON file."""
+    if line_no != 1 or path.stat().st_size > DOCUMENT_HINT_BYTES:
+        return ""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return ""
+    from negmine.train import SUMMARY_NAME
+
+    if path.name == SUMMARY_NAME:
+        return f"; this file is a negmine train run's summary: give its folder, negmine report {path.parent}"
+    what = ("negmine eval's results JSON, which has no report: its tables are what negmine eval printed"
+            if isinstance(document, dict) and "comparison" in document else "one JSON document, not JSON Lines")
+    return (f"; this file is {what}; negmine report renders the *.flags.jsonl file negmine audit wrote, or the output "
+            "directory of a negmine train run")
 
 
 def read_summary(path: Path) -> dict:
