@@ -115,3 +115,26 @@ def test_checkpoint_steps_with_keep_best_are_named_as_unused(tmp_path):
         warnings.simplefilter("error")
         check_before_work(replace(base, checkpoint_steps=TrainConfig.checkpoint_steps))  # the default: nothing set
         check_before_work(replace(base, dev=DevEvalConfig(tmp_path, steps=5)))  # without --keep-best it is used
+
+
+def test_prompts_unlike_those_the_same_model_mined_with_are_named(tmp_path):
+    """An E5 file mined with 'query: '/'passage: ' and trained without them: no word was said."""
+    import json
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    mined = tmp_path / "neg.jsonl"
+    mined.write_text("{}\n")
+    encoder = {"model": "e5", "query_prompt": "query: ", "document_prompt": "passage: "}
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": {"encoder": encoder}}))
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "m", model="e5")
+    with pytest.warns(NegmineWarning, match=rf"^{mined} was mined by 'e5' with --query-prompt 'query: ' "
+                                            r"--document-prompt 'passage: ' \(.*neg.summary.json\), but is trained "
+                                            r"with '' and ''; pass the mining prompts to negmine train unless the "
+                                            r"change is meant$"):
+        check_before_work(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_before_work(replace(config, query_prompt="query: ", document_prompt="passage: "))
+        check_before_work(replace(config, model="other"))  # another model may take other prompts

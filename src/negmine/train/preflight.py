@@ -140,6 +140,38 @@ def warn_checkpoint_steps_unused(config: TrainConfig) -> None:
     )
 
 
+def warn_prompts_unlike_mining(config: TrainConfig) -> None:
+    """A NegmineWarning when the training file was mined by the model being trained with other
+    ``--query-prompt``/``--document-prompt`` than it trains with (read from the mining summary next to it, or
+    ``config.mine``): an E5 model mined with ``'query: '``/``'passage: '`` and trained without them learned
+    inputs it is not used with, with nothing said, and re-mining went on with the mined file's prompts. Only
+    for the same model: another model may well take other prompts."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    mined = Path(config.train_file)
+    summary = mined.with_name(f"{mined.stem}.summary.json")
+    if config.mine is not None:
+        encoder = {"model": config.mine.encoder.model, "query_prompt": config.mine.encoder.query_prompt,
+                   "document_prompt": config.mine.encoder.document_prompt}
+    else:
+        try:
+            encoder = json.loads(summary.read_text(encoding="utf-8"))["config"]["encoder"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+    if not isinstance(encoder, dict) or encoder.get("model") != config.model:
+        return
+    mined_with = (encoder.get("query_prompt") or "", encoder.get("document_prompt") or "")
+    if mined_with != (config.query_prompt, config.document_prompt):
+        warnings.warn(
+            f"{mined} was mined by {config.model!r} with --query-prompt {mined_with[0]!r} --document-prompt "
+            f"{mined_with[1]!r} ({'the re-mining configuration' if config.mine is not None else summary}), but is "
+            f"trained with {config.query_prompt!r} and {config.document_prompt!r}; pass the mining prompts to "
+            "negmine train unless the change is meant", NegmineWarning, stacklevel=2,
+        )
+
+
 def check_before_work(config: TrainConfig) -> str | None:
     """Every check that needs no model or data (a resume's settings against those its run started with
     included); returns the checkpoint to resume from. (Re-mining needs ``config.mine``, which ``validate``
@@ -153,6 +185,7 @@ def check_before_work(config: TrainConfig) -> str | None:
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
     check_output_dir(config.output_dir, "--output")
     warn_checkpoint_steps_unused(config)
+    warn_prompts_unlike_mining(config)
     checkpoint = find_checkpoint(Path(config.output_dir), config.resume)
     if checkpoint is not None:
         check_resume_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)
