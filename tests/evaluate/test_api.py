@@ -399,3 +399,10 @@ def test_a_trained_model_evaluated_without_its_training_prompts_is_named(beir_di
     with warnings.catch_warnings():
         warnings.simplefilter("error", NegmineWarning)
         evaluate(same, embedders=embedders)
+    checkpoint = tmp_path / "run" / "checkpoints" / "checkpoint-4"  # a checkpoint's run settings sit beside it
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "modules.json").write_text("[]")
+    (checkpoint.parent / "negmine_run_settings.json").write_text(json.dumps(summary["config"]))
+    with pytest.warns(NegmineWarning, match=rf"^model '{checkpoint}' was trained with --query-prompt 'query: ' .*"
+                                            r"negmine_run_settings.json\) but is evaluated with '' and ''"):
+        evaluate(_config(beir_dir, tmp_path, models=(str(checkpoint),)), embedders={str(checkpoint): HashEmbedder(256)})

@@ -160,25 +160,41 @@ def warn_training_prompts(config: EvalConfig) -> None:
     import warnings
 
     from negmine.errors import NegmineWarning
-    from negmine.train import SUMMARY_NAME
 
     given = (config.encoder.query_prompt, config.encoder.document_prompt)
     for model in config.models:
-        summary = Path(os.path.expanduser(model)) / SUMMARY_NAME
-        if not summary.is_file():
-            continue
-        try:
-            trained = json.loads(summary.read_text(encoding="utf-8"))["config"]
-            used = (trained.get("query_prompt") or "", trained.get("document_prompt") or "")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
-        if used != given:
+        recorded = training_prompts(Path(os.path.expanduser(model)))
+        if recorded is not None and recorded[0] != given:
+            used, source = recorded
             warnings.warn(
                 f"model {model!r} was trained with --query-prompt {used[0]!r} --document-prompt {used[1]!r} "
-                f"({summary}) but is evaluated with {given[0]!r} and {given[1]!r}; pass its training prompts to "
+                f"({source}) but is evaluated with {given[0]!r} and {given[1]!r}; pass its training prompts to "
                 "negmine eval (they apply to every --model: evaluate models trained with other prompts in separate "
                 "runs)", NegmineWarning, stacklevel=2,
             )
+
+
+def training_prompts(folder: Path) -> tuple[tuple[str, str], Path] | None:
+    """``((query prompt, document prompt), file)`` a ``negmine train`` run recorded for the model in ``folder``: its
+    ``negmine_train.json``, or for a ``checkpoints/checkpoint-N`` folder the run's settings beside it; None for
+    any other folder or name."""
+    from negmine.train import SUMMARY_NAME
+    from negmine.train.preflight import PREFIX_CHECKPOINT_DIR
+    from negmine.train.run_settings import SETTINGS_NAME
+
+    candidates = [(folder / SUMMARY_NAME, "config")]
+    if folder.is_dir() and folder.name.startswith(f"{PREFIX_CHECKPOINT_DIR}-"):
+        candidates.append((folder.parent / SETTINGS_NAME, None))
+    for source, key in candidates:
+        if not source.is_file():
+            continue
+        try:
+            recorded = json.loads(source.read_text(encoding="utf-8"))
+            recorded = recorded[key] if key else recorded
+            return (recorded.get("query_prompt") or "", recorded.get("document_prompt") or ""), source
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+    return None
 
 
 def check_trec_ids(dataset: Dataset) -> None:
