@@ -299,7 +299,8 @@ def test_qrels_are_checked_before_the_corpus_is_read(beir):
 def test_missing_split_lists_available_splits(beir):
     (beir / "qrels" / "test.tsv").write_text(HEADER)
     err = _error(load_beir, beir, "dev")
-    assert str(err) == f"{beir / 'qrels' / 'dev.tsv'}: split 'dev' not found; available splits: test, train"
+    assert str(err) == (f"{beir / 'qrels' / 'dev.tsv'}: split 'dev' not found; available splits: test, train; pick "
+                        "one with --split (for negmine train's --eval-data: --eval-split), e.g. --split test")
 
 
 @pytest.mark.parametrize("split", ["train.tsv", "qrels/train.tsv"])

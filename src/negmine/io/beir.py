@@ -281,7 +281,12 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
     available = sorted(p.stem for p in folder.glob("*.tsv") if p.is_file())
     listed = ", ".join(available) if available else f"none (no .tsv files in {folder})"
     name = Path(split).name.removesuffix(".tsv")  # --split train.tsv or qrels/train.tsv looked for train.tsv.tsv
-    fix = f"; give the split's name, --split {name}" if name != split and name in available else ""
+    fix = ""
+    if name != split and name in available:
+        fix = f"; give the split's name, --split {name}"
+    elif available:
+        example = "test" if "test" in available else available[0]
+        fix = f"; pick one with --split (for negmine train's --eval-data: --eval-split), e.g. --split {example}"
     raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}{fix}")
 
 
