@@ -160,3 +160,19 @@ def test_a_mined_file_with_a_repeated_row_trains_on_the_pair_once_with_a_warning
     assert data.dataset["anchor"] == ["query q1", "query q2"] and data.stats.rows_read == 2
     assert f"{path}: 1 repeated (query_id, positive_id) rows skipped" in caplog.text
     assert "(line 3 repeats line 1)" in caplog.text
+
+
+def test_rows_left_out_for_too_few_negatives_are_named_in_a_warning():
+    """They were counted in the summary only: a file whose rows an audit shortened trained on part of itself."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    rows = [_row("q1", "d1", ["d5", "d6", "d7"]), _row("q2", "d2", ["d8"]), _row("q3", "d3", ["d9"])]
+    with pytest.warns(NegmineWarning, match=r"^m.jsonl: 2 of 3 rows have fewer than 2 negatives and are left out of "
+                                            r"training \(dropped_few_negatives in the summary\); lower --num-negatives "
+                                            r"to keep them$"):
+        rows_to_train_data(rows, num_negatives=2, source="m.jsonl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows_to_train_data(rows, num_negatives=1, source="m.jsonl")

@@ -128,6 +128,8 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
     stats.promoted_pairs = len(columns["anchor"]) - stats.rows_kept
     if stats.rows_kept == 0:
         raise ConfigError(_nothing_kept(source, stats, num_negatives))
+    if stats.dropped_few_negatives:
+        _warn_short_rows(source, stats, num_negatives)
     return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_ids, row_queries)
 
 
@@ -169,6 +171,22 @@ def _append(columns: dict[str, list], anchor: str, positive: str, encoded: Encod
     for k, text in enumerate(encoded.negatives):
         columns[f"negative_{k + 1}"].append(text)
     columns["label"].append(encoded.label)
+
+
+def _warn_short_rows(source: str, stats: TrainDataStats, num_negatives: int) -> None:
+    """A NegmineWarning counting the rows left out for having fewer than ``num_negatives`` negatives: they were
+    counted in the summary's ``dropped_few_negatives`` only, so a file whose rows an audit shortened (its ``drop``
+    policy removes flagged negatives), or ``--num-negatives`` above what most rows hold, trained on a part of the
+    file without a word."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    warnings.warn(
+        f"{source}: {stats.dropped_few_negatives} of {stats.rows_read} rows have fewer than {num_negatives} negatives "
+        f"and are left out of training (dropped_few_negatives in the summary); lower --num-negatives to keep them",
+        NegmineWarning, stacklevel=3,
+    )
 
 
 def _nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str:
