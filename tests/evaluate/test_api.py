@@ -406,3 +406,17 @@ def test_a_trained_model_evaluated_without_its_training_prompts_is_named(beir_di
     with pytest.warns(NegmineWarning, match=rf"^model '{checkpoint}' was trained with --query-prompt 'query: ' .*"
                                             r"negmine_run_settings.json\) but is evaluated with '' and ''"):
         evaluate(_config(beir_dir, tmp_path, models=(str(checkpoint),)), embedders={str(checkpoint): HashEmbedder(256)})
+
+
+def test_a_training_folder_stopped_before_its_first_checkpoint_is_not_sent_to_resume(beir_dir, tmp_path):
+    """Its message said to finish the run with --resume, which then failed: 'no checkpoint found'."""
+    stopped = tmp_path / "stopped"
+    (stopped / "checkpoints").mkdir(parents=True)
+    (stopped / "checkpoints" / "negmine_run_settings.json").write_text("{}\n")
+    config = replace(_config(beir_dir, tmp_path), models=(str(stopped),))
+    with pytest.raises(ConfigError, match=r"^model '.*stopped' is the output folder of a `negmine train` run that stopped "
+                                          r"before its first checkpoint \(it has checkpoints/ but neither a checkpoint-N "
+                                          r"folder nor negmine_train.json\), so it holds no model and nothing to "
+                                          r"resume; run the same `negmine train ... -o .*stopped` command again, "
+                                          r"without --resume$"):
+        evaluate(config, embedders={})

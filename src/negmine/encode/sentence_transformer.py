@@ -52,6 +52,11 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
     elif not folder.is_dir():
         raise ConfigError(f"{what} {model!r} is a file, not a model folder; pass a sentence-transformers folder "
                           "(the folder `negmine train -o DIR` wrote) or a hub name")
+    elif _unfinished_training(folder) and not _has_checkpoints(folder):
+        raise ConfigError(f"{what} {model!r} is the output folder of a `negmine train` run that stopped before its "
+                          "first checkpoint (it has checkpoints/ but neither a checkpoint-N folder nor "
+                          "negmine_train.json), so it holds no model and nothing to resume; run the same "
+                          f"`negmine train ... -o {model}` command again, without --resume")
     elif _unfinished_training(folder):
         raise ConfigError(f"{what} {model!r} is the output folder of a `negmine train` run that did not finish (it "
                           "has checkpoints/ but no negmine_train.json), so it holds no finished model; finish the run "
@@ -61,6 +66,14 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
         raise ConfigError(f"{what} {model!r} is not a model folder: it has neither modules.json (sentence-transformers) "
                           "nor config.json (transformers); pass the folder `negmine train -o DIR` wrote, or a hub name")
     return source
+
+
+def _has_checkpoints(folder: Path) -> bool:
+    """Whether a training output folder holds a ``checkpoints/checkpoint-N`` folder (one ``--resume`` can use; the
+    message for one without told the user to resume, which then failed with 'no checkpoint found')."""
+    from negmine.train.preflight import CHECKPOINT_DIR, PREFIX_CHECKPOINT_DIR
+
+    return any(p.is_dir() for p in (folder / CHECKPOINT_DIR).glob(f"{PREFIX_CHECKPOINT_DIR}-*"))
 
 
 def _unfinished_training(folder: Path) -> bool:
