@@ -667,3 +667,14 @@ def test_a_max_length_beyond_the_position_embeddings_is_refused_before_the_outpu
                                           r"tokens"):
         train(config)
     assert not (tmp_path / "out").exists()
+
+
+def test_more_topic_clusters_than_distinct_queries_are_refused(tmp_path, mined_file, tiny_model_path):
+    # k-means was cut to one cluster per query without a word
+    config = _config(tmp_path, mined_file, tiny_model_path, batching="topic", topic_clusters=13)
+    with pytest.raises(ConfigError, match=r"^--topic-clusters 13 is more than the 12 distinct queries of .*mined.jsonl, "
+                                          r"and k-means makes at most one cluster per query; use --topic-clusters 12 "
+                                          r"or fewer, or leave it unset \(here 1: about two batches of queries per "
+                                          r"cluster\)$"):
+        train(config)
+    assert not (tmp_path / "out").exists()

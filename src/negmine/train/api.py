@@ -206,6 +206,25 @@ def refuse_remine_that_never_runs(config: TrainConfig, rows: int) -> None:
     )
 
 
+def refuse_topic_clusters_beyond_queries(config: TrainConfig, data: TrainData) -> None:
+    """ConfigError for ``--topic-clusters`` above the file's distinct queries: k-means makes at most one cluster
+    per query, so the count was cut to theirs without a word (measured: ``--topic-clusters 500`` on the demo's
+    60 distinct training queries ran with 60)."""
+    from negmine.errors import ConfigError
+    from negmine.train.samplers.topic import default_num_clusters
+
+    if config.batching != "topic" or config.topic_clusters is None:
+        return
+    queries = len(set(data.dataset["anchor"]))
+    if config.topic_clusters > queries:
+        raise ConfigError(
+            f"--topic-clusters {config.topic_clusters} is more than the {queries} distinct queries of "
+            f"{config.train_file}, and k-means makes at most one cluster per query; use --topic-clusters {queries} or "
+            f"fewer, or leave it unset (here {default_num_clusters(queries, config.batch_size)}: about two batches of "
+            "queries per cluster)"
+        )
+
+
 def _dev_schedule(config: TrainConfig) -> dict:
     """Evaluation arguments: before the first step, every ``dev.steps`` steps (or epoch) and at the end;
     with ``keep_best`` a checkpoint at each evaluation and the best one loaded at the end."""
@@ -384,6 +403,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     data = load_train_data(config.train_file, config.num_negatives)
     refuse_single_warmup_step(config, len(data.dataset))
     refuse_remine_that_never_runs(config, len(data.dataset))
+    refuse_topic_clusters_beyond_queries(config, data)
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
     from negmine.encode.sentence_transformer import transformers_bars
