@@ -1008,6 +1008,8 @@ UNCUT_METRICS = {
 """Metrics without a cutoff, and why: ranx ignores one given to them, so ``bpref@3`` would print bpref."""
 
 STAT_TESTS = ("student", "fisher")
+CORRECTIONS = ("holm", "none")
+"""Multiple-comparison corrections of ``negmine eval``'s p-values (:mod:`negmine.evaluate.holm`)."""
 DEFAULT_EVAL_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map", "judged@10")
 
 
@@ -1043,7 +1045,9 @@ class EvalConfig(PathFields):
     Runs are ordered models first, then run files; ``baseline`` indexes that order. ``encoder`` supplies
     prompts, precision, batch size and cache for every model (its ``model`` field is ignored: ``models``
     wins). Significance: paired two-sided test vs the baseline (``student`` t-test or ``fisher``
-    randomisation), marked when p <= ``alpha``.
+    randomisation), marked when p <= ``alpha``; with several runs against one baseline the p-values are
+    Holm-adjusted first (``correction`` ``holm``, the default; ``none`` marks each raw p-value), so the chance
+    that any run is marked by luck stays ``alpha`` (:mod:`negmine.evaluate.holm`).
 
     ``unknown_qrels`` ``skip`` (see :class:`DataConfig`) loads a split whose qrels judge documents missing
     from the corpus. Those judgments are still scored, as BEIR does with pytrec_eval: a relevant document
@@ -1066,6 +1070,7 @@ class EvalConfig(PathFields):
     baseline: int = 0
     stat_test: str = "student"
     alpha: float = 0.05
+    correction: str = "holm"
     n_permutations: int = 10000
     seed: int = 42
     output: Path | None = None
@@ -1131,6 +1136,7 @@ class EvalConfig(PathFields):
                 f"files); use --baseline 0..{n_runs - 1}"
             )
         _check_choice("stat_test", self.stat_test, STAT_TESTS)
+        _check_choice("correction", self.correction, CORRECTIONS)
         if not 0.0 < self.alpha < 1.0:
             raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is 0.05")
         _check_positive_int("n_permutations", self.n_permutations, "use e.g. --n-permutations 10000")

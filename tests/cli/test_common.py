@@ -174,7 +174,7 @@ def _choice_options():
                 ("audit", "positive_policy", C.POSITIVE_POLICIES), ("train", "loss", C.TRAIN_LOSSES),
                 ("train", "hardness", C.TRAIN_HARDNESS), ("train", "direction", C.TRAIN_DIRECTIONS),
                 ("train", "partition_mode", C.TRAIN_PARTITION_MODES), ("train", "batching", C.TRAIN_BATCHINGS),
-                ("eval", "stat_test", C.STAT_TESTS)]
+                ("eval", "stat_test", C.STAT_TESTS), ("eval", "correction", C.CORRECTIONS)]
     for command in ("mine", "audit", "train", "eval"):
         yield (command, "precision", C.PRECISIONS)
     for command in ("mine", "audit", "eval"):

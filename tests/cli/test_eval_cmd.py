@@ -21,6 +21,10 @@ def _beir(tmp_path):
     return write_beir(tmp_path / "b", CORPUS, QUERIES, QRELS, split="test")
 
 
+def saved_correction(results) -> str:
+    return json.loads(results.read_text())["comparison"]["correction"]
+
+
 def test_eval_cli_model_and_run_file(tmp_path, tiny_model_path) -> None:
     beir = _beir(tmp_path)
     run_file = tmp_path / "oracle.trec"
@@ -37,6 +41,9 @@ def test_eval_cli_model_and_run_file(tmp_path, tiny_model_path) -> None:
     # the oracle is perfect; whether that is significant over 3 queries depends on the random tiny model's ranks
     assert [cell.rstrip("*") for cell in lines[3].split()] == ["oracle", "3", "1.0000", "1.0000", "1.0000"]
     assert "p-values vs baseline 'model' (paired t-test, two-sided; * = p <= 0.05):" in result.stdout
+    assert saved_correction(out) == "holm"  # one run compared: its raw p-value, nothing adjusted
+    raw = runner.invoke(build_app(), args + ["--correction", "none"])
+    assert raw.exit_code == 0 and saved_correction(out) == "none", raw.output
     assert "model: encoded 15 texts, 0 from cache" in result.stdout
     saved = json.loads(out.read_text())
     assert saved["comparison"]["metrics"] == ["ndcg@10", "mrr@10", "recall@10"]

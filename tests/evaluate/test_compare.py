@@ -55,7 +55,12 @@ def test_format_table_is_aligned_and_marks_significance() -> None:
     header = lines[0]
     for row in lines[2:5]:  # numeric columns start at the header's column positions
         assert row[header.index("ndcg@10")] in "01"
-    assert "p-values vs baseline 'good' (paired t-test, two-sided; * = p <= 0.05):" in text
+    assert ("p-values vs baseline 'good' (paired t-test, two-sided, Holm-adjusted over the 2 runs compared (raw "
+            "p-values in the results JSON); * = p <= 0.05):") in text
+    single = format_table(compare_runs(QRELS, [GOOD, BAD], ("ndcg@10",)))  # one comparison: nothing to adjust
+    assert "p-values vs baseline 'good' (paired t-test, two-sided; * = p <= 0.05):" in single
+    raw = format_table(compare_runs(QRELS, [GOOD, BAD, SAME], ("ndcg@10",), correction="none"))
+    assert "p-values vs baseline 'good' (paired t-test, two-sided; * = p <= 0.05):" in raw
     assert "mean delta vs baseline [95% confidence interval, paired t]:" in text
     assert lines[-1].split() == ["same", "+0.0000", "[+0.0000,", "+0.0000]", "+0.0000", "[+0.0000,", "+0.0000]"]
     assert lines[-2].split()[:1] == ["bad"] and lines[-2].split()[4:7] == ["-0.5000", "[-0.5935,", "-0.4065]"]
@@ -142,3 +147,30 @@ def test_a_paired_test_on_fewer_than_two_queries_is_undefined(stat_test) -> None
     assert math.isnan(paired_p_value(np.array([0.0]), np.array([1.0]), stat_test, 100, 0))
     assert math.isnan(paired_p_value(np.array([0.5]), np.array([0.5]), stat_test, 100, 0))
     assert paired_p_value(np.array([0.5, 0.2]), np.array([0.5, 0.2]), stat_test, 100, 0) == 1.0
+
+
+SLIGHTLY_WORSE = _run("slightly-worse", [2 if i < 4 else 1 for i in range(N)])  # 4 of 40 queries at rank 2
+
+
+def test_several_runs_are_marked_by_holm_adjusted_p_values() -> None:
+    """Each run was tested at alpha on its own, so with more runs against one baseline a difference was marked by
+    luck more often (up to m * alpha). Holm's adjustment (the default) keeps that chance at alpha."""
+    comp = compare_runs(QRELS, [GOOD, SLIGHTLY_WORSE, SAME], ("mrr@10",))
+    raw = comp.p_values["slightly-worse"]["mrr@10"]
+    assert 0.025 < raw < 0.05, raw  # significant alone, not once doubled
+    assert comp.p_value("slightly-worse", "mrr@10") == pytest.approx(2 * raw)
+    assert not comp.significant("slightly-worse", "mrr@10")
+    assert comp.p_value("same", "mrr@10") == 1.0
+    entry = comp.to_dict()["runs"]["slightly-worse"]["vs_baseline"]["mrr@10"]
+    assert entry["p_value"] == pytest.approx(raw) and entry["p_value_adjusted"] == pytest.approx(2 * raw)
+    assert entry["significant"] is False and comp.to_dict()["correction"] == "holm"
+    assert f"{2 * raw:.4f}" in format_table(comp) and "*" not in format_table(comp).splitlines()[3]
+    unadjusted = compare_runs(QRELS, [GOOD, SLIGHTLY_WORSE, SAME], ("mrr@10",), correction="none")
+    assert unadjusted.significant("slightly-worse", "mrr@10")
+    alone = compare_runs(QRELS, [GOOD, SLIGHTLY_WORSE], ("mrr@10",))
+    assert alone.significant("slightly-worse", "mrr@10") and alone.p_value("slightly-worse", "mrr@10") == raw
+
+
+def test_an_unknown_correction_lists_the_allowed_ones() -> None:
+    with pytest.raises(ConfigError, match=r"^unknown correction 'bonferoni'; allowed: holm, none$"):
+        compare_runs(QRELS, [GOOD, BAD], ("mrr@10",), correction="bonferoni")

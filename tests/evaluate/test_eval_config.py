@@ -50,6 +50,7 @@ def test_models_default_to_the_bundled_model_only_without_run_files() -> None:
         ({"depth": 50}, r"metric 'recall@100' looks at the top 100 but models retrieve only --depth 50; raise --depth to at least 100"),
         ({"baseline": 2, "models": ("a", "b")}, r"baseline index 2 is out of range for 2 run\(s\) \(models first, then run files\); use --baseline 0\.\.1"),
         ({"stat_test": "wilcoxon"}, r"unknown stat_test 'wilcoxon'; allowed: student, fisher"),
+        ({"correction": "bonferroni"}, r"unknown correction 'bonferroni'; allowed: holm, none"),
         ({"alpha": 1.5}, r"alpha must be in \(0, 1\), got 1\.5; the usual value is 0\.05"),
         ({"n_permutations": 0}, r"n_permutations must be a positive integer, got 0"),
         # the Fisher test's seed goes to NumPy's legacy generator (0..2**32-1): -1 was a ValueError traceback

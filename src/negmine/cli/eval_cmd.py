@@ -8,7 +8,9 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import OUTPUT_PANEL, choices, encoder_options, refuse_unused_config, shared_option, user_errors
-from negmine.config import DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, STAT_TESTS, EncoderConfig, EvalConfig
+from negmine.config import (
+    CORRECTIONS, DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, STAT_TESTS, EncoderConfig, EvalConfig,
+)
 
 _RUNS = "Runs"
 _EVAL = "Metrics and significance"
@@ -34,6 +36,7 @@ def eval_command(
     baseline: int = typer.Option(0, help="index of the baseline run: models first, then run files", rich_help_panel=_EVAL),
     stat_test: str = typer.Option("student", help=choices(STAT_TESTS, {"student": "paired t-test", "fisher": "randomisation"}), rich_help_panel=_EVAL),
     alpha: float = typer.Option(0.05, help="significance level", rich_help_panel=_EVAL),
+    correction: str = typer.Option("holm", help=choices(CORRECTIONS, {"holm": "p-values Holm-adjusted over the runs compared with the baseline", "none": "raw p-values"}), rich_help_panel=_EVAL),
     n_permutations: int = typer.Option(10000, help="fisher: number of random sign flips", rich_help_panel=_EVAL),
     seed: int = typer.Option(42, help="fisher: random seed", rich_help_panel=_EVAL),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores; default: none written)", rich_help_panel=_OUT),
@@ -52,6 +55,7 @@ def eval_command(
         baseline=baseline,
         stat_test=stat_test,
         alpha=alpha,
+        correction=correction,
         n_permutations=n_permutations,
         seed=seed,
         output=output,

@@ -82,7 +82,7 @@ def evaluate(
     written = _write_run_files(config.runs_dir, model_runs)
     comparison = compare_runs(
         dataset.judged_qrels(), runs, config.metrics, config.baseline, config.stat_test, config.alpha,
-        config.n_permutations, config.seed,
+        config.n_permutations, config.seed, config.correction,
     )
     payload = _payload(config, dataset, comparison, written)
     payload["run_file_coverage"] = {run.name: run_coverage(run, dataset) for run in file_runs}

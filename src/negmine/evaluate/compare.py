@@ -9,7 +9,9 @@ Tests are two-sided and paired over the evaluated queries (Smucker, Allan & Cart
   seed). ranx's own Fisher test draws from numba's per-thread generators and is not reproducible
   run to run, which would break byte-identical outputs.
 
-A run is marked significantly different from the baseline on a metric when p <= ``alpha``. Each delta also
+A run is marked significantly different from the baseline on a metric when p <= ``alpha``; with several runs
+against one baseline, p is first Holm-adjusted over them, per metric (``correction="holm"``, the default;
+:mod:`negmine.evaluate.holm`), since each extra run is one more chance to mark a difference by luck. Each delta also
 gets its ``1 - alpha`` confidence interval: the paired t interval, mean difference +- t_{1-alpha/2, n-1} *
 sd / sqrt(n) (``scipy.stats.ttest_rel``), whichever test gives the p-value. Its half-width is the smallest
 difference the queries can resolve: on SciFact's 300 test queries about +-2 nDCG@10 points between two
@@ -25,8 +27,9 @@ from typing import Sequence
 
 import numpy as np
 
-from negmine.config import STAT_TESTS
+from negmine.config import CORRECTIONS, STAT_TESTS
 from negmine.errors import ConfigError, unknown_choice
+from negmine.evaluate.holm import holm_adjust
 from negmine.evaluate.metrics import DEFAULT_METRICS, EvalResult, evaluate_run
 from negmine.evaluate.run import Run
 from negmine.io.records import Qrels
@@ -45,7 +48,19 @@ class Comparison:
     p_values: dict[str, dict[str, float]]
     """p-value of each non-baseline run vs the baseline per metric; NaN where undefined (fewer than two queries)."""
     intervals: dict[str, dict[str, tuple[float, float]]]
-    """``1 - alpha`` confidence interval of each non-baseline run's mean delta per metric (paired t)."""
+    """``1 - alpha`` confidence interval of each non-baseline run's mean delta per metric (paired t; not adjusted)."""
+    correction: str = "none"
+    adjusted_p_values: dict[str, dict[str, float]] | None = None
+    """``p_values`` after ``correction`` (None: ``p_values`` themselves); what :meth:`significant` reads."""
+
+    def p_value(self, name: str, metric: str) -> float:
+        """The p-value a run is marked by: adjusted when a correction applies, else the raw one."""
+        return (self.adjusted_p_values or self.p_values)[name][metric]
+
+    @property
+    def corrected(self) -> bool:
+        """Whether the marks read adjusted p-values (a correction over two or more compared runs)."""
+        return self.adjusted_p_values is not None and len(self.p_values) > 1
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -66,7 +81,7 @@ class Comparison:
         return format_table(self)
 
     def significant(self, name: str, metric: str) -> bool:
-        return name != self.baseline and self.p_values[name][metric] <= self.alpha  # NaN (undefined): False
+        return name != self.baseline and self.p_value(name, metric) <= self.alpha  # NaN (undefined): False
 
     def deltas(self, name: str, metric: str) -> np.ndarray:
         """Per-query ``run - baseline`` scores, aligned with ``results[i].query_ids``."""
@@ -84,6 +99,7 @@ class Comparison:
             "baseline": self.baseline,
             "stat_test": self.stat_test,
             "alpha": self.alpha,
+            "correction": self.correction,
             "metrics": list(self.metrics),
             "order": self.names,
             "runs": runs,
@@ -98,7 +114,8 @@ class Comparison:
                 "mean_delta": float(np.mean(delta)),
                 "confidence_interval": None if math.isnan(low) else [low, high],
                 "confidence_level": 1 - self.alpha,
-                "p_value": None if math.isnan(self.p_values[res.name][m]) else self.p_values[res.name][m],
+                "p_value": _json_p(self.p_values[res.name][m]),
+                "p_value_adjusted": _json_p(self.p_value(res.name, m)),
                 "significant": self.significant(res.name, m),
                 "wins": int(np.sum(delta > 0)),
                 "ties": int(np.sum(delta == 0)),
@@ -110,6 +127,10 @@ class Comparison:
         return out
 
 
+def _json_p(p: float) -> float | None:
+    return None if math.isnan(p) else p
+
+
 def compare_runs(
     qrels: Qrels,
     runs: Sequence[Run],
@@ -119,9 +140,11 @@ def compare_runs(
     alpha: float = 0.05,
     n_permutations: int = 10000,
     seed: int = 42,
+    correction: str = "holm",
 ) -> Comparison:
-    """Evaluate every run on ``qrels`` and test each against ``runs[baseline]`` (names must be unique)."""
-    _check_runs(runs, baseline, stat_test)
+    """Evaluate every run on ``qrels`` and test each against ``runs[baseline]`` (names must be unique);
+    ``correction`` (:data:`negmine.config.CORRECTIONS`) adjusts the p-values over the compared runs."""
+    _check_runs(runs, baseline, stat_test, correction)
     results = tuple(evaluate_run(qrels, run, metrics) for run in runs)
     base = results[baseline]
     others = [res for res in results if res.name != base.name]
@@ -131,10 +154,21 @@ def compare_runs(
     }
     intervals = {res.name: {m: paired_interval(base.per_query[m], res.per_query[m], 1 - alpha) for m in res.metrics}
                  for res in others}
-    return Comparison(results, base.name, stat_test, alpha, p_values, intervals)
+    return Comparison(results, base.name, stat_test, alpha, p_values, intervals, correction,
+                      adjust(p_values, correction))
 
 
-def _check_runs(runs: Sequence[Run], baseline: int, stat_test: str) -> None:
+def adjust(p_values: dict[str, dict[str, float]], correction: str) -> dict[str, dict[str, float]] | None:
+    """Each metric's p-values adjusted over the compared runs (None for ``none``)."""
+    if correction == "none":
+        return None
+    names = list(p_values)
+    metrics = list(p_values[names[0]]) if names else []
+    columns = {m: holm_adjust([p_values[n][m] for n in names]) for m in metrics}
+    return {n: {m: float(columns[m][i]) for m in metrics} for i, n in enumerate(names)}
+
+
+def _check_runs(runs: Sequence[Run], baseline: int, stat_test: str, correction: str) -> None:
     if not runs:
         raise ConfigError("no runs to compare; give at least one model or run file")
     names = [r.name for r in runs]
@@ -145,6 +179,8 @@ def _check_runs(runs: Sequence[Run], baseline: int, stat_test: str) -> None:
         raise ConfigError(f"baseline index {baseline} is out of range for {len(runs)} run(s); use 0..{len(runs) - 1}")
     if stat_test not in STAT_TESTS:
         raise unknown_choice("stat_test", stat_test, STAT_TESTS)
+    if correction not in CORRECTIONS:
+        raise unknown_choice("correction", correction, CORRECTIONS)
 
 
 def paired_p_value(control: np.ndarray, treatment: np.ndarray, stat_test: str, n_permutations: int, seed: int) -> float:
@@ -197,7 +233,7 @@ def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _fmt_p(comparison: Comparison, name: str, metric: str) -> str:
-    p = comparison.p_values[name][metric]
+    p = comparison.p_value(name, metric)
     if math.isnan(p):
         return _undefined(comparison, name, metric)
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
@@ -227,7 +263,8 @@ def format_table(comparison: Comparison) -> str:
     others = [r for r in comparison.results if r.name != comparison.baseline]
     if others:
         test = STAT_TEST_LABELS[comparison.stat_test]
-        lines += ["", f"p-values vs baseline {comparison.baseline!r} ({test}, two-sided; * = p <= {comparison.alpha:g}):"]
+        lines += ["", f"p-values vs baseline {comparison.baseline!r} ({test}, two-sided{_correction_note(comparison)}; "
+                      f"* = p <= {comparison.alpha:g}):"]
         p_rows = [["run", *metrics]]
         p_rows += [[r.name, *(_fmt_p(comparison, r.name, m) for m in metrics)] for r in others]
         lines += _align(p_rows)
@@ -237,6 +274,13 @@ def format_table(comparison: Comparison) -> str:
         ci_rows += [[r.name, *(_fmt_delta(comparison, r.name, m) for m in metrics)] for r in others]
         lines += _align(ci_rows)
     return "\n".join(lines)
+
+
+def _correction_note(comparison: Comparison) -> str:
+    """How the table's p-values were adjusted, if they were."""
+    if not comparison.corrected:
+        return ""
+    return f", Holm-adjusted over the {len(comparison.p_values)} runs compared (raw p-values in the results JSON)"
 
 
 def _fmt_delta(comparison: Comparison, name: str, metric: str) -> str:
