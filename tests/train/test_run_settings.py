@@ -120,3 +120,21 @@ def test_the_cadence_changes_name_every_value_a_checkpoints_log_holds_in_order(t
     assert cadence_changes(now, tmp_path) == ["checkpoint_steps 500 -> 7", "logging_steps 10 -> 1"]  # no log read
     (checkpoint / "trainer_state.json").write_text('{"global_step": 30, "log_hi')  # unreadable: the first value
     assert cadence_changes(now, tmp_path, checkpoint) == ["checkpoint_steps 500 -> 7", "logging_steps 10 -> 1"]
+
+
+def test_under_keep_best_a_checkpoint_steps_change_is_not_named_it_saved_nothing(tmp_path):
+    """With --keep-best a checkpoint is saved at every evaluation and nowhere else: a resume with another
+    --checkpoint-steps changed nothing, yet ``resume_changes`` listed ``checkpoint_steps 500 -> 2``."""
+    from negmine.config import DevEvalConfig
+    from negmine.train.run_settings import cadence_changes
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, checkpoint_steps=500, logging_steps=10,
+                         dev=DevEvalConfig(data_dir=tmp_path, steps=5, keep_best=True))
+    record_run_settings(config, tmp_path)
+    assert cadence_changes(replace(config, checkpoint_steps=2), tmp_path) == []
+    assert cadence_changes(replace(config, checkpoint_steps=2, logging_steps=1), tmp_path) == ["logging_steps 10 -> 1"]
+    without = replace(config, dev=replace(config.dev, keep_best=False))
+    record_run_settings(without, tmp_path)
+    assert cadence_changes(replace(without, checkpoint_steps=2), tmp_path) == ["checkpoint_steps 500 -> 2"]

@@ -133,7 +133,7 @@ def cadence_changes(config: TrainConfig, ckpt_dir: Path, checkpoint: str | Path 
     1"``; a resume that left no checkpoint trained no step of this run and is not named). Comparing the first
     value with the last lost the resumes in between (``10 -> 1``), and named no change for ``10 -> 5 -> 10``.
     Entries logged by a negmine that did not record the cadence are skipped. None when the run's settings were
-    not recorded."""
+    not recorded. Only the settings that took effect (:func:`effective_cadence`)."""
     recorded = _recorded(ckpt_dir)
     if recorded is None:
         return []
@@ -144,12 +144,22 @@ def cadence_changes(config: TrainConfig, ckpt_dir: Path, checkpoint: str | Path 
             stretches.append({key: entry[CADENCE_LOG_KEYS[key]] for key in CADENCE})
     stretches.append({key: getattr(config, key) for key in CADENCE})
     out = []
-    for key in CADENCE:
+    for key in effective_cadence(config):
         values = [stretch[key] for stretch in stretches]
         values = [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
         if len(values) > 1:
             out.append(f"{key} " + " -> ".join(map(repr, values)))
     return out
+
+
+def effective_cadence(config: TrainConfig) -> tuple[str, ...]:
+    """The :data:`CADENCE` settings that act in a run of ``config``: with ``--keep-best`` a checkpoint is saved at
+    every evaluation and at no other step, so ``checkpoint_steps`` does nothing (the preflight warns), and a
+    change of it across resumes was listed in ``resume_changes`` and the report as if the checkpoints had
+    followed it. ``--keep-best`` itself may not change on resume, so it holds for every part of the run."""
+    if config.dev is not None and config.dev.keep_best:
+        return tuple(key for key in CADENCE if key != "checkpoint_steps")
+    return CADENCE
 
 
 def _log_history(checkpoint: str | Path | None) -> list[dict]:
