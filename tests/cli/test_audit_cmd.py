@@ -430,6 +430,25 @@ def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
                                                               "format is written (the cleaned file is JSON Lines)")
 
 
+def test_audit_ntuple_negatives_above_every_rows_width_warns_naming_the_widest(tmp_path):
+    """--ntuple-negatives above the widest row's negatives wrote an empty n-tuple export with exit 0 and said only
+    that it left out every row; it now warns with N, the widest row's count and the width that keeps rows."""
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html", "--export", "n-tuple"]
+    assert runner.invoke(build_app(), args).exit_code == 0
+    clean = [json.loads(x) for x in (tmp_path / "mined.clean.jsonl").read_text().splitlines()]
+    widest = max(len(r["negatives"]) for r in clean)
+    result = runner.invoke(build_app(), [*args, "--ntuple-negatives", str(widest + 5)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "mined.clean.n-tuple.jsonl").read_text() == ""
+    assert (f"warning: --ntuple-negatives {widest + 5} is above the widest row's {widest} negatives: every row has "
+            f"fewer than {widest + 5}, so the n-tuple export {tmp_path / 'mined.clean.n-tuple.jsonl'} holds no rows; "
+            f"use --ntuple-negatives {widest} (or fewer) to keep the rows with {widest}") in result.stderr
+    assert "a smaller --ntuple-negatives N keeps every row with at least N negatives" in result.output
+    fits = runner.invoke(build_app(), [*args, "--ntuple-negatives", str(widest)])
+    assert fits.exit_code == 0 and "--ntuple-negatives" not in fits.stderr
+
+
 def test_audit_and_mine_pass_teacher_prompts_to_teachers_given_by_path(tmp_path, tiny_model_path, monkeypatch):
     """A teacher saved without prompts (e.g. an E5 model needing 'query: ' / 'passage: ') gets them from
     --teacher-query-prompt / --teacher-document-prompt; before, the options did not exist."""

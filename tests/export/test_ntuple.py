@@ -1,3 +1,6 @@
+import pytest
+
+from negmine.errors import NegmineWarning
 from negmine.export.native import dumps_row
 from negmine.export.ntuple import SKIP_SHORT
 from negmine.export.registry import export_file
@@ -58,7 +61,9 @@ def test_a_chosen_width_keeps_the_first_negatives_of_wider_rows_and_skips_narrow
     ds = load_json_dataset(out)
     assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2"]
     assert ds[0]["negative_2"] == "negative 1 for q1" and ds["anchor"] == ["query q1", "query q2", "query q3"]
-    stats = export_file(native_file, "n-tuple", tmp_path / "n4.jsonl", ntuple_negatives=4)
+    with pytest.warns(NegmineWarning, match=r"--ntuple-negatives 4 is above the widest row's 3 negatives: .* holds "
+                                            r"no rows; use --ntuple-negatives 3 \(or fewer\)"):
+        stats = export_file(native_file, "n-tuple", tmp_path / "n4.jsonl", ntuple_negatives=4)
     assert (stats.records_out, stats.skipped) == (0, {SKIP_SHORT: 3})
 
 

@@ -9,11 +9,14 @@ dropped or promoted some) are skipped, with their promoted documents, and counte
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positives, text_columns
 from negmine.export.native import NativeRow
+from negmine.errors import NegmineWarning
 
 SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
 
@@ -36,3 +39,18 @@ class NTupleExporter:
         width = shape.ntuple_width
         negatives = {f"negative_{i}": neg for i, neg in enumerate(row["negatives"][:width], start=1)}
         return [{"anchor": row["query"], "positive": positive, **negatives} for positive in positives(row)]
+
+
+def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> None:
+    """A NegmineWarning when ``--ntuple-negatives N`` is above the widest row's negatives: every row is then
+    skipped as too short and the export holds no record, which ``negmine audit`` wrote with exit 0 and only the
+    "left out" line to say so (``negmine mine`` refuses N above --num-negatives before any work; the audit cannot
+    know the widths before it has judged the rows). Read from the shape scan, before the export is written."""
+    width, widest = shape.ntuple_negatives, shape.max_negatives
+    if width is None or widest == 0 or width <= widest:
+        return
+    warnings.warn(
+        f"--ntuple-negatives {width} is above the widest row's {widest} negatives: every row has fewer than {width}, "
+        f"so the n-tuple export {out_path} holds no rows; use --ntuple-negatives {widest} (or fewer) to keep "
+        f"the rows with {widest}", NegmineWarning, stacklevel=2,
+    )

@@ -11,7 +11,7 @@ from negmine.export.base import ExportShape, Exporter, promoted_once, scan_shape
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListExporter
 from negmine.export.native import read_native
-from negmine.export.ntuple import NTupleExporter
+from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
 from negmine.export.triplet import TripletExporter
 from negmine.export.sinks import SUFFIXES, open_sink
 
@@ -117,6 +117,8 @@ def export_file(
         raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
     shape = replace(shape, ntuple_negatives=ntuple_negatives)
+    if fmt == NTupleExporter.name:
+        warn_width_beyond_every_row(shape, Path(out_path))
     rows_in = records_out = flagged = 0
     skipped: Counter[str] = Counter()
     promoted: set[tuple[str, str]] = set()
