@@ -116,3 +116,24 @@ def test_a_run_resumed_at_another_cadence_says_so_and_its_two_cadence_curve_rend
     summary["result"].pop("resume_changes")  # a summary from before the field: the checkpoint alone
     _write(tmp_path / "old", summary)
     assert "<td>out/checkpoints/checkpoint-8</td>" in training_report(tmp_path / "old").read_text(encoding="utf-8")
+
+
+def test_a_resumed_runs_timings_are_labelled_as_the_whole_run_with_each_part_listed(tmp_path):
+    """The report's "timings (s)" of a resumed run showed the resumed part's seconds as if they were the run's."""
+    summary = _summary(dev=False)
+    parts = [{"until_step": 8, "seconds": {"train": 2.0, "total": 4.0}},
+             {"until_step": 12, "seconds": {"train": 1.0, "total": 3.0}}]
+    summary["result"].update(resumed_from="out/checkpoints/checkpoint-8", timings={"train": 3.0, "total": 7.0},
+                             timings_parts=parts)
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8")
+    assert "<td>timings (s), whole run (2 parts)</td><td>train: 3.0, total: 7.0</td>" in page
+    assert ("<td>timings per part (s)</td><td>part 1, to step 8: train 2.0, total 4.0; "
+            "part 2, to step 12: train 1.0, total 3.0</td>") in page
+    summary["result"].update(timings={"train": 1.0, "total": 3.0}, timings_parts=[None, parts[1]])
+    _write(tmp_path / "old", summary)
+    page = training_report(tmp_path / "old").read_text(encoding="utf-8")
+    assert "<td>timings (s), the 1 of 2 parts recorded</td><td>train: 1.0, total: 3.0</td>" in page
+    assert "part 1: not recorded (its checkpoint was saved by an older negmine); part 2, to step 12" in page
+    _write(tmp_path / "straight", _summary(dev=False))
+    assert "<td>timings (s)</td><td>train: 3.0</td>" in training_report(tmp_path / "straight").read_text()

@@ -133,6 +133,48 @@ def test_a_resumed_run_reports_the_masked_fraction_of_the_whole_run(tmp_path, wr
     assert 0 < straight.masked_fraction < 1 and resumed.masked_fraction == pytest.approx(straight.masked_fraction)
 
 
+def test_a_resumed_runs_timings_cover_the_whole_run_part_by_part(tmp_path, mined_file, tiny_model_path):
+    """A resumed run's ``timings`` (and its ``total``) covered only the resumed part: the seconds of the steps
+    before the checkpoint were lost. The checkpoint's log now carries them: the summary lists each part and sums
+    them."""
+    from dataclasses import replace
+
+    config = _config(tmp_path, mined_file, tiny_model_path, max_steps=5, checkpoint_steps=2, logging_steps=3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])  # checkpoint-2
+    resumed = train(replace(config, resume=True))
+    first, last = resumed.timings_parts
+    assert (first["until_step"], last["until_step"]) == (2, 5)
+    assert set(first["seconds"]) == {"load_data", "setup", "train", "total"}
+    assert {"load_data", "setup", "train", "save", "total"} == set(last["seconds"])
+    assert first["seconds"]["total"] > 0 and first["seconds"]["train"] > 0
+    for stage in ("load_data", "setup", "train", "total"):
+        assert resumed.timings[stage] == pytest.approx(first["seconds"][stage] + last["seconds"][stage], abs=2e-3)
+    assert resumed.timings["save"] == last["seconds"]["save"]
+    summary = json.loads((resumed.output_dir / SUMMARY_NAME).read_text())
+    assert summary["result"]["timings_parts"] == resumed.timings_parts
+    assert summary["result"]["timings"] == resumed.timings
+    assert all(set(h) <= {"step", "epoch", "loss", "learning_rate", "grad_norm"} for h in resumed.loss_history)
+    straight = train(_config(tmp_path / "straight", mined_file, tiny_model_path))
+    assert straight.timings_parts == [] and straight.timings["total"] > 0
+
+
+def test_a_checkpoint_without_recorded_timings_gives_one_unrecorded_part():
+    """A checkpoint saved by a negmine that did not record the seconds: its part is None, not counted as 0 s."""
+    from types import SimpleNamespace
+
+    from negmine.train.api import PartTimingsInLog, whole_run_timings
+
+    log = PartTimingsInLog(lambda: {"train": 1.0, "total": 2.0}, resumed=True)
+    log.on_train_begin(None, SimpleNamespace(log_history=[{"loss": 1.0, "step": 2}]), None)
+    parts = log.parts(5, {"train": 1.0, "total": 2.0})
+    assert parts == [None, {"until_step": 5, "seconds": {"train": 1.0, "total": 2.0}}]
+    assert whole_run_timings(parts) == {"train": 1.0, "total": 2.0}
+    recorded = [{"loss": 1.0, "step": 2, PartTimingsInLog.KEY: [{"until_step": 2, "seconds": {"total": 3.5}}]}]
+    log.on_train_begin(None, SimpleNamespace(log_history=recorded), None)
+    assert whole_run_timings(log.parts(5, {"total": 2.0})) == {"total": 5.5}
+
+
 def test_mean_loss_weighs_each_logged_window_by_its_steps():
     from negmine.train.api import mean_loss
 

@@ -55,6 +55,26 @@ def _resumed(result: Mapping) -> str:
     return f"{where} (then {'; '.join(changes)})" if changes else where
 
 
+def _timings(result: Mapping) -> dict[str, object]:
+    """The seconds per stage; for a resumed run, whose summary sums its parts (``timings_parts``), labelled as
+    the whole run (or as the parts recorded, when a part's checkpoint predates the record) and with each part
+    listed: the report's ``total`` was the resumed part's alone, with nothing to say so."""
+    timings, parts = result.get("timings", {}), result.get("timings_parts") or []
+    if not parts:
+        return {"timings (s)": timings}
+    recorded = sum(part is not None for part in parts)
+    label = (f"timings (s), whole run ({len(parts)} parts)" if recorded == len(parts)
+             else f"timings (s), the {recorded} of {len(parts)} parts recorded")
+    return {label: timings, "timings per part (s)": "; ".join(_part(i, p) for i, p in enumerate(parts, start=1))}
+
+
+def _part(number: int, part: Mapping | None) -> str:
+    if part is None:
+        return f"part {number}: not recorded (its checkpoint was saved by an older negmine)"
+    seconds = ", ".join(f"{stage} {value}" for stage, value in part.get("seconds", {}).items())
+    return f"part {number}, to step {part.get('until_step')}: {seconds}"
+
+
 def _round(value) -> object:
     return round(value, 4) if isinstance(value, float) else ("-" if value is None else value)
 
@@ -78,7 +98,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
     dev = result.get("dev") or []
     sections = [("Overview", _overview(result) + key_value_table({
         "output": result.get("output_dir"), "training file": config.get("train_file"), "model": config.get("model"),
-        "data": result.get("data", {}), "timings (s)": result.get("timings", {}),
+        "data": result.get("data", {}), **_timings(result),
         "checkpoint kept": result.get("best_checkpoint") or "the last (no --keep-best)",
         "resumed from": _resumed(result),
     }))]

@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from transformers import TrainerCallback
 
@@ -58,6 +58,12 @@ class TrainResult:
     mean_loss: float | None
     precision: str
     timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage. A resumed run's are the sums over :attr:`timings_parts` that were recorded."""
+    timings_parts: list[dict | None] = field(default_factory=list)
+    """A resumed run's parts in order (empty for a run never resumed), each ``{"until_step", "seconds"}``: an
+    earlier part's seconds up to its log at the checkpoint the next part went on from (the work it did after that
+    checkpoint was lost and redone), the last part's to the end; None for a part whose checkpoint was saved by a
+    negmine that did not record them (:class:`PartTimingsInLog`)."""
     data: dict[str, int] = field(default_factory=dict)
     masked_fraction: float | None = None
     loss_history: list[dict] = field(default_factory=list)
@@ -371,6 +377,41 @@ class MaskStatsInLog(TrainerCallback):
             state.log_history[-1].update(self.stats.log_entry())
 
 
+class PartTimingsInLog(TrainerCallback):
+    """Write this part's seconds per stage so far, after those of the earlier parts of the run, into each
+    training-loss entry of the trainer's log, which every checkpoint saves, and take the earlier parts back from
+    a resumed run's restored log: the summary's timings then cover the whole run, as :class:`MaskStatsInLog` does
+    for the mask counts (they covered only the resumed part: its ``total`` ignored the steps before the
+    checkpoint). A resumed log without them (an older negmine's checkpoint) gives one unrecorded part, None."""
+
+    KEY = "negmine_timings"
+
+    def __init__(self, seconds: Callable[[], dict[str, float]], resumed: bool) -> None:
+        self.seconds, self.resumed = seconds, resumed
+        self.earlier: list[dict | None] = []
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        last = next((entry for entry in reversed(state.log_history) if self.KEY in entry), None)
+        self.earlier = (list(last[self.KEY]) if last is not None else [None]) if self.resumed else []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.log_history and "loss" in state.log_history[-1]:
+            state.log_history[-1][self.KEY] = self.parts(state.global_step, self.seconds())
+
+    def parts(self, step: int, seconds: dict[str, float]) -> list[dict | None]:
+        """The earlier parts and this one, at ``step`` with ``seconds``."""
+        return [*self.earlier, {"until_step": step, "seconds": seconds}]
+
+
+def whole_run_timings(parts: Sequence[dict | None]) -> dict[str, float]:
+    """Seconds per stage summed over the recorded ``parts`` (:attr:`TrainResult.timings_parts`)."""
+    total: dict[str, float] = {}
+    for part in parts:
+        for stage, seconds in (part or {}).get("seconds", {}).items():
+            total[stage] = round(total.get(stage, 0.0) + seconds, 3)
+    return total
+
+
 def _write_summary(result: TrainResult, config: TrainConfig) -> None:
     payload = {"result": result.as_dict(), "config": json.loads(json.dumps(asdict(config), default=str)),
                "training_version": TRAINING_VERSION}
@@ -409,7 +450,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     from negmine.encode.sentence_transformer import transformers_bars
 
     with global_rng_restored(), transformers_bars(config.show_progress):
-        run = _TrainRun(config, data, miner, timings, dev_data)
+        run = _TrainRun(config, data, miner, timings, dev_data, start=start)
         if checkpoint is None:  # once the inputs have loaded (a run refused for them creates no folder)
             record_run_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)  # which --resume must repeat
         run.fit(checkpoint, callbacks)
@@ -449,7 +490,8 @@ class _TrainRun:
     """One training run's model, loss, trainer and callbacks (kept small so each step is testable)."""
 
     def __init__(
-        self, config: TrainConfig, data: TrainData, miner: Miner | None, timings: dict[str, float], dev_data=None
+        self, config: TrainConfig, data: TrainData, miner: Miner | None, timings: dict[str, float], dev_data=None,
+        start: float | None = None,
     ):
         from transformers import set_seed
 
@@ -458,6 +500,8 @@ class _TrainRun:
         from negmine.train.samplers.no_duplicates import EveryRowNoDuplicatesBatchSampler
 
         self.config, self.data, self.timings = config, data, timings
+        self.start = time.perf_counter() if start is None else start
+        self.train_start: float | None = None
         self.precision = resolve_precision(config.precision, config.device.split(":")[0])
         set_seed(config.seed)
         t0 = time.perf_counter()
@@ -496,7 +540,8 @@ class _TrainRun:
         stats = getattr(self.loss, "mask_stats", None)
         callbacks += [MaskStatsInLog(stats)] if stats is not None else []
         callbacks += [EvaluateAtEnd()] if self.evaluator else []
-        callbacks += list(extra_callbacks)
+        self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=checkpoint is not None)
+        callbacks += [self.part_timings, *extra_callbacks]
         with model_card_bar(self.model, self.config.show_progress):
             trainer = MeasuringTrainer(
                 model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss,
@@ -504,19 +549,30 @@ class _TrainRun:
             )
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
-        t0 = time.perf_counter()
+        self.train_start = time.perf_counter()
         with checkpoint_args_warning_dropped():
             trainer.train(resume_from_checkpoint=checkpoint)
-        self.timings["train"] = time.perf_counter() - t0
+        self.timings["train"] = time.perf_counter() - self.train_start
         self.trainer = trainer
+
+    def seconds_so_far(self) -> dict[str, float]:
+        """This part's seconds per stage up to now (while training, ``train`` and ``total`` so far)."""
+        now = time.perf_counter()
+        seconds = dict(self.timings)
+        if self.train_start is not None and "train" not in seconds:
+            seconds["train"] = now - self.train_start
+        remine = sum(e.get("seconds", 0.0) for e in self.remine.events) if self.remine else 0.0
+        if remine:
+            seconds["remine"] = remine
+        seconds.setdefault("total", now - self.start)
+        return {stage: round(value, 3) for stage, value in seconds.items()}
 
     def result(self, checkpoint: str | None, resume_changes: Sequence[str] = ()) -> TrainResult:
         state = self.trainer.state
         history = _loss_history(state.log_history)
         stats = getattr(self.loss, "mask_stats", None)
-        remine_time = sum(e.get("seconds", 0.0) for e in self.remine.events) if self.remine else 0.0
-        if remine_time:
-            self.timings["remine"] = remine_time
+        timings = self.seconds_so_far()
+        parts = self.part_timings.parts(state.global_step, timings) if checkpoint else []
         return TrainResult(
             output_dir=Path(self.config.output_dir),
             global_step=state.global_step,
@@ -524,7 +580,8 @@ class _TrainRun:
             final_loss=history[-1]["loss"] if history else None,
             mean_loss=mean_loss(history),
             precision=self.precision,
-            timings={k: round(v, 3) for k, v in self.timings.items()},
+            timings=whole_run_timings(parts) if parts else timings,
+            timings_parts=parts,
             data=self.data.stats.as_dict(),
             masked_fraction=stats.fraction() if stats is not None and self.config.fn_mask else None,
             loss_history=history,
