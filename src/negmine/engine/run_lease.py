@@ -9,9 +9,10 @@ deletes the lock file too. Two runs that finish at the same instant cannot both 
 fails to convert to exclusive is dropped (``flock(2)``: conversion is not atomic), so the second attempt finds
 no other holder and wins. The lock is the kernel's: a killed run's lease ends with its process. A run that
 was waiting on a lock file deleted meanwhile sees that its file is no longer the one at the path and locks
-the new one (the usual protocol for lock files that are removed). The folders a lease had to create above the work
-folder (e.g. ``<cache dir>/runs`` and the cache dir itself on a first run) are removed with it when they are
-left empty, so a run that caches nothing (``--no-cache``) leaves nothing behind.
+the new one (the usual protocol for lock files that are removed, shared in :mod:`negmine.io.lock_file`). The
+folders a lease had to create above the work folder (e.g. ``<cache dir>/runs`` and the cache dir itself on a
+first run) are removed with it when they are left empty, so a run that caches nothing (``--no-cache``) leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from negmine.io.lock_file import open_locked, remove_locked
+
 
 class RunLease:
     """Held from construction (blocking until no run is removing the folder) until :meth:`release` or
@@ -30,20 +33,9 @@ class RunLease:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.created: list[Path] = []  # folders made for the lease: removed again, when empty, with the folder
-        self._fd: int | None = None
-        while self._fd is None:
-            self.created = sorted({*self.created, *_missing_parents(self.path)}, key=lambda f: -len(f.parts))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            except FileNotFoundError:  # another run's remove_if_last removed the empty parent just now
-                continue
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            if _is_at(fd, self.lock_path):
-                self._fd = fd
-            else:  # the run that held it exclusively removed the folder and this lock file: lock the new one
-                os.close(fd)
+        self._fd: int | None
+        self.created: list[Path]  # folders made for the lease: removed again, when empty, with the folder
+        self._fd, self.created = open_locked(self.lock_path, fcntl.LOCK_SH)  # see negmine.io.lock_file
 
     @property
     def lock_path(self) -> Path:
@@ -59,13 +51,8 @@ class RunLease:
             self.release()
             return False  # the last run to finish removes it
         shutil.rmtree(self.path, ignore_errors=True)
-        self.lock_path.unlink(missing_ok=True)
-        self.release()
-        for folder in self.created:  # deepest first; one that holds anything (another run's lock) stays
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        fd, self._fd = self._fd, None
+        remove_locked(fd, self.lock_path, self.created)  # with the folders made for it, when left empty
         return True
 
     @contextmanager
@@ -83,22 +70,3 @@ class RunLease:
             os.close(self._fd)  # closing the descriptor drops its lock
             self._fd = None
 
-
-def _missing_parents(path: Path) -> list[Path]:
-    """The folders above ``path`` that do not exist yet, deepest first."""
-    missing = []
-    for folder in path.parents:
-        if folder.exists():
-            break
-        missing.append(folder)
-    return missing
-
-
-def _is_at(fd: int, path: Path) -> bool:
-    """True when the open file ``fd`` is the file now at ``path``."""
-    try:
-        at = os.stat(path)
-    except FileNotFoundError:
-        return False
-    mine = os.fstat(fd)
-    return (mine.st_dev, mine.st_ino) == (at.st_dev, at.st_ino)

@@ -144,18 +144,11 @@ def _creating(path: Path) -> Iterator[None]:
     ends with its process."""
     import fcntl
 
-    from negmine.engine.run_lease import _is_at
+    from negmine.io.lock_file import open_locked, remove_locked
 
     lock = path.with_name(f"{path.name}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if _is_at(fd, lock):
-            break
-        os.close(fd)
+    fd, _ = open_locked(lock, fcntl.LOCK_EX)
     try:
         yield
     finally:
-        lock.unlink(missing_ok=True)
-        os.close(fd)
+        remove_locked(fd, lock, [])  # the folders above stay: the store is made in them
