@@ -137,3 +137,37 @@ def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path, caplog):
     assert caplog.messages == [f"{mined}: 1 repeated (query_id, positive_id) rows skipped, the first row of each "
                                f"pair is used (line {len(rows) + 1} repeats line 1); remove the repeats (e.g. a file "
                                "concatenated twice) to silence this"]
+
+
+def test_outputs_another_run_is_writing_are_refused_before_any_model_loads(tmp_path, monkeypatch):
+    """Two audits (or an audit and a mine) writing one cleaned file could leave its exports and summary from
+    the other run; the second now fails at once, before candidates are mined or judges load."""
+    import negmine.audit.api as audit_api
+    import negmine.audit.resources as resources
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.testing.output_holder import hold_in_other_process
+
+    for module, name in ((pipeline_mine, "make_embedder"), (resources, "load_resources"),
+                         (audit_api, "mine_candidates")):
+        monkeypatch.setattr(module, name, _no_model)
+    clean = tmp_path / "out" / "mined.clean.jsonl"
+    config = AuditConfig(input=_mined(tmp_path), flags=tmp_path / "out" / "mined.flags.jsonl", output=clean)
+    with hold_in_other_process({"--output": clean}) as other:
+        with pytest.raises(ConfigError) as err:
+            run_audit(config)
+    assert str(err.value) == (
+        f"--output {clean}: another negmine run (pid {other.pid}) is writing this output now (it holds "
+        f"{clean}.lock); wait for that run to finish, or choose another --output for this one")
+    assert not (tmp_path / "out").exists(), "nothing was written"
+
+
+def test_an_audit_leaves_no_lock_and_runs_after_a_killed_one(tmp_path):
+    from negmine.testing.output_holder import hold_in_other_process
+
+    config = AuditConfig(input=_mined(tmp_path), judges=JudgeConfig(near_dup=NearDupConfig(cosine=None)),
+                         flags=tmp_path / "f.flags.jsonl", output=tmp_path / "clean.jsonl")
+    with hold_in_other_process({"--flags": config.flags, "--output": config.output}) as killed:
+        killed.kill()
+        killed.wait(60)
+    run_audit(config)
+    assert (tmp_path / "clean.jsonl").is_file() and not list(tmp_path.glob("*.lock"))

@@ -716,3 +716,82 @@ def test_denoise_checks_every_model_then_loads_the_mining_model_before_the_judge
     with pytest.raises(ConfigError, match=rf"^model path '{missing}' does not exist; pass an existing folder"):
         mine(typo)
     assert events == [("check", str(missing))], "nothing loads, and the judges are not checked after a failed check"
+
+
+@pytest.mark.parametrize(("held", "option"), [("o.jsonl", "--output"), ("o.summary.json", "--summary-json"),
+                                              ("o.triplet.jsonl", "--export triplet")])
+def test_outputs_another_run_is_writing_are_refused_before_loading_and_left_as_they_are(
+    beir_dir, tmp_path, monkeypatch, held, option
+):
+    """Two runs with the same -o each wrote every file: the set left could pair one run's rows with the other's
+    exports and summary. The second now fails at once and writes nothing."""
+    from negmine.pipeline import mine as mine_module
+    from negmine.testing.output_holder import hold_in_other_process
+
+    monkeypatch.setattr(mine_module, "make_embedder", lambda config: pytest.fail("the model was loaded"))
+    (beir_dir / "corpus.jsonl").write_text("not json\n")  # would fail at loading, were the lock not checked first
+    for name in ("o.jsonl", "o.summary.json", "o.triplet.jsonl"):
+        (tmp_path / name).write_text("the other run's\n")
+    config = dataclasses.replace(make_config(beir_dir, tmp_path / "o.jsonl"),
+                                 output=OutputConfig(tmp_path / "o.jsonl", ("triplet",)))
+    with hold_in_other_process({"--output": tmp_path / held}) as other:
+        with pytest.raises(ConfigError) as err:
+            mine(config)
+    fix = "--output" if option.startswith("--export") else option
+    assert str(err.value).startswith(f"{option} {tmp_path / held}: another negmine run (pid {other.pid}) is writing "
+                                     "this output now")
+    assert str(err.value).endswith(f"wait for that run to finish, or choose another {fix} for this one")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["beir", "o.jsonl", "o.summary.json", "o.triplet.jsonl"]
+    assert {(tmp_path / n).read_text() for n in ("o.jsonl", "o.summary.json", "o.triplet.jsonl")} == {
+        "the other run's\n"}
+
+
+class _TryingASecondRun(HashEmbedder):
+    """Starts ``negmine mine`` on the same outputs in another process while this run encodes."""
+
+    def __init__(self, args):
+        super().__init__()
+        self.args, self.second = args, None
+
+    def encode(self, texts, prompt=""):
+        import subprocess
+        import sys
+
+        if self.second is None:
+            self.second = subprocess.run([sys.executable, "-m", "negmine", "mine", *self.args], capture_output=True,
+                                         text=True, timeout=300)
+        return super().encode(texts, prompt)
+
+
+def test_a_live_run_holds_its_outputs_until_it_ends_and_leaves_no_lock(beir_dir, tmp_path):
+    import os
+
+    out = tmp_path / "out" / "o.jsonl"
+    embedder = _TryingASecondRun([str(beir_dir), "--output", str(out), "--no-progress"])
+    mine(make_config(beir_dir, out), embedder=embedder)
+    assert embedder.second.returncode == 2, embedder.second.stderr
+    assert embedder.second.stderr.startswith(
+        f"error: --output {out}: another negmine run (pid {os.getpid()}) is writing this output now (it holds "
+        f"{out.parent / 'o.jsonl.lock'}); wait for that run to finish, or choose another --output for this one")
+    assert not list(tmp_path.rglob("*.lock")), "no lock file is left"
+    mine(make_config(beir_dir, out), embedder=HashEmbedder())  # the next run on the same outputs
+
+
+def test_a_run_stopped_or_killed_leaves_no_lock_that_blocks_its_rerun(beir_dir, tmp_path):
+    from negmine.testing.output_holder import hold_in_other_process
+
+    class Stopped(HashEmbedder):
+        def encode(self, texts, prompt=""):
+            raise KeyboardInterrupt
+
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        mine(make_config(beir_dir, out), embedder=Stopped())
+    assert not (tmp_path / "o.jsonl.lock").exists()
+    with hold_in_other_process({"--output": out}) as killed:
+        killed.kill()
+        killed.wait(60)
+    assert (tmp_path / "o.jsonl.lock").exists(), "a killed run leaves its lock file"
+    result = mine(make_config(beir_dir, out), embedder=HashEmbedder())
+    assert result.summary["pairs_out"] == 7
+    assert not (tmp_path / "o.jsonl.lock").exists()

@@ -138,3 +138,56 @@ def test_prompts_unlike_those_the_same_model_mined_with_are_named(tmp_path):
         warnings.simplefilter("error")
         check_before_work(replace(config, query_prompt="query: ", document_prompt="passage: "))
         check_before_work(replace(config, model="other"))  # another model may take other prompts
+
+
+def _mined_file(tmp_path):
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    return mined
+
+
+def test_an_output_folder_another_training_writes_is_refused_at_once(tmp_path, monkeypatch):
+    """Two trainings into one folder would interleave their checkpoints; the second fails before the trainer's
+    import (the command's early check) and, through the Python API, before the data loads."""
+    import negmine.train.api as train_api
+    from negmine.testing.output_holder import hold_in_other_process
+
+    monkeypatch.setattr(train_api, "load_train_data", lambda *a: pytest.fail("the data loaded"))
+    config = TrainConfig(train_file=_mined_file(tmp_path), output_dir=tmp_path / "model")
+    with hold_in_other_process({"--output": tmp_path / "model"}) as other:
+        for check in (check_before_work, train_api.train):
+            with pytest.raises(ConfigError) as err:
+                check(config)
+            assert str(err.value) == (
+                f"--output {tmp_path / 'model'}: another negmine run (pid {other.pid}) is writing this output now "
+                f"(it holds {tmp_path / 'model.lock'}); wait for that run to finish, or choose another --output for "
+                "this one")
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_training_holds_its_output_folder_until_it_ends_or_stops(tmp_path, monkeypatch):
+    import fcntl
+    import os
+
+    import negmine.train.api as train_api
+
+    lock = tmp_path / "model.lock"
+    seen = []
+
+    def run(config, miner, callbacks, checkpoint, start):
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):  # what a second run's lock attempt meets
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+        seen.append(checkpoint)
+        raise KeyboardInterrupt  # Ctrl-C
+
+    monkeypatch.setattr(train_api, "_train", run)
+    config = TrainConfig(train_file=_mined_file(tmp_path), output_dir=tmp_path / "model")
+    for _ in range(2):  # the stopped run's lock is gone: the rerun gets it
+        with pytest.raises(KeyboardInterrupt):
+            train_api.train(config)
+        assert not lock.exists()
+    assert seen == [None, None]

@@ -26,20 +26,26 @@ def run_audit(
     ``split`` and ``unknown_qrels`` (``DataConfig`` fields) apply to a BEIR directory only; qrels rows skipped
     by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary."""
     from negmine.audit.findings import check_min_sources
-    from negmine.audit.judges import build_judges
-    from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
-    from negmine.audit.run import audit_file, document_sample, summary_path
     from negmine.config import check_unknown_qrels
-    from negmine.pipeline.mine import make_cache, make_embedder
-
     from negmine.export.registry import check_formats
+    from negmine.io.output_lock import hold_outputs
 
     config.validate()
     check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     check_unknown_qrels(unknown_qrels)
     refuse_mined_file_unused(config, split, unknown_qrels)
     check_formats(config.formats, config.export_as)
-    check_outputs(config)
+    with hold_outputs(check_outputs(config)):  # no other run writes these files until this one ends
+        return _audit(config, split, candidates, unknown_qrels)
+
+
+def _audit(config: AuditConfig, split: str, candidates: Path | None, unknown_qrels: str) -> dict:
+    """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held."""
+    from negmine.audit.judges import build_judges
+    from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
+    from negmine.audit.run import audit_file, document_sample, summary_path
+    from negmine.pipeline.mine import make_cache, make_embedder
+
     check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))  # before mining candidates
     extra: dict = {}
     embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
@@ -122,8 +128,9 @@ def refuse_mined_file_unused(config: AuditConfig, split: str, unknown_qrels: str
                               f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({default})")
 
 
-def check_outputs(config: AuditConfig) -> None:
-    """Every file the audit will write can be written; checked before any model loads."""
+def check_outputs(config: AuditConfig) -> dict[str, Path | None]:
+    """Every file the audit will write can be written; checked before any model loads. Returns them as
+    ``{option: path}`` (None: not written)."""
     from negmine.audit.run import summary_path
     from negmine.export.registry import export_path
     from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
@@ -137,6 +144,7 @@ def check_outputs(config: AuditConfig) -> None:
     for option, path in files.items():
         if path is not None:
             check_output_file(path, option)
+    return files
 
 
 def check_input(path: Path, need_spread: bool, need_rows: bool = True) -> None:

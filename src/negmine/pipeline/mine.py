@@ -71,8 +71,9 @@ def check_registries(config: MineConfig) -> None:
     check_formats(config.output.formats, config.output.export_as)
 
 
-def check_outputs(config: MineConfig) -> None:
-    """Every file the run will write (output, exports, summary) can be written; checked before any work."""
+def check_outputs(config: MineConfig) -> dict[str, Path]:
+    """Every file the run will write (output, exports, summary) can be written; checked before any work.
+    Returns them as ``{option: path}``."""
     from negmine.export.registry import export_path
     from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
 
@@ -83,6 +84,7 @@ def check_outputs(config: MineConfig) -> None:
     check_outputs_distinct(outputs, input_files(data.data_dir, data.corpus, data.queries, data.qrels, data.pairs))
     for option, path in outputs.items():
         check_output_file(path, option)
+    return outputs
 
 
 def check_models(config: MineConfig, embedder: Embedder | None) -> None:
@@ -120,10 +122,18 @@ def mine(
 
     ``embedder`` and ``dataset`` may be passed in (tests, re-mining during training); otherwise they are
     built from the config. ``hook`` runs on each pair's pool between exclusions and filters (denoising).
+    Another run writing one of the same files meanwhile is refused at once (:mod:`negmine.io.output_lock`).
     """
+    from negmine.io.output_lock import hold_outputs
+
     config.validate()
     check_registries(config)
-    check_outputs(config)
+    with hold_outputs(check_outputs(config)):  # no other run writes these files until this one ends
+        return _mine(config, embedder, dataset, hook)
+
+
+def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None, hook: PoolHook | None) -> MineResult:
+    """:func:`mine` once the config and outputs are checked and the outputs' locks are held."""
     from negmine.engine.registry import check_engine
 
     check_engine(config.engine)  # e.g. --ray-address auto with no cluster: before data, judges and model load

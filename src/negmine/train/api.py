@@ -34,7 +34,7 @@ from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME, TRAINING_VERSION
 from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
-from negmine.train.preflight import CHECKPOINT_DIR, check_before_work
+from negmine.train.preflight import CHECKPOINT_DIR, check_settings, resume_point, training_outputs
 from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
@@ -428,11 +428,22 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     (:func:`negmine.train.pipeline_miner.pipeline_miner`), as ``negmine train`` does.
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects (early stopping, custom logging).
     The run seeds Python's, NumPy's and torch's global random generators from ``config.seed``; the caller's
-    generator states are put back when it returns or fails.
+    generator states are put back when it returns or fails. Another run training into ``config.output_dir``
+    meanwhile is refused at once (:mod:`negmine.io.output_lock`).
     """
-    timings: dict[str, float] = {}
+    from negmine.io.output_lock import hold_outputs
+
     start = time.perf_counter()
-    checkpoint = check_before_work(config)
+    check_settings(config)
+    with hold_outputs(training_outputs(config)):  # no other run writes the folder until this one ends
+        return _train(config, miner, callbacks, resume_point(config), start)
+
+
+def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkpoint: str | None,
+           start: float) -> TrainResult:
+    """:func:`train` once the settings are checked, the output's lock is held and the checkpoint to resume from
+    (None: none) is known."""
+    timings: dict[str, float] = {}
     changes = cadence_changes(config, Path(config.output_dir) / CHECKPOINT_DIR, checkpoint) if checkpoint else []
     if changes:
         logger.info("resuming %s at another cadence (the weights are those of the run without it): %s",

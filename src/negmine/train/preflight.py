@@ -174,8 +174,17 @@ def warn_prompts_unlike_mining(config: TrainConfig) -> None:
 
 def check_before_work(config: TrainConfig) -> str | None:
     """Every check that needs no model or data (a resume's settings against those its run started with
-    included); returns the checkpoint to resume from. (Re-mining needs ``config.mine``, which ``validate``
-    checks; ``train`` builds the miner from it unless given one.)"""
+    included, and no other run writing ``--output`` now); returns the checkpoint to resume from. (Re-mining
+    needs ``config.mine``, which ``validate`` checks; ``train`` builds the miner from it unless given one.)"""
+    from negmine.io.output_lock import check_not_busy
+
+    check_settings(config)
+    check_not_busy(training_outputs(config))  # ``train`` holds the lock for the run; this fails before imports
+    return resume_point(config)
+
+
+def check_settings(config: TrainConfig) -> None:
+    """The checks of :func:`check_before_work` that do not read the output folder's checkpoints."""
     check_matryoshka_dims_early(config)
     config.validate()
     if Path(config.train_file).is_dir():
@@ -186,6 +195,16 @@ def check_before_work(config: TrainConfig) -> str | None:
     check_output_dir(config.output_dir, "--output")
     warn_checkpoint_steps_unused(config)
     warn_prompts_unlike_mining(config)
+
+
+def training_outputs(config: TrainConfig) -> dict[str, Path]:
+    """What a training run writes, for its output lock (:mod:`negmine.io.output_lock`): the ``--output``
+    folder (checkpoints, re-mined files, model, summary), locked as a whole."""
+    return {"--output": Path(config.output_dir)}
+
+
+def resume_point(config: TrainConfig) -> str | None:
+    """The checkpoint to resume from (None: start afresh), its run's settings checked against ``config``."""
     checkpoint = find_checkpoint(Path(config.output_dir), config.resume)
     if checkpoint is not None:
         check_resume_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)

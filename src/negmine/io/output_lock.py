@@ -1,0 +1,88 @@
+"""One run at a time per output: a run holds a lock on every file (or folder) it writes, for its whole life.
+
+Each output is written atomically (a temp file renamed over the path), but a run's outputs describe one
+another: the exports are re-read from the native file on disk, the summary counts its rows, a training's
+checkpoints and model follow one run. Two runs started with the same ``-o`` each wrote every file, and the set
+left behind could pair one run's native file with the other's exports and summary. So :func:`hold_outputs`
+takes an exclusive, non-blocking ``flock`` on ``<output>.lock`` next to each output, after the output checks and
+before any model loads or data is encoded, and holds it until the run ends; a second run that targets one of
+those outputs fails at once (ConfigError naming the output, the pid of the run writing it, and the fix). The
+lock is the kernel's: a run stopped by Ctrl-C or killed holds nothing, so rerunning the same command resumes;
+the lock file a killed run leaves is taken over by the next run. The lock file is deleted when the run ends,
+with the protocol of :mod:`negmine.io.lock_file` (as work-folder leases do), and so are folders made for it
+and left empty (a run refused before it wrote anything leaves no ``out/`` behind).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+from typing import Iterator
+
+from negmine.errors import ConfigError
+from negmine.io.atomic import owner_tag
+from negmine.io.lock_file import open_locked, remove_locked
+
+Outputs = dict[str, "str | Path | None"]
+"""``{option: path}`` as the output checks take them; None entries (outputs not written) are skipped."""
+
+
+def lock_path(path: str | Path) -> Path:
+    """``<output>.lock`` next to the output, named after its real path, so two spellings of one output (relative
+    and absolute, through a symlink) share one lock."""
+    real = Path(os.path.realpath(os.path.expanduser(path)))
+    return real.parent / f"{real.name}.lock"
+
+
+@contextlib.contextmanager
+def hold_outputs(outputs: Outputs) -> Iterator[None]:
+    """Hold the lock of every output for the block; ConfigError (nothing held) when another run holds one.
+    Locks are taken in one order (by lock path), so of two runs sharing outputs one always gets them all."""
+    wanted = {lock_path(path): (option, Path(path)) for option, path in outputs.items() if path is not None}
+    held: list[tuple[int, Path, list[Path]]] = []
+    try:
+        for lock in sorted(wanted):
+            held.append(_take(lock, *wanted[lock]))
+        yield
+    finally:
+        for fd, lock, created in reversed(held):
+            remove_locked(fd, lock, created)  # with the folders made for it, when left empty
+
+
+def check_not_busy(outputs: Outputs) -> None:
+    """ConfigError when another run is writing one of ``outputs`` now (an early check that holds nothing, for a
+    command that takes the locks later with :func:`hold_outputs`)."""
+    with hold_outputs(outputs):
+        pass
+
+
+def _take(lock: Path, option: str, path: Path) -> tuple[int, Path, list[Path]]:
+    try:
+        fd, created = open_locked(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _busy(option, path, lock) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, owner_tag().encode(), 0)  # for the message of a run refused meanwhile
+    return fd, lock, created
+
+
+def _busy(option: str, path: Path, lock: Path) -> ConfigError:
+    """The refusal: which output, who writes it (``<host>.<pid>`` from the lock file, when it could be read), and
+    the fix. Exports are named after ``--output``, so that is the option to change for them."""
+    try:
+        owner = lock.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        owner = ""
+    if owner == owner_tag():
+        return ConfigError(f"{option} {path}: this run writes that file already as another of its outputs; "
+                           "give each output a path of its own")
+    host, _, pid = owner.rpartition(".")
+    here = owner_tag().rpartition(".")[0]
+    who = f" (pid {pid}{'' if host == here else f' on {host}'})" if pid.isdigit() else ""
+    fix = "--output" if option.startswith("--export") else option
+    return ConfigError(
+        f"{option} {path}: another negmine run{who} is writing this output now (it holds {lock}); wait for that "
+        f"run to finish, or choose another {fix} for this one"
+    )
