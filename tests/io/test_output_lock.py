@@ -58,3 +58,16 @@ def test_a_run_giving_one_file_under_two_options_is_told_so(tmp_path):
     with hold_outputs({"--output": out}):
         with pytest.raises(ConfigError, match=re.escape(f"--candidates {out}: this run writes that file already")):
             check_not_busy({"--candidates": out})
+
+
+def test_an_output_folder_is_locked_inside_and_left_as_it_was(tmp_path):
+    """Inside: a run may write in its output folder without rights on the folder's parent (a mount point)."""
+    (tmp_path / "model").mkdir()
+    with hold_in_other_process({}, {"--output": tmp_path / "model"}) as other:
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+        with pytest.raises(ConfigError, match=re.escape(f"(pid {other.pid}) is writing this output now (it holds "
+                                                        f"{tmp_path / 'model' / '.negmine.lock'})")):
+            check_not_busy({}, {"--output": tmp_path / "model"})
+    assert list((tmp_path / "model").iterdir()) == []
+    check_not_busy({}, {"--output": tmp_path / "new"})
+    assert not (tmp_path / "new").exists(), "a folder made only for the lock goes with it"

@@ -154,13 +154,13 @@ def test_an_output_folder_another_training_writes_is_refused_at_once(tmp_path, m
 
     monkeypatch.setattr(train_api, "load_train_data", lambda *a: pytest.fail("the data loaded"))
     config = TrainConfig(train_file=_mined_file(tmp_path), output_dir=tmp_path / "model")
-    with hold_in_other_process({"--output": tmp_path / "model"}) as other:
+    with hold_in_other_process({}, {"--output": tmp_path / "model"}) as other:
         for check in (check_before_work, train_api.train):
             with pytest.raises(ConfigError) as err:
                 check(config)
             assert str(err.value) == (
                 f"--output {tmp_path / 'model'}: another negmine run (pid {other.pid}) is writing this output now "
-                f"(it holds {tmp_path / 'model.lock'}); wait for that run to finish, or choose another --output for "
+                f"(it holds {tmp_path / 'model' / '.negmine.lock'}); wait for that run to finish, or choose another --output for "
                 "this one")
     assert not (tmp_path / "model").exists()
 
@@ -171,7 +171,7 @@ def test_a_training_holds_its_output_folder_until_it_ends_or_stops(tmp_path, mon
 
     import negmine.train.api as train_api
 
-    lock = tmp_path / "model.lock"
+    lock = tmp_path / "model" / ".negmine.lock"
     seen = []
 
     def run(config, miner, callbacks, checkpoint, start):
@@ -189,5 +189,5 @@ def test_a_training_holds_its_output_folder_until_it_ends_or_stops(tmp_path, mon
     for _ in range(2):  # the stopped run's lock is gone: the rerun gets it
         with pytest.raises(KeyboardInterrupt):
             train_api.train(config)
-        assert not lock.exists()
+        assert not (tmp_path / "model").exists(), "the lock and the folder made for it are gone"
     assert seen == [None, None]

@@ -4,13 +4,13 @@ Each output is written atomically (a temp file renamed over the path), but a run
 another: the exports are re-read from the native file on disk, the summary counts its rows, a training's
 checkpoints and model follow one run. Two runs started with the same ``-o`` each wrote every file, and the set
 left behind could pair one run's native file with the other's exports and summary. So :func:`hold_outputs`
-takes an exclusive, non-blocking ``flock`` on ``<output>.lock`` next to each output, after the output checks and
-before any model loads or data is encoded, and holds it until the run ends; a second run that targets one of
+takes an exclusive, non-blocking ``flock`` on ``<output>.lock`` next to each output file (``.negmine.lock`` in
+an output folder), after the output checks and before any model loads or data is encoded, and holds it until the run ends; a second run that targets one of
 those outputs fails at once (ConfigError naming the output, the pid of the run writing it, and the fix). The
 lock is the kernel's: a run stopped by Ctrl-C or killed holds nothing, so rerunning the same command resumes;
 the lock file a killed run leaves is taken over by the next run. The lock file is deleted when the run ends,
 with the protocol of :mod:`negmine.io.lock_file` (as work-folder leases do), and so are folders made for it
-and left empty (a run refused before it wrote anything leaves no ``out/`` behind).
+and left empty (a run refused before it wrote anything leaves no ``out/``, nor an empty output folder, behind).
 """
 
 from __future__ import annotations
@@ -29,18 +29,25 @@ Outputs = dict[str, "str | Path | None"]
 """``{option: path}`` as the output checks take them; None entries (outputs not written) are skipped."""
 
 
-def lock_path(path: str | Path) -> Path:
-    """``<output>.lock`` next to the output, named after its real path, so two spellings of one output (relative
-    and absolute, through a symlink) share one lock."""
+FOLDER_LOCK = ".negmine.lock"
+"""The lock of an output folder, inside it: a run may write in the folder without rights on its parent."""
+
+
+def lock_path(path: str | Path, folder: bool = False) -> Path:
+    """``<output>.lock`` next to an output file (``<folder>/.negmine.lock`` for an output folder), found from its
+    real path, so two spellings of one output (relative and absolute, through a symlink) share one lock."""
     real = Path(os.path.realpath(os.path.expanduser(path)))
-    return real.parent / f"{real.name}.lock"
+    return real / FOLDER_LOCK if folder else real.parent / f"{real.name}.lock"
 
 
 @contextlib.contextmanager
-def hold_outputs(outputs: Outputs) -> Iterator[None]:
-    """Hold the lock of every output for the block; ConfigError (nothing held) when another run holds one.
-    Locks are taken in one order (by lock path), so of two runs sharing outputs one always gets them all."""
-    wanted = {lock_path(path): (option, Path(path)) for option, path in outputs.items() if path is not None}
+def hold_outputs(outputs: Outputs, folders: Outputs | None = None) -> Iterator[None]:
+    """Hold the lock of every output file (``outputs``) and folder (``folders``) for the block; ConfigError
+    (nothing held) when another run holds one. Locks are taken in one order (by lock path), so of two runs
+    sharing outputs one always gets them all."""
+    wanted = {lock_path(path, folder): (option, Path(path))
+              for group, folder in ((outputs, False), (folders or {}, True))
+              for option, path in group.items() if path is not None}
     held: list[tuple[int, Path, list[Path]]] = []
     try:
         for lock in sorted(wanted):
@@ -51,10 +58,10 @@ def hold_outputs(outputs: Outputs) -> Iterator[None]:
             remove_locked(fd, lock, created)  # with the folders made for it, when left empty
 
 
-def check_not_busy(outputs: Outputs) -> None:
-    """ConfigError when another run is writing one of ``outputs`` now (an early check that holds nothing, for a
-    command that takes the locks later with :func:`hold_outputs`)."""
-    with hold_outputs(outputs):
+def check_not_busy(outputs: Outputs, folders: Outputs | None = None) -> None:
+    """ConfigError when another run is writing one of ``outputs`` or ``folders`` now (an early check that holds
+    nothing, for a command that takes the locks later with :func:`hold_outputs`)."""
+    with hold_outputs(outputs, folders):
         pass
 
 

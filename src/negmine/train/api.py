@@ -435,7 +435,7 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
 
     start = time.perf_counter()
     check_settings(config)
-    with hold_outputs(training_outputs(config)):  # no other run writes the folder until this one ends
+    with hold_outputs({}, training_outputs(config)):  # no other run writes the folder until this one ends
         return _train(config, miner, callbacks, resume_point(config), start)
 
 

@@ -179,7 +179,7 @@ def check_before_work(config: TrainConfig) -> str | None:
     from negmine.io.output_lock import check_not_busy
 
     check_settings(config)
-    check_not_busy(training_outputs(config))  # ``train`` holds the lock for the run; this fails before imports
+    check_not_busy({}, training_outputs(config))  # ``train`` holds the lock for the run; this fails before imports
     return resume_point(config)
 
 
@@ -198,7 +198,7 @@ def check_settings(config: TrainConfig) -> None:
 
 
 def training_outputs(config: TrainConfig) -> dict[str, Path]:
-    """What a training run writes, for its output lock (:mod:`negmine.io.output_lock`): the ``--output``
+    """The folders a training run writes, for their lock (:mod:`negmine.io.output_lock`): the ``--output``
     folder (checkpoints, re-mined files, model, summary), locked as a whole."""
     return {"--output": Path(config.output_dir)}
 
