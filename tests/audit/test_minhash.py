@@ -120,3 +120,33 @@ def test_invisible_characters_and_combining_marks_do_not_split_words():
     hidden = "infor\u00admation re\u200btrieval with lear\u200dned sparse\ufeff models"
     assert shingles(hidden) == shingles(plain)
     assert shingles("हिन्दी भारत की राजभाषा") == {"हिन्दी भारत की", "भारत की राजभाषा"}
+
+
+def test_exact_overlap_counts_equal_one_intersection_per_candidate():
+    """The exact counts come from one np.isin over every candidate's set (it was one np.intersect1d per
+    candidate, most of the near-duplicate check's time): the same integers and the same Jaccard bits, with
+    candidates whose set is not kept (MinHash estimate) or empty left to the estimate."""
+    from negmine.audit.minhash import Signatures, intersection, overlap
+
+    rng = np.random.default_rng(3)
+    pool = np.arange(400, dtype=np.uint64) * np.uint64(2654435761)
+
+    def a_set(size: int) -> np.ndarray:
+        return np.sort(rng.choice(pool, size=size, replace=False))
+
+    exact = [a_set(int(s)) for s in rng.integers(1, 60, size=40)] + [None, np.empty(0, np.uint64), a_set(5)]
+    sizes = np.array([len(e) if e is not None else 50 for e in exact], dtype=np.int64)
+    values = rng.integers(0, 2**32, size=(len(exact), 16), dtype=np.uint32)
+    candidates = Signatures(values, sizes, tuple(exact))
+    ref = a_set(80)
+    reference = Signatures(values[:1], np.array([ref.size]), (ref,))
+    j, cont, inter = overlap(candidates, reference)
+    for i, own in enumerate(exact):
+        if own is None or not own.size:
+            continue
+        shared = np.intersect1d(own, ref, assume_unique=True).size
+        assert inter[i] == shared
+        assert j[i] == shared / (own.size + ref.size - shared)
+        assert cont[i] == min(1.0, shared / own.size)
+    estimate = intersection(candidates, reference)
+    assert inter[40] == estimate[40] and inter[41] == estimate[41]  # no kept set / an empty one: the estimate
