@@ -420,3 +420,32 @@ def test_a_training_folder_stopped_before_its_first_checkpoint_is_not_sent_to_re
                                           r"resume; run the same `negmine train ... -o .*stopped` command again, "
                                           r"without --resume$"):
         evaluate(config, embedders={})
+
+
+@pytest.mark.parametrize(("option", "folder"), [("--output", False), ("--runs-dir", True)])
+def test_an_output_another_run_is_writing_is_refused_before_any_work_and_left_alone(beir_dir, tmp_path, option,
+                                                                                    folder) -> None:
+    """An evaluation deletes its earlier results first and writes its run files: two evaluations with the same
+    --output or --runs-dir deleted and overwrote each other's files. The second now fails at once."""
+    from negmine.testing.output_holder import hold_in_other_process
+
+    output, runs = tmp_path / "out" / "results.json", tmp_path / "runs"
+    output.parent.mkdir()
+    output.write_text("the other run's\n")
+    cfg = _config(beir_dir, tmp_path, output=output, runs_dir=runs)
+    held = {option: runs} if folder else {option: output}
+    with hold_in_other_process({} if folder else held, held if folder else None) as other:
+        with pytest.raises(ConfigError) as err:
+            evaluate(cfg, embedders={"hash/a": _Untouchable(), "hash/b": _Untouchable()})
+    path = runs if folder else output
+    assert str(err.value) == (f"{option} {path}: another negmine run (pid {other.pid}) is writing this output now (it "
+                              f"holds {path / '.negmine.lock' if folder else path.parent / (path.name + '.lock')}); "
+                              f"wait for that run to finish, or choose another {option} for this one")
+    assert output.read_text() == "the other run's\n"
+    report = evaluate(cfg, embedders=_embedders())  # once the other run ends, the same evaluation runs
+    assert report.output == output and not list(tmp_path.rglob("*.lock"))
+
+
+class _Untouchable(HashEmbedder):
+    def encode(self, texts, prompt=""):
+        raise AssertionError("encoded while another run held the outputs")

@@ -57,10 +57,19 @@ def evaluate(
     """Evaluate ``config.models`` (dense, zero-shot) and ``config.run_files`` on the configured split.
 
     ``dataset`` and ``embedders`` (model string -> embedder) may be passed in to reuse loaded resources;
-    otherwise they are built from the config.
+    otherwise they are built from the config. Another run writing the same ``--output`` or ``--runs-dir``
+    meanwhile is refused at once (:mod:`negmine.io.output_lock`): an evaluation deletes its earlier results
+    first, so two would delete and overwrite each other's.
     """
+    from negmine.io.output_lock import hold_outputs
+
     config.validate()
     check_outputs(config)
+    with hold_outputs({"--output": config.output}, {"--runs-dir": config.runs_dir}):
+        return _evaluate(config, dataset, embedders)
+
+
+def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[str, Embedder] | None) -> EvalReport:
     check_models(config, embedders or {})
     warn_training_prompts(config)
     file_runs = [read_trec_run(path) for path in config.run_files]
