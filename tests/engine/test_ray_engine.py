@@ -286,7 +286,7 @@ def test_without_an_address_negmine_starts_its_own_instance(monkeypatch):
     """``ray.init()`` with no address joins the cluster the last ``ray start`` on the machine recorded: a run
     without --ray-address ran on another process's cluster. It now asks for ``address="local"`` (a private
     instance); an address given, ``auto`` and ``RAY_ADDRESS`` are passed on as before (the slow
-    tests/engine/test_ray_client.py runs this against a live ``ray start`` head)."""
+    tests/engine/test_ray_start_heads.py runs this against a live ``ray start`` head)."""
     import socket
     import sys
     import types
@@ -362,7 +362,7 @@ def test_a_malformed_ray_address_is_refused_with_the_forms_it_takes(address):
 
 def test_a_ray_client_address_is_probed_on_its_client_port(monkeypatch):
     """Ray Client addresses were refused while Ray Data ran the shards (it does not run through Ray Client);
-    negmine's own actors do (the slow tests/engine/test_ray_client.py mines through a live server). Like any
+    negmine's own actors do (the slow tests/engine/test_ray_start_heads.py mines through a live server). Like any
     address, one nobody answers on is refused in seconds, naming the port ``ray start`` opens for it."""
     from negmine.engine.ray_engine import check_address
     from negmine.errors import ConfigError

@@ -47,7 +47,7 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
     resolved as Ray resolves it (:func:`_auto_address`): with no cluster on this machine, ``ray.init`` failed
     only when the first shard was dispatched, after the model had loaded. A Ray Client address (``ray://``)
     needs grpcio, checked here too. (Ray Client was refused while Ray Data ran the shards: Ray Data does not
-    run through it, Ray's issues 42739 and 48682; negmine's own actors do, tests/engine/test_ray_client.py.)"""
+    run through it, Ray's issues 42739 and 48682; negmine's own actors do, tests/engine/test_ray_start_heads.py.)"""
     import importlib.util
 
     own = address not in (None, "auto", "local")
