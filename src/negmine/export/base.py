@@ -90,6 +90,9 @@ class Exporter(Protocol):
     """Turns native rows into the records of one training format, row by row.
 
     ``needs_scan``: the format needs :class:`ExportShape` (an extra streaming pass over the file).
+    ``per_query``: one record per query rather than per row (FlagEmbedding's): the format also has
+    ``query_skip_reason(rows, every_row)`` and ``convert_query(rows, every_row, shape)``, given a query's rows that
+    passed ``skip_reason`` and all its rows as read (see :mod:`negmine.export.flagembedding`).
     ``file_types``: the export file types (``--export-as``) its consumers can read.
     ``skip_reason``: why a row cannot be written in this format (counted by reason), or None.
     ``arrow_schema``: the records' columns and types, in ``convert``'s key order (a ``pyarrow.Schema``;
@@ -100,6 +103,7 @@ class Exporter(Protocol):
 
     name: ClassVar[str]
     needs_scan: ClassVar[bool]
+    per_query: ClassVar[bool]
     file_types: ClassVar[tuple[str, ...]]
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None: ...

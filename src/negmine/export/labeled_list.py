@@ -18,6 +18,7 @@ from negmine.export.native import NativeRow
 class LabeledListExporter:
     name: ClassVar[str] = "labeled-list"
     needs_scan: ClassVar[bool] = False
+    per_query: ClassVar[bool] = False
     file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:

@@ -25,6 +25,7 @@ SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same 
 class NTupleExporter:
     name: ClassVar[str] = "n-tuple"
     needs_scan: ClassVar[bool] = True
+    per_query: ClassVar[bool] = False
     file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from negmine.errors import ConfigError, unknown_choice
 from negmine.export.base import ExportShape, Exporter, promoted_once, scan_shape, without_flagged
+from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListExporter
-from negmine.export.native import read_native
+from negmine.export.native import NativeRow, read_native
 from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
 from negmine.export.triplet import TripletExporter
 from negmine.export.sinks import SUFFIXES, open_sink
@@ -105,10 +106,12 @@ def export_file(
     ``out_path`` ends in ``.parquet``, else JSONL (see :mod:`negmine.export.sinks`).
 
     Memory stays bounded by one row (one Parquet row group) plus the ids of promoted documents; formats that need the file's shape (n-tuple
-    width) read it twice.
+    width) read it twice, and so do those with one record per query (FlagEmbedding's: a first pass counts each
+    query's rows, see :mod:`negmine.export.by_query`; memory one query's rows).
     Negatives marked as false negatives (``negative_flags``) are left out and counted; a row left without
     negatives is then skipped like any other. Promoted documents (``extra_positives``) are positives, each once
-    per query: with the first row of the query that is written and promoted it (:func:`promoted_once`).
+    per query: with the first row of the query that is written and promoted it (:func:`promoted_once`), or in the
+    query's one record.
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
     ``ntuple_negatives``: the n-tuple width (None: the file's widest row).
     """
@@ -119,19 +122,60 @@ def export_file(
     shape = replace(shape, ntuple_negatives=ntuple_negatives)
     if fmt == NTupleExporter.name:
         warn_width_beyond_every_row(shape, Path(out_path))
-    rows_in = records_out = flagged = 0
-    skipped: Counter[str] = Counter()
-    promoted: set[tuple[str, str]] = set()
+    tally = _Tally()
     with open_sink(out_path, exporter.arrow_schema(shape)) as write:
-        for native_row in read_native(native_path):
-            rows_in += 1
-            row, left_out = without_flagged(native_row)
-            flagged += left_out
-            reason = exporter.skip_reason(row, shape)
-            if reason is not None:
-                skipped[reason] += 1
-                continue
-            for record in exporter.convert(promoted_once(row, promoted), shape):
-                write(record)
-                records_out += 1
-    return ExportStats(fmt, Path(out_path), rows_in, records_out, dict(sorted(skipped.items())), flagged)
+        if exporter.per_query:
+            _write_queries(exporter, native_path, shape, write, tally)
+        else:
+            _write_rows(exporter, native_path, shape, write, tally)
+    skipped = dict(sorted(tally.skipped.items()))
+    return ExportStats(fmt, Path(out_path), tally.rows_in, tally.records_out, skipped, tally.flagged)
+
+
+@dataclass
+class _Tally:
+    """What :func:`export_file` counts while it writes."""
+
+    rows_in: int = 0
+    records_out: int = 0
+    flagged: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def admit(self, native_row: NativeRow, exporter: Exporter, shape: ExportShape) -> NativeRow | None:
+        """The row without its marked false negatives, or None (counted) when the format cannot take it."""
+        self.rows_in += 1
+        row, left_out = without_flagged(native_row)
+        self.flagged += left_out
+        reason = exporter.skip_reason(row, shape)
+        if reason is not None:
+            self.skipped[reason] += 1
+            return None
+        return row
+
+
+def _write_rows(exporter: Exporter, native_path, shape: ExportShape, write, tally: _Tally) -> None:
+    """Row by row: each promoted document with the first row of its query that is written (:func:`promoted_once`)."""
+    promoted: set[tuple[str, str]] = set()
+    for native_row in read_native(native_path):
+        row = tally.admit(native_row, exporter, shape)
+        if row is None:
+            continue
+        for record in exporter.convert(promoted_once(row, promoted), shape):
+            write(record)
+            tally.records_out += 1
+
+
+def _write_queries(exporter, native_path, shape: ExportShape, write, tally: _Tally) -> None:
+    """Query by query (:func:`negmine.export.by_query.rows_by_query`), for a format with one record per query; a
+    query the format cannot take counts its written rows under the format's reason."""
+    for group in rows_by_query(native_path):
+        rows = [row for row in (tally.admit(native_row, exporter, shape) for native_row in group) if row is not None]
+        if not rows:
+            continue
+        reason = exporter.query_skip_reason(rows, group)
+        if reason is not None:
+            tally.skipped[reason] += len(rows)
+            continue
+        for record in exporter.convert_query(rows, group, shape):
+            write(record)
+            tally.records_out += 1
