@@ -23,9 +23,11 @@ left with no negative at all is skipped, its rows counted under :data:`SKIP_NO_S
 divides by ``len(neg)`` and fails on an empty list).
 
 ``flagembedding-scores`` adds ``pos_scores``/``neg_scores`` (parallel to ``pos``/``neg``), the fields
-FlagEmbedding reads for knowledge distillation. They are the scores negatives were selected with (the
-retriever's, or the judge's when denoising replaced them), so use them for distillation only when those
-come from a teacher you trust. A promoted document's score is the one it had as a mined negative.
+FlagEmbedding reads for knowledge distillation. They are the scores negatives were selected with, the mining
+retriever's (cosine or dot-product similarities; BM25 scores with ``--retriever bm25``), and FlagEmbedding
+softmaxes them as they are (``AbsModeling.forward``: ``teacher_targets = softmax(teacher_scores)``), so use them
+for distillation only when the mining model is a teacher you trust and its scale suits a softmax. A promoted
+document's score is the one it had as a mined negative.
 """
 
 from __future__ import annotations
