@@ -5,7 +5,7 @@ positives: its own, then the documents ``negmine audit --false-negative-policy p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Iterable, Protocol
+from typing import ClassVar, Iterable, Protocol, Sequence
 
 from negmine.export.native import FALSE_NEGATIVE_FLAG, PARALLEL_KEYS, PROMOTED_KEYS, NativeRow
 
@@ -90,9 +90,7 @@ class Exporter(Protocol):
     """Turns native rows into the records of one training format, row by row.
 
     ``needs_scan``: the format needs :class:`ExportShape` (an extra streaming pass over the file).
-    ``per_query``: one record per query rather than per row (FlagEmbedding's): the format also has
-    ``query_skip_reason(rows, every_row)`` and ``convert_query(rows, every_row, shape)``, given a query's rows that
-    passed ``skip_reason`` and all its rows as read (see :mod:`negmine.export.flagembedding`).
+    ``per_query``: one record per query rather than per row: the format is a :class:`QueryExporter`.
     ``file_types``: the export file types (``--export-as``) its consumers can read.
     ``skip_reason``: why a row cannot be written in this format (counted by reason), or None.
     ``arrow_schema``: the records' columns and types, in ``convert``'s key order (a ``pyarrow.Schema``;
@@ -111,3 +109,18 @@ class Exporter(Protocol):
     def arrow_schema(self, shape: ExportShape): ...
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]: ...
+
+
+class QueryExporter(Exporter, Protocol):
+    """A format with one record per query (``per_query``; FlagEmbedding's, see :mod:`negmine.export.flagembedding`).
+
+    Both methods get ``rows``, the query's rows that passed ``skip_reason`` (marked false negatives left out), and
+    ``every_row``, all its rows as read. ``query_skip_reason``: why the query cannot be written (its ``rows`` are
+    counted under it), or None; ``convert_query``: its records.
+    """
+
+    def query_skip_reason(self, rows: Sequence[NativeRow], every_row: Sequence[NativeRow]) -> str | None: ...
+
+    def convert_query(
+        self, rows: Sequence[NativeRow], every_row: Sequence[NativeRow], shape: ExportShape
+    ) -> list[dict]: ...

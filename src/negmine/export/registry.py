@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 from negmine.errors import ConfigError, unknown_choice
-from negmine.export.base import ExportShape, Exporter, promoted_once, scan_shape, without_flagged
+from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
 from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListExporter
@@ -125,7 +126,7 @@ def export_file(
     tally = _Tally()
     with open_sink(out_path, exporter.arrow_schema(shape)) as write:
         if exporter.per_query:
-            _write_queries(exporter, native_path, shape, write, tally)
+            _write_queries(cast(QueryExporter, exporter), native_path, shape, write, tally)
         else:
             _write_rows(exporter, native_path, shape, write, tally)
     skipped = dict(sorted(tally.skipped.items()))
@@ -165,7 +166,7 @@ def _write_rows(exporter: Exporter, native_path, shape: ExportShape, write, tall
             tally.records_out += 1
 
 
-def _write_queries(exporter, native_path, shape: ExportShape, write, tally: _Tally) -> None:
+def _write_queries(exporter: QueryExporter, native_path, shape: ExportShape, write, tally: _Tally) -> None:
     """Query by query (:func:`negmine.export.by_query.rows_by_query`), for a format with one record per query; a
     query the format cannot take counts its written rows under the format's reason."""
     for group in rows_by_query(native_path):
