@@ -451,3 +451,18 @@ def test_remining_runs_the_recorded_mining_on_the_training_device(monkeypatch):
     assert TrainConfig().remine_config() is None
     _fake_gpus(monkeypatch, 0)
     TrainConfig(remine_steps=5, mine=recorded).validate()  # validated as it runs: on the CPU
+
+
+@pytest.mark.parametrize("name", [".", "/"])
+def test_native_outputs_refuse_a_path_without_a_file_name(name):
+    # the summary's name is made from the output's: `negmine mine DEMO -o .` and AuditConfig(flags=".") failed with
+    # pathlib's "ValueError: PosixPath('.') has an empty name" as a traceback
+    from negmine.config import AuditConfig, OutputConfig
+
+    with pytest.raises(ConfigError) as info:
+        OutputConfig(path=Path(name)).validate()
+    assert str(info.value) == f"--output {Path(name)}: is a directory; give a file path, e.g. {Path(name) / 'negatives.jsonl'}"
+    with pytest.raises(ConfigError, match=r"^--flags .*: is a directory; give a file path"):
+        AuditConfig(input=Path("mined.jsonl"), flags=Path(name)).validate()
+    with pytest.raises(ConfigError, match=r"^--output .*: is a directory; give a file path"):
+        AuditConfig(input=Path("mined.jsonl"), output=Path(name)).validate()

@@ -607,9 +607,13 @@ NOT_JSONL_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".arrow", ".feather",
 
 def check_jsonl_path(option: str, path: Path | None) -> None:
     """ConfigError when ``path`` ends in a suffix of :data:`NOT_JSONL_SUFFIXES`: the file would hold JSON Lines
-    under a name that says CSV, Parquet, gzip..., and whatever opens it by its name would misread it."""
+    under a name that says CSV, Parquet, gzip..., and whatever opens it by its name would misread it. Also when
+    ``path`` has no file name (``.``, ``/``): the summary's and exports' names are made from it, and pathlib's
+    ValueError ("PosixPath('.') has an empty name") came out of ``mine`` and ``negmine mine -o .`` as a traceback."""
     if path is None:
         return
+    if not Path(path).name:
+        raise ConfigError(f"{option} {path}: is a directory; give a file path, e.g. {Path(path) / 'negatives.jsonl'}")
     suffix = Path(path).suffix.lower()
     if suffix in NOT_JSONL_SUFFIXES:
         bare = Path(path).with_suffix("")  # negatives.jsonl.gz -> negatives.jsonl, not negatives.jsonl.jsonl
