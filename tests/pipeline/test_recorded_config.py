@@ -18,6 +18,9 @@ def test_the_recorded_mine_config_round_trips_through_the_summary_json(tmp_path)
     (tmp_path / "neg.summary.json").write_text(json.dumps(recorded))
     assert load_mine_config(tmp_path / "neg.jsonl") == config
     assert load_mine_config(tmp_path / "other.jsonl", tmp_path / "neg.summary.json") == config
+    # paths as str, as every config field takes them (the mined file's str failed with an AttributeError)
+    assert load_mine_config(str(tmp_path / "neg.jsonl")) == config
+    assert load_mine_config(str(tmp_path / "other.jsonl"), str(tmp_path / "neg.summary.json")) == config
 
 
 def test_a_missing_or_foreign_summary_names_the_file_and_the_fix(tmp_path):

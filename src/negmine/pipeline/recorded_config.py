@@ -40,13 +40,16 @@ def config_from_dict(cls, data: dict):
     return cls(**kwargs)
 
 
-def load_mine_config(mined: Path, summary: Path | None = None) -> MineConfig:
+def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> MineConfig:
     """The MineConfig recorded by ``negmine mine`` in the summary JSON next to the mined file (or ``summary``).
+    Either may be a str, as every path a config takes (``load_mine_config("out/negatives.jsonl")`` failed with
+    "'str' object has no attribute 'with_name'").
 
     A summary written before MineConfig refused settings its mode leaves unused (``simans_a`` with the ``top``
     strategy) may hold some: they are set back to their defaults (:func:`negmine.config_unused.without_unused`),
     which re-mines exactly what the recorded run mined, since that run never read them."""
-    path = summary or mined.with_name(f"{mined.stem}.summary.json")
+    mined = Path(mined)
+    path = Path(summary) if summary is not None else mined.with_name(f"{mined.stem}.summary.json")
     if not path.is_file():
         raise ConfigError(
             f"re-mining needs the mining configuration, but {path} does not exist; pass --mine-summary PATH "
