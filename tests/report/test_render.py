@@ -11,7 +11,7 @@ from negmine.report.render import read_flags, read_summary, report_from_files
 
 def test_report_embeds_four_images_and_one_row_per_flag(flags_and_summary, tmp_path):
     flags, summary = flags_and_summary
-    out = report_from_files(flags, summary, tmp_path / "r.html")
+    out = report_from_files(str(flags), str(summary), str(tmp_path / "r.html"))  # str paths give a Path back too
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', page)) == 4

@@ -52,7 +52,7 @@ def test_report_shows_curves_dev_table_and_configuration(tmp_path):
 
 def test_a_run_without_dev_split_or_remining_has_neither_section(tmp_path):
     _write(tmp_path, _summary(dev=False))
-    page = training_report(tmp_path, tmp_path / "r.html").read_text()
+    page = training_report(str(tmp_path), str(tmp_path / "r.html")).read_text()  # a Path back for str paths too
     assert "Dev evaluations" not in page and "Re-mining" not in page and "best dev" not in page
     assert "the last (no --keep-best)" in page
 

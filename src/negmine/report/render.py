@@ -85,7 +85,7 @@ POLICY_EXCEPTIONS = {
 
 
 def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_rows: int = TABLE_ROWS, title: str = "negmine audit") -> Path:
-    """Write the self-contained report to ``out`` (atomically) and return the path."""
+    """Write the self-contained report to ``out`` (atomically) and return the path (a Path, also for a str ``out``)."""
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
         raise ConfigError(f"max_table_rows (--max-table-rows) must be a positive integer, got {max_rows!r}; use e.g. "
                           f"{TABLE_ROWS} (the flagged pairs the table shows)")
@@ -106,7 +106,7 @@ def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_row
     subtitle = f"{counts.get('pairs', 0)} pairs from {summary.get('input', '?')}"
     with atomic_write(out) as handle:
         handle.write(document(title, subtitle, sections))
-    return out
+    return Path(out)
 
 
 def _figures(summary: Mapping) -> str:

@@ -93,7 +93,7 @@ def flat_config(config: Mapping, prefix: str = "") -> dict[str, object]:
 
 
 def render_training_report(summary: Mapping, out: Path) -> Path:
-    """Write the training report to ``out`` atomically and return the path."""
+    """Write the training report to ``out`` atomically and return the path (a Path, also for a str ``out``)."""
     result, config = summary["result"], summary["config"]
     dev = result.get("dev") or []
     sections = [("Overview", _overview(result) + key_value_table({
@@ -114,7 +114,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
     subtitle = f"{steps} step{'' if steps == 1 else 's'} on {config.get('train_file')}"
     with atomic_write(out) as handle:
         handle.write(document("negmine train", subtitle, sections))
-    return out
+    return Path(out)
 
 
 def training_report(model_dir: Path, out: Path | None = None) -> Path:
