@@ -119,6 +119,23 @@ def test_an_audit_of_a_beir_directory_loads_the_mining_model_once(tmp_path, monk
     assert len(built) == 1
 
 
+def test_an_audit_of_a_beir_directory_mines_its_candidates_next_to_the_flags(tmp_path, monkeypatch):
+    """From Python the candidates went to ./audit.candidates.jsonl in the current folder whatever the flags' path
+    (the command puts them with the flags, in --out-dir)."""
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.demo import demo_path
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", lambda config: HashEmbedder())
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    run_audit(AuditConfig(input=demo_path(), flags=tmp_path / "audit" / "demo.flags.jsonl"))
+    assert list((tmp_path / "cwd").iterdir()) == []
+    assert (tmp_path / "audit" / "demo.candidates.jsonl").is_file()
+    assert (tmp_path / "audit" / "demo.candidates.summary.json").is_file()
+
+
 def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path, caplog):
     """The same (query, positive) row twice was judged twice, counted twice and written twice to the cleaned file,
     without a word. It is now skipped (the first row is used), with one warning naming its line."""

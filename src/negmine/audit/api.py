@@ -24,7 +24,9 @@ def run_audit(
     """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render.
 
     ``split`` and ``unknown_qrels`` (``DataConfig`` fields) apply to a BEIR directory only; qrels rows skipped
-    by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary."""
+    by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary. ``candidates`` is where a
+    BEIR directory's mined candidates go (default ``<stem>.candidates.jsonl`` next to the flags file
+    ``<stem>.flags.jsonl``, as the command puts them; they went to the current folder, whatever the flags' path)."""
     from negmine.audit.findings import check_min_sources
     from negmine.config import check_unknown_qrels
     from negmine.export.registry import check_formats
@@ -43,7 +45,7 @@ def _audit(config: AuditConfig, split: str, candidates: Path | None, unknown_qre
     """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held."""
     from negmine.audit.judges import build_judges
     from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
-    from negmine.audit.run import audit_file, document_sample, summary_path
+    from negmine.audit.run import audit_file, default_candidates_path, document_sample, summary_path
     from negmine.pipeline.mine import make_cache, make_embedder
 
     check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))  # before mining candidates
@@ -51,7 +53,7 @@ def _audit(config: AuditConfig, split: str, candidates: Path | None, unknown_qre
     embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
     from_beir = Path(config.input).is_dir()
     if from_beir:
-        mined = mine_candidates(config, split, candidates or Path("audit.candidates.jsonl"), unknown_qrels)
+        mined = mine_candidates(config, split, candidates or default_candidates_path(Path(config.flags)), unknown_qrels)
         config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
         embedder = mined.embedder
     elif not Path(config.input).is_file():

@@ -38,6 +38,12 @@ def default_summary_path(flags: Path) -> Path:
     return flags.with_name(f"{flags_stem(flags)}.audit-summary.json")
 
 
+def default_candidates_path(flags: Path) -> Path:
+    """Where an audit of a BEIR directory writes the candidates it mines: ``<stem>.candidates.jsonl`` next to the
+    flags file ``<stem>.flags.jsonl``, as ``negmine audit DIR --out-dir`` puts it with the flags."""
+    return flags.with_name(f"{flags_stem(flags)}.candidates.jsonl")
+
+
 def flags_stem(path: Path) -> str:
     name = path.name
     for suffix in (".flags.jsonl", ".jsonl"):
