@@ -466,3 +466,29 @@ def test_native_outputs_refuse_a_path_without_a_file_name(name):
         AuditConfig(input=Path("mined.jsonl"), flags=Path(name)).validate()
     with pytest.raises(ConfigError, match=r"^--output .*: is a directory; give a file path"):
         AuditConfig(input=Path("mined.jsonl"), output=Path(name)).validate()
+
+
+def test_numpy_numbers_become_python_numbers_so_they_validate_and_are_recorded_as_numbers():
+    # a value from an array or a DataFrame: num_negatives=np.int64(5) was refused ("must be a positive integer,
+    # got np.int64(5)"), and a NumPy seed, accepted, was recorded in the summary as "3", which re-mining from it refused
+    import dataclasses
+    import json
+
+    import numpy as np
+
+    from negmine.config import MineConfig, RetrieveConfig, SelectConfig, TrainConfig
+    from negmine.pipeline.recorded_config import config_from_dict
+
+    select = SelectConfig(strategy="simans", num_negatives=np.int64(5), seed=np.uint32(3), simans_a=np.float32(2.0))
+    select.validate()
+    assert (select.num_negatives, select.seed, select.simans_a) == (5, 3, 2.0)
+    assert [type(v) for v in (select.num_negatives, select.seed, select.simans_a)] == [int, int, float]
+    train = TrainConfig(batch_size=np.int32(16), matryoshka_dims=tuple(np.array([384, 128])))
+    train.validate()
+    assert type(train.batch_size) is int and [type(d) for d in train.matryoshka_dims] == [int, int]
+    config = MineConfig(data=DataConfig(data_dir=Path("beir")), retrieve=RetrieveConfig(depth=np.int64(50)),
+                        select=select)
+    recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))  # as the mining summary records it
+    assert recorded["select"]["seed"] == 3 and recorded["retrieve"]["depth"] == 50
+    assert config_from_dict(MineConfig, recorded) == config
+    config_from_dict(MineConfig, recorded).validate()

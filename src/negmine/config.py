@@ -152,17 +152,40 @@ def _type_name(expected: object) -> str:
     return names.get(expected, f"a {getattr(expected, '__name__', expected)}")
 
 
-class PathFields:
-    """Base of the configs with path fields: a ``str`` given for a ``Path`` field (or inside a tuple of paths)
-    becomes a ``Path`` at construction, so ``OutputConfig(path="out.jsonl")`` works like the command line."""
+class ConfigFields:
+    """Base of every config dataclass: values given from Python become what the command line would give.
+
+    A ``str`` given for a ``Path`` field (or inside a tuple of paths) becomes a ``Path``, so
+    ``OutputConfig(path="out.jsonl")`` works like the command line. A NumPy integer or float (from an array,
+    ``np.arange``, a DataFrame), alone or in a tuple, becomes a Python ``int`` or ``float``: the range checks took
+    ``int`` only (``SelectConfig(num_negatives=np.int64(5))`` was refused as "must be a positive integer, got
+    np.int64(5)"), and a NumPy seed, which they accept, was recorded in the summary JSON as the string ``"3"``,
+    so re-mining from that summary (:func:`negmine.pipeline.recorded_config.load_mine_config`) refused it."""
 
     def __post_init__(self) -> None:
+        import dataclasses
+
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple) and any(_plain_number(v) is not v for v in value):
+                object.__setattr__(self, f.name, tuple(_plain_number(v) for v in value))
+            elif _plain_number(value) is not value:
+                object.__setattr__(self, f.name, _plain_number(value))
         for name, is_tuple in _path_fields(type(self)):
             value = getattr(self, name)
             if is_tuple and isinstance(value, (tuple, list)) and any(isinstance(v, str) for v in value):
                 object.__setattr__(self, name, tuple(Path(v) if isinstance(v, str) else v for v in value))
             elif not is_tuple and isinstance(value, str):
                 object.__setattr__(self, name, Path(value))
+
+
+def _plain_number(value: object) -> object:
+    """``value`` as a Python ``int`` or ``float`` when it is another kind of number (NumPy's), else unchanged."""
+    import numbers
+
+    if isinstance(value, (bool, int, float)) or not isinstance(value, numbers.Real):
+        return value
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 @functools.cache
@@ -203,7 +226,7 @@ def check_unknown_qrels(value: str) -> None:
 
 
 @dataclass(frozen=True)
-class DataConfig(PathFields):
+class DataConfig(ConfigFields):
     """Where the input comes from: a BEIR dir, explicit corpus/queries/qrels files, or a pairs file.
 
     ``unknown_qrels`` (BEIR input; one of :data:`UNKNOWN_QRELS`): what a qrels row whose corpus-id is not in
@@ -255,7 +278,7 @@ class DataConfig(PathFields):
 
 
 @dataclass(frozen=True)
-class EncoderConfig(PathFields):
+class EncoderConfig(ConfigFields):
     """A sentence-transformers bi-encoder by name or path, with prompts and the embedding cache."""
 
     model: str = DEFAULT_MODEL
@@ -359,7 +382,7 @@ def _check_train_device(device: str, precision: str) -> None:
 
 
 @dataclass(frozen=True)
-class RetrieveConfig:
+class RetrieveConfig(ConfigFields):
     """How the candidate pool is built. ``depth`` candidates are kept per query."""
 
     method: str = "dense"
@@ -419,7 +442,7 @@ def parse_size(text: str) -> int:
 
 
 @dataclass(frozen=True)
-class EngineConfig(PathFields):
+class EngineConfig(ConfigFields):
     """Where encoding and dense search run (``negmine.engine``) and how the corpus is sharded.
 
     - ``name``: ``local`` (this process) or ``ray`` (Ray actor pools; ``ray_address`` joins an existing
@@ -492,7 +515,7 @@ MARGIN_FROM = ("pair", "lowest-positive")
 
 
 @dataclass(frozen=True)
-class FilterConfig:
+class FilterConfig(ConfigFields):
     """Positive-aware filters applied to every strategy. A candidate is kept only if all hold.
 
     - ``max_score``: s_neg <= max_score;  ``min_score``: s_neg >= min_score
@@ -540,7 +563,7 @@ class FilterConfig:
 
 
 @dataclass(frozen=True)
-class SelectConfig:
+class SelectConfig(ConfigFields):
     """Which negatives to keep from the filtered pool."""
 
     strategy: str = "top"
@@ -575,7 +598,7 @@ class SelectConfig:
 
 
 @dataclass(frozen=True)
-class OutputConfig(PathFields):
+class OutputConfig(ConfigFields):
     """Where results go. ``formats`` are export registry keys written next to the native JSONL, as
     ``export_as`` files: ``jsonl`` (one JSON record per line) or ``parquet`` (columnar, zstd-compressed)."""
 
@@ -650,7 +673,7 @@ def _check_unit(name: str, value: float | None, fix: str, allow_none: bool = Tru
 
 
 @dataclass(frozen=True)
-class NearDupConfig:
+class NearDupConfig(ConfigFields):
     """Near-duplicates of a positive (any positive of the query) are never negatives. On by default.
 
     A candidate c of a positive p is a near-duplicate when ``cosine(e_c, e_p) >= cosine`` (document
@@ -684,7 +707,7 @@ class NearDupConfig:
 
 
 @dataclass(frozen=True)
-class JudgeConfig:
+class JudgeConfig(ConfigFields):
     """Which judges look at mined candidates and how each one decides "likely false negative".
 
     - ``cross-encoder`` (RocketQA, Qu et al. 2021): flags c when ``ce(q,c) >= ce(q,p) - cross_encoder_margin``
@@ -795,7 +818,7 @@ class JudgeConfig:
 
 
 @dataclass(frozen=True)
-class DenoiseConfig:
+class DenoiseConfig(ConfigFields):
     """``negmine mine --denoise``: judges drop likely false negatives from each pool before selection.
 
     Only the ``depth`` best candidates that survive the positive-aware filters are judged (bounded cost);
@@ -835,7 +858,7 @@ that opens in under a second (measured 2026-12-04)."""
 
 
 @dataclass(frozen=True)
-class AuditConfig(PathFields):
+class AuditConfig(ConfigFields):
     """``negmine audit``: judge mined rows, write flags JSONL, cleaned rows, summary JSON and an HTML report.
 
     ``depth`` limits judging to each row's first negatives (None: all). Policies per finding: false
@@ -918,7 +941,7 @@ class AuditConfig(PathFields):
 
 
 @dataclass(frozen=True)
-class MineConfig:
+class MineConfig(ConfigFields):
     data: DataConfig = field(default_factory=DataConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     retrieve: RetrieveConfig = field(default_factory=RetrieveConfig)
@@ -1040,7 +1063,7 @@ def _fold_metric(name: object) -> object:
 
 
 @dataclass(frozen=True)
-class EvalConfig(PathFields):
+class EvalConfig(ConfigFields):
     """``negmine eval``: score dense models, the BM25 baseline (model ``"bm25"``) and/or TREC run files on one
     BEIR split and compare them.
 
@@ -1149,7 +1172,7 @@ class EvalConfig(PathFields):
 
 
 @dataclass(frozen=True)
-class DevEvalConfig(PathFields):
+class DevEvalConfig(ConfigFields):
     """Evaluation on a dev split while training (``negmine train --eval-data DIR``).
 
     The model being trained retrieves from the whole corpus of the BEIR directory ``data_dir`` for the
@@ -1191,7 +1214,7 @@ TRAIN_PARTITION_MODES = ("joint", "per_direction")
 
 
 @dataclass(frozen=True)
-class TrainConfig(PathFields):
+class TrainConfig(ConfigFields):
     """Fine-tune a bi-encoder on a native mined JSONL (``negmine train``).
 
     ``num_negatives`` hard negatives per row (rows with fewer are dropped); ``fn_mask`` removes known and
