@@ -492,3 +492,19 @@ def test_numpy_numbers_become_python_numbers_so_they_validate_and_are_recorded_a
     assert recorded["select"]["seed"] == 3 and recorded["retrieve"]["depth"] == 50
     assert config_from_dict(MineConfig, recorded) == config
     config_from_dict(MineConfig, recorded).validate()
+
+
+def test_a_model_folder_given_as_a_path_is_taken_as_its_name():
+    # train() returns the model folder as a Path: EvalConfig(models=(DEFAULT_MODEL, run.output_dir)) was refused
+    # ("must be a tuple of strings"), as were TrainConfig(model=Path(...)) and a Path cross-encoder or teacher
+    from negmine.config import DEFAULT_MODEL, EncoderConfig, JudgeConfig, TrainConfig
+
+    folder = Path("out") / "model"
+    evaluation = EvalConfig(data_dir=Path("beir"), models=(DEFAULT_MODEL, folder))
+    evaluation.validate()
+    assert evaluation.models == (DEFAULT_MODEL, "out/model")
+    assert EvalConfig(data_dir=Path("beir"), models=[folder]).models == ("out/model",)
+    assert TrainConfig(model=folder).model == EncoderConfig(model=folder).model == "out/model"
+    judges = JudgeConfig(cross_encoder=folder / "ce", teachers=(folder / "t",))
+    assert (judges.cross_encoder, judges.teachers) == ("out/model/ce", ("out/model/t",))
+    assert EvalConfig(data_dir="beir", run_files=["a.trec"]).run_files == (Path("a.trec"),)  # str -> Path as before

@@ -156,51 +156,48 @@ class ConfigFields:
     """Base of every config dataclass: values given from Python become what the command line would give.
 
     A ``str`` given for a ``Path`` field (or inside a tuple of paths) becomes a ``Path``, so
-    ``OutputConfig(path="out.jsonl")`` works like the command line. A NumPy integer or float (from an array,
-    ``np.arange``, a DataFrame), alone or in a tuple, becomes a Python ``int`` or ``float``: the range checks took
-    ``int`` only (``SelectConfig(num_negatives=np.int64(5))`` was refused as "must be a positive integer, got
-    np.int64(5)"), and a NumPy seed, which they accept, was recorded in the summary JSON as the string ``"3"``,
-    so re-mining from that summary (:func:`negmine.pipeline.recorded_config.load_mine_config`) refused it."""
+    ``OutputConfig(path="out.jsonl")`` works like the command line; a ``Path`` given for a model "name or path"
+    (``str``) field becomes a ``str``, so ``EvalConfig(models=(DEFAULT_MODEL, run.output_dir))`` takes the folder
+    :func:`negmine.train.api.train` returns (it was refused: "must be a tuple of strings"). A NumPy integer or float
+    (from an array, ``np.arange``, a DataFrame), alone or in a tuple, becomes a Python ``int`` or ``float``: the
+    range checks took ``int`` only (``SelectConfig(num_negatives=np.int64(5))`` was refused as "must be a
+    positive integer, got np.int64(5)"), and a NumPy seed, which they accept, was recorded in the summary JSON as
+    the string ``"3"``, so re-mining from that summary (:func:`negmine.pipeline.recorded_config.load_mine_config`)
+    refused it."""
 
     def __post_init__(self) -> None:
-        import dataclasses
-
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, tuple) and any(_plain_number(v) is not v for v in value):
-                object.__setattr__(self, f.name, tuple(_plain_number(v) for v in value))
-            elif _plain_number(value) is not value:
-                object.__setattr__(self, f.name, _plain_number(value))
-        for name, is_tuple in _path_fields(type(self)):
+        for name, kind in _field_kinds(type(self)).items():
             value = getattr(self, name)
-            if is_tuple and isinstance(value, (tuple, list)) and any(isinstance(v, str) for v in value):
-                object.__setattr__(self, name, tuple(Path(v) if isinstance(v, str) else v for v in value))
-            elif not is_tuple and isinstance(value, str):
-                object.__setattr__(self, name, Path(value))
+            if isinstance(kind, tuple) and isinstance(value, (tuple, list)):
+                items = tuple(_given_as(v, kind[0]) for v in value)
+                if any(new is not old for new, old in zip(items, value)):
+                    object.__setattr__(self, name, items)
+            elif _given_as(value, kind) is not value:
+                object.__setattr__(self, name, _given_as(value, kind))
 
 
-def _plain_number(value: object) -> object:
-    """``value`` as a Python ``int`` or ``float`` when it is another kind of number (NumPy's), else unchanged."""
+def _given_as(value: object, kind: object) -> object:
+    """``value`` as a field of type ``kind`` takes it (see :class:`ConfigFields`), or ``value`` itself."""
     import numbers
+    import os
 
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    if kind is str and isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, (bool, int, float)) or not isinstance(value, numbers.Real):
         return value
     return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
 @functools.cache
-def _path_fields(cls: type) -> tuple[tuple[str, bool], ...]:
-    """``(field name, is a tuple of paths)`` of every ``Path`` field of the dataclass ``cls``."""
+def _field_kinds(cls: type) -> dict[str, object]:
+    """``{field name: type}`` of the dataclass ``cls``, each type as :func:`_field_type` gives it."""
     import dataclasses
     import typing
 
     hints = typing.get_type_hints(cls)
-    out = []
-    for f in dataclasses.fields(cls):
-        kind, _ = _field_type(hints[f.name])
-        if kind is Path or kind == (Path,):
-            out.append((f.name, kind != Path))
-    return tuple(out)
+    return {f.name: _field_type(hints[f.name])[0] for f in dataclasses.fields(cls)}
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
