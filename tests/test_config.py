@@ -508,3 +508,23 @@ def test_a_model_folder_given_as_a_path_is_taken_as_its_name():
     judges = JudgeConfig(cross_encoder=folder / "ce", teachers=(folder / "t",))
     assert (judges.cross_encoder, judges.teachers) == ("out/model/ce", ("out/model/t",))
     assert EvalConfig(data_dir="beir", run_files=["a.trec"]).run_files == (Path("a.trec"),)  # str -> Path as before
+
+
+@pytest.mark.parametrize("module, function, kind", [
+    ("negmine.pipeline.mine", "mine", "MineConfig"), ("negmine.audit.api", "run_audit", "AuditConfig"),
+    ("negmine.train.api", "train", "TrainConfig"), ("negmine.evaluate.api", "evaluate", "EvalConfig"),
+])
+def test_the_api_functions_refuse_another_object_than_their_config(module, function, kind):
+    # mine({"data": ...}) failed with "'dict' object has no attribute 'validate'", run_audit(MineConfig()) with
+    # "'MineConfig' object has no attribute 'judges'"
+    import importlib
+
+    from negmine.config import SelectConfig
+
+    call = getattr(importlib.import_module(module), function)
+    with pytest.raises(ConfigError) as info:
+        call({"data_dir": "beir"})
+    assert str(info.value) == (f"{function}() takes a negmine.config.{kind}, got dict {{'data_dir': 'beir'}}; build "
+                               f"one, e.g. {function}({kind}(...))")
+    with pytest.raises(ConfigError, match=rf"^{function}\(\) takes a negmine.config.{kind}, got SelectConfig "):
+        call(SelectConfig())

@@ -213,6 +213,14 @@ def _refuse_unused(config, mode=None) -> None:
     refuse_unused_fields(config, mode)
 
 
+def check_config_type(config: object, kind: type, function: str) -> None:
+    """ConfigError unless ``config`` is a ``kind``: the API functions take the frozen configs, and a dict or another
+    stage's config failed far inside with an AttributeError (``'dict' object has no attribute 'validate'``)."""
+    if not isinstance(config, kind):
+        raise ConfigError(f"{function}() takes a negmine.config.{kind.__name__}, got {type(config).__name__} "
+                          f"{config!r:.80}; build one, e.g. {function}({kind.__name__}(...))")
+
+
 def check_unknown_qrels(value: str) -> None:
     """ConfigError unless ``value`` is one of :data:`UNKNOWN_QRELS` (the message lists them and the flag)."""
     if value not in UNKNOWN_QRELS:

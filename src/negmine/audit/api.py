@@ -28,10 +28,11 @@ def run_audit(
     BEIR directory's mined candidates go (default ``<stem>.candidates.jsonl`` next to the flags file
     ``<stem>.flags.jsonl``, as the command puts them; they went to the current folder, whatever the flags' path)."""
     from negmine.audit.findings import check_min_sources
-    from negmine.config import check_unknown_qrels
+    from negmine.config import check_config_type, check_unknown_qrels
     from negmine.export.registry import check_formats
     from negmine.io.output_lock import hold_outputs
 
+    check_config_type(config, AuditConfig, "run_audit")
     config.validate()
     check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     check_unknown_qrels(unknown_qrels)

@@ -61,8 +61,10 @@ def evaluate(
     meanwhile is refused at once (:mod:`negmine.io.output_lock`): an evaluation deletes its earlier results
     first, so two would delete and overwrite each other's.
     """
+    from negmine.config import check_config_type
     from negmine.io.output_lock import hold_outputs
 
+    check_config_type(config, EvalConfig, "evaluate")
     config.validate()
     check_outputs(config)
     with hold_outputs({"--output": config.output}, {"--runs-dir": config.runs_dir}):

@@ -124,8 +124,10 @@ def mine(
     built from the config. ``hook`` runs on each pair's pool between exclusions and filters (denoising).
     Another run writing one of the same files meanwhile is refused at once (:mod:`negmine.io.output_lock`).
     """
+    from negmine.config import check_config_type
     from negmine.io.output_lock import hold_outputs
 
+    check_config_type(config, MineConfig, "mine")
     config.validate()
     check_registries(config)
     with hold_outputs(check_outputs(config)):  # no other run writes these files until this one ends

@@ -433,7 +433,10 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     """
     from negmine.io.output_lock import hold_outputs
 
+    from negmine.config import check_config_type
+
     start = time.perf_counter()
+    check_config_type(config, TrainConfig, "train")
     check_settings(config)
     with hold_outputs({}, training_outputs(config)):  # no other run writes the folder until this one ends
         return _train(config, miner, callbacks, resume_point(config), start)
