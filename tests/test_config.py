@@ -105,8 +105,9 @@ def test_engine_target_recall_must_be_a_share(bad):
     EngineConfig(index="ivf", target_recall=1.0).validate()
     with pytest.raises(ConfigError) as info:
         EngineConfig(index="ivf", target_recall=bad).validate()
+    # the fix names None: from Python, 0 is the value just refused (the CLI maps --target-recall 0 to None)
     assert str(info.value) == (f"target_recall must be in (0, 1] or None, got {bad!r}; use e.g. --target-recall 0.9,"
-                               " or --target-recall 0 to search at --nprobe as given")
+                               " or None (the command line: --target-recall 0) to search at --nprobe as given")
 
 
 @pytest.mark.parametrize(("window", "size"), [((98, 100), 3), ((None, 4), 4)])

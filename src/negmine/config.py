@@ -501,7 +501,7 @@ class EngineConfig(ConfigFields):
         if self.target_recall is not None and not 0 < self.target_recall <= 1:
             raise ConfigError(
                 f"target_recall must be in (0, 1] or None, got {self.target_recall!r}; use e.g. --target-recall 0.9,"
-                " or --target-recall 0 to search at --nprobe as given"
+                " or None (the command line: --target-recall 0) to search at --nprobe as given"
             )
         if self.ray_actors is not None:
             _check_positive_int("ray_actors", self.ray_actors, "use e.g. --ray-actors 4 or leave it unset")
