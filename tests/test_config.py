@@ -529,3 +529,18 @@ def test_the_api_functions_refuse_another_object_than_their_config(module, funct
                                f"one, e.g. {function}({kind}(...))")
     with pytest.raises(ConfigError, match=rf"^{function}\(\) takes a negmine.config.{kind}, got SelectConfig "):
         call(SelectConfig())
+
+
+@pytest.mark.parametrize("field, option, bad", [("cosine", "--near-dup-threshold 0.9", 1.5),
+                                                 ("overlap", "--near-dup-overlap 0.5", -0.1)])
+def test_a_near_dup_threshold_out_of_range_names_none_as_the_way_off_from_python(field, option, bad):
+    # the fix said "or 0 to switch it off", and NearDupConfig(cosine=0) is refused: None switches a test off there
+    from negmine.config import NearDupConfig
+
+    with pytest.raises(ConfigError) as info:
+        NearDupConfig(**{field: bad}).validate()
+    assert str(info.value) == (f"near-dup {field} threshold must be in [0, 1], got {bad!r}; use e.g. {option}, or 0 to "
+                               "switch it off (NearDupConfig: None)")
+    with pytest.raises(ConfigError, match=r"must be > 0 or None \(off\), got 0; None switches it off"):
+        NearDupConfig(**{field: 0}).validate()
+    NearDupConfig(**{field: None}).validate()

@@ -699,8 +699,9 @@ class NearDupConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        _check_unit("near-dup cosine threshold", self.cosine, "use e.g. --near-dup-threshold 0.9, or 0 to switch it off")
-        _check_unit("near-dup overlap threshold", self.overlap, "use e.g. --near-dup-overlap 0.5, or 0 to switch it off")
+        off = "or 0 to switch it off (NearDupConfig: None)"  # from Python 0 is refused below
+        _check_unit("near-dup cosine threshold", self.cosine, f"use e.g. --near-dup-threshold 0.9, {off}")
+        _check_unit("near-dup overlap threshold", self.overlap, f"use e.g. --near-dup-overlap 0.5, {off}")
         for name, value in (("near-dup cosine threshold", self.cosine), ("near-dup overlap threshold", self.overlap)):
             if value is not None and value <= 0.0:
                 raise ConfigError(f"{name} must be > 0 or None (off), got {value!r}; None switches it off")
