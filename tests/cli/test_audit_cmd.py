@@ -571,3 +571,16 @@ def test_the_false_negative_line_says_how_many_no_policy_acted_on():
         "they are)\n" in format_audit(summary, config)
     summary["counts"] = {**counts, "false_negatives_of_noisy_positives": 0}
     assert "false negatives: 45 of 720 candidates (drop)\n" in format_audit(summary, config)
+
+
+def test_default_paths_takes_str_paths_as_the_readme_offers_it_to_python(tmp_path):
+    # default_paths("mined.jsonl", None) failed with "'str' object has no attribute 'is_dir'"
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import default_paths
+
+    mined = tmp_path / "mined.jsonl"
+    assert default_paths(str(mined), None) == default_paths(mined, None)
+    assert default_paths(str(mined), None)["flags"] == tmp_path / "mined.flags.jsonl"
+    assert default_paths(str(tmp_path), str(tmp_path / "out"))["candidates"] == tmp_path / "out" / "audit.candidates.jsonl"
+    assert default_paths(str(tmp_path), None)["flags"] == Path("audit") / "audit.flags.jsonl"

@@ -48,10 +48,12 @@ def judge_config(
     )
 
 
-def default_paths(source: Path, out_dir: Optional[Path]) -> dict[str, Path]:
+def default_paths(source: str | Path, out_dir: str | Path | None) -> dict[str, Path]:
     """``mined.jsonl`` -> ``mined.flags.jsonl``, ``mined.audit-summary.json``, ``mined.report.html``,
     ``mined.clean.jsonl`` (next to the input, or in ``out_dir``); a BEIR directory -> ``audit.*`` in ``out_dir``
-    (default ``./audit``)."""
+    (default ``./audit``). The README offers it to Python users, whose paths may be str (which failed with
+    "'str' object has no attribute 'is_dir'")."""
+    source, out_dir = Path(source), Path(out_dir) if out_dir is not None else None
     if source.is_dir():
         folder, stem = out_dir or Path("audit"), "audit"
     else:
