@@ -544,3 +544,22 @@ def test_a_near_dup_threshold_out_of_range_names_none_as_the_way_off_from_python
     with pytest.raises(ConfigError, match=r"must be > 0 or None \(off\), got 0; None switches it off"):
         NearDupConfig(**{field: 0}).validate()
     NearDupConfig(**{field: None}).validate()
+
+
+def test_validate_refuses_unknown_strategy_and_export_names_listing_the_registries():
+    # SelectConfig(strategy="hardest").validate() and MineConfig(...).validate() passed: the name was looked up only
+    # when mine() ran, so checking a config in a notebook cell said nothing
+    from negmine.config import AuditConfig, MineConfig, OutputConfig, SelectConfig
+
+    strategy = "unknown strategy 'hardest'; allowed: random, range, simans, top"
+    with pytest.raises(ConfigError, match=f"^{re.escape(strategy)}$"):
+        SelectConfig(strategy="hardest").validate()
+    with pytest.raises(ConfigError, match=f"^{re.escape(strategy)}$"):
+        MineConfig(data=DataConfig(data_dir=Path("beir")), select=SelectConfig(strategy="hardest")).validate()
+    export = "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, n-tuple, triplet"
+    with pytest.raises(ConfigError, match=f"^{re.escape(export)}$"):
+        OutputConfig(formats=("triplet", "csv")).validate()
+    with pytest.raises(ConfigError, match=f"^{re.escape(export)}$"):
+        AuditConfig(input=Path("mined.jsonl"), output=Path("clean.jsonl"), formats=("csv",)).validate()
+    with pytest.raises(ConfigError, match=r"^--export flagembedding cannot be written as parquet"):
+        OutputConfig(formats=("flagembedding",), export_as="parquet").validate()

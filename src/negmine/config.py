@@ -581,7 +581,10 @@ class SelectConfig(ConfigFields):
     keep_partial: bool = False
 
     def validate(self) -> None:
+        from negmine.select.strategy import strategy_class
+
         check_field_types(self)
+        strategy_class(self.strategy)  # an unknown name lists the registry's keys (it passed validate, then mine failed)
         _check_positive_int("num_negatives", self.num_negatives, "use e.g. --num-negatives 5")
         if self.rank_min is not None and self.rank_min < 1:
             raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; use e.g. --rank-min 10")
@@ -616,8 +619,11 @@ class OutputConfig(ConfigFields):
     retrieval order), rows with fewer are skipped; None: the file's widest row (every narrower row skipped)."""
 
     def validate(self) -> None:
+        from negmine.export.registry import check_formats
+
         check_field_types(self)
         check_export_as(self.export_as)
+        check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
         check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path("--output", self.path)
         _refuse_unused(self)
@@ -900,6 +906,8 @@ class AuditConfig(ConfigFields):
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
     def validate(self) -> None:
+        from negmine.export.registry import check_formats
+
         check_field_types(self)
         if self.input is None:
             raise ConfigError("no input given; pass a mined native JSONL file (negmine mine -o FILE) or a BEIR directory")
@@ -917,6 +925,7 @@ class AuditConfig(ConfigFields):
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
         check_export_as(self.export_as)
+        check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
         check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path("--output", self.output)
         check_jsonl_path("--flags", self.flags)
