@@ -563,3 +563,21 @@ def test_validate_refuses_unknown_strategy_and_export_names_listing_the_registri
         AuditConfig(input=Path("mined.jsonl"), output=Path("clean.jsonl"), formats=("csv",)).validate()
     with pytest.raises(ConfigError, match=r"^--export flagembedding cannot be written as parquet"):
         OutputConfig(formats=("flagembedding",), export_as="parquet").validate()
+
+
+def test_a_list_given_for_a_tuple_field_becomes_a_tuple():
+    # OutputConfig(formats=["triplet"]) was unhashable and differed from the config its summary recorded
+    # (load_mine_config(...) == config was False)
+    import dataclasses
+    import json
+
+    from negmine.config import MineConfig, OutputConfig, TrainConfig
+    from negmine.pipeline.recorded_config import config_from_dict
+
+    config = MineConfig(data=DataConfig(data_dir=Path("beir")), output=OutputConfig(formats=["triplet", "n-tuple"]))
+    assert config.output.formats == ("triplet", "n-tuple")
+    hash(config)
+    recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    assert config_from_dict(MineConfig, recorded) == config
+    assert TrainConfig(directions=["query_to_doc", "doc_to_query"]).directions == ("query_to_doc", "doc_to_query")
+    assert EvalConfig(data_dir=Path("beir"), metrics=["ndcg@10"]).metrics == ("ndcg@10",)

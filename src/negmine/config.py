@@ -158,7 +158,9 @@ class ConfigFields:
     A ``str`` given for a ``Path`` field (or inside a tuple of paths) becomes a ``Path``, so
     ``OutputConfig(path="out.jsonl")`` works like the command line; a ``Path`` given for a model "name or path"
     (``str``) field becomes a ``str``, so ``EvalConfig(models=(DEFAULT_MODEL, run.output_dir))`` takes the folder
-    :func:`negmine.train.api.train` returns (it was refused: "must be a tuple of strings"). A NumPy integer or float
+    :func:`negmine.train.api.train` returns (it was refused: "must be a tuple of strings"). A list given for a tuple
+    field becomes a tuple, so the config hashes and equals the one its summary records (``formats=["triplet"]``
+    made an unhashable config that differed from ``load_mine_config`` of its own output). A NumPy integer or float
     (from an array, ``np.arange``, a DataFrame), alone or in a tuple, becomes a Python ``int`` or ``float``: the
     range checks took ``int`` only (``SelectConfig(num_negatives=np.int64(5))`` was refused as "must be a
     positive integer, got np.int64(5)"), and a NumPy seed, which they accept, was recorded in the summary JSON as
@@ -170,7 +172,7 @@ class ConfigFields:
             value = getattr(self, name)
             if isinstance(kind, tuple) and isinstance(value, (tuple, list)):
                 items = tuple(_given_as(v, kind[0]) for v in value)
-                if any(new is not old for new, old in zip(items, value)):
+                if type(value) is not tuple or any(new is not old for new, old in zip(items, value)):
                     object.__setattr__(self, name, items)
             elif _given_as(value, kind) is not value:
                 object.__setattr__(self, name, _given_as(value, kind))
