@@ -32,6 +32,16 @@ def test_row_escapes_html_and_carries_numeric_sort_values():
     assert keys[7:10] == [2, 2, "teacher, margin"] and keys[12] == 1  # rank, votes, judges; reasons by their count
 
 
+def test_text_cells_take_their_direction_from_their_text():
+    """A Hebrew query in a left-to-right cell showed its final "?" at its start; dir="auto" lets the text decide."""
+    record = _record(query="האם שתיית מים משפרת ריכוז?", doc="وجدت الدراسة أن المشي يخفض ضغط الدم.")
+    row = table_row(record, ["model"])
+    texts = re.findall(r'<td class="text" dir="auto">', row)
+    assert len(texts) == 4, "query, positive, flagged document and reasons"
+    assert '<td class="text" dir="auto">האם שתיית מים משפרת ריכוז?</td>' in row
+    assert '<td class="id">q1</td>' in row and "dir" not in row.split("<td")[1], "other cells keep the page's direction"
+
+
 def test_long_texts_show_a_word_boundary_preview_and_the_full_text():
     long = "word " * 100
     row = table_row(_record(doc=long.strip()), [])

@@ -94,7 +94,12 @@ def _columns(scores: Sequence[str]) -> list[str]:
 
 
 def _td(column: str) -> str:
-    return f'<td class="{CELL_CLASS.get(column, "nw")}">' if CELL_CLASS.get(column, "nw") else "<td>"
+    """A column's ``<td>``. Text cells get ``dir="auto"``: a Hebrew or Arabic text then runs right to left from the
+    cell's right edge (in the page's left-to-right direction its final "?" or "." showed at its start)."""
+    css = CELL_CLASS.get(column, "nw")
+    if css == "text":
+        return '<td class="text" dir="auto">'
+    return f'<td class="{css}">' if css else "<td>"
 
 
 def table_row(record: Mapping, scores: Sequence[str]) -> str:
