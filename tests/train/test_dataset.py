@@ -70,7 +70,27 @@ def test_identical_texts_share_a_key():
     rows[1]["negatives"] = ["doc d1"]  # a duplicate of q1's positive under another id
     keys = known_positive_keys(rows)
     assert keys["q1"] == [text_key("doc d1")]
-    assert text_key("doc d1") == text_key("doc d1") != text_key("doc d1 ")
+    assert text_key("doc d1") == text_key("doc d1") != text_key("doc d12")
+
+
+def test_queries_with_one_text_pool_their_known_positives_and_variants_of_a_positive_are_masked():
+    """Mining pools the positives of queries with the same normalised text and never takes a case or spacing
+    variant of a positive for a negative; training masks the same documents in a batch."""
+    import torch
+
+    from negmine.train.losses.masking import candidate_keys, known_positive_mask
+
+    rows = [_row("q1", "d1", ["d5"]), _row("q1", "d2", ["d6"]), _row("q9", "d9", ["d7"]), _row("q3", "d3", ["d8"])]
+    rows[2].update(query="QUERY  q1", positive="DOC  d2")  # q1 asked again (other case, spacing), d2 re-typed
+    rows[3]["positive"] = "Doc d1"  # another query's positive: d1 in other case
+    data = rows_to_train_data(rows, 1)
+    assert data.known_ids["q9"] == data.known_ids["q1"] == {"d1", "d2", "d9"}
+    parts = split_label(torch.tensor(data.dataset["label"]), 1)
+    mask = known_positive_mask(candidate_keys(parts.doc_keys), parts.known)
+    positives = mask[:, :4].tolist()  # the columns of the four rows' positives
+    assert positives[0] == [True, True, True, True], "q1 masks its siblings, the re-asked query's and d1's copy"
+    assert positives[2] == [True, True, True, True], "the re-asked query masks q1's positives"
+    assert positives[3] == [True, False, False, True], "q3's positive is d1's text: d1 is never q3's negative"
 
 
 def test_no_usable_row_is_a_config_error_naming_file_and_fix():

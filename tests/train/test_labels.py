@@ -6,12 +6,22 @@ from negmine.train.labels import PAD_KEY, pack_label, split_label, text_key
 
 def test_text_key_is_stable_non_zero_and_63_bit():
     assert text_key("aspirin lowers fever") == text_key("aspirin lowers fever")
-    assert text_key("aspirin lowers fever") != text_key("aspirin lowers fever ")
+    assert text_key("aspirin lowers fever") != text_key("aspirin lowers fevers")
     keys = [text_key(f"text {i}") for i in range(1000)]
     assert all(0 < k < 2**63 for k in keys)
     assert len(set(keys)) == 1000
     # a golden value: keys must not change between versions or processes (PYTHONHASHSEED plays no part)
     assert text_key("aspirin lowers fever") == 4493027432455970038
+
+
+def test_texts_mining_takes_for_one_document_share_a_key():
+    """Mining never makes a case, spacing or NFKC variant of a positive its query's negative; the trainer's masks
+    (which compare these keys) recognise the same variants, so an own-data file with both is trained as mined."""
+    key = text_key("Aspirin lowers fever.")
+    assert text_key("  ASPIRIN   lowers\nfever ") == key
+    assert text_key("aspirin lowers fe\u00adver") == key, "a soft hyphen is invisible"
+    assert text_key("ｃａｆé") == text_key("cafe\u0301"), "NFKC: full-width letters, a combining accent"
+    assert text_key("Aspirin raises fever.") != key
 
 
 def test_pack_then_split_round_trips_and_pads_known_positives():

@@ -60,13 +60,17 @@ def choose_negatives(flags: list[str | None], num_negatives: int) -> list[int]:
 
 def known_positive_ids(rows: list[Mapping]) -> dict[str, set[str]]:
     """Per query id, the ids of every document known to be relevant to it: each row's positive,
-    ``extra_positive_ids`` and ``false_negative_ids``."""
-    relevant: dict[str, set[str]] = defaultdict(set)
+    ``extra_positive_ids`` and ``false_negative_ids``, pooled over the query ids whose texts share a key
+    (:func:`text_key`): mining pools the positives of such queries (a query asked twice under two ids, or in other
+    case), so one query's positive in another's batch row is masked, not taken for an in-batch negative."""
+    relevant: dict[int, set[str]] = defaultdict(set)
+    query_key: dict[str, int] = {}
     for row in rows:
-        relevant[row["query_id"]].add(row["positive_id"])
-        relevant[row["query_id"]].update(row.get("extra_positive_ids") or ())
-        relevant[row["query_id"]].update(row.get("false_negative_ids") or ())
-    return dict(relevant)
+        key = query_key.setdefault(row["query_id"], text_key(row["query"]))
+        relevant[key].add(row["positive_id"])
+        relevant[key].update(row.get("extra_positive_ids") or ())
+        relevant[key].update(row.get("false_negative_ids") or ())
+    return {query_id: set(relevant[key]) for query_id, key in query_key.items()}
 
 
 def known_positive_keys(rows: list[Mapping]) -> dict[str, list[int]]:

@@ -8,8 +8,11 @@ into a tensor and hands to the loss. negmine packs one fixed-width int64 vector 
 - ``row``: the row's index in the training dataset (re-mining uses it to swap a row's negatives).
 - ``key(query)``: the query text's key, so the query-side directions tell a sibling row (the same query with
   another positive) from another query (:data:`PAD_KEY` when unknown: then it matches nothing).
-- ``key(text)``: a 63-bit BLAKE2b hash of the exact text, never 0. Equal keys mean identical texts, so
-  duplicated documents under different ids are recognised as the same document.
+- ``key(text)``: a 63-bit BLAKE2b hash of the text after mining's normalisation (NFKC, case-folded, whitespace
+  collapsed, invisible format characters and surrounding punctuation dropped:
+  :func:`negmine.select.exclude.normalize_text`), never 0. Equal keys mean texts mining takes for one document,
+  so duplicated documents under different ids, or in other case or spacing, are recognised as the same
+  document, as mining's exclusions recognise them (a copy of a positive is never its query's negative there).
 - ``flag``: 1 when the audit marked the negative as a false negative (keep the column, mask it).
 - known positives: keys of every document known to be relevant to the row's query (all its positives
   in the file, ``extra_positive_ids``, ``false_negative_ids``), padded with 0 to the dataset's widest row.
@@ -20,12 +23,15 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple, Sequence
 
+from negmine.select.exclude import normalize_text
+
 PAD_KEY = 0
 
 
 def text_key(text: str) -> int:
-    """Stable non-zero 63-bit key of ``text`` (same text -> same key in every run and process)."""
-    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    """Stable non-zero 63-bit key of ``normalize_text(text)`` (same text -> same key in every run and process;
+    texts that differ only in case, spacing or invisible characters share it, as in mining's exclusions)."""
+    digest = hashlib.blake2b(normalize_text(text).encode("utf-8"), digest_size=8).digest()
     key = int.from_bytes(digest, "big") >> 1
     return key or 1
 

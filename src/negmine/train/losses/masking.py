@@ -7,8 +7,9 @@ relevant document away. Masked candidates are dropped from the softmax denominat
 set to -inf), so they neither contribute to the loss nor receive gradient. A candidate is masked when
 
 1. it is a known positive of ``q_i`` (all of the query's positives in the file, the audit's
-   ``extra_positive_ids`` / ``false_negative_ids``), including any document with identical text -
-   this covers sibling positives of multi-positive queries that land in the same batch;
+   ``extra_positive_ids`` / ``false_negative_ids``; pooled over queries with the same text), including any
+   document with the same text up to case, spacing and NFKC (mining's normalisation) - this covers sibling
+   positives of multi-positive queries that land in the same batch;
 2. it is one of ``q_i``'s own hard negatives that the audit flagged (``negative_flags``);
 3. only when a margin is given (off by default): ``s(q_i, d_c) > s(q_i, p_i) + margin`` under the
    current model (GISTEmbed-style margin masking, Solatorio 2024, with the model itself as guide and the
