@@ -25,3 +25,9 @@ def test_skipped_report_counts_every_row_and_limits_the_examples():
     assert report["skipped"] == 14 and report["relevant_skipped"] == 7
     assert report["example_ids"] == ["gone0", "shared", "gone1"], "distinct ids, first seen first"
     assert report["queries_without_positive"] == 7 and report["example_queries"] == ["q0", "q1", "q2"]
+
+
+def test_not_relevant_counts_the_judgments_scored_zero_or_below():
+    qrels = Qrels({"q1": {"d1": 2, "d2": 0, "d3": 1}, "q2": {"d4": 0}, "q3": {"d5": -1}})
+    assert qrels.not_relevant() == 3
+    assert [tuple(p) for p in qrels.pairs()] == [("q1", "d1"), ("q1", "d3")], "graded 2 and 1 are both positives"

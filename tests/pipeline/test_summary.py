@@ -26,6 +26,16 @@ def test_format_summary_shows_skipped_rows_under_the_pair_counts():
     assert lines[1].startswith("  qrels rows skipped 4 (3 relevant)")
 
 
+def test_format_summary_counts_the_qrels_rows_judged_not_relevant():
+    """Graded qrels' 0 rows give no pair: 93 rows with 21 zeros mined as "72 in" and nothing said why."""
+    summary = build_summary(SelectionStats(), {"load": 0.1}, {"qrels_not_relevant": 21, "unknown_qrels": REPORT})
+    lines = format_summary(summary).splitlines()
+    assert lines[1] == "  qrels rows not relevant (score <= 0) 21: no pair (such a document can be a negative)"
+    assert lines[2].startswith("  qrels rows skipped 4")
+    quiet = build_summary(SelectionStats(), {"load": 0.1}, {"qrels_not_relevant": 0})
+    assert "not relevant" not in format_summary(quiet)
+
+
 def _mined(pairs_in: int, no_candidate: int, removed: dict) -> dict:
     """A summary like SciFact's (numbers from the defaults' and the e5-mined runs' summaries)."""
     from negmine.pipeline.select_pairs import SKIP_NONE, SKIP_TOO_FEW

@@ -64,6 +64,11 @@ class Qrels:
     def query_ids(self) -> list[str]:
         return [q for q in self.judgments if self.positives(q)]
 
+    def not_relevant(self) -> int:
+        """Judgments with score <= 0 (graded qrels' 0 rows): no pair, so a qrels file's rows and the pairs mined
+        from it differ by this count; such a document may be a negative of its query, like any unjudged one."""
+        return sum(score <= 0 for docs in self.judgments.values() for score in docs.values())
+
     def __len__(self) -> int:
         return sum(len(d) for d in self.judgments.values())
 

@@ -173,6 +173,7 @@ def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None
         "config": _config_dict(config),
         "selection_version": SELECTION_VERSION,
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
+        "qrels_not_relevant": dataset.qrels.not_relevant(),
         **({"queries_without_bm25_words": len(cands.no_bm25_words)}  # the fallback searches BM25 for short pairs
            if config.retrieve.method != "dense" or config.retrieve.fallback is not None else {}),
         **(hooks.finish(config.output.path) if hooks is not None else {}),

@@ -80,6 +80,9 @@ def format_summary(summary: dict) -> str:
     lines = [
         f"pairs: {summary['pairs_in']} in, {summary['pairs_out']} out",
     ]
+    if summary.get("qrels_not_relevant"):
+        lines.append(f"  qrels rows not relevant (score <= 0) {summary['qrels_not_relevant']}: no pair (such a document "
+                     "can be a negative)")
     lines += format_skipped_qrels(summary.get("unknown_qrels", {}))
     if summary.get("pairs_tried_fallback"):
         lines.append(f"  {summary['pairs_from_fallback']} of {summary['pairs_tried_fallback']} short pairs selected "
