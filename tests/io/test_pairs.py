@@ -226,6 +226,19 @@ def test_beir_corpus_matches_positives_by_joined_text_and_adds_missing(tmp_path,
     assert read_pairs(path, corpus=folder / "corpus.jsonl").added_positives == 1
 
 
+def test_positives_without_their_titles_are_added_with_a_warning_saying_how_documents_read(tmp_path, write_rows,
+                                                                                               caplog):
+    """A pairs file of BEIR ``text`` fields against its corpus.jsonl matched none (72 of 72 added) and the warning
+    said only 'exact text match'."""
+    folder = write_beir(tmp_path / "b", corpus={"c1": ("Sleep", "is rest.")}, queries={"x": "x"}, qrels=[("x", "c1", 1)])
+    path = write_rows("train.jsonl", [{"query": "what is sleep?", "positive": "is rest."}])
+    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+        data = load_pairs(path, corpus=folder / "corpus.jsonl")
+    assert data.corpus.ids == ["c1", "p1"]
+    assert (f"{path}: 1 of 1 distinct positives are not in the corpus {folder / 'corpus.jsonl'} (exact text match; a "
+            "document with a title reads as title + ' ' + text) and were added to it with ids p<row>") in caplog.text
+
+
 def test_no_warning_when_all_positives_are_in_the_corpus(write_rows, write_text, caplog):
     corpus = write_text("c.csv", "text\nSleep is rest.\n")
     path = write_rows("p.jsonl", [{"query": "q", "positive": "Sleep is rest."}])

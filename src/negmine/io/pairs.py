@@ -175,8 +175,8 @@ def load_pairs(
     result = read_pairs(path, corpus, query_column, positive_column)
     if result.added_positives:
         logger.warning(
-            "%s: %d of %d distinct positives are not in the corpus %s (exact text match) and were added to it "
-            "with ids p<row>",
+            "%s: %d of %d distinct positives are not in the corpus %s (exact text match; a document with a title "
+            "reads as title + ' ' + text) and were added to it with ids p<row>",
             path,
             result.added_positives,
             result.distinct_positives,
