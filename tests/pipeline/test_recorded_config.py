@@ -3,6 +3,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from pathlib import Path
+
 import pytest
 
 from negmine.config import DataConfig, MineConfig, OutputConfig, SelectConfig
@@ -29,3 +31,22 @@ def test_a_missing_or_foreign_summary_names_the_file_and_the_fix(tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ConfigError, match=r"bad\.json: not a negmine mining summary with a 'config' object"):
         load_mine_config(tmp_path / "neg.jsonl", tmp_path / "bad.json")
+
+
+def test_a_relative_data_path_not_found_from_here_names_the_summary_and_the_fix(tmp_path, monkeypatch):
+    """A pairs file mined as `--pairs pairs.csv` and trained with re-mining from another folder failed with only
+    'pairs.csv: pairs file not found'."""
+    config = MineConfig(data=DataConfig(pairs="pairs.csv"), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    (tmp_path / "mined-here").mkdir()
+    (tmp_path / "mined-here" / "pairs.csv").write_text("query,positive\nq,p\n")
+    monkeypatch.chdir(tmp_path / "mined-here")
+    assert load_mine_config(tmp_path / "neg.jsonl").data.pairs == Path("pairs.csv")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == (
+        f"{tmp_path / 'neg.summary.json'}: re-mining reads data.pairs 'pairs.csv' as the mining run recorded it, "
+        f"relative to the folder that run started in, and {tmp_path} has no such path; run negmine train from that "
+        "folder, or pass --mine-summary with a copy of the summary whose data paths are absolute"
+    )

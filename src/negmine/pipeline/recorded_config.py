@@ -60,4 +60,22 @@ def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> Mi
         config = config_from_dict(MineConfig, recorded)
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
+    check_relative_data_paths(config, path)
     return without_unused(config)
+
+
+DATA_PATH_FIELDS = ("data_dir", "corpus", "queries", "qrels", "pairs")
+
+
+def check_relative_data_paths(config: MineConfig, summary: Path) -> None:
+    """ConfigError when a data path the summary records as typed, relative to the folder ``negmine mine`` ran in,
+    is not found from this one: re-mining failed with only ``pairs.csv: pairs file not found``, which named
+    neither the summary it came from nor the fix."""
+    for name in DATA_PATH_FIELDS:
+        value = getattr(config.data, name)
+        if value is not None and not Path(value).is_absolute() and not Path(value).exists():
+            raise ConfigError(
+                f"{summary}: re-mining reads data.{name} {str(value)!r} as the mining run recorded it, relative to "
+                f"the folder that run started in, and {Path.cwd()} has no such path; run negmine train from that "
+                "folder, or pass --mine-summary with a copy of the summary whose data paths are absolute"
+            )
