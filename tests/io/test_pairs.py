@@ -109,7 +109,9 @@ def test_same_column_for_query_and_positive_is_a_config_error(write_rows):
         ({"anchor": "q", "positive": ""}, "positive", "empty text (nothing left after stripping whitespace)"),
         ({"anchor": "q"}, "positive", "missing"),
         ({"anchor": None, "positive": "p"}, "anchor", "missing value (null)"),
-        ({"anchor": "q", "positive": ["p"]}, "positive", "must be a string, got array"),
+        ({"anchor": "q", "positive": ["p"]}, "positive", "must be a string, got array; give one text per row: a row "
+         "with a list of texts (as FlagEmbedding's 'pos') becomes one row per text, e.g. pandas: df.explode('positive')"),
+        ({"anchor": "q", "positive": {"p": 1}}, "positive", "must be a string, got object"),
     ],
 )
 def test_bad_jsonl_cells_name_line_and_column(write_rows, row, field, problem):
@@ -200,6 +202,12 @@ def test_parquet_null_and_empty_cells_name_data_row(tmp_path):
 def test_parquet_non_string_column(tmp_path):
     path = _parquet(tmp_path / "p.parquet", {"query": ["a"], "positive": [3]})
     assert str(_error(load_pairs, path)) == f"{path}: field 'positive': column has type int64, expected string"
+    path = _parquet(tmp_path / "l.parquet", {"query": ["a"], "pos": [["x", "y"]]})
+    message = str(_error(load_pairs, path))  # the list type prints as list<item: ...> or list<element: ...>
+    assert message.startswith(f"{path}: field 'pos': column has type list<") and message.endswith(
+        "string>, expected string; give one text per row: a row with a list of texts (as FlagEmbedding's 'pos') "
+        "becomes one row per text, e.g. pandas: df.explode('pos')"
+    )
 
 
 def test_not_a_parquet_file(write_text):

@@ -17,6 +17,10 @@ from negmine.io.jsonl import iter_jsonl, json_type
 
 TABLE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 BATCH_ROWS = 65536
+LIST_FIX = ("; give one text per row: a row with a list of texts (as FlagEmbedding's 'pos') becomes one row per "
+            "text, e.g. pandas: df.explode('{column}')")
+"""The fix for a list cell: FlagEmbedding's {query, pos: [...], neg: [...]} files, common own-data input, failed with
+only 'must be a string, got array'."""
 MISSING = object()
 """Placeholder value for a column absent from a JSONL row."""
 
@@ -52,7 +56,8 @@ def cell_text(path: str | Path, where: Where, column: str, value: Any) -> str:
     if value is None:
         raise cell_error(path, where, column, "missing value (null)")
     if not isinstance(value, str):
-        raise cell_error(path, where, column, f"must be a string, got {json_type(value)}")
+        fix = LIST_FIX.format(column=column) if isinstance(value, list) else ""
+        raise cell_error(path, where, column, f"must be a string, got {json_type(value)}{fix}")
     text = value.strip()
     if is_blank(text):
         raise cell_error(path, where, column, f"empty text (nothing left after stripping whitespace{invisible_note(text)})")
@@ -120,7 +125,9 @@ def check_parquet_types(path: str | Path, kinds: dict[str, str]) -> None:
             ok = ok or pa.types.is_integer(value_type)
         if not ok:
             wanted = "string or integer" if kind == "id" else "string"
-            raise InputError(path, None, column, f"column has type {dtype}, expected {wanted}")
+            listed = pa.types.is_list(value_type) or pa.types.is_large_list(value_type)
+            fix = LIST_FIX.format(column=column) if listed else ""
+            raise InputError(path, None, column, f"column has type {dtype}, expected {wanted}{fix}")
 
 
 def _is_arrow_string(pa, dtype) -> bool:
