@@ -502,3 +502,25 @@ def test_mine_cli_reads_an_explicit_qrels_file_with_a_beir_directory_and_refuses
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["query_id"], r["positive_id"]) for r in rows] == [("q2", "d5")]
+
+
+def test_mine_cli_warns_of_pairs_that_repeat_another_up_to_case_and_spacing(tmp_path, tiny_model_path):
+    """An own-data pairs file with a query re-typed in capitals and its positive re-spaced mined both as pairs of
+    their own, and nothing said so; the summary counts them, and graded-0 qrels rows, for the pairs in."""
+    rows = [(f"cell protein query {i}", f"gene study document {i} blood") for i in range(10)]
+    rows.append(("CELL  PROTEIN query 3", "gene study\ndocument 3 blood"))
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("question,passage\n" + "".join(f'"{q}","{p}"\n' for q, p in rows), encoding="utf-8")
+    out = tmp_path / "neg.jsonl"
+    result = runner.invoke(
+        build_app(),
+        ["mine", "--pairs", str(pairs), "--model", str(tiny_model_path), "--num-negatives", "2",
+         "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--no-progress",
+         "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0"],
+    )
+    assert result.exit_code == 0, result.output
+    assert (f"warning: {pairs}: 1 (query, positive) pairs repeat an earlier pair up to case, spacing or invisible "
+            "characters, e.g. (q11, d11) repeats (q4, d4)") in result.stderr
+    assert "pairs: 11 in, 11 out" in result.stdout
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["pairs_repeating_another"] == 1 and summary["qrels_not_relevant"] == 0

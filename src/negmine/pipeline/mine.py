@@ -19,6 +19,7 @@ from negmine.pipeline.select_pairs import (
     PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, select_pairs, window_rows,
 )
 from negmine.pipeline.summary import build_summary
+from negmine.pipeline.variant_pairs import warn_variant_pairs
 from negmine.pipeline.timing import StageTimer
 
 
@@ -146,6 +147,7 @@ def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None
 
             dataset = load_data(config.data)
         check_feasible(config, dataset)
+        variants = warn_variant_pairs(dataset)
         embedder, loaded, hook_factory = _load_models(config, embedder)
     ctx, embedder = _candidates(config, dataset, embedder, loaded, timer)
     remove_stale_companions(config)
@@ -174,6 +176,7 @@ def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None
         "selection_version": SELECTION_VERSION,
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
         "qrels_not_relevant": dataset.qrels.not_relevant(),
+        "pairs_repeating_another": variants,
         **({"queries_without_bm25_words": len(cands.no_bm25_words)}  # the fallback searches BM25 for short pairs
            if config.retrieve.method != "dense" or config.retrieve.fallback is not None else {}),
         **(hooks.finish(config.output.path) if hooks is not None else {}),
