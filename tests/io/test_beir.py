@@ -160,10 +160,18 @@ def test_qrels_missing_header(beir):
     )
 
 
-@pytest.mark.parametrize("header", ["qid\tdocid\tscore", "query-id corpus-id score", "query-id\tcorpus-id"])
-def test_qrels_wrong_header(beir, header):
+@pytest.mark.parametrize(("header", "fix"), [
+    ("qid\tdocid\tscore", "; if the columns are the query id, the document id and the relevance score, in that order, "
+     "replace the first line with that header (BEIR's loader skips it unread; negmine checks it, since columns in "
+     "another order would pair the wrong ids)"),
+    ("query-id corpus-id score", ""),
+    ("query-id\tcorpus-id", ""),
+])
+def test_qrels_wrong_header(beir, header, fix):
+    """A three-column header under other names (an own-data 'qid docid relevance') says how to fix it."""
     path = _qrels(beir, header + "\nq1\td1\t1\n")
-    assert str(_error(load_beir, beir)) == f"{path}:1: wrong header {header!r}; expected 'query-id<TAB>corpus-id<TAB>score'"
+    expected = f"{path}:1: wrong header {header!r}; expected 'query-id<TAB>corpus-id<TAB>score'{fix}"
+    assert str(_error(load_beir, beir)) == expected
 
 
 def test_qrels_empty_file(beir):

@@ -144,7 +144,15 @@ def _check_header(path: Path, line: int, text: str) -> None:
         )
     if _is_trec_row(fields):
         raise InputError(path, line, None, f"missing header: the first line {text!r} {_TREC_HINT}")
-    raise InputError(path, line, None, f"wrong header {text!r}; expected '{_HEADER_TEXT}'")
+    fix = _RENAME_HINT if len(fields) == 3 else ""
+    raise InputError(path, line, None, f"wrong header {text!r}; expected '{_HEADER_TEXT}'{fix}")
+
+
+_RENAME_HINT = (
+    "; if the columns are the query id, the document id and the relevance score, in that order, replace the first "
+    "line with that header (BEIR's loader skips it unread; negmine checks it, since columns in another order would "
+    "pair the wrong ids)"
+)
 
 
 def _is_int(text: str) -> bool:
