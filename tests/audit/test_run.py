@@ -241,3 +241,29 @@ def test_a_stopped_audit_leaves_no_report_of_the_run_before(native_file, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         audit_file(config, build_judges(judges, ("score",), resources), ("score",))
     assert not config.report.exists() and not summary_path(config).exists()
+
+
+def test_query_ids_with_one_text_are_one_query_for_the_policies(tmp_path):
+    """Mining pools the positives of query ids with the same normalised text (an own-data file held 'Long-term
+    ...' beside 'LONG-TERM ...'); the audit kept them apart: a document flagged in one's row stayed a hard negative
+    of the other, and the other's positive was not known as a labelled positive there."""
+    from .conftest import native_row
+
+    close, far = ("d-close", "melatonin dose for sleep", 0.78), ("d-far", "battery cathode voltage", 0.20)
+    rows = [
+        native_row("q1", "Melatonin and sleep", "p1", "melatonin improves sleep quality", 0.80, [close, far]),
+        native_row("q9", "MELATONIN  and sleep.", "p9", "melatonin helps adults sleep", 0.95,
+                   [close, ("p1", "melatonin improves sleep quality", 0.60), far]),
+    ]
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert collect_positives(mined)["q9"] == (("p1", rows[0]["positive"]), ("p9", rows[1]["positive"]))
+    judges = JudgeConfig(judges=("score",))
+    config = AuditConfig(input=mined, judges=judges, encoder=EncoderConfig(use_cache=False),
+                         output=tmp_path / "clean.jsonl", flags=tmp_path / "audit.flags.jsonl")
+    resources = load_resources(judges, ("score",), config.encoder, None)
+    summary = audit_file(config, build_judges(judges, ("score",), resources), ("score",))
+    assert [(f["query_id"], f["doc_id"]) for f in read(config.flags)] == [("q1", "d-close")]
+    clean = {r["query_id"]: r for r in read(config.output)}
+    assert clean["q9"]["negative_ids"] == ["d-far"], "q1's false negative and q1's positive are no negatives of q9"
+    assert summary["counts"]["sibling_false_negatives"] == 1 and summary["counts"]["labelled_positives_removed"] == 1

@@ -4,7 +4,8 @@ Writes (atomically) the flags JSONL (one record per finding), the cleaned native
 (when ``output`` is set), their exports (``formats``) and the summary JSON. Three passes over the input: the first
 collects every positive of each query (ids and texts), so near-duplicates of sibling positives are found; the
 second judges the rows and writes the flags; the third applies the policies with every false negative of the
-row's query (found in any of its rows), so all rows of a query treat a flagged document alike.
+row's query (found in any of its rows), so all rows of a query treat a flagged document alike. Query ids whose
+texts are the same after mining's normalisation are one query here, as in mining and training.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
 from negmine.export.registry import export_all, export_summary, remove_stale_exports
 from negmine.io.atomic import atomic_write
+from negmine.select.exclude import normalize_text
 
 
 def summary_path(config: AuditConfig) -> Path:
@@ -52,12 +54,23 @@ def flags_stem(path: Path) -> str:
     return path.stem
 
 
+def query_group(query: str) -> str:
+    """The key a query's rows share: its text after mining's normalisation, which pools the positives of query ids
+    with the same text (a query asked twice, or re-typed in capitals), so the audit treats them as one query too."""
+    return normalize_text(query)
+
+
 def collect_positives(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
-    """``query_id -> ((positive_id, text), ...)`` over the whole file, in first-seen order."""
+    """``query_id -> ((positive_id, text), ...)`` over the whole file, in first-seen order, pooled over the query
+    ids of one :func:`query_group`."""
     found: dict[str, dict[str, str]] = {}
+    group_of: dict[str, str] = {}
     for row in read_native(path, warn_repeats=False):  # warned about by the input check
-        found.setdefault(row["query_id"], {}).setdefault(row["positive_id"], row["positive"])
-    return {q: tuple(p.items()) for q, p in found.items()}
+        group = group_of.get(row["query_id"])
+        if group is None:
+            group = group_of[row["query_id"]] = query_group(row["query"])
+        found.setdefault(group, {}).setdefault(row["positive_id"], row["positive"])
+    return {q: tuple(found[group].items()) for q, group in group_of.items()}
 
 
 def document_sample(path: Path, limit: int = 2000) -> list[str]:
@@ -132,7 +145,7 @@ def _judge_file(
                 judge.prefetch(items, workers)
         for batch in _batches(items, config.batch_size):
             for item, verdict in zip(batch, _audit_batch(batch, judges, config, stats, flags_out)):
-                query_fns.add(item.query_id, verdict)
+                query_fns.add(query_group(item.query), verdict)
                 verdicts.append(verdict)
     return verdicts, query_fns
 
@@ -161,7 +174,7 @@ def _write_rows(
     for row, verdict in zip(read_native(config.input, warn_repeats=False), verdicts, strict=True):
         if verdict.dropped(config.positive_policy):
             continue
-        found = query_fns.of(row["query_id"])
+        found = query_fns.of(query_group(row["query"]))
         labelled = {doc_id for doc_id, _ in positives.get(row["query_id"], ())}
         stats.add_labelled_positives(labelled_positives(row, labelled))
         stats.add_sibling_false_negatives(sibling_false_negatives(row, verdict, found, labelled))
