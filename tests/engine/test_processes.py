@@ -172,3 +172,56 @@ def test_spawned_workers_get_the_shared_object_too(tmp_path):
                      + indented(SPAWN_WORKERS)
                      + "    print(list(ordered_process_map(add, range(5), workers=2, shared=100)))\n", timeout=120)
     assert out.stdout.strip() == "[100, 101, 102, 103, 104]"
+
+
+def _gone(pid: int) -> bool:
+    """True when process ``pid`` has ended (no such process, or a zombie nobody reaped yet)."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forked workers and /proc: Linux")
+def test_workers_of_a_killed_run_end_with_it_and_free_its_output_lock(tmp_path):
+    """``kill -9`` of a run (or the OOM killer) reaches the run's process, not its workers. The forked workers
+    share its open lock files, so when they lived on (blocked on the task queue, forever) every rerun was
+    refused: 'another negmine run (pid N) is writing this output now' for a pid that no longer existed."""
+    import subprocess
+    import sys
+    import time
+
+    from negmine.io.output_lock import hold_outputs
+
+    pids, output = tmp_path / "pids", tmp_path / "out" / "result.json"
+    pids.mkdir()
+    script = tmp_path / "job.py"
+    script.write_text("import os, sys, time\n"
+                      "from pathlib import Path\n"
+                      "from negmine.engine.processes import ordered_process_map\n"
+                      "from negmine.io.output_lock import hold_outputs\n"
+                      "def stuck(x):\n"
+                      "    Path(sys.argv[1], str(os.getpid())).touch()\n"
+                      "    while True:\n        time.sleep(1)\n"
+                      "if __name__ == '__main__':\n"
+                      "    with hold_outputs({'--output': sys.argv[2]}):\n"
+                      "        list(ordered_process_map(stuck, range(2), workers=2))\n")
+    with open(tmp_path / "job.err", "w") as err:  # a file: the workers would hold a pipe open
+        job = subprocess.Popen([sys.executable, str(script), str(pids), str(output)], stderr=err)
+    while len(list(pids.iterdir())) < 2:
+        assert job.poll() is None, (tmp_path / "job.err").read_text()
+        time.sleep(0.05)
+    workers = [int(p.name) for p in pids.iterdir()]
+    job.kill()  # the run's process only, as kill -9 PID or the OOM killer
+    job.wait(60)
+    deadline = time.monotonic() + 60  # a bound on the wait, not a speed: before, the workers never ended
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = [pid for pid in workers if not _gone(pid)]
+    for pid in alive:
+        __import__("os").kill(pid, 9)
+    assert alive == [], "the killed run's workers lived on"
+    with hold_outputs({"--output": output}):  # the rerun gets the output (before: ConfigError, output busy)
+        pass

@@ -45,6 +45,7 @@ def ordered_process_map(function: Callable[..., R], items: Iterable[T], workers:
     every task searches) goes to each worker once as it starts, inherited where workers fork
     (:func:`workers_fork`), pickled once per worker where they are spawned, instead of with every task."""
     import multiprocessing
+    import os
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -52,7 +53,7 @@ def ordered_process_map(function: Callable[..., R], items: Iterable[T], workers:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     context = multiprocessing.get_context("fork" if workers_fork() else "spawn")
     items = iter(items)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(shared,))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker, initargs=(shared, os.getpid()))
     task = function if shared is _NOTHING else functools.partial(with_shared, function)  # run in a worker
     call = function if shared is _NOTHING else functools.partial(function, shared)  # run here, after a failure
     pending: deque = deque()
@@ -80,16 +81,38 @@ def ordered_process_map(function: Callable[..., R], items: Iterable[T], workers:
     yield from (call(item) for item in items)
 
 
-def start_worker(shared: Any) -> None:
-    """Run in each worker as it starts: keep ``shared`` for :func:`with_shared`, and let SIGTERM end the
-    worker again. A forked worker inherits the parent's Python signal handlers, and some turn SIGTERM into an
-    exception (Ray's driver installs ``sys.exit`` on ``ray.init`` and keeps it after ``ray.shutdown``): the
-    worker would report that exception as its task's result and go on to the next queued task."""
+def start_worker(shared: Any, parent: int | None = None) -> None:
+    """Run in each worker as it starts: keep ``shared`` for :func:`with_shared`, end with the ``parent`` process
+    (:func:`die_with_parent`), and let SIGTERM end the worker again. A forked worker inherits the parent's Python
+    signal handlers, and some turn SIGTERM into an exception (Ray's driver installs ``sys.exit`` on ``ray.init``
+    and keeps it after ``ray.shutdown``): the worker would report that exception as its task's result and go on
+    to the next queued task."""
     import signal
 
     global _shared
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is not None:
+        die_with_parent(parent)
     _shared = shared
+
+
+def die_with_parent(parent: int) -> None:
+    """Linux: have the kernel SIGKILL this worker when ``parent`` (the process that forked it) dies, and exit now
+    if it is gone already. ``kill -9`` of a run, or the OOM killer, reaches the run's process only; its workers
+    lived on, blocked on the task queue forever, and as they share the run's open files they held its output
+    locks: every rerun was refused as if the killed run still wrote its outputs. Elsewhere: nothing (no
+    ``prctl``; workers are spawned there and hold no lock of the parent)."""
+    import os
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # died before the prctl: no signal will come
+        os._exit(1)
 
 
 def with_shared(function: Callable[..., R], item: Any) -> R:
