@@ -309,6 +309,31 @@ class LogCheckpointsAndEnd(TrainerCallback):
         return control
 
 
+class _PlannedEndReached(Exception):
+    """Raised by :class:`StopAtPlannedEnd` before a step the run's plan does not have."""
+
+
+class StopAtPlannedEnd(TrainerCallback):
+    """End a resumed run before a step past its last (``state.max_steps``). transformers' trainer checks the step
+    limit only after a step, so a run resumed from a checkpoint at its last step (killed while saving the final
+    model) trained one step more when that checkpoint was inside an epoch (measured: ``--max-steps 8`` on the demo,
+    5 batches an epoch, resumed from checkpoint-8: global step 9, a 9th loss in the log and another mean loss;
+    the weights stayed the same only because the learning rate had decayed to 0)."""
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if state.max_steps and state.global_step >= state.max_steps:
+            raise _PlannedEndReached
+        return control
+
+
+def finish_at_checkpoint(trainer) -> None:
+    """What the trainer does after its last step, for a run stopped by :class:`StopAtPlannedEnd` (the checkpoint's
+    weights and state are loaded already): go back to the best checkpoint under ``--keep-best``, and end."""
+    if trainer.args.load_best_model_at_end and trainer.state.best_model_checkpoint is not None:
+        trainer._load_best_model()
+    trainer.control = trainer.callback_handler.on_train_end(trainer.args, trainer.state, trainer.control)
+
+
 class ResumedCadence(TrainerCallback):
     """Save and log at this run's ``--checkpoint-steps`` and ``--logging-steps``: a resumed trainer takes both
     from the checkpoint's trainer state, so a resume that changed them (which :mod:`negmine.train.run_settings`
@@ -564,8 +589,13 @@ class _TrainRun:
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         self.train_start = time.perf_counter()
+        if checkpoint is not None:
+            trainer.add_callback(StopAtPlannedEnd())
         with checkpoint_args_warning_dropped():
-            trainer.train(resume_from_checkpoint=checkpoint)
+            try:
+                trainer.train(resume_from_checkpoint=checkpoint)
+            except _PlannedEndReached:  # resumed from the run's last checkpoint: nothing left to train
+                finish_at_checkpoint(trainer)
         self.timings["train"] = time.perf_counter() - self.train_start
         self.trainer = trainer
 
