@@ -39,23 +39,31 @@ def refuse_finished_run(output_dir: Path) -> None:
     )
 
 
-def last_complete_checkpoint(ckpt_dir: Path) -> str | None:
+def last_complete_checkpoint(ckpt_dir: Path, resume: bool = True) -> str | None:
     """The highest-step ``checkpoint-N`` folder of ``ckpt_dir`` that was written to the end: the trainer writes
     ``trainer_state.json`` last, so a run killed while saving leaves a folder without a readable one. Such
-    folders are skipped (logged); the trainer writes them again when it gets back to their step."""
+    folders are skipped, with a warning that says what the run does instead (``resume``: whether it goes on from
+    a checkpoint); the trainer writes them again when it gets back to their step."""
     if not ckpt_dir.is_dir():
         return None
     steps = {int(p.name.rsplit("-", 1)[1]): p for p in ckpt_dir.iterdir()
              if p.is_dir() and re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-\d+", p.name)}
+    skipped, found = [], None
     for step in sorted(steps, reverse=True):
         try:
             json.loads((steps[step] / "trainer_state.json").read_text())
         except (OSError, ValueError):
-            logger.warning("%s was not saved to the end (killed while writing it?); resuming from an earlier "
-                           "checkpoint", steps[step])
+            skipped.append(steps[step])
             continue
-        return str(steps[step])
-    return None
+        found = str(steps[step])
+        break
+    if found is not None:
+        instead = f"resuming from {Path(found).name} instead" if resume else "skipped"
+    else:
+        instead = "no complete checkpoint: this run starts from step 0" if not resume else "no complete checkpoint"
+    for folder in skipped:
+        logger.warning("%s was not saved to the end (killed while writing it?); %s", folder, instead)
+    return found
 
 
 def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
@@ -63,7 +71,7 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
     checkpoints."""
     refuse_finished_run(output_dir)
     ckpt_dir = output_dir / CHECKPOINT_DIR
-    last = last_complete_checkpoint(ckpt_dir)
+    last = last_complete_checkpoint(ckpt_dir, resume)
     if resume and last is None:
         raise ConfigError(f"--resume: no checkpoint found in {ckpt_dir}; run again without --resume to start afresh")
     if not resume and last is not None:
