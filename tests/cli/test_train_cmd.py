@@ -330,3 +330,26 @@ def test_a_training_device_this_machine_lacks_is_refused_before_the_model_loads(
     assert result.exit_code == 2, result.output
     assert f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s); use --device cpu" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_train_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
+    """Ctrl-C printed only 'interrupted; ...' for a training run, which leaves the user to find out that the rerun
+    needs --resume (without it: 'already holds checkpoints'), or must go without it when no checkpoint was saved
+    yet (with it: 'no checkpoint found')."""
+    import negmine.train.api
+
+    def stopped(config, miner=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(negmine.train.api, "train", stopped)
+    out = tmp_path / "o"
+    args = ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(out), "--no-progress"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 130
+    assert "no checkpoint was saved yet: rerun the same command, without --resume, to start again" in result.output
+    (out / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    (out / "checkpoints" / "checkpoint-4" / "trainer_state.json").write_text("{}")
+    (out / "checkpoints" / "checkpoint-6").mkdir()  # stopped while saving it
+    result = runner.invoke(build_app(), args + ["--resume"])
+    assert result.exit_code == 130
+    assert "rerun the same command with --resume to continue from checkpoint-4" in result.output

@@ -205,8 +205,10 @@ def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[...,
 
 
 @contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Report expected errors (bad input, bad options) as ``error: <message>`` and exit 2, no traceback.
+def user_errors(interrupted_hint: Callable[[], str] | None = None) -> Iterator[None]:
+    """Report expected errors (bad input, bad options) as ``error: <message>`` and exit 2, no traceback; Ctrl-C
+    as one line (exit 130), followed by ``interrupted_hint()`` when given: what to rerun (``negmine train``: with
+    ``--resume`` or without, depending on the checkpoints saved).
 
     Besides negmine's own errors, that covers the OS refusing a named path (missing, a directory where a file
     was expected or the reverse, no permission); other exceptions, UnicodeDecodeError included, keep their
@@ -219,6 +221,8 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(code=2) from err
     except KeyboardInterrupt:
         typer.echo("interrupted; outputs already written are complete, partial ones were discarded", err=True)
+        if interrupted_hint is not None:
+            typer.echo(interrupted_hint(), err=True)
         raise typer.Exit(code=130) from None
     except FileNotFoundError as err:
         typer.echo(f"error: file not found: {err.filename}", err=True)

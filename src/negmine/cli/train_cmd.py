@@ -85,7 +85,7 @@ def train_command(
 
     --max-length truncates texts while training only; the saved model keeps its own limit."""
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
-    with user_errors():
+    with user_errors(lambda: _interrupted_hint(output)):
         remine = remine_every_epoch or remine_steps is not None
         if mine_summary is not None and not remine:
             raise ConfigError("--mine-summary is read for re-mining only; add --remine-every-epoch or --remine-steps N, "
@@ -120,6 +120,13 @@ def train_command(
     summary = result.as_dict()
     summary.pop("loss_history")
     echo_json(summary)
+
+
+def _interrupted_hint(output: Path) -> str:
+    """What to rerun after Ctrl-C (:func:`negmine.train.preflight.interrupted_hint`, imported only then)."""
+    from negmine.train.preflight import interrupted_hint
+
+    return interrupted_hint(output)
 
 
 def comma_separated(value: str | None, kind: type, option: str, example: str) -> tuple | None:

@@ -44,19 +44,7 @@ def last_complete_checkpoint(ckpt_dir: Path, resume: bool = True) -> str | None:
     ``trainer_state.json`` last, so a run killed while saving leaves a folder without a readable one. Such
     folders are skipped, with a warning that says what the run does instead (``resume``: whether it goes on from
     a checkpoint); the trainer writes them again when it gets back to their step."""
-    if not ckpt_dir.is_dir():
-        return None
-    steps = {int(p.name.rsplit("-", 1)[1]): p for p in ckpt_dir.iterdir()
-             if p.is_dir() and re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-\d+", p.name)}
-    skipped, found = [], None
-    for step in sorted(steps, reverse=True):
-        try:
-            json.loads((steps[step] / "trainer_state.json").read_text())
-        except (OSError, ValueError):
-            skipped.append(steps[step])
-            continue
-        found = str(steps[step])
-        break
+    skipped, found = _complete_checkpoint(ckpt_dir)
     if found is not None:
         instead = f"resuming from {Path(found).name} instead" if resume else "skipped"
     else:
@@ -64,6 +52,33 @@ def last_complete_checkpoint(ckpt_dir: Path, resume: bool = True) -> str | None:
     for folder in skipped:
         logger.warning("%s was not saved to the end (killed while writing it?); %s", folder, instead)
     return found
+
+
+def _complete_checkpoint(ckpt_dir: Path) -> tuple[list[Path], str | None]:
+    """``(skipped, found)``: the checkpoint folders above the last complete one, which were not saved to the end,
+    and that one (None: none)."""
+    if not ckpt_dir.is_dir():
+        return [], None
+    steps = {int(p.name.rsplit("-", 1)[1]): p for p in ckpt_dir.iterdir()
+             if p.is_dir() and re.fullmatch(rf"{PREFIX_CHECKPOINT_DIR}-\d+", p.name)}
+    skipped = []
+    for step in sorted(steps, reverse=True):
+        try:
+            json.loads((steps[step] / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            skipped.append(steps[step])
+            continue
+        return skipped, str(steps[step])
+    return skipped, None
+
+
+def interrupted_hint(output_dir: Path) -> str:
+    """How to go on after a training run was stopped (Ctrl-C): rerun with ``--resume`` when a complete checkpoint
+    is there, else rerun as it was (``--resume`` would be refused: no checkpoint)."""
+    _, found = _complete_checkpoint(Path(output_dir) / CHECKPOINT_DIR)
+    if found is None:
+        return "no checkpoint was saved yet: rerun the same command, without --resume, to start again"
+    return f"rerun the same command with --resume to continue from {Path(found).name}"
 
 
 def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
