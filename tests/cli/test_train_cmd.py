@@ -70,6 +70,10 @@ def test_train_cli_checkpoint_flags(tmp_path, monkeypatch, flags, checkpoint_ste
     ([], ("query_to_doc",), "joint"),
     (["--direction", "query_to_doc", "--direction", "doc_to_query", "--partition-mode", "per_direction"],
      ("query_to_doc", "doc_to_query"), "per_direction"),
+    # the README's and the help's form (query_to_doc "always"): refused for lacking query_to_doc, exit 2
+    (["--direction", "doc_to_query"], ("query_to_doc", "doc_to_query"), "joint"),
+    (["--direction", "query_to_query", "--direction", "doc_to_doc"], ("query_to_doc", "query_to_query", "doc_to_doc"),
+     "joint"),
 ])
 def test_train_cli_direction_flags(tmp_path, monkeypatch, flags, directions, partition):
     assert [(c.directions, c.partition_mode) for c in _configs(tmp_path, monkeypatch, flags)] == [(directions, partition)]

@@ -62,7 +62,7 @@ def train_command(
     no_fn_margin: bool = typer.Option(False, "--no-fn-margin", help="mask only known/flagged false negatives, no margin (the default)", rich_help_panel=_NEG),
     hardness: str = typer.Option("all", help="weight harder negatives: " + choices(TRAIN_HARDNESS, {"all": "mined and in-batch", "hard-negatives": "mined only"}), rich_help_panel=_NEG),
     hardness_strength: float = typer.Option(5.0, help="hardness weight alpha (logit += alpha * cosine)", rich_help_panel=_NEG),
-    direction: Optional[list[str]] = typer.Option(None, "--direction", help=f"contrastive direction, repeatable: query_to_doc (always) and any of {', '.join(d for d in TRAIN_DIRECTIONS if d != 'query_to_doc')} (GTE); default query_to_doc only", rich_help_panel=_NEG),
+    direction: Optional[list[str]] = typer.Option(None, "--direction", help=f"contrastive direction, repeatable: query_to_doc (always; added when not given) and any of {', '.join(d for d in TRAIN_DIRECTIONS if d != 'query_to_doc')} (GTE); default query_to_doc only", rich_help_panel=_NEG),
     partition_mode: str = typer.Option("joint", help=choices(TRAIN_PARTITION_MODES, {"joint": "one softmax over all directions"}), rich_help_panel=_NEG),
     batching: str = typer.Option("no-duplicates", help=choices(TRAIN_BATCHINGS, {"topic": "TAS-B"}), rich_help_panel=_BATCH),
     topic_clusters: Optional[int] = typer.Option(None, help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH),
@@ -97,7 +97,7 @@ def train_command(
             batch_size=batch_size, learning_rate=lr, warmup_ratio=warmup_ratio, weight_decay=weight_decay, seed=seed,
             num_negatives=num_negatives, loss=loss, scale=scale, mini_batch_size=mini_batch_size, fn_mask=fn_mask,
             fn_margin=None if no_fn_margin else fn_margin, hardness=hardness, hardness_strength=hardness_strength,
-            directions=tuple(direction) if direction else TrainConfig.directions, partition_mode=partition_mode,
+            directions=with_query_to_doc(direction), partition_mode=partition_mode,
             batching=batching, topic_clusters=topic_clusters,
             remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=mine_config,
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
@@ -127,6 +127,15 @@ def _interrupted_hint(output: Path) -> str:
     from negmine.train.preflight import interrupted_hint
 
     return interrupted_hint(output)
+
+
+def with_query_to_doc(directions: list[str] | None) -> tuple[str, ...]:
+    """The ``--direction`` values with ``query_to_doc`` first when not given: the help and the README offer
+    ``--direction doc_to_query`` alone (query_to_doc "always"), which TrainConfig refused for lacking it; the
+    default (none given) is query_to_doc only. Duplicates are left for TrainConfig to refuse."""
+    if not directions:
+        return TrainConfig.directions
+    return tuple(directions) if "query_to_doc" in directions else ("query_to_doc", *directions)
 
 
 def comma_separated(value: str | None, kind: type, option: str, example: str) -> tuple | None:
