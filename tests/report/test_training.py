@@ -94,6 +94,14 @@ def test_a_real_training_summary_renders(tmp_path, tiny_model_path):
     assert page.count("data:image/png;base64,") == 1
 
 
+def test_rows_trained_on_counts_the_promoted_pairs(tmp_path):
+    # an audited file's promoted documents add rows to the epoch: 38 kept + 6 promoted took 6 steps at batch 8
+    summary = _summary(dev=False)
+    summary["result"]["data"] = {"rows_read": 38, "rows_kept": 38, "promoted_pairs": 6}
+    _write(tmp_path / "m", summary)
+    assert "<b>44</b><span>rows trained on</span>" in training_report(tmp_path / "m").read_text()
+
+
 def test_a_one_step_run_says_1_step(tmp_path):
     summary = _summary(dev=False)
     summary["result"].update(global_step=1, loss_history=[{"step": 1, "loss": 7.69}])
