@@ -153,6 +153,10 @@ CASES = [
     (C.TrainConfig(matryoshka_dims_per_step=2), "TrainConfig", 7,
      "TrainConfig matryoshka_dims_per_step=2 would be ignored: no --matryoshka-dims are trained; add "
      "--matryoshka-dims, e.g. 384,256,128,64, or leave it at its default (matryoshka_dims_per_step=-1)"),
+    (C.TrainConfig(hardness="hard-negatives", num_negatives=0), "TrainConfig", 8,
+     "TrainConfig hardness='hard-negatives' would be ignored: --num-negatives 0 gives no row a mined negative, and "
+     "--hardness hard-negatives weights only those; use --hardness in-batch or all, or --num-negatives 1 or more, or "
+     "leave it at its default (hardness='all')"),
 ]
 
 
@@ -190,6 +194,7 @@ def test_every_rule_has_its_api_test():
     (C.TrainConfig(loss="cached-mnrl", mini_batch_size=8, batching="topic", topic_clusters=4, fn_margin=0.1,
                    directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"),
      {"directions": ("query_to_doc",)}),
+    (C.TrainConfig(hardness="hard-negatives", num_negatives=1), {"num_negatives": 0}),
 ], ids=lambda c: type(c).__name__ if dataclasses.is_dataclass(c) else None)
 def test_a_setting_is_refused_only_where_its_mode_leaves_it_unused(config, mode_off):
     config.validate()
@@ -252,6 +257,8 @@ def _cli_rule(cls_name: str, index: int):
      "--max-table-rows"),
     (["train", "mined.jsonl", "-o", "model", "--partition-mode", "joint"], "TrainConfig", 4, C.TrainConfig(), None,
      "--partition-mode"),
+    (["train", "mined.jsonl", "-o", "model", "--num-negatives", "0", "--hardness", "hard-negatives"], "TrainConfig", 8,
+     C.TrainConfig(hardness="hard-negatives", num_negatives=0), None, "--hardness"),
     (["eval", "beir", "--seed", "42"], "EvalConfig", 0, C.EvalConfig(), None, "--seed"),
 ])
 def test_the_cli_refuses_by_the_same_table(tmp_path, monkeypatch, args, cls, index, config, mode, given):

@@ -203,6 +203,10 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
                lambda c, _: "no --matryoshka-dims are trained", "add --matryoshka-dims, e.g. 384,256,128,64"),
         Unused(("matryoshka_dims_per_step",), lambda c, _: c.matryoshka_dims is None,
                lambda c, _: "no --matryoshka-dims are trained", "add --matryoshka-dims, e.g. 384,256,128,64"),
+        # measured on the demo: --hardness hard-negatives --num-negatives 0 trained the weights of --hardness none
+        Unused(("hardness",), lambda c, _: c.hardness == "hard-negatives" and c.num_negatives == 0,
+               lambda c, _: "--num-negatives 0 gives no row a mined negative, and --hardness hard-negatives weights "
+                            "only those", "use --hardness in-batch or all, or --num-negatives 1 or more"),
     ),
 }
 """Config class name -> its rules, in the order they are checked."""

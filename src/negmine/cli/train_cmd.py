@@ -149,7 +149,7 @@ def comma_separated(value: str | None, kind: type, option: str, example: str) ->
         raise ConfigError(f"{option} takes comma-separated {what}, got {value!r}; e.g. {option} {example}") from None
 
 
-TRAIN_FIELDS = {"matryoshka_weights": "matryoshka_weights", "matryoshka_dims_per_step": "matryoshka_dims_per_step",
+TRAIN_FIELDS = {"hardness": "hardness", "matryoshka_weights": "matryoshka_weights", "matryoshka_dims_per_step": "matryoshka_dims_per_step",
                 "hardness_strength": "hardness_strength", "mini_batch_size": "mini_batch_size",
                 "topic_clusters": "topic_clusters", "fn_margin": "fn_margin", "partition_mode": "partition_mode"}
 """Options a mode of the run may leave unused (``--topic-clusters 3`` trained with no-duplicates batching): option
