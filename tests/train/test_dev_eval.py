@@ -199,3 +199,32 @@ def test_dev_evaluation_only_measures_the_same_run(tmp_path, mined_file, dev_dir
     assert [e["loss"] for e in watched.loss_history] == [e["loss"] for e in plain.loss_history]
     a, b = _state(plain.output_dir), _state(watched.output_dir)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _dev(*scores):
+    return [{"step": step, "ndcg@10": score} for step, score in scores]
+
+
+def test_keep_best_warns_when_the_starting_model_beat_every_checkpoint():
+    from negmine.errors import NegmineWarning
+    from negmine.train.dev_eval import warn_if_start_was_best
+
+    # measured on the demo (tiny model, --lr 0.1): the kept checkpoint-10 scored 0.0448, the start 0.2004, no word
+    with pytest.warns(NegmineWarning) as caught:
+        warn_if_start_was_best(_dev((0, 0.2004), (3, 0.0153), (10, 0.0448)), "out/checkpoints/checkpoint-10")
+    assert str(caught[0].message) == (
+        "--keep-best: the starting model scored dev ndcg@10 0.2004 before the first step, above every checkpoint; the "
+        "saved model is the best of them, checkpoint-10 (0.0448 at step 10), so this training lowered the dev score: "
+        "keep the starting model, or train again with other settings (e.g. a lower --lr)")
+
+
+@pytest.mark.parametrize(("dev", "best"), [
+    (_dev((0, 0.20), (3, 0.20)), "c/checkpoint-3"),  # a tie is no loss
+    (_dev((0, 0.20), (3, 0.25), (6, 0.10)), "c/checkpoint-3"),
+    (_dev((3, 0.10)), "c/checkpoint-3"),  # resumed logs keep step 0; none here: nothing to compare
+])
+def test_keep_best_says_nothing_when_a_checkpoint_is_as_good_as_the_start(dev, best, recwarn):
+    from negmine.train.dev_eval import warn_if_start_was_best
+
+    warn_if_start_was_best(dev, best)
+    assert not recwarn.list

@@ -35,7 +35,9 @@ from negmine.train import SUMMARY_NAME, TRAINING_VERSION
 from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_settings, resume_point, training_outputs
-from negmine.train.dev_eval import DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data
+from negmine.train.dev_eval import (
+    DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data, warn_if_start_was_best,
+)
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
 
@@ -499,6 +501,8 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
         timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
     result = run.result(checkpoint, changes)
+    if config.dev is not None and config.dev.keep_best:
+        warn_if_start_was_best(result.dev, result.best_checkpoint)
     _write_summary(result, config)
     return result
 

@@ -130,6 +130,28 @@ def dev_history(log_history: list[dict]) -> list[dict]:
     return out
 
 
+def warn_if_start_was_best(dev: list[dict], best_checkpoint: str | None) -> None:
+    """A NegmineWarning when ``--keep-best`` ends on a checkpoint that scores below the starting model: the
+    evaluation before the first step has no checkpoint to return to, so a run whose training only hurt kept the
+    least bad checkpoint, said nothing, and the report's "best dev nDCG@10" card showed the starting model's score
+    (measured on the demo, tiny model, ``--lr 0.1``: nDCG@10 0.2004 at step 0, the kept checkpoint-10 0.0448)."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    start = next((e for e in dev if e.get("step") == 0), None)
+    later = [e for e in dev if e.get("step")]
+    if start is None or not later or best_checkpoint is None:
+        return
+    best = max(later, key=lambda e: e[PRIMARY])
+    if start[PRIMARY] > best[PRIMARY]:
+        warnings.warn(
+            f"--keep-best: the starting model scored dev {PRIMARY} {start[PRIMARY]:.4f} before the first step, above "
+            f"every checkpoint; the saved model is the best of them, {Path(best_checkpoint).name} ({best[PRIMARY]:.4f} at "
+            f"step {best['step']}), so this training lowered the dev score: keep the starting model, or train again with "
+            "other settings (e.g. a lower --lr)", NegmineWarning, stacklevel=2)
+
+
 def best_metric_key() -> str:
     """``metric_for_best_model`` of the training arguments."""
     return f"eval_{NAME}_{PRIMARY}"
