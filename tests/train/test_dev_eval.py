@@ -59,6 +59,8 @@ def test_training_logs_dev_metrics_before_during_and_after(tmp_path, mined_file,
     assert result.best_checkpoint is None
     summary = json.loads((result.output_dir / SUMMARY_NAME).read_text())
     assert summary["result"]["dev"] == result.dev and summary["config"]["dev"]["steps"] == 3
+    # the trainer makes checkpoints/eval for evaluator output negmine's evaluator never writes: not left behind
+    assert not (result.output_dir / "checkpoints" / "eval").exists()
 
 
 @pytest.fixture(scope="module")
