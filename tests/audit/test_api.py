@@ -5,7 +5,7 @@ import pytest
 
 from negmine.audit.api import run_audit
 from negmine.config import AuditConfig, JudgeConfig, NearDupConfig
-from negmine.errors import ConfigError, InputError
+from negmine.errors import ConfigError, InputError, NegmineWarning
 
 from .conftest import sample_rows
 
@@ -136,7 +136,7 @@ def test_an_audit_of_a_beir_directory_mines_its_candidates_next_to_the_flags(tmp
     assert (tmp_path / "audit" / "demo.candidates.summary.json").is_file()
 
 
-def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path, caplog):
+def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path):
     """The same (query, positive) row twice was judged twice, counted twice and written twice to the cleaned file,
     without a word. It is now skipped (the first row is used), with one warning naming its line."""
     rows = sample_rows()
@@ -144,14 +144,15 @@ def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path, caplog):
     mined.write_text("".join(json.dumps(r) + "\n" for r in [*rows, rows[0]]), encoding="utf-8")
     config = AuditConfig(input=mined, judges=JudgeConfig(near_dup=NearDupConfig(cosine=None)),
                          flags=tmp_path / "f.flags.jsonl", output=tmp_path / "clean.jsonl")
-    with caplog.at_level("WARNING", logger="negmine.export.native"):
+    with pytest.warns(NegmineWarning) as caught:
         summary = run_audit(config)
     assert summary["counts"]["pairs"] == len(rows)
     once = _mined(tmp_path)  # the file without the repeat
     run_audit(replace(config, input=once, flags=tmp_path / "o.flags.jsonl", output=tmp_path / "once.jsonl"))
     assert (tmp_path / "clean.jsonl").read_bytes() == (tmp_path / "once.jsonl").read_bytes()
     assert (tmp_path / "f.flags.jsonl").read_bytes() == (tmp_path / "o.flags.jsonl").read_bytes()
-    assert caplog.messages == [f"{mined}: 1 repeated (query_id, positive_id) rows skipped, the first row of each "
+    assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [
+        f"{mined}: 1 repeated (query_id, positive_id) rows skipped, the first row of each "
                                f"pair is used (line {len(rows) + 1} repeats line 1); remove the repeats (e.g. a file "
                                "concatenated twice) to silence this"]
 

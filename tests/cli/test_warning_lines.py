@@ -1,5 +1,5 @@
-"""negmine's warnings on the command line: one ``warning: <message>`` line each, whatever reported them (a
-``warnings.warn``, a logged warning); the Python API still reports them through ``warnings`` and ``logging``."""
+"""negmine's warnings on the command line: one ``warning: <message>`` line each; the Python API reports every one
+as a ``warnings.warn`` with a NegmineWarning category (its loggers carry progress only), so one filter covers all."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ TOKENLESS = ("1 of 11 queries have no BM25 token (no word of two or more letters
 
 
 def _pairs(tmp_path: Path) -> Path:
-    """10 pairs, one of them repeated (a logged warning), and one whose query has no BM25 word (a warnings.warn)."""
+    """10 pairs, one of them repeated (a warning of the pairs reader, once a logged one), and one whose query has no
+    BM25 word (a warning of the BM25 index)."""
     rows = [{"anchor": f"cell protein {i}", "positive": f"cell protein gene study {i}"} for i in range(10)]
     rows += [rows[0], {"anchor": "?? !!", "positive": "gene study blood"}]
     path = tmp_path / "p.jsonl"
@@ -40,7 +41,7 @@ def _mine(tmp_path: Path, *extra: str):
         "--no-sd-margin", "--workers", "1", "-o", str(tmp_path / "neg.jsonl"), *extra])
 
 
-def test_mine_prints_a_logged_warning_and_a_python_warning_as_one_warning_line_each(tmp_path):
+def test_mine_prints_each_warning_as_one_warning_line(tmp_path):
     result = _mine(tmp_path, "--no-progress")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
@@ -51,7 +52,7 @@ def test_mine_prints_a_logged_warning_and_a_python_warning_as_one_warning_line_e
 
 def test_the_installed_command_prints_the_same_lines(tmp_path):
     """In a process of its own, without pytest's warning and log capture: no Python-format warning, and no second
-    copy of a logged warning from logging's last-resort handler."""
+    copy of a warning from logging's last-resort handler."""
     import os
     import subprocess
     import sys
@@ -83,7 +84,17 @@ def test_the_command_leaves_no_hook_or_handler_behind(tmp_path):
     assert logging.getLogger("negmine").handlers == handlers
 
 
-def test_the_python_api_still_warns_and_logs(tmp_path, caplog, capsys):
+def test_a_warnings_filter_silences_every_warning_of_a_command(tmp_path):
+    """The repeated-rows line was a logged warning, which neither a warnings filter nor ``PYTHONWARNINGS=ignore``
+    silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=errors.NegmineWarning)
+        result = _mine(tmp_path, "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_the_python_api_warns_with_a_negmine_category_only(tmp_path, caplog, capsys):
     from negmine.config import DataConfig, FilterConfig, MineConfig, OutputConfig, RetrieveConfig, SelectConfig
     from negmine.pipeline.mine import mine
 
@@ -93,23 +104,23 @@ def test_the_python_api_still_warns_and_logs(tmp_path, caplog, capsys):
     with pytest.warns(UserWarning, match=re.escape(TOKENLESS)) as caught, caplog.at_level(logging.WARNING, "negmine"):
         mine(config)
     assert [w.category for w in caught if "BM25 token" in str(w.message)] == [errors.NegmineWarning]
-    assert f"{tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once" in caplog.messages
+    assert [w.category for w in caught if "rows kept once" in str(w.message)] == [errors.NegmineWarning]
+    assert f"{tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once" in [str(w.message) for w in caught]
+    assert caplog.records == [], "no logged warning besides"
     assert "warning: " not in capsys.readouterr().err
 
 
 def test_each_distinct_message_prints_once(capsys):
     """Also across a catch_warnings block, which resets the record of warnings shown (negmine has some)."""
-    log = logging.getLogger("negmine.some.module")
     with cli_warnings():
         for _ in range(2):
             warnings.warn("the same", errors.NegmineWarning)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-            log.warning("logged %d", 1)
+            warnings.warn("from another place", errors.NegmineWarning)
         warnings.warn("another", errors.WorkerFallbackWarning)
-        log.error("broken")
-    assert capsys.readouterr().err.splitlines() == [
-        "warning: the same", "warning: logged 1", "warning: another", "error: broken"]
+    assert capsys.readouterr().err.splitlines() == ["warning: the same", "warning: from another place",
+                                                    "warning: another"]
 
 
 def test_info_logs_stay_hidden_and_other_libraries_warnings_keep_their_format(capsys):
@@ -151,4 +162,33 @@ def test_every_warning_negmine_issues_has_a_negmine_category():
             name = getattr(category, "id", None)
             if not (name and issubclass(getattr(errors, name, type), errors.NegmineWarning)):
                 bad.append(f"{path.relative_to(source)}:{call.lineno}")
+    assert bad == []
+
+
+LOG_WARNING_METHODS = {"warning", "warn", "error", "exception", "critical", "fatal"}
+
+
+def _logged_warnings(tree: ast.AST):
+    """Calls such as ``logger.warning(...)``, ``logging.error(...)`` or ``logger.log(logging.WARNING, ...)`` (any
+    level but a literal INFO or DEBUG: a ``record.levelno`` passed on may be a warning)."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        if isinstance(owner, ast.Name) and owner.id == "warnings":
+            continue
+        if node.func.attr in LOG_WARNING_METHODS - {"warn"} or (node.func.attr == "warn" and isinstance(
+                owner, ast.Name) and owner.id in {"logger", "log", "logging"}):
+            yield node
+        elif node.func.attr == "log" and not (node.args and getattr(node.args[0], "attr", "") in {"INFO", "DEBUG"}):
+            yield node
+
+
+def test_negmine_logs_no_warning():
+    """A user-facing warning is a ``warnings.warn`` with a NegmineWarning category, never a logged one: one filter
+    (``warnings.filterwarnings(..., category=NegmineWarning)``) then silences, records or raises all of them, and the
+    command line prints them through one hook. The loggers carry progress (INFO, DEBUG) only."""
+    source = Path(negmine.__file__).parent
+    bad = [f"{path.relative_to(source)}:{call.lineno}" for path in sorted(source.rglob("*.py"))
+           for call in _logged_warnings(ast.parse(path.read_text(encoding="utf-8")))]
     assert bad == []

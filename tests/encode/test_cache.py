@@ -16,6 +16,7 @@ from negmine.encode.cache import (
     text_key,
     text_keys,
 )
+from negmine.errors import NegmineWarning
 
 
 def _vecs(n, dim=4, seed=0):
@@ -287,7 +288,7 @@ def _cut(path, how):
     ("keys", "empty"), ("keys", "half"), ("keys", "zeros"), ("vecs", "empty"), ("vecs", "half"), ("vecs", "zeros"),
     ("vecs", "rows"), ("vecs", "dim"), ("vecs", "dtype"),
 ])
-def test_a_damaged_shard_is_reported_removed_and_written_again(tmp_path, damage, caplog):
+def test_a_damaged_shard_is_reported_removed_and_written_again(tmp_path, damage):
     kind, how = damage
     cache = EmbeddingCache(tmp_path)
     first, second = text_keys([f"t{i}" for i in range(50)]), text_keys([f"u{i}" for i in range(50)])
@@ -304,12 +305,12 @@ def test_a_damaged_shard_is_reported_removed_and_written_again(tmp_path, damage,
     else:
         _cut(path, how)
     fresh = EmbeddingCache(tmp_path)
-    with _quiet_warnings(), caplog.at_level("WARNING", logger="negmine.encode.cache"):
+    with _negmine_warnings() as messages:
         found, got = fresh.get("fp", "", np.concatenate([first[:3], second[:3]]))
-    assert len(caplog.messages) == 1
+    assert len(messages) == 1
     assert re.fullmatch(rf"embedding cache shard 0 of {re.escape(str(folder))} \(0\.keys\.npy, 0\.vecs\.npy\) is "
                         r"unreadable \(\w+: .*\); it is not used and is removed, its texts are encoded again",
-                        caplog.messages[0])
+                        messages[0])
     assert found.tolist() == [False] * 3 + [True] * 3, "the damaged shard is never read, the sound one is"
     np.testing.assert_array_equal(got, _vecs(50, seed=2)[:3])
     assert not list(folder.glob("0.*")), "it is removed"
@@ -320,58 +321,63 @@ def test_a_damaged_shard_is_reported_removed_and_written_again(tmp_path, damage,
 
 
 @contextlib.contextmanager
-def _quiet_warnings():
-    """A Python warning fails the test: the cache's warnings are log lines (printed like the other commands'
-    warnings), not ``warnings.warn`` with a source line attached."""
+def _negmine_warnings():
+    """The messages of the NegmineWarnings issued in the block (every one, repeats too: ``always``); any other
+    warning fails the test."""
     import warnings
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("error")
-        yield
+        warnings.simplefilter("always", NegmineWarning)
+        messages: list[str] = []
+        yield messages
+    messages.extend(str(w.message) for w in caught)
+    assert all(issubclass(w.category, NegmineWarning) for w in caught), caught
 
 
-def test_a_damaged_shard_with_the_wrong_dimension_is_a_log_line_without_a_source_line(tmp_path, caplog):
+def test_a_damaged_shard_with_the_wrong_dimension_is_a_negmine_warning(tmp_path):
     """It printed in Python's raw warnings format: '.../encode/cache.py:NNN: UserWarning: embedding cache shard ...'
-    and then the source line 'keys = self._read_keys(number)'."""
+    and then the source line 'keys = self._read_keys(number)'; then it was a log line, which a warnings filter on
+    NegmineWarning missed. It is a NegmineWarning, which the command line prints as a ``warning:`` line."""
     cache = EmbeddingCache(tmp_path)
     keys = text_keys(["a", "b"])
     cache.put("fp", "", keys, _vecs(2))
     folder = cache.shelf("fp").folder
     np.save(folder / "0.vecs.npy", _vecs(2, dim=5))
-    with _quiet_warnings(), caplog.at_level("WARNING", logger="negmine.encode.cache"):
+    with _negmine_warnings() as messages:
         assert not EmbeddingCache(tmp_path).get("fp", "", keys)[0].any()
-    assert [(r.name, r.levelname) for r in caplog.records] == [("negmine.encode.cache", "WARNING")]
-    assert caplog.messages == [
+    assert messages == [
         f"embedding cache shard 0 of {folder} (0.keys.npy, 0.vecs.npy) is unreadable (ValueError: 2 x 5 vectors "
         "for 2 keys of 4-dim vectors); it is not used and is removed, its texts are encoded again"
     ]
 
 
-def test_a_damaged_shard_in_a_read_only_folder_is_skipped_and_reported_once(tmp_path, monkeypatch, caplog):
+def test_a_damaged_shard_in_a_read_only_folder_is_skipped_and_reported_once(tmp_path, monkeypatch):
     cache = EmbeddingCache(tmp_path)
     cache.put("fp", "", text_keys(["a"]), _vecs(1))
     folder = cache.shelf("fp").folder
     _cut(folder / "0.vecs.npy", "half")
     monkeypatch.setattr(os, "unlink", lambda path: (_ for _ in ()).throw(PermissionError(13, "read-only", path)))
     fresh = EmbeddingCache(tmp_path)
-    with _quiet_warnings(), caplog.at_level("WARNING", logger="negmine.encode.cache"):
+    with _negmine_warnings() as messages:
         assert not fresh.get("fp", "", text_keys(["a"]))[0].any()
-        assert len(caplog.messages) == 1 and "unreadable" in caplog.messages[0]
+    assert len(messages) == 1 and "unreadable" in messages[0]
+    with _negmine_warnings() as messages:
         assert not fresh.get("fp", "", text_keys(["a"]))[0].any()
-    assert len(caplog.messages) == 1, "reported once"
+    assert messages == [], "reported once"
 
 
-def test_an_unreadable_meta_file_is_reported_and_written_again(tmp_path, caplog):
+def test_an_unreadable_meta_file_is_reported_and_written_again(tmp_path):
     cache = EmbeddingCache(tmp_path)
     cache.put("fp", "", text_keys(["a"]), _vecs(1))
     meta = cache.shelf("fp").folder / "meta.json"
     meta.write_text("")
     fresh = EmbeddingCache(tmp_path)
-    with _quiet_warnings(), caplog.at_level("WARNING", logger="negmine.encode.cache"):
+    with _negmine_warnings() as messages:
         fresh.put("fp", "", text_keys(["b"]), _vecs(1, seed=2))
-    assert len(caplog.messages) == 1
+    assert len(messages) == 1
     assert re.fullmatch(r"embedding cache file .*meta\.json is unreadable \(JSONDecodeError: .*\); it is written "
-                        r"again with the next vectors", caplog.messages[0])
+                        r"again with the next vectors", messages[0])
     assert json.loads(meta.read_text())["dim"] == 4
     assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a", "b"]))[0].all()
 

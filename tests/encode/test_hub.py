@@ -4,7 +4,7 @@ import time
 import pytest
 
 from negmine.encode import hub
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 
 
 def closed_port() -> tuple[str, int]:
@@ -127,15 +127,16 @@ def test_a_cached_name_passes_on_local_lookups_alone(hf_cache, monkeypatch, tmp_
         hub.check_hub_name("org/st-home-model")
 
 
-def test_online_a_lookup_that_fails_for_network_reasons_does_not_refuse(hf_cache, monkeypatch, caplog):
+def test_online_a_lookup_that_fails_for_network_reasons_does_not_refuse(hf_cache, monkeypatch):
     from huggingface_hub import constants
 
     host, port = closed_port()
     monkeypatch.setattr(constants, "ENDPOINT", f"http://{host}:{port}")  # nothing listens: connection refused
-    with caplog.at_level("WARNING", logger="negmine.encode.hub"):
+    with pytest.warns(NegmineWarning) as caught:  # issued in the calling thread, not the lookup's
         hub.check_hub_name("org/some-model", timeout=2)
-    assert "could not ask the hub about model 'org/some-model' before loading any model (" in caplog.text
-    assert "it is checked when it loads. Without hub access, set HF_HUB_OFFLINE=1" in caplog.text
+    [shown] = [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)]
+    assert shown.startswith("could not ask the hub about model 'org/some-model' before loading any model (")
+    assert "it is checked when it loads. Without hub access, set HF_HUB_OFFLINE=1" in shown
 
 
 def test_online_a_name_the_hub_does_not_know_is_refused_and_a_gated_one_is_not(hf_cache, monkeypatch):

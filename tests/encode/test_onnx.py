@@ -369,3 +369,20 @@ def test_int8_quantisation_leaves_no_root_log_handler_and_hides_the_preprocessin
     assert list(tmp_path.glob("onnx/*/model.int8.onnx"))
     assert root.handlers == []
     assert "pre-processing" not in capsys.readouterr().err
+
+
+def test_onnxruntime_log_warnings_while_quantising_become_negmine_warnings(monkeypatch):
+    """They went to a ``negmine.encode.onnx`` logger, which a warnings filter on NegmineWarning missed; the
+    preprocessing advice is still dropped."""
+    import logging
+
+    from negmine.encode.onnx import PREPROCESS_ADVICE, _root_log_kept_local
+    from negmine.errors import NegmineWarning
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # a plain process: pytest's own capture handlers set aside
+    with pytest.warns(NegmineWarning) as caught, _root_log_kept_local():
+        logging.warning("Please %s.", PREPROCESS_ADVICE)  # as onnxruntime's quantiser logs
+        logging.getLogger("onnxruntime.quantization").warning("weight %s is skipped", "w1")
+    assert [str(w.message) for w in caught] == ["onnxruntime: weight w1 is skipped"]
+    assert root.handlers == []

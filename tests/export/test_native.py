@@ -1,8 +1,9 @@
 import json
+import warnings
 
 import pytest
 
-from negmine.errors import InputError
+from negmine.errors import InputError, NegmineWarning
 from negmine.export.native import REQUIRED_KEYS, dumps_row, make_row, read_native, read_native_lines, validate_row
 
 BASE = dict(
@@ -287,33 +288,37 @@ def test_ids_promoted_by_an_earlier_version_without_texts_are_still_read():
     assert validate_row(json.loads(dumps_row(row))) == row
 
 
-def test_a_repeated_query_positive_row_is_skipped_with_a_warning_naming_the_lines(tmp_path, caplog):
+def negmine_messages(caught) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)]
+
+
+def test_a_repeated_query_positive_row_is_skipped_with_a_warning_naming_the_lines(tmp_path):
     """A mined file with the same (query_id, positive_id) row twice (e.g. two files concatenated) was read in full
     without a word: the pair was trained on, judged and written out twice. The first row of each pair is used."""
     first, other = make_row(**BASE), make_row(**{**BASE, "query_id": "q2"})
     changed = make_row(**{**BASE, "negative_ids": ["d4", "d3"]})  # the same pair with other negatives
     path = tmp_path / "m.jsonl"
     path.write_text("".join(dumps_row(r) for r in (first, other, first, changed)), encoding="utf-8")
-    with caplog.at_level("WARNING", logger="negmine.export.native"):
+    with pytest.warns(NegmineWarning) as caught:
         assert list(read_native_lines(path)) == [(1, first), (2, other)]
-    assert caplog.messages == [
+    assert negmine_messages(caught) == [
         f"{path}: 2 repeated (query_id, positive_id) rows skipped, the first row of each pair is used (line 3 "
         "repeats line 1, line 4 repeats line 1); remove the repeats (e.g. a file concatenated twice) to silence this"
     ]
-    caplog.clear()
-    with caplog.at_level("WARNING", logger="negmine.export.native"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NegmineWarning)
         assert list(read_native(path, warn_repeats=False)) == [first, other]
-    assert caplog.messages == []
 
 
-def test_the_warning_names_the_first_ten_repeats(tmp_path, caplog):
+def test_the_warning_names_the_first_ten_repeats(tmp_path):
     row = make_row(**BASE)
     path = tmp_path / "m.jsonl"
     path.write_text(dumps_row(row) * 13, encoding="utf-8")
-    with caplog.at_level("WARNING", logger="negmine.export.native"):
+    with pytest.warns(NegmineWarning) as caught:
         assert list(read_native(path)) == [row]
-    assert "12 repeated (query_id, positive_id) rows skipped" in caplog.text
-    assert "line 11 repeats line 1 and 2 more);" in caplog.text and "line 12 " not in caplog.text
+    [message] = negmine_messages(caught)
+    assert "12 repeated (query_id, positive_id) rows skipped" in message
+    assert "line 11 repeats line 1 and 2 more);" in message and "line 12 " not in message
 
 
 @pytest.mark.parametrize("fmt, name", [("n-tuple", "n-tuple"), ("triplet", "triplet"), ("labeled-list", "labeled-list"),

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import logging
+import warnings
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from negmine.errors import ConfigError, InputError
+from negmine.errors import ConfigError, InputError, NegmineWarning
 from negmine.io.pairs import load_pairs, read_pairs
 from negmine.testing.beir import write_beir
 
@@ -218,41 +218,45 @@ def test_not_a_parquet_file(write_text):
 # --- with a corpus file --------------------------------------------------------------------------------------
 
 
-def test_beir_corpus_matches_positives_by_joined_text_and_adds_missing(tmp_path, write_rows, caplog):
+def negmine_text(caught) -> str:
+    return "\n".join(str(w.message) for w in caught if issubclass(w.category, NegmineWarning))
+
+
+def test_beir_corpus_matches_positives_by_joined_text_and_adds_missing(tmp_path, write_rows):
     folder = write_beir(
         tmp_path / "b", corpus={"c1": ("Sleep", "is rest."), "c2": "Caffeine wakes you.", "c3": "unused"},
         queries={"x": "x"}, qrels=[("x", "c1", 1)],
     )
     path = write_rows("train.jsonl", ROWS)
-    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+    with pytest.warns(NegmineWarning) as caught:
         data = load_pairs(path, corpus=folder / "corpus.jsonl")
     assert data.corpus.ids == ["c1", "c2", "c3", "p3"]
     assert data.corpus.texts[-1] == "Sleep happens at night."
     assert data.corpus.source == str(folder / "corpus.jsonl")
     assert data.qrels.judgments == {"q1": {"c1": 1, "p3": 1}, "q2": {"c2": 1}, "q5": {"c2": 1}}
-    assert "1 of 3 distinct positives are not in the corpus" in caplog.text
+    assert "1 of 3 distinct positives are not in the corpus" in negmine_text(caught)
     assert read_pairs(path, corpus=folder / "corpus.jsonl").added_positives == 1
 
 
-def test_positives_without_their_titles_are_added_with_a_warning_saying_how_documents_read(tmp_path, write_rows,
-                                                                                               caplog):
+def test_positives_without_their_titles_are_added_with_a_warning_saying_how_documents_read(tmp_path, write_rows):
     """A pairs file of BEIR ``text`` fields against its corpus.jsonl matched none (72 of 72 added) and the warning
     said only 'exact text match'."""
     folder = write_beir(tmp_path / "b", corpus={"c1": ("Sleep", "is rest.")}, queries={"x": "x"}, qrels=[("x", "c1", 1)])
     path = write_rows("train.jsonl", [{"query": "what is sleep?", "positive": "is rest."}])
-    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+    with pytest.warns(NegmineWarning) as caught:
         data = load_pairs(path, corpus=folder / "corpus.jsonl")
     assert data.corpus.ids == ["c1", "p1"]
-    assert (f"{path}: 1 of 1 distinct positives are not in the corpus {folder / 'corpus.jsonl'} (exact text match; a "
-            "document with a title reads as title + ' ' + text) and were added to it with ids p<row>") in caplog.text
+    assert negmine_text(caught) == (
+        f"{path}: 1 of 1 distinct positives are not in the corpus {folder / 'corpus.jsonl'} (exact text match; a "
+        "document with a title reads as title + ' ' + text) and were added to it with ids p<row>")
 
 
-def test_no_warning_when_all_positives_are_in_the_corpus(write_rows, write_text, caplog):
+def test_no_warning_when_all_positives_are_in_the_corpus(write_rows, write_text):
     corpus = write_text("c.csv", "text\nSleep is rest.\n")
     path = write_rows("p.jsonl", [{"query": "q", "positive": "Sleep is rest."}])
-    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NegmineWarning)
         data = load_pairs(path, corpus=corpus)
-    assert caplog.text == ""
     assert data.corpus.ids == ["d1"] and data.pairs() == [("q1", "d1")]
 
 
@@ -316,13 +320,13 @@ def test_invisible_only_query_is_empty(write_rows):
     )
 
 
-def test_repeated_rows_are_a_warning_naming_the_count(write_rows, caplog):
+def test_repeated_rows_are_a_warning_naming_the_count(write_rows):
     """They were logged at INFO, which the command line does not show: a 73-row pairs file with one repeated row
     printed 'pairs: 72 in' with no word of the row left out."""
     path = write_rows("train.jsonl", ROWS)
-    with caplog.at_level(logging.WARNING, logger="negmine.io.pairs"):
+    with pytest.warns(NegmineWarning) as caught:
         load_pairs(path)
-    assert f"{path}: 1 repeated (query, positive) rows kept once" in caplog.text
+    assert f"{path}: 1 repeated (query, positive) rows kept once" in negmine_text(caught)
 
 
 # --- pair labels ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sentence_transformers import SentenceTransformer
 from transformers import TrainerCallback
 
 from negmine.config import DevEvalConfig, TrainConfig
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.train import TRAINING_VERSION
 from negmine.train.api import SUMMARY_NAME, train
 
@@ -77,7 +77,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, mined_
     assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
 
 
-def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined_file, tiny_model_path, caplog):
+def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined_file, tiny_model_path):
     import shutil
     from dataclasses import replace
 
@@ -90,10 +90,11 @@ def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined
     shutil.copytree(checkpoints / "checkpoint-4", checkpoints / "checkpoint-6")  # a save killed before its
     (checkpoints / "checkpoint-6" / "trainer_state.json").unlink()                # trainer state was written
     (checkpoints / "checkpoint-4" / "trainer_state.json").write_text('{"global_step": 4, "log_hi')  # cut short
-    with caplog.at_level("WARNING", logger="negmine.train.preflight"):
+    with pytest.warns(NegmineWarning) as caught:
         resumed = train(replace(config, resume=True))
     assert resumed.resumed_from.endswith("checkpoint-2") and resumed.global_step == 6
-    assert "checkpoint-6 was not saved to the end" in caplog.text and "checkpoint-4 was not saved" in caplog.text
+    shown = " | ".join(str(w.message) for w in caught if issubclass(w.category, NegmineWarning))
+    assert "checkpoint-6 was not saved to the end" in shown and "checkpoint-4 was not saved" in shown
     ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
     assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
 

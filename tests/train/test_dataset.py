@@ -1,6 +1,6 @@
 import pytest
 
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.train.dataset import choose_negatives, known_positive_keys, rows_to_train_data
 from negmine.train.labels import split_label, text_key
 
@@ -165,7 +165,7 @@ def test_no_duplicates_batching_yields_every_row_and_never_a_pair_with_its_row()
     assert all(len({anchors[i] for i in batch}) == len(batch) for batch in batches)
 
 
-def test_a_mined_file_with_a_repeated_row_trains_on_the_pair_once_with_a_warning(tmp_path, caplog):
+def test_a_mined_file_with_a_repeated_row_trains_on_the_pair_once_with_a_warning(tmp_path):
     """`negmine train` read a file with the same (query, positive) row twice in full, without a word: the pair
     was trained on twice (and, in one batch, the copy's positive was an in-batch negative of the other)."""
     import json
@@ -175,11 +175,12 @@ def test_a_mined_file_with_a_repeated_row_trains_on_the_pair_once_with_a_warning
     rows = [_row("q1", "d1", ["d5", "d6"]), _row("q2", "d2", ["d7", "d8"])]
     path = tmp_path / "m.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in [*rows, rows[0]]), encoding="utf-8")
-    with caplog.at_level("WARNING", logger="negmine.export.native"):
+    with pytest.warns(NegmineWarning) as caught:
         data = load_train_data(path, num_negatives=2)
     assert data.dataset["anchor"] == ["query q1", "query q2"] and data.stats.rows_read == 2
-    assert f"{path}: 1 repeated (query_id, positive_id) rows skipped" in caplog.text
-    assert "(line 3 repeats line 1)" in caplog.text
+    [shown] = [str(w.message) for w in caught if "repeated" in str(w.message)]
+    assert shown.startswith(f"{path}: 1 repeated (query_id, positive_id) rows skipped")
+    assert "(line 3 repeats line 1)" in shown
 
 
 def test_rows_left_out_for_too_few_negatives_are_named_in_a_warning():

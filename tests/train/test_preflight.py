@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from negmine.config import TrainConfig
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.train.preflight import PREFIX_CHECKPOINT_DIR, check_before_work, find_checkpoint
 
 
@@ -45,21 +45,22 @@ def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp
         find_checkpoint(tmp_path, resume=False)
 
 
-def test_a_fresh_run_over_a_checkpoint_killed_while_saving_says_it_starts_afresh(tmp_path, caplog):
+def test_a_fresh_run_over_a_checkpoint_killed_while_saving_says_it_starts_afresh(tmp_path):
     """A run killed while saving its first checkpoint leaves only that incomplete folder; rerun without --resume
     (as the --resume error tells), the run starts from step 0, but the warning said it was 'resuming from an
     earlier checkpoint'."""
     (tmp_path / "checkpoints" / "checkpoint-2").mkdir(parents=True)  # no trainer_state.json
-    with caplog.at_level("WARNING", logger="negmine.train.preflight"):
+    with pytest.warns(NegmineWarning) as caught:
         assert find_checkpoint(tmp_path, resume=False) is None
-    assert "checkpoint-2 was not saved to the end (killed while writing it?)" in caplog.text
-    assert "resuming" not in caplog.text and "no complete checkpoint: this run starts from step 0" in caplog.text
-    caplog.clear()
+    assert [str(w.message) for w in caught] == [f"{tmp_path / 'checkpoints' / 'checkpoint-2'} was not saved to the "
+                                                "end (killed while writing it?); no complete checkpoint: this run "
+                                                "starts from step 0"]
     (tmp_path / "checkpoints" / "checkpoint-1").mkdir()
     (tmp_path / "checkpoints" / "checkpoint-1" / "trainer_state.json").write_text("{}")
-    with caplog.at_level("WARNING", logger="negmine.train.preflight"):
+    with pytest.warns(NegmineWarning) as caught:
         assert find_checkpoint(tmp_path, resume=True) == str(tmp_path / "checkpoints" / "checkpoint-1")
-    assert "resuming from checkpoint-1 instead" in caplog.text
+    assert [str(w.message) for w in caught] == [f"{tmp_path / 'checkpoints' / 'checkpoint-2'} was not saved to the "
+                                                "end (killed while writing it?); resuming from checkpoint-1 instead"]
 
 
 def test_a_directory_given_as_the_training_file_is_named_as_such(tmp_path):

@@ -2,7 +2,10 @@ import hashlib
 import json
 from dataclasses import replace
 
+import pytest
+
 from negmine.config import TrainConfig
+from negmine.errors import NegmineWarning
 from negmine.train.run_settings import (
     SETTINGS_NAME, check_resume_settings, differences, record_run_settings, run_settings,
 )
@@ -27,13 +30,13 @@ def test_the_recorded_settings_leave_out_what_may_change_and_name_the_training_f
     check_resume_settings(config, tmp_path / "ckpt")  # the same settings: no error
 
 
-def test_checkpoints_without_recorded_settings_resume_with_a_warning(tmp_path, caplog):
+def test_checkpoints_without_recorded_settings_resume_with_a_warning(tmp_path):
     mined = tmp_path / "mined.jsonl"
     mined.write_text("{}\n")
-    with caplog.at_level("WARNING", logger="negmine.train.run_settings"):
+    with pytest.warns(NegmineWarning) as caught:
         check_resume_settings(TrainConfig(train_file=mined), tmp_path)
     expected = f"{tmp_path / SETTINGS_NAME} not found: the settings of the run being resumed cannot be checked"
-    assert expected in caplog.text
+    assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [expected]
 
 
 def test_a_resume_on_another_device_is_refused_saying_why_and_what_to_do(tmp_path):

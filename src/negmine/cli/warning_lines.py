@@ -1,19 +1,20 @@
 """negmine's warnings on the command line: one ``warning: <message>`` line each on stderr, as the CLI's own.
 
-The library reports through the standard channels, so library users filter them as usual: ``warnings.warn`` with
-a :class:`negmine.errors.NegmineWarning` category, and ``logging`` on the ``negmine.*`` loggers. Left alone, a
-command line user would see those in two other formats: Python's for a warning
-(``/path/file.py:222: UserWarning: message`` and the source line below it) and the bare message of logging's
-last-resort handler. :func:`cli_warnings` prints both as the CLI prints its own warnings while a command runs;
-the root callback installs it for the command's duration (``ctx.with_resource``) and it is undone after, so
-importing negmine or calling its API changes nothing global.
+The library has one channel for what a user should know about a run that went on: ``warnings.warn`` with a
+:class:`negmine.errors.NegmineWarning` category, so a library user silences, records or turns all of them into
+errors one way (``warnings.filterwarnings(..., category=NegmineWarning)``). The ``negmine.*`` loggers carry
+progress only (INFO and DEBUG), never a warning (tests/cli/test_warning_lines.py checks the source): two channels
+made a user filter both, and a logged warning escaped a warnings filter. Left alone, a command line user would
+see a warning in Python's format (``/path/file.py:222: UserWarning: message`` and the source line below it).
+:func:`cli_warnings` prints it as the CLI prints its own warnings while a command runs; the root callback installs
+it for the command's duration (``ctx.with_resource``) and it is undone after, so importing negmine or calling its
+API changes nothing global.
 
 - Each distinct line is printed once per command. Python's default filter shows a warning once per place, but
-  every ``warnings.catch_warnings`` block (negmine has some) resets that record, and a logged warning repeats on
-  every call.
+  every ``warnings.catch_warnings`` block (negmine has some) resets that record.
 - Lines go through ``tqdm.write``, which clears a progress bar being drawn and redraws it below the line.
 - Warning filters still apply (``PYTHONWARNINGS=ignore`` silences negmine's warnings too); logger levels are not
-  touched: the handler takes WARNING and above, so INFO logs stay hidden, as they were.
+  touched, so INFO logs stay hidden, as they were.
 - Other libraries' warnings keep Python's format: their file and line can matter, and they are not negmine's to
   reword.
 """
@@ -21,15 +22,11 @@ importing negmine or calling its API changes nothing global.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import warnings
 from typing import Iterator
 
 from negmine.errors import NegmineWarning
-
-LOGGER = "negmine"
-"""The parent of every negmine logger (``logging.getLogger(__name__)`` in each module)."""
 
 
 class WarningLines:
@@ -48,26 +45,11 @@ class WarningLines:
         tqdm.write(line, file=sys.stderr)
 
 
-class _LogLines(logging.Handler):
-    """A logging handler that hands WARNING and above to :class:`WarningLines` (``warning:``, ``error:``)."""
-
-    def __init__(self, lines: WarningLines) -> None:
-        super().__init__(logging.WARNING)
-        self.lines = lines
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.lines.echo(record.getMessage(), record.levelname.lower())
-        except Exception:
-            self.handleError(record)
-
-
 @contextlib.contextmanager
 def cli_warnings() -> Iterator[WarningLines]:
-    """While open: negmine's warnings (:class:`NegmineWarning`, ``negmine.*`` logs at WARNING and above) print as
-    ``warning: <message>`` lines; the showwarning hook and the handler are removed on exit."""
+    """While open: negmine's warnings (:class:`NegmineWarning`) print as ``warning: <message>`` lines; the
+    showwarning hook is removed on exit."""
     lines = WarningLines()
-    handler = _LogLines(lines)
     with warnings.catch_warnings():  # restores warnings.showwarning (and the filters) on exit
         others = warnings.showwarning
 
@@ -78,8 +60,4 @@ def cli_warnings() -> Iterator[WarningLines]:
                 others(message, category, filename, lineno, file, line)
 
         warnings.showwarning = show
-        logging.getLogger(LOGGER).addHandler(handler)
-        try:
-            yield lines
-        finally:
-            logging.getLogger(LOGGER).removeHandler(handler)
+        yield lines

@@ -25,18 +25,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from negmine.errors import NegmineWarning
 from negmine.io.atomic import atomic_save_npy, atomic_write, is_dead_owner, owner_tag, remove_orphan_temp_files
 
-logger = logging.getLogger(__name__)  # a damaged cache file is a warning line on stderr, as the other stages'
 
 KEY_BYTES = 16
 _SHARD_FILE = re.compile(r"^(\d+)\.(keys\.npy|vecs\.npy|claim)$")
@@ -155,14 +155,13 @@ class CacheShelf:
                 raise ValueError(f"{rows} x {dim} vectors for {len(keys)} keys of {expected}-dim vectors")
         except (ValueError, EOFError, OSError) as err:
             self._broken.add(number)
-            logger.warning(
-                "embedding cache shard %d of %s (%d.keys.npy, %d.vecs.npy) is unreadable (%s: %s); it is not used "
-                "and is removed, its texts are encoded again", number, self.folder, number, number, type(err).__name__,
-                err,
-            )
             for kind in ("keys.npy", "vecs.npy"):  # keys first: the shard stops being complete for every reader
                 with contextlib.suppress(OSError):
                     os.unlink(self.folder / f"{number}.{kind}")
+            warnings.warn(  # after the removal: a warning turned into an error leaves no damaged shard behind
+                f"embedding cache shard {number} of {self.folder} ({number}.keys.npy, {number}.vecs.npy) is "
+                f"unreadable ({type(err).__name__}: {err}); it is not used and is removed, its texts are encoded again",
+                NegmineWarning, stacklevel=2)
             return None
         self._dim = dim
         return keys
@@ -253,8 +252,8 @@ class CacheShelf:
             problem = f"{type(err).__name__}: {err}"
             if problem != self._meta_reported:  # read more than once per write: one line, as the warning was
                 self._meta_reported = problem
-                logger.warning("embedding cache file %s is unreadable (%s); it is written again with the next vectors",
-                               meta, problem)
+                warnings.warn(f"embedding cache file {meta} is unreadable ({problem}); it is written again with the "
+                              "next vectors", NegmineWarning, stacklevel=2)
             return None
 
     # ---- writing -------------------------------------------------------------------------------------

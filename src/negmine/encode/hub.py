@@ -16,15 +16,14 @@ name is checked again when it loads (:func:`check_hub_model`).
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
+import warnings
 from urllib.parse import urlparse
 
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 
-logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 3.0
 LOOKUP_TIMEOUT_S = 3.0
@@ -134,15 +133,27 @@ def check_hub_name(name: str, organization: str | None = SENTENCE_TRANSFORMERS_O
 def hub_says_missing(name: str, timeout: float = LOOKUP_TIMEOUT_S) -> str | None:
     """The hub's "repository not found" for model ``name``; None when it has it, when it is gated (the load
     reports that), and when the lookup fails otherwise or takes more than ``2 * timeout`` seconds (run in a
-    daemon thread, so a name resolution that hangs cannot hold the command)."""
-    outcome: list[str | None] = []
-    worker = threading.Thread(target=lambda: outcome.append(_repository_not_found(name, timeout)), daemon=True)
+    daemon thread, so a name resolution that hangs cannot hold the command). A failed lookup is warned about
+    here, in the calling thread, so the warning is the caller's (filters, ``pytest.warns``) and never comes late."""
+    outcome: list[tuple[str | None, str | None]] = []
+    worker = threading.Thread(target=lambda: outcome.append(_lookup(name, timeout)), daemon=True)
     worker.start()
     worker.join(2 * timeout)
     if not outcome:
         _not_checked(name, f"no answer within {2 * timeout:.0f} s")
         return None
-    return outcome[0]
+    missing, problem = outcome[0]
+    if problem is not None:
+        _not_checked(name, problem)
+    return missing
+
+
+def _lookup(name: str, timeout: float) -> tuple[str | None, str | None]:
+    """``(missing, problem)``: :func:`_repository_not_found`'s answer, or why the hub could not be asked."""
+    try:
+        return _repository_not_found(name, timeout), None
+    except Exception as err:  # network, timeout, hub error, invalid name: the load says what it is
+        return None, f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
 
 
 def _repository_not_found(name: str, timeout: float) -> str | None:
@@ -157,12 +168,10 @@ def _repository_not_found(name: str, timeout: float) -> str | None:
         response = getattr(err, "response", None)
         status, url = getattr(response, "status_code", "?"), getattr(getattr(response, "request", None), "url", "")
         return f"HTTP {status} for {url}" if url else str(err).strip().splitlines()[0]
-    except Exception as err:  # network, timeout, hub error, invalid name: the load says what it is
-        _not_checked(name, f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}")
     return None
 
 
 def _not_checked(name: str, reason: str) -> None:
-    logger.warning("could not ask the hub about model %r before loading any model (%s); it is checked when it loads. "
-                   "Without hub access, set HF_HUB_OFFLINE=1 to have names not in the cache refused up front",
-                   name, reason)
+    warnings.warn(f"could not ask the hub about model {name!r} before loading any model ({reason}); it is checked "
+                  "when it loads. Without hub access, set HF_HUB_OFFLINE=1 to have names not in the cache refused up "
+                  "front", NegmineWarning, stacklevel=3)

@@ -30,6 +30,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -37,10 +38,9 @@ import numpy as np
 
 from negmine.config import EncoderConfig
 from negmine.encode.sentence_transformer import equal_length_batches, l2_normalise, load_sentence_transformer
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.io.atomic import atomic_path
 
-logger = logging.getLogger(__name__)
 
 POOLING = ("mean", "cls", "max")
 OPSET = 17
@@ -224,12 +224,13 @@ static quantisation of vision graphs; negmine's dynamic int8 graph runs without 
 
 
 class _RootRecords(logging.Handler):
-    """Stands in as the root logger's handler while onnxruntime quantises: passes its records to this module's
-    logger (so the CLI shows them as its own warning lines), except :data:`PREPROCESS_ADVICE`."""
+    """Stands in as the root logger's handler while onnxruntime quantises: passes its records on as
+    :class:`NegmineWarning` (negmine's one channel for warnings, so the CLI shows them as its own warning lines and
+    a filter on the category covers them), except :data:`PREPROCESS_ADVICE`."""
 
     def emit(self, record: logging.LogRecord) -> None:
         if PREPROCESS_ADVICE not in record.getMessage() and not record.name.startswith("negmine"):
-            logger.log(record.levelno, "onnxruntime: %s", record.getMessage())
+            warnings.warn(f"onnxruntime: {record.getMessage()}", NegmineWarning, stacklevel=2)
 
 
 @contextlib.contextmanager

@@ -17,15 +17,14 @@ train`` use as further positives of the row's query (ids an older audit promoted
 from __future__ import annotations
 
 import json
-import logging
 import math
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
-from negmine.errors import InputError
+from negmine.errors import InputError, NegmineWarning
 from negmine.io.files import invisible_note, is_blank, utf8_problem
 
-logger = logging.getLogger(__name__)
 
 SCORE_DECIMALS = 6
 FALSE_NEGATIVE_FLAG = "false_negative"
@@ -321,7 +320,7 @@ def _first_of_each_pair(path: Path, rows: Iterator[tuple[int, NativeRow]],
         first[key] = line
         yield line, row
     if repeats and warn:
-        logger.warning("%s", repeats_message(path, repeats))
+        warnings.warn(repeats_message(path, repeats), NegmineWarning, stacklevel=2)
 
 
 def repeats_message(path: Path, repeats: Sequence[tuple[int, int]]) -> str:

@@ -10,7 +10,7 @@ deterministically from 1-based data rows (header not counted):
 - with a corpus file (BEIR ``corpus.jsonl`` or any table with a text column, see
   :mod:`negmine.io.corpus_file`), positives are matched to documents by exact text (BEIR documents read as
   ``title + " " + text``; with duplicate texts the first document wins). A positive not found is added to
-  the corpus as ``p<row>`` and counted in :attr:`PairsLoad.added_positives` (and logged by :func:`load_pairs`).
+  the corpus as ``p<row>`` and counted in :attr:`PairsLoad.added_positives` (and warned about by :func:`load_pairs`).
 
 Repeated (query, positive) rows are kept once and counted in :attr:`PairsLoad.duplicate_rows`. A file whose
 rows carry pair labels (a ``label``/``score`` column with more than one value) is refused
@@ -20,12 +20,12 @@ The pairs file is fully validated before the (possibly large) corpus file is rea
 
 from __future__ import annotations
 
-import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Container
 
-from negmine.errors import ConfigError, InputError
+from negmine.errors import ConfigError, InputError, NegmineWarning
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
 from negmine.io.corpus_file import read_corpus_file
 from negmine.io.files import require_file
@@ -34,7 +34,6 @@ from negmine.io.records import Corpus, Dataset, Qrels, TextTable
 from negmine.io.text_column import TextColumn
 from negmine.io.table import cell_text, check_parquet_types, iter_table, table_columns
 
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,20 +167,18 @@ def load_pairs(
     query_column: str | None = None,
     positive_column: str | None = None,
 ) -> Dataset:
-    """Load a pairs file as a Dataset (see module docstring); logs a warning when positives were added.
+    """Load a pairs file as a Dataset (see module docstring); a NegmineWarning when positives were added or rows
+    repeat.
 
     Use :func:`read_pairs` to get the counts (added positives, duplicate rows) as values.
     """
     result = read_pairs(path, corpus, query_column, positive_column)
     if result.added_positives:
-        logger.warning(
-            "%s: %d of %d distinct positives are not in the corpus %s (exact text match; a document with a title "
-            "reads as title + ' ' + text) and were added to it with ids p<row>",
-            path,
-            result.added_positives,
-            result.distinct_positives,
-            corpus,
-        )
+        warnings.warn(
+            f"{path}: {result.added_positives} of {result.distinct_positives} distinct positives are not in the corpus "
+            f"{corpus} (exact text match; a document with a title reads as title + ' ' + text) and were added to it "
+            "with ids p<row>", NegmineWarning, stacklevel=2)
     if result.duplicate_rows:
-        logger.warning("%s: %d repeated (query, positive) rows kept once", path, result.duplicate_rows)
+        warnings.warn(f"{path}: {result.duplicate_rows} repeated (query, positive) rows kept once", NegmineWarning,
+                      stacklevel=2)
     return result.dataset

@@ -6,18 +6,17 @@ so ``negmine train`` runs them before it imports the trainer (seconds) and a mis
 from __future__ import annotations
 
 import json
-import logging
 import re
+import warnings
 from pathlib import Path
 
 from negmine.config import TrainConfig
 from negmine.encode.folder_dimension import folder_dimension
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
 from negmine.train.run_settings import check_resume_settings
 
-logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoints"
 PREFIX_CHECKPOINT_DIR = "checkpoint"
@@ -50,7 +49,8 @@ def last_complete_checkpoint(ckpt_dir: Path, resume: bool = True) -> str | None:
     else:
         instead = "no complete checkpoint: this run starts from step 0" if not resume else "no complete checkpoint"
     for folder in skipped:
-        logger.warning("%s was not saved to the end (killed while writing it?); %s", folder, instead)
+        warnings.warn(f"{folder} was not saved to the end (killed while writing it?); {instead}", NegmineWarning,
+                      stacklevel=2)
     return found
 
 

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
+import warnings
 from dataclasses import asdict, fields
 from pathlib import Path
 
 from negmine.config import TrainConfig
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.io.atomic import atomic_write
 
-logger = logging.getLogger(__name__)
 
 SETTINGS_NAME = "negmine_run_settings.json"
 """In the checkpoints folder (``checkpoints/``), beside the ``checkpoint-<step>`` folders."""
@@ -106,8 +105,8 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
     :data:`CADENCE` (:func:`cadence_changes` names those)."""
     recorded = _recorded(ckpt_dir)
     if recorded is None:  # checkpoints of a negmine that did not record them
-        logger.warning("%s not found: the settings of the run being resumed cannot be checked",
-                       Path(ckpt_dir) / SETTINGS_NAME)
+        warnings.warn(f"{Path(ckpt_dir) / SETTINGS_NAME} not found: the settings of the run being resumed cannot be "
+                      "checked", NegmineWarning, stacklevel=2)
         return
     now, defaults = run_settings(config), run_settings_defaults(config)
     changed = differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
