@@ -904,6 +904,12 @@ class AuditConfig(ConfigFields):
     ntuple_negatives: int | None = None
     """n-tuple export width: rows with more negatives give their first ``ntuple_negatives`` (the hardest, in
     retrieval order), rows with fewer are skipped; None: the file's widest row (every narrower row skipped)."""
+    split: str = "train"
+    """BEIR input: the qrels split whose pairs get their candidates mined and audited. A mined file's rows hold
+    their own pairs, so a value off the default is refused for one (:mod:`negmine.audit.api`)."""
+    unknown_qrels: str = "error"
+    """BEIR input: what a qrels row judging a document missing from the corpus does, as in :class:`DataConfig`
+    (skipped rows are counted under ``unknown_qrels`` in the summary); refused off its default for a mined file."""
 
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
@@ -926,6 +932,10 @@ class AuditConfig(ConfigFields):
         _check_seed(self.seed, "--seed")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
+        if not self.split or "/" in self.split:
+            raise ConfigError(f"split must be a qrels file stem such as 'train' (qrels/train.tsv), got {self.split!r}; "
+                              "use e.g. --split train")
+        check_unknown_qrels(self.unknown_qrels)
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
         check_ntuple_negatives(self.ntuple_negatives)

@@ -54,6 +54,12 @@ class WorkerFallbackWarning(NegmineWarning, RuntimeWarning):
     RuntimeWarning, the category it had before :class:`NegmineWarning`, so filters on that keep matching."""
 
 
+class NegmineDeprecationWarning(NegmineWarning, DeprecationWarning):
+    """A call negmine still accepts in a form that will go (e.g. ``run_audit(config, split=...)``: the setting now
+    lives in the config). Also a DeprecationWarning, so Python shows it where such warnings show (code run as
+    ``__main__``, tests) and a filter on either category matches it."""
+
+
 def unknown_choice(kind: str, value: object, registry: dict | list | tuple) -> ConfigError:
     """Error for a name missing from a registry; lists the registry's keys so messages never drift."""
     allowed = ", ".join(sorted(registry))

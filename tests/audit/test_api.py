@@ -189,3 +189,77 @@ def test_an_audit_leaves_no_lock_and_runs_after_a_killed_one(tmp_path):
         killed.wait(60)
     run_audit(config)
     assert (tmp_path / "clean.jsonl").is_file() and not list(tmp_path.glob("*.lock"))
+
+
+def _beir_test_split(tmp_path):
+    """The demo topic as a BEIR folder with a ``test`` split only, one of whose two judgments names a document the
+    corpus lacks."""
+    from negmine.testing.beir import write_beir
+
+    from .conftest import FILLER, TOPIC_DOCS
+
+    corpus = {**TOPIC_DOCS, **{f"f{i}": t for i, t in enumerate(FILLER)}}
+    queries = {"q": "does coffee raise blood pressure in adults", "q2": "caffeine and sleep"}
+    return write_beir(tmp_path / "beir", corpus, queries, [("q", "pos", 1), ("q2", "f5", 1), ("q2", "gone", 1)],
+                      split="test")
+
+
+def test_the_split_and_the_unknown_qrels_policy_of_a_beir_audit_are_config_fields(tmp_path, monkeypatch):
+    """They were run_audit's own arguments while every other setting lived in AuditConfig: a script could not
+    hand an audit on (or record it) as one config value."""
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.errors import InputError
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", lambda config: HashEmbedder())
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl", split="test",
+                         unknown_qrels="skip")
+    summary = run_audit(config)
+    assert summary["counts"]["pairs"] == 2
+    assert summary["unknown_qrels"]["skipped"] == 1
+    with pytest.raises(InputError, match=r"unknown corpus id 'gone'"):
+        run_audit(replace(config, unknown_qrels="error", flags=tmp_path / "e.flags.jsonl"))
+
+
+def test_the_former_split_and_unknown_qrels_arguments_still_work_with_a_deprecation_warning(tmp_path, monkeypatch):
+    import negmine.audit.api as audit_api
+    from negmine.errors import NegmineDeprecationWarning
+
+    seen = []
+
+    class Mined(Exception):
+        pass
+
+    def mine_candidates(config, out):
+        seen.append(config)
+        raise Mined
+
+    monkeypatch.setattr(audit_api, "mine_candidates", mine_candidates)
+    config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl")
+    with pytest.warns(NegmineDeprecationWarning) as caught, pytest.raises(Mined):
+        run_audit(config, "test", unknown_qrels="skip")
+    assert [str(w.message) for w in caught] == [
+        "run_audit(config, split='test') is deprecated: set it in the config, AuditConfig(..., split='test')",
+        "run_audit(config, unknown_qrels='skip') is deprecated: set it in the config, AuditConfig(..., "
+        "unknown_qrels='skip')"]
+    assert {w.filename for w in caught} == {__file__}, "the warning points at the caller"
+    assert issubclass(NegmineDeprecationWarning, DeprecationWarning)
+    assert (seen[0].split, seen[0].unknown_qrels) == ("test", "skip")
+    with pytest.raises(ConfigError) as info:
+        run_audit(replace(config, split="dev"), split="test")
+    assert str(info.value) == ("run_audit() got split='test' and AuditConfig(split='dev'); set it once, in the "
+                               "config: run_audit(AuditConfig(..., split=...))")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("split", "qrels/test", "split must be a qrels file stem such as 'train' (qrels/train.tsv), got 'qrels/test'; "
+                            "use e.g. --split train"),
+    ("split", "", "split must be a qrels file stem such as 'train' (qrels/train.tsv), got ''; use e.g. --split train"),
+    ("unknown_qrels", "keep", "unknown unknown-qrels policy 'keep'; allowed: error, skip (--unknown-qrels skip drops "
+                              "qrels rows whose corpus-id is not in the corpus)"),
+])
+def test_the_audit_config_checks_its_split_and_unknown_qrels_policy(tmp_path, field, value, message):
+    with pytest.raises(ConfigError) as info:
+        AuditConfig(input=tmp_path, **{field: value}).validate()
+    assert str(info.value) == message

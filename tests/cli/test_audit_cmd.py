@@ -306,7 +306,7 @@ def test_the_audit_api_refuses_a_split_for_a_mined_file(tmp_path):
 
     config = AuditConfig(input=write_native(tmp_path / "mined.jsonl"), flags=tmp_path / "f.flags.jsonl")
     with pytest.raises(ConfigError) as info:
-        run_audit(config, split="test")
+        run_audit(dataclasses.replace(config, split="test"))
     assert str(info.value) == (
         "split='test' would be ignored: the input is a mined file, whose rows hold their own queries and positives: "
         "no qrels file is read; to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "

@@ -90,7 +90,7 @@ def _captured(monkeypatch, tmp_path, args: list[str]):
         pass
 
     def capture(config, *rest, **kwargs):
-        seen.append((config, rest))
+        seen.append((config, rest + tuple(sorted(kwargs.items()))))
         raise Captured
 
     for module, name in ((negmine.pipeline.mine, "mine"), (negmine.audit.api, "run_audit"),
@@ -107,7 +107,7 @@ def _captured(monkeypatch, tmp_path, args: list[str]):
 @pytest.mark.parametrize("args,api", [
     (["mine", "beir"], lambda: (C.MineConfig(data=C.DataConfig(data_dir=Path("beir"))), ())),
     (["audit", "mined.jsonl"], lambda: (C.AuditConfig(input=Path("mined.jsonl"), **_AUDIT_PATHS),
-                                        ("train", Path("mined.candidates.jsonl"), "error"))),
+                                        (("candidates", Path("mined.candidates.jsonl")),))),
     (["train", "mined.jsonl", "-o", "model"], lambda: (C.TrainConfig(train_file=Path("mined.jsonl"),
                                                                      output_dir=Path("model")), ())),
     (["eval", "beir"], lambda: (C.EvalConfig(data_dir=Path("beir")), ())),

@@ -1,5 +1,6 @@
 """``negmine audit`` as a Python function: :func:`run_audit` takes the frozen :class:`AuditConfig` the command
-maps its options onto (plus the BEIR-only ``split`` and ``unknown_qrels``) and returns the summary dict.
+maps its options onto (the BEIR-only ``split`` and ``unknown_qrels`` included: they were arguments of their own,
+still accepted with a deprecation warning) and returns the summary dict.
 
 Every check that needs no model runs first (config, output paths, every row of the input: invalid, without
 score spread, none at all), then a BEIR directory's top candidates are mined (and checked alike), the judges
@@ -18,31 +19,50 @@ if TYPE_CHECKING:
     from negmine.pipeline.mine import MineResult
 
 
-def run_audit(
-    config: AuditConfig, split: str = "train", candidates: Path | None = None, unknown_qrels: str = "error"
-) -> dict:
+def run_audit(config: AuditConfig, split: str | None = None, candidates: Path | None = None,
+              unknown_qrels: str | None = None) -> dict:
     """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render.
 
-    ``split`` and ``unknown_qrels`` (``DataConfig`` fields) apply to a BEIR directory only; qrels rows skipped
-    by ``unknown_qrels="skip"`` are counted under ``unknown_qrels`` in the audit summary. ``candidates`` is where a
-    BEIR directory's mined candidates go (default ``<stem>.candidates.jsonl`` next to the flags file
-    ``<stem>.flags.jsonl``, as the command puts them; they went to the current folder, whatever the flags' path)."""
+    ``candidates`` is where a BEIR directory's mined candidates go (default ``<stem>.candidates.jsonl`` next to the
+    flags file ``<stem>.flags.jsonl``, as the command puts them; they went to the current folder, whatever the
+    flags' path). ``split`` and ``unknown_qrels`` are deprecated: set ``AuditConfig.split`` and
+    ``AuditConfig.unknown_qrels`` (:func:`with_moved_arguments`)."""
     from negmine.audit.findings import check_min_sources
-    from negmine.config import check_config_type, check_unknown_qrels
+    from negmine.config import check_config_type
     from negmine.export.registry import check_formats
     from negmine.io.output_lock import hold_outputs
 
     check_config_type(config, AuditConfig, "run_audit")
+    config = with_moved_arguments(config, split=split, unknown_qrels=unknown_qrels)
     config.validate()
     check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
-    check_unknown_qrels(unknown_qrels)
-    refuse_mined_file_unused(config, split, unknown_qrels)
+    refuse_mined_file_unused(config)
     check_formats(config.formats, config.export_as)
     with hold_outputs(check_outputs(config)):  # no other run writes these files until this one ends
-        return _audit(config, split, candidates, unknown_qrels)
+        return _audit(config, candidates)
 
 
-def _audit(config: AuditConfig, split: str, candidates: Path | None, unknown_qrels: str) -> dict:
+def with_moved_arguments(config: AuditConfig, **given: str | None) -> AuditConfig:
+    """``config`` with the deprecated ``run_audit`` arguments ``given`` (None: not given) set in it, each with a
+    NegmineDeprecationWarning. Every other setting was a config field, so a script could not pass the audit on as
+    one value (or compare two runs' configs); the arguments keep working for now. A config that sets the same
+    field to another value is refused: which one was meant cannot be told."""
+    import warnings
+
+    from negmine.errors import ConfigError, NegmineDeprecationWarning
+
+    moved = {name: value for name, value in given.items() if value is not None}
+    for name, value in moved.items():
+        current, default = getattr(config, name), AuditConfig.__dataclass_fields__[name].default
+        if current not in (default, value):
+            raise ConfigError(f"run_audit() got {name}={value!r} and AuditConfig({name}={current!r}); set it once, "
+                              f"in the config: run_audit(AuditConfig(..., {name}=...))")
+        warnings.warn(f"run_audit(config, {name}={value!r}) is deprecated: set it in the config, "
+                      f"AuditConfig(..., {name}={value!r})", NegmineDeprecationWarning, stacklevel=3)
+    return replace(config, **moved) if moved else config
+
+
+def _audit(config: AuditConfig, candidates: Path | None) -> dict:
     """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held."""
     from negmine.audit.judges import build_judges
     from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
@@ -54,7 +74,7 @@ def _audit(config: AuditConfig, split: str, candidates: Path | None, unknown_qre
     embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
     from_beir = Path(config.input).is_dir()
     if from_beir:
-        mined = mine_candidates(config, split, candidates or default_candidates_path(Path(config.flags)), unknown_qrels)
+        mined = mine_candidates(config, candidates or default_candidates_path(Path(config.flags)))
         config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
         embedder = mined.embedder
     elif not Path(config.input).is_file():
@@ -93,7 +113,7 @@ def needs_mining_model(config: AuditConfig) -> bool:
 
 def mined_file_unused(config: AuditConfig) -> list[tuple[tuple[str, ...], str, str]]:
     """``(settings, why, fix)`` for the settings an audit of a mined file (not a BEIR directory) never reads;
-    settings are ``run_audit``'s ``split`` and ``unknown_qrels`` and EncoderConfig fields, named as the CLI's
+    settings are AuditConfig's ``split`` and ``unknown_qrels`` and EncoderConfig fields, named as the CLI's
     options. ``negmine audit mined.jsonl --split test`` audited the whole file, and ``--judge score --model M``
     the file's own scores, without a word."""
     if not Path(config.input).is_file():
@@ -112,15 +132,16 @@ def mined_file_unused(config: AuditConfig) -> list[tuple[tuple[str, ...], str, s
     return rules
 
 
-def refuse_mined_file_unused(config: AuditConfig, split: str, unknown_qrels: str) -> None:
+def refuse_mined_file_unused(config: AuditConfig) -> None:
     """ConfigError for a setting :func:`mined_file_unused` names that is off its default (the Python API's
     side of the CLI's refusal)."""
     from negmine.config import EncoderConfig
     from negmine.errors import ConfigError
 
-    given = {"split": split, "unknown_qrels": unknown_qrels, "query_prompt": config.encoder.query_prompt,
+    given = {"split": config.split, "unknown_qrels": config.unknown_qrels, "query_prompt": config.encoder.query_prompt,
              "model": config.encoder.model, "document_prompt": config.encoder.document_prompt}
-    defaults = {"split": "train", "unknown_qrels": "error", "query_prompt": EncoderConfig.query_prompt,
+    defaults = {"split": AuditConfig.split, "unknown_qrels": AuditConfig.unknown_qrels,
+                "query_prompt": EncoderConfig.query_prompt,
                 "model": EncoderConfig.model, "document_prompt": EncoderConfig.document_prompt}
     for names, why, fix in mined_file_unused(config):
         changed = [name for name in names if given[name] != defaults[name]]
@@ -168,7 +189,7 @@ def check_input(path: Path, need_spread: bool, need_rows: bool = True) -> None:
         raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
 
 
-def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: str = "error") -> MineResult:
+def mine_candidates(config: AuditConfig, out: Path) -> MineResult:
     """The top candidates of every labelled pair, without margins or near-duplicate exclusion (those are
     exactly what the audit should see), as a native file to audit (``.output`` of the result)."""
     from negmine.config import DataConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
@@ -176,7 +197,8 @@ def mine_candidates(config: AuditConfig, split: str, out: Path, unknown_qrels: s
 
     n = config.judged_depth()
     return mine(MineConfig(
-        data=DataConfig(data_dir=config.input, split=split, unknown_qrels=unknown_qrels), encoder=config.encoder,
+        data=DataConfig(data_dir=config.input, split=config.split, unknown_qrels=config.unknown_qrels),
+        encoder=config.encoder,
         filters=FilterConfig(sd_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
         output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
     ))

@@ -137,17 +137,18 @@ def audit_command(
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
-        formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives,
+        formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives, split=split,
+        unknown_qrels=unknown_qrels,
     )
     with user_errors():  # a bad value is named as such, whatever the input
         from negmine.config import check_unknown_qrels
 
-        check_unknown_qrels(unknown_qrels)
+        check_unknown_qrels(config.unknown_qrels)
     refuse_unused_settings(ctx, config)
     with user_errors():
         from negmine.audit.api import run_audit
 
-        summary = run_audit(config, split, paths["candidates"], unknown_qrels)
+        summary = run_audit(config, candidates=paths["candidates"])
     typer.echo(format_audit(summary, config))
 
 
