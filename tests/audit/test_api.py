@@ -263,3 +263,33 @@ def test_the_audit_config_checks_its_split_and_unknown_qrels_policy(tmp_path, fi
     with pytest.raises(ConfigError) as info:
         AuditConfig(input=tmp_path, **{field: value}).validate()
     assert str(info.value) == message
+
+
+def test_an_audit_removes_the_temp_files_a_killed_run_left_beside_its_outputs(tmp_path):
+    """A run killed while writing its summary left `.f.audit-summary.json.<host>.<pid>.<hex>.tmp` beside it until a
+    run wrote that summary again: a rerun that stopped before (here: an input with no rows, found once the
+    outputs are locked) left it too. A run sweeps them once it holds the outputs' locks."""
+    import subprocess
+    import sys
+
+    from negmine.audit.run import summary_path
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    config = AuditConfig(input=empty, flags=tmp_path / "f.flags.jsonl", output=tmp_path / "clean.jsonl")
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal, sys\n"
+        "from negmine.io.atomic import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as handle:\n"
+        "    handle.write('{half a summary')\n"
+        "    handle.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"), str(summary_path(config))], capture_output=True)
+    assert killed.returncode == -9
+    [left] = tmp_path.glob(".f.audit-summary.json.*.tmp")
+    with pytest.raises(ConfigError, match="^AuditConfig export_as='parquet' would be ignored"):  # before the locks
+        run_audit(replace(config, export_as="parquet"))
+    assert left.exists()
+    with pytest.raises(InputError, match="no rows"):
+        run_audit(config)
+    assert not left.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl"]

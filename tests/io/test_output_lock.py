@@ -71,3 +71,57 @@ def test_an_output_folder_is_locked_inside_and_left_as_it_was(tmp_path):
     assert list((tmp_path / "model").iterdir()) == []
     check_not_busy({}, {"--output": tmp_path / "new"})
     assert not (tmp_path / "new").exists(), "a folder made only for the lock goes with it"
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+
+
+def _temp(folder, name: str, pid: int, host: str | None = None):
+    """A temp file as negmine's atomic writes name them, for ``name`` in ``folder``, of process ``pid``."""
+    from negmine.io.atomic import _host
+
+    path = folder / f".{name}.{host or _host()}.{pid}.0badc0ffee01.tmp"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("half a file")
+    return path
+
+
+def test_taking_the_locks_removes_the_temp_files_killed_runs_left_for_the_outputs(tmp_path):
+    """They stayed until a run wrote that same file again: `ls -a` of an output folder showed e.g.
+    `.neg.jsonl.host.4242.3f9a0c1d2e4b.tmp` after a killed run, also after later runs that stopped earlier."""
+    import os
+
+    dead = _dead_pid()
+    out, run = tmp_path / "neg.jsonl", tmp_path / "run"
+    stale = [_temp(tmp_path, "neg.jsonl", dead), _temp(run, "negmine_train.json", dead),
+             _temp(run / "checkpoints", "negmine_run_settings.json", dead)]
+    kept = [_temp(tmp_path, "neg.jsonl", os.getppid()),  # a process that runs (not a writer: no lock)
+            _temp(tmp_path, "other.jsonl", dead),  # another file's: not an output of this run
+            _temp(tmp_path, "neg.jsonl", dead, host="other-host"),  # a shared file system: its pid says nothing
+            tmp_path / "notes.tmp", tmp_path / f".neg.jsonl.x.{dead}.0badc0ffee01.tmp.bak"]
+    for path in kept[3:]:
+        path.write_text("not a temp file of negmine")
+    with hold_outputs({"--output": out}, {"--output-dir": run}):
+        assert not [p for p in stale if p.exists()]
+    assert all(p.exists() for p in kept)
+
+
+def test_a_run_refused_by_a_live_holder_removes_no_temp_file(tmp_path):
+    """Only a run that holds every lock sweeps: the holder may be writing the outputs now."""
+    out = tmp_path / "neg.jsonl"
+    with hold_in_other_process({"--output": out}) as other:
+        live, dead = _temp(tmp_path, "neg.jsonl", other.pid), _temp(tmp_path, "neg.jsonl", _dead_pid())
+        with pytest.raises(ConfigError, match="another negmine run"):
+            with hold_outputs({"--output": out}):
+                pass
+        assert live.exists() and dead.exists()
+        with hold_outputs({"--summary-json": tmp_path / "neg.summary.json"}):  # other outputs, in one folder
+            pass
+        assert live.exists() and dead.exists()
+    with hold_outputs({"--output": out}):  # the holder has ended: its temp file is a leftover now
+        assert not live.exists() and not dead.exists()

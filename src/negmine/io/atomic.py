@@ -2,7 +2,9 @@
 
 A crash or Ctrl-C leaves either the previous file or no file, never a half-written one. A killed process
 (SIGKILL, power loss) cannot remove its temp file; temp names carry the host and process id, so the next
-write of the same file on that host removes the temp files of processes that no longer run.
+write of the same file on that host removes the temp files of processes that no longer run, and so does a run
+that takes the lock of the file, or of a folder it is in (:mod:`negmine.io.output_lock`), as it starts: a run
+that stops before it writes that file again (refused later, or killed once more) leaves no stray temp file.
 """
 
 from __future__ import annotations
@@ -30,19 +32,50 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _dead(pid: int) -> bool:
+    """True when ``pid`` (of this host) is not this process and no longer runs."""
+    return pid != os.getpid() and not _alive(pid)
+
+
+def _temp_name(target: str = ".+") -> re.Pattern:
+    """A temp file name :func:`_new_temp_file` gives, of this host; group 1 is the pid. ``target``: a regex of
+    the name of the file it is written for (any, by default)."""
+    return re.compile(rf"\.{target}\.{re.escape(_host())}\.(\d+)\.[0-9a-f]+\.tmp")
+
+
+def _remove_dead_temp_files(folder: Path, names: list[str], pattern: re.Pattern) -> list[Path]:
+    """The files ``names`` of ``folder`` that match ``pattern`` and whose pid is dead, deleted (one that cannot be
+    is left: a sweep never fails the write or the run that makes it)."""
+    removed = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and _dead(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                (folder / name).unlink()
+                removed.append(folder / name)
+    return removed
+
+
 def remove_orphan_temp_files(path: Path) -> list[Path]:
     """Delete the temp files of ``path`` left by killed processes of this host (their pid no longer runs);
     return them. Temp files of live processes, of other hosts (a shared file system) and of unknown names stay."""
     prefix = f".{path.name}.{_host()}."
-    removed = []
-    with os.scandir(path.parent) as entries:
-        names = [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
-    for name in names:
-        match = re.fullmatch(r"(\d+)\.[0-9a-f]+\.tmp", name[len(prefix):])
-        if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
-            with contextlib.suppress(FileNotFoundError):
-                (path.parent / name).unlink()
-                removed.append(path.parent / name)
+    try:
+        with os.scandir(path.parent) as entries:
+            names = [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    except OSError:  # no folder yet (or not readable): no temp file to remove
+        return []
+    return _remove_dead_temp_files(path.parent, names, _temp_name(re.escape(path.name)))
+
+
+def remove_orphan_temp_files_under(folder: Path) -> list[Path]:
+    """:func:`remove_orphan_temp_files` for every file in ``folder`` and its subfolders: the temp files, of any
+    target name, that killed processes of this host left there; return them. Symlinked folders are not
+    entered (they may lead out of the folder)."""
+    removed: list[Path] = []
+    pattern = _temp_name()
+    for root, _, files in os.walk(folder):
+        removed += _remove_dead_temp_files(Path(root), [name for name in files if name.endswith(".tmp")], pattern)
     return removed
 
 

@@ -8,7 +8,11 @@ takes an exclusive, non-blocking ``flock`` on ``<output>.lock`` next to each out
 an output folder), after the output checks and before any model loads or data is encoded, and holds it until the run ends; a second run that targets one of
 those outputs fails at once (ConfigError naming the output, the pid of the run writing it, and the fix). The
 lock is the kernel's: a run stopped by Ctrl-C or killed holds nothing, so rerunning the same command resumes;
-the lock file a killed run leaves is taken over by the next run. The lock file is deleted when the run ends,
+the lock file a killed run leaves is taken over by the next run, and so are the temp files of its atomic
+writes: once a run holds every lock it asked for (no live run writes those outputs), it removes the temp files
+that runs of this host that no longer run left for its output files and inside its output folders
+(:func:`negmine.io.atomic.remove_orphan_temp_files`), so a run stopped before it wrote a file again leaves no
+stray ``.<name>.<host>.<pid>.<hex>.tmp`` there. The lock file is deleted when the run ends,
 with the protocol of :mod:`negmine.io.lock_file` (as work-folder leases do), and so are folders made for it
 and left empty (a run refused before it wrote anything leaves no ``out/``, nor an empty output folder, behind).
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from negmine.errors import ConfigError
-from negmine.io.atomic import owner_tag
+from negmine.io.atomic import owner_tag, remove_orphan_temp_files, remove_orphan_temp_files_under
 from negmine.io.lock_file import open_locked, remove_locked
 
 Outputs = dict[str, "str | Path | None"]
@@ -52,10 +56,22 @@ def hold_outputs(outputs: Outputs, folders: Outputs | None = None) -> Iterator[N
     try:
         for lock in sorted(wanted):
             held.append(_take(lock, *wanted[lock]))
+        remove_stale_temp_files(outputs, folders or {})
         yield
     finally:
         for fd, lock, created in reversed(held):
             remove_locked(fd, lock, created)  # with the folders made for it, when left empty
+
+
+def remove_stale_temp_files(outputs: Outputs, folders: Outputs) -> list[Path]:
+    """Delete the temp files earlier, killed runs of this host left for ``outputs`` (files) and in ``folders``
+    (their whole tree); return them. Called with the outputs' locks held: only the holder writes them, so a temp
+    file of another process that still runs is not of these outputs' writers and stays (as do other hosts')."""
+    removed = [temp for path in outputs.values() if path is not None for temp in remove_orphan_temp_files(Path(path))]
+    for folder in folders.values():
+        if folder is not None:
+            removed += remove_orphan_temp_files_under(Path(folder))
+    return removed
 
 
 def check_not_busy(outputs: Outputs, folders: Outputs | None = None) -> None:
