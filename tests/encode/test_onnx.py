@@ -386,3 +386,21 @@ def test_onnxruntime_log_warnings_while_quantising_become_negmine_warnings(monke
         logging.getLogger("onnxruntime.quantization").warning("weight %s is skipped", "w1")
     assert [str(w.message) for w in caught] == ["onnxruntime: weight w1 is skipped"]
     assert root.handlers == []
+
+
+def test_the_relay_does_not_loop_when_python_warnings_go_to_logging(monkeypatch, capsys):
+    """With ``logging.captureWarnings(True)`` the relayed warning comes back as a ``py.warnings`` log record to the
+    same root handler, which relayed it again without end (RecursionError). Such records show as logging shows
+    them without a handler (its last-resort handler, on stderr)."""
+    import logging
+
+    from negmine.encode.onnx import _root_log_kept_local
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    logging.captureWarnings(True)
+    try:
+        with _root_log_kept_local():
+            logging.getLogger("onnxruntime.quantization").warning("weight %s is skipped", "w1")
+    finally:
+        logging.captureWarnings(False)
+    assert "NegmineWarning: onnxruntime: weight w1 is skipped" in capsys.readouterr().err

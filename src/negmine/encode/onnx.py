@@ -228,9 +228,18 @@ class _RootRecords(logging.Handler):
     :class:`NegmineWarning` (negmine's one channel for warnings, so the CLI shows them as its own warning lines and
     a filter on the category covers them), except :data:`PREPROCESS_ADVICE`."""
 
+    relaying = False
+
     def emit(self, record: logging.LogRecord) -> None:
-        if PREPROCESS_ADVICE not in record.getMessage() and not record.name.startswith("negmine"):
-            warnings.warn(f"onnxruntime: {record.getMessage()}", NegmineWarning, stacklevel=2)
+        if record.name == "py.warnings" or self.relaying:  # a Python warning routed to logging (captureWarnings),
+            if logging.lastResort is not None:  # maybe the one relayed just now: shown as without this handler
+                logging.lastResort.handle(record)  # (relaying it again recursed without end)
+        elif PREPROCESS_ADVICE not in record.getMessage() and not record.name.startswith("negmine"):
+            self.relaying = True
+            try:
+                warnings.warn(f"onnxruntime: {record.getMessage()}", NegmineWarning, stacklevel=2)
+            finally:
+                self.relaying = False
 
 
 @contextlib.contextmanager
