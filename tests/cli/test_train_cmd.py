@@ -296,12 +296,17 @@ def test_train_cli_output_that_is_a_file_names_the_option(tmp_path):
 
 
 def test_train_cli_stdout_is_the_json_summary_only(tmp_path, tiny_model_path):
-    out = tmp_path / "model"
-    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
-                           + ["--logging-steps", "1"])
+    """With progress on, the trainer prints its log lines (to stdout): they go to stderr. With --no-progress it
+    prints none (transformers' PrinterCallback printed them when its bars were off)."""
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), _base_args(mined, tmp_path / "model", tiny_model_path)
+                           + ["--logging-steps", "1", "--progress"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["global_step"] == 2  # the trainer's log lines went to stderr
     assert "'loss'" in result.stderr
+    quiet = runner.invoke(build_app(), _base_args(mined, tmp_path / "quiet", tiny_model_path) + ["--logging-steps", "1"])
+    assert quiet.exit_code == 0, quiet.output
+    assert json.loads(quiet.stdout)["global_step"] == 2 and "'loss'" not in quiet.stderr
 
 
 def test_train_cli_refuses_a_missing_file_before_importing_the_trainer(tmp_path, monkeypatch):

@@ -578,6 +578,22 @@ def test_no_progress_hides_transformers_own_bars_while_training_and_saving(tmp_p
     assert hf_logging.is_progress_bar_enabled(), "the library-wide switch is put back"
 
 
+def test_no_progress_prints_no_loss_lines(tmp_path, mined_file, tiny_model_path, capfd):
+    """With its bars off, transformers' trainer adds a PrinterCallback that prints every log entry
+    (``{'loss': ..., 'grad_norm': ...}``, and the dev metrics) to stdout: a run asked to be quiet printed a line
+    per logged step. The loss still reaches the summary's history."""
+    result = train(_config(tmp_path, mined_file, tiny_model_path, max_steps=2, warmup_ratio=0.0))
+    out, err = capfd.readouterr()
+    assert "'loss'" not in out + err and "train_runtime" not in out + err
+    assert [entry["step"] for entry in result.loss_history] == [1, 2]
+
+
+def test_progress_on_still_shows_the_loss_lines(tmp_path, mined_file, tiny_model_path, capfd):
+    train(_config(tmp_path, mined_file, tiny_model_path, max_steps=2, warmup_ratio=0.0, show_progress=True))
+    out, err = capfd.readouterr()
+    assert "'loss'" in out + err
+
+
 @pytest.mark.parametrize("device, use_cpu", [("cpu", True), ("cuda", False), ("cuda:0", False), ("mps", False)])
 def test_the_training_arguments_train_on_the_cpu_only_for_device_cpu(tmp_path, device, use_cpu):
     """Elsewhere the trainer picks the device itself (the first visible GPU, or mps): TrainConfig made it the one

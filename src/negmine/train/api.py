@@ -601,6 +601,8 @@ class _TrainRun:
                 model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss,
                 callbacks=callbacks, evaluator=self.evaluator,
             )
+        if not self.config.show_progress:
+            quiet_log(trainer)
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         self.train_start = time.perf_counter()
@@ -650,6 +652,16 @@ class _TrainRun:
             dev=dev_history(state.log_history),
             best_checkpoint=state.best_model_checkpoint if self.args.load_best_model_at_end else None,
         )
+
+
+def quiet_log(trainer) -> None:
+    """Take out the PrinterCallback transformers' trainer adds when its tqdm bars are off (``--no-progress``): it
+    prints every log entry (``{'loss': ..., 'grad_norm': ...}``, the dev metrics, the closing ``train_runtime``),
+    so a run asked to be quiet printed a line per logged step. The entries stay in the trainer's log, which the
+    summary's ``loss_history`` and ``dev`` read."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
 
 
 @contextlib.contextmanager
