@@ -244,6 +244,30 @@ class SavedAt(TrainerCallback):
         self.steps.append(state.global_step)
 
 
+def test_a_resume_compares_the_precision_auto_resolved_to(tmp_path, mined_file, tiny_model_path, monkeypatch):
+    """A run started with ``--precision auto`` (bf16 on a CPU with native bf16) was refused when resumed with
+    ``--precision bf16``, the precision it trained in, as a settings mismatch ``precision 'auto' -> 'bf16'``. The
+    recorded settings compare the precision each run computes in; a real change is still refused."""
+    from dataclasses import replace
+
+    import negmine.encode.precision as precision
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda *a, **k: True)  # auto -> bf16 on any CPU
+    config = _config(tmp_path, mined_file, tiny_model_path, max_steps=4, checkpoint_steps=2, precision="auto")
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])
+    resume = replace(config, resume=True)
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: precision 'bf16' -> 'fp32'\. "):
+        train(replace(resume, precision="fp32"))
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda *a, **k: False)  # another CPU: auto -> fp32
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: precision 'bf16' -> 'fp32' \(--precision "
+                                          r"auto resolves to fp32 on cpu here\)\. "):
+        train(resume)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda *a, **k: True)
+    result = train(replace(resume, precision="bf16"))
+    assert (result.global_step, result.precision) == (4, "bf16")
+
+
 def test_resume_may_change_the_checkpoint_and_logging_cadence_and_ends_with_the_same_weights(
         tmp_path, mined_file, tiny_model_path):
     """``--resume`` refused another --checkpoint-steps or --logging-steps, which change no weight (dropout is on in

@@ -141,3 +141,25 @@ def test_under_keep_best_a_checkpoint_steps_change_is_not_named_it_saved_nothing
     without = replace(config, dev=replace(config.dev, keep_best=False))
     record_run_settings(without, tmp_path)
     assert cadence_changes(replace(without, checkpoint_steps=2), tmp_path) == ["checkpoint_steps 500 -> 2"]
+
+
+def test_settings_recorded_with_precision_auto_compare_as_what_auto_resolves_to(tmp_path, monkeypatch):
+    """Settings recorded before the precision was resolved hold ``auto``: taken as what it resolves to here on the
+    run's device, so ``--precision auto`` still resumes them, as does the precision it resolves to; not another."""
+    import pytest
+
+    import negmine.encode.precision as precision
+    from negmine.errors import ConfigError
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda *a, **k: True)
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, precision="auto")
+    record_run_settings(config, tmp_path)
+    assert json.loads((tmp_path / SETTINGS_NAME).read_text())["precision"] == "bf16"
+    older = json.loads((tmp_path / SETTINGS_NAME).read_text())
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps({**older, "precision": "auto"}))
+    check_resume_settings(config, tmp_path)
+    check_resume_settings(replace(config, precision="bf16"), tmp_path)
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: precision 'bf16' -> 'fp32'\. Resume with"):
+        check_resume_settings(replace(config, precision="fp32"), tmp_path)

@@ -68,12 +68,23 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def effective_precision(precision: str, device: str) -> str:
+    """The precision a run computes in on ``device`` (``auto`` resolved for its device type here): ``fp32`` or
+    ``bf16``. :func:`negmine.encode.precision.resolve_precision` imports torch only for a CUDA device."""
+    from negmine.encode.precision import resolve_precision
+
+    return resolve_precision(precision, device.split(":")[0])
+
+
 def run_settings(config: TrainConfig) -> dict:
     """The run's settings as JSON: every field but :data:`NOT_RECORDED`; ``train_file`` is its content's
-    sha256; a local ``model`` path is resolved."""
+    sha256; a local ``model`` path is resolved; ``precision`` is the one the run computes in (``auto`` resolved:
+    a run started with ``auto``, bf16 on a CPU with native bf16, was refused when resumed with ``bf16``, and one
+    resumed with ``auto`` where it resolves to fp32 went on in another precision without a word)."""
     values = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in NOT_RECORDED}
     values = {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in values.items()}
     values["train_file"] = "sha256:" + file_digest(Path(config.train_file))
+    values["precision"] = effective_precision(config.precision, config.device)
     if os.path.exists(os.path.expanduser(config.model)):
         values["model"] = Path(config.model)
     return _jsonable(values)
@@ -109,7 +120,10 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
                       "checked", NegmineWarning, stacklevel=2)
         return
     now, defaults = run_settings(config), run_settings_defaults(config)
-    changed = differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
+    recorded = _auto_resolved(recorded, defaults)
+    changed = [_with_auto_note(line, config) for line in
+               differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
+               if not _precision_follows_device(line, config, recorded, defaults)]
     if changed:
         shown = "; ".join(changed[:6]) + (f"; and {len(changed) - 6} more" if len(changed) > 6 else "")
         raise ConfigError(
@@ -119,6 +133,30 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
             + "Resume with the run's own settings, or choose a new --output directory to train with these "
             "(only --checkpoint-steps, --no-checkpoints, --logging-steps and --no-progress may change)"
         )
+
+
+def _auto_resolved(recorded: dict, defaults: dict) -> dict:
+    """``recorded`` with a ``precision`` of ``auto`` (settings recorded before the precision was resolved) taken as
+    what ``auto`` resolves to here on the run's device: what the run was assumed to have computed in when ``auto``
+    was compared with ``auto``."""
+    if recorded.get("precision") != "auto":
+        return recorded
+    device = recorded.get(DEVICE_FIELD, defaults.get(DEVICE_FIELD))
+    return {**recorded, "precision": effective_precision("auto", device)}
+
+
+def _precision_follows_device(line: str, config: TrainConfig, recorded: dict, defaults: dict) -> bool:
+    """Whether ``line`` is a precision difference that ``--precision auto`` made by resolving on another device:
+    the device's own refusal says so (:func:`device_changed`), and is the change to undo."""
+    device = recorded.get(DEVICE_FIELD, defaults.get(DEVICE_FIELD))
+    return line.startswith("precision ") and config.precision == "auto" and device != config.device
+
+
+def _with_auto_note(line: str, config: TrainConfig) -> str:
+    """A precision difference says what ``--precision auto`` resolved to, since the command line said ``auto``."""
+    if config.precision != "auto" or not line.startswith("precision "):
+        return line
+    return f"{line} (--precision auto resolves to {effective_precision('auto', config.device)} on {config.device} here)"
 
 
 def cadence_log_entry(config: TrainConfig) -> dict:
