@@ -50,6 +50,16 @@ def test_report_shows_curves_dev_table_and_configuration(tmp_path):
     assert "http://" not in page and "https://" not in page
 
 
+def test_the_final_loss_card_names_the_steps_it_averages(tmp_path):
+    """The card said "final loss": it is the mean of the last logged window (steps 9-12 of a log at 8 and 12)."""
+    _write(tmp_path / "m", _summary())
+    assert "<b>0.8</b><span>final loss (mean of steps 9-12)</span>" in training_report(tmp_path / "m").read_text()
+    one = _summary()
+    one["result"]["loss_history"] = [{"step": 1, "loss": 2.0}, {"step": 11, "loss": 1.0}, {"step": 12, "loss": 0.8}]
+    _write(tmp_path / "one", one)
+    assert "<b>0.8</b><span>final loss (step 12)</span>" in training_report(tmp_path / "one").read_text()
+
+
 def test_a_run_without_dev_split_or_remining_has_neither_section(tmp_path):
     _write(tmp_path, _summary(dev=False))
     page = training_report(str(tmp_path), str(tmp_path / "r.html")).read_text()  # a Path back for str paths too

@@ -118,6 +118,18 @@ def test_a_resumed_runs_log_and_mean_loss_cover_every_step_as_the_straight_runs_
     assert straight.mean_loss == pytest.approx(sum(h["loss"] for h in straight.loss_history) / 5)
 
 
+def test_the_final_loss_is_the_mean_of_the_last_logged_window_and_names_its_steps(tmp_path, mined_file,
+                                                                                  tiny_model_path):
+    """``final_loss`` is the trainer's last log entry: the mean loss of the steps since the entry before, not the
+    last step's loss; ``final_loss_steps`` names them (the summary and the CLI's JSON said neither)."""
+    every = train(_config(tmp_path / "every", mined_file, tiny_model_path, max_steps=4, logging_steps=1))
+    windows = train(_config(tmp_path / "windows", mined_file, tiny_model_path, max_steps=4, logging_steps=2))
+    assert [h["step"] for h in windows.loss_history] == [1, 2, 4]
+    assert windows.final_loss_steps == [3, 4] and windows.as_dict()["final_loss_steps"] == [3, 4]
+    assert windows.final_loss == pytest.approx((every.loss_history[2]["loss"] + every.loss_history[3]["loss"]) / 2)
+    assert (every.final_loss, every.final_loss_steps) == (every.loss_history[3]["loss"], [4, 4])
+
+
 def test_a_resumed_run_reports_the_masked_fraction_of_the_whole_run(tmp_path, write_mined, make_row,
                                                                     tiny_model_path):
     # a third of the rows have a flagged negative, so the batches mask different shares of their candidates

@@ -41,11 +41,21 @@ def _rows_table(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
 def _overview(result: Mapping) -> str:
     dev = result.get("dev") or []
     values = {"steps": result["global_step"], "epochs": round(float(result["epochs"]), 2),
-              "final loss": _round(result.get("final_loss")), "rows trained on": _rows_trained(result.get("data", {})),
+              final_loss_label(result.get("loss_history") or []): _round(result.get("final_loss")), "rows trained on": _rows_trained(result.get("data", {})),
               "precision": result.get("precision", "-")}
     if dev:
         values["best dev nDCG@10"] = _round(max(entry["ndcg@10"] for entry in dev))
     return cards(values)
+
+
+def final_loss_label(history: Sequence[Mapping]) -> str:
+    """The final loss card's label, naming the steps it averages: the summary's ``final_loss`` is the trainer's last
+    log entry, the mean loss of the steps since the entry before (``final loss (mean of steps 21-24)``); the card
+    said "final loss", read as the last step's."""
+    if not history:
+        return "final loss"
+    first, last = (history[-2]["step"] + 1 if len(history) > 1 else 1), history[-1]["step"]
+    return f"final loss (step {last})" if first == last else f"final loss (mean of steps {first}-{last})"
 
 
 def _rows_trained(data: Mapping) -> object:

@@ -57,7 +57,11 @@ class TrainResult:
     global_step: int
     epochs: float
     final_loss: float | None
+    """The trainer's last logged loss: the mean over the steps :attr:`final_loss_steps` names (the trainer logs the
+    mean of the steps since its previous entry), not the last step's loss unless that window is one step
+    (``logging_steps 1``, or a last step right after a logged one). :attr:`mean_loss` is the whole run's mean."""
     mean_loss: float | None
+    """The mean loss per step over every step of the run (:func:`mean_loss`)."""
     precision: str
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per stage. A resumed run's are the sums over :attr:`timings_parts` that were recorded."""
@@ -67,6 +71,8 @@ class TrainResult:
     checkpoint was lost and redone), the last part's to the end; None for a part whose checkpoint was saved by a
     negmine that did not record them (:class:`PartTimingsInLog`)."""
     data: dict[str, int] = field(default_factory=dict)
+    final_loss_steps: list[int] | None = None
+    """``[first, last]``: the steps whose mean loss is :attr:`final_loss` (``[24, 24]``: the last step alone)."""
     masked_fraction: float | None = None
     loss_history: list[dict] = field(default_factory=list)
     remine: list[dict] = field(default_factory=list)
@@ -309,6 +315,14 @@ def mean_loss(history: list[dict]) -> float | None:
         total += entry["loss"] * (entry["step"] - previous)
         previous = entry["step"]
     return total / previous if previous else None
+
+
+def last_window(history: list[dict]) -> list[int] | None:
+    """``[first, last]`` step of the last logged window of ``history``: the steps after the entry before it."""
+    if not history:
+        return None
+    previous = history[-2]["step"] if len(history) > 1 else 0
+    return [previous + 1, history[-1]["step"]]
 
 
 class LogCheckpointsAndEnd(TrainerCallback):
@@ -639,6 +653,7 @@ class _TrainRun:
             global_step=state.global_step,
             epochs=float(state.epoch or 0.0),
             final_loss=history[-1]["loss"] if history else None,
+            final_loss_steps=last_window(history),
             mean_loss=mean_loss(history),
             precision=self.precision,
             timings=whole_run_timings(parts) if parts else timings,
