@@ -334,3 +334,29 @@ def test_remining_shows_the_encoding_bar_with_progress_on(tmp_path, mined_file, 
                          precision="fp32", remine_steps=2, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
     train(config, miner=miner)
     assert ("encode:" in capfd.readouterr().err) is show
+
+
+def test_a_remined_known_relevant_negative_is_masked_in_the_rows_of_a_query_with_the_same_text():
+    """Since TRAINING_VERSION 4 the known positives of queries whose texts normalise alike are pooled (SciFact's
+    train split repeats query texts under other ids). q0 and q0b ask the same question; the audit dropped q0b's
+    false negative fn, whose text the file no longer has. Re-mining brings fn back as a negative of q0's row: its
+    text joined q0's known positives only, so q0b's row took fn (in q0's row, in the same batch) for an in-batch
+    negative, though it is q0b's own false negative."""
+    from negmine.train.losses.masking import candidate_keys, false_negative_mask
+
+    rows = [_audited("q0", "a", ["x1", "x2"]), _audited("q0b", "b", ["y1", "y2"], query="QUERY q0",
+                                                        false_negative_ids=["fn"]),
+            _audited("q1", "c", ["z1", "z2"])]
+    data = rows_to_train_data(rows, 2)
+    overlay = NegativeOverlay(2)
+    assert overlay_rows(data, [_audited("q0", "a", ["fn", "x3"])], overlay) == 1
+    assert overlay.rows[0][0] == ["doc x3", "doc fn"], "flagged for q0 too (pooled ids): taken last"
+    data.dataset.set_transform(overlay)
+    labels = torch.tensor([data.dataset[i]["label"] for i in range(3)])
+    mask = false_negative_mask(torch.zeros(3, 9), labels, torch.arange(3), 2, None)
+    fn_columns = [c for c, key in enumerate(candidate_keys(split_label(labels, 2).doc_keys).tolist())
+                  if key == text_key("doc fn")]
+    assert fn_columns == [6]  # row 0's negative_2 (positives, then each negative column)
+    assert mask[:2, fn_columns].all()  # q0's row and its twin q0b's
+    assert not mask[2, fn_columns].any()  # q1 knows nothing of fn
+    assert data.known_keys["q0"] == data.known_keys["q0b"]

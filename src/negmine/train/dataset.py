@@ -49,6 +49,9 @@ class TrainData:
     known_keys: dict[str, list[int]] = field(default_factory=dict)
     known_ids: dict[str, set[str]] = field(default_factory=dict)
     row_queries: list[str] = field(default_factory=list)  # the query id of each dataset row
+    same_text_queries: dict[str, list[str]] = field(default_factory=dict)
+    """Per query id, the ids of the queries whose texts share its key (:func:`text_key`), itself included: they
+    share their known positives (:func:`known_positive_ids`), also those re-mining adds."""
 
 
 def choose_negatives(flags: list[str | None], num_negatives: int) -> list[int]:
@@ -71,6 +74,18 @@ def known_positive_ids(rows: list[Mapping]) -> dict[str, set[str]]:
         relevant[key].update(row.get("extra_positive_ids") or ())
         relevant[key].update(row.get("false_negative_ids") or ())
     return {query_id: set(relevant[key]) for query_id, key in query_key.items()}
+
+
+def same_text_queries(rows: list[Mapping]) -> dict[str, list[str]]:
+    """Per query id, the sorted ids of the queries whose texts share its key (itself included); a query id's text
+    is that of its first row, as in :func:`known_positive_ids`."""
+    query_key: dict[str, int] = {}
+    for row in rows:
+        query_key.setdefault(row["query_id"], text_key(row["query"]))
+    groups: dict[int, list[str]] = defaultdict(list)
+    for query_id, key in query_key.items():
+        groups[key].append(query_id)
+    return {query_id: sorted(groups[key]) for query_id, key in query_key.items()}
 
 
 def known_positive_keys(rows: list[Mapping]) -> dict[str, list[int]]:
@@ -134,7 +149,8 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
         raise ConfigError(_nothing_kept(source, stats, num_negatives))
     if stats.dropped_few_negatives:
         _warn_short_rows(source, stats, num_negatives)
-    return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_ids, row_queries)
+    return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_ids, row_queries,
+                     same_text_queries(rows))
 
 
 class EncodedRow(NamedTuple):

@@ -118,15 +118,21 @@ class NegativeOverlay:
 
 def learn_known_texts(data: TrainData, rows: Sequence[Mapping]) -> set[str]:
     """Add to ``data.known_keys`` the text keys of re-mined negatives whose id the training file knows as
-    relevant to the query (a dropped false negative's text the file no longer had); the queries that got one."""
+    relevant to the query (a dropped false negative's text the file no longer had); the queries that got one.
+
+    The keys go to every query with the same text (``data.same_text_queries``), whose known positives the file's
+    masking pools: added to the re-mined row's query alone, a twin query's row took the text for an in-batch
+    negative although it is that query's own false negative."""
     extended = set()
     for row in rows:
         ids = data.known_ids.get(row["query_id"], set())
         keys = set(data.known_keys.get(row["query_id"], ()))
         new = {text_key(text) for doc_id, text in zip(row["negative_ids"], row["negatives"]) if doc_id in ids} - keys
-        if new:
-            data.known_keys[row["query_id"]] = sorted(keys | new)
-            extended.add(row["query_id"])
+        if not new:
+            continue
+        for query_id in data.same_text_queries.get(row["query_id"], [row["query_id"]]):
+            data.known_keys[query_id] = sorted(set(data.known_keys.get(query_id, ())) | new)
+            extended.add(query_id)
     return extended
 
 
