@@ -350,7 +350,7 @@ def test_a_gpu_this_torch_cannot_see_is_refused_before_any_model_loads():
     with pytest.raises(ConfigError) as info:
         EncoderConfig(device=f"cuda:{count}").validate()
     assert str(info.value) == (f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s); use "
-                               "--device cpu, or a CUDA build of torch on a machine with a GPU (README: install)")
+                               "--device cpu, or a CUDA build of torch on a machine with a GPU (README: Set up)")
 
 
 def _fake_gpus(monkeypatch, count: int, bf16: bool = True) -> None:
@@ -385,7 +385,7 @@ def test_training_on_a_gpu_this_torch_cannot_see_is_refused_with_the_fix(monkeyp
     with pytest.raises(ConfigError) as info:
         TrainConfig(device="cuda").validate()
     assert str(info.value) == (f"--device cuda: torch {torch.__version__} sees 0 CUDA device(s); use --device cpu, "
-                               "or a CUDA build of torch on a machine with a GPU (README: install)")
+                               "or a CUDA build of torch on a machine with a GPU (README: Set up)")
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     with pytest.raises(ConfigError) as info:
         TrainConfig(device="mps").validate()

@@ -53,6 +53,17 @@ def test_readme_set_up_is_the_ci_command():
         assert line in ci, line
 
 
+def test_readme_sections_named_in_messages_exist():
+    """A message that sends the reader to a README section, ``(README: Set up)``, names a heading the README has:
+    ``--device cuda`` on a torch without CUDA pointed at a section 'install' that never existed."""
+    headings = re.findall(r"^#{2,3} (.+)$", README.read_text(encoding="utf-8"), flags=re.M)
+    named = {name for path in (REPO / "src" / "negmine").rglob("*.py")
+             for name in re.findall(r"\(README: ([^)]+)\)", path.read_text(encoding="utf-8"))}
+    assert named, "no message names a README section: the pattern no longer matches"
+    for name in named:
+        assert any(heading.startswith(name) for heading in headings), f"README.md has no section '{name}'"
+
+
 @pytest.fixture(scope="module")
 def quickstart(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The quickstart's bash block run verbatim in a fresh folder outside the checkout (the demo's path comes

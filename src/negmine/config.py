@@ -359,7 +359,7 @@ def _check_device(device: str, backend: str) -> None:
     index = int(device.split(":")[1]) if ":" in device else 0
     if index >= count:
         raise ConfigError(f"--device {device}: torch {torch.__version__} sees {count} CUDA device(s); use --device cpu, "
-                          "or a CUDA build of torch on a machine with a GPU (README: install)")
+                          "or a CUDA build of torch on a machine with a GPU (README: Set up)")
 
 
 def _check_train_device(device: str, precision: str) -> None:
