@@ -61,12 +61,12 @@ def test_encoding_commands_offer_backend_and_quantize(command):
 
 
 @pytest.mark.parametrize("command", ["mine", "eval", "audit"])
-def test_quantize_help_says_int8_encodes_one_text_per_run(command):
+def test_quantize_help_says_int8_encodes_one_text_per_pass(command):
     """It said int8 vectors depend on the texts in their batch and advised --batch-size 1; int8 now runs one text
     per pass at any batch size, so the help says its vectors do not depend on the others, and what it costs."""
     (param,) = [p for p in _commands()[command].params if p.name == "quantize"]
-    assert ("activations are quantised per run, so int8 encodes one text per run whatever the batch size, and a "
-            "text's vector does not depend on the texts encoded with it (a partly cached run writes the cold run's "
+    assert ("activations are quantised per forward pass, so int8 encodes one text per pass whatever the batch size, "
+            "and a text's vector does not depend on the texts encoded with it (a partly cached run writes the cold run's "
             "file); against batches of 64 it measured about as fast on long texts, up to 2x slower on short "
             "ones") in param.help
     assert "--batch-size 1" not in param.help

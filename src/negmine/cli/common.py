@@ -45,8 +45,8 @@ def choices(values: Iterable[str], notes: dict[str, str] | None = None) -> str:
     return " | ".join(f"{v} ({notes[v]})" if v in notes else v for v in values)
 
 
-INT8_NOTE = ("dynamic int8 weights; activations are quantised per run, so int8 encodes one text per run whatever "
-             "the batch size, and a text's vector does not depend on the texts encoded with it (a partly cached run "
+INT8_NOTE = ("dynamic int8 weights; activations are quantised per forward pass, so int8 encodes one text per pass "
+             "whatever the batch size, and a text's vector does not depend on the texts encoded with it (a partly cached run "
              "writes the cold run's file); against batches of 64 it measured about as fast on long texts, up to 2x "
              "slower on short ones")
 
