@@ -148,6 +148,8 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
             ("audit", "teacher_max_words"): ["--teacher", "t"], ("audit", "teacher_query_prompt"): ["--teacher", "t"],
             ("audit", "teacher_document_prompt"): ["--teacher", "t"], ("audit", "cross_encoder_batch_size"): ["--cross-encoder", "ce"],
             **{("mine", name): ["--denoise"] for name in ("judge", "min_votes", "cross_encoder", "teacher")},
+            **{("train", name): ["--eval-data", "beir"]
+               for name in ("eval_split", "eval_steps", "eval_max_documents", "unknown_qrels", "keep_best")},
             **{("mine", name): ["--denoise", "--cross-encoder", "ce"]
                for name in ("cross_encoder_margin", "cross_encoder_threshold")},
             **{("mine", name): ["--denoise", "--teacher", "t"] for name in (

@@ -112,19 +112,27 @@ def test_train_cli_with_a_dev_split_end_to_end(tmp_path, tiny_model_path):
     assert report.exit_code == 0 and (tmp_path / "o" / "training_report.html").exists()
 
 
+def dev_option_unused(flag: str) -> str:
+    return (f"{flag} would be ignored: no --eval-data is given, and the dev-evaluation options apply to its split "
+            f"only (the training file has no qrels); add --eval-data DIR, or drop {flag}")
+
+
 @pytest.mark.parametrize("flags", [["--keep-best"], ["--eval-steps", "0"], ["--eval-max-documents", "0"]])
 def test_train_cli_keep_best_needs_a_dev_split(tmp_path, flags):
     # a 0 was read as "not given" (falsy): --eval-steps 0 without --eval-data trained on, exit 0, without a word
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
                                          *flags])
     assert result.exit_code == 2
-    assert "dev evaluation needs a BEIR directory; pass --eval-data DIR" in result.output
+    assert dev_option_unused(flags[0]) in result.output
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--eval-split", "test"], "dev evaluation needs a BEIR directory; pass --eval-data DIR"),
-    (["--eval-split", "dev"], "dev evaluation needs a BEIR directory; pass --eval-data DIR"),  # typed at its default
-    (["--unknown-qrels", "error"], "dev evaluation needs a BEIR directory; pass --eval-data DIR"),
+    (["--eval-split", "test"], dev_option_unused("--eval-split")),
+    (["--eval-split", "dev"], dev_option_unused("--eval-split")),  # typed at its default
+    # it named only --eval-data, so --unknown-qrels meant for the training file read as a dev-evaluation complaint
+    (["--unknown-qrels", "skip"], dev_option_unused("--unknown-qrels")),
+    (["--unknown-qrels", "error"], dev_option_unused("--unknown-qrels")),
+    (["--keep-best", "--eval-split", "test"], dev_option_unused("--eval-split and --keep-best")),
     (["--mine-summary", "neg.summary.json"], "--mine-summary is read for re-mining only; add --remine-every-epoch or "
                                              "--remine-steps N, or drop --mine-summary"),
 ])

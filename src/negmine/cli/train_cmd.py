@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 
 from negmine.cli.common import (
-    OUTPUT_PANEL, choices, echo_json, refuse_unused_config, shared_option, typed_options, user_errors,
+    OUTPUT_PANEL, choices, echo_json, refuse_unused, refuse_unused_config, shared_option, typed_options, user_errors,
     warn_overridden,
 )
 from negmine.config import (
@@ -85,6 +85,11 @@ def train_command(
 
     --max-length truncates texts while training only; the saved model keeps its own limit."""
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
+    # a dev option without --eval-data named only --eval-data, so `--unknown-qrels skip` (meant for the training
+    # file, which has no qrels) read as a complaint about dev evaluation the user never asked for
+    refuse_unused(ctx, [(DEV_OPTIONS, eval_data is None, "no --eval-data is given, and the dev-evaluation options "
+                         "apply to its split only (the training file has no qrels)",
+                         "add --eval-data DIR")])
     with user_errors(lambda: _interrupted_hint(output)):
         remine = remine_every_epoch or remine_steps is not None
         if mine_summary is not None and not remine:
