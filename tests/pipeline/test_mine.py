@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import math
 
@@ -290,6 +291,20 @@ def test_a_killed_sharded_bm25_job_resumes_and_cleans_up(beir_dir, tmp_path, mon
     assert resumed == read_rows(tmp_path / "whole.jsonl")
 
 
+@pytest.mark.parametrize("method", ["bm25", "hybrid"])
+def test_a_finished_sharded_bm25_job_leaves_no_work_folder(beir_dir, tmp_path, method):
+    """The BM25 token files live in the leased folder, so they go with it: BM25 alone kept its index (and the
+    token folder) alive past the lease's end, and left an empty --work-dir (--no-cache: <cache dir>/runs)."""
+    config = make_config(beir_dir, tmp_path / "neg.jsonl")
+    config = dataclasses.replace(
+        config, retrieve=RetrieveConfig(method=method, depth=20, bm25_shard_size=4),
+        engine=dataclasses.replace(config.engine, work_dir=tmp_path / "work"),
+    )
+    mine(config, embedder=HashEmbedder())
+    assert read_rows(tmp_path / "neg.jsonl")
+    assert not (tmp_path / "work").exists()
+
+
 def test_a_sharded_bm25_job_killed_with_two_workers_resumes_with_one(beir_dir, tmp_path, monkeypatch):
     """With --workers 2 the corpus is laid out as one shard per worker; a rerun with --workers 1 (which alone
     would build one index) adopts the killed job's layout and searches only the shard it had not saved."""
@@ -314,6 +329,7 @@ def test_a_sharded_bm25_job_killed_with_two_workers_resumes_with_one(beir_dir, t
     monkeypatch.setattr(sharded, "search_shard", dies_past_the_first)
     with pytest.raises(KeyboardInterrupt):
         mine(config_with(2), embedder=HashEmbedder())
+    gc.collect()  # the traceback's frames held the index, whose token folder (in run_dir) goes with it
     (run_dir,) = [p for p in (tmp_path / "cache" / "runs").glob("bm25-*") if p.is_dir()]  # not its .lock file
     assert sorted(p.name for p in run_dir.iterdir()) == ["0.npz", "layout.json"]
     calls = []

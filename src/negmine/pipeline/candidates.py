@@ -130,7 +130,7 @@ def _bm25_search(
     run_dir: Path | None,
 ):
     """``(index, candidates)``: BM25 over ``doc_texts`` (sharded above ``retrieve.bm25_shard_size``,
-    searched shards kept under ``run_dir`` or the work root for resume), tokenised and searched with the engine
+    searched shards and token files kept under ``run_dir`` or the work root), tokenised and searched with the engine
     config's workers (shards searched at once capped by its memory budget)."""
     import shutil
 
@@ -146,7 +146,9 @@ def _bm25_search(
         layout = BM25Layout(resumed, bm25_searchers(config, resumed, len(doc_texts), len(query_texts), depth))
     elif resumed is not None:  # --bm25-shard-size lowered since (e.g. after running out of memory): start afresh
         shutil.rmtree(results)
-    retriever = bm25_index(doc_texts, layout.shard_size, encoder.show_progress, engine, root, results,
+    # the token files go in ``results`` too: in the leased folder, they are removed with it (under ``root``, BM25
+    # alone's index, alive until the output was written, kept them past the lease and left an empty work root)
+    retriever = bm25_index(doc_texts, layout.shard_size, encoder.show_progress, engine, results, results,
                            config.resolved_workers(), layout.search_workers)
     return retriever, retriever.search(list(query_texts), depth, show_progress=encoder.show_progress)
 
