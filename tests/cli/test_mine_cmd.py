@@ -524,3 +524,24 @@ def test_mine_cli_warns_of_pairs_that_repeat_another_up_to_case_and_spacing(tmp_
     assert "pairs: 11 in, 11 out" in result.stdout
     summary = json.loads((tmp_path / "neg.summary.json").read_text())
     assert summary["pairs_repeating_another"] == 1 and summary["qrels_not_relevant"] == 0
+
+
+def test_mine_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
+    """Ctrl-C printed only 'interrupted; ...': nothing told the user that the same command resumes from the
+    shards kept in the work folder (measured: 5 of 10 corpus shards kept, the rerun encoded only the rest)."""
+    import negmine.pipeline.mine
+    from negmine.testing.beir import write_beir
+
+    def stopped(config, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped)
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene"}, {"q": "cell"}, [("q", "d1", 1)])
+    args = ["mine", str(beir), "--retriever", "bm25", "--num-negatives", "1", "--output", str(tmp_path / "o.jsonl"),
+            "--no-progress"]
+    result = runner.invoke(build_app(), args + ["--work-dir", str(tmp_path / "work")])
+    assert result.exit_code == 130
+    assert ("rerun the same command to continue: the encoding and search shards it finished are kept under "
+            f"{tmp_path / 'work'} and are not computed again") in result.stderr
+    result = runner.invoke(build_app(), args + ["--cache-dir", str(tmp_path / "cache")])
+    assert f"are kept under {tmp_path / 'cache' / 'runs'} and" in result.stderr

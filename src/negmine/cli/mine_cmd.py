@@ -159,13 +159,23 @@ def mine_command(
         ),
     )
     refuse_unused_settings(ctx, config)
-    with user_errors():
+    with user_errors(lambda: interrupted_hint(config)):
         from negmine.pipeline.mine import mine
         from negmine.pipeline.summary import format_summary
 
         result = mine(config)
     typer.echo(format_summary(result.summary))
     exit_if_nothing_mined(result.summary)
+
+
+def interrupted_hint(config: MineConfig) -> str:
+    """What to do after Ctrl-C: the work folder keeps the finished encoding and search shards (the embedding
+    stores' done markers, each searched shard's top-k), so the same command resumes; the one line the user got
+    before did not say so, nor where those shards are (``--work-dir``, default ``<cache dir>/runs``)."""
+    from negmine.engine.dense import work_root
+
+    return (f"rerun the same command to continue: the encoding and search shards it finished are kept under "
+            f"{work_root(config.engine, config.encoder)} and are not computed again")
 
 
 RAY_OPTIONS = ("ray_address", "ray_actors", "ray_cpus_per_actor")
