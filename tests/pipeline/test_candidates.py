@@ -120,7 +120,8 @@ def test_hybrid_pools_are_in_rrf_order_with_dense_scores(build):
         rows, scores = cands.candidates.row(q)
         np.testing.assert_allclose(scores, full[q, rows], atol=1e-6)
     assert cands.embeddings is not None
-    assert cands.encoded + cands.cached == len(DOCS) + len(QUERIES), "the dense run above left its stores to reuse"
+    assert (cands.encoded, cands.cached, cands.resumed) == (0, 0, len(DOCS) + len(QUERIES)), \
+        "the dense run above left its stores to reuse"
 
 
 def test_weighted_hybrid_pools_follow_the_dense_weight(build):

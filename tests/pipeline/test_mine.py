@@ -73,7 +73,7 @@ def test_second_run_encodes_nothing(beir_dir, tmp_path):
     second = mine(make_config(beir_dir, out), embedder=embedder)
     assert first.summary["embeddings"]["encoded"] > 0
     assert second.summary["embeddings"] == {"encoded": 0, "cached": first.summary["embeddings"]["encoded"],
-                                            "fingerprint_version": FINGERPRINT_VERSION}
+                                            "resumed": 0, "fingerprint_version": FINGERPRINT_VERSION}
     assert embedder.texts_encoded == 0
 
 

@@ -106,3 +106,15 @@ def test_the_filter_lines_show_the_filters_the_run_set_or_that_removed_candidate
         "near_duplicate_of_positive: 2", "rank_window: 0", "sd_margin: 221"]  # range's default window 10-100
     no_config = format_summary(_mined(72, 2, removed))
     assert "candidates removed by absolute_margin: 0" in no_config  # an older summary: every line, as before
+
+
+def test_embeddings_line_tells_resumed_shards_from_the_cache():
+    """A run resumed with --no-cache printed 'embeddings: 21120 encoded, 20480 from cache': the texts came from
+    the stopped run's finished shards in the work folder, which the line now names apart."""
+    def summary(embeddings):
+        return build_summary(SelectionStats(), {"load": 0.1}, {"embeddings": embeddings})
+
+    resumed = format_summary(summary({"encoded": 21120, "cached": 0, "resumed": 20480}))
+    assert "embeddings: 21120 encoded, 0 from cache, 20480 from the shards a stopped run finished" in resumed
+    fresh = format_summary(summary({"encoded": 5, "cached": 3, "resumed": 0}))
+    assert "embeddings: 5 encoded, 3 from cache\n" in fresh

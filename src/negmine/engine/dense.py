@@ -36,6 +36,7 @@ class DenseRun(NamedTuple):
     run_dir: Path
     info: dict
     lease: RunLease | None = None  # held on run_dir until the caller removes or releases it
+    resumed: int = 0  # texts read from the shards a stopped run finished (not counted in ``cached``)
 
 
 def run_key(parts: dict, doc_keys: np.ndarray, query_keys: np.ndarray) -> str:
@@ -102,7 +103,7 @@ def dense_retrieval(
         }
         return DenseRun(
             queries.store.memmap(), docs.store.memmap(), outcome.candidates, docs.n_encoded + queries.n_encoded,
-            docs.n_cached + queries.n_cached, run_dir, info, lease,
+            docs.n_cached + queries.n_cached, run_dir, info, lease, docs.n_resumed + queries.n_resumed,
         )
 
 

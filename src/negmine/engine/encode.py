@@ -23,7 +23,8 @@ from negmine.engine.store import EmbeddingStore
 class EncodeResult(NamedTuple):
     store: EmbeddingStore
     n_encoded: int  # distinct texts encoded in this run
-    n_cached: int  # distinct texts served by the cache or by shards finished before a restart
+    n_cached: int  # distinct texts served by the embedding cache (or by shards another run finished meanwhile)
+    n_resumed: int = 0  # distinct texts of shards an earlier, stopped run finished (read from the store)
 
 
 def encode_task(embedder, payload: tuple[str, list[str], str]) -> np.ndarray:
@@ -81,7 +82,7 @@ def encode_to_store(
     done = [s for s in spans if store.is_done(s)]
     inflight = inflight if inflight is not None or shelf is None else InFlight(shelf)
     job = _Job(texts, prompt, embedder_id[0], store, plan, spans, shelf, inflight)
-    job.counts["cached"] = sum(spans[s][1] - spans[s][0] for s in done)
+    job.counts["resumed"] = sum(spans[s][1] - spans[s][0] for s in done)
     with _bar(show_progress, len(spans) - len(done), desc) as bar:
         try:
             written = -1
@@ -92,11 +93,11 @@ def encode_to_store(
                 # all that is left is being encoded elsewhere: wait for it to reach the cache (the wait bound
                 # runs while no text is written, by this run or through the cache)
                 inflight.pause(arrived=written != job.counts["cached"] + job.counts["encoded"])
-                written = job.counts["cached"] + job.counts["encoded"]
+                written = job.counts["cached"] + job.counts["encoded"]  # (resumed shards arrive before any pass)
         finally:
             if inflight is not None:
                 inflight.release_all()
-    return EncodeResult(store, job.counts["encoded"], job.counts["cached"])
+    return EncodeResult(store, job.counts["encoded"], job.counts["cached"], job.counts["resumed"])
 
 
 class _Job:
@@ -106,7 +107,7 @@ class _Job:
                  spans: dict[int, tuple[int, int]], shelf, inflight: InFlight | None) -> None:
         self.texts, self.prompt, self.fingerprint, self.store, self.plan = texts, prompt, fingerprint, store, plan
         self.spans, self.shelf, self.inflight = spans, shelf, inflight
-        self.counts = {"cached": 0, "encoded": 0}
+        self.counts = {"cached": 0, "encoded": 0, "resumed": 0}
         self.waiting: set[int] = set()  # shards holding texts another run is encoding (this pass)
         self._missing: dict[int, tuple[np.ndarray, int | None]] = {}
         self._deferred: dict[int, np.ndarray] = {}  # per shard, the texts left aside in the last pass

@@ -39,6 +39,7 @@ class CandidateSet:
     lease: "RunLease | None" = None  # held on run_dir (see negmine.engine.run_lease): remove_if_last() when done
     no_bm25_words: frozenset[str] = frozenset()  # queries BM25 searched (bm25, hybrid, fallback) with no BM25 word
     bm25_alone: bool = False  # the pools are BM25's alone: a query without a BM25 word has no candidate
+    resumed: int = 0  # texts read from the embedding stores' shards a stopped run finished (not in ``cached``)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ def build_candidates(
         no_words = _ids_at(query_ids, retriever.tokenless_rows)
     scorer = dense_scorer(emb)
     pool = dense if retrieve.method == "dense" else rescore(_fuse(dense, bm25, retrieve, depth), scorer)
-    return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info, run.lease, no_words)
+    return CandidateSet(query_ids, pool, scorer, encoded, cached, emb, run.run_dir, run.info, run.lease, no_words,
+                        resumed=run.resumed)
 
 
 def _ids_at(query_ids: Sequence[str], rows: np.ndarray) -> frozenset[str]:

@@ -171,7 +171,8 @@ def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None
     extra = {
         "output": str(config.output.path),
         **exports,
-        "embeddings": {"encoded": cands.encoded, "cached": cands.cached, "fingerprint_version": FINGERPRINT_VERSION},
+        "embeddings": {"encoded": cands.encoded, "cached": cands.cached, "resumed": cands.resumed,
+                       "fingerprint_version": FINGERPRINT_VERSION},
         "config": _config_dict(config),
         "selection_version": SELECTION_VERSION,
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},

@@ -105,7 +105,9 @@ def format_summary(summary: dict) -> str:
             lines.append(f"{key.replace('_', ' ')}: mean {st['mean']:.4f} (median {st['median']:.4f}, n={st['count']})")
     enc = summary.get("embeddings", {})
     if enc:
-        lines.append(f"embeddings: {enc.get('encoded', 0)} encoded, {enc.get('cached', 0)} from cache")
+        resumed = enc.get("resumed", 0)  # from the work folder, not the cache: also with --no-cache
+        lines.append(f"embeddings: {enc.get('encoded', 0)} encoded, {enc.get('cached', 0)} from cache"
+                     + (f", {resumed} from the shards a stopped run finished" if resumed else ""))
     lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items()))
     for key in ("output", "exports"):
         if summary.get(key):
