@@ -48,6 +48,23 @@ def test_rerun_skips_finished_shards(tmp_path):
     assert np.array_equal(again.store.memmap(), embed_texts(HashEmbedder(32), TEXTS, prompt="p: ").vectors)
 
 
+def test_a_resumed_run_s_bar_counts_the_finished_shards(tmp_path, capsys):
+    """A run resumed at shard 5 of 10 showed 'encode corpus: 0/5': the bar gave no sign of the finished half, and
+    its percentage was of what was left. It now starts at the finished shards, out of all of them."""
+    embedder = HashEmbedder(32)
+    encode_to_store(LocalEngine(), functools.partial(_same, embedder), TEXTS, "p: ", tmp_path / "s.npy",
+                    (embedder.fingerprint, embedder.dim), 4)
+    (tmp_path / "s.npy.done" / "1").unlink()  # as if killed while shard 1 was being written
+    capsys.readouterr()
+    encode_to_store(LocalEngine(), functools.partial(_same, embedder), TEXTS, "p: ", tmp_path / "s.npy",
+                    (embedder.fingerprint, embedder.dim), 4, show_progress=True, desc="encode corpus")
+    bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    shards = -(-len(set(TEXTS)) // 4)
+    assert any(line.startswith(f"encode corpus:  {100 * (shards - 1) // shards}%") and f"| {shards - 1}/{shards} ["
+               in line for line in bar), bar
+    assert f"| {shards}/{shards} [" in bar[-1] or f"| {shards}/{shards} [" in bar[-2], bar
+
+
 def test_cache_serves_a_new_store(tmp_path):
     cache = EmbeddingCache(tmp_path / "cache")
     run(HashEmbedder(32), tmp_path / "a.npy", cache=cache)

@@ -57,6 +57,17 @@ def test_saved_shards_are_not_searched_again(tmp_path):
     assert np.array_equal(first.indices, again.indices)
 
 
+def test_a_resumed_search_s_bar_counts_the_saved_shards(tmp_path, capsys):
+    """Resumed with 4 of 5 shards saved, the bar showed '0/1': no sign of the saved ones. Now '4/5' to '5/5'."""
+    q, d = stores(tmp_path, normed(5, 8, 3), normed(90, 8, 4))
+    search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts")
+    (tmp_path / "parts" / "2.npz").unlink()
+    capsys.readouterr()
+    search_stores(LocalEngine(), spec(q, d, 4), 20, tmp_path / "parts", show_progress=True)
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    assert "dense search:  80%" in bar and "| 4/5 [" in bar and "| 5/5 [" in bar, bar
+
+
 def test_ann_index_returns_exact_scores_and_good_recall_on_clustered_data(tmp_path):
     rng = np.random.default_rng(5)
     centres = normed(40, 32, 6)

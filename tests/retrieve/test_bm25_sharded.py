@@ -176,6 +176,17 @@ def test_a_killed_search_resumes_from_the_saved_shards(tmp_path):
     _assert_same(got, texts, queries)
 
 
+def test_a_resumed_search_s_bar_counts_the_saved_shards(tmp_path, capsys):
+    """Resumed with 3 of 5 shards saved, the bar showed '0/2': no sign of the saved ones. Now '3/5' to '5/5'."""
+    texts, queries = _corpus(300)
+    results = tmp_path / "bm25-run"
+    _killed_after(texts, queries, results, 3)
+    capsys.readouterr()
+    ShardedBM25.from_texts(texts, shard_size=70, results_dir=results).search(queries, depth=10, show_progress=True)
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    assert "bm25 shards:  60%" in bar and "| 3/5 [" in bar and "| 5/5 [" in bar, bar
+
+
 def test_saved_shards_record_their_layout_and_are_never_merged_into_another(tmp_path):
     from negmine.retrieve.bm25_sharded import saved_shard_size
 

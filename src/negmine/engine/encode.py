@@ -83,7 +83,7 @@ def encode_to_store(
     inflight = inflight if inflight is not None or shelf is None else InFlight(shelf)
     job = _Job(texts, prompt, embedder_id[0], store, plan, spans, shelf, inflight)
     job.counts["resumed"] = sum(spans[s][1] - spans[s][0] for s in done)
-    with _bar(show_progress, len(spans) - len(done), desc) as bar:
+    with _bar(show_progress, len(spans), len(done), desc) as bar:
         try:
             written = -1
             while True:
@@ -173,7 +173,9 @@ class _Job:
             bar.update(1)
 
 
-def _bar(show: bool, total: int, desc: str):
+def _bar(show: bool, total: int, finished: int, desc: str):
+    """Progress over all ``total`` shards, from the ``finished`` ones a stopped run left (a resumed run showed
+    ``0/5`` of what was left, with no sign of the 5 done); tqdm's rate and ETA count this run's shards only."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="shard", disable=not show)
+    return tqdm(total=total, initial=finished, desc=desc, unit="shard", disable=not show)

@@ -100,7 +100,9 @@ def search_stores(
     n_docs = spec.doc_shape[0]
     spans = {s: (r0, min(n_docs, r0 + shard_rows)) for s, r0 in enumerate(range(0, n_docs, shard_rows))}
     todo = [(s, span) for s, span in spans.items() if not _part_path(folder, s).exists()]
-    with tqdm(total=len(todo), desc="dense search", unit="shard", disable=not show_progress) as bar:
+    # over all shards, from those a stopped run saved (as the encoding bars; tqdm's ETA counts this run's only)
+    with tqdm(total=len(spans), initial=len(spans) - len(todo), desc="dense search", unit="shard",
+              disable=not show_progress) as bar:
         for s, found in engine.map(partial(search_setup, spec), search_task, todo, "dense search"):
             _save_part(_part_path(folder, s), *found)
             bar.update(1)

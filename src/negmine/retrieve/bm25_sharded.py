@@ -305,8 +305,8 @@ class ShardedBM25:
             with np.load(saved[shard]) as found:
                 indices, scores = merge_topk(indices, scores, found["indices"], found["scores"], depth)
         results = self._run_shards(spec, items)
-        for shard, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(items),
-                                                 disable=not show_progress):
+        for shard, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(self.shards),
+                                                 initial=len(saved), disable=not show_progress):  # saved: resumed
             self._save_shard(shard, found, found_scores)
             indices, scores = merge_topk(indices, scores, found, found_scores, depth)
         return Candidates(indices, scores)
