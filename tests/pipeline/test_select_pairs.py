@@ -316,3 +316,21 @@ def test_windows_prefetch_their_own_pairs_first_and_change_no_row():
     assert windowed == whole and stats.pairs_in == 4
     assert events == [("prefetch", tuple(pairs[:3])), *[("pair", p) for p in pairs[:3]],
                       ("prefetch", tuple(pairs[3:])), ("pair", pairs[3])]
+
+
+def test_the_select_bar_opens_after_the_first_prefetch(capsys):
+    """The near-dup signatures (prefetch) ran inside the select bar's first item: on 100k synthetic documents it
+    read 'select: 0%| 1/2743 [00:03<2:55:38, 3.84s/it]' for an 8 s selection. They now run before it opens."""
+    ctx = context()
+    pairs = [Pair("q1", "p1"), Pair("q1", "p2"), Pair("qt", "t1"), Pair("q2", "n2")]
+    seen, err = [], []
+
+    def prefetch(batch):
+        err.append(capsys.readouterr().err)
+        seen.append("select" in "".join(err))
+
+    stats = SelectionStats()
+    rows = list(select_pairs(ctx, pairs, NO_FILTERS, SelectConfig(num_negatives=2), stats, show_progress=True,
+                             prefetch=prefetch, window=3))
+    assert rows and seen == [False, True]  # the second window's prefetch runs under the open bar
+    assert "select: 100%" in "".join(err) + capsys.readouterr().err
