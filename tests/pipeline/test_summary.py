@@ -118,3 +118,11 @@ def test_embeddings_line_tells_resumed_shards_from_the_cache():
     assert "embeddings: 21120 encoded, 0 from cache, 20480 from the shards a stopped run finished" in resumed
     fresh = format_summary(summary({"encoded": 5, "cached": 3, "resumed": 0}))
     assert "embeddings: 5 encoded, 3 from cache\n" in fresh
+
+
+def test_a_run_that_encodes_nothing_prints_no_embeddings_line():
+    """--retriever bm25 printed 'embeddings: 0 encoded, 0 from cache': a line about a model the run never had."""
+    bm25 = build_summary(SelectionStats(), {"load": 0.1}, {"embeddings": {"encoded": 0, "cached": 0, "resumed": 0}})
+    assert "embeddings" not in format_summary(bm25)
+    cached = build_summary(SelectionStats(), {"load": 0.1}, {"embeddings": {"encoded": 0, "cached": 7, "resumed": 0}})
+    assert "embeddings: 0 encoded, 7 from cache" in format_summary(cached)

@@ -104,7 +104,7 @@ def format_summary(summary: dict) -> str:
         if st["count"]:
             lines.append(f"{key.replace('_', ' ')}: mean {st['mean']:.4f} (median {st['median']:.4f}, n={st['count']})")
     enc = summary.get("embeddings", {})
-    if enc:
+    if any(enc.get(key) for key in ("encoded", "cached", "resumed")):  # BM25 alone encodes no text: no line
         resumed = enc.get("resumed", 0)  # from the work folder, not the cache: also with --no-cache
         lines.append(f"embeddings: {enc.get('encoded', 0)} encoded, {enc.get('cached', 0)} from cache"
                      + (f", {resumed} from the shards a stopped run finished" if resumed else ""))
