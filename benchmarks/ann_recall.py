@@ -6,7 +6,7 @@ start breadth and calibrated to the target, against exact FAISS search (``dense_
 Recall is tie-aware recall of the exact top ``--depth`` (``negmine.retrieve.ann.sample_recall``) over *all*
 queries, not the calibration sample; seconds include building the index and the calibration.
 
-    python benchmarks/ann_recall.py                              # 1M docs, 2,000 queries, depth 10
+    python benchmarks/ann_recall.py                              # 1M docs, 20,000 queries, depth 10
     python benchmarks/ann_recall.py --docs 200000 --indexes hnsw
     python benchmarks/ann_recall.py --noise 0.5 --results-name ann_recall_clustered   # tighter clusters
     python benchmarks/ann_recall.py --parts --results-name ann_recall_parts   # what a fallback to exact costs
@@ -49,7 +49,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--queries", type=int, default=20_000)
     parser.add_argument("--depth", type=int, default=10)
     parser.add_argument("--indexes", nargs="+", default=["ivf", "ivfpq"])
     parser.add_argument("--target-recall", type=float, default=0.9)

@@ -11,7 +11,7 @@ Quality: zero-shot nDCG@10 on the full SciFact test split (5,183 docs, 300 queri
 configuration, through the shared embedding cache (so reruns encode nothing); the torch fp32 embedder is
 the quality reference, deltas are in nDCG points (x100).
 
-    python benchmarks/encode_throughput.py [--docs 1000] [--rounds 1] [--skip-quality]
+    python benchmarks/encode_throughput.py [--docs 1000] [--rounds 2] [--skip-quality]
     (--skip-quality writes results/encode_throughput_speed.json, leaving the nDCG run's file alone)
 """
 
@@ -91,7 +91,7 @@ def quality(dataset) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     from negmine.config import DataConfig
