@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCIFACT = Path(os.environ.get("NEGMINE_SCIFACT", ROOT.parent / "shared" / "data" / "scifact"))
 RESULTS = ROOT / "benchmarks" / "results"
+SCRATCH = "scratch"  # under RESULTS, git-ignored: results of runs whose arguments differ from the documented run
 
 
 def require_scifact() -> Path:
@@ -36,7 +39,32 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def write_result(name: str, payload: dict) -> Path:
+def changed_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace, documented: Sequence[str] = (),
+                      neutral: tuple[str, ...] = ()) -> list[str]:
+    """``--docs 5000`` for each option of ``args`` whose value differs from the documented run's: the parser's
+    defaults, or ``parser.parse_args(documented)`` for a variant documented with its own results name.
+
+    ``neutral`` names the dests that only name outputs or work folders (``results_name``, ``work``): they change
+    where files go, not the figures. Option names are rebuilt from the dest (``index_docs`` -> ``--index-docs``),
+    the convention of every benchmark script."""
+    expected = vars(parser.parse_args(list(documented)))
+    return [_option(dest, value) for dest, value in vars(args).items()
+            if dest not in neutral and value != expected.get(dest)]
+
+
+def _option(dest: str, value) -> str:
+    flag = "--" + dest.replace("_", "-")
+    if isinstance(value, bool):
+        return flag if value else f"no {flag}"
+    if isinstance(value, (list, tuple)):
+        return f"{flag} {' '.join(map(str, value))}"
+    return f"{flag} {value}"
+
+
+def write_result(name: str, payload: dict, *, changed: list[str]) -> Path:
+    """Write ``RESULTS/<name>.json``, the figures the README quotes, or ``RESULTS/scratch/<name>.json`` when
+    ``changed`` (from ``changed_arguments``) is not empty: a scaled-down or otherwise different run used to
+    overwrite the committed, documented figures without a word."""
     from negmine.io.atomic import atomic_write
 
     payload = {
@@ -45,9 +73,14 @@ def write_result(name: str, payload: dict) -> Path:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.processor()},
         **payload,
     }
-    path = RESULTS / f"{name}.json"
+    path = (RESULTS / SCRATCH if changed else RESULTS) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as handle:
         json.dump(payload, handle, indent=2)
         handle.write("\n")
-    print(f"wrote {path}")
+    if changed:
+        print(f"arguments differ from the documented run ({', '.join(changed)}): wrote {path}; "
+              "the committed results are untouched")
+    else:
+        print(f"wrote {path}")
     return path

@@ -7,9 +7,11 @@ Recall is tie-aware recall of the exact top ``--depth`` (``negmine.retrieve.ann.
 queries, not the calibration sample; seconds include building the index and the calibration.
 
     python benchmarks/ann_recall.py                              # 1M docs, 20,000 queries, depth 10
-    python benchmarks/ann_recall.py --docs 200000 --indexes hnsw
+    python benchmarks/ann_recall.py --docs 200000 --queries 2000 --indexes hnsw --results-name ann_recall_hnsw
     python benchmarks/ann_recall.py --noise 0.5 --results-name ann_recall_clustered   # tighter clusters
-    python benchmarks/ann_recall.py --parts --results-name ann_recall_parts   # what a fallback to exact costs
+    python benchmarks/ann_recall.py --parts                      # what a fallback to exact costs (ann_recall_parts)
+
+Those four are the documented runs (DOCUMENTED); any other arguments write to results/scratch/ instead.
 
 ``--parts`` times the pieces of a calibration instead, each alone: the coarse quantiser's k-means and the
 sample's exact search (all a shard that falls back to exact search pays before it), against a full build.
@@ -26,8 +28,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, write_result  # noqa: E402
+from _common import changed_arguments, print_table, write_result  # noqa: E402
 from scale_synthetic import SyntheticEmbedder  # noqa: E402
+
+# results name -> the arguments of its documented run besides the defaults (README "Scale"); --results-name
+# only names the file
+DOCUMENTED = {
+    "ann_recall_clustered": ["--noise", "0.5"],
+    "ann_recall_hnsw": ["--docs", "200000", "--queries", "2000", "--indexes", "hnsw"],
+    "ann_recall_parts": ["--parts"],
+}
+NEUTRAL = ("results_name",)
 
 
 def vectors(n_docs: int, n_queries: int, noise: float = 1.2) -> tuple[np.ndarray, np.ndarray]:
@@ -43,10 +54,7 @@ def timed(fn):
     return out, round(time.perf_counter() - t0, 2)
 
 
-def main() -> None:
-    from negmine.retrieve.ann import ann_search, sample_recall
-    from negmine.retrieve.dense import dense_search
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=20_000)
@@ -56,13 +64,24 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=1.2,
                         help="spread of documents around their cluster centre (scale_synthetic.py's is 1.2; smaller"
                              " is more clustered, easier for IVF)")
-    parser.add_argument("--results-name", default="ann_recall")
+    parser.add_argument("--results-name", default="",
+                        help="JSON name (default ann_recall, with --parts ann_recall_parts)")
     parser.add_argument("--parts", action="store_true", help="time the calibration's pieces alone (see above)")
+    return parser
+
+
+def main() -> None:
+    from negmine.retrieve.ann import ann_search, sample_recall
+    from negmine.retrieve.dense import dense_search
+
+    parser = build_parser()
     args = parser.parse_args()
+    args.results_name = args.results_name or ("ann_recall_parts" if args.parts else "ann_recall")
+    changed = changed_arguments(parser, args, DOCUMENTED.get(args.results_name, ()), NEUTRAL)
     load_before = os.getloadavg()
     queries, docs = vectors(args.docs, args.queries, args.noise)
     if args.parts:
-        return time_parts(args, queries, docs, load_before)
+        return time_parts(args, queries, docs, load_before, changed)
     exact, exact_s = timed(lambda: dense_search(queries, docs, args.depth))
     rows = [["flat (exact)", "-", "-", "-", 1.0, exact_s, 1.0]]
     for index in args.indexes:
@@ -79,10 +98,10 @@ def main() -> None:
         "docs": args.docs, "queries": args.queries, "depth": args.depth, "dim": docs.shape[1], "noise": args.noise,
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "rows": [dict(zip(headers, r)) for r in rows], "table": table,
-    })
+    }, changed=changed)
 
 
-def time_parts(args, queries: np.ndarray, docs: np.ndarray, load_before) -> None:
+def time_parts(args, queries: np.ndarray, docs: np.ndarray, load_before, changed: list[str]) -> None:
     """Seconds of each piece of a calibration over the one shard, per index."""
     from negmine.retrieve.ann import CALIBRATION_QUERIES, build_index, coarse_centroids
     from negmine.retrieve.dense import dense_search
@@ -101,7 +120,7 @@ def time_parts(args, queries: np.ndarray, docs: np.ndarray, load_before) -> None
         "docs": args.docs, "depth": args.depth, "dim": docs.shape[1], "noise": args.noise,
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "rows": [dict(zip(headers, r)) for r in rows], "table": table,
-    })
+    }, changed=changed)
 
 
 if __name__ == "__main__":

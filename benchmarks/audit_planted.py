@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, print_table, require_scifact, write_result
+from _common import ROOT, changed_arguments, print_table, require_scifact, write_result
 
 NUM_NEGATIVES = 10
 RELATIVE_MARGIN = 0.05
@@ -272,6 +272,7 @@ def main() -> None:
     parser.add_argument("--skip-denoise", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="copy outputs (report, flags) here")
     args = parser.parse_args()
+    changed = changed_arguments(parser, args, neutral=("keep",))  # --keep only copies the outputs
     src = require_scifact()
     from negmine.config import DenoiseConfig, JudgeConfig, NearDupConfig
     from negmine.io.beir import load_beir
@@ -371,7 +372,7 @@ def report_tables(results, sweep, subset_results, pr, seconds, args, n_planted) 
         "all_pairs": results, "near_dup_sweep": sweep, "planted_claims_only": subset_results, "flags": pr,
         "target": target, "seconds": seconds,
         "tables": {"all_pairs": table, "sweep": sweep_table, "kinds": kinds, "planted_claims": sub_table, "flags": pr_table},
-    })
+    }, changed=changed)
 
 
 if __name__ == "__main__":

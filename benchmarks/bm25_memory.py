@@ -145,7 +145,7 @@ def main() -> None:
     measured = measure_in_children(__file__, __doc__, INDEXERS, child)
     if measured is None:
         return
-    args, rows, _ = measured
+    args, rows, _, changed = measured
     base = rows[0]
     print(f"{args.docs} documents, BM25 index build (bm25s, Lucene, English stopwords)")
     first = rows[0]["top10"]
@@ -159,7 +159,7 @@ def main() -> None:
                   round(r["peak_anon_growth_mb"] / base["peak_anon_growth_mb"], 2), r["peak_growth_mb"],
                   r["peak_rss_mb"], r["same_top10_as_first"]] for r in rows])
     write_result("bm25_memory", {"docs": args.docs, "shards_of_the_sharded_row": 4, "rows": rows,
-                                 "same_top10": all(r["same_top10_as_first"] for r in rows)})
+                                 "same_top10": all(r["same_top10_as_first"] for r in rows)}, changed=changed)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from types import SimpleNamespace
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, write_result  # noqa: E402
+from _common import changed_arguments, print_table, write_result  # noqa: E402
 
 WORDS = np.array("the of a protein cell gene in patients with increased risk expression study effect".split())
 LOADERS = ("python lists", "negmine read_corpus", "negmine, no spill")
@@ -93,7 +93,8 @@ def child(path: Path, loader: str) -> None:
 def measure_in_children(script: str, doc: str, kinds: tuple[str, ...], child_main) -> tuple | None:
     """The shared ``main`` of the memory benchmarks: parse ``--docs``; as a ``--child PATH KIND`` run
     ``child_main(PATH, KIND)`` and return None; otherwise write the synthetic corpus and run ``script`` once per
-    kind in a fresh process. Returns (args, each child's JSON line, corpus size in MB)."""
+    kind in a fresh process. Returns (args, each child's JSON line, corpus size in MB, the arguments that differ
+    from the documented run, for ``write_result``)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--child", nargs=2, metavar=("PATH", "KIND"), help=argparse.SUPPRESS)
@@ -109,20 +110,20 @@ def measure_in_children(script: str, doc: str, kinds: tuple[str, ...], child_mai
             out = subprocess.run([sys.executable, script, "--child", str(path), kind],
                                  check=True, capture_output=True, text=True).stdout
             rows.append(json.loads(out.strip().splitlines()[-1]))
-        return args, rows, path.stat().st_size / 2**20
+        return args, rows, path.stat().st_size / 2**20, changed_arguments(parser, args)
 
 
 def main() -> None:
     measured = measure_in_children(__file__, __doc__, LOADERS, child)
     if measured is None:
         return
-    args, rows, size_mb = measured
+    args, rows, size_mb, changed = measured
     base = rows[0]["rss_anon_mb"]
     print(f"{args.docs} documents, corpus.jsonl {size_mb:.0f} MB")
     print_table(["loader", "load s", "+RssAnon MB", "x lists", "+RssFile MB", "peak RSS MB (with imports)"],
                 [[r["loader"], r["load_s"], r["rss_anon_mb"], round(r["rss_anon_mb"] / base, 2), r["rss_file_mb"],
                   r["peak_rss_mb"]] for r in rows])
-    write_result("corpus_memory", {"docs": args.docs, "corpus_mb": round(size_mb), "rows": rows})
+    write_result("corpus_memory", {"docs": args.docs, "corpus_mb": round(size_mb), "rows": rows}, changed=changed)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, require_scifact, write_result  # noqa: E402
+from _common import changed_arguments, print_table, require_scifact, write_result  # noqa: E402
 
 
 def corpus_texts(data_dir: Path, n: int) -> list[str]:
@@ -160,7 +160,8 @@ def main() -> None:
     headers = ["stage", "workers", "seconds", "docs/s (queries/s: one-index search)", "x one process", "identical"]
     print_table(headers, rows)
     write_result("cpu_workers", {"docs": len(texts), "mean_words": round(words, 1),
-                                 "rows": [dict(zip(headers, row)) for row in rows]})
+                                 "rows": [dict(zip(headers, row)) for row in rows]},
+                 changed=changed_arguments(parser, args))
 
 
 if __name__ == "__main__":

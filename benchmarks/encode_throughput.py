@@ -12,7 +12,8 @@ configuration, through the shared embedding cache (so reruns encode nothing); th
 the quality reference, deltas are in nDCG points (x100).
 
     python benchmarks/encode_throughput.py [--docs 1000] [--rounds 2] [--skip-quality]
-    (--skip-quality writes results/encode_throughput_speed.json, leaving the nDCG run's file alone)
+    (--skip-quality writes results/encode_throughput_speed.json, leaving the nDCG run's file alone; any other
+    argument than the defaults writes to results/scratch/, leaving the documented figures alone)
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, require_scifact, write_result  # noqa: E402
+from _common import changed_arguments, print_table, require_scifact, write_result  # noqa: E402
+
+# results name -> the arguments of its documented run besides the defaults (README "Scale")
+DOCUMENTED = {"encode_throughput_speed": ["--skip-quality"]}
 
 CONFIGS = {
     "torch-bf16": {"precision": "bf16"},
@@ -88,11 +92,16 @@ def quality(dataset) -> dict[str, float]:
     return scores
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-quality", action="store_true")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
     args = parser.parse_args()
     from negmine.config import DataConfig
     from negmine.io.load import load_data
@@ -108,10 +117,11 @@ def main() -> None:
         delta = None if score is None or base is None else round(100 * (score - base), 2)
         rows.append([name, round(docs_per_s, 1), round(docs_per_s / speed["reference"], 2), score, delta])
     table = print_table(["config", "docs/s", "x reference", "nDCG@10", "delta (points)"], rows)
-    write_result("encode_throughput_speed" if args.skip_quality else "encode_throughput", {
+    name = "encode_throughput_speed" if args.skip_quality else "encode_throughput"
+    write_result(name, {
         "docs": args.docs, "rounds": args.rounds, "load_average_before": load_before,
         "load_average_after": os.getloadavg(), "docs_per_s": speed, "ndcg@10": ndcg, "table": table,
-    })
+    }, changed=changed_arguments(parser, args, DOCUMENTED.get(name, ())))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import print_table, require_scifact, write_result
+from _common import changed_arguments, print_table, require_scifact, write_result
 
 NUM_NEGATIVES = 10
 RELATIVE_MARGIN = 0.05
@@ -135,6 +135,7 @@ def main() -> None:
             "negmine_warm_summary": warm_summary,
             "table": table,
         },
+        changed=changed_arguments(parser, args),
     )
 
 

@@ -9,7 +9,9 @@ thread also records the peak summed RSS of the whole process tree (Ray's raylet 
 
     python benchmarks/scale_synthetic.py                      # 10k, 100k, 1M x local, ray
     python benchmarks/scale_synthetic.py --docs 10000 --engines local
-    python benchmarks/scale_synthetic.py --docs 1000000 --index ivf   # ANN per shard (results: scale_synthetic_ivf)
+    python benchmarks/scale_synthetic.py --docs 1000000 --engines local --index ivf   # ANN (scale_synthetic_ivf)
+
+The first and last are the documented runs (DOCUMENTED); other arguments write to results/scratch/ instead.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, write_result  # noqa: E402
+from _common import changed_arguments, print_table, write_result  # noqa: E402
+
+# results name -> the arguments of its documented run besides the defaults (README "Scale"); --tmp only places
+# the work files
+DOCUMENTED = {"scale_synthetic_ivf": ["--docs", "1000000", "--engines", "local", "--index", "ivf"]}
 
 DIM = 384
 CLUSTERS = 2000
@@ -147,7 +153,7 @@ def run_config(docs: int, queries: int, engine: str, index: str, budget: str, tm
     return result
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -157,6 +163,11 @@ def main() -> None:
     parser.add_argument("--index", default="flat")
     parser.add_argument("--memory-budget", default="4G")
     parser.add_argument("--tmp", default=tempfile.gettempdir())
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
     args = parser.parse_args()
     if args.child:
         args.docs = args.docs[0]
@@ -171,10 +182,11 @@ def main() -> None:
     headers = ["docs", "engine", "index", "shards", "search_s", "select_s", "search_select_s", "encode_s",
                "driver_peak_rss_gb", "tree_peak_rss_gb"]
     table = print_table(headers, [[r[h] for h in headers] for r in rows])
-    write_result("scale_synthetic" if args.index == "flat" else f"scale_synthetic_{args.index}", {
+    name = "scale_synthetic" if args.index == "flat" else f"scale_synthetic_{args.index}"
+    write_result(name, {
         "queries": args.queries, "dim": DIM, "index": args.index, "memory_budget": args.memory_budget,
         "load_average_before": load_before, "load_average_after": os.getloadavg(), "rows": rows, "table": table,
-    })
+    }, changed=changed_arguments(parser, args, DOCUMENTED.get(name, ()), neutral=("tmp",)))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ what changed (a model dir is keyed by its training config, seed and data).
 query id, ~208 queries) is held out as a dev set; every run trains on the mined rows of the other train queries
 and is scored on the dev queries (JSON to benchmarks/results/train_scifact_heldout.json). Use it to choose a
 default, then confirm on test.
+
+Those two (no arguments, ``--heldout``) are the documented runs: with any other arguments (``--only``, ``--all``,
+``--seeds``, ``--headline-seeds``, ``--max-steps``) the JSON goes to benchmarks/results/scratch/ instead, so a
+partial run never replaces the README's figures; move it into results/ under its ``--results-name`` to commit it
+as a record. ``--work`` and ``--results-name`` only place files and count as documented.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from _common import print_table, require_scifact, write_result
+from _common import changed_arguments, print_table, require_scifact, write_result
 
 METRICS = ("ndcg@10", "mrr@10", "recall@100")
 MINE_NEGATIVES = 5  # negatives mined per pair (SelectConfig default); training uses SHARED num_negatives
@@ -409,7 +414,12 @@ def evaluate_model(model: str, name: str, test, work: Path):
     return search_run(emb, list(test.corpus.ids), 100, name)
 
 
-def parse_args() -> argparse.Namespace:
+# results name -> the arguments of its documented run besides the defaults; NEUTRAL only place files
+DOCUMENTED = {"train_scifact_heldout": ["--heldout"]}
+NEUTRAL = ("work", "results_name")
+
+
+def build_parser() -> argparse.ArgumentParser:
     import os
 
     default_work = Path(os.environ.get("NEGMINE_CACHE", Path.home() / ".cache" / "negmine")) / "bench-train-scifact"
@@ -427,7 +437,7 @@ def parse_args() -> argparse.Namespace:
                         f"many steps instead of SHARED's {SHARED['max_steps']}: the same comparison at a longer budget")
     parser.add_argument("--results-name", default="", help="JSON name under benchmarks/results/ (default "
                         "train_scifact or train_scifact_heldout), e.g. to keep a partial or other-machine run apart")
-    return parser.parse_args()
+    return parser
 
 
 def main() -> None:
@@ -435,7 +445,10 @@ def main() -> None:
     from negmine.evaluate.metrics import evaluate_run
     from negmine.io.load import load_data
 
-    args = parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
+    result_name = args.results_name or ("train_scifact_heldout" if args.heldout else "train_scifact")
+    changed = changed_arguments(parser, args, DOCUMENTED.get(result_name, ()), NEUTRAL)
     data_dir = require_scifact()
     wanted = with_headline_seeds(selected_runs(args.only, args.all), args.headline_seeds)
     test = heldout_dataset(data_dir) if args.heldout else load_data(DataConfig(data_dir=data_dir, split="test"))
@@ -465,7 +478,7 @@ def main() -> None:
                 run = evaluate_model(str(model_dir), f"{prefix}{name}@{seed}", test, args.work)
             results.setdefault(name, []).append(evaluate_run(test.qrels, run, METRICS))
     report({name: seed_mean(name, per_seed) for name, per_seed in results.items()}, results, train_info, seconds,
-           mined, protocol, args.results_name or ("train_scifact_heldout" if args.heldout else "train_scifact"))
+           mined, protocol, result_name, changed)
 
 
 def paired_tests(control, treatment) -> dict:
@@ -512,7 +525,7 @@ class _Timer:
 
 
 def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: dict, protocol: dict,
-           result_name: str) -> None:
+           result_name: str, changed: list[str]) -> None:
     zero, base = means["zero-shot"].mean, means[BASELINE]
     headers = ["run", "seeds", *METRICS, "nDCG seed range", "dNDCG vs st", "95% CI", "p (ndcg)", "dNDCG vs zero",
                "dNDCG vs defaults (p)", "rows", "train s"]
@@ -553,7 +566,7 @@ def report(means: dict, per_seed: dict, train_info: dict, seconds: dict, mined: 
         "total_seconds": round(sum(sum(s.values()) for s in seconds.values()), 1),
         "mined_files": {k: str(v) for k, v in mined.items()},
         "table": table,
-    })
+    }, changed=changed)
 
 
 if __name__ == "__main__":

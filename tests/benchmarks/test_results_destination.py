@@ -1,0 +1,108 @@
+"""A benchmark run with other arguments than its documented run writes to results/scratch/, not over the
+committed figures the README quotes (a user's ``cpu_workers.py --docs 5000`` replaced ``cpu_workers.json``)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+SCRIPTS = sorted(p for p in BENCHMARKS.glob("*.py") if p.name != "_common.py")
+WITH_VARIANTS = ("ann_recall", "encode_throughput", "scale_synthetic", "train_scifact")
+
+
+@pytest.fixture
+def benchmarks(tmp_path, monkeypatch):
+    """``import_module`` over benchmarks/, with ``_common.RESULTS`` at ``tmp_path``."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        monkeypatch.setattr(importlib.import_module("_common"), "RESULTS", tmp_path)
+        yield importlib.import_module
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def small_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=1000)
+    parser.add_argument("--index-docs", type=int, default=50)
+    parser.add_argument("--engines", nargs="+", default=["local", "ray"])
+    parser.add_argument("--parts", action="store_true")
+    parser.add_argument("--results-name", default="")
+    return parser
+
+
+def test_changed_arguments_name_each_option_that_differs_from_the_documented_run(benchmarks):
+    changed_arguments = benchmarks("_common").changed_arguments
+    parser = small_parser()
+    assert changed_arguments(parser, parser.parse_args([])) == []
+    assert changed_arguments(parser, parser.parse_args(["--docs", "1000"])) == []  # the default, given
+    args = parser.parse_args(["--docs", "5000", "--index-docs", "7", "--engines", "local", "--parts"])
+    assert changed_arguments(parser, args) == ["--docs 5000", "--index-docs 7", "--engines local", "--parts"]
+
+
+def test_neutral_options_and_a_documented_variant_count_as_documented(benchmarks):
+    changed_arguments = benchmarks("_common").changed_arguments
+    parser = small_parser()
+    named = parser.parse_args(["--results-name", "mine"])
+    assert changed_arguments(parser, named) == ["--results-name mine"]
+    assert changed_arguments(parser, named, neutral=("results_name",)) == []
+    variant = ["--parts", "--engines", "local"]
+    assert changed_arguments(parser, parser.parse_args(variant), variant) == []
+    assert changed_arguments(parser, parser.parse_args(["--parts"]), variant) == ["--engines local ray"]
+    assert changed_arguments(parser, parser.parse_args(["--engines", "local"]), variant) == ["no --parts"]
+
+
+def test_a_changed_run_writes_to_scratch_and_leaves_the_committed_file(benchmarks, tmp_path, capsys):
+    common = benchmarks("_common")
+    committed = tmp_path / "cpu_workers.json"
+    committed.write_text('{"committed": true}\n')
+    path = common.write_result("cpu_workers", {"docs": 5000}, changed=["--docs 5000"])
+    assert path == tmp_path / "scratch" / "cpu_workers.json" and json.loads(path.read_text())["docs"] == 5000
+    assert committed.read_text() == '{"committed": true}\n'
+    assert capsys.readouterr().out == (f"arguments differ from the documented run (--docs 5000): wrote {path}; "
+                                       "the committed results are untouched\n")
+
+
+def test_the_documented_run_writes_to_results(benchmarks, tmp_path, capsys):
+    path = benchmarks("_common").write_result("cpu_workers", {"docs": 100_000}, changed=[])
+    assert path == tmp_path / "cpu_workers.json" and json.loads(path.read_text())["docs"] == 100_000
+    assert not (tmp_path / "scratch").exists()
+    assert capsys.readouterr().out == f"wrote {path}\n"
+
+
+def write_result_calls(script: Path) -> list[ast.Call]:
+    return [node for node in ast.walk(ast.parse(script.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "write_result"]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_every_benchmark_tells_write_result_which_arguments_changed(script):
+    """Checked here, not after an hour of benchmark: ``changed`` is required, so a call without it fails."""
+    calls = write_result_calls(script)
+    assert calls, f"{script.name} writes no result"
+    assert all("changed" in {k.arg for k in call.keywords} for call in calls)
+
+
+@pytest.mark.parametrize("name", WITH_VARIANTS)
+def test_each_documented_variant_parses_to_its_own_documented_run(benchmarks, name):
+    bench, changed_arguments = benchmarks(name), benchmarks("_common").changed_arguments
+    for argv in bench.DOCUMENTED.values():
+        parser = bench.build_parser()
+        assert changed_arguments(parser, parser.parse_args(argv), argv) == []
+        assert changed_arguments(parser, parser.parse_args(argv)) != []  # not the plain run
+
+
+def test_train_scifact_counts_work_and_results_name_as_documented_and_only_as_not(benchmarks):
+    bench, changed_arguments = benchmarks("train_scifact"), benchmarks("_common").changed_arguments
+    parser = bench.build_parser()
+    heldout = parser.parse_args(["--heldout", "--work", "/tmp/elsewhere"])
+    assert changed_arguments(parser, heldout, bench.DOCUMENTED["train_scifact_heldout"], bench.NEUTRAL) == []
+    partial = parser.parse_args(["--only", "negmine", "--results-name", "train_scifact_s41"])
+    assert changed_arguments(parser, partial, (), bench.NEUTRAL) == ["--only negmine"]
