@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,13 +65,16 @@ def _option(dest: str, value) -> str:
 def write_result(name: str, payload: dict, *, changed: list[str]) -> Path:
     """Write ``RESULTS/<name>.json``, the figures the README quotes, or ``RESULTS/scratch/<name>.json`` when
     ``changed`` (from ``changed_arguments``) is not empty: a scaled-down or otherwise different run used to
-    overwrite the committed, documented figures without a word."""
+    overwrite the committed, documented figures without a word. The payload records the command line and the
+    changed arguments, so a file says which run made it."""
     from negmine.io.atomic import atomic_write
 
     payload = {
         "benchmark": name,
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.processor()},
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "changed_arguments": changed,
         **payload,
     }
     path = (RESULTS / SCRATCH if changed else RESULTS) / f"{name}.json"

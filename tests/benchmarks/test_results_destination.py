@@ -65,6 +65,8 @@ def test_a_changed_run_writes_to_scratch_and_leaves_the_committed_file(benchmark
     committed.write_text('{"committed": true}\n')
     path = common.write_result("cpu_workers", {"docs": 5000}, changed=["--docs 5000"])
     assert path == tmp_path / "scratch" / "cpu_workers.json" and json.loads(path.read_text())["docs"] == 5000
+    assert json.loads(path.read_text())["changed_arguments"] == ["--docs 5000"]
+    assert json.loads(path.read_text())["command"][0] == Path(sys.argv[0]).name  # the file says which run made it
     assert committed.read_text() == '{"committed": true}\n'
     assert capsys.readouterr().out == (f"arguments differ from the documented run (--docs 5000): wrote {path}; "
                                        "the committed results are untouched\n")
