@@ -155,3 +155,30 @@ def test_a_resumed_runs_timings_are_labelled_as_the_whole_run_with_each_part_lis
     assert "part 1: not recorded (its checkpoint was saved by an older negmine); part 2, to step 12" in page
     _write(tmp_path / "straight", _summary(dev=False))
     assert "<td>timings (s)</td><td>train: 3.0</td>" in training_report(tmp_path / "straight").read_text()
+
+
+def test_an_interrupted_runs_folder_names_its_last_checkpoint_and_resume(tmp_path):
+    """The message was 'not a finished negmine train output' for an interrupted run, one of its checkpoints and an
+    unrelated folder alike: it named neither the interruption nor --resume."""
+    run = tmp_path / "run"
+    for step, state in ((8, {"global_step": 8, "max_steps": 30}), (10, {"global_step": 10, "max_steps": 30})):
+        (run / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
+        (run / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps(state))
+    (run / "checkpoints" / "checkpoint-12").mkdir()  # killed while saving: no trainer_state.json
+    with pytest.raises(InputError, match=re.escape(
+            f"{run} is the output folder of a negmine train run that did not finish (its last checkpoint: "
+            f"checkpoint-10, at step 10 of 30); the report needs the summary a finished run writes last: finish "
+            f"the run with the same `negmine train ... -o {run}` command and --resume, then negmine report {run}")):
+        read_train_summary(run)
+    result = runner.invoke(build_app(), ["report", str(run / "checkpoints" / "checkpoint-10")])
+    assert result.exit_code == 2 and "is inside the folder of a negmine train run; give that folder, negmine report" in result.output
+    with pytest.raises(InputError, match=re.escape("; give the output folder of a negmine train run, or the *.flags.jsonl")):
+        read_train_summary(tmp_path)  # a folder with no run in it
+    for folder in (run / "checkpoints").iterdir():
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+    with pytest.raises(InputError, match=re.escape(
+            "stopped before its first checkpoint, so there is nothing to report or resume; run the same "
+            f"`negmine train ... -o {run}` command again, without --resume")):
+        read_train_summary(run)

@@ -24,8 +24,62 @@ REPORT_NAME = "training_report.html"
 def read_train_summary(model_dir: Path) -> dict:
     """The run summary in ``model_dir``; InputError naming the file when it is missing or not one."""
     path = Path(model_dir) / SUMMARY_NAME
-    return read_json_object(path, ("result", "config"), "not found: not a finished negmine train output (its summary "
-                            "is written last)", "this is not a negmine train summary")
+    return read_json_object(path, ("result", "config"), _not_found(Path(model_dir)), "this is not a negmine train summary")
+
+
+def _not_found(model_dir: Path) -> str:
+    """Why ``model_dir`` has no summary, and what to do. An interrupted run's folder (``checkpoints/`` and no
+    summary), one of its checkpoints and any other folder got the same 'not a finished negmine train output',
+    which names neither the interruption, its last checkpoint nor ``--resume``."""
+    from negmine.train.preflight import CHECKPOINT_DIR
+
+    head = "not found: not a finished negmine train output (its summary is written last)"
+    if (model_dir / CHECKPOINT_DIR).is_dir():
+        last = _last_checkpoint(model_dir / CHECKPOINT_DIR)
+        if last is None:
+            return (f"not found: {model_dir} is the output folder of a negmine train run that stopped before its "
+                    "first checkpoint, so there is nothing to report or resume; run the same `negmine train ... "
+                    f"-o {model_dir}` command again, without --resume, then negmine report {model_dir}")
+        return (f"not found: {model_dir} is the output folder of a negmine train run that did not finish (its last "
+                f"checkpoint: {last}); the report needs the summary a finished run writes last: finish the run "
+                f"with the same `negmine train ... -o {model_dir}` command and --resume, then negmine report "
+                f"{model_dir}")
+    run = _run_folder(model_dir)
+    if run is not None:
+        return f"{head}: {model_dir} is inside the folder of a negmine train run; give that folder, negmine report {run}"
+    return f"{head}; give the output folder of a negmine train run, or the *.flags.jsonl file negmine audit wrote"
+
+
+def _last_checkpoint(checkpoints: Path) -> str | None:
+    """``checkpoint-N, at step N of M``: the highest checkpoint saved to the end (its ``trainer_state.json`` is
+    written last), with the run's planned steps when the state records them; None without one."""
+    from negmine.train.preflight import PREFIX_CHECKPOINT_DIR
+
+    for folder in sorted(checkpoints.glob(f"{PREFIX_CHECKPOINT_DIR}-*"), key=_step, reverse=True):
+        try:
+            state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(state, dict) and isinstance(state.get("global_step"), int):
+            planned = state.get("max_steps")
+            of = f" of {planned}" if isinstance(planned, int) and planned > 0 else ""
+            return f"{folder.name}, at step {state['global_step']}{of}"
+    return None
+
+
+def _step(folder: Path) -> int:
+    suffix = folder.name.rsplit("-", 1)[-1]
+    return int(suffix) if suffix.isdigit() else -1
+
+
+def _run_folder(folder: Path) -> Path | None:
+    """The run's output folder when ``folder`` is its ``checkpoints/`` folder or one of its ``checkpoint-N``."""
+    from negmine.train.preflight import CHECKPOINT_DIR
+
+    for candidate in (folder, folder.parent):
+        if candidate.name == CHECKPOINT_DIR and candidate.is_dir():
+            return candidate.parent
+    return None
 
 
 def _rows_table(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
