@@ -257,3 +257,19 @@ def test_a_sort_of_2000_rows_lays_out_one_page_not_every_row_in_a_browser(browse
         report(counts);
     """)
     assert out == [100, 100, 100], f"rows in the DOM at load and after two sorts: {out} (a page holds 100)"
+
+
+def test_a_long_path_in_the_subtitle_or_a_key_value_row_wraps_inside_the_page_in_a_browser(browser):
+    """An audit of ``out/<long folders>/mined.jsonl`` widened the page past the window (its input row and subtitle
+    did not wrap), and the key column ("flags per judge") was squeezed to a word a line."""
+    path = "out/" + "very_long_input_path_segment/" * 12 + "mined.jsonl"
+    page = document("negmine audit", f"72 pairs from {path}", [("Overview", key_value_table(
+        {"input": path, "flags per judge": {"score": 629}, "id": "q" + "x" * 300}))])
+    out = browser(page, """
+        var key = document.querySelectorAll('.kv td')[2], lines = document.createRange();
+        lines.selectNodeContents(key);
+        report({page: document.documentElement.scrollWidth, view: window.innerWidth,
+                keyLines: lines.getClientRects().length});
+    """)
+    assert out["page"] <= out["view"], f"the page is wider than the window: {out}"
+    assert out["keyLines"] == 1, f"the key 'flags per judge' is broken over lines: {out}"

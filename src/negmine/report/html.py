@@ -23,7 +23,7 @@ table.sortable{table-layout:fixed} table.sortable th{white-space:normal;overflow
 .pager .filter{min-width:260px;padding:3px 6px} .pager button{min-width:2.2em} .pager .status{color:#495057;min-width:16em;text-align:center}
 th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 td details summary{cursor:pointer} td.text{min-width:220px;max-width:420px} tbody tr:nth-child(even){background:#fcfcfd}
-.note{color:#868e96;font-size:12px} .kv td:first-child{color:#495057}
+.note{color:#868e96;font-size:12px} .kv td:first-child{color:#495057;white-space:nowrap} .kv td,.meta{overflow-wrap:anywhere}
 """
 
 SORT_JS = """
