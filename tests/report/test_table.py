@@ -153,3 +153,13 @@ def test_columns_have_fixed_widths_and_text_columns_share_the_rest():
     assert "teacher:<wbr>multilingual-e5-small" in names, "a long score name breaks after its colon"
     assert float(widths["teacher:<wbr>multilingual-e5-small"]) > float(widths["model"])
     assert re.search(r'<table id="flags" class="sortable"[^>]* style="min-width:calc\([\d.]+em \+ 880px\)">', page)
+
+
+def test_an_audit_without_flags_says_so_instead_of_an_empty_sortable_table():
+    """An audit that flagged nothing showed column headers over no rows and 'Showing 0 of 0 flags (click a header
+    to sort)'."""
+    from negmine.report.table import render_table
+
+    page = render_table([], 0)
+    assert "No flags: no false negative and no noisy positive was found, so there is no table." in page
+    assert "<table" not in page and "click a header" not in page

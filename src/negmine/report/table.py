@@ -172,6 +172,8 @@ def _pager(rows: int) -> str:
 
 def render_table(records: Iterable[Mapping], total: int) -> str:
     rows = list(records)
+    if not rows and not total:  # was a header row with no body and "Showing 0 of 0 flags (click a header to sort)"
+        return '<p class="note">No flags: no false negative and no noisy positive was found, so there is no table.</p>'
     scores = score_columns(rows)
     columns = _columns(scores)
     header = "".join(
