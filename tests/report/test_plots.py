@@ -56,3 +56,18 @@ def test_a_one_step_run_and_a_single_dev_point_still_tick_whole_steps_only():
             assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), (loss, dev, ticks)
             assert all(lo < p[0] < hi for line in ax.get_lines() for p in line.get_xydata()), "every point in view"
         decode(plots.training_curves(loss, dev))
+
+
+def test_re_mining_steps_are_dashed_lines_named_in_the_legend_on_each_curve():
+    """The curves showed no sign of when a run re-mined its negatives (the loss moves when they change)."""
+    loss = [{"step": s, "loss": 1.0 / s} for s in range(1, 7)]
+    for dev, steps, label in (([], [3], "re-mined (step 3)"), ([{"step": 0, "ndcg@10": 0.5}, {"step": 6, "ndcg@10": 0.6}],
+                                                             [2, 4], "re-mined (steps 2, 4)"),
+                              ([], list(range(1, 7)), "re-mined (6 times)")):
+        fig = plots.training_figure(loss, dev, steps)
+        for ax in fig.axes:
+            vertical = sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--")
+            assert vertical == steps
+            assert label in [t.get_text() for t in ax.get_legend().get_texts()]
+        decode(plots.training_curves(loss, dev, steps))
+    assert plots.training_figure(loss, []).axes[0].get_legend() is None, "no legend for one unlabelled curve"

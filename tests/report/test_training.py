@@ -182,3 +182,16 @@ def test_an_interrupted_runs_folder_names_its_last_checkpoint_and_resume(tmp_pat
             "stopped before its first checkpoint, so there is nothing to report or resume; run the same "
             f"`negmine train ... -o {run}` command again, without --resume")):
         read_train_summary(run)
+
+
+def test_the_curves_mark_the_re_mining_steps(tmp_path, monkeypatch):
+    from negmine.report import plots
+
+    seen = []
+    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(): seen.append(list(remine)) or "")
+    summary = _summary(remine=True)
+    summary["result"]["remine"].append({"step": 6, "restored": True, "rows_updated": 30})  # re-read after a resume
+    summary["result"]["remine"].append({"step": 10, "rows_updated": 30, "seconds": 1.0})
+    _write(tmp_path / "m", summary)
+    training_report(tmp_path / "m")
+    assert seen == [[6, 10]]

@@ -148,6 +148,11 @@ def _part(number: int, part: Mapping | None) -> str:
     return f"part {number}, to step {part.get('until_step')}: {seconds}"
 
 
+def _remine_steps(result: Mapping) -> list[int]:
+    """The steps the run re-mined after (a restored event re-read a file an interrupted part had mined: same step)."""
+    return sorted({event["step"] for event in result.get("remine") or [] if isinstance(event.get("step"), int)})
+
+
 def _round(value) -> object:
     return round(value, 4) if isinstance(value, float) else ("-" if value is None else value)
 
@@ -175,7 +180,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
         "checkpoint kept": result.get("best_checkpoint") or "the last (no --keep-best)",
         "resumed from": _resumed(result),
     }))]
-    sections.append(("Curves", '<div class="plots">' + figure(plots.training_curves(result.get("loss_history", []), dev),
+    sections.append(("Curves", '<div class="plots">' + figure(plots.training_curves(result.get("loss_history", []), dev, _remine_steps(result)),
                                                                 "training curves") + "</div>"))
     if dev:
         sections.append(("Dev evaluations", _rows_table(dev, ["step", "epoch", "ndcg@10", "mrr@10", "recall@100", "map"])))
