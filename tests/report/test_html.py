@@ -253,7 +253,7 @@ def test_a_sort_of_2000_rows_lays_out_one_page_not_every_row_in_a_browser(browse
     out = browser(_flags_page(records), """
         var t = document.getElementById('flags'), heads = t.tHead.rows[0].cells, counts = [];
         counts.push(t.tBodies[0].rows.length);
-        for (var k = 0; k < 2; k++) { heads[k % 2 ? 10 : 3].click(); counts.push(t.tBodies[0].rows.length); }
+        for (var k = 0; k < 2; k++) { heads[k % 2 ? 11 : 3].click(); counts.push(t.tBodies[0].rows.length); }  // query, model
         report(counts);
     """)
     assert out == [100, 100, 100], f"rows in the DOM at load and after two sorts: {out} (a page holds 100)"
@@ -273,3 +273,16 @@ def test_a_long_path_in_the_subtitle_or_a_key_value_row_wraps_inside_the_page_in
     """)
     assert out["page"] <= out["view"], f"the page is wider than the window: {out}"
     assert out["keyLines"] == 1, f"the key 'flags per judge' is broken over lines: {out}"
+
+
+def test_the_reasons_column_is_in_view_without_scrolling_sideways_in_a_browser(browser):
+    """With an audit's seven score columns the table is wider than a 1,400 px window, and the reasons (why a row
+    was flagged) came last, at 2,075-2,294 px of a 1,322 px box: only a sideways scroll of the table showed them."""
+    scores = {"model": 0.99, "model:positive": 0.98, "confidence": 0.0, "cosine_to_positive": 0.5,
+              "margin_to_positive": -0.01, "overlap_with_positive": 0.1, "positive_rank:model": 11}
+    out = browser(_flags_page([_flag(i, scores=scores) for i in range(3)]), """
+        var heads = document.getElementById('flags').tHead.rows[0].cells, box = document.querySelector('.scroll');
+        var reasons = Array.prototype.filter.call(heads, function(th){ return th.textContent === 'reasons'; })[0];
+        report({right: reasons.getBoundingClientRect().right, box: box.getBoundingClientRect().right});
+    """)
+    assert out["right"] <= out["box"], f"the reasons column ends past the visible table: {out}"

@@ -24,12 +24,12 @@ def test_row_escapes_html_and_carries_numeric_sort_values():
     assert "<script>" not in row and "&lt;script&gt;" in row
     assert '<td class="id">d&quot;9</td>' in row
     assert '<td class="nw">0.8125</td>' in row
-    assert row.count("<td") == 10 + 2 + 1  # base columns, two score columns, reasons
+    assert row.count("<td") == 11 + 2  # base columns (reasons among them), two score columns
     assert '<td class="nw"></td>' in row  # the missing teacher score is empty
     keys = [key for _, key in cells(record, ["model", "teacher"])]
     assert keys[5] == 'd"9' and keys[3] == "<script>alert(1)</script>"
-    assert keys[10:12] == [0.8125, None], "scores sort as numbers, a missing one below all"
-    assert keys[7:10] == [2, 2, "teacher, margin"] and keys[12] == 1  # rank, votes, judges; reasons by their count
+    assert keys[11:13] == [0.8125, None], "scores sort as numbers, a missing one below all"
+    assert keys[7:11] == [1, 2, 2, "teacher, margin"]  # reasons by their count, rank, votes, judges
 
 
 def test_text_cells_take_their_direction_from_their_text():
@@ -54,7 +54,8 @@ def test_long_texts_show_a_word_boundary_preview_and_the_full_text():
 def test_table_has_a_header_per_column_and_counts_what_it_shows():
     html = render_table([_record(), _record(query_id="q2", scores={"bm25": 4.0})], total=7)
     headers = re.findall(r'<th data-type="(\w+)">([^<]+)</th>', html)
-    assert [name for _, name in headers][-3:] == ["model", "bm25", "reasons"]
+    assert [name for _, name in headers][-3:] == ["judges", "model", "bm25"]
+    assert [name for _, name in headers][6:8] == ["flagged document", "reasons"]
     assert dict((name, kind) for kind, name in headers)["rank"] == "num"
     assert dict((name, kind) for kind, name in headers)["query"] == "text"
     assert "Showing 2 of 7 flags" in html
@@ -134,7 +135,7 @@ def test_no_text_can_end_the_data_script_or_break_the_json():
     assert data["rows"][0][2] == ["&lt;/script&gt;", "</script>"], "HTML escaped once, the key as written"
     assert data["texts"][0] == [hostile[:60], "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!-- &amp; "
                                               "\u2028 &quot;quoted&quot; \\"]
-    assert data["rows"][0][10] == ["nan", None] and data["rows"][0][11] == ["inf", None], "valid JSON: not a number sorts as missing"
+    assert data["rows"][0][11] == ["nan", None] and data["rows"][0][12] == ["inf", None], "valid JSON: not a number sorts as missing"
 
 
 def test_number_keys_are_numbers_or_none():

@@ -20,8 +20,8 @@ PREVIEW_CHARS = 140
 FULL_TEXT_CHARS = 5000  # a text longer than this is cut when shown (models read ~512 tokens)
 PAGE_ROWS = 100  # rows on a page, and the rows readable without JavaScript
 PAGE_SIZES = (50, 100, 250, 500)  # 1,000 rows took 1-2.8 s a sort again (2 busy cores)
-BASE_COLUMNS = ("kind", "action", "query_id", "query", "positive", "doc_id", "flagged document", "rank", "votes",
-                "judges")
+BASE_COLUMNS = ("kind", "action", "query_id", "query", "positive", "doc_id", "flagged document", "reasons", "rank",
+                "votes", "judges")  # then the score columns; the reasons came after them, off screen at 1,400 px
 TEXT_COLUMNS = ("query", "positive", "flagged document", "reasons")  # share the width the others leave
 CELL_CLASS = {"kind": "nw", "action": "nw", "query_id": "id", "query": "text", "positive": "text", "doc_id": "id",
               "flagged document": "text", "rank": "nw", "votes": "nw", "judges": "", "reasons": "text"}
@@ -82,15 +82,15 @@ def cells(record: Mapping, scores: Sequence[str], text: Callable[[str], object] 
 
     return [
         plain("kind"), plain("action"), plain("query_id"), long("query"), long("positive"), plain("doc_id"),
-        long("doc"), (_number(record.get("rank")), number_key(record.get("rank"))),
+        long("doc"), ("<br>".join(html.escape(_str(r)) for r in reasons), len(reasons)),
+        (_number(record.get("rank")), number_key(record.get("rank"))),
         (_number(record.get("votes")), number_key(record.get("votes", 0))), (html.escape(judges), judges),
         *((_number(values.get(name)), number_key(values.get(name))) for name in scores),
-        ("<br>".join(html.escape(_str(r)) for r in reasons), len(reasons)),
     ]
 
 
 def _columns(scores: Sequence[str]) -> list[str]:
-    return [*BASE_COLUMNS, *scores, "reasons"]
+    return [*BASE_COLUMNS, *scores]
 
 
 def _td(column: str) -> str:
