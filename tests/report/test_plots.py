@@ -71,3 +71,13 @@ def test_re_mining_steps_are_dashed_lines_named_in_the_legend_on_each_curve():
             assert label in [t.get_text() for t in ax.get_legend().get_texts()]
         decode(plots.training_curves(loss, dev, steps))
     assert plots.training_figure(loss, []).axes[0].get_legend() is None, "no legend for one unlabelled curve"
+
+
+def test_resume_steps_are_dotted_lines_named_in_the_legend():
+    loss = [{"step": s, "loss": 1.0 / s} for s in range(1, 13)]
+    fig = plots.training_figure(loss, [{"step": 0, "ndcg@10": 0.5}, {"step": 12, "ndcg@10": 0.6}], [6], [4, 8])
+    for ax in fig.axes:
+        assert sorted(line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == ":") == [4, 8]
+        texts = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "resumed (steps 4, 8)" in texts and "re-mined (step 6)" in texts
+    decode(plots.training_curves(loss, [], [], [4]))

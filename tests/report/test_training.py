@@ -188,10 +188,27 @@ def test_the_curves_mark_the_re_mining_steps(tmp_path, monkeypatch):
     from negmine.report import plots
 
     seen = []
-    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(): seen.append(list(remine)) or "")
+    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(), resume=(): seen.append(list(remine)) or "")
     summary = _summary(remine=True)
     summary["result"]["remine"].append({"step": 6, "restored": True, "rows_updated": 30})  # re-read after a resume
     summary["result"]["remine"].append({"step": 10, "rows_updated": 30, "seconds": 1.0})
     _write(tmp_path / "m", summary)
     training_report(tmp_path / "m")
     assert seen == [[6, 10]]
+
+
+def test_the_curves_mark_where_a_resumed_run_went_on(tmp_path, monkeypatch):
+    """A run resumed at another logging cadence has two cadences on one loss curve; nothing on it said where."""
+    from negmine.report import plots
+
+    seen = []
+    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(), resume=(): seen.append(list(resume)) or "")
+    summary = _summary(dev=False)
+    summary["result"].update(resumed_from="out/checkpoints/checkpoint-8", timings_parts=[
+        {"until_step": 4, "seconds": {"train": 1.0}}, None, {"until_step": 12, "seconds": {"train": 2.0}}])
+    _write(tmp_path / "m", summary)
+    training_report(tmp_path / "m")
+    summary["result"].update(resumed_from=None, timings_parts=[])
+    _write(tmp_path / "fresh", summary)
+    training_report(tmp_path / "fresh")
+    assert seen == [[4, 8], []], "each part's end but the last's, and the last checkpoint resumed from"

@@ -135,13 +135,16 @@ def confidence_histogram(confidence: Sequence[float]) -> str:
 DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00"}
 
 
-def training_curves(loss_history: Sequence[dict], dev: Sequence[dict], remine_steps: Sequence[int] = ()) -> str:
+def training_curves(loss_history: Sequence[dict], dev: Sequence[dict], remine_steps: Sequence[int] = (),
+                    resume_steps: Sequence[int] = ()) -> str:
     """Training loss per logged step (left) and, when the run had a dev split, its metrics per evaluation
-    (right; the step-0 point is where the model started), as a base64 PNG; a dashed line at each re-mining step."""
-    return to_base64_png(training_figure(loss_history, dev, remine_steps))
+    (right; the step-0 point is where the model started), as a base64 PNG; a dashed line at each re-mining step,
+    a dotted one at each checkpoint a resumed run went on from."""
+    return to_base64_png(training_figure(loss_history, dev, remine_steps, resume_steps))
 
 
-def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_steps: Sequence[int] = ()):
+def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_steps: Sequence[int] = (),
+                    resume_steps: Sequence[int] = ()):
     """The Figure of :func:`training_curves`; step axes have whole-number ticks only (a short run's
     default ticks would read 0.5, 1.5...)."""
     from matplotlib.ticker import MaxNLocator
@@ -162,20 +165,22 @@ def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_st
         axes[1].set_ylabel("dev score")
         axes[1].set_title("Dev split", fontsize=9)
     for ax in axes:
-        _remine_lines(ax, remine_steps)
-        if remine_steps or (len(axes) > 1 and ax is axes[1]):
+        _event_lines(ax, remine_steps, "re-mined", "#ae3ec9", "--")
+        _event_lines(ax, resume_steps, "resumed", "#868e96", ":")
+        if remine_steps or resume_steps or (len(axes) > 1 and ax is axes[1]):
             ax.legend(fontsize=8)
         _whole_steps(ax, MaxNLocator)
     return fig
 
 
-def _remine_lines(ax, steps: Sequence[int]) -> None:
-    """A dashed line at each step the run re-mined its negatives after, one legend entry naming the steps: the
-    loss jumps when the negatives change, and the page's curves showed no sign of when they did."""
+def _event_lines(ax, steps: Sequence[int], what: str, color: str, style: str) -> None:
+    """A vertical line at each step of an event (the run re-mined its negatives after it, or a resumed run went
+    on from its checkpoint), one legend entry naming the steps: the loss moves when the negatives change, and a
+    resumed run's log can change cadence there; the page's curves showed no sign of either."""
     named = (f"step {steps[0]}" if len(steps) == 1 else f"steps {', '.join(map(str, steps))}" if len(steps) <= 4
              else f"{len(steps)} times")
     for i, step in enumerate(steps):
-        ax.axvline(step, color="#ae3ec9", linestyle="--", linewidth=1, label=f"re-mined ({named})" if i == 0 else None)
+        ax.axvline(step, color=color, linestyle=style, linewidth=1, label=f"{what} ({named})" if i == 0 else None)
 
 
 def _whole_steps(ax, locator) -> None:

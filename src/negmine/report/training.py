@@ -153,6 +153,15 @@ def _remine_steps(result: Mapping) -> list[int]:
     return sorted({event["step"] for event in result.get("remine") or [] if isinstance(event.get("step"), int)})
 
 
+def _resume_steps(result: Mapping) -> list[int]:
+    """The checkpoints a resumed run went on from: where each part but the last ended (``timings_parts``), and
+    the ``checkpoint-N`` of ``resumed_from`` (the last resume, also when an older negmine recorded no parts)."""
+    steps = {part["until_step"] for part in (result.get("timings_parts") or [])[:-1]
+             if isinstance(part, Mapping) and isinstance(part.get("until_step"), int)}
+    suffix = Path(result.get("resumed_from") or "").name.rsplit("-", 1)[-1]
+    return sorted(steps | ({int(suffix)} if suffix.isdigit() else set()))
+
+
 def _round(value) -> object:
     return round(value, 4) if isinstance(value, float) else ("-" if value is None else value)
 
@@ -180,7 +189,8 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
         "checkpoint kept": result.get("best_checkpoint") or "the last (no --keep-best)",
         "resumed from": _resumed(result),
     }))]
-    sections.append(("Curves", '<div class="plots">' + figure(plots.training_curves(result.get("loss_history", []), dev, _remine_steps(result)),
+    sections.append(("Curves", '<div class="plots">' + figure(plots.training_curves(result.get("loss_history", []), dev, _remine_steps(result),
+                                                                _resume_steps(result)),
                                                                 "training curves") + "</div>"))
     if dev:
         sections.append(("Dev evaluations", _rows_table(dev, ["step", "epoch", "ndcg@10", "mrr@10", "recall@100", "map"])))
