@@ -81,3 +81,9 @@ def test_resume_steps_are_dotted_lines_named_in_the_legend():
         texts = [t.get_text() for t in ax.get_legend().get_texts()]
         assert "resumed (steps 4, 8)" in texts and "re-mined (step 6)" in texts
     decode(plots.training_curves(loss, [], [], [4]))
+
+
+def test_the_dev_curves_have_every_metric_of_the_dev_table():
+    dev = [{"step": s, "ndcg@10": 0.5, "mrr@10": 0.4, "recall@100": 0.9, "map": 0.3} for s in (0, 6)]
+    ax = plots.training_figure([{"step": 6, "loss": 1.0}], dev).axes[1]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ndcg@10", "mrr@10", "recall@100", "map"]
