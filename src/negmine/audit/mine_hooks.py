@@ -63,7 +63,12 @@ class MineHooks:
                             "false_negatives_removed": len(self.denoise.records), "model_usage": usage}}
 
 
+DENOISE_FLAGS_OPTION = "--denoise flags"
+"""How messages about outputs name the ``--denoise`` flags file (its path follows ``--output``)."""
+
+
 def denoise_flags_path(output: Path) -> Path:
+    """``<output stem>.denoise.flags.jsonl`` next to the mined file: the judges' evidence of the run."""
     return output.with_name(f"{output.stem}.denoise.flags.jsonl")
 
 

@@ -93,7 +93,8 @@ def _take(lock: Path, option: str, path: Path) -> tuple[int, Path, list[Path]]:
 
 def _busy(option: str, path: Path, lock: Path) -> ConfigError:
     """The refusal: which output, who writes it (``<host>.<pid>`` from the lock file, when it could be read), and
-    the fix. Exports are named after ``--output``, so that is the option to change for them."""
+    the fix. Exports and ``--denoise`` flags are named after ``--output``, so that is the option to change for
+    them."""
     try:
         owner = lock.read_text(encoding="utf-8").strip()
     except (OSError, ValueError):
@@ -104,7 +105,7 @@ def _busy(option: str, path: Path, lock: Path) -> ConfigError:
     host, _, pid = owner.rpartition(".")
     here = owner_tag().rpartition(".")[0]
     who = f" (pid {pid}{'' if host == here else f' on {host}'})" if pid.isdigit() else ""
-    fix = "--output" if option.startswith("--export") else option
+    fix = "--output" if option.startswith(("--export", "--denoise")) else option
     return ConfigError(
         f"{option} {path}: another negmine run{who} is writing this output now (it holds {lock}); wait for that "
         f"run to finish, or choose another {fix} for this one"

@@ -73,14 +73,18 @@ def check_registries(config: MineConfig) -> None:
 
 
 def check_outputs(config: MineConfig) -> dict[str, Path]:
-    """Every file the run will write (output, exports, summary) can be written; checked before any work.
-    Returns them as ``{option: path}``."""
+    """Every file the run will write (output, exports, summary, ``--denoise`` flags) can be written; checked before
+    any work. Returns them as ``{option: path}``, the outputs :func:`mine` locks: the denoise flags were left out,
+    so two runs could both write them and a killed run's temp file of them stayed."""
+    from negmine.audit.mine_hooks import DENOISE_FLAGS_OPTION, denoise_flags_path
     from negmine.export.registry import export_path
     from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
 
     outputs = {"--output": config.output.path, "--summary-json": summary_path(config)}
     outputs.update({f"--export {fmt}": export_path(config.output.path, fmt, config.output.export_as)
                     for fmt in config.output.formats})
+    if config.denoise.enabled:
+        outputs[DENOISE_FLAGS_OPTION] = denoise_flags_path(config.output.path)
     data = config.data
     check_outputs_distinct(outputs, input_files(data.data_dir, data.corpus, data.queries, data.qrels, data.pairs))
     for option, path in outputs.items():
