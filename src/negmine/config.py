@@ -910,6 +910,11 @@ class AuditConfig(ConfigFields):
     unknown_qrels: str = "error"
     """BEIR input: what a qrels row judging a document missing from the corpus does, as in :class:`DataConfig`
     (skipped rows are counted under ``unknown_qrels`` in the summary); refused off its default for a mined file."""
+    candidates: Path | None = None
+    """BEIR input: where the top candidates mined for the audit go (native JSONL, its mining summary beside it);
+    None: ``<stem>.candidates.jsonl`` next to the flags file ``<stem>.flags.jsonl``. It was a ``run_audit``
+    argument while every other file was a field here. A mined file is audited as it is (nothing is mined), so a
+    path given for one is refused, as ``split`` is."""
 
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
@@ -941,6 +946,7 @@ class AuditConfig(ConfigFields):
         check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path("--output", self.output)
         check_jsonl_path("--flags", self.flags)
+        check_jsonl_path("--candidates", self.candidates)
         if self.formats and self.output is None:
             raise ConfigError("exports are written from the cleaned file: set its path (--output) or drop --export")
         _refuse_unused(self)

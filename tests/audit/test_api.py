@@ -113,8 +113,7 @@ def test_an_audit_of_a_beir_directory_loads_the_mining_model_once(tmp_path, monk
 
     monkeypatch.setattr(pipeline_mine, "make_embedder", counting)
     monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
-    summary = run_audit(AuditConfig(input=demo_path(), flags=tmp_path / "f.flags.jsonl"),
-                        candidates=tmp_path / "c.jsonl")
+    summary = run_audit(AuditConfig(input=demo_path(), flags=tmp_path / "f.flags.jsonl", candidates=tmp_path / "c.jsonl"))
     assert summary["counts"]["pairs"] > 0 and "near-duplicate" in summary["judges"]
     assert len(built) == 1
 
@@ -293,3 +292,88 @@ def test_an_audit_removes_the_temp_files_a_killed_run_left_beside_its_outputs(tm
         run_audit(config)
     assert not left.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl"]
+
+
+def test_where_a_beir_audit_mines_its_candidates_is_a_config_field(tmp_path, monkeypatch):
+    """``candidates`` was the last run_audit argument that was not an AuditConfig field (an output path, as flags and
+    summary are fields): a script could not hand a BEIR audit on as one config value."""
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", lambda config: HashEmbedder())
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl", split="test",
+                         unknown_qrels="skip", candidates=str(tmp_path / "mined" / "c.jsonl"))
+    assert config.candidates == tmp_path / "mined" / "c.jsonl"
+    summary = run_audit(config)
+    assert summary["counts"]["pairs"] == 2
+    assert len((tmp_path / "mined" / "c.jsonl").read_text().splitlines()) == 2
+    assert (tmp_path / "mined" / "c.summary.json").is_file()
+    assert not (tmp_path / "f.candidates.jsonl").exists()
+
+
+def test_the_former_candidates_argument_still_works_with_a_deprecation_warning(tmp_path, monkeypatch):
+    import negmine.audit.api as audit_api
+    from negmine.errors import NegmineDeprecationWarning
+
+    seen = []
+
+    class Mined(Exception):
+        pass
+
+    def mine_candidates(config, out):
+        seen.append(out)
+        raise Mined
+
+    monkeypatch.setattr(audit_api, "mine_candidates", mine_candidates)
+    config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl", split="test")
+    with pytest.warns(NegmineDeprecationWarning) as caught, pytest.raises(Mined):
+        run_audit(config, candidates=tmp_path / "c.jsonl")
+    assert [str(w.message) for w in caught] == [
+        f"run_audit(config, candidates='{tmp_path / 'c.jsonl'}') is deprecated: set it in the config, "
+        f"AuditConfig(..., candidates='{tmp_path / 'c.jsonl'}')"]
+    assert {w.filename for w in caught} == {__file__}, "the warning points at the caller"
+    assert seen == [tmp_path / "c.jsonl"]
+    with pytest.warns(NegmineDeprecationWarning), pytest.raises(Mined):  # the same path, given as a str
+        run_audit(replace(config, candidates=tmp_path / "c.jsonl"), candidates=str(tmp_path / "c.jsonl"))
+    with pytest.raises(ConfigError) as info:
+        run_audit(replace(config, candidates=tmp_path / "d.jsonl"), candidates=tmp_path / "c.jsonl")
+    assert str(info.value) == (
+        f"run_audit() got candidates='{tmp_path / 'c.jsonl'}' and AuditConfig(candidates='{tmp_path / 'd.jsonl'}'); "
+        "set it once, in the config: run_audit(AuditConfig(..., candidates=...))")
+
+
+def test_a_candidates_path_for_a_mined_file_is_refused(tmp_path):
+    """A mined file is audited as it is: nothing is mined, so the path would be ignored (before, the command passed
+    ``mined.candidates.jsonl`` on every run and run_audit ignored it, as it did any path a script gave)."""
+    config = AuditConfig(input=_mined(tmp_path), flags=tmp_path / "f.flags.jsonl", candidates=tmp_path / "c.jsonl")
+    with pytest.raises(ConfigError) as info:
+        run_audit(config)
+    assert str(info.value) == (
+        f"candidates='{tmp_path / 'c.jsonl'}' would be ignored: the input is a mined file, audited as it is: no "
+        "candidates are mined; to mine and audit a BEIR dataset's top candidates, give its directory (negmine audit "
+        "DATA_DIR --candidates PATH), or leave it at its default (candidates=None)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mined.jsonl"]
+
+
+@pytest.mark.parametrize("candidates, clash, option", [
+    ("f.flags.jsonl", "f.flags.jsonl", "--flags"), ("clean.jsonl", "clean.jsonl", "--output"),
+    ("c.jsonl", "c.summary.json", "--summary-json"),  # the candidates' mining summary
+])
+def test_a_candidates_path_that_is_another_output_is_refused_before_any_work(tmp_path, monkeypatch, candidates, clash,
+                                                                             option):
+    """It failed only once mining began, as the mining run's own --output ("this run writes that file already"),
+    or (the mining summary) the audit's summary overwrote the candidates'."""
+    import negmine.audit.api as audit_api
+
+    monkeypatch.setattr(audit_api, "mine_candidates", lambda *a: pytest.fail("candidates were mined"))
+    config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl", split="test",
+                         output=tmp_path / "clean.jsonl", summary=tmp_path / "f.audit-summary.json",
+                         candidates=tmp_path / candidates)
+    if option == "--summary-json":
+        config = replace(config, summary=tmp_path / clash)
+    which = "--candidates (its summary)" if option == "--summary-json" else "--candidates"
+    with pytest.raises(ConfigError) as info:
+        run_audit(config)
+    assert str(info.value) == (f"{which} {tmp_path / clash}: {option} names the same file, so one output "
+                               "would overwrite the other; give them different paths")

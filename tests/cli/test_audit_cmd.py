@@ -287,6 +287,9 @@ def test_audit_rejects_an_unknown_qrels_policy_for_any_input(tmp_path):
      "mining model encodes documents for the near-duplicate cosine test alone, which does not run (the score judge "
      "reads the mining scores the rows hold); add --judge near-duplicate with a --near-dup-threshold, or drop "
      "--model"),
+    (["--candidates", "c.jsonl"], "--candidates would be ignored: the input is a mined file, audited as it is: no "
+     "candidates are mined; to mine and audit a BEIR dataset's top candidates, give its directory (negmine audit "
+     "DATA_DIR --candidates PATH), or drop --candidates"),
 ])
 def test_audit_of_a_mined_file_refuses_the_settings_it_never_reads(tmp_path, flags, message):
     """Each was ignored, exit 0: `negmine audit m.jsonl --split test` audited every row of the file (the demo's
@@ -584,3 +587,16 @@ def test_default_paths_takes_str_paths_as_the_readme_offers_it_to_python(tmp_pat
     assert default_paths(str(mined), None)["flags"] == tmp_path / "mined.flags.jsonl"
     assert default_paths(str(tmp_path), str(tmp_path / "out"))["candidates"] == tmp_path / "out" / "audit.candidates.jsonl"
     assert default_paths(str(tmp_path), None)["flags"] == Path("audit") / "audit.flags.jsonl"
+
+
+def test_default_paths_are_audit_config_fields_for_either_input(tmp_path):
+    """The README offers default_paths to Python users: its keys build the command's AuditConfig. A mined file's
+    paths held ``candidates`` too, which that input never mines (and AuditConfig now refuses for it)."""
+    from negmine.cli.audit_cmd import default_paths
+    from negmine.config import AuditConfig
+
+    mined = write_native(tmp_path / "mined.jsonl")
+    assert "candidates" not in default_paths(mined, None)
+    AuditConfig(input=mined, **default_paths(mined, None)).validate()
+    beir = AuditConfig(input=tmp_path, **default_paths(tmp_path, tmp_path / "out"))
+    assert beir.candidates == tmp_path / "out" / "audit.candidates.jsonl"

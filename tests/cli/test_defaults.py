@@ -106,13 +106,15 @@ def _captured(monkeypatch, tmp_path, args: list[str]):
 
 @pytest.mark.parametrize("args,api", [
     (["mine", "beir"], lambda: (C.MineConfig(data=C.DataConfig(data_dir=Path("beir"))), ())),
-    (["audit", "mined.jsonl"], lambda: (C.AuditConfig(input=Path("mined.jsonl"), **_AUDIT_PATHS),
-                                        (("candidates", Path("mined.candidates.jsonl")),))),
+    (["audit", "mined.jsonl"], lambda: (C.AuditConfig(input=Path("mined.jsonl"), **_AUDIT_PATHS), ())),
+    (["audit", "beir"], lambda: (C.AuditConfig(input=Path("beir"), candidates=Path("audit/audit.candidates.jsonl"),
+                                               **{k: Path("audit") / f"audit{v.name.removeprefix('mined')}"
+                                                  for k, v in _AUDIT_PATHS.items()}), ())),
     (["train", "mined.jsonl", "-o", "model"], lambda: (C.TrainConfig(train_file=Path("mined.jsonl"),
                                                                      output_dir=Path("model")), ())),
     (["eval", "beir"], lambda: (C.EvalConfig(data_dir=Path("beir")), ())),
     (["eval", "beir", "--run", "r.trec"], lambda: (C.EvalConfig(data_dir=Path("beir"), run_files=(Path("r.trec"),)), ())),
-], ids=["mine", "audit", "train", "eval", "eval-run"])
+], ids=["mine", "audit", "audit-beir", "train", "eval", "eval-run"])
 def test_a_command_without_options_hands_the_api_its_default_config(monkeypatch, tmp_path, args, api):
     """The whole mapping, not only options named like fields: `negmine <command> INPUT` must run exactly what
     the README's Python `<function>(<Config>(input))` runs (audit: plus the output paths the command derives,
@@ -156,9 +158,9 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
                 "teacher_margin", "teacher_min_votes", "teacher_max_words", "teacher_query_prompt",
                 "teacher_document_prompt")}}
 """Options that only act on another one: the test gives that one in both runs."""
-_BASE_OF = {("audit", name): ["audit", "beir"] for name in ("split", "unknown_qrels", "query_prompt")}
-"""Options that act on one kind of input only: audit's qrels split and query prompt on a BEIR directory (for a
-mined file, whose rows hold their queries and scores, they are refused)."""
+_BASE_OF = {("audit", name): ["audit", "beir"] for name in ("split", "unknown_qrels", "query_prompt", "candidates")}
+"""Options that act on one kind of input only: audit's qrels split, query prompt and candidates file on a BEIR
+directory (for a mined file, whose rows hold their queries and scores, they are refused)."""
 
 
 def _base(command: str, name: str) -> list[str]:

@@ -1,6 +1,6 @@
 """``negmine audit`` as a Python function: :func:`run_audit` takes the frozen :class:`AuditConfig` the command
-maps its options onto (the BEIR-only ``split`` and ``unknown_qrels`` included: they were arguments of their own,
-still accepted with a deprecation warning) and returns the summary dict.
+maps its options onto (the BEIR-only ``split``, ``unknown_qrels`` and ``candidates`` included: they were arguments
+of their own, still accepted with a deprecation warning) and returns the summary dict.
 
 Every check that needs no model runs first (config, output paths, every row of the input: invalid, without
 score spread, none at all), then a BEIR directory's top candidates are mined (and checked alike), the judges
@@ -23,26 +23,24 @@ def run_audit(config: AuditConfig, split: str | None = None, candidates: Path | 
               unknown_qrels: str | None = None) -> dict:
     """Validate, (for a BEIR directory) mine the top candidates first, load the judges, audit, render.
 
-    ``candidates`` is where a BEIR directory's mined candidates go (default ``<stem>.candidates.jsonl`` next to the
-    flags file ``<stem>.flags.jsonl``, as the command puts them; they went to the current folder, whatever the
-    flags' path). ``split`` and ``unknown_qrels`` are deprecated: set ``AuditConfig.split`` and
-    ``AuditConfig.unknown_qrels`` (:func:`with_moved_arguments`)."""
+    ``split``, ``candidates`` and ``unknown_qrels`` are deprecated: set the ``AuditConfig`` fields of those names
+    (:func:`with_moved_arguments`)."""
     from negmine.audit.findings import check_min_sources
     from negmine.config import check_config_type
     from negmine.export.registry import check_formats
     from negmine.io.output_lock import hold_outputs
 
     check_config_type(config, AuditConfig, "run_audit")
-    config = with_moved_arguments(config, split=split, unknown_qrels=unknown_qrels)
+    config = with_moved_arguments(config, split=split, unknown_qrels=unknown_qrels, candidates=candidates)
     config.validate()
     check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     refuse_mined_file_unused(config)
     check_formats(config.formats, config.export_as)
     with hold_outputs(check_outputs(config)):  # no other run writes these files until this one ends
-        return _audit(config, candidates)
+        return _audit(config)
 
 
-def with_moved_arguments(config: AuditConfig, **given: str | None) -> AuditConfig:
+def with_moved_arguments(config: AuditConfig, **given: object) -> AuditConfig:
     """``config`` with the deprecated ``run_audit`` arguments ``given`` (None: not given) set in it, each with a
     NegmineDeprecationWarning. Every other setting was a config field, so a script could not pass the audit on as
     one value (or compare two runs' configs); the arguments keep working for now. A config that sets the same
@@ -52,21 +50,23 @@ def with_moved_arguments(config: AuditConfig, **given: str | None) -> AuditConfi
     from negmine.errors import ConfigError, NegmineDeprecationWarning
 
     moved = {name: value for name, value in given.items() if value is not None}
-    for name, value in moved.items():
-        current, default = getattr(config, name), AuditConfig.__dataclass_fields__[name].default
+    as_given = replace(config, **moved) if moved else config  # a str path becomes a Path, as in the field
+    for name in moved:
+        current, value = getattr(config, name), getattr(as_given, name)
+        default = AuditConfig.__dataclass_fields__[name].default
         if current not in (default, value):
-            raise ConfigError(f"run_audit() got {name}={value!r} and AuditConfig({name}={current!r}); set it once, "
-                              f"in the config: run_audit(AuditConfig(..., {name}=...))")
-        warnings.warn(f"run_audit(config, {name}={value!r}) is deprecated: set it in the config, "
-                      f"AuditConfig(..., {name}={value!r})", NegmineDeprecationWarning, stacklevel=3)
-    return replace(config, **moved) if moved else config
+            raise ConfigError(f"run_audit() got {name}={_show(value)} and AuditConfig({name}={_show(current)}); set "
+                              f"it once, in the config: run_audit(AuditConfig(..., {name}=...))")
+        warnings.warn(f"run_audit(config, {name}={_show(value)}) is deprecated: set it in the config, "
+                      f"AuditConfig(..., {name}={_show(value)})", NegmineDeprecationWarning, stacklevel=3)
+    return as_given
 
 
-def _audit(config: AuditConfig, candidates: Path | None) -> dict:
+def _audit(config: AuditConfig) -> dict:
     """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held."""
     from negmine.audit.judges import build_judges
     from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
-    from negmine.audit.run import audit_file, default_candidates_path, document_sample, summary_path
+    from negmine.audit.run import audit_file, candidates_path, document_sample, summary_path
     from negmine.pipeline.mine import make_cache, make_embedder
 
     check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))  # before mining candidates
@@ -74,7 +74,7 @@ def _audit(config: AuditConfig, candidates: Path | None) -> dict:
     embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
     from_beir = Path(config.input).is_dir()
     if from_beir:
-        mined = mine_candidates(config, candidates or default_candidates_path(Path(config.flags)))
+        mined = mine_candidates(config, candidates_path(config))
         config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
         embedder = mined.embedder
     elif not Path(config.input).is_file():
@@ -122,6 +122,8 @@ def mined_file_unused(config: AuditConfig) -> list[tuple[tuple[str, ...], str, s
         (("split", "unknown_qrels"), "the input is a mined file, whose rows hold their own queries and positives: "
          "no qrels file is read", "to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "
          "--split NAME)"),
+        (("candidates",), "the input is a mined file, audited as it is: no candidates are mined", "to mine and "
+         "audit a BEIR dataset's top candidates, give its directory (negmine audit DATA_DIR --candidates PATH)"),
         (("query_prompt",), "the input is a mined file: no query is encoded (the score judge reads the mining scores "
          "the rows hold)", "to mine candidates with a query prompt, give a BEIR directory"),
     ]
@@ -138,24 +140,28 @@ def refuse_mined_file_unused(config: AuditConfig) -> None:
     from negmine.config import EncoderConfig
     from negmine.errors import ConfigError
 
-    given = {"split": config.split, "unknown_qrels": config.unknown_qrels, "query_prompt": config.encoder.query_prompt,
-             "model": config.encoder.model, "document_prompt": config.encoder.document_prompt}
+    given = {"split": config.split, "unknown_qrels": config.unknown_qrels, "candidates": config.candidates,
+             "query_prompt": config.encoder.query_prompt, "model": config.encoder.model,
+             "document_prompt": config.encoder.document_prompt}
     defaults = {"split": AuditConfig.split, "unknown_qrels": AuditConfig.unknown_qrels,
-                "query_prompt": EncoderConfig.query_prompt,
+                "candidates": AuditConfig.candidates, "query_prompt": EncoderConfig.query_prompt,
                 "model": EncoderConfig.model, "document_prompt": EncoderConfig.document_prompt}
     for names, why, fix in mined_file_unused(config):
         changed = [name for name in names if given[name] != defaults[name]]
         if changed:
-            shown = " and ".join(f"{name}={given[name]!r}" for name in changed)
+            shown = " and ".join(f"{name}={_show(given[name])}" for name in changed)
             default = ", ".join(f"{name}={defaults[name]!r}" for name in changed)
             raise ConfigError(f"{shown} would be ignored: {why}; {fix}, or leave "
                               f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({default})")
 
 
 def check_outputs(config: AuditConfig) -> dict[str, Path | None]:
-    """Every file the audit will write can be written; checked before any model loads. Returns them as
-    ``{option: path}`` (None: not written)."""
-    from negmine.audit.run import summary_path
+    """Every file the audit will write can be written; checked before any model loads. Returns the ones the audit
+    writes itself as ``{option: path}`` (None: not written), the ones it locks: a BEIR directory's candidates (and
+    their mining summary) are checked with them (distinct from the inputs and the other outputs: ``--candidates``
+    naming the flags file failed only once mining began, as another output of the mining run) but
+    :func:`negmine.pipeline.mine.mine` locks them itself while it writes them."""
+    from negmine.audit.run import candidates_path, summary_path
     from negmine.export.registry import export_path
     from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
 
@@ -164,11 +170,21 @@ def check_outputs(config: AuditConfig) -> dict[str, Path | None]:
     if config.output is not None:
         files.update({f"--export {fmt}": export_path(config.output, fmt, config.export_as) for fmt in config.formats})
     source = Path(config.input)
-    check_outputs_distinct(files, input_files(source) if source.is_dir() else [source])
-    for option, path in files.items():
+    mined: dict[str, Path | None] = {}
+    if source.is_dir():
+        candidates = candidates_path(config)
+        mined = {"--candidates": candidates,
+                 "--candidates (its summary)": candidates.with_name(f"{candidates.stem}.summary.json")}
+    check_outputs_distinct({**files, **mined}, input_files(source) if source.is_dir() else [source])
+    for option, path in {**files, **mined}.items():
         if path is not None:
             check_output_file(path, option)
     return files
+
+
+def _show(value: object) -> str:
+    """A setting's value in a message: a path as the string it was given as, not ``PosixPath('...')``."""
+    return repr(str(value)) if isinstance(value, Path) else repr(value)
 
 
 def check_input(path: Path, need_spread: bool, need_rows: bool = True) -> None:

@@ -40,6 +40,11 @@ def default_summary_path(flags: Path) -> Path:
     return flags.with_name(f"{flags_stem(flags)}.audit-summary.json")
 
 
+def candidates_path(config: AuditConfig) -> Path:
+    """``config.candidates``, else :func:`default_candidates_path` of the flags file (a BEIR input's candidates)."""
+    return config.candidates or default_candidates_path(config.flags)
+
+
 def default_candidates_path(flags: Path) -> Path:
     """Where an audit of a BEIR directory writes the candidates it mines: ``<stem>.candidates.jsonl`` next to the
     flags file ``<stem>.flags.jsonl``, as ``negmine audit DIR --out-dir`` puts it with the flags."""

@@ -51,18 +51,19 @@ def judge_config(
 def default_paths(source: str | Path, out_dir: str | Path | None) -> dict[str, Path]:
     """``mined.jsonl`` -> ``mined.flags.jsonl``, ``mined.audit-summary.json``, ``mined.report.html``,
     ``mined.clean.jsonl`` (next to the input, or in ``out_dir``); a BEIR directory -> ``audit.*`` in ``out_dir``
-    (default ``./audit``). The README offers it to Python users, whose paths may be str (which failed with
-    "'str' object has no attribute 'is_dir'")."""
+    (default ``./audit``), ``audit.candidates.jsonl`` included (only a BEIR directory's candidates are mined). The
+    keys are AuditConfig fields: the README offers ``AuditConfig(input=src, **default_paths(src, None))`` to Python
+    users, whose paths may be str (which failed with "'str' object has no attribute 'is_dir'")."""
     source, out_dir = Path(source), Path(out_dir) if out_dir is not None else None
     if source.is_dir():
         folder, stem = out_dir or Path("audit"), "audit"
     else:
         folder, stem = out_dir or source.parent, source.name.removesuffix(".jsonl")
-    return {
+    paths = {
         "flags": folder / f"{stem}.flags.jsonl", "summary": folder / f"{stem}.audit-summary.json",
         "report": folder / f"{stem}.report.html", "output": folder / f"{stem}.clean.jsonl",
-        "candidates": folder / f"{stem}.candidates.jsonl",
     }
+    return {**paths, "candidates": folder / f"{stem}.candidates.jsonl"} if source.is_dir() else paths
 
 
 @encoder_options(exclude=("batch_size",))
@@ -100,6 +101,7 @@ def audit_command(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON (default <input>.audit-summary.json)", rich_help_panel=_OUT),
     report: Optional[Path] = typer.Option(None, help="HTML report (default <input>.report.html)", rich_help_panel=_OUT),
+    candidates: Optional[Path] = typer.Option(None, help="BEIR input: native JSONL the top candidates are mined to, before they are judged (default <out-dir>/audit.candidates.jsonl)", rich_help_panel=_OUT),
     html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
     export: list[str] = typer.Option([], "--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT),
     export_as: str = typer.Option("jsonl", help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT),
@@ -138,7 +140,7 @@ def audit_command(
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
         formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives, split=split,
-        unknown_qrels=unknown_qrels,
+        unknown_qrels=unknown_qrels, candidates=candidates or paths.get("candidates"),
     )
     with user_errors():  # a bad value is named as such, whatever the input
         from negmine.config import check_unknown_qrels
@@ -148,7 +150,7 @@ def audit_command(
     with user_errors():
         from negmine.audit.api import run_audit
 
-        summary = run_audit(config, candidates=paths["candidates"])
+        summary = run_audit(config)
     typer.echo(format_audit(summary, config))
 
 
