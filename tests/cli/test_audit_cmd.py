@@ -576,6 +576,23 @@ def test_the_false_negative_line_says_how_many_no_policy_acted_on():
     assert "false negatives: 45 of 720 candidates (drop)\n" in format_audit(summary, config)
 
 
+def test_the_summary_lines_count_the_negatives_a_sibling_row_flagged():
+    """The demo audited with a tiny cross-encoder printed 101 dropped false negatives (not on noisy positives' rows)
+    while the cleaned file lost 110 negatives: 9 were flagged in another row of the same query."""
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import format_audit
+    from negmine.config import AuditConfig
+
+    counts = {"pairs": 72, "rows_written": 34, "false_negatives": 408, "candidates_judged": 720, "noisy_positives": 38}
+    summary = {"counts": {**counts, "sibling_false_negatives": 9}, "flags_per_judge": {}}
+    lines = format_audit(summary, AuditConfig(input=Path("m.jsonl"))).splitlines()
+    assert lines[1:3] == ["false negatives: 408 of 720 candidates (drop)",
+                          "  drop also applied to 9 negatives in other rows of their query (a sibling row flagged them)"]
+    summary["counts"]["sibling_false_negatives"] = 0
+    assert "sibling" not in format_audit(summary, AuditConfig(input=Path("m.jsonl")))
+
+
 def test_default_paths_takes_str_paths_as_the_readme_offers_it_to_python(tmp_path):
     # default_paths("mined.jsonl", None) failed with "'str' object has no attribute 'is_dir'"
     from pathlib import Path

@@ -108,7 +108,18 @@ def test_flags_the_policies_treat_apart_get_their_own_cards_when_present(flags_a
     page = report_from_files(flags, summary, tmp_path / "r2.html").read_text()
     assert "<b>3</b><span>of the false negatives: on noisy positives&#x27; rows (no policy)</span>" in page
     assert "<b>2</b><span>labelled positives removed from negatives</span>" in page
-    assert "earlier audit" not in page
+    assert "earlier audit" not in page and "another row of their query" not in page
+
+
+def test_negatives_a_sibling_row_flagged_get_a_card(flags_and_summary, tmp_path):
+    """The summary counted them (sibling_false_negatives), the page did not: on the demo its 101 drop rows stood for
+    110 negatives the cleaned file lost."""
+    flags, summary = flags_and_summary
+    data = json.loads(summary.read_text())
+    data["counts"].update(sibling_false_negatives=9)
+    summary.write_text(json.dumps(data))
+    page = report_from_files(flags, summary, tmp_path / "r.html").read_text()
+    assert "<b>9</b><span>more negatives given the policy: flagged in another row of their query</span>" in page
 
 
 def test_the_table_row_default_is_one_value_for_the_api_the_audit_and_the_report_commands():
