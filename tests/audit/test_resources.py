@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,53 @@ def test_no_progress_also_hides_the_cross_encoders_weight_loading_bar(tiny_cross
     load_cross_encoder(str(tiny_cross_encoder_path), "cpu", show_progress=False)
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()
+
+
+def test_a_bi_encoder_given_as_the_cross_encoder_is_refused_before_any_loads(tmp_path, monkeypatch, tiny_model_path):
+    """CrossEncoder loaded a sentence-transformers bi-encoder folder with a warning and a new, untrained scoring
+    head: the audit of the demo's mined file flagged 157 false negatives and 29 noisy positives at random, exit 0."""
+    from negmine.audit import resources
+    from negmine.config import ConfigError, JudgeConfig
+
+    monkeypatch.setattr(resources, "load_cross_encoder", lambda *a: pytest.fail("the cross-encoder was loaded"))
+    judges = JudgeConfig(cross_encoder=str(tiny_model_path))
+    with pytest.raises(ConfigError) as info:
+        resources.load_resources(judges, ("cross-encoder",), EncoderConfig(show_progress=False))
+    assert str(info.value) == (
+        f"cross-encoder '{tiny_model_path}' is a SentenceTransformer model (sentence-transformers), not a "
+        "CrossEncoder: it encodes each text alone and has no head that scores a (query, document) pair, so "
+        "CrossEncoder would add an untrained one and the judge would flag at random; pass a re-ranker (e.g. "
+        "cross-encoder/ms-marco-MiniLM-L6-v2, or a folder CrossEncoder saved), or give a bi-encoder as --teacher "
+        f"{tiny_model_path}")
+    old = tmp_path / "old-st"  # saved before config_sentence_transformers.json: a SentenceTransformer too
+    shutil.copytree(tiny_model_path, old)
+    (old / "config_sentence_transformers.json").unlink()
+    with pytest.raises(ConfigError, match=f"^cross-encoder '{old}' is a SentenceTransformer model"):
+        resources.check_judge_models(JudgeConfig(cross_encoder=str(old)), ("cross-encoder",))
+
+
+def test_a_cross_encoder_folder_sentence_transformers_saved_passes_the_check(tmp_path, tiny_cross_encoder_path):
+    from sentence_transformers import CrossEncoder
+
+    from negmine.audit.resources import check_judge_models
+    from negmine.config import JudgeConfig
+
+    CrossEncoder(str(tiny_cross_encoder_path)).save_pretrained(str(tmp_path / "saved"))
+    assert (tmp_path / "saved" / "modules.json").is_file()
+    for folder in (tiny_cross_encoder_path, tmp_path / "saved"):  # a transformers folder, a CrossEncoder one
+        check_judge_models(JudgeConfig(cross_encoder=str(folder)), ("cross-encoder",))
+
+
+def test_a_cross_encoder_that_is_no_model_folder_is_told_what_folder_to_pass(tmp_path, tiny_cross_encoder_path):
+    """The fix offered the folder `negmine train -o DIR` wrote: a bi-encoder, which is no cross-encoder."""
+    from negmine.audit.resources import check_judge_models
+    from negmine.config import ConfigError, JudgeConfig
+
+    kind = ("a cross-encoder folder (a re-ranker saved by sentence-transformers' CrossEncoder, or a transformers "
+            "sequence-classification model with one label)")
+    for path, message in ((tiny_cross_encoder_path / "config.json", f"is a file, not a model folder; pass {kind} or a "
+                           "hub name"), (tmp_path, "is not a model folder: it has neither modules.json "
+                           f"(sentence-transformers) nor config.json (transformers); pass {kind}, or a hub name")):
+        with pytest.raises(ConfigError) as info:
+            check_judge_models(JudgeConfig(cross_encoder=str(path)), ("cross-encoder",))
+        assert str(info.value) == f"cross-encoder '{path}' {message}"

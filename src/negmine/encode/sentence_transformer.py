@@ -50,8 +50,8 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
         elif hub == "early":
             check_hub_name(source, organization or SENTENCE_TRANSFORMERS_ORGANIZATION, what)
     elif not folder.is_dir():
-        raise ConfigError(f"{what} {model!r} is a file, not a model folder; pass a sentence-transformers folder "
-                          "(the folder `negmine train -o DIR` wrote) or a hub name")
+        fix = _folder_kind(what, "a sentence-transformers folder (the folder `negmine train -o DIR` wrote)")
+        raise ConfigError(f"{what} {model!r} is a file, not a model folder; pass {fix} or a hub name")
     elif _unfinished_training(folder) and not _has_checkpoints(folder):
         raise ConfigError(f"{what} {model!r} is the output folder of a `negmine train` run that stopped before its "
                           "first checkpoint (it has checkpoints/ but neither a checkpoint-N folder nor "
@@ -63,9 +63,20 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
                           f"with the same `negmine train ... -o {model}` command and --resume, or pass one of its "
                           "checkpoints/checkpoint-N folders")
     elif not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+        fix = _folder_kind(what, "the folder `negmine train -o DIR` wrote")
         raise ConfigError(f"{what} {model!r} is not a model folder: it has neither modules.json (sentence-transformers) "
-                          "nor config.json (transformers); pass the folder `negmine train -o DIR` wrote, or a hub name")
+                          f"nor config.json (transformers); pass {fix}, or a hub name")
     return source
+
+
+def _folder_kind(what: str, default: str) -> str:
+    """The model folder a ``what`` (:func:`check_model_source`) should be, for its messages: a cross-encoder was told
+    to pass "the folder `negmine train -o DIR` wrote", a bi-encoder, which CrossEncoder loads with a new, untrained
+    scoring head."""
+    if what == "cross-encoder":
+        return ("a cross-encoder folder (a re-ranker saved by sentence-transformers' CrossEncoder, or a transformers "
+                "sequence-classification model with one label)")
+    return default
 
 
 def _has_checkpoints(folder: Path) -> bool:
