@@ -52,6 +52,20 @@ def test_same_inputs_and_seed_give_identical_bytes(beir_dir, tmp_path):
     assert a.read_bytes() == b.read_bytes()
 
 
+@pytest.mark.parametrize("strategy", ["random", "simans"])
+def test_a_pair_draws_the_same_negatives_whatever_the_order_of_the_qrels_rows(beir_dir, tmp_path, strategy):
+    qrels = beir_dir / "qrels" / "train.tsv"
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    config = dataclasses.replace(make_config(beir_dir, a, strategy=strategy, seed=7), filters=FilterConfig())
+    mine(config, embedder=HashEmbedder())
+    header, *body = qrels.read_text().splitlines()
+    qrels.write_text("\n".join([header, *reversed(body)]) + "\n")
+    mine(dataclasses.replace(config, output=OutputConfig(path=b)), embedder=HashEmbedder())
+    by_pair = [{(r["query_id"], r["positive_id"]): r for r in read_rows(path)} for path in (a, b)]
+    assert len(by_pair[0]) == 7 and by_pair[0] == by_pair[1]
+    assert [r["query_id"] for r in read_rows(b)] != [r["query_id"] for r in read_rows(a)]  # rows follow the qrels
+
+
 @pytest.mark.parametrize("retriever", ["dense", "hybrid"])
 def test_memory_mapped_texts_give_identical_bytes(beir_dir, tmp_path, monkeypatch, retriever):
     from negmine.io import text_column
@@ -601,8 +615,8 @@ def test_the_summary_records_the_selection_version(beir_dir, tmp_path):
     from negmine.select import SELECTION_VERSION
 
     result = mine(make_config(beir_dir, tmp_path / "neg.jsonl"), embedder=HashEmbedder())
-    assert result.summary["selection_version"] == SELECTION_VERSION == 3
-    assert json.loads((tmp_path / "neg.summary.json").read_text())["selection_version"] == 3
+    assert result.summary["selection_version"] == SELECTION_VERSION == 4
+    assert json.loads((tmp_path / "neg.summary.json").read_text())["selection_version"] == 4
 
 
 def test_paths_given_as_strings_work_like_the_command_line(beir_dir, tmp_path):

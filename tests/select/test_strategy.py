@@ -64,3 +64,11 @@ def test_pair_rng_matches_default_rng_seed_list():
 def test_pair_rng_rejects_negative_seed():
     with pytest.raises(ConfigError, match="seed must be a non-negative integer, got -1"):
         pair_rng(-1, 0)
+
+
+def test_pair_key_is_fixed_by_the_ids_alone():
+    from negmine.select.strategy import pair_key
+
+    # pinned: Python's hash() would change per process (PYTHONHASHSEED) and so would every random draw
+    assert pair_key("q1", "d1") == 634107199285911335
+    assert len({pair_key("q1", "d1"), pair_key("q1d", "1"), pair_key("q1", "d2"), pair_key("d1", "q1")}) == 4

@@ -1,7 +1,7 @@
 """Per-pair selection: exclusions -> positive-aware filters -> strategy, one (query, positive) pair at a time.
 
-Each pair gets its own random generator derived from (seed, pair index), so output does not depend on
-processing order or sharding. Every pair that yields no row is counted under exactly one reason.
+Each pair gets its own random generator derived from (seed, the pair's ids), so output does not depend on
+processing order, sharding or the order of the qrels rows. Every pair that yields no row is counted under exactly one reason.
 """
 
 from __future__ import annotations
@@ -161,8 +161,8 @@ def select_pairs(
             batch = pairs[start : start + step]
             if prefetch is not None and start:
                 prefetch(batch)
-            for offset, pair in enumerate(batch):
-                row = choose(pair, start + offset)
+            for pair in batch:
+                row = choose(pair)
                 bar.update()
                 if row is not None:
                     yield row
@@ -170,18 +170,18 @@ def select_pairs(
 
 def _pair_selector(
     ctx: PairContext, filters: FilterConfig, select: SelectConfig, stats: SelectionStats, hook: PoolHook | None
-) -> Callable[[Pair, int], dict | None]:
-    """``choose(pair, pair_index)``: the pair's native row, or None (the reason counted in ``stats``)."""
+) -> Callable[[Pair], dict | None]:
+    """``choose(pair)``: the pair's native row, or None (the reason counted in ``stats``)."""
     from negmine.export.native import make_row
     from negmine.select.consistency import is_consistent
     from negmine.select.filters import apply_filters
-    from negmine.select.strategy import make_strategy, pair_rng, window
+    from negmine.select.strategy import make_strategy, pair_key, pair_rng, window
 
     strategy = make_strategy(select)
     rank_min, rank_max = window(select)
     k = select.num_negatives
 
-    def choose(pair: Pair, pair_index: int) -> dict | None:
+    def choose(pair: Pair) -> dict | None:
         stats.pairs_in += 1
         if ctx.cands.bm25_alone and pair.query_id in ctx.cands.no_bm25_words:
             stats.skipped[SKIP_NO_BM25_WORDS] += 1
@@ -195,7 +195,7 @@ def _pair_selector(
             return None
         result = apply_filters(pool, filters, rank_min, rank_max)
         stats.removed.update(result.removed)
-        chosen = result.pool.take(strategy.select(result.pool, k, pair_rng(select.seed, pair_index)))
+        chosen = result.pool.take(strategy.select(result.pool, k, pair_rng(select.seed, pair_key(*pair))))
         reason = _skip_reason(len(chosen), k, select.keep_partial)
         if reason:
             stats.skipped[reason] += 1
