@@ -40,7 +40,7 @@ def test_evaluate_models_and_run_file(beir_dir, tmp_path) -> None:
     comp = report.comparison
     assert comp.names == ["a", "b", "oracle"] and comp.baseline == "a"
     assert comp.result("oracle").mean["ndcg@10"] == 1.0
-    assert comp.result("a").query_ids == ("q-sleep", "q-coffee", "q-battery")  # q-none has no positive
+    assert comp.result("a").query_ids == ("q-battery", "q-coffee", "q-sleep")  # by id; q-none: no positive
     assert comp.result("a").mean["mrr@10"] == 1.0  # each query's words are its relevant doc's title
     assert set(comp.p_values) == {"b", "oracle"}
     # each model encoded the 18 docs + 3 evaluated queries once
@@ -71,6 +71,21 @@ def test_second_evaluation_uses_cache_and_output_is_byte_identical(beir_dir, tmp
     report3 = evaluate(_config(beir_dir, tmp_path, output=out1), embedders=_embedders())
     assert out1.read_bytes() == first_bytes
     assert json.loads(out1.read_text()) == report3.payload
+
+
+def test_qrels_rows_in_another_order_give_byte_identical_results_and_run_files(beir_dir, tmp_path) -> None:
+    def run(name: str) -> list[bytes]:
+        out, runs = tmp_path / name / "results.json", tmp_path / name / "runs"
+        evaluate(_config(beir_dir, tmp_path, models=("hash/a", "hash/b", "bm25"), stat_test="fisher",
+                         output=out, runs_dir=runs), embedders=_embedders())
+        text = out.read_text().replace(str(tmp_path / name), "OUT")
+        return [text.encode(), *(p.read_bytes() for p in sorted(runs.iterdir()))]
+
+    first = run("first")
+    qrels = beir_dir / "qrels" / "test.tsv"
+    header, *body = qrels.read_text().splitlines()
+    qrels.write_text("\n".join([header, *reversed(body)]) + "\n")
+    assert run("second") == first
 
 
 def test_run_only_evaluation_with_baseline_index(beir_dir, tmp_path) -> None:
@@ -156,7 +171,7 @@ def test_skipped_judgments_still_count_as_unretrievable_relevant_documents(beir_
     embedders = _embedders()
     report = evaluate(cfg, embedders=embedders)
     result = report.comparison.result("oracle")
-    assert result.query_ids == ("q-sleep", "q-coffee", "q-battery", "q-ghost"), "BEIR evaluates q-ghost: it scores 0"
+    assert result.query_ids == ("q-battery", "q-coffee", "q-ghost", "q-sleep"), "BEIR evaluates q-ghost: it scores 0"
     assert result.query_scores("recall@10") == {"q-sleep": 0.5, "q-coffee": 1.0, "q-battery": 1.0, "q-ghost": 0.0}
     assert result.query_scores("ndcg@10")["q-sleep"] == pytest.approx(1 / (1 + 1 / math.log2(3)))
     assert result.mean["recall@10"] == pytest.approx(2.5 / 4)

@@ -40,7 +40,8 @@ def test_table_shape_and_significance(test: str) -> None:
     assert not any(comp.significant("same", m) for m in METRICS)
     assert comp.p_values["bad"]["mrr@10"] < 0.001 and comp.significant("bad", "mrr@10")
     assert comp.p_values["bad"]["recall@100"] == 1.0  # same per-query recall
-    assert comp.deltas("bad", "mrr@10").tolist() == [0.0 if i % 4 == 0 else 1 / 3 - 1 for i in range(N)]
+    deltas = dict(zip(comp.result("bad").query_ids, comp.deltas("bad", "mrr@10").tolist()))
+    assert deltas == {f"q{i}": 0.0 if i % 4 == 0 else 1 / 3 - 1 for i in range(N)}
     assert comp.result("bad").mean["mrr@10"] == pytest.approx((10 + 30 / 3) / N)
 
 

@@ -18,7 +18,7 @@ def test_retrieve_run_ranks_by_cosine_and_encodes_each_text_once() -> None:
     ds = _dataset(("a", "c", "x", "y"))
     run = retrieve_run(emb, ds, depth=2, name="hash")
     assert run.name == "hash"
-    assert run.query_ids() == ["q1", "q2", "b"]  # only queries with a relevant judgment
+    assert run.query_ids() == ["b", "q1", "q2"]  # only queries with a relevant judgment, by id
     assert run.ranked("q1")[0] == "a" and run.ranked("q2")[0] == "x"
     assert all(len(run.ranked(q)) == 2 for q in run.query_ids())
     assert emb.texts_encoded == 4 + 3

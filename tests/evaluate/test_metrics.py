@@ -71,12 +71,12 @@ def test_empty_run_scores_zero() -> None:
     assert len(res.query_ids) == 3
 
 
-def test_single_metric_and_order_independent_of_ids() -> None:
+def test_single_metric_and_queries_in_id_order() -> None:
     qrels = Qrels({"b": {"d1": 1}, "a": {"d2": 1}, "c": {"d3": 1}})
     run = Run({"c": {"d3": 1.0}, "a": {"d1": 1.0, "d2": 0.5}})
     res = evaluate_run(qrels, run, ("mrr@10",))
-    assert res.query_ids == ("b", "a", "c")
-    assert res.per_query["mrr@10"].tolist() == [0.0, 0.5, 1.0]
+    assert res.query_ids == ("a", "b", "c")  # by id, not in qrels order
+    assert res.per_query["mrr@10"].tolist() == [0.5, 0.0, 1.0]
 
 
 def test_bad_metric_names() -> None:

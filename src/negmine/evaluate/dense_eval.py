@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from negmine.encode.base import Embedder
+from negmine.evaluate.metrics import evaluated_query_ids
 from negmine.evaluate.run import Run
 from negmine.io.records import Dataset
 
@@ -45,7 +46,7 @@ def encode_split(
     """
     from negmine.encode.embed import embed_texts
 
-    query_ids = dataset.judged_qrels().query_ids()
+    query_ids = evaluated_query_ids(dataset.judged_qrels())
     query_texts = [dataset.queries.text(q) for q in query_ids]
     docs = corpus_vectors(embedder, dataset.corpus.texts, document_prompt, cache, truncate_dim)
     queries = embed_texts(embedder, query_texts, prompt=query_prompt, cache=cache, desc="encode queries",

@@ -9,6 +9,7 @@ Pyserini's BM25 runs; nothing is padded with zero-score documents.
 
 from __future__ import annotations
 
+from negmine.evaluate.metrics import evaluated_query_ids
 from negmine.evaluate.run import Run
 from negmine.io.records import Dataset
 
@@ -27,7 +28,7 @@ def bm25_run(
     """
     from negmine.retrieve.bm25_sharded import bm25_index
 
-    query_ids = dataset.judged_qrels().query_ids()
+    query_ids = evaluated_query_ids(dataset.judged_qrels())
     doc_ids = dataset.corpus.ids
     wanted = set(query_ids)  # the small side: the corpus ids are streamed, never copied
     overlap = any(d in wanted for d in doc_ids)

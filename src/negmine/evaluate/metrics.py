@@ -1,7 +1,7 @@
 """Score a run against qrels with ranx, following BEIR's evaluation conventions.
 
 - Evaluated queries: those of the qrels split with at least one relevant judgment (score > 0), in
-  qrels order. trec_eval / pytrec_eval (used by BEIR) skip queries without relevant documents too.
+  id order (:func:`evaluated_query_ids`), whatever the order of the qrels rows. trec_eval / pytrec_eval (used by BEIR) skip queries without relevant documents too.
 - A qrels query the run retrieved nothing for scores 0 on every metric (trec_eval ``-c``).
 - Run entries for queries outside the split are ignored.
 - A document whose id equals the query id is dropped before ranking (BEIR ``ignore_identical_ids``).
@@ -60,6 +60,16 @@ def require_relevant(qrels: Qrels) -> None:
         raise InputError(qrels.source, None, "score", "no query has a relevant judgment (score > 0); nothing to evaluate")
 
 
+def evaluated_query_ids(qrels: Qrels) -> list[str]:
+    """The queries of ``qrels`` with a relevant judgment, sorted by id: the order of every per-query array,
+    results entry and run file of an evaluation.
+
+    In qrels order, a shuffled qrels file changed the last digits of means, deltas, confidence intervals and
+    p-values (float sums and the bootstrap's draws follow the order) and the order of the run files' rows.
+    """
+    return sorted(qrels.query_ids())
+
+
 def evaluate_run(
     qrels: Qrels,
     run: Run,
@@ -74,7 +84,7 @@ def evaluate_run(
     metrics = tuple(metrics)
     parsed = [parse_metric(m) for m in metrics]
     require_relevant(qrels)
-    query_ids = qrels.query_ids()
+    query_ids = evaluated_query_ids(qrels)
     if ignore_identical_ids:
         run = run.without_identical_ids()
     ranx_metrics = [m for m, (base, _) in zip(metrics, parsed) if base not in OWN_METRICS]
