@@ -5,22 +5,13 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture
-def bench(tmp_path, monkeypatch):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        module = importlib.import_module("ann_recall")
-        monkeypatch.setattr(importlib.import_module("_common"), "RESULTS", tmp_path)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(benchmarks):
+    return benchmarks("ann_recall")
 
 
 def run(bench, monkeypatch, *args: str) -> None:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture
-def bench():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("cpu_workers")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(benchmarks):
+    return benchmarks("cpu_workers")
 
 
 def test_both_signature_rows_time_every_signature(bench, monkeypatch):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -15,17 +14,6 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPTS = sorted(p for p in BENCHMARKS.glob("*.py") if p.name != "_common.py")
 WITH_VARIANTS = ("ann_recall", "encode_throughput", "scale_synthetic", "train_scifact")
-
-
-@pytest.fixture
-def benchmarks(tmp_path, monkeypatch):
-    """``import_module`` over benchmarks/, with ``_common.RESULTS`` at ``tmp_path``."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        monkeypatch.setattr(importlib.import_module("_common"), "RESULTS", tmp_path)
-        yield importlib.import_module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
 
 
 def small_parser() -> argparse.ArgumentParser:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,16 +10,10 @@ import pytest
 from negmine.config import MineConfig, TrainConfig
 from negmine.train import TRAINING_VERSION
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("train_scifact")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def bench(import_benchmark):
+    return import_benchmark("train_scifact")
 
 
 def _negmine_sources(bench) -> list[str]:
