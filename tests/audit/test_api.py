@@ -221,20 +221,28 @@ def test_the_split_and_the_unknown_qrels_policy_of_a_beir_audit_are_config_field
         run_audit(replace(config, unknown_qrels="error", flags=tmp_path / "e.flags.jsonl"))
 
 
-def test_the_former_split_and_unknown_qrels_arguments_still_work_with_a_deprecation_warning(tmp_path, monkeypatch):
+class Mined(Exception):
+    """Raised by the stubbed candidate mining: run_audit got as far as mining, with what it was given."""
+
+
+def _stub_candidate_mining(monkeypatch) -> list:
+    """Replace the audit's candidate mining by a stub that records its (config, out) and raises ``Mined``."""
     import negmine.audit.api as audit_api
-    from negmine.errors import NegmineDeprecationWarning
 
     seen = []
 
-    class Mined(Exception):
-        pass
-
     def mine_candidates(config, out):
-        seen.append(config)
+        seen.append((config, out))
         raise Mined
 
     monkeypatch.setattr(audit_api, "mine_candidates", mine_candidates)
+    return seen
+
+
+def test_the_former_split_and_unknown_qrels_arguments_still_work_with_a_deprecation_warning(tmp_path, monkeypatch):
+    from negmine.errors import NegmineDeprecationWarning
+
+    seen = _stub_candidate_mining(monkeypatch)
     config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl")
     with pytest.warns(NegmineDeprecationWarning) as caught, pytest.raises(Mined):
         run_audit(config, "test", unknown_qrels="skip")
@@ -244,7 +252,7 @@ def test_the_former_split_and_unknown_qrels_arguments_still_work_with_a_deprecat
         "unknown_qrels='skip')"]
     assert {w.filename for w in caught} == {__file__}, "the warning points at the caller"
     assert issubclass(NegmineDeprecationWarning, DeprecationWarning)
-    assert (seen[0].split, seen[0].unknown_qrels) == ("test", "skip")
+    assert (seen[0][0].split, seen[0][0].unknown_qrels) == ("test", "skip")
     with pytest.raises(ConfigError) as info:
         run_audit(replace(config, split="dev"), split="test")
     assert str(info.value) == ("run_audit() got split='test' and AuditConfig(split='dev'); set it once, in the "
@@ -313,19 +321,9 @@ def test_where_a_beir_audit_mines_its_candidates_is_a_config_field(tmp_path, mon
 
 
 def test_the_former_candidates_argument_still_works_with_a_deprecation_warning(tmp_path, monkeypatch):
-    import negmine.audit.api as audit_api
     from negmine.errors import NegmineDeprecationWarning
 
-    seen = []
-
-    class Mined(Exception):
-        pass
-
-    def mine_candidates(config, out):
-        seen.append(out)
-        raise Mined
-
-    monkeypatch.setattr(audit_api, "mine_candidates", mine_candidates)
+    seen = _stub_candidate_mining(monkeypatch)
     config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl", split="test")
     with pytest.warns(NegmineDeprecationWarning) as caught, pytest.raises(Mined):
         run_audit(config, candidates=tmp_path / "c.jsonl")
@@ -333,7 +331,7 @@ def test_the_former_candidates_argument_still_works_with_a_deprecation_warning(t
         f"run_audit(config, candidates='{tmp_path / 'c.jsonl'}') is deprecated: set it in the config, "
         f"AuditConfig(..., candidates='{tmp_path / 'c.jsonl'}')"]
     assert {w.filename for w in caught} == {__file__}, "the warning points at the caller"
-    assert seen == [tmp_path / "c.jsonl"]
+    assert [out for _, out in seen] == [tmp_path / "c.jsonl"]
     with pytest.warns(NegmineDeprecationWarning), pytest.raises(Mined):  # the same path, given as a str
         run_audit(replace(config, candidates=tmp_path / "c.jsonl"), candidates=str(tmp_path / "c.jsonl"))
     with pytest.raises(ConfigError) as info:
