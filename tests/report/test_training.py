@@ -212,3 +212,15 @@ def test_the_curves_mark_where_a_resumed_run_went_on(tmp_path, monkeypatch):
     _write(tmp_path / "fresh", summary)
     training_report(tmp_path / "fresh")
     assert seen == [[4, 8], []], "each part's end but the last's, and the last checkpoint resumed from"
+
+
+def test_the_dev_table_writes_epochs_as_counts_not_as_metrics(tmp_path):
+    """The evaluation before the first step is epoch 0 (an int) and showed "0"; the others showed "0.5000"."""
+    summary = _summary()
+    summary["result"]["dev"] = [{"step": s, "epoch": e, "ndcg@10": 0.6, "mrr@10": 0.5, "recall@100": 0.9, "map": 0.4}
+                                for s, e in ((0, 0), (4, 0.5), (8, 1.0), (10, 1.25), (11, 1.3333333333333333))]
+    _write(tmp_path / "m", summary)
+    dev_rows = training_report(tmp_path / "m").read_text().split("<h2>Dev evaluations</h2>")[1].split("</tbody>")[0]
+    epochs = [row.split("<td>")[2].split("</td>")[0] for row in dev_rows.split("<tr>")[2:]]
+    assert epochs == ["0", "0.5", "1", "1.25", "1.33"]
+    assert "<td>0.6000</td>" in dev_rows, "the metrics keep 4 decimals"

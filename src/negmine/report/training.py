@@ -83,13 +83,24 @@ def _run_folder(folder: Path) -> Path | None:
 
 
 def _rows_table(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
-    def cell(value) -> str:
-        text = f"{value:.4f}" if isinstance(value, float) else str(value)
-        return f"<td>{html.escape(text)}</td>"
+    def cell(column: str, value) -> str:
+        return f"<td>{html.escape(_epoch(value) if column == 'epoch' else _cell(value))}</td>"
 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(cell(row.get(c, "")) for c in columns) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(cell(c, row.get(c, "")) for c in columns) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _epoch(value) -> str:
+    """An epoch as a count, to at most 2 decimals (0, 0.5, 1.25): formatted as a metric, the evaluation before
+    the first step read "0" (an int) and the others "0.5000", "1.0000"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
 def _overview(result: Mapping) -> str:
