@@ -87,3 +87,11 @@ def test_the_dev_curves_have_every_metric_of_the_dev_table():
     dev = [{"step": s, "ndcg@10": 0.5, "mrr@10": 0.4, "recall@100": 0.9, "map": 0.3} for s in (0, 6)]
     ax = plots.training_figure([{"step": 6, "loss": 1.0}], dev).axes[1]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ndcg@10", "mrr@10", "recall@100", "map"]
+
+
+def test_the_dev_curves_are_titled_with_the_split_evaluated():
+    dev = [{"step": s, "ndcg@10": 0.5} for s in (0, 6)]
+    fig = plots.training_figure([{"step": 6, "loss": 1.0}], dev, dev_title="Dev: test split of minifacts")
+    assert fig.axes[1].get_title() == "Dev: test split of minifacts"
+    assert plots.training_figure([{"step": 6, "loss": 1.0}], dev).axes[1].get_title() == "Dev split"
+    decode(plots.training_curves([{"step": 6, "loss": 1.0}], dev, dev_title="Dev: test split of minifacts"))

@@ -188,7 +188,7 @@ def test_the_curves_mark_the_re_mining_steps(tmp_path, monkeypatch):
     from negmine.report import plots
 
     seen = []
-    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(), resume=(): seen.append(list(remine)) or "")
+    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(), resume=(), **_: seen.append(list(remine)) or "")
     summary = _summary(remine=True)
     summary["result"]["remine"].append({"step": 6, "restored": True, "rows_updated": 30})  # re-read after a resume
     summary["result"]["remine"].append({"step": 10, "rows_updated": 30, "seconds": 1.0})
@@ -202,7 +202,7 @@ def test_the_curves_mark_where_a_resumed_run_went_on(tmp_path, monkeypatch):
     from negmine.report import plots
 
     seen = []
-    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(), resume=(): seen.append(list(resume)) or "")
+    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(), resume=(), **_: seen.append(list(resume)) or "")
     summary = _summary(dev=False)
     summary["result"].update(resumed_from="out/checkpoints/checkpoint-8", timings_parts=[
         {"until_step": 4, "seconds": {"train": 1.0}}, None, {"until_step": 12, "seconds": {"train": 2.0}}])
@@ -224,3 +224,26 @@ def test_the_dev_table_writes_epochs_as_counts_not_as_metrics(tmp_path):
     epochs = [row.split("<td>")[2].split("</td>")[0] for row in dev_rows.split("<tr>")[2:]]
     assert epochs == ["0", "0.5", "1", "1.25", "1.33"]
     assert "<td>0.6000</td>" in dev_rows, "the metrics keep 4 decimals"
+
+
+def test_the_dev_plot_and_table_name_the_split_and_data_evaluated(tmp_path, monkeypatch):
+    """The plot was titled "Dev split" and the table named nothing, whichever split of whichever folder it scored."""
+    from negmine.report import plots
+
+    titles = []
+    monkeypatch.setattr(plots, "training_curves", lambda loss, dev, remine=(), resume=(), **kw: titles.append(kw) or "")
+    summary = _summary()
+    summary["config"]["dev"] = {"data_dir": "/data/beir/scifact", "split": "test", "max_documents": None}
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8")
+    assert '<h2>Dev evaluations</h2>\n<p class="note">test split of /data/beir/scifact</p>' in page
+    summary["config"]["dev"].update(split="dev", max_documents=5000)
+    _write(tmp_path / "sampled", summary)
+    page = training_report(tmp_path / "sampled").read_text(encoding="utf-8")
+    assert '<p class="note">dev split of /data/beir/scifact (a sample of at most 5,000 documents)</p>' in page
+    summary["config"].pop("dev")  # a summary without the dev settings (none is written without --eval-data)
+    _write(tmp_path / "unrecorded", summary)
+    training_report(tmp_path / "unrecorded")
+    assert [kw.get("dev_title") for kw in titles] == [
+        "Dev: test split of scifact", "Dev: dev split of scifact (a sample of at most 5,000 documents)",
+        "Dev: the dev split (not recorded)"]

@@ -137,15 +137,15 @@ DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00"
 
 
 def training_curves(loss_history: Sequence[dict], dev: Sequence[dict], remine_steps: Sequence[int] = (),
-                    resume_steps: Sequence[int] = ()) -> str:
+                    resume_steps: Sequence[int] = (), dev_title: str = "Dev split") -> str:
     """Training loss per logged step (left) and, when the run had a dev split, its metrics per evaluation
-    (right; the step-0 point is where the model started), as a base64 PNG; a dashed line at each re-mining step,
-    a dotted one at each checkpoint a resumed run went on from."""
-    return to_base64_png(training_figure(loss_history, dev, remine_steps, resume_steps))
+    (right, titled ``dev_title``: the split and data evaluated; the step-0 point is where the model started), as
+    a base64 PNG; a dashed line at each re-mining step, a dotted one at each checkpoint a resumed run went on from."""
+    return to_base64_png(training_figure(loss_history, dev, remine_steps, resume_steps, dev_title))
 
 
 def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_steps: Sequence[int] = (),
-                    resume_steps: Sequence[int] = ()):
+                    resume_steps: Sequence[int] = (), dev_title: str = "Dev split"):
     """The Figure of :func:`training_curves`; step axes have whole-number ticks only (a short run's
     default ticks would read 0.5, 1.5...)."""
     from matplotlib.ticker import MaxNLocator
@@ -164,7 +164,7 @@ def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_st
                 axes[1].plot(*zip(*points), color=color, marker="o", markersize=3, label=metric)
         axes[1].set_xlabel("step")
         axes[1].set_ylabel("dev score")
-        axes[1].set_title("Dev split", fontsize=9)
+        axes[1].set_title(dev_title, fontsize=9)
     for ax in axes:
         _event_lines(ax, remine_steps, "re-mined", "#ae3ec9", "--")
         _event_lines(ax, resume_steps, "resumed", "#868e96", ":")

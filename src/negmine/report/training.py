@@ -159,6 +159,23 @@ def _part(number: int, part: Mapping | None) -> str:
     return f"part {number}, to step {part.get('until_step')}: {seconds}"
 
 
+def _dev_data(dev: Mapping | None, short: bool = False) -> str:
+    """The split and data the dev evaluations scored (``test split of minifacts``, the folder's name when
+    ``short``, for the plot's title), and the sample's size when one was drawn: the plot was titled "Dev split"
+    and the table named neither, though a run can evaluate any split of any folder (``--eval-data``)."""
+    if not isinstance(dev, Mapping) or not dev.get("data_dir"):
+        return "the dev split (not recorded)"
+    folder = str(dev["data_dir"])
+    if short:
+        name = Path(folder).name or folder
+        folder = name if len(name) <= 40 else name[:39] + "…"
+    where = f"{dev.get('split', 'dev')} split of {folder}"
+    sample = dev.get("max_documents")
+    if isinstance(sample, int) and not isinstance(sample, bool):
+        return f"{where} (a sample of at most {sample:,} documents)"
+    return where
+
+
 def _remine_steps(result: Mapping) -> list[int]:
     """The steps the run re-mined after (a restored event re-read a file an interrupted part had mined: same step)."""
     return sorted({event["step"] for event in result.get("remine") or [] if isinstance(event.get("step"), int)})
@@ -200,11 +217,12 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
         "checkpoint kept": result.get("best_checkpoint") or "the last (no --keep-best)",
         "resumed from": _resumed(result),
     }))]
-    sections.append(("Curves", '<div class="plots">' + figure(plots.training_curves(result.get("loss_history", []), dev, _remine_steps(result),
-                                                                _resume_steps(result)),
-                                                                "training curves") + "</div>"))
+    curves = plots.training_curves(result.get("loss_history", []), dev, _remine_steps(result), _resume_steps(result),
+                                   dev_title=f"Dev: {_dev_data(config.get('dev'), short=True)}")
+    sections.append(("Curves", '<div class="plots">' + figure(curves, "training curves") + "</div>"))
     if dev:
-        sections.append(("Dev evaluations", _rows_table(dev, ["step", "epoch", "ndcg@10", "mrr@10", "recall@100", "map"])))
+        sections.append(("Dev evaluations", f'<p class="note">{html.escape(_dev_data(config.get("dev")))}</p>'
+                         + _rows_table(dev, ["step", "epoch", "ndcg@10", "mrr@10", "recall@100", "map"])))
     if result.get("remine"):
         columns = sorted({key for event in result["remine"] for key in event})
         sections.append(("Re-mining", _rows_table(result["remine"], columns)))
