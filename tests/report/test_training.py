@@ -247,3 +247,29 @@ def test_the_dev_plot_and_table_name_the_split_and_data_evaluated(tmp_path, monk
     assert [kw.get("dev_title") for kw in titles] == [
         "Dev: test split of scifact", "Dev: dev split of scifact (a sample of at most 5,000 documents)",
         "Dev: the dev split (not recorded)"]
+
+
+def test_the_configuration_shows_the_values_as_the_summary_json_has_them(tmp_path):
+    """The table showed Python's None, True and False, not the null, true and false of negmine_train.json."""
+    summary = _summary()
+    summary["config"].update(max_steps=None, fn_mask=True, resume=False, output_dir="out/model",
+                             dev={"data_dir": "/data/minifacts", "max_documents": None, "keep_best": True},
+                             matryoshka_dims=[64, 32], scale=20.0)
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8").split("<h2>Configuration</h2>")[1]
+    for row in ("<td>max_steps</td><td>null</td>", "<td>fn_mask</td><td>true</td>", "<td>resume</td><td>false</td>",
+                "<td>output_dir</td><td>out/model</td>", "<td>dev.data_dir</td><td>/data/minifacts</td>",
+                "<td>dev.max_documents</td><td>null</td>", "<td>dev.keep_best</td><td>true</td>",
+                "<td>matryoshka_dims</td><td>[64, 32]</td>", "<td>scale</td><td>20.0</td>",
+                "<td>learning_rate</td><td>0.0001</td>"):
+        assert row in page, row
+    assert "None" not in page and "True" not in page and "False" not in page
+
+
+def test_flat_config_writes_paths_plainly_and_other_values_as_json():
+    from pathlib import Path
+
+    from negmine.report.training import flat_config
+
+    assert flat_config({"a": Path("out/m"), "b": {"c": None, "d": ["é", Path("x")]}, "e": {}, "f": ""}) == {
+        "a": "out/m", "b.c": "null", "b.d": '["é", "x"]', "e": "{}", "f": '""'}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Mapping, Sequence
 
 from negmine.io.atomic import atomic_write
@@ -194,17 +194,25 @@ def _round(value) -> object:
     return round(value, 4) if isinstance(value, float) else ("-" if value is None else value)
 
 
-def flat_config(config: Mapping, prefix: str = "") -> dict[str, object]:
+def flat_config(config: Mapping, prefix: str = "") -> dict[str, str]:
     """``config`` with nested sections as dotted keys (``mine.filters.sd_margin``), sorted within each level;
-    lists as JSON. One row per setting instead of a JSON blob for the re-mining configuration."""
-    flat: dict[str, object] = {}
+    one row per setting instead of a JSON blob for the re-mining configuration. Values as ``negmine_train.json``
+    writes them (``null``, ``true``, ``["query_to_doc"]``), texts and paths without quotes: the table showed
+    Python's ``None`` and ``True``, which the user neither wrote nor finds in the file."""
+    flat: dict[str, str] = {}
     for key, value in sorted(config.items()):
         name = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
             flat.update(flat_config(value, name + "."))
         else:
-            flat[name] = json.dumps(value) if isinstance(value, (Mapping, list)) else value
+            flat[name] = _json_value(value)
     return flat
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, (str, PurePath)) and str(value):
+        return str(value)  # an empty text as "" (an empty cell read as a missing value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def render_training_report(summary: Mapping, out: Path) -> Path:
