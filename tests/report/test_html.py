@@ -286,3 +286,56 @@ def test_the_reasons_column_is_in_view_without_scrolling_sideways_in_a_browser(b
         report({right: reasons.getBoundingClientRect().right, box: box.getBoundingClientRect().right});
     """)
     assert out["right"] <= out["box"], f"the reasons column ends past the visible table: {out}"
+
+
+AUDIT_SCORES = {"model": 0.99, "model:positive": 0.98, "confidence": 0.0, "cosine_to_positive": 0.5,
+                "margin_to_positive": -0.01, "overlap_with_positive": 0.1, "positive_rank:model": 11}
+
+
+def test_the_wide_table_has_a_scrollbar_in_view_and_keeps_whose_row_it_is_when_scrolled_sideways_in_a_browser(browser):
+    """An audit's table is ~2,270 px wide in a 1,400 px window. Its one horizontal scrollbar was at the foot of the
+    85vh box, below the window when the table's top was in view, and scrolled to the scores no column said whose
+    row it was. Now a scrollbar above the rows moves the table, and kind, action and query_id stay in view."""
+    out = browser(_flags_page([_flag(i, scores=AUDIT_SCORES) for i in range(300)]), """
+        var box = document.querySelector('.scroll'), bar = document.querySelector('.hbar');
+        window.scrollTo(0, document.querySelector('.pager').getBoundingClientRect().top + window.scrollY);
+        var row = document.querySelector('#flags tbody tr'), cell = function(i){ return row.cells[i].getBoundingClientRect(); };
+        var before = {kind: cell(0).left, qid: cell(2).left, doc: cell(5).left};
+        if (!bar) { report({bar: null, boxBottom: box.getBoundingClientRect().bottom, view: innerHeight}); }
+        else {
+          var rect = bar.getBoundingClientRect();
+          var seen = {bar: !bar.hidden, top: rect.top, bottom: rect.bottom, view: innerHeight,
+                      scrollable: bar.scrollWidth - bar.clientWidth, boxScrollable: box.scrollWidth - box.clientWidth};
+          bar.scrollLeft = 600; bar.dispatchEvent(new Event('scroll'));  // headless paints no frame to fire it
+          setTimeout(function(){
+            var q = cell(2), th = document.querySelector('#flags th:nth-child(3)').getBoundingClientRect();
+            box.scrollTop = 2000;
+            setTimeout(function(){
+              var thNow = document.querySelector('#flags th:nth-child(3)').getBoundingClientRect();
+              var hit = document.elementFromPoint(thNow.left + thNow.width / 2, thNow.top + thNow.height / 2);
+              var hitCell = document.elementFromPoint(thNow.left + 3, thNow.bottom + 12);  // a row scrolled under it
+              report(Object.assign(seen, {boxLeft: box.scrollLeft, before: before,
+                after: {kind: cell(0).left, qid: q.left, doc: cell(5).left},
+                headerOnTop: hit && hit.closest('th') ? hit.closest('th').textContent : null,
+                cellOnTop: hitCell && hitCell.closest('td') ? hitCell.closest('td').textContent : null}));
+            }, 50);
+          }, 50);
+        }
+    """, wait_ms=1000)
+    assert out["bar"], f"no scrollbar above the rows: the box's own ends {out}"
+    assert out["scrollable"] == out["boxScrollable"] > 500, out
+    assert 0 <= out["top"] < out["bottom"] < 200 < out["view"], f"the scrollbar is not in view under the pager: {out}"
+    assert out["boxLeft"] == 600, f"the scrollbar above does not move the table: {out}"
+    assert out["after"]["kind"] == out["before"]["kind"] and out["after"]["qid"] == out["before"]["qid"], out
+    assert out["after"]["doc"] == out["before"]["doc"] - 600, f"the other columns scroll: {out}"
+    assert out["headerOnTop"] == "query_id", f"the stuck header is covered while rows scroll: {out}"
+    assert re.fullmatch(r"q\d+", out["cellOnTop"] or ""), f"a stuck cell shows what scrolls under it: {out}"
+
+
+def test_the_scrollbar_above_the_rows_is_hidden_when_the_table_fits_in_a_browser(browser):
+    out = browser(_flags_page([_flag(i) for i in range(3)]).replace("</head>", "<style>#flags{min-width:0!important}"
+                                                                    "</style></head>"), """
+        var box = document.querySelector('.scroll');
+        report({hidden: document.querySelector('.hbar').hidden, overflow: box.scrollWidth - box.clientWidth});
+    """)
+    assert out == {"hidden": True, "overflow": 0}

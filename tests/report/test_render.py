@@ -21,7 +21,7 @@ def test_report_embeds_four_images_and_one_row_per_flag(flags_and_summary, tmp_p
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<details><summary>positive text" in body, "long texts are collapsible"
     data = json.loads(re.search(r'<script type="application/json" id="flags-data">(.*?)</script>', page).group(1))
-    assert data["rows"][1][13] == ["0.9100", 0.91] and '<th data-type="num">cosine_to_positive</th>' in page
+    assert data["rows"][1][13] == ["0.9100", 0.91] and '<th data-type="num">cosine_<wbr>to_<wbr>positive</th>' in page
     assert "addEventListener('click'" in page, "inline sort script"
     assert "http://" not in page and "https://" not in page, "self-contained"
 

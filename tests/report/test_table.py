@@ -164,3 +164,18 @@ def test_an_audit_without_flags_says_so_instead_of_an_empty_sortable_table():
     page = render_table([], 0)
     assert "No flags: no false negative and no noisy positive was found, so there is no table." in page
     assert "<table" not in page and "click a header" not in page
+
+
+def test_score_headers_break_after_underscores_and_their_columns_are_narrower_for_it():
+    """An audit's score columns were 11 em wide for ``overlap_with_positive`` and their headers broke mid-word
+    (``cosine_to_positiv`` / ``e``), for numbers of 4 decimals."""
+    page = render_table([_record(scores={"model": 0.1, "cosine_to_positive": 0.5, "overlap_with_positive": 0.0})], 1)
+    names = re.findall(r"<th data-type=\"\w+\">(.*?)</th>", page)
+    widths = dict(zip(names, re.findall(r"<col(?: style=\"width:([\d.]+)em\")?>", page)))
+    assert "cosine_<wbr>to_<wbr>positive" in names and "overlap_<wbr>with_<wbr>positive" in names
+    assert float(widths["overlap_<wbr>with_<wbr>positive"]) <= 8.0, widths
+
+
+def test_the_first_three_columns_stick_at_the_widths_before_them():
+    page = render_table([_record()], 1)
+    assert '<div class="hbar" hidden><div></div></div><div class="scroll" style="--left2:9em;--left3:15.4em">' in page

@@ -23,6 +23,13 @@ table.sortable{table-layout:fixed} table.sortable th{white-space:normal;overflow
 .pager .filter{min-width:260px;padding:3px 6px} .pager button{min-width:2.2em} .pager .status{color:#495057;min-width:16em;text-align:center}
 th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 td details summary{cursor:pointer} td.text{min-width:220px;max-width:420px} tbody tr:nth-child(even){background:#fcfcfd}
+.hbar{overflow-x:auto;overflow-y:hidden} .hbar[hidden]{display:none} .hbar div{height:1px}
+#flags{border-collapse:separate;border-spacing:0} #flags th,#flags td{border-width:0 1px 1px 0}
+#flags tr>:first-child{border-left-width:1px} #flags thead th{border-top-width:1px}
+#flags th{z-index:2} #flags td:nth-child(-n+3),#flags th:nth-child(-n+3){position:sticky;left:0}
+#flags td:nth-child(-n+3){background:#fff;z-index:1} #flags tbody tr:nth-child(even) td:nth-child(-n+3){background:#fcfcfd}
+#flags th:nth-child(-n+3){z-index:3} #flags tr>:nth-child(2){left:var(--left2,0)}
+#flags tr>:nth-child(3){left:var(--left3,0);box-shadow:inset -2px 0 0 #ced4da}
 .note{color:#868e96;font-size:12px} .kv td:first-child{color:#495057;white-space:nowrap} .kv td,.meta{overflow-wrap:anywhere}
 """
 
@@ -109,6 +116,16 @@ document.querySelectorAll('table.sortable[data-rows]').forEach(function(table){
     clearTimeout(wait);
     wait = setTimeout(function(){ load(); match(); page = 0; render(); }, 150);
   });
+  var box = table.parentNode, hbar = box.previousElementSibling;  // a scrollbar above the rows (the box's own is
+  if (hbar && hbar.classList.contains('hbar')) {                    // at its foot, 85vh down: off screen)
+    var fit = function(){
+      hbar.style.width = box.clientWidth + 'px'; hbar.firstChild.style.width = box.scrollWidth + 'px';
+      hbar.hidden = box.scrollWidth <= box.clientWidth;
+    };
+    hbar.addEventListener('scroll', function(){ if (box.scrollLeft !== hbar.scrollLeft) box.scrollLeft = hbar.scrollLeft; });
+    box.addEventListener('scroll', function(){ if (hbar.scrollLeft !== box.scrollLeft) hbar.scrollLeft = box.scrollLeft; });
+    fit(); window.addEventListener('resize', fit);
+  }
   pager.hidden = false;
   pager.querySelector('[data-go="first"]').disabled = pager.querySelector('[data-go="prev"]').disabled = true;
   pager.querySelector('[data-go="next"]').disabled = pager.querySelector('[data-go="last"]').disabled = +table.dataset.total <= size;

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from typing import Callable, Iterable, Mapping, Sequence
 
 PREVIEW_CHARS = 140
@@ -135,17 +136,26 @@ def json_script(element_id: str, data: object) -> str:
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
+def _name_parts(name: str) -> list[str]:
+    """A column name cut after each ``:``, and a part of more than 10 characters after each ``_`` too
+    (``cosine_``, ``to_``, ``positive``; ``query_id`` whole): where its header may break."""
+    parts = [part for part in re.split(r"(?<=:)", name) if part]
+    return [piece for part in parts for piece in (re.split(r"(?<=_)", part) if len(part) > 10 else [part]) if piece]
+
+
 def _width_em(column: str) -> float | None:
-    """A fixed column's width: its values', or its name's (on one line a part, after the sort arrow)."""
+    """A fixed column's width: its values', or its name's (on one line a part, after the sort arrow). Cut at
+    ``_`` too: the audit's score columns (``overlap_with_positive``...) were 11 em, for numbers of 4 decimals."""
     if column in TEXT_COLUMNS:
         return None
-    name = max(len(part) for part in column.split(":")) * 0.65 + 2.5  # bold 12px, padding, the arrow
+    name = max(len(part) for part in _name_parts(column)) * 0.65 + 2.5  # bold 12px, padding, the arrow
     return round(min(max(WIDTH_EM.get(column, 5.5), name), 11.0), 1)
 
 
 def _header(name: str) -> str:
-    """The escaped name, breakable after each ``:`` (``model:<wbr>positive``)."""
-    return ":<wbr>".join(html.escape(part) for part in name.split(":"))
+    """The escaped name, breakable after each ``:`` and ``_`` (``model:<wbr>positive``, ``cosine_<wbr>to_<wbr>...``;
+    it broke inside a word: ``cosine_to_positiv`` / ``e``)."""
+    return "<wbr>".join(html.escape(part) for part in _name_parts(name))
 
 
 def _colgroup(columns: Sequence[str]) -> tuple[str, str]:
@@ -154,6 +164,14 @@ def _colgroup(columns: Sequence[str]) -> tuple[str, str]:
     cols = "".join(f'<col style="width:{w:g}em">' if w else "<col>" for w in widths)
     fixed = sum(w for w in widths if w)
     return f"<colgroup>{cols}</colgroup>", f"min-width:calc({fixed:g}em + {TEXT_MIN_PX * len(TEXT_COLUMNS)}px)"
+
+
+def _sticky_offsets(columns: Sequence[str]) -> str:
+    """Where the 2nd and 3rd columns stick (the page's CSS keeps kind, action and query_id in view while the table
+    scrolls sideways): the widths of the fixed columns before them. An audit's table is ~2,270 px wide in a
+    1,400 px window, and scrolled to its scores it showed no column saying whose row it was."""
+    first, second = (_width_em(c) or 0.0 for c in columns[:2])
+    return f"--left2:{first:g}em;--left3:{round(first + second, 1):g}em"
 
 
 def _pager(rows: int) -> str:
@@ -190,6 +208,7 @@ def render_table(records: Iterable[Mapping], total: int) -> str:
         note += (f'<noscript><p class="note">Without JavaScript only rows 1–{PAGE_ROWS} are shown, in file order '
                  "(paging, sorting and filtering need it).</p></noscript>")
     colgroup, min_width = _colgroup(columns)
-    return (f'{note}{_pager(len(rows))}<div class="scroll"><table id="flags" class="sortable" data-rows="flags-data" '
+    return (f'{note}{_pager(len(rows))}<div class="hbar" hidden><div></div></div>'
+            f'<div class="scroll" style="{_sticky_offsets(columns)}"><table id="flags" class="sortable" data-rows="flags-data" '
             f'data-total="{len(rows)}" data-page="{PAGE_ROWS}" style="{min_width}">{colgroup}<thead><tr>{header}</tr>'
             f"</thead><tbody>\n{body}\n</tbody></table></div>{json_script('flags-data', table_data(rows, scores))}")
