@@ -273,3 +273,15 @@ def test_flat_config_writes_paths_plainly_and_other_values_as_json():
 
     assert flat_config({"a": Path("out/m"), "b": {"c": None, "d": ["é", Path("x")]}, "e": {}, "f": ""}) == {
         "a": "out/m", "b.c": "null", "b.d": '["é", "x"]', "e": "{}", "f": '""'}
+
+
+def test_the_remining_table_shows_values_as_the_summary_has_them(tmp_path):
+    """The re-mining table showed Python's ``True`` and ``None`` (the configuration table shows JSON since session
+    40); a missing field stays an empty cell and numbers keep their format."""
+    summary = _summary(remine=True)
+    summary["result"]["remine"].append({"step": 10, "restored": True, "file": None, "rows_updated": 30, "seconds": 1.0})
+    _write(tmp_path / "m", summary)
+    table = training_report(tmp_path / "m").read_text().split("<h2>Re-mining</h2>")[1].split("</table>")[0]
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in table.split("<tr>")[2:]]
+    assert re.findall(r"<th>(.*?)</th>", table) == ["file", "restored", "rows_updated", "seconds", "step"]
+    assert rows == [["", "", "30", "1.5000", "6"], ["null", "true", "30", "1.0000", "10"]]

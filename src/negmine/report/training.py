@@ -92,7 +92,13 @@ def _rows_table(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
 
 
 def _cell(value) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    """Floats to 4 decimals; ``None``, booleans, lists and mappings as ``negmine_train.json`` writes them (``null``,
+    ``true``), not as Python prints them; anything else as its text (a missing field's "" stays an empty cell)."""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if value is None or isinstance(value, (bool, list, dict)):
+        return _json_value(value)
+    return str(value)
 
 
 def _epoch(value) -> str:
