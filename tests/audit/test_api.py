@@ -190,6 +190,61 @@ def test_an_audit_leaves_no_lock_and_runs_after_a_killed_one(tmp_path):
     assert (tmp_path / "clean.jsonl").is_file() and not list(tmp_path.glob("*.lock"))
 
 
+PROBE = """
+import sys
+from negmine.errors import ConfigError
+from negmine.io.output_lock import check_not_busy
+try:
+    check_not_busy({"--candidates": sys.argv[1]})
+except ConfigError as err:
+    print(err)
+"""
+
+
+def _other_run_takes(path) -> str:
+    """What another process trying to lock ``path`` as its ``--candidates`` is told ('' when it got the lock)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_a_beir_audit_holds_its_candidates_from_mining_until_it_has_audited_them(tmp_path, monkeypatch):
+    """Mining locked the candidates file (and its summary) only while it wrote them: between the end of mining
+    and the audit reading them, another run naming the same candidates could overwrite them. The audit now holds
+    both locks for its whole run and mining reuses them."""
+    import os
+
+    import negmine.audit.api as audit_api
+    import negmine.audit.run as audit_run
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", lambda config: HashEmbedder())
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    candidates, summary = tmp_path / "mined" / "c.jsonl", tmp_path / "mined" / "c.summary.json"
+    told: dict[str, list[str]] = {"mined": [], "auditing": []}
+
+    def probing(step, real):
+        def probe(*args, **kwargs):
+            told[step] += [_other_run_takes(candidates), _other_run_takes(summary)]
+            return real(*args, **kwargs)
+        return probe
+
+    monkeypatch.setattr(audit_api, "check_input", probing("mined", audit_api.check_input))
+    monkeypatch.setattr(audit_run, "audit_file", probing("auditing", audit_run.audit_file))
+    config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl", split="test",
+                         unknown_qrels="skip", candidates=candidates)
+    assert run_audit(config)["counts"]["pairs"] == 2
+    refusals = [f"--candidates {path}: another negmine run (pid {os.getpid()}) is writing this output now (it holds "
+                f"{path}.lock); wait for that run to finish, or choose another --candidates for this one"
+                for path in (candidates, summary)]
+    assert told == {"mined": refusals, "auditing": refusals}
+    assert not list((tmp_path / "mined").glob("*.lock")), "the audit gave its locks back"
+    assert _other_run_takes(candidates) == ""
+
+
 def _beir_test_split(tmp_path):
     """The demo topic as a BEIR folder with a ``test`` split only, one of whose two judgments names a document the
     corpus lacks."""
@@ -231,7 +286,7 @@ def _stub_candidate_mining(monkeypatch) -> list:
 
     seen = []
 
-    def mine_candidates(config, out):
+    def mine_candidates(config, out, held):
         seen.append((config, out))
         raise Mined
 

@@ -36,8 +36,9 @@ def run_audit(config: AuditConfig, split: str | None = None, candidates: Path | 
     check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     refuse_mined_file_unused(config)
     check_formats(config.formats, config.export_as)
-    with hold_outputs(check_outputs(config)):  # no other run writes these files until this one ends
-        return _audit(config)
+    files, mined = check_outputs(config)
+    with hold_outputs({**files, **mined}) as held:  # no other run writes these files until this one ends
+        return _audit(config, held)
 
 
 def with_moved_arguments(config: AuditConfig, **given: object) -> AuditConfig:
@@ -62,8 +63,9 @@ def with_moved_arguments(config: AuditConfig, **given: object) -> AuditConfig:
     return as_given
 
 
-def _audit(config: AuditConfig) -> dict:
-    """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held."""
+def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
+    """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held (``held``, a
+    BEIR directory's candidates and their summary among them: mining reuses those locks)."""
     from negmine.audit.judges import build_judges
     from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
     from negmine.audit.run import audit_file, candidates_path, document_sample, summary_path
@@ -74,7 +76,7 @@ def _audit(config: AuditConfig) -> dict:
     embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
     from_beir = Path(config.input).is_dir()
     if from_beir:
-        mined = mine_candidates(config, candidates_path(config))
+        mined = mine_candidates(config, candidates_path(config), held)
         config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
         embedder = mined.embedder
     elif not Path(config.input).is_file():
@@ -155,12 +157,13 @@ def refuse_mined_file_unused(config: AuditConfig) -> None:
                               f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({default})")
 
 
-def check_outputs(config: AuditConfig) -> dict[str, Path | None]:
-    """Every file the audit will write can be written; checked before any model loads. Returns the ones the audit
-    writes itself as ``{option: path}`` (None: not written), the ones it locks: a BEIR directory's candidates (and
-    their mining summary) are checked with them (distinct from the inputs and the other outputs: ``--candidates``
-    naming the flags file failed only once mining began, as another output of the mining run) but
-    :func:`negmine.pipeline.mine.mine` locks them itself while it writes them."""
+def check_outputs(config: AuditConfig) -> tuple[dict[str, Path | None], dict[str, Path | None]]:
+    """Every file the audit will write can be written; checked before any model loads. Returns ``(files, mined)``
+    as ``{option: path}`` (None: not written): the files the audit writes itself and a BEIR directory's
+    candidates and their mining summary (empty for a mined file), checked with them (distinct from the inputs and
+    the other outputs: ``--candidates`` naming the flags file failed only once mining began, as another output of
+    the mining run). The audit locks both for its whole run: the candidates were locked only while mining wrote
+    them, so another run could overwrite them before this one read them."""
     from negmine.audit.run import candidates_path, summary_path
     from negmine.export.registry import export_path
     from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
@@ -179,7 +182,7 @@ def check_outputs(config: AuditConfig) -> dict[str, Path | None]:
     for option, path in {**files, **mined}.items():
         if path is not None:
             check_output_file(path, option)
-    return files
+    return files, mined
 
 
 def _show(value: object) -> str:
@@ -205,16 +208,17 @@ def check_input(path: Path, need_spread: bool, need_rows: bool = True) -> None:
         raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
 
 
-def mine_candidates(config: AuditConfig, out: Path) -> MineResult:
+def mine_candidates(config: AuditConfig, out: Path, held: frozenset[Path]) -> MineResult:
     """The top candidates of every labelled pair, without margins or near-duplicate exclusion (those are
-    exactly what the audit should see), as a native file to audit (``.output`` of the result)."""
+    exactly what the audit should see), as a native file to audit (``.output`` of the result). ``held``: the
+    audit's locks (``out``'s and its summary's among them), which mining reuses."""
     from negmine.config import DataConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
-    from negmine.pipeline.mine import mine
+    from negmine.pipeline.mine import mine_holding
 
     n = config.judged_depth()
-    return mine(MineConfig(
+    return mine_holding(MineConfig(
         data=DataConfig(data_dir=config.input, split=config.split, unknown_qrels=config.unknown_qrels),
         encoder=config.encoder,
         filters=FilterConfig(sd_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
         output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
-    ))
+    ), held)

@@ -44,22 +44,33 @@ def lock_path(path: str | Path, folder: bool = False) -> Path:
     return real / FOLDER_LOCK if folder else real.parent / f"{real.name}.lock"
 
 
+HeldLocks = frozenset
+"""The lock paths (:func:`lock_path`) a run holds, as :func:`hold_outputs` yields them; passed back to it as
+``held`` by a step of the same run that writes some of those outputs itself (an audit's candidate mining)."""
+
+
 @contextlib.contextmanager
-def hold_outputs(outputs: Outputs, folders: Outputs | None = None) -> Iterator[None]:
-    """Hold the lock of every output file (``outputs``) and folder (``folders``) for the block; ConfigError
-    (nothing held) when another run holds one. Locks are taken in one order (by lock path), so of two runs
-    sharing outputs one always gets them all."""
+def hold_outputs(outputs: Outputs, folders: Outputs | None = None,
+                 held: HeldLocks = HeldLocks()) -> Iterator[HeldLocks]:
+    """Hold the lock of every output file (``outputs``) and folder (``folders``) for the block and yield every
+    lock path held then (``held`` with them); ConfigError (nothing held) when another run holds one. Locks are
+    taken in one order (by lock path), so of two runs sharing outputs one always gets them all.
+
+    ``held``: locks the caller (this process) holds already and keeps after the block; they are not taken again.
+    A second ``flock`` on the same file is refused even in the same process, so an audit could not hold the
+    candidates file it mines: :func:`negmine.pipeline.mine.mine` locked it only while writing it, and between
+    mining and the audit reading it another run could overwrite it."""
     wanted = {lock_path(path, folder): (option, Path(path))
               for group, folder in ((outputs, False), (folders or {}, True))
               for option, path in group.items() if path is not None}
-    held: list[tuple[int, Path, list[Path]]] = []
+    taken: list[tuple[int, Path, list[Path]]] = []
     try:
-        for lock in sorted(wanted):
-            held.append(_take(lock, *wanted[lock]))
+        for lock in sorted(set(wanted) - held):
+            taken.append(_take(lock, *wanted[lock]))
         remove_stale_temp_files(outputs, folders or {})
-        yield
+        yield HeldLocks(held | set(wanted))
     finally:
-        for fd, lock, created in reversed(held):
+        for fd, lock, created in reversed(taken):
             remove_locked(fd, lock, created)  # with the folders made for it, when left empty
 
 

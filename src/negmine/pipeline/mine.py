@@ -129,13 +129,21 @@ def mine(
     built from the config. ``hook`` runs on each pair's pool between exclusions and filters (denoising).
     Another run writing one of the same files meanwhile is refused at once (:mod:`negmine.io.output_lock`).
     """
+    return mine_holding(config, frozenset(), embedder, dataset, hook)
+
+
+def mine_holding(config: MineConfig, held: frozenset[Path], embedder: Embedder | None = None,
+                 dataset: Dataset | None = None, hook: PoolHook | None = None) -> MineResult:
+    """:func:`mine` as a step of a run that holds some of its outputs' locks already (``held``, as
+    :func:`negmine.io.output_lock.hold_outputs` yields them) and keeps them after it: an audit of a BEIR directory
+    holds its candidates file (and their summary) from before mining until it has audited them."""
     from negmine.config import check_config_type
     from negmine.io.output_lock import hold_outputs
 
     check_config_type(config, MineConfig, "mine")
     config.validate()
     check_registries(config)
-    with hold_outputs(check_outputs(config)):  # no other run writes these files until this one ends
+    with hold_outputs(check_outputs(config), held=held):  # no other run writes these files until this one ends
         return _mine(config, embedder, dataset, hook)
 
 
