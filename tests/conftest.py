@@ -27,3 +27,19 @@ def scifact_dir() -> Path:
     if not (SHARED_SCIFACT / "corpus.jsonl").exists():
         pytest.skip(f"SciFact not found at {SHARED_SCIFACT}")
     return SHARED_SCIFACT
+
+
+@pytest.fixture
+def not_a_bi_encoder():
+    """The refusal of a cross-encoder folder given as a bi-encoder (``what``: "model" or "teacher"), as a function of
+    (what, path, kind)."""
+    return _not_a_bi_encoder
+
+
+def _not_a_bi_encoder(what: str, path, kind: str) -> str:
+    option = "--teacher" if what == "teacher" else "--model"
+    return (f"{what} '{path}' is {kind}, not a bi-encoder: it scores a (query, document) pair together and does not "
+            "encode a text alone, so sentence-transformers would load its backbone with mean pooling and drop the "
+            f"scoring head, and the vectors would be no trained model's; give a re-ranker as --cross-encoder {path} "
+            f"(negmine audit, negmine mine --denoise), and pass a bi-encoder as {option} (a sentence-transformers "
+            "folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name)")

@@ -168,3 +168,30 @@ def test_a_cross_encoder_that_is_no_model_folder_is_told_what_folder_to_pass(tmp
         with pytest.raises(ConfigError) as info:
             check_judge_models(JudgeConfig(cross_encoder=str(path)), ("cross-encoder",))
         assert str(info.value) == f"cross-encoder '{path}' {message}"
+
+
+def test_a_cross_encoder_given_as_a_teacher_is_refused_before_any_loads(tmp_path, monkeypatch, tiny_model_path,
+                                                                        tiny_cross_encoder_path, not_a_bi_encoder):
+    """sentence-transformers loaded a cross-encoder folder given as --teacher as a bi-encoder (its backbone with mean
+    pooling, the classifier dropped: only a transformers 'UNEXPECTED classifier' load report said so) and the
+    teacher voted with vectors no model was trained to make. The mirror of the cross-encoder check."""
+    from sentence_transformers import CrossEncoder
+
+    from negmine.audit.resources import load_resources
+    from negmine.config import ConfigError, JudgeConfig
+
+    loaded = []
+    monkeypatch.setattr(factory, "make_embedder", lambda config: loaded.append(config.model))
+    saved = tmp_path / "saved"
+    CrossEncoder(str(tiny_cross_encoder_path)).save_pretrained(str(saved))
+    for folder, kind in ((tiny_cross_encoder_path, "a sequence classifier (BertForSequenceClassification, "
+                                                   "transformers)"),
+                         (saved, "a CrossEncoder model (sentence-transformers)")):
+        judges = JudgeConfig(judges=("teacher",), teachers=(str(tiny_model_path), str(folder)))
+        with pytest.raises(ConfigError) as info:
+            load_resources(judges, ("teacher",), EncoderConfig(show_progress=False))
+        assert str(info.value) == not_a_bi_encoder("teacher", folder, kind)
+    assert loaded == []
+    judges = JudgeConfig(judges=("teacher",), teachers=(str(tiny_model_path),))
+    load_resources(judges, ("teacher",), EncoderConfig(show_progress=False))
+    assert loaded == [str(tiny_model_path)], "a bi-encoder folder is still a teacher"

@@ -364,6 +364,19 @@ def test_a_model_folder_that_cannot_be_a_model_is_refused_before_any_model_encod
     assert evaluate(config, embedders=embedders).encoding[unfinished.name]["encoded"] == 21
 
 
+def test_a_cross_encoder_given_as_a_model_is_refused_before_any_model_encodes(beir_dir, tmp_path,
+                                                                             tiny_cross_encoder_path, not_a_bi_encoder) -> None:
+    """sentence-transformers loaded it as a bi-encoder (backbone, mean pooling, classifier dropped) and evaluated
+    vectors no model was trained to make."""
+    embedders = _embedders()
+    config = replace(_config(beir_dir, tmp_path), models=("hash/a", str(tiny_cross_encoder_path)))
+    with pytest.raises(ConfigError) as info:
+        evaluate(config, embedders=embedders)
+    assert str(info.value) == not_a_bi_encoder(
+        "model", tiny_cross_encoder_path, "a sequence classifier (BertForSequenceClassification, transformers)")
+    assert embedders["hash/a"].texts_encoded == 0
+
+
 def test_offline_a_hub_name_not_in_the_cache_is_refused_before_any_model_encodes(beir_dir, tmp_path, monkeypatch):
     """Hub names were checked only when each loaded: a typo in the second failed after the first model had encoded
     the whole corpus. Offline (no network in tests), a name not in the (fake) cache is refused up front."""

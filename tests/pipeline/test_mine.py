@@ -707,7 +707,7 @@ def test_the_local_engine_loads_the_model_once(beir_dir, tmp_path, monkeypatch):
 
 def test_denoise_checks_every_model_then_loads_the_mining_model_before_the_judges(beir_dir, tmp_path, monkeypatch,
                                                                                  tiny_model_path,
-                                                                                 tiny_cross_encoder_path):
+                                                                                 tiny_cross_encoder_path, not_a_bi_encoder):
     """The judges loaded first (cross-encoder, teachers), the mining model after them, and its own check ran only
     when it loaded: a typo in ``--model`` failed after paying for every judge load."""
     from negmine.audit import resources
@@ -746,6 +746,31 @@ def test_denoise_checks_every_model_then_loads_the_mining_model_before_the_judge
     with pytest.raises(ConfigError, match=rf"^model path '{missing}' does not exist; pass an existing folder"):
         mine(typo)
     assert events == [("check", str(missing))], "nothing loads, and the judges are not checked after a failed check"
+
+
+def test_a_cross_encoder_given_as_the_mining_model_is_refused_before_any_loads(beir_dir, tmp_path, monkeypatch,
+                                                                               tiny_cross_encoder_path, not_a_bi_encoder):
+    """sentence-transformers loaded a cross-encoder folder given as --model as a bi-encoder (its backbone with mean
+    pooling, the classifier dropped, a transformers 'UNEXPECTED classifier' load report the only sign) and mined
+    with it. A plain transformers backbone folder still passes the check."""
+    from negmine.pipeline import mine as mine_module
+
+    class Loaded(Exception):
+        pass
+
+    monkeypatch.setattr(mine_module, "make_embedder", lambda config: (_ for _ in ()).throw(Loaded(config.model)))
+    base = make_config(beir_dir, tmp_path / "neg.jsonl")
+    model = str(tiny_cross_encoder_path)
+    with pytest.raises(ConfigError) as info:
+        mine(dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, model=model)))
+    assert str(info.value) == not_a_bi_encoder(
+        "model", model, "a sequence classifier (BertForSequenceClassification, transformers)")
+    from negmine.testing.tiny_models import build_tiny_bi_encoder
+
+    backbone = build_tiny_bi_encoder(tmp_path / "bi").parent / "hf"  # config.json architectures: BertModel
+    with pytest.raises(Loaded):
+        mine(dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, model=str(backbone))))
+    assert not (tmp_path / "neg.jsonl").exists()
 
 
 @pytest.mark.parametrize(("held", "option"), [("o.jsonl", "--output"), ("o.summary.json", "--summary-json"),

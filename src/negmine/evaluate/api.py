@@ -152,12 +152,12 @@ def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:
     (:func:`~negmine.encode.hub.check_hub_name`: cached, or not refused offline or by the hub). The second of two
     ``--model`` folders was found not to be one, and a typo in the second hub name, only after the first model
     had encoded the whole corpus."""
-    from negmine.encode.sentence_transformer import check_model_source
+    from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
     from negmine.evaluate.lexical_eval import BM25_MODEL
 
     for model in config.models:
         if model != BM25_MODEL and model not in embedders:
-            check_model_source(model, hub="early")
+            check_bi_encoder_folder(model, check_model_source(model, hub="early"))
 
 
 def warn_training_prompts(config: EvalConfig) -> None:

@@ -97,9 +97,9 @@ def check_models(config: MineConfig, embedder: Embedder | None) -> None:
     before any loads: the mining model (when none is given and the run is not BM25) and the ``--denoise``
     judges' cross-encoder and teachers. A typo in ``--model`` failed only after the judges had loaded."""
     if embedder is None and config.retrieve.method != "bm25":
-        from negmine.encode.sentence_transformer import check_model_source
+        from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 
-        check_model_source(config.encoder.model, hub="early")
+        check_bi_encoder_folder(config.encoder.model, check_model_source(config.encoder.model, hub="early"))
     if config.denoise.enabled:
         from negmine.audit.resources import check_judge_models
 
