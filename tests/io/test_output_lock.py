@@ -42,6 +42,25 @@ def test_a_lock_ends_with_its_run_and_leaves_no_file_nor_the_folder_made_for_it(
     assert sorted(p.name for p in out.parent.iterdir()) == ["negatives.jsonl"]
 
 
+def test_an_inner_block_reuses_the_locks_its_caller_holds_and_leaves_them_held(tmp_path):
+    """The audit holds its candidates file while mine() writes it: a second flock on the file, even from this
+    process, is refused, so the inner block takes only what is not ``held`` and releases only what it took."""
+    candidates, flags = tmp_path / "c.jsonl", tmp_path / "f.jsonl"
+    with hold_outputs({"--candidates": candidates}) as outer:
+        assert outer == {lock_path(candidates)}
+        with pytest.raises(ConfigError, match="this run writes that file already"):
+            check_not_busy({"--candidates": candidates})  # without held: refused by our own lock
+        with hold_outputs({"--output": candidates, "--flags": flags}, held=outer) as inner:
+            assert inner == {lock_path(candidates), lock_path(flags)}
+        assert lock_path(candidates).is_file() and not lock_path(flags).exists(), "the caller's lock outlives the block"
+        with hold_in_other_process({"--x": flags}):  # the inner block released what it took
+            pass
+        with pytest.raises(AssertionError, match="another negmine run"):  # the other process is refused
+            with hold_in_other_process({"--x": candidates}):
+                pass
+    assert not lock_path(candidates).exists()
+
+
 def test_a_killed_runs_lock_does_not_block_the_next_run(tmp_path):
     out = tmp_path / "negatives.jsonl"
     with hold_in_other_process({"--output": out}) as other:
