@@ -28,6 +28,8 @@ def test_ann_info_names_the_breadth_of_each_index():
     assert pq["ann_nprobe_per_shard"] == [100] and pq["ann_refine_per_shard"] == [16]
 
 
+# word_corpus repeats its texts past 144 queries: the repeated pairs do not matter to the breadth checked here
+@pytest.mark.filterwarnings(r"ignore:.* \(query, positive\) pairs repeat an earlier pair:negmine.errors.NegmineWarning")
 @pytest.mark.parametrize("target", [0.95, None])
 def test_mine_summary_reports_the_calibrated_breadth(tmp_path, target):
     corpus, queries, qrels = word_corpus(n_docs=10_400, n_queries=300)
