@@ -237,8 +237,16 @@ def test_bundled_minilm_on_scifact_matches_reference(scifact_dir, tmp_path) -> N
 
 
 def test_models_are_built_by_the_configured_backend(beir_dir, tmp_path, monkeypatch) -> None:
-    from negmine.encode import factory
+    from huggingface_hub import constants
 
+    from negmine.encode import factory
+    from negmine.testing.hub_cache import write_cached_repo
+
+    # in a (fake) cache, the names pass the hub check without asking the hub (no network in tests)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    for name in ("hash/a", "hash/b"):
+        write_cached_repo(tmp_path / "hf-cache", name)
     built: list[EncoderConfig] = []
 
     def fake_onnx(config: EncoderConfig) -> HashEmbedder:
