@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from negmine.config import DataConfig
-from negmine.errors import ConfigError, InputError
+from negmine.errors import ConfigError, InputError, NegmineWarning
 from negmine.io.load import load_data
 from negmine.testing.beir import write_beir
 
@@ -76,7 +77,9 @@ def test_pairs_file_with_and_without_corpus(beir, tmp_path):
     pairs.write_text(json.dumps({"question": "first", "answer": "two"}) + "\n" + json.dumps({"question": "q", "answer": "new"}) + "\n")
     alone = load_data(DataConfig(pairs=pairs))
     assert alone.corpus.ids == ["d1", "d2"] and alone.pairs() == [("q1", "d1"), ("q2", "d2")]
-    with_corpus = load_data(DataConfig(pairs=pairs, corpus=beir / "corpus.jsonl"))
+    with pytest.warns(NegmineWarning, match=re.escape(
+            f"{pairs}: 1 of 2 distinct positives are not in the corpus {beir / 'corpus.jsonl'} (exact text match;")):
+        with_corpus = load_data(DataConfig(pairs=pairs, corpus=beir / "corpus.jsonl"))
     assert with_corpus.corpus.ids == ["d1", "d2", "d3", "p2"]
     assert with_corpus.pairs() == [("q1", "d2"), ("q2", "p2")]
 

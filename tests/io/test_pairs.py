@@ -48,7 +48,9 @@ def test_jsonl_pairs_ids_follow_first_rows(write_rows):
     assert data.corpus.source == str(path) and data.qrels.source == str(path)
 
 
+@pytest.mark.filterwarnings(r"ignore:.* 1 repeated \(query, positive\) rows kept once:negmine.errors.NegmineWarning")
 def test_load_pairs_returns_the_same_dataset(write_rows):
+    """ROWS repeats a row: load_pairs warns of it (test_repeated_rows_are_a_warning_naming_the_count), not read_pairs."""
     path = write_rows("train.jsonl", ROWS)
     assert load_pairs(path) == read_pairs(path).dataset
 
