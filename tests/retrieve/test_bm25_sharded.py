@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from negmine.errors import NegmineWarning
 from negmine.retrieve.bm25 import BM25Retriever, TokenIds
 from negmine.retrieve.bm25_sharded import ShardedBM25, document_frequencies
 
@@ -16,6 +17,13 @@ def _corpus(n_docs: int = 1200, seed: int = 0) -> tuple[list[str], list[str]]:
     texts[5] = "the and of"  # stopwords only: an empty document
     queries = [" ".join(rng.choice(words, 5)) for _ in range(40)] + ["zebra", "the"]
     return texts, queries
+
+
+# the warning of _corpus's last two queries ("zebra", "the"), checked in test_shards_give_the_bits_of_one_global_index
+TOKENLESS = ("2 of 42 queries have no BM25 token (no word of two or more letters or digits that the corpus has), "
+             "e.g. 'zebra': BM25 retrieves no document for them (mining with --retriever bm25 gives their pairs no "
+             "negatives; --retriever dense or hybrid does)")
+pytestmark = pytest.mark.filterwarnings("ignore:2 of 42 queries have no BM25 token:negmine.errors.NegmineWarning")
 
 
 def test_document_frequencies_count_documents_not_occurrences():
@@ -43,7 +51,9 @@ def test_shards_give_the_bits_of_one_global_index(shard_size):
     rows = np.arange(0, len(texts), 3)
     for query in queries[:8] + queries[-2:]:
         np.testing.assert_array_equal(sharded.score(query, rows), whole.score(query, rows))
-    got, want = sharded.search(queries, depth=15), whole.search(queries, depth=15)
+    with pytest.warns(NegmineWarning) as caught:
+        got, want = sharded.search(queries, depth=15), whole.search(queries, depth=15)
+    assert [str(w.message) for w in caught] == [TOKENLESS, TOKENLESS]  # the sharded index warns as the whole one
     np.testing.assert_array_equal(got.scores, want.scores)
     np.testing.assert_array_equal(got.indices, want.indices)  # ties too: equal bits, lower index first
     assert (got.indices[-2:] == -1).all()  # unknown word, stopword-only query: no candidates
