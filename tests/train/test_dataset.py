@@ -5,6 +5,13 @@ from negmine.train.dataset import choose_negatives, known_positive_keys, rows_to
 from negmine.train.labels import split_label, text_key
 
 
+def _dropped(count: int, total: int, num_negatives: int):
+    """Expects the NegmineWarning of rows with too few negatives (rows given as a list: no file name)."""
+    return pytest.warns(NegmineWarning, match=rf"^<rows>: {count} of {total} rows have fewer than {num_negatives} "
+                                              r"negatives and are left out of training \(dropped_few_negatives in the "
+                                              rf"summary\); lower --num-negatives to keep them$")
+
+
 def _row(qid, pid, negs, flags=None, **extra):
     row = {
         "query_id": qid, "query": f"query {qid}", "positive_id": pid, "positive": f"doc {pid}",
@@ -19,7 +26,8 @@ def _row(qid, pid, negs, flags=None, **extra):
 
 def test_columns_in_loss_order_and_short_rows_dropped():
     rows = [_row("q1", "d1", ["d5", "d6", "d7"]), _row("q2", "d2", ["d8"]), _row("q3", "d3", ["d9", "d10"])]
-    data = rows_to_train_data(rows, num_negatives=2)
+    with _dropped(1, 3, 2):
+        data = rows_to_train_data(rows, num_negatives=2)
     assert data.dataset.column_names == ["anchor", "positive", "negative_1", "negative_2", "label"]
     assert data.dataset["anchor"] == ["query q1", "query q3"]
     assert data.dataset["negative_2"] == ["doc d6", "doc d10"]
@@ -113,7 +121,8 @@ def test_promoted_documents_become_extra_pairs_with_the_row_s_negatives_once_per
         _promoted(_row("q1", "d2", ["d5", "d7"]), "p1"),  # p1 again: one pair per query
         _promoted(_row("q2", "d3", ["d8"]), "p3"),  # too few negatives: dropped with its promotion
     ]
-    data = rows_to_train_data(rows, 2)
+    with _dropped(1, 3, 2):
+        data = rows_to_train_data(rows, 2)
     ds = data.dataset
     assert ds["positive"] == ["doc d1", "doc p1", "doc p2", "doc d2"]
     assert ds["anchor"] == ["query q1"] * 4
