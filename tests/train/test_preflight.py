@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -40,8 +41,11 @@ def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp
     (tmp_path / "checkpoints" / "checkpoint-4").mkdir(parents=True)
     (tmp_path / "checkpoints" / "checkpoint-4" / "trainer_state.json").write_text("{}")
     (tmp_path / "checkpoints" / "checkpoint-8").mkdir()  # killed while saving: no trainer_state.json
-    assert find_checkpoint(tmp_path, resume=True) == str(tmp_path / "checkpoints" / "checkpoint-4")
-    with pytest.raises(ConfigError, match="already holds checkpoints of an earlier run \\(e.g. checkpoint-4\\)"):
+    incomplete = f"{tmp_path / 'checkpoints' / 'checkpoint-8'} was not saved to the end (killed while writing it?); "
+    with pytest.warns(NegmineWarning, match=re.escape(incomplete + "resuming from checkpoint-4 instead")):
+        assert find_checkpoint(tmp_path, resume=True) == str(tmp_path / "checkpoints" / "checkpoint-4")
+    with pytest.warns(NegmineWarning, match=re.escape(incomplete + "skipped")), \
+            pytest.raises(ConfigError, match="already holds checkpoints of an earlier run \\(e.g. checkpoint-4\\)"):
         find_checkpoint(tmp_path, resume=False)
 
 
