@@ -7,7 +7,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from negmine.config import DevEvalConfig, EncoderConfig, TrainConfig
-from negmine.errors import ConfigError, InputError
+from negmine.errors import ConfigError, InputError, NegmineWarning
 from negmine.train.api import SUMMARY_NAME, train
 from negmine.train.dev_eval import DEV_METRICS, DevEvaluator, dev_history, load_dev_data
 
@@ -129,7 +129,10 @@ def test_a_keep_best_run_resumed_at_another_cadence_evaluates_keeps_and_ends_as_
     config = toy_keep_best(tmp_path / "resumed")
     with pytest.raises(KeyboardInterrupt):
         train(config, callbacks=[InterruptAt(22)])
-    resumed = train(dataclasses.replace(config, resume=True, checkpoint_steps=7, logging_steps=4))
+    with pytest.warns(NegmineWarning, match=r"^--checkpoint-steps 7 is not used with --keep-best: a checkpoint is "
+                                            r"saved at every evaluation, every 5 steps \(--eval-steps\), and at no "
+                                            "other step; set --eval-steps to the cadence you want checkpoints at"):
+        resumed = train(dataclasses.replace(config, resume=True, checkpoint_steps=7, logging_steps=4))
     assert resumed.resumed_from.endswith("checkpoint-20")
     assert resumed.resume_changes == ["logging_steps 1 -> 4"]  # --checkpoint-steps acts not under --keep-best
     assert Path(resumed.best_checkpoint).name == Path(straight.best_checkpoint).name
@@ -208,7 +211,6 @@ def _dev(*scores):
 
 
 def test_keep_best_warns_when_the_starting_model_beat_every_checkpoint():
-    from negmine.errors import NegmineWarning
     from negmine.train.dev_eval import warn_if_start_was_best
 
     # measured on the demo (tiny model, --lr 0.1): the kept checkpoint-10 scored 0.0448, the start 0.2004, no word
