@@ -433,6 +433,7 @@ def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
                                                               "format is written (the cleaned file is JSON Lines)")
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # the test checks the printed warning line
 def test_audit_ntuple_negatives_above_every_rows_width_warns_naming_the_widest(tmp_path):
     """--ntuple-negatives above the widest row's negatives wrote an empty n-tuple export with exit 0 and said only
     that it left out every row; it now warns with N, the widest row's count and the width that keeps rows."""

@@ -197,6 +197,7 @@ def test_eval_cli_says_which_queries_a_run_file_lacks_or_adds(tmp_path) -> None:
     assert result.exit_code == 0 and "run c (" not in result.stdout
 
 
+@pytest.mark.filterwarnings("ignore:1 of 3 queries have no BM25 token:negmine.errors.NegmineWarning")
 def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
     beir = _beir(tmp_path)
     args = ["eval", str(beir), "--split", "test", "--model", "bm25", "--metrics", "ndcg@10,mrr@10", "--depth", "10",

@@ -33,6 +33,7 @@ def test_mine_cli_writes_output_and_summary(tmp_path, tiny_model_path):
     assert (tmp_path / "o" / "neg.n-tuple.jsonl").exists()
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # the test checks the printed warning line
 def test_mine_cli_hint_names_the_retriever_when_no_query_has_a_bm25_word(tmp_path):
     """Every pair skipped because its query has no BM25 word: 'raise --depth' cannot help, another retriever can."""
     from negmine.testing.beir import write_beir
@@ -504,6 +505,7 @@ def test_mine_cli_reads_an_explicit_qrels_file_with_a_beir_directory_and_refuses
     assert [(r["query_id"], r["positive_id"]) for r in rows] == [("q2", "d5")]
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # the test checks the printed warning line
 def test_mine_cli_warns_of_pairs_that_repeat_another_up_to_case_and_spacing(tmp_path, tiny_model_path):
     """An own-data pairs file with a query re-typed in capitals and its positive re-spaced mined both as pairs of
     their own, and nothing said so; the summary counts them, and graded-0 qrels rows, for the pairs in."""

@@ -19,6 +19,9 @@ from negmine.cli import build_app
 from negmine.cli.warning_lines import cli_warnings
 
 runner = CliRunner()
+# these tests check how negmine's warnings print: under Python's default filter, as a user's command runs, not the
+# error filter of pyproject's pytest settings
+pytestmark = pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")
 
 TOKENLESS = ("1 of 11 queries have no BM25 token (no word of two or more letters or digits that the corpus has), "
              "e.g. '?? !!': BM25 retrieves no document for them (mining with --retriever bm25 gives their pairs no "
