@@ -45,6 +45,7 @@ def test_configured_prompts_reads_passage_as_the_document_prompt():
     assert configured_prompts(object()) == ("", "")
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # checks the printed warning
 def test_mine_warns_for_a_model_saved_with_prompts(tmp_path, tiny_model_path):
     from sentence_transformers import SentenceTransformer
     from typer.testing import CliRunner

@@ -388,6 +388,7 @@ def test_onnxruntime_log_warnings_while_quantising_become_negmine_warnings(monke
     assert root.handlers == []
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # checks the printed warning
 def test_the_relay_does_not_loop_when_python_warnings_go_to_logging(monkeypatch, capsys):
     """With ``logging.captureWarnings(True)`` the relayed warning comes back as a ``py.warnings`` log record to the
     same root handler, which relayed it again without end (RecursionError). Such records show as logging shows
