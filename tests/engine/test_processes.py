@@ -90,6 +90,19 @@ def test_workers_end_on_sigterm_whatever_handler_the_parent_installed(sigterm_ra
     assert list(ordered_process_map(_sigterm_disposition, [0, 1], workers=2)) == [signal.SIG_DFL] * 2
 
 
+def _sigint_disposition(_):
+    import signal
+
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_workers_ignore_sigint_so_ctrl_c_leaves_one_traceback_the_parents():
+    import signal
+
+    assert list(ordered_process_map(_sigint_disposition, [0, 1], workers=2)) == [signal.SIG_IGN] * 2
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # this process still stops on Ctrl-C
+
+
 def test_stopped_workers_are_ended_and_reaped_even_if_sigterm_raises_in_the_parent(sigterm_raises):
     import multiprocessing
     import time
@@ -130,6 +143,7 @@ def test_ctrl_c_stops_a_job_without_waiting_for_queued_or_running_tasks(tmp_path
     _, err = job.communicate(timeout=50)
     assert time.monotonic() - start < 30, "the job waited for tasks of 60 s"
     assert "KeyboardInterrupt" in err and job.returncode != 0
+    assert "Process ForkProcess" not in err and "Process SpawnProcess" not in err, err  # no worker traceback
 
 
 def _scaled(shared, x):

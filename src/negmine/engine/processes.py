@@ -86,11 +86,14 @@ def start_worker(shared: Any, parent: int | None = None) -> None:
     (:func:`die_with_parent`), and let SIGTERM end the worker again. A forked worker inherits the parent's Python
     signal handlers, and some turn SIGTERM into an exception (Ray's driver installs ``sys.exit`` on ``ray.init``
     and keeps it after ``ray.shutdown``): the worker would report that exception as its task's result and go on
-    to the next queued task."""
+    to the next queued task. SIGINT is ignored: Ctrl-C reaches the whole process group, and a worker that raised
+    KeyboardInterrupt printed its own traceback under the run's (about one Ctrl-C in ten); the parent gets the
+    KeyboardInterrupt and ends the workers with SIGTERM (:func:`stop_workers`)."""
     import signal
 
     global _shared
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         die_with_parent(parent)
     _shared = shared
