@@ -1,3 +1,5 @@
+import pytest
+
 from negmine.export.registry import export_file
 
 
@@ -26,3 +28,87 @@ def test_promoted_documents_are_labelled_relevant_after_the_positive(promoted_fi
         "labels": [1, 1, 1, 0, 0],
     }
     assert ds[1]["labels"] == [1, 0, 0], "d1 is exported once per query"
+
+
+def _pair(qid, pid, pscore, negatives, **extra):
+    """A native row of query ``qid`` with positive ``pid``; ``negatives`` are (id, score) pairs."""
+    from negmine.export.native import make_row
+
+    return make_row(query_id=qid, query=f"query {qid}", positive_id=pid, positive=f"text {pid}", positive_score=pscore,
+                    negative_ids=[d for d, _ in negatives], negatives=[f"text {d}" for d, _ in negatives],
+                    negative_scores=[s for _, s in negatives], negative_ranks=list(range(2, 2 + len(negatives))),
+                    **extra)
+
+
+def _write(path, rows):
+    from negmine.export.native import dumps_row
+
+    path.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
+    return path
+
+
+def _two_positive_query(tmp_path):
+    """q1 has two rows, apart in the file (q2 between): p1's negative n1 (0.8) scores above q1's weaker positive
+    p2 (0.5), so it is no negative of p2; n2 is a negative of both rows; n3 (0.3) passes both rows' filters."""
+    return _write(tmp_path / "m.jsonl", [
+        _pair("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.4)]),
+        _pair("q2", "r1", 0.7, [("m1", 0.6)]),
+        _pair("q1", "p2", 0.5, [("n2", 0.4), ("n3", 0.3)]),
+    ])
+
+
+def test_by_query_is_one_list_per_query_with_every_positive_and_negatives_valid_for_all(tmp_path, load_json_dataset):
+    """The listwise losses read a list as a query's ranking (ListNetLoss's example labels two documents of a query 1
+    in one list): labeled-list gives q1 two lists, each with one of its positives and n2 twice."""
+    native = _two_positive_query(tmp_path)
+    per_row = export_file(native, "labeled-list", tmp_path / "rows.jsonl")
+    assert (per_row.records_out, [r["labels"] for r in load_json_dataset(tmp_path / "rows.jsonl")]) == (
+        3, [[1, 0, 0], [1, 0], [1, 0, 0]])
+    stats = export_file(native, "labeled-list-by-query", tmp_path / "q.jsonl")
+    assert (stats.rows_in, stats.records_out, stats.skipped) == (3, 2, {})
+    ds = load_json_dataset(tmp_path / "q.jsonl")
+    assert ds.column_names == ["query", "docs", "labels"]
+    assert list(ds) == [
+        {"query": "query q2", "docs": ["text r1", "text m1"], "labels": [1, 0]},
+        {"query": "query q1", "docs": ["text p1", "text p2", "text n2", "text n3"], "labels": [1, 1, 0, 0]},
+    ], "queries in the order they complete; n1 outscores p2 and is left out"
+
+
+def test_by_query_keeps_promoted_documents_once_as_relevant(promoted_file, tmp_path, load_json_dataset):
+    export_file(promoted_file, "labeled-list-by-query", tmp_path / "q.jsonl")
+    first = load_json_dataset(tmp_path / "q.jsonl")[0]
+    assert first == {
+        "query": "query q1",
+        "docs": ["positive text for q1 p1", "promoted d1 for q1", "promoted d2 for q1", "positive text for q1 p2",
+                 "negative 0 for q1", "negative 1 for q1"],
+        "labels": [1, 1, 1, 1, 0, 0],
+    }
+
+
+def test_by_query_skips_a_query_without_a_negative_valid_for_all_its_positives(tmp_path):
+    from negmine.export.base import SKIP_NO_NEGATIVES
+    from negmine.export.flagembedding import SKIP_NO_SHARED_NEGATIVE
+
+    native = _write(tmp_path / "m.jsonl", [_pair("q1", "p1", 0.9, [("p2", 0.8)]), _pair("q1", "p2", 0.85, [("p1", 0.82)]),
+                                           _pair("q2", "r1", 0.7, [])])
+    stats = export_file(native, "labeled-list-by-query", tmp_path / "q.parquet")
+    assert (stats.rows_in, stats.records_out, stats.skipped) == (3, 0, {SKIP_NO_NEGATIVES: 1, SKIP_NO_SHARED_NEGATIVE: 2})
+
+
+@pytest.mark.parametrize("fmt, suffix", [("labeled-list", ".jsonl"), ("labeled-list-by-query", ".parquet")])
+def test_a_cross_encoder_trains_on_the_export_with_a_listwise_loss(fmt, suffix, tmp_path, tiny_cross_encoder_path):
+    """What the README promises: load the file with datasets and train CrossEncoderTrainer with LambdaLoss on it."""
+    from datasets import load_dataset
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import LambdaLoss
+
+    out = tmp_path / f"l{suffix}"
+    export_file(_two_positive_query(tmp_path), fmt, out)
+    dataset = load_dataset(suffix.lstrip(".").replace("jsonl", "json"), data_files=str(out), split="train",
+                           cache_dir=str(tmp_path / "hf_cache"))
+    model = CrossEncoder(str(tiny_cross_encoder_path), device="cpu")
+    args = CrossEncoderTrainingArguments(output_dir=str(tmp_path / "ce_out"), max_steps=1, report_to=[],
+                                         per_device_train_batch_size=len(dataset), save_strategy="no", use_cpu=True,
+                                         disable_tqdm=True)
+    loss = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=LambdaLoss(model)).train().training_loss
+    assert loss > 0

@@ -5,7 +5,8 @@ from negmine.export.registry import EXPORTERS, export_file, get_exporter
 
 
 def test_registry_keys_match_names():
-    assert set(EXPORTERS) == {"triplet", "n-tuple", "labeled-list", "flagembedding", "flagembedding-scores"}
+    assert set(EXPORTERS) == {"triplet", "n-tuple", "labeled-list", "labeled-list-by-query", "flagembedding",
+                            "flagembedding-scores"}
     assert all(exporter.name == key for key, exporter in EXPORTERS.items())
 
 
@@ -13,7 +14,8 @@ def test_unknown_format_lists_keys(native_file, tmp_path):
     with pytest.raises(ConfigError) as err:
         export_file(native_file, "csv", tmp_path / "x.jsonl")
     assert str(err.value) == (
-        "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, n-tuple, triplet"
+        "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, labeled-list-by-query, "
+        "n-tuple, triplet"
     )
     assert not (tmp_path / "x.jsonl").exists()
     with pytest.raises(ConfigError, match="unknown export format"):

@@ -1,17 +1,41 @@
-"""``labeled-list``: ``{"query", "docs": [positive, negatives...], "labels": [1, 0, ...]}``.
+"""``labeled-list``: ``{"query", "docs": [positive, negatives...], "labels": [1, 0, ...]}``, one record per row; and
+``labeled-list-by-query``: the same columns, one record per query.
 
 The (query, docs, labels) layout of sentence-transformers' listwise cross-encoder losses (ListNetLoss,
 LambdaLoss, ...) and of classic learning-to-rank groups: the positive first, then the documents the audit
 promoted to positives of the row (``extra_positives``, also label 1), then the negatives in order.
+
+``labeled-list`` writes one list per (query, positive) row, as sentence-transformers' own
+``mine_hard_negatives(output_format="labeled-list")`` does: each list is exactly what was mined for its positive,
+but a query with k positives is k lists that repeat its negatives, and each list's ranking metric (LambdaLoss's
+NDCG) sees one relevant document of the query. The losses document a list as a query's ranking instead
+(``(query, [doc1, ..., docN])`` with labels ``[score1, ..., scoreN]``; ListNetLoss's example gives one query two
+relevant documents, ``[1, 1, 0]``; the MS MARCO LambdaLoss example builds one list per query from all its labelled
+passages). ``labeled-list-by-query`` is that list: every positive of the query (and promoted document) with label
+1, then the negatives valid for all of them, each once, label 0: the merge of FlagEmbedding's per-query record
+(:func:`negmine.export.flagembedding.merge_query`: no document any row of the query knows as relevant, none
+scoring above the hardest negative of any of its rows, since such a document may outscore a weaker positive and
+label 0 would rank it below that positive). A query left with no such negative is skipped and its rows counted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positives
+from negmine.export.flagembedding import SKIP_NO_SHARED_NEGATIVE, merge_query
 from negmine.export.native import NativeRow
+
+
+def _schema():
+    import pyarrow as pa
+
+    return pa.schema([("query", pa.string()), ("docs", pa.list_(pa.string())), ("labels", pa.list_(pa.int64()))])
+
+
+def _record(query: str, relevant: list[str], negatives: list[str]) -> dict:
+    return {"query": query, "docs": [*relevant, *negatives], "labels": [1] * len(relevant) + [0] * len(negatives)}
 
 
 @dataclass(frozen=True)
@@ -25,11 +49,28 @@ class LabeledListExporter:
         return SKIP_NO_NEGATIVES if not row["negatives"] else None
 
     def arrow_schema(self, shape: ExportShape):
-        import pyarrow as pa
-
-        return pa.schema([("query", pa.string()), ("docs", pa.list_(pa.string())), ("labels", pa.list_(pa.int64()))])
+        return _schema()
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
-        relevant = positives(row)
-        docs = [*relevant, *row["negatives"]]
-        return [{"query": row["query"], "docs": docs, "labels": [1] * len(relevant) + [0] * len(row["negatives"])}]
+        return [_record(row["query"], positives(row), row["negatives"])]
+
+
+@dataclass(frozen=True)
+class LabeledListByQueryExporter(LabeledListExporter):
+    """One list per query (see the module docstring); the rows of a query are grouped as for FlagEmbedding."""
+
+    name: ClassVar[str] = "labeled-list-by-query"
+    per_query: ClassVar[bool] = True
+
+    def query_skip_reason(self, rows: Sequence[NativeRow], every_row: Sequence[NativeRow]) -> str | None:
+        return None if merge_query(rows, every_row).neg else SKIP_NO_SHARED_NEGATIVE
+
+    def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
+        """The record of a query that has this one row."""
+        return self.convert_query([row], [row], shape)
+
+    def convert_query(
+        self, rows: Sequence[NativeRow], every_row: Sequence[NativeRow], shape: ExportShape
+    ) -> list[dict]:
+        lists = merge_query(rows, every_row)
+        return [_record(rows[0]["query"], lists.pos, lists.neg)]

@@ -11,7 +11,7 @@ from negmine.errors import ConfigError, unknown_choice
 from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
 from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
-from negmine.export.labeled_list import LabeledListExporter
+from negmine.export.labeled_list import LabeledListByQueryExporter, LabeledListExporter
 from negmine.export.native import NativeRow, read_native
 from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
 from negmine.export.triplet import TripletExporter
@@ -23,6 +23,7 @@ EXPORTERS: dict[str, Exporter] = {
         TripletExporter(),
         NTupleExporter(),
         LabeledListExporter(),
+        LabeledListByQueryExporter(),
         FlagEmbeddingExporter(),
         FlagEmbeddingScoresExporter(),
     )
