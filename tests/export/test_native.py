@@ -217,8 +217,22 @@ def test_a_parquet_export_given_as_the_native_file_is_named_as_such(tmp_path):
     native.write_text(dumps_row(make_row(**BASE)), encoding="utf-8")
     parquet = tmp_path / "n.n-tuple.parquet"
     export_file(native, "n-tuple", parquet)
-    with pytest.raises(InputError, match=r"n.n-tuple.parquet:1: a Parquet file, not JSON Lines: .* the native JSONL"):
+    with pytest.raises(InputError, match=rf"n.n-tuple.parquet:1: a Parquet file, not JSON Lines: .* the native JSONL .*"
+                                         rf"\(`negmine mine -o FILE` / `negmine audit -o FILE`\), e.g. {native}$"):
         list(read_native(parquet))
+    renamed = parquet.rename(tmp_path / "train.parquet")
+    with pytest.raises(InputError, match=r"train.parquet:1: a Parquet file, .*audit -o FILE`\)$"):
+        list(read_native(renamed))
+
+
+def test_a_scores_export_under_another_name_is_named_by_its_columns(native_file, tmp_path):
+    from negmine.export.registry import export_file
+
+    renamed = tmp_path / "train.jsonl"
+    export_file(native_file, "flagembedding-scores", renamed)
+    with pytest.raises(InputError, match=r"this is a row of the flagembedding-scores export, which holds texts only: "
+                                         r"pass the native file it was exported from \(`negmine mine -o FILE`\)$"):
+        list(read_native(renamed))
 
 
 PROMOTED = dict(extra_positive_ids=["d7", "d8"], extra_positives=["x is x", "x equals y"],
@@ -321,11 +335,13 @@ def test_the_warning_names_the_first_ten_repeats(tmp_path):
     assert "line 11 repeats line 1 and 2 more);" in message and "line 12 " not in message
 
 
-@pytest.mark.parametrize("fmt, name", [("n-tuple", "n-tuple"), ("triplet", "triplet"), ("labeled-list", "labeled-list"),
-                                       ("flagembedding", "flagembedding"), ("flagembedding-scores", "flagembedding")])
-def test_an_export_given_as_the_native_file_is_named_with_the_file_to_pass(native_file, fmt, name):
+@pytest.mark.parametrize("fmt", ["n-tuple", "triplet", "labeled-list", "labeled-list-by-query", "flagembedding",
+                                 "flagembedding-scores"])
+def test_an_export_given_as_the_native_file_is_named_with_the_file_to_pass(native_file, fmt):
     """The quickstart writes negatives.jsonl and negatives.n-tuple.jsonl side by side; `negmine train` on the export
-    said only that 'query_id' was missing."""
+    said only that 'query_id' was missing. A format sharing another's columns is named by the file name (the
+    flagembedding-scores and labeled-list-by-query exports were called flagembedding and labeled-list)."""
+    name = fmt
     from negmine.export.registry import export_file, export_path
 
     exported = export_path(native_file, fmt)

@@ -174,9 +174,11 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 EXPORT_COLUMNS = (
     ("n-tuple", {"anchor", "positive", "negative_1"}), ("triplet", {"anchor", "positive", "negative"}),
+    ("flagembedding-scores", {"query", "pos", "neg", "pos_scores", "neg_scores"}),
     ("flagembedding", {"query", "pos", "neg"}), ("labeled-list", {"query", "docs", "labels"}),
 )
-"""Columns that mark a row of each ``--export`` format (flagembedding-scores has flagembedding's, and more)."""
+"""Columns that mark a row of each ``--export`` format, the first match wins (flagembedding-scores has
+flagembedding's, and more; labeled-list-by-query has labeled-list's, told apart by the file name only)."""
 
 
 def export_hint(row: dict, path: str | Path | None) -> str:
@@ -186,13 +188,31 @@ def export_hint(row: dict, path: str | Path | None) -> str:
     name = next((fmt for fmt, columns in EXPORT_COLUMNS if columns <= row.keys()), None)
     if name is None:
         return ""
-    native = ""
-    if path is not None:
-        parts = Path(path).name.split(".")
-        if len(parts) >= 3 and parts[-2].startswith(name):
-            native = f", e.g. {Path(path).with_name('.'.join(parts[:-2]) + '.jsonl')}"
+    named = _export_named(path)
+    if named is not None and named.startswith(name):
+        name = named  # a variant with the same columns, e.g. labeled-list-by-query
+    native = "" if named is None or not named.startswith(name) else f", e.g. {_native_beside(Path(path))}"
     return (f"; this is a row of the {name} export, which holds texts only: pass the native file it was exported "
             f"from (`negmine mine -o FILE`){native}")
+
+
+def _export_named(path: str | Path | None) -> str | None:
+    """The export format an export's file name carries (``negatives.<format>.jsonl``), or None."""
+    from negmine.export.registry import EXPORTERS  # the registry imports this module
+
+    parts = [] if path is None else Path(path).name.split(".")
+    return parts[-2] if len(parts) >= 3 and parts[-2] in EXPORTERS else None
+
+
+def _native_beside(path: Path) -> Path:
+    """The native file an export was written beside (:func:`negmine.export.registry.export_path`, reversed)."""
+    return path.with_name(".".join(path.name.split(".")[:-2]) + ".jsonl")
+
+
+def parquet_hint(path: Path) -> str:
+    """What to pass instead of a Parquet export: the native file beside it, when its name says which."""
+    named = _export_named(path)
+    return "" if named is None else f", e.g. {_native_beside(path)}"
 
 
 def validate_row(row: Any, path: str | Path | None = None, line: int | None = None) -> NativeRow:
@@ -345,7 +365,8 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
                     raise InputError(
                         path, line_no, None,
                         "a Parquet file, not JSON Lines: an --export-as parquet export is for other trainers; pass the "
-                        "native JSONL it was exported from (`negmine mine -o FILE` / `negmine audit -o FILE`)",
+                        "native JSONL it was exported from (`negmine mine -o FILE` / `negmine audit -o FILE`)"
+                        + parquet_hint(path),
                     ) from None
                 raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start}") from None
             except json.JSONDecodeError as err:
