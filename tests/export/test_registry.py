@@ -84,3 +84,24 @@ def test_negatives_marked_as_false_negatives_are_left_out_of_every_format(tmp_pa
     ntuple = [json.loads(line) for line in (tmp_path / "clean.n-tuple.jsonl").read_text().splitlines()]
     assert ntuple == [{"anchor": "q one", "positive": "pos one", "negative_1": "neg a", "negative_2": "neg c"}]
     assert export_summary(stats)["export_flagged_left_out"] == 2
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORTERS))
+def test_texts_with_unicode_line_separators_stay_one_record_per_line(fmt, tmp_path):
+    """JSON leaves U+0085, U+2028 and U+2029 raw, and ``str.splitlines()`` splits at them: a reader doing
+    ``read_text().splitlines()`` (this suite's own helpers do) got a record cut in two."""
+    import json
+
+    from negmine.export.native import dumps_row, make_row
+
+    native = tmp_path / "n.jsonl"
+    row = make_row(
+        query_id="q", query="a\u2028b", positive_id="p", positive="c\x85d", positive_score=0.5,
+        negative_ids=["n"], negatives=["e\u2029f 日本"], negative_scores=[0.1], negative_ranks=[3],
+    )
+    native.write_text(dumps_row(row), encoding="utf-8")
+    out = tmp_path / f"e.{fmt}.jsonl"
+    export_file(native, fmt, out)
+    [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    texts = json.dumps(record, ensure_ascii=False)
+    assert all(text in texts for text in ("a\u2028b", "c\x85d", "e\u2029f 日本"))
