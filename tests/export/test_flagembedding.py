@@ -1,5 +1,6 @@
 import pytest
 
+from negmine.errors import NegmineWarning
 from negmine.export.registry import export_file
 
 
@@ -90,5 +91,6 @@ def test_no_negative_is_a_positive_or_a_flagged_document_of_another_row_of_its_q
                                                           "neg": ["text n"]}
     only_positives = _write(tmp_path / "p.jsonl", [_pair("q1", "p1", 0.9, [("p2", 0.8)]),
                                                    _pair("q1", "p2", 0.85, [("p1", 0.82)])])
-    stats = export_file(only_positives, "flagembedding", tmp_path / "g.jsonl")
+    with pytest.warns(NegmineWarning, match="holds no records"):
+        stats = export_file(only_positives, "flagembedding", tmp_path / "g.jsonl")
     assert (stats.records_out, stats.skipped) == (0, {SKIP_NO_SHARED_NEGATIVE: 2})

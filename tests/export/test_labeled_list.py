@@ -1,5 +1,6 @@
 import pytest
 
+from negmine.errors import NegmineWarning
 from negmine.export.registry import export_file
 
 
@@ -91,7 +92,8 @@ def test_by_query_skips_a_query_without_a_negative_valid_for_all_its_positives(t
 
     native = _write(tmp_path / "m.jsonl", [_pair("q1", "p1", 0.9, [("p2", 0.8)]), _pair("q1", "p2", 0.85, [("p1", 0.82)]),
                                            _pair("q2", "r1", 0.7, [])])
-    stats = export_file(native, "labeled-list-by-query", tmp_path / "q.parquet")
+    with pytest.warns(NegmineWarning, match="holds no records"):
+        stats = export_file(native, "labeled-list-by-query", tmp_path / "q.parquet")
     assert (stats.rows_in, stats.records_out, stats.skipped) == (3, 0, {SKIP_NO_NEGATIVES: 1, SKIP_NO_SHARED_NEGATIVE: 2})
 
 

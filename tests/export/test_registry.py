@@ -105,3 +105,27 @@ def test_texts_with_unicode_line_separators_stay_one_record_per_line(fmt, tmp_pa
     [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     texts = json.dumps(record, ensure_ascii=False)
     assert all(text in texts for text in ("a\u2028b", "c\x85d", "e\u2029f 日本"))
+
+
+def test_an_export_that_left_out_every_row_warns_with_the_reasons(tmp_path):
+    """An audit that dropped every row's negatives left empty exports, said only by the summary's "left out" line;
+    datasets.load_dataset("json", ...) then failed on the empty file with a bare StopIteration."""
+    from negmine.errors import NegmineWarning
+    from negmine.export.native import dumps_row, make_row
+
+    native = tmp_path / "n.jsonl"
+    row = make_row(query_id="q", query="x", positive_id="p", positive="y", positive_score=0.5, negative_ids=[],
+                   negatives=[], negative_scores=[], negative_ranks=[])
+    native.write_text(dumps_row(row), encoding="utf-8")
+    out = tmp_path / "t.jsonl"
+    with pytest.warns(NegmineWarning) as caught:
+        export_file(native, "triplet", out)
+    assert [str(w.message) for w in caught] == [
+        f"export {out} holds no records: every one of the native file's 1 rows was left out (row has no negatives "
+        "(1)), so a trainer has nothing to read; datasets.load_dataset(\"json\", ...) fails on the empty file "
+        "(StopIteration)"]
+    with pytest.warns(NegmineWarning, match=r"left out \(row has no negatives \(1\)\), so a trainer has nothing to read$"):
+        export_file(native, "labeled-list", tmp_path / "l.parquet")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    export_file(empty, "triplet", tmp_path / "e.jsonl")  # no rows, nothing left out: no warning

@@ -42,16 +42,18 @@ class NTupleExporter:
         return [{"anchor": row["query"], "positive": positive, **negatives} for positive in positives(row)]
 
 
-def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> None:
+def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> bool:
     """A NegmineWarning when ``--ntuple-negatives N`` is above the widest row's negatives: every row is then
     skipped as too short and the export holds no record, which ``negmine audit`` wrote with exit 0 and only the
     "left out" line to say so (``negmine mine`` refuses N above --num-negatives before any work; the audit cannot
-    know the widths before it has judged the rows). Read from the shape scan, before the export is written."""
+    know the widths before it has judged the rows). Read from the shape scan, before the export is written.
+    Returns whether it warned."""
     width, widest = shape.ntuple_negatives, shape.max_negatives
     if width is None or widest == 0 or width <= widest:
-        return
+        return False
     warnings.warn(
         f"--ntuple-negatives {width} is above the widest row's {widest} negatives: every row has fewer than {width}, "
         f"so the n-tuple export {out_path} holds no rows; use --ntuple-negatives {widest} (or fewer) to keep "
         f"the rows with {widest}", NegmineWarning, stacklevel=2,
     )
+    return True

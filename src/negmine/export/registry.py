@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+import warnings
 from typing import cast
 
-from negmine.errors import ConfigError, unknown_choice
+from negmine.errors import ConfigError, NegmineWarning, unknown_choice
 from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
 from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
@@ -15,6 +16,7 @@ from negmine.export.labeled_list import LabeledListByQueryExporter, LabeledListE
 from negmine.export.native import NativeRow, read_native
 from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
 from negmine.export.triplet import TripletExporter
+from negmine.export import sinks
 from negmine.export.sinks import SUFFIXES, open_sink
 
 EXPORTERS: dict[str, Exporter] = {
@@ -122,8 +124,7 @@ def export_file(
         raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
     shape = replace(shape, ntuple_negatives=ntuple_negatives)
-    if fmt == NTupleExporter.name:
-        warn_width_beyond_every_row(shape, Path(out_path))
+    warned = fmt == NTupleExporter.name and warn_width_beyond_every_row(shape, Path(out_path))
     tally = _Tally()
     with open_sink(out_path, exporter.arrow_schema(shape)) as write:
         if exporter.per_query:
@@ -131,7 +132,23 @@ def export_file(
         else:
             _write_rows(exporter, native_path, shape, write, tally)
     skipped = dict(sorted(tally.skipped.items()))
-    return ExportStats(fmt, Path(out_path), tally.rows_in, tally.records_out, skipped, tally.flagged)
+    stats = ExportStats(fmt, Path(out_path), tally.rows_in, tally.records_out, skipped, tally.flagged)
+    if not warned:
+        warn_if_every_row_left_out(stats)
+    return stats
+
+
+def warn_if_every_row_left_out(stats: ExportStats) -> None:
+    """A NegmineWarning when the native file had rows but the export holds none (e.g. an audit that dropped every
+    row's negatives): the summary's "left out" line gave the count only, and the trainer then failed far from the
+    cause: ``datasets.load_dataset("json", ...)`` raises a bare StopIteration on the empty JSONL file."""
+    if stats.records_out or not stats.rows_in:
+        return
+    reasons = "; ".join(f"{reason} ({n})" for reason, n in stats.skipped.items())
+    loader = ("; datasets.load_dataset(\"json\", ...) fails on the empty file (StopIteration)"
+              if sinks.file_type(stats.path) == "jsonl" else "")
+    warnings.warn(f"export {stats.path} holds no records: every one of the native file's {stats.rows_in} rows was "
+                  f"left out ({reasons}), so a trainer has nothing to read{loader}", NegmineWarning, stacklevel=3)
 
 
 @dataclass
