@@ -173,9 +173,10 @@ def test_promote_end_to_end_on_the_demo_puts_promoted_texts_in_every_export_as_p
         "triplet": [(r["anchor"], r["positive"], [r["negative"]]) for r in records["triplet"]],
         "n-tuple": [(r["anchor"], r["positive"], [v for k, v in r.items() if k.startswith("negative_")])
                     for r in records["n-tuple"]],
-        "labeled-list": [(r["query"], d, [x for x, y in zip(r["docs"], r["labels"]) if not y])
-                         for r in records["labeled-list"] for d, label in zip(r["docs"], r["labels"]) if label],
     }
+    for fmt in ("labeled-list", "labeled-list-by-query"):
+        pairs[fmt] = [(r["query"], d, [x for x, y in zip(r["docs"], r["labels"]) if not y])
+                      for r in records[fmt] for d, label in zip(r["docs"], r["labels"]) if label]
     for fmt in ("flagembedding", "flagembedding-scores"):
         pairs[fmt] = [(r["query"], p, r["neg"]) for r in records[fmt] for p in r["pos"]]
         assert all(len(r["pos"]) == len(r["pos_scores"]) for r in records[fmt] if "pos_scores" in r)
