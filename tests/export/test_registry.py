@@ -14,8 +14,8 @@ def test_unknown_format_lists_keys(native_file, tmp_path):
     with pytest.raises(ConfigError) as err:
         export_file(native_file, "csv", tmp_path / "x.jsonl")
     assert str(err.value) == (
-        "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, labeled-list-by-query, "
-        "n-tuple, triplet"
+        "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, "
+        "labeled-list-by-query, n-tuple, triplet"
     )
     assert not (tmp_path / "x.jsonl").exists()
     with pytest.raises(ConfigError, match="unknown export format"):
@@ -124,7 +124,8 @@ def test_an_export_that_left_out_every_row_warns_with_the_reasons(tmp_path):
         f"export {out} holds no records: every one of the native file's 1 rows was left out (row has no negatives "
         "(1)), so a trainer has nothing to read; datasets.load_dataset(\"json\", ...) fails on the empty file "
         "(StopIteration)"]
-    with pytest.warns(NegmineWarning, match=r"left out \(row has no negatives \(1\)\), so a trainer has nothing to read$"):
+    no_loader = r"left out \(row has no negatives \(1\)\), so a trainer has nothing to read$"
+    with pytest.warns(NegmineWarning, match=no_loader):
         export_file(native, "labeled-list", tmp_path / "l.parquet")
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
