@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-import warnings
 from typing import cast
 
 from negmine.errors import ConfigError, NegmineWarning, unknown_choice
+from negmine.export import sinks
 from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
 from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
@@ -16,7 +17,6 @@ from negmine.export.labeled_list import LabeledListByQueryExporter, LabeledListE
 from negmine.export.native import NativeRow, read_native
 from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
 from negmine.export.triplet import TripletExporter
-from negmine.export import sinks
 from negmine.export.sinks import SUFFIXES, open_sink
 
 EXPORTERS: dict[str, Exporter] = {
