@@ -52,6 +52,19 @@ def test_same_inputs_and_seed_give_identical_bytes(beir_dir, tmp_path):
     assert a.read_bytes() == b.read_bytes()
 
 
+def test_texts_with_unicode_line_separators_stay_one_row_per_line(beir_dir, tmp_path):
+    """JSON leaves U+0085, U+2028 and U+2029 raw and ``str.splitlines()`` splits at them: a mined file read with
+    ``read_text().splitlines()`` had a row cut in two. Every JSONL writer goes through ``json_line``."""
+    corpus = beir_dir / "corpus.jsonl"
+    docs = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    docs = [{**doc, "text": doc["text"] + " \u2028 x \x85 y \u2029 z"} for doc in docs]
+    corpus.write_text("".join(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs), encoding="utf-8")
+    out = tmp_path / "neg.jsonl"
+    mine(make_config(beir_dir, out), embedder=HashEmbedder())
+    rows = read_rows(out)  # json.loads of each splitlines() line
+    assert len(rows) == 7 and all("\u2028 x \x85 y \u2029" in row["positive"] for row in rows)
+
+
 @pytest.mark.parametrize("strategy", ["random", "simans"])
 def test_a_pair_draws_the_same_negatives_whatever_the_order_of_the_qrels_rows(beir_dir, tmp_path, strategy):
     qrels = beir_dir / "qrels" / "train.tsv"

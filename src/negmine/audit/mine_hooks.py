@@ -7,7 +7,6 @@ the summary next to the filters); the judges' evidence goes to ``<output>.denois
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 from negmine.audit.denoise import DenoiseHook
 from negmine.audit.near_dup_hook import NearDuplicateHook
 from negmine.config import MineConfig
+from negmine.export.native import dumps_row
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset, Pair
 from negmine.select.pool import Pool
@@ -57,7 +57,7 @@ class MineHooks:
         path = denoise_flags_path(output)
         with atomic_write(path) as handle:
             for record in self.denoise.records:
-                handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                handle.write(dumps_row(record))
         usage = {judge.name: judge.usage() for judge in self.denoise.judges if hasattr(judge, "usage")}
         return {"denoise": {"flags": str(path), "candidates_judged": self.denoise.judged,
                             "false_negatives_removed": len(self.denoise.records), "model_usage": usage}}

@@ -162,7 +162,7 @@ def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_ou
     for i, item in enumerate(items):
         findings = find(item, [v[i] for v in verdicts], config.judges)
         for record in flag_records(findings, config.false_negative_policy, config.positive_policy):
-            flags_out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            flags_out.write(dumps_row(record))
         verdict = RowVerdict.of(findings)
         stats.add(findings, not verdict.dropped(config.positive_policy))
         out.append(verdict)

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError, NegmineWarning
 from negmine.io.files import invisible_note, is_blank, utf8_problem
+from negmine.io.jsonl import json_line
 
 
 SCORE_DECIMALS = 6
@@ -131,8 +132,8 @@ def make_row(
 
 
 def dumps_row(row: NativeRow | dict) -> str:
-    """One JSONL line (with newline): UTF-8 text kept as is, compact separators, key order preserved."""
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """One JSONL line (with newline): :func:`negmine.io.jsonl.json_line`."""
+    return json_line(row) + "\n"
 
 
 def _is_number(v: Any) -> bool:

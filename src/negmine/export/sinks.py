@@ -24,18 +24,6 @@ ROW_GROUP_RECORDS = 10_000
 Write = Callable[[dict], None]
 
 
-LINE_BREAKS_ESCAPED = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-"""The line boundaries ``json.dumps(..., ensure_ascii=False)`` leaves raw (it escapes every control character below
-U+0020): Python's ``str.splitlines()`` splits at them, so a reader doing ``read_text().splitlines()`` cut a record
-with one in its text in two (invalid JSON). Escaped, the record is the same JSON on one line for every splitter."""
-
-
-def dumps_record(record: dict) -> str:
-    """One JSONL export line: :func:`negmine.export.native.dumps_row`, with :data:`LINE_BREAKS_ESCAPED`."""
-    line = dumps_row(record)
-    return line if line.isascii() else line.translate(LINE_BREAKS_ESCAPED)
-
-
 def file_type(path: str | Path) -> str:
     """``parquet`` for a ``.parquet`` path, ``jsonl`` for any other."""
     return "parquet" if Path(path).suffix.lower() == ".parquet" else "jsonl"
@@ -50,7 +38,7 @@ def open_sink(path: str | Path, schema) -> Iterator[Write]:
     """
     if file_type(path) == "jsonl":
         with atomic_write(path) as handle:
-            yield lambda record: handle.write(dumps_record(record))
+            yield lambda record: handle.write(dumps_row(record))
         return
     with atomic_path(path) as tmp, _parquet_writer(tmp, schema) as write:
         yield write

@@ -41,10 +41,22 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
         yield line_no, row
 
 
+LINE_BREAKS_ESCAPED = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+"""The line boundaries ``json.dumps(..., ensure_ascii=False)`` leaves raw (it escapes every control character below
+U+0020): Python's ``str.splitlines()`` splits at them, so a reader doing ``read_text().splitlines()`` cut a record
+with one in its text in two (invalid JSON). Escaped, the record is the same JSON on one line for every splitter."""
+
+
+def json_line(data: Any, allow_nan: bool = True) -> str:
+    """``data`` as one compact JSON line (no newline): UTF-8 text kept as is, keys in insertion order, and the
+    three line boundaries of :data:`LINE_BREAKS_ESCAPED` escaped. Every JSONL file negmine writes uses it."""
+    line = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=allow_nan)
+    return line if line.isascii() else line.translate(LINE_BREAKS_ESCAPED)
+
+
 def dumps_row(row: Mapping[str, Any]) -> str:
     """Compact, deterministic serialisation of one row (keys in insertion order, no NaN/Infinity)."""
-    data = row if isinstance(row, dict) else dict(row)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return json_line(row if isinstance(row, dict) else dict(row), allow_nan=False)
 
 
 def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:

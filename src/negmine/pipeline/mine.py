@@ -12,6 +12,7 @@ from negmine.encode.base import Embedder
 from negmine.encode.fingerprint import FINGERPRINT_VERSION
 from negmine.select import SELECTION_VERSION
 from negmine.errors import ConfigError
+from negmine.export.native import dumps_row
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
 from negmine.pipeline.candidates import CandidateSet, build_candidates
@@ -282,7 +283,7 @@ def _write_rows(path: Path, rows) -> int:
     count = 0
     with atomic_write(path) as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+            handle.write(dumps_row(row))
             count += 1
     return count
 
