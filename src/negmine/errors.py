@@ -64,3 +64,25 @@ def unknown_choice(kind: str, value: object, registry: dict | list | tuple) -> C
     """Error for a name missing from a registry; lists the registry's keys so messages never drift."""
     allowed = ", ".join(sorted(registry))
     return ConfigError(f"unknown {kind} {value!r}; allowed: {allowed}")
+
+
+def field_option(name: str, option: str | None = None) -> str:
+    """``name (--option)``: a setting a message asks to change, named both ways it is set, so a Python user (who
+    has the config field, not the option) and a command-line user (who has the option) can each act on it:
+    ``num_negatives (--num-negatives)``. ``option`` defaults to the field's name as an option; a dotted field
+    (``retrieve.depth``, a nested config's) takes its last part. Every message goes through here so the wording
+    of the two forms does not drift."""
+    return f"{name} ({option or _option_of(name)})"
+
+
+def field_setting(name: str, value: object, option: str | None = None, cli: str | None = None) -> str:
+    """``name=value (--option value)``: a value a message suggests, as the config field takes it (``repr``) and as
+    the command line does: ``num_negatives=5 (--num-negatives 5)``, ``strategy='simans' (--strategy simans)``; a
+    True flag is the bare option (``keep_partial=True (--keep-partial)``). ``cli`` is the command-line text in
+    full where it is not ``option value`` (``--no-checkpoints``, a list of values)."""
+    flag = option or _option_of(name)
+    return f"{name}={value!r} ({cli or (flag if value is True else f'{flag} {value}')})"
+
+
+def _option_of(name: str) -> str:
+    return "--" + name.rsplit(".", 1)[-1].replace("_", "-")

@@ -318,7 +318,7 @@ def test_the_former_split_and_unknown_qrels_arguments_still_work_with_a_deprecat
     ("split", "qrels/test", "split must be a qrels file stem such as 'train' (qrels/train.tsv), got 'qrels/test'; "
                             "use e.g. --split train"),
     ("split", "", "split must be a qrels file stem such as 'train' (qrels/train.tsv), got ''; use e.g. --split train"),
-    ("unknown_qrels", "keep", "unknown unknown-qrels policy 'keep'; allowed: error, skip (--unknown-qrels skip drops "
+    ("unknown_qrels", "keep", "unknown unknown-qrels policy 'keep'; allowed: error, skip (unknown_qrels='skip' (--unknown-qrels skip) drops "
                               "qrels rows whose corpus-id is not in the corpus)"),
 ])
 def test_the_audit_config_checks_its_split_and_unknown_qrels_policy(tmp_path, field, value, message):

@@ -209,7 +209,7 @@ def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
     assert "encoded" not in result.stdout  # a lexical run encodes nothing
     assert (tmp_path / "runs" / "bm25.trec").read_text().startswith("q1 Q0 d9 1 ")  # d0, d3, d6, d9 tie: id descending
     bad = runner.invoke(build_app(), args + ["--workers", "0"])
-    assert bad.exit_code == 2 and "workers must be a positive integer, got 0; use e.g. --workers 4" in bad.output
+    assert bad.exit_code == 2 and "workers must be a positive integer, got 0; use e.g. workers=4 (--workers 4)" in bad.output
 
 
 def test_eval_cli_counts_queries_of_other_splits_and_rows_retrieving_their_own_query(tmp_path) -> None:

@@ -170,7 +170,7 @@ def _rejected_then_mined(args: list[str], option: str, bad: str, message: str, g
 def test_mine_cli_bm25_shard_size_maps_onto_the_retrieve_config(tmp_path):
     summary = _rejected_then_mined(
         _bm25_mine_args(tmp_path), "--bm25-shard-size", "0",
-        "bm25_shard_size must be a positive integer, got 0; use e.g. --bm25-shard-size 1000000", "5",
+        "bm25_shard_size must be a positive integer, got 0; use e.g. bm25_shard_size=1000000 (--bm25-shard-size 1000000)", "5",
     )
     assert summary["config"]["retrieve"]["bm25_shard_size"] == 5
 
@@ -360,7 +360,7 @@ def test_the_judge_option_lists_the_judges(monkeypatch):
 def test_mine_cli_ntuple_negatives_maps_onto_the_output_config(tmp_path):
     summary = _rejected_then_mined(
         [*_bm25_mine_args(tmp_path), "--export", "n-tuple"], "--ntuple-negatives", "0",
-        "ntuple_negatives must be a positive integer, got 0; use e.g. --ntuple-negatives 3", "1",
+        "ntuple_negatives must be a positive integer, got 0; use e.g. ntuple_negatives=3 (--ntuple-negatives 3)", "1",
     )
     assert summary["config"]["output"]["ntuple_negatives"] == 1
     first = json.loads((tmp_path / "neg.n-tuple.jsonl").read_text().splitlines()[0])
@@ -375,7 +375,8 @@ def test_an_ntuple_width_above_num_negatives_is_refused_before_any_work(tmp_path
     assert result.exit_code == 2
     assert result.stderr == (
         "error: ntuple_negatives 3 is above num_negatives 2: no mined row has more than 2 negatives, so the n-tuple "
-        "export would skip every row; give --ntuple-negatives 2 or less, or raise --num-negatives to at least 3\n")
+        "export would skip every row; give output.ntuple_negatives (--ntuple-negatives) 2 or less, or raise "
+        "select.num_negatives (--num-negatives) to at least 3\n")
     assert not (tmp_path / "neg.jsonl").exists()
     result = runner.invoke(build_app(), [*args, "--ntuple-negatives", "2"])
     assert result.exit_code == 0, result.output
@@ -438,9 +439,9 @@ def test_a_device_this_machine_lacks_is_refused_before_the_model_loads(tmp_path,
 
 @pytest.mark.parametrize("option,section,field,bad,message,good", [
     ("--query-batch-size", "retrieve", "query_batch_size", "0",
-     "query_batch_size must be a positive integer, got 0; use e.g. --query-batch-size 4096", "3"),
+     "query_batch_size must be a positive integer, got 0; use e.g. query_batch_size=4096 (--query-batch-size 4096)", "3"),
     ("--encode-shard-size", "engine", "encode_shard_size", "0",
-     "encode_shard_size must be a positive integer, got 0; use e.g. --encode-shard-size 8192", "3"),
+     "encode_shard_size must be a positive integer, got 0; use e.g. encode_shard_size=8192 (--encode-shard-size 8192)", "3"),
     ("--near-dup-min-shared", "near_dup", "min_shared", "-1",
      "min_shared must be an integer >= 0, got -1; use e.g. --near-dup-min-shared 5 (shingles)", "2"),
     ("--near-dup-shingle", "near_dup", "shingle", "0",

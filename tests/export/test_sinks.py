@@ -18,7 +18,7 @@ def test_file_types_agree_with_the_config():
 def test_bad_export_as_names_the_allowed_values_and_the_flag():
     with pytest.raises(ConfigError) as info:
         OutputConfig(export_as="csv").validate()
-    assert str(info.value) == "unknown export file type 'csv'; allowed: jsonl, parquet (use e.g. --export-as parquet)"
+    assert str(info.value) == "unknown export file type 'csv'; allowed: jsonl, parquet (use e.g. export_as='parquet' (--export-as parquet))"
 
 
 @pytest.mark.parametrize("fmt", sorted(EXPORTERS))

@@ -94,11 +94,12 @@ def test_pairs_columns_are_passed_through(tmp_path):
 def test_config_is_validated_first(beir):
     with pytest.raises(ConfigError, match="no input given"):
         load_data(DataConfig())
-    with pytest.raises(ConfigError, match=r"^--corpus given without --queries, --qrels; pass a BEIR directory"):
+    with pytest.raises(ConfigError, match=r"^corpus \(--corpus\) given without queries \(--queries\), qrels \(--qrels\); "
+                                          r"pass a BEIR directory"):
         load_data(DataConfig(corpus=beir / "corpus.jsonl"))
-    with pytest.raises(ConfigError, match=r"^--corpus and --qrels given without --queries; "):
+    with pytest.raises(ConfigError, match=r"^corpus \(--corpus\) and qrels \(--qrels\) given without queries \(--queries\); "):
         load_data(DataConfig(corpus=beir / "corpus.jsonl", qrels=beir / "qrels" / "train.tsv"))
-    with pytest.raises(ConfigError, match="--pairs cannot be combined"):
+    with pytest.raises(ConfigError, match=r"^pairs \(--pairs\) cannot be combined with a BEIR directory \(data_dir\)"):
         load_data(DataConfig(data_dir=beir, pairs=beir / "corpus.jsonl"))
 
 

@@ -133,5 +133,5 @@ def test_fallback_config_errors_name_the_value_and_the_choices():
     with pytest.raises(ConfigError, match=r"unknown fallback 'bm25'; allowed: hybrid"):
         RetrieveConfig(fallback="bm25").validate()
     with pytest.raises(ConfigError, match=r"fallback 'hybrid' tops up dense pools, but the retriever is 'bm25'; "
-                                          r"use --retriever dense, or --no-fallback"):
+                                          r"use method='dense' \(--retriever dense\), or fallback=None \(--no-fallback\)"):
         RetrieveConfig(method="bm25", fallback="hybrid").validate()

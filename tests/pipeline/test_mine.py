@@ -136,8 +136,10 @@ def test_a_model_returning_nan_for_a_document_is_a_clear_error_and_writes_nothin
 def test_depth_below_num_negatives_is_rejected(beir_dir, tmp_path):
     config = make_config(beir_dir, tmp_path / "o.jsonl", num_negatives=10)
     config = MineConfig(config.data, config.encoder, RetrieveConfig(depth=5), config.filters, config.select, config.output)
-    with pytest.raises(ConfigError, match=r"cannot mine 10 negatives from 5 candidates per query; raise --depth \(the "
-                                          r"positives and the margins take candidates too: e\.g\. --depth 100\)"):
+    with pytest.raises(ConfigError, match=r"cannot mine 10 negatives from 5 candidates per query; raise retrieve\.depth "
+                                          r"\(--depth\) \(the positives and the margins take candidates too: e\.g\. "
+                                          r"retrieve\.depth=100 \(--depth 100\)\) or lower select\.num_negatives "
+                                          r"\(--num-negatives\)$"):
         mine(config, embedder=HashEmbedder())
 
 
