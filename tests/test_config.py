@@ -326,18 +326,19 @@ def test_bf16_precision_with_the_onnx_backend_is_refused_not_ignored():
 
     with pytest.raises(ConfigError) as info:
         EncoderConfig(backend="onnx", precision="bf16").validate()
-    assert str(info.value) == ("--precision bf16 applies to --backend torch; --backend onnx runs fp32 (or int8 with "
-                               "--quantize int8): drop --precision bf16, or use --backend torch")
+    assert str(info.value) == ("precision='bf16' (--precision bf16) applies to backend='torch'; backend='onnx' "
+                               "(--backend onnx) runs fp32 (or int8 with quantize='int8'): use precision='auto' (drop "
+                               "--precision bf16), or backend='torch' (--backend torch)")
     for precision in ("auto", "fp32"):
         EncoderConfig(backend="onnx", precision=precision).validate()
     EncoderConfig(backend="torch", precision="bf16").validate()
 
 
 @pytest.mark.parametrize(("device", "backend", "message"), [
-    ("tpu", "torch", "unknown device 'tpu'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
-    ("cuda:x", "torch", "unknown device 'cuda:x'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
-    ("cuda", "onnx", "--device cuda applies to --backend torch; --backend onnx runs on the CPU: drop --device, "
-                     "or use --backend torch"),
+    ("tpu", "torch", "unknown device 'tpu'; allowed: cpu, cuda, cuda:N, mps (e.g. device='cuda:0' (--device cuda:0))"),
+    ("cuda:x", "torch", "unknown device 'cuda:x'; allowed: cpu, cuda, cuda:N, mps (e.g. device='cuda:0' (--device cuda:0))"),
+    ("cuda", "onnx", "device='cuda' (--device cuda) applies to backend='torch'; backend='onnx' (--backend onnx) runs "
+                     "on the CPU: use device='cpu' (drop --device), or backend='torch' (--backend torch)"),
 ])
 def test_an_encoder_device_torch_cannot_use_is_refused(device, backend, message):
     from negmine.config import EncoderConfig
@@ -356,8 +357,9 @@ def test_a_gpu_this_torch_cannot_see_is_refused_before_any_model_loads():
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0
     with pytest.raises(ConfigError) as info:
         EncoderConfig(device=f"cuda:{count}").validate()
-    assert str(info.value) == (f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s); use "
-                               "--device cpu, or a CUDA build of torch on a machine with a GPU (README: Set up)")
+    assert str(info.value) == (f"device='cuda:{count}' (--device cuda:{count}): torch {torch.__version__} sees {count} "
+                               "CUDA device(s); use device='cpu' (--device cpu), or a CUDA build of torch on a machine "
+                               "with a GPU (README: Set up)")
 
 
 def _fake_gpus(monkeypatch, count: int, bf16: bool = True) -> None:
@@ -371,8 +373,8 @@ def _fake_gpus(monkeypatch, count: int, bf16: bool = True) -> None:
 
 
 @pytest.mark.parametrize(("device", "message"), [
-    ("tpu", "unknown device 'tpu'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
-    ("gpu", "unknown device 'gpu'; allowed: cpu, cuda, cuda:N, mps (e.g. --device cuda:0)"),
+    ("tpu", "unknown device 'tpu'; allowed: cpu, cuda, cuda:N, mps (e.g. device='cuda:0' (--device cuda:0))"),
+    ("gpu", "unknown device 'gpu'; allowed: cpu, cuda, cuda:N, mps (e.g. device='cuda:0' (--device cuda:0))"),
 ])
 def test_an_unknown_training_device_lists_the_devices(device, message):
     from negmine.config import TrainConfig
@@ -391,13 +393,14 @@ def test_training_on_a_gpu_this_torch_cannot_see_is_refused_with_the_fix(monkeyp
     _fake_gpus(monkeypatch, 0)
     with pytest.raises(ConfigError) as info:
         TrainConfig(device="cuda").validate()
-    assert str(info.value) == (f"--device cuda: torch {torch.__version__} sees 0 CUDA device(s); use --device cpu, "
-                               "or a CUDA build of torch on a machine with a GPU (README: Set up)")
+    assert str(info.value) == (f"device='cuda' (--device cuda): torch {torch.__version__} sees 0 CUDA device(s); use "
+                               "device='cpu' (--device cpu), or a CUDA build of torch on a machine with a GPU (README: "
+                               "Set up)")
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     with pytest.raises(ConfigError) as info:
         TrainConfig(device="mps").validate()
-    assert str(info.value) == ("--device mps: this torch sees no Apple GPU (torch.backends.mps.is_available() is "
-                               "False); use --device cpu")
+    assert str(info.value) == ("device='mps' (--device mps): this torch sees no Apple GPU "
+                               "(torch.backends.mps.is_available() is False); use device='cpu' (--device cpu)")
 
 
 def test_training_on_one_gpu_is_accepted(monkeypatch):
@@ -416,9 +419,9 @@ def test_a_gpu_other_than_the_first_visible_one_is_refused_naming_cuda_visible_d
     _fake_gpus(monkeypatch, 2)
     with pytest.raises(ConfigError) as info:
         TrainConfig(device="cuda:1").validate()
-    assert str(info.value) == ("--device cuda:1: negmine train trains on the first visible GPU only (transformers' "
-                               "Trainer); make GPU 1 the only visible one: CUDA_VISIBLE_DEVICES=1 negmine train ... "
-                               "--device cuda")
+    assert str(info.value) == ("device='cuda:1' (--device cuda:1): negmine train trains on the first visible GPU only "
+                               "(transformers' Trainer); make GPU 1 the only visible one and use device='cuda': "
+                               "CUDA_VISIBLE_DEVICES=1 negmine train ... --device cuda")
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:0"])
@@ -429,8 +432,9 @@ def test_training_with_several_visible_gpus_is_refused_naming_cuda_visible_devic
     _fake_gpus(monkeypatch, 2)
     with pytest.raises(ConfigError) as info:
         TrainConfig(device=device).validate()
-    assert str(info.value) == (f"--device {device}: torch sees 2 CUDA devices, and transformers' Trainer would train "
-                               "on all of them (DataParallel, 2x --batch-size per step); make one visible: "
+    assert str(info.value) == (f"device='{device}' (--device {device}): torch sees 2 CUDA devices, and transformers' "
+                               "Trainer would train on all of them (DataParallel, 2x batch_size (--batch-size) per "
+                               "step); make one visible (CUDA_VISIBLE_DEVICES=0 in the environment): "
                                "CUDA_VISIBLE_DEVICES=0 negmine train ... --device cuda")
 
 
@@ -440,8 +444,9 @@ def test_bf16_training_on_a_gpu_without_bf16_is_refused(monkeypatch):
     _fake_gpus(monkeypatch, 1, bf16=False)
     with pytest.raises(ConfigError) as info:
         TrainConfig(device="cuda", precision="bf16").validate()
-    assert str(info.value) == ("--precision bf16: the GPU 'Tesla P100' has no bf16 (torch.cuda.is_bf16_supported() is "
-                               "False); use --precision auto or fp32")
+    assert str(info.value) == ("precision='bf16' (--precision bf16): the GPU 'Tesla P100' has no bf16 "
+                               "(torch.cuda.is_bf16_supported() is False); use precision='auto' (--precision auto) or "
+                               "fp32")
     TrainConfig(device="cuda", precision="auto").validate()
 
 

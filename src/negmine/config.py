@@ -305,18 +305,22 @@ class EncoderConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64 (negmine audit: --encode-batch-size 64)")
+        _check_positive_int("batch_size", self.batch_size,
+                            f"use e.g. {field_setting('batch_size', 64)} (negmine audit: --encode-batch-size 64)")
         if self.max_length is not None:
-            _check_positive_int("max_length", self.max_length, "use e.g. --max-length 256 or leave it unset")
+            _check_positive_int("max_length", self.max_length, f"use e.g. {field_setting('max_length', 256)} or leave it unset")
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("backend", self.backend, BACKENDS)
         _check_choice("quantize", self.quantize, QUANTIZATIONS)
         if self.quantize != "none" and self.backend != "onnx":
-            raise ConfigError(f"--quantize {self.quantize} needs --backend onnx (got backend {self.backend!r})")
+            raise ConfigError(f"{field_setting('quantize', self.quantize)} needs {field_setting('backend', 'onnx')} "
+                              f"(got backend {self.backend!r})")
         _check_device(self.device, self.backend)
         if self.backend == "onnx" and self.precision == "bf16":  # the ONNX path never reads the precision
-            raise ConfigError("--precision bf16 applies to --backend torch; --backend onnx runs fp32 (or int8 with "
-                              "--quantize int8): drop --precision bf16, or use --backend torch")
+            raise ConfigError(f"{field_setting('precision', 'bf16')} applies to backend='torch'; "
+                              f"{field_setting('backend', 'onnx')} runs fp32 (or int8 with quantize='int8'): use "
+                              f"{field_setting('precision', 'auto', cli='drop --precision bf16')}, or "
+                              f"{field_setting('backend', 'torch')}")
 
     def with_absolute_paths(self) -> "EncoderConfig":
         """This config with a model folder and ``cache_dir`` given as relative paths made absolute, for a worker
@@ -344,24 +348,26 @@ def _check_device(device: str, backend: str) -> None:
     import re
 
     if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", device):
-        raise ConfigError(f"unknown device {device!r}; allowed: {', '.join(DEVICES)} (e.g. --device cuda:0)")
+        raise ConfigError(f"unknown device {device!r}; allowed: {', '.join(DEVICES)} (e.g. {field_setting('device', 'cuda:0')})")
     if device == "cpu":
         return
     if backend != "torch":
-        raise ConfigError(f"--device {device} applies to --backend torch; --backend {backend} runs on the CPU: "
-                          "drop --device, or use --backend torch")
+        raise ConfigError(f"{field_setting('device', device)} applies to backend='torch'; "
+                          f"{field_setting('backend', backend)} runs on the CPU: use "
+                          f"{field_setting('device', 'cpu', cli='drop --device')}, or {field_setting('backend', 'torch')}")
     import torch
 
     if device == "mps":
         if not torch.backends.mps.is_available():
-            raise ConfigError("--device mps: this torch sees no Apple GPU (torch.backends.mps.is_available() is "
-                              "False); use --device cpu")
+            raise ConfigError(f"{field_setting('device', 'mps')}: this torch sees no Apple GPU "
+                              f"(torch.backends.mps.is_available() is False); use {field_setting('device', 'cpu')}")
         return
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0
     index = int(device.split(":")[1]) if ":" in device else 0
     if index >= count:
-        raise ConfigError(f"--device {device}: torch {torch.__version__} sees {count} CUDA device(s); use --device cpu, "
-                          "or a CUDA build of torch on a machine with a GPU (README: Set up)")
+        raise ConfigError(f"{field_setting('device', device)}: torch {torch.__version__} sees {count} CUDA device(s); "
+                          f"use {field_setting('device', 'cpu')}, or a CUDA build of torch on a machine with a GPU "
+                          "(README: Set up)")
 
 
 def _check_train_device(device: str, precision: str) -> None:
@@ -377,17 +383,19 @@ def _check_train_device(device: str, precision: str) -> None:
 
     index = int(device.split(":")[1]) if ":" in device else 0
     if index > 0:
-        raise ConfigError(f"--device {device}: negmine train trains on the first visible GPU only (transformers' "
-                          f"Trainer); make GPU {index} the only visible one: CUDA_VISIBLE_DEVICES={index} negmine "
-                          "train ... --device cuda")
+        raise ConfigError(f"{field_setting('device', device)}: negmine train trains on the first visible GPU only "
+                          f"(transformers' Trainer); make GPU {index} the only visible one and use device='cuda': "
+                          f"CUDA_VISIBLE_DEVICES={index} negmine train ... --device cuda")
     count = torch.cuda.device_count()
     if count > 1:
-        raise ConfigError(f"--device {device}: torch sees {count} CUDA devices, and transformers' Trainer would train on "
-                          f"all of them (DataParallel, {count}x --batch-size per step); make one visible: "
-                          f"CUDA_VISIBLE_DEVICES=0 negmine train ... --device cuda")
+        raise ConfigError(f"{field_setting('device', device)}: torch sees {count} CUDA devices, and transformers' "
+                          f"Trainer would train on all of them (DataParallel, {count}x {field_option('batch_size')} per "
+                          "step); make one visible (CUDA_VISIBLE_DEVICES=0 in the environment): CUDA_VISIBLE_DEVICES=0 "
+                          "negmine train ... --device cuda")
     if precision == "bf16" and not torch.cuda.is_bf16_supported():
-        raise ConfigError(f"--precision bf16: the GPU {torch.cuda.get_device_name(0)!r} has no bf16 "
-                          "(torch.cuda.is_bf16_supported() is False); use --precision auto or fp32")
+        raise ConfigError(f"{field_setting('precision', 'bf16')}: the GPU {torch.cuda.get_device_name(0)!r} has no "
+                          f"bf16 (torch.cuda.is_bf16_supported() is False); use {field_setting('precision', 'auto')} "
+                          "or fp32")
 
 
 @dataclass(frozen=True)

@@ -515,8 +515,8 @@ def test_audit_refuses_a_positive_top_k_beyond_the_depth_before_any_work(tmp_pat
     ("--near-dup-shingle", "0", "shingle must be a positive integer, got 0; use e.g. --near-dup-shingle 3", "1"),
     ("--near-dup-num-perm", "0", "num_perm must be a positive integer, got 0; use e.g. --near-dup-num-perm 64", "16"),
     ("--sample-size", "0", "sample_size must be a positive integer, got 0; use e.g. --sample-size 50000", "2"),
-    ("--seed", "-1", "seed must be an integer from 0 to 2**32 - 1 (4294967295), got -1; use e.g. --seed 42", "7"),
-    ("--encode-batch-size", "0", "batch_size must be a positive integer, got 0; use e.g. --batch-size 64 "
+    ("--seed", "-1", "seed must be an integer from 0 to 2**32 - 1 (4294967295), got -1; use e.g. seed=42 (--seed 42)", "7"),
+    ("--encode-batch-size", "0", "batch_size must be a positive integer, got 0; use e.g. batch_size=64 (--batch-size 64) "
                                  "(negmine audit: --encode-batch-size 64)", "8"),
     ("--cross-encoder-batch-size", "0", "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
                                         "--cross-encoder-batch-size 32", None),

@@ -434,7 +434,8 @@ def test_a_device_this_machine_lacks_is_refused_before_the_model_loads(tmp_path,
     args = [command, str(beir), "--device", f"cuda:{count}"] + (["-o", str(tmp_path / "o.jsonl")] if command == "mine" else [])
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 2, result.output
-    assert f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s)" in result.stderr
+    assert (f"device='cuda:{count}' (--device cuda:{count}): torch {torch.__version__} sees {count} CUDA device(s)"
+            in result.stderr)
 
 
 @pytest.mark.parametrize("option,section,field,bad,message,good", [

@@ -345,7 +345,8 @@ def test_a_training_device_this_machine_lacks_is_refused_before_the_model_loads(
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
                                          "--device", f"cuda:{count}"])
     assert result.exit_code == 2, result.output
-    assert f"--device cuda:{count}: torch {torch.__version__} sees {count} CUDA device(s); use --device cpu" in result.stderr
+    assert (f"device='cuda:{count}' (--device cuda:{count}): torch {torch.__version__} sees {count} CUDA device(s); "
+            "use device='cpu' (--device cpu)" in result.stderr)
     assert not (tmp_path / "o").exists()
 
 

@@ -66,7 +66,7 @@ def test_pooling_modes():
 def test_quantize_needs_onnx_backend_and_factory_lists_backends():
     from negmine.encode.factory import BACKENDS
 
-    with pytest.raises(ConfigError, match="--quantize int8 needs --backend onnx"):
+    with pytest.raises(ConfigError, match=r"^quantize='int8' \(--quantize int8\) needs backend='onnx' \(--backend onnx\)"):
         EncoderConfig(quantize="int8").validate()
     with pytest.raises(ConfigError, match="unknown backend 'tvm'; allowed: torch, onnx"):
         EncoderConfig(backend="tvm").validate()

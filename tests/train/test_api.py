@@ -361,8 +361,8 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     ({"attention_dropout": 1.0}, r"attention_dropout must be in \[0, 1\), got 1.0; use e.g. --attention-dropout 0"),
     # NumPy's global generator (seeded by the trainer) takes 0..2**32-1: these ended in a ValueError traceback
     # from np.random.seed after the model had loaded
-    ({"seed": -1}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e.g. --seed 42$"),
-    ({"seed": 2**32}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got 4294967296; use e.g. --seed 42$"),
+    ({"seed": -1}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e.g. seed=42 \(--seed 42\)$"),
+    ({"seed": 2**32}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got 4294967296; use e.g. seed=42 \(--seed 42\)$"),
     ({"matryoshka_dims": (64, 0)}, r"^matryoshka_dims must be positive integers, got \(64, 0\); e.g. --matryoshka-dims "
                                    r"384,256,128,64 \(largest first\), or leave it unset$"),
     ({"matryoshka_dims": ()}, r"^matryoshka_dims must be positive integers, got \(\); "),
