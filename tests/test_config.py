@@ -175,7 +175,7 @@ def test_a_rank_max_below_1_is_refused_also_with_keep_partial(rank_max):
     (lambda c: c.JudgeConfig(teacher_relative_margin=2.0), "use e.g. --teacher-margin 0.05"),
     (lambda c: c.JudgeConfig(cross_encoder_margin=-1.0), "use e.g. --cross-encoder-margin 0"),
     (lambda c: c.JudgeConfig(absolute_margin=-1.0), "use e.g. --absolute-margin 0.05"),
-    (lambda c: c.TrainConfig(weight_decay=-1.0), "use e.g. --weight-decay 0.01"),
+    (lambda c: c.TrainConfig(weight_decay=-1.0), "use e.g. weight_decay=0.01 (--weight-decay 0.01)"),
 ])
 def test_range_errors_give_the_bad_value_and_the_fix(build, fix):
     from negmine import config

@@ -1252,13 +1252,15 @@ class DevEvalConfig(ConfigFields):
     def validate(self) -> None:
         check_field_types(self)
         if self.data_dir is None:
-            raise ConfigError("dev evaluation needs a BEIR directory; pass --eval-data DIR")
+            raise ConfigError(f"dev evaluation needs a BEIR directory; set {field_option('data_dir', '--eval-data DIR')}")
         check_unknown_qrels(self.unknown_qrels)
         if self.steps is not None:
-            _check_positive_int("eval steps", self.steps, "use e.g. --eval-steps 100, or leave it unset to evaluate every epoch")
+            _check_positive_int("eval steps", self.steps, f"use e.g. {field_setting('steps', 100, '--eval-steps')}, or "
+                                "leave it unset to evaluate every epoch")
         if self.max_documents is not None:
             _check_positive_int("eval max_documents", self.max_documents,
-                                "use e.g. --eval-max-documents 100000, or leave it unset to use the whole corpus")
+                                f"use e.g. {field_setting('max_documents', 100000, '--eval-max-documents')}, or leave it "
+                                "unset to use the whole corpus")
 
 
 TRAIN_LOSSES = ("mnrl", "cached-mnrl")
@@ -1354,20 +1356,15 @@ class TrainConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        for name, fix in (("epochs", "use e.g. --epochs 1"), ("batch_size", "use e.g. --batch-size 32"),
-                          ("logging_steps", "use e.g. --logging-steps 10"),
-                          ("mini_batch_size", "use e.g. --mini-batch-size 16")):
-            _check_positive_int(name, getattr(self, name), fix)
-        for name, fix in (("max_steps", "use e.g. --max-steps 100 or leave it unset"),
-                          ("remine_steps", "use e.g. --remine-steps 200 or leave it unset"),
-                          ("checkpoint_steps", "use e.g. --checkpoint-steps 500 or leave it unset"),
-                          ("topic_clusters", "use e.g. --topic-clusters 16 or leave it unset"),
-                          ("max_length", "use e.g. --max-length 256 or leave it unset")):
+        for name, example in (("epochs", 1), ("batch_size", 32), ("logging_steps", 10), ("mini_batch_size", 16)):
+            _check_positive_int(name, getattr(self, name), f"use e.g. {field_setting(name, example)}")
+        for name, example in (("max_steps", 100), ("remine_steps", 200), ("checkpoint_steps", 500),
+                              ("topic_clusters", 16), ("max_length", 256)):
             if getattr(self, name) is not None:
-                _check_positive_int(name, getattr(self, name), fix)
+                _check_positive_int(name, getattr(self, name), f"use e.g. {field_setting(name, example)} or leave it unset")
         if not isinstance(self.num_negatives, int) or self.num_negatives < 0:
             raise ConfigError(f"num_negatives must be an integer >= 0, got {self.num_negatives!r}; "
-                              "use e.g. --num-negatives 3 (0 trains on in-batch negatives only)")
+                              f"use e.g. {field_setting('num_negatives', 3)} (0 trains on in-batch negatives only)")
         _check_choice("loss", self.loss, TRAIN_LOSSES)
         _check_choice("batching", self.batching, TRAIN_BATCHINGS)
         _check_choice("hardness", self.hardness, TRAIN_HARDNESS)
@@ -1386,7 +1383,9 @@ class TrainConfig(ConfigFields):
         it (:func:`negmine.train.preflight.check_matryoshka_dims_early`), else once the model has loaded
         (:func:`negmine.train.losses.matryoshka.check_model_dimension`): the order message cannot know it, so its
         suggestion is about the order only and says the dims must fit the model."""
-        dims, fix = self.matryoshka_dims, "e.g. --matryoshka-dims 384,256,128,64 (largest first), or leave it unset"
+        dims = self.matryoshka_dims
+        fix = (f"e.g. {field_setting('matryoshka_dims', (384, 256, 128, 64), cli='--matryoshka-dims 384,256,128,64')} "
+               "(largest first), or leave it unset")
         if dims is None:
             return
         if not dims or any(d < 1 for d in dims):
@@ -1399,14 +1398,15 @@ class TrainConfig(ConfigFields):
         if weights is not None and (len(weights) != len(dims) or any(not w > 0 for w in weights)):
             raise ConfigError(
                 f"matryoshka_weights must be one number > 0 per dimension of matryoshka_dims {dims!r}, got {weights!r}; "
-                f"e.g. --matryoshka-weights {','.join('1' for _ in dims)}, or leave it unset (1 each)"
+                f"e.g. {field_setting('matryoshka_weights', tuple(1.0 for _ in dims), cli='--matryoshka-weights ' + ','.join('1' for _ in dims))}"
+                ", or leave it unset (1 each)"
             )
         per_step = self.matryoshka_dims_per_step
         if per_step != -1 and not 1 <= per_step <= len(dims):
             raise ConfigError(
                 f"matryoshka_dims_per_step must be -1 (every dim at each step) or 1 to {len(dims)} (a random sample of "
                 f"that many of the {len(dims)} matryoshka_dims {dims!r} at each step), got {per_step!r}; e.g. "
-                f"--matryoshka-dims-per-step {min(2, len(dims))}, or leave it unset (-1)"
+                f"{field_setting('matryoshka_dims_per_step', min(2, len(dims)))}, or leave it unset (-1)"
             )
 
     def _validate_dev(self) -> None:
@@ -1415,8 +1415,9 @@ class TrainConfig(ConfigFields):
         self.dev.validate()
         if self.dev.keep_best and self.checkpoint_steps is None:
             raise ConfigError(
-                "--keep-best returns to the best evaluated checkpoint, so it needs checkpoints: drop --no-checkpoints "
-                "(with --keep-best a checkpoint is saved at every evaluation)"
+                f"{field_option('dev.keep_best', '--keep-best')} returns to the best evaluated checkpoint, so it needs "
+                f"checkpoints: set {field_setting('checkpoint_steps', 500, cli='drop --no-checkpoints')} (with keep_best "
+                "a checkpoint is saved at every evaluation)"
             )
 
     def _validate_directions(self) -> None:
@@ -1425,45 +1426,52 @@ class TrainConfig(ConfigFields):
         if "query_to_doc" not in self.directions or len(set(self.directions)) != len(self.directions):
             raise ConfigError(
                 f"directions must hold query_to_doc once and other directions at most once, got {self.directions!r}; "
-                "e.g. --direction query_to_doc --direction doc_to_query"
+                f"e.g. {field_setting('directions', ('query_to_doc', 'doc_to_query'), cli='--direction query_to_doc --direction doc_to_query')}"
             )
         _check_choice("partition_mode", self.partition_mode, TRAIN_PARTITION_MODES)
         same_side = sorted({"query_to_query", "doc_to_doc"} & set(self.directions))
         if self.partition_mode == "per_direction" and same_side:
             raise ConfigError(
                 f"partition_mode per_direction needs the positive in every direction's softmax, but {', '.join(same_side)} "
-                "compares texts of one side only; use --partition-mode joint or drop those directions"
+                f"compares texts of one side only; use {field_setting('partition_mode', 'joint')} or drop those directions"
             )
 
     def _validate_numbers(self) -> None:
         _check_seed(self.seed, "--seed")
         if not self.learning_rate > 0:
-            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}; use e.g. --lr 2e-5")
+            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}; use e.g. "
+                              f"{field_setting('learning_rate', 2e-5, cli='--lr 2e-5')}")
         if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}; use e.g. --warmup-ratio 0.1")
+            raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}; use e.g. "
+                              f"{field_setting('warmup_ratio', 0.1)}")
         if self.max_steps == 1 and self.warmup_ratio > 0:
             raise ConfigError(
                 f"max_steps 1 with warmup_ratio {self.warmup_ratio!r}: a linear warm-up starts at learning rate 0, so "
-                "the only step would leave the model unchanged; use --warmup-ratio 0 or more --max-steps"
+                f"the only step would leave the model unchanged; use {field_setting('warmup_ratio', 0)} or more "
+                f"{field_option('max_steps')}"
             )
         if not self.scale > 0:
-            raise ConfigError(f"scale must be > 0, got {self.scale!r}; 20 (temperature 0.05) is the usual value")
+            raise ConfigError(f"scale must be > 0, got {self.scale!r}; {field_setting('scale', 20.0)} (temperature 0.05) "
+                              "is the usual value")
         if self.weight_decay < 0:
-            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}; use e.g. --weight-decay 0.01")
+            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}; use e.g. "
+                              f"{field_setting('weight_decay', 0.01)}")
         if self.attention_dropout is not None and not 0.0 <= self.attention_dropout < 1.0:
             raise ConfigError(
-                f"attention_dropout must be in [0, 1), got {self.attention_dropout!r}; use e.g. --attention-dropout 0 "
+                f"attention_dropout must be in [0, 1), got {self.attention_dropout!r}; use e.g. "
+                f"{field_setting('attention_dropout', 0.0, cli='--attention-dropout 0')} "
                 "(faster on CPU) or leave it unset to keep the model's own"
             )
         if self.fn_margin is not None and not -2.0 <= self.fn_margin <= 2.0:
             raise ConfigError(
                 f"fn_margin must be in [-2, 2] (a cosine-similarity difference), got {self.fn_margin!r}; "
-                "e.g. --fn-margin 0.1 masks candidates scored 0.1 above the positive"
+                f"e.g. {field_setting('fn_margin', 0.1)} masks candidates scored 0.1 above the positive"
             )
         if not 0.0 <= self.hardness_strength <= 100.0:
             raise ConfigError(
                 f"hardness_strength must be in [0, 100] (added to the logit as strength * cosine), got "
-                f"{self.hardness_strength!r}; 5 is EmbeddingGemma's value, 0 turns the weighting off"
+                f"{self.hardness_strength!r}; {field_setting('hardness_strength', 5.0, cli='--hardness-strength 5')} is "
+                "EmbeddingGemma's value, 0 turns the weighting off"
             )
 
     def _validate_remine(self) -> None:
@@ -1471,7 +1479,8 @@ class TrainConfig(ConfigFields):
             return
         if self.mine is None:
             raise ConfigError(
-                "re-mining (--remine-every-epoch/--remine-steps) needs the mining configuration that produced "
+                "re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/--remine-steps) needs the mining "
+                "configuration that produced "
                 "the training file; pass it as TrainConfig.mine (the CLI reads it from the mined file's "
                 "<name>.summary.json, or --mine-summary PATH)"
             )

@@ -173,7 +173,8 @@ def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, 
                                            "--matryoshka-dims-per-step"),
     (["--matryoshka-dims", "64,32", "--matryoshka-dims-per-step", "3"],
      "matryoshka_dims_per_step must be -1 (every dim at each step) or 1 to 2 (a random sample of that many of the 2 "
-     "matryoshka_dims (64, 32) at each step), got 3; e.g. --matryoshka-dims-per-step 2, or leave it unset (-1)"),
+     "matryoshka_dims (64, 32) at each step), got 3; e.g. matryoshka_dims_per_step=2 (--matryoshka-dims-per-step 2), "
+     "or leave it unset (-1)"),
 ])
 def test_train_cli_refuses_settings_the_run_does_not_use(tmp_path, flags, message):
     # each was ignored: `train m.jsonl --topic-clusters 3` (say) trained with no-duplicates batching, exit 0

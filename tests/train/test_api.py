@@ -346,39 +346,45 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     ({"learning_rate": 0.0}, "learning_rate must be > 0"),
     ({"fn_margin": 5.0}, r"fn_margin must be in \[-2, 2\]"),
     ({"hardness": "hard"}, "unknown hardness 'hard'; allowed: none, hard-negatives, in-batch, all"),
-    ({"hardness_strength": -1.0}, r"hardness_strength must be in \[0, 100\].*5 is EmbeddingGemma's value"),
+    ({"hardness_strength": -1.0}, r"hardness_strength must be in \[0, 100\].*; hardness_strength=5.0 \(--hardness-strength 5\) is "
+                                   r"EmbeddingGemma's value"),
     ({"warmup_ratio": 1.5}, r"warmup_ratio must be in \[0, 1\)"),
     ({"max_steps": 1}, r"max_steps 1 with warmup_ratio 0.1: a linear warm-up starts at learning rate 0, so the only "
-                       r"step would leave the model unchanged; use --warmup-ratio 0 or more --max-steps"),
+                       r"step would leave the model unchanged; use warmup_ratio=0 \(--warmup-ratio 0\) or more max_steps "
+                       r"\(--max-steps\)$"),
     ({"directions": ("query_to_doc", "doc2query")}, "unknown direction 'doc2query'; allowed: query_to_doc, "
      "query_to_query, doc_to_query, doc_to_doc"),
-    ({"directions": ("doc_to_query",)}, "directions must hold query_to_doc once .* --direction query_to_doc"),
+    ({"directions": ("doc_to_query",)}, r"directions must hold query_to_doc once .* e.g. directions=\('query_to_doc', 'doc_to_query'\) "
+                                          r"\(--direction query_to_doc --direction doc_to_query\)$"),
     ({"directions": ("query_to_doc", "query_to_doc")}, "directions must hold query_to_doc once"),
     ({"partition_mode": "split"}, "unknown partition_mode 'split'; allowed: joint, per_direction"),
     ({"directions": ("query_to_doc", "doc_to_doc"), "partition_mode": "per_direction"},
-     "per_direction needs the positive in every direction's softmax, but doc_to_doc .* --partition-mode joint"),
+     r"per_direction needs the positive in every direction's softmax, but doc_to_doc .* "
+     r"partition_mode='joint' \(--partition-mode joint\)"),
     ({"remine_steps": 10}, "re-mining .* needs the mining configuration"),
-    ({"attention_dropout": 1.0}, r"attention_dropout must be in \[0, 1\), got 1.0; use e.g. --attention-dropout 0"),
+    ({"attention_dropout": 1.0}, r"attention_dropout must be in \[0, 1\), got 1.0; use e.g. "
+                                  r"attention_dropout=0.0 \(--attention-dropout 0\)"),
     # NumPy's global generator (seeded by the trainer) takes 0..2**32-1: these ended in a ValueError traceback
     # from np.random.seed after the model had loaded
     ({"seed": -1}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e.g. seed=42 \(--seed 42\)$"),
     ({"seed": 2**32}, r"^seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got 4294967296; use e.g. seed=42 \(--seed 42\)$"),
-    ({"matryoshka_dims": (64, 0)}, r"^matryoshka_dims must be positive integers, got \(64, 0\); e.g. --matryoshka-dims "
-                                   r"384,256,128,64 \(largest first\), or leave it unset$"),
+    ({"matryoshka_dims": (64, 0)}, r"^matryoshka_dims must be positive integers, got \(64, 0\); e.g. matryoshka_dims="
+                                   r"\(384, 256, 128, 64\) \(--matryoshka-dims 384,256,128,64\) \(largest first\), or "
+                                   r"leave it unset$"),
     ({"matryoshka_dims": ()}, r"^matryoshka_dims must be positive integers, got \(\); "),
     ({"matryoshka_dims": (64, 128, 64)}, r"^matryoshka_dims must be strictly decreasing \(largest first, each once\), "
                                          r"got \(64, 128, 64\); give them sorted largest first: 128,64, and none above "
                                          r"the model's embedding dimension$"),
     ({"matryoshka_dims": (64, 32), "matryoshka_weights": (1.0,)},
      r"^matryoshka_weights must be one number > 0 per dimension of matryoshka_dims \(64, 32\), got \(1.0,\); "
-     r"e.g. --matryoshka-weights 1,1, or leave it unset \(1 each\)$"),
+     r"e.g. matryoshka_weights=\(1.0, 1.0\) \(--matryoshka-weights 1,1\), or leave it unset \(1 each\)$"),
     ({"matryoshka_dims": (64, 32), "matryoshka_weights": (1.0, 0.0)}, "matryoshka_weights must be one number > 0"),
     ({"matryoshka_weights": (1.0,)}, r"^TrainConfig matryoshka_weights=\(1.0,\) would be ignored: no --matryoshka-dims "
                                      r"are trained; add --matryoshka-dims, e.g. 384,256,128,64, or leave it at its default"),
     ({"matryoshka_dims": (64, 32, 16), "matryoshka_dims_per_step": 0},
      r"^matryoshka_dims_per_step must be -1 \(every dim at each step\) or 1 to 3 \(a random sample of that many of "
-     r"the 3 matryoshka_dims \(64, 32, 16\) at each step\), got 0; e.g. --matryoshka-dims-per-step 2, or leave it "
-     r"unset \(-1\)$"),
+     r"the 3 matryoshka_dims \(64, 32, 16\) at each step\), got 0; e.g. matryoshka_dims_per_step=2 "
+     r"\(--matryoshka-dims-per-step 2\), or leave it unset \(-1\)$"),
     ({"matryoshka_dims": (64, 32, 16), "matryoshka_dims_per_step": 4}, r"^matryoshka_dims_per_step must be -1 .*got 4;"),
     ({"matryoshka_dims": (64, 32, 16), "matryoshka_dims_per_step": -2}, r"^matryoshka_dims_per_step must be -1 .*got -2;"),
     ({"matryoshka_dims_per_step": 2}, r"^TrainConfig matryoshka_dims_per_step=2 would be ignored: no --matryoshka-dims "
