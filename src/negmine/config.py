@@ -1174,40 +1174,47 @@ class EvalConfig(ConfigFields):
     def validate(self) -> None:
         check_field_types(self)
         if self.data_dir is None:
-            raise ConfigError("no data directory given; pass a BEIR directory, e.g. negmine eval DATA_DIR --split test")
+            raise ConfigError("no data directory given; set data_dir to a BEIR directory (negmine eval DATA_DIR --split "
+                              "test)")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
         if self.truncate_dim is not None:
-            _check_positive_int("truncate_dim", self.truncate_dim, "use e.g. --truncate-dim 128 or leave it unset")
+            _check_positive_int("truncate_dim", self.truncate_dim,
+                                f"use e.g. {field_setting('truncate_dim', 128)} or leave it unset")
         if not self.split or "/" in self.split:
-            raise ConfigError(f"split must be a qrels file stem such as 'test', got {self.split!r}")
+            raise ConfigError(f"split must be a qrels file stem such as 'test', got {self.split!r}; use e.g. "
+                              f"{field_setting('split', 'test')}")
         check_unknown_qrels(self.unknown_qrels)
         if not self.models and not self.run_files:
-            raise ConfigError("nothing to evaluate; pass at least one --model or --run FILE")
+            raise ConfigError(f"nothing to evaluate; give at least one of {field_option('models', '--model NAME')} or "
+                              f"{field_option('run_files', '--run FILE')}")
         for model in self.models:
             if not isinstance(model, str) or not model.strip():
-                raise ConfigError(f"model must be a name or path, got {model!r}; e.g. --model {DEFAULT_MODEL}")
+                raise ConfigError(f"model must be a name or path, got {model!r}; e.g. "
+                                  f"{field_setting('models', (DEFAULT_MODEL,), cli=f'--model {DEFAULT_MODEL}')}")
         if len(set(self.models)) != len(self.models):
-            raise ConfigError(f"model listed twice in {list(self.models)}; give each --model once")
+            raise ConfigError(f"model listed twice in {list(self.models)}; give each model once in "
+                              f"{field_option('models', '--model')}")
         if len(set(self.run_files)) != len(self.run_files):
-            raise ConfigError(f"run file listed twice in {[str(p) for p in self.run_files]}; give each --run once")
+            raise ConfigError(f"run file listed twice in {[str(p) for p in self.run_files]}; give each run file once "
+                              f"in {field_option('run_files', '--run')}")
         if self.models:
             self.encoder.validate()
-        _check_positive_int("depth", self.depth, "use e.g. --depth 100")
+        _check_positive_int("depth", self.depth, f"use e.g. {field_setting('depth', 100)}")
         self._validate_metrics()
         self._validate_comparison()
 
     def _validate_metrics(self) -> None:
         if not self.metrics:
-            raise ConfigError(f"no metrics given; use e.g. --metrics {','.join(DEFAULT_EVAL_METRICS)}")
+            raise ConfigError(f"no metrics given; use e.g. {field_setting('metrics', DEFAULT_EVAL_METRICS, cli='--metrics ' + ','.join(DEFAULT_EVAL_METRICS))}")
         if len(set(self.metrics)) != len(self.metrics):
             raise ConfigError(f"metric listed twice in {list(self.metrics)}; give each metric once")
         for name in self.metrics:
             _, cutoff = parse_metric(name)
             if self.models and cutoff is not None and cutoff > self.depth:
                 raise ConfigError(
-                    f"metric {name!r} looks at the top {cutoff} but models retrieve only --depth {self.depth}; "
-                    f"raise --depth to at least {cutoff} or lower the cutoff"
+                    f"metric {name!r} looks at the top {cutoff} but models retrieve only the top {field_setting('depth', self.depth)}; "
+                    f"raise {field_option('depth')} to at least {cutoff} or lower the cutoff"
                 )
 
     def _validate_comparison(self) -> None:
@@ -1215,13 +1222,14 @@ class EvalConfig(ConfigFields):
         if not isinstance(self.baseline, int) or not 0 <= self.baseline < n_runs:
             raise ConfigError(
                 f"baseline index {self.baseline!r} is out of range for {n_runs} run(s) (models first, then run "
-                f"files); use --baseline 0..{n_runs - 1}"
+                f"files); use {field_option('baseline')} 0..{n_runs - 1}"
             )
         _check_choice("stat_test", self.stat_test, STAT_TESTS)
         _check_choice("correction", self.correction, CORRECTIONS)
         if not 0.0 < self.alpha < 1.0:
-            raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is 0.05")
-        _check_positive_int("n_permutations", self.n_permutations, "use e.g. --n-permutations 10000")
+            raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is "
+                              f"{field_setting('alpha', 0.05)}")
+        _check_positive_int("n_permutations", self.n_permutations, f"use e.g. {field_setting('n_permutations', 10000)}")
         _check_seed(self.seed, "--seed")
         _refuse_unused(self)
 

@@ -338,8 +338,8 @@ def test_truncate_dim_beyond_a_models_dimension_names_it(beir_dir, tmp_path):
     with pytest.raises(ConfigError, match=r"^truncate_dim 16 exceeds the embedding dimension 8 of the model 'hash/b'; "
                                           r"use --truncate-dim 8 or less .*, or leave it unset$"):
         evaluate(config, embedders=_embedders())
-    with pytest.raises(ConfigError, match=r"^truncate_dim must be a positive integer, got 0; use e.g. --truncate-dim "
-                                          r"128 or leave it unset$"):
+    with pytest.raises(ConfigError, match=r"^truncate_dim must be a positive integer, got 0; use e.g. truncate_dim=128 "
+                                          r"\(--truncate-dim 128\) or leave it unset$"):
         evaluate(replace(config, truncate_dim=0), embedders=_embedders())
 
 

@@ -32,11 +32,14 @@ def test_models_default_to_the_bundled_model_only_without_run_files() -> None:
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"data_dir": None}, r"no data directory given; pass a BEIR directory, e\.g\. negmine eval DATA_DIR --split test"),
-        ({"models": ()}, r"nothing to evaluate; pass at least one --model or --run FILE"),
-        ({"models": ("a", "a")}, r"model listed twice in \['a', 'a'\]; give each --model once"),
+        ({"data_dir": None}, r"^no data directory given; set data_dir to a BEIR directory \(negmine eval "
+                              r"DATA_DIR --split test\)$"),
+        ({"models": ()}, r"^nothing to evaluate; give at least one of models \(--model NAME\) or run_files "
+                            r"\(--run FILE\)$"),
+        ({"models": ("a", "a")}, r"model listed twice in \['a', 'a'\]; give each model once in models \(--model\)$"),
         ({"models": ("",)}, r"model must be a name or path, got ''"),
-        ({"run_files": (Path("r"), Path("r"))}, r"run file listed twice in \['r', 'r'\]"),
+        ({"run_files": (Path("r"), Path("r"))}, r"run file listed twice in \['r', 'r'\]; give each run file "
+                                                 r"once in run_files \(--run\)$"),
         ({"metrics": ("ndcg@10", "nope")}, r"unknown metric 'nope'; allowed: ndcg, .*judged \(optionally with @k"),
         ({"metrics": ("judged",)}, r"metric 'judged' needs a cutoff; use e\.g\. judged@10"),
         ({"metrics": ("ndcg@0",)}, r"metric 'ndcg@0' has a bad cutoff '0'; use a positive integer, e\.g\. ndcg@10"),
@@ -44,18 +47,21 @@ def test_models_default_to_the_bundled_model_only_without_run_files() -> None:
         ({"metrics": ("bpref@3",)}, r"metric 'bpref@3' takes no cutoff: bpref ranks the whole run; use 'bpref'"),
         ({"metrics": ("r-precision@1",)}, r"metric 'r-precision@1' takes no cutoff: r-precision's cutoff is each "
                                           r"query's number of relevant documents; use 'r-precision'"),
-        ({"metrics": ()}, r"no metrics given; use e\.g\. --metrics ndcg@10,"),
+        ({"metrics": ()}, r"no metrics given; use e\.g\. metrics=\('ndcg@10', .*\) \(--metrics ndcg@10,"),
         ({"metrics": ("map", "map")}, r"metric listed twice in \['map', 'map'\]"),
-        ({"depth": 0}, r"depth must be a positive integer, got 0; use e\.g\. --depth 100"),
-        ({"depth": 50}, r"metric 'recall@100' looks at the top 100 but models retrieve only --depth 50; raise --depth to at least 100"),
-        ({"baseline": 2, "models": ("a", "b")}, r"baseline index 2 is out of range for 2 run\(s\) \(models first, then run files\); use --baseline 0\.\.1"),
+        ({"depth": 0}, r"depth must be a positive integer, got 0; use e\.g\. depth=100 \(--depth 100\)$"),
+        ({"depth": 50}, r"metric 'recall@100' looks at the top 100 but models retrieve only the top depth=50 "
+                          r"\(--depth 50\); raise depth \(--depth\) to at least 100"),
+        ({"baseline": 2, "models": ("a", "b")}, r"baseline index 2 is out of range for 2 run\(s\) \(models first, then run files\); use baseline \(--baseline\) 0\.\.1"),
         ({"stat_test": "wilcoxon"}, r"unknown stat_test 'wilcoxon'; allowed: student, fisher"),
         ({"correction": "bonferroni"}, r"unknown correction 'bonferroni'; allowed: holm, none"),
-        ({"alpha": 1.5}, r"alpha must be in \(0, 1\), got 1\.5; the usual value is 0\.05"),
-        ({"n_permutations": 0}, r"n_permutations must be a positive integer, got 0"),
+        ({"alpha": 1.5}, r"alpha must be in \(0, 1\), got 1\.5; the usual value is alpha=0\.05 \(--alpha 0\.05\)$"),
+        ({"n_permutations": 0}, r"n_permutations must be a positive integer, got 0; use e\.g\. n_permutations=10000 "
+                                  r"\(--n-permutations 10000\)$"),
         # the Fisher test's seed goes to NumPy's legacy generator (0..2**32-1): -1 was a ValueError traceback
-        ({"seed": -1, "stat_test": "fisher"}, r"seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e\.g\. --seed 42"),
-        ({"split": "a/b"}, r"split must be a qrels file stem such as 'test', got 'a/b'"),
+        ({"seed": -1, "stat_test": "fisher"}, r"seed must be an integer from 0 to 2\*\*32 - 1 \(4294967295\), got -1; use e\.g\. seed=42 \(--seed 42\)$"),
+        ({"split": "a/b"}, r"split must be a qrels file stem such as 'test', got 'a/b'; use e\.g\. split='test' "
+                         r"\(--split test\)$"),
         ({"encoder": EncoderConfig(precision="fp8")}, r"unknown precision 'fp8'; allowed: auto, fp32, bf16"),
     ],
 )
