@@ -139,13 +139,13 @@ def test_native_outputs_refuse_a_name_promising_another_format(name, fixed):
         OutputConfig(path=Path(name)).validate()
     suffix = Path(name).suffix.lower()[1:]
     assert str(info.value) == (
-        f"--output {name}: this file is written as uncompressed JSON Lines, not {suffix}; "
-        f"name it {fixed} (for other layouts add --export FORMAT, "
-        "and --export-as parquet for Parquet files)"
+        f"path (--output) {name}: this file is written as uncompressed JSON Lines, not {suffix}; "
+        f"name it {fixed} (for other layouts add an export format, formats (--export FORMAT), "
+        "and export_as='parquet' (--export-as parquet) for Parquet files)"
     )
-    with pytest.raises(ConfigError, match=r"^--flags "):
+    with pytest.raises(ConfigError, match=r"^flags \(--flags\) "):
         AuditConfig(input=Path("mined.jsonl"), flags=Path(name)).validate()
-    with pytest.raises(ConfigError, match=r"^--output "):
+    with pytest.raises(ConfigError, match=r"^output \(--output\) "):
         AuditConfig(input=Path("mined.jsonl"), output=Path(name)).validate()
     stem = name.split(".")[0]
     OutputConfig(path=Path(fixed)).validate()  # the name the message gives is accepted
@@ -476,10 +476,11 @@ def test_native_outputs_refuse_a_path_without_a_file_name(name):
 
     with pytest.raises(ConfigError) as info:
         OutputConfig(path=Path(name)).validate()
-    assert str(info.value) == f"--output {Path(name)}: is a directory; give a file path, e.g. {Path(name) / 'negatives.jsonl'}"
-    with pytest.raises(ConfigError, match=r"^--flags .*: is a directory; give a file path"):
+    assert str(info.value) == (f"path (--output) {Path(name)}: is a directory; give a file path, e.g. "
+                               f"{Path(name) / 'negatives.jsonl'}")
+    with pytest.raises(ConfigError, match=r"^flags \(--flags\) .*: is a directory; give a file path"):
         AuditConfig(input=Path("mined.jsonl"), flags=Path(name)).validate()
-    with pytest.raises(ConfigError, match=r"^--output .*: is a directory; give a file path"):
+    with pytest.raises(ConfigError, match=r"^output \(--output\) .*: is a directory; give a file path"):
         AuditConfig(input=Path("mined.jsonl"), output=Path(name)).validate()
 
 

@@ -645,7 +645,7 @@ class OutputConfig(ConfigFields):
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
         check_ntuple_negatives(self.ntuple_negatives)
-        check_jsonl_path("--output", self.path)
+        check_jsonl_path(field_option("path", "--output"), self.path)
         _refuse_unused(self)
 
 
@@ -659,22 +659,24 @@ NOT_JSONL_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".arrow", ".feather",
 """File endings that promise another format than the plain JSON Lines negmine writes as its native output."""
 
 
-def check_jsonl_path(option: str, path: Path | None) -> None:
+def check_jsonl_path(name: str, path: Path | None) -> None:
     """ConfigError when ``path`` ends in a suffix of :data:`NOT_JSONL_SUFFIXES`: the file would hold JSON Lines
     under a name that says CSV, Parquet, gzip..., and whatever opens it by its name would misread it. Also when
     ``path`` has no file name (``.``, ``/``): the summary's and exports' names are made from it, and pathlib's
-    ValueError ("PosixPath('.') has an empty name") came out of ``mine`` and ``negmine mine -o .`` as a traceback."""
+    ValueError ("PosixPath('.') has an empty name") came out of ``mine`` and ``negmine mine -o .`` as a traceback.
+    ``name``: the setting, field and option (:func:`negmine.errors.field_option`), e.g. ``flags (--flags)``."""
     if path is None:
         return
     if not Path(path).name:
-        raise ConfigError(f"{option} {path}: is a directory; give a file path, e.g. {Path(path) / 'negatives.jsonl'}")
+        raise ConfigError(f"{name} {path}: is a directory; give a file path, e.g. {Path(path) / 'negatives.jsonl'}")
     suffix = Path(path).suffix.lower()
     if suffix in NOT_JSONL_SUFFIXES:
         bare = Path(path).with_suffix("")  # negatives.jsonl.gz -> negatives.jsonl, not negatives.jsonl.jsonl
-        name = bare.name if bare.suffix.lower() == ".jsonl" else bare.with_suffix(".jsonl").name
+        jsonl = bare.name if bare.suffix.lower() == ".jsonl" else bare.with_suffix(".jsonl").name
         raise ConfigError(
-            f"{option} {path}: this file is written as uncompressed JSON Lines, not {suffix[1:]}; "
-            f"name it {name} (for other layouts add --export FORMAT, and --export-as parquet for Parquet files)"
+            f"{name} {path}: this file is written as uncompressed JSON Lines, not {suffix[1:]}; name it {jsonl} (for "
+            f"other layouts add an export format, {field_option('formats', '--export FORMAT')}, and "
+            f"{field_setting('export_as', 'parquet')} for Parquet files)"
         )
 
 
@@ -982,9 +984,8 @@ class AuditConfig(ConfigFields):
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
         check_ntuple_negatives(self.ntuple_negatives)
-        check_jsonl_path("--output", self.output)
-        check_jsonl_path("--flags", self.flags)
-        check_jsonl_path("--candidates", self.candidates)
+        for name in ("output", "flags", "candidates"):
+            check_jsonl_path(field_option(name), getattr(self, name))
         if self.formats and self.output is None:
             raise ConfigError(f"exports are written from the cleaned file: set its path, {field_option('output')}, or "
                               f"drop the exports ({field_setting('formats', (), cli='no --export')})")
