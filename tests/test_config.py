@@ -305,7 +305,7 @@ def test_ray_settings_with_the_local_engine_are_refused(overrides, named):
     from negmine.config import EngineConfig, MineConfig
 
     message = (f"EngineConfig {named} would be ignored: the engine is local (the default): a job meant for a cluster "
-               "would run in this process; add --engine ray, or leave ")
+               "would run in this process; set name='ray' (--engine ray), or leave ")
     with pytest.raises(ConfigError, match="^" + re.escape(message)):
         MineConfig(data=DataConfig(data_dir=Path("beir")), engine=EngineConfig(**overrides)).validate()
     EngineConfig(name="ray", **overrides).validate()
@@ -597,3 +597,4 @@ def test_a_list_given_for_a_tuple_field_becomes_a_tuple():
     assert config_from_dict(MineConfig, recorded) == config
     assert TrainConfig(directions=["query_to_doc", "doc_to_query"]).directions == ("query_to_doc", "doc_to_query")
     assert EvalConfig(data_dir=Path("beir"), metrics=["ndcg@10"]).metrics == ("ndcg@10",)
+

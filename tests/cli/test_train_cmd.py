@@ -151,16 +151,17 @@ def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, 
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--hardness", "none", "--hardness-strength", "9"],
-     "--hardness-strength would be ignored: --hardness none weights no negative; use --hardness all, or drop "
+     "--hardness-strength would be ignored: --hardness none weights no negative; use hardness='all' (--hardness all), or drop "
      "--hardness-strength"),
     (["--mini-batch-size", "4"],
-     "--mini-batch-size would be ignored: the loss is mnrl; use --loss cached-mnrl, or drop --mini-batch-size"),
+     "--mini-batch-size would be ignored: the loss is mnrl; use loss='cached-mnrl' (--loss cached-mnrl), or drop --mini-batch-size"),
     (["--topic-clusters", "3"],
-     "--topic-clusters would be ignored: the batching is no-duplicates; use --batching topic, or drop --topic-clusters"),
+     "--topic-clusters would be ignored: the batching is no-duplicates; use batching='topic' (--batching topic), or drop --topic-clusters"),
     (["--no-fn-mask", "--fn-margin", "0.1"],
-     "--fn-margin would be ignored: --no-fn-mask masks nothing; drop --no-fn-mask, or drop --fn-margin"),
-    (["--matryoshka-weights", "1"], "--matryoshka-weights would be ignored: no --matryoshka-dims are trained; add "
-                                    "--matryoshka-dims, e.g. 384,256,128,64, or drop --matryoshka-weights"),
+     "--fn-margin would be ignored: --no-fn-mask masks nothing; set fn_mask=True (drop --no-fn-mask), or drop --fn-margin"),
+    (["--matryoshka-weights", "1"], "--matryoshka-weights would be ignored: no --matryoshka-dims are trained; set "
+                                    "matryoshka_dims=(384, 256, 128, 64) (--matryoshka-dims 384,256,128,64), or drop "
+                                    "--matryoshka-weights"),
     (["--matryoshka-dims", "384,256.5"], "--matryoshka-dims takes comma-separated integers, got '384,256.5'; "
                                          "e.g. --matryoshka-dims 384,256,128,64"),
     (["--matryoshka-dims", "64,128"], "matryoshka_dims must be strictly decreasing (largest first, each once), got "
@@ -169,7 +170,7 @@ def test_train_cli_refuses_options_that_would_be_ignored(tmp_path, monkeypatch, 
     (["--matryoshka-dims", "64,32", "--matryoshka-weights", "1,x"],
      "--matryoshka-weights takes comma-separated numbers, got '1,x'; e.g. --matryoshka-weights 1,1,0.5,0.5"),
     (["--matryoshka-dims-per-step", "-1"], "--matryoshka-dims-per-step would be ignored: no --matryoshka-dims are "
-                                           "trained; add --matryoshka-dims, e.g. 384,256,128,64, or drop "
+                                           "trained; set matryoshka_dims=(384, 256, 128, 64) (--matryoshka-dims 384,256,128,64), or drop "
                                            "--matryoshka-dims-per-step"),
     (["--matryoshka-dims", "64,32", "--matryoshka-dims-per-step", "3"],
      "matryoshka_dims_per_step must be -1 (every dim at each step) or 1 to 2 (a random sample of that many of the 2 "

@@ -53,7 +53,7 @@ def test_an_explicit_qrels_file_with_a_split_is_refused(beir, tmp_path, files):
         load_data(DataConfig(data_dir=None if files else beir, split="test", qrels=qrels, **paths))
     assert str(info.value) == (
         "DataConfig split='test' would be ignored: the judgments come from the --qrels file, not from a "
-        "qrels/<split>.tsv; to mine a split of the BEIR directory, drop --qrels, or leave it at its default "
+        "qrels/<split>.tsv; to mine a split of the BEIR directory, drop qrels (--qrels), or leave it at its default "
         "(split='train')")
 
 
@@ -106,7 +106,7 @@ def test_config_is_validated_first(beir):
 @pytest.mark.parametrize("option", ["query_column", "positive_column"])
 def test_column_options_without_pairs_are_rejected(beir, option):
     with pytest.raises(ConfigError, match=rf"^DataConfig {option}='x' would be ignored: the input is not a pairs file; "
-                                          r"give the pairs file \(--pairs FILE\), or leave it at its default"):
+                                          r"give the pairs file, pairs \(--pairs FILE\), or leave it at its default"):
         load_data(DataConfig(data_dir=beir, **{option: "x"}))
 
 

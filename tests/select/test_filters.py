@@ -153,7 +153,7 @@ def test_relative_margin_depends_on_the_scale_where_sd_margin_does_not(make_pool
 def test_sd_margin_must_not_be_negative():
     from negmine.config import ConfigError
 
-    with pytest.raises(ConfigError, match=r"sd_margin must be >= 0 .*got -0.5; e.g. --sd-margin 0.5"):
+    with pytest.raises(ConfigError, match=r"sd_margin must be >= 0 .*got -0.5; e.g. sd_margin=0.5 \(--sd-margin 0.5\)"):
         FilterConfig(sd_margin=-0.5).validate()
 
 

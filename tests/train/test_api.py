@@ -380,7 +380,8 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
      r"e.g. matryoshka_weights=\(1.0, 1.0\) \(--matryoshka-weights 1,1\), or leave it unset \(1 each\)$"),
     ({"matryoshka_dims": (64, 32), "matryoshka_weights": (1.0, 0.0)}, "matryoshka_weights must be one number > 0"),
     ({"matryoshka_weights": (1.0,)}, r"^TrainConfig matryoshka_weights=\(1.0,\) would be ignored: no --matryoshka-dims "
-                                     r"are trained; add --matryoshka-dims, e.g. 384,256,128,64, or leave it at its default"),
+                                     r"are trained; set matryoshka_dims=\(384, 256, 128, 64\) "
+                                     r"\(--matryoshka-dims 384,256,128,64\), or leave it at its default"),
     ({"matryoshka_dims": (64, 32, 16), "matryoshka_dims_per_step": 0},
      r"^matryoshka_dims_per_step must be -1 \(every dim at each step\) or 1 to 3 \(a random sample of that many of "
      r"the 3 matryoshka_dims \(64, 32, 16\) at each step\), got 0; e.g. matryoshka_dims_per_step=2 "
@@ -388,7 +389,8 @@ def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_
     ({"matryoshka_dims": (64, 32, 16), "matryoshka_dims_per_step": 4}, r"^matryoshka_dims_per_step must be -1 .*got 4;"),
     ({"matryoshka_dims": (64, 32, 16), "matryoshka_dims_per_step": -2}, r"^matryoshka_dims_per_step must be -1 .*got -2;"),
     ({"matryoshka_dims_per_step": 2}, r"^TrainConfig matryoshka_dims_per_step=2 would be ignored: no --matryoshka-dims "
-                                      r"are trained; add --matryoshka-dims"),
+                                      r"are trained; set matryoshka_dims=\(384, 256, 128, 64\) "
+                                      r"\(--matryoshka-dims 384,256,128,64\), or leave it at its default"),
 ])
 def test_bad_options_fail_before_any_work(tmp_path, mined_file, overrides, message):
     with pytest.raises(ConfigError, match=message):
