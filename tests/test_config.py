@@ -598,3 +598,25 @@ def test_a_list_given_for_a_tuple_field_becomes_a_tuple():
     assert TrainConfig(directions=["query_to_doc", "doc_to_query"]).directions == ("query_to_doc", "doc_to_query")
     assert EvalConfig(data_dir=Path("beir"), metrics=["ndcg@10"]).metrics == ("ndcg@10",)
 
+
+def test_a_keyword_that_is_no_field_is_refused_naming_the_closest_field_and_the_fields():
+    """The dataclass's own TypeError ("got an unexpected keyword argument 'num_negativs'") named neither the field
+    meant nor the fields there are; dataclasses.replace goes through the same check. Still a TypeError."""
+    import dataclasses
+
+    from negmine.config import EvalConfig, SelectConfig, TrainConfig
+
+    fields = "strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial"
+    for build in (lambda: SelectConfig(num_negativs=5), lambda: dataclasses.replace(SelectConfig(), num_negativs=5)):
+        with pytest.raises(ConfigError) as info:
+            build()
+        assert isinstance(info.value, TypeError)
+        assert str(info.value) == (f"SelectConfig has no field 'num_negativs' ('num_negativs': did you mean "
+                                   f"'num_negatives'?); its fields: {fields}")
+    with pytest.raises(ConfigError, match=r"^EvalConfig has no field 'model' \('model': did you mean 'models'\?\); "):
+        EvalConfig(model="m")
+    with pytest.raises(ConfigError, match=r"^SelectConfig has no fields 'foo', 'negatives' \('negatives': did you mean "
+                                          r"'num_negatives'\?\); its fields: strategy, "):
+        SelectConfig(foo=1, negatives=3)
+    with pytest.raises(ConfigError, match=r"^TrainConfig has no field 'lr'; its fields: .*learning_rate"):
+        TrainConfig(lr=1e-5)

