@@ -577,7 +577,9 @@ def test_validate_refuses_unknown_strategy_and_export_names_listing_the_registri
         OutputConfig(formats=("triplet", "csv")).validate()
     with pytest.raises(ConfigError, match=f"^{re.escape(export)}$"):
         AuditConfig(input=Path("mined.jsonl"), output=Path("clean.jsonl"), formats=("csv",)).validate()
-    with pytest.raises(ConfigError, match=r"^--export flagembedding cannot be written as parquet"):
+    with pytest.raises(ConfigError, match=r"^export format 'flagembedding' \(--export flagembedding\) cannot be "
+                                          r"written as parquet: its trainers read jsonl files only; use export_as='jsonl' "
+                                          r"\(drop --export-as parquet\) or write"):
         OutputConfig(formats=("flagembedding",), export_as="parquet").validate()
 
 

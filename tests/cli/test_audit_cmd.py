@@ -448,9 +448,10 @@ def test_audit_ntuple_negatives_above_every_rows_width_warns_naming_the_widest(t
     result = runner.invoke(build_app(), [*args, "--ntuple-negatives", str(widest + 5)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "mined.clean.n-tuple.jsonl").read_text() == ""
-    assert (f"warning: --ntuple-negatives {widest + 5} is above the widest row's {widest} negatives: every row has "
-            f"fewer than {widest + 5}, so the n-tuple export {tmp_path / 'mined.clean.n-tuple.jsonl'} holds no rows; "
-            f"use --ntuple-negatives {widest} (or fewer) to keep the rows with {widest}") in result.stderr
+    assert (f"warning: ntuple_negatives={widest + 5} (--ntuple-negatives {widest + 5}) is above the widest row's "
+            f"{widest} negatives: every row has fewer than {widest + 5}, so the n-tuple export "
+            f"{tmp_path / 'mined.clean.n-tuple.jsonl'} holds no rows; use ntuple_negatives={widest} (--ntuple-negatives "
+            f"{widest}) (or fewer) to keep the rows with {widest}") in result.stderr
     assert "a smaller --ntuple-negatives N keeps every row with at least N negatives" in result.output
     fits = runner.invoke(build_app(), [*args, "--ntuple-negatives", str(widest)])
     assert fits.exit_code == 0 and "--ntuple-negatives" not in fits.stderr

@@ -85,8 +85,9 @@ def test_mine_cli_export_as_parquet(tmp_path, tiny_model_path):
     assert pq.read_table(tmp_path / "neg.n-tuple.parquet").column_names == ["anchor", "positive", "negative_1", "negative_2"]
     flag = runner.invoke(build_app(), [*args, "--export", "flagembedding", "--export-as", "parquet"])
     assert flag.exit_code == 2 and "encoding" not in flag.output
-    assert ("--export flagembedding cannot be written as parquet: its trainers read jsonl files only; drop "
-            "--export-as parquet or write the other formats in a separate run") in flag.output
+    assert ("export format 'flagembedding' (--export flagembedding) cannot be written as parquet: its trainers read "
+            "jsonl files only; use export_as='jsonl' (drop --export-as parquet) or write the other formats in a separate "
+            "run") in " ".join(flag.output.split())
     bad = runner.invoke(build_app(), [*args, "--export-as", "csv"])
     assert bad.exit_code == 2
     assert "unknown export file type 'csv'; allowed: jsonl, parquet" in bad.output

@@ -61,8 +61,9 @@ def test_a_chosen_width_keeps_the_first_negatives_of_wider_rows_and_skips_narrow
     ds = load_json_dataset(out)
     assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2"]
     assert ds[0]["negative_2"] == "negative 1 for q1" and ds["anchor"] == ["query q1", "query q2", "query q3"]
-    with pytest.warns(NegmineWarning, match=r"--ntuple-negatives 4 is above the widest row's 3 negatives: .* holds "
-                                            r"no rows; use --ntuple-negatives 3 \(or fewer\)"):
+    with pytest.warns(NegmineWarning, match=r"^ntuple_negatives=4 \(--ntuple-negatives 4\) is above the widest row's 3 "
+                                            r"negatives: .* holds no rows; use ntuple_negatives=3 \(--ntuple-negatives 3\) "
+                                            r"\(or fewer\)"):
         stats = export_file(native_file, "n-tuple", tmp_path / "n4.jsonl", ntuple_negatives=4)
     assert (stats.records_out, stats.skipped) == (0, {SKIP_SHORT: 3})
 

@@ -62,7 +62,7 @@ def test_pair_rng_matches_default_rng_seed_list():
 
 
 def test_pair_rng_rejects_negative_seed():
-    with pytest.raises(ConfigError, match="seed must be a non-negative integer, got -1"):
+    with pytest.raises(ConfigError, match=r"^seed must be a non-negative integer, got -1; use e\.g\. seed=42 \(--seed 42\)$"):
         pair_rng(-1, 0)
 
 

@@ -400,7 +400,7 @@ def test_bad_options_fail_before_any_work(tmp_path, mined_file, overrides, messa
 def test_missing_training_file_and_too_many_negatives(tmp_path, mined_file, tiny_model_path):
     with pytest.raises(ConfigError, match="training file .*nope.jsonl not found"):
         train(_config(tmp_path, tmp_path / "nope.jsonl", tiny_model_path))
-    with pytest.raises(ConfigError, match="no row has at least 5 negatives .* lower --num-negatives to 2"):
+    with pytest.raises(ConfigError, match=r"no row has at least 5 negatives .* lower num_negatives \(--num-negatives\) to 2"):
         train(_config(tmp_path, mined_file, tiny_model_path, num_negatives=5))
 
 

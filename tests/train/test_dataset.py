@@ -9,7 +9,7 @@ def _dropped(count: int, total: int, num_negatives: int):
     """Expects the NegmineWarning of rows with too few negatives (rows given as a list: no file name)."""
     return pytest.warns(NegmineWarning, match=rf"^<rows>: {count} of {total} rows have fewer than {num_negatives} "
                                               r"negatives and are left out of training \(dropped_few_negatives in the "
-                                              rf"summary\); lower --num-negatives to keep them$")
+                                              rf"summary\); lower num_negatives \(--num-negatives\) to keep them$")
 
 
 def _row(qid, pid, negs, flags=None, **extra):
@@ -103,7 +103,7 @@ def test_queries_with_one_text_pool_their_known_positives_and_variants_of_a_posi
 
 def test_no_usable_row_is_a_config_error_naming_file_and_fix():
     rows = [_row("q1", "d1", ["d5"]), _row("q2", "d2", ["d6", "d7"])]
-    with pytest.raises(ConfigError, match=r"mined\.jsonl: no row has at least 3 negatives .* lower --num-negatives to 2"):
+    with pytest.raises(ConfigError, match=r"mined\.jsonl: no row has at least 3 negatives .* lower num_negatives \(--num-negatives\) to 2"):
         rows_to_train_data(rows, 3, source="mined.jsonl")
     with pytest.raises(ConfigError, match="no rows"):
         rows_to_train_data([], 1, source="empty.jsonl")
@@ -200,8 +200,8 @@ def test_rows_left_out_for_too_few_negatives_are_named_in_a_warning():
 
     rows = [_row("q1", "d1", ["d5", "d6", "d7"]), _row("q2", "d2", ["d8"]), _row("q3", "d3", ["d9"])]
     with pytest.warns(NegmineWarning, match=r"^m.jsonl: 2 of 3 rows have fewer than 2 negatives and are left out of "
-                                            r"training \(dropped_few_negatives in the summary\); lower --num-negatives "
-                                            r"to keep them$"):
+                                            r"training \(dropped_few_negatives in the summary\); lower num_negatives "
+                                            r"\(--num-negatives\) to keep them$"):
         rows_to_train_data(rows, num_negatives=2, source="m.jsonl")
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
-from negmine.errors import ConfigError, NegmineWarning, unknown_choice
+from negmine.errors import ConfigError, NegmineWarning, field_setting, unknown_choice
 from negmine.export import sinks
 from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
 from negmine.export.by_query import rows_by_query
@@ -56,8 +56,10 @@ def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl"
         exporter = get_exporter(fmt)
         if file_type not in exporter.file_types:
             raise ConfigError(
-                f"--export {fmt} cannot be written as {file_type}: its trainers read {', '.join(exporter.file_types)} "
-                f"files only; drop --export-as {file_type} or write the other formats in a separate run"
+                f"export format {fmt!r} (--export {fmt}) cannot be written as {file_type}: its trainers read "
+                f"{', '.join(exporter.file_types)} files only; use "
+                f"{field_setting('export_as', 'jsonl', cli=f'drop --export-as {file_type}')} or write the other formats "
+                "in a separate run"
             )
 
 

@@ -11,7 +11,7 @@ from negmine.config import EncoderConfig, MineConfig
 from negmine.encode.base import Embedder
 from negmine.encode.fingerprint import FINGERPRINT_VERSION
 from negmine.select import SELECTION_VERSION
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option
 from negmine.export.native import dumps_row
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
@@ -56,7 +56,8 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> None:
     if config.select.num_negatives > available:
         raise ConfigError(
             f"cannot mine {config.select.num_negatives} negatives: the corpus has {n_docs} documents and a query "
-            f"has {most_positives} positives, leaving at most {available} candidates; lower --num-negatives"
+            f"has {most_positives} positives, leaving at most {available} candidates; lower "
+            f"{field_option('select.num_negatives')}"
         )
     if not dataset.qrels.query_ids():
         skipped = dataset.skipped_qrels()["relevant_skipped"]

@@ -13,7 +13,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from negmine.config import SelectConfig
-from negmine.errors import ConfigError, unknown_choice
+from negmine.errors import ConfigError, field_setting, unknown_choice
 from negmine.select.pool import Pool
 from negmine.select.random import RandomStrategy
 from negmine.select.range import RangeStrategy
@@ -73,7 +73,7 @@ def pair_rng(seed: int, pair_index: int) -> np.random.Generator:
     order in which pairs are processed and of how they are sharded across workers.
     """
     if seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed}; use e.g. --seed 42")
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}; use e.g. {field_setting('seed', 42)}")
     if pair_index < 0:
         raise ValueError(f"pair_index must be >= 0, got {pair_index}")
     return np.random.default_rng([seed, pair_index])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option
 from negmine.export.native import FALSE_NEGATIVE_FLAG
 from negmine.train.labels import pack_label, text_key
 
@@ -204,7 +204,8 @@ def _warn_short_rows(source: str, stats: TrainDataStats, num_negatives: int) -> 
 
     warnings.warn(
         f"{source}: {stats.dropped_few_negatives} of {stats.rows_read} rows have fewer than {num_negatives} negatives "
-        f"and are left out of training (dropped_few_negatives in the summary); lower --num-negatives to keep them",
+        f"and are left out of training (dropped_few_negatives in the summary); lower {field_option('num_negatives')} "
+        "to keep them",
         NegmineWarning, stacklevel=3,
     )
 
@@ -214,7 +215,7 @@ def _nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str
         return f"{source}: the mined file has no rows; mine negatives first (negmine mine ...)"
     return (
         f"{source}: no row has at least {num_negatives} negatives (the most any row has is "
-        f"{stats.max_negatives_seen}); lower --num-negatives to {stats.max_negatives_seen} or mine more"
+        f"{stats.max_negatives_seen}); lower {field_option('num_negatives')} to {stats.max_negatives_seen} or mine more"
     )
 
 
