@@ -66,8 +66,8 @@ def test_eval_cli_truncate_dim_reuses_the_cache_and_checks_the_models_dimension(
     big = runner.invoke(build_app(), args + ["--truncate-dim", "33"])
     assert big.exit_code == 2
     assert big.stderr.endswith(f"error: truncate_dim 33 exceeds the embedding dimension 32 of the model "
-                               f"'{tiny_model_path}'; use --truncate-dim 32 or less (e.g. a dim the model was trained "
-                               "at with --matryoshka-dims), or leave it unset\n")
+                               f"'{tiny_model_path}'; use truncate_dim=32 (--truncate-dim 32) or less (e.g. a dim the "
+                               "model was trained at with matryoshka_dims, --matryoshka-dims), or leave it unset\n")
 
 
 def test_eval_cli_errors_are_one_line_exit_2(tmp_path) -> None:

@@ -253,7 +253,7 @@ def test_train_cli_missing_file_and_resume_errors(tmp_path, tiny_model_path):
     assert result.exit_code == 2 and "training file" in result.output and "not found" in result.output
     args = _base_args(_mined(tmp_path / "m.jsonl"), tmp_path / "o", tiny_model_path) + ["--resume"]
     result = runner.invoke(build_app(), args)
-    assert result.exit_code == 2 and "--resume: no checkpoint found" in result.output
+    assert result.exit_code == 2 and "resume=True (--resume): no checkpoint found" in result.output
 
 
 def test_train_cli_remine_needs_the_mining_summary(tmp_path):

@@ -16,9 +16,10 @@ LONG = " ".join(["immune response to virus infection in mice"] * 40)  # ~280 tok
 def test_a_max_length_beyond_the_position_embeddings_is_refused_before_any_text(tiny_model_path):
     # it was set, and the first long text failed inside the model: RuntimeError "The size of tensor a (300) must
     # match the size of tensor b (128)", a traceback with no hint
-    with pytest.raises(ConfigError, match=r"^--max-length 300 is more than the model '.*model' can take: its position "
-                                          r"embeddings hold 128 tokens, so a longer text would fail inside the model; "
-                                          r"use --max-length 128 or less, or leave it unset \(the model's own 64\)$"):
+    with pytest.raises(ConfigError, match=r"^max_length=300 \(--max-length 300\) is more than the model '.*model' can "
+                                          r"take: its position embeddings hold 128 tokens, so a longer text would fail "
+                                          r"inside the model; use max_length=128 \(--max-length 128\) or less, or leave "
+                                          r"it unset \(the model's own 64\)$"):
         SentenceTransformerEmbedder(EncoderConfig(model=str(tiny_model_path), max_length=300, precision="fp32"))
     embedder = SentenceTransformerEmbedder(EncoderConfig(model=str(tiny_model_path), max_length=128, precision="fp32"))
     assert embedder.max_length == 128 and embedder.encode([LONG]).shape == (1, 32)

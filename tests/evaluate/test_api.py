@@ -336,7 +336,7 @@ def test_truncate_dim_ranks_by_the_cut_renormalised_vectors_from_the_cache(beir_
 def test_truncate_dim_beyond_a_models_dimension_names_it(beir_dir, tmp_path):
     config = _config(beir_dir, tmp_path, truncate_dim=16)
     with pytest.raises(ConfigError, match=r"^truncate_dim 16 exceeds the embedding dimension 8 of the model 'hash/b'; "
-                                          r"use --truncate-dim 8 or less .*, or leave it unset$"):
+                                          r"use truncate_dim=8 \(--truncate-dim 8\) or less .*, or leave it unset$"):
         evaluate(config, embedders=_embedders())
     with pytest.raises(ConfigError, match=r"^truncate_dim must be a positive integer, got 0; use e.g. truncate_dim=128 "
                                           r"\(--truncate-dim 128\) or leave it unset$"):

@@ -67,7 +67,8 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, mined_
     with pytest.raises(KeyboardInterrupt):
         train(config, callbacks=[InterruptAt(3)])
     assert not (config.output_dir / SUMMARY_NAME).exists()
-    with pytest.raises(ConfigError, match="already holds checkpoints .* pass --resume"):
+    with pytest.raises(ConfigError, match=r"already holds checkpoints .* set resume=True \(--resume\) to continue it, "
+                                          r"or choose a new output_dir \(--output\) directory$"):
         train(config)
     from dataclasses import replace
 
@@ -335,7 +336,8 @@ def test_a_run_resumed_twice_at_other_cadences_names_every_value_in_order(tmp_pa
 
 
 def test_resume_without_checkpoint_is_a_config_error(tmp_path, mined_file, tiny_model_path):
-    with pytest.raises(ConfigError, match=r"--resume: no checkpoint found in .*checkpoints; run again without"):
+    with pytest.raises(ConfigError, match=r"resume=True \(--resume\): no checkpoint found in .*checkpoints; run again "
+                                          r"with resume=False"):
         train(_config(tmp_path, mined_file, tiny_model_path, resume=True))
 
 
@@ -767,8 +769,8 @@ def test_a_max_length_beyond_the_position_embeddings_is_refused_before_the_outpu
         tmp_path, mined_file, tiny_model_path):
     # it failed at the first long batch with a RuntimeError traceback, leaving checkpoints/ behind
     config = _config(tmp_path, mined_file, tiny_model_path, max_length=300)
-    with pytest.raises(ConfigError, match=r"^--max-length 300 is more than the model .* position embeddings hold 128 "
-                                          r"tokens"):
+    with pytest.raises(ConfigError, match=r"^max_length=300 \(--max-length 300\) is more than the model .* position "
+                                          r"embeddings hold 128 tokens"):
         train(config)
     assert not (tmp_path / "out").exists()
 
@@ -776,9 +778,9 @@ def test_a_max_length_beyond_the_position_embeddings_is_refused_before_the_outpu
 def test_more_topic_clusters_than_distinct_queries_are_refused(tmp_path, mined_file, tiny_model_path):
     # k-means was cut to one cluster per query without a word
     config = _config(tmp_path, mined_file, tiny_model_path, batching="topic", topic_clusters=13)
-    with pytest.raises(ConfigError, match=r"^--topic-clusters 13 is more than the 12 distinct queries of .*mined.jsonl, "
-                                          r"and k-means makes at most one cluster per query; use --topic-clusters 12 "
-                                          r"or fewer, or leave it unset \(here 1: about two batches of queries per "
+    with pytest.raises(ConfigError, match=r"^topic_clusters=13 \(--topic-clusters 13\) is more than the 12 distinct "
+                                          r"queries of .*mined.jsonl, and k-means makes at most one cluster per query; "
+                                          r"use topic_clusters=12 \(--topic-clusters 12\) or fewer, or leave it unset \(here 1: about two batches of queries per "
                                           r"cluster\)$"):
         train(config)
     assert not (tmp_path / "out").exists()

@@ -129,9 +129,10 @@ def test_a_keep_best_run_resumed_at_another_cadence_evaluates_keeps_and_ends_as_
     config = toy_keep_best(tmp_path / "resumed")
     with pytest.raises(KeyboardInterrupt):
         train(config, callbacks=[InterruptAt(22)])
-    with pytest.warns(NegmineWarning, match=r"^--checkpoint-steps 7 is not used with --keep-best: a checkpoint is "
-                                            r"saved at every evaluation, every 5 steps \(--eval-steps\), and at no "
-                                            "other step; set --eval-steps to the cadence you want checkpoints at"):
+    with pytest.warns(NegmineWarning, match=r"^checkpoint_steps=7 \(--checkpoint-steps 7\) is not used with "
+                                            r"dev\.keep_best \(--keep-best\): a checkpoint is saved at every evaluation, "
+                                            r"every 5 steps \(dev\.steps, --eval-steps\), and at no other step; set "
+                                            r"dev\.steps \(--eval-steps\) to the cadence you want checkpoints at"):
         resumed = train(dataclasses.replace(config, resume=True, checkpoint_steps=7, logging_steps=4))
     assert resumed.resumed_from.endswith("checkpoint-20")
     assert resumed.resume_changes == ["logging_steps 1 -> 4"]  # --checkpoint-steps acts not under --keep-best

@@ -36,7 +36,8 @@ def test_a_missing_training_file_and_a_file_as_output_are_refused(tmp_path):
 
 
 def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp_path):
-    with pytest.raises(ConfigError, match="--resume: no checkpoint found in"):
+    with pytest.raises(ConfigError, match=r"^resume=True \(--resume\): no checkpoint found in .*; run again with "
+                                          r"resume=False \(no --resume\) to start afresh$"):
         find_checkpoint(tmp_path, resume=True)
     (tmp_path / "checkpoints" / "checkpoint-4").mkdir(parents=True)
     (tmp_path / "checkpoints" / "checkpoint-4" / "trainer_state.json").write_text("{}")
@@ -126,10 +127,11 @@ def test_checkpoint_steps_with_keep_best_are_named_as_unused(tmp_path):
     mined.write_text("{}\n")
     base = TrainConfig(train_file=mined, output_dir=tmp_path / "m", checkpoint_steps=2,
                        dev=DevEvalConfig(tmp_path, steps=5, keep_best=True))
-    with pytest.warns(NegmineWarning, match=r"^--checkpoint-steps 2 is not used with --keep-best: a checkpoint is saved "
-                                            r"at every evaluation, every 5 steps \(--eval-steps\), and at no other step; "
-                                            r"set --eval-steps to the cadence you want checkpoints at, or drop "
-                                            r"--checkpoint-steps$"):
+    with pytest.warns(NegmineWarning, match=r"^checkpoint_steps=2 \(--checkpoint-steps 2\) is not used with "
+                                            r"dev\.keep_best \(--keep-best\): a checkpoint is saved at every evaluation, "
+                                            r"every 5 steps \(dev\.steps, --eval-steps\), and at no other step; set "
+                                            r"dev\.steps \(--eval-steps\) to the cadence you want checkpoints at, or "
+                                            r"leave checkpoint_steps at its default \(drop --checkpoint-steps\)$"):
         check_before_work(base)
     with pytest.warns(NegmineWarning, match=r"saved at every evaluation, each epoch, and at no other step"):
         check_before_work(replace(base, dev=DevEvalConfig(tmp_path, keep_best=True)))
@@ -151,10 +153,11 @@ def test_prompts_unlike_those_the_same_model_mined_with_are_named(tmp_path):
     encoder = {"model": "e5", "query_prompt": "query: ", "document_prompt": "passage: "}
     (tmp_path / "neg.summary.json").write_text(json.dumps({"config": {"encoder": encoder}}))
     config = TrainConfig(train_file=mined, output_dir=tmp_path / "m", model="e5")
-    with pytest.warns(NegmineWarning, match=rf"^{mined} was mined by 'e5' with --query-prompt 'query: ' "
-                                            r"--document-prompt 'passage: ' \(.*neg.summary.json\), but is trained "
-                                            r"with '' and ''; pass the mining prompts to negmine train unless the "
-                                            r"change is meant$"):
+    with pytest.warns(NegmineWarning, match=rf"^{mined} was mined by 'e5' with query_prompt 'query: ' and "
+                                            r"document_prompt 'passage: ' \(--query-prompt, --document-prompt; "
+                                            r".*neg.summary.json\), but is trained with '' and ''; give the mining "
+                                            r"prompts to negmine train \(TrainConfig.query_prompt, document_prompt\) "
+                                            r"unless the change is meant$"):
         check_before_work(config)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -203,8 +203,10 @@ def test_no_remine_at_the_very_end(tmp_path, mined_file, tiny_model_path, every_
 
 
 @pytest.mark.parametrize("every_epoch, every_steps, asked", [
-    (True, None, r"--remine-every-epoch \(epochs of 2 steps\)"), (False, 5, "--remine-steps 5"),
-    (True, 2, r"--remine-every-epoch \(epochs of 2 steps\) and --remine-steps 2"),
+    (True, None, r"remine_every_epoch=True \(--remine-every-epoch\) \(epochs of 2 steps\)"),
+    (False, 5, r"remine_steps=5 \(--remine-steps 5\)"),
+    (True, 2, r"remine_every_epoch=True \(--remine-every-epoch\) \(epochs of 2 steps\) and remine_steps=2 "
+              r"\(--remine-steps 2\)"),
 ])
 def test_remining_that_never_runs_is_refused(tmp_path, mined_file, tiny_model_path, every_epoch, every_steps, asked):
     """One epoch of 2 steps: re-mining skips the last step, so it never ran, and the run said nothing (remine [])."""
@@ -218,8 +220,9 @@ def test_remining_that_never_runs_is_refused(tmp_path, mined_file, tiny_model_pa
                          precision="fp32", remine_every_epoch=every_epoch, remine_steps=every_steps,
                          mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
     with pytest.raises(ConfigError, match=rf"^re-mining would never run: the run is 2 steps \(12 rows, batch_size 6\), "
-                                          rf"and {asked} re-mines only before the last step; use --remine-steps below "
-                                          rf"2, more --epochs or --max-steps, or drop the re-mining options$"):
+                                          rf"and {asked} re-mines only before the last step; use remine_steps "
+                                          r"\(--remine-steps\) below 2, more epochs \(--epochs\) or max_steps "
+                                          r"\(--max-steps\), or drop the re-mining options$"):
         train(config, miner=miner)
     assert not (tmp_path / "out").exists()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_setting
 
 
 def truncate_rows(vectors: np.ndarray, dim: int | None) -> np.ndarray:
@@ -28,6 +28,7 @@ def check_truncate_dim(dim: int | None, model_dim: int, model: str) -> None:
     if dim is not None and dim > model_dim:
         raise ConfigError(
             f"truncate_dim {dim} exceeds the embedding dimension {model_dim} of the model {model!r}; use "
-            f"--truncate-dim {model_dim} or less (e.g. a dim the model was trained at with --matryoshka-dims), "
+            f"{field_setting('truncate_dim', model_dim)} or less (e.g. a dim the model was trained at with "
+            "matryoshka_dims, --matryoshka-dims), "
             "or leave it unset"
         )

@@ -204,19 +204,20 @@ def refuse_remine_that_never_runs(config: TrainConfig, rows: int) -> None:
     negatives), so ``--remine-every-epoch`` with one epoch and ``--remine-steps N`` with N >= the run's steps
     re-mined nothing, said nothing, and the summary's ``remine`` was ``[]`` (measured on the demo's 70 rows at
     ``--batch-size 8``: 9 steps, ``--remine-every-epoch`` and ``--remine-steps 50``)."""
-    from negmine.errors import ConfigError
+    from negmine.errors import ConfigError, field_option, field_setting
 
     if not config.remine:
         return
     per_epoch, total = planned_steps(config, rows)
     if (config.remine_every_epoch and per_epoch < total) or (config.remine_steps and config.remine_steps < total):
         return
-    asked = " and ".join(([f"--remine-every-epoch (epochs of {per_epoch} steps)"] if config.remine_every_epoch else [])
-                         + ([f"--remine-steps {config.remine_steps}"] if config.remine_steps else []))
+    asked = " and ".join(
+        ([f"{field_setting('remine_every_epoch', True)} (epochs of {per_epoch} steps)"] if config.remine_every_epoch
+         else []) + ([field_setting("remine_steps", config.remine_steps)] if config.remine_steps else []))
     raise ConfigError(
         f"re-mining would never run: the run is {total} steps ({rows} rows, batch_size {config.batch_size}), and "
-        f"{asked} re-mines only before the last step; use --remine-steps below {total}, more --epochs or "
-        "--max-steps, or drop the re-mining options"
+        f"{asked} re-mines only before the last step; use {field_option('remine_steps')} below {total}, more "
+        f"{field_option('epochs')} or {field_option('max_steps')}, or drop the re-mining options"
     )
 
 
@@ -224,7 +225,7 @@ def refuse_topic_clusters_beyond_queries(config: TrainConfig, data: TrainData) -
     """ConfigError for ``--topic-clusters`` above the file's distinct queries: k-means makes at most one cluster
     per query, so the count was cut to theirs without a word (measured: ``--topic-clusters 500`` on the demo's
     60 distinct training queries ran with 60)."""
-    from negmine.errors import ConfigError
+    from negmine.errors import ConfigError, field_setting
     from negmine.train.samplers.topic import default_num_clusters
 
     if config.batching != "topic" or config.topic_clusters is None:
@@ -232,9 +233,9 @@ def refuse_topic_clusters_beyond_queries(config: TrainConfig, data: TrainData) -
     queries = len(set(data.dataset["anchor"]))
     if config.topic_clusters > queries:
         raise ConfigError(
-            f"--topic-clusters {config.topic_clusters} is more than the {queries} distinct queries of "
-            f"{config.train_file}, and k-means makes at most one cluster per query; use --topic-clusters {queries} or "
-            f"fewer, or leave it unset (here {default_num_clusters(queries, config.batch_size)}: about two batches of "
+            f"{field_setting('topic_clusters', config.topic_clusters)} is more than the {queries} distinct queries of "
+            f"{config.train_file}, and k-means makes at most one cluster per query; use "
+            f"{field_setting('topic_clusters', queries)} or fewer, or leave it unset (here {default_num_clusters(queries, config.batch_size)}: about two batches of "
             "queries per cluster)"
         )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from negmine.config import TrainConfig
 from negmine.encode.folder_dimension import folder_dimension
-from negmine.errors import ConfigError, NegmineWarning
+from negmine.errors import ConfigError, NegmineWarning, field_option, field_setting
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
 from negmine.train.run_settings import check_resume_settings
@@ -88,11 +88,13 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
     ckpt_dir = output_dir / CHECKPOINT_DIR
     last = last_complete_checkpoint(ckpt_dir, resume)
     if resume and last is None:
-        raise ConfigError(f"--resume: no checkpoint found in {ckpt_dir}; run again without --resume to start afresh")
+        raise ConfigError(f"{field_setting('resume', True)}: no checkpoint found in {ckpt_dir}; run again with "
+                          f"{field_setting('resume', False, cli='no --resume')} to start afresh")
     if not resume and last is not None:
         raise ConfigError(
-            f"{output_dir} already holds checkpoints of an earlier run (e.g. {Path(last).name}); pass --resume "
-            "to continue it, or choose a new --output directory"
+            f"{output_dir} already holds checkpoints of an earlier run (e.g. {Path(last).name}); set "
+            f"{field_setting('resume', True)} to continue it, or choose a new {field_option('output_dir', '--output')} "
+            "directory"
         )
     return last
 
@@ -155,11 +157,12 @@ def warn_checkpoint_steps_unused(config: TrainConfig) -> None:
 
     if config.dev is None or not config.dev.keep_best or config.checkpoint_steps in (None, TrainConfig.checkpoint_steps):
         return
-    when = f"every {config.dev.steps} steps (--eval-steps)" if config.dev.steps else "each epoch"
+    when = f"every {config.dev.steps} steps (dev.steps, --eval-steps)" if config.dev.steps else "each epoch"
     warnings.warn(
-        f"--checkpoint-steps {config.checkpoint_steps} is not used with --keep-best: a checkpoint is saved at every "
-        f"evaluation, {when}, and at no other step; set --eval-steps to the cadence you want checkpoints at, or drop "
-        "--checkpoint-steps", NegmineWarning, stacklevel=2,
+        f"{field_setting('checkpoint_steps', config.checkpoint_steps)} is not used with dev.keep_best (--keep-best): a "
+        f"checkpoint is saved at every evaluation, {when}, and at no other step; set "
+        f"{field_option('dev.steps', '--eval-steps')} to the cadence you want checkpoints at, or leave "
+        "checkpoint_steps at its default (drop --checkpoint-steps)", NegmineWarning, stacklevel=2,
     )
 
 
@@ -188,10 +191,11 @@ def warn_prompts_unlike_mining(config: TrainConfig) -> None:
     mined_with = (encoder.get("query_prompt") or "", encoder.get("document_prompt") or "")
     if mined_with != (config.query_prompt, config.document_prompt):
         warnings.warn(
-            f"{mined} was mined by {config.model!r} with --query-prompt {mined_with[0]!r} --document-prompt "
-            f"{mined_with[1]!r} ({'the re-mining configuration' if config.mine is not None else summary}), but is "
-            f"trained with {config.query_prompt!r} and {config.document_prompt!r}; pass the mining prompts to "
-            "negmine train unless the change is meant", NegmineWarning, stacklevel=2,
+            f"{mined} was mined by {config.model!r} with query_prompt {mined_with[0]!r} and document_prompt "
+            f"{mined_with[1]!r} (--query-prompt, --document-prompt; "
+            f"{'the re-mining configuration' if config.mine is not None else summary}), but is "
+            f"trained with {config.query_prompt!r} and {config.document_prompt!r}; give the mining prompts to "
+            "negmine train (TrainConfig.query_prompt, document_prompt) unless the change is meant", NegmineWarning, stacklevel=2,
         )
 
 
