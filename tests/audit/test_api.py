@@ -404,8 +404,8 @@ def test_a_candidates_path_for_a_mined_file_is_refused(tmp_path):
         run_audit(config)
     assert str(info.value) == (
         f"candidates='{tmp_path / 'c.jsonl'}' would be ignored: the input is a mined file, audited as it is: no "
-        "candidates are mined; to mine and audit a BEIR dataset's top candidates, give its directory (negmine audit "
-        "DATA_DIR --candidates PATH), or leave it at its default (candidates=None)")
+        "candidates are mined; to mine and audit a BEIR dataset's top candidates, give its directory as the input (negmine "
+        "audit DATA_DIR --candidates PATH), or leave it at its default (candidates=None)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mined.jsonl"]
 
 

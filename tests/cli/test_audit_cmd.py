@@ -276,21 +276,21 @@ def test_audit_rejects_an_unknown_qrels_policy_for_any_input(tmp_path):
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--split", "test"], "--split would be ignored: the input is a mined file, whose rows hold their own queries and "
-     "positives: no qrels file is read; to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "
+     "positives: no qrels file is read; to audit a split of a BEIR dataset, give its directory as the input (negmine audit DATA_DIR "
      "--split NAME), or drop --split"),
     (["--unknown-qrels", "skip"], "--unknown-qrels would be ignored: the input is a mined file, whose rows hold their "
      "own queries and positives: no qrels file is read; to audit a split of a BEIR dataset, give its directory "
-     "(negmine audit DATA_DIR --split NAME), or drop --unknown-qrels"),
+     "as the input (negmine audit DATA_DIR --split NAME), or drop --unknown-qrels"),
     (["--query-prompt", "query: "], "--query-prompt would be ignored: the input is a mined file: no query is encoded "
      "(the score judge reads the mining scores the rows hold); to mine candidates with a query prompt, give a BEIR "
      "directory, or drop --query-prompt"),
     (["--judge", "score", "--model", "some/model"], "--model would be ignored: the input is a mined file and the "
      "mining model encodes documents for the near-duplicate cosine test alone, which does not run (the score judge "
-     "reads the mining scores the rows hold); add --judge near-duplicate with a --near-dup-threshold, or drop "
-     "--model"),
+     "reads the mining scores the rows hold); add 'near-duplicate' to judges.judges (--judge near-duplicate) with a "
+     "judges.near_dup.cosine threshold (--near-dup-threshold), or drop --model"),
     (["--candidates", "c.jsonl"], "--candidates would be ignored: the input is a mined file, audited as it is: no "
-     "candidates are mined; to mine and audit a BEIR dataset's top candidates, give its directory (negmine audit "
-     "DATA_DIR --candidates PATH), or drop --candidates"),
+     "candidates are mined; to mine and audit a BEIR dataset's top candidates, give its directory as the input (negmine "
+     "audit DATA_DIR --candidates PATH), or drop --candidates"),
 ])
 def test_audit_of_a_mined_file_refuses_the_settings_it_never_reads(tmp_path, flags, message):
     """Each was ignored, exit 0: `negmine audit m.jsonl --split test` audited every row of the file (the demo's
@@ -313,7 +313,7 @@ def test_the_audit_api_refuses_a_split_for_a_mined_file(tmp_path):
         run_audit(dataclasses.replace(config, split="test"))
     assert str(info.value) == (
         "split='test' would be ignored: the input is a mined file, whose rows hold their own queries and positives: "
-        "no qrels file is read; to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "
+        "no qrels file is read; to audit a split of a BEIR dataset, give its directory as the input (negmine audit DATA_DIR "
         "--split NAME), or leave it at its default (split='train')")
     with pytest.raises(ConfigError, match=r"^query_prompt='q: ' would be ignored: the input is a mined file"):
         run_audit(dataclasses.replace(config, encoder=EncoderConfig(query_prompt="q: ")))

@@ -268,7 +268,7 @@ def test_ids_a_trec_run_cannot_hold_are_refused_before_encoding_when_runs_are_wr
     bad_id = json.loads(lines[2])["_id"]
     embedders = _embedders()
     with pytest.raises(InputError, match=rf"corpus.jsonl:3: field '_id': corpus id '{bad_id}' holds whitespace "
-                                         r"\(1 such ids\), which TREC run files cannot hold: --runs-dir cannot write"):
+                                         r"\(1 such ids\), which TREC run files cannot hold: runs_dir \(--runs-dir\) cannot write"):
         evaluate(_config(beir_dir, tmp_path, runs_dir=tmp_path / "runs"), embedders=embedders)
     assert embedders["hash/a"].texts_encoded == 0
     evaluate(_config(beir_dir, tmp_path), embedders=embedders)  # without --runs-dir such ids are fine
@@ -424,11 +424,12 @@ def test_a_trained_model_evaluated_without_its_training_prompts_is_named(beir_di
     (trained / "negmine_train.json").write_text(json.dumps(summary))
     embedders = {str(trained): HashEmbedder(256), "hash/a": HashEmbedder(256)}
     cfg = _config(beir_dir, tmp_path, models=("hash/a", str(trained)))
-    with pytest.warns(NegmineWarning, match=rf"^model '{trained}' was trained with --query-prompt 'query: ' "
-                                            r"--document-prompt 'passage: ' \(.*negmine_train.json\) but is evaluated "
-                                            r"with '' and ''; pass its training prompts to negmine eval \(they apply "
-                                            r"to every --model: evaluate models trained with other prompts in separate "
-                                            r"runs\)$"):
+    with pytest.warns(NegmineWarning, match=rf"^model '{trained}' was trained with query_prompt 'query: ' and "
+                                            r"document_prompt 'passage: ' \(.*negmine_train.json\) but is evaluated "
+                                            r"with '' and ''; give its training prompts to negmine eval "
+                                            r"\(encoder\.query_prompt and encoder\.document_prompt, --query-prompt and "
+                                            r"--document-prompt; they apply to every model: evaluate models trained "
+                                            r"with other prompts in separate runs\)$"):
         evaluate(cfg, embedders=embedders)
     same = replace(cfg, encoder=replace(cfg.encoder, query_prompt="query: ", document_prompt="passage: "),
                    models=(str(trained),))
@@ -439,7 +440,7 @@ def test_a_trained_model_evaluated_without_its_training_prompts_is_named(beir_di
     checkpoint.mkdir(parents=True)
     (checkpoint / "modules.json").write_text("[]")
     (checkpoint.parent / "negmine_run_settings.json").write_text(json.dumps(summary["config"]))
-    with pytest.warns(NegmineWarning, match=rf"^model '{checkpoint}' was trained with --query-prompt 'query: ' .*"
+    with pytest.warns(NegmineWarning, match=rf"^model '{checkpoint}' was trained with query_prompt 'query: ' .*"
                                             r"negmine_run_settings.json\) but is evaluated with '' and ''"):
         evaluate(_config(beir_dir, tmp_path, models=(str(checkpoint),)), embedders={str(checkpoint): HashEmbedder(256)})
 

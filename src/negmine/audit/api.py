@@ -122,17 +122,19 @@ def mined_file_unused(config: AuditConfig) -> list[tuple[tuple[str, ...], str, s
         return []
     rules = [
         (("split", "unknown_qrels"), "the input is a mined file, whose rows hold their own queries and positives: "
-         "no qrels file is read", "to audit a split of a BEIR dataset, give its directory (negmine audit DATA_DIR "
-         "--split NAME)"),
+         "no qrels file is read", "to audit a split of a BEIR dataset, give its directory as the input (negmine "
+         "audit DATA_DIR --split NAME)"),
         (("candidates",), "the input is a mined file, audited as it is: no candidates are mined", "to mine and "
-         "audit a BEIR dataset's top candidates, give its directory (negmine audit DATA_DIR --candidates PATH)"),
+         "audit a BEIR dataset's top candidates, give its directory as the input (negmine audit DATA_DIR --candidates "
+         "PATH)"),
         (("query_prompt",), "the input is a mined file: no query is encoded (the score judge reads the mining scores "
          "the rows hold)", "to mine candidates with a query prompt, give a BEIR directory"),
     ]
     if not needs_mining_model(config):
         rules.append((("model", "document_prompt"), "the input is a mined file and the mining model encodes "
                       "documents for the near-duplicate cosine test alone, which does not run (the score judge reads "
-                      "the mining scores the rows hold)", "add --judge near-duplicate with a --near-dup-threshold"))
+                      "the mining scores the rows hold)", "add 'near-duplicate' to judges.judges (--judge near-duplicate) with a "
+                      "judges.near_dup.cosine threshold (--near-dup-threshold)"))
     return rules
 
 

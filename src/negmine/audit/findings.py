@@ -59,7 +59,7 @@ def scorer_count(config: JudgeConfig, names: Sequence[str]) -> int:
 
 def check_min_sources(config: JudgeConfig, names: Sequence[str]) -> None:
     """``positive_min_sources`` above the number of scorers would silently flag no positive at all."""
-    from negmine.errors import ConfigError
+    from negmine.errors import ConfigError, field_option
 
     n = scorer_count(config, names)
     if config.positive_min_sources > n:
@@ -67,8 +67,9 @@ def check_min_sources(config: JudgeConfig, names: Sequence[str]) -> None:
                  *(["the cross-encoder"] if "cross-encoder" in names else [])]
         raise ConfigError(
             f"positive_min_sources {config.positive_min_sources} is more than the {n} scorer(s) of these judges "
-            f"({', '.join(which)}), so no positive could be flagged noisy; use --positive-min-sources between 1 "
-            f"and {n}, or add --teacher / --cross-encoder scorers"
+            f"({', '.join(which)}), so no positive could be flagged noisy; use {field_option('positive_min_sources')} "
+            f"between 1 and {n}, or add scorers: {field_option('teachers', '--teacher')} / "
+            f"{field_option('cross_encoder')}"
         )
 
 

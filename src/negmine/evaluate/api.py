@@ -178,10 +178,11 @@ def warn_training_prompts(config: EvalConfig) -> None:
         if recorded is not None and recorded[0] != given:
             used, source = recorded
             warnings.warn(
-                f"model {model!r} was trained with --query-prompt {used[0]!r} --document-prompt {used[1]!r} "
-                f"({source}) but is evaluated with {given[0]!r} and {given[1]!r}; pass its training prompts to "
-                "negmine eval (they apply to every --model: evaluate models trained with other prompts in separate "
-                "runs)", NegmineWarning, stacklevel=2,
+                f"model {model!r} was trained with query_prompt {used[0]!r} and document_prompt {used[1]!r} "
+                f"({source}) but is evaluated with {given[0]!r} and {given[1]!r}; give its training prompts to "
+                "negmine eval (encoder.query_prompt and encoder.document_prompt, --query-prompt and --document-prompt; "
+                "they apply to every model: evaluate models trained with other prompts in separate runs)",
+                NegmineWarning, stacklevel=2,
             )
 
 
@@ -218,7 +219,7 @@ def check_trec_ids(dataset: Dataset) -> None:
             raise InputError(
                 table.source, _line_of_id(table.source, bad[0]), "_id",
                 f"{what} id {bad[0]!r} holds whitespace ({len(bad)} such ids), which TREC run files cannot hold: "
-                "--runs-dir cannot write this run; drop --runs-dir or rename the ids",
+                "runs_dir (--runs-dir) cannot write this run; leave runs_dir unset (drop --runs-dir) or rename the ids",
             )
 
 

@@ -49,7 +49,7 @@ def test_margins_combine_and_a_missing_spread_is_a_clear_error():
     assert "sd margin 0.5" in both.reasons[0] and "relative margin 0.15" in both.reasons[0]
     bare = replace(item, score_sd=None)
     with pytest.raises(ValueError, match=r"pair \(q1, p1\): the score judge's sd margin needs the spread .* "
-                                         r"candidate_score_sd.* --no-sd-margin --relative-margin 0.05"):
+                                         r"candidate_score_sd.* JudgeConfig\(sd_margin=None, relative_margin=0.05\) \(--no-sd-margin --relative-margin 0.05;"):
         ScoreJudge().judge([bare])
     assert ScoreJudge(relative_margin=0.05, sd_margin=None).judge([bare])[0].flags.tolist() == [False] * 4
 

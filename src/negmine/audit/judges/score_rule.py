@@ -26,7 +26,8 @@ MARGIN_KEYS = ("absolute_margin", "relative_margin", "sd_margin")
 NO_SPREAD = (
     "the score judge's sd margin needs the spread of the pair's candidate scores (row field "
     "candidate_score_sd, written by `negmine mine`), and this pair has none; re-mine the file with negmine, "
-    "or audit with --no-sd-margin --relative-margin 0.05 (NV-Retriever's 95% rule needs no spread)"
+    "or audit with JudgeConfig(sd_margin=None, relative_margin=0.05) (--no-sd-margin --relative-margin 0.05; "
+    "NV-Retriever's 95% rule needs no spread)"
 )
 
 
