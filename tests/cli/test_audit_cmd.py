@@ -258,7 +258,7 @@ def test_audit_of_a_beir_directory_passes_unknown_qrels_to_mining(tmp_path, tiny
             "--near-dup-threshold", "0", "--out-dir", str(out), "--no-html", "--no-progress"]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 2 and "unknown corpus id 'gone'" in result.output
-    assert "pass --unknown-qrels skip" in result.output
+    assert "set unknown_qrels='skip' (--unknown-qrels skip)" in result.output
     result = runner.invoke(build_app(), [*args, "--unknown-qrels", "skip"])
     assert result.exit_code == 0, result.output
     assert "pairs: 1 audited" in result.output

@@ -156,7 +156,7 @@ def test_eval_cli_unknown_qrels_skip_scores_missing_documents_and_says_so(tmp_pa
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 2
     assert "test.tsv:6: field 'corpus-id': unknown corpus id 'gone'" in result.output
-    assert "pass --unknown-qrels skip" in result.output
+    assert "set unknown_qrels='skip' (--unknown-qrels skip)" in result.output
     result = runner.invoke(build_app(), [*args, "--unknown-qrels", "skip", "--output", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()

@@ -226,8 +226,7 @@ def test_qrels_unknown_corpus_id_reports_first_in_file_order_and_the_opt_out(bei
     err = _error(load_beir, beir)
     assert str(err) == (
         f"{path}:4: field 'corpus-id': unknown corpus id 'zzz' (not in {beir / 'corpus.jsonl'}); if the dataset "
-        "judges documents missing from its corpus, pass --unknown-qrels skip (DataConfig.unknown_qrels='skip') "
-        "to drop such rows"
+        "judges documents missing from its corpus, set unknown_qrels='skip' (--unknown-qrels skip) to drop such rows"
     )
     assert (err.path, err.line, err.field) == (str(path), 4, "corpus-id")
     assert str(_error(load_beir, beir, "train", "error")) == str(err), "error is the explicit default"
@@ -274,7 +273,7 @@ def test_skip_keeps_unknown_query_ids_an_error(beir):
 
 
 def test_unknown_policy_is_a_config_error_before_any_file_is_read(tmp_path):
-    with pytest.raises(ConfigError, match=r"unknown unknown-qrels policy 'drop'; allowed: error, skip \(--unknown-qrels skip"):
+    with pytest.raises(ConfigError, match=r"unknown unknown-qrels policy 'drop'; allowed: error, skip \(unknown_qrels='skip' \(--unknown-qrels skip\)"):
         load_beir_files(tmp_path / "no.jsonl", tmp_path / "no.jsonl", tmp_path / "no.tsv", unknown_qrels="drop")
 
 
@@ -308,7 +307,8 @@ def test_missing_split_lists_available_splits(beir):
     (beir / "qrels" / "test.tsv").write_text(HEADER)
     err = _error(load_beir, beir, "dev")
     assert str(err) == (f"{beir / 'qrels' / 'dev.tsv'}: split 'dev' not found; available splits: test, train; pick "
-                        "one with --split (for negmine train's --eval-data: --eval-split), e.g. --split test")
+                        "one with split (--split; for negmine train's dev evaluation: dev.split, --eval-split), e.g. "
+                        "split='test' (--split test)")
 
 
 @pytest.mark.parametrize("split", ["train.tsv", "qrels/train.tsv"])
@@ -317,7 +317,7 @@ def test_a_split_given_as_its_file_name_is_told_the_splits_name(beir, split):
     saying that the name was the file's."""
     err = _error(load_beir, beir, split)
     assert str(err) == (f"{beir / 'qrels' / (split + '.tsv')}: split {split!r} not found; available splits: train; "
-                        "give the split's name, --split train")
+                        "give the split's name, split='train' (--split train)")
 
 
 def test_missing_split_with_no_qrels_files(beir):

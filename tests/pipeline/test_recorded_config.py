@@ -26,7 +26,9 @@ def test_the_recorded_mine_config_round_trips_through_the_summary_json(tmp_path)
 
 
 def test_a_missing_or_foreign_summary_names_the_file_and_the_fix(tmp_path):
-    with pytest.raises(ConfigError, match=r"neg\.summary\.json does not exist; pass --mine-summary PATH"):
+    with pytest.raises(ConfigError, match=r"neg\.summary\.json does not exist; pass --mine-summary PATH .*from Python "
+                                          r"load_mine_config\(mined, summary=PATH\)\) or turn re-mining off "
+                                          r"\(remine_every_epoch \(--remine-every-epoch\), remine_steps \(--remine-steps\)\)$"):
         load_mine_config(tmp_path / "neg.jsonl")
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ConfigError, match=r"bad\.json: not a negmine mining summary with a 'config' object"):
@@ -48,5 +50,6 @@ def test_a_relative_data_path_not_found_from_here_names_the_summary_and_the_fix(
     assert str(err.value) == (
         f"{tmp_path / 'neg.summary.json'}: re-mining reads data.pairs 'pairs.csv' as the mining run recorded it, "
         f"relative to the folder that run started in, and {tmp_path} has no such path; run negmine train from that "
-        "folder, or pass --mine-summary with a copy of the summary whose data paths are absolute"
+        "folder, or pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary whose data "
+        "paths are absolute"
     )

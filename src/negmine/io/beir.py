@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
-from negmine.errors import InputError
+from negmine.errors import InputError, field_setting
 from negmine.io.files import invisible_note, is_blank, iter_lines, require_file, utf8_problem
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
@@ -213,7 +213,7 @@ def unknown_doc_error(path: Path, line: int | None, doc_id: str, corpus: Corpus)
     return InputError(
         path, line, "corpus-id",
         f"unknown corpus id {doc_id!r} (not in {corpus.source}); if the dataset judges documents missing from "
-        "its corpus, pass --unknown-qrels skip (DataConfig.unknown_qrels='skip') to drop such rows",
+        f"its corpus, set {field_setting('unknown_qrels', 'skip')} to drop such rows",
     )
 
 
@@ -291,10 +291,11 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
     name = Path(split).name.removesuffix(".tsv")  # --split train.tsv or qrels/train.tsv looked for train.tsv.tsv
     fix = ""
     if name != split and name in available:
-        fix = f"; give the split's name, --split {name}"
+        fix = f"; give the split's name, {field_setting('split', name)}"
     elif available:
         example = "test" if "test" in available else available[0]
-        fix = f"; pick one with --split (for negmine train's --eval-data: --eval-split), e.g. --split {example}"
+        fix = (f"; pick one with split (--split; for negmine train's dev evaluation: dev.split, --eval-split), e.g. "
+               f"{field_setting('split', example)}")
     raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}{fix}")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from negmine.config import MineConfig
 from negmine.config_unused import without_unused
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option
 
 
 def _unwrap_optional(hint):
@@ -53,7 +53,8 @@ def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> Mi
     if not path.is_file():
         raise ConfigError(
             f"re-mining needs the mining configuration, but {path} does not exist; pass --mine-summary PATH "
-            "(the <name>.summary.json written by `negmine mine`) or drop --remine-every-epoch/--remine-steps"
+            "(the <name>.summary.json written by `negmine mine`; from Python load_mine_config(mined, summary=PATH)) or "
+            f"turn re-mining off ({field_option('remine_every_epoch')}, {field_option('remine_steps')})"
         )
     try:
         recorded = json.loads(path.read_text(encoding="utf-8"))["config"]
@@ -77,5 +78,6 @@ def check_relative_data_paths(config: MineConfig, summary: Path) -> None:
             raise ConfigError(
                 f"{summary}: re-mining reads data.{name} {str(value)!r} as the mining run recorded it, relative to "
                 f"the folder that run started in, and {Path.cwd()} has no such path; run negmine train from that "
-                "folder, or pass --mine-summary with a copy of the summary whose data paths are absolute"
+                "folder, or pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary "
+                "whose data paths are absolute"
             )
