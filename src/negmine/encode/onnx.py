@@ -38,7 +38,7 @@ import numpy as np
 
 from negmine.config import EncoderConfig
 from negmine.encode.sentence_transformer import equal_length_batches, l2_normalise, load_sentence_transformer
-from negmine.errors import ConfigError, NegmineWarning
+from negmine.errors import ConfigError, NegmineWarning, field_setting
 from negmine.io.atomic import atomic_path
 
 
@@ -76,13 +76,14 @@ def check_onnx_modules(model) -> None:
     other = [f"{name} (module {i})" for i, name in enumerate(names) if name not in ONNX_MODULES]
     if other:
         raise ConfigError(
-            f"--backend onnx runs Transformer -> Pooling [-> Normalize] only; this model also has {', '.join(other)}, "
-            "which it would skip (wrong vectors); use --backend torch for this model"
+            f"{field_setting('backend', 'onnx')} runs Transformer -> Pooling [-> Normalize] only; this model also has "
+            f"{', '.join(other)}, which it would skip (wrong vectors); use {field_setting('backend', 'torch')} for this "
+            "model"
         )
     pooling = next((m for m in model if type(m).__name__ == "Pooling"), None)
     if pooling is not None and pooling.get_config_dict().get("include_prompt") is False:
-        raise ConfigError("--backend onnx pools every token, but this model's Pooling leaves the prompt out "
-                          "(include_prompt=False); use --backend torch for this model")
+        raise ConfigError(f"{field_setting('backend', 'onnx')} pools every token, but this model's Pooling leaves the "
+                          f"prompt out (include_prompt=False); use {field_setting('backend', 'torch')} for this model")
 
 
 def pooling_mode(model) -> str:

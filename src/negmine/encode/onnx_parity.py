@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_setting
 
 MIN_COSINE = 0.9999
 """Least cosine between a parity text's ONNX and torch vectors (both fp32, L2-normalised).
@@ -83,7 +83,8 @@ def check_export_parity(name: str, model, onnx_vectors: Callable[[list[str]], np
     how = f"padded in a batch of {len(SHORT)}" if worst < len(SHORT) else "alone"
     shown = text if len(text) <= 40 else f"{text[:37]}..."
     raise ConfigError(
-        f"--backend onnx: the ONNX export of model {name!r} does not compute what the torch model computes: "
+        f"{field_setting('backend', 'onnx')}: the ONNX export of model {name!r} does not compute what the torch model "
+        "computes: "
         f"parity text {shown!r} ({how}) got cosine {cosines[worst]:.6f} to its torch vector (needs >= {MIN_COSINE}); "
-        "the export was not cached; use --backend torch for this model"
+        f"the export was not cached; use {field_setting('backend', 'torch')} for this model"
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from negmine.config import EngineConfig, parse_size
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option
 
 RESERVE = 1 << 30
 MIN_SHARD_ROWS = 1024
@@ -40,7 +40,7 @@ def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth:
         need_mib = -(-(fixed + row_bytes(dim, index) * smallest) // 2**20)  # rounded up: the advice must pass
         raise ConfigError(
             f"memory budget {budget / 2**30:.2f} GiB is too small for {n_docs} documents x {n_queries} queries "
-            f"(dim {dim}, depth {depth}); raise --memory-budget to at least {need_mib}M"
+            f"(dim {dim}, depth {depth}); raise {field_option('memory_budget')} to at least {need_mib}M"
         )
     return int(rows)
 

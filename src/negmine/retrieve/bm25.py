@@ -223,8 +223,9 @@ def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> np.ndarray:
         example = repr(example) if len(example) <= 60 else f"{example[:60]!r}..."
         warnings.warn(
             f"{len(empty)} of {len(queries)} queries have no BM25 token (no word of two or more letters or digits "
-            f"that the corpus has), e.g. {example}: BM25 retrieves no document for them (mining with --retriever "
-            "bm25 gives their pairs no negatives; --retriever dense or hybrid does)", NegmineWarning, stacklevel=3)
+            f"that the corpus has), e.g. {example}: BM25 retrieves no document for them (mining with method='bm25' "
+            "(--retriever bm25) gives their pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) "
+            "does)", NegmineWarning, stacklevel=3)
     return empty
 
 

@@ -146,10 +146,10 @@ def warn_if_start_was_best(dev: list[dict], best_checkpoint: str | None) -> None
     best = max(later, key=lambda e: e[PRIMARY])
     if start[PRIMARY] > best[PRIMARY]:
         warnings.warn(
-            f"--keep-best: the starting model scored dev {PRIMARY} {start[PRIMARY]:.4f} before the first step, above "
+            f"dev.keep_best (--keep-best): the starting model scored dev {PRIMARY} {start[PRIMARY]:.4f} before the first step, above "
             f"every checkpoint; the saved model is the best of them, {Path(best_checkpoint).name} ({best[PRIMARY]:.4f} at "
             f"step {best['step']}), so this training lowered the dev score: keep the starting model, or train again with "
-            "other settings (e.g. a lower --lr)", NegmineWarning, stacklevel=2)
+            "other settings (e.g. a lower learning_rate, --lr)", NegmineWarning, stacklevel=2)
 
 
 def best_metric_key() -> str:
