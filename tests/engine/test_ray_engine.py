@@ -339,9 +339,9 @@ def test_an_unreachable_ray_address_is_refused_in_seconds(monkeypatch):
                                  init=lambda **kw: pytest.fail("ray.init must not be tried on an address that is down"))
     monkeypatch.setitem(__import__("sys").modules, "ray", fake)
     start = time.monotonic()
-    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at --ray-address '127.0.0.1:{port}' "
+    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at ray_address \(--ray-address\) '127.0.0.1:{port}' "
                                           rf"\(Connection refused within 10 s\); start it with `ray start --head "
-                                          rf"--port={port}` or check the address; --ray-address takes auto"):
+                                          rf"--port={port}` or check the address; ray_address \(--ray-address\) takes auto"):
         ray_engine.RayEngine(address=f"127.0.0.1:{port}")
     assert time.monotonic() - start < 10
     monkeypatch.setenv("RAY_ADDRESS", f"localhost:{port}")
@@ -354,7 +354,8 @@ def test_a_malformed_ray_address_is_refused_with_the_forms_it_takes(address):
     from negmine.engine.ray_engine import check_address
     from negmine.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=rf"^--ray-address '{address}' is not a Ray address; --ray-address takes "
+    with pytest.raises(ConfigError, match=rf"^ray_address \(--ray-address\) '{address}' is not a Ray address; "
+                                          r"ray_address \(--ray-address\) takes "
                                           r"auto .* or <head-ip>:6379, from a node of the cluster, or "
                                           r"ray://<head-ip>:10001 \(Ray Client\) from elsewhere; leave it unset"):
         check_address(address)
@@ -369,7 +370,7 @@ def test_a_ray_client_address_is_probed_on_its_client_port(monkeypatch):
 
     port = _closed_port()
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at --ray-address 'ray://127.0.0.1:{port}' "
+    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at ray_address \(--ray-address\) 'ray://127.0.0.1:{port}' "
                                           rf"\(Connection refused within 10 s\); start it with `ray start --head "
                                           rf"--ray-client-server-port={port}` or check the address"):
         check_address(f"ray://127.0.0.1:{port}")
@@ -387,9 +388,9 @@ def test_a_ray_client_address_without_grpcio_is_refused_saying_what_to_install(m
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "grpc" else find_spec(name, *a))
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    with pytest.raises(ConfigError, match=r"^--ray-address 'ray://head:10001' joins through Ray Client, which needs "
+    with pytest.raises(ConfigError, match=r"^ray_address \(--ray-address\) 'ray://head:10001' joins through Ray Client, which needs "
                                           r"grpcio: pip install 'ray\[client\]', or run negmine on a cluster node "
-                                          r"with --ray-address auto$"):
+                                          r"with ray_address='auto' \(--ray-address auto\)$"):
         check_address("ray://head:10001")
 
 
@@ -404,7 +405,7 @@ def test_an_unreachable_ray_client_address_fails_before_any_work(monkeypatch, wo
         "mine", str(word_beir), "--engine", "ray", "--ray-address", f"ray://127.0.0.1:{_closed_port()}",
         "--no-progress", "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2, result.output
-    assert "error: " in result.output and "--ray-address 'ray://127.0.0.1:" in result.output
+    assert "error: " in result.output and "(--ray-address) 'ray://127.0.0.1:" in result.output
     assert not (tmp_path / "cache").exists() and not (tmp_path / "o.jsonl").exists(), "refused before any work"
 
 
@@ -426,8 +427,8 @@ def test_auto_with_no_cluster_running_is_refused_naming_the_option_and_the_fix(m
     _no_ray_start(monkeypatch)
     monkeypatch.setattr(ray_engine, "_auto_address", lambda: None)
     fix = r"start one with `ray start --head` and rerun, or {} to let negmine start a local Ray instance$"
-    with pytest.raises(ConfigError, match=r"^--ray-address auto found no Ray cluster running on this machine; "
-                                          + fix.format("drop --ray-address")):
+    with pytest.raises(ConfigError, match=r"^ray_address \(--ray-address\) auto found no Ray cluster running on this machine; "
+                                          + fix.format(r"leave ray_address unset \(drop --ray-address\)")):
         ray_engine.RayEngine(address="auto")
     monkeypatch.setenv("RAY_ADDRESS", "auto")
     with pytest.raises(ConfigError, match=r"^RAY_ADDRESS auto found no Ray cluster running on this machine; "
@@ -435,7 +436,7 @@ def test_auto_with_no_cluster_running_is_refused_naming_the_option_and_the_fix(m
         ray_engine.check_address(None)
     port = _closed_port()
     monkeypatch.setattr(ray_engine, "_auto_address", lambda: f"127.0.0.1:{port}")  # recorded, then died
-    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at --ray-address auto \(127\.0\.0\.1:{port}\) "
+    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at ray_address \(--ray-address\) auto \(127\.0\.0\.1:{port}\) "
                                           rf"\(Connection refused within 10 s\); start it with `ray start --head"):
         ray_engine.check_address("auto")
 
@@ -478,7 +479,7 @@ def test_looking_up_auto_undoes_what_importing_ray_sets(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path / "fake"))
     monkeypatch.delenv("RAY_CLIENT_MODE", raising=False)
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    with pytest.raises(ConfigError, match=r"^--ray-address auto found no Ray cluster running on this machine"):
+    with pytest.raises(ConfigError, match=r"^ray_address \(--ray-address\) auto found no Ray cluster running on this machine"):
         ray_engine.check_address("auto")
     assert sys.modules["ray"].__file__ == str(package / "__init__.py")
     assert "RAY_CLIENT_MODE" not in os.environ
@@ -495,7 +496,7 @@ def test_a_mine_with_auto_and_no_cluster_fails_before_loading_data_or_a_model(mo
     monkeypatch.setattr(load, "load_data", lambda *a, **k: pytest.fail("data loaded"))
     monkeypatch.setattr(mine_module, "make_embedder", lambda *a, **k: pytest.fail("model loaded"))
     run = config(word_beir, tmp_path / "o.jsonl", EngineConfig(name="ray", ray_address="auto"))
-    with pytest.raises(ConfigError, match=r"^--ray-address auto found no Ray cluster running on this machine"):
+    with pytest.raises(ConfigError, match=r"^ray_address \(--ray-address\) auto found no Ray cluster running on this machine"):
         mine(run)
     assert not (tmp_path / "o.jsonl").exists()
 

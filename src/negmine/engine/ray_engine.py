@@ -30,12 +30,12 @@ from typing import Any, Iterable, Iterator
 
 from negmine.engine.base import Setup, Task
 from negmine.engine.ray_pool import TASK_RETRIES, ActorPool, died as _died
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, field_option, field_setting
 
 CONNECT_TIMEOUT = 10.0
 """Seconds :func:`check_address` waits for the cluster's port to answer."""
 
-_ADDRESS_FIX = ("--ray-address takes auto (the cluster `ray start --head` started on this machine) or <head-ip>:6379, "
+_ADDRESS_FIX = ("ray_address (--ray-address) takes auto (the cluster `ray start --head` started on this machine) or <head-ip>:6379, "
                 "from a node of the cluster, or ray://<head-ip>:10001 (Ray Client) from elsewhere; leave it unset "
                 "to start a private local Ray instance")
 
@@ -53,11 +53,11 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
     own = address not in (None, "auto", "local")
     target = address if own else os.environ.get("RAY_ADDRESS")
     if (address == "auto" and target in (None, "", "auto")) or (address is None and target == "auto"):
-        _check_auto("--ray-address" if address == "auto" else "RAY_ADDRESS", timeout)
+        _check_auto(field_option("ray_address") if address == "auto" else "RAY_ADDRESS", timeout)
         return
     if target in (None, "", "auto", "local"):
         return
-    source = "--ray-address" if own else "RAY_ADDRESS"
+    source = field_option("ray_address") if own else "RAY_ADDRESS"
     client = target.startswith("ray://")
     host, colon, port = target[len("ray://"):].rpartition(":") if client else target.rpartition(":")
     host = host.strip("[]")  # an IPv6 literal
@@ -65,7 +65,7 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
         raise ConfigError(f"{source} {target!r} is not a Ray address; {_ADDRESS_FIX}")
     if client and importlib.util.find_spec("grpc") is None:
         raise ConfigError(f"{source} {target!r} joins through Ray Client, which needs grpcio: pip install "
-                          "'ray[client]', or run negmine on a cluster node with --ray-address auto")
+                          f"'ray[client]', or run negmine on a cluster node with {field_setting('ray_address', 'auto')}")
     _probe(f"{source} {target!r}", host, int(port), timeout, client)
 
 
@@ -89,7 +89,7 @@ def _check_auto(source: str, timeout: float) -> None:
     does not answer (a cluster that died without ``ray stop`` leaves its address recorded)."""
     found = _auto_address()
     if found is None:
-        drop = "drop --ray-address" if source == "--ray-address" else "unset RAY_ADDRESS"
+        drop = "unset RAY_ADDRESS" if source == "RAY_ADDRESS" else "leave ray_address unset (drop --ray-address)"
         raise ConfigError(f"{source} auto found no Ray cluster running on this machine; start one with "
                           f"`ray start --head` and rerun, or {drop} to let negmine start a local Ray instance")
     host, colon, port = found.rpartition(":")
