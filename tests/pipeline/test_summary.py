@@ -54,8 +54,9 @@ def test_margin_hint_when_the_relative_margin_leaves_many_pairs_short():
     assert margin_hint(e5) == (
         "hint: 524 of 919 pairs (57%) got fewer negatives than asked, most candidates removed by the relative "
         "margin. If the model's cosines are compressed (e5, bge, gte: positives score ~0.9), the cut is too wide "
-        "for its scale: drop --relative-margin and --no-sd-margin (the default --sd-margin 0.5 is a margin in units "
-        "of each query's score spread), or use a larger --depth"
+        "for its scale: set filters.relative_margin=None and leave filters.sd_margin at its default 0.5 (drop "
+        "--relative-margin and --no-sd-margin; the sd margin is in units of each query's score spread), or use a "
+        "larger retrieve.depth (--depth)"
     )
     lines = format_summary(e5).splitlines()
     assert lines[lines.index("  candidates removed by relative_margin: 60618") + 1] == margin_hint(e5)

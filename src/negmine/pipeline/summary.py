@@ -155,9 +155,9 @@ def margin_hint(summary: dict) -> str | None:
     return (
         f"hint: {short} of {summary['pairs_in']} pairs ({short / summary['pairs_in']:.0%}) got fewer negatives "
         "than asked, most candidates removed by the relative margin. If the model's cosines are compressed "
-        "(e5, bge, gte: positives score ~0.9), the cut is too wide for its scale: drop --relative-margin and "
-        "--no-sd-margin (the default --sd-margin 0.5 is a margin in units of each query's score spread), or use a "
-        "larger --depth"
+        "(e5, bge, gte: positives score ~0.9), the cut is too wide for its scale: set filters.relative_margin=None "
+        "and leave filters.sd_margin at its default 0.5 (drop --relative-margin and --no-sd-margin; the sd margin is "
+        "in units of each query's score spread), or use a larger retrieve.depth (--depth)"
     )
 
 
