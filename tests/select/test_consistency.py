@@ -40,5 +40,5 @@ def test_a_fractional_limit_is_refused_by_type_naming_the_field():
 
 def test_limit_beyond_depth_is_rejected(tmp_path):
     config = MineConfig(data=DataConfig(data_dir=tmp_path), retrieve=RetrieveConfig(depth=50), filters=FilterConfig(max_positive_rank=80))
-    with pytest.raises(ConfigError, match="max_positive_rank 80 is beyond the candidate depth 50.*--depth to at least 80"):
+    with pytest.raises(ConfigError, match=r"max_positive_rank 80 is beyond the candidate depth 50.*; raise retrieve\.depth \(--depth\) to at least 80$"):
         config.validate()
