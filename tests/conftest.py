@@ -43,3 +43,27 @@ def _not_a_bi_encoder(what: str, path, kind: str) -> str:
             f"scoring head, and the vectors would be no trained model's; give a re-ranker as --cross-encoder {path} "
             f"(negmine audit, negmine mine --denoise), and pass a bi-encoder as {option} (a sentence-transformers "
             "folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name)")
+
+
+@pytest.fixture(scope="session")
+def tiny_sparse_encoder_path(tmp_path_factory) -> Path:
+    """A 2-layer random BERT SPLADE SparseEncoder saved by sentence-transformers (no hub)."""
+    from negmine.testing.tiny_models import build_tiny_sparse_encoder
+
+    return build_tiny_sparse_encoder(tmp_path_factory.mktemp("tiny_sparse"))
+
+
+@pytest.fixture
+def not_a_dense_encoder():
+    """The refusal of a SparseEncoder folder given as a bi-encoder (``what``: "model" or "teacher"), as a function of
+    (what, path)."""
+    return _not_a_dense_encoder
+
+
+def _not_a_dense_encoder(what: str, path) -> str:
+    option = "--teacher" if what == "teacher" else "--model"
+    return (f"{what} '{path}' is a SparseEncoder model (sentence-transformers), not a dense bi-encoder: it encodes a "
+            "text as a sparse vector over its vocabulary (SPLADE-style: a masked-language-model head and sparse "
+            "pooling), so sentence-transformers would load only its backbone with mean pooling and drop the rest, and "
+            "the vectors would be no trained model's; negmine needs one dense vector per text: pass a bi-encoder as "
+            f"{option} (a sentence-transformers folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name)")

@@ -195,3 +195,44 @@ def test_a_cross_encoder_given_as_a_teacher_is_refused_before_any_loads(tmp_path
     judges = JudgeConfig(judges=("teacher",), teachers=(str(tiny_model_path),))
     load_resources(judges, ("teacher",), EncoderConfig(show_progress=False))
     assert loaded == [str(tiny_model_path)], "a bi-encoder folder is still a teacher"
+
+
+def test_a_sparse_encoder_given_as_a_teacher_is_refused_before_any_loads(monkeypatch, tiny_model_path,
+                                                                         tiny_sparse_encoder_path, not_a_dense_encoder):
+    """sentence-transformers converted a SparseEncoder folder given as --teacher into a bi-encoder (its backbone with
+    mean pooling; the MLM head and SPLADE pooling dropped, only a 'Converting SparseEncoder' log line said so) and
+    the teacher voted with vectors no model was trained to make. Refused as a cross-encoder is."""
+    from negmine.audit.resources import load_resources
+    from negmine.config import ConfigError, JudgeConfig
+
+    loaded = []
+    monkeypatch.setattr(factory, "make_embedder", lambda config: loaded.append(config.model))
+    judges = JudgeConfig(judges=("teacher",), teachers=(str(tiny_model_path), str(tiny_sparse_encoder_path)))
+    with pytest.raises(ConfigError) as info:
+        load_resources(judges, ("teacher",), EncoderConfig(show_progress=False))
+    assert str(info.value) == not_a_dense_encoder("teacher", tiny_sparse_encoder_path)
+    assert loaded == []
+
+
+def test_a_sentence_transformers_folder_of_another_model_type_is_refused_as_a_teacher(tmp_path, tiny_model_path):
+    """sentence-transformers converts any model type but SentenceTransformer (a ColBERT-style MultiVectorEncoder, a
+    type it adds later) by building a backbone with mean pooling; one that names no type is a SentenceTransformer."""
+    import json
+
+    from negmine.audit.resources import check_judge_models
+    from negmine.config import ConfigError, JudgeConfig
+
+    for model_type, how in (("MultiVectorEncoder", "it encodes a text as one vector per token (ColBERT-style late "
+                                                   "interaction)"),
+                            ("FutureEncoder", "its modules are not a SentenceTransformer")):
+        folder = tmp_path / model_type
+        shutil.copytree(tiny_model_path, folder)
+        (folder / "config_sentence_transformers.json").write_text(json.dumps({"model_type": model_type}))
+        with pytest.raises(ConfigError) as info:
+            check_judge_models(JudgeConfig(judges=("teacher",), teachers=(str(folder),)), ("teacher",))
+        assert str(info.value).startswith(f"teacher '{folder}' is a {model_type} model (sentence-transformers), not a "
+                                          f"dense bi-encoder: {how}, so sentence-transformers would load only its "
+                                          "backbone with mean pooling")
+    for config in ({"model_type": "SentenceTransformer"}, {}):
+        (folder / "config_sentence_transformers.json").write_text(json.dumps(config))
+        check_judge_models(JudgeConfig(judges=("teacher",), teachers=(str(folder),)), ("teacher",))

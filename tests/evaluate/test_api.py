@@ -385,6 +385,19 @@ def test_a_cross_encoder_given_as_a_model_is_refused_before_any_model_encodes(be
     assert embedders["hash/a"].texts_encoded == 0
 
 
+def test_a_sparse_encoder_given_as_a_model_is_refused_before_any_model_encodes(beir_dir, tmp_path,
+                                                                            tiny_sparse_encoder_path,
+                                                                            not_a_dense_encoder) -> None:
+    """sentence-transformers converted a SparseEncoder (SPLADE) folder into a bi-encoder (backbone, mean pooling, MLM
+    head and sparse pooling dropped) and evaluated vectors no model was trained to make."""
+    embedders = _embedders()
+    config = replace(_config(beir_dir, tmp_path), models=("hash/a", str(tiny_sparse_encoder_path)))
+    with pytest.raises(ConfigError) as info:
+        evaluate(config, embedders=embedders)
+    assert str(info.value) == not_a_dense_encoder("model", tiny_sparse_encoder_path)
+    assert embedders["hash/a"].texts_encoded == 0
+
+
 def test_offline_a_hub_name_not_in_the_cache_is_refused_before_any_model_encodes(beir_dir, tmp_path, monkeypatch):
     """Hub names were checked only when each loaded: a typo in the second failed after the first model had encoded
     the whole corpus. Offline (no network in tests), a name not in the (fake) cache is refused up front."""

@@ -789,6 +789,23 @@ def test_a_cross_encoder_given_as_the_mining_model_is_refused_before_any_loads(b
     assert not (tmp_path / "neg.jsonl").exists()
 
 
+def test_a_sparse_encoder_given_as_the_mining_model_is_refused_before_any_loads(beir_dir, tmp_path, monkeypatch,
+                                                                                tiny_sparse_encoder_path,
+                                                                                not_a_dense_encoder):
+    """sentence-transformers converted a SparseEncoder (SPLADE) folder given as --model into a bi-encoder (its
+    backbone with mean pooling, the MLM head and sparse pooling dropped; a 'Converting SparseEncoder' log line the
+    only sign) and mined with it."""
+    from negmine.pipeline import mine as mine_module
+
+    monkeypatch.setattr(mine_module, "make_embedder", lambda config: pytest.fail(f"{config.model} loaded"))
+    base = make_config(beir_dir, tmp_path / "neg.jsonl")
+    model = str(tiny_sparse_encoder_path)
+    with pytest.raises(ConfigError) as info:
+        mine(dataclasses.replace(base, encoder=dataclasses.replace(base.encoder, model=model)))
+    assert str(info.value) == not_a_dense_encoder("model", model)
+    assert not (tmp_path / "neg.jsonl").exists()
+
+
 @pytest.mark.parametrize(("held", "option"), [("o.jsonl", "--output"), ("o.summary.json", "--summary-json"),
                                               ("o.triplet.jsonl", "--export triplet")])
 def test_outputs_another_run_is_writing_are_refused_before_loading_and_left_as_they_are(

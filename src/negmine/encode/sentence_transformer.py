@@ -71,20 +71,58 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
 
 def check_bi_encoder_folder(model: str, source: str, what: str = "model") -> None:
     """ConfigError when the local folder ``source`` (``model`` as given, a ``what``: ``"model"`` or ``"teacher"``)
-    holds a cross-encoder (:func:`cross_encoder_kind`), checked before any model loads. sentence-transformers loads
-    such a folder as a bi-encoder: its backbone with mean pooling, the scoring head dropped (the only sign a
-    transformers 'UNEXPECTED classifier' load report), so the vectors and every score made from them were no
-    trained model's. The mirror of :func:`negmine.audit.resources.check_cross_encoder_folder`."""
-    kind = cross_encoder_kind(Path(os.path.expanduser(source)))
-    if kind is None:
-        return
+    holds a cross-encoder (:func:`cross_encoder_kind`) or a sentence-transformers model of another non-dense type,
+    e.g. a SparseEncoder (:func:`other_model_type`), checked before any model loads. sentence-transformers loads
+    such a folder as a bi-encoder: its backbone with mean pooling, its own head dropped (the only sign a
+    transformers 'UNEXPECTED' load report, and for the sparse model a 'Converting SparseEncoder' log line), so the
+    vectors and every score made from them were no trained model's. The mirror of
+    :func:`negmine.audit.resources.check_cross_encoder_folder`."""
+    folder = Path(os.path.expanduser(source))
     option = "--teacher" if what == "teacher" else "--model"
-    raise ConfigError(
-        f"{what} {model!r} is {kind}, not a bi-encoder: it scores a (query, document) pair together and does not "
-        "encode a text alone, so sentence-transformers would load its backbone with mean pooling and drop the "
-        f"scoring head, and the vectors would be no trained model's; give a re-ranker as --cross-encoder {model} "
-        f"(negmine audit, negmine mine --denoise), and pass a bi-encoder as {option} (a sentence-transformers "
-        "folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name)")
+    bi_encoder = (f"pass a bi-encoder as {option} (a sentence-transformers folder, e.g. the folder `negmine train -o "
+                  "DIR` wrote, or a hub name)")
+    kind = cross_encoder_kind(folder)
+    if kind is not None:
+        raise ConfigError(
+            f"{what} {model!r} is {kind}, not a bi-encoder: it scores a (query, document) pair together and does not "
+            "encode a text alone, so sentence-transformers would load its backbone with mean pooling and drop the "
+            f"scoring head, and the vectors would be no trained model's; give a re-ranker as --cross-encoder {model} "
+            f"(negmine audit, negmine mine --denoise), and {bi_encoder}")
+    model_type = other_model_type(folder)
+    if model_type is not None:
+        raise ConfigError(
+            f"{what} {model!r} is a {model_type} model (sentence-transformers), not a dense bi-encoder: "
+            f"{_OTHER_TYPES.get(model_type, 'its modules are not a SentenceTransformer')}, so sentence-transformers "
+            "would load only its backbone with mean pooling and drop the rest, and the vectors would be no trained "
+            f"model's; negmine needs one dense vector per text: {bi_encoder}")
+
+
+_OTHER_TYPES = {
+    "SparseEncoder": "it encodes a text as a sparse vector over its vocabulary (SPLADE-style: a masked-language-model "
+                     "head and sparse pooling)",
+    "MultiVectorEncoder": "it encodes a text as one vector per token (ColBERT-style late interaction)",
+}
+"""How a sentence-transformers model type other than SentenceTransformer and CrossEncoder encodes, for messages."""
+
+
+def other_model_type(folder: Path) -> str | None:
+    """The ``model_type`` a local sentence-transformers ``folder`` (one with ``modules.json``) names in its
+    ``config_sentence_transformers.json`` when it is neither SentenceTransformer (also when it names none:
+    sentence-transformers' own rule) nor CrossEncoder (:func:`cross_encoder_kind`), e.g. ``SparseEncoder``; None
+    otherwise. SentenceTransformer converts any other type by building its default modules (the backbone, mean
+    pooling) over the folder. Unreadable files pass: loading reports them."""
+    import json
+
+    if not (folder / "modules.json").is_file():
+        return None
+    try:
+        data = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    model_type = data.get("model_type") if isinstance(data, dict) else None
+    if not isinstance(model_type, str) or model_type in ("SentenceTransformer", "CrossEncoder"):
+        return None
+    return model_type
 
 
 def cross_encoder_kind(folder: Path) -> str | None:

@@ -83,3 +83,30 @@ def build_tiny_cross_encoder(folder: str | Path, seed: int = 0, hidden: int = 32
     BertForSequenceClassification(config).save_pretrained(str(folder))
     _write_tokenizer(folder)
     return folder
+
+
+def build_tiny_sparse_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
+    """Save a tiny random SPLADE-style sentence-transformers ``SparseEncoder`` (a masked-language-model BERT with
+    max SPLADE pooling) to ``folder``/model and return that path: a folder negmine must not take as a dense
+    bi-encoder (``config_sentence_transformers.json`` model_type ``SparseEncoder``)."""
+    import torch
+    from sentence_transformers.sparse_encoder import SparseEncoder
+    from transformers import BertForMaskedLM
+
+    folder = Path(folder)
+    hf_dir = folder / "hf"
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    BertForMaskedLM(_bert_config(hidden, layers)).save_pretrained(str(hf_dir))
+    _write_tokenizer(hf_dir)
+    try:  # sentence-transformers >= 6: the shared Transformer with a fill-mask task (MLMTransformer is deprecated)
+        from sentence_transformers.sparse_encoder.modules import SpladePooling, Transformer
+
+        mlm = Transformer(str(hf_dir), transformer_task="fill-mask", max_seq_length=64)
+    except (ImportError, TypeError):  # sentence-transformers 5
+        from sentence_transformers.sparse_encoder.models import MLMTransformer, SpladePooling
+
+        mlm = MLMTransformer(str(hf_dir), max_seq_length=64)
+    model = SparseEncoder(modules=[mlm, SpladePooling(pooling_strategy="max")], device="cpu")
+    model.save(str(folder / "model"), create_model_card=False)  # the card's example similarities warn (beta CSR)
+    return folder / "model"
