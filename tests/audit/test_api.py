@@ -70,6 +70,32 @@ def test_every_row_of_the_input_is_checked_before_any_model_loads(tmp_path, monk
     assert not (tmp_path / "f.flags.jsonl").exists()
 
 
+def test_the_near_duplicate_model_of_a_mined_file_is_checked_before_its_rows_are_read(
+        tmp_path, monkeypatch, tiny_cross_encoder_path, tiny_sparse_encoder_path, not_a_bi_encoder,
+        not_a_dense_encoder):
+    """An audit of a mined file loads --model for the near-duplicate cosine test alone, and only that model had no
+    early check: a missing folder failed after every row of the file was read (the model was found missing at its
+    load), and a cross-encoder or SparseEncoder folder was loaded as a bi-encoder and judged near-duplicates with
+    vectors no model was trained to make."""
+    import negmine.audit.api as audit_api
+    import negmine.pipeline.mine as pipeline_mine
+
+    monkeypatch.setattr(audit_api, "check_input", lambda *args: pytest.fail("the rows were read before --model's check"))
+    monkeypatch.setattr(pipeline_mine, "make_embedder", _no_model)
+    missing = tmp_path / "no-such-model"
+    cases = ((missing, f"model path '{missing}' does not exist; pass an existing folder or a hub model name"),
+             (tiny_cross_encoder_path, not_a_bi_encoder(
+                 "model", tiny_cross_encoder_path, "a sequence classifier (BertForSequenceClassification, transformers)")),
+             (tiny_sparse_encoder_path, not_a_dense_encoder("model", tiny_sparse_encoder_path)))
+    for model, message in cases:
+        config = AuditConfig(input=_mined(tmp_path), flags=tmp_path / "f.flags.jsonl")
+        config = replace(config, encoder=replace(config.encoder, model=str(model)))
+        with pytest.raises(ConfigError) as info:
+            run_audit(config)
+        assert str(info.value) == message
+    assert not (tmp_path / "f.flags.jsonl").exists()
+
+
 def test_offline_a_judge_model_not_in_the_cache_is_refused_before_the_candidates_are_mined(tmp_path, monkeypatch,
                                                                                          tiny_model_path):
     """Auditing a BEIR folder mines its candidates (the corpus encoded) before the judges load: a teacher or

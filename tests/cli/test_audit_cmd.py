@@ -167,11 +167,19 @@ def test_audit_refuses_settings_of_a_judge_that_does_not_run(tmp_path, flags, me
     assert not (tmp_path / "mined.flags.jsonl").exists()
 
 
+def _no_model_loads(monkeypatch) -> None:
+    """A model load fails the test (the --model folder exists and passes its early check, made before the rows)."""
+    import negmine.pipeline.mine as pipeline_mine
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", lambda config: pytest.fail(f"{config.model} loaded"))
+
+
 @pytest.mark.parametrize("content", ["", "\n  \n"])
-def test_a_mined_file_without_rows_fails_before_any_model_loads(tmp_path, content):
+def test_a_mined_file_without_rows_fails_before_any_model_loads(tmp_path, content, monkeypatch, tiny_model_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text(content)
-    result = runner.invoke(build_app(), ["audit", str(empty), "--model", str(tmp_path / "no-such-model")])
+    _no_model_loads(monkeypatch)
+    result = runner.invoke(build_app(), ["audit", str(empty), "--model", str(tiny_model_path)])
     assert result.exit_code == 2
     assert "empty.jsonl: no rows (the file is empty); write it with `negmine mine` first" in result.output
     assert not (tmp_path / "empty.flags.jsonl").exists()
@@ -358,11 +366,13 @@ def test_the_audit_score_judge_rechecks_the_miners_default_sd_margin_from_the_fi
         assert left == mined["negative_ids"][: len(left)] and row["candidate_score_sd"] == mined["candidate_score_sd"]
 
 
-def test_a_file_without_pool_spreads_fails_before_any_model_loads(tmp_path):
+def test_a_file_without_pool_spreads_fails_before_any_model_loads(tmp_path, monkeypatch, tiny_model_path):
     mined, rows = _bm25_mined(tmp_path, "mined")
     del rows[1]["candidate_score_sd"]
     mined.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = runner.invoke(build_app(), ["audit", str(mined), "--model", str(tmp_path / "no-such-model")])
+    with monkeypatch.context() as patch:
+        _no_model_loads(patch)
+        result = runner.invoke(build_app(), ["audit", str(mined), "--model", str(tiny_model_path)])
     assert result.exit_code == 2
     assert "mined.jsonl:2: field 'candidate_score_sd': missing: the score judge's sd margin needs" in result.output
     assert "--no-sd-margin --relative-margin 0.05" in result.output

@@ -67,11 +67,11 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
     """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held (``held``, a
     BEIR directory's candidates and their summary among them: mining reuses those locks)."""
     from negmine.audit.judges import build_judges
-    from negmine.audit.resources import check_judge_models, load_resources, with_sample_mean
+    from negmine.audit.resources import load_resources, with_sample_mean
     from negmine.audit.run import audit_file, candidates_path, document_sample, summary_path
     from negmine.pipeline.mine import make_cache, make_embedder
 
-    check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))  # before mining candidates
+    check_models(config)  # before mining candidates or reading the rows
     extra: dict = {}
     embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
     from_beir = Path(config.input).is_dir()
@@ -104,6 +104,22 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
 
         report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
     return summary
+
+
+def check_models(config: AuditConfig) -> None:
+    """Every model the audit loads, checked before any work (a local folder can be a bi-encoder or a cross-encoder,
+    a hub name can load): the judges' (:func:`~negmine.audit.resources.check_judge_models`) and, for a mined file
+    audited with the near-duplicate cosine test, the mining model ``--model`` (a BEIR directory's candidates are
+    mined by :func:`~negmine.pipeline.mine.mine`, which checks it). That one had no early check: a missing folder
+    failed only after every row of the file was read, and a cross-encoder or SparseEncoder folder was loaded as a
+    bi-encoder and its vectors judged near-duplicates."""
+    from negmine.audit.resources import check_judge_models
+
+    check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
+    if Path(config.input).is_file() and needs_mining_model(config):
+        from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
+
+        check_bi_encoder_folder(config.encoder.model, check_model_source(config.encoder.model, hub="early"))
 
 
 def needs_mining_model(config: AuditConfig) -> bool:
