@@ -242,6 +242,64 @@ def test_search_workers_must_be_a_positive_integer():
         ShardedBM25.from_texts(["a b", "c d"], shard_size=1, search_workers=0)
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"search_workers": 0}, "search_workers must be a positive integer, got 0"),
+    ({"workers": 0}, "workers must be a positive integer, got 0"),
+    ({"shard_size": 0}, "shard_size must be a positive integer, got 0"),
+])
+def test_bad_arguments_are_refused_before_the_token_folder_is_made(tmp_path, kwargs, message):
+    """A bad search_workers was refused only after the whole corpus was tokenised into a temporary folder, which was
+    left to the garbage collector (ResourceWarning 'Implicitly cleaning up' under python -W default); workers=0
+    tokenised in one process without a word."""
+    import gc
+    import warnings
+
+    work = tmp_path / "w"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match=message):
+            ShardedBM25.from_texts(["alpha beta", "beta gamma"], **{"shard_size": 1, "workdir": work, **kwargs})
+        gc.collect()
+    assert not work.exists(), "nothing was made"
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize(("texts", "error", "message"), [
+    ([], ValueError, "cannot build a BM25 index over an empty corpus"),
+    (["x + y = 1", "😀 😀"], "ConfigError", "BM25 cannot index this corpus: none of its 2 documents has a word"),
+])
+def test_a_corpus_refused_once_tokenised_removes_its_token_folder_at_once(tmp_path, texts, error, message):
+    """The token folder of an empty or tokenless corpus was left to the garbage collector (ResourceWarning
+    'Implicitly cleaning up' under python -W default): it is removed before the error propagates."""
+    import gc
+    import warnings
+
+    from negmine.errors import ConfigError
+
+    work = tmp_path / "w"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ConfigError if error == "ConfigError" else error, match=message) as info:
+            ShardedBM25.from_texts(texts, shard_size=1, workdir=work)
+        assert list(work.iterdir()) == [], "removed while the error (and its traceback) is still held"
+        del info
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_a_stop_while_tokenising_removes_the_shards_written_so_far_at_once(tmp_path):
+    """A run stopped midway (Ctrl-C, a text that fails) left its token files until the garbage collector came."""
+    def texts():
+        yield from ("alpha beta", "beta gamma", "gamma delta")
+        raise KeyboardInterrupt
+
+    work = tmp_path / "w"
+    with pytest.raises(KeyboardInterrupt) as info:
+        ShardedBM25.from_texts(texts(), shard_size=1, workdir=work)
+    assert list(work.iterdir()) == [], "removed while the error (and its traceback) is still held"
+    del info
+
+
 def test_spawned_workers_as_on_macos_and_windows_give_the_same_bits_and_close_cleanly(tmp_path):
     from negmine.testing.scripts import SPAWN_WORKERS, indented, run_script
 

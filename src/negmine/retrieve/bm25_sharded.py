@@ -194,6 +194,33 @@ def search_shard_alone(spec: ShardSearch, shard: tuple[Path, Path, int]):
     return search_shard(shard_worker(spec), shard)
 
 
+def _token_shards(texts: Iterable[str], shard_size: int, folder: Path, stopwords, stemmer, show_progress: bool,
+                  workers: int):
+    """``texts`` tokenised, streamed, into token files of ``shard_size`` documents in ``folder``: the tokenizer and
+    ``(shards, document frequencies, total length, documents)`` (:meth:`ShardedBM25.from_texts`)."""
+    from bm25s.tokenization import Tokenizer
+    from tqdm.auto import tqdm
+
+    from negmine.retrieve.bm25_tokenize import rechunk, token_id_chunks
+    from negmine.retrieve.bm25_words import bm25_words
+
+    tokenizer = Tokenizer(splitter=bm25_words, stopwords=stopwords or [], stemmer=stemmer)
+    total = len(texts) if isinstance(texts, Sized) else None
+    texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
+    shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
+    for chunk in rechunk(token_id_chunks(tokenizer, texts, workers), shard_size):
+        ids = TokenIds.from_chunks([chunk])
+        paths = (folder / f"shard-{len(shards)}.ids.npy", folder / f"shard-{len(shards)}.offsets.npy")
+        np.save(paths[0], ids.flat)
+        np.save(paths[1], ids.offsets)
+        shards.append(paths)
+        shard_df = document_frequencies(ids, len(tokenizer.get_vocab_dict()))  # the vocabulary only grows
+        df = np.concatenate([df, np.zeros(len(shard_df) - len(df), dtype=np.int64)]) + shard_df
+        total_length += int(ids.offsets[-1])
+        n_docs += len(ids)
+    return tokenizer, (shards, df, total_length, n_docs)
+
+
 class ShardedBM25:
     """BM25 candidates and scores over shards of token ids on disk (global statistics; module docstring)."""
 
@@ -243,34 +270,23 @@ class ShardedBM25:
         frequencies. No index is built yet: :meth:`search` runs one task per shard on ``engine`` and keeps
         finished shards in ``results_dir`` if given. ``workers`` > 1 tokenises in that many processes, with the
         same ids (:mod:`negmine.retrieve.bm25_tokenize`); ``search_workers`` > 1 searches that many shards at
-        once in local processes when ``engine`` is None or local."""
-        from bm25s.tokenization import Tokenizer
-        from tqdm.auto import tqdm
-
-        from negmine.retrieve.bm25_tokenize import rechunk, token_id_chunks
-        from negmine.retrieve.bm25_words import bm25_words
-
-        if not isinstance(shard_size, (int, np.integer)) or shard_size < 1:
-            raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
+        once in local processes when ``engine`` is None or local. The arguments are checked before the folder is
+        made, and a corpus refused once tokenised (empty, no BM25 token) or a stop midway removes it at once: a
+        bad ``search_workers`` failed after the whole corpus was tokenised, and the folder was left to the
+        garbage collector (a ResourceWarning 'Implicitly cleaning up' under ``python -W default``)."""
+        for name, value in (("shard_size", shard_size), ("workers", workers), ("search_workers", search_workers)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         tmp = token_folder(workdir)
-        folder = Path(tmp.name)
-        tokenizer = Tokenizer(splitter=bm25_words, stopwords=stopwords or [], stemmer=stemmer)
-        total = len(texts) if isinstance(texts, Sized) else None
-        texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
-        shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
-        for chunk in rechunk(token_id_chunks(tokenizer, texts, workers), shard_size):
-            ids = TokenIds.from_chunks([chunk])
-            paths = (folder / f"shard-{len(shards)}.ids.npy", folder / f"shard-{len(shards)}.offsets.npy")
-            np.save(paths[0], ids.flat)
-            np.save(paths[1], ids.offsets)
-            shards.append(paths)
-            shard_df = document_frequencies(ids, len(tokenizer.get_vocab_dict()))  # the vocabulary only grows
-            df = np.concatenate([df, np.zeros(len(shard_df) - len(df), dtype=np.int64)]) + shard_df
-            total_length += int(ids.offsets[-1])
-            n_docs += len(ids)
-        if not shards:
-            raise ValueError("cannot build a BM25 index over an empty corpus")
-        return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp, engine, results_dir, search_workers)
+        try:
+            tokenizer, (shards, df, total_length, n_docs) = _token_shards(texts, shard_size, Path(tmp.name),
+                                                                         stopwords, stemmer, show_progress, workers)
+            if not shards:
+                raise ValueError("cannot build a BM25 index over an empty corpus")
+            return cls(tokenizer, shards, df, total_length, n_docs, k1, b, tmp, engine, results_dir, search_workers)
+        except BaseException:
+            tmp.cleanup()
+            raise
 
     def _shard_ids(self, shard: int) -> TokenIds:
         """A shard's token ids, memory-mapped (pages are read on use and can be dropped by the OS)."""
