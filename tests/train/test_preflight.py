@@ -216,3 +216,37 @@ def test_a_training_holds_its_output_folder_until_it_ends_or_stops(tmp_path, mon
             train_api.train(config)
         assert not (tmp_path / "model").exists(), "the lock and the folder made for it are gone"
     assert seen == [None, None]
+
+
+def test_a_cross_encoder_or_sparse_encoder_as_the_starting_model_is_warned_about(tmp_path, tiny_model_path,
+                                                                                tiny_cross_encoder_path,
+                                                                                tiny_sparse_encoder_path):
+    """sentence-transformers loads such a folder's transformer layers with mean pooling and drops its head, and the
+    run said nothing of it (only a transformers 'UNEXPECTED classifier' load report). A warning, not an error:
+    training from a re-ranker's layers can be meant (nothing loaded is random)."""
+    import warnings
+
+    from sentence_transformers import CrossEncoder
+
+    saved = tmp_path / "saved"
+    CrossEncoder(str(tiny_cross_encoder_path)).save_pretrained(str(saved))
+    base = TrainConfig(train_file=_mined_file(tmp_path), output_dir=tmp_path / "m")
+    dropped = "its scoring head"
+    for folder, kind in ((tiny_cross_encoder_path, "a sequence classifier (BertForSequenceClassification, "
+                                                   "transformers)"),
+                         (saved, "a CrossEncoder model (sentence-transformers)"),
+                         (tiny_sparse_encoder_path, "a SparseEncoder model (sentence-transformers)")):
+        if folder == tiny_sparse_encoder_path:
+            dropped = "its masked-language-model head and sparse pooling"
+        with pytest.warns(NegmineWarning) as caught:
+            check_before_work(replace(base, model=str(folder)))
+        assert [str(w.message) for w in caught] == [
+            f"--model '{folder}' is {kind}, not a bi-encoder: sentence-transformers loads its transformer layers with "
+            f"mean pooling and drops {dropped}, so training starts from those layers as from a plain backbone "
+            "(bert-base-uncased, say), not from a model that encodes a text alone; to fine-tune a bi-encoder, pass "
+            "one as --model (a sentence-transformers folder, e.g. the folder `negmine train -o DIR` wrote, or a hub "
+            "name); go on if starting from this backbone is meant"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for folder in (tiny_model_path, tiny_model_path.parent / "hf"):  # a bi-encoder, a BertModel backbone
+            check_before_work(replace(base, model=str(folder)))

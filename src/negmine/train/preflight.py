@@ -199,6 +199,38 @@ def warn_prompts_unlike_mining(config: TrainConfig) -> None:
         )
 
 
+_DROPPED = {"SparseEncoder": "its masked-language-model head and sparse pooling"}
+"""What sentence-transformers drops of a model type other than SentenceTransformer it converts, for the warning."""
+
+
+def warn_model_not_a_bi_encoder(config: TrainConfig) -> None:
+    """A NegmineWarning when ``--model`` is a local cross-encoder folder (a transformers sequence classifier or a
+    CrossEncoder save) or another non-dense sentence-transformers model (a SparseEncoder): sentence-transformers
+    loads its transformer layers with mean pooling and drops its head, and the run said nothing (the only sign a
+    transformers 'UNEXPECTED classifier' load report). Not an error, unlike ``--model`` of mine and eval, which use
+    the vectors as they are: nothing is random (the backbone is loaded whole, mean pooling has no weights) and
+    training makes a bi-encoder of it as of any backbone (bert-base-uncased itself is a BertForMaskedLM), so
+    starting from a re-ranker's layers can be meant; but a user who took it for a bi-encoder should know."""
+    import os
+
+    from negmine.encode.sentence_transformer import cross_encoder_kind, other_model_type
+
+    folder = Path(os.path.expanduser(config.model))
+    kind, dropped = cross_encoder_kind(folder), "its scoring head"
+    if kind is None:
+        model_type = other_model_type(folder)
+        if model_type is None:
+            return
+        kind = f"a {model_type} model (sentence-transformers)"
+        dropped = _DROPPED.get(model_type, "the modules after its transformer layers")
+    warnings.warn(
+        f"--model {config.model!r} is {kind}, not a bi-encoder: sentence-transformers loads its transformer layers "
+        f"with mean pooling and drops {dropped}, so training starts from those layers as from a plain backbone "
+        "(bert-base-uncased, say), not from a model that encodes a text alone; to fine-tune a bi-encoder, pass one "
+        "as --model (a sentence-transformers folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name); "
+        "go on if starting from this backbone is meant", NegmineWarning, stacklevel=2)
+
+
 def check_before_work(config: TrainConfig) -> str | None:
     """Every check that needs no model or data (a resume's settings against those its run started with
     included, and no other run writing ``--output`` now); returns the checkpoint to resume from. (Re-mining
@@ -222,6 +254,7 @@ def check_settings(config: TrainConfig) -> None:
     check_output_dir(config.output_dir, "--output")
     warn_checkpoint_steps_unused(config)
     warn_prompts_unlike_mining(config)
+    warn_model_not_a_bi_encoder(config)
 
 
 def training_outputs(config: TrainConfig) -> dict[str, Path]:
