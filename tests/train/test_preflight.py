@@ -250,3 +250,24 @@ def test_a_cross_encoder_or_sparse_encoder_as_the_starting_model_is_warned_about
         warnings.simplefilter("error")
         for folder in (tiny_model_path, tiny_model_path.parent / "hf"):  # a bi-encoder, a BertModel backbone
             check_before_work(replace(base, model=str(folder)))
+
+
+def test_a_local_model_that_cannot_be_one_is_refused_before_the_data_loads(tmp_path, monkeypatch):
+    """A missing --model folder was found only when the model loaded, after the training (and dev) data had loaded
+    and the trainer was imported (the demo: exit 2 after 32 s); the command checks it with the other settings."""
+    import negmine.train.api as train_api
+    from negmine.train.api import train
+
+    monkeypatch.setattr(train_api, "load_train_data", lambda *args: pytest.fail("the training data loaded"))
+    base = TrainConfig(train_file=_mined_file(tmp_path), output_dir=tmp_path / "m")
+    missing, afile = tmp_path / "no-such-model", tmp_path / "weights.bin"
+    afile.write_text("")
+    for model, message in ((missing, f"model path '{missing}' does not exist; pass an existing folder or a hub "
+                                     "model name"),
+                           (afile, f"model '{afile}' is a file, not a model folder; pass a sentence-transformers "
+                                   "folder (the folder `negmine train -o DIR` wrote) or a hub name")):
+        for check in (check_before_work, train):
+            with pytest.raises(ConfigError) as info:
+                check(replace(base, model=str(model)))
+            assert str(info.value) == message
+    assert not (tmp_path / "m").exists()

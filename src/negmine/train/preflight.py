@@ -199,6 +199,17 @@ def warn_prompts_unlike_mining(config: TrainConfig) -> None:
         )
 
 
+def check_model_folder(config: TrainConfig) -> None:
+    """ConfigError when a local ``--model`` cannot be a model (a missing path, a file, a folder with neither
+    ``modules.json`` nor ``config.json``, an unfinished ``negmine train`` output:
+    :func:`~negmine.encode.sentence_transformer.check_model_source`), before the data loads and the trainer is
+    imported: it was found only when the model loaded (the demo, a missing folder: exit 2 after 32 s). A hub name
+    is left to the load (``hub="none"``), as the hub is not asked before a run here."""
+    from negmine.encode.sentence_transformer import check_model_source
+
+    check_model_source(config.model, hub="none")
+
+
 _DROPPED = {"SparseEncoder": "its masked-language-model head and sparse pooling"}
 """What sentence-transformers drops of a model type other than SentenceTransformer it converts, for the warning."""
 
@@ -252,6 +263,7 @@ def check_settings(config: TrainConfig) -> None:
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
     check_output_dir(config.output_dir, "--output")
+    check_model_folder(config)
     warn_checkpoint_steps_unused(config)
     warn_prompts_unlike_mining(config)
     warn_model_not_a_bi_encoder(config)
