@@ -236,3 +236,33 @@ def test_a_sentence_transformers_folder_of_another_model_type_is_refused_as_a_te
     for config in ({"model_type": "SentenceTransformer"}, {}):
         (folder / "config_sentence_transformers.json").write_text(json.dumps(config))
         check_judge_models(JudgeConfig(judges=("teacher",), teachers=(str(folder),)), ("teacher",))
+
+
+def test_a_transformers_folder_without_a_classifier_head_is_refused_as_the_cross_encoder(tmp_path, tiny_model_path,
+                                                                                       tiny_sparse_encoder_path,
+                                                                                       tiny_cross_encoder_path):
+    """CrossEncoder loads a backbone (BertModel) or masked-LM (BertForMaskedLM, as bert-base-uncased) folder with a
+    new random one-label head, so the judge flagged at random and differently on every load (the demo: 164, then
+    168 of 335 candidates, exit 0). A classifier, an LLM re-ranker (causal LM) and a folder that names no
+    architecture pass."""
+    import json
+
+    from negmine.audit.resources import check_judge_models
+    from negmine.config import ConfigError, JudgeConfig
+
+    for folder, architecture in ((tiny_model_path.parent / "hf", "BertModel"),
+                                 (tiny_sparse_encoder_path.parent / "hf", "BertForMaskedLM")):
+        with pytest.raises(ConfigError) as info:
+            check_judge_models(JudgeConfig(cross_encoder=str(folder)), ("cross-encoder",))
+        assert str(info.value) == (
+            f"cross-encoder '{folder}' is a transformers {architecture} model without a sequence-classification head "
+            "(its config.json architectures): CrossEncoder would add an untrained one, a new random head at every "
+            "load, and the judge would flag at random; pass a re-ranker (e.g. cross-encoder/ms-marco-MiniLM-L6-v2, a "
+            "folder CrossEncoder saved, or a transformers ...ForSequenceClassification folder with one label)")
+    config = json.loads((tiny_cross_encoder_path / "config.json").read_text())
+    for name, architectures in (("llm-reranker", ["Qwen3ForCausalLM"]), ("unnamed", None)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({**config, "architectures": architectures}))
+        check_judge_models(JudgeConfig(cross_encoder=str(folder)), ("cross-encoder",))
+    check_judge_models(JudgeConfig(cross_encoder=str(tiny_cross_encoder_path)), ("cross-encoder",))

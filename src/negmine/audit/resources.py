@@ -114,7 +114,8 @@ def check_cross_encoder_folder(name: str, source: str) -> None:
 
     folder = Path(os.path.expanduser(source))
     if not (folder / "modules.json").is_file():
-        return  # a transformers folder (or a hub name): loaded as a sequence classifier, its labels checked at load
+        check_classifier_head(name, folder)  # a transformers folder (or a hub name): its labels checked at load
+        return
     try:
         kind = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8")).get(
             "model_type", "SentenceTransformer")
@@ -128,6 +129,32 @@ def check_cross_encoder_folder(name: str, source: str) -> None:
             "so CrossEncoder would add an untrained one and the judge would flag at random; pass a re-ranker "
             "(e.g. cross-encoder/ms-marco-MiniLM-L6-v2, or a folder CrossEncoder saved), or give a bi-encoder as "
             f"--teacher {name}")
+
+
+def check_classifier_head(name: str, folder: Path) -> None:
+    """ConfigError when the local transformers ``folder`` (no ``modules.json``) names architectures in its
+    ``config.json`` and none is a sequence classifier (``...ForSequenceClassification``) or a causal LM (an LLM
+    re-ranker scoring 'yes'/'no', which CrossEncoder loads as such): a backbone (``BertModel``, the ``hf`` folder
+    of a bi-encoder) or a masked LM (``bert-base-uncased``'s ``BertForMaskedLM``). CrossEncoder loads one with a
+    new, randomly initialised one-label head (transformers' load report says 'MISSING', nothing else), so the judge
+    flagged at random, differently on every load: measured on the demo with a tiny BertModel folder, 164 then 168
+    of 335 candidates flagged, exit 0. A folder that names no architecture passes (its weights may hold a head)."""
+    import json
+
+    from negmine.errors import ConfigError
+
+    try:
+        architectures = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("architectures")
+    except (OSError, ValueError, AttributeError):
+        return  # not a local folder, or unreadable: loading reports it
+    names = [a for a in architectures if isinstance(a, str)] if isinstance(architectures, list) else []
+    if not names or any(a.endswith("ForSequenceClassification") for a in names) or names[0].endswith("ForCausalLM"):
+        return
+    raise ConfigError(
+        f"cross-encoder {name!r} is a transformers {', '.join(names)} model without a sequence-classification head "
+        "(its config.json architectures): CrossEncoder would add an untrained one, a new random head at every load, "
+        "and the judge would flag at random; pass a re-ranker (e.g. cross-encoder/ms-marco-MiniLM-L6-v2, a folder "
+        "CrossEncoder saved, or a transformers ...ForSequenceClassification folder with one label)")
 
 
 def load_resources(
