@@ -203,6 +203,17 @@ def test_search_workers_must_be_a_positive_integer():
         BM25Retriever(None, 3, None, search_workers=0)
 
 
+def test_from_texts_refuses_bad_workers_by_their_name_before_tokenising(monkeypatch):
+    """workers=0 tokenised and indexed the whole corpus, then failed as 'search_workers must be ...'."""
+    import negmine.retrieve.bm25_tokenize as bm25_tokenize
+
+    monkeypatch.setattr(bm25_tokenize, "token_id_chunks", lambda *args: pytest.fail("the corpus was tokenised"))
+    for workers in (0, -2, 1.5):
+        with pytest.raises(ValueError) as info:
+            BM25Retriever.from_texts(["alpha beta", "beta gamma"], workers=workers)
+        assert str(info.value) == f"workers must be a positive integer, got {workers!r}"
+
+
 ZH_CORPUS = [
     "机器学习是人工智能的一个分支，它使计算机能够从数据中学习。",
     "东京是日本的首都，也是世界上最大的都市圈之一。",

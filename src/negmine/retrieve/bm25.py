@@ -125,7 +125,10 @@ class BM25Retriever:
         kept (``stopwords``: a bm25s language code, a list, or None; ``stemmer``: word -> stem, or an object
         with a ``stemWord`` method such as PyStemmer's). ``workers`` > 1 tokenises a large corpus in that many
         processes, with the same ids (:mod:`negmine.retrieve.bm25_tokenize`), and :meth:`search` splits the
-        queries over that many."""
+        queries over that many (checked first: a bad ``workers`` failed after the whole corpus was tokenised and
+        indexed, named ``search_workers``)."""
+        if not isinstance(workers, (int, np.integer)) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
         import bm25s
         from bm25s.tokenization import Tokenizer
         from tqdm.auto import tqdm
