@@ -29,3 +29,23 @@ def test_a_missing_dataset_fails_when_the_miner_is_built_not_at_the_first_re_min
 
     with pytest.raises(NegmineError, match="no-such-beir"):
         pipeline_miner(MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-beir")))
+
+
+def test_the_denoise_judges_are_checked_when_the_miner_is_built_not_at_the_first_re_mining(tmp_path,
+                                                                                          tiny_cross_encoder_path,
+                                                                                          not_a_bi_encoder):
+    """A teacher recorded in the mining summary whose folder has since gone, or a cross-encoder given as a teacher,
+    failed at the first re-mining step, after the steps before it had trained."""
+    from negmine.config import DenoiseConfig, JudgeConfig
+    from negmine.errors import ConfigError
+
+    missing = tmp_path / "gone-teacher"
+    for teacher, message in ((missing, f"teacher path '{missing}' does not exist; pass an existing folder or a hub "
+                                       "model name"),
+                             (tiny_cross_encoder_path, not_a_bi_encoder(
+                                 "teacher", tiny_cross_encoder_path,
+                                 "a sequence classifier (BertForSequenceClassification, transformers)"))):
+        denoise = DenoiseConfig(True, JudgeConfig(teachers=(str(teacher),)))
+        with pytest.raises(ConfigError) as info:
+            pipeline_miner(MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-beir"), denoise=denoise))
+        assert str(info.value) == message, "the judges are checked before the dataset loads"
