@@ -266,3 +266,40 @@ def test_a_transformers_folder_without_a_classifier_head_is_refused_as_the_cross
         (folder / "config.json").write_text(json.dumps({**config, "architectures": architectures}))
         check_judge_models(JudgeConfig(cross_encoder=str(folder)), ("cross-encoder",))
     check_judge_models(JudgeConfig(cross_encoder=str(tiny_cross_encoder_path)), ("cross-encoder",))
+
+
+def test_a_cached_hub_name_of_the_wrong_kind_is_refused_as_a_local_folder_is(tmp_path, monkeypatch,
+                                                                            tiny_cross_encoder_path, not_a_bi_encoder,
+                                                                            not_a_dense_encoder):
+    """The kind checks read only local folders: a cached re-ranker or SPLADE hub name given as --teacher (or
+    --model), or a cached bi-encoder name as --cross-encoder, passed unread and loaded as the wrong kind. Their
+    cached snapshot is read now (no network: a name not cached is not looked up)."""
+    import json
+
+    from huggingface_hub import constants
+
+    from negmine.audit.resources import check_judge_models
+    from negmine.config import ConfigError, JudgeConfig
+    from negmine.testing.hub_cache import write_cached_repo
+
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    write_cached_repo(cache, "cross-encoder/ms-marco-tiny").write_text((tiny_cross_encoder_path / "config.json").read_text())
+    sparse = write_cached_repo(cache, "naver/splade-tiny", "modules.json").parent
+    (sparse / "config_sentence_transformers.json").write_text(json.dumps({"model_type": "SparseEncoder"}))
+    write_cached_repo(cache, "sentence-transformers/all-tiny", "modules.json")  # names no type: a bi-encoder
+    for teacher, message in (("cross-encoder/ms-marco-tiny", not_a_bi_encoder(
+                                  "teacher", "cross-encoder/ms-marco-tiny",
+                                  "a sequence classifier (BertForSequenceClassification, transformers)")),
+                             ("naver/splade-tiny", not_a_dense_encoder("teacher", "naver/splade-tiny"))):
+        with pytest.raises(ConfigError) as info:
+            check_judge_models(JudgeConfig(judges=("teacher",), teachers=(teacher,)), ("teacher",))
+        assert str(info.value) == message
+    check_judge_models(JudgeConfig(judges=("teacher",), teachers=("sentence-transformers/all-tiny",)), ("teacher",))
+    with pytest.raises(ConfigError) as info:
+        check_judge_models(JudgeConfig(cross_encoder="sentence-transformers/all-tiny"), ("cross-encoder",))
+    assert str(info.value).startswith("cross-encoder 'sentence-transformers/all-tiny' is a SentenceTransformer model "
+                                      "(sentence-transformers), not a CrossEncoder: it encodes each text alone")
+    check_judge_models(JudgeConfig(cross_encoder="ms-marco-tiny"), ("cross-encoder",))  # cross-encoder/ prefixed

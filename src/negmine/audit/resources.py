@@ -106,15 +106,19 @@ def check_cross_encoder_folder(name: str, source: str) -> None:
     bi-encoder, as ``negmine train`` writes, or a sparse encoder): its ``config_sentence_transformers.json`` names
     the type, SentenceTransformer when it names none (sentence-transformers' own rule). CrossEncoder loads such a
     folder with a warning and a new, randomly initialised scoring head, so the judge flagged at random (measured on
-    the demo with a tiny bi-encoder given as --cross-encoder: 157 false negatives and 29 noisy positives, exit 0)."""
+    the demo with a tiny bi-encoder given as --cross-encoder: 157 false negatives and 29 noisy positives, exit 0).
+    A hub name is checked in its cached snapshot, if any (a cached bi-encoder name passed unread)."""
     import json
-    import os
 
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION
+    from negmine.encode.sentence_transformer import model_folder
     from negmine.errors import ConfigError
 
-    folder = Path(os.path.expanduser(source))
+    folder = model_folder(source, CROSS_ENCODER_ORGANIZATION)  # a hub name: its cached snapshot, if any
+    if folder is None:
+        return
     if not (folder / "modules.json").is_file():
-        check_classifier_head(name, folder)  # a transformers folder (or a hub name): its labels checked at load
+        check_classifier_head(name, folder)  # a transformers folder: its labels checked at load
         return
     try:
         kind = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8")).get(

@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 import warnings
+from pathlib import Path
 from urllib.parse import urlparse
 
 from negmine.errors import ConfigError, NegmineWarning
@@ -65,6 +66,13 @@ def is_cached(name: str, organization: str | None = None) -> bool:
     """True when the hub repo ``name`` already has a config (``config.json`` or ``modules.json``) in a local
     cache (:func:`cache_dirs`); a name without organization also as ``organization/name``, which
     sentence-transformers may load it as. Local file lookups only."""
+    return cached_folder(name, organization) is not None
+
+
+def cached_folder(name: str, organization: str | None = None) -> Path | None:
+    """The cached snapshot folder of the hub repo ``name`` (:func:`is_cached`'s lookup) that holds its
+    ``config.json`` or ``modules.json``, so the checks that read a local model folder's JSON files (what kind of
+    model it is) read a cached one's too; None when not cached. Local file lookups only."""
     from huggingface_hub import try_to_load_from_cache
 
     names = [name] + ([f"{organization}/{name}"] if organization and "/" not in name else [])
@@ -76,8 +84,8 @@ def is_cached(name: str, organization: str | None = None) -> bool:
                 except Exception:  # invalid repo id, unreadable cache: let sentence-transformers report it
                     found = None
                 if isinstance(found, str):
-                    return True
-    return False
+                    return Path(found).parent
+    return None
 
 
 def unreachable_reason(address: tuple[str, int], timeout: float = PROBE_TIMEOUT_S) -> str | None:

@@ -76,8 +76,11 @@ def check_bi_encoder_folder(model: str, source: str, what: str = "model") -> Non
     such a folder as a bi-encoder: its backbone with mean pooling, its own head dropped (the only sign a
     transformers 'UNEXPECTED' load report, and for the sparse model a 'Converting SparseEncoder' log line), so the
     vectors and every score made from them were no trained model's. The mirror of
-    :func:`negmine.audit.resources.check_cross_encoder_folder`."""
-    folder = Path(os.path.expanduser(source))
+    :func:`negmine.audit.resources.check_cross_encoder_folder`. A hub name is checked in its cached snapshot (as
+    sentence-transformers names it: :func:`model_folder`); one not cached is not looked up."""
+    folder = model_folder(source)
+    if folder is None:
+        return
     option = "--teacher" if what == "teacher" else "--model"
     bi_encoder = (f"pass a bi-encoder as {option} (a sentence-transformers folder, e.g. the folder `negmine train -o "
                   "DIR` wrote, or a hub name)")
@@ -95,6 +98,19 @@ def check_bi_encoder_folder(model: str, source: str, what: str = "model") -> Non
             f"{_OTHER_TYPES.get(model_type, 'its modules are not a SentenceTransformer')}, so sentence-transformers "
             "would load only its backbone with mean pooling and drop the rest, and the vectors would be no trained "
             f"model's; negmine needs one dense vector per text: {bi_encoder}")
+
+
+def model_folder(source: str, organization: str | None = None) -> Path | None:
+    """The folder whose JSON files say what model ``source`` is: a local folder itself, else a hub name's cached
+    snapshot (:func:`negmine.encode.hub.cached_folder`; a bare name also under ``organization``, default
+    sentence-transformers' for a bi-encoder); None when neither. A cached hub name (e.g.
+    ``cross-encoder/ms-marco-MiniLM-L6-v2`` as ``--model``) passed the kind checks unread."""
+    folder = Path(os.path.expanduser(source))
+    if folder.is_dir():
+        return folder
+    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, cached_folder
+
+    return cached_folder(source, organization or SENTENCE_TRANSFORMERS_ORGANIZATION)
 
 
 _OTHER_TYPES = {
