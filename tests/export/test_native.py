@@ -356,3 +356,19 @@ def test_an_export_given_as_the_native_file_is_named_with_the_file_to_pass(nativ
 def test_other_rows_missing_a_key_get_no_export_hint():
     with pytest.raises(InputError, match=r"missing required key \(a native row needs [^)]*\)$"):
         validate_row({"query": "q", "positive": "p"}, "x.jsonl", 1)
+
+
+def test_an_integer_score_beyond_a_floats_range_is_refused_as_not_finite(tmp_path):
+    """``1`` with 400 zeros is a JSON number that ``math.isfinite`` cannot take (OverflowError: a traceback)."""
+    huge = json.dumps(make_row(**BASE)).replace('"positive_score": 0.812346', '"positive_score": 1' + "0" * 400)
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(make_row(**BASE)), huge])
+    with pytest.raises(InputError, match=r"n\.jsonl:2: field 'positive_score': must be a finite number, got 10000"):
+        list(read_native(path))
+
+
+def test_an_integer_beyond_pythons_digit_limit_is_invalid_json_at_its_line(tmp_path):
+    row = json.dumps(make_row(**BASE)).replace("[2, 5]", "[2, " + "5" * 5000 + "]")
+    path = write_lines(tmp_path / "n.jsonl", [row])
+    with pytest.raises(InputError, match=r"n\.jsonl:1: invalid JSON: an integer of 5000 digits, longer than the 4300 "
+                                         r"Python reads \(no id, score or count is that long\) \(column \d+\)"):
+        list(read_native(path))

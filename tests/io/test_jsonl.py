@@ -90,3 +90,22 @@ def test_dumps_row_accepts_any_mapping():
 
     assert dumps_row(MappingProxyType({"k": "v"})) == '{"k":"v"}'
     assert json.loads(dumps_row({"n": 1e-3})) == {"n": 1e-3}
+
+
+def test_an_integer_beyond_pythons_digit_limit_is_malformed_json_at_its_line_and_column(write_text):
+    """Python refuses an integer literal over 4300 digits with a plain ValueError (not a JSONDecodeError): it
+    escaped the readers as a traceback."""
+    path = write_text("corpus.jsonl", '{"_id": "d1", "text": "a"}\n{"_id": ' + "7" * 5000 + ', "text": "b"}\n')
+    with pytest.raises(InputError) as info:
+        list(iter_jsonl(path))
+    assert (info.value.line, info.value.field) == (2, None)
+    assert str(info.value) == (f"{path}:2: malformed JSON: an integer of 5000 digits, longer than the 4300 Python "
+                               "reads (no id, score or count is that long) (column 9)")
+
+
+def test_read_json_object_names_an_integer_beyond_the_digit_limit(write_text):
+    from negmine.io.jsonl import read_json_object
+
+    path = write_text("s.json", '{\n  "counts": -' + "1" * 4400 + "\n}\n")
+    with pytest.raises(InputError, match=r"s\.json:2: invalid JSON: an integer of 4400 digits, longer than the 4300"):
+        read_json_object(path, ["counts"], "not found", "not a summary")

@@ -53,3 +53,10 @@ def test_a_relative_data_path_not_found_from_here_names_the_summary_and_the_fix(
         "folder, or pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary whose data "
         "paths are absolute"
     )
+
+
+def test_a_summary_with_an_integer_beyond_pythons_digit_limit_is_named_not_a_traceback(tmp_path):
+    (tmp_path / "big.json").write_text('{"config": {"seed": ' + "4" * 5000 + "}}")
+    with pytest.raises(ConfigError, match=r"big\.json: not a negmine mining summary with a 'config' object \(an "
+                                          r"integer of 5000 digits, longer than the 4300 Python reads"):
+        load_mine_config(tmp_path / "neg.jsonl", tmp_path / "big.json")

@@ -198,3 +198,10 @@ def test_broken_json_lines_get_no_document_hint(tmp_path):
     with pytest.raises(InputError, match=r"invalid JSON: Expecting property name enclosed in double quotes \(column "
                                          r"27\)$"):
         report_from_files(path)
+
+
+def test_an_integer_beyond_pythons_digit_limit_in_the_flags_is_invalid_json_at_its_line(tmp_path):
+    path = tmp_path / "m.flags.jsonl"
+    path.write_text('{"kind": "false_negative"}\n{"kind": "false_negative", "rank": ' + "9" * 4301 + "}\n")
+    with pytest.raises(InputError, match=r"m\.flags\.jsonl:2: invalid JSON: an integer of 4301 digits, longer than"):
+        list(read_flags(path))

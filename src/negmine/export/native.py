@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError, NegmineWarning
 from negmine.io.files import invisible_note, is_blank, utf8_problem
-from negmine.io.jsonl import json_line
+from negmine.io.jsonl import json_line, loads
 
 
 SCORE_DECIMALS = 6
@@ -137,7 +137,14 @@ def dumps_row(row: NativeRow | dict) -> str:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    """A finite JSON number. An integer literal beyond a float's range (``1`` and 400 zeros) is none: it made
+    ``math.isfinite`` raise OverflowError, a traceback instead of the row's error."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def _is_int(v: Any) -> bool:
@@ -360,7 +367,7 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
             if line_no == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, as the BEIR readers accept
             try:
-                decoded = json.loads(raw.decode("utf-8"))
+                decoded = loads(raw.decode("utf-8"))
             except UnicodeDecodeError as err:
                 if line_no == 1 and raw.startswith(b"PAR1"):
                     raise InputError(

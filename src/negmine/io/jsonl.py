@@ -8,6 +8,7 @@ separators=(",", ":"))`` lines, so the same rows always give byte-identical file
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -25,6 +26,47 @@ def json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` whose every failure is a ``json.JSONDecodeError`` with a position.
+
+    Python refuses an integer literal longer than ``sys.get_int_max_str_digits()`` (4300 digits by default) with a
+    plain ValueError, which the readers' ``except json.JSONDecodeError`` let through as a traceback; here it is a
+    JSONDecodeError at the number, as malformed JSON is. The happy path is plain ``json.loads`` (no hook, no cost).
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer literal beyond the digit limit: find it for the message
+        raise _long_integer_error(text if isinstance(text, str) else text.decode("utf-8")) from None
+
+
+class _LongInteger(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _refuse_long(digits: str) -> int:
+    limit = sys.get_int_max_str_digits()
+    if limit and len(digits.lstrip("-")) > limit:
+        raise _LongInteger(digits)
+    return int(digits)
+
+
+def _long_integer_error(text: str) -> json.JSONDecodeError:
+    try:
+        json.loads(text, parse_int=_refuse_long)
+    except _LongInteger as err:
+        size, limit = len(err.digits.lstrip("-")), sys.get_int_max_str_digits()
+        return json.JSONDecodeError(
+            f"an integer of {size} digits, longer than the {limit} Python reads (no id, score or count is that long)",
+            text, max(text.find(err.digits), 0))
+    except ValueError as err:  # not expected: still a JSONDecodeError, not a traceback
+        return json.JSONDecodeError(str(err), text, 0)
+    return json.JSONDecodeError("unreadable JSON", text, 0)
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, row)`` for each non-blank line (1-based numbers, blank lines skipped).
 
@@ -33,7 +75,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """
     for line_no, text in iter_lines(path):
         try:
-            row = json.loads(text)
+            row = loads(text)
         except json.JSONDecodeError as err:
             raise InputError(path, line_no, None, f"malformed JSON: {err.msg} (column {err.colno})") from None
         if not isinstance(row, dict):
@@ -89,7 +131,7 @@ def read_json_object(path: str | Path, required: Iterable[str], not_found: str, 
     if not path.is_file():
         raise InputError(path, None, None, not_found)
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
+        loaded = loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
     for key in required:

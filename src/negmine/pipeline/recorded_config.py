@@ -12,6 +12,7 @@ from pathlib import Path
 from negmine.config import MineConfig
 from negmine.config_unused import without_unused
 from negmine.errors import ConfigError, field_option
+from negmine.io.jsonl import loads
 
 
 def _unwrap_optional(hint):
@@ -57,7 +58,7 @@ def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> Mi
             f"turn re-mining off ({field_option('remine_every_epoch')}, {field_option('remine_steps')})"
         )
     try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))["config"]
+        recorded = loads(path.read_text(encoding="utf-8"))["config"]
         config = config_from_dict(MineConfig, recorded)
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None

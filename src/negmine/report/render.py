@@ -11,7 +11,7 @@ from negmine.config import TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.files import iter_lines
-from negmine.io.jsonl import read_json_object
+from negmine.io.jsonl import loads, read_json_object
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
 from negmine.report.table import render_table
@@ -26,7 +26,7 @@ def read_flags(path: Path) -> Iterator[dict]:
     """
     for line_no, line in iter_lines(path):
         try:
-            record = json.loads(line)
+            record = loads(line)
         except json.JSONDecodeError as err:
             raise InputError(path, line_no, None,
                              f"invalid JSON: {err.msg} (column {err.colno}){_document_hint(path, line_no)}") from None
