@@ -215,3 +215,38 @@ def test_a_missing_model_path_fails_before_sentence_transformers_is_imported():
 def test_batch_size_changes_the_fingerprint(tiny_embedder):
     """It sets the passes' shape, so vectors may differ in their last bits: another batch size is cached apart."""
     assert tiny_embedder(precision="fp32", batch_size=2).fingerprint != tiny_embedder(precision="fp32").fingerprint
+
+
+def _cut_short(folder: Path, name: str) -> None:
+    """``folder/name`` cut to its first 1000 bytes (a download or copy that stopped)."""
+    path = folder / name
+    path.write_bytes(path.read_bytes()[:1000])
+
+
+def test_a_model_folder_with_a_cut_short_safetensors_file_is_a_config_error_naming_it(tiny_model_path, tmp_path):
+    """safetensors' SafetensorError is neither OSError nor ValueError: the CLI printed a traceback."""
+    import shutil
+
+    folder = Path(shutil.copytree(tiny_model_path, tmp_path / "cut"))
+    _cut_short(folder, "model.safetensors")
+    with pytest.raises(ConfigError) as info:
+        SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False))
+    assert str(info.value) == (
+        f"could not load model '{folder}': its weights file is damaged or cut short (SafetensorError: Error while "
+        "deserializing header: invalid header length); copy, download or save the model again")
+
+
+def test_a_model_folder_with_a_cut_short_pytorch_bin_is_a_config_error_naming_it(tiny_model_path, tmp_path):
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    folder = Path(shutil.copytree(tiny_model_path, tmp_path / "cut"))
+    torch.save(load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
+    (folder / "model.safetensors").unlink()
+    _cut_short(folder, "pytorch_model.bin")
+    with pytest.raises(ConfigError, match=rf"could not load model '{folder}': its weights file is damaged or cut short "
+                                          r"\(RuntimeError: PytorchStreamReader failed reading zip archive: failed "
+                                          r"finding central directory\); copy, download or save the model again$"):
+        SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False))

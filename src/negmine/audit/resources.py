@@ -43,7 +43,7 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
     printed that one bar of an audit or a --denoise mine)."""
     from sentence_transformers import CrossEncoder
 
-    from negmine.encode.sentence_transformer import transformers_bars
+    from negmine.encode.sentence_transformer import damaged_weights, damaged_weights_error, transformers_bars
     from negmine.errors import ConfigError
 
     try:
@@ -54,6 +54,10 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
             f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
             "sentence-transformers CrossEncoder folder (or a hub name when online)"
         ) from err
+    except Exception as err:
+        if not damaged_weights(err):
+            raise
+        raise damaged_weights_error("cross-encoder", name_or_path, err) from err
     labels = getattr(model, "num_labels", 1)
     if labels != 1:  # found at load, before any mining or judging, not at the first batch as a traceback
         raise ConfigError(

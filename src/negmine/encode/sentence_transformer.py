@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 from pathlib import Path
 from typing import Sequence
 
@@ -203,6 +204,30 @@ def load_sentence_transformer(config: EncoderConfig):
             f"could not load model {config.model!r} ({err.__class__.__name__}: {err}); pass a local "
             "sentence-transformers folder, or a hub name when the hub is reachable"
         ) from err
+    except Exception as err:
+        if not damaged_weights(err):
+            raise
+        raise damaged_weights_error("model", config.model, err) from err
+
+
+def damaged_weights(err: BaseException) -> bool:
+    """True for the errors a cut-short or corrupt weights file raises while a model loads: safetensors'
+    SafetensorError (``model.safetensors``), torch's zip-reader RuntimeError or an unpickling error
+    (``pytorch_model.bin``). They are neither OSError nor ValueError, so a damaged folder ended in a traceback."""
+    if type(err).__name__ == "SafetensorError":
+        return True
+    if isinstance(err, (pickle.UnpicklingError, EOFError)):
+        return True
+    return isinstance(err, RuntimeError) and "PytorchStreamReader" in str(err)
+
+
+def damaged_weights_error(what: str, name: str, err: BaseException) -> ConfigError:
+    """The error for a model folder whose weights file cannot be read (:func:`damaged_weights`)."""
+    first = str(err).splitlines()[0].split(". ")[0] if str(err) else ""  # torch's text goes on for 4 sentences
+    return ConfigError(
+        f"could not load {what} {name!r}: its weights file is damaged or cut short ({err.__class__.__name__}: "
+        f"{first}); copy, download or save the model again"
+    )
 
 
 @contextlib.contextmanager

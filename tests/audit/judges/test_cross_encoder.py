@@ -72,3 +72,17 @@ def test_a_cross_encoder_with_several_labels_is_refused_at_load(tmp_path):
     _write_tokenizer(tmp_path / "nli")
     with pytest.raises(ConfigError, match=r"has 2 output labels; the judge needs a relevance re-ranker with exactly 1"):
         load_cross_encoder(str(tmp_path / "nli"))
+
+
+def test_a_cross_encoder_with_a_cut_short_weights_file_is_a_config_error_naming_it(tiny_cross_encoder_path, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    folder = Path(shutil.copytree(tiny_cross_encoder_path, tmp_path / "cut"))
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ConfigError) as info:
+        load_cross_encoder(str(folder), show_progress=False)
+    assert str(info.value) == (
+        f"could not load cross-encoder '{folder}': its weights file is damaged or cut short (SafetensorError: Error "
+        "while deserializing header: invalid header length); copy, download or save the model again")
