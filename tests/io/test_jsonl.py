@@ -109,3 +109,27 @@ def test_read_json_object_names_an_integer_beyond_the_digit_limit(write_text):
     path = write_text("s.json", '{\n  "counts": -' + "1" * 4400 + "\n}\n")
     with pytest.raises(InputError, match=r"s\.json:2: invalid JSON: an integer of 4400 digits, longer than the 4300"):
         read_json_object(path, ["counts"], "not found", "not a summary")
+
+
+def test_read_json_object_reads_past_a_byte_order_mark_and_names_the_line_of_invalid_utf8(write_text):
+    from negmine.io.jsonl import read_json_object
+
+    path = write_text("s.json", b'\xef\xbb\xbf{\n  "counts": {}\n}\n')
+    assert read_json_object(path, ["counts"], "not found", "not a summary") == {"counts": {}}
+    path = write_text("s.json", b'{\n  "counts": {},\n  "input": "caf\xe9"\n}\n')
+    with pytest.raises(InputError) as info:
+        read_json_object(path, ["counts"], "not found", "not a summary")
+    assert str(info.value) == f"{path}:3: not valid UTF-8 (byte 16 of the line)"
+    path = write_text("s.json", '{"counts": {}}'.encode("utf-16"))
+    with pytest.raises(InputError, match=r"s\.json:1: not valid UTF-8 \(byte 1 of the line\)$"):
+        read_json_object(path, ["counts"], "not found", "not a summary")
+
+
+def test_read_json_object_checks_the_types_it_is_given(write_text):
+    from negmine.io.jsonl import read_json_object
+
+    path = write_text("s.json", '{"counts": "lots", "judges": []}')
+    assert read_json_object(path, ["counts", "judges"], "not found", "not a summary")["counts"] == "lots"
+    with pytest.raises(InputError) as info:
+        read_json_object(path, {"judges": list, "counts": dict}, "not found", "not a summary (write it with x)")
+    assert str(info.value) == f"{path}: field 'counts': must be a JSON object, got string; not a summary (write it with x)"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from negmine.config import DataConfig, MineConfig, OutputConfig, SelectConfig
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, InputError
 from negmine.pipeline.recorded_config import config_from_dict, load_mine_config
 
 
@@ -57,6 +57,20 @@ def test_a_relative_data_path_not_found_from_here_names_the_summary_and_the_fix(
 
 def test_a_summary_with_an_integer_beyond_pythons_digit_limit_is_named_not_a_traceback(tmp_path):
     (tmp_path / "big.json").write_text('{"config": {"seed": ' + "4" * 5000 + "}}")
-    with pytest.raises(ConfigError, match=r"big\.json: not a negmine mining summary with a 'config' object \(an "
-                                          r"integer of 5000 digits, longer than the 4300 Python reads"):
+    with pytest.raises(InputError, match=r"big\.json:1: invalid JSON: an integer of 5000 digits, longer than the 4300 "
+                                         r"Python reads"):
         load_mine_config(tmp_path / "neg.jsonl", tmp_path / "big.json")
+
+
+def test_a_summary_saved_as_latin_1_is_named_with_its_line_and_one_with_a_byte_order_mark_is_read(tmp_path):
+    """``read_text`` raised a UnicodeDecodeError traceback for the first; json refused the second ("Unexpected UTF-8
+    BOM"), which the error called not a mining summary."""
+    config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    text = json.dumps({"note": "café", "config": dataclasses.asdict(config)}, default=str, indent=2, ensure_ascii=False)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(text.encode("latin-1"))
+    with pytest.raises(InputError) as info:
+        load_mine_config(tmp_path / "neg.jsonl", latin)
+    assert str(info.value) == f"{latin}:2: not valid UTF-8 (byte 15 of the line)"
+    (tmp_path / "neg.summary.json").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_mine_config(tmp_path / "neg.jsonl") == config

@@ -205,3 +205,28 @@ def test_an_integer_beyond_pythons_digit_limit_in_the_flags_is_invalid_json_at_i
     path.write_text('{"kind": "false_negative"}\n{"kind": "false_negative", "rank": ' + "9" * 4301 + "}\n")
     with pytest.raises(InputError, match=r"m\.flags\.jsonl:2: invalid JSON: an integer of 4301 digits, longer than"):
         list(read_flags(path))
+
+
+@pytest.mark.parametrize(("change", "field", "problem"), [
+    ({"counts": "lots"}, "counts", "must be a JSON object, got string"),
+    ({"samples": []}, "samples", "must be a JSON object, got array"),
+    ({"judges": None}, "judges", "must be a JSON array, got null"),
+    ({"judges": ["score", 3]}, r"judges\[1\]", "must be a string, got 3"),
+    ({"counts": {"pairs": "38"}}, "counts.pairs", 'must be an integer >= 0, got "38"'),
+    ({"flags_per_judge": {"score": -1}}, "flags_per_judge.score", "must be an integer >= 0, got -1"),
+    ({"votes_per_candidate": {"one": 3}}, "votes_per_candidate.one", r'must be a vote count \(digits\), got "one"'),
+    ({"samples": {"confidence": [1.0]}}, "samples.confidence", "must be a JSON object with 'values', got array"),
+    ({"samples": {"confidence": {"seen": 1, "values": ["x"]}}}, "samples.confidence.values",
+     r'must be a list of finite numbers, got \["x"\]'),
+])
+def test_a_summary_value_the_report_cannot_draw_is_named_before_rendering(flags_and_summary, tmp_path, change, field,
+                                                                          problem):
+    """A hand-edited or foreign summary failed in the middle of rendering with a TypeError/AttributeError traceback."""
+    flags, summary = flags_and_summary
+    bad = tmp_path / "edited.audit-summary.json"
+    bad.write_text(json.dumps({**json.loads(summary.read_text()), **change}))
+    out = tmp_path / "r.html"
+    with pytest.raises(InputError, match=rf"^{re.escape(str(bad))}: field '{field}': {problem}; this is not an audit "
+                                         r"summary \(write it with negmine audit\)$"):
+        report_from_files(flags, bad, out)
+    assert not out.exists()

@@ -76,6 +76,10 @@ def test_missing_or_foreign_summaries_name_the_file(tmp_path):
     (tmp_path / SUMMARY_NAME).write_text("{")
     with pytest.raises(InputError, match=r"negmine_train.json:1: invalid JSON"):
         read_train_summary(tmp_path)
+    (tmp_path / SUMMARY_NAME).write_text('{"result": [], "config": {}}')  # rendering failed with a TypeError traceback
+    with pytest.raises(InputError, match=r"negmine_train.json: field 'result': must be a JSON object, got array; this "
+                                         r"is not a negmine train summary$"):
+        read_train_summary(tmp_path)
 
 
 def test_the_report_command_takes_a_training_directory(tmp_path):

@@ -121,20 +121,47 @@ def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
     return count
 
 
-def read_json_object(path: str | Path, required: Iterable[str], not_found: str, foreign: str) -> dict:
-    """A JSON object file (a summary another command wrote) with every ``required`` key.
+def read_json_file(path: str | Path) -> Any:
+    """The JSON document in ``path`` (a summary or settings file another command wrote, maybe edited by hand).
 
-    InputError naming the file: ``not_found`` when it does not exist, the line of malformed JSON, or the first
-    missing key with ``foreign`` (what the file is not, and how to get the right one).
+    A UTF-8 byte-order mark is dropped, as the JSON Lines readers drop it (``json.loads`` refused it with
+    "Unexpected UTF-8 BOM"); invalid UTF-8 (a file saved as Latin-1 or UTF-16) and malformed JSON are InputErrors
+    naming the line, where ``read_text`` raised a UnicodeDecodeError traceback.
+    """
+    path = Path(path)
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(path, line, None, f"not valid UTF-8 (byte {err.start - line_start + 1} of the line)") from None
+    try:
+        return loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
+
+
+def read_json_object(path: str | Path, required: Iterable[str] | Mapping[str, type], not_found: str,
+                     foreign: str) -> dict:
+    """A JSON object file (a summary another command wrote) with every ``required`` key; when ``required`` maps
+    the keys to types (``dict``, ``list``), each value must be of its type.
+
+    InputError naming the file: ``not_found`` when it does not exist, the line of invalid UTF-8 or malformed JSON
+    (:func:`read_json_file`), or the first missing key with ``foreign`` (what the file is not, and how to get the
+    right one), or the first value of another type (a hand-edited summary: the reader failed on it later with a
+    traceback).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, not_found)
-    try:
-        loaded = loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
+    loaded = read_json_file(path)
     for key in required:
         if not isinstance(loaded, dict) or key not in loaded:
             raise InputError(path, None, key, f"missing; {foreign}")
+    wanted = required if isinstance(required, Mapping) else {}
+    for key, kind in wanted.items():
+        if not isinstance(loaded[key], kind):
+            raise InputError(path, None, key, f"must be a JSON {json_type(kind())}, got {json_type(loaded[key])}; "
+                             f"{foreign}")
     return loaded

@@ -12,7 +12,7 @@ from pathlib import Path
 from negmine.config import MineConfig
 from negmine.config_unused import without_unused
 from negmine.errors import ConfigError, field_option
-from negmine.io.jsonl import loads
+from negmine.io.jsonl import read_json_file
 
 
 def _unwrap_optional(hint):
@@ -57,10 +57,10 @@ def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> Mi
             "(the <name>.summary.json written by `negmine mine`; from Python load_mine_config(mined, summary=PATH)) or "
             f"turn re-mining off ({field_option('remine_every_epoch')}, {field_option('remine_steps')})"
         )
+    document = read_json_file(path)  # InputError at the line of invalid UTF-8 or JSON; a byte-order mark is fine
     try:
-        recorded = loads(path.read_text(encoding="utf-8"))["config"]
-        config = config_from_dict(MineConfig, recorded)
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        config = config_from_dict(MineConfig, document["config"])
+    except (KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
     check_relative_data_paths(config, path)
     return without_unused(config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from itertools import chain, islice
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -11,12 +12,14 @@ from negmine.config import TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.files import iter_lines
-from negmine.io.jsonl import loads, read_json_object
+from negmine.io.jsonl import json_type, loads, read_json_object
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
 from negmine.report.table import render_table
 
-SUMMARY_KEYS = ("counts", "judges", "flags_per_judge", "judge_agreement", "votes_per_candidate", "samples")
+SUMMARY_KEYS = {"counts": dict, "judges": list, "flags_per_judge": dict, "judge_agreement": dict,
+                "votes_per_candidate": dict, "samples": dict}
+"""The audit summary's keys the report reads, with their JSON types (checked as the summary is read)."""
 
 
 def read_flags(path: Path) -> Iterator[dict]:
@@ -63,8 +66,46 @@ def _document_hint(path: Path, line_no: int) -> str:
 
 
 def read_summary(path: Path) -> dict:
-    return read_json_object(path, SUMMARY_KEYS, "audit summary not found (negmine audit writes it next to the flags file)",
-                            "this is not an audit summary (write it with negmine audit)")
+    """The audit summary at ``path``, with the keys and value types the report reads checked: a hand-edited or
+    foreign summary (``"counts": "lots"``, ``"samples": []``) failed in the middle of rendering with a traceback."""
+    summary = read_json_object(path, SUMMARY_KEYS, "audit summary not found (negmine audit writes it next to the "
+                               "flags file)", "this is not an audit summary (write it with negmine audit)")
+    _check_summary_values(Path(path), summary)
+    return summary
+
+
+def _check_summary_values(path: Path, summary: Mapping) -> None:
+    """InputError at the first value of the summary's counts, judges and samples the report cannot draw."""
+    wanted: list[tuple[str, object, str]] = [(f"judges[{i}]", name, "string") for i, name in enumerate(summary["judges"])]
+    for key in ("counts", "flags_per_judge", "judge_agreement", "votes_per_candidate"):
+        wanted += [(f"{key}.{name}", value, "count") for name, value in summary[key].items()]
+    wanted += [(f"votes_per_candidate.{name}", name, "digits") for name in summary["votes_per_candidate"]]
+    for name, sample in summary["samples"].items():
+        if not isinstance(sample, dict):
+            raise InputError(path, None, f"samples.{name}", f"must be a JSON object with 'values', got "
+                             f"{json_type(sample)}; this is not an audit summary (write it with negmine audit)")
+        wanted += [(f"samples.{name}.seen", sample.get("seen", 0), "count"),
+                   (f"samples.{name}.values", sample.get("values", []), "numbers")]
+    for field, value, kind in wanted:
+        if not _SUMMARY_CHECKS[kind][0](value):
+            raise InputError(path, None, field, f"must be {_SUMMARY_CHECKS[kind][1]}, got {json.dumps(value)[:80]}; "
+                             "this is not an audit summary (write it with negmine audit)")
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_numbers(value: object) -> bool:
+    return isinstance(value, list) and all(type(v) in (int, float) and math.isfinite(v) for v in value)
+
+
+_SUMMARY_CHECKS = {
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "count": (_is_count, "an integer >= 0"),
+    "digits": (lambda v: v.isdigit() and v.isascii(), "a vote count (digits)"),
+    "numbers": (_is_numbers, "a list of finite numbers"),
+}
 
 
 def _sample(summary: Mapping, name: str) -> list[float]:

@@ -24,7 +24,7 @@ REPORT_NAME = "training_report.html"
 def read_train_summary(model_dir: Path) -> dict:
     """The run summary in ``model_dir``; InputError naming the file when it is missing or not one."""
     path = Path(model_dir) / SUMMARY_NAME
-    return read_json_object(path, ("result", "config"), _not_found(Path(model_dir)), "this is not a negmine train summary")
+    return read_json_object(path, {"result": dict, "config": dict}, _not_found(Path(model_dir)), "this is not a negmine train summary")
 
 
 def _not_found(model_dir: Path) -> str:
