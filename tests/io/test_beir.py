@@ -200,10 +200,25 @@ def test_qrels_wrong_column_count(beir, row, problem):
     assert str(_error(load_beir, beir)) == f"{path}:4: {problem}"
 
 
-@pytest.mark.parametrize("score", ["0.5", "yes", ""])
+@pytest.mark.parametrize("score", ["0.5", "yes", "", "1_0", "\u0661", "1e3"])
 def test_qrels_non_integer_score(beir, score):
+    """``1_0`` and ``\u0661`` (an Arabic-Indic one) passed: ``int()`` read them as 10 and 1."""
     path = _qrels(beir, HEADER + f"q1\td1\t{score}\n")
     assert str(_error(load_beir, beir)) == f"{path}:2: field 'score': must be an integer, got {score!r}"
+
+
+@pytest.mark.parametrize("score", ["+1", " 2", "-1"])
+def test_qrels_integer_scores_with_a_sign_or_spaces_are_read(beir, score):
+    _qrels(beir, HEADER + f"q1\td1\t1\nq2\td2\t{score}\n")
+    assert load_beir(beir).qrels.judgments["q2"] == {"d2": int(score)}
+
+
+def test_a_qrels_score_beyond_64_bits_is_named_at_its_line(beir):
+    """The evaluation stored it in a 64-bit integer: an OverflowError traceback."""
+    path = _qrels(beir, HEADER + "q1\td1\t1\nq2\td2\t-99999999999999999999999\n")
+    assert str(_error(load_beir, beir)) == (
+        f"{path}:3: field 'score': -99999999999999999999999 is out of range: relevance scores are small integers "
+        "(BEIR's are 0, 1 and 2), at most 9223372036854775807 in magnitude")
 
 
 @pytest.mark.parametrize(("row", "field", "value"), [("q1 \td1\t1", "query-id", "q1 "), ("q1\t d1\t1", "corpus-id", " d1")])

@@ -14,6 +14,7 @@ stripped. Files are streamed line by line: memory holds the ids and texts, not t
 
 from __future__ import annotations
 
+import re
 from array import array
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -155,12 +156,27 @@ _RENAME_HINT = (
 )
 
 
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+MAX_SCORE = 2**63 - 1
+"""Largest relevance score (in magnitude) a qrels file may hold: the metrics' library stores them as 64-bit
+integers (a larger one ended the evaluation in an OverflowError traceback)."""
+
+
 def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+    """An integer in ASCII digits. ``int()`` also takes ``1_0`` (ten) and other scripts' digits (``\u0661``),
+    which no qrels writer means as a relevance score."""
+    return _INTEGER.fullmatch(text) is not None
+
+
+def _score(path: Path, line: int, text: str) -> int:
+    """The judgment's relevance score; InputError naming the line for a non-integer or one out of range."""
+    if not _is_int(text):
+        raise InputError(path, line, "score", f"must be an integer, got {text!r}")
+    score = int(text)
+    if abs(score) > MAX_SCORE:
+        raise InputError(path, line, "score", f"{text.strip()} is out of range: relevance scores are small integers "
+                         f"(BEIR's are 0, 1 and 2), at most {MAX_SCORE} in magnitude")
+    return score
 
 
 def iter_qrels(path: str | Path) -> Iterator[tuple[int, str, str, int]]:
@@ -179,9 +195,8 @@ def iter_qrels(path: str | Path) -> Iterator[tuple[int, str, str, int]]:
                 f"expected 3 tab-separated columns (query-id, corpus-id, score), got {len(parts)}{_columns_hint(parts)}"
             )
         query_id, doc_id, score = parts
-        if not _is_int(score):
-            raise InputError(path, line, "score", f"must be an integer, got {score!r}")
-        yield line, exact_id(path, line, "query-id", query_id), exact_id(path, line, "corpus-id", doc_id), int(score)
+        value = _score(path, line, score)
+        yield line, exact_id(path, line, "query-id", query_id), exact_id(path, line, "corpus-id", doc_id), value
 
 
 _TREC_HINT = (
