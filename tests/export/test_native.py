@@ -1,4 +1,5 @@
 import json
+import re
 import warnings
 
 import pytest
@@ -372,3 +373,10 @@ def test_an_integer_beyond_pythons_digit_limit_is_invalid_json_at_its_line(tmp_p
     with pytest.raises(InputError, match=r"n\.jsonl:1: invalid JSON: an integer of 5000 digits, longer than the 4300 "
                                          r"Python reads \(no id, score or count is that long\) \(column \d+\)"):
         list(read_native(path))
+
+
+@pytest.mark.parametrize("ranks", [[0, 2], [1, -3], [1, 2**63]])
+def test_a_rank_below_1_or_beyond_64_bits_is_refused_at_its_line(tmp_path, ranks):
+    """Ranks are 1-based; 2**63 made the audit's rank array overflow (a traceback after the model had loaded)."""
+    refused_on_line_2(tmp_path, {"negative_ranks": ranks}, "negative_ranks",
+                      re.escape(f"must be a list of integers from 1 to 2**63-1 (1-based ranks), got {json.dumps(ranks)}"))

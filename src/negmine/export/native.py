@@ -151,6 +151,15 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+MAX_RANK = 2**63 - 1
+
+
+def _is_rank(v: Any) -> bool:
+    """A 1-based candidate rank that fits the audit's 64-bit rank arrays (a larger one was an OverflowError
+    traceback once the model had loaded and the judging started)."""
+    return _is_int(v) and 1 <= v <= MAX_RANK
+
+
 def _list_of(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda v: isinstance(v, list) and all(check(x) for x in v)
 
@@ -168,7 +177,7 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "negative_ids": (_list_of(_is_str), "a list of strings"),
     "negatives": (_list_of(_is_str), "a list of strings"),
     "negative_scores": (_list_of(_is_number), "a list of finite numbers"),
-    "negative_ranks": (_list_of(_is_int), "a list of integers"),
+    "negative_ranks": (_list_of(_is_rank), "a list of integers from 1 to 2**63-1 (1-based ranks)"),
     "candidate_score_sd": (lambda v: _is_number(v) and v >= 0, "a finite number >= 0"),
     "margin_score": (_is_number, "a finite number"),
     "negative_flags": (lambda v: isinstance(v, list), "a list"),
