@@ -1,11 +1,12 @@
 import hashlib
 import json
+import re
 from dataclasses import replace
 
 import pytest
 
 from negmine.config import TrainConfig
-from negmine.errors import NegmineWarning
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.train.run_settings import (
     SETTINGS_NAME, check_resume_settings, differences, record_run_settings, run_settings,
 )
@@ -163,3 +164,32 @@ def test_settings_recorded_with_precision_auto_compare_as_what_auto_resolves_to(
     check_resume_settings(replace(config, precision="bf16"), tmp_path)
     with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: precision 'bf16' -> 'fp32'\. Resume with"):
         check_resume_settings(replace(config, precision="fp32"), tmp_path)
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b'{"batch_size": 4,\n', r":2: invalid JSON: Expecting property name enclosed in double quotes$"),
+    (b'{"note": "caf\xe9"}', r":1: not valid UTF-8 \(byte 14 of the line\)$"),
+    (b"[1, 2]", r": must hold a JSON object \(the settings negmine train recorded when the run started\), got array; "
+                r"restore it, or train into a new --output directory$"),
+])
+def test_recorded_settings_that_cannot_be_read_are_named_not_a_traceback(tmp_path, content, problem):
+    """A settings file cut short, saved in another encoding or replaced ended a resume in a JSONDecodeError,
+    UnicodeDecodeError or AttributeError traceback."""
+    from negmine.errors import InputError
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    (tmp_path / SETTINGS_NAME).write_bytes(content)
+    with pytest.raises(InputError, match="^" + re.escape(str(tmp_path / SETTINGS_NAME)) + problem):
+        check_resume_settings(TrainConfig(train_file=mined), tmp_path)
+
+
+def test_recorded_settings_with_a_byte_order_mark_are_read(tmp_path):
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined)
+    record_run_settings(config, tmp_path)
+    (tmp_path / SETTINGS_NAME).write_bytes(b"\xef\xbb\xbf" + (tmp_path / SETTINGS_NAME).read_bytes())
+    check_resume_settings(config, tmp_path)  # the same settings: no error
+    with pytest.raises(ConfigError, match=r"--resume: 1 setting\(s\) differ .*: batch_size 32 -> 8\."):
+        check_resume_settings(replace(config, batch_size=8), tmp_path)

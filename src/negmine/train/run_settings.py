@@ -21,8 +21,9 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from negmine.config import TrainConfig
-from negmine.errors import ConfigError, NegmineWarning
+from negmine.errors import ConfigError, InputError, NegmineWarning
 from negmine.io.atomic import atomic_write
+from negmine.io.jsonl import json_type, read_json_file
 
 
 SETTINGS_NAME = "negmine_run_settings.json"
@@ -212,10 +213,17 @@ def _log_history(checkpoint: str | Path | None) -> list[dict]:
 
 
 def _recorded(ckpt_dir: Path) -> dict | None:
-    try:
-        return json.loads((Path(ckpt_dir) / SETTINGS_NAME).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """The settings the run recorded when it started (None: not recorded). A file that is not a JSON object
+    (edited, or cut short by a full disk) is an InputError naming it and the way out; it was a JSONDecodeError,
+    UnicodeDecodeError or AttributeError traceback."""
+    path = Path(ckpt_dir) / SETTINGS_NAME
+    if not path.is_file():
         return None
+    recorded = read_json_file(path)  # InputError at the line of invalid UTF-8 or JSON; a byte-order mark is fine
+    if not isinstance(recorded, dict):
+        raise InputError(path, None, None, f"must hold a JSON object (the settings negmine train recorded when the "
+                         f"run started), got {json_type(recorded)}; restore it, or train into a new --output directory")
+    return recorded
 
 
 def device_changed(before: str, after: str) -> str:
