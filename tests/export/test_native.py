@@ -380,3 +380,11 @@ def test_a_rank_below_1_or_beyond_64_bits_is_refused_at_its_line(tmp_path, ranks
     """Ranks are 1-based; 2**63 made the audit's rank array overflow (a traceback after the model had loaded)."""
     refused_on_line_2(tmp_path, {"negative_ranks": ranks}, "negative_ranks",
                       re.escape(f"must be a list of integers from 1 to 2**63-1 (1-based ranks), got {json.dumps(ranks)}"))
+
+
+@pytest.mark.parametrize("flag", [True, "fn", 1, "False_Negative"])
+def test_a_negative_flag_other_than_the_audits_mark_or_null_is_refused_at_its_line(tmp_path, flag):
+    """Every reader took such an entry for "not flagged": a negative meant as a false negative was trained on."""
+    refused_on_line_2(tmp_path, {"negative_flags": [None, flag]}, "negative_flags",
+                      re.escape(f"entry 1 must be 'false_negative' (a false negative the audit marked) or null, got "
+                                f"{json.dumps(flag)}"))

@@ -249,11 +249,22 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
             raise InputError(
                 path, line, key, f"has {len(row[key])} entries but negative_ids has {expected}; the lists are parallel"
             )
+    _check_flags(row.get("negative_flags") or (), path, line)
     _check_texts(row, path, line)
     _check_negative_ids(row, path, line)
     if "extra_positives" in row or "extra_positive_scores" in row:
         _check_promoted(row, path, line)
     return row  # type: ignore[return-value]
+
+
+def _check_flags(flags: list, path: str | Path | None, line: int | None) -> None:
+    """Each ``negative_flags`` entry is the audit's mark or null. Every reader takes any other entry (``true``,
+    ``"fn"``, ``1``: a flag another tool wrote) for "not flagged", so training used a negative meant as a false
+    negative as an ordinary one, and the exports kept it, without a word."""
+    for i, flag in enumerate(flags):
+        if flag is not None and flag != FALSE_NEGATIVE_FLAG:
+            raise InputError(path, line, "negative_flags", f"entry {i} must be {FALSE_NEGATIVE_FLAG!r} (a false "
+                             f"negative the audit marked) or null, got {json.dumps(flag)[:80]}")
 
 
 def _check_texts(row: dict, path: str | Path | None, line: int | None) -> None:
