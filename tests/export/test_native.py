@@ -388,3 +388,19 @@ def test_a_negative_flag_other_than_the_audits_mark_or_null_is_refused_at_its_li
     refused_on_line_2(tmp_path, {"negative_flags": [None, flag]}, "negative_flags",
                       re.escape(f"entry 1 must be 'false_negative' (a false negative the audit marked) or null, got "
                                 f"{json.dumps(flag)}"))
+
+
+def test_a_gzip_compressed_native_file_is_named_as_such_and_bytes_count_from_1(tmp_path):
+    """A gzipped mined file said "not UTF-8 text: invalid start byte at byte 1" (the BEIR and run readers say to
+    decompress it), and byte positions counted from 0 (``at byte 0`` for a line's first byte)."""
+    import gzip
+
+    path = tmp_path / "n.jsonl"
+    path.write_bytes(gzip.compress(json.dumps(make_row(**BASE)).encode() + b"\n"))
+    with pytest.raises(InputError) as info:
+        list(read_native(path))
+    assert str(info.value) == f"{path}: gzip-compressed; decompress it first, e.g. gunzip -k {path}"
+    path.write_bytes(json.dumps(make_row(**BASE)).encode() + b'\n\xff{"query_id": "x"}\n')
+    with pytest.raises(InputError) as info:
+        list(read_native(path))
+    assert str(info.value) == f"{path}:2: not UTF-8 text: invalid start byte at byte 1 of the line"

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError, NegmineWarning
-from negmine.io.files import invisible_note, is_blank, utf8_problem
+from negmine.io.files import GZIP_MAGIC, invisible_note, is_blank, utf8_problem
 from negmine.io.jsonl import json_line, loads
 
 
@@ -396,7 +396,10 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
                         "native JSONL it was exported from (`negmine mine -o FILE` / `negmine audit -o FILE`)"
                         + parquet_hint(path),
                     ) from None
-                raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start}") from None
+                if line_no == 1 and raw.startswith(GZIP_MAGIC):  # as iter_lines says for the BEIR and run files
+                    raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}") from None
+                raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start + 1} of the line"
+                                 ) from None
             except json.JSONDecodeError as err:
                 raise InputError(
                     path, line_no, None,
