@@ -103,3 +103,17 @@ def test_a_jsonl_line_given_as_a_run_is_cut_and_named(tmp_path) -> None:
     assert "r.trec:1: expected 6 columns 'query_id Q0 doc_id rank score tag', got 2004: '{\"query_id\"" in message
     assert message.endswith("... (4031 characters) (a JSON line: is this a mined or JSONL file? --run takes a TREC run file)")
     assert len(message) < 400
+
+
+def test_a_header_line_is_named_as_one(tmp_path) -> None:
+    """The message said only "field 'rank': not an integer: 'rank'"."""
+    path = tmp_path / "r.trec"
+    path.write_text("qid Q0 docid rank score tag\nq1 Q0 d1 1 0.5 t\n")
+    with pytest.raises(InputError) as info:
+        read_trec_run(path)
+    assert str(info.value) == (f"{path}:1: field 'rank': not an integer: 'rank'; this looks like a header line, which "
+                               "TREC run files do not have: delete the first line")
+    path.write_text("q1 Q0 d1 1 0.5 t\nqid Q0 docid rank score tag\n")  # a word rank later on: no header guess
+    with pytest.raises(InputError) as info:
+        read_trec_run(path)
+    assert str(info.value) == f"{path}:2: field 'rank': not an integer: 'rank'"

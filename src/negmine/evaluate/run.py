@@ -141,6 +141,15 @@ def _head(text: str, limit: int = 80) -> str:
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
 
 
+def _header_hint(line_no: int, parts: list[str]) -> str:
+    """For a first line whose rank and score are both words (``qid Q0 docid rank score tag``, as pandas'
+    ``to_csv`` writes): TREC run files have no header. The message said only that 'rank' is not an integer."""
+    rank, score = parts[3], parts[4]
+    if line_no != 1 or not rank.isalpha() or not score.isalpha():
+        return ""
+    return "; this looks like a header line, which TREC run files do not have: delete the first line"
+
+
 def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, str]:
     parts = line.split()
     if len(parts) != 6:
@@ -153,11 +162,11 @@ def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, st
     try:
         int(rank)
     except ValueError:
-        raise InputError(path, line_no, "rank", f"not an integer: {rank!r}") from None
+        raise InputError(path, line_no, "rank", f"not an integer: {rank!r}{_header_hint(line_no, parts)}") from None
     try:
         value = float(score)
     except ValueError:
-        raise InputError(path, line_no, "score", f"not a number: {score!r}") from None
+        raise InputError(path, line_no, "score", f"not a number: {score!r}{_header_hint(line_no, parts)}") from None
     if math.isnan(value):
         raise InputError(path, line_no, "score", "score is NaN")
     return query_id, doc_id, value, tag
