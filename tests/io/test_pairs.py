@@ -174,7 +174,8 @@ def test_csv_wrong_column_count_names_data_row(write_text):
 
 def test_csv_invalid_utf8(write_text):
     path = write_text("p.csv", b"query,positive\nq1,caf\xe9\n")
-    assert str(_error(load_pairs, path)).startswith(f"{path}: malformed CSV: ")
+    assert str(_error(load_pairs, path)) == (f"{path}: field 'positive': data row 1: not valid UTF-8; save the file "
+                                             "as UTF-8 (e.g. iconv -f latin1 -t utf-8 p.csv > utf8-p.csv)")
 
 
 # --- Parquet -------------------------------------------------------------------------------------------------

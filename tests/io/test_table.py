@@ -94,3 +94,26 @@ def test_jsonl_lone_surrogate_names_line_and_column(write_text):
     err = info.value
     assert (err.path, err.line, err.field) == (str(path), 2, "b")
     assert "lone UTF-16 surrogate '\\ud800' at character 5" in str(err)
+
+
+@pytest.mark.parametrize(("name", "content", "field", "row"), [
+    ("p.csv", b"query,positive\nq1,p1\nq2,caf\xe9\n", "positive", 2),
+    ("p.tsv", b"id\tquery\tpositive\n1\tq1\tp1\n2\t\xff\tp2\n3\tq3\tp3\n", "query", 2),
+])
+def test_a_csv_cell_that_is_not_utf8_names_its_column_and_data_row(write_text, name, content, field, row):
+    """pyarrow's text ("In CSV column #1: Row #3: CSV conversion error to string: invalid UTF8 data") named a column
+    number counting the header as row 1."""
+    path = write_text(name, content)
+    with pytest.raises(InputError) as info:
+        list(iter_table(path, ["query", "positive"]))
+    assert str(info.value) == (f"{path}: field '{field}': data row {row}: not valid UTF-8; save the file as UTF-8 "
+                               f"(e.g. iconv -f latin1 -t utf-8 {name} > utf8-{name})")
+
+
+def test_a_csv_header_that_is_not_utf8_is_an_input_error_at_line_1(write_text):
+    """pyarrow decodes the names in Python: a UnicodeDecodeError traceback."""
+    path = write_text("p.csv", b"qu\xe9ry,positive\nq1,p1\n")
+    with pytest.raises(InputError) as info:
+        table_columns(path)
+    assert str(info.value) == (f"{path}:1: header: not valid UTF-8 (byte 3 of the line); save the file as UTF-8 "
+                               "(e.g. iconv -f latin1 -t utf-8 p.csv > utf8-p.csv)")

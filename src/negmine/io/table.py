@@ -8,6 +8,7 @@ like ``NA`` or ``007`` stay text). Each row comes with its 1-based data row numb
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
@@ -75,7 +76,11 @@ def table_columns(path: str | Path) -> list[str]:
         return list(first[1])
     if fmt == "parquet":
         return list(_parquet_file(path).schema_arrow.names)
-    return list(_open_csv(path, fmt, None)[0].schema.names)
+    try:
+        return list(_open_csv(path, fmt, None)[0].schema.names)
+    except UnicodeDecodeError as err:  # pyarrow decodes the header's names in Python: a traceback
+        raise InputError(path, 1, None, f"header: not valid UTF-8 (byte {err.start + 1} of the line); save the file "
+                         f"as UTF-8 (e.g. iconv -f latin1 -t utf-8 {path.name} > utf8-{path.name})") from None
 
 
 def iter_table(path: str | Path, columns: list[str]) -> Iterator[tuple[Where, list[Any]]]:
@@ -206,4 +211,25 @@ def _csv_error(path: Path, err: Exception, bad_rows: list[Any]) -> InputError:
         return InputError(
             path, None, None, f"{where}expected {bad.expected_columns} columns, got {bad.actual_columns}: {bad.text[:80]!r}"
         )
-    return InputError(path, None, None, f"malformed CSV: {str(err).splitlines()[0]}")
+    return _utf8_error(path, str(err)) or InputError(path, None, None, f"malformed CSV: {str(err).splitlines()[0]}")
+
+
+_ARROW_UTF8 = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion error to string: invalid UTF8 data")
+
+
+def _utf8_error(path: Path, message: str) -> InputError | None:
+    """For pyarrow's "In CSV column #1: Row #5: CSV conversion error to string: invalid UTF8 data" (a file saved
+    as Latin-1 or UTF-16), the InputError the other readers give: the column's name as the field, the data row
+    (pyarrow numbers the header row 1), and the fix. None for any other message."""
+    found = _ARROW_UTF8.search(message)
+    if found is None:
+        return None
+    try:
+        names = table_columns(path)
+    except InputError:  # the header itself unreadable: name no column
+        names = []
+    index = int(found[1])
+    field = names[index] if index < len(names) else None
+    where = f"data row {int(found[2]) - 1}: " if found[2] else ""
+    return InputError(path, None, field, f"{where}not valid UTF-8; save the file as UTF-8 (e.g. iconv -f latin1 -t "
+                      f"utf-8 {path.name} > utf8-{path.name})")
