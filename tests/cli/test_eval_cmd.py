@@ -267,3 +267,14 @@ def test_eval_cli_one_query_has_no_p_value_and_no_interval(tmp_path, stat_test) 
     assert "better  +0.5000 [undefined: 1 query]" in lines
     entry = json.loads((tmp_path / "r.json").read_text())["comparison"]["runs"]["better"]["vs_baseline"]["mrr@10"]
     assert entry["p_value"] is None and entry["confidence_interval"] is None and entry["significant"] is False
+
+
+def test_a_directory_as_the_results_file_suggests_a_json_file_in_it(tmp_path) -> None:
+    """The suggestion was DIR/out.jsonl, the mining output's name, for a file holding one JSON document."""
+    beir = _beir(tmp_path)
+    (tmp_path / "res").mkdir()
+    result = runner.invoke(build_app(), ["eval", str(beir), "--model", "bm25", "--output", str(tmp_path / "res"),
+                                         "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert (f"error: --output {tmp_path / 'res'}: is a directory; give a file path, e.g. "
+            f"{tmp_path / 'res' / 'results.json'}") in " ".join(result.output.split())

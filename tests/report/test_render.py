@@ -230,3 +230,20 @@ def test_a_summary_value_the_report_cannot_draw_is_named_before_rendering(flags_
                                          r"summary \(write it with negmine audit\)$"):
         report_from_files(flags, bad, out)
     assert not out.exists()
+
+
+def test_the_report_is_never_written_over_its_flags_or_summary_nor_into_a_directory(flags_and_summary, tmp_path):
+    """``negmine report FLAGS -o FLAGS`` replaced the flags file with the HTML page (exit 0), and ``-o DIR`` failed
+    naming a temporary file (``.DIR.vm.<pid>...tmp: Is a directory``)."""
+    flags, summary = flags_and_summary
+    before = flags.read_bytes(), summary.read_bytes()
+    for out in (flags, summary):
+        with pytest.raises(ConfigError) as info:
+            report_from_files(flags, summary, out)
+        assert str(info.value) == (f"--output {out}: this is an input file of the run ({out}); writing there would "
+                                   "destroy it; choose another output path")
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(ConfigError) as info:
+        report_from_files(flags, summary, tmp_path / "dir")
+    assert str(info.value) == f"--output {tmp_path / 'dir'}: is a directory; give a file path, e.g. {tmp_path / 'dir' / 'report.html'}"
+    assert (flags.read_bytes(), summary.read_bytes()) == before

@@ -289,3 +289,17 @@ def test_the_remining_table_shows_values_as_the_summary_has_them(tmp_path):
     rows = [re.findall(r"<td>(.*?)</td>", row) for row in table.split("<tr>")[2:]]
     assert re.findall(r"<th>(.*?)</th>", table) == ["file", "restored", "rows_updated", "seconds", "step"]
     assert rows == [["", "", "30", "1.5000", "6"], ["null", "true", "30", "1.0000", "10"]]
+
+
+def test_the_training_report_is_never_written_over_the_runs_summary_nor_into_a_directory(tmp_path):
+    from negmine.errors import ConfigError
+
+    _write(tmp_path / "m", _summary())
+    summary = tmp_path / "m" / SUMMARY_NAME
+    before = summary.read_bytes()
+    with pytest.raises(ConfigError, match=rf"^--output {re.escape(str(summary))}: this is an input file of the run"):
+        training_report(tmp_path / "m", summary)
+    with pytest.raises(ConfigError, match=rf"^--output {re.escape(str(tmp_path / 'm'))}: is a directory; give a file "
+                                          rf"path, e\.g\. {re.escape(str(tmp_path / 'm' / 'report.html'))}$"):
+        training_report(tmp_path / "m", tmp_path / "m")
+    assert summary.read_bytes() == before

@@ -141,7 +141,7 @@ def check_outputs(config: EvalConfig) -> None:
 
     check_outputs_distinct({"--output": config.output}, input_files(config.data_dir, *config.run_files))
     if config.output is not None:
-        check_output_file(config.output, "--output")
+        check_output_file(config.output, "--output", "results.json")
     if config.runs_dir is not None:
         check_output_dir(config.runs_dir, "--runs-dir")
 

@@ -17,11 +17,12 @@ from pathlib import Path
 from negmine.errors import ConfigError
 
 
-def check_output_file(path: str | Path, option: str) -> None:
-    """ConfigError unless a file can be written at ``path`` (given as ``option`` on the command line)."""
+def check_output_file(path: str | Path, option: str, example: str = "out.jsonl") -> None:
+    """ConfigError unless a file can be written at ``path`` (given as ``option`` on the command line); ``example``:
+    the file name the message suggests inside a directory given instead."""
     path = Path(path)
     if path.is_dir():
-        raise ConfigError(f"{option} {path}: is a directory; give a file path, e.g. {path / 'out.jsonl'}")
+        raise ConfigError(f"{option} {path}: is a directory; give a file path, e.g. {path / example}")
     if path.exists() and not path.is_file():
         raise ConfigError(f"{option} {path}: exists and is not a regular file; give a file path")
     _check_parent(path, option)

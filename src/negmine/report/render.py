@@ -168,6 +168,16 @@ def _figures(summary: Mapping) -> str:
     return '<div class="plots">' + "".join(imgs) + "</div>"
 
 
+def check_report_output(out: Path, inputs: list[Path]) -> None:
+    """ConfigError, before anything is read, when the report cannot be written at ``out`` or would replace one
+    of the files it is made from: ``negmine report FLAGS -o FLAGS`` replaced the flags file with the HTML page
+    (exit 0), and a directory as ``-o`` failed naming a temporary file."""
+    from negmine.io.outputs import check_output_file, check_outputs_distinct
+
+    check_outputs_distinct({"--output": out}, inputs)
+    check_output_file(out, "--output", "report.html")
+
+
 def report_from_files(flags: Path, summary: Path | None = None, out: Path | None = None,
                       max_rows: int = TABLE_ROWS) -> Path:
     """Render the audit report of ``flags``; ``summary`` defaults to ``<stem>.audit-summary.json`` and ``out`` to
@@ -179,6 +189,7 @@ def report_from_files(flags: Path, summary: Path | None = None, out: Path | None
     out = out or flags.with_name(f"{flags_stem(flags)}.report.html")
     if not flags.is_file():
         raise InputError(flags, None, None, "flags file not found (write it with negmine audit)")
+    check_report_output(out, [flags, summary])
     records = read_flags(flags)
     first = next(records, None)  # a file that is not a flags file fails here, before its "summary" is looked for
     rows = records if first is None else chain([first], records)

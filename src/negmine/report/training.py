@@ -250,4 +250,8 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
 
 def training_report(model_dir: Path, out: Path | None = None) -> Path:
     """Read ``model_dir``'s summary and render the report (default ``<model_dir>/training_report.html``)."""
-    return render_training_report(read_train_summary(model_dir), out or Path(model_dir) / REPORT_NAME)
+    from negmine.report.render import check_report_output
+
+    out = out or Path(model_dir) / REPORT_NAME
+    check_report_output(Path(out), [Path(model_dir) / SUMMARY_NAME])
+    return render_training_report(read_train_summary(model_dir), out)
