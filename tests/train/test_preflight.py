@@ -271,3 +271,18 @@ def test_a_local_model_that_cannot_be_one_is_refused_before_the_data_loads(tmp_p
                 check(replace(base, model=str(model)))
             assert str(info.value) == message
     assert not (tmp_path / "m").exists()
+
+
+def test_an_output_folder_that_is_the_starting_models_folder_is_refused(tmp_path):
+    """The run saved the trained weights over the model it started from (exit 0)."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "modules.json").write_text("[]")
+    mined = tmp_path / "n.jsonl"
+    mined.write_text("{}\n")
+    for output in (model, tmp_path / "." / "model"):
+        with pytest.raises(ConfigError) as info:
+            check_before_work(TrainConfig(train_file=mined, model=str(model), output_dir=output))
+        assert str(info.value) == (f"output_dir (--output) {output} is the folder of model (--model) {model}: training "
+                                   "would save over the model it starts from; choose a new output directory")
+    assert check_before_work(TrainConfig(train_file=mined, model=str(model), output_dir=tmp_path / "new")) is None

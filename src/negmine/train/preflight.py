@@ -6,6 +6,7 @@ so ``negmine train`` runs them before it imports the trainer (seconds) and a mis
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from pathlib import Path
@@ -263,10 +264,24 @@ def check_settings(config: TrainConfig) -> None:
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
     check_output_dir(config.output_dir, "--output")
+    refuse_output_over_model(config)
     check_model_folder(config)
     warn_checkpoint_steps_unused(config)
     warn_prompts_unlike_mining(config)
     warn_model_not_a_bi_encoder(config)
+
+
+def refuse_output_over_model(config: TrainConfig) -> None:
+    """ConfigError when ``--output`` is the local folder of ``--model``: the run saved the trained weights over the
+    starting model's (exit 0; measured with a tiny model folder), so the model it started from was gone, and a run
+    stopped while saving left neither."""
+    model = Path(os.path.expanduser(str(config.model)))
+    if not model.is_dir() or not Path(config.output_dir).is_dir():
+        return
+    if os.path.samefile(model, config.output_dir):
+        raise ConfigError(f"{field_option('output_dir', '--output')} {config.output_dir} is the folder of "
+                          f"{field_option('model')} {config.model}: training would save over the model it starts from; "
+                          "choose a new output directory")
 
 
 def training_outputs(config: TrainConfig) -> dict[str, Path]:
