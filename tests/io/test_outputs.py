@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,29 @@ def test_two_outputs_naming_one_file_are_refused(tmp_path):
 
     with pytest.raises(ConfigError, match=r"--output .*out\.jsonl: --flags names the same file"):
         check_outputs_distinct({"--flags": tmp_path / "out.jsonl", "--output": tmp_path / "out.jsonl"}, [])
+
+
+def test_a_file_as_the_cache_dir_is_refused_before_any_work_by_mine_audit_and_eval(tmp_path):
+    """It failed only after the model had loaded, naming a folder inside it ('FILE/runs: Not a directory')."""
+    from negmine.audit.api import check_outputs as audit_outputs
+    from negmine.config import AuditConfig, DataConfig, EncoderConfig, EvalConfig, MineConfig, OutputConfig
+    from negmine.evaluate.api import check_outputs as eval_outputs
+    from negmine.pipeline.mine import check_outputs as mine_outputs
+
+    cache = tmp_path / "cache"
+    cache.write_text("")
+    encoder = EncoderConfig(cache_dir=cache)
+    expected = f"--cache-dir {cache}: exists and is not a directory; give a directory path"
+    mined = tmp_path / "m.jsonl"
+    mined.write_text("")
+    configs = [(mine_outputs, MineConfig(data=DataConfig(data_dir=tmp_path / "b"), encoder=encoder,
+                                         output=OutputConfig(path=tmp_path / "o.jsonl"))),
+               (audit_outputs, AuditConfig(input=mined, encoder=encoder)),
+               (eval_outputs, EvalConfig(data_dir=tmp_path / "b", encoder=encoder))]
+    for check, config in configs:
+        with pytest.raises(ConfigError) as info:
+            check(config)
+        assert str(info.value) == expected
+    check_outputs_mine = configs[0][1]
+    mine_outputs(replace(check_outputs_mine, encoder=EncoderConfig(cache_dir=tmp_path / "new" / "cache")))
+    assert not (tmp_path / "new").exists()  # checked, not created

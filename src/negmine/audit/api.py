@@ -184,7 +184,7 @@ def check_outputs(config: AuditConfig) -> tuple[dict[str, Path | None], dict[str
     them, so another run could overwrite them before this one read them."""
     from negmine.audit.run import candidates_path, summary_path
     from negmine.export.registry import export_path
-    from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
+    from negmine.io.outputs import check_cache_dir, check_output_file, check_outputs_distinct, input_files
 
     files = {"--flags": config.flags, "--output": config.output, "--summary-json": summary_path(config),
              "--report": config.report}
@@ -200,6 +200,7 @@ def check_outputs(config: AuditConfig) -> tuple[dict[str, Path | None], dict[str
     for option, path in {**files, **mined}.items():
         if path is not None:
             check_output_file(path, option)
+    check_cache_dir(config.encoder.cache_dir)
     return files, mined
 
 

@@ -137,13 +137,16 @@ def run_names(models: tuple[str, ...], file_runs: list[Run]) -> tuple[list[str],
 
 def check_outputs(config: EvalConfig) -> None:
     """The results JSON and the run-file directory can be written; checked before any work."""
-    from negmine.io.outputs import check_output_dir, check_output_file, check_outputs_distinct, input_files
+    from negmine.io.outputs import (
+        check_cache_dir, check_output_dir, check_output_file, check_outputs_distinct, input_files,
+    )
 
     check_outputs_distinct({"--output": config.output}, input_files(config.data_dir, *config.run_files))
     if config.output is not None:
         check_output_file(config.output, "--output", "results.json")
     if config.runs_dir is not None:
         check_output_dir(config.runs_dir, "--runs-dir")
+    check_cache_dir(config.encoder.cache_dir)
 
 
 def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:

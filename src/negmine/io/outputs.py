@@ -39,6 +39,13 @@ def check_output_dir(path: str | Path, option: str) -> None:
     _check_parent(path, option)
 
 
+def check_cache_dir(cache_dir: str | Path | None) -> None:
+    """``--cache-dir`` (when given) must be, or be able to become, a directory: a file there failed only after the
+    model had loaded and the corpus was read, naming a folder inside it (``FILE/runs: Not a directory``)."""
+    if cache_dir is not None:
+        check_output_dir(Path(cache_dir).expanduser(), "--cache-dir")
+
+
 def _check_parent(path: Path, option: str) -> None:
     """The nearest existing ancestor of ``path`` must be a directory that accepts a new file."""
     parent = path.absolute().parent

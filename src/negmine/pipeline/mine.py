@@ -80,7 +80,7 @@ def check_outputs(config: MineConfig) -> dict[str, Path]:
     so two runs could both write them and a killed run's temp file of them stayed."""
     from negmine.audit.mine_hooks import DENOISE_FLAGS_OPTION, denoise_flags_path
     from negmine.export.registry import export_path
-    from negmine.io.outputs import check_output_file, check_outputs_distinct, input_files
+    from negmine.io.outputs import check_cache_dir, check_output_file, check_outputs_distinct, input_files
 
     outputs = {"--output": config.output.path, "--summary-json": summary_path(config)}
     outputs.update({f"--export {fmt}": export_path(config.output.path, fmt, config.output.export_as)
@@ -91,6 +91,7 @@ def check_outputs(config: MineConfig) -> dict[str, Path]:
     check_outputs_distinct(outputs, input_files(data.data_dir, data.corpus, data.queries, data.qrels, data.pairs))
     for option, path in outputs.items():
         check_output_file(path, option)
+    check_cache_dir(config.encoder.cache_dir)
     return outputs
 
 
