@@ -4,7 +4,6 @@ what re-mining during training re-runs."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from pathlib import Path
