@@ -320,6 +320,49 @@ def test_a_run_resumed_at_a_remining_step_trains_the_weights_of_the_uninterrupte
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)
 
 
+def test_a_run_stopped_while_re_mining_after_an_epoch_end_checkpoint_re_mines_when_resumed(tmp_path, mined_file,
+                                                                                          tiny_model_path):
+    """At an epoch's last step the trainer saves a step checkpoint before the epoch-end callbacks, so
+    ``--remine-every-epoch`` re-mines after checkpoint-3 is written. A run stopped while re-mining (Ctrl-C, or
+    ``kill -9``: mining writes its file atomically, so none is left) resumed from checkpoint-3, found no re-mined file
+    and never re-mined step 3: its second epoch trained on the first-round negatives, ``remine`` was ``[]`` and the
+    weights were not the uninterrupted run's (measured on minifacts, --max-steps 12 --checkpoint-steps 5
+    --remine-every-epoch, killed while re-mining at step 5)."""
+    from dataclasses import replace
+
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+    stop = {"calls": 0}
+
+    def miner(embedder, output_path):
+        stop["calls"] += 1
+        if stop["calls"] == stop.get("at"):
+            raise KeyboardInterrupt
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("".join(json.dumps(r) + "\n" for r in _fresh_rows(rows, output_path.stem)))
+        return output_path
+
+    def config(name, **kw):  # 12 rows, batch 4: 3 steps an epoch, re-mined after step 3
+        return TrainConfig(train_file=mined_file, output_dir=tmp_path / name, model=str(tiny_model_path),
+                           epochs=2, batch_size=4, num_negatives=2, show_progress=False, precision="fp32",
+                           warmup_ratio=0.0, logging_steps=1, remine_every_epoch=True,
+                           mine=MineConfig(data=DataConfig(data_dir=tmp_path)), **kw)
+
+    straight = train(config("straight", checkpoint_steps=None), miner=miner)
+    interrupted = config("resumed", checkpoint_steps=3)
+    stop.update(calls=0, at=1)
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted, miner=miner)
+    assert (tmp_path / "resumed" / "checkpoints" / "checkpoint-3").is_dir()
+    assert not list((tmp_path / "resumed").glob("remine/*.jsonl"))
+    result = train(replace(interrupted, resume=True), miner=miner)
+    assert result.resumed_from.endswith("checkpoint-3")
+    assert [(e["step"], e["restored"]) for e in result.remine] == [(3, False)]
+    assert [e["step"] for e in straight.remine] == [3]
+    assert [e["loss"] for e in result.loss_history] == [e["loss"] for e in straight.loss_history]
+    weights = [SentenceTransformer(str(tmp_path / name), device="cpu").state_dict() for name in ("straight", "resumed")]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 @pytest.mark.parametrize("show", [True, False])
 def test_remining_shows_the_encoding_bar_with_progress_on(tmp_path, mined_file, tiny_model_path, capfd, show):
     """Re-mining encodes the whole corpus with the model being trained: with progress on, the training bar stood

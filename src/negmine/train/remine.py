@@ -196,6 +196,7 @@ class RemineCallback(TrainerCallback):
         self.overlay = NegativeOverlay(data.num_negatives)
         self.events: list[dict] = []
         self._installed = False
+        self._epoch_end_step: int | None = None  # a resume's checkpoint at an epoch end (see :meth:`restore`)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         step = state.global_step
@@ -205,6 +206,14 @@ class RemineCallback(TrainerCallback):
     def on_epoch_end(self, args, state, control, model=None, **kwargs):
         if self.every_epoch and state.global_step < state.max_steps:
             self.remine(model, state.global_step)
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        """A run resumed from a checkpoint at an epoch's end re-mines that epoch now unless a re-mined file of its
+        step was restored (:meth:`restore`): the checkpoint weights are loaded and the next epoch's batches not
+        built yet, as when the uninterrupted run re-mined there."""
+        step = self._epoch_end_step
+        if step is not None and state.global_step == step and step < state.max_steps:
+            self.remine(model, step)
 
     def remine(self, model, step: int) -> None:
         """Mine with ``model`` as it is at ``step`` and swap the training negatives (once per step)."""
@@ -221,7 +230,13 @@ class RemineCallback(TrainerCallback):
         a row a later file left short keeps the negatives of an earlier one (and the known texts they taught).
         Mid-epoch, the run re-mined at ``step`` after accelerate's loader had built step ``step + 1``'s batch, which
         trained on the negatives before: so the resumed run swaps in the file of ``step`` once it has built that
-        batch (it swapped at once, and a run resumed from a checkpoint at a re-mining step trained other weights)."""
+        batch (it swapped at once, and a run resumed from a checkpoint at a re-mining step trained other weights).
+        At an epoch's end the trainer saves a step checkpoint before the epoch-end callbacks, so ``every_epoch``
+        re-mined after the checkpoint: a run stopped while re-mining (mining writes its file atomically: none is
+        left) resumed without that epoch's re-mining, trained the next epoch on older negatives and listed no event;
+        :meth:`on_train_begin` re-mines it."""
+        if self.every_epoch and not mid_epoch and step > 0:
+            self._epoch_end_step = step
         done = sorted((p for p in self.output_dir.glob("step-*.jsonl") if _file_step(p) <= step), key=_file_step)
         for path in done:
             if mid_epoch and _file_step(path) == step:
