@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 from sentence_transformers import SentenceTransformer
+from transformers import TrainerCallback
 
 from negmine.config import DevEvalConfig, EncoderConfig, TrainConfig
 from negmine.errors import ConfigError, InputError, NegmineWarning
@@ -233,3 +234,39 @@ def test_keep_best_says_nothing_when_a_checkpoint_is_as_good_as_the_start(dev, b
 
     warn_if_start_was_best(dev, best)
     assert not recwarn.list
+
+
+class InterruptAtEvaluation(TrainerCallback):
+    """Raises KeyboardInterrupt (a Ctrl-C) once the evaluation at step ``step`` is made."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("run, stop", [
+    ({"epochs": 2}, InterruptAt(4)),  # goes on from the checkpoint at the first epoch's end
+    ({"max_steps": 5}, InterruptAtEvaluation(5)),  # stopped in the evaluation of the last step, inside an epoch
+])
+def test_a_run_resumed_from_a_checkpoint_at_an_epoch_end_keeps_that_epochs_dev_evaluation(
+        tmp_path, mined_file, dev_dir, tiny_model_path, run, stop):
+    """Evaluated every epoch (no --eval-steps), a step checkpoint at an epoch's last step, or at the run's last step,
+    was saved before the epoch-end evaluation, so its log lacked it: a run resumed from it listed no evaluation at
+    that step in ``dev`` (nor in the training report), even when it had been made before the stop (measured on
+    minifacts, --max-steps 12 --checkpoint-steps 5, killed at step 7: dev steps [0, 10, 12], not [0, 5, 10, 12]).
+    The evaluation now comes before the checkpoint; the weights are the same either way (evaluating draws no random
+    number). 12 rows, batch 4: 3 steps an epoch."""
+    run = {"max_steps": None, **run}
+    straight = train(_config(tmp_path / "a", mined_file, tiny_model_path, DevEvalConfig(dev_dir), **run))
+    config = _config(tmp_path / "b", mined_file, tiny_model_path, DevEvalConfig(dev_dir), checkpoint_steps=3, **run)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[stop])
+    resumed = train(dataclasses.replace(config, resume=True))
+    assert resumed.resumed_from.endswith("checkpoint-3")
+    assert [e["step"] for e in straight.dev] == [0, 3, straight.global_step]
+    assert resumed.dev == straight.dev
+    a, b = _state(straight.output_dir), _state(resumed.output_dir)
+    assert all(torch.equal(a[k], b[k]) for k in a)

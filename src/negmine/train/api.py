@@ -36,7 +36,8 @@ from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_settings, resume_point, training_outputs
 from negmine.train.dev_eval import (
-    DevEvaluator, EvaluateAtEnd, MeasuringTrainer, dev_history, load_dev_data, warn_if_start_was_best,
+    DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, dev_history, load_dev_data,
+    warn_if_start_was_best,
 )
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
@@ -608,7 +609,7 @@ class _TrainRun:
         callbacks += [self.remine] if self.remine else []
         stats = getattr(self.loss, "mask_stats", None)
         callbacks += [MaskStatsInLog(stats)] if stats is not None else []
-        callbacks += [EvaluateAtEnd()] if self.evaluator else []
+        callbacks += [EvaluateAtEnd(), EvaluateEpochBeforeCheckpoint()] if self.evaluator else []
         self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=checkpoint is not None)
         callbacks += [self.part_timings, *extra_callbacks]
         with model_card_bar(self.model, self.config.show_progress):

@@ -118,6 +118,29 @@ class EvaluateAtEnd(TrainerCallback):
         return control
 
 
+class EvaluateEpochBeforeCheckpoint(TrainerCallback):
+    """Evaluated every epoch, make the evaluation of an epoch's last step, and of the run's last step, before the
+    step checkpoint saved there: the trainer saves a ``--checkpoint-steps`` checkpoint (and one at the last step)
+    after the step and evaluates only after the epoch-end callbacks, so that checkpoint's log lacked the
+    evaluation, and a run resumed from it (which goes on with the next epoch, or ends at once) listed none at that
+    step in ``dev``. The epoch end's own evaluation is then not made again."""
+
+    def __init__(self) -> None:
+        self.evaluated_step: int | None = None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        ends = float(state.epoch or 0.0).is_integer() or state.global_step >= state.max_steps
+        if args.eval_strategy == "epoch" and control.should_save and ends:
+            control.should_evaluate = True
+            self.evaluated_step = state.global_step
+        return control
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if self.evaluated_step == state.global_step:
+            control.should_evaluate = False
+        return control
+
+
 def dev_history(log_history: list[dict]) -> list[dict]:
     """The trainer's evaluation log entries as ``{"step", "epoch", "ndcg@10", ...}`` (oldest first)."""
     prefix = f"eval_{NAME}_"
