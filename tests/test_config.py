@@ -615,12 +615,14 @@ def test_a_keyword_that_is_no_field_is_refused_naming_the_closest_field_and_the_
         assert isinstance(info.value, TypeError)
         assert str(info.value) == (f"SelectConfig has no field 'num_negativs' ('num_negativs': did you mean "
                                    f"'num_negatives'?); its fields: {fields}")
-    with pytest.raises(ConfigError, match=r"^EvalConfig has no field 'model' \('model': did you mean 'models'\?\); "):
+    with pytest.raises(ConfigError, match=r"^EvalConfig has no field 'model' \('model': did you mean 'models' \(the "
+                                          r"field --model sets\)\?\); "):
         EvalConfig(model="m")
     with pytest.raises(ConfigError, match=r"^SelectConfig has no fields 'foo', 'negatives' \('negatives': did you mean "
                                           r"'num_negatives'\?\); its fields: strategy, "):
         SelectConfig(foo=1, negatives=3)
-    with pytest.raises(ConfigError, match=r"^TrainConfig has no field 'lr'; its fields: .*learning_rate"):
+    with pytest.raises(ConfigError, match=r"^TrainConfig has no field 'lr' \('lr': did you mean 'learning_rate' \(the "
+                                          r"field --lr sets\)\?\); its fields: .*learning_rate"):
         TrainConfig(lr=1e-5)
 
 

@@ -174,7 +174,7 @@ class ConfigFields:
         command-line user writes the option's name (``lr`` for ``--lr``). ``dataclasses.replace`` comes here too."""
         unknown = [name for name in kwargs if name not in _field_kinds(cls)]
         if unknown:
-            raise unknown_fields(cls.__name__, unknown, tuple(_field_kinds(cls)))
+            raise unknown_fields(cls.__name__, unknown, tuple(_field_kinds(cls)), _options_meant(cls, unknown))
         return super().__new__(cls)
 
     def __post_init__(self) -> None:
@@ -196,6 +196,22 @@ class ConfigFields:
 
     def __delattr__(self, name: str) -> None:
         raise frozen_config(type(self).__name__, name, tuple(_field_kinds(type(self))), deleting=True)
+
+
+def _options_meant(cls: type, names: list[str]) -> dict[str, str]:
+    """For each of ``names`` that is a command-line option's name (:mod:`negmine.config_options`), the field of
+    ``cls`` it sets as :func:`negmine.errors.unknown_fields` shows it: ``'learning_rate' (the field --lr sets)``,
+    ``'dev.steps' (the field --eval-steps sets: dev=DevEvalConfig(steps=...))``."""
+    from negmine.config_options import nested_keyword, option_field
+
+    meant = {}
+    for name in names:
+        found = option_field(cls, name)
+        if found:
+            path, option = found
+            how = f": {nested_keyword(cls, path)}" if "." in path else ""
+            meant[name] = f"{path!r} (the field {option} sets{how})"
+    return meant
 
 
 def config_dataclass(cls: type) -> type:

@@ -1,0 +1,141 @@
+"""Command-line option -> config field, for the options whose name is not the name of the field they set.
+
+A Python user who knows the command line writes the option's name as a keyword: ``TrainConfig(lr=1e-4)``,
+``DevEvalConfig(eval_steps=100)``, ``MineConfig(num_negatives=5)``. The config refuses it
+(:class:`negmine.errors.UnknownFieldError`); with this table the refusal names the field the option sets:
+``did you mean 'learning_rate' (the field --lr sets)?``.
+
+One table per command, keyed by the config class that command builds: option name (the typer parameter's name,
+``--eval-steps`` -> ``eval_steps``) -> field path (``a.b``: field ``b`` of the nested config in field ``a``). The
+tables of nested configs (``DevEvalConfig``, ``RetrieveConfig``, ``JudgeConfig``, ...) are not written out: they
+are read off these by walking the fields (:func:`option_field`), so each mapping is written once.
+``tests/test_config_options.py`` checks every table against the typer commands' parameters: each option exists,
+each field path exists, and each option of a command either is a field of its config or is in the table, so an
+option added to the CLI under a new name fails that test until it is listed here.
+"""
+
+from __future__ import annotations
+
+import functools
+
+_ENCODER = ("model", "query_prompt", "document_prompt", "max_length", "batch_size", "precision", "device",
+            "cache_dir", "backend", "quantize")
+_JUDGE = ("min_votes", "cross_encoder", "cross_encoder_margin", "cross_encoder_threshold", "cross_encoder_batch_size",
+          "teacher_min_votes", "teacher_max_words", "teacher_query_prompt", "teacher_document_prompt")
+_NEAR_DUP = {"near_dup_threshold": "cosine", "near_dup_overlap": "overlap", "near_dup_min_shared": "min_shared",
+             "near_dup_shingle": "shingle", "near_dup_num_perm": "num_perm"}
+
+ARGUMENTS = {"data_dir": "the DATA_DIR argument", "source": "the SOURCE argument",
+             "train_file": "the TRAIN_FILE argument"}
+"""Positional arguments among the table's keys: a message names them as the command's help does."""
+
+NOT_FIELDS = {"AuditConfig": ("out_dir",)}
+"""Options that set no one field (``negmine audit --out-dir`` moves the default of four output paths)."""
+
+
+def _under(prefix: str, same: tuple[str, ...] = (), renamed: dict[str, str] | None = None) -> dict[str, str]:
+    """``{option: prefix.field}`` for options named as their field (``same``) and the others (``renamed``)."""
+    return {**{name: f"{prefix}.{name}" for name in same},
+            **{name: f"{prefix}.{field}" for name, field in (renamed or {}).items()}}
+
+
+def _encoder(prefix: str, exclude: tuple[str, ...] = ()) -> dict[str, str]:
+    same = tuple(name for name in _ENCODER if name not in exclude)
+    return _under(prefix, same, {"cache": "use_cache", "progress": "show_progress"})
+
+
+def _judges(prefix: str) -> dict[str, str]:
+    """The judge options ``mine`` (under ``--denoise``) and ``audit`` share. Not the near-duplicate ones: in
+    ``mine`` those set the exclusion (``MineConfig.near_dup``), in ``audit`` the judge."""
+    return _under(prefix, _JUDGE, {"judge": "judges", "teacher": "teachers", "teacher_margin": "teacher_relative_margin"})
+
+
+@functools.cache
+def option_tables() -> dict[str, dict[str, str]]:
+    """``{config class name: {option: field path}}`` for the configs ``negmine mine``, ``audit``, ``eval`` and
+    ``train`` build (a function, so nothing is built at import)."""
+    mine = {
+        **_under("data", ("data_dir", "split", "corpus", "queries", "qrels", "pairs", "query_column", "positive_column",
+                          "unknown_qrels")),
+        **_encoder("encoder"),
+        **_under("retrieve", ("depth", "fusion", "rrf_k", "dense_weight", "bm25_shard_size", "fallback",
+                              "query_batch_size"), {"retriever": "method", "no_fallback": "fallback"}),
+        **_under("select", ("strategy", "num_negatives", "seed", "rank_min", "rank_max", "simans_a", "simans_b",
+                            "keep_partial")),
+        **_under("filters", ("max_score", "min_score", "absolute_margin", "relative_margin", "max_positive_rank",
+                             "sd_margin", "margin_from"),
+                 {"no_relative_margin": "relative_margin", "no_sd_margin": "sd_margin"}),
+        **_under("near_dup", renamed=_NEAR_DUP),
+        **_under("denoise", renamed={"denoise": "enabled", "denoise_depth": "depth",
+                                     "denoise_full_depth": "until_filled"}),
+        **_judges("denoise.judges"),
+        **_under("engine", ("memory_budget", "shard_size", "encode_shard_size", "index", "nprobe", "refine",
+                            "target_recall", "work_dir", "keep_work", "ray_address", "ray_actors",
+                            "ray_cpus_per_actor", "workers"), {"engine": "name"}),
+        **_under("output", ("export_as", "ntuple_negatives"),
+                 {"output": "path", "export": "formats", "summary_json": "summary_path"}),
+    }
+    audit = {
+        "source": "input", "summary_json": "summary", "html": "report", "export": "formats",
+        **_encoder("encoder", exclude=("batch_size",)), "encode_batch_size": "encoder.batch_size",
+        **_judges("judges"), **_under("judges.near_dup", renamed=_NEAR_DUP),
+        **_under("judges", ("relative_margin", "absolute_margin", "sd_margin", "positive_top_k",
+                            "positive_below_share", "positive_min_sources"), {"no_sd_margin": "sd_margin"}),
+    }
+    evaluate = {"model": "models", "run": "run_files", **_encoder("encoder", exclude=("model",))}
+    train = {
+        "output": "output_dir", "lr": "learning_rate", "direction": "directions", "progress": "show_progress",
+        "no_fn_margin": "fn_margin", "no_checkpoints": "checkpoint_steps", "mine_summary": "mine",
+        **_under("dev", ("unknown_qrels", "keep_best"), {"eval_data": "data_dir", "eval_split": "split",
+                                                         "eval_steps": "steps", "eval_max_documents": "max_documents"}),
+    }
+    return {"MineConfig": mine, "AuditConfig": audit, "EvalConfig": evaluate, "TrainConfig": train}
+
+
+def option_field(cls: type, name: str) -> tuple[str, str] | None:
+    """``(field path in cls, option)`` of the command-line option called ``name`` that sets a field of config
+    class ``cls`` (itself a command's config, or one nested in one), or None when no option of that name does."""
+    name = name.replace("-", "_")
+    for top, table in option_tables().items():
+        path = table.get(name)
+        if path is None:
+            continue
+        for prefix in _prefixes(_config_class(top), cls):
+            if prefix == "" or path.startswith(prefix):
+                field = path[len(prefix):]
+                if field != name:
+                    return field, ARGUMENTS.get(name) or "--" + name.replace("_", "-")
+    return None
+
+
+def _config_class(name: str) -> type:
+    import negmine.config
+
+    return getattr(negmine.config, name)
+
+
+def _prefixes(root: type, cls: type, prefix: str = "") -> list[str]:
+    """Every ``"a.b."`` path at which config class ``cls`` is nested in ``root`` (``""``: ``root`` itself)."""
+    import dataclasses
+
+    from negmine.config import _field_kinds
+
+    if root is cls:
+        return [prefix]
+    found = []
+    for field, kind in _field_kinds(root).items():
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            found += _prefixes(kind, cls, f"{prefix}{field}.")
+    return found
+
+
+def nested_keyword(cls: type, path: str, shown: str = "...") -> str:
+    """The keyword that sets field ``path`` of config ``cls``: ``steps=...``, or for a nested field
+    ``dev=DevEvalConfig(steps=...)``."""
+    from negmine.config import _field_kinds
+
+    head, _, rest = path.partition(".")
+    if not rest:
+        return f"{head}={shown}"
+    kind = _field_kinds(cls)[head]
+    return f"{head}={kind.__name__}({nested_keyword(kind, rest, shown)})"
