@@ -32,3 +32,64 @@ def test_field_option_and_field_setting_name_the_config_field_and_the_cli_option
     assert field_setting("method", "dense", "--retriever") == "method='dense' (--retriever dense)"
     assert field_setting("checkpoint_steps", 500, cli="--checkpoint-steps 500 (not --no-checkpoints)") == (
         "checkpoint_steps=500 (--checkpoint-steps 500 (not --no-checkpoints))")
+
+
+def _mine_pairs_with_bm25(tmp_path):
+    """negmine.pipeline.mine.mine on a pairs file with a repeated row (a warning of the pairs reader) and a query
+    with no BM25 word (a warning of the BM25 index): no model is loaded."""
+    import json
+
+    from negmine.config import (
+        DataConfig, EncoderConfig, EngineConfig, FilterConfig, MineConfig, OutputConfig, RetrieveConfig, SelectConfig,
+    )
+    from negmine.pipeline.mine import mine
+
+    rows = [{"anchor": f"cell protein {i}", "positive": f"cell protein gene study {i}"} for i in range(10)]
+    rows += [rows[0], {"anchor": "?? !!", "positive": "gene study blood"}]
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    config = MineConfig(
+        data=DataConfig(pairs=pairs), encoder=EncoderConfig(show_progress=False),
+        retrieve=RetrieveConfig(method="bm25"), filters=FilterConfig(sd_margin=None),
+        select=SelectConfig(num_negatives=2, keep_partial=True), engine=EngineConfig(workers=1),
+        output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    return mine(config)
+
+
+def test_warnings_of_the_api_point_at_the_callers_line(tmp_path):
+    """A fixed stacklevel=2 pointed at a line inside negmine when the warning came a few calls deep (mine -> the
+    pairs reader -> the warning), so the user saw negmine's file, and a filter on their own module did not match."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _mine_pairs_with_bm25(tmp_path)
+    ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
+    assert [str(w.message)[:60] for w in ours] == [
+        f"{tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once"[:60],
+        "1 of 11 queries have no BM25 token (no word of two or more l"]
+    assert [w.filename for w in ours] == [__file__, __file__]
+
+
+def test_every_warning_negmine_issues_points_at_the_caller_of_negmine():
+    """Each ``warnings.warn`` in negmine passes ``stacklevel=caller_stacklevel()``, so a warning added later
+    points at the user's call as well (a fixed number is right only for the call path it was counted on)."""
+    import ast
+    from pathlib import Path
+
+    import negmine
+
+    source = Path(negmine.__file__).parent
+    bad = []
+    for path in sorted(source.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "warn"
+                    and getattr(node.func.value, "id", "") == "warnings"):
+                continue
+            level = next((k.value for k in node.keywords if k.arg == "stacklevel"), None)
+            if path.name != "errors.py" and not (isinstance(level, ast.Call)
+                                                 and getattr(level.func, "id", "") == "caller_stacklevel"):
+                bad.append(f"{path.relative_to(source)}:{node.lineno}")
+    assert bad == []

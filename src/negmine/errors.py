@@ -61,6 +61,27 @@ class NegmineDeprecationWarning(NegmineWarning, DeprecationWarning):
     ``__main__``, tests) and a filter on either category matches it."""
 
 
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a ``warnings.warn`` in the calling function point at the user's call into
+    negmine: the frame that called the outermost negmine frame on the stack. A fixed ``stacklevel=2`` pointed at a
+    line inside negmine whenever the warning was issued a few calls deep (``train`` -> data loading -> the
+    warning), so the user saw negmine's file and line and a filter on their own module (``module=`` of
+    ``warnings.filterwarnings``) did not match. The outermost negmine frame, not the first frame outside it:
+    Python 3.12's ``skip_file_prefixes`` stops at the first foreign frame, which for a warning issued in a
+    callback negmine gives the transformers Trainer is that trainer's code. Usage:
+    ``warnings.warn(message, NegmineWarning, stacklevel=caller_stacklevel())``."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level, outermost = sys._getframe(1), 1, 1  # level 1: the function calling warnings.warn
+    while frame is not None:
+        if os.path.abspath(frame.f_code.co_filename).startswith(package):
+            outermost = level
+        frame, level = frame.f_back, level + 1
+    return min(outermost + 1, level - 1)  # its caller; the outermost frame when negmine started the process
+
+
 def unknown_choice(kind: str, value: object, registry: dict | list | tuple) -> ConfigError:
     """Error for a name missing from a registry; lists the registry's keys so messages never drift."""
     allowed = ", ".join(sorted(registry))

@@ -206,3 +206,23 @@ def test_rows_left_out_for_too_few_negatives_are_named_in_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rows_to_train_data(rows, num_negatives=1, source="m.jsonl")
+
+
+def test_warnings_reading_a_mined_file_point_at_the_callers_line(tmp_path):
+    """train() reads its file with load_train_data; its warnings (a repeated row, rows with too few negatives)
+    pointed at lines inside negmine (export/native.py, train/dataset.py), not at the user's call."""
+    import json
+    import warnings
+
+    from negmine.train.dataset import load_train_data
+
+    rows = [_row("q1", "d1", ["d5", "d6"]), _row("q2", "d2", ["d7"])]
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [*rows, rows[0]]), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_train_data(path, num_negatives=2)
+    ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
+    starts = (f"{path}: 1 repeated (query_id, positive_id) rows skipped", f"{path}: 1 of 2 rows have fewer than 2 ")
+    assert [str(w.message).startswith(start) for w, start in zip(ours, starts)] == [True, True], ours
+    assert [w.filename for w in ours] == [__file__, __file__]

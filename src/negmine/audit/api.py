@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from negmine.config import AuditConfig, NearDupConfig
+from negmine.errors import caller_stacklevel
 
 if TYPE_CHECKING:
     from negmine.pipeline.mine import MineResult
@@ -59,7 +60,8 @@ def with_moved_arguments(config: AuditConfig, **given: object) -> AuditConfig:
             raise ConfigError(f"run_audit() got {name}={_show(value)} and AuditConfig({name}={_show(current)}); set "
                               f"it once, in the config: run_audit(AuditConfig(..., {name}=...))")
         warnings.warn(f"run_audit(config, {name}={_show(value)}) is deprecated: set it in the config, "
-                      f"AuditConfig(..., {name}={_show(value)})", NegmineDeprecationWarning, stacklevel=3)
+                      f"AuditConfig(..., {name}={_show(value)})", NegmineDeprecationWarning,
+                      stacklevel=caller_stacklevel())
     return as_given
 
 

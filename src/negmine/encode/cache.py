@@ -34,7 +34,7 @@ from typing import Iterable
 
 import numpy as np
 
-from negmine.errors import NegmineWarning
+from negmine.errors import NegmineWarning, caller_stacklevel
 from negmine.io.atomic import atomic_save_npy, atomic_write, is_dead_owner, owner_tag, remove_orphan_temp_files
 
 
@@ -161,7 +161,7 @@ class CacheShelf:
             warnings.warn(  # after the removal: a warning turned into an error leaves no damaged shard behind
                 f"embedding cache shard {number} of {self.folder} ({number}.keys.npy, {number}.vecs.npy) is "
                 f"unreadable ({type(err).__name__}: {err}); it is not used and is removed, its texts are encoded again",
-                NegmineWarning, stacklevel=2)
+                NegmineWarning, stacklevel=caller_stacklevel())
             return None
         self._dim = dim
         return keys
@@ -253,7 +253,7 @@ class CacheShelf:
             if problem != self._meta_reported:  # read more than once per write: one line, as the warning was
                 self._meta_reported = problem
                 warnings.warn(f"embedding cache file {meta} is unreadable ({problem}); it is written again with the "
-                              "next vectors", NegmineWarning, stacklevel=2)
+                              "next vectors", NegmineWarning, stacklevel=caller_stacklevel())
             return None
 
     # ---- writing -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
-from negmine.errors import ConfigError, NegmineWarning
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel
 
 
 PROBE_TIMEOUT_S = 3.0
@@ -182,4 +182,4 @@ def _repository_not_found(name: str, timeout: float) -> str | None:
 def _not_checked(name: str, reason: str) -> None:
     warnings.warn(f"could not ask the hub about model {name!r} before loading any model ({reason}); it is checked "
                   "when it loads. Without hub access, set HF_HUB_OFFLINE=1 to have names not in the cache refused up "
-                  "front", NegmineWarning, stacklevel=3)
+                  "front", NegmineWarning, stacklevel=caller_stacklevel())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 
 from negmine.config import EncoderConfig
-from negmine.errors import NegmineWarning
+from negmine.errors import NegmineWarning, caller_stacklevel
 
 
 def configured_prompts(embedder) -> tuple[str, str]:
@@ -40,4 +40,4 @@ def warn_unapplied_prompts(embedder, config: EncoderConfig) -> None:
         f"model {config.model} names {named} in its sentence-transformers config, which negmine adds only when "
         f"given: this run encodes without {'it' if len(missing) == 1 else 'them'}; to encode as the model was "
         f"trained, add {options} (an empty prompt meant on purpose: ignore this warning)", NegmineWarning,
-        stacklevel=2)
+        stacklevel=caller_stacklevel())

@@ -38,7 +38,7 @@ import numpy as np
 
 from negmine.config import EncoderConfig
 from negmine.encode.sentence_transformer import equal_length_batches, l2_normalise, load_sentence_transformer
-from negmine.errors import ConfigError, NegmineWarning, field_setting
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_setting
 from negmine.io.atomic import atomic_path
 
 
@@ -238,7 +238,7 @@ class _RootRecords(logging.Handler):
         elif PREPROCESS_ADVICE not in record.getMessage() and not record.name.startswith("negmine"):
             self.relaying = True
             try:
-                warnings.warn(f"onnxruntime: {record.getMessage()}", NegmineWarning, stacklevel=2)
+                warnings.warn(f"onnxruntime: {record.getMessage()}", NegmineWarning, stacklevel=caller_stacklevel())
             finally:
                 self.relaying = False
 

@@ -19,7 +19,7 @@ import warnings
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from negmine.errors import WorkerFallbackWarning
+from negmine.errors import WorkerFallbackWarning, caller_stacklevel
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -69,7 +69,7 @@ def ordered_process_map(function: Callable[..., R], items: Iterable[T], workers:
             pending.popleft()
     except BrokenProcessPool as err:
         warnings.warn(f"worker processes failed ({err}); computing the rest in this process (same results; "
-                      "--workers 1 skips the attempt)", WorkerFallbackWarning, stacklevel=2)
+                      "--workers 1 skips the attempt)", WorkerFallbackWarning, stacklevel=caller_stacklevel())
     except BaseException:  # Ctrl-C, an error, or a caller that stopped reading (GeneratorExit)
         if all(future is not None and future.done() for _, future in pending):
             pool.shutdown(wait=True)  # nothing left running (e.g. a zip that stopped after the last result)

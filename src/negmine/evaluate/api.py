@@ -23,7 +23,7 @@ from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
 from negmine.encode.base import Embedder
 from negmine.encode.factory import make_embedder
 from negmine.encode.truncate import check_truncate_dim
-from negmine.errors import InputError
+from negmine.errors import InputError, caller_stacklevel
 from negmine.evaluate.compare import Comparison, compare_runs, format_table
 from negmine.evaluate.dense_eval import encode_split, search_run
 from negmine.evaluate.metrics import require_relevant
@@ -185,7 +185,7 @@ def warn_training_prompts(config: EvalConfig) -> None:
                 f"({source}) but is evaluated with {given[0]!r} and {given[1]!r}; give its training prompts to "
                 "negmine eval (encoder.query_prompt and encoder.document_prompt, --query-prompt and --document-prompt; "
                 "they apply to every model: evaluate models trained with other prompts in separate runs)",
-                NegmineWarning, stacklevel=2,
+                NegmineWarning, stacklevel=caller_stacklevel(),
             )
 
 

@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
-from negmine.errors import InputError, NegmineWarning
+from negmine.errors import InputError, NegmineWarning, caller_stacklevel
 from negmine.io.files import GZIP_MAGIC, invisible_note, is_blank, utf8_problem
 from negmine.io.jsonl import json_line, loads
 
@@ -368,7 +368,7 @@ def _first_of_each_pair(path: Path, rows: Iterator[tuple[int, NativeRow]],
         first[key] = line
         yield line, row
     if repeats and warn:
-        warnings.warn(repeats_message(path, repeats), NegmineWarning, stacklevel=2)
+        warnings.warn(repeats_message(path, repeats), NegmineWarning, stacklevel=caller_stacklevel())
 
 
 def repeats_message(path: Path, repeats: Sequence[tuple[int, int]]) -> str:

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positives, text_columns
 from negmine.export.native import NativeRow
-from negmine.errors import NegmineWarning, field_setting
+from negmine.errors import NegmineWarning, caller_stacklevel, field_setting
 
 SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
 
@@ -54,6 +54,6 @@ def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> bool:
     warnings.warn(
         f"{field_setting('ntuple_negatives', width)} is above the widest row's {widest} negatives: every row has fewer "
         f"than {width}, so the n-tuple export {out_path} holds no rows; use {field_setting('ntuple_negatives', widest)} "
-        f"(or fewer) to keep the rows with {widest}", NegmineWarning, stacklevel=2,
+        f"(or fewer) to keep the rows with {widest}", NegmineWarning, stacklevel=caller_stacklevel(),
     )
     return True

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
-from negmine.errors import ConfigError, NegmineWarning, field_setting, unknown_choice
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_setting, unknown_choice
 from negmine.export import sinks
 from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
 from negmine.export.by_query import rows_by_query
@@ -150,7 +150,8 @@ def warn_if_every_row_left_out(stats: ExportStats) -> None:
     loader = ("; datasets.load_dataset(\"json\", ...) fails on the empty file (StopIteration)"
               if sinks.file_type(stats.path) == "jsonl" else "")
     warnings.warn(f"export {stats.path} holds no records: every one of the native file's {stats.rows_in} rows was "
-                  f"left out ({reasons}), so a trainer has nothing to read{loader}", NegmineWarning, stacklevel=3)
+                  f"left out ({reasons}), so a trainer has nothing to read{loader}", NegmineWarning,
+                  stacklevel=caller_stacklevel())
 
 
 @dataclass

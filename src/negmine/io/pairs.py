@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Container
 
-from negmine.errors import ConfigError, InputError, NegmineWarning
+from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
 from negmine.io.corpus_file import read_corpus_file
 from negmine.io.files import require_file
@@ -177,8 +177,8 @@ def load_pairs(
         warnings.warn(
             f"{path}: {result.added_positives} of {result.distinct_positives} distinct positives are not in the corpus "
             f"{corpus} (exact text match; a document with a title reads as title + ' ' + text) and were added to it "
-            "with ids p<row>", NegmineWarning, stacklevel=2)
+            "with ids p<row>", NegmineWarning, stacklevel=caller_stacklevel())
     if result.duplicate_rows:
         warnings.warn(f"{path}: {result.duplicate_rows} repeated (query, positive) rows kept once", NegmineWarning,
-                      stacklevel=2)
+                      stacklevel=caller_stacklevel())
     return result.dataset

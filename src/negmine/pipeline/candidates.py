@@ -18,6 +18,7 @@ from negmine.config import EncoderConfig, EngineConfig, RetrieveConfig
 from negmine.encode.base import Embedder
 from negmine.engine.dense import work_root
 from negmine.engine.run_lease import RunLease
+from negmine.errors import caller_stacklevel
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
 
 PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -191,7 +192,8 @@ def fallback_pools(
         warnings.warn(
             f"{len(no_words)} of the {len(rows)} queries with a short pair have no BM25 token (no word of two or "
             f"more letters or digits that the corpus has), e.g. {example}: the hybrid fallback adds no BM25 "
-            "candidate to their pools, which stay their dense candidates", NegmineWarning, stacklevel=2)
+            "candidate to their pools, which stay their dense candidates", NegmineWarning,
+            stacklevel=caller_stacklevel())
     dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
 
     def score(query_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 
+from negmine.errors import caller_stacklevel
 from negmine.io.records import Dataset, Pair
 
 
@@ -40,6 +41,6 @@ def warn_variant_pairs(dataset: Dataset) -> int:
             f"{dataset.qrels.source}: {len(found)} (query, positive) pairs repeat an earlier pair up to case, spacing "
             f"or invisible characters, e.g. ({pair.query_id}, {pair.positive_id}) repeats ({earlier.query_id}, "
             f"{earlier.positive_id}); each is mined and trained as a pair of its own, so the pair counts twice: keep "
-            "one of them unless that is meant", NegmineWarning, stacklevel=2,
+            "one of them unless that is meant", NegmineWarning, stacklevel=caller_stacklevel(),
         )
     return len(found)

@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, Sized
 
 import numpy as np
 
+from negmine.errors import caller_stacklevel
 from negmine.retrieve.candidates import PAD_INDEX, Candidates
 from negmine.retrieve.topk import pad_to, topk_vector
 
@@ -228,7 +229,7 @@ def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> np.ndarray:
             f"{len(empty)} of {len(queries)} queries have no BM25 token (no word of two or more letters or digits "
             f"that the corpus has), e.g. {example}: BM25 retrieves no document for them (mining with method='bm25' "
             "(--retriever bm25) gives their pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) "
-            "does)", NegmineWarning, stacklevel=3)
+            "does)", NegmineWarning, stacklevel=caller_stacklevel())
     return empty
 
 

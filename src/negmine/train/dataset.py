@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
-from negmine.errors import ConfigError, field_option
+from negmine.errors import ConfigError, caller_stacklevel, field_option
 from negmine.export.native import FALSE_NEGATIVE_FLAG
 from negmine.train.labels import pack_label, text_key
 
@@ -206,7 +206,7 @@ def _warn_short_rows(source: str, stats: TrainDataStats, num_negatives: int) -> 
         f"{source}: {stats.dropped_few_negatives} of {stats.rows_read} rows have fewer than {num_negatives} negatives "
         f"and are left out of training (dropped_few_negatives in the summary); lower {field_option('num_negatives')} "
         "to keep them",
-        NegmineWarning, stacklevel=3,
+        NegmineWarning, stacklevel=caller_stacklevel(),
     )
 
 

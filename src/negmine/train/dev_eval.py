@@ -18,6 +18,7 @@ from sentence_transformers.sentence_transformer.evaluation import SentenceEvalua
 from transformers import TrainerCallback
 
 from negmine.config import DataConfig, DevEvalConfig
+from negmine.errors import caller_stacklevel
 from negmine.io.records import Dataset, TextTable
 
 DEV_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
@@ -172,7 +173,7 @@ def warn_if_start_was_best(dev: list[dict], best_checkpoint: str | None) -> None
             f"dev.keep_best (--keep-best): the starting model scored dev {PRIMARY} {start[PRIMARY]:.4f} before the first step, above "
             f"every checkpoint; the saved model is the best of them, {Path(best_checkpoint).name} ({best[PRIMARY]:.4f} at "
             f"step {best['step']}), so this training lowered the dev score: keep the starting model, or train again with "
-            "other settings (e.g. a lower learning_rate, --lr)", NegmineWarning, stacklevel=2)
+            "other settings (e.g. a lower learning_rate, --lr)", NegmineWarning, stacklevel=caller_stacklevel())
 
 
 def best_metric_key() -> str:

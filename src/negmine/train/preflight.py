@@ -13,7 +13,7 @@ from pathlib import Path
 
 from negmine.config import TrainConfig
 from negmine.encode.folder_dimension import folder_dimension
-from negmine.errors import ConfigError, NegmineWarning, field_option, field_setting
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_option, field_setting
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
 from negmine.train.run_settings import check_resume_settings
@@ -51,7 +51,7 @@ def last_complete_checkpoint(ckpt_dir: Path, resume: bool = True) -> str | None:
         instead = "no complete checkpoint: this run starts from step 0" if not resume else "no complete checkpoint"
     for folder in skipped:
         warnings.warn(f"{folder} was not saved to the end (killed while writing it?); {instead}", NegmineWarning,
-                      stacklevel=2)
+                      stacklevel=caller_stacklevel())
     return found
 
 
@@ -163,7 +163,7 @@ def warn_checkpoint_steps_unused(config: TrainConfig) -> None:
         f"{field_setting('checkpoint_steps', config.checkpoint_steps)} is not used with dev.keep_best (--keep-best): a "
         f"checkpoint is saved at every evaluation, {when}, and at no other step; set "
         f"{field_option('dev.steps', '--eval-steps')} to the cadence you want checkpoints at, or leave "
-        "checkpoint_steps at its default (drop --checkpoint-steps)", NegmineWarning, stacklevel=2,
+        "checkpoint_steps at its default (drop --checkpoint-steps)", NegmineWarning, stacklevel=caller_stacklevel(),
     )
 
 
@@ -196,7 +196,8 @@ def warn_prompts_unlike_mining(config: TrainConfig) -> None:
             f"{mined_with[1]!r} (--query-prompt, --document-prompt; "
             f"{'the re-mining configuration' if config.mine is not None else summary}), but is "
             f"trained with {config.query_prompt!r} and {config.document_prompt!r}; give the mining prompts to "
-            "negmine train (TrainConfig.query_prompt, document_prompt) unless the change is meant", NegmineWarning, stacklevel=2,
+            "negmine train (TrainConfig.query_prompt, document_prompt) unless the change is meant", NegmineWarning,
+            stacklevel=caller_stacklevel(),
         )
 
 
@@ -240,7 +241,7 @@ def warn_model_not_a_bi_encoder(config: TrainConfig) -> None:
         f"with mean pooling and drops {dropped}, so training starts from those layers as from a plain backbone "
         "(bert-base-uncased, say), not from a model that encodes a text alone; to fine-tune a bi-encoder, pass one "
         "as --model (a sentence-transformers folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name); "
-        "go on if starting from this backbone is meant", NegmineWarning, stacklevel=2)
+        "go on if starting from this backbone is meant", NegmineWarning, stacklevel=caller_stacklevel())
 
 
 def check_before_work(config: TrainConfig) -> str | None:

@@ -21,7 +21,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from negmine.config import TrainConfig
-from negmine.errors import ConfigError, InputError, NegmineWarning
+from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import json_type, read_json_file
 
@@ -118,7 +118,7 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
     recorded = _recorded(ckpt_dir)
     if recorded is None:  # checkpoints of a negmine that did not record them
         warnings.warn(f"{Path(ckpt_dir) / SETTINGS_NAME} not found: the settings of the run being resumed cannot be "
-                      "checked", NegmineWarning, stacklevel=2)
+                      "checked", NegmineWarning, stacklevel=caller_stacklevel())
         return
     now, defaults = run_settings(config), run_settings_defaults(config)
     recorded = _auto_resolved(recorded, defaults)
