@@ -10,10 +10,14 @@ import typer
 import typer.main
 
 from negmine import config as config_module
-from negmine.config_options import ARGUMENTS, NOT_FIELDS, option_tables
+from negmine.config_options import ARGUMENTS, COMMANDS as CONFIG_COMMANDS, NOT_FIELDS, option_tables
 from negmine.errors import ConfigError
 
-COMMANDS = {"mine": "MineConfig", "audit": "AuditConfig", "eval": "EvalConfig", "train": "TrainConfig"}
+COMMANDS = {command: config for config, command in CONFIG_COMMANDS.items()}
+
+
+def test_each_command_s_config_has_a_table():
+    assert sorted(COMMANDS) == ["audit", "eval", "mine", "train"] and set(CONFIG_COMMANDS) == set(option_tables())
 
 
 def _command_params(name: str) -> dict:
@@ -88,3 +92,20 @@ def test_an_options_name_given_as_a_keyword_suggests_the_field_it_sets():
         with pytest.raises(ConfigError) as info:
             build()
         assert str(info.value).startswith(message)
+
+
+def test_an_option_of_another_command_names_the_config_it_sets():
+    """``--eval-steps`` is negmine train's: EvalConfig(eval_steps=...) named no field at all."""
+    from negmine.config import EvalConfig, SelectConfig
+
+    with pytest.raises(ConfigError) as info:
+        EvalConfig(eval_steps=100)
+    assert str(info.value).startswith("EvalConfig has no field 'eval_steps' ('eval_steps': did you mean TrainConfig's "
+                                      "'dev.steps' (--eval-steps is an option of negmine train)?); its fields: ")
+    with pytest.raises(ConfigError) as info:
+        SelectConfig(lr=1e-4)
+    assert str(info.value).startswith("SelectConfig has no field 'lr' ('lr': did you mean TrainConfig's "
+                                      "'learning_rate' (--lr is an option of negmine train)?); ")
+    with pytest.raises(ConfigError) as info:  # a typo of a field of its own comes first
+        EvalConfig(model_s=("m",))
+    assert str(info.value).startswith("EvalConfig has no field 'model_s' ('model_s': did you mean 'models'?); ")

@@ -187,7 +187,6 @@ class ConfigFields:
             elif _given_as(value, kind) is not value:
                 object.__setattr__(self, name, _given_as(value, kind))
 
-
     def __setattr__(self, name: str, value: object) -> None:
         """A config is frozen (it is hashed, compared and recorded as run): an assignment raises
         :class:`negmine.errors.FrozenConfigError`, which names the ``dataclasses.replace`` call that makes the
@@ -201,8 +200,12 @@ class ConfigFields:
 def _options_meant(cls: type, names: list[str]) -> dict[str, str]:
     """For each of ``names`` that is a command-line option's name (:mod:`negmine.config_options`), the field of
     ``cls`` it sets as :func:`negmine.errors.unknown_fields` shows it: ``'learning_rate' (the field --lr sets)``,
-    ``'dev.steps' (the field --eval-steps sets: dev=DevEvalConfig(steps=...))``."""
-    from negmine.config_options import nested_keyword, option_field
+    ``'dev.steps' (the field --eval-steps sets: dev=DevEvalConfig(steps=...))``. An option of another command
+    (``EvalConfig(eval_steps=...)``: ``--eval-steps`` is negmine train's) is named with the config it sets, unless
+    a field of ``cls`` is close to the name (a typo)."""
+    import difflib
+
+    from negmine.config_options import nested_keyword, option_elsewhere, option_field
 
     meant = {}
     for name in names:
@@ -211,6 +214,8 @@ def _options_meant(cls: type, names: list[str]) -> dict[str, str]:
             path, option = found
             how = f": {nested_keyword(cls, path)}" if "." in path else ""
             meant[name] = f"{path!r} (the field {option} sets{how})"
+        elif not difflib.get_close_matches(name, tuple(_field_kinds(cls)), n=1, cutoff=0.6):
+            meant.update(option_elsewhere(cls, name))
     return meant
 
 

@@ -108,6 +108,23 @@ def option_field(cls: type, name: str) -> tuple[str, str] | None:
     return None
 
 
+COMMANDS = {"MineConfig": "mine", "AuditConfig": "audit", "EvalConfig": "eval", "TrainConfig": "train"}
+"""The command that builds each config of :func:`option_tables`."""
+
+
+def option_elsewhere(cls: type, name: str) -> dict[str, str]:
+    """``{name: hint}`` when ``name`` is an option of a command that does not set a field of ``cls`` with it
+    (``EvalConfig(eval_steps=...)``: ``--eval-steps`` is negmine train's, ``TrainConfig``'s ``dev.steps``), so the
+    user learns which config the setting belongs to; ``{}`` otherwise."""
+    name = name.replace("-", "_")
+    for top, table in option_tables().items():
+        path = table.get(name)
+        if path is not None and top != cls.__name__:
+            option = ARGUMENTS.get(name) or "--" + name.replace("_", "-")
+            return {name: f"{top}'s {path!r} ({option} is an option of negmine {COMMANDS[top]})"}
+    return {}
+
+
 def _config_class(name: str) -> type:
     import negmine.config
 
