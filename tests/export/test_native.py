@@ -404,3 +404,54 @@ def test_a_gzip_compressed_native_file_is_named_as_such_and_bytes_count_from_1(t
     with pytest.raises(InputError) as info:
         list(read_native(path))
     assert str(info.value) == f"{path}:2: not UTF-8 text: invalid start byte at byte 1 of the line"
+
+
+def two_rows(tmp_path, second: dict):
+    """A file of BASE's row then a row of another query id (q2) with ``second`` applied."""
+    path = tmp_path / "m.jsonl"
+    rows = (make_row(**BASE), make_row(**{**BASE, "query_id": "q2", **second}))
+    path.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
+    return path
+
+
+SAME_ID_FIX = ("; every reader matches rows by id (training masks a query's known positives, the audit pools its "
+               "verdicts), so one id must keep one text: fix the file (mined from another corpus, or rows of two "
+               "files joined?) or give each text its own id")
+
+
+@pytest.mark.parametrize("second, where", [
+    ({"positive": "x is w"}, "field 'positive': document id 'd1' has another text than at line 1 (positive)"),
+    ({"positive_id": "d3", "negative_ids": ["d2", "d4"]},  # d3 was a negative of line 1, as 'y is x'
+     "field 'positive': document id 'd3' has another text than at line 1 (negatives entry 1)"),
+    ({"negatives": ["x is z", "y is w"]},
+     "field 'negatives': entry 1: document id 'd3' has another text than at line 1 (negatives entry 1)"),
+    ({"negative_ids": ["d2", "d9"], "extra_positive_ids": ["d3"], "extra_positives": ["y is w"],
+      "extra_positive_scores": [0.5]},
+     "field 'extra_positives': entry 0: document id 'd3' has another text than at line 1 (negatives entry 1)"),
+])
+def test_a_document_id_with_two_texts_across_rows_is_refused_naming_both_lines(tmp_path, second, where):
+    """Training resolves a known positive's id to one text and masks that text only, and the audit applies a
+    document's verdict by id: an id given two texts (a file mined from another corpus joined to this one) was read
+    without a word, and the other text trained as an in-batch negative of a query it answers."""
+    path = two_rows(tmp_path, second)
+    with pytest.raises(InputError) as caught:
+        list(read_native(path))
+    assert str(caught.value) == f"{path}:2: {where}{SAME_ID_FIX}"
+
+
+def test_a_query_id_with_two_texts_across_rows_is_refused_naming_both_lines(tmp_path):
+    path = tmp_path / "m.jsonl"
+    rows = (make_row(**BASE), make_row(**{**BASE, "positive_id": "d9"}), make_row(**{**BASE, "positive_id": "d8",
+                                                                                     "query": "what is X?"}))
+    path.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        list(read_native_lines(path))
+    assert str(caught.value) == f"{path}:3: field 'query': query_id 'q1' has another text than at line 1 (query)" + SAME_ID_FIX
+
+
+def test_ids_keep_their_texts_across_rows_and_texts_may_share_ids(tmp_path):
+    """The same text under two ids (a document stored twice in the corpus, one query asked under two ids) is no
+    conflict, nor is an id that keeps its text."""
+    path = two_rows(tmp_path, {"query_id": "q2", "positive_id": "d7", "negative_ids": ["d3", "d8"],
+                               "negatives": ["y is x", "x is y"]})
+    assert [row["query_id"] for row in read_native(path)] == ["q1", "q2"]

@@ -340,7 +340,9 @@ def read_native(path: str | Path, warn_repeats: bool = True) -> Iterator[NativeR
 
     A row repeating an earlier row's ``(query_id, positive_id)`` is skipped (the first is used), so a pair is not
     trained on or judged twice; once the file is read to the end, a warning names the file and the repeated lines
-    (``warn_repeats=False``: silent, for the later passes of a reader that reads the file more than once)."""
+    (``warn_repeats=False``: silent, for the later passes of a reader that reads the file more than once). An id
+    with two texts across rows is an InputError (:func:`_one_text_per_id`; skipped with ``warn_repeats=False``:
+    the first pass made that check)."""
     return (row for _, row in read_native_lines(path, warn_repeats))
 
 
@@ -349,7 +351,64 @@ def read_native_lines(path: str | Path, warn_repeats: bool = True) -> Iterator[t
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, "native negatives file not found (write it with `negmine mine`)")
-    return _first_of_each_pair(path, _iter_native(path), warn_repeats)
+    rows = _iter_native(path)
+    return _first_of_each_pair(path, _one_text_per_id(path, rows) if warn_repeats else rows, warn_repeats)
+
+
+def _document_texts(row: NativeRow) -> Iterator[tuple[str, str, str]]:
+    """``(field, document id, text)`` of every document of the row that comes with its text; ``field`` as an
+    error names it (``negatives entry 2``)."""
+    yield "positive", row["positive_id"], row["positive"]
+    for i, (doc_id, text) in enumerate(zip(row["negative_ids"], row["negatives"])):
+        yield f"negatives entry {i}", doc_id, text
+    for i, (doc_id, text) in enumerate(zip(row.get("extra_positive_ids") or (), row.get("extra_positives") or ())):
+        yield f"extra_positives entry {i}", doc_id, text
+
+
+def _one_text_per_id(path: Path, rows: Iterator[tuple[int, NativeRow]]) -> Iterator[tuple[int, NativeRow]]:
+    """``rows``, failing at the first query id or document id whose text differs from the one an earlier row gave
+    it. Every reader keys on ids: training resolves a known positive's id to one text to mask it in the other rows
+    of its query (the id's other text went on as an in-batch negative), and the audit pools a query's positives,
+    and a document's false-negative verdict, by id across rows (a verdict on one text was applied to the other).
+    Memory: a 64-bit hash of the text per distinct id (an equal text always has the same hash; a hash collision
+    of two texts of one id could only miss a conflict); the earlier line is found by reading the file again, on
+    the error path only."""
+    queries: dict[str, int] = {}
+    documents: dict[str, int] = {}
+    for line, row in rows:
+        query = hash(row["query"])
+        if queries.setdefault(row["query_id"], query) != query:
+            raise _two_texts(path, line, "query", "query_id", row["query_id"])
+        texts = [(row["positive_id"], row["positive"]), *zip(row["negative_ids"], row["negatives"]),
+                 *zip(row.get("extra_positive_ids") or (), row.get("extra_positives") or ())]
+        for doc_id, text in texts:  # the fields are named on the error path only (this loop runs per document)
+            text_hash = hash(text)
+            if documents.setdefault(doc_id, text_hash) != text_hash:
+                key = next(key for key, other, _ in _document_texts(row) if other == doc_id)
+                raise _two_texts(path, line, key, "document id", doc_id)
+        yield line, row
+
+
+def _two_texts(path: Path, line: int, key: str, what: str, item_id: str) -> InputError:
+    """The error for ``item_id`` given another text at ``line`` than at its first line (found by a second read)."""
+    first = _first_text_of(path, what, item_id)
+    field, _, entry = key.partition(" ")
+    earlier = "an earlier line" if first is None else f"line {first[0]} ({first[1]})"
+    return InputError(path, line, field, f"{entry + ': ' if entry else ''}{what} {item_id!r} has another text than at "
+                      f"{earlier}; every reader matches rows by id (training masks a query's known positives, the "
+                      "audit pools its verdicts), so one id must keep one text: fix the file (mined from another "
+                      "corpus, or rows of two files joined?) or give each text its own id")
+
+
+def _first_text_of(path: Path, what: str, item_id: str) -> tuple[int, str] | None:
+    """The first ``(line, field)`` where the query id or document id ``item_id`` appears with its text."""
+    for line, row in _iter_native(path):
+        if what == "query_id" and row["query_id"] == item_id:
+            return line, "query"
+        places = [key for key, doc_id, _ in _document_texts(row) if doc_id == item_id] if what != "query_id" else []
+        if places:
+            return line, places[0]
+    return None
 
 
 MAX_REPEATS_NAMED = 10
