@@ -84,6 +84,10 @@ def test_load_beir_files_takes_explicit_paths(beir):
         ({"_id": "  ", "text": "x"}, "_id", "is empty"),
         ({"_id": "d10 ", "text": "x"}, "_id", "id 'd10 ' has whitespace at its start or end; ids are matched exactly"),
         ({"id": "d10", "text": "x"}, "_id", "missing (the row has 'id'; BEIR names the id field '_id')"),
+        ({"_id": "d\t10", "text": "x"}, "_id", "id 'd\\t10' holds a tab at character 2, which a qrels TSV line "
+         "cannot hold, so no judgment could name this id; remove it or replace it (e.g. with '-'), here and wherever "
+         "the id is used"),
+        ({"_id": "d1\n0", "text": "x"}, "_id", "id 'd1\\n0' holds a newline at character 3, which a qrels TSV line"),
         ({"_id": "d9", "title": "t"}, "text", "missing"),
         ({"_id": "d9", "text": None}, "text", "must be a string, got null"),
         ({"_id": "d9", "text": 5}, "text", "must be a string, got number"),
@@ -103,6 +107,8 @@ def test_bad_corpus_rows_name_file_line_and_field(beir, row, field, problem):
     [
         ({"text": "q"}, "_id", "missing"),
         ({"_id": {"a": 1}, "text": "q"}, "_id", "must be a string (or an integer), got object"),
+        ({"_id": "q\n9", "text": "q"}, "_id", "id 'q\\n9' holds a newline at character 2, which a qrels TSV line "
+         "cannot hold, so no judgment could name this id"),
         ({"_id": "q9"}, "text", "missing"),
         ({"_id": "q9", "text": False}, "text", "must be a string, got boolean"),
         ({"_id": "q9", "text": "   "}, "text", "empty text"),

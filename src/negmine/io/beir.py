@@ -48,8 +48,8 @@ def row_id(path: Path, line: int, row: dict, field: str = "_id") -> str:
 
 
 def exact_id(path: Path, line: int, field: str, value: str) -> str:
-    """``value`` unless it is empty or has whitespace at either end (ids are matched exactly between files, so
-    'd1 ' would silently miss 'd1')."""
+    """``value`` unless it is empty, has whitespace at either end (ids are matched exactly between files, so
+    'd1 ' would silently miss 'd1') or holds a tab or newline (:data:`_LINE_BREAKING`)."""
     if not value.strip():
         raise InputError(path, line, field, "is empty")
     _check_utf8(path, line, field, value)
@@ -58,7 +58,20 @@ def exact_id(path: Path, line: int, field: str, value: str) -> str:
             path, line, field, f"id {value!r} has whitespace at its start or end; ids are matched exactly across "
             "the corpus, queries and qrels files, so remove it"
         )
+    found = _LINE_BREAKING.search(value) if "\t" in value or "\n" in value else None  # most ids: two fast scans
+    if found is not None:
+        raise InputError(
+            path, line, field, f"id {value!r} holds a {_CONTROL_NAMES[found.group()]} at character {found.start() + 1}, "
+            "which a qrels TSV line cannot hold, so no judgment could name this id; remove it or replace it "
+            "(e.g. with '-'), here and wherever the id is used"
+        )
     return value
+
+
+_CONTROL_NAMES = {"\t": "tab", "\n": "newline"}
+_LINE_BREAKING = re.compile("[\t\n]")
+"""Characters an id of a corpus or queries file may not hold: a qrels TSV splits its lines at newlines and its
+columns at tabs, so no judgment can name an id holding one (JSON escapes let the corpus and queries hold it)."""
 
 
 def row_string(path: Path, line: int, row: dict, field: str, required: bool = True) -> str:
