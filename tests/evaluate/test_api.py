@@ -499,3 +499,20 @@ def test_an_output_another_run_is_writing_is_refused_before_any_work_and_left_al
 class _Untouchable(HashEmbedder):
     def encode(self, texts, prompt=""):
         raise AssertionError("encoded while another run held the outputs")
+
+
+def test_a_grade_too_large_for_ndcg_burges_is_named_at_its_qrels_line_before_encoding(beir_dir, tmp_path) -> None:
+    qrels = beir_dir / "qrels" / "test.tsv"
+    lines = qrels.read_text().splitlines()
+    assert lines[4] == "q-battery\tbattery-1\t2"
+    lines[4] = "q-battery\tbattery-1\t1500"
+    qrels.write_text("\n".join(lines) + "\n")
+    embedders = _embedders()
+    with pytest.raises(InputError) as caught:
+        evaluate(_config(beir_dir, tmp_path, metrics=("ndcg@10", "ndcg_burges@10")), embedders=embedders)
+    assert str(caught.value).startswith(
+        f"{qrels}:5: field 'score': relevance grade 1500 (query 'q-battery', document 'battery-1') is above 100, the "
+        "largest metric 'ndcg_burges@10' takes")
+    assert embedders["hash/a"].texts_encoded == 0
+    report = evaluate(_config(beir_dir, tmp_path, metrics=("ndcg@10",)), embedders=embedders)  # linear gain: fine
+    assert report.comparison.result("a").mean["ndcg@10"] > 0

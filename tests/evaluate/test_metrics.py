@@ -127,3 +127,19 @@ def test_bpref_reads_a_negative_judgment_as_unjudged_as_trec_eval_does() -> None
     run = Run({"q1": {"dx": 0.9, "d1": 0.8, "dn": 0.7, "d4": 0.6, "d2": 0.5}}, name="hand")
     # dx is skipped (ranx counted it as non-relevant: 0 for d1); d2 has dn above it: 1 - 1 / min(1, 2)
     assert evaluate_run(qrels, run, ("bpref",)).query_scores("bpref") == pytest.approx({"q1": 0.5})
+
+
+@pytest.mark.parametrize("metric", ["ndcg_burges@10", "dcg_burges"])
+def test_a_grade_the_burges_gain_cannot_hold_is_refused(metric) -> None:
+    """ranx's 2**grade gain overflowed: ndcg_burges was nan from grade 1024 on (from 1023 with three such
+    documents), and at 1000 the t-test on dcg_burges gave p = 1.0 and an infinite confidence interval."""
+    run = Run({"q1": {"d1": 2.0, "d2": 1.0}}, "r")
+    assert evaluate_run(Qrels({"q1": {"d1": 100, "d2": 3}}, source="mem"), run, [metric]).mean[metric] > 0
+    with pytest.raises(InputError) as caught:
+        evaluate_run(Qrels({"q1": {"d1": 1, "d2": 1024}}, source="mem"), run, ["ndcg@10", metric])
+    assert str(caught.value) == (
+        f"mem: field 'score': relevance grade 1024 (query 'q1', document 'd2') is above 100, the largest metric "
+        f"{metric!r} takes: its gain 2**grade leaves a float's range (nan or inf scores); use ndcg or dcg (linear gain, "
+        "any grade) or map the grades to 0-100")
+    scores = evaluate_run(Qrels({"q1": {"d1": 1, "d2": 1024}}, source="mem"), run, ["ndcg@10", "dcg"]).mean
+    assert all(math.isfinite(v) for v in scores.values())

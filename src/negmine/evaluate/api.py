@@ -26,7 +26,7 @@ from negmine.encode.truncate import check_truncate_dim
 from negmine.errors import InputError, caller_stacklevel
 from negmine.evaluate.compare import Comparison, compare_runs, format_table
 from negmine.evaluate.dense_eval import encode_split, search_run
-from negmine.evaluate.metrics import require_relevant
+from negmine.evaluate.metrics import check_burges_grades, require_relevant
 from negmine.evaluate.run import Run, first_line_with, read_trec_run, trec_tag, write_trec_run
 from negmine.io.atomic import atomic_write
 from negmine.io.files import iter_lines
@@ -81,6 +81,7 @@ def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[st
         data = DataConfig(data_dir=config.data_dir, split=config.split, unknown_qrels=config.unknown_qrels)
         dataset = load_data(data)
     require_relevant(dataset.judged_qrels())
+    check_burges_grades(dataset.judged_qrels(), config.metrics)
     _check_overlap(dataset, file_runs)
     if config.runs_dir is not None and config.models:
         check_trec_ids(dataset)

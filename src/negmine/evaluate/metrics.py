@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -60,6 +61,42 @@ def require_relevant(qrels: Qrels) -> None:
         raise InputError(qrels.source, None, "score", "no query has a relevant judgment (score > 0); nothing to evaluate")
 
 
+BURGES_METRICS = ("ndcg_burges", "dcg_burges")
+MAX_BURGES_GRADE = 100
+"""Largest relevance grade the ``*_burges`` metrics accept. Their gain is ``2**grade`` in a float: at 1024 it
+overflows (a query's ndcg_burges is nan, its dcg_burges inf), at 1023 from the third such document on; at 1000
+the t-test squares dcg_burges values and gave p = 1.0 and an infinite confidence interval. 100 is far above any
+graded scale in use (BEIR's 0-2, TREC's 0-4) and keeps every value, squared and summed over queries, in range."""
+
+
+def check_burges_grades(qrels: Qrels, metrics: Sequence[str]) -> None:
+    """InputError naming the qrels line of the first grade above :data:`MAX_BURGES_GRADE` when a ``*_burges``
+    metric is asked for (the other metrics take any 64-bit grade); checked before any model loads."""
+    asked = next((m for m in metrics if parse_metric(m)[0] in BURGES_METRICS), None)
+    if asked is None:
+        return
+    judged = ((q, d, s) for q, docs in qrels.judgments.items() for d, s in docs.items())
+    found = next(((q, d, s) for q, d, s in judged if s > MAX_BURGES_GRADE), None)
+    if found is None:
+        return
+    query_id, doc_id, grade = found
+    raise InputError(
+        qrels.source, _qrels_line(qrels.source, query_id, doc_id), "score",
+        f"relevance grade {grade} (query {query_id!r}, document {doc_id!r}) is above {MAX_BURGES_GRADE}, the largest "
+        f"metric {asked!r} takes: its gain 2**grade leaves a float's range (nan or inf scores); use ndcg or dcg "
+        f"(linear gain, any grade) or map the grades to 0-{MAX_BURGES_GRADE}",
+    )
+
+
+def _qrels_line(source: str, query_id: str, doc_id: str) -> int | None:
+    """The line of the qrels file ``source`` judging ``doc_id`` for ``query_id`` (None if not a file)."""
+    from negmine.io.beir import iter_qrels
+
+    if not Path(source).is_file():
+        return None
+    return next((line for line, q, d, _ in iter_qrels(source) if (q, d) == (query_id, doc_id)), None)
+
+
 def evaluated_query_ids(qrels: Qrels) -> list[str]:
     """The queries of ``qrels`` with a relevant judgment, sorted by id: the order of every per-query array,
     results entry and run file of an evaluation.
@@ -84,6 +121,7 @@ def evaluate_run(
     metrics = tuple(metrics)
     parsed = [parse_metric(m) for m in metrics]
     require_relevant(qrels)
+    check_burges_grades(qrels, metrics)
     query_ids = evaluated_query_ids(qrels)
     if ignore_identical_ids:
         run = run.without_identical_ids()
