@@ -242,6 +242,22 @@ def test_qrels_unknown_query_id(beir):
     )
 
 
+SWAPPED = ("were the corpus and queries files swapped? give the documents as corpus (--corpus) and the queries as "
+           "queries (--queries)")
+
+
+def test_corpus_and_queries_files_given_the_other_way_round_are_named_as_swapped(beir):
+    """The error was accurate (unknown query id) but gave no hint that the two files had been swapped."""
+    corpus, queries, qrels = beir / "corpus.jsonl", beir / "queries.jsonl", beir / "qrels" / "train.tsv"
+    _rewrite(corpus, [{"_id": d, "title": "t", "text": "x"} for d in ("d1", "d2", "d3")])  # each with a text
+    assert str(_error(load_beir_files, queries, corpus, qrels)) == (
+        f"{qrels}:2: field 'query-id': unknown query id 'q1' (not in {corpus}); its corpus id 'd1' is an id of that "
+        f"file, which looks like the corpus: {SWAPPED}")
+    assert str(_error(load_beir_files, queries, queries, qrels)) == (  # the queries given as the corpus too
+        f"{qrels}:2: field 'corpus-id': unknown corpus id 'd1' (not in {queries}); its query id 'q1' is an id of that "
+        f"file, which looks like the queries: {SWAPPED}")
+
+
 def test_qrels_unknown_corpus_id_reports_first_in_file_order_and_the_opt_out(beir):
     path = _qrels(beir, HEADER + "q2\td2\t1\nq1\td1\t1\nq2\tzzz\t0\nq1\td404\t1\n")
     err = _error(load_beir, beir)

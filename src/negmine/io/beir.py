@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
-from negmine.errors import InputError, field_setting
+from negmine.errors import InputError, field_option, field_setting
 from negmine.io.files import invisible_note, is_blank, iter_lines, require_file, utf8_problem
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
@@ -236,13 +236,31 @@ def _first_line(path: Path, wanted: Callable[[str, str], bool]) -> int | None:
     return next((line for line, q, d, _ in iter_qrels(path) if wanted(q, d)), None)
 
 
-def unknown_doc_error(path: Path, line: int | None, doc_id: str, corpus: Corpus) -> InputError:
-    """The default-policy error for a judgment whose document is not in ``corpus``, naming the opt-out."""
+def unknown_doc_error(path: Path, line: int | None, doc_id: str, corpus: Corpus,
+                      query_id: str | None = None) -> InputError:
+    """The default-policy error for a judgment whose document is not in ``corpus``, naming the opt-out; or, when
+    the judgment's ``query_id`` is one of the corpus file's ids, that the file looks like the queries."""
+    if query_id is not None and query_id in corpus.index:
+        return InputError(path, line, "corpus-id", f"unknown corpus id {doc_id!r} (not in {corpus.source}); its "
+                          f"query id {query_id!r} is an id of that file, which looks like the queries: {_SWAPPED}")
     return InputError(
         path, line, "corpus-id",
         f"unknown corpus id {doc_id!r} (not in {corpus.source}); if the dataset judges documents missing from "
         f"its corpus, set {field_setting('unknown_qrels', 'skip')} to drop such rows",
     )
+
+
+def _swapped_hint(doc_id: str, queries: Queries) -> str:
+    """For a judgment whose query id is not in ``queries``: when its corpus id is one of the queries file's ids,
+    a hint that the file looks like the corpus (``--corpus`` and ``--queries`` swapped); "" otherwise. Cheap: the
+    queries are in memory, and the (large) corpus file is not read for it."""
+    if doc_id not in queries.index:
+        return ""
+    return f"; its corpus id {doc_id!r} is an id of that file, which looks like the corpus: {_SWAPPED}"
+
+
+_SWAPPED = (f"were the corpus and queries files swapped? give the documents as {field_option('corpus')} and the "
+            f"queries as {field_option('queries')}")
 
 
 def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None) -> Qrels:
@@ -254,9 +272,10 @@ def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None)
     judgments: dict[str, dict[str, int]] = {}
     for line, query_id, doc_id, score in iter_qrels(path):
         if query_id not in queries.index:
-            raise InputError(path, line, "query-id", f"unknown query id {query_id!r} (not in {queries.source})")
+            raise InputError(path, line, "query-id", f"unknown query id {query_id!r} (not in {queries.source})"
+                             + _swapped_hint(doc_id, queries))
         if corpus is not None and doc_id not in corpus.index:
-            raise unknown_doc_error(path, line, doc_id, corpus)
+            raise unknown_doc_error(path, line, doc_id, corpus, query_id)
         docs = judgments.setdefault(query_id, {})
         if doc_id in docs:
             first = _first_line(path, lambda q, d: q == query_id and d == doc_id)
@@ -274,9 +293,9 @@ def check_qrels_docs(qrels: Qrels, corpus: Corpus) -> None:
         return
     path = Path(qrels.source)
     if path.is_file():  # re-scan for the line number (error path only)
-        for line, _, doc_id, _ in iter_qrels(path):
+        for line, query_id, doc_id, _ in iter_qrels(path):
             if doc_id not in index:
-                raise unknown_doc_error(path, line, doc_id, corpus)
+                raise unknown_doc_error(path, line, doc_id, corpus, query_id)
     missing = next(d for docs in qrels.judgments.values() for d in docs if d not in index)
     raise unknown_doc_error(path, None, missing, corpus)
 
