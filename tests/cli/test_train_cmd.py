@@ -376,3 +376,19 @@ def test_train_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
     result = runner.invoke(build_app(), args + ["--resume"])
     assert result.exit_code == 130
     assert "rerun the same command with --resume to continue from checkpoint-4" in result.output
+
+
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")
+def test_train_cli_says_when_a_negative_fn_margin_masks_every_negative(tmp_path, tiny_model_path):
+    """--fn-margin -1 with the tiny random model: every candidate negative masked, loss 0 at every step, exit 0 and
+    nothing said. Now a warning before the run (the margin is negative) and one at the first step that lost most
+    of its negatives, each once."""
+    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), tmp_path / "o", tiny_model_path)
+                           + ["--fn-margin", "-1", "--logging-steps", "1"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("warning: fn_margin=-1.0 (--fn-margin -1.0) is negative: it masks every candidate")
+    assert lines[1].startswith("warning: false-negative masking with fn_margin (--fn-margin) -1.0 masked every one of "
+                               "step 1's 44 candidate negatives (44), so its loss was 0")
+    assert [e["loss"] for e in json.loads((tmp_path / "o" / "negmine_train.json").read_text())["result"]["loss_history"]] == [0.0, 0.0]

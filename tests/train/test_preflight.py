@@ -141,6 +141,27 @@ def test_checkpoint_steps_with_keep_best_are_named_as_unused(tmp_path):
         check_before_work(replace(base, dev=DevEvalConfig(tmp_path, steps=5)))  # without --keep-best it is used
 
 
+def test_a_negative_fn_margin_is_warned_about_before_the_run(tmp_path):
+    """--fn-margin -1 is in the allowed range [-2, 2], and it masked nearly every candidate of a run (loss 0 at
+    every step) with nothing said: a negative margin masks candidates scored below the positive."""
+    import warnings
+
+    mined = tmp_path / "n.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "m", fn_margin=-1.0)
+    with pytest.warns(NegmineWarning, match=r"^fn_margin=-1\.0 \(--fn-margin -1\.0\) is negative: it masks every "
+                                            r"candidate the model scores above the positive's score - 1\.0, so also "
+                                            r"those scored just below the positive, the hardest negatives, .*; use a "
+                                            r"margin above 0 \(e\.g\. fn_margin=0\.1 \(--fn-margin 0\.1\): candidates "
+                                            r"scored 0\.1 above the positive\) or none \(fn_margin=None "
+                                            r"\(--no-fn-margin\), the default\)$"):
+        check_before_work(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for margin in (None, 0.0, 0.1):
+            check_before_work(replace(config, fn_margin=margin))
+
+
 def test_prompts_unlike_those_the_same_model_mined_with_are_named(tmp_path):
     """An E5 file mined with 'query: '/'passage: ' and trained without them: no word was said."""
     import json

@@ -39,6 +39,7 @@ from negmine.train.dev_eval import (
     DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, dev_history, load_dev_data,
     warn_if_start_was_best,
 )
+from negmine.train.mask_warning import WarnWhenMarginMasksMost
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
 
@@ -609,6 +610,8 @@ class _TrainRun:
         callbacks += [self.remine] if self.remine else []
         stats = getattr(self.loss, "mask_stats", None)
         callbacks += [MaskStatsInLog(stats)] if stats is not None else []
+        if stats is not None and self.config.fn_mask and self.config.fn_margin is not None:
+            callbacks += [WarnWhenMarginMasksMost(stats, self.config.fn_margin)]
         callbacks += [EvaluateAtEnd(), EvaluateEpochBeforeCheckpoint()] if self.evaluator else []
         self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=checkpoint is not None)
         callbacks += [self.part_timings, *extra_callbacks]

@@ -167,6 +167,27 @@ def warn_checkpoint_steps_unused(config: TrainConfig) -> None:
     )
 
 
+def warn_negative_fn_margin(config: TrainConfig) -> None:
+    """A NegmineWarning for a negative ``fn_margin``: it masks candidates the model scores *below* the positive
+    (down to ``|fn_margin|`` below it), the hardest negatives, which carry the training signal (the threshold is
+    meant above the positive: :mod:`negmine.train.losses.masking`). ``--fn-margin -1`` was accepted (the range is
+    [-2, 2]) and masked 98.7% of a tiny run's candidates, every step at loss 0, with nothing said. A warning, not
+    an error: the range stays as it was, and :mod:`negmine.train.mask_warning` says so again, with the share
+    masked, if a step loses most of its negatives. The message names the sign convention: sentence-transformers'
+    GISTEmbedLoss subtracts its margin (with a separate guide model), so a user coming from it may type -0.1."""
+    if not config.fn_mask or config.fn_margin is None or config.fn_margin >= 0:
+        return
+    warnings.warn(
+        f"{field_setting('fn_margin', config.fn_margin)} is negative: it masks every candidate the model scores above "
+        f"the positive's score - {-config.fn_margin!r}, so also those scored just below the positive, the hardest "
+        "negatives, which carry the training signal (fn_margin is added to the positive's score, and the model being "
+        "trained scores; sentence-transformers' GISTEmbedLoss subtracts its margin and scores with a separate guide "
+        "model); use a margin above 0 "
+        f"(e.g. {field_setting('fn_margin', 0.1)}: candidates scored 0.1 above the positive) or none "
+        f"({field_setting('fn_margin', None, cli='--no-fn-margin')}, the default)", NegmineWarning, stacklevel=2,
+    )
+
+
 def warn_prompts_unlike_mining(config: TrainConfig) -> None:
     """A NegmineWarning when the training file was mined by the model being trained with other
     ``--query-prompt``/``--document-prompt`` than it trains with (read from the mining summary next to it, or
@@ -268,6 +289,7 @@ def check_settings(config: TrainConfig) -> None:
     refuse_output_over_model(config)
     check_model_folder(config)
     warn_checkpoint_steps_unused(config)
+    warn_negative_fn_margin(config)
     warn_prompts_unlike_mining(config)
     warn_model_not_a_bi_encoder(config)
 

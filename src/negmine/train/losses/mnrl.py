@@ -23,17 +23,21 @@ class MaskStats:
     """Running count of masked candidates (reported in the training summary).
 
     The counts go into the trainer's log entries (:meth:`log_entry`), which every checkpoint saves, so a resumed
-    run continues them (:meth:`restore`) and reports the whole run's fraction."""
+    run continues them (:meth:`restore`) and reports the whole run's fraction. ``rows`` (the query rows masked; not
+    logged, so it counts this part of a resumed run only) tells a step's candidate negatives from its candidates
+    (:mod:`negmine.train.mask_warning`): each row's own positive is a candidate and is never masked."""
 
     LOG_KEYS = ("fn_masked", "fn_mask_candidates")
 
     def __init__(self) -> None:
         self.masked = 0
         self.candidates = 0
+        self.rows = 0
 
     def add(self, mask: Tensor) -> None:
         self.masked += int(mask.sum())
         self.candidates += mask.numel()
+        self.rows += mask.shape[0]
 
     def fraction(self) -> float:
         return self.masked / self.candidates if self.candidates else 0.0
