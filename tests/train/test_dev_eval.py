@@ -64,6 +64,42 @@ def test_training_logs_dev_metrics_before_during_and_after(tmp_path, mined_file,
     assert not (result.output_dir / "checkpoints" / "eval").exists()
 
 
+def test_a_run_stopped_after_an_evaluation_leaves_no_eval_folder(tmp_path, mined_file, dev_dir, tiny_model_path):
+    """The trainer makes checkpoints/eval before each evaluation for the evaluator's CSV files, which negmine's
+    evaluator never writes; it was removed only when the run finished, so a run stopped by Ctrl-C (resumed or not)
+    left an empty folder behind."""
+    config = _config(tmp_path, mined_file, tiny_model_path, DevEvalConfig(dev_dir, steps=1), checkpoint_steps=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])  # evaluated at steps 0, 1 and 2
+    assert (config.output_dir / "checkpoints" / "checkpoint-2").is_dir()
+    assert not (config.output_dir / "checkpoints" / "eval").exists()
+
+
+def test_the_evaluator_removes_the_empty_output_folder_it_is_given_also_when_stopped(tmp_path, dev_dir,
+                                                                                   tiny_model_path, monkeypatch):
+    import negmine.evaluate.dense_eval
+
+    dataset = load_dev_data(DevEvalConfig(dev_dir))
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    folder = tmp_path / "eval"
+    folder.mkdir()
+    DevEvaluator(dataset, model.max_seq_length)(model, output_path=str(folder), steps=1)
+    assert not folder.exists()
+    folder.mkdir()
+    (folder / "mine.csv").write_text("a user's file\n")
+    DevEvaluator(dataset, model.max_seq_length)(model, output_path=str(folder), steps=1)
+    assert (folder / "mine.csv").exists(), "a folder with something in it stays"
+    (folder / "mine.csv").unlink()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(negmine.evaluate.dense_eval, "retrieve_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        DevEvaluator(dataset, model.max_seq_length)(model, output_path=str(folder), steps=1)
+    assert not folder.exists()
+
+
 @pytest.fixture(scope="module")
 def toy_keep_best(tmp_path_factory, tiny_model_path):
     """``make(folder) -> TrainConfig``: four learnable pairs (dev nDCG@10 rises after ~15 steps, then stays),

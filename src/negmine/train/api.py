@@ -37,7 +37,7 @@ from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_settings, resume_point, training_outputs
 from negmine.train.dev_eval import (
     DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, dev_history, load_dev_data,
-    warn_if_start_was_best,
+    remove_if_empty, warn_if_start_was_best,
 )
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
@@ -294,16 +294,6 @@ def save_model(model, output_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def remove_if_empty(folder: Path) -> None:
-    """Remove ``folder`` if it is an empty directory. sentence-transformers' trainer creates
-    ``<output_dir>/eval`` before each evaluation for the evaluator's CSV files; negmine's dev evaluator writes
-    none (its scores go to the log and the summary), so a run with dev evaluation left an empty folder."""
-    try:
-        folder.rmdir()
-    except OSError:  # missing, not empty, or not a directory: nothing to do
-        pass
-
-
 def _loss_history(log_history: list[dict]) -> list[dict]:
     keep = ("step", "epoch", "loss", "learning_rate", "grad_norm")
     return [{k: entry[k] for k in keep if k in entry} for entry in log_history if "loss" in entry]
@@ -522,7 +512,7 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
         if checkpoint is None:  # once the inputs have loaded (a run refused for them creates no folder)
             record_run_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)  # which --resume must repeat
         run.fit(checkpoint, callbacks)
-        remove_if_empty(Path(config.output_dir) / CHECKPOINT_DIR / "eval")
+        remove_if_empty(Path(config.output_dir) / CHECKPOINT_DIR / "eval")  # one a killed run's evaluation left
         t0 = time.perf_counter()
         run.model.max_seq_length = run.max_seq_length
         save_model(run.model, Path(config.output_dir))

@@ -85,10 +85,24 @@ class DevEvaluator(SentenceEvaluator):
                                document_prompt=self.document_prompt, name=f"step-{steps}")
         finally:
             model.max_seq_length = training_length
+            if output_path is not None:  # also when stopped (Ctrl-C) in the evaluation: see remove_if_empty
+                remove_if_empty(Path(output_path))
         scores = evaluate_run(self.dataset.judged_qrels(), run, DEV_METRICS).mean
         metrics = self.prefix_name_to_metrics({k: float(scores[k]) for k in DEV_METRICS}, self.name)
         self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
         return metrics
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` if it is an empty directory. sentence-transformers' trainer creates
+    ``<checkpoints>/eval`` before each evaluation, as the ``output_path`` of the evaluator's CSV files; negmine's
+    dev evaluator writes none (its scores go to the trainer's log and the summary), so it removes the folder at the
+    end of each evaluation. Removed only at the end of the run before, a run stopped by Ctrl-C (or an error) left
+    an empty ``checkpoints/eval`` that nothing ever read. A folder that holds anything (a user's file) stays."""
+    try:
+        folder.rmdir()
+    except OSError:  # missing, not empty, or not a directory: nothing to do
+        pass
 
 
 class MeasuringTrainer(SentenceTransformerTrainer):
