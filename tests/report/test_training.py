@@ -291,6 +291,26 @@ def test_the_remining_table_shows_values_as_the_summary_has_them(tmp_path):
     assert rows == [["", "", "30", "1.5000", "6"], ["null", "true", "30", "1.0000", "10"]]
 
 
+@pytest.mark.parametrize("backend, device", [("torch", "mps"), ("onnx", "cpu")])
+def test_the_remining_settings_are_those_re_mining_ran_with(tmp_path, backend, device):
+    """The mine.* rows are the mined file's recorded configuration: they showed mine.encoder.show_progress true for
+    a run trained (and re-mined) with --no-progress, whose re-mining drew no bar, and the mining run's device, which
+    re-mining replaces with the run's (TrainConfig.remine_config; an onnx encoder keeps the CPU)."""
+    summary = _summary(remine=True)
+    summary["config"].update(show_progress=False, device="mps")
+    summary["config"]["mine"]["encoder"] = {"model": "mined-with", "show_progress": True, "device": "cpu",
+                                            "backend": backend}
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8").split("<h2>Configuration</h2>")[1]
+    assert "mine.encoder.show_progress" not in page
+    assert "<tr><td>show_progress</td><td>false</td></tr>" in page
+    assert f"<tr><td>mine.encoder.device</td><td>{device}</td></tr>" in page
+    assert "<tr><td>mine.encoder.model</td><td>mined-with</td></tr>" in page
+    assert "mine.*: the settings re-mining ran with, the mined file&#x27;s mining configuration on this run&#x27;s " \
+           "device" in page
+    assert summary["config"]["mine"]["encoder"]["show_progress"] is True, "the summary read is left as it is"
+
+
 def test_the_training_report_is_never_written_over_the_runs_summary_nor_into_a_directory(tmp_path):
     from negmine.errors import ConfigError
 

@@ -215,6 +215,35 @@ def flat_config(config: Mapping, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+PRESENTATION_ONLY = ("show_progress",)
+"""Encoder settings of the recorded mining configuration that re-mining does not use: its pipeline runs without
+progress bars (:func:`negmine.train.pipeline_miner.pipeline_miner`), and the one bar it draws, the corpus
+encoding, follows the training run's ``show_progress``."""
+
+
+def as_remined(config: Mapping) -> Mapping:
+    """``config`` with its ``mine`` section (the mined file's recorded configuration) as re-mining ran it: without
+    the settings it does not use (:data:`PRESENTATION_ONLY`), and with the run's ``device`` for a torch encoder,
+    as :meth:`negmine.config.TrainConfig.remine_config` sets it. The table showed the mining run's values, e.g.
+    ``mine.encoder.show_progress true`` for a run trained and re-mined with ``--no-progress``."""
+    mine = config.get("mine")
+    encoder = mine.get("encoder") if isinstance(mine, Mapping) else None
+    if not isinstance(encoder, Mapping):
+        return config
+    encoder = {key: value for key, value in encoder.items() if key not in PRESENTATION_ONLY}
+    if encoder.get("backend", "torch") == "torch" and "device" in encoder and config.get("device") is not None:
+        encoder["device"] = config["device"]
+    return {**config, "mine": {**mine, "encoder": encoder}}
+
+
+def _remining_note(config: Mapping) -> str:
+    if not isinstance(config.get("mine"), Mapping):
+        return ""
+    note = ("mine.*: the settings re-mining ran with, the mined file's mining configuration on this run's device "
+            "(an onnx encoder's stays on the CPU); its one progress bar, the corpus encoding, follows show_progress")
+    return f'<p class="note">{html.escape(note)}</p>'
+
+
 def _json_value(value: object) -> str:
     if isinstance(value, (str, PurePath)) and str(value):
         return str(value)  # an empty text as "" (an empty cell read as a missing value)
@@ -240,7 +269,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
     if result.get("remine"):
         columns = sorted({key for event in result["remine"] for key in event})
         sections.append(("Re-mining", _rows_table(result["remine"], columns)))
-    sections.append(("Configuration", key_value_table(flat_config(config))))
+    sections.append(("Configuration", _remining_note(config) + key_value_table(flat_config(as_remined(config)))))
     steps = result["global_step"]
     subtitle = f"{steps} step{'' if steps == 1 else 's'} on {config.get('train_file')}"
     with atomic_write(out) as handle:
