@@ -112,6 +112,24 @@ def test_train_cli_with_a_dev_split_end_to_end(tmp_path, tiny_model_path):
     assert report.exit_code == 0 and (tmp_path / "o" / "training_report.html").exists()
 
 
+def test_train_cli_prints_clean_dev_lines_with_the_bars_on(tmp_path, tiny_model_path):
+    """Each dev line ended in the trainer's 'eval_samples_per_second': '0', 'eval_steps_per_second': '0' (it counts
+    an evaluation dataset, which dev evaluation has none of)."""
+    from negmine.testing.beir import write_beir
+
+    mined = _mined(tmp_path / "m.jsonl")
+    rows = [json.loads(line) for line in mined.read_text().splitlines()]
+    dev = write_beir(tmp_path / "dev", {r["positive_id"]: r["positive"] for r in rows},
+                     {r["query_id"]: r["query"] for r in rows[:4]},
+                     [(r["query_id"], r["positive_id"], 1) for r in rows[:4]], split="dev")
+    args = [a for a in _base_args(mined, tmp_path / "o", tiny_model_path) if a != "--no-progress"]
+    result = runner.invoke(build_app(), [*args, "--eval-data", str(dev), "--eval-steps", "1"])
+    assert result.exit_code == 0, result.output
+    dev_lines = [line for line in result.stderr.splitlines() if line.startswith("{'eval_dev_ndcg@10'")]
+    assert len(dev_lines) == 3, result.stderr  # steps 0, 1, 2
+    assert all("'eval_runtime'" in line and "per_second" not in line for line in dev_lines), dev_lines
+
+
 def dev_option_unused(flag: str) -> str:
     return (f"{flag} would be ignored: no --eval-data is given, and the dev-evaluation options apply to its split "
             f"only (the training file has no qrels); add --eval-data DIR, or drop {flag}")

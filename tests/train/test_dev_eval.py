@@ -306,3 +306,20 @@ def test_a_run_resumed_from_a_checkpoint_at_an_epoch_end_keeps_that_epochs_dev_e
     assert resumed.dev == straight.dev
     a, b = _state(straight.output_dir), _state(resumed.output_dir)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_printed_dev_line_leaves_out_the_trainers_always_zero_throughput():
+    """With the bars on, every dev line ended in 'eval_samples_per_second': '0', 'eval_steps_per_second': '0': the
+    trainer counts an evaluation dataset's samples, and the dev evaluator has none. The log keeps them."""
+    from types import SimpleNamespace
+
+    from negmine.train.dev_eval import DevLineProgress
+
+    written = []
+    progress = DevLineProgress()
+    progress.training_bar = SimpleNamespace(write=written.append)
+    logs = {"eval_dev_ndcg@10": 0.5, "eval_runtime": 2.244, "eval_samples_per_second": 0.0,
+            "eval_steps_per_second": 0.0, "epoch": 0.5}
+    progress.on_log(None, SimpleNamespace(is_world_process_zero=True), None, logs=logs)
+    assert written == ["{'eval_dev_ndcg@10': '0.5', 'eval_runtime': '2.244', 'epoch': '0.5'}"]
+    assert "eval_samples_per_second" in logs, "the log entry itself is left as it is"

@@ -36,8 +36,8 @@ from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import CHECKPOINT_DIR, check_settings, resume_point, training_outputs
 from negmine.train.dev_eval import (
-    DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, dev_history, load_dev_data,
-    remove_if_empty, warn_if_start_was_best,
+    DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, clean_dev_lines, dev_history,
+    load_dev_data, remove_if_empty, warn_if_start_was_best,
 )
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
@@ -612,6 +612,8 @@ class _TrainRun:
             )
         if not self.config.show_progress:
             quiet_log(trainer)
+        elif self.evaluator is not None:
+            clean_dev_lines(trainer)
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         self.train_start = time.perf_counter()

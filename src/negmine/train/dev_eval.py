@@ -16,6 +16,7 @@ from pathlib import Path
 from sentence_transformers import SentenceTransformerTrainer
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from transformers import TrainerCallback
+from transformers.trainer_callback import ProgressCallback
 
 from negmine.config import DataConfig, DevEvalConfig
 from negmine.errors import caller_stacklevel
@@ -115,6 +116,28 @@ class MeasuringTrainer(SentenceTransformerTrainer):
 
         with torch.random.fork_rng(devices=rng_devices(self.args.device)):
             return super().evaluate(*args, **kwargs)
+
+
+EVAL_THROUGHPUT = ("eval_samples_per_second", "eval_steps_per_second")
+"""The trainer's throughput keys of an evaluation: it counts the samples of an evaluation dataset, and negmine's
+dev evaluation has none (its evaluator encodes the split itself), so they are always 0."""
+
+
+class DevLineProgress(ProgressCallback):
+    """transformers' ProgressCallback (the bars, and each log entry written above them), whose dev evaluation lines
+    leave out :data:`EVAL_THROUGHPUT`: every dev line printed ``'eval_samples_per_second': '0',
+    'eval_steps_per_second': '0'`` after the scores, figures that read as a broken evaluation. The trainer's log
+    (and the summary, :func:`dev_history`) is unchanged; ``eval_runtime`` stays, the seconds the evaluation took."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        shown = {key: value for key, value in (logs or {}).items() if key not in EVAL_THROUGHPUT}
+        return super().on_log(args, state, control, logs=shown, **kwargs)
+
+
+def clean_dev_lines(trainer) -> None:
+    """Put :class:`DevLineProgress` in the place of the trainer's ProgressCallback (present when its bars are on)."""
+    if trainer.pop_callback(ProgressCallback) is not None:
+        trainer.add_callback(DevLineProgress)
 
 
 def rng_devices(device) -> list:
