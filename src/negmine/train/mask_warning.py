@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from transformers import TrainerCallback
 
-from negmine.errors import NegmineWarning, field_option, field_setting
+from negmine.errors import NegmineWarning, caller_stacklevel, field_option, field_setting
 
 if TYPE_CHECKING:
     from negmine.train.losses.mnrl import MaskStats
@@ -53,7 +53,7 @@ class WarnWhenMarginMasksMost(TrainerCallback):
         if not self.warned and negatives > 0 and masked > MOST * negatives:
             self.warned = True
             warnings.warn(most_masked_message(self.margin, state.global_step, masked, negatives), NegmineWarning,
-                          stacklevel=2)
+                          stacklevel=caller_stacklevel())
         return control
 
 

@@ -184,7 +184,7 @@ def warn_negative_fn_margin(config: TrainConfig) -> None:
         "trained scores; sentence-transformers' GISTEmbedLoss subtracts its margin and scores with a separate guide "
         "model); use a margin above 0 "
         f"(e.g. {field_setting('fn_margin', 0.1)}: candidates scored 0.1 above the positive) or none "
-        f"({field_setting('fn_margin', None, cli='--no-fn-margin')}, the default)", NegmineWarning, stacklevel=2,
+        f"({field_setting('fn_margin', None, cli='--no-fn-margin')}, the default)", NegmineWarning, stacklevel=caller_stacklevel(),
     )
 
 
