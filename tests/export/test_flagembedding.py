@@ -2,6 +2,7 @@ import pytest
 
 from negmine.errors import NegmineWarning
 from negmine.export.registry import export_file
+from negmine.testing.native_rows import pair_row, write_native
 
 
 def test_query_pos_neg(native_file, tmp_path, load_json_dataset):
@@ -38,33 +39,16 @@ def test_promoted_documents_join_pos_with_their_mining_scores(promoted_file, tmp
     assert scored["pos"] == plain["pos"]
     assert scored["pos_scores"] == [pytest.approx([0.8, 0.75, 0.72, 0.8]), [0.8]]
 
-def _pair(qid, pid, pscore, negatives, **extra):
-    """A native row of query ``qid`` with positive ``pid``; ``negatives`` are (id, score) pairs."""
-    from negmine.export.native import make_row
-
-    return make_row(query_id=qid, query=f"query {qid}", positive_id=pid, positive=f"text {pid}", positive_score=pscore,
-                    negative_ids=[d for d, _ in negatives], negatives=[f"text {d}" for d, _ in negatives],
-                    negative_scores=[s for _, s in negatives], negative_ranks=list(range(2, 2 + len(negatives))),
-                    **extra)
-
-
-def _write(path, rows):
-    from negmine.export.native import dumps_row
-
-    path.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
-    return path
-
-
 def test_a_multi_positive_query_is_one_record_with_every_positive_and_negatives_valid_for_all(tmp_path,
                                                                                              load_json_dataset):
     """FlagEmbedding draws one positive of ``pos`` per step and uses every other passage of the batch as an
     in-batch negative: two records of one query in a batch would push each other's positive away. q1's rows are
     apart in the file (q2 between); p1's row has n1 (0.8), which scores above q1's weaker positive p2 (0.5), so it
     is not a negative of p2 and must not be in q1's shared ``neg``; n3 (0.3) passes both rows' filters."""
-    native = _write(tmp_path / "m.jsonl", [
-        _pair("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.4)]),
-        _pair("q2", "r1", 0.7, [("m1", 0.6)]),
-        _pair("q1", "p2", 0.5, [("n2", 0.4), ("n3", 0.3)]),
+    native = write_native(tmp_path / "m.jsonl", [
+        pair_row("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.4)]),
+        pair_row("q2", "r1", 0.7, [("m1", 0.6)]),
+        pair_row("q1", "p2", 0.5, [("n2", 0.4), ("n3", 0.3)]),
     ])
     stats = export_file(native, "flagembedding-scores", tmp_path / "f.jsonl")
     assert (stats.rows_in, stats.records_out, stats.skipped) == (3, 2, {})
@@ -80,17 +64,17 @@ def test_no_negative_is_a_positive_or_a_flagged_document_of_another_row_of_its_q
     from negmine.export.base import SKIP_NO_NEGATIVES
     from negmine.export.flagembedding import SKIP_NO_SHARED_NEGATIVE
 
-    native = _write(tmp_path / "m.jsonl", [
-        _pair("q1", "p1", 0.9, [("p2", 0.8), ("x", 0.7), ("n", 0.6)], negative_flags=[None, "false_negative", None]),
-        _pair("q1", "p2", 0.85, [("p1", 0.82), ("x", 0.7), ("n", 0.6)]),
-        _pair("q1", "p3", 0.2, []),
+    native = write_native(tmp_path / "m.jsonl", [
+        pair_row("q1", "p1", 0.9, [("p2", 0.8), ("x", 0.7), ("n", 0.6)], negative_flags=[None, "false_negative", None]),
+        pair_row("q1", "p2", 0.85, [("p1", 0.82), ("x", 0.7), ("n", 0.6)]),
+        pair_row("q1", "p3", 0.2, []),
     ])
     stats = export_file(native, "flagembedding", tmp_path / "f.jsonl")
     assert (stats.records_out, stats.skipped, stats.flagged_left_out) == (1, {SKIP_NO_NEGATIVES: 1}, 1)
     assert load_json_dataset(tmp_path / "f.jsonl")[0] == {"query": "query q1", "pos": ["text p1", "text p2"],
                                                           "neg": ["text n"]}
-    only_positives = _write(tmp_path / "p.jsonl", [_pair("q1", "p1", 0.9, [("p2", 0.8)]),
-                                                   _pair("q1", "p2", 0.85, [("p1", 0.82)])])
+    only_positives = write_native(tmp_path / "p.jsonl", [pair_row("q1", "p1", 0.9, [("p2", 0.8)]),
+                                                   pair_row("q1", "p2", 0.85, [("p1", 0.82)])])
     with pytest.warns(NegmineWarning, match="holds no records"):
         stats = export_file(only_positives, "flagembedding", tmp_path / "g.jsonl")
     assert (stats.records_out, stats.skipped) == (0, {SKIP_NO_SHARED_NEGATIVE: 2})

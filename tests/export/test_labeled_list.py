@@ -2,6 +2,7 @@ import pytest
 
 from negmine.errors import NegmineWarning
 from negmine.export.registry import export_file
+from negmine.testing.native_rows import pair_row, write_native
 
 
 def test_positive_first_then_negatives(native_file, tmp_path, load_json_dataset):
@@ -31,30 +32,13 @@ def test_promoted_documents_are_labelled_relevant_after_the_positive(promoted_fi
     assert ds[1]["labels"] == [1, 0, 0], "d1 is exported once per query"
 
 
-def _pair(qid, pid, pscore, negatives, **extra):
-    """A native row of query ``qid`` with positive ``pid``; ``negatives`` are (id, score) pairs."""
-    from negmine.export.native import make_row
-
-    return make_row(query_id=qid, query=f"query {qid}", positive_id=pid, positive=f"text {pid}", positive_score=pscore,
-                    negative_ids=[d for d, _ in negatives], negatives=[f"text {d}" for d, _ in negatives],
-                    negative_scores=[s for _, s in negatives], negative_ranks=list(range(2, 2 + len(negatives))),
-                    **extra)
-
-
-def _write(path, rows):
-    from negmine.export.native import dumps_row
-
-    path.write_text("".join(dumps_row(r) for r in rows), encoding="utf-8")
-    return path
-
-
 def _two_positive_query(tmp_path):
     """q1 has two rows, apart in the file (q2 between): p1's negative n1 (0.8) scores above q1's weaker positive
     p2 (0.5), so it is no negative of p2; n2 is a negative of both rows; n3 (0.3) passes both rows' filters."""
-    return _write(tmp_path / "m.jsonl", [
-        _pair("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.4)]),
-        _pair("q2", "r1", 0.7, [("m1", 0.6)]),
-        _pair("q1", "p2", 0.5, [("n2", 0.4), ("n3", 0.3)]),
+    return write_native(tmp_path / "m.jsonl", [
+        pair_row("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.4)]),
+        pair_row("q2", "r1", 0.7, [("m1", 0.6)]),
+        pair_row("q1", "p2", 0.5, [("n2", 0.4), ("n3", 0.3)]),
     ])
 
 
@@ -90,8 +74,8 @@ def test_by_query_skips_a_query_without_a_negative_valid_for_all_its_positives(t
     from negmine.export.base import SKIP_NO_NEGATIVES
     from negmine.export.flagembedding import SKIP_NO_SHARED_NEGATIVE
 
-    native = _write(tmp_path / "m.jsonl", [_pair("q1", "p1", 0.9, [("p2", 0.8)]),
-                                           _pair("q1", "p2", 0.85, [("p1", 0.82)]), _pair("q2", "r1", 0.7, [])])
+    native = write_native(tmp_path / "m.jsonl", [pair_row("q1", "p1", 0.9, [("p2", 0.8)]),
+                                           pair_row("q1", "p2", 0.85, [("p1", 0.82)]), pair_row("q2", "r1", 0.7, [])])
     with pytest.warns(NegmineWarning, match="holds no records"):
         stats = export_file(native, "labeled-list-by-query", tmp_path / "q.parquet")
     skipped = {SKIP_NO_NEGATIVES: 1, SKIP_NO_SHARED_NEGATIVE: 2}

@@ -45,9 +45,23 @@ def _bert_config(hidden: int, layers: int):
     )
 
 
+def _save_bert(folder: Path, model_class, seed: int, hidden: int, layers: int, num_labels: int | None = None) -> Path:
+    """A random ``model_class`` (a transformers BERT class) seeded with ``seed``, and the tiny tokenizer, saved to
+    ``folder``; returns ``folder``."""
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    config = _bert_config(hidden, layers)
+    if num_labels is not None:
+        config.num_labels = num_labels
+    model_class(config).save_pretrained(str(folder))
+    _write_tokenizer(folder)
+    return folder
+
+
 def build_tiny_bi_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
     """Save a tiny mean-pooled, normalised SentenceTransformer to ``folder`` and return the path."""
-    import torch
     from sentence_transformers import SentenceTransformer
     from transformers import BertModel
 
@@ -57,11 +71,7 @@ def build_tiny_bi_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, l
         from sentence_transformers import models
 
     folder = Path(folder)
-    hf_dir = folder / "hf"
-    hf_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    BertModel(_bert_config(hidden, layers)).save_pretrained(str(hf_dir))
-    _write_tokenizer(hf_dir)
+    hf_dir = _save_bert(folder / "hf", BertModel, seed, hidden, layers)
     word = models.Transformer(str(hf_dir), max_seq_length=64)
     dim = word.get_embedding_dimension() if hasattr(word, "get_embedding_dimension") else word.get_word_embedding_dimension()
     pool = models.Pooling(dim, pooling_mode="mean")
@@ -72,33 +82,20 @@ def build_tiny_bi_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, l
 
 def build_tiny_cross_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
     """Save a tiny random BERT sequence classifier usable as ``CrossEncoder(path)``; return the path."""
-    import torch
     from transformers import BertForSequenceClassification
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    config = _bert_config(hidden, layers)
-    config.num_labels = 1
-    BertForSequenceClassification(config).save_pretrained(str(folder))
-    _write_tokenizer(folder)
-    return folder
+    return _save_bert(Path(folder), BertForSequenceClassification, seed, hidden, layers, num_labels=1)
 
 
 def build_tiny_sparse_encoder(folder: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
     """Save a tiny random SPLADE-style sentence-transformers ``SparseEncoder`` (a masked-language-model BERT with
     max SPLADE pooling) to ``folder``/model and return that path: a folder negmine must not take as a dense
     bi-encoder (``config_sentence_transformers.json`` model_type ``SparseEncoder``)."""
-    import torch
     from sentence_transformers.sparse_encoder import SparseEncoder
     from transformers import BertForMaskedLM
 
     folder = Path(folder)
-    hf_dir = folder / "hf"
-    hf_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    BertForMaskedLM(_bert_config(hidden, layers)).save_pretrained(str(hf_dir))
-    _write_tokenizer(hf_dir)
+    hf_dir = _save_bert(folder / "hf", BertForMaskedLM, seed, hidden, layers)
     try:  # sentence-transformers >= 6: the shared Transformer with a fill-mask task (MLMTransformer is deprecated)
         from sentence_transformers.sparse_encoder.modules import SpladePooling, Transformer
 
