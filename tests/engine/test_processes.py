@@ -99,8 +99,13 @@ def _sigint_disposition(_):
 def test_workers_ignore_sigint_so_ctrl_c_leaves_one_traceback_the_parents():
     import signal
 
-    assert list(ordered_process_map(_sigint_disposition, [0, 1], workers=2)) == [signal.SIG_IGN] * 2
-    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # this process still stops on Ctrl-C
+    # as in a terminal; a job started in the background of a non-interactive shell (CI) inherits SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert list(ordered_process_map(_sigint_disposition, [0, 1], workers=2)) == [signal.SIG_IGN] * 2
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # this process still stops on Ctrl-C
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_stopped_workers_are_ended_and_reaped_even_if_sigterm_raises_in_the_parent(sigterm_raises):
