@@ -106,6 +106,10 @@ def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
     bad.write_text("q-sleep Q0 sleep-3 1 0.5\n")
     with pytest.raises(InputError, match=r"bad.trec:1: expected 6 columns"):
         evaluate(_config(beir_dir, tmp_path, run_files=(bad,)), embedders=embedders)
+    infinite = tmp_path / "infinite.trec"
+    infinite.write_text("q-sleep Q0 sleep-3 1 0.5 x\nq-sleep Q0 sleep-1 2 -Infinity x\n")
+    with pytest.raises(InputError, match=r"infinite.trec:2: field 'score': score '-Infinity' is infinite"):
+        evaluate(_config(beir_dir, tmp_path, run_files=(infinite,)), embedders=embedders)
     with pytest.raises(ConfigError, match="unknown metric"):
         evaluate(_config(beir_dir, tmp_path, metrics=("ndcg@10", "xyz")), embedders=embedders)
     assert embedders["hash/a"].texts_encoded == 0

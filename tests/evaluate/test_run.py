@@ -51,7 +51,14 @@ def test_read_orders_by_score_and_skips_blank_lines(tmp_path) -> None:
         ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 0.4\n", r"r.trec:2: expected 6 columns 'query_id Q0 doc_id rank score tag', got 5"),
         ("q1 Q0 d1 one 0.5 t\n", r"r.trec:1: field 'rank': not an integer: 'one'"),
         ("q1 Q0 d1 1 high t\n", r"r.trec:1: field 'score': not a number: 'high'"),
-        ("q1 Q0 d1 1 nan t\n", r"r.trec:1: field 'score': score is NaN"),
+        ("q1 Q0 d1 1 nan t\n", r"r.trec:1: field 'score': score is NaN \('nan'\); every score must be a finite number"),
+        ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 inf t\n", r"r.trec:2: field 'score': score 'inf' is infinite; every score must "
+                                                  r"be a finite number .*: write finite scores, e.g. clip them"),
+        ("q1 Q0 d1 1 -inf t\n", r"r.trec:1: field 'score': score '-inf' is infinite; every score must be a finite"),
+        ("q1 Q0 d1 1 Infinity t\n", r"r.trec:1: field 'score': score 'Infinity' is infinite; every score must be"),
+        ("q1 Q0 d1 1 -Infinity t\n", r"r.trec:1: field 'score': score '-Infinity' is infinite"),
+        ("q1 Q0 d1 1 1e400 t\n", r"r.trec:1: field 'score': score '1e400' is beyond the range of a float \(it reads "
+                                 r"as infinite\); every score must be a finite number"),
         ("q1 Q0 d1 1 0.5 t\nq1 Q0 d1 2 0.4 t\n", r"r.trec:2: field 'doc_id': document 'd1' listed twice for query 'q1'"),
         ("\n\n", r"r.trec: no run rows"),
     ],

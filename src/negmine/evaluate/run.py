@@ -107,8 +107,9 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     """Read a TREC run file. The name defaults to the tag column (or the file stem for an empty tag).
 
     Raises :class:`InputError` naming the file, line and field for a missing file or a directory, invalid UTF-8,
-    a malformed row, a non-numeric rank or score, or a document listed twice for the same query. A UTF-8
-    byte-order mark is dropped (:func:`negmine.io.files.iter_lines`), as in the other readers.
+    a malformed row, a non-numeric rank, a score that is not a finite number (NaN, ``inf``, ``1e400``), or a document
+    listed twice for the same query. A UTF-8 byte-order mark is dropped (:func:`negmine.io.files.iter_lines`), as in
+    the other readers.
     """
     path = require_file(path, "run file")
     scores: dict[str, dict[str, float]] = {}
@@ -167,6 +168,17 @@ def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, st
         value = float(score)
     except ValueError:
         raise InputError(path, line_no, "score", f"not a number: {score!r}{_header_hint(line_no, parts)}") from None
-    if math.isnan(value):
-        raise InputError(path, line_no, "score", "score is NaN")
+    if not math.isfinite(value):
+        raise InputError(path, line_no, "score", _not_finite(score, value))
     return query_id, doc_id, value, tag
+
+
+def _not_finite(text: str, value: float) -> str:
+    """Why a NaN or infinite score is refused. An infinite one (``inf``, ``-Infinity``, or ``1e400``, beyond a float)
+    was read: several tie, so the metrics ranked them by doc id rather than by the run, and a NaN sorts nowhere."""
+    if math.isnan(value):
+        return f"score is NaN ({text!r}); every score must be a finite number"
+    literal = text.lstrip("+-").lower() in ("inf", "infinity")
+    what = "infinite" if literal else "beyond the range of a float (it reads as infinite)"
+    return (f"score {text!r} is {what}; every score must be a finite number (infinite scores tie, so the metrics "
+            "would rank them by doc id, not by the run): write finite scores, e.g. clip them to a large finite value")
