@@ -132,6 +132,17 @@ def test_invalid_json_and_non_object(tmp_path):
         list(read_native(path))
 
 
+def test_a_key_given_twice_in_a_row_is_refused_naming_line_and_key(tmp_path):
+    """JSON keeps the last value of a repeated key: the row was silently trained on or audited with the other query."""
+    row = json.dumps(make_row(**BASE), separators=(",", ":")).replace('{"query_id":', '{"query":"another","query_id":', 1)
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(make_row(**BASE)), row])
+    with pytest.raises(InputError) as info:
+        list(read_native(path))
+    assert str(info.value) == (f"{path}:2: field 'query': given twice in one JSON object (again at column 36); JSON "
+                               "readers keep only the last value, so the other would be dropped without a word: keep "
+                               "one of them")
+
+
 def test_candidate_score_sd_comes_first_of_the_optional_keys_rounded_and_checked():
     row = make_row(**BASE, candidate_score_sd=0.0812345678, confidence=0.5)
     assert list(row)[len(REQUIRED_KEYS):] == ["candidate_score_sd", "confidence"]

@@ -133,3 +133,47 @@ def test_read_json_object_checks_the_types_it_is_given(write_text):
     with pytest.raises(InputError) as info:
         read_json_object(path, {"judges": list, "counts": dict}, "not found", "not a summary (write it with x)")
     assert str(info.value) == f"{path}: field 'counts': must be a JSON object, got string; not a summary (write it with x)"
+
+
+REPEAT = "given twice in one JSON object (again at column {}); JSON readers keep only the last value, so the other " \
+         "would be dropped without a word: keep one of them"
+
+
+@pytest.mark.parametrize(("line", "key", "column"), [
+    ('{"_id": "a", "_id": "b", "text": "x"}', "_id", 14),
+    ('{"_id": "a", "text": "x", "title": "t", "text": "y"}', "text", 41),
+    ('{"_id": "a", "text": "x", "meta": {"k": 1, "k": 2}}', "k", 44),  # a nested object too
+    ('{"_id": "a", "\\u005fid": "b", "text": "x"}', "_id", 2),  # spelled another way: the column of the first
+])
+def test_a_key_given_twice_in_a_row_is_refused_naming_file_line_and_key(write_text, line, key, column):
+    """``json.loads`` keeps the last value of a repeated key without a word: the document was silently ``b``."""
+    path = write_text("corpus.jsonl", '{"_id": "d0", "text": "ok"}\n' + line + "\n")
+    with pytest.raises(InputError) as info:
+        list(iter_jsonl(path))
+    assert (info.value.line, info.value.field) == (2, key)
+    assert str(info.value) == f"{path}:2: field '{key}': " + REPEAT.format(column)
+
+
+def test_read_json_object_refuses_a_key_given_twice_at_its_line(write_text):
+    from negmine.io.jsonl import read_json_object
+
+    path = write_text("s.json", '{\n  "counts": {},\n  "judges": [],\n  "counts": {"pairs": 1}\n}\n')
+    with pytest.raises(InputError) as info:
+        read_json_object(path, ["counts"], "not found", "not a summary")
+    assert str(info.value) == f"{path}:4: field 'counts': " + REPEAT.format(3)
+
+
+def test_loads_raises_a_picklable_json_decode_error_for_a_repeated_key_and_reads_bytes():
+    import pickle
+
+    from negmine.io.jsonl import DuplicateKeyError, loads
+
+    assert loads(b'{"a": [1, {"b": 2}], "c": null}') == {"a": [1, {"b": 2}], "c": None}
+    with pytest.raises(json.JSONDecodeError) as info:
+        loads('{"a": 1, "b": 2, "a": 3}')
+    err = info.value
+    assert isinstance(err, DuplicateKeyError) and (err.key, err.pos, err.msg) == ("a", 17, "key 'a' appears twice in one object")
+    again = pickle.loads(pickle.dumps(err))
+    assert (type(again), again.key, again.pos, str(again)) == (DuplicateKeyError, "a", 17, str(err))
+    with pytest.raises(json.JSONDecodeError, match="Unexpected UTF-8 BOM"):  # as json.loads
+        loads('\ufeff{"a": 1}')

@@ -200,6 +200,15 @@ def test_broken_json_lines_get_no_document_hint(tmp_path):
         report_from_files(path)
 
 
+def test_a_key_given_twice_in_a_flag_record_is_refused_naming_line_and_key(tmp_path):
+    path = tmp_path / "m.flags.jsonl"
+    path.write_text('{"kind": "false_negative"}\n{"kind": "noisy_positive", "kind": "false_negative"}\n')
+    with pytest.raises(InputError, match=r"^" + re.escape(
+            f"{path}:2: field 'kind': given twice in one JSON object (again at column 28); JSON readers keep only "
+            "the last value, so the other would be dropped without a word: keep one of them") + "$"):
+        list(read_flags(path))
+
+
 def test_an_integer_beyond_pythons_digit_limit_in_the_flags_is_invalid_json_at_its_line(tmp_path):
     path = tmp_path / "m.flags.jsonl"
     path.write_text('{"kind": "false_negative"}\n{"kind": "false_negative", "rank": ' + "9" * 4301 + "}\n")

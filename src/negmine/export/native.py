@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError, NegmineWarning, caller_stacklevel
 from negmine.io.files import GZIP_MAGIC, invisible_note, is_blank, utf8_problem
-from negmine.io.jsonl import json_line, loads
+from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_line, loads
 
 
 SCORE_DECIMALS = 6
@@ -459,6 +459,8 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
                     raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}") from None
                 raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start + 1} of the line"
                                  ) from None
+            except DuplicateKeyError as err:
+                raise duplicate_key_error(path, line_no, err) from None
             except json.JSONDecodeError as err:
                 raise InputError(
                     path, line_no, None,

@@ -12,7 +12,7 @@ from negmine.config import TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.files import iter_lines
-from negmine.io.jsonl import json_type, loads, read_json_object
+from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_type, loads, read_json_object
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
 from negmine.report.table import render_table
@@ -30,6 +30,8 @@ def read_flags(path: Path) -> Iterator[dict]:
     for line_no, line in iter_lines(path):
         try:
             record = loads(line)
+        except DuplicateKeyError as err:
+            raise duplicate_key_error(path, line_no, err) from None
         except json.JSONDecodeError as err:
             raise InputError(path, line_no, None,
                              f"invalid JSON: {err.msg} (column {err.colno}){_document_hint(path, line_no)}") from None
