@@ -83,6 +83,31 @@ def test_bad_jsonl_rows_name_lines(write_text, row, message):
     assert _error(path) == f"{path}:3: {message}"
 
 
+SPACE = "id {!r} has whitespace at its start or end; ids are matched exactly across the corpus, queries, qrels and mined files, so remove it"
+BREAK = ("id {!r} holds a {} at character 2, which a qrels TSV line cannot hold, so no judgment could name this id; "
+         "remove it or replace it (e.g. with '-'), here and wherever the id is used")
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("d2 ", SPACE.format("d2 ")), ("\u00a0d2", SPACE.format("\u00a0d2")), ("d2\r", SPACE.format("d2\r")),
+    ("d\t2", BREAK.format("d\t2", "tab")), ("d\n2", BREAK.format("d\n2", "newline")),
+])
+def test_csv_parquet_and_jsonl_table_ids_are_checked_as_beir_ids(write_text, write_rows, tmp_path, value, problem):
+    """A BEIR corpus refused these ids; a CSV/TSV/Parquet (or JSONL ``id`` column) corpus took them, and the mined
+    file carried 'd2 ' (never matching 'd2' elsewhere) or a tab no qrels line can hold."""
+    csv_value = '"' + value + '"'
+    csv = write_text("c.csv", f"id,text\nd1,x\n{csv_value},y\n")
+    assert _error(csv) == f"{csv}: field 'id': data row 2: {problem}"
+    parquet = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"doc_id": ["d1", value], "passage": ["x", "y"]}), parquet)
+    assert _error(parquet) == f"{parquet}: field 'doc_id': data row 2: {problem}"
+    jsonl = write_rows("c.jsonl", [{"id": "d1", "text": "x"}, {"id": value, "text": "y"}])
+    assert _error(jsonl) == f"{jsonl}:2: field 'id': {problem}"
+    if "\t" not in value and "\n" not in value and "\r" not in value:  # a TSV cell cannot hold them
+        tsv = write_text("c.tsv", f"id\ttext\nd1\tx\n{value}\ty\n")
+        assert _error(tsv) == f"{tsv}: field 'id': data row 2: {problem}"
+
+
 def test_empty_table_and_missing_file(write_text, tmp_path):
     path = write_text("c.csv", "text\n")
     assert _error(path) == f"{path}: no documents in the file"

@@ -272,6 +272,21 @@ def test_added_ids_avoid_corpus_ids(write_rows, write_text):
     assert result.added_positives == 1
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_corpus_id_a_beir_corpus_refuses_is_refused_in_a_table_corpus_too(write_rows, write_text, tmp_path, suffix):
+    """Such ids went into the mined file: 'd1 ' never matched 'd1' there, and a tab no qrels line can hold."""
+    path = write_rows("p.jsonl", [{"query": "q", "positive": "one"}])
+    corpus = tmp_path / f"c{suffix}"
+    if suffix == ".csv":
+        write_text(corpus.name, 'id,text\nd1,one\n"d\t2",two\n')
+    else:
+        _parquet(corpus, {"id": pa.array(["d1", "d\t2"]), "text": pa.array(["one", "two"])})
+    assert str(_error(read_pairs, path, corpus=corpus)) == (
+        f"{corpus}: field 'id': data row 2: id 'd\\t2' holds a tab at character 2, which a qrels TSV line cannot "
+        "hold, so no judgment could name this id; remove it or replace it (e.g. with '-'), here and wherever the id "
+        "is used")
+
+
 def test_corpus_duplicate_texts_match_first_document(write_rows, write_text):
     corpus = write_text("c.jsonl", '{"id": 4, "text": "same"}\n{"id": 5, "text": "same"}\n')
     data = load_pairs(write_rows("p.jsonl", [{"query": "q", "positive": "same"}]), corpus=corpus)

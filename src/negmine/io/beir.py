@@ -48,24 +48,30 @@ def row_id(path: Path, line: int, row: dict, field: str = "_id") -> str:
 
 
 def exact_id(path: Path, line: int, field: str, value: str) -> str:
-    """``value`` unless it is empty, has whitespace at either end (ids are matched exactly between files, so
-    'd1 ' would silently miss 'd1') or holds a tab or newline (:data:`_LINE_BREAKING`)."""
+    """``value`` unless it is empty, cannot be stored as UTF-8, or has a problem :func:`id_problem` names."""
     if not value.strip():
         raise InputError(path, line, field, "is empty")
     _check_utf8(path, line, field, value)
+    problem = id_problem(value)
+    if problem is not None:
+        raise InputError(path, line, field, problem)
+    return value
+
+
+def id_problem(value: str) -> str | None:
+    """Why the id ``value`` cannot be matched exactly, or None: whitespace at either end (ids are matched exactly
+    between files, so 'd1 ' would silently miss 'd1') or a tab or newline (:data:`_LINE_BREAKING`). Shared by the
+    BEIR readers and the table corpus readers (CSV/TSV/Parquet/JSONL ``id`` columns), so both refuse the same ids
+    with the same words."""
     if value != value.strip():
-        raise InputError(
-            path, line, field, f"id {value!r} has whitespace at its start or end; ids are matched exactly across "
-            "the corpus, queries and qrels files, so remove it"
-        )
+        return (f"id {value!r} has whitespace at its start or end; ids are matched exactly across the corpus, queries, "
+                "qrels and mined files, so remove it")
     found = _LINE_BREAKING.search(value) if "\t" in value or "\n" in value else None  # most ids: two fast scans
     if found is not None:
-        raise InputError(
-            path, line, field, f"id {value!r} holds a {_CONTROL_NAMES[found.group()]} at character {found.start() + 1}, "
-            "which a qrels TSV line cannot hold, so no judgment could name this id; remove it or replace it "
-            "(e.g. with '-'), here and wherever the id is used"
-        )
-    return value
+        return (f"id {value!r} holds a {_CONTROL_NAMES[found.group()]} at character {found.start() + 1}, which a qrels "
+                "TSV line cannot hold, so no judgment could name this id; remove it or replace it (e.g. with '-'), "
+                "here and wherever the id is used")
+    return None
 
 
 _CONTROL_NAMES = {"\t": "tab", "\n": "newline"}

@@ -3,7 +3,8 @@
 A JSONL file whose first row has ``_id`` is read as BEIR (:func:`negmine.io.beir.read_corpus`). Other
 tables need a text column (:data:`CORPUS_TEXT_COLUMNS`); an id column (:data:`CORPUS_ID_COLUMNS`) and a
 ``title`` column are optional. Without ids, documents get ``d<row>`` (1-based data row). With a title the
-text is ``title + " " + text`` as in BEIR. Empty texts, bad or duplicate ids raise InputError.
+text is ``title + " " + text`` as in BEIR. Empty texts, bad or duplicate ids raise InputError; ids are checked as
+the BEIR reader checks them (:func:`negmine.io.beir.id_problem`: no whitespace at an end, no tab or newline).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from negmine.errors import InputError
-from negmine.io.beir import read_corpus
+from negmine.io.beir import id_problem, read_corpus
 from negmine.io.columns import CORPUS_ID_COLUMNS, CORPUS_TEXT_COLUMNS, find_column, pick_column
 from negmine.io.files import invisible_note, is_blank, require_file
 from negmine.io.jsonl import json_type
@@ -90,4 +91,7 @@ def _cell_id(path: Path, where: Where, column: str, value: Any) -> str:
     doc_id = str(value)
     if not doc_id.strip():
         raise cell_error(path, where, column, "is empty")
+    problem = id_problem(doc_id)  # whitespace at an end, a tab or a newline: refused as in a BEIR corpus
+    if problem is not None:
+        raise cell_error(path, where, column, problem)
     return doc_id
