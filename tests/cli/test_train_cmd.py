@@ -246,6 +246,38 @@ def test_train_cli_matryoshka_dims_beyond_a_local_models_dimension_fail_before_i
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda line: line[:-5], "{path}:8: invalid JSON: Expecting ',' delimiter (column 1); expected a native negatives "
+                             "file (JSON Lines, one row per line, as `negmine mine -o FILE` writes)"),
+    (lambda line: line.replace('"negative_ranks": [1, 2]', '"negative_ranks": [0, 2]'),
+     "{path}:8: field 'negative_ranks': must be a list of integers from 1 to 2**63-1 (1-based ranks), got [0, 2]"),
+    (lambda line: line.replace('"query": "', '"query": "another", "query": "', 1),
+     "{path}:8: field 'query': given twice in one JSON object (again at column 40); JSON readers keep only the last "
+     "value, so the other would be dropped without a word: keep one of them"),
+    (lambda line: line.replace('"query_id": "q7"', '"query_id": "q0"'),
+     "{path}:8: field 'query': query_id 'q0' has another text than at line 1 (query); every reader matches rows by id "
+     "(training masks a query's known positives, the audit pools its verdicts), so one id must keep one text: fix "
+     "the file (mined from another corpus, or rows of two files joined?) or give each text its own id"),
+])
+def test_train_cli_refuses_a_malformed_mined_file_before_the_trainer_is_imported(tmp_path, monkeypatch, change,
+                                                                                   message):
+    """A bad row at the end of the file was found only after the trainer's import (7-10 s with a tiny model): the
+    file is read through first, and neither the trainer nor the model loader is reached."""
+    import sys
+
+    import negmine.encode.sentence_transformer as st
+
+    monkeypatch.setattr(st, "load_sentence_transformer", lambda *a, **k: pytest.fail("model loaded"))
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    mined = _mined(tmp_path / "m.jsonl")
+    lines = mined.read_text(encoding="utf-8").splitlines()
+    mined.write_text("\n".join([*lines[:-1], change(lines[-1])]) + "\n", encoding="utf-8")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {message.format(path=mined)}\n"
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
                                          "--direction", "query_to_doc", "--direction", "d2q"])

@@ -307,3 +307,24 @@ def test_an_output_folder_that_is_the_starting_models_folder_is_refused(tmp_path
         assert str(info.value) == (f"output_dir (--output) {output} is the folder of model (--model) {model}: training "
                                    "would save over the model it starts from; choose a new output directory")
     assert check_before_work(TrainConfig(train_file=mined, model=str(model), output_dir=tmp_path / "new")) is None
+
+
+def test_check_training_file_reads_every_row_as_training_does_and_leaves_the_repeats_warning_to_it(tmp_path):
+    """``negmine train`` runs it before the trainer's import: a malformed row was found seconds later."""
+    import warnings
+
+    from negmine.errors import InputError
+    from negmine.testing.native_rows import pair_row, write_native
+    from negmine.train.preflight import check_training_file
+
+    rows = [pair_row("q1", "d1", 0.9, [("n1", 0.5), ("n2", 0.4)]), pair_row("q2", "d2", 0.9, [("n3", 0.5)])]
+    mined = write_native(tmp_path / "m.jsonl", [*rows, rows[0]])  # a repeated row: warned about when the data loads
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_training_file(config)
+    other = dict(rows[1], negatives=["another text for n1"], negative_ids=["n1"])  # n1's text differs from line 1's
+    write_native(mined, [rows[0], other])
+    with pytest.raises(InputError, match=rf"^{re.escape(str(mined))}:2: field 'negatives': entry 0: document id 'n1' "
+                                         r"has another text than at line 1 \(negatives entry 0\)"):
+        check_training_file(config)

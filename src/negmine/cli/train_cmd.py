@@ -115,9 +115,10 @@ def train_command(
             dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,
         )
         refuse_unused_config(ctx, config, TRAIN_FIELDS)
-        from negmine.train.preflight import check_before_work
+        from negmine.train.preflight import check_before_work, check_training_file
 
         check_before_work(config)  # before the trainer's import, which takes seconds
+        check_training_file(config)  # a malformed row too (last: it reads the whole file)
         from negmine.train.api import train
 
         with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its log lines: stdout is the JSON only

@@ -346,13 +346,17 @@ def read_native(path: str | Path, warn_repeats: bool = True) -> Iterator[NativeR
     return (row for _, row in read_native_lines(path, warn_repeats))
 
 
-def read_native_lines(path: str | Path, warn_repeats: bool = True) -> Iterator[tuple[int, NativeRow]]:
-    """:func:`read_native` with each row's 1-based line number in the file (for error messages)."""
+def read_native_lines(path: str | Path, warn_repeats: bool = True,
+                      check_ids: bool | None = None) -> Iterator[tuple[int, NativeRow]]:
+    """:func:`read_native` with each row's 1-based line number in the file (for error messages). ``check_ids``
+    (default: ``warn_repeats``) makes the one-text-per-id check (:func:`_one_text_per_id`): ``check_ids=True,
+    warn_repeats=False`` is a full check that leaves the repeats' warning to the pass that uses the rows."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, "native negatives file not found (write it with `negmine mine`)")
     rows = _iter_native(path)
-    return _first_of_each_pair(path, _one_text_per_id(path, rows) if warn_repeats else rows, warn_repeats)
+    checked = warn_repeats if check_ids is None else check_ids
+    return _first_of_each_pair(path, _one_text_per_id(path, rows) if checked else rows, warn_repeats)
 
 
 def _document_texts(row: NativeRow) -> Iterator[tuple[str, str, str]]:
