@@ -83,7 +83,8 @@ def test_bad_jsonl_rows_name_lines(write_text, row, message):
     assert _error(path) == f"{path}:3: {message}"
 
 
-SPACE = "id {!r} has whitespace at its start or end; ids are matched exactly across the corpus, queries, qrels and mined files, so remove it"
+SPACE = ("id {!r} has whitespace at its start or end; ids are matched exactly across the corpus, queries, qrels and "
+         "mined files, so remove it")
 BREAK = ("id {!r} holds a {} at character 2, which a qrels TSV line cannot hold, so no judgment could name this id; "
          "remove it or replace it (e.g. with '-'), here and wherever the id is used")
 

@@ -172,7 +172,8 @@ def test_loads_raises_a_picklable_json_decode_error_for_a_repeated_key_and_reads
     with pytest.raises(json.JSONDecodeError) as info:
         loads('{"a": 1, "b": 2, "a": 3}')
     err = info.value
-    assert isinstance(err, DuplicateKeyError) and (err.key, err.pos, err.msg) == ("a", 17, "key 'a' appears twice in one object")
+    assert isinstance(err, DuplicateKeyError)
+    assert (err.key, err.pos, err.msg) == ("a", 17, "key 'a' appears twice in one object")
     again = pickle.loads(pickle.dumps(err))
     assert (type(again), again.key, again.pos, str(again)) == (DuplicateKeyError, "a", 17, str(err))
     with pytest.raises(json.JSONDecodeError, match="Unexpected UTF-8 BOM"):  # as json.loads

@@ -94,7 +94,8 @@ def _repeat_position(text: str, key: str) -> int:
 def duplicate_key_error(path: str | Path, line: int | None, err: DuplicateKeyError) -> InputError:
     """The InputError for a repeated key: the file, the line and the key as the field."""
     return InputError(path, line, err.key, f"given twice in one JSON object (again at column {err.colno}); JSON "
-                      "readers keep only the last value, so the other would be dropped without a word: keep one of them")
+                      "readers keep only the last value, so the other would be dropped without a word: keep one of "
+                      "them")
 
 
 class _LongInteger(ValueError):
