@@ -390,15 +390,20 @@ def _finished_with(summary: Path, config) -> bool:
     payload = json.loads(summary.read_text())
     if payload.get("training_version", 1) != TRAINING_VERSION:
         return False
-    recorded = payload["config"]
+    from negmine.pipeline.recorded_config import without_run_only
+
+    recorded = without_run_only(payload["config"])  # a record written before they were left out compares equal
     recorded.pop("output_dir", None)
     return recorded == _config_json(config, recorded)
 
 
 def _config_json(config, recorded: dict) -> dict:
-    """``config`` as JSON (output_dir aside), minus fields added to the config after ``recorded`` was written
-    that still have their default (the run is the same; a changed new field does not match)."""
-    wanted, default = _as_json(config), _as_json(type(config)())
+    """``config`` as its training record holds it (output_dir aside; :func:`negmine.train.api.recorded_config`),
+    minus fields added to the config after ``recorded`` was written that still have their default (the run is
+    the same; a changed new field does not match)."""
+    from negmine.pipeline.recorded_config import without_run_only
+
+    wanted, default = without_run_only(_as_json(config)), _as_json(type(config)())
     return {k: v for k, v in wanted.items() if k != "output_dir" and (k in recorded or v != default[k])}
 
 

@@ -116,6 +116,26 @@ def test_a_model_trained_before_a_new_config_field_is_reused_only_while_that_fie
     assert not bench._finished_with(summary, dataclasses.replace(config, seed=2))
 
 
+
+def test_a_re_mining_model_is_reused_by_its_record_whatever_the_mining_runs_progress_and_device(bench, tmp_path):
+    """negmine_train.json leaves the mining run's show_progress and device out of its mine section
+    (negmine.train.api.recorded_config): the comparison with the config must too, or every re-mining variant
+    retrained; a record written before they were left out still matches, and another mine setting does not."""
+    import json
+
+    mine = bench.mine_config(tmp_path, "negmine-top", tmp_path / "m.jsonl", tmp_path / "cache")
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "o", remine_steps=5, mine=mine)
+    summary = tmp_path / "negmine_train.json"
+    older = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    current = json.loads(json.dumps(older))
+    del current["mine"]["encoder"]["show_progress"], current["mine"]["encoder"]["device"]
+    for recorded in (current, older):
+        summary.write_text(json.dumps({"config": recorded, "training_version": TRAINING_VERSION}))
+        assert bench._finished_with(summary, config)
+        other = dataclasses.replace(mine, select=dataclasses.replace(mine.select, num_negatives=3))
+        assert not bench._finished_with(summary, dataclasses.replace(config, mine=other))
+
+
 def test_a_model_trained_by_another_training_version_is_trained_again(bench, tmp_path):
     import json
 

@@ -74,3 +74,17 @@ def test_a_summary_saved_as_latin_1_is_named_with_its_line_and_one_with_a_byte_o
     assert str(info.value) == f"{latin}:2: not valid UTF-8 (byte 15 of the line)"
     (tmp_path / "neg.summary.json").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert load_mine_config(tmp_path / "neg.jsonl") == config
+
+
+def test_without_run_only_leaves_out_the_mining_runs_progress_and_device_and_nothing_else():
+    from negmine.pipeline.recorded_config import without_run_only
+
+    record = {"seed": 1, "device": "cpu", "show_progress": False,
+              "mine": {"encoder": {"model": "m", "show_progress": True, "device": "cpu", "batch_size": 64},
+                       "select": {"num_negatives": 5}}}
+    stripped = without_run_only(record)
+    assert stripped == {"seed": 1, "device": "cpu", "show_progress": False,
+                        "mine": {"encoder": {"model": "m", "batch_size": 64}, "select": {"num_negatives": 5}}}
+    assert without_run_only(stripped) == stripped, "a record written without them is left as it is"
+    assert record["mine"]["encoder"]["show_progress"] is True, "the record given is not changed"
+    assert without_run_only({"seed": 1, "mine": None}) == {"seed": 1, "mine": None}

@@ -311,6 +311,19 @@ def test_the_remining_settings_are_those_re_mining_ran_with(tmp_path, backend, d
     assert summary["config"]["mine"]["encoder"]["show_progress"] is True, "the summary read is left as it is"
 
 
+@pytest.mark.parametrize("backend, device", [("torch", "mps"), ("onnx", "cpu")])
+def test_a_record_without_the_mining_runs_device_still_shows_the_device_re_mining_ran_on(tmp_path, backend, device):
+    """negmine_train.json leaves the mining run's show_progress and device out of its mine section: the table
+    still names the device re-mining ran on (the run's; an onnx encoder's CPU), as for older records."""
+    summary = _summary(remine=True)
+    summary["config"].update(device="mps")
+    summary["config"]["mine"]["encoder"] = {"model": "mined-with", "backend": backend}
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8").split("<h2>Configuration</h2>")[1]
+    assert f"<tr><td>mine.encoder.device</td><td>{device}</td></tr>" in page
+    assert "mine.encoder.show_progress" not in page
+
+
 def test_the_training_report_is_never_written_over_the_runs_summary_nor_into_a_directory(tmp_path):
     from negmine.errors import ConfigError
 

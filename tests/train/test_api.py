@@ -441,6 +441,32 @@ def test_remining_with_a_mine_config_whose_data_is_missing_fails_before_training
     assert not (tmp_path / "out").exists()
 
 
+
+def test_the_record_leaves_out_the_mined_files_progress_and_device(tmp_path, mined_file, tiny_model_path):
+    """negmine_train.json copied the mining run's show_progress and device into its mine section: settings
+    re-mining does not use (it draws no bar; it runs on the run's device), which made the records of runs on the
+    same data differ (a file mined with and without --no-progress) and model reuse by record retrain."""
+    import dataclasses
+
+    from negmine.config import DataConfig, EncoderConfig, MineConfig
+
+    def miner(embedder, output_path):
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_bytes(mined_file.read_bytes())
+        return output_path
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path), encoder=EncoderConfig(model="mined-with", show_progress=True))
+    config = _config(tmp_path, mined_file, tiny_model_path, max_steps=3, remine_steps=2, mine=mine)
+    train(config, miner=miner)
+    recorded = json.loads((config.output_dir / SUMMARY_NAME).read_text())["config"]
+    assert recorded["mine"]["encoder"]["model"] == "mined-with" and recorded["device"] == "cpu"
+    assert not {"show_progress", "device"} & recorded["mine"]["encoder"].keys()
+    from negmine.train.api import recorded_config
+
+    quiet = dataclasses.replace(mine, encoder=dataclasses.replace(mine.encoder, show_progress=False))
+    assert recorded == recorded_config(dataclasses.replace(config, mine=quiet))
+
+
 @pytest.mark.parametrize("overrides", [
     {"batching": "topic", "topic_clusters": 2},
     {"loss": "cached-mnrl", "mini_batch_size": 2},

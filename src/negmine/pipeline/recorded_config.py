@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 
 from negmine.config import MineConfig
@@ -81,3 +82,24 @@ def check_relative_data_paths(config: MineConfig, summary: Path) -> None:
                 "folder, or pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary "
                 "whose data paths are absolute"
             )
+
+
+RUN_ONLY_ENCODER_FIELDS = ("show_progress", "device")
+"""Encoder settings of a recorded mining configuration that say how that mining run ran, not what re-mining runs:
+re-mining's pipeline draws no progress bar (:func:`negmine.train.pipeline_miner.pipeline_miner`) and runs a torch
+encoder's judges on the training run's ``device`` (:meth:`negmine.config.TrainConfig.remine_config`; an onnx
+encoder runs on the CPU), which the training record holds at its top level. Copied into ``negmine_train.json``,
+they made the records of two runs on the same data and settings differ (the file mined with and without
+``--no-progress``), so model reuse by record (``benchmarks/train_scifact.py``) retrained."""
+
+
+def without_run_only(config: Mapping) -> dict:
+    """A :class:`~negmine.config.TrainConfig` as JSON (``asdict``), or the ``config`` of a ``negmine_train.json``,
+    with its ``mine`` section's :data:`RUN_ONLY_ENCODER_FIELDS` left out: what the training record holds. Records
+    written before they were left out compare equal through it too."""
+    mine = config.get("mine")
+    encoder = mine.get("encoder") if isinstance(mine, Mapping) else None
+    if not isinstance(encoder, Mapping):
+        return dict(config)
+    encoder = {key: value for key, value in encoder.items() if key not in RUN_ONLY_ENCODER_FIELDS}
+    return {**config, "mine": {**mine, "encoder": encoder}}

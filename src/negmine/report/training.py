@@ -215,25 +215,23 @@ def flat_config(config: Mapping, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-PRESENTATION_ONLY = ("show_progress",)
-"""Encoder settings of the recorded mining configuration that re-mining does not use: its pipeline runs without
-progress bars (:func:`negmine.train.pipeline_miner.pipeline_miner`), and the one bar it draws, the corpus
-encoding, follows the training run's ``show_progress``."""
-
-
 def as_remined(config: Mapping) -> Mapping:
     """``config`` with its ``mine`` section (the mined file's recorded configuration) as re-mining ran it: without
-    the settings it does not use (:data:`PRESENTATION_ONLY`), and with the run's ``device`` for a torch encoder,
-    as :meth:`negmine.config.TrainConfig.remine_config` sets it. The table showed the mining run's values, e.g.
-    ``mine.encoder.show_progress true`` for a run trained and re-mined with ``--no-progress``."""
-    mine = config.get("mine")
+    the mining run's progress bars, which re-mining does not draw, and on the run's ``device`` for a torch encoder,
+    as :meth:`negmine.config.TrainConfig.remine_config` sets it (an onnx encoder's is the CPU). The table showed the
+    mining run's values, e.g. ``mine.encoder.show_progress true`` for a run trained and re-mined with
+    ``--no-progress``. Records written since leave both out
+    (:data:`negmine.pipeline.recorded_config.RUN_ONLY_ENCODER_FIELDS`); the device row is shown for them too."""
+    from negmine.pipeline.recorded_config import without_run_only
+
+    remined = without_run_only(config)
+    mine = remined.get("mine")
     encoder = mine.get("encoder") if isinstance(mine, Mapping) else None
     if not isinstance(encoder, Mapping):
         return config
-    encoder = {key: value for key, value in encoder.items() if key not in PRESENTATION_ONLY}
-    if encoder.get("backend", "torch") == "torch" and "device" in encoder and config.get("device") is not None:
-        encoder["device"] = config["device"]
-    return {**config, "mine": {**mine, "encoder": encoder}}
+    device = config.get("device") if encoder.get("backend", "torch") == "torch" else "cpu"
+    encoder = {**encoder, **({"device": device} if device is not None else {})}
+    return {**remined, "mine": {**mine, "encoder": encoder}}
 
 
 def _remining_note(config: Mapping) -> str:

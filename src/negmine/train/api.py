@@ -456,9 +456,17 @@ def whole_run_timings(parts: Sequence[dict | None]) -> dict[str, float]:
     return total
 
 
+def recorded_config(config: TrainConfig) -> dict:
+    """``config`` as ``negmine_train.json`` records it: as JSON, its re-mining configuration (``mine``) without
+    the mining run's progress bars and device, which re-mining does not use
+    (:data:`negmine.pipeline.recorded_config.RUN_ONLY_ENCODER_FIELDS`)."""
+    from negmine.pipeline.recorded_config import without_run_only
+
+    return without_run_only(json.loads(json.dumps(asdict(config), default=str)))
+
+
 def _write_summary(result: TrainResult, config: TrainConfig) -> None:
-    payload = {"result": result.as_dict(), "config": json.loads(json.dumps(asdict(config), default=str)),
-               "training_version": TRAINING_VERSION}
+    payload = {"result": result.as_dict(), "config": recorded_config(config), "training_version": TRAINING_VERSION}
     with atomic_write(Path(config.output_dir) / SUMMARY_NAME) as handle:
         json.dump(payload, handle, indent=2, sort_keys=True)
         handle.write("\n")
