@@ -109,3 +109,65 @@ def test_an_option_of_another_command_names_the_config_it_sets():
     with pytest.raises(ConfigError) as info:  # a typo of a field of its own comes first
         EvalConfig(model_s=("m",))
     assert str(info.value).startswith("EvalConfig has no field 'model_s' ('model_s': did you mean 'models'?); ")
+
+
+def test_a_field_of_another_commands_config_names_every_config_that_has_it():
+    """EvalConfig(num_negatives=...) was told only "did you mean MineConfig's 'select.num_negatives'", though negmine
+    train's TrainConfig.num_negatives takes the name too; AuditConfig(num_negatives=...) "did you mean
+    'ntuple_negatives'?", an unrelated field of its own; EvalConfig(learning_rate=...) and TrainConfig(metrics=...)
+    nothing at all."""
+    from negmine.config import AuditConfig, EvalConfig, SelectConfig, TrainConfig
+
+    num_negatives = ("a field of MineConfig.select / SelectConfig (negmine mine --num-negatives) and TrainConfig "
+                     "(negmine train --num-negatives), not of ")
+    cases = [
+        (lambda: EvalConfig(num_negatives=5), "EvalConfig has no field 'num_negatives' ('num_negatives': "
+         + num_negatives + "EvalConfig); its fields: "),
+        (lambda: AuditConfig(num_negatives=5), "AuditConfig has no field 'num_negatives' ('num_negatives': "
+         + num_negatives + "AuditConfig); its fields: "),
+        (lambda: EvalConfig(learning_rate=1e-4), "EvalConfig has no field 'learning_rate' ('learning_rate': a field "
+         "of TrainConfig (negmine train --lr), not of EvalConfig); "),
+        (lambda: TrainConfig(metrics=("map",)), "TrainConfig has no field 'metrics' ('metrics': a field of EvalConfig "
+         "(negmine eval --metrics), not of TrainConfig); "),
+        (lambda: SelectConfig(depth=50), "SelectConfig has no field 'depth' ('depth': a field of MineConfig.retrieve "
+         "/ RetrieveConfig (negmine mine --depth), MineConfig.denoise / DenoiseConfig (negmine mine --denoise-depth), "
+         "AuditConfig (negmine audit --depth) and EvalConfig (negmine eval --depth), not of SelectConfig); "),
+        (lambda: TrainConfig(block_size=8), "TrainConfig has no field 'block_size' ('block_size': a field of "
+         "MineConfig.retrieve / RetrieveConfig (no command-line option), not of TrainConfig); "),
+    ]
+    for build, message in cases:
+        with pytest.raises(ConfigError) as info:
+            build()
+        assert isinstance(info.value, TypeError)
+        assert str(info.value).startswith(message)
+
+
+def test_a_field_of_a_nested_config_suggests_its_path():
+    """TrainConfig(steps=...) got no hint: no top-level field is close to 'steps', and no option is called so."""
+    from negmine.config import MineConfig, TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(steps=100)
+    assert str(info.value).startswith("TrainConfig has no field 'steps' ('steps': did you mean 'dev.steps' "
+                                      "(dev=DevEvalConfig(steps=...))?); its fields: ")
+    with pytest.raises(ConfigError) as info:
+        MineConfig(cosine=0.9)
+    assert str(info.value).startswith("MineConfig has no field 'cosine' ('cosine': did you mean 'near_dup.cosine' "
+                                      "(near_dup=NearDupConfig(cosine=...)) or 'denoise.judges.near_dup.cosine' "
+                                      "(denoise=DenoiseConfig(judges=JudgeConfig(near_dup=NearDupConfig(cosine=...))))?); ")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_option_a_field_hint_names_is_an_option_of_that_command(command):
+    """The hints name the option that sets each field (:func:`negmine.config_options.field_homes`): the table's, or
+    for a top-level field the option of its name; each must exist, so a field added without an option fails here."""
+    from negmine.config_options import _field_paths, _option_setting
+
+    config, params = getattr(config_module, COMMANDS[command]), _command_params(command)
+    shown = {opt: name for name, param in params.items() for opt in param.opts if param.param_type_name == "option"}
+    shown.update({ARGUMENTS[name]: name for name, param in params.items() if param.param_type_name == "argument"})
+    names = {name for cls in vars(config_module).values() if isinstance(cls, type) and dataclasses.is_dataclass(cls)
+             and issubclass(cls, config_module.ConfigFields) for name in config_module._field_kinds(cls)}
+    named = {path: _option_setting(COMMANDS[command], path) for name in names for path in _field_paths(config, name)}
+    assert len(named) > 10 and sorted(path for path, option in named.items()
+                                      if option is not None and option not in shown) == []

@@ -198,24 +198,33 @@ class ConfigFields:
 
 
 def _options_meant(cls: type, names: list[str]) -> dict[str, str]:
-    """For each of ``names`` that is a command-line option's name (:mod:`negmine.config_options`), the field of
-    ``cls`` it sets as :func:`negmine.errors.unknown_fields` shows it: ``'learning_rate' (the field --lr sets)``,
-    ``'dev.steps' (the field --eval-steps sets: dev=DevEvalConfig(steps=...))``. An option of another command
-    (``EvalConfig(eval_steps=...)``: ``--eval-steps`` is negmine train's) is named with the config it sets, unless
-    a field of ``cls`` is close to the name (a typo)."""
+    """The hint :func:`negmine.errors.unknown_fields` gives for each of ``names`` that is a command-line option's
+    name or a field's elsewhere (:mod:`negmine.config_options`): the field of ``cls`` an option sets (``did you
+    mean 'learning_rate' (the field --lr sets)?``, ``'dev.steps' (the field --eval-steps sets:
+    dev=DevEvalConfig(steps=...))``); a field of a config nested in ``cls`` (``TrainConfig(steps=...)``: ``did you
+    mean 'dev.steps' (dev=DevEvalConfig(steps=...))?``); the configs of other commands that have a field of that
+    name, with the option that sets it (``EvalConfig(num_negatives=...)``: ``a field of MineConfig.select /
+    SelectConfig (negmine mine --num-negatives) and TrainConfig (negmine train --num-negatives), not of
+    EvalConfig``), before a field of ``cls`` whose name is merely close; an option of another command
+    (``EvalConfig(eval_steps=...)``: ``--eval-steps`` is negmine train's) with the config it sets, unless a field
+    of ``cls`` is close to the name (a typo)."""
     import difflib
 
-    from negmine.config_options import nested_keyword, option_elsewhere, option_field
+    from negmine.config_options import field_homes, nested_fields, nested_keyword, option_elsewhere, option_field
 
     meant = {}
     for name in names:
-        found = option_field(cls, name)
+        found, nested = option_field(cls, name), nested_fields(cls, name.replace("-", "_"))
         if found:
             path, option = found
             how = f": {nested_keyword(cls, path)}" if "." in path else ""
-            meant[name] = f"{path!r} (the field {option} sets{how})"
+            meant[name] = f"did you mean {path!r} (the field {option} sets{how})?"
+        elif nested:
+            meant[name] = f"did you mean {' or '.join(f'{p!r} ({nested_keyword(cls, p)})' for p in nested)}?"
+        elif homes := field_homes(cls, name):
+            meant[name] = homes
         elif not difflib.get_close_matches(name, tuple(_field_kinds(cls)), n=1, cutoff=0.6):
-            meant.update(option_elsewhere(cls, name))
+            meant.update({key: f"did you mean {hint}?" for key, hint in option_elsewhere(cls, name).items()})
     return meant
 
 

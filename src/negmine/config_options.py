@@ -125,6 +125,83 @@ def option_elsewhere(cls: type, name: str) -> dict[str, str]:
     return {}
 
 
+def _field_paths(cls: type, name: str, prefix: str = "") -> list[str]:
+    """Every path (``a.b.name``) to a field called ``name`` in config ``cls`` and the configs nested in it, but not
+    inside another command's config (``TrainConfig.mine``, a ``MineConfig``, is that command's to name)."""
+    import dataclasses
+
+    from negmine.config import _field_kinds
+
+    found = []
+    for field, kind in _field_kinds(cls).items():
+        if field == name:
+            found.append(prefix + field)
+        elif isinstance(kind, type) and dataclasses.is_dataclass(kind) and kind.__name__ not in COMMANDS:
+            found += _field_paths(kind, name, f"{prefix}{field}.")
+    return found
+
+
+def nested_fields(cls: type, name: str) -> list[str]:
+    """The paths at which a config nested in ``cls`` has a field called ``name`` (``TrainConfig``, ``steps``:
+    ``["dev.steps"]``): what ``cls(steps=...)`` meant."""
+    return [path for path in _field_paths(cls, name) if "." in path]
+
+
+def _option_setting(top: str, path: str) -> str | None:
+    """The option (or argument) of command config ``top`` that sets field ``path``: the table's (the one named as
+    the field first), else for a top-level field the option or argument of its name (each command has one for each
+    of its config's top-level fields: ``tests/test_config_options.py``); None for a field no option sets, and for
+    a nested config (``TrainConfig.dev``, which the ``--eval-*`` options fill)."""
+    import dataclasses
+
+    table = option_tables()[top]
+    options = sorted((key for key, value in table.items() if value == path), key=lambda key: key != path.split(".")[-1])
+    if options:
+        return ARGUMENTS.get(options[0]) or "--" + options[0].replace("_", "-")
+    if "." in path or dataclasses.is_dataclass(_class_at(_config_class(top), path)):
+        return None
+    return ARGUMENTS.get(path) or "--" + path.replace("_", "-")
+
+
+def field_homes(cls: type, name: str) -> str | None:
+    """``"a field of ..., not of Cls"`` when ``name`` is the name of a field of another command's config
+    (or of a config nested in one, ``cls``'s own aside), each place with the command and option that set it:
+    ``EvalConfig(num_negatives=5)`` was told "did you mean MineConfig's 'select.num_negatives'", though negmine
+    train's ``TrainConfig.num_negatives`` takes the name as well, and ``AuditConfig(num_negatives=5)`` "did you mean
+    'ntuple_negatives'", an unrelated field of its own. None when no other config has such a field."""
+    name = name.replace("-", "_")
+    homes = [_home(top, path) for top in COMMANDS if top != cls.__name__
+             for path in _field_paths(_config_class(top), name)]
+    if not homes:
+        return None
+    listed = homes[0] if len(homes) == 1 else ", ".join(homes[:-1]) + " and " + homes[-1]
+    return f"a field of {listed}, not of {cls.__name__}"
+
+
+def _home(top: str, path: str) -> str:
+    """Field ``path`` of command config ``top`` as :func:`field_homes` names it: ``MineConfig.select /
+    SelectConfig (negmine mine --num-negatives)``, ``TrainConfig (negmine train --epochs)``."""
+    import dataclasses
+
+    root, parent = _config_class(top), path.rpartition(".")[0]
+    where = f"{top}.{parent} / {_class_at(root, parent).__name__}" if parent else top
+    if dataclasses.is_dataclass(_class_at(root, path)):
+        return where  # a nested config (TrainConfig.dev): several options fill it
+    option = _option_setting(top, path)
+    if option is None:
+        return f"{where} (no command-line option)"
+    return f"{where} ({option} of negmine {COMMANDS[top]})" if option.startswith("the ") else \
+        f"{where} (negmine {COMMANDS[top]} {option})"
+
+
+def _class_at(root: type, path: str) -> type:
+    from negmine.config import _field_kinds
+
+    for part in path.split("."):
+        root = _field_kinds(root)[part]  # type: ignore[assignment]
+    return root
+
+
 def _config_class(name: str) -> type:
     import negmine.config
 

@@ -119,14 +119,15 @@ def unknown_fields(config: str, names: list[str], fields: tuple[str, ...],
                    options: dict[str, str] | None = None) -> UnknownFieldError:
     """Error for keywords ``names`` that config class ``config`` has no field of: the closest field for each
     (a typo, or an option's name such as ``negatives`` for ``num_negatives``) and the full list. ``options`` maps
-    a name that is a command-line option's to the field it sets, as the hint gives it (``'learning_rate' (the
-    field --lr sets)``): that is what the user meant, whatever difflib finds close."""
+    a name that is a command-line option's, or another config's field, to the hint for it (``did you mean
+    'learning_rate' (the field --lr sets)?``, ``a field of MineConfig.select / SelectConfig (negmine mine
+    --num-negatives) ..., not of EvalConfig``): that is what the user meant, whatever difflib finds close."""
     import difflib
 
     guesses = []
     for name in names:
         if options and name in options:
-            guesses.append(f"{name!r}: did you mean {options[name]}?")
+            guesses.append(f"{name!r}: {options[name]}")
             continue
         close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
         close = close or [f for f in fields if name.replace("-", "_") in f.split("_") or f.endswith("_" + name)][:1]
