@@ -100,7 +100,7 @@ def test_a_shard_that_kills_its_worker_fails_after_a_few_attempts(ray_local, tmp
     attempts = tmp_path / "attempts"
     engine = RayEngine(actors=1)
     with pytest.raises(RuntimeError, match=r"a Ray worker process died 3 times running the same shard \(job\).*"
-                                           r"lower --memory-budget.*rerunning the command resumes"):
+                                           r"lower memory_budget \(--memory-budget\).*rerunning the command resumes"):
         list(engine.map(functools.partial(str, attempts), _kill_own_worker, [(k, k) for k in range(3)], "job"))
     assert attempts.read_text() == "x" * (TASK_RETRIES + 1)
 
@@ -559,11 +559,52 @@ def test_actors_larger_than_every_node_are_refused(ray_local):
     from negmine.engine.ray_engine import RayEngine
     from negmine.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"^--ray-cpus-per-actor 4 is more than any node of the Ray cluster has "
-                                          r"\(largest: 2 CPUs\), so no actor could start; use --ray-cpus-per-actor 2 "
-                                          r"or less"):
+    with pytest.raises(ConfigError, match=r"^ray_cpus_per_actor=4 \(--ray-cpus-per-actor 4\) is more than any node of "
+                                          r"the Ray cluster has \(largest: 2 CPUs\), so no actor could start; use "
+                                          r"ray_cpus_per_actor=2 \(--ray-cpus-per-actor 2\) or less"):
         RayEngine(cpus_per_actor=4)
     assert RayEngine(cpus_per_actor=2).actors == 1
+
+
+def test_the_actor_size_message_names_the_field_and_the_option():
+    """It named --ray-cpus-per-actor alone, unlike negmine's other messages (a Python user has the field). No Ray
+    runs: the node sizes are given."""
+    from negmine.engine.ray_engine import _check_fits
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        _check_fits(4.0, [2.0, 1.0])
+    assert str(info.value) == ("ray_cpus_per_actor=4 (--ray-cpus-per-actor 4) is more than any node of the Ray "
+                               "cluster has (largest: 2 CPUs), so no actor could start; use ray_cpus_per_actor=2 "
+                               "(--ray-cpus-per-actor 2) or less, or join a cluster with larger nodes")
+    with pytest.raises(ConfigError, match=r"^ray_cpus_per_actor=2\.5 \(--ray-cpus-per-actor 2\.5\) is more .* "
+                                          r"\(largest: 1\.5 CPUs\).* use ray_cpus_per_actor=1\.5 \(--ray-cpus-per-actor 1\.5\) "):
+        _check_fits(2.5, [1.5])
+    _check_fits(2.0, [2.0])  # fits
+
+
+def test_the_dead_worker_and_join_messages_name_the_fields_and_the_options():
+    """They named --memory-budget, --shard-size, --ray-cpus-per-actor and --ray-address alone. No Ray runs: the
+    error of a worker that died is made here (Ray's own type)."""
+    from ray.exceptions import WorkerCrashedError
+
+    from negmine.engine.ray_engine import _worker_died
+
+    assert str(_worker_died(WorkerCrashedError(), "encode")) == (
+        "a Ray worker process died 3 times running the same shard (encode): WorkerCrashedError (see Ray's message "
+        "above; running out of memory is the usual cause: lower memory_budget (--memory-budget) or shard_size "
+        "(--shard-size), or raise ray_cpus_per_actor (--ray-cpus-per-actor) so fewer actors share a node); the "
+        "shards finished so far are kept in the work folder, so rerunning the command resumes after them")
+    assert _worker_died(ValueError("not Ray's"), "encode") is None
+    from negmine.engine.ray_engine import _join_failed, worker_died_message
+    from negmine.errors import ConfigError
+
+    assert worker_died_message("OutOfMemoryError").startswith("a Ray worker process died 3 times running the same "
+                                                              "shard: OutOfMemoryError (see ")
+    error = _join_failed("auto", ConnectionError("Could not find any running Ray instance"))
+    assert isinstance(error, ConfigError)
+    assert str(error).startswith("cannot join a Ray cluster at ray_address (--ray-address) 'auto': Could not find any "
+                                 "running Ray instance; ray_address (--ray-address) takes auto ")
 
 
 def _no_ray_start(monkeypatch):

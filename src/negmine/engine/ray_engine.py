@@ -133,10 +133,16 @@ def _check_fits(cpus_per_actor: float, node_cpus: list[float]) -> None:
     largest = max(node_cpus, default=0.0)
     if cpus_per_actor > largest:
         raise ConfigError(
-            f"--ray-cpus-per-actor {cpus_per_actor:g} is more than any node of the Ray cluster has (largest: "
-            f"{largest:g} CPUs), so no actor could start; use --ray-cpus-per-actor {max(largest, 1.0):g} or less, "
-            "or join a cluster with larger nodes"
+            f"{field_setting('ray_cpus_per_actor', _number(cpus_per_actor))} is more than any node of the Ray "
+            f"cluster has (largest: {largest:g} CPUs), so no actor could start; use "
+            f"{field_setting('ray_cpus_per_actor', _number(max(largest, 1.0)))} or less, or join a cluster with "
+            "larger nodes"
         )
+
+
+def _number(value: float) -> float | int:
+    """A CPU count as the user gives it: ``4``, not ``4.0`` (``--ray-cpus-per-actor 4``); ``0.5`` as it is."""
+    return int(value) if float(value).is_integer() else value
 
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -232,8 +238,7 @@ class RayEngine:
                 ray.init(address=_init_address(self.address), log_to_driver=False, include_dashboard=False,
                          **self._init_kwargs)
             except (ConnectionError, ValueError) as err:  # e.g. auto with no cluster on this machine
-                raise ConfigError(f"cannot join a Ray cluster at --ray-address {self.address!r}: {err}; "
-                                  f"{_ADDRESS_FIX}") from err
+                raise _join_failed(self.address, err) from err
             self._started, self._host = True, (before, _HostState.capture())
 
     @property
@@ -312,15 +317,27 @@ def running_ray():
     return ray if ray is not None and ray.is_initialized() else None
 
 
+def _join_failed(address: str | None, err: BaseException) -> ConfigError:
+    """``ray.init`` refused the address (e.g. ``auto`` with no cluster on this machine): the error names the field
+    and the option, as :func:`check_address`'s do (it named ``--ray-address`` alone)."""
+    return ConfigError(f"cannot join a Ray cluster at {field_option('ray_address')} {address!r}: {err}; {_ADDRESS_FIX}")
+
+
 def _worker_died(err: BaseException, desc: str) -> RuntimeError | None:
     """For a Ray job that failed because a worker process kept dying, a ``RuntimeError`` saying so and what to
-    do; None for any other error (raised as it is)."""
+    do (:func:`worker_died_message`); None for any other error (raised as it is)."""
     if not _died(err):
         return None
+    return RuntimeError(worker_died_message(type(err).__name__, desc))
+
+
+def worker_died_message(error: str, desc: str = "") -> str:
+    """What to do when a worker died on the same shard every time (Ray's ``error`` type): the settings to change
+    named as fields and options (it named the options alone, unlike the rest of negmine's messages)."""
     job = f" ({desc})" if desc else ""
-    return RuntimeError(
-        f"a Ray worker process died {TASK_RETRIES + 1} times running the same shard{job}: {type(err).__name__}"
-        " (see Ray's message above; running out of memory is the usual cause: lower --memory-budget or"
-        " --shard-size, or raise --ray-cpus-per-actor so fewer actors share a node); the shards finished so far"
-        " are kept in the work folder, so rerunning the command resumes after them"
+    return (
+        f"a Ray worker process died {TASK_RETRIES + 1} times running the same shard{job}: {error} (see Ray's "
+        f"message above; running out of memory is the usual cause: lower {field_option('memory_budget')} or "
+        f"{field_option('shard_size')}, or raise {field_option('ray_cpus_per_actor')} so fewer actors share a node); "
+        "the shards finished so far are kept in the work folder, so rerunning the command resumes after them"
     )
