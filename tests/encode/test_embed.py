@@ -205,3 +205,16 @@ def test_texts_a_concurrent_mine_is_encoding_are_read_from_the_cache(tmp_path, t
     result = box["result"]
     assert embedder.texts_encoded == result.n_encoded == len(extra) and result.n_cached == len(UNIQUE)
     np.testing.assert_array_equal(np.asarray(result.vectors), HashEmbedder(dim=16).encode(TEXTS + extra))
+
+
+def test_the_encoding_bar_inside_another_bar_is_not_drawn_on_a_log_file(capfd):
+    """A dev evaluation's "encode corpus" bar under the trainer's left tqdm's cursor-up (ESC[A) in a log file at
+    every update (negmine.progress); outermost, it is drawn as before. pytest's captured stderr is no terminal."""
+    from tqdm.auto import tqdm
+
+    embed_texts(HashEmbedder(dim=16), TEXTS, desc="encode corpus", show_progress=True)
+    assert "encode corpus" in capfd.readouterr().err
+    with tqdm(total=1, desc="trainer"):
+        embed_texts(HashEmbedder(dim=16), TEXTS, desc="encode corpus", show_progress=True)
+    err = capfd.readouterr().err
+    assert "trainer" in err and "encode corpus" not in err and "\x1b[" not in err

@@ -250,3 +250,29 @@ def test_a_model_folder_with_a_cut_short_pytorch_bin_is_a_config_error_naming_it
                                           r"\(RuntimeError: PytorchStreamReader failed reading zip archive: failed "
                                           r"finding central directory\); copy, download or save the model again$"):
         SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False))
+
+
+def test_transformers_bars_inside_another_bar_are_drawn_on_a_terminal_only(capfd, monkeypatch):
+    """A checkpoint saved during training drew transformers' "Writing model shards" under the trainer's bar: one
+    cursor-up (ESC[A) left in a log file per checkpoint. Nested, transformers' bars follow negmine.progress."""
+    from tqdm.auto import tqdm
+    from transformers.utils import logging as hf_logging
+
+    from negmine.encode.sentence_transformer import transformers_bars
+
+    factory = hf_logging.tqdm
+    with transformers_bars(True):
+        for _ in hf_logging.tqdm(range(2), desc="outermost bar"):
+            pass
+        with tqdm(total=1, desc="trainer"):
+            for _ in hf_logging.tqdm(range(2), desc="Writing model shards"):
+                pass
+    err = capfd.readouterr().err
+    assert "outermost bar" in err and "trainer" in err
+    assert "Writing model shards" not in err and "\x1b[" not in err
+    assert hf_logging.tqdm is factory, "transformers' factory is put back"
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    with transformers_bars(True), tqdm(total=1, desc="trainer"):
+        for _ in hf_logging.tqdm(range(2), desc="Writing model shards"):
+            pass
+    assert "Writing model shards" in capfd.readouterr().err, "on a terminal the nested bar is drawn"

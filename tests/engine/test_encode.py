@@ -176,3 +176,16 @@ def test_two_runs_started_together_share_the_work_and_both_finish(tmp_path):
     assert distinct <= sum(c["encoded"] for c in counts) < 2 * distinct, counts
     expected = embed_texts(HashEmbedder(32), TEXTS, prompt="p: ").vectors
     assert all(np.array_equal(np.load(tmp_path / f"{name}.npy"), expected) for name in ("a", "b"))
+
+
+def test_the_shard_bar_inside_another_bar_is_not_drawn_on_a_log_file(capfd):
+    """The rule of negmine.progress for the engine's shard bars (mining's "encode queries", the model's text bar
+    inside it): nested on a stream that is no terminal, a bar is opened disabled."""
+    from negmine.engine.encode import _bar
+
+    with _bar(True, 3, 1, "encode queries") as bar:
+        assert not bar.disable
+        with _bar(True, 3, 0, "nested") as nested:
+            assert nested.disable
+    err = capfd.readouterr().err
+    assert "encode queries" in err and "nested" not in err and "\x1b[" not in err

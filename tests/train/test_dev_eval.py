@@ -323,3 +323,18 @@ def test_the_printed_dev_line_leaves_out_the_trainers_always_zero_throughput():
     progress.on_log(None, SimpleNamespace(is_world_process_zero=True), None, logs=logs)
     assert written == ["{'eval_dev_ndcg@10': '0.5', 'eval_runtime': '2.244', 'epoch': '0.5'}"]
     assert "eval_samples_per_second" in logs, "the log entry itself is left as it is"
+
+
+def test_progress_bars_written_to_a_log_file_leave_no_cursor_moves(tmp_path, mined_file, dev_dir, tiny_model_path,
+                                                                   capfd):
+    """`negmine train ... --eval-data DEV 2>log`: each evaluation drew its corpus and query bars, and the model's
+    text bar inside them, under the trainer's bar, and a checkpoint its "Writing model shards"; in a file every
+    update left tqdm's cursor-up (ESC[A) behind (105 in a 4-step demo run). Nested bars are drawn on a terminal
+    only (negmine.progress); pytest's captured stderr is no terminal."""
+    config = _config(tmp_path, mined_file, tiny_model_path, DevEvalConfig(dev_dir, steps=2), show_progress=True,
+                     checkpoint_steps=2)
+    result = train(config)
+    err = capfd.readouterr().err
+    assert [e["step"] for e in result.dev] == [0, 2, 4]
+    assert "4/4" in err, "the trainer's bar, the outermost, is drawn as before"
+    assert "\x1b[" not in err

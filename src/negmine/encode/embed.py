@@ -75,7 +75,9 @@ def check_finite(vectors: np.ndarray, texts: Sequence[str]) -> None:
 
 
 def _progress(show: bool, total: int, desc: str | None):
-    if not show:
+    from negmine.progress import bar_shown
+
+    if not bar_shown(show):  # asked for, and not nested in another bar on a log file (negmine.progress)
         return contextlib.nullcontext(None)
     from tqdm.auto import tqdm
 

@@ -233,17 +233,41 @@ def damaged_weights_error(what: str, name: str, err: BaseException) -> ConfigErr
 @contextlib.contextmanager
 def transformers_bars(show: bool):
     """transformers' own progress bars ("Loading weights", "Writing model shards") only when progress is shown
-    (``--no-progress`` hides them too); the library-wide switch is put back as it was."""
+    (``--no-progress`` hides them too), and, shown, nested in another bar only where that draws in place
+    (:func:`negmine.progress.bar_shown`): a checkpoint saved during training drew "Writing model shards" under the
+    trainer's bar, which left a cursor move (``ESC[A``) in a log file per checkpoint. The library-wide switch and
+    transformers' bar factory are put back as they were."""
     from transformers.utils import logging as hf_logging
 
-    was_on = hf_logging.is_progress_bar_enabled()
+    was_on, factory = hf_logging.is_progress_bar_enabled(), hf_logging.tqdm
     if not show and was_on:
         hf_logging.disable_progress_bar()
+    hf_logging.tqdm = _NestedBarRule(factory)
     try:
         yield
     finally:
+        hf_logging.tqdm = factory
         if was_on and not hf_logging.is_progress_bar_enabled():
             hf_logging.enable_progress_bar()
+
+
+class _NestedBarRule:
+    """transformers' bar factory (``transformers.utils.logging.tqdm``) with negmine's rule for nested bars: a bar
+    that :func:`negmine.progress.bar_shown` would not draw is opened disabled. Everything else goes to the factory
+    (its ``set_lock``/``get_lock``)."""
+
+    def __init__(self, factory) -> None:
+        self.factory = factory
+
+    def __call__(self, *args, **kwargs):
+        from negmine.progress import bar_shown
+
+        if not bar_shown(not kwargs.get("disable", False)):
+            kwargs["disable"] = True
+        return self.factory(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.factory, name)
 
 
 def _missing_local_path(source: str) -> bool:
@@ -371,10 +395,13 @@ class SentenceTransformerEmbedder:
         import torch
         from tqdm.auto import tqdm
 
+        from negmine.progress import bar_shown
+
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         passes = self._passes(self.token_lengths(texts, prompt))
-        with tqdm(total=len(texts), desc="encode", unit="text", disable=not self.show_progress, leave=False) as bar:
+        with tqdm(total=len(texts), desc="encode", unit="text", disable=not bar_shown(self.show_progress),
+                  leave=False) as bar:
             with torch.inference_mode(), self._autocast():
                 for rows, width in passes:
                     batch = [texts[i] for i in rows]

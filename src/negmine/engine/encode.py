@@ -178,4 +178,6 @@ def _bar(show: bool, total: int, finished: int, desc: str):
     ``0/5`` of what was left, with no sign of the 5 done); tqdm's rate and ETA count this run's shards only."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=finished, desc=desc, unit="shard", disable=not show)
+    from negmine.progress import bar_shown
+
+    return tqdm(total=total, initial=finished, desc=desc, unit="shard", disable=not bar_shown(show))

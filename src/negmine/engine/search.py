@@ -95,6 +95,8 @@ def search_stores(
 
     from tqdm.auto import tqdm
 
+    from negmine.progress import bar_shown
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     n_docs = spec.doc_shape[0]
@@ -102,7 +104,7 @@ def search_stores(
     todo = [(s, span) for s, span in spans.items() if not _part_path(folder, s).exists()]
     # over all shards, from those a stopped run saved (as the encoding bars; tqdm's ETA counts this run's only)
     with tqdm(total=len(spans), initial=len(spans) - len(todo), desc="dense search", unit="shard",
-              disable=not show_progress) as bar:
+              disable=not bar_shown(show_progress)) as bar:
         for s, found in engine.map(partial(search_setup, spec), search_task, todo, "dense search"):
             _save_part(_part_path(folder, s), *found)
             bar.update(1)

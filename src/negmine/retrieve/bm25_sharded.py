@@ -201,12 +201,14 @@ def _token_shards(texts: Iterable[str], shard_size: int, folder: Path, stopwords
     from bm25s.tokenization import Tokenizer
     from tqdm.auto import tqdm
 
+    from negmine.progress import bar_shown
+
     from negmine.retrieve.bm25_tokenize import rechunk, token_id_chunks
     from negmine.retrieve.bm25_words import bm25_words
 
     tokenizer = Tokenizer(splitter=bm25_words, stopwords=stopwords or [], stemmer=stemmer)
     total = len(texts) if isinstance(texts, Sized) else None
-    texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not show_progress)
+    texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not bar_shown(show_progress))
     shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
     for chunk in rechunk(token_id_chunks(tokenizer, texts, workers), shard_size):
         ids = TokenIds.from_chunks([chunk])
@@ -307,6 +309,8 @@ class ShardedBM25:
         caller keys the folder by everything the result depends on and removes it once its output is written."""
         from tqdm.auto import tqdm
 
+        from negmine.progress import bar_shown
+
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
         queries = TokenIds.from_stream(self.token_ids(t) for t in query_texts)
@@ -322,7 +326,7 @@ class ShardedBM25:
                 indices, scores = merge_topk(indices, scores, found["indices"], found["scores"], depth)
         results = self._run_shards(spec, items)
         for shard, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(self.shards),
-                                                 initial=len(saved), disable=not show_progress):  # saved: resumed
+                                                 initial=len(saved), disable=not bar_shown(show_progress)):  # saved: resumed
             self._save_shard(shard, found, found_scores)
             indices, scores = merge_topk(indices, scores, found, found_scores, depth)
         return Candidates(indices, scores)

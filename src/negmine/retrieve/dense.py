@@ -108,8 +108,10 @@ def dense_search(
     best_idx, best_sc = pad_to(np.empty((n_queries, 0), np.int64), np.empty((n_queries, 0), np.float32), depth)
     from tqdm.auto import tqdm
 
+    from negmine.progress import bar_shown
+
     steps = range(0, n_docs, block_size)
-    for start in tqdm(steps, desc="dense search", unit="block", disable=not show_progress or len(steps) < 2):
+    for start in tqdm(steps, desc="dense search", unit="block", disable=len(steps) < 2 or not bar_shown(show_progress)):
         block = np.ascontiguousarray(doc_emb[start : start + block_size], dtype=np.float32)
         for q0 in range(0, n_queries, query_batch_size):
             q1 = min(n_queries, q0 + query_batch_size)

@@ -1,0 +1,40 @@
+"""negmine.progress: a bar nested in another is drawn only where it draws in place (a terminal, a notebook)."""
+
+from __future__ import annotations
+
+import io
+
+from tqdm.auto import tqdm
+
+from negmine.progress import _draws_in_place, bar_shown
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_outermost_bar_is_drawn_as_asked_everywhere():
+    assert bar_shown(True, io.StringIO()) and bar_shown(True, _Terminal())
+    assert not bar_shown(False, io.StringIO()) and not bar_shown(False, _Terminal())
+
+
+def test_a_bar_inside_a_drawn_bar_is_drawn_on_a_terminal_only():
+    with tqdm(total=2, file=io.StringIO()):
+        assert not bar_shown(True, io.StringIO()), "a log file: tqdm's cursor moves would stay in it"
+        assert bar_shown(True, _Terminal())
+        assert not bar_shown(False, _Terminal())
+    assert bar_shown(True, io.StringIO()), "closed, the outer bar no longer counts"
+
+
+def test_a_disabled_bar_does_not_count_as_drawn():
+    with tqdm(total=2, disable=True):
+        assert bar_shown(True, io.StringIO())
+
+
+def test_notebook_bars_and_closed_streams():
+    notebook = type("tqdm", (), {"__module__": "tqdm.notebook"})
+    assert _draws_in_place(type("tqdm_notebook_auto", (notebook,), {}), io.StringIO())
+    closed = io.StringIO()
+    closed.close()
+    assert not _draws_in_place(tqdm, closed) and not _draws_in_place(tqdm, object())
