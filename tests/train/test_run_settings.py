@@ -193,3 +193,33 @@ def test_recorded_settings_with_a_byte_order_mark_are_read(tmp_path):
     check_resume_settings(config, tmp_path)  # the same settings: no error
     with pytest.raises(ConfigError, match=r"--resume: 1 setting\(s\) differ .*: batch_size 32 -> 8\."):
         check_resume_settings(replace(config, batch_size=8), tmp_path)
+
+
+def _remining(tmp_path, **encoder):
+    """A re-mining TrainConfig whose mining configuration has the ``encoder`` settings given."""
+    from negmine.config import DataConfig, EncoderConfig, MineConfig
+
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path), encoder=EncoderConfig(model="mined-with", **encoder))
+    return TrainConfig(train_file=mined, remine_steps=5, mine=mine)
+
+
+def test_a_resume_whose_mining_summary_differs_only_in_its_progress_and_device_is_not_refused(tmp_path):
+    """The settings file recorded the mining run's show_progress and device (re-mining draws no bar and runs on the
+    run's --device), so a resume with the file's summary rewritten by a run mined with --no-progress was refused.
+    Settings files written before they were left out still resume; another mining setting is still refused."""
+    config = _remining(tmp_path, show_progress=True, device="cpu")
+    record_run_settings(config, tmp_path)
+    recorded = json.loads((tmp_path / SETTINGS_NAME).read_text())["mine"]["encoder"]
+    assert not {"show_progress", "device"} & recorded.keys()
+    quiet = replace(config, mine=replace(config.mine, encoder=replace(config.mine.encoder, show_progress=False)))
+    check_resume_settings(quiet, tmp_path)
+    older = json.loads((tmp_path / SETTINGS_NAME).read_text())  # as the code before wrote it: with both
+    older["mine"]["encoder"].update(show_progress=True, device="cpu")
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
+    check_resume_settings(quiet, tmp_path)
+    check_resume_settings(config, tmp_path)
+    other = replace(quiet, mine=replace(quiet.mine, encoder=replace(quiet.mine.encoder, batch_size=8)))
+    with pytest.raises(ConfigError, match=r"--resume: 1 setting\(s\) differ .*: mine\.encoder\.batch_size 64 -> 8\."):
+        check_resume_settings(other, tmp_path)

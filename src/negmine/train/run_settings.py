@@ -24,6 +24,7 @@ from negmine.config import TrainConfig
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import json_type, read_json_file
+from negmine.pipeline.recorded_config import without_run_only
 
 
 SETTINGS_NAME = "negmine_run_settings.json"
@@ -81,14 +82,17 @@ def run_settings(config: TrainConfig) -> dict:
     """The run's settings as JSON: every field but :data:`NOT_RECORDED`; ``train_file`` is its content's
     sha256; a local ``model`` path is resolved; ``precision`` is the one the run computes in (``auto`` resolved:
     a run started with ``auto``, bf16 on a CPU with native bf16, was refused when resumed with ``bf16``, and one
-    resumed with ``auto`` where it resolves to fp32 went on in another precision without a word)."""
+    resumed with ``auto`` where it resolves to fp32 went on in another precision without a word); the re-mining
+    configuration (``mine``) without the mining run's settings that re-mining does not use
+    (:func:`negmine.pipeline.recorded_config.without_run_only`, as ``negmine_train.json`` leaves them out): a
+    resume whose mining summary differed only in them (a file mined with ``--no-progress``) was refused."""
     values = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in NOT_RECORDED}
     values = {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in values.items()}
     values["train_file"] = "sha256:" + file_digest(Path(config.train_file))
     values["precision"] = effective_precision(config.precision, config.device)
     if os.path.exists(os.path.expanduser(config.model)):
         values["model"] = Path(config.model)
-    return _jsonable(values)
+    return without_run_only(_jsonable(values))
 
 
 def differences(old: dict, new: dict, default: dict, prefix: str = "") -> list[str]:
@@ -121,7 +125,7 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
                       "checked", NegmineWarning, stacklevel=caller_stacklevel())
         return
     now, defaults = run_settings(config), run_settings_defaults(config)
-    recorded = _auto_resolved(recorded, defaults)
+    recorded = _auto_resolved(without_run_only(recorded), defaults)  # settings recorded before they were left out
     changed = [_with_auto_note(line, config) for line in
                differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
                if not _precision_follows_device(line, config, recorded, defaults)]
