@@ -136,6 +136,35 @@ def test_a_re_mining_model_is_reused_by_its_record_whatever_the_mining_runs_prog
         assert not bench._finished_with(summary, dataclasses.replace(config, mine=other))
 
 
+def test_a_re_mining_model_is_reused_whatever_the_mining_runs_workers_and_folders_and_keeps_its_dir(bench, tmp_path):
+    """Every RUN_ONLY_FIELDS setting (workers, cache and work folders, output files) is left out of the record and
+    of the comparison; a record that holds them (written before) still matches. model_dir's digest still covers
+    the whole config, as before: the folders of models trained so far keep their names."""
+    import hashlib
+    import json
+
+    mine = bench.mine_config(tmp_path, "negmine-top", tmp_path / "m.jsonl", tmp_path / "cache")
+    (tmp_path / "m.jsonl").write_text("{}\n")
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "o", remine_steps=5, mine=mine)
+    summary = tmp_path / "negmine_train.json"
+    older = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    moved = dataclasses.replace(config, mine=dataclasses.replace(
+        mine, engine=dataclasses.replace(mine.engine, workers=2, work_dir=tmp_path / "w"),
+        encoder=dataclasses.replace(mine.encoder, cache_dir=tmp_path / "other-cache"),
+        output=dataclasses.replace(mine.output, path=tmp_path / "copy.jsonl")))
+    from negmine.pipeline.recorded_config import without_run_only
+
+    for recorded in (without_run_only(older), older):  # as negmine_train.json holds it now, and before
+        summary.write_text(json.dumps({"config": recorded, "training_version": TRAINING_VERSION}))
+        assert bench._finished_with(summary, moved)
+        other = dataclasses.replace(mine, engine=dataclasses.replace(mine.engine, encode_shard_size=7))
+        assert not bench._finished_with(summary, dataclasses.replace(config, mine=other))
+    digest = hashlib.sha256(b"{}\n")
+    digest.update(json.dumps(bench._non_default(older), sort_keys=True).encode())
+    assert bench.model_dir(tmp_path, "negmine-top", config).name == f"negmine-top-{digest.hexdigest()[:12]}"
+    assert bench.model_dir(tmp_path, "negmine-top", moved) != bench.model_dir(tmp_path, "negmine-top", config)
+
+
 def test_a_model_trained_by_another_training_version_is_trained_again(bench, tmp_path):
     import json
 

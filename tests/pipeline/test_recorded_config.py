@@ -88,3 +88,25 @@ def test_without_run_only_leaves_out_the_mining_runs_progress_and_device_and_not
     assert without_run_only(stripped) == stripped, "a record written without them is left as it is"
     assert record["mine"]["encoder"]["show_progress"] is True, "the record given is not changed"
     assert without_run_only({"seed": 1, "mine": None}) == {"seed": 1, "mine": None}
+
+
+def test_without_run_only_leaves_out_the_workers_the_cache_and_work_folders_and_the_output_files():
+    """engine.workers, the cache and work folders and the output section (which re-mining replaces) cannot change
+    a mined row, and were copied into the training record and the resume settings (RUN_ONLY_FIELDS' docstring
+    says why each); settings that can change rows, also those that only tune speed, stay."""
+    from negmine.config import EncoderConfig, EngineConfig
+    from negmine.pipeline.recorded_config import RUN_ONLY_FIELDS, without_run_only
+
+    mine = MineConfig(encoder=EncoderConfig(cache_dir=Path("/c"), use_cache=False),
+                      engine=EngineConfig(work_dir=Path("/w"), keep_work=True, workers=3),
+                      output=OutputConfig(path=Path("n.jsonl"), formats=("triplet",), ntuple_negatives=2))
+    recorded = json.loads(json.dumps({"seed": 1, "mine": dataclasses.asdict(mine)}, default=str))
+    stripped = without_run_only(recorded)["mine"]
+    assert "output" not in stripped, "a section left empty goes"
+    assert set(stripped["encoder"]) == {"model", "query_prompt", "document_prompt", "max_length", "batch_size",
+                                        "precision", "backend", "quantize"}
+    assert set(recorded["mine"]["engine"]) - set(stripped["engine"]) == {"work_dir", "keep_work", "workers"}
+    assert {"name", "memory_budget", "shard_size", "encode_shard_size", "ray_actors"} <= set(stripped["engine"])
+    assert stripped["retrieve"] == recorded["mine"]["retrieve"] and stripped["denoise"] == recorded["mine"]["denoise"]
+    for section, names in RUN_ONLY_FIELDS.items():  # every name is a field: a typo would leave a field in
+        assert set(names) <= {f.name for f in dataclasses.fields(getattr(mine, section))}, section

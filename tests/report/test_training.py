@@ -324,6 +324,25 @@ def test_a_record_without_the_mining_runs_device_still_shows_the_device_re_minin
     assert "mine.encoder.show_progress" not in page
 
 
+def test_the_remining_settings_leave_out_the_mining_runs_workers_folders_and_output_files_of_older_records(tmp_path):
+    """Records written before negmine_train.json left RUN_ONLY_FIELDS out hold the mining run's workers, cache and
+    work folders and output section: settings that change no mined row, shown as if re-mining had used them (it
+    writes its own files). The page shows what a record written now holds, and says what is left out."""
+    summary = _summary(remine=True)
+    summary["config"]["mine"].update(
+        encoder={"model": "mined-with", "cache_dir": "/c", "use_cache": True, "batch_size": 64},
+        engine={"workers": 2, "work_dir": "/w", "keep_work": False, "encode_shard_size": 8192},
+        output={"path": "negatives.jsonl", "formats": [], "summary_path": None, "export_as": "jsonl"})
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8").split("<h2>Configuration</h2>")[1]
+    shown = re.findall(r"<tr><td>(mine\.[^<]*)</td>", page)
+    assert not [name for name in shown if name.startswith("mine.output") or name.split(".")[-1] in
+                ("cache_dir", "use_cache", "workers", "work_dir", "keep_work")], shown
+    assert {"mine.encoder.batch_size", "mine.engine.encode_shard_size", "mine.select.strategy"} <= set(shown)
+    assert "the mining run&#x27;s workers, cache and work folders and output files, which change no mined row, are " \
+           "left out" in page
+
+
 def test_the_training_report_is_never_written_over_the_runs_summary_nor_into_a_directory(tmp_path):
     from negmine.errors import ConfigError
 

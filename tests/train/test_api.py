@@ -467,6 +467,28 @@ def test_the_record_leaves_out_the_mined_files_progress_and_device(tmp_path, min
     assert recorded == recorded_config(dataclasses.replace(config, mine=quiet))
 
 
+def test_the_record_is_the_same_whatever_the_mining_runs_workers_cache_work_folder_and_output_files(tmp_path):
+    """Settings of the mining run that cannot change a mined row (RUN_ONLY_FIELDS) were copied into the record:
+    the same data mined with --workers 2, another cache or work folder, or into another file gave another record.
+    Another mining setting still gives another record."""
+    import dataclasses
+
+    from negmine.config import DataConfig, MineConfig
+    from negmine.train.api import recorded_config
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path))
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", remine_steps=2, mine=mine)
+    moved = dataclasses.replace(mine, engine=dataclasses.replace(mine.engine, workers=2, work_dir=tmp_path / "w",
+                                                                 keep_work=True),
+                                encoder=dataclasses.replace(mine.encoder, cache_dir=tmp_path / "c", use_cache=False),
+                                output=dataclasses.replace(mine.output, path=tmp_path / "x.jsonl", formats=("triplet",)))
+    recorded = recorded_config(config)
+    assert recorded == recorded_config(dataclasses.replace(config, mine=moved))
+    assert "output" not in recorded["mine"] and "cache_dir" not in recorded["mine"]["encoder"]
+    other = dataclasses.replace(mine, engine=dataclasses.replace(mine.engine, encode_shard_size=7))
+    assert recorded != recorded_config(dataclasses.replace(config, mine=other))
+
+
 @pytest.mark.parametrize("overrides", [
     {"batching": "topic", "topic_clusters": 2},
     {"loss": "cached-mnrl", "mini_batch_size": 2},

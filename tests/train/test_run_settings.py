@@ -1,7 +1,7 @@
 import hashlib
 import json
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -222,4 +222,26 @@ def test_a_resume_whose_mining_summary_differs_only_in_its_progress_and_device_i
     check_resume_settings(config, tmp_path)
     other = replace(quiet, mine=replace(quiet.mine, encoder=replace(quiet.mine.encoder, batch_size=8)))
     with pytest.raises(ConfigError, match=r"--resume: 1 setting\(s\) differ .*: mine\.encoder\.batch_size 64 -> 8\."):
+        check_resume_settings(other, tmp_path)
+
+
+def test_a_resume_whose_mining_summary_differs_only_in_workers_cache_work_folder_or_output_is_not_refused(tmp_path):
+    """Settings that cannot change a mined row (pipeline.recorded_config.RUN_ONLY_FIELDS) were recorded and
+    compared: a resume with a mining summary of the same data mined with other --workers, another cache or work
+    folder, or into another file was refused. A settings file that recorded them (before) still resumes."""
+    config = _remining(tmp_path)
+    record_run_settings(config, tmp_path)
+    recorded = json.loads((tmp_path / SETTINGS_NAME).read_text())
+    assert "output" not in recorded["mine"] and "workers" not in recorded["mine"]["engine"]
+    mine = config.mine
+    moved = replace(config, mine=replace(
+        mine, encoder=replace(mine.encoder, cache_dir=tmp_path / "c", use_cache=False),
+        engine=replace(mine.engine, workers=2, work_dir=tmp_path / "w", keep_work=True),
+        output=replace(mine.output, path=tmp_path / "elsewhere.jsonl", formats=("triplet",))))
+    check_resume_settings(moved, tmp_path)
+    older = {**recorded, "mine": json.loads(json.dumps(asdict(mine), default=str))}  # with every field
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
+    check_resume_settings(moved, tmp_path)
+    other = replace(moved, mine=replace(moved.mine, engine=replace(moved.mine.engine, encode_shard_size=7)))
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: mine\.engine\.encode_shard_size 8192 -> 7\."):
         check_resume_settings(other, tmp_path)

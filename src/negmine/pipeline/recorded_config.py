@@ -84,22 +84,59 @@ def check_relative_data_paths(config: MineConfig, summary: Path) -> None:
             )
 
 
-RUN_ONLY_ENCODER_FIELDS = ("show_progress", "device")
-"""Encoder settings of a recorded mining configuration that say how that mining run ran, not what re-mining runs:
-re-mining's pipeline draws no progress bar (:func:`negmine.train.pipeline_miner.pipeline_miner`) and runs a torch
-encoder's judges on the training run's ``device`` (:meth:`negmine.config.TrainConfig.remine_config`; an onnx
-encoder runs on the CPU), which the training record holds at its top level. Copied into ``negmine_train.json``,
-they made the records of two runs on the same data and settings differ (the file mined with and without
-``--no-progress``), so model reuse by record (``benchmarks/train_scifact.py``) retrained."""
+RUN_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
+    "encoder": ("show_progress", "device", "cache_dir", "use_cache"),
+    "engine": ("work_dir", "keep_work", "workers"),
+    "output": ("path", "formats", "summary_path", "export_as", "ntuple_negatives"),
+}
+"""Settings of a recorded mining configuration (section -> fields) that say how that mining run ran, not which
+rows it mined: copied into ``negmine_train.json`` and ``checkpoints/negmine_run_settings.json``, they made the
+records of two runs on the same data and settings differ, so model reuse by record (``benchmarks/train_scifact.py``)
+retrained and ``--resume`` with a mining summary rewritten by such a run was refused. Why each:
+
+- ``encoder.show_progress``: progress bars only; re-mining draws none
+  (:func:`negmine.train.pipeline_miner.pipeline_miner`).
+- ``encoder.device``: re-mining runs a torch encoder's judges on the training run's ``device``
+  (:meth:`negmine.config.TrainConfig.remine_config`; an onnx encoder runs on the CPU), which the record holds at
+  its top level.
+- ``encoder.cache_dir``, ``encoder.use_cache``: where vectors (and a ``--denoise`` cross-encoder's scores) are
+  kept between runs, and whether. On the CPU a text's vector does not depend on the texts encoded with it, so a
+  warm cache gives the cold run's bytes (README "What stays byte-identical";
+  ``tests/pipeline/test_mine_cache_history.py``), and re-mining's model is new at every step (its fingerprint
+  holds the step and the weights), so its vectors are never found in a cache. Not settings, and in no record:
+  what a cache holds; on a GPU, and for a cross-encoder's padded batches, vectors or scores cached from other
+  batches may differ in their last bits, whatever the path.
+- ``engine.work_dir``, ``engine.keep_work``: where the embedding stores and finished search shards of a run
+  are kept, and whether after it; not part of the work folder's key (:func:`negmine.engine.dense.run_key`),
+  and a run resumed from them writes the uninterrupted run's bytes.
+- ``engine.workers``: local processes for BM25 and MinHash; the mined file is byte-identical for any number
+  (README; ``tests/pipeline/test_mine.py``: a BM25 index split into one shard per worker keeps the whole
+  corpus' statistics). The dense search's shard size reads the engine's actor count, never this.
+- ``output.*``: where the native file, its summary and its exports go and their file type and n-tuple width;
+  no native row reads any of them (:func:`negmine.pipeline.mine.mine` writes the rows it selected), and
+  re-mining replaces the whole section with its own file (:func:`~negmine.train.pipeline_miner.pipeline_miner`).
+
+Not run-only, though they only tune speed or memory: ``engine.name`` and the ``ray_*`` settings (under
+``memory_budget`` the search shard shrinks by the Ray actor count: another layout for an ANN index);
+``engine.encode_shard_size`` (on a GPU the texts encoded together); ``engine.memory_budget``, ``shard_size``
+and ``retrieve.block_size`` (an ANN index per shard); ``retrieve.query_batch_size`` (its invariance is tested for
+the exact search only); ``denoise.judges.cross_encoder_batch_size`` (padded batches);
+``denoise.until_filled`` (which candidates are judged: not traced to the rows)."""
 
 
 def without_run_only(config: Mapping) -> dict:
-    """A :class:`~negmine.config.TrainConfig` as JSON (``asdict``), or the ``config`` of a ``negmine_train.json``,
-    with its ``mine`` section's :data:`RUN_ONLY_ENCODER_FIELDS` left out: what the training record holds. Records
-    written before they were left out compare equal through it too."""
+    """A :class:`~negmine.config.TrainConfig` as JSON (``asdict``), or the ``config`` of a ``negmine_train.json``
+    or the run settings a checkpoint folder records, with its ``mine`` section's :data:`RUN_ONLY_FIELDS` left
+    out (a section left empty goes too): what those records hold. Records written before they were left out
+    compare equal through it too."""
     mine = config.get("mine")
-    encoder = mine.get("encoder") if isinstance(mine, Mapping) else None
-    if not isinstance(encoder, Mapping):
+    if not isinstance(mine, Mapping):
         return dict(config)
-    encoder = {key: value for key, value in encoder.items() if key not in RUN_ONLY_ENCODER_FIELDS}
-    return {**config, "mine": {**mine, "encoder": encoder}}
+    kept = dict(mine)
+    for section, names in RUN_ONLY_FIELDS.items():
+        part = mine.get(section)
+        if isinstance(part, Mapping):
+            kept[section] = {key: value for key, value in part.items() if key not in names}
+            if not kept[section]:
+                del kept[section]
+    return {**config, "mine": kept}

@@ -220,8 +220,8 @@ def as_remined(config: Mapping) -> Mapping:
     the mining run's progress bars, which re-mining does not draw, and on the run's ``device`` for a torch encoder,
     as :meth:`negmine.config.TrainConfig.remine_config` sets it (an onnx encoder's is the CPU). The table showed the
     mining run's values, e.g. ``mine.encoder.show_progress true`` for a run trained and re-mined with
-    ``--no-progress``. Records written since leave both out
-    (:data:`negmine.pipeline.recorded_config.RUN_ONLY_ENCODER_FIELDS`); the device row is shown for them too."""
+    ``--no-progress``. Records written since leave out these and the other settings that say how the mining run
+    ran (:data:`negmine.pipeline.recorded_config.RUN_ONLY_FIELDS`); the device row is shown for them too."""
     from negmine.pipeline.recorded_config import without_run_only
 
     remined = without_run_only(config)
@@ -238,7 +238,8 @@ def _remining_note(config: Mapping) -> str:
     if not isinstance(config.get("mine"), Mapping):
         return ""
     note = ("mine.*: the settings re-mining ran with, the mined file's mining configuration on this run's device "
-            "(an onnx encoder's stays on the CPU); its one progress bar, the corpus encoding, follows show_progress")
+            "(an onnx encoder's stays on the CPU); its one progress bar, the corpus encoding, follows show_progress; "
+            "the mining run's workers, cache and work folders and output files, which change no mined row, are left out")
     return f'<p class="note">{html.escape(note)}</p>'
 
 

@@ -458,8 +458,8 @@ def whole_run_timings(parts: Sequence[dict | None]) -> dict[str, float]:
 
 def recorded_config(config: TrainConfig) -> dict:
     """``config`` as ``negmine_train.json`` records it: as JSON, its re-mining configuration (``mine``) without
-    the mining run's progress bars and device, which re-mining does not use
-    (:data:`negmine.pipeline.recorded_config.RUN_ONLY_ENCODER_FIELDS`)."""
+    the settings that say how the mining run ran, not which rows it mined (progress bars, device, cache and work
+    folders, workers, output files: :data:`negmine.pipeline.recorded_config.RUN_ONLY_FIELDS`)."""
     from negmine.pipeline.recorded_config import without_run_only
 
     return without_run_only(json.loads(json.dumps(asdict(config), default=str)))
