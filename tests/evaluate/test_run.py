@@ -124,3 +124,18 @@ def test_a_header_line_is_named_as_one(tmp_path) -> None:
     with pytest.raises(InputError) as info:
         read_trec_run(path)
     assert str(info.value) == f"{path}:2: field 'rank': not an integer: 'rank'"
+
+
+@pytest.mark.parametrize("score, shown", [(float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf")])
+def test_write_refuses_a_score_the_reader_refuses_naming_query_and_document(tmp_path, score, shown) -> None:
+    """A NaN or infinite score was written (as 'nan', 'inf'), and read_trec_run refused the file negmine wrote."""
+    run = Run({"q1": {"d1": 0.5}, "q2": {"d2": 0.4, "d3": score}}, "r")
+    with pytest.raises(InputError) as info:
+        write_trec_run(tmp_path / "r.trec", run)
+    assert str(info.value) == (
+        f"{tmp_path / 'r.trec'}: field 'score': query 'q2', document 'd3': score {shown} is not a finite number, "
+        "which a TREC run file negmine reads (read_trec_run, negmine eval --run) refuses; give finite scores, e.g. "
+        "clip them to a large finite value")
+    assert not list(tmp_path.iterdir()), "no file, nor a temporary one, is left"
+    big = write_trec_run(tmp_path / "big.trec", Run({"q": {"d": 1.7976931348623157e308, "e": -0.0}}))
+    assert read_trec_run(big).scores == {"q": {"d": 1.7976931348623157e308, "e": -0.0}}

@@ -86,7 +86,9 @@ def trec_tag(name: str) -> str:
 
 
 def write_trec_run(path: str | Path, run: Run, tag: str | None = None) -> Path:
-    """Write ``run`` as a TREC run file atomically. ``tag`` defaults to the run's name."""
+    """Write ``run`` as a TREC run file atomically. ``tag`` defaults to the run's name. An id a TREC row cannot
+    hold and a score :func:`read_trec_run` refuses (NaN, infinite) are InputErrors naming the query and document,
+    and no file is written: the run files negmine writes read back."""
     path = Path(path)
     tag = trec_tag(tag if tag is not None else run.name)
     with atomic_write(path) as handle:
@@ -94,8 +96,23 @@ def write_trec_run(path: str | Path, run: Run, tag: str | None = None) -> Path:
             _check_id(path, "query_id", query_id)
             for rank, (doc_id, score) in enumerate(docs.items(), start=1):
                 _check_id(path, "doc_id", doc_id)
-                handle.write(f"{query_id} Q0 {doc_id} {rank} {float(score)!r} {tag}\n")
+                handle.write(f"{query_id} Q0 {doc_id} {rank} {_finite(path, query_id, doc_id, score)!r} {tag}\n")
     return path
+
+
+def _finite(path: Path, query_id: str, doc_id: str, score: float) -> float:
+    """``score`` as a float, or InputError when it is NaN or infinite. A dense run of ``negmine eval`` holds none
+    (its vectors are checked finite, :func:`negmine.encode.embed.check_finite`), but a :class:`Run` built in Python
+    can: its file was written, and then refused by the reader."""
+    value = float(score)
+    if math.isfinite(value):
+        return value
+    raise InputError(
+        path, None, "score",
+        f"query {query_id!r}, document {doc_id!r}: score {value!r} is not a finite number, which a TREC run file "
+        "negmine reads (read_trec_run, negmine eval --run) refuses; give finite scores, e.g. clip them to a large "
+        "finite value",
+    )
 
 
 def _check_id(path: Path, field_name: str, value: str) -> None:
