@@ -60,12 +60,19 @@ def test_read_orders_by_score_and_skips_blank_lines(tmp_path) -> None:
         ("q1 Q0 d1 1 1e400 t\n", r"r.trec:1: field 'score': score '1e400' is beyond the range of a float \(it reads "
                                  r"as infinite\); every score must be a finite number"),
         ("q1 Q0 d1 1 0.5 t\nq1 Q0 d1 2 0.4 t\n", r"r.trec:2: field 'doc_id': document 'd1' listed twice for query 'q1'"),
+        ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 1_0 t\n", r"r.trec:2: field 'score': score '1_0' holds an underscore, which Python "
+                                                  r"reads as a digit separator \(as 10\.0\) and a TREC run file does not "
+                                                  r"have; write the number without it, e.g\. 10 or 1\.5e-3$"),
+        ("q1 Q0 d1 1 1e1_0 t\n", r"r.trec:1: field 'score': score '1e1_0' holds an underscore, .* \(as 10000000000\.0\)"),
+        ("q1 Q0 d1 1 \uff11.\uff15 t\n", r"r.trec:1: field 'score': score '１\.５' is not a plain decimal number \(Python "
+                                          r"reads it as 1\.5\); TREC run scores are written with the digits 0-9, an "
+                                          r"optional point and exponent, e.g\. 10 or 1\.5e-3$"),
         ("\n\n", r"r.trec: no run rows"),
     ],
 )
 def test_malformed_rows_name_file_line_field(tmp_path, content: str, message: str) -> None:
     path = tmp_path / "r.trec"
-    path.write_text(content)
+    path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         read_trec_run(path)
 
@@ -139,3 +146,13 @@ def test_write_refuses_a_score_the_reader_refuses_naming_query_and_document(tmp_
     assert not list(tmp_path.iterdir()), "no file, nor a temporary one, is left"
     big = write_trec_run(tmp_path / "big.trec", Run({"q": {"d": 1.7976931348623157e308, "e": -0.0}}))
     assert read_trec_run(big).scores == {"q": {"d": 1.7976931348623157e308, "e": -0.0}}
+
+
+def test_every_plain_decimal_score_form_is_read() -> None:
+    """The score check refuses Python-only forms (1_0, fullwidth digits), not the decimal forms run files use."""
+    from negmine.evaluate.run import _DECIMAL
+
+    for text in ("0.5", "-1", "+2", ".5", "1.", "1e-3", "-1.5E+07", "0", "-0.0", "12345678901234567890"):
+        assert _DECIMAL.fullmatch(text), text
+    for text in ("1_0", "1e1_0", "\uff11", "\u0663", "1.5.2", "e5", "."):
+        assert not _DECIMAL.fullmatch(text), text

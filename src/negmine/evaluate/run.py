@@ -124,7 +124,8 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     """Read a TREC run file. The name defaults to the tag column (or the file stem for an empty tag).
 
     Raises :class:`InputError` naming the file, line and field for a missing file or a directory, invalid UTF-8,
-    a malformed row, a non-numeric rank, a score that is not a finite number (NaN, ``inf``, ``1e400``), or a document
+    a malformed row, a non-numeric rank, a score that is not a plain decimal number (``1_0``, ``１.５``: Python's
+    ``float()`` reads them) or not a finite one (NaN, ``inf``, ``1e400``), or a document
     listed twice for the same query. A UTF-8 byte-order mark is dropped (:func:`negmine.io.files.iter_lines`), as in
     the other readers.
     """
@@ -185,9 +186,27 @@ def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, st
         value = float(score)
     except ValueError:
         raise InputError(path, line_no, "score", f"not a number: {score!r}{_header_hint(line_no, parts)}") from None
+    if _DECIMAL.fullmatch(score) is None:
+        raise InputError(path, line_no, "score", _not_decimal(score, value))
     if not math.isfinite(value):
         raise InputError(path, line_no, "score", _not_finite(score, value))
     return query_id, doc_id, value, tag
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
+                      re.IGNORECASE)
+"""A score as TREC run files write it: a decimal number with the digits 0-9, an optional point and exponent (``0.5``,
+``-1``, ``.5``, ``1e-3``); the words of NaN and infinity pass here and are refused with their own reason."""
+
+
+def _not_decimal(text: str, value: float) -> str:
+    """Why a score Python's ``float()`` reads is refused: an underscore (``1_0`` read as 10, ``1e1_0`` as 1e10) or
+    digits other than 0-9 (``１.５``, ``٣``), which no TREC run file writes; such a run was read with those values."""
+    if "_" in text:
+        return (f"score {text!r} holds an underscore, which Python reads as a digit separator (as {value!r}) and a "
+                "TREC run file does not have; write the number without it, e.g. 10 or 1.5e-3")
+    return (f"score {text!r} is not a plain decimal number (Python reads it as {value!r}); TREC run scores are written "
+            "with the digits 0-9, an optional point and exponent, e.g. 10 or 1.5e-3")
 
 
 def _not_finite(text: str, value: float) -> str:
