@@ -583,6 +583,29 @@ def test_the_actor_size_message_names_the_field_and_the_option():
     _check_fits(2.0, [2.0])  # fits
 
 
+def test_the_actor_size_hint_for_nodes_below_one_cpu_is_a_size_that_fits():
+    """With nodes of fewer than 1 CPU the hint was max(largest, 1): it suggested ray_cpus_per_actor=1 'or less' for
+    the 1 it refused, and 1 for an asked 0.75. Nodes with no CPU fit no size: the message says so. No Ray runs."""
+    from negmine.engine.ray_engine import _check_fits
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        _check_fits(1.0, [0.5, 0.25])
+    assert str(info.value) == ("ray_cpus_per_actor=1 (--ray-cpus-per-actor 1) is more than any node of the Ray "
+                               "cluster has (largest: 0.5 CPUs), so no actor could start; use ray_cpus_per_actor=0.5 "
+                               "(--ray-cpus-per-actor 0.5) or less, or join a cluster with larger nodes")
+    with pytest.raises(ConfigError, match=r"\(largest: 0\.5 CPUs\).* use ray_cpus_per_actor=0\.5 \(--ray-cpus"):
+        _check_fits(0.75, [0.5])
+    _check_fits(0.5, [0.5])  # the size suggested fits
+    for nodes in ([0.0], []):
+        with pytest.raises(ConfigError) as info:
+            _check_fits(1.0, nodes)
+        assert str(info.value) == (
+            "ray_cpus_per_actor=1 (--ray-cpus-per-actor 1): no node of the Ray cluster has a CPU (a head node started "
+            "with --num-cpus 0 and no worker node joined?), so no actor could start, whatever its size; add nodes "
+            "with CPUs to the cluster (ray start --address ...), or run here with name='local' (--engine local)")
+
+
 def test_the_dead_worker_and_join_messages_name_the_fields_and_the_options():
     """They named --memory-budget, --shard-size, --ray-cpus-per-actor and --ray-address alone. No Ray runs: the
     error of a worker that died is made here (Ray's own type)."""

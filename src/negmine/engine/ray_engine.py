@@ -132,12 +132,22 @@ def _check_fits(cpus_per_actor: float, node_cpus: list[float]) -> None:
     local instance with --ray-cpus-per-actor 4 only warned, after 60 s, that the job "may hang forever")."""
     largest = max(node_cpus, default=0.0)
     if cpus_per_actor > largest:
-        raise ConfigError(
-            f"{field_setting('ray_cpus_per_actor', _number(cpus_per_actor))} is more than any node of the Ray "
-            f"cluster has (largest: {largest:g} CPUs), so no actor could start; use "
-            f"{field_setting('ray_cpus_per_actor', _number(max(largest, 1.0)))} or less, or join a cluster with "
-            "larger nodes"
-        )
+        raise ConfigError(_too_large(cpus_per_actor, largest))
+
+
+def _too_large(cpus_per_actor: float, largest: float) -> str:
+    """Why actors of ``cpus_per_actor`` CPUs cannot start on nodes of at most ``largest``, and the fix: the largest
+    node's own size, a fraction when it has less than one CPU (Ray places fractional actors). The hint said at
+    least 1 (``max(largest, 1)``): for nodes of 0.5 CPUs it suggested the very value refused, or more. Nodes with
+    no CPU (a head started with ``--num-cpus 0`` and no worker yet) fit no value: the message says so."""
+    asked = field_setting("ray_cpus_per_actor", _number(cpus_per_actor))
+    if largest <= 0:
+        return (f"{asked}: no node of the Ray cluster has a CPU (a head node started with --num-cpus 0 and no worker "
+                "node joined?), so no actor could start, whatever its size; add nodes with CPUs to the cluster "
+                f"(ray start --address ...), or run here with {field_setting('name', 'local', '--engine')}")
+    return (f"{asked} is more than any node of the Ray cluster has (largest: {largest:g} CPUs), so no actor could "
+            f"start; use {field_setting('ray_cpus_per_actor', _number(largest))} or less, or join a cluster with "
+            "larger nodes")
 
 
 def _number(value: float) -> float | int:
