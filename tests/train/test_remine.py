@@ -1,4 +1,5 @@
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -363,10 +364,9 @@ def test_a_run_stopped_while_re_mining_after_an_epoch_end_checkpoint_re_mines_wh
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
-@pytest.mark.parametrize("show", [True, False])
-def test_remining_shows_the_encoding_bar_with_progress_on(tmp_path, mined_file, tiny_model_path, capfd, show):
-    """Re-mining encodes the whole corpus with the model being trained: with progress on, the training bar stood
-    still and nothing said why (minifacts, --remine-steps 10: 14 s at step 10 without a line)."""
+def _encoding_miner(mined_file):
+    """A miner that encodes 40 texts with the model being trained (the long part of a re-mining) and returns the
+    file's rows with fresh negatives."""
     rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
 
     def miner(embedder, output_path):
@@ -375,11 +375,38 @@ def test_remining_shows_the_encoding_bar_with_progress_on(tmp_path, mined_file, 
         output_path.write_text("".join(json.dumps(r) + "\n" for r in _fresh_rows(rows, "s")))
         return output_path
 
-    config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path),
-                         max_steps=3, batch_size=4, num_negatives=2, checkpoint_steps=None, show_progress=show,
-                         precision="fp32", remine_steps=2, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
-    train(config, miner=miner)
-    assert ("encode:" in capfd.readouterr().err) is show
+    return miner
+
+
+def _remining_config(tmp_path, mined_file, tiny_model_path, show: bool) -> TrainConfig:
+    return TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path), max_steps=3,
+                       batch_size=4, num_negatives=2, checkpoint_steps=None, show_progress=show, precision="fp32",
+                       remine_steps=2, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+
+
+@pytest.mark.parametrize("show", [True, False])
+def test_remining_shows_the_encoding_bar_with_progress_on(tmp_path, mined_file, tiny_model_path, capfd, show):
+    """Re-mining encodes the whole corpus with the model being trained: with progress on, the training bar stood
+    still and nothing said why (minifacts, --remine-steps 10: 14 s at step 10 without a line)."""
+    train(_remining_config(tmp_path, mined_file, tiny_model_path, show), miner=_encoding_miner(mined_file))
+    err = capfd.readouterr().err
+    assert ("re-mining at step 2: encoding the corpus with the model being trained" in err) is show
+    assert "\x1b[A" not in err  # no terminal here: the nested encoding bar is not drawn (no cursor moves)
+    assert "encode:" not in err
+
+
+def test_remining_draws_the_encoding_bar_on_a_terminal(tmp_path, mined_file, tiny_model_path, monkeypatch):
+    """On a terminal the nested encoding bar is drawn (:func:`negmine.progress.bar_shown`)."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    train(_remining_config(tmp_path, mined_file, tiny_model_path, True), miner=_encoding_miner(mined_file))
+    assert "encode:" in terminal.getvalue()
 
 
 def test_a_remined_known_relevant_negative_is_masked_in_the_rows_of_a_query_with_the_same_text():

@@ -19,6 +19,7 @@ the negatives it was built with.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -220,6 +221,8 @@ class RemineCallback(TrainerCallback):
         if any(event["step"] == step for event in self.events):
             return
         start = time.perf_counter()
+        if self.show_progress:
+            _announce(step)
         embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, precision=self.precision,
                                          show_progress=self.show_progress, max_length=self.max_length)
         path = self.miner(embedder, self.output_dir / f"step-{step:07d}.jsonl")
@@ -258,6 +261,16 @@ class RemineCallback(TrainerCallback):
         self.events.append({"step": step, "file": str(path), "rows_updated": updated,
                             "rows_total": len(self.data.dataset), "seconds": round(seconds, 3),
                             "restored": restored})
+
+
+def _announce(step: int) -> None:
+    """One line when a re-mining starts: its encoding bar is nested in the trainer's, and a nested bar is drawn on
+    a terminal only (:func:`negmine.progress.bar_shown`), so in a log (``negmine train ... 2>log``) the training
+    bar stood still for the whole corpus encoding (14 s on minifacts) and nothing said why. ``tqdm.write`` puts
+    the line above any bar on a terminal."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(f"re-mining at step {step}: encoding the corpus with the model being trained", file=sys.stderr)
 
 
 def _file_step(path: Path) -> int:
