@@ -67,3 +67,24 @@ def _not_a_dense_encoder(what: str, path) -> str:
             "pooling), so sentence-transformers would load only its backbone with mean pooling and drop the rest, and "
             "the vectors would be no trained model's; negmine needs one dense vector per text: pass a bi-encoder as "
             f"{option} (a sentence-transformers folder, e.g. the folder `negmine train -o DIR` wrote, or a hub name)")
+
+
+@pytest.fixture
+def unreachable_hub(tmp_path, monkeypatch) -> tuple[str, int]:
+    """Online (no offline variable), an empty Hugging Face cache, the current folder an empty one, and the hub's
+    address a local port nothing listens on: a bare model name can come from nowhere. Returns that address."""
+    import socket
+
+    from huggingface_hub import constants
+
+    from negmine.encode import hub
+
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        address = sock.getsockname()
+    monkeypatch.chdir(tmp_path)
+    for variable in ("SENTENCE_TRANSFORMERS_HOME", *hub.OFFLINE_VARIABLES):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(hub, "hub_address", lambda: address)
+    return address

@@ -123,6 +123,29 @@ def test_offline_a_judge_model_not_in_the_cache_is_refused_before_the_candidates
                               flags=tmp_path / "f.flags.jsonl"))
 
 
+def test_online_a_bare_judge_name_the_unreachable_hub_would_serve_is_refused_before_the_candidates_are_mined(
+        tmp_path, monkeypatch, unreachable_hub):
+    """Online without hub access, a bare judge name (``--cross-encoder my-ce``: a folder since moved, or a hub
+    name) passed every check and failed only when the judges loaded, after the candidates and about 46 s of hub
+    retries. One probe of the hub refuses it first."""
+    import negmine.audit.api as audit_api
+    from negmine.testing.beir import write_beir
+
+    monkeypatch.setattr(audit_api, "mine_candidates", _no_model)
+    beir = write_beir(tmp_path / "beir", {"d1": "one doc", "d2": "two doc"}, {"q1": "one"}, [("q1", "d1", 1)],
+                      split="train")
+    host, port = unreachable_hub
+    with pytest.raises(ConfigError) as info:
+        run_audit(AuditConfig(input=beir, judges=JudgeConfig(cross_encoder="gone-ce"), flags=tmp_path / "f.flags.jsonl"))
+    assert str(info.value).startswith(
+        f"cross-encoder 'gone-ce' (--cross-encoder) is neither a local folder nor in the Hugging Face cache, and the "
+        f"hub ({host}:{port}) is unreachable (ConnectionRefusedError"), str(info.value)
+    assert str(info.value).endswith(
+        "so loading it would fail, after the hub's retries (about 46 s); if it is a folder, check the path (a "
+        "relative path is read from the current folder); if it is a hub name, download it once with network")
+    assert not (tmp_path / "f.flags.jsonl").exists()
+
+
 def test_an_audit_of_a_beir_directory_loads_the_mining_model_once(tmp_path, monkeypatch):
     """The candidates were mined with one copy of the model and the near-duplicate judge loaded a second: two
     loads and two fingerprints of the same model per run (the demo with the bundled model showed two 'Loading

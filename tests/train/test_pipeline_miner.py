@@ -51,28 +51,15 @@ def test_the_denoise_judges_are_checked_when_the_miner_is_built_not_at_the_first
         assert str(info.value) == message, "the judges are checked before the dataset loads"
 
 
-def test_a_judge_that_would_come_from_an_unreachable_hub_fails_when_the_miner_is_built(tmp_path, monkeypatch):
+def test_a_judge_that_would_come_from_an_unreachable_hub_fails_when_the_miner_is_built(tmp_path, unreachable_hub):
     """A judge folder given by a bare name (``--cross-encoder my-ce``, recorded so in the mining summary) and since
     moved reads as a hub name, which the checks before loading leave to the load: re-mining without hub access
     failed only at its first round, after the steps before it had trained (demo, --remine-steps 3: after two
     steps and 46 s of hub retries for the cross-encoder)."""
-    import socket
-
-    from huggingface_hub import constants
-
     from negmine.config import DenoiseConfig, JudgeConfig
-    from negmine.encode import hub
     from negmine.errors import ConfigError
 
-    with socket.socket() as sock:  # a port nothing listens on once closed
-        sock.bind(("127.0.0.1", 0))
-        address = sock.getsockname()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr(hub, "hub_address", lambda: address)
+    address = unreachable_hub
     for what, judges in (("cross-encoder", JudgeConfig(cross_encoder="gone-ce")),
                          ("teacher", JudgeConfig(teachers=("gone-teacher",)))):
         name = judges.cross_encoder or judges.teachers[0]

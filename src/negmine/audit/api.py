@@ -115,9 +115,9 @@ def check_models(config: AuditConfig) -> None:
     mined by :func:`~negmine.pipeline.mine.mine`, which checks it). That one had no early check: a missing folder
     failed only after every row of the file was read, and a cross-encoder or SparseEncoder folder was loaded as a
     bi-encoder and its vectors judged near-duplicates."""
-    from negmine.audit.resources import check_judge_models
+    from negmine.audit.resources import check_judges_can_load
 
-    check_judge_models(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
+    check_judges_can_load(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     if Path(config.input).is_file() and needs_mining_model(config):
         from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 

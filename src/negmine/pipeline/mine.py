@@ -104,9 +104,9 @@ def check_models(config: MineConfig, embedder: Embedder | None) -> None:
 
         check_bi_encoder_folder(config.encoder.model, check_model_source(config.encoder.model, hub="early"))
     if config.denoise.enabled:
-        from negmine.audit.resources import check_judge_models
+        from negmine.audit.resources import check_judges_can_load
 
-        check_judge_models(config.denoise.judges, config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES))
+        check_judges_can_load(config.denoise.judges, config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES))
 
 
 def remove_stale_companions(config: MineConfig) -> None:

