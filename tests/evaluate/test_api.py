@@ -278,6 +278,29 @@ def test_ids_a_trec_run_cannot_hold_are_refused_before_encoding_when_runs_are_wr
     evaluate(_config(beir_dir, tmp_path), embedders=embedders)  # without --runs-dir such ids are fine
 
 
+def test_a_query_id_starting_with_a_byte_order_mark_is_refused_before_encoding_when_runs_are_written(
+        beir_dir, tmp_path) -> None:
+    # a run row starts with its query id, and the TREC reader drops or refuses a mark there (iter_lines): the run
+    # file was written only after encoding, and then refused by write_trec_run. Such a dataset is built in Python
+    # (a qrels TSV line starting with the mark is refused as read).
+    from negmine.io.load import load_data
+    from negmine.io.records import Dataset, Qrels, Queries
+    from negmine.config import DataConfig
+
+    dataset = load_data(DataConfig(data_dir=beir_dir, split="test"))
+    first = dataset.queries.ids[0]
+    renamed = {first: "\ufeff" + first}
+    queries = Queries([renamed.get(i, i) for i in dataset.queries.ids], list(dataset.queries.texts), source="q.jsonl")
+    qrels = Qrels({renamed.get(q, q): docs for q, docs in dataset.qrels.judgments.items()})
+    embedders = _embedders()
+    with pytest.raises(InputError, match=rf"q\.jsonl: field '_id': query id '\\ufeff{first}' starts with a byte-order "
+                       r"mark \(U\+FEFF\), which a TREC run row cannot start with .* runs_dir \(--runs-dir\) cannot "
+                       r"write this run; leave runs_dir unset \(drop --runs-dir\) or remove the mark from the id"):
+        evaluate(_config(beir_dir, tmp_path, runs_dir=tmp_path / "runs"), Dataset(dataset.corpus, queries, qrels),
+                 embedders=embedders)
+    assert embedders["hash/a"].texts_encoded == 0
+
+
 def test_an_evaluation_stopped_after_its_run_files_leaves_no_results_of_the_one_before(beir_dir, tmp_path,
                                                                                         monkeypatch) -> None:
     """The results JSON is written last: once the new run files replace the old ones, the earlier evaluation's

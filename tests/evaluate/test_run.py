@@ -96,6 +96,20 @@ def test_read_trec_run_drops_a_byte_order_mark(tmp_path) -> None:
     assert read_trec_run(path).scores == {"q1": {"d1": 0.5}, "q2": {"d2": 0.4}}
 
 
+def test_a_query_id_starting_with_a_byte_order_mark_is_refused_by_the_writer_and_the_reader(tmp_path) -> None:
+    # Before, the writer wrote '\ufeffq2' and the reader dropped the mark: the run read back with query 'q2'.
+    for scores in ({"\ufeffq1": {"d1": 0.5}}, {"q1": {"d1": 0.5}, "\ufeffq2": {"d1": 0.4}}):
+        path = tmp_path / "marked.trec"
+        with pytest.raises(InputError, match=r"marked\.trec: field 'query_id': id '\\ufeffq\d' starts with a byte-order "
+                           r"mark \(U\+FEFF\), which a TREC run row cannot start with: .* remove the mark from the id"):
+            write_trec_run(path, Run(scores))
+        assert not path.exists()
+    path = tmp_path / "joined.trec"
+    path.write_bytes("q1 Q0 d1 1 0.5 m\n\ufeffq2 Q0 d2 1 0.4 m\n".encode("utf-8"))
+    with pytest.raises(InputError, match=r"joined\.trec:2: field 'query_id': starts with a byte-order mark \(U\+FEFF\)"):
+        read_trec_run(path)
+
+
 def test_read_trec_run_reports_invalid_utf8_and_directories(tmp_path) -> None:
     path = tmp_path / "latin1.trec"
     path.write_bytes(b"q1 Q0 d1 1 0.5 m\nq1 Q0 d\xe99 2 0.4 m\n")

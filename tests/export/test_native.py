@@ -193,6 +193,19 @@ def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path):
     assert list(read_native(path)) == [row]
 
 
+def test_a_byte_order_mark_on_a_later_line_is_refused_at_its_line(tmp_path):
+    # a mark alone on the first line is the file's; one on a later line (two files joined) is named, where the
+    # message was json's "Unexpected UTF-8 BOM (decode using utf-8-sig)"
+    row = dumps_row(make_row(**BASE)).encode("utf-8")
+    path = tmp_path / "n.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf\n" + row)  # dumps_row ends the line
+    assert len(list(read_native(path))) == 1
+    path.write_bytes(row + b"\xef\xbb\xbf" + row)
+    with pytest.raises(InputError, match=r"n\.jsonl:2: the line starts with a byte-order mark \(U\+FEFF\), which only "
+                       r"the start of a file may hold"):
+        list(read_native(path))
+
+
 @pytest.mark.parametrize(
     ("change", "field", "problem"),
     [

@@ -235,6 +235,14 @@ def test_qrels_ids_with_surrounding_whitespace_are_refused_not_silently_missed(b
     )
 
 
+def test_a_qrels_line_starting_with_a_byte_order_mark_is_refused_at_its_line(beir):
+    """Dropped before at any line's start (the file's own mark, at the header, still is)."""
+    path = _qrels(beir, "\ufeff" + HEADER + "q1\td1\t1\n\ufeffq2\td2\t1\n")
+    assert str(_error(load_beir, beir)).startswith(
+        f"{path}:3: field 'query-id': starts with a byte-order mark (U+FEFF), which only the start of a file may hold"
+    )
+
+
 def test_qrels_unknown_query_id(beir):
     path = _qrels(beir, HEADER + "q1\td1\t1\nq404\td1\t1\n")
     assert str(_error(load_beir, beir)) == (

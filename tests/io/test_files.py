@@ -25,9 +25,19 @@ def test_require_file(tmp_path, write_text):
         require_file(tmp_path, "corpus file")
 
 
-def test_a_byte_order_mark_is_dropped_at_any_lines_start(write_text):
-    path = write_text("f.jsonl", "\ufeffa\n\ufeffb\n")  # the second left by concatenating two files
-    assert list(iter_lines(path)) == [(1, "a"), (2, "b")]
+def test_a_byte_order_mark_is_dropped_at_the_files_start_only(write_text):
+    # Dropped at every line's start before, so a TREC query id '\ufeffq2' read back as 'q2'; a mark left by
+    # joining two files is now refused at its line, naming the field the line starts with when the reader knows it.
+    path = write_text("f.tsv", "\ufeffa\n\ufeffb\n")
+    with pytest.raises(InputError, match=r"f\.tsv:2: field 'query-id': starts with a byte-order mark \(U\+FEFF\), which "
+                       r"only the start of a file may hold \(a file joined to another, e\.g\. with cat\?\); remove it"):
+        list(iter_lines(path, "query-id"))
+    with pytest.raises(InputError, match=r"f\.tsv:2: the line starts with a byte-order mark \(U\+FEFF\)"):
+        list(iter_lines(path))
+    assert list(iter_lines(write_text("g.tsv", "\ufeffa\nb\n"))) == [(1, "a"), (2, "b")]
+    assert list(iter_lines(write_text("h.tsv", "\ufeff\n\nb\n"))) == [(3, "b")]  # a mark alone on the first line
+    with pytest.raises(InputError, match=r"i\.tsv:1: the line starts with a byte-order mark"):  # a mark given twice
+        list(iter_lines(write_text("i.tsv", "\ufeff\ufeffa\n")))
 
 
 def test_gzip_files_are_named_as_such(tmp_path):

@@ -19,6 +19,14 @@ def test_iter_jsonl_tolerates_byte_order_mark(write_text):
     assert list(iter_jsonl(path)) == [(1, {"a": 1})]
 
 
+def test_iter_jsonl_refuses_a_byte_order_mark_on_a_later_line(write_text):
+    # dropped before: a file joined from two files saved with marks read as one, with no word
+    path = write_text("joined.jsonl", '\ufeff{"a": 1}\n\ufeff{"a": 2}\n')
+    with pytest.raises(InputError, match=r"joined\.jsonl:2: the line starts with a byte-order mark \(U\+FEFF\), which "
+                       r"only the start of a file may hold"):
+        list(iter_jsonl(path))
+
+
 def test_malformed_json_names_file_and_line(write_text):
     path = write_text("bad.jsonl", '{"a": 1}\n\n{"a": 1,, "b": 2}\n')
     with pytest.raises(InputError) as info:

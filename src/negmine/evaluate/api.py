@@ -29,7 +29,7 @@ from negmine.evaluate.dense_eval import encode_split, search_run
 from negmine.evaluate.metrics import check_burges_grades, require_relevant
 from negmine.evaluate.run import Run, first_line_with, read_trec_run, trec_tag, write_trec_run
 from negmine.io.atomic import atomic_write
-from negmine.io.files import iter_lines
+from negmine.io.files import BYTE_ORDER_MARK, iter_lines
 from negmine.io.records import Dataset
 
 
@@ -225,6 +225,14 @@ def check_trec_ids(dataset: Dataset) -> None:
                 f"{what} id {bad[0]!r} holds whitespace ({len(bad)} such ids), which TREC run files cannot hold: "
                 "runs_dir (--runs-dir) cannot write this run; leave runs_dir unset (drop --runs-dir) or rename the ids",
             )
+    marked = next((i for i in dataset.judged_qrels().query_ids() if i.startswith(BYTE_ORDER_MARK)), None)
+    if marked is not None:
+        raise InputError(
+            dataset.queries.source, _line_of_id(dataset.queries.source, marked), "_id",
+            f"query id {marked!r} starts with a byte-order mark (U+FEFF), which a TREC run row cannot start with (a "
+            "reader drops it on the first row, refuses it on the others): runs_dir (--runs-dir) cannot write this run; "
+            "leave runs_dir unset (drop --runs-dir) or remove the mark from the id",
+        )
 
 
 def _line_of_id(source: str, wanted: str) -> int | None:

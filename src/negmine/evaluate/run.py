@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
-from negmine.io.files import iter_lines, require_file
+from negmine.io.files import BYTE_ORDER_MARK, iter_lines, require_file
 from negmine.retrieve.candidates import Candidates
 
 _WHITESPACE = re.compile(r"\s")
@@ -118,6 +118,16 @@ def _finite(path: Path, query_id: str, doc_id: str, score: float) -> float:
 def _check_id(path: Path, field_name: str, value: str) -> None:
     if not value or _WHITESPACE.search(value):
         raise InputError(path, None, field_name, f"id {value!r} is empty or contains whitespace; TREC runs cannot hold it")
+    if field_name == "query_id" and value.startswith(BYTE_ORDER_MARK):
+        raise InputError(path, None, field_name, MARKED_QUERY_ID.format(value=value))
+
+
+MARKED_QUERY_ID = (
+    "id {value!r} starts with a byte-order mark (U+FEFF), which a TREC run row cannot start with: a reader drops it "
+    "as the file's own mark on the first row and refuses it on any other (read_trec_run, negmine eval --run); remove "
+    "the mark from the id"
+)
+"""A query id starts a TREC row, so one starting with U+FEFF would not read back (:func:`negmine.io.files.iter_lines`)."""
 
 
 def read_trec_run(path: str | Path, name: str | None = None) -> Run:
@@ -126,13 +136,13 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     Raises :class:`InputError` naming the file, line and field for a missing file or a directory, invalid UTF-8,
     a malformed row, a non-numeric rank, a score that is not a plain decimal number (``1_0``, ``１.５``: Python's
     ``float()`` reads them) or not a finite one (NaN, ``inf``, ``1e400``), or a document
-    listed twice for the same query. A UTF-8 byte-order mark is dropped (:func:`negmine.io.files.iter_lines`), as in
-    the other readers.
+    listed twice for the same query. A UTF-8 byte-order mark is dropped at the start of the file and refused at the start
+    of any other row (:func:`negmine.io.files.iter_lines`), as in the other readers.
     """
     path = require_file(path, "run file")
     scores: dict[str, dict[str, float]] = {}
     tag = None
-    for line_no, line in iter_lines(path):
+    for line_no, line in iter_lines(path, "query_id"):
         query_id, doc_id, score, row_tag = _parse_row(path, line_no, line)
         docs = scores.setdefault(query_id, {})
         if doc_id in docs:

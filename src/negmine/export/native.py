@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError, NegmineWarning, caller_stacklevel
-from negmine.io.files import GZIP_MAGIC, invisible_note, is_blank, utf8_problem
+from negmine.io.files import BYTE_ORDER_MARK, GZIP_MAGIC, invisible_note, is_blank, stray_mark_error, utf8_problem
 from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_line, loads
 
 
@@ -442,15 +442,22 @@ def repeats_message(path: Path, repeats: Sequence[tuple[int, int]]) -> str:
             f"used ({named}{more}); remove the repeats (e.g. a file concatenated twice) to silence this")
 
 
+def _unmarked(path: Path, line_no: int, text: str) -> str:
+    """``text`` unless it starts with a byte-order mark: only the file's first (dropped before) may hold one."""
+    if text.startswith(BYTE_ORDER_MARK):
+        raise stray_mark_error(path, line_no)
+    return text
+
+
 def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
     with path.open("rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
+            if line_no == 1:
+                raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))  # the file's byte-order mark, as iter_lines drops it
             if not raw.strip():
                 continue
-            if line_no == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, as the BEIR readers accept
             try:
-                decoded = loads(raw.decode("utf-8"))
+                decoded = loads(_unmarked(path, line_no, raw.decode("utf-8")))
             except UnicodeDecodeError as err:
                 if line_no == 1 and raw.startswith(b"PAR1"):
                     raise InputError(

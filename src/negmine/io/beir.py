@@ -201,7 +201,7 @@ def _score(path: Path, line: int, text: str) -> int:
 def iter_qrels(path: str | Path) -> Iterator[tuple[int, str, str, int]]:
     """Yield ``(line, query_id, corpus_id, score)`` from a BEIR qrels TSV after checking the header."""
     path = require_file(path, "qrels file")
-    lines = iter_lines(path)
+    lines = iter_lines(path, "query-id")
     first = next(lines, None)
     if first is None:
         raise InputError(path, None, None, f"empty file; expected the header '{_HEADER_TEXT}' then one judgment per line")

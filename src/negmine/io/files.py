@@ -23,24 +23,44 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     return path
 
 
-def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+def iter_lines(path: str | Path, first_field: str | None = None) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` for each non-blank line, 1-based, without the line ending.
 
-    Streams the file (constant memory), decodes each line as UTF-8 (a byte-order mark at a line's start is
-    dropped) and raises InputError with the line number on invalid UTF-8, or at once on a gzip file.
+    Streams the file (constant memory), decodes each line as UTF-8 and raises InputError with the line number on
+    invalid UTF-8, or at once on a gzip file. A UTF-8 byte-order mark at the start of the file is dropped; one at
+    the start of any other line is an InputError (:func:`stray_mark_error`, naming ``first_field``, the field a line
+    starts with): dropping it there changed data, e.g. a TREC run's query id ``'\ufeffq1'`` read back as ``'q1'``.
     """
     path = require_file(path)
     with open(path, "rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
-            if line_no == 1 and raw.startswith(GZIP_MAGIC):
-                raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
+            if line_no == 1:
+                if raw.startswith(GZIP_MAGIC):
+                    raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
+                raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))
             if not raw.strip():
                 continue
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise InputError(path, line_no, None, f"not valid UTF-8 (byte {err.start + 1} of the line)") from None
-            yield line_no, text.lstrip("\ufeff").rstrip("\r\n")  # a mark left mid-file by concatenating files too
+            if text.startswith(BYTE_ORDER_MARK):
+                raise stray_mark_error(path, line_no, first_field)
+            yield line_no, text.rstrip("\r\n")
+
+
+BYTE_ORDER_MARK = "\ufeff"
+
+
+def stray_mark_error(path: str | Path, line: int, field: str | None = None) -> InputError:
+    """The InputError for a line that starts with a byte-order mark U+FEFF where no file starts: only a file's very
+    first bytes may hold one (readers drop it there), so one at a later line's start (left by joining files saved
+    with marks, e.g. ``cat a.jsonl b.jsonl``) is refused rather than dropped or kept as part of the ``field``."""
+    return InputError(
+        path, line, field,
+        f"{'' if field else 'the line '}starts with a byte-order mark (U+FEFF), which only the start of a file may hold (a file joined to another, "
+        f"e.g. with cat?); remove it, e.g. sed -i 's/^\\xEF\\xBB\\xBF//' {Path(path).name}",
+    )
 
 
 GZIP_MAGIC = b"\x1f\x8b"
