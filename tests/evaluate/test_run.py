@@ -110,6 +110,26 @@ def test_a_query_id_starting_with_a_byte_order_mark_is_refused_by_the_writer_and
         read_trec_run(path)
 
 
+@pytest.mark.parametrize(("scores", "name", "field", "value"), [
+    ({"q\ud800": {"d1": 0.5}}, "run", "query_id", "q\ud800"),
+    ({"q1": {"d1": 0.5, "d\udc00": 0.4}}, "run", "doc_id", "d\udc00"),
+])
+def test_an_id_holding_a_lone_surrogate_is_refused_before_the_file_is_created(tmp_path, scores, name, field,
+                                                                               value) -> None:
+    # only a Run built in Python can hold one (the reader refuses invalid UTF-8): a UnicodeEncodeError traceback
+    path = tmp_path / "s.trec"
+    with pytest.raises(InputError) as info:
+        write_trec_run(path, Run(scores, name))
+    assert str(info.value).startswith(
+        f"{path}: field '{field}': id {value!r} holds the lone UTF-16 surrogate {value[-1]!r} at character 2, which "
+        "UTF-8 cannot store, so no file negmine writes (run, mined or results file) can hold it;")
+    assert str(info.value).endswith("fix the id there, e.g. decode the bytes with errors='replace'")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError, match=r"field 'tag': 'r\\ud800' \(the run's name, or the tag given\) holds a lone "
+                       r"UTF-16 surrogate, which UTF-8 cannot store; give a name without it"):
+        write_trec_run(path, Run({"q": {"d": 1.0}}, "r\ud800"))
+
+
 def test_read_trec_run_reports_invalid_utf8_and_directories(tmp_path) -> None:
     path = tmp_path / "latin1.trec"
     path.write_bytes(b"q1 Q0 d1 1 0.5 m\nq1 Q0 d\xe99 2 0.4 m\n")

@@ -186,3 +186,12 @@ def test_loads_raises_a_picklable_json_decode_error_for_a_repeated_key_and_reads
     assert (type(again), again.key, again.pos, str(again)) == (DuplicateKeyError, "a", 17, str(err))
     with pytest.raises(json.JSONDecodeError, match="Unexpected UTF-8 BOM"):  # as json.loads
         loads('\ufeff{"a": 1}')
+
+
+def test_write_jsonl_names_the_row_holding_a_lone_surrogate(tmp_path):
+    # json.dumps(ensure_ascii=False) keeps the surrogate; the write raised a UnicodeEncodeError traceback
+    path = tmp_path / "s.jsonl"
+    with pytest.raises(ValueError, match=r"write_jsonl: row 2 cannot be written as UTF-8: it holds the lone UTF-16 "
+                       r"surrogate '\\ud800' \(in \.\.\.'\{\"b\":\"x\\ud800y\"\}'\.\.\.\); fix that string"):
+        write_jsonl(path, [{"a": 1}, {"b": "x\ud800y"}])
+    assert not path.exists()

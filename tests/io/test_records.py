@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from negmine.io.records import Dataset, Qrels, TextTable
 
 
@@ -31,3 +33,19 @@ def test_not_relevant_counts_the_judgments_scored_zero_or_below():
     qrels = Qrels({"q1": {"d1": 2, "d2": 0, "d3": 1}, "q2": {"d4": 0}, "q3": {"d5": -1}})
     assert qrels.not_relevant() == 3
     assert [tuple(p) for p in qrels.pairs()] == [("q1", "d1"), ("q1", "d3")], "graded 2 and 1 are both positives"
+
+
+def test_tables_and_qrels_built_in_python_refuse_an_id_utf8_cannot_store():
+    """The readers refuse a lone surrogate at its line; built in Python, such an id failed later, as a
+    UnicodeEncodeError traceback when a run, mined or results file holding it was written."""
+    from negmine.errors import InputError
+    from negmine.io.records import Qrels, TextTable
+
+    with pytest.raises(InputError, match=r"^<memory>: field '_id': id 'd\\udc80' holds the lone UTF-16 surrogate "
+                       r"'\\udc80' at character 2, which UTF-8 cannot store"):
+        TextTable(["ok", "d\udc80"], ["a", "b"])
+    with pytest.raises(InputError, match=r"^qrels: field 'query-id': id 'q\\ud800' holds the lone UTF-16 surrogate"):
+        Qrels({"q\ud800": {"d": 1}}, source="qrels")
+    with pytest.raises(InputError, match=r"^<memory>: field 'corpus-id': id 'd\\ud800' holds"):
+        Qrels({"q": {"d": 1, "d\ud800": 0}})
+    assert len(TextTable(["caf\u00e9", "\U0001f600"], ["a", "b"])) == 2  # a paired surrogate is a real character

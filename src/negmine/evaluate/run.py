@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
-from negmine.io.files import BYTE_ORDER_MARK, iter_lines, require_file
+from negmine.io.files import BYTE_ORDER_MARK, iter_lines, require_file, unstorable_id, unstorable_id_problem
 from negmine.retrieve.candidates import Candidates
 
 _WHITESPACE = re.compile(r"\s")
@@ -91,11 +91,10 @@ def write_trec_run(path: str | Path, run: Run, tag: str | None = None) -> Path:
     and no file is written: the run files negmine writes read back."""
     path = Path(path)
     tag = trec_tag(tag if tag is not None else run.name)
+    _check_ids(path, run, tag)  # before the file is opened
     with atomic_write(path) as handle:
         for query_id, docs in run.scores.items():
-            _check_id(path, "query_id", query_id)
             for rank, (doc_id, score) in enumerate(docs.items(), start=1):
-                _check_id(path, "doc_id", doc_id)
                 handle.write(f"{query_id} Q0 {doc_id} {rank} {_finite(path, query_id, doc_id, score)!r} {tag}\n")
     return path
 
@@ -115,9 +114,24 @@ def _finite(path: Path, query_id: str, doc_id: str, score: float) -> float:
     )
 
 
+def _check_ids(path: Path, run: Run, tag: str) -> None:
+    """InputError for the first id (or the tag) a TREC row cannot hold or UTF-8 cannot store, before any file is
+    created: an id holding a lone surrogate, which only a Run built in Python can (the reader refuses invalid UTF-8),
+    raised a UnicodeEncodeError traceback at its row."""
+    for query_id, docs in run.scores.items():
+        _check_id(path, "query_id", query_id)
+        for doc_id in docs:
+            _check_id(path, "doc_id", doc_id)
+    if unstorable_id([tag]) is not None:
+        raise InputError(path, None, "tag", f"{tag!r} (the run's name, or the tag given) holds a lone UTF-16 "
+                         "surrogate, which UTF-8 cannot store; give a name without it")
+
+
 def _check_id(path: Path, field_name: str, value: str) -> None:
     if not value or _WHITESPACE.search(value):
         raise InputError(path, None, field_name, f"id {value!r} is empty or contains whitespace; TREC runs cannot hold it")
+    if unstorable_id([value]) is not None:
+        raise InputError(path, None, field_name, unstorable_id_problem(value))
     if field_name == "query_id" and value.startswith(BYTE_ORDER_MARK):
         raise InputError(path, None, field_name, MARKED_QUERY_ID.format(value=value))
 

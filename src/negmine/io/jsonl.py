@@ -164,7 +164,8 @@ def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
     """Write ``rows`` one JSON object per line, atomically; return the number of rows written.
 
     Rows are serialised with :func:`dumps_row`. NaN/Infinity are refused (ValueError) because they are not
-    JSON and many readers reject them; unserialisable values raise TypeError naming the row; on any error the previous file at ``path`` is left untouched.
+    JSON and many readers reject them, as is a string UTF-8 cannot store (a lone surrogate: UnicodeEncodeError before);
+    unserialisable values raise TypeError naming the row; on any error the previous file at ``path`` is left untouched.
     """
     count = 0
     with atomic_write(path) as handle:
@@ -173,11 +174,20 @@ def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
                 raise TypeError(f"write_jsonl: row {count} is a {type(row).__name__}, expected a mapping")
             try:
                 line = dumps_row(row)
+                handle.write(line)
+            except UnicodeEncodeError as err:  # a lone surrogate: json.dumps keeps it with ensure_ascii=False
+                raise ValueError(f"write_jsonl: row {count} cannot be written as UTF-8: it holds the lone UTF-16 "
+                                 f"surrogate {err.object[err.start]!r} ({_surrounding(err)}); fix that string, e.g. "
+                                 "decode its bytes with errors='replace'") from None
             except (TypeError, ValueError) as err:
                 raise type(err)(f"write_jsonl: row {count} cannot be written as JSON: {err}") from None
-            handle.write(line)
             handle.write("\n")
     return count
+
+
+def _surrounding(err: UnicodeEncodeError, width: int = 20) -> str:
+    """The JSON text around the character ``err`` could not encode, to find the value in the row."""
+    return f"in ...{err.object[max(err.start - width, 0):err.start + width]!r}..."
 
 
 def read_json_file(path: str | Path) -> Any:

@@ -8,8 +8,10 @@ Documents and queries are kept as parallel id/text sequences with an id -> row i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
+from negmine.errors import InputError
+from negmine.io.files import unstorable_id, unstorable_id_problem
 from negmine.io.id_index import IdIndex
 
 
@@ -25,6 +27,7 @@ class TextTable:
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.texts):
             raise ValueError(f"{self.source}: {len(self.ids)} ids but {len(self.texts)} texts")
+        _check_storable(self.source, "_id", self.ids)
         object.__setattr__(self, "index", IdIndex(self.ids))
 
     def __len__(self) -> int:
@@ -32,6 +35,14 @@ class TextTable:
 
     def text(self, item_id: str) -> str:
         return self.texts[self.index[item_id]]
+
+
+def _check_storable(source: str, field_name: str, ids: Iterable[object]) -> None:
+    """InputError naming the first of ``ids`` UTF-8 cannot store: a table or qrels built in Python (the readers
+    refuse such an id at its line) that would fail as a traceback when a file holding the id is written."""
+    bad = unstorable_id(ids)
+    if bad is not None:
+        raise InputError(source, None, field_name, unstorable_id_problem(bad))
 
 
 Corpus = TextTable
@@ -51,6 +62,10 @@ class Qrels:
 
     judgments: dict[str, dict[str, int]]
     source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        _check_storable(self.source, "query-id", self.judgments)
+        _check_storable(self.source, "corpus-id", (d for docs in self.judgments.values() for d in docs))
 
     def positives(self, query_id: str) -> list[str]:
         return [d for d, s in self.judgments.get(query_id, {}).items() if s > 0]
