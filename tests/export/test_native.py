@@ -193,6 +193,24 @@ def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path):
     assert list(read_native(path)) == [row]
 
 
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [  # read before: 'd1 ' missed document d1 without a word (the BEIR and table readers refuse such ids)
+        ({"query_id": "q1 "}, "query_id", r"id 'q1 ' has whitespace at its start or end; ids are matched exactly "
+                                          r"across the corpus, queries, qrels and mined files, so remove it"),
+        ({"positive_id": "\td1"}, "positive_id", r"id '\\td1' has whitespace at its start or end"),
+        ({"negative_ids": ["d2", "d\t3"]}, "negative_ids", r"entry 1: id 'd\\t3' holds a tab at character 2, which a "
+                                                         r"qrels TSV line cannot hold, so no judgment could name this id"),
+        ({"negative_ids": ["d\n2", "d3"]}, "negative_ids", r"entry 0: id 'd\\n2' holds a newline at character 2"),
+        ({"extra_positive_ids": ["d7", " d8"], "extra_positives": ["a", "b"], "extra_positive_scores": [0.1, 0.2]},
+         "extra_positive_ids", r"entry 1: id ' d8' has whitespace at its start or end"),
+        ({"false_negative_ids": ["d2 "]}, "false_negative_ids", r"entry 0: id 'd2 ' has whitespace at its start"),
+    ],
+)
+def test_ids_a_reader_of_user_ids_refuses_are_refused_at_their_line(tmp_path, change, field, problem):
+    refused_on_line_2(tmp_path, change, field, problem)
+
+
 def test_a_byte_order_mark_on_a_later_line_is_refused_at_its_line(tmp_path):
     # a mark alone on the first line is the file's; one on a later line (two files joined) is named, where the
     # message was json's "Unexpected UTF-8 BOM (decode using utf-8-sig)"

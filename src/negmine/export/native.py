@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError, NegmineWarning, caller_stacklevel
+from negmine.io.beir import id_problem
 from negmine.io.files import BYTE_ORDER_MARK, GZIP_MAGIC, invisible_note, is_blank, stray_mark_error, utf8_problem
 from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_line, loads
 
@@ -251,6 +252,7 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
             )
     _check_flags(row.get("negative_flags") or (), path, line)
     _check_texts(row, path, line)
+    _check_ids(row, path, line)
     _check_negative_ids(row, path, line)
     if "extra_positives" in row or "extra_positive_scores" in row:
         _check_promoted(row, path, line)
@@ -276,6 +278,27 @@ def _check_texts(row: dict, path: str | Path | None, line: int | None) -> None:
     for key in ("negative_ids", "negatives"):
         for i, value in enumerate(row[key]):
             _check_text(value, path, line, key, f"entry {i} ")
+
+
+ID_LIST_KEYS = ("negative_ids", "extra_positive_ids", "false_negative_ids")
+
+
+def _check_ids(row: dict, path: str | Path | None, line: int | None) -> None:
+    """Every id can be matched exactly: none has whitespace at an end or holds a tab or newline
+    (:func:`negmine.io.beir.id_problem`, the words every reader of user ids uses). negmine writes no such id (its
+    readers refuse them), so one here was edited or made by another tool, and would silently miss its document.
+    Cost: 0.2 s per 50,000 rows of 32 ids (about 6% of reading them); a regex over the row's joined ids took 0.5 s."""
+    for key in ("query_id", "positive_id"):
+        _check_id(row[key], path, line, key, "")
+    for key in ID_LIST_KEYS:
+        for i, value in enumerate(row.get(key) or ()):
+            _check_id(value, path, line, key, f"entry {i}: ")
+
+
+def _check_id(value: str, path: str | Path | None, line: int | None, key: str, entry: str) -> None:
+    problem = id_problem(value)
+    if problem is not None:
+        raise InputError(path, line, key, f"{entry}{problem}")
 
 
 def _check_text(value: str, path: str | Path | None, line: int | None, key: str, entry: str) -> None:
