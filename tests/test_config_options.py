@@ -116,7 +116,8 @@ def test_a_field_of_another_commands_config_names_every_config_that_has_it():
     train's TrainConfig.num_negatives takes the name too; AuditConfig(num_negatives=...) "did you mean
     'ntuple_negatives'?", an unrelated field of its own; EvalConfig(learning_rate=...) and TrainConfig(metrics=...)
     nothing at all."""
-    from negmine.config import AuditConfig, EvalConfig, SelectConfig, TrainConfig
+    from negmine.config import (AuditConfig, EvalConfig, FilterConfig, OutputConfig, RetrieveConfig, SelectConfig,
+                                TrainConfig)
 
     num_negatives = ("a field of MineConfig.select / SelectConfig (negmine mine --num-negatives) and TrainConfig "
                      "(negmine train --num-negatives), not of ")
@@ -134,6 +135,13 @@ def test_a_field_of_another_commands_config_names_every_config_that_has_it():
          "AuditConfig (negmine audit --depth) and EvalConfig (negmine eval --depth), not of SelectConfig); "),
         (lambda: TrainConfig(block_size=8), "TrainConfig has no field 'block_size' ('block_size': a field of "
          "MineConfig.retrieve / RetrieveConfig (no command-line option), not of TrainConfig); "),
+        # a field of another part of the same command's config (a session trial reported these as unhinted)
+        (lambda: OutputConfig(show_progress=False), "OutputConfig has no field 'show_progress' ('show_progress': a "
+         "field of MineConfig.encoder / EncoderConfig (negmine mine --progress), "),
+        (lambda: RetrieveConfig(num_negatives=3), "RetrieveConfig has no field 'num_negatives' ('num_negatives': "
+         + num_negatives + "RetrieveConfig); "),
+        (lambda: FilterConfig(strategy="random"), "FilterConfig has no field 'strategy' ('strategy': a field of "
+         "MineConfig.select / SelectConfig (negmine mine --strategy), not of FilterConfig); "),
     ]
     for build, message in cases:
         with pytest.raises(ConfigError) as info:
