@@ -141,7 +141,8 @@ MARKED_QUERY_ID = (
     "as the file's own mark on the first row and refuses it on any other (read_trec_run, negmine eval --run); remove "
     "the mark from the id"
 )
-"""A query id starts a TREC row, so one starting with U+FEFF would not read back (:func:`negmine.io.files.iter_lines`)."""
+"""A query id starts a TREC row, so one starting with U+FEFF would not read back
+(:func:`negmine.io.files.iter_lines`)."""
 
 
 def read_trec_run(path: str | Path, name: str | None = None) -> Run:
@@ -150,8 +151,8 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     Raises :class:`InputError` naming the file, line and field for a missing file or a directory, invalid UTF-8,
     a malformed row, a non-numeric rank, a score that is not a plain decimal number (``1_0``, ``１.５``: Python's
     ``float()`` reads them) or not a finite one (NaN, ``inf``, ``1e400``), or a document
-    listed twice for the same query. A UTF-8 byte-order mark is dropped at the start of the file and refused at the start
-    of any other row (:func:`negmine.io.files.iter_lines`), as in the other readers.
+    listed twice for the same query. A UTF-8 byte-order mark is dropped at the start of the file and refused at the
+    start of any other row (:func:`negmine.io.files.iter_lines`), as in the other readers.
     """
     path = require_file(path, "run file")
     scores: dict[str, dict[str, float]] = {}

@@ -476,7 +476,7 @@ def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
     with path.open("rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
             if line_no == 1:
-                raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))  # the file's byte-order mark, as iter_lines drops it
+                raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))  # the file's mark, as iter_lines drops it
             if not raw.strip():
                 continue
             try:

@@ -58,8 +58,8 @@ def stray_mark_error(path: str | Path, line: int, field: str | None = None) -> I
     with marks, e.g. ``cat a.jsonl b.jsonl``) is refused rather than dropped or kept as part of the ``field``."""
     return InputError(
         path, line, field,
-        f"{'' if field else 'the line '}starts with a byte-order mark (U+FEFF), which only the start of a file may hold (a file joined to another, "
-        f"e.g. with cat?); remove it, e.g. sed -i 's/^\\xEF\\xBB\\xBF//' {Path(path).name}",
+        f"{'' if field else 'the line '}starts with a byte-order mark (U+FEFF), which only the start of a file may "
+        f"hold (a file joined to another, e.g. with cat?); remove it, e.g. sed -i 's/^\\xEF\\xBB\\xBF//' {Path(path).name}",
     )
 
 
