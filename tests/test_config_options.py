@@ -88,10 +88,7 @@ def test_an_options_name_given_as_a_keyword_suggests_the_field_it_sets():
         (lambda: MineConfig(data_dir="beir"), "MineConfig has no field 'data_dir' ('data_dir': did you mean "
          "'data.data_dir' (the field the DATA_DIR argument sets: data=DataConfig(data_dir=...))?); "),
     ]
-    for build, message in cases:
-        with pytest.raises(ConfigError) as info:
-            build()
-        assert str(info.value).startswith(message)
+    _assert_unknown_field_messages(cases)
 
 
 def test_an_option_of_another_command_names_the_config_it_sets():
@@ -143,11 +140,7 @@ def test_a_field_of_another_commands_config_names_every_config_that_has_it():
         (lambda: FilterConfig(strategy="random"), "FilterConfig has no field 'strategy' ('strategy': a field of "
          "MineConfig.select / SelectConfig (negmine mine --strategy), not of FilterConfig); "),
     ]
-    for build, message in cases:
-        with pytest.raises(ConfigError) as info:
-            build()
-        assert isinstance(info.value, TypeError)
-        assert str(info.value).startswith(message)
+    _assert_unknown_field_messages(cases)
 
 
 def test_a_field_of_a_nested_config_suggests_its_path():
@@ -179,3 +172,12 @@ def test_every_option_a_field_hint_names_is_an_option_of_that_command(command):
     named = {path: _option_setting(COMMANDS[command], path) for name in names for path in _field_paths(config, name)}
     assert len(named) > 10 and sorted(path for path, option in named.items()
                                       if option is not None and option not in shown) == []
+
+
+def _assert_unknown_field_messages(cases) -> None:
+    """Each ``build`` raises an UnknownFieldError (a ConfigError and a TypeError) whose message starts so."""
+    for build, message in cases:
+        with pytest.raises(ConfigError) as info:
+            build()
+        assert isinstance(info.value, TypeError)
+        assert str(info.value).startswith(message)
