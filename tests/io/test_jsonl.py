@@ -133,6 +133,37 @@ def test_read_json_object_reads_past_a_byte_order_mark_and_names_the_line_of_inv
         read_json_object(path, ["counts"], "not found", "not a summary")
 
 
+STRAY_MARK = "which only the start of a file may hold"
+
+
+@pytest.mark.parametrize(("content", "line", "where", "fix"), [
+    ('\ufeff\ufeff{"counts": {}}\n', 1, "starts with a byte-order mark (U+FEFF)", r"'s/^\xEF\xBB\xBF//' s.json"),
+    ('{"counts": {}}\n\ufeff{"counts": {}}\n', 2, "starts with a byte-order mark (U+FEFF)",  # joined with cat
+     r"'s/^\xEF\xBB\xBF//' s.json"),
+    ('{\n  \ufeff"counts": {}\n}\n', 2, "holds a byte-order mark (U+FEFF) at character 3", r"'2s/\xEF\xBB\xBF//' s.json"),
+    ('{\n  "counts": {},\ufeff\n  "x": 1\n}\n', 2, "holds a byte-order mark (U+FEFF) at character 16",
+     r"'2s/\xEF\xBB\xBF//' s.json"),
+])
+def test_read_json_file_names_a_byte_order_mark_outside_a_string_as_the_line_readers_do(write_text, content, line,
+                                                                                          where, fix):
+    """json said "Unexpected UTF-8 BOM", "Extra data" or "Expecting property name" of a character no editor shows."""
+    from negmine.io.jsonl import read_json_file
+
+    path = write_text("s.json", content)
+    with pytest.raises(InputError) as info:
+        read_json_file(path)
+    assert (info.value.line, info.value.field) == (line, None)
+    assert str(info.value).startswith(f"{path}:{line}: the line {where}, {STRAY_MARK} (")
+    assert str(info.value).endswith(f"; remove it, e.g. sed -i {fix}")
+
+
+def test_read_json_file_drops_the_files_own_mark_and_keeps_one_inside_a_string(write_text):
+    from negmine.io.jsonl import read_json_file
+
+    assert read_json_file(write_text("s.json", '\ufeff{\n  "counts": {}\n}\n')) == {"counts": {}}
+    assert read_json_file(write_text("s.json", '\ufeff{"name": "\ufeffx"}')) == {"name": "\ufeffx"}
+
+
 def test_read_json_object_checks_the_types_it_is_given(write_text):
     from negmine.io.jsonl import read_json_object
 

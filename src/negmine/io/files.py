@@ -52,14 +52,22 @@ def iter_lines(path: str | Path, first_field: str | None = None) -> Iterator[tup
 BYTE_ORDER_MARK = "\ufeff"
 
 
-def stray_mark_error(path: str | Path, line: int, field: str | None = None) -> InputError:
+def stray_mark_error(path: str | Path, line: int, field: str | None = None, column: int = 1) -> InputError:
     """The InputError for a line that starts with a byte-order mark U+FEFF where no file starts: only a file's very
     first bytes may hold one (readers drop it there), so one at a later line's start (left by joining files saved
-    with marks, e.g. ``cat a.jsonl b.jsonl``) is refused rather than dropped or kept as part of the ``field``."""
+    with marks, e.g. ``cat a.jsonl b.jsonl``) is refused rather than dropped or kept as part of the ``field``.
+    ``column`` > 1: the mark sits inside the line, where a JSON document holds one only inside a string (e.g. text
+    pasted from a file saved with a mark); the fix then names that line."""
+    mark, name = "a byte-order mark (U+FEFF)", Path(path).name
+    if column == 1:
+        where, cause, fix = f"starts with {mark}", "a file joined to another, e.g. with cat", "s/^\\xEF\\xBB\\xBF//"
+    else:
+        where, cause, fix = f"holds {mark} at character {column}", "text pasted from a file saved with one", \
+            f"{line}s/\\xEF\\xBB\\xBF//"
     return InputError(
         path, line, field,
-        f"{'' if field else 'the line '}starts with a byte-order mark (U+FEFF), which only the start of a file may "
-        f"hold (a file joined to another, e.g. with cat?); remove it, e.g. sed -i 's/^\\xEF\\xBB\\xBF//' {Path(path).name}",
+        f"{'' if field else 'the line '}{where}, which only the start of a file may hold ({cause}?); remove it, "
+        f"e.g. sed -i '{fix}' {name}",
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
-from negmine.io.files import iter_lines
+from negmine.io.files import BYTE_ORDER_MARK, iter_lines, stray_mark_error
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
@@ -195,7 +195,10 @@ def read_json_file(path: str | Path) -> Any:
 
     A UTF-8 byte-order mark is dropped, as the JSON Lines readers drop it (``json.loads`` refused it with
     "Unexpected UTF-8 BOM"); invalid UTF-8 (a file saved as Latin-1 or UTF-16) and malformed JSON are InputErrors
-    naming the line, where ``read_text`` raised a UnicodeDecodeError traceback.
+    naming the line, where ``read_text`` raised a UnicodeDecodeError traceback. A mark anywhere else outside a
+    string (a second one at the start, or one left by joining or pasting) gets the line readers' message
+    (:func:`~negmine.io.files.stray_mark_error`, line and character), where json said "Extra data" or "Expecting
+    property name" of a character no editor shows; one inside a string is data and kept.
     """
     path = Path(path)
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
@@ -210,6 +213,8 @@ def read_json_file(path: str | Path) -> Any:
     except DuplicateKeyError as err:
         raise duplicate_key_error(path, err.lineno, err) from None
     except json.JSONDecodeError as err:
+        if err.doc[err.pos:err.pos + 1] == BYTE_ORDER_MARK:  # outside a string: json stopped at it
+            raise stray_mark_error(path, err.lineno, column=err.colno) from None
         raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
 
 
