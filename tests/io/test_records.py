@@ -49,3 +49,28 @@ def test_tables_and_qrels_built_in_python_refuse_an_id_utf8_cannot_store():
     with pytest.raises(InputError, match=r"^<memory>: field 'corpus-id': id 'd\\ud800' holds"):
         Qrels({"q": {"d": 1, "d\ud800": 0}})
     assert len(TextTable(["caf\u00e9", "\U0001f600"], ["a", "b"])) == 2  # a paired surrogate is a real character
+
+
+SURROGATE_TEXT = ("the {table} table's text of id {id!r} holds the lone UTF-16 surrogate {char!r} at character {at}, "
+                  "which UTF-8 cannot store, so no model, hash or file can take it; the file readers refuse it, so it "
+                  "was built in Python (e.g. from bytes decoded with errors='surrogateescape'): fix the text there, "
+                  "e.g. decode the bytes with errors='replace'")
+
+
+def test_a_dataset_built_in_python_refuses_a_text_utf8_cannot_store_naming_table_id_and_character():
+    """``mine(config, dataset=...)`` failed with a UnicodeEncodeError traceback hashing such a text for duplicate
+    exclusion (a corpus text: after the corpus was encoded), and ``evaluate`` with a tokenizer's TypeError."""
+    from negmine.errors import InputError
+
+    docs, queries = TextTable(["d1", "d2"], ["one", "café"]), TextTable(["q1"], ["query"])
+    qrels = Qrels({"q1": {"d1": 1}})
+    bad_docs = TextTable(["d1", "d2"], ["one", "caf\u00e9 \ud800 au lait"], source="corpus.jsonl")
+    with pytest.raises(InputError) as info:
+        Dataset(bad_docs, queries, qrels)
+    assert str(info.value) == "corpus.jsonl: field 'text': " + SURROGATE_TEXT.format(table="corpus", id="d2",
+                                                                                      char="\ud800", at=6)
+    with pytest.raises(InputError) as info:
+        Dataset(docs, TextTable(["q1"], ["\udcffquery"]), qrels)
+    assert str(info.value) == "<memory>: field 'text': " + SURROGATE_TEXT.format(table="queries", id="q1",
+                                                                                  char="\udcff", at=1)
+    assert Dataset(docs, TextTable(["q1"], ["\U0001f600 query"]), qrels).queries.texts == ["\U0001f600 query"]

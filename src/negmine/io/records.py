@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 from negmine.errors import InputError
-from negmine.io.files import unstorable_id, unstorable_id_problem
+from negmine.io.files import unstorable_id, unstorable_id_problem, unstorable_text, unstorable_text_problem
 from negmine.io.id_index import IdIndex
+from negmine.io.text_column import TextColumn
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,18 @@ def _check_storable(source: str, field_name: str, ids: Iterable[object]) -> None
     bad = unstorable_id(ids)
     if bad is not None:
         raise InputError(source, None, field_name, unstorable_id_problem(bad))
+
+
+def _check_texts(table: TextTable, name: str) -> None:
+    """InputError naming the first text of ``table`` UTF-8 cannot store: only a table built in Python holds one (the
+    readers refuse it at its line; a TextColumn, Arrow's UTF-8, cannot hold one, so it is not read again). Checked as
+    a Dataset is built, so ``mine(config, dataset=...)`` and ``evaluate(config, dataset)`` refuse it before any model
+    loads, where hashing (duplicate exclusion) or the tokenizer failed with a traceback."""
+    if isinstance(table.texts, TextColumn):
+        return
+    row = unstorable_text(table.texts)
+    if row is not None:
+        raise InputError(table.source, None, "text", unstorable_text_problem(name, table.ids[row], table.texts[row]))
 
 
 Corpus = TextTable
@@ -90,7 +103,9 @@ class Qrels:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A validated corpus, query set and qrels: every qrels id exists, every text is non-empty.
+    """A validated corpus, query set and qrels: every qrels id exists, every text is non-empty. That every text
+    UTF-8 can store is checked here, as the dataset is built (:func:`_check_texts`): a Dataset built in Python skips
+    the readers, which refuse a lone surrogate at its line.
 
     ``all_qrels`` is set only when judgments were skipped because their document is not in the corpus
     (``DataConfig.unknown_qrels="skip"``): it holds every judgment as read, ``qrels`` the ones kept.
@@ -101,6 +116,10 @@ class Dataset:
     qrels: Qrels
     name: str = "dataset"
     all_qrels: Qrels | None = None
+
+    def __post_init__(self) -> None:
+        _check_texts(self.corpus, "corpus")
+        _check_texts(self.queries, "queries")
 
     def pairs(self) -> list[Pair]:
         return list(self.qrels.pairs())
