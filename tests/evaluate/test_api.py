@@ -485,6 +485,22 @@ def test_a_trained_model_evaluated_without_its_training_prompts_is_named(beir_di
         evaluate(_config(beir_dir, tmp_path, models=(str(checkpoint),)), embedders={str(checkpoint): HashEmbedder(256)})
 
 
+def test_a_training_summary_saved_with_a_byte_order_mark_still_names_the_training_prompts(beir_dir, tmp_path):
+    """Read as plain UTF-8, the mark (an editor's UTF-8 with BOM) made the summary unreadable and the prompts it
+    records were not compared, without a word; read_json_file, which the resume reads it with, drops it."""
+    from negmine.errors import NegmineWarning
+
+    trained = tmp_path / "trained"
+    trained.mkdir()
+    (trained / "modules.json").write_text("[]")
+    summary = {"config": {"query_prompt": "query: ", "document_prompt": "passage: "}, "result": {}}
+    (trained / "negmine_train.json").write_text("\ufeff" + json.dumps(summary), encoding="utf-8")
+    with pytest.warns(NegmineWarning, match=rf"^model '{trained}' was trained with query_prompt 'query: ' and "
+                                            r"document_prompt 'passage: ' \(.*negmine_train.json\) but is evaluated "
+                                            r"with '' and ''"):
+        evaluate(_config(beir_dir, tmp_path, models=(str(trained),)), embedders={str(trained): HashEmbedder(256)})
+
+
 def test_a_training_folder_stopped_before_its_first_checkpoint_is_not_sent_to_resume(beir_dir, tmp_path):
     """Its message said to finish the run with --resume, which then failed: 'no checkpoint found'."""
     stopped = tmp_path / "stopped"

@@ -186,6 +186,31 @@ def test_prompts_unlike_those_the_same_model_mined_with_are_named(tmp_path):
         check_before_work(replace(config, model="other"))  # another model may take other prompts
 
 
+def test_summaries_saved_with_a_byte_order_mark_are_read_by_the_checks(tmp_path):
+    """read_json_file drops a file's leading mark (an editor's UTF-8 with BOM), but these checks read the summaries
+    as plain UTF-8 and took the mark for unreadable JSON: the finished run's step read '?' and the prompts the
+    model mined with were not compared, without a word."""
+    import json
+
+    from negmine.train.preflight import refuse_finished_run
+
+    mined = _mined_file(tmp_path)
+    encoder = {"model": "e5", "query_prompt": "query: ", "document_prompt": "passage: "}
+    (tmp_path / "mined.summary.json").write_text("\ufeff" + json.dumps({"config": {"encoder": encoder}}),
+                                                 encoding="utf-8")
+    with pytest.warns(NegmineWarning, match=rf"^{mined} was mined by 'e5' with query_prompt 'query: ' and "
+                                            r"document_prompt 'passage: ' .*mined.summary.json\), but is trained with "
+                                            r"'' and ''"):
+        check_before_work(TrainConfig(train_file=mined, output_dir=tmp_path / "m", model="e5"))
+    finished = tmp_path / "done"
+    finished.mkdir()
+    (finished / "negmine_train.json").write_text("\ufeff" + json.dumps({"result": {"global_step": 2}}),
+                                                 encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"done already holds a finished training run \(negmine_train.json, step "
+                                          r"2\); choose a new --output directory"):
+        refuse_finished_run(finished)
+
+
 def _mined_file(tmp_path):
     mined = tmp_path / "mined.jsonl"
     mined.write_text("{}\n")

@@ -205,7 +205,7 @@ def training_prompts(folder: Path) -> tuple[tuple[str, str], Path] | None:
         if not source.is_file():
             continue
         try:
-            recorded = json.loads(source.read_text(encoding="utf-8"))
+            recorded = json.loads(source.read_text(encoding="utf-8-sig"))
             recorded = recorded[key] if key else recorded
             return (recorded.get("query_prompt") or "", recorded.get("document_prompt") or ""), source
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -31,7 +31,7 @@ def refuse_finished_run(output_dir: Path) -> None:
     if not summary.is_file():
         return
     try:
-        step = json.loads(summary.read_text(encoding="utf-8"))["result"]["global_step"]
+        step = json.loads(summary.read_text(encoding="utf-8-sig"))["result"]["global_step"]
     except (OSError, ValueError, KeyError, TypeError):
         step = "?"
     raise ConfigError(
@@ -206,7 +206,7 @@ def warn_prompts_unlike_mining(config: TrainConfig) -> None:
                    "document_prompt": config.mine.encoder.document_prompt}
     else:
         try:
-            encoder = json.loads(summary.read_text(encoding="utf-8"))["config"]["encoder"]
+            encoder = json.loads(summary.read_text(encoding="utf-8-sig"))["config"]["encoder"]
         except (OSError, ValueError, KeyError, TypeError):
             return
     if not isinstance(encoder, dict) or encoder.get("model") != config.model:
