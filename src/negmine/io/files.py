@@ -97,8 +97,7 @@ def unstorable_id_problem(value: str) -> str:
     """Why the id ``value`` (see :func:`unstorable_id`) is refused, and the fix. The readers refuse such an id at its
     line (:func:`utf8_problem`), so it came from data built in Python; it failed as a UnicodeEncodeError traceback
     when a run file, mined file or results file was written, after the encoding."""
-    found = _SURROGATE.search(value)
-    where = f" {found.group()!r} at character {found.start() + 1}" if found is not None else ""
+    where = _surrogate_at(value)
     return (
         f"id {value!r} holds the lone UTF-16 surrogate{where}, which "
         "UTF-8 cannot store, so no file negmine writes (run, mined or results file) can hold it; the file readers "
@@ -125,14 +124,19 @@ def unstorable_text_problem(table: str, item_id: object, text: str) -> str:
     fix. The readers refuse such a text at its line, so it came from data built in Python; it failed as a
     UnicodeEncodeError traceback when hashed for duplicate exclusion (after the corpus was encoded) or as a
     tokenizer's TypeError, after the model loaded."""
-    found = _SURROGATE.search(text)
-    where = f" {found.group()!r} at character {found.start() + 1}" if found is not None else ""
+    where = _surrogate_at(text)
     return (
         f"the {table} table's text of id {item_id!r} holds the lone UTF-16 surrogate{where}, which UTF-8 cannot "
         "store, so no model, hash or file can take it; the file readers refuse it, so it was built in Python (e.g. "
         "from bytes decoded with errors='surrogateescape'): fix the text there, e.g. decode the bytes with "
         "errors='replace'"
     )
+
+
+def _surrogate_at(value: str) -> str:
+    """`` '\\ud800' at character N``: the first lone surrogate of ``value`` for a message, or "" if it has none."""
+    found = _SURROGATE.search(value)
+    return f" {found.group()!r} at character {found.start() + 1}" if found is not None else ""
 
 
 def _invisible(char: str) -> bool:
