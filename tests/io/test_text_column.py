@@ -91,3 +91,26 @@ def test_a_spill_file_a_killed_run_left_is_removed_by_the_next_spill(small_batch
     column = _built(TEXTS, 0, tmp_path)
     assert column.spilled and not left.exists()
     assert list(column) == TEXTS
+
+
+@pytest.mark.parametrize("spill_bytes", [None, 0])
+def test_a_text_utf8_cannot_store_is_an_input_error_naming_its_index(small_batches, spill_bytes, tmp_path):
+    """pyarrow raised a bare UnicodeEncodeError for a lone surrogate (a text built in Python: the readers refuse one
+    at its line); the error now matches the Dataset check's, with the index among all texts (here in batch 3)."""
+    from negmine.errors import InputError
+
+    texts = TEXTS[:40] + ["a\ud800b"]
+    with pytest.raises(InputError) as info:
+        _built(texts, spill_bytes, tmp_path)
+    assert str(info.value) == (
+        "<input>: field 'text': the text at index 40 holds the lone UTF-16 surrogate '\\ud800' at character 2, which "
+        "UTF-8 cannot store, so no model, hash or file can take it; the file readers refuse it, so it was built in "
+        "Python (e.g. from bytes decoded with errors='surrogateescape'): fix the text there, e.g. decode the bytes "
+        "with errors='replace'")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert os.listdir(tmp_path) == []  # a spilled builder removed its file
+    with pytest.raises(InputError, match=r"^<input>: field 'text': the text at index 1 holds the lone UTF-16 "
+                       r"surrogate '\\udcff' at character 1"):
+        TextColumn.from_texts(["a", "\udcff"])
+    with pytest.raises(InputError, match="the text at index 2 holds"):
+        TextColumn.from_texts(["a"]).extended(["b", "c", "d\ud83d"])  # its index among the texts given

@@ -124,9 +124,18 @@ def unstorable_text_problem(table: str, item_id: object, text: str) -> str:
     fix. The readers refuse such a text at its line, so it came from data built in Python; it failed as a
     UnicodeEncodeError traceback when hashed for duplicate exclusion (after the corpus was encoded) or as a
     tokenizer's TypeError, after the model loaded."""
-    where = _surrogate_at(text)
+    return _unstorable_text_message(f"the {table} table's text of id {item_id!r}", text)
+
+
+def unstorable_row_problem(row: int, text: str) -> str:
+    """:func:`unstorable_text_problem` for a text known only by its position: ``TextColumn.from_texts`` given such a
+    text, where pyarrow raised a bare UnicodeEncodeError naming neither the row nor the fix."""
+    return _unstorable_text_message(f"the text at index {row}", text)
+
+
+def _unstorable_text_message(subject: str, text: str) -> str:
     return (
-        f"the {table} table's text of id {item_id!r} holds the lone UTF-16 surrogate{where}, which UTF-8 cannot "
+        f"{subject} holds the lone UTF-16 surrogate{_surrogate_at(text)}, which UTF-8 cannot "
         "store, so no model, hash or file can take it; the file readers refuse it, so it was built in Python (e.g. "
         "from bytes decoded with errors='surrogateescape'): fix the text there, e.g. decode the bytes with "
         "errors='replace'"

@@ -133,6 +133,7 @@ class TextColumnBuilder:
         self._pending: list[str] = []
         self._chunks: list[pa.Array] = []
         self._bytes = 0
+        self._rows = 0
         self._path: str | None = None
         self._writer: pa.ipc.RecordBatchFileWriter | None = None
 
@@ -179,7 +180,12 @@ class TextColumnBuilder:
             return
         import pyarrow as pa
 
-        chunk = pa.array(self._pending, type=pa.large_string())
+        try:
+            chunk = pa.array(self._pending, type=pa.large_string())
+        except UnicodeEncodeError:
+            self._refuse_unstorable()
+            raise
+        self._rows += len(self._pending)
         self._pending = []
         self._bytes += chunk.nbytes
         if self._writer is None and self.spill_bytes is not None and self._bytes > self.spill_bytes:
@@ -188,6 +194,18 @@ class TextColumnBuilder:
             self._chunks.append(chunk)
         else:
             self._writer.write_batch(pa.record_batch([chunk], schema=_schema()))
+
+    def _refuse_unstorable(self) -> None:
+        """InputError naming the pending text UTF-8 cannot store (a lone surrogate: only texts built in Python hold
+        one, the readers refuse it at its line), by its index among every appended text. Searched only once pyarrow
+        has failed, so a column of good texts costs nothing more."""
+        from negmine.errors import InputError
+        from negmine.io.files import unstorable_row_problem, unstorable_text
+
+        row = unstorable_text(self._pending)
+        if row is not None:
+            raise InputError(None, None, "text", unstorable_row_problem(self._rows + row, self._pending[row])) \
+                from None
 
     def _start_spill(self) -> None:
         from negmine.io.atomic import owned_prefix, remove_dead_owners
