@@ -67,6 +67,16 @@ def test_read_orders_by_score_and_skips_blank_lines(tmp_path) -> None:
         ("q1 Q0 d1 1 \uff11.\uff15 t\n", r"r.trec:1: field 'score': score '１\.５' is not a plain decimal number \(Python "
                                           r"reads it as 1\.5\); TREC run scores are written with the digits 0-9, an "
                                           r"optional point and exponent, e.g\. 10 or 1\.5e-3$"),
+        ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 1_0 0.4 t\n", r"r.trec:2: field 'rank': rank '1_0' holds an underscore, which "
+                                                  r"Python reads as a digit separator \(as 10\); TREC run ranks are "
+                                                  r"written with the digits 0-9 alone, e\.g\. 1 or 10$"),
+        ("q1 Q0 d1 +1 0.5 t\n", r"r.trec:1: field 'rank': rank '\+1' has a sign \('\+'\), which a rank, a position in "
+                                r"the ranking, does not have; TREC run ranks are written with the digits 0-9 alone"),
+        ("q1 Q0 d1 -1 0.5 t\n", r"r.trec:1: field 'rank': rank '-1' has a sign \('-'\), which a rank"),
+        ("q1 Q0 d1 \uff11 0.5 t\n", r"r.trec:1: field 'rank': rank '１' is not written with the digits 0-9 \(Python "
+                                     r"reads it as 1\); TREC run ranks are written with the digits 0-9 alone"),
+        ("q1 Q0 d1 \u0663 0.5 t\n", r"r.trec:1: field 'rank': rank '٣' is not written with the digits 0-9 \(Python "
+                                     r"reads it as 3\)"),
         ("\n\n", r"r.trec: no run rows"),
     ],
 )
@@ -190,3 +200,11 @@ def test_every_plain_decimal_score_form_is_read() -> None:
         assert _DECIMAL.fullmatch(text), text
     for text in ("1_0", "1e1_0", "\uff11", "\u0663", "1.5.2", "e5", "."):
         assert not _DECIMAL.fullmatch(text), text
+
+
+def test_plain_ranks_are_read(tmp_path) -> None:
+    """The rank check refuses Python-only forms, not the ranks run files use: 1-based, 0 (trec_eval's example row),
+    leading zeros, beyond 64 bits (the rank is not used: trec_eval and negmine rank by score)."""
+    path = tmp_path / "r.trec"
+    path.write_text("q1 Q0 d1 0 0.5 t\nq1 Q0 d2 007 0.4 t\nq1 Q0 d3 12345678901234567890 0.3 t\n", encoding="utf-8")
+    assert read_trec_run(path).ranked("q1") == ["d1", "d2", "d3"]

@@ -149,9 +149,9 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     """Read a TREC run file. The name defaults to the tag column (or the file stem for an empty tag).
 
     Raises :class:`InputError` naming the file, line and field for a missing file or a directory, invalid UTF-8,
-    a malformed row, a non-numeric rank, a score that is not a plain decimal number (``1_0``, ``１.５``: Python's
-    ``float()`` reads them) or not a finite one (NaN, ``inf``, ``1e400``), or a document
-    listed twice for the same query. A UTF-8 byte-order mark is dropped at the start of the file and refused at the
+    a malformed row, a rank not written with the digits 0-9 alone (``1_0``, ``+1``, ``-1``, ``１``: Python's ``int()``
+    reads them), a score that is not a plain decimal number (``1_0``, ``１.５``: Python's ``float()`` reads them) or
+    not a finite one (NaN, ``inf``, ``1e400``), or a document listed twice for the same query. A UTF-8 byte-order mark is dropped at the start of the file and refused at the
     start of any other row (:func:`negmine.io.files.iter_lines`), as in the other readers.
     """
     path = require_file(path, "run file")
@@ -203,10 +203,7 @@ def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, st
             + (" (a JSON line: is this a mined or JSONL file? --run takes a TREC run file)" if line.lstrip().startswith(("{", "[")) else ""),
         )
     query_id, _, doc_id, rank, score, tag = parts
-    try:
-        int(rank)
-    except ValueError:
-        raise InputError(path, line_no, "rank", f"not an integer: {rank!r}{_header_hint(line_no, parts)}") from None
+    _check_rank(path, line_no, rank, parts)
     try:
         value = float(score)
     except ValueError:
@@ -216,6 +213,35 @@ def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, st
     if not math.isfinite(value):
         raise InputError(path, line_no, "score", _not_finite(score, value))
     return query_id, doc_id, value, tag
+
+
+def _check_rank(path: Path, line_no: int, rank: str, parts: list[str]) -> None:
+    """InputError unless ``rank`` is written with the digits 0-9 alone (:data:`_RANK`). The rank is not used (trec_eval
+    and negmine rank by score), but ``int()`` also took ``1_0``, ``+1``, ``-1`` and ``１``, which no TREC run writer
+    writes: a file holding them was produced by something else, so it is refused like such a score."""
+    if _RANK.fullmatch(rank) is not None:
+        return
+    try:
+        int(rank)
+    except ValueError:
+        raise InputError(path, line_no, "rank", f"not an integer: {rank!r}{_header_hint(line_no, parts)}") from None
+    raise InputError(path, line_no, "rank", _not_plain_rank(rank))
+
+
+_RANK = re.compile(r"[0-9]+")
+"""A rank as TREC run files write it: digits 0-9 only, no sign (a position: 1-based as negmine writes it, 0 in
+trec_eval's own example row)."""
+
+
+def _not_plain_rank(text: str) -> str:
+    """Why a rank Python's ``int()`` reads is refused: an underscore, a sign or digits other than 0-9."""
+    if "_" in text:
+        why = f"holds an underscore, which Python reads as a digit separator (as {int(text)})"
+    elif text.startswith(("+", "-")):
+        why = f"has a sign ({text[0]!r}), which a rank, a position in the ranking, does not have"
+    else:
+        why = f"is not written with the digits 0-9 (Python reads it as {int(text)})"
+    return f"rank {text!r} {why}; TREC run ranks are written with the digits 0-9 alone, e.g. 1 or 10"
 
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
