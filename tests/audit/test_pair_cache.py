@@ -98,6 +98,16 @@ def test_real_cross_encoders_get_their_own_namespace(tmp_path, tiny_cross_encode
     np.testing.assert_allclose(cached.predict(PAIRS), one.predict(PAIRS), rtol=1e-6)
 
 
+def test_a_gpus_cross_encoder_scores_get_their_own_namespace(tiny_cross_encoder_path):
+    """Another device's kernels round differently: a GPU's scores shared the CPU's namespace, unlike the
+    bi-encoder's vectors. The CPU's namespace stays what it was (no cache is lost)."""
+    model = load_cross_encoder(str(tiny_cross_encoder_path))
+    cpu = cross_encoder_fingerprint(model)
+    assert cross_encoder_fingerprint(model, device_type="cpu") == cpu
+    assert cross_encoder_fingerprint(model, device_type="cuda") != cpu
+    assert cross_encoder_fingerprint(model, device_type="mps") not in (cpu, cross_encoder_fingerprint(model, "cuda"))
+
+
 def test_one_pair_per_call_leaves_a_shard_per_chunk_and_flush_writes_the_rest(tmp_path):
     ce = _cached(CountingCE(), tmp_path, chunk=3)
     pairs = [(f"q{i}", f"doc {i}") for i in range(7)]

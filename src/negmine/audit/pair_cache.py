@@ -26,8 +26,11 @@ FINGERPRINT_VERSION = 1
 CHUNK = 4096
 
 
-def cross_encoder_fingerprint(model) -> str:
-    """``"ce-<sha256>"`` of the model identity, maximum sequence length and activation function."""
+def cross_encoder_fingerprint(model, device_type: str | None = None) -> str:
+    """``"ce-<sha256>"`` of the model identity, maximum sequence length, activation function and, off the CPU, the
+    device type (default: the model's). Another device's kernels round differently, so a GPU's scores are cached
+    apart from the CPU's, as the bi-encoder's vectors are (:func:`negmine.encode.fingerprint.model_fingerprint`);
+    a CPU namespace is the one it was before the device counted."""
     from negmine.encode.fingerprint import model_identity
 
     payload = {
@@ -36,6 +39,9 @@ def cross_encoder_fingerprint(model) -> str:
         "max_length": getattr(model, "max_seq_length", None),
         "activation": type(getattr(model, "activation_fn", None)).__name__,
     }
+    device_type = device_type or getattr(getattr(model, "device", None), "type", "cpu")
+    if device_type != "cpu":
+        payload["device"] = device_type
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return "ce-" + hashlib.sha256(text.encode()).hexdigest()
 
