@@ -205,6 +205,12 @@ def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path):
         ({"extra_positive_ids": ["d7", " d8"], "extra_positives": ["a", "b"], "extra_positive_scores": [0.1, 0.2]},
          "extra_positive_ids", r"entry 1: id ' d8' has whitespace at its start or end"),
         ({"false_negative_ids": ["d2 "]}, "false_negative_ids", r"entry 0: id 'd2 ' has whitespace at its start"),
+        # a byte-order mark inside an id (files joined, or pasted from one): read before, 'q1' missed '\ufeffq1'
+        ({"query_id": "\ufeffq1"}, "query_id", r"id '\\ufeffq1' holds a byte-order mark \(U\+FEFF\) at character 1, "
+         r"an invisible character that only the start of a file may hold .* so 'q1' would not match it: remove the "
+         r"mark \(the bytes EF BB BF, or the JSON escape \\ufeff\) from the id"),
+        ({"negative_ids": ["d2", "d\ufeff3"]}, "negative_ids", r"entry 1: id 'd\\ufeff3' holds a byte-order mark "
+         r"\(U\+FEFF\) at character 2"),
     ],
 )
 def test_ids_a_reader_of_user_ids_refuses_are_refused_at_their_line(tmp_path, change, field, problem):

@@ -235,6 +235,51 @@ def test_qrels_ids_with_surrounding_whitespace_are_refused_not_silently_missed(b
     )
 
 
+MARK = ("holds a byte-order mark (U+FEFF) at character {at}, an invisible character that only the start of a file "
+        "may hold (left by joining files saved with one, e.g. with cat, or by pasting from one); ids are matched "
+        "exactly across the corpus, queries, qrels and mined files, so {bare!r} would not match it: remove the mark "
+        "(the bytes EF BB BF, or the JSON escape \\ufeff) from the id, here and wherever the id is used")
+
+
+@pytest.mark.parametrize("escaped", [True, False])  # written as the escape \ufeff, or as the raw bytes EF BB BF
+@pytest.mark.parametrize(("name", "value", "at"), [("queries.jsonl", "\ufeffq1", 1), ("corpus.jsonl", "d1\ufeff", 3)])
+def test_an_id_holding_a_byte_order_mark_is_refused_at_its_line(beir, name, value, at, escaped):
+    """Accepted before: 'q1' and '\ufeffq1' were two ids, and only writing a TREC run (after encoding) refused one."""
+    row = json.dumps({"_id": value, "text": "x"}, ensure_ascii=escaped)
+    path = beir / name
+    path.write_text(json.dumps({"_id": "x1", "text": "a"}) + "\n" + row + "\n", encoding="utf-8")
+    err = _error(load_beir, beir)
+    assert (err.path, err.line, err.field) == (str(path), 2, "_id")
+    assert str(err) == f"{path}:2: field '_id': id {value!r} " + MARK.format(at=at, bare=value.replace("\ufeff", ""))
+
+
+@pytest.mark.parametrize(("row", "field", "value"), [("q\ufeff1\td1\t1", "query-id", "q\ufeff1"),
+                                                     ("q1\td1\ufeff\t1", "corpus-id", "d1\ufeff")])
+def test_a_qrels_id_holding_a_byte_order_mark_is_refused_at_its_line(beir, row, field, value):
+    """A mark at a line's start was refused already (below); inside a line it was part of the id."""
+    path = _qrels(beir, HEADER + "q1\td1\t1\n" + row + "\n")
+    assert str(_error(load_beir, beir)) == (f"{path}:3: field '{field}': id {value!r} "
+                                            + MARK.format(at=value.index("\ufeff") + 1, bare=value.replace("\ufeff", "")))
+
+
+@pytest.mark.parametrize("value", ["\u200b", "\u2060 \u200d"])
+def test_an_id_of_invisible_characters_only_is_refused(beir, value):
+    """``str.strip`` keeps format characters, so such an id was not "empty" and was read."""
+    path = _rewrite(beir / "corpus.jsonl", [{"_id": "d1", "text": "a"}, {"_id": value, "text": "x"}])
+    codes = ", ".join(sorted(f"U+{ord(c):04X}" for c in set(value) if not c.isspace()))
+    assert str(_error(load_beir, beir)) == (f"{path}:2: field '_id': id {value!r} has no visible character (only "
+                                            f"whitespace and the invisible characters {codes}); give the row a visible id")
+
+
+def test_other_format_characters_inside_an_id_are_kept(beir):
+    """Zero-width joiners spell Persian words and emoji sequences, a soft hyphen comes with a copied title: ids
+    that are right, and no sign of a broken file as a byte-order mark is."""
+    ids = ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "\U0001f469\u200d\U0001f4bb", "Ba\u00adsel"]
+    _rewrite(beir / "corpus.jsonl", [{"_id": i, "text": "x"} for i in ids])
+    _qrels(beir, HEADER + "".join(f"q1\t{i}\t1\n" for i in ids))
+    assert list(load_beir(beir).corpus.ids) == ids
+
+
 def test_a_qrels_line_starting_with_a_byte_order_mark_is_refused_at_its_line(beir):
     """Dropped before at any line's start (the file's own mark, at the header, still is)."""
     path = _qrels(beir, "\ufeff" + HEADER + "q1\td1\t1\n\ufeffq2\td2\t1\n")

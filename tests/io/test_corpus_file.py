@@ -92,6 +92,10 @@ BREAK = ("id {!r} holds a {} at character 2, which a qrels TSV line cannot hold,
 @pytest.mark.parametrize(("value", "problem"), [
     ("d2 ", SPACE.format("d2 ")), ("\u00a0d2", SPACE.format("\u00a0d2")), ("d2\r", SPACE.format("d2\r")),
     ("d\t2", BREAK.format("d\t2", "tab")), ("d\n2", BREAK.format("d\n2", "newline")),
+    ("d\ufeff2", "id 'd\\ufeff2' holds a byte-order mark (U+FEFF) at character 2, an invisible character that only the "
+     "start of a file may hold (left by joining files saved with one, e.g. with cat, or by pasting from one); ids are "
+     "matched exactly across the corpus, queries, qrels and mined files, so 'd2' would not match it: remove the mark "
+     "(the bytes EF BB BF, or the JSON escape \\ufeff) from the id, here and wherever the id is used"),
 ])
 def test_csv_parquet_and_jsonl_table_ids_are_checked_as_beir_ids(write_text, write_rows, tmp_path, value, problem):
     """A BEIR corpus refused these ids; a CSV/TSV/Parquet (or JSONL ``id`` column) corpus took them, and the mined

@@ -284,7 +284,7 @@ ID_LIST_KEYS = ("negative_ids", "extra_positive_ids", "false_negative_ids")
 
 
 def _check_ids(row: dict, path: str | Path | None, line: int | None) -> None:
-    """Every id can be matched exactly: none has whitespace at an end or holds a tab or newline
+    """Every id can be matched exactly: none has whitespace at an end or holds a tab, newline or byte-order mark
     (:func:`negmine.io.beir.id_problem`, the words every reader of user ids uses). negmine writes no such id (its
     readers refuse them), so one here was edited or made by another tool, and would silently miss its document.
     Cost: 0.2 s per 50,000 rows of 32 ids (about 6% of reading them); a regex over the row's joined ids took 0.5 s."""

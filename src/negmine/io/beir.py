@@ -21,7 +21,7 @@ from typing import Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
 from negmine.errors import InputError, field_option, field_setting
-from negmine.io.files import invisible_note, is_blank, iter_lines, require_file, utf8_problem
+from negmine.io.files import BYTE_ORDER_MARK, invisible_note, is_blank, iter_lines, require_file, utf8_problem
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
 from negmine.io.text_column import TextColumnBuilder
@@ -60,9 +60,20 @@ def exact_id(path: Path, line: int, field: str, value: str) -> str:
 
 def id_problem(value: str) -> str | None:
     """Why the id ``value`` cannot be matched exactly, or None: whitespace at either end (ids are matched exactly
-    between files, so 'd1 ' would silently miss 'd1') or a tab or newline (:data:`_LINE_BREAKING`). Shared by the
-    BEIR readers and the table corpus readers (CSV/TSV/Parquet/JSONL ``id`` columns), so both refuse the same ids
-    with the same words."""
+    between files, so 'd1 ' would silently miss 'd1'), a tab or newline (:data:`_LINE_BREAKING`), a byte-order mark
+    (:func:`_mark_problem`) or no visible character at all. Shared by the BEIR readers (corpus, queries, qrels), the
+    table corpus readers (CSV/TSV/Parquet/JSONL ``id`` columns) and the mined-file reader, so all refuse the same ids
+    with the same words.
+
+    Other invisible format characters (Unicode category Cf) inside an id are kept: the zero-width joiners spell
+    Persian and Indic words and emoji sequences, a soft hyphen or a bidi mark is part of a title copied from the
+    web, and the tag characters end flag emoji, so refusing them would refuse ids that are right; unlike U+FEFF they
+    are no sign of a broken file, and an id holding one still matches itself in every file (messages show it
+    escaped, e.g. ``'d\\u200b1'``). An id made of them alone is refused: no message could show it, no one type it."""
+    if not value.isascii():
+        problem = _mark_problem(value) or _invisible_problem(value)
+        if problem is not None:
+            return problem
     if value != value.strip():
         return (f"id {value!r} has whitespace at its start or end; ids are matched exactly across the corpus, queries, "
                 "qrels and mined files, so remove it")
@@ -72,6 +83,32 @@ def id_problem(value: str) -> str | None:
                 "TSV line cannot hold, so no judgment could name this id; remove it or replace it (e.g. with '-'), "
                 "here and wherever the id is used")
     return None
+
+
+def _mark_problem(value: str) -> str | None:
+    """A byte-order mark U+FEFF anywhere in an id: its only use since Unicode 3.2 is to mark a file's start (the
+    zero-width no-break space it also was is U+2060 now), so inside a JSON string or a qrels column it was left by
+    joining files saved with one or by pasting from one. Invisible, it made 'q1' and '\\ufeffq1' two ids: a
+    judgment or mined row naming 'q1' missed the query, and a run file could not hold it (a row starting with it
+    is refused), so only writing the run refused it, after the encoding."""
+    at = value.find(BYTE_ORDER_MARK)
+    if at < 0:
+        return None
+    bare = value.replace(BYTE_ORDER_MARK, "")
+    return (f"id {value!r} holds a byte-order mark (U+FEFF) at character {at + 1}, an invisible character that only the "
+            "start of a file may hold (left by joining files saved with one, e.g. with cat, or by pasting from one); "
+            f"ids are matched exactly across the corpus, queries, qrels and mined files, so {bare!r} would not match "
+            "it: remove the mark (the bytes EF BB BF, or the JSON escape \\ufeff) from the id, here and wherever the "
+            "id is used")
+
+
+def _invisible_problem(value: str) -> str | None:
+    """An id of whitespace and format characters only (e.g. U+200B): ``str.strip`` keeps the latter, so it was
+    not "empty", yet no message can show it and no one can type it."""
+    if value[:1].isalnum() or not is_blank(value):  # the first test spares most ids the slower second
+        return None
+    return (f"id {value!r} has no visible character (only whitespace{invisible_note(value)}); give the row a "
+            "visible id")
 
 
 _CONTROL_NAMES = {"\t": "tab", "\n": "newline"}

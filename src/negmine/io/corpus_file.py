@@ -4,7 +4,8 @@ A JSONL file whose first row has ``_id`` is read as BEIR (:func:`negmine.io.beir
 tables need a text column (:data:`CORPUS_TEXT_COLUMNS`); an id column (:data:`CORPUS_ID_COLUMNS`) and a
 ``title`` column are optional. Without ids, documents get ``d<row>`` (1-based data row). With a title the
 text is ``title + " " + text`` as in BEIR. Empty texts, bad or duplicate ids raise InputError; ids are checked as
-the BEIR reader checks them (:func:`negmine.io.beir.id_problem`: no whitespace at an end, no tab or newline).
+the BEIR reader checks them (:func:`negmine.io.beir.id_problem`: no whitespace at an end, no tab, newline or
+byte-order mark, something visible).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def _cell_id(path: Path, where: Where, column: str, value: Any) -> str:
     doc_id = str(value)
     if not doc_id.strip():
         raise cell_error(path, where, column, "is empty")
-    problem = id_problem(doc_id)  # whitespace at an end, a tab or a newline: refused as in a BEIR corpus
+    problem = id_problem(doc_id)  # whitespace at an end, a tab, newline or U+FEFF...: refused as in a BEIR corpus
     if problem is not None:
         raise cell_error(path, where, column, problem)
     return doc_id

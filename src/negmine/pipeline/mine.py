@@ -16,6 +16,7 @@ from negmine.export.native import dumps_row
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
 from negmine.pipeline.candidates import CandidateSet, build_candidates
+from negmine.pipeline.dataset_ids import check_dataset_ids
 from negmine.pipeline.select_pairs import (
     PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, select_pairs, window_rows,
 )
@@ -161,6 +162,8 @@ def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None
             from negmine.io.load import load_data
 
             dataset = load_data(config.data)
+        else:  # built in Python, or by the caller from files (re-mining in training): ids the mined file can hold
+            check_dataset_ids(dataset)
         check_feasible(config, dataset)
         variants = warn_variant_pairs(dataset)
         embedder, loaded, hook_factory = _load_models(config, embedder)
