@@ -211,6 +211,30 @@ def test_saved_shards_record_their_layout_and_are_never_merged_into_another(tmp_
         other.search(queries, depth=10)
 
 
+@pytest.mark.parametrize(("content", "problem"), [
+    ('{"shard_size": 70, "n_d', ":1: invalid JSON: Unterminated string starting at"),  # cut short
+    ("[70]", ": must hold a JSON object, got array"),
+    ('{"shard_size": "70", "n_docs": 300, "words": 1}', ": field 'shard_size': must be a positive integer, got \"70\""),
+])
+def test_a_saved_layout_negmine_cannot_read_is_named_with_the_way_out(tmp_path, content, problem):
+    """A JSONDecodeError (or AttributeError) traceback before, as the resumed search started."""
+    from negmine.errors import InputError
+    from negmine.retrieve.bm25_sharded import saved_shard_size
+
+    texts, queries = _corpus(300)
+    results = tmp_path / "bm25-run"
+    _killed_after(texts, queries, results, 1)
+    (results / "layout.json").write_text(content, encoding="utf-8")
+    want = (f"{results / 'layout.json'}{problem}; negmine wrote this file to resume a BM25 search it was stopped in, "
+            f"so it was cut short or edited: delete the folder {results} (its saved shards are searched again)")
+    with pytest.raises(InputError) as info:
+        saved_shard_size(results)
+    assert str(info.value) == want
+    with pytest.raises(InputError) as info:
+        ShardedBM25.from_texts(texts, shard_size=70, results_dir=results).search(queries, depth=10)
+    assert str(info.value) == want
+
+
 def test_local_worker_processes_search_shards_with_the_same_bits():
     texts, queries = _corpus(300)
     sharded = ShardedBM25.from_texts(texts, shard_size=70, search_workers=2)

@@ -146,16 +146,34 @@ def saved_shard_size(results_dir: Path) -> int | None:
 
 
 def _saved_layout(results_dir: Path) -> dict | None:
-    """``layout.json`` of saved shards tokenised as this version tokenises (:data:`bm25_words.VERSION`), or None."""
+    """``layout.json`` of saved shards tokenised as this version tokenises (:data:`bm25_words.VERSION`), or None.
+
+    negmine writes it atomically, so one it cannot read was cut short (a full disk, a copy stopped midway) or
+    edited: an InputError naming it, its line and the way out, deleting the folder (its shards are searched again),
+    where a corrupt file was a JSONDecodeError traceback and one that was not an object an AttributeError."""
     import json
 
+    from negmine.errors import InputError
+    from negmine.io.jsonl import json_type, read_json_file
     from negmine.retrieve.bm25_words import VERSION
 
     layout = Path(results_dir) / LAYOUT_FILE
     if not layout.is_file() or not any(Path(results_dir).glob("*.npz")):
         return None
-    saved = json.loads(layout.read_text(encoding="utf-8"))
-    return saved if saved.get("words") == VERSION else None
+    fix = (f"; negmine wrote this file to resume a BM25 search it was stopped in, so it was cut short or edited: "
+           f"delete the folder {results_dir} (its saved shards are searched again)")
+    try:
+        saved = read_json_file(layout)
+    except InputError as err:
+        raise InputError(err.path, err.line, err.field, err.problem + fix) from None
+    if not isinstance(saved, dict):
+        raise InputError(layout, None, None, f"must hold a JSON object, got {json_type(saved)}{fix}")
+    if saved.get("words") != VERSION:
+        return None
+    size = saved.get("shard_size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise InputError(layout, None, "shard_size", f"must be a positive integer, got {json.dumps(size)}{fix}")
+    return saved
 
 
 class ShardSearch(NamedTuple):
