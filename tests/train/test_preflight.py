@@ -50,6 +50,26 @@ def test_resume_needs_a_complete_checkpoint_and_a_fresh_run_refuses_old_ones(tmp
         find_checkpoint(tmp_path, resume=False)
 
 
+@pytest.mark.parametrize(("state", "problem"), [
+    ("[1]", ": must hold a JSON object, got array"),
+    ('{"global_step": 4, "epoch": "half"}', ": field 'epoch': must be a number, got \"half\""),
+])
+def test_a_checkpoint_state_that_is_json_but_not_the_trainers_is_named_on_resume(tmp_path, state, problem):
+    """A state cut short is skipped (above); one edited into other JSON was resumed from, and reading its epoch
+    raised an AttributeError (or ValueError) traceback."""
+    from negmine.errors import InputError
+
+    for step, text in ((2, '{"global_step": 2, "epoch": 0.5}'), (4, state)):
+        (tmp_path / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").write_text(text, encoding="utf-8")
+    last = tmp_path / "checkpoints" / "checkpoint-4"
+    with pytest.raises(InputError) as info:
+        find_checkpoint(tmp_path, resume=True)
+    assert str(info.value) == (f"{last / 'trainer_state.json'}{problem}; transformers wrote it when it saved the "
+                               f"checkpoint, so it was edited: restore it, or delete {last} to resume from the "
+                               "checkpoint before it")
+
+
 def test_a_fresh_run_over_a_checkpoint_killed_while_saving_says_it_starts_afresh(tmp_path):
     """A run killed while saving its first checkpoint leaves only that incomplete folder; rerun without --resume
     (as the --resume error tells), the run starts from step 0, but the warning said it was 'resuming from an

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from negmine.config import TrainConfig
 from negmine.encode.folder_dimension import folder_dimension
-from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_option, field_setting
+from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel, field_option, field_setting
+from negmine.io.jsonl import json_type
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
 from negmine.train.run_settings import check_resume_settings
@@ -66,7 +67,7 @@ def _complete_checkpoint(ckpt_dir: Path) -> tuple[list[Path], str | None]:
     skipped = []
     for step in sorted(steps, reverse=True):
         try:
-            json.loads((steps[step] / "trainer_state.json").read_text())
+            json.loads((steps[step] / "trainer_state.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             skipped.append(steps[step])
             continue
@@ -98,7 +99,25 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
             f"{field_setting('resume', True)} to continue it, or choose a new {field_option('output_dir', '--output')} "
             "directory"
         )
+    if last is not None:
+        _check_trainer_state(Path(last))
     return last
+
+
+def _check_trainer_state(checkpoint: Path) -> None:
+    """InputError when the ``trainer_state.json`` of the checkpoint to resume from is JSON (a file cut short is not,
+    and its checkpoint is skipped as not saved to the end) but not what the trainer wrote: not an object, or an
+    ``epoch`` that is not a number. A resume that re-mines read its epoch with an AttributeError or ValueError
+    traceback, and transformers read a state not an object with a TypeError one."""
+    path = checkpoint / "trainer_state.json"
+    state = json.loads(path.read_text(encoding="utf-8"))  # JSON: :func:`_complete_checkpoint` parsed it
+    fix = (f"; transformers wrote it when it saved the checkpoint, so it was edited: restore it, or delete {checkpoint} "
+           "to resume from the checkpoint before it")
+    if not isinstance(state, dict):
+        raise InputError(path, None, None, f"must hold a JSON object, got {json_type(state)}{fix}")
+    epoch = state.get("epoch")
+    if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, (int, float))):
+        raise InputError(path, None, "epoch", f"must be a number, got {json.dumps(epoch)}{fix}")
 
 
 def refuse_dims_beyond(config: TrainConfig, dim: int) -> None:
