@@ -572,7 +572,7 @@ def test_validate_refuses_unknown_strategy_and_export_names_listing_the_registri
     with pytest.raises(ConfigError, match=f"^{re.escape(strategy)}$"):
         MineConfig(data=DataConfig(data_dir=Path("beir")), select=SelectConfig(strategy="hardest")).validate()
     export = ("unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, "
-              "labeled-list-by-query, n-tuple, triplet")
+              "labeled-list-by-query, labeled-pair, n-tuple, triplet")
     with pytest.raises(ConfigError, match=f"^{re.escape(export)}$"):
         OutputConfig(formats=("triplet", "csv")).validate()
     with pytest.raises(ConfigError, match=f"^{re.escape(export)}$"):

@@ -696,13 +696,16 @@ class OutputConfig(ConfigFields):
     ntuple_negatives: int | None = None
     """n-tuple export width: rows with more negatives give their first ``ntuple_negatives`` (the hardest, in
     retrieval order), rows with fewer are skipped; None: the file's widest row (every narrower row skipped)."""
+    export_scores: bool = False
+    """Exports also hold the rows' mining scores, as sentence-transformers' ``mine_hard_negatives(output_scores=True)``
+    lays them out (MarginMSELoss, DistillKLDivLoss); refused for a format that takes none (FlagEmbedding's)."""
 
     def validate(self) -> None:
         from negmine.export.registry import check_formats
 
         check_field_types(self)
         check_export_as(self.export_as)
-        check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
+        check_formats(self.formats, self.export_as, self.export_scores)  # unknown names list the registry's keys
         check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path(field_option("path", "--output"), self.path)
         _refuse_unused(self)
@@ -1001,6 +1004,9 @@ class AuditConfig(ConfigFields):
     ntuple_negatives: int | None = None
     """n-tuple export width: rows with more negatives give their first ``ntuple_negatives`` (the hardest, in
     retrieval order), rows with fewer are skipped; None: the file's widest row (every narrower row skipped)."""
+    export_scores: bool = False
+    """Exports also hold the rows' mining scores, as for :attr:`OutputConfig.export_scores` (the audit's judges'
+    scores are not stored in the rows, so they cannot be exported)."""
     split: str = "train"
     """BEIR input: the qrels split whose pairs get their candidates mined and audited. A mined file's rows hold
     their own pairs, so a value off the default is refused for one (:mod:`negmine.audit.api`)."""
@@ -1041,7 +1047,7 @@ class AuditConfig(ConfigFields):
                               f"use e.g. {field_setting('split', 'train')}")
         check_unknown_qrels(self.unknown_qrels)
         check_export_as(self.export_as)
-        check_formats(self.formats, self.export_as)  # unknown names list the registry's keys
+        check_formats(self.formats, self.export_as, self.export_scores)  # unknown names list the registry's keys
         check_ntuple_negatives(self.ntuple_negatives)
         for name in ("output", "flags", "candidates"):
             check_jsonl_path(field_option(name), getattr(self, name))

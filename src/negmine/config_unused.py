@@ -60,6 +60,9 @@ def _exports(native: str) -> tuple[Unused, ...]:
         Unused(("export_as",), lambda c, _: not c.formats,
                lambda c, _: f"no --export format is written (the {native} is JSON Lines)",
                f"add a format to {field_option('formats', '--export FORMAT')}"),
+        Unused(("export_scores",), lambda c, _: not c.formats,
+               lambda c, _: f"no --export format is written (the {native} holds its scores anyway)",
+               f"add a format to {field_option('formats', '--export FORMAT')}"),
     )
 
 

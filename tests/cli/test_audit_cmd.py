@@ -446,6 +446,35 @@ def test_audit_ntuple_negatives_sets_the_export_width(tmp_path):
                                                               "format is written (the cleaned file is JSON Lines)")
 
 
+def test_audit_export_scores_writes_the_cleaned_rows_scores(tmp_path):
+    """The cleaned rows' scores (the mined file's own), as mine_hard_negatives(output_scores=True) lays them out, in
+    Parquet too; refused for a format that takes none before any judging, and without an --export."""
+    import pyarrow.parquet as pq
+
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html"]
+    result = runner.invoke(build_app(), [*args, "--export", "n-tuple", "--ntuple-negatives", "1", "--export-as",
+                                         "parquet", "--export-scores"])
+    assert result.exit_code == 0, result.output
+    clean = [json.loads(x) for x in (tmp_path / "mined.clean.jsonl").read_text().splitlines()]
+    records = pq.read_table(tmp_path / "mined.clean.n-tuple.parquet").to_pylist()
+    assert records == [{"anchor": r["query"], "positive": r["positive"], "negative_1": r["negatives"][0],
+                        "scores": [r["positive_score"], r["negative_scores"][0]]} for r in clean if r["negatives"]]
+    for path in tmp_path.glob("mined.*"):
+        if path != mined:
+            path.unlink()
+    refused = runner.invoke(build_app(), [*args, "--export", "flagembedding-scores", "--export-scores"])
+    assert refused.exit_code == 2 and refused.stderr.startswith(
+        "error: export format 'flagembedding-scores' (--export flagembedding-scores) takes no export_scores "
+        "(--export-scores); the formats that do: triplet, n-tuple, labeled-list, labeled-list-by-query, labeled-pair; "
+        "it writes its scores always")
+    assert not (tmp_path / "mined.flags.jsonl").exists()
+    unused = runner.invoke(build_app(), [*args, "--export-scores"])
+    assert unused.exit_code == 2 and unused.stderr == (
+        "error: --export-scores would be ignored: no --export format is written (the cleaned file holds its scores "
+        "anyway); add a format to formats (--export FORMAT), or drop --export-scores\n")
+
+
 @pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # the test checks the printed warning line
 def test_audit_ntuple_negatives_above_every_rows_width_warns_naming_the_widest(tmp_path):
     """--ntuple-negatives above the widest row's negatives wrote an empty n-tuple export with exit 0 and said only

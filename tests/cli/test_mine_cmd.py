@@ -550,3 +550,33 @@ def test_mine_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
             f"{tmp_path / 'work'} and are not computed again") in result.stderr
     result = runner.invoke(build_app(), args + ["--cache-dir", str(tmp_path / "cache")])
     assert f"are kept under {tmp_path / 'cache' / 'runs'} and" in result.stderr
+
+
+def test_mine_cli_export_scores_writes_the_mining_scores_and_is_refused_where_they_do_not_apply(tmp_path):
+    """--export-scores lays the rows' mining scores out as mine_hard_negatives(output_scores=True) does: a triplet's
+    [positive, negative] scores, labeled-pair's score in place of its label; the FlagEmbedding formats take none (and
+    say which do), and without an --export it would be ignored: both exit 2 before any work."""
+    args = [*_bm25_mine_args(tmp_path), "--export", "triplet", "--export", "labeled-pair"]
+    result = runner.invoke(build_app(), [*args, "--export-scores"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "neg.jsonl").read_text().splitlines()]
+    triplets = [json.loads(line) for line in (tmp_path / "neg.triplet.jsonl").read_text().splitlines()]
+    assert triplets == [{"anchor": r["query"], "positive": r["positive"], "negative": neg,
+                         "scores": [r["positive_score"], score]}
+                        for r in rows for neg, score in zip(r["negatives"], r["negative_scores"])]
+    pairs = [json.loads(line) for line in (tmp_path / "neg.labeled-pair.jsonl").read_text().splitlines()]
+    assert pairs and all(list(p) == ["query", "document", "score"] for p in pairs)
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["config"]["output"]["export_scores"] is True
+    (tmp_path / "neg.jsonl").unlink()
+    refused = runner.invoke(build_app(), [*args, "--export", "flagembedding", "--export-scores"])
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "error: export format 'flagembedding' (--export flagembedding) takes no export_scores (--export-scores); the "
+        "formats that do: triplet, n-tuple, labeled-list, labeled-list-by-query, labeled-pair; for its scores use "
+        "--export flagembedding-scores instead, or write flagembedding in a separate run\n")
+    unused = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--export-scores"])
+    assert unused.exit_code == 2
+    assert unused.stderr == ("error: --export-scores would be ignored: no --export format is written (the native output "
+                             "holds its scores anyway); add a format to formats (--export FORMAT), or drop --export-scores\n")
+    assert not (tmp_path / "neg.jsonl").exists()

@@ -384,8 +384,8 @@ def test_the_warning_names_the_first_ten_repeats(tmp_path):
     assert "line 11 repeats line 1 and 2 more);" in message and "line 12 " not in message
 
 
-@pytest.mark.parametrize("fmt", ["n-tuple", "triplet", "labeled-list", "labeled-list-by-query", "flagembedding",
-                                 "flagembedding-scores"])
+@pytest.mark.parametrize("fmt", ["n-tuple", "triplet", "labeled-list", "labeled-list-by-query", "labeled-pair",
+                                 "flagembedding", "flagembedding-scores"])
 def test_an_export_given_as_the_native_file_is_named_with_the_file_to_pass(native_file, fmt):
     """The quickstart writes negatives.jsonl and negatives.n-tuple.jsonl side by side; `negmine train` on the export
     said only that 'query_id' was missing. A format sharing another's columns is named by the file name (the

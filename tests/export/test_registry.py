@@ -5,8 +5,8 @@ from negmine.export.registry import EXPORTERS, export_file, get_exporter
 
 
 def test_registry_keys_match_names():
-    assert set(EXPORTERS) == {"triplet", "n-tuple", "labeled-list", "labeled-list-by-query", "flagembedding",
-                            "flagembedding-scores"}
+    assert set(EXPORTERS) == {"triplet", "n-tuple", "labeled-list", "labeled-list-by-query", "labeled-pair",
+                              "flagembedding", "flagembedding-scores"}
     assert all(exporter.name == key for key, exporter in EXPORTERS.items())
 
 
@@ -15,7 +15,7 @@ def test_unknown_format_lists_keys(native_file, tmp_path):
         export_file(native_file, "csv", tmp_path / "x.jsonl")
     assert str(err.value) == (
         "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, "
-        "labeled-list-by-query, n-tuple, triplet"
+        "labeled-list-by-query, labeled-pair, n-tuple, triplet"
     )
     assert not (tmp_path / "x.jsonl").exists()
     with pytest.raises(ConfigError, match="unknown export format"):
@@ -102,8 +102,9 @@ def test_texts_with_unicode_line_separators_stay_one_record_per_line(fmt, tmp_pa
     native.write_text(dumps_row(row), encoding="utf-8")
     out = tmp_path / f"e.{fmt}.jsonl"
     export_file(native, fmt, out)
-    [record] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    texts = json.dumps(record, ensure_ascii=False)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == (2 if fmt == "labeled-pair" else 1)  # labeled-pair: the positive's, the negative's
+    texts = json.dumps(records, ensure_ascii=False)
     assert all(text in texts for text in ("a\u2028b", "c\x85d", "e\u2029f 日本"))
 
 

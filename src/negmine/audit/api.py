@@ -36,7 +36,7 @@ def run_audit(config: AuditConfig, split: str | None = None, candidates: Path | 
     config.validate()
     check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     refuse_mined_file_unused(config)
-    check_formats(config.formats, config.export_as)
+    check_formats(config.formats, config.export_as, config.export_scores)
     files, mined = check_outputs(config)
     with hold_outputs({**files, **mined}) as held:  # no other run writes these files until this one ends
         return _audit(config, held)

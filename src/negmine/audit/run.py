@@ -116,8 +116,8 @@ def audit_file(
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
         verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out)
         _write_rows(config, verdicts, query_fns, positives, stats, rows_out)
-    exports = export_summary(export_all(config.output, config.formats, config.export_as, config.ntuple_negatives)
-                             if config.output else {})
+    exports = export_summary(export_all(config.output, config.formats, config.export_as, config.ntuple_negatives,
+                                        config.export_scores) if config.output else {})
     summary = {
         "input": str(config.input),
         "flags": str(config.flags),

@@ -106,6 +106,7 @@ def audit_command(
     export: list[str] = typer.Option([], "--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT),
     export_as: str = typer.Option("jsonl", help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT),
     ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
+    export_scores: bool = typer.Option(False, "--export-scores", help="also write the cleaned rows' mining scores, the file's own (default: off; the judges' scores are not kept in the rows), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT),
     max_table_rows: int = typer.Option(TABLE_ROWS, help="flagged rows shown in the report table", rich_help_panel=_OUT),
     batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
     workers: Optional[int] = typer.Option(None, help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT),
@@ -139,7 +140,8 @@ def audit_command(
         false_negative_policy=false_negative_policy, positive_policy=positive_policy,
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
-        formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives, split=split,
+        formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives, export_scores=export_scores,
+        split=split,
         unknown_qrels=unknown_qrels, candidates=candidates or paths.get("candidates"),
     )
     with user_errors():  # a bad value is named as such, whatever the input
@@ -166,7 +168,7 @@ def refuse_unused_settings(ctx: typer.Context, config: AuditConfig) -> None:
     without a word (``--cross-encoder-margin 0.1`` without ``--cross-encoder``): exit 2, by the rules AuditConfig
     and JudgeConfig apply (:data:`negmine.config_unused.UNUSED`), also when the value typed is the default."""
     refuse_unused_config(ctx, config.judges, AUDIT_JUDGE_FIELDS, AuditConfig.DEFAULT_JUDGES)
-    refuse_unused_config(ctx, config, ("ntuple_negatives", "export_as", "max_table_rows"))
+    refuse_unused_config(ctx, config, ("ntuple_negatives", "export_as", "export_scores", "max_table_rows"))
     refuse_unused_config(ctx, config.judges.near_dup, NEAR_DUP_FIELDS)
     from negmine.audit.api import mined_file_unused
 

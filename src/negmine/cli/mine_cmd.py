@@ -119,6 +119,7 @@ def mine_command(
     export: list[str] = typer.Option([], "--export", help=f"also write an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT),
     export_as: str = typer.Option("jsonl", help="file type of the --export files: " + choices(EXPORT_FILE_TYPES, {"parquet": "columnar, compressed; for large exports"}), rich_help_panel=_OUT),
     ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
+    export_scores: bool = typer.Option(False, "--export-scores", help="also write the rows' mining scores (default: off), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT),
     summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
     query_batch_size: int = typer.Option(RetrieveConfig.query_batch_size, help="queries searched at once against each search shard (queries): larger makes fewer passes over a shard (faster), smaller holds less memory per pass (the queries' top --depth, and the ANN indexes' proposals); the candidates do not depend on it", rich_help_panel=TUNING_PANEL),
     encode_shard_size: int = typer.Option(EngineConfig.encode_shard_size, help="texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL),
@@ -139,7 +140,7 @@ def mine_command(
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin,
                              max_positive_rank, None if no_sd_margin else sd_margin, margin_from),
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
-        output=OutputConfig(output, tuple(export), summary_json, export_as, ntuple_negatives),
+        output=OutputConfig(output, tuple(export), summary_json, export_as, ntuple_negatives, export_scores),
         engine=EngineConfig(engine, memory_budget, shard_size, encode_shard_size, index=index, nprobe=nprobe,
                             refine=refine, target_recall=off_if_zero(target_recall),
                             work_dir=work_dir, keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,
@@ -200,7 +201,7 @@ def refuse_unused_settings(ctx: typer.Context, config: MineConfig) -> None:
     refuse_unused_config(ctx, config.denoise, DENOISE_FIELDS)
     refuse_unused_config(ctx, config.retrieve, ("fusion", "rrf_k", "dense_weight"))
     refuse_unused_config(ctx, config.select, ("simans_a", "simans_b", "seed"))
-    refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as"))
+    refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as", "export_scores"))
     refuse_unused_config(ctx, config.data, ("query_column", "positive_column", "split", "unknown_qrels"))
     refuse_unused_config(ctx, config.near_dup, NEAR_DUP_FIELDS)
     refuse_unused_config(ctx, config, BM25_UNUSED)

@@ -63,6 +63,9 @@ class ExportShape:
     max_negatives: int = 0
     ntuple_negatives: int | None = None
     """The n-tuple width asked for (``--ntuple-negatives``); None: :attr:`max_negatives`."""
+    scores: bool = False
+    """Write the mining scores (``--export-scores``), for the formats that take them (``takes_scores``): as
+    sentence-transformers' ``mine_hard_negatives(output_scores=True)`` lays them out (:data:`SCORES_COLUMN`)."""
 
     @property
     def ntuple_width(self) -> int:
@@ -79,6 +82,19 @@ def scan_shape(rows: Iterable[NativeRow]) -> ExportShape:
     return ExportShape(count, widest)
 
 
+SCORES_COLUMN = "scores"
+"""The column of a record's scores, ``[positive, negative_1, ...]`` (a list's scores replace its labels): a name
+sentence-transformers' data collators take as the label (``label``, ``labels``, ``score``, ``scores``), which
+MarginMSELoss turns into margins (``scores[0] - scores[i]``) and DistillKLDivLoss softmaxes as teacher scores."""
+
+
+def score_column():
+    """The Arrow field of :data:`SCORES_COLUMN`."""
+    import pyarrow as pa
+
+    return pa.field(SCORES_COLUMN, pa.list_(pa.float64()))
+
+
 def text_columns(*names: str):
     """An Arrow schema of string columns ``names``, in that order."""
     import pyarrow as pa
@@ -91,6 +107,8 @@ class Exporter(Protocol):
 
     ``needs_scan``: the format needs :class:`ExportShape` (an extra streaming pass over the file).
     ``per_query``: one record per query rather than per row: the format is a :class:`QueryExporter`.
+    ``takes_scores``: the format writes the mining scores when :attr:`ExportShape.scores` is set
+    (``--export-scores``); the others refuse that option (:func:`negmine.export.registry.check_formats`).
     ``file_types``: the export file types (``--export-as``) its consumers can read.
     ``skip_reason``: why a row cannot be written in this format (counted by reason), or None.
     ``arrow_schema``: the records' columns and types, in ``convert``'s key order (a ``pyarrow.Schema``;
@@ -102,6 +120,7 @@ class Exporter(Protocol):
     name: ClassVar[str]
     needs_scan: ClassVar[bool]
     per_query: ClassVar[bool]
+    takes_scores: ClassVar[bool]
     file_types: ClassVar[tuple[str, ...]]
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None: ...

@@ -96,6 +96,8 @@ class FlagEmbeddingExporter:
     name: ClassVar[str] = "flagembedding"
     needs_scan: ClassVar[bool] = False
     per_query: ClassVar[bool] = True
+    takes_scores: ClassVar[bool] = False
+    """``flagembedding-scores`` is the variant with scores, in FlagEmbedding's own fields."""
     file_types: ClassVar[tuple[str, ...]] = ("jsonl",)
     """FlagEmbedding's trainer reads ``.json``/``.jsonl`` files only (it silently skips others)."""
 

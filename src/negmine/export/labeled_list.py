@@ -16,6 +16,10 @@ passages). ``labeled-list-by-query`` is that list: every positive of the query (
 (:func:`negmine.export.flagembedding.merge_query`: no document any row of the query knows as relevant, none
 scoring above the hardest negative of any of its rows, since such a document may outscore a weaker positive and
 label 0 would rank it below that positive). A query left with no such negative is skipped and its rows counted.
+
+With ``--export-scores`` both write ``scores`` in place of ``labels`` (the documents' mining scores, parallel to
+``docs``), as ``mine_hard_negatives(output_format="labeled-list", output_scores=True)`` does: targets for a
+listwise loss that distils (ListNetLoss softmaxes them), so only from a mining model worth copying.
 """
 
 from __future__ import annotations
@@ -23,19 +27,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
-from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positives
+from negmine.export.base import SCORES_COLUMN, SKIP_NO_NEGATIVES, ExportShape, positive_scores, positives
 from negmine.export.flagembedding import SKIP_NO_SHARED_NEGATIVE, merge_query
 from negmine.export.native import NativeRow
 
 
-def _schema():
+def _schema(scores: bool):
     import pyarrow as pa
 
-    return pa.schema([("query", pa.string()), ("docs", pa.list_(pa.string())), ("labels", pa.list_(pa.int64()))])
+    last = (SCORES_COLUMN, pa.list_(pa.float64())) if scores else ("labels", pa.list_(pa.int64()))
+    return pa.schema([("query", pa.string()), ("docs", pa.list_(pa.string())), last])
 
 
-def _record(query: str, relevant: list[str], negatives: list[str]) -> dict:
-    return {"query": query, "docs": [*relevant, *negatives], "labels": [1] * len(relevant) + [0] * len(negatives)}
+def _record(query: str, relevant: list[str], negatives: list[str], scores: list[float] | None) -> dict:
+    """The list; ``scores`` (parallel to the documents) in place of the labels when given."""
+    docs = [*relevant, *negatives]
+    if scores is not None:
+        return {"query": query, "docs": docs, SCORES_COLUMN: scores}
+    return {"query": query, "docs": docs, "labels": [1] * len(relevant) + [0] * len(negatives)}
 
 
 @dataclass(frozen=True)
@@ -43,16 +52,18 @@ class LabeledListExporter:
     name: ClassVar[str] = "labeled-list"
     needs_scan: ClassVar[bool] = False
     per_query: ClassVar[bool] = False
+    takes_scores: ClassVar[bool] = True
     file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
         return SKIP_NO_NEGATIVES if not row["negatives"] else None
 
     def arrow_schema(self, shape: ExportShape):
-        return _schema()
+        return _schema(shape.scores)
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
-        return [_record(row["query"], positives(row), row["negatives"])]
+        scores = [*positive_scores(row), *row["negative_scores"]] if shape.scores else None
+        return [_record(row["query"], positives(row), row["negatives"], scores)]
 
 
 @dataclass(frozen=True)
@@ -73,4 +84,5 @@ class LabeledListByQueryExporter(LabeledListExporter):
         self, rows: Sequence[NativeRow], every_row: Sequence[NativeRow], shape: ExportShape
     ) -> list[dict]:
         lists = merge_query(rows, every_row)
-        return [_record(rows[0]["query"], lists.pos, lists.neg)]
+        scores = [*lists.pos_scores, *lists.neg_scores] if shape.scores else None
+        return [_record(rows[0]["query"], lists.pos, lists.neg, scores)]

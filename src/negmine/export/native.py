@@ -193,10 +193,12 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 EXPORT_COLUMNS = (
     ("n-tuple", {"anchor", "positive", "negative_1"}), ("triplet", {"anchor", "positive", "negative"}),
     ("flagembedding-scores", {"query", "pos", "neg", "pos_scores", "neg_scores"}),
-    ("flagembedding", {"query", "pos", "neg"}), ("labeled-list", {"query", "docs", "labels"}),
+    ("flagembedding", {"query", "pos", "neg"}), ("labeled-list", {"query", "docs"}),
+    ("labeled-pair", {"query", "document"}),
 )
 """Columns that mark a row of each ``--export`` format, the first match wins (flagembedding-scores has
-flagembedding's, and more; labeled-list-by-query has labeled-list's, told apart by the file name only)."""
+flagembedding's, and more; labeled-list-by-query has labeled-list's, told apart by the file name only). The label
+columns are left out: ``--export-scores`` replaces them with scores in the labeled formats."""
 
 
 def export_hint(row: dict, path: str | Path | None) -> str:

@@ -5,6 +5,9 @@ sentence-transformers' MultipleNegativesRankingLoss takes (anchor, positive, neg
 columns by position, so every record of the file must have the same N: the largest number of negatives
 in any row, or ``--ntuple-negatives N`` (rows with more negatives give their first N, the hardest). Rows with fewer negatives (mined with ``--keep-partial``, or left with fewer by an audit that
 dropped or promoted some) are skipped, with their promoted documents, and counted.
+With ``--export-scores`` a ``scores`` column follows, ``[positive's score, negative_1's, ..., negative_N's]``: the
+layout of ``mine_hard_negatives(output_format="n-tuple", output_scores=True)``, which MarginMSELoss reads as N
+margins and DistillKLDivLoss as the teacher's scores of the N + 1 documents.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positives, text_columns
+from negmine.export.base import (
+    SCORES_COLUMN, SKIP_NO_NEGATIVES, ExportShape, positive_scores, positives, score_column, text_columns,
+)
 from negmine.export.native import NativeRow
 from negmine.errors import NegmineWarning, caller_stacklevel, field_setting
 
@@ -26,6 +31,7 @@ class NTupleExporter:
     name: ClassVar[str] = "n-tuple"
     needs_scan: ClassVar[bool] = True
     per_query: ClassVar[bool] = False
+    takes_scores: ClassVar[bool] = True
     file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
@@ -34,12 +40,19 @@ class NTupleExporter:
         return SKIP_SHORT if len(row["negatives"]) < shape.ntuple_width else None
 
     def arrow_schema(self, shape: ExportShape):
-        return text_columns("anchor", "positive", *(f"negative_{i}" for i in range(1, shape.ntuple_width + 1)))
+        schema = text_columns("anchor", "positive", *(f"negative_{i}" for i in range(1, shape.ntuple_width + 1)))
+        return schema.append(score_column()) if shape.scores else schema
 
     def convert(self, row: NativeRow, shape: ExportShape) -> list[dict]:
         width = shape.ntuple_width
         negatives = {f"negative_{i}": neg for i, neg in enumerate(row["negatives"][:width], start=1)}
-        return [{"anchor": row["query"], "positive": positive, **negatives} for positive in positives(row)]
+        records = []
+        for positive, score in zip(positives(row), positive_scores(row)):
+            record = {"anchor": row["query"], "positive": positive, **negatives}
+            if shape.scores:
+                record[SCORES_COLUMN] = [score, *row["negative_scores"][:width]]
+            records.append(record)
+        return records
 
 
 def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> bool:

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
-from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_setting, unknown_choice
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_option, field_setting, unknown_choice
 from negmine.export import sinks
 from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
 from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListByQueryExporter, LabeledListExporter
+from negmine.export.labeled_pair import LabeledPairExporter
 from negmine.export.native import NativeRow, read_native
 from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
 from negmine.export.triplet import TripletExporter
@@ -26,6 +27,7 @@ EXPORTERS: dict[str, Exporter] = {
         NTupleExporter(),
         LabeledListExporter(),
         LabeledListByQueryExporter(),
+        LabeledPairExporter(),
         FlagEmbeddingExporter(),
         FlagEmbeddingScoresExporter(),
     )
@@ -49,11 +51,14 @@ class ExportStats:
         return sum(self.skipped.values())
 
 
-def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl") -> None:
-    """ConfigError naming the first unknown format and listing the registry keys, or a format its consumers
-    cannot read as ``file_type`` files (before any expensive work)."""
+def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl", scores: bool = False) -> None:
+    """ConfigError naming the first unknown format and listing the registry keys, a format its consumers
+    cannot read as ``file_type`` files, or (``scores``: ``--export-scores``) one that takes no scores (before any
+    expensive work)."""
     for fmt in formats:
         exporter = get_exporter(fmt)
+        if scores and not exporter.takes_scores:
+            raise scores_refused(fmt)
         if file_type not in exporter.file_types:
             raise ConfigError(
                 f"export format {fmt!r} (--export {fmt}) cannot be written as {file_type}: its trainers read "
@@ -61,6 +66,27 @@ def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl"
                 f"{field_setting('export_as', 'jsonl', cli=f'drop --export-as {file_type}')} or write the other formats "
                 "in a separate run"
             )
+
+
+def score_formats() -> list[str]:
+    """The formats that write scores with ``--export-scores``."""
+    return [name for name, exporter in EXPORTERS.items() if exporter.takes_scores]
+
+
+def scores_refused(fmt: str) -> ConfigError:
+    """The error for ``--export-scores`` with ``fmt``, a format that takes no scores. The FlagEmbedding formats
+    are such: ``flagembedding-scores`` writes its scores always, in FlagEmbedding's own fields."""
+    drop = field_setting("export_scores", False, cli="drop --export-scores")
+    if f"{fmt}-scores" in EXPORTERS:
+        fix = f"for its scores use --export {fmt}-scores instead"
+    elif fmt.endswith("-scores"):
+        fix = f"it writes its scores always, in its own fields: {drop}"
+    else:
+        fix = drop
+    return ConfigError(
+        f"export format {fmt!r} (--export {fmt}) takes no {field_option('export_scores')}; the formats that do: "
+        f"{', '.join(score_formats())}; {fix}, or write {fmt} in a separate run"
+    )
 
 
 def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:
@@ -79,10 +105,12 @@ def remove_stale_exports(native: Path, *others: Path) -> None:
 
 
 def export_all(
-    native: Path, formats: tuple[str, ...], file_type: str = "jsonl", ntuple_negatives: int | None = None
+    native: Path, formats: tuple[str, ...], file_type: str = "jsonl", ntuple_negatives: int | None = None,
+    scores: bool = False,
 ) -> dict[str, ExportStats]:
     """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: stats}``."""
-    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type), ntuple_negatives) for fmt in formats}
+    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type), ntuple_negatives, scores)
+            for fmt in formats}
 
 
 def export_summary(stats: dict[str, ExportStats]) -> dict[str, dict]:
@@ -106,7 +134,8 @@ def get_exporter(fmt: str) -> Exporter:
 
 
 def export_file(
-    native_path: str | Path, fmt: str, out_path: str | Path, ntuple_negatives: int | None = None
+    native_path: str | Path, fmt: str, out_path: str | Path, ntuple_negatives: int | None = None,
+    scores: bool = False,
 ) -> ExportStats:
     """Stream ``native_path`` (validated) into ``fmt`` records at ``out_path``, atomically: Parquet when
     ``out_path`` ends in ``.parquet``, else JSONL (see :mod:`negmine.export.sinks`).
@@ -119,13 +148,16 @@ def export_file(
     per query: with the first row of the query that is written and promoted it (:func:`promoted_once`), or in the
     query's one record.
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
-    ``ntuple_negatives``: the n-tuple width (None: the file's widest row).
+    ``ntuple_negatives``: the n-tuple width (None: the file's widest row). ``scores``: also write the rows' mining
+    scores (``--export-scores``; ConfigError for a format that takes none, :func:`check_formats`).
     """
     exporter = get_exporter(fmt)
+    if scores and not exporter.takes_scores:
+        raise scores_refused(fmt)
     if Path(out_path).resolve() == Path(native_path).resolve():
         raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
-    shape = replace(shape, ntuple_negatives=ntuple_negatives)
+    shape = replace(shape, ntuple_negatives=ntuple_negatives, scores=scores)
     warned = fmt == NTupleExporter.name and warn_width_beyond_every_row(shape, Path(out_path))
     tally = _Tally()
     with open_sink(out_path, exporter.arrow_schema(shape)) as write:

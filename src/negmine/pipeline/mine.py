@@ -72,7 +72,7 @@ def check_registries(config: MineConfig) -> None:
     from negmine.select.strategy import make_strategy
 
     make_strategy(config.select)
-    check_formats(config.output.formats, config.output.export_as)
+    check_formats(config.output.formats, config.output.export_as, config.output.export_scores)
 
 
 def check_outputs(config: MineConfig) -> dict[str, Path]:
@@ -314,7 +314,7 @@ def _exports(config: MineConfig) -> dict[str, dict]:
     from negmine.export.registry import export_all, export_summary
 
     return export_summary(export_all(config.output.path, config.output.formats, config.output.export_as,
-                                     config.output.ntuple_negatives))
+                                     config.output.ntuple_negatives, config.output.export_scores))
 
 
 def summary_path(config: MineConfig) -> Path:

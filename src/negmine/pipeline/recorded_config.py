@@ -87,7 +87,7 @@ def check_relative_data_paths(config: MineConfig, summary: Path) -> None:
 RUN_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     "encoder": ("show_progress", "device", "cache_dir", "use_cache"),
     "engine": ("work_dir", "keep_work", "workers"),
-    "output": ("path", "formats", "summary_path", "export_as", "ntuple_negatives"),
+    "output": ("path", "formats", "summary_path", "export_as", "ntuple_negatives", "export_scores"),
 }
 """Settings of a recorded mining configuration (section -> fields) that say how that mining run ran, not which
 rows it mined: copied into ``negmine_train.json`` and ``checkpoints/negmine_run_settings.json``, they made the
@@ -112,7 +112,7 @@ retrained and ``--resume`` with a mining summary rewritten by such a run was ref
 - ``engine.workers``: local processes for BM25 and MinHash; the mined file is byte-identical for any number
   (README; ``tests/pipeline/test_mine.py``: a BM25 index split into one shard per worker keeps the whole
   corpus' statistics). The dense search's shard size reads the engine's actor count, never this.
-- ``output.*``: where the native file, its summary and its exports go and their file type and n-tuple width;
+- ``output.*``: where the native file, its summary and its exports go and their file type, n-tuple width and scores;
   no native row reads any of them (:func:`negmine.pipeline.mine.mine` writes the rows it selected), and
   re-mining replaces the whole section with its own file (:func:`~negmine.train.pipeline_miner.pipeline_miner`).
 
