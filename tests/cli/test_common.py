@@ -8,7 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
-from negmine.cli.common import ENCODER_OPTIONS, SHARED_OPTIONS, encoder_options, shared_option
+from negmine.cli.common import ENCODER_OPTIONS, SHARED_OPTIONS, TUNING_PANEL, encoder_options, shared_option
 from negmine.config import UNKNOWN_QRELS, DataConfig, EncoderConfig
 
 runner = CliRunner()
@@ -116,6 +116,15 @@ def test_excluded_encoder_option_is_not_offered_and_keeps_the_config_default():
     assert result.exit_code == 2 and "No such option" in result.output
     assert runner.invoke(_decorated_app(received), []).exit_code == 0
     assert received[0][0].batch_size == EncoderConfig().batch_size
+
+
+@pytest.mark.parametrize("command", ["mine", "audit"])
+def test_the_tuning_panel_is_the_last_of_a_command(command):
+    """rich orders the panels of `--help` by their first option: a Tuning option before the others would show its
+    speed / memory knobs above the options most runs set."""
+    panels = [param.rich_help_panel for param in _commands()[command].params]
+    first = panels.index(TUNING_PANEL)
+    assert all(panel == TUNING_PANEL for panel in panels[first:]), panels
 
 
 def test_encoder_options_reject_a_command_that_declares_one_itself():

@@ -4,22 +4,26 @@ do the same thing and a changed config default cannot silently drift from the co
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
+import types
+import typing
 from pathlib import Path
 
 import pytest
 
 import typer
+from typer.models import ArgumentInfo, ParameterInfo
 
 import negmine.config as C
 from negmine.cli import audit_cmd, eval_cmd, mine_cmd, train_cmd
 
 COMMANDS = {
     "mine": (mine_cmd.mine_command, (C.DataConfig, C.RetrieveConfig, C.FilterConfig, C.SelectConfig,
-                                     C.NearDupConfig, C.EngineConfig, C.OutputConfig)),
+                                     C.NearDupConfig, C.EngineConfig, C.OutputConfig, C.JudgeConfig, C.EncoderConfig)),
     "train": (train_cmd.train_command, (C.TrainConfig, C.DevEvalConfig)),
-    "eval": (eval_cmd.eval_command, (C.EvalConfig,)),
-    "audit": (audit_cmd.audit_command, (C.AuditConfig, C.JudgeConfig, C.NearDupConfig)),
+    "eval": (eval_cmd.eval_command, (C.EvalConfig, C.EncoderConfig)),
+    "audit": (audit_cmd.audit_command, (C.AuditConfig, C.JudgeConfig, C.NearDupConfig, C.EncoderConfig)),
 }
 RENAMED = {("train", "lr"): (C.TrainConfig, "learning_rate"), ("mine", "denoise_depth"): (C.DenoiseConfig, "depth"),
            ("train", "eval_split"): (C.DevEvalConfig, "split"), ("train", "eval_steps"): (C.DevEvalConfig, "steps"),
@@ -27,11 +31,47 @@ RENAMED = {("train", "lr"): (C.TrainConfig, "learning_rate"), ("mine", "denoise_
            ("audit", "encode_batch_size"): (C.EncoderConfig, "batch_size"),
            ("mine", "cross_encoder_batch_size"): (C.JudgeConfig, "cross_encoder_batch_size"),
            **{(command, f"near_dup_{name}"): (C.NearDupConfig, name) for command in ("mine", "audit")
-              for name in ("min_shared", "shingle", "num_perm")}}
+              for name in ("min_shared", "shingle", "num_perm")},
+           **{(command, "cache"): (C.EncoderConfig, "use_cache") for command in ("mine", "eval", "audit")},
+           **{(command, "progress"): (C.EncoderConfig, "show_progress") for command in ("mine", "eval", "audit")},
+           ("train", "progress"): (C.TrainConfig, "show_progress")}
 """CLI option -> (config, field) where the names differ."""
-DIFFERENT_MEANING = {("train", "train_file"), ("eval", "split"), ("eval", "metrics"), ("audit", "flags")}
+DIFFERENT_MEANING = {("train", "train_file"), ("eval", "split"), ("eval", "metrics"), ("audit", "flags"),
+                     ("eval", "model")}
 """Same name, different thing: a required argument, a per-command default split, a repeatable list option
-whose empty default means "the config's default list", an output path derived from another option."""
+whose empty default means "the config's default list", an output path derived from another option, eval's
+repeatable --model (EvalConfig.models, not its encoder's model)."""
+
+
+def _typer_info(param: inspect.Parameter):
+    """The ``typer.Option`` / ``typer.Argument`` of a command parameter, declared either way typer takes:
+    ``name: Annotated[type, typer.Option(...)] = default`` or ``name: type = typer.Option(default, ...)``."""
+    if typing.get_origin(param.annotation) is typing.Annotated:
+        return next(m for m in typing.get_args(param.annotation)[1:] if isinstance(m, ParameterInfo))
+    return param.default
+
+
+def _type(param: inspect.Parameter):
+    """The parameter's type, without its ``Annotated`` wrapper."""
+    hint = param.annotation
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Annotated else hint
+
+
+def _parameters(command: str) -> dict[str, inspect.Parameter]:
+    return dict(inspect.signature(COMMANDS[command][0], eval_str=True).parameters)
+
+
+@functools.cache
+def _click_commands() -> dict:
+    from negmine.cli import build_app
+
+    return typer.main.get_command(build_app()).commands
+
+
+def _click_param(command: str, name: str):
+    """The click parameter typer built for the command's parameter ``name``."""
+    (param,) = [p for p in _click_commands()[command].params if p.name == name]
+    return param
 
 
 def _default(field: dataclasses.Field):
@@ -46,7 +86,7 @@ def _pairs():
         fields = {}
         for config in reversed(configs):  # the first config listed wins a name clash
             fields.update({f.name: (config, f) for f in dataclasses.fields(config)})
-        for param in inspect.signature(fn).parameters.values():
+        for param in _parameters(command).values():
             if (command, param.name) in DIFFERENT_MEANING:
                 continue
             if (command, param.name) in RENAMED:
@@ -61,17 +101,63 @@ def test_the_mapping_covers_the_main_options():
     for expected in [("train", "lr"), ("train", "fn_margin"), ("train", "batch_size"), ("mine", "relative_margin"),
                      ("mine", "num_negatives"), ("mine", "depth"), ("mine", "denoise_depth"), ("audit", "min_votes"),
                      ("mine", "export_as"), ("audit", "export_as"), ("train", "eval_split"), ("train", "keep_best"),
-                     ("train", "device")]:
+                     ("train", "device"), ("mine", "model"), ("mine", "min_votes"), ("audit", "cache"),
+                     ("eval", "progress"), ("train", "progress")]:
         assert expected in names
 
 
 @pytest.mark.parametrize("command,param,config,field", list(_pairs()), ids=lambda x: getattr(x, "name", str(x)))
 def test_cli_default_equals_config_default(command, param, config, field):
-    cli = getattr(param.default, "default", param.default)
+    cli = _click_param(command, param.name).default  # what typer made of the declaration, either style
     wanted = _default(field)
     if isinstance(wanted, tuple) and isinstance(cli, list):
         wanted = list(wanted)
     assert cli == wanted, f"negmine {command} --{param.name.replace('_', '-')} defaults to {cli!r}, {config.__name__}.{field.name} to {wanted!r}"
+
+
+PARSED_TYPE = {("train", "matryoshka_dims"), ("train", "matryoshka_weights")}
+"""Options whose text the command parses into the field's type (comma-separated numbers)."""
+
+
+def _base_type(hint):
+    """``X | None`` and ``Optional[X]`` -> ``X``; ``tuple[X, ...]`` -> ``list[X]`` (a repeatable option's list)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if typing.get_origin(hint) is tuple:
+        hint = list[typing.get_args(hint)[0]]
+    return hint
+
+
+@pytest.mark.parametrize("command,param,config,field", list(_pairs()), ids=lambda x: getattr(x, "name", str(x)))
+def test_cli_type_equals_config_type(command, param, config, field):
+    """An option's type is its field's (nullability aside: None is an option left unset): an ``int`` option for a
+    ``float`` field would refuse ``--dense-weight 0.5``, a ``str`` one would hand the config text."""
+    cli, wanted = _base_type(_type(param)), _base_type(typing.get_type_hints(config)[field.name])
+    if (command, param.name) in PARSED_TYPE:
+        assert cli is str, f"negmine {command} --{param.name.replace('_', '-')} is parsed from text, typed {cli}"
+    else:
+        flag = f"--{param.name.replace('_', '-')}"
+        assert cli == wanted, f"negmine {command} {flag} is {cli}, {config.__name__}.{field.name} {wanted}"
+
+
+EXTRA_FLAGS = {("train", "lr"): ["--learning-rate"], **{(command, "output"): ["-o"] for command in COMMANDS},
+               ("report", "output"): ["-o"]}
+"""Flags besides ``--<name>``."""
+PAIRED_FLAGS = {"cache", "progress", "html", "fn_mask", "keep_partial", "keep_work", "remine_every_epoch"}
+"""Flags with a ``--no-<name>`` switch (the others, e.g. ``--denoise``, ``--no-sd-margin``, are one flag)."""
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "report"])
+def test_every_option_is_named_after_its_parameter(command):
+    """``--<name>`` (and ``--no-<name>`` for PAIRED_FLAGS), besides EXTRA_FLAGS: the config field,
+    the README and the option cannot go by different names through a flag spelled by hand."""
+    for param in _click_commands()[command].params:
+        if param.param_type_name != "option" or param.name == "help":
+            continue
+        flag = "--" + param.name.replace("_", "-")
+        assert param.opts == [flag, *EXTRA_FLAGS.get((command, param.name), [])], (command, param.opts)
+        off = [f"--no-{flag[2:]}"] if param.name in PAIRED_FLAGS else []
+        assert param.secondary_opts == off, (command, param.secondary_opts)
 
 
 def _captured(monkeypatch, tmp_path, args: list[str]):
@@ -191,7 +277,7 @@ def _other_value(command: str, param) -> list[str]:
     """Arguments that give ``param`` a value other than its default."""
     if param.is_flag:
         return [param.secondary_opts[0] if param.default and param.secondary_opts else param.opts[0]]
-    hint = str(inspect.signature(COMMANDS[command][0], eval_str=True).parameters[param.name].annotation)
+    hint = str(_type(_parameters(command)[param.name]))
     if param.name in _VALUES:
         value = _VALUES[param.name]
     elif "int" in hint:
@@ -228,16 +314,14 @@ def _find(config, cls):
 
 
 _OPTION_PAIRS = [(command, param, config, field) for command, param, config, field in _pairs()
-                 if not isinstance(param.default, type(typer.Argument(None))) and (command, param.name) not in NOT_IN_THE_CONFIG]
+                 if not isinstance(_typer_info(param), ArgumentInfo) and (command, param.name) not in NOT_IN_THE_CONFIG]
 
 
 @pytest.mark.parametrize("command,param,config,field", _OPTION_PAIRS, ids=lambda x: getattr(x, "name", str(x)))
 def test_every_option_named_after_a_field_sets_that_field(monkeypatch, tmp_path, command, param, config, field):
     """Not only the default: the value given lands in the field the option is named after (a positional
     argument out of order in the command's config construction would send it to another field)."""
-    from negmine.cli import build_app
-
-    (click_param,) = [p for p in typer.main.get_command(build_app()).commands[command].params if p.name == param.name]
+    click_param = _click_param(command, param.name)
     args = _other_value(command, click_param)
     context = _CONTEXT.get((command, param.name), [])
     captured, _ = _captured(monkeypatch, tmp_path, _base(command, param.name) + context + args)
@@ -245,7 +329,7 @@ def test_every_option_named_after_a_field_sets_that_field(monkeypatch, tmp_path,
     if click_param.is_flag:
         expected = not click_param.default
     else:
-        hint = str(inspect.signature(COMMANDS[command][0], eval_str=True).parameters[param.name].annotation)
+        hint = str(_type(param))
         kind = Path if "Path" in hint else int if "int" in hint else float if "float" in hint else str
         expected = kind(args[1])
         if "list" in hint:
