@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Annotated
 
 import click
 import pytest
@@ -8,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
-from negmine.cli.common import ENCODER_OPTIONS, SHARED_OPTIONS, TUNING_PANEL, encoder_options, shared_option
+from negmine.cli.common import ENCODER_OPTIONS, SHARED_OPTIONS, TUNING_PANEL, Progress, encoder_options, shared_type
 from negmine.config import UNKNOWN_QRELS, DataConfig, EncoderConfig
 
 runner = CliRunner()
@@ -51,7 +53,7 @@ def test_beir_commands_offer_unknown_qrels_with_its_choices(command):
 
 def test_unknown_shared_option_is_a_key_error_naming_it():
     with pytest.raises(KeyError, match="precisoin"):
-        shared_option("precisoin")
+        shared_type("precisoin", str)
 
 
 @pytest.mark.parametrize("command", ["mine", "eval", "audit"])
@@ -91,7 +93,7 @@ def _decorated_app(received: list) -> typer.Typer:
 
     @app.command()
     @encoder_options(exclude=("batch_size",))
-    def run(encoder: EncoderConfig, name: str = typer.Option("x"), progress: bool = shared_option("progress")):
+    def run(encoder: EncoderConfig, name: str = typer.Option("x"), progress: Progress = True):
         received.append((encoder, name, progress))
 
     return app
@@ -116,6 +118,21 @@ def test_excluded_encoder_option_is_not_offered_and_keeps_the_config_default():
     assert result.exit_code == 2 and "No such option" in result.output
     assert runner.invoke(_decorated_app(received), []).exit_code == 0
     assert received[0][0].batch_size == EncoderConfig().batch_size
+
+
+Fast = Annotated[int, typer.Option(rich_help_panel=TUNING_PANEL)]
+
+
+def test_encoder_options_go_before_the_tuning_options_declared_either_way():
+    """The Tuning panel shows last: a command's own Tuning options follow the encoder options the decorator adds,
+    whether declared ``name: Annotated[int, typer.Option(...)] = 1`` or ``name: int = typer.Option(1, ...)``."""
+    @encoder_options()
+    def command(encoder: EncoderConfig, fast: Fast = 1, slow: int = typer.Option(2, rich_help_panel=TUNING_PANEL),
+                name: str = "x"):
+        return None
+
+    names = list(inspect.signature(command).parameters)
+    assert names[:1] == ["name"] and names[-2:] == ["fast", "slow"] and set(names[1:-2]) == set(ENCODER_OPTIONS)
 
 
 @pytest.mark.parametrize("command", ["mine", "audit"])

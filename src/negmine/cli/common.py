@@ -1,5 +1,12 @@
 """Shared CLI plumbing: the options several commands share (defined once here), and turning negmine
-errors into one clear line and exit code 2."""
+errors into one clear line and exit code 2.
+
+Options are declared as ``name: Alias = default``, ``Alias`` an ``Annotated[type, typer.Option(...)]`` defined
+once at module level (here for the shared options, in the command's module for its own): a command's signature
+then holds one short item per option, and an option several commands share cannot drift apart in flags, help
+or panel between them. The default stays with the command (typer takes it only from ``=``);
+tests/cli/test_common.py checks that a shared option's equals its spec's, tests/cli/test_defaults.py that every
+option's equals its config field's."""
 
 from __future__ import annotations
 
@@ -9,9 +16,10 @@ import inspect
 import sys
 import typing
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
+from typing import Annotated, Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
 import typer
+from typer.models import ParameterInfo
 
 from negmine.config import (
     BACKENDS, DEFAULT_MODEL, DEVICES, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig, JudgeConfig,
@@ -27,7 +35,10 @@ TUNING_PANEL = "Tuning"
 
 
 class OptionSpec(NamedTuple):
-    """One shared option: default, explicit flag declarations (empty: typer derives ``--name``), help, panel."""
+    """One shared option: default, explicit flag declarations (empty: typer derives ``--name``), help, panel.
+
+    :func:`option_type` makes the ``Annotated`` type of the last three; the default is what a command writes after
+    ``=`` (and what :func:`encoder_options` gives the options it adds)."""
 
     default: Any
     decls: tuple[str, ...]
@@ -130,18 +141,56 @@ JUDGE_FIELDS: dict[str, str] = {
 option name -> JudgeConfig field (:func:`refuse_unused_config`)."""
 
 
-def judge_option(name: str) -> Any:
-    """A fresh ``typer.Option`` for the judge option ``name`` (a key of :data:`JUDGE_OPTIONS` or
-    :data:`NEAR_DUP_TUNING`)."""
-    spec = (JUDGE_OPTIONS.get(name) or NEAR_DUP_TUNING[name])[1]
-    return typer.Option(spec.default, *spec.decls, help=spec.help, rich_help_panel=spec.panel)
+def option_type(kind: Any, spec: OptionSpec) -> Any:
+    """``Annotated[kind, typer.Option(...)]`` with the flags, help and panel of ``spec`` (its default is the
+    command's ``= value``: typer refuses a default inside ``Annotated``). typer copies the option info of each
+    parameter, so one alias serves every command that declares the option."""
+    return Annotated[kind, typer.Option(*spec.decls, help=spec.help, rich_help_panel=spec.panel)]
 
 
-def shared_option(name: str) -> Any:
-    """A fresh ``typer.Option`` for the shared option ``name`` (a key of ``SHARED_OPTIONS``), so that every
-    command declares e.g. ``precision: str = shared_option("precision")`` with the same flag, default and help."""
-    spec = SHARED_OPTIONS[name]
-    return typer.Option(spec.default, *spec.decls, help=spec.help, rich_help_panel=spec.panel)
+def shared_type(name: str, kind: Any) -> Any:
+    """:func:`option_type` of the shared option ``name``, a key of :data:`SHARED_OPTIONS` (KeyError naming it)."""
+    return option_type(kind, SHARED_OPTIONS[name])
+
+
+def judge_type(name: str, kind: Any) -> Any:
+    """:func:`option_type` of the judge option ``name``, a key of :data:`JUDGE_OPTIONS` or
+    :data:`NEAR_DUP_TUNING`."""
+    return option_type(kind, (JUDGE_OPTIONS.get(name) or NEAR_DUP_TUNING[name])[1])
+
+
+Model = shared_type("model", str)
+QueryPrompt = shared_type("query_prompt", str)
+DocumentPrompt = shared_type("document_prompt", str)
+MaxLength = shared_type("max_length", Optional[int])
+Precision = shared_type("precision", str)
+Device = shared_type("device", str)
+Progress = shared_type("progress", bool)
+UnknownQrels = shared_type("unknown_qrels", str)
+
+MinVotes = judge_type("min_votes", int)
+CrossEncoderMargin = judge_type("cross_encoder_margin", float)
+CrossEncoderThreshold = judge_type("cross_encoder_threshold", Optional[float])
+TeacherMargin = judge_type("teacher_margin", float)
+TeacherMinVotes = judge_type("teacher_min_votes", Optional[int])
+CrossEncoderBatchSize = judge_type("cross_encoder_batch_size", int)
+NearDupMinShared = judge_type("near_dup_min_shared", int)
+NearDupShingle = judge_type("near_dup_shingle", int)
+NearDupNumPerm = judge_type("near_dup_num_perm", int)
+
+DataDir = Annotated[Optional[Path], typer.Argument(help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/).")]
+NtupleNegatives = Annotated[Optional[int], typer.Option(
+    help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped "
+         "(default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)",
+    rich_help_panel=OUTPUT_PANEL)]
+TEACHER_TEXT_HELP = {
+    "teacher_max_words": "truncate texts to this many words for teachers (speed; default: whole texts)",
+    "teacher_query_prompt": "prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own "
+                            "configured prompt, if any)",
+    "teacher_document_prompt": "prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's "
+                               "own configured prompt, if any)",
+}
+"""Help of the teacher options ``negmine mine`` (denoising panel) and ``negmine audit`` (Judges panel) share."""
 
 
 ENCODER_OPTIONS: dict[str, tuple[str, Any]] = {
@@ -181,12 +230,12 @@ def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[...,
         if clash:
             raise TypeError(f"{command.__name__} declares {', '.join(clash)} itself; pass exclude={tuple(clash)!r}")
         added = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=shared_option(name),
-                              annotation=ENCODER_OPTIONS[name][1])
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=SHARED_OPTIONS[name].default,
+                              annotation=shared_type(name, ENCODER_OPTIONS[name][1]))
             for name in names
         ]
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
-        tuning = [p for p in own if getattr(p.default, "rich_help_panel", None) == TUNING_PANEL]
+        tuning = [p for p in own if help_panel(p) == TUNING_PANEL]
         params = [p for p in own if p not in tuning] + added + tuning  # the Tuning panel shows last
 
         @functools.wraps(command)
@@ -202,6 +251,14 @@ def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[...,
         return run
 
     return decorate
+
+
+def help_panel(parameter: inspect.Parameter) -> str | None:
+    """The help panel of a command parameter, declared either way typer takes: ``Annotated[kind, typer.Option(...)]``
+    or ``= typer.Option(...)``."""
+    annotated = typing.get_origin(parameter.annotation) is Annotated
+    infos = [m for m in typing.get_args(parameter.annotation)[1:] if isinstance(m, ParameterInfo)] if annotated else []
+    return getattr(infos[0] if infos else parameter.default, "rich_help_panel", None)
 
 
 @contextlib.contextmanager

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
-from negmine.cli.common import OUTPUT_PANEL, choices, encoder_options, refuse_unused_config, shared_option, user_errors
+from negmine.cli.common import (
+    OUTPUT_PANEL, DataDir, Progress, UnknownQrels, choices, encoder_options, refuse_unused_config, user_errors,
+)
 from negmine.config import (
     CORRECTIONS, DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, STAT_TESTS, EncoderConfig, EvalConfig,
 )
@@ -16,33 +18,30 @@ _RUNS = "Runs"
 _EVAL = "Metrics and significance"
 _OUT = OUTPUT_PANEL
 
+Split = Annotated[str, typer.Option(help="qrels split: qrels/<split>.tsv")]
+Models = Annotated[list[str], typer.Option("--model", help=f"model name or path, or bm25 (the lexical baseline), repeatable (default {DEFAULT_MODEL} when no --run)", rich_help_panel=_RUNS)]
+RunFiles = Annotated[list[Path], typer.Option("--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS)]
+Depth = Annotated[int, typer.Option(help="documents retrieved per query by each model", rich_help_panel=_RUNS)]
+TruncateDim = Annotated[Optional[int], typer.Option(help="score the dense models with embeddings cut to their first N dims and re-normalised (Matryoshka models; the cache of full vectors is reused); default: full size", rich_help_panel=_RUNS)]
+Metrics = Annotated[list[str], typer.Option("--metrics", help=f"comma-separated metrics, each NAME@k or NAME: {choices(EVAL_METRICS)} (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL)]
+Baseline = Annotated[int, typer.Option(help="index of the baseline run: models first, then run files", rich_help_panel=_EVAL)]
+StatTest = Annotated[str, typer.Option(help=choices(STAT_TESTS, {"student": "paired t-test", "fisher": "randomisation"}), rich_help_panel=_EVAL)]
+Alpha = Annotated[float, typer.Option(help="significance level", rich_help_panel=_EVAL)]
+Correction = Annotated[str, typer.Option(help=choices(CORRECTIONS, {"holm": "p-values Holm-adjusted over the runs compared with the baseline", "none": "raw p-values"}), rich_help_panel=_EVAL)]
+NPermutations = Annotated[int, typer.Option(help="fisher: number of random sign flips", rich_help_panel=_EVAL)]
+Seed = Annotated[int, typer.Option(help="fisher: random seed", rich_help_panel=_EVAL)]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="results JSON (means, p-values, per-query scores; default: none written)", rich_help_panel=_OUT)]
+RunsDir = Annotated[Optional[Path], typer.Option(help="write each model's run as <dir>/<name>.trec (default: none written)", rich_help_panel=_OUT)]
+Workers = Annotated[Optional[int], typer.Option(help="local processes for the bm25 baseline (tokenisation, shards, large searches; same run); default: every CPU, 1: none", rich_help_panel=_RUNS)]
+
 
 @encoder_options(exclude=("model",))
 def eval_command(
-    ctx: typer.Context,
-    encoder: EncoderConfig,
-    data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
-    split: str = typer.Option("test", help="qrels split: qrels/<split>.tsv"),
-    unknown_qrels: str = shared_option("unknown_qrels"),
-    model: list[str] = typer.Option(
-        [], "--model", help=f"model name or path, or bm25 (the lexical baseline), repeatable (default {DEFAULT_MODEL} when no --run)", rich_help_panel=_RUNS
-    ),
-    run: list[Path] = typer.Option([], "--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS),
-    depth: int = typer.Option(100, help="documents retrieved per query by each model", rich_help_panel=_RUNS),
-    truncate_dim: Optional[int] = typer.Option(None, help="score the dense models with embeddings cut to their first N dims and re-normalised (Matryoshka models; the cache of full vectors is reused); default: full size", rich_help_panel=_RUNS),
-    metrics: list[str] = typer.Option(
-        [], "--metrics", help=f"comma-separated metrics, each NAME@k or NAME: {choices(EVAL_METRICS)} (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL
-    ),
-    baseline: int = typer.Option(0, help="index of the baseline run: models first, then run files", rich_help_panel=_EVAL),
-    stat_test: str = typer.Option("student", help=choices(STAT_TESTS, {"student": "paired t-test", "fisher": "randomisation"}), rich_help_panel=_EVAL),
-    alpha: float = typer.Option(0.05, help="significance level", rich_help_panel=_EVAL),
-    correction: str = typer.Option("holm", help=choices(CORRECTIONS, {"holm": "p-values Holm-adjusted over the runs compared with the baseline", "none": "raw p-values"}), rich_help_panel=_EVAL),
-    n_permutations: int = typer.Option(10000, help="fisher: number of random sign flips", rich_help_panel=_EVAL),
-    seed: int = typer.Option(42, help="fisher: random seed", rich_help_panel=_EVAL),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="results JSON (means, p-values, per-query scores; default: none written)", rich_help_panel=_OUT),
-    runs_dir: Optional[Path] = typer.Option(None, help="write each model's run as <dir>/<name>.trec (default: none written)", rich_help_panel=_OUT),
-    workers: Optional[int] = typer.Option(None, help="local processes for the bm25 baseline (tokenisation, shards, large searches; same run); default: every CPU, 1: none", rich_help_panel=_RUNS),
-    progress: bool = shared_option("progress"),
+    ctx: typer.Context, encoder: EncoderConfig, data_dir: DataDir = None, split: Split = "test",
+    unknown_qrels: UnknownQrels = "error", model: Models = [], run: RunFiles = [], depth: Depth = 100,
+    truncate_dim: TruncateDim = None, metrics: Metrics = [], baseline: Baseline = 0, stat_test: StatTest = "student",
+    alpha: Alpha = 0.05, correction: Correction = "holm", n_permutations: NPermutations = 10000, seed: Seed = 42,
+    output: Output = None, runs_dir: RunsDir = None, workers: Workers = None, progress: Progress = True,
 ) -> None:
     """Evaluate models (zero-shot dense retrieval) and run files on a BEIR split; compare them vs a baseline."""
     config = EvalConfig(

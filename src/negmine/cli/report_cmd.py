@@ -4,7 +4,7 @@ summary, or a ``negmine train`` output directory (its ``negmine_train.json``).""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -12,12 +12,15 @@ from negmine.cli.common import refuse_unused, user_errors
 from negmine.config import TABLE_ROWS
 
 
+Source = Annotated[Path, typer.Argument(help="flags JSONL written by negmine audit, or an output directory of negmine train")]
+Summary = Annotated[Optional[Path], typer.Option(help="audit summary JSON (default: <flags stem>.audit-summary.json)")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: <flags stem>.report.html; <dir>/training_report.html)")]
+MaxTableRows = Annotated[int, typer.Option(help="flagged rows shown in the table")]
+
+
 def report_command(
-    ctx: typer.Context,
-    source: Path = typer.Argument(..., help="flags JSONL written by negmine audit, or an output directory of negmine train"),
-    summary: Optional[Path] = typer.Option(None, help="audit summary JSON (default: <flags stem>.audit-summary.json)"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: <flags stem>.report.html; <dir>/training_report.html)"),
-    max_table_rows: int = typer.Option(TABLE_ROWS, help="flagged rows shown in the table"),
+    ctx: typer.Context, source: Source, summary: Summary = None, output: Output = None,
+    max_table_rows: MaxTableRows = TABLE_ROWS,
 ) -> None:
     """Render a self-contained HTML report: an audit's plots and sortable table of flagged pairs, or a training
     run's loss and dev curves, dev evaluations, re-mining events and configuration."""

@@ -11,16 +11,17 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 from negmine.cli.common import (
-    OUTPUT_PANEL, choices, echo_json, refuse_unused, refuse_unused_config, shared_option, typed_options, user_errors,
-    warn_overridden,
+    OUTPUT_PANEL, Device, DocumentPrompt, MaxLength, Model, Precision, Progress, QueryPrompt, UnknownQrels, choices,
+    echo_json, refuse_unused, refuse_unused_config, typed_options, user_errors, warn_overridden,
 )
 from negmine.config import (
-    TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES, DevEvalConfig, TrainConfig,
+    DEFAULT_MODEL, TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES,
+    DevEvalConfig, MineConfig, TrainConfig,
 )
 from negmine.errors import ConfigError
 from negmine.pipeline.recorded_config import load_mine_config
@@ -31,71 +32,71 @@ _BATCH = "Batching and re-mining"
 _DEV = "Dev evaluation while training"
 _OUT = OUTPUT_PANEL
 
+TrainFile = Annotated[Path, typer.Argument(help="native mined JSONL written by `negmine mine` / `negmine audit`")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="output directory for the model", rich_help_panel=_OUT)]
+Epochs = Annotated[int, typer.Option(help="training epochs", rich_help_panel=_OPT)]
+MaxSteps = Annotated[Optional[int], typer.Option(help="stop after this many steps (overrides --epochs; default: --epochs decides)", rich_help_panel=_OPT)]
+BatchSize = Annotated[int, typer.Option(help="pairs per batch", rich_help_panel=_OPT)]
+Lr = Annotated[float, typer.Option("--lr", "--learning-rate", help="peak learning rate (AdamW, linear decay after --warmup-ratio)", rich_help_panel=_OPT)]
+WarmupRatio = Annotated[float, typer.Option(help="share of steps for linear warm-up", rich_help_panel=_OPT)]
+WeightDecay = Annotated[float, typer.Option(help="AdamW weight decay", rich_help_panel=_OPT)]
+Seed = Annotated[int, typer.Option(help="random seed", rich_help_panel=_OPT)]
+Loss = Annotated[str, typer.Option(help=choices(TRAIN_LOSSES, {"cached-mnrl": "GradCache: big batches, small memory"}), rich_help_panel=_OPT)]
+Scale = Annotated[float, typer.Option(help="similarity scale (1 / temperature)", rich_help_panel=_OPT)]
+MiniBatchSize = Annotated[int, typer.Option(help="cached-mnrl: texts embedded at once", rich_help_panel=_OPT)]
+AttentionDropout = Annotated[Optional[float], typer.Option(help="attention dropout while training (default: the model's own; 0 is ~1.6x faster on CPU)", rich_help_panel=_OPT)]
+MatryoshkaDims = Annotated[Optional[str], typer.Option(help="Matryoshka: also train the embeddings cut to these leading dims, comma-separated, largest first, e.g. 384,256,128,64 (default: off)", rich_help_panel=_OPT)]
+MatryoshkaWeights = Annotated[Optional[str], typer.Option(help="Matryoshka: loss weight of each --matryoshka-dims entry, comma-separated (default: 1 each)", rich_help_panel=_OPT)]
+MatryoshkaDimsPerStep = Annotated[int, typer.Option(help="Matryoshka: train a random sample of this many of the --matryoshka-dims at each step (cheaper steps, each dim trained less often); -1: every dim at each step", rich_help_panel=_OPT)]
+NumNegatives = Annotated[int, typer.Option(help="hard negatives per pair (rows with fewer are dropped)", rich_help_panel=_NEG)]
+FnMask = Annotated[bool, typer.Option("--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG)]
+FnMargin = Annotated[Optional[float], typer.Option(help="also mask candidates with s > s_pos + margin (default off: known and flagged false negatives only)", rich_help_panel=_NEG)]
+NoFnMargin = Annotated[bool, typer.Option("--no-fn-margin", help="mask only known/flagged false negatives, no margin (the default)", rich_help_panel=_NEG)]
+Hardness = Annotated[str, typer.Option(help="weight harder negatives: " + choices(TRAIN_HARDNESS, {"all": "mined and in-batch", "hard-negatives": "mined only"}), rich_help_panel=_NEG)]
+HardnessStrength = Annotated[float, typer.Option(help="hardness weight alpha (logit += alpha * cosine)", rich_help_panel=_NEG)]
+Direction = Annotated[Optional[list[str]], typer.Option("--direction", help=f"contrastive direction, repeatable: query_to_doc (always; added when not given) and any of {', '.join(d for d in TRAIN_DIRECTIONS if d != 'query_to_doc')} (GTE); default query_to_doc only", rich_help_panel=_NEG)]
+PartitionMode = Annotated[str, typer.Option(help=choices(TRAIN_PARTITION_MODES, {"joint": "one softmax over all directions"}), rich_help_panel=_NEG)]
+Batching = Annotated[str, typer.Option(help=choices(TRAIN_BATCHINGS, {"topic": "TAS-B"}), rich_help_panel=_BATCH)]
+TopicClusters = Annotated[Optional[int], typer.Option(help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH)]
+RemineEveryEpoch = Annotated[bool, typer.Option(help="re-mine negatives with the current model each epoch", rich_help_panel=_BATCH)]
+RemineSteps = Annotated[Optional[int], typer.Option(help="re-mine every N steps (default: off)", rich_help_panel=_BATCH)]
+MineSummary = Annotated[Optional[Path], typer.Option(help="mining summary JSON for re-mining (default <mined>.summary.json)", rich_help_panel=_BATCH)]
+CheckpointSteps = Annotated[Optional[int], typer.Option(help="save a checkpoint every N steps", rich_help_panel=_OUT)]
+NoCheckpoints = Annotated[bool, typer.Option("--no-checkpoints", help="do not save checkpoints", rich_help_panel=_OUT)]
+Resume = Annotated[bool, typer.Option("--resume", help="continue from the last checkpoint in --output", rich_help_panel=_OUT)]
+LoggingSteps = Annotated[int, typer.Option(help="log the loss every N steps", rich_help_panel=_OUT)]
+EvalData = Annotated[Optional[Path], typer.Option(help="BEIR directory to evaluate on while training (as negmine eval scores: nDCG@10, MRR@10, Recall@100, MAP); before the first step, every --eval-steps and at the end", rich_help_panel=_DEV)]
+EvalSplit = Annotated[str, typer.Option(help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV)]
+EvalSteps = Annotated[Optional[int], typer.Option(help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV)]
+EvalMaxDocuments = Annotated[Optional[int], typer.Option(help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's (default: the whole corpus)", rich_help_panel=_DEV)]
+KeepBest = Annotated[bool, typer.Option("--keep-best", help="save a checkpoint at every evaluation and end with the one of the best dev nDCG@10 instead of the last", rich_help_panel=_DEV)]
+
 
 def train_command(
-    ctx: typer.Context,
-    train_file: Path = typer.Argument(..., help="native mined JSONL written by `negmine mine` / `negmine audit`"),
-    output: Path = typer.Option(..., "--output", "-o", help="output directory for the model", rich_help_panel=_OUT),
-    model: str = shared_option("model"),
-    max_length: Optional[int] = shared_option("max_length"),
-    query_prompt: str = shared_option("query_prompt"),
-    document_prompt: str = shared_option("document_prompt"),
-    precision: str = shared_option("precision"),
-    device: str = shared_option("device"),
-    epochs: int = typer.Option(1, help="training epochs", rich_help_panel=_OPT),
-    max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (overrides --epochs; default: --epochs decides)", rich_help_panel=_OPT),
-    batch_size: int = typer.Option(32, help="pairs per batch", rich_help_panel=_OPT),
-    lr: float = typer.Option(2e-5, "--lr", "--learning-rate", help="peak learning rate (AdamW, linear decay after --warmup-ratio)", rich_help_panel=_OPT),
-    warmup_ratio: float = typer.Option(0.1, help="share of steps for linear warm-up", rich_help_panel=_OPT),
-    weight_decay: float = typer.Option(0.01, help="AdamW weight decay", rich_help_panel=_OPT),
-    seed: int = typer.Option(42, help="random seed", rich_help_panel=_OPT),
-    loss: str = typer.Option("mnrl", help=choices(TRAIN_LOSSES, {"cached-mnrl": "GradCache: big batches, small memory"}), rich_help_panel=_OPT),
-    scale: float = typer.Option(20.0, help="similarity scale (1 / temperature)", rich_help_panel=_OPT),
-    mini_batch_size: int = typer.Option(16, help="cached-mnrl: texts embedded at once", rich_help_panel=_OPT),
-    attention_dropout: Optional[float] = typer.Option(None, help="attention dropout while training (default: the model's own; 0 is ~1.6x faster on CPU)", rich_help_panel=_OPT),
-    matryoshka_dims: Optional[str] = typer.Option(None, help="Matryoshka: also train the embeddings cut to these leading dims, comma-separated, largest first, e.g. 384,256,128,64 (default: off)", rich_help_panel=_OPT),
-    matryoshka_weights: Optional[str] = typer.Option(None, help="Matryoshka: loss weight of each --matryoshka-dims entry, comma-separated (default: 1 each)", rich_help_panel=_OPT),
-    matryoshka_dims_per_step: int = typer.Option(-1, help="Matryoshka: train a random sample of this many of the --matryoshka-dims at each step (cheaper steps, each dim trained less often); -1: every dim at each step", rich_help_panel=_OPT),
-    num_negatives: int = typer.Option(3, help="hard negatives per pair (rows with fewer are dropped)", rich_help_panel=_NEG),
-    fn_mask: bool = typer.Option(True, "--fn-mask/--no-fn-mask", help="mask false negatives in the softmax", rich_help_panel=_NEG),
-    fn_margin: Optional[float] = typer.Option(None, help="also mask candidates with s > s_pos + margin (default off: known and flagged false negatives only)", rich_help_panel=_NEG),
-    no_fn_margin: bool = typer.Option(False, "--no-fn-margin", help="mask only known/flagged false negatives, no margin (the default)", rich_help_panel=_NEG),
-    hardness: str = typer.Option("all", help="weight harder negatives: " + choices(TRAIN_HARDNESS, {"all": "mined and in-batch", "hard-negatives": "mined only"}), rich_help_panel=_NEG),
-    hardness_strength: float = typer.Option(5.0, help="hardness weight alpha (logit += alpha * cosine)", rich_help_panel=_NEG),
-    direction: Optional[list[str]] = typer.Option(None, "--direction", help=f"contrastive direction, repeatable: query_to_doc (always; added when not given) and any of {', '.join(d for d in TRAIN_DIRECTIONS if d != 'query_to_doc')} (GTE); default query_to_doc only", rich_help_panel=_NEG),
-    partition_mode: str = typer.Option("joint", help=choices(TRAIN_PARTITION_MODES, {"joint": "one softmax over all directions"}), rich_help_panel=_NEG),
-    batching: str = typer.Option("no-duplicates", help=choices(TRAIN_BATCHINGS, {"topic": "TAS-B"}), rich_help_panel=_BATCH),
-    topic_clusters: Optional[int] = typer.Option(None, help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH),
-    remine_every_epoch: bool = typer.Option(False, help="re-mine negatives with the current model each epoch", rich_help_panel=_BATCH),
-    remine_steps: Optional[int] = typer.Option(None, help="re-mine every N steps (default: off)", rich_help_panel=_BATCH),
-    mine_summary: Optional[Path] = typer.Option(None, help="mining summary JSON for re-mining (default <mined>.summary.json)", rich_help_panel=_BATCH),
-    checkpoint_steps: Optional[int] = typer.Option(500, help="save a checkpoint every N steps", rich_help_panel=_OUT),
-    no_checkpoints: bool = typer.Option(False, "--no-checkpoints", help="do not save checkpoints", rich_help_panel=_OUT),
-    resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint in --output", rich_help_panel=_OUT),
-    logging_steps: int = typer.Option(10, help="log the loss every N steps", rich_help_panel=_OUT),
-    eval_data: Optional[Path] = typer.Option(None, help="BEIR directory to evaluate on while training (as negmine eval scores: nDCG@10, MRR@10, Recall@100, MAP); before the first step, every --eval-steps and at the end", rich_help_panel=_DEV),
-    eval_split: str = typer.Option("dev", help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV),
-    eval_steps: Optional[int] = typer.Option(None, help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV),
-    eval_max_documents: Optional[int] = typer.Option(None, help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's (default: the whole corpus)", rich_help_panel=_DEV),
-    unknown_qrels: str = shared_option("unknown_qrels"),  # for --eval-data's qrels
-    keep_best: bool = typer.Option(False, "--keep-best", help="save a checkpoint at every evaluation and end with the one of the best dev nDCG@10 instead of the last", rich_help_panel=_DEV),
-    progress: bool = shared_option("progress"),
+    ctx: typer.Context, train_file: TrainFile, output: Output, model: Model = DEFAULT_MODEL,
+    max_length: MaxLength = None, query_prompt: QueryPrompt = "", document_prompt: DocumentPrompt = "",
+    precision: Precision = "auto", device: Device = "cpu", epochs: Epochs = 1, max_steps: MaxSteps = None,
+    batch_size: BatchSize = 32, lr: Lr = 2e-5, warmup_ratio: WarmupRatio = 0.1, weight_decay: WeightDecay = 0.01,
+    seed: Seed = 42, loss: Loss = "mnrl", scale: Scale = 20.0, mini_batch_size: MiniBatchSize = 16,
+    attention_dropout: AttentionDropout = None, matryoshka_dims: MatryoshkaDims = None,
+    matryoshka_weights: MatryoshkaWeights = None, matryoshka_dims_per_step: MatryoshkaDimsPerStep = -1,
+    num_negatives: NumNegatives = 3, fn_mask: FnMask = True, fn_margin: FnMargin = None,
+    no_fn_margin: NoFnMargin = False, hardness: Hardness = "all", hardness_strength: HardnessStrength = 5.0,
+    direction: Direction = None, partition_mode: PartitionMode = "joint", batching: Batching = "no-duplicates",
+    topic_clusters: TopicClusters = None, remine_every_epoch: RemineEveryEpoch = False,
+    remine_steps: RemineSteps = None, mine_summary: MineSummary = None, checkpoint_steps: CheckpointSteps = 500,
+    no_checkpoints: NoCheckpoints = False, resume: Resume = False, logging_steps: LoggingSteps = 10,
+    eval_data: EvalData = None, eval_split: EvalSplit = "dev", eval_steps: EvalSteps = None,
+    eval_max_documents: EvalMaxDocuments = None, unknown_qrels: UnknownQrels = "error",  # for --eval-data's qrels
+    keep_best: KeepBest = False, progress: Progress = True,
 ) -> None:
     """Fine-tune a bi-encoder on mined hard negatives and save it to --output.
 
     --max-length truncates texts while training only; the saved model keeps its own limit."""
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
-    # a dev option without --eval-data named only --eval-data, so `--unknown-qrels skip` (meant for the training
-    # file, which has no qrels) read as a complaint about dev evaluation the user never asked for
-    refuse_unused(ctx, [(DEV_OPTIONS, eval_data is None, "no --eval-data is given, and the dev-evaluation options "
-                         "apply to its split only (the training file has no qrels)",
-                         "add --eval-data DIR")])
+    refuse_dev_options_without_eval_data(ctx, eval_data)
     with user_errors(lambda: _interrupted_hint(output)):
-        remine = remine_every_epoch or remine_steps is not None
-        if mine_summary is not None and not remine:
-            raise ConfigError("--mine-summary is read for re-mining only; add --remine-every-epoch or --remine-steps N, "
-                              "or drop --mine-summary")
-        mine_config = load_mine_config(train_file, mine_summary) if remine else None
+        mine_config = recorded_mine_config(train_file, mine_summary, remine_every_epoch or remine_steps is not None)
         dev = DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents, unknown_qrels)
         config = TrainConfig(
             train_file=train_file, output_dir=output, model=model, epochs=epochs, max_steps=max_steps,
@@ -115,17 +116,41 @@ def train_command(
             dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,
         )
         refuse_unused_config(ctx, config, TRAIN_FIELDS)
-        from negmine.train.preflight import check_before_work, check_training_file
-
-        check_before_work(config)  # before the trainer's import, which takes seconds
-        check_training_file(config)  # a malformed row too (last: it reads the whole file)
-        from negmine.train.api import train
-
-        with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its log lines: stdout is the JSON only
-            result = train(config)  # re-mining: the mining pipeline with config.mine
+        result = run(config)
     summary = result.as_dict()
     summary.pop("loss_history")
     echo_json(summary)
+
+
+def refuse_dev_options_without_eval_data(ctx: typer.Context, eval_data: Optional[Path]) -> None:
+    """Exit 2 naming each dev-evaluation option given without --eval-data: an error naming only --eval-data made
+    ``--unknown-qrels skip`` (meant for the training file, which has no qrels) read as a complaint about a dev
+    evaluation the user never asked for."""
+    refuse_unused(ctx, [(DEV_OPTIONS, eval_data is None, "no --eval-data is given, and the dev-evaluation options "
+                         "apply to its split only (the training file has no qrels)",
+                         "add --eval-data DIR")])
+
+
+def recorded_mine_config(train_file: Path, mine_summary: Optional[Path], remine: bool) -> Optional[MineConfig]:
+    """The mining configuration re-mining runs with (the one the mined file records, or ``--mine-summary``'s);
+    None without re-mining, where ``--mine-summary`` is refused rather than ignored."""
+    if mine_summary is not None and not remine:
+        raise ConfigError("--mine-summary is read for re-mining only; add --remine-every-epoch or --remine-steps N, "
+                          "or drop --mine-summary")
+    return load_mine_config(train_file, mine_summary) if remine else None
+
+
+def run(config: TrainConfig):
+    """Check the config and the training file, then train; the TrainResult. The trainer's log lines go to stderr:
+    stdout is the JSON only."""
+    from negmine.train.preflight import check_before_work, check_training_file
+
+    check_before_work(config)  # before the trainer's import, which takes seconds
+    check_training_file(config)  # a malformed row too (last: it reads the whole file)
+    from negmine.train.api import train
+
+    with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its log lines: stdout is the JSON only
+        return train(config)  # re-mining: the mining pipeline with config.mine
 
 
 def _interrupted_hint(output: Path) -> str:
