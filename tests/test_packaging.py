@@ -87,10 +87,10 @@ def test_sdist_holds_the_tests_and_what_they_read(built):
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True)
     if tracked.returncode == 0 and tracked.stdout:  # a checkout: every tracked test and benchmark file
-        wanted = {n for n in tracked.stdout.splitlines() if n.startswith(("tests/", "benchmarks/", "src/"))}
+        wanted = {n for n in tracked.stdout.splitlines() if n.startswith(("tests/", "benchmarks/", "src/", "docs/"))}
         assert wanted - names == set()
     assert {"LICENSE", "README.md", "pyproject.toml", "MANIFEST.in", "constraints/cpu.txt", "constraints/minimum.txt", ".ci/run",
-            "tests/conftest.py", "tests/test_packaging.py"} <= names
+            "tests/conftest.py", "tests/test_packaging.py", "docs/mining.md"} <= names
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".tmp"))]
 
 

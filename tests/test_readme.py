@@ -21,6 +21,12 @@ from negmine.config import DEFAULT_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
+DOCS = REPO / "docs"
+
+
+def manual() -> dict[Path, str]:
+    """README.md and the reference pages under docs/ it links to: the text a reader takes commands from."""
+    return {path: path.read_text(encoding="utf-8") for path in (README, *sorted(DOCS.glob("*.md")))}
 
 
 def section(text: str, heading: str) -> str:
@@ -93,13 +99,14 @@ def test_quickstart_bash_block_writes_every_output_it_names(quickstart):
     assert "p-values vs baseline 'all-MiniLM-L6-v2'" in done.stdout
 
 
-def run_python_block(heading: str, folder: Path) -> None:
-    """Execute the first Python block of the README section ``heading`` with ``folder`` as working directory."""
-    snippet = code_blocks(section(README.read_text(encoding="utf-8"), heading), "python")[0]
+def run_python_block(heading: str, folder: Path, page: Path = README) -> None:
+    """Execute the first Python block of the section ``heading`` of ``page`` (README.md or a docs/ page) with
+    ``folder`` as working directory."""
+    snippet = code_blocks(section(page.read_text(encoding="utf-8"), heading), "python")[0]
     cwd = Path.cwd()
     os.chdir(folder)
     try:
-        exec(compile(snippet, f"README.md {heading}", "exec"), {})
+        exec(compile(snippet, f"{page.relative_to(REPO)} {heading}", "exec"), {})
     finally:
         os.chdir(cwd)
 
@@ -114,9 +121,9 @@ def test_quickstart_python_snippet_runs(quickstart, capsys):
 
 @pytest.mark.slow
 def test_train_and_evaluate_python_loop_runs_after_the_quickstart(quickstart, capsys):
-    """The "Train and evaluate" section's Python loop, in the folder the quickstart left (as a reader runs it)."""
+    """docs/training.md's Python loop, in the folder the quickstart left (as a reader runs it)."""
     work, _ = quickstart
-    run_python_block("Train and evaluate", work)
+    run_python_block(TRAIN_LOOP, work, DOCS / "training.md")
     printed = capsys.readouterr().out
     assert re.search(r"^\[(0\.\d+(, )?)+\]$", printed, flags=re.M), printed[-2000:]
     assert "all-MiniLM-L6-v2 (baseline)" in printed
@@ -134,11 +141,15 @@ def tiny_default_model(tiny_model_path, tmp_path, monkeypatch):
     return tmp_path
 
 
+TRAIN_LOOP = "The same loop from Python"  # the section of docs/training.md that holds the train-and-evaluate loop
+
+
 def test_every_readme_python_block_is_run_by_a_test():
-    """The README sections with Python examples are the two run here (and in the slow suite)."""
-    text = README.read_text(encoding="utf-8")
-    with_python = [h for h in re.findall(r"^## (.+)$", text, flags=re.M) if code_blocks(section(text, h), "python")]
-    assert with_python == ["Quickstart (demo data shipped with the package)", "Train and evaluate"]
+    """The sections of README.md and docs/ with Python examples are the two run here (and in the slow suite)."""
+    with_python = {(path.name, h) for path, text in manual().items()
+                   for h in re.findall(r"^## (.+)$", text, flags=re.M) if code_blocks(section(text, h), "python")}
+    assert with_python == {("README.md", "Quickstart (demo data shipped with the package)"),
+                           ("training.md", TRAIN_LOOP)}
 
 
 def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, capsys):
@@ -149,7 +160,7 @@ def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, caps
 
 
 def test_train_and_evaluate_python_loop_runs_on_a_tiny_model(tiny_default_model, capsys):
-    run_python_block("Train and evaluate", tiny_default_model)
+    run_python_block(TRAIN_LOOP, tiny_default_model, DOCS / "training.md")
     printed = capsys.readouterr().out
     assert re.search(r"^\[(0\.\d+(, )?)+\]$", printed, flags=re.M), printed[-2000:]
     assert "all-MiniLM-L6-v2 (baseline)" in printed and "model-py" in printed
@@ -180,21 +191,95 @@ def test_readme_command_lines_are_found():
     assert readme_command_lines(text) == [("mine", " d --depth 5    --seed 1  "), ("eval", " D --alpha 0.1")]
 
 
+def wrong_command_options(text: str, options: dict[str, set[str]]) -> list[str]:
+    """Each `negmine CMD ... --flag` of ``text`` whose flag is not an option of CMD."""
+    return [f"negmine {cmd}{rest}: {flag}" for cmd, rest in readme_command_lines(text)
+            for flag in re.findall(r"(?<![\w-])(--?[a-z][a-z0-9-]*)", rest) if flag not in options.get(cmd, ())]
+
+
 def test_every_option_the_readme_shows_on_a_command_is_one_of_its_options():
-    """A `negmine CMD ... --flag` in the README (a bash line or an inline span) names an option CMD has."""
+    """A `negmine CMD ... --flag` in the README or a docs/ page (a bash line or an inline span) names an option
+    CMD has."""
     options = command_options()
-    wrong = [f"negmine {cmd}{rest}: {flag}" for cmd, rest in readme_command_lines(README.read_text(encoding="utf-8"))
-             for flag in re.findall(r"(?<![\w-])(--?[a-z][a-z0-9-]*)", rest) if flag not in options.get(cmd, ())]
+    wrong = [f"{path.name}: {w}" for path, text in manual().items() for w in wrong_command_options(text, options)]
     assert not wrong, wrong
-    assert len(readme_command_lines(README.read_text(encoding="utf-8"))) > 20
+    assert len(readme_command_lines(README.read_text(encoding="utf-8"))) > 5
+    assert len(readme_command_lines(manual()[DOCS / "mining.md"])) > 10
+    assert len(readme_command_lines("\n".join(manual().values()))) > 20
+
+
+def double_dash_options(text: str) -> set[str]:
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*[a-z0-9])(?![-*\w])", text))
 
 
 def test_every_double_dash_option_the_readme_names_exists():
-    """Every `--option` in the README is an option of some negmine command (or of the tools it shows: pip,
-    ray start, the benchmark scripts): a renamed or dropped option leaves no stale name behind."""
-    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*[a-z0-9])(?![-*\w])", README.read_text(encoding="utf-8")))
+    """Every `--option` in the README and the docs/ pages is an option of some negmine command (or of the tools
+    it shows: pip, ray start, the benchmark scripts): a renamed or dropped option leaves no stale name behind."""
+    named = set().union(*map(double_dash_options, manual().values()))
+    assert {"--num-negatives", "--engine", "--false-negative-policy", "--matryoshka-dims"} <= named  # docs/ read
     others = {"--version", "--help", "--no-deps", "--head", "--port", "--address",  # negmine, pip wheel, ray start
               "--ray-client-server-port"}
     scripts = " ".join(p.read_text(encoding="utf-8") for p in (REPO / "benchmarks").glob("*.py"))
     known = set().union(*command_options().values()) | others
     assert sorted(f for f in named - known if f'"{f}"' not in scripts) == []
+
+
+def github_slugs(markdown: str) -> set[str]:
+    """The anchors GitHub gives the headings of ``markdown``: lower-cased, punctuation but ``-`` and ``_``
+    dropped, spaces as ``-``, a repeated slug numbered (``x``, ``x-1``); headings inside code blocks are none."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    slugs: set[str] = set()
+    for heading in re.findall(r"^#{1,6} (.+?)\s*$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        numbered, n = slug, 0
+        while numbered in slugs:
+            n += 1
+            numbered = f"{slug}-{n}"
+        slugs.add(numbered)
+    return slugs
+
+
+def relative_links(markdown: str) -> list[str]:
+    """The targets of the Markdown links ``[text](target)`` of ``markdown`` that are not web addresses, outside
+    code blocks and code spans."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    return [t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t)]
+
+
+def broken_links(page: Path, markdown: str) -> list[str]:
+    """The relative links of ``page`` whose file does not exist, or whose ``#anchor`` is no heading of it."""
+    broken = []
+    for target in relative_links(markdown):
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if path and not linked.exists():
+            broken.append(f"{page.name}: {target} (no file {path})")
+        elif anchor and (linked.suffix != ".md" or anchor not in github_slugs(
+                linked.read_text(encoding="utf-8") if path else markdown)):
+            broken.append(f"{page.name}: {target} (no heading #{anchor} in {linked.name})")
+    return broken
+
+
+def test_github_slugs_and_relative_links_parse_markdown(tmp_path):
+    text = ("# Set up\n## Mine (`negmine mine`)\n## Scaling out: `--engine ray`, 2 nodes\n## Mine (`negmine mine`)\n"
+            "```\n# not a heading\n```\nSee [a](other.md#set-up), [b](#mine-negmine-mine-1), [c](https://x.org/a)"
+            " and `[d](code.md)`.\n")
+    assert github_slugs(text) == {"set-up", "mine-negmine-mine", "scaling-out---engine-ray-2-nodes",
+                                  "mine-negmine-mine-1"}
+    assert relative_links(text) == ["other.md#set-up", "#mine-negmine-mine-1"]
+    page = tmp_path / "page.md"
+    (tmp_path / "other.md").write_text("# Set up\n", encoding="utf-8")
+    assert broken_links(page, text) == []
+    assert broken_links(page, "[x](other.md#setup) [y](gone.md) [z](#nowhere)") == [
+        "page.md: other.md#setup (no heading #setup in other.md)", "page.md: gone.md (no file gone.md)",
+        "page.md: #nowhere (no heading #nowhere in page.md)"]
+
+
+def test_every_relative_link_of_the_readme_and_docs_points_to_a_file_and_heading():
+    """README.md links into docs/ and the pages link back (``../README.md#benchmarks``): a moved section or a
+    renamed heading leaves no dead link, on GitHub, where the anchors are these slugs."""
+    pages = manual()
+    assert not [broken for page, text in pages.items() for broken in broken_links(page, text)]
+    assert sum(len(relative_links(text)) for text in pages.values()) > 5
