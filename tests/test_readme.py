@@ -203,9 +203,9 @@ def test_every_option_the_readme_shows_on_a_command_is_one_of_its_options():
     options = command_options()
     wrong = [f"{path.name}: {w}" for path, text in manual().items() for w in wrong_command_options(text, options)]
     assert not wrong, wrong
-    assert len(readme_command_lines(README.read_text(encoding="utf-8"))) > 5
+    assert len(readme_command_lines(README.read_text(encoding="utf-8"))) > 10
     assert len(readme_command_lines(manual()[DOCS / "mining.md"])) > 10
-    assert len(readme_command_lines("\n".join(manual().values()))) > 20
+    assert len(readme_command_lines("\n".join(manual().values()))) > 60
 
 
 def double_dash_options(text: str) -> set[str]:
@@ -282,4 +282,4 @@ def test_every_relative_link_of_the_readme_and_docs_points_to_a_file_and_heading
     renamed heading leaves no dead link, on GitHub, where the anchors are these slugs."""
     pages = manual()
     assert not [broken for page, text in pages.items() for broken in broken_links(page, text)]
-    assert sum(len(relative_links(text)) for text in pages.values()) > 5
+    assert sum(len(relative_links(text)) for text in pages.values()) > 20

@@ -101,7 +101,7 @@ retrained and ``--resume`` with a mining summary rewritten by such a run was ref
   its top level.
 - ``encoder.cache_dir``, ``encoder.use_cache``: where vectors (and a ``--denoise`` cross-encoder's scores) are
   kept between runs, and whether. On the CPU a text's vector does not depend on the texts encoded with it, so a
-  warm cache gives the cold run's bytes (README "What stays byte-identical";
+  warm cache gives the cold run's bytes (docs/mining.md "What stays byte-identical";
   ``tests/pipeline/test_mine_cache_history.py``), and re-mining's model is new at every step (its fingerprint
   holds the step and the weights), so its vectors are never found in a cache. Not settings, and in no record:
   what a cache holds; on a GPU, and for a cross-encoder's padded batches, vectors or scores cached from other
