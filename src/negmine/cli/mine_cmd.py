@@ -64,7 +64,7 @@ DenseWeight = Annotated[float, typer.Option(help="weighted fusion: weight of den
 Bm25ShardSize = Annotated[int, typer.Option(help="BM25: index a larger corpus in shards of at most this many documents (global statistics, bounded memory; from 100k documents also one shard per --workers)", rich_help_panel=_CANDS)]
 Fallback = Annotated[Optional[str], typer.Option(help=f"{choices(FALLBACKS)} (default: off): a pair whose dense pool leaves too few negatives (positive ranked low) is selected from its query's hybrid (dense + BM25) pool instead of being skipped", rich_help_panel=_CANDS)]
 NoFallback = Annotated[bool, typer.Option("--no-fallback", help="skip such pairs (no BM25 index is built)", rich_help_panel=_CANDS)]
-Strategy = Annotated[str, typer.Option(help=f"selection strategy: {choices(STRATEGIES)} (see README)", rich_help_panel=_SELECT)]
+Strategy = Annotated[str, typer.Option(help=f"selection strategy: {choices(STRATEGIES)} (see docs/mining.md)", rich_help_panel=_SELECT)]
 NumNegatives = Annotated[int, typer.Option(help="negatives per pair", rich_help_panel=_SELECT)]
 Seed = Annotated[int, typer.Option(help="random seed", rich_help_panel=_SELECT)]
 RankMin = Annotated[Optional[int], typer.Option(help=f"rank window start (1-based, inclusive; {_DEFAULT_WINDOW})", rich_help_panel=_SELECT)]
