@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -208,3 +210,39 @@ def test_plain_ranks_are_read(tmp_path) -> None:
     path = tmp_path / "r.trec"
     path.write_text("q1 Q0 d1 0 0.5 t\nq1 Q0 d2 007 0.4 t\nq1 Q0 d3 12345678901234567890 0.3 t\n", encoding="utf-8")
     assert read_trec_run(path).ranked("q1") == ["d1", "d2", "d3"]
+
+
+@pytest.mark.parametrize(("content", "line", "field", "problem"), [
+    ("q1 Q0 d1 1 0.5 t\nq1 Q0 d\ufeff2 2 0.4 t\n", 2, "doc_id",
+     "id 'd\\ufeff2' holds a byte-order mark (U+FEFF) at character 2, an invisible character that only the start of "
+     "a file may hold"),
+    ("q1 Q0 \ufeffd1 1 0.5 t\n", 1, "doc_id", "id '\\ufeffd1' holds a byte-order mark (U+FEFF) at character 1"),
+    ("q1 Q0 d1 1 0.5 t\nq\ufeff2 Q0 d1 1 0.4 t\n", 2, "query_id",
+     "id 'q\\ufeff2' holds a byte-order mark (U+FEFF) at character 2"),
+    ("q1 Q0 \u200b 1 0.5 t\n", 1, "doc_id", "id '\\u200b' has no visible character (only whitespace and the "
+                                           "invisible characters U+200B); give the row a visible id"),
+])
+def test_the_reader_refuses_the_ids_the_corpus_and_queries_readers_refuse_in_their_words(tmp_path, content, line,
+                                                                                          field, problem) -> None:
+    """A doc id holding U+FEFF was read, then reported as a document the corpus lacks (the corpus reader refuses
+    such an id); the message now says what is wrong with it, as id_problem does for every other file."""
+    path = tmp_path / "r.trec"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_trec_run(path)
+    assert str(info.value).startswith(f"{path}:{line}: field '{field}': {problem}")
+    path.write_text("q1 Q0 d\u200d1 1 0.5 t\n", encoding="utf-8")  # a joiner inside an id is kept, as in a corpus
+    assert read_trec_run(path).ranked("q1") == ["d\u200d1"]
+
+
+@pytest.mark.parametrize(("scores", "field", "value"), [
+    ({"q1": {"d1": 0.5, "d\ufeff2": 0.4}}, "doc_id", "d\\ufeff2"),
+    ({"q\ufeff1": {"d1": 0.5}}, "query_id", "q\\ufeff1"),
+    ({"q1": {"\u200b": 0.5}}, "doc_id", "\\u200b"),
+])
+def test_the_writer_refuses_the_ids_the_reader_refuses(tmp_path, scores, field, value) -> None:
+    """A Run built in Python could hold them: its file was written, then refused by read_trec_run."""
+    path = tmp_path / "r.trec"
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: field '{field}': id '{re.escape(value)}' "):
+        write_trec_run(path, Run(scores))
+    assert not list(tmp_path.iterdir())
