@@ -259,3 +259,25 @@ def test_the_report_is_never_written_over_its_flags_or_summary_nor_into_a_direct
         report_from_files(flags, summary, tmp_path / "dir")
     assert str(info.value) == f"--output {tmp_path / 'dir'}: is a directory; give a file path, e.g. {tmp_path / 'dir' / 'report.html'}"
     assert (flags.read_bytes(), summary.read_bytes()) == before
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("doc_id", "d1 ", "id 'd1 ' has whitespace at its start or end; ids are matched exactly across the corpus, "
+                      "queries, qrels and mined files, so remove it"),
+    ("positive_id", "p\t1", "id 'p\\t1' holds a tab at character 2, which a qrels TSV line cannot hold"),
+    ("query_id", "q\ufeff1", "id 'q\\ufeff1' holds a byte-order mark (U+FEFF) at character 2, an invisible character "
+                             "that only the start of a file may hold"),
+    ("doc_id", "\u200b", "id '\\u200b' has no visible character (only whitespace and the invisible characters "
+                         "U+200B); give the row a visible id"),
+])
+def test_a_flag_id_the_mined_file_reader_refuses_is_refused_in_its_words(tmp_path, key, value, problem):
+    """negmine audit writes ids its readers checked: one like these was edited in, and the report showed 'd1 ' as d1."""
+    from .conftest import flag
+
+    path = tmp_path / "m.flags.jsonl"
+    path.write_text(json.dumps(flag(0)) + "\n" + json.dumps({**flag(1), key: value}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        list(read_flags(path))
+    assert str(info.value).startswith(f"{path}:2: field '{key}': {problem}")
+    path.write_text(json.dumps({**flag(1), "doc_id": "d\u200d1"}) + "\n", encoding="utf-8")  # a joiner is kept
+    assert [r["doc_id"] for r in read_flags(path)] == ["d\u200d1"]

@@ -11,6 +11,7 @@ from typing import Iterable, Iterator, Mapping
 from negmine.config import TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
+from negmine.io.beir import id_problem
 from negmine.io.files import iter_lines
 from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_type, loads, read_json_object
 from negmine.report import plots
@@ -40,7 +41,24 @@ def read_flags(path: Path) -> Iterator[dict]:
                     if isinstance(record, dict) and "negative_ids" in record else "")
             raise InputError(path, line_no, "kind",
                              f"must be 'false_negative' or 'noisy_positive' (an audit flags file){hint}")
+        _check_flag_ids(path, line_no, record)
         yield record
+
+
+FLAG_ID_KEYS = ("query_id", "positive_id", "doc_id")
+
+
+def _check_flag_ids(path: Path, line_no: int, record: dict) -> None:
+    """InputError for an id of a flag record that :func:`negmine.io.beir.id_problem` refuses (whitespace at an end, a
+    tab or newline, a byte-order mark, no visible character), in the words of the mined-file reader: negmine audit
+    writes the ids of a mined file its reader checked, so one here was edited or made by another tool, and the report
+    showed 'd1 ' or 'q\ufeff1' as if it were 'd1' or 'q1'. A record without an id, or with one that is not a string,
+    is shown as it is (the table shows what it has)."""
+    for key in FLAG_ID_KEYS:
+        value = record.get(key)
+        problem = id_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise InputError(path, line_no, key, problem)
 
 
 DOCUMENT_HINT_BYTES = 64 * 1024 * 1024
