@@ -15,6 +15,15 @@ def tiny_model_path(tmp_path_factory) -> Path:
     return build_tiny_bi_encoder(tmp_path_factory.mktemp("tiny_bi"))
 
 
+def cut_json(path: Path) -> int:
+    """``path`` (a JSON object, one key a line, as transformers writes config.json) cut after its "model_type" line,
+    as a copy or download that stopped leaves it; returns the line where the parser then fails."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = lines[: next(i for i, line in enumerate(lines) if '"model_type"' in line) + 1]
+    path.write_text("".join(kept), encoding="utf-8")
+    return len(kept) + 1
+
+
 @pytest.fixture(scope="session")
 def tiny_cross_encoder_path(tmp_path_factory) -> Path:
     from negmine.testing.tiny_models import build_tiny_cross_encoder

@@ -120,6 +120,24 @@ def test_no_progress_also_hides_the_cross_encoders_weight_loading_bar(tiny_cross
     assert hf_logging.is_progress_bar_enabled()
 
 
+def test_a_cross_encoder_whose_config_json_is_cut_short_names_the_file_where_it_breaks_and_the_fix(
+        tiny_cross_encoder_path, tmp_path):
+    """transformers said 'It looks like the config file at ... is not a valid JSON file.', without where or why."""
+    from negmine.audit.resources import load_cross_encoder
+    from negmine.errors import ConfigError
+
+    from ..conftest import cut_json
+
+    folder = shutil.copytree(tiny_cross_encoder_path, tmp_path / "cut")
+    line = cut_json(folder / "config.json")
+    with pytest.raises(ConfigError) as info:
+        load_cross_encoder(str(folder), "cpu", show_progress=False)
+    assert str(info.value) == (
+        f"could not load cross-encoder '{folder}': its file {folder / 'config.json'} is not valid JSON: Expecting "
+        f"property name enclosed in double quotes (line {line}, column 1); it is damaged or cut short (a copy or "
+        "download that stopped?): copy, download or save the model again")
+
+
 def test_a_bi_encoder_given_as_the_cross_encoder_is_refused_before_any_loads(tmp_path, monkeypatch, tiny_model_path):
     """CrossEncoder loaded a sentence-transformers bi-encoder folder with a warning and a new, untrained scoring
     head: the audit of the demo's mined file flagged 157 false negatives and 29 noisy positives at random, exit 0."""

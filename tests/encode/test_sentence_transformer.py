@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -250,6 +251,58 @@ def test_a_model_folder_with_a_cut_short_pytorch_bin_is_a_config_error_naming_it
                                           r"\(RuntimeError: PytorchStreamReader failed reading zip archive: failed "
                                           r"finding central directory\); copy, download or save the model again$"):
         SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False))
+
+
+def test_a_model_folder_whose_config_json_is_cut_short_names_the_file_where_it_breaks_and_the_fix(tiny_model_path,
+                                                                                                  tmp_path):
+    """transformers said 'It looks like the config file at ... is not a valid JSON file.', without where or why."""
+    import shutil
+
+    from ..conftest import cut_json
+
+    folder = Path(shutil.copytree(tiny_model_path, tmp_path / "cut"))
+    line = cut_json(folder / "config.json")
+    with pytest.raises(ConfigError) as info:
+        SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False))
+    assert str(info.value) == (
+        f"could not load model '{folder}': its file {folder / 'config.json'} is not valid JSON: Expecting property "
+        f"name enclosed in double quotes (line {line}, column 1); it is damaged or cut short (a copy or download that "
+        "stopped?): copy, download or save the model again")
+
+
+@pytest.mark.parametrize("name, before", [
+    ("modules.json", "JSONDecodeError: Unterminated string"),
+    ("1_Pooling/config.json", "JSONDecodeError: Unterminated string"),
+    ("tokenizer.json", "ValueError: Unrecognized processing class"),
+])
+def test_a_model_folder_with_another_json_file_cut_short_names_that_file(tiny_model_path, tmp_path, name, before):
+    """The message was the parser's words (or, for tokenizer.json, 'Unrecognized processing class'), not the file."""
+    import shutil
+
+    folder = Path(shutil.copytree(tiny_model_path, tmp_path / "cut"))
+    path = folder / name
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # half a JSON object is never one
+    with pytest.raises(ConfigError, match=rf"^could not load model '{re.escape(str(folder))}': its file "
+                                          rf"{re.escape(str(folder / name))} is not valid JSON: .* \(line \d+, column "
+                                          r"\d+\); it is damaged or cut short .*: copy, download or save the model "
+                                          r"again$") as info:
+        SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False))
+    assert before not in str(info.value)
+
+
+def test_a_model_folder_whose_json_file_starts_with_a_byte_order_mark_says_to_remove_it(tiny_model_path, tmp_path):
+    """An editor saving with a mark: json.loads refuses it ('Unexpected UTF-8 BOM'), and so did the load."""
+    import shutil
+
+    folder = Path(shutil.copytree(tiny_model_path, tmp_path / "marked"))
+    path = folder / "sentence_bert_config.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with pytest.raises(ConfigError) as info:
+        SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False))
+    assert str(info.value) == (
+        f"could not load model '{folder}': its file {path} starts with a byte-order mark (U+FEFF), which the loaders' "
+        "JSON parser refuses (it was saved by an editor that adds one?); remove the mark, e.g. "
+        f"sed -i '1s/^\\xEF\\xBB\\xBF//' {path}")
 
 
 def test_transformers_bars_inside_another_bar_are_drawn_on_a_terminal_only(capfd, monkeypatch):

@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from negmine.config import EncoderConfig
+from negmine.encode.damaged_json import damaged_json_error
 from negmine.encode.default_model import resolve_model
 from negmine.encode.fingerprint import model_fingerprint
 from negmine.encode.max_length import set_max_length
@@ -193,14 +194,15 @@ def _unfinished_training(folder: Path) -> bool:
 
 def load_sentence_transformer(config: EncoderConfig):
     """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``; a source that cannot
-    be a model (:func:`check_model_source`) fails before sentence-transformers is imported (seconds)."""
+    be a model (:func:`check_model_source`) fails before sentence-transformers is imported (seconds), and one whose
+    JSON file cannot be read, naming the file (:func:`negmine.encode.damaged_json.damaged_json_error`)."""
     source = check_model_source(config.model)
     from sentence_transformers import SentenceTransformer
     try:
         with transformers_bars(config.show_progress):
             return SentenceTransformer(os.path.expanduser(source), device=config.device)
     except (OSError, ValueError) as err:
-        raise ConfigError(
+        raise damaged_json_error("model", config.model, model_folder(source)) or ConfigError(
             f"could not load model {config.model!r} ({err.__class__.__name__}: {err}); pass a local "
             "sentence-transformers folder, or a hub name when the hub is reachable"
         ) from err
