@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import warnings
 from dataclasses import replace
 
 import pytest
@@ -69,6 +70,29 @@ def test_a_checkpoint_state_that_is_json_but_not_the_trainers_is_named_on_resume
                                f"checkpoint, so it was edited: restore it, or delete {last} to resume from the "
                                "checkpoint before it")
 
+
+def test_a_checkpoint_state_saved_with_a_byte_order_mark_is_named_for_the_mark_not_skipped(tmp_path):
+    """An editor saving trainer_state.json with a mark: the checkpoint was skipped as 'not saved to the end', and
+    the run went on from the one before (or, the only one, --resume said to start afresh). transformers refuses the
+    file too ('Unexpected UTF-8 BOM'), so resuming from it is no way out either: the mark has to go."""
+    from negmine.errors import InputError
+
+    for step in (2, 4):
+        (tmp_path / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
+        (tmp_path / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").write_text(
+            f'{{"global_step": {step}, "epoch": 0.5}}', encoding="utf-8-sig" if step == 4 else "utf-8")
+    last = tmp_path / "checkpoints" / "checkpoint-4"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "not saved to the end"
+        with pytest.raises(InputError) as info:
+            find_checkpoint(tmp_path, resume=True)
+        assert str(info.value) == (
+            f"{last / 'trainer_state.json'}: starts with a byte-order mark (U+FEFF), which transformers cannot read (it "
+            "refuses the file with 'Unexpected UTF-8 BOM'): an editor saved it with one. The checkpoint itself was "
+            f"saved to the end; remove the mark, e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' {last / 'trainer_state.json'}, "
+            f"and resume again, or delete {last} to resume from the checkpoint before it")
+        with pytest.raises(ConfigError, match=r"already holds checkpoints of an earlier run \(e\.g\. checkpoint-4\)"):
+            find_checkpoint(tmp_path, resume=False)
 
 def test_a_fresh_run_over_a_checkpoint_killed_while_saving_says_it_starts_afresh(tmp_path):
     """A run killed while saving its first checkpoint leaves only that incomplete folder; rerun without --resume

@@ -15,6 +15,7 @@ from pathlib import Path
 from negmine.config import TrainConfig
 from negmine.encode.folder_dimension import folder_dimension
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel, field_option, field_setting
+from negmine.io.files import BYTE_ORDER_MARK
 from negmine.io.jsonl import json_type
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
@@ -59,7 +60,9 @@ def last_complete_checkpoint(ckpt_dir: Path, resume: bool = True) -> str | None:
 
 def _complete_checkpoint(ckpt_dir: Path) -> tuple[list[Path], str | None]:
     """``(skipped, found)``: the checkpoint folders above the last complete one, which were not saved to the end,
-    and that one (None: none)."""
+    and that one (None: none). A state starting with a byte-order mark was saved to the end, then by an editor: its
+    checkpoint is found here and refused for the mark on resume (:func:`_check_trainer_state`). It was skipped as
+    "not saved to the end", and the run went on from the checkpoint before it, or from step 0."""
     if not ckpt_dir.is_dir():
         return [], None
     steps = {int(p.name.rsplit("-", 1)[1]): p for p in ckpt_dir.iterdir()
@@ -67,7 +70,7 @@ def _complete_checkpoint(ckpt_dir: Path) -> tuple[list[Path], str | None]:
     skipped = []
     for step in sorted(steps, reverse=True):
         try:
-            json.loads((steps[step] / "trainer_state.json").read_text(encoding="utf-8"))
+            json.loads((steps[step] / "trainer_state.json").read_text(encoding="utf-8-sig"))
         except (OSError, ValueError):
             skipped.append(steps[step])
             continue
@@ -106,18 +109,29 @@ def find_checkpoint(output_dir: Path, resume: bool) -> str | None:
 
 def _check_trainer_state(checkpoint: Path) -> None:
     """InputError when the ``trainer_state.json`` of the checkpoint to resume from is JSON (a file cut short is not,
-    and its checkpoint is skipped as not saved to the end) but not what the trainer wrote: not an object, or an
-    ``epoch`` that is not a number. A resume that re-mines read its epoch with an AttributeError or ValueError
+    and its checkpoint is skipped as not saved to the end) but not what the trainer wrote: starting with a byte-order
+    mark (:data:`MARKED_STATE`), not an object, or an ``epoch`` that is not a number. A resume that re-mines read its epoch with an AttributeError or ValueError
     traceback, and transformers read a state not an object with a TypeError one."""
     path = checkpoint / "trainer_state.json"
-    state = json.loads(path.read_text(encoding="utf-8"))  # JSON: :func:`_complete_checkpoint` parsed it
-    fix = (f"; transformers wrote it when it saved the checkpoint, so it was edited: restore it, or delete {checkpoint} "
-           "to resume from the checkpoint before it")
+    text = path.read_text(encoding="utf-8")  # JSON after any mark: :func:`_complete_checkpoint` parsed it
+    before = f"delete {checkpoint} to resume from the checkpoint before it"
+    if text.startswith(BYTE_ORDER_MARK):
+        raise InputError(path, None, None, MARKED_STATE.format(path=path, before=before))
+    state = json.loads(text)
+    fix = f"; transformers wrote it when it saved the checkpoint, so it was edited: restore it, or {before}"
     if not isinstance(state, dict):
         raise InputError(path, None, None, f"must hold a JSON object, got {json_type(state)}{fix}")
     epoch = state.get("epoch")
     if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, (int, float))):
         raise InputError(path, None, "epoch", f"must be a number, got {json.dumps(epoch)}{fix}")
+
+
+MARKED_STATE = (
+    "starts with a byte-order mark (U+FEFF), which transformers cannot read (it refuses the file with 'Unexpected "
+    "UTF-8 BOM'): an editor saved it with one. The checkpoint itself was saved to the end; remove the mark, e.g. "
+    "sed -i '1s/^\\xEF\\xBB\\xBF//' {path}, and resume again, or {before}"
+)
+"""transformers writes ``trainer_state.json`` without a mark and reads it with ``json.loads``, which refuses one."""
 
 
 def refuse_dims_beyond(config: TrainConfig, dim: int) -> None:
