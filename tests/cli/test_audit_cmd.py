@@ -661,3 +661,35 @@ def test_default_paths_are_audit_config_fields_for_either_input(tmp_path):
     AuditConfig(input=mined, **default_paths(mined, None)).validate()
     beir = AuditConfig(input=tmp_path, **default_paths(tmp_path, tmp_path / "out"))
     assert beir.candidates == tmp_path / "out" / "audit.candidates.jsonl"
+
+
+def test_audit_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
+    """Ctrl-C printed only 'interrupted; ...' for an audit (mine and train say how to go on), though the same
+    command reads back what the stopped run kept: its cached vectors and cross-encoder scores and, for a BEIR
+    directory, its candidates' encoding and search shards (measured on the demo: Ctrl-C while the audit mined,
+    the work folder's corpus shard and the cached vectors stayed)."""
+    import negmine.audit.api
+    from negmine.testing.beir import write_beir
+
+    def stopped(config, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(negmine.audit.api, "run_audit", stopped)
+    mined = write_native(tmp_path / "mined.jsonl")
+    cache = tmp_path / "cache"
+    result = runner.invoke(build_app(), ["audit", str(mined), "--cache-dir", str(cache), "--no-progress"])
+    assert result.exit_code == 130
+    assert "interrupted; outputs already written are complete, partial ones were discarded" in result.stderr
+    assert ("rerun the same command to continue: it does not compute again the vectors and cross-encoder scores it "
+            f"finished, cached under {cache}") in result.stderr
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene"}, {"q": "cell"}, [("q", "d1", 1)], split="train")
+    result = runner.invoke(build_app(), ["audit", str(beir), "--cache-dir", str(cache), "--no-progress",
+                                         "--out-dir", str(tmp_path / "a")])
+    assert result.exit_code == 130
+    assert ("rerun the same command to continue: it does not compute again the encoding and search shards of its "
+            f"candidates' mining, kept under {cache / 'runs'}; nor the vectors and cross-encoder scores it finished, "
+            f"cached under {cache}") in result.stderr
+    result = runner.invoke(build_app(), ["audit", str(mined), "--no-cache", "--no-progress"])
+    assert result.exit_code == 130
+    assert ("rerun the same command to start again: with --no-cache this run kept nothing it encoded or scored"
+            in result.stderr)

@@ -162,11 +162,32 @@ def audit_command(
 
 def run(config: AuditConfig) -> None:
     """Audit and print the counts and the files written."""
-    with user_errors():
+    with user_errors(lambda: interrupted_hint(config)):
         from negmine.audit.api import run_audit
 
         summary = run_audit(config)
     typer.echo(format_audit(summary, config))
+
+
+def interrupted_hint(config: AuditConfig) -> str:
+    """What to do after Ctrl-C. ``negmine audit`` printed only 'interrupted; ...' (``negmine mine`` and ``train``
+    say how to go on), though the same command goes on from what the stopped run kept: the vectors and
+    cross-encoder scores it cached (the judges' are written as it stops) and, for a BEIR directory, the encoding and
+    search shards of its candidates' mining, in the work folder ``negmine mine`` keeps (also with ``--no-cache``)."""
+    from negmine.config import EngineConfig
+    from negmine.encode.cache import default_cache_dir
+    from negmine.engine.dense import work_root
+
+    kept = []
+    if Path(config.input).is_dir():
+        kept.append(f"the encoding and search shards of its candidates' mining, kept under "
+                    f"{work_root(EngineConfig(), config.encoder)}")
+    if config.encoder.use_cache:
+        cache = Path(config.encoder.cache_dir or default_cache_dir()).absolute()
+        kept.append(f"the vectors and cross-encoder scores it finished, cached under {cache}")
+    if not kept:
+        return "rerun the same command to start again: with --no-cache this run kept nothing it encoded or scored"
+    return f"rerun the same command to continue: it does not compute again {'; nor '.join(kept)}"
 
 
 AUDIT_JUDGE_FIELDS = {**JUDGE_FIELDS, "relative_margin": "relative_margin", "absolute_margin": "absolute_margin",
