@@ -693,3 +693,19 @@ def test_audit_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
     assert result.exit_code == 130
     assert ("rerun the same command to start again: with --no-cache this run kept nothing it encoded or scored"
             in result.stderr)
+
+
+def test_audit_shows_its_progress_through_the_rows(tmp_path):
+    """The audit judged its rows without a bar of its own: what a user saw were the judges' encoding bars, one
+    batch of rows each, labelled 'encode' and gone when done (the demo's file audited with a teacher showed five,
+    of 254, 55, 239, 5 and 15 texts), nothing that said how far through the file the audit was."""
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0"])
+    assert result.exit_code == 0, result.output
+    assert "pairs: 3 audited" in result.stdout
+    bars = re.findall(r"judge: +\d+%\|[^|]*\| (\d+)/(\d+) ", result.stderr)
+    assert bars and bars[-1] == ("3", "3"), result.stderr
+    quiet = runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress",
+                                        "--out-dir", str(tmp_path / "q")])
+    assert quiet.exit_code == 0, quiet.output
+    assert "judge:" not in quiet.stderr

@@ -68,14 +68,22 @@ def query_group(query: str) -> str:
 def collect_positives(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
     """``query_id -> ((positive_id, text), ...)`` over the whole file, in first-seen order, pooled over the query
     ids of one :func:`query_group`."""
+    return _scan_positives(path)[0]
+
+
+def _scan_positives(path: Path) -> tuple[dict[str, tuple[tuple[str, str], ...]], int]:
+    """:func:`collect_positives` and the number of rows read (the rows the audit judges: the judging bar's total,
+    counted in this pass rather than in a pass of its own)."""
     found: dict[str, dict[str, str]] = {}
     group_of: dict[str, str] = {}
+    rows = 0
     for row in read_native(path, warn_repeats=False):  # warned about by the input check
+        rows += 1
         group = group_of.get(row["query_id"])
         if group is None:
             group = group_of[row["query_id"]] = query_group(row["query"])
         found.setdefault(group, {}).setdefault(row["positive_id"], row["positive"])
-    return {q: tuple(found[group].items()) for q, group in group_of.items()}
+    return {q: tuple(found[group].items()) for q, group in group_of.items()}, rows
 
 
 def document_sample(path: Path, limit: int = 2000) -> list[str]:
@@ -105,7 +113,7 @@ def audit_file(
 ) -> dict:
     """Audit ``config.input``; return the summary (also written to :func:`summary_path`), with ``extra``
     (e.g. the qrels rows skipped while mining a BEIR directory's candidates) merged in."""
-    positives = collect_positives(config.input)
+    positives, n_rows = _scan_positives(config.input)
     stale = [summary_path(config), *([config.report] if config.report else [])]  # an earlier run's, from here on
     if config.output:
         remove_stale_exports(config.output, *stale)
@@ -114,7 +122,7 @@ def audit_file(
             path.unlink(missing_ok=True)
     stats = AuditStats(list(names), config.sample_size, config.seed)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
-        verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out)
+        verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out, n_rows)
         _write_rows(config, verdicts, query_fns, positives, stats, rows_out)
     exports = export_summary(export_all(config.output, config.formats, config.export_as, config.ntuple_negatives,
                                         config.export_scores) if config.output else {})
@@ -136,23 +144,35 @@ def audit_file(
 
 
 def _judge_file(
-    config: AuditConfig, judges: Sequence[Judge], positives: dict, stats: AuditStats, flags_out
+    config: AuditConfig, judges: Sequence[Judge], positives: dict, stats: AuditStats, flags_out, n_rows: int
 ) -> tuple[list[RowVerdict], QueryFalseNegatives]:
     """Judge every row (writing its flag records); each row's verdict in file order and every query's false
-    negatives."""
+    negatives. A bar counts the ``n_rows`` rows judged: the judges' own encoding bars are one batch of rows each
+    (and vanish when done), so an audit showed no progress through the file."""
     verdicts: list[RowVerdict] = []
     query_fns = QueryFalseNegatives()
     workers = resolve_workers(config.workers)
-    for block in _batches(read_native(config.input, warn_repeats=False), PREFETCH_ROWS):
-        items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in block]
-        for judge in judges:
-            if workers > 1 and hasattr(judge, "prefetch"):
-                judge.prefetch(items, workers)
-        for batch in _batches(items, config.batch_size):
-            for item, verdict in zip(batch, _audit_batch(batch, judges, config, stats, flags_out)):
-                query_fns.add(query_group(item.query), verdict)
-                verdicts.append(verdict)
+    with _rows_bar(config.encoder.show_progress, n_rows) as bar:
+        for block in _batches(read_native(config.input, warn_repeats=False), PREFETCH_ROWS):
+            items = [item_from_row(r, positives.get(r["query_id"], ())).head(config.depth) for r in block]
+            for judge in judges:
+                if workers > 1 and hasattr(judge, "prefetch"):
+                    judge.prefetch(items, workers)
+            for batch in _batches(items, config.batch_size):
+                for item, verdict in zip(batch, _audit_batch(batch, judges, config, stats, flags_out)):
+                    query_fns.add(query_group(item.query), verdict)
+                    verdicts.append(verdict)
+                bar.update(len(batch))
     return verdicts, query_fns
+
+
+def _rows_bar(show: bool, total: int):
+    """The judging bar (``judge``, in rows); drawn by :func:`negmine.progress.bar_shown`'s rule."""
+    from tqdm.auto import tqdm
+
+    from negmine.progress import bar_shown
+
+    return tqdm(total=total, desc="judge", unit="row", disable=not bar_shown(show))
 
 
 def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_out) -> list[RowVerdict]:
