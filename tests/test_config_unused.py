@@ -62,6 +62,9 @@ CASES = [
     (C.OutputConfig(export_scores=True), "OutputConfig", 2,
      "OutputConfig export_scores=True would be ignored: no --export format is written (the native output holds its "
      "scores anyway); add a format to formats (--export FORMAT), or leave it at its default (export_scores=False)"),
+    (C.OutputConfig(formats=("triplet",), export_scores_from="judge"), "OutputConfig", 3,
+     "OutputConfig export_scores_from='judge' would be ignored: the exports write no scores; set export_scores=True "
+     "(--export-scores), or leave it at its default (export_scores_from='mining')"),
     (C.EngineConfig(ray_address="auto"), "EngineConfig", 0,
      "EngineConfig ray_address='auto' would be ignored: the engine is local (the default): a job meant for a cluster "
      "would run in this process; set name='ray' (--engine ray), or leave it at its default (ray_address=None)"),
@@ -118,7 +121,11 @@ CASES = [
     (C.AuditConfig(input=Path("m.jsonl"), export_scores=True), "AuditConfig", 2,
      "AuditConfig export_scores=True would be ignored: no --export format is written (the cleaned file holds its "
      "scores anyway); add a format to formats (--export FORMAT), or leave it at its default (export_scores=False)"),
-    (C.AuditConfig(input=Path("m.jsonl"), max_table_rows=50), "AuditConfig", 3,
+    (C.AuditConfig(input=Path("m.jsonl"), output=Path("c.jsonl"), formats=("triplet",), export_scores_from="judge"),
+     "AuditConfig", 3,
+     "AuditConfig export_scores_from='judge' would be ignored: the exports write no scores; set export_scores=True "
+     "(--export-scores), or leave it at its default (export_scores_from='mining')"),
+    (C.AuditConfig(input=Path("m.jsonl"), max_table_rows=50), "AuditConfig", 4,
      "AuditConfig max_table_rows=50 would be ignored: no HTML report is written; set report to a path (drop --no-html), or leave it at its "
      "default (max_table_rows=20000)"),
     (C.EvalConfig(data_dir=Path("beir"), n_permutations=100), "EvalConfig", 0,
@@ -263,10 +270,14 @@ def _cli_rule(cls_name: str, index: int):
      "--teacher-margin"),
     (["audit", "mined.jsonl", "--judge", "near-duplicate", "--no-sd-margin"], "JudgeConfig", 3,
      C.JudgeConfig(judges=("near-duplicate",)), C.AuditConfig.DEFAULT_JUDGES, "--no-sd-margin"),
-    (["audit", "mined.jsonl", "--no-html", "--max-table-rows", "5"], "AuditConfig", 3, C.AuditConfig(), None,
+    (["audit", "mined.jsonl", "--no-html", "--max-table-rows", "5"], "AuditConfig", 4, C.AuditConfig(), None,
      "--max-table-rows"),
     (["mine", "beir", "--export-scores"], "OutputConfig", 2, C.OutputConfig(), None, "--export-scores"),
     (["audit", "mined.jsonl", "--export-scores"], "AuditConfig", 2, C.AuditConfig(), None, "--export-scores"),
+    (["mine", "beir", "--export-scores-from", "judge"], "OutputConfig", 3, C.OutputConfig(), None,
+     "--export-scores-from"),
+    (["audit", "mined.jsonl", "--export-scores-from", "mining"], "AuditConfig", 3, C.AuditConfig(), None,
+     "--export-scores-from"),
     (["train", "mined.jsonl", "-o", "model", "--partition-mode", "joint"], "TrainConfig", 4, C.TrainConfig(), None,
      "--partition-mode"),
     (["train", "mined.jsonl", "-o", "model", "--num-negatives", "0", "--hardness", "hard-negatives"], "TrainConfig", 8,

@@ -699,13 +699,18 @@ class OutputConfig(ConfigFields):
     export_scores: bool = False
     """Exports also hold the rows' mining scores, as sentence-transformers' ``mine_hard_negatives(output_scores=True)``
     lays them out (MarginMSELoss, DistillKLDivLoss); refused for a format that takes none (FlagEmbedding's)."""
+    export_scores_from: str = "mining"
+    """Whose scores ``export_scores`` writes: ``mining`` (the mining model's) or ``judge``: the relevance judge's of
+    ``--denoise`` (a cross-encoder, else a single teacher; :mod:`negmine.audit.judge_scores`), the distillation
+    target of MarginMSELoss / DistillKLDivLoss. ``judge`` needs such a judge (:meth:`MineConfig.validate`)."""
 
     def validate(self) -> None:
-        from negmine.export.registry import check_formats
+        from negmine.export.registry import check_formats, check_scores_from
 
         check_field_types(self)
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as, self.export_scores)  # unknown names list the registry's keys
+        check_scores_from(self.export_scores_from)
         check_ntuple_negatives(self.ntuple_negatives)
         check_jsonl_path(field_option("path", "--output"), self.path)
         _refuse_unused(self)
@@ -1005,8 +1010,12 @@ class AuditConfig(ConfigFields):
     """n-tuple export width: rows with more negatives give their first ``ntuple_negatives`` (the hardest, in
     retrieval order), rows with fewer are skipped; None: the file's widest row (every narrower row skipped)."""
     export_scores: bool = False
-    """Exports also hold the rows' mining scores, as for :attr:`OutputConfig.export_scores` (the audit's judges'
-    scores are not stored in the rows, so they cannot be exported)."""
+    """Exports also hold the cleaned rows' mining scores, as for :attr:`OutputConfig.export_scores`."""
+    export_scores_from: str = "mining"
+    """Whose scores ``export_scores`` writes: ``mining`` or ``judge``, the audit's relevance judge's (a cross-encoder,
+    else a single teacher), or, with no such judge, the ones the input rows carry from ``mine --denoise``
+    (:mod:`negmine.audit.judge_scores`); refused with ``false_negative_policy='promote'``: a promoted document has
+    no judge score in the row."""
     split: str = "train"
     """BEIR input: the qrels split whose pairs get their candidates mined and audited. A mined file's rows hold
     their own pairs, so a value off the default is refused for one (:mod:`negmine.audit.api`)."""
@@ -1022,7 +1031,7 @@ class AuditConfig(ConfigFields):
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
     def validate(self) -> None:
-        from negmine.export.registry import check_formats
+        from negmine.export.registry import check_formats, check_scores_from
 
         check_field_types(self)
         if self.input is None:
@@ -1048,6 +1057,11 @@ class AuditConfig(ConfigFields):
         check_unknown_qrels(self.unknown_qrels)
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as, self.export_scores)  # unknown names list the registry's keys
+        check_scores_from(self.export_scores_from)
+        if self.export_scores and self.export_scores_from == "judge":
+            from negmine.audit.judge_scores import check_audit_judge_scores
+
+            check_audit_judge_scores(self)
         check_ntuple_negatives(self.ntuple_negatives)
         for name in ("output", "flags", "candidates"):
             check_jsonl_path(field_option(name), getattr(self, name))
@@ -1118,6 +1132,10 @@ class MineConfig(ConfigFields):
         self._check_window_within_depth()
         self._check_ntuple_width()
         _refuse_unused(self)
+        if self.output.export_scores and self.output.export_scores_from == "judge":
+            from negmine.audit.judge_scores import check_judge_scores
+
+            check_judge_scores(self.denoise)
 
     def _check_ntuple_width(self) -> None:
         """No mined row holds more than num_negatives negatives, so a wider n-tuple export skips every row: `mine

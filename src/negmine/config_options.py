@@ -72,7 +72,7 @@ def option_tables() -> dict[str, dict[str, str]]:
         **_under("engine", ("memory_budget", "shard_size", "encode_shard_size", "index", "nprobe", "refine",
                             "target_recall", "work_dir", "keep_work", "ray_address", "ray_actors",
                             "ray_cpus_per_actor", "workers"), {"engine": "name"}),
-        **_under("output", ("export_as", "ntuple_negatives", "export_scores"),
+        **_under("output", ("export_as", "ntuple_negatives", "export_scores", "export_scores_from"),
                  {"output": "path", "export": "formats", "summary_json": "summary_path"}),
     }
     audit = {

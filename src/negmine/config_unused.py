@@ -63,6 +63,8 @@ def _exports(native: str) -> tuple[Unused, ...]:
         Unused(("export_scores",), lambda c, _: not c.formats,
                lambda c, _: f"no --export format is written (the {native} holds its scores anyway)",
                f"add a format to {field_option('formats', '--export FORMAT')}"),
+        Unused(("export_scores_from",), lambda c, _: not c.export_scores,
+               lambda c, _: "the exports write no scores", f"set {field_setting('export_scores', True)}"),
     )
 
 

@@ -91,13 +91,14 @@ def test_finish_writes_one_compact_json_line_per_flag_and_reports_the_counts(tmp
     records = [{"query_id": "q", "doc_id": "a", "query": "café"}, {"query_id": "q", "doc_id": "b"}]
     judges = [SimpleNamespace(name="cross-encoder", usage=lambda: {"pairs_scored": 5}), SimpleNamespace(name="score")]
     flushed = []
-    hooks = MineHooks([], SimpleNamespace(records=records, judges=judges, judged=7), lambda: flushed.append(1))
+    hooks = MineHooks([], SimpleNamespace(records=records, judges=judges, judged=7, scorer=None),
+                      lambda: flushed.append(1))
     out = tmp_path / "m.jsonl"
     flags = tmp_path / "m.denoise.flags.jsonl"
     flags.write_text("an earlier run's flags\n")
     summary = hooks.finish(out)
     assert summary == {"denoise": {"flags": str(flags), "candidates_judged": 7, "false_negatives_removed": 2,
-                                   "model_usage": {"cross-encoder": {"pairs_scored": 5}}}}
+                                   "model_usage": {"cross-encoder": {"pairs_scored": 5}}, "judge_scores": None}}
     assert flags.read_text(encoding="utf-8") == (
         '{"query_id":"q","doc_id":"a","query":"café"}\n{"query_id":"q","doc_id":"b"}\n'
     )
@@ -107,7 +108,7 @@ def test_finish_writes_one_compact_json_line_per_flag_and_reports_the_counts(tmp
 def test_finish_with_judges_that_flagged_nothing_writes_an_empty_flags_file(tmp_path):
     flags = tmp_path / "m.denoise.flags.jsonl"
     flags.write_text("an earlier run's flags\n")
-    summary = MineHooks([], SimpleNamespace(records=[], judges=[], judged=3)).finish(tmp_path / "m.jsonl")
+    summary = MineHooks([], SimpleNamespace(records=[], judges=[], judged=3, scorer=None)).finish(tmp_path / "m.jsonl")
     assert flags.read_text() == ""
     assert summary["denoise"]["false_negatives_removed"] == 0 and summary["denoise"]["model_usage"] == {}
 

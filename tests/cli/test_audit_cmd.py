@@ -709,3 +709,30 @@ def test_audit_shows_its_progress_through_the_rows(tmp_path):
                                         "--out-dir", str(tmp_path / "q")])
     assert quiet.exit_code == 0, quiet.output
     assert "judge:" not in quiet.stderr
+
+
+def test_audit_export_scores_from_judge_writes_the_cross_encoders_scores(tmp_path, tiny_cross_encoder_path):
+    """--export-scores-from judge: the cleaned rows carry the --cross-encoder's scores and the export writes them;
+    refused with --false-negative-policy promote before any judging."""
+    mined = write_native(tmp_path / "mined.jsonl")
+    args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html", "--cross-encoder",
+            str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache"), "--false-negative-policy", "mark",
+            "--positive-policy", "mark", "--export", "triplet", "--export-scores", "--export-scores-from", "judge"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    clean = [json.loads(x) for x in (tmp_path / "mined.clean.jsonl").read_text().splitlines()]
+    records = [json.loads(x) for x in (tmp_path / "mined.clean.triplet.jsonl").read_text().splitlines()]
+    assert clean and all(len(r["judge_negative_scores"]) == len(r["negative_ids"]) for r in clean)
+    assert records and records == [{"anchor": r["query"], "positive": r["positive"], "negative": neg,
+                                    "scores": [r["judge_positive_score"], score]}
+                                               for r in clean for neg, score, flag in zip(
+                                       r["negatives"], r["judge_negative_scores"], r.get("negative_flags") or [None] * 99)
+                                   if flag is None]
+    for path in tmp_path.glob("mined.*"):
+        if path != mined:
+            path.unlink()
+    refused = runner.invoke(build_app(), [*args, "--false-negative-policy", "promote"])
+    assert refused.exit_code == 2 and refused.stderr.startswith(
+        "error: export_scores_from='judge' (--export-scores-from judge) with false_negative_policy='promote' "
+        "(--false-negative-policy promote): a promoted document becomes a positive with its mining score only")
+    assert not (tmp_path / "mined.flags.jsonl").exists()

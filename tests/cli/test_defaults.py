@@ -225,6 +225,8 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
             ("mine", "export_as"): ["--export", "n-tuple"], ("mine", "ntuple_negatives"): ["--export", "n-tuple"],
             ("audit", "export_as"): ["--export", "n-tuple"], ("audit", "ntuple_negatives"): ["--export", "n-tuple"],
             ("mine", "export_scores"): ["--export", "n-tuple"], ("audit", "export_scores"): ["--export", "n-tuple"],
+            ("mine", "export_scores_from"): ["--export", "n-tuple", "--export-scores"],
+            ("audit", "export_scores_from"): ["--export", "n-tuple", "--export-scores"],
             ("audit", "cross_encoder_margin"): ["--cross-encoder", "ce"], ("audit", "teacher_margin"): ["--teacher", "t"],
             ("train", "mini_batch_size"): ["--loss", "cached-mnrl"], ("train", "topic_clusters"): ["--batching", "topic"],
             ("eval", "n_permutations"): ["--stat-test", "fisher"], ("eval", "seed"): ["--stat-test", "fisher"],

@@ -580,3 +580,34 @@ def test_mine_cli_export_scores_writes_the_mining_scores_and_is_refused_where_th
     assert unused.stderr == ("error: --export-scores would be ignored: no --export format is written (the native output "
                              "holds its scores anyway); add a format to formats (--export FORMAT), or drop --export-scores\n")
     assert not (tmp_path / "neg.jsonl").exists()
+
+
+def test_mine_cli_export_scores_from_judge_writes_the_cross_encoders_scores_and_is_refused_without_one(
+        tmp_path, tiny_cross_encoder_path):
+    """--export-scores-from judge: the triplet's scores are the --denoise cross-encoder's, as the rows keep them;
+    without --denoise it is refused naming the fix, and without --export-scores it would be ignored (exit 2, no
+    work)."""
+    args = [*_bm25_mine_args(tmp_path), "--export", "triplet", "--export-scores"]
+    denoise = ["--denoise", "--cross-encoder", str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache")]
+    result = runner.invoke(build_app(), [*args, *denoise, "--keep-partial", "--export-scores-from", "judge"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "neg.jsonl").read_text().splitlines()]
+    triplets = [json.loads(line) for line in (tmp_path / "neg.triplet.jsonl").read_text().splitlines()]
+    assert rows and triplets == [
+        {"anchor": r["query"], "positive": r["positive"], "negative": neg, "scores": [r["judge_positive_score"], score]}
+        for r in rows for neg, score in zip(r["negatives"], r["judge_negative_scores"])]
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["denoise"]["judge_scores"]["scorer"] == "cross-encoder"
+    (tmp_path / "neg.jsonl").unlink()
+    refused = runner.invoke(build_app(), [*args, "--export-scores-from", "judge"])
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(
+        "error: output.export_scores_from='judge' (--export-scores-from judge) exports the denoising judge's scores, "
+        "and this mine runs no judge; set denoise.enabled=True (--denoise) with denoise.judges.cross_encoder "
+        "(--cross-encoder NAME_OR_PATH)")
+    unused = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--export", "triplet", "--export-scores-from",
+                                         "judge"])
+    assert unused.exit_code == 2
+    assert unused.stderr == ("error: --export-scores-from would be ignored: the exports write no scores; set "
+                             "export_scores=True (--export-scores), or drop --export-scores-from\n")
+    assert not (tmp_path / "neg.jsonl").exists()

@@ -503,3 +503,38 @@ def test_ids_keep_their_texts_across_rows_and_texts_may_share_ids(tmp_path):
     path = two_rows(tmp_path, {"query_id": "q2", "positive_id": "d7", "negative_ids": ["d3", "d8"],
                                "negatives": ["y is x", "x is y"]})
     assert [row["query_id"] for row in read_native(path)] == ["q1", "q2"]
+
+
+JUDGED = dict(judge_positive_score=4.123456789, judge_negative_scores=[3.5, -1.0000004])
+
+
+def test_judge_scores_come_last_rounded_and_together():
+    row = make_row(**BASE, confidence=0.5, **JUDGED)
+    assert list(row)[-3:] == ["confidence", "judge_positive_score", "judge_negative_scores"]
+    assert (row["judge_positive_score"], row["judge_negative_scores"]) == (4.123457, [3.5, -1.0])
+    assert "judge_positive_score" not in make_row(**BASE), "no judge, no key"
+    for bad in ({"judge_positive_score": 1.0}, {"judge_negative_scores": [1.0, 2.0]},
+                {"judge_positive_score": 1.0, "judge_negative_scores": [1.0]}):
+        with pytest.raises(ValueError, match="judge_positive_score, judge_negative_scores come together, the second "
+                                             "parallel to negative_ids"):
+            make_row(**BASE, **bad)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        ({"judge_negative_scores": [0.1]}, "judge_negative_scores",
+         "has 1 entries but negative_ids has 2; the lists are parallel"),
+        ({"judge_negative_scores": [0.1, "high"]}, "judge_negative_scores", "must be a list of finite numbers"),
+        ({"judge_positive_score": None}, "judge_positive_score",
+         "missing; it comes with judge_negative_scores \\(the relevance judge's scores of the positive and of each "
+         "negative\\)"),
+        ({"judge_negative_scores": None}, "judge_negative_scores", "missing; it comes with judge_positive_score"),
+    ],
+)
+def test_bad_judge_scores_name_file_line_and_field(tmp_path, change, field, problem):
+    good = make_row(**BASE, **JUDGED)
+    bad = {k: v for k, v in {**good, **change}.items() if v is not None}
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps(bad)])
+    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
+        list(read_native(path))

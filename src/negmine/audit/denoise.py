@@ -12,6 +12,10 @@ are not looked for. Every removal is
 counted under :data:`REMOVED_KEY`, described in :attr:`DenoiseHook.records` (the flags file) and kept in
 ``Pool.false_negatives``, so the pair's row lists it in ``false_negative_ids`` (the audit's ``drop`` policy):
 training then masks it wherever it shows up in a batch.
+
+With a relevance judge (``scorer``: a cross-encoder, or a single teacher; :mod:`negmine.audit.judge_scores`) the
+scores it gave the positive and each judged candidate travel with the pool (:attr:`Pool.judge_scores`);
+:meth:`DenoiseHook.complete` scores the chosen negatives it did not judge, so each row has them all.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class DenoiseHook:
         eligible: Eligible,
         removed: Counter,
         fill: int | None = None,
+        scorer: str | None = None,
     ) -> None:
         self.judges = list(judges)
         self.config = config
@@ -54,8 +59,10 @@ class DenoiseHook:
         self.eligible = eligible
         self.removed = removed
         self.fill = fill
+        self.scorer = scorer
         self.records: list[dict] = []
         self.judged = 0
+        self.scored_after_selection = 0  # pairs :meth:`complete` asked the relevance judge for
         self._positives: dict[str, list[int]] | None = None  # built at the first judged pair
 
     def positive_rows(self, pair: Pair) -> list[int]:
@@ -70,10 +77,13 @@ class DenoiseHook:
 
     def __call__(self, pair: Pair, pool: Pool) -> Pool:
         positions = np.flatnonzero(self.eligible(pool))[: self.depth]
+        scored = _Scored(len(pool)) if self.scorer is not None else None
         if self.fill is None:
-            drop = self._flagged(pair, pool, positions)
+            drop = self._flagged(pair, pool, positions, scored)
         else:  # the same candidates, in the order a best-first strategy takes them
-            drop = self._flagged_until_filled(pair, pool, by_rank(pool, positions))
+            drop = self._flagged_until_filled(pair, pool, by_rank(pool, positions), scored)
+        if scored is not None:
+            pool = pool.with_judge_scores(scored.scores, scored.positive)
         if drop.size == 0:
             return pool
         self.removed[REMOVED_KEY] += int(drop.size)
@@ -81,23 +91,50 @@ class DenoiseHook:
         keep[drop] = False
         return pool.take(np.flatnonzero(keep)).with_false_negatives(pool.indices[drop], pool.score_sd())
 
-    def _flagged_until_filled(self, pair: Pair, pool: Pool, order: np.ndarray) -> np.ndarray:
+    def complete(self, pair: Pair, chosen: Pool) -> Pool:
+        """``chosen`` (the pair's selected negatives) with a relevance judge score for each and for the positive:
+        those the judges computed, and the missing ones asked of the same judge now (:mod:`negmine.audit.judge_scores`);
+        ``chosen`` as it is without a relevance judge."""
+        if self.scorer is None:
+            return chosen
+        from negmine.audit.judge_scores import relevance_judge
+
+        scores = (np.full(len(chosen), np.nan) if chosen.judge_scores is None
+                  else np.array(chosen.judge_scores, dtype=np.float64))
+        positive, missing = chosen.judge_positive_score, np.flatnonzero(np.isnan(scores))
+        if positive is None or missing.size:
+            corpus = self.dataset.corpus
+            texts = [corpus.texts[int(r)] for r in chosen.indices[missing]]
+            if positive is None:
+                texts.append(corpus.text(pair.positive_id))
+            got = relevance_judge(self.judges, self.scorer).relevance(
+                self.dataset.queries.text(pair.query_id), texts, self.scorer)
+            self.scored_after_selection += len(texts)
+            scores[missing] = got[: missing.size]
+            positive = float(got[-1]) if positive is None else positive
+        return chosen.with_judge_scores(scores, positive)
+
+    def _flagged_until_filled(self, pair: Pair, pool: Pool, order: np.ndarray, scored: _Scored | None) -> np.ndarray:
         """Judge ``order`` a slice at a time, each as long as the survivors still missing, until ``fill``
         candidates survive or ``order`` runs out; the positions flagged, in judging order."""
         drops, start, missing = [], 0, self.fill
         while missing > 0 and start < order.size:
             chunk = order[start : start + missing]
-            drops.append(self._flagged(pair, pool, chunk))
+            drops.append(self._flagged(pair, pool, chunk, scored))
             start += chunk.size
             missing -= chunk.size - drops[-1].size
         return np.concatenate(drops) if drops else np.zeros(0, dtype=np.int64)
 
-    def _flagged(self, pair: Pair, pool: Pool, positions: np.ndarray) -> np.ndarray:
-        """Judge the candidates at ``positions``; record the flags; return the flagged positions."""
+    def _flagged(self, pair: Pair, pool: Pool, positions: np.ndarray, scored: _Scored | None = None) -> np.ndarray:
+        """Judge the candidates at ``positions``; record the flags (and, into ``scored``, the relevance judge's
+        scores); return the flagged positions."""
         if positions.size == 0:
             return np.zeros(0, dtype=np.int64)
         item = self.item(pair, pool.take(positions), pool.score_sd())
-        findings = find(item, [judge.judge([item])[0] for judge in self.judges], self.config)
+        judgements = [judge.judge([item])[0] for judge in self.judges]
+        if scored is not None:
+            scored.add(positions, judgements, self.scorer)
+        findings = find(item, judgements, self.config)
         self.judged += len(item)
         self.records.extend(r for r in flag_records(findings, "drop", None))
         return positions[findings.false_negative]
@@ -122,3 +159,18 @@ class DenoiseHook:
             rows=rows,
             positive_rows=np.asarray(positive_rows, dtype=np.int64),
         )
+
+
+class _Scored:
+    """The relevance judge's scores of one pool as the judging goes: per candidate (NaN: not judged) and the
+    positive's, the first one computed (the pair cache gives every later call the same)."""
+
+    def __init__(self, size: int) -> None:
+        self.scores = np.full(size, np.nan)
+        self.positive: float | None = None
+
+    def add(self, positions: np.ndarray, judgements, key: str) -> None:
+        positive, candidates = next(j.relevance[key] for j in judgements if key in j.relevance)
+        self.scores[positions] = candidates
+        if self.positive is None:
+            self.positive = float(positive)

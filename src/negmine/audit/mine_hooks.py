@@ -39,6 +39,14 @@ class MineHooks:
             pool = step(pair, pool)
         return pool
 
+    def complete(self, pair: Pair, chosen: Pool) -> Pool:
+        """The pair's chosen negatives with the relevance judge's scores (:meth:`DenoiseHook.complete`; also of a
+        caller's own DenoiseHook)."""
+        for step in self.steps:
+            if isinstance(step, DenoiseHook):
+                chosen = step.complete(pair, chosen)
+        return chosen
+
     def prefetch(self, rows: Callable[[], np.ndarray], workers: int, show_progress: bool = False) -> None:
         """Let steps that work per corpus row (near-duplicate signatures) do that work at once for the rows
         ``rows()`` returns (called only if some step needs them), in ``workers`` processes, before the pairs
@@ -60,7 +68,17 @@ class MineHooks:
                 handle.write(dumps_row(record))
         usage = {judge.name: judge.usage() for judge in self.denoise.judges if hasattr(judge, "usage")}
         return {"denoise": {"flags": str(path), "candidates_judged": self.denoise.judged,
-                            "false_negatives_removed": len(self.denoise.records), "model_usage": usage}}
+                            "false_negatives_removed": len(self.denoise.records), "model_usage": usage,
+                            "judge_scores": self._judge_scores()}}
+
+    def _judge_scores(self) -> dict | None:
+        """Whose scores the rows' ``judge_*`` fields hold (None: no relevance judge, the rows have none)."""
+        from negmine.audit.judge_scores import scorer_summary
+
+        hook = self.denoise
+        if hook is None or hook.scorer is None:
+            return None
+        return scorer_summary(hook.judges, hook.scorer, hook.scored_after_selection)
 
 
 DENOISE_FLAGS_OPTION = "--denoise flags"
@@ -104,6 +122,7 @@ class MineHookFactory:
     def _denoise(self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, last: bool) -> DenoiseHook:
         """``last``: no hook runs after this one (a later hook could remove a judged survivor, so judging
         stops early only when none does)."""
+        from negmine.audit.judge_scores import scorer_key
         from negmine.audit.judges import build_judges
         from negmine.select.filters import filter_masks
         from negmine.select.strategy import strategy_class, window
@@ -119,4 +138,5 @@ class MineHookFactory:
         judges = build_judges(config.denoise.judges, self.names, resources)
         early = last and config.denoise.until_filled and strategy_class(config.select.strategy).best_first
         fill = config.select.num_negatives if early else None
-        return DenoiseHook(judges, config.denoise.judges, dataset, config.denoise.depth, eligible, removed, fill)
+        return DenoiseHook(judges, config.denoise.judges, dataset, config.denoise.depth, eligible, removed, fill,
+                           scorer_key(config.denoise.judges, self.names))

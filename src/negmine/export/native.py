@@ -12,6 +12,9 @@ score than the row's positive's (``--margin-from lowest-positive``), that score 
 and ``confidence``. ``--false-negative-policy promote`` also writes ``extra_positives`` and ``extra_positive_scores``,
 parallel to ``extra_positive_ids``: the promoted documents' texts and mining scores, which the exports and ``negmine
 train`` use as further positives of the row's query (ids an older audit promoted have no texts: they are only masked).
+A relevance judge's scores (``negmine mine --denoise`` or ``negmine audit`` with a cross-encoder or a single
+teacher: :mod:`negmine.audit.judge_scores`) come as ``judge_positive_score`` and ``judge_negative_scores``
+(parallel to ``negative_ids``), both or neither, for ``--export-scores --export-scores-from judge``.
 """
 
 from __future__ import annotations
@@ -57,13 +60,19 @@ class NativeRow(_NativeRequired, total=False):
     extra_positives: list[str]
     extra_positive_scores: list[float]
     confidence: float
+    judge_positive_score: float
+    judge_negative_scores: list[float]
 
 
 REQUIRED_KEYS: tuple[str, ...] = tuple(_NativeRequired.__annotations__)
 OPTIONAL_KEYS: tuple[str, ...] = (
     "candidate_score_sd", "margin_score", "negative_flags", "false_negative_ids",
     "extra_positive_ids", "extra_positives", "extra_positive_scores", "confidence",
+    "judge_positive_score", "judge_negative_scores",
 )
+JUDGE_KEYS: tuple[str, ...] = ("judge_positive_score", "judge_negative_scores")
+"""The relevance judge's scores of the row's positive and of each negative (parallel to ``negative_ids``): both
+or neither."""
 PROMOTED_KEYS: tuple[str, ...] = ("extra_positive_ids", "extra_positives", "extra_positive_scores")
 """Parallel lists of the documents ``--false-negative-policy promote`` made positives (the last two optional)."""
 PARALLEL_KEYS: tuple[str, ...] = ("negative_ids", "negatives", "negative_scores", "negative_ranks")
@@ -96,6 +105,8 @@ def make_row(
     extra_positives: Sequence[str] | None = None,
     extra_positive_scores: Sequence[float] | None = None,
     confidence: float | None = None,
+    judge_positive_score: float | None = None,
+    judge_negative_scores: Sequence[float] | None = None,
 ) -> NativeRow:
     """Build a native row with a fixed key order; optional keys appear only when given."""
     lengths = {len(negative_ids), len(negatives), len(negative_scores), len(negative_ranks)}
@@ -107,6 +118,10 @@ def make_row(
     sizes = [None if x is None else len(x) for x in promoted]
     if sizes[1:] != [None, None] and len(set(sizes)) != 1:  # texts and scores come with their ids, parallel
         raise ValueError(f"promoted lists of query {query_id!r} differ in length: {sizes} ({', '.join(PROMOTED_KEYS)})")
+    if (judge_positive_score is None) != (judge_negative_scores is None) or (
+            judge_negative_scores is not None and len(judge_negative_scores) != len(negative_ids)):
+        raise ValueError(f"judge scores of query {query_id!r}: {', '.join(JUDGE_KEYS)} come together, the second "
+                         "parallel to negative_ids")
     row: dict[str, Any] = {
         "query_id": str(query_id),
         "query": query,
@@ -127,6 +142,8 @@ def make_row(
         "extra_positives": None if extra_positives is None else list(extra_positives),
         "extra_positive_scores": None if extra_positive_scores is None else list(map(round_score, extra_positive_scores)),
         "confidence": None if confidence is None else round_score(confidence),
+        "judge_positive_score": None if judge_positive_score is None else round_score(judge_positive_score),
+        "judge_negative_scores": None if judge_negative_scores is None else list(map(round_score, judge_negative_scores)),
     }
     row.update({key: value for key, value in optional.items() if value is not None})
     return row  # type: ignore[return-value]
@@ -187,6 +204,8 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "extra_positives": (_list_of(_is_str), "a list of strings"),
     "extra_positive_scores": (_list_of(_is_number), "a list of finite numbers"),
     "confidence": (_is_number, "a finite number"),
+    "judge_positive_score": (_is_number, "a finite number"),
+    "judge_negative_scores": (_list_of(_is_number), "a list of finite numbers"),
 }
 
 
@@ -247,12 +266,16 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
         if key in row and not check(row[key]):
             raise InputError(path, line, key, f"must be {wanted}, got {json.dumps(row[key])[:80]}")
     expected = len(row["negative_ids"])
-    for key in (*PARALLEL_KEYS[1:], "negative_flags"):
+    for key in (*PARALLEL_KEYS[1:], "negative_flags", "judge_negative_scores"):
         if key in row and len(row[key]) != expected:
             raise InputError(
                 path, line, key, f"has {len(row[key])} entries but negative_ids has {expected}; the lists are parallel"
             )
     _check_flags(row.get("negative_flags") or (), path, line)
+    for key, other in (JUDGE_KEYS, JUDGE_KEYS[::-1]):
+        if key in row and other not in row:
+            raise InputError(path, line, other, f"missing; it comes with {key} (the relevance judge's scores of the "
+                             "positive and of each negative)")
     _check_texts(row, path, line)
     _check_ids(row, path, line)
     _check_negative_ids(row, path, line)

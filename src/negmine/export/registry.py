@@ -10,7 +10,9 @@ from typing import cast
 
 from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_option, field_setting, unknown_choice
 from negmine.export import sinks
-from negmine.export.base import ExportShape, Exporter, QueryExporter, promoted_once, scan_shape, without_flagged
+from negmine.export.base import (
+    SCORE_SOURCES, ExportShape, Exporter, QueryExporter, judge_scored, promoted_once, scan_shape, without_flagged,
+)
 from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListByQueryExporter, LabeledListExporter
@@ -68,6 +70,13 @@ def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl"
             )
 
 
+def check_scores_from(value: str) -> str:
+    """``value`` when it is one of :data:`SCORE_SOURCES` (``--export-scores-from``), else a ConfigError."""
+    if value not in SCORE_SOURCES:
+        raise unknown_choice(field_option("export_scores_from"), value, SCORE_SOURCES)
+    return value
+
+
 def score_formats() -> list[str]:
     """The formats that write scores with ``--export-scores``."""
     return [name for name, exporter in EXPORTERS.items() if exporter.takes_scores]
@@ -106,10 +115,10 @@ def remove_stale_exports(native: Path, *others: Path) -> None:
 
 def export_all(
     native: Path, formats: tuple[str, ...], file_type: str = "jsonl", ntuple_negatives: int | None = None,
-    scores: bool = False,
+    scores: bool = False, scores_from: str = "mining",
 ) -> dict[str, ExportStats]:
     """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: stats}``."""
-    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type), ntuple_negatives, scores)
+    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type), ntuple_negatives, scores, scores_from)
             for fmt in formats}
 
 
@@ -135,7 +144,7 @@ def get_exporter(fmt: str) -> Exporter:
 
 def export_file(
     native_path: str | Path, fmt: str, out_path: str | Path, ntuple_negatives: int | None = None,
-    scores: bool = False,
+    scores: bool = False, scores_from: str = "mining",
 ) -> ExportStats:
     """Stream ``native_path`` (validated) into ``fmt`` records at ``out_path``, atomically: Parquet when
     ``out_path`` ends in ``.parquet``, else JSONL (see :mod:`negmine.export.sinks`).
@@ -149,7 +158,9 @@ def export_file(
     query's one record.
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
     ``ntuple_negatives``: the n-tuple width (None: the file's widest row). ``scores``: also write the rows' mining
-    scores (``--export-scores``; ConfigError for a format that takes none, :func:`check_formats`).
+    scores (``--export-scores``; ConfigError for a format that takes none, :func:`check_formats`); ``scores_from``
+    ``"judge"``: the relevance judge's scores the rows hold instead (InputError for a row without them:
+    :func:`negmine.export.base.judge_scored`).
     """
     exporter = get_exporter(fmt)
     if scores and not exporter.takes_scores:
@@ -157,9 +168,10 @@ def export_file(
     if Path(out_path).resolve() == Path(native_path).resolve():
         raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
-    shape = replace(shape, ntuple_negatives=ntuple_negatives, scores=scores)
+    judge = scores and check_scores_from(scores_from) == "judge"
+    shape = replace(shape, ntuple_negatives=ntuple_negatives, scores=scores, scores_from="judge" if judge else "mining")
     warned = fmt == NTupleExporter.name and warn_width_beyond_every_row(shape, Path(out_path))
-    tally = _Tally()
+    tally = _Tally(Path(native_path))
     with open_sink(out_path, exporter.arrow_schema(shape)) as write:
         if exporter.per_query:
             _write_queries(cast(QueryExporter, exporter), native_path, shape, write, tally)
@@ -190,6 +202,7 @@ def warn_if_every_row_left_out(stats: ExportStats) -> None:
 class _Tally:
     """What :func:`export_file` counts while it writes."""
 
+    native_path: Path | None = None
     rows_in: int = 0
     records_out: int = 0
     flagged: int = 0
@@ -198,6 +211,8 @@ class _Tally:
     def admit(self, native_row: NativeRow, exporter: Exporter, shape: ExportShape) -> NativeRow | None:
         """The row without its marked false negatives, or None (counted) when the format cannot take it."""
         self.rows_in += 1
+        if shape.scores_from == "judge":
+            native_row = judge_scored(native_row, self.native_path)
         row, left_out = without_flagged(native_row)
         self.flagged += left_out
         reason = exporter.skip_reason(row, shape)

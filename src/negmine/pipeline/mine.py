@@ -314,7 +314,8 @@ def _exports(config: MineConfig) -> dict[str, dict]:
     from negmine.export.registry import export_all, export_summary
 
     return export_summary(export_all(config.output.path, config.output.formats, config.output.export_as,
-                                     config.output.ntuple_negatives, config.output.export_scores))
+                                     config.output.ntuple_negatives, config.output.export_scores,
+                                     config.output.export_scores_from))
 
 
 def summary_path(config: MineConfig) -> Path:

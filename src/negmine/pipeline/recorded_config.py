@@ -87,7 +87,8 @@ def check_relative_data_paths(config: MineConfig, summary: Path) -> None:
 RUN_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     "encoder": ("show_progress", "device", "cache_dir", "use_cache"),
     "engine": ("work_dir", "keep_work", "workers"),
-    "output": ("path", "formats", "summary_path", "export_as", "ntuple_negatives", "export_scores"),
+    "output": ("path", "formats", "summary_path", "export_as", "ntuple_negatives", "export_scores",
+               "export_scores_from"),
 }
 """Settings of a recorded mining configuration (section -> fields) that say how that mining run ran, not which
 rows it mined: copied into ``negmine_train.json`` and ``checkpoints/negmine_run_settings.json``, they made the

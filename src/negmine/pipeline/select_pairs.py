@@ -182,6 +182,7 @@ def _pair_selector(
     strategy = make_strategy(select)
     rank_min, rank_max = window(select)
     k = select.num_negatives
+    complete = getattr(hook, "complete", None)  # the denoising judge's scores of the chosen pool (MineHooks)
 
     def choose(pair: Pair) -> dict | None:
         stats.pairs_in += 1
@@ -206,6 +207,8 @@ def _pair_selector(
         stats.from_fallback += fell_back
         stats.positive_scores.append(pool.positive_score)
         stats.negative_scores.extend(float(s) for s in chosen.scores)
+        if complete is not None:
+            chosen = complete(pair, chosen)
         return _row(ctx, pair, chosen, pool.score_sd(), make_row)
 
     return choose
@@ -246,4 +249,6 @@ def _row(ctx: PairContext, pair: Pair, chosen: Pool, spread: float, make_row) ->
         candidate_score_sd=spread,
         margin_score=chosen.margin_score,
         false_negative_ids=[corpus.ids[r] for r in chosen.false_negatives] or None,
+        judge_positive_score=chosen.judge_positive_score if chosen.judge_scores is not None else None,
+        judge_negative_scores=None if chosen.judge_scores is None else chosen.judge_scores.tolist(),
     )

@@ -18,6 +18,9 @@ class Pool(NamedTuple):
     move the margin for the candidates left (None: the spread of ``scores``, see :meth:`score_sd`).
     ``margin_score`` is the score the positive-aware margins are measured from when it is not the pair's own
     positive's (``FilterConfig.margin_from="lowest-positive"``: the query's lowest-scoring positive).
+    ``judge_scores`` (float64, parallel to ``indices``, NaN where not judged) and ``judge_positive_score`` are the
+    relevance judge's scores of ``--denoise`` (:mod:`negmine.audit.judge_scores`), carried to the row; None
+    without such a judge.
     """
 
     indices: np.ndarray  # int64 corpus rows
@@ -27,11 +30,14 @@ class Pool(NamedTuple):
     false_negatives: tuple[int, ...] = ()
     spread: float | None = None
     margin_score: float | None = None
+    judge_scores: np.ndarray | None = None
+    judge_positive_score: float | None = None
 
     def take(self, positions: np.ndarray) -> "Pool":
         return Pool(
             self.indices[positions], self.scores[positions], self.ranks[positions], self.positive_score,
             self.false_negatives, self.spread, self.margin_score,
+            None if self.judge_scores is None else self.judge_scores[positions], self.judge_positive_score,
         )
 
     def with_false_negatives(self, rows: np.ndarray, spread: float | None = None) -> "Pool":
@@ -39,7 +45,14 @@ class Pool(NamedTuple):
         (NamedTuple ``_replace`` cannot be used: ``__len__`` counts candidates, not fields)."""
         flagged = self.false_negatives + tuple(int(r) for r in rows)
         return Pool(self.indices, self.scores, self.ranks, self.positive_score, flagged,
-                    self.spread if spread is None else spread, self.margin_score)
+                    self.spread if spread is None else spread, self.margin_score, self.judge_scores,
+                    self.judge_positive_score)
+
+    def with_judge_scores(self, scores: np.ndarray, positive: float | None) -> "Pool":
+        """This pool with the relevance judge's ``scores`` (parallel to :attr:`indices`, NaN: not judged) and its
+        score of the positive."""
+        return Pool(self.indices, self.scores, self.ranks, self.positive_score, self.false_negatives, self.spread,
+                    self.margin_score, np.asarray(scores, dtype=np.float64), positive)
 
     def margin_reference(self) -> float:
         """The score the margins are measured from: :attr:`margin_score` if set, else the positive's."""

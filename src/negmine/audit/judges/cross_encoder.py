@@ -50,16 +50,27 @@ class CrossEncoderJudge:
         pairs = [(item.query, text) for item in items for text in (item.positive, *item.candidates)]
         if not pairs:
             return []
-        self.asked += len(pairs)
-        scores = np.asarray(
-            self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float64
-        ).reshape(len(pairs))
+        scores = self._predict(pairs)
         out, start = [], 0
         for item in items:
             pos, cand = float(scores[start]), scores[start + 1 : start + 1 + len(item)]
             start += 1 + len(item)
             out.append(self._one(pos, cand))
         return out
+
+    def relevance(self, query: str, documents: Sequence[str], key: str = "cross-encoder") -> np.ndarray:
+        """The model's score of ``(query, d)`` for each of ``documents``, as :meth:`judge` gets it (through the
+        pair cache): the scores of pairs no verdict needed, for the rows' judge scores
+        (:mod:`negmine.audit.judge_scores`)."""
+        return self._predict([(query, text) for text in documents])
+
+    def _predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        if not pairs:
+            return np.zeros(0, dtype=np.float64)
+        self.asked += len(pairs)
+        return np.asarray(
+            self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float64
+        ).reshape(len(pairs))
 
     def _one(self, pos: float, cand: np.ndarray) -> Judgement:
         flags = cand >= pos - self.margin

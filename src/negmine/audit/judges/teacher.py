@@ -59,6 +59,15 @@ class TeacherJudge:
             out.append((float(dv[item.positive].astype(np.float64) @ q), cands @ q if len(item) else np.zeros(0)))
         return out
 
+    def relevance(self, query: str, documents: Sequence[str], key: str) -> np.ndarray:
+        """Teacher ``key``'s (``teacher:<name>``) cosine of ``query`` with each of ``documents``, computed as
+        :meth:`_scores` does: the scores of pairs no verdict needed, for the rows' judge scores
+        (:mod:`negmine.audit.judge_scores`)."""
+        teacher = next(t for t in self.teachers if f"teacher:{t.name}" == key)
+        q = teacher.queries([query])[0].astype(np.float64)
+        docs = np.asarray(teacher.documents(list(documents)), dtype=np.float64).reshape(len(documents), -1)
+        return docs @ q if len(documents) else np.zeros(0, dtype=np.float64)
+
     def _one(self, index: int, item: AuditItem, per_teacher: list) -> Judgement:
         votes = np.zeros(len(item), dtype=np.int64)
         evidence, relevance = {}, {}
