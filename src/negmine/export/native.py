@@ -118,10 +118,7 @@ def make_row(
     sizes = [None if x is None else len(x) for x in promoted]
     if sizes[1:] != [None, None] and len(set(sizes)) != 1:  # texts and scores come with their ids, parallel
         raise ValueError(f"promoted lists of query {query_id!r} differ in length: {sizes} ({', '.join(PROMOTED_KEYS)})")
-    if (judge_positive_score is None) != (judge_negative_scores is None) or (
-            judge_negative_scores is not None and len(judge_negative_scores) != len(negative_ids)):
-        raise ValueError(f"judge scores of query {query_id!r}: {', '.join(JUDGE_KEYS)} come together, the second "
-                         "parallel to negative_ids")
+    _check_judge_lists(query_id, len(negative_ids), judge_positive_score, judge_negative_scores)
     row: dict[str, Any] = {
         "query_id": str(query_id),
         "query": query,
@@ -147,6 +144,13 @@ def make_row(
     }
     row.update({key: value for key, value in optional.items() if value is not None})
     return row  # type: ignore[return-value]
+
+
+def _check_judge_lists(query_id: str, negatives: int, positive: float | None, scores: Sequence[float] | None) -> None:
+    """ValueError unless the judge scores come together, one per negative (a row writer's bug, not user input)."""
+    if (positive is None) != (scores is None) or (scores is not None and len(scores) != negatives):
+        raise ValueError(f"judge scores of query {query_id!r}: {', '.join(JUDGE_KEYS)} come together, the second "
+                         "parallel to negative_ids")
 
 
 def dumps_row(row: NativeRow | dict) -> str:
