@@ -76,3 +76,61 @@ def test_a_judge_that_would_come_from_an_unreachable_hub_fails_when_the_miner_is
             "restore it or run from the folder mining ran in (a relative path is read from the current folder), or "
             "give --mine-summary a summary that names where it is now; if it is a hub name, download it once with "
             "network"), message
+
+
+def _toy_beir(tmp_path):
+    words = "cell gene protein cancer risk study patients effect blood brain heart disease".split()
+    corpus = {f"d{i}": " ".join(words[(i + j) % 12] for j in range(1 + i % 4)) for i in range(15)}
+    return write_beir(tmp_path / "beir", corpus, {f"q{i}": " ".join(words[i: i + 2]) for i in range(4)},
+                      [(f"q{i}", f"d{i}", 1) for i in range(4)])
+
+
+def test_re_mining_with_denoise_and_a_cross_encoder_writes_the_judge_scores(tmp_path, tiny_cross_encoder_path,
+                                                                            tiny_model_path):
+    """Re-mining repeats a ``--denoise`` mining with its judges, now with the relevance judge's scoring after
+    selection: with the model being trained (a TrainingModelEmbedder) and a cross-encoder, the re-mined rows carry
+    a judge score for the positive and each negative, and those are the cross-encoder's scores of the pairs (the
+    ones a one-pair-per-pass scoring gives: ``--cross-encoder-batch-size 1``)."""
+    from sentence_transformers import CrossEncoder, SentenceTransformer
+
+    from negmine.config import DenoiseConfig, EncoderConfig, JudgeConfig
+    from negmine.train.remine import TrainingModelEmbedder
+
+    judges = JudgeConfig(cross_encoder=str(tiny_cross_encoder_path), cross_encoder_batch_size=1)
+    config = MineConfig(data=DataConfig(data_dir=_toy_beir(tmp_path)), select=SelectConfig(num_negatives=2),
+                        encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                        denoise=DenoiseConfig(True, judges, depth=1))
+    embedder = TrainingModelEmbedder(SentenceTransformer(str(tiny_model_path), device="cpu"), step=2)
+    out = pipeline_miner(config)(embedder, tmp_path / "remine" / "step-0000002.jsonl")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and all(len(r["judge_negative_scores"]) == len(r["negative_ids"]) for r in rows)
+    model = CrossEncoder(str(tiny_cross_encoder_path), device="cpu")
+    for row in rows:
+        texts = [row["positive"], *row["negatives"]]
+        want = [round(float(model.predict([(row["query"], t)], show_progress_bar=False)[0]), 6) for t in texts]
+        assert [row["judge_positive_score"], *row["judge_negative_scores"]] == want, "one pair per pass"
+    summary = json.loads(out.with_name("step-0000002.summary.json").read_text())
+    judge_scores = summary["denoise"]["judge_scores"]
+    assert judge_scores["scorer"] == "cross-encoder"
+    assert judge_scores["pairs_scored_after_selection"] > 0, "depth 1: the second negative is scored after selection"
+
+
+def test_training_re_mines_with_denoise_and_swaps_in_the_judge_scored_rows(tmp_path, tiny_cross_encoder_path,
+                                                                          tiny_model_path):
+    """``negmine train --remine-steps`` with a ``--denoise`` mining config (a cross-encoder judge): the re-mining
+    runs the judges and their scoring after selection with the model being trained, writes rows with judge scores,
+    and training reads them (every row's negatives swapped)."""
+    from negmine.config import DenoiseConfig, EncoderConfig, JudgeConfig, TrainConfig
+    from negmine.train.api import train
+
+    judges = JudgeConfig(cross_encoder=str(tiny_cross_encoder_path))
+    config = MineConfig(data=DataConfig(data_dir=_toy_beir(tmp_path)), select=SelectConfig(num_negatives=2),
+                        encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                        denoise=DenoiseConfig(True, judges, depth=1))
+    mined = pipeline_miner(config)(HashEmbedder(32), tmp_path / "mined.jsonl")
+    result = train(TrainConfig(train_file=mined, output_dir=tmp_path / "out", model=str(tiny_model_path),
+                               max_steps=3, batch_size=2, num_negatives=2, checkpoint_steps=None,
+                               show_progress=False, precision="fp32", remine_steps=2, mine=config))
+    assert [(e["step"], e["rows_updated"], e["rows_total"]) for e in result.remine] == [(2, 4, 4)]
+    rows = [json.loads(line) for line in (tmp_path / "out" / "remine" / "step-0000002.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all(len(r["judge_negative_scores"]) == len(r["negative_ids"]) == 2 for r in rows)
