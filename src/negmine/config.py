@@ -1014,8 +1014,8 @@ class AuditConfig(ConfigFields):
     export_scores_from: str = "mining"
     """Whose scores ``export_scores`` writes: ``mining`` or ``judge``, the audit's relevance judge's (a cross-encoder,
     else a single teacher), or, with no such judge, the ones the input rows carry from ``mine --denoise``
-    (:mod:`negmine.audit.judge_scores`); refused with ``false_negative_policy='promote'``: a promoted document has
-    no judge score in the row."""
+    (:mod:`negmine.audit.judge_scores`); a promoted document's is the one it had as a negative
+    (``judge_extra_positive_scores``)."""
     split: str = "train"
     """BEIR input: the qrels split whose pairs get their candidates mined and audited. A mined file's rows hold
     their own pairs, so a value off the default is refused for one (:mod:`negmine.audit.api`)."""

@@ -245,15 +245,91 @@ def test_an_audit_exporting_judge_scores_it_cannot_have_is_refused_before_any_mo
     assert not (tmp_path / "clean.jsonl").exists()
 
 
-def test_judge_scores_with_the_promote_policy_are_refused():
-    from negmine.config import AuditConfig
+def _ce(path, query, texts):
+    from sentence_transformers import CrossEncoder
 
-    config = AuditConfig(input="m.jsonl", output="c.jsonl", formats=("triplet",), export_scores=True,
-                         export_scores_from="judge", false_negative_policy="promote")
-    with pytest.raises(ConfigError, match=r"^export_scores_from='judge' \(--export-scores-from judge\) with "
-                       r"false_negative_policy='promote' \(--false-negative-policy promote\): a promoted document "
-                       r"becomes a positive with its mining score only"):
-        config.validate()
+    model = CrossEncoder(str(path), device="cpu")
+    return [round(float(model.predict([(query, text)], show_progress_bar=False)[0]), 6) for text in texts]
+
+
+def test_an_audit_promoting_with_a_cross_encoder_keeps_the_promoted_documents_judge_scores(tmp_path,
+                                                                                            tiny_cross_encoder_path):
+    """--false-negative-policy promote with judge scores (refused before): a promoted document keeps the judge score
+    it had as a negative in judge_extra_positive_scores, the cross-encoder's own score of the pair, and the n-tuple
+    export writes it as the promoted positive's score. Re-audited with the judge scores of the promotions gone, the
+    audit scores the earlier promotions anew (counted after the verdicts), to the same values."""
+    from .conftest import sample_rows
+
+    judges = JudgeConfig(judges=("cross-encoder",), cross_encoder=str(tiny_cross_encoder_path),
+                         cross_encoder_batch_size=1, cross_encoder_margin=100.0, positive_below_share=1.0,
+                         positive_top_k=2, positive_min_sources=2)  # the margin flags every judged candidate
+    settings = dict(depth=2, false_negative_policy="promote", positive_policy="mark", formats=("n-tuple",),
+                    export_scores=True, export_scores_from="judge", ntuple_negatives=1)
+    summary, cleaned = _audited(tmp_path, judges, sample_rows(), **settings)
+    promoted = [r for r in cleaned if r.get("extra_positives")]
+    assert promoted, "something was promoted"
+    for row in cleaned:
+        assert [row["judge_positive_score"], *row["judge_negative_scores"]] == ce_scores(tiny_cross_encoder_path, row)
+        if row.get("extra_positives"):
+            assert row["judge_extra_positive_scores"] == _ce(tiny_cross_encoder_path, row["query"],
+                                                             row["extra_positives"])
+    records = rows(tmp_path / "clean.n-tuple.jsonl")
+    first = promoted[0]
+    got = {r["positive"]: r["scores"][0] for r in records if r["anchor"] == first["query"]}
+    assert {t: got[t] for t in first["extra_positives"]} == dict(zip(first["extra_positives"],
+                                                                     first["judge_extra_positive_scores"]))
+    stripped = [{k: v for k, v in r.items() if k != "judge_extra_positive_scores"} for r in cleaned]
+    again = tmp_path / "again"
+    again.mkdir()
+    summary2, cleaned2 = _audited(again, judges, stripped, depth=2, false_negative_policy="promote",
+                                  positive_policy="mark")
+    for old, new in zip(cleaned, cleaned2, strict=True):  # earlier promotions first, then any new ones
+        before = old.get("judge_extra_positive_scores") or []
+        assert new.get("judge_extra_positive_scores", [])[: len(before)] == before
+    earlier = sum(len(r["extra_positives"]) for r in promoted)
+    assert summary2["judge_scores"]["pairs_scored_after_selection"] >= earlier
+
+
+def test_an_audit_promoting_without_a_relevance_judge_keeps_the_input_rows_judge_scores(tmp_path):
+    """The score judge promotes q1/p1's n-copy; its judge score from the input row moves with it."""
+    from .conftest import sample_rows
+
+    judged = []
+    for i, row in enumerate(sample_rows()):
+        n = len(row["negative_ids"])
+        judged.append({**row, "judge_positive_score": 10.0 + i, "judge_negative_scores": [float(k) for k in range(n)]})
+    judges = JudgeConfig(judges=("score",), sd_margin=None, relative_margin=0.2)  # flags q1/p1's n-copy
+    _, cleaned = _audited(tmp_path, judges, judged, false_negative_policy="promote", formats=("triplet",),
+                          export_scores=True, export_scores_from="judge")
+    by_pair = {(r["query_id"], r["positive_id"]): r for r in judged}
+    promoted = [r for r in cleaned if r.get("extra_positives")]
+    assert promoted
+    for row in promoted:
+        before = by_pair[(row["query_id"], row["positive_id"])]
+        assert row["judge_extra_positive_scores"] == [before["judge_negative_scores"][before["negative_ids"].index(d)]
+                                                      for d in row["extra_positive_ids"]]
+    records = rows(tmp_path / "clean.triplet.jsonl")
+    assert any(r["positive"] in promoted[0]["extra_positives"] for r in records)
+
+
+def test_an_audit_keeping_input_judge_scores_of_promotions_that_have_none_is_refused_before_any_model_loads(tmp_path):
+    from negmine.errors import InputError
+
+    from .conftest import sample_rows
+
+    judged = []
+    for row in sample_rows():
+        judged.append({**row, "judge_positive_score": 1.0, "judge_negative_scores": [0.0] * len(row["negative_ids"])})
+    judged[1] = {**judged[1], "extra_positive_ids": ["old"], "extra_positives": ["an earlier promotion"],
+                 "extra_positive_scores": [0.5]}
+    judges = JudgeConfig(judges=("score",), sd_margin=None, relative_margin=0.05)
+    with pytest.raises(InputError, match=r"mined.jsonl:2: field 'judge_extra_positive_scores': missing: "
+                       r"export_scores_from='judge' \(--export-scores-from judge\) writes the judge's scores, and this "
+                       r"audit runs no relevance judge, so the cleaned rows can only keep the ones the input rows "
+                       r"carry, and this row's promoted documents \(extra_positives, from an audit that kept no judge "
+                       r"score of them\) have none; add a judge"):
+        _audited(tmp_path, judges, judged, formats=("triplet",), export_scores=True, export_scores_from="judge")
+    assert not (tmp_path / "clean.jsonl").exists()
 
 
 def test_judge_scores_of_a_beir_audit_without_a_relevance_judge_are_refused_before_mining(topic_beir):

@@ -713,7 +713,7 @@ def test_audit_shows_its_progress_through_the_rows(tmp_path):
 
 def test_audit_export_scores_from_judge_writes_the_cross_encoders_scores(tmp_path, tiny_cross_encoder_path):
     """--export-scores-from judge: the cleaned rows carry the --cross-encoder's scores and the export writes them;
-    refused with --false-negative-policy promote before any judging."""
+    with --false-negative-policy promote (refused until 2026-12-05) the promoted documents' too."""
     mined = write_native(tmp_path / "mined.jsonl")
     args = ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html", "--cross-encoder",
             str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache"), "--false-negative-policy", "mark",
@@ -731,8 +731,14 @@ def test_audit_export_scores_from_judge_writes_the_cross_encoders_scores(tmp_pat
     for path in tmp_path.glob("mined.*"):
         if path != mined:
             path.unlink()
-    refused = runner.invoke(build_app(), [*args, "--false-negative-policy", "promote"])
-    assert refused.exit_code == 2 and refused.stderr.startswith(
-        "error: export_scores_from='judge' (--export-scores-from judge) with false_negative_policy='promote' "
-        "(--false-negative-policy promote): a promoted document becomes a positive with its mining score only")
-    assert not (tmp_path / "mined.flags.jsonl").exists()
+    promoting = runner.invoke(build_app(), [*args, "--false-negative-policy", "promote", "--cross-encoder-margin",
+                                            "100", "--depth", "1"])  # each row's first negative flagged: promoted
+    assert promoting.exit_code == 0, promoting.output
+    clean = [json.loads(x) for x in (tmp_path / "mined.clean.jsonl").read_text().splitlines()]
+    records = [json.loads(x) for x in (tmp_path / "mined.clean.triplet.jsonl").read_text().splitlines()]
+    promoted = {(r["query"], text): score for r in clean
+                for text, score in zip(r.get("extra_positives", ()), r.get("judge_extra_positive_scores", ()))}
+    assert promoted and all(len(r["judge_extra_positive_scores"]) == len(r["extra_positive_ids"])
+                            for r in clean if "extra_positives" in r)
+    written = {(r["anchor"], r["positive"]): r["scores"][0] for r in records if (r["anchor"], r["positive"]) in promoted}
+    assert written and written == {key: promoted[key] for key in written}

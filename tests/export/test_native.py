@@ -538,3 +538,44 @@ def test_bad_judge_scores_name_file_line_and_field(tmp_path, change, field, prob
     path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps(bad)])
     with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
         list(read_native(path))
+
+
+JUDGED_PROMOTED = dict(**JUDGED, judge_extra_positive_scores=[5.0000004, -2.25])
+
+
+def test_promoted_documents_judge_scores_come_last_rounded_with_the_other_judge_scores_and_texts():
+    """``judge_extra_positive_scores``: the relevance judge's scores of the promoted documents, parallel to
+    ``extra_positive_ids``; the row's key order otherwise unchanged (it comes last)."""
+    row = make_row(**BASE, **PROMOTED, confidence=0.5, **JUDGED_PROMOTED)
+    assert list(row)[-4:] == ["confidence", "judge_positive_score", "judge_negative_scores",
+                              "judge_extra_positive_scores"]
+    assert row["judge_extra_positive_scores"] == [5.0, -2.25]
+    assert validate_row(json.loads(dumps_row(row))) == row
+    for bad in ({**PROMOTED, "judge_extra_positive_scores": [1.0, 2.0]},  # without the row's judge scores
+                {**PROMOTED, **JUDGED, "judge_extra_positive_scores": [1.0]},  # not parallel
+                {**JUDGED, "judge_extra_positive_scores": [1.0, 2.0]}):  # nothing promoted
+        with pytest.raises(ValueError, match="judge_extra_positive_scores comes with judge_positive_score and "
+                                             "extra_positives, parallel to extra_positive_ids"):
+            make_row(**BASE, **bad)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        ({"judge_extra_positive_scores": [0.1]}, "judge_extra_positive_scores",
+         "has 1 entries but extra_positive_ids has 2; the lists are parallel"),
+        ({"judge_extra_positive_scores": [0.1, "high"]}, "judge_extra_positive_scores",
+         "must be a list of finite numbers"),
+        ({"judge_positive_score": None, "judge_negative_scores": None}, "judge_positive_score",
+         "missing; judge_extra_positive_scores comes with it \\(the relevance judge's scores of the positive, each "
+         "negative and each promoted document\\)"),
+        ({"extra_positives": None, "extra_positive_scores": None}, "extra_positives",
+         "missing; judge_extra_positive_scores is parallel to the promoted documents, which come with their texts"),
+    ],
+)
+def test_bad_promoted_judge_scores_name_file_line_and_field(tmp_path, change, field, problem):
+    good = make_row(**BASE, **PROMOTED, **JUDGED_PROMOTED)
+    bad = {k: v for k, v in {**good, **change}.items() if v is not None}
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps(bad)])
+    with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
+        list(read_native(path))

@@ -239,10 +239,35 @@ def test_judge_scores_of_a_file_without_them_are_refused_naming_the_row_and_the_
     assert not out.exists()
 
 
-def test_judge_scores_of_a_row_with_promoted_documents_are_refused(tmp_path):
+def test_judge_scores_of_promoted_documents_take_their_mining_scores_place(tmp_path):
+    """A promoted document's judge score (``judge_extra_positive_scores``) goes where its mining score went, and
+    follows it when a later row of the query leaves the document out (:func:`promoted_once`)."""
+    promoted = dict(extra_positive_ids=["d9", "d8"], extra_positives=["text d9", "text d8"],
+                    extra_positive_scores=[0.85, 0.83])
+    native = write_native(tmp_path / "judged.jsonl", [
+        pair_row("q1", "p1", 0.9, [("n1", 0.8), ("n3", 0.6)], judge_positive_score=7.5,
+                 judge_negative_scores=[-1.25, -3.0], **promoted, judge_extra_positive_scores=[6.5, 5.5]),
+        pair_row("q1", "p2", 0.7, [("n1", 0.8), ("n3", 0.6)], judge_positive_score=4.0,
+                 judge_negative_scores=[-1.25, -3.0], extra_positive_ids=["d8"], extra_positives=["text d8"],
+                 extra_positive_scores=[0.83], judge_extra_positive_scores=[5.5]),
+    ])
+    out = tmp_path / "n.jsonl"
+    export_file(native, "n-tuple", out, scores=True, scores_from="judge")
+    assert [(r["positive"], r["scores"]) for r in _records(out)] == [
+        ("text p1", [7.5, -1.25, -3.0]), ("text d9", [6.5, -1.25, -3.0]), ("text d8", [5.5, -1.25, -3.0]),
+        ("text p2", [4.0, -1.25, -3.0])]
+    export_file(native, "n-tuple", out, scores=True)
+    assert [r["scores"][0] for r in _records(out)] == [0.9, 0.85, 0.83, 0.7], "the mining scores by default"
+
+
+def test_judge_scores_of_promoted_documents_without_theirs_are_refused_naming_the_row_and_the_fix(tmp_path):
     from negmine.errors import InputError
 
     native = _judged_file(tmp_path, extra_positive_ids=["d9"], extra_positives=["text d9"],
                           extra_positive_scores=[0.85])
-    with pytest.raises(InputError, match=r"row \(q1, p1\) has promoted documents, which have no judge score"):
+    with pytest.raises(InputError, match=r"judged.jsonl: field 'judge_extra_positive_scores': row \(q1, p1\) has "
+                       r"promoted documents without their judge scores \(an audit without a relevance judge promoted "
+                       r"them\); audit the file again with --cross-encoder NAME_OR_PATH \(or a single --teacher\), "
+                       r"which scores them, or export the mining scores \(--export-scores-from mining\)$"):
         export_file(native, "triplet", tmp_path / "e.jsonl", scores=True, scores_from="judge")
+    assert not (tmp_path / "e.jsonl").exists()

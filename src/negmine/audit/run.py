@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from negmine.audit.findings import find
-from negmine.audit.judge_scores import relevance_judge, row_judge_scores, scorer_key, scorer_summary
+from negmine.audit.judge_scores import RowJudgeScores, relevance_judge, row_judge_scores, scorer_key, scorer_summary
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judge
 from negmine.audit.policy import (
@@ -155,11 +155,11 @@ class JudgeScorer:
         self.judge = relevance_judge(judges, key) if key is not None else None
         self.after, self.kept = 0, 0
 
-    def scores(self, row, verdict: RowVerdict) -> tuple[float, list[float]] | None:
+    def scores(self, row, verdict: RowVerdict) -> RowJudgeScores | None:
         found = row_judge_scores(row, verdict.judge, self.judge, self.key)
-        if self.key is not None:  # the pairs scored after the verdicts: the negatives below the judged head
-            judged = -1 if verdict.judge is None else len(verdict.judge[1])  # -1: the positive too
-            self.after += len(row["negatives"]) - judged
+        if self.key is not None:  # the pairs scored after the verdicts: the negatives below the judged head and the
+            judged = -1 if verdict.judge is None else len(verdict.judge[1])  # earlier promotions; -1: the positive too
+            self.after += len(row["negatives"]) - judged + len(row.get("extra_positives") or ())
         elif found is not None:
             self.kept += 1
         return found

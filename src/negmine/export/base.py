@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import ClassVar, Iterable, Protocol, Sequence
 
 from negmine.errors import InputError
-from negmine.export.native import FALSE_NEGATIVE_FLAG, JUDGE_KEYS, PARALLEL_KEYS, PROMOTED_KEYS, NativeRow
+from negmine.export.native import (
+    FALSE_NEGATIVE_FLAG, JUDGE_KEYS, JUDGE_PROMOTED_KEY, PARALLEL_KEYS, PROMOTED_KEYS, NativeRow,
+)
 
 SKIP_NO_NEGATIVES = "row has no negatives"
 
@@ -43,20 +45,30 @@ NO_JUDGE_SCORES_FIX = (
 )
 
 
-def judge_scored(row: NativeRow, path: str | Path | None = None) -> NativeRow:
-    """``row`` with the relevance judge's scores in place of the mining scores, so every format writes them where
-    it writes scores (``--export-scores-from judge``). InputError naming the file and the pair when the row has
-    none (a file mined without a relevance judge, or cleaned by an audit, which does not keep them), or has
-    promoted documents (``extra_positives``), which no judge score of the row covers."""
+def check_judge_scored(row: NativeRow, path: str | Path | None = None) -> None:
+    """InputError naming the file and the pair when ``row`` lacks a judge score ``--export-scores-from judge``
+    needs: it has none (a file mined without a relevance judge), or has promoted documents (``extra_positives``)
+    without theirs (``judge_extra_positive_scores``: promoted by an audit that kept no judge scores)."""
     where = f"row ({row['query_id']}, {row['positive_id']})"
     if JUDGE_KEYS[0] not in row:
         raise InputError(path, None, JUDGE_KEYS[0], f"{where} has no judge scores, so --export-scores-from judge "
                          f"has nothing to write; {NO_JUDGE_SCORES_FIX}")
-    if row.get("extra_positives"):
-        raise InputError(path, None, "extra_positives", f"{where} has promoted documents, which have no judge score "
-                         "in the row; export the mining scores (--export-scores-from mining)")
+    if row.get("extra_positives") and JUDGE_PROMOTED_KEY not in row:
+        raise InputError(path, None, JUDGE_PROMOTED_KEY, f"{where} has promoted documents without their judge scores "
+                         "(an audit without a relevance judge promoted them); audit the file again with "
+                         "--cross-encoder NAME_OR_PATH (or a single --teacher), which scores them, or export the "
+                         "mining scores (--export-scores-from mining)")
+
+
+def judge_scored(row: NativeRow, path: str | Path | None = None) -> NativeRow:
+    """``row`` with the relevance judge's scores in place of the mining scores, the promoted documents' too, so
+    every format writes them where it writes scores (``--export-scores-from judge``); InputError as
+    :func:`check_judge_scored`."""
+    check_judge_scored(row, path)
     scored: dict = dict(row)
     scored["positive_score"], scored["negative_scores"] = row[JUDGE_KEYS[0]], row[JUDGE_KEYS[1]]
+    if row.get("extra_positives"):
+        scored["extra_positive_scores"] = row[JUDGE_PROMOTED_KEY]
     return scored  # type: ignore[return-value]
 
 
@@ -82,8 +94,9 @@ def promoted_once(row: NativeRow, seen: set[tuple[str, str]]) -> NativeRow:
     if len(keep) == len(ids):
         return row
     kept: dict = dict(row)
-    for key in PROMOTED_KEYS:
-        kept[key] = [row[key][i] for i in keep]
+    for key in (*PROMOTED_KEYS, JUDGE_PROMOTED_KEY):
+        if key in row:
+            kept[key] = [row[key][i] for i in keep]
     return kept  # type: ignore[return-value]
 
 

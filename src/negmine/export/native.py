@@ -14,7 +14,9 @@ parallel to ``extra_positive_ids``: the promoted documents' texts and mining sco
 train`` use as further positives of the row's query (ids an older audit promoted have no texts: they are only masked).
 A relevance judge's scores (``negmine mine --denoise`` or ``negmine audit`` with a cross-encoder or a single
 teacher: :mod:`negmine.audit.judge_scores`) come as ``judge_positive_score`` and ``judge_negative_scores``
-(parallel to ``negative_ids``), both or neither, for ``--export-scores --export-scores-from judge``.
+(parallel to ``negative_ids``), both or neither, for ``--export-scores --export-scores-from judge``; a row with
+promoted documents also has ``judge_extra_positive_scores``, the judge's scores of them (parallel to
+``extra_positive_ids``; written by an audit with such a judge, which scored each when it judged it).
 """
 
 from __future__ import annotations
@@ -62,17 +64,21 @@ class NativeRow(_NativeRequired, total=False):
     confidence: float
     judge_positive_score: float
     judge_negative_scores: list[float]
+    judge_extra_positive_scores: list[float]
 
 
 REQUIRED_KEYS: tuple[str, ...] = tuple(_NativeRequired.__annotations__)
 OPTIONAL_KEYS: tuple[str, ...] = (
     "candidate_score_sd", "margin_score", "negative_flags", "false_negative_ids",
     "extra_positive_ids", "extra_positives", "extra_positive_scores", "confidence",
-    "judge_positive_score", "judge_negative_scores",
+    "judge_positive_score", "judge_negative_scores", "judge_extra_positive_scores",
 )
 JUDGE_KEYS: tuple[str, ...] = ("judge_positive_score", "judge_negative_scores")
 """The relevance judge's scores of the row's positive and of each negative (parallel to ``negative_ids``): both
 or neither."""
+JUDGE_PROMOTED_KEY = "judge_extra_positive_scores"
+"""The relevance judge's scores of the promoted documents, parallel to ``extra_positive_ids``: only with
+:data:`JUDGE_KEYS` and the promoted documents' texts (``extra_positives``)."""
 PROMOTED_KEYS: tuple[str, ...] = ("extra_positive_ids", "extra_positives", "extra_positive_scores")
 """Parallel lists of the documents ``--false-negative-policy promote`` made positives (the last two optional)."""
 PARALLEL_KEYS: tuple[str, ...] = ("negative_ids", "negatives", "negative_scores", "negative_ranks")
@@ -107,6 +113,7 @@ def make_row(
     confidence: float | None = None,
     judge_positive_score: float | None = None,
     judge_negative_scores: Sequence[float] | None = None,
+    judge_extra_positive_scores: Sequence[float] | None = None,
 ) -> NativeRow:
     """Build a native row with a fixed key order; optional keys appear only when given."""
     lengths = {len(negative_ids), len(negatives), len(negative_scores), len(negative_ranks)}
@@ -114,11 +121,9 @@ def make_row(
         lengths.add(len(negative_flags))
     if len(lengths) != 1:
         raise ValueError(f"negative lists of query {query_id!r} differ in length: {sorted(lengths)}")
-    promoted = (extra_positive_ids, extra_positives, extra_positive_scores)
-    sizes = [None if x is None else len(x) for x in promoted]
-    if sizes[1:] != [None, None] and len(set(sizes)) != 1:  # texts and scores come with their ids, parallel
-        raise ValueError(f"promoted lists of query {query_id!r} differ in length: {sizes} ({', '.join(PROMOTED_KEYS)})")
+    promoted = _check_promoted_lists(query_id, (extra_positive_ids, extra_positives, extra_positive_scores))
     _check_judge_lists(query_id, len(negative_ids), judge_positive_score, judge_negative_scores)
+    _check_judge_promoted(query_id, promoted, judge_positive_score, judge_extra_positive_scores)
     row: dict[str, Any] = {
         "query_id": str(query_id),
         "query": query,
@@ -141,9 +146,19 @@ def make_row(
         "confidence": None if confidence is None else round_score(confidence),
         "judge_positive_score": None if judge_positive_score is None else round_score(judge_positive_score),
         "judge_negative_scores": None if judge_negative_scores is None else list(map(round_score, judge_negative_scores)),
+        JUDGE_PROMOTED_KEY: None if judge_extra_positive_scores is None else list(map(round_score, judge_extra_positive_scores)),
     }
     row.update({key: value for key, value in optional.items() if value is not None})
     return row  # type: ignore[return-value]
+
+
+def _check_promoted_lists(query_id: str, promoted: tuple[Sequence | None, ...]) -> int | None:
+    """ValueError unless the promoted documents' texts and scores come with their ids, parallel (a row writer's
+    bug); how many have texts (None: no texts)."""
+    sizes = [None if x is None else len(x) for x in promoted]
+    if sizes[1:] != [None, None] and len(set(sizes)) != 1:
+        raise ValueError(f"promoted lists of query {query_id!r} differ in length: {sizes} ({', '.join(PROMOTED_KEYS)})")
+    return sizes[1]
 
 
 def _check_judge_lists(query_id: str, negatives: int, positive: float | None, scores: Sequence[float] | None) -> None:
@@ -151,6 +166,15 @@ def _check_judge_lists(query_id: str, negatives: int, positive: float | None, sc
     if (positive is None) != (scores is None) or (scores is not None and len(scores) != negatives):
         raise ValueError(f"judge scores of query {query_id!r}: {', '.join(JUDGE_KEYS)} come together, the second "
                          "parallel to negative_ids")
+
+
+def _check_judge_promoted(query_id: str, promoted: int | None, positive: float | None,
+                          scores: Sequence[float] | None) -> None:
+    """ValueError unless the promoted documents' judge scores come with the row's judge scores and the promoted
+    texts, one per promoted document (a row writer's bug)."""
+    if scores is not None and (positive is None or promoted != len(scores)):
+        raise ValueError(f"judge scores of query {query_id!r}: {JUDGE_PROMOTED_KEY} comes with {JUDGE_KEYS[0]} and "
+                         "extra_positives, parallel to extra_positive_ids")
 
 
 def dumps_row(row: NativeRow | dict) -> str:
@@ -210,6 +234,7 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "confidence": (_is_number, "a finite number"),
     "judge_positive_score": (_is_number, "a finite number"),
     "judge_negative_scores": (_list_of(_is_number), "a list of finite numbers"),
+    JUDGE_PROMOTED_KEY: (_list_of(_is_number), "a list of finite numbers"),
 }
 
 
@@ -285,7 +310,24 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
     _check_negative_ids(row, path, line)
     if "extra_positives" in row or "extra_positive_scores" in row:
         _check_promoted(row, path, line)
+    if JUDGE_PROMOTED_KEY in row:
+        _check_judge_promoted_row(row, path, line)
     return row  # type: ignore[return-value]
+
+
+def _check_judge_promoted_row(row: dict, path: str | Path | None, line: int | None) -> None:
+    """``judge_extra_positive_scores`` scores the promoted documents the row has texts of (so it needs
+    ``extra_positives``), one each, on the scale of the row's other judge scores (so it needs them)."""
+    if JUDGE_KEYS[0] not in row:
+        raise InputError(path, line, JUDGE_KEYS[0], f"missing; {JUDGE_PROMOTED_KEY} comes with it (the relevance "
+                         "judge's scores of the positive, each negative and each promoted document)")
+    if "extra_positives" not in row:
+        raise InputError(path, line, "extra_positives", f"missing; {JUDGE_PROMOTED_KEY} is parallel to the promoted "
+                         "documents, which come with their texts")
+    ids = len(row["extra_positive_ids"])
+    if len(row[JUDGE_PROMOTED_KEY]) != ids:
+        raise InputError(path, line, JUDGE_PROMOTED_KEY, f"has {len(row[JUDGE_PROMOTED_KEY])} entries but "
+                         f"extra_positive_ids has {ids}; the lists are parallel")
 
 
 def _check_flags(flags: list, path: str | Path | None, line: int | None) -> None:
