@@ -64,7 +64,8 @@ CASES = [
      "scores anyway); add a format to formats (--export FORMAT), or leave it at its default (export_scores=False)"),
     (C.OutputConfig(formats=("triplet",), export_scores_from="judge"), "OutputConfig", 3,
      "OutputConfig export_scores_from='judge' would be ignored: the exports write no scores; set export_scores=True "
-     "(--export-scores), or leave it at its default (export_scores_from='mining')"),
+     "(--export-scores) or add 'flagembedding-scores' to formats (--export flagembedding-scores), or leave it at its "
+     "default (export_scores_from='mining')"),
     (C.EngineConfig(ray_address="auto"), "EngineConfig", 0,
      "EngineConfig ray_address='auto' would be ignored: the engine is local (the default): a job meant for a cluster "
      "would run in this process; set name='ray' (--engine ray), or leave it at its default (ray_address=None)"),
@@ -124,7 +125,8 @@ CASES = [
     (C.AuditConfig(input=Path("m.jsonl"), output=Path("c.jsonl"), formats=("triplet",), export_scores_from="judge"),
      "AuditConfig", 3,
      "AuditConfig export_scores_from='judge' would be ignored: the exports write no scores; set export_scores=True "
-     "(--export-scores), or leave it at its default (export_scores_from='mining')"),
+     "(--export-scores) or add 'flagembedding-scores' to formats (--export flagembedding-scores), or leave it at its "
+     "default (export_scores_from='mining')"),
     (C.AuditConfig(input=Path("m.jsonl"), max_table_rows=50), "AuditConfig", 4,
      "AuditConfig max_table_rows=50 would be ignored: no HTML report is written; set report to a path (drop --no-html), or leave it at its "
      "default (max_table_rows=20000)"),

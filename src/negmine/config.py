@@ -700,9 +700,10 @@ class OutputConfig(ConfigFields):
     """Exports also hold the rows' mining scores, as sentence-transformers' ``mine_hard_negatives(output_scores=True)``
     lays them out (MarginMSELoss, DistillKLDivLoss); refused for a format that takes none (FlagEmbedding's)."""
     export_scores_from: str = "mining"
-    """Whose scores ``export_scores`` writes: ``mining`` (the mining model's) or ``judge``: the relevance judge's of
-    ``--denoise`` (a cross-encoder, else a single teacher; :mod:`negmine.audit.judge_scores`), the distillation
-    target of MarginMSELoss / DistillKLDivLoss. ``judge`` needs such a judge (:meth:`MineConfig.validate`)."""
+    """Whose scores ``export_scores`` (and ``flagembedding-scores``, which always writes scores) writes: ``mining``
+    (the mining model's) or ``judge``: the relevance judge's of ``--denoise`` (a cross-encoder, else a single
+    teacher; :mod:`negmine.audit.judge_scores`), the distillation target of MarginMSELoss / DistillKLDivLoss /
+    FlagEmbedding's. ``judge`` needs such a judge (:meth:`MineConfig.validate`)."""
 
     def validate(self) -> None:
         from negmine.export.registry import check_formats, check_scores_from
@@ -1031,7 +1032,7 @@ class AuditConfig(ConfigFields):
     DEFAULT_JUDGES = ("score", "near-duplicate")
 
     def validate(self) -> None:
-        from negmine.export.registry import check_formats, check_scores_from
+        from negmine.export.registry import check_formats, check_scores_from, writes_scores
 
         check_field_types(self)
         if self.input is None:
@@ -1058,7 +1059,7 @@ class AuditConfig(ConfigFields):
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as, self.export_scores)  # unknown names list the registry's keys
         check_scores_from(self.export_scores_from)
-        if self.export_scores and self.export_scores_from == "judge":
+        if self.export_scores_from == "judge" and writes_scores(self.formats, self.export_scores):
             from negmine.audit.judge_scores import check_audit_judge_scores
 
             check_audit_judge_scores(self)
@@ -1132,7 +1133,9 @@ class MineConfig(ConfigFields):
         self._check_window_within_depth()
         self._check_ntuple_width()
         _refuse_unused(self)
-        if self.output.export_scores and self.output.export_scores_from == "judge":
+        from negmine.export.registry import writes_scores
+
+        if self.output.export_scores_from == "judge" and writes_scores(self.output.formats, self.output.export_scores):
             from negmine.audit.judge_scores import check_judge_scores
 
             check_judge_scores(self.denoise)

@@ -63,9 +63,19 @@ def _exports(native: str) -> tuple[Unused, ...]:
         Unused(("export_scores",), lambda c, _: not c.formats,
                lambda c, _: f"no --export format is written (the {native} holds its scores anyway)",
                f"add a format to {field_option('formats', '--export FORMAT')}"),
-        Unused(("export_scores_from",), lambda c, _: not c.export_scores,
-               lambda c, _: "the exports write no scores", f"set {field_setting('export_scores', True)}"),
+        Unused(("export_scores_from",), lambda c, _: not _writes_scores(c),
+               lambda c, _: "the exports write no scores",
+               f"set {field_setting('export_scores', True)} or add 'flagembedding-scores' to "
+               f"{field_option('formats', '--export flagembedding-scores')}"),
     )
+
+
+def _writes_scores(config) -> bool:
+    """An export of ``config`` (OutputConfig, AuditConfig) writes scores: see
+    :func:`negmine.export.registry.writes_scores`."""
+    from negmine.export.registry import writes_scores
+
+    return writes_scores(config.formats, config.export_scores)
 
 
 def _judges(config, base) -> tuple[str, ...]:

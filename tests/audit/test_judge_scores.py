@@ -340,3 +340,22 @@ def test_judge_scores_of_a_beir_audit_without_a_relevance_judge_are_refused_befo
     with pytest.raises(ConfigError, match=r"of a BEIR directory \(its candidates mined afresh, without judge scores\) "
                        r"runs none: add judges.cross_encoder \(--cross-encoder NAME_OR_PATH\)"):
         config.validate()
+
+
+def test_an_audit_writes_the_judge_scores_to_flagembedding_scores_without_export_scores(tmp_path,
+                                                                                        tiny_cross_encoder_path):
+    """flagembedding-scores always writes scores: --export-scores-from judge alone makes them the audit's
+    cross-encoder's (it was refused as unused)."""
+    from .conftest import sample_rows
+
+    judges = JudgeConfig(judges=("cross-encoder",), cross_encoder=str(tiny_cross_encoder_path),
+                         cross_encoder_batch_size=1, positive_below_share=1.0, positive_top_k=2)
+    _, cleaned = _audited(tmp_path, judges, sample_rows(), depth=2, false_negative_policy="mark",
+                          positive_policy="mark", formats=("flagembedding-scores",), export_scores_from="judge")
+    judge = {(r["query"], r["positive"]): r["judge_positive_score"] for r in cleaned}
+    judge.update({(r["query"], t): s for r in cleaned for t, s in zip(r["negatives"], r["judge_negative_scores"])})
+    records = rows(tmp_path / "clean.flagembedding-scores.jsonl")
+    assert records
+    for record in records:
+        assert record["pos_scores"] == [judge[(record["query"], t)] for t in record["pos"]]
+        assert record["neg_scores"] == [judge[(record["query"], t)] for t in record["neg"]]

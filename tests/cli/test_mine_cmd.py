@@ -609,5 +609,32 @@ def test_mine_cli_export_scores_from_judge_writes_the_cross_encoders_scores_and_
                                          "judge"])
     assert unused.exit_code == 2
     assert unused.stderr == ("error: --export-scores-from would be ignored: the exports write no scores; set "
-                             "export_scores=True (--export-scores), or drop --export-scores-from\n")
+                             "export_scores=True (--export-scores) or add 'flagembedding-scores' to formats (--export "
+                             "flagembedding-scores), or drop --export-scores-from\n")
+    assert not (tmp_path / "neg.jsonl").exists()
+
+
+def test_mine_cli_flagembedding_scores_take_the_judges_scores_with_export_scores_from_judge_alone(
+        tmp_path, tiny_cross_encoder_path):
+    """flagembedding-scores always writes scores (and refuses --export-scores), so --export-scores-from judge alone
+    puts the --denoise cross-encoder's in pos_scores/neg_scores (it was refused as unused); without --denoise it is
+    refused naming the fix, before any work."""
+    args = [*_bm25_mine_args(tmp_path), "--export", "flagembedding-scores", "--export-scores-from", "judge"]
+    denoise = ["--denoise", "--cross-encoder", str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache")]
+    result = runner.invoke(build_app(), [*args, *denoise, "--keep-partial"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "neg.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (tmp_path / "neg.flagembedding-scores.jsonl").read_text().splitlines()]
+    judge = {(r["query"], r["positive"]): r["judge_positive_score"] for r in rows}
+    judge.update({(r["query"], text): s for r in rows for text, s in zip(r["negatives"], r["judge_negative_scores"])})
+    assert records and all(len(r["neg"]) == len(r["neg_scores"]) for r in records)
+    for record in records:
+        assert record["pos_scores"] == [judge[(record["query"], t)] for t in record["pos"]]
+        assert record["neg_scores"] == [judge[(record["query"], t)] for t in record["neg"]]
+    (tmp_path / "neg.jsonl").unlink()
+    refused = runner.invoke(build_app(), args)
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(
+        "error: output.export_scores_from='judge' (--export-scores-from judge) exports the denoising judge's scores, "
+        "and this mine runs no judge; set denoise.enabled=True (--denoise)")
     assert not (tmp_path / "neg.jsonl").exists()

@@ -78,3 +78,40 @@ def test_no_negative_is_a_positive_or_a_flagged_document_of_another_row_of_its_q
     with pytest.warns(NegmineWarning, match="holds no records"):
         stats = export_file(only_positives, "flagembedding", tmp_path / "g.jsonl")
     assert (stats.records_out, stats.skipped) == (0, {SKIP_NO_SHARED_NEGATIVE: 2})
+
+
+def test_judge_scores_fill_pos_and_neg_scores_of_the_same_documents(tmp_path, load_json_dataset):
+    """``flagembedding-scores`` with ``scores_from="judge"`` (``--export-scores-from judge``, no ``--export-scores``
+    needed): ``pos_scores``/``neg_scores`` are the judge's, promoted documents' included, while the negatives are
+    chosen by the mining scores as always. The judge ranks the negatives otherwise (n1 lowest, n3 highest), so a
+    choice by its scores would have kept n1 and left out n3."""
+    native = write_native(tmp_path / "m.jsonl", [
+        pair_row("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.4)], judge_positive_score=1.0,
+                 judge_negative_scores=[-3.0, 4.0], extra_positive_ids=["d9"], extra_positives=["text d9"],
+                 extra_positive_scores=[0.85], judge_extra_positive_scores=[8.0]),
+        pair_row("q2", "r1", 0.7, [("m1", 0.6)], judge_positive_score=2.0, judge_negative_scores=[0.5]),
+        pair_row("q1", "p2", 0.5, [("n2", 0.4), ("n3", 0.3)], judge_positive_score=3.0,
+                 judge_negative_scores=[4.0, 6.0]),
+    ])
+    export_file(native, "flagembedding", tmp_path / "f.jsonl")
+    export_file(native, "flagembedding-scores", tmp_path / "fs.jsonl", scores_from="judge")
+    plain = {r["query"]: r for r in load_json_dataset(tmp_path / "f.jsonl")}
+    judged = {r["query"]: r for r in load_json_dataset(tmp_path / "fs.jsonl")}
+    assert judged["query q1"] == {"query": "query q1", "pos": ["text p1", "text d9", "text p2"],
+                                  "neg": ["text n2", "text n3"], "pos_scores": [1.0, 8.0, 3.0],
+                                  "neg_scores": [4.0, 6.0]}
+    assert judged["query q2"]["pos_scores"] == [2.0] and judged["query q2"]["neg_scores"] == [0.5]
+    assert all(judged[q]["pos"] == plain[q]["pos"] and judged[q]["neg"] == plain[q]["neg"] for q in plain)
+    export_file(native, "flagembedding-scores", tmp_path / "fs.jsonl")
+    mining = {r["query"]: r for r in load_json_dataset(tmp_path / "fs.jsonl")}
+    assert mining["query q1"]["neg_scores"] == pytest.approx([0.4, 0.3]), "the mining scores by default"
+
+
+def test_judge_scores_of_a_file_without_them_are_refused_for_flagembedding_scores(native_file, tmp_path):
+    from negmine.errors import InputError
+
+    with pytest.raises(InputError, match=r"field 'judge_positive_score': row \(q1, q1-pos\) has no judge scores, so "
+                       r"--export-scores-from judge has nothing to write"):
+        export_file(native_file, "flagembedding-scores", tmp_path / "fs.jsonl", scores_from="judge")
+    assert not (tmp_path / "fs.jsonl").exists()
+    export_file(native_file, "flagembedding", tmp_path / "f.jsonl", scores_from="judge")  # writes no scores: unread

@@ -88,7 +88,8 @@ def test_parquet_holds_the_same_scored_records_as_jsonl(fmt, native_file, tmp_pa
 def test_the_flagembedding_formats_refuse_it_with_the_formats_that_take_it(fmt, native_file, tmp_path):
     fixes = {
         "flagembedding": "for its scores use --export flagembedding-scores instead",
-        "flagembedding-scores": "it writes its scores always, in its own fields: export_scores=False (drop "
+        "flagembedding-scores": "it writes its scores always, in its own fields (export_scores_from "
+                                "(--export-scores-from) alone chooses whose): export_scores=False (drop "
                                 "--export-scores)",
     }
     message = (f"export format {fmt!r} (--export {fmt}) takes no export_scores (--export-scores); the formats that do: "

@@ -216,7 +216,9 @@ def needs_input_judge_scores(config: AuditConfig) -> bool:
     scores the input rows carry (:func:`negmine.audit.judge_scores.row_judge_scores`), so each must have them."""
     from negmine.audit.judge_scores import scorer_key
 
-    asked = config.export_scores and config.export_scores_from == "judge"
+    from negmine.export.registry import writes_scores
+
+    asked = config.export_scores_from == "judge" and writes_scores(config.formats, config.export_scores)
     return asked and scorer_key(config.judges, config.judges.resolved(config.DEFAULT_JUDGES)) is None
 
 

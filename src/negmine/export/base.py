@@ -77,8 +77,11 @@ def positives(row: NativeRow) -> list[str]:
     return [row["positive"], *row.get("extra_positives", ())]
 
 
-def positive_scores(row: NativeRow) -> list[float]:
-    """The mining scores of :func:`positives`, in the same order."""
+def positive_scores(row: NativeRow, judge: bool = False) -> list[float]:
+    """The mining scores of :func:`positives`, in the same order; ``judge``: the relevance judge's
+    (:func:`check_judge_scored` made sure the row has them)."""
+    if judge:
+        return [row[JUDGE_KEYS[0]], *(row.get(JUDGE_PROMOTED_KEY, ()) if row.get("extra_positives") else ())]
     return [row["positive_score"], *row.get("extra_positive_scores", ())]
 
 
@@ -112,8 +115,10 @@ class ExportShape:
     """Write the mining scores (``--export-scores``), for the formats that take them (``takes_scores``): as
     sentence-transformers' ``mine_hard_negatives(output_scores=True)`` lays them out (:data:`SCORES_COLUMN`)."""
     scores_from: str = "mining"
-    """Whose scores :attr:`scores` writes (:data:`SCORE_SOURCES`): ``judge`` puts the relevance judge's in place
-    of the mining scores (:func:`judge_scored`) as each row is read."""
+    """Whose scores :attr:`scores` (or a format that always writes scores) writes (:data:`SCORE_SOURCES`): ``judge``
+    puts the relevance judge's in place of the mining scores (:func:`judge_scored`) as each row is read; an
+    ``always_scores`` format reads them from the row itself (FlagEmbedding's picks its negatives by the mining
+    scores)."""
 
     @property
     def ntuple_width(self) -> int:
@@ -157,6 +162,9 @@ class Exporter(Protocol):
     ``per_query``: one record per query rather than per row: the format is a :class:`QueryExporter`.
     ``takes_scores``: the format writes the mining scores when :attr:`ExportShape.scores` is set
     (``--export-scores``); the others refuse that option (:func:`negmine.export.registry.check_formats`).
+    ``always_scores``: the format writes scores without that option, in fields of its own (``flagembedding-scores``);
+    ``--export-scores-from`` decides whose, as for the ``takes_scores`` formats, but it gets the rows with their
+    mining scores and reads the judge's itself (FlagEmbedding's choice of a query's negatives uses the mining ones).
     ``file_types``: the export file types (``--export-as``) its consumers can read.
     ``skip_reason``: why a row cannot be written in this format (counted by reason), or None.
     ``arrow_schema``: the records' columns and types, in ``convert``'s key order (a ``pyarrow.Schema``;
@@ -169,6 +177,7 @@ class Exporter(Protocol):
     needs_scan: ClassVar[bool]
     per_query: ClassVar[bool]
     takes_scores: ClassVar[bool]
+    always_scores: ClassVar[bool]
     file_types: ClassVar[tuple[str, ...]]
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None: ...

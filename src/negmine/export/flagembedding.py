@@ -27,7 +27,11 @@ FlagEmbedding reads for knowledge distillation. They are the scores negatives we
 retriever's (cosine or dot-product similarities; BM25 scores with ``--retriever bm25``), and FlagEmbedding
 softmaxes them as they are (``AbsModeling.forward``: ``teacher_targets = softmax(teacher_scores)``), so use them
 for distillation only when the mining model is a teacher you trust and its scale suits a softmax. A promoted
-document's score is the one it had as a mined negative.
+document's score is the one it had as a mined negative. With ``--export-scores-from judge`` (no ``--export-scores``:
+this format writes scores always) they are the relevance judge's (``judge_*``, :mod:`negmine.audit.judge_scores`)
+for the same documents: the negatives are still chosen by the mining scores. A judge's scale is its own (a
+cross-encoder's sigmoid 0..1 or raw logits, a teacher's cosines), and a 0..1 or -1..1 range makes a nearly flat
+softmax (docs/mining.md).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 from negmine.export.base import SKIP_NO_NEGATIVES, ExportShape, positive_scores, positives
-from negmine.export.native import FALSE_NEGATIVE_FLAG, NativeRow
+from negmine.export.native import FALSE_NEGATIVE_FLAG, JUDGE_KEYS, NativeRow
 
 SKIP_NO_SHARED_NEGATIVE = "query has no negative that is a negative for all its positives"
 
@@ -64,15 +68,17 @@ def relevant_ids(rows: Sequence[NativeRow]) -> set[str]:
     return ids
 
 
-def merge_query(rows: Sequence[NativeRow], every_row: Sequence[NativeRow]) -> QueryLists:
+def merge_query(rows: Sequence[NativeRow], every_row: Sequence[NativeRow], judge: bool = False) -> QueryLists:
     """The lists of one query from ``rows`` (its rows that are written, each with negatives), excluding what any
-    of ``every_row`` (all its native rows, as read) knows as relevant; see the module docstring."""
+    of ``every_row`` (all its native rows, as read) knows as relevant; see the module docstring. ``judge``: the
+    scores are the relevance judge's (``--export-scores-from judge``); the negatives are still chosen by the
+    mining scores, as without it, so both variants list the same documents."""
     pos: list[str] = []
     pos_scores: list[float] = []
     taken: set[str] = set()
     for row in rows:
         ids = [row["positive_id"], *row.get("extra_positive_ids", ())]
-        for doc_id, text, score in zip(ids, positives(row), positive_scores(row)):
+        for doc_id, text, score in zip(ids, positives(row), positive_scores(row, judge)):
             if doc_id not in taken:
                 taken.add(doc_id)
                 pos.append(text)
@@ -82,12 +88,13 @@ def merge_query(rows: Sequence[NativeRow], every_row: Sequence[NativeRow]) -> Qu
     neg: list[str] = []
     neg_scores: list[float] = []
     for row in rows:
-        for doc_id, text, score in zip(row["negative_ids"], row["negatives"], row["negative_scores"]):
+        written = row[JUDGE_KEYS[1]] if judge else row["negative_scores"]
+        for doc_id, text, score, out in zip(row["negative_ids"], row["negatives"], row["negative_scores"], written):
             if doc_id in relevant or doc_id in taken or text in texts or score > bound:
                 continue
             taken.add(doc_id)
             neg.append(text)
-            neg_scores.append(score)
+            neg_scores.append(out)
     return QueryLists(pos, pos_scores, neg, neg_scores)
 
 
@@ -98,6 +105,7 @@ class FlagEmbeddingExporter:
     per_query: ClassVar[bool] = True
     takes_scores: ClassVar[bool] = False
     """``flagembedding-scores`` is the variant with scores, in FlagEmbedding's own fields."""
+    always_scores: ClassVar[bool] = False
     file_types: ClassVar[tuple[str, ...]] = ("jsonl",)
     """FlagEmbedding's trainer reads ``.json``/``.jsonl`` files only (it silently skips others)."""
 
@@ -130,12 +138,20 @@ class FlagEmbeddingExporter:
 @dataclass(frozen=True)
 class FlagEmbeddingScoresExporter(FlagEmbeddingExporter):
     name: ClassVar[str] = "flagembedding-scores"
+    always_scores: ClassVar[bool] = True
+    """``pos_scores``/``neg_scores`` always: the mining scores, or the judge's with ``--export-scores-from judge``."""
 
     def arrow_schema(self, shape: ExportShape):
         import pyarrow as pa
 
         scores = pa.list_(pa.float64())
         return super().arrow_schema(shape).append(pa.field("pos_scores", scores)).append(pa.field("neg_scores", scores))
+
+    def convert_query(
+        self, rows: Sequence[NativeRow], every_row: Sequence[NativeRow], shape: ExportShape
+    ) -> list[dict]:
+        """As :meth:`FlagEmbeddingExporter.convert_query`, with the scores ``shape.scores_from`` names."""
+        return [self.record(rows[0]["query"], merge_query(rows, every_row, shape.scores_from == "judge"))]
 
     def record(self, query: str, lists: QueryLists) -> dict:
         return {**super().record(query, lists), "pos_scores": lists.pos_scores, "neg_scores": lists.neg_scores}

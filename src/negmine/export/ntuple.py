@@ -32,6 +32,7 @@ class NTupleExporter:
     needs_scan: ClassVar[bool] = True
     per_query: ClassVar[bool] = False
     takes_scores: ClassVar[bool] = True
+    always_scores: ClassVar[bool] = False
     file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:

@@ -11,7 +11,8 @@ from typing import cast
 from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_option, field_setting, unknown_choice
 from negmine.export import sinks
 from negmine.export.base import (
-    SCORE_SOURCES, ExportShape, Exporter, QueryExporter, judge_scored, promoted_once, scan_shape, without_flagged,
+    SCORE_SOURCES, ExportShape, Exporter, QueryExporter, check_judge_scored, judge_scored, promoted_once, scan_shape,
+    without_flagged,
 )
 from negmine.export.by_query import rows_by_query
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
@@ -77,6 +78,14 @@ def check_scores_from(value: str) -> str:
     return value
 
 
+def writes_scores(formats: tuple[str, ...] | list[str], export_scores: bool) -> bool:
+    """Some export of ``formats`` writes scores, whose ``--export-scores-from`` decides: ``--export-scores`` is set
+    (with a format), or a format writes them always (``flagembedding-scores``). Unknown formats count as none
+    (:func:`check_formats` names them)."""
+    exporters = [EXPORTERS[fmt] for fmt in formats if fmt in EXPORTERS]
+    return bool(formats) and (export_scores or any(exporter.always_scores for exporter in exporters))
+
+
 def score_formats() -> list[str]:
     """The formats that write scores with ``--export-scores``."""
     return [name for name, exporter in EXPORTERS.items() if exporter.takes_scores]
@@ -89,7 +98,8 @@ def scores_refused(fmt: str) -> ConfigError:
     if f"{fmt}-scores" in EXPORTERS:
         fix = f"for its scores use --export {fmt}-scores instead"
     elif fmt.endswith("-scores"):
-        fix = f"it writes its scores always, in its own fields: {drop}"
+        fix = (f"it writes its scores always, in its own fields ({field_option('export_scores_from')} alone chooses "
+               f"whose): {drop}")
     else:
         fix = drop
     return ConfigError(
@@ -159,8 +169,9 @@ def export_file(
     A bad row raises InputError naming the native file and line, and leaves ``out_path`` untouched.
     ``ntuple_negatives``: the n-tuple width (None: the file's widest row). ``scores``: also write the rows' mining
     scores (``--export-scores``; ConfigError for a format that takes none, :func:`check_formats`); ``scores_from``
-    ``"judge"``: the relevance judge's scores the rows hold instead (InputError for a row without them:
-    :func:`negmine.export.base.judge_scored`).
+    ``"judge"``: the relevance judge's scores the rows hold instead, in these and in a format that writes scores
+    always (``flagembedding-scores``, without ``scores``; InputError for a row without them:
+    :func:`negmine.export.base.check_judge_scored`).
     """
     exporter = get_exporter(fmt)
     if scores and not exporter.takes_scores:
@@ -168,7 +179,7 @@ def export_file(
     if Path(out_path).resolve() == Path(native_path).resolve():
         raise ConfigError(f"export target {out_path} is the native file itself; choose another output path")
     shape = scan_shape(read_native(native_path)) if exporter.needs_scan else ExportShape()
-    judge = scores and check_scores_from(scores_from) == "judge"
+    judge = check_scores_from(scores_from) == "judge" and (scores or exporter.always_scores)
     shape = replace(shape, ntuple_negatives=ntuple_negatives, scores=scores, scores_from="judge" if judge else "mining")
     warned = fmt == NTupleExporter.name and warn_width_beyond_every_row(shape, Path(out_path))
     tally = _Tally(Path(native_path))
@@ -211,8 +222,9 @@ class _Tally:
     def admit(self, native_row: NativeRow, exporter: Exporter, shape: ExportShape) -> NativeRow | None:
         """The row without its marked false negatives, or None (counted) when the format cannot take it."""
         self.rows_in += 1
-        if shape.scores_from == "judge":
-            native_row = judge_scored(native_row, self.native_path)
+        if shape.scores_from == "judge":  # an always_scores format reads them itself (see ExportShape.scores_from)
+            check_judge_scored(native_row, self.native_path)
+            native_row = native_row if exporter.always_scores else judge_scored(native_row, self.native_path)
         row, left_out = without_flagged(native_row)
         self.flagged += left_out
         reason = exporter.skip_reason(row, shape)

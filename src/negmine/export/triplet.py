@@ -25,6 +25,7 @@ class TripletExporter:
     needs_scan: ClassVar[bool] = False
     per_query: ClassVar[bool] = False
     takes_scores: ClassVar[bool] = True
+    always_scores: ClassVar[bool] = False
     file_types: ClassVar[tuple[str, ...]] = ("jsonl", "parquet")
 
     def skip_reason(self, row: NativeRow, shape: ExportShape) -> str | None:
