@@ -103,11 +103,32 @@ def test_the_flagembedding_formats_refuse_it_with_the_formats_that_take_it(fmt, 
     from negmine.config import AuditConfig, OutputConfig
 
     with pytest.raises(ConfigError) as err:
-        OutputConfig(formats=("triplet", fmt), export_scores=True).validate()
+        OutputConfig(formats=(fmt,), export_scores=True).validate()
     assert str(err.value) == message
     with pytest.raises(ConfigError) as err:
         AuditConfig(input=native_file, output=tmp_path / "c.jsonl", formats=(fmt,), export_scores=True).validate()
     assert str(err.value) == message
+    if fmt == "flagembedding":  # no scores where a user may expect them, beside other formats too
+        with pytest.raises(ConfigError) as err:
+            OutputConfig(formats=("triplet", fmt), export_scores=True).validate()
+        assert str(err.value) == message
+
+
+def test_flagembedding_scores_goes_with_a_format_that_takes_them(native_file, tmp_path):
+    """``--export n-tuple --export flagembedding-scores --export-scores`` was refused, so one run (an audit) could
+    not write both; flagembedding-scores writes its own scores always, so beside a format that takes
+    ``--export-scores`` it is written as without it, and the other format gets its scores column."""
+    from negmine.config import AuditConfig, OutputConfig
+    from negmine.export.registry import export_all
+
+    formats = ("n-tuple", "flagembedding-scores")
+    OutputConfig(formats=formats, export_scores=True).validate()
+    AuditConfig(input=native_file, output=tmp_path / "c.jsonl", formats=formats, export_scores=True).validate()
+    stats = export_all(native_file, formats, scores=True)
+    alone = tmp_path / "alone.jsonl"
+    export_file(native_file, "flagembedding-scores", alone)
+    assert stats["flagembedding-scores"].path.read_bytes() == alone.read_bytes()
+    assert all("scores" in record for record in _records(stats["n-tuple"].path))
 
 
 def _reference(tiny_model_path, fmt, columns, scores):

@@ -57,10 +57,13 @@ class ExportStats:
 def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl", scores: bool = False) -> None:
     """ConfigError naming the first unknown format and listing the registry keys, a format its consumers
     cannot read as ``file_type`` files, or (``scores``: ``--export-scores``) one that takes no scores (before any
-    expensive work)."""
-    for fmt in formats:
-        exporter = get_exporter(fmt)
-        if scores and not exporter.takes_scores:
+    expensive work). A format that writes its scores always (``flagembedding-scores``) goes with ``scores`` when
+    another format takes them: ``--export n-tuple --export flagembedding-scores --export-scores`` was refused, so
+    one audit could not write both; alone it is refused, ``--export-scores`` changing nothing."""
+    exporters = [get_exporter(fmt) for fmt in formats]
+    others_take = any(exporter.takes_scores for exporter in exporters)
+    for fmt, exporter in zip(formats, exporters):
+        if scores and not exporter.takes_scores and not (exporter.always_scores and others_take):
             raise scores_refused(fmt)
         if file_type not in exporter.file_types:
             raise ConfigError(
@@ -127,8 +130,10 @@ def export_all(
     native: Path, formats: tuple[str, ...], file_type: str = "jsonl", ntuple_negatives: int | None = None,
     scores: bool = False, scores_from: str = "mining",
 ) -> dict[str, ExportStats]:
-    """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: stats}``."""
-    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type), ntuple_negatives, scores, scores_from)
+    """Write every format of ``formats`` next to ``native`` (:func:`export_path`); ``{format: stats}``. ``scores``
+    (``--export-scores``) goes to the formats that take it; one that writes its scores always gets them anyway."""
+    return {fmt: export_file(native, fmt, export_path(native, fmt, file_type), ntuple_negatives,
+                             scores and get_exporter(fmt).takes_scores, scores_from)
             for fmt in formats}
 
 
