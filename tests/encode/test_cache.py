@@ -395,3 +395,53 @@ def test_texts_another_run_cached_meanwhile_are_not_written_again(tmp_path):
     assert found.all()
     np.testing.assert_array_equal(got, np.concatenate([_vecs(2, seed=1), _vecs(2, seed=2)[1:]]))
     assert EmbeddingCache(tmp_path).count("fp") == 3
+
+
+def test_meta_records_the_model_name_or_the_absolute_path_of_a_local_folder(tmp_path, monkeypatch):
+    """``negmine cache list`` names a namespace's model from its meta.json: a fingerprint alone says nothing."""
+    cache = EmbeddingCache(tmp_path / "cache")
+    cache.shelf("fp1", "", "org/name").put(text_keys(["x"]), _vecs(1))
+    assert json.loads((cache.shelf("fp1").folder / "meta.json").read_text())["model"] == "org/name"
+    (tmp_path / "here" / "model").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "here")
+    cache.shelf("fp2", "", "model").put(text_keys(["x"]), _vecs(1))
+    meta = json.loads((cache.shelf("fp2").folder / "meta.json").read_text())
+    assert meta == {"fingerprint": "fp2", "prompt": "", "dim": 4, "model": str(tmp_path / "here" / "model")}
+
+
+def test_a_shelf_in_use_holds_a_shared_lease_next_to_its_folder(tmp_path):
+    """The lease ``negmine cache prune`` needs to take exclusively before deleting a namespace."""
+    import fcntl
+
+    cache = EmbeddingCache(tmp_path)
+    shelf = cache.shelf("fp")
+    shelf.get(text_keys(["x"]))
+    assert not shelf.lock_path.exists(), "a look at a missing namespace leaves nothing behind"
+    shelf.put(text_keys(["x"]), _vecs(1))
+    assert shelf.lock_path == tmp_path / f"{namespace_id('fp', '')}.lock"
+    reader = EmbeddingCache(tmp_path).shelf("fp")
+    assert reader.get(text_keys(["x"]))[0].all()  # readers share it
+    with open(shelf.lock_path) as handle:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        shelf.close()
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        cache.close()
+        reader.close()
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # every lease ended
+
+
+def test_a_shard_whose_vectors_vanished_after_indexing_counts_as_not_cached(tmp_path):
+    """Deleted under a reader by hand or by a prune that took no lease: its texts are a miss, not a crash."""
+    cache = EmbeddingCache(tmp_path)
+    cache.put("fp", "", text_keys(["x", "y"]), _vecs(2))
+    cache.put("fp", "", text_keys(["z"]), _vecs(1, seed=1))
+    reader = EmbeddingCache(tmp_path).shelf("fp")
+    assert reader.count() == 3  # both shards indexed
+    os.unlink(reader.folder / "0.vecs.npy")
+    found, got = reader.get(text_keys(["x", "z", "y"]))
+    assert found.tolist() == [False, True, False]
+    np.testing.assert_array_equal(got, _vecs(1, seed=1))
+    reader.put(text_keys(["x"]), _vecs(1, seed=2))  # encoded again, into a new shard
+    assert reader.get(text_keys(["x"]))[0].all()

@@ -59,7 +59,7 @@ class CachedCrossEncoder:
 
     ``scored`` / ``cached`` count the distinct pairs scored by the model and read from the cache."""
 
-    def __init__(self, model, cache, chunk: int = CHUNK) -> None:
+    def __init__(self, model, cache, chunk: int = CHUNK, name: str | None = None) -> None:
         if not isinstance(chunk, int) or chunk < 1:
             raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
         from negmine.encode.buffered_shelf import BufferedShelf
@@ -67,7 +67,10 @@ class CachedCrossEncoder:
         self.model, self.cache, self.chunk = model, cache, chunk
         self.fingerprint = cross_encoder_fingerprint(model)
         self.scored = self.cached = 0
-        self._store = BufferedShelf(cache.shelf(self.fingerprint, ""), chunk)
+        from negmine.encode.sentence_transformer import loaded_from
+
+        # ``name``: what the model was loaded from, recorded in the cache's meta.json for ``negmine cache list``
+        self._store = BufferedShelf(cache.shelf(self.fingerprint, "", name or loaded_from(model)), chunk)
 
     def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32,
                 show_progress_bar: bool | None = False) -> np.ndarray:

@@ -236,7 +236,7 @@ def load_resources(
     if ce is not None and cache is not None:
         from negmine.audit.pair_cache import CachedCrossEncoder
 
-        ce = CachedCrossEncoder(ce, cache)  # each (query, document) scored once, kept for resume and re-audits
+        ce = CachedCrossEncoder(ce, cache, name=config.cross_encoder)  # each (query, document) scored once, kept for resume and re-audits
     prompts = (config.teacher_query_prompt, config.teacher_document_prompt)
     teachers = tuple(load_teacher(s, encoder, cache, config.teacher_max_words, prompts)
                      for s in config.teachers) if "teacher" in names else ()

@@ -34,7 +34,10 @@ class TextVectors:
         self.max_memo = max_memo
         self.encoded = 0
         self._memo: dict[bytes, np.ndarray] = {}
-        self._store = BufferedShelf(cache.shelf(embedder.fingerprint, prompt), flush_rows) if cache is not None else None
+        from negmine.encode.cache import model_name
+
+        shelf = cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
+        self._store = BufferedShelf(shelf, flush_rows) if shelf is not None else None
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         keys = [text_key(t) for t in texts]

@@ -3,10 +3,12 @@
 Layout under ``root``::
 
     <sha256(fingerprint + "\\0" + prompt)>/     one folder per (fingerprint, prompt)
-        meta.json                            fingerprint, prompt, dim (for humans and consistency checks)
+        meta.json                            fingerprint, prompt, dim, model (its name or path, when the writer
+                                             knew it: for humans, ``negmine cache list``, and consistency checks)
         0.vecs.npy   0.keys.npy               shard 0: float32 (n, dim) vectors, uint8 (n, 16) keys
         1.vecs.npy   1.keys.npy               ...
         encoding/<host>.<pid>.<n>.npy         keys a run is encoding now (negmine.encode.inflight)
+    <sha256(...)>.lock                       shared flock of every process using the folder (see below)
 
 A key is blake2b-128 of the UTF-8 text. Shards are append-only and each file is written atomically, the
 keys file last, so a shard is visible only once complete; a killed run loses at most the shard it was
@@ -18,6 +20,14 @@ short or emptied, rows that do not match its keys or the folder's dimension) is 
 with a warning and removed, so its texts are encoded again. Lookups index all keys in flat numpy arrays (about 36 bytes a row,
 sorted by the first 8 key bytes, binary search) and read vectors through ``np.load(mmap_mode="r")``, so
 memory stays bounded for caches of millions of texts.
+
+A shelf holds a shared ``flock`` on ``<folder>.lock`` from its first look at an existing folder (or its first
+write) until :meth:`CacheShelf.close` or the end of its process, so ``negmine cache prune``
+(:mod:`negmine.encode.cache_prune`) deletes only a folder no process uses: it takes that lock exclusively without
+waiting, and refuses when it cannot. A process that opens the shelf meanwhile waits for the prune and then
+starts on the new, empty folder (the lock-file protocol of :mod:`negmine.io.lock_file`). A shard whose vectors
+are gone when read (removed by an older negmine's prune, or by hand) counts as not cached: its texts are encoded
+again.
 """
 
 from __future__ import annotations
@@ -48,6 +58,20 @@ def default_cache_dir() -> Path:
     """``$NEGMINE_CACHE`` if set, else ``~/.cache/negmine``."""
     env = os.environ.get("NEGMINE_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "negmine"
+
+
+def model_name(embedder) -> str | None:
+    """The name or path ``embedder``'s model was loaded from (``model_name``; None for an embedder that has none,
+    e.g. a test double), recorded in the cache's ``meta.json``."""
+    name = getattr(embedder, "model_name", None)
+    return str(name) if name is not None else None
+
+
+def recorded_model(name: str) -> str:
+    """``name`` as ``meta.json`` records it: a local folder as its absolute path (the same whatever folder the
+    run started in, so ``negmine cache prune --model`` finds it), a hub name as given."""
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.exists() else name
 
 
 def _utf8(text: str) -> bytes:
@@ -89,11 +113,18 @@ class EmbeddingCache:
         self.root = Path(root) if root is not None else default_cache_dir()
         self._shelves: dict[str, CacheShelf] = {}
 
-    def shelf(self, fingerprint: str, prompt: str = "") -> "CacheShelf":
+    def shelf(self, fingerprint: str, prompt: str = "", model: str | None = None) -> "CacheShelf":
+        """The shelf of (``fingerprint``, ``prompt``); ``model`` (the name or path the model was loaded from) is
+        recorded in a new folder's ``meta.json``, so ``negmine cache list`` can say whose vectors it holds."""
         name = namespace_id(fingerprint, prompt)
         if name not in self._shelves:
-            self._shelves[name] = CacheShelf(self.root / name, fingerprint, prompt)
+            self._shelves[name] = CacheShelf(self.root / name, fingerprint, prompt, model)
         return self._shelves[name]
+
+    def close(self) -> None:
+        """End the shelves' leases on their folders (:meth:`CacheShelf.close`)."""
+        for shelf in self._shelves.values():
+            shelf.close()
 
     def get(self, fingerprint: str, prompt: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(found, vectors)``: bool mask over ``keys`` and the float32 vectors of the found rows, in order."""
@@ -111,10 +142,12 @@ class EmbeddingCache:
 class CacheShelf:
     """The shards of one (fingerprint, prompt): an index of keys plus memory-mapped vectors."""
 
-    def __init__(self, folder: Path, fingerprint: str, prompt: str) -> None:
+    def __init__(self, folder: Path, fingerprint: str, prompt: str, model: str | None = None) -> None:
         self.folder = folder
         self.fingerprint = fingerprint
         self.prompt = prompt
+        self.model = model
+        self._lease: int | None = None  # fd of the shared flock on <folder>.lock (see the module docstring)
         self._indexed: set[int] = set()
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # keys, shard ids, offsets
         self._index: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -122,6 +155,35 @@ class CacheShelf:
         self._broken: set[int] = set()  # shards found unreadable (removed, or left when the folder is read-only)
         self._dim: int | None = None  # dimension of the shards indexed so far
         self._meta_reported: str | None = None  # the unreadable meta.json's error, warned about once
+
+    # ---- lease ---------------------------------------------------------------------------------------
+    @property
+    def lock_path(self) -> Path:
+        return self.folder.with_name(f"{self.folder.name}.lock")
+
+    def _hold(self, writing: bool = False) -> None:
+        """Take the shared lease: to write, before (re)making the folder, so no prune removes it meanwhile; to
+        read, once the folder exists (a look at a missing one leaves nothing behind). A cache this process cannot
+        write to (a read-only folder) is used without one (nor can this user prune it)."""
+        if self._lease is None and (writing or self.folder.is_dir()):
+            import fcntl
+
+            from negmine.io.lock_file import open_locked
+
+            with contextlib.suppress(OSError):
+                self._lease, _ = open_locked(self.lock_path, fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        """End the lease (idempotent); the shelf takes it again when used."""
+        if self._lease is not None:
+            os.close(self._lease)  # closing the descriptor drops its lock
+            self._lease = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit, when os may be gone: the process's end drops the lock anyway
+            pass
 
     # ---- reading -------------------------------------------------------------------------------------
     def _shard_numbers(self) -> dict[int, set[str]]:
@@ -136,6 +198,7 @@ class CacheShelf:
     def refresh(self) -> None:
         """Index shards written since the last look (by this or another process); an unreadable one is
         reported, removed and skipped (:meth:`_read_keys`)."""
+        self._hold()
         for number, kinds in sorted(self._shard_numbers().items()):
             if number in self._indexed or number in self._broken or not {"keys.npy", "vecs.npy"} <= kinds:
                 continue
@@ -229,9 +292,28 @@ class CacheShelf:
             self._vectors[number] = np.load(self.folder / f"{number}.vecs.npy", mmap_mode="r", allow_pickle=False)
         return self._vectors[number]
 
+    def _forget_gone(self, shard: np.ndarray) -> bool:
+        """Drop from the index the shards of ``shard`` whose vectors file is gone since they were indexed (deleted
+        by hand or by an older negmine's prune, which took no lease); True when any was."""
+        gone = set()
+        for number in {int(n) for n in np.unique(shard[shard >= 0])} - set(self._vectors):
+            try:
+                self._shard_vectors(number)
+            except FileNotFoundError:
+                gone.add(number)
+        if gone:
+            _, keys, shards, offsets = self._built_index()
+            alive = ~np.isin(shards, list(gone))
+            self._parts = [(keys[alive], shards[alive], offsets[alive])]
+            self._indexed -= gone
+            self._index = None
+        return bool(gone)
+
     def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(found, vectors)`` with ``vectors`` the float32 rows of the found keys, in key order."""
         found, shard, offset = self.locate(keys)
+        if self._forget_gone(shard):  # those texts count as not cached: the caller encodes them again
+            found, shard, offset = self.locate(keys)
         rows = np.flatnonzero(found)
         numbers = [int(n) for n in np.unique(shard[rows])]
         dim = self._shard_vectors(numbers[0]).shape[1] if numbers else self.dim() or 0
@@ -296,8 +378,11 @@ class CacheShelf:
         if known is not None and known != dim:
             raise ValueError(f"cache {self.folder} holds {known}-dim vectors; refusing to add {dim}-dim ones")
         if known is None:
+            meta = {"fingerprint": self.fingerprint, "prompt": self.prompt, "dim": dim}
+            if self.model is not None:
+                meta["model"] = recorded_model(self.model)
             with atomic_write(self.folder / "meta.json") as handle:
-                json.dump({"fingerprint": self.fingerprint, "prompt": self.prompt, "dim": dim}, handle, indent=2)
+                json.dump(meta, handle, indent=2)
 
     def put(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Write ``vectors`` (n, dim) under ``keys`` (n, 16) as one new shard, leaving out the keys the cache
@@ -311,6 +396,7 @@ class CacheShelf:
             keys, vectors = keys[~held], vectors[~held]
         if not len(keys):
             return
+        self._hold(writing=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._write_meta(int(vectors.shape[1]))
         self.remove_dead_claims()

@@ -18,7 +18,7 @@ import numpy as np
 
 from negmine.encode.base import Embedder
 from negmine.io.atomic import atomic_path
-from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, text_keys
+from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, model_name, text_keys
 from negmine.encode.inflight import InFlight
 from negmine.encode.truncate import truncate_rows
 
@@ -166,7 +166,7 @@ def _fill(
     if not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
     plan = _plan(texts)
-    shelf = cache.shelf(embedder.fingerprint, prompt) if cache is not None else None
+    shelf = cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
     inflight = InFlight(shelf) if shelf is not None else None
     chunk = max(shard_size, LOOKUP_CHUNK)
     n_cached = 0

@@ -338,6 +338,9 @@ class OnnxEmbedder:
         onnxruntime = _require_onnxruntime()
         self.config = config
         self.model = model if model is not None else load_sentence_transformer(config)
+        from negmine.encode.sentence_transformer import loaded_from
+
+        self.model_name = config.model if model is None else loaded_from(model)  # recorded in the cache's meta.json
         from negmine.encode.max_length import set_max_length
 
         set_max_length(self.model, config.max_length, config.model)

@@ -351,6 +351,14 @@ TOKENIZE_CHUNK = 1024
 """Texts tokenized at once to count their tokens (bounds the padded id tensors to ~1024 x max_length)."""
 
 
+def loaded_from(model) -> str | None:
+    """The name or path transformers loaded ``model``'s (first module's) weights from, if it says: a model handed
+    in already loaded has no config naming it."""
+    first = next(iter(model), None) if hasattr(model, "__iter__") else model
+    config = getattr(getattr(first, "auto_model", None) or getattr(first, "model", None) or first, "config", None)
+    return getattr(config, "_name_or_path", None) or None
+
+
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm (zero rows stay zero), as float32."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -370,6 +378,7 @@ class SentenceTransformerEmbedder:
         config.validate()
         self.config = config
         self.model = model if model is not None else load_sentence_transformer(config)
+        self.model_name = config.model if model is None else loaded_from(model)  # recorded in the cache's meta.json
         set_max_length(self.model, config.max_length, config.model)
         self.device_type = self.model.device.type
         self.precision = resolve_precision(config.precision, self.device_type)

@@ -18,6 +18,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from negmine.config import EncoderConfig, EngineConfig, RetrieveConfig
+from negmine.encode.cache import model_name
 from negmine.encode.embed import _plan
 from negmine.engine.base import Engine, Setup
 from negmine.engine.budget import search_shard_rows
@@ -123,4 +124,4 @@ def ann_info(config: EngineConfig, outcome) -> dict:
 
 
 def _shelf(cache, embedder, prompt: str):
-    return cache.shelf(embedder.fingerprint, prompt) if cache is not None else None
+    return cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
