@@ -97,3 +97,37 @@ def unreachable_hub(tmp_path, monkeypatch) -> tuple[str, int]:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     monkeypatch.setattr(hub, "hub_address", lambda: address)
     return address
+
+
+@pytest.fixture(scope="session")
+def mined_cache(tmp_path_factory, tiny_model_path, tiny_cross_encoder_path) -> Path:
+    """A cache folder filled by a real ``negmine mine --denoise --keep-work`` on a tiny BEIR set (tiny models,
+    query prompt 'query: '): two embedding namespaces (prompts 'query: ' and ''), one of cross-encoder scores and
+    the run's work folder. Tests that change it copy it first (:func:`copied_cache`)."""
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+    from negmine.testing.beir import write_beir
+
+    work = tmp_path_factory.mktemp("mined_cache")
+    corpus = {f"d{i}": f"cell protein gene study {i} " + "blood " * (i % 3) for i in range(12)}
+    beir = write_beir(work / "b", corpus, {"q1": "cell protein", "q2": "gene blood"}, [("q1", "d0", 1), ("q2", "d1", 1)])
+    result = CliRunner().invoke(build_app(), [
+        "mine", str(beir), "--model", str(tiny_model_path), "--cache-dir", str(work / "cache"), "--keep-work",
+        "--query-prompt", "query: ", "--encode-shard-size", "5", "--denoise", "--cross-encoder",
+        str(tiny_cross_encoder_path), "--cross-encoder-margin", "0", "--min-votes", "1", "--num-negatives", "2",
+        "--depth", "8", "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0",
+        "--output", str(work / "o" / "n.jsonl"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    import gc
+
+    gc.collect()  # the run's cache shelves end their leases
+    return work / "cache"
+
+
+@pytest.fixture
+def copied_cache(mined_cache, tmp_path) -> Path:
+    """A copy of :func:`mined_cache` a test may prune (file times kept)."""
+    import shutil
+
+    return Path(shutil.copytree(mined_cache, tmp_path / "cache"))

@@ -168,12 +168,15 @@ def test_train_and_evaluate_python_loop_runs_on_a_tiny_model(tiny_default_model,
 
 
 def command_options() -> dict[str, set[str]]:
-    """Every option name (``--x``, ``--no-x``, ``-o``) of each ``negmine`` command."""
+    """Every option name (``--x``, ``--no-x``, ``-o``) of each ``negmine`` command; a command of a group (``negmine
+    cache list``) under ``"group command"``."""
     from typer.main import get_command
 
     from negmine.cli import build_app
 
-    commands = get_command(build_app()).commands
+    commands = dict(get_command(build_app()).commands)
+    commands.update({f"{name} {sub}": command for name, group in list(commands.items())
+                     for sub, command in getattr(group, "commands", {}).items()})
     return {name: {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} for name, cmd in commands.items()}
 
 
@@ -192,9 +195,19 @@ def test_readme_command_lines_are_found():
 
 
 def wrong_command_options(text: str, options: dict[str, set[str]]) -> list[str]:
-    """Each `negmine CMD ... --flag` of ``text`` whose flag is not an option of CMD."""
-    return [f"negmine {cmd}{rest}: {flag}" for cmd, rest in readme_command_lines(text)
+    """Each `negmine CMD ... --flag` of ``text`` whose flag is not an option of CMD (of ``CMD SUB`` for a command
+    of a group: `negmine cache prune --runs`)."""
+    lines = [(f"{cmd} {m.group(1)}", m.group(2)) if (m := re.match(r" (\w+)(.*)", rest)) and f"{cmd} {m.group(1)}"
+             in options else (cmd, rest) for cmd, rest in readme_command_lines(text)]
+    return [f"negmine {cmd}{rest}: {flag}" for cmd, rest in lines
             for flag in re.findall(r"(?<![\w-])(--?[a-z][a-z0-9-]*)", rest) if flag not in options.get(cmd, ())]
+
+
+def test_options_of_a_group_command_are_those_of_the_command():
+    options = command_options()
+    assert {"--runs", "--older-than", "--model", "--dry-run", "--cache-dir"} <= options["cache prune"]
+    text = "`negmine cache prune --runs --dry-run` and `negmine cache list --runs`"
+    assert wrong_command_options(text, options) == ["negmine cache list --runs: --runs"]
 
 
 def test_every_option_the_readme_shows_on_a_command_is_one_of_its_options():

@@ -6,7 +6,7 @@ import importlib
 
 import typer
 
-COMMAND_MODULES = ("mine", "audit", "train", "eval", "report")
+COMMAND_MODULES = ("mine", "audit", "train", "eval", "report", "cache")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from negmine.encode.cache import EmbeddingCache
+from negmine.encode.cache_contents import cache_entries
+from negmine.encode.cache_prune import prune_cache
+from negmine.errors import ConfigError
+
+
+def names(entries) -> list[str]:
+    return sorted(e.path.name for e in entries)
+
+
+def test_prune_without_a_selector_is_refused_with_the_selectors(copied_cache):
+    before = names(cache_entries(copied_cache))
+    with pytest.raises(ConfigError) as info:
+        prune_cache(copied_cache)
+    message = str(info.value)
+    assert message.startswith("negmine cache prune deletes nothing without a selector: give --runs")
+    assert "--model NAME_OR_PATH" in message and "--older-than DAYS" in message and "negmine cache list" in message
+    assert names(cache_entries(copied_cache)) == before
+    with pytest.raises(ConfigError, match=r"--older-than must be a number of days >= 0, got -1; e.g. --older-than 30"):
+        prune_cache(copied_cache, older_than_days=-1)
+
+
+def test_prune_runs_deletes_the_run_folder_and_its_lock_only(copied_cache):
+    entries = cache_entries(copied_cache)
+    run = entries[-1]
+    result = prune_cache(copied_cache, runs=True)
+    assert names(result.deleted) == [run.path.name] and result.freed == run.size > 0 and not result.in_use
+    assert not run.path.exists() and not run.path.with_name(run.path.name + ".lock").exists()
+    assert names(cache_entries(copied_cache)) == names(entries[:-1])
+
+
+def test_prune_runs_keeps_a_folder_a_running_job_holds(copied_cache):
+    from negmine.engine.run_lease import RunLease
+
+    run = cache_entries(copied_cache)[-1]
+    lease = RunLease(run.path)  # a mining run using that work folder
+    result = prune_cache(copied_cache, runs=True)
+    assert names(result.in_use) == [run.path.name] and not result.deleted and result.freed == 0
+    assert (run.path / "search" / "0.npz").exists()
+    assert cache_entries(copied_cache)[-1].in_use
+    lease.release()
+    assert names(prune_cache(copied_cache, runs=True).deleted) == [run.path.name]
+
+
+def test_dry_run_deletes_nothing_and_names_what_would_go(copied_cache):
+    before = cache_entries(copied_cache)
+    result = prune_cache(copied_cache, runs=True, dry_run=True)
+    assert names(result.deleted) == [before[-1].path.name] and result.freed == before[-1].size
+    assert [(e.path, e.size) for e in cache_entries(copied_cache)] == [(e.path, e.size) for e in before]
+
+
+def test_prune_model_deletes_its_namespaces_and_keeps_one_in_use(copied_cache, tiny_model_path):
+    entries = cache_entries(copied_cache)
+    meta = json.loads((entries[0].path / "meta.json").read_text())
+    shelf = EmbeddingCache(copied_cache).shelf(meta["fingerprint"], meta["prompt"])
+    shelf.count()  # a job reading that namespace holds its lease
+    result = prune_cache(copied_cache, model=str(tiny_model_path))
+    assert names(result.deleted) == [entries[1].path.name] and names(result.in_use) == [entries[0].path.name]
+    assert not entries[1].path.exists() and entries[0].path.exists()
+    shelf.close()
+    result = prune_cache(copied_cache, model=str(tiny_model_path))
+    assert names(result.deleted) == [entries[0].path.name]
+    assert [e.kind for e in cache_entries(copied_cache)] == ["cross-encoder scores", "run work folder"]
+
+
+def test_a_job_opening_a_pruned_namespace_starts_it_afresh(copied_cache, tiny_model_path):
+    import numpy as np
+
+    entry = cache_entries(copied_cache)[0]
+    meta = json.loads((entry.path / "meta.json").read_text())
+    prune_cache(copied_cache, model=str(tiny_model_path))
+    shelf = EmbeddingCache(copied_cache).shelf(meta["fingerprint"], meta["prompt"], "m")
+    keys = np.arange(32, dtype=np.uint8).reshape(2, 16)
+    assert not shelf.get(keys)[0].any()
+    shelf.put(keys, np.ones((2, meta["dim"]), np.float32))
+    assert shelf.get(keys)[0].all() and json.loads((entry.path / "meta.json").read_text())["model"] == "m"
+
+
+def test_prune_model_takes_the_fingerprint_the_listing_shows(copied_cache):
+    entry = cache_entries(copied_cache)[2]  # the cross-encoder's scores
+    shown = entry.fingerprint[:11]
+    assert names(prune_cache(copied_cache, model=shown[:-1], dry_run=True).deleted) == []  # too short to be sure
+    assert names(prune_cache(copied_cache, model=shown).deleted) == [entry.path.name]
+
+
+def test_older_than_selects_by_last_modification(copied_cache):
+    entries = cache_entries(copied_cache)
+    newest = max(e.modified for e in entries)
+    assert not prune_cache(copied_cache, older_than_days=3, now=newest + 2 * 86400).deleted
+    result = prune_cache(copied_cache, older_than_days=1, now=newest + 2 * 86400, dry_run=True)
+    assert names(result.deleted) == names(entries)  # alone: every kind
+    result = prune_cache(copied_cache, runs=True, older_than_days=1, now=newest + 2 * 86400)
+    assert names(result.deleted) == [entries[-1].path.name]  # with --runs: the run folders among them
+
+
+def test_prune_runs_removes_lock_files_of_gone_run_folders(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "bm25-d4d970ae93b94f1c006e48a181816a27.lock").touch()  # a --keep-work BM25 run that kept no folder
+    result = prune_cache(tmp_path, runs=True)
+    assert [p.name for p in result.stale_locks] == ["bm25-d4d970ae93b94f1c006e48a181816a27.lock"]
+    assert list(runs.iterdir()) == []
