@@ -106,3 +106,16 @@ def test_prune_runs_removes_lock_files_of_gone_run_folders(tmp_path):
     result = prune_cache(tmp_path, runs=True)
     assert [p.name for p in result.stale_locks] == ["bm25-d4d970ae93b94f1c006e48a181816a27.lock"]
     assert list(runs.iterdir()) == []
+
+
+def test_a_namespace_an_older_negmine_is_writing_is_kept(copied_cache, tiny_model_path):
+    """A writer without a lease (negmine before 2026-12-05) shows in its live shard claim: the folder stays."""
+    from negmine.io.atomic import owner_tag
+
+    entry = cache_entries(copied_cache)[0]
+    (entry.path / "9.claim").write_text(owner_tag())  # this process: alive
+    result = prune_cache(copied_cache, model=str(tiny_model_path))
+    assert names(result.in_use) == [entry.path.name] and (entry.path / "meta.json").exists()
+    assert names(prune_cache(copied_cache, model=str(tiny_model_path), dry_run=True).in_use) == [entry.path.name]
+    (entry.path / "9.claim").write_text("some-host-that-is-gone.1")  # another host: cannot tell, kept too
+    assert names(prune_cache(copied_cache, model=str(tiny_model_path)).in_use) == [entry.path.name]
