@@ -188,6 +188,32 @@ def test_an_interrupted_runs_folder_names_its_last_checkpoint_and_resume(tmp_pat
         read_train_summary(run)
 
 
+def test_an_interrupted_runs_last_checkpoint_is_the_one_resume_takes_even_with_a_marked_state(tmp_path):
+    """A checkpoint whose trainer_state.json an editor saved with a byte-order mark was skipped (read as plain UTF-8),
+    and the report named the checkpoint before it, while --resume takes the marked one and refuses it for the mark:
+    the report names that one, and the mark and its fix."""
+    from negmine.train.preflight import find_checkpoint
+
+    run = tmp_path / "run"
+    for step in (8, 10):
+        (run / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
+        state = json.dumps({"global_step": step, "max_steps": 30})
+        (run / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").write_text(
+            ("\ufeff" if step == 10 else "") + state, encoding="utf-8")
+    marked = run / "checkpoints" / "checkpoint-10" / "trainer_state.json"
+    with pytest.raises(InputError, match=re.escape(f"{marked}: starts with a byte-order mark")):
+        find_checkpoint(run, resume=True)  # what --resume does with it
+    with pytest.raises(InputError) as caught:
+        read_train_summary(run)
+    assert (f"(its last checkpoint: checkpoint-10, at step 10 of 30, which --resume refuses as it is: {marked}: starts "
+            "with a byte-order mark (U+FEFF), which transformers cannot read") in str(caught.value)
+    assert (f"remove the mark, e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' {marked}, and resume again, or delete "
+            f"{run / 'checkpoints' / 'checkpoint-10'} to resume from the checkpoint before it)") in str(caught.value)
+    marked.write_text(json.dumps({"global_step": 10, "max_steps": 30}), encoding="utf-8")  # the mark removed
+    with pytest.raises(InputError, match=re.escape("(its last checkpoint: checkpoint-10, at step 10 of 30); the report")):
+        read_train_summary(run)
+
+
 def test_the_curves_mark_the_re_mining_steps(tmp_path, monkeypatch):
     from negmine.report import plots
 

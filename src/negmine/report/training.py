@@ -51,20 +51,27 @@ def _not_found(model_dir: Path) -> str:
 
 
 def _last_checkpoint(checkpoints: Path) -> str | None:
-    """``checkpoint-N, at step N of M``: the highest checkpoint saved to the end (its ``trainer_state.json`` is
-    written last), with the run's planned steps when the state records them; None without one."""
-    from negmine.train.preflight import PREFIX_CHECKPOINT_DIR
+    """``checkpoint-N, at step N of M``: the checkpoint ``--resume`` goes on from
+    (:func:`negmine.train.preflight.resume_checkpoint`), with the run's planned steps when its state records them;
+    None without one. A state that starts with a byte-order mark counts as saved, as for ``--resume``, which refuses
+    it: the report says so and how to remove the mark. It read the state as plain UTF-8, skipped the marked
+    checkpoint and named the one before, which ``--resume`` does not go on from."""
+    from negmine.train.preflight import marked_state, resume_checkpoint
 
-    for folder in sorted(checkpoints.glob(f"{PREFIX_CHECKPOINT_DIR}-*"), key=_step, reverse=True):
-        try:
-            state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(state, dict) and isinstance(state.get("global_step"), int):
-            planned = state.get("max_steps")
-            of = f" of {planned}" if isinstance(planned, int) and planned > 0 else ""
-            return f"{folder.name}, at step {state['global_step']}{of}"
-    return None
+    folder = resume_checkpoint(checkpoints)
+    if folder is None:
+        return None
+    try:
+        state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        state = None
+    named = folder.name
+    if isinstance(state, dict) and isinstance(state.get("global_step"), int):
+        planned = state.get("max_steps")
+        of = f" of {planned}" if isinstance(planned, int) and planned > 0 else ""
+        named = f"{named}, at step {state['global_step']}{of}"
+    marked = marked_state(folder)
+    return named if marked is None else f"{named}, which --resume refuses as it is: {marked}"
 
 
 def _step(folder: Path) -> int:

@@ -78,6 +78,27 @@ def _complete_checkpoint(ckpt_dir: Path) -> tuple[list[Path], str | None]:
     return skipped, None
 
 
+def resume_checkpoint(ckpt_dir: Path) -> Path | None:
+    """The checkpoint ``--resume`` goes on from (or refuses, when its state starts with a byte-order mark:
+    :func:`marked_state`): the highest one saved to the end. ``negmine report`` names it for an unfinished run, so
+    the two agree."""
+    _, found = _complete_checkpoint(Path(ckpt_dir))
+    return None if found is None else Path(found)
+
+
+def marked_state(checkpoint: Path) -> str | None:
+    """Why ``--resume`` refuses ``checkpoint`` and the fix (:data:`MARKED_STATE`) when its ``trainer_state.json``
+    starts with a byte-order mark; None when it does not."""
+    path = Path(checkpoint) / "trainer_state.json"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            marked = handle.read(1) == BYTE_ORDER_MARK
+    except OSError:
+        return None
+    before = f"delete {checkpoint} to resume from the checkpoint before it"
+    return f"{path}: {MARKED_STATE.format(path=path, before=before)}" if marked else None
+
+
 def interrupted_hint(output_dir: Path) -> str:
     """How to go on after a training run was stopped (Ctrl-C): rerun with ``--resume`` when a complete checkpoint
     is there, else rerun as it was (``--resume`` would be refused: no checkpoint)."""
