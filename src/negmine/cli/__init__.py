@@ -44,4 +44,9 @@ def _root(
 
 
 def main() -> None:
+    """The process entry point (``negmine``, ``python -m negmine``): a second Ctrl-C while a stopped command reports
+    and exits changes nothing (:mod:`negmine.cli.interrupts`)."""
+    from negmine.cli.interrupts import install_interrupt_once
+
+    install_interrupt_once()
     build_app()()
