@@ -1,5 +1,6 @@
 import hashlib
 import json
+import os
 import re
 from dataclasses import asdict, replace
 
@@ -8,7 +9,8 @@ import pytest
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError, NegmineWarning
 from negmine.train.run_settings import (
-    SETTINGS_NAME, check_resume_settings, differences, record_run_settings, run_settings,
+    SETTINGS_NAME, TRAIN_FILE_FACTS, check_resume_settings, differences, file_facts, record_run_settings,
+    run_settings,
 )
 
 
@@ -27,8 +29,40 @@ def test_the_recorded_settings_leave_out_what_may_change_and_name_the_training_f
     assert not {"resume", "show_progress", "output_dir"} & set(settings)
     assert settings["train_file"] == "sha256:" + hashlib.sha256(b'{"a": 1}\n').hexdigest()
     record_run_settings(config, tmp_path / "ckpt")
-    assert json.loads((tmp_path / "ckpt" / SETTINGS_NAME).read_text()) == settings
+    assert json.loads((tmp_path / "ckpt" / SETTINGS_NAME).read_text()) == {**settings, TRAIN_FILE_FACTS: file_facts(mined)}
     check_resume_settings(config, tmp_path / "ckpt")  # the same settings: no error
+
+
+def test_a_resume_on_another_training_file_names_it_now_and_then_in_rows_bytes_and_time(tmp_path):
+    """The refusal showed two sha256 digests (train_file 'sha256:27d6...' -> 'sha256:7ce4...'): nothing a person can
+    check against the file. It names the file, its rows, bytes and modification time now and when the run started
+    (recorded since; a record without them says so), and the two ways on."""
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text('{"a": 1}\n{"a": 2}\n\n', encoding="utf-8")
+    os.utime(mined, (0, 1_700_000_000))
+    config = TrainConfig(train_file=mined)
+    record_run_settings(config, tmp_path / "ckpt")
+    assert json.loads((tmp_path / "ckpt" / SETTINGS_NAME).read_text())[TRAIN_FILE_FACTS] == {
+        "path": str(mined.resolve()), "rows": 2, "bytes": 19, "modified": "2023-11-14 22:13:20 UTC"}
+    before = hashlib.sha256(mined.read_bytes()).hexdigest()[:12]
+    mined.write_text('{"a": 1}\n', encoding="utf-8")
+    os.utime(mined, (0, 1_700_000_060))
+    after = hashlib.sha256(mined.read_bytes()).hexdigest()[:12]
+    now = f"now 1 row, 9 bytes, modified 2023-11-14 22:14:20 UTC, sha256 {after}; then "
+    way_on = "; restore that file and resume, or train on this one afresh, without --resume, into a new -o folder. "
+    with pytest.raises(ConfigError, match=re.escape(
+            f"(recorded in {SETTINGS_NAME}; the checkpoint's -> now): train_file {mined.resolve()} is not the file the "
+            f"run started with: {now}2 rows, 19 bytes, modified 2023-11-14 22:13:20 UTC, sha256 {before}{way_on}")):
+        check_resume_settings(config, tmp_path / "ckpt")
+    recorded = json.loads((tmp_path / "ckpt" / SETTINGS_NAME).read_text())
+    del recorded[TRAIN_FILE_FACTS]  # recorded by a negmine before them: still read
+    (tmp_path / "ckpt" / SETTINGS_NAME).write_text(json.dumps(recorded))
+    with pytest.raises(ConfigError, match=re.escape(
+            f"train_file {mined.resolve()} is not the file the run started with: {now}sha256 {before} (its rows, "
+            f"bytes and time were not recorded: the run started under an older negmine){way_on}")):
+        check_resume_settings(config, tmp_path / "ckpt")
+    mined.write_text('{"a": 1}\n{"a": 2}\n\n', encoding="utf-8")  # restored: resumes
+    check_resume_settings(config, tmp_path / "ckpt")
 
 
 def test_checkpoints_without_recorded_settings_resume_with_a_warning(tmp_path):

@@ -4,7 +4,9 @@ training file from the checkpoint on: a model no single run trains, reported und
 
 A fresh run writes ``checkpoints/negmine_run_settings.json`` before its first step: every ``TrainConfig``
 field but :data:`NOT_RECORDED`, local paths resolved, with the training file named by the sha256 of its bytes
-(a file re-mined to the same path is another file; the same file moved is not). ``--resume`` compares all but
+(a file re-mined to the same path is another file; the same file moved is not), and beside them, compared with
+nothing, the file's path, rows, bytes and modification time (:data:`TRAIN_FILE_FACTS`), which a refusal for another
+file shows next to the file's now. ``--resume`` compares all but
 :data:`MAY_CHANGE_ON_RESUME`: the checkpoint and logging cadence may change (more frequent checkpoints on a
 flaky machine), and :func:`cadence_changes` names those changes, every value across resumes, for the run's log
 and summary.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import warnings
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -58,6 +61,49 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+TRAIN_FILE_FACTS = "train_file_facts"
+"""Key of the training file's path, rows, bytes and modification time when the run started (:func:`file_facts`):
+recorded beside the settings, not one of them. A resume refused for another training file showed two sha256
+digests, nothing a person can check against the file; settings recorded before this key lack it."""
+
+
+def file_facts(path: Path) -> dict:
+    """The training file's resolved path, rows (non-blank lines), bytes and modification time (UTC)."""
+    path = Path(path).expanduser().resolve()
+    size, modified = path.stat().st_size, path.stat().st_mtime
+    with open(path, "rb") as handle:
+        rows = sum(1 for line in handle if line.strip())
+    return {"path": str(path), "rows": rows, "bytes": size,
+            "modified": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(modified))}
+
+
+def train_file_changed(train_file: Path, before: str, after: str, facts) -> str:
+    """The refusal's line for a training file with other contents than the run started with: the file now and
+    then (``facts``: its :data:`TRAIN_FILE_FACTS`, None when not recorded), and the two ways on."""
+    now = file_facts(train_file)
+    if isinstance(facts, dict):
+        where = "" if facts.get("path") == now["path"] else f"{facts.get('path')}, "
+        then = f"{where}{_described(facts, before)}"
+    else:
+        then = (f"sha256 {_short(before)} (its rows, bytes and time were not recorded: the run started under an older "
+                "negmine)")
+    return (f"train_file {now['path']} is not the file the run started with: now {_described(now, after)}; then "
+            f"{then}; restore that file and resume, or train on this one afresh, without --resume, into a new -o "
+            "folder")
+
+
+def _described(facts: dict, digest: str) -> str:
+    size = facts.get("bytes")
+    size = f"{size:,}" if isinstance(size, int) else size
+    rows = facts.get("rows")
+    return (f"{rows} row{'' if rows == 1 else 's'}, {size} bytes, modified {facts.get('modified')}, "
+            f"sha256 {_short(digest)}")
+
+
+def _short(digest: str) -> str:
+    return digest.removeprefix("sha256:")[:12]
 
 
 def _jsonable(value):
@@ -112,7 +158,8 @@ def differences(old: dict, new: dict, default: dict, prefix: str = "") -> list[s
 def record_run_settings(config: TrainConfig, ckpt_dir: Path) -> None:
     """Write the settings of a run starting afresh (replacing those of an earlier start that made no checkpoint)."""
     with atomic_write(Path(ckpt_dir) / SETTINGS_NAME) as handle:
-        json.dump(run_settings(config), handle, indent=2, sort_keys=True)
+        json.dump({**run_settings(config), TRAIN_FILE_FACTS: file_facts(config.train_file)}, handle, indent=2,
+                  sort_keys=True)
         handle.write("\n")
 
 
@@ -125,10 +172,14 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
                       "checked", NegmineWarning, stacklevel=caller_stacklevel())
         return
     now, defaults = run_settings(config), run_settings_defaults(config)
-    recorded = _auto_resolved(without_run_only(recorded), defaults)  # settings recorded before they were left out
+    facts = recorded.get(TRAIN_FILE_FACTS)
+    recorded = without_run_only(_without(recorded, (TRAIN_FILE_FACTS,)))  # settings recorded before they were left out
+    recorded = _auto_resolved(recorded, defaults)
     changed = [_with_auto_note(line, config) for line in
                differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
                if not _precision_follows_device(line, config, recorded, defaults)]
+    changed = [train_file_changed(config.train_file, str(recorded.get("train_file")), now["train_file"], facts)
+               if line.startswith("train_file ") else line for line in changed]
     if changed:
         shown = "; ".join(changed[:6]) + (f"; and {len(changed) - 6} more" if len(changed) > 6 else "")
         raise ConfigError(
