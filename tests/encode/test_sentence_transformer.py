@@ -329,3 +329,23 @@ def test_transformers_bars_inside_another_bar_are_drawn_on_a_terminal_only(capfd
         for _ in hf_logging.tqdm(range(2), desc="Writing model shards"):
             pass
     assert "Writing model shards" in capfd.readouterr().err, "on a terminal the nested bar is drawn"
+
+
+def test_the_text_bar_says_what_its_caller_encodes(load_tiny, capsys, monkeypatch):
+    """Every embedder bar was labelled plain 'encode', whatever model and texts it was working on."""
+    import negmine.progress
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+    from negmine.progress import encoding
+
+    # drawn even if a bar an earlier test left open (a model load's) makes this one look nested on a non-terminal
+    monkeypatch.setattr(negmine.progress, "_draws_in_place", lambda tqdm_class, stream: True)
+
+    embedder = SentenceTransformerEmbedder.from_model(load_tiny(), EncoderConfig(show_progress=True))
+    capsys.readouterr()
+    with encoding("encode teacher out/model documents"):
+        vectors = embedder.encode(TEXTS)
+    bar = capsys.readouterr().err
+    assert "encode teacher out/model documents: 100%" in bar and not re.search(r"(^|[\r\n])encode:", bar), bar
+    np.testing.assert_array_equal(vectors, embedder.encode(TEXTS))  # the label changes nothing encoded
+    embedder.encode(TEXTS)
+    assert re.search(r"(^|[\r\n])encode: 100%", capsys.readouterr().err), "no label given: plain encode"

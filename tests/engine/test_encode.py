@@ -189,3 +189,25 @@ def test_the_shard_bar_inside_another_bar_is_not_drawn_on_a_log_file(capfd):
             assert nested.disable
     err = capfd.readouterr().err
     assert "encode queries" in err and "nested" not in err and "\x1b[" not in err
+
+
+class _LabelSeen(HashEmbedder):
+    """Records the label an embedder's own bar would get at each encode call."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.labels: list[str] = []
+
+    def encode(self, texts, prompt=""):
+        from negmine.progress import encode_desc
+
+        self.labels.append(encode_desc())
+        return super().encode(texts, prompt)
+
+
+def test_the_embedders_bar_on_the_worker_is_labelled_as_the_drivers(tmp_path):
+    """The worker's embedder drew its text bar as plain 'encode' under the driver's 'encode corpus' shard bar."""
+    embedder = _LabelSeen(32)
+    encode_to_store(LocalEngine(), functools.partial(_same, embedder), TEXTS, "p: ", tmp_path / "s.npy",
+                    (embedder.fingerprint, embedder.dim), 4, desc="encode queries")
+    assert embedder.labels and set(embedder.labels) == {"encode queries"}

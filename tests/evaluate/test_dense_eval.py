@@ -70,3 +70,27 @@ def test_corpus_vectors_are_memory_mapped_not_held_in_memory(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []
     expected = HashEmbedder(dim=64).encode(_dataset().corpus.texts)
     np.testing.assert_array_equal(np.asarray(emb.documents), expected)
+
+
+def test_the_bars_say_which_texts_and_whose(capsys) -> None:
+    """The split's bars said 'encode corpus' and 'encode queries' for every model of an evaluation (and the
+    model's own bars under them plain 'encode'): ``label`` names the model or the split."""
+    from negmine.evaluate.dense_eval import encode_split
+    from negmine.progress import encode_desc
+
+    seen = []
+
+    class Seen(HashEmbedder):
+        show_progress = True
+
+        def encode(self, texts, prompt=""):
+            seen.append(encode_desc())
+            return super().encode(texts, prompt)
+
+    capsys.readouterr()
+    encode_split(Seen(), _dataset(), label="out/model")
+    bars = capsys.readouterr().err
+    assert seen == ["encode corpus (out/model)", "encode queries (out/model)"]
+    assert "encode corpus (out/model): 100%" in bars and "encode queries (out/model): 100%" in bars, bars
+    retrieve_run(Seen(), _dataset())
+    assert seen[2:] == ["encode corpus", "encode queries"]

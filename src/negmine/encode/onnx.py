@@ -364,11 +364,11 @@ class OnnxEmbedder:
         """``(len(texts), dim)`` float32 L2-normalised embeddings of ``prompt + text``, in input order."""
         from tqdm.auto import tqdm
 
-        from negmine.progress import bar_shown
+        from negmine.progress import bar_shown, encode_desc
 
         texts = [prompt + t for t in texts]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        with tqdm(total=len(texts), desc="encode", unit="text", disable=not bar_shown(self.show_progress),
+        with tqdm(total=len(texts), desc=encode_desc(), unit="text", disable=not bar_shown(self.show_progress),
                   leave=False) as bar:
             for rows in equal_length_batches(self.token_lengths(texts), self.batch_size):
                 out[rows] = self._encode_batch([texts[i] for i in rows])

@@ -406,12 +406,12 @@ class SentenceTransformerEmbedder:
         import torch
         from tqdm.auto import tqdm
 
-        from negmine.progress import bar_shown
+        from negmine.progress import bar_shown, encode_desc
 
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         passes = self._passes(self.token_lengths(texts, prompt))
-        with tqdm(total=len(texts), desc="encode", unit="text", disable=not bar_shown(self.show_progress),
+        with tqdm(total=len(texts), desc=encode_desc(), unit="text", disable=not bar_shown(self.show_progress),
                   leave=False) as bar:
             with torch.inference_mode(), self._autocast():
                 for rows, width in passes:

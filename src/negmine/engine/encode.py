@@ -27,22 +27,23 @@ class EncodeResult(NamedTuple):
     n_resumed: int = 0  # distinct texts of shards an earlier, stopped run finished (read from the store)
 
 
-def encode_task(embedder, payload: tuple[str, list[str], str]) -> np.ndarray:
-    """Worker side: float32 vectors of ``payload = (prompt, texts, fingerprint)``.
+def encode_task(embedder, payload: tuple[str, list[str], str, str]) -> np.ndarray:
+    """Worker side: float32 vectors of ``payload = (prompt, texts, fingerprint, desc)``.
 
     The fingerprint is the driver's embedder's: a worker whose embedder differs (another precision on a
-    node without bf16, other weights) refuses instead of mixing vectors of two models in one store.
+    node without bf16, other weights) refuses instead of mixing vectors of two models in one store. ``desc`` (the
+    driver's bar's, e.g. ``encode corpus``) labels the embedder's own bar of texts, which said plain ``encode``.
     """
     from negmine.encode.embed import embed_texts
     from negmine.errors import EngineError
 
-    prompt, texts, fingerprint = payload
+    prompt, texts, fingerprint, desc = payload
     if embedder.fingerprint != fingerprint:
         raise EngineError(
             f"worker embedder {embedder.fingerprint!r} differs from the driver's {fingerprint!r}; "
             "use the same model files and an explicit --precision on every node"
         )
-    return embed_texts(embedder, texts, prompt=prompt, cache=None, show_progress=False).vectors
+    return embed_texts(embedder, texts, prompt=prompt, cache=None, desc=desc, show_progress=False).vectors
 
 
 def rows_of(plan: _Plan, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +82,7 @@ def encode_to_store(
     spans = {s: (u0, min(n_unique, u0 + shard_size)) for s, u0 in enumerate(range(0, n_unique, shard_size))}
     done = [s for s in spans if store.is_done(s)]
     inflight = inflight if inflight is not None or shelf is None else InFlight(shelf)
-    job = _Job(texts, prompt, embedder_id[0], store, plan, spans, shelf, inflight)
+    job = _Job(texts, prompt, embedder_id[0], store, plan, spans, shelf, inflight, desc)
     job.counts["resumed"] = sum(spans[s][1] - spans[s][0] for s in done)
     with _bar(show_progress, len(spans), len(done), desc) as bar:
         try:
@@ -104,8 +105,9 @@ class _Job:
     """The shards of one :func:`encode_to_store` call and what each pass over them did."""
 
     def __init__(self, texts: Sequence[str], prompt: str, fingerprint: str, store: EmbeddingStore, plan: _Plan,
-                 spans: dict[int, tuple[int, int]], shelf, inflight: InFlight | None) -> None:
+                 spans: dict[int, tuple[int, int]], shelf, inflight: InFlight | None, desc: str = "encode") -> None:
         self.texts, self.prompt, self.fingerprint, self.store, self.plan = texts, prompt, fingerprint, store, plan
+        self.desc = desc
         self.spans, self.shelf, self.inflight = spans, shelf, inflight
         self.counts = {"cached": 0, "encoded": 0, "resumed": 0}
         self.waiting: set[int] = set()  # shards holding texts another run is encoding (this pass)
@@ -125,7 +127,7 @@ class _Job:
             self._finish(s, bar)
             self.counts["encoded"] += len(uids)
 
-    def _pending(self, bar) -> Iterator[tuple[int, tuple[str, list[str], str]]]:
+    def _pending(self, bar) -> Iterator[tuple[int, tuple[str, list[str], str, str]]]:
         for s, (u0, u1) in self.spans.items():
             if self.store.is_done(s):  # e.g. finished meanwhile by a run sharing this work folder
                 self.counts["cached"] += len(self._deferred.pop(s, ()))
@@ -138,7 +140,7 @@ class _Job:
             if not len(uids):
                 continue
             self._missing[s] = (uids, token)
-            yield s, (self.prompt, [self.texts[int(self.plan.first[u])] for u in uids], self.fingerprint)
+            yield s, (self.prompt, [self.texts[int(self.plan.first[u])] for u in uids], self.fingerprint, self.desc)
 
     def _claim(self, s: int, uids: np.ndarray) -> tuple[int | None, np.ndarray]:
         """Claim ``uids`` of shard ``s`` for this run; those a run claiming them at the same moment keeps are

@@ -325,7 +325,7 @@ def _model_runs(
             warn_unapplied_prompts(embedder, replace(config.encoder, model=model))
         check_truncate_dim(config.truncate_dim, embedder.dim, model)
         emb = encode_split(embedder, dataset, cache, config.encoder.query_prompt, config.encoder.document_prompt,
-                           config.truncate_dim)
+                           config.truncate_dim, label=name)
         del embedder
         runs.append(search_run(emb, dataset.corpus.ids, config.depth, name))
         encoding[name] = {"encoded": emb.n_encoded, "cached": emb.n_cached}

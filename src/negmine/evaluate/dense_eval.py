@@ -36,20 +36,21 @@ class SplitEmbeddings:
 
 def encode_split(
     embedder: Embedder, dataset: Dataset, cache=None, query_prompt: str = "", document_prompt: str = "",
-    truncate_dim: int | None = None,
+    truncate_dim: int | None = None, label: str = "",
 ) -> SplitEmbeddings:
     """Encode the corpus and the queries of the qrels split that have a relevant judgment.
 
     Judgments skipped for a document missing from the corpus count (``Dataset.judged_qrels``): a query whose
     only relevant documents are missing is still run and evaluated, as in BEIR. ``truncate_dim``: every vector
     cut to its first ``truncate_dim`` components and re-normalised, after the cache (which keeps full vectors).
+    ``label`` ends the bars' labels, saying which model or split (``encode corpus (out/model)``).
     """
     from negmine.encode.embed import embed_texts
 
     query_ids = evaluated_query_ids(dataset.judged_qrels())
     query_texts = [dataset.queries.text(q) for q in query_ids]
-    docs = corpus_vectors(embedder, dataset.corpus.texts, document_prompt, cache, truncate_dim)
-    queries = embed_texts(embedder, query_texts, prompt=query_prompt, cache=cache, desc="encode queries",
+    docs = corpus_vectors(embedder, dataset.corpus.texts, document_prompt, cache, truncate_dim, label)
+    queries = embed_texts(embedder, query_texts, prompt=query_prompt, cache=cache, desc=_desc("queries", label),
                           truncate_dim=truncate_dim)
     return SplitEmbeddings(
         query_ids, queries.vectors, docs.vectors, docs.n_encoded + queries.n_encoded, docs.n_cached + queries.n_cached
@@ -59,8 +60,12 @@ def encode_split(
 SCRATCH_PREFIX = "negmine-eval-vectors-"
 
 
+def _desc(texts: str, label: str) -> str:
+    return f"encode {texts} ({label})" if label else f"encode {texts}"
+
+
 def corpus_vectors(embedder: Embedder, texts: Sequence[str], prompt: str = "", cache=None,
-                   truncate_dim: int | None = None):
+                   truncate_dim: int | None = None, label: str = ""):
     """``embed_texts_to_memmap`` of the corpus into a scratch folder under the temp folder, named after this
     process (:func:`negmine.io.atomic.owned_prefix`; those of killed processes are swept first) and removed once
     the file is mapped: an :class:`~negmine.encode.embed.EmbedResult` whose vectors are a read-only memory map."""
@@ -72,8 +77,8 @@ def corpus_vectors(embedder: Embedder, texts: Sequence[str], prompt: str = "", c
     # a platform that cannot delete a mapped file leaves the folder to the next run's sweep
     scratch = tempfile.TemporaryDirectory(prefix=owned_prefix(SCRATCH_PREFIX), dir=parent, ignore_cleanup_errors=True)
     with scratch as folder:
-        return embed_texts_to_memmap(embedder, texts, Path(folder) / "corpus.npy", prompt, cache, desc="encode corpus",
-                                     truncate_dim=truncate_dim)
+        return embed_texts_to_memmap(embedder, texts, Path(folder) / "corpus.npy", prompt, cache,
+                                     desc=_desc("corpus", label), truncate_dim=truncate_dim)
 
 
 def search_run(embeddings: SplitEmbeddings, doc_ids: Sequence[str], depth: int, name: str = "run") -> Run:
@@ -100,7 +105,9 @@ def retrieve_run(
     query_prompt: str = "",
     document_prompt: str = "",
     name: str = "run",
+    label: str = "",
 ) -> Run:
-    """Dense run of ``embedder`` on ``dataset``'s split: encode (cached), search, rank."""
-    embeddings = encode_split(embedder, dataset, cache, query_prompt, document_prompt)
+    """Dense run of ``embedder`` on ``dataset``'s split: encode (cached), search, rank. ``label``: see
+    :func:`encode_split`."""
+    embeddings = encode_split(embedder, dataset, cache, query_prompt, document_prompt, label=label)
     return search_run(embeddings, dataset.corpus.ids, depth, name)

@@ -83,7 +83,8 @@ class DevEvaluator(SentenceEvaluator):
         try:
             embedder = TrainingModelEmbedder(model, max(steps, 0), self.batch_size, self.precision, self.show_progress)
             run = retrieve_run(embedder, self.dataset, depth=100, cache=None, query_prompt=self.query_prompt,
-                               document_prompt=self.document_prompt, name=f"step-{steps}")
+                               document_prompt=self.document_prompt, name=f"step-{steps}",
+                               label=f"dev split, step {max(steps, 0)}")
         finally:
             model.max_seq_length = training_length
             if output_path is not None:  # also when stopped (Ctrl-C) in the evaluation: see remove_if_empty
