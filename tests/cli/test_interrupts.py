@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -22,10 +23,19 @@ WORDS = "cell gene protein cancer risk study patients effect blood brain heart d
 
 @pytest.fixture
 def sigint_kept():
-    """The test process's SIGINT handler, put back afterwards."""
+    """Python's own SIGINT handler for the test, the test process's put back afterwards: a suite started as a
+    background job (``nohup``, ``cmd &`` in a script) runs with SIGINT ignored, where install_interrupt_once rightly
+    changes nothing."""
     saved = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, saved)
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT's default action, so its Python installs its own handler even when this
+    suite runs with SIGINT ignored (a child inherits an ignored signal, and the training never stopped)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_the_first_interrupt_raises_and_ignores_the_next_ones(sigint_kept):
@@ -71,7 +81,10 @@ def test_a_second_ctrl_c_while_train_stops_still_exits_130_with_the_message(tmp_
                str(tiny_model_path), "--max-steps", "100000", "--batch-size", "4", "--num-negatives", "2",
                "--checkpoint-steps", "1", "--logging-steps", "1000", "--no-progress", "--precision", "fp32"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    job = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    job = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=_default_sigint)
+    watchdog = threading.Timer(600, job.kill)  # a bound against a hang (reading stderr blocks), not a timed assertion
+    watchdog.start()
     try:
         _wait_for(out / "checkpoints" / "checkpoint-1" / "trainer_state.json", job)
         job.send_signal(signal.SIGINT)
@@ -84,6 +97,7 @@ def test_a_second_ctrl_c_while_train_stops_still_exits_130_with_the_message(tmp_
         rest = job.stderr.read()
         code = job.wait(timeout=300)
     finally:
+        watchdog.cancel()
         if job.poll() is None:
             job.kill()
     stderr = "".join(lines) + rest
