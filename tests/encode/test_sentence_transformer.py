@@ -345,7 +345,9 @@ def test_the_text_bar_says_what_its_caller_encodes(load_tiny, capsys, monkeypatc
     with encoding("encode teacher out/model documents"):
         vectors = embedder.encode(TEXTS)
     bar = capsys.readouterr().err
-    assert "encode teacher out/model documents: 100%" in bar and not re.search(r"(^|[\r\n])encode:", bar), bar
+    # the label, not the bar's progress: a bar left open by an earlier test nests this one, and a nested bar that
+    # closes within tqdm's refresh interval is cleared without its 100% state ever drawn
+    assert "encode teacher out/model documents: " in bar and not re.search(r"(^|[\r\n])encode:", bar), bar
     np.testing.assert_array_equal(vectors, embedder.encode(TEXTS))  # the label changes nothing encoded
     embedder.encode(TEXTS)
-    assert re.search(r"(^|[\r\n])encode: 100%", capsys.readouterr().err), "no label given: plain encode"
+    assert re.search(r"(^|[\r\n])encode: ", capsys.readouterr().err), "no label given: plain encode"
