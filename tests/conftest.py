@@ -131,3 +131,19 @@ def copied_cache(mined_cache, tmp_path) -> Path:
     import shutil
 
     return Path(shutil.copytree(mined_cache, tmp_path / "cache"))
+
+
+@pytest.fixture
+def copied_work_dir(mined_cache, tmp_path) -> Path:
+    """A folder laid out as ``negmine mine --work-dir DIR --keep-work`` leaves DIR (the run folder and its lease
+    file, as :func:`mined_cache` keeps them under ``runs/``), with a user's files beside them that are no run's: a
+    file, a folder named like a run key that holds no run's file, and a link to the run folder."""
+    import shutil
+
+    work = Path(shutil.copytree(mined_cache / "runs", tmp_path / "work"))
+    (work / "notes.txt").write_text("mine")
+    (work / "0123456789abcdef0123456789abcdef").mkdir()  # e.g. a folder named by an md5
+    (work / "0123456789abcdef0123456789abcdef" / "photo.jpg").write_bytes(b"x")
+    run = next(p for p in work.iterdir() if p.is_dir() and (p / "documents.npy").exists())
+    (work / "fedcba9876543210fedcba9876543210").symlink_to(run)
+    return work

@@ -68,3 +68,53 @@ def test_cache_prune_says_which_entries_a_running_job_holds(copied_cache):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("kept (in use by a running job; prune again when it ends): run work folder")
     assert run.path.is_dir()
+
+
+def mine_args(work, model) -> list[str]:
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i}" for i in range(12)}
+    beir = write_beir(work / "b", corpus, {"q1": "cell protein", "q2": "gene"}, [("q1", "d0", 1), ("q2", "d1", 1)])
+    return ["mine", str(beir), "--model", str(model), "--cache-dir", str(work / "cache"), "--num-negatives", "2",
+            "--depth", "8", "--no-sd-margin", "--output", str(work / "o" / "n.jsonl"), "--no-progress"]
+
+
+def test_cache_list_and_prune_see_the_runs_of_a_work_dir(tmp_path, tiny_model_path):
+    """A run given --work-dir keeps its work folder there, where the cache's listing and --runs did not look."""
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    (work_dir / "notes.txt").write_text("the user's")
+    mined = runner.invoke(build_app(), [*mine_args(tmp_path, tiny_model_path), "--work-dir", str(work_dir),
+                                        "--keep-work"])
+    assert mined.exit_code == 0, mined.output
+    (run,) = [p for p in work_dir.iterdir() if p.is_dir()]
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    listed = runner.invoke(build_app(), ["cache", "list", *cache, "--work-dir", str(work_dir)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert lines[lines.index(f"work dir: {work_dir}") + 1].startswith("run work folder")
+    assert lines[lines.index(f"work dir: {work_dir}") + 1].endswith(f"12 documents, 2 queries (32-dim)  [{run.name}]")
+    assert lines[-1].endswith("in 2 entries") and "notes.txt" not in listed.stdout  # the embeddings and the run
+    pruned = runner.invoke(build_app(), ["cache", "prune", *cache, "--runs", "--work-dir", str(work_dir)])
+    assert pruned.exit_code == 0, pruned.output
+    assert pruned.stdout.startswith("deleted: run work folder") and f"[{run.name}]" in pruned.stdout
+    assert sorted(p.name for p in work_dir.iterdir()) == ["notes.txt"]
+    again = runner.invoke(build_app(), ["cache", "prune", *cache, "--model", "gone", "--work-dir", str(run.parent)])
+    assert again.exit_code == 2
+    assert f"error: {work_dir}: --work-dir: holds no run work folder of negmine" in again.output
+
+
+def test_cache_list_refuses_a_work_dir_that_is_not_there(copied_cache, tmp_path):
+    result = runner.invoke(build_app(), ["cache", "list", "--cache-dir", str(copied_cache), "--work-dir",
+                                         str(tmp_path / "typo")])
+    assert result.exit_code == 2
+    assert (f"error: {tmp_path / 'typo'}: --work-dir: not found; expected the work folder of negmine mine runs; give "
+            "the folder a run was given as negmine mine --work-dir DIR") in result.output
+
+
+def test_cache_prune_names_the_work_dirs_when_nothing_is_selected(copied_cache, copied_work_dir):
+    args = ["cache", "prune", "--cache-dir", str(copied_cache), "--model", "no-such-model"]
+    result = runner.invoke(build_app(), [*args, "--work-dir", str(copied_work_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (f"nothing selected in {copied_cache} and {copied_work_dir}: see their "
+                                             f"entries with negmine cache list --work-dir {copied_work_dir}")

@@ -4,6 +4,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from negmine.encode.cache import EmbeddingCache
 from negmine.encode.cache_contents import cache_entries, held
 
@@ -73,3 +75,56 @@ def test_a_missing_cache_has_no_entries_and_strays_are_listed(tmp_path):
     (tmp_path / "onnx" / "model.onnx").write_bytes(b"x" * 5000)
     (entry,) = cache_entries(tmp_path)
     assert entry.kind == "other" and entry.count is None and entry.size >= 5000
+
+
+def test_a_work_dir_lists_its_run_folders_only(copied_work_dir):
+    """A --work-dir is the user's folder: its run folder is listed as under runs/, nothing else of it."""
+    from negmine.encode.cache_contents import run_entry, work_dir_entries
+
+    (entry,) = work_dir_entries(copied_work_dir)
+    assert entry.kind == "run work folder" and entry.path.parent == copied_work_dir and not entry.in_use
+    assert (entry.about, entry.count) == ("12 documents, 2 queries (32-dim)", 5)
+    assert entry == run_entry(entry.path)
+    (entry.path / "documents.npy").rename(copied_work_dir / "moved.npy")  # the lease file beside it is enough
+    assert [e.path for e in work_dir_entries(copied_work_dir)] == [entry.path]
+
+
+def test_a_work_dir_lists_a_run_in_use_and_the_lock_of_a_gone_run(copied_work_dir):
+    from negmine.encode.cache_contents import work_dir_entries
+    from negmine.engine.run_lease import RunLease
+
+    (entry,) = work_dir_entries(copied_work_dir)
+    lease = RunLease(entry.path)
+    try:
+        assert work_dir_entries(copied_work_dir)[0].in_use
+    finally:
+        lease.release()
+    gone = copied_work_dir / f"bm25-{'a' * 32}.lock"
+    gone.touch()
+    assert [(e.kind, e.path) for e in work_dir_entries(copied_work_dir)] == [
+        ("run work folder", entry.path), ("other", gone)]
+
+
+@pytest.mark.parametrize("case", ["missing", "file", "empty", "user files only"])
+def test_a_work_dir_without_a_run_of_negmine_is_refused(tmp_path, case):
+    from negmine.encode.cache_contents import work_dir_entries
+    from negmine.errors import InputError
+
+    folder = tmp_path / "work"
+    if case == "file":
+        folder.write_text("x")
+    elif case != "missing":
+        folder.mkdir()
+    if case == "user files only":
+        (folder / "0123456789abcdef0123456789abcdef").mkdir()
+        (folder / "notes.txt").write_text("x")
+    with pytest.raises(InputError) as info:
+        work_dir_entries(folder)
+    message = str(info.value)
+    what = {"missing": "not found", "file": "not a folder"}.get(case, "holds no run work folder of negmine (a folder "
+                                                                       "named by a run key, 32 hex digits or bm25-")
+    assert message.startswith(f"{folder}: --work-dir: {what}"), message
+    assert message.endswith("give the folder a run was given as negmine mine --work-dir DIR (its work folders are "
+                            "DIR/<run key>/), or leave --work-dir out: the work folders of runs without one are under "
+                            "<cache dir>/runs, which negmine cache reads anyway"), message
+    assert case in ("missing", "file") or "documents.npy" in message

@@ -119,3 +119,68 @@ def test_a_namespace_an_older_negmine_is_writing_is_kept(copied_cache, tiny_mode
     assert names(prune_cache(copied_cache, model=str(tiny_model_path), dry_run=True).in_use) == [entry.path.name]
     (entry.path / "9.claim").write_text("some-host-that-is-gone.1")  # another host: cannot tell, kept too
     assert names(prune_cache(copied_cache, model=str(tiny_model_path)).in_use) == [entry.path.name]
+
+
+def user_files(work) -> list[str]:
+    return sorted(p.name for p in work.iterdir() if p.name in ("notes.txt", "0123456789abcdef0123456789abcdef",
+                                                                 "fedcba9876543210fedcba9876543210"))
+
+
+def test_prune_runs_with_a_work_dir_deletes_its_run_folders_and_nothing_of_the_user(copied_cache, copied_work_dir):
+    from negmine.encode.cache_contents import work_dir_entries
+
+    (run,) = work_dir_entries(copied_work_dir)
+    cached = cache_entries(copied_cache)[-1]
+    gone = copied_work_dir / f"{'b' * 32}.lock"  # the lease file of a run whose folder is gone
+    gone.touch()
+    dry = prune_cache(copied_cache, runs=True, dry_run=True, work_dirs=[copied_work_dir])
+    assert names(dry.deleted) == names([cached, run]) and run.path.is_dir()
+    result = prune_cache(copied_cache, runs=True, work_dirs=[copied_work_dir])
+    assert names(result.deleted) == names([cached, run]) and result.freed == cached.size + run.size
+    assert gone in result.stale_locks and not gone.exists()
+    assert not run.path.exists() and not run.path.with_name(run.path.name + ".lock").exists()
+    assert user_files(copied_work_dir) == ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210",
+                                           "notes.txt"]
+    assert (copied_work_dir / "0123456789abcdef0123456789abcdef" / "photo.jpg").exists()
+
+
+def test_prune_keeps_a_work_dir_run_a_job_holds(copied_cache, copied_work_dir):
+    from negmine.encode.cache_contents import work_dir_entries
+    from negmine.engine.run_lease import RunLease
+
+    (run,) = work_dir_entries(copied_work_dir)
+    lease = RunLease(run.path)
+    try:
+        result = prune_cache(copied_cache, runs=True, work_dirs=[copied_work_dir])
+    finally:
+        lease.release()
+    assert names(result.in_use) == [run.path.name] and (run.path / "search" / "0.npz").exists()
+    assert names(prune_cache(copied_cache, runs=True, work_dirs=[copied_work_dir]).deleted) == [run.path.name]
+
+
+def test_older_than_alone_reaches_the_work_dir_runs(copied_cache, copied_work_dir):
+    from negmine.encode.cache_contents import work_dir_entries
+
+    (run,) = work_dir_entries(copied_work_dir)
+    newest = max(e.modified for e in [*cache_entries(copied_cache), run])
+    result = prune_cache(copied_cache, older_than_days=1, now=newest + 2 * 86400, dry_run=True,
+                         work_dirs=[copied_work_dir])
+    assert run.path in [e.path for e in result.deleted]
+
+
+def test_a_bad_work_dir_is_refused_before_anything_is_deleted(copied_cache, tmp_path):
+    from negmine.errors import InputError
+
+    before = names(cache_entries(copied_cache))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"empty: --work-dir: holds no run work folder of negmine"):
+        prune_cache(copied_cache, runs=True, work_dirs=[tmp_path / "empty"])
+    assert names(cache_entries(copied_cache)) == before
+    assert (tmp_path / "empty").is_dir()
+
+
+def test_the_caches_own_runs_folder_as_work_dir_is_read_once(copied_cache):
+    run = cache_entries(copied_cache)[-1]
+    twice = [copied_cache / "runs", copied_cache / "runs"]
+    result = prune_cache(copied_cache, runs=True, dry_run=True, work_dirs=twice)
+    assert [e.path for e in result.deleted] == [run.path]

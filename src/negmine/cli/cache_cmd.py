@@ -15,6 +15,7 @@ CacheDir = Annotated[Optional[Path], typer.Option(help="the cache folder (defaul
 Runs = Annotated[bool, typer.Option("--runs", help="select the run work folders (runs/<key>/: stopped or --keep-work runs' encoding and search shards) no running job holds")]
 OlderThan = Annotated[Optional[float], typer.Option(help="select entries last modified more than DAYS ago (alone: of every kind; with --runs or --model: of those)", metavar="DAYS")]
 Model = Annotated[Optional[str], typer.Option(help="select the embeddings and cross-encoder scores of this model (the name or path it was loaded from, or the fingerprint cache list shows)", metavar="NAME_OR_PATH")]
+WorkDirs = Annotated[Optional[list[Path]], typer.Option("--work-dir", help="also a folder runs were given as negmine mine --work-dir: its run work folders (repeatable; only folders a run made)", metavar="DIR")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="print what would be deleted, delete nothing")]
 
 
@@ -43,31 +44,36 @@ def entry_line(entry) -> str:
     return f"{entry.kind:<20}  {human_size(entry.size):>9}  {count:>12}  {stamp}  {entry.about}  [{entry.path.name}]{mark}"
 
 
-def list_command(cache_dir: CacheDir = None) -> None:
+def list_command(cache_dir: CacheDir = None, work_dir: WorkDirs = None) -> None:
     """One line per cache entry (embeddings, cross-encoder scores, run work folders): what it is for, its size on
     disk, its texts, pairs or finished shards and when it last changed; then the total. Reads metadata and file
-    sizes only."""
-    from negmine.encode.cache_contents import cache_entries
+    sizes only. --work-dir adds the run work folders of runs that were given one."""
+    from negmine.encode.cache_contents import cache_entries, other_work_dirs, work_dir_entries
 
     with user_errors():
         root = _root(cache_dir)
-        entries = cache_entries(root)
-    typer.echo(f"cache: {root}")
-    for entry in entries:
-        typer.echo(entry_line(entry))
+        groups = [(f"cache: {root}", cache_entries(root))]
+        folders = other_work_dirs(root, work_dir or [])
+        groups += [(f"work dir: {folder}", work_dir_entries(folder)) for folder in folders]
+    for heading, group in groups:
+        typer.echo(heading)
+        for entry in group:
+            typer.echo(entry_line(entry))
+    entries = [entry for _, group in groups for entry in group]
     total = sum(e.size for e in entries)
     typer.echo(f"total: {human_size(total)} ({total} bytes) in {len(entries)} entries")
 
 
 def prune_command(cache_dir: CacheDir = None, runs: Runs = False, older_than: OlderThan = None,
-                  model: Model = None, dry_run: DryRun = False) -> None:
+                  model: Model = None, work_dir: WorkDirs = None, dry_run: DryRun = False) -> None:
     """Delete the selected cache entries that no running job uses (at least one selector: --runs, --model,
-    --older-than); an entry a job holds is kept and named. --dry-run prints what would go."""
+    --older-than); an entry a job holds is kept and named. --work-dir adds the run work folders of runs that were
+    given one. --dry-run prints what would go."""
     from negmine.encode.cache_prune import prune_cache
 
     with user_errors():
         root = _root(cache_dir)
-        result = prune_cache(root, runs, older_than, model, dry_run)
+        result = prune_cache(root, runs, older_than, model, dry_run, work_dirs=work_dir or ())
     verb = "would delete" if dry_run else "deleted"
     for entry in result.deleted:
         typer.echo(f"{verb}: {entry_line(entry)}")
@@ -76,7 +82,9 @@ def prune_command(cache_dir: CacheDir = None, runs: Runs = False, older_than: Ol
     for entry in result.in_use:
         typer.echo(f"kept (in use by a running job; prune again when it ends): {entry_line(entry)}")
     if not result.deleted and not result.in_use:
-        typer.echo(f"nothing selected in {root}: see its entries with negmine cache list")
+        where = " and ".join(str(folder) for folder in [root, *(work_dir or [])])
+        listing = "negmine cache list" + "".join(f" --work-dir {folder}" for folder in work_dir or [])
+        typer.echo(f"nothing selected in {where}: see {'their' if work_dir else 'its'} entries with {listing}")
     typer.echo(f"{'would free' if dry_run else 'freed'}: {human_size(result.freed)} ({result.freed} bytes)")
 
 

@@ -12,6 +12,11 @@ needs to see what takes the space before deleting any of it (:mod:`negmine.encod
   BM25 search's shards), kept for resume by a stopped run or ``--keep-work``; counted in finished shards.
 - ``other``: anything else (e.g. ``onnx/`` exports), listed so that the total is the folder's size.
 
+A run given ``negmine mine --work-dir DIR`` keeps its work folder in ``DIR/<key>/`` instead of ``runs/``:
+:func:`work_dir_entries` lists those (``negmine cache list|prune --work-dir DIR``). ``DIR`` is the user's
+folder, which may hold anything, so only what a run made is listed there (:func:`is_run_folder`: a run key's
+name and the run's lease file or files beside or in it), never the rest.
+
 A run folder or namespace whose lease (``<name>.lock``: :mod:`negmine.engine.run_lease`, the shelves' lease of
 :mod:`negmine.encode.cache`) a process holds is marked in use.
 """
@@ -31,6 +36,9 @@ import numpy as np
 _NAMESPACE = re.compile(r"^[0-9a-f]{64}$")
 _KEYS_FILE = re.compile(r"^(\d+)\.keys\.npy$")
 RUN_NAME = re.compile(r"^(bm25-)?[0-9a-f]{32}$")
+RUN_FILES = ("documents.npy", "queries.npy", "documents.done", "queries.done", "search", "layout.json")
+"""What a run writes in its work folder (dense: the stores, their shard markers, the search shards; BM25: its
+layout), one of which, or the lease file beside it, tells a run folder in a ``--work-dir`` from a user's."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,58 @@ def cache_entries(root: str | Path) -> list[CacheEntry]:
     entries += [other_entry(root / n) for n in names
                 if n != "runs" and not _is_namespace_part(root, n)]
     return entries
+
+
+def work_dir_entries(folder: str | Path) -> list[CacheEntry]:
+    """The run work folders (and lock files of gone ones) in ``folder``, a ``negmine mine --work-dir``, by path.
+    InputError when ``folder`` is not a folder or holds nothing a run made: a mistyped path must not look like an
+    empty work folder, nor be pruned."""
+    from negmine.errors import InputError
+
+    folder = Path(folder)
+    fix = ("give the folder a run was given as negmine mine --work-dir DIR (its work folders are DIR/<run key>/), "
+           "or leave --work-dir out: the work folders of runs without one are under <cache dir>/runs, which "
+           "negmine cache reads anyway")
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "not found"
+        raise InputError(folder, None, None,
+                         f"--work-dir: {what}; expected the work folder of negmine mine runs; {fix}")
+    names = sorted(os.listdir(folder))
+    entries = [run_entry(folder / n) for n in names if is_run_folder(folder / n)]
+    entries += [other_entry(folder / n) for n in names if is_gone_run_lock(folder / n)]
+    if not entries:
+        raise InputError(folder, None, None, "--work-dir: holds no run work folder of negmine (a folder named by "
+                         "a run key, 32 hex digits or bm25-<32 hex digits>, with the run's <key>.lock beside it or "
+                         "its files, e.g. documents.npy or search/, in it) nor the lock file of one; runs remove "
+                         f"their work folder when they finish, unless stopped or given --keep-work; {fix}")
+    return entries
+
+
+def other_work_dirs(root: str | Path, work_dirs) -> list[Path]:
+    """``work_dirs`` once each, in order, without the cache's own ``runs/`` (read with the cache anyway)."""
+    seen = {(Path(root) / "runs").expanduser().resolve()}
+    folders = []
+    for folder in work_dirs:
+        folder = Path(folder).expanduser()
+        if folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            folders.append(folder)
+    return folders
+
+
+def is_run_folder(path: Path) -> bool:
+    """``path`` is the work folder of a run: a run key's name, a real folder (not a link to one) and the run's
+    lease file beside it or one of :data:`RUN_FILES` in it."""
+    if not RUN_NAME.match(path.name) or path.is_symlink() or not path.is_dir():
+        return False
+    return lock_of(path).is_file() or any((path / name).exists() for name in RUN_FILES)
+
+
+def is_gone_run_lock(path: Path) -> bool:
+    """``path`` is the lease file (``<run key>.lock``) of a run folder that is gone."""
+    stem = path.name[: -len(".lock")]
+    return (path.name.endswith(".lock") and bool(RUN_NAME.match(stem)) and path.is_file() and not path.is_symlink()
+            and not (path.parent / stem).exists())
 
 
 def _is_namespace_part(root: Path, name: str) -> bool:

@@ -6,7 +6,9 @@ one stays for good; namespaces of models no longer used stay too. Selectors (at 
 deleted): ``runs`` (the run work folders), ``model`` (the namespaces of a model: its recorded name or path,
 or the fingerprint ``negmine cache list`` shows for a namespace written before the name was recorded),
 ``older_than_days`` (entries last modified longer ago; alone, of every kind). ``runs`` and ``model`` add kinds
-of entries; ``older_than_days`` keeps the older of them.
+of entries; ``older_than_days`` keeps the older of them. ``work_dirs`` adds the run work folders of runs given
+``--work-dir`` (:func:`negmine.encode.cache_contents.work_dir_entries`: only folders a run made, each checked
+before anything is deleted) to the cache's own.
 
 Safety against a concurrent job: an entry is deleted only while this process holds its lease file
 (``<name>.lock``) exclusively, taken without waiting. Runs hold it shared for as long as they use a work folder
@@ -26,8 +28,11 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
-from negmine.encode.cache_contents import CacheEntry, cache_entries, lock_of, short_fingerprint
+from negmine.encode.cache_contents import (
+    CacheEntry, cache_entries, lock_of, other_work_dirs, short_fingerprint, work_dir_entries,
+)
 from negmine.errors import ConfigError
 
 SECONDS_PER_DAY = 86400
@@ -81,16 +86,21 @@ def model_matches(entry: CacheEntry, model: str) -> bool:
 
 
 def prune_cache(root: str | Path, runs: bool = False, older_than_days: float | None = None,
-                model: str | None = None, dry_run: bool = False, now: float | None = None) -> PruneResult:
-    """Delete (with ``dry_run``: only report) the selected entries of the cache folder ``root`` that no running
-    job holds; with ``runs``, also the unheld lock files of run folders that are gone."""
+                model: str | None = None, dry_run: bool = False, now: float | None = None,
+                work_dirs: Sequence[str | Path] = ()) -> PruneResult:
+    """Delete (with ``dry_run``: only report) the selected entries of the cache folder ``root`` and of the
+    ``work_dirs`` (folders runs were given as ``--work-dir``) that no running job holds; with ``runs``, also the
+    unheld lock files of run folders that are gone."""
     check_selectors(runs, older_than_days, model)
+    folders = other_work_dirs(root, work_dirs)
+    entries = cache_entries(root) + [e for folder in folders for e in work_dir_entries(folder)]  # all checked first
     result = PruneResult()
-    for entry in selected(cache_entries(root), runs, older_than_days, model, now):
+    for entry in selected(entries, runs, older_than_days, model, now):
         done = _in_use(entry) is None if dry_run else _delete(entry)
         (result.deleted if done else result.in_use).append(entry)
     if runs and older_than_days is None:
-        result.stale_locks.extend(_stale_run_locks(Path(root) / "runs", dry_run))
+        for folder in [Path(root) / "runs", *folders]:
+            result.stale_locks.extend(_stale_run_locks(folder, dry_run))
     return result
 
 
@@ -147,14 +157,14 @@ def _live_writer(folder: Path) -> bool:
 def _stale_run_locks(runs: Path, dry_run: bool) -> list[Path]:
     """Lock files under ``runs`` whose folder is gone and that no job holds (a run that released its lease
     with ``--keep-work`` or was killed, and whose folder was removed since, leaves one)."""
-    from negmine.encode.cache_contents import RUN_NAME, held
+    from negmine.encode.cache_contents import held, is_gone_run_lock
     from negmine.io.lock_file import open_locked, remove_locked
 
     found = []
     names = sorted(os.listdir(runs)) if runs.is_dir() else []
     for name in names:
         stem = name[: -len(".lock")]
-        if not (name.endswith(".lock") and RUN_NAME.match(stem)) or (runs / stem).exists():
+        if not is_gone_run_lock(runs / name):
             continue
         if dry_run:
             if not held(runs / name):
