@@ -479,3 +479,33 @@ def test_a_candidates_path_that_is_another_output_is_refused_before_any_work(tmp
         run_audit(config)
     assert str(info.value) == (f"{which} {tmp_path / clash}: {option} names the same file, so one output "
                                "would overwrite the other; give them different paths")
+
+
+def test_an_audit_that_raises_leaves_no_cache_folder_locked(tmp_path, tiny_cross_encoder_path, monkeypatch):
+    """An audit stopped in a process that goes on (Ctrl-C in a notebook, which keeps the exception and its frames)
+    held the locks of the cache folders its judges had read until the process ended: negmine cache prune kept them."""
+    import time
+
+    import negmine.audit.run as audit_run
+    from negmine.config import EncoderConfig
+    from negmine.encode.cache_contents import cache_entries
+    from negmine.encode.cache_prune import prune_cache
+
+    cache = tmp_path / "cache"
+    config = AuditConfig(input=_mined(tmp_path), judges=JudgeConfig(cross_encoder=str(tiny_cross_encoder_path)),
+                         encoder=EncoderConfig(cache_dir=cache, show_progress=False), flags=tmp_path / "f.flags.jsonl")
+    audited = audit_run.audit_file
+
+    def stopped_at_the_end(*args, **kwargs):
+        audited(*args, **kwargs)  # every judge read its cache
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audit_run, "audit_file", stopped_at_the_end)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        run_audit(config)
+    assert stopped.value.__traceback__ is not None  # kept, with its frames
+    entries = cache_entries(cache)  # the near-duplicate judge's vectors and the cross-encoder's scores
+    assert [e.kind for e in entries] == ["embeddings", "cross-encoder scores"]
+    assert [e.kind for e in entries if e.in_use] == []
+    result = prune_cache(cache, older_than_days=0, now=time.time() + 1)
+    assert not result.in_use and len(result.deleted) == 2

@@ -445,3 +445,19 @@ def test_a_shard_whose_vectors_vanished_after_indexing_counts_as_not_cached(tmp_
     np.testing.assert_array_equal(got, _vecs(1, seed=1))
     reader.put(text_keys(["x"]), _vecs(1, seed=2))  # encoded again, into a new shard
     assert reader.get(text_keys(["x"]))[0].all()
+
+
+def test_a_cache_used_as_a_context_manager_ends_its_folders_locks(tmp_path):
+    """A cache kept by a long-lived process holds its shelves' locks (negmine cache prune keeps their folders)
+    until it is closed: ``with`` closes it; a closed cache can be used again."""
+    from negmine.encode.cache_contents import held
+
+    keys, vecs = text_keys(["a", "b"]), _vecs(2)
+    with EmbeddingCache(tmp_path) as cache:
+        cache.put("fp", "", keys, vecs)
+        lock = cache.shelf("fp").lock_path
+        assert held(lock)
+    assert not held(lock)
+    assert cache.count("fp") == 2 and held(lock)
+    cache.close()
+    assert not held(lock)

@@ -561,3 +561,30 @@ def test_a_grade_too_large_for_ndcg_burges_is_named_at_its_qrels_line_before_enc
     assert embedders["hash/a"].texts_encoded == 0
     report = evaluate(_config(beir_dir, tmp_path, metrics=("ndcg@10",)), embedders=embedders)  # linear gain: fine
     assert report.comparison.result("a").mean["ndcg@10"] > 0
+
+
+class _StoppedEmbedder(HashEmbedder):
+    """Stops the evaluation as Ctrl-C does, on its first text."""
+
+    def encode(self, texts, prompt=""):
+        raise KeyboardInterrupt
+
+
+def test_an_evaluation_that_raises_leaves_no_cache_folder_locked(beir_dir, tmp_path) -> None:
+    """A stopped evaluation whose exception the caller keeps (a notebook keeps the last one, with its frames) held
+    the locks of the cache folders it had read until the process ended, so negmine cache prune kept them."""
+    import time
+
+    from negmine.encode.cache_contents import cache_entries
+    from negmine.encode.cache_prune import prune_cache
+
+    evaluate(_config(beir_dir, tmp_path, models=("hash/a",)), embedders=_embedders())  # a's vectors cached
+    for _ in range(2):  # a read from the cache, then b stopped
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            evaluate(_config(beir_dir, tmp_path), embedders={"hash/a": HashEmbedder(256), "hash/b": _StoppedEmbedder(8)})
+        assert stopped.value.__traceback__ is not None  # kept, with its frames
+    cache = tmp_path / "cache"
+    entries = cache_entries(cache)  # a's vectors; b's folder, made as it started to encode
+    assert "hash-bow-256" in [e.fingerprint for e in entries] and not [e for e in entries if e.in_use]
+    result = prune_cache(cache, older_than_days=0, now=time.time() + 1)
+    assert not result.in_use and len(result.deleted) == len(entries)

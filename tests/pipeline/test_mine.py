@@ -955,3 +955,35 @@ def test_a_run_stopped_or_killed_leaves_no_lock_that_blocks_its_rerun(beir_dir, 
     result = mine(make_config(beir_dir, out), embedder=HashEmbedder())
     assert result.summary["pairs_out"] == 7
     assert not (tmp_path / "o.jsonl.lock").exists()
+
+
+def test_a_mine_that_raises_leaves_no_lock_for_prune_then_mines_again(beir_dir, tmp_path, tiny_cross_encoder_path):
+    """A run stopped in a process that goes on (Ctrl-C in a notebook, which keeps the exception and its frames)
+    held its work folder's lease and its judge cache's lock until the process ended: negmine cache prune kept
+    them, and the folder was never removed. Checked twice in the same process, then after a finished run."""
+    import time
+
+    from negmine.config import DenoiseConfig, JudgeConfig
+    from negmine.encode.cache_contents import cache_entries
+    from negmine.encode.cache_prune import prune_cache
+
+    def stop(pair, pool):
+        raise KeyboardInterrupt
+
+    out = tmp_path / "neg.jsonl"
+    config = dataclasses.replace(make_config(beir_dir, out), denoise=DenoiseConfig(
+        enabled=True, judges=JudgeConfig(cross_encoder=str(tiny_cross_encoder_path))))
+    cache = out.parent / "cache"
+    mine(config, embedder=HashEmbedder())  # fills the cache: the second run reads every folder
+    for _ in range(2):
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            mine(config, embedder=HashEmbedder(), hook=stop)
+        assert stopped.value.__traceback__ is not None  # kept, with its frames
+        kinds = sorted(e.kind for e in cache_entries(cache))
+        assert kinds == ["cross-encoder scores", "embeddings", "run work folder"]
+        assert [e.kind for e in cache_entries(cache) if e.in_use] == []
+        result = prune_cache(cache, older_than_days=0, now=time.time() + 1)
+        assert not result.in_use and sorted(e.kind for e in result.deleted) == kinds
+    mine(config, embedder=HashEmbedder())
+    result = prune_cache(cache, older_than_days=0, now=time.time() + 1)
+    assert not result.in_use and sorted(e.kind for e in result.deleted) == ["cross-encoder scores", "embeddings"]

@@ -68,9 +68,8 @@ def with_moved_arguments(config: AuditConfig, **given: object) -> AuditConfig:
 def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
     """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held (``held``, a
     BEIR directory's candidates and their summary among them: mining reuses those locks)."""
-    from negmine.audit.judges import build_judges
-    from negmine.audit.resources import load_resources, with_sample_mean
-    from negmine.audit.run import audit_file, candidates_path, document_sample, summary_path
+    from negmine.audit.run import candidates_path, summary_path
+    from negmine.encode.cache import closed_after
     from negmine.pipeline.mine import make_cache, make_embedder
 
     check_models(config)  # before mining candidates or reading the rows
@@ -88,24 +87,34 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
     names = config.judges.resolved(config.DEFAULT_JUDGES)
     need_spread = "score" in names and config.judges.sd_margin is not None
     check_input(config.input, need_spread, need_rows=not from_beir, need_judge_scores=needs_input_judge_scores(config))
-    cache = make_cache(config.encoder)
     need_model = needs_mining_model(config)
     if not need_model:
         embedder = None
     elif embedder is None:
         embedder = make_embedder(config.encoder)
-    resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
-    if need_model:
-        resources = with_sample_mean(resources, document_sample(config.input))
-    try:
-        summary = audit_file(config, build_judges(config.judges, names, resources), names, extra)
-    finally:
-        resources.flush()  # the judges' new vectors and scores, also those of a run stopped midway
+    with closed_after(make_cache(config.encoder)) as cache:  # its folders' locks end with the call, also raising
+        summary = _judge(config, names, cache, embedder, need_model, extra)
     if config.report is not None:
         from negmine.report.render import report_from_files
 
         report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
     return summary
+
+
+def _judge(config: AuditConfig, names, cache, embedder, need_model: bool, extra: dict) -> dict:
+    """Load the judges' resources and audit the rows; the judges' new vectors and scores are written also when
+    the audit stops midway."""
+    from negmine.audit.judges import build_judges
+    from negmine.audit.resources import load_resources, with_sample_mean
+    from negmine.audit.run import audit_file, document_sample
+
+    resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
+    if need_model:
+        resources = with_sample_mean(resources, document_sample(config.input))
+    try:
+        return audit_file(config, build_judges(config.judges, names, resources), names, extra)
+    finally:
+        resources.flush()
 
 
 def check_models(config: AuditConfig) -> None:

@@ -40,7 +40,7 @@ import re
 import time
 import warnings
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -89,6 +89,18 @@ def text_keys(texts: Iterable[str]) -> np.ndarray:
     return np.frombuffer(joined, dtype=np.uint8).reshape(-1, KEY_BYTES).copy()
 
 
+@contextlib.contextmanager
+def closed_after(cache: "EmbeddingCache | None") -> Iterator["EmbeddingCache | None"]:
+    """``cache`` (None when caching is off), closed when the block ends, whether it returns or raises: a call
+    that raised and whose exception is kept (a notebook keeps the last one, with its frames) held its folders'
+    locks until the process ended, so ``negmine cache prune`` kept them."""
+    try:
+        yield cache
+    finally:
+        if cache is not None:
+            cache.close()
+
+
 def namespace_id(fingerprint: str, prompt: str) -> str:
     """Folder name of a (fingerprint, prompt) pair: sha256 hex of ``fingerprint + "\\0" + prompt``."""
     return hashlib.sha256(_utf8(fingerprint) + b"\0" + _utf8(prompt)).hexdigest()
@@ -107,7 +119,14 @@ def _check_keys(keys: np.ndarray) -> np.ndarray:
 
 
 class EmbeddingCache:
-    """Embedding cache rooted at ``root``; one :class:`CacheShelf` per (fingerprint, prompt)."""
+    """Embedding cache rooted at ``root``; one :class:`CacheShelf` per (fingerprint, prompt).
+
+    Each shelf it opened holds a shared lock on its folder (``<folder>.lock``) until :meth:`close`, the object's
+    end or the process's, and ``negmine cache prune`` keeps a folder while a lock is held. A cache that lives on in
+    a long-lived process (a notebook, a server) is therefore closed when done: ``with EmbeddingCache(root) as
+    cache: ...`` (a closed cache can be used again: its shelves take their locks again when read or written).
+    negmine's own ``mine``, ``evaluate``, ``run_audit`` and ``train`` close theirs when they return or raise.
+    """
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_dir()
@@ -125,6 +144,12 @@ class EmbeddingCache:
         """End the shelves' leases on their folders (:meth:`CacheShelf.close`)."""
         for shelf in self._shelves.values():
             shelf.close()
+
+    def __enter__(self) -> "EmbeddingCache":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def get(self, fingerprint: str, prompt: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(found, vectors)``: bool mask over ``keys`` and the float32 vectors of the found rows, in order."""

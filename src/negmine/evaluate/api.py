@@ -308,9 +308,17 @@ def make_cache(config: EncoderConfig):
 def _model_runs(
     config: EvalConfig, dataset: Dataset, names: list[str], embedders: Mapping[str, Embedder]
 ) -> tuple[list[Run], dict[str, dict[str, int]]]:
+    from negmine.encode.cache import closed_after
+    from negmine.evaluate.lexical_eval import BM25_MODEL
+
+    with closed_after(make_cache(config.encoder) if set(config.models) - {BM25_MODEL} else None) as cache:
+        return _runs_of(config, dataset, names, embedders, cache)
+
+
+def _runs_of(config: EvalConfig, dataset: Dataset, names: list[str], embedders: Mapping[str, Embedder], cache):
+    """:func:`_model_runs` with the cache open (its folders' locks end with the call, also one that raises)."""
     from negmine.evaluate.lexical_eval import BM25_MODEL, bm25_run
 
-    cache = make_cache(config.encoder) if set(config.models) - {BM25_MODEL} else None
     runs, encoding = [], {}
     for model, name in zip(config.models, names):
         if model == BM25_MODEL:

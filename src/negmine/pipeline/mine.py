@@ -152,7 +152,20 @@ def mine_holding(config: MineConfig, held: frozenset[Path], embedder: Embedder |
 
 
 def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None, hook: PoolHook | None) -> MineResult:
-    """:func:`mine` once the config and outputs are checked and the outputs' locks are held."""
+    """:func:`mine` once the config and outputs are checked and the outputs' locks are held. Its caches (the
+    mining model's vectors; the judges', with ``--denoise``) are closed when it ends, whether it returns or raises:
+    an exception the caller kept (a notebook keeps the last one, with its frames) kept the caches' locks on their
+    folders until the process ended, so ``negmine cache prune`` kept those folders."""
+    from negmine.encode.cache import closed_after
+
+    with closed_after(make_cache(config.encoder)) as cache, \
+            closed_after(make_cache(config.encoder) if config.denoise.enabled else None) as judge_cache:
+        return _mine_with(config, embedder, dataset, hook, cache, judge_cache)
+
+
+def _mine_with(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None, hook: PoolHook | None,
+               cache, judge_cache) -> MineResult:
+    """:func:`_mine` with its caches open (None: caching off, or no judge)."""
     from negmine.engine.registry import check_engine
 
     check_engine(config.engine)  # e.g. --ray-address auto with no cluster: before data, judges and model load
@@ -166,8 +179,25 @@ def _mine(config: MineConfig, embedder: Embedder | None, dataset: Dataset | None
             check_dataset_ids(dataset)
         check_feasible(config, dataset)
         variants = warn_variant_pairs(dataset)
-        embedder, loaded, hook_factory = _load_models(config, embedder)
-    ctx, embedder = _candidates(config, dataset, embedder, loaded, timer)
+        embedder, loaded, hook_factory = _load_models(config, embedder, judge_cache)
+    ctx, embedder = _candidates(config, dataset, embedder, loaded, timer, cache)
+    with released_on_error(ctx.cands):
+        return _select_and_write(config, ctx, dataset, hook_factory, hook, timer, variants, embedder)
+
+
+def released_on_error(cands: CandidateSet):
+    """End the run's lease on its work folder (kept, for a rerun) if the block raises: the lease is otherwise
+    ended only once the outputs are written, and one left held by a run that raised in a process that goes on
+    lasted until that process ended, so ``negmine cache prune`` kept the folder and a run sharing it never
+    removed it."""
+    import contextlib
+
+    return cands.lease.released_on_error() if cands.lease is not None else contextlib.nullcontext()
+
+
+def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, hook_factory, hook: PoolHook | None,
+                      timer: StageTimer, variants, embedder: Embedder | None) -> MineResult:
+    """Select every pair's negatives from its candidates, write the outputs and the summary, end the lease."""
     remove_stale_companions(config)
     cands = ctx.cands
     stats = SelectionStats()
@@ -219,7 +249,7 @@ def _end_lease(cands: CandidateSet, keep_work: bool) -> None:
         cands.lease.remove_if_last()
 
 
-def _load_models(config: MineConfig, embedder: Embedder | None):
+def _load_models(config: MineConfig, embedder: Embedder | None, judge_cache=None):
     """``(embedder, loaded, hook factory)``: every model checked (:func:`check_models`), then the mining model
     loaded (unless given, or BM25; ``loaded`` says whether this run loaded it), then the judges."""
     check_models(config, embedder)
@@ -229,20 +259,20 @@ def _load_models(config: MineConfig, embedder: Embedder | None):
 
         embedder = make_embedder(config.encoder)
         warn_unapplied_prompts(embedder, config.encoder)
-    return embedder, loaded, _hook_factory(config)
+    return embedder, loaded, _hook_factory(config, judge_cache)
 
 
-def _hook_factory(config: MineConfig):
+def _hook_factory(config: MineConfig, cache=None):
     """Near-duplicate exclusion (default on) and ``--denoise`` judges; judge models load here, after the mining
     model (needed first: a mining model that fails to load costs no judge load) and before encoding (a judge
     that fails to load costs no encoding)."""
     from negmine.audit.mine_hooks import MineHookFactory
 
-    return MineHookFactory(config, make_cache(config.encoder) if config.denoise.enabled else None, checked=True)
+    return MineHookFactory(config, cache if config.denoise.enabled else None, checked=True)
 
 
 def _candidates(
-    config: MineConfig, dataset: Dataset, embedder: Embedder | None, loaded: bool, timer: StageTimer
+    config: MineConfig, dataset: Dataset, embedder: Embedder | None, loaded: bool, timer: StageTimer, cache=None,
 ) -> tuple[PairContext, Embedder | None]:
     """Every pair's candidates (and, with ``retrieve.fallback``, the fallback pools of the short ones), and the
     embedder they were encoded with (None for BM25). ``loaded``: the run loaded ``embedder`` from the config
@@ -260,12 +290,13 @@ def _candidates(
                 setup = functools.partial(make_embedder, config.encoder.with_absolute_paths())  # any worker cwd
             cands = build_candidates(
                 query_ids, query_texts, dataset.corpus.texts, config.retrieve, config.encoder, embedder,
-                make_cache(config.encoder), engine, setup, config.engine,
+                cache, engine, setup, config.engine,
             )
-            ctx = build_context(dataset, cands, config.filters.margin_from)
-            if config.retrieve.fallback is None:
-                return ctx, embedder
-            return _with_fallback(ctx, config, query_texts, engine), embedder
+            with released_on_error(cands):
+                ctx = build_context(dataset, cands, config.filters.margin_from)
+                if config.retrieve.fallback is None:
+                    return ctx, embedder
+                return _with_fallback(ctx, config, query_texts, engine), embedder
 
 
 def _with_fallback(ctx: PairContext, config: MineConfig, query_texts: list[str], engine) -> PairContext:
