@@ -648,3 +648,16 @@ def test_assigning_to_a_config_field_names_the_replace_call_that_makes_the_chang
         TrainConfig().lr = 1e-4
     assert config.num_negatives == SelectConfig().num_negatives
     assert pickle.loads(pickle.dumps(TrainConfig(seed=3))) == TrainConfig(seed=3)
+
+
+def test_a_data_config_naming_no_input_is_complete_when_the_dataset_is_given():
+    """``mine(config, dataset=pairs_from_dataset(ds))`` holds its data already; a half-given BEIR input is still
+    refused, as is an input with no dataset."""
+    from negmine.config import MineConfig
+
+    DataConfig().validate(dataset_given=True)
+    MineConfig().validate(dataset_given=True)
+    with pytest.raises(ConfigError, match="^no input given; "):
+        MineConfig().validate()
+    with pytest.raises(ConfigError, match=r"^corpus \(--corpus\) given without queries \(--queries\), qrels \(--qrels\)"):
+        DataConfig(corpus=Path("c.jsonl")).validate(dataset_given=True)

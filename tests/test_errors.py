@@ -19,6 +19,15 @@ def test_errors_survive_pickling():
         assert type(again) is type(other) and str(again) == str(other)
 
 
+def test_dataset_input_errors_survive_pickling():
+    """A Hugging Face dataset's rows have no file line: the error names the dataset, row (and 0-based index), column."""
+    from negmine.errors import DatasetInputError
+
+    err = pickle.loads(pickle.dumps(DatasetInputError("dataset 'nq'", 17, "positive", "empty text")))
+    assert type(err) is DatasetInputError and str(err) == "dataset 'nq', row 17 (index 16), column 'positive': empty text"
+    assert (err.source, err.row, err.field, err.path, err.line) == ("dataset 'nq'", 17, "positive", None, None)
+
+
 def test_field_option_and_field_setting_name_the_config_field_and_the_cli_option():
     """A message that says what to change names it both ways: a Python user has the config field, not the option."""
     from negmine.errors import field_option, field_setting

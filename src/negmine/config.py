@@ -294,7 +294,10 @@ def check_unknown_qrels(value: str) -> None:
 
 @config_dataclass
 class DataConfig(ConfigFields):
-    """Where the input comes from: a BEIR dir, explicit corpus/queries/qrels files, or a pairs file.
+    """Where the input comes from: a BEIR dir, explicit corpus/queries/qrels files, or (query, positive) pairs:
+    ``pairs`` names a pairs file, a folder written by Hugging Face ``datasets``' ``save_to_disk``, or
+    ``hf:NAME[:SPLIT]`` / ``hf:NAME:CONFIG:SPLIT`` for ``datasets.load_dataset`` (:func:`negmine.io.pairs.pairs_source`;
+    a ``datasets.Dataset`` in Python: :func:`negmine.io.pairs.pairs_from_dataset`, passed as ``mine(dataset=...)``).
 
     ``unknown_qrels`` (BEIR input; one of :data:`UNKNOWN_QRELS`): what a qrels row whose corpus-id is not in
     the corpus does. ``error`` (default) stops with an InputError naming file, line and field. ``skip`` drops
@@ -321,7 +324,9 @@ class DataConfig(ConfigFields):
     positive_column: str | None = None
     unknown_qrels: str = "error"
 
-    def validate(self) -> None:
+    def validate(self, dataset_given: bool = False) -> None:
+        """``dataset_given``: the caller holds the data already (``mine(config, dataset=...)``, e.g. from
+        :func:`negmine.io.pairs.pairs_from_dataset`), so a config naming no input is complete."""
         check_field_types(self)
         check_unknown_qrels(self.unknown_qrels)
         _refuse_unused(self)
@@ -335,6 +340,8 @@ class DataConfig(ConfigFields):
                 )
             return
         files = {field_option(name): getattr(self, name) for name in ("corpus", "queries", "qrels")}
+        if dataset_given and self.data_dir is None and not any(files.values()):
+            return
         if self.data_dir is None and None in files.values():
             given = [flag for flag, value in files.items() if value is not None]
             missing = ", ".join(flag for flag, value in files.items() if value is None)
@@ -1107,9 +1114,11 @@ class MineConfig(ConfigFields):
     denoise: DenoiseConfig = field(default_factory=DenoiseConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
 
-    def validate(self) -> None:
+    def validate(self, dataset_given: bool = False) -> None:
+        """``dataset_given``: ``mine`` was handed the Dataset, so ``data`` may name no input (see DataConfig)."""
         check_field_types(self)
-        for part in (self.data, self.encoder, self.retrieve, self.filters, self.select, self.output, self.near_dup,
+        self.data.validate(dataset_given)
+        for part in (self.encoder, self.retrieve, self.filters, self.select, self.output, self.near_dup,
                      self.denoise, self.engine):
             part.validate()
         if self.select.num_negatives > self.retrieve.depth:

@@ -44,6 +44,29 @@ class InputError(NegmineError, ValueError):
         return type(self), (self.path, self.line, self.field, self.problem)
 
 
+class DatasetInputError(InputError):
+    """An InputError in a table held in memory (a Hugging Face ``datasets.Dataset``, a folder written by its
+    ``save_to_disk``, an Arrow table), which has no file line to name. ``str(err)`` reads ``dataset 'nq', row 17
+    (index 16), column 'positive': empty text``: ``source`` names the dataset (and split), ``row`` is 1-based as the
+    pairs' ids count rows (``q17``), the index is the 0-based one ``ds[16]`` takes. ``path`` and ``line`` are None."""
+
+    def __init__(self, source: str, row: int | None, field: str | None, problem: str) -> None:
+        self.source = source
+        self.row = row
+        super().__init__(None, None, field, problem)
+
+    def _format(self) -> str:
+        parts = [self.source]
+        if self.row is not None:
+            parts.append(f"row {self.row} (index {self.row - 1})")
+        if self.field:
+            parts.append(f"column {self.field!r}")
+        return f"{', '.join(parts)}: {self.problem}"
+
+    def __reduce__(self):
+        return type(self), (self.source, self.row, self.field, self.problem)
+
+
 class NegmineWarning(UserWarning):
     """Base class of the warnings negmine issues with ``warnings.warn``: a run that went on, with something the user
     should know. Library users filter them as any warning (``warnings.filterwarnings("ignore",

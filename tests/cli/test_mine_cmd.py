@@ -638,3 +638,78 @@ def test_mine_cli_flagembedding_scores_take_the_judges_scores_with_export_scores
         "error: output.export_scores_from='judge' (--export-scores-from judge) exports the denoising judge's scores, "
         "and this mine runs no judge; set denoise.enabled=True (--denoise)")
     assert not (tmp_path / "neg.jsonl").exists()
+
+
+HF_ROWS = [{"anchor": f"cell protein query {i}", "positive": f"gene study document {i} " + "blood " * (i % 3)}
+           for i in range(10)]
+
+
+def _mine_pairs(tmp_path, pairs, out: Path, model) -> object:
+    return runner.invoke(build_app(), [
+        "mine", "--pairs", str(pairs), "--model", str(model), "--num-negatives", "2", "--depth", "8",
+        "--cache-dir", str(tmp_path / "cache"), "--output", str(out), "--no-progress",
+        "--no-sd-margin", "--near-dup-threshold", "0", "--near-dup-overlap", "0"])
+
+
+@pytest.fixture
+def hf_datasets(tmp_path, monkeypatch):
+    """The datasets library with its progress bars off and load_dataset's cache (read at import) under tmp_path."""
+    datasets = pytest.importorskip("datasets")
+    datasets.disable_progress_bars()
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", Path(tmp_path / "hf-datasets-cache"))
+    return datasets
+
+
+def test_mine_cli_pairs_from_a_saved_dataset_or_hf_mine_the_bytes_of_the_same_rows_in_a_jsonl_file(
+        tmp_path, tiny_model_path, hf_datasets):
+    """A sentence-transformers user's datasets.Dataset had to be written to a file first; --pairs takes the folder
+    save_to_disk wrote, and hf:NAME:SPLIT (datasets.load_dataset: here a local folder of files, no network)."""
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(row) + "\n" for row in HF_ROWS), encoding="utf-8")
+    hf_datasets.Dataset.from_list(HF_ROWS).save_to_disk(str(tmp_path / "saved"))
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "train.jsonl").write_bytes(pairs.read_bytes())
+    outputs = []
+    for name, given in (("file", pairs), ("saved", tmp_path / "saved"), ("hub", f"hf:{tmp_path / 'files'}:train")):
+        out = tmp_path / "o" / f"{name}.jsonl"
+        result = _mine_pairs(tmp_path, given, out, tiny_model_path)
+        assert result.exit_code == 0, result.output
+        assert "pairs: 10 in, 10 out" in result.stdout
+        outputs.append(out.read_bytes())
+    assert outputs[0] and outputs[1] == outputs[0] and outputs[2] == outputs[0]
+
+
+def test_mine_cli_refuses_a_bad_dataset_before_any_model_loads(tmp_path, tiny_model_path, hf_datasets, monkeypatch):
+    import negmine.pipeline.mine as mine_module
+
+    def no_models(*args, **kwargs):
+        raise AssertionError("a model loaded before the pairs were checked")
+
+    monkeypatch.setattr(mine_module, "_load_models", no_models)
+    saved = tmp_path / "saved"
+    hf_datasets.Dataset.from_list([*HF_ROWS[:2], {"anchor": "q", "positive": " "}]).save_to_disk(str(saved))
+    result = _mine_pairs(tmp_path, saved, tmp_path / "o.jsonl", tiny_model_path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error: dataset {str(saved)!r}, row 3 (index 2), column 'positive': empty text (nothing "
+                             "left after stripping whitespace)\n")
+    splits = tmp_path / "splits"
+    hf_datasets.DatasetDict(train=hf_datasets.Dataset.from_list(HF_ROWS)).save_to_disk(str(splits))
+    result = _mine_pairs(tmp_path, splits, tmp_path / "o.jsonl", tiny_model_path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error: {splits}: a DatasetDict saved by save_to_disk (splits: 'train'), not one "
+                             f"dataset; give one split's folder, e.g. --pairs {splits / 'train'}\n")
+
+
+def test_mine_cli_hf_offline_names_the_dataset_and_the_fix(tmp_path, tiny_model_path, hf_datasets, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(hf_datasets.config, "HF_HUB_OFFLINE", True)  # datasets reads the variable when imported
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    result = _mine_pairs(tmp_path, "hf:sentence-transformers/natural-questions:train", tmp_path / "o.jsonl",
+                         tiny_model_path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "error: dataset 'sentence-transformers/natural-questions', split 'train': the Hugging Face hub could not be "
+        "reached to load it (HF_HUB_OFFLINE=1 is set) and it is not in the datasets cache; on a machine with hub "
+        "access save it, ds = datasets.load_dataset('sentence-transformers/natural-questions', split='train'); "
+        "ds.save_to_disk('DIR'), copy DIR here and pass --pairs DIR, or export it to Parquet, "
+        "ds.to_parquet('pairs.parquet'), and pass --pairs pairs.parquet\n")

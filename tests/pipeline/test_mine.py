@@ -987,3 +987,29 @@ def test_a_mine_that_raises_leaves_no_lock_for_prune_then_mines_again(beir_dir, 
     mine(config, embedder=HashEmbedder())
     result = prune_cache(cache, older_than_days=0, now=time.time() + 1)
     assert not result.in_use and sorted(e.kind for e in result.deleted) == ["cross-encoder scores", "embeddings"]
+
+
+def test_a_hugging_face_dataset_mines_the_bytes_its_rows_in_a_pairs_file_mine(tmp_path):
+    """sentence-transformers' mine_hard_negatives(dataset, model) takes a datasets.Dataset: pairs_from_dataset
+    turns one into the Dataset ``mine`` takes, and a config then needs no input of its own (it was refused: 'no
+    input given')."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.pairs import pairs_from_dataset
+
+    rows = [{"anchor": f"cell protein {i}", "positive": f"cell protein gene study {i} " + "blood " * (i % 3)}
+            for i in range(12)]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+    def config(data: DataConfig, out) -> MineConfig:
+        return MineConfig(data=data, encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                          filters=FilterConfig(sd_margin=None), select=SelectConfig(num_negatives=3),
+                          output=OutputConfig(path=out))
+
+    mine(config(DataConfig(pairs=pairs), tmp_path / "file.jsonl"), embedder=HashEmbedder())
+    dataset = pairs_from_dataset(datasets.Dataset.from_list(rows), name="cells")
+    result = mine(config(DataConfig(), tmp_path / "ds.jsonl"), embedder=HashEmbedder(), dataset=dataset)
+    assert result.summary["pairs_out"] == 12
+    assert (tmp_path / "ds.jsonl").read_bytes() == (tmp_path / "file.jsonl").read_bytes()
+    with pytest.raises(ConfigError, match="^no input given; pass a BEIR directory"):  # without a dataset: as before
+        mine(config(DataConfig(), tmp_path / "none.jsonl"), embedder=HashEmbedder())

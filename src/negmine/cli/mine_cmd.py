@@ -54,7 +54,7 @@ Split = Annotated[str, typer.Option(help="qrels split: qrels/<split>.tsv", rich_
 Corpus = Annotated[Optional[Path], typer.Option(help="corpus.jsonl (or, with --pairs, a corpus file)", rich_help_panel=_DATA)]
 Queries = Annotated[Optional[Path], typer.Option(help="queries.jsonl", rich_help_panel=_DATA)]
 Qrels = Annotated[Optional[Path], typer.Option(help="qrels TSV with header", rich_help_panel=_DATA)]
-Pairs = Annotated[Optional[Path], typer.Option(help="pairs file (JSONL/CSV/Parquet) with query/positive columns", rich_help_panel=_DATA)]
+Pairs = Annotated[Optional[Path], typer.Option(help="(query, positive) pairs: a file (JSONL/CSV/Parquet), a folder written by datasets' save_to_disk, or hf:NAME[:SPLIT] / hf:NAME:CONFIG:SPLIT (datasets.load_dataset)", rich_help_panel=_DATA)]
 QueryColumn = Annotated[Optional[str], typer.Option(help="pairs file query column (auto-detected)", rich_help_panel=_DATA)]
 PositiveColumn = Annotated[Optional[str], typer.Option(help="pairs file positive column (auto-detected)", rich_help_panel=_DATA)]
 Retriever = Annotated[str, typer.Option(help=choices(RETRIEVERS), rich_help_panel=_CANDS)]

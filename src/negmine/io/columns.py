@@ -7,6 +7,7 @@ The aliases follow the column names of sentence-transformers training datasets (
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from negmine.errors import InputError
 
@@ -17,26 +18,24 @@ CORPUS_ID_COLUMNS = ("_id", "id", "doc_id", "docid", "corpus-id", "corpus_id")
 
 
 def pick_column(
-    path: str | Path, available: list[str], given: str | None, aliases: tuple[str, ...], role: str, fix: str
+    path: str | Path | None, available: list[str], given: str | None, aliases: tuple[str, ...], role: str, fix: str,
+    error: Callable[[str | None, str], InputError] | None = None,
 ) -> str:
     """``given`` if it is a column, else the first of ``aliases`` present; InputError listing the columns.
 
-    ``role`` (e.g. "query") names the column in the message; ``fix`` says how to choose it.
+    ``role`` (e.g. "query") names the column in the message; ``fix`` says how to choose it. ``error(column,
+    problem)`` makes the error when the table is no file at ``path`` (a Hugging Face dataset).
     """
+    fail = error or (lambda column, problem: InputError(path, None, column, problem))
     listed = ", ".join(repr(c) for c in available) or "none"
     if given is not None:
         if given not in available:
-            raise InputError(path, None, given, f"{role} column not found; available columns: {listed}")
+            raise fail(given, f"{role} column not found; available columns: {listed}")
         return given
     for alias in aliases:
         if alias in available:
             return alias
-    raise InputError(
-        path,
-        None,
-        None,
-        f"no {role} column found (looked for {', '.join(aliases)}); available columns: {listed}; {fix}",
-    )
+    raise fail(None, f"no {role} column found (looked for {', '.join(aliases)}); available columns: {listed}; {fix}")
 
 
 def find_column(available: list[str], aliases: tuple[str, ...]) -> str | None:

@@ -27,7 +27,8 @@ def beir_files(config: DataConfig) -> tuple[Path, Path, Path]:
 def load_data(config: DataConfig) -> Dataset:
     """Validate ``config`` and load its data as a validated Dataset.
 
-    With ``pairs`` set: :func:`negmine.io.pairs.load_pairs` (``corpus`` optional). Otherwise BEIR data from
+    With ``pairs`` set: :func:`negmine.io.pairs.load_pairs` (a file, a ``save_to_disk`` folder or ``hf:NAME...``;
+    ``corpus`` optional). Otherwise BEIR data from
     ``data_dir`` (qrels of ``split``), where any of ``corpus``/``queries``/``qrels`` given explicitly replaces
     the directory's file (an explicit ``qrels`` with a ``split`` other than the default is refused: no split is
     read then), and ``unknown_qrels`` decides what judgments of documents missing from the corpus

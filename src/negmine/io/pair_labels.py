@@ -10,33 +10,33 @@ row and is accepted.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from negmine.io.columns import find_column
-from negmine.io.table import MISSING, cell_error, iter_table
+from negmine.io.row_source import RowSource
+from negmine.io.table import MISSING
 
 LABEL_COLUMNS = ("label", "labels", "score", "scores", "relevance", "is_duplicate")
 """Columns that hold a pair's label or graded score in common pair datasets (checked in this order)."""
 
 
-def check_pair_labels(path: str | Path, available: list[str], text_columns: tuple[str, ...]) -> None:
-    """InputError at the first row whose label differs from the first row's, naming both values and the fix."""
+def check_pair_labels(source: RowSource, available: list[str], text_columns: tuple[str, ...]) -> None:
+    """InputError at the first row whose label differs from the first row's, naming both values and the fix (for
+    a file, in pandas terms; for a Hugging Face dataset, in ``datasets`` terms)."""
     column = find_column([c for c in available if c not in text_columns], LABEL_COLUMNS)
     if column is None:
         return
     first: Any = None
-    for where, (value,) in iter_table(path, [column]):
+    for where, (value,) in source.rows([column]):
         if first is None:
             first = (value,)
             continue
         if not _same(value, first[0]):
-            raise cell_error(path, where, column, (
+            raise source.input_error(where, column, (
                 f"{_show(value)} differs from the first row's {_show(first[0])}: the rows carry pair labels, but "
-                f"negmine mine --pairs takes every row as a (query, positive) pair, so a pair labelled as not "
-                f"matching would be mined as a positive; keep the rows of matching pairs only and mine that file "
-                f"(e.g. pandas: df[df[{column!r}] == MATCH].drop(columns={column!r}), MATCH being the dataset's "
-                f"value for a match)"
+                f"{source.reader} takes every row as a (query, positive) pair, so a pair labelled as not "
+                f"matching would be mined as a positive; keep the rows of matching pairs only and "
+                f"{source.keep_matching(column)}"
             ))
 
 

@@ -1,4 +1,4 @@
-"""Load a (query, positive) pairs file (JSONL, CSV/TSV or Parquet) as a Dataset.
+"""Load a (query, positive) pairs file (JSONL, CSV/TSV or Parquet) or Hugging Face dataset as a Dataset.
 
 This is the layout of sentence-transformers training sets: one row per pair, a query column and a positive
 column (auto-detected from :data:`QUERY_COLUMNS` / :data:`POSITIVE_COLUMNS` unless named). Ids are made up
@@ -16,6 +16,11 @@ Repeated (query, positive) rows are kept once and counted in :attr:`PairsLoad.du
 rows carry pair labels (a ``label``/``score`` column with more than one value) is refused
 (:mod:`negmine.io.pair_labels`): its non-matching pairs would be mined as positives.
 The pairs file is fully validated before the (possibly large) corpus file is read.
+
+A Hugging Face ``datasets.Dataset`` (:func:`pairs_from_dataset`), the folder its ``save_to_disk`` wrote, or
+``hf:NAME[:SPLIT]`` (:func:`pairs_source`) is read by the same code through a row source
+(:mod:`negmine.io.row_source`): the same rows give the same Dataset, with messages naming the dataset, row and
+column instead of the file and line.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Container
+from typing import Any, Container
 
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
@@ -31,9 +36,8 @@ from negmine.io.corpus_file import read_corpus_file
 from negmine.io.files import require_file
 from negmine.io.pair_labels import check_pair_labels
 from negmine.io.records import Corpus, Dataset, Qrels, TextTable
+from negmine.io.row_source import FileRows, RowSource
 from negmine.io.text_column import TextColumn
-from negmine.io.table import cell_text, check_parquet_types, iter_table, table_columns
-
 
 
 @dataclass(frozen=True)
@@ -57,18 +61,23 @@ class _PairRows:
     pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
-def pair_columns(path: Path, query_column: str | None, positive_column: str | None) -> tuple[str, str]:
+def pair_columns(source: RowSource, query_column: str | None, positive_column: str | None) -> tuple[str, str]:
     """The query and positive column names: as given, or auto-detected; InputError lists the columns, ConfigError
     when both name the same column."""
-    available = table_columns(path)
-    query = pick_column(path, available, query_column, QUERY_COLUMNS, "query", "pass query_column (--query-column)")
+    available = source.columns()
+
+    def fail(column: str | None, problem: str) -> InputError:
+        return source.input_error(None, column, problem)
+
+    query = pick_column(None, available, query_column, QUERY_COLUMNS, "query", "pass query_column (--query-column)",
+                        fail)
     positive = pick_column(
-        path, available, positive_column, POSITIVE_COLUMNS, "positive", "pass positive_column (--positive-column)"
+        None, available, positive_column, POSITIVE_COLUMNS, "positive", "pass positive_column (--positive-column)", fail
     )
     if query == positive:
         raise _same_column_error(query, query_column is None, positive_column is None)
-    check_parquet_types(path, {query: "text", positive: "text"})
-    check_pair_labels(path, available, (query, positive))
+    source.check_types({query: "text", positive: "text"})
+    check_pair_labels(source, available, (query, positive))
     return query, positive
 
 
@@ -82,12 +91,12 @@ def _same_column_error(column: str, query_detected: bool, positive_detected: boo
     )
 
 
-def _read_pair_rows(path: Path, query_column: str, positive_column: str) -> _PairRows:
+def _read_pair_rows(source: RowSource, query_column: str, positive_column: str) -> _PairRows:
     out = _PairRows()
     query_id_of: dict[str, str] = {}
-    for where, (query_value, positive_value) in iter_table(path, [query_column, positive_column]):
-        query = cell_text(path, where, query_column, query_value)
-        positive = cell_text(path, where, positive_column, positive_value)
+    for where, (query_value, positive_value) in source.rows([query_column, positive_column]):
+        query = source.text(where, query_column, query_value)
+        positive = source.text(where, positive_column, positive_value)
         query_id = query_id_of.get(query)
         if query_id is None:
             query_id = query_id_of[query] = f"q{where.row}"
@@ -96,7 +105,7 @@ def _read_pair_rows(path: Path, query_column: str, positive_column: str) -> _Pai
         out.positive_row.setdefault(positive, where.row)
         out.pairs.append((query_id, positive))
     if not out.pairs:
-        raise InputError(path, None, None, "no pairs in the file")
+        raise source.input_error(None, None, f"no pairs in the {source.unit}")
     return out
 
 
@@ -137,18 +146,41 @@ def _extended(texts, extra: list[str]):
     return texts.extended(extra) if isinstance(texts, TextColumn) else [*texts, *extra]
 
 
+def pairs_source(pairs: str | Path) -> RowSource:
+    """The table ``pairs`` names: ``hf:NAME[:SPLIT]`` or ``hf:NAME:CONFIG:SPLIT`` (``datasets.load_dataset``), a
+    folder written by ``datasets``' ``save_to_disk``, or a pairs file (JSONL, CSV/TSV, Parquet)."""
+    from negmine.io import hf_datasets
+
+    if str(pairs).startswith(hf_datasets.HUB_PREFIX):
+        return hf_datasets.hub_rows(str(pairs))
+    if Path(pairs).is_dir():
+        return hf_datasets.folder_rows(Path(pairs))
+    return FileRows(require_file(pairs, "pairs file"))
+
+
 def read_pairs(
     path: str | Path,
     corpus: str | Path | None = None,
     query_column: str | None = None,
     positive_column: str | None = None,
 ) -> PairsLoad:
-    """Load a pairs file (and optional corpus file) with counts of duplicate rows and added positives."""
-    path = require_file(path, "pairs file")
-    query_col, positive_col = pair_columns(path, query_column, positive_column)
-    rows = _read_pair_rows(path, query_col, positive_col)
+    """Load a pairs file, a ``save_to_disk`` folder or an ``hf:`` dataset (:func:`pairs_source`), and an optional
+    corpus file, with counts of duplicate rows and added positives."""
+    return read_pairs_from(pairs_source(path), corpus, query_column, positive_column)
+
+
+def read_pairs_from(
+    source: RowSource,
+    corpus: str | Path | None = None,
+    query_column: str | None = None,
+    positive_column: str | None = None,
+) -> PairsLoad:
+    """Load the pairs of any row source (a file, a Hugging Face dataset: :mod:`negmine.io.row_source`), fully
+    validated before the corpus file is read."""
+    query_col, positive_col = pair_columns(source, query_column, positive_column)
+    rows = _read_pair_rows(source, query_col, positive_col)
     base = read_corpus_file(corpus) if corpus is not None else None
-    docs, doc_of, added = _corpus_with_positives(rows, base, str(path))
+    docs, doc_of, added = _corpus_with_positives(rows, base, source.label)
     judgments: dict[str, dict[str, int]] = {}
     duplicates = 0
     for query_id, positive in rows.pairs:
@@ -156,8 +188,8 @@ def read_pairs(
         doc_id = doc_of[positive]
         duplicates += doc_id in judged
         judged[doc_id] = 1
-    queries = TextTable(rows.query_ids, rows.query_texts, source=str(path))
-    dataset = Dataset(docs, queries, Qrels(judgments, source=str(path)), name=path.stem)
+    queries = TextTable(rows.query_ids, rows.query_texts, source=source.label)
+    dataset = Dataset(docs, queries, Qrels(judgments, source=source.label), name=source.name)
     return PairsLoad(dataset, len(rows.pairs), len(rows.positive_row), duplicates, added)
 
 
@@ -167,18 +199,43 @@ def load_pairs(
     query_column: str | None = None,
     positive_column: str | None = None,
 ) -> Dataset:
-    """Load a pairs file as a Dataset (see module docstring); a NegmineWarning when positives were added or rows
-    repeat.
+    """Load a pairs file (or a ``save_to_disk`` folder, or ``hf:NAME...``: :func:`pairs_source`) as a Dataset (see
+    module docstring); a NegmineWarning when positives were added or rows repeat.
 
     Use :func:`read_pairs` to get the counts (added positives, duplicate rows) as values.
     """
-    result = read_pairs(path, corpus, query_column, positive_column)
+    return warned(read_pairs(path, corpus, query_column, positive_column), corpus)
+
+
+def pairs_from_dataset(
+    ds: Any,
+    query_column: str | None = None,
+    positive_column: str | None = None,
+    corpus: str | Path | None = None,
+    split: str | None = None,
+    name: str | None = None,
+) -> Dataset:
+    """A Hugging Face ``datasets.Dataset`` of (query, positive) text columns (as sentence-transformers'
+    ``mine_hard_negatives`` takes), one ``split`` of a ``DatasetDict``, or a ``pyarrow.Table``, as a Dataset for
+    ``negmine.pipeline.mine.mine(config, dataset=...)``: read as a pairs file is (same column detection, ids,
+    checks, corpus matching and warnings), so the same rows mine the same negatives. Messages name the dataset
+    (``name``, else the dataset's own name), row and column. Counts as values:
+    ``read_pairs_from(negmine.io.hf_datasets.dataset_rows(ds, split, name))``.
+    """
+    from negmine.io.hf_datasets import dataset_rows
+
+    return warned(read_pairs_from(dataset_rows(ds, split, name), corpus, query_column, positive_column), corpus)
+
+
+def warned(result: PairsLoad, corpus: str | Path | None) -> Dataset:
+    """``result``'s Dataset, with a NegmineWarning when positives were added to the corpus or rows repeat."""
+    source = result.dataset.qrels.source
     if result.added_positives:
         warnings.warn(
-            f"{path}: {result.added_positives} of {result.distinct_positives} distinct positives are not in the corpus "
-            f"{corpus} (exact text match; a document with a title reads as title + ' ' + text) and were added to it "
-            "with ids p<row>", NegmineWarning, stacklevel=caller_stacklevel())
+            f"{source}: {result.added_positives} of {result.distinct_positives} distinct positives are not in the "
+            f"corpus {corpus} (exact text match; a document with a title reads as title + ' ' + text) and were added "
+            "to it with ids p<row>", NegmineWarning, stacklevel=caller_stacklevel())
     if result.duplicate_rows:
-        warnings.warn(f"{path}: {result.duplicate_rows} repeated (query, positive) rows kept once", NegmineWarning,
+        warnings.warn(f"{source}: {result.duplicate_rows} repeated (query, positive) rows kept once", NegmineWarning,
                       stacklevel=caller_stacklevel())
     return result.dataset

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from negmine.errors import InputError
 from negmine.io.files import invisible_note, is_blank, require_file, utf8_problem
@@ -52,17 +52,26 @@ def cell_error(path: str | Path, where: Where, column: str | None, problem: str)
 def cell_text(path: str | Path, where: Where, column: str, value: Any) -> str:
     """A cell as stripped, non-empty text; InputError when missing, null, not a string or empty (whitespace and
     invisible format characters only, see :func:`negmine.io.files.is_blank`)."""
+    text, problem = text_or_problem(column, value)
+    if problem is not None:
+        raise cell_error(path, where, column, problem)
+    return text
+
+
+def text_or_problem(column: str, value: Any) -> tuple[str, str | None]:
+    """``(stripped text, None)``, or ``("", problem)`` for a cell :func:`cell_text` refuses: the check without the
+    location, so a reader of any source (a file, a Hugging Face dataset) words it the same and says where itself."""
     if value is MISSING:
-        raise cell_error(path, where, column, "missing")
+        return "", "missing"
     if value is None:
-        raise cell_error(path, where, column, "missing value (null)")
+        return "", "missing value (null)"
     if not isinstance(value, str):
         fix = LIST_FIX.format(column=column) if isinstance(value, list) else ""
-        raise cell_error(path, where, column, f"must be a string, got {json_type(value)}{fix}")
+        return "", f"must be a string, got {json_type(value)}{fix}"
     text = value.strip()
     if is_blank(text):
-        raise cell_error(path, where, column, f"empty text (nothing left after stripping whitespace{invisible_note(text)})")
-    return text
+        return "", f"empty text (nothing left after stripping whitespace{invisible_note(text)})"
+    return text, None
 
 
 def table_columns(path: str | Path) -> list[str]:
@@ -97,8 +106,14 @@ def iter_table(path: str | Path, columns: list[str]) -> Iterator[tuple[Where, li
             where = Where(row, line)
             yield where, _jsonl_values(path, where, obj, columns)
         return
+    yield from batch_rows(_batches(path, fmt, columns), columns)
+
+
+def batch_rows(batches: Iterable[Any], columns: list[str]) -> Iterator[tuple[Where, list[Any]]]:
+    """``(where, values)`` of each row of Arrow record batches or tables (rows numbered from 1 across them), one
+    value per column of ``columns``: the rows of a CSV or Parquet file, or of a Hugging Face dataset."""
     row = 0
-    for batch in _batches(path, fmt, columns):
+    for batch in batches:
         for values in zip(*(batch.column(column).to_pylist() for column in columns)):
             row += 1
             yield Where(row, None), list(values)
@@ -119,9 +134,16 @@ def check_parquet_types(path: str | Path, kinds: dict[str, str]) -> None:
     """For a Parquet file, check each ``column -> 'text' | 'id'`` has a string (or, for ids, integer) type."""
     if table_format(path) != "parquet":
         return
+    problem = arrow_type_problem(_parquet_file(Path(path)).schema_arrow, kinds)
+    if problem is not None:
+        raise InputError(path, None, *problem)
+
+
+def arrow_type_problem(schema: Any, kinds: dict[str, str]) -> tuple[str, str] | None:
+    """``(column, problem)`` for the first ``column -> 'text' | 'id'`` of ``kinds`` whose type in the Arrow
+    ``schema`` is not a string (or, for ids, an integer) type; None when every one is."""
     import pyarrow as pa
 
-    schema = _parquet_file(Path(path)).schema_arrow
     for column, kind in kinds.items():
         dtype = schema.field(column).type
         value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype
@@ -132,7 +154,8 @@ def check_parquet_types(path: str | Path, kinds: dict[str, str]) -> None:
             wanted = "string or integer" if kind == "id" else "string"
             listed = pa.types.is_list(value_type) or pa.types.is_large_list(value_type)
             fix = LIST_FIX.format(column=column) if listed else ""
-            raise InputError(path, None, column, f"column has type {dtype}, expected {wanted}{fix}")
+            return column, f"column has type {dtype}, expected {wanted}{fix}"
+    return None
 
 
 def _is_arrow_string(pa, dtype) -> bool:

@@ -129,8 +129,9 @@ def mine(
 ) -> MineResult:
     """Mine hard negatives as configured; write native JSONL (+ exports, summary JSON) atomically.
 
-    ``embedder`` and ``dataset`` may be passed in (tests, re-mining during training); otherwise they are
-    built from the config. ``hook`` runs on each pair's pool between exclusions and filters (denoising).
+    ``embedder`` and ``dataset`` may be passed in (tests, re-mining during training, a Hugging Face dataset read
+    by :func:`negmine.io.pairs.pairs_from_dataset`); otherwise they are built from the config. With ``dataset``
+    given, ``config.data`` may name no input. ``hook`` runs on each pair's pool between exclusions and filters (denoising).
     Another run writing one of the same files meanwhile is refused at once (:mod:`negmine.io.output_lock`).
     """
     return mine_holding(config, frozenset(), embedder, dataset, hook)
@@ -145,7 +146,7 @@ def mine_holding(config: MineConfig, held: frozenset[Path], embedder: Embedder |
     from negmine.io.output_lock import hold_outputs
 
     check_config_type(config, MineConfig, "mine")
-    config.validate()
+    config.validate(dataset_given=dataset is not None)
     check_registries(config)
     with hold_outputs(check_outputs(config), held=held):  # no other run writes these files until this one ends
         return _mine(config, embedder, dataset, hook)

@@ -1,0 +1,137 @@
+"""Where the rows of a pairs table come from: a file, or a table held in memory (Arrow, a Hugging Face dataset).
+
+The pairs reader (:mod:`negmine.io.pairs`) reads its columns through a row source, so a pairs file, a
+``datasets.Dataset`` and the folder its ``save_to_disk`` wrote are checked by the same code, give the same ids
+(``q<row>``, ``d<row>``, rows counted from 1) and word their problems the same; only where a message points
+differs: a file's line or data row (``p.jsonl:17: field 'positive': ...``), a dataset's row and index
+(``dataset 'nq', row 17 (index 16), column 'positive': ...``, :class:`negmine.errors.DatasetInputError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from negmine.errors import DatasetInputError, InputError
+from negmine.io.table import (
+    Where, arrow_type_problem, batch_rows, cell_error, cell_text, check_parquet_types, iter_table, table_columns,
+    text_or_problem,
+)
+
+
+class RowSource(Protocol):
+    """A table the pairs reader reads: its columns, their types, its rows, and errors pointing into it."""
+
+    label: str
+    """Names the source in messages and as the loaded records' ``source``: the path, or ``dataset 'nq'``."""
+    name: str
+    """The loaded Dataset's name: the file's stem, the dataset's name."""
+    unit: str
+    """What the source is, for "no pairs in the file" / "... in the dataset"."""
+    reader: str
+    """What reads it, in messages: "negmine mine --pairs" for a file, "negmine" for a dataset held in memory."""
+
+    def columns(self) -> list[str]: ...
+
+    def check_types(self, kinds: dict[str, str]) -> None: ...
+
+    def rows(self, columns: list[str]) -> Iterator[tuple[Where, list[Any]]]: ...
+
+    def input_error(self, where: Where | None, column: str | None, problem: str) -> InputError: ...
+
+    def text(self, where: Where, column: str, value: Any) -> str: ...
+
+    def keep_matching(self, column: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """A JSONL, CSV/TSV or Parquet file (:mod:`negmine.io.table`)."""
+
+    path: Path
+    unit = "file"
+    reader = "negmine mine --pairs"
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def columns(self) -> list[str]:
+        return table_columns(self.path)
+
+    def check_types(self, kinds: dict[str, str]) -> None:
+        check_parquet_types(self.path, kinds)
+
+    def rows(self, columns: list[str]) -> Iterator[tuple[Where, list[Any]]]:
+        return iter_table(self.path, columns)
+
+    def input_error(self, where: Where | None, column: str | None, problem: str) -> InputError:
+        return InputError(self.path, None, column, problem) if where is None else cell_error(self.path, where, column, problem)
+
+    def text(self, where: Where, column: str, value: Any) -> str:
+        return cell_text(self.path, where, column, value)
+
+    def keep_matching(self, column: str) -> str:
+        """How to keep the matching pairs of a file whose rows carry pair labels (:mod:`negmine.io.pair_labels`)."""
+        return (f"mine that file (e.g. pandas: df[df[{column!r}] == MATCH].drop(columns={column!r}), MATCH being the "
+                "dataset's value for a match)")
+
+
+@dataclass(frozen=True)
+class ArrowRows:
+    """A table held in memory as Arrow data: a ``pyarrow.Table``, or a Hugging Face dataset (whose rows are Arrow
+    tables underneath; :mod:`negmine.io.hf_datasets`). ``batches(columns)`` yields Arrow tables or record batches of
+    those columns, in row order; ``schema`` is the Arrow schema of every column."""
+
+    label: str
+    name: str
+    schema: Any
+    batches: Callable[[list[str]], Iterable[Any]]
+    unit = "dataset"
+    reader = "negmine"
+
+    def columns(self) -> list[str]:
+        return list(self.schema.names)
+
+    def check_types(self, kinds: dict[str, str]) -> None:
+        problem = arrow_type_problem(self.schema, kinds)
+        if problem is not None:
+            raise self.input_error(None, *problem)
+
+    def rows(self, columns: list[str]) -> Iterator[tuple[Where, list[Any]]]:
+        return batch_rows(self.batches(columns), columns)
+
+    def input_error(self, where: Where | None, column: str | None, problem: str) -> InputError:
+        return DatasetInputError(self.label, None if where is None else where.row, column, problem)
+
+    def text(self, where: Where, column: str, value: Any) -> str:
+        text, problem = text_or_problem(column, value)
+        if problem is not None:
+            raise self.input_error(where, column, problem)
+        return text
+
+    def keep_matching(self, column: str) -> str:
+        """How to keep the matching pairs of a dataset whose rows carry pair labels, in ``datasets`` terms."""
+        return (f"mine those (e.g. ds = ds.filter(lambda row: row[{column!r}] == MATCH).remove_columns({column!r}), "
+                "MATCH being the dataset's value for a match; for negmine mine --pairs, save it with "
+                "ds.save_to_disk(DIR) and give DIR)")
+
+
+def arrow_table_rows(table: Any, name: str | None = None) -> ArrowRows:
+    """A ``pyarrow.Table`` as a row source, named ``name`` in messages."""
+    from negmine.io.table import BATCH_ROWS
+
+    return ArrowRows(dataset_label(name), name or "dataset", table.schema,
+                     lambda columns: table.select(columns).to_batches(max_chunksize=BATCH_ROWS))
+
+
+def dataset_label(name: str | None, split: str | None = None) -> str:
+    """``dataset 'nq'`` (``, split 'train'``): how messages name a dataset held in memory; an unnamed one is
+    ``the in-memory dataset``."""
+    label = f"dataset {name!r}" if name else "the in-memory dataset"
+    return label + (f", split {split!r}" if split is not None else "")

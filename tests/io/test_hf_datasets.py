@@ -1,0 +1,248 @@
+"""Hugging Face datasets as pairs input: a datasets.Dataset in Python, a save_to_disk folder, hf:NAME[:SPLIT]."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from negmine.errors import ConfigError, DatasetInputError, InputError, NegmineWarning
+from negmine.io.hf_datasets import dataset_rows, parse_hub
+from negmine.io.pairs import load_pairs, pairs_from_dataset, read_pairs, read_pairs_from
+
+datasets = pytest.importorskip("datasets")
+
+ROWS = [
+    {"anchor": "what is sleep", "positive": "Sleep is rest."},
+    {"anchor": "why coffee", "positive": "Caffeine wakes you."},
+    {"anchor": " what is sleep ", "positive": "Sleep happens at night."},  # same query after stripping
+    {"anchor": "battery?", "positive": "Caffeine wakes you."},  # positive shared by two queries
+]
+LABEL_FIX = ("the rows carry pair labels, but negmine takes every row as a (query, positive) pair, so a pair labelled "
+             "as not matching would be mined as a positive; keep the rows of matching pairs only and mine those (e.g. "
+             "ds = ds.filter(lambda row: row['label'] == MATCH).remove_columns('label'), MATCH being the dataset's "
+             "value for a match; for negmine mine --pairs, save it with ds.save_to_disk(DIR) and give DIR)")
+
+
+@pytest.fixture(autouse=True)
+def quiet_datasets(tmp_path, monkeypatch):
+    """datasets' progress bars off; load_dataset's cache (read when datasets is imported) under tmp_path."""
+    datasets.disable_progress_bars()
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", Path(tmp_path / "hf-datasets-cache"))
+
+
+def _dataset(rows: list[dict]):
+    return datasets.Dataset.from_list(rows)
+
+
+def _error(call, *args, **kwargs) -> InputError:
+    with pytest.raises(InputError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def _same(a, b) -> bool:
+    """Two loaded Datasets hold the same ids, texts and judgments (their sources name different inputs)."""
+    return (list(a.queries.ids), list(a.queries.texts), list(a.corpus.ids), list(a.corpus.texts),
+            a.qrels.judgments) == (list(b.queries.ids), list(b.queries.texts), list(b.corpus.ids),
+                                   list(b.corpus.texts), b.qrels.judgments)
+
+
+# --- a datasets.Dataset in Python ----------------------------------------------------------------------------------
+
+
+def test_a_dataset_loads_as_the_same_rows_written_to_a_jsonl_file(tmp_path):
+    from_file = load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS))
+    from_dataset = pairs_from_dataset(_dataset(ROWS))
+    assert _same(from_dataset, from_file)
+    assert from_dataset.queries.ids == ["q1", "q2", "q4"] and from_dataset.corpus.ids == ["d1", "d2", "d3"]
+    assert from_dataset.qrels.source == "the in-memory dataset" and from_dataset.name == "dataset"
+    named = pairs_from_dataset(_dataset(ROWS), name="natural-questions")
+    assert named.qrels.source == "dataset 'natural-questions'" and named.name == "natural-questions"
+
+
+def test_rows_are_read_through_the_index_mapping_of_a_select_or_shuffle():
+    """ds.data.table is the table before select/shuffle/filter: reading it would mine rows the user dropped."""
+    ds = _dataset(ROWS).select([3, 1])
+    data = pairs_from_dataset(ds)
+    assert data.queries.texts == ["battery?", "why coffee"]
+    assert data.corpus.texts == ["Caffeine wakes you."] and data.qrels.judgments == {"q1": {"d1": 1}, "q2": {"d1": 1}}
+
+
+def test_a_pyarrow_table_and_a_split_of_a_dataset_dict_load_alike(tmp_path):
+    expected = load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS))
+    table = pa.Table.from_pylist(ROWS)
+    assert _same(pairs_from_dataset(table, name="t"), expected)
+    splits = datasets.DatasetDict(train=_dataset(ROWS), dev=_dataset(ROWS[:1]))
+    data = pairs_from_dataset(splits, split="train", name="nq")
+    assert _same(data, expected) and data.qrels.source == "dataset 'nq', split 'train'"
+
+
+def test_counts_and_warnings_as_for_a_file(tmp_path):
+    ds = _dataset([*ROWS, ROWS[0]])
+    result = read_pairs_from(dataset_rows(ds, name="nq"))
+    assert (result.rows, result.distinct_positives, result.duplicate_rows, result.added_positives) == (5, 3, 1, 0)
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text\nSleep is rest.\n", encoding="utf-8")
+    with pytest.warns(NegmineWarning) as caught:
+        data = pairs_from_dataset(ds, corpus=corpus, name="nq")
+    assert [str(w.message) for w in caught] == [
+        f"dataset 'nq': 2 of 3 distinct positives are not in the corpus {corpus} (exact text match; a document with a "
+        "title reads as title + ' ' + text) and were added to it with ids p<row>",
+        "dataset 'nq': 1 repeated (query, positive) rows kept once"]
+    assert data.corpus.ids == ["d1", "p2", "p3"]
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([ROWS[0], {"anchor": "q", "positive": "  "}],
+     "dataset 'natural-questions', row 2 (index 1), column 'positive': empty text (nothing left after stripping "
+     "whitespace)"),
+    ([ROWS[0], {"anchor": None, "positive": "p"}],
+     "dataset 'natural-questions', row 2 (index 1), column 'anchor': missing value (null)"),
+    ([{"anchor": "a", "text": "x"}],
+     "dataset 'natural-questions': no positive column found (looked for positive, pos, answer, document, passage, "
+     "sentence2, sentence_B, text2); available columns: 'anchor', 'text'; pass positive_column (--positive-column)"),
+    ([{"anchor": "a", "label": 1, "positive": "x"}, {"anchor": "b", "label": 0, "positive": "y"}],
+     f"dataset 'natural-questions', row 2 (index 1), column 'label': value 0 differs from the first row's value 1: "
+     f"{LABEL_FIX}"),
+    ([{"anchor": "a", "positive": ["x", "y"]}],
+     "dataset 'natural-questions', column 'positive': column has type list<item: string>, expected string; give one "
+     "text per row: a row with a list of texts (as FlagEmbedding's 'pos') becomes one row per text, e.g. pandas: "
+     "df.explode('positive')"),
+])
+def test_bad_rows_name_the_dataset_row_and_column(rows, message):
+    err = _error(pairs_from_dataset, _dataset(rows), name="natural-questions")
+    assert isinstance(err, DatasetInputError) and str(err) == message
+
+
+def test_a_named_column_missing_and_an_empty_dataset():
+    err = _error(pairs_from_dataset, _dataset(ROWS), query_column="question", name="nq")
+    assert str(err) == "dataset 'nq', column 'question': query column not found; available columns: 'anchor', 'positive'"
+    empty = _dataset(ROWS).filter(lambda row: False)
+    assert str(_error(pairs_from_dataset, empty, name="nq")) == "dataset 'nq': no pairs in the dataset"
+
+
+def test_a_dataset_dict_needs_one_of_its_splits():
+    """Mining every split together would mine dev and test queries into the training data."""
+    splits = datasets.DatasetDict(train=_dataset(ROWS), dev=_dataset(ROWS))
+    assert str(_error(pairs_from_dataset, splits, name="nq")) == (
+        "dataset 'nq': a DatasetDict, not one dataset; its splits: 'train', 'dev'; pass one: split='train' "
+        "(or ds['train'])")
+    assert str(_error(pairs_from_dataset, splits, split="test", name="nq")) == (
+        "dataset 'nq': no split 'test'; its splits: 'train', 'dev'; pass one: split='train' (or ds['train'])")
+
+
+def test_what_is_no_dataset_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"^split='train' names a split of a datasets.DatasetDict, but the data "
+                                          r"given is one datasets.Dataset, which has no splits: drop split$"):
+        pairs_from_dataset(_dataset(ROWS), split="train")
+    with pytest.raises(ConfigError, match=r"^dataset 'nq' is a streaming IterableDataset; negmine reads every pair "
+                                          r"before mining: load it without streaming=True"):
+        pairs_from_dataset(_dataset(ROWS).to_iterable_dataset(), name="nq")
+    with pytest.raises(ConfigError, match=r"^expected a datasets.Dataset, a datasets.DatasetDict \(with split=...\) "
+                                          r"or a pyarrow.Table, got list$"):
+        pairs_from_dataset(ROWS)
+
+
+# --- a folder written by save_to_disk --------------------------------------------------------------------------------
+
+
+def test_a_save_to_disk_folder_loads_as_the_jsonl_file(tmp_path):
+    folder = tmp_path / "nq-train"
+    _dataset(ROWS).save_to_disk(str(folder))
+    data = load_pairs(folder)
+    assert _same(data, load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
+    assert data.qrels.source == f"dataset {str(folder)!r}" and data.name == "nq-train"
+    assert read_pairs(folder).rows == 4
+
+
+def test_bad_rows_of_a_saved_folder_name_it(tmp_path):
+    folder = tmp_path / "saved"
+    _dataset([ROWS[0], {"anchor": "q", "positive": "\u200b"}]).save_to_disk(str(folder))
+    assert str(_error(load_pairs, folder)) == (
+        f"dataset {str(folder)!r}, row 2 (index 1), column 'positive': empty text (nothing left after stripping "
+        "whitespace and the invisible characters U+200B)")
+
+
+def test_a_saved_dataset_dict_names_its_split_folders(tmp_path):
+    folder = tmp_path / "nq"
+    datasets.DatasetDict(train=_dataset(ROWS), dev=_dataset(ROWS)).save_to_disk(str(folder))
+    assert str(_error(load_pairs, folder)) == (
+        f"{folder}: a DatasetDict saved by save_to_disk (splits: 'train', 'dev'), not one dataset; give one split's "
+        f"folder, e.g. --pairs {folder / 'train'}")
+    assert _same(load_pairs(folder / "dev"), load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
+
+
+def test_a_folder_without_a_saved_dataset_is_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    assert str(_error(load_pairs, tmp_path / "data")) == (
+        f"{tmp_path / 'data'}: expected a pairs file (JSONL, CSV/TSV, Parquet) or a folder written by datasets' "
+        "Dataset.save_to_disk (holding dataset_info.json and state.json), found a folder without them")
+
+
+# --- hf:NAME[:SPLIT] -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "parsed"), [
+    ("hf:sentence-transformers/natural-questions", ("sentence-transformers/natural-questions", None, None)),
+    ("hf:org/name:train", ("org/name", None, "train")),
+    ("hf:org/name:pair:train", ("org/name", "pair", "train")),
+])
+def test_hub_forms(value, parsed):
+    assert parse_hub(value) == parsed
+
+
+@pytest.mark.parametrize("value", ["hf:", "hf:org/name:", "hf::train", "hf:a:b:c:d"])
+def test_bad_hub_forms_are_refused(value):
+    with pytest.raises(ConfigError) as info:
+        parse_hub(value)
+    assert str(info.value) == (
+        f"pairs {value!r}: expected hf:NAME, hf:NAME:SPLIT or hf:NAME:CONFIG:SPLIT (e.g. "
+        "hf:sentence-transformers/natural-questions:train); a part is empty or there are too many")
+
+
+def test_hf_loads_what_load_dataset_loads_a_local_folder_of_files_as(tmp_path):
+    """load_dataset takes a folder of data files as it takes a hub name: the hf: path runs without the network."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    _jsonl(folder / "test.jsonl", ROWS[:2])
+    data = load_pairs(f"hf:{folder}:train")
+    assert _same(data, load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
+    assert data.qrels.source == f"dataset {str(folder)!r}, split 'train'" and data.name == "nq"
+    assert str(_error(load_pairs, f"hf:{folder}")) == (
+        f"dataset {str(folder)!r}: has splits 'train', 'test'; name one: --pairs hf:{folder}:train")
+    assert str(_error(load_pairs, f"hf:{folder}:dev")).startswith(
+        f"dataset {str(folder)!r}, split 'dev': datasets.load_dataset cannot load it: Unknown split \"dev\". ")
+
+
+def test_hf_names_a_saved_folder_without_the_prefix(tmp_path):
+    _dataset(ROWS).save_to_disk(str(tmp_path / "saved"))
+    assert str(_error(load_pairs, f"hf:{tmp_path / 'saved'}")) == (
+        f"dataset {str(tmp_path / 'saved')!r}: a folder written by save_to_disk, which load_dataset does not read: "
+        f"give it without 'hf:': --pairs {tmp_path / 'saved'}")
+
+
+@pytest.mark.parametrize("variable", ["HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"])
+def test_hf_offline_says_the_hub_could_not_be_reached_and_how_to_bring_the_data(tmp_path, monkeypatch, variable):
+    """Offline, load_dataset raises a ConnectionError ('Couldn't reach ... on the Hub (OfflineModeIsEnabled)')."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setenv(variable, "1")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)  # datasets reads the variables when imported
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # nothing cached
+    err = _error(load_pairs, "hf:sentence-transformers/natural-questions:train")
+    assert isinstance(err, DatasetInputError)
+    assert str(err) == (
+        f"dataset 'sentence-transformers/natural-questions', split 'train': the Hugging Face hub could not be reached "
+        f"to load it ({variable}=1 is set) and it is not in the datasets cache; on a machine with hub access save "
+        "it, ds = datasets.load_dataset('sentence-transformers/natural-questions', split='train'); "
+        "ds.save_to_disk('DIR'), copy DIR here and pass --pairs DIR, or export it to Parquet, "
+        "ds.to_parquet('pairs.parquet'), and pass --pairs pairs.parquet")
