@@ -64,6 +64,21 @@ def test_an_output_that_is_an_input_file_is_refused_under_any_spelling(tmp_path,
     check_outputs_distinct({"--output": beir / "notes.jsonl", "--summary-json": None}, inputs)  # not read: fine
 
 
+def test_an_output_inside_a_saved_dataset_folder_given_as_pairs_is_refused(tmp_path):
+    """negmine mine --pairs DIR (a folder Dataset.save_to_disk wrote) -o DIR/data-00000-of-00001.arrow replaced the
+    data file of the dataset it read."""
+    from negmine.io.outputs import check_outputs_distinct, input_files
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for name in ("data-00000-of-00001.arrow", "dataset_info.json", "state.json"):
+        (saved / name).write_text("x\n")
+    inputs = input_files(None, saved)
+    with pytest.raises(ConfigError, match=r"--output .*data-00000-of-00001\.arrow: this is an input file of the run"):
+        check_outputs_distinct({"--output": saved / "data-00000-of-00001.arrow"}, inputs)
+    check_outputs_distinct({"--output": saved / "negatives.jsonl"}, inputs)  # a new file beside them: fine
+
+
 def test_two_outputs_naming_one_file_are_refused(tmp_path):
     from negmine.io.outputs import check_outputs_distinct
 

@@ -69,11 +69,13 @@ def _probe(directory: Path, option: str, path: Path) -> None:
 
 
 def input_files(data_dir: str | Path | None = None, *files: str | Path | None) -> list[Path]:
-    """The files a run reads: ``files`` (the ones given, None skipped) and, for a BEIR directory, its corpus,
+    """The files a run reads: ``files`` (the ones given, None skipped; a folder among them, as the folder
+    ``Dataset.save_to_disk`` wrote given as pairs, with the files in it) and, for a BEIR directory, its corpus,
     queries and every file of its ``qrels/`` folder (every split), so no output can be pointed at them."""
     from negmine.io.beir import CORPUS_FILE, QUERIES_FILE
 
     found = [Path(f) for f in files if f is not None]
+    found += [p for f in list(found) if f.is_dir() for p in sorted(f.iterdir()) if p.is_file()]
     if data_dir is not None:
         found += [Path(data_dir) / CORPUS_FILE, Path(data_dir) / QUERIES_FILE]
         if (Path(data_dir) / "qrels").is_dir():
