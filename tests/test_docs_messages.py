@@ -1,0 +1,138 @@
+"""The messages docs/*.md quote are the messages negmine gives today.
+
+docs/inputs-and-messages.md and docs/mining.md show errors and warnings word for word (in backticks, ``...`` where
+they leave part out) so a reader can recognise them. Nothing tied those quotes to the code: a reworded message left
+the page quoting one negmine no longer prints. Each case here finds its quote in the page by the words it starts
+with (so a quote that is rewritten or removed fails too, naming the page), produces the real message the way the
+page says it happens, and checks the quote matches it, ``...`` standing for any text. No model loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from negmine.config import DataConfig, EvalConfig, MineConfig, SelectConfig, TrainConfig
+from negmine.demo import demo_path
+from negmine.errors import ConfigError, InputError, NegmineWarning
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def quotes(page: str) -> list[str]:
+    """The backticked spans of ``docs/<page>``, a line break inside one read as the space markdown renders."""
+    text = re.sub(r"^```.*?^```", "", (DOCS / page).read_text(encoding="utf-8"), flags=re.M | re.S)  # code blocks
+    return re.findall(r"`([^`]+)`", text.replace("\n", " "))
+
+
+def quote(page: str, start: str) -> str:
+    """The one backticked span of the page that starts with ``start``."""
+    found = [span for span in quotes(page) if span.startswith(start)]
+    assert len(found) == 1, f"docs/{page}: {len(found)} quotes start with {start!r}; update this test with the page"
+    return found[0]
+
+
+def assert_quotes(page: str, start: str, message: str) -> None:
+    """The page's quote starting with ``start`` occurs in ``message``, its ``...`` matching any text."""
+    shown = quote(page, start)
+    pattern = ".*?".join(re.escape(part) for part in shown.split("..."))
+    assert re.search(pattern, message, flags=re.S), f"docs/{page} quotes\n  {shown}\nnegmine says\n  {message}"
+
+
+def message_of(build) -> str:
+    with pytest.raises(Exception) as info:
+        build()
+    return str(info.value)
+
+
+def test_quote_matching_reads_dots_as_any_text_and_nothing_else(tmp_path, monkeypatch):
+    page = tmp_path / "page.md"
+    page.write_text("say `a b ... c d` or\n`e\nf`\n```bash\nx`y\n```\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "DOCS", tmp_path)
+    assert quotes("page.md") == ["a b ... c d", "e f"]
+    assert_quotes("page.md", "a b", "x a b then more c d y")
+    with pytest.raises(AssertionError, match="negmine says"):
+        assert_quotes("page.md", "a b", "a b c")
+    with pytest.raises(AssertionError, match="0 quotes start with 'g'"):
+        quote("page.md", "g")
+
+
+def test_config_messages_of_inputs_and_messages_md():
+    page = "inputs-and-messages.md"
+    assert_quotes(page, "num_negatives must be", message_of(lambda: SelectConfig(num_negatives=0).validate()))
+    assert_quotes(page, "... would be ignored", message_of(lambda: SelectConfig(simans_a=0.5).validate()))
+    too_many = MineConfig(data=DataConfig(data_dir=demo_path(), split="train"), select=SelectConfig(num_negatives=200))
+    assert_quotes(page, "retrieve.depth (--depth)", message_of(too_many.validate))
+    assert_quotes(page, "SelectConfig has no field", message_of(lambda: SelectConfig(num_negativs=5)))
+    assert_quotes(page, "did you mean 'learning_rate'", message_of(lambda: TrainConfig(lr=1e-4)))
+    assert_quotes(page, "'dev.steps'", message_of(lambda: TrainConfig(eval_steps=100)))
+    assert_quotes(page, "a field of MineConfig.select", message_of(lambda: EvalConfig(num_negatives=5)))
+
+    def assign():
+        SelectConfig().num_negatives = 3
+
+    assert_quotes(page, "config = dataclasses.replace", message_of(assign))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        assign()
+
+
+def test_unknown_corpus_id_message_of_mining_md(tmp_path, monkeypatch):
+    """Quoted as a run from inside the dataset's folder prints it (paths are named as given)."""
+    from negmine.io.beir import load_beir
+
+    shutil.copytree(demo_path(), tmp_path / "data")
+    qrels = tmp_path / "data" / "qrels" / "train.tsv"
+    lines = qrels.read_text(encoding="utf-8").split("\n")
+    query, _, score = lines[6].split("\t")
+    lines[6] = "\t".join((query, "D42", score))
+    qrels.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "data")
+    with pytest.raises(InputError) as info:
+        load_beir(".", split="train")
+    assert_quotes("mining.md", "qrels/train.tsv:7:", str(info.value))
+
+
+def test_repeated_rows_warning_of_mining_md(tmp_path, monkeypatch):
+    """The quote's file: 72 rows, then the first again on line 73."""
+    from negmine.export.native import dumps_row, make_row, read_native
+
+    rows = [dumps_row(make_row(query_id=f"q{i}", query=f"query {i}", positive_id=f"d{i}", positive=f"document {i}",
+                               positive_score=0.9, negative_ids=[f"n{i}"], negatives=[f"negative {i}"],
+                               negative_scores=[0.5], negative_ranks=[1], candidate_score_sd=0.1)) for i in range(72)]
+    monkeypatch.chdir(tmp_path)
+    Path("m.jsonl").write_text("".join([*rows, rows[0]]), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(list(read_native("m.jsonl"))) == 72
+    [warning] = [w for w in caught if issubclass(w.category, NegmineWarning)]
+    assert_quotes("mining.md", "m.jsonl: 1 repeated", str(warning.message))
+
+
+def test_busy_output_message_of_mining_md(tmp_path, monkeypatch):
+    """Another process holds the output's lock; its pid and the lock's path stand where the quote has its own."""
+    from negmine.io.output_lock import check_not_busy, lock_path
+
+    monkeypatch.chdir(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom negmine.io.output_lock import hold_outputs\n"
+         "with hold_outputs({'--output': 'out/negatives.jsonl'}):\n    print('held', flush=True)\n    sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(ConfigError) as info:
+            check_not_busy({"--output": Path("out/negatives.jsonl")})
+    finally:
+        holder.communicate("")
+    shown = quote("mining.md", "error: --output out/negatives.jsonl:")
+    pid = re.search(r"\(pid (\d+)\)", shown).group(1)
+    held = re.search(r"it holds (\S+)\)", shown).group(1)
+    real = str(info.value).replace(f"pid {holder.pid}", f"pid {pid}")
+    real = real.replace(str(lock_path("out/negatives.jsonl")), held)
+    assert_quotes("mining.md", "error: --output out/negatives.jsonl:", f"error: {real}")
