@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
-from typing import Iterator
+from typing import Callable, Iterator
 
 _ENCODING: contextvars.ContextVar[str | None] = contextvars.ContextVar("negmine_encoding", default=None)
+_ADVANCE: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar("negmine_advance", default=None)
 
 
 def bar_shown(show: bool, stream=None) -> bool:
@@ -68,3 +69,25 @@ def encoding(desc: str | None) -> Iterator[None]:
 def encode_desc() -> str:
     """The label of an embedder's bar opened now: the innermost :func:`encoding`'s, else ``encode``."""
     return _ENCODING.get() or "encode"
+
+
+@contextlib.contextmanager
+def advancing(update: Callable[[int], None] | None) -> Iterator[None]:
+    """Within the block, :func:`advance` calls ``update`` (a bar's ``update``); None: it moves nothing.
+
+    Why: a caller's bar over texts (``negmine eval``'s ``encode corpus (model)``) moved only when a shard of 8192
+    texts was encoded, and the embedder's own bar, which moves each pass, is nested in it, so a log file shows only
+    the caller's: ``0/5183`` for the whole of SciFact's encoding. The embedder reports its passes through here, as
+    the embedder interface (``encode(texts, prompt)``) has no room for a bar."""
+    token = _ADVANCE.set(update)
+    try:
+        yield
+    finally:
+        _ADVANCE.reset(token)
+
+
+def advance(texts: int) -> None:
+    """An embedder finished a pass of ``texts`` texts: the innermost :func:`advancing` block's bar moves."""
+    update = _ADVANCE.get()
+    if update is not None:
+        update(texts)

@@ -21,7 +21,7 @@ from negmine.io.atomic import atomic_path
 from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, model_name, text_keys
 from negmine.encode.inflight import InFlight
 from negmine.encode.truncate import truncate_rows
-from negmine.progress import encoding
+from negmine.progress import advancing, encoding
 
 LOOKUP_CHUNK = 65536
 """Distinct texts looked up / held in memory at a time (bounds memory of the memmap variant)."""
@@ -138,17 +138,33 @@ def _chunk_vectors(
                 todo, part = np.sort(np.concatenate([todo, part[clash]])), part[~clash]
                 if not len(part):
                     continue
-            vecs[part] = encoded = encode_checked(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt)
+            vecs[part] = encoded = _encode_part(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt, bar)
             if shelf is not None:
                 shelf.put(ukeys[part], encoded)
             if inflight is not None:
                 inflight.release(token)
-            if bar is not None:
-                bar.update(len(part))
         if len(todo):  # all that is left is being encoded elsewhere: wait for it to reach the cache
             inflight.pause(arrived=written != len(todo))
             written = len(todo)
     return vecs, n_found
+
+
+def _encode_part(embedder: Embedder, texts: list[str], prompt: str, bar) -> np.ndarray:
+    """:func:`encode_checked`, ``bar`` moved by each of the embedder's passes (:func:`negmine.progress.advance`) and,
+    for an embedder that reports none, by the texts left at the end: never past the part's texts."""
+    moved = 0
+
+    def step(n: int) -> None:
+        nonlocal moved
+        n = min(n, len(texts) - moved)
+        moved += n
+        bar.update(n)
+
+    with advancing(step if bar is not None else None):
+        vectors = encode_checked(embedder, texts, prompt)
+    if bar is not None:
+        bar.update(len(texts) - moved)
+    return vectors
 
 
 def _fill(

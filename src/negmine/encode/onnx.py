@@ -364,7 +364,7 @@ class OnnxEmbedder:
         """``(len(texts), dim)`` float32 L2-normalised embeddings of ``prompt + text``, in input order."""
         from tqdm.auto import tqdm
 
-        from negmine.progress import bar_shown, encode_desc
+        from negmine.progress import advance, bar_shown, encode_desc
 
         texts = [prompt + t for t in texts]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -373,6 +373,7 @@ class OnnxEmbedder:
             for rows in equal_length_batches(self.token_lengths(texts), self.batch_size):
                 out[rows] = self._encode_batch([texts[i] for i in rows])
                 bar.update(len(rows))
+                advance(len(rows))
         return l2_normalise(out)
 
     def token_lengths(self, texts: Sequence[str]) -> np.ndarray:

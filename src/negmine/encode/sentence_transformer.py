@@ -406,7 +406,7 @@ class SentenceTransformerEmbedder:
         import torch
         from tqdm.auto import tqdm
 
-        from negmine.progress import bar_shown, encode_desc
+        from negmine.progress import advance, bar_shown, encode_desc
 
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -418,6 +418,7 @@ class SentenceTransformerEmbedder:
                     batch = [texts[i] for i in rows]
                     out[rows] = self._encode_batch(batch + batch[:1] * (width - len(batch)), prompt)[: len(batch)]
                     bar.update(len(rows))
+                    advance(len(rows))
         return l2_normalise(out)
 
     def _passes(self, lengths: np.ndarray) -> list[tuple[np.ndarray, int]]:
