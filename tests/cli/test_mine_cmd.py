@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -653,11 +654,15 @@ def _mine_pairs(tmp_path, pairs, out: Path, model) -> object:
 
 @pytest.fixture
 def hf_datasets(tmp_path, monkeypatch):
-    """The datasets library with its progress bars off and load_dataset's cache (read at import) under tmp_path."""
+    """The datasets library with its progress bars off (then back as they were: a global setting, which leaked into
+    later tests) and load_dataset's cache (read at import) under tmp_path."""
     datasets = pytest.importorskip("datasets")
+    was_off = datasets.are_progress_bars_disabled()
     datasets.disable_progress_bars()
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", Path(tmp_path / "hf-datasets-cache"))
-    return datasets
+    yield datasets
+    if not was_off:
+        datasets.enable_progress_bars()
 
 
 def test_mine_cli_pairs_from_a_saved_dataset_or_hf_mine_the_bytes_of_the_same_rows_in_a_jsonl_file(
@@ -713,3 +718,81 @@ def test_mine_cli_hf_offline_names_the_dataset_and_the_fix(tmp_path, tiny_model_
         "access save it, ds = datasets.load_dataset('sentence-transformers/natural-questions', split='train'); "
         "ds.save_to_disk('DIR'), copy DIR here and pass --pairs DIR, or export it to Parquet, "
         "ds.to_parquet('pairs.parquet'), and pass --pairs pairs.parquet\n")
+
+
+def _hub_state(datasets) -> tuple:
+    """The process-wide settings negmine changes while datasets loads --pairs without progress (the hub's bars as
+    are_progress_bars_disabled reads them: transformers' switch, which the model load puts back, writes an explicit
+    '_global' where there was none)."""
+    import logging
+
+    from huggingface_hub.utils import are_progress_bars_disabled
+
+    return (datasets.are_progress_bars_disabled(), logging.getLogger("huggingface_hub").level,
+            are_progress_bars_disabled(), are_progress_bars_disabled("huggingface_hub.http_get"))
+
+
+def test_mine_cli_without_progress_silences_datasets_bars_and_hub_retries_and_restores_them(
+        tmp_path, tiny_model_path, hf_datasets, monkeypatch, caplog):
+    """--no-progress (and stderr not a terminal) left datasets' 'Generating train split' bar and the hub's retry lines
+    ('Retrying in 1s [Retry 1/5].', five over 23 s offline) on stderr. They are off while negmine loads --pairs and
+    back as they were after: both are process-wide settings (a notebook's bars must survive a mine)."""
+    import logging
+
+    hf_datasets.enable_progress_bars()  # the fixture turned them off
+    for name in ("shown", "quiet"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in HF_ROWS), "utf-8")
+    before = _hub_state(hf_datasets)
+    shown = runner.invoke(build_app(), [
+        "mine", "--pairs", f"hf:{tmp_path / 'shown'}:train", "--model", str(tiny_model_path), "--num-negatives", "2",
+        "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "shown.jsonl"), "--progress"])
+    assert shown.exit_code == 0, shown.output
+    assert "Generating train split" in shown.stderr  # the bar the test looks for, drawn with --progress
+    quiet = _mine_pairs(tmp_path, f"hf:{tmp_path / 'quiet'}:train", tmp_path / "quiet.jsonl", tiny_model_path)
+    assert quiet.exit_code == 0, quiet.output
+    assert "Generating" not in quiet.stderr and "%|" not in quiet.stderr
+    assert _hub_state(hf_datasets) == before and not before[0]
+
+    def unreachable(*args, **kwargs):  # what the hub client logs, then raises, without network
+        logging.getLogger("huggingface_hub.utils._http").warning("Retrying in 1s [Retry 1/5].")
+        raise ConnectionError("Couldn't reach 'org/name' on the Hub (LocalEntryNotFoundError)")
+
+    monkeypatch.setattr(hf_datasets, "load_dataset_builder", unreachable)
+    with caplog.at_level(logging.WARNING):
+        failed = _mine_pairs(tmp_path, "hf:org/name:train", tmp_path / "o.jsonl", tiny_model_path)
+    assert failed.exit_code == 2, failed.output
+    assert failed.stderr.startswith("error: dataset 'org/name', split 'train': the Hugging Face hub could not be "
+                                    "reached to load it (Couldn't reach 'org/name' on the Hub")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("huggingface_hub")] == []
+    assert _hub_state(hf_datasets) == before
+    with caplog.at_level(logging.WARNING):  # with progress shown, the hub's lines are left as they were
+        runner.invoke(build_app(), ["mine", "--pairs", "hf:org/name:train", "--model", str(tiny_model_path),
+                                    "--output", str(tmp_path / "o.jsonl"), "--progress"])
+    assert "Retrying in 1s [Retry 1/5]." in [r.getMessage() for r in caplog.records]
+
+
+def test_mine_cli_summary_records_the_saved_dataset_read(tmp_path, tiny_model_path, hf_datasets):
+    """--pairs DIR was recorded as the folder's path only: another dataset saved there later left the same
+    record. The summary's pairs_input holds the fingerprint save_to_disk wrote in state.json and the rows' sha256:
+    the same for two runs on the same folder (the summary byte-identical but for its timings), other for new data."""
+    saved, out = tmp_path / "saved", tmp_path / "o" / "neg.jsonl"
+    summaries = []
+    for rows in (HF_ROWS, HF_ROWS, [*HF_ROWS[:9], {"anchor": "cell protein query 9", "positive": "new text"}]):
+        if summaries:
+            shutil.rmtree(saved)
+        hf_datasets.Dataset.from_list(rows).save_to_disk(str(saved))
+        result = _mine_pairs(tmp_path, saved, out, tiny_model_path)
+        assert result.exit_code == 0, result.output
+        summary = json.loads(out.with_name("neg.summary.json").read_text(encoding="utf-8"))
+        state = json.loads((saved / "state.json").read_text(encoding="utf-8"))
+        assert summary["pairs_input"]["kind"] == "save_to_disk"
+        assert summary["pairs_input"]["fingerprint"] == state["_fingerprint"]
+        for key in ("seconds", "embeddings"):  # documented to vary (docs/mining.md, "What stays byte-identical")
+            summary.pop(key)
+        for key in ("encode_seconds", "search_seconds"):
+            summary["engine"].pop(key)
+        summaries.append(summary)
+    assert summaries[1] == summaries[0]
+    assert summaries[2]["pairs_input"]["fingerprint"] != summaries[0]["pairs_input"]["fingerprint"]
+    assert summaries[2]["pairs_input"]["rows_sha256"] != summaries[0]["pairs_input"]["rows_sha256"]

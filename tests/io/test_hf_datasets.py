@@ -28,9 +28,14 @@ LABEL_FIX = ("the rows carry pair labels, but negmine takes every row as a (quer
 
 @pytest.fixture(autouse=True)
 def quiet_datasets(tmp_path, monkeypatch):
-    """datasets' progress bars off; load_dataset's cache (read when datasets is imported) under tmp_path."""
+    """datasets' progress bars off, then back as they were (a global setting: it leaked into later tests);
+    load_dataset's cache (read when datasets is imported) under tmp_path."""
+    was_off = datasets.are_progress_bars_disabled()
     datasets.disable_progress_bars()
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", Path(tmp_path / "hf-datasets-cache"))
+    yield
+    if not was_off:
+        datasets.enable_progress_bars()
 
 
 def _dataset(rows: list[dict]):
@@ -114,12 +119,31 @@ def test_counts_and_warnings_as_for_a_file(tmp_path):
      f"{LABEL_FIX}"),
     ([{"anchor": "a", "positive": ["x", "y"]}],
      "dataset 'natural-questions', column 'positive': column has type list<item: string>, expected string; give one "
-     "text per row: a row with a list of texts (as FlagEmbedding's 'pos') becomes one row per text, e.g. pandas: "
-     "df.explode('positive')"),
+     "text per row: a row with a list of texts (as FlagEmbedding's 'pos') becomes one row per text, e.g. ds = "
+     "ds.map(lambda b: {'anchor': [v for v, texts in zip(b['anchor'], b['positive']) for _ in texts], 'positive': "
+     "[t for texts in b['positive'] for t in texts]}, batched=True, remove_columns=ds.column_names) (for negmine mine "
+     "--pairs, then ds.save_to_disk(DIR) and give DIR)"),
 ])
 def test_bad_rows_name_the_dataset_row_and_column(rows, message):
     err = _error(pairs_from_dataset, _dataset(rows), name="natural-questions")
     assert isinstance(err, DatasetInputError) and str(err) == message
+
+
+def test_the_fix_for_a_column_of_lists_runs_and_gives_one_row_per_text():
+    """The hint said pandas' df.explode for a datasets.Dataset too; it now gives a datasets snippet, which must run
+    as printed: FlagEmbedding's {query, pos: [...], neg: [...]} rows become one (query, pos) row per positive."""
+    flag = _dataset([{"query": "q1", "pos": ["a", "b"], "neg": ["x"]}, {"query": "q2", "pos": ["c"], "neg": []}])
+    message = str(_error(pairs_from_dataset, flag, name="fe"))
+    snippet = message.split("e.g. ", 1)[1].rsplit(" (for negmine mine --pairs", 1)[0]
+    assert snippet.startswith("ds = ds.map(") and "pandas" not in message
+    scope = {"ds": flag}
+    exec(snippet, scope)  # noqa: S102 - the message's own code
+    assert scope["ds"].to_list() == [{"query": "q1", "pos": "a"}, {"query": "q1", "pos": "b"},
+                                     {"query": "q2", "pos": "c"}]
+    data = pairs_from_dataset(scope["ds"], name="fe")
+    assert data.qrels.judgments == {"q1": {"d1": 1, "d2": 1}, "q3": {"d3": 1}}
+    table = pa.Table.from_pylist([{"query": "q1", "pos": ["a", "b"]}])  # a pyarrow.Table: pandas is its way
+    assert str(_error(pairs_from_dataset, table, name="t")).endswith("e.g. pandas: df.explode('pos')")
 
 
 def test_a_named_column_missing_and_an_empty_dataset():
@@ -246,3 +270,93 @@ def test_hf_offline_says_the_hub_could_not_be_reached_and_how_to_bring_the_data(
         "it, ds = datasets.load_dataset('sentence-transformers/natural-questions', split='train'); "
         "ds.save_to_disk('DIR'), copy DIR here and pass --pairs DIR, or export it to Parquet, "
         "ds.to_parquet('pairs.parquet'), and pass --pairs pairs.parquet")
+
+
+def _offline(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)  # datasets reads the variables when imported
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # nothing cached
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_hf_that_fails_says_a_local_path_of_that_name_exists_and_how_to_read_it(tmp_path, monkeypatch, kind):
+    """hf: always names a Hugging Face dataset (so --pairs means the same in any folder); a file or folder named
+    hf:... was read as a hub name and the failure did not say why the file was not read."""
+    _offline(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    name = "hf:pairs.jsonl" if kind == "file" else "hf:nq-saved"
+    if kind == "file":
+        _jsonl(tmp_path / name, ROWS)
+    else:
+        _dataset(ROWS).save_to_disk(str(tmp_path / name))
+    message = str(_error(load_pairs, name))
+    assert message.startswith(f"dataset {name[3:]!r}: the Hugging Face hub could not be reached to load it ")
+    assert message.endswith(f"; a local {kind} named {name!r} exists, but a value starting with 'hf:' always names a "
+                            f"Hugging Face dataset: to read the {kind}, give it as ./{name} (or its absolute path)")
+    assert _same(load_pairs(f"./{name}"), load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
+    (tmp_path / "hf:a:b:c:d").write_text("x", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"too many; a local file named 'hf:a:b:c:d' exists, but .* give it as "
+                                          r"\./hf:a:b:c:d \(or its absolute path\)$"):
+        load_pairs("hf:a:b:c:d")
+
+
+def test_hf_without_a_local_path_of_that_name_says_nothing_of_one(tmp_path, monkeypatch):
+    _offline(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert "local" not in str(_error(load_pairs, "hf:pairs.jsonl"))
+
+
+# --- what identifies the data read (the mining summary's pairs_input) -------------------------------------------------
+
+
+def test_every_source_records_what_identifies_the_data_it_read(tmp_path):
+    """The summary recorded --pairs as typed only (hf:NAME, a folder): not which data that named when it ran."""
+    ds = _dataset(ROWS)
+    digest = load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)).origin["rows_sha256"]
+    assert len(digest) == 64
+    assert load_pairs(tmp_path / "p.jsonl").origin == {
+        "kind": "file", "path": str((tmp_path / "p.jsonl").resolve()), "bytes": (tmp_path / "p.jsonl").stat().st_size,
+        "rows": 4, "rows_sha256": digest}
+    assert pairs_from_dataset(ds).origin == {"kind": "datasets.Dataset", "fingerprint": ds._fingerprint, "rows": 4,
+                                             "rows_sha256": digest}
+    assert pairs_from_dataset(datasets.DatasetDict(dev=ds), split="dev").origin["split"] == "dev"
+    ds.save_to_disk(str(tmp_path / "saved"))
+    state = json.loads((tmp_path / "saved" / "state.json").read_text(encoding="utf-8"))
+    assert load_pairs(tmp_path / "saved").origin == {
+        "kind": "save_to_disk", "path": str((tmp_path / "saved").resolve()), "fingerprint": state["_fingerprint"],
+        "rows": 4, "rows_sha256": digest}
+    (tmp_path / "nq").mkdir()
+    _jsonl(tmp_path / "nq" / "train.jsonl", ROWS)
+    hub = load_pairs(f"hf:{tmp_path / 'nq'}:train").origin
+    assert {k: hub[k] for k in ("kind", "name", "config", "split", "rows", "rows_sha256")} == {
+        "kind": "hub", "name": str((tmp_path / "nq").resolve()), "config": "default", "split": "train", "rows": 4,
+        "rows_sha256": digest}
+    assert isinstance(hub["data_files_hash"], str) and isinstance(hub["fingerprint"], str)
+    assert load_pairs(f"hf:{tmp_path / 'nq'}:train").origin == hub  # the same data again: the same record
+
+
+def test_the_record_changes_with_the_data_and_not_otherwise(tmp_path):
+    same = pairs_from_dataset(_dataset(ROWS)).origin
+    assert pairs_from_dataset(_dataset(ROWS)).origin == same
+    changed = pairs_from_dataset(_dataset([*ROWS[:3], {"anchor": "battery?", "positive": "Caffeine works."}])).origin
+    assert changed["fingerprint"] != same["fingerprint"] and changed["rows_sha256"] != same["rows_sha256"]
+    moved = pairs_from_dataset(_dataset([{"anchor": "a", "positive": "bc"}])).origin["rows_sha256"]
+    assert moved != pairs_from_dataset(_dataset([{"anchor": "ab", "positive": "c"}])).origin["rows_sha256"]
+    _dataset(ROWS).save_to_disk(str(tmp_path / "a"))
+    _dataset(ROWS[:3]).save_to_disk(str(tmp_path / "b"))
+    a, b = load_pairs(tmp_path / "a").origin, load_pairs(tmp_path / "b").origin
+    assert a["fingerprint"] != b["fingerprint"] and a["rows_sha256"] != b["rows_sha256"]
+
+
+def test_hf_that_loads_while_a_local_path_of_that_name_exists_warns_which_was_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nq").mkdir()
+    _jsonl(tmp_path / "nq" / "train.jsonl", ROWS)
+    _dataset(ROWS[:2]).save_to_disk(str(tmp_path / "hf:nq:train"))
+    with pytest.warns(NegmineWarning) as caught:
+        data = load_pairs("hf:nq:train")
+    assert [str(w.message) for w in caught] == [
+        "pairs 'hf:nq:train': read the Hugging Face dataset 'nq', not the local folder of that name (a value "
+        "starting with 'hf:' always names a dataset); to read the folder, give it as ./hf:nq:train"]
+    assert caught[0].filename == __file__
+    assert len(data.queries) == 3 and len(load_pairs("./hf:nq:train").queries) == 2

@@ -1013,3 +1013,42 @@ def test_a_hugging_face_dataset_mines_the_bytes_its_rows_in_a_pairs_file_mine(tm
     assert (tmp_path / "ds.jsonl").read_bytes() == (tmp_path / "file.jsonl").read_bytes()
     with pytest.raises(ConfigError, match="^no input given; pass a BEIR directory"):  # without a dataset: as before
         mine(config(DataConfig(), tmp_path / "none.jsonl"), embedder=HashEmbedder())
+
+
+VARYING_SUMMARY_KEYS = ("seconds", "embeddings")
+"""What docs/mining.md ("What stays byte-identical") says a mining summary changes run to run: the seconds per
+stage (and the engine's encode/search seconds) and the encoded/cached counts."""
+
+
+def _summary_without_timings(path) -> str:
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    for key in VARYING_SUMMARY_KEYS:
+        summary.pop(key)
+    summary.get("engine", {}).pop("encode_seconds", None)
+    summary.get("engine", {}).pop("search_seconds", None)
+    return json.dumps(summary, indent=2, sort_keys=True)
+
+
+def test_the_summary_records_which_data_a_hugging_face_dataset_held(tmp_path):
+    """The summary recorded nothing of a datasets.Dataset mined from Python (and --pairs only as typed): two
+    versions of the data left the same record. It now holds the dataset's fingerprint and the rows' sha256, the
+    same for the same data (the summary otherwise byte-identical but for its timings) and other for other data."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.pairs import pairs_from_dataset
+
+    rows = [{"anchor": f"cell protein {i}", "positive": f"cell protein gene study {i}"} for i in range(8)]
+    out = tmp_path / "o.jsonl"
+    config = MineConfig(data=DataConfig(), encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                        filters=FilterConfig(sd_margin=None), select=SelectConfig(num_negatives=2),
+                        output=OutputConfig(path=out))
+    summary = out.with_name("o.summary.json")
+    texts = []
+    for version in (rows, rows, [*rows[:7], {"anchor": "cell protein 7", "positive": "another study"}]):
+        ds = datasets.Dataset.from_list(version)
+        mine(config, embedder=HashEmbedder(), dataset=pairs_from_dataset(ds, name="cells"))
+        recorded = json.loads(summary.read_text(encoding="utf-8"))["pairs_input"]
+        assert recorded["kind"] == "datasets.Dataset" and recorded["fingerprint"] == ds._fingerprint
+        texts.append(_summary_without_timings(summary))
+    assert texts[1] == texts[0]
+    first, changed = (json.loads(text)["pairs_input"] for text in (texts[0], texts[2]))
+    assert changed["fingerprint"] != first["fingerprint"] and changed["rows_sha256"] != first["rows_sha256"]

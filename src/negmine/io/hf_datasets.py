@@ -16,12 +16,16 @@ Rows are read in Arrow batches of the columns used (``with_format("arrow")``, wh
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
+import logging
 import os
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from negmine.errors import ConfigError, DatasetInputError, InputError
+from negmine.errors import ConfigError, DatasetInputError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.row_source import ArrowRows, arrow_table_rows, dataset_label
 from negmine.io.table import BATCH_ROWS
 
@@ -55,7 +59,8 @@ def dataset_rows(ds: Any, split: str | None = None, name: str | None = None) -> 
         raise ConfigError(f"expected a datasets.Dataset, a datasets.DatasetDict (with split=...) or a pyarrow.Table, "
                           f"got {type(ds).__name__}")
     name = name or ds.info.dataset_name
-    return _rows(ds, dataset_label(name, split), name or "dataset")
+    about = {"kind": "datasets.Dataset", "fingerprint": _fingerprint(ds), **({"split": split} if split else {})}
+    return _rows(ds, dataset_label(name, split), name or "dataset", about)
 
 
 def _refuse_split(split: str | None, what: str) -> None:
@@ -77,12 +82,29 @@ def _split_of(ds: Any, split: str | None, name: str | None) -> Any:
                             f"{problem}; its splits: {listed}; pass one: split={example!r} (or ds[{example!r}])")
 
 
-def _rows(ds: Any, label: str, name: str) -> ArrowRows:
-    """A ``datasets.Dataset`` as a row source: its Arrow schema, its rows in Arrow batches of the columns read."""
+def _rows(ds: Any, label: str, name: str, about: dict[str, Any]) -> ArrowRows:
+    """A ``datasets.Dataset`` as a row source: its Arrow schema, its rows in Arrow batches of the columns read,
+    ``about`` identifying it in the mining summary."""
     def batches(columns: list[str]):
         return ds.select_columns(columns).with_format("arrow").iter(batch_size=BATCH_ROWS)
 
-    return ArrowRows(label, name, ds.data.schema, batches)
+    return ArrowRows(label, name, ds.data.schema, batches, about, list_fix)
+
+
+def _fingerprint(ds: Any) -> str | None:
+    """``datasets``' fingerprint of ``ds``: a hash of how it was built (the source data and each transform), which
+    ``datasets`` makes random for a transform it cannot hash (it warns then); None if the attribute is gone."""
+    return getattr(ds, "_fingerprint", None)
+
+
+def list_fix(column: str, others: list[str]) -> str:
+    """The fix for a column of lists in a ``datasets.Dataset``: one row per text with a batched ``map`` that repeats
+    the other columns read (``others``) per text and drops the rest (tests/io/test_hf_datasets.py runs it)."""
+    repeated = "".join(f"{c!r}: [v for v, texts in zip(b[{c!r}], b[{column!r}]) for _ in texts], " for c in others)
+    snippet = (f"ds = ds.map(lambda b: {{{repeated}{column!r}: [t for texts in b[{column!r}] for t in texts]}}, "
+               "batched=True, remove_columns=ds.column_names)")
+    return ("; give one text per row: a row with a list of texts (as FlagEmbedding's 'pos') becomes one row per text, "
+            f"e.g. {snippet} (for negmine mine --pairs, then ds.save_to_disk(DIR) and give DIR)")
 
 
 def is_saved_dataset(folder: Path) -> bool:
@@ -110,7 +132,18 @@ def folder_rows(folder: Path) -> ArrowRows:
     except (OSError, ValueError) as err:  # a data file missing or damaged
         raise InputError(folder, None, None, f"cannot load the dataset save_to_disk wrote here: {_first_line(err)}; "
                          "save it again") from None
-    return _rows(ds, dataset_label(str(folder)), folder.name)
+    about = {"kind": "save_to_disk", "path": str(folder.resolve()), "fingerprint": _saved_fingerprint(folder)}
+    return _rows(ds, dataset_label(str(folder)), folder.name, about)
+
+
+def _saved_fingerprint(folder: Path) -> str | None:
+    """The fingerprint ``save_to_disk`` recorded in ``state.json``: the saved dataset's (``load_from_disk`` gives the
+    loaded one another)."""
+    try:
+        value = json.loads((folder / "state.json").read_text(encoding="utf-8")).get("_fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _saved_splits(folder: Path) -> list[str]:
@@ -127,40 +160,80 @@ def parse_hub(value: str) -> tuple[str, str | None, str | None]:
     parts = value[len(HUB_PREFIX):].split(":")
     if len(parts) > 3 or not all(parts):
         raise ConfigError(f"pairs {value!r}: expected {HUB_FORMS} (e.g. "
-                          "hf:sentence-transformers/natural-questions:train); a part is empty or there are too many")
+                          "hf:sentence-transformers/natural-questions:train); a part is empty or there are too many"
+                          f"{local_path_note(value)}")
     name = parts[0]
     config = parts[1] if len(parts) == 3 else None
     split = parts[-1] if len(parts) > 1 else None
     return name, config, split
 
 
+def local_path_note(value: str) -> str:
+    """For an ``hf:`` value that could not be loaded from the hub: that a local file or folder has that very name
+    (``hf:`` always names a Hugging Face dataset, whatever the folder holds, so that ``--pairs`` means the same in
+    any folder) and how to read it instead; empty when none has."""
+    what = _local_kind(value)
+    if what is None:
+        return ""
+    return (f"; a local {what} named {value!r} exists, but a value starting with {HUB_PREFIX!r} always names a Hugging "
+            f"Face dataset: to read the {what}, give it as ./{value} (or its absolute path)")
+
+
+def _local_kind(value: str) -> str | None:
+    """``"file"`` or ``"folder"`` when a local path named ``value`` exists, else None."""
+    try:
+        path = Path(value)
+        return None if not path.exists() else "folder" if path.is_dir() else "file"
+    except (OSError, ValueError):  # a name no path can have (a NUL)
+        return None
+
+
 def hub_rows(value: str) -> ArrowRows:
     """The dataset ``hf:...`` names (:func:`parse_hub`), loaded with ``datasets.load_dataset``, as a row source."""
     name, config, split = parse_hub(value)
     label = dataset_label(name, split) + (f" (config {config!r})" if config else "")
-    ds = _load_hub(name, config, split, label)
+    ds, about = _load_hub(value, name, config, split, label)
     if split is None and hasattr(ds, "keys"):  # a DatasetDict: which split to mine is the user's choice
         splits = list(ds)
         listed = ", ".join(repr(s) for s in splits) or "none"
         example = f"{HUB_PREFIX}{name}:{config + ':' if config else ''}{splits[0] if splits else 'train'}"
         raise DatasetInputError(label, None, None, f"has splits {listed}; name one: --pairs {example}")
-    return _rows(ds, label, name.rstrip("/").rsplit("/", 1)[-1])
+    what = _local_kind(value)
+    if what is not None:  # read what hf: names, but the user may have meant the path: say which was read
+        warnings.warn(f"pairs {value!r}: read the Hugging Face dataset {name!r}, not the local {what} of that name "
+                      f"(a value starting with {HUB_PREFIX!r} always names a dataset); to read the {what}, give it "
+                      f"as ./{value}", NegmineWarning, stacklevel=caller_stacklevel())
+    return _rows(ds, label, name.rstrip("/").rsplit("/", 1)[-1], {**about, "fingerprint": _fingerprint(ds)})
 
 
-def _load_hub(name: str, config: str | None, split: str | None, label: str) -> Any:
-    """``datasets.load_dataset(name, config, split=split)``; its failures as DatasetInputErrors with the fix."""
+def _load_hub(value: str, name: str, config: str | None, split: str | None, label: str) -> tuple[Any, dict]:
+    """What ``datasets.load_dataset(name, config, split=split)`` loads, through its builder (the same three steps),
+    whose config and hash identify the data (:func:`_hub_identity`); its failures as DatasetInputErrors with the
+    fix, and with :func:`local_path_note`."""
     import datasets
 
     if is_saved_dataset(Path(name)):
         raise DatasetInputError(label, None, None, f"a folder written by save_to_disk, which load_dataset does not "
                                 f"read: give it without {HUB_PREFIX!r}: --pairs {name}")
     try:
-        return datasets.load_dataset(name, config, split=split)
+        builder = datasets.load_dataset_builder(name, config)
+        builder.download_and_prepare()
+        return builder.as_dataset(split=split), _hub_identity(builder, name, split)
     except ConnectionError as err:  # offline (OfflineModeIsEnabled) or the hub unreachable, the name not cached
-        raise DatasetInputError(label, None, None, _unreachable(name, config, split, err)) from None
+        problem = _unreachable(name, config, split, err)
     except (FileNotFoundError, ValueError) as err:  # no such dataset, split or config (the message lists them)
-        raise DatasetInputError(label, None, None, f"datasets.load_dataset cannot load it: {_first_line(err)}; "
-                                f"check the name, config and split ({HUB_FORMS})") from None
+        problem = (f"datasets.load_dataset cannot load it: {_first_line(err)}; check the name, config and split "
+                   f"({HUB_FORMS})")
+    raise DatasetInputError(label, None, None, problem + local_path_note(value)) from None
+
+
+def _hub_identity(builder: Any, name: str, split: str | None) -> dict[str, Any]:
+    """The mining summary's ``pairs_input`` for ``hf:``: the config and split read and the builder's hash, which is
+    the hub commit the data was read at (for a local folder of files, a hash of their paths and modification
+    times). Download checksums are not recorded: datasets computes them only when asked to verify every file."""
+    local = Path(name).exists()
+    return {"kind": "hub", "name": str(Path(name).resolve()) if local else name, "config": builder.config.name,
+            "split": split, ("data_files_hash" if local else "revision"): builder.hash}
 
 
 def _unreachable(name: str, config: str | None, split: str | None, err: Exception) -> str:
@@ -173,6 +246,45 @@ def _unreachable(name: str, config: str | None, split: str | None, err: Exceptio
             f"machine with hub access save it, ds = datasets.load_dataset({args}); ds.save_to_disk('DIR'), copy DIR "
             "here and pass --pairs DIR, or export it to Parquet, ds.to_parquet('pairs.parquet'), and pass --pairs "
             "pairs.parquet")
+
+
+def reads_datasets(pairs: str | Path | None) -> bool:
+    """Whether ``--pairs`` ``pairs`` is read through ``datasets`` (``hf:...`` or a folder), not as a file."""
+    return pairs is not None and (str(pairs).startswith(HUB_PREFIX) or Path(pairs).is_dir())
+
+
+@contextlib.contextmanager
+def quiet_datasets(pairs: str | Path | None, show_progress: bool) -> Iterator[None]:
+    """Without progress (``--no-progress``, or stderr not a terminal) and with ``pairs`` read through ``datasets``:
+    ``datasets``' and the hub's progress bars off and the hub's warnings (its retry lines, 5 over about 23 s without
+    network) dropped while the block runs, then each put back as it was: both are global settings of the process
+    (a notebook's own bars must survive a mine). A ``HF_DATASETS_DISABLE_PROGRESS_BARS`` or
+    ``HF_HUB_DISABLE_PROGRESS_BARS`` the user set wins. ``datasets``' own warnings (e.g. "Using the latest cached
+    version") are kept."""
+    if show_progress or not reads_datasets(pairs):
+        yield
+        return
+    import datasets
+
+    hub_bars = importlib.import_module("huggingface_hub.utils.tqdm")  # the module (the attribute is a class)
+    hub_logger = logging.getLogger("huggingface_hub")
+    level, hub_states = hub_logger.level, dict(hub_bars.progress_bar_states)
+    datasets_free = datasets.config.HF_DATASETS_DISABLE_PROGRESS_BARS is None
+    datasets_on = not datasets.are_progress_bars_disabled()
+    hub_free = importlib.import_module("huggingface_hub.constants").HF_HUB_DISABLE_PROGRESS_BARS is None
+    try:
+        hub_logger.setLevel(logging.ERROR)
+        if datasets_free:
+            datasets.disable_progress_bars()
+        if hub_free:
+            hub_bars.disable_progress_bars()
+        yield
+    finally:
+        hub_logger.setLevel(level)
+        hub_bars.progress_bar_states.clear()
+        hub_bars.progress_bar_states.update(hub_states)
+        if datasets_free and datasets_on:
+            datasets.enable_progress_bars()
 
 
 def _first_line(err: Exception) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from negmine.config import DataConfig
 from negmine.io.beir import CORPUS_FILE, QUERIES_FILE, check_beir_dir, load_beir_files, qrels_path
+from negmine.io.hf_datasets import quiet_datasets
 from negmine.io.pairs import load_pairs
 from negmine.io.records import Dataset
 
@@ -24,7 +25,7 @@ def beir_files(config: DataConfig) -> tuple[Path, Path, Path]:
     return corpus, queries, qrels
 
 
-def load_data(config: DataConfig) -> Dataset:
+def load_data(config: DataConfig, show_progress: bool = True) -> Dataset:
     """Validate ``config`` and load its data as a validated Dataset.
 
     With ``pairs`` set: :func:`negmine.io.pairs.load_pairs` (a file, a ``save_to_disk`` folder or ``hf:NAME...``;
@@ -33,11 +34,13 @@ def load_data(config: DataConfig) -> Dataset:
     the directory's file (an explicit ``qrels`` with a ``split`` other than the default is refused: no split is
     read then), and ``unknown_qrels`` decides what judgments of documents missing from the corpus
     do (``error`` or ``skip``; see DataConfig). Column options without a pairs file are a ConfigError rather
-    than ignored (``DataConfig.validate``).
+    than ignored (``DataConfig.validate``). Without ``show_progress``, ``datasets`` draws no progress bars and the
+    hub logs no retries while it loads ``pairs`` (:func:`negmine.io.hf_datasets.quiet_datasets`).
     """
     config.validate()
     if config.pairs is not None:
-        return load_pairs(config.pairs, config.corpus, config.query_column, config.positive_column)
+        with quiet_datasets(config.pairs, show_progress):
+            return load_pairs(config.pairs, config.corpus, config.query_column, config.positive_column)
     corpus, queries, qrels = beir_files(config)
     name = check_beir_dir(config.data_dir).resolve().name if config.data_dir is not None else None
     return load_beir_files(corpus, queries, qrels, name=name, unknown_qrels=config.unknown_qrels)

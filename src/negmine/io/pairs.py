@@ -25,6 +25,7 @@ column instead of the file and line.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,8 @@ class _PairRows:
     query_texts: list[str] = field(default_factory=list)
     positive_row: dict[str, int] = field(default_factory=dict)
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    digest: Any = field(default_factory=hashlib.sha256)
+    """sha256 over every row's (query, positive) texts as read, each text length-prefixed (:func:`_hashed`)."""
 
 
 def pair_columns(source: RowSource, query_column: str | None, positive_column: str | None) -> tuple[str, str]:
@@ -97,6 +100,7 @@ def _read_pair_rows(source: RowSource, query_column: str, positive_column: str) 
     for where, (query_value, positive_value) in source.rows([query_column, positive_column]):
         query = source.text(where, query_column, query_value)
         positive = source.text(where, positive_column, positive_value)
+        out.digest.update(_hashed(query) + _hashed(positive))
         query_id = query_id_of.get(query)
         if query_id is None:
             query_id = query_id_of[query] = f"q{where.row}"
@@ -107,6 +111,12 @@ def _read_pair_rows(source: RowSource, query_column: str, positive_column: str) 
     if not out.pairs:
         raise source.input_error(None, None, f"no pairs in the {source.unit}")
     return out
+
+
+def _hashed(text: str) -> bytes:
+    """``text`` as UTF-8 after its byte length, so no two rows' texts hash as one (``"ab", "c"`` vs ``"a", "bc"``)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(8, "little") + data
 
 
 def _fresh_id(base: str, taken: Container[str]) -> str:
@@ -176,7 +186,9 @@ def read_pairs_from(
     positive_column: str | None = None,
 ) -> PairsLoad:
     """Load the pairs of any row source (a file, a Hugging Face dataset: :mod:`negmine.io.row_source`), fully
-    validated before the corpus file is read."""
+    validated before the corpus file is read. The Dataset's ``origin`` is the source's identity (path, fingerprint,
+    revision: :meth:`~negmine.io.row_source.RowSource.identity`) with the rows read and their sha256: a fingerprint
+    alone may not tell two versions apart (datasets gives a random one after a transform it cannot hash)."""
     query_col, positive_col = pair_columns(source, query_column, positive_column)
     rows = _read_pair_rows(source, query_col, positive_col)
     base = read_corpus_file(corpus) if corpus is not None else None
@@ -189,7 +201,8 @@ def read_pairs_from(
         duplicates += doc_id in judged
         judged[doc_id] = 1
     queries = TextTable(rows.query_ids, rows.query_texts, source=source.label)
-    dataset = Dataset(docs, queries, Qrels(judgments, source=source.label), name=source.name)
+    origin = {**source.identity(), "rows": len(rows.pairs), "rows_sha256": rows.digest.hexdigest()}
+    dataset = Dataset(docs, queries, Qrels(judgments, source=source.label), name=source.name, origin=origin)
     return PairsLoad(dataset, len(rows.pairs), len(rows.positive_row), duplicates, added)
 
 

@@ -109,6 +109,11 @@ class Dataset:
 
     ``all_qrels`` is set only when judgments were skipped because their document is not in the corpus
     (``DataConfig.unknown_qrels="skip"``): it holds every judgment as read, ``qrels`` the ones kept.
+
+    ``origin`` identifies the data a pairs reader read (:func:`negmine.io.pairs.read_pairs_from`: the source's
+    kind, path or name, a Hugging Face dataset's fingerprint, the rows' sha256), which the mining summary records
+    as ``pairs_input``: the recorded config holds only ``--pairs`` as typed (``hf:NAME``, a folder), which names
+    the data, not which version of it was mined. None for data built otherwise.
     """
 
     corpus: Corpus
@@ -116,6 +121,7 @@ class Dataset:
     qrels: Qrels
     name: str = "dataset"
     all_qrels: Qrels | None = None
+    origin: dict[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _check_texts(self.corpus, "corpus")

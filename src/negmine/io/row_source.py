@@ -9,7 +9,7 @@ differs: a file's line or data row (``p.jsonl:17: field 'positive': ...``), a da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
@@ -43,6 +43,8 @@ class RowSource(Protocol):
     def text(self, where: Where, column: str, value: Any) -> str: ...
 
     def keep_matching(self, column: str) -> str: ...
+
+    def identity(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -81,17 +83,25 @@ class FileRows:
         return (f"mine that file (e.g. pandas: df[df[{column!r}] == MATCH].drop(columns={column!r}), MATCH being the "
                 "dataset's value for a match)")
 
+    def identity(self) -> dict[str, Any]:
+        """The file read, for the mining summary's ``pairs_input``: its resolved path and size."""
+        return {"kind": "file", "path": str(self.path.resolve()), "bytes": self.path.stat().st_size}
+
 
 @dataclass(frozen=True)
 class ArrowRows:
     """A table held in memory as Arrow data: a ``pyarrow.Table``, or a Hugging Face dataset (whose rows are Arrow
     tables underneath; :mod:`negmine.io.hf_datasets`). ``batches(columns)`` yields Arrow tables or record batches of
-    those columns, in row order; ``schema`` is the Arrow schema of every column."""
+    those columns, in row order; ``schema`` is the Arrow schema of every column. ``about`` identifies the data
+    (:meth:`identity`); ``list_fix(column, others)`` is the fix for a column of lists, in the terms of the library
+    that holds the data (default: pandas' ``explode``)."""
 
     label: str
     name: str
     schema: Any
     batches: Callable[[list[str]], Iterable[Any]]
+    about: dict[str, Any] = field(default_factory=dict)
+    list_fix: Callable[[str, list[str]], str] | None = None
     unit = "dataset"
     reader = "negmine"
 
@@ -99,7 +109,10 @@ class ArrowRows:
         return list(self.schema.names)
 
     def check_types(self, kinds: dict[str, str]) -> None:
-        problem = arrow_type_problem(self.schema, kinds)
+        fix = None
+        if self.list_fix is not None:
+            fix = lambda column: self.list_fix(column, [c for c in kinds if c != column])  # noqa: E731
+        problem = arrow_type_problem(self.schema, kinds, fix)
         if problem is not None:
             raise self.input_error(None, *problem)
 
@@ -121,13 +134,18 @@ class ArrowRows:
                 "MATCH being the dataset's value for a match; for negmine mine --pairs, save it with "
                 "ds.save_to_disk(DIR) and give DIR)")
 
+    def identity(self) -> dict[str, Any]:
+        """What identifies the data, for the mining summary's ``pairs_input`` (:mod:`negmine.io.hf_datasets`)."""
+        return dict(self.about)
+
 
 def arrow_table_rows(table: Any, name: str | None = None) -> ArrowRows:
     """A ``pyarrow.Table`` as a row source, named ``name`` in messages."""
     from negmine.io.table import BATCH_ROWS
 
     return ArrowRows(dataset_label(name), name or "dataset", table.schema,
-                     lambda columns: table.select(columns).to_batches(max_chunksize=BATCH_ROWS))
+                     lambda columns: table.select(columns).to_batches(max_chunksize=BATCH_ROWS),
+                     {"kind": "pyarrow.Table"})
 
 
 def dataset_label(name: str | None, split: str | None = None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from negmine.errors import InputError
 from negmine.io.files import invisible_note, is_blank, require_file, utf8_problem
@@ -139,9 +139,11 @@ def check_parquet_types(path: str | Path, kinds: dict[str, str]) -> None:
         raise InputError(path, None, *problem)
 
 
-def arrow_type_problem(schema: Any, kinds: dict[str, str]) -> tuple[str, str] | None:
+def arrow_type_problem(schema: Any, kinds: dict[str, str],
+                       list_fix: Callable[[str], str] | None = None) -> tuple[str, str] | None:
     """``(column, problem)`` for the first ``column -> 'text' | 'id'`` of ``kinds`` whose type in the Arrow
-    ``schema`` is not a string (or, for ids, an integer) type; None when every one is."""
+    ``schema`` is not a string (or, for ids, an integer) type; None when every one is. A list column's problem ends
+    with ``list_fix(column)`` (default :data:`LIST_FIX`, pandas' ``explode``)."""
     import pyarrow as pa
 
     for column, kind in kinds.items():
@@ -153,7 +155,7 @@ def arrow_type_problem(schema: Any, kinds: dict[str, str]) -> tuple[str, str] | 
         if not ok:
             wanted = "string or integer" if kind == "id" else "string"
             listed = pa.types.is_list(value_type) or pa.types.is_large_list(value_type)
-            fix = LIST_FIX.format(column=column) if listed else ""
+            fix = "" if not listed else list_fix(column) if list_fix is not None else LIST_FIX.format(column=column)
             return column, f"column has type {dtype}, expected {wanted}{fix}"
     return None
 

@@ -175,7 +175,7 @@ def _mine_with(config: MineConfig, embedder: Embedder | None, dataset: Dataset |
         if dataset is None:
             from negmine.io.load import load_data
 
-            dataset = load_data(config.data)
+            dataset = load_data(config.data, config.encoder.show_progress)
         else:  # built in Python, or by the caller from files (re-mining in training): ids the mined file can hold
             check_dataset_ids(dataset)
         check_feasible(config, dataset)
@@ -227,6 +227,7 @@ def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, ho
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
         "qrels_not_relevant": dataset.qrels.not_relevant(),
         "pairs_repeating_another": variants,
+        **({"pairs_input": dataset.origin} if dataset.origin is not None else {}),
         **({"queries_without_bm25_words": len(cands.no_bm25_words)}  # the fallback searches BM25 for short pairs
            if config.retrieve.method != "dense" or config.retrieve.fallback is not None else {}),
         **(hooks.finish(config.output.path) if hooks is not None else {}),
