@@ -325,6 +325,27 @@ def test_the_split_and_the_unknown_qrels_policy_of_a_beir_audit_are_config_field
         run_audit(replace(config, unknown_qrels="error", flags=tmp_path / "e.flags.jsonl"))
 
 
+def test_the_summary_of_a_beir_audit_records_which_files_it_read(tmp_path, monkeypatch):
+    """The audit summary of a BEIR directory said nothing of the files read (its candidates' mining summary did not
+    either): it now holds ``beir_input``, each file's path, size and sha256, as the candidates' summary does."""
+    import hashlib
+
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", lambda config: HashEmbedder())
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    beir = _beir_test_split(tmp_path)
+    summary = run_audit(AuditConfig(input=beir, flags=tmp_path / "f.flags.jsonl", split="test", unknown_qrels="skip"))
+    written = json.loads((tmp_path / "f.audit-summary.json").read_text(encoding="utf-8"))
+    candidates = json.loads((tmp_path / "f.candidates.summary.json").read_text(encoding="utf-8"))
+    assert summary["beir_input"] == written["beir_input"] == candidates["beir_input"]
+    corpus = beir / "corpus.jsonl"
+    assert written["beir_input"]["corpus"] == {"path": str(corpus.resolve()), "bytes": corpus.stat().st_size,
+                                               "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest()}
+    assert written["beir_input"]["qrels"]["path"] == str((beir / "qrels" / "test.tsv").resolve())
+
+
 class Mined(Exception):
     """Raised by the stubbed candidate mining: run_audit got as far as mining, with what it was given."""
 

@@ -516,3 +516,26 @@ def test_qrels_trec_file_without_header_gets_the_trec_hint(beir):
         f"{path}:1: missing header: the first line 'q1\\t0\\td1\\t1' looks like TREC qrels (query-id, iteration, "
         "corpus-id, score): drop the second column and start the file with the header 'query-id<TAB>corpus-id<TAB>score'"
     )
+
+
+def test_the_dataset_records_each_file_read_with_its_sha256(beir, tmp_path):
+    """``origin`` (the mining summary's ``beir_input``): per file its resolved path, size and sha256, the file's own
+    (a byte-order mark, blank lines and CRLF line ends included), computed by the reading pass; one changed corpus
+    line changes the corpus's record only."""
+    import hashlib
+
+    corpus = beir / "corpus.jsonl"
+    corpus.write_bytes(b"\xef\xbb\xbf" + corpus.read_bytes().replace(b"\n", b"\r\n", 1) + b"\n\n")
+    files = {"corpus": corpus, "queries": beir / "queries.jsonl", "qrels": beir / "qrels" / "train.tsv"}
+
+    def record(path):
+        return {"path": str(path.resolve()), "bytes": path.stat().st_size,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+    first = load_beir(beir).origin
+    assert first == {"kind": "beir", **{role: record(path) for role, path in files.items()}}
+    assert load_beir_files(*files.values()).origin == first
+    corpus.write_bytes(corpus.read_bytes().replace(b"second text", b"second texts"))
+    changed = load_beir(beir).origin
+    assert changed["corpus"] == record(corpus) != first["corpus"]
+    assert (changed["queries"], changed["qrels"]) == (first["queries"], first["qrels"])

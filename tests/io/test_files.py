@@ -79,3 +79,26 @@ def test_is_blank_counts_format_characters_as_invisible(text, blank, note):
     assert is_blank(text) is blank
     if blank:
         assert invisible_note(text) == note
+
+
+def test_iter_lines_with_a_digest_reads_the_same_lines_and_hashes_every_byte(tmp_path, write_text):
+    """The run summary's sha256 of a BEIR file is fed by the reading pass (a hashed buffered reader): the lines read
+    are the same, and once read to the end the hash is the file's own, its mark, blank lines and line ends
+    included. A file longer than one buffer fill (1 MiB) is hashed whole too."""
+    import hashlib
+
+    short = write_text("f.txt", "\ufeffa\r\n\n  \nb\tc \nlast")
+    long = tmp_path / "long.txt"
+    long.write_bytes(b"".join(b"line %d \xc3\xa9\n" % i for i in range(200_000)))  # 2.6 MB, 3 buffer fills
+    for path in (short, long):
+        digest = hashlib.sha256()
+        assert list(iter_lines(path, digest=digest)) == list(iter_lines(path))
+        assert digest.hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_file_identity_is_the_resolved_path_and_size(tmp_path, monkeypatch):
+    from negmine.io.files import file_identity
+
+    (tmp_path / "p.jsonl").write_bytes(b'{"a": 1}\n')
+    monkeypatch.chdir(tmp_path)
+    assert file_identity("p.jsonl") == {"path": str((tmp_path / "p.jsonl").resolve()), "bytes": 9}

@@ -1052,3 +1052,36 @@ def test_the_summary_records_which_data_a_hugging_face_dataset_held(tmp_path):
     assert texts[1] == texts[0]
     first, changed = (json.loads(text)["pairs_input"] for text in (texts[0], texts[2]))
     assert changed["fingerprint"] != first["fingerprint"] and changed["rows_sha256"] != first["rows_sha256"]
+
+
+def test_the_summary_records_which_beir_files_were_read(beir_dir, tmp_path):
+    """A run on a BEIR folder recorded only the folder's path (the config): a corpus edited between two runs left
+    the same summary. It now records each file's path, size and sha256 (the file's own, as sha256sum prints it),
+    the summary otherwise byte-identical but for its timings across two runs, and another sha256 when one corpus
+    line changes."""
+    import hashlib
+
+    out = tmp_path / "o.jsonl"
+    summary = out.with_name("o.summary.json")
+    texts = []
+    for _ in range(2):
+        mine(make_config(beir_dir, out), embedder=HashEmbedder())
+        texts.append(_summary_without_timings(summary))
+    assert texts[1] == texts[0]
+    recorded = json.loads(texts[0])["beir_input"]
+    files = {"corpus": beir_dir / "corpus.jsonl", "queries": beir_dir / "queries.jsonl",
+             "qrels": beir_dir / "qrels" / "train.tsv"}
+    assert recorded == {"kind": "beir", **{role: {
+        "path": str(path.resolve()), "bytes": path.stat().st_size,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest()} for role, path in files.items()}}
+    assert "pairs_input" not in json.loads(texts[0])
+    corpus = files["corpus"]
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    edited = next(i for i, line in enumerate(lines) if '"battery-0"' not in line and "battery" in line)
+    lines[edited] = lines[edited].replace("battery", "batteries", 1)
+    corpus.write_text("".join(lines), encoding="utf-8")
+    mine(make_config(beir_dir, out), embedder=HashEmbedder())
+    changed = json.loads(summary.read_text(encoding="utf-8"))["beir_input"]
+    assert changed["corpus"]["sha256"] != recorded["corpus"]["sha256"]
+    assert changed["corpus"]["sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest()
+    assert (changed["queries"], changed["qrels"]) == (recorded["queries"], recorded["qrels"])

@@ -78,7 +78,8 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
     from_beir = Path(config.input).is_dir()
     if from_beir:
         mined = mine_candidates(config, candidates_path(config), held)
-        config, extra = replace(config, input=mined.output), {"unknown_qrels": mined.summary["unknown_qrels"]}
+        config = replace(config, input=mined.output)
+        extra = {key: mined.summary[key] for key in ("unknown_qrels", "beir_input") if key in mined.summary}
         embedder = mined.embedder
     elif not Path(config.input).is_file():
         from negmine.errors import InputError

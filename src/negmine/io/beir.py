@@ -14,14 +14,17 @@ stripped. Files are streamed line by line: memory holds the ids and texts, not t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from array import array
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
 from negmine.errors import InputError, field_option, field_setting
-from negmine.io.files import BYTE_ORDER_MARK, invisible_note, is_blank, iter_lines, require_file, utf8_problem
+from negmine.io.files import (
+    BYTE_ORDER_MARK, file_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
+)
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
 from negmine.io.text_column import TextColumnBuilder
@@ -160,12 +163,12 @@ def query_text(path: Path, line: int, row: dict) -> str:
     return text
 
 
-def _read_rows(path: Path, text_of: TextGetter, kind: str) -> TextTable:
+def _read_rows(path: Path, text_of: TextGetter, kind: str, digest: Any = None) -> TextTable:
     """Stream ``path`` into parallel ids and texts; duplicate ids are rejected once the file is read
-    (with both line numbers)."""
+    (with both line numbers). ``digest`` is fed the file's bytes as they are read (:func:`iter_lines`)."""
     lines = array("q")
     with TextColumnBuilder() as ids, TextColumnBuilder() as texts:
-        for line, row in iter_jsonl(path):
+        for line, row in iter_jsonl(path, digest):
             ids.append(row_id(path, line, row))
             texts.append(text_of(path, line, row))
             lines.append(line)
@@ -179,16 +182,16 @@ def _read_rows(path: Path, text_of: TextGetter, kind: str) -> TextTable:
     return table
 
 
-def read_corpus(path: str | Path) -> Corpus:
-    """Read and validate a BEIR ``corpus.jsonl``."""
+def read_corpus(path: str | Path, digest: Any = None) -> Corpus:
+    """Read and validate a BEIR ``corpus.jsonl`` (``digest``: fed its bytes as read, :func:`iter_lines`)."""
     path = require_file(path, "corpus file")
-    return _read_rows(path, document_text, "documents")
+    return _read_rows(path, document_text, "documents", digest)
 
 
-def read_queries(path: str | Path) -> Queries:
-    """Read and validate a BEIR ``queries.jsonl``."""
+def read_queries(path: str | Path, digest: Any = None) -> Queries:
+    """Read and validate a BEIR ``queries.jsonl`` (``digest``: fed its bytes as read, :func:`iter_lines`)."""
     path = require_file(path, "queries file")
-    return _read_rows(path, query_text, "queries")
+    return _read_rows(path, query_text, "queries", digest)
 
 
 def _check_header(path: Path, line: int, text: str) -> None:
@@ -235,10 +238,11 @@ def _score(path: Path, line: int, text: str) -> int:
     return score
 
 
-def iter_qrels(path: str | Path) -> Iterator[tuple[int, str, str, int]]:
-    """Yield ``(line, query_id, corpus_id, score)`` from a BEIR qrels TSV after checking the header."""
+def iter_qrels(path: str | Path, digest: Any = None) -> Iterator[tuple[int, str, str, int]]:
+    """Yield ``(line, query_id, corpus_id, score)`` from a BEIR qrels TSV after checking the header (``digest``: fed
+    its bytes as read, :func:`iter_lines`)."""
     path = require_file(path, "qrels file")
-    lines = iter_lines(path, "query-id")
+    lines = iter_lines(path, "query-id", digest)
     first = next(lines, None)
     if first is None:
         raise InputError(path, None, None, f"empty file; expected the header '{_HEADER_TEXT}' then one judgment per line")
@@ -306,14 +310,15 @@ _SWAPPED = (f"were the corpus and queries files swapped? give the documents as {
             f"queries as {field_option('queries')}")
 
 
-def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None) -> Qrels:
+def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None, digest: Any = None) -> Qrels:
     """Read a qrels TSV; every query id must be in ``queries`` and (if given) every doc id in ``corpus``.
 
-    Duplicate (query, doc) judgments are errors. Score <= 0 rows are kept (not relevant, no pairs).
+    Duplicate (query, doc) judgments are errors. Score <= 0 rows are kept (not relevant, no pairs). ``digest``: fed
+    the file's bytes as read (:func:`iter_lines`).
     """
     path = require_file(path, "qrels file")
     judgments: dict[str, dict[str, int]] = {}
-    for line, query_id, doc_id, score in iter_qrels(path):
+    for line, query_id, doc_id, score in iter_qrels(path, digest):
         if query_id not in queries.index:
             raise InputError(path, line, "query-id", f"unknown query id {query_id!r} (not in {queries.source})"
                              + _swapped_hint(doc_id, queries))
@@ -416,12 +421,22 @@ def load_beir_files(
     :func:`resolve_unknown_docs`.
     """
     check_unknown_qrels(unknown_qrels)
-    corpus_path = require_file(corpus, "corpus file")
-    queries_path = require_file(queries, "queries file")
-    qrels_file = require_file(qrels, "qrels file")
-    query_table = read_queries(queries_path)
-    judged = read_qrels(qrels_file, query_table)
-    corpus_table = read_corpus(corpus_path)
+    paths = {"corpus": require_file(corpus, "corpus file"), "queries": require_file(queries, "queries file"),
+             "qrels": require_file(qrels, "qrels file")}
+    digests = {role: hashlib.sha256() for role in paths}
+    query_table = read_queries(paths["queries"], digests["queries"])
+    judged = read_qrels(paths["qrels"], query_table, digest=digests["qrels"])
+    corpus_table = read_corpus(paths["corpus"], digests["corpus"])
     kept, all_qrels = resolve_unknown_docs(judged, corpus_table, unknown_qrels)
-    label = name or corpus_path.resolve().parent.name or "dataset"
-    return Dataset(corpus=corpus_table, queries=query_table, qrels=kept, name=label, all_qrels=all_qrels)
+    label = name or paths["corpus"].resolve().parent.name or "dataset"
+    return Dataset(corpus=corpus_table, queries=query_table, qrels=kept, name=label, all_qrels=all_qrels,
+                   origin=beir_origin(paths, digests))
+
+
+def beir_origin(paths: dict[str, Path], digests: dict[str, Any]) -> dict[str, Any]:
+    """What identifies the BEIR files read, for the mining summary's ``beir_input``: per file (``corpus``,
+    ``queries``, ``qrels``) its resolved path, size and sha256 (the file's own, as ``sha256sum`` prints it; fed by
+    the reading pass). The recorded config names the folder or files only, which may hold other data by the time
+    someone reruns it."""
+    return {"kind": "beir", **{role: {**file_identity(path), "sha256": digests[role].hexdigest()}
+                               for role, path in paths.items()}}

@@ -124,13 +124,14 @@ def _long_integer_error(text: str) -> json.JSONDecodeError:
     return json.JSONDecodeError("unreadable JSON", text, 0)
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+def iter_jsonl(path: str | Path, digest: Any = None) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, row)`` for each non-blank line (1-based numbers, blank lines skipped).
 
     Raises InputError naming the file and line for a missing file, invalid UTF-8, malformed JSON, a key given twice
-    in one object (naming the key), or a line that holds valid JSON but not an object.
+    in one object (naming the key), or a line that holds valid JSON but not an object. ``digest``: fed the file's
+    bytes as they are read (:func:`negmine.io.files.iter_lines`).
     """
-    for line_no, text in iter_lines(path):
+    for line_no, text in iter_lines(path, digest=digest):
         try:
             row = loads(text)
         except DuplicateKeyError as err:

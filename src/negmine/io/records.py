@@ -110,10 +110,12 @@ class Dataset:
     ``all_qrels`` is set only when judgments were skipped because their document is not in the corpus
     (``DataConfig.unknown_qrels="skip"``): it holds every judgment as read, ``qrels`` the ones kept.
 
-    ``origin`` identifies the data a pairs reader read (:func:`negmine.io.pairs.read_pairs_from`: the source's
-    kind, path or name, a Hugging Face dataset's fingerprint, the rows' sha256), which the mining summary records
-    as ``pairs_input``: the recorded config holds only ``--pairs`` as typed (``hf:NAME``, a folder), which names
-    the data, not which version of it was mined. None for data built otherwise.
+    ``origin`` identifies the data a reader read, which the mining summary records: a pairs reader's
+    (:func:`negmine.io.pairs.read_pairs_from`: the source's kind, path or name, a Hugging Face dataset's
+    fingerprint, the rows' sha256) as ``pairs_input``, the BEIR reader's (:func:`negmine.io.beir.load_beir_files`:
+    kind ``beir``, each file's path, size and sha256) as ``beir_input``. The recorded config holds only the paths or
+    ``--pairs`` as typed (``hf:NAME``, a folder), which name the data, not which version of it was mined. None for
+    data built otherwise.
     """
 
     corpus: Corpus

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from negmine.errors import DatasetInputError, InputError
+from negmine.io.files import file_identity
 from negmine.io.table import (
     Where, arrow_type_problem, batch_rows, cell_error, cell_text, check_parquet_types, iter_table, table_columns,
     text_or_problem,
@@ -85,7 +86,7 @@ class FileRows:
 
     def identity(self) -> dict[str, Any]:
         """The file read, for the mining summary's ``pairs_input``: its resolved path and size."""
-        return {"kind": "file", "path": str(self.path.resolve()), "bytes": self.path.stat().st_size}
+        return {"kind": "file", **file_identity(self.path)}
 
 
 @dataclass(frozen=True)
