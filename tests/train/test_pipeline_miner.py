@@ -134,3 +134,43 @@ def test_training_re_mines_with_denoise_and_swaps_in_the_judge_scored_rows(tmp_p
     assert [(e["step"], e["rows_updated"], e["rows_total"]) for e in result.remine] == [(2, 4, 4)]
     rows = [json.loads(line) for line in (tmp_path / "out" / "remine" / "step-0000002.jsonl").read_text().splitlines()]
     assert len(rows) == 4 and all(len(r["judge_negative_scores"]) == len(r["negative_ids"]) == 2 for r in rows)
+
+
+class _Loaded(Exception):
+    """Raised in place of loading the training file: the re-mining dataset has loaded by then."""
+
+
+@pytest.mark.parametrize("show_progress", [False, True])
+def test_re_mining_loads_its_pairs_with_the_training_runs_progress_setting(tmp_path, tiny_model_path, monkeypatch,
+                                                                           capfd, show_progress):
+    """``negmine train --no-progress`` with re-mining on ``--pairs`` read through datasets: the pipeline miner loaded
+    them with progress on (the recorded mining config carries no progress setting), so datasets' 'Generating train
+    split' bar went to stderr. The load now follows the training run's setting."""
+    datasets = pytest.importorskip("datasets")
+    import negmine.train.api as train_api
+    from negmine.config import TrainConfig
+
+    was_off = datasets.are_progress_bars_disabled()
+    datasets.enable_progress_bars()
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
+    (tmp_path / "pairs").mkdir()
+    (tmp_path / "pairs" / "train.jsonl").write_text("".join(
+        json.dumps({"anchor": f"cell protein query {i}", "positive": f"gene study document {i}"}) + "\n"
+        for i in range(6)), encoding="utf-8")
+
+    def loaded(*args, **kwargs):
+        raise _Loaded
+
+    monkeypatch.setattr(train_api, "load_train_data", loaded)
+    mine = MineConfig(data=DataConfig(pairs=f"hf:{tmp_path / 'pairs'}:train"))
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "out", model=str(tiny_model_path),
+                         show_progress=show_progress, remine_steps=2, mine=mine)
+    (tmp_path / "m.jsonl").write_text("{}\n", encoding="utf-8")
+    try:
+        with pytest.raises(_Loaded):
+            train_api.train(config)
+    finally:
+        if was_off:
+            datasets.disable_progress_bars()
+    assert ("Generating train split" in capfd.readouterr().err) is show_progress
+    assert datasets.are_progress_bars_disabled() is was_off

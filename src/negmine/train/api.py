@@ -506,7 +506,8 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
     if config.remine and miner is None:
         from negmine.train.pipeline_miner import pipeline_miner
 
-        miner = pipeline_miner(config.remine_config())  # type: ignore[arg-type]  # validate() checked it is set
+        # the run's progress setting: the recorded mining config has none (type: validate() checked mine is set)
+        miner = pipeline_miner(config.remine_config(), config.show_progress)  # type: ignore[arg-type]
     data = load_train_data(config.train_file, config.num_negatives)
     refuse_single_warmup_step(config, len(data.dataset))
     refuse_remine_that_never_runs(config, len(data.dataset))

@@ -13,12 +13,18 @@ from typing import Sequence
 from negmine.config import JudgeConfig, MineConfig, OutputConfig
 
 
-def pipeline_miner(mine_config: MineConfig):
+def pipeline_miner(mine_config: MineConfig, show_progress: bool | None = None):
     """``miner(embedder, output_path)`` running the mining pipeline; the dataset is loaded once, here (so a
     missing or broken dataset fails before training starts), and the ``--denoise`` judges' models are checked
     here too (:func:`~negmine.audit.resources.check_judge_models`): a teacher or cross-encoder recorded in the
     mining summary that cannot load (a folder since moved, a cross-encoder given as a teacher) was found only at
-    the first re-mining, after the steps before it had trained (demo, --remine-steps 3: exit 2 after 20 s)."""
+    the first re-mining, after the steps before it had trained (demo, --remine-steps 3: exit 2 after 20 s).
+
+    ``show_progress`` is the training run's (``TrainConfig.show_progress``, ``--no-progress``), which the load
+    follows (:func:`negmine.io.load.load_data`: ``datasets``' bars and the hub's retry lines for ``--pairs``);
+    None: the mining config's own ``encoder.show_progress``. The recorded mining config carries no progress
+    setting (it is a setting of the run, left out of the record), so the load drew its bars under
+    ``negmine train --no-progress``."""
     from negmine.io.load import load_data
     from negmine.pipeline.mine import mine
 
@@ -28,7 +34,8 @@ def pipeline_miner(mine_config: MineConfig):
         judges = mine_config.denoise.judges
         check_judge_models(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
         check_judges_reachable(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
-    dataset = load_data(mine_config.data)
+    progress = mine_config.encoder.show_progress if show_progress is None else show_progress
+    dataset = load_data(mine_config.data, progress)
 
     def run(embedder, output_path: Path) -> Path:
         config = dataclasses.replace(
