@@ -360,3 +360,25 @@ def test_hf_that_loads_while_a_local_path_of_that_name_exists_warns_which_was_re
         "starting with 'hf:' always names a dataset); to read the folder, give it as ./hf:nq:train"]
     assert caught[0].filename == __file__
     assert len(data.queries) == 3 and len(load_pairs("./hf:nq:train").queries) == 2
+
+
+def test_the_pair_labels_fix_for_a_pyarrow_table_is_pyarrows_and_runs_as_printed():
+    """A pyarrow.Table with pair labels was told ``ds.filter(lambda row: ...)``, a datasets call a pyarrow.Table has
+    no lambda form of: it now gets pyarrow's filter, which must run as printed and leave the matching pairs, which
+    then load."""
+    rows = [{"anchor": "a", "label": 1, "positive": "x"}, {"anchor": "b", "label": 0, "positive": "y"},
+            {"anchor": "c", "label": 1, "positive": "z"}]
+    table = pa.Table.from_pylist(rows)
+    message = str(_error(pairs_from_dataset, table, name="t"))
+    assert message.startswith("dataset 't', row 2 (index 1), column 'label': value 0 differs from the first row's "
+                              "value 1: the rows carry pair labels")
+    assert "ds.filter" not in message and "lambda" not in message
+    snippet = message.split("e.g. ", 1)[1].split(", MATCH being", 1)[0]
+    assert snippet == ("import pyarrow.compute as pc; table = table.filter(pc.equal(table['label'], MATCH))"
+                       ".drop_columns(['label'])")
+    scope = {"table": table, "MATCH": 1}
+    exec(snippet, scope)  # noqa: S102 - the message's own code
+    assert scope["table"].to_pylist() == [{"anchor": "a", "positive": "x"}, {"anchor": "c", "positive": "z"}]
+    assert pairs_from_dataset(scope["table"], name="t").queries.texts == ["a", "c"]
+    assert message.endswith("for negmine mine --pairs, write it with pyarrow.parquet.write_table(table, "
+                            "'pairs.parquet') and give that file)")

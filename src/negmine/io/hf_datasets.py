@@ -88,13 +88,21 @@ def _rows(ds: Any, label: str, name: str, about: dict[str, Any]) -> ArrowRows:
     def batches(columns: list[str]):
         return ds.select_columns(columns).with_format("arrow").iter(batch_size=BATCH_ROWS)
 
-    return ArrowRows(label, name, ds.data.schema, batches, about, list_fix)
+    return ArrowRows(label, name, ds.data.schema, batches, about, list_fix, keep_matching)
 
 
 def _fingerprint(ds: Any) -> str | None:
     """``datasets``' fingerprint of ``ds``: a hash of how it was built (the source data and each transform), which
     ``datasets`` makes random for a transform it cannot hash (it warns then); None if the attribute is gone."""
     return getattr(ds, "_fingerprint", None)
+
+
+def keep_matching(column: str) -> str:
+    """How to keep the matching pairs of a ``datasets.Dataset`` whose rows carry pair labels, in ``datasets``
+    terms."""
+    return (f"mine those (e.g. ds = ds.filter(lambda row: row[{column!r}] == MATCH).remove_columns({column!r}), "
+            "MATCH being the dataset's value for a match; for negmine mine --pairs, save it with "
+            "ds.save_to_disk(DIR) and give DIR)")
 
 
 def list_fix(column: str, others: list[str]) -> str:

@@ -94,8 +94,9 @@ class ArrowRows:
     """A table held in memory as Arrow data: a ``pyarrow.Table``, or a Hugging Face dataset (whose rows are Arrow
     tables underneath; :mod:`negmine.io.hf_datasets`). ``batches(columns)`` yields Arrow tables or record batches of
     those columns, in row order; ``schema`` is the Arrow schema of every column. ``about`` identifies the data
-    (:meth:`identity`); ``list_fix(column, others)`` is the fix for a column of lists, in the terms of the library
-    that holds the data (default: pandas' ``explode``)."""
+    (:meth:`identity`); ``list_fix(column, others)`` is the fix for a column of lists and ``keep_fix(column)`` how
+    to keep the matching pairs of a table with pair labels, in the terms of the library that holds the data
+    (defaults: pandas' ``explode``; pyarrow's ``filter``, :func:`pyarrow_keep_matching`)."""
 
     label: str
     name: str
@@ -103,6 +104,7 @@ class ArrowRows:
     batches: Callable[[list[str]], Iterable[Any]]
     about: dict[str, Any] = field(default_factory=dict)
     list_fix: Callable[[str, list[str]], str] | None = None
+    keep_fix: Callable[[str], str] | None = None
     unit = "dataset"
     reader = "negmine"
 
@@ -130,14 +132,22 @@ class ArrowRows:
         return text
 
     def keep_matching(self, column: str) -> str:
-        """How to keep the matching pairs of a dataset whose rows carry pair labels, in ``datasets`` terms."""
-        return (f"mine those (e.g. ds = ds.filter(lambda row: row[{column!r}] == MATCH).remove_columns({column!r}), "
-                "MATCH being the dataset's value for a match; for negmine mine --pairs, save it with "
-                "ds.save_to_disk(DIR) and give DIR)")
+        """How to keep the matching pairs of a table whose rows carry pair labels (:mod:`negmine.io.pair_labels`),
+        in the terms of the library that holds it (``keep_fix``)."""
+        return (self.keep_fix or pyarrow_keep_matching)(column)
 
     def identity(self) -> dict[str, Any]:
         """What identifies the data, for the mining summary's ``pairs_input`` (:mod:`negmine.io.hf_datasets`)."""
         return dict(self.about)
+
+
+def pyarrow_keep_matching(column: str) -> str:
+    """How to keep the matching pairs of a ``pyarrow.Table`` with pair labels, in pyarrow terms (a
+    ``pyarrow.Table`` has no ``filter(lambda ...)``, which the ``datasets`` hint gave it; the test runs the snippet
+    as printed)."""
+    return (f"mine those (e.g. import pyarrow.compute as pc; table = table.filter(pc.equal(table[{column!r}], "
+            f"MATCH)).drop_columns([{column!r}]), MATCH being the table's value for a match; for negmine mine "
+            "--pairs, write it with pyarrow.parquet.write_table(table, 'pairs.parquet') and give that file)")
 
 
 def arrow_table_rows(table: Any, name: str | None = None) -> ArrowRows:
