@@ -75,8 +75,8 @@ def encode_desc() -> str:
 def advancing(update: Callable[[int], None] | None) -> Iterator[None]:
     """Within the block, :func:`advance` calls ``update`` (a bar's ``update``); None: it moves nothing.
 
-    Why: a caller's bar over texts (``negmine eval``'s ``encode corpus (model)``) moved only when a shard of 8192
-    texts was encoded, and the embedder's own bar, which moves each pass, is nested in it, so a log file shows only
+    Why: a caller's bar over texts (``negmine eval``'s ``encode corpus (model)``, mining's ``encode corpus``) moved
+    only when a shard of 8192 texts was encoded, and the embedder's own bar, which moves each pass, is nested in it, so a log file shows only
     the caller's: ``0/5183`` for the whole of SciFact's encoding. The embedder reports its passes through here, as
     the embedder interface (``encode(texts, prompt)``) has no room for a bar."""
     token = _ADVANCE.set(update)

@@ -50,7 +50,8 @@ def test_rerun_skips_finished_shards(tmp_path):
 
 def test_a_resumed_run_s_bar_counts_the_finished_shards(tmp_path, capsys):
     """A run resumed at shard 5 of 10 showed 'encode corpus: 0/5': the bar gave no sign of the finished half, and
-    its percentage was of what was left. It now starts at the finished shards, out of all of them."""
+    its percentage was of what was left. It now starts at the finished shards' texts, out of all the texts (the bar
+    counts texts since 2026-12-05: tests/engine/test_encode_progress.py)."""
     embedder = HashEmbedder(32)
     encode_to_store(LocalEngine(), functools.partial(_same, embedder), TEXTS, "p: ", tmp_path / "s.npy",
                     (embedder.fingerprint, embedder.dim), 4)
@@ -59,10 +60,10 @@ def test_a_resumed_run_s_bar_counts_the_finished_shards(tmp_path, capsys):
     encode_to_store(LocalEngine(), functools.partial(_same, embedder), TEXTS, "p: ", tmp_path / "s.npy",
                     (embedder.fingerprint, embedder.dim), 4, show_progress=True, desc="encode corpus")
     bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
-    shards = -(-len(set(TEXTS)) // 4)
-    assert any(line.startswith(f"encode corpus:  {100 * (shards - 1) // shards}%") and f"| {shards - 1}/{shards} ["
+    texts = len(set(TEXTS))
+    assert any(line.startswith(f"encode corpus:  {100 * (texts - 4) // texts}%") and f"| {texts - 4}/{texts} ["
                in line for line in bar), bar
-    assert f"| {shards}/{shards} [" in bar[-1] or f"| {shards}/{shards} [" in bar[-2], bar
+    assert f"| {texts}/{texts} [" in bar[-1] or f"| {texts}/{texts} [" in bar[-2], bar
 
 
 def test_cache_serves_a_new_store(tmp_path):

@@ -151,7 +151,13 @@ def _chunk_vectors(
 
 def _encode_part(embedder: Embedder, texts: list[str], prompt: str, bar) -> np.ndarray:
     """:func:`encode_checked`, ``bar`` moved by each of the embedder's passes (:func:`negmine.progress.advance`) and,
-    for an embedder that reports none, by the texts left at the end: never past the part's texts."""
+    for an embedder that reports none, by the texts left at the end: never past the part's texts.
+
+    Without a bar of its own the passes go on to the enclosing :func:`~negmine.progress.advancing` block, if any:
+    mining's worker task (:func:`negmine.engine.encode.encode_task`) encodes through here with no bar, inside the
+    driver's ``encode corpus`` bar when the engine runs the task in this process."""
+    if bar is None:
+        return encode_checked(embedder, texts, prompt)
     moved = 0
 
     def step(n: int) -> None:
@@ -160,10 +166,9 @@ def _encode_part(embedder: Embedder, texts: list[str], prompt: str, bar) -> np.n
         moved += n
         bar.update(n)
 
-    with advancing(step if bar is not None else None):
+    with advancing(step):
         vectors = encode_checked(embedder, texts, prompt)
-    if bar is not None:
-        bar.update(len(texts) - moved)
+    bar.update(len(texts) - moved)
     return vectors
 
 

@@ -9,6 +9,7 @@ killed run are skipped, so the run resumes at the first unfinished shard.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
@@ -18,6 +19,7 @@ from negmine.encode.embed import _plan, _Plan
 from negmine.encode.inflight import InFlight
 from negmine.engine.base import Engine, Setup
 from negmine.engine.store import EmbeddingStore
+from negmine.progress import advancing
 
 
 class EncodeResult(NamedTuple):
@@ -84,7 +86,7 @@ def encode_to_store(
     inflight = inflight if inflight is not None or shelf is None else InFlight(shelf)
     job = _Job(texts, prompt, embedder_id[0], store, plan, spans, shelf, inflight, desc)
     job.counts["resumed"] = sum(spans[s][1] - spans[s][0] for s in done)
-    with _bar(show_progress, len(spans), len(done), desc) as bar:
+    with _bar(show_progress, n_unique, job.counts["resumed"], desc) as bar:
         try:
             written = -1
             while True:
@@ -113,33 +115,59 @@ class _Job:
         self.waiting: set[int] = set()  # shards holding texts another run is encoding (this pass)
         self._missing: dict[int, tuple[np.ndarray, int | None]] = {}
         self._deferred: dict[int, np.ndarray] = {}  # per shard, the texts left aside in the last pass
+        self._shown = {s: u1 - u0 for s, (u0, u1) in spans.items() if store.is_done(s)}  # per shard, texts on the bar
+        self._passed: dict[int, int] = {}  # per shard sent out, texts of its task the model's passes moved the bar by
+        self._running: int | None = None  # the shard sent out last: the one a task run in this process works on
 
     def run_pass(self, engine: Engine, setup: Setup, bar, desc: str) -> None:
         """Serve the cache, leave aside the texts another run claims and encode the rest of every unfinished
         shard; a shard is marked done once all its texts are written."""
         self.waiting = set()
-        for s, vectors in engine.map(setup, encode_task, self._pending(bar), desc):
-            uids, token = self._missing.pop(s)
-            _write(self.store, self.plan, uids, vectors)
-            if self.shelf is not None:
-                self.shelf.put(self.plan.keys[self.plan.first[uids]], vectors)
-                self.inflight.release(token)
-            self._finish(s, bar)
-            self.counts["encoded"] += len(uids)
+        with advancing(functools.partial(self._advance, bar)):
+            for s, vectors in engine.map(setup, encode_task, self._pending(bar), desc):
+                uids, token = self._missing.pop(s)
+                _write(self.store, self.plan, uids, vectors)
+                if self.shelf is not None:
+                    self.shelf.put(self.plan.keys[self.plan.first[uids]], vectors)
+                    self.inflight.release(token)
+                self._move(s, len(uids) - self._passed.pop(s, 0), bar)
+                self._finish(s, bar)
+                self.counts["encoded"] += len(uids)
+
+    def _advance(self, bar, texts: int) -> None:
+        """A pass of the model over ``texts`` texts of the shard sent out last finished, reported in this process
+        (:func:`negmine.progress.advance`): the local engine runs each task here, one at a time, between sending
+        it and taking its result. Ray's workers are other processes; their shards move the bar when they return.
+        Never past the texts of the shard's task."""
+        s = self._running
+        if s is None or s not in self._missing:
+            return
+        texts = min(texts, len(self._missing[s][0]) - self._passed.get(s, 0))
+        self._passed[s] = self._passed.get(s, 0) + texts
+        self._move(s, texts, bar)
+
+    def _move(self, s: int, texts: int, bar) -> None:
+        """Move the bar by ``texts`` texts of shard ``s``, never past the shard's distinct texts."""
+        u0, u1 = self.spans[s]
+        texts = min(texts, u1 - u0 - self._shown.get(s, 0))
+        if texts > 0:
+            self._shown[s] = self._shown.get(s, 0) + texts
+            bar.update(texts)
 
     def _pending(self, bar) -> Iterator[tuple[int, tuple[str, list[str], str, str]]]:
         for s, (u0, u1) in self.spans.items():
             if self.store.is_done(s):  # e.g. finished meanwhile by a run sharing this work folder
                 self.counts["cached"] += len(self._deferred.pop(s, ()))
+                self._move(s, u1 - u0, bar)
                 continue
-            uids = self._uncached(s, self._deferred.pop(s, np.arange(u0, u1)))
+            uids = self._uncached(s, self._deferred.pop(s, np.arange(u0, u1)), bar)
             if not len(uids):
                 self._finish(s, bar)
                 continue
             token, uids = self._claim(s, uids)
             if not len(uids):
                 continue
-            self._missing[s] = (uids, token)
+            self._missing[s], self._running = (uids, token), s
             yield s, (self.prompt, [self.texts[int(self.plan.first[u])] for u in uids], self.fingerprint, self.desc)
 
     def _claim(self, s: int, uids: np.ndarray) -> tuple[int | None, np.ndarray]:
@@ -153,7 +181,7 @@ class _Job:
             self._deferred[s] = np.sort(np.concatenate([self._deferred.get(s, uids[:0]), uids[clash]]))
         return token, uids[~clash]
 
-    def _uncached(self, s: int, uids: np.ndarray) -> np.ndarray:
+    def _uncached(self, s: int, uids: np.ndarray, bar) -> np.ndarray:
         """Write what the cache holds of ``uids`` (texts of shard ``s`` not written yet); return the rest but
         what another run is encoding, which is kept for the next pass."""
         if self.shelf is None:
@@ -164,6 +192,7 @@ class _Job:
         if found.any():
             _write(self.store, self.plan, uids[found], cached)
             self.counts["cached"] += int(found.sum())
+            self._move(s, int(found.sum()), bar)
         if (elsewhere & ~found).any():
             self.waiting.add(s)
             self._deferred[s] = uids[elsewhere & ~found]
@@ -172,14 +201,16 @@ class _Job:
     def _finish(self, s: int, bar) -> None:
         if s not in self.waiting:
             self.store.mark_done(s)
-            bar.update(1)
+            self._move(s, self.spans[s][1] - self.spans[s][0], bar)
 
 
 def _bar(show: bool, total: int, finished: int, desc: str):
-    """Progress over all ``total`` shards, from the ``finished`` ones a stopped run left (a resumed run showed
-    ``0/5`` of what was left, with no sign of the 5 done); tqdm's rate and ETA count this run's shards only."""
+    """Progress over all ``total`` distinct texts, from the ``finished`` ones of the shards a stopped run left (a
+    resumed run showed ``0/5`` of what was left, with no sign of the 5 done); tqdm's rate and ETA count this run's
+    texts only. Texts, not shards: a bar of shards of 8192 texts stood at ``0/1`` in a log file for the whole
+    encoding of a corpus that small (the model's own bar, which moves each pass, is nested and not drawn there)."""
     from tqdm.auto import tqdm
 
     from negmine.progress import bar_shown
 
-    return tqdm(total=total, initial=finished, desc=desc, unit="shard", disable=not bar_shown(show))
+    return tqdm(total=total, initial=finished, desc=desc, unit="text", disable=not bar_shown(show))
