@@ -40,6 +40,18 @@ def bar_shown(show: bool, stream=None) -> bool:
     return _draws_in_place(tqdm, sys.stderr if stream is None else stream)
 
 
+def library_bars_shown(show: bool, stream=None) -> bool:
+    """Whether other libraries' bars (transformers' ``Loading weights``, datasets' ``Generating train split``:
+    :mod:`negmine.library_bars`) are drawn: with progress on (``show``) and where bars draw in place, a terminal or
+    a notebook. Not in a log file, even as the outermost bar: there negmine's own bars say how far a run is, and
+    the libraries' only added lines between them (the demo's quickstart: 7 such bars in its logs)."""
+    if not show:
+        return False
+    from tqdm.auto import tqdm
+
+    return _draws_in_place(tqdm, sys.stderr if stream is None else stream)
+
+
 def _draws_in_place(tqdm_class: type, stream) -> bool:
     """A terminal, or tqdm's notebook bars (``tqdm.auto`` picks them in a Jupyter kernel, where stderr is no
     terminal but each bar is a widget of its own)."""

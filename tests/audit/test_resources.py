@@ -107,16 +107,21 @@ def test_every_teacher_is_checked_before_the_first_loads(tmp_path, monkeypatch, 
     assert loaded == []
 
 
-def test_no_progress_also_hides_the_cross_encoders_weight_loading_bar(tiny_cross_encoder_path, capfd):
-    """`negmine audit m.jsonl --cross-encoder CE --no-progress` printed one bar: "Loading weights: 100%| 41/41"."""
+def test_no_progress_also_hides_the_cross_encoders_weight_loading_bar(tiny_cross_encoder_path, capfd, monkeypatch):
+    """`negmine audit m.jsonl --cross-encoder CE --no-progress` printed one bar: "Loading weights: 100%| 41/41".
+    Since 2026-12-05 a log file (stderr no terminal) with progress on hides it too; a terminal keeps it."""
     import transformers
     from transformers.utils import logging as hf_logging
 
     from negmine.audit.resources import load_cross_encoder
 
-    load_cross_encoder(str(tiny_cross_encoder_path), "cpu", show_progress=True)
+    with monkeypatch.context() as terminal:
+        terminal.setattr("sys.stderr.isatty", lambda: True, raising=False)
+        load_cross_encoder(str(tiny_cross_encoder_path), "cpu", show_progress=True)
     if int(transformers.__version__.split(".")[0]) >= 5:  # 4.x draws no bar for a one-file checkpoint
         assert "Loading weights" in capfd.readouterr().err
+    load_cross_encoder(str(tiny_cross_encoder_path), "cpu", show_progress=True)
+    assert "Loading weights" not in capfd.readouterr().err, "a log file: negmine's bars only"
     load_cross_encoder(str(tiny_cross_encoder_path), "cpu", show_progress=False)
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()

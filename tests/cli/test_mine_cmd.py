@@ -743,12 +743,24 @@ def test_mine_cli_without_progress_silences_datasets_bars_and_hub_retries_and_re
     for name in ("shown", "quiet"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in HF_ROWS), "utf-8")
+    import negmine.progress
+
     before = _hub_state(hf_datasets)
-    shown = runner.invoke(build_app(), [
-        "mine", "--pairs", f"hf:{tmp_path / 'shown'}:train", "--model", str(tiny_model_path), "--num-negatives", "2",
-        "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "shown.jsonl"), "--progress"])
+    with monkeypatch.context() as terminal:  # the runner's stderr is no terminal: as if it were one
+        terminal.setattr(negmine.progress, "_draws_in_place", lambda tqdm_class, stream: True)
+        shown = runner.invoke(build_app(), [
+            "mine", "--pairs", f"hf:{tmp_path / 'shown'}:train", "--model", str(tiny_model_path), "--num-negatives",
+            "2", "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "shown.jsonl"), "--progress"])
     assert shown.exit_code == 0, shown.output
     assert "Generating train split" in shown.stderr  # the bar the test looks for, drawn with --progress
+    (tmp_path / "logged").mkdir()
+    (tmp_path / "logged" / "train.jsonl").write_text((tmp_path / "quiet" / "train.jsonl").read_text("utf-8"), "utf-8")
+    logged = runner.invoke(build_app(), [  # --progress, stderr no terminal (a log file): negmine's bars only
+        "mine", "--pairs", f"hf:{tmp_path / 'logged'}:train", "--model", str(tiny_model_path), "--num-negatives", "2",
+        "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "logged.jsonl"), "--progress"])
+    assert logged.exit_code == 0, logged.output
+    assert "Generating" not in logged.stderr and "encode corpus" in logged.stderr
+    assert _hub_state(hf_datasets) == before
     quiet = _mine_pairs(tmp_path, f"hf:{tmp_path / 'quiet'}:train", tmp_path / "quiet.jsonl", tiny_model_path)
     assert quiet.exit_code == 0, quiet.output
     assert "Generating" not in quiet.stderr and "%|" not in quiet.stderr

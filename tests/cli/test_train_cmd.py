@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -442,3 +443,45 @@ def test_train_cli_says_when_a_negative_fn_margin_masks_every_negative(tmp_path,
     assert lines[1].startswith("warning: false-negative masking with fn_margin (--fn-margin) -1.0 masked every one of "
                                "step 1's 44 candidate negatives (44), so its loss was 0")
     assert [e["loss"] for e in json.loads((tmp_path / "o" / "negmine_train.json").read_text())["result"]["loss_history"]] == [0.0, 0.0]
+
+
+def _library_switches() -> tuple:
+    """The process-wide progress switches of the libraries negmine turns off for a run (negmine.library_bars)."""
+    import importlib
+
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    from negmine.library_bars import WIDGET_MODULES
+
+    widget = next((getattr(sys.modules[name], "tqdm") for name in WIDGET_MODULES if name in sys.modules), None)
+    return (datasets.are_progress_bars_disabled(), hf_logging.is_progress_bar_enabled(), hf_logging.tqdm,
+            dict(importlib.import_module("huggingface_hub.utils.tqdm").progress_bar_states), widget)
+
+
+OTHER_LIBRARIES_BARS = ("Loading weights", "Computing widget examples", "Writing model shards")
+"""What transformers and sentence-transformers drew on stderr in the quickstart's `negmine train` (2026-12-05)."""
+
+
+def test_train_cli_leaves_other_libraries_bars_out_of_a_log_file_and_restores_their_switches(
+        tmp_path, tiny_model_path, monkeypatch):
+    """`negmine train ... 2>log` wrote transformers' 'Loading weights' and 'Writing model shards' bars and
+    sentence-transformers' 'Computing widget examples' among the trainer's: in a log file (and with --no-progress)
+    negmine's own bars only. On a terminal with progress on, the load and save bars stay (a large model's take
+    minutes); the widget bar never shows (a model card's sample sentences). The switches are put back after."""
+    import negmine.progress
+
+    mined = _mined(tmp_path / "m.jsonl")
+    before = _library_switches()
+    logged = runner.invoke(build_app(), _base_args(mined, tmp_path / "logged", tiny_model_path)
+                           + ["--logging-steps", "1", "--progress"])
+    assert logged.exit_code == 0, logged.output
+    assert [bar for bar in OTHER_LIBRARIES_BARS if bar in logged.stderr] == [], logged.stderr
+    assert "'loss'" in logged.stderr and "2/2 [" in logged.stderr, "the trainer's bar and log lines are kept"
+    assert _library_switches() == before
+    with monkeypatch.context() as terminal:  # the runner's stderr is no terminal: as if it were one
+        terminal.setattr(negmine.progress, "_draws_in_place", lambda tqdm_class, stream: True)
+        shown = runner.invoke(build_app(), _base_args(mined, tmp_path / "shown", tiny_model_path) + ["--progress"])
+    assert shown.exit_code == 0, shown.output
+    assert [bar for bar in OTHER_LIBRARIES_BARS if bar in shown.stderr] == ["Loading weights", "Writing model shards"]
+    assert _library_switches() == before

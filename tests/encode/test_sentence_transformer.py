@@ -178,18 +178,25 @@ def test_empty_input(tiny_embedder):
     assert emb.encode([]).shape == (0, emb.dim)
 
 
-def test_no_progress_also_hides_the_weight_loading_bars_and_restores_the_switch(tiny_model_path, capfd):
+def test_no_progress_also_hides_the_weight_loading_bars_and_restores_the_switch(tiny_model_path, capfd, monkeypatch):
+    """--no-progress, and since 2026-12-05 a log file (stderr no terminal) with progress on, hide transformers'
+    "Loading weights" (in the demo's quickstart logs, one per model load); a terminal with progress on keeps it."""
     import transformers
     from transformers.utils import logging as hf_logging
 
     from negmine.encode.sentence_transformer import load_sentence_transformer
 
-    load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=True))
+    with monkeypatch.context() as terminal:
+        terminal.setattr("sys.stderr.isatty", lambda: True, raising=False)
+        load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=True))
     shown = capfd.readouterr().err
     # transformers 5 draws a "Loading weights" bar; 4.x (the floor is 4.47) draws none for a one-file checkpoint
     # (only "Loading checkpoint shards" for sharded ones), so there the test checks the hiding and the switch only
     if int(transformers.__version__.split(".")[0]) >= 5:
         assert "Loading weights" in shown
+    load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=True))
+    assert "Loading weights" not in capfd.readouterr().err, "a log file: negmine's bars only"
+    assert hf_logging.is_progress_bar_enabled()
     load_sentence_transformer(EncoderConfig(model=str(tiny_model_path), show_progress=False))
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()
@@ -321,14 +328,19 @@ def test_transformers_bars_inside_another_bar_are_drawn_on_a_terminal_only(capfd
             for _ in hf_logging.tqdm(range(2), desc="Writing model shards"):
                 pass
     err = capfd.readouterr().err
-    assert "outermost bar" in err and "trainer" in err
+    assert "trainer" in err, "negmine's (the trainer's) bar is drawn in a log file"
+    assert "outermost bar" not in err, "since 2026-12-05 transformers' bars are not drawn in a log file at all"
     assert "Writing model shards" not in err and "\x1b[" not in err
     assert hf_logging.tqdm is factory, "transformers' factory is put back"
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
-    with transformers_bars(True), tqdm(total=1, desc="trainer"):
-        for _ in hf_logging.tqdm(range(2), desc="Writing model shards"):
+    with transformers_bars(True):
+        for _ in hf_logging.tqdm(range(2), desc="outermost bar"):
             pass
-    assert "Writing model shards" in capfd.readouterr().err, "on a terminal the nested bar is drawn"
+        with tqdm(total=1, desc="trainer"):
+            for _ in hf_logging.tqdm(range(2), desc="Writing model shards"):
+                pass
+    err = capfd.readouterr().err
+    assert "outermost bar" in err and "Writing model shards" in err, "on a terminal both are drawn"
 
 
 def test_the_text_bar_says_what_its_caller_encodes(load_tiny, capsys, monkeypatch):

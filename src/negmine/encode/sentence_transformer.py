@@ -234,23 +234,23 @@ def damaged_weights_error(what: str, name: str, err: BaseException) -> ConfigErr
 
 @contextlib.contextmanager
 def transformers_bars(show: bool):
-    """transformers' own progress bars ("Loading weights", "Writing model shards") only when progress is shown
-    (``--no-progress`` hides them too), and, shown, nested in another bar only where that draws in place
-    (:func:`negmine.progress.bar_shown`): a checkpoint saved during training drew "Writing model shards" under the
-    trainer's bar, which left a cursor move (``ESC[A``) in a log file per checkpoint. The library-wide switch and
-    transformers' bar factory are put back as they were."""
+    """Around a model's load, save or training: the libraries' own progress bars ("Loading weights", "Writing model
+    shards", "Computing widget examples") only when progress is shown on a terminal
+    (:func:`negmine.library_bars.library_bars`: ``--no-progress`` or a log file hides them), and, shown, nested in
+    another bar only where that draws in place (:func:`negmine.progress.bar_shown`): a checkpoint saved during
+    training drew "Writing model shards" under the trainer's bar, which left a cursor move (``ESC[A``) in a log file
+    per checkpoint. The libraries' switches and transformers' bar factory are put back as they were."""
     from transformers.utils import logging as hf_logging
 
-    was_on, factory = hf_logging.is_progress_bar_enabled(), hf_logging.tqdm
-    if not show and was_on:
-        hf_logging.disable_progress_bar()
-    hf_logging.tqdm = _NestedBarRule(factory)
-    try:
-        yield
-    finally:
-        hf_logging.tqdm = factory
-        if was_on and not hf_logging.is_progress_bar_enabled():
-            hf_logging.enable_progress_bar()
+    from negmine.library_bars import library_bars
+
+    factory = hf_logging.tqdm
+    with library_bars(show):
+        hf_logging.tqdm = _NestedBarRule(factory)
+        try:
+            yield
+        finally:
+            hf_logging.tqdm = factory
 
 
 class _NestedBarRule:

@@ -17,9 +17,7 @@ Rows are read in Arrow batches of the columns used (``with_format("arrow")``, wh
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
-import logging
 import os
 import warnings
 from pathlib import Path
@@ -263,36 +261,18 @@ def reads_datasets(pairs: str | Path | None) -> bool:
 
 @contextlib.contextmanager
 def quiet_datasets(pairs: str | Path | None, show_progress: bool) -> Iterator[None]:
-    """Without progress (``--no-progress``, or stderr not a terminal) and with ``pairs`` read through ``datasets``:
-    ``datasets``' and the hub's progress bars off and the hub's warnings (its retry lines, 5 over about 23 s without
-    network) dropped while the block runs, then each put back as it was: both are global settings of the process
-    (a notebook's own bars must survive a mine). A ``HF_DATASETS_DISABLE_PROGRESS_BARS`` or
-    ``HF_HUB_DISABLE_PROGRESS_BARS`` the user set wins. ``datasets``' own warnings (e.g. "Using the latest cached
-    version") are kept."""
-    if show_progress or not reads_datasets(pairs):
+    """With ``pairs`` read through ``datasets`` and progress not shown on a terminal (``--no-progress``, or stderr
+    a log file): ``datasets``' and the hub's progress bars off and, with ``--no-progress``, the hub's warnings (its
+    retry lines, 5 over about 23 s without network) dropped while the block runs, then each put back as it was
+    (:func:`negmine.library_bars.library_bars`, which says why). ``datasets``' own warnings (e.g. "Using the latest
+    cached version") are kept."""
+    if not reads_datasets(pairs):
         yield
         return
-    import datasets
+    from negmine.library_bars import library_bars
 
-    hub_bars = importlib.import_module("huggingface_hub.utils.tqdm")  # the module (the attribute is a class)
-    hub_logger = logging.getLogger("huggingface_hub")
-    level, hub_states = hub_logger.level, dict(hub_bars.progress_bar_states)
-    datasets_free = datasets.config.HF_DATASETS_DISABLE_PROGRESS_BARS is None
-    datasets_on = not datasets.are_progress_bars_disabled()
-    hub_free = importlib.import_module("huggingface_hub.constants").HF_HUB_DISABLE_PROGRESS_BARS is None
-    try:
-        hub_logger.setLevel(logging.ERROR)
-        if datasets_free:
-            datasets.disable_progress_bars()
-        if hub_free:
-            hub_bars.disable_progress_bars()
+    with library_bars(show_progress, hub_retries=True):
         yield
-    finally:
-        hub_logger.setLevel(level)
-        hub_bars.progress_bar_states.clear()
-        hub_bars.progress_bar_states.update(hub_states)
-        if datasets_free and datasets_on:
-            datasets.enable_progress_bars()
 
 
 def _first_line(err: Exception) -> str:
