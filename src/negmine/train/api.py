@@ -614,11 +614,12 @@ class _TrainRun:
         callbacks += [EvaluateAtEnd(), EvaluateEpochBeforeCheckpoint()] if self.evaluator else []
         self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=checkpoint is not None)
         callbacks += [self.part_timings, *extra_callbacks]
-        with model_card_bar(self.model, self.config.show_progress):
-            trainer = MeasuringTrainer(
-                model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss,
-                callbacks=callbacks, evaluator=self.evaluator,
-            )
+        # built inside train()'s transformers_bars block: sentence-transformers' "Computing widget examples" bar,
+        # drawn here by the model card, is off (negmine.library_bars)
+        trainer = MeasuringTrainer(
+            model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss,
+            callbacks=callbacks, evaluator=self.evaluator,
+        )
         if not self.config.show_progress:
             quiet_log(trainer)
         elif self.evaluator is not None:
@@ -683,26 +684,6 @@ def quiet_log(trainer) -> None:
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)
-
-
-@contextlib.contextmanager
-def model_card_bar(model, show: bool) -> Iterator[None]:
-    """Building the trainer, sentence-transformers' model card draws a "Computing widget examples" tqdm bar that
-    has no switch (tqdm's ``TQDM_DISABLE`` is read once, at import): without ``show`` the module drawing it gets a
-    disabled tqdm for the block."""
-    import inspect
-
-    card = getattr(model, "model_card_data", None)
-    module = inspect.getmodule(type(card).set_widget_examples) if hasattr(card, "set_widget_examples") else None
-    bar = getattr(module, "tqdm", None)
-    if show or bar is None:
-        yield
-        return
-    module.tqdm = partial(bar, disable=True)
-    try:
-        yield
-    finally:
-        module.tqdm = bar
 
 
 def _checkpoint_step(checkpoint: str) -> int:
