@@ -143,3 +143,27 @@ def test_lone_surrogate_in_a_jsonl_corpus_table_names_line_and_column(write_rows
 def test_a_text_of_only_invisible_characters_is_empty(write_text):
     path = write_text("c.csv", "id,text\n1,visible\n2,\u200b\u2060\n")
     assert "field 'text': data row 2: empty text (nothing left after stripping whitespace and the invisible characters U+200B, U+2060)" in _error(path)
+
+
+@pytest.mark.parametrize("name", ["big.csv", "big.jsonl", "big.parquet"])
+def test_a_digest_given_holds_the_files_hash_and_changes_nothing_read(tmp_path, name):
+    """``digest`` is the whole file's sha256 once it is read, for a file of several of the readers' buffers (CSV:
+    pyarrow reads blocks through the hashing file object; Parquet: hashed after the rows), and the corpus read is
+    the one read without it."""
+    import hashlib
+    import json
+
+    texts = [f"document {i} " + "word " * (i % 50) for i in range(30000)]
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        path.write_text("id,text\n" + "".join(f'{i},"{t}"\n' for i, t in enumerate(texts)), encoding="utf-8")
+    elif name.endswith(".jsonl"):
+        path.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)),
+                        encoding="utf-8")
+    else:
+        pq.write_table(pa.table({"id": [str(i) for i in range(len(texts))], "text": texts}), path)
+    digest = hashlib.sha256()
+    hashed = read_corpus_file(path, digest=digest)
+    plain = read_corpus_file(path)
+    assert digest.hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert list(hashed.ids) == list(plain.ids) and list(hashed.texts) == list(plain.texts)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -377,3 +378,46 @@ def test_a_label_column_with_one_value_or_named_as_a_text_column_is_accepted(wri
     assert data.qrels.judgments == {"q1": {"d1": 1}, "q2": {"d2": 1}}
     data = load_pairs(write_text("s.csv", "query,score\na,b\nc,d\n"), positive_column="score")
     assert data.corpus.texts == ["b", "d"]
+
+
+# --- the record of the corpus file read ------------------------------------------------------------------------
+
+
+def _corpus_files(write_text, folder: Path) -> list[Path]:
+    """One corpus in each format the reader takes, the JSONL ones with a byte-order mark, CRLF and a blank line
+    (the hash is the file's own, all of them included), the CSV one with a quoted comma."""
+    texts = ["Sleep is rest.", "Caffeine wakes you.", "Sleep happens at night."]
+    beir = "\ufeff" + "".join(json.dumps({"_id": f"d{i}", "text": t}) + "\r\n" for i, t in enumerate(texts)) + "\n"
+    plain = "".join(json.dumps({"text": t}) + "\n\n" for t in texts)
+    csv = "id,text\n" + "".join(f'd{i},"{t}, ok"\n' for i, t in enumerate(texts))
+    tsv = "id\ttext\n" + "".join(f"d{i}\t{t}\n" for i, t in enumerate(texts))
+    parquet = _parquet(folder / "c.parquet", {"id": pa.array([f"d{i}" for i in range(3)]), "text": pa.array(texts)})
+    return [write_text("beir.jsonl", beir), write_text("plain.jsonl", plain), write_text("c.csv", csv),
+            write_text("c.tsv", tsv), parquet]
+
+
+def test_the_origin_records_the_corpus_file_read(write_rows, write_text, tmp_path):
+    """With a corpus file, ``origin`` (the mining summary's ``pairs_input``) described the pairs file only: it now
+    also holds the corpus's resolved path, size and sha256 (the file's own, what sha256sum prints), in every format
+    the corpus reader takes; nothing of a corpus when none is given."""
+    import hashlib
+
+    pairs = write_rows("pairs.jsonl", ROWS)
+    assert "corpus" not in read_pairs(pairs).dataset.origin
+    for corpus in _corpus_files(write_text, tmp_path):
+        origin = read_pairs(pairs, corpus).dataset.origin
+        assert origin["corpus"] == {"path": str(corpus.resolve()), "bytes": corpus.stat().st_size,
+                                    "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest()}, corpus.name
+        assert origin["path"] == str(pairs.resolve())
+
+
+def test_the_corpus_record_changes_with_one_line(write_rows, write_text, tmp_path):
+    """One corpus line changed (same size) gives another ``sha256`` and leaves the rest of the origin as it was."""
+    pairs = write_rows("pairs.jsonl", ROWS)
+    for corpus in _corpus_files(write_text, tmp_path)[:4]:  # the text formats: one line edited in place
+        before = read_pairs(pairs, corpus).dataset.origin
+        corpus.write_bytes(corpus.read_bytes().replace(b"Sleep is rest.", b"Sleep is calm."))
+        after = read_pairs(pairs, corpus).dataset.origin
+        assert after["corpus"]["sha256"] != before["corpus"]["sha256"], corpus.name
+        assert after["corpus"]["bytes"] == before["corpus"]["bytes"]
+        assert {**after, "corpus": None} == {**before, "corpus": None}

@@ -1085,3 +1085,35 @@ def test_the_summary_records_which_beir_files_were_read(beir_dir, tmp_path):
     assert changed["corpus"]["sha256"] != recorded["corpus"]["sha256"]
     assert changed["corpus"]["sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest()
     assert (changed["queries"], changed["qrels"]) == (recorded["queries"], recorded["qrels"])
+
+
+def test_the_summary_records_which_corpus_file_pairs_were_mined_against(beir_dir, tmp_path):
+    """``--pairs FILE --corpus CORPUS``: ``pairs_input`` described the pairs file only, so a corpus edited between
+    two runs left the same summary. It now holds the corpus's path, size and sha256 too, the summary otherwise
+    byte-identical but for its timings across two runs, and another corpus sha256 (only) when one corpus line
+    changes."""
+    import hashlib
+
+    corpus = beir_dir / "corpus.jsonl"
+    docs = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"query": f"about {doc['_id']}", "positive": f"{doc['title']} {doc['text']}"})
+                             + "\n" for doc in docs[:6]), encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    config = dataclasses.replace(make_config(beir_dir, out), data=DataConfig(pairs=pairs, corpus=corpus))
+    summary = out.with_name("o.summary.json")
+    texts = []
+    for _ in range(2):
+        mine(config, embedder=HashEmbedder())
+        texts.append(_summary_without_timings(summary))
+    assert texts[1] == texts[0]
+    recorded = json.loads(texts[0])["pairs_input"]
+    assert recorded["corpus"] == {"path": str(corpus.resolve()), "bytes": corpus.stat().st_size,
+                                  "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest()}
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[-1] = lines[-1].replace('"text": "', '"text": "x', 1)
+    corpus.write_text("".join(lines), encoding="utf-8")
+    mine(config, embedder=HashEmbedder())
+    changed = json.loads(summary.read_text(encoding="utf-8"))["pairs_input"]
+    assert changed["corpus"]["sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest() != recorded["corpus"]["sha256"]
+    assert {**changed, "corpus": None} == {**recorded, "corpus": None}

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Sequence
 from negmine.config import check_unknown_qrels
 from negmine.errors import InputError, field_option, field_setting
 from negmine.io.files import (
-    BYTE_ORDER_MARK, file_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
+    BYTE_ORDER_MARK, hashed_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
 )
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
@@ -438,5 +438,4 @@ def beir_origin(paths: dict[str, Path], digests: dict[str, Any]) -> dict[str, An
     ``queries``, ``qrels``) its resolved path, size and sha256 (the file's own, as ``sha256sum`` prints it; fed by
     the reading pass). The recorded config names the folder or files only, which may hold other data by the time
     someone reruns it."""
-    return {"kind": "beir", **{role: {**file_identity(path), "sha256": digests[role].hexdigest()}
-                               for role, path in paths.items()}}
+    return {"kind": "beir", **{role: hashed_identity(path, digests[role]) for role, path in paths.items()}}

@@ -24,12 +24,14 @@ from negmine.io.text_column import TextColumnBuilder
 from negmine.io.table import MISSING, Where, cell_error, check_parquet_types, iter_table, table_columns, table_format
 
 
-def read_corpus_file(path: str | Path, text_column: str | None = None) -> Corpus:
-    """Read and validate a corpus file of any supported format (see module docstring)."""
+def read_corpus_file(path: str | Path, text_column: str | None = None, digest: Any = None) -> Corpus:
+    """Read and validate a corpus file of any supported format (see module docstring). ``digest`` (a ``hashlib``
+    object) holds the file's hash once it is read (:func:`negmine.io.table.iter_table`), for the record of a
+    ``--pairs`` run's corpus."""
     path = require_file(path, "corpus file")
     columns = table_columns(path)
     if table_format(path) == "jsonl" and "_id" in columns and text_column is None:
-        return read_corpus(path)
+        return read_corpus(path, digest)
     text_col = pick_column(
         path, columns, text_column, CORPUS_TEXT_COLUMNS, "corpus text", "rename the document text column to 'text'"
     )
@@ -38,14 +40,14 @@ def read_corpus_file(path: str | Path, text_column: str | None = None) -> Corpus
     title_col = "title" if ("title" in columns or jsonl_rows) and text_col != "title" else None
     wanted = [c for c in (text_col, title_col, id_col) if c is not None]
     check_parquet_types(path, {c: "id" if c == id_col else "text" for c in wanted})
-    return _read(path, wanted, id_col is not None, title_col is not None)
+    return _read(path, wanted, id_col is not None, title_col is not None, digest)
 
 
-def _read(path: Path, wanted: list[str], has_id: bool, has_title: bool) -> TextTable:
+def _read(path: Path, wanted: list[str], has_id: bool, has_title: bool, digest: Any = None) -> TextTable:
     """Ids and texts of every row; duplicate ids are rejected once the table is read (with both rows)."""
     rows, lines = array("q"), array("q")  # where each document came from (line -1: not JSONL)
     with TextColumnBuilder() as ids, TextColumnBuilder() as texts:
-        for where, values in iter_table(path, wanted):
+        for where, values in iter_table(path, wanted, digest):
             text = values[0]
             title = values[1] if has_title else ""
             ids.append(_cell_id(path, where, wanted[-1], values[-1]) if has_id else f"d{where.row}")

@@ -31,6 +31,14 @@ def file_identity(path: str | Path) -> dict[str, Any]:
     return {"path": str(path.resolve()), "bytes": path.stat().st_size}
 
 
+def hashed_identity(path: str | Path, digest: Any) -> dict[str, Any]:
+    """:func:`file_identity` with ``sha256``, the hex of ``digest`` once the file was read through it to its end
+    (:func:`iter_lines`, :func:`hashed_reader`): the record of a BEIR file, a ``--pairs`` run's ``--corpus`` file,
+    ``eval``'s data files and the file ``audit`` judged. The path and size alone do not tell an edited file from
+    the one read before."""
+    return {**file_identity(path), "sha256": digest.hexdigest()}
+
+
 def iter_lines(path: str | Path, first_field: str | None = None, digest: Any = None) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` for each non-blank line, 1-based, without the line ending.
 
@@ -88,6 +96,14 @@ def hashed_reader(path: Path, digest: Any, buffer_size: int = 1 << 20) -> io.Buf
     """``open(path, "rb")`` feeding ``digest`` the bytes it reads, a buffer (1 MiB) at a time (:class:`_HashedFile`):
     once the file is read to its end, ``digest`` is the file's hash."""
     return io.BufferedReader(_HashedFile(path, digest), buffer_size)
+
+
+def hash_file(path: Path, digest: Any) -> None:
+    """Feed ``digest`` every byte of ``path``, for a reader that does not read the whole file (a Parquet file's
+    column chunks): a pass of its own, as :func:`hashed_reader` does it."""
+    with hashed_reader(path, digest) as handle:
+        while handle.read(1 << 20):
+            pass
 
 
 BYTE_ORDER_MARK = "\ufeff"

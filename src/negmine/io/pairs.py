@@ -34,7 +34,7 @@ from typing import Any, Container
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
 from negmine.io.corpus_file import read_corpus_file
-from negmine.io.files import require_file
+from negmine.io.files import hashed_identity, require_file
 from negmine.io.pair_labels import check_pair_labels
 from negmine.io.records import Corpus, Dataset, Qrels, TextTable
 from negmine.io.row_source import FileRows, RowSource
@@ -188,10 +188,13 @@ def read_pairs_from(
     """Load the pairs of any row source (a file, a Hugging Face dataset: :mod:`negmine.io.row_source`), fully
     validated before the corpus file is read. The Dataset's ``origin`` is the source's identity (path, fingerprint,
     revision: :meth:`~negmine.io.row_source.RowSource.identity`) with the rows read and their sha256: a fingerprint
-    alone may not tell two versions apart (datasets gives a random one after a transform it cannot hash)."""
+    alone may not tell two versions apart (datasets gives a random one after a transform it cannot hash). With a
+    ``corpus`` file, ``origin["corpus"]`` is its path, size and sha256 (hashed as it is read), as a BEIR folder's
+    files are recorded: the positives are matched to its documents and the negatives drawn from it."""
     query_col, positive_col = pair_columns(source, query_column, positive_column)
     rows = _read_pair_rows(source, query_col, positive_col)
-    base = read_corpus_file(corpus) if corpus is not None else None
+    corpus_digest = hashlib.sha256()
+    base = read_corpus_file(corpus, digest=corpus_digest) if corpus is not None else None
     docs, doc_of, added = _corpus_with_positives(rows, base, source.label)
     judgments: dict[str, dict[str, int]] = {}
     duplicates = 0
@@ -201,7 +204,8 @@ def read_pairs_from(
         duplicates += doc_id in judged
         judged[doc_id] = 1
     queries = TextTable(rows.query_ids, rows.query_texts, source=source.label)
-    origin = {**source.identity(), "rows": len(rows.pairs), "rows_sha256": rows.digest.hexdigest()}
+    origin = {**source.identity(), "rows": len(rows.pairs), "rows_sha256": rows.digest.hexdigest(),
+              **({"corpus": hashed_identity(corpus, corpus_digest)} if corpus is not None else {})}
     dataset = Dataset(docs, queries, Qrels(judgments, source=source.label), name=source.name, origin=origin)
     return PairsLoad(dataset, len(rows.pairs), len(rows.positive_row), duplicates, added)
 

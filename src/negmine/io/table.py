@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from negmine.errors import InputError
-from negmine.io.files import invisible_note, is_blank, require_file, utf8_problem
+from negmine.io.files import hash_file, hashed_reader, invisible_note, is_blank, require_file, utf8_problem
 from negmine.io.jsonl import iter_jsonl, json_type
 
 TABLE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
@@ -92,21 +92,25 @@ def table_columns(path: str | Path) -> list[str]:
                          f"as UTF-8 (e.g. iconv -f latin1 -t utf-8 {path.name} > utf8-{path.name})") from None
 
 
-def iter_table(path: str | Path, columns: list[str]) -> Iterator[tuple[Where, list[Any]]]:
+def iter_table(path: str | Path, columns: list[str], digest: Any = None) -> Iterator[tuple[Where, list[Any]]]:
     """Yield ``(where, values)`` with one value per requested column, in file order.
 
     JSONL values are the decoded JSON values (:data:`MISSING` when the key is absent); CSV values are
     strings; Parquet values are whatever the column holds (check types with :func:`check_parquet_types`).
     A JSONL string UTF-8 cannot store (a lone surrogate escape) is an InputError at its line and column.
+
+    ``digest`` (a ``hashlib`` object), when given, holds the file's hash once every row is read: JSONL and CSV/TSV
+    feed it the bytes as they are read (:func:`negmine.io.files.hashed_reader`); a Parquet file is hashed in a pass
+    of its own after the rows, since pyarrow reads only the column chunks asked for, not every byte.
     """
     path = require_file(path)
     fmt = table_format(path)
     if fmt == "jsonl":
-        for row, (line, obj) in enumerate(iter_jsonl(path), start=1):
+        for row, (line, obj) in enumerate(iter_jsonl(path, digest), start=1):
             where = Where(row, line)
             yield where, _jsonl_values(path, where, obj, columns)
         return
-    yield from batch_rows(_batches(path, fmt, columns), columns)
+    yield from batch_rows(_batches(path, fmt, columns, digest), columns)
 
 
 def batch_rows(batches: Iterable[Any], columns: list[str]) -> Iterator[tuple[Where, list[Any]]]:
@@ -176,10 +180,11 @@ def _parquet_file(path: Path):
         raise InputError(path, None, None, f"not a readable Parquet file: {err}") from None
 
 
-def _open_csv(path: Path, fmt: str, columns: list[str] | None) -> tuple[Any, list[Any]]:
+def _open_csv(path: Path, fmt: str, columns: list[str] | None, source: Any = None) -> tuple[Any, list[Any]]:
     """A streaming pyarrow CSV reader and the list its bad-row handler fills (for line numbers).
 
-    ``columns`` (read as strings) restricts what is decoded.
+    ``columns`` (read as strings) restricts what is decoded; ``source``: a file object open on ``path`` to read
+    from instead (:func:`negmine.io.files.hashed_reader`).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -202,13 +207,16 @@ def _open_csv(path: Path, fmt: str, columns: list[str] | None) -> tuple[Any, lis
     if columns is not None:
         convert = pacsv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in columns})
     try:
-        return pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert), bad_rows
+        opened = pacsv.open_csv(path if source is None else source, read_options=read, parse_options=parse,
+                                convert_options=convert)
+        return opened, bad_rows
     except pa.ArrowException as err:
         raise _csv_error(path, err, bad_rows) from None
 
 
-def _batches(path: Path, fmt: str, columns: list[str]) -> Iterator[Any]:
-    """Record batches of ``columns``; pyarrow errors become InputErrors naming the file."""
+def _batches(path: Path, fmt: str, columns: list[str], digest: Any = None) -> Iterator[Any]:
+    """Record batches of ``columns``; pyarrow errors become InputErrors naming the file. ``digest``: see
+    :func:`iter_table`."""
     import pyarrow as pa
 
     if fmt == "parquet":
@@ -216,8 +224,21 @@ def _batches(path: Path, fmt: str, columns: list[str]) -> Iterator[Any]:
             yield from _parquet_file(path).iter_batches(batch_size=BATCH_ROWS, columns=columns)
         except pa.ArrowException as err:
             raise InputError(path, None, None, f"cannot read Parquet data: {err}") from None
+        if digest is not None:
+            hash_file(path, digest)
         return
-    reader, bad_rows = _open_csv(path, fmt, columns)
+    if digest is None:
+        yield from _csv_batches(path, fmt, columns, path)
+        return
+    with hashed_reader(path, digest) as handle:
+        yield from _csv_batches(path, fmt, columns, handle)
+
+
+def _csv_batches(path: Path, fmt: str, columns: list[str], source: Any) -> Iterator[Any]:
+    """The record batches of a CSV/TSV file read from ``source`` (``path``, or a file object open on it)."""
+    import pyarrow as pa
+
+    reader, bad_rows = _open_csv(path, fmt, columns, source)
     while True:
         try:
             batch = reader.read_next_batch()
