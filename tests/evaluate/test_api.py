@@ -74,18 +74,23 @@ def test_second_evaluation_uses_cache_and_output_is_byte_identical(beir_dir, tmp
 
 
 def test_qrels_rows_in_another_order_give_byte_identical_results_and_run_files(beir_dir, tmp_path) -> None:
-    def run(name: str) -> list[bytes]:
+    """The results and run files are byte-identical but for the record of the qrels file read, whose sha256 is the
+    file's (``beir_input``): the reordered file is another file."""
+    def run(name: str) -> tuple[list[bytes], str]:
         out, runs = tmp_path / name / "results.json", tmp_path / name / "runs"
         evaluate(_config(beir_dir, tmp_path, models=("hash/a", "hash/b", "bm25"), stat_test="fisher",
                          output=out, runs_dir=runs), embedders=_embedders())
-        text = out.read_text().replace(str(tmp_path / name), "OUT")
-        return [text.encode(), *(p.read_bytes() for p in sorted(runs.iterdir()))]
+        qrels_sha256 = json.loads(out.read_text())["beir_input"]["qrels"]["sha256"]
+        text = out.read_text().replace(str(tmp_path / name), "OUT").replace(qrels_sha256, "QRELS-SHA256")
+        return [text.encode(), *(p.read_bytes() for p in sorted(runs.iterdir()))], qrels_sha256
 
-    first = run("first")
+    first, first_qrels = run("first")
     qrels = beir_dir / "qrels" / "test.tsv"
     header, *body = qrels.read_text().splitlines()
     qrels.write_text("\n".join([header, *reversed(body)]) + "\n")
-    assert run("second") == first
+    second, second_qrels = run("second")
+    assert second == first
+    assert second_qrels != first_qrels
 
 
 def test_run_only_evaluation_with_baseline_index(beir_dir, tmp_path) -> None:
@@ -588,3 +593,29 @@ def test_an_evaluation_that_raises_leaves_no_cache_folder_locked(beir_dir, tmp_p
     assert "hash-bow-256" in [e.fingerprint for e in entries] and not [e for e in entries if e.in_use]
     result = prune_cache(cache, older_than_days=0, now=time.time() + 1)
     assert not result.in_use and len(result.deleted) == len(entries)
+
+
+def test_the_results_record_which_beir_files_were_read(beir_dir, tmp_path) -> None:
+    """The results JSON named the data folder and qrels path only: a corpus edited between two evaluations left the
+    same record. It now holds ``beir_input`` as a mining summary does (each file's path, size and sha256), the same
+    for two evaluations of the same files, and another corpus sha256 (only) when one corpus line changes."""
+    import hashlib
+
+    out = tmp_path / "results.json"
+    cfg = _config(beir_dir, tmp_path, models=("hash/a",), output=out)
+    evaluate(cfg, embedders=_embedders())
+    recorded = json.loads(out.read_text(encoding="utf-8"))["beir_input"]
+    files = {"corpus": beir_dir / "corpus.jsonl", "queries": beir_dir / "queries.jsonl",
+             "qrels": beir_dir / "qrels" / "test.tsv"}
+    assert recorded == {"kind": "beir", **{role: {
+        "path": str(path.resolve()), "bytes": path.stat().st_size,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest()} for role, path in files.items()}}
+    evaluate(cfg, embedders=_embedders())
+    assert json.loads(out.read_text(encoding="utf-8"))["beir_input"] == recorded
+    corpus = files["corpus"]
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[-1] = lines[-1].replace('"text": "', '"text": "x', 1)
+    corpus.write_text("".join(lines), encoding="utf-8")
+    changed = evaluate(cfg, embedders=_embedders()).payload["beir_input"]
+    assert changed["corpus"]["sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest() != recorded["corpus"]["sha256"]
+    assert (changed["queries"], changed["qrels"]) == (recorded["queries"], recorded["qrels"])

@@ -363,4 +363,5 @@ def _payload(config: EvalConfig, dataset: Dataset, comparison: Comparison, writt
         "comparison": comparison.to_dict(),
         "run_files": {name: str(path) for name, path in written.items()},
         "config": json.loads(json.dumps(asdict(config), default=str)),
+        **dataset.input_record(),  # which corpus/queries/qrels were read: data_dir names a folder, not its contents
     }

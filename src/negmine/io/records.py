@@ -110,10 +110,11 @@ class Dataset:
     ``all_qrels`` is set only when judgments were skipped because their document is not in the corpus
     (``DataConfig.unknown_qrels="skip"``): it holds every judgment as read, ``qrels`` the ones kept.
 
-    ``origin`` identifies the data a reader read, which the mining summary records: a pairs reader's
-    (:func:`negmine.io.pairs.read_pairs_from`: the source's kind, path or name, a Hugging Face dataset's
-    fingerprint, the rows' sha256) as ``pairs_input``, the BEIR reader's (:func:`negmine.io.beir.load_beir_files`:
-    kind ``beir``, each file's path, size and sha256) as ``beir_input``. The recorded config holds only the paths or
+    ``origin`` identifies the data a reader read, which the mining summary and ``eval``'s results JSON record
+    (:meth:`input_record`): a pairs reader's (:func:`negmine.io.pairs.read_pairs_from`: the source's kind, path or
+    name, a Hugging Face dataset's fingerprint, the rows' sha256, a ``--corpus`` file's path, size and sha256) as
+    ``pairs_input``, the BEIR reader's (:func:`negmine.io.beir.load_beir_files`: kind ``beir``, each file's path,
+    size and sha256) as ``beir_input``. The recorded config holds only the paths or
     ``--pairs`` as typed (``hf:NAME``, a folder), which name the data, not which version of it was mined. None for
     data built otherwise.
     """
@@ -135,6 +136,14 @@ class Dataset:
     def judged_qrels(self) -> Qrels:
         """Every judgment as read, skipped ones included (what BEIR scores against); else ``qrels``."""
         return self.all_qrels if self.all_qrels is not None else self.qrels
+
+    def input_record(self) -> dict[str, Any]:
+        """The summary's record of the data read (``origin``): ``beir_input`` for a BEIR folder's files,
+        ``pairs_input`` for pairs; nothing for a Dataset built in Python from texts. Mining's summary and ``eval``'s
+        results JSON both record it, so they describe the same files the same way."""
+        if self.origin is None:
+            return {}
+        return {"beir_input" if self.origin.get("kind") == "beir" else "pairs_input": self.origin}
 
     def skipped_qrels(self, examples: int = 5) -> dict[str, Any]:
         """Counts of the judgments skipped for a document missing from the corpus, with a few example ids.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from negmine.config import EncoderConfig, MineConfig
 from negmine.encode.base import Embedder
@@ -227,7 +227,7 @@ def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, ho
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
         "qrels_not_relevant": dataset.qrels.not_relevant(),
         "pairs_repeating_another": variants,
-        **input_record(dataset),
+        **dataset.input_record(),
         **({"queries_without_bm25_words": len(cands.no_bm25_words)}  # the fallback searches BM25 for short pairs
            if config.retrieve.method != "dense" or config.retrieve.fallback is not None else {}),
         **(hooks.finish(config.output.path) if hooks is not None else {}),
@@ -238,14 +238,6 @@ def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, ho
     _write_summary(config, summary)
     _end_lease(cands, config.engine.keep_work)
     return MineResult(config.output.path, summary, embedder)
-
-
-def input_record(dataset: Dataset) -> dict[str, Any]:
-    """The summary's record of the data read (``Dataset.origin``): ``beir_input`` for a BEIR folder's files,
-    ``pairs_input`` for pairs; nothing for a Dataset built in Python from texts."""
-    if dataset.origin is None:
-        return {}
-    return {"beir_input" if dataset.origin.get("kind") == "beir" else "pairs_input": dataset.origin}
 
 
 def _end_lease(cands: CandidateSet, keep_work: bool) -> None:
