@@ -530,3 +530,30 @@ def test_an_audit_that_raises_leaves_no_cache_folder_locked(tmp_path, tiny_cross
     assert [e.kind for e in entries if e.in_use] == []
     result = prune_cache(cache, older_than_days=0, now=time.time() + 1)
     assert not result.in_use and len(result.deleted) == 2
+
+
+def test_the_summary_of_an_audit_of_a_mined_file_records_the_file_it_read(tmp_path):
+    """``negmine audit MINED_FILE`` recorded only the file's path (``input``): a file edited between two audits left
+    the same record. The summary now holds ``input_file``, its resolved path, size and sha256 (the file's own: a
+    byte-order mark and a blank line included), the same for two audits of the same file (the summaries equal),
+    and another sha256 when one line changes."""
+    import hashlib
+
+    rows = sample_rows()
+    mined = tmp_path / "mined.jsonl"
+    mined.write_bytes(("\ufeff" + "".join(json.dumps(r) + "\n\n" for r in rows)).encode("utf-8"))
+    config = AuditConfig(input=mined, judges=JudgeConfig(near_dup=NearDupConfig(cosine=None)),
+                         flags=tmp_path / "f.flags.jsonl")
+    written = tmp_path / "f.audit-summary.json"
+    summary = run_audit(config)
+    first = written.read_text(encoding="utf-8")
+    assert summary["input_file"] == json.loads(first)["input_file"] == {
+        "path": str(mined.resolve()), "bytes": mined.stat().st_size,
+        "sha256": hashlib.sha256(mined.read_bytes()).hexdigest()}
+    run_audit(config)
+    assert written.read_text(encoding="utf-8") == first
+    lines = mined.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[-2] = lines[-2].replace(json.dumps(rows[-1]["query"]), json.dumps(rows[-1]["query"] + "?"), 1)
+    mined.write_text("".join(lines), encoding="utf-8")
+    changed = run_audit(config)["input_file"]
+    assert changed["sha256"] == hashlib.sha256(mined.read_bytes()).hexdigest() != summary["input_file"]["sha256"]

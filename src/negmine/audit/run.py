@@ -11,10 +11,11 @@ texts are the same after mining's normalisation are one query here, as in mining
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from itertools import islice
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from negmine.audit.findings import find
 from negmine.audit.judge_scores import RowJudgeScores, relevance_judge, row_judge_scores, scorer_key, scorer_summary
@@ -29,6 +30,7 @@ from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
 from negmine.export.registry import export_all, export_summary, remove_stale_exports
 from negmine.io.atomic import atomic_write
+from negmine.io.files import hashed_identity
 from negmine.select.exclude import normalize_text
 
 
@@ -72,13 +74,15 @@ def collect_positives(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
     return _scan_positives(path)[0]
 
 
-def _scan_positives(path: Path) -> tuple[dict[str, tuple[tuple[str, str], ...]], int]:
+def _scan_positives(path: Path, digest: Any = None) -> tuple[dict[str, tuple[tuple[str, str], ...]], int]:
     """:func:`collect_positives` and the number of rows read (the rows the audit judges: the judging bar's total,
-    counted in this pass rather than in a pass of its own)."""
+    counted in this pass rather than in a pass of its own); ``digest`` is fed the file's bytes in this pass, for
+    the summary's ``input_file`` (``input`` is a path, which may hold another file by the time someone reads the
+    summary)."""
     found: dict[str, dict[str, str]] = {}
     group_of: dict[str, str] = {}
     rows = 0
-    for row in read_native(path, warn_repeats=False):  # warned about by the input check
+    for row in read_native(path, warn_repeats=False, digest=digest):  # warned about by the input check
         rows += 1
         group = group_of.get(row["query_id"])
         if group is None:
@@ -114,7 +118,9 @@ def audit_file(
 ) -> dict:
     """Audit ``config.input``; return the summary (also written to :func:`summary_path`), with ``extra``
     (e.g. the qrels rows skipped while mining a BEIR directory's candidates) merged in."""
-    positives, n_rows = _scan_positives(config.input)
+    digest = hashlib.sha256()
+    positives, n_rows = _scan_positives(config.input, digest)
+    input_file = hashed_identity(config.input, digest)  # as read, before any output is written
     stale = [summary_path(config), *([config.report] if config.report else [])]  # an earlier run's, from here on
     if config.output:
         remove_stale_exports(config.output, *stale)
@@ -130,6 +136,7 @@ def audit_file(
                                         config.export_scores, config.export_scores_from) if config.output else {})
     summary = {
         "input": str(config.input),
+        "input_file": input_file,
         "flags": str(config.flags),
         "output": str(config.output) if config.output else None,
         **exports,

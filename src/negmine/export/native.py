@@ -29,7 +29,9 @@ from typing import Any, Callable, Iterator, Sequence, TypedDict
 
 from negmine.errors import InputError, NegmineWarning, caller_stacklevel
 from negmine.io.beir import id_problem
-from negmine.io.files import BYTE_ORDER_MARK, GZIP_MAGIC, invisible_note, is_blank, stray_mark_error, utf8_problem
+from negmine.io.files import (
+    BYTE_ORDER_MARK, GZIP_MAGIC, hashed_reader, invisible_note, is_blank, stray_mark_error, utf8_problem,
+)
 from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_line, loads
 
 
@@ -429,26 +431,27 @@ def _check_promoted(row: dict, path: str | Path | None, line: int | None) -> Non
         raise InputError(path, line, ids, problem)
 
 
-def read_native(path: str | Path, warn_repeats: bool = True) -> Iterator[NativeRow]:
+def read_native(path: str | Path, warn_repeats: bool = True, digest: Any = None) -> Iterator[NativeRow]:
     """Stream validated rows of a native JSONL file (blank lines skipped); fails on a missing file at once.
 
     A row repeating an earlier row's ``(query_id, positive_id)`` is skipped (the first is used), so a pair is not
     trained on or judged twice; once the file is read to the end, a warning names the file and the repeated lines
     (``warn_repeats=False``: silent, for the later passes of a reader that reads the file more than once). An id
     with two texts across rows is an InputError (:func:`_one_text_per_id`; skipped with ``warn_repeats=False``:
-    the first pass made that check)."""
-    return (row for _, row in read_native_lines(path, warn_repeats))
+    the first pass made that check). ``digest`` (a ``hashlib`` object) is fed the file's bytes as they are read:
+    once every row is read it is the file's hash (the audit's record of the file it judged)."""
+    return (row for _, row in read_native_lines(path, warn_repeats, digest=digest))
 
 
 def read_native_lines(path: str | Path, warn_repeats: bool = True,
-                      check_ids: bool | None = None) -> Iterator[tuple[int, NativeRow]]:
+                      check_ids: bool | None = None, digest: Any = None) -> Iterator[tuple[int, NativeRow]]:
     """:func:`read_native` with each row's 1-based line number in the file (for error messages). ``check_ids``
     (default: ``warn_repeats``) makes the one-text-per-id check (:func:`_one_text_per_id`): ``check_ids=True,
     warn_repeats=False`` is a full check that leaves the repeats' warning to the pass that uses the rows."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, "native negatives file not found (write it with `negmine mine`)")
-    rows = _iter_native(path)
+    rows = _iter_native(path, digest)
     checked = warn_repeats if check_ids is None else check_ids
     return _first_of_each_pair(path, _one_text_per_id(path, rows) if checked else rows, warn_repeats)
 
@@ -543,8 +546,8 @@ def _unmarked(path: Path, line_no: int, text: str) -> str:
     return text
 
 
-def _iter_native(path: Path) -> Iterator[tuple[int, NativeRow]]:
-    with path.open("rb") as handle:
+def _iter_native(path: Path, digest: Any = None) -> Iterator[tuple[int, NativeRow]]:
+    with path.open("rb") if digest is None else hashed_reader(path, digest) as handle:
         for line_no, raw in enumerate(handle, start=1):
             if line_no == 1:
                 raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))  # the file's mark, as iter_lines drops it
