@@ -147,6 +147,7 @@ def test_re_mining_loads_its_pairs_with_the_training_runs_progress_setting(tmp_p
     them with progress on (the recorded mining config carries no progress setting), so datasets' 'Generating train
     split' bar went to stderr. The load now follows the training run's setting."""
     datasets = pytest.importorskip("datasets")
+    import negmine.progress
     import negmine.train.api as train_api
     from negmine.config import TrainConfig
 
@@ -162,6 +163,9 @@ def test_re_mining_loads_its_pairs_with_the_training_runs_progress_setting(tmp_p
         raise _Loaded
 
     monkeypatch.setattr(train_api, "load_train_data", loaded)
+    # capfd's stderr is no terminal, where other libraries' bars are off whatever the setting (negmine.library_bars):
+    # as if it were one, so the setting alone decides
+    monkeypatch.setattr(negmine.progress, "_draws_in_place", lambda tqdm_class, stream: True)
     mine = MineConfig(data=DataConfig(pairs=f"hf:{tmp_path / 'pairs'}:train"))
     config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "out", model=str(tiny_model_path),
                          show_progress=show_progress, remine_steps=2, mine=mine)
