@@ -136,3 +136,16 @@ def test_busy_output_message_of_mining_md(tmp_path, monkeypatch):
     real = str(info.value).replace(f"pid {holder.pid}", f"pid {pid}")
     real = real.replace(str(lock_path("out/negatives.jsonl")), held)
     assert_quotes("mining.md", "error: --output out/negatives.jsonl:", f"error: {real}")
+
+
+def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
+    """A folder of files at org/nq is read as the hub dataset org/nq would be (no network here)."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.pairs import load_pairs
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
+    monkeypatch.chdir(tmp_path)
+    Path("org/nq").mkdir(parents=True)
+    for split in ("train", "test"):
+        Path(f"org/nq/{split}.jsonl").write_text('{"anchor": "a", "positive": "b"}\n', encoding="utf-8")
+    assert_quotes("mining.md", "dataset 'org/nq': has splits", message_of(lambda: load_pairs("hf:org/nq")))

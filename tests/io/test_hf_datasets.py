@@ -243,8 +243,64 @@ def test_hf_loads_what_load_dataset_loads_a_local_folder_of_files_as(tmp_path):
     assert data.qrels.source == f"dataset {str(folder)!r}, split 'train'" and data.name == "nq"
     assert str(_error(load_pairs, f"hf:{folder}")) == (
         f"dataset {str(folder)!r}: has splits 'train', 'test'; name one: --pairs hf:{folder}:train")
-    assert str(_error(load_pairs, f"hf:{folder}:dev")).startswith(
-        f"dataset {str(folder)!r}, split 'dev': datasets.load_dataset cannot load it: Unknown split \"dev\". ")
+    assert str(_error(load_pairs, f"hf:{folder}:dev")) == (
+        f"dataset {str(folder)!r}, split 'dev': no such split; its splits: 'train', 'test'; name one: --pairs "
+        f"hf:{folder}:train")
+
+
+@pytest.fixture
+def prepared(monkeypatch) -> list[str]:
+    """The datasets each builder's download_and_prepare ran for (it downloads and prepares every split of one)."""
+    calls = []
+    prepare = datasets.builder.DatasetBuilder.download_and_prepare
+
+    def recorded(builder, *args, **kwargs):
+        calls.append(builder.dataset_name)
+        return prepare(builder, *args, **kwargs)
+
+    monkeypatch.setattr(datasets.builder.DatasetBuilder, "download_and_prepare", recorded)
+    return calls
+
+
+def test_hf_without_a_split_or_with_an_unknown_one_is_refused_before_any_split_is_prepared(tmp_path, prepared):
+    """hf:NAME without a split downloaded and prepared every split of NAME (GBs for a large hub dataset) and then
+    refused it for having several; the split names are known before: refused at once, nothing prepared."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    _jsonl(folder / "test.jsonl", [{"anchor": "when is dawn", "positive": "Dawn is early."}])
+    assert str(_error(load_pairs, f"hf:{folder}")) == (
+        f"dataset {str(folder)!r}: has splits 'train', 'test'; name one: --pairs hf:{folder}:train")
+    assert prepared == [] and not list((tmp_path / "hf-datasets-cache").rglob("*.arrow"))
+    assert str(_error(load_pairs, f"hf:{folder}:dev")).startswith(f"dataset {str(folder)!r}, split 'dev': no such ")
+    assert prepared == [] and not list((tmp_path / "hf-datasets-cache").rglob("*.arrow"))
+    assert len(load_pairs(f"hf:{folder}:test").queries) == 1 and prepared == ["nq"]
+    assert len(load_pairs(f"hf:{folder}:train+test").queries) == 4  # an expression over splits: datasets' to read
+
+
+def test_hf_without_a_split_reads_the_only_one_and_says_which(tmp_path):
+    """A dataset of one split was refused without a split ("has splits 'train'; name one"): there is no choice."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "pairs.jsonl", ROWS)  # a file not named after a split: datasets' 'train'
+    data = load_pairs(f"hf:{folder}")
+    assert data.qrels.source == f"dataset {str(folder)!r}, split 'train'" and data.origin["split"] == "train"
+    assert data.origin == load_pairs(f"hf:{folder}:train").origin
+    assert _same(data, load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
+
+
+def test_hf_whose_split_names_are_known_only_once_prepared_is_still_refused_or_read(tmp_path, monkeypatch):
+    from negmine.io import hf_datasets
+
+    monkeypatch.setattr(hf_datasets, "_split_names", lambda builder: None)
+    (tmp_path / "two").mkdir()
+    _jsonl(tmp_path / "two" / "train.jsonl", ROWS)
+    _jsonl(tmp_path / "two" / "test.jsonl", ROWS[:2])
+    assert str(_error(load_pairs, f"hf:{tmp_path / 'two'}")).endswith(
+        "has splits 'train', 'test'; name one: --pairs hf:" f"{tmp_path / 'two'}:train")
+    (tmp_path / "one").mkdir()
+    _jsonl(tmp_path / "one" / "train.jsonl", ROWS)
+    assert load_pairs(f"hf:{tmp_path / 'one'}").origin["split"] == "train"
 
 
 def test_hf_names_a_saved_folder_without_the_prefix(tmp_path):

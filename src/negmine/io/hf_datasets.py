@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
@@ -34,6 +35,9 @@ SAVED_FILES = ("dataset_info.json", "state.json")
 SAVED_DICT_FILE = "dataset_dict.json"
 """The file ``DatasetDict.save_to_disk`` writes, beside one ``Dataset`` folder per split."""
 OFFLINE_VARIABLES = ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")
+SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
+"""A split's name, as ``datasets`` allows them (``datasets.naming._split_re``); a split argument that is not one
+is an expression over splits (``train+test``, ``train[:10%]``)."""
 
 
 def dataset_rows(ds: Any, split: str | None = None, name: str | None = None) -> ArrowRows:
@@ -197,40 +201,78 @@ def _local_kind(value: str) -> str | None:
 def hub_rows(value: str) -> ArrowRows:
     """The dataset ``hf:...`` names (:func:`parse_hub`), loaded with ``datasets.load_dataset``, as a row source."""
     name, config, split = parse_hub(value)
-    label = dataset_label(name, split) + (f" (config {config!r})" if config else "")
-    ds, about = _load_hub(value, name, config, split, label)
-    if split is None and hasattr(ds, "keys"):  # a DatasetDict: which split to mine is the user's choice
-        splits = list(ds)
-        listed = ", ".join(repr(s) for s in splits) or "none"
-        example = f"{HUB_PREFIX}{name}:{config + ':' if config else ''}{splits[0] if splits else 'train'}"
-        raise DatasetInputError(label, None, None, f"has splits {listed}; name one: --pairs {example}")
+    ds, about = _load_hub(value, name, config, split)
     what = _local_kind(value)
     if what is not None:  # read what hf: names, but the user may have meant the path: say which was read
         warnings.warn(f"pairs {value!r}: read the Hugging Face dataset {name!r}, not the local {what} of that name "
                       f"(a value starting with {HUB_PREFIX!r} always names a dataset); to read the {what}, give it "
                       f"as ./{value}", NegmineWarning, stacklevel=caller_stacklevel())
-    return _rows(ds, label, name.rstrip("/").rsplit("/", 1)[-1], {**about, "fingerprint": _fingerprint(ds)})
+    return _rows(ds, _hub_label(name, config, about["split"]), name.rstrip("/").rsplit("/", 1)[-1],
+                 {**about, "fingerprint": _fingerprint(ds)})
 
 
-def _load_hub(value: str, name: str, config: str | None, split: str | None, label: str) -> tuple[Any, dict]:
+def _hub_label(name: str, config: str | None, split: str | None) -> str:
+    return dataset_label(name, split) + (f" (config {config!r})" if config else "")
+
+
+def _load_hub(value: str, name: str, config: str | None, split: str | None) -> tuple[Any, dict]:
     """What ``datasets.load_dataset(name, config, split=split)`` loads, through its builder (the same three steps),
-    whose config and hash identify the data (:func:`_hub_identity`); its failures as DatasetInputErrors with the
-    fix, and with :func:`local_path_note`."""
+    whose config and hash identify the data (:func:`_hub_identity`). Without ``split``, a dataset's only split; one
+    with several, or without the split named, is refused before any data is downloaded or prepared (a builder
+    prepares every split), from the split names its builder knows (:func:`_split_names`). ``datasets``' failures
+    as DatasetInputErrors with the fix, and with :func:`local_path_note`."""
     import datasets
 
+    label = _hub_label(name, config, split)
     if is_saved_dataset(Path(name)):
         raise DatasetInputError(label, None, None, f"a folder written by save_to_disk, which load_dataset does not "
                                 f"read: give it without {HUB_PREFIX!r}: --pairs {name}")
     try:
         builder = datasets.load_dataset_builder(name, config)
+        known = _split_names(builder)
+        if known is not None:
+            split = _chosen_split(known, name, config, split, label)
         builder.download_and_prepare()
-        return builder.as_dataset(split=split), _hub_identity(builder, name, split)
+        ds = builder.as_dataset(split=split)
+    except InputError:
+        raise
     except ConnectionError as err:  # offline (OfflineModeIsEnabled) or the hub unreachable, the name not cached
         problem = _unreachable(name, config, split, err)
     except (FileNotFoundError, ValueError) as err:  # no such dataset, split or config (the message lists them)
         problem = (f"datasets.load_dataset cannot load it: {_first_line(err)}; check the name, config and split "
                    f"({HUB_FORMS})")
+    else:
+        if split is None:  # the split names were known only once prepared: ds is a DatasetDict
+            split = _chosen_split(list(ds), name, config, split, label)
+            ds = ds[split]
+        return ds, _hub_identity(builder, name, split)
     raise DatasetInputError(label, None, None, problem + local_path_note(value)) from None
+
+
+def _split_names(builder: Any) -> list[str] | None:
+    """The splits ``builder`` would prepare, known before it downloads anything, as
+    ``datasets.get_dataset_split_names`` finds them: the dataset's info (a hub dataset card's ``dataset_info``, or
+    the cached copy's), else the split keys of its data files (a folder of files, a hub dataset without that
+    info); None when neither is known."""
+    splits = builder.info.splits
+    if splits:
+        return [str(s) for s in splits]
+    data_files = getattr(builder.config, "data_files", None)
+    return [str(s) for s in data_files] if isinstance(data_files, dict) and data_files else None
+
+
+def _chosen_split(splits: list[str], name: str, config: str | None, split: str | None, label: str) -> str:
+    """``split`` when the dataset has it (or it is an expression over splits, e.g. ``train+test``, which ``datasets``
+    checks), the only split when none is given; DatasetInputError listing the splits otherwise (mining every split
+    together would mine test queries into training data)."""
+    if split in splits or (split is not None and not SPLIT_NAME.fullmatch(split)):
+        return split
+    if split is None and len(splits) == 1:
+        return splits[0]
+    listed = ", ".join(repr(s) for s in splits) or "none"
+    example = f"{HUB_PREFIX}{name}:{config + ':' if config else ''}{splits[0] if splits else 'train'}"
+    problem = f"has splits {listed}" if split is None else f"no such split; its splits: {listed}"
+    raise DatasetInputError(label, None, None, f"{problem}; name one: --pairs {example}")
 
 
 def _hub_identity(builder: Any, name: str, split: str | None) -> dict[str, Any]:
