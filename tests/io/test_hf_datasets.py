@@ -303,6 +303,39 @@ def test_hf_whose_split_names_are_known_only_once_prepared_is_still_refused_or_r
     assert load_pairs(f"hf:{tmp_path / 'one'}").origin["split"] == "train"
 
 
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _cached_hub_copy(tmp_path: Path, repo: str, commit: str, splits: dict[str, list[dict]]) -> None:
+    """What datasets leaves in its cache after loading ``repo`` from the hub at ``commit``: the prepared splits in
+    CACHE/NAMESPACE___NAME/CONFIG/VERSION/COMMIT (made here from a local folder of files, the hub being out of
+    reach)."""
+    folder = tmp_path / repo.split("/")[-1]
+    folder.mkdir()
+    for split, rows in splits.items():
+        _jsonl(folder / f"{split}.jsonl", rows)
+    builder = datasets.load_dataset_builder(str(folder), cache_dir=str(tmp_path / "prepared"))
+    builder.download_and_prepare()
+    copy = datasets.config.HF_DATASETS_CACHE / repo.replace("/", "___") / "default" / "0.0.0" / commit
+    copy.parent.mkdir(parents=True)
+    Path(builder.cache_dir).rename(copy)
+
+
+def test_hf_from_the_cache_offline_records_the_commit_read_and_knows_the_splits(tmp_path, monkeypatch):
+    """Offline, datasets reads the hub copy it cached, in a folder named by the commit it was read at: the record's
+    revision; its split names come from the copy's info (a folder of files' from its file names)."""
+    _cached_hub_copy(tmp_path, "org/nq", COMMIT, {"train": ROWS, "test": ROWS[:2]})
+    _offline(monkeypatch, tmp_path)
+    assert str(_error(load_pairs, "hf:org/nq")) == (
+        "dataset 'org/nq': has splits 'train', 'test'; name one: --pairs hf:org/nq:train")
+    assert {k: v for k, v in load_pairs("hf:org/nq:train").origin.items() if k != "fingerprint"} == {
+        "kind": "hub", "name": "org/nq", "config": "default", "split": "train", "revision": COMMIT, "rows": 4,
+        "rows_sha256": load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)).origin["rows_sha256"]}
+    _cached_hub_copy(tmp_path, "org/qa", "0.0.0", {"train": ROWS})  # not a commit id: not recorded as one
+    origin = load_pairs("hf:org/qa").origin
+    assert origin["split"] == "train" and origin["builder_hash"] == "0.0.0" and "revision" not in origin
+
+
 def test_hf_names_a_saved_folder_without_the_prefix(tmp_path):
     _dataset(ROWS).save_to_disk(str(tmp_path / "saved"))
     assert str(_error(load_pairs, f"hf:{tmp_path / 'saved'}")) == (

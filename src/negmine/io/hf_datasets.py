@@ -35,6 +35,8 @@ SAVED_FILES = ("dataset_info.json", "state.json")
 SAVED_DICT_FILE = "dataset_dict.json"
 """The file ``DatasetDict.save_to_disk`` writes, beside one ``Dataset`` folder per split."""
 OFFLINE_VARIABLES = ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")
+COMMIT_ID = re.compile(r"[0-9a-f]{40}")
+"""A git commit id, as the hub names a dataset repository's commits."""
 SPLIT_NAME = re.compile(r"\w+(\.\w+)*")
 """A split's name, as ``datasets`` allows them (``datasets.naming._split_re``); a split argument that is not one
 is an expression over splits (``train+test``, ``train[:10%]``)."""
@@ -276,12 +278,17 @@ def _chosen_split(splits: list[str], name: str, config: str | None, split: str |
 
 
 def _hub_identity(builder: Any, name: str, split: str | None) -> dict[str, Any]:
-    """The mining summary's ``pairs_input`` for ``hf:``: the config and split read and the builder's hash, which is
-    the hub commit the data was read at (for a local folder of files, a hash of their paths and modification
-    times). Download checksums are not recorded: datasets computes them only when asked to verify every file."""
+    """The mining summary's ``pairs_input`` for ``hf:``: the config and split read and the builder's hash. For a hub
+    dataset that is the commit its files were read at (datasets 5.2: the commit it resolves the name to before
+    reading anything, and reads the files at; offline, the commit of the cached copy read, which names its cache
+    folder), recorded as ``revision``; as ``datasets`` documents the hash only as its cache key, one that is not a
+    commit id (a cache written by an older ``datasets``) is recorded as ``builder_hash`` instead. For a local folder
+    of files, ``data_files_hash``: a hash of their paths and modification times. Download checksums are not
+    recorded: datasets computes them only when asked to verify every file."""
     local = Path(name).exists()
+    key = "data_files_hash" if local else "revision" if COMMIT_ID.fullmatch(builder.hash or "") else "builder_hash"
     return {"kind": "hub", "name": str(Path(name).resolve()) if local else name, "config": builder.config.name,
-            "split": split, ("data_files_hash" if local else "revision"): builder.hash}
+            "split": split, key: builder.hash}
 
 
 def _unreachable(name: str, config: str | None, split: str | None, err: Exception) -> str:
