@@ -619,3 +619,38 @@ def test_the_results_record_which_beir_files_were_read(beir_dir, tmp_path) -> No
     changed = evaluate(cfg, embedders=_embedders()).payload["beir_input"]
     assert changed["corpus"]["sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest() != recorded["corpus"]["sha256"]
     assert (changed["queries"], changed["qrels"]) == (recorded["queries"], recorded["qrels"])
+
+
+def test_the_results_record_which_run_files_were_read(beir_dir, tmp_path) -> None:
+    """``--run`` files were recorded by path only (``run_file_coverage``'s ``source``, the config): a run file
+    edited between two evaluations left the same record. The results now hold ``run_input``, each run file's
+    resolved path, size and sha256 (hashed in eval's one read of it), by run name. Two evaluations of the same
+    files write the same bytes, also from another folder but for its paths; a changed score in one file changes
+    that run's record only."""
+    import hashlib
+
+    def file(name: str, tag: str, scores: dict) -> Path:
+        return write_trec_run(tmp_path / "runs" / name, Run(scores, tag))
+
+    oracle = file("oracle.trec", "oracle", {"q-sleep": {"sleep-3": 1.0}, "q-coffee": {"coffee-4": 1.0}})
+    other = file("other.trec", "other", {"q-sleep": {"sleep-1": 0.5, "sleep-3": 0.25}, "q-battery": {"battery-1": 1.0}})
+    out = tmp_path / "results.json"
+    cfg = _config(beir_dir, tmp_path, models=(), run_files=(oracle, other), output=out)
+    evaluate(cfg)
+    first = out.read_bytes()
+    recorded = json.loads(first)["run_input"]
+
+    def record(path: Path) -> dict:
+        return {"path": str(path.resolve()), "bytes": path.stat().st_size,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+    assert recorded == {"oracle": record(oracle), "other": record(other)}
+    assert evaluate(cfg).payload["run_input"] == recorded and out.read_bytes() == first
+    moved = tmp_path / "moved"
+    shutil.copytree(tmp_path / "runs", moved)
+    evaluate(replace(cfg, run_files=(moved / "oracle.trec", moved / "other.trec")))
+    assert out.read_bytes().replace(str(moved).encode(), str(tmp_path / "runs").encode()) == first
+    other.write_text(other.read_text().replace("0.25", "0.125"))
+    changed = evaluate(cfg).payload["run_input"]
+    assert changed["other"] == record(other) and changed["other"]["sha256"] != recorded["other"]["sha256"]
+    assert changed["oracle"] == recorded["oracle"]

@@ -246,3 +246,38 @@ def test_the_writer_refuses_the_ids_the_reader_refuses(tmp_path, scores, field, 
     with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: field '{field}': id '{re.escape(value)}' "):
         write_trec_run(path, Run(scores))
     assert not list(tmp_path.iterdir())
+
+
+def test_read_trec_run_records_the_file_it_read_hashed_in_that_one_read(tmp_path, monkeypatch) -> None:
+    """A run read from a file carries ``origin``, the file's resolved path, size and sha256 (``sha256sum``'s: the
+    byte-order mark and the blank lines included), which ``negmine eval`` records; the file is opened once, so the
+    hash costs no second read. Renaming, truncating or dropping identical ids keeps it; a Run built in Python has
+    none."""
+    import builtins
+    import hashlib
+    import io
+    from pathlib import Path
+
+    path = tmp_path / "r.trec"
+    path.write_bytes("\ufeffq1 Q0 d1 1 0.9 bm25\n\nq1 Q0 q1 2 0.5 bm25\r\n\n".encode("utf-8"))
+    opened = []
+    real_open, real_file_io = builtins.open, io.FileIO
+
+    def counted(real):
+        def open_(file, *args, **kwargs):
+            if not isinstance(file, int):
+                opened.append(Path(file))
+            return real(file, *args, **kwargs)
+        return open_
+
+    monkeypatch.setattr(builtins, "open", counted(real_open))
+    monkeypatch.setattr(io, "FileIO", counted(real_file_io))
+    (tmp_path / "sub").mkdir()
+    run = read_trec_run(tmp_path / "sub" / ".." / "r.trec")  # the record resolves the path
+    monkeypatch.undo()
+    assert [p.resolve() for p in opened].count(path) == 1
+    expected = {"path": str(path.resolve()), "bytes": path.stat().st_size,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert run.origin == expected
+    assert run.renamed("x").origin == run.truncated(1).origin == run.without_identical_ids().origin == expected
+    assert Run({"q1": {"d1": 1.0}}).origin is None

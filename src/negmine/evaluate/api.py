@@ -98,6 +98,7 @@ def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[st
     )
     payload = _payload(config, dataset, comparison, written)
     payload["run_file_coverage"] = {run.name: run_coverage(run, dataset) for run in file_runs}
+    payload["run_input"] = {run.name: run.origin for run in file_runs}  # each --run file read, as beir_input's
     if config.output is not None:
         with atomic_write(config.output) as handle:
             json.dump(payload, handle, indent=2, sort_keys=True, ensure_ascii=False)

@@ -12,16 +12,19 @@ exact same floats (byte-identical round trips).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.beir import id_problem
-from negmine.io.files import BYTE_ORDER_MARK, iter_lines, require_file, unstorable_id, unstorable_id_problem
+from negmine.io.files import (
+    BYTE_ORDER_MARK, hashed_identity, iter_lines, require_file, unstorable_id, unstorable_id_problem,
+)
 from negmine.retrieve.candidates import Candidates
 
 _WHITESPACE = re.compile(r"\s")
@@ -30,11 +33,16 @@ _WHITESPACE = re.compile(r"\s")
 @dataclass(frozen=True)
 class Run:
     """Scored documents per query. Each inner dict is ranked best first: score descending, ties by doc id
-    descending (trec_eval's order)."""
+    descending (trec_eval's order).
+
+    ``origin``: the file :func:`read_trec_run` read (resolved ``path``, ``bytes``, ``sha256``), which ``negmine
+    eval``'s results JSON records as ``run_input``: ``source`` is the path as given, which may hold another file by
+    the time the results are read. None for a run built in Python."""
 
     scores: dict[str, dict[str, float]]
     name: str = "run"
     source: str = "<memory>"
+    origin: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scores", {q: _rank(docs.items()) for q, docs in self.scores.items()})
@@ -52,15 +60,15 @@ class Run:
     def without_identical_ids(self) -> "Run":
         """Drop documents whose id equals the query id (BEIR's ``ignore_identical_ids``)."""
         kept = {q: {d: s for d, s in docs.items() if d != q} for q, docs in self.scores.items()}
-        return Run(kept, self.name, self.source)
+        return Run(kept, self.name, self.source, self.origin)
 
     def truncated(self, depth: int) -> "Run":
         """Keep the best ``depth`` documents per query."""
         kept = {q: dict(list(docs.items())[:depth]) for q, docs in self.scores.items()}
-        return Run(kept, self.name, self.source)
+        return Run(kept, self.name, self.source, self.origin)
 
     def renamed(self, name: str) -> "Run":
-        return Run(self.scores, name, self.source)
+        return Run(self.scores, name, self.source, self.origin)
 
     @classmethod
     def from_candidates(
@@ -157,11 +165,13 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     reads them), a score that is not a plain decimal number (``1_0``, ``１.５``: Python's ``float()`` reads them) or
     not a finite one (NaN, ``inf``, ``1e400``), or a document listed twice for the same query. A UTF-8 byte-order mark is dropped at the start of the file and refused at the
     start of any other row (:func:`negmine.io.files.iter_lines`), as in the other readers.
+
+    The run's ``origin`` records the file read (:func:`negmine.io.files.hashed_identity`), hashed in this read.
     """
     path = require_file(path, "run file")
     scores: dict[str, dict[str, float]] = {}
-    tag = None
-    for line_no, line in iter_lines(path, "query_id"):
+    tag, digest = None, hashlib.sha256()
+    for line_no, line in iter_lines(path, "query_id", digest):
         query_id, doc_id, score, row_tag = _parse_row(path, line_no, line)
         _check_row_ids(path, line_no, query_id, doc_id)
         docs = scores.setdefault(query_id, {})
@@ -171,7 +181,7 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
         tag = tag or row_tag
     if not scores:
         raise InputError(path, None, None, "no run rows; expected lines 'query_id Q0 doc_id rank score tag'")
-    return Run(scores, name or tag or path.stem, str(path))
+    return Run(scores, name or tag or path.stem, str(path), hashed_identity(path, digest))  # read to its end
 
 
 def _check_row_ids(path: Path, line_no: int, query_id: str, doc_id: str) -> None:

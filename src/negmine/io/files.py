@@ -34,8 +34,8 @@ def file_identity(path: str | Path) -> dict[str, Any]:
 def hashed_identity(path: str | Path, digest: Any) -> dict[str, Any]:
     """:func:`file_identity` with ``sha256``, the hex of ``digest`` once the file was read through it to its end
     (:func:`iter_lines`, :func:`hashed_reader`): the record of a BEIR file, a ``--pairs`` run's ``--corpus`` file,
-    ``eval``'s data files and the file ``audit`` judged. The path and size alone do not tell an edited file from
-    the one read before."""
+    ``eval``'s data files and ``--run`` files, and the file ``audit`` judged. The path and size alone do not tell an
+    edited file from the one read before."""
     return {**file_identity(path), "sha256": digest.hexdigest()}
 
 
