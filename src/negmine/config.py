@@ -1035,6 +1035,11 @@ class AuditConfig(ConfigFields):
     None: ``<stem>.candidates.jsonl`` next to the flags file ``<stem>.flags.jsonl``. It was a ``run_audit``
     argument while every other file was a field here. A mined file is audited as it is (nothing is mined), so a
     path given for one is refused, as ``split`` is."""
+    work_dir: Path | None = None
+    """BEIR input: where the mining of its candidates keeps its run work folder (embedding stores, finished search
+    shards; ``DIR/<run key>/``, removed once the candidates are written), as :attr:`EngineConfig.work_dir` for
+    ``negmine mine``; None: ``<cache dir>/runs``. A mined file is audited without one (nothing is mined: the judges
+    keep only cache entries, under ``encoder.cache_dir``), so a value given for one is refused, as ``split`` is."""
 
     DEFAULT_JUDGES = ("score", "near-duplicate")
 

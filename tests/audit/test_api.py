@@ -557,3 +557,58 @@ def test_the_summary_of_an_audit_of_a_mined_file_records_the_file_it_read(tmp_pa
     mined.write_text("".join(lines), encoding="utf-8")
     changed = run_audit(config)["input_file"]
     assert changed["sha256"] == hashlib.sha256(mined.read_bytes()).hexdigest() != summary["input_file"]["sha256"]
+
+
+def test_a_beir_audit_keeps_its_candidates_work_folder_in_work_dir(tmp_path, monkeypatch):
+    """The mining of a BEIR directory's candidates keeps a run work folder (embedding stores, finished search shards)
+    for a rerun after a stop, under ``<cache dir>/runs`` only: the audit had no ``work_dir`` as ``negmine mine`` has,
+    so it could not go on another filesystem. It now goes to ``work_dir/<run key>/`` through mine's code: leased while
+    the audit mines (``in use`` to ``negmine cache list|prune --work-dir``), kept when the audit stops, read back by
+    the rerun (every text resumed, none encoded) and removed once the candidates are written."""
+    import negmine.engine.dense as dense
+    import negmine.pipeline.mine as pipeline_mine
+    from negmine.config import EncoderConfig
+    from negmine.encode.cache_contents import work_dir_entries
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    monkeypatch.setattr(pipeline_mine, "make_embedder", lambda config: HashEmbedder())
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    seen, search = [], dense.search_stores
+
+    def stopped(*args, **kwargs):  # the stores are written: Ctrl-C as the search starts
+        seen.extend(work_dir_entries(work))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dense, "search_stores", stopped)
+    config = AuditConfig(input=_beir_test_split(tmp_path), flags=tmp_path / "f.flags.jsonl", split="test",
+                         unknown_qrels="skip", work_dir=str(work),
+                         encoder=EncoderConfig(cache_dir=cache, use_cache=False, show_progress=False))
+    with pytest.raises(KeyboardInterrupt):
+        run_audit(config)
+    (run,) = [p for p in work.iterdir() if p.is_dir()]
+    assert [(e.kind, e.path, e.in_use) for e in seen] == [("run work folder", run, True)]
+    assert [(e.path, e.in_use) for e in work_dir_entries(work)] == [(run, False)]
+    assert (run / "documents.npy").is_file() and (run / "queries.npy").is_file()
+    assert not (cache / "runs").exists()
+    monkeypatch.setattr(dense, "search_stores", search)
+    assert run_audit(config)["counts"]["pairs"] == 2
+    embeddings = json.loads((tmp_path / "f.candidates.summary.json").read_text(encoding="utf-8"))["embeddings"]
+    corpus = len((tmp_path / "beir" / "corpus.jsonl").read_text(encoding="utf-8").splitlines())
+    counts = {key: embeddings[key] for key in ("encoded", "cached", "resumed")}
+    assert counts == {"encoded": 0, "cached": 0, "resumed": corpus + 2}  # the 2 queries of the split
+    assert not run.exists() and not (cache / "runs").exists()
+
+
+def test_a_work_dir_for_a_mined_file_is_refused(tmp_path):
+    """A mined file is audited as it is: no candidates are mined, so no run work folder is made; the judges' vectors
+    and cross-encoder scores are cache entries (``encoder.cache_dir``). A ``work_dir`` would be ignored."""
+    mined = _mined(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        run_audit(AuditConfig(input=mined, flags=tmp_path / "f.flags.jsonl", work_dir=tmp_path / "work"))
+    assert str(info.value) == (
+        f"work_dir='{tmp_path / 'work'}' would be ignored: the input is a mined file, audited as it is: no candidates "
+        "are mined, so there is no run work folder (what the audit keeps for a rerun, the judges' vectors and "
+        "cross-encoder scores, is in the cache); to keep those elsewhere, set encoder.cache_dir (--cache-dir DIR); to "
+        "mine a BEIR dataset's top candidates with their work folder in DIR, give its directory as the input (negmine "
+        "audit DATA_DIR --work-dir DIR), or leave it at its default (work_dir=None)")
+    assert not (tmp_path / "work").exists() and not (tmp_path / "f.flags.jsonl").exists()

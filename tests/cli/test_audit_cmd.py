@@ -742,3 +742,35 @@ def test_audit_export_scores_from_judge_writes_the_cross_encoders_scores(tmp_pat
                             for r in clean if "extra_positives" in r)
     written = {(r["anchor"], r["positive"]): r["scores"][0] for r in records if (r["anchor"], r["positive"]) in promoted}
     assert written and written == {key: promoted[key] for key in written}
+
+
+def test_audit_work_dir_moves_a_beir_audits_work_folder_and_is_refused_for_a_mined_file(tmp_path, monkeypatch):
+    """--work-dir, as negmine mine's: a BEIR directory's candidates' mining keeps its work folder there, which the
+    Ctrl-C hint names (it named <cache dir>/runs, the only place it could be). A mined file's audit mines nothing,
+    so makes no work folder: --work-dir is refused there (exit 2) with where the audit keeps what a rerun reads."""
+    import negmine.audit.api
+    from negmine.testing.beir import write_beir
+
+    seen = []
+
+    def stopped(config, *args, **kwargs):
+        seen.append(config.work_dir)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(negmine.audit.api, "run_audit", stopped)
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene"}, {"q": "cell"}, [("q", "d1", 1)], split="train")
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    result = runner.invoke(build_app(), ["audit", str(beir), "--cache-dir", str(cache), "--no-progress",
+                                         "--out-dir", str(tmp_path / "a"), "--work-dir", str(work)])
+    assert result.exit_code == 130 and seen == [work]
+    assert ("rerun the same command to continue: it does not compute again the encoding and search shards of its "
+            f"candidates' mining, kept under {work}; nor the vectors and cross-encoder scores it finished, "
+            f"cached under {cache}") in result.stderr
+    mined = write_native(tmp_path / "mined.jsonl")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--no-progress", "--work-dir", str(work)])
+    assert result.exit_code == 2 and seen == [work]
+    assert ("error: --work-dir would be ignored: the input is a mined file, audited as it is: no candidates are mined, "
+            "so there is no run work folder (what the audit keeps for a rerun, the judges' vectors and cross-encoder "
+            "scores, is in the cache); to keep those elsewhere, set encoder.cache_dir (--cache-dir DIR); to mine a BEIR "
+            "dataset's top candidates with their work folder in DIR, give its directory as the input (negmine audit "
+            "DATA_DIR --work-dir DIR), or drop --work-dir") in result.stderr

@@ -108,8 +108,9 @@ def test_cache_list_refuses_a_work_dir_that_is_not_there(copied_cache, tmp_path)
     result = runner.invoke(build_app(), ["cache", "list", "--cache-dir", str(copied_cache), "--work-dir",
                                          str(tmp_path / "typo")])
     assert result.exit_code == 2
-    assert (f"error: {tmp_path / 'typo'}: --work-dir: not found; expected the work folder of negmine mine runs; give "
-            "the folder a run was given as negmine mine --work-dir DIR") in result.output
+    assert (f"error: {tmp_path / 'typo'}: --work-dir: not found; expected the work folder of negmine mine or audit "
+            "runs; give the folder a run was given as negmine mine --work-dir DIR or negmine audit --work-dir DIR "
+            "(its work folders are DIR/<run key>/)") in result.output
 
 
 def test_cache_prune_names_the_work_dirs_when_nothing_is_selected(copied_cache, copied_work_dir):

@@ -247,9 +247,10 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
                 "teacher_margin", "teacher_min_votes", "teacher_max_words", "teacher_query_prompt",
                 "teacher_document_prompt")}}
 """Options that only act on another one: the test gives that one in both runs."""
-_BASE_OF = {("audit", name): ["audit", "beir"] for name in ("split", "unknown_qrels", "query_prompt", "candidates")}
-"""Options that act on one kind of input only: audit's qrels split, query prompt and candidates file on a BEIR
-directory (for a mined file, whose rows hold their queries and scores, they are refused)."""
+_BASE_OF = {("audit", name): ["audit", "beir"]
+            for name in ("split", "unknown_qrels", "query_prompt", "candidates", "work_dir")}
+"""Options that act on one kind of input only: audit's qrels split, query prompt, candidates file and candidates'
+work folder on a BEIR directory (for a mined file, whose rows hold their queries and scores, they are refused)."""
 
 
 def _base(command: str, name: str) -> list[str]:

@@ -124,7 +124,8 @@ def test_a_work_dir_without_a_run_of_negmine_is_refused(tmp_path, case):
     what = {"missing": "not found", "file": "not a folder"}.get(case, "holds no run work folder of negmine (a folder "
                                                                        "named by a run key, 32 hex digits or bm25-")
     assert message.startswith(f"{folder}: --work-dir: {what}"), message
-    assert message.endswith("give the folder a run was given as negmine mine --work-dir DIR (its work folders are "
-                            "DIR/<run key>/), or leave --work-dir out: the work folders of runs without one are under "
-                            "<cache dir>/runs, which negmine cache reads anyway"), message
+    assert message.endswith("give the folder a run was given as negmine mine --work-dir DIR or negmine audit "
+                            "--work-dir DIR (its work folders are DIR/<run key>/), or leave --work-dir out: the work "
+                            "folders of runs without one are under <cache dir>/runs, which negmine cache reads anyway"), \
+        message
     assert case in ("missing", "file") or "documents.npy" in message

@@ -17,6 +17,7 @@ from negmine.config import AuditConfig, NearDupConfig
 from negmine.errors import caller_stacklevel
 
 if TYPE_CHECKING:
+    from negmine.config import EngineConfig
     from negmine.pipeline.mine import MineResult
 
 
@@ -157,6 +158,10 @@ def mined_file_unused(config: AuditConfig) -> list[tuple[tuple[str, ...], str, s
          "PATH)"),
         (("query_prompt",), "the input is a mined file: no query is encoded (the score judge reads the mining scores "
          "the rows hold)", "to mine candidates with a query prompt, give a BEIR directory"),
+        (("work_dir",), "the input is a mined file, audited as it is: no candidates are mined, so there is no run work "
+         "folder (what the audit keeps for a rerun, the judges' vectors and cross-encoder scores, is in the cache)",
+         "to keep those elsewhere, set encoder.cache_dir (--cache-dir DIR); to mine a BEIR dataset's top candidates "
+         "with their work folder in DIR, give its directory as the input (negmine audit DATA_DIR --work-dir DIR)"),
     ]
     if not needs_mining_model(config):
         rules.append((("model", "document_prompt"), "the input is a mined file and the mining model encodes "
@@ -174,10 +179,11 @@ def refuse_mined_file_unused(config: AuditConfig) -> None:
 
     given = {"split": config.split, "unknown_qrels": config.unknown_qrels, "candidates": config.candidates,
              "query_prompt": config.encoder.query_prompt, "model": config.encoder.model,
-             "document_prompt": config.encoder.document_prompt}
+             "document_prompt": config.encoder.document_prompt, "work_dir": config.work_dir}
     defaults = {"split": AuditConfig.split, "unknown_qrels": AuditConfig.unknown_qrels,
                 "candidates": AuditConfig.candidates, "query_prompt": EncoderConfig.query_prompt,
-                "model": EncoderConfig.model, "document_prompt": EncoderConfig.document_prompt}
+                "model": EncoderConfig.model, "document_prompt": EncoderConfig.document_prompt,
+                "work_dir": AuditConfig.work_dir}
     for names, why, fix in mined_file_unused(config):
         changed = [name for name in names if given[name] != defaults[name]]
         if changed:
@@ -269,4 +275,15 @@ def mine_candidates(config: AuditConfig, out: Path, held: frozenset[Path]) -> Mi
         encoder=config.encoder,
         filters=FilterConfig(sd_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
         output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
+        engine=candidates_engine(config),
     ), held)
+
+
+def candidates_engine(config: AuditConfig) -> EngineConfig:
+    """The engine a BEIR directory's candidates are mined on: ``negmine mine``'s defaults, with the audit's
+    ``work_dir``, so their run work folder goes where ``negmine mine --work-dir`` puts one (same key, lease and
+    removal, and ``negmine cache list|prune --work-dir`` sees it). The audit kept it under ``<cache dir>/runs``
+    only, whatever the filesystem the user needed it on."""
+    from negmine.config import EngineConfig
+
+    return EngineConfig(work_dir=config.work_dir)

@@ -52,6 +52,7 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="cleaned 
 SummaryJson = Annotated[Optional[Path], typer.Option(help="summary JSON (default <input>.audit-summary.json)", rich_help_panel=_OUT)]
 Report = Annotated[Optional[Path], typer.Option(help="HTML report (default <input>.report.html)", rich_help_panel=_OUT)]
 Candidates = Annotated[Optional[Path], typer.Option(help="BEIR input: native JSONL the top candidates are mined to, before they are judged (default <out-dir>/audit.candidates.jsonl)", rich_help_panel=_OUT)]
+WorkDir = Annotated[Optional[Path], typer.Option(help="BEIR input: where its candidates' mining keeps its run work folder, embedding stores + finished shards for resume, as negmine mine --work-dir (default <cache-dir>/runs)", rich_help_panel=_OUT)]
 Html = Annotated[bool, typer.Option("--html/--no-html", help="write the HTML report", rich_help_panel=_OUT)]
 Export = Annotated[list[str], typer.Option("--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT)]
 ExportAs = Annotated[str, typer.Option(help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT)]
@@ -121,7 +122,8 @@ def audit_command(
     positive_below_share: PositiveBelowShare = 0.5, positive_min_sources: PositiveMinSources = 1,
     false_negative_policy: FalseNegativePolicy = "drop", positive_policy: PositivePolicy = "drop",
     out_dir: OutDir = None, flags: Flags = None, output: Output = None, summary_json: SummaryJson = None,
-    report: Report = None, candidates: Candidates = None, html: Html = True, export: Export = [],
+    report: Report = None, candidates: Candidates = None, work_dir: WorkDir = None, html: Html = True,
+    export: Export = [],
     export_as: ExportAs = "jsonl", ntuple_negatives: NtupleNegatives = None,
     export_scores: ExportScores = False, export_scores_from: ExportScoresFrom = "mining", max_table_rows: MaxTableRows = TABLE_ROWS,
     batch_size: BatchSize = 64, workers: Workers = None, encode_batch_size: EncodeBatchSize = EncoderConfig.batch_size,
@@ -152,7 +154,7 @@ def audit_command(
         report=(report or paths["report"]) if html else None, max_table_rows=max_table_rows, workers=workers,
         formats=tuple(export), export_as=export_as, ntuple_negatives=ntuple_negatives, export_scores=export_scores,
         export_scores_from=export_scores_from, split=split,
-        unknown_qrels=unknown_qrels, candidates=candidates or paths.get("candidates"),
+        unknown_qrels=unknown_qrels, candidates=candidates or paths.get("candidates"), work_dir=work_dir,
     )
     with user_errors():  # a bad value is named as such, whatever the input
         from negmine.config import check_unknown_qrels
@@ -175,15 +177,16 @@ def interrupted_hint(config: AuditConfig) -> str:
     """What to do after Ctrl-C. ``negmine audit`` printed only 'interrupted; ...' (``negmine mine`` and ``train``
     say how to go on), though the same command goes on from what the stopped run kept: the vectors and
     cross-encoder scores it cached (the judges' are written as it stops) and, for a BEIR directory, the encoding and
-    search shards of its candidates' mining, in the work folder ``negmine mine`` keeps (also with ``--no-cache``)."""
-    from negmine.config import EngineConfig
+    search shards of its candidates' mining, in the work folder ``negmine mine`` keeps (also with ``--no-cache``;
+    ``--work-dir``, else ``<cache dir>/runs``)."""
+    from negmine.audit.api import candidates_engine
     from negmine.encode.cache import default_cache_dir
     from negmine.engine.dense import work_root
 
     kept = []
     if Path(config.input).is_dir():
         kept.append(f"the encoding and search shards of its candidates' mining, kept under "
-                    f"{work_root(EngineConfig(), config.encoder)}")
+                    f"{work_root(candidates_engine(config), config.encoder)}")
     if config.encoder.use_cache:
         cache = Path(config.encoder.cache_dir or default_cache_dir()).absolute()
         kept.append(f"the vectors and cross-encoder scores it finished, cached under {cache}")

@@ -15,7 +15,7 @@ CacheDir = Annotated[Optional[Path], typer.Option(help="the cache folder (defaul
 Runs = Annotated[bool, typer.Option("--runs", help="select the run work folders (runs/<key>/: stopped or --keep-work runs' encoding and search shards) no running job holds")]
 OlderThan = Annotated[Optional[float], typer.Option(help="select entries last modified more than DAYS ago (alone: of every kind; with --runs or --model: of those)", metavar="DAYS")]
 Model = Annotated[Optional[str], typer.Option(help="select the embeddings and cross-encoder scores of this model (the name or path it was loaded from, or the fingerprint cache list shows)", metavar="NAME_OR_PATH")]
-WorkDirs = Annotated[Optional[list[Path]], typer.Option("--work-dir", help="also a folder runs were given as negmine mine --work-dir: its run work folders (repeatable; only folders a run made)", metavar="DIR")]
+WorkDirs = Annotated[Optional[list[Path]], typer.Option("--work-dir", help="also a folder runs were given as negmine mine --work-dir or negmine audit --work-dir: its run work folders (repeatable; only folders a run made)", metavar="DIR")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="print what would be deleted, delete nothing")]
 
 

@@ -12,7 +12,8 @@ needs to see what takes the space before deleting any of it (:mod:`negmine.encod
   BM25 search's shards), kept for resume by a stopped run or ``--keep-work``; counted in finished shards.
 - ``other``: anything else (e.g. ``onnx/`` exports), listed so that the total is the folder's size.
 
-A run given ``negmine mine --work-dir DIR`` keeps its work folder in ``DIR/<key>/`` instead of ``runs/``:
+A run given ``negmine mine --work-dir DIR`` (or ``negmine audit --work-dir DIR``, for the mining of a BEIR directory's
+candidates) keeps its work folder in ``DIR/<key>/`` instead of ``runs/``:
 :func:`work_dir_entries` lists those (``negmine cache list|prune --work-dir DIR``). ``DIR`` is the user's
 folder, which may hold anything, so only what a run made is listed there (:func:`is_run_folder`: a run key's
 name and the run's lease file or files beside or in it), never the rest.
@@ -74,19 +75,20 @@ def cache_entries(root: str | Path) -> list[CacheEntry]:
 
 
 def work_dir_entries(folder: str | Path) -> list[CacheEntry]:
-    """The run work folders (and lock files of gone ones) in ``folder``, a ``negmine mine --work-dir``, by path.
+    """The run work folders (and lock files of gone ones) in ``folder``, a ``negmine mine|audit --work-dir``, by path.
     InputError when ``folder`` is not a folder or holds nothing a run made: a mistyped path must not look like an
     empty work folder, nor be pruned."""
     from negmine.errors import InputError
 
     folder = Path(folder)
-    fix = ("give the folder a run was given as negmine mine --work-dir DIR (its work folders are DIR/<run key>/), "
+    fix = ("give the folder a run was given as negmine mine --work-dir DIR or negmine audit --work-dir DIR (its work "
+           "folders are DIR/<run key>/), "
            "or leave --work-dir out: the work folders of runs without one are under <cache dir>/runs, which "
            "negmine cache reads anyway")
     if not folder.is_dir():
         what = "not a folder" if folder.exists() else "not found"
         raise InputError(folder, None, None,
-                         f"--work-dir: {what}; expected the work folder of negmine mine runs; {fix}")
+                         f"--work-dir: {what}; expected the work folder of negmine mine or audit runs; {fix}")
     names = sorted(os.listdir(folder))
     entries = [run_entry(folder / n) for n in names if is_run_folder(folder / n)]
     entries += [other_entry(folder / n) for n in names if is_gone_run_lock(folder / n)]
