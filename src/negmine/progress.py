@@ -25,7 +25,7 @@ import sys
 from typing import Callable, Iterator
 
 _ENCODING: contextvars.ContextVar[str | None] = contextvars.ContextVar("negmine_encoding", default=None)
-_ADVANCE: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar("negmine_advance", default=None)
+_ADVANCE: contextvars.ContextVar[Callable[..., None] | None] = contextvars.ContextVar("negmine_advance", default=None)
 
 
 def bar_shown(show: bool, stream=None) -> bool:
@@ -84,13 +84,14 @@ def encode_desc() -> str:
 
 
 @contextlib.contextmanager
-def advancing(update: Callable[[int], None] | None) -> Iterator[None]:
+def advancing(update: Callable[..., None] | None) -> Iterator[None]:
     """Within the block, :func:`advance` calls ``update`` (a bar's ``update``); None: it moves nothing.
 
     Why: a caller's bar over texts (``negmine eval``'s ``encode corpus (model)``, mining's ``encode corpus``) moved
     only when a shard of 8192 texts was encoded, and the embedder's own bar, which moves each pass, is nested in it, so a log file shows only
     the caller's: ``0/5183`` for the whole of SciFact's encoding. The embedder reports its passes through here, as
-    the embedder interface (``encode(texts, prompt)``) has no room for a bar."""
+    the embedder interface (``encode(texts, prompt)``) has no room for a bar. Around an engine's map ``update`` also
+    takes the passes of tasks run in other processes, as ``update(texts, shard)`` (:func:`advance`)."""
     token = _ADVANCE.set(update)
     try:
         yield
@@ -98,8 +99,22 @@ def advancing(update: Callable[[int], None] | None) -> Iterator[None]:
         _ADVANCE.reset(token)
 
 
-def advance(texts: int) -> None:
-    """An embedder finished a pass of ``texts`` texts: the innermost :func:`advancing` block's bar moves."""
+def advance(texts: int, shard: int | None = None) -> None:
+    """An embedder finished a pass of ``texts`` texts: the innermost :func:`advancing` block's bar moves.
+
+    ``shard``: the pass was made in another process, on the task of the engine item ``shard``, and reported back
+    to this one (:mod:`negmine.engine.ray_pool`); the block's ``update`` is then called ``update(texts, shard)``.
+    Only a block around an engine's map (:func:`negmine.engine.encode.encode_to_store`) gets such calls."""
     update = _ADVANCE.get()
-    if update is not None:
+    if update is None:
+        return
+    if shard is None:
         update(texts)
+    else:
+        update(texts, shard)
+
+
+def advance_wanted() -> bool:
+    """Whether an :func:`advancing` block with a bar is open here: an engine whose tasks run in other processes
+    (Ray's actors) has its workers report their passes only then, as reporting costs a message per pass."""
+    return _ADVANCE.get() is not None

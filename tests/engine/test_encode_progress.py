@@ -4,7 +4,8 @@ move with each pass of the model, in texts, not once per shard of ``--encode-sha
 Written to a log file that bar is the only one drawn (the model's own text bar is nested in it:
 :mod:`negmine.progress`), and a corpus under 8192 texts stood at ``0/1`` for its whole encoding. The worker task
 runs in this process on the local engine, so the model's passes reach the driver's bar
-(:func:`negmine.progress.advance`); Ray's workers are other processes, and their shards move it when they return.
+(:func:`negmine.progress.advance`); Ray's actors report theirs through a Ray queue (tested in
+tests/engine/test_ray_engine.py).
 """
 
 from __future__ import annotations

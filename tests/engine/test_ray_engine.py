@@ -76,6 +76,7 @@ def test_map_runs_every_item_once_on_the_actor_pool(ray_local):
     assert sorted(got) == list(range(6))
     for k, value in got.items():
         assert np.array_equal(value, 3 * np.arange(k))
+    assert engine._pool._passes is None, "no bar asked for the passes: no queue for them"
     engine.close()
     assert ray.is_initialized(), "an engine must not shut down a Ray instance it did not start"
 
@@ -670,3 +671,88 @@ def test_a_mine_that_runs_nothing_on_ray_never_starts_it(monkeypatch, word_beir,
         result = mine(on_ray, embedder=HashEmbedder(64))
         assert (tmp_path / f"{name}-ray.jsonl").read_bytes() == (tmp_path / f"{name}-local.jsonl").read_bytes()
     assert result.summary["engine"]["engine"] == "ray" and result.summary["engine"]["search_shards_run"] == 0
+
+
+class _GatedPasses(HashEmbedder):
+    """Encodes in passes of 4 texts, reporting each as a model does (:func:`negmine.progress.advance`); notes each
+    call in ``log``, and before its last pass of a shard waits for the file ``gate``, which the driver's bar makes
+    when it first moves, noting whether it opened (up to 60 s: the old code moved the bar only when the shard came
+    back)."""
+
+    def __init__(self, gate: str, log: str) -> None:
+        super().__init__(16)
+        self.gate, self.log = gate, log
+
+    def encode(self, texts, prompt=""):
+        import os
+        import time
+
+        from negmine.progress import advance
+
+        with open(self.log, "a") as handle:
+            handle.write("encode\n")
+        out = []
+        for b0 in range(0, len(texts), 4):
+            if b0 + 4 >= len(texts):
+                deadline = time.monotonic() + 60
+                while not os.path.exists(self.gate) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                with open(self.log, "a") as handle:
+                    handle.write("open\n" if os.path.exists(self.gate) else "shut\n")
+            out.append(super().encode(texts[b0 : b0 + 4], prompt))
+            advance(len(texts[b0 : b0 + 4]))
+        return np.concatenate(out)
+
+
+class _RecordingBar:
+    """Stands for the driver's ``encode corpus`` bar: notes each move, and makes ``gate`` at the first."""
+
+    disable = False
+
+    def __init__(self, gate: Path) -> None:
+        self.gate, self.updates = gate, []
+
+    def update(self, n: int) -> None:
+        self.updates.append(n)
+        self.gate.touch()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _same(embedder):
+    return embedder
+
+
+def test_the_drivers_encoding_bar_moves_with_each_pass_of_the_actors(ray_local, tmp_path, monkeypatch):
+    """Two shards of 12 texts on two actors, passes of 4: the bar moved once per shard, by 12, when it came back
+    (on a large shard it stood still for minutes); now by each pass, of the shard it belongs to, while the shard
+    runs. The vectors are the embedder's, as without the reports."""
+    from negmine.engine import encode
+    from negmine.engine.ray_engine import RayEngine
+
+    gate, log = tmp_path / "gate", tmp_path / "log"
+    bar = _RecordingBar(gate)
+    monkeypatch.setattr(encode, "_bar", lambda *args: bar)
+    embedder, texts = _GatedPasses(str(gate), str(log)), [f"text {i} word{i % 5}" for i in range(24)]
+    engine = RayEngine(actors=2)
+    result = encode.encode_to_store(engine, functools.partial(_same, embedder), texts, "p: ", tmp_path / "s.npy",
+                                    (embedder.fingerprint, 16), 12, show_progress=True, desc="encode corpus")
+    assert result.n_encoded == 24
+    assert bar.updates == [4] * 6, "each pass of each shard, not 12 per shard"
+    assert sorted(log.read_text().split()) == ["encode"] * 2 + ["open"] * 2, "the bar moved while the shards ran"
+    assert np.array_equal(result.store.read_rows(0, 24), HashEmbedder(16).encode(texts, "p: "))
+
+    ray.kill(engine._pool._passes.actor)  # the queue lost (its node gone): the bar moves per shard, as before
+    with pytest.raises(ray.exceptions.RayActorError):
+        ray.get(engine._pool._passes.actor.qsize.remote())
+    bar.updates = []
+    again = encode.encode_to_store(engine, functools.partial(_same, embedder), texts, "p: ", tmp_path / "t.npy",
+                                   (embedder.fingerprint, 16), 12, show_progress=True, desc="encode corpus")
+    engine.close()
+    assert bar.updates == [12, 12]
+    assert sorted(log.read_text().split()) == ["encode"] * 4 + ["open"] * 4, "no shard failed (and ran again)"
+    assert np.array_equal(again.store.read_rows(0, 24), result.store.read_rows(0, 24))

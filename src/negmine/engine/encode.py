@@ -123,7 +123,8 @@ class _Job:
         """Serve the cache, leave aside the texts another run claims and encode the rest of every unfinished
         shard; a shard is marked done once all its texts are written."""
         self.waiting = set()
-        with advancing(functools.partial(self._advance, bar)):
+        # no bar drawn, no passes asked for: Ray's actors then report none (a message each)
+        with advancing(None if bar.disable else functools.partial(self._advance, bar)):
             for s, vectors in engine.map(setup, encode_task, self._pending(bar), desc):
                 uids, token = self._missing.pop(s)
                 _write(self.store, self.plan, uids, vectors)
@@ -134,12 +135,13 @@ class _Job:
                 self._finish(s, bar)
                 self.counts["encoded"] += len(uids)
 
-    def _advance(self, bar, texts: int) -> None:
-        """A pass of the model over ``texts`` texts of the shard sent out last finished, reported in this process
-        (:func:`negmine.progress.advance`): the local engine runs each task here, one at a time, between sending
-        it and taking its result. Ray's workers are other processes; their shards move the bar when they return.
+    def _advance(self, bar, texts: int, shard: int | None = None) -> None:
+        """A pass of the model over ``texts`` texts finished (:func:`negmine.progress.advance`): of shard ``shard``,
+        reported by a worker in another process (Ray's actors, :mod:`negmine.engine.ray_pool`, which moved the bar
+        only when a shard came back, minutes for a large one), else of the shard sent out last, reported in this
+        process (the local engine runs each task here, one at a time, between sending it and taking its result).
         Never past the texts of the shard's task."""
-        s = self._running
+        s = self._running if shard is None else shard
         if s is None or s not in self._missing:
             return
         texts = min(texts, len(self._missing[s][0]) - self._passed.get(s, 0))

@@ -206,8 +206,9 @@ class RayEngine:
         """``address_checked``: the caller ran :func:`check_address` on ``address`` already (a run checks its
         engine before loading data, :func:`negmine.engine.registry.check_engine`), so the probe, with its
         up-to-10-second timeout and, for ``auto``, Ray's lookup, is not repeated here. ``show_progress`` is
-        kept for the registry's signature and draws nothing: each stage draws its own bar of shards done
-        (Ray Data, which ran the shards before, drew a second one per job)."""
+        kept for the registry's signature and draws nothing: each stage draws its own bar (Ray Data, which ran
+        the shards before, drew a second one per job), which the actors' model passes move
+        (:mod:`negmine.engine.ray_pool`)."""
         self.address, self.cpus_per_actor, self.show_progress = address, cpus_per_actor, show_progress
         self._init_kwargs = init_kwargs
         self._actors = actors

@@ -12,19 +12,36 @@ whose actor died goes to a fresh actor (which runs ``setup()`` again), at most :
 then the Ray error is raised. Counting per shard here bounds a shard that kills every worker it runs on (Ray
 Data's default retried it forever), and an actor that dies while it loads the model counts against the shard
 it was started for instead of restarting without end.
+
+The driver's encoding bar moves with each pass of the model in the actors, as it does on the local engine. When the
+caller has an :func:`negmine.progress.advancing` block open around the map (a bar is drawn), each task runs in an
+``advancing`` block of the actor's that puts the task's passes, tagged with the task, in a Ray queue
+(``ray.util.queue.Queue``, an actor of 0 CPUs made by the pool's first such map); the driver, waiting for a shard,
+reads the queue every :data:`PASSES_POLL` seconds and hands each pass of a running task to
+:func:`negmine.progress.advance` with its shard's key. A shard on Ray stood still on the bar until it came back,
+minutes for a large shard. The reports are all in the queue before the task's result (a worker's put waits for
+the queue), and the driver reads them before the result; those of a task no longer running (a worker that died, a
+map stopped early) are dropped. Progress never fails a shard: a report that cannot be put, or a queue that died,
+only leaves the bar to move per shard.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import pickle
 from collections import Counter, deque
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from negmine.engine.base import Setup, Task
 from negmine.errors import NegmineError
+from negmine.progress import advance, advance_wanted, advancing
 
 TASK_RETRIES = 2
 """Times a shard is run again after its worker process died (so at most ``TASK_RETRIES + 1`` runs)."""
+
+PASSES_POLL = 0.5
+"""Seconds the driver waits for a shard before it reads the passes the actors reported meanwhile."""
 
 _NONE = object()
 
@@ -43,16 +60,29 @@ class _Actor:
         except NegmineError as err:
             self.state, self.error = None, err
 
-    def run(self, task: Task, blob: bytes) -> bytes:
-        return pickle.dumps(self._run(task, pickle.loads(blob)), protocol=5)
+    def run(self, task: Task, blob: bytes, report: Callable[[int], None] | None = None) -> bytes:
+        """``report``: where the task's passes go (:func:`_report`), or None."""
+        return pickle.dumps(self._run(task, pickle.loads(blob), report), protocol=5)
 
-    def _run(self, task: Task, payload: Any) -> tuple[bool, Any]:
+    def _run(self, task: Task, payload: Any, report: Callable[[int], None] | None) -> tuple[bool, Any]:
         if self.error is not None:
             return False, self.error
         try:
-            return True, task(self.state, payload)
+            with advancing(report):
+                return True, task(self.state, payload)
         except NegmineError as err:
             return False, err
+
+
+def _report(queue, tag: int, texts: int) -> None:
+    """Worker side: a pass of ``texts`` texts of the task ``tag`` finished; put in the driver's ``queue``. A report
+    that cannot be put (the queue ended with its pool) is dropped: progress never fails a shard."""
+    from ray.exceptions import RayError
+
+    try:
+        queue.put_nowait((tag, texts))
+    except RayError:
+        pass
 
 
 def setup_key(setup: Setup) -> bytes | None:
@@ -74,6 +104,8 @@ class ActorPool:
         self._class = ray.remote(num_cpus=cpus, max_restarts=0, max_task_retries=0)(_Actor)
         self._actors: list = []  # alive as far as the driver knows
         self._idle: deque = deque()
+        self._passes = None  # the queue the actors put their passes in, made by the first map that wants them
+        self._tags = itertools.count()  # one per task sent, so a report names the task it is of
 
     def serves(self, setup: Setup) -> bool:
         """Whether this pool's actors were built by a setup equal to ``setup``."""
@@ -86,19 +118,25 @@ class ActorPool:
         import ray
 
         items, retry, attempts, pending = iter(items), deque(), Counter(), {}
+        passes = self._open_passes()
         while True:
             while len(pending) < self.size:
                 key, blob = retry.popleft() if retry else _next_blob(items)
                 if blob is _NONE:
                     break
-                actor = self._idle.popleft() if self._idle else self._start()
-                pending[actor.run.remote(task, blob)] = (actor, key, blob)
+                actor, tag = self._idle.popleft() if self._idle else self._start(), next(self._tags)
+                report = None if passes is None else functools.partial(_report, passes, tag)
+                pending[actor.run.remote(task, blob, report)] = (actor, key, blob, tag)
             if not pending:
                 return
-            (ref,), _ = ray.wait(list(pending), num_returns=1)
-            actor, key, blob = pending.pop(ref)
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=PASSES_POLL if passes is not None else None)
+            if passes is not None:
+                passes = self._read_passes({t: k for _, k, _, t in pending.values()})
+            if not ready:
+                continue
+            actor, key, blob, _ = pending.pop(ready[0])
             try:
-                ok, value = pickle.loads(ray.get(ref))
+                ok, value = pickle.loads(ray.get(ready[0]))
             except Exception as err:
                 if not died(err):
                     raise
@@ -112,6 +150,33 @@ class ActorPool:
             if not ok:
                 raise value
             yield key, value
+
+    def _open_passes(self):
+        """The queue the actors put their passes in when the caller's bar wants them
+        (:func:`negmine.progress.advance_wanted`), made on first use; None otherwise."""
+        if not advance_wanted():
+            return None
+        if self._passes is None:
+            from ray.util.queue import Queue
+
+            self._passes = Queue(actor_options={"num_cpus": 0})  # a CPU each would leave none for an actor
+        return self._passes
+
+    def _read_passes(self, running: dict[int, int]):
+        """Move the caller's bar by the passes reported so far of the tasks ``running`` (tag: key); the queue, or None
+        when it died (the bar then moves per shard)."""
+        from ray.exceptions import RayError
+
+        try:
+            size = self._passes.qsize()
+            reports = self._passes.get_nowait_batch(size) if size else []
+        except RayError:
+            self._passes = None
+            return None
+        for tag, texts in reports:
+            if tag in running:
+                advance(texts, shard=running[tag])
+        return self._passes
 
     def _start(self):
         actor = self._class.remote(self.setup)
@@ -135,7 +200,9 @@ class ActorPool:
 
         for actor in self._actors:
             ray.kill(actor)
-        self._actors, self._idle = [], deque()
+        if self._passes is not None:
+            self._passes.shutdown(force=True)
+        self._actors, self._idle, self._passes = [], deque(), None
 
 
 def _next_blob(items: Iterator[tuple[int, Any]]) -> tuple[int, Any]:
