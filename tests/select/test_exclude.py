@@ -1,4 +1,5 @@
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from negmine.select.exclude import ExclusionIndex, normalize_text, text_hash
         ("infor\u00admation", "information"),  # soft hyphen
         ("\ufeffhel\u200blo wor\u200dld\u200e", "hello world"),  # BOM, zero-width space/joiner, LRM
         ("cafe\u0301", "caf\u00e9"),  # decomposed accent composes (NFKC)
+        ("", ""),
+        (" \t\n ", ""),  # nothing left after collapsing: the end scan must not read before the text
     ],
 )
 def test_normalize_text(raw, expected):
@@ -79,6 +82,15 @@ def test_positive_row_out_of_range():
     index = ExclusionIndex.build(CORPUS)
     with pytest.raises(IndexError, match="out of range for a corpus of 7"):
         index.excluded_rows([7], "q")
+
+
+@pytest.mark.parametrize("rows", [[0, -1], [0, 7], [-1, 7]])
+def test_one_bad_positive_row_among_good_ones_is_out_of_range(rows):
+    # the lowest row is checked against 0 and the highest against the corpus size: -1 would silently exclude
+    # the corpus's last document
+    index = ExclusionIndex.build(CORPUS)
+    with pytest.raises(IndexError, match=rf"^positive row out of range for a corpus of 7 documents: {re.escape(str(rows))}$"):
+        index.excluded_rows(rows, "q")
 
 
 def test_empty_corpus():

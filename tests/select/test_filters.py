@@ -130,6 +130,16 @@ def test_sd_margin_is_in_units_of_the_pool_spread(make_pool):
     assert kept_scores(zero) == pytest.approx([0.7, 0.5, 0.3, 0.1])  # k = 0: strictly below the positive
 
 
+def test_sd_margin_is_strict(make_pool):
+    # sd of [0.75, 0.25] is 0.25 (exact in float32 and float64): with k = 1 the threshold is 1.0 - 0.25 = 0.75,
+    # and 0.75 lies on it, not strictly below, so it is dropped like the absolute margin's tie
+    pool = make_pool([0.75, 0.25], 1.0)
+    result = apply_filters(pool, FilterConfig(sd_margin=1.0, relative_margin=None), None, None)
+    assert kept_scores(result) == [0.25] and result.removed["sd_margin"] == 1
+    tie = make_pool([0.8, 0.5], 0.8)  # k = 0: a candidate scoring exactly the positive is not below it
+    assert kept_scores(apply_filters(tie, FilterConfig(sd_margin=0.0, relative_margin=None), None, None)) == [0.5]
+
+
 @pytest.mark.parametrize("scale, shift", [(1.0, 0.0), (0.05, 0.85), (40.0, -3.0), (1e-3, -1.0)])
 def test_sd_margin_selection_ignores_the_score_scale(make_pool, scale, shift):
     # the same ranking on a MiniLM-like, an e5-like (compressed), a BM25-like and a negative scale

@@ -64,3 +64,19 @@ def test_deterministic_for_seed(make_pool):
     assert runs[0] == runs[1] == runs[2]
     others = {tuple(SimANSStrategy().select(pool, 5, pair_rng(11, i)).tolist()) for i in range(10)}
     assert len(others) > 1
+
+
+def test_a_single_draw_is_proportional_to_the_weights(make_pool):
+    # Gumbel-top-k: argmax(log w_i + G_i) picks i with probability w_i / sum(w). Weights 1 and ten of e^-3
+    # (a = 3, b = 0: gaps 0 and 1): the first is drawn 1 / (1 + 10 e^-3) = 66.8% of the time (subtracting the
+    # Gumbel noise instead would draw it 86%)
+    pool = make_pool([1.0] + [0.0] * 10, positive_score=1.0)
+    strategy = SimANSStrategy(a=3.0, b=0.0)
+    share = np.mean([strategy.select(pool, 1, pair_rng(0, i)).tolist() == [0] for i in range(2000)])
+    assert share == pytest.approx(1 / (1 + 10 * np.exp(-3)), abs=0.05)  # 5 sigma of a binomial(2000, 0.67)
+
+
+def test_a_nan_weight_is_drawn_last(make_pool):
+    pool = make_pool([np.nan, 0.7, 0.6, 0.5], positive_score=0.8)
+    for i in range(20):
+        assert 0 not in SimANSStrategy().select(pool, 3, pair_rng(0, i)).tolist()

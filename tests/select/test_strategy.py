@@ -1,8 +1,11 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
 from negmine.config import SelectConfig
 from negmine.errors import ConfigError
+from negmine.select.order import by_rank
 from negmine.select.strategy import STRATEGIES, Strategy, make_strategy, pair_rng, window
 
 
@@ -33,6 +36,26 @@ def test_every_strategy_contract(name, make_pool):
     again = make_strategy(SelectConfig(strategy=name)).select(pool, 6, pair_rng(1, 2))
     assert chosen.tolist() == again.tolist()
     assert len(strategy.select(pool, 100, pair_rng(1, 2))) == len(pool)
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_a_best_first_strategy_takes_the_first_k_in_retrieval_order_whatever_the_rng(name, make_pool):
+    # --denoise stops judging once k candidates survive when the strategy is best_first: a best_first strategy
+    # choosing anything else could return a candidate no judge looked at (a false negative never searched for)
+    pool = make_pool(np.linspace(0.9, 0.1, 30), positive_score=0.95, ranks=np.random.default_rng(3).permutation(30) + 1)
+    first_k = by_rank(pool)[:5].tolist()
+    strategy = make_strategy(SelectConfig(strategy=name))
+    draws = [strategy.select(pool, 5, pair_rng(0, i)).tolist() for i in range(20)]
+    if any(d != first_k for d in draws):
+        assert not STRATEGIES[name].best_first, f"{name} depends on the rng or the scores, so it is not best-first"
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_strategies_are_frozen_and_hashable(name):
+    strategy = make_strategy(SelectConfig(strategy=name))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(strategy, "a", 1.0)  # one strategy object serves every pair: a select must not reconfigure it
+    assert hash(strategy) == hash(make_strategy(SelectConfig(strategy=name)))
 
 
 def test_window_uses_config_or_strategy_default():
@@ -71,4 +94,5 @@ def test_pair_key_is_fixed_by_the_ids_alone():
 
     # pinned: Python's hash() would change per process (PYTHONHASHSEED) and so would every random draw
     assert pair_key("q1", "d1") == 634107199285911335
+    assert pair_key("q\u00e9", "d\u4e2d") == 16252675046613283713, "non-ASCII ids: their UTF-8, not \\u escapes"
     assert len({pair_key("q1", "d1"), pair_key("q1d", "1"), pair_key("q1", "d2"), pair_key("d1", "q1")}) == 4

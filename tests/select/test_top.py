@@ -33,3 +33,9 @@ def test_ignores_rng(make_pool):
 
 def test_from_config():
     assert isinstance(make_strategy(SelectConfig(strategy="top")), TopStrategy)
+
+
+def test_top_is_best_first():
+    # --denoise may stop judging once k candidates survive (docs/mining.md): top's choice is the first k in
+    # retrieval order, so the candidates below them cannot change it
+    assert TopStrategy.best_first is True
