@@ -10,8 +10,8 @@ from negmine.config import FilterConfig, SelectConfig
 from negmine.io.records import Corpus, Dataset, Pair, Qrels, Queries
 from negmine.pipeline.candidates import CandidateSet
 from negmine.pipeline.select_pairs import (
-    SKIP_INCONSISTENT, SKIP_NONE, SKIP_TOO_FEW, SelectionStats, _choose_pool, _skip_reason, build_context,
-    eligible_count, fallback_query_ids, pair_pool, select_pairs, window_rows,
+    SKIP_INCONSISTENT, SKIP_NO_BM25_WORDS, SKIP_NONE, SKIP_TOO_FEW, SelectionStats, _choose_pool, _skip_reason,
+    build_context, eligible_count, fallback_query_ids, pair_pool, select_pairs, window_rows,
 )
 from negmine.retrieve.candidates import Candidates
 
@@ -100,6 +100,16 @@ def test_pool_drops_every_positive_their_duplicates_and_the_query_text_keeping_o
     assert pool.scores.tolist() == pytest.approx([0.9, 0.6, 0.5, 0.3])
     assert pool.scores.dtype == np.float32 and pool.indices.dtype == np.int64
     assert pool.positive_score == pytest.approx(0.7) and pool.margin_score is None
+
+
+def test_a_text_held_under_several_ids_is_a_candidate_once_at_its_best_rank():
+    ids = ["pos", "soil1", "soil2", "tea", "soil3"]
+    texts = ["melatonin helps sleep", "Garden soil", "garden   SOIL.", "green tea", "garden soil"]
+    data = Dataset(Corpus(ids, texts), Queries(["q"], ["what helps sleep"]), Qrels({"q": {"pos": 1}}))
+    cands = Candidates(np.array([[1, 2, 3, 4]], np.int64), np.array([[0.9, 0.8, 0.7, 0.6]], np.float32))
+    cset = CandidateSet(["q"], cands, lambda q, d: np.full(len(d), 0.95, np.float32))
+    pool = pair_pool(build_context(data, cset), Pair("q", "pos"))
+    assert [ids[i] for i in pool.indices] == ["soil1", "tea"] and pool.ranks.tolist() == [1, 3]
 
 
 def test_each_pair_of_a_query_gets_its_own_positive_score_and_the_same_candidates():
@@ -243,6 +253,18 @@ def test_a_pair_whose_positive_ranks_too_low_is_skipped_before_any_filter():
     assert stats.removed["max_score"] == 4 + 3, "the inconsistent pair's candidates are not counted as filtered"
 
 
+def test_a_query_without_a_bm25_word_is_skipped_only_when_bm25_alone_gave_the_candidates():
+    ctx = context()
+    pairs = [Pair("q1", "p1"), Pair("q2", "n2"), Pair("qt", "t1")]
+    bm25 = replace(ctx, cands=replace(ctx.cands, bm25_alone=True, no_bm25_words=frozenset({"q2"})))
+    rows, stats = run(bm25, pairs)
+    assert [r["query_id"] for r in rows] == ["q1", "qt"]
+    assert stats.skipped == Counter({SKIP_NO_BM25_WORDS: 1}) and (stats.pairs_in, stats.pairs_out) == (3, 2)
+    hybrid = replace(ctx, cands=replace(ctx.cands, no_bm25_words=frozenset({"q2"})))  # dense candidates remain
+    rows, stats = run(hybrid, pairs)
+    assert [r["query_id"] for r in rows] == ["q1", "q2", "qt"] and stats.skipped == Counter()
+
+
 def test_the_hook_sees_each_pool_after_exclusions_and_its_false_negatives_reach_the_row():
     seen = []
 
@@ -316,6 +338,18 @@ def test_windows_prefetch_their_own_pairs_first_and_change_no_row():
     assert windowed == whole and stats.pairs_in == 4
     assert events == [("prefetch", tuple(pairs[:3])), *[("pair", p) for p in pairs[:3]],
                       ("prefetch", tuple(pairs[3:])), ("pair", pairs[3])]
+
+
+def test_windows_of_one_pair_and_no_pairs_at_all():
+    ctx, select = context(), SelectConfig(num_negatives=2)
+    pairs = [Pair("q1", "p1"), Pair("q2", "n2")]
+    batches = []
+    rows = list(select_pairs(ctx, pairs, NO_FILTERS, select, SelectionStats(), show_progress=False,
+                             prefetch=lambda batch: batches.append(list(batch)), window=1))
+    assert batches == [[pairs[0]], [pairs[1]]] and len(rows) == 2
+    stats = SelectionStats()
+    assert list(select_pairs(ctx, [], NO_FILTERS, select, stats, show_progress=False, prefetch=batches.append)) == []
+    assert stats.pairs_in == 0 and len(batches) == 2, "no pairs: nothing to select or prefetch"
 
 
 def test_the_select_bar_opens_after_the_first_prefetch(capsys):
