@@ -661,3 +661,33 @@ def test_a_data_config_naming_no_input_is_complete_when_the_dataset_is_given():
         MineConfig().validate()
     with pytest.raises(ConfigError, match=r"^corpus \(--corpus\) given without queries \(--queries\), qrels \(--qrels\)"):
         DataConfig(corpus=Path("c.jsonl")).validate(dataset_given=True)
+
+
+@pytest.mark.parametrize(("select", "depth", "max_positive_rank"), [
+    ({"num_negatives": 1}, 100, None),  # the least negatives
+    ({"num_negatives": 20}, 20, None),  # as many negatives as candidates
+    ({"rank_min": 1, "num_negatives": 1}, 100, None),  # the window's lowest start
+    ({"rank_max": 1, "num_negatives": 1}, 100, None),  # ... and lowest end
+    ({"rank_min": 5, "rank_max": 5, "num_negatives": 1}, 100, None),  # a window of one rank
+    ({"rank_max": 50, "num_negatives": 5}, 50, None),  # the window ends at the candidate depth
+    ({"rank_min": 50, "num_negatives": 1}, 50, None),  # ... or starts there
+    ({"strategy": "range", "num_negatives": 5}, 14, None),  # range's default 10-100 holds exactly 5 within 14
+    ({}, 100, 100),  # the consistency limit at the candidate depth
+])
+def test_selection_settings_on_their_limits_are_accepted(select, depth, max_positive_rank):
+    from negmine.config import FilterConfig, MineConfig, RetrieveConfig, SelectConfig
+
+    MineConfig(data=DataConfig(data_dir=Path("d")), retrieve=RetrieveConfig(depth=depth),
+               filters=FilterConfig(max_positive_rank=max_positive_rank), select=SelectConfig(**select)).validate()
+
+
+def test_a_rank_window_ending_before_it_starts_is_refused_also_with_keep_partial():
+    from negmine.config import SelectConfig
+
+    for keep_partial in (True, False):  # with keep_partial the size check (0 candidates) is skipped
+        with pytest.raises(ConfigError) as info:
+            SelectConfig(rank_min=6, rank_max=5, keep_partial=keep_partial).validate()
+        assert str(info.value) == "rank window 6-5 is empty; rank_min (--rank-min) must be <= rank_max (--rank-max)"
+    with pytest.raises(ConfigError) as info:
+        SelectConfig(num_negatives=0).validate()
+    assert str(info.value) == "num_negatives must be a positive integer, got 0; use e.g. num_negatives=5 (--num-negatives 5)"
