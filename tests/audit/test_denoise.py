@@ -250,7 +250,7 @@ def test_until_filled_stops_at_depth_when_too_few_survive(topic_beir, tmp_path):
     assert rows(tmp_path / "dn.jsonl")["q"]["negative_ids"] == order[4:7], "refilled from unjudged candidates below"
 
 
-@pytest.mark.parametrize("strategy, early", [("top", True), ("range", False), ("simans", False), ("random", False)])
+@pytest.mark.parametrize("strategy, early", [("top", True), ("range", True), ("simans", False), ("random", False)])
 def test_config_route_stops_early_only_for_best_first_strategies(topic_beir, tmp_path, strategy, early):
     from collections import Counter
 
@@ -275,19 +275,23 @@ def test_config_route_stops_early_only_for_best_first_strategies(topic_beir, tmp
     )
 
 
-@pytest.mark.parametrize("sd_margin", [None, 0.5])
+@pytest.mark.parametrize("sd_margin, select, in_window", [
+    (None, SelectConfig(num_negatives=3), 16), (0.5, SelectConfig(num_negatives=3), 16),
+    (None, SelectConfig(strategy="range", num_negatives=2, rank_min=2, rank_max=7), 11),  # the window's candidates
+])
 def test_until_filled_gives_the_full_depth_negatives_with_fewer_judge_calls(topic_beir, tmp_path, tiny_cross_encoder_path,
-                                                                            sd_margin):
+                                                                            sd_margin, select, in_window):
     judges = JudgeConfig(cross_encoder=str(tiny_cross_encoder_path), cross_encoder_margin=0.0)  # flags 10 of 16
 
     def run(name, denoise):
         cfg = config(topic_beir, tmp_path / name, denoise)
-        return mine(MineConfig(**{**cfg.__dict__, "filters": FilterConfig(sd_margin=sd_margin)}), embedder=HashEmbedder())
+        return mine(MineConfig(**{**cfg.__dict__, "filters": FilterConfig(sd_margin=sd_margin), "select": select}),
+                    embedder=HashEmbedder())
 
     full = run("full.jsonl", DenoiseConfig(True, judges, 8, until_filled=False))
     lazy = run("lazy.jsonl", DenoiseConfig(True, judges, 8))
-    assert full.summary["denoise"]["candidates_judged"] == 16
-    assert lazy.summary["denoise"]["candidates_judged"] < 16
+    assert full.summary["denoise"]["candidates_judged"] == in_window
+    assert lazy.summary["denoise"]["candidates_judged"] < in_window
     full_rows, lazy_rows = rows(tmp_path / "full.jsonl"), rows(tmp_path / "lazy.jsonl")
     assert full_rows.keys() == lazy_rows.keys()
     for qid, row in full_rows.items():

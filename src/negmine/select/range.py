@@ -26,7 +26,7 @@ class RangeStrategy:
 
     name: ClassVar[str] = "range"
     default_window: ClassVar[tuple[int | None, int | None]] = (10, 100)
-    best_first: ClassVar[bool] = False
+    best_first: ClassVar[bool] = True  # the window is a filter; inside it, the first k in retrieval order
 
     @classmethod
     def from_config(cls, config: SelectConfig) -> "RangeStrategy":
