@@ -93,6 +93,24 @@ def test_unknown_demo_name_lists_the_available_datasets():
     assert "minifacts" in DATASETS
 
 
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_demo_pairs_are_the_splits_judged_texts_as_a_datasets_dataset(data, split):
+    """demo_pairs: the (query, positive) texts of the split's relevant judgments, in qrels order, as a
+    datasets.Dataset with sentence-transformers' column names; a document reads as title + " " + text."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.demo import demo_pairs
+
+    pairs = demo_pairs(split)
+    assert isinstance(pairs, datasets.Dataset) and pairs.column_names == ["anchor", "positive"]
+    docs = data["docs"]
+    expected = [{"anchor": data["query_text"][row["query-id"]],
+                 "positive": f"{docs[row['corpus-id']]['title']} {docs[row['corpus-id']]['text']}"}
+                for row in data[split] if int(row["score"]) > 0]
+    assert pairs.to_list() == expected and len(expected) > 20
+    with pytest.raises(ConfigError, match=r"unknown demo dataset 'scifact'; allowed: minifacts"):
+        demo_pairs(name="scifact")
+
+
 def test_records_have_the_beir_fields_zero_padded_unique_sorted_ids(data):
     for rows, prefix, keys in ((data["corpus"], "d", ["_id", "title", "text"]), (data["queries"], "q", ["_id", "text"])):
         ids = [r["_id"] for r in rows]

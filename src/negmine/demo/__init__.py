@@ -7,6 +7,7 @@ documents (``planted.tsv``) and deliberately wrong positives (``noisy_positives.
     from negmine.demo import demo_path
     data_dir = demo_path()              # .../negmine/demo/minifacts
     corpus = data_dir / "corpus.jsonl"
+    pairs = demo_pairs()                # the train split's (anchor, positive) texts, a datasets.Dataset
 """
 
 from __future__ import annotations
@@ -35,4 +36,21 @@ def demo_path(name: str = "minifacts") -> Path:
     return folder
 
 
-__all__ = ["DATASETS", "demo_path"]
+def demo_pairs(split: str = "train", name: str = "minifacts"):
+    """The judged (query, positive) pairs of the demo's ``split`` as a Hugging Face ``datasets.Dataset`` with text
+    columns ``anchor`` and ``positive``, in qrels order: the layout of sentence-transformers training sets (what
+    ``mine_hard_negatives(dataset, model)`` and :func:`negmine.mine_dataset` take), for examples and tests without
+    the hub. A document reads as BEIR's title + " " + text; the pairs carry no corpus of their own (mining them
+    draws negatives from the positives, as the reference does without ``corpus``)."""
+    import datasets
+
+    from negmine.config import DataConfig
+    from negmine.io.load import load_data
+
+    data = load_data(DataConfig(data_dir=demo_path(name), split=split), show_progress=False)
+    rows = [{"anchor": data.queries.text(pair.query_id), "positive": data.corpus.text(pair.positive_id)}
+            for pair in data.pairs()]
+    return datasets.Dataset.from_list(rows)
+
+
+__all__ = ["DATASETS", "demo_path", "demo_pairs"]
