@@ -1,0 +1,185 @@
+"""``mine_dataset``: hard negatives for a Hugging Face ``datasets.Dataset`` of (query, positive) pairs, returned as a
+``datasets.Dataset``, as sentence-transformers' ``mine_hard_negatives(dataset, model, ...)`` returns them.
+
+It is :func:`negmine.pipeline.mine.mine` with the data and the one export format given: the pairs are read by
+:func:`negmine.io.pairs.pairs_from_dataset` (its checks, ids and messages), ``mine`` runs with the config (the same
+validation, embedding cache, warnings and selection) and writes its native file, summary and the format's export
+into a temporary folder, removed whatever happens, and the export is read back into memory: a Parquet file, whose
+columns and types are the exporter's own (the FlagEmbedding formats, which their trainer reads as JSON Lines only,
+are read from their JSONL file with the exporter's schema). So the rows are those of the file ``negmine mine
+--export FORMAT`` writes for the same data and options.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from negmine.config import DataConfig, MineConfig
+from negmine.errors import ConfigError
+
+DEFAULT_FORMAT = "triplet"
+"""The format returned when neither ``output_format`` nor the config's ``output.formats`` names one: the
+reference's default ``output_format``."""
+
+NAMED_INPUTS = ("data_dir", "corpus", "queries", "qrels", "pairs")
+"""The :class:`~negmine.config.DataConfig` fields that name data to read: ``mine_dataset`` reads none of them."""
+
+
+def mine_dataset(
+    data: Any,
+    model: Any = None,
+    *,
+    num_negatives: int | None = None,
+    output_format: str | None = None,
+    output_scores: bool | None = None,
+    sampling_strategy: str | None = None,
+    relative_margin: float | None = None,
+    absolute_margin: float | None = None,
+    config: MineConfig | None = None,
+):
+    """Mine hard negatives for the pairs of ``data`` and return them as a ``datasets.Dataset`` whose columns are
+    exactly those of the export format ``output_format`` (``triplet``: anchor, positive, negative; ``n-tuple``:
+    anchor, positive, negative_1..N; ...; see ``negmine mine --export``).
+
+    ``data``: a ``datasets.Dataset`` of (query, positive) text columns, or anything else
+    :func:`negmine.io.pairs.pairs_from_dataset` takes (a ``pyarrow.Table``; a ``DatasetDict``'s split, e.g.
+    ``ds["train"]``); or the negmine Dataset it returns, to name the columns or add a corpus file
+    (``pairs_from_dataset(ds, query_column=..., corpus=...)``). ``model``: a model name or path, a loaded
+    ``SentenceTransformer`` or a negmine :class:`~negmine.encode.base.Embedder`; None: the config's
+    (``bundled:all-MiniLM-L6-v2`` by default). ``config``: a :class:`~negmine.config.MineConfig` for everything
+    else; each keyword given replaces its field (``num_negatives``, ``sampling_strategy`` -> ``select.strategy``,
+    ``relative_margin``/``absolute_margin`` -> ``filters``, ``output_scores`` -> ``output.export_scores``,
+    ``output_format`` -> ``output.formats``; without it the config's one format, else ``triplet``). The config's
+    output path, summary path and ``export_as`` are not used.
+
+    Options are checked before the data is read, and the data before any model loads, with ``mine``'s messages;
+    warnings are ``mine``'s NegmineWarnings. A run that keeps no pair returns normally, as ``mine`` does: an empty
+    Dataset with the format's columns (n-tuple: negative_1..N for N = ``output.ntuple_negatives`` or
+    ``num_negatives``). The same data and options give equal Datasets; a second call encodes nothing (the
+    embedding cache, as for ``mine``).
+    """
+    from negmine.config import check_config_type
+    from negmine.pipeline.mine import mine
+
+    config = MineConfig() if config is None else config
+    check_config_type(config, MineConfig, "mine_dataset")
+    refuse_named_inputs(config.data)
+    fmt = output_format if output_format is not None else only_format(config.output.formats)
+    with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder:
+        run = with_keywords(config, Path(folder) / "negatives.jsonl", fmt, model, num_negatives=num_negatives,
+                            strategy=sampling_strategy, relative_margin=relative_margin,
+                            absolute_margin=absolute_margin, export_scores=output_scores)
+        run.validate(dataset_given=True)  # options first, before the (possibly large) data is read
+        dataset = as_pairs(data)
+        result = mine(run, embedder=as_embedder(model, run), dataset=dataset)
+        return read_export(Path(result.summary["exports"][fmt]), fmt, run)
+
+
+def refuse_named_inputs(data: DataConfig) -> None:
+    """ConfigError when the config's ``data`` names files or a folder: ``mine_dataset`` mines the data it is given,
+    and ``mine`` would not read them (a corpus meant for the pairs would be left out without a word)."""
+    named = [name for name in NAMED_INPUTS if getattr(data, name) is not None]
+    if named:
+        raise ConfigError(
+            f"mine_dataset() mines the data it is given, but the config's data also names {', '.join(named)}, which "
+            "it would not read; leave MineConfig.data unset (a corpus for the pairs: "
+            "negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH), passed as the data), or mine the files with "
+            "negmine.mine(config)"
+        )
+
+
+def only_format(formats: tuple[str, ...]) -> str:
+    """The config's one export format (:data:`DEFAULT_FORMAT` when it names none); ConfigError for several."""
+    if not formats:
+        return DEFAULT_FORMAT
+    if len(formats) > 1:
+        raise ConfigError(
+            f"mine_dataset() returns one Dataset, in one format, but the config's output.formats names "
+            f"{len(formats)}: {', '.join(formats)}; pick one with output_format={formats[0]!r}, or write them all "
+            "with negmine.mine(config)"
+        )
+    return formats[0]
+
+
+def with_keywords(config: MineConfig, path: Path, fmt: str, model: Any, **given: Any) -> MineConfig:
+    """``config`` writing ``path`` and the export ``fmt`` (Parquet when its consumers read it, else JSONL), with
+    each keyword that is not None in its field; ``model`` goes to ``encoder.model`` when it is a name or path."""
+    from negmine.export.registry import get_exporter
+
+    # an unknown format raises the registry's error here, as mine's validation would
+    export_as = "parquet" if "parquet" in get_exporter(fmt).file_types else "jsonl"
+
+    def fields(**values: Any) -> dict[str, Any]:
+        return {name: value for name, value in values.items() if value is not None}
+
+    named_model = model if isinstance(model, (str, os.PathLike)) else None
+    return replace(
+        config,
+        encoder=replace(config.encoder, **fields(model=named_model)),
+        select=replace(config.select, **fields(num_negatives=given["num_negatives"], strategy=given["strategy"])),
+        filters=replace(config.filters, **fields(relative_margin=given["relative_margin"],
+                                                 absolute_margin=given["absolute_margin"])),
+        output=replace(config.output, path=path, summary_path=None, formats=(fmt,), export_as=export_as,
+                       **fields(export_scores=given["export_scores"])),
+    )
+
+
+def as_pairs(data: Any):
+    """``data`` as the negmine Dataset ``mine`` takes: itself when it is one, else
+    :func:`negmine.io.pairs.pairs_from_dataset` (which refuses what it cannot read, naming the types it takes)."""
+    from negmine.io.records import Dataset
+
+    if isinstance(data, Dataset):
+        return data
+    from negmine.io.pairs import pairs_from_dataset
+
+    return pairs_from_dataset(data)
+
+
+def as_embedder(model: Any, config: MineConfig):
+    """The embedder ``mine`` is given: None for a model name or path (``mine`` loads ``encoder.model``), a negmine
+    Embedder as it is, a loaded ``SentenceTransformer`` wrapped (its fingerprint, from its weights, keys the cache
+    as the same model loaded by path does); ConfigError for anything else."""
+    import sys
+
+    if model is None or isinstance(model, (str, os.PathLike)):
+        return None
+    if hasattr(model, "encode") and hasattr(model, "fingerprint"):
+        return model
+    library = sys.modules.get("sentence_transformers")
+    if library is not None and isinstance(model, library.SentenceTransformer):
+        from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder.from_model(model, config.encoder)
+    raise ConfigError(
+        f"mine_dataset() takes model as a name or path (e.g. 'bundled:all-MiniLM-L6-v2'), a loaded "
+        f"sentence_transformers.SentenceTransformer or a negmine Embedder, got {type(model).__name__} {model!r:.80}"
+    )
+
+
+def read_export(path: Path, fmt: str, config: MineConfig):
+    """The export file ``path`` (format ``fmt``) as an in-memory ``datasets.Dataset`` (nothing left referring to
+    the file); with no records, an empty one with the columns the format's rows have under ``config``."""
+    import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from negmine.export.base import ExportShape
+    from negmine.export.registry import get_exporter
+
+    exporter = get_exporter(fmt)
+    shape = ExportShape(max_negatives=config.select.num_negatives, ntuple_negatives=config.output.ntuple_negatives,
+                        scores=config.output.export_scores and exporter.takes_scores)
+    if path.suffix == ".parquet":
+        table = pq.read_table(path, memory_map=False)
+    else:
+        with path.open(encoding="utf-8") as handle:
+            table = pa.Table.from_pylist([json.loads(line) for line in handle], schema=exporter.arrow_schema(shape))
+    if table.num_rows == 0:
+        table = exporter.arrow_schema(shape).empty_table()
+    return datasets.Dataset(table)

@@ -1,0 +1,220 @@
+"""negmine.mine_dataset: a datasets.Dataset in, the export format's rows back as a datasets.Dataset, through mine()."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+import warnings
+
+import pytest
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+from negmine.config import DataConfig, EncoderConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
+from negmine.errors import ConfigError, InputError, NegmineWarning
+from negmine.pipeline.in_memory import mine_dataset
+from negmine.pipeline.mine import mine
+from negmine.testing.hash_embedder import HashEmbedder
+
+datasets = pytest.importorskip("datasets")
+
+ROWS = [{"anchor": f"cell protein {i}", "positive": f"cell protein gene study {i} " + "blood " * (i % 3)}
+        for i in range(12)]
+
+
+def quiet(tmp_path, **select) -> MineConfig:
+    return MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                      filters=FilterConfig(sd_margin=None), select=SelectConfig(**{"num_negatives": 3, **select}))
+
+
+def jsonl_rows(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def counted_encodes(monkeypatch) -> list[int]:
+    """Texts each call of SentenceTransformerEmbedder.encode was given, in order."""
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+    counts: list[int] = []
+    real = SentenceTransformerEmbedder.encode
+
+    def encode(self, texts, prompt=""):
+        counts.append(len(texts))
+        return real(self, texts, prompt)
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "encode", encode)
+    return counts
+
+
+def test_the_rows_are_the_file_negmine_mine_writes_equal_twice_and_cached(tiny_model_path, tmp_path, counted_encodes):
+    """The demo's pairs as a datasets.Dataset, on the tiny model: the Dataset holds exactly the rows (columns, order,
+    values) of the n-tuple file `negmine mine --pairs --export n-tuple` writes for the same pairs; a second call
+    gives an equal Dataset and encodes nothing (the embedding cache, as mine uses it)."""
+    from negmine.demo import demo_pairs
+
+    pairs = demo_pairs()
+    config = MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False))
+    first = mine_dataset(pairs, str(tiny_model_path), output_format="n-tuple", config=config)
+    assert isinstance(first, datasets.Dataset) and sum(counted_encodes) > 0
+    counted_encodes.clear()
+    second = mine_dataset(pairs, str(tiny_model_path), output_format="n-tuple", config=config)
+    assert sum(counted_encodes) == 0
+    assert second.to_list() == first.to_list() and second.features == first.features
+
+    pairs.to_json(tmp_path / "pairs.jsonl")
+    out = tmp_path / "out" / "negatives.jsonl"
+    done = CliRunner().invoke(build_app(), [
+        "mine", "--pairs", str(tmp_path / "pairs.jsonl"), "--model", str(tiny_model_path), "-o", str(out),
+        "--export", "n-tuple", "--cache-dir", str(tmp_path / "cache"), "--no-progress"])
+    assert done.exit_code == 0, done.output
+    expected = jsonl_rows(out.with_name("negatives.n-tuple.jsonl"))
+    assert len(expected) > 60 and first.column_names == list(expected[0]) == [
+        "anchor", "positive", "negative_1", "negative_2", "negative_3", "negative_4", "negative_5"]
+    assert first.to_list() == expected
+
+
+@pytest.mark.parametrize("fmt", ["triplet", "labeled-pair", "labeled-list-by-query", "flagembedding-scores"])
+def test_each_format_gives_the_rows_of_its_export(fmt, tmp_path):
+    """The Parquet exports and the FlagEmbedding formats (JSON Lines only) alike: the rows mine's export holds."""
+    out = tmp_path / "m.jsonl"
+    run = dataclasses.replace(quiet(tmp_path), output=OutputConfig(path=out, formats=(fmt,)))
+    mine(run, embedder=HashEmbedder(), dataset=_pairs(ROWS))
+    expected = jsonl_rows(out.with_name(f"m.{fmt}.jsonl"))
+    got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), output_format=fmt, config=quiet(tmp_path))
+    assert expected and got.to_list() == expected and got.column_names == list(expected[0])
+
+
+def _pairs(rows):
+    from negmine.io.pairs import pairs_from_dataset
+
+    return pairs_from_dataset(datasets.Dataset.from_list(rows))
+
+
+def test_keywords_replace_their_config_fields(tmp_path):
+    """num_negatives, sampling_strategy, the margins and output_scores mine what the same config fields do."""
+    config = quiet(tmp_path)
+    out = tmp_path / "m.jsonl"
+    run = dataclasses.replace(
+        config, select=SelectConfig(num_negatives=2, strategy="random"),
+        filters=FilterConfig(sd_margin=None, relative_margin=0.05, absolute_margin=0.01),
+        output=OutputConfig(path=out, formats=("n-tuple",), export_scores=True))
+    mine(run, embedder=HashEmbedder(), dataset=_pairs(ROWS))
+    got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), num_negatives=2, output_format="n-tuple",
+                       output_scores=True, sampling_strategy="random", relative_margin=0.05, absolute_margin=0.01,
+                       config=config)
+    assert got.column_names == ["anchor", "positive", "negative_1", "negative_2", "scores"]
+    assert got.to_list() == jsonl_rows(out.with_name("m.n-tuple.jsonl"))
+    default = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=config)
+    assert default.column_names == ["anchor", "positive", "negative"]  # triplet, the reference's default
+    assert len(default) == 3 * 12
+
+
+def test_the_config_format_is_used_and_several_are_refused(tmp_path):
+    config = dataclasses.replace(quiet(tmp_path), output=OutputConfig(formats=("labeled-list",)))
+    got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=config)
+    assert got.column_names == ["query", "docs", "labels"]
+    several = dataclasses.replace(config, output=OutputConfig(formats=("triplet", "n-tuple")))
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=several)
+    assert str(info.value) == (
+        "mine_dataset() returns one Dataset, in one format, but the config's output.formats names 2: triplet, "
+        "n-tuple; pick one with output_format='triplet', or write them all with negmine.mine(config)")
+
+
+def test_a_run_that_keeps_no_pair_returns_an_empty_dataset_with_the_formats_columns(tmp_path):
+    """mine returns normally when every pair is skipped (an empty file); so does mine_dataset, with the columns a
+    run that keeps pairs has (n-tuple: one per negative asked for)."""
+    config = dataclasses.replace(quiet(tmp_path), filters=FilterConfig(sd_margin=None, absolute_margin=3.0))
+    ds = datasets.Dataset.from_list(ROWS)
+    empty = mine_dataset(ds, HashEmbedder(), output_format="n-tuple", output_scores=True, config=config)
+    assert isinstance(empty, datasets.Dataset) and empty.num_rows == 0
+    assert empty.column_names == ["anchor", "positive", "negative_1", "negative_2", "negative_3", "scores"]
+    flag = mine_dataset(ds, HashEmbedder(), output_format="flagembedding", config=config)
+    assert flag.num_rows == 0 and flag.column_names == ["query", "pos", "neg"]
+
+
+def test_bad_data_fails_with_the_readers_message_before_any_model_loads(tmp_path):
+    """The data is read before mine() checks or loads the model: a model path that does not exist is not reached."""
+    rows = [*ROWS[:3], {"anchor": "cell", "positive": "   "}]
+    with pytest.raises(InputError) as info:
+        mine_dataset(datasets.Dataset.from_list(rows), str(tmp_path / "no-model"), config=quiet(tmp_path))
+    assert str(info.value).endswith("row 4 (index 3), column 'positive': empty text (nothing left after stripping "
+                                    "whitespace)")
+
+
+def test_bad_options_fail_with_the_configs_messages_before_the_data_is_read(tmp_path):
+    bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])
+    with pytest.raises(ConfigError, match="^unknown export format 'n-tuples'; allowed: flagembedding, "):
+        mine_dataset(bad_data, HashEmbedder(), output_format="n-tuples", config=quiet(tmp_path))
+    with pytest.raises(ConfigError, match="^num_negatives must be a positive integer, got 0"):
+        mine_dataset(bad_data, HashEmbedder(), num_negatives=0, config=quiet(tmp_path))
+    with pytest.raises(ConfigError, match="^unknown strategy 'hardest'; allowed: "):
+        mine_dataset(bad_data, HashEmbedder(), sampling_strategy="hardest", config=quiet(tmp_path))
+    refused = r"^export format .flagembedding. \(--export flagembedding\) takes no export_scores"
+    with pytest.raises(ConfigError, match=refused):
+        mine_dataset(bad_data, HashEmbedder(), output_format="flagembedding", output_scores=True,
+                     config=quiet(tmp_path))
+    with pytest.raises(ConfigError, match=r"^mine_dataset\(\) takes a negmine.config.MineConfig, got dict"):
+        mine_dataset(bad_data, HashEmbedder(), config={"select": {"num_negatives": 3}})
+    with pytest.raises(ConfigError, match=r"^mine_dataset\(\) takes model as a name or path .*, got int 3"):
+        mine_dataset(datasets.Dataset.from_list(ROWS), 3, config=quiet(tmp_path))
+
+
+def test_data_the_config_names_is_refused_not_left_unread(tmp_path):
+    config = dataclasses.replace(quiet(tmp_path), data=DataConfig(corpus=tmp_path / "corpus.jsonl"))
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=config)
+    assert str(info.value).startswith("mine_dataset() mines the data it is given, but the config's data also names "
+                                      "corpus, which it would not read; leave MineConfig.data unset (a corpus for "
+                                      "the pairs: negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH)")
+
+
+def test_a_negmine_dataset_with_a_corpus_is_mined_as_given(tmp_path):
+    """pairs_from_dataset(ds, corpus=...) names columns or adds a corpus; its result is mined as it is."""
+    from negmine.io.pairs import pairs_from_dataset
+
+    corpus = tmp_path / "corpus.jsonl"
+    docs = [{"_id": f"x{i}", "text": f"cell protein gene study extra {i}"} for i in range(6)]
+    corpus.write_text("".join(json.dumps(doc) + "\n" for doc in docs), encoding="utf-8")
+    renamed = datasets.Dataset.from_list([{"q": r["anchor"], "p": r["positive"]} for r in ROWS])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NegmineWarning)  # the positives are added to the corpus, with a warning
+        data = pairs_from_dataset(renamed, query_column="q", positive_column="p", corpus=corpus)
+        got = mine_dataset(data, HashEmbedder(), config=quiet(tmp_path))
+    assert any(row["negative"].startswith("cell protein gene study extra") for row in got)
+
+
+def test_warnings_are_mines_and_point_at_the_callers_line(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mine_dataset(datasets.Dataset.from_list([*ROWS, ROWS[0]]), HashEmbedder(), config=quiet(tmp_path))
+    ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
+    assert [str(w.message) for w in ours] == ["the in-memory dataset: 1 repeated (query, positive) rows kept once"]
+    assert [w.filename for w in ours] == [__file__]
+
+
+def test_the_temporary_folder_is_removed_after_a_run_and_after_an_error(tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=quiet(tmp_path))
+    assert list(scratch.iterdir()) == []
+    with pytest.raises(ConfigError, match="cannot mine 20 negatives"):  # raised inside mine(), after the data loaded
+        mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), num_negatives=20, config=quiet(tmp_path))
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_loaded_sentence_transformer_mines_and_caches_as_its_path_does(tiny_model_path, tmp_path, counted_encodes):
+    """The reference takes a loaded SentenceTransformer: it is wrapped, its fingerprint from its weights, so the
+    rows equal those of the same model by path and the second run finds every vector in the cache."""
+    from sentence_transformers import SentenceTransformer
+
+    config = quiet(tmp_path)
+    ds = datasets.Dataset.from_list(ROWS)
+    loaded = mine_dataset(ds, SentenceTransformer(str(tiny_model_path), device="cpu"), config=config)
+    assert sum(counted_encodes) > 0
+    counted_encodes.clear()
+    by_path = mine_dataset(ds, str(tiny_model_path), config=config)
+    assert sum(counted_encodes) == 0 and by_path.to_list() == loaded.to_list() and len(loaded) > 0
