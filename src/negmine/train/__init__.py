@@ -12,3 +12,7 @@ texts after mining's normalisation and pools the known positives of queries with
 known-relevant negative in the rows of every query with the same normalised text, 2026-12-05 - models of the
 default recipe are unchanged, measured byte-identical on the demo). Recorded in each training summary (``training_version``), so a
 cached trained model can be told apart from one the current code would train."""
+
+from negmine.callable_package import make_callable  # noqa: E402
+
+make_callable(__name__, "negmine.train.api:train")  # negmine.train(config) is negmine.train.api.train(config)
