@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from negmine.cli import build_app
 from negmine.config import DataConfig, EncoderConfig, FilterConfig, MineConfig, OutputConfig, SelectConfig
 from negmine.errors import ConfigError, InputError, NegmineWarning
+from negmine.export.registry import EXPORTERS
 from negmine.pipeline.in_memory import mine_dataset
 from negmine.pipeline.mine import mine
 from negmine.testing.hash_embedder import HashEmbedder
@@ -75,9 +76,10 @@ def test_the_rows_are_the_file_negmine_mine_writes_equal_twice_and_cached(tiny_m
     assert first.to_list() == expected
 
 
-@pytest.mark.parametrize("fmt", ["triplet", "labeled-pair", "labeled-list-by-query", "flagembedding-scores"])
+@pytest.mark.parametrize("fmt", sorted(EXPORTERS))
 def test_each_format_gives_the_rows_of_its_export(fmt, tmp_path):
-    """The Parquet exports and the FlagEmbedding formats (JSON Lines only) alike: the rows mine's export holds."""
+    """The Parquet exports and the FlagEmbedding formats (JSON Lines only) alike: the rows mine's export holds
+    (every format of the registry)."""
     out = tmp_path / "m.jsonl"
     run = dataclasses.replace(quiet(tmp_path), output=OutputConfig(path=out, formats=(fmt,)))
     mine(run, embedder=HashEmbedder(), dataset=_pairs(ROWS))
