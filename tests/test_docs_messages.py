@@ -149,3 +149,18 @@ def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
     for split in ("train", "test"):
         Path(f"org/nq/{split}.jsonl").write_text('{"anchor": "a", "positive": "b"}\n', encoding="utf-8")
     assert_quotes("mining.md", "dataset 'org/nq': has splits", message_of(lambda: load_pairs("hf:org/nq")))
+
+
+def test_mine_dataset_messages_of_mining_md(tmp_path):
+    """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, and the
+    export registry's message for an unknown output_format (both before any data is read or model loads)."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.pipeline.in_memory import mine_dataset
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    pairs = datasets.Dataset.from_list([{"anchor": "a", "positive": "b"}])
+    named = MineConfig(data=DataConfig(corpus=tmp_path / "corpus.jsonl"))
+    assert_quotes("mining.md", "mine_dataset() mines the data it is given",
+                  message_of(lambda: mine_dataset(pairs, HashEmbedder(), config=named)))
+    assert_quotes("mining.md", "unknown export format 'n-tuples'",
+                  message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="n-tuples")))

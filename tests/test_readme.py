@@ -99,10 +99,10 @@ def test_quickstart_bash_block_writes_every_output_it_names(quickstart):
     assert "p-values vs baseline 'all-MiniLM-L6-v2'" in done.stdout
 
 
-def run_python_block(heading: str, folder: Path, page: Path = README) -> None:
-    """Execute the first Python block of the section ``heading`` of ``page`` (README.md or a docs/ page) with
-    ``folder`` as working directory."""
-    snippet = code_blocks(section(page.read_text(encoding="utf-8"), heading), "python")[0]
+def run_python_block(heading: str, folder: Path, page: Path = README, block: int = 0) -> None:
+    """Execute the Python block number ``block`` (0: the first) of the section ``heading`` of ``page`` (README.md or
+    a docs/ page) with ``folder`` as working directory."""
+    snippet = code_blocks(section(page.read_text(encoding="utf-8"), heading), "python")[block]
     cwd = Path.cwd()
     os.chdir(folder)
     try:
@@ -145,11 +145,12 @@ TRAIN_LOOP = "The same loop from Python"  # the section of docs/training.md that
 
 
 def test_every_readme_python_block_is_run_by_a_test():
-    """The sections of README.md and docs/ with Python examples are the two run here (and in the slow suite)."""
-    with_python = {(path.name, h) for path, text in manual().items()
+    """The sections of README.md and docs/ with Python examples, and their number of blocks, are those run here
+    (and in the slow suite): the Quickstart's two (``mine``, then ``mine_dataset``) and the training loop."""
+    with_python = {(path.name, h): len(code_blocks(section(text, h), "python")) for path, text in manual().items()
                    for h in re.findall(r"^## (.+)$", text, flags=re.M) if code_blocks(section(text, h), "python")}
-    assert with_python == {("README.md", "Quickstart (demo data shipped with the package)"),
-                           ("training.md", TRAIN_LOOP)}
+    assert with_python == {("README.md", "Quickstart (demo data shipped with the package)"): 2,
+                           ("training.md", TRAIN_LOOP): 1}
 
 
 def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, capsys):
@@ -157,6 +158,26 @@ def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, caps
     assert int(capsys.readouterr().out.strip()) > 0
     assert (tiny_default_model / "out" / "negatives.jsonl").is_file()
     assert (tiny_default_model / "out" / "negatives.triplet.jsonl").is_file()
+
+
+def assert_mine_dataset_printed(printed: str) -> None:
+    """The Quickstart's mine_dataset block printed the n-tuple columns of 5 negatives and its row count."""
+    columns = ["anchor", "positive", *(f"negative_{i}" for i in range(1, 6))]
+    match = re.fullmatch(rf"{re.escape(str(columns))} (\d+)\n", printed)
+    assert match and int(match.group(1)) > 0, printed
+
+
+def test_quickstart_mine_dataset_snippet_runs_on_a_tiny_model(tiny_default_model, capsys):
+    run_python_block("Quickstart", tiny_default_model, block=1)
+    assert_mine_dataset_printed(capsys.readouterr().out)
+    assert list(tiny_default_model.iterdir()) == [tiny_default_model / "cache"]  # no file written but the cache
+
+
+@pytest.mark.slow
+def test_quickstart_mine_dataset_snippet_runs(quickstart, capsys):
+    work, _ = quickstart
+    run_python_block("Quickstart", work, block=1)
+    assert_mine_dataset_printed(capsys.readouterr().out)
 
 
 def test_train_and_evaluate_python_loop_runs_on_a_tiny_model(tiny_default_model, capsys):
