@@ -83,6 +83,14 @@ def test_config_messages_of_inputs_and_messages_md():
         assign()
 
 
+def test_ctrl_c_lines_of_inputs_and_messages_md():
+    """The lines a second and a third Ctrl-C print (tests/cli/test_interrupts.py checks that they do)."""
+    from negmine.cli.interrupts import QUIT_NOW, STILL_STOPPING
+
+    assert_quotes("inputs-and-messages.md", "still stopping", STILL_STOPPING)
+    assert_quotes("inputs-and-messages.md", "quit at once;", QUIT_NOW)
+
+
 def test_unknown_corpus_id_message_of_mining_md(tmp_path, monkeypatch):
     """Quoted as a run from inside the dataset's folder prints it (paths are named as given)."""
     from negmine.io.beir import load_beir

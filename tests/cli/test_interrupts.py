@@ -1,4 +1,5 @@
-"""A second Ctrl-C while a stopped command reports the first and exits changes nothing (exit 130, one message)."""
+"""Ctrl-C once stops a command (exit 130, what it kept and how to go on); a second while it stops says so and
+changes nothing else; a third quits at once (exit 130)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import negmine
-from negmine.cli.interrupts import install_interrupt_once, interrupt_once
+from negmine.cli.interrupts import QUIT_NOW, STILL_STOPPING, _exit_status, install_ctrl_c, on_ctrl_c, stopped
 
 SRC = Path(negmine.__file__).resolve().parents[1]
 WORDS = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
@@ -24,7 +25,7 @@ WORDS = "cell gene protein cancer risk study patients effect blood brain heart d
 @pytest.fixture
 def sigint_kept():
     """Python's own SIGINT handler for the test, the test process's put back afterwards: a suite started as a
-    background job (``nohup``, ``cmd &`` in a script) runs with SIGINT ignored, where install_interrupt_once rightly
+    background job (``nohup``, ``cmd &`` in a script) runs with SIGINT ignored, where install_ctrl_c rightly
     changes nothing."""
     saved = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -38,21 +39,30 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_the_first_interrupt_raises_and_ignores_the_next_ones(sigint_kept):
-    assert install_interrupt_once()
-    assert signal.getsignal(signal.SIGINT) is interrupt_once
-    with pytest.raises(KeyboardInterrupt):
-        interrupt_once(signal.SIGINT, None)
-    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # kept by the interpreter through its shutdown
+def test_the_first_ctrl_c_raises_and_the_handler_stays_for_the_next_ones(sigint_kept):
+    assert install_ctrl_c()
+    assert signal.getsignal(signal.SIGINT) is on_ctrl_c and not stopped()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            on_ctrl_c(signal.SIGINT, None)
+        assert stopped()
+        assert signal.getsignal(signal.SIGINT) is on_ctrl_c  # not SIG_IGN: a later press is counted
+    finally:
+        os.close(signal.set_wakeup_fd(-1))  # the pipe of the thread counting later presses: it ends
+
+
+def test_the_exit_status_of_a_stopped_command_is_the_one_python_gives(capfd):
+    assert [_exit_status(None), _exit_status(130), _exit_status(0)] == [0, 130, 0]
+    assert _exit_status("error: no such file") == 1 and capfd.readouterr().err == "error: no such file\n"
 
 
 def test_an_ignored_or_foreign_sigint_handler_is_left_alone(sigint_kept):
     """``nohup negmine ...`` or a script's background job starts with SIGINT ignored: it stays so."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    assert not install_interrupt_once() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert not install_ctrl_c() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     mine = lambda signum, frame: None  # noqa: E731
     signal.signal(signal.SIGINT, mine)
-    assert not install_interrupt_once() and signal.getsignal(signal.SIGINT) is mine
+    assert not install_ctrl_c() and signal.getsignal(signal.SIGINT) is mine
 
 
 def _mined(path: Path) -> Path:
@@ -72,36 +82,118 @@ def _wait_for(path: Path, job: subprocess.Popen) -> None:
         time.sleep(0.05)
 
 
-def test_a_second_ctrl_c_while_train_stops_still_exits_130_with_the_message(tmp_path, tiny_model_path):
-    """The second SIGINT is sent as soon as the first one's message is out: the process is then shutting down
-    (about a second for a training run: torch's teardown), after Python put the default SIGINT action back, and
-    was killed by it (exit -2), or, a moment earlier, the KeyboardInterrupt escaped the message (a traceback)."""
-    out = tmp_path / "o"
-    command = [sys.executable, "-m", "negmine", "train", str(_mined(tmp_path / "m.jsonl")), "-o", str(out), "--model",
-               str(tiny_model_path), "--max-steps", "100000", "--batch-size", "4", "--num-negatives", "2",
-               "--checkpoint-steps", "1", "--logging-steps", "1000", "--no-progress", "--precision", "fp32"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    job = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                           preexec_fn=_default_sigint)
-    watchdog = threading.Timer(600, job.kill)  # a bound against a hang (reading stderr blocks), not a timed assertion
-    watchdog.start()
-    try:
-        _wait_for(out / "checkpoints" / "checkpoint-1" / "trainer_state.json", job)
-        job.send_signal(signal.SIGINT)
-        lines = []
-        for line in job.stderr:
-            lines.append(line)
-            if line.startswith("interrupted;"):
-                job.send_signal(signal.SIGINT)
-                break
-        rest = job.stderr.read()
-        code = job.wait(timeout=300)
-    finally:
-        watchdog.cancel()
-        if job.poll() is None:
-            job.kill()
-    stderr = "".join(lines) + rest
+PROGRAM = """import atexit, os, sys, time
+{stop}
+sys.argv = ["negmine", *sys.argv[1:]]
+from negmine.cli import main
+main()
+"""
+STOP_WAITS = """def stop():  # a stop that waits in Python (for a file), as for workers or a Ray shutdown at exit
+    print("the stop waits", file=sys.stderr, flush=True)
+    while not os.path.exists(os.environ["RELEASE"]):
+        time.sleep(0.05)
+atexit.register(stop)
+"""
+STOP_HANGS = """def stop():  # a stop that never ends, in C code (a lock taken twice), where Python runs no handler
+    import ctypes
+    pthread = ctypes.CDLL(None)
+    lock = ctypes.create_string_buffer(64)  # zeroed: PTHREAD_MUTEX_INITIALIZER
+    pthread.pthread_mutex_lock(lock)
+    print("the stop hangs", file=sys.stderr, flush=True)
+    pthread.pthread_mutex_lock(lock)
+atexit.register(stop)
+"""
+INTERRUPTED = ("interrupted; outputs already written are complete, partial ones were discarded\n"
+               r"rerun the same command with --resume to continue from checkpoint-\d+\n")
+
+
+class Train:
+    """``negmine train`` on a tiny model in a child process, as from a terminal, stopped by the test's SIGINTs once
+    it saved checkpoint-1; its stderr read line by line. ``stop``: code run before the command (:data:`PROGRAM`)."""
+
+    def __init__(self, tmp_path: Path, model: Path, stop: str = "") -> None:
+        self.out = tmp_path / "o"
+        command = [sys.executable, "-c", PROGRAM.format(stop=stop), "train", str(_mined(tmp_path / "m.jsonl")), "-o",
+                   str(self.out), "--model", str(model), "--max-steps", "100000", "--batch-size", "4",
+                   "--num-negatives", "2", "--checkpoint-steps", "1", "--logging-steps", "1000", "--no-progress",
+                   "--precision", "fp32"]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+               "RELEASE": str(tmp_path / "release")}
+        self.job = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    text=True, preexec_fn=_default_sigint)
+        self.lines: list[str] = []
+
+    def __enter__(self) -> "Train":
+        _wait_for(self.out / "checkpoints" / "checkpoint-1" / "trainer_state.json", self.job)
+        # a bound against a hang (reading stderr blocks; the old code ignored every press after the first, so a
+        # stop that hung never ended), not a timed assertion: a stopped run ends in seconds
+        self.watchdog = threading.Timer(300, self.job.kill)
+        self.watchdog.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.watchdog.cancel()
+        if self.job.poll() is None:
+            self.job.kill()
+            self.job.wait()
+
+    def ctrl_c_until(self, start: str) -> None:
+        """Send SIGINT, then read stderr up to a line that starts with ``start`` (or its end)."""
+        self.job.send_signal(signal.SIGINT)
+        for line in self.job.stderr:
+            self.lines.append(line)
+            if line.startswith(start):
+                return
+
+    def end(self) -> tuple[int, str]:
+        """The exit code and the whole stderr."""
+        rest = self.job.stderr.read()
+        return self.job.wait(), "".join(self.lines) + rest
+
+
+def test_one_ctrl_c_stops_train_with_what_it_kept_and_exit_130(tmp_path, tiny_model_path):
+    with Train(tmp_path, tiny_model_path) as run:
+        run.ctrl_c_until("rerun ")
+        code, stderr = run.end()
     assert code == 130, stderr
-    assert re.search(r"(\A|\n)interrupted; outputs already written are complete, partial ones were discarded\n"
-                     r"rerun the same command with --resume to continue from checkpoint-\d+\n\Z", stderr), stderr[-500:]
+    assert re.search(rf"(\A|\n){INTERRUPTED}\Z", stderr), stderr[-500:]
+
+
+def test_a_second_ctrl_c_right_after_the_report_still_exits_130_with_the_message(tmp_path, tiny_model_path):
+    """The second SIGINT is sent as soon as the first one's message is out: the process is then shutting down.
+    It was killed by it (exit -2: the interpreter's teardown, about a second for a training run, runs with SIGINT's
+    default action), or, a moment earlier, the KeyboardInterrupt escaped the message (a traceback). Now the
+    process says it is still stopping, unless it ended before the signal came."""
+    with Train(tmp_path, tiny_model_path) as run:
+        run.ctrl_c_until("interrupted;")
+        run.job.send_signal(signal.SIGINT)
+        code, stderr = run.end()
+    assert code == 130, stderr
+    assert stderr.count(STILL_STOPPING) <= 1
+    assert re.search(rf"(\A|\n){INTERRUPTED}\Z", stderr.replace(STILL_STOPPING + "\n", "")), stderr[-500:]
     assert "Traceback" not in stderr
+
+
+def test_a_second_ctrl_c_while_the_stop_waits_says_so_and_the_stop_goes_on(tmp_path, tiny_model_path):
+    """The old code ignored it: the user could not tell a stop that waits from a process deaf to Ctrl-C."""
+    with Train(tmp_path, tiny_model_path, STOP_WAITS) as run:
+        run.ctrl_c_until("the stop waits")
+        run.ctrl_c_until("still stopping")
+        (tmp_path / "release").touch()
+        code, stderr = run.end()
+    assert code == 130, stderr
+    assert re.search(rf"(\A|\n){INTERRUPTED}the stop waits\n{re.escape(STILL_STOPPING)}\n\Z", stderr), stderr[-500:]
+
+
+def test_a_third_ctrl_c_quits_at_once_even_from_a_stop_stuck_in_c_code(tmp_path, tiny_model_path):
+    """The old code ignored every press after the first: a stop that hung took Ctrl-\\ or kill. Python runs its
+    signal handlers in the main thread only, between bytecodes: here it is stuck in C code, and the presses are
+    counted by the thread reading the signal wake-up pipe."""
+    with Train(tmp_path, tiny_model_path, STOP_HANGS) as run:
+        run.ctrl_c_until("the stop hangs")
+        run.ctrl_c_until("still stopping")
+        run.job.send_signal(signal.SIGINT)
+        code, stderr = run.end()
+    assert code == 130, stderr
+    assert re.search(rf"(\A|\n){INTERRUPTED}the stop hangs\n{re.escape(STILL_STOPPING)}\n{re.escape(QUIT_NOW)}\n\Z",
+                     stderr), stderr[-500:]

@@ -6,6 +6,8 @@ Nothing in the library imports this package.
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 
@@ -44,9 +46,20 @@ def _root(
 
 
 def main() -> None:
-    """The process entry point (``negmine``, ``python -m negmine``): a second Ctrl-C while a stopped command reports
-    and exits changes nothing (:mod:`negmine.cli.interrupts`)."""
-    from negmine.cli.interrupts import install_interrupt_once
+    """The process entry point (``negmine``, ``python -m negmine``): Ctrl-C stops the command; pressed again while
+    it stops, says so; a third time, quits at once (:mod:`negmine.cli.interrupts`). A command a Ctrl-C stopped
+    ends with :func:`~negmine.cli.interrupts.end_stopped`, whose Ctrl-C handling lasts to the end."""
+    from negmine.cli.interrupts import end_stopped, install_ctrl_c, stopped
 
-    install_interrupt_once()
-    build_app()()
+    install_ctrl_c()
+    try:
+        build_app()()
+    except SystemExit as end:
+        if stopped():
+            end_stopped(end.code)
+        raise
+    except BaseException:
+        if not stopped():
+            raise
+        sys.excepthook(*sys.exc_info())  # the traceback the interpreter would print
+        end_stopped(1)
