@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import negmine
+from negmine.cli import interrupts
 from negmine.cli.interrupts import QUIT_NOW, STILL_STOPPING, _exit_status, install_ctrl_c, on_ctrl_c, stopped
 
 SRC = Path(negmine.__file__).resolve().parents[1]
@@ -48,7 +49,8 @@ def test_the_first_ctrl_c_raises_and_the_handler_stays_for_the_next_ones(sigint_
         assert stopped()
         assert signal.getsignal(signal.SIGINT) is on_ctrl_c  # not SIG_IGN: a later press is counted
     finally:
-        os.close(signal.set_wakeup_fd(-1))  # the pipe of the thread counting later presses: it ends
+        if interrupts._Presses.watched:  # the pipe of the thread counting later presses: closed, the thread ends
+            os.close(signal.set_wakeup_fd(-1))
 
 
 def test_the_exit_status_of_a_stopped_command_is_the_one_python_gives(capfd):
