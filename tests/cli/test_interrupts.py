@@ -199,3 +199,16 @@ def test_a_third_ctrl_c_quits_at_once_even_from_a_stop_stuck_in_c_code(tmp_path,
     assert code == 130, stderr
     assert re.search(rf"(\A|\n){INTERRUPTED}the stop hangs\n{re.escape(STILL_STOPPING)}\n{re.escape(QUIT_NOW)}\n\Z",
                      stderr), stderr[-500:]
+
+
+def test_a_ctrl_c_while_the_command_loads_exits_130_not_killed_by_the_signal():
+    """Before the command runs (imports, option parsing), the KeyboardInterrupt escaped main(): Python printed its
+    traceback and killed itself with SIGINT (exit -2 to a script). The traceback stays; the exit is 130."""
+    program = ("import os, signal, time\nimport negmine.cli as cli\n"
+               "def loading():\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(60)\n"
+               "cli.build_app = loading\ncli.main()\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=120,
+                          preexec_fn=_default_sigint)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.endswith("KeyboardInterrupt\n")

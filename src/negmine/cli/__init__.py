@@ -58,8 +58,8 @@ def main() -> None:
         if stopped():
             end_stopped(end.code)
         raise
-    except BaseException:
+    except BaseException as error:  # e.g. Ctrl-C while the command was loading, before it could report it
         if not stopped():
             raise
         sys.excepthook(*sys.exc_info())  # the traceback the interpreter would print
-        end_stopped(1)
+        end_stopped(130 if isinstance(error, KeyboardInterrupt) else 1)
