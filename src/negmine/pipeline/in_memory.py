@@ -17,10 +17,13 @@ import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from negmine.config import DataConfig, MineConfig
 from negmine.errors import ConfigError
+
+if TYPE_CHECKING:
+    import datasets
 
 DEFAULT_FORMAT = "triplet"
 """The format returned when neither ``output_format`` nor the config's ``output.formats`` names one: the
@@ -41,7 +44,7 @@ def mine_dataset(
     relative_margin: float | None = None,
     absolute_margin: float | None = None,
     config: MineConfig | None = None,
-):
+) -> "datasets.Dataset":
     """Mine hard negatives for the pairs of ``data`` and return them as a ``datasets.Dataset`` whose columns are
     exactly those of the export format ``output_format`` (``triplet``: anchor, positive, negative; ``n-tuple``:
     anchor, positive, negative_1..N; ...; see ``negmine mine --export``).
@@ -162,7 +165,7 @@ def as_embedder(model: Any, config: MineConfig):
     )
 
 
-def read_export(path: Path, fmt: str, config: MineConfig):
+def read_export(path: Path, fmt: str, config: MineConfig) -> "datasets.Dataset":
     """The export file ``path`` (format ``fmt``) as an in-memory ``datasets.Dataset`` (nothing left referring to
     the file); with no records, an empty one with the columns the format's rows have under ``config``."""
     import datasets
