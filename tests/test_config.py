@@ -691,3 +691,30 @@ def test_a_rank_window_ending_before_it_starts_is_refused_also_with_keep_partial
     with pytest.raises(ConfigError) as info:
         SelectConfig(num_negatives=0).validate()
     assert str(info.value) == "num_negatives must be a positive integer, got 0; use e.g. num_negatives=5 (--num-negatives 5)"
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(distill="kd"), "unknown distill 'kd'; allowed: none, kl, margin-mse"),
+    (dict(distill="kl", distill_from="teacher"), "unknown distill_from 'teacher'; allowed: judge, mining"),
+    (dict(distill="kl", distill_weight=-0.5), "distill_weight must be a finite number >= 0, got -0.5; use e.g. "
+                                              "distill_weight=1.0 (--distill-weight 1) (0 adds nothing)"),
+    (dict(distill="kl", distill_temperature=0.0),
+     "distill_temperature must be a finite number > 0, got 0.0; e.g. distill_temperature=1.0 (--distill-temperature 1) "
+     "for cross-encoder logits, or leave it unset (1 for distill_from 'judge', 1 / scale for 'mining')"),
+    (dict(distill="margin-mse", num_negatives=0),
+     "distill 'margin-mse' learns the teacher's scores of each row's positive and hard negatives, and num_negatives 0 "
+     "trains on no hard negative; use num_negatives=3 (--num-negatives 3) or more, or distill='none' (drop --distill)"),
+    (dict(distill="kl", remine_steps=5, mine=None),
+     "distill 'kl' cannot be combined with re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/"
+     "--remine-steps): a re-mined row's new negatives have no teacher score in the training file (its mining scores "
+     "would be the model's own, being trained); drop the re-mining options, or distill='none' (drop --distill)"),
+])
+def test_distillation_settings_are_checked_with_the_fix(settings, message, monkeypatch):
+    from negmine.config import TrainConfig
+
+    config = TrainConfig(**settings)
+    monkeypatch.setattr(TrainConfig, "_validate_remine", lambda self: None)  # re-mining's own check needs a mine config
+    with pytest.raises(ConfigError) as info:
+        config.validate()
+    assert str(info.value) == message
+    TrainConfig(distill="kl", distill_weight=0.0, loss="cached-mnrl", distill_from="mining").validate()

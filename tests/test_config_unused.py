@@ -176,6 +176,10 @@ CASES = [
      "TrainConfig hardness='hard-negatives' would be ignored: --num-negatives 0 gives no row a mined negative, and "
      "--hardness hard-negatives weights only those; use hardness='in-batch' (--hardness in-batch) or 'all', or num_negatives (--num-negatives) 1 or more, or "
      "leave it at its default (hardness='all')"),
+    (C.TrainConfig(distill_weight=0.5, distill_from="mining"), "TrainConfig", 9,
+     "TrainConfig distill_weight=0.5 and distill_from='mining' would be ignored: distillation is off (distill 'none'); "
+     "set distill='kl' (--distill kl) or 'margin-mse', or leave them at their defaults (distill_weight=1.0, "
+     "distill_from='judge')"),
 ]
 
 
@@ -284,6 +288,8 @@ def _cli_rule(cls_name: str, index: int):
      "--partition-mode"),
     (["train", "mined.jsonl", "-o", "model", "--num-negatives", "0", "--hardness", "hard-negatives"], "TrainConfig", 8,
      C.TrainConfig(hardness="hard-negatives", num_negatives=0), None, "--hardness"),
+    (["train", "mined.jsonl", "-o", "model", "--distill-from", "judge"], "TrainConfig", 9, C.TrainConfig(), None,
+     "--distill-from"),
     (["eval", "beir", "--seed", "42"], "EvalConfig", 0, C.EvalConfig(), None, "--seed"),
 ])
 def test_the_cli_refuses_by_the_same_table(tmp_path, monkeypatch, args, cls, index, config, mode, given):

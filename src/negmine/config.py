@@ -1399,6 +1399,8 @@ TRAIN_BATCHINGS = ("no-duplicates", "topic")
 TRAIN_HARDNESS = ("none", "hard-negatives", "in-batch", "all")
 TRAIN_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
 TRAIN_PARTITION_MODES = ("joint", "per_direction")
+TRAIN_DISTILL = ("none", "kl", "margin-mse")
+TRAIN_DISTILL_SOURCES = ("judge", "mining")
 
 
 @config_dataclass
@@ -1429,6 +1431,11 @@ class TrainConfig(ConfigFields):
     ``matryoshka_dims`` also trains the embeddings cut to those leading dims (weighted by ``matryoshka_weights``);
     ``matryoshka_dims_per_step`` ``-1`` trains every dim at each step, ``k`` a random sample of ``k`` of them
     (sentence-transformers' ``n_dims_per_step``: cheaper steps with many dims, each dim trained less often).
+    ``distill`` (off: ``none``) adds ``distill_weight`` times a distillation term to the contrastive loss: ``kl``
+    (the teacher's softmax over each row's positive and hard negatives against the student's) or ``margin-mse``
+    (the positive-minus-negative margins), from the rows' relevance-judge scores (``distill_from`` ``judge``) or
+    their mining scores (``mining``), the teacher's scores divided by ``distill_temperature`` (None: 1 for
+    ``judge``, ``1 / scale`` for ``mining``); see :mod:`negmine.train.losses.distill`.
     """
 
     train_file: Path = Path("negatives.jsonl")
@@ -1470,6 +1477,10 @@ class TrainConfig(ConfigFields):
     matryoshka_dims: tuple[int, ...] | None = None
     matryoshka_weights: tuple[float, ...] | None = None
     matryoshka_dims_per_step: int = -1
+    distill: str = "none"
+    distill_weight: float = 1.0
+    distill_from: str = "judge"
+    distill_temperature: float | None = None
 
     @property
     def remine(self) -> bool:
@@ -1506,7 +1517,36 @@ class TrainConfig(ConfigFields):
         self._validate_remine()
         self._validate_dev()
         self._validate_matryoshka()
+        self._validate_distill()
         _refuse_unused(self)
+
+    def _validate_distill(self) -> None:
+        """Choices and numbers of the distillation settings, and the runs it cannot join: no hard negative to
+        distil over (``num_negatives`` 0), or re-mining (a re-mined row's new negatives have no teacher score)."""
+        _check_choice("distill", self.distill, TRAIN_DISTILL)
+        _check_choice("distill_from", self.distill_from, TRAIN_DISTILL_SOURCES)
+        if not (isinstance(self.distill_weight, (int, float)) and 0.0 <= self.distill_weight < float("inf")):
+            raise ConfigError(f"distill_weight must be a finite number >= 0, got {self.distill_weight!r}; use e.g. "
+                              f"{field_setting('distill_weight', 1.0, cli='--distill-weight 1')} (0 adds nothing)")
+        temperature = self.distill_temperature
+        if temperature is not None and not 0.0 < temperature < float("inf"):
+            raise ConfigError(
+                f"distill_temperature must be a finite number > 0, got {temperature!r}; e.g. "
+                f"{field_setting('distill_temperature', 1.0, cli='--distill-temperature 1')} for cross-encoder logits, "
+                "or leave it unset (1 for distill_from 'judge', 1 / scale for 'mining')")
+        if self.distill == "none":
+            return
+        if self.num_negatives == 0:
+            raise ConfigError(
+                f"distill {self.distill!r} learns the teacher's scores of each row's positive and hard negatives, and "
+                f"num_negatives 0 trains on no hard negative; use {field_setting('num_negatives', 3)} or more, or "
+                f"{field_setting('distill', 'none', cli='drop --distill')}")
+        if self.remine:
+            raise ConfigError(
+                f"distill {self.distill!r} cannot be combined with re-mining (remine_every_epoch/remine_steps, "
+                "--remine-every-epoch/--remine-steps): a re-mined row's new negatives have no teacher score in the "
+                "training file (its mining scores would be the model's own, being trained); drop the re-mining "
+                f"options, or {field_setting('distill', 'none', cli='drop --distill')}")
 
     def _validate_matryoshka(self) -> None:
         """Dims positive and strictly decreasing, as the loss trains them (largest first, each once); weights one

@@ -239,6 +239,9 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
                lambda c, _: "--num-negatives 0 gives no row a mined negative, and --hardness hard-negatives weights "
                             "only those",
                f"use {field_setting('hardness', 'in-batch')} or 'all', or {field_option('num_negatives')} 1 or more"),
+        Unused(("distill_weight", "distill_from", "distill_temperature"), lambda c, _: c.distill == "none",
+               lambda c, _: "distillation is off (distill 'none')",
+               f"set {field_setting('distill', 'kl')} or 'margin-mse'"),
     ),
 }
 """Config class name -> its rules, in the order they are checked."""

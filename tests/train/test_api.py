@@ -865,3 +865,72 @@ def test_a_run_killed_after_its_last_checkpoint_resumes_to_the_same_steps_not_on
     assert resumed.loss_history == straight.loss_history and resumed.mean_loss == straight.mean_loss
     ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
     assert all(torch.equal(ws[k], wr[k]) for k in ws)
+
+
+def _judged_file(tmp_path, write_mined, make_row, rows: int = 12) -> Path:
+    """Rows with cross-encoder-like judge scores (the positive's high, each negative's own)."""
+    judged = [make_row(i, judge_positive_score=6.0 - 0.25 * i, judge_negative_scores=[2.0 - 0.5 * (i % 4), -3.0 + i % 5])
+              for i in range(rows)]
+    return write_mined(tmp_path / "judged.jsonl", judged)
+
+
+def _all_equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("method", ["kl", "margin-mse"])
+def test_distillation_changes_the_weights_deterministically_and_weight_0_trains_the_weights_of_off(
+        tmp_path, write_mined, make_row, tiny_model_path, method):
+    mined = _judged_file(tmp_path, write_mined, make_row)
+    off = _weights(train(_config(tmp_path / "off", mined, tiny_model_path, max_steps=3)).output_dir)
+    runs = {name: _weights(train(_config(tmp_path / name, mined, tiny_model_path, max_steps=3, distill=method,
+                                         **settings)).output_dir)
+            for name, settings in {"on": {}, "again": {}, "zero": {"distill_weight": 0.0},
+                                   "mining": {"distill_from": "mining"}}.items()}
+    assert not _all_equal(runs["on"], off) and _all_equal(runs["on"], runs["again"])  # same seed: byte-identical
+    assert _all_equal(runs["zero"], off)
+    assert not _all_equal(runs["mining"], runs["on"])  # other scores, other weights
+
+
+def test_distillation_with_cached_mnrl_and_masking_trains(tmp_path, write_mined, make_row, tiny_model_path):
+    mined = _judged_file(tmp_path, write_mined, make_row)
+    plain = train(_config(tmp_path / "plain", mined, tiny_model_path, loss="cached-mnrl", mini_batch_size=2))
+    result = train(_config(tmp_path / "kl", mined, tiny_model_path, loss="cached-mnrl", mini_batch_size=2,
+                           distill="kl", fn_margin=0.1))
+    assert result.global_step == 2 and result.final_loss == result.final_loss and result.final_loss != plain.final_loss
+    config = json.loads((result.output_dir / SUMMARY_NAME).read_text())["config"]
+    assert (config["distill"], config["distill_from"], config["distill_weight"]) == ("kl", "judge", 1.0)
+
+
+def test_a_distilling_run_resumed_after_interruption_matches_an_uninterrupted_run(tmp_path, write_mined, make_row,
+                                                                                 tiny_model_path):
+    from dataclasses import replace
+
+    mined = _judged_file(tmp_path, write_mined, make_row)
+    settings = dict(max_steps=4, distill="margin-mse", distill_weight=0.1)
+    straight = train(_config(tmp_path / "straight", mined, tiny_model_path, **settings))
+    config = _config(tmp_path / "resumed", mined, tiny_model_path, checkpoint_steps=2, **settings)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])
+    with pytest.raises(ConfigError, match=r"--resume: 1 setting\(s\) differ .*: distill_weight 0\.1 -> 0\.2\. "):
+        train(replace(config, resume=True, distill_weight=0.2))
+    resumed = train(replace(config, resume=True))
+    assert resumed.resumed_from.endswith("checkpoint-2") and resumed.global_step == 4
+    assert [h["loss"] for h in resumed.loss_history] == pytest.approx([h["loss"] for h in straight.loss_history])
+    ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
+    assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
+
+
+def test_a_file_without_the_judges_scores_is_refused_before_the_model_loads(tmp_path, write_mined, make_row,
+                                                                            tiny_model_path, monkeypatch):
+    import negmine.train.api
+    from negmine.errors import InputError
+
+    rows = [make_row(i, judge_positive_score=5.0, judge_negative_scores=[1.0, 0.0]) for i in range(5)]
+    mined = write_mined(tmp_path / "part.jsonl", [*rows, make_row(5)])
+    monkeypatch.setattr(negmine.train.api, "load_model", lambda config: pytest.fail("model loaded"))
+    with pytest.raises(InputError, match=rf"^{re.escape(str(mined))}:6: field 'judge_positive_score': row \(q5, d5\) "
+                                         r"has no judge scores, and distill_from='judge' \(--distill-from judge\) "
+                                         r"trains on them; mine the file with a relevance judge "):
+        train(_config(tmp_path, mined, tiny_model_path, distill="kl"))
+    assert not (tmp_path / "out").exists()

@@ -20,7 +20,8 @@ from negmine.cli.common import (
     echo_json, refuse_unused, refuse_unused_config, typed_options, user_errors, warn_overridden,
 )
 from negmine.config import (
-    DEFAULT_MODEL, TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_HARDNESS, TRAIN_LOSSES, TRAIN_PARTITION_MODES,
+    DEFAULT_MODEL, TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_DISTILL, TRAIN_DISTILL_SOURCES, TRAIN_HARDNESS,
+    TRAIN_LOSSES, TRAIN_PARTITION_MODES,
     DevEvalConfig, MineConfig, TrainConfig,
 )
 from negmine.errors import ConfigError
@@ -30,6 +31,7 @@ _OPT = "Optimisation"
 _NEG = "Negatives and masking"
 _BATCH = "Batching and re-mining"
 _DEV = "Dev evaluation while training"
+_DISTILL = "Distillation from a teacher's scores"
 _OUT = OUTPUT_PANEL
 
 TrainFile = Annotated[Path, typer.Argument(help="native mined JSONL written by `negmine mine` / `negmine audit`")]
@@ -60,6 +62,10 @@ Batching = Annotated[str, typer.Option(help=choices(TRAIN_BATCHINGS, {"topic": "
 TopicClusters = Annotated[Optional[int], typer.Option(help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH)]
 RemineEveryEpoch = Annotated[bool, typer.Option(help="re-mine negatives with the current model each epoch", rich_help_panel=_BATCH)]
 RemineSteps = Annotated[Optional[int], typer.Option(help="re-mine every N steps (default: off)", rich_help_panel=_BATCH)]
+Distill = Annotated[str, typer.Option(help="add a distillation term over each row's positive and hard negatives: " + choices(TRAIN_DISTILL, {"kl": "teacher's softmax", "margin-mse": "positive-minus-negative margins"}), rich_help_panel=_DISTILL)]
+DistillWeight = Annotated[float, typer.Option(help="weight of the distillation term against the contrastive loss (0 adds nothing)", rich_help_panel=_DISTILL)]
+DistillFrom = Annotated[str, typer.Option(help="whose scores: " + choices(TRAIN_DISTILL_SOURCES, {"judge": "judge_*_score fields of mine --denoise / audit with a cross-encoder or teacher", "mining": "the mining model's cosines"}), rich_help_panel=_DISTILL)]
+DistillTemperature = Annotated[Optional[float], typer.Option(help="the teacher's scores are divided by this before the softmax or margins (default: 1 for judge, 1/--scale for mining)", rich_help_panel=_DISTILL)]
 MineSummary = Annotated[Optional[Path], typer.Option(help="mining summary JSON for re-mining (default <mined>.summary.json)", rich_help_panel=_BATCH)]
 CheckpointSteps = Annotated[Optional[int], typer.Option(help="save a checkpoint every N steps", rich_help_panel=_OUT)]
 NoCheckpoints = Annotated[bool, typer.Option("--no-checkpoints", help="do not save checkpoints", rich_help_panel=_OUT)]
@@ -88,7 +94,8 @@ def train_command(
     no_checkpoints: NoCheckpoints = False, resume: Resume = False, logging_steps: LoggingSteps = 10,
     eval_data: EvalData = None, eval_split: EvalSplit = "dev", eval_steps: EvalSteps = None,
     eval_max_documents: EvalMaxDocuments = None, unknown_qrels: UnknownQrels = "error",  # for --eval-data's qrels
-    keep_best: KeepBest = False, progress: Progress = True,
+    keep_best: KeepBest = False, distill: Distill = "none", distill_weight: DistillWeight = 1.0,
+    distill_from: DistillFrom = "judge", distill_temperature: DistillTemperature = None, progress: Progress = True,
 ) -> None:
     """Fine-tune a bi-encoder on mined hard negatives and save it to --output.
 
@@ -111,7 +118,8 @@ def train_command(
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
             matryoshka_dims=comma_separated(matryoshka_dims, int, "--matryoshka-dims", "384,256,128,64"),
             matryoshka_weights=comma_separated(matryoshka_weights, float, "--matryoshka-weights", "1,1,0.5,0.5"),
-            matryoshka_dims_per_step=matryoshka_dims_per_step,
+            matryoshka_dims_per_step=matryoshka_dims_per_step, distill=distill, distill_weight=distill_weight,
+            distill_from=distill_from, distill_temperature=distill_temperature,
             # any dev option given, even at its default, needs --eval-data (DevEvalConfig.validate says so)
             dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,
         )
@@ -182,7 +190,9 @@ def comma_separated(value: str | None, kind: type, option: str, example: str) ->
 
 TRAIN_FIELDS = {"hardness": "hardness", "matryoshka_weights": "matryoshka_weights", "matryoshka_dims_per_step": "matryoshka_dims_per_step",
                 "hardness_strength": "hardness_strength", "mini_batch_size": "mini_batch_size",
-                "topic_clusters": "topic_clusters", "fn_margin": "fn_margin", "partition_mode": "partition_mode"}
+                "topic_clusters": "topic_clusters", "fn_margin": "fn_margin", "partition_mode": "partition_mode",
+                "distill_weight": "distill_weight", "distill_from": "distill_from",
+                "distill_temperature": "distill_temperature"}
 """Options a mode of the run may leave unused (``--topic-clusters 3`` trained with no-duplicates batching): option
 name -> TrainConfig field, refused by the rules TrainConfig applies (:data:`negmine.config_unused.UNUSED`)."""
 

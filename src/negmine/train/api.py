@@ -508,7 +508,8 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
 
         # the run's progress setting: the recorded mining config has none (type: validate() checked mine is set)
         miner = pipeline_miner(config.remine_config(), config.show_progress)  # type: ignore[arg-type]
-    data = load_train_data(config.train_file, config.num_negatives)
+    data = load_train_data(config.train_file, config.num_negatives,
+                           config.distill_from if config.distill != "none" else None)
     refuse_single_warmup_step(config, len(data.dataset))
     refuse_remine_that_never_runs(config, len(data.dataset))
     refuse_topic_clusters_beyond_queries(config, data)

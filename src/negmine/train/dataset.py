@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from negmine.errors import ConfigError, caller_stacklevel, field_option
 from negmine.export.native import FALSE_NEGATIVE_FLAG
-from negmine.train.labels import pack_label, text_key
+from negmine.train.labels import pack_label, pack_scores, text_key
+from negmine.train.teacher_scores import teacher_scores
 
 @dataclass
 class TrainDataStats:
@@ -115,9 +116,12 @@ def row_flags(row: Mapping) -> list[str | None]:
     return [FALSE_NEGATIVE_FLAG if flag == FALSE_NEGATIVE_FLAG else None for flag in flags]
 
 
-def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str = "<rows>") -> TrainData:
+def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str = "<rows>",
+                       distill_from: str | None = None) -> TrainData:
     """Build the training dataset from native rows (dicts as in the mined JSONL): each kept row, then its
-    promoted documents' pairs. ``row_of_pair`` indexes the rows' own pairs (re-mining swaps those)."""
+    promoted documents' pairs. ``row_of_pair`` indexes the rows' own pairs (re-mining swaps those).
+    ``distill_from`` (``judge``, ``mining``; None: none) appends each pair's teacher scores to its label
+    (:func:`encode_row`), read from rows that hold them (:mod:`negmine.train.teacher_scores`)."""
     from datasets import Dataset
 
     rows = list(rows)
@@ -138,9 +142,12 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
             continue
         row_of_pair.setdefault((row["query_id"], row["positive_id"]), len(columns["anchor"]))
         stats.rows_kept += 1
-        for positive in [row["positive"], *_new_promoted(row, promoted)]:
+        teacher = teacher_scores(row, distill_from) if distill_from is not None else None
+        for which in [0, *(1 + i for i in _new_promoted(row, promoted))]:
+            positive = row["positive"] if which == 0 else row["extra_positives"][which - 1]
+            scores = None if teacher is None else (teacher.positives[which], teacher.negatives)
             encoded = encode_row(row, len(columns["anchor"]), num_negatives, known, stats.known_positive_width,
-                                 positive)
+                                 positive, scores)
             stats.flagged_negatives_kept += encoded.flagged
             _append(columns, row["query"], positive, encoded)
             row_queries.append(row["query_id"])
@@ -160,9 +167,12 @@ class EncodedRow(NamedTuple):
 
 
 def encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, list[int]],
-               known_width: int, positive: str | None = None) -> EncodedRow:
+               known_width: int, positive: str | None = None,
+               teacher: tuple[float, Sequence[float]] | None = None) -> EncodedRow:
     """The row's chosen negative texts, its packed label vector and how many chosen negatives are flagged;
-    ``positive``: another positive text than the row's own (a promoted document's pair)."""
+    ``positive``: another positive text than the row's own (a promoted document's pair); ``teacher``: the
+    positive's teacher score and one per negative of the row, appended to the label as the positive's and the
+    chosen negatives' (:func:`negmine.train.labels.pack_scores`)."""
     flags = row_flags(row)
     chosen = choose_negatives(flags, num_negatives)
     negatives = [row["negatives"][i] for i in chosen]
@@ -172,16 +182,19 @@ def encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, li
         index, text_key(positive), [text_key(t) for t in negatives], neg_flags, known.get(row["query_id"], []),
         known_width, query=text_key(row["query"]),
     )
+    if teacher is not None:
+        label += pack_scores([teacher[0], *(teacher[1][i] for i in chosen)])
     return EncodedRow(negatives, label, sum(neg_flags))
 
 
-def _new_promoted(row: Mapping, seen: set[tuple[str, str]]) -> list[str]:
-    """Texts of the row's promoted documents not yet paired with its query (added to ``seen``)."""
+def _new_promoted(row: Mapping, seen: set[tuple[str, str]]) -> list[int]:
+    """Indices (in ``extra_positives``) of the row's promoted documents not yet paired with its query (added to
+    ``seen``)."""
     new = []
-    for doc_id, text in zip(row.get("extra_positive_ids") or (), row.get("extra_positives") or ()):
+    for i, (doc_id, _) in enumerate(zip(row.get("extra_positive_ids") or (), row.get("extra_positives") or ())):
         if (row["query_id"], doc_id) not in seen:
             seen.add((row["query_id"], doc_id))
-            new.append(text)
+            new.append(i)
     return new
 
 
@@ -219,8 +232,11 @@ def _nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str
     )
 
 
-def load_train_data(path: str | Path, num_negatives: int) -> TrainData:
-    """Read a native mined JSONL (validated by :func:`negmine.export.native.read_native`) into TrainData."""
+def load_train_data(path: str | Path, num_negatives: int, distill_from: str | None = None) -> TrainData:
+    """Read a native mined JSONL (validated by :func:`negmine.export.native.read_native`) into TrainData; with
+    ``distill_from``, every row must hold that teacher's scores (an InputError naming the line otherwise)."""
     from negmine.export.native import read_native
+    from negmine.train.teacher_scores import rows_with_teacher_scores
 
-    return rows_to_train_data(read_native(path), num_negatives, source=str(path))
+    rows = read_native(path) if distill_from is None else rows_with_teacher_scores(path, distill_from)
+    return rows_to_train_data(rows, num_negatives, source=str(path), distill_from=distill_from)

@@ -16,11 +16,16 @@ into a tensor and hands to the loss. negmine packs one fixed-width int64 vector 
 - ``flag``: 1 when the audit marked the negative as a false negative (keep the column, mask it).
 - known positives: keys of every document known to be relevant to the row's query (all its positives
   in the file, ``extra_positive_ids``, ``false_negative_ids``), padded with 0 to the dataset's widest row.
+
+With distillation on (``TrainConfig.distill``), ``1 + N`` more entries end the vector: the teacher's scores of the
+positive and of negative_1..N, each float64's bits as an int64 (:func:`pack_scores`); the losses take them off
+before reading the rest (:func:`negmine.train.losses.distill.split_teacher`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 from typing import NamedTuple, Sequence
 
 from negmine.select.exclude import normalize_text
@@ -44,6 +49,12 @@ def pack_label(row: int, positive: int, negatives: Sequence[int], flags: Sequenc
     if len(known) > width_known:
         raise ValueError(f"{len(known)} known positives do not fit in width {width_known}")
     return [row, query, positive, *negatives, *flags, *known, *([PAD_KEY] * (width_known - len(known)))]
+
+
+def pack_scores(scores: Sequence[float]) -> list[int]:
+    """Each score's float64 bits as a signed int64 (the label vector is int64; read back exactly with
+    ``tensor.view(torch.float64)``)."""
+    return [struct.unpack("<q", struct.pack("<d", float(score)))[0] for score in scores]
 
 
 class LabelParts(NamedTuple):

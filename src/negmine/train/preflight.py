@@ -336,11 +336,15 @@ def check_training_file(config: TrainConfig) -> None:
     (:func:`negmine.export.native.read_native_lines`, one text per id included). ``negmine train`` found a malformed
     row only once the trainer's import had taken seconds (7-10 s measured on the demo data with a tiny model, 2
     busy cores). The file is read a second time as the data loads, which also warns about repeated rows; whether
-    enough rows have ``num_negatives`` negatives is checked there too. Light: no transformers, no torch."""
+    enough rows have ``num_negatives`` negatives is checked there too. With ``distill`` on, every row must hold the
+    teacher's scores it trains on (:func:`negmine.train.teacher_scores.check_teacher_scores`). Light: no
+    transformers, no torch."""
     from negmine.export.native import read_native_lines
+    from negmine.train.teacher_scores import check_teacher_scores
 
-    for _ in read_native_lines(config.train_file, warn_repeats=False, check_ids=True):
-        pass
+    for line, row in read_native_lines(config.train_file, warn_repeats=False, check_ids=True):
+        if config.distill != "none":
+            check_teacher_scores(row, config.distill_from, config.train_file, line)
 
 
 def check_settings(config: TrainConfig) -> None:

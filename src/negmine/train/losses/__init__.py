@@ -16,7 +16,7 @@ def _mnrl(model, config: TrainConfig) -> nn.Module:
     return MaskedMultipleNegativesRankingLoss(
         model, scale=config.scale, fn_mask=config.fn_mask, fn_margin=config.fn_margin, hardness=config.hardness,
         hardness_strength=config.hardness_strength, directions=config.directions,
-        partition_mode=config.partition_mode,
+        partition_mode=config.partition_mode, distill=distillation(config),
     )
 
 
@@ -26,8 +26,19 @@ def _cached_mnrl(model, config: TrainConfig) -> nn.Module:
     return MaskedCachedMultipleNegativesRankingLoss(
         model, scale=config.scale, mini_batch_size=config.mini_batch_size, fn_mask=config.fn_mask,
         fn_margin=config.fn_margin, hardness=config.hardness, hardness_strength=config.hardness_strength,
-        directions=config.directions, partition_mode=config.partition_mode,
+        directions=config.directions, partition_mode=config.partition_mode, distill=distillation(config),
     )
+
+
+def distillation(config: TrainConfig):
+    """The distillation term ``config`` asks for (None: off), its teacher temperature resolved
+    (:func:`negmine.train.losses.distill.teacher_temperature`)."""
+    from negmine.train.losses.distill import Distillation, teacher_temperature
+
+    if config.distill == "none":
+        return None
+    return Distillation(config.distill, float(config.distill_weight), teacher_temperature(config),
+                        fn_mask=config.fn_mask, fn_margin=config.fn_margin)
 
 
 LOSSES: dict[str, Callable[[object, TrainConfig], nn.Module]] = {"mnrl": _mnrl, "cached-mnrl": _cached_mnrl}

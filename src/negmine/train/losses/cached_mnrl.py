@@ -16,9 +16,10 @@ from sentence_transformers.util import cos_sim
 from torch import Tensor
 
 from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
+from negmine.train.losses.distill import Distillation, distill_loss, split_teacher
 from negmine.train.losses.hardness import hardness_penalty
 from negmine.train.losses.masking import false_negative_mask, masked_logits
-from negmine.train.losses.mnrl import MaskStats, st_hardness
+from negmine.train.losses.mnrl import MaskStats, distill_config, st_hardness
 
 
 class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLoss):
@@ -27,17 +28,36 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = None,
                  hardness: str = "none", hardness_strength: float = 0.0,
-                 directions: tuple[str, ...] = ("query_to_doc",), partition_mode: str = "joint") -> None:
+                 directions: tuple[str, ...] = ("query_to_doc",), partition_mode: str = "joint",
+                 distill: Distillation | None = None) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size,
                          directions=directions, partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
         self.hardness_strength = hardness_strength
+        self.distill = distill
         self.mask_stats = MaskStats()
 
     def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
                        with_backward: bool = False) -> Tensor:
+        """The masked contrastive loss over the cached embeddings, plus the weighted distillation term when
+        ``distill`` is set (over the whole batch at once: ``B * (1 + N)`` scores), each back-propagated to the
+        embeddings with ``with_backward``."""
+        labels, teacher = split_teacher(labels, len(reps) - 2, self.distill is not None)
+        loss = self.contrastive_loss(reps, labels, with_backward=with_backward)
+        if teacher is None:
+            return loss
+        queries, docs = torch.cat(reps[0]), torch.cat([torch.cat(column) for column in reps[1:]])
+        term = self.distill.weight * distill_loss(queries, docs, labels, teacher, self.scale, self.distill,
+                                                  self.similarity_fct)
+        if with_backward:
+            term.backward()
+            term = term.detach()
+        return loss + term
+
+    def contrastive_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
+                         with_backward: bool = False) -> Tensor:
         if not self.fn_mask or labels is None or labels.ndim != 2:
             return super().calculate_loss(reps, labels, with_backward=with_backward)
         queries = torch.cat(reps[0])
@@ -61,4 +81,5 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
         return sum(losses)
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin}
+        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,
+                **distill_config(self.distill)}

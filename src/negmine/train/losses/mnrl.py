@@ -15,6 +15,7 @@ from sentence_transformers.util import cos_sim
 from torch import Tensor
 
 from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
+from negmine.train.losses.distill import Distillation, distill_loss, split_teacher
 from negmine.train.losses.hardness import HARDNESS_MODES, hardness_penalty
 from negmine.train.losses.masking import false_negative_mask, masked_logits
 
@@ -63,16 +64,28 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  fn_mask: bool = True, fn_margin: float | None = None, hardness: str = "none",
                  hardness_strength: float = 0.0, directions: tuple[str, ...] = ("query_to_doc",),
-                 partition_mode: str = "joint") -> None:
+                 partition_mode: str = "joint", distill: Distillation | None = None) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, directions=directions,
                          partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
         self.hardness_strength = hardness_strength
+        self.distill = distill
         self.mask_stats = MaskStats()
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        """The masked contrastive loss, plus the weighted distillation term when ``distill`` is set (the labels
+        then end with the teacher's scores: :mod:`negmine.train.losses.distill`)."""
+        labels, teacher = split_teacher(labels, len(embeddings) - 2, self.distill is not None)
+        loss = self.contrastive_loss(embeddings, labels)
+        if teacher is None:
+            return loss
+        docs = torch.cat(embeddings[1:], dim=0)
+        term = distill_loss(embeddings[0], docs, labels, teacher, self.scale, self.distill, self.similarity_fct)
+        return loss + self.distill.weight * term
+
+    def contrastive_loss(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         if not self.fn_mask or labels is None or labels.ndim != 2:
             return super().compute_loss_from_embeddings(embeddings, labels)
         queries = embeddings[0]
@@ -88,7 +101,15 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
                                     self.partition_mode).mean()
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin}
+        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,
+                **distill_config(self.distill)}
+
+
+def distill_config(distill: Distillation | None) -> dict[str, Any]:
+    """The distillation settings for the model card's loss configuration (none when off)."""
+    if distill is None:
+        return {}
+    return {"distill": distill.method, "distill_weight": distill.weight, "distill_temperature": distill.temperature}
 
 
 def st_hardness(hardness: str, strength: float) -> dict[str, Any]:
