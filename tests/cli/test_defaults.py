@@ -235,6 +235,7 @@ _CONTEXT = {("mine", "cross_encoder_batch_size"): ["--denoise", "--cross-encoder
             ("train", "partition_mode"): ["--direction", "query_to_doc", "--direction", "doc_to_query"],
             ("train", "matryoshka_weights"): ["--matryoshka-dims", "8,4"],
             ("train", "matryoshka_dims_per_step"): ["--matryoshka-dims", "8,4"],
+            **{("train", name): ["--distill", "kl"] for name in ("distill_weight", "distill_from", "distill_temperature")},
             ("audit", "cross_encoder_threshold"): ["--cross-encoder", "ce"], ("audit", "teacher_min_votes"): ["--teacher", "t"],
             ("audit", "teacher_max_words"): ["--teacher", "t"], ("audit", "teacher_query_prompt"): ["--teacher", "t"],
             ("audit", "teacher_document_prompt"): ["--teacher", "t"], ("audit", "cross_encoder_batch_size"): ["--cross-encoder", "ce"],
@@ -257,7 +258,7 @@ def _base(command: str, name: str) -> list[str]:
     return _BASE_OF.get((command, name), _BASE[command])
 _VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
            "teacher": "t", "model": "m", "split": "dev", "eval_split": "test", "matryoshka_dims": "8,4",
-           "matryoshka_weights": "1,0.5", "unknown_qrels": "skip"}
+           "matryoshka_weights": "1,0.5", "unknown_qrels": "skip", "distill": "kl", "distill_from": "mining"}
 _PARSED = {("train", "matryoshka_dims"): (8, 4), ("train", "matryoshka_weights"): (1.0, 0.5)}
 """Comma-separated options: the field value their _VALUES entry gives."""
 NOT_IN_THE_CONFIG = {("train", "remine_every_epoch"), ("train", "remine_steps"), ("train", "mine_summary")}

@@ -892,11 +892,16 @@ def test_distillation_changes_the_weights_deterministically_and_weight_0_trains_
     assert not _all_equal(runs["mining"], runs["on"])  # other scores, other weights
 
 
-def test_distillation_with_cached_mnrl_and_masking_trains(tmp_path, write_mined, make_row, tiny_model_path):
+@pytest.mark.parametrize("overrides", [
+    {"loss": "cached-mnrl", "mini_batch_size": 2, "fn_margin": 0.1},
+    {"matryoshka_dims": (32, 16)},
+    {"matryoshka_dims": (32, 16), "loss": "cached-mnrl", "mini_batch_size": 2},
+])
+def test_distillation_trains_with_cached_mnrl_masking_and_matryoshka(tmp_path, write_mined, make_row, tiny_model_path,
+                                                                     overrides):
     mined = _judged_file(tmp_path, write_mined, make_row)
-    plain = train(_config(tmp_path / "plain", mined, tiny_model_path, loss="cached-mnrl", mini_batch_size=2))
-    result = train(_config(tmp_path / "kl", mined, tiny_model_path, loss="cached-mnrl", mini_batch_size=2,
-                           distill="kl", fn_margin=0.1))
+    plain = train(_config(tmp_path / "plain", mined, tiny_model_path, **overrides))
+    result = train(_config(tmp_path / "kl", mined, tiny_model_path, distill="kl", **overrides))
     assert result.global_step == 2 and result.final_loss == result.final_loss and result.final_loss != plain.final_loss
     config = json.loads((result.output_dir / SUMMARY_NAME).read_text())["config"]
     assert (config["distill"], config["distill_from"], config["distill_weight"]) == ("kl", "judge", 1.0)

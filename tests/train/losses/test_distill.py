@@ -11,8 +11,9 @@ from negmine.config import TrainConfig
 from negmine.train.labels import pack_label, pack_scores, text_key
 from negmine.train.losses import build_loss
 from negmine.train.losses.cached_mnrl import MaskedCachedMultipleNegativesRankingLoss
-from negmine.train.losses.distill import Distillation, distill_loss, split_teacher, teacher_temperature
+from negmine.train.losses.distill import Distillation, distill_loss, split_teacher
 from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
+from negmine.train.teacher_scores import teacher_temperature
 
 TEACHER = [[5.0, 1.0, -2.0], [0.5, 3.0, 0.0], [2.0, 2.0, 1.0]]
 """Teacher scores of 3 rows: positive, negative_1, negative_2 (cross-encoder-like logits)."""

@@ -32,8 +32,9 @@ def _cached_mnrl(model, config: TrainConfig) -> nn.Module:
 
 def distillation(config: TrainConfig):
     """The distillation term ``config`` asks for (None: off), its teacher temperature resolved
-    (:func:`negmine.train.losses.distill.teacher_temperature`)."""
-    from negmine.train.losses.distill import Distillation, teacher_temperature
+    (:func:`negmine.train.teacher_scores.teacher_temperature`)."""
+    from negmine.train.losses.distill import Distillation
+    from negmine.train.teacher_scores import teacher_temperature
 
     if config.distill == "none":
         return None

@@ -51,14 +51,6 @@ class Distillation:
     fn_margin: float | None = None
 
 
-def teacher_temperature(config) -> float:
-    """``config.distill_temperature``, or when unset: ``1 / scale`` for the mining scores (cosines, brought to the
-    student's own logit scale) and 1 for a judge's (a cross-encoder's logits as they are)."""
-    if config.distill_temperature is not None:
-        return float(config.distill_temperature)
-    return 1.0 / config.scale if config.distill_from == "mining" else 1.0
-
-
 def split_teacher(labels: Tensor | None, num_negatives: int, scored: bool) -> tuple[Tensor | None, Tensor | None]:
     """``(labels without the teacher's columns, the teacher's scores (B, 1 + N) as float64)``; ``scored`` False:
     ``(labels, None)``."""
