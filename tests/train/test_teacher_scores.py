@@ -37,9 +37,10 @@ def test_a_row_without_judge_scores_names_the_file_line_field_and_fixes(tmp_path
 
 def test_promoted_documents_need_their_own_scores(make_row):
     row = {**_judged(make_row(0), 0), "extra_positive_ids": ["e"], "extra_positives": ["extra text"]}
-    with pytest.raises(InputError, match=r"^m.jsonl:2: field 'judge_extra_positive_scores': row \(q0, d0\) has promoted "
-                                         r"documents \(extra_positives\) without their judge scores .* or distil from "
-                                         r"the mining scores: distill_from='mining' \(--distill-from mining\)$"):
+    with pytest.raises(InputError, match=r"^m.jsonl:2: field 'judge_extra_positive_scores': row \(q0, d0\) has "
+                                         r"promoted documents \(extra_positives\) without their judge scores .* or "
+                                         r"distil from the mining scores: distill_from='mining' \(--distill-from "
+                                         r"mining\)$"):
         check_teacher_scores(row, "judge", "m.jsonl", 2)
     with pytest.raises(InputError, match=r"^m.jsonl:2: field 'extra_positive_scores': row \(q0, d0\) has promoted "
                                          r"documents \(extra_positives\) without their mining scores .* "

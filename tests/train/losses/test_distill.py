@@ -150,7 +150,8 @@ def _batch(model):
     positives = ["mice gene expression level", "study of cancer risk", "immune response to virus", "heart and blood"]
     negatives = ["protein level in cells", "treatment trial patients", "dna rna analysis", "disease model data"]
     teacher = [[4.0, -1.0], [2.0, 2.5], [0.0, -3.0], [1.0, 0.5]]
-    labels = [pack_label(r, text_key(positives[r]), [text_key(negatives[r])], [int(r == 2)], [text_key(positives[r])], 1)
+    labels = [pack_label(r, text_key(positives[r]), [text_key(negatives[r])], [int(r == 2)],
+                         [text_key(positives[r])], 1)
               + pack_scores(teacher[r]) for r in range(4)]
     return [model.preprocess(column) for column in (anchors, positives, negatives)], torch.tensor(labels)
 
