@@ -98,7 +98,7 @@ CASES = [
      "(judges.positive_top_k=None)"),
     (C.MineConfig(data=BEIR, select=C.SelectConfig(strategy="random"),
                   denoise=C.DenoiseConfig(True, CE, until_filled=False)), "MineConfig", 0,
-     "MineConfig denoise.until_filled=False would be ignored: only a best-first strategy (top) stops judging early, and "
+     "MineConfig denoise.until_filled=False would be ignored: only a best-first strategy (top, range) stops judging early, and "
      "the strategy is random, which judges all --denoise-depth candidates anyway; use select.strategy='top' (--strategy top), or leave it at its "
      "default (denoise.until_filled=True)"),
     # mine --retriever bm25 --model /no/such/model mined exit 0: BM25 loads no model and encodes nothing

@@ -948,7 +948,7 @@ class DenoiseConfig(ConfigFields):
 
     Only the ``depth`` best candidates that survive the positive-aware filters are judged (bounded cost);
     the strategy then refills to N negatives from the candidates below them. ``until_filled`` (default): with
-    a best-first strategy (``top``) judging goes in score order and stops once N candidates survive, since
+    a best-first strategy (``top``, ``range``) judging goes in score order and stops once N candidates survive, since
     the ones below cannot change the choice (same negatives, fewer judge calls); False judges all ``depth``
     (``--denoise-full-depth``), so the flags file lists every false negative among them.
     """

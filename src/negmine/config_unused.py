@@ -182,7 +182,7 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
     ),
     "MineConfig": (
         Unused(("denoise.until_filled",), _full_depth_unused,
-               lambda c, _: (f"only a best-first strategy (top) stops judging early, and the strategy is "
+               lambda c, _: (f"only a best-first strategy (top, range) stops judging early, and the strategy is "
                              f"{c.select.strategy}, which judges all --denoise-depth candidates anyway"),
                f"use {field_setting('select.strategy', 'top')}"),
         Unused(("encoder.model", "encoder.query_prompt", "encoder.document_prompt"), lambda c, _: _bm25_alone(c),

