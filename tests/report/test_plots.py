@@ -95,3 +95,11 @@ def test_the_dev_curves_are_titled_with_the_split_evaluated():
     assert fig.axes[1].get_title() == "Dev: test split of minifacts"
     assert plots.training_figure([{"step": 6, "loss": 1.0}], dev).axes[1].get_title() == "Dev split"
     decode(plots.training_curves([{"step": 6, "loss": 1.0}], dev, dev_title="Dev: test split of minifacts"))
+
+
+def test_a_distilling_runs_loss_parts_are_curves_beside_the_total_named_in_the_legend():
+    loss = [{"step": s, "loss": 1.0 / s, "contrastive_loss": 0.8 / s, "distill_loss": 0.2 / s} for s in range(1, 5)]
+    ax = plots.training_figure(loss, []).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["total", "contrastive", "distillation (weighted)"]
+    assert [line.get_ydata()[0] for line in ax.get_lines()] == [1.0, 0.8, 0.2]
+    decode(plots.training_curves(loss, []))

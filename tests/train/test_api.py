@@ -907,6 +907,22 @@ def test_distillation_trains_with_cached_mnrl_masking_and_matryoshka(tmp_path, w
     assert (config["distill"], config["distill_from"], config["distill_weight"]) == ("kl", "judge", 1.0)
 
 
+@pytest.mark.parametrize("overrides", [{}, {"loss": "cached-mnrl", "mini_batch_size": 2}])
+def test_a_distilling_run_logs_the_contrastive_loss_and_the_weighted_term_beside_the_loss(
+        tmp_path, write_mined, make_row, tiny_model_path, overrides):
+    mined = _judged_file(tmp_path, write_mined, make_row)
+    plain = train(_config(tmp_path / "plain", mined, tiny_model_path, max_steps=4, **overrides))
+    result = train(_config(tmp_path / "kl", mined, tiny_model_path, max_steps=4, distill="kl", distill_weight=0.5,
+                           logging_steps=2, **overrides))
+    assert [h["step"] for h in result.loss_history] == [1, 2, 4]  # the last averages steps 3 and 4
+    for entry in result.loss_history:  # loss is their sum: one call per step, logged as its mean over the window
+        assert entry["loss"] == pytest.approx(entry["contrastive_loss"] + entry["distill_loss"], rel=1e-5)
+        assert entry["distill_loss"] > 0
+    logged = json.loads((result.output_dir / SUMMARY_NAME).read_text())["result"]["loss_history"]
+    assert [set(h) >= {"contrastive_loss", "distill_loss"} for h in logged] == [True] * 3  # what the report reads
+    assert all(set(h) == {"step", "epoch", "loss", "learning_rate", "grad_norm"} for h in plain.loss_history)
+
+
 def test_a_distilling_run_resumed_after_interruption_matches_an_uninterrupted_run(tmp_path, write_mined, make_row,
                                                                                  tiny_model_path):
     from dataclasses import replace

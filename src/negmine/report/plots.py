@@ -136,6 +136,10 @@ DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00"
 """Every metric the report's dev table has (map was in the table, not on the curves)."""
 
 
+LOSS_PARTS = (("contrastive_loss", "#1971c2", "contrastive"), ("distill_loss", "#e8590c", "distillation (weighted)"))
+"""The parts a distilling run logs beside its loss: key, color, legend label."""
+
+
 def training_curves(loss_history: Sequence[dict], dev: Sequence[dict], remine_steps: Sequence[int] = (),
                     resume_steps: Sequence[int] = (), dev_title: str = "Dev split") -> str:
     """Training loss per logged step (left) and, when the run had a dev split, its metrics per evaluation
@@ -153,7 +157,14 @@ def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_st
     fig = _figure(9.0 if dev else 7.0, 3.4)
     axes = fig.subplots(1, 2 if dev else 1, squeeze=False)[0]
     steps = [entry["step"] for entry in loss_history]
-    axes[0].plot(steps, [entry["loss"] for entry in loss_history], color="#495057", marker="." if len(steps) < 50 else None)
+    marker = "." if len(steps) < 50 else None
+    parted = any(key in entry for entry in loss_history for key, _, _ in LOSS_PARTS)
+    axes[0].plot(steps, [entry["loss"] for entry in loss_history], color="#495057", marker=marker,
+                 label="total" if parted else None)
+    for key, color, label in LOSS_PARTS:  # a distilling run's two parts (negmine.train.losses.distill)
+        points = [(entry["step"], entry[key]) for entry in loss_history if key in entry]
+        if points:
+            axes[0].plot(*zip(*points), color=color, marker=marker, linewidth=1, label=label)
     axes[0].set_xlabel("step")
     axes[0].set_ylabel("training loss")
     axes[0].set_title("Loss", fontsize=9)
@@ -168,7 +179,7 @@ def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_st
     for ax in axes:
         _event_lines(ax, remine_steps, "re-mined", "#ae3ec9", "--")
         _event_lines(ax, resume_steps, "resumed", "#868e96", ":")
-        if remine_steps or resume_steps or (len(axes) > 1 and ax is axes[1]):
+        if remine_steps or resume_steps or (len(axes) > 1 and ax is axes[1]) or (parted and ax is axes[0]):
             ax.legend(fontsize=8)
         _whole_steps(ax, MaxNLocator)
     return fig

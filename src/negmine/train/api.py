@@ -295,7 +295,7 @@ def save_model(model, output_dir: Path) -> None:
 
 
 def _loss_history(log_history: list[dict]) -> list[dict]:
-    keep = ("step", "epoch", "loss", "learning_rate", "grad_norm")
+    keep = ("step", "epoch", "loss", "learning_rate", "grad_norm", "contrastive_loss", "distill_loss")
     return [{k: entry[k] for k in keep if k in entry} for entry in log_history if "loss" in entry]
 
 

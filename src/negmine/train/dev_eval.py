@@ -118,6 +118,14 @@ class MeasuringTrainer(SentenceTransformerTrainer):
         with torch.random.fork_rng(devices=rng_devices(self.args.device)):
             return super().evaluate(*args, **kwargs)
 
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """A training-loss entry of a distilling run gets the loss's two parts after ``loss``'s own keys
+        (:class:`negmine.train.losses.distill.DistillParts`): printed, and kept in the log every checkpoint saves."""
+        parts = getattr(self.loss, "distill_parts", None)
+        if parts is not None and "loss" in logs:
+            logs = {**logs, **parts.log_entry()}
+        return super().log(logs, start_time)
+
 
 EVAL_THROUGHPUT = ("eval_samples_per_second", "eval_steps_per_second")
 """The trainer's throughput keys of an evaluation: it counts the samples of an evaluation dataset, and negmine's

@@ -16,7 +16,7 @@ from sentence_transformers.util import cos_sim
 from torch import Tensor
 
 from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
-from negmine.train.losses.distill import Distillation, distill_loss, split_teacher
+from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
 from negmine.train.losses.hardness import hardness_penalty
 from negmine.train.losses.masking import false_negative_mask, masked_logits
 from negmine.train.losses.mnrl import MaskStats, distill_config, st_hardness
@@ -38,6 +38,7 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
         self.hardness_strength = hardness_strength
         self.distill = distill
         self.mask_stats = MaskStats()
+        self.distill_parts = DistillParts() if distill is not None else None
 
     def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
                        with_backward: bool = False) -> Tensor:
@@ -54,6 +55,7 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
         if with_backward:
             term.backward()
             term = term.detach()
+        self.distill_parts.add(loss, term)
         return loss + term
 
     def contrastive_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,

@@ -26,6 +26,9 @@ one above the positive by ``fn_margin``: :func:`negmine.train.losses.masking.fal
 term too, as if the row did not have it: the file or the model says it is relevant, so the teacher's score of it is
 no target (its mass goes to the row's other candidates in ``kl``; its margin is not fitted in ``margin-mse``). With
 ``fn_mask`` off nothing is masked, in either term. A row left with its positive alone adds 0.
+
+The two parts of the loss go into each training-loss entry of the trainer's log (:class:`DistillParts`):
+``contrastive_loss`` and ``distill_loss`` (the term times ``weight``, what it adds to ``loss``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,30 @@ class Distillation:
     temperature: float
     fn_mask: bool = True
     fn_margin: float | None = None
+
+
+class DistillParts:
+    """The contrastive loss and the weighted distillation term of the loss's calls since the last log entry, for
+    the trainer to log beside ``loss`` (:meth:`log_entry`): each the mean over the calls, as ``loss`` is the mean
+    over the steps (with ``--matryoshka-dims`` a call is one dim, so the parts are means over the dims)."""
+
+    def __init__(self) -> None:
+        self.contrastive = 0.0
+        self.distill = 0.0
+        self.calls = 0
+
+    def add(self, contrastive: Tensor, distill: Tensor) -> None:
+        self.contrastive = self.contrastive + contrastive.detach()  # tensors: no device sync per step
+        self.distill = self.distill + distill.detach()
+        self.calls += 1
+
+    def log_entry(self) -> dict[str, float]:
+        """``{contrastive_loss, distill_loss}`` since the last entry (none when no call was made), then reset."""
+        if not self.calls:
+            return {}
+        entry = {"contrastive_loss": float(self.contrastive) / self.calls, "distill_loss": float(self.distill) / self.calls}
+        self.__init__()
+        return entry
 
 
 def split_teacher(labels: Tensor | None, num_negatives: int, scored: bool) -> tuple[Tensor | None, Tensor | None]:

@@ -58,11 +58,15 @@ def check_model_dimension(model, config: TrainConfig) -> None:
 
 class MaskedMatryoshkaLoss(MatryoshkaLoss):
     """``MatryoshkaLoss`` that hands negmine's label tensor to the wrapped loss uncut (see the module docstring)
-    and exposes the wrapped loss's ``mask_stats``."""
+    and exposes the wrapped loss's ``mask_stats`` and ``distill_parts``."""
 
     @property
     def mask_stats(self):
         return getattr(self.loss, "mask_stats", None)
+
+    @property
+    def distill_parts(self):
+        return getattr(self.loss, "distill_parts", None)
 
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
         if isinstance(self.loss, CachedMultipleNegativesRankingLoss):  # calculate_loss is wrapped instead

@@ -15,7 +15,7 @@ from sentence_transformers.util import cos_sim
 from torch import Tensor
 
 from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
-from negmine.train.losses.distill import Distillation, distill_loss, split_teacher
+from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
 from negmine.train.losses.hardness import HARDNESS_MODES, hardness_penalty
 from negmine.train.losses.masking import false_negative_mask, masked_logits
 
@@ -73,6 +73,7 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
         self.hardness_strength = hardness_strength
         self.distill = distill
         self.mask_stats = MaskStats()
+        self.distill_parts = DistillParts() if distill is not None else None
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         """The masked contrastive loss, plus the weighted distillation term when ``distill`` is set (the labels
@@ -83,7 +84,9 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
             return loss
         docs = torch.cat(embeddings[1:], dim=0)
         term = distill_loss(embeddings[0], docs, labels, teacher, self.scale, self.distill, self.similarity_fct)
-        return loss + self.distill.weight * term
+        weighted = self.distill.weight * term
+        self.distill_parts.add(loss, weighted)
+        return loss + weighted
 
     def contrastive_loss(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         if not self.fn_mask or labels is None or labels.ndim != 2:
