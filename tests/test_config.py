@@ -718,3 +718,11 @@ def test_distillation_settings_are_checked_with_the_fix(settings, message, monke
         config.validate()
     assert str(info.value) == message
     TrainConfig(distill="kl", distill_weight=0.0, loss="cached-mnrl", distill_from="mining").validate()
+
+
+def test_a_train_config_reports_distill_with_remining_before_the_missing_mining_config():
+    """Re-mining's own check (it needs ``mine``) came first and hid the conflict of options."""
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError, match=r"^distill 'kl' cannot be combined with re-mining "):
+        TrainConfig(distill="kl", remine_steps=5, mine=None).validate()

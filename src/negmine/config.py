@@ -1497,6 +1497,13 @@ class TrainConfig(ConfigFields):
         return dataclasses.replace(self.mine, encoder=dataclasses.replace(self.mine.encoder, device=self.device))
 
     def validate(self) -> None:
+        self.validate_settings()
+        self._validate_remine()
+
+    def validate_settings(self) -> None:
+        """Every check of :meth:`validate` but re-mining's (which needs ``mine``, the mining configuration the CLI
+        reads from the mined file's summary): ``negmine train`` runs these before it reads that file, so a conflict
+        of options is reported first, and :meth:`validate` runs them before re-mining's."""
         check_field_types(self)
         for name, example in (("epochs", 1), ("batch_size", 32), ("logging_steps", 10), ("mini_batch_size", 16)):
             _check_positive_int(name, getattr(self, name), f"use e.g. {field_setting(name, example)}")
@@ -1514,7 +1521,6 @@ class TrainConfig(ConfigFields):
         _check_train_device(self.device, self.precision)
         self._validate_directions()
         self._validate_numbers()
-        self._validate_remine()
         self._validate_dev()
         self._validate_matryoshka()
         self._validate_distill()

@@ -314,6 +314,21 @@ def test_train_cli_remine_needs_the_mining_summary(tmp_path):
     assert "m.summary.json does not exist; pass --mine-summary PATH" in result.output
 
 
+def test_train_cli_reports_distill_with_remining_before_the_missing_mining_summary(tmp_path, monkeypatch):
+    """The summary's absence was reported first, and the conflict of options only once it was given."""
+    import negmine.cli.train_cmd as train_cmd
+
+    monkeypatch.setattr(train_cmd, "load_mine_config", lambda *a, **k: pytest.fail("mining summary read"))
+    mined = _mined(tmp_path / "m.jsonl")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
+                                         "--remine-steps", "5"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "error: distill 'kl' cannot be combined with re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/"
+        "--remine-steps): a re-mined row's new negatives have no teacher score in the training file (its mining scores "
+        "would be the model's own, being trained); drop the re-mining options, or distill='none' (drop --distill)\n")
+
+
 def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model_path):
     from negmine.testing.beir import write_beir
 

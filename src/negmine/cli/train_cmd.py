@@ -9,6 +9,7 @@ reads it into ``TrainConfig.mine`` (:func:`negmine.pipeline.recorded_config.load
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -22,7 +23,7 @@ from negmine.cli.common import (
 from negmine.config import (
     DEFAULT_MODEL, TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_DISTILL, TRAIN_DISTILL_SOURCES, TRAIN_HARDNESS,
     TRAIN_LOSSES, TRAIN_PARTITION_MODES,
-    DevEvalConfig, MineConfig, TrainConfig,
+    DevEvalConfig, TrainConfig,
 )
 from negmine.errors import ConfigError
 from negmine.pipeline.recorded_config import load_mine_config
@@ -103,7 +104,8 @@ def train_command(
     warn_overridden(ctx, ("fn_margin", "no_fn_margin"), ("checkpoint_steps", "no_checkpoints"))
     refuse_dev_options_without_eval_data(ctx, eval_data)
     with user_errors(lambda: _interrupted_hint(output)):
-        mine_config = recorded_mine_config(train_file, mine_summary, remine_every_epoch or remine_steps is not None)
+        remine = remine_every_epoch or remine_steps is not None
+        refuse_mine_summary_without_remining(mine_summary, remine)
         dev = DevEvalConfig(eval_data, eval_split, eval_steps, keep_best, eval_max_documents, unknown_qrels)
         config = TrainConfig(
             train_file=train_file, output_dir=output, model=model, epochs=epochs, max_steps=max_steps,
@@ -112,7 +114,7 @@ def train_command(
             fn_margin=None if no_fn_margin else fn_margin, hardness=hardness, hardness_strength=hardness_strength,
             directions=with_query_to_doc(direction), partition_mode=partition_mode,
             batching=batching, topic_clusters=topic_clusters,
-            remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=mine_config,
+            remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=None,
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, device=device, max_length=max_length, query_prompt=query_prompt,
             document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
@@ -124,6 +126,7 @@ def train_command(
             dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,
         )
         refuse_unused_config(ctx, config, TRAIN_FIELDS)
+        config = with_recorded_mine_config(config, mine_summary)
         result = run(config)
     summary = result.as_dict()
     summary.pop("loss_history")
@@ -139,13 +142,22 @@ def refuse_dev_options_without_eval_data(ctx: typer.Context, eval_data: Optional
                          "add --eval-data DIR")])
 
 
-def recorded_mine_config(train_file: Path, mine_summary: Optional[Path], remine: bool) -> Optional[MineConfig]:
-    """The mining configuration re-mining runs with (the one the mined file records, or ``--mine-summary``'s);
-    None without re-mining, where ``--mine-summary`` is refused rather than ignored."""
+def refuse_mine_summary_without_remining(mine_summary: Optional[Path], remine: bool) -> None:
+    """Without re-mining, ``--mine-summary`` is refused rather than ignored."""
     if mine_summary is not None and not remine:
         raise ConfigError("--mine-summary is read for re-mining only; add --remine-every-epoch or --remine-steps N, "
                           "or drop --mine-summary")
-    return load_mine_config(train_file, mine_summary) if remine else None
+
+
+def with_recorded_mine_config(config: TrainConfig, mine_summary: Optional[Path]) -> TrainConfig:
+    """``config`` with the mining configuration re-mining runs with (the one the mined file records, or
+    ``--mine-summary``'s); unchanged without re-mining. The settings are checked first
+    (:meth:`TrainConfig.validate_settings`): a conflict of options (``--distill kl --remine-steps 5``) was reported
+    only after the summary file had been found."""
+    if not config.remine:
+        return config
+    config.validate_settings()
+    return dataclasses.replace(config, mine=load_mine_config(config.train_file, mine_summary))
 
 
 def run(config: TrainConfig):
