@@ -197,6 +197,21 @@ def test_warnings_are_mines_and_point_at_the_callers_line(tmp_path):
     assert [w.filename for w in ours] == [__file__]
 
 
+def test_a_warning_about_the_export_names_its_format_not_the_temporary_file(tmp_path, monkeypatch):
+    """It named the export's file in the temporary folder, gone by the time the warning is read."""
+    from negmine.export.triplet import TripletExporter
+
+    monkeypatch.setattr(TripletExporter, "skip_reason", lambda self, row, shape: "row has no negatives")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=quiet(tmp_path))
+    ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
+    assert [str(w.message) for w in ours] == [
+        "export 'triplet' holds no records: every one of the native file's 12 rows was left out (row has no "
+        "negatives (12)), so a trainer has nothing to read"]
+    assert [w.filename for w in ours] == [__file__] and got.num_rows == 0
+
+
 def test_the_temporary_folder_is_removed_after_a_run_and_after_an_error(tmp_path, monkeypatch):
     scratch = tmp_path / "scratch"
     scratch.mkdir()

@@ -22,6 +22,7 @@ from negmine.export.base import (
 )
 from negmine.export.native import NativeRow
 from negmine.errors import NegmineWarning, caller_stacklevel, field_setting
+from negmine.export.shown_name import export_name
 
 SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
 
@@ -67,7 +68,7 @@ def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> bool:
         return False
     warnings.warn(
         f"{field_setting('ntuple_negatives', width)} is above the widest row's {widest} negatives: every row has fewer "
-        f"than {width}, so the n-tuple export {out_path} holds no rows; use {field_setting('ntuple_negatives', widest)} "
+        f"than {width}, so the n-tuple export {export_name(NTupleExporter.name, out_path)} holds no rows; use {field_setting('ntuple_negatives', widest)} "
         f"(or fewer) to keep the rows with {widest}", NegmineWarning, stacklevel=caller_stacklevel(),
     )
     return True

@@ -20,6 +20,7 @@ from negmine.export.labeled_list import LabeledListByQueryExporter, LabeledListE
 from negmine.export.labeled_pair import LabeledPairExporter
 from negmine.export.native import NativeRow, read_native
 from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
+from negmine.export.shown_name import export_name, named_by_format
 from negmine.export.triplet import TripletExporter
 from negmine.export.sinks import SUFFIXES, open_sink
 
@@ -203,13 +204,14 @@ def export_file(
 def warn_if_every_row_left_out(stats: ExportStats) -> None:
     """A NegmineWarning when the native file had rows but the export holds none (e.g. an audit that dropped every
     row's negatives): the summary's "left out" line gave the count only, and the trainer then failed far from the
-    cause: ``datasets.load_dataset("json", ...)`` raises a bare StopIteration on the empty JSONL file."""
+    cause: ``datasets.load_dataset("json", ...)`` raises a bare StopIteration on the empty JSONL file (not said of
+    an export named by its format, :mod:`negmine.export.shown_name`: its caller loads no file)."""
     if stats.records_out or not stats.rows_in:
         return
     reasons = "; ".join(f"{reason} ({n})" for reason, n in stats.skipped.items())
     loader = ("; datasets.load_dataset(\"json\", ...) fails on the empty file (StopIteration)"
-              if sinks.file_type(stats.path) == "jsonl" else "")
-    warnings.warn(f"export {stats.path} holds no records: every one of the native file's {stats.rows_in} rows was "
+              if sinks.file_type(stats.path) == "jsonl" and not named_by_format() else "")
+    warnings.warn(f"export {export_name(stats.format, stats.path)} holds no records: every one of the native file's {stats.rows_in} rows was "
                   f"left out ({reasons}), so a trainer has nothing to read{loader}", NegmineWarning,
                   stacklevel=caller_stacklevel())
 

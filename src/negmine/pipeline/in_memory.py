@@ -4,7 +4,8 @@
 It is :func:`negmine.pipeline.mine.mine` with the data and the one export format given: the pairs are read by
 :func:`negmine.io.pairs.pairs_from_dataset` (its checks, ids and messages), ``mine`` runs with the config (the same
 validation, embedding cache, warnings and selection) and writes its native file, summary and the format's export
-into a temporary folder, removed whatever happens, and the export is read back into memory: a Parquet file, whose
+into a temporary folder, removed whatever happens (so a warning about the export names its format, not its file:
+:mod:`negmine.export.shown_name`), and the export is read back into memory: a Parquet file, whose
 columns and types are the exporter's own (the FlagEmbedding formats, which their trainer reads as JSON Lines only,
 are read from their JSONL file with the exporter's schema). So the rows are those of the file ``negmine mine
 --export FORMAT`` writes for the same data and options.
@@ -67,6 +68,7 @@ def mine_dataset(
     embedding cache, as for ``mine``).
     """
     from negmine.config import check_config_type
+    from negmine.export.shown_name import exports_named_by_format
     from negmine.pipeline.mine import mine
 
     config = MineConfig() if config is None else config
@@ -79,7 +81,8 @@ def mine_dataset(
                             absolute_margin=absolute_margin, export_scores=output_scores)
         run.validate(dataset_given=True)  # options first, before the (possibly large) data is read
         dataset = as_pairs(data)
-        result = mine(run, embedder=as_embedder(model, run), dataset=dataset)
+        with exports_named_by_format():  # the temporary file is gone when the caller reads a warning
+            result = mine(run, embedder=as_embedder(model, run), dataset=dataset)
         return read_export(Path(result.summary["exports"][fmt]), fmt, run)
 
 
