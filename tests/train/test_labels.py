@@ -46,3 +46,22 @@ def test_pack_label_rejects_mismatched_flags_and_too_many_known_positives():
 def test_split_label_rejects_a_label_too_narrow_for_the_negatives():
     with pytest.raises(ValueError, match="label width 6 is too small for 2 negatives \\(need at least 7\\)"):
         split_label(np.zeros((1, 6), dtype=np.int64), num_negatives=2)
+
+
+def test_split_label_accepts_the_narrowest_label_for_the_negatives():
+    """``3 + 2N`` columns (no known positive) is enough: row, query, positive, N negatives, N flags."""
+    parts = split_label(np.arange(7).reshape(1, 7), num_negatives=2)
+    assert parts.doc_keys.tolist() == [[2, 3, 4]] and parts.flags.tolist() == [[5, 6]]
+    assert parts.known.shape == (1, 0)
+
+
+def test_a_text_whose_hash_is_zero_never_gets_the_pad_key(monkeypatch):
+    """Key 0 is :data:`PAD_KEY` (padding, matches nothing): a zero digest maps to a non-zero key."""
+    import negmine.train.labels as labels
+
+    class ZeroDigest:
+        def digest(self):
+            return bytes(8)
+
+    monkeypatch.setattr(labels.hashlib, "blake2b", lambda *a, **k: ZeroDigest())
+    assert labels.text_key("anything") != PAD_KEY

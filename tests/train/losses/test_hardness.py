@@ -30,3 +30,17 @@ def test_penalty_is_strength_times_detached_similarity():
     assert torch.allclose(penalty, torch.tensor([[0.0, 0.0, 2.5, 0.0, 2.0, 0.0]]))
     assert not penalty.requires_grad
     assert not hardness_penalty(sim, torch.tensor([0]), 2, "hard-negatives", 0.0).any()
+
+
+def test_columns_with_three_rows_and_with_a_single_row_batch():
+    """batch 3, 1 hard negative: columns [p0, p1, p2, n0, n1, n2]; a last batch of one row: [p0, n0, n0']."""
+    got = hardness_columns("in-batch", torch.arange(3), batch_size=3, num_columns=6)
+    assert got.int().tolist() == [[0, 1, 1, 0, 1, 1], [1, 0, 1, 1, 0, 1], [1, 1, 0, 1, 1, 0]]
+    assert hardness_columns("hard-negatives", torch.arange(1), 1, 3).int().tolist() == [[0, 1, 1]]
+    assert not hardness_columns("in-batch", torch.arange(1), 1, 3).any()
+
+
+def test_a_small_strength_still_weights():
+    sim = torch.tensor([[0.9, 0.2, 0.5, -0.3]])
+    penalty = hardness_penalty(sim, torch.tensor([0]), 2, "hard-negatives", 0.1)
+    assert torch.allclose(penalty, torch.tensor([[0.0, 0.0, 0.05, 0.0]]))

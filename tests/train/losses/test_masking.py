@@ -102,3 +102,35 @@ def test_masked_columns_get_no_gradient():
     masked_ranking_loss(sim, torch.arange(3), mask, scale=20.0).sum().backward()
     assert sim.grad[0, 1] == 0 and sim.grad[1, 5] == 0
     assert sim.grad[0, 2] != 0 and sim.grad[1, 4] != 0
+
+
+def test_flags_of_every_negative_mask_that_row_s_own_column():
+    """Two hard negatives each: row r's negative k is column (k + 1) * B + r, and its flag k is the k-th one (with a
+    single negative per row, a wrong block or a wrong flag index can land on the right column by chance)."""
+    rows = [pack_label(r, KEYS[f"p{r}"], [20 + r, 30 + r], flags, [KEYS[f"p{r}"]], width_known=1)
+            for r, flags in enumerate([[0, 1], [1, 0], [0, 0]])]
+    mask = false_negative_mask(torch.zeros(3, 9), torch.tensor(rows), torch.arange(3), num_negatives=2, margin=None)
+    assert mask.nonzero().tolist() == [[0, 6], [1, 4]]
+
+
+def test_margin_masks_only_scores_strictly_above_the_positive_plus_margin():
+    """A candidate tying the positive (margin 0), or exactly at positive + margin, stays in the softmax."""
+    labels = _labels(known=[[10], [11], [12]], flags=[0, 0, 0])
+    sim = torch.tensor([[0.5, 0.5, 0.75, 0.25, 0.5, 0.0]] * 3)
+    sim[1, 1], sim[2, 2] = 0.5, 0.5  # every row's own positive scores 0.5
+    assert false_negative_mask(sim, labels, torch.arange(3), 1, margin=0.0)[0].tolist() == [
+        False, False, True, False, False, False]
+    assert not false_negative_mask(sim, labels, torch.arange(3), 1, margin=0.25)[0].any()
+
+
+def test_masked_loss_adds_the_penalty_to_the_scaled_logits():
+    sim = _sim()
+    penalty = torch.zeros(3, 6)
+    penalty[0, 3] = 2.0
+    mask = torch.zeros(3, 6, dtype=torch.bool)
+    mask[0, 1] = True
+    loss = masked_ranking_loss(sim, torch.arange(3), mask, scale=20.0, penalty=penalty)
+    logits = 20.0 * sim[0] + penalty[0]
+    keep = [0, 2, 3, 4, 5]
+    expected = F.cross_entropy(logits[keep].unsqueeze(0), torch.tensor([0]))
+    assert loss[0].item() == pytest.approx(expected.item(), rel=1e-6)
