@@ -75,3 +75,29 @@ def test_more_min_sources_than_scorers_is_refused_before_any_model_loads(tmp_pat
     from negmine.audit.findings import check_min_sources
 
     check_min_sources(replace(config, positive_min_sources=allowed), judges)  # the largest allowed passes
+
+
+def test_boundaries_a_tie_is_not_above_the_positive_and_half_below_is_not_more_than_half():
+    """A candidate scoring exactly the positive's score does not outrank it; below exactly
+    ``positive_below_share`` of the candidates is not noisy (it must be more)."""
+    f = find(item(0.3), [], JudgeConfig())  # candidates 0.4, 0.3 (tie), 0.2, 0.1
+    assert f.positive_ranks["model"] == 2 and f.positive_below["model"] == 0.25
+    f = find(item(0.25), [], JudgeConfig(positive_below_share=0.5))  # below 2 of 4
+    assert f.positive_below["model"] == 0.5 and not f.noisy_positive and f.noisy_reasons == ()
+
+
+def test_a_row_without_candidates_has_full_confidence():
+    f = find(item(scores=()), [], JudgeConfig())
+    assert f.positive_ranks == {"model": 1} and f.positive_below == {"model": 0.0}
+    assert f.confidence == 1.0 and not f.noisy_positive
+
+
+def test_too_many_min_sources_names_the_scorers_of_the_judges():
+    from negmine.audit.findings import check_min_sources
+    from negmine.errors import ConfigError
+
+    config = JudgeConfig(judges=("score", "teacher"), teachers=("t1",), positive_min_sources=3)
+    with pytest.raises(ConfigError, match=r"the 2 scorer\(s\) of these judges \(the mining model, each teacher\),"):
+        check_min_sources(config, config.judges)
+    with pytest.raises(ConfigError, match=r"the 1 scorer\(s\) of these judges \(the mining model\),"):
+        check_min_sources(replace(config, judges=("score",)), ("score",))

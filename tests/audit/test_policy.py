@@ -9,7 +9,7 @@ from negmine.audit.policy import QueryFalseNegatives, RowVerdict, apply_policy, 
 from negmine.config import JudgeConfig
 from negmine.export.native import validate_row
 
-from .conftest import sample_rows
+from .conftest import native_row, sample_rows
 
 
 def findings_for(row, flags, relevance=None):
@@ -199,3 +199,66 @@ def _records(path):
     import json
 
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_sibling_false_negatives_count_only_the_query_s_flags_the_row_did_not_find_itself():
+    row = sample_rows()[0]  # negatives n-copy, n-coffee, n-sib, n-battery
+    own = RowVerdict(("n-copy",), False, 1.0)
+    query_flags = ["n-copy", "n-coffee", "n-sib", "n-battery"]
+    assert sibling_false_negatives(row, own, query_flags, query_positives={"n-sib"}) == 2  # n-coffee, n-battery
+    assert sibling_false_negatives(row, own, ["n-copy"]) == 0
+
+
+def test_labelled_positives_counts_the_negatives_that_are_positives_of_the_query():
+    from negmine.audit.policy import labelled_positives
+
+    row = sample_rows()[0]
+    assert labelled_positives(row, {"p1", "p2", "n-sib"}) == 1
+    assert labelled_positives(row, ()) == 0
+
+
+def test_an_earlier_mark_in_either_field_alone_gets_the_policy_again():
+    """Another tool may set only ``negative_flags`` or only ``false_negative_ids``: either marks the negative."""
+    from negmine.audit.policy import earlier_false_negatives
+    from negmine.export.native import FALSE_NEGATIVE_FLAG
+
+    flagged = {**sample_rows()[0], "negative_flags": [None, FALSE_NEGATIVE_FLAG, None, None]}
+    listed = {**sample_rows()[0], "false_negative_ids": ["n-sib"]}
+    assert earlier_false_negatives(flagged) == {"n-coffee"} and earlier_false_negatives(listed) == {"n-sib"}
+    clean = findings_for(sample_rows()[0], [0, 0, 0, 0])
+    assert apply_policy(flagged, clean, "drop", "drop")["negative_ids"] == ["n-copy", "n-sib", "n-battery"]
+    assert apply_policy(listed, clean, "drop", "drop")["negative_ids"] == ["n-copy", "n-coffee", "n-battery"]
+
+
+def test_verdict_keeps_the_relevance_scorer_s_scores():
+    row = sample_rows()[0]
+    relevance = {"cross-encoder": (0.9, np.array([0.8, 0.1, 0.6, 0.05]))}
+    verdict = RowVerdict.of(findings_for(row, [0, 0, 0, 0], relevance), scorer="cross-encoder")
+    assert verdict.judge == (0.9, (0.8, 0.1, 0.6, 0.05))
+    assert RowVerdict.of(findings_for(row, [0, 0, 0, 0], relevance), scorer="teacher:t").judge is None
+
+
+def test_promote_keeps_the_judge_score_each_document_had_as_a_negative():
+    from negmine.audit.judge_scores import RowJudgeScores
+
+    row = sample_rows()[0]
+    judge = RowJudgeScores(0.95, [0.85, 0.15, 0.65, 0.05])
+    first = apply_policy(row, findings_for(row, [0, 0, 1, 0]), "promote", "drop", judge_scores=judge)
+    assert first["judge_extra_positive_scores"] == [0.65] and first["extra_positive_scores"] == [0.4]
+    assert first["judge_negative_scores"] == [0.85, 0.15, 0.05]
+    again = apply_policy(first, findings_for(first, [1, 0, 0]), "promote", "drop",
+                         judge_scores=RowJudgeScores(0.95, [0.85, 0.15, 0.05], promoted=[0.6]))
+    assert again["extra_positive_ids"] == ["n-sib", "n-copy"] and again["judge_extra_positive_scores"] == [0.6, 0.85]
+    unknown = apply_policy(first, findings_for(first, [1, 0, 0]), "promote", "drop",
+                           judge_scores=RowJudgeScores(0.95, [0.85, 0.15, 0.05]))  # no score for n-sib
+    assert unknown["extra_positive_ids"] == ["n-sib", "n-copy"] and "judge_extra_positive_scores" not in unknown
+
+
+def test_flag_records_round_scores_to_six_digits_and_name_the_noisy_positive_s_judges():
+    row = native_row("q2", "lithium battery charge", "p3", "Lithium battery charge.", 0.2, [
+        ("n-a", "Lithium battery charge and voltage.", 0.9), ("n-b", "Battery charge.", 0.85),
+        ("n-c", "Sleep and rest at night.", 0.05)])  # the mining model: positive below 2 of 3, noisy
+    teacher = {"teacher:t": (0.1234567891, np.array([0.05, 0.04, 0.03]))}  # the teacher: not noisy
+    fn, pos = flag_records(findings_for(row, [1, 0, 0], teacher), "mark", "drop")
+    assert fn["scores"]["teacher:t:positive"] == 0.123457
+    assert pos["scores"]["confidence"] == 0.666667 and pos["judges"] == ["model"]
