@@ -119,7 +119,7 @@ def child(args) -> None:
     dataset = synthetic_dataset(args.docs, args.queries, embedder)
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         config = MineConfig(
-            data=DataConfig(data_dir=Path("synthetic")),  # the dataset is passed in; nothing is loaded
+            data=DataConfig(),  # the dataset is passed in; a config naming files would be refused with it
             encoder=EncoderConfig(use_cache=False, show_progress=False),
             engine=EngineConfig(name=args.engine, memory_budget=args.memory_budget, index=args.index,
                                 work_dir=Path(tmp) / "work"),

@@ -159,7 +159,17 @@ def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "dataset 'org/nq': has splits", message_of(lambda: load_pairs("hf:org/nq")))
 
 
-def test_mine_dataset_messages_of_mining_md(tmp_path):
+def test_mine_with_a_dataset_refusing_named_files_of_mining_md():
+    """docs/mining.md's Input section quotes ``mine(config, dataset=...)``'s refusal of a config that names files
+    (before the dataset is looked at or any model loads)."""
+    from negmine.pipeline.mine import mine
+
+    named = MineConfig(data=DataConfig(data_dir=Path("beir")))
+    assert_quotes("mining.md", "mine(config, dataset=...) mines the data it is given",
+                  message_of(lambda: mine(named, dataset=object())))
+
+
+def test_mine_dataset_messages_of_mining_md():
     """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, and the
     export registry's message for an unknown output_format (both before any data is read or model loads)."""
     datasets = pytest.importorskip("datasets")
@@ -167,7 +177,7 @@ def test_mine_dataset_messages_of_mining_md(tmp_path):
     from negmine.testing.hash_embedder import HashEmbedder
 
     pairs = datasets.Dataset.from_list([{"anchor": "a", "positive": "b"}])
-    named = MineConfig(data=DataConfig(corpus=tmp_path / "corpus.jsonl"))
+    named = MineConfig(data=DataConfig(corpus=Path("corpus.jsonl")))
     assert_quotes("mining.md", "mine_dataset() mines the data it is given",
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), config=named)))
     assert_quotes("mining.md", "unknown export format 'n-tuples'",

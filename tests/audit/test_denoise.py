@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -27,6 +28,11 @@ def config(beir, out, denoise=DenoiseConfig(), n=3):
         filters=FilterConfig(sd_margin=None), select=SelectConfig(num_negatives=n), output=OutputConfig(out),
         near_dup=OFF, denoise=denoise,
     )
+
+
+def given(cfg):
+    """``cfg`` for ``mine(..., dataset=load_data(cfg.data))``: a given dataset takes a config naming no files."""
+    return replace(cfg, data=DataConfig())
 
 
 def rows(path):
@@ -60,7 +66,7 @@ def test_denoise_hook_drops_judged_false_negatives_and_refills_to_n(topic_beir, 
     removed = Counter()
     hook = DenoiseHook([TeacherJudge([teacher])], JudgeConfig(), dataset, depth=4,
                        eligible=lambda pool: np.ones(len(pool), bool), removed=removed)
-    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=hook)
+    mine(given(cfg), embedder=HashEmbedder(), dataset=dataset, hook=hook)
     after = rows(tmp_path / "dn.jsonl")["q"]["negative_ids"]
     assert len(after) == 3 and not {"copy", "title"} & set(after)
     assert after[0] == before[2], "refill starts with the next candidate"
@@ -83,7 +89,7 @@ def test_only_the_top_depth_eligible_candidates_are_judged(topic_beir, tmp_path)
 
     hook = DenoiseHook([TeacherJudge([teacher])], JudgeConfig(), dataset, depth=1,
                        eligible=lambda pool: np.arange(len(pool)) >= 1, removed=Counter())
-    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=hook)
+    mine(given(cfg), embedder=HashEmbedder(), dataset=dataset, hook=hook)
     first, second = rows(tmp_path / "dn.jsonl")["q"]["negative_ids"][:1] + [None]
     judged = [r["doc_id"] for r in hook.records if r["query_id"] == "q"]
     assert len(judged) == 1 and judged[0] in ("copy", "title"), "position 0 not eligible, depth 1: only position 1"
@@ -166,7 +172,7 @@ def test_judges_see_the_whole_pools_spread_and_the_row_records_it(topic_beir, tm
         pools.append(pool)
         return hook(pair, pool)
 
-    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=watch)
+    mine(given(cfg), embedder=HashEmbedder(), dataset=dataset, hook=watch)
     assert [len(i) for i in recorder.items] == [2, 2] and len(pools[0]) > 2
     for item, pool in zip(recorder.items, pools):
         assert item.score_sd == score_spread(pool.scores) != score_spread(item.scores)
@@ -191,7 +197,7 @@ def test_judges_get_the_score_the_margins_are_measured_from(topic_beir, tmp_path
         margins.append(pool.margin_score)
         return hook(pair, pool)
 
-    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=watch)
+    mine(given(cfg), embedder=HashEmbedder(), dataset=dataset, hook=watch)
     assert seen and None not in margins
     assert [item.margin_score for item in seen] == margins
     assert all(item.margin_reference() == item.margin_score for item in seen)
@@ -227,7 +233,7 @@ def test_until_filled_judges_in_score_order_only_until_n_survive(topic_beir, tmp
     judge = FlagIds({order[0], order[2]})
     hook = DenoiseHook([judge], JudgeConfig(), dataset, depth=8, eligible=lambda pool: np.ones(len(pool), bool),
                        removed=Counter(), fill=3)
-    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=lambda pair, pool: hook(pair, pool) if pair.query_id == "q" else pool)
+    mine(given(cfg), embedder=HashEmbedder(), dataset=dataset, hook=lambda pair, pool: hook(pair, pool) if pair.query_id == "q" else pool)
     assert judge.batches == [order[:3], order[3:5]], "3 judged, 2 flagged -> the next 2, then 3 survive: stop"
     assert hook.judged == 5 and base.summary["pairs_out"] == 2
     row = rows(tmp_path / "dn.jsonl")["q"]
@@ -245,7 +251,7 @@ def test_until_filled_stops_at_depth_when_too_few_survive(topic_beir, tmp_path):
     judge = FlagIds(order[:4])
     hook = DenoiseHook([judge], JudgeConfig(), dataset, depth=4, eligible=lambda pool: np.ones(len(pool), bool),
                        removed=Counter(), fill=3)
-    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=lambda pair, pool: hook(pair, pool) if pair.query_id == "q" else pool)
+    mine(given(cfg), embedder=HashEmbedder(), dataset=dataset, hook=lambda pair, pool: hook(pair, pool) if pair.query_id == "q" else pool)
     assert judge.batches == [order[:3], order[3:4]], "never more than depth judged"
     assert rows(tmp_path / "dn.jsonl")["q"]["negative_ids"] == order[4:7], "refilled from unjudged candidates below"
 
@@ -322,7 +328,7 @@ def test_removing_false_negatives_does_not_move_the_sd_margin(topic_beir, tmp_pa
         seen.append((pair.query_id, score_spread(out.scores)))
         return out
 
-    mine(cfg, embedder=HashEmbedder(), dataset=dataset, hook=watch)
+    mine(given(cfg), embedder=HashEmbedder(), dataset=dataset, hook=watch)
     before, after = seen[0][1], seen[1][1]
     assert seen[0][0] == "q" and before != after, "dropping the two best candidates changes the scores' spread"
     assert rows(tmp_path / "dn.jsonl")["q"]["candidate_score_sd"] == round(before, 6)

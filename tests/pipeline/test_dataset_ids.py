@@ -13,8 +13,8 @@ FIX = ("; a mined file cannot hold such an id (its reader, e.g. negmine train, r
        "it at its line, so this dataset was built in Python: fix the id there")
 
 
-def _config(beir_dir, tmp_path) -> MineConfig:
-    return MineConfig(data=DataConfig(data_dir=beir_dir), encoder=EncoderConfig(cache_dir=tmp_path / "cache",
+def _config(tmp_path) -> MineConfig:
+    return MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache",
                       show_progress=False), filters=FilterConfig(sd_margin=None),
                       select=SelectConfig(num_negatives=3), output=OutputConfig(path=tmp_path / "o.jsonl"))
 
@@ -41,12 +41,12 @@ def test_a_dataset_built_in_python_with_an_id_a_mined_file_cannot_hold_is_refuse
     dataset = _renamed(load_data(DataConfig(data_dir=beir_dir)), old, new)
     embedder = HashEmbedder()
     with pytest.raises(InputError) as info:
-        mine(_config(beir_dir, tmp_path), embedder=embedder, dataset=dataset)
+        mine(_config(tmp_path), embedder=embedder, dataset=dataset)
     assert str(info.value).startswith(f"{field}: {problem}") and str(info.value).endswith(FIX)
     assert embedder.calls == 0 and not (tmp_path / "o.jsonl").exists()
 
 
 def test_a_dataset_built_in_python_with_good_ids_is_mined(beir_dir, tmp_path):
     dataset = _renamed(load_data(DataConfig(data_dir=beir_dir)), "q-sleep", "q-sl\u200beep")  # kept: see id_problem
-    mine(_config(beir_dir, tmp_path), embedder=HashEmbedder(), dataset=dataset)
+    mine(_config(tmp_path), embedder=HashEmbedder(), dataset=dataset)
     assert "q-sl\u200beep" in (tmp_path / "o.jsonl").read_text(encoding="utf-8")

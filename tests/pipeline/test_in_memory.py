@@ -168,9 +168,10 @@ def test_data_the_config_names_is_refused_not_left_unread(tmp_path):
     config = dataclasses.replace(quiet(tmp_path), data=DataConfig(corpus=tmp_path / "corpus.jsonl"))
     with pytest.raises(ConfigError) as info:
         mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=config)
-    assert str(info.value).startswith("mine_dataset() mines the data it is given, but the config's data also names "
-                                      "corpus, which it would not read; leave MineConfig.data unset (a corpus for "
-                                      "the pairs: negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH)")
+    assert str(info.value) == (f"mine_dataset() mines the data it is given, but the config's data also names "
+                               f"corpus ('{tmp_path / 'corpus.jsonl'}'), which it would not read; leave MineConfig.data "
+                               "unset (a corpus for the pairs: negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH), "
+                               "passed as the data), or mine the files with negmine.mine(config)")
 
 
 def test_a_negmine_dataset_with_a_corpus_is_mined_as_given(tmp_path):

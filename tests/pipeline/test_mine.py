@@ -1015,6 +1015,51 @@ def test_a_hugging_face_dataset_mines_the_bytes_its_rows_in_a_pairs_file_mine(tm
         mine(config(DataConfig(), tmp_path / "none.jsonl"), embedder=HashEmbedder())
 
 
+def test_a_dataset_with_a_config_naming_files_is_refused_before_any_model_loads(beir_dir, tmp_path, monkeypatch):
+    """``mine(config, dataset=...)`` mined the dataset and left the files config.data named unread, without a word
+    (a run on the wrong data for a caller who passed both)."""
+    import negmine.pipeline.mine as mine_module
+    from negmine.io.load import load_data
+
+    def no_load(config):
+        raise AssertionError("a model loaded")
+
+    monkeypatch.setattr(mine_module, "make_embedder", no_load)
+    dataset = load_data(DataConfig(data_dir=beir_dir))
+    qrels = beir_dir / "qrels" / "train.tsv"
+    fix = ("which it would not read; the dataset replaces them: leave config.data's files unset, e.g. "
+           "MineConfig(data=DataConfig()) (a corpus for pairs: negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH)), "
+           "or drop dataset= to mine the files")
+    for data, named in ((DataConfig(data_dir=beir_dir), f"data_dir ('{beir_dir}')"),
+                        (DataConfig(data_dir=beir_dir, qrels=qrels), f"data_dir ('{beir_dir}') and qrels ('{qrels}')"),
+                        (DataConfig(pairs=tmp_path / "p.jsonl", corpus=beir_dir / "corpus.jsonl"),
+                         f"corpus ('{beir_dir / 'corpus.jsonl'}') and pairs ('{tmp_path / 'p.jsonl'}')")):
+        config = dataclasses.replace(make_config(beir_dir, tmp_path / "o.jsonl"), data=data)
+        with pytest.raises(ConfigError) as info:
+            mine(config, dataset=dataset)
+        assert str(info.value) == ("mine(config, dataset=...) mines the data it is given, but the config's data also "
+                                   f"names {named}, {fix}")
+    assert not (tmp_path / "o.jsonl").exists()
+    given = dataclasses.replace(make_config(beir_dir, tmp_path / "o.jsonl"), data=DataConfig())
+    mine(given, embedder=HashEmbedder(), dataset=dataset)  # the fix the message gives
+    mine(make_config(beir_dir, tmp_path / "files.jsonl"), embedder=HashEmbedder())
+    assert (tmp_path / "o.jsonl").read_bytes() == (tmp_path / "files.jsonl").read_bytes()
+
+
+def test_mine_loaded_mines_a_dataset_read_from_the_files_its_config_names_and_records_them(beir_dir, tmp_path):
+    """Re-mining in training loads its data once and mines it each round with the recorded config, which names the
+    files: the internal ``mine_loaded`` takes both, mines what ``mine`` mines from the files and records them."""
+    from negmine.io.load import load_data
+    from negmine.pipeline.mine import mine_loaded
+
+    files = mine(make_config(beir_dir, tmp_path / "files.jsonl"), embedder=HashEmbedder())
+    loaded = mine_loaded(make_config(beir_dir, tmp_path / "loaded.jsonl"), load_data(DataConfig(data_dir=beir_dir)),
+                         HashEmbedder())
+    assert (tmp_path / "loaded.jsonl").read_bytes() == (tmp_path / "files.jsonl").read_bytes()
+    assert loaded.summary["config"]["data"] == files.summary["config"]["data"]
+    assert loaded.summary["config"]["data"]["data_dir"] == str(beir_dir)
+
+
 VARYING_SUMMARY_KEYS = ("seconds", "embeddings")
 """What docs/mining.md ("What stays byte-identical") says a mining summary changes run to run: the seconds per
 stage (and the engine's encode/search seconds) and the encoded/cached counts."""

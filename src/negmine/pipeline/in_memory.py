@@ -30,10 +30,6 @@ DEFAULT_FORMAT = "triplet"
 """The format returned when neither ``output_format`` nor the config's ``output.formats`` names one: the
 reference's default ``output_format``."""
 
-NAMED_INPUTS = ("data_dir", "corpus", "queries", "qrels", "pairs")
-"""The :class:`~negmine.config.DataConfig` fields that name data to read: ``mine_dataset`` reads none of them."""
-
-
 def mine_dataset(
     data: Any,
     model: Any = None,
@@ -89,14 +85,11 @@ def mine_dataset(
 def refuse_named_inputs(data: DataConfig) -> None:
     """ConfigError when the config's ``data`` names files or a folder: ``mine_dataset`` mines the data it is given,
     and ``mine`` would not read them (a corpus meant for the pairs would be left out without a word)."""
-    named = [name for name in NAMED_INPUTS if getattr(data, name) is not None]
-    if named:
-        raise ConfigError(
-            f"mine_dataset() mines the data it is given, but the config's data also names {', '.join(named)}, which "
-            "it would not read; leave MineConfig.data unset (a corpus for the pairs: "
-            "negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH), passed as the data), or mine the files with "
-            "negmine.mine(config)"
-        )
+    from negmine.pipeline.given_data import refuse_named_inputs as refuse
+
+    refuse(data, "mine_dataset()", "leave MineConfig.data unset (a corpus for the pairs: "
+           "negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH), passed as the data), or mine the files with "
+           "negmine.mine(config)")
 
 
 def only_format(formats: tuple[str, ...]) -> str:

@@ -129,12 +129,36 @@ def mine(
 ) -> MineResult:
     """Mine hard negatives as configured; write native JSONL (+ exports, summary JSON) atomically.
 
-    ``embedder`` and ``dataset`` may be passed in (tests, re-mining during training, a Hugging Face dataset read
-    by :func:`negmine.io.pairs.pairs_from_dataset`); otherwise they are built from the config. With ``dataset``
-    given, ``config.data`` may name no input. ``hook`` runs on each pair's pool between exclusions and filters (denoising).
+    ``embedder`` and ``dataset`` may be passed in (tests, a Hugging Face dataset read by
+    :func:`negmine.io.pairs.pairs_from_dataset`); otherwise they are built from the config. With ``dataset``
+    given, ``config.data`` must name no input (data_dir, corpus, queries, qrels, pairs): a ConfigError naming them,
+    before anything loads, since the run would mine ``dataset`` and leave them unread without a word.
+    ``hook`` runs on each pair's pool between exclusions and filters (denoising).
     Another run writing one of the same files meanwhile is refused at once (:mod:`negmine.io.output_lock`).
     """
+    from negmine.config import check_config_type
+
+    check_config_type(config, MineConfig, "mine")
+    if dataset is not None:
+        from negmine.pipeline.given_data import refuse_named_inputs
+
+        refuse_named_inputs(config.data, "mine(config, dataset=...)", GIVEN_DATASET_FIX)
     return mine_holding(config, frozenset(), embedder, dataset, hook)
+
+
+GIVEN_DATASET_FIX = (
+    "the dataset replaces them: leave config.data's files unset, e.g. MineConfig(data=DataConfig()) (a corpus "
+    "for pairs: negmine.io.pairs.pairs_from_dataset(ds, corpus=PATH)), or drop dataset= to mine the files"
+)
+"""The end of the message of ``mine(config, dataset=...)`` with a config whose data names files."""
+
+
+def mine_loaded(config: MineConfig, dataset: Dataset, embedder: Embedder | None = None) -> MineResult:
+    """:func:`mine` on ``dataset``, which the caller loaded from the very files ``config.data`` names (re-mining
+    in training loads them once, before the first step): unlike ``mine(config, dataset=...)``, ``config.data``
+    keeps naming them, so the summary records the input and no output may overwrite one of them. Internal: not
+    part of the public API."""
+    return mine_holding(config, frozenset(), embedder, dataset)
 
 
 def mine_holding(config: MineConfig, held: frozenset[Path], embedder: Embedder | None = None,

@@ -26,7 +26,7 @@ def pipeline_miner(mine_config: MineConfig, show_progress: bool | None = None):
     setting (it is a setting of the run, left out of the record), so the load drew its bars under
     ``negmine train --no-progress``."""
     from negmine.io.load import load_data
-    from negmine.pipeline.mine import mine
+    from negmine.pipeline.mine import mine_loaded
 
     if mine_config.denoise.enabled:
         from negmine.audit.resources import check_judge_models
@@ -42,7 +42,7 @@ def pipeline_miner(mine_config: MineConfig, show_progress: bool | None = None):
             mine_config, output=OutputConfig(path=output_path),
             encoder=dataclasses.replace(mine_config.encoder, show_progress=False),
         )
-        return mine(config, embedder=embedder, dataset=dataset).output
+        return mine_loaded(config, dataset, embedder).output  # config.data names the files dataset was read from
 
     return run
 
