@@ -230,6 +230,62 @@ def test_negmine_errors_raised_in_workers_reach_the_caller_as_themselves(ray_loc
     assert (caught.value.path, caught.value.line) == ("corpus.jsonl", 7)
 
 
+def _count_then(runs, raise_, state, payload):
+    """Notes each run of the task, then raises ``raise_()`` (in the worker)."""
+    with open(runs, "a") as handle:
+        handle.write("x")
+    raise raise_()
+
+
+def _config_error():
+    from negmine.errors import ConfigError
+
+    return ConfigError("shard 0 holds vectors of 384 dimensions, the index 768; encode with one model")
+
+
+def _own_ray_call_failed():
+    """What a task's own call to another actor that had died raises in the worker."""
+    from ray.exceptions import ActorDiedError
+
+    return ActorDiedError()
+
+
+def test_an_error_a_task_raises_is_raised_at_once_not_retried_as_a_dead_worker(ray_local, tmp_path):
+    """Only a worker process gone (killed, out of memory, its node lost) runs a shard again; an error the task
+    raised would be raised again. A task whose own Ray call failed (``RayTaskError(ActorDiedError)``, an instance
+    of Ray's actor error) ran 3 times and ended as 'a Ray worker process died 3 times', suggesting a lower
+    --memory-budget."""
+    from negmine.engine.ray_engine import RayEngine
+    from negmine.errors import ConfigError
+
+    log, engine = tmp_path / "loads", RayEngine(actors=1)
+    setup = functools.partial(_record_setup, str(log))
+    for name, raise_, expected, message in (
+            ("negmine", _config_error, ConfigError, "^shard 0 holds vectors of 384 dimensions, the index 768; encode "
+                                                    "with one model$"),
+            ("bug", functools.partial(ValueError, "corrupt vector"), ValueError, "corrupt vector"),
+            ("ray-call", _own_ray_call_failed, ray.exceptions.RayActorError, "_Actor.run")):
+        runs = tmp_path / name
+        with pytest.raises(expected, match=message) as caught:
+            list(engine.map(setup, functools.partial(_count_then, str(runs), raise_), [(0, 0)], "job"))
+        assert runs.read_text() == "x", f"{name}: the task ran once"
+        if name == "negmine":
+            assert type(caught.value) is ConfigError and len(_loads(log)) == 1
+            assert dict(engine.map(setup, _pid, [(0, 0)])) == {0: int(_loads(log)[0])}, "the actor is kept"
+    loads = tmp_path / "failed-loads"
+    with pytest.raises(ray.exceptions.ActorDiedError, match="error raised in its creation task") as caught:
+        list(engine.map(functools.partial(_load_fails, str(loads)), _pid, [(0, 0)], "job"))
+    assert caught.value.actor_init_failed and loads.read_text() == "x", "a model load that raised ran once"
+    engine.close()
+
+
+def _load_fails(loads):
+    """A setup (a model load) that raises an error of its own, not negmine's."""
+    with open(loads, "a") as handle:
+        handle.write("x")
+    raise OSError("model.safetensors is truncated")
+
+
 def test_a_ray_it_started_leaves_the_process_as_it_found_it(monkeypatch):
     """``ray.init`` sets environment variables, a SIGTERM handler that exits and faulthandler, and
     ``ray.shutdown`` leaves them (measured with Ray 2.x): close() puts back what init changed, but not what the

@@ -213,11 +213,18 @@ def _next_blob(items: Iterator[tuple[int, Any]]) -> tuple[int, Any]:
 
 def died(err: BaseException) -> bool:
     """Whether a Ray error says the worker process running the task died (killed, out of memory, a crash in
-    native code, its node gone); not an actor whose ``setup()`` raised an exception."""
+    native code, its node gone) or can no longer be reached (Ray's ``ActorUnavailableError``: the pool's actors are
+    never restarted, so the driver drops it and runs the shard on a fresh one). Not an actor whose ``setup()``
+    raised an exception, nor an exception the task raised: Ray passes that on as a ``RayTaskError``, also an
+    instance of the exception's own class (``RayTaskError(ActorDiedError)`` for a task whose own Ray call failed),
+    and the process that raised it lived to report it, so running the shard again would raise it again. (A
+    NegmineError of the task or setup never gets here: the actor returns it as data, :class:`_Actor`.)"""
     if not type(err).__module__.startswith("ray."):
         return False
     from ray import exceptions
 
-    if isinstance(err, exceptions.RayActorError):
+    if isinstance(err, exceptions.RayTaskError):
+        return False
+    if isinstance(err, exceptions.RayActorError):  # ActorDiedError, ActorUnavailableError
         return not err.actor_init_failed
     return isinstance(err, (exceptions.WorkerCrashedError, exceptions.OutOfMemoryError, exceptions.NodeDiedError))
