@@ -182,3 +182,18 @@ def test_mine_dataset_messages_of_mining_md():
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), config=named)))
     assert_quotes("mining.md", "unknown export format 'n-tuples'",
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="n-tuples")))
+
+
+def test_distillation_with_remining_messages_of_training_md(tmp_path):
+    """docs/training.md "Distillation with re-mining": the refusal of a re-mining without a scoring judge, and the
+    stop at a re-mined file whose rows have no judge scores."""
+    from negmine.train.remine import remined_rows
+
+    mine = MineConfig(data=DataConfig(data_dir=tmp_path))  # no --denoise
+    refused = message_of(lambda: TrainConfig(distill="kl", remine_steps=5, mine=mine).validate())
+    assert_quotes("training.md", "distill 'kl' from the judge's scores", refused)
+    remined = tmp_path / "step-0000001.jsonl"
+    remined.write_text('{"query_id": "q0", "query": "a", "positive_id": "d0", "positive": "b", "positive_score": 0.9, '
+                       '"negative_ids": ["n0"], "negatives": ["c"], "negative_scores": [0.5], "negative_ranks": [1]}\n',
+                       encoding="utf-8")
+    assert_quotes("training.md", "re-mined row (", message_of(lambda: list(remined_rows(remined, "judge"))))
