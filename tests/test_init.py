@@ -15,7 +15,7 @@ HEAVY = ("torch", "faiss", "sentence_transformers", "transformers", "datasets", 
 API = ("mine", "mine_dataset", "run_audit", "train", "evaluate", "training_report", "report_from_files", "demo_path",
        "demo_pairs", "MineResult", "MineConfig", "DataConfig", "EncoderConfig", "RetrieveConfig", "FilterConfig",
        "SelectConfig", "OutputConfig", "NearDupConfig", "DenoiseConfig", "EngineConfig", "JudgeConfig",
-       "AuditConfig", "TrainConfig", "EvalConfig", "DevEvalConfig")
+       "AuditConfig", "TrainConfig", "EvalConfig", "DevEvalConfig", "register_strategy", "register_export_format")
 
 
 def loaded_after(code: str) -> list[str]:
@@ -29,6 +29,7 @@ def test_import_negmine_and_its_configs_load_no_heavy_library():
     assert loaded_after("import negmine") == []
     assert loaded_after("import negmine\nnegmine.MineConfig(); negmine.DataConfig; dir(negmine)") == []
     assert loaded_after("from negmine import SelectConfig, OutputConfig, train, evaluate") == []
+    assert loaded_after("from negmine import register_strategy, register_export_format") == []
 
 
 def test_every_api_name_is_listed_and_resolves_to_its_object():

@@ -1168,9 +1168,9 @@ class MineConfig(ConfigFields):
     def _check_window_within_depth(self) -> None:
         """The rank window (explicit, or the strategy's default such as range's 10-100) must leave candidates
         within --depth: otherwise every pair is skipped, after the whole corpus was encoded."""
-        from negmine.select.strategy import STRATEGIES, window
+        from negmine.select.strategy import REGISTRY, window
 
-        if self.select.strategy not in STRATEGIES:
+        if REGISTRY.find(self.select.strategy) is None:
             return  # reported by the strategy lookup, with the registry's names
         low, high = window(self.select)
         if low is None:

@@ -42,6 +42,14 @@ RANDOM_STRATEGIES = ("random", "simans")
 this against the strategies' own behaviour)."""
 
 
+def _builtin_strategy(name: str) -> bool:
+    """Whether ``name`` is a built-in strategy: a user's own (:func:`negmine.register_strategy`) may draw from its
+    rng, so its seed is never said to be unused."""
+    from negmine.select.strategy import STRATEGIES
+
+    return name in STRATEGIES
+
+
 def _hybrid(retrieve) -> bool:
     return retrieve.method == "hybrid" or (retrieve.method == "dense" and retrieve.fallback is not None)
 
@@ -100,9 +108,12 @@ def _dense_models(c) -> set[str]:
 
 
 def _full_depth_unused(c, _) -> bool:
-    from negmine.select.strategy import STRATEGIES
+    from negmine.select.strategy import REGISTRY
 
-    strategy = STRATEGIES.get(c.select.strategy)
+    try:
+        strategy = REGISTRY.find(c.select.strategy)
+    except ConfigError:  # a plugin that does not load: the config's validation reports it, as a user error
+        return False
     return c.denoise.enabled and strategy is not None and not strategy.best_first
 
 
@@ -140,7 +151,7 @@ UNUSED: dict[str, tuple[Unused, ...]] = {
     "SelectConfig": (
         Unused(("simans_a", "simans_b"), lambda c, _: c.strategy != "simans", lambda c, _: f"the strategy is {c.strategy}",
                f"set {field_setting('strategy', 'simans')}"),
-        Unused(("seed",), lambda c, _: c.strategy not in RANDOM_STRATEGIES,
+        Unused(("seed",), lambda c, _: _builtin_strategy(c.strategy) and c.strategy not in RANDOM_STRATEGIES,
                lambda c, _: f"the strategy is {c.strategy}, which draws nothing at random",
                f"use {' or '.join(field_setting('strategy', s) for s in RANDOM_STRATEGIES)}"),
     ),

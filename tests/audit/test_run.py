@@ -267,3 +267,17 @@ def test_query_ids_with_one_text_are_one_query_for_the_policies(tmp_path):
     clean = {r["query_id"]: r for r in read(config.output)}
     assert clean["q9"]["negative_ids"] == ["d-far"], "q1's false negative and q1's positive are no negatives of q9"
     assert summary["counts"]["sibling_false_negatives"] == 1 and summary["counts"]["labelled_positives_removed"] == 1
+
+
+def test_an_audit_writes_a_registered_export_format_and_records_where_it_came_from(native_file, tmp_path,
+                                                                                 hash_embedder):
+    from negmine.testing.plugins import QueryNegativeExporter, registered
+
+    with registered(QueryNegativeExporter()):
+        config, summary = run(native_file, tmp_path, hash_embedder, formats=("query-negative",))
+    records = read(tmp_path / "clean.query-negative.jsonl")
+    assert records == [{"query": r["query"], "negative": text} for r in read(config.output) for text in r["negatives"]]
+    assert summary["plugins"] == {"export_formats": {"query-negative": {
+        "source": "register_export_format", "module": "negmine.testing.plugins", "qualname": "QueryNegativeExporter"}}}
+    _, plain = run(native_file, tmp_path, hash_embedder, formats=("triplet",))
+    assert "plugins" not in plain and not (tmp_path / "clean.query-negative.jsonl").exists()

@@ -188,14 +188,14 @@ def test_choices_lists_the_values_with_their_notes_and_refuses_a_note_for_a_valu
 
 def _choice_options():
     from negmine import config as C
-    from negmine.export.registry import EXPORTERS
-    from negmine.select.strategy import STRATEGIES
+    from negmine.export.registry import export_format_names
+    from negmine.select.strategy import strategy_names
 
     yield from [("mine", "retriever", C.RETRIEVERS), ("mine", "fusion", C.FUSIONS), ("mine", "fallback", C.FALLBACKS),
-                ("mine", "strategy", tuple(STRATEGIES)), ("mine", "margin_from", C.MARGIN_FROM),
+                ("mine", "strategy", tuple(strategy_names())), ("mine", "margin_from", C.MARGIN_FROM),
                 ("mine", "judge", C.JUDGE_NAMES), ("mine", "engine", C.ENGINES), ("mine", "index", C.INDEXES),
-                ("mine", "export", tuple(EXPORTERS)), ("mine", "export_as", C.EXPORT_FILE_TYPES),
-                ("audit", "judge", C.JUDGE_NAMES), ("audit", "export", tuple(EXPORTERS)),
+                ("mine", "export", tuple(export_format_names())), ("mine", "export_as", C.EXPORT_FILE_TYPES),
+                ("audit", "judge", C.JUDGE_NAMES), ("audit", "export", tuple(export_format_names())),
                 ("audit", "export_as", C.EXPORT_FILE_TYPES), ("audit", "false_negative_policy", C.FALSE_NEGATIVE_POLICIES),
                 ("audit", "positive_policy", C.POSITIVE_POLICIES), ("train", "loss", C.TRAIN_LOSSES),
                 ("train", "hardness", C.TRAIN_HARDNESS), ("train", "direction", C.TRAIN_DIRECTIONS),

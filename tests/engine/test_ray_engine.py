@@ -824,3 +824,20 @@ def test_the_drivers_encoding_bar_moves_with_each_pass_of_the_actors(ray_local, 
     assert bar.updates == [12, 12]
     assert sorted(log.read_text().split()) == ["encode"] * 4 + ["open"] * 4, "no shard failed (and ran again)"
     assert np.array_equal(again.store.read_rows(0, 24), result.store.read_rows(0, 24))
+
+
+def test_a_strategy_registered_by_a_call_mines_on_ray(ray_local, word_beir, tmp_path):
+    """Selection runs in the driver, whatever the engine (Ray actors encode and search only), so a strategy
+    registered by ``negmine.register_strategy`` (which actors could not import) works with ``--engine ray``."""
+    from negmine.testing.plugins import EveryOtherStrategy, registered
+
+    outputs = {}
+    with registered(EveryOtherStrategy):
+        for name in ("local", "ray"):
+            engine = EngineConfig(name=name, ray_actors=2 if name == "ray" else None, work_dir=tmp_path / f"w-{name}")
+            run = replace(config(word_beir, tmp_path / f"{name}.jsonl", engine),
+                          select=SelectConfig(num_negatives=3, strategy="every-other"))
+            result = mine(run, embedder=HashEmbedder(64))
+            assert result.summary["engine"]["engine"] == name
+            outputs[name] = (tmp_path / f"{name}.jsonl").read_bytes()
+    assert outputs["local"] and outputs["local"] == outputs["ray"]

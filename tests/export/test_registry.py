@@ -131,3 +131,68 @@ def test_an_export_that_left_out_every_row_warns_with_the_reasons(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     export_file(empty, "triplet", tmp_path / "e.jsonl")  # no rows, nothing left out: no warning
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_registered_format_is_written_by_name_and_listed(suffix, native_file, tmp_path):
+    from negmine.export.registry import export_format_names, export_format_origin
+    from negmine.testing.plugins import QueryNegativeExporter, registered
+
+    with registered(QueryNegativeExporter()):
+        assert export_format_names()[-1] == "query-negative"
+        stats = export_file(native_file, "query-negative", tmp_path / f"x{suffix}")
+        assert export_format_origin("query-negative")["qualname"] == "QueryNegativeExporter"
+    assert (stats.rows_in, stats.records_out) == (3, 8)
+    records = _records(tmp_path / f"x{suffix}")
+    assert records[:2] == [{"query": "query q1", "negative": "negative 0 for q1"},
+                           {"query": "query q1", "negative": "negative 1 for q1"}]
+    with pytest.raises(ConfigError, match="unknown export format 'query-negative'"):
+        get_exporter("query-negative")  # registered for the block only
+
+
+def test_a_format_name_is_registered_once_and_a_built_in_never_replaced():
+    import negmine
+    from negmine.testing.plugins import QueryNegativeExporter, registered
+
+    with registered(QueryNegativeExporter()):
+        with pytest.raises(ConfigError, match=r"^export format 'query-negative' is already registered \(registered by "
+                                              r"register_export_format from module negmine.testing.plugins\); pass "
+                                              r"replace=True to register_export_format to replace it"):
+            negmine.register_export_format(QueryNegativeExporter())
+        again = QueryNegativeExporter()
+        assert negmine.register_export_format(again, replace=True) is again and get_exporter("query-negative") is again
+
+        class Triplet(QueryNegativeExporter):
+            name = "triplet"
+
+        with pytest.raises(ConfigError, match=r"^export format 'triplet' is built in and cannot be replaced; give "
+                                              r"yours another name \(built in: triplet, n-tuple, "):
+            negmine.register_export_format(Triplet(), replace=True)
+
+
+def _records(path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_stale_exports_are_those_of_every_known_format_and_of_the_formats_the_summary_records(tmp_path):
+    import json
+
+    from negmine.export.registry import remove_stale_exports
+
+    native, summary = tmp_path / "neg.jsonl", tmp_path / "neg.summary.json"
+    kept = [tmp_path / "neg.clean.jsonl", tmp_path / "other.mine.jsonl", tmp_path / "neg.jsonl"]
+    gone = [tmp_path / "neg.triplet.parquet", tmp_path / "neg.mine.jsonl", tmp_path / "neg.mine.parquet"]
+    for path in (*kept, *gone):
+        path.write_text("x")
+    recorded = {"mine": str(tmp_path / "neg.mine.jsonl"), "clean": str(tmp_path / "neg.clean.jsonl.bak"),
+                "../other": str(kept[1]), "other": str(kept[1])}
+    summary.write_text(json.dumps({"exports": recorded}))
+    remove_stale_exports(native, summary)
+    assert [p.exists() for p in (*kept, *gone, summary)] == [True] * 3 + [False] * 4
+    remove_stale_exports(native, summary)  # no summary any more: nothing recorded, no error

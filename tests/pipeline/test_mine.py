@@ -1162,3 +1162,31 @@ def test_the_summary_records_which_corpus_file_pairs_were_mined_against(beir_dir
     changed = json.loads(summary.read_text(encoding="utf-8"))["pairs_input"]
     assert changed["corpus"]["sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest() != recorded["corpus"]["sha256"]
     assert {**changed, "corpus": None} == {**recorded, "corpus": None}
+
+
+def test_a_registered_strategy_and_export_format_mine_end_to_end_with_worker_processes(beir_dir, tmp_path):
+    from negmine.config import EngineConfig
+    from negmine.testing.plugins import EveryOtherStrategy, QueryNegativeExporter, registered
+
+    top, other = tmp_path / "top.jsonl", tmp_path / "other.jsonl"
+    mine(make_config(beir_dir, top, num_negatives=6), embedder=HashEmbedder())
+    with registered(EveryOtherStrategy, QueryNegativeExporter()):
+        config = dataclasses.replace(make_config(beir_dir, other, strategy="every-other"),
+                                     engine=EngineConfig(workers=2),
+                                     output=OutputConfig(path=other, formats=("query-negative",)))
+        result = mine(config, embedder=HashEmbedder())
+    firsts = {row["query_id"] + row["positive_id"]: row["negative_ids"] for row in read_rows(top)}
+    rows = read_rows(other)
+    assert len(rows) == len(firsts) == 7
+    for row in rows:
+        assert row["negative_ids"] == firsts[row["query_id"] + row["positive_id"]][::2]  # the 1st, 3rd, 5th
+    records = read_rows(tmp_path / "other.query-negative.jsonl")
+    assert records == [{"query": row["query"], "negative": text} for row in rows for text in row["negatives"]]
+    assert result.summary["plugins"] == {
+        "strategy": {"every-other": {"source": "register_strategy", "module": "negmine.testing.plugins",
+                                     "qualname": "EveryOtherStrategy"}},
+        "export_formats": {"query-negative": {"source": "register_export_format", "module": "negmine.testing.plugins",
+                                              "qualname": "QueryNegativeExporter"}}}
+    assert "plugins" not in json.loads(top.with_suffix(".summary.json").read_text())
+    mine(make_config(beir_dir, other), embedder=HashEmbedder())  # the same output, the plugins no longer registered:
+    assert not (tmp_path / "other.query-negative.jsonl").exists()  # the export the summary recorded is removed

@@ -96,3 +96,47 @@ def test_pair_key_is_fixed_by_the_ids_alone():
     assert pair_key("q1", "d1") == 634107199285911335
     assert pair_key("q\u00e9", "d\u4e2d") == 16252675046613283713, "non-ASCII ids: their UTF-8, not \\u escapes"
     assert len({pair_key("q1", "d1"), pair_key("q1d", "1"), pair_key("q1", "d2"), pair_key("d1", "q1")}) == 4
+
+
+def test_a_registered_strategy_is_selectable_by_name_and_listed(make_pool):
+    import negmine
+    from negmine.select.strategy import strategy_class, strategy_names, strategy_origin
+    from negmine.testing.plugins import EveryOtherStrategy, registered
+
+    with registered(EveryOtherStrategy):
+        assert strategy_class("every-other") is EveryOtherStrategy
+        assert strategy_names()[:5] == ["top", "range", "random", "simans", "every-other"]
+        SelectConfig(strategy="every-other", seed=7).validate()  # its seed is not said to be unused: it has an rng
+        pool = make_pool(np.linspace(0.9, 0.1, 9), ranks=np.arange(9, 0, -1))
+        chosen = make_strategy(SelectConfig(strategy="every-other")).select(pool, 3, pair_rng(0, 0))
+        assert chosen.tolist() == [8, 6, 4]  # ranks 1, 3, 5
+        assert strategy_origin("every-other") == {"source": "register_strategy", "module": "negmine.testing.plugins",
+                                                  "qualname": "EveryOtherStrategy"}
+        with pytest.raises(ConfigError, match=r"^strategy 'every-other' is already registered \(registered by "
+                                              r"register_strategy from module negmine.testing.plugins\); pass "
+                                              r"replace=True to register_strategy to replace it, or give yours "
+                                              r"another name$"):
+            negmine.register_strategy(EveryOtherStrategy)
+
+        class Thinner(EveryOtherStrategy):
+            def select(self, pool, k, rng):
+                return super().select(pool, 1, rng)
+
+        assert negmine.register_strategy(Thinner, replace=True) is Thinner
+        assert strategy_class("every-other") is Thinner
+    with pytest.raises(ConfigError, match="unknown strategy 'every-other'"):
+        strategy_class("every-other")  # registered for the block only
+
+
+def test_a_built_in_strategy_cannot_be_replaced():
+    import negmine
+    from negmine.testing.plugins import EveryOtherStrategy
+
+    class Top(EveryOtherStrategy):
+        name = "top"
+
+    for replace in (False, True):
+        with pytest.raises(ConfigError, match=r"^strategy 'top' is built in and cannot be replaced; give yours another "
+                                              r"name \(built in: top, range, random, simans\)$"):
+            negmine.register_strategy(Top, replace=replace)
+    assert STRATEGIES["top"].__name__ == "TopStrategy"

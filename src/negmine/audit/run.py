@@ -29,6 +29,7 @@ from negmine.audit.stats import AuditStats
 from negmine.config import AuditConfig, resolve_workers
 from negmine.export.native import dumps_row, read_native
 from negmine.export.registry import export_all, export_summary, remove_stale_exports
+from negmine.plugins import plugin_record
 from negmine.io.atomic import atomic_write
 from negmine.io.files import hashed_identity
 from negmine.select.exclude import normalize_text
@@ -140,6 +141,7 @@ def audit_file(
         "flags": str(config.flags),
         "output": str(config.output) if config.output else None,
         **exports,
+        **plugin_record(None, config.formats if config.output else ()),
         "policies": {"false_negative": config.false_negative_policy, "positive": config.positive_policy},
         "depth": config.depth,
         "model_usage": {judge.name: judge.usage() for judge in judges if hasattr(judge, "usage")},

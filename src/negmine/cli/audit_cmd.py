@@ -20,7 +20,7 @@ from negmine.config import (
     JudgeConfig, NearDupConfig,
 )
 from negmine.export.base import SCORE_SOURCES
-from negmine.export.registry import EXPORTERS
+from negmine.export.registry import export_format_names
 
 _JUDGES = JUDGE_PANEL
 _FIND = "Findings and policies"
@@ -54,7 +54,7 @@ Report = Annotated[Optional[Path], typer.Option(help="HTML report (default <inpu
 Candidates = Annotated[Optional[Path], typer.Option(help="BEIR input: native JSONL the top candidates are mined to, before they are judged (default <out-dir>/audit.candidates.jsonl)", rich_help_panel=_OUT)]
 WorkDir = Annotated[Optional[Path], typer.Option(help="BEIR input: where its candidates' mining keeps its run work folder, embedding stores + finished shards for resume, as negmine mine --work-dir (default <cache-dir>/runs)", rich_help_panel=_OUT)]
 Html = Annotated[bool, typer.Option("--html/--no-html", help="write the HTML report", rich_help_panel=_OUT)]
-Export = Annotated[list[str], typer.Option("--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT)]
+Export = Annotated[list[str], typer.Option("--export", help=f"also write the cleaned rows in an export format (repeatable): {choices(export_format_names())}", rich_help_panel=_OUT)]
 ExportAs = Annotated[str, typer.Option(help=f"file type of the --export files: {choices(EXPORT_FILE_TYPES)}", rich_help_panel=_OUT)]
 ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write the cleaned rows' mining scores, the file's own (default: off; the judge's with --export-scores-from judge), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT)]
 ExportScoresFrom = Annotated[str, typer.Option(help="whose scores --export-scores writes: " + choices(SCORE_SOURCES, {"mining": "the file's own", "judge": "the relevance judge's: the --cross-encoder, else the one --teacher, kept in the cleaned rows as judge_positive_score/judge_negative_scores; with neither, the ones the input rows carry from mine --denoise; a promoted document's is the one it had as a negative; flagembedding-scores takes it without --export-scores"}), rich_help_panel=_OUT)]

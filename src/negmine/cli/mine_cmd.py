@@ -35,12 +35,13 @@ from negmine.config import (
     SelectConfig,
 )
 from negmine.export.base import SCORE_SOURCES
-from negmine.export.registry import EXPORTERS
-from negmine.select.strategy import STRATEGIES
+from negmine.export.registry import export_format_names
+from negmine.select.strategy import STRATEGIES, strategy_names
 
 _WINDOWS = ", ".join(f"{name} {cls.default_window[0]}-{cls.default_window[1]}" for name, cls in STRATEGIES.items()
                      if cls.default_window != (None, None))
-_DEFAULT_WINDOW = f"default: the strategy's window ({_WINDOWS}; the others: the whole pool)"
+_DEFAULT_WINDOW = (f"default: the strategy's window ({_WINDOWS}; the other built-ins: the whole pool; an installed "
+                   "strategy: its default_window)")
 
 _DATA = DATA_PANEL
 _CANDS = "Candidates"
@@ -65,7 +66,7 @@ DenseWeight = Annotated[float, typer.Option(help="weighted fusion: weight of den
 Bm25ShardSize = Annotated[int, typer.Option(help="BM25: index a larger corpus in shards of at most this many documents (global statistics, bounded memory; from 100k documents also one shard per --workers)", rich_help_panel=_CANDS)]
 Fallback = Annotated[Optional[str], typer.Option(help=f"{choices(FALLBACKS)} (default: off): a pair whose dense pool leaves too few negatives (positive ranked low) is selected from its query's hybrid (dense + BM25) pool instead of being skipped", rich_help_panel=_CANDS)]
 NoFallback = Annotated[bool, typer.Option("--no-fallback", help="skip such pairs (no BM25 index is built)", rich_help_panel=_CANDS)]
-Strategy = Annotated[str, typer.Option(help=f"selection strategy: {choices(STRATEGIES)} (see docs/mining.md)", rich_help_panel=_SELECT)]
+Strategy = Annotated[str, typer.Option(help=f"selection strategy: {choices(strategy_names())} (see docs/mining.md)", rich_help_panel=_SELECT)]
 NumNegatives = Annotated[int, typer.Option(help="negatives per pair", rich_help_panel=_SELECT)]
 Seed = Annotated[int, typer.Option(help="random seed", rich_help_panel=_SELECT)]
 RankMin = Annotated[Optional[int], typer.Option(help=f"rank window start (1-based, inclusive; {_DEFAULT_WINDOW})", rich_help_panel=_SELECT)]
@@ -107,7 +108,7 @@ RayActors = Annotated[Optional[int], typer.Option(help="Ray actors per stage (de
 RayCpusPerActor = Annotated[float, typer.Option(help="CPUs reserved by each Ray actor", rich_help_panel=_ENGINE)]
 Workers = Annotated[Optional[int], typer.Option(help="local processes for CPU work in pure Python (BM25 tokenisation, BM25 shards and large searches, near-duplicate MinHash signatures; same output); default: every CPU, 1: none", rich_help_panel=_ENGINE)]
 Output = Annotated[Path, typer.Option("--output", "-o", help="native JSONL output", rich_help_panel=_OUT)]
-Export = Annotated[list[str], typer.Option("--export", help=f"also write an export format (repeatable): {choices(EXPORTERS)}", rich_help_panel=_OUT)]
+Export = Annotated[list[str], typer.Option("--export", help=f"also write an export format (repeatable): {choices(export_format_names())}", rich_help_panel=_OUT)]
 ExportAs = Annotated[str, typer.Option(help="file type of the --export files: " + choices(EXPORT_FILE_TYPES, {"parquet": "columnar, compressed; for large exports"}), rich_help_panel=_OUT)]
 ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write the rows' mining scores (default: off), laid out as sentence-transformers' mine_hard_negatives(output_scores=True): triplet and n-tuple add a scores column, the positive's then each negative's (for MarginMSELoss, DistillKLDivLoss), labeled-pair and the labeled lists write score/scores in place of label/labels; not for the FlagEmbedding formats (flagembedding-scores has its own)", rich_help_panel=_OUT)]
 ExportScoresFrom = Annotated[str, typer.Option(help="whose scores --export-scores writes: " + choices(SCORE_SOURCES, {"mining": "the mining model's", "judge": "the --denoise relevance judge's: the --cross-encoder, else the one --teacher, kept in the rows as judge_positive_score/judge_negative_scores (a teacher to distil, e.g. with MarginMSELoss); flagembedding-scores takes it without --export-scores"}), rich_help_panel=_OUT)]

@@ -268,10 +268,10 @@ def export_hint(row: dict, path: str | Path | None) -> str:
 
 def _export_named(path: str | Path | None) -> str | None:
     """The export format an export's file name carries (``negatives.<format>.jsonl``), or None."""
-    from negmine.export.registry import EXPORTERS  # the registry imports this module
+    from negmine.export.registry import export_format_names  # the registry imports this module
 
     parts = [] if path is None else Path(path).name.split(".")
-    return parts[-2] if len(parts) >= 3 and parts[-2] in EXPORTERS else None
+    return parts[-2] if len(parts) >= 3 and parts[-2] in export_format_names() else None
 
 
 def _native_beside(path: Path) -> Path:

@@ -15,6 +15,7 @@ from negmine.export.base import (
     without_flagged,
 )
 from negmine.export.by_query import rows_by_query
+from negmine.export.custom import check_exporter
 from negmine.export.flagembedding import FlagEmbeddingExporter, FlagEmbeddingScoresExporter
 from negmine.export.labeled_list import LabeledListByQueryExporter, LabeledListExporter
 from negmine.export.labeled_pair import LabeledPairExporter
@@ -23,10 +24,11 @@ from negmine.export.ntuple import NTupleExporter, warn_width_beyond_every_row
 from negmine.export.shown_name import export_name, named_by_format
 from negmine.export.triplet import TripletExporter
 from negmine.export.sinks import SUFFIXES, open_sink
+from negmine.plugins import Registry, is_name
 
-EXPORTERS: dict[str, Exporter] = {
-    exporter.name: exporter
-    for exporter in (
+REGISTRY: Registry[Exporter] = Registry(
+    "export format", "negmine.export_formats", "register_export_format",
+    {exporter.name: exporter for exporter in (
         TripletExporter(),
         NTupleExporter(),
         LabeledListExporter(),
@@ -34,8 +36,36 @@ EXPORTERS: dict[str, Exporter] = {
         LabeledPairExporter(),
         FlagEmbeddingExporter(),
         FlagEmbeddingScoresExporter(),
-    )
-}
+    )},
+    check_exporter,
+)
+"""The export formats: the built-ins, those registered by :func:`register_export_format` and those installed
+packages declare (entry point group ``negmine.export_formats``), see :mod:`negmine.plugins`."""
+
+EXPORTERS = REGISTRY.builtins
+"""The built-in export formats by name (read-only; :func:`export_format_names` lists the plugins too)."""
+
+
+def register_export_format(exporter: Exporter, replace: bool = False) -> Exporter:
+    """Make ``exporter`` (an instance following :class:`~negmine.export.base.Exporter`) writable by its ``name``
+    (``OutputConfig(formats=(name,))``, ``AuditConfig(formats=...)``, ``mine_dataset(..., format=name)``), in this
+    process; returns it.
+
+    Checked against the protocol (ConfigError naming what is missing). A built-in's name is refused, and so is a
+    name already registered or installed as an entry point unless ``replace=True``. The command line sees installed
+    formats only: declare yours as an entry point in group ``negmine.export_formats`` (docs/mining.md)."""
+    return REGISTRY.register(exporter, replace)
+
+
+def export_format_names() -> list[str]:
+    """Every export format name: the built-ins, the registered ones and the installed ones (not imported)."""
+    return REGISTRY.names()
+
+
+def export_format_origin(fmt: str) -> dict | None:
+    """Where the non-built-in export format ``fmt`` came from (:meth:`negmine.plugins.Registry.origin`); None for a
+    built-in."""
+    return REGISTRY.origin(fmt)
 
 
 @dataclass(frozen=True)
@@ -86,20 +116,20 @@ def writes_scores(formats: tuple[str, ...] | list[str], export_scores: bool) -> 
     """Some export of ``formats`` writes scores, whose ``--export-scores-from`` decides: ``--export-scores`` is set
     (with a format), or a format writes them always (``flagembedding-scores``). Unknown formats count as none
     (:func:`check_formats` names them)."""
-    exporters = [EXPORTERS[fmt] for fmt in formats if fmt in EXPORTERS]
+    exporters = [exporter for exporter in map(REGISTRY.find, formats) if exporter is not None]
     return bool(formats) and (export_scores or any(exporter.always_scores for exporter in exporters))
 
 
 def score_formats() -> list[str]:
-    """The formats that write scores with ``--export-scores``."""
-    return [name for name, exporter in EXPORTERS.items() if exporter.takes_scores]
+    """The formats that write scores with ``--export-scores`` (installed plugins not imported yet are not named)."""
+    return [name for name, exporter in [*EXPORTERS.items(), *REGISTRY.added()] if exporter.takes_scores]
 
 
 def scores_refused(fmt: str) -> ConfigError:
     """The error for ``--export-scores`` with ``fmt``, a format that takes no scores. The FlagEmbedding formats
     are such: ``flagembedding-scores`` writes its scores always, in FlagEmbedding's own fields."""
     drop = field_setting("export_scores", False, cli="drop --export-scores")
-    if f"{fmt}-scores" in EXPORTERS:
+    if f"{fmt}-scores" in {*EXPORTERS, *dict(REGISTRY.added())}:
         fix = f"for its scores use --export {fmt}-scores instead"
     elif fmt.endswith("-scores"):
         fix = (f"it writes its scores always, in its own fields ({field_option('export_scores_from')} alone chooses "
@@ -117,14 +147,28 @@ def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:
     return native.with_name(f"{native.stem}.{fmt}{SUFFIXES[file_type]}")
 
 
-def remove_stale_exports(native: Path, *others: Path) -> None:
-    """Delete every export of ``native`` an earlier run may have left (each format, either file type) and
-    ``others`` (its summary): called before new rows are written, so a stopped or differently configured run
-    leaves no export that describes another run's rows."""
-    from negmine.export.sinks import SUFFIXES
-
-    for path in [*others, *(export_path(native, fmt, kind) for fmt in EXPORTERS for kind in SUFFIXES)]:
+def remove_stale_exports(native: Path, summary: Path, *others: Path) -> None:
+    """Delete every export of ``native`` an earlier run may have left (each format, either file type), ``summary``
+    and ``others``: called before new rows are written, so a stopped or differently configured run leaves no export
+    that describes another run's rows. The formats: every one known now (installed plugins listed, not imported)
+    and those the earlier run's ``summary`` records (a format registered by a call in that run only)."""
+    formats = [*REGISTRY.names(), *_recorded_formats(summary, native)]
+    for path in [summary, *others, *(export_path(native, fmt, kind) for fmt in formats for kind in SUFFIXES)]:
         path.unlink(missing_ok=True)
+
+
+def _recorded_formats(summary: Path, native: Path) -> list[str]:
+    """The formats whose exports of ``native`` the summary ``summary`` records (``exports``: {format: path}); none
+    if it is missing or unreadable. Only a path named as that format's export of ``native`` counts, so no other
+    file is ever deleted for what a summary says."""
+    import json
+
+    try:
+        exports = json.loads(summary.read_text(encoding="utf-8")).get("exports") or {}
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [fmt for fmt, path in exports.items() if isinstance(fmt, str) and isinstance(path, str)
+            and is_name(fmt) and any(Path(path) == export_path(native, fmt, kind) for kind in SUFFIXES)]
 
 
 def export_all(
@@ -152,10 +196,9 @@ def export_summary(stats: dict[str, ExportStats]) -> dict[str, dict]:
 
 
 def get_exporter(fmt: str) -> Exporter:
-    """The exporter registered as ``fmt``; unknown names raise ConfigError listing the registry keys."""
-    if fmt not in EXPORTERS:
-        raise unknown_choice("export format", fmt, EXPORTERS)
-    return EXPORTERS[fmt]
+    """The exporter registered as ``fmt`` (an installed plugin's imported now); unknown names raise ConfigError
+    listing :func:`export_format_names`."""
+    return REGISTRY.get(fmt)
 
 
 def export_file(

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from negmine.config import EncoderConfig, MineConfig
 from negmine.encode.base import Embedder
 from negmine.encode.fingerprint import FINGERPRINT_VERSION
+from negmine.plugins import plugin_record
 from negmine.select import SELECTION_VERSION
 from negmine.errors import ConfigError, field_option
 from negmine.export.native import dumps_row
@@ -248,6 +249,7 @@ def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, ho
                        "fingerprint_version": FINGERPRINT_VERSION},
         "config": _config_dict(config),
         "selection_version": SELECTION_VERSION,
+        **plugin_record(config.select.strategy, config.output.formats),
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
         "qrels_not_relevant": dataset.qrels.not_relevant(),
         "pairs_repeating_another": variants,

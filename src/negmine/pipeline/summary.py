@@ -63,10 +63,14 @@ def _filter_set(config: dict | None, name: str) -> bool:
     if name in _SCORE_FILTERS:
         return config.get("filters", {}).get(name) is not None
     if name == "rank_window":
-        from negmine.select.strategy import STRATEGIES
+        from negmine.errors import ConfigError
+        from negmine.select.strategy import REGISTRY
 
         select = config.get("select", {})
-        strategy = STRATEGIES.get(select.get("strategy"))
+        try:
+            strategy = REGISTRY.find(select.get("strategy"))
+        except ConfigError:  # a recorded run's plugin that no longer loads: its window is not known
+            strategy = None
         default = strategy.default_window if strategy is not None else (None, None)
         return select.get("rank_min") is not None or select.get("rank_max") is not None or default != (None, None)
     if name == "near_duplicate_of_positive":

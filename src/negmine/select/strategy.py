@@ -2,6 +2,10 @@
 
 Order per pair: exclusions -> :func:`negmine.select.filters.apply_filters` (with the rank window from
 :func:`window`) -> ``strategy.select``. Strategies only choose among what the filters kept.
+
+The registry (:data:`REGISTRY`, :mod:`negmine.plugins`) holds the built-ins (:data:`STRATEGIES`), the strategies
+registered by :func:`register_strategy` and those installed packages declare (entry point group
+``negmine.strategies``); look a name up with :func:`strategy_class`, list them with :func:`strategy_names`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from negmine.config import SelectConfig
-from negmine.errors import ConfigError, field_setting, unknown_choice
+from negmine.errors import ConfigError, field_setting
+from negmine.plugins import Registry, describe
+from negmine.select.custom import CheckedStrategy, check_strategy
 from negmine.select.pool import Pool
 from negmine.select.random import RandomStrategy
 from negmine.select.range import RangeStrategy
@@ -22,7 +28,9 @@ from negmine.select.top import TopStrategy
 
 
 class Strategy(Protocol):
-    """Chooses negatives from a filtered pool.
+    """Chooses negatives from a filtered pool (a built-in, or a user's own: :func:`register_strategy`).
+
+    ``from_config`` builds one from the :class:`~negmine.config.SelectConfig` of the run.
 
     ``select`` returns int64 positions into ``pool`` in output order, at most ``k``, without repeats.
     ``default_window`` is the rank window used when the config sets neither rank_min nor rank_max.
@@ -35,24 +43,55 @@ class Strategy(Protocol):
     default_window: ClassVar[tuple[int | None, int | None]]
     best_first: ClassVar[bool]
 
+    @classmethod
+    def from_config(cls, config: SelectConfig) -> "Strategy": ...
+
     def select(self, pool: Pool, k: int, rng: np.random.Generator) -> np.ndarray: ...
 
 
-STRATEGIES: dict[str, type] = {
-    cls.name: cls for cls in (TopStrategy, RangeStrategy, RandomStrategy, SimANSStrategy)
-}
+REGISTRY: Registry[type] = Registry(
+    "strategy", "negmine.strategies", "register_strategy",
+    {cls.name: cls for cls in (TopStrategy, RangeStrategy, RandomStrategy, SimANSStrategy)}, check_strategy,
+)
+
+STRATEGIES = REGISTRY.builtins
+"""The built-in strategies by name (read-only; :func:`strategy_names` lists the plugins too)."""
+
+
+def register_strategy(cls: type, replace: bool = False) -> type:
+    """Make the strategy class ``cls`` selectable by its ``name`` (``SelectConfig(strategy=name)``), in this
+    process; returns ``cls``, so it also decorates a class (``@negmine.register_strategy``).
+
+    ``cls`` is checked against :class:`Strategy` (ConfigError naming what is missing). A built-in's name is refused,
+    and so is a name already registered or installed as an entry point unless ``replace=True``. The command line
+    sees installed strategies only: declare yours as an entry point in group ``negmine.strategies`` (docs/mining.md).
+    """
+    return REGISTRY.register(cls, replace)
+
+
+def strategy_names() -> list[str]:
+    """Every strategy name: the built-ins, the registered ones and the installed ones (not imported)."""
+    return REGISTRY.names()
 
 
 def strategy_class(name: str) -> type:
-    """The registered class for ``name``; unknown names raise ConfigError listing the registry keys."""
-    if name not in STRATEGIES:
-        raise unknown_choice("strategy", name, STRATEGIES)
-    return STRATEGIES[name]
+    """The class of strategy ``name`` (an installed plugin's imported now); unknown names raise ConfigError listing
+    :func:`strategy_names`."""
+    return REGISTRY.get(name)
+
+
+def strategy_origin(name: str) -> dict | None:
+    """Where the non-built-in strategy ``name`` came from (:meth:`negmine.plugins.Registry.origin`); None for a
+    built-in."""
+    return REGISTRY.origin(name)
 
 
 def make_strategy(config: SelectConfig) -> Strategy:
-    """The strategy named by ``config.strategy``, with its parameters taken from ``config``."""
-    return strategy_class(config.strategy).from_config(config)
+    """The strategy named by ``config.strategy``, with its parameters taken from ``config``; a plugin's choices are
+    checked as it makes them (:class:`negmine.select.custom.CheckedStrategy`)."""
+    strategy = strategy_class(config.strategy).from_config(config)
+    origin = strategy_origin(config.strategy)
+    return strategy if origin is None else CheckedStrategy(strategy, describe(origin))  # type: ignore[return-value]
 
 
 def window(config: SelectConfig) -> tuple[int | None, int | None]:
