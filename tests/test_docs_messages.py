@@ -197,3 +197,33 @@ def test_distillation_with_remining_messages_of_training_md(tmp_path):
                        '"negative_ids": ["n0"], "negatives": ["c"], "negative_scores": [0.5], "negative_ranks": [1]}\n',
                        encoding="utf-8")
     assert_quotes("training.md", "re-mined row (", message_of(lambda: list(remined_rows(remined, "judge"))))
+
+
+def test_own_strategy_messages_of_mining_md(tmp_path, monkeypatch):
+    """The refusals of a strategy of one's own: a class that breaks the protocol, a built-in's name, a package's
+    entry point that fails to import."""
+    import negmine
+    from negmine.select.strategy import REGISTRY
+    from negmine.testing.plugins import EveryOtherStrategy, write_distribution
+
+    class NoSelect:
+        name = "no-select"
+        default_window = (None, None)
+        best_first = False
+
+        @classmethod
+        def from_config(cls, config):
+            return cls()
+
+    class Top(EveryOtherStrategy):
+        name = "top"
+
+    assert_quotes("mining.md", "register_strategy(NoSelect)", message_of(lambda: negmine.register_strategy(NoSelect)))
+    assert_quotes("mining.md", "strategy 'top' is built in", message_of(lambda: negmine.register_strategy(Top)))
+    site = write_distribution(tmp_path / "site", "[negmine.strategies]\nbroken = np_doc_broken:Broken\n",
+                              {"np_doc_broken": "raise RuntimeError('no GPU here')\n"})
+    monkeypatch.syspath_prepend(str(site))
+    with REGISTRY.restored():
+        message = message_of(lambda: SelectConfig(strategy="broken").validate())
+    sys.modules.pop("np_doc_broken", None)
+    assert_quotes("mining.md", "the strategy 'broken' could not be loaded", message)

@@ -150,7 +150,28 @@ def test_every_readme_python_block_is_run_by_a_test():
     with_python = {(path.name, h): len(code_blocks(section(text, h), "python")) for path, text in manual().items()
                    for h in re.findall(r"^## (.+)$", text, flags=re.M) if code_blocks(section(text, h), "python")}
     assert with_python == {("README.md", "Quickstart (demo data shipped with the package)"): 2,
-                           ("training.md", TRAIN_LOOP): 1}
+                           ("training.md", TRAIN_LOOP): 1, ("mining.md", PLUGINS): 1}
+
+
+PLUGINS = "Your own strategy or export format"  # the section of docs/mining.md with a strategy and a format of one's own
+
+
+def test_own_strategy_and_export_format_example_runs(tmp_path, monkeypatch, capsys):
+    """docs/mining.md's example registers both (for this test only), mines the demo with BM25 (no model) and prints
+    the pairs written and where the strategy came from."""
+    from negmine.export.registry import REGISTRY as FORMATS
+    from negmine.select.strategy import REGISTRY as STRATEGIES
+
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    with STRATEGIES.restored(), FORMATS.restored():
+        run_python_block(PLUGINS, tmp_path, DOCS / "mining.md")
+    pairs, source = capsys.readouterr().out.split()
+    assert int(pairs) > 0 and source == "register_strategy"
+    rows = [json.loads(line) for line in (tmp_path / "out" / "every-other.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in
+               (tmp_path / "out" / "every-other.query-negative.jsonl").read_text().splitlines()]
+    assert len(rows) == int(pairs) and records == [{"query": row["query"], "negative": text}
+                                                   for row in rows for text in row["negatives"]]
 
 
 def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, capsys):
