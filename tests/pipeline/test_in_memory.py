@@ -236,3 +236,48 @@ def test_a_loaded_sentence_transformer_mines_and_caches_as_its_path_does(tiny_mo
     counted_encodes.clear()
     by_path = mine_dataset(ds, str(tiny_model_path), config=config)
     assert sum(counted_encodes) == 0 and by_path.to_list() == loaded.to_list() and len(loaded) > 0
+
+
+@pytest.mark.parametrize("schema", [True, False])
+def test_a_registered_format_gives_the_rows_of_its_export(schema, tmp_path):
+    """A format of one's own, with its Arrow schema (Parquet too) or without one (JSON Lines only: the columns are
+    read from the records)."""
+    from negmine.testing.plugins import QueryNegativeExporter, registered
+
+    class Untyped(QueryNegativeExporter):
+        name = "untyped"
+        file_types = ("jsonl",)
+
+        def arrow_schema(self, shape):
+            return None
+
+    exporter = QueryNegativeExporter() if schema else Untyped()
+    with registered(exporter):
+        got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), output_format=exporter.name,
+                           config=quiet(tmp_path))
+        out = tmp_path / "m.jsonl"
+        run = dataclasses.replace(quiet(tmp_path), output=OutputConfig(path=out, formats=(exporter.name,)))
+        mine(run, embedder=HashEmbedder(), dataset=_pairs(ROWS))
+    expected = jsonl_rows(out.with_name(f"m.{exporter.name}.jsonl"))
+    assert len(expected) == 36 and got.to_list() == expected and got.column_names == ["query", "negative"]
+
+
+def test_a_format_without_a_schema_and_no_records_gives_an_empty_dataset(tmp_path):
+    """``arrow_schema`` may return None for a JSONL-only format of one's own: with no record to read the columns
+    from, the Dataset is empty (it was an AttributeError on None)."""
+    from negmine.testing.plugins import QueryNegativeExporter, registered
+
+    class Nothing(QueryNegativeExporter):
+        name = "nothing"
+        file_types = ("jsonl",)
+
+        def skip_reason(self, row, shape):
+            return "never written"
+
+        def arrow_schema(self, shape):
+            return None
+
+    with registered(Nothing()), pytest.warns(NegmineWarning, match="export 'nothing' holds no records"):
+        got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), output_format="nothing",
+                           config=quiet(tmp_path))
+    assert got.num_rows == 0

@@ -174,11 +174,12 @@ def read_export(path: Path, fmt: str, config: MineConfig) -> "datasets.Dataset":
     exporter = get_exporter(fmt)
     shape = ExportShape(max_negatives=config.select.num_negatives, ntuple_negatives=config.output.ntuple_negatives,
                         scores=config.output.export_scores and exporter.takes_scores)
+    schema = exporter.arrow_schema(shape)  # None: a JSONL-only format of one's own (types read from the records)
     if path.suffix == ".parquet":
         table = pq.read_table(path, memory_map=False)
     else:
         with path.open(encoding="utf-8") as handle:
-            table = pa.Table.from_pylist([json.loads(line) for line in handle], schema=exporter.arrow_schema(shape))
-    if table.num_rows == 0:
-        table = exporter.arrow_schema(shape).empty_table()
+            table = pa.Table.from_pylist([json.loads(line) for line in handle], schema=schema)
+    if table.num_rows == 0 and schema is not None:
+        table = schema.empty_table()
     return datasets.Dataset(table)
