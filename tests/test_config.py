@@ -566,13 +566,13 @@ def test_validate_refuses_unknown_strategy_and_export_names_listing_the_registri
     # when mine() ran, so checking a config in a notebook cell said nothing
     from negmine.config import AuditConfig, MineConfig, OutputConfig, SelectConfig
 
-    strategy = "unknown strategy 'hardest'; allowed: random, range, simans, top"
+    strategy = "unknown strategy 'hardest'; allowed: random, range, simans, top; pick one with strategy (--strategy)"
     with pytest.raises(ConfigError, match=f"^{re.escape(strategy)}$"):
         SelectConfig(strategy="hardest").validate()
     with pytest.raises(ConfigError, match=f"^{re.escape(strategy)}$"):
         MineConfig(data=DataConfig(data_dir=Path("beir")), select=SelectConfig(strategy="hardest")).validate()
     export = ("unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, "
-              "labeled-list-by-query, labeled-pair, n-tuple, triplet")
+              "labeled-list-by-query, labeled-pair, n-tuple, triplet; pick one or more with formats (--export)")
     with pytest.raises(ConfigError, match=f"^{re.escape(export)}$"):
         OutputConfig(formats=("triplet", "csv")).validate()
     with pytest.raises(ConfigError, match=f"^{re.escape(export)}$"):
@@ -703,8 +703,9 @@ REMINING_FROM_MINING = (
 
 
 @pytest.mark.parametrize("settings, message", [
-    (dict(distill="kd"), "unknown distill 'kd'; allowed: none, kl, margin-mse"),
-    (dict(distill="kl", distill_from="teacher"), "unknown distill_from 'teacher'; allowed: judge, mining"),
+    (dict(distill="kd"), "unknown distill 'kd'; allowed: none, kl, margin-mse; pick one with distill (--distill)"),
+    (dict(distill="kl", distill_from="teacher"),
+     "unknown distill_from 'teacher'; allowed: judge, mining; pick one with distill_from (--distill-from)"),
     (dict(distill="kl", distill_weight=-0.5), "distill_weight must be a finite number >= 0, got -0.5; use e.g. "
                                               "distill_weight=1.0 (--distill-weight 1) (0 adds nothing)"),
     (dict(distill="kl", distill_temperature=0.0),

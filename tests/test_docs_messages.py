@@ -74,6 +74,8 @@ def test_config_messages_of_inputs_and_messages_md():
     assert_quotes(page, "did you mean 'learning_rate'", message_of(lambda: TrainConfig(lr=1e-4)))
     assert_quotes(page, "'dev.steps'", message_of(lambda: TrainConfig(eval_steps=100)))
     assert_quotes(page, "a field of MineConfig.select", message_of(lambda: EvalConfig(num_negatives=5)))
+    assert_quotes(page, "unknown strategy 'simams'", message_of(lambda: SelectConfig(strategy="simams").validate()))
+    assert_quotes(page, "...; pick one with", message_of(lambda: SelectConfig(strategy="best").validate()))
 
     def assign():
         SelectConfig().num_negatives = 3

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from negmine.errors import ConfigError, EngineError, InputError
 
 
@@ -41,6 +43,42 @@ def test_field_option_and_field_setting_name_the_config_field_and_the_cli_option
     assert field_setting("method", "dense", "--retriever") == "method='dense' (--retriever dense)"
     assert field_setting("checkpoint_steps", 500, cli="--checkpoint-steps 500 (not --no-checkpoints)") == (
         "checkpoint_steps=500 (--checkpoint-steps 500 (not --no-checkpoints))")
+
+
+def test_unknown_choice_suggests_the_closest_name_and_the_option_that_takes_it():
+    """An unknown name lists the allowed ones, then the fix: the closest name as a setting when it is a typo, else
+    the field and option to pick one with; a list field (formats, judges, directions) names the option's value."""
+    from negmine.errors import unknown_choice
+
+    strategies = ("top", "range", "random", "simans")
+    assert str(unknown_choice("strategy", "simams", strategies, "strategy")) == (
+        "unknown strategy 'simams'; allowed: random, range, simans, top; did you mean strategy='simans' "
+        "(--strategy simans)?")
+    assert str(unknown_choice("strategy", "best", strategies, "strategy")) == (
+        "unknown strategy 'best'; allowed: random, range, simans, top; pick one with strategy (--strategy)")
+    assert str(unknown_choice("judge", "scores", ("score", "teacher"), "judges", "--judge", many=True)) == (
+        "unknown judge 'scores'; allowed: score, teacher; did you mean 'score' in judges (--judge score)?")
+    assert str(unknown_choice("judge", "bm25", ("score", "teacher"), "judges", "--judge", many=True)) == (
+        "unknown judge 'bm25'; allowed: score, teacher; pick one or more with judges (--judge)")
+    # no field: a Python-only name (a demo dataset, a run of a comparison) gets the suggestion alone
+    assert str(unknown_choice("demo dataset", "minifact", ("minifacts",))) == (
+        "unknown demo dataset 'minifact'; allowed: minifacts; did you mean 'minifacts'?")
+    assert str(unknown_choice("demo dataset", "nq", ("minifacts",))) == "unknown demo dataset 'nq'; allowed: minifacts"
+
+
+def test_config_choices_suggest_the_closest_name_in_their_order():
+    from negmine.config import EngineConfig, RetrieveConfig, TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(loss="mrnl").validate()
+    assert str(info.value) == "unknown loss 'mrnl'; allowed: mnrl, cached-mnrl; did you mean loss='mnrl' (--loss mnrl)?"
+    with pytest.raises(ConfigError) as info:
+        RetrieveConfig(method="bm-25").validate()
+    assert str(info.value) == ("unknown retriever 'bm-25'; allowed: dense, bm25, hybrid; did you mean "
+                               "method='bm25' (--retriever bm25)?")
+    with pytest.raises(ConfigError) as info:
+        EngineConfig(name="spark").validate()
+    assert str(info.value) == "unknown engine 'spark'; allowed: local, ray; pick one with name (--engine)"
 
 
 def _mine_pairs_with_bm25(tmp_path):

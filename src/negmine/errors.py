@@ -105,10 +105,33 @@ def caller_stacklevel() -> int:
     return min(outermost + 1, level - 1)  # its caller; the outermost frame when negmine started the process
 
 
-def unknown_choice(kind: str, value: object, registry: dict | list | tuple) -> ConfigError:
-    """Error for a name missing from a registry; lists the registry's keys so messages never drift."""
-    allowed = ", ".join(sorted(registry))
-    return ConfigError(f"unknown {kind} {value!r}; allowed: {allowed}")
+def unknown_choice(kind: str, value: object, registry: dict | list | tuple, field: str | None = None,
+                   option: str | None = None, many: bool = False) -> ConfigError:
+    """Error for a name missing from a registry; lists the registry's keys so messages never drift, then
+    :func:`choice_fix`'s hint (the closest name, the field and option that take it)."""
+    allowed = sorted(registry)
+    return ConfigError(f"unknown {kind} {value!r}; allowed: {', '.join(allowed)}"
+                       f"{choice_fix(value, allowed, field, option, many)}")
+
+
+def choice_fix(value: object, allowed, field: str | None = None, option: str | None = None,
+               many: bool = False) -> str:
+    """The end of an ``unknown X 'v'; allowed: ...`` message. For a typo of an allowed name (``simams``,
+    ``triplets``): ``; did you mean strategy='simans' (--strategy simans)?``, or for a field holding a list of
+    names (``many``: ``formats``, ``judges``) ``; did you mean 'triplet' in formats (--export triplet)?``; for
+    another value, ``; pick one with strategy (--strategy)``; without ``field``, ``; did you mean 'simans'?`` or
+    nothing. Before, the message only listed the names, leaving the reader to spot the near-miss among up to 14
+    of them and to find the option that takes it."""
+    import difflib
+
+    close = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6) if isinstance(value, str) else []
+    if not close:
+        return f"; pick {'one or more' if many else 'one'} with {field_option(field, option)}" if field else ""
+    if not field:
+        return f"; did you mean {close[0]!r}?"
+    if many:
+        return f"; did you mean {close[0]!r} in {field} ({option or _option_of(field)} {close[0]})?"
+    return f"; did you mean {field_setting(field, close[0], option)}?"
 
 
 def field_option(name: str, option: str | None = None) -> str:

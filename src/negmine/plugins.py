@@ -114,11 +114,12 @@ class Registry(Generic[T]):
                 listed.append(point.name)
         return known + sorted(listed)
 
-    def get(self, name: str) -> T:
-        """The entry named ``name``; an unknown name is a ConfigError listing :meth:`names`."""
+    def get(self, name: str, field: str | None = None, option: str | None = None, many: bool = False) -> T:
+        """The entry named ``name``; an unknown name is a ConfigError listing :meth:`names`, ending with
+        :func:`negmine.errors.choice_fix`'s hint for the config ``field`` / CLI ``option`` that takes it."""
         found = self.find(name)
         if found is None:
-            raise unknown_choice(self.kind, name, self.names())
+            raise unknown_choice(self.kind, name, self.names(), field, option, many)
         return found
 
     def find(self, name: str) -> T | None:

@@ -112,6 +112,23 @@ def test_mine_cli_unknown_strategy_lists_choices(tmp_path):
     assert "unknown strategy 'hardest'; allowed: random, range, simans, top" in result.output
 
 
+def test_mine_cli_unknown_names_suggest_the_closest_one_with_its_option(tmp_path):
+    # a typo of a strategy or an export format listed the allowed names only: the near-miss was the reader's to find
+    result = runner.invoke(build_app(), ["mine", str(tmp_path), "--strategy", "simams"])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: unknown strategy 'simams'; allowed: random, range, simans, top; "
+                                     "did you mean strategy='simans' (--strategy simans)?")
+    result = runner.invoke(build_app(), ["mine", str(tmp_path), "--export", "triplets"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: unknown export format 'triplets'; allowed: flagembedding, flagembedding-scores, labeled-list, "
+        "labeled-list-by-query, labeled-pair, n-tuple, triplet; did you mean 'triplet' in formats (--export triplet)?")
+    result = runner.invoke(build_app(), ["mine", str(tmp_path), "--retriever", "sparse"])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: unknown retriever 'sparse'; allowed: dense, bm25, hybrid; pick one with "
+                                     "method (--retriever)")
+
+
 def test_mine_cli_max_positive_rank_reaches_the_config(tmp_path):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--depth", "10", "--max-positive-rank", "20"])
     assert result.exit_code == 2

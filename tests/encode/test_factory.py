@@ -10,9 +10,10 @@ from negmine.errors import ConfigError
 
 def test_unknown_backend_names_the_value_and_the_allowed_ones_before_any_model_loads(tmp_path):
     missing = tmp_path / "no-such-model"
-    with pytest.raises(ConfigError, match=r"^unknown backend 'tvm'; allowed: onnx, torch$"):
+    with pytest.raises(ConfigError, match=r"^unknown backend 'tvm'; allowed: onnx, torch; pick one with backend \(--backend\)$"):
         make_embedder(EncoderConfig(model=str(missing), backend="tvm"))
-    with pytest.raises(ConfigError, match=r"unknown backend 'Torch'; allowed: onnx, torch"):
+    with pytest.raises(ConfigError, match=r"^unknown backend 'Torch'; allowed: onnx, torch; did you mean "
+                                          r"backend='torch' \(--backend torch\)\?$"):
         make_embedder(EncoderConfig(model=str(missing), backend="Torch"))
 
 

@@ -15,7 +15,7 @@ def test_unknown_format_lists_keys(native_file, tmp_path):
         export_file(native_file, "csv", tmp_path / "x.jsonl")
     assert str(err.value) == (
         "unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, "
-        "labeled-list-by-query, labeled-pair, n-tuple, triplet"
+        "labeled-list-by-query, labeled-pair, n-tuple, triplet; pick one or more with formats (--export)"
     )
     assert not (tmp_path / "x.jsonl").exists()
     with pytest.raises(ConfigError, match="unknown export format"):

@@ -27,5 +27,5 @@ BACKENDS: dict[str, Callable[[EncoderConfig], Embedder]] = {"torch": _torch, "on
 def make_embedder(config: EncoderConfig) -> Embedder:
     """The embedder ``config.backend`` names (``torch``: precision applies; ``onnx``: quantize applies)."""
     if config.backend not in BACKENDS:
-        raise unknown_choice("backend", config.backend, BACKENDS)
+        raise unknown_choice("backend", config.backend, BACKENDS, "backend")
     return BACKENDS[config.backend](config)

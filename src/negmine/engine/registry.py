@@ -58,7 +58,7 @@ def make_engine(config: EngineConfig, show_progress: bool = False, checked: bool
     (a Ray address: a TCP connection with a timeout) is not probed a second time; without it the engine
     checks for itself."""
     if config.name not in ENGINES:
-        raise unknown_choice("engine", config.name, ENGINES)
+        raise unknown_choice("engine", config.name, ENGINES, "name", "--engine")
     return ENGINES[config.name](config, show_progress, checked)
 
 

@@ -198,7 +198,7 @@ def export_summary(stats: dict[str, ExportStats]) -> dict[str, dict]:
 def get_exporter(fmt: str) -> Exporter:
     """The exporter registered as ``fmt`` (an installed plugin's imported now); unknown names raise ConfigError
     listing :func:`export_format_names`."""
-    return REGISTRY.get(fmt)
+    return REGISTRY.get(fmt, "formats", "--export", many=True)
 
 
 def export_file(

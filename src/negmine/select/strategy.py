@@ -77,7 +77,7 @@ def strategy_names() -> list[str]:
 def strategy_class(name: str) -> type:
     """The class of strategy ``name`` (an installed plugin's imported now); unknown names raise ConfigError listing
     :func:`strategy_names`."""
-    return REGISTRY.get(name)
+    return REGISTRY.get(name, "strategy")
 
 
 def strategy_origin(name: str) -> dict | None:

@@ -24,7 +24,7 @@ def build_judges(config: JudgeConfig, names: Sequence[str], resources) -> list[J
     """The judges named in ``names`` (in that order); an unknown name lists the registry keys."""
     for name in names:
         if name not in JUDGES:
-            raise unknown_choice("judge", name, JUDGES)
+            raise unknown_choice("judge", name, JUDGES, "judges", "--judge", many=True)
     return [JUDGES[name](config, resources) for name in names]
 
 

@@ -49,7 +49,7 @@ def build_loss(model, config: TrainConfig) -> nn.Module:
     """The configured loss for ``model``, wrapped in a Matryoshka loss when ``config.matryoshka_dims`` is set
     (:mod:`negmine.train.losses.matryoshka`); unknown names list the registry keys."""
     if config.loss not in LOSSES:
-        raise unknown_choice("loss", config.loss, LOSSES)
+        raise unknown_choice("loss", config.loss, LOSSES, "loss")
     loss = LOSSES[config.loss](model, config)
     if config.matryoshka_dims is None:
         return loss
