@@ -60,6 +60,13 @@ def test_unknown_choice_suggests_the_closest_name_and_the_option_that_takes_it()
         "unknown judge 'scores'; allowed: score, teacher; did you mean 'score' in judges (--judge score)?")
     assert str(unknown_choice("judge", "bm25", ("score", "teacher"), "judges", "--judge", many=True)) == (
         "unknown judge 'bm25'; allowed: score, teacher; pick one or more with judges (--judge)")
+    # a look-alike that is no typo gets no suggestion: 'remove' (meant: drop) read 'did you mean promote?'
+    assert str(unknown_choice("false-negative policy", "remove", ("drop", "promote", "mark"),
+                              "false_negative_policy")) == (
+        "unknown false-negative policy 'remove'; allowed: drop, mark, promote; pick one with false_negative_policy "
+        "(--false-negative-policy)")
+    assert str(unknown_choice("backend", "Torch", ("onnx", "torch"), "backend")).endswith(
+        "; did you mean backend='torch' (--backend torch)?")
     # no field: a Python-only name (a demo dataset, a run of a comparison) gets the suggestion alone
     assert str(unknown_choice("demo dataset", "minifact", ("minifacts",))) == (
         "unknown demo dataset 'minifact'; allowed: minifacts; did you mean 'minifacts'?")

@@ -114,6 +114,12 @@ def unknown_choice(kind: str, value: object, registry: dict | list | tuple, fiel
                        f"{choice_fix(value, allowed, field, option, many)}")
 
 
+CLOSE_NAME = 0.7
+"""The similarity (difflib's ratio, case ignored) from which a name is suggested for an unknown one: typos score
+0.75-0.93 (``mnlr``/``mnrl``, ``triplets``/``triplet``); at difflib's default 0.6, ``--false-negative-policy
+remove`` (meant: drop) got ``did you mean 'promote'`` (0.615), the opposite action."""
+
+
 def choice_fix(value: object, allowed, field: str | None = None, option: str | None = None,
                many: bool = False) -> str:
     """The end of an ``unknown X 'v'; allowed: ...`` message. For a typo of an allowed name (``simams``,
@@ -124,7 +130,9 @@ def choice_fix(value: object, allowed, field: str | None = None, option: str | N
     of them and to find the option that takes it."""
     import difflib
 
-    close = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6) if isinstance(value, str) else []
+    by_lower = {name.lower(): name for name in allowed}
+    close = ([by_lower[m] for m in difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=CLOSE_NAME)]
+             if isinstance(value, str) else [])
     if not close:
         return f"; pick {'one or more' if many else 'one'} with {field_option(field, option)}" if field else ""
     if not field:
