@@ -188,6 +188,26 @@ def test_an_interrupted_runs_folder_names_its_last_checkpoint_and_resume(tmp_pat
         read_train_summary(run)
 
 
+def test_an_audit_folder_names_its_flags_file(tmp_path):
+    """`negmine report out/audit` (the quickstart's --out-dir) said 'not a finished negmine train output' and named
+    nothing in the folder: it names the audit's flags file to give instead. A mine's --denoise flags, which have no
+    audit summary, are not named."""
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    (audit / "neg.denoise.flags.jsonl").write_text("")
+    with pytest.raises(InputError, match=re.escape("; give the output folder of a negmine train run, or the *.flags")):
+        read_train_summary(audit)
+    for stem in ("audit", "b"):
+        (audit / f"{stem}.flags.jsonl").write_text("")
+        (audit / f"{stem}.audit-summary.json").write_text("{}")
+    result = runner.invoke(build_app(), ["report", str(audit)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"error: {audit / SUMMARY_NAME}: not found: not a finished negmine train output (its summary is written "
+        f"last): {audit} holds the flags of a negmine audit; give the flags file, negmine report "
+        f"{audit / 'audit.flags.jsonl'} (also: {audit / 'b.flags.jsonl'})")
+
+
 def test_an_interrupted_runs_last_checkpoint_is_the_one_resume_takes_even_with_a_marked_state(tmp_path):
     """A checkpoint whose trainer_state.json an editor saved with a byte-order mark was skipped (read as plain UTF-8),
     and the report named the checkpoint before it, while --resume takes the marked one and refuses it for the mark:

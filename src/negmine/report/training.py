@@ -47,7 +47,21 @@ def _not_found(model_dir: Path) -> str:
     run = _run_folder(model_dir)
     if run is not None:
         return f"{head}: {model_dir} is inside the folder of a negmine train run; give that folder, negmine report {run}"
+    flags = _audit_flags(model_dir)
+    if flags:
+        more = f" (also: {', '.join(str(f) for f in flags[1:])})" if len(flags) > 1 else ""
+        return (f"{head}: {model_dir} holds the flags of a negmine audit; give the flags file, negmine report "
+                f"{flags[0]}{more}")
     return f"{head}; give the output folder of a negmine train run, or the *.flags.jsonl file negmine audit wrote"
+
+
+def _audit_flags(folder: Path) -> list[Path]:
+    """The flags files of audits in ``folder`` (``X.flags.jsonl`` with its ``X.audit-summary.json``, which a mine's
+    ``--denoise`` flags lack), sorted. The quickstart's `negmine audit ... --out-dir out/audit` left a folder that
+    `negmine report out/audit` answered with 'not a finished negmine train output', naming no file in it."""
+    suffix = ".flags.jsonl"
+    return [f for f in sorted(folder.glob("*" + suffix))
+            if (folder / (f.name[:-len(suffix)] + ".audit-summary.json")).is_file()]
 
 
 def _last_checkpoint(checkpoints: Path) -> str | None:
