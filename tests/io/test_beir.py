@@ -162,15 +162,29 @@ def test_qrels_missing_header(beir):
     path = _qrels(beir, "q1\td1\t1\n")
     assert str(_error(load_beir, beir)) == (
         f"{path}:1: missing header: the first line must be 'query-id<TAB>corpus-id<TAB>score' "
-        "but looks like a judgment: 'q1\\td1\\t1'"
+        "but looks like a judgment: 'q1\\td1\\t1'; insert that header as a new first line"
     )
+
+
+@pytest.mark.parametrize(("first", "problem"), [
+    ("query-id corpus-id score", "the header 'query-id corpus-id score' has spaces between its columns, and qrels "
+     "files are tab-separated: put a tab between the columns, in every line"),
+    ("q1  d1 1", "missing header: the first line 'q1  d1 1' looks like a judgment with spaces between its columns; "
+     "qrels files are tab-separated: put a tab between the columns, in every line, and start the file with the "
+     "header 'query-id<TAB>corpus-id<TAB>score'"),
+])
+def test_qrels_with_spaces_for_tabs_say_so(beir, first, problem):
+    """A qrels file whose tabs an editor turned into spaces read 'wrong header 'query-id corpus-id score'; expected
+    'query-id<TAB>corpus-id<TAB>score'': right names, and the separator left for the reader to spot."""
+    path = _qrels(beir, first + "\nq1 d1 1\n")
+    assert str(_error(load_beir, beir)) == f"{path}:1: {problem}"
 
 
 @pytest.mark.parametrize(("header", "fix"), [
     ("qid\tdocid\tscore", "; if the columns are the query id, the document id and the relevance score, in that order, "
      "replace the first line with that header (BEIR's loader skips it unread; negmine checks it, since columns in "
      "another order would pair the wrong ids)"),
-    ("query-id corpus-id score", ""),
+    ("query-id;corpus-id;score", ""),
     ("query-id\tcorpus-id", ""),
 ])
 def test_qrels_wrong_header(beir, header, fix):

@@ -200,12 +200,29 @@ def _check_header(path: Path, line: int, text: str) -> None:
         return
     if len(fields) == 3 and _is_int(fields[2]):
         raise InputError(
-            path, line, None, f"missing header: the first line must be '{_HEADER_TEXT}' but looks like a judgment: {text!r}"
+            path, line, None, f"missing header: the first line must be '{_HEADER_TEXT}' but looks like a judgment: "
+                              f"{text!r}; insert that header as a new first line"
         )
     if _is_trec_row(fields):
         raise InputError(path, line, None, f"missing header: the first line {text!r} {_TREC_HINT}")
+    if len(fields) == 1 and len(text.split()) in (3, 4):
+        _refuse_spaces(path, line, text)
     fix = _RENAME_HINT if len(fields) == 3 else ""
     raise InputError(path, line, None, f"wrong header {text!r}; expected '{_HEADER_TEXT}'{fix}")
+
+
+def _refuse_spaces(path: Path, line: int, text: str) -> None:
+    """A first line whose columns are separated by spaces (an editor that turns tabs into spaces, a file written
+    with ``' '.join``): said so, with the fix. It read 'wrong header ...; expected ...<TAB>...', which left the
+    reader to spot that the names were right and the separators were not."""
+    spaced = tuple(text.split())
+    tabs = "qrels files are tab-separated: put a tab between the columns, in every line"
+    if spaced == QRELS_HEADER:
+        raise InputError(path, line, None, f"the header {text!r} has spaces between its columns, and {tabs}")
+    if len(spaced) == 3 and _is_int(spaced[2]):
+        raise InputError(path, line, None, f"missing header: the first line {text!r} looks like a judgment with spaces "
+                                           f"between its columns; {tabs}, and start the file with the header "
+                                           f"'{_HEADER_TEXT}'")
 
 
 _RENAME_HINT = (
