@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -253,3 +254,31 @@ def test_the_judge_options_are_the_one_definition_with_judge_config_defaults(com
     for name, (field, spec) in NEAR_DUP_TUNING.items():
         assert spec.default == getattr(NearDupConfig(), field), name
         assert (params[name].default, params[name].help) == (spec.default, spec.help), f"{command} --{name}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["cache", "--help"]])
+def test_command_lists_give_each_command_one_line(args):
+    """`negmine --help` listed report's summary as two lines broken mid-sentence ('... or a training' / 'run's loss
+    ...'), and `negmine cache --help` list's and prune's as three: the list shows a docstring's first paragraph with
+    its line breaks. Each command now opens with a one-line summary."""
+    result = runner.invoke(build_app(), args, env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Commands" in line)
+    rows = lines[start + 1:next(i for i in range(start, len(lines)) if lines[i].startswith("╰"))]
+    assert len(rows) >= 2 and all(re.match(r"│ [a-z]+ +\S", row) for row in rows), "\n".join(rows)
+
+
+@pytest.mark.parametrize("args", [["mine"], ["audit"], ["train"], ["eval"], ["report"], ["cache", "list"],
+                                  ["cache", "prune"]])
+def test_a_commands_help_wraps_its_paragraphs_at_the_terminal_width(args):
+    """The help kept the docstring's source line breaks after its first paragraph (`negmine audit --help`: '... a
+    mined' / 'file's scores ...' at any width): each paragraph is one line for the terminal to wrap."""
+    command = typer.main.get_command(build_app())
+    for name in args:
+        command = command.commands[name]
+    result = runner.invoke(build_app(), [*args, "--help"], env={"COLUMNS": "400", "TERMINAL_WIDTH": "400"})
+    assert result.exit_code == 0, result.output
+    shown = {line.strip() for line in result.output.splitlines()}
+    paragraphs = [" ".join(p.split()) for p in inspect.cleandoc(command.callback.__doc__).split("\n\n")]
+    assert all(paragraph in shown for paragraph in paragraphs), result.output

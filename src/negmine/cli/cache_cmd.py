@@ -45,7 +45,9 @@ def entry_line(entry) -> str:
 
 
 def list_command(cache_dir: CacheDir = None, work_dir: WorkDirs = None) -> None:
-    """One line per cache entry (embeddings, cross-encoder scores, run work folders): what it is for, its size on
+    """List the cache's entries, their sizes and what each is for.
+
+    One line per cache entry (embeddings, cross-encoder scores, run work folders): what it is for, its size on
     disk, its texts, pairs or finished shards and when it last changed; then the total. Reads metadata and file
     sizes only. --work-dir adds the run work folders of runs that were given one."""
     from negmine.encode.cache_contents import cache_entries, other_work_dirs, work_dir_entries
@@ -66,9 +68,10 @@ def list_command(cache_dir: CacheDir = None, work_dir: WorkDirs = None) -> None:
 
 def prune_command(cache_dir: CacheDir = None, runs: Runs = False, older_than: OlderThan = None,
                   model: Model = None, work_dir: WorkDirs = None, dry_run: DryRun = False) -> None:
-    """Delete the selected cache entries that no running job uses (at least one selector: --runs, --model,
-    --older-than); an entry a job holds is kept and named. --work-dir adds the run work folders of runs that were
-    given one. --dry-run prints what would go."""
+    """Delete the selected cache entries that no running job uses.
+
+    At least one selector: --runs, --model, --older-than; an entry a job holds is kept and named. --work-dir adds
+    the run work folders of runs that were given one. --dry-run prints what would go."""
     from negmine.encode.cache_prune import prune_cache
 
     with user_errors():

@@ -22,8 +22,10 @@ def report_command(
     ctx: typer.Context, source: Source, summary: Summary = None, output: Output = None,
     max_table_rows: MaxTableRows = TABLE_ROWS,
 ) -> None:
-    """Render a self-contained HTML report: an audit's plots and sortable table of flagged pairs, or a training
-    run's loss and dev curves, dev evaluations, re-mining events and configuration."""
+    """Render a self-contained HTML report of an audit or of a training run.
+
+    An audit's (from its flags JSONL): its plots and sortable table of flagged pairs; a training run's (from its
+    output directory): loss and dev curves, dev evaluations, re-mining events and configuration."""
     refuse_unused(ctx, [(("max_table_rows",), source.is_dir(),
                          f"{source} is a directory (a negmine train output), whose report has no flags table",
                          "give the flags JSONL of an audit")])
