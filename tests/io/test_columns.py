@@ -20,6 +20,17 @@ def test_missing_given_column():
     assert str(info.value) == "f.csv: field 'c': query column not found; available columns: 'a', 'b'"
 
 
+def test_missing_given_column_suggests_the_closest_one():
+    # `--positive-column answer` on a file of question/answer_text columns listed them only
+    with pytest.raises(InputError) as info:
+        pick_column("f.csv", ["question", "answer_text"], "answer", POSITIVE_COLUMNS, "positive", "fix")
+    assert str(info.value) == ("f.csv: field 'answer': positive column not found; available columns: 'question', "
+                               "'answer_text'; did you mean 'answer_text'?")
+    with pytest.raises(InputError) as info:
+        pick_column("f.csv", ["Query", "positive"], "query", QUERY_COLUMNS, "query", "fix")
+    assert str(info.value).endswith("available columns: 'Query', 'positive'; did you mean 'Query'?")
+
+
 def test_no_alias_present():
     with pytest.raises(InputError) as info:
         pick_column("f.csv", [], None, ("x", "y"), "thing", "do this")

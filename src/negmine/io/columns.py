@@ -30,12 +30,24 @@ def pick_column(
     listed = ", ".join(repr(c) for c in available) or "none"
     if given is not None:
         if given not in available:
-            raise fail(given, f"{role} column not found; available columns: {listed}")
+            raise fail(given, f"{role} column not found; available columns: {listed}{_closest(given, available)}")
         return given
     for alias in aliases:
         if alias in available:
             return alias
     raise fail(None, f"no {role} column found (looked for {', '.join(aliases)}); available columns: {listed}; {fix}")
+
+
+def _closest(given: str, available: list[str]) -> str:
+    """``; did you mean 'answer_text'?`` for a column name that reads as a typo or a part of an available one
+    (``--positive-column answer`` for ``answer_text``, ``Query`` for ``query``), else ""."""
+    import difflib
+
+    from negmine.errors import CLOSE_NAME
+
+    by_lower = {name.lower(): name for name in reversed(available)}  # the first of names equal but for case
+    close = difflib.get_close_matches(given.lower(), list(by_lower), n=1, cutoff=CLOSE_NAME)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def find_column(available: list[str], aliases: tuple[str, ...]) -> str | None:
