@@ -33,6 +33,30 @@ def test_unreachable_hub_fails_fast_with_the_fix(monkeypatch):
     assert time.perf_counter() - start < hub.PROBE_TIMEOUT_S + 1
 
 
+def test_the_bundled_models_hub_name_is_answered_with_the_bundled_name(hf_cache, monkeypatch):
+    """`--model all-MiniLM-L6-v2` (or sentence-transformers/...) without network was refused with 'the default model
+    is bundled and works offline', naming neither the default nor that it is this very model."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "hub_address", closed_port)
+    monkeypatch.setattr(hub, "is_cached", lambda *args: False)
+    hint = ("pass a local sentence-transformers folder; all-MiniLM-L6-v2 itself ships with negmine: give it as "
+            "'bundled:all-MiniLM-L6-v2' (--model bundled:all-MiniLM-L6-v2), which needs no download")
+    for name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        with pytest.raises(ConfigError) as info:
+            hub.check_hub_model(name)
+        assert str(info.value).endswith(hint)
+    with pytest.raises(ConfigError) as info:
+        hub.check_hub_model("org/some-model")
+    assert str(info.value).endswith("pass a local sentence-transformers folder (the default model, "
+                                    "bundled:all-MiniLM-L6-v2, is bundled and works offline)")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError) as info:
+        hub.check_hub_name("sentence-transformers/all-MiniLM-L6-v2", what="teacher")
+    assert str(info.value).endswith("or pass a local model folder; all-MiniLM-L6-v2 itself ships with negmine: give "
+                                    "it as 'bundled:all-MiniLM-L6-v2' (--teacher bundled:all-MiniLM-L6-v2), which "
+                                    "needs no download")
+
+
 def test_cached_or_offline_names_skip_the_probe(monkeypatch):
     def must_not_probe(*args, **kwargs):
         raise AssertionError("probed the hub")

@@ -23,6 +23,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
+from negmine.config import DEFAULT_MODEL
 from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel
 
 
@@ -106,9 +107,21 @@ def check_hub_model(name: str) -> None:
     if reason is not None:
         raise ConfigError(
             f"model {name!r} is not a local folder and not in the Hugging Face cache, and the hub "
-            f"({host}:{port}) is unreachable ({reason}); pass a local sentence-transformers folder "
-            "(the default model is bundled and works offline)"
+            f"({host}:{port}) is unreachable ({reason}); pass a local sentence-transformers folder"
+            + (bundled_hint(name) or f" (the default model, {DEFAULT_MODEL}, is bundled and works offline)")
         )
+
+
+def bundled_hint(name: str, what: str = "model") -> str:
+    """``; all-MiniLM-L6-v2 ships with negmine: ...`` when hub name ``name`` is the bundled model's
+    (``all-MiniLM-L6-v2``, ``sentence-transformers/all-MiniLM-L6-v2``), for a ``--model`` or ``--teacher``; else "".
+    Given by its hub name offline, it was refused with 'the default model is bundled', which named neither the
+    default nor that it is this very model."""
+    bundled = DEFAULT_MODEL.split(":", 1)[1]
+    if what not in ("model", "teacher") or name.rsplit("/", 1)[-1].lower() != bundled.lower():
+        return ""
+    return (f"; {bundled} itself ships with negmine: give it as {DEFAULT_MODEL!r} (--{what} {DEFAULT_MODEL}), "
+            "which needs no download")
 
 
 def check_hub_name(name: str, organization: str | None = SENTENCE_TRANSFORMERS_ORGANIZATION, what: str = "model",
@@ -125,7 +138,7 @@ def check_hub_name(name: str, organization: str | None = SENTENCE_TRANSFORMERS_O
             f"{what} {name!r} is not a local folder and not in the Hugging Face cache ({', '.join(cache_dirs())}), "
             f"and {offline} forbids downloading it; download it once with network (e.g. `hf download "
             f"{name}`, or run the command without {offline.split('=')[0]}), point HF_HOME or HF_HUB_CACHE at the "
-            "cache that holds it, or pass a local model folder"
+            f"cache that holds it, or pass a local model folder{bundled_hint(name, what)}"
         )
     if "/" not in name:  # sentence-transformers decides the organization: checked when it loads
         return
