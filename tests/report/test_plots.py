@@ -45,6 +45,16 @@ def test_training_step_axes_tick_whole_steps_only():
     decode(plots.training_curves(loss, dev))
 
 
+def test_dev_curves_of_equal_scores_stay_apart_by_marker_and_line_style():
+    # the demo's mrr@10 and map are 0.925 at every evaluation: the map line covered the mrr@10 one, which the
+    # legend still named
+    dev = [{"step": s, "ndcg@10": 0.94, "mrr@10": 0.925, "recall@100": 1.0, "map": 0.925} for s in (0, 2, 4)]
+    lines = plots.training_figure([{"step": 2, "loss": 1.0}], dev).axes[1].get_lines()
+    assert [line.get_label() for line in lines] == ["ndcg@10", "mrr@10", "recall@100", "map"]
+    styles = {(line.get_marker(), line.get_linestyle()) for line in lines}
+    assert len(styles) == 4 and all(line.get_markerfacecolor() == "none" for line in lines)
+
+
 def test_a_one_step_run_and_a_single_dev_point_still_tick_whole_steps_only():
     for loss, dev in (([{"step": 1, "loss": 7.69}], []), ([{"step": 1, "loss": 7.69}], [{"step": 1, "ndcg@10": 0.5}]),
                       ([], [])):

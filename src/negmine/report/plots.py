@@ -135,6 +135,10 @@ def confidence_histogram(confidence: Sequence[float]) -> str:
 DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00", "map": "#7048e8"}
 """Every metric the report's dev table has (map was in the table, not on the curves)."""
 
+DEV_STYLES = {"ndcg@10": ("o", "-"), "mrr@10": ("s", "--"), "recall@100": ("^", "-."), "map": ("D", ":")}
+"""Marker and line style of each dev curve, hollow markers: metrics with equal scores (the demo's mrr@10 and map,
+0.925 at every evaluation) drew one line over the other, and the legend named a curve the plot did not show."""
+
 
 LOSS_PARTS = (("contrastive_loss", "#1971c2", "contrastive"), ("distill_loss", "#e8590c", "distillation (weighted)"))
 """The parts a distilling run logs beside its loss: key, color, legend label."""
@@ -172,7 +176,9 @@ def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_st
         for metric, color in DEV_CURVES.items():
             points = [(entry["step"], entry[metric]) for entry in dev if metric in entry]
             if points:
-                axes[1].plot(*zip(*points), color=color, marker="o", markersize=3, label=metric)
+                marker_shape, style = DEV_STYLES[metric]
+                axes[1].plot(*zip(*points), color=color, marker=marker_shape, markersize=5, markerfacecolor="none",
+                             linestyle=style, label=metric)
         axes[1].set_xlabel("step")
         axes[1].set_ylabel("dev score")
         axes[1].set_title(dev_title, fontsize=9)
