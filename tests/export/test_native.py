@@ -402,6 +402,29 @@ def test_an_export_given_as_the_native_file_is_named_with_the_file_to_pass(nativ
         list(read_native(exported))
 
 
+def test_a_flags_row_names_the_file_to_pass_instead(tmp_path):
+    """`negmine train out/audit/audit.flags.jsonl` (a file the quickstart's audit writes beside audit.clean.jsonl)
+    said only that 'positive_score' was missing."""
+    flag = {"kind": "false_negative", "query_id": "q1", "positive_id": "d1", "doc_id": "d2", "action": "drop",
+            "query": "q", "positive": "p", "document": "d"}
+    flags = write_lines(tmp_path / "audit.flags.jsonl", [json.dumps(flag)])
+    head = rf"^{re.escape(str(flags))}:1: field 'positive_score': missing required key \(a native row needs [^)]*\)"
+    with pytest.raises(InputError, match=head + r"; this is a row of a negmine audit's flags \(one finding per line, "
+                                               r"not a mined row\): pass the cleaned file the audit wrote \(its -o "
+                                               r"FILE\)$"):
+        list(read_native(flags))
+    write_lines(tmp_path / "audit.clean.jsonl", [])
+    with pytest.raises(InputError, match=r"pass the cleaned file the audit wrote \(its -o FILE\), e.g. "
+                                         rf"{re.escape(str(tmp_path / 'audit.clean.jsonl'))}$"):
+        list(read_native(flags))
+    denoise = write_lines(tmp_path / "neg.denoise.flags.jsonl", [json.dumps(flag)])
+    write_lines(tmp_path / "neg.jsonl", [])
+    with pytest.raises(InputError, match=r"; this is a row of mine --denoise's evidence \(one finding per line, not a "
+                                         r"mined row\): pass the mined file \(`negmine mine -o FILE`\), e.g. "
+                                         rf"{re.escape(str(tmp_path / 'neg.jsonl'))}$"):
+        list(read_native(denoise))
+
+
 def test_other_rows_missing_a_key_get_no_export_hint():
     with pytest.raises(InputError, match=r"missing required key \(a native row needs [^)]*\)$"):
         validate_row({"query": "q", "positive": "p"}, "x.jsonl", 1)

@@ -266,6 +266,27 @@ def export_hint(row: dict, path: str | Path | None) -> str:
             f"from (`negmine mine -o FILE`){native}")
 
 
+FLAG_KINDS = ("false_negative", "noisy_positive")
+"""The ``kind`` of a row of an audit's flags file (``negmine audit``; ``negmine mine --denoise``'s evidence)."""
+
+
+def flags_hint(row: dict, path: str | Path | None) -> str:
+    """For a row of a flags file given where a native file belongs: what it is and the file to pass instead, the
+    audit's cleaned file (``X.flags.jsonl`` -> ``X.clean.jsonl``) or, for ``--denoise`` evidence, the mined file
+    (``X.denoise.flags.jsonl`` -> ``X.jsonl``), named when it exists; empty for any other row. `negmine train
+    out/audit/audit.flags.jsonl` said only that 'positive_score' was missing."""
+    if row.get("kind") not in FLAG_KINDS or "doc_id" not in row:
+        return ""
+    name = "" if path is None else Path(path).name
+    denoise = name.endswith(".denoise.flags.jsonl")
+    what = "mine --denoise's evidence" if denoise else "a negmine audit's flags"
+    fix = "the mined file (`negmine mine -o FILE`)" if denoise else "the cleaned file the audit wrote (its -o FILE)"
+    stem = name[:-len(".denoise.flags.jsonl" if denoise else ".flags.jsonl")] if name.endswith(".flags.jsonl") else ""
+    beside = Path(path).with_name(stem + (".jsonl" if denoise else ".clean.jsonl")) if stem else None
+    example = f", e.g. {beside}" if beside is not None and beside.is_file() else ""
+    return f"; this is a row of {what} (one finding per line, not a mined row): pass {fix}{example}"
+
+
 def _export_named(path: str | Path | None) -> str | None:
     """The export format an export's file name carries (``negatives.<format>.jsonl``), or None."""
     from negmine.export.registry import export_format_names  # the registry imports this module
@@ -292,7 +313,7 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
     for key in REQUIRED_KEYS:
         if key not in row:
             raise InputError(path, line, key, f"missing required key (a native row needs {', '.join(REQUIRED_KEYS)})"
-                             + export_hint(row, path))
+                             + (export_hint(row, path) or flags_hint(row, path)))
     for key, (check, wanted) in _CHECKS.items():
         if key in row and not check(row[key]):
             raise InputError(path, line, key, f"must be {wanted}, got {json.dumps(row[key])[:80]}")
