@@ -406,7 +406,7 @@ def test_a_flags_row_names_the_file_to_pass_instead(tmp_path):
     """`negmine train out/audit/audit.flags.jsonl` (a file the quickstart's audit writes beside audit.clean.jsonl)
     said only that 'positive_score' was missing."""
     flag = {"kind": "false_negative", "query_id": "q1", "positive_id": "d1", "doc_id": "d2", "action": "drop",
-            "query": "q", "positive": "p", "document": "d"}
+            "query": "q", "positive": "p", "doc": "d"}
     flags = write_lines(tmp_path / "audit.flags.jsonl", [json.dumps(flag)])
     head = rf"^{re.escape(str(flags))}:1: field 'positive_score': missing required key \(a native row needs [^)]*\)"
     with pytest.raises(InputError, match=head + r"; this is a row of a negmine audit's flags \(one finding per line, "

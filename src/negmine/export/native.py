@@ -313,7 +313,7 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
     for key in REQUIRED_KEYS:
         if key not in row:
             raise InputError(path, line, key, f"missing required key (a native row needs {', '.join(REQUIRED_KEYS)})"
-                             + (export_hint(row, path) or flags_hint(row, path)))
+                             + (flags_hint(row, path) or export_hint(row, path)))
     for key, (check, wanted) in _CHECKS.items():
         if key in row and not check(row[key]):
             raise InputError(path, line, key, f"must be {wanted}, got {json.dumps(row[key])[:80]}")
