@@ -233,6 +233,18 @@ def test_a_bad_dev_split_fails_before_the_model_loads(tmp_path, mined_file, dev_
     assert not (tmp_path / "out").exists()
 
 
+def test_a_missing_dev_split_names_the_eval_split_option(dev_dir):
+    # `negmine train ... --eval-data DEMO` (default --eval-split dev; the demo has train and test) was told
+    # "pick one with split (--split; for negmine train's dev evaluation: dev.split, --eval-split), e.g. --split test"
+    with pytest.raises(InputError) as info:
+        load_dev_data(DevEvalConfig(dev_dir, split="validation"))
+    assert str(info.value) == (f"{dev_dir / 'qrels' / 'validation.tsv'}: split 'validation' not found; available "
+                               "splits: dev; pick one with dev.split (--eval-split), e.g. dev.split='dev' "
+                               "(--eval-split dev)")
+    with pytest.raises(InputError, match=r"^\S*missing: BEIR directory not found$"):
+        load_dev_data(DevEvalConfig(dev_dir.parent / "missing"))
+
+
 def test_dev_evaluation_only_measures_the_same_run(tmp_path, mined_file, dev_dir, tiny_model_path):
     """Evaluating before, during and after training leaves every batch, dropout mask and weight as they were."""
     plain = train(_config(tmp_path / "plain", mined_file, tiny_model_path, None, max_steps=6))

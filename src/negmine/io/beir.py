@@ -390,8 +390,10 @@ def resolve_unknown_docs(qrels: Qrels, corpus: Corpus, unknown_qrels: str = "err
     return kept, (qrels if kept is not qrels else None)
 
 
-def qrels_path(data_dir: str | Path, split: str) -> Path:
-    """``data_dir/qrels/<split>.tsv``; InputError listing the available splits when it is missing."""
+def qrels_path(data_dir: str | Path, split: str, field: str = "split", option: str = "--split") -> Path:
+    """``data_dir/qrels/<split>.tsv``; InputError listing the available splits when it is missing, with the fix
+    for the setting that named it (``field``, ``option``: ``dev.split``, ``--eval-split`` for ``negmine train``'s
+    dev evaluation, which read 'pick one with ... --split ..., e.g. --split test' for either command)."""
     folder = Path(data_dir) / QRELS_DIR
     path = folder / f"{split}.tsv"
     if path.is_file():
@@ -403,11 +405,10 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
     name = Path(split).name.removesuffix(".tsv")  # --split train.tsv or qrels/train.tsv looked for train.tsv.tsv
     fix = ""
     if name != split and name in available:
-        fix = f"; give the split's name, {field_setting('split', name)}"
+        fix = f"; give the split's name, {field_setting(field, name, option)}"
     elif available:
         example = "test" if "test" in available else available[0]
-        fix = (f"; pick one with split (--split; for negmine train's dev evaluation: dev.split, --eval-split), e.g. "
-               f"{field_setting('split', example)}")
+        fix = f"; pick one with {field_option(field, option)}, e.g. {field_setting(field, example, option)}"
     raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}{fix}")
 
 

@@ -30,8 +30,10 @@ NAME = "dev"
 def load_dev_data(config: DevEvalConfig) -> Dataset:
     """The validated BEIR split (errors name file, line and field before any model loads)."""
     from negmine.errors import ConfigError
+    from negmine.io.beir import check_beir_dir, qrels_path
     from negmine.io.load import load_data
 
+    qrels_path(check_beir_dir(config.data_dir), config.split, "dev.split", "--eval-split")  # the fix names its option
     dataset = load_data(DataConfig(data_dir=Path(config.data_dir), split=config.split,
                                    unknown_qrels=config.unknown_qrels))
     if not dataset.judged_qrels().query_ids():
