@@ -256,17 +256,18 @@ def test_the_judge_options_are_the_one_definition_with_judge_config_defaults(com
         assert (params[name].default, params[name].help) == (spec.default, spec.help), f"{command} --{name}"
 
 
-@pytest.mark.parametrize("args", [["--help"], ["cache", "--help"]])
-def test_command_lists_give_each_command_one_line(args):
+def test_command_lists_give_each_command_one_line():
     """`negmine --help` listed report's summary as two lines broken mid-sentence ('... or a training' / 'run's loss
-    ...'), and `negmine cache --help` list's and prune's as three: the list shows a docstring's first paragraph with
-    its line breaks. Each command now opens with a one-line summary."""
-    result = runner.invoke(build_app(), args, env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    start = next(i for i, line in enumerate(lines) if "Commands" in line)
-    rows = lines[start + 1:next(i for i in range(start, len(lines)) if lines[i].startswith("╰"))]
-    assert len(rows) >= 2 and all(re.match(r"│ [a-z]+ +\S", row) for row in rows), "\n".join(rows)
+    ...'), and `negmine cache --help` list's and prune's as three: typer (0.29) lists a docstring's first paragraph
+    with its line breaks. Each command's help now has no line break inside a paragraph, and a summary that fits a
+    line of the list."""
+    root = typer.main.get_command(build_app())
+    commands = [*root.commands.values(), *root.commands["cache"].commands.values()]
+    assert len(commands) == 8  # five commands, the cache group and its two
+    for command in commands:
+        paragraphs = command.help.split("\n\n")
+        assert all("\n" not in paragraph for paragraph in paragraphs), (command.name, command.help)
+        assert len(paragraphs[0]) <= 110, (command.name, paragraphs[0])
 
 
 @pytest.mark.parametrize("args", [["mine"], ["audit"], ["train"], ["eval"], ["report"], ["cache", "list"],
