@@ -36,6 +36,15 @@ def test_format_summary_counts_the_qrels_rows_judged_not_relevant():
     assert "not relevant" not in format_summary(quiet)
 
 
+def test_format_summary_lists_the_exports_one_line_each_as_the_audit_does():
+    # `negmine mine -o out/negatives.jsonl --export n-tuple` printed the dict: exports: {'n-tuple': '...'}
+    exports = {"n-tuple": "out/negatives.n-tuple.jsonl", "triplet": "out/negatives.triplet.parquet"}
+    summary = build_summary(SelectionStats(), {"load": 0.1}, {"output": "out/negatives.jsonl", "exports": exports})
+    assert format_summary(summary).splitlines()[-3:] == [
+        "output: out/negatives.jsonl", "export n-tuple: out/negatives.n-tuple.jsonl",
+        "export triplet: out/negatives.triplet.parquet"]
+
+
 def _mined(pairs_in: int, no_candidate: int, removed: dict) -> dict:
     """A summary like SciFact's (numbers from the defaults' and the e5-mined runs' summaries)."""
     from negmine.pipeline.select_pairs import SKIP_NONE, SKIP_TOO_FEW

@@ -113,9 +113,10 @@ def format_summary(summary: dict) -> str:
         lines.append(f"embeddings: {enc.get('encoded', 0)} encoded, {enc.get('cached', 0)} from cache"
                      + (f", {resumed} from the shards a stopped run finished" if resumed else ""))
     lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items()))
-    for key in ("output", "exports"):
-        if summary.get(key):
-            lines.append(f"{key}: {summary[key]}")
+    if summary.get("output"):
+        lines.append(f"output: {summary['output']}")
+    # one line per export, as negmine audit prints them (this printed the dict: exports: {'n-tuple': '...'})
+    lines += [f"export {fmt}: {path}" for fmt, path in (summary.get("exports") or {}).items()]
     lines += format_export_skipped(summary)
     return "\n".join(lines)
 
