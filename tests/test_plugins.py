@@ -116,12 +116,20 @@ def test_the_unknown_name_message_lists_the_installed_plugins(installed):
     from negmine.export.registry import get_exporter
 
     with pytest.raises(ConfigError, match=r"^unknown strategy 'hardest'; allowed: broken, every-other, half-done, "
-                                          r"random, range, renamed, simans, top$"):
+                                          r"random, range, renamed, simans, top; pick one with strategy "
+                                          r"\(--strategy\)$"):
         SelectConfig(strategy="hardest").validate()
     with pytest.raises(ConfigError, match=r"^unknown export format 'tsv'; allowed: flagembedding, "
                                           r"flagembedding-scores, labeled-list, labeled-list-by-query, labeled-pair, "
-                                          r"n-tuple, query-negative, triplet$"):
+                                          r"n-tuple, query-negative, triplet; pick one or more with formats "
+                                          r"\(--export\)$"):
         get_exporter("tsv")
+    # a typo of an installed plugin's name is answered with it, as a built-in's is
+    with pytest.raises(ConfigError, match=r"; did you mean strategy='every-other' \(--strategy every-other\)\?$"):
+        SelectConfig(strategy="every-othr").validate()
+    with pytest.raises(ConfigError, match=r"; did you mean 'query-negative' in formats "
+                                          r"\(--export query-negative\)\?$"):
+        get_exporter("query-negatives")
 
 
 def test_a_plugin_that_fails_to_import_names_its_entry_point_and_package(installed):
