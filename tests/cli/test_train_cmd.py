@@ -350,6 +350,69 @@ def test_train_cli_distilling_from_the_judge_refuses_a_remining_without_one_befo
     assert not (tmp_path / "o").exists()
 
 
+def _judged(path: Path) -> Path:
+    """``_mined`` rows with a judge's scores."""
+    rows = [dict(json.loads(line), judge_positive_score=4.0, judge_negative_scores=[1.0, -2.0])
+            for line in _mined(path).read_text().splitlines()]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _denoising_summary(path: Path, data_dir: Path, cross_encoder: str) -> Path:
+    judges = {"cross_encoder": cross_encoder}
+    path.write_text(json.dumps({"config": {"data": {"data_dir": str(data_dir)},
+                                           "denoise": {"enabled": True, "judges": judges}}}), encoding="utf-8")
+    return path
+
+
+def test_train_cli_refuses_remining_with_another_judge_than_the_files_before_the_model_loads(
+        tmp_path, monkeypatch, tiny_cross_encoder_path):
+    """The file was audited with --cross-encoder ce-a (its rows carry ce-a's scores), --mine-summary re-mines with
+    another one: the swapped rows would learn its scores and the others ce-a's. It trained on, unchecked."""
+    import negmine.train.api
+    from negmine.testing.beir import write_beir
+
+    monkeypatch.setattr(negmine.train.api, "load_model", lambda config: pytest.fail("model loaded"))
+    cleaned = _judged(tmp_path / "neg.clean.jsonl")
+    (tmp_path / "neg.audit-summary.json").write_text(json.dumps({
+        "input": str(tmp_path / "neg.jsonl"), "output": str(cleaned),
+        "judge_scores": {"scorer": "cross-encoder", "model": "ce-a", "fingerprint": None, "settings": {}}}))
+    beir = write_beir(tmp_path / "beir", {"d0": "cell"}, {"q0": "gene"}, [("q0", "d0", 1)])  # so the old code trained
+    summary = _denoising_summary(tmp_path / "b.summary.json", beir, str(tiny_cross_encoder_path))
+    result = runner.invoke(build_app(), ["train", str(cleaned), "--output", str(tmp_path / "o"), "--distill", "kl",
+                                         "--num-negatives", "2", "--batch-size", "4", "--remine-steps", "1",
+                                         "--mine-summary", str(summary)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "error: distill 'kl' from the judge's scores (distill_from='judge' (--distill-from judge)) with re-mining "
+        f"(remine_every_epoch/remine_steps, --remine-every-epoch/--remine-steps): the rows of {cleaned} carry the "
+        f"scores of cross-encoder 'ce-a' (recorded in {tmp_path / 'neg.audit-summary.json'}), and the re-mining "
+        f"(TrainConfig.mine, read from {tmp_path / 'neg.clean.summary.json'} or --mine-summary) scores its rows with "
+        f"cross-encoder '{tiny_cross_encoder_path}';"), result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")
+def test_train_cli_warns_when_no_summary_says_which_judge_scored_the_file(tmp_path, monkeypatch):
+    import negmine.train.api
+
+    monkeypatch.setattr(negmine.train.api, "train",
+                        lambda config, miner=None: SimpleNamespace(as_dict=lambda: {"loss_history": []}))
+    mined = _judged(tmp_path / "copied.jsonl")
+    summary = _denoising_summary(tmp_path / "b.summary.json", tmp_path, "ce-b")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
+                                         "--remine-steps", "5", "--mine-summary", str(summary)])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("warning:")] == [
+        f"warning: {mined}: no summary records which judge scored its rows (neither a mining summary "
+        f"{tmp_path / 'copied.summary.json'} nor an audit summary (*.audit-summary.json) beside it whose output is "
+        "this file), so whether it is the re-mining's judge, cross-encoder 'ce-b', could not be checked; if another "
+        "judge scored them (another cross-encoder, a teacher, other teacher settings), the rows re-mining swaps are "
+        "distilled towards another scale than the others; keep the file beside the summary of the run that wrote it, "
+        f"or re-score the file with the re-mining's judge (`negmine audit {mined} --cross-encoder ce-b`, whose cleaned "
+        "rows carry its scores, and train on that file with the same re-mining summary)"]
+
+
 def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model_path):
     from negmine.testing.beir import write_beir
 

@@ -524,6 +524,8 @@ def test_a_distilling_run_learns_the_remined_scores_and_resumes_to_the_uninterru
     rows = [make_row(i, judge_positive_score=6.0 - 0.25 * i, judge_negative_scores=[2.0 - 0.5 * (i % 4), -3.0 + i % 5])
             for i in range(12)]
     mined = write_mined(tmp_path / "judged.jsonl", rows)
+    judged_by = {"denoise": {"enabled": True, "judges": {"cross_encoder": "ce"}}}  # the re-mining's judge
+    (tmp_path / "judged.summary.json").write_text(json.dumps({"config": judged_by}), encoding="utf-8")
 
     def scoring(spread):
         def miner(embedder, output_path):

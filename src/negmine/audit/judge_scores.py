@@ -61,6 +61,8 @@ NO_INPUT_PROMOTED_SCORES = (
 
 CROSS_ENCODER = "cross-encoder"
 TEACHER = "teacher"
+TEACHER_SCALE = ("teacher_max_words", "teacher_query_prompt", "teacher_document_prompt")
+"""A teacher's settings that change its cosines, hence the scale of its scores (:func:`scale_settings`)."""
 
 
 def scorer_key(config: JudgeConfig, names: Sequence[str]) -> str | None:
@@ -141,9 +143,17 @@ def relevance_judge(judges: Sequence, key: str):
     return next(judge for judge in judges if judge.name == name)
 
 
-def scorer_summary(judges: Sequence, key: str, after_selection: int) -> dict:
+def scale_settings(config: JudgeConfig, key: str) -> dict:
+    """The settings of the scorer ``key`` that change the scale of its scores, which ``negmine train`` compares with
+    its re-mining's judge (:mod:`negmine.train.judge_provenance`): none for a cross-encoder (its activation is part
+    of the saved model), a teacher's ``teacher_max_words`` and prompts."""
+    return {} if key == CROSS_ENCODER else {name: getattr(config, name) for name in TEACHER_SCALE}
+
+
+def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: dict | None = None) -> dict:
     """What the summary says of the rows' judge scores: the scorer (its relevance key), the model and, for a
-    cross-encoder read through the pair cache, its fingerprint (the cache namespace: the model's identity)."""
+    cross-encoder read through the pair cache, its fingerprint (the cache namespace: the model's identity); with
+    ``settings`` (:func:`scale_settings`; an audit's summary, which records no configuration) those too."""
     judge = relevance_judge(judges, key)
     if key == CROSS_ENCODER:
         model = judge.label
@@ -153,4 +163,4 @@ def scorer_summary(judges: Sequence, key: str, after_selection: int) -> dict:
         teacher = next(t for t in judge.teachers if f"{TEACHER}:{t.name}" == key)
         fingerprint = getattr(getattr(teacher.documents, "embedder", None), "fingerprint", None)
     return {"scorer": key, "model": model, "fingerprint": fingerprint,
-            "pairs_scored_after_selection": after_selection}
+            "pairs_scored_after_selection": after_selection, **({} if settings is None else {"settings": settings})}

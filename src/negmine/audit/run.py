@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from negmine.audit.findings import find
-from negmine.audit.judge_scores import RowJudgeScores, relevance_judge, row_judge_scores, scorer_key, scorer_summary
+from negmine.audit.judge_scores import (RowJudgeScores, relevance_judge, row_judge_scores, scale_settings, scorer_key,
+                                        scorer_summary)
 from negmine.audit.items import item_from_row
 from negmine.audit.judges.base import Judge
 from negmine.audit.policy import (
@@ -129,7 +130,8 @@ def audit_file(
         for path in stale:
             path.unlink(missing_ok=True)
     stats = AuditStats(list(names), config.sample_size, config.seed)
-    scorer = JudgeScorer(judges, scorer_key(config.judges, names))
+    key = scorer_key(config.judges, names)
+    scorer = JudgeScorer(judges, key, scale_settings(config.judges, key) if key is not None else None)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
         verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out, n_rows, scorer.key)
         _write_rows(config, verdicts, query_fns, positives, stats, rows_out, scorer)
@@ -159,8 +161,8 @@ class JudgeScorer:
     """The cleaned rows' judge scores (:mod:`negmine.audit.judge_scores`): the audit's relevance judge's (``key``),
     else the input rows' own; counts what it did for the summary."""
 
-    def __init__(self, judges: Sequence[Judge], key: str | None) -> None:
-        self.judges, self.key = judges, key
+    def __init__(self, judges: Sequence[Judge], key: str | None, settings: dict | None = None) -> None:
+        self.judges, self.key, self.settings = judges, key, settings
         self.judge = relevance_judge(judges, key) if key is not None else None
         self.after, self.kept = 0, 0
 
@@ -176,7 +178,7 @@ class JudgeScorer:
     def summary(self) -> dict | None:
         """The scorer, model and fingerprint; ``{"scorer": "input", "rows": n}`` for rows that kept the input's."""
         if self.key is not None:
-            return scorer_summary(self.judges, self.key, self.after)
+            return scorer_summary(self.judges, self.key, self.after, self.settings)
         return {"scorer": "input", "rows": self.kept} if self.kept else None
 
 

@@ -19,6 +19,7 @@ from negmine.io.files import BYTE_ORDER_MARK
 from negmine.io.jsonl import json_type
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
+from negmine.train.judge_provenance import check_remining_judge_matches_file
 from negmine.train.run_settings import check_resume_settings
 
 
@@ -356,6 +357,7 @@ def check_settings(config: TrainConfig) -> None:
                           "(`negmine mine -o FILE` or `negmine audit -o FILE`)")
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
+    check_remining_judge_matches_file(config)  # distilling with re-mining: the file's judge is the re-mining's
     check_output_dir(config.output_dir, "--output")
     refuse_output_over_model(config)
     check_model_folder(config)
