@@ -201,6 +201,31 @@ def test_distillation_with_remining_messages_of_training_md(tmp_path):
     assert_quotes("training.md", "re-mined row (", message_of(lambda: list(remined_rows(remined, "judge"))))
 
 
+def test_remining_judge_check_messages_of_training_md(tmp_path, monkeypatch):
+    """docs/training.md "Distillation with re-mining": the refusal of a re-mining whose judge is not the one that
+    scored the training file (an audited file), and the warning when no summary says which one did."""
+    import json
+
+    from negmine.config import DenoiseConfig, JudgeConfig
+    from negmine.train.judge_provenance import check_remining_judge_matches_file
+
+    monkeypatch.chdir(tmp_path)
+    Path("out").mkdir()
+    cleaned = Path("out/neg.clean.jsonl")
+    cleaned.write_text("", encoding="utf-8")
+    Path("out/neg.audit-summary.json").write_text(json.dumps(
+        {"output": str(cleaned), "judge_scores": {"scorer": "cross-encoder", "model": "ce-a"}}), encoding="utf-8")
+    denoise = DenoiseConfig(enabled=True, judges=JudgeConfig(cross_encoder="ce-b"))
+    config = TrainConfig(train_file=cleaned, distill="kl", remine_steps=5,
+                         mine=MineConfig(data=DataConfig(data_dir=tmp_path), denoise=denoise))
+    assert_quotes("training.md", "the rows of out/neg.clean.jsonl",
+                  message_of(lambda: check_remining_judge_matches_file(config)))
+    Path("out/copied.jsonl").write_text("", encoding="utf-8")
+    with pytest.warns(NegmineWarning) as caught:
+        check_remining_judge_matches_file(dataclasses.replace(config, train_file=Path("out/copied.jsonl")))
+    assert_quotes("training.md", "...: no summary records", str(caught[0].message))
+
+
 def test_own_strategy_messages_of_mining_md(tmp_path, monkeypatch):
     """The refusals of a strategy of one's own: a class that breaks the protocol, a built-in's name, a package's
     entry point that fails to import."""
