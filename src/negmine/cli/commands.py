@@ -7,14 +7,20 @@ import inspect
 
 import typer
 
+from negmine.cli.flag_help import FlagCommand, FlagGroup
+
 COMMAND_MODULES = ("mine", "audit", "train", "eval", "report", "cache")
 
 
 def register(app: typer.Typer) -> None:
+    """Add every command to ``app``; each command and group gets its help paragraphs flowed (:func:`flowed`) and
+    no type shown after its flags (:mod:`negmine.cli.flag_help`)."""
     for name in COMMAND_MODULES:
         importlib.import_module(f"negmine.cli.{name}_cmd").register(app)
     for typer_app in (app, *(group.typer_instance for group in app.registered_groups)):
+        typer_app.info.cls = FlagGroup
         for info in typer_app.registered_commands:
+            info.cls = FlagCommand
             if info.help is None and info.callback is not None:
                 info.help = flowed(info.callback.__doc__ or "")
 

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from negmine.cli import build_app
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "400", "TERMINAL_WIDTH": "400"}
+
+
+def _help(*args: str) -> str:
+    result = runner.invoke(build_app(), [*args, "--help"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("args", [[], ["mine"], ["audit"], ["train"], ["eval"], ["report"], ["cache"],
+                                  ["cache", "list"], ["cache", "prune"]])
+def test_help_shows_no_type_after_a_flag(args):
+    """Every flag showed `<bool>` after it (`--denoise <bool>`, `--help <bool>`, `--cache / --no-cache <bool>`), as
+    if it took a value (`--denoise true` is refused): typer (0.29) draws each option's type, flags included."""
+    assert "<bool>" not in _help(*args)
+
+
+def test_options_that_take_a_value_keep_their_type():
+    shown = _help("mine")
+    assert re.search(r"--num-negatives\s+<int>\s+negatives per pair", shown), shown
+    assert re.search(r"--denoise\s+judges drop likely false negatives", shown), shown
+    assert re.search(r"--keep-partial\s+--no-keep-partial\s+keep pairs with fewer", shown), shown
+    assert re.search(r"--help\s+Show this message", shown), shown
+    assert re.search(r"--version\s+print negmine's version", _help()), _help()
+    assert re.search(r"--older-than\s+DAYS", _help("cache", "prune")), _help("cache", "prune")
