@@ -254,3 +254,13 @@ def test_own_strategy_messages_of_mining_md(tmp_path, monkeypatch):
         message = message_of(lambda: SelectConfig(strategy="broken").validate())
     sys.modules.pop("np_doc_broken", None)
     assert_quotes("mining.md", "the strategy 'broken' could not be loaded", message)
+
+
+def test_nothing_flagged_note_of_audit_md():
+    """docs/audit.md "Judges": the note of an audit of a mined file whose default judges flagged nothing."""
+    from negmine.cli.audit_cmd import nothing_flagged_note
+    from negmine.config import AuditConfig
+
+    summary = {"judges": ["score", "near-duplicate"], "counts": {"false_negatives": 0, "noisy_positives": 0}}
+    note = nothing_flagged_note(summary, AuditConfig(input=Path("m.jsonl")))
+    assert_quotes("audit.md", "note: nothing flagged", note)

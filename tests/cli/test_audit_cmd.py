@@ -774,3 +774,44 @@ def test_audit_work_dir_moves_a_beir_audits_work_folder_and_is_refused_for_a_min
             "scores, is in the cache); to keep those elsewhere, set encoder.cache_dir (--cache-dir DIR); to mine a BEIR "
             "dataset's top candidates with their work folder in DIR, give its directory as the input (negmine audit "
             "DATA_DIR --work-dir DIR), or drop --work-dir") in result.stderr
+
+
+MINED_NOTE = ("note: nothing flagged: the score judge re-checks the margins negmine mine already applied to this "
+              "file{}; to judge its negatives by another model, add --cross-encoder MODEL or --teacher MODEL "
+              "(docs/audit.md#judges)\n")
+NEAR_DUP_NOTE = ", the near-duplicate judge its near-duplicate exclusion (on by default)"
+
+
+def test_an_audit_of_a_mined_file_that_flags_nothing_says_mining_applied_what_it_checks(tmp_path):
+    """`negmine audit out/negatives.jsonl` (the README's step 2 on the mined file) flagged nothing on the demo and
+    said no more: the score judge re-checks the margins mining applied, so the user took the data for clean."""
+    mined, _ = _bm25_mined(tmp_path, "default")
+    alone = runner.invoke(build_app(), ["audit", str(mined), "--judge", "score", "--no-html", "--no-progress"])
+    assert alone.exit_code == 0, alone.output
+    assert "false negatives: 0 of" in alone.stdout and alone.stderr == MINED_NOTE.format("")
+    both = runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-html",
+                                       "--no-progress"])  # the default judges: score and near-duplicate (MinHash)
+    assert both.exit_code == 0, both.output
+    assert "flagged by near-duplicate: 0" in both.stdout and both.stderr == MINED_NOTE.format(NEAR_DUP_NOTE)
+
+
+def test_no_note_when_the_audit_flagged_something_or_a_model_judge_ran(tmp_path):
+    naive, _ = _bm25_mined(tmp_path, "naive", "--no-sd-margin")  # the score judge flags what mining kept
+    flagged = runner.invoke(build_app(), ["audit", str(naive), "--judge", "score", "--no-html", "--no-progress"])
+    assert flagged.exit_code == 0 and "flagged by score: 0" not in flagged.stdout, flagged.output
+    assert "note:" not in flagged.stderr
+
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import nothing_flagged_note
+    from negmine.config import AuditConfig, JudgeConfig
+
+    clean = {"judges": ["score", "near-duplicate"], "counts": {"false_negatives": 0, "noisy_positives": 0}}
+    config = AuditConfig(input=Path("m.jsonl"))
+    assert nothing_flagged_note(clean, config) == MINED_NOTE.format(NEAR_DUP_NOTE).rstrip("\n")
+    for judges in (["score", "cross-encoder"], ["score", "teacher"], ["near-duplicate"]):
+        assert nothing_flagged_note({**clean, "judges": judges}, config) is None, judges
+    assert nothing_flagged_note({**clean, "counts": {"false_negatives": 0, "noisy_positives": 1}}, config) is None
+    assert nothing_flagged_note(clean, AuditConfig(input=tmp_path)) is None  # a BEIR directory: no margins applied
+    no_sd = AuditConfig(input=Path("m.jsonl"), judges=JudgeConfig(sd_margin=None, relative_margin=0.05))
+    assert nothing_flagged_note(clean, no_sd) is None  # a file without candidate_score_sd may be any tool's
