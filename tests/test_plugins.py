@@ -59,6 +59,14 @@ class QueryNegative:
 
 
 QUERY_NEGATIVE = QueryNegative()
+
+
+class ScoredQueryNegative(QueryNegative):
+    name = "query-negative-scored"
+    takes_scores = True
+
+
+SCORED_QUERY_NEGATIVE = ScoredQueryNegative()
 '''
 
 ENTRY_POINTS = """\
@@ -191,6 +199,30 @@ def test_an_entry_point_named_like_a_built_in_is_ignored_with_a_warning(tmp_path
                                             "built-in strategy 'top', which a plugin cannot replace: it is ignored"):
         assert strategy_names() == ["top", "range", "random", "simans"]
     assert strategy_class("top") is REGISTRY.builtins["top"]
+
+
+def test_the_export_scores_refusal_lists_the_installed_formats_that_take_scores(tmp_path, monkeypatch):
+    """The formats the refusal of --export-scores listed were the built-ins and the plugins imported so far: an
+    installed format that takes scores was missing until something had looked it up. It now loads them; one that
+    fails to load is named as such (its own error is for --export NAME), not raised in place of the refusal."""
+    from negmine.export.registry import REGISTRY, check_formats
+
+    site = write_distribution(tmp_path / "site", "[negmine.export_formats]\n"
+                                                 "query-negative = np_plugin_demo:QUERY_NEGATIVE\n"
+                                                 "query-negative-scored = np_plugin_demo:SCORED_QUERY_NEGATIVE\n"
+                                                 "broken-format = np_plugin_broken:Broken\n")
+    monkeypatch.syspath_prepend(str(site))
+    try:
+        with REGISTRY.restored(), pytest.raises(ConfigError) as raised:
+            check_formats(("query-negative",), scores=True)
+    finally:
+        for name in MODULES:
+            sys.modules.pop(name, None)
+    assert str(raised.value) == (
+        "export format 'query-negative' (--export query-negative) takes no export_scores (--export-scores); the "
+        "formats that do: triplet, n-tuple, labeled-list, labeled-list-by-query, labeled-pair, query-negative-scored "
+        "(installed but failing to load, so not checked: broken-format; --export NAME says why); export_scores=False "
+        "(drop --export-scores), or write query-negative in a separate run")
 
 
 def _run(args: list[str], site: Path) -> subprocess.CompletedProcess:

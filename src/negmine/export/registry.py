@@ -120,14 +120,28 @@ def writes_scores(formats: tuple[str, ...] | list[str], export_scores: bool) -> 
     return bool(formats) and (export_scores or any(exporter.always_scores for exporter in exporters))
 
 
-def score_formats() -> list[str]:
-    """The formats that write scores with ``--export-scores`` (installed plugins not imported yet are not named)."""
-    return [name for name, exporter in [*EXPORTERS.items(), *REGISTRY.added()] if exporter.takes_scores]
+def score_formats() -> tuple[list[str], list[str]]:
+    """``(takes, unloadable)``: the formats that write scores with ``--export-scores`` (the built-ins, the registered
+    ones and the installed plugins), and the installed ones that fail to load, so their ``takes_scores`` is not
+    known. It imports every installed plugin format: only the refusal of ``--export-scores`` asks, once, and a
+    plugin not imported yet was left out of the list it gave. A plugin that fails to load raises its ConfigError
+    (:meth:`negmine.plugins.Registry.find`) only where it is chosen (``--export NAME``), not in another's message."""
+    takes, unloadable = [], []
+    for name in REGISTRY.names():
+        try:
+            exporter = REGISTRY.find(name)
+        except ConfigError:
+            unloadable.append(name)
+            continue
+        if exporter is not None and exporter.takes_scores:
+            takes.append(name)
+    return takes, unloadable
 
 
 def scores_refused(fmt: str) -> ConfigError:
     """The error for ``--export-scores`` with ``fmt``, a format that takes no scores. The FlagEmbedding formats
     are such: ``flagembedding-scores`` writes its scores always, in FlagEmbedding's own fields."""
+    takes, unloadable = score_formats()  # loads the installed formats, so a plugin's NAME-scores is found below
     drop = field_setting("export_scores", False, cli="drop --export-scores")
     if f"{fmt}-scores" in {*EXPORTERS, *dict(REGISTRY.added())}:
         fix = f"for its scores use --export {fmt}-scores instead"
@@ -136,9 +150,11 @@ def scores_refused(fmt: str) -> ConfigError:
                f"whose): {drop}")
     else:
         fix = drop
+    broken = (f" (installed but failing to load, so not checked: {', '.join(unloadable)}; --export NAME says why)"
+              if unloadable else "")
     return ConfigError(
         f"export format {fmt!r} (--export {fmt}) takes no {field_option('export_scores')}; the formats that do: "
-        f"{', '.join(score_formats())}; {fix}, or write {fmt} in a separate run"
+        f"{', '.join(takes)}{broken}; {fix}, or write {fmt} in a separate run"
     )
 
 
