@@ -608,7 +608,7 @@ def test_a_keyword_that_is_no_field_is_refused_naming_the_closest_field_and_the_
 
     from negmine.config import EvalConfig, SelectConfig, TrainConfig
 
-    fields = "strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial"
+    fields = "strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial, strategy_params"
     for build in (lambda: SelectConfig(num_negativs=5), lambda: dataclasses.replace(SelectConfig(), num_negativs=5)):
         with pytest.raises(ConfigError) as info:
             build()

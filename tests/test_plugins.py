@@ -269,3 +269,94 @@ def test_import_negmine_and_a_built_in_config_scan_no_entry_point():
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "False"
+
+
+PARAMS_PLUGIN = '''
+import numpy as np
+
+
+class EveryNth:
+    """Every step-th candidate, in retrieval order; with reverse, from the last."""
+
+    name = "every-nth"
+    default_window = (None, None)
+    best_first = False
+    params = {"step": int, "reverse": bool}
+    param_defaults = {"step": 2, "reverse": False}
+
+    def __init__(self, step, reverse):
+        self.step, self.reverse = step, reverse
+
+    @classmethod
+    def from_config(cls, config):
+        import negmine
+
+        return cls(**negmine.strategy_params(cls, config))
+
+    def select(self, pool, k, rng):
+        order = np.argsort(pool.ranks, kind="stable")
+        return (order[::-1] if self.reverse else order)[::self.step][:k]
+'''
+
+
+@pytest.fixture
+def params_installed(tmp_path, monkeypatch):
+    """The package ``negmine-params-demo`` 0.4.0 on sys.path, declaring the strategy ``every-nth`` (with params) as an
+    entry point; the registries and sys.modules as they were afterwards."""
+    from negmine.export.registry import REGISTRY as FORMATS
+    from negmine.select.strategy import REGISTRY as STRATEGIES
+    from negmine.testing.plugins import write_distribution as write
+
+    site = write(tmp_path / "params-site", "[negmine.strategies]\nevery-nth = np_params_demo:EveryNth\n",
+                 {"np_params_demo": PARAMS_PLUGIN}, name="negmine-params-demo", version="0.4.0")
+    monkeypatch.syspath_prepend(str(site))
+    with STRATEGIES.restored(), FORMATS.restored():
+        yield site
+    sys.modules.pop("np_params_demo", None)
+
+
+def _cli(args: list[str]):
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+
+    return CliRunner().invoke(build_app(), args)
+
+
+def test_the_command_line_sets_an_installed_strategys_params_and_refuses_bad_ones_before_any_work(params_installed,
+                                                                                                 tmp_path):
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"cell protein gene study {i} " + "blood " * (i % 3) for i in range(16)}
+    beir = write_beir(tmp_path / "b", corpus, {"q1": "cell protein", "q2": "gene blood"}, [("q1", "d0", 1),
+                                                                                           ("q2", "d1", 1)])
+    base = ["mine", str(beir), "--retriever", "bm25", "--depth", "12", "--num-negatives", "2", "--no-sd-margin",
+            "--no-progress", "--strategy", "every-nth"]
+    params = ["--strategy-param", "step=3", "--strategy-param", "reverse=no"]
+    done = _cli([*base, *params, "-o", str(tmp_path / "n.jsonl")])
+    assert done.exit_code == 0, done.output
+    rows = [json.loads(line) for line in (tmp_path / "n.jsonl").read_text().splitlines()]
+    assert [row["negative_ranks"][1] - row["negative_ranks"][0] for row in rows] == [3, 3]
+    summary = json.loads((tmp_path / "n.summary.json").read_text())
+    assert summary["config"]["select"]["strategy_params"] == [["reverse", False], ["step", 3]]
+    assert summary["plugins"]["strategy"]["every-nth"] == {
+        "source": "entry point", "group": "negmine.strategies", "entry_point": "every-nth",
+        "value": "np_params_demo:EveryNth", "module": "np_params_demo", "distribution": "negmine-params-demo",
+        "version": "0.4.0", "params": {"step": 3, "reverse": False}}
+    out = tmp_path / "never.jsonl"  # "before any work": no run makes an output
+    refused = {
+        ("--strategy-param", "step=three"): "error: --strategy-param step=three: param 'step' of strategy 'every-nth' "
+                                            "takes an int, and 'three' is not one; give e.g. --strategy-param step=2",
+        ("--strategy-param", "step"): "error: --strategy-param 'step': give NAME=VALUE, one param per "
+                                      "--strategy-param, e.g. --strategy-param step=2; strategy 'every-nth' declares "
+                                      "step (an int), reverse (True or False)",
+        ("--strategy-param", "stpe=3"): "error: unknown param 'stpe' of strategy 'every-nth'; allowed: reverse, step; "
+                                        "did you mean strategy_params={'step': 3} (--strategy-param step=3)?",
+        ("--strategy", "top", "--strategy-param", "step=3"): "error: the built-in strategy 'top' takes no "
+                                                             "strategy_params (--strategy-param), got step='3'; set "
+                                                             "its own options instead: num_negatives",
+    }
+    for extra, message in refused.items():
+        done = _cli([*base, *extra, "-o", str(out)])
+        assert done.exit_code == 2 and done.output.startswith(message), done.output
+        assert "Traceback" not in done.output and not out.exists()

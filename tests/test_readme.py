@@ -150,7 +150,7 @@ def test_every_readme_python_block_is_run_by_a_test():
     with_python = {(path.name, h): len(code_blocks(section(text, h), "python")) for path, text in manual().items()
                    for h in re.findall(r"^## (.+)$", text, flags=re.M) if code_blocks(section(text, h), "python")}
     assert with_python == {("README.md", "Quickstart (demo data shipped with the package)"): 2,
-                           ("training.md", TRAIN_LOOP): 1, ("mining.md", PLUGINS): 1}
+                           ("training.md", TRAIN_LOOP): 1, ("mining.md", PLUGINS): 2}
 
 
 PLUGINS = "Your own strategy or export format"  # the section of docs/mining.md with a strategy and a format of one's own
@@ -172,6 +172,22 @@ def test_own_strategy_and_export_format_example_runs(tmp_path, monkeypatch, caps
                (tmp_path / "out" / "every-other.query-negative.jsonl").read_text().splitlines()]
     assert len(rows) == int(pairs) and records == [{"query": row["query"], "negative": text}
                                                    for row in rows for text in row["negatives"]]
+
+
+def test_own_strategy_with_params_example_runs(tmp_path, monkeypatch, capsys):
+    """docs/mining.md's second example registers a strategy with a param (for this test only), mines the demo with
+    BM25 with the param set, and prints the pairs written and the params the summary records; its rows hold every
+    third candidate."""
+    from negmine.select.strategy import REGISTRY as STRATEGIES
+
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    with STRATEGIES.restored():
+        run_python_block(PLUGINS, tmp_path, DOCS / "mining.md", block=1)
+    pairs, params = capsys.readouterr().out.strip().split(" ", 1)
+    assert int(pairs) > 0 and params == "{'step': 3}"
+    rows = [json.loads(line) for line in (tmp_path / "out" / "every-nth.jsonl").read_text().splitlines()]
+    assert len(rows) == int(pairs)
+    assert all(b - a >= 3 for row in rows for a, b in zip(row["negative_ranks"], row["negative_ranks"][1:]))
 
 
 def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, capsys):

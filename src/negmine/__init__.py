@@ -7,7 +7,8 @@ and ``eval`` map onto :func:`negmine.mine` (:func:`negmine.pipeline.mine.mine`),
 :func:`negmine.report_from_files` (an audit's flags and summary). :func:`negmine.mine_dataset` mines a Hugging Face
 ``datasets.Dataset`` and returns one, as sentence-transformers' ``mine_hard_negatives`` does.
 :func:`negmine.register_strategy` and :func:`negmine.register_export_format` add a selection strategy or an export
-format of one's own (installed packages add theirs as entry points: :mod:`negmine.plugins`).
+format of one's own (installed packages add theirs as entry points: :mod:`negmine.plugins`); such a strategy's
+``from_config`` reads its params with :func:`negmine.strategy_params`.
 
 These names are imported on first use (PEP 562 ``__getattr__``), and heavy libraries (torch, faiss,
 sentence-transformers, datasets) only inside the stages, so ``import negmine`` is cheap. ``negmine.train`` and
@@ -37,6 +38,7 @@ _LAZY: dict[str, str] = {
     "demo_pairs": "negmine.demo",
     "register_strategy": "negmine.select.strategy",
     "register_export_format": "negmine.export.registry",
+    "strategy_params": "negmine.select.params",
     **{name: "negmine.config" for name in _CONFIGS},
 }
 """Each top-level name imported on first access, and the module that holds it."""

@@ -664,12 +664,27 @@ class SelectConfig(ConfigFields):
     simans_a: float = 50.0
     simans_b: float = 0.05
     keep_partial: bool = False
+    strategy_params: tuple[tuple[str, bool | int | float | str], ...] = ()
+    """A strategy of one's own's params (``--strategy-param NAME=VALUE``): ``(name, value)`` pairs, sorted by name
+    as the config is built (a dict is taken too: ``strategy_params={"step": 3}``); each a name the strategy's class
+    declares (``params``), with a value of its declared type. Its ``from_config`` reads them typed, defaults filled
+    in: :func:`negmine.select.params.strategy_params`. The built-ins take none (their options are fields here)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.strategy_params != ():
+            from negmine.select.params import normalized
+
+            object.__setattr__(self, "strategy_params", normalized(self.strategy_params))
 
     def validate(self) -> None:
+        from negmine.select.params import given_pairs, param_values
         from negmine.select.strategy import strategy_class
 
+        given_pairs(self.strategy_params)  # its own message: a str or a dict of lists is no tuple of pairs
         check_field_types(self)
-        strategy_class(self.strategy)  # an unknown name lists the registry's keys (it passed validate, then mine failed)
+        # an unknown name lists the registry's keys (it passed validate, then mine failed)
+        param_values(strategy_class(self.strategy), self.strategy, self.strategy_params)
         _check_positive_int("num_negatives", self.num_negatives, f"use e.g. {field_setting('num_negatives', 5)}")
         if self.rank_min is not None and self.rank_min < 1:
             raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; "

@@ -61,7 +61,7 @@ def option_tables() -> dict[str, dict[str, str]]:
         **_under("retrieve", ("depth", "fusion", "rrf_k", "dense_weight", "bm25_shard_size", "fallback",
                               "query_batch_size"), {"retriever": "method", "no_fallback": "fallback"}),
         **_under("select", ("strategy", "num_negatives", "seed", "rank_min", "rank_max", "simans_a", "simans_b",
-                            "keep_partial")),
+                            "keep_partial"), {"strategy_param": "strategy_params"}),
         **_under("filters", ("max_score", "min_score", "absolute_margin", "relative_margin", "max_positive_rank",
                              "sd_margin", "margin_from"),
                  {"no_relative_margin": "relative_margin", "no_sd_margin": "sd_margin"}),

@@ -128,11 +128,7 @@ def choice_fix(value: object, allowed, field: str | None = None, option: str | N
     another value, ``; pick one with strategy (--strategy)``; without ``field``, ``; did you mean 'simans'?`` or
     nothing. Before, the message only listed the names, leaving the reader to spot the near-miss among up to 14
     of them and to find the option that takes it."""
-    import difflib
-
-    by_lower = {name.lower(): name for name in allowed}
-    close = ([by_lower[m] for m in difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=CLOSE_NAME)]
-             if isinstance(value, str) else [])
+    close = [name] if (name := closest_name(value, allowed)) is not None else []
     if not close:
         return f"; pick {'one or more' if many else 'one'} with {field_option(field, option)}" if field else ""
     if not field:
@@ -140,6 +136,18 @@ def choice_fix(value: object, allowed, field: str | None = None, option: str | N
     if many:
         return f"; did you mean {close[0]!r} in {field} ({option or _option_of(field)} {close[0]})?"
     return f"; did you mean {field_setting(field, close[0], option)}?"
+
+
+def closest_name(value: object, allowed) -> str | None:
+    """The name of ``allowed`` closest to ``value`` (a typo of it: difflib's ratio, case ignored, from
+    :data:`CLOSE_NAME`), or None."""
+    import difflib
+
+    if not isinstance(value, str):
+        return None
+    by_lower = {name.lower(): name for name in allowed}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=CLOSE_NAME)
+    return by_lower[close[0]] if close else None
 
 
 def field_option(name: str, option: str | None = None) -> str:

@@ -214,20 +214,25 @@ def _warn_shadowed(kind: str, point) -> None:
                   stacklevel=caller_stacklevel())
 
 
-def plugin_record(strategy: str | None, formats) -> dict:
-    """The summary key ``plugins`` (empty dict: every one built in): where the run's non-built-in strategy
-    (``{"strategy": {name: origin}}``) and export formats (``{"export_formats": {name: origin}}``) came from, as
-    :meth:`Registry.origin` gives it. ``selection_version`` covers the built-ins only: a plugin's package version
-    (or module, for one registered by a call) is what tells two runs' choices apart."""
+def plugin_record(select, formats) -> dict:
+    """The summary key ``plugins`` (empty dict: every one built in): where the non-built-in strategy of the run's
+    ``select`` (a SelectConfig, or None: no selection) (``{"strategy": {name: origin}}``, with, for a strategy that
+    declares params, ``"params"``: the values it ran with, defaults filled in) and export formats
+    (``{"export_formats": {name: origin}}``) came from, as :meth:`Registry.origin` gives it. ``selection_version``
+    covers the built-ins only: a plugin's package version (or module, for one registered by a call) and its params
+    are what tell two runs' choices apart."""
     from negmine.export.registry import export_format_origin
 
     used: dict[str, dict] = {}
-    if strategy is not None:
-        from negmine.select.strategy import strategy_origin
+    if select is not None:
+        from negmine.select.params import declared, strategy_params
+        from negmine.select.strategy import strategy_class, strategy_origin
 
-        origin = strategy_origin(strategy)
+        origin = strategy_origin(select.strategy)
         if origin is not None:
-            used["strategy"] = {strategy: origin}
+            cls = strategy_class(select.strategy)
+            params = {"params": strategy_params(cls, select)} if declared(cls) else {}
+            used["strategy"] = {select.strategy: {**origin, **params}}
     exports = {fmt: origin for fmt in formats if (origin := export_format_origin(fmt)) is not None}
     if exports:
         used["export_formats"] = exports

@@ -34,7 +34,8 @@ RENAMED = {("train", "lr"): (C.TrainConfig, "learning_rate"), ("mine", "denoise_
               for name in ("min_shared", "shingle", "num_perm")},
            **{(command, "cache"): (C.EncoderConfig, "use_cache") for command in ("mine", "eval", "audit")},
            **{(command, "progress"): (C.EncoderConfig, "show_progress") for command in ("mine", "eval", "audit")},
-           ("train", "progress"): (C.TrainConfig, "show_progress")}
+           ("train", "progress"): (C.TrainConfig, "show_progress"),
+           ("mine", "strategy_param"): (C.SelectConfig, "strategy_params")}
 """CLI option -> (config, field) where the names differ."""
 DIFFERENT_MEANING = {("train", "train_file"), ("eval", "split"), ("eval", "metrics"), ("audit", "flags"),
                      ("eval", "model")}
@@ -115,8 +116,10 @@ def test_cli_default_equals_config_default(command, param, config, field):
     assert cli == wanted, f"negmine {command} --{param.name.replace('_', '-')} defaults to {cli!r}, {config.__name__}.{field.name} to {wanted!r}"
 
 
-PARSED_TYPE = {("train", "matryoshka_dims"), ("train", "matryoshka_weights")}
-"""Options whose text the command parses into the field's type (comma-separated numbers)."""
+PARSED_TYPE = {("train", "matryoshka_dims"): str, ("train", "matryoshka_weights"): str,
+               ("mine", "strategy_param"): list[str]}
+"""Options whose text the command parses into the field's type (comma-separated numbers; repeated NAME=VALUE
+pairs), and the type the option takes."""
 
 
 def _base_type(hint):
@@ -134,7 +137,8 @@ def test_cli_type_equals_config_type(command, param, config, field):
     ``float`` field would refuse ``--dense-weight 0.5``, a ``str`` one would hand the config text."""
     cli, wanted = _base_type(_type(param)), _base_type(typing.get_type_hints(config)[field.name])
     if (command, param.name) in PARSED_TYPE:
-        assert cli is str, f"negmine {command} --{param.name.replace('_', '-')} is parsed from text, typed {cli}"
+        assert cli == PARSED_TYPE[command, param.name], (
+            f"negmine {command} --{param.name.replace('_', '-')} is parsed from text, typed {cli}")
     else:
         flag = f"--{param.name.replace('_', '-')}"
         assert cli == wanted, f"negmine {command} {flag} is {cli}, {config.__name__}.{field.name} {wanted}"
@@ -258,9 +262,12 @@ def _base(command: str, name: str) -> list[str]:
     return _BASE_OF.get((command, name), _BASE[command])
 _VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
            "teacher": "t", "model": "m", "split": "dev", "eval_split": "test", "matryoshka_dims": "8,4",
-           "matryoshka_weights": "1,0.5", "unknown_qrels": "skip", "distill": "kl", "distill_from": "mining"}
-_PARSED = {("train", "matryoshka_dims"): (8, 4), ("train", "matryoshka_weights"): (1.0, 0.5)}
-"""Comma-separated options: the field value their _VALUES entry gives."""
+           "matryoshka_weights": "1,0.5", "unknown_qrels": "skip", "distill": "kl", "distill_from": "mining",
+           "strategy_param": "x=1"}
+_PARSED = {("train", "matryoshka_dims"): (8, 4), ("train", "matryoshka_weights"): (1.0, 0.5),
+           ("mine", "strategy_param"): (("x", "1"),)}
+"""Comma-separated options (and NAME=VALUE, a text for a name the strategy does not declare): the field value their
+_VALUES entry gives."""
 NOT_IN_THE_CONFIG = {("train", "remine_every_epoch"), ("train", "remine_steps"), ("train", "mine_summary")}
 """Re-mining reads the mined file's recorded MineConfig first (covered end to end in test_train_cmd.py)."""
 

@@ -826,6 +826,25 @@ def test_the_drivers_encoding_bar_moves_with_each_pass_of_the_actors(ray_local, 
     assert np.array_equal(again.store.read_rows(0, 24), result.store.read_rows(0, 24))
 
 
+def test_a_strategy_param_reaches_the_choice_on_ray(ray_local, word_beir, tmp_path):
+    """A strategy's params are read where it selects, in the driver: on Ray, the same bytes as the local engine,
+    and another value another file."""
+    from negmine.testing.plugins import EveryNthStrategy, registered
+
+    outputs = {}
+    with registered(EveryNthStrategy):
+        for name, step in (("local", 3), ("ray", 3), ("ray", 2)):
+            engine = EngineConfig(name=name, ray_actors=2 if name == "ray" else None, work_dir=tmp_path / f"w-{name}")
+            out = tmp_path / f"{name}-{step}.jsonl"
+            run = replace(config(word_beir, out, engine),
+                          select=SelectConfig(num_negatives=2, strategy="every-nth", strategy_params={"step": step}))
+            result = mine(run, embedder=HashEmbedder(64))
+            assert result.summary["engine"]["engine"] == name
+            assert result.summary["plugins"]["strategy"]["every-nth"]["params"] == {"step": step}
+            outputs[name, step] = out.read_bytes()
+    assert outputs["local", 3] and outputs["local", 3] == outputs["ray", 3] != outputs["ray", 2]
+
+
 def test_a_strategy_registered_by_a_call_mines_on_ray(ray_local, word_beir, tmp_path):
     """Selection runs in the driver, whatever the engine (Ray actors encode and search only), so a strategy
     registered by ``negmine.register_strategy`` (which actors could not import) works with ``--engine ray``."""

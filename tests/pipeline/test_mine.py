@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 import gc
 import json
 import math
@@ -1162,6 +1163,38 @@ def test_the_summary_records_which_corpus_file_pairs_were_mined_against(beir_dir
     changed = json.loads(summary.read_text(encoding="utf-8"))["pairs_input"]
     assert changed["corpus"]["sha256"] == hashlib.sha256(corpus.read_bytes()).hexdigest() != recorded["corpus"]["sha256"]
     assert {**changed, "corpus": None} == {**recorded, "corpus": None}
+
+
+def test_a_strategy_param_changes_the_selection_and_its_record_with_worker_processes_and_a_kept_work_folder(
+        beir_dir, tmp_path):
+    """A strategy's params reach its choice, with ``--workers 2`` (selection runs in this process), and a run with
+    another value selects afresh from the candidates the kept work folder holds (selection is in no work folder's
+    key: never another run's choice), recording the value in its config and next to the plugin's origin; the
+    recorded config re-mines with that value (:func:`load_mine_config`), so another value is another config."""
+    from negmine.config import EngineConfig
+    from negmine.pipeline.recorded_config import load_mine_config
+    from negmine.testing.plugins import EveryNthStrategy, registered
+
+    top = tmp_path / "top.jsonl"
+    mine(make_config(beir_dir, top, num_negatives=6), embedder=HashEmbedder())
+    firsts = {row["query_id"] + row["positive_id"]: row["negative_ids"] for row in read_rows(top)}
+    engine = EngineConfig(workers=2, work_dir=tmp_path / "work", keep_work=True)
+    configs, summaries = {}, {}
+    with registered(EveryNthStrategy):
+        for step in (2, 3, 2):
+            out = tmp_path / f"step{step}.jsonl"
+            configs[step] = replace(make_config(beir_dir, out, strategy="every-nth", num_negatives=2,
+                                                strategy_params={"step": step}), engine=engine)
+            summaries[step] = mine(configs[step], embedder=HashEmbedder()).summary
+            rows = read_rows(out)
+            assert len(rows) == len(firsts) == 7
+            assert all(row["negative_ids"] == firsts[row["query_id"] + row["positive_id"]][::step][:2] for row in rows)
+        assert load_mine_config(tmp_path / "step3.jsonl") == configs[3] != configs[2]
+    folders = [path for path in (tmp_path / "work").iterdir() if path.is_dir()]
+    assert len(folders) == 1, "the three runs share one work folder (its candidates)"
+    assert summaries[3]["plugins"]["strategy"]["every-nth"]["params"] == {"step": 3}
+    assert summaries[3]["config"]["select"]["strategy_params"] == [["step", 3]]
+    assert summaries[2]["plugins"]["strategy"]["every-nth"]["params"] == {"step": 2}
 
 
 def test_a_registered_strategy_and_export_format_mine_end_to_end_with_worker_processes(beir_dir, tmp_path):

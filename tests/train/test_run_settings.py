@@ -279,3 +279,25 @@ def test_a_resume_whose_mining_summary_differs_only_in_workers_cache_work_folder
     other = replace(moved, mine=replace(moved.mine, engine=replace(moved.mine.engine, encode_shard_size=7)))
     with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: mine\.engine\.encode_shard_size 8192 -> 7\."):
         check_resume_settings(other, tmp_path)
+
+
+def test_a_resume_whose_mining_strategy_params_differ_is_refused_and_one_recorded_before_them_resumes(tmp_path):
+    """Re-mining runs the strategy with its params (``SelectConfig.strategy_params``): another value is another
+    selection, so a resume with it is refused; a settings file written before the field existed counts it at its
+    default (none) and resumes a run without params."""
+    config = _remining(tmp_path)
+    params = replace(config, mine=replace(config.mine, select=replace(config.mine.select, strategy="every-nth",
+                                                                      strategy_params={"step": 2})))
+    record_run_settings(params, tmp_path)
+    assert json.loads((tmp_path / SETTINGS_NAME).read_text())["mine"]["select"]["strategy_params"] == [["step", 2]]
+    check_resume_settings(params, tmp_path)
+    other = replace(params, mine=replace(params.mine, select=replace(params.mine.select, strategy_params={"step": 3})))
+    with pytest.raises(ConfigError, match=re.escape(
+            f"1 setting(s) differ from those the checkpoints in {tmp_path} were trained with (recorded in "
+            f"{SETTINGS_NAME}; the checkpoint's -> now): mine.select.strategy_params [['step', 2]] -> [['step', 3]].")):
+        check_resume_settings(other, tmp_path)
+    record_run_settings(config, tmp_path)
+    older = json.loads((tmp_path / SETTINGS_NAME).read_text())
+    del older["mine"]["select"]["strategy_params"]
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
+    check_resume_settings(config, tmp_path)

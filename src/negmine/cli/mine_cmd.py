@@ -67,6 +67,7 @@ Bm25ShardSize = Annotated[int, typer.Option(help="BM25: index a larger corpus in
 Fallback = Annotated[Optional[str], typer.Option(help=f"{choices(FALLBACKS)} (default: off): a pair whose dense pool leaves too few negatives (positive ranked low) is selected from its query's hybrid (dense + BM25) pool instead of being skipped", rich_help_panel=_CANDS)]
 NoFallback = Annotated[bool, typer.Option("--no-fallback", help="skip such pairs (no BM25 index is built)", rich_help_panel=_CANDS)]
 Strategy = Annotated[str, typer.Option(help=f"selection strategy: {choices(strategy_names())} (see docs/mining.md)", rich_help_panel=_SELECT)]
+StrategyParam = Annotated[list[str], typer.Option("--strategy-param", metavar="NAME=VALUE", help="a param of an installed strategy that declares params (repeatable), e.g. --strategy-param step=3; the built-ins take their own options; default: none, each param at the strategy's default", rich_help_panel=_SELECT)]
 NumNegatives = Annotated[int, typer.Option(help="negatives per pair", rich_help_panel=_SELECT)]
 Seed = Annotated[int, typer.Option(help="random seed", rich_help_panel=_SELECT)]
 RankMin = Annotated[Optional[int], typer.Option(help=f"rank window start (1-based, inclusive; {_DEFAULT_WINDOW})", rich_help_panel=_SELECT)]
@@ -124,10 +125,10 @@ def mine_command(
     query_column: QueryColumn = None, positive_column: PositiveColumn = None, unknown_qrels: UnknownQrels = "error",
     retriever: Retriever = "dense", depth: Depth = 100, fusion: Fusion = "rrf", rrf_k: RrfK = 60,
     dense_weight: DenseWeight = 0.5, bm25_shard_size: Bm25ShardSize = 1_000_000, fallback: Fallback = None,
-    no_fallback: NoFallback = False, strategy: Strategy = "top", num_negatives: NumNegatives = 5, seed: Seed = 42,
-    rank_min: RankMin = None, rank_max: RankMax = None, simans_a: SimansA = 50.0, simans_b: SimansB = 0.05,
-    keep_partial: KeepPartial = False, max_score: MaxScore = None, min_score: MinScore = None,
-    absolute_margin: AbsoluteMargin = None, relative_margin: RelativeMargin = None,
+    no_fallback: NoFallback = False, strategy: Strategy = "top", strategy_param: StrategyParam = [],
+    num_negatives: NumNegatives = 5, seed: Seed = 42, rank_min: RankMin = None, rank_max: RankMax = None,
+    simans_a: SimansA = 50.0, simans_b: SimansB = 0.05, keep_partial: KeepPartial = False, max_score: MaxScore = None,
+    min_score: MinScore = None, absolute_margin: AbsoluteMargin = None, relative_margin: RelativeMargin = None,
     no_relative_margin: NoRelativeMargin = False, sd_margin: SdMargin = 0.5, no_sd_margin: NoSdMargin = False,
     margin_from: MarginFrom = "pair", max_positive_rank: MaxPositiveRank = None,
     near_dup_threshold: NearDupThreshold = 0.9, near_dup_overlap: NearDupOverlap = 0.5, denoise: Denoise = False,
@@ -164,7 +165,8 @@ def mine_command(
                                 bm25_shard_size=bm25_shard_size, fallback=None if no_fallback else fallback),
         filters=FilterConfig(max_score, min_score, absolute_margin, None if no_relative_margin else relative_margin,
                              max_positive_rank, None if no_sd_margin else sd_margin, margin_from),
-        select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial),
+        select=SelectConfig(strategy, num_negatives, seed, rank_min, rank_max, simans_a, simans_b, keep_partial,
+                            typed_params(strategy, strategy_param)),
         output=OutputConfig(output, tuple(export), summary_json, export_as, ntuple_negatives, export_scores,
                             export_scores_from),
         engine=EngineConfig(engine, memory_budget, shard_size, encode_shard_size, index=index, nprobe=nprobe,
@@ -177,6 +179,15 @@ def mine_command(
     )
     refuse_unused_settings(ctx, config)
     run(config)
+
+
+def typed_params(strategy: str, texts: list[str]) -> tuple:
+    """The ``--strategy-param NAME=VALUE`` texts as ``SelectConfig.strategy_params``, each value typed as the strategy
+    declares it (:func:`negmine.select.params.parse_texts`); one without ``=`` or that does not parse exits 2."""
+    with user_errors():
+        from negmine.select.params import parse_texts
+
+        return parse_texts(strategy, texts)
 
 
 def run(config: MineConfig) -> None:

@@ -249,7 +249,7 @@ def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, ho
                        "fingerprint_version": FINGERPRINT_VERSION},
         "config": _config_dict(config),
         "selection_version": SELECTION_VERSION,
-        **plugin_record(config.select.strategy, config.output.formats),
+        **plugin_record(config.select, config.output.formats),
         "unknown_qrels": {"policy": config.data.unknown_qrels, **dataset.skipped_qrels()},
         "qrels_not_relevant": dataset.qrels.not_relevant(),
         "pairs_repeating_another": variants,

@@ -10,6 +10,7 @@ import numpy as np
 
 from negmine.errors import ConfigError
 from negmine.plugins import NAME_RULE, Attribute, attribute_problems, is_bool, is_name
+from negmine.select.params import declaration_problems
 from negmine.select.pool import Pool
 
 STRATEGY_PROTOCOL = (
@@ -17,7 +18,9 @@ STRATEGY_PROTOCOL = (
     "rank_min nor rank_max is set: a tuple (rank_min, rank_max), e.g. (None, None) for the whole pool), best_first "
     "(True only if it takes the first k candidates in retrieval order whatever the rng), a classmethod "
     "from_config(select_config) that returns an instance, and a method select(pool, k, rng) that returns at most k "
-    "distinct int64 positions into pool; see docs/mining.md, \"Your own strategy or export format\""
+    "distinct int64 positions into pool; optionally params (a dict of param name -> bool, int, float or str: what "
+    "--strategy-param NAME=VALUE sets) and param_defaults (a dict of param name -> default value); see "
+    "docs/mining.md, \"Your own strategy or export format\""
 )
 
 
@@ -45,7 +48,7 @@ def check_strategy(cls: object, where: str) -> None:
     if not isinstance(cls, type):
         raise ConfigError(f"{where}: {cls!r} is not a class: a strategy is registered as its class (the class "
                           f"itself, not an instance); {STRATEGY_PROTOCOL}")
-    problems = attribute_problems(cls, ATTRIBUTES)
+    problems = attribute_problems(cls, ATTRIBUTES) + declaration_problems(cls)
     if problems:
         raise ConfigError(f"{where} is not a negmine strategy: {'; '.join(problems)}; {STRATEGY_PROTOCOL}")
 

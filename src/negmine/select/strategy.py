@@ -37,6 +37,11 @@ class Strategy(Protocol):
     ``best_first`` is True when ``select`` returns the first k candidates in retrieval order
     (:func:`negmine.select.order.by_rank`), whatever the rng: candidates after them cannot change the choice,
     so ``--denoise`` judges only until k survive.
+
+    A strategy of one's own may also declare params (``params: ClassVar[dict[str, type]]``, name -> ``bool``,
+    ``int``, ``float`` or ``str``, and ``param_defaults: ClassVar[dict]``), which a run sets
+    (``SelectConfig.strategy_params``, ``--strategy-param NAME=VALUE``) and ``from_config`` reads typed
+    (:func:`negmine.select.params.strategy_params`); a declared param without a default must be given.
     """
 
     name: ClassVar[str]

@@ -1,5 +1,5 @@
-"""A strategy and an export format of one's own, as docs/mining.md ("Your own strategy or export format") shows
-them, :func:`registered` that makes them available for the length of a ``with`` block, and
+"""A strategy (with params, and without) and an export format of one's own, as docs/mining.md ("Your own strategy or
+export format") shows them, :func:`registered` that makes them available for the length of a ``with`` block, and
 :func:`write_distribution` that fakes an installed package declaring entry points (tests)."""
 
 from __future__ import annotations
@@ -24,6 +24,28 @@ class EveryOtherStrategy:
 
     def select(self, pool, k: int, rng: np.random.Generator) -> np.ndarray:
         return np.argsort(pool.ranks, kind="stable")[::2][:k]
+
+
+class EveryNthStrategy:
+    """Every ``step``-th candidate in retrieval order (step 3: the 1st, 4th, 7th...): a strategy with a param."""
+
+    name: ClassVar[str] = "every-nth"
+    default_window: ClassVar[tuple[int | None, int | None]] = (None, None)
+    best_first: ClassVar[bool] = False
+    params: ClassVar[dict[str, type]] = {"step": int}
+    param_defaults: ClassVar[dict[str, object]] = {"step": 2}
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    @classmethod
+    def from_config(cls, config) -> "EveryNthStrategy":
+        from negmine.select.params import strategy_params
+
+        return cls(**strategy_params(cls, config))
+
+    def select(self, pool, k: int, rng: np.random.Generator) -> np.ndarray:
+        return np.argsort(pool.ranks, kind="stable")[::self.step][:k]
 
 
 class QueryNegativeExporter:

@@ -297,7 +297,12 @@ def _without(values: dict, keys: tuple[str, ...]) -> dict:
 
 def run_settings_defaults(config: TrainConfig) -> dict:
     """The default of each setting, for a field the recording negmine did not have yet (a run started before
-    it was added trained at its default)."""
-    defaults = run_settings(TrainConfig(train_file=config.train_file, model=config.model))
+    it was added trained at its default). For a re-mining run, also each field of its mining configuration
+    (``mine``): a field added to MineConfig (``select.strategy_params``) was counted at None, so every run recorded
+    before it was refused on resume (``mine.select.strategy_params None -> []``)."""
+    from negmine.config import MineConfig
+
+    mine = MineConfig() if config.mine is not None else None
+    defaults = run_settings(TrainConfig(train_file=config.train_file, model=config.model, mine=mine))
     defaults.pop("train_file"), defaults.pop("model")
     return defaults
