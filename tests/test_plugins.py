@@ -315,6 +315,39 @@ def params_installed(tmp_path, monkeypatch):
     sys.modules.pop("np_params_demo", None)
 
 
+def test_a_strategy_registered_by_a_call_records_the_package_that_holds_its_module(params_installed, tmp_path,
+                                                                                    monkeypatch):
+    """Registered by a call, a strategy's origin named its module and class only, so two runs with two versions of
+    the package holding it recorded the same origin. It now names that package and its version, when an installed
+    package holds the module (its files list the module's file); else, as before, neither."""
+    import importlib
+
+    import negmine
+    from negmine.select.strategy import strategy_origin
+
+    module = importlib.import_module("np_params_demo")
+    negmine.register_strategy(module.EveryNth, replace=True)  # its own entry point declares the name too
+    assert strategy_origin("every-nth") == {"source": "register_strategy", "module": "np_params_demo",
+                                            "qualname": "EveryNth", "distribution": "negmine-params-demo",
+                                            "version": "0.4.0"}
+
+    class Local(module.EveryNth):  # a class of this test module: no installed package holds it
+        name = "local-nth"
+
+    negmine.register_strategy(Local)
+    assert strategy_origin("local-nth") == {"source": "register_strategy", "module": __name__,
+                                            "qualname": Local.__qualname__}
+    elsewhere = tmp_path / "elsewhere"  # the same module name, imported from a folder no package installed
+    elsewhere.mkdir()
+    (elsewhere / "np_params_demo.py").write_text(PARAMS_PLUGIN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(elsewhere))
+    sys.modules.pop("np_params_demo")
+    shadow = importlib.import_module("np_params_demo")
+    assert shadow.__file__ == str(elsewhere / "np_params_demo.py")
+    negmine.register_strategy(shadow.EveryNth, replace=True)
+    assert "version" not in strategy_origin("every-nth"), "the installed package's version is not this module's"
+
+
 def _cli(args: list[str]):
     from typer.testing import CliRunner
 

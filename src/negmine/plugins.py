@@ -9,8 +9,9 @@ scan no package. A plugin that fails to import, or is not what the protocol asks
 point and its package, raised where the name is checked (config validation), before any work.
 
 Registering is the only global effect and happens only on an explicit call; a built-in is never replaced.
-:meth:`Registry.origin` says where a non-built-in came from (its module, and for an entry point the package's name
-and version), which the mining summary records: ``SELECTION_VERSION`` covers the built-ins only.
+:meth:`Registry.origin` says where a non-built-in came from (its module, and the name and version of the package
+that declares its entry point or, for one registered by a call, that holds its module), which the mining summary
+records: ``SELECTION_VERSION`` covers the built-ins only.
 """
 
 from __future__ import annotations
@@ -77,6 +78,40 @@ def entry_point_origin(point) -> dict:
             "version": None if dist is None else dist.version}
 
 
+def module_distribution(module: str | None) -> dict | None:
+    """``{"distribution": name, "version": version}`` of the installed package that holds the module named
+    ``module`` (the one ``importlib.metadata.packages_distributions`` gives for its top-level name, and whose
+    installed files hold the module's file, when it lists any for that name: an editable install lists none), or
+    None: a module of no installed package (a script, a test), a top-level name more than one package claims
+    without one of them holding the file, a module imported from elsewhere than the installed copy."""
+    import sys
+    from importlib.metadata import distribution, packages_distributions
+
+    if not module:
+        return None
+    top = module.split(".")[0]
+    path = getattr(sys.modules.get(module), "__file__", None)
+    owners = [dist for name in dict.fromkeys(packages_distributions().get(top, []))
+              if _holds(dist := distribution(name), top, path)]
+    if len(owners) != 1:
+        return None
+    return {"distribution": owners[0].metadata["Name"], "version": owners[0].version}
+
+
+def _holds(dist, top: str, path: str | None) -> bool:
+    """Whether the installed files of ``dist`` hold the module file ``path`` of the top-level name ``top``; True when
+    it lists no file of ``top`` (an editable install lists a path file, not the sources)."""
+    from pathlib import Path
+
+    files = [f for f in dist.files or () if f.parts and (f.parts[0] == top or f.parts[0] == f"{top}.py")]
+    if not files:
+        return True
+    if path is None:
+        return False
+    wanted = Path(path).resolve()
+    return any(Path(dist.locate_file(f)).resolve() == wanted for f in files)
+
+
 def describe(origin: dict) -> str:
     """A plugin's origin in words, for messages."""
     if origin["source"] != "entry point":
@@ -101,6 +136,7 @@ class Registry(Generic[T]):
         self._check = check
         self._added: dict[str, T] = {}
         self._origins: dict[str, dict] = {}
+        self._packages: dict[str, dict] = {}  # the package of each registered by a call, once looked up
 
     def names(self) -> list[str]:
         """Every name that can be looked up: the built-ins, then the registered ones, then the installed entry
@@ -135,9 +171,16 @@ class Registry(Generic[T]):
         return list(self._added.items())
 
     def origin(self, name: str) -> dict | None:
-        """Where the non-built-in ``name`` came from (:func:`entry_point_origin`, or the registering call and the
-        module of the object); None for a built-in or an unknown name."""
-        return self._origins.get(name)
+        """Where the non-built-in ``name`` came from (:func:`entry_point_origin`, or the registering call, the module
+        and class of the object and, when an installed package holds that module, the package's name and version:
+        :func:`module_distribution`, looked up the first time it is asked for); None for a built-in or an unknown
+        name."""
+        origin = self._origins.get(name)
+        if origin is None or origin["source"] != self.call:
+            return origin
+        if name not in self._packages:
+            self._packages[name] = module_distribution(origin["module"]) or {}
+        return {**origin, **self._packages[name]}
 
     def register(self, obj: T, replace: bool = False) -> T:
         """Add ``obj`` (checked against the protocol) under its ``name``: refused for a built-in's name, and for a
@@ -154,6 +197,7 @@ class Registry(Generic[T]):
             raise ConfigError(f"{self.kind} {name!r} is already registered ({describe(taken)}); pass replace=True to "
                               f"{self.call} to replace it, or give yours another name")
         self._added[name] = obj
+        self._packages.pop(name, None)
         module = getattr(obj if isinstance(obj, type) else type(obj), "__module__", None)
         qualname = getattr(obj if isinstance(obj, type) else type(obj), "__qualname__", None)
         self._origins[name] = {"source": self.call, "module": module, "qualname": qualname}
@@ -162,11 +206,11 @@ class Registry(Generic[T]):
     @contextmanager
     def restored(self) -> Iterator[None]:
         """Undo every registration made inside the block (for tests)."""
-        added, origins = dict(self._added), dict(self._origins)
+        added, origins, packages = dict(self._added), dict(self._origins), dict(self._packages)
         try:
             yield
         finally:
-            self._added, self._origins = added, origins
+            self._added, self._origins, self._packages = added, origins, packages
 
     def _load(self, name: str) -> None:
         """Import the entry point named ``name``, if one is installed, and register what it loads."""

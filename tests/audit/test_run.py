@@ -271,6 +271,8 @@ def test_query_ids_with_one_text_are_one_query_for_the_policies(tmp_path):
 
 def test_an_audit_writes_a_registered_export_format_and_records_where_it_came_from(native_file, tmp_path,
                                                                                  hash_embedder):
+    from importlib.metadata import version
+
     from negmine.testing.plugins import QueryNegativeExporter, registered
 
     with registered(QueryNegativeExporter()):
@@ -278,6 +280,7 @@ def test_an_audit_writes_a_registered_export_format_and_records_where_it_came_fr
     records = read(tmp_path / "clean.query-negative.jsonl")
     assert records == [{"query": r["query"], "negative": text} for r in read(config.output) for text in r["negatives"]]
     assert summary["plugins"] == {"export_formats": {"query-negative": {
-        "source": "register_export_format", "module": "negmine.testing.plugins", "qualname": "QueryNegativeExporter"}}}
+        "source": "register_export_format", "module": "negmine.testing.plugins", "qualname": "QueryNegativeExporter",
+        "distribution": "negmine", "version": version("negmine")}}}
     _, plain = run(native_file, tmp_path, hash_embedder, formats=("triplet",))
     assert "plugins" not in plain and not (tmp_path / "clean.query-negative.jsonl").exists()

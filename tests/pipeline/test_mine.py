@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import replace
 import gc
+import importlib.metadata
 import json
 import math
 
@@ -1215,11 +1216,12 @@ def test_a_registered_strategy_and_export_format_mine_end_to_end_with_worker_pro
         assert row["negative_ids"] == firsts[row["query_id"] + row["positive_id"]][::2]  # the 1st, 3rd, 5th
     records = read_rows(tmp_path / "other.query-negative.jsonl")
     assert records == [{"query": row["query"], "negative": text} for row in rows for text in row["negatives"]]
+    package = {"distribution": "negmine", "version": importlib.metadata.version("negmine")}  # holds their module
     assert result.summary["plugins"] == {
         "strategy": {"every-other": {"source": "register_strategy", "module": "negmine.testing.plugins",
-                                     "qualname": "EveryOtherStrategy"}},
+                                     "qualname": "EveryOtherStrategy", **package}},
         "export_formats": {"query-negative": {"source": "register_export_format", "module": "negmine.testing.plugins",
-                                              "qualname": "QueryNegativeExporter"}}}
+                                              "qualname": "QueryNegativeExporter", **package}}}
     assert "plugins" not in json.loads(top.with_suffix(".summary.json").read_text())
     mine(make_config(beir_dir, other), embedder=HashEmbedder())  # the same output, the plugins no longer registered:
     assert not (tmp_path / "other.query-negative.jsonl").exists()  # the export the summary recorded is removed

@@ -99,6 +99,8 @@ def test_pair_key_is_fixed_by_the_ids_alone():
 
 
 def test_a_registered_strategy_is_selectable_by_name_and_listed(make_pool):
+    from importlib.metadata import version
+
     import negmine
     from negmine.select.strategy import strategy_class, strategy_names, strategy_origin
     from negmine.testing.plugins import EveryOtherStrategy, registered
@@ -111,7 +113,8 @@ def test_a_registered_strategy_is_selectable_by_name_and_listed(make_pool):
         chosen = make_strategy(SelectConfig(strategy="every-other")).select(pool, 3, pair_rng(0, 0))
         assert chosen.tolist() == [8, 6, 4]  # ranks 1, 3, 5
         assert strategy_origin("every-other") == {"source": "register_strategy", "module": "negmine.testing.plugins",
-                                                  "qualname": "EveryOtherStrategy"}
+                                                  "qualname": "EveryOtherStrategy", "distribution": "negmine",
+                                                  "version": version("negmine")}
         with pytest.raises(ConfigError, match=r"^strategy 'every-other' is already registered \(registered by "
                                               r"register_strategy from module negmine.testing.plugins\); pass "
                                               r"replace=True to register_strategy to replace it, or give yours "

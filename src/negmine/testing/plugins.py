@@ -86,7 +86,8 @@ def write_distribution(site: Path, entry_points: str, modules: dict[str, str], n
                        version: str = "1.2.3") -> Path:
     """An installed package ``name`` ``version`` in the folder ``site`` (put it on ``sys.path``, or PYTHONPATH for a
     subprocess, and importlib.metadata finds it as any other): its ``modules`` ({module name: source}), and a
-    ``*.dist-info`` folder with METADATA and ``entry_points`` (the text of an entry_points.txt)."""
+    ``*.dist-info`` folder with METADATA, ``entry_points`` (the text of an entry_points.txt) and a RECORD listing the
+    modules' files and its own, as pip writes it (``importlib.metadata.packages_distributions`` reads it)."""
     site.mkdir(parents=True, exist_ok=True)
     for module, source in modules.items():
         (site / f"{module}.py").write_text(source, encoding="utf-8")
@@ -94,4 +95,7 @@ def write_distribution(site: Path, entry_points: str, modules: dict[str, str], n
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
     (info / "entry_points.txt").write_text(entry_points, encoding="utf-8")
+    files = [f"{module}.py" for module in modules] + [f"{info.name}/{part}" for part in ("METADATA", "entry_points.txt",
+                                                                                      "RECORD")]
+    (info / "RECORD").write_text("".join(f"{path},,\n" for path in files), encoding="utf-8")
     return site
