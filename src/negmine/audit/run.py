@@ -131,7 +131,7 @@ def audit_file(
             path.unlink(missing_ok=True)
     stats = AuditStats(list(names), config.sample_size, config.seed)
     key = scorer_key(config.judges, names)
-    scorer = JudgeScorer(judges, key, scale_settings(config.judges, key) if key is not None else None)
+    scorer = JudgeScorer(judges, key, scale_settings(config.judges, key, config.encoder) if key is not None else None)
     with atomic_write(config.flags) as flags_out, _maybe_write(config.output) as rows_out:
         verdicts, query_fns = _judge_file(config, judges, positives, stats, flags_out, n_rows, scorer.key)
         _write_rows(config, verdicts, query_fns, positives, stats, rows_out, scorer)
