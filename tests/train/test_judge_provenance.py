@@ -270,32 +270,34 @@ def test_a_relative_judge_path_is_the_folder_the_run_that_scored_the_file_read(
 def test_an_older_summarys_relative_judge_path_is_looked_up_beside_it_else_the_check_warns(
         tmp_path, monkeypatch, make_row, write_mined):
     """A summary written before ``model_path`` holds the path as typed, relative to an unrecorded folder: found
-    beside the summary, it is compared (the same folder named otherwise passes, another is refused); not found
-    there, whether it is the re-mining's could not be told: a warning, not a refusal (it was refused)."""
-    (tmp_path / "out" / "ce").mkdir(parents=True)
-    (tmp_path / "models" / "other").mkdir(parents=True)
+    beside the summary, it is compared (the same folder named otherwise passes, another is refused, spelled the same
+    too); not found there, whether it is the re-mining's folder could not be told when it may name it (ends in that
+    folder's name): a warning, not a refusal (it was refused); ending in another name, or against a hub name, refused."""
+    for folder in ("out/ce", "models/ce", "models/other"):
+        (tmp_path / folder).mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "models")
     mined = write_mined(tmp_path / "out" / "neg.jsonl", _judged_rows(make_row))
     summary = _mining_summary(mined, cross_encoder="ce")  # mined from out/
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_remining_judge_matches_file(_config(mined, cross_encoder="../out/ce"))
-    with pytest.raises(ConfigError, match=r"scores its rows with cross-encoder 'other' \("):
-        check_remining_judge_matches_file(_config(mined, cross_encoder="other"))
+    with pytest.raises(ConfigError, match=r"scores its rows with cross-encoder 'ce' \("):  # models/ce from here
+        check_remining_judge_matches_file(_config(mined, cross_encoder="ce"))
     _mining_summary(mined, cross_encoder="models/ce")  # mined from a folder the summary does not name
     with pytest.warns(NegmineWarning) as caught:
-        check_remining_judge_matches_file(_config(mined, cross_encoder="other"))
+        check_remining_judge_matches_file(_config(mined, cross_encoder="ce"))
     assert [str(w.message) for w in caught] == [
         f"{summary} records the judge that scored the rows of {mined} as cross-encoder 'models/ce', a relative path "
         "read from the folder that run started in, which a summary written before negmine recorded the resolved "
         f"folder (judge_scores.model_path) does not say, and {tmp_path / 'out' / 'models' / 'ce'} does not exist; so "
-        f"whether it is the re-mining's judge, cross-encoder 'other' ({tmp_path / 'models' / 'other'}), could not be "
+        f"whether it is the re-mining's judge, cross-encoder 'ce' ({tmp_path / 'models' / 'ce'}), could not be "
         "checked; if it is another model, the rows re-mining swaps are distilled towards another scale than the "
         "others; mine or audit the file again (its new summary records the folder), or re-score the file with the "
-        f"re-mining's judge (`negmine audit {mined} --cross-encoder other`, whose cleaned rows carry its scores, and "
+        f"re-mining's judge (`negmine audit {mined} --cross-encoder ce`, whose cleaned rows carry its scores, and "
         "train on that file with the same re-mining summary)"]
-    with pytest.raises(ConfigError):  # a hub name is no folder: another model
-        check_remining_judge_matches_file(_config(mined, cross_encoder="org/hub-ce"))
+    for another in ("other", "org/hub-ce"):  # another folder's name; a hub name is no folder
+        with pytest.raises(ConfigError, match=f"scores its rows with cross-encoder '{another}'"):
+            check_remining_judge_matches_file(_config(mined, cross_encoder=another))
 
 
 @pytest.mark.parametrize("file_encoder, remining_encoder, file_judge, remining_judge, audit, differ", [

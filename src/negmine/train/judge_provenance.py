@@ -22,8 +22,8 @@ the re-mining's as this run resolves it (a relative path against the current fol
 the file's as the run that wrote it resolved it, which its summary records (``judge_scores.model_path``, beside the
 model as given, since this was recorded); a summary written before holds the path as given, relative to the folder
 that run started in, which it does not record: an absolute path is taken as it is, a relative one is looked up
-beside the summary, and one not found there (the same spelling as the re-mining's aside) leaves the check to a
-warning. A cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared
+beside the summary, and one not found there that may name the re-mining's folder (:func:`same_model`; the same
+spelling as the re-mining's aside) leaves the check to a warning. A cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared
 by its ``teacher_max_words`` and ``teacher_query_prompt``/``teacher_document_prompt`` and, given by path or name,
 the encoder settings it ran with (:data:`~negmine.audit.judge_scores.TEACHER_ENCODER`: ``precision``,
 ``backend``, ``quantize``, ``max_length``); a setting one summary does not record (an older audit summary's) is
@@ -201,14 +201,23 @@ def _is_file(document: dict, path: Path) -> bool:
 def same_model(file: Judge, remining: Judge) -> bool | None:
     """Whether the file's judge and the re-mining's name one model: the same folder (each as the run that reads it
     resolved it), else the same name where neither is a folder; None when the file's folder is not known
-    (``located`` False) and the re-mining's model is a folder under another spelling."""
+    (``located`` False) and may be the re-mining's under another spelling (a relative path ending in the name of the
+    re-mining's folder; one ending in another name names another folder, or is a hub name)."""
     if file.model == remining.model and (file.folder == remining.folder or not file.located):
         return True  # an unlocated path spelled as the re-mining's: the old comparison, by the spelling
     if not file.located:
-        return None if remining.folder is not None else False
+        return None if remining.folder is not None and _may_name(file.model, remining.folder) else False
     if file.folder is None or remining.folder is None:
         return False
     return os.path.exists(file.folder) and os.path.samefile(file.folder, remining.folder)
+
+
+def _may_name(relative: str, folder: str) -> bool:
+    """Whether the relative path ``relative``, from some folder, can name ``folder``: its last component is the
+    folder's (or the name a symbolic link to it resolves to), or it ends in ``.``/``..``."""
+    last = os.path.basename(os.path.normpath(os.path.expanduser(relative)))
+    names = {os.path.basename(folder), os.path.basename(os.path.realpath(folder))}
+    return last in names or last in (".", "..", "")
 
 
 def differing_settings(a: Judge, b: Judge) -> list[str]:
