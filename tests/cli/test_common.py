@@ -11,7 +11,9 @@ import typer
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
-from negmine.cli.common import ENCODER_OPTIONS, SHARED_OPTIONS, TUNING_PANEL, Progress, encoder_options, shared_type
+from negmine.cli.common import (
+    DEVICE_HELP, ENCODER_OPTIONS, SHARED_OPTIONS, TUNING_PANEL, Progress, encoder_options, shared_type,
+)
 from negmine.config import UNKNOWN_QRELS, DataConfig, EncoderConfig
 
 runner = CliRunner()
@@ -33,7 +35,8 @@ def test_every_command_uses_the_one_definition_of_a_shared_option():
             if spec is None or (command.name, param.name) in OWN_MEANING:
                 continue
             seen.add(param.name)
-            assert (param.default, param.help, param.rich_help_panel) == (spec.default, spec.help, spec.panel), (
+            own = DEVICE_HELP[command.name] if param.name == "device" else spec.help  # what it drives there
+            assert (param.default, param.help, param.rich_help_panel) == (spec.default, own, spec.panel), (
                 f"{command.name} --{param.name} differs from cli.common.SHARED_OPTIONS[{param.name!r}]"
             )
     assert seen == set(SHARED_OPTIONS)
@@ -158,6 +161,8 @@ def test_encoder_options_need_the_encoder_parameter_and_known_names():
         encoder_options()(lambda name="x": None)
     with pytest.raises(KeyError, match="not encoder options: modle; choose from model, query_prompt"):
         encoder_options(exclude=("modle",))
+    with pytest.raises(KeyError, match="not encoder options: devcie; choose from model, query_prompt"):
+        encoder_options(helps={"devcie": "torch device"})
 
 
 @pytest.mark.parametrize(
@@ -283,3 +288,28 @@ def test_a_commands_help_wraps_its_paragraphs_at_the_terminal_width(args):
     shown = {line.strip() for line in result.output.splitlines()}
     paragraphs = [" ".join(p.split()) for p in inspect.cleandoc(command.callback.__doc__).split("\n\n")]
     assert all(paragraph in shown for paragraph in paragraphs), result.output
+
+
+DEVICE_SHOWN = {
+    "mine": "torch device that encodes with --model and, with --denoise, runs the --cross-encoder and --teacher PATH "
+            "judges: cpu | cuda | cuda:N | mps; --backend onnx runs on the CPU [default: cpu]",
+    "audit": "torch device that encodes with --model (a BEIR directory's candidates, the near-duplicate cosines) and "
+             "runs the --cross-encoder and --teacher PATH judges: cpu | cuda | cuda:N | mps; --backend onnx runs on the "
+             "CPU [default: cpu]",
+    "eval": "torch device that encodes the queries and the corpus with each --model: cpu | cuda | cuda:N | mps; "
+            "--backend onnx runs on the CPU [default: cpu]",
+    "train": "torch device that trains the model, and with it --batching topic clustering, --eval-data dev evaluation "
+             "and re-mining (its encoding and the --denoise judges it repeats): cpu | cuda | cuda:N | mps; one visible "
+             "GPU: pick it with CUDA_VISIBLE_DEVICES [default: cpu]",
+}
+
+
+@pytest.mark.parametrize("command", list(DEVICE_SHOWN))
+def test_each_commands_device_help_says_what_it_drives_there(command):
+    """One shared --device help said '(and runs mine's and audit's --cross-encoder judge, and negmine train's
+    training) ...; negmine train: one visible GPU' in every command: train's talked of mine's and audit's judges,
+    eval's of judges and training it has not."""
+    result = runner.invoke(build_app(), [command, "--help"], env={"COLUMNS": "400", "TERMINAL_WIDTH": "400"})
+    assert result.exit_code == 0, result.output
+    (line,) = [" ".join(line.strip(" │").split()) for line in result.output.splitlines() if "--device" in line]
+    assert line.split(maxsplit=2)[2] == DEVICE_SHOWN[command], line

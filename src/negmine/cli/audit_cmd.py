@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from negmine.cli.common import (
-    JUDGE_FIELDS, JUDGE_PANEL, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
+    DEVICE_HELP, JUDGE_FIELDS, JUDGE_PANEL, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
     CrossEncoderMargin, CrossEncoderThreshold, MinVotes, NearDupMinShared, NearDupNumPerm, NearDupShingle,
     NtupleNegatives, Progress, TeacherMargin, TeacherMinVotes, UnknownQrels, choices, encoder_options, near_dup_tuning,
     off_if_zero, refuse_unused, refuse_unused_config, user_errors, warn_overridden,
@@ -108,7 +108,7 @@ def default_paths(source: str | Path, out_dir: str | Path | None) -> dict[str, P
     return {**paths, "candidates": folder / f"{stem}.candidates.jsonl"} if source.is_dir() else paths
 
 
-@encoder_options(exclude=("batch_size",))
+@encoder_options(exclude=("batch_size",), helps={"device": DEVICE_HELP["audit"]})
 def audit_command(
     ctx: typer.Context, encoder: EncoderConfig, source: Source, split: Split = "train",
     unknown_qrels: UnknownQrels = "error", judge: Judge = [], min_votes: MinVotes = 1,

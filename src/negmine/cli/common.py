@@ -4,7 +4,8 @@ errors into one clear line and exit code 2.
 Options are declared as ``name: Alias = default``, ``Alias`` an ``Annotated[type, typer.Option(...)]`` defined
 once at module level (here for the shared options, in the command's module for its own): a command's signature
 then holds one short item per option, and an option several commands share cannot drift apart in flags, help
-or panel between them. The default stays with the command (typer takes it only from ``=``);
+or panel between them; ``--device``, which drives other things in each command, takes its help from
+:data:`DEVICE_HELP` by command. The default stays with the command (typer takes it only from ``=``);
 tests/cli/test_common.py checks that a shared option's equals its spec's, tests/cli/test_defaults.py that every
 option's equals its config field's."""
 
@@ -68,9 +69,7 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
     "max_length": OptionSpec(None, (), "max tokens per text (longer texts are truncated; default: the model's own max_seq_length)"),
     "batch_size": OptionSpec(64, (), "encoding batch size: texts per forward pass at most (on the CPU also at most 2048 tokens per pass; --quantize int8 runs one text per pass); with --backend torch another value caches its vectors apart"),
     "precision": OptionSpec("auto", (), choices(PRECISIONS, {"auto": "bf16 where the CPU or GPU has it natively"})),
-    "device": OptionSpec("cpu", (), f"torch device that encodes (and runs mine's and audit's --cross-encoder judge, "
-                         f"and negmine train's training): {choices(DEVICES)}; negmine train: one visible GPU, pick it "
-                         "with CUDA_VISIBLE_DEVICES"),
+    "device": OptionSpec("cpu", (), f"torch device that encodes: {choices(DEVICES)}"),  # each command's: DEVICE_HELP
     "cache_dir": OptionSpec(None, (), "embedding cache (default $NEGMINE_CACHE or ~/.cache/negmine)"),
     "cache": OptionSpec(True, ("--cache/--no-cache",), "reuse cached embeddings"),
     "backend": OptionSpec("torch", (), f"encoder runtime: {choices(BACKENDS, {'onnx': 'exported once, cached'})}"),
@@ -83,6 +82,22 @@ SHARED_OPTIONS: dict[str, OptionSpec] = {
         DATA_PANEL,
     ),
 }
+
+
+_ONNX_CPU = "; --backend onnx runs on the CPU"
+DEVICE_HELP: dict[str, str] = {
+    "mine": f"torch device that encodes with --model and, with --denoise, runs the --cross-encoder and --teacher PATH "
+            f"judges: {choices(DEVICES)}{_ONNX_CPU}",
+    "audit": f"torch device that encodes with --model (a BEIR directory's candidates, the near-duplicate cosines) and "
+             f"runs the --cross-encoder and --teacher PATH judges: {choices(DEVICES)}{_ONNX_CPU}",
+    "eval": f"torch device that encodes the queries and the corpus with each --model: {choices(DEVICES)}{_ONNX_CPU}",
+    "train": f"torch device that trains the model, and with it --batching topic clustering, --eval-data dev "
+             f"evaluation and re-mining (its encoding and the --denoise judges it repeats): {choices(DEVICES)}; one "
+             "visible GPU: pick it with CUDA_VISIBLE_DEVICES",
+}
+"""The help of ``--device`` in each command, which says what it drives there (:func:`shared_type`'s ``help``,
+:func:`encoder_options`' ``helps``): one text for all named mine's and audit's cross-encoder judge in ``negmine
+train --help`` and ``negmine eval --help`` and train's GPU advice in the others."""
 
 
 JUDGE_PANEL = "Judges"
@@ -148,9 +163,12 @@ def option_type(kind: Any, spec: OptionSpec) -> Any:
     return Annotated[kind, typer.Option(*spec.decls, help=spec.help, rich_help_panel=spec.panel)]
 
 
-def shared_type(name: str, kind: Any) -> Any:
-    """:func:`option_type` of the shared option ``name``, a key of :data:`SHARED_OPTIONS` (KeyError naming it)."""
-    return option_type(kind, SHARED_OPTIONS[name])
+def shared_type(name: str, kind: Any, help: str | None = None) -> Any:
+    """:func:`option_type` of the shared option ``name``, a key of :data:`SHARED_OPTIONS` (KeyError naming it), with
+    the command's own ``help`` when the option drives other things in each command (``device``:
+    :data:`DEVICE_HELP`)."""
+    spec = SHARED_OPTIONS[name]
+    return option_type(kind, spec if help is None else spec._replace(help=help))
 
 
 def judge_type(name: str, kind: Any) -> Any:
@@ -164,7 +182,6 @@ QueryPrompt = shared_type("query_prompt", str)
 DocumentPrompt = shared_type("document_prompt", str)
 MaxLength = shared_type("max_length", Optional[int])
 Precision = shared_type("precision", str)
-Device = shared_type("device", str)
 Progress = shared_type("progress", bool)
 UnknownQrels = shared_type("unknown_qrels", str)
 
@@ -209,14 +226,17 @@ ENCODER_OPTIONS: dict[str, tuple[str, Any]] = {
 """The shared options that make an :class:`EncoderConfig`: option name -> (EncoderConfig field, type)."""
 
 
-def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def encoder_options(*, exclude: tuple[str, ...] = (),
+                    helps: dict[str, str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a command that takes ``encoder: EncoderConfig``: typer sees the shared encoder options instead
-    (all of :data:`ENCODER_OPTIONS` but ``exclude``, whose fields keep EncoderConfig's defaults), and the command
-    gets them as one EncoderConfig, ``show_progress`` from its own ``progress`` option when it has one.
+    (all of :data:`ENCODER_OPTIONS` but ``exclude``, whose fields keep EncoderConfig's defaults; ``helps``: the
+    command's own help of some, e.g. ``{"device": DEVICE_HELP["mine"]}``), and the command gets them as one
+    EncoderConfig, ``show_progress`` from its own ``progress`` option when it has one.
 
     One list for every command, so ``mine``, ``eval`` and ``audit`` cannot drift apart in what they let a user
     set about the model that scores texts."""
-    unknown = sorted(set(exclude) - set(ENCODER_OPTIONS))
+    helps = helps or {}
+    unknown = sorted((set(exclude) | set(helps)) - set(ENCODER_OPTIONS))
     if unknown:
         raise KeyError(f"not encoder options: {', '.join(unknown)}; choose from {', '.join(ENCODER_OPTIONS)}")
     names = [name for name in ENCODER_OPTIONS if name not in exclude]
@@ -231,7 +251,7 @@ def encoder_options(*, exclude: tuple[str, ...] = ()) -> Callable[[Callable[...,
             raise TypeError(f"{command.__name__} declares {', '.join(clash)} itself; pass exclude={tuple(clash)!r}")
         added = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=SHARED_OPTIONS[name].default,
-                              annotation=shared_type(name, ENCODER_OPTIONS[name][1]))
+                              annotation=shared_type(name, ENCODER_OPTIONS[name][1], helps.get(name)))
             for name in names
         ]
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]

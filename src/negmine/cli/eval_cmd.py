@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from negmine.cli.common import (
-    OUTPUT_PANEL, DataDir, Progress, UnknownQrels, choices, encoder_options, refuse_unused_config, user_errors,
+    DEVICE_HELP, OUTPUT_PANEL, DataDir, Progress, UnknownQrels, choices, encoder_options, refuse_unused_config, user_errors,
 )
 from negmine.config import (
     CORRECTIONS, DEFAULT_EVAL_METRICS, DEFAULT_MODEL, EVAL_METRICS, STAT_TESTS, EncoderConfig, EvalConfig,
@@ -35,7 +35,7 @@ RunsDir = Annotated[Optional[Path], typer.Option(help="write each model's run as
 Workers = Annotated[Optional[int], typer.Option(help="local processes for the bm25 baseline (tokenisation, shards, large searches; same run); default: every CPU, 1: none", rich_help_panel=_RUNS)]
 
 
-@encoder_options(exclude=("model",))
+@encoder_options(exclude=("model",), helps={"device": DEVICE_HELP["eval"]})
 def eval_command(
     ctx: typer.Context, encoder: EncoderConfig, data_dir: DataDir = None, split: Split = "test",
     unknown_qrels: UnknownQrels = "error", model: Models = [], run: RunFiles = [], depth: Depth = 100,

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from negmine.cli.common import (
-    DATA_PANEL, JUDGE_FIELDS, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
+    DATA_PANEL, DEVICE_HELP, JUDGE_FIELDS, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
     CrossEncoderMargin, CrossEncoderThreshold, DataDir, MinVotes, NearDupMinShared, NearDupNumPerm, NearDupShingle,
     NtupleNegatives, Progress, TeacherMargin, TeacherMinVotes, UnknownQrels, choices, encoder_options, near_dup_tuning,
     off_if_zero, refuse_unused_config, user_errors, warn_overridden,
@@ -118,7 +118,7 @@ QueryBatchSize = Annotated[int, typer.Option(help="queries searched at once agai
 EncodeShardSize = Annotated[int, typer.Option(help="texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL)]
 
 
-@encoder_options()
+@encoder_options(helps={"device": DEVICE_HELP["mine"]})
 def mine_command(
     ctx: typer.Context, encoder: EncoderConfig, data_dir: DataDir = None, split: Split = "train",
     corpus: Corpus = None, queries: Queries = None, qrels: Qrels = None, pairs: Pairs = None,

@@ -17,8 +17,8 @@ from typing import Annotated, Optional
 import typer
 
 from negmine.cli.common import (
-    OUTPUT_PANEL, Device, DocumentPrompt, MaxLength, Model, Precision, Progress, QueryPrompt, UnknownQrels, choices,
-    echo_json, refuse_unused, refuse_unused_config, typed_options, user_errors, warn_overridden,
+    DEVICE_HELP, OUTPUT_PANEL, DocumentPrompt, MaxLength, Model, Precision, Progress, QueryPrompt, UnknownQrels, choices,
+    echo_json, refuse_unused, refuse_unused_config, shared_type, typed_options, user_errors, warn_overridden,
 )
 from negmine.config import (
     DEFAULT_MODEL, TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_DISTILL, TRAIN_DISTILL_SOURCES, TRAIN_HARDNESS,
@@ -35,6 +35,7 @@ _DEV = "Dev evaluation while training"
 _DISTILL = "Distillation from a teacher's scores"
 _OUT = OUTPUT_PANEL
 
+Device = shared_type("device", str, DEVICE_HELP["train"])
 TrainFile = Annotated[Path, typer.Argument(help="native mined JSONL written by `negmine mine` / `negmine audit`")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="output directory for the model", rich_help_panel=_OUT)]
 Epochs = Annotated[int, typer.Option(help="training epochs", rich_help_panel=_OPT)]
