@@ -171,9 +171,10 @@ def test_mine_with_a_dataset_refusing_named_files_of_mining_md():
                   message_of(lambda: mine(named, dataset=object())))
 
 
-def test_mine_dataset_messages_of_mining_md():
-    """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, and the
-    export registry's message for an unknown output_format (both before any data is read or model loads)."""
+def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
+    """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, the
+    export registry's message for an unknown output_format and the refusal of a folder as summary_path (all before
+    any data is read or model loads)."""
     datasets = pytest.importorskip("datasets")
     from negmine.pipeline.in_memory import mine_dataset
     from negmine.testing.hash_embedder import HashEmbedder
@@ -184,6 +185,10 @@ def test_mine_dataset_messages_of_mining_md():
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), config=named)))
     assert_quotes("mining.md", "unknown export format 'n-tuples'",
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="n-tuples")))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    assert_quotes("mining.md", "mine_dataset() summary_path out: is a directory",
+                  message_of(lambda: mine_dataset(pairs, HashEmbedder(), summary_path=Path("out"))))
 
 
 def test_distillation_with_remining_messages_of_training_md(tmp_path):

@@ -281,3 +281,48 @@ def test_a_format_without_a_schema_and_no_records_gives_an_empty_dataset(tmp_pat
         got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), output_format="nothing",
                            config=quiet(tmp_path))
     assert got.num_rows == 0
+
+
+def test_summary_path_writes_the_summary_mine_writes_and_the_dataset_is_unchanged(tmp_path):
+    """summary_path= writes mine()'s summary of the run (valid JSON): the pairs skipped and why, the candidates each
+    filter removed, the score statistics and the config are exactly those mine() records for the same data and
+    options; the files of the removed temporary folder are not named; the Dataset is the one returned without it."""
+    config = dataclasses.replace(quiet(tmp_path), filters=FilterConfig(sd_margin=None, absolute_margin=0.3))
+    out = tmp_path / "m.jsonl"
+    mined = mine(dataclasses.replace(config, output=OutputConfig(path=out, formats=("n-tuple",))),
+                 embedder=HashEmbedder(), dataset=_pairs(ROWS)).summary
+    path = tmp_path / "run" / "negatives.summary.json"
+    path.parent.mkdir()
+    path.write_text("an earlier call's summary", encoding="utf-8")
+    got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), output_format="n-tuple", config=config,
+                       summary_path=path)
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    assert mined["pairs_skipped"] == {"no candidate left after exclusions and filters": 8}  # the data skips pairs
+    for key in ("pairs_in", "pairs_out", "pairs_skipped", "candidates_removed_by_filter", "positive_scores",
+                "negative_scores", "export_skipped", "pairs_input", "selection_version"):
+        assert summary[key] == mined[key], key
+    assert summary["embeddings"]["cached"] == mined["embeddings"]["encoded"] == 24  # the second run's vectors
+    def settings(config):  # output.*: where mine() wrote its files
+        return {section: fields for section, fields in config.items() if section != "output"}
+
+    assert settings(summary["config"]) == settings(mined["config"])
+    assert summary["config"]["output"]["formats"] == ["n-tuple"]
+    assert summary["config"]["output"]["path"] is None and summary["config"]["output"]["summary_path"] == str(path)
+    assert "output" not in summary and "exports" not in summary
+    assert summary["mine_dataset"] == {"format": "n-tuple", "rows": 4} and got.num_rows == 4
+    assert [p.name for p in path.parent.iterdir()] == ["negatives.summary.json"]  # written atomically: no temp file
+    without = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), output_format="n-tuple", config=config)
+    assert got.to_list() == without.to_list() == jsonl_rows(out.with_name("m.n-tuple.jsonl"))
+    assert got.features == without.features and got.info == without.info
+
+
+def test_a_bad_summary_path_is_refused_before_the_data_is_read(tmp_path):
+    bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(bad_data, HashEmbedder(), config=quiet(tmp_path), summary_path=tmp_path)
+    assert str(info.value) == (f"mine_dataset() summary_path {tmp_path}: is a directory; give a file path, e.g. "
+                               f"{tmp_path / 'negatives.summary.json'}")
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(bad_data, HashEmbedder(), config=quiet(tmp_path), summary_path=3)
+    assert str(info.value) == ("mine_dataset() summary_path takes a file path (str or pathlib.Path), got int 3; "
+                               "e.g. summary_path='out/negatives.summary.json'")

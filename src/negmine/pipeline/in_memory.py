@@ -8,7 +8,8 @@ into a temporary folder, removed whatever happens (so a warning about the export
 :mod:`negmine.export.shown_name`), and the export is read back into memory: a Parquet file, whose
 columns and types are the exporter's own (the FlagEmbedding formats, which their trainer reads as JSON Lines only,
 are read from their JSONL file with the exporter's schema). So the rows are those of the file ``negmine mine
---export FORMAT`` writes for the same data and options.
+--export FORMAT`` writes for the same data and options. With ``summary_path`` the run's summary is written there
+(:func:`summary_for_dataset`), the caller's one way to its skip counts: the Dataset returned is the reference's.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def mine_dataset(
     relative_margin: float | None = None,
     absolute_margin: float | None = None,
     config: MineConfig | None = None,
+    summary_path: str | os.PathLike | None = None,
 ) -> "datasets.Dataset":
     """Mine hard negatives for the pairs of ``data`` and return them as a ``datasets.Dataset`` whose columns are
     exactly those of the export format ``output_format`` (``triplet``: anchor, positive, negative; ``n-tuple``:
@@ -55,7 +57,10 @@ def mine_dataset(
     else; each keyword given replaces its field (``num_negatives``, ``sampling_strategy`` -> ``select.strategy``,
     ``relative_margin``/``absolute_margin`` -> ``filters``, ``output_scores`` -> ``output.export_scores``,
     ``output_format`` -> ``output.formats``; without it the config's one format, else ``triplet``). The config's
-    output path, summary path and ``export_as`` are not used.
+    output path, summary path and ``export_as`` are not used. ``summary_path``: a file to write the run's summary
+    JSON to, atomically, after the Dataset is read (the summary ``negmine mine`` writes: pairs skipped and why,
+    candidates removed, score statistics, seconds, the config; :func:`summary_for_dataset` says what differs);
+    checked before the data is read.
 
     Options are checked before the data is read, and the data before any model loads, with ``mine``'s messages;
     warnings are ``mine``'s NegmineWarnings. A run that keeps no pair returns normally, as ``mine`` does: an empty
@@ -65,7 +70,7 @@ def mine_dataset(
     """
     from negmine.config import check_config_type
     from negmine.export.shown_name import exports_named_by_format
-    from negmine.pipeline.mine import mine
+    from negmine.pipeline.mine import mine, write_summary_json
 
     config = MineConfig() if config is None else config
     check_config_type(config, MineConfig, "mine_dataset")
@@ -76,10 +81,43 @@ def mine_dataset(
                             strategy=sampling_strategy, relative_margin=relative_margin,
                             absolute_margin=absolute_margin, export_scores=output_scores)
         run.validate(dataset_given=True)  # options first, before the (possibly large) data is read
+        summary_file = checked_summary_path(summary_path)
         dataset = as_pairs(data)
         with exports_named_by_format():  # the temporary file is gone when the caller reads a warning
             result = mine(run, embedder=as_embedder(model, run), dataset=dataset)
-        return read_export(Path(result.summary["exports"][fmt]), fmt, run)
+        returned = read_export(Path(result.summary["exports"][fmt]), fmt, run)
+    if summary_file is not None:
+        write_summary_json(summary_file, summary_for_dataset(result.summary, summary_file, fmt, returned.num_rows))
+    return returned
+
+
+SUMMARY_OPTION = "mine_dataset() summary_path"
+
+
+def checked_summary_path(path: str | os.PathLike | None) -> Path | None:
+    """``summary_path`` as a Path (None: no summary file); ConfigError, naming the keyword, unless a file can be
+    written there (as ``mine`` checks ``--summary-json`` before any work)."""
+    if path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"{SUMMARY_OPTION} takes a file path (str or pathlib.Path), got {type(path).__name__} "
+                          f"{path!r:.80}; e.g. summary_path='out/negatives.summary.json'")
+    from negmine.io.outputs import check_output_file
+
+    path = Path(path)
+    check_output_file(path, SUMMARY_OPTION, "negatives.summary.json")
+    return path
+
+
+def summary_for_dataset(summary: dict, path: Path, fmt: str, rows: int) -> dict:
+    """``mine``'s summary of the run as ``mine_dataset`` writes it: every count, statistic and setting as ``mine``
+    recorded them, without the files of the temporary folder (removed when the call returned): ``output`` and
+    ``exports`` are left out, ``config.output.path`` is null and ``config.output.summary_path`` is ``path``; and
+    ``mine_dataset``: the ``format`` and the ``rows`` of the Dataset returned."""
+    kept = {key: value for key, value in summary.items() if key not in ("output", "exports")}
+    config = dict(summary["config"])
+    config["output"] = {**config["output"], "path": None, "summary_path": str(path)}
+    return {**kept, "config": config, "mine_dataset": {"format": fmt, "rows": rows}}
 
 
 def refuse_named_inputs(data: DataConfig) -> None:

@@ -382,9 +382,13 @@ def summary_path(config: MineConfig) -> Path:
 
 
 def _write_summary(config: MineConfig, summary: dict) -> None:
-    stable = {k: v for k, v in summary.items()}
-    with atomic_write(summary_path(config)) as handle:
-        json.dump(stable, handle, indent=2, sort_keys=True)
+    write_summary_json(summary_path(config), summary)
+
+
+def write_summary_json(path: Path, summary: dict) -> None:
+    """Write ``summary`` as the run's summary JSON at ``path``, atomically (indented, sorted keys, final newline)."""
+    with atomic_write(path) as handle:
+        json.dump(summary, handle, indent=2, sort_keys=True)
         handle.write("\n")
 
 
