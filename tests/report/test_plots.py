@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+import pytest
 
 from negmine.report import plots
 
@@ -19,7 +20,8 @@ def test_every_figure_is_a_png_and_rendering_is_deterministic():
     a = plots.score_histograms([0.8, 0.7], [0.3, 0.4, 0.2], [0.75])
     assert decode(a) == decode(plots.score_histograms([0.8, 0.7], [0.3, 0.4, 0.2], [0.75]))
     decode(plots.margin_distribution([0.3, 0.5], []))
-    decode(plots.judge_agreement(["a", "b"], {"a": 3, "b": 1}, {"a & b": 1}, {"0": 5, "1": 2, "2": 1}))
+    agreement = ["a", "near-duplicate"], {"a": 3, "near-duplicate": 1}, {"a & near-duplicate": 1}, {"0": 5, "1": 2}
+    assert decode(plots.judge_agreement(*agreement)) == decode(plots.judge_agreement(*agreement))
     decode(plots.confidence_histogram([1.0, 0.5]))
 
 
@@ -113,3 +115,54 @@ def test_a_distilling_runs_loss_parts_are_curves_beside_the_total_named_in_the_l
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["total", "contrastive", "distillation (weighted)"]
     assert [line.get_ydata()[0] for line in ax.get_lines()] == [1.0, 0.8, 0.2]
     decode(plots.training_curves(loss, []))
+
+
+BUILTIN_JUDGES = ["score", "near-duplicate", "cross-encoder", "teacher"]
+LONG_JUDGES = [*BUILTIN_JUDGES, "my_plugin_judge_number_one_alpha", "my_plugin_judge_number_two_alpha"]
+
+
+def test_judge_names_are_wrapped_at_separators_and_long_ones_shortened_only_while_they_stay_apart():
+    assert plots.judge_labels(BUILTIN_JUDGES) == ["score", "near-\nduplicate", "cross-\nencoder", "teacher"]
+    assert plots.judge_labels(LONG_JUDGES)[4:] == ["my_plugin_\njudge_\n\u2026one_alpha",
+                                                   "my_plugin_\njudge_\n\u2026two_alpha"]
+    # shortened, these two would read alike (teacher:/intfloat/.../instruct): both are drawn whole
+    same_ends = ["teacher:intfloat/e5-large-instruct", "teacher:intfloat/e5-small-instruct"]
+    assert plots.judge_labels(same_ends) == ["teacher:\nintfloat/\ne5-large-\ninstruct",
+                                             "teacher:\nintfloat/\ne5-small-\ninstruct"]
+    assert plots.judge_labels(["averyveryverylongname"]) == ["averyveryv\nerylongnam\ne"]  # no separator: cut
+    assert plots.judge_labels([]) == []
+
+
+def shown_px(fig, points: float) -> float:
+    """``points`` of text as the report shows the figure in its narrowest column (scaled down when wider)."""
+    natural = fig.get_size_inches()[0] * fig.dpi
+    return points * fig.dpi / 72 * min(1.0, plots.REPORT_COLUMN_PX / natural)
+
+
+@pytest.mark.parametrize("judges", [BUILTIN_JUDGES, ["score"], ["score", "near-duplicate"], LONG_JUDGES])
+def test_the_agreement_figures_text_is_readable_in_the_reports_column_and_nothing_overlaps(judges):
+    """Every text of the judge-agreement figure is at least 12 px as the report shows it in the narrowest grid column
+    (the old 9 in figure's 10 pt names were 8.6 px, its 11 pt numbers 9.5 px); the names beside the rows and under
+    the columns do not overlap each other and none is cut off by the figure's edge. The column width is the report's
+    CSS."""
+    from matplotlib.text import Text
+
+    from negmine.report.html import CSS
+
+    assert f"minmax({plots.REPORT_COLUMN_PX}px," in CSS
+    per_judge = {name: 100 * (i + 1) for i, name in enumerate(judges)}
+    fig = plots.agreement_figure(judges, per_judge, {}, {"0": 50, "1": 30, "2": 9})
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert len(texts) > 3 * len(judges)
+    assert min(shown_px(fig, t.get_fontsize()) for t in texts) >= 12
+    drawn, (width, height) = fig.get_tightbbox(renderer), fig.get_size_inches()  # inches
+    assert drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= width and drawn.y1 <= height, (drawn, width, height)
+    rows = [label.get_window_extent(renderer) for label in fig.axes[0].get_yticklabels()]
+    assert len(rows) == len(judges) and not any(a.overlaps(b) for i, a in enumerate(rows) for b in rows[i + 1:])
+    columns = fig.axes[0].get_xticklabels()  # one line each, slanted: apart when the slanted lines are a line apart
+    assert len(columns) == len(judges) and all("\n" not in label.get_text() for label in columns)
+    if len(columns) > 1:
+        step = abs(np.diff(fig.axes[0].transData.transform([(0, 0), (1, 0)])[:, 0])[0])
+        line = columns[0].get_fontsize() * fig.dpi / 72 * 1.2
+        assert step * np.sin(np.radians(columns[0].get_rotation())) >= line

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from typing import Sequence
 
 import numpy as np
@@ -100,26 +101,97 @@ def agreement_matrix(judges: Sequence[str], per_judge: dict[str, int], pairs: di
     return m
 
 
+REPORT_COLUMN_PX = 560
+"""The narrowest a figure of the audit report is shown (CSS px): ``.plots`` lays figures out in grid columns of
+at least this width (:data:`negmine.report.html.CSS`), each image at ``max-width:100%``, so a figure wider than
+its column is shown scaled down. At 1,280 px a column is ~600 px."""
+
+AGREEMENT_WIDTH = 7.0
+"""The judge-agreement figure's width (in, at 100 dpi): shown at 0.8 of its size in the narrowest column (the old
+9 in at 0.62, so its 10 pt labels read as 8.6 px text)."""
+
+AGREEMENT_FONTS = {"judge": 13, "cell": 14, "title": 12, "axis": 12}
+"""Font sizes (pt) of the judge-agreement figure: judge names, the matrix's numbers, titles, the bar chart's
+labels and ticks; at least 12 px of text as shown in the narrowest column."""
+
+LABEL_WIDTH = 10
+"""Characters per line of a judge name in the figure: ``near-duplicate`` is drawn as ``near-`` over
+``duplicate``."""
+
+LABEL_LINES = 3
+"""Lines a judge name may take; a longer one keeps its first lines and its last, joined by an ellipsis, unless that
+would give two judges the same label (then every name is drawn whole)."""
+
+
+def judge_labels(judges: Sequence[str], width: int = LABEL_WIDTH, lines: int = LABEL_LINES) -> list[str]:
+    """Each judge's name as the agreement figure draws it: wrapped after ``-``, ``_``, ``:``, ``/``, ``.`` or a space
+    (mid-word only when a part is longer than ``width``), at most ``lines`` lines while the labels stay distinct."""
+    wrapped = [_wrap(name, width) for name in judges]
+    short = ["\n".join(parts if len(parts) <= lines else [*parts[:lines - 1], "\u2026" + parts[-1]])
+             for parts in wrapped]
+    return short if len(set(short)) == len(short) else ["\n".join(parts) for parts in wrapped]
+
+
+def _wrap(name: str, width: int) -> list[str]:
+    """``name`` in lines of at most ``width`` characters, broken after a separator where one is."""
+    lines, line = [], ""
+    for part in re.split(r"(?<=[-_:/. ])", name):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+        while len(line) > width:  # a part longer than a line is cut
+            lines.append(line[:width])
+            line = line[width:]
+    return [kept for kept in (text.rstrip() for text in [*lines, line]) if kept]
+
+
+def agreement_size(labels: Sequence[str]) -> tuple[float, float]:
+    """The figure's size (in) for the judges' ``labels`` (:func:`judge_labels`): a fixed width; a height that gives
+    each row of the matrix room for its name's lines, and the columns room for their names, slanted on one line."""
+    line = AGREEMENT_FONTS["judge"] * 1.2 / 72  # a line of a name, in inches
+    row = max(0.55, 0.12 + line * max((label.count("\n") + 1 for label in labels), default=1))
+    slanted = 0.08 * max((len(label.replace("\n", "")) for label in labels), default=0)  # 13 pt at 45 degrees
+    return AGREEMENT_WIDTH, round(max(3.4, 1.0 + slanted + row * len(labels)), 2)
+
+
 def judge_agreement(judges: Sequence[str], per_judge: dict[str, int], pairs: dict[str, int], votes: dict[str, int]) -> str:
-    fig = _figure(9.0, 3.8)
-    left, right = fig.subplots(1, 2, width_ratios=[1.1, 1.0])
+    return to_base64_png(agreement_figure(judges, per_judge, pairs, votes))
+
+
+def agreement_figure(judges: Sequence[str], per_judge: dict[str, int], pairs: dict[str, int], votes: dict[str, int]):
+    """The Figure of :func:`judge_agreement`: the agreement matrix (judges' names wrapped, :func:`judge_labels`)
+    and the bar chart of the judges flagging each candidate, sized for the report's column
+    (:data:`AGREEMENT_FONTS`, :func:`agreement_size`)."""
+    labels = judge_labels(judges)  # wrapped beside the rows; on one line, slanted, under the columns
+    fig = _figure(*agreement_size(labels))
+    fig.get_layout_engine().set(wspace=0.06)
+    left, right = fig.subplots(1, 2, width_ratios=[1.3, 1.0])
     m = agreement_matrix(judges, per_judge, pairs)
     top = max(int(m.max()), 1) if m.size else 1
-    left.imshow(m if m.size else np.zeros((1, 1)), cmap="Reds", vmin=0, vmax=top)
-    left.set_xticks(range(len(judges)), judges, rotation=30, ha="right", fontsize=10)
-    left.set_yticks(range(len(judges)), judges, fontsize=10)
+    left.imshow(m if m.size else np.zeros((1, 1)), cmap="Reds", vmin=0, vmax=top, aspect="auto")
+    left.set_xticks(range(len(judges)), [label.replace("\n", "") for label in labels], rotation=45, ha="right",
+                    rotation_mode="anchor", fontsize=AGREEMENT_FONTS["judge"])
+    left.set_yticks(range(len(judges)), labels, fontsize=AGREEMENT_FONTS["judge"])
     for (i, j), value in np.ndenumerate(m):
-        left.text(j, i, str(value), ha="center", va="center", fontsize=11,
+        left.text(j, i, str(value), ha="center", va="center", fontsize=AGREEMENT_FONTS["cell"],
                   color="white" if value > top / 2 else "black")
-    left.set_title("Candidates flagged (diagonal) and by both (off-diagonal)", fontsize=10)
+    left.set_title("Candidates flagged (diagonal)\nand by both (off-diagonal)", fontsize=AGREEMENT_FONTS["title"])
+    _votes_bars(right, votes)
+    fig.canvas.draw()  # the constrained layout settles on the second pass: one left the slanted names cut off
+    return fig
+
+
+def _votes_bars(ax, votes: dict[str, int]) -> None:
+    """Candidates per number of judges flagging them (log scale when the counts span more than 50x)."""
     keys = sorted(votes, key=int)
-    right.bar([int(k) for k in keys], [votes[k] for k in keys], color=COLORS["kept"])
-    right.set_yscale("log" if keys and max(votes.values()) > 50 * max(min(votes.values()), 1) else "linear")
-    right.set_xlabel("number of judges flagging the candidate")
-    right.set_ylabel("candidates")
-    right.set_xticks([int(k) for k in keys] or [0])
-    right.set_title("Judge agreement", fontsize=10)
-    return to_base64_png(fig)
+    ax.bar([int(k) for k in keys], [votes[k] for k in keys], color=COLORS["kept"])
+    ax.set_yscale("log" if keys and max(votes.values()) > 50 * max(min(votes.values()), 1) else "linear")
+    ax.set_xlabel("judges flagging it", fontsize=AGREEMENT_FONTS["axis"])
+    ax.set_ylabel("candidates", fontsize=AGREEMENT_FONTS["axis"])
+    ax.set_xticks([int(k) for k in keys] or [0])
+    ax.tick_params(labelsize=AGREEMENT_FONTS["axis"], which="both")
+    ax.set_title("Judge agreement", fontsize=AGREEMENT_FONTS["title"])
 
 
 def confidence_histogram(confidence: Sequence[float]) -> str:
