@@ -409,7 +409,26 @@ def _config_json(config, recorded: dict) -> dict:
     from negmine.pipeline.recorded_config import without_run_only
 
     wanted, default = without_run_only(_as_json(config)), _as_json(type(config)())
+    if isinstance(wanted.get("mine"), dict) and isinstance(recorded.get("mine"), dict):  # re-mining's MineConfig
+        from negmine.config import MineConfig
+
+        wanted["mine"] = _recorded_fields(wanted["mine"], recorded["mine"], _as_json(MineConfig()))
     return {k: v for k, v in wanted.items() if k != "output_dir" and (k in recorded or v != default[k])}
+
+
+def _recorded_fields(wanted: dict, recorded: dict, default: dict) -> dict:
+    """``wanted`` (a nested config as JSON) minus the fields, at any depth, that ``recorded`` lacks and that still
+    hold their default: a field added to a section after the record was written (e.g. ``select.strategy_params``)."""
+    out = {}
+    for key, value in wanted.items():
+        if key not in recorded:
+            if value != default.get(key):
+                out[key] = value
+        elif isinstance(value, dict) and isinstance(recorded[key], dict) and isinstance(default.get(key), dict):
+            out[key] = _recorded_fields(value, recorded[key], default[key])
+        else:
+            out[key] = value
+    return out
 
 
 def evaluate_model(model: str, name: str, test, work: Path):

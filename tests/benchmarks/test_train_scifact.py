@@ -136,6 +136,23 @@ def test_a_re_mining_model_is_reused_by_its_record_whatever_the_mining_runs_prog
         assert not bench._finished_with(summary, dataclasses.replace(config, mine=other))
 
 
+def test_a_re_mining_model_trained_before_a_new_mine_field_is_reused_only_while_that_field_has_its_default(
+        bench, tmp_path):
+    """A field added to a nested MineConfig section after the record was written (select.strategy_params,
+    2026-12-05) matches while it has its default; the re-mining variants retrained once per new field before."""
+    import json
+
+    mine = bench.mine_config(tmp_path, "negmine-top", tmp_path / "m.jsonl", tmp_path / "cache")
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "o", remine_steps=5, mine=mine)
+    recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    del recorded["mine"]["select"]["strategy_params"]  # a field the older run did not know
+    summary = tmp_path / "negmine_train.json"
+    summary.write_text(json.dumps({"config": recorded, "training_version": TRAINING_VERSION}))
+    assert bench._finished_with(summary, config)
+    other = dataclasses.replace(mine, select=dataclasses.replace(mine.select, num_negatives=3))
+    assert not bench._finished_with(summary, dataclasses.replace(config, mine=other))
+
+
 def test_a_re_mining_model_is_reused_whatever_the_mining_runs_workers_and_folders_and_keeps_its_dir(bench, tmp_path):
     """Every RUN_ONLY_FIELDS setting (workers, cache and work folders, output files) is left out of the record and
     of the comparison; a record that holds them (written before) still matches. model_dir's digest still covers
