@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -278,6 +279,70 @@ def test_hf_without_a_split_or_with_an_unknown_one_is_refused_before_any_split_i
     assert len(load_pairs(f"hf:{folder}:train+test").queries) == 4  # an expression over splits: datasets' to read
 
 
+BROKEN_JSON = "{not json\n"
+"""A data file datasets cannot read: preparing its split fails."""
+
+
+def _arrow_files(tmp_path: Path) -> list[str]:
+    """The prepared split files in datasets' cache, by name (DATASET-SPLIT.arrow)."""
+    return sorted(p.name for p in (tmp_path / "hf-datasets-cache").rglob("*.arrow"))
+
+
+def test_hf_with_a_split_downloads_and_prepares_that_split_alone(tmp_path):
+    """hf:NAME:SPLIT downloaded and prepared every split of NAME to read one (all of a big test split's files to mine
+    train), and failed when another split's files could not be read: now only the split named is prepared, in a
+    cache folder of its own; the record is the same on every read, with the hash of the whole dataset's files."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    (folder / "test.jsonl").write_text(BROKEN_JSON, encoding="utf-8")
+    data = load_pairs(f"hf:{folder}:train")
+    assert _same(data, load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
+    assert _arrow_files(tmp_path) == ["nq-train.arrow"]
+    assert load_pairs(f"hf:{folder}:train").origin == data.origin
+    assert data.origin["data_files_hash"] == datasets.load_dataset_builder(str(folder)).hash
+    _jsonl(folder / "validation.jsonl", [{"anchor": "when is dawn", "positive": "Dawn is early."}])
+    assert len(load_pairs(f"hf:{folder}:train+validation").queries) == 4  # an expression: the splits it names
+    assert _arrow_files(tmp_path) == ["nq-train.arrow", "nq-train.arrow", "nq-validation.arrow"]
+
+
+def test_hf_with_a_split_checks_the_cards_size_of_that_split_alone(tmp_path):
+    """A hub dataset's card lists its configs' data files per split and each split's size, which datasets checks the
+    prepared splits against: the split prepared alone is checked against its own size only."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    (folder / "test.jsonl").write_text(BROKEN_JSON, encoding="utf-8")
+    (folder / "README.md").write_text(
+        "---\nconfigs:\n- config_name: pair\n  data_files:\n  - split: train\n    path: train.jsonl\n"
+        "  - split: test\n    path: test.jsonl\ndataset_info:\n  config_name: pair\n  features:\n"
+        "  - name: anchor\n    dtype: string\n  - name: positive\n    dtype: string\n  splits:\n"
+        "  - name: train\n    num_bytes: 1\n    num_examples: 4\n  - name: test\n    num_bytes: 1\n"
+        "    num_examples: 1\n---\n", encoding="utf-8")
+    data = load_pairs(f"hf:{folder}:pair:train")
+    assert data.origin["config"] == "pair" and len(data.queries) == 3
+    assert _arrow_files(tmp_path) == ["nq-train.arrow"]
+
+
+def test_hf_with_a_split_reads_a_copy_of_every_split_prepared_before(tmp_path):
+    """A copy of every split (an earlier negmine's, or datasets.load_dataset's) is read, not the split prepared
+    again; the record differs from that of the split prepared alone in the fingerprint only (datasets' hash of the
+    cache folder read)."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    _jsonl(folder / "test.jsonl", ROWS[:2])
+    builder = datasets.load_dataset_builder(str(folder))
+    builder.download_and_prepare()
+    assert _arrow_files(tmp_path) == ["nq-test.arrow", "nq-train.arrow"]
+    whole = load_pairs(f"hf:{folder}:train").origin
+    assert _arrow_files(tmp_path) == ["nq-test.arrow", "nq-train.arrow"]
+    shutil.rmtree(builder.cache_dir)
+    alone = load_pairs(f"hf:{folder}:train").origin
+    assert _arrow_files(tmp_path) == ["nq-train.arrow"]
+    assert alone.pop("fingerprint") != whole.pop("fingerprint") and alone == whole
+
+
 def test_hf_without_a_split_reads_the_only_one_and_says_which(tmp_path):
     """A dataset of one split was refused without a split ("has splits 'train'; name one"): there is no choice."""
     folder = tmp_path / "nq"
@@ -334,6 +399,27 @@ def test_hf_from_the_cache_offline_records_the_commit_read_and_knows_the_splits(
     _cached_hub_copy(tmp_path, "org/qa", "0.0.0", {"train": ROWS})  # not a commit id: not recorded as one
     origin = load_pairs("hf:org/qa").origin
     assert origin["split"] == "train" and origin["builder_hash"] == "0.0.0" and "revision" not in origin
+
+
+def test_hf_from_the_cache_offline_reads_the_copy_of_the_split_prepared_alone(tmp_path, monkeypatch):
+    """The copy of one split, prepared in a cache folder of its own, is read offline as a copy of every split is;
+    another split, not in the cache, is not found."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    (folder / "test.jsonl").write_text(BROKEN_JSON, encoding="utf-8")
+    load_pairs(f"hf:{folder}:train")
+    cache = datasets.config.HF_DATASETS_CACHE
+    [prepared] = [p for p in (cache / "nq" / "default-split=train" / "0.0.0").iterdir() if p.is_dir()]
+    copy = cache / "org___nq" / "default-split=train" / "0.0.0" / COMMIT  # as loading org/nq from the hub leaves it
+    copy.parent.mkdir(parents=True)
+    prepared.rename(copy)
+    _offline(monkeypatch, tmp_path)
+    assert {k: v for k, v in load_pairs("hf:org/nq:train").origin.items() if k != "fingerprint"} == {
+        "kind": "hub", "name": "org/nq", "config": "default", "split": "train", "revision": COMMIT, "rows": 4,
+        "rows_sha256": load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)).origin["rows_sha256"]}
+    assert str(_error(load_pairs, "hf:org/nq:test")).startswith(
+        "dataset 'org/nq', split 'test': datasets.load_dataset cannot load it: Couldn't find cache for org/nq")
 
 
 def test_hf_names_a_saved_folder_without_the_prefix(tmp_path):

@@ -7,8 +7,9 @@ Three ways in, each read as an Arrow row source (:class:`negmine.io.row_source.A
   (:func:`dataset_rows`, behind :func:`negmine.io.pairs.pairs_from_dataset`);
 - a folder written by ``Dataset.save_to_disk`` (:func:`folder_rows`; it holds ``dataset_info.json`` and
   ``state.json``; a ``DatasetDict``'s folder holds ``dataset_dict.json`` and one such folder per split);
-- ``hf:NAME``, ``hf:NAME:SPLIT`` or ``hf:NAME:CONFIG:SPLIT`` (:func:`hub_rows`), loaded with
-  ``datasets.load_dataset`` (a hub name, or a local folder of Parquet/JSON/CSV files).
+- ``hf:NAME``, ``hf:NAME:SPLIT`` or ``hf:NAME:CONFIG:SPLIT`` (:func:`hub_rows`), loaded as
+  ``datasets.load_dataset`` loads it (a hub name, or a local folder of Parquet/JSON/CSV files), but downloading and
+  preparing only the split named.
 
 Rows are read in Arrow batches of the columns used (``with_format("arrow")``, which honours a ``select`` or
 ``shuffle``'s index mapping; ``ds.data.table`` would not). ``datasets`` is imported only when one is read.
@@ -17,6 +18,7 @@ Rows are read in Arrow batches of the columns used (``with_format("arrow")``, wh
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import re
@@ -219,9 +221,10 @@ def _hub_label(name: str, config: str | None, split: str | None) -> str:
 
 def _load_hub(value: str, name: str, config: str | None, split: str | None) -> tuple[Any, dict]:
     """What ``datasets.load_dataset(name, config, split=split)`` loads, through its builder (the same three steps),
-    whose config and hash identify the data (:func:`_hub_identity`). Without ``split``, a dataset's only split; one
-    with several, or without the split named, is refused before any data is downloaded or prepared (a builder
-    prepares every split), from the split names its builder knows (:func:`_split_names`). ``datasets``' failures
+    whose config and hash identify the data (:func:`_hub_identity`), but downloading and preparing only the splits
+    ``split`` reads where they can be isolated (:func:`_split_builder`; a builder prepares every split). Without
+    ``split``, a dataset's only split; one with several, or without the split named, is refused before any data is
+    downloaded or prepared, from the split names its builder knows (:func:`_split_names`). ``datasets``' failures
     as DatasetInputErrors with the fix, and with :func:`local_path_note`."""
     import datasets
 
@@ -230,10 +233,11 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
         raise DatasetInputError(label, None, None, f"a folder written by save_to_disk, which load_dataset does not "
                                 f"read: give it without {HUB_PREFIX!r}: --pairs {name}")
     try:
-        builder = datasets.load_dataset_builder(name, config)
+        builder = _hub_builder(name, config, split)
         known = _split_names(builder)
         if known is not None:
             split = _chosen_split(known, name, config, split, label)
+        builder = _split_builder(builder, config, split)
         builder.download_and_prepare()
         ds = builder.as_dataset(split=split)
     except InputError:
@@ -249,6 +253,93 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
             ds = ds[split]
         return ds, _hub_identity(builder, name, split)
     raise DatasetInputError(label, None, None, problem + local_path_note(value)) from None
+
+
+def _hub_builder(name: str, config: str | None, split: str | None) -> Any:
+    """``datasets.load_dataset_builder(name, config)``; when that finds, offline, no cached copy of every split, the
+    copy :func:`_split_builder` prepared of the splits ``split`` reads, if the cache holds one (``datasets``' cache
+    builder finds it by the config id it was written under: :func:`_split_config_id`, given as the config keyword
+    ``split``)."""
+    import datasets
+
+    try:
+        return datasets.load_dataset_builder(name, config)
+    except ValueError as err:  # datasets 5.2: "Couldn't find cache for NAME ..." (offline, no copy of every split)
+        bases = _base_splits(split)
+        if bases is None or not str(err).startswith("Couldn't find cache"):
+            raise
+        try:
+            return datasets.load_dataset_builder(name, config, split=_split_key(bases))
+        except ValueError:
+            raise err from None
+
+
+def _split_builder(builder: Any, config: str | None, split: str | None) -> Any:
+    """A builder like ``builder`` that downloads and prepares only the splits ``split`` reads (``train`` and
+    ``test`` for ``train+test``), in a cache folder of its own (:func:`_split_config_id`); ``builder`` itself when the splits
+    cannot be isolated (its config has no data files per split, as the cache builder that reads a copy prepared
+    before; a split it has no files for, e.g. ``all``), when ``split`` reads every split, or when ``builder``'s
+    copy of every split is already prepared. Its hash, config and so the identity recorded are ``builder``'s."""
+    from datasets.data_files import DataFilesDict
+
+    files = getattr(builder.config, "data_files", None)
+    bases = _base_splits(split)
+    if not isinstance(files, DataFilesDict) or bases is None or _is_prepared(builder):
+        return builder
+    names = [str(key) for key in files]
+    if not set(bases) <= set(names) or set(bases) == set(names):
+        return builder
+    kept = DataFilesDict({key: value for key, value in files.items() if str(key) in bases})
+    return type(builder)(
+        dataset_name=builder.dataset_name, config_name=builder.config.name, hash=builder.hash,
+        base_path=builder.base_path, info=_info_of(builder.info, bases), token=builder.token,
+        repo_id=builder.repo_id, storage_options=builder.storage_options, data_files=kept,
+        config_id=_split_config_id(config, bases),
+        **{k: v for k, v in builder.config_kwargs.items() if k != "data_files"})
+
+
+def _base_splits(split: str | None) -> list[str] | None:
+    """The splits a split or split expression reads, sorted (``test``, ``train`` for ``train[:10%]+test``); None
+    without a split or for an expression not of that form (``datasets`` reads it, or says what is wrong)."""
+    if split is None:
+        return None
+    parts = [SPLIT_NAME.match(part) for part in re.split(r"\s*\+\s*", split.strip())]
+    return sorted({part.group(0) for part in parts}) if all(parts) else None
+
+
+def _split_key(bases: list[str]) -> str:
+    return "+".join(bases)
+
+
+def _split_config_id(config: str | None, bases: list[str]) -> str:
+    """The config id (cache folder) of a copy of the splits ``bases`` alone: what ``datasets``' cache builder looks
+    for when given the config keyword ``split`` (``default-split=train``), so that it is found offline."""
+    import datasets
+
+    return datasets.BuilderConfig(config or "default").create_config_id({"split": _split_key(bases)})
+
+
+def _is_prepared(builder: Any) -> bool:
+    """Whether ``builder``'s cache folder holds a prepared copy (of every split: read it rather than prepare the
+    split again)."""
+    import datasets
+
+    return Path(builder.cache_dir, datasets.config.DATASET_INFO_FILENAME).is_file()
+
+
+def _info_of(info: Any, bases: list[str]) -> Any:
+    """A copy of ``info`` (features and split sizes from the dataset card) listing the splits ``bases`` only, which
+    ``datasets`` checks the prepared splits against."""
+    import datasets
+
+    info = copy.deepcopy(info)
+    if info.splits:
+        kept = datasets.SplitDict(dataset_name=info.splits.dataset_name)
+        for split in bases:
+            if split in info.splits:
+                kept.add(info.splits[split])
+        info.splits = kept
+    return info
 
 
 def _split_names(builder: Any) -> list[str] | None:
@@ -287,7 +378,8 @@ def _hub_identity(builder: Any, name: str, split: str | None) -> dict[str, Any]:
     recorded: datasets computes them only when asked to verify every file."""
     local = Path(name).exists()
     key = "data_files_hash" if local else "revision" if COMMIT_ID.fullmatch(builder.hash or "") else "builder_hash"
-    return {"kind": "hub", "name": str(Path(name).resolve()) if local else name, "config": builder.config.name,
+    config = builder.info.config_name or builder.config.name  # a cached copy's folder, read offline, may be named
+    return {"kind": "hub", "name": str(Path(name).resolve()) if local else name, "config": config,
             "split": split, key: builder.hash}
 
 
