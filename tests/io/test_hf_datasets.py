@@ -306,6 +306,19 @@ def test_hf_with_a_split_downloads_and_prepares_that_split_alone(tmp_path):
     assert _arrow_files(tmp_path) == ["nq-train.arrow", "nq-train.arrow", "nq-validation.arrow"]
 
 
+def test_hf_whose_split_has_a_data_file_datasets_cannot_parse_says_so(tmp_path):
+    """datasets' DatasetGenerationError (a data file of the split read that cannot be parsed) came out as it was, a
+    traceback without the dataset or a fix."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    (folder / "test.jsonl").write_text(BROKEN_JSON, encoding="utf-8")
+    err = _error(load_pairs, f"hf:{folder}:test")
+    assert isinstance(err, DatasetInputError) and str(err) == (
+        f"dataset {str(folder)!r}, split 'test': datasets cannot read a data file of it: JSON parse error: Missing a "
+        "name for object member. in row 0 (datasets logs which file); fix that file, or read another split or config")
+
+
 def test_hf_with_a_split_checks_the_cards_size_of_that_split_alone(tmp_path):
     """A hub dataset's card lists its configs' data files per split and each split's size, which datasets checks the
     prepared splits against: the split prepared alone is checked against its own size only."""

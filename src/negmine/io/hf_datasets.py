@@ -227,6 +227,7 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
     downloaded or prepared, from the split names its builder knows (:func:`_split_names`). ``datasets``' failures
     as DatasetInputErrors with the fix, and with :func:`local_path_note`."""
     import datasets
+    from datasets.exceptions import DatasetGenerationError
 
     label = _hub_label(name, config, split)
     if is_saved_dataset(Path(name)):
@@ -247,6 +248,9 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
     except (FileNotFoundError, ValueError) as err:  # no such dataset, split or config (the message lists them)
         problem = (f"datasets.load_dataset cannot load it: {_first_line(err)}; check the name, config and split "
                    f"({HUB_FORMS})")
+    except DatasetGenerationError as err:  # a data file of the split read that datasets cannot parse
+        problem = (f"datasets cannot read a data file of it: {_first_line(err.__cause__ or err)} (datasets logs "
+                   "which file); fix that file, or read another split or config")
     else:
         if split is None:  # the split names were known only once prepared: ds is a DatasetDict
             split = _chosen_split(list(ds), name, config, split, label)
