@@ -147,3 +147,30 @@ def copied_work_dir(mined_cache, tmp_path) -> Path:
     run = next(p for p in work.iterdir() if p.is_dir() and (p / "documents.npy").exists())
     (work / "fedcba9876543210fedcba9876543210").symlink_to(run)
     return work
+
+
+SCRIPT_QUERY = "<script>alert(1)</script>"
+"""Appended to the demo's query q003 by :func:`mined_demo` (a report must show it as text)."""
+
+
+@pytest.fixture(scope="session")
+def mined_demo(tmp_path_factory, tiny_model_path) -> Path:
+    """The demo's train split mined by ``negmine mine`` (Python API) with the tiny bi-encoder, its query q003 ending
+    in :data:`SCRIPT_QUERY`: ``<dir>/mined.jsonl`` and its ``mined.summary.json``. Copy it before changing it."""
+    import json
+    import shutil
+
+    from negmine.config import DataConfig, EncoderConfig, MineConfig, OutputConfig
+    from negmine.demo import demo_path
+    from negmine.pipeline.mine import mine
+
+    work = tmp_path_factory.mktemp("mined_demo")
+    data = Path(shutil.copytree(demo_path(), work / "demo"))
+    queries = [json.loads(line) for line in (data / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    for query in queries:
+        query["text"] += f" {SCRIPT_QUERY}" if query["_id"] == "q003" else ""
+    (data / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries), encoding="utf-8")
+    config = MineConfig(data=DataConfig(data_dir=data, split="train"),
+                        encoder=EncoderConfig(model=str(tiny_model_path), cache_dir=work / "cache", show_progress=False),
+                        output=OutputConfig(path=work / "out" / "mined.jsonl"))
+    return mine(config).output

@@ -177,11 +177,15 @@ def test_a_mined_file_given_for_the_flags_is_named_as_such_before_any_summary_is
 @pytest.mark.parametrize("name, document, hint", [
     ("eval.json", {"comparison": {}, "data": {}},
      r"this file is negmine eval's results JSON, which has no report: its tables are what negmine eval printed; "
-     r"negmine report renders the \*\.flags\.jsonl file negmine audit wrote, or the output directory of a negmine "
-     r"train run"),
+     r"negmine report takes the \*\.flags\.jsonl file negmine audit wrote, the native JSONL negmine mine -o wrote "
+     r"\(with its <stem>\.summary\.json beside it\), or the output directory of a negmine train run"),
     ("negatives.summary.json", {"pairs_in": 3},
-     r"this file is one JSON document, not JSON Lines; negmine report renders the \*\.flags\.jsonl file negmine "
-     r"audit wrote, or the output directory of a negmine train run"),
+     r"this file is one JSON document, not JSON Lines; negmine report takes the \*\.flags\.jsonl file negmine "
+     r"audit wrote, the native JSONL negmine mine -o wrote \(with its <stem>\.summary\.json beside it\), or the "
+     r"output directory of a negmine train run"),
+    ("negatives.summary.json", {"pairs_in": 3, "pairs_out": 2, "output": "out/negatives.jsonl"},
+     r"this file is a negmine mine run's summary: give the mined file it describes, negmine report "
+     r"out/negatives\.jsonl"),
     ("negmine_train.json", {"result": {}, "config": {}},
      r"this file is a negmine train run's summary: give its folder, negmine report .*model"),
 ])

@@ -1,5 +1,6 @@
 """``negmine report``: render an HTML report from files an earlier command wrote: an audit's flags JSONL and
-summary, or a ``negmine train`` output directory (its ``negmine_train.json``)."""
+summary, a ``negmine mine`` native JSONL and its summary, or a ``negmine train`` output directory (its
+``negmine_train.json``)."""
 
 from __future__ import annotations
 
@@ -12,30 +13,36 @@ from negmine.cli.common import refuse_unused, user_errors
 from negmine.config import TABLE_ROWS
 
 
-Source = Annotated[Path, typer.Argument(help="flags JSONL written by negmine audit, or an output directory of negmine train")]
-Summary = Annotated[Optional[Path], typer.Option(help="audit summary JSON (default: <flags stem>.audit-summary.json)")]
-Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: <flags stem>.report.html; <dir>/training_report.html)")]
-MaxTableRows = Annotated[int, typer.Option(help="flagged rows shown in the table")]
+Source = Annotated[Path, typer.Argument(help="flags JSONL written by negmine audit, native JSONL written by negmine mine, or an output directory of negmine train")]
+Summary = Annotated[Optional[Path], typer.Option(help="audit or mining summary JSON (default: <flags stem>.audit-summary.json; <mined stem>.summary.json)")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: <flags stem>.report.html; <mined stem>.mining-report.html; <dir>/training_report.html)")]
+MaxTableRows = Annotated[int, typer.Option(help="rows shown in the table (flagged pairs; a mined file's smallest-gap rows)")]
 
 
 def report_command(
     ctx: typer.Context, source: Source, summary: Summary = None, output: Output = None,
     max_table_rows: MaxTableRows = TABLE_ROWS,
 ) -> None:
-    """Render a self-contained HTML report of an audit or of a training run.
+    """Render a self-contained HTML report of an audit, a mining run or a training run.
 
-    An audit's (from its flags JSONL): its plots and sortable table of flagged pairs; a training run's (from its
-    output directory): loss and dev curves, dev evaluations, re-mining events and configuration."""
+    An audit's (from its flags JSONL): its plots and sortable table of flagged pairs; a mining run's (from its
+    native JSONL): its settings and counts, score and gap plots and a table of the smallest-gap rows; a training
+    run's (from its output directory): loss and dev curves, dev evaluations, re-mining events and configuration."""
     refuse_unused(ctx, [(("max_table_rows",), source.is_dir(),
                          f"{source} is a directory (a negmine train output), whose report has no flags table",
                          "give the flags JSONL of an audit")])
     with user_errors():
         if not source.exists():
             from negmine.errors import InputError
+            from negmine.report.sources import SOURCES
 
-            raise InputError(source, None, None, "not found: give the flags JSONL that negmine audit wrote, or the "
-                                                 "output directory of a negmine train run")
-        out = _training(source, summary, output) if source.is_dir() else _audit(source, summary, output, max_table_rows)
+            raise InputError(source, None, None, f"not found: give {SOURCES}")
+        from negmine.report.sources import source_kind
+
+        kind = source_kind(source)
+        out = (_training(source, summary, output) if kind == "training" else
+               _mined(source, summary, output, max_table_rows) if kind == "mined" else
+               _audit(source, summary, output, max_table_rows))
     typer.echo(f"report: {out}")
 
 
@@ -43,6 +50,12 @@ def _audit(flags: Path, summary: Optional[Path], output: Optional[Path], max_tab
     from negmine.report.render import report_from_files
 
     return report_from_files(flags, summary, output, max_table_rows)
+
+
+def _mined(mined: Path, summary: Optional[Path], output: Optional[Path], max_table_rows: int) -> Path:
+    from negmine.report.mining import mining_report
+
+    return mining_report(mined, summary, output, max_table_rows)
 
 
 def _training(model_dir: Path, summary: Optional[Path], output: Optional[Path]) -> Path:

@@ -477,6 +477,16 @@ def read_native_lines(path: str | Path, warn_repeats: bool = True,
     return _first_of_each_pair(path, _one_text_per_id(path, rows) if checked else rows, warn_repeats)
 
 
+def iter_native_lines(path: str | Path) -> Iterator[tuple[int, NativeRow]]:
+    """Each validated row of a native file with its line number, as written: no check across rows (a repeated pair
+    is read again, one id's two texts are not compared), so nothing is held per row (``negmine report``'s one pass
+    over a mined file). Fails on a missing file at once."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, None, "native negatives file not found (write it with `negmine mine`)")
+    return _iter_native(path)
+
+
 def _document_texts(row: NativeRow) -> Iterator[tuple[str, str, str]]:
     """``(field, document id, text)`` of every document of the row that comes with its text; ``field`` as an
     error names it (``negatives entry 2``)."""

@@ -53,7 +53,7 @@ def _fallback(summary: dict) -> bool:
 _SCORE_FILTERS = ("absolute_margin", "max_score", "min_score", "relative_margin", "sd_margin")
 
 
-def _filter_set(config: dict | None, name: str) -> bool:
+def filter_set(config: dict | None, name: str) -> bool:
     """Whether the run's config (the summary's ``config``) set filter ``name``: the lines of filters it did not
     set read "candidates removed by absolute_margin: 0" on every default run, as if that margin had been applied
     and removed nothing. A filter that removed candidates is shown whatever this says; without a recorded config
@@ -97,7 +97,7 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  {summary['queries_without_bm25_words']} queries have no BM25 word (BM25 retrieved nothing "
                      f"for them{_FALLBACK_NO_WORDS if _fallback(summary) else ''})")
     for name, n in summary["candidates_removed_by_filter"].items():
-        if n or _filter_set(summary.get("config"), name):
+        if n or filter_set(summary.get("config"), name):
             lines.append(f"  candidates removed by {name}: {n}")
     hint = margin_hint(summary)
     if hint:

@@ -77,12 +77,16 @@ def _document_hint(path: Path, line_no: int) -> str:
         return ""
     from negmine.train import SUMMARY_NAME
 
+    from negmine.report.sources import SOURCES
+
     if path.name == SUMMARY_NAME:
         return f"; this file is a negmine train run's summary: give its folder, negmine report {path.parent}"
+    if isinstance(document, dict) and {"pairs_in", "pairs_out", "output"} <= document.keys():
+        return (f"; this file is a negmine mine run's summary: give the mined file it describes, negmine report "
+                f"{document['output']}")
     what = ("negmine eval's results JSON, which has no report: its tables are what negmine eval printed"
             if isinstance(document, dict) and "comparison" in document else "one JSON document, not JSON Lines")
-    return (f"; this file is {what}; negmine report renders the *.flags.jsonl file negmine audit wrote, or the output "
-            "directory of a negmine train run")
+    return f"; this file is {what}; negmine report takes {SOURCES}"
 
 
 def read_summary(path: Path) -> dict:

@@ -174,11 +174,12 @@ def _sticky_offsets(columns: Sequence[str]) -> str:
     return f"--left2:{first:g}em;--left3:{round(first + second, 1):g}em"
 
 
-def _pager(rows: int) -> str:
-    """Filter box, page buttons, status and page size: hidden until the script runs (they need it)."""
+def _pager(rows: int, table_id: str = "flags") -> str:
+    """Filter box, page buttons, status and page size of the table ``table_id``: hidden until the script runs (they
+    need it)."""
     sizes = "".join(f'<option{" selected" if n == PAGE_ROWS else ""}>{n}</option>' for n in PAGE_SIZES)
     status = f"rows 1–{min(rows, PAGE_ROWS):,} of {rows:,}" if rows else "no rows"
-    return ('<div class="pager" data-for="flags" hidden><input type="search" class="filter" '
+    return (f'<div class="pager" data-for="{table_id}" hidden><input type="search" class="filter" '
             'placeholder="filter: rows containing…" aria-label="show only the rows containing this text">'
             '<button type="button" data-go="first" title="first page">«</button>'
             '<button type="button" data-go="prev" title="previous page">‹</button>'

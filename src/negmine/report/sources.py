@@ -1,0 +1,61 @@
+"""Which source ``negmine report SOURCE`` was given: a ``negmine train`` output folder, an audit's flags JSONL or a
+mined (native) JSONL, told from its first row, or, for an empty file, from the summary beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from negmine.errors import InputError
+
+SOURCES = ("the *.flags.jsonl file negmine audit wrote, the native JSONL negmine mine -o wrote (with its "
+           "<stem>.summary.json beside it), or the output directory of a negmine train run")
+"""The sources ``negmine report`` takes, as its messages list them."""
+
+NATIVE_ONLY_KEYS = ("positive_score", "negative_ids", "negatives", "negative_scores", "negative_ranks")
+"""Keys of a native row that no flag record has (both have the query and positive ids and texts)."""
+
+
+def source_kind(path: Path) -> str:
+    """``"training"`` (a folder), ``"audit"`` (a flags file) or ``"mined"`` (a native file). A first line that is
+    not JSON goes to the audit reader, whose error names the line and, for a JSON document, what the file is;
+    a JSON row that is neither a flag nor a native row is an InputError naming the file, line and field."""
+    from negmine.io.files import iter_lines
+
+    path = Path(path)
+    if path.is_dir():
+        return "training"
+    for line_no, text in iter_lines(path):
+        return _row_kind(path, line_no, text)
+    return _empty_kind(path)
+
+
+def _row_kind(path: Path, line_no: int, text: str) -> str:
+    from negmine.export.native import FLAG_KINDS, export_hint
+    from negmine.io.jsonl import loads
+
+    try:
+        row = loads(text)
+    except json.JSONDecodeError:
+        return "audit"
+    if not isinstance(row, dict):
+        raise InputError(path, line_no, None, f"expected a JSON object, got {type(row).__name__}; negmine report "
+                         f"takes {SOURCES}")
+    if row.get("kind") in FLAG_KINDS:
+        return "audit"
+    if any(key in row for key in NATIVE_ONLY_KEYS):
+        return "mined"
+    got = "missing" if "kind" not in row else f"got {json.dumps(row['kind'])[:80]}"
+    raise InputError(path, line_no, "kind", f"{got}, and the row has no 'negative_ids' either: neither a flag of an "
+                     f"audit (kind 'false_negative' or 'noisy_positive') nor a mined row{export_hint(row, path)}; "
+                     f"negmine report takes {SOURCES}")
+
+
+def _empty_kind(path: Path) -> str:
+    """An empty file: a mined file when the mining summary is beside it (and its name is no flags file's), else
+    a flags file (an audit that flagged nothing writes an empty one)."""
+    from negmine.report.mining import default_mine_summary
+
+    if not path.name.endswith(".flags.jsonl") and default_mine_summary(path).is_file():
+        return "mined"
+    return "audit"

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+
+import pytest
+
+from negmine.errors import ConfigError, InputError
+from negmine.report.mining import MinedStats, mining_report, read_mine_summary
+from negmine.report.sources import SOURCES, source_kind
+
+from ..conftest import SCRIPT_QUERY
+
+
+def table_data(page: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="hardest-data">(.*?)</script>', page).group(1))
+
+
+def smallest_gaps(mined) -> list[tuple[float, int]]:
+    """(gap, line) of every row, smallest first: its smallest s_pos - s_neg, computed here from the rows."""
+    rows = [json.loads(line) for line in mined.read_text(encoding="utf-8").splitlines()]
+    return sorted((min(round(r["positive_score"] - s, 6) for s in r["negative_scores"]), line)
+                  for line, r in enumerate(rows, start=1))
+
+
+@pytest.fixture
+def mined(mined_demo, tmp_path):
+    for path in (mined_demo, mined_demo.with_name("mined.summary.json")):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path / "mined.jsonl"
+
+
+def test_the_page_holds_the_summary_settings_and_counts_as_recorded(mined):
+    page = mining_report(str(mined)).read_text(encoding="utf-8")  # default: <stem>.mining-report.html beside it
+    summary = json.loads(mined.with_name("mined.summary.json").read_text())
+    assert mined.with_name("mined.mining-report.html").is_file()
+    assert f"<b>{summary['pairs_in']}</b><span>pairs in</span>" in page
+    assert f"<b>{summary['pairs_out']}</b><span>rows out</span>" in page
+    assert f"<b>{sum(summary['pairs_skipped'].values())}</b><span>pairs skipped</span>" in page
+    assert summary["pairs_skipped"], "the demo mined by the tiny model skips pairs"
+    for reason, n in summary["pairs_skipped"].items():
+        assert f"<tr><td>skipped: {html.escape(reason)}</td><td>{n}</td></tr>" in page
+    removed = summary["candidates_removed_by_filter"]["sd_margin"]
+    assert f"<tr><td>candidates removed by sd_margin</td><td>{removed}</td></tr>" in page
+    assert "candidates removed by absolute_margin" not in page, "a filter the run did not set, which removed none"
+    assert f"<td>model</td><td>{summary['config']['encoder']['model']}</td>" in page
+    assert "<td>strategy</td><td>top, 5 negatives per pair</td>" in page
+    assert "<td>filters</td><td>margin_from: pair, sd_margin: 0.5, near-duplicates of the positive" in page
+    assert f"(split train)" in page
+    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', page)) == 5
+    assert "http://" not in page and "https://" not in page, "self-contained"
+
+
+def test_the_table_holds_the_smallest_gap_rows_in_order(mined, tmp_path):
+    page = mining_report(mined, out=tmp_path / "r.html", max_rows=7).read_text(encoding="utf-8")
+    expected = smallest_gaps(mined)
+    data = table_data(page)
+    assert [row[0][1] for row in data["rows"]] == [line for _, line in expected[:7]] and len(expected) > 7
+    assert [row[1][1] for row in data["rows"]] == [gap for gap, _ in expected[:7]]
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert re.findall(r'<tr><td class="nw">(\d+)</td>', body) == [str(line) for _, line in expected[:7]]
+    assert f"The 7 of {len(expected)} rows with the smallest gap s_pos - s_neg (--max-table-rows shows more)" in page
+    full = table_data(mining_report(mined, out=tmp_path / "all.html").read_text(encoding="utf-8"))
+    assert [row[0][1] for row in full["rows"]] == [line for _, line in expected]
+
+
+def test_texts_are_escaped_in_the_rows_and_their_data(mined, tmp_path):
+    page = mining_report(mined, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert SCRIPT_QUERY not in page
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert html.escape(SCRIPT_QUERY) in body
+    assert any(text[1].endswith(html.escape(SCRIPT_QUERY)) for text in table_data(page)["texts"])
+
+
+def test_two_renders_are_byte_identical(mined, tmp_path):
+    first = mining_report(mined, out=tmp_path / "a.html").read_bytes()
+    assert mining_report(mined, out=tmp_path / "b.html").read_bytes() == first
+
+
+def test_the_margin_rules_are_drawn_where_they_are_fixed(mined, tmp_path, monkeypatch):
+    from negmine.report import plots
+
+    legends = []
+    monkeypatch.setattr(plots, "to_base64_png", lambda fig: legends.extend(
+        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()) or "iVBORw0KGgo=")
+    mining_report(mined, out=tmp_path / "r.html")
+    rows = len(mined.read_text().splitlines())
+    assert legends == ["positives (n=%d)" % rows, "chosen negatives (n=%d)" % (5 * rows), "negatives (n=%d)" % (5 * rows),
+                       "negatives (n=%d)" % (5 * rows), "--sd-margin 0.5"]
+    summary_path = mined.with_name("mined.summary.json")
+    summary = json.loads(summary_path.read_text())
+    summary["config"]["filters"]["absolute_margin"] = 0.001
+    summary_path.write_text(json.dumps(summary))
+    legends.clear()
+    mining_report(mined, out=tmp_path / "r.html")
+    assert "--absolute-margin 0.001" in legends
+
+
+def test_rows_without_candidate_score_sd_get_no_sd_plot_and_a_note(mined, tmp_path):
+    rows = [json.loads(line) for line in mined.read_text().splitlines()]
+    mined.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "candidate_score_sd"}) + "\n" for r in rows))
+    page = mining_report(mined, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert len(re.findall(r'src="data:image/png', page)) == 4 and "gap (sd)" not in page
+    assert "The rows record no candidate_score_sd, so the gap is not shown in sd units." in page
+
+
+def test_a_file_changed_after_mining_is_said_to_differ_from_its_summary(mined, tmp_path):
+    lines = mined.read_text().splitlines(keepends=True)
+    mined.write_text("".join(lines[:3]))
+    page = mining_report(mined, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<b>3</b><span>rows in the file</span>" in page and "the file was changed after mining" in page
+
+
+def row(line: int, positive: float, negatives: list[float], flags=None) -> dict:
+    ids = [f"d{line}-{i}" for i in range(len(negatives))]
+    extra = {} if flags is None else {"negative_flags": flags}
+    return {"query_id": f"q{line}", "query": "q", "positive_id": f"p{line}", "positive": "p", "positive_score": positive,
+            "negative_ids": ids, "negatives": ids, "negative_scores": negatives,
+            "negative_ranks": list(range(1, len(negatives) + 1)), "candidate_score_sd": 0.1, **extra}
+
+
+def test_the_heap_keeps_the_smallest_gaps_earlier_lines_first_on_ties():
+    stats = MinedStats(keep=3)
+    for line, (positive, negatives) in enumerate([(0.9, [0.5, 0.6]), (0.9, [0.8]), (0.9, [0.85, 0.1]),
+                                                  (0.9, [0.8]), (0.9, [0.89]), (0.9, [0.3])], start=1):
+        stats.add(line, row(line, positive, negatives))
+    assert [(r.line, r.gap, r.doc_id) for r in stats.hardest()] == [(5, 0.01, "d5-0"), (3, 0.05, "d3-0"),
+                                                                     (2, 0.1, "d2-0")]
+    assert stats.counts["rows"] == 6 and stats.counts["negatives"] == 8 and stats.widths == {1: 4, 2: 2}
+
+
+def test_negatives_an_audit_marked_are_left_out_and_counted():
+    stats = MinedStats(keep=3)
+    stats.add(1, row(1, 0.9, [0.89, 0.5], flags=["false_negative", None]))
+    assert [(r.gap, r.doc_id, r.negatives) for r in stats.hardest()] == [(0.4, "d1-1", 1)]
+    assert stats.counts["flagged"] == 1 and stats.samples["negative"].values == [0.5]
+
+
+def test_the_three_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tmp_path, flags_and_summary):
+    flags, _ = flags_and_summary
+    assert (source_kind(tmp_path), source_kind(flags), source_kind(mined)) == ("training", "audit", "mined")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert source_kind(empty) == "audit", "an audit that flagged nothing writes an empty flags file"
+    shutil.copy(mined.with_name("mined.summary.json"), tmp_path / "empty.summary.json")
+    assert source_kind(empty) == "mined", "a mined file whose every pair was skipped"
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('\n{"query": "q", "text": "t"}\n')
+    with pytest.raises(InputError) as err:
+        source_kind(foreign)
+    assert str(err.value) == (f"{foreign}:2: field 'kind': missing, and the row has no 'negative_ids' either: neither a "
+                              "flag of an audit (kind 'false_negative' or 'noisy_positive') nor a mined row; negmine "
+                              f"report takes {SOURCES}")
+    foreign.write_text('[1, 2]\n')
+    with pytest.raises(InputError, match=r"foreign\.jsonl:1: expected a JSON object, got list; negmine report takes "
+                                         r"the \*\.flags\.jsonl file negmine audit wrote, the native JSONL negmine mine "
+                                         r"-o wrote \(with its <stem>\.summary\.json beside it\), or the output "
+                                         r"directory of a negmine train run"):
+        source_kind(foreign)
+    export = tmp_path / "negatives.n-tuple.jsonl"
+    export.write_text('{"anchor": "q", "positive": "p", "negative_1": "n"}\n')
+    with pytest.raises(InputError, match=r"nor a mined row; this is a row of the n-tuple export, which holds texts "
+                                         r"only: pass the native file it was exported from"):
+        source_kind(export)
+
+
+def test_a_missing_or_foreign_summary_and_a_bad_row_say_what_to_do(mined, tmp_path, flags_and_summary):
+    mined.with_name("mined.summary.json").unlink()
+    with pytest.raises(InputError) as err:
+        mining_report(mined, out=tmp_path / "r.html")
+    assert str(err.value) == (f"{mined.with_name('mined.summary.json')}: mining summary not found beside {mined}: "
+                              "negmine mine writes it next to its output as <stem>.summary.json (--summary-json names "
+                              "another path); give it with --summary, or mine the file again")
+    _, audit_summary = flags_and_summary
+    with pytest.raises(InputError, match=r"m\.audit-summary\.json: field 'pairs_in': missing; this is not a negmine "
+                                         r"mine summary \(negmine mine writes it beside its output as "
+                                         r"<stem>\.summary\.json\)"):
+        mining_report(mined, audit_summary, tmp_path / "r.html")
+    summary = tmp_path / "s.json"
+    summary.write_text(json.dumps({"pairs_in": 3, "pairs_out": 2, "pairs_skipped": {"why": -1},
+                                   "candidates_removed_by_filter": {}}))
+    with pytest.raises(InputError, match=r"s\.json: field 'pairs_skipped\.why': must be an integer >= 0, got -1"):
+        read_mine_summary(summary)
+    summary.write_text(json.dumps({"pairs_in": 3, "pairs_out": 2, "pairs_skipped": {"why": 1},
+                                   "candidates_removed_by_filter": {}}))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(row(1, 0.9, [0.5])) + "\n" + json.dumps({**row(2, 0.9, [0.5]), "negative_ranks": [0]}))
+    with pytest.raises(InputError, match=r"bad\.jsonl:2: field 'negative_ranks': must be a list of integers from 1"):
+        mining_report(bad, summary, tmp_path / "r.html")
+    with pytest.raises(ConfigError, match=r"--max-table-rows\) must be a positive integer, got 0"):
+        mining_report(mined, summary, tmp_path / "r.html", max_rows=0)
