@@ -307,3 +307,18 @@ def test_nothing_flagged_note_of_audit_md():
     summary = {"judges": ["score", "near-duplicate"], "counts": {"false_negatives": 0, "noisy_positives": 0}}
     note = nothing_flagged_note(summary, AuditConfig(input=Path("m.jsonl")))
     assert_quotes("audit.md", "note: nothing flagged", note)
+
+
+def test_mining_report_messages_of_mining_md(tmp_path, monkeypatch):
+    from negmine.export.native import dumps_row, make_row
+    from negmine.report.mining import mining_report
+    from negmine.report.sources import source_kind
+
+    monkeypatch.chdir(tmp_path)
+    Path("out").mkdir()
+    Path("out/negatives.jsonl").write_text(dumps_row(make_row(
+        query_id="q1", query="query", positive_id="d1", positive="document", positive_score=0.9, negative_ids=["n1"],
+        negatives=["negative"], negative_scores=[0.5], negative_ranks=[1])), encoding="utf-8")
+    assert_quotes("mining.md", "mining summary not found", message_of(lambda: mining_report(Path("out/negatives.jsonl"))))
+    Path("other.jsonl").write_text('{"id": 1}\n', encoding="utf-8")
+    assert_quotes("mining.md", "negmine report takes", message_of(lambda: source_kind(Path("other.jsonl"))))

@@ -191,3 +191,16 @@ def test_a_missing_or_foreign_summary_and_a_bad_row_say_what_to_do(mined, tmp_pa
         mining_report(bad, summary, tmp_path / "r.html")
     with pytest.raises(ConfigError, match=r"--max-table-rows\) must be a positive integer, got 0"):
         mining_report(mined, summary, tmp_path / "r.html", max_rows=0)
+
+
+def test_the_page_script_sorts_and_pages_the_table(mined, tmp_path, browser):
+    page = mining_report(mined, out=tmp_path / "r.html", max_rows=7).read_text(encoding="utf-8")
+    shown = browser(page, """
+        var th = document.querySelectorAll('#hardest th')[1]; th.click(); th.click();  // gap, descending
+        var pager = document.querySelector('.pager[data-for="hardest"]');
+        report({hidden: pager.hidden, status: pager.querySelector('.status').textContent, head: th.className,
+                lines: Array.from(document.querySelectorAll('#hardest tbody tr')).map(function(tr){
+                    return tr.cells[0].textContent; })});""")
+    kept = smallest_gaps(mined)[:7]
+    assert shown == {"hidden": False, "status": "rows 1–7 of 7", "head": "desc",
+                     "lines": [str(line) for _, line in sorted(kept, key=lambda item: -item[0])]}
