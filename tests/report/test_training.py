@@ -401,3 +401,18 @@ def test_the_training_report_is_never_written_over_the_runs_summary_nor_into_a_d
                                           rf"path, e\.g\. {re.escape(str(tmp_path / 'm' / 'report.html'))}$"):
         training_report(tmp_path / "m", tmp_path / "m")
     assert summary.read_bytes() == before
+
+
+def test_a_folder_of_mined_files_names_them(tmp_path):
+    """`negmine report out` (the quickstart's folder of out/negatives.jsonl) named nothing in it: it names the mined
+    files (a .jsonl with its .summary.json) to give instead; an export beside them is not one."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("negatives.jsonl", "negatives.summary.json", "negatives.n-tuple.jsonl", "b.jsonl", "b.summary.json"):
+        (out / name).write_text("")
+    result = runner.invoke(build_app(), ["report", str(out)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"error: {out / SUMMARY_NAME}: not found: not a finished negmine train output (its summary is written last): "
+        f"{out} holds a file negmine mine wrote; give it for its mining report, negmine report {out / 'b.jsonl'} "
+        f"(also: {out / 'negatives.jsonl'})")

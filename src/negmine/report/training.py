@@ -52,7 +52,18 @@ def _not_found(model_dir: Path) -> str:
         more = f" (also: {', '.join(str(f) for f in flags[1:])})" if len(flags) > 1 else ""
         return (f"{head}: {model_dir} holds the flags of a negmine audit; give the flags file, negmine report "
                 f"{flags[0]}{more}")
+    mined = _mined_files(model_dir)
+    if mined:
+        more = f" (also: {', '.join(str(f) for f in mined[1:])})" if len(mined) > 1 else ""
+        return (f"{head}: {model_dir} holds a file negmine mine wrote; give it for its mining report, negmine report "
+                f"{mined[0]}{more}")
     return f"{head}; give the output folder of a negmine train run, or the *.flags.jsonl file negmine audit wrote"
+
+
+def _mined_files(folder: Path) -> list[Path]:
+    """The mined files in ``folder`` (``X.jsonl`` with the ``X.summary.json`` negmine mine writes last), sorted: the
+    quickstart's `negmine report out` (the folder of out/negatives.jsonl) named nothing in it."""
+    return [f for f in sorted(folder.glob("*.jsonl")) if f.with_name(f"{f.stem}.summary.json").is_file()]
 
 
 def _audit_flags(folder: Path) -> list[Path]:
