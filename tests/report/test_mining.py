@@ -164,6 +164,12 @@ def test_the_three_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tm
     with pytest.raises(InputError, match=r"nor a mined row; this is a row of the n-tuple export, which holds texts "
                                          r"only: pass the native file it was exported from"):
         source_kind(export)
+    summary = mined.with_name("mined.summary.json")
+    one_line = tmp_path / "one.summary.json"  # negmine mine indents its summary; its first line "{" is not JSON
+    one_line.write_text(json.dumps(json.loads(summary.read_text())) + "\n")
+    with pytest.raises(InputError, match=r"one\.summary\.json:1: field 'kind': missing, .* nor a mined row; this file "
+                                         r"is a negmine mine run's summary: give the mined file it describes, .*mined\.jsonl;"):
+        source_kind(one_line)
 
 
 def test_a_missing_or_foreign_summary_and_a_bad_row_say_what_to_do(mined, tmp_path, flags_and_summary):

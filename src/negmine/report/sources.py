@@ -31,7 +31,7 @@ def source_kind(path: Path) -> str:
 
 
 def _row_kind(path: Path, line_no: int, text: str) -> str:
-    from negmine.export.native import FLAG_KINDS, export_hint
+    from negmine.export.native import FLAG_KINDS
     from negmine.io.jsonl import loads
 
     try:
@@ -43,12 +43,21 @@ def _row_kind(path: Path, line_no: int, text: str) -> str:
                          f"takes {SOURCES}")
     if row.get("kind") in FLAG_KINDS:
         return "audit"
-    if any(key in row for key in NATIVE_ONLY_KEYS):
-        return "mined"
+    if "negative_ids" in row or ("query_id" in row and any(key in row for key in NATIVE_ONLY_KEYS)):
+        return "mined"  # a mining summary on one line has negative_scores too, and no query_id
     got = "missing" if "kind" not in row else f"got {json.dumps(row['kind'])[:80]}"
     raise InputError(path, line_no, "kind", f"{got}, and the row has no 'negative_ids' either: neither a flag of an "
-                     f"audit (kind 'false_negative' or 'noisy_positive') nor a mined row{export_hint(row, path)}; "
+                     f"audit (kind 'false_negative' or 'noisy_positive') nor a mined row{_hint(row, path)}; "
                      f"negmine report takes {SOURCES}")
+
+
+def _hint(row: dict, path: Path) -> str:
+    """What a row of another negmine file is: an export's row, or a mining summary written on one line."""
+    from negmine.export.native import export_hint
+
+    if {"pairs_in", "pairs_out", "output"} <= row.keys():
+        return f"; this file is a negmine mine run's summary: give the mined file it describes, {row['output']}"
+    return export_hint(row, path)
 
 
 def _empty_kind(path: Path) -> str:
