@@ -341,9 +341,10 @@ COLUMNS = (("line", "num", "nw", 5.1), ("gap", "num", "nw", 5.5), ("gap (sd)", "
 name's width is its characters x 0.65 + 2.5 em (bold 12 px and the sort arrow, as the audit's table sizes them):
 at 4 em ``#neg`` broke into ``#ne`` / ``g``."""
 
-TEXT_MIN_PX = 200
-"""The narrowest a text column gets: the table fits a 1,280 px window (51 em of fixed columns, 612 px), and
-scrolls sideways in a narrower one."""
+TEXT_MIN_PX = 190
+"""The narrowest a text column gets: the table fits a 1,280 px window (51 em of fixed columns, 612 px, and three
+text columns in the 1,202 px its box has beside the page's margins and scrollbar; at 200 px it scrolled sideways
+by 11 px), and scrolls sideways in a narrower one."""
 
 
 def _columns(rows: Sequence[HardRow]) -> list[tuple[str, str, str, float | None]]:
