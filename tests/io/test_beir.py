@@ -414,6 +414,15 @@ def test_missing_split_lists_available_splits(beir):
                         "one with split (--split), e.g. split='test' (--split test)")
 
 
+@pytest.mark.parametrize("split", ["trian", "Train", "tran"])
+def test_a_typo_of_a_split_is_told_the_split_it_is_close_to(beir, split):
+    """`negmine mine DEMO --split trian` was offered 'e.g. split='test'', not the split the typo meant."""
+    (beir / "qrels" / "test.tsv").write_text(HEADER)
+    err = _error(load_beir, beir, split)
+    assert str(err) == (f"{beir / 'qrels' / (split + '.tsv')}: split {split!r} not found; available splits: test, "
+                        "train; did you mean split='train' (--split train)?")
+
+
 @pytest.mark.parametrize("split", ["train.tsv", "qrels/train.tsv"])
 def test_a_split_given_as_its_file_name_is_told_the_splits_name(beir, split):
     """`negmine mine DEMO --split train.tsv` looked for qrels/train.tsv.tsv and listed the splits without

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
-from negmine.errors import InputError, field_option, field_setting
+from negmine.errors import InputError, closest_name, field_option, field_setting
 from negmine.io.files import (
     BYTE_ORDER_MARK, hashed_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
 )
@@ -404,8 +404,11 @@ def qrels_path(data_dir: str | Path, split: str, field: str = "split", option: s
     listed = ", ".join(available) if available else f"none (no .tsv files in {folder})"
     name = Path(split).name.removesuffix(".tsv")  # --split train.tsv or qrels/train.tsv looked for train.tsv.tsv
     fix = ""
+    close = closest_name(name, available)
     if name != split and name in available:
         fix = f"; give the split's name, {field_setting(field, name, option)}"
+    elif close is not None:  # a typo (`--split trian`) was offered 'e.g. --split test', not the split it meant
+        fix = f"; did you mean {field_setting(field, close, option)}?"
     elif available:
         example = "test" if "test" in available else available[0]
         fix = f"; pick one with {field_option(field, option)}, e.g. {field_setting(field, example, option)}"
