@@ -101,6 +101,15 @@ def test_run_only_evaluation_with_baseline_index(beir_dir, tmp_path) -> None:
     assert report.encoding == {}
 
 
+def test_a_file_given_as_the_beir_directory_gets_no_fix_of_mining(tmp_path) -> None:
+    """negmine eval takes no pairs: mining's fix for a file given as the directory (--pairs FILE) is not offered."""
+    mined = tmp_path / "negatives.jsonl"
+    mined.write_text('{"query": "q", "positive": "p"}\n')
+    with pytest.raises(InputError) as err:
+        evaluate(EvalConfig(data_dir=mined, split="test", models=("bm25",)))
+    assert str(err.value) == f"{mined}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file"
+
+
 def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
     wrong = tmp_path / "wrong.trec"
     wrong.write_text("q-train Q0 coffee-3 1 0.5 x\n")

@@ -212,6 +212,19 @@ def test_a_folder_without_a_saved_dataset_is_refused(tmp_path):
         "Dataset.save_to_disk (holding dataset_info.json and state.json), found a folder without them")
 
 
+def test_a_beir_directory_given_as_pairs_is_told_to_be_the_data_directory(tmp_path):
+    """`negmine mine --pairs DEMO` said only that the folder held no saved dataset."""
+    from negmine.testing.beir import write_beir
+
+    folder = tmp_path / "beir"
+    write_beir(folder, {"d1": "a document"}, {"q1": "a query"}, [("q1", "d1", 1)])
+    assert str(_error(load_pairs, folder)) == (
+        f"{folder}: expected a pairs file (JSONL, CSV/TSV, Parquet) or a folder written by datasets' "
+        "Dataset.save_to_disk (holding dataset_info.json and state.json), found a folder without them: it is a BEIR "
+        f"directory (corpus.jsonl, queries.jsonl, qrels/), which is mined as the data directory, without --pairs: "
+        f"negmine mine {folder} --split train (from Python, DataConfig(data_dir=...))")
+
+
 # --- hf:NAME[:SPLIT] -------------------------------------------------------------------------------------------------
 
 

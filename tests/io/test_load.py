@@ -29,6 +29,25 @@ def test_beir_directory_and_split(beir):
     assert load_data(DataConfig(data_dir=beir, split="test")).pairs() == [("q2", "d3")]
 
 
+def test_a_pairs_file_given_as_the_beir_directory_is_told_to_be_pairs(tmp_path):
+    """`negmine mine pairs.jsonl` said only 'expected a BEIR directory ..., found a file'."""
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"query": "q", "positive": "p"}\n')
+    with pytest.raises(InputError) as err:
+        load_data(DataConfig(data_dir=pairs))
+    assert str(err.value) == (f"{pairs}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file; "
+                              f"a file of (query, positive) pairs is given as pairs (--pairs): negmine mine --pairs {pairs}")
+
+
+def test_a_file_of_a_beir_directory_given_as_the_directory_is_told_its_folder(beir):
+    """`negmine mine DEMO/corpus.jsonl` said only 'found a file'; told to give it as --pairs it would fail on columns."""
+    with pytest.raises(InputError) as err:
+        load_data(DataConfig(data_dir=beir / "corpus.jsonl"))
+    assert str(err.value) == (f"{beir / 'corpus.jsonl'}: expected a BEIR directory (corpus.jsonl, queries.jsonl, "
+                              f"qrels/), found a file; corpus.jsonl is a file of the BEIR directory {beir}: give the "
+                              "directory")
+
+
 def test_explicit_files(beir):
     config = DataConfig(corpus=beir / "corpus.jsonl", queries=beir / "queries.jsonl", qrels=beir / "qrels" / "test.tsv")
     data = load_data(config)

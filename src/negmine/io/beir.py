@@ -415,14 +415,30 @@ def qrels_path(data_dir: str | Path, split: str, field: str = "split", option: s
     raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}{fix}")
 
 
-def check_beir_dir(data_dir: str | Path) -> Path:
-    """``data_dir`` as a Path; InputError when it is missing or not a directory."""
+def check_beir_dir(data_dir: str | Path, pairs_option: str | None = None) -> Path:
+    """``data_dir`` as a Path; InputError when it is missing or not a directory. ``pairs_option`` (``pairs (--pairs
+    FILE)``, for mining): a file that could be pairs is told to be given there (:func:`file_hint`)."""
     folder = Path(data_dir)
     if folder.is_file():
-        raise InputError(folder, None, None, "expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file")
+        raise InputError(folder, None, None, "expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a "
+                         f"file{file_hint(folder, pairs_option)}")
     if not folder.is_dir():
         raise InputError(folder, None, None, "BEIR directory not found")
     return folder
+
+
+def file_hint(path: Path, pairs_option: str | None) -> str:
+    """For a file given as a BEIR directory: the folder to give when it is one of a BEIR directory's files
+    (``negmine mine DEMO/corpus.jsonl``), else, with ``pairs_option``, a table file to give as pairs (``negmine mine
+    pairs.jsonl``); "" otherwise. The message said only 'found a file'."""
+    from negmine.io.table import TABLE_FORMATS
+
+    parent = path.parent
+    if (parent / CORPUS_FILE).is_file() and (parent / QUERIES_FILE).is_file():
+        return f"; {path.name} is a file of the BEIR directory {parent}: give the directory"
+    if pairs_option is None or path.suffix.lower() not in TABLE_FORMATS:
+        return ""
+    return f"; a file of (query, positive) pairs is given as {pairs_option}: negmine mine --pairs {path}"
 
 
 def load_beir(data_dir: str | Path, split: str = "train", unknown_qrels: str = "error") -> Dataset:

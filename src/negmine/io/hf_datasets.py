@@ -138,7 +138,7 @@ def folder_rows(folder: Path) -> ArrowRows:
     if not is_saved_dataset(folder):
         raise InputError(folder, None, None, "expected a pairs file (JSONL, CSV/TSV, Parquet) or a folder written by "
                          f"datasets' Dataset.save_to_disk (holding {' and '.join(SAVED_FILES)}), found a folder "
-                         "without them")
+                         f"without them{beir_folder_hint(folder)}")
     import datasets
 
     try:
@@ -148,6 +148,18 @@ def folder_rows(folder: Path) -> ArrowRows:
                          "save it again") from None
     about = {"kind": "save_to_disk", "path": str(folder.resolve()), "fingerprint": _saved_fingerprint(folder)}
     return _rows(ds, dataset_label(str(folder)), folder.name, about)
+
+
+def beir_folder_hint(folder: Path) -> str:
+    """For a BEIR directory given as pairs (``negmine mine --pairs DEMO``): that it is one and how to mine it;
+    else "". The message said only that the folder held no saved dataset."""
+    from negmine.io.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE
+
+    if not all((folder / name).is_file() for name in (CORPUS_FILE, QUERIES_FILE)):
+        return ""
+    return (f": it is a BEIR directory ({CORPUS_FILE}, {QUERIES_FILE}, {QRELS_DIR}/), which is mined as the data "
+            f"directory, without --pairs: negmine mine {folder} --split train (from Python, "
+            f"DataConfig(data_dir=...))")
 
 
 def _saved_fingerprint(folder: Path) -> str | None:
