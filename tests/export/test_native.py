@@ -425,9 +425,22 @@ def test_a_flags_row_names_the_file_to_pass_instead(tmp_path):
         list(read_native(denoise))
 
 
-def test_other_rows_missing_a_key_get_no_export_hint():
+@pytest.mark.parametrize("row", [{"_id": "d1", "text": "t"}, {"query": "q", "doc": "d"},
+                                 {"query_id": "q1", "query": "q", "positive": "p"}])
+def test_other_rows_missing_a_key_get_no_export_hint(row):
     with pytest.raises(InputError, match=r"missing required key \(a native row needs [^)]*\)$"):
-        validate_row({"query": "q", "positive": "p"}, "x.jsonl", 1)
+        validate_row(row, "x.jsonl", 1)
+
+
+@pytest.mark.parametrize("row", [{"query": "q", "positive": "p"}, {"anchor": "q", "positive": "p"},
+                                 {"question": "q", "answer": "a", "label": 1}])
+def test_a_pairs_row_given_as_a_native_row_is_told_to_be_mined_first(row):
+    """`negmine train pairs.jsonl` (a user's own pairs, before any mining) said only that 'query_id' was missing."""
+    with pytest.raises(InputError, match=r"^x\.jsonl:1: field 'query_id': missing required key \(a native row needs "
+                                         r"[^)]*\); this is a row of a \(query, positive\) pairs file, which holds no "
+                                         r"negatives: mine them first, `negmine mine --pairs x\.jsonl -o "
+                                         r"negatives\.jsonl`, and pass that file$"):
+        validate_row(row, "x.jsonl", 1)
 
 
 def test_an_integer_score_beyond_a_floats_range_is_refused_as_not_finite(tmp_path):

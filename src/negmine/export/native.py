@@ -287,6 +287,24 @@ def flags_hint(row: dict, path: str | Path | None) -> str:
     return f"; this is a row of {what} (one finding per line, not a mined row): pass {fix}{example}"
 
 
+NATIVE_ONLY_KEYS = ("query_id", "positive_id", "negative_ids", "negatives")
+
+
+def pairs_hint(row: dict, path: str | Path | None) -> str:
+    """For a row of a (query, positive) pairs file given where a native file belongs (``negmine train pairs.jsonl``):
+    that it holds no negatives and the command that mines them; empty for any other row (one with a native-only
+    key is a damaged native row). The message named only the missing 'query_id'."""
+    from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS
+
+    if any(key in row for key in NATIVE_ONLY_KEYS):
+        return ""
+    if not any(key in row for key in QUERY_COLUMNS) or not any(key in row for key in POSITIVE_COLUMNS):
+        return ""
+    name = "PAIRS" if path is None else str(path)
+    return (f"; this is a row of a (query, positive) pairs file, which holds no negatives: mine them first, "
+            f"`negmine mine --pairs {name} -o negatives.jsonl`, and pass that file")
+
+
 def _export_named(path: str | Path | None) -> str | None:
     """The export format an export's file name carries (``negatives.<format>.jsonl``), or None."""
     from negmine.export.registry import export_format_names  # the registry imports this module
@@ -313,7 +331,7 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
     for key in REQUIRED_KEYS:
         if key not in row:
             raise InputError(path, line, key, f"missing required key (a native row needs {', '.join(REQUIRED_KEYS)})"
-                             + (flags_hint(row, path) or export_hint(row, path)))
+                             + (flags_hint(row, path) or export_hint(row, path) or pairs_hint(row, path)))
     for key, (check, wanted) in _CHECKS.items():
         if key in row and not check(row[key]):
             raise InputError(path, line, key, f"must be {wanted}, got {json.dumps(row[key])[:80]}")
