@@ -16,14 +16,16 @@ runner = CliRunner()
 WORDS = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
 
 
-def _mined(path: Path, n_rows: int = 8) -> Path:
+def _mined(path: Path, n_rows: int = 8, negatives: int = 2) -> Path:
+    """``negatives`` per row: 2, or 3 for a run at the default --num-negatives 3 (refused before training else)."""
     rows = []
     for i in range(n_rows):
         query = " ".join(WORDS[i : i + 1 + i % 4])
+        texts = [WORDS[(i + 5) % 14] + " decrease", WORDS[(i + 9) % 14] + " low level", WORDS[(i + 2) % 14] + " none"]
         rows.append({"query_id": f"q{i}", "query": query, "positive_id": f"d{i}", "positive": query + " increase",
-                     "positive_score": 0.9, "negative_ids": [f"n{i}a", f"n{i}b"],
-                     "negatives": [WORDS[(i + 5) % 14] + " decrease", WORDS[(i + 9) % 14] + " low level"],
-                     "negative_scores": [0.5, 0.4], "negative_ranks": [1, 2]})
+                     "positive_score": 0.9, "negative_ids": [f"n{i}a", f"n{i}b", f"n{i}c"][:negatives],
+                     "negatives": texts[:negatives], "negative_scores": [0.5, 0.4, 0.3][:negatives],
+                     "negative_ranks": [1, 2, 3][:negatives]})
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
@@ -40,7 +42,8 @@ def _configs(tmp_path, monkeypatch, flags: list[str]) -> list:
     seen = []
     monkeypatch.setattr(negmine.train.api, "train",
                         lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"), *flags])
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl", negatives=3)), "--output",
+                                         str(tmp_path / "o"), *flags])
     assert result.exit_code == 0, result.output
     return seen
 
@@ -401,7 +404,7 @@ def test_train_cli_warns_when_no_summary_says_which_judge_scored_the_file(tmp_pa
     mined = _judged(tmp_path / "copied.jsonl")
     summary = _denoising_summary(tmp_path / "b.summary.json", tmp_path, "ce-b")
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
-                                         "--remine-steps", "5", "--mine-summary", str(summary)])
+                                         "--remine-steps", "5", "--mine-summary", str(summary), "--num-negatives", "2"])
     assert result.exit_code == 0, result.output
     assert [line for line in result.stderr.splitlines() if line.startswith("warning:")] == [
         f"warning: {mined}: no summary records which judge scored its rows (neither a mining summary "
@@ -503,7 +506,8 @@ def test_train_cli_warns_when_an_off_switch_overrides_a_value_given(tmp_path, mo
 
     monkeypatch.setattr(negmine.train.api, "train",
                         lambda config, miner=None: SimpleNamespace(as_dict=lambda: {"loss_history": []}))
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "-o", str(tmp_path / "o"), *flags])
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl", negatives=3)), "-o",
+                                         str(tmp_path / "o"), *flags])
     assert result.exit_code == 0, result.output
     assert result.stderr == f"warning: {message}; drop one of the two\n"
 
@@ -576,7 +580,7 @@ def test_train_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
 
     monkeypatch.setattr(negmine.train.api, "train", stopped)
     out = tmp_path / "o"
-    args = ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(out), "--no-progress"]
+    args = ["train", str(_mined(tmp_path / "m.jsonl", negatives=3)), "--output", str(out), "--no-progress"]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 130
     assert "no checkpoint was saved yet: rerun the same command, without --resume, to start again" in result.output

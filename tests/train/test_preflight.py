@@ -388,7 +388,7 @@ def test_check_training_file_reads_every_row_as_training_does_and_leaves_the_rep
 
     rows = [pair_row("q1", "d1", 0.9, [("n1", 0.5), ("n2", 0.4)]), pair_row("q2", "d2", 0.9, [("n3", 0.5)])]
     mined = write_native(tmp_path / "m.jsonl", [*rows, rows[0]])  # a repeated row: warned about when the data loads
-    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o")
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_training_file(config)
@@ -397,3 +397,30 @@ def test_check_training_file_reads_every_row_as_training_does_and_leaves_the_rep
     with pytest.raises(InputError, match=rf"^{re.escape(str(mined))}:2: field 'negatives': entry 0: document id 'n1' "
                                          r"has another text than at line 1 \(negatives entry 0\)"):
         check_training_file(config)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n"])
+def test_check_training_file_refuses_a_file_without_rows(tmp_path, content):
+    """`negmine train empty.jsonl` was refused once the data loaded, after the trainer's import (8 s on the demo)."""
+    from negmine.train.preflight import check_training_file
+
+    mined = tmp_path / "empty.jsonl"
+    mined.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o"))
+    assert str(info.value) == f"{mined}: the mined file has no rows; mine negatives first (negmine mine ...)"
+
+
+def test_check_training_file_refuses_num_negatives_no_row_has(tmp_path):
+    """`negmine train negatives.jsonl --num-negatives 10` on the quickstart's 5-negative rows: refused after the
+    trainer's import; a row with enough negatives anywhere in the file passes, as training keeps that row."""
+    from negmine.testing.native_rows import pair_row, write_native
+    from negmine.train.preflight import check_training_file
+
+    rows = [pair_row("q1", "d1", 0.9, [("n1", 0.5), ("n2", 0.4)]), pair_row("q2", "d2", 0.9, [("n3", 0.5)])]
+    mined = write_native(tmp_path / "m.jsonl", rows)
+    with pytest.raises(ConfigError) as info:
+        check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=3))
+    assert str(info.value) == (f"{mined}: no row has at least 3 negatives (the most any row has is 2); lower "
+                               "num_negatives (--num-negatives) to 2 or mine more")
+    check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2))

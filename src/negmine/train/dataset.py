@@ -156,7 +156,7 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
             row_queries.append(row["query_id"])
     stats.promoted_pairs = len(columns["anchor"]) - stats.rows_kept
     if stats.rows_kept == 0:
-        raise ConfigError(_nothing_kept(source, stats, num_negatives))
+        raise ConfigError(nothing_kept(source, stats, num_negatives))
     if stats.dropped_few_negatives:
         _warn_short_rows(source, stats, num_negatives)
     return TrainData(Dataset.from_dict(columns), stats, num_negatives, row_of_pair, known, known_ids, row_queries,
@@ -226,7 +226,7 @@ def _warn_short_rows(source: str, stats: TrainDataStats, num_negatives: int) -> 
     )
 
 
-def _nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str:
+def nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str:
     if stats.rows_read == 0:
         return f"{source}: the mined file has no rows; mine negatives first (negmine mine ...)"
     return (
