@@ -425,6 +425,30 @@ def test_a_flags_row_names_the_file_to_pass_instead(tmp_path):
         list(read_native(denoise))
 
 
+@pytest.mark.parametrize(("name", "rows", "command", "what"), [
+    ("negatives.summary.json", "negatives.jsonl", "negmine mine", "the mined file"),
+    ("audit.audit-summary.json", "audit.clean.jsonl", "negmine audit", "the cleaned file the audit wrote"),
+])
+def test_a_summary_given_as_the_native_file_names_the_rows_beside_it(tmp_path, name, rows, command, what):
+    """`negmine train out/negatives.summary.json` (the file tab completion offers beside negatives.jsonl) said only
+    'invalid JSON: Expecting property name enclosed in double quotes'."""
+    summary = write_lines(tmp_path / name, ["{", '  "pairs_out": 70', "}"])
+    head = (rf"^{re.escape(str(summary))}:1: invalid JSON: .*; expected a native negatives file \(JSON Lines, one row "
+            rf"per line, as `negmine mine -o FILE` writes\); this is the summary {command} writes beside its rows \(one "
+            rf"JSON document\): pass {what}")
+    with pytest.raises(InputError, match=head + "$"):
+        list(read_native(summary))
+    write_lines(tmp_path / rows, [])
+    with pytest.raises(InputError, match=head + rf", e\.g\. {re.escape(str(tmp_path / rows))}$"):
+        list(read_native(summary))
+
+
+def test_other_json_documents_get_no_summary_hint(tmp_path):
+    other = write_lines(tmp_path / "config.json", ["{", '  "a": 1', "}"])
+    with pytest.raises(InputError, match=r"as `negmine mine -o FILE` writes\)$"):
+        list(read_native(other))
+
+
 @pytest.mark.parametrize("row", [{"_id": "d1", "text": "t"}, {"query": "q", "doc": "d"},
                                  {"query_id": "q1", "query": "q", "positive": "p"}])
 def test_other_rows_missing_a_key_get_no_export_hint(row):

@@ -305,6 +305,24 @@ def pairs_hint(row: dict, path: str | Path | None) -> str:
             f"`negmine mine --pairs {name} -o negatives.jsonl`, and pass that file")
 
 
+SUMMARY_SUFFIXES = ((".audit-summary.json", ".clean.jsonl", "negmine audit", "the cleaned file the audit wrote"),
+                    (".summary.json", ".jsonl", "negmine mine", "the mined file"))
+"""Per summary a run writes beside its rows: its suffix, the rows file's suffix beside it, the command and what to
+pass."""
+
+
+def summary_hint(path: Path) -> str:
+    """For a run's summary JSON given where a native file belongs (``negmine train out/negatives.summary.json``, the
+    file beside it): what it is and the rows file to pass, named when it exists; empty for any other file. The
+    message said only 'invalid JSON: Expecting property name ...'."""
+    for suffix, rows_suffix, command, what in SUMMARY_SUFFIXES:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            beside = path.with_name(path.name[:-len(suffix)] + rows_suffix)
+            example = f", e.g. {beside}" if beside.is_file() else ""
+            return f"; this is the summary {command} writes beside its rows (one JSON document): pass {what}{example}"
+    return ""
+
+
 def _export_named(path: str | Path | None) -> str | None:
     """The export format an export's file name carries (``negatives.<format>.jsonl``), or None."""
     from negmine.export.registry import export_format_names  # the registry imports this module
@@ -622,6 +640,6 @@ def _iter_native(path: Path, digest: Any = None) -> Iterator[tuple[int, NativeRo
                 raise InputError(
                     path, line_no, None,
                     f"invalid JSON: {err.msg} (column {err.colno}); expected a native negatives file (JSON Lines, one row "
-                    "per line, as `negmine mine -o FILE` writes)",
+                    "per line, as `negmine mine -o FILE` writes)" + (summary_hint(path) if line_no == 1 else ""),
                 ) from None
             yield line_no, validate_row(decoded, path, line_no)
