@@ -85,6 +85,25 @@ def test_config_messages_of_inputs_and_messages_md():
         assign()
 
 
+def test_mixed_up_input_messages_of_inputs_and_messages_md(tmp_path, monkeypatch):
+    """The files given where another belongs, and the typo of a split, as the page quotes them (run where the pairs
+    file is: paths are named as given)."""
+    from negmine.export.native import read_native
+    from negmine.io.beir import load_beir
+    from negmine.io.load import load_data
+    from negmine.io.pairs import load_pairs
+
+    page = "inputs-and-messages.md"
+    monkeypatch.chdir(tmp_path)
+    pairs = Path("pairs.jsonl")
+    pairs.write_text('{"query": "what is x", "positive": "x is a thing"}\n', encoding="utf-8")
+    assert_quotes(page, "pairs.jsonl:1: field 'query_id'", message_of(lambda: list(read_native(pairs))))
+    assert_quotes(page, "... it is a BEIR directory", message_of(lambda: load_pairs(demo_path())))
+    assert_quotes(page, "... a file of (query, positive) pairs",
+                  message_of(lambda: load_data(DataConfig(data_dir=pairs))))
+    assert_quotes(page, "did you mean split='train'", message_of(lambda: load_beir(demo_path(), "trian")))
+
+
 def test_ctrl_c_lines_of_inputs_and_messages_md():
     """The lines a second and a third Ctrl-C print (tests/cli/test_interrupts.py checks that they do)."""
     from negmine.cli.interrupts import QUIT_NOW, STILL_STOPPING
