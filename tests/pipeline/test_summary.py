@@ -45,6 +45,20 @@ def test_format_summary_lists_the_exports_one_line_each_as_the_audit_does():
         "export triplet: out/negatives.triplet.parquet"]
 
 
+def test_format_summary_of_a_summary_read_back_prints_the_stages_in_run_order():
+    """The summary file has sorted keys: format_summary(json.load(...)) printed 'seconds: encode+retrieve 6.12,
+    export 0.01, load 4.59, select+write 0.11', not the line negmine mine printed (docs/inputs-and-messages.md says
+    it is that text)."""
+    import json
+
+    seconds = {"load": 4.59, "encode+retrieve": 6.12, "select+write": 0.11, "export": 0.01, "later": 1.0}
+    summary = build_summary(SelectionStats(), seconds, {})
+    read_back = json.loads(json.dumps(summary, sort_keys=True))
+    assert format_summary(read_back) == format_summary(summary)
+    assert "seconds: load 4.59, encode+retrieve 6.12, select+write 0.11, export 0.01, later 1.00" in format_summary(
+        read_back).splitlines()
+
+
 def _mined(pairs_in: int, no_candidate: int, removed: dict) -> dict:
     """A summary like SciFact's (numbers from the defaults' and the e5-mined runs' summaries)."""
     from negmine.pipeline.select_pairs import SKIP_NONE, SKIP_TOO_FEW

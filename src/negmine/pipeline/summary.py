@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from negmine.pipeline.select_pairs import SKIP_NONE, SKIP_TOO_FEW, SelectionStats
+from negmine.pipeline.timing import in_stage_order
 
 
 def score_stats(values: Sequence[float]) -> dict[str, float | int]:
@@ -112,7 +113,7 @@ def format_summary(summary: dict) -> str:
         resumed = enc.get("resumed", 0)  # from the work folder, not the cache: also with --no-cache
         lines.append(f"embeddings: {enc.get('encoded', 0)} encoded, {enc.get('cached', 0)} from cache"
                      + (f", {resumed} from the shards a stopped run finished" if resumed else ""))
-    lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items()))
+    lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in in_stage_order(summary["seconds"])))
     if summary.get("output"):
         lines.append(f"output: {summary['output']}")
     # one line per export, as negmine audit prints them (this printed the dict: exports: {'n-tuple': '...'})
