@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
@@ -56,3 +57,52 @@ def test_report_of_a_file_that_is_none_of_its_sources_lists_them(tmp_path):
         f"error: {tmp_path / 'nope.jsonl'}: not found: give the *.flags.jsonl file negmine audit wrote, the native "
         "JSONL negmine mine -o wrote (with its <stem>.summary.json beside it), or the output directory of a negmine "
         "train run\n")
+
+
+@pytest.fixture
+def eval_results(tmp_path):
+    """negmine eval's results JSON for the demo's test split, two hash embedders standing in for models."""
+    from negmine.config import EncoderConfig, EvalConfig
+    from negmine.demo import demo_path
+    from negmine.evaluate.api import evaluate
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    config = EvalConfig(data_dir=demo_path(), split="test", models=("hash/a", "hash/b"),
+                        output=tmp_path / "results.json",
+                        encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False))
+    evaluate(config, embedders={"hash/a": HashEmbedder(256), "hash/b": HashEmbedder(8)})
+    return tmp_path / "results.json"
+
+
+def test_report_of_eval_results_writes_the_page_beside_them(eval_results, tmp_path):
+    result = runner.invoke(build_app(), ["report", str(eval_results), "--max-table-rows", "3"])
+    assert result.exit_code == 0, result.output
+    page = tmp_path / "results.report.html"
+    assert result.stdout == f"report: {page}\n"
+    html = page.read_text(encoding="utf-8")
+    assert "<title>negmine eval</title>" in html and "The 3 of 20 queries with the largest |delta| on ndcg@10" in html
+    other = runner.invoke(build_app(), ["report", str(eval_results), "-o", str(tmp_path / "page.html")])
+    assert other.exit_code == 0 and (tmp_path / "page.html").read_bytes() != page.read_bytes()  # all 20 rows
+
+
+def test_report_of_eval_results_refuses_summary(eval_results, tmp_path):
+    result = runner.invoke(build_app(), ["report", str(eval_results), "--summary", str(tmp_path / "s.json")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: --summary names an audit summary; {eval_results} is negmine eval's results "
+                             "JSON, whose report reads nothing else: drop --summary\n")
+    assert not (tmp_path / "results.report.html").exists()
+
+
+def test_report_of_a_json_that_is_no_eval_results_names_the_file_and_what_it_takes(tmp_path):
+    other = tmp_path / "negatives.summary.json"
+    other.write_text('{"pairs_in": 3}')
+    result = runner.invoke(build_app(), ["report", str(other)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {other}: field 'comparison': missing; this is not a negmine eval results JSON "
+                             "(the file negmine eval ... -o FILE.json writes, with 'comparison', 'data' and 'config'); "
+                             "negmine report renders that, the *.flags.jsonl file negmine audit wrote, or the output "
+                             "directory of a negmine train run\n")
+    missing = runner.invoke(build_app(), ["report", str(tmp_path / "results.json")])
+    assert missing.exit_code == 2
+    assert missing.stderr == (f"error: {tmp_path / 'results.json'}: not found: give the results JSON negmine eval -o "
+                              "wrote\n")

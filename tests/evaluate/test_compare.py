@@ -175,3 +175,21 @@ def test_several_runs_are_marked_by_holm_adjusted_p_values() -> None:
 def test_an_unknown_correction_lists_the_allowed_ones() -> None:
     with pytest.raises(ConfigError, match=r"^unknown correction 'bonferoni'; allowed: holm, none$"):
         compare_runs(QRELS, [GOOD, BAD], ("mrr@10",), correction="bonferoni")
+
+
+@pytest.mark.parametrize("correction", ["holm", "none"])
+def test_a_comparison_read_back_from_its_json_prints_the_same_table(correction) -> None:
+    """negmine report renders an evaluation from its results JSON: the comparison read back from ``to_dict`` (through
+    JSON text) has the same means, p-values (adjusted or not), intervals and marks, so the same table and dict."""
+    import json
+
+    from negmine.evaluate.compare import Comparison
+
+    comp = compare_runs(QRELS, [GOOD, SLIGHTLY_WORSE, BAD], METRICS, correction=correction)
+    back = Comparison.from_dict(json.loads(json.dumps(comp.to_dict())))
+    assert format_table(back) == format_table(comp) and back.to_dict() == comp.to_dict()
+    assert back.names == ["good", "slightly-worse", "bad"] and back.corrected == comp.corrected
+    one = compare_runs(Qrels({"q1": {"d1": 1}}), [Run({"q1": {"d2": 0.9, "d1": 0.5}}, name="base"),
+                                                  Run({"q1": {"d1": 0.9}}, name="better")], metrics=("mrr@10",))
+    undefined = Comparison.from_dict(json.loads(json.dumps(one.to_dict())))  # p and interval null in the JSON
+    assert format_table(undefined) == format_table(one) and "undefined: 1 query" in format_table(undefined)

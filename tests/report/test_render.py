@@ -175,10 +175,12 @@ def test_a_mined_file_given_for_the_flags_is_named_as_such_before_any_summary_is
 
 
 @pytest.mark.parametrize("name, document, hint", [
+    ("eval.txt", {"comparison": {}, "data": {}},
+     r"this file is negmine eval's results JSON, which negmine report reads from a file named \*\.json: rename it, "
+     r"then negmine report .*model/eval\.json \(from Python: negmine\.report\.evaluation\.eval_report\)"),
     ("eval.json", {"comparison": {}, "data": {}},
-     r"this file is negmine eval's results JSON, which has no report: its tables are what negmine eval printed; "
-     r"negmine report takes the \*\.flags\.jsonl file negmine audit wrote, the native JSONL negmine mine -o wrote "
-     r"\(with its <stem>\.summary\.json beside it\), or the output directory of a negmine train run"),
+     r"this file is negmine eval's results JSON, which negmine report reads from a file named \*\.json: negmine "
+     r"report .*model/eval\.json \(from Python: negmine\.report\.evaluation\.eval_report\)"),
     ("negatives.summary.json", {"pairs_in": 3},
      r"this file is one JSON document, not JSON Lines; negmine report takes the \*\.flags\.jsonl file negmine "
      r"audit wrote, the native JSONL negmine mine -o wrote \(with its <stem>\.summary\.json beside it\), or the "

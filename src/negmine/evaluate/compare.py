@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -105,6 +105,28 @@ class Comparison:
             "runs": runs,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Comparison:
+        """The Comparison :meth:`to_dict` (with ``per_query``) wrote, as the results JSON of ``negmine eval`` holds
+        it under ``comparison``: the same means, per-query scores (in the baseline's query order), p-values and
+        intervals, so :func:`format_table` prints what the evaluation printed. Assumes that layout (a file read
+        from disk is checked first: :func:`negmine.report.evaluation.read_eval_results`)."""
+        metrics = tuple(data["metrics"])
+        base = data["runs"][data["baseline"]]
+        query_ids = tuple(base["per_query"][metrics[0]])
+        results = tuple(EvalResult(name, metrics, query_ids, {m: data["runs"][name]["mean"][m] for m in metrics},
+                                   {m: np.array([data["runs"][name]["per_query"][m][q] for q in query_ids],
+                                                dtype=np.float64) for m in metrics})
+                        for name in data["order"])
+        tests = {name: entry["vs_baseline"] for name, entry in data["runs"].items() if name != data["baseline"]}
+        p_values = {name: {m: _nan_p(test[m]["p_value"]) for m in metrics} for name, test in tests.items()}
+        adjusted = None if data["correction"] == "none" else {
+            name: {m: _nan_p(test[m]["p_value_adjusted"]) for m in metrics} for name, test in tests.items()}
+        intervals = {name: {m: tuple(test[m]["confidence_interval"] or (math.nan, math.nan)) for m in metrics}
+                     for name, test in tests.items()}
+        return cls(results, data["baseline"], data["stat_test"], data["alpha"], p_values, intervals,
+                   data["correction"], adjusted)
+
     def _vs_baseline(self, res: EvalResult, base: EvalResult, per_query: bool) -> dict:
         out = {}
         for m in self.metrics:
@@ -129,6 +151,11 @@ class Comparison:
 
 def _json_p(p: float) -> float | None:
     return None if math.isnan(p) else p
+
+
+def _nan_p(p: float | None) -> float:
+    """A p-value as the results JSON holds it (``null``: undefined) back to the float :class:`Comparison` holds."""
+    return math.nan if p is None else float(p)
 
 
 def compare_runs(
@@ -253,27 +280,36 @@ def _align(rows: list[list[str]]) -> list[str]:
 
 def format_table(comparison: Comparison) -> str:
     """Plain-text, column-aligned table: mean of each metric per run, then p-values vs the baseline."""
+    lines: list[str] = []
+    for heading, rows in table_blocks(comparison):
+        lines += ["", heading] if heading else []
+        lines += _align(rows)
+    return "\n".join(lines)
+
+
+def table_blocks(comparison: Comparison) -> list[tuple[str, list[list[str]]]]:
+    """The tables of :func:`format_table`, each as (the line above it, "" for the first; its rows, header first):
+    means (``*``: significant vs the baseline), then with other runs than the baseline their p-values and mean
+    deltas with confidence intervals. ``negmine report`` shows the same cells as HTML tables."""
     metrics = list(comparison.metrics)
     rows = [["run", "queries", *metrics]]
     for res in comparison.results:
         label = f"{res.name} (baseline)" if res.name == comparison.baseline else res.name
         cells = [f"{res.mean[m]:.4f}{'*' if comparison.significant(res.name, m) else ''}" for m in metrics]
         rows.append([label, str(len(res.query_ids)), *cells])
-    lines = _align(rows)
+    blocks = [("", rows)]
     others = [r for r in comparison.results if r.name != comparison.baseline]
     if others:
         test = STAT_TEST_LABELS[comparison.stat_test]
-        lines += ["", f"p-values vs baseline {comparison.baseline!r} ({test}, two-sided{_correction_note(comparison)}; "
-                      f"* = p <= {comparison.alpha:g}):"]
         p_rows = [["run", *metrics]]
         p_rows += [[r.name, *(_fmt_p(comparison, r.name, m) for m in metrics)] for r in others]
-        lines += _align(p_rows)
+        blocks.append((f"p-values vs baseline {comparison.baseline!r} ({test}, two-sided"
+                       f"{_correction_note(comparison)}; * = p <= {comparison.alpha:g}):", p_rows))
         level = f"{100 * (1 - comparison.alpha):g}%"
-        lines += ["", f"mean delta vs baseline [{level} confidence interval, paired t]:"]
         ci_rows = [["run", *metrics]]
         ci_rows += [[r.name, *(_fmt_delta(comparison, r.name, m) for m in metrics)] for r in others]
-        lines += _align(ci_rows)
-    return "\n".join(lines)
+        blocks.append((f"mean delta vs baseline [{level} confidence interval, paired t]:", ci_rows))
+    return blocks
 
 
 def _correction_note(comparison: Comparison) -> str:

@@ -67,8 +67,9 @@ DOCUMENT_HINT_BYTES = 64 * 1024 * 1024
 
 def _document_hint(path: Path, line_no: int) -> str:
     """For a file that is one (pretty-printed) JSON document rather than JSON Lines, e.g. ``negmine eval -o``'s
-    results, the files ``negmine report`` takes; empty otherwise. The message said only ``Expecting property
-    name enclosed in double quotes (column 2)`` at line 1 of a valid JSON file."""
+    results named other than ``*.json`` (``negmine report`` reads a ``*.json`` file as eval results), the files
+    ``negmine report`` takes; empty otherwise. The message said only ``Expecting property name enclosed in double
+    quotes (column 2)`` at line 1 of a valid JSON file."""
     if line_no != 1 or path.stat().st_size > DOCUMENT_HINT_BYTES:
         return ""
     try:
@@ -84,9 +85,13 @@ def _document_hint(path: Path, line_no: int) -> str:
     if isinstance(document, dict) and {"pairs_in", "pairs_out", "output"} <= document.keys():
         return (f"; this file is a negmine mine run's summary: give the mined file it describes, negmine report "
                 f"{document['output']}")
-    what = ("negmine eval's results JSON, which has no report: its tables are what negmine eval printed"
-            if isinstance(document, dict) and "comparison" in document else "one JSON document, not JSON Lines")
-    return f"; this file is {what}; negmine report takes {SOURCES}"
+    if isinstance(document, dict) and "comparison" in document:
+        named = path if path.suffix.lower() == ".json" else path.with_name(
+            path.stem if path.stem.endswith(".json") else f"{path.stem}.json")
+        return (f"; this file is negmine eval's results JSON, which negmine report reads from a file named *.json: "
+                f"{'' if named == path else 'rename it, then '}negmine report {named} (from Python: "
+                "negmine.report.evaluation.eval_report)")
+    return f"; this file is one JSON document, not JSON Lines; negmine report takes {SOURCES}"
 
 
 def read_summary(path: Path) -> dict:

@@ -1,0 +1,404 @@
+"""``negmine report RESULTS.json``: an HTML page of a ``negmine eval`` results JSON (``negmine eval ... -o FILE``).
+
+The page holds the evaluation's settings (split, data folder, metrics, test, alpha, correction, baseline), the tables
+``negmine eval`` printed (the same cells: :func:`negmine.evaluate.compare.table_blocks` of the comparison the JSON
+holds), per metric the sorted per-query deltas of each run vs the baseline and their histogram, and a sortable table
+of the queries whose delta is largest, with their texts when the queries file the evaluation read is still there
+unchanged. Self-contained, written atomically; the same JSON (and queries file) gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from negmine.config import CORRECTIONS, STAT_TESTS, TABLE_ROWS
+from negmine.errors import ConfigError, InputError
+from negmine.evaluate.compare import STAT_TEST_LABELS, Comparison, table_blocks
+from negmine.io.atomic import atomic_write
+from negmine.io.jsonl import iter_jsonl, json_type, read_json_object
+from negmine.report import plots
+from negmine.report.html import cards, document, figure, key_value_table
+from negmine.report.table import PAGE_ROWS, TEXT_MIN_PX, _pager, _text, json_script
+
+RESULTS_KEYS = {"comparison": dict, "data": dict, "config": dict}
+"""The keys of ``negmine eval``'s results JSON the report reads, with their JSON types."""
+
+PRIMARY_METRIC = "ndcg@10"
+"""The metric the queries table ranks by (the first metric of the evaluation when it has no nDCG@10)."""
+
+RUN_COLORS = ("#1c7ed6", "#e03131", "#2b8a3e", "#f08c00", "#7048e8", "#0c8599", "#c2255c", "#5c940d")
+"""A color per compared run, in the order of the evaluation (then again from the first)."""
+
+REWRITE = "write it again with negmine eval ... -o FILE"
+
+
+def is_eval_results(source: Path) -> bool:
+    """Whether ``negmine report`` reads ``source`` as an eval results JSON: a file named ``*.json`` (an audit's
+    flags are ``*.flags.jsonl``, a training run is a folder)."""
+    return source.suffix.lower() == ".json" and not source.is_dir()
+
+
+def _foreign(path: Path) -> str:
+    """What to give instead of ``path``, a JSON file that is not eval results (named for the files negmine writes)."""
+    from negmine.train import SUMMARY_NAME
+
+    if path.name == SUMMARY_NAME:
+        return f"this is a negmine train run's summary, not eval results: give its folder, negmine report {path.parent}"
+    if path.name.endswith(".audit-summary.json"):
+        flags = path.with_name(path.name[:-len(".audit-summary.json")] + ".flags.jsonl")
+        return f"this is an audit's summary, not eval results: give its flags file, negmine report {flags}"
+    return ("this is not a negmine eval results JSON (the file negmine eval ... -o FILE.json writes, with "
+            "'comparison', 'data' and 'config'); negmine report renders that, the *.flags.jsonl file negmine audit "
+            "wrote, or the output directory of a negmine train run")
+
+
+def read_eval_results(path: Path) -> dict:
+    """The results JSON at ``path`` with what the report reads checked; InputError naming the file and the field."""
+    path = Path(path)
+    results = read_json_object(path, RESULTS_KEYS, "not found: give the results JSON negmine eval -o wrote",
+                               _foreign(path))
+    for field, value, ok, wanted in _comparison_checks(results["comparison"]):
+        if not ok(value):
+            shown = json_type(value) if isinstance(value, (dict, list)) else repr(value)[:80]
+            raise InputError(path, None, f"comparison.{field}", f"must be {wanted}, got {shown}; this results JSON was "
+                             f"edited or written by another tool: {REWRITE}")
+    return results
+
+
+def _is_number(value: object) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _comparison_checks(comparison: Mapping) -> list[tuple[str, object, object, str]]:
+    """(field, value, test, what it must be) of the comparison's settings and runs, in reading order; a run's
+    fields are listed only once its settings passed (a check reads the ones before it)."""
+    get = comparison.get
+    checks = [("stat_test", get("stat_test"), lambda v: v in STAT_TESTS, f"one of {', '.join(STAT_TESTS)}"),
+              ("correction", get("correction"), lambda v: v in CORRECTIONS, f"one of {', '.join(CORRECTIONS)}"),
+              ("alpha", get("alpha"), lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1"),
+              ("metrics", get("metrics"), lambda v: isinstance(v, list) and v and all(isinstance(m, str) for m in v),
+               "a non-empty list of metric names"),
+              ("runs", get("runs"), lambda v: isinstance(v, dict) and all(isinstance(r, dict) for r in v.values()),
+               "a JSON object of runs"),
+              ("order", get("order"), lambda v: isinstance(v, list) and sorted(v) == sorted(get("runs") or {}),
+               "the list of the names of 'runs'"),
+              ("baseline", get("baseline"), lambda v: v in (get("runs") or {}), "the name of one of 'runs'")]
+    if not all(ok(value) for _, value, ok, _ in checks):
+        return checks
+    base = comparison["runs"][comparison["baseline"]].get("per_query", {}).get(comparison["metrics"][0])
+    queries = set(base) if isinstance(base, dict) and base else {None}
+    for name in comparison["order"]:
+        checks += _run_checks(name, comparison["runs"][name], comparison["metrics"], queries,
+                              name != comparison["baseline"])
+    return checks
+
+
+def _run_checks(name: str, run: Mapping, metrics: Sequence[str], queries: set, compared: bool) -> list:
+    """The checks of one run: a mean and per-query scores of the baseline's queries for every metric, and for a
+    compared run its test against the baseline (p-values, interval, wins/ties/losses)."""
+    scores = ("a JSON object of a finite score per evaluated query (the baseline's queries)",
+              lambda v: isinstance(v, dict) and set(v) == queries and all(map(_is_number, v.values())))
+    p_value = (lambda v: v is None or (_is_number(v) and 0 <= v <= 1), "a p-value or null")
+    interval = (lambda v: v is None or (isinstance(v, list) and len(v) == 2 and all(map(_is_number, v))),
+                "[low, high] or null")
+    checks = []
+    for m in metrics:
+        checks += [(f"runs.{name}.mean.{m}", (run.get("mean") or {}).get(m), _is_number, "a finite number"),
+                   (f"runs.{name}.per_query.{m}", (run.get("per_query") or {}).get(m), scores[1], scores[0])]
+        if compared:
+            test = (run.get("vs_baseline") or {}).get(m)
+            test = test if isinstance(test, dict) else {}
+            field = f"runs.{name}.vs_baseline.{m}"
+            checks += [(f"{field}.p_value", test.get("p_value", ""), *p_value),
+                       (f"{field}.p_value_adjusted", test.get("p_value_adjusted", ""), *p_value),
+                       (f"{field}.confidence_interval", test.get("confidence_interval", ""), *interval)]
+            checks += [(f"{field}.{k}", test.get(k), _is_count, "an integer >= 0") for k in ("wins", "ties", "losses")]
+    return checks
+
+
+def primary_metric(comparison: Comparison) -> str:
+    return PRIMARY_METRIC if PRIMARY_METRIC in comparison.metrics else comparison.metrics[0]
+
+
+def _compared(comparison: Comparison) -> list[str]:
+    return [name for name in comparison.names if name != comparison.baseline]
+
+
+def ranked_queries(comparison: Comparison, metric: str) -> list[tuple[str, float]]:
+    """Every query with its largest |delta| vs the baseline on ``metric`` over the compared runs, largest first
+    (ties by query id); empty when no run is compared."""
+    others = _compared(comparison)
+    if not others:
+        return []
+    biggest = np.max(np.abs(np.stack([comparison.deltas(name, metric) for name in others])), axis=0)
+    ids = comparison.result(comparison.baseline).query_ids
+    return sorted(((q, float(b)) for q, b in zip(ids, biggest)), key=lambda item: (-item[1], item[0]))
+
+
+def query_texts(results: Mapping, wanted: set[str]) -> tuple[dict[str, str] | None, str]:
+    """The texts of the ``wanted`` query ids in the queries file the evaluation read (``beir_input.queries``),
+    streamed; (None, why) when it names none, is gone, is unreadable or changed since (its sha256 differs)."""
+    record = (results.get("beir_input") or {}).get("queries")
+    if not isinstance(record, dict) or not isinstance(record.get("path"), str):
+        return None, "the results JSON names no queries file (beir_input.queries), so the table shows no query text"
+    path, digest, texts = Path(record["path"]), hashlib.sha256(), {}
+    if not path.is_file():
+        return None, f"no query texts: {path}, the queries file the evaluation read, is not found"
+    try:
+        for _, row in iter_jsonl(path, digest):
+            if str(row.get("_id")) in wanted and isinstance(row.get("text"), str):
+                texts[str(row["_id"])] = row["text"]
+    except InputError as err:
+        return None, f"no query texts: {err}"
+    if record.get("sha256") not in (None, digest.hexdigest()):
+        return None, (f"no query texts: {path} changed since the evaluation read it (its sha256 is not the one "
+                      "beir_input records)")
+    return texts, ""
+
+
+def _short(name: str, width: int = 36) -> str:
+    """A run's name for a legend: its last ``width`` characters (a model path's end names it)."""
+    return name if len(name) <= width else "\u2026" + name[-(width - 1):]
+
+
+def _delta_bins(deltas: Sequence[np.ndarray], count: int = 41) -> np.ndarray:
+    """``count`` (odd) equal bins symmetric about 0, one centred on it (ties), spanning the largest |delta|."""
+    top = max((float(np.max(np.abs(d))) for d in deltas if len(d)), default=0.0) or 0.5
+    return np.linspace(-top, top, count + 1)
+
+
+DELTA_FIGURE_SIZE = (11.0, 3.8)
+"""The per-metric delta figure's size (in, at 100 dpi): the report shows one a row, at its own size in a window of
+1,280 px or more (its 10 pt text as 14 px), scaled down in a narrower one."""
+
+
+def delta_figure(comparison: Comparison, metric: str) -> str:
+    """Per compared run: its per-query deltas on ``metric`` sorted (left; a point per query, 0 dashed) and their
+    histogram (right; bins symmetric about 0), as a base64 PNG; one legend above both."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig = plots._figure(*DELTA_FIGURE_SIZE)
+    left, right = fig.subplots(1, 2)
+    others = _compared(comparison)
+    deltas = [comparison.deltas(name, metric) for name in others]
+    bins = _delta_bins(deltas)
+    for i, (name, delta) in enumerate(zip(others, deltas)):
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        ranks = np.arange(1, len(delta) + 1)
+        left.plot(ranks, np.sort(delta), color=color, marker="." if len(delta) <= 200 else None, linewidth=1.2,
+                  drawstyle="steps-mid", label=_short(name, 60))
+        right.hist(delta, bins=bins, histtype="stepfilled", alpha=0.35, color=color, edgecolor=color, linewidth=1.2)
+    left.axhline(0.0, color="#495057", linestyle="--", linewidth=1)
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))  # query counts (1, 5, 10), not 2.5, 7.5
+    right.axvline(0.0, color="#495057", linestyle="--", linewidth=1)
+    left.set(xlabel="queries, sorted by delta", ylabel=f"{metric} delta", title="Per-query delta vs baseline, sorted")
+    right.set(xlabel=f"{metric} delta vs baseline", ylabel="queries", title="Deltas (0: a tie)")
+    fig.legend(loc="outside upper center", ncols=min(len(others), 3), fontsize=9, frameon=False)
+    fig.suptitle(metric, fontsize=11, fontweight="bold", x=0.01, ha="left")
+    return plots.to_base64_png(fig)
+
+
+def delta_caption(results: Mapping, comparison: Comparison, metric: str) -> str:
+    """Each compared run's wins, ties and losses vs the baseline on ``metric``, as the results JSON records them."""
+    runs = results["comparison"]["runs"]
+    parts = []
+    for name in _compared(comparison):
+        test = runs[name]["vs_baseline"][metric]
+        parts.append(f"{name}: {test['wins']} wins, {test['ties']} ties, {test['losses']} losses")
+    return (f"{metric} vs baseline {comparison.baseline} over {len(comparison.result(comparison.baseline).query_ids)} "
+            f"queries (a win: the run scores higher on the query). " + "; ".join(parts) + ".")
+
+
+def _delta_section(results: Mapping, comparison: Comparison) -> str:
+    if not _compared(comparison):
+        return '<p class="note">One run, no baseline to compare with: no deltas.</p>'
+    figures = [f'<figure style="margin:0">{figure(delta_figure(comparison, m), f"{m} per-query deltas")}'
+               f'<figcaption class="note">{html.escape(delta_caption(results, comparison, m))}</figcaption></figure>'
+               for m in comparison.metrics]
+    return '<div class="plots" style="grid-template-columns:1fr">' + "".join(figures) + "</div>"
+
+
+def _blocks_html(comparison: Comparison) -> str:
+    """The tables ``negmine eval`` printed, cell for cell (:func:`table_blocks`), as HTML tables."""
+    parts = []
+    for heading, rows in table_blocks(comparison):
+        head = "".join(f"<th>{html.escape(cell)}</th>" for cell in rows[0])
+        body = "".join("<tr>" + "".join(f'<td class="nw">{html.escape(cell)}</td>' for cell in row) + "</tr>"
+                       for row in rows[1:])
+        parts.append((f'<p class="note">{html.escape(heading)}</p>' if heading else "")
+                     + f'<div class="scroll"><table class="comparison" style="width:auto"><thead><tr>{head}</tr>'
+                     f"</thead><tbody>{body}</tbody></table></div>")
+    return "".join(parts)
+
+
+def _judged_metric(comparison: Comparison, metric: str) -> str | None:
+    """The first judged@k the evaluation recorded (None: none, or it is the table's metric already)."""
+    return next((m for m in comparison.metrics if m.startswith("judged@") and m != metric), None)
+
+
+def _query_columns(comparison: Comparison, metric: str, texts: bool) -> list[tuple[str, str]]:
+    """(header, kind) of the queries table: ``id``, ``text`` or ``num`` (a score or a delta)."""
+    columns = [("query_id", "id"), *([("query", "text")] if texts else []), (f"largest |\u0394| {metric}", "num"),
+               (f"{comparison.baseline} (baseline) {metric}", "num")]
+    for name in _compared(comparison):
+        columns += [(f"{name} {metric}", "num"), (f"\u0394 {name}", "num")]
+    judged = _judged_metric(comparison, metric)
+    columns += [(f"{name} {judged}", "num") for name in comparison.names] if judged else []
+    return columns
+
+
+def _query_values(comparison: Comparison, metric: str) -> dict[str, dict[str, float]]:
+    """Per table column key (``score:RUN:METRIC`` or ``delta:RUN``) each query's value, computed once."""
+    judged = _judged_metric(comparison, metric)
+    values = {}
+    for res in comparison.results:
+        for m in (metric, judged) if judged else (metric,):
+            values[f"score:{res.name}:{m}"] = res.query_scores(m)
+        if res.name != comparison.baseline:
+            values[f"delta:{res.name}"] = dict(zip(res.query_ids, map(float, comparison.deltas(res.name, metric))))
+    return values
+
+
+def _query_cells(comparison: Comparison, metric: str, values: Mapping, query: str, biggest: float,
+                 text: int | None) -> list:
+    """One query's cells as the page's table data holds them: [HTML, sort key], or ``text`` (an index into the
+    texts) for the query's text; scores to 4 decimals, deltas signed as ``negmine eval`` prints them."""
+    def score(name: str, m: str) -> list:
+        value = values[f"score:{name}:{m}"][query]
+        return [f"{value:.4f}", value]
+
+    def delta(name: str) -> list:
+        value = values[f"delta:{name}"][query]
+        return [f"{value:+.4f}", value]
+
+    cells = [[html.escape(query), query], *([text] if text is not None else []), [f"{biggest:.4f}", biggest],
+             score(comparison.baseline, metric)]
+    for name in _compared(comparison):
+        cells += [score(name, metric), delta(name)]
+    judged = _judged_metric(comparison, metric)
+    return cells + ([score(name, judged) for name in comparison.names] if judged else [])
+
+
+COLUMN_EM = {"id": 8.0, "num": 7.5}
+"""The queries table's column widths (em) by kind; the query text takes the rest (at least ``TEXT_MIN_PX``)."""
+
+
+def _td(kind: str) -> str:
+    return {"id": '<td class="id">', "text": '<td class="text" dir="auto">'}.get(kind, '<td class="nw">')
+
+
+def query_table(comparison: Comparison, texts: dict[str, str] | None, max_rows: int) -> str:
+    """The sortable table of the ``max_rows`` queries with the largest |delta| on the primary metric, largest
+    first: the rows as HTML for the first page and as JSON for the page's script (:mod:`negmine.report.table`)."""
+    metric = primary_metric(comparison)
+    ranked = ranked_queries(comparison, metric)
+    columns = _query_columns(comparison, metric, texts is not None)
+    shown = ranked[:max_rows]
+    text_rows: list[list[str]] = []
+    rows, values = [], _query_values(comparison, metric)
+    for query, biggest in shown:
+        ref = None
+        if texts is not None:
+            ref = len(text_rows)
+            text_rows.append([texts.get(query, "")[:60], _text(texts.get(query, ""))])
+        rows.append(_query_cells(comparison, metric, values, query, biggest, ref))
+    tds = [_td(kind) for _, kind in columns]
+
+    def content(cell) -> str:
+        return text_rows[cell][1] if isinstance(cell, int) else cell[0]
+
+    body = "\n".join("<tr>" + "".join(td + content(c) + "</td>" for td, c in zip(tds, row)) + "</tr>"
+                     for row in rows[:PAGE_ROWS])
+    head = "".join(f'<th data-type="{"num" if kind == "num" else "text"}">{html.escape(name)}</th>'
+                   for name, kind in columns)
+    widths = [COLUMN_EM.get(kind) for _, kind in columns]
+    cols = "".join(f'<col style="width:{w:g}em">' if w else "<col>" for w in widths)
+    fixed = f"{sum(w for w in widths if w):g}em" + (f" + {TEXT_MIN_PX}px" if texts is not None else "")
+    data = {"cells": tds, "texts": text_rows,  # a cell whose HTML is its sort key as that text (table.table_data)
+            "rows": [[c if isinstance(c, int) else c[0] if c[0] == c[1] else c for c in row] for row in rows]}
+    return (f"{_pager(len(rows), 'queries')}<div class=\"hbar\" hidden><div></div></div><div class=\"scroll\">"
+            f'<table id="queries" class="sortable" data-rows="queries-data" data-total="{len(rows)}" '
+            f'data-page="{PAGE_ROWS}" style="min-width:calc({fixed})"><colgroup>{cols}</colgroup>'
+            f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></div>"
+            f"{json_script('queries-data', data)}")
+
+
+def _run_sources(results: Mapping, comparison: Comparison) -> dict[str, str]:
+    """Each run's row of the settings table: its name, and the model or run file it came from when that is not its
+    name (models come first in the evaluation's order, then run files)."""
+    config = results["config"]
+    sources = [*(config.get("models") or []), *(config.get("run_files") or [])]
+    if len(sources) != len(comparison.names):
+        sources = comparison.names
+    return {f"run {i}{' (baseline)' if name == comparison.baseline else ''}": name if str(source) == name
+            else f"{name} ({source})" for i, (name, source) in enumerate(zip(comparison.names, sources), start=1)}
+
+
+def _overview(results: Mapping, comparison: Comparison) -> str:
+    data, config = results["data"], results["config"]
+    unknown = data.get("unknown_qrels") if isinstance(data.get("unknown_qrels"), dict) else {}
+    correction = comparison.correction
+    if comparison.corrected:
+        correction += f" (p-values Holm-adjusted over the {len(comparison.p_values)} runs compared, per metric)"
+    settings = {
+        "split": data.get("split", config.get("split")), "data folder": data.get("data_dir", config.get("data_dir")),
+        "qrels": data.get("qrels", "-"), "metrics": ", ".join(comparison.metrics),
+        "stat test": f"{comparison.stat_test} ({STAT_TEST_LABELS[comparison.stat_test]}, two-sided)",
+        "alpha": f"{comparison.alpha:g}", "correction": correction, "baseline": comparison.baseline,
+        **_run_sources(results, comparison),
+        "unknown qrels": (f"{unknown.get('skipped', 0)} judgments of documents missing from the corpus skipped "
+                          f"(--unknown-qrels {unknown.get('policy', '-')})"),
+    }
+    counts = {"queries evaluated": len(comparison.result(comparison.baseline).query_ids),
+              "documents": data.get("documents", "-"), "runs": len(comparison.names)}
+    return cards(counts) + key_value_table(settings)
+
+
+def render_eval_report(results: Mapping, out: Path, max_rows: int = TABLE_ROWS) -> Path:
+    """Write the report of ``results`` (a checked results JSON, :func:`read_eval_results`) to ``out`` atomically and
+    return the path (a Path, also for a str ``out``)."""
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise ConfigError(f"max_table_rows (--max-table-rows) must be a positive integer, got {max_rows!r}; use e.g. "
+                          f"{TABLE_ROWS} (the queries the table shows)")
+    comparison = Comparison.from_dict(results["comparison"])
+    metric = primary_metric(comparison)
+    ranked = ranked_queries(comparison, metric)
+    texts, why = query_texts(results, {q for q, _ in ranked[:max_rows]}) if ranked else (None, "")
+    note = (f"The {min(len(ranked), max_rows):,} of {len(ranked):,} queries with the largest |delta| on {metric} vs "
+            f"the baseline (over the compared runs), largest first (--max-table-rows shows more); click a header to "
+            f"sort.{' ' + why[0].upper() + why[1:] + '.' if why else ''}")
+    sections = [
+        ("Evaluation", _overview(results, comparison)),
+        ("Comparison", _blocks_html(comparison)),
+        ("Per-query deltas", _delta_section(results, comparison)),
+        ("Queries with the largest delta", f'<p class="note">{html.escape(note)}</p>'
+         + query_table(comparison, texts, max_rows) if ranked else
+         '<p class="note">One run, no baseline to compare with: no deltas.</p>'),
+    ]
+    data = results["data"]
+    subtitle = (f"{len(comparison.result(comparison.baseline).query_ids)} queries of the {data.get('split')} split of "
+                f"{data.get('data_dir')}; baseline {comparison.baseline}")
+    with atomic_write(out) as handle:
+        handle.write(document("negmine eval", subtitle, sections))
+    return Path(out)
+
+
+def eval_report(results: Path, out: Path | None = None, max_rows: int = TABLE_ROWS) -> Path:
+    """Render the report of the results JSON ``results`` (``negmine report RESULTS.json``); ``out`` defaults to
+    ``<stem>.report.html`` next to it."""
+    from negmine.report.render import check_report_output
+
+    results = Path(results)
+    out = Path(out) if out is not None else results.with_name(f"{results.stem}.report.html")
+    check_report_output(out, [results])
+    return render_eval_report(read_eval_results(results), out, max_rows)

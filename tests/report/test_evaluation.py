@@ -1,0 +1,294 @@
+"""The report of ``negmine eval``'s results JSON (negmine.report.evaluation), on the demo's test split evaluated with
+two tiny local models and a run file."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from negmine.config import EncoderConfig, EvalConfig
+from negmine.errors import InputError
+from negmine.evaluate.compare import Comparison, format_table
+from negmine.report.evaluation import eval_report, read_eval_results
+
+SCRIPT_QUERY = "q001"
+SCRIPT_TEXT = "Do afternoon naps <script>alert('nap')</script> ruin sleep & rest?"
+RUN_TAG = "<i>oracle</i>&co"
+
+
+def _demo_copy(folder: Path) -> Path:
+    """The demo data with one test query's text holding markup (the report must show it as text)."""
+    from negmine.demo import demo_path
+
+    shutil.copytree(demo_path(), folder)
+    queries = folder / "queries.jsonl"
+    rows = [json.loads(line) for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for row in rows:
+        if row["_id"] == SCRIPT_QUERY:
+            row["text"] = SCRIPT_TEXT
+    queries.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return folder
+
+
+def _oracle_run(data: Path, path: Path) -> Path:
+    """A run retrieving each test query's relevant documents first, tagged with markup."""
+    lines = (data / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    relevant = [line.split("\t") for line in lines if line.strip() and int(line.split("\t")[2]) > 0]
+    path.write_text("".join(f"{q} Q0 {d} {i + 1} {10.0 - i} {RUN_TAG}\n" for i, (q, d, _) in enumerate(relevant)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def evaluation(tmp_path_factory, tiny_model_path):
+    """(results JSON path, the EvalReport): two tiny models (seeds 0 and 1) and the oracle run file."""
+    from negmine.evaluate.api import evaluate
+    from negmine.testing.tiny_models import build_tiny_bi_encoder
+
+    work = tmp_path_factory.mktemp("eval_report")
+    data = _demo_copy(work / "data")
+    base = shutil.copytree(tiny_model_path, work / "base")
+    other = shutil.copytree(build_tiny_bi_encoder(work / "seed1", seed=1), work / "other")
+    config = EvalConfig(data_dir=data, split="test", models=(str(base), str(other)),
+                        run_files=(_oracle_run(data, work / "oracle.trec"),), output=work / "results.json",
+                        encoder=EncoderConfig(cache_dir=work / "cache", show_progress=False))
+    return work / "results.json", evaluate(config)
+
+
+@pytest.fixture(scope="module")
+def page(evaluation, tmp_path_factory) -> str:
+    """The report of ``evaluation``'s results, all queries in the table."""
+    return eval_report(evaluation[0], tmp_path_factory.mktemp("page") / "r.html").read_text(encoding="utf-8")
+
+
+class _Tables(HTMLParser):
+    """Each ``<table>``'s rows as lists of cell texts (entities decoded), and the figure captions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.captions: list[str] = []
+        self._cell: list[str] | None = None
+        self._caption: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "figcaption":
+            self._caption = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "figcaption":
+            self.captions.append("".join(self._caption))
+            self._caption = None
+
+    def handle_data(self, data):
+        for part in (self._cell, self._caption):
+            if part is not None:
+                part.append(data)
+
+
+def _parsed(page: str) -> _Tables:
+    parser = _Tables()
+    parser.feed(page)
+    return parser
+
+
+def _render(results: Path, out: Path, max_rows: int = 20_000) -> str:
+    return eval_report(results, out, max_rows).read_text(encoding="utf-8")
+
+
+def _p(value: float) -> str:
+    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
+def test_the_comparison_tables_hold_the_results_jsons_values(evaluation, page):
+    results, report = evaluation
+    saved = json.loads(results.read_text())["comparison"]
+    tables = _parsed(page).tables
+    base, metrics = saved["baseline"], saved["metrics"]
+    means = [[f"{name} (baseline)" if name == base else name, str(saved["runs"][name]["n_queries"]),
+              *(f"{saved['runs'][name]['mean'][m]:.4f}"
+                + ("*" if name != base and saved["runs"][name]["vs_baseline"][m]["significant"] else "")
+                for m in metrics)] for name in saved["order"]]
+    others = [name for name in saved["order"] if name != base]
+    tests = {name: saved["runs"][name]["vs_baseline"] for name in others}
+    p_values = [[name, *(_p(tests[name][m]["p_value_adjusted"]) for m in metrics)] for name in others]
+    deltas = [[name, *(f"{tests[name][m]['mean_delta']:+.4f} [{tests[name][m]['confidence_interval'][0]:+.4f}, "
+                       f"{tests[name][m]['confidence_interval'][1]:+.4f}]" for m in metrics)] for name in others]
+    assert tables[1] == [["run", "queries", *metrics], *means]  # tables[0]: the settings
+    assert tables[2] == [["run", *metrics], *p_values]
+    assert tables[3] == [["run", *metrics], *deltas]
+    assert any(row[-1].endswith("*") for row in means), "the oracle run is significantly better: a marked cell"
+    # the same cells negmine eval printed: the comparison read back from the JSON prints the same table
+    assert format_table(Comparison.from_dict(saved)) == report.table()
+
+
+def test_the_header_names_the_evaluations_settings(evaluation, page):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())
+    settings = dict(_parsed(page).tables[0])
+    assert settings["split"] == "test" and settings["data folder"] == saved["data"]["data_dir"]
+    assert settings["metrics"] == "ndcg@10, mrr@10, recall@100, map, judged@10"
+    assert settings["stat test"] == "student (paired t-test, two-sided)" and settings["alpha"] == "0.05"
+    assert settings["correction"] == "holm (p-values Holm-adjusted over the 2 runs compared, per metric)"
+    assert settings["baseline"] == "base" and settings["run 1 (baseline)"] == f"base ({saved['config']['models'][0]})"
+    assert settings["run 3"] == f"{RUN_TAG} ({saved['config']['run_files'][0]})"
+
+
+def _table_data(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="queries-data">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+def _expected_order(saved: dict, metric: str = "ndcg@10") -> list[tuple[str, float]]:
+    base = saved["baseline"]
+    tests = [entry["vs_baseline"][metric]["per_query_delta"] for name, entry in saved["runs"].items() if name != base]
+    largest = {q: max(abs(t[q]) for t in tests) for q in tests[0]}
+    return sorted(largest.items(), key=lambda item: (-item[1], item[0]))
+
+
+def test_the_queries_table_shows_the_largest_deltas_first_capped_by_max_rows(evaluation, tmp_path):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())["comparison"]
+    page = _render(results, tmp_path / "r.html", max_rows=5)
+    data = _table_data(page)
+    expected = _expected_order(saved)[:5]
+    assert [row[0] for row in data["rows"]] == [q for q, _ in expected]
+    assert [row[2] for row in data["rows"]] == [[f"{d:.4f}", d] for _, d in expected]
+    assert "The 5 of 20 queries with the largest |delta| on ndcg@10" in page
+    header = _parsed(page).tables[4][0]
+    assert header[:4] == ["query_id", "query", "largest |\u0394| ndcg@10", "base (baseline) ndcg@10"]
+    for row in data["rows"]:  # each run's delta as the JSON records it, and judged@10 per run
+        for name in ("other", RUN_TAG):
+            delta = saved["runs"][name]["vs_baseline"]["ndcg@10"]["per_query_delta"][row[0]]
+            assert row[header.index(f"\u0394 {name}")] == [f"{delta:+.4f}", delta]
+        for name in ("base", "other", RUN_TAG):
+            judged = saved["runs"][name]["per_query"]["judged@10"][row[0]]
+            assert row[header.index(f"{name} judged@10")] == [f"{judged:.4f}", judged]
+    assert [len(table) - 1 for table in _parsed(page).tables][4] == 5
+
+
+def test_texts_and_names_are_escaped(page):
+    assert "<script>alert" not in page and "<i>oracle" not in page
+    assert "Do afternoon naps &lt;script&gt;alert(&#x27;nap&#x27;)&lt;/script&gt; ruin sleep &amp; rest?" in page
+    parsed = _parsed(page)
+    assert [row[0] for row in parsed.tables[1]][-1] == RUN_TAG  # shown as text
+    row = next(row for row in parsed.tables[4] if row[0] == SCRIPT_QUERY)
+    assert row[1] == SCRIPT_TEXT
+    texts = _table_data(page)["texts"]  # the script's data holds escaped HTML only
+    assert all("<script" not in html for _, html in texts) and "\\u003c" in page
+
+
+def test_captions_count_wins_ties_and_losses_as_recorded(evaluation, page):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())["comparison"]
+    captions = _parsed(page).captions
+    assert len(captions) == len(saved["metrics"])
+    for metric, caption in zip(saved["metrics"], captions):
+        assert caption.startswith(f"{metric} vs baseline base over 20 queries")
+        for name in ("other", RUN_TAG):
+            test = saved["runs"][name]["vs_baseline"][metric]
+            assert f"{name}: {test['wins']} wins, {test['ties']} ties, {test['losses']} losses" in caption
+
+
+def test_the_same_results_give_the_same_bytes(evaluation, page, tmp_path):
+    results, _ = evaluation
+    first = eval_report(results, tmp_path / "a.html").read_bytes()
+    assert first == page.encode("utf-8")  # the module's page, rendered earlier to another file
+    assert first.count(b"data:image/png;base64,") == 5  # a figure per metric
+
+
+def test_query_texts_are_left_out_when_the_queries_file_changed(evaluation, tmp_path):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())
+    queries = Path(saved["beir_input"]["queries"]["path"])
+    moved = tmp_path / "results.json"
+    saved["beir_input"]["queries"]["sha256"] = "0" * 64  # as if the file were edited since
+    moved.write_text(json.dumps(saved))
+    page = _render(moved, tmp_path / "r.html")
+    assert f"No query texts: {queries} changed since the evaluation read it" in page
+    assert SCRIPT_QUERY in page and "afternoon naps" not in page
+    assert _parsed(page).tables[4][0][:2] == ["query_id", "largest |\u0394| ndcg@10"]
+
+
+def test_one_run_has_no_deltas_to_show(evaluation, tmp_path):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())
+    comparison = saved["comparison"]
+    comparison["runs"] = {"base": comparison["runs"]["base"]}
+    comparison["order"] = ["base"]
+    alone = tmp_path / "alone.json"
+    alone.write_text(json.dumps(saved))
+    page = _render(alone, tmp_path / "r.html")
+    assert page.count("One run, no baseline to compare with: no deltas.") == 2
+    assert "data:image/png" not in page and len(_parsed(page).tables) == 2
+
+
+@pytest.mark.parametrize(("edit", "field", "message"), [
+    (lambda c: c.update(stat_test="wilcoxon"), "comparison.stat_test",
+     "must be one of student, fisher, got 'wilcoxon'"),
+    (lambda c: c["runs"]["other"]["per_query"]["ndcg@10"].pop("q001"), "comparison.runs.other.per_query.ndcg@10",
+     "must be a JSON object of a finite score per evaluated query (the baseline's queries), got object"),
+    (lambda c: c["runs"]["other"]["vs_baseline"]["map"].update(wins=-1), "comparison.runs.other.vs_baseline.map.wins",
+     "must be an integer >= 0, got -1"),
+])
+def test_an_edited_results_json_is_refused_naming_the_field(evaluation, tmp_path, edit, field, message):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())
+    edit(saved["comparison"])
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(saved))
+    with pytest.raises(InputError) as caught:
+        read_eval_results(edited)
+    assert str(caught.value) == (f"{edited}: field '{field}': {message}; this results JSON was edited or written by "
+                                 "another tool: write it again with negmine eval ... -o FILE")
+
+
+@pytest.mark.parametrize(("name", "document", "hint"), [
+    ("other.json", {"pairs_in": 3}, "field 'comparison': missing; this is not a negmine eval results JSON (the file "
+     "negmine eval ... -o FILE.json writes, with 'comparison', 'data' and 'config'); negmine report renders that, the "
+     "*.flags.jsonl file negmine audit wrote, or the output directory of a negmine train run"),
+    ("negmine_train.json", {"result": {}, "config": {}}, "field 'comparison': missing; this is a negmine train run's "
+     "summary, not eval results: give its folder, negmine report {folder}"),
+    ("m.audit-summary.json", {"counts": {}}, "field 'comparison': missing; this is an audit's summary, not eval "
+     "results: give its flags file, negmine report {folder}/m.flags.jsonl"),
+])
+def test_another_json_is_refused_naming_what_to_give(tmp_path, name, document, hint):
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    with pytest.raises(InputError) as caught:
+        eval_report(path)
+    assert str(caught.value) == f"{path}: {hint.format(folder=tmp_path)}"
+    assert not (tmp_path / f"{path.stem}.report.html").exists()
+
+
+def test_the_queries_table_sorts_in_a_browser(evaluation, page, browser):
+    results, _ = evaluation
+    out = browser(page, """
+        var t = document.getElementById('queries'), heads = t.tHead.rows[0].cells, out = {};
+        var pager = document.querySelector('.pager[data-for="queries"]');
+        function column(i){
+          return Array.prototype.map.call(t.tBodies[0].rows, function(r){ return r.cells[i].textContent; });
+        }
+        out.pager = !pager.hidden; out.status = pager.querySelector('.status').textContent;
+        heads[2].click(); out.ascending = column(2);
+        heads[0].click(); heads[0].click(); out.idsDesc = column(0);
+        report(out);
+    """)
+    saved = json.loads(results.read_text())["comparison"]
+    largest = [f"{d:.4f}" for _, d in _expected_order(saved)]
+    assert out["pager"] and out["status"] == "rows 1–20 of 20"
+    assert out["ascending"] == sorted(largest, key=float)
+    assert out["idsDesc"] == sorted((q for q, _ in _expected_order(saved)), reverse=True)
