@@ -167,7 +167,8 @@ def test_the_queries_table_shows_the_largest_deltas_first_capped_by_max_rows(eva
     expected = _expected_order(saved)[:5]
     assert [row[0] for row in data["rows"]] == [q for q, _ in expected]
     assert [row[2] for row in data["rows"]] == [[f"{d:.4f}", d] for _, d in expected]
-    assert "The 5 of 20 queries with the largest |delta| on ndcg@10" in page
+    assert ("The 5 of 20 queries with the largest |delta| on ndcg@10 vs the baseline (over the compared runs), "
+            "largest first (--max-table-rows shows more); click a header to sort.") in page
     header = _parsed(page).tables[4][0]
     assert header[:4] == ["query_id", "query", "largest |\u0394| ndcg@10", "base (baseline) ndcg@10"]
     for row in data["rows"]:  # each run's delta as the JSON records it, and judged@10 per run
@@ -200,7 +201,9 @@ def test_captions_count_wins_ties_and_losses_as_recorded(evaluation, page):
         assert caption.startswith(f"{metric} vs baseline base over 20 queries")
         for name in ("other", RUN_TAG):
             test = saved["runs"][name]["vs_baseline"][metric]
-            assert f"{name}: {test['wins']} wins, {test['ties']} ties, {test['losses']} losses" in caption
+            counts = [f"{n} {word}{'' if n == 1 else plural}" for n, word, plural in
+                      ((test["wins"], "win", "s"), (test["ties"], "tie", "s"), (test["losses"], "loss", "es"))]
+            assert f"{name}: {', '.join(counts)}" in caption
 
 
 def test_the_same_results_give_the_same_bytes(evaluation, page, tmp_path):
@@ -243,6 +246,8 @@ def test_one_run_has_no_deltas_to_show(evaluation, tmp_path):
      "must be a JSON object of a finite score per evaluated query (the baseline's queries), got object"),
     (lambda c: c["runs"]["other"]["vs_baseline"]["map"].update(wins=-1), "comparison.runs.other.vs_baseline.map.wins",
      "must be an integer >= 0, got -1"),
+    (lambda c: c["runs"]["other"]["vs_baseline"].pop("mrr@10"), "comparison.runs.other.vs_baseline.mrr@10.p_value",
+     "must be a p-value or null, got nothing (missing)"),
 ])
 def test_an_edited_results_json_is_refused_naming_the_field(evaluation, tmp_path, edit, field, message):
     results, _ = evaluation

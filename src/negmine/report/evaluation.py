@@ -37,6 +37,9 @@ RUN_COLORS = ("#1c7ed6", "#e03131", "#2b8a3e", "#f08c00", "#7048e8", "#0c8599", 
 
 REWRITE = "write it again with negmine eval ... -o FILE"
 
+MISSING = object()
+"""A field the results JSON lacks (checked as the values are)."""
+
 
 def is_eval_results(source: Path) -> bool:
     """Whether ``negmine report`` reads ``source`` as an eval results JSON: a file named ``*.json`` (an audit's
@@ -65,7 +68,8 @@ def read_eval_results(path: Path) -> dict:
                                _foreign(path))
     for field, value, ok, wanted in _comparison_checks(results["comparison"]):
         if not ok(value):
-            shown = json_type(value) if isinstance(value, (dict, list)) else repr(value)[:80]
+            shown = ("nothing (missing)" if value is MISSING else json_type(value) if isinstance(value, (dict, list))
+                     else repr(value)[:80])
             raise InputError(path, None, f"comparison.{field}", f"must be {wanted}, got {shown}; this results JSON was "
                              f"edited or written by another tool: {REWRITE}")
     return results
@@ -82,7 +86,9 @@ def _is_count(value: object) -> bool:
 def _comparison_checks(comparison: Mapping) -> list[tuple[str, object, object, str]]:
     """(field, value, test, what it must be) of the comparison's settings and runs, in reading order; a run's
     fields are listed only once its settings passed (a check reads the ones before it)."""
-    get = comparison.get
+    def get(key: str) -> object:
+        return comparison.get(key, MISSING)
+
     checks = [("stat_test", get("stat_test"), lambda v: v in STAT_TESTS, f"one of {', '.join(STAT_TESTS)}"),
               ("correction", get("correction"), lambda v: v in CORRECTIONS, f"one of {', '.join(CORRECTIONS)}"),
               ("alpha", get("alpha"), lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1"),
@@ -90,9 +96,10 @@ def _comparison_checks(comparison: Mapping) -> list[tuple[str, object, object, s
                "a non-empty list of metric names"),
               ("runs", get("runs"), lambda v: isinstance(v, dict) and all(isinstance(r, dict) for r in v.values()),
                "a JSON object of runs"),
-              ("order", get("order"), lambda v: isinstance(v, list) and sorted(v) == sorted(get("runs") or {}),
-               "the list of the names of 'runs'"),
-              ("baseline", get("baseline"), lambda v: v in (get("runs") or {}), "the name of one of 'runs'")]
+              ("order", get("order"), lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v)
+               and sorted(v) == sorted(get("runs")), "the list of the names of 'runs'"),
+              ("baseline", get("baseline"), lambda v: isinstance(v, str) and v in get("runs"),
+               "the name of one of 'runs'")]
     if not all(ok(value) for _, value, ok, _ in checks):
         return checks
     base = comparison["runs"][comparison["baseline"]].get("per_query", {}).get(comparison["metrics"][0])
@@ -101,6 +108,15 @@ def _comparison_checks(comparison: Mapping) -> list[tuple[str, object, object, s
         checks += _run_checks(name, comparison["runs"][name], comparison["metrics"], queries,
                               name != comparison["baseline"])
     return checks
+
+
+def _field(value: object, *keys: str) -> object:
+    """``value[k1][k2]...``, or :data:`MISSING` where a key or an object on the way is missing."""
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return MISSING
+        value = value[key]
+    return value
 
 
 def _run_checks(name: str, run: Mapping, metrics: Sequence[str], queries: set, compared: bool) -> list:
@@ -113,16 +129,13 @@ def _run_checks(name: str, run: Mapping, metrics: Sequence[str], queries: set, c
                 "[low, high] or null")
     checks = []
     for m in metrics:
-        checks += [(f"runs.{name}.mean.{m}", (run.get("mean") or {}).get(m), _is_number, "a finite number"),
-                   (f"runs.{name}.per_query.{m}", (run.get("per_query") or {}).get(m), scores[1], scores[0])]
+        checks += [(f"runs.{name}.mean.{m}", _field(run, "mean", m), _is_number, "a finite number"),
+                   (f"runs.{name}.per_query.{m}", _field(run, "per_query", m), scores[1], scores[0])]
         if compared:
-            test = (run.get("vs_baseline") or {}).get(m)
-            test = test if isinstance(test, dict) else {}
             field = f"runs.{name}.vs_baseline.{m}"
-            checks += [(f"{field}.p_value", test.get("p_value", ""), *p_value),
-                       (f"{field}.p_value_adjusted", test.get("p_value_adjusted", ""), *p_value),
-                       (f"{field}.confidence_interval", test.get("confidence_interval", ""), *interval)]
-            checks += [(f"{field}.{k}", test.get(k), _is_count, "an integer >= 0") for k in ("wins", "ties", "losses")]
+            wanted = {"p_value": p_value, "p_value_adjusted": p_value, "confidence_interval": interval,
+                      **{k: (_is_count, "an integer >= 0") for k in ("wins", "ties", "losses")}}
+            checks += [(f"{field}.{k}", _field(run, "vs_baseline", m, k), *rule) for k, rule in wanted.items()]
     return checks
 
 
@@ -148,7 +161,7 @@ def ranked_queries(comparison: Comparison, metric: str) -> list[tuple[str, float
 def query_texts(results: Mapping, wanted: set[str]) -> tuple[dict[str, str] | None, str]:
     """The texts of the ``wanted`` query ids in the queries file the evaluation read (``beir_input.queries``),
     streamed; (None, why) when it names none, is gone, is unreadable or changed since (its sha256 differs)."""
-    record = (results.get("beir_input") or {}).get("queries")
+    record = _field(results, "beir_input", "queries")
     if not isinstance(record, dict) or not isinstance(record.get("path"), str):
         return None, "the results JSON names no queries file (beir_input.queries), so the table shows no query text"
     path, digest, texts = Path(record["path"]), hashlib.sha256(), {}
@@ -208,13 +221,18 @@ def delta_figure(comparison: Comparison, metric: str) -> str:
     return plots.to_base64_png(fig)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
+
+
 def delta_caption(results: Mapping, comparison: Comparison, metric: str) -> str:
     """Each compared run's wins, ties and losses vs the baseline on ``metric``, as the results JSON records them."""
     runs = results["comparison"]["runs"]
     parts = []
     for name in _compared(comparison):
         test = runs[name]["vs_baseline"][metric]
-        parts.append(f"{name}: {test['wins']} wins, {test['ties']} ties, {test['losses']} losses")
+        parts.append(f"{name}: {_count(test['wins'], 'win')}, {_count(test['ties'], 'tie')}, "
+                     f"{_count(test['losses'], 'loss')}")
     return (f"{metric} vs baseline {comparison.baseline} over {len(comparison.result(comparison.baseline).query_ids)} "
             f"queries (a win: the run scores higher on the query). " + "; ".join(parts) + ".")
 
@@ -374,9 +392,10 @@ def render_eval_report(results: Mapping, out: Path, max_rows: int = TABLE_ROWS) 
     metric = primary_metric(comparison)
     ranked = ranked_queries(comparison, metric)
     texts, why = query_texts(results, {q for q, _ in ranked[:max_rows]}) if ranked else (None, "")
+    more = " (--max-table-rows shows more)" if len(ranked) > max_rows else ""
     note = (f"The {min(len(ranked), max_rows):,} of {len(ranked):,} queries with the largest |delta| on {metric} vs "
-            f"the baseline (over the compared runs), largest first (--max-table-rows shows more); click a header to "
-            f"sort.{' ' + why[0].upper() + why[1:] + '.' if why else ''}")
+            f"the baseline (over the compared runs), largest first{more}; click a header to sort."
+            f"{' ' + why[0].upper() + why[1:] + '.' if why else ''}")
     sections = [
         ("Evaluation", _overview(results, comparison)),
         ("Comparison", _blocks_html(comparison)),
