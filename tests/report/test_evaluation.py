@@ -297,3 +297,27 @@ def test_the_queries_table_sorts_in_a_browser(evaluation, page, browser):
     assert out["pager"] and out["status"] == "rows 1–20 of 20"
     assert out["ascending"] == sorted(largest, key=float)
     assert out["idsDesc"] == sorted((q for q, _ in _expected_order(saved)), reverse=True)
+
+
+def test_without_ndcg_the_table_ranks_by_the_first_metric(evaluation, tmp_path):
+    """An evaluation of other metrics (--metrics mrr@10,map) ranks its queries by the first; one compared run is
+    marked by its raw p-values."""
+    results, _ = evaluation
+    saved = json.loads(results.read_text())
+    comparison = saved["comparison"]
+    comparison["metrics"] = ["mrr@10", "map"]
+    comparison["order"] = ["base", "other"]
+    comparison["runs"] = {name: comparison["runs"][name] for name in comparison["order"]}
+    for entry in comparison["runs"].values():
+        for key in ("mean", "per_query", "vs_baseline"):
+            if key in entry:
+                entry[key] = {m: entry[key][m] for m in comparison["metrics"]}
+    narrowed = tmp_path / "mrr.json"
+    narrowed.write_text(json.dumps(saved))
+    page = _render(narrowed, tmp_path / "r.html")
+    header = _parsed(page).tables[4][0]
+    assert header == ["query_id", "query", "largest |\u0394| mrr@10", "base (baseline) mrr@10", "other mrr@10",
+                      "\u0394 other"]  # no judged@10 recorded: no judged columns
+    assert [row[0] for row in _table_data(page)["rows"]] == [q for q, _ in _expected_order(comparison, "mrr@10")]
+    assert dict(_parsed(page).tables[0])["correction"] == "holm (one run compared: its raw p-values, nothing to adjust)"
+    assert page.count("data:image/png;base64,") == 2

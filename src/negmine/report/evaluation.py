@@ -368,6 +368,8 @@ def _overview(results: Mapping, comparison: Comparison) -> str:
     correction = comparison.correction
     if comparison.corrected:
         correction += f" (p-values Holm-adjusted over the {len(comparison.p_values)} runs compared, per metric)"
+    elif correction != "none":
+        correction += " (one run compared: its raw p-values, nothing to adjust)"
     settings = {
         "split": data.get("split", config.get("split")), "data folder": data.get("data_dir", config.get("data_dir")),
         "qrels": data.get("qrels", "-"), "metrics": ", ".join(comparison.metrics),
