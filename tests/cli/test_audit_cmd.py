@@ -137,8 +137,8 @@ def test_config_and_input_errors_are_one_line_exit_2(tmp_path):
     assert result.exit_code == 2 and "bad.jsonl:1: field 'query': missing required key" in result.output
     result = runner.invoke(build_app(), ["report", str(tmp_path / "nope.flags.jsonl")])
     assert result.exit_code == 2 and "nope.flags.jsonl: not found: give the *.flags.jsonl file negmine audit wrote, " \
-        "the native JSONL negmine mine -o wrote (with its <stem>.summary.json beside it), or the output directory of " \
-        "a negmine train run" in " ".join(result.output.split())
+        "the native JSONL negmine mine -o wrote (with its <stem>.summary.json beside it), the results JSON negmine " \
+        "eval -o wrote (named *.json), or the output directory of a negmine train run" in " ".join(result.output.split())
     result = runner.invoke(build_app(), ["report", str(tmp_path / "typo" / "model_dir")])  # a mistyped train output
     assert result.exit_code == 2 and "model_dir: not found" in result.output and "flags file" not in result.output
 

@@ -42,6 +42,22 @@ def test_report_of_a_mined_file_renders_its_page_beside_it(mined_demo, tmp_path)
     assert "The 3 of 38 rows with the smallest gap" in page.read_text(encoding="utf-8")
 
 
+def test_report_of_a_mining_summary_names_the_mined_file_it_describes(mined_demo, tmp_path):
+    """A *.json file is read as eval results: `negmine report out/negatives.summary.json` (indented, as negmine mine
+    writes it, or on one line) names the mined file to give instead, as it did before eval results were a source."""
+    import json
+
+    summary = mined_demo.with_name("mined.summary.json")
+    one_line = tmp_path / "one.summary.json"
+    one_line.write_text(json.dumps(json.loads(summary.read_text())) + "\n")
+    for path in (summary, one_line):
+        result = runner.invoke(build_app(), ["report", str(path)])
+        assert result.exit_code == 2
+        assert result.stderr == (f"error: {path}: field 'comparison': missing; this is a negmine mine run's summary, "
+                                 f"not eval results: give the mined file it describes, negmine report {mined_demo}\n")
+    assert not list(tmp_path.glob("*.html")) and not list(summary.parent.glob("*.html"))
+
+
 def test_report_of_a_file_that_is_none_of_its_sources_lists_them(tmp_path):
     other = tmp_path / "other.jsonl"
     other.write_text('{"id": 1}\n')
@@ -50,13 +66,13 @@ def test_report_of_a_file_that_is_none_of_its_sources_lists_them(tmp_path):
     assert result.stderr == (f"error: {other}:1: field 'kind': missing, and the row has no 'negative_ids' either: "
                              "neither a flag of an audit (kind 'false_negative' or 'noisy_positive') nor a mined row; "
                              "negmine report takes the *.flags.jsonl file negmine audit wrote, the native JSONL negmine "
-                             "mine -o wrote (with its <stem>.summary.json beside it), or the output directory of a "
-                             "negmine train run\n")
+                             "mine -o wrote (with its <stem>.summary.json beside it), the results JSON negmine eval -o "
+                             "wrote (named *.json), or the output directory of a negmine train run\n")
     result = runner.invoke(build_app(), ["report", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2 and result.stderr == (
         f"error: {tmp_path / 'nope.jsonl'}: not found: give the *.flags.jsonl file negmine audit wrote, the native "
-        "JSONL negmine mine -o wrote (with its <stem>.summary.json beside it), or the output directory of a negmine "
-        "train run\n")
+        "JSONL negmine mine -o wrote (with its <stem>.summary.json beside it), the results JSON negmine eval -o wrote "
+        "(named *.json), or the output directory of a negmine train run\n")
 
 
 @pytest.fixture
@@ -100,9 +116,12 @@ def test_report_of_a_json_that_is_no_eval_results_names_the_file_and_what_it_tak
     assert result.exit_code == 2
     assert result.stderr == (f"error: {other}: field 'comparison': missing; this is not a negmine eval results JSON "
                              "(the file negmine eval ... -o FILE.json writes, with 'comparison', 'data' and 'config'); "
-                             "negmine report renders that, the *.flags.jsonl file negmine audit wrote, or the output "
-                             "directory of a negmine train run\n")
+                             "negmine report takes the *.flags.jsonl file negmine audit wrote, the native JSONL negmine "
+                             "mine -o wrote (with its <stem>.summary.json beside it), the results JSON negmine eval -o "
+                             "wrote (named *.json), or the output directory of a negmine train run\n")
     missing = runner.invoke(build_app(), ["report", str(tmp_path / "results.json")])
     assert missing.exit_code == 2
-    assert missing.stderr == (f"error: {tmp_path / 'results.json'}: not found: give the results JSON negmine eval -o "
-                              "wrote\n")
+    assert missing.stderr == (f"error: {tmp_path / 'results.json'}: not found: give the *.flags.jsonl file negmine "
+                              "audit wrote, the native JSONL negmine mine -o wrote (with its <stem>.summary.json beside "
+                              "it), the results JSON negmine eval -o wrote (named *.json), or the output directory of a "
+                              "negmine train run\n")

@@ -174,6 +174,28 @@ def test_read_json_object_checks_the_types_it_is_given(write_text):
     assert str(info.value) == f"{path}: field 'counts': must be a JSON object, got string; not a summary (write it with x)"
 
 
+def test_read_json_object_asks_a_foreign_hint_of_the_document_only_when_it_is_refused(write_text):
+    """A reader whose hint depends on what the file holds (the eval results reader names a mining summary by its
+    keys) gets the loaded document, and is not asked for a file it accepts."""
+    from negmine.io.jsonl import read_json_object
+
+    asked = []
+
+    def hint(document: object) -> str:
+        asked.append(document)
+        return f"holds {sorted(document)}"
+
+    path = write_text("s.json", '{"counts": "lots", "judges": []}')
+    assert read_json_object(path, ["counts"], "not found", hint)["counts"] == "lots" and asked == []
+    with pytest.raises(InputError) as info:
+        read_json_object(path, ["counts", "samples"], "not found", hint)
+    assert str(info.value) == f"{path}: field 'samples': missing; holds ['counts', 'judges']"
+    with pytest.raises(InputError) as info:
+        read_json_object(path, {"counts": dict}, "not found", hint)
+    assert str(info.value) == f"{path}: field 'counts': must be a JSON object, got string; holds ['counts', 'judges']"
+    assert len(asked) == 2
+
+
 REPEAT = "given twice in one JSON object (again at column {}); JSON readers keep only the last value, so the other " \
          "would be dropped without a word: keep one of them"
 

@@ -263,8 +263,10 @@ def test_an_edited_results_json_is_refused_naming_the_field(evaluation, tmp_path
 
 @pytest.mark.parametrize(("name", "document", "hint"), [
     ("other.json", {"pairs_in": 3}, "field 'comparison': missing; this is not a negmine eval results JSON (the file "
-     "negmine eval ... -o FILE.json writes, with 'comparison', 'data' and 'config'); negmine report renders that, the "
-     "*.flags.jsonl file negmine audit wrote, or the output directory of a negmine train run"),
+     "negmine eval ... -o FILE.json writes, with 'comparison', 'data' and 'config'); negmine report takes the "
+     "*.flags.jsonl file negmine audit wrote, the native JSONL negmine mine -o wrote (with its <stem>.summary.json "
+     "beside it), the results JSON negmine eval -o wrote (named *.json), or the output directory of a negmine train "
+     "run"),
     ("negmine_train.json", {"result": {}, "config": {}}, "field 'comparison': missing; this is a negmine train run's "
      "summary, not eval results: give its folder, negmine report {folder}"),
     ("m.audit-summary.json", {"counts": {}}, "field 'comparison': missing; this is an audit's summary, not eval "

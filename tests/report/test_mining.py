@@ -138,9 +138,12 @@ def test_negatives_an_audit_marked_are_left_out_and_counted():
     assert stats.counts["flagged"] == 1 and stats.samples["negative"].values == [0.5]
 
 
-def test_the_three_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tmp_path, flags_and_summary):
+def test_the_four_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tmp_path, flags_and_summary):
     flags, _ = flags_and_summary
     assert (source_kind(tmp_path), source_kind(flags), source_kind(mined)) == ("training", "audit", "mined")
+    assert source_kind(tmp_path / "results.JSON") == "evaluation", "a *.json file is eval results (not read here)"
+    (tmp_path / "run.json").mkdir()
+    assert source_kind(tmp_path / "run.json") == "training"
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert source_kind(empty) == "audit", "an audit that flagged nothing writes an empty flags file"
@@ -156,8 +159,9 @@ def test_the_three_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tm
     foreign.write_text('[1, 2]\n')
     with pytest.raises(InputError, match=r"foreign\.jsonl:1: expected a JSON object, got list; negmine report takes "
                                          r"the \*\.flags\.jsonl file negmine audit wrote, the native JSONL negmine mine "
-                                         r"-o wrote \(with its <stem>\.summary\.json beside it\), or the output "
-                                         r"directory of a negmine train run"):
+                                         r"-o wrote \(with its <stem>\.summary\.json beside it\), the results JSON "
+                                         r"negmine eval -o wrote \(named \*\.json\), or the output directory of a "
+                                         r"negmine train run"):
         source_kind(foreign)
     export = tmp_path / "negatives.n-tuple.jsonl"
     export.write_text('{"anchor": "q", "positive": "p", "negative_1": "n"}\n')
@@ -165,9 +169,9 @@ def test_the_three_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tm
                                          r"only: pass the native file it was exported from"):
         source_kind(export)
     summary = mined.with_name("mined.summary.json")
-    one_line = tmp_path / "one.summary.json"  # negmine mine indents its summary; its first line "{" is not JSON
-    one_line.write_text(json.dumps(json.loads(summary.read_text())) + "\n")
-    with pytest.raises(InputError, match=r"one\.summary\.json:1: field 'kind': missing, .* nor a mined row; this file "
+    one_line = tmp_path / "one.summary.txt"  # negmine mine indents its summary; its first line "{" is not JSON
+    one_line.write_text(json.dumps(json.loads(summary.read_text())) + "\n")  # (named *.json: read as eval results)
+    with pytest.raises(InputError, match=r"one\.summary\.txt:1: field 'kind': missing, .* nor a mined row; this file "
                                          r"is a negmine mine run's summary: give the mined file it describes, .*mined\.jsonl;"):
         source_kind(one_line)
 

@@ -183,8 +183,8 @@ def test_a_mined_file_given_for_the_flags_is_named_as_such_before_any_summary_is
      r"report .*model/eval\.json \(from Python: negmine\.report\.evaluation\.eval_report\)"),
     ("negatives.summary.json", {"pairs_in": 3},
      r"this file is one JSON document, not JSON Lines; negmine report takes the \*\.flags\.jsonl file negmine "
-     r"audit wrote, the native JSONL negmine mine -o wrote \(with its <stem>\.summary\.json beside it\), or the "
-     r"output directory of a negmine train run"),
+     r"audit wrote, the native JSONL negmine mine -o wrote \(with its <stem>\.summary\.json beside it\), the "
+     r"results JSON negmine eval -o wrote \(named \*\.json\), or the output directory of a negmine train run"),
     ("negatives.summary.json", {"pairs_in": 3, "pairs_out": 2, "output": "out/negatives.jsonl"},
      r"this file is a negmine mine run's summary: give the mined file it describes, negmine report "
      r"out/negatives\.jsonl"),

@@ -1,6 +1,6 @@
 """``negmine report``: render an HTML report from files an earlier command wrote: an audit's flags JSONL and
-summary, a ``negmine mine`` native JSONL and its summary, a ``negmine train`` output directory (its
-``negmine_train.json``), or ``negmine eval``'s results JSON."""
+summary, a ``negmine mine`` native JSONL and its summary, ``negmine eval``'s results JSON, or a ``negmine train``
+output directory (its ``negmine_train.json``)."""
 
 from __future__ import annotations
 
@@ -13,30 +13,31 @@ from negmine.cli.common import refuse_unused, user_errors
 from negmine.config import TABLE_ROWS
 
 
-Source = Annotated[Path, typer.Argument(help="flags JSONL written by negmine audit, native JSONL written by negmine mine, an output directory of negmine train, or the results JSON of negmine eval -o")]
-Summary = Annotated[Optional[Path], typer.Option(help="audit or mining summary JSON (default: <flags stem>.audit-summary.json; <mined stem>.summary.json)")]
-Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: <flags stem>.report.html; <mined stem>.mining-report.html; <dir>/training_report.html; <results stem>.report.html)")]
-MaxTableRows = Annotated[int, typer.Option(help="rows shown in the table (flagged pairs; a mined file's smallest-gap rows; an evaluation's queries)")]
+Source = Annotated[Path, typer.Argument(help="flags JSONL written by negmine audit, native JSONL written by negmine mine, results JSON (*.json) written by negmine eval -o, or an output directory of negmine train")]
+Summary = Annotated[Optional[Path], typer.Option(help="audit or mining summary JSON (default: <flags stem>.audit-summary.json; <mined stem>.summary.json); eval results and a training run take none")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: <flags stem>.report.html; <mined stem>.mining-report.html; <results stem>.report.html; <dir>/training_report.html)")]
+MaxTableRows = Annotated[int, typer.Option(help="rows shown in the table (an audit's flagged pairs; a mined file's smallest-gap rows; an evaluation's queries with the largest delta); a training run has no table")]
 
 
 def report_command(
     ctx: typer.Context, source: Source, summary: Summary = None, output: Output = None,
     max_table_rows: MaxTableRows = TABLE_ROWS,
 ) -> None:
-    """Render a self-contained HTML report of an audit, a mining run, a training run or an evaluation.
+    """Render a self-contained HTML report of an audit, a mining run, an evaluation or a training run.
 
     An audit's (from its flags JSONL): its plots and sortable table of flagged pairs; a mining run's (from its
-    native JSONL): its settings and counts, score and gap plots and a table of the smallest-gap rows; a training
-    run's (from its output directory): loss and dev curves, dev evaluations, re-mining events and configuration; an
-    evaluation's (from negmine eval's results JSON, *.json): its tables, per-query delta plots and the queries that
-    differ most."""
+    native JSONL): its settings and counts, score and gap plots and a table of the smallest-gap rows.
+
+    An evaluation's (from negmine eval's results JSON, *.json): its tables, per-query delta plots and the queries
+    that differ most; a training run's (from its output directory): loss and dev curves, dev evaluations,
+    re-mining events and configuration.
+
+    A folder is read as a training run, a *.json file as eval results, any other file by its first row (an
+    audit's flag or a mined row)."""
     refuse_unused(ctx, [(("max_table_rows",), source.is_dir(),
                          f"{source} is a directory (a negmine train output), whose report has no flags table",
                          "give the flags JSONL of an audit")])
     with user_errors():
-        if _is_eval_results(source):  # a *.json file (its reader names one missing, or of another kind)
-            typer.echo(f"report: {_evaluation(source, summary, output, max_table_rows)}")
-            return
         if not source.exists():
             from negmine.errors import InputError
             from negmine.report.sources import SOURCES
@@ -44,10 +45,8 @@ def report_command(
             raise InputError(source, None, None, f"not found: give {SOURCES}")
         from negmine.report.sources import source_kind
 
-        kind = source_kind(source)
-        out = (_training(source, summary, output) if kind == "training" else
-               _mined(source, summary, output, max_table_rows) if kind == "mined" else
-               _audit(source, summary, output, max_table_rows))
+        render = {"training": _training, "evaluation": _evaluation, "mined": _mined, "audit": _audit}
+        out = render[source_kind(source)](source, summary, output, max_table_rows)
     typer.echo(f"report: {out}")
 
 
@@ -63,7 +62,8 @@ def _mined(mined: Path, summary: Optional[Path], output: Optional[Path], max_tab
     return mining_report(mined, summary, output, max_table_rows)
 
 
-def _training(model_dir: Path, summary: Optional[Path], output: Optional[Path]) -> Path:
+def _training(model_dir: Path, summary: Optional[Path], output: Optional[Path], max_table_rows: int) -> Path:
+    """(``--max-table-rows`` given for a directory was refused before: a training report has no such table.)"""
     from negmine.errors import ConfigError
     from negmine.report.training import training_report
 
@@ -71,12 +71,6 @@ def _training(model_dir: Path, summary: Optional[Path], output: Optional[Path]) 
         raise ConfigError(f"--summary names an audit summary; {model_dir} is a directory (a negmine train output), "
                           "whose summary is read from it: drop --summary")
     return training_report(model_dir, output)
-
-
-def _is_eval_results(source: Path) -> bool:
-    from negmine.report.evaluation import is_eval_results
-
-    return is_eval_results(source)
 
 
 def _evaluation(results: Path, summary: Optional[Path], output: Optional[Path], max_table_rows: int) -> Path:

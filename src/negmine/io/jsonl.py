@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
@@ -220,25 +220,29 @@ def read_json_file(path: str | Path) -> Any:
 
 
 def read_json_object(path: str | Path, required: Iterable[str] | Mapping[str, type], not_found: str,
-                     foreign: str) -> dict:
+                     foreign: str | Callable[[object], str]) -> dict:
     """A JSON object file (a summary another command wrote) with every ``required`` key; when ``required`` maps
     the keys to types (``dict``, ``list``), each value must be of its type.
 
     InputError naming the file: ``not_found`` when it does not exist, the line of invalid UTF-8 or malformed JSON
     (:func:`read_json_file`), or the first missing key with ``foreign`` (what the file is not, and how to get the
-    right one), or the first value of another type (a hand-edited summary: the reader failed on it later with a
-    traceback).
+    right one; a function of the loaded document when telling that needs its contents), or the first value of
+    another type (a hand-edited summary: the reader failed on it later with a traceback).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, not_found)
     loaded = read_json_file(path)
+
+    def hint() -> str:
+        return foreign(loaded) if callable(foreign) else foreign
+
     for key in required:
         if not isinstance(loaded, dict) or key not in loaded:
-            raise InputError(path, None, key, f"missing; {foreign}")
+            raise InputError(path, None, key, f"missing; {hint()}")
     wanted = required if isinstance(required, Mapping) else {}
     for key, kind in wanted.items():
         if not isinstance(loaded[key], kind):
             raise InputError(path, None, key, f"must be a JSON {json_type(kind())}, got {json_type(loaded[key])}; "
-                             f"{foreign}")
+                             f"{hint()}")
     return loaded

@@ -41,14 +41,9 @@ MISSING = object()
 """A field the results JSON lacks (checked as the values are)."""
 
 
-def is_eval_results(source: Path) -> bool:
-    """Whether ``negmine report`` reads ``source`` as an eval results JSON: a file named ``*.json`` (an audit's
-    flags are ``*.flags.jsonl``, a training run is a folder)."""
-    return source.suffix.lower() == ".json" and not source.is_dir()
-
-
-def _foreign(path: Path) -> str:
+def _foreign(path: Path, document: object) -> str:
     """What to give instead of ``path``, a JSON file that is not eval results (named for the files negmine writes)."""
+    from negmine.report.sources import SOURCES, mined_file_of
     from negmine.train import SUMMARY_NAME
 
     if path.name == SUMMARY_NAME:
@@ -56,16 +51,18 @@ def _foreign(path: Path) -> str:
     if path.name.endswith(".audit-summary.json"):
         flags = path.with_name(path.name[:-len(".audit-summary.json")] + ".flags.jsonl")
         return f"this is an audit's summary, not eval results: give its flags file, negmine report {flags}"
+    if mined_file_of(document) is not None:
+        return (f"this is a negmine mine run's summary, not eval results: give the mined file it describes, negmine "
+                f"report {mined_file_of(document)}")
     return ("this is not a negmine eval results JSON (the file negmine eval ... -o FILE.json writes, with "
-            "'comparison', 'data' and 'config'); negmine report renders that, the *.flags.jsonl file negmine audit "
-            "wrote, or the output directory of a negmine train run")
+            f"'comparison', 'data' and 'config'); negmine report takes {SOURCES}")
 
 
 def read_eval_results(path: Path) -> dict:
     """The results JSON at ``path`` with what the report reads checked; InputError naming the file and the field."""
     path = Path(path)
     results = read_json_object(path, RESULTS_KEYS, "not found: give the results JSON negmine eval -o wrote",
-                               _foreign(path))
+                               lambda document: _foreign(path, document))
     for field, value, ok, wanted in _comparison_checks(results["comparison"]):
         if not ok(value):
             shown = ("nothing (missing)" if value is MISSING else json_type(value) if isinstance(value, (dict, list))

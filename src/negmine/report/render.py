@@ -78,13 +78,13 @@ def _document_hint(path: Path, line_no: int) -> str:
         return ""
     from negmine.train import SUMMARY_NAME
 
-    from negmine.report.sources import SOURCES
+    from negmine.report.sources import SOURCES, mined_file_of
 
     if path.name == SUMMARY_NAME:
         return f"; this file is a negmine train run's summary: give its folder, negmine report {path.parent}"
-    if isinstance(document, dict) and {"pairs_in", "pairs_out", "output"} <= document.keys():
+    if mined_file_of(document) is not None:
         return (f"; this file is a negmine mine run's summary: give the mined file it describes, negmine report "
-                f"{document['output']}")
+                f"{mined_file_of(document)}")
     if isinstance(document, dict) and "comparison" in document:
         named = path if path.suffix.lower() == ".json" else path.with_name(
             path.stem if path.stem.endswith(".json") else f"{path.stem}.json")

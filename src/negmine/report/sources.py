@@ -1,5 +1,6 @@
-"""Which source ``negmine report SOURCE`` was given: a ``negmine train`` output folder, an audit's flags JSONL or a
-mined (native) JSONL, told from its first row, or, for an empty file, from the summary beside it."""
+"""Which source ``negmine report SOURCE`` was given: a ``negmine train`` output folder, ``negmine eval``'s results
+JSON (a file named ``*.json``), or an audit's flags JSONL or a mined (native) JSONL, told from its first row, or,
+for an empty file, from the summary beside it."""
 
 from __future__ import annotations
 
@@ -9,22 +10,29 @@ from pathlib import Path
 from negmine.errors import InputError
 
 SOURCES = ("the *.flags.jsonl file negmine audit wrote, the native JSONL negmine mine -o wrote (with its "
-           "<stem>.summary.json beside it), or the output directory of a negmine train run")
+           "<stem>.summary.json beside it), the results JSON negmine eval -o wrote (named *.json), or the output "
+           "directory of a negmine train run")
 """The sources ``negmine report`` takes, as its messages list them."""
 
 NATIVE_ONLY_KEYS = ("positive_score", "negative_ids", "negatives", "negative_scores", "negative_ranks")
 """Keys of a native row that no flag record has (both have the query and positive ids and texts)."""
 
+MINE_SUMMARY_KEYS = frozenset({"pairs_in", "pairs_out", "output"})
+"""Keys of the summary ``negmine mine`` writes (``<stem>.summary.json``) that tell it from other JSON."""
+
 
 def source_kind(path: Path) -> str:
-    """``"training"`` (a folder), ``"audit"`` (a flags file) or ``"mined"`` (a native file). A first line that is
-    not JSON goes to the audit reader, whose error names the line and, for a JSON document, what the file is;
-    a JSON row that is neither a flag nor a native row is an InputError naming the file, line and field."""
+    """``"training"`` (a folder), ``"evaluation"`` (a file named ``*.json``: a JSON document, whose reader names
+    what it is when it is no eval results), ``"audit"`` (a flags file) or ``"mined"`` (a native file). A first line
+    that is not JSON goes to the audit reader, whose error names the line and, for a JSON document, what the file
+    is; a JSON row that is neither a flag nor a native row is an InputError naming the file, line and field."""
     from negmine.io.files import iter_lines
 
     path = Path(path)
     if path.is_dir():
         return "training"
+    if path.suffix.lower() == ".json":
+        return "evaluation"
     for line_no, text in iter_lines(path):
         return _row_kind(path, line_no, text)
     return _empty_kind(path)
@@ -55,9 +63,18 @@ def _hint(row: dict, path: Path) -> str:
     """What a row of another negmine file is: an export's row, or a mining summary written on one line."""
     from negmine.export.native import export_hint
 
-    if {"pairs_in", "pairs_out", "output"} <= row.keys():
-        return f"; this file is a negmine mine run's summary: give the mined file it describes, {row['output']}"
+    mined = mined_file_of(row)
+    if mined is not None:
+        return f"; this file is a negmine mine run's summary: give the mined file it describes, {mined}"
     return export_hint(row, path)
+
+
+def mined_file_of(document: object) -> str | None:
+    """The mined file a ``negmine mine`` summary (``document``) describes (its ``output``); None for another
+    document. The messages naming a summary given for a report offer that file instead."""
+    if isinstance(document, dict) and MINE_SUMMARY_KEYS <= document.keys():
+        return str(document["output"])
+    return None
 
 
 def _empty_kind(path: Path) -> str:
