@@ -15,11 +15,11 @@ def test_report_of_a_training_directory_refuses_the_audit_only_options(tmp_path)
     result = runner.invoke(build_app(), ["report", str(model_dir), "--max-table-rows", "50"])
     assert result.exit_code == 2
     assert result.stderr == (f"error: --max-table-rows would be ignored: {model_dir} is a directory (a negmine train "
-                             "output), whose report has no flags table; give the flags JSONL of an audit, or drop "
-                             "--max-table-rows\n")
+                             "output), whose report has no table of rows; give an audit's flags JSONL, a mined file "
+                             "or eval results JSON, or drop --max-table-rows\n")
     result = runner.invoke(build_app(), ["report", str(model_dir), "--summary", str(tmp_path / "s.json")])
     assert result.exit_code == 2
-    assert result.stderr == (f"error: --summary names an audit summary; {model_dir} is a directory (a negmine train "
+    assert result.stderr == (f"error: --summary names an audit or mining summary; {model_dir} is a directory (a negmine train "
                              "output), whose summary is read from it: drop --summary\n")
 
 
@@ -104,7 +104,7 @@ def test_report_of_eval_results_writes_the_page_beside_them(eval_results, tmp_pa
 def test_report_of_eval_results_refuses_summary(eval_results, tmp_path):
     result = runner.invoke(build_app(), ["report", str(eval_results), "--summary", str(tmp_path / "s.json")])
     assert result.exit_code == 2
-    assert result.stderr == (f"error: --summary names an audit summary; {eval_results} is negmine eval's results "
+    assert result.stderr == (f"error: --summary names an audit or mining summary; {eval_results} is negmine eval's results "
                              "JSON, whose report reads nothing else: drop --summary\n")
     assert not (tmp_path / "results.report.html").exists()
 

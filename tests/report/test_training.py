@@ -88,7 +88,7 @@ def test_the_report_command_takes_a_training_directory(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"report: {tmp_path / 'm' / REPORT_NAME}" in result.output
     result = runner.invoke(build_app(), ["report", str(tmp_path / "m"), "--summary", str(tmp_path / "s.json")])
-    assert result.exit_code == 2 and "--summary names an audit summary" in result.output
+    assert result.exit_code == 2 and "--summary names an audit or mining summary;" in result.output
     result = runner.invoke(build_app(), ["report", str(tmp_path)])
     assert result.exit_code == 2 and "not a finished negmine train output" in result.output
 

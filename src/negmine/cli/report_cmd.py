@@ -35,8 +35,8 @@ def report_command(
     A folder is read as a training run, a *.json file as eval results, any other file by its first row (an
     audit's flag or a mined row)."""
     refuse_unused(ctx, [(("max_table_rows",), source.is_dir(),
-                         f"{source} is a directory (a negmine train output), whose report has no flags table",
-                         "give the flags JSONL of an audit")])
+                         f"{source} is a directory (a negmine train output), whose report has no table of rows",
+                         "give an audit's flags JSONL, a mined file or eval results JSON")])
     with user_errors():
         if not source.exists():
             from negmine.errors import InputError
@@ -68,7 +68,7 @@ def _training(model_dir: Path, summary: Optional[Path], output: Optional[Path], 
     from negmine.report.training import training_report
 
     if summary is not None:
-        raise ConfigError(f"--summary names an audit summary; {model_dir} is a directory (a negmine train output), "
+        raise ConfigError(f"--summary names an audit or mining summary; {model_dir} is a directory (a negmine train output), "
                           "whose summary is read from it: drop --summary")
     return training_report(model_dir, output)
 
@@ -78,7 +78,7 @@ def _evaluation(results: Path, summary: Optional[Path], output: Optional[Path], 
     from negmine.report.evaluation import eval_report
 
     if summary is not None:
-        raise ConfigError(f"--summary names an audit summary; {results} is negmine eval's results JSON, whose report "
+        raise ConfigError(f"--summary names an audit or mining summary; {results} is negmine eval's results JSON, whose report "
                           "reads nothing else: drop --summary")
     return eval_report(results, output, max_table_rows)
 
