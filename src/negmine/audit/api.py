@@ -128,7 +128,7 @@ def check_models(config: AuditConfig) -> None:
     bi-encoder and its vectors judged near-duplicates."""
     from negmine.audit.resources import check_judges_can_load
 
-    check_judges_can_load(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
+    check_judges_can_load(config.judges, config.judges.resolved(config.DEFAULT_JUDGES), "judges.teachers")
     if Path(config.input).is_file() and needs_mining_model(config):
         from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 

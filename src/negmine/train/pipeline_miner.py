@@ -32,7 +32,8 @@ def pipeline_miner(mine_config: MineConfig, show_progress: bool | None = None):
         from negmine.audit.resources import check_judge_models
 
         judges = mine_config.denoise.judges
-        check_judge_models(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
+        check_judge_models(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES),
+                           "mine.denoise.judges.teachers")  # TrainConfig.mine
         check_judges_reachable(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
     progress = mine_config.encoder.show_progress if show_progress is None else show_progress
     dataset = load_data(mine_config.data, progress)
