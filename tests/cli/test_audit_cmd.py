@@ -192,11 +192,25 @@ def test_audit_outputs_that_cannot_be_written_fail_before_any_model_loads(tmp_pa
     result = runner.invoke(build_app(), ["audit", str(mined), "--out-dir", str(tmp_path / "afile"),
                                          "--model", str(tmp_path / "no-such-model")])
     assert result.exit_code == 2
-    assert re.search(r"error: --flags .*afile/mined\.flags\.jsonl: .*afile is a file, not a directory", result.output)
+    assert re.search(r"error: --out-dir \S*afile: is a file, not a folder; --out-dir takes the folder", result.output)
+    result = runner.invoke(build_app(), ["audit", str(mined), "--out-dir", str(tmp_path / "afile" / "sub")])
+    assert result.exit_code == 2
+    assert re.search(r"error: --out-dir \S*afile/sub: \S*afile is a file, not a directory", result.output)
     (tmp_path / "report.html").mkdir()
     result = runner.invoke(build_app(), ["audit", str(mined), "--report", str(tmp_path / "report.html")])
     assert result.exit_code == 2 and "--report" in result.output and "is a directory" in result.output
     assert not (tmp_path / "mined.flags.jsonl").exists()
+
+
+def test_an_out_dir_that_is_a_file_is_named_as_out_dir_with_the_fix(tmp_path):
+    """``--out-dir FILE`` was refused naming the --flags path made from it, an option the user did not give."""
+    mined = write_native(tmp_path / "mined.jsonl")
+    (tmp_path / "afile").write_text("")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--out-dir", str(tmp_path / "afile")])
+    assert result.exit_code == 2
+    assert f"error: --out-dir {tmp_path / 'afile'}: is a file, not a folder; --out-dir takes the folder the audit " \
+           "writes its flags, cleaned file, summary and report in (made if missing): give a folder path, or leave " \
+           "--out-dir out to write them next to the input (./audit for a BEIR directory)" in result.output
 
 
 def test_mine_denoise_needs_a_judge_model_and_near_dup_can_be_switched_off(tmp_path):

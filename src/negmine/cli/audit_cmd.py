@@ -160,8 +160,24 @@ def audit_command(
         from negmine.config import check_unknown_qrels
 
         check_unknown_qrels(config.unknown_qrels)
+        check_out_dir(out_dir)
     refuse_unused_settings(ctx, config)
     run(config)
+
+
+def check_out_dir(out_dir: Path | None) -> None:
+    """``--out-dir`` can be the folder the outputs go in. A file there was refused as the first output path made
+    from it, an option not given (``--flags afile/mined.flags.jsonl: afile is a file, not a directory``)."""
+    from negmine.errors import ConfigError
+    from negmine.io.outputs import check_output_dir
+
+    if out_dir is None:
+        return
+    if out_dir.is_file():
+        raise ConfigError(f"--out-dir {out_dir}: is a file, not a folder; --out-dir takes the folder the audit writes "
+                          "its flags, cleaned file, summary and report in (made if missing): give a folder path, or "
+                          "leave --out-dir out to write them next to the input (./audit for a BEIR directory)")
+    check_output_dir(out_dir, "--out-dir")
 
 
 def run(config: AuditConfig) -> None:
