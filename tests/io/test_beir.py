@@ -446,8 +446,26 @@ def test_missing_qrels_directory(beir):
 
 
 def test_missing_directory_and_file_instead_of_directory(tmp_path, beir):
-    assert str(_error(load_beir, tmp_path / "absent")) == f"{tmp_path / 'absent'}: BEIR directory not found"
+    assert str(_error(load_beir, tmp_path / "absent")) == (
+        f"{tmp_path / 'absent'}: BEIR directory not found; check the path: a BEIR directory holds corpus.jsonl, "
+        "queries.jsonl and qrels/<split>.tsv")
     assert "expected a BEIR directory" in str(_error(load_beir, beir / "corpus.jsonl"))
+
+
+def test_a_missing_directory_is_told_the_beir_directory_beside_it_it_is_close_to(tmp_path, beir, monkeypatch):
+    """'BEIR directory not found' gave no fix: a typo of a BEIR directory beside it ('minii' for 'mini') is told
+    that one; a relative path, the folder it is read from. A folder without corpus.jsonl is no suggestion."""
+    (tmp_path / "plain").mkdir()
+    holds = "a BEIR directory holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv"
+    assert str(_error(load_beir, tmp_path / "minii")) == (
+        f"{tmp_path / 'minii'}: BEIR directory not found; did you mean {str(beir)!r}? ({holds})")
+    assert str(_error(load_beir, tmp_path / "plan")) == (
+        f"{tmp_path / 'plan'}: BEIR directory not found; check the path: {holds}")
+    monkeypatch.chdir(tmp_path)
+    assert str(_error(load_beir, "mni")) == "mni: BEIR directory not found; did you mean 'mini'? (" + holds + ")"
+    assert str(_error(load_beir, "other/mini")) == (
+        f"other/mini: BEIR directory not found; check the path (a relative path is read from the current folder, "
+        f"{tmp_path}): {holds}")
 
 
 @pytest.mark.parametrize(("name", "what"), [("corpus.jsonl", "corpus file"), ("queries.jsonl", "queries file")])

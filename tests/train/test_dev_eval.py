@@ -241,7 +241,8 @@ def test_a_missing_dev_split_names_the_eval_split_option(dev_dir):
     assert str(info.value) == (f"{dev_dir / 'qrels' / 'validation.tsv'}: split 'validation' not found; available "
                                "splits: dev; pick one with dev.split (--eval-split), e.g. dev.split='dev' "
                                "(--eval-split dev)")
-    with pytest.raises(InputError, match=r"^\S*missing: BEIR directory not found$"):
+    with pytest.raises(InputError, match=r"^\S*missing: BEIR directory not found; check the path: a BEIR directory "
+                                         r"holds corpus\.jsonl, queries\.jsonl and qrels/<split>\.tsv$"):
         load_dev_data(DevEvalConfig(dev_dir.parent / "missing"))
 
 

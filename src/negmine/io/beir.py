@@ -423,8 +423,28 @@ def check_beir_dir(data_dir: str | Path, pairs_option: str | None = None) -> Pat
         raise InputError(folder, None, None, "expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a "
                          f"file{file_hint(folder, pairs_option)}")
     if not folder.is_dir():
-        raise InputError(folder, None, None, "BEIR directory not found")
+        raise InputError(folder, None, None, f"BEIR directory not found{missing_dir_fix(folder)}")
     return folder
+
+
+def missing_dir_fix(folder: Path) -> str:
+    """The fix for a BEIR directory not found (the message gave none): a BEIR directory beside it with a close name
+    (a typo: :func:`negmine.errors.closest_name`), and what to check: the path, read from the current folder when
+    relative, and what a BEIR directory holds."""
+    import itertools
+    import os
+
+    try:
+        siblings = [p.name for p in itertools.islice(folder.parent.iterdir(), 10_000)
+                    if (p / CORPUS_FILE).is_file()] if folder.parent.is_dir() else []
+    except OSError:
+        siblings = []
+    holds = f"a BEIR directory holds {CORPUS_FILE}, {QUERIES_FILE} and {QRELS_DIR}/<split>.tsv"
+    close = closest_name(folder.name, siblings)
+    if close is not None:
+        return f"; did you mean {str(folder.parent / close)!r}? ({holds})"
+    where = "" if folder.is_absolute() else f" (a relative path is read from the current folder, {os.getcwd()})"
+    return f"; check the path{where}: {holds}"
 
 
 def file_hint(path: Path, pairs_option: str | None) -> str:
