@@ -781,3 +781,18 @@ def test_distilling_from_the_judge_with_remining_that_denoises_with_a_scoring_ju
     with pytest.raises(ConfigError) as info:  # the re-mined rows' mining scores stay the student's own
         TrainConfig(distill="kl", distill_from="mining", remine_steps=5, mine=mine).validate()
     assert str(info.value) == REMINING_FROM_MINING
+
+
+def test_a_beir_folder_given_as_an_eval_model_is_named_as_one_with_the_eval_command():
+    """``negmine eval DEMO --model DEMO`` was refused as 'not a model folder: it has neither modules.json ... nor
+    config.json', ``negmine eval --model DEMO`` as 'no data directory given': neither said the folder is a dataset."""
+    from negmine.demo import demo_path
+
+    demo = str(demo_path())
+    fix = ("is a BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/), not a model: the data folder is negmine "
+           "eval's positional argument (data_dir), and --model (models) takes a model, a folder `negmine train -o DIR` "
+           "wrote, a hub name or bm25 (left out: the default model): negmine eval")
+    for data_dir, shown in ((None, demo), (Path("other"), "other")):
+        with pytest.raises(ConfigError) as info:
+            EvalConfig(data_dir=data_dir, models=("bm25", demo)).validate()
+        assert str(info.value) == f"model {demo!r} {fix} {shown} --model MODEL"

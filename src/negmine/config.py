@@ -1315,6 +1315,7 @@ class EvalConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
+        _refuse_beir_model(self.models, self.data_dir)
         if self.data_dir is None:
             raise ConfigError("no data directory given; set data_dir to a BEIR directory (negmine eval DATA_DIR --split "
                               "test)")
@@ -1374,6 +1375,24 @@ class EvalConfig(ConfigFields):
         _check_positive_int("n_permutations", self.n_permutations, f"use e.g. {field_setting('n_permutations', 10000)}")
         _check_seed(self.seed, "--seed")
         _refuse_unused(self)
+
+
+def _refuse_beir_model(models: tuple[str, ...], data_dir: Path | None) -> None:
+    """ConfigError for a BEIR dataset folder given as a model (``negmine eval --model DEMO``): it was refused as 'not
+    a model folder: it has neither modules.json ... nor config.json', which did not say what it is, or, without a
+    data directory, as 'no data directory given'. The fix shows the command: the data folder is its positional
+    argument (``data_dir``), ``--model`` (``models``) takes a model."""
+    from negmine.io.beir import CORPUS_FILE, QRELS_DIR, QUERIES_FILE
+
+    for model in models if isinstance(models, tuple) else ():
+        folder = Path(model).expanduser() if isinstance(model, str) and model != "bm25" else None
+        if folder is None or not all((folder / name).is_file() for name in (CORPUS_FILE, QUERIES_FILE)):
+            continue
+        raise ConfigError(
+            f"model {model!r} is a BEIR dataset folder ({CORPUS_FILE}, {QUERIES_FILE}, {QRELS_DIR}/), not a model: "
+            "the data folder is negmine eval's positional argument (data_dir), and --model (models) takes a model, "
+            "a folder `negmine train -o DIR` wrote, a hub name or bm25 (left out: the default model): "
+            f"negmine eval {data_dir if data_dir is not None else model} --model MODEL")
 
 
 @config_dataclass
