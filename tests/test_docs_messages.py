@@ -102,6 +102,8 @@ def test_mixed_up_input_messages_of_inputs_and_messages_md(tmp_path, monkeypatch
     assert_quotes(page, "... a file of (query, positive) pairs",
                   message_of(lambda: load_data(DataConfig(data_dir=pairs))))
     assert_quotes(page, "did you mean split='train'", message_of(lambda: load_beir(demo_path(), "trian")))
+    assert_quotes(page, "... is a BEIR dataset folder",
+                  message_of(EvalConfig(data_dir=demo_path(), models=(str(demo_path()),)).validate))
 
 
 def test_ctrl_c_lines_of_inputs_and_messages_md():
