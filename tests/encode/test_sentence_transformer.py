@@ -363,3 +363,22 @@ def test_the_text_bar_says_what_its_caller_encodes(load_tiny, capsys, monkeypatc
     np.testing.assert_array_equal(vectors, embedder.encode(TEXTS))  # the label changes nothing encoded
     embedder.encode(TEXTS)
     assert re.search(r"(^|[\r\n])encode: ", capsys.readouterr().err), "no label given: plain encode"
+
+
+def test_a_beir_dataset_folder_given_as_a_model_is_named_as_the_data(tmp_path):
+    # `negmine mine DEMO --model DEMO`: the folder was refused as 'not a model folder' without saying what it is
+    from negmine.encode.sentence_transformer import check_model_source
+
+    data = tmp_path / "demo"
+    data.mkdir()
+    (data / "corpus.jsonl").write_text('{"_id": "d1", "text": "x"}\n')
+    (data / "queries.jsonl").write_text('{"_id": "q1", "text": "y"}\n')
+    with pytest.raises(ConfigError) as err:
+        check_model_source(str(data))
+    assert str(err.value) == (
+        f"model {str(data)!r} is not a model folder: it has neither modules.json (sentence-transformers) nor "
+        "config.json (transformers); it is a BEIR dataset folder (corpus.jsonl, queries.jsonl), the data, which the "
+        "command takes as its positional argument; pass the folder `negmine train -o DIR` wrote, or a hub name")
+    (data / "queries.jsonl").unlink()  # not a BEIR folder: the message stays as it was
+    with pytest.raises(ConfigError, match=r"\(transformers\); pass the folder"):
+        check_model_source(str(data))

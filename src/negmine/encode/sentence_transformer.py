@@ -67,8 +67,19 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
     elif not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
         fix = _folder_kind(what, "the folder `negmine train -o DIR` wrote")
         raise ConfigError(f"{what} {model!r} is not a model folder: it has neither modules.json (sentence-transformers) "
-                          f"nor config.json (transformers); pass {fix}, or a hub name")
+                          f"nor config.json (transformers){_beir_note(folder)}; pass {fix}, or a hub name")
     return source
+
+
+def _beir_note(folder: Path) -> str:
+    """For a folder that is a BEIR dataset (``corpus.jsonl`` and ``queries.jsonl``): that it is the data, which
+    every command takes as its positional argument, not a model."""
+    from negmine.io.beir import CORPUS_FILE, QUERIES_FILE
+
+    if not all((folder / name).is_file() for name in (CORPUS_FILE, QUERIES_FILE)):
+        return ""
+    return (f"; it is a BEIR dataset folder ({CORPUS_FILE}, {QUERIES_FILE}), the data, which the command takes as "
+            "its positional argument")
 
 
 def check_bi_encoder_folder(model: str, source: str, what: str = "model") -> None:
