@@ -16,12 +16,21 @@ runner = CliRunner()
 WORDS = "cell gene protein cancer risk study patients effect blood brain heart disease virus immune".split()
 
 
+ROWS_AT_DEFAULTS = 40
+"""Rows for a run at the default --batch-size 32 and --epochs 1: two steps. The CLI refuses a run of one step (every
+row in one batch: a warm-up runs it at learning rate 0) before training, so a test faking the training needs more
+than 32 rows for the defaults to pass the checks."""
+
+
 def _mined(path: Path, n_rows: int = 8, negatives: int = 2) -> Path:
-    """``negatives`` per row: 2, or 3 for a run at the default --num-negatives 3 (refused before training else)."""
+    """``negatives`` per row: 2, or 3 for a run at the default --num-negatives 3 (refused before training else).
+    Rows past the 14th repeat the words of the first ones, their texts marked ' set<k>' (each text its own)."""
     rows = []
     for i in range(n_rows):
-        query = " ".join(WORDS[i : i + 1 + i % 4])
-        texts = [WORDS[(i + 5) % 14] + " decrease", WORDS[(i + 9) % 14] + " low level", WORDS[(i + 2) % 14] + " none"]
+        j, mark = i % 14, f" set{i // 14}" if i >= 14 else ""
+        query = " ".join(WORDS[j : j + 1 + j % 4]) + mark
+        texts = [WORDS[(j + 5) % 14] + " decrease" + mark, WORDS[(j + 9) % 14] + " low level" + mark,
+                 WORDS[(j + 2) % 14] + " none" + mark]
         rows.append({"query_id": f"q{i}", "query": query, "positive_id": f"d{i}", "positive": query + " increase",
                      "positive_score": 0.9, "negative_ids": [f"n{i}a", f"n{i}b", f"n{i}c"][:negatives],
                      "negatives": texts[:negatives], "negative_scores": [0.5, 0.4, 0.3][:negatives],
@@ -42,8 +51,8 @@ def _configs(tmp_path, monkeypatch, flags: list[str]) -> list:
     seen = []
     monkeypatch.setattr(negmine.train.api, "train",
                         lambda config, miner=None: seen.append(config) or SimpleNamespace(as_dict=lambda: {"loss_history": []}))
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl", negatives=3)), "--output",
-                                         str(tmp_path / "o"), *flags])
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl", ROWS_AT_DEFAULTS, negatives=3)),
+                                         "--output", str(tmp_path / "o"), *flags])
     assert result.exit_code == 0, result.output
     return seen
 
@@ -282,6 +291,34 @@ def test_train_cli_refuses_a_malformed_mined_file_before_the_trainer_is_imported
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--batch-size", "8"], "{path}: its 8 training rows fit in one batch (batch_size 8), so epochs 1 is a single "
+                            "step, and with warmup_ratio 0.1 a linear warm-up runs that step at learning rate 0: the "
+                            "model would be saved unchanged; use a --batch-size below 8, --epochs 2 or more, or "
+                            "--warmup-ratio 0"),
+    (["--batch-size", "4", "--remine-every-epoch", "--mine-summary", "{summary}"],
+     "re-mining would never run: the run is 2 steps (8 rows, batch_size 4), and remine_every_epoch=True "
+     "(--remine-every-epoch) (epochs of 2 steps) re-mines only before the last step; use remine_steps (--remine-steps) "
+     "below 2, more epochs (--epochs) or max_steps (--max-steps), or drop the re-mining options"),
+])
+def test_train_cli_refuses_a_run_that_cannot_do_what_it_asks_before_the_trainer_is_imported(tmp_path, monkeypatch,
+                                                                                             flags, message):
+    """One step at learning rate 0 (every row in one batch) and re-mining with one epoch (it re-mines only before the
+    last step) were refused once the data had loaded, after the trainer's import: 6-7 s on the demo, now 0.5 s."""
+    import negmine.encode.sentence_transformer as st
+
+    monkeypatch.setattr(st, "load_sentence_transformer", lambda *a, **k: pytest.fail("model loaded"))
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    mined = _mined(tmp_path / "m.jsonl")
+    summary = tmp_path / "plain.summary.json"  # the mining re-mining repeats
+    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(tmp_path)}}}), encoding="utf-8")
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--num-negatives", "2",
+                                         *(flag.format(summary=summary) for flag in flags)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {message.format(path=mined)}\n"
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_cli_unknown_direction_lists_the_allowed_ones(tmp_path):
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
                                          "--direction", "query_to_doc", "--direction", "d2q"])
@@ -403,8 +440,10 @@ def test_train_cli_warns_when_no_summary_says_which_judge_scored_the_file(tmp_pa
                         lambda config, miner=None: SimpleNamespace(as_dict=lambda: {"loss_history": []}))
     mined = _judged(tmp_path / "copied.jsonl")
     summary = _denoising_summary(tmp_path / "b.summary.json", tmp_path, "ce-b")
+    # 8 rows at --batch-size 4: two steps, re-mined after the first (re-mining after the last is refused)
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
-                                         "--remine-steps", "5", "--mine-summary", str(summary), "--num-negatives", "2"])
+                                         "--batch-size", "4", "--remine-steps", "1", "--mine-summary", str(summary),
+                                         "--num-negatives", "2"])
     assert result.exit_code == 0, result.output
     assert [line for line in result.stderr.splitlines() if line.startswith("warning:")] == [
         f"warning: {mined}: no summary records which judge scored its rows (neither a mining summary "
@@ -506,8 +545,8 @@ def test_train_cli_warns_when_an_off_switch_overrides_a_value_given(tmp_path, mo
 
     monkeypatch.setattr(negmine.train.api, "train",
                         lambda config, miner=None: SimpleNamespace(as_dict=lambda: {"loss_history": []}))
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl", negatives=3)), "-o",
-                                         str(tmp_path / "o"), *flags])
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl", ROWS_AT_DEFAULTS, negatives=3)),
+                                         "-o", str(tmp_path / "o"), *flags])
     assert result.exit_code == 0, result.output
     assert result.stderr == f"warning: {message}; drop one of the two\n"
 
@@ -580,7 +619,8 @@ def test_train_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
 
     monkeypatch.setattr(negmine.train.api, "train", stopped)
     out = tmp_path / "o"
-    args = ["train", str(_mined(tmp_path / "m.jsonl", negatives=3)), "--output", str(out), "--no-progress"]
+    args = ["train", str(_mined(tmp_path / "m.jsonl", ROWS_AT_DEFAULTS, negatives=3)), "--output", str(out),
+            "--no-progress"]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 130
     assert "no checkpoint was saved yet: rerun the same command, without --resume, to start again" in result.output

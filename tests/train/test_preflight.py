@@ -388,7 +388,9 @@ def test_check_training_file_reads_every_row_as_training_does_and_leaves_the_rep
 
     rows = [pair_row("q1", "d1", 0.9, [("n1", 0.5), ("n2", 0.4)]), pair_row("q2", "d2", 0.9, [("n3", 0.5)])]
     mined = write_native(tmp_path / "m.jsonl", [*rows, rows[0]])  # a repeated row: warned about when the data loads
-    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2)
+    # epochs 2: the one pair kept (the repeat is read once) is a step per epoch (one step, at learning rate 0, is
+    # refused)
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, epochs=2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_training_file(config)
@@ -423,4 +425,93 @@ def test_check_training_file_refuses_num_negatives_no_row_has(tmp_path):
         check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=3))
     assert str(info.value) == (f"{mined}: no row has at least 3 negatives (the most any row has is 2); lower "
                                "num_negatives (--num-negatives) to 2 or mine more")
-    check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2))
+    # epochs 2: the one pair kept is a step per epoch (one step, at learning rate 0, is refused)
+    check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, epochs=2))
+
+
+@pytest.fixture
+def trainer_not_importable(monkeypatch):
+    """Importing the trainer (negmine's, sentence-transformers', transformers') raises ImportError: a check that
+    runs only once it is imported fails the test. ``negmine train`` imports it after the preflight (seconds)."""
+    for name in ("negmine.train.api", "sentence_transformers.trainer", "transformers.trainer"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def _promoting_rows():
+    """3 rows of 2 negatives, one of 1 (left out at num_negatives 2), and 2 promoted documents of q1 (one given on
+    two rows: paired once): 5 pairs at num_negatives 2, as the data load makes them."""
+    from negmine.testing.native_rows import pair_row
+
+    promoted = {"extra_positive_ids": ["p1", "p2"], "extra_positives": ["text p1", "text p2"],
+                "extra_positive_scores": [0.8, 0.7]}
+    return [pair_row("q1", "d1", 0.9, [("n1", 0.5), ("n2", 0.4)], **promoted),
+            pair_row("q1", "d2", 0.9, [("n1", 0.5), ("n3", 0.4)], **{**promoted, "extra_positive_ids": ["p1"],
+                                                                     "extra_positives": ["text p1"],
+                                                                     "extra_positive_scores": [0.8]}),
+            pair_row("q2", "d3", 0.9, [("n4", 0.5)]),
+            pair_row("q3", "d4", 0.9, [("n5", 0.5), ("n6", 0.4)])]
+
+
+def test_pair_count_counts_the_pairs_the_data_load_makes(tmp_path):
+    """The preflight counts a run's steps before the data loads, on the rows as it reads them (a repeated row once):
+    its count must be the loaded dataset's length."""
+    from negmine.export.native import read_native_lines
+    from negmine.testing.native_rows import write_native
+    from negmine.train.dataset import PairCount, load_train_data
+
+    mined = write_native(tmp_path / "m.jsonl", [*_promoting_rows(), _promoting_rows()[0]])
+    for num_negatives in (1, 2):
+        count = PairCount(num_negatives)
+        for _, row in read_native_lines(mined, warn_repeats=False, check_ids=True):
+            count.add(row)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NegmineWarning)  # the repeated row; the row of 1 negative, left out at 2
+            loaded = len(load_train_data(mined, num_negatives).dataset)
+        assert (num_negatives, count.pairs) == (num_negatives, loaded) == (num_negatives, {1: 6, 2: 5}[num_negatives])
+
+
+def test_check_training_file_refuses_one_step_at_learning_rate_0_before_the_trainers_import(tmp_path,
+                                                                                            trainer_not_importable):
+    """Every pair in one batch at epochs 1: one step, which the warm-up runs at learning rate 0 (the model saved
+    unchanged). ``negmine train`` refused it only once the data had loaded, after the trainer's import (6-7 s on the
+    demo, 70 rows at --batch-size 128); the count is the data load's: promoted documents' pairs in, short rows out."""
+    from negmine.testing.native_rows import write_native
+    from negmine.train.preflight import check_training_file
+
+    mined = write_native(tmp_path / "m.jsonl", _promoting_rows())
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, batch_size=5)
+    with pytest.raises(ConfigError) as info:
+        check_training_file(config)
+    assert str(info.value) == (
+        f"{mined}: its 5 training rows fit in one batch (batch_size 5), so epochs 1 is a single step, and with "
+        "warmup_ratio 0.1 a linear warm-up runs that step at learning rate 0: the model would be saved unchanged; use "
+        "a --batch-size below 5, --epochs 2 or more, or --warmup-ratio 0")
+    for fine in (replace(config, batch_size=4), replace(config, epochs=2), replace(config, warmup_ratio=0.0),
+                 replace(config, max_steps=3)):
+        check_training_file(fine)
+
+
+@pytest.mark.parametrize(("every_epoch", "steps", "asked"), [
+    (True, None, "remine_every_epoch=True (--remine-every-epoch) (epochs of 3 steps)"),
+    (False, 3, "remine_steps=3 (--remine-steps 3)"),
+])
+def test_check_training_file_refuses_remining_that_never_runs_before_the_trainers_import(
+        tmp_path, trainer_not_importable, every_epoch, steps, asked):
+    """``--remine-every-epoch`` with one epoch (or ``--remine-steps`` at the run's steps or more) re-mines only before
+    the last step, so never: refused once the data had loaded, after the trainer's import (6-12 s on the demo)."""
+    from negmine.config import DataConfig, MineConfig
+    from negmine.testing.native_rows import write_native
+    from negmine.train.preflight import check_training_file
+
+    mined = write_native(tmp_path / "m.jsonl", _promoting_rows())
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, batch_size=2,
+                         remine_every_epoch=every_epoch, remine_steps=steps,
+                         mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    with pytest.raises(ConfigError) as info:
+        check_training_file(config)
+    assert str(info.value) == (
+        f"re-mining would never run: the run is 3 steps (5 rows, batch_size 2), and {asked} re-mines only before the "
+        "last step; use remine_steps (--remine-steps) below 3, more epochs (--epochs) or max_steps (--max-steps), or "
+        "drop the re-mining options")
+    for fine in (replace(config, epochs=2), replace(config, max_steps=4)):
+        check_training_file(fine)

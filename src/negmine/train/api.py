@@ -34,7 +34,10 @@ from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME, TRAINING_VERSION
 from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
-from negmine.train.preflight import CHECKPOINT_DIR, check_settings, resume_point, training_outputs
+from negmine.train.preflight import (
+    CHECKPOINT_DIR, check_settings, refuse_remine_that_never_runs, refuse_single_warmup_step, resume_point,
+    training_outputs,
+)
 from negmine.train.dev_eval import (
     DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, clean_dev_lines, dev_history,
     load_dev_data, remove_if_empty, warn_if_start_was_best,
@@ -174,53 +177,6 @@ def warmup_argument(ratio: float) -> dict:
     if "warmup_ratio" in TrainingArguments.__dataclass_fields__:
         return {"warmup_ratio": ratio}
     return {"warmup_steps": ratio}
-
-
-def refuse_single_warmup_step(config: TrainConfig, rows: int) -> None:
-    """ConfigError when the run would be one step at learning rate 0: every row fits in one batch, so one epoch
-    is one step (either sampler), and a linear warm-up runs its first step at learning rate 0. The model was saved
-    unchanged, bit for bit, with nothing said (measured: the demo's 70 rows at ``--batch-size 128``). The same
-    rule as ``max_steps 1`` in :meth:`TrainConfig.validate`, which cannot see the number of rows."""
-    from negmine.errors import ConfigError
-
-    if config.max_steps is not None or config.epochs > 1 or rows > config.batch_size or config.warmup_ratio == 0:
-        return
-    raise ConfigError(
-        f"{config.train_file}: its {rows} training rows fit in one batch (batch_size {config.batch_size}), so "
-        f"epochs 1 is a single step, and with warmup_ratio {config.warmup_ratio!r} a linear warm-up runs that step at "
-        f"learning rate 0: the model would be saved unchanged; use a --batch-size below {rows}, --epochs 2 or more, "
-        "or --warmup-ratio 0"
-    )
-
-
-def planned_steps(config: TrainConfig, rows: int) -> tuple[int, int]:
-    """``(steps per epoch, total steps)``: both samplers put ``rows`` into ``ceil(rows / batch_size)`` batches per
-    epoch (the topic sampler's leftovers are pooled, so its count is the same), and ``max_steps`` overrides
-    ``epochs`` as in transformers' Trainer."""
-    per_epoch = -(-rows // config.batch_size)
-    return per_epoch, config.max_steps or config.epochs * per_epoch
-
-
-def refuse_remine_that_never_runs(config: TrainConfig, rows: int) -> None:
-    """ConfigError when re-mining is asked for and would never run: it skips the last step (nothing trains on its
-    negatives), so ``--remine-every-epoch`` with one epoch and ``--remine-steps N`` with N >= the run's steps
-    re-mined nothing, said nothing, and the summary's ``remine`` was ``[]`` (measured on the demo's 70 rows at
-    ``--batch-size 8``: 9 steps, ``--remine-every-epoch`` and ``--remine-steps 50``)."""
-    from negmine.errors import ConfigError, field_option, field_setting
-
-    if not config.remine:
-        return
-    per_epoch, total = planned_steps(config, rows)
-    if (config.remine_every_epoch and per_epoch < total) or (config.remine_steps and config.remine_steps < total):
-        return
-    asked = " and ".join(
-        ([f"{field_setting('remine_every_epoch', True)} (epochs of {per_epoch} steps)"] if config.remine_every_epoch
-         else []) + ([field_setting("remine_steps", config.remine_steps)] if config.remine_steps else []))
-    raise ConfigError(
-        f"re-mining would never run: the run is {total} steps ({rows} rows, batch_size {config.batch_size}), and "
-        f"{asked} re-mines only before the last step; use {field_option('remine_steps')} below {total}, more "
-        f"{field_option('epochs')} or {field_option('max_steps')}, or drop the re-mining options"
-    )
 
 
 def refuse_topic_clusters_beyond_queries(config: TrainConfig, data: TrainData) -> None:
@@ -514,6 +470,8 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
         from negmine.train.teacher_scores import warn_flat_teacher
 
         warn_flat_teacher(data, config)
+    # ``negmine train`` refused these before the trainer's import (preflight.check_training_file); ``train`` called
+    # from Python gets here without that preflight
     refuse_single_warmup_step(config, len(data.dataset))
     refuse_remine_that_never_runs(config, len(data.dataset))
     refuse_topic_clusters_beyond_queries(config, data)

@@ -146,7 +146,7 @@ def rows_to_train_data(rows: Iterable[Mapping], num_negatives: int, source: str 
         row_of_pair.setdefault((row["query_id"], row["positive_id"]), len(columns["anchor"]))
         stats.rows_kept += 1
         teacher = teacher_scores(row, distill_from) if distill_from is not None else None
-        for which in [0, *(1 + i for i in _new_promoted(row, promoted))]:
+        for which in [0, *(1 + i for i in new_promoted(row, promoted))]:
             positive = row["positive"] if which == 0 else row["extra_positives"][which - 1]
             scores = None if teacher is None else (teacher.positives[which], teacher.negatives)
             encoded = encode_row(row, len(columns["anchor"]), num_negatives, known, stats.known_positive_width,
@@ -190,7 +190,7 @@ def encode_row(row: Mapping, index: int, num_negatives: int, known: dict[str, li
     return EncodedRow(negatives, label, sum(neg_flags))
 
 
-def _new_promoted(row: Mapping, seen: set[tuple[str, str]]) -> list[int]:
+def new_promoted(row: Mapping, seen: set[tuple[str, str]]) -> list[int]:
     """Indices (in ``extra_positives``) of the row's promoted documents not yet paired with its query (added to
     ``seen``)."""
     new = []
@@ -199,6 +199,22 @@ def _new_promoted(row: Mapping, seen: set[tuple[str, str]]) -> list[int]:
             seen.add((row["query_id"], doc_id))
             new.append(i)
     return new
+
+
+class PairCount:
+    """The number of dataset rows (pairs) :func:`rows_to_train_data` makes of the rows :meth:`add` is given in file
+    order, without keeping them: each row with ``num_negatives`` negatives or more, and the pairs of its promoted
+    documents not yet paired with its query. The preflight counts a run's steps with it before the data loads
+    (:func:`negmine.train.preflight.check_training_file`)."""
+
+    def __init__(self, num_negatives: int) -> None:
+        self.num_negatives = num_negatives
+        self.pairs = 0
+        self._promoted: set[tuple[str, str]] = set()
+
+    def add(self, row: Mapping) -> None:
+        if len(row["negatives"]) >= self.num_negatives:
+            self.pairs += 1 + len(new_promoted(row, self._promoted))
 
 
 def _append(columns: dict[str, list], anchor: str, positive: str, encoded: EncodedRow) -> None:

@@ -336,23 +336,29 @@ def check_training_file(config: TrainConfig) -> None:
     """Read the whole training file as training reads it, before the trainer is imported: every row validated
     (:func:`negmine.export.native.read_native_lines`, one text per id included). ``negmine train`` found a malformed
     row only once the trainer's import had taken seconds (7-10 s measured on the demo data with a tiny model, 2
-    busy cores). The file is read a second time as the data loads, which also warns about repeated rows; whether
-    enough rows have ``num_negatives`` negatives is checked there too. With ``distill`` on, every row must hold the
-    teacher's scores it trains on (:func:`negmine.train.teacher_scores.check_teacher_scores`). A file with no row
-    of ``num_negatives`` negatives (none at all: an empty file) is refused here too, as the data load refuses it
-    (it was, after the trainer's import: 8 s for an empty file, 1 s now). Light: no transformers, no torch."""
+    busy cores). The file is read a second time as the data loads, which also warns about repeated rows and rows
+    with fewer than ``num_negatives`` negatives. With ``distill`` on, every row must hold the teacher's scores it
+    trains on (:func:`negmine.train.teacher_scores.check_teacher_scores`). Refused here too, as ``train`` refuses
+    them once the data has loaded: a file with no row of ``num_negatives`` negatives (none at all: an empty file),
+    a run of one step at learning rate 0 (:func:`refuse_single_warmup_step`) and re-mining that would never run
+    (:func:`refuse_remine_that_never_runs`), both counted on the pairs the data load makes
+    (:class:`negmine.train.dataset.PairCount`). They came after the trainer's import: on the demo, 8 s for an empty
+    file, 6-7 s for the other two; about 1 s now. Light: no transformers, no torch."""
     from negmine.export.native import read_native_lines
-    from negmine.train.dataset import TrainDataStats, nothing_kept
+    from negmine.train.dataset import PairCount, TrainDataStats, nothing_kept
     from negmine.train.teacher_scores import check_teacher_scores
 
-    stats = TrainDataStats()
+    stats, pairs = TrainDataStats(), PairCount(config.num_negatives)
     for line, row in read_native_lines(config.train_file, warn_repeats=False, check_ids=True):
         if config.distill != "none":
             check_teacher_scores(row, config.distill_from, config.train_file, line)
         stats.rows_read += 1
         stats.max_negatives_seen = max(stats.max_negatives_seen, len(row["negatives"]))
+        pairs.add(row)
     if stats.max_negatives_seen < config.num_negatives or stats.rows_read == 0:
         raise ConfigError(nothing_kept(str(config.train_file), stats, config.num_negatives))
+    refuse_single_warmup_step(config, pairs.pairs)
+    refuse_remine_that_never_runs(config, pairs.pairs)
 
 
 def check_settings(config: TrainConfig) -> None:
@@ -372,6 +378,49 @@ def check_settings(config: TrainConfig) -> None:
     warn_negative_fn_margin(config)
     warn_prompts_unlike_mining(config)
     warn_model_not_a_bi_encoder(config)
+
+
+def refuse_single_warmup_step(config: TrainConfig, rows: int) -> None:
+    """ConfigError when the run would be one step at learning rate 0: every row fits in one batch, so one epoch
+    is one step (either sampler), and a linear warm-up runs its first step at learning rate 0. The model was saved
+    unchanged, bit for bit, with nothing said (measured: the demo's 70 rows at ``--batch-size 128``). The same
+    rule as ``max_steps 1`` in :meth:`TrainConfig.validate`, which cannot see the number of rows."""
+    if config.max_steps is not None or config.epochs > 1 or rows > config.batch_size or config.warmup_ratio == 0:
+        return
+    raise ConfigError(
+        f"{config.train_file}: its {rows} training rows fit in one batch (batch_size {config.batch_size}), so "
+        f"epochs 1 is a single step, and with warmup_ratio {config.warmup_ratio!r} a linear warm-up runs that step at "
+        f"learning rate 0: the model would be saved unchanged; use a --batch-size below {rows}, --epochs 2 or more, "
+        "or --warmup-ratio 0"
+    )
+
+
+def planned_steps(config: TrainConfig, rows: int) -> tuple[int, int]:
+    """``(steps per epoch, total steps)``: both samplers put ``rows`` into ``ceil(rows / batch_size)`` batches per
+    epoch (the topic sampler's leftovers are pooled, so its count is the same), and ``max_steps`` overrides
+    ``epochs`` as in transformers' Trainer."""
+    per_epoch = -(-rows // config.batch_size)
+    return per_epoch, config.max_steps or config.epochs * per_epoch
+
+
+def refuse_remine_that_never_runs(config: TrainConfig, rows: int) -> None:
+    """ConfigError when re-mining is asked for and would never run: it skips the last step (nothing trains on its
+    negatives), so ``--remine-every-epoch`` with one epoch and ``--remine-steps N`` with N >= the run's steps
+    re-mined nothing, said nothing, and the summary's ``remine`` was ``[]`` (measured on the demo's 70 rows at
+    ``--batch-size 8``: 9 steps, ``--remine-every-epoch`` and ``--remine-steps 50``)."""
+    if not config.remine:
+        return
+    per_epoch, total = planned_steps(config, rows)
+    if (config.remine_every_epoch and per_epoch < total) or (config.remine_steps and config.remine_steps < total):
+        return
+    asked = " and ".join(
+        ([f"{field_setting('remine_every_epoch', True)} (epochs of {per_epoch} steps)"] if config.remine_every_epoch
+         else []) + ([field_setting("remine_steps", config.remine_steps)] if config.remine_steps else []))
+    raise ConfigError(
+        f"re-mining would never run: the run is {total} steps ({rows} rows, batch_size {config.batch_size}), and "
+        f"{asked} re-mines only before the last step; use {field_option('remine_steps')} below {total}, more "
+        f"{field_option('epochs')} or {field_option('max_steps')}, or drop the re-mining options"
+    )
 
 
 def refuse_output_over_model(config: TrainConfig) -> None:
