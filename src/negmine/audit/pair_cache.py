@@ -9,7 +9,8 @@ and a second audit of the same file with other margins, thresholds or judges mak
   :func:`negmine.encode.fingerprint.model_identity`), its maximum sequence length and activation function;
   fine-tuning the judge or changing how it truncates starts a new namespace.
 - Key: blake2b-128 of ``query + "\\0" + document`` (the texts as the model reads them).
-- Missing pairs are scored ``chunk`` at a time; new scores are written (atomically) once ``chunk`` of them
+- Missing pairs are scored ``chunk`` at a time, each pair's score independent of the others scored with it on the
+  CPU (:func:`negmine.audit.judges.pair_passes.predict_pairs`); new scores are written (atomically) once ``chunk`` of them
   wait, and by :meth:`CachedCrossEncoder.flush` at the end of a run, so the judges' pair-at-a-time calls
   leave a few large shards, not one per call: a kill loses at most the last ``chunk`` scores.
 """
@@ -22,7 +23,12 @@ from typing import Sequence
 
 import numpy as np
 
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
+"""Bumped when the same model and settings start giving other scores: 2 = passes of equal token length with the
+linear layers run one pair at a time (2026-12-06, :mod:`negmine.audit.judges.pair_passes`). Version-1 scores came
+from ``CrossEncoder.predict``'s padded batches and differ in their last bits with the pairs they were scored with
+(28 of 200 at hidden size 384 against the pair alone); mixed into a new run's cache they would bring back the
+dependence on earlier runs' batches. Only ``--cross-encoder-batch-size 1`` scores would have been the same bits."""
 CHUNK = 4096
 
 
@@ -75,6 +81,7 @@ class CachedCrossEncoder:
     def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32,
                 show_progress_bar: bool | None = False) -> np.ndarray:
         """float32 scores, one per pair, in input order."""
+        from negmine.audit.judges.pair_passes import predict_pairs
         from negmine.encode.embed import unique_rows
 
         pairs = list(pairs)
@@ -88,8 +95,8 @@ class CachedCrossEncoder:
         missing = np.flatnonzero(~found)
         for start in range(0, len(missing), self.chunk):
             rows = missing[start:start + self.chunk]
-            got = np.asarray(self.model.predict([pairs[int(first[r])] for r in rows], batch_size=batch_size,
-                                                show_progress_bar=show_progress_bar), dtype=np.float32)
+            got = np.asarray(predict_pairs(self.model, [pairs[int(first[r])] for r in rows], batch_size),
+                             dtype=np.float32)
             got = got.reshape(len(rows), -1)
             if got.shape[1] != 1:
                 raise ValueError(f"cross-encoder returned {got.shape[1]} scores per pair; the judge needs one "

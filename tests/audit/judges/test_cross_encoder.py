@@ -86,3 +86,22 @@ def test_a_cross_encoder_with_a_cut_short_weights_file_is_a_config_error_naming_
     assert str(info.value) == (
         f"could not load cross-encoder '{folder}': its weights file is damaged or cut short (SafetensorError: Error "
         "while deserializing header: invalid header length); copy, download or save the model again")
+
+
+def test_a_candidates_score_does_not_depend_on_the_other_candidates_nor_the_batch_size(tmp_path):
+    """The judge scored pairs with ``CrossEncoder.predict``'s padded batches: these 40 scores (hidden size 384)
+    differed (8 at batch size 32) in their last bits from the candidate scored alone, so a cached score differed from a cold run's and
+    ``--cross-encoder-batch-size`` could flip a flag at a threshold's edge."""
+    import random
+
+    from negmine.testing.tiny_models import build_tiny_cross_encoder
+
+    model = load_cross_encoder(str(build_tiny_cross_encoder(tmp_path / "ce", hidden=384)), show_progress=False)
+    rng = random.Random(3)
+    words = "alpha beta gamma delta protein cell gene tumour cancer mouse human study".split()
+    query = "does the protein raise cancer risk in mouse cells"
+    docs = [" ".join(rng.choices(words, k=rng.randint(4, 40))) for _ in range(40)]
+    alone = [CrossEncoderJudge(model, batch_size=32).relevance(query, [d])[0] for d in docs]
+    for batch_size in (32, 5):
+        got = CrossEncoderJudge(model, batch_size=batch_size).relevance(query, docs)
+        assert got.tolist() == alone, (batch_size, sum(g != a for g, a in zip(got, alone)))

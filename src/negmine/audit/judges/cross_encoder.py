@@ -5,7 +5,10 @@ mined the candidates. Candidate c is flagged when ``ce(q, c) >= ce(q, p) - margi
 relevant as the labelled positive) or, with a threshold set, ``ce(q, c) >= threshold`` (RocketQA drops
 negatives the cross-encoder scores as confidently relevant). Any sentence-transformers ``CrossEncoder``
 works; the caller loads it (by name or path) and passes it in, usually wrapped in
-:class:`negmine.audit.pair_cache.CachedCrossEncoder` so no pair is scored twice.
+:class:`negmine.audit.pair_cache.CachedCrossEncoder` so no pair is scored twice. Pairs are scored in passes of
+equal token length with the model's linear layers run one pair at a time
+(:func:`negmine.audit.judges.pair_passes.predict_pairs`), so on the CPU a pair's score does not depend on the pairs
+scored with it nor on the batch size.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from negmine.audit.items import AuditItem
 from negmine.audit.judges.base import Judgement, reasons_for
+from negmine.audit.judges.pair_passes import predict_pairs
 from negmine.config import JudgeConfig
 
 
@@ -68,9 +72,7 @@ class CrossEncoderJudge:
         if not pairs:
             return np.zeros(0, dtype=np.float64)
         self.asked += len(pairs)
-        return np.asarray(
-            self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float64
-        ).reshape(len(pairs))
+        return np.asarray(predict_pairs(self.model, pairs, self.batch_size), dtype=np.float64).reshape(len(pairs))
 
     def _one(self, pos: float, cand: np.ndarray) -> Judgement:
         flags = cand >= pos - self.margin
