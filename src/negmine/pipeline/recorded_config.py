@@ -105,8 +105,9 @@ retrained and ``--resume`` with a mining summary rewritten by such a run was ref
   warm cache gives the cold run's bytes (docs/mining.md "What stays byte-identical";
   ``tests/pipeline/test_mine_cache_history.py``), and re-mining's model is new at every step (its fingerprint
   holds the step and the weights), so its vectors are never found in a cache. Not settings, and in no record:
-  what a cache holds; on a GPU, and for a cross-encoder's padded batches, vectors or scores cached from other
-  batches may differ in their last bits, whatever the path.
+  what a cache holds (a cross-encoder's score does not depend on its batch either on the CPU:
+  :mod:`negmine.audit.judges.pair_passes`); on a GPU vectors or scores cached from other batches may differ in
+  their last bits, whatever the path.
 - ``engine.work_dir``, ``engine.keep_work``: where the embedding stores and finished search shards of a run
   are kept, and whether after it; not part of the work folder's key (:func:`negmine.engine.dense.run_key`),
   and a run resumed from them writes the uninterrupted run's bytes.
@@ -121,7 +122,7 @@ Not run-only, though they only tune speed or memory: ``engine.name`` and the ``r
 ``memory_budget`` the search shard shrinks by the Ray actor count: another layout for an ANN index);
 ``engine.encode_shard_size`` (on a GPU the texts encoded together); ``engine.memory_budget``, ``shard_size``
 and ``retrieve.block_size`` (an ANN index per shard); ``retrieve.query_batch_size`` (its invariance is tested for
-the exact search only); ``denoise.judges.cross_encoder_batch_size`` (padded batches);
+the exact search only); ``denoise.judges.cross_encoder_batch_size`` (scores batch-independent on the CPU only);
 ``denoise.until_filled`` (which candidates are judged: not traced to the rows)."""
 
 
