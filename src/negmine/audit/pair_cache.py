@@ -9,9 +9,9 @@ and a second audit of the same file with other margins, thresholds or judges mak
   :func:`negmine.encode.fingerprint.model_identity`), its maximum sequence length and activation function;
   fine-tuning the judge or changing how it truncates starts a new namespace.
 - Key: blake2b-128 of ``query + "\\0" + document`` (the texts as the model reads them).
-- Missing pairs are scored ``chunk`` at a time, each pair's score independent of the others scored with it on the
-  CPU (:func:`negmine.audit.judges.pair_passes.predict_pairs`); new scores are written (atomically) once ``chunk`` of them
-  wait, and by :meth:`CachedCrossEncoder.flush` at the end of a run, so the judges' pair-at-a-time calls
+- Missing pairs are scored ``chunk`` at a time, each pair's score independent of the others scored with it on
+  the CPU (:func:`negmine.audit.judges.pair_passes.predict_pairs`); new scores are written (atomically) once
+  ``chunk`` of them wait, and by :meth:`CachedCrossEncoder.flush` at the end of a run, so the judges' pair-at-a-time calls
   leave a few large shards, not one per call: a kill loses at most the last ``chunk`` scores.
 """
 

@@ -89,9 +89,9 @@ def test_a_cross_encoder_with_a_cut_short_weights_file_is_a_config_error_naming_
 
 
 def test_a_candidates_score_does_not_depend_on_the_other_candidates_nor_the_batch_size(tmp_path):
-    """The judge scored pairs with ``CrossEncoder.predict``'s padded batches: these 40 scores (hidden size 384)
-    differed (8 at batch size 32) in their last bits from the candidate scored alone, so a cached score differed from a cold run's and
-    ``--cross-encoder-batch-size`` could flip a flag at a threshold's edge."""
+    """The judge scored pairs with ``CrossEncoder.predict``'s padded batches: 8 of these 40 scores (hidden size 384,
+    batch size 32) differed in their last bits from the candidate scored alone, so a cached score differed from a
+    cold run's and ``--cross-encoder-batch-size`` could flip a flag at a threshold's edge."""
     import random
 
     from negmine.testing.tiny_models import build_tiny_cross_encoder

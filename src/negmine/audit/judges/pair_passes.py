@@ -23,8 +23,10 @@ run on the whole pass (they do not mix pairs), and the model's activation functi
 logits at a time (:func:`row_by_row`). A pair's score is then the bits ``model.predict([pair])`` gives, whatever
 else is in the call and whatever the batch size (the score of ``--cross-encoder-batch-size 1`` before): checked on
 hidden sizes 32 to 768, 1 and 2 threads. Each pass goes through ``model.predict`` itself, so the activation
-function, upcasting, squeezing and label handling are the model's own. Off the CPU passes are of equal length but the linears run batched (a GPU's kernels give no
-such guarantee, and one pair per product would waste it).
+function, upcasting, squeezing and label handling are the model's own. The cost is about batch size 1's (the linears
+are most of the work); with pairs of many token counts it was below the padded batches' (docs/mining.md). Off the
+CPU passes are of equal length but the linears run batched (a GPU's kernels give no such guarantee, and one pair
+per product would waste it).
 """
 
 from __future__ import annotations
@@ -132,4 +134,5 @@ def _predict(model, batch: list, batch_size: int, split: bool) -> np.ndarray:
     split = split and batch_size > 1
     with linears_per_pair(model, batch_size) if split else contextlib.nullcontext():
         activation = row_by_row(getattr(model, "activation_fn", None)) if split else None
-        return np.asarray(model.predict(batch, batch_size=batch_size, show_progress_bar=False, activation_fn=activation))
+        return np.asarray(model.predict(batch, batch_size=batch_size, show_progress_bar=False,
+                                        activation_fn=activation))
