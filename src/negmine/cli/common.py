@@ -113,8 +113,9 @@ JUDGE_OPTIONS: dict[str, tuple[str, OptionSpec]] = {
     "teacher_min_votes": ("teacher_min_votes", OptionSpec(
         _JUDGE.teacher_min_votes, (), "teachers that must agree (default: all)", JUDGE_PANEL)),
     "cross_encoder_batch_size": ("cross_encoder_batch_size", OptionSpec(
-        _JUDGE.cross_encoder_batch_size, (), "query-document pairs the cross-encoder scores at once (pairs): larger "
-        "is faster, above all on a GPU, and holds more memory", TUNING_PANEL)),
+        _JUDGE.cross_encoder_batch_size, (), "the most query-document pairs of one token length the cross-encoder "
+        "scores at once (pairs): larger is faster on a GPU and holds more memory; on the CPU scores are the same at "
+        "any value", TUNING_PANEL)),
 }
 """How the judges decide (``negmine audit`` and ``negmine mine --denoise``): option name -> (JudgeConfig field,
 spec); the defaults are JudgeConfig's."""
