@@ -515,3 +515,25 @@ def test_check_training_file_refuses_remining_that_never_runs_before_the_trainer
         "drop the re-mining options")
     for fine in (replace(config, epochs=2), replace(config, max_steps=4)):
         check_training_file(fine)
+
+
+def test_check_training_file_refuses_more_topic_clusters_than_queries_before_the_trainers_import(
+        tmp_path, trainer_not_importable, monkeypatch):
+    """``--topic-clusters`` above the distinct queries of the rows training keeps (k-means makes at most one cluster
+    per query) was refused once the data had loaded, after the trainer's import; the sampler's module (which imports
+    sentence-transformers) is not needed for it either."""
+    from negmine.testing.native_rows import write_native
+    from negmine.train.preflight import check_training_file
+
+    monkeypatch.setitem(sys.modules, "negmine.train.samplers.topic", None)
+    mined = write_native(tmp_path / "m.jsonl", _promoting_rows())  # kept at num_negatives 2: q1, q1, q3
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, batch_size=2,
+                         batching="topic", topic_clusters=3)
+    with pytest.raises(ConfigError) as info:
+        check_training_file(config)
+    assert str(info.value) == (
+        f"topic_clusters=3 (--topic-clusters 3) is more than the 2 distinct queries of {mined}, and k-means makes at "
+        "most one cluster per query; use topic_clusters=2 (--topic-clusters 2) or fewer, or leave it unset (here 1: "
+        "about two batches of queries per cluster)")
+    for fine in (replace(config, topic_clusters=2), replace(config, batching="no-duplicates")):
+        check_training_file(fine)

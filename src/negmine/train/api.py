@@ -35,7 +35,8 @@ from negmine.train import SUMMARY_NAME, TRAINING_VERSION
 from negmine.train.attention_dropout import set_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import (
-    CHECKPOINT_DIR, check_settings, refuse_remine_that_never_runs, refuse_single_warmup_step, resume_point,
+    CHECKPOINT_DIR, check_settings, refuse_remine_that_never_runs, refuse_single_warmup_step,
+    refuse_topic_clusters_beyond_queries, resume_point,
     training_outputs,
 )
 from negmine.train.dev_eval import (
@@ -108,7 +109,8 @@ def topic_sampler(model, data: TrainData, config: TrainConfig, precision: str):
     """TAS-B: cluster the distinct training queries with the starting model; a sampler factory per row."""
     import numpy as np
 
-    from negmine.train.samplers.topic import TopicBatchSampler, default_num_clusters, kmeans_topics
+    from negmine.train.samplers.cluster_count import default_num_clusters
+    from negmine.train.samplers.topic import TopicBatchSampler, kmeans_topics
 
     anchors = data.dataset["anchor"]
     distinct = sorted(set(anchors))
@@ -177,25 +179,6 @@ def warmup_argument(ratio: float) -> dict:
     if "warmup_ratio" in TrainingArguments.__dataclass_fields__:
         return {"warmup_ratio": ratio}
     return {"warmup_steps": ratio}
-
-
-def refuse_topic_clusters_beyond_queries(config: TrainConfig, data: TrainData) -> None:
-    """ConfigError for ``--topic-clusters`` above the file's distinct queries: k-means makes at most one cluster
-    per query, so the count was cut to theirs without a word (measured: ``--topic-clusters 500`` on the demo's
-    60 distinct training queries ran with 60)."""
-    from negmine.errors import ConfigError, field_setting
-    from negmine.train.samplers.topic import default_num_clusters
-
-    if config.batching != "topic" or config.topic_clusters is None:
-        return
-    queries = len(set(data.dataset["anchor"]))
-    if config.topic_clusters > queries:
-        raise ConfigError(
-            f"{field_setting('topic_clusters', config.topic_clusters)} is more than the {queries} distinct queries of "
-            f"{config.train_file}, and k-means makes at most one cluster per query; use "
-            f"{field_setting('topic_clusters', queries)} or fewer, or leave it unset (here {default_num_clusters(queries, config.batch_size)}: about two batches of "
-            "queries per cluster)"
-        )
 
 
 def _dev_schedule(config: TrainConfig) -> dict:
@@ -474,7 +457,7 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
     # from Python gets here without that preflight
     refuse_single_warmup_step(config, len(data.dataset))
     refuse_remine_that_never_runs(config, len(data.dataset))
-    refuse_topic_clusters_beyond_queries(config, data)
+    refuse_topic_clusters_beyond_queries(config, len(set(data.dataset["anchor"])))
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
     from negmine.encode.sentence_transformer import transformers_bars

@@ -204,17 +204,24 @@ def new_promoted(row: Mapping, seen: set[tuple[str, str]]) -> list[int]:
 class PairCount:
     """The number of dataset rows (pairs) :func:`rows_to_train_data` makes of the rows :meth:`add` is given in file
     order, without keeping them: each row with ``num_negatives`` negatives or more, and the pairs of its promoted
-    documents not yet paired with its query. The preflight counts a run's steps with it before the data loads
+    documents not yet paired with its query; and the distinct query texts (the dataset's ``anchor`` column) of
+    those rows. The preflight counts a run's steps and topic clusters' queries with it before the data loads
     (:func:`negmine.train.preflight.check_training_file`)."""
 
     def __init__(self, num_negatives: int) -> None:
         self.num_negatives = num_negatives
         self.pairs = 0
         self._promoted: set[tuple[str, str]] = set()
+        self._queries: set[str] = set()
 
     def add(self, row: Mapping) -> None:
         if len(row["negatives"]) >= self.num_negatives:
             self.pairs += 1 + len(new_promoted(row, self._promoted))
+            self._queries.add(row["query"])
+
+    @property
+    def queries(self) -> int:
+        return len(self._queries)
 
 
 def _append(columns: dict[str, list], anchor: str, positive: str, encoded: EncodedRow) -> None:

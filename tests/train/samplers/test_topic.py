@@ -4,7 +4,6 @@ from datasets import Dataset
 
 from negmine.train.samplers.topic import (
     TopicBatchSampler,
-    default_num_clusters,
     kmeans_topics,
     num_topic_batches,
     topic_batches,
@@ -69,7 +68,3 @@ def test_kmeans_separates_obvious_groups_deterministically():
     assert all(len(g) == 1 for g in groups) and len(set.union(*groups)) == 3
     assert len(set(kmeans_topics(x[:2], 5, seed=1))) <= 2  # never more clusters than points
 
-
-def test_default_number_of_clusters():
-    assert default_num_clusters(809, 32) == 12
-    assert default_num_clusters(10, 32) == 1

@@ -34,11 +34,6 @@ def kmeans_topics(
     return assign[:, 0].astype(np.int64)
 
 
-def default_num_clusters(num_queries: int, batch_size: int) -> int:
-    """About two batches' worth of queries per cluster (TAS-B: 2,000 clusters for ~400k queries)."""
-    return max(1, num_queries // (2 * batch_size))
-
-
 def topic_batches(topics: np.ndarray, batch_size: int, drop_last: bool, rng: np.random.Generator) -> list[list[int]]:
     """One epoch of batches: full batches from single clusters, then the pooled leftovers."""
     batches: list[list[int]] = []
