@@ -583,3 +583,16 @@ def test_the_pair_labels_fix_for_a_pyarrow_table_is_pyarrows_and_runs_as_printed
     assert pairs_from_dataset(scope["table"], name="t").queries.texts == ["a", "c"]
     assert message.endswith("for negmine mine --pairs, write it with pyarrow.parquet.write_table(table, "
                             "'pairs.parquet') and give that file)")
+
+
+def test_hf_takes_a_split_slice_whose_colon_is_inside_its_brackets(tmp_path):
+    """datasets' slicing syntax (train[:50%]) holds a colon, so hf:NAME:train[:50%] was refused as having too many
+    parts; it reads the slice, preparing the split it slices alone."""
+    assert parse_hub("hf:org/nq:pair:train[:10%]+test[50%:]") == ("org/nq", "pair", "train[:10%]+test[50%:]")
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    (folder / "test.jsonl").write_text(BROKEN_JSON, encoding="utf-8")
+    data = load_pairs(f"hf:{folder}:train[:2]")
+    assert _same(data, load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS[:2])))
+    assert data.origin["split"] == "train[:2]" and _arrow_files(tmp_path) == ["nq-train.arrow"]

@@ -180,10 +180,15 @@ def _saved_splits(folder: Path) -> list[str]:
     return [s for s in splits if isinstance(s, str)] or sorted(p.name for p in folder.iterdir() if is_saved_dataset(p))
 
 
+_OUTSIDE_BRACKETS_COLON = re.compile(r":(?![^\[\]]*\])")
+"""A colon not inside ``[...]`` (a split slice such as ``train[:10%]`` holds one)."""
+
+
 def parse_hub(value: str) -> tuple[str, str | None, str | None]:
     """``(name, config, split)`` of ``hf:NAME``, ``hf:NAME:SPLIT`` or ``hf:NAME:CONFIG:SPLIT``; ConfigError for
-    any other form."""
-    parts = value[len(HUB_PREFIX):].split(":")
+    any other form. A colon inside brackets belongs to a split's slice (``hf:NAME:train[:10%]``, datasets' slicing
+    syntax), not between parts: such a value was refused as having too many parts."""
+    parts = _OUTSIDE_BRACKETS_COLON.split(value[len(HUB_PREFIX):])
     if len(parts) > 3 or not all(parts):
         raise ConfigError(f"pairs {value!r}: expected {HUB_FORMS} (e.g. "
                           "hf:sentence-transformers/natural-questions:train); a part is empty or there are too many"
