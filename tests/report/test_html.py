@@ -39,6 +39,12 @@ def test_cards_show_each_value_over_its_label_in_order_escaped():
     assert parsed.stack == [] and page.count('class="card"') == 3
 
 
+def test_card_counts_get_thousands_separators():
+    # the mining report of SciFact showed "14459" candidates removed; a float or a bool is shown as it is
+    parsed = Texts(cards({"removed": 14459, "pairs": 919, "rate": 1234.5, "flag": True}))
+    assert [text for tag, text in parsed.texts if tag == "b"] == ["14,459", "919", "1234.5", "True"]
+
+
 def test_cards_of_nothing_is_an_empty_box():
     assert cards({}) == '<div class="cards"></div>'
 

@@ -134,9 +134,15 @@ document.querySelectorAll('table.sortable[data-rows]').forEach(function(table){
 
 
 def cards(values: Mapping[str, object]) -> str:
+    """A row of cards, one per ``label: value``; an int with thousands separators (14,459; it showed 14459)."""
     return '<div class="cards">' + "".join(
-        f"<div class=\"card\"><b>{html.escape(str(v))}</b><span>{html.escape(k)}</span></div>" for k, v in values.items()
+        f"<div class=\"card\"><b>{html.escape(_card_value(v))}</b><span>{html.escape(k)}</span></div>"
+        for k, v in values.items()
     ) + "</div>"
+
+
+def _card_value(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def _plain(value: object) -> str:
