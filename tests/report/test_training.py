@@ -176,8 +176,10 @@ def test_an_interrupted_runs_folder_names_its_last_checkpoint_and_resume(tmp_pat
         read_train_summary(run)
     result = runner.invoke(build_app(), ["report", str(run / "checkpoints" / "checkpoint-10")])
     assert result.exit_code == 2 and "is inside the folder of a negmine train run; give that folder, negmine report" in result.output
-    with pytest.raises(InputError, match=re.escape("; give the output folder of a negmine train run, or the *.flags.jsonl")):
-        read_train_summary(tmp_path)  # a folder with no run in it
+    from negmine.report.sources import SOURCES
+
+    with pytest.raises(InputError, match=re.escape(f"(its summary is written last); negmine report takes {SOURCES}")):
+        read_train_summary(tmp_path)  # a folder with no run in it: every source named (the mined file, eval results too)
     for folder in (run / "checkpoints").iterdir():
         for file in folder.iterdir():
             file.unlink()
@@ -195,7 +197,9 @@ def test_an_audit_folder_names_its_flags_file(tmp_path):
     audit = tmp_path / "audit"
     audit.mkdir()
     (audit / "neg.denoise.flags.jsonl").write_text("")
-    with pytest.raises(InputError, match=re.escape("; give the output folder of a negmine train run, or the *.flags")):
+    from negmine.report.sources import SOURCES
+
+    with pytest.raises(InputError, match=re.escape(f"(its summary is written last); negmine report takes {SOURCES}")):
         read_train_summary(audit)
     for stem in ("audit", "b"):
         (audit / f"{stem}.flags.jsonl").write_text("")

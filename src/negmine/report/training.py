@@ -57,7 +57,9 @@ def _not_found(model_dir: Path) -> str:
         more = f" (also: {', '.join(str(f) for f in mined[1:])})" if len(mined) > 1 else ""
         return (f"{head}: {model_dir} holds a file negmine mine wrote; give it for its mining report, negmine report "
                 f"{mined[0]}{more}")
-    return f"{head}; give the output folder of a negmine train run, or the *.flags.jsonl file negmine audit wrote"
+    from negmine.report.sources import SOURCES
+
+    return f"{head}; negmine report takes {SOURCES}"
 
 
 def _mined_files(folder: Path) -> list[Path]:
