@@ -182,6 +182,30 @@ def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "dataset 'org/nq': has splits", message_of(lambda: load_pairs("hf:org/nq")))
 
 
+def test_hf_offline_not_cached_message_of_inputs_and_messages_md(tmp_path, monkeypatch):
+    """hf:org/nq offline after hf:org/nq:train and hf:org/nq:test ran online: each split's copy, prepared alone, is
+    made here from a folder of files and moved to where the hub dataset's would be (no network here)."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.pairs import load_pairs
+
+    cache = tmp_path / "hf-datasets-cache"
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
+    monkeypatch.chdir(tmp_path)
+    Path("nq").mkdir()
+    for split in ("train", "test"):
+        Path(f"nq/{split}.jsonl").write_text('{"anchor": "a", "positive": "b"}\n', encoding="utf-8")
+    for split in ("train", "test"):
+        load_pairs(f"hf:nq:{split}")
+        [copy] = [p for p in (cache / "nq" / f"default-split={split}" / "0.0.0").iterdir() if p.is_dir()]
+        (cache / "org___nq" / f"default-split={split}" / "0.0.0").mkdir(parents=True)
+        copy.rename(cache / "org___nq" / f"default-split={split}" / "0.0.0" / ("0" * 40))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)  # datasets reads the variables when imported
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    assert_quotes("inputs-and-messages.md", "dataset 'org/nq': the Hugging Face hub could not be reached",
+                  message_of(lambda: load_pairs("hf:org/nq")))
+
+
 def test_mine_with_a_dataset_refusing_named_files_of_mining_md():
     """docs/mining.md's Input section quotes ``mine(config, dataset=...)``'s refusal of a config that names files
     (before the dataset is looked at or any model loads)."""

@@ -444,8 +444,107 @@ def test_hf_from_the_cache_offline_reads_the_copy_of_the_split_prepared_alone(tm
     assert {k: v for k, v in load_pairs("hf:org/nq:train").origin.items() if k != "fingerprint"} == {
         "kind": "hub", "name": "org/nq", "config": "default", "split": "train", "revision": COMMIT, "rows": 4,
         "rows_sha256": load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)).origin["rows_sha256"]}
-    assert str(_error(load_pairs, "hf:org/nq:test")).startswith(
-        "dataset 'org/nq', split 'test': datasets.load_dataset cannot load it: Couldn't find cache for org/nq")
+    assert str(_error(load_pairs, "hf:org/nq:test")) == (  # was datasets' "Couldn't find cache for org/nq"
+        "dataset 'org/nq', split 'test': the Hugging Face hub could not be reached to load it (HF_HUB_OFFLINE=1 is "
+        "set) and the datasets cache holds no copy of it, only copies read offline by hf:org/nq:train; read one of "
+        "those: --pairs hf:org/nq:train, or reach the hub (unset HF_HUB_OFFLINE) to load this split once (then cached)")
+
+
+def _cached_alone(tmp_path: Path, repo: str, *splits: str) -> None:
+    """What ``hf:REPO:SPLIT`` leaves in datasets' cache for each split, read from the hub at COMMIT: the split
+    prepared alone in CACHE/NAMESPACE___NAME/default-split=SPLIT/0.0.0/COMMIT (made from a local folder of files,
+    the hub being out of reach)."""
+    folder = tmp_path / repo.split("/")[-1]
+    folder.mkdir()
+    for split, rows in (("train", ROWS), ("test", ROWS[:2]), ("validation", ROWS[:1])):
+        _jsonl(folder / f"{split}.jsonl", rows)
+    cache = datasets.config.HF_DATASETS_CACHE
+    for split in splits:
+        load_pairs(f"hf:{folder}:{split}")
+        [prepared] = [p for p in (cache / folder.name / f"default-split={split}" / "0.0.0").iterdir() if p.is_dir()]
+        copy = cache / repo.replace("/", "___") / f"default-split={split}" / "0.0.0" / COMMIT
+        copy.parent.mkdir(parents=True)
+        prepared.rename(copy)
+
+
+NOT_ALL_CACHED = (
+    "dataset 'org/nq': the Hugging Face hub could not be reached to load it (HF_HUB_OFFLINE=1 is set) and the "
+    "datasets cache holds no copy of all its splits, which would tell what they are, only copies read offline by "
+    "hf:org/nq:test, hf:org/nq:train; name the split: --pairs hf:org/nq:train, or reach the hub (unset "
+    "HF_HUB_OFFLINE) to read another")
+
+
+def test_hf_without_a_split_offline_names_the_splits_cached_alone_and_the_fix(tmp_path, monkeypatch):
+    """hf:NAME offline, with only copies of single splits cached (by earlier hf:NAME:SPLIT runs), failed with
+    datasets' "Couldn't find cache for org/nq". Such copies exist only for a dataset of several splits, which
+    hf:NAME online refuses too: none is read in its place; the message names the ones cached and the fix."""
+    _cached_alone(tmp_path, "org/nq", "train", "test")
+    _offline(monkeypatch, tmp_path)
+    err = _error(load_pairs, "hf:org/nq")
+    assert isinstance(err, DatasetInputError) and str(err) == NOT_ALL_CACHED
+    assert len(load_pairs("hf:org/nq:test").queries) == 2  # as the message says
+    assert str(_error(load_pairs, "hf:org/nq:validation")) == (
+        "dataset 'org/nq', split 'validation': the Hugging Face hub could not be reached to load it (HF_HUB_OFFLINE=1 "
+        "is set) and the datasets cache holds no copy of it, only copies read offline by hf:org/nq:test, "
+        "hf:org/nq:train; read one of those: --pairs hf:org/nq:train, or reach the hub (unset HF_HUB_OFFLINE) to "
+        "load this split once (then cached)")
+    monkeypatch.delenv("HF_HUB_OFFLINE")  # datasets still offline: as when the hub is out of reach
+    assert str(_error(load_pairs, "hf:org/nq")) == NOT_ALL_CACHED.replace(" (HF_HUB_OFFLINE=1 is set)", "").replace(
+        "unset HF_HUB_OFFLINE", "check the network")
+
+
+def test_hf_offline_tells_a_cache_miss_by_where_datasets_raised_it_not_by_its_words(tmp_path, monkeypatch):
+    """The retry with the copy of one split, and the message naming the copies, hung on datasets 5.2's wording
+    ("Couldn't find cache"): a miss is told by the cache builder raising it, whatever its words."""
+    cache_module = pytest.importorskip("datasets.packaged_modules.cache.cache")
+    find = cache_module._find_hash_in_cache
+
+    def reworded(*args, **kwargs):
+        try:
+            return find(*args, **kwargs)
+        except ValueError as err:
+            raise ValueError("no cached copy (a later datasets' words)") from err
+
+    monkeypatch.setattr(cache_module, "_find_hash_in_cache", reworded)
+    _cached_alone(tmp_path, "org/nq", "train", "test")
+    _offline(monkeypatch, tmp_path)
+    assert len(load_pairs("hf:org/nq:train").queries) == 3
+    assert str(_error(load_pairs, "hf:org/nq")) == NOT_ALL_CACHED
+
+
+def test_hf_offline_tells_a_cache_miss_by_its_words_when_raised_elsewhere(tmp_path, monkeypatch):
+    """Should datasets move its cache builder, the words "Couldn't find cache" still tell a miss."""
+    load_builder = datasets.load_dataset_builder
+
+    def moved(*args, **kwargs):
+        try:
+            return load_builder(*args, **kwargs)
+        except ValueError as err:
+            raise ValueError(str(err)) from None  # raised here: no frame of datasets' cache builder on it
+
+    monkeypatch.setattr(datasets, "load_dataset_builder", moved)
+    _cached_alone(tmp_path, "org/nq", "train", "test")
+    _offline(monkeypatch, tmp_path)
+    assert len(load_pairs("hf:org/nq:train").queries) == 3
+    assert str(_error(load_pairs, "hf:org/nq")) == NOT_ALL_CACHED
+
+
+def test_hf_offline_passes_on_the_cache_builders_other_refusals(tmp_path, monkeypatch):
+    """The cache builder raises a ValueError too for several configs cached whole without one named: that is no
+    miss (a copy is there), and its message, which says what to do, is passed on."""
+    _cached_hub_copy(tmp_path, "org/nq", COMMIT, {"train": ROWS, "test": ROWS[:2]})
+    copies = datasets.config.HF_DATASETS_CACHE / "org___nq"
+    pair = copies / "pair" / "0.0.0" / COMMIT
+    shutil.copytree(copies / "default" / "0.0.0" / COMMIT, pair)
+    info = json.loads((pair / "dataset_info.json").read_text(encoding="utf-8"))
+    (pair / "dataset_info.json").write_text(json.dumps({**info, "config_name": "pair"}), encoding="utf-8")
+    _offline(monkeypatch, tmp_path)
+    message = str(_error(load_pairs, "hf:org/nq:train"))  # the configs in the order datasets finds them
+    assert message in [(
+        "dataset 'org/nq', split 'train': datasets.load_dataset cannot load it: There are multiple 'org/nq' "
+        f"configurations in the cache: {configs}; check the name, config and split (hf:NAME, hf:NAME:SPLIT or "
+        "hf:NAME:CONFIG:SPLIT)") for configs in ("default, pair", "pair, default")]
+    assert load_pairs("hf:org/nq:pair:test").origin["config"] == "pair"
 
 
 def test_hf_names_a_saved_folder_without_the_prefix(tmp_path):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from negmine.errors import ConfigError, DatasetInputError, InputError, NegmineWarning, caller_stacklevel
+from negmine.io.hf_cache import cached_copies, cached_reads, is_cache_miss, split_config_id, split_key
 from negmine.io.row_source import ArrowRows, arrow_table_rows, dataset_label
 from negmine.io.table import BATCH_ROWS
 
@@ -260,6 +261,8 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
         ds = builder.as_dataset(split=split)
     except InputError:
         raise
+    except _NotCached as err:  # offline, the cache holds other copies than the one asked for
+        problem = _not_cached(name, split, err.reads)
     except ConnectionError as err:  # offline (OfflineModeIsEnabled) or the hub unreachable, the name not cached
         problem = _unreachable(name, config, split, err)
     except (FileNotFoundError, ValueError) as err:  # no such dataset, split or config (the message lists them)
@@ -276,31 +279,49 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
     raise DatasetInputError(label, None, None, problem + local_path_note(value)) from None
 
 
+class _NotCached(Exception):
+    """Offline, no cached copy of what ``hf:`` names, while the cache holds others: ``reads``, the
+    ``(config, split)`` of the ``hf:`` values that read them (:func:`negmine.io.hf_cache.cached_reads`)."""
+
+    def __init__(self, reads: list[tuple[str | None, str]]) -> None:
+        super().__init__(reads)
+        self.reads = reads
+
+
 def _hub_builder(name: str, config: str | None, split: str | None) -> Any:
-    """``datasets.load_dataset_builder(name, config)``; when that finds, offline, no cached copy of every split, the
-    copy :func:`_split_builder` prepared of the splits ``split`` reads, if the cache holds one (``datasets``' cache
-    builder finds it by the config id it was written under: :func:`_split_config_id`, given as the config keyword
-    ``split``)."""
+    """``datasets.load_dataset_builder(name, config)``; when that finds, offline, no cached copy of every split
+    (:func:`negmine.io.hf_cache.is_cache_miss`), the copy :func:`_split_builder` prepared of the splits ``split``
+    reads, if the cache holds one (``datasets``' cache builder finds it by the config id it was written under:
+    :func:`negmine.io.hf_cache.split_config_id`, given as the config keyword ``split``). Neither cached:
+    :class:`_NotCached` with the copies the cache holds, or ``datasets``' error when it holds none of them."""
     import datasets
 
     try:
         return datasets.load_dataset_builder(name, config)
-    except ValueError as err:  # datasets 5.2: "Couldn't find cache for NAME ..." (offline, no copy of every split)
-        bases = _base_splits(split)
-        if bases is None or not str(err).startswith("Couldn't find cache"):
+    except ValueError as err:
+        if not is_cache_miss(err, name, config):
             raise
+        missed = err
+    bases = _base_splits(split)
+    if bases is not None:
         try:
-            return datasets.load_dataset_builder(name, config, split=_split_key(bases))
-        except ValueError:
-            raise err from None
+            return datasets.load_dataset_builder(name, config, split=split_key(bases))
+        except ValueError as err:
+            if not is_cache_miss(err, name, config):
+                raise
+    reads = cached_reads(cached_copies(name))
+    if not reads:
+        raise missed
+    raise _NotCached(reads)
 
 
 def _split_builder(builder: Any, config: str | None, split: str | None) -> Any:
     """A builder like ``builder`` that downloads and prepares only the splits ``split`` reads (``train`` and
-    ``test`` for ``train+test``), in a cache folder of its own (:func:`_split_config_id`); ``builder`` itself when the splits
-    cannot be isolated (its config has no data files per split, as the cache builder that reads a copy prepared
-    before; a split it has no files for, e.g. ``all``), when ``split`` reads every split, or when ``builder``'s
-    copy of every split is already prepared. Its hash, config and so the identity recorded are ``builder``'s."""
+    ``test`` for ``train+test``), in a cache folder of its own (:func:`negmine.io.hf_cache.split_config_id`);
+    ``builder`` itself when the splits cannot be isolated (its config has no data files per split, as the cache
+    builder that reads a copy prepared before; a split it has no files for, e.g. ``all``), when ``split`` reads
+    every split, or when ``builder``'s copy of every split is already prepared. Its hash, config and so the
+    identity recorded are ``builder``'s."""
     from datasets.data_files import DataFilesDict
 
     files = getattr(builder.config, "data_files", None)
@@ -315,7 +336,7 @@ def _split_builder(builder: Any, config: str | None, split: str | None) -> Any:
         dataset_name=builder.dataset_name, config_name=builder.config.name, hash=builder.hash,
         base_path=builder.base_path, info=_info_of(builder.info, bases), token=builder.token,
         repo_id=builder.repo_id, storage_options=builder.storage_options, data_files=kept,
-        config_id=_split_config_id(config, bases),
+        config_id=split_config_id(config, bases),
         **{k: v for k, v in builder.config_kwargs.items() if k != "data_files"})
 
 
@@ -326,18 +347,6 @@ def _base_splits(split: str | None) -> list[str] | None:
         return None
     parts = [SPLIT_NAME.match(part) for part in re.split(r"\s*\+\s*", split.strip())]
     return sorted({part.group(0) for part in parts}) if all(parts) else None
-
-
-def _split_key(bases: list[str]) -> str:
-    return "+".join(bases)
-
-
-def _split_config_id(config: str | None, bases: list[str]) -> str:
-    """The config id (cache folder) of a copy of the splits ``bases`` alone: what ``datasets``' cache builder looks
-    for when given the config keyword ``split`` (``default-split=train``), so that it is found offline."""
-    import datasets
-
-    return datasets.BuilderConfig(config or "default").create_config_id({"split": _split_key(bases)})
 
 
 def _is_prepared(builder: Any) -> bool:
@@ -404,10 +413,36 @@ def _hub_identity(builder: Any, name: str, split: str | None) -> dict[str, Any]:
             "split": split, key: builder.hash}
 
 
+def _offline_variables() -> list[str]:
+    """The offline variables set (to ``1``, ``ON``, ``YES`` or ``TRUE``)."""
+    return [v for v in OFFLINE_VARIABLES if os.environ.get(v, "").upper() in ("1", "ON", "YES", "TRUE")]
+
+
+def _offline_setting() -> str | None:
+    """The first offline variable set, as set (``HF_HUB_OFFLINE=1``), if any."""
+    return next((f"{v}={os.environ[v]}" for v in _offline_variables()), None)
+
+
+def _not_cached(name: str, split: str | None, reads: list[tuple[str | None, str]]) -> str:
+    """Why ``hf:`` could not be read offline while the cache holds other copies of ``name``: which (as the ``hf:``
+    values that read them, ``reads``) and the fix: name one, or reach the hub. Without ``split`` no copy of every
+    split is cached, only splits prepared alone by ``hf:NAME:SPLIT``, which it does for a dataset of several splits
+    only: online, ``hf:NAME`` would be refused too, so none is read in its place."""
+    offline = _offline_setting()
+    values = [f"{HUB_PREFIX}{name}:{c + ':' if c else ''}{s}" for c, s in reads]
+    example = next((v for v in values if v.endswith(":train")), values[0])
+    what = "it" if split else "all its splits, which would tell what they are"
+    fix = "read one of those" if split else "name the split"
+    hub = f"unset {' and '.join(_offline_variables())}" if offline else "check the network"
+    rest = "to load this split once (then cached)" if split else "to read another"
+    return (f"the Hugging Face hub could not be reached to load it{f' ({offline} is set)' if offline else ''} and "
+            f"the datasets cache holds no copy of {what}, only copies read offline by {', '.join(values)}; {fix}: "
+            f"--pairs {example}, or reach the hub ({hub}) {rest}")
+
+
 def _unreachable(name: str, config: str | None, split: str | None, err: Exception) -> str:
     """Why the hub could not be reached for ``name``, and the two ways to bring its data here."""
-    offline = next((f"{v}={os.environ[v]}" for v in OFFLINE_VARIABLES
-                    if os.environ.get(v, "").upper() in ("1", "ON", "YES", "TRUE")), None)
+    offline = _offline_setting()
     why = f"{offline} is set" if offline else _first_line(err)
     args = ", ".join([repr(name), *([repr(config)] if config else []), f"split={split or 'train'!r}"])
     return (f"the Hugging Face hub could not be reached to load it ({why}) and it is not in the datasets cache; on a "

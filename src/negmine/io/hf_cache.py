@@ -1,0 +1,104 @@
+"""The copies of a hub dataset that ``datasets``' cache holds, as ``hf:NAME`` reads them when the hub cannot be
+reached (offline: ``HF_HUB_OFFLINE=1``; or no network), for :mod:`negmine.io.hf_datasets`.
+
+``datasets.load_dataset_builder`` then falls back to its cache builder, which reads the latest copy in
+``CACHE/NAMESPACE___NAME/CONFIG_ID/VERSION/HASH`` whose ``CONFIG_ID`` is the one asked for: a copy of every split of
+the config (``default``, ``pair``), or a copy of some splits alone, which ``hf:NAME:SPLIT`` prepares in a folder
+of its own (``default-split=train``: :func:`split_config_id`). Finding none, it raises a plain ``ValueError``
+("Couldn't find cache for NAME", in datasets 5.2), the type it raises for other faults too.
+:func:`is_cache_miss` tells that one apart without relying on its text: raised through the cache builder's module,
+while the cache holds no copy of every split of the config asked for (:func:`cached_copies`, read with
+``datasets.DatasetInfo.from_directory``); the text is the fallback should that module move. :func:`cached_reads`
+says which ``hf:`` values read the copies the cache does hold, for the message naming them.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any, NamedTuple
+
+CACHE_BUILDER_MODULE = "datasets.packaged_modules.cache.cache"
+"""The module of ``datasets``' cache builder (``Cache``), which raises when it finds no cached copy."""
+CACHE_MISS_TEXT = "Couldn't find cache"
+"""How datasets 5.2's cache builder's error for no cached copy starts: the fallback of :func:`is_cache_miss`."""
+
+
+class CachedCopy(NamedTuple):
+    """A copy in ``datasets``' cache: its folder's config id, the config it holds (its info's ``config_name``)
+    and the splits it holds."""
+
+    folder: str
+    config: str | None
+    splits: tuple[str, ...]
+
+    @property
+    def whole(self) -> bool:
+        """Whether it is a copy of every split of its config (its folder named by the config alone), which the
+        cache builder finds by the config's name."""
+        return self.folder == self.config
+
+
+def split_key(bases: list[str]) -> str:
+    """The ``split`` config keyword of a copy of the splits ``bases`` (sorted): ``test+train``."""
+    return "+".join(bases)
+
+
+def split_config_id(config: str | None, bases: list[str]) -> str:
+    """The config id (cache folder) of a copy of the splits ``bases`` alone: what ``datasets``' cache builder looks
+    for when given the config keyword ``split`` (``default-split=train``), so that it is found offline."""
+    import datasets
+
+    return datasets.BuilderConfig(config or "default").create_config_id({"split": split_key(bases)})
+
+
+def cached_copies(name: str) -> list[CachedCopy]:
+    """The copies of the hub dataset ``name`` in ``datasets``' cache, in the folders its cache builder searches
+    (``datasets.config.HF_DATASETS_CACHE``); a folder without a readable ``dataset_info.json`` is no copy."""
+    import datasets
+    from datasets.naming import camelcase_to_snakecase
+
+    parts = name.split("/")
+    parts[-1] = camelcase_to_snakecase(parts[-1])
+    root = Path(datasets.config.HF_DATASETS_CACHE, "___".join(parts))
+    copies = set()
+    for folder in root.glob("*/*/*"):
+        try:
+            info = datasets.DatasetInfo.from_directory(str(folder))
+        except (OSError, ValueError, TypeError, AttributeError):  # no copy, or a damaged one
+            continue
+        copies.add(CachedCopy(folder.parts[-3], info.config_name, tuple(sorted(info.splits or ()))))
+    return sorted(copies, key=lambda c: (c.folder, c.config or "", c.splits))
+
+
+def is_cache_miss(err: Exception, name: str, config: str | None) -> bool:
+    """Whether ``err``, from ``datasets.load_dataset_builder(name, config, ...)``, is its cache builder finding no
+    copy to read: raised through that builder's module (:data:`CACHE_BUILDER_MODULE`, or, should it move, with
+    :data:`CACHE_MISS_TEXT`) while the cache holds no copy of every split of ``config`` (any config when None),
+    which that builder would have read (it also refuses several cached configs when none is named: not a miss)."""
+    if not isinstance(err, ValueError):
+        return False
+    if not (_raised_through(err, CACHE_BUILDER_MODULE) or str(err).startswith(CACHE_MISS_TEXT)):
+        return False
+    return not any(cached.whole and config in (None, cached.config) for cached in cached_copies(name))
+
+
+def _raised_through(err: BaseException, module: str) -> bool:
+    """Whether code of ``module`` is on ``err``'s traceback (it raised ``err``, or called what did)."""
+    return any(frame.f_globals.get("__name__") == module for frame, _ in traceback.walk_tb(err.__traceback__))
+
+
+def cached_reads(copies: list[CachedCopy]) -> list[tuple[str | None, str]]:
+    """The ``(config, split)`` of each ``hf:NAME:SPLIT`` (config None) or ``hf:NAME:CONFIG:SPLIT`` that reads one
+    of ``copies`` offline, sorted: a copy of every split of a config by that config and each split; a copy of
+    some splits alone by their ``split_key`` (``train``, ``test+train``), without a config when it is the one
+    ``hf:NAME:SPLIT`` prepares. A copy ``datasets`` made with other settings (another folder) is read by none."""
+    reads: set[tuple[Any, str]] = set()
+    for cached in copies:
+        splits = list(cached.splits)
+        if cached.whole:
+            reads.update((cached.config, split) for split in splits)
+        elif splits:
+            typed = [c for c in (None, cached.config) if split_config_id(c, splits) == cached.folder]
+            reads.update((c, split_key(splits)) for c in typed[:1])
+    return sorted(reads, key=lambda read: (read[0] or "", read[1]))

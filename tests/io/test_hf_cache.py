@@ -1,0 +1,84 @@
+"""The copies of a hub dataset in datasets' cache, and telling its cache builder's "no copy" from its other errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from negmine.io.hf_cache import (
+    CACHE_BUILDER_MODULE,
+    CachedCopy,
+    cached_copies,
+    cached_reads,
+    is_cache_miss,
+    split_config_id,
+)
+
+datasets = pytest.importorskip("datasets")
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
+    return tmp_path / "hf-datasets-cache"
+
+
+def test_the_cache_builder_module_is_where_datasets_keeps_it():
+    """is_cache_miss looks for this module on the error's traceback; were it moved, only the words would tell."""
+    from datasets.packaged_modules.cache.cache import Cache
+
+    assert Cache.__module__ == CACHE_BUILDER_MODULE
+
+
+def _copy(cache: Path, folder: str, config: str, splits: list[str], dataset: str = "org___nq") -> None:
+    path = cache / dataset / folder / "0.0.0" / "0123456789abcdef0123456789abcdef01234567"
+    path.mkdir(parents=True)
+    info = datasets.DatasetInfo(config_name=config, splits=datasets.SplitDict())
+    for split in splits:
+        info.splits.add(datasets.SplitInfo(name=split, num_examples=1))
+    info.write_to_directory(str(path))
+
+
+def test_the_copies_of_a_dataset_are_read_from_its_folder_in_the_cache(cache):
+    _copy(cache, "default", "default", ["train", "test"])
+    _copy(cache, split_config_id(None, ["train"]), "default", ["train"])
+    _copy(cache, "other", "other", ["train"], dataset="org___qa")
+    (cache / "org___nq" / "broken" / "0.0.0" / "x").mkdir(parents=True)  # no dataset_info.json: no copy
+    (cache / "org___nq" / "broken" / "0.0.0" / "x.lock").write_text("", encoding="utf-8")
+    assert cached_copies("org/nq") == [CachedCopy("default", "default", ("test", "train")),
+                                       CachedCopy("default-split=train", "default", ("train",))]
+    assert cached_copies("org/NQ") == cached_copies("org/nq")  # datasets' folder: the name in snake case
+    assert cached_copies("org/none") == []
+
+
+def test_each_copy_is_read_by_the_hf_values_that_name_it():
+    """A copy of every split by config and split; a copy of splits alone by the split key it was prepared for,
+    with the config only when one was given; a folder hf: never writes by none."""
+    copies = [CachedCopy("pair", "pair", ("test", "train")),
+              CachedCopy(split_config_id(None, ["train"]), "triplet", ("train",)),  # the hub's default config
+              CachedCopy(split_config_id(None, ["test", "validation"]), "default", ("test", "validation")),
+              CachedCopy(split_config_id("pair", ["validation"]), "pair", ("validation",)),
+              CachedCopy("default-data_dir=x", "default", ("train",))]
+    assert cached_reads(copies) == [(None, "test+validation"), (None, "train"), ("pair", "test"), ("pair", "train"),
+                                    ("pair", "validation")]
+
+
+def _raised_by_datasets_cache_builder(name: str) -> ValueError:
+    from datasets.packaged_modules.cache.cache import Cache
+
+    with pytest.raises(ValueError) as info:
+        Cache(dataset_name=name.split("/")[-1], repo_id=name, hash="auto", version="auto", split="train")
+    return info.value
+
+
+def test_a_miss_is_the_cache_builders_error_while_no_copy_of_every_split_is_cached(cache):
+    err = _raised_by_datasets_cache_builder("org/nq")
+    assert is_cache_miss(err, "org/nq", None) and is_cache_miss(err, "org/nq", "pair")
+    assert is_cache_miss(ValueError("Couldn't find cache for org/nq"), "org/nq", None)  # the words, raised elsewhere
+    assert not is_cache_miss(ValueError("BuilderConfig 'pair' not found"), "org/nq", "pair")  # neither
+    assert not is_cache_miss(TypeError("Couldn't find cache for org/nq"), "org/nq", None)
+    _copy(cache, "default", "default", ["train", "test"])
+    assert not is_cache_miss(err, "org/nq", None)  # a copy of every split: datasets found another fault
+    assert is_cache_miss(err, "org/nq", "pair") and not is_cache_miss(err, "org/nq", "default")
