@@ -109,6 +109,29 @@ def test_is_cached_reads_the_hugging_face_cache_layout(tmp_path, monkeypatch):
     assert not hub.is_cached("not a valid/repo/id")  # invalid ids are left to sentence-transformers
 
 
+def test_cached_snapshot_is_the_commit_refs_main_names_under_the_organization_a_bare_name_loads(tmp_path,
+                                                                                                 monkeypatch):
+    """A hub judge is compared by the files of the snapshot it loads (negmine.train.judge_provenance): the repository
+    (a bare name under the organization given), the cache, the commit refs/main names and its folder; after a
+    newer revision's download, the newer; the older still found by its commit. Cache files only."""
+    from huggingface_hub import constants
+
+    from negmine.testing.hub_cache import write_cached_model
+
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    older = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "a" * 40)
+    assert hub.cached_snapshot("tiny", "cross-encoder") == ("cross-encoder/tiny", str(cache), "a" * 40, older)
+    assert hub.cached_snapshot("tiny") is None and hub.cached_snapshot("tiny", "sentence-transformers") is None
+    newer = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "b" * 40)
+    assert hub.cached_snapshot("cross-encoder/tiny") == ("cross-encoder/tiny", str(cache), "b" * 40, newer)
+    assert hub.snapshot_folder("cross-encoder/tiny", str(cache), "a" * 40) == older
+    assert hub.snapshot_folder("cross-encoder/tiny", str(cache), "c" * 40) is None
+
+
 @pytest.fixture
 def hf_cache(tmp_path, monkeypatch):
     """An empty fake Hugging Face cache in place of the real one; online, with no hub variable set."""

@@ -15,3 +15,18 @@ def write_cached_repo(cache_dir: str | Path, repo: str, filename: str = "config.
     snapshot.mkdir(parents=True, exist_ok=True)
     (snapshot / filename).write_text("{}")
     return snapshot / filename
+
+
+def write_cached_model(cache_dir: str | Path, repo: str, model: str | Path, commit: str) -> Path:
+    """Lay out the files of the local model folder ``model`` in ``cache_dir`` as huggingface_hub caches ``repo``
+    (``org/name``) at ``commit`` (40 hex digits), and point ``refs/main`` at it, as a download of a new revision
+    does (an older snapshot stays beside it). Returns the snapshot folder."""
+    import shutil
+
+    folder = Path(cache_dir) / ("models--" + repo.replace("/", "--"))
+    (folder / "refs").mkdir(parents=True, exist_ok=True)
+    snapshot = folder / "snapshots" / commit
+    if not snapshot.exists():
+        shutil.copytree(model, snapshot)
+    (folder / "refs" / "main").write_text(commit)
+    return snapshot
