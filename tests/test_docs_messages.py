@@ -206,6 +206,20 @@ def test_hf_offline_not_cached_message_of_inputs_and_messages_md(tmp_path, monke
                   message_of(lambda: load_pairs("hf:org/nq")))
 
 
+def test_hf_local_path_message_of_inputs_and_messages_md(tmp_path, monkeypatch):
+    """An hf: value that cannot be loaded while a file of that name exists: the quote gives the form that reads it."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.pairs import load_pairs
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.chdir(tmp_path)
+    Path("hf:pairs.jsonl").write_text('{"anchor": "a", "positive": "b"}\n', encoding="utf-8")
+    assert_quotes("inputs-and-messages.md", "a local file named 'hf:pairs.jsonl' exists",
+                  message_of(lambda: load_pairs("hf:pairs.jsonl")))
+
+
 def test_mine_with_a_dataset_refusing_named_files_of_mining_md():
     """docs/mining.md's Input section quotes ``mine(config, dataset=...)``'s refusal of a config that names files
     (before the dataset is looked at or any model loads)."""

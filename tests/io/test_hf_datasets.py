@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from negmine.config import DataConfig
 from negmine.errors import ConfigError, DatasetInputError, InputError, NegmineWarning
 from negmine.io.hf_datasets import dataset_rows, parse_hub
 from negmine.io.pairs import load_pairs, pairs_from_dataset, read_pairs, read_pairs_from
@@ -591,13 +592,28 @@ def test_hf_that_fails_says_a_local_path_of_that_name_exists_and_how_to_read_it(
         _dataset(ROWS).save_to_disk(str(tmp_path / name))
     message = str(_error(load_pairs, name))
     assert message.startswith(f"dataset {name[3:]!r}: the Hugging Face hub could not be reached to load it ")
+    path = tmp_path.resolve() / name
     assert message.endswith(f"; a local {kind} named {name!r} exists, but a value starting with 'hf:' always names a "
-                            f"Hugging Face dataset: to read the {kind}, give it as ./{name} (or its absolute path)")
-    assert _same(load_pairs(f"./{name}"), load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
+                            f"Hugging Face dataset: to read the {kind}, give its absolute path, {path} (a path drops "
+                            f"a leading ./, so ./{name} names the dataset too)")
+    assert _same(load_pairs(DataConfig(pairs=str(path)).pairs), load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
     (tmp_path / "hf:a:b:c:d").write_text("x", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"too many; a local file named 'hf:a:b:c:d' exists, but .* give it as "
-                                          r"\./hf:a:b:c:d \(or its absolute path\)$"):
+    with pytest.raises(ConfigError, match=r"too many; a local file named 'hf:a:b:c:d' exists, but .* give its "
+                                          r"absolute path, .*/hf:a:b:c:d \(a path drops a leading \./, so "
+                                          r"\./hf:a:b:c:d names the dataset too\)$"):
         load_pairs("hf:a:b:c:d")
+
+
+def test_the_local_path_an_hf_failure_gives_is_read_as_the_command_line_and_configs_pass_it(tmp_path, monkeypatch):
+    """The message said to give the file as ./hf:NAME, but --pairs and DataConfig.pairs are Paths, which drop the
+    leading ./: the run named the dataset again and failed with the same message. The form it gives now, passed
+    through DataConfig as negmine mine --pairs passes it, reads the file."""
+    _offline(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    _jsonl(tmp_path / "hf:pairs.jsonl", ROWS)
+    assert str(DataConfig(pairs="./hf:pairs.jsonl").pairs) == "hf:pairs.jsonl"  # why ./ cannot be the fix
+    given = str(_error(load_pairs, "hf:pairs.jsonl")).split("give its absolute path, ")[1].split(" (")[0]
+    assert _same(load_pairs(DataConfig(pairs=given).pairs), load_pairs(_jsonl(tmp_path / "p.jsonl", ROWS)))
 
 
 def test_hf_without_a_local_path_of_that_name_says_nothing_of_one(tmp_path, monkeypatch):
@@ -657,9 +673,10 @@ def test_hf_that_loads_while_a_local_path_of_that_name_exists_warns_which_was_re
         data = load_pairs("hf:nq:train")
     assert [str(w.message) for w in caught] == [
         "pairs 'hf:nq:train': read the Hugging Face dataset 'nq', not the local folder of that name (a value "
-        "starting with 'hf:' always names a dataset); to read the folder, give it as ./hf:nq:train"]
+        "starting with 'hf:' always names a dataset); to read the folder, give its absolute path, "
+        f"{tmp_path.resolve() / 'hf:nq:train'} (a path drops a leading ./, so ./hf:nq:train names the dataset too)"]
     assert caught[0].filename == __file__
-    assert len(data.queries) == 3 and len(load_pairs("./hf:nq:train").queries) == 2
+    assert len(data.queries) == 3 and len(load_pairs(DataConfig(pairs=tmp_path / "hf:nq:train").pairs).queries) == 2
 
 
 def test_the_pair_labels_fix_for_a_pyarrow_table_is_pyarrows_and_runs_as_printed():

@@ -208,7 +208,15 @@ def local_path_note(value: str) -> str:
     if what is None:
         return ""
     return (f"; a local {what} named {value!r} exists, but a value starting with {HUB_PREFIX!r} always names a Hugging "
-            f"Face dataset: to read the {what}, give it as ./{value} (or its absolute path)")
+            f"Face dataset: to read the {what}, {_path_form(value)}")
+
+
+def _path_form(value: str) -> str:
+    """How to name the local file or folder ``value`` (``hf:...``) as a path: its absolute path. ``./hf:...`` does
+    not do: ``--pairs`` and ``DataConfig.pairs`` are Paths, and a Path drops the leading ``./``, so it named the
+    dataset again (the fix this message gave until 2026-12-06)."""
+    return (f"give its absolute path, {Path(value).resolve()} (a path drops a leading ./, so ./{value} names the "
+            "dataset too)")
 
 
 def _local_kind(value: str) -> str | None:
@@ -227,8 +235,8 @@ def hub_rows(value: str) -> ArrowRows:
     what = _local_kind(value)
     if what is not None:  # read what hf: names, but the user may have meant the path: say which was read
         warnings.warn(f"pairs {value!r}: read the Hugging Face dataset {name!r}, not the local {what} of that name "
-                      f"(a value starting with {HUB_PREFIX!r} always names a dataset); to read the {what}, give it "
-                      f"as ./{value}", NegmineWarning, stacklevel=caller_stacklevel())
+                      f"(a value starting with {HUB_PREFIX!r} always names a dataset); to read the {what}, "
+                      f"{_path_form(value)}", NegmineWarning, stacklevel=caller_stacklevel())
     return _rows(ds, _hub_label(name, config, about["split"]), name.rstrip("/").rsplit("/", 1)[-1],
                  {**about, "fingerprint": _fingerprint(ds)})
 
