@@ -146,6 +146,19 @@ def test_bad_data_fails_with_the_readers_message_before_any_model_loads(tmp_path
                                     "whitespace)")
 
 
+def test_a_dataset_dict_is_refused_with_the_call_that_mines_one_of_its_splits(tmp_path):
+    """The refusal came from pairs_from_dataset and said `pass one: split='train'`, a keyword mine_dataset does not
+    take: followed, it raised a TypeError. It names the splits and the call that works, which then mines."""
+    ds = datasets.Dataset.from_list(ROWS)
+    splits = datasets.DatasetDict(train=ds, test=ds)
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(splits, config=quiet(tmp_path))
+    assert str(info.value) == ("mine_dataset() takes one dataset, and data is a datasets.DatasetDict (splits: 'train', "
+                               "'test'); pass one split: mine_dataset(ds['train'], ...) (mining every split together "
+                               "would mine test queries into training data)")
+    assert len(mine_dataset(splits["train"], HashEmbedder(), config=quiet(tmp_path))) > 0
+
+
 def test_bad_options_fail_with_the_configs_messages_before_the_data_is_read(tmp_path):
     bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])
     with pytest.raises(ConfigError, match="^unknown export format 'n-tuples'; allowed: flagembedding, "):

@@ -173,9 +173,25 @@ def as_pairs(data: Any):
 
     if isinstance(data, Dataset):
         return data
+    refuse_dataset_dict(data)
     from negmine.io.pairs import pairs_from_dataset
 
     return pairs_from_dataset(data)
+
+
+def refuse_dataset_dict(data: Any) -> None:
+    """ConfigError for a ``datasets.DatasetDict``, naming its splits and the call that mines one: pairs_from_dataset's
+    own message says ``split='train'``, a keyword ``mine_dataset`` does not take (it raised a TypeError)."""
+    import sys
+
+    library = sys.modules.get("datasets")
+    if library is None or not isinstance(data, library.DatasetDict):
+        return
+    splits = list(data)
+    example = splits[0] if splits else "train"
+    raise ConfigError(f"mine_dataset() takes one dataset, and data is a datasets.DatasetDict (splits: "
+                      f"{', '.join(repr(s) for s in splits) or 'none'}); pass one split: mine_dataset(ds[{example!r}], "
+                      "...) (mining every split together would mine test queries into training data)")
 
 
 def as_embedder(model: Any, config: MineConfig):
