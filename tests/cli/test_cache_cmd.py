@@ -56,6 +56,21 @@ def test_cache_prune_runs_dry_run_then_for_real(copied_cache):
     assert again.stdout == f"nothing selected in {copied_cache}: see its entries with negmine cache list\nfreed: 0 B (0 bytes)\n"
 
 
+def test_cache_prune_runs_of_stale_lock_files_alone_does_not_say_nothing_was_selected(tmp_path):
+    """A cache whose runs/ holds only the lock file of a finished run's folder (a BM25 mine leaves one): prune --runs
+    printed that it would delete the lock file, then `nothing selected`."""
+    (tmp_path / "runs").mkdir()
+    lock = tmp_path / "runs" / f"bm25-{'0' * 32}.lock"
+    lock.write_text("", encoding="utf-8")
+    args = ["cache", "prune", "--cache-dir", str(tmp_path), "--runs"]
+    dry = runner.invoke(build_app(), [*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout == f"would delete: lock file {lock.name} of a run folder that is gone\nwould free: 0 B (0 bytes)\n"
+    done = runner.invoke(build_app(), args)
+    assert done.stdout == f"deleted: lock file {lock.name} of a run folder that is gone\nfreed: 0 B (0 bytes)\n"
+    assert not lock.exists()
+
+
 def test_cache_prune_says_which_entries_a_running_job_holds(copied_cache):
     from negmine.engine.run_lease import RunLease
 

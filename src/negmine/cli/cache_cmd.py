@@ -84,7 +84,7 @@ def prune_command(cache_dir: CacheDir = None, runs: Runs = False, older_than: Ol
         typer.echo(f"{verb}: lock file {lock.name} of a run folder that is gone")
     for entry in result.in_use:
         typer.echo(f"kept (in use by a running job; prune again when it ends): {entry_line(entry)}")
-    if not result.deleted and not result.in_use:
+    if not result.deleted and not result.in_use and not result.stale_locks:
         where = " and ".join(str(folder) for folder in [root, *(work_dir or [])])
         listing = "negmine cache list" + "".join(f" --work-dir {folder}" for folder in work_dir or [])
         typer.echo(f"nothing selected in {where}: see {'their' if work_dir else 'its'} entries with {listing}")
