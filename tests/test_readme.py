@@ -354,3 +354,34 @@ def test_every_relative_link_of_the_readme_and_docs_points_to_a_file_and_heading
     pages = manual()
     assert not [broken for page, text in pages.items() for broken in broken_links(page, text)]
     assert sum(len(relative_links(text)) for text in pages.values()) > 20
+
+
+def doc_pointers(text: str) -> list[tuple[str, str | None, str | None]]:
+    """``(page, anchor, heading)`` of each pointer into docs/ that ``text`` (source code: messages, help, docstrings)
+    holds: ``docs/audit.md#judges`` or ``docs/mining.md, "Your own strategy or export format"`` (the comma optional,
+    the quotes possibly escaped inside a Python string)."""
+    found = re.findall(r'docs/([a-z-]+\.md)(?:#([\w-]+)|,? \\?"([^"\\]+)\\?")?', text)
+    return [(page, anchor or None, heading or None) for page, anchor, heading in found]
+
+
+def test_doc_pointers_parse_source_text():
+    text = ('see docs/audit.md#judges. "docs/mining.md, \\"Your own X\\"" or docs/mining.md "What stays"; '
+            'docs/setup.md alone')
+    assert doc_pointers(text) == [("audit.md", "judges", None), ("mining.md", None, "Your own X"),
+                                  ("mining.md", None, "What stays"), ("setup.md", None, None)]
+
+
+def test_every_docs_page_anchor_and_heading_the_code_points_to_exists():
+    """Messages send the reader to a page of docs/ by anchor (`note: nothing flagged ... (docs/audit.md#judges)`) or
+    by heading (`see docs/mining.md, "Your own strategy or export format"`); the link test above reads the Markdown
+    pages only, so a renamed heading left such a message pointing nowhere."""
+    pointers = {(path.relative_to(REPO), *pointer) for path in (REPO / "src" / "negmine").rglob("*.py")
+                for pointer in doc_pointers(path.read_text(encoding="utf-8"))}
+    assert any(anchor for *_, anchor, _ in pointers) and any(heading for *_, heading in pointers), pointers
+    broken = []
+    for source, page, anchor, heading in sorted(pointers, key=str):
+        text = (DOCS / page).read_text(encoding="utf-8") if (DOCS / page).is_file() else None
+        headings = re.findall(r"^#{1,6} (.+?)\s*$", re.sub(r"^```.*?^```", "", text or "", flags=re.M | re.S), re.M)
+        if text is None or (anchor and anchor not in github_slugs(text)) or (heading and heading not in headings):
+            broken.append(f"{source}: docs/{page} {'#' + anchor if anchor else heading or ''}")
+    assert not broken, broken
