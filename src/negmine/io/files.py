@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -115,7 +116,7 @@ def stray_mark_error(path: str | Path, line: int, field: str | None = None, colu
     with marks, e.g. ``cat a.jsonl b.jsonl``) is refused rather than dropped or kept as part of the ``field``.
     ``column`` > 1: the mark sits inside the line, where a JSON document holds one only inside a string (e.g. text
     pasted from a file saved with a mark); the fix then names that line."""
-    mark, name = "a byte-order mark (U+FEFF)", Path(path).name
+    mark = "a byte-order mark (U+FEFF)"
     if column == 1:
         where, cause, fix = f"starts with {mark}", "a file joined to another, e.g. with cat", "s/^\\xEF\\xBB\\xBF//"
     else:
@@ -124,7 +125,7 @@ def stray_mark_error(path: str | Path, line: int, field: str | None = None, colu
     return InputError(
         path, line, field,
         f"{'' if field else 'the line '}{where}, which only the start of a file may hold ({cause}?); remove it, "
-        f"e.g. sed -i '{fix}' {name}",
+        f"e.g. sed -i '{fix}' {shlex.quote(str(path))}",  # the path as given, so the command runs as printed
     )
 
 
