@@ -288,7 +288,8 @@ def test_every_double_dash_option_the_readme_names_exists():
     it shows: pip, ray start, the benchmark scripts): a renamed or dropped option leaves no stale name behind."""
     named = set().union(*map(double_dash_options, manual().values()))
     assert {"--num-negatives", "--engine", "--false-negative-policy", "--matryoshka-dims"} <= named  # docs/ read
-    others = {"--version", "--help", "--no-deps", "--head", "--port", "--address",  # negmine, pip wheel, ray start
+    others = {"--version", "--help", "--no-deps", "--index-url",  # negmine, pip (wheel; torch's CPU index)
+              "--head", "--port", "--address",  # ray start
               "--ray-client-server-port"}
     scripts = " ".join(p.read_text(encoding="utf-8") for p in (REPO / "benchmarks").glob("*.py"))
     known = set().union(*command_options().values()) | others
