@@ -24,8 +24,24 @@ def test_a_configured_prompt_left_out_is_warned_about_with_the_option_that_adds_
         warn_unapplied_prompts(embedder, EncoderConfig(model="m"))
     assert [str(w.message) for w in caught] == [
         "model m names a query prompt 'Represent this sentence: ' in its sentence-transformers config, which negmine "
-        "adds only when given: this run encodes without it; to encode as the model was trained, add --query-prompt "
-        "'Represent this sentence: ' (an empty prompt meant on purpose: ignore this warning)"]
+        "adds only when given: this run encodes without it; to encode as the model was trained, add "
+        "query_prompt='Represent this sentence: ' (--query-prompt 'Represent this sentence: ') (an empty prompt meant "
+        "on purpose: ignore this warning)"]
+
+
+def test_the_warning_gives_the_config_field_and_an_option_a_shell_reads_back():
+    """mine() and evaluate() from Python were told only `add --query-prompt ...`, an option they have no use for; and
+    the option quoted the prompt with repr, which a shell reads wrongly once the prompt holds a quote."""
+    import shlex
+
+    embedder = _embedder({"query": "Question: ", "passage": "it's a passage: "})
+    with pytest.warns(NegmineWarning) as caught:
+        warn_unapplied_prompts(embedder, EncoderConfig(model="m"))
+    message = str(caught[0].message)
+    assert ("add query_prompt='Question: ' (--query-prompt 'Question: ') and document_prompt=\"it's a passage: \" "
+            "(--document-prompt 'it'\"'\"'s a passage: ')") in message
+    shown = message.split("(--document-prompt ")[1].split(") (an empty")[0]
+    assert shlex.split(shown) == ["it's a passage: "]
 
 
 @pytest.mark.parametrize("prompts,config", [
@@ -64,6 +80,6 @@ def test_mine_warns_for_a_model_saved_with_prompts(tmp_path, tiny_model_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.count("warning: model ") == 1
     assert "names a document prompt 'passage: ' in its sentence-transformers config" in result.stderr
-    assert "add --document-prompt 'passage: '" in result.stderr
+    assert "add document_prompt='passage: ' (--document-prompt 'passage: ')" in result.stderr
     result = CliRunner().invoke(build_app(), [*args, "--query-prompt", "query: ", "--document-prompt", "passage: "])
     assert result.exit_code == 0 and "warning: model " not in result.stderr

@@ -10,10 +10,11 @@ the model's own ``encode_query`` gives.
 
 from __future__ import annotations
 
+import shlex
 import warnings
 
 from negmine.config import EncoderConfig
-from negmine.errors import NegmineWarning, caller_stacklevel
+from negmine.errors import NegmineWarning, caller_stacklevel, field_setting
 
 
 def configured_prompts(embedder) -> tuple[str, str]:
@@ -29,13 +30,14 @@ def configured_prompts(embedder) -> tuple[str, str]:
 def warn_unapplied_prompts(embedder, config: EncoderConfig) -> None:
     """A NegmineWarning when the model's config names a prompt that ``config`` leaves empty, with the options
     that add it (an empty prompt given on purpose reads the same as none given: the warning says so)."""
-    missing = [(option, prompt) for option, prompt, given in zip(
-        ("--query-prompt", "--document-prompt"), configured_prompts(embedder),
+    missing = [(field, prompt) for field, prompt, given in zip(
+        ("query_prompt", "document_prompt"), configured_prompts(embedder),
         (config.query_prompt, config.document_prompt)) if prompt and not given]
     if not missing:
         return
-    named = " and ".join(f"a {option[2:-7]} prompt {prompt!r}" for option, prompt in missing)
-    options = " ".join(f"{option} {prompt!r}" for option, prompt in missing)
+    named = " and ".join(f"a {field[:-7]} prompt {prompt!r}" for field, prompt in missing)
+    options = " and ".join(field_setting(field, prompt, cli=f"--{field.replace('_', '-')} {shlex.quote(prompt)}")
+                           for field, prompt in missing)  # the field for Python, the option as a shell takes it
     warnings.warn(
         f"model {config.model} names {named} in its sentence-transformers config, which negmine adds only when "
         f"given: this run encodes without {'it' if len(missing) == 1 else 'them'}; to encode as the model was "
