@@ -134,3 +134,80 @@ def test_mining_without_the_cache_leaves_nothing_in_the_cache_dir(tmp_path, retr
     )
     mine(config, embedder=HashEmbedder(16))
     assert not cache.exists(), sorted(cache.rglob("*"))
+
+
+@pytest.mark.parametrize("stop", [ValueError, KeyboardInterrupt])
+def test_a_run_that_raises_before_its_work_folder_exists_leaves_no_lock_file(tmp_path, stop):
+    cache = tmp_path / "cache"  # a cache dir never used before
+    lease = RunLease(cache / "runs" / "key")
+    with pytest.raises(stop), lease.released_on_error():
+        raise stop("before the run made its work folder")
+    assert not cache.exists(), sorted(cache.rglob("*"))  # the lock file and runs/ and cache/ made for it
+    lease.release()  # ended: idempotent
+
+
+def test_a_run_that_raises_keeps_a_lock_file_another_run_holds(tmp_path):
+    run = tmp_path / "runs" / "key"
+    failing, other = RunLease(run), RunLease(run)
+    with pytest.raises(ValueError), failing.released_on_error():
+        raise ValueError("failed")
+    assert failing.lock_path.is_file(), "the other run still holds it"
+    assert failing._fd is None, "the failed run's lease ended"
+    run.mkdir()
+    assert other.remove_if_last() is True and sorted((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_run_that_raises_after_making_its_work_folder_keeps_it_and_its_lock_file(tmp_path):
+    run = tmp_path / "runs" / "key"
+    lease = RunLease(run)
+    with pytest.raises(KeyboardInterrupt), lease.released_on_error():
+        run.mkdir()
+        (run / "documents.npy").write_bytes(b"x")
+        raise KeyboardInterrupt
+    assert (run / "documents.npy").is_file() and lease.lock_path.is_file(), "kept for the rerun to resume"
+    assert RunLease(run).remove_if_last() is True
+
+
+def _mine_into(tmp_path, beir, retriever, cache):
+    from pathlib import Path
+
+    from negmine.config import DataConfig, EncoderConfig, MineConfig, OutputConfig, RetrieveConfig, SelectConfig
+    from negmine.pipeline.mine import mine
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    config = MineConfig(
+        data=DataConfig(data_dir=beir), encoder=EncoderConfig(show_progress=False, cache_dir=cache),
+        retrieve=RetrieveConfig(method=retriever), select=SelectConfig(num_negatives=2),
+        output=OutputConfig(path=Path(tmp_path / "out" / "neg.jsonl")),
+    )
+    return mine(config, embedder=None if retriever == "bm25" else HashEmbedder(16))
+
+
+def test_bm25_mining_a_corpus_without_bm25_words_leaves_nothing_in_the_cache_dir(tmp_path):
+    from negmine.errors import ConfigError
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": letter for i, letter in enumerate("abcdefgh")}  # one-letter words: BM25 keeps none
+    beir = write_beir(tmp_path / "beir", corpus, {"q1": "x"}, [("q1", "d1", 1)])
+    cache = tmp_path / "cache"
+    with pytest.raises(ConfigError, match="BM25 cannot index this corpus"):
+        _mine_into(tmp_path, beir, "bm25", cache)
+    assert not cache.exists(), sorted(cache.rglob("*"))  # the run's runs/bm25-<key>.lock was left there
+
+
+def test_dense_mining_stopped_by_ctrl_c_before_encoding_leaves_no_lock_file(tmp_path, monkeypatch):
+    import negmine.engine.dense as dense
+    from negmine.testing.beir import write_beir
+
+    from .conftest import word_corpus
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dense, "encode_to_store", stopped)
+    beir = write_beir(tmp_path / "beir", *word_corpus())
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        _mine_into(tmp_path, beir, "dense", cache)
+    assert sorted(p.name for p in cache.rglob("*")) == [], "runs/ and runs/<key>.lock"

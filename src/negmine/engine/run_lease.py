@@ -12,7 +12,8 @@ was waiting on a lock file deleted meanwhile sees that its file is no longer the
 the new one (the usual protocol for lock files that are removed, shared in :mod:`negmine.io.lock_file`). The
 folders a lease had to create above the work folder (e.g. ``<cache dir>/runs`` and the cache dir itself on a
 first run) are removed with it when they are left empty, so a run that caches nothing (``--no-cache``) leaves
-nothing behind.
+nothing behind. A run that raises (an error, or Ctrl-C) before its work folder exists has nothing to resume:
+it deletes the lock file as the last run does (and those folders, when empty), unless another run holds it.
 """
 
 from __future__ import annotations
@@ -57,12 +58,30 @@ class RunLease:
 
     @contextmanager
     def released_on_error(self) -> Iterator["RunLease"]:
-        """Release the lease if the block raises (the run will not get to remove the folder)."""
+        """End the lease if the block raises (the run will not get to remove the folder): see
+        :meth:`release_after_error`."""
         try:
             yield self
         except BaseException:
-            self.release()
+            self.release_after_error()
             raise
+
+    def release_after_error(self) -> None:
+        """End the lease of a run that raised. A work folder stays, for a rerun to resume, with its lock file
+        beside it; with no work folder (the run failed before it made one) the lock file is deleted too, with the
+        folders made for it when left empty, unless another run holds it (it then stays theirs)."""
+        if self._fd is None:
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another run holds it (the failed conversion dropped our shared lock)
+            self.release()
+            return
+        if self.path.exists():  # checked holding the lock alone: no run is making the folder meanwhile
+            self.release()
+            return
+        fd, self._fd = self._fd, None
+        remove_locked(fd, self.lock_path, self.created)
 
     def release(self) -> None:
         """End the lease without touching the folder (idempotent)."""
