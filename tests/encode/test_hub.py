@@ -174,13 +174,53 @@ def test_a_cached_name_passes_on_local_lookups_alone(hf_cache, monkeypatch, tmp_
         hub.check_hub_name("org/st-home-model")
 
 
-def test_online_a_lookup_that_fails_for_network_reasons_does_not_refuse(hf_cache, monkeypatch):
+def test_online_an_unreachable_hub_refuses_the_name_in_one_message(hf_cache, monkeypatch):
+    """Without network the lookup warned 'could not ask the hub about model ...' and the load then refused the name
+    for the unreachable hub: two messages saying nearly the same thing. Now the lookup's failure is probed and the
+    name refused at once, with the load's message and no warning."""
+    import warnings
+
     from huggingface_hub import constants
 
     host, port = closed_port()
     monkeypatch.setattr(constants, "ENDPOINT", f"http://{host}:{port}")  # nothing listens: connection refused
-    with pytest.warns(NegmineWarning) as caught:  # issued in the calling thread, not the lookup's
-        hub.check_hub_name("org/some-model", timeout=2)
+    monkeypatch.setattr(hub, "hub_address", lambda: (host, port))
+    for what, end in (("model", " (the default model, bundled:all-MiniLM-L6-v2, is bundled and works offline)"),
+                      ("cross-encoder", "")):
+        with warnings.catch_warnings(record=True) as caught, pytest.raises(ConfigError) as info:
+            warnings.simplefilter("always")
+            hub.check_hub_name("org/some-model", what=what, timeout=2)
+        assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == []
+        assert str(info.value) == (
+            f"{what} 'org/some-model' is not a local folder and not in the Hugging Face cache, and the hub "
+            f"({host}:{port}) is unreachable (ConnectionRefusedError: [Errno 111] Connection refused); pass a local "
+            f"sentence-transformers folder{end}")
+
+
+def test_online_a_lookup_that_fails_with_the_hub_reachable_does_not_refuse(hf_cache, monkeypatch):
+    import http.server
+    import threading
+
+    from huggingface_hub import constants
+
+    class FailingHub(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server hook's name
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FailingHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setattr(hub, "hub_address", lambda: server.server_address[:2])
+        with pytest.warns(NegmineWarning) as caught:  # issued in the calling thread, not the lookup's
+            hub.check_hub_name("org/some-model", timeout=2)
+    finally:
+        server.shutdown()
+        server.server_close()
     [shown] = [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)]
     assert shown.startswith("could not ask the hub about model 'org/some-model' before loading any model (")
     assert "it is checked when it loads. Without hub access, set HF_HUB_OFFLINE=1" in shown

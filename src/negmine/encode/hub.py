@@ -10,8 +10,10 @@ uncached names by itself.
 :func:`check_hub_name` is the check before any model of a list loads (``negmine eval --model A --model B``, an
 audit's cross-encoder and teachers): a cached name passes on local file lookups alone; offline, an uncached name
 is refused; online, the hub is asked whether the name exists, with a short timeout, and only a clear "no such
-repository" refuses: a lookup that fails for network reasons (no route, DNS, timeout, hub error) passes, and the
-name is checked again when it loads (:func:`check_hub_model`).
+repository" refuses, or a lookup that failed with the hub's host unreachable (one TCP probe, as
+:func:`check_hub_model` makes when the name loads, which then refused it too: the same error, given once, up
+front). A lookup that fails otherwise (timeout, hub error) passes with a warning, and the name is checked again
+when it loads.
 
 :func:`cached_snapshot` says which commit of a cached name loads, and from which folder (``refs/main``, read through
 huggingface_hub's ``resolve_revision`` and ``try_to_load_from_cache`` with cache files only: 0.3 to 0.5 ms with the
@@ -152,14 +154,20 @@ def check_hub_model(name: str) -> None:
     """Raise ConfigError at once if ``name`` must be downloaded and the hub is unreachable."""
     if hub_offline() or is_cached(name):
         return
-    host, port = hub_address()
-    reason = unreachable_reason((host, port))
+    address = hub_address()
+    reason = unreachable_reason(address)
     if reason is not None:
-        raise ConfigError(
-            f"model {name!r} is not a local folder and not in the Hugging Face cache, and the hub "
-            f"({host}:{port}) is unreachable ({reason}); pass a local sentence-transformers folder"
-            + (bundled_hint(name) or f" (the default model, {DEFAULT_MODEL}, is bundled and works offline)")
-        )
+        raise unreachable_error(name, address, reason)
+
+
+def unreachable_error(name: str, address: tuple[str, int], reason: str, what: str = "model") -> ConfigError:
+    """The refusal of hub name ``name`` (a ``what``), not cached, when the hub at ``address`` is unreachable."""
+    host, port = address
+    default = f" (the default model, {DEFAULT_MODEL}, is bundled and works offline)" if what == "model" else ""
+    return ConfigError(
+        f"{what} {name!r} is not a local folder and not in the Hugging Face cache, and the hub ({host}:{port}) is "
+        f"unreachable ({reason}); pass a local sentence-transformers folder{bundled_hint(name, what) or default}"
+    )
 
 
 def bundled_hint(name: str, what: str = "model") -> str:
@@ -177,9 +185,9 @@ def bundled_hint(name: str, what: str = "model") -> str:
 def check_hub_name(name: str, organization: str | None = SENTENCE_TRANSFORMERS_ORGANIZATION, what: str = "model",
                    timeout: float = LOOKUP_TIMEOUT_S) -> None:
     """ConfigError, before any model loads, when the hub name ``name`` cannot load: offline and not cached, or
-    online and the hub says it has no such repository. A cached name costs local file lookups only; an online
-    lookup that fails for any other reason (network, timeout, hub error) passes. ``what`` names it in errors
-    (``cross-encoder``, ``teacher``)."""
+    online and the hub says it has no such repository or is unreachable (:func:`ask_hub`). A cached name costs
+    local file lookups only; an online lookup that fails for any other reason (timeout, hub error) passes with a
+    warning. ``what`` names it in errors (``cross-encoder``, ``teacher``)."""
     if is_cached(name, organization):
         return
     offline = hub_offline()
@@ -192,39 +200,61 @@ def check_hub_name(name: str, organization: str | None = SENTENCE_TRANSFORMERS_O
         )
     if "/" not in name:  # sentence-transformers decides the organization: checked when it loads
         return
-    missing = hub_says_missing(name, timeout)
-    if missing is not None:
+    answer = ask_hub(name, timeout)
+    if answer.unreachable is not None:  # the load would refuse it (check_hub_model): once, and now
+        raise unreachable_error(name, answer.address, answer.unreachable, what)
+    if answer.missing is not None:
         raise ConfigError(
             f"{what} {name!r} is not a local folder, not in the Hugging Face cache, and the hub has no such "
-            f"model ({missing}); check the name's spelling (organization/name), log in (`hf auth login` or "
+            f"model ({answer.missing}); check the name's spelling (organization/name), log in (`hf auth login` or "
             "HF_TOKEN) if it is private, or pass a local model folder"
         )
 
 
-def hub_says_missing(name: str, timeout: float = LOOKUP_TIMEOUT_S) -> str | None:
-    """The hub's "repository not found" for model ``name``; None when it has it, when it is gated (the load
-    reports that), and when the lookup fails otherwise or takes more than ``2 * timeout`` seconds (run in a
-    daemon thread, so a name resolution that hangs cannot hold the command). A failed lookup is warned about
-    here, in the calling thread, so the warning is the caller's (filters, ``pytest.warns``) and never comes late."""
-    outcome: list[tuple[str | None, str | None]] = []
-    worker = threading.Thread(target=lambda: outcome.append(_lookup(name, timeout)), daemon=True)
+class HubAnswer(NamedTuple):
+    """What asking the hub about a model name found (:func:`ask_hub`)."""
+
+    missing: str | None = None  # the hub's "repository not found"
+    problem: str | None = None  # why the lookup failed
+    unreachable: str | None = None  # after a failed lookup, why the hub's host is unreachable (None: it answers)
+    address: tuple[str, int] = ("", 0)  # the hub's host and port, probed after a failed lookup
+
+
+def ask_hub(name: str, timeout: float = LOOKUP_TIMEOUT_S) -> HubAnswer:
+    """The hub's "repository not found" for model ``name`` (``missing``; None when it has it or it is gated: the
+    load reports that); after a failed lookup, whether the hub's host is unreachable (``unreachable``: one TCP probe,
+    :func:`unreachable_reason`). Run in a daemon thread, so a name resolution that hangs cannot hold the command:
+    no answer within ``2 * timeout`` seconds is a failed lookup. A failed lookup with the hub's host reachable (or
+    not answering in time) is warned about here, in the calling thread, so the warning is the caller's (filters,
+    ``pytest.warns``) and never comes late; with the host unreachable the caller refuses the name, and no warning
+    says so first."""
+    import time
+
+    deadline = time.monotonic() + 2 * timeout
+    outcome: list[HubAnswer] = []
+    worker = threading.Thread(target=lambda: outcome.append(_lookup(name, timeout, deadline)), daemon=True)
     worker.start()
     worker.join(2 * timeout)
     if not outcome:
         _not_checked(name, f"no answer within {2 * timeout:.0f} s")
-        return None
-    missing, problem = outcome[0]
-    if problem is not None:
-        _not_checked(name, problem)
-    return missing
+        return HubAnswer()
+    if outcome[0].problem is not None and outcome[0].unreachable is None:
+        _not_checked(name, outcome[0].problem)
+    return outcome[0]
 
 
-def _lookup(name: str, timeout: float) -> tuple[str | None, str | None]:
-    """``(missing, problem)``: :func:`_repository_not_found`'s answer, or why the hub could not be asked."""
+def _lookup(name: str, timeout: float, deadline: float) -> HubAnswer:
+    """:func:`_repository_not_found`'s answer, or why the hub could not be asked and whether its host is unreachable
+    (probed until half a second before ``deadline``, a ``time.monotonic()``, at most :data:`PROBE_TIMEOUT_S`)."""
+    import time
+
     try:
-        return _repository_not_found(name, timeout), None
+        return HubAnswer(missing=_repository_not_found(name, timeout))
     except Exception as err:  # network, timeout, hub error, invalid name: the load says what it is
-        return None, f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+        problem = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+    address = hub_address()
+    probe = max(0.1, min(PROBE_TIMEOUT_S, deadline - time.monotonic() - 0.5))
+    return HubAnswer(problem=problem, unreachable=unreachable_reason(address, probe), address=address)
 
 
 def _repository_not_found(name: str, timeout: float) -> str | None:
