@@ -25,8 +25,8 @@ def test_a_configured_prompt_left_out_is_warned_about_with_the_option_that_adds_
     assert [str(w.message) for w in caught] == [
         "model m names a query prompt 'Represent this sentence: ' in its sentence-transformers config, which negmine "
         "adds only when given: this run encodes without it; to encode as the model was trained, add "
-        "query_prompt='Represent this sentence: ' (--query-prompt 'Represent this sentence: ') (an empty prompt meant "
-        "on purpose: ignore this warning)"]
+        "query_prompt='Represent this sentence: ' (--query-prompt 'Represent this sentence: ') (to encode without it on "
+        "purpose, give --query-prompt '' on the command line; from Python, filter this warning)"]
 
 
 def test_the_warning_gives_the_config_field_and_an_option_a_shell_reads_back():
@@ -40,8 +40,27 @@ def test_the_warning_gives_the_config_field_and_an_option_a_shell_reads_back():
     message = str(caught[0].message)
     assert ("add query_prompt='Question: ' (--query-prompt 'Question: ') and document_prompt=\"it's a passage: \" "
             "(--document-prompt 'it'\"'\"'s a passage: ')") in message
-    shown = message.split("(--document-prompt ")[1].split(") (an empty")[0]
+    shown = message.split("(--document-prompt ")[1].split(") (to encode")[0]
     assert shlex.split(shown) == ["it's a passage: "]
+    assert message.endswith("(to encode without them on purpose, give --query-prompt '' --document-prompt '' on the "
+                            "command line; from Python, filter this warning)")
+
+
+def test_a_prompt_given_empty_on_purpose_is_not_warned_about():
+    """`--query-prompt ''` given on purpose was warned about anyway, the warning telling the user to ignore it."""
+    from negmine.encode.model_prompts import prompts_given
+
+    embedder = _embedder({"query": "q: ", "document": "d: "})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with prompts_given(["query_prompt", "document_prompt"]):
+            warn_unapplied_prompts(embedder, EncoderConfig(model="m"))
+    with pytest.warns(NegmineWarning) as caught, prompts_given(["query_prompt"]):
+        warn_unapplied_prompts(embedder, EncoderConfig(model="m"))
+    assert str(caught[0].message).startswith("model m names a document prompt 'd: ' in its sentence-transformers "
+                                             "config, which negmine adds only when given: this run encodes without it")
+    with pytest.warns(NegmineWarning, match="names a query prompt 'q: ' and a document prompt 'd: '"):
+        warn_unapplied_prompts(embedder, EncoderConfig(model="m"))  # the block ended: both again
 
 
 @pytest.mark.parametrize("prompts,config", [
@@ -83,3 +102,13 @@ def test_mine_warns_for_a_model_saved_with_prompts(tmp_path, tiny_model_path):
     assert "add document_prompt='passage: ' (--document-prompt 'passage: ')" in result.stderr
     result = CliRunner().invoke(build_app(), [*args, "--query-prompt", "query: ", "--document-prompt", "passage: "])
     assert result.exit_code == 0 and "warning: model " not in result.stderr
+    result = CliRunner().invoke(build_app(), [*args, "--query-prompt", "", "--document-prompt", ""])  # on purpose
+    assert result.exit_code == 0, result.output
+    assert "warning: model " not in result.stderr, result.stderr
+    evaluated = ["eval", str(beir), "--split", "train", "--model", str(tmp_path / "prompted"), "--no-progress",
+                 "--cache-dir", str(tmp_path / "cache")]
+    result = CliRunner().invoke(build_app(), [*evaluated, "--document-prompt", ""])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning: model ") == 1, result.stderr
+    assert "names a query prompt 'query: ' in its sentence-transformers config" in result.stderr
+    assert "give --query-prompt '' on the command line" in result.stderr

@@ -227,6 +227,11 @@ ENCODER_OPTIONS: dict[str, tuple[str, Any]] = {
 """The shared options that make an :class:`EncoderConfig`: option name -> (EncoderConfig field, type)."""
 
 
+PROMPT_OPTIONS = ("query_prompt", "document_prompt")
+"""The encoder options whose value, given on the command line, is a choice even when empty: no warning that the
+model's configured prompt is left out (:func:`negmine.encode.model_prompts.prompts_given`)."""
+
+
 def encoder_options(*, exclude: tuple[str, ...] = (),
                     helps: dict[str, str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a command that takes ``encoder: EncoderConfig``: typer sees the shared encoder options instead
@@ -235,7 +240,8 @@ def encoder_options(*, exclude: tuple[str, ...] = (),
     EncoderConfig, ``show_progress`` from its own ``progress`` option when it has one.
 
     One list for every command, so ``mine``, ``eval`` and ``audit`` cannot drift apart in what they let a user
-    set about the model that scores texts."""
+    set about the model that scores texts. A command that takes ``ctx: typer.Context`` runs with the prompts typed on
+    the command line, empty ones included, counted as given on purpose (:data:`PROMPT_OPTIONS`)."""
     helps = helps or {}
     unknown = sorted((set(exclude) | set(helps)) - set(ENCODER_OPTIONS))
     if unknown:
@@ -256,15 +262,22 @@ def encoder_options(*, exclude: tuple[str, ...] = (),
             for name in names
         ]
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        ctx_name = next((p.name for p in own if p.annotation is typer.Context), None)  # typer passes the context
         tuning = [p for p in own if help_panel(p) == TUNING_PANEL]
         params = [p for p in own if p not in tuning] + added + tuning  # the Tuning panel shows last
 
         @functools.wraps(command)
         def run(**kwargs: Any) -> Any:
+            from negmine.encode.model_prompts import prompts_given
+
             fields = {ENCODER_OPTIONS[name][0]: kwargs.pop(name) for name in names}
             if "progress" in kwargs:
                 fields["show_progress"] = kwargs["progress"]
-            return command(encoder=EncoderConfig(**fields), **kwargs)
+            ctx = kwargs.get(ctx_name) if ctx_name else None
+            typed = [ENCODER_OPTIONS[name][0] for name in PROMPT_OPTIONS if name in names and ctx is not None
+                     and getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"]
+            with prompts_given(typed):  # an empty prompt typed is a choice: no warning for it (the command's ctx says)
+                return command(encoder=EncoderConfig(**fields), **kwargs)
 
         run.__signature__ = inspect.Signature(params, return_annotation=signature.return_annotation)
         run.__annotations__ = {p.name: p.annotation for p in params}
