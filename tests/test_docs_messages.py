@@ -67,7 +67,14 @@ def test_quote_matching_reads_dots_as_any_text_and_nothing_else(tmp_path, monkey
 def test_config_messages_of_inputs_and_messages_md():
     page = "inputs-and-messages.md"
     assert_quotes(page, "num_negatives must be", message_of(lambda: SelectConfig(num_negatives=0).validate()))
-    assert_quotes(page, "... would be ignored", message_of(lambda: SelectConfig(simans_a=0.5).validate()))
+    demo = DataConfig(data_dir=demo_path(), split="train")
+    assert_quotes(page, "MineConfig select.simans_a=0.5 would be ignored",
+                  message_of(MineConfig(data=demo, select=SelectConfig(simans_a=0.5)).validate))
+    assert_quotes(page, "denoise.enabled=True (--denoise)",
+                  message_of(MineConfig(data=demo, denoise=dataclasses.replace(MineConfig().denoise, depth=5)).validate))
+    remine = MineConfig(data=demo, engine=dataclasses.replace(MineConfig().engine, ray_address="auto"))
+    assert_quotes(page, "mine.engine.name='ray' (--engine ray)",
+                  message_of(TrainConfig(train_file=Path("t.jsonl"), remine_steps=10, mine=remine).validate))
     too_many = MineConfig(data=DataConfig(data_dir=demo_path(), split="train"), select=SelectConfig(num_negatives=200))
     assert_quotes(page, "retrieve.depth (--depth)", message_of(too_many.validate))
     assert_quotes(page, "SelectConfig has no field", message_of(lambda: SelectConfig(num_negativs=5)))

@@ -271,6 +271,16 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...], field: str | 
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}{fix}")
 
 
+def _validate_part(parent, name: str, *args) -> None:
+    """Validate ``parent``'s nested config ``name``: its unused-setting messages then name its fields from the
+    config the user built (``MineConfig denoise.depth=5 ...; set denoise.enabled=True (--denoise)``), as the
+    parent's own messages do (:func:`negmine.config_unused.within`)."""
+    from negmine.config_unused import within
+
+    with within(parent, name):
+        getattr(parent, name).validate(*args)
+
+
 def _refuse_unused(config, mode=None) -> None:
     """ConfigError for a field set away from its default that the config's mode leaves unused: the rules live
     in :data:`negmine.config_unused.UNUSED`, which the CLI reads too."""
@@ -958,7 +968,7 @@ class JudgeConfig(ConfigFields):
                     f"{field_setting('positive_below_share', 0.5)} flags a positive below most negatives", False)
         _check_positive_int("positive_min_sources", self.positive_min_sources,
                             f"use {field_setting('positive_min_sources', 1)} (any scorer) or more")
-        self.near_dup.validate()
+        _validate_part(self, "near_dup")
 
 
 @config_dataclass
@@ -985,7 +995,7 @@ class DenoiseConfig(ConfigFields):
             _refuse_unused(self)  # every setting: the judges only rescore candidates when denoising is on
             return
         _check_positive_int("denoise depth", self.depth, f"use e.g. {field_setting('depth', 10, '--denoise-depth')}")
-        self.judges.validate(self.DEFAULT_JUDGES)
+        _validate_part(self, "judges", self.DEFAULT_JUDGES)
         if not self.judges.resolved(self.DEFAULT_JUDGES):
             raise ConfigError(
                 "denoising (--denoise) needs a judge model: set "
@@ -1069,8 +1079,8 @@ class AuditConfig(ConfigFields):
         if self.input is None:
             raise ConfigError("no input given; set input to a mined native JSONL file (negmine mine -o FILE) or a BEIR "
                               "directory (negmine audit INPUT)")
-        self.judges.validate(self.DEFAULT_JUDGES)
-        self.encoder.validate()
+        _validate_part(self, "judges", self.DEFAULT_JUDGES)
+        _validate_part(self, "encoder")
         if self.depth is not None:
             _check_positive_int("depth", self.depth,
                                 f"use e.g. {field_setting('depth', 10)} or leave it unset to judge every negative")
@@ -1141,10 +1151,9 @@ class MineConfig(ConfigFields):
     def validate(self, dataset_given: bool = False) -> None:
         """``dataset_given``: ``mine`` was handed the Dataset, so ``data`` may name no input (see DataConfig)."""
         check_field_types(self)
-        self.data.validate(dataset_given)
-        for part in (self.encoder, self.retrieve, self.filters, self.select, self.output, self.near_dup,
-                     self.denoise, self.engine):
-            part.validate()
+        _validate_part(self, "data", dataset_given)
+        for part in ("encoder", "retrieve", "filters", "select", "output", "near_dup", "denoise", "engine"):
+            _validate_part(self, part)
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(
                 f"cannot mine {self.select.num_negatives} negatives from {self.retrieve.depth} candidates per "
@@ -1627,7 +1636,7 @@ class TrainConfig(ConfigFields):
     def _validate_dev(self) -> None:
         if self.dev is None:
             return
-        self.dev.validate()
+        _validate_part(self, "dev")
         if self.dev.keep_best and self.checkpoint_steps is None:
             raise ConfigError(
                 f"{field_option('dev.keep_best', '--keep-best')} returns to the best evaluated checkpoint, so it needs "
@@ -1699,7 +1708,10 @@ class TrainConfig(ConfigFields):
                 "the training file; pass it as TrainConfig.mine (the CLI reads it from the mined file's "
                 "<name>.summary.json, or --mine-summary PATH)"
             )
-        self.remine_config().validate()  # type: ignore[union-attr]  # set: checked above
+        from negmine.config_unused import within
+
+        with within(self, "mine"):  # its messages name mine.<field>
+            self.remine_config().validate()  # type: ignore[union-attr]  # set: checked above
         from negmine.train.teacher_scores import check_remining_judge
 
         check_remining_judge(self)  # distilling from the judge's scores: the re-mined rows need them too

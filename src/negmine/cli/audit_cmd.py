@@ -225,10 +225,10 @@ def refuse_unused_settings(ctx: typer.Context, config: AuditConfig) -> None:
     """Settings of a judge that does not run, of an export not written or of a report not written were ignored
     without a word (``--cross-encoder-margin 0.1`` without ``--cross-encoder``): exit 2, by the rules AuditConfig
     and JudgeConfig apply (:data:`negmine.config_unused.UNUSED`), also when the value typed is the default."""
-    refuse_unused_config(ctx, config.judges, AUDIT_JUDGE_FIELDS, AuditConfig.DEFAULT_JUDGES)
+    refuse_unused_config(ctx, config.judges, AUDIT_JUDGE_FIELDS, AuditConfig.DEFAULT_JUDGES, at="judges")
     refuse_unused_config(ctx, config, ("ntuple_negatives", "export_as", "export_scores", "export_scores_from",
                                        "max_table_rows"))
-    refuse_unused_config(ctx, config.judges.near_dup, NEAR_DUP_FIELDS)
+    refuse_unused_config(ctx, config.judges.near_dup, NEAR_DUP_FIELDS, at="judges.near_dup")
     from negmine.audit.api import mined_file_unused
 
     refuse_unused(ctx, [(names, True, why, fix) for names, why, fix in mined_file_unused(config)])

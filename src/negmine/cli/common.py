@@ -358,11 +358,13 @@ def refuse_unused(ctx: typer.Context, rules) -> None:
 
 
 def refuse_unused_config(ctx: typer.Context, config: Any, options: dict[str, str] | tuple[str, ...],
-                         mode: Any = None) -> None:
+                         mode: Any = None, at: str = "") -> None:
     """:func:`refuse_unused` with the rules of ``config``'s class in :data:`negmine.config_unused.UNUSED`, the
     ones its ``validate()`` applies, so the CLI and the Python API give the same reason and fix. ``options``:
     the command's parameter name -> the field of ``config`` it sets (``a.b``: field ``b`` of field ``a``), or
-    names of parameters named as their field; ``mode`` as the config's own check takes it."""
+    names of parameters named as their field; ``mode`` as the config's own check takes it; ``at``: where
+    ``config`` sits in the command's config (``denoise``), which the fix's fields are dotted from, as the Python
+    API's message names them (``denoise.enabled=True (--denoise)``)."""
     from negmine.config_unused import rules
 
     options = options if isinstance(options, dict) else {name: name for name in options}
@@ -371,7 +373,7 @@ def refuse_unused_config(ctx: typer.Context, config: Any, options: dict[str, str
         raise KeyError(f"{type(config).__name__} has no unused-setting rule for {', '.join(unknown)}")
     refuse_unused(ctx, [
         (tuple(name for name, path in options.items() if path in rule.fields), rule.unused(config, mode),
-         rule.why(config, mode), rule.fix)
+         rule.why(config, mode), rule.fix(f"{at}." if at else ""))
         for rule in rules(config)
     ])
 

@@ -229,16 +229,17 @@ def refuse_unused_settings(ctx: typer.Context, config: MineConfig) -> None:
     ``--ray-address auto`` mined in this process. Exit 2 with the fix, by the rules MineConfig's parts apply
     (:data:`negmine.config_unused.UNUSED`), also when the value typed is the default. (Search settings an exact
     or BM25 search leaves unused are not refused: they could only have made the search less exact.)"""
-    refuse_unused_config(ctx, config.engine, RAY_OPTIONS)
-    refuse_unused_config(ctx, config.denoise, DENOISE_FIELDS)
-    refuse_unused_config(ctx, config.retrieve, ("fusion", "rrf_k", "dense_weight"))
-    refuse_unused_config(ctx, config.select, ("simans_a", "simans_b", "seed"))
-    refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as", "export_scores", "export_scores_from"))
-    refuse_unused_config(ctx, config.data, ("query_column", "positive_column", "split", "unknown_qrels"))
-    refuse_unused_config(ctx, config.near_dup, NEAR_DUP_FIELDS)
+    refuse_unused_config(ctx, config.engine, RAY_OPTIONS, at="engine")
+    refuse_unused_config(ctx, config.denoise, DENOISE_FIELDS, at="denoise")
+    refuse_unused_config(ctx, config.retrieve, ("fusion", "rrf_k", "dense_weight"), at="retrieve")
+    refuse_unused_config(ctx, config.select, ("simans_a", "simans_b", "seed"), at="select")
+    refuse_unused_config(ctx, config.output, ("ntuple_negatives", "export_as", "export_scores", "export_scores_from"),
+                         at="output")
+    refuse_unused_config(ctx, config.data, ("query_column", "positive_column", "split", "unknown_qrels"), at="data")
+    refuse_unused_config(ctx, config.near_dup, NEAR_DUP_FIELDS, at="near_dup")
     refuse_unused_config(ctx, config, BM25_UNUSED)
     if config.denoise.enabled:
-        refuse_unused_config(ctx, config.denoise.judges, JUDGE_FIELDS, DenoiseConfig.DEFAULT_JUDGES)
+        refuse_unused_config(ctx, config.denoise.judges, JUDGE_FIELDS, DenoiseConfig.DEFAULT_JUDGES, at="denoise.judges")
         refuse_unused_config(ctx, config, {"denoise_full_depth": "denoise.until_filled"})
 
 
