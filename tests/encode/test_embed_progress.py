@@ -33,11 +33,12 @@ def test_the_cache_encodings_bar_moves_with_each_pass(load_tiny, tmp_path):
     from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder.from_model(load_tiny(), EncoderConfig(show_progress=True))
-    texts = [" ".join(["alpha"] * words) + f" text {i}" for words in range(1, 6) for i in range(3)]
+    # 12, 22, 37 and 52 tokens (padded to 16, 32, 48 and 64) and 64 (cut there, unpadded): five pass lengths
+    texts = [" ".join(["alpha"] * words) + f" text {i}" for words in (1, 3, 6, 9, 14) for i in range(3)]
     seen = bar_counts(embedder, "encode corpus")
     result = embed_texts(embedder, texts, cache=EmbeddingCache(tmp_path), desc="encode corpus", show_progress=True)
     assert result.n_encoded == 15
-    assert len(seen) == 5, "one pass per token count: five"
+    assert len(seen) == 5, "one pass per pass length: five"
     assert seen == [0, 3, 6, 9, 12], "the bar stood at 0 until the shard was done"
 
 

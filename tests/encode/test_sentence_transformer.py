@@ -9,7 +9,8 @@ import pytest
 from negmine.config import EncoderConfig
 from negmine.encode.precision import resolve_precision
 from negmine.encode.sentence_transformer import (
-    TOKENS_PER_PASS, SentenceTransformerEmbedder, equal_length_batches, fixed_shape_batches, rows_per_pass,
+    BUCKET_TOKENS, TOKENS_PER_PASS, SentenceTransformerEmbedder, equal_length_batches, fixed_shape_batches,
+    pad_features, pass_length, rows_per_pass,
 )
 from negmine.errors import ConfigError
 
@@ -48,14 +49,96 @@ def test_rows_per_pass_fills_the_token_budget_within_one_and_the_batch_size():
     assert rows_per_pass(4000, 64) == 1 and rows_per_pass(3, 16) == 16 and rows_per_pass(0, 4) == 4
 
 
-def test_fixed_shape_batches_cut_each_token_count_into_passes_of_one_width():
+def test_fixed_shape_batches_without_buckets_cut_each_token_count_into_passes_of_one_width():
+    """Bucket 1 (a tokenizer without a pad token; every text until 2026-12-06): one group per token count."""
     lengths = np.array([800, 400, 800, 400, 800, 400, 400, 400, 400, 400, 400, 3000])
-    passes = fixed_shape_batches(lengths, batch_size=64)
+    passes = fixed_shape_batches(lengths, batch_size=64, bucket=1)
     assert [(rows.tolist(), width) for rows, width in passes] == [
         ([11], 1), ([0, 2], 2), ([4], 2), ([1, 3, 5, 6, 7], 5), ([8, 9, 10], 5),
     ]
-    assert [width for _, width in fixed_shape_batches(lengths, batch_size=3)] == [1, 2, 2, 3, 3, 3]
+    assert [width for _, width in fixed_shape_batches(lengths, batch_size=3, bucket=1)] == [1, 2, 2, 3, 3, 3]
     assert fixed_shape_batches(np.array([], dtype=np.int64), 4) == []
+
+
+def test_pass_length_is_the_next_multiple_of_the_bucket_above_the_text_at_most_max_length():
+    """At least one pad (a multiple of 16 goes up by 16), so every pass of a padded length has an attention mask
+    whatever texts share it; a text cut at max_length runs unpadded, at its own length."""
+    assert BUCKET_TOKENS == 16
+    assert [pass_length(n, 256) for n in (1, 10, 15, 16, 17, 31, 32, 240, 241, 255, 256)] == [
+        16, 16, 16, 32, 32, 32, 48, 256, 256, 256, 256]
+    assert pass_length(300, None) == 304 and pass_length(20, 256, bucket=8) == 24
+    assert pass_length(20, 256, bucket=1) == 20 and pass_length(0, 256) == 16
+
+
+def test_texts_of_rare_token_counts_share_padded_passes_instead_of_filling_one_pass_each():
+    """40 texts of 40 token counts took 40 passes of 14 to 20 rows (a pass per token count, the rest of each
+    filled with copies): 672 rows for 40 texts. Padded to multiples of 16 tokens: 3 passes, 48 rows."""
+    lengths = np.arange(100, 140)[::-1]
+    passes = fixed_shape_batches(lengths, batch_size=64, max_length=256)
+    assert [(sorted(lengths[rows].tolist())[::11], width) for rows, width in passes] == [
+        ([128, 139], 14), ([112, 123], 16), ([100, 111], 18)]
+    assert sum(width for _, width in passes) == 48
+    assert sum(width for _, width in fixed_shape_batches(lengths, batch_size=64, bucket=1)) == 672
+
+
+def test_texts_cut_at_max_length_run_apart_from_the_padded_texts_of_that_length():
+    passes = fixed_shape_batches(np.array([256, 250, 256, 32, 20]), batch_size=64, max_length=256)
+    assert [(rows.tolist(), width) for rows, width in passes] == [([0, 2], 8), ([1], 8), ([3], 42), ([4], 64)]
+
+
+def test_pad_features_pads_ids_token_types_and_mask_on_the_tokenizers_side(load_tiny):
+    import torch
+
+    tokenizer = load_tiny().tokenizer
+    features = {"input_ids": torch.tensor([[101, 7, 102]]), "token_type_ids": torch.zeros(1, 3, dtype=torch.long),
+                "attention_mask": torch.ones(1, 3, dtype=torch.long), "modality": "text", "prompt_length": 2}
+    padded = pad_features(features, 5, tokenizer)
+    pad = tokenizer.pad_token_id
+    assert padded["input_ids"].tolist() == [[101, 7, 102, pad, pad]]
+    assert padded["attention_mask"].tolist() == [[1, 1, 1, 0, 0]] and padded["token_type_ids"].shape == (1, 5)
+    assert (padded["modality"], padded["prompt_length"]) == ("text", 2)
+    tokenizer.padding_side = "left"
+    assert pad_features(features, 5, tokenizer)["attention_mask"].tolist() == [[0, 0, 1, 1, 1]]
+    assert pad_features(features, 3, tokenizer) is features
+    with pytest.raises(ConfigError) as err:
+        pad_features({**features, "position_ids": torch.arange(3)[None]}, 5, tokenizer)
+    assert str(err.value) == (
+        "the model takes an input negmine cannot pad, 'position_ids' (it pads input_ids, attention_mask, "
+        "token_type_ids to a fixed length per CPU pass); encode on a GPU (--device cuda), where passes are not "
+        "padded, or use a model whose tokenizer gives only those inputs")
+
+
+def _pass_shapes(model) -> list[tuple[int, int]]:
+    """The (rows, tokens) of every forward pass ``model`` runs from now on."""
+    shapes: list[tuple[int, int]] = []
+    model.register_forward_pre_hook(lambda module, args: shapes.append(tuple(args[0]["input_ids"].shape)))
+    return shapes
+
+
+def test_texts_of_several_token_counts_are_encoded_in_one_padded_pass(load_tiny):
+    """Five token counts took five passes of 64 rows (each but its own text fill)."""
+    model = load_tiny()
+    emb = SentenceTransformerEmbedder.from_model(model, EncoderConfig(precision="fp32", show_progress=False))
+    texts = [" ".join(["cell"] * words) + f" gene {i}" for words in range(1, 6) for i in range(3)]
+    assert emb.token_lengths(texts).tolist() == [n for n in range(5, 10) for _ in range(3)]
+    shapes = _pass_shapes(model)
+    out = emb.encode(texts)
+    assert shapes == [(64, 16)]
+    np.testing.assert_allclose(out, np.vstack([emb.encode([t]) for t in texts]), atol=0)
+
+
+def test_the_models_truncate_dim_and_eval_mode_are_kept(tiny_model_path):
+    """The CPU passes run the model's modules themselves (no ``encode``): its truncate_dim still cuts the
+    vectors, and a model handed in in training mode still encodes without dropout."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_path), device="cpu", truncate_dim=8)
+    emb = SentenceTransformerEmbedder.from_model(model, EncoderConfig(precision="fp32", show_progress=False))
+    model.train()
+    out = emb.encode(TEXTS)
+    assert emb.dim == 8 and out.shape == (len(TEXTS), 8) and not model.training
+    reference = model.encode(TEXTS, convert_to_numpy=True, normalize_embeddings=True)
+    assert _cos(out, reference).min() > 0.9999
 
 
 def test_a_texts_vector_is_bit_identical_alone_and_in_any_company(tmp_path):
@@ -104,6 +187,22 @@ def test_a_texts_vector_does_not_depend_on_the_texts_encoded_with_it(minilm, pre
     assert np.array_equal(together, halves)
     alone = np.vstack([emb.encode([t]) for t in texts[:30]])
     assert np.array_equal(together[:30], alone)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_padded_texts_vector_is_its_unpadded_one(minilm, precision):
+    """Mean pooling over the attention mask: a text padded to its pass length gets the vector sentence-transformers
+    gives it encoded alone, unpadded (to the last bits in fp32; bf16 rounds the padded pass's sums otherwise)."""
+    from negmine.io.beir import read_queries
+
+    demo = Path(__file__).parents[2] / "src" / "negmine" / "demo" / "minifacts"
+    texts = list(read_queries(demo / "queries.jsonl").texts[:24]) + ["gene " * 15, "gene " * 30]
+    emb = SentenceTransformerEmbedder.from_model(minilm, EncoderConfig(precision=precision, show_progress=False))
+    lengths = emb.token_lengths(texts)
+    assert (np.array([pass_length(n, emb.max_length) for n in lengths]) - lengths >= 1).all()
+    with emb._autocast():
+        alone = np.vstack([minilm.encode([t], convert_to_numpy=True, normalize_embeddings=True) for t in texts])
+    assert _cos(emb.encode(texts), alone).min() >= (0.99999 if precision == "fp32" else 0.9999)
 
 
 def test_token_lengths_are_those_the_model_encodes_with_the_prompt(tiny_embedder):

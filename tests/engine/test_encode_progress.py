@@ -57,7 +57,7 @@ def _encode(embedder, texts, path, shard, desc, cache=None):
 
 
 def test_minings_corpus_bar_moves_with_each_pass_of_the_model(tiny_model_path, tmp_path):
-    """The tiny SentenceTransformer, one pass per token count (five), all texts in one shard as on a small corpus:
+    """The tiny SentenceTransformer, one pass per pass length (five), all texts in one shard as on a small corpus:
     the bar stood at 0 shards of 1 until the shard was done."""
     from sentence_transformers import SentenceTransformer
 
@@ -65,7 +65,7 @@ def test_minings_corpus_bar_moves_with_each_pass_of_the_model(tiny_model_path, t
 
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     embedder = SentenceTransformerEmbedder.from_model(model, EncoderConfig(show_progress=True))
-    texts = [" ".join(["alpha"] * words) + f" text {i}" for words in range(1, 6) for i in range(3)]
+    texts = [" ".join(["alpha"] * words) + f" text {i}" for words in (1, 3, 6, 9, 14) for i in range(3)]
     seen: list[tuple[int, int | None]] = []
     forward = embedder._encode_batch
 

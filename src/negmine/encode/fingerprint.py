@@ -17,11 +17,13 @@ import hashlib
 import json
 from typing import Any
 
-FINGERPRINT_VERSION = 3
+FINGERPRINT_VERSION = 4
 """Bumped when the same model and settings start giving other vectors: 2 = unpadded equal-length batches
 (2026-12-03; version-1 vectors came from padded batches and differ in their last bits); 3 = CPU passes of one
-shape per token count (2026-12-04, :func:`negmine.encode.sentence_transformer.fixed_shape_batches`). Old
-caches are not mixed with new vectors."""
+shape per token count (2026-12-04, :func:`negmine.encode.sentence_transformer.fixed_shape_batches`); 4 = CPU
+passes padded to a multiple of 16 tokens, one shape per padded length (2026-12-06,
+:func:`negmine.encode.sentence_transformer.pass_length`; last bits move, and a model whose tokenizer pads on the
+left may move more). Old caches are not mixed with new vectors."""
 def tensor_digest(state_dict: dict[str, Any]) -> str:
     """blake2b over (name, dtype, shape, every byte) of every tensor, in name order."""
     import torch
@@ -72,7 +74,7 @@ def model_fingerprint(
     """``"st-<sha256>"`` of the model identity plus the settings that change vectors. Another device's kernels
     give other last bits, so a GPU's vectors are cached apart from the CPU's. ``batch_size`` (the torch
     backend's) sets the shape of the passes a text is encoded in, which moves last bits too (on the CPU for
-    texts under ``TOKENS_PER_PASS / batch_size`` tokens)."""
+    texts whose pass length is under ``TOKENS_PER_PASS / batch_size`` tokens)."""
     payload = {
         "version": FINGERPRINT_VERSION,
         "model": model_identity(model),

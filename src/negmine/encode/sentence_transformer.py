@@ -3,9 +3,10 @@
 - Loads on ``config.device`` (CPU by default); the default model is the bundled all-MiniLM-L6-v2.
 - ``precision``: ``fp32``, ``bf16`` (forward pass under ``torch.autocast``), ``auto`` (bf16 where the
   hardware has native bf16); see :mod:`negmine.encode.precision` for the measurements behind the choice.
-- Equal-length batching: texts are grouped by token count and encoded in passes that need no padding, then
-  put back in input order; on the CPU every pass over one token count has the same shape
-  (:func:`fixed_shape_batches`), so a text's vector does not depend on which other texts it was encoded with.
+- Batching by length, then put back in input order. On the CPU a text is padded to its own pass length (the
+  next multiple of 16 tokens above its token count, :func:`pass_length`) and every pass of one length has the
+  same shape (:func:`fixed_shape_batches`), so a text's vector does not depend on which other texts it was
+  encoded with. On a GPU texts are grouped by exact token count and encoded in passes that need no padding.
 - Output is always float32 and L2-normalised, whatever the model's last module does.
 - ``fingerprint`` is the model's content identity (:mod:`negmine.encode.fingerprint`) plus the effective
   ``max_length``, the precision actually used and the batch size.
@@ -323,39 +324,113 @@ def equal_length_batches(token_lengths: np.ndarray, batch_size: int) -> list[np.
 
 
 TOKENS_PER_PASS = 2048
-"""Tokens one forward pass holds on the CPU (rows x token count, see :func:`rows_per_pass`). Measured
-2026-12-04 on the 2-core Intel Xeon, all-MiniLM-L6-v2 in bf16, all 5,183 SciFact abstracts: 60.8 s at 2048
-(1.15x the tokens, the rest filling short passes), 73.4 s at 1024, 100.0 s at 512, against 60.6-63.7 s for
-unpadded batches of up to 64 texts; 256-token texts run as fast 8 to a pass as 64 to a pass, 2 to a pass 1.6x
-slower. The 1,109 claims (mostly 10-30 tokens, few per token count): 3.5 s against 2.2 s."""
+"""Tokens one forward pass holds on the CPU (rows x pass length, see :func:`rows_per_pass`). Measured
+2026-12-04 on the 2-core Intel Xeon, all-MiniLM-L6-v2 in bf16, all 5,183 SciFact abstracts (then with one pass
+length per token count): 60.8 s at 2048 (1.15x the tokens, the rest filling short passes), 73.4 s at 1024,
+100.0 s at 512, against 60.6-63.7 s for unpadded batches of up to 64 texts; 256-token texts run as fast 8 to a
+pass as 64 to a pass, 2 to a pass 1.6x slower."""
+
+BUCKET_TOKENS = 16
+"""Pass lengths on the CPU are multiples of this (:func:`pass_length`). Measured 2026-12-06 on the 2-core Intel
+Xeon, all-MiniLM-L6-v2 in bf16, SciFact abstracts (title + text) and claims, the machine shared with other jobs
+(best of 2 runs): 16 gave 75 docs/s on the first 300 abstracts, 76 on the first 1,000 and 552 claims/s; 8 gave
+57 / 76 / 552 (more lengths, more fill), 32 76 / 77 / 545, lengths 16-24-32-48-64-96-128-192-256 79 / 65 / 590;
+one pass per token count (bucket 1) 30 / 47 / 294. 16, 32 and the geometric lengths are within the noise, and 16
+is the simplest; the tokens it runs: 1.13x the texts' own on the 300 abstracts, 1.02x on all 5,183, 1.64x on the
+claims (bucket 1: 2.41x, 1.15x, 2.99x)."""
 
 
-def rows_per_pass(n_tokens: int, batch_size: int) -> int:
-    """Rows of every CPU forward pass over texts of ``n_tokens`` tokens: ``TOKENS_PER_PASS // n_tokens``, at
-    least 1 and at most ``batch_size``. A function of the token count alone, so a text is always encoded in a
-    pass of the same shape."""
-    return max(1, min(batch_size, TOKENS_PER_PASS // max(1, int(n_tokens))))
+def pass_length(n_tokens: int, max_length: int | None, bucket: int = BUCKET_TOKENS) -> int:
+    """Tokens of every CPU forward pass over a text of ``n_tokens`` tokens (its padding included): the next
+    multiple of ``bucket`` above ``n_tokens``, so the text has at least one pad, at most ``max_length``; a text of
+    ``max_length`` tokens (cut there) and every text when ``bucket`` is 1 run unpadded, at their own length.
+
+    A function of the text's own token count, so a text always runs at the same length with the same padding.
+    At least one pad: transformers (5.x, SDPA) drops the attention mask of a pass in which no token is padding
+    (``masking_utils._ignore_bidirectional_mask_sdpa``), which may run another kernel, so a text exactly a
+    multiple of ``bucket`` long could get other bits alone than beside a shorter text of its length. On the
+    2-core Xeon it made no difference (rounding up to the multiple itself, texts of 16, 32 and 64 tokens were
+    bit-identical alone and together, 2026-12-06); the pad keeps the guarantee from resting on that. So every
+    pass is either all unpadded texts of one token count or all padded texts of one length
+    (:func:`fixed_shape_batches`)."""
+    n = max(1, int(n_tokens))
+    if bucket <= 1 or (max_length is not None and n >= max_length):
+        return n
+    length = (n // bucket + 1) * bucket
+    return length if max_length is None else min(length, int(max_length))
 
 
-def fixed_shape_batches(token_lengths: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, int]]:
-    """``(rows, width)`` per forward pass: the rows of :func:`equal_length_batches` cut to
-    :func:`rows_per_pass` texts, each pass run ``width`` rows wide (a short last pass is filled with copies of
-    its first text, whose vectors are dropped).
+def rows_per_pass(length: int, batch_size: int) -> int:
+    """Rows of every CPU forward pass ``length`` tokens long (:func:`pass_length`): ``TOKENS_PER_PASS //
+    length``, at least 1 and at most ``batch_size``. A function of the length alone, so a text is always encoded
+    in a pass of the same shape."""
+    return max(1, min(batch_size, TOKENS_PER_PASS // max(1, int(length))))
 
-    Why: on a 2-core Intel Xeon (MKL, torch 2.13) unpadded equal-length batches were not enough: 36 of 120 demo
-    vectors moved (up to 1.3e-7 in fp32) between the texts encoded together and in two halves, and 77 differed
-    from the text encoded alone: the matrix kernels depend on the batch's row count (likely their blocking).
-    With every pass of a token count the same shape, all 380 demo texts were bit-identical together, in a random
-    third and the rest, and alone, in fp32 and bf16, with 1 or 2 threads. So which texts a run finds in the
-    embedding cache, and with which others it encodes the rest, does not change the mined bytes. The fill costs
-    at most ``width - 1`` rows per token count present in a call.
+
+def fixed_shape_batches(token_lengths: np.ndarray, batch_size: int, max_length: int | None = None,
+                        bucket: int = BUCKET_TOKENS) -> list[tuple[np.ndarray, int]]:
+    """``(rows, width)`` per CPU forward pass: the texts grouped by :func:`pass_length` (padded texts apart from
+    unpadded ones of the same length; longest first, input order within a group), cut to :func:`rows_per_pass`
+    texts, each pass run ``width`` rows wide (a short last pass is filled with copies of its first text, whose
+    vectors are dropped) and padded to its group's length.
+
+    Why one shape: on a 2-core Intel Xeon (MKL, torch 2.13) unpadded equal-length batches of varying size moved
+    36 of 120 demo vectors (up to 1.3e-7 in fp32) between the texts encoded together and in two halves, and 77
+    differed from the text encoded alone: the matrix kernels depend on the batch's row count (likely their
+    blocking). With every pass over one token count the same shape (2026-12-04), all 380 demo texts were
+    bit-identical together, in a random third and the rest, and alone, in fp32 and bf16, with 1 or 2 threads. So
+    which texts a run finds in the embedding cache, and with which others it encodes the rest, does not change
+    the mined bytes. The fill costs at most ``width - 1`` rows per group present in a call: with one group per
+    exact token count (until 2026-12-06, ``bucket`` 1) that was most of the rows for texts of rare lengths:
+    the first 300 SciFact abstracts ran 896 rows (596 fill), 30 docs/s in bf16 where sentence-transformers'
+    padded batches of 64 ran 92 (idle). Padded to multiples of 16 tokens: 356 rows (56 fill), 75 docs/s; all
+    5,183 abstracts 66.4 s against 75.4 s, the 1,109 claims 2.0 s against 3.8 s. The padding changes only last
+    bits: all 687 texts checked (the demo's 380, 300 SciFact abstracts and claims, texts exactly a multiple of
+    16 tokens long and at max_length) were bit-identical together, in random thirds and alone, with and without
+    a prompt, in fp32 and bf16, with 1 and 2 threads (and the same with 1 thread as with 2); cosine with the
+    text encoded alone unpadded by sentence-transformers >= 0.99999 in fp32, 0.999984 in bf16. nDCG@10 on
+    SciFact test: fp32 0.6451 before and after; bf16 0.6475 before, 0.6462 after (both vectors 0.99998 from
+    fp32 on average, 0.999999 from each other).
     """
     lengths = np.asarray(token_lengths, dtype=np.int64)
+    if not len(lengths):
+        return []
+    shape = np.array([pass_length(n, max_length, bucket) for n in lengths], dtype=np.int64)
+    padded = (shape > lengths).astype(np.int64)
+    order = np.lexsort((np.arange(len(lengths)), padded, -shape))  # longest first, unpadded first, input order
+    key = shape[order] * 2 + padded[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(order)]
     passes = []
-    for group in equal_length_batches(lengths, max(1, len(lengths))):
-        width = rows_per_pass(lengths[group[0]], batch_size)
-        passes.extend((group[i : i + width], width) for i in range(0, len(group), width))
+    for start, end in zip(starts, ends):
+        width = rows_per_pass(shape[order[start]], batch_size)
+        passes.extend((order[i : min(i + width, end)], width) for i in range(start, end, width))
     return passes
+
+
+def pad_features(features: dict, length: int, tokenizer) -> dict:
+    """``features`` (a tokenized batch) padded to ``length`` tokens on the tokenizer's padding side: input ids
+    with its pad token, token type ids with its pad type, attention mask with 0. Other entries are kept as
+    they are (sentence-transformers 6's ``modality`` and ``prompt_length``)."""
+    import torch
+
+    now = features["input_ids"].shape[1]
+    if length <= now:
+        return features
+    fill = {"input_ids": tokenizer.pad_token_id, "attention_mask": 0,
+            "token_type_ids": getattr(tokenizer, "pad_token_type_id", 0)}
+    out = dict(features)
+    for key, value in features.items():
+        if not (isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape[1] == now):
+            continue
+        if key not in fill:
+            raise ConfigError(f"the model takes an input negmine cannot pad, {key!r} (it pads {', '.join(fill)} to "
+                              "a fixed length per CPU pass); encode on a GPU (--device cuda), where passes are not "
+                              "padded, or use a model whose tokenizer gives only those inputs")
+        pad = torch.full((value.shape[0], length - now), fill[key], dtype=value.dtype, device=value.device)
+        parts = [pad, value] if getattr(tokenizer, "padding_side", "right") == "left" else [value, pad]
+        out[key] = torch.cat(parts, dim=1)
+    return out
 
 
 TOKENIZE_CHUNK = 1024
@@ -396,6 +471,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = config.batch_size
         self.show_progress = config.show_progress
         self.max_length = self.model.max_seq_length
+        self.bucket = BUCKET_TOKENS
         self.dim = embedding_dimension(self.model)
         self.fingerprint = model_fingerprint(self.model, self.max_length, self.precision, self.device_type,
                                              self.batch_size)
@@ -424,6 +500,7 @@ class SentenceTransformerEmbedder:
         passes = self._passes(self.token_lengths(texts, prompt))
         with tqdm(total=len(texts), desc=encode_desc(), unit="text", disable=not bar_shown(self.show_progress),
                   leave=False) as bar:
+            self.model.eval()
             with torch.inference_mode(), self._autocast():
                 for rows, width in passes:
                     batch = [texts[i] for i in rows]
@@ -433,10 +510,11 @@ class SentenceTransformerEmbedder:
         return l2_normalise(out)
 
     def _passes(self, lengths: np.ndarray) -> list[tuple[np.ndarray, int]]:
-        """Fixed-shape passes on the CPU (:func:`fixed_shape_batches`); on a GPU, equal-length batches of
-        ``batch_size`` run as they come (its kernels give no such guarantee, and small passes would waste it)."""
+        """Fixed-shape passes on the CPU (:func:`fixed_shape_batches`, padded to a multiple of ``self.bucket``
+        tokens); on a GPU, equal-length batches of ``batch_size`` run as they come (its kernels give no such
+        guarantee, and small passes would waste it)."""
         if self.device_type == "cpu":
-            return fixed_shape_batches(lengths, self.batch_size)
+            return fixed_shape_batches(lengths, self.batch_size, self.max_length, self.bucket)
         return [(rows, len(rows)) for rows in equal_length_batches(lengths, self.batch_size)]
 
     def token_lengths(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
@@ -454,9 +532,22 @@ class SentenceTransformerEmbedder:
             return self.model.preprocess(texts, prompt=prompt or None)
         return self.model.tokenize([prompt + t for t in texts])
 
+    @property
+    def tokenizer(self):
+        return getattr(self.model, "tokenizer", None)
+
     def _encode_batch(self, batch: list[str], prompt: str) -> np.ndarray:
-        emb = self.model.encode(
-            batch, prompt=prompt, batch_size=len(batch), convert_to_tensor=True,
-            show_progress_bar=False, normalize_embeddings=False,
-        )
-        return emb.float().cpu().numpy()
+        """Vectors of one pass. On the CPU the batch is padded to its :func:`pass_length` and run through the
+        model's modules (sentence-transformers' ``encode`` pads to the longest text only); on a GPU, ``encode``."""
+        if self.device_type != "cpu":
+            emb = self.model.encode(
+                batch, prompt=prompt, batch_size=len(batch), convert_to_tensor=True,
+                show_progress_bar=False, normalize_embeddings=False,
+            )
+            return emb.float().cpu().numpy()
+        features = self._features(batch, prompt)
+        longest = int(features["attention_mask"].sum(dim=1).max())
+        features = pad_features(features, pass_length(longest, self.max_length, self.bucket), self.tokenizer)
+        emb = self.model(features)["sentence_embedding"]
+        truncate_dim = getattr(self.model, "truncate_dim", None)
+        return emb[:, :truncate_dim].float().numpy() if truncate_dim else emb.float().numpy()
