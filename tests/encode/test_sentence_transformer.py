@@ -127,6 +127,19 @@ def test_texts_of_several_token_counts_are_encoded_in_one_padded_pass(load_tiny)
     np.testing.assert_allclose(out, np.vstack([emb.encode([t]) for t in texts]), atol=0)
 
 
+def test_a_tokenizer_that_pads_on_the_left_gets_unpadded_passes_of_one_token_count(load_tiny):
+    """Left padding would shift a last-token pooling model's positions: such texts run at their own length."""
+    model = load_tiny()
+    model.tokenizer.padding_side = "left"
+    emb = SentenceTransformerEmbedder.from_model(model, EncoderConfig(precision="fp32", show_progress=False))
+    assert emb.bucket == 1
+    texts = [" ".join(["cell"] * words) + f" gene {i}" for words in range(1, 4) for i in range(2)]
+    shapes = _pass_shapes(model)
+    emb.encode(texts)
+    assert emb.token_lengths(texts).tolist() == [5, 5, 6, 6, 7, 7]
+    assert shapes == [(64, 7), (64, 6), (64, 5)]  # padded to 16 tokens it would be one pass, [(64, 16)]
+
+
 def test_the_models_truncate_dim_and_eval_mode_are_kept(tiny_model_path):
     """The CPU passes run the model's modules themselves (no ``encode``): its truncate_dim still cuts the
     vectors, and a model handed in in training mode still encodes without dropout."""

@@ -409,6 +409,15 @@ def fixed_shape_batches(token_lengths: np.ndarray, batch_size: int, max_length: 
     return passes
 
 
+def pass_bucket(tokenizer) -> int:
+    """The :func:`pass_length` bucket for a model's tokenizer: :data:`BUCKET_TOKENS`, or 1 (every text unpadded, at
+    its own token count) when the tokenizer pads on the left. Left padding is for last-token pooling models
+    (decoders), which number positions from the first token of the pass, pads included, so a left pad would
+    shift every position and move the vector by more than last bits; unpadded passes keep their vectors those of
+    the text alone."""
+    return 1 if getattr(tokenizer, "padding_side", "right") == "left" else BUCKET_TOKENS
+
+
 def pad_features(features: dict, length: int, tokenizer) -> dict:
     """``features`` (a tokenized batch) padded to ``length`` tokens on the tokenizer's padding side: input ids
     with its pad token, token type ids with its pad type, attention mask with 0. Other entries are kept as
@@ -472,7 +481,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = config.batch_size
         self.show_progress = config.show_progress
         self.max_length = self.model.max_seq_length
-        self.bucket = BUCKET_TOKENS
+        self.bucket = pass_bucket(self.tokenizer)
         self.dim = embedding_dimension(self.model)
         self.fingerprint = model_fingerprint(self.model, self.max_length, self.precision, self.device_type,
                                              self.batch_size)
