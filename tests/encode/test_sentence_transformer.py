@@ -133,6 +133,10 @@ def test_a_tokenizer_that_pads_on_the_left_gets_unpadded_passes_of_one_token_cou
     model.tokenizer.padding_side = "left"
     emb = SentenceTransformerEmbedder.from_model(model, EncoderConfig(precision="fp32", show_progress=False))
     assert emb.bucket == 1
+    model.tokenizer.padding_side = "right"
+    right = SentenceTransformerEmbedder.from_model(model, EncoderConfig(precision="fp32", show_progress=False))
+    assert right.fingerprint != emb.fingerprint  # other passes, other vectors: cached apart
+    model.tokenizer.padding_side = "left"
     texts = [" ".join(["cell"] * words) + f" gene {i}" for words in range(1, 4) for i in range(2)]
     shapes = _pass_shapes(model)
     emb.encode(texts)

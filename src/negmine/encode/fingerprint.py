@@ -1,8 +1,8 @@
 """Content identity of a loaded sentence-transformers model, for the embedding cache key.
 
 The identity is taken from the model in memory, not from where it was loaded: module classes and their
-configs, the tokenizer's class and size, and every weight tensor (name, dtype, shape and all its bytes). So
-the same weights loaded from a local folder, a hub name or passed in as an object share one fingerprint;
+configs, the tokenizer's class, size, lower-casing and padding side, and every weight tensor (name, dtype,
+shape and all its bytes). So the same weights loaded from a local folder, a hub name or passed in as an object share one fingerprint;
 moving or re-installing the folder (new path or mtime) keeps it; and any change to any weight changes it (a
 re-mined or re-saved model never hits its predecessor's cache). Until 2026-12-03 only 4,096 evenly spaced
 elements of each tensor were hashed: a model re-saved with one token's embedding row changed kept its
@@ -22,8 +22,10 @@ FINGERPRINT_VERSION = 4
 (2026-12-03; version-1 vectors came from padded batches and differ in their last bits); 3 = CPU passes of one
 shape per token count (2026-12-04, :func:`negmine.encode.sentence_transformer.fixed_shape_batches`); 4 = CPU
 passes padded to a multiple of 16 tokens, one shape per padded length (2026-12-06,
-:func:`negmine.encode.sentence_transformer.pass_length`; last bits move, and a model whose tokenizer pads on the
-left may move more). Old caches are not mixed with new vectors."""
+:func:`negmine.encode.sentence_transformer.pass_length`; last bits move; a tokenizer that pads on the left runs
+unpadded passes of one token count, :func:`negmine.encode.sentence_transformer.pass_bucket`, so the tokenizer's
+padding side is part of the identity). Old caches are not mixed with new vectors."""
+
 def tensor_digest(state_dict: dict[str, Any]) -> str:
     """blake2b over (name, dtype, shape, every byte) of every tensor, in name order."""
     import torch
@@ -63,7 +65,7 @@ def model_identity(model) -> dict:
     return {
         "modules": modules,
         "tokenizer": [type(tokenizer).__name__, len(tokenizer) if tokenizer is not None else 0,
-                      getattr(tokenizer, "do_lower_case", None)],
+                      getattr(tokenizer, "do_lower_case", None), getattr(tokenizer, "padding_side", None)],
         "weights": tensor_digest(model.state_dict()),
     }
 
