@@ -1,14 +1,13 @@
 """Content identity of a loaded sentence-transformers model, for the embedding cache key.
 
-The identity is taken from the model in memory, not from where it was loaded: module classes and their
-configs, the tokenizer's class, size, lower-casing and padding side, and every weight tensor (name, dtype,
-shape and all its bytes). So the same weights loaded from a local folder, a hub name or passed in as an object share one fingerprint;
-moving or re-installing the folder (new path or mtime) keeps it; and any change to any weight changes it (a
-re-mined or re-saved model never hits its predecessor's cache). Until 2026-12-03 only 4,096 evenly spaced
-elements of each tensor were hashed: a model re-saved with one token's embedding row changed kept its
-fingerprint and was served its predecessor's vectors. Hashing all bytes (blake2b) took 0.39 s for
-all-MiniLM-L6-v2's 91 MB on a loaded 2-core machine, less than the sampling did (0.87 s); it grows with the
-weights (about 0.4 s per 100 MB).
+The identity is taken from the model in memory, not from where it was loaded: module classes and their configs, the
+tokenizer's class, size, lower-casing and padding side, and every weight tensor (name, dtype, shape and all its
+bytes). So the same weights loaded from a local folder, a hub name or passed in as an object share one fingerprint;
+moving or re-installing the folder (new path or mtime) keeps it; and any change to any weight changes it (a re-mined
+or re-saved model never hits its predecessor's cache). Until 2026-12-03 only 4,096 evenly spaced elements of each
+tensor were hashed: a model re-saved with one token's embedding row changed kept its fingerprint and was served its
+predecessor's vectors. Hashing all bytes (blake2b) took 0.39 s for all-MiniLM-L6-v2's 91 MB on a loaded 2-core
+machine, less than the sampling did (0.87 s); it grows with the weights (about 0.4 s per 100 MB).
 """
 
 from __future__ import annotations

@@ -374,24 +374,23 @@ def fixed_shape_batches(token_lengths: np.ndarray, batch_size: int, max_length: 
     texts, each pass run ``width`` rows wide (a short last pass is filled with copies of its first text, whose
     vectors are dropped) and padded to its group's length.
 
-    Why one shape: on a 2-core Intel Xeon (MKL, torch 2.13) unpadded equal-length batches of varying size moved
-    36 of 120 demo vectors (up to 1.3e-7 in fp32) between the texts encoded together and in two halves, and 77
-    differed from the text encoded alone: the matrix kernels depend on the batch's row count (likely their
-    blocking). With every pass over one token count the same shape (2026-12-04), all 380 demo texts were
-    bit-identical together, in a random third and the rest, and alone, in fp32 and bf16, with 1 or 2 threads. So
-    which texts a run finds in the embedding cache, and with which others it encodes the rest, does not change
-    the mined bytes. The fill costs at most ``width - 1`` rows per group present in a call: with one group per
-    exact token count (until 2026-12-06, ``bucket`` 1) that was most of the rows for texts of rare lengths:
-    the first 300 SciFact abstracts ran 896 rows (596 fill), 30 docs/s in bf16 where sentence-transformers'
-    padded batches of 64 ran 92 (measured idle, 2026-12-06). Padded to multiples of 16 tokens: 356 rows (56 fill), 75 docs/s; all
-    5,183 abstracts 66.4 s against 75.4 s, the 1,109 claims 2.0 s against 3.8 s. The padding changes only last
-    bits: all 687 texts checked (the demo's 380, 200 SciFact abstracts, 100 claims, 7 texts exactly a multiple of
-    16 tokens long and at max_length) were bit-identical together and in random thirds, 250 of them alone, 50
-    with a prompt alone and together, in fp32 and bf16, with 1 and 2 threads (and the same with 1 thread as with
-    2); cosine with the text encoded alone unpadded by sentence-transformers >= 0.99999 in fp32, 0.999984 in
-    bf16. nDCG@10 on
-    SciFact test: fp32 0.6451 before and after; bf16 0.6475 before, 0.6462 after (both vectors 0.99998 from
-    fp32 on average, 0.999999 from each other).
+    Why one shape: on a 2-core Intel Xeon (MKL, torch 2.13) unpadded equal-length batches of varying size moved 36
+    of 120 demo vectors (up to 1.3e-7 in fp32) between the texts encoded together and in two halves, and 77 differed
+    from the text encoded alone: the matrix kernels depend on the batch's row count (likely their blocking). With
+    every pass over one token count the same shape (2026-12-04), all 380 demo texts were bit-identical together, in
+    a random third and the rest, and alone, in fp32 and bf16, with 1 or 2 threads. So which texts a run finds in the
+    embedding cache, and with which others it encodes the rest, does not change the mined bytes. The fill costs at
+    most ``width - 1`` rows per group present in a call: with one group per exact token count (until 2026-12-06,
+    ``bucket`` 1) that was most of the rows for texts of rare lengths: the first 300 SciFact abstracts ran 896 rows
+    (596 fill), 30 docs/s in bf16 where sentence-transformers' padded batches of 64 ran 92 (measured idle,
+    2026-12-06). Padded to multiples of 16 tokens: 356 rows (56 fill), 75 docs/s; all 5,183 abstracts 66.4 s against
+    75.4 s, the 1,109 claims 2.0 s against 3.8 s. The padding changes only last bits: all 687 texts checked (the
+    demo's 380, 200 SciFact abstracts, 100 claims, 7 texts exactly a multiple of 16 tokens long and at max_length)
+    were bit-identical together and in random thirds, 250 of them alone, 50 with a prompt alone and together, in
+    fp32 and bf16, with 1 and 2 threads (and the same with 1 thread as with 2); cosine with the text encoded alone
+    unpadded by sentence-transformers >= 0.99999 in fp32, 0.999984 in bf16. nDCG@10 on SciFact test: fp32 0.6451
+    before and after; bf16 0.6475 before, 0.6462 after (both vectors 0.99998 from fp32 on average, 0.999999 from
+    each other).
     """
     lengths = np.asarray(token_lengths, dtype=np.int64)
     if not len(lengths):
