@@ -191,7 +191,8 @@ def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
 
 def test_hf_offline_not_cached_message_of_inputs_and_messages_md(tmp_path, monkeypatch):
     """hf:org/nq offline after hf:org/nq:train and hf:org/nq:test ran online: each split's copy, prepared alone, is
-    made here from a folder of files and moved to where the hub dataset's would be (no network here)."""
+    made here from a folder of files and moved to where the hub dataset's would be (no network here); then
+    hf:org/nq:train once its copy's Arrow file is gone."""
     datasets = pytest.importorskip("datasets")
     from negmine.io.pairs import load_pairs
 
@@ -211,6 +212,9 @@ def test_hf_offline_not_cached_message_of_inputs_and_messages_md(tmp_path, monke
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     assert_quotes("inputs-and-messages.md", "dataset 'org/nq': the Hugging Face hub could not be reached",
                   message_of(lambda: load_pairs("hf:org/nq")))
+    (cache / "org___nq" / "default-split=train" / "0.0.0" / ("0" * 40) / "nq-train.arrow").unlink()  # damaged
+    assert_quotes("inputs-and-messages.md", "dataset 'org/nq', split 'train': its copy in the datasets cache is",
+                  message_of(lambda: load_pairs("hf:org/nq:train")))
 
 
 def test_hf_local_path_message_of_inputs_and_messages_md(tmp_path, monkeypatch):

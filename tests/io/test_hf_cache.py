@@ -12,7 +12,9 @@ from negmine.io.hf_cache import (
     CachedCopy,
     cached_copies,
     cached_reads,
+    damaged_file,
     is_cache_miss,
+    missing_rows,
     split_config_id,
 )
 
@@ -82,3 +84,50 @@ def test_a_miss_is_the_cache_builders_error_while_no_copy_of_every_split_is_cach
     _copy(cache, "default", "default", ["train", "test"])
     assert not is_cache_miss(err, "org/nq", None)  # a copy of every split: datasets found another fault
     assert is_cache_miss(err, "org/nq", "pair") and not is_cache_miss(err, "org/nq", "default")
+
+
+def _prepared(tmp_path: Path, rows: int, writer_batch_size: int | None = None, shards: int = 1):
+    """A builder whose copy of split ``train`` (``rows`` rows per data file, in batches of ``writer_batch_size``)
+    and ``test`` is prepared, ``train`` from ``shards`` data files, each in a file of its own (datasets names them
+    NAME-SPLIT-00000-of-0000N.arrow) when there are several."""
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    for k in range(shards):
+        (folder / f"train-{k}.jsonl").write_text("".join(json.dumps({"a": f"text {i}"}) + "\n" for i in range(rows)))
+    (folder / "test.jsonl").write_text(json.dumps({"a": "x"}) + "\n")
+    builder = datasets.load_dataset_builder(str(folder), writer_batch_size=writer_batch_size)
+    builder.download_and_prepare(max_shard_size=None if shards == 1 else 1)
+    return builder
+
+
+def test_a_missing_or_cut_file_of_the_splits_read_is_named_with_what_is_wrong(tmp_path):
+    """pyarrow's error for a cut-short Arrow file named no file; the file, the first one wrong of the splits read."""
+    builder = _prepared(tmp_path, 4)
+    train, test = (Path(builder.cache_dir) / f"nq-{split}.arrow" for split in ("train", "test"))
+    assert damaged_file(builder, ["train"]) is None and damaged_file(builder, None) is None
+    test.unlink()
+    assert damaged_file(builder, ["train"]) is None  # a split not read
+    assert damaged_file(builder, None) == (test, "is missing")
+    train.write_bytes(train.read_bytes()[:-100])
+    found = damaged_file(builder, ["train", "test"])
+    assert found[0] == train and found[1].startswith("cannot be read whole (Expected to read ")
+    assert damaged_file(builder, ["dev"]) is None  # no such split: datasets says so
+
+
+def test_the_shards_of_a_split_are_looked_at_each(tmp_path):
+    builder = _prepared(tmp_path, 20, shards=2)
+    shards = sorted(Path(builder.cache_dir).glob("nq-train-*.arrow"))
+    assert [p.name for p in shards] == ["nq-train-00000-of-00002.arrow", "nq-train-00001-of-00002.arrow"]
+    assert damaged_file(builder, ["train"]) is None
+    shards[1].write_bytes(b"")
+    assert damaged_file(builder, ["train"]) == (
+        shards[1], "cannot be read whole (Tried reading schema message, was null or length 0)")
+
+
+def test_a_split_read_with_fewer_rows_than_its_copy_records_is_told(tmp_path):
+    """A file cut between two batches of rows reads without an error: only the count the copy records tells."""
+    builder = _prepared(tmp_path, 10, writer_batch_size=4)
+    assert missing_rows(builder, "train", 10) is None and missing_rows(builder, "dev", 3) is None
+    assert missing_rows(builder, "train", 4) == (
+        "split 'train' reads as 4 rows, and the copy's dataset_info.json records 10 (a file cut short between two "
+        "batches of rows)")

@@ -398,19 +398,23 @@ def test_hf_whose_split_names_are_known_only_once_prepared_is_still_refused_or_r
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-def _cached_hub_copy(tmp_path: Path, repo: str, commit: str, splits: dict[str, list[dict]]) -> None:
+def _cached_hub_copy(tmp_path: Path, repo: str, commit: str, splits: dict[str, list[dict]],
+                     writer_batch_size: int | None = None) -> Path:
     """What datasets leaves in its cache after loading ``repo`` from the hub at ``commit``: the prepared splits in
     CACHE/NAMESPACE___NAME/CONFIG/VERSION/COMMIT (made here from a local folder of files, the hub being out of
-    reach)."""
+    reach), their rows in Arrow batches of ``writer_batch_size`` rows (datasets' default: 1,000). Returns that
+    folder."""
     folder = tmp_path / repo.split("/")[-1]
     folder.mkdir()
     for split, rows in splits.items():
         _jsonl(folder / f"{split}.jsonl", rows)
-    builder = datasets.load_dataset_builder(str(folder), cache_dir=str(tmp_path / "prepared"))
+    builder = datasets.load_dataset_builder(str(folder), cache_dir=str(tmp_path / "prepared"),
+                                            writer_batch_size=writer_batch_size)
     builder.download_and_prepare()
     copy = datasets.config.HF_DATASETS_CACHE / repo.replace("/", "___") / "default" / "0.0.0" / commit
     copy.parent.mkdir(parents=True)
     Path(builder.cache_dir).rename(copy)
+    return copy
 
 
 def test_hf_from_the_cache_offline_records_the_commit_read_and_knows_the_splits(tmp_path, monkeypatch):
@@ -546,6 +550,67 @@ def test_hf_offline_passes_on_the_cache_builders_other_refusals(tmp_path, monkey
         f"configurations in the cache: {configs}; check the name, config and split (hf:NAME, hf:NAME:SPLIT or "
         "hf:NAME:CONFIG:SPLIT)") for configs in ("default, pair", "pair, default")]
     assert load_pairs("hf:org/nq:pair:test").origin["config"] == "pair"
+
+
+def _damaged_copy_message(copy: Path, problem: str, fix: str) -> str:
+    return (f"its copy in the datasets cache is damaged: {problem}; delete that copy's folder, rm -r {copy}, and "
+            f"{fix}")
+
+
+HUB_AGAIN = "then read it with hub access (unset HF_HUB_OFFLINE), which downloads and prepares it again"
+
+
+def _cut_after_first_batch(path: Path) -> None:
+    """``path``, an Arrow stream of several batches of rows, cut right after its first batch: it reads without an
+    error, with that batch's rows."""
+    data = path.read_bytes()
+    source = pa.BufferReader(data)
+    messages = pa.ipc.MessageReader.open_stream(source)
+    messages.read_next_message()  # the schema
+    messages.read_next_message()  # the first batch
+    path.write_bytes(data[:source.tell()])
+
+
+def test_hf_offline_names_a_damaged_cached_copy_its_folder_and_the_fix(tmp_path, monkeypatch):
+    """A copy in datasets' cache whose Arrow file was cut short came out as pyarrow's OSError, a traceback naming
+    neither the dataset nor the cache ('Expected to be able to read 2096 bytes for message body, got 764'); a
+    deleted one as datasets' 'Failed to open local file' with the fix 'check the name, config and split'; one cut
+    between two batches of rows read without a word, with the rows of its first batch. Each is refused as the data
+    loads, before any model, naming the dataset, the file, the copy's folder and the fix."""
+    import re
+
+    copy = _cached_hub_copy(tmp_path, "org/nq", COMMIT, {"train": ROWS, "test": ROWS[:2]}, writer_batch_size=2)
+    _offline(monkeypatch, tmp_path)
+    train = copy / "nq-train.arrow"
+    whole = train.read_bytes()
+    _cut_after_first_batch(train)
+    err = _error(load_pairs, "hf:org/nq:train")
+    assert isinstance(err, DatasetInputError) and str(err) == "dataset 'org/nq', split 'train': " + _damaged_copy_message(
+        copy, "split 'train' reads as 2 rows, and the copy's dataset_info.json records 4 (a file cut short between "
+        "two batches of rows)", HUB_AGAIN)
+    train.write_bytes(whole[: len(whole) // 2])
+    message = str(_error(load_pairs, "hf:org/nq:train"))  # pyarrow's numbers between the two
+    head, tail = _damaged_copy_message(copy, "nq-train.arrow cannot be read whole (Expected @)", HUB_AGAIN).split("@")
+    assert re.fullmatch(re.escape(f"dataset 'org/nq', split 'train': {head}") + r"to [\w ,]+" +
+                        re.escape(tail), message), message
+    train.unlink()
+    assert str(_error(load_pairs, "hf:org/nq:train")) == "dataset 'org/nq', split 'train': " + _damaged_copy_message(
+        copy, "nq-train.arrow is missing", HUB_AGAIN)
+    assert len(load_pairs("hf:org/nq:test").queries) == 2  # a split whose files are whole reads
+
+
+def test_hf_names_a_damaged_copy_of_a_folder_of_files_which_the_next_read_prepares_again(tmp_path):
+    folder = tmp_path / "nq"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", ROWS)
+    first = load_pairs(f"hf:{folder}:train")
+    [train] = (tmp_path / "hf-datasets-cache").rglob("nq-train.arrow")
+    train.write_bytes(b"")
+    assert str(_error(load_pairs, f"hf:{folder}:train")) == f"dataset {str(folder)!r}, split 'train': " + (
+        _damaged_copy_message(train.parent, "nq-train.arrow cannot be read whole (Tried reading schema message, was "
+                              "null or length 0)", "the next read prepares it again from the dataset's files"))
+    shutil.rmtree(train.parent)  # the fix
+    assert _same(load_pairs(f"hf:{folder}:train"), first)
 
 
 def test_hf_names_a_saved_folder_without_the_prefix(tmp_path):

@@ -22,12 +22,14 @@ import copy
 import json
 import os
 import re
+import shlex
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
 from negmine.errors import ConfigError, DatasetInputError, InputError, NegmineWarning, caller_stacklevel
-from negmine.io.hf_cache import cached_copies, cached_reads, is_cache_miss, split_config_id, split_key
+from negmine.io.hf_cache import (cached_copies, cached_reads, damaged_file, is_cache_miss, missing_rows,
+                                 split_config_id, split_key)
 from negmine.io.row_source import ArrowRows, arrow_table_rows, dataset_label
 from negmine.io.table import BATCH_ROWS
 
@@ -266,11 +268,13 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
             split = _chosen_split(known, name, config, split, label)
         builder = _split_builder(builder, config, split)
         builder.download_and_prepare()
-        ds = builder.as_dataset(split=split)
+        ds = _as_dataset(builder, split)
     except InputError:
         raise
     except _NotCached as err:  # offline, the cache holds other copies than the one asked for
         problem = _not_cached(name, split, err.reads)
+    except _Damaged as err:  # a file of the copy in the cache missing or cut short
+        problem = _damaged(name, err)
     except ConnectionError as err:  # offline (OfflineModeIsEnabled) or the hub unreachable, the name not cached
         problem = _unreachable(name, config, split, err)
     except (FileNotFoundError, ValueError) as err:  # no such dataset, split or config (the message lists them)
@@ -294,6 +298,47 @@ class _NotCached(Exception):
     def __init__(self, reads: list[tuple[str | None, str]]) -> None:
         super().__init__(reads)
         self.reads = reads
+
+
+class _Damaged(Exception):
+    """The copy in ``datasets``' cache (``folder``) the read needs is damaged: ``problem`` says how (a file missing or
+    cut short: :func:`negmine.io.hf_cache.damaged_file`, :func:`negmine.io.hf_cache.missing_rows`)."""
+
+    def __init__(self, folder: Path, problem: str) -> None:
+        super().__init__(folder, problem)
+        self.folder, self.problem = folder, problem
+
+
+def _as_dataset(builder: Any, split: str | None) -> Any:
+    """``builder.as_dataset(split=split)``, the copy prepared in ``builder.cache_dir`` read; :class:`_Damaged` when
+    that fails with a file of it missing or unreadable (:func:`negmine.io.hf_cache.damaged_file`, looked for once it
+    failed; any other failure as it is), or when a split named reads fewer or more rows than the copy records
+    (:func:`negmine.io.hf_cache.missing_rows`). Reading a prepared copy maps its files: this comes before any row
+    is read, and before the mining starts."""
+    try:
+        ds = builder.as_dataset(split=split)
+    except (OSError, ValueError) as err:
+        found = damaged_file(builder, _base_splits(split))
+        if found is None:
+            raise
+        raise _Damaged(Path(builder.cache_dir), f"{found[0].name} {found[1]}") from err
+    short = missing_rows(builder, split, ds.num_rows) if split and SPLIT_NAME.fullmatch(split) else None
+    if short is not None:
+        raise _Damaged(Path(builder.cache_dir), short)
+    return ds
+
+
+def _damaged(name: str, err: _Damaged) -> str:
+    """Why ``hf:`` could not read the copy of ``name`` in the cache and the fix: that folder deleted, then prepared
+    again from the dataset's files (a local folder's), or downloaded again (a hub dataset's: with hub access)."""
+    offline = _offline_setting()
+    if Path(name).exists():
+        again = "the next read prepares it again from the dataset's files"
+    else:
+        access = f" (unset {' and '.join(_offline_variables())})" if offline else ""
+        again = f"then read it with hub access{access}, which downloads and prepares it again"
+    return (f"its copy in the datasets cache is damaged: {err.problem}; delete that copy's folder, "
+            f"rm -r {shlex.quote(str(err.folder))}, and {again}")
 
 
 def _hub_builder(name: str, config: str | None, split: str | None) -> Any:
