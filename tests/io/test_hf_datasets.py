@@ -585,7 +585,8 @@ def test_hf_offline_names_a_damaged_cached_copy_its_folder_and_the_fix(tmp_path,
     whole = train.read_bytes()
     _cut_after_first_batch(train)
     err = _error(load_pairs, "hf:org/nq:train")
-    assert isinstance(err, DatasetInputError) and str(err) == "dataset 'org/nq', split 'train': " + _damaged_copy_message(
+    assert isinstance(err, DatasetInputError)
+    assert str(err) == "dataset 'org/nq', split 'train': " + _damaged_copy_message(
         copy, "split 'train' reads as 2 rows, and the copy's dataset_info.json records 4 (a file cut short between "
         "two batches of rows)", HUB_AGAIN)
     train.write_bytes(whole[: len(whole) // 2])
