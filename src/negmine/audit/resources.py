@@ -41,19 +41,24 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
     """A sentence-transformers CrossEncoder; a name that is neither a local path nor cached fails clearly, and a
     folder whose JSON file cannot be read names the file (:func:`negmine.encode.damaged_json.damaged_json_error`).
     ``show_progress`` False hides transformers' "Loading weights" bar, as for the bi-encoders (``--no-progress``
-    printed that one bar of an audit or a --denoise mine)."""
+    printed that one bar of an audit or a --denoise mine). A hub name pinned to a snapshot
+    (:func:`negmine.encode.hub.pinned_snapshots`: the one ``negmine train`` checked) loads from that snapshot's
+    folder."""
     from sentence_transformers import CrossEncoder
 
     from negmine.encode.damaged_json import damaged_json_error
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, load_source
     from negmine.encode.sentence_transformer import (damaged_weights, damaged_weights_error, model_folder,
                                                      transformers_bars)
     from negmine.errors import ConfigError
 
+    source = load_source(name_or_path, CROSS_ENCODER_ORGANIZATION)  # a pinned hub name: its checked snapshot
     try:
         with transformers_bars(show_progress):
-            model = CrossEncoder(name_or_path, device=device)
+            model = CrossEncoder(source, device=device)
     except (OSError, ValueError) as err:
-        raise damaged_json_error("cross-encoder", name_or_path, model_folder(name_or_path)) or ConfigError(
+        folder = model_folder(source, CROSS_ENCODER_ORGANIZATION)
+        raise damaged_json_error("cross-encoder", name_or_path, folder) or ConfigError(
             f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
             "sentence-transformers CrossEncoder folder (or a hub name when online)"
         ) from err

@@ -18,17 +18,23 @@ when it loads.
 :func:`cached_snapshot` says which commit of a cached name loads, and from which folder (``refs/main``, read through
 huggingface_hub's ``resolve_revision`` and ``try_to_load_from_cache`` with cache files only: 0.3 to 0.5 ms with the
 modules imported), so ``negmine train`` compares a judge given by hub name by that snapshot's files
-(:mod:`negmine.train.judge_provenance`).
+(:mod:`negmine.train.judge_provenance`). Once that check passed, the run loads that very snapshot: within
+:func:`pinned_snapshots`, a pinned name loads from its checked snapshot folder (:func:`load_source`) and
+:func:`cached_snapshot` answers that snapshot, wherever ``refs/main`` has moved since (online, a load by name asks
+the hub for its newest revision and downloads it: the check would have passed one revision and the run scored with
+another).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
 import warnings
+from contextvars import ContextVar
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, Mapping, NamedTuple
 from urllib.parse import urlparse
 
 from negmine.config import DEFAULT_MODEL
@@ -81,7 +87,11 @@ def is_cached(name: str, organization: str | None = None) -> bool:
 def cached_folder(name: str, organization: str | None = None) -> Path | None:
     """The cached snapshot folder of the hub repo ``name`` (:func:`is_cached`'s lookup) that holds its
     ``config.json`` or ``modules.json``, so the checks that read a local model folder's JSON files (what kind of
-    model it is) read a cached one's too; None when not cached. Local file lookups only."""
+    model it is) read a cached one's too; None when not cached. Local file lookups only. Within
+    :func:`pinned_snapshots`, a pinned name's pinned folder, the one it loads from."""
+    pinned = _PINNED.get().get((name, organization))
+    if pinned is not None:
+        return pinned.folder
     found = _cached_repo(name, organization)
     return None if found is None else found[2]
 
@@ -98,9 +108,13 @@ class CachedSnapshot(NamedTuple):
 
 def cached_snapshot(name: str, organization: str | None = None) -> CachedSnapshot | None:
     """:func:`cached_folder` with the repository, the cache and the commit it is (``resolve_revision`` from the
-    cache's ``refs/main``, ``local_files_only``: no network); None when not cached."""
+    cache's ``refs/main``, ``local_files_only``: no network); None when not cached. Within :func:`pinned_snapshots`,
+    a pinned ``(name, organization)``'s pinned snapshot, the one it loads from."""
     from huggingface_hub import resolve_revision
 
+    pinned = _PINNED.get().get((name, organization))
+    if pinned is not None:
+        return pinned
     found = _cached_repo(name, organization)
     if found is None:
         return None
@@ -111,6 +125,32 @@ def cached_snapshot(name: str, organization: str | None = None) -> CachedSnapsho
         return None
     folder = snapshot_folder(repo, cache, commit)  # the commit's, should refs/main have moved meanwhile
     return None if folder is None else CachedSnapshot(repo, cache, commit, folder)
+
+
+_PINNED: ContextVar[Mapping[tuple[str, str | None], CachedSnapshot]] = ContextVar("negmine_pinned_snapshots",
+                                                                                 default={})
+"""The snapshots hub names load from in this context (:func:`pinned_snapshots`), by (name as given, organization)."""
+
+
+@contextlib.contextmanager
+def pinned_snapshots(pins: Mapping[tuple[str, str | None], CachedSnapshot]) -> Iterator[None]:
+    """Within the block, each hub name of ``pins`` (keyed by the name as given and the organization a bare name is
+    looked up under, as :func:`cached_snapshot` is asked) loads from its snapshot's folder (:func:`load_source`:
+    cache files only, online too) and :func:`cached_snapshot` answers that snapshot, so what loads, and what the
+    summaries record of it, is the commit a check read before any model loaded, even after a download moved the
+    cache's ``refs/main`` to a newer one. Pins of an enclosing block stay, unless ``pins`` replaces them."""
+    token = _PINNED.set({**_PINNED.get(), **pins})
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+def load_source(name: str, organization: str | None) -> str:
+    """What the model given as ``name`` (a hub name, a bare one looked up under ``organization``, or a folder) is
+    loaded from: the folder of its pinned snapshot within :func:`pinned_snapshots`, else ``name`` itself."""
+    pinned = _PINNED.get().get((name, organization))
+    return name if pinned is None else str(pinned.folder)
 
 
 def _cached_repo(name: str, organization: str | None) -> tuple[str, str, Path] | None:

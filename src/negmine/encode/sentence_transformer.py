@@ -207,8 +207,12 @@ def _unfinished_training(folder: Path) -> bool:
 def load_sentence_transformer(config: EncoderConfig):
     """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``; a source that cannot
     be a model (:func:`check_model_source`) fails before sentence-transformers is imported (seconds), and one whose
-    JSON file cannot be read, naming the file (:func:`negmine.encode.damaged_json.damaged_json_error`)."""
-    source = check_model_source(config.model)
+    JSON file cannot be read, naming the file (:func:`negmine.encode.damaged_json.damaged_json_error`). A hub name
+    pinned to a snapshot (:func:`negmine.encode.hub.pinned_snapshots`: a teacher ``negmine train`` checked) loads
+    from that snapshot's folder."""
+    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, load_source
+
+    source = load_source(check_model_source(config.model), SENTENCE_TRANSFORMERS_ORGANIZATION)
     from sentence_transformers import SentenceTransformer
     try:
         with transformers_bars(config.show_progress):

@@ -420,16 +420,19 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects (early stopping, custom logging).
     The run seeds Python's, NumPy's and torch's global random generators from ``config.seed``; the caller's
     generator states are put back when it returns or fails. Another run training into ``config.output_dir``
-    meanwhile is refused at once (:mod:`negmine.io.output_lock`).
+    meanwhile is refused at once (:mod:`negmine.io.output_lock`). A re-mining judge given by a cached hub name loads
+    the snapshot the check before any model loads compared with the training file's judge, in every round, online
+    too (:func:`negmine.encode.hub.pinned_snapshots`).
     """
     from negmine.io.output_lock import hold_outputs
 
     from negmine.config import check_config_type
+    from negmine.encode.hub import pinned_snapshots
 
     start = time.perf_counter()
     check_config_type(config, TrainConfig, "train")
-    check_settings(config)
-    with hold_outputs({}, training_outputs(config)):  # no other run writes the folder until this one ends
+    pins = check_settings(config)  # a re-mining judge by hub name: the cached snapshot checked, which it loads
+    with hold_outputs({}, training_outputs(config)), pinned_snapshots(pins):  # no other run writes the folder
         return _train(config, miner, callbacks, resume_point(config), start)
 
 

@@ -40,9 +40,10 @@ fingerprint and commit the summaries record (``model_revision``, since 2026-12-0
 between the run that scored the file and this one is another judge, refused naming both commits and the older
 snapshot's folder, which the cache keeps, as the fix; one commit is one judge whatever its snapshot holds (files a
 later ``hf download`` fetched). A name not cached now (its load downloads it) or recorded before snapshots were is
-compared by name. Online, a revision the re-mining's own load downloads is not seen: the check reads the cache before
-any model loads. The loaded model's fingerprint the summaries also record would need the model loaded. A
-cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared by its
+compared by name. The check reads the cache before any model loads, and the run then loads the snapshot it checked
+(:func:`check_remining_judge_matches_file` returns it, :func:`negmine.encode.hub.pinned_snapshots` pins it), online
+too, where a load by name would download a newer revision the check never saw. The loaded model's fingerprint the
+summaries also record would need the model loaded. A cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared by its
 ``teacher_max_words`` and ``teacher_query_prompt``/``teacher_document_prompt`` and, given by path or name, the
 encoder settings it ran with (:data:`~negmine.audit.judge_scores.TEACHER_ENCODER`: ``precision``, ``backend``,
 ``quantize``, ``max_length``); a setting one summary does not record (an older audit summary's) is not compared.
@@ -306,18 +307,34 @@ def same_judge(a: Judge, b: Judge) -> bool:
     return a.kind == b.kind and same_model(a, b) is True and not differing_settings(a, b)
 
 
-def check_remining_judge_matches_file(config) -> None:
+def check_remining_judge_matches_file(config) -> dict:
     """For a TrainConfig distilling from the judge's scores with re-mining (``mine`` set): ConfigError when the
     training file's rows were scored by another judge than the re-mining's, naming both and the fixes; a
     NegmineWarning when no summary records the file's judge (the check cannot be made). A summary that records no
     scoring judge passes: rows without judge scores are refused as they are read
-    (:func:`negmine.train.teacher_scores.check_teacher_scores`)."""
+    (:func:`negmine.train.teacher_scores.check_teacher_scores`). Returns the snapshot the re-mining's judge, given
+    by a cached hub name, was checked at (:func:`negmine.audit.judge_scores.hub_pin`, read once; ``{}`` for none),
+    for the run to load that very snapshot in every re-mining round
+    (:func:`negmine.encode.hub.pinned_snapshots`): online, a load by name downloads a newer revision if the hub
+    has one."""
+    from negmine.audit.judge_scores import hub_pin
+    from negmine.encode.hub import pinned_snapshots
+
     if config.distill == "none" or not config.remine or config.distill_from != "judge" or config.mine is None:
-        return
+        return {}
     mine = config.remine_config()  # on this run's device, which ``precision`` ``auto`` resolves for
     remining = config_judge(mine.denoise, mine.encoder)
     if remining is None:  # refused by TrainConfig.validate (negmine.train.teacher_scores.check_remining_judge)
-        return
+        return {}
+    pins = hub_pin(remining.model, remining.kind)
+    with pinned_snapshots(pins):  # the comparison reads the snapshot the run loads
+        _check_matches(config, remining, mine.encoder)
+    return pins
+
+
+def _check_matches(config, remining: Judge, encoder) -> None:
+    """:func:`check_remining_judge_matches_file` once the re-mining's judge (``remining``, run on ``encoder``) is
+    known."""
     found = recorded_judge(config.train_file)
     if found.summary is None:
         _warn_unknown(config, remining)
@@ -325,7 +342,7 @@ def check_remining_judge_matches_file(config) -> None:
     judge = found.judge
     if judge is None:
         return
-    remining = as_run_here(remining, mine.encoder, fingerprint=judge.files is not None)
+    remining = as_run_here(remining, encoder, fingerprint=judge.files is not None)
     model = same_model(judge, remining)
     if judge.kind != remining.kind or model is False or differing_settings(judge, remining):
         raise ConfigError(_mismatch(config, judge, found.summary, remining))
@@ -346,8 +363,8 @@ def as_run_here(remining: Judge, encoder, fingerprint: bool) -> Judge:
     resolved = None
     if remining.settings and "precision" in remining.settings:
         resolved = precision.resolve_precision(remining.settings["precision"], encoder.device.split(":")[0])
-    files, revision = judge_model_files(remining.model, remining.kind) if fingerprint else (None, None)
-    return remining._replace(precision=resolved, files=files, revision=revision)
+    files, snapshot = judge_model_files(remining.model, remining.kind) if fingerprint else (None, None)
+    return remining._replace(precision=resolved, files=files, revision=None if snapshot is None else snapshot.commit)
 
 
 def _unresolved_auto(judge: Judge, remining: Judge) -> bool:

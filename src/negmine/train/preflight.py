@@ -362,8 +362,11 @@ def check_training_file(config: TrainConfig) -> None:
     refuse_topic_clusters_beyond_queries(config, pairs.queries)
 
 
-def check_settings(config: TrainConfig) -> None:
-    """The checks of :func:`check_before_work` that do not read the output folder's checkpoints."""
+def check_settings(config: TrainConfig) -> dict:
+    """The checks of :func:`check_before_work` that do not read the output folder's checkpoints. Returns the hub
+    snapshots they checked, which the run loads (:func:`negmine.encode.hub.pinned_snapshots`; ``{}``: none): the
+    re-mining judge's, distilling from the judge's scores
+    (:func:`~negmine.train.judge_provenance.check_remining_judge_matches_file`)."""
     check_matryoshka_dims_early(config)
     config.validate()
     if Path(config.train_file).is_dir():
@@ -371,7 +374,7 @@ def check_settings(config: TrainConfig) -> None:
                           "(`negmine mine -o FILE` or `negmine audit -o FILE`)")
     if not Path(config.train_file).is_file():
         raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
-    check_remining_judge_matches_file(config)  # distilling with re-mining: the file's judge is the re-mining's
+    pins = check_remining_judge_matches_file(config)  # distilling with re-mining: the file's judge is the re-mining's
     check_output_dir(config.output_dir, "--output")
     refuse_output_over_model(config)
     check_model_folder(config)
@@ -379,6 +382,7 @@ def check_settings(config: TrainConfig) -> None:
     warn_negative_fn_margin(config)
     warn_prompts_unlike_mining(config)
     warn_model_not_a_bi_encoder(config)
+    return pins
 
 
 def refuse_single_warmup_step(config: TrainConfig, rows: int) -> None:
