@@ -13,6 +13,7 @@ from negmine.io.hf_cache import (
     cached_copies,
     cached_reads,
     damaged_file,
+    damaged_info,
     is_cache_miss,
     missing_rows,
     split_config_id,
@@ -131,3 +132,18 @@ def test_a_split_read_with_fewer_rows_than_its_copy_records_is_told(tmp_path):
     assert missing_rows(builder, "train", 4) == (
         "split 'train' reads as 4 rows, and the copy's dataset_info.json records 10 (a file cut short between two "
         "batches of rows)")
+
+
+def test_a_copy_whose_info_is_not_json_is_found_among_the_datasets_copies(tmp_path, cache):
+    """Among the copies of a hub dataset (NAMESPACE___NAME) or of a local folder of files (its name in snake case)."""
+    _copy(cache, "default", "default", ["train"])
+    _copy(cache, "pair", "pair", ["train"])
+    assert damaged_info("org/nq") is None
+    info = cache / "org___nq" / "pair" / "0.0.0" / "0123456789abcdef0123456789abcdef01234567" / "dataset_info.json"
+    info.write_text("", encoding="utf-8")
+    assert damaged_info("org/nq") == (info.parent, "dataset_info.json cannot be read (Expecting value: line 1 column "
+                                      "1 (char 0))")
+    builder = _prepared(tmp_path, 2)
+    assert damaged_info(str(tmp_path / "nq")) is None
+    (Path(builder.cache_dir) / "dataset_info.json").write_text("{", encoding="utf-8")
+    assert damaged_info(str(tmp_path / "nq"))[0] == Path(builder.cache_dir)

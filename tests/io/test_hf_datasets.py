@@ -601,6 +601,8 @@ def test_hf_offline_names_a_damaged_cached_copy_its_folder_and_the_fix(tmp_path,
 
 
 def test_hf_names_a_damaged_copy_of_a_folder_of_files_which_the_next_read_prepares_again(tmp_path):
+    """An Arrow file emptied, then a dataset_info.json cut short (datasets' bare JSONDecodeError, passed on with 'check
+    the name, config and split'): each named with the copy's folder; once it is deleted, the split reads again."""
     folder = tmp_path / "nq"
     folder.mkdir()
     _jsonl(folder / "train.jsonl", ROWS)
@@ -611,6 +613,14 @@ def test_hf_names_a_damaged_copy_of_a_folder_of_files_which_the_next_read_prepar
         _damaged_copy_message(train.parent, "nq-train.arrow cannot be read whole (Tried reading schema message, was "
                               "null or length 0)", "the next read prepares it again from the dataset's files"))
     shutil.rmtree(train.parent)  # the fix
+    assert _same(load_pairs(f"hf:{folder}:train"), first)
+    [info] = (tmp_path / "hf-datasets-cache").rglob("dataset_info.json")
+    info.write_text("{cut", encoding="utf-8")  # was 'datasets.load_dataset cannot load it: Expecting property name
+    assert str(_error(load_pairs, f"hf:{folder}:train")) == f"dataset {str(folder)!r}, split 'train': " + (
+        _damaged_copy_message(info.parent, "dataset_info.json cannot be read (Expecting property name enclosed in "
+                              "double quotes: line 1 column 2 (char 1))", "the next read prepares it again from the "
+                              "dataset's files"))
+    shutil.rmtree(info.parent)
     assert _same(load_pairs(f"hf:{folder}:train"), first)
 
 

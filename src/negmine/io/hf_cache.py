@@ -18,6 +18,8 @@ nor the cache. :func:`damaged_file` finds which file of the copy read is missing
 message names it, the copy's folder and the fix (delete that folder and read the dataset again). A file cut short
 between two batches of rows reads without an error, with fewer rows (measured: 1,000 of a split's 2,500, the
 first batch): :func:`missing_rows` compares the rows read with the count the copy's ``dataset_info.json`` records.
+A ``dataset_info.json`` that is not JSON fails as a builder of the copy is made, with a bare ``JSONDecodeError``
+(passed on as "cannot load it ...; check the name"): :func:`damaged_info` finds the copy's folder.
 """
 
 from __future__ import annotations
@@ -64,19 +66,41 @@ def cached_copies(name: str) -> list[CachedCopy]:
     """The copies of the hub dataset ``name`` in ``datasets``' cache, in the folders its cache builder searches
     (``datasets.config.HF_DATASETS_CACHE``); a folder without a readable ``dataset_info.json`` is no copy."""
     import datasets
-    from datasets.naming import camelcase_to_snakecase
 
-    parts = name.split("/")
-    parts[-1] = camelcase_to_snakecase(parts[-1])
-    root = Path(datasets.config.HF_DATASETS_CACHE, "___".join(parts))
     copies = set()
-    for folder in root.glob("*/*/*"):
+    for folder in cache_root(name).glob("*/*/*"):
         try:
             info = datasets.DatasetInfo.from_directory(str(folder))
         except (OSError, ValueError, TypeError, AttributeError):  # no copy, or a damaged one
             continue
         copies.add(CachedCopy(folder.parts[-3], info.config_name, tuple(sorted(info.splits or ()))))
     return sorted(copies, key=lambda c: (c.folder, c.config or "", c.splits))
+
+
+def cache_root(name: str, local: bool = False) -> Path:
+    """The folder of ``datasets``' cache (``datasets.config.HF_DATASETS_CACHE``) that holds the copies of the dataset
+    ``name``: ``NAMESPACE___NAME`` for a hub name, the folder's own name for a ``local`` folder of files, the last
+    part in snake case (as ``datasets`` names it)."""
+    import datasets
+    from datasets.naming import camelcase_to_snakecase
+
+    parts = [Path(name).name] if local else name.split("/")
+    parts[-1] = camelcase_to_snakecase(parts[-1])
+    return Path(datasets.config.HF_DATASETS_CACHE, "___".join(parts))
+
+
+def damaged_info(name: str) -> tuple[Path, str] | None:
+    """The first copy folder of the dataset ``name`` in ``datasets``' cache whose ``dataset_info.json`` is not JSON
+    (cut short, overwritten), with what is wrong; None when each one parses. ``datasets`` raises a bare
+    ``JSONDecodeError`` for it as a builder of that copy is made."""
+    import json
+
+    for info in sorted(cache_root(name, local=Path(name).exists()).glob("*/*/*/dataset_info.json")):
+        try:
+            json.loads(info.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            return info.parent, f"dataset_info.json cannot be read ({str(err).strip() or type(err).__name__})"
+    return None
 
 
 def is_cache_miss(err: Exception, name: str, config: str | None) -> bool:

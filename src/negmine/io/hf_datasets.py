@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from negmine.errors import ConfigError, DatasetInputError, InputError, NegmineWarning, caller_stacklevel
-from negmine.io.hf_cache import (cached_copies, cached_reads, damaged_file, is_cache_miss, missing_rows,
-                                 split_config_id, split_key)
+from negmine.io.hf_cache import (cached_copies, cached_reads, damaged_file, damaged_info, is_cache_miss,
+                                 missing_rows, split_config_id, split_key)
 from negmine.io.row_source import ArrowRows, arrow_table_rows, dataset_label
 from negmine.io.table import BATCH_ROWS
 
@@ -278,8 +278,8 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
     except ConnectionError as err:  # offline (OfflineModeIsEnabled) or the hub unreachable, the name not cached
         problem = _unreachable(name, config, split, err)
     except (FileNotFoundError, ValueError) as err:  # no such dataset, split or config (the message lists them)
-        problem = (f"datasets.load_dataset cannot load it: {_first_line(err)}; check the name, config and split "
-                   f"({HUB_FORMS})")
+        problem = _damaged_info(name, err) or (f"datasets.load_dataset cannot load it: {_first_line(err)}; check the "
+                                               f"name, config and split ({HUB_FORMS})")
     except DatasetGenerationError as err:  # a data file of the split read that datasets cannot parse
         problem = (f"datasets cannot read a data file of it: {_first_line(err.__cause__ or err)} (datasets logs "
                    "which file); fix that file, or read another split or config")
@@ -326,6 +326,13 @@ def _as_dataset(builder: Any, split: str | None) -> Any:
     if short is not None:
         raise _Damaged(Path(builder.cache_dir), short)
     return ds
+
+
+def _damaged_info(name: str, err: Exception) -> str | None:
+    """For ``datasets``' bare ``JSONDecodeError`` while a builder of ``name`` is made: :func:`_damaged` for the copy
+    whose ``dataset_info.json`` does not parse (:func:`negmine.io.hf_cache.damaged_info`); None otherwise."""
+    found = damaged_info(name) if isinstance(err, json.JSONDecodeError) else None
+    return None if found is None else _damaged(name, _Damaged(*found))
 
 
 def _damaged(name: str, err: _Damaged) -> str:
