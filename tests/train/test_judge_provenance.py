@@ -594,24 +594,23 @@ def test_one_commit_of_a_hub_judge_is_the_same_judge_and_a_name_not_cached_is_co
         check_remining_judge_matches_file(_config(scored, cross_encoder="tiny-judge"))
 
 
-@pytest.mark.filterwarnings("ignore:.*the teacher's scores .* are almost flat")  # the tiny judges' scores
-@pytest.mark.parametrize("kind", ["cross-encoder", "teacher"])
+@pytest.mark.filterwarnings("ignore:.*the teacher's scores .* are almost flat")  # the tiny judge's scores
 def test_remining_scores_with_the_hub_judges_snapshot_the_check_passed_after_a_newer_one_is_downloaded(
-        kind, tmp_path, make_row, write_mined, tiny_cross_encoder_path, tiny_model_path, offline_hub_cache,
-        monkeypatch):
+        tmp_path, make_row, write_mined, tiny_cross_encoder_path, tiny_model_path, offline_hub_cache, monkeypatch):
     """The check reads the cache before any model loads; online, the re-mining's load by name then asked the hub
     for its newest revision, downloaded it (refs/main moved) and scored with it, so the swapped rows were distilled
     towards a judge the check never compared. Here revision B is downloaded right after the check: the re-mining
     still loads A, the commit the file was scored at, and its summary records A, A's repository and the loaded
-    model's fingerprint, the one the file's summary records (B's weights differ)."""
+    model's fingerprint, the one the file's summary records (B's weights differ). A teacher: the next test."""
     import shutil
 
     import negmine.train.api
     from negmine.testing.hub_cache import write_cached_model
     from negmine.train.api import train
 
+    kind = "cross-encoder"
     repo, _ = HUB_JUDGES[kind]
-    model = tiny_cross_encoder_path if kind == "cross-encoder" else tiny_model_path
+    model = tiny_cross_encoder_path
     write_cached_model(offline_hub_cache, repo, model, COMMIT_A)
     scored = _produce("mine", "tiny-judge", tmp_path / "mined" / "neg.jsonl", make_row, write_mined, kind)
     recorded = _judge_scores(recorded_judge(scored).summary)
@@ -633,3 +632,38 @@ def test_remining_scores_with_the_hub_judges_snapshot_the_check_passed_after_a_n
     remined = _judge_scores(out / "remine" / "step-0000001.summary.json")
     assert (remined["model_revision"], remined["model_repo"], remined["fingerprint"]) == (
         COMMIT_A, repo, recorded["fingerprint"])
+
+
+def test_a_hub_teacher_checked_is_pinned_and_loads_its_checked_snapshot_after_a_newer_one_is_downloaded(
+        tmp_path, make_row, write_mined, tiny_model_path, offline_hub_cache):
+    """The check returns the snapshot of the re-mining's teacher given by hub name, keyed as the bi-encoder loader
+    looks it up (the name as given, sentence-transformers' organization): within it, the teacher loads that
+    snapshot's weights after refs/main moved to B, and B's without it (train() runs in it: the test above)."""
+    import shutil
+
+    from negmine.audit.resources import load_teacher
+    from negmine.config import EncoderConfig
+    from negmine.encode.hub import pinned_snapshots
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+    from negmine.testing.hub_cache import write_cached_model
+
+    repo, _ = HUB_JUDGES["teacher"]
+    older = write_cached_model(offline_hub_cache, repo, tiny_model_path, COMMIT_A)
+    mined = write_mined(tmp_path / "neg.jsonl", _judged_rows(make_row))  # no summary: the check warns, and pins
+    with pytest.warns(NegmineWarning, match="no summary records which judge scored its rows"):
+        pins = check_remining_judge_matches_file(_config(mined, teachers=("tiny-judge",)))
+    assert {key: (snapshot.commit, snapshot.folder) for key, snapshot in pins.items()} == {
+        ("tiny-judge", "sentence-transformers"): (COMMIT_A, older)}
+    newer = write_cached_model(offline_hub_cache, repo, _resaved(shutil.copytree(tiny_model_path, tmp_path / "new")),
+                               COMMIT_B)
+    encoder = EncoderConfig(show_progress=False)
+
+    def loaded(teacher) -> str:
+        return teacher.documents.embedder.fingerprint
+
+    def fingerprint(folder) -> str:
+        return SentenceTransformerEmbedder(EncoderConfig(model=str(folder), show_progress=False)).fingerprint
+
+    with pinned_snapshots(pins):
+        assert loaded(load_teacher("tiny-judge", encoder, None)) == fingerprint(older)
+    assert loaded(load_teacher("tiny-judge", encoder, None)) == fingerprint(newer) != fingerprint(older)
