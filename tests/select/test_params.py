@@ -184,8 +184,9 @@ def test_bad_params_stop_a_mine_before_any_data_is_read(tmp_path):
     config = MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-folder"), retrieve=RetrieveConfig(method="bm25"),
                         select=SelectConfig(strategy="every-nth", strategy_params={"step": "3"}))
     with registered(EveryNthStrategy):
-        with pytest.raises(ConfigError, match=r"^strategy_params step='3' \(str\): param 'step' of strategy "
-                                              r"'every-nth' takes an int"):
+        with pytest.raises(ConfigError, match=r"^select\.strategy_params step='3' \(str\): param 'step' of strategy "
+                                              r"'every-nth' takes an int; give e\.g\. select\.strategy_params=\{'step': 2\} "
+                                              r"\(--strategy-param step=2\)$"):
             negmine.mine(config)
         # with good params, the missing data is what fails
         with pytest.raises(InputError, match="no-such-folder: BEIR directory not found"):

@@ -207,12 +207,13 @@ def test_dev_history_reads_only_evaluation_entries():
 
 
 @pytest.mark.parametrize("dev, extra, message", [
-    (DevEvalConfig(None), {}, "dev evaluation needs a BEIR directory; set data_dir (--eval-data DIR)"),
-    (DevEvalConfig("d", steps=0), {}, "eval steps must be a positive integer, got 0; use e.g. steps=100 (--eval-steps 100)"),
+    (DevEvalConfig(None), {}, "dev evaluation needs a BEIR directory; set dev.data_dir (--eval-data DIR)"),
+    (DevEvalConfig("d", steps=0), {}, "dev.steps must be a positive integer, got 0; use e.g. dev.steps=100 (--eval-steps "
+                                      "100)"),
     (DevEvalConfig("d", keep_best=True), {"checkpoint_steps": None}, "dev.keep_best (--keep-best) returns to the best "
      "evaluated checkpoint, so it needs checkpoints: set checkpoint_steps=500 (drop --no-checkpoints)"),
-    (DevEvalConfig("d", max_documents=0), {}, "eval max_documents must be a positive integer, got 0; use e.g. "
-     "max_documents=100000 (--eval-max-documents 100000)"),
+    (DevEvalConfig("d", max_documents=0), {}, "dev.max_documents must be a positive integer, got 0; use e.g. "
+     "dev.max_documents=100000 (--eval-max-documents 100000)"),
     (DevEvalConfig("d", unknown_qrels="ignore"), {}, "--unknown-qrels"),
 ])
 def test_bad_dev_options_fail_before_any_work(tmp_path, mined_file, dev, extra, message):

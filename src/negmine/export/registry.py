@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
-from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_option, field_setting, unknown_choice
+from negmine.config_path import path_option, path_setting
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, unknown_choice
 from negmine.export import sinks
 from negmine.export.base import (
     SCORE_SOURCES, ExportShape, Exporter, QueryExporter, check_judge_scored, judge_scored, promoted_once, scan_shape,
@@ -100,7 +101,7 @@ def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl"
             raise ConfigError(
                 f"export format {fmt!r} (--export {fmt}) cannot be written as {file_type}: its trainers read "
                 f"{', '.join(exporter.file_types)} files only; use "
-                f"{field_setting('export_as', 'jsonl', cli=f'drop --export-as {file_type}')} or write the other formats "
+                f"{path_setting('export_as', 'jsonl', cli=f'drop --export-as {file_type}')} or write the other formats "
                 "in a separate run"
             )
 
@@ -108,7 +109,7 @@ def check_formats(formats: tuple[str, ...] | list[str], file_type: str = "jsonl"
 def check_scores_from(value: str) -> str:
     """``value`` when it is one of :data:`SCORE_SOURCES` (``--export-scores-from``), else a ConfigError."""
     if value not in SCORE_SOURCES:
-        raise unknown_choice(field_option("export_scores_from"), value, SCORE_SOURCES)
+        raise unknown_choice(path_option("export_scores_from"), value, SCORE_SOURCES)
     return value
 
 
@@ -142,18 +143,18 @@ def scores_refused(fmt: str) -> ConfigError:
     """The error for ``--export-scores`` with ``fmt``, a format that takes no scores. The FlagEmbedding formats
     are such: ``flagembedding-scores`` writes its scores always, in FlagEmbedding's own fields."""
     takes, unloadable = score_formats()  # loads the installed formats, so a plugin's NAME-scores is found below
-    drop = field_setting("export_scores", False, cli="drop --export-scores")
+    drop = path_setting("export_scores", False, cli="drop --export-scores")
     if f"{fmt}-scores" in {*EXPORTERS, *dict(REGISTRY.added())}:
         fix = f"for its scores use --export {fmt}-scores instead"
     elif fmt.endswith("-scores"):
-        fix = (f"it writes its scores always, in its own fields ({field_option('export_scores_from')} alone chooses "
+        fix = (f"it writes its scores always, in its own fields ({path_option('export_scores_from')} alone chooses "
                f"whose): {drop}")
     else:
         fix = drop
     broken = (f" (installed but failing to load, so not checked: {', '.join(unloadable)}; --export NAME says why)"
               if unloadable else "")
     return ConfigError(
-        f"export format {fmt!r} (--export {fmt}) takes no {field_option('export_scores')}; the formats that do: "
+        f"export format {fmt!r} (--export {fmt}) takes no {path_option('export_scores')}; the formats that do: "
         f"{', '.join(takes)}{broken}; {fix}, or write {fmt} in a separate run"
     )
 
@@ -214,7 +215,9 @@ def export_summary(stats: dict[str, ExportStats]) -> dict[str, dict]:
 def get_exporter(fmt: str) -> Exporter:
     """The exporter registered as ``fmt`` (an installed plugin's imported now); unknown names raise ConfigError
     listing :func:`export_format_names`."""
-    return REGISTRY.get(fmt, "formats", "--export", many=True)
+    from negmine.config_path import field_path
+
+    return REGISTRY.get(fmt, field_path("formats"), "--export", many=True)
 
 
 def export_file(

@@ -17,6 +17,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from negmine.config_path import class_path, field_path
 from negmine.errors import ConfigError, closest_name
 from negmine.plugins import is_name
 
@@ -110,8 +111,8 @@ def given_pairs(value: object) -> tuple[tuple[str, Any], ...]:
     """``value`` (``SelectConfig.strategy_params``), or a ConfigError unless it is ``(name, value)`` pairs."""
     if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in value):
         return value
-    raise ConfigError(f"SelectConfig.{FIELD} must be a dict {{name: value}} or (name, value) pairs, got {value!r:.80} "
-                      f"({type(value).__name__}); e.g. {FIELD}={{'step': 3}} ({OPTION} step=3)")
+    raise ConfigError(f"{class_path('SelectConfig', FIELD)} must be a dict {{name: value}} or (name, value) pairs, got "
+                      f"{value!r:.80} ({type(value).__name__}); e.g. {field_path(FIELD)}={{'step': 3}} ({OPTION} step=3)")
 
 
 def example(cls: object, name: str) -> Any:
@@ -126,7 +127,7 @@ def cli_text(name: str, value: object) -> str:
 
 def setting(name: str, value: object) -> str:
     """``strategy_params={'step': 3} (--strategy-param step=3)``: a param set both ways."""
-    return f"{FIELD}={{{name!r}: {value!r}}} ({OPTION} {cli_text(name, value)})"
+    return f"{field_path(FIELD)}={{{name!r}: {value!r}}} ({OPTION} {cli_text(name, value)})"
 
 
 def strategy_params(cls: object, config: Any) -> dict[str, Any]:
@@ -162,16 +163,16 @@ def _refuse_undeclared(cls: object, strategy: str, given: tuple[tuple[str, Any],
 
     shown = ", ".join(f"{name}={item!r}" for name, item in given)
     if STRATEGIES.get(strategy) is cls:
-        own = ", ".join(f"{name} ({option})" for name, option in BUILTIN_OPTIONS.get(strategy, ()))
-        raise ConfigError(f"the built-in strategy {strategy!r} takes no {FIELD} ({OPTION}), got {shown}; set its own "
-                          f"options instead: {own}; {FIELD} are for a strategy of one's own that declares params "
-                          f"({DOCS})")
+        own = ", ".join(f"{field_path(name)} ({option})" for name, option in BUILTIN_OPTIONS.get(strategy, ()))
+        raise ConfigError(f"the built-in strategy {strategy!r} takes no {field_path(FIELD)} ({OPTION}), got {shown}; set "
+                          f"its own options instead: {own}; {field_path(FIELD)} are for a strategy of one's own that "
+                          f"declares params ({DOCS})")
     if not declared(cls):
         origin = strategy_origin(strategy)
         where = f" ({describe(origin)})" if origin is not None else ""
-        raise ConfigError(f"strategy {strategy!r}{where} declares no params, so {FIELD} ({OPTION}) cannot set "
-                          f"{shown}; leave {FIELD} unset (no {OPTION}), or declare params in the strategy's class, "
-                          f"e.g. params = {{'step': int}} and param_defaults = {{'step': 2}} ({DOCS})")
+        raise ConfigError(f"strategy {strategy!r}{where} declares no params, so {field_path(FIELD)} ({OPTION}) cannot "
+                          f"set {shown}; leave {field_path(FIELD)} unset (no {OPTION}), or declare params in the "
+                          f"strategy's class, e.g. params = {{'step': int}} and param_defaults = {{'step': 2}} ({DOCS})")
 
 
 def _refuse_repeats(given: tuple[tuple[str, Any], ...]) -> None:
@@ -179,8 +180,8 @@ def _refuse_repeats(given: tuple[tuple[str, Any], ...]) -> None:
     for name in dict.fromkeys(names):
         if names.count(name) > 1:
             values = ", ".join(repr(item) for key, item in given if key == name)
-            raise ConfigError(f"{FIELD} ({OPTION}) gives param {name!r} {names.count(name)} times ({values}); give "
-                              f"each param once")
+            raise ConfigError(f"{field_path(FIELD)} ({OPTION}) gives param {name!r} {names.count(name)} times "
+                              f"({values}); give each param once")
 
 
 def _check_given(cls: object, strategy: str, name: str, value: object) -> None:
@@ -194,7 +195,7 @@ def _check_given(cls: object, strategy: str, name: str, value: object) -> None:
         raise ConfigError(f"unknown param {name!r} of strategy {strategy!r}; allowed: {', '.join(sorted(params))}; "
                           f"{hint}")
     if not has_type(value, params[name]):
-        raise ConfigError(f"{FIELD} {name}={value!r} ({type(value).__name__}): param {name!r} of strategy "
+        raise ConfigError(f"{field_path(FIELD)} {name}={value!r} ({type(value).__name__}): param {name!r} of strategy "
                           f"{strategy!r} takes {PARAM_TYPES[params[name]]}; give e.g. "
                           f"{setting(name, example(cls, name))}")
 

