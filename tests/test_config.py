@@ -94,7 +94,9 @@ def test_a_memory_budget_that_is_no_finite_positive_size_is_a_config_error(budge
     assert parse_size("1.5G") == 3 * 2**29
     with pytest.raises(ConfigError) as info:
         EngineConfig(memory_budget=budget).validate()
-    assert str(info.value) == f"memory budget {budget!r} is not a size; use e.g. 4G, 512M or a byte count"
+    assert str(info.value) == (f"memory_budget {budget!r} is not a size: give a positive number of bytes, optionally "
+                               "with a K, M, G or T suffix (binary units; 512M, 1.5G, 4GiB and 1000000 work); use e.g. "
+                               "memory_budget='4G' (--memory-budget 4G), or leave it unset (no budget)")
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.5, 1.5])

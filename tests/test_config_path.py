@@ -33,8 +33,7 @@ MINE_CASES = [
     (_mine(retrieve=RetrieveConfig(method="dens")),
      "unknown retriever 'dens'; allowed: dense, bm25, hybrid; did you mean retrieve.method='dense' (--retriever dense)?"),
     (_mine(encoder=EncoderConfig(batch_size=0)),
-     "encoder.batch_size must be a positive integer, got 0; use e.g. encoder.batch_size=64 (--batch-size 64) "
-     "(negmine audit: --encode-batch-size 64)"),
+     "encoder.batch_size must be a positive integer, got 0; use e.g. encoder.batch_size=64 (--batch-size 64)"),
     (_mine(encoder=EncoderConfig(precision="bf17")),
      "unknown precision 'bf17'; allowed: auto, fp32, bf16; did you mean encoder.precision='bf16' (--precision bf16)?"),
     (_mine(filters=FilterConfig(absolute_margin=-0.1)),
@@ -67,6 +66,13 @@ MINE_CASES = [
      "(--near-dup-shingle 3) (word 3-grams)"),
     (_mine(engine=EngineConfig(nprobe=0)),
      "engine.nprobe must be a positive integer, got 0; use e.g. engine.nprobe=16 (--nprobe 16)"),
+    (_mine(engine=EngineConfig(memory_budget="lots")),
+     "engine.memory_budget 'lots' is not a size: give a positive number of bytes, optionally with a K, M, G or T "
+     "suffix (binary units; 512M, 1.5G, 4GiB and 1000000 work); use e.g. engine.memory_budget='4G' (--memory-budget "
+     "4G), or leave it unset (no budget)"),
+    # before, checked only as mining drew a pair's negatives, naming 'seed'
+    (_mine(select=SelectConfig(strategy="random", seed=-1)),
+     "select.seed must be a non-negative integer, got -1; use e.g. select.seed=42 (--seed 42)"),
     (_mine(engine=EngineConfig(name="rai")),
      "unknown engine 'rai'; allowed: local, ray; pick one with engine.name (--engine)"),
     (_mine(data=DataConfig(data_dir=Path("beir"), unknown_qrels="ignore")),
@@ -95,6 +101,16 @@ def test_the_configs_on_their_own_keep_their_own_field_names():
         DenoiseConfig(enabled=True, depth=0, judges=TEACHER).validate()
     with pytest.raises(ConfigError, match=r"^unknown engine 'rai'; allowed: local, ray; pick one with name \(--engine\)$"):
         EngineConfig(name="rai").validate()
+    with pytest.raises(ConfigError, match=r"^memory_budget 'lots' is not a size: .*; use e\.g\. memory_budget='4G' "
+                                          r"\(--memory-budget 4G\), or leave it unset \(no budget\)$"):
+        EngineConfig(memory_budget="lots").validate()
+    with pytest.raises(ConfigError, match=r"^seed must be a non-negative integer, got -1; use e\.g\. seed=42 "
+                                          r"\(--seed 42\)$"):
+        SelectConfig(strategy="random", seed=-1).validate()
+    # no command known: the encoder's batch size names mine's and eval's option and audit's
+    with pytest.raises(ConfigError, match=r"^batch_size must be a positive integer, got 0; use e\.g\. batch_size=64 "
+                                          r"\(--batch-size 64\) \(negmine audit: --encode-batch-size 64\)$"):
+        EncoderConfig(batch_size=0).validate()
 
 
 def test_mine_names_the_path_the_user_built():
@@ -103,6 +119,18 @@ def test_mine_names_the_path_the_user_built():
     with pytest.raises(ConfigError, match=r"^select\.num_negatives must be a positive integer, got 0; use e\.g\. "
                                           r"select\.num_negatives=5 \(--num-negatives 5\)$"):
         negmine.mine(config)
+
+
+def test_mine_refuses_a_negative_seed_by_its_path_before_any_work(tmp_path):
+    """Before, the seed was checked only as the first pair's negatives were drawn: after the model loaded and the
+    corpus was encoded and searched, naming the bare ``seed``. The model here does not exist: nothing loads."""
+    config = MineConfig(data=DataConfig(data_dir=negmine.demo_path()), select=SelectConfig(strategy="random", seed=-1),
+                        encoder=EncoderConfig(model=str(tmp_path / "no-such-model"), use_cache=False),
+                        output=OutputConfig(path=tmp_path / "out.jsonl"))
+    with pytest.raises(ConfigError, match=r"^select\.seed must be a non-negative integer, got -1; use e\.g\. "
+                                          r"select\.seed=42 \(--seed 42\)$"):
+        negmine.mine(config)
+    assert not (tmp_path / "out.jsonl").exists()
 
 
 def test_mine_dataset_names_the_path_the_user_built():
@@ -118,6 +146,8 @@ def test_mine_dataset_names_the_path_the_user_built():
      "(--min-votes 1) (any judge flags) or judges.min_votes=2 (--min-votes 2) (all must agree)"),
     (AuditConfig(input=Path("mined.jsonl"), judges=JudgeConfig(near_dup=NearDupConfig(overlap=0.0))),
      "judges.near_dup.overlap must be > 0 or None (off), got 0.0; None switches it off"),
+    (AuditConfig(input=Path("mined.jsonl"), encoder=EncoderConfig(batch_size=0)),  # audit's --batch-size: rows judged
+     "encoder.batch_size must be a positive integer, got 0; use e.g. encoder.batch_size=64 (--encode-batch-size 64)"),
     (AuditConfig(input=Path("mined.jsonl"), encoder=EncoderConfig(max_length=0)),
      "encoder.max_length must be a positive integer, got 0; use e.g. encoder.max_length=256 (--max-length 256) or "
      "leave it unset"),
@@ -142,6 +172,13 @@ def test_evaluate_names_the_path_the_user_built():
                  mine=_mine(select=SelectConfig(num_negatives=0))),
      "mine.select.num_negatives must be a positive integer, got 0; use e.g. mine.select.num_negatives=5 "
      "(--num-negatives 5)"),
+    (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
+                 mine=_mine(select=SelectConfig(strategy="random", seed=-1))),
+     "mine.select.seed must be a non-negative integer, got -1; use e.g. mine.select.seed=42 (--seed 42)"),
+    (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
+                 mine=_mine(encoder=EncoderConfig(batch_size=0))),
+     "mine.encoder.batch_size must be a positive integer, got 0; use e.g. mine.encoder.batch_size=64 "
+     "(--batch-size 64)"),
     (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
                  mine=_mine(denoise=DenoiseConfig(enabled=True, judges=JudgeConfig(judges=("teacher", "scores"))))),
      "unknown judge 'scores'; allowed: cross-encoder, near-duplicate, score, teacher; did you mean 'score' in "
@@ -173,3 +210,17 @@ def test_the_path_is_the_one_of_the_unused_setting_messages():
         with within(parent.select, "inner"):  # nested deeper: the outer path goes on
             assert field_path("x") == "select.inner.x"
     assert field_path("num_negatives") == "num_negatives"  # restored after the block
+
+
+def test_the_command_and_its_option_come_from_the_config_the_user_built():
+    from negmine.config_path import command, command_option, within
+
+    assert command() is None and command_option("batch_size") is None  # a config on its own: no command known
+    with within(AuditConfig(input=Path("mined.jsonl")), "encoder"):
+        assert command() == "audit"
+        assert command_option("batch_size") == "--encode-batch-size"  # audit's --batch-size: rows judged
+    with within(_mine(), "encoder"):
+        assert (command(), command_option("batch_size")) == ("mine", "--batch-size")
+    train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=_mine())
+    with within(train, "mine"), within(train.mine, "encoder"):  # train takes a mined file: no option sets it
+        assert (command(), command_option("batch_size")) == ("train", None)

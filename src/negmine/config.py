@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from negmine.config_path import class_path, field_path, path_option, path_setting, within
+from negmine.config_path import class_path, command, command_option, field_path, path_option, path_setting, within
 from negmine.errors import ConfigError, choice_fix, frozen_config, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -65,6 +65,16 @@ def _check_seed(value: int, option: str) -> None:
 
     if not isinstance(value, numbers.Integral) or not 0 <= value <= SEED_MAX:  # a NumPy integer seeds as well
         raise ConfigError(f"{field_path('seed')} must be an integer from 0 to 2**32 - 1 ({SEED_MAX}), got {value!r}; use e.g. {path_setting('seed', 42, option)}")
+
+
+def check_select_seed(seed: int) -> None:
+    """A mining seed is a non-negative integer (``numpy.random.default_rng`` takes any size); checked as the config
+    is, so the message names the field from the config the user built (``select.seed``; ``mine.select.seed`` in a
+    TrainConfig). Mining itself checked it only per pair (:func:`negmine.select.strategy.pair_rng`), after the
+    corpus was encoded and searched, outside any config's validation, naming the bare ``seed``."""
+    if seed < 0:
+        raise ConfigError(f"{field_path('seed')} must be a non-negative integer, got {seed}; use e.g. "
+                          f"{path_setting('seed', 42)}")
 
 
 def resolve_workers(workers: int | None, cgroup: Path = Path("/sys/fs/cgroup")) -> int:
@@ -380,6 +390,14 @@ class DataConfig(ConfigFields):
             )
 
 
+def _encoder_batch_size_fix() -> str:
+    """The fix of a bad ``EncoderConfig.batch_size``, with the option of the command whose config holds the encoder:
+    ``negmine audit``'s ``--encode-batch-size`` (its ``--batch-size`` sets the rows judged at once), ``mine``'s and
+    ``eval``'s ``--batch-size``; an encoder config checked on its own names both (no command known)."""
+    fix = f"use e.g. {path_setting('batch_size', 64, command_option('batch_size'))}"
+    return fix if command() is not None else f"{fix} (negmine audit: --encode-batch-size 64)"
+
+
 @config_dataclass
 class EncoderConfig(ConfigFields):
     """A sentence-transformers bi-encoder by name or path, with prompts and the embedding cache."""
@@ -399,8 +417,7 @@ class EncoderConfig(ConfigFields):
 
     def validate(self) -> None:
         check_field_types(self)
-        _check_positive_int("batch_size", self.batch_size,
-                            f"use e.g. {path_setting('batch_size', 64)} (negmine audit: --encode-batch-size 64)")
+        _check_positive_int("batch_size", self.batch_size, _encoder_batch_size_fix())
         if self.max_length is not None:
             _check_positive_int("max_length", self.max_length, f"use e.g. {path_setting('max_length', 256)} or leave it unset")
         _check_choice("precision", self.precision, PRECISIONS)
@@ -544,7 +561,9 @@ _SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def parse_size(text: str) -> int:
-    """``"4G"``/``"4GB"``/``"512M"``/``"1.5GiB"``/``"1000000"`` -> bytes (binary units)."""
+    """``"4G"``/``"4GB"``/``"512M"``/``"1.5GiB"``/``"1000000"`` -> bytes (binary units): the ``memory_budget`` of an
+    :class:`EngineConfig`, which its message names from the config the user built (``engine.memory_budget`` in a
+    MineConfig)."""
     raw = text.strip().upper().removesuffix("IB").removesuffix("B")
     unit = raw[-1:] if raw[-1:] in _SIZE_UNITS else ""
     try:
@@ -552,7 +571,9 @@ def parse_size(text: str) -> int:
     except ValueError:
         value = -1.0
     if not math.isfinite(value) or value <= 0:  # float() also reads 'nan' and 'inf', which int() refuses
-        raise ConfigError(f"memory budget {text!r} is not a size; use e.g. 4G, 512M or a byte count")
+        raise ConfigError(f"{field_path('memory_budget')} {text!r} is not a size: give a positive number of bytes, "
+                          "optionally with a K, M, G or T suffix (binary units; 512M, 1.5G, 4GiB and 1000000 work); "
+                          f"use e.g. {path_setting('memory_budget', '4G')}, or leave it unset (no budget)")
     return int(value * _SIZE_UNITS[unit])
 
 
@@ -713,6 +734,7 @@ class SelectConfig(ConfigFields):
         # an unknown name lists the registry's keys (it passed validate, then mine failed)
         param_values(strategy_class(self.strategy), self.strategy, self.strategy_params)
         _check_positive_int("num_negatives", self.num_negatives, f"use e.g. {path_setting('num_negatives', 5)}")
+        check_select_seed(self.seed)
         if self.rank_min is not None and self.rank_min < 1:
             raise ConfigError(f"{field_path('rank_min')} is 1-based and must be >= 1, got {self.rank_min}; "
                               f"use e.g. {path_setting('rank_min', 10)}")

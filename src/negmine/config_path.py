@@ -69,3 +69,25 @@ def path_setting(name: str, value: object, option: str | None = None, cli: str |
     """:func:`negmine.errors.field_setting` of ``name`` at its :func:`field_path`: ``select.num_negatives=5
     (--num-negatives 5)``."""
     return field_setting(field_path(name), value, option, cli)
+
+
+
+def command() -> str | None:
+    """The command that builds the config the user built (``audit`` while an AuditConfig validates its parts,
+    :data:`negmine.config_options.COMMANDS`); None for a config validated on its own."""
+    from negmine.config_options import COMMANDS
+
+    current = _WHERE.get()
+    return COMMANDS.get(current.top) if current is not None else None
+
+
+def command_option(name: str) -> str | None:
+    """The option that sets field ``name`` (at its :func:`field_path`) on the :func:`command` that builds the config
+    the user built, read off that command's option table: ``--encode-batch-size`` for an AuditConfig's
+    ``encoder.batch_size``, ``--batch-size`` for a MineConfig's. None without a command (a config validated on its
+    own) and for a field no option of that command sets (``mine.encoder.batch_size`` in a TrainConfig, whose
+    command takes a mined file)."""
+    from negmine.config_options import _option_setting
+
+    current = _WHERE.get()
+    return _option_setting(current.top, field_path(name)) if command() is not None else None

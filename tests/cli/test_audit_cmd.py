@@ -582,7 +582,7 @@ def test_audit_refuses_a_positive_top_k_beyond_the_depth_before_any_work(tmp_pat
     ("--sample-size", "0", "sample_size must be a positive integer, got 0; use e.g. sample_size=50000 (--sample-size 50000)", "2"),
     ("--seed", "-1", "seed must be an integer from 0 to 2**32 - 1 (4294967295), got -1; use e.g. seed=42 (--seed 42)", "7"),
     ("--encode-batch-size", "0", "encoder.batch_size must be a positive integer, got 0; use e.g. encoder.batch_size=64 "
-                                 "(--batch-size 64) (negmine audit: --encode-batch-size 64)", "8"),
+                                 "(--encode-batch-size 64)", "8"),  # audit's --batch-size: rows judged at once
     ("--cross-encoder-batch-size", "0", "judges.cross_encoder_batch_size must be a positive integer, got 0; use e.g. "
                                         "judges.cross_encoder_batch_size=32 (--cross-encoder-batch-size 32)", None),
 ])

@@ -33,7 +33,7 @@ def test_explicit_shard_size_wins_and_is_capped_by_corpus():
 
 
 def test_config_rejects_bad_values():
-    with pytest.raises(ConfigError, match="memory budget 'lots' is not a size"):
+    with pytest.raises(ConfigError, match="^memory_budget 'lots' is not a size: "):
         EngineConfig(memory_budget="lots").validate()
     with pytest.raises(ConfigError, match="unknown engine 'spark'; allowed: local, ray"):
         EngineConfig(name="spark").validate()

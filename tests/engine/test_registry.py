@@ -57,7 +57,9 @@ def test_cli_bad_budget_fails_before_work(tmp_path, word_beir):
     result = runner.invoke(build_app(), ["mine", str(word_beir), "--memory-budget", "huge",
                                          "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
-    assert "memory budget 'huge' is not a size; use e.g. 4G" in result.output
+    assert ("engine.memory_budget 'huge' is not a size: give a positive number of bytes, optionally with a K, M, G "
+            "or T suffix (binary units; 512M, 1.5G, 4GiB and 1000000 work); use e.g. engine.memory_budget='4G' "
+            "(--memory-budget 4G), or leave it unset (no budget)") in " ".join(result.output.split())
 
 
 def test_checking_the_engine_imports_ray_only_to_resolve_auto():

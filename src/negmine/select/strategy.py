@@ -16,8 +16,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from negmine.config import SelectConfig
-from negmine.errors import ConfigError, field_setting
+from negmine.config import SelectConfig, check_select_seed
 from negmine.plugins import Registry, describe
 from negmine.select.custom import CheckedStrategy, check_strategy
 from negmine.select.pool import Pool
@@ -118,8 +117,7 @@ def pair_rng(seed: int, pair_index: int) -> np.random.Generator:
     Seeding from (seed, pair) instead of one shared stream makes each pair's draw independent of the
     order in which pairs are processed and of how they are sharded across workers.
     """
-    if seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed}; use e.g. {field_setting('seed', 42)}")
+    check_select_seed(seed)  # SelectConfig.validate checked a run's seed already, naming select.seed
     if pair_index < 0:
         raise ValueError(f"pair_index must be >= 0, got {pair_index}")
     return np.random.default_rng([seed, pair_index])
