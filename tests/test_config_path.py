@@ -224,3 +224,69 @@ def test_the_command_and_its_option_come_from_the_config_the_user_built():
     train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=_mine())
     with within(train, "mine"), within(train.mine, "encoder"):  # train takes a mined file: no option sets it
         assert (command(), command_option("batch_size")) == ("train", None)
+
+
+# Checks that run once the config is validated, on the nested config a run passes down (the engine, the encoder as
+# its model loads, the judges, the exports): the run names the part's place, so they say the path too. Before, each
+# named the bare field (name='ray', ray_address, max_length, positive_min_sources, ntuple_negatives).
+
+def test_mines_engine_check_names_the_engine_fields_path(tmp_path):
+    pytest.importorskip("ray")
+    config = MineConfig(data=DataConfig(data_dir=negmine.demo_path()), output=OutputConfig(path=tmp_path / "o.jsonl"),
+                        engine=EngineConfig(name="ray", ray_address="bogus"))
+    with pytest.raises(ConfigError, match=r"^engine\.ray_address \(--ray-address\) 'bogus' is not a Ray address; "
+                                          r"engine\.ray_address \(--ray-address\) takes auto "):
+        negmine.mine(config)
+
+
+def test_mines_engine_without_ray_names_the_engine_fields_path(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # an import of ray that fails
+    config = MineConfig(data=DataConfig(data_dir=negmine.demo_path()), output=OutputConfig(path=tmp_path / "o.jsonl"),
+                        engine=EngineConfig(name="ray"))
+    with pytest.raises(ConfigError, match=r"^engine\.name='ray' \(--engine ray\) needs Ray: pip install "
+                                          r"'negmine\[ray\]' \(or use engine\.name='local' \(--engine local\)\)$"):
+        negmine.mine(config)
+
+
+def test_run_audits_min_sources_check_names_the_judges_fields_path(tmp_path):
+    config = AuditConfig(input=tmp_path / "mined.jsonl", judges=JudgeConfig(positive_min_sources=5))
+    with pytest.raises(ConfigError, match=r"^judges\.positive_min_sources 5 is more than the 1 scorer\(s\) of these "
+                                          r"judges \(the mining model\), so no positive could be flagged noisy; use "
+                                          r"judges\.positive_min_sources \(--positive-min-sources\) between 1 and 1, or "
+                                          r"add scorers: judges\.teachers \(--teacher\) / judges\.cross_encoder "
+                                          r"\(--cross-encoder\)$"):
+        negmine.run_audit(config)
+
+
+_TOO_LONG = (r"^encoder\.max_length=300 \(--max-length 300\) is more than the model '.*' can take: its position "
+             r"embeddings hold 128 tokens, so a longer text would fail inside the model; use encoder\.max_length=128 "
+             r"\(--max-length 128\) or less, or leave it unset \(the model's own 64\)$")
+
+
+def test_mine_names_the_encoder_field_a_model_refuses(tmp_path, tiny_model_path):
+    config = MineConfig(data=DataConfig(data_dir=negmine.demo_path()), output=OutputConfig(path=tmp_path / "o.jsonl"),
+                        encoder=EncoderConfig(model=str(tiny_model_path), max_length=300, use_cache=False))
+    with pytest.raises(ConfigError, match=_TOO_LONG):
+        negmine.mine(config)
+
+
+def test_evaluate_names_the_encoder_field_a_model_refuses(tmp_path, tiny_model_path):
+    config = EvalConfig(data_dir=negmine.demo_path(), models=(str(tiny_model_path),),
+                        encoder=EncoderConfig(max_length=300, use_cache=False))
+    with pytest.raises(ConfigError, match=_TOO_LONG):
+        negmine.evaluate(config)
+
+
+def test_mines_export_warning_names_the_output_fields_path(tmp_path):
+    """A rank window of one candidate (kept partial) leaves every row one negative, below the n-tuple width 3."""
+    from negmine.errors import NegmineWarning
+
+    config = MineConfig(data=DataConfig(data_dir=negmine.demo_path()), retrieve=RetrieveConfig(method="bm25"),
+                        select=SelectConfig(num_negatives=3, rank_min=2, rank_max=2, keep_partial=True),
+                        output=OutputConfig(path=tmp_path / "o.jsonl", formats=("n-tuple",), ntuple_negatives=3))
+    with pytest.warns(NegmineWarning, match=r"^output\.ntuple_negatives=3 \(--ntuple-negatives 3\) is above the widest "
+                                            r"row's 1 negatives: .*; use output\.ntuple_negatives=1 "
+                                            r"\(--ntuple-negatives 1\) \(or fewer\)"):
+        negmine.mine(config)

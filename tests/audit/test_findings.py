@@ -68,9 +68,11 @@ def test_more_min_sources_than_scorers_is_refused_before_any_model_loads(tmp_pat
 
     config = JudgeConfig(judges=judges, teachers=teachers, cross_encoder="ce" if "cross-encoder" in judges else None,
                          positive_min_sources=allowed + 1)
-    with pytest.raises(ConfigError, match=rf"positive_min_sources {allowed + 1} is more than the {allowed} scorer\(s\)"
-                                          rf".*use positive_min_sources \(--positive-min-sources\) between 1 and {allowed}, "
-                                          r"or add scorers: teachers \(--teacher\) / cross_encoder \(--cross-encoder\)$"):
+    # the fields by their path in the AuditConfig (before, bare: positive_min_sources, teachers, cross_encoder)
+    with pytest.raises(ConfigError, match=rf"^judges\.positive_min_sources {allowed + 1} is more than the {allowed} "
+                                          rf"scorer\(s\).*use judges\.positive_min_sources \(--positive-min-sources\) "
+                                          rf"between 1 and {allowed}, or add scorers: judges\.teachers \(--teacher\) / "
+                                          r"judges\.cross_encoder \(--cross-encoder\)$"):
         run_audit(AuditConfig(input=tmp_path / "missing.jsonl", judges=config, flags=tmp_path / "f.flags.jsonl"))
     from negmine.audit.findings import check_min_sources
 

@@ -298,9 +298,10 @@ def test_mine_cli_ray_address_auto_without_a_cluster_fails_before_the_model_load
     result = runner.invoke(build_app(), ["mine", str(beir), "-o", str(tmp_path / "o.jsonl"), "--num-negatives", "1",
                                          "--engine", "ray", "--ray-address", "auto", "--no-progress"])
     assert result.exit_code == 2, result.output
-    assert result.stderr == ("error: ray_address (--ray-address) auto found no Ray cluster running on this machine; "
-                             "start one with `ray start --head` and rerun, or leave ray_address unset (drop "
-                             "--ray-address) to let negmine start a local Ray instance\n")
+    # the field by its path in the MineConfig (it was bare ray_address)
+    assert result.stderr == ("error: engine.ray_address (--ray-address) auto found no Ray cluster running on this "
+                             "machine; start one with `ray start --head` and rerun, or leave engine.ray_address unset "
+                             "(drop --ray-address) to let negmine start a local Ray instance\n")
     assert not (tmp_path / "o.jsonl").exists()
 
 

@@ -554,7 +554,8 @@ def test_a_mine_with_auto_and_no_cluster_fails_before_loading_data_or_a_model(mo
     monkeypatch.setattr(load, "load_data", lambda *a, **k: pytest.fail("data loaded"))
     monkeypatch.setattr(mine_module, "make_embedder", lambda *a, **k: pytest.fail("model loaded"))
     run = config(word_beir, tmp_path / "o.jsonl", EngineConfig(name="ray", ray_address="auto"))
-    with pytest.raises(ConfigError, match=r"^ray_address \(--ray-address\) auto found no Ray cluster running on this machine"):
+    with pytest.raises(ConfigError, match=r"^engine\.ray_address \(--ray-address\) auto found no Ray "
+                                          r"cluster running on this machine"):
         mine(run)
     assert not (tmp_path / "o.jsonl").exists()
 

@@ -36,7 +36,9 @@ def test_ray_engine_without_ray_names_the_extra(tmp_path, word_beir, monkeypatch
     result = runner.invoke(build_app(), ["mine", str(word_beir), "--engine", "ray", "--no-progress",
                                          "--cache-dir", str(tmp_path / "cache"), "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2, result.output
-    assert "error: name='ray' (--engine ray) needs Ray: pip install 'negmine[ray]'" in result.output
+    # the mine command checks the engine as its MineConfig's part: the field by its path
+    assert ("error: engine.name='ray' (--engine ray) needs Ray: pip install 'negmine[ray]' (or use "
+            "engine.name='local' (--engine local))") in " ".join(result.output.split())
     assert not (tmp_path / "cache").exists(), "refused before encoding anything"
 
 

@@ -209,7 +209,8 @@ def test_a_ray_cluster_that_cannot_be_joined_fails_before_the_model_loads(beir_d
     monkeypatch.setattr(mine_module, "make_embedder", lambda config: pytest.fail("the model was loaded first"))
     config = dataclasses.replace(make_config(beir_dir, tmp_path / "o.jsonl"),
                                  engine=EngineConfig(name="ray", ray_address=f"127.0.0.1:{port}"))
-    with pytest.raises(ConfigError, match=rf"cannot reach a Ray cluster at ray_address \(--ray-address\) '127.0.0.1:{port}'"):
+    with pytest.raises(ConfigError, match=rf"^cannot reach a Ray cluster at engine\.ray_address \(--ray-address\) "
+                                          rf"'127\.0\.0\.1:{port}'"):
         mine(config)
     assert not (tmp_path / "o.jsonl").exists()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from negmine.config import AuditConfig, NearDupConfig
+from negmine.config_path import within
 from negmine.errors import caller_stacklevel
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ def run_audit(config: AuditConfig, split: str | None = None, candidates: Path | 
     check_config_type(config, AuditConfig, "run_audit")
     config = with_moved_arguments(config, split=split, unknown_qrels=unknown_qrels, candidates=candidates)
     config.validate()
-    check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
+    with within(config, "judges"):  # judges.positive_min_sources, as the config's checks name it
+        check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     refuse_mined_file_unused(config)
     check_formats(config.formats, config.export_as, config.export_scores)
     files, mined = check_outputs(config)
@@ -93,7 +95,8 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
     if not need_model:
         embedder = None
     elif embedder is None:
-        embedder = make_embedder(config.encoder)
+        with within(config, "encoder"):  # a model that refuses encoder.max_length or encoder.backend says so
+            embedder = make_embedder(config.encoder)
     with closed_after(make_cache(config.encoder)) as cache:  # its folders' locks end with the call, also raising
         summary = _judge(config, names, cache, embedder, need_model, extra)
     if config.report is not None:

@@ -59,17 +59,18 @@ def scorer_count(config: JudgeConfig, names: Sequence[str]) -> int:
 
 def check_min_sources(config: JudgeConfig, names: Sequence[str]) -> None:
     """``positive_min_sources`` above the number of scorers would silently flag no positive at all."""
-    from negmine.errors import ConfigError, field_option
+    from negmine.config_path import field_path, path_option
+    from negmine.errors import ConfigError
 
     n = scorer_count(config, names)
     if config.positive_min_sources > n:
         which = ["the mining model", *(["each teacher"] if "teacher" in names else []),
                  *(["the cross-encoder"] if "cross-encoder" in names else [])]
         raise ConfigError(
-            f"positive_min_sources {config.positive_min_sources} is more than the {n} scorer(s) of these judges "
-            f"({', '.join(which)}), so no positive could be flagged noisy; use {field_option('positive_min_sources')} "
-            f"between 1 and {n}, or add scorers: {field_option('teachers', '--teacher')} / "
-            f"{field_option('cross_encoder')}"
+            f"{field_path('positive_min_sources')} {config.positive_min_sources} is more than the {n} scorer(s) of these judges "
+            f"({', '.join(which)}), so no positive could be flagged noisy; use {path_option('positive_min_sources')} "
+            f"between 1 and {n}, or add scorers: {path_option('teachers', '--teacher')} / "
+            f"{path_option('cross_encoder')}"
         )
 
 

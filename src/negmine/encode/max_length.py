@@ -11,7 +11,8 @@ Models without an absolute position table (rotary or relative positions) have no
 
 from __future__ import annotations
 
-from negmine.errors import ConfigError, field_setting
+from negmine.config_path import path_setting
+from negmine.errors import ConfigError
 
 
 def position_limit(model) -> int | None:
@@ -35,8 +36,8 @@ def set_max_length(model, max_length: int | None, model_name: str) -> None:
     limit = position_limit(model)
     if limit is not None and max_length > limit:
         raise ConfigError(
-            f"{field_setting('max_length', max_length)} is more than the model {model_name!r} can take: its position "
+            f"{path_setting('max_length', max_length)} is more than the model {model_name!r} can take: its position "
             f"embeddings hold {limit} tokens, so a longer text would fail inside the model; use "
-            f"{field_setting('max_length', limit)} or less, or leave it unset (the model's own {model.max_seq_length})"
+            f"{path_setting('max_length', limit)} or less, or leave it unset (the model's own {model.max_seq_length})"
         )
     model.max_seq_length = max_length

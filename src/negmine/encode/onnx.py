@@ -38,7 +38,8 @@ import numpy as np
 
 from negmine.config import EncoderConfig
 from negmine.encode.sentence_transformer import equal_length_batches, l2_normalise, load_sentence_transformer
-from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, field_setting
+from negmine.config_path import path_setting
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel
 from negmine.io.atomic import atomic_path
 
 
@@ -76,14 +77,14 @@ def check_onnx_modules(model) -> None:
     other = [f"{name} (module {i})" for i, name in enumerate(names) if name not in ONNX_MODULES]
     if other:
         raise ConfigError(
-            f"{field_setting('backend', 'onnx')} runs Transformer -> Pooling [-> Normalize] only; this model also has "
-            f"{', '.join(other)}, which it would skip (wrong vectors); use {field_setting('backend', 'torch')} for this "
+            f"{path_setting('backend', 'onnx')} runs Transformer -> Pooling [-> Normalize] only; this model also has "
+            f"{', '.join(other)}, which it would skip (wrong vectors); use {path_setting('backend', 'torch')} for this "
             "model"
         )
     pooling = next((m for m in model if type(m).__name__ == "Pooling"), None)
     if pooling is not None and pooling.get_config_dict().get("include_prompt") is False:
-        raise ConfigError(f"{field_setting('backend', 'onnx')} pools every token, but this model's Pooling leaves the "
-                          f"prompt out (include_prompt=False); use {field_setting('backend', 'torch')} for this model")
+        raise ConfigError(f"{path_setting('backend', 'onnx')} pools every token, but this model's Pooling leaves the "
+                          f"prompt out (include_prompt=False); use {path_setting('backend', 'torch')} for this model")
 
 
 def pooling_mode(model) -> str:

@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from negmine.errors import ConfigError, field_setting
+from negmine.config_path import path_setting
+from negmine.errors import ConfigError
 
 MIN_COSINE = 0.9999
 """Least cosine between a parity text's ONNX and torch vectors (both fp32, L2-normalised).
@@ -83,8 +84,8 @@ def check_export_parity(name: str, model, onnx_vectors: Callable[[list[str]], np
     how = f"padded in a batch of {len(SHORT)}" if worst < len(SHORT) else "alone"
     shown = text if len(text) <= 40 else f"{text[:37]}..."
     raise ConfigError(
-        f"{field_setting('backend', 'onnx')}: the ONNX export of model {name!r} does not compute what the torch model "
+        f"{path_setting('backend', 'onnx')}: the ONNX export of model {name!r} does not compute what the torch model "
         "computes: "
         f"parity text {shown!r} ({how}) got cosine {cosines[worst]:.6f} to its torch vector (needs >= {MIN_COSINE}); "
-        f"the export was not cached; use {field_setting('backend', 'torch')} for this model"
+        f"the export was not cached; use {path_setting('backend', 'torch')} for this model"
     )

@@ -30,14 +30,19 @@ from typing import Any, Iterable, Iterator
 
 from negmine.engine.base import Setup, Task
 from negmine.engine.ray_pool import TASK_RETRIES, ActorPool, died as _died
-from negmine.errors import ConfigError, field_option, field_setting
+from negmine.config_path import field_path, path_option, path_setting
+from negmine.errors import ConfigError
 
 CONNECT_TIMEOUT = 10.0
 """Seconds :func:`check_address` waits for the cluster's port to answer."""
 
-_ADDRESS_FIX = ("ray_address (--ray-address) takes auto (the cluster `ray start --head` started on this machine) or <head-ip>:6379, "
-                "from a node of the cluster, or ray://<head-ip>:10001 (Ray Client) from elsewhere; leave it unset "
-                "to start a private local Ray instance")
+
+def _address_fix() -> str:
+    """What ``ray_address`` takes, named at its path (``engine.ray_address`` while a MineConfig's engine is
+    checked, :func:`negmine.config_path.path_option`)."""
+    return (f"{path_option('ray_address')} takes auto (the cluster `ray start --head` started on this machine) or "
+            "<head-ip>:6379, from a node of the cluster, or ray://<head-ip>:10001 (Ray Client) from elsewhere; leave "
+            "it unset to start a private local Ray instance")
 
 
 def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
@@ -53,19 +58,19 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None
     own = address not in (None, "auto", "local")
     target = address if own else os.environ.get("RAY_ADDRESS")
     if (address == "auto" and target in (None, "", "auto")) or (address is None and target == "auto"):
-        _check_auto(field_option("ray_address") if address == "auto" else "RAY_ADDRESS", timeout)
+        _check_auto(path_option("ray_address") if address == "auto" else "RAY_ADDRESS", timeout)
         return
     if target in (None, "", "auto", "local"):
         return
-    source = field_option("ray_address") if own else "RAY_ADDRESS"
+    source = path_option("ray_address") if own else "RAY_ADDRESS"
     client = target.startswith("ray://")
     host, colon, port = target[len("ray://"):].rpartition(":") if client else target.rpartition(":")
     host = host.strip("[]")  # an IPv6 literal
     if not colon or not host or not port.isdigit():
-        raise ConfigError(f"{source} {target!r} is not a Ray address; {_ADDRESS_FIX}")
+        raise ConfigError(f"{source} {target!r} is not a Ray address; {_address_fix()}")
     if client and importlib.util.find_spec("grpc") is None:
         raise ConfigError(f"{source} {target!r} joins through Ray Client, which needs grpcio: pip install "
-                          f"'ray[client]', or run negmine on a cluster node with {field_setting('ray_address', 'auto')}")
+                          f"'ray[client]', or run negmine on a cluster node with {path_setting('ray_address', 'auto')}")
     _probe(f"{source} {target!r}", host, int(port), timeout, client)
 
 
@@ -81,7 +86,7 @@ def _probe(where: str, host: str, port: int, timeout: float, client: bool = Fals
         why = err.strerror or type(err).__name__
         start = f"--ray-client-server-port={port}" if client else f"--port={port}"
         raise ConfigError(f"cannot reach a Ray cluster at {where} ({why} within {timeout:g} s); start it "
-                          f"with `ray start --head {start}` or check the address; {_ADDRESS_FIX}") from err
+                          f"with `ray start --head {start}` or check the address; {_address_fix()}") from err
 
 
 def _check_auto(source: str, timeout: float) -> None:
@@ -89,7 +94,8 @@ def _check_auto(source: str, timeout: float) -> None:
     does not answer (a cluster that died without ``ray stop`` leaves its address recorded)."""
     found = _auto_address()
     if found is None:
-        drop = "unset RAY_ADDRESS" if source == "RAY_ADDRESS" else "leave ray_address unset (drop --ray-address)"
+        drop = "unset RAY_ADDRESS" if source == "RAY_ADDRESS" else \
+            f"leave {field_path('ray_address')} unset (drop --ray-address)"
         raise ConfigError(f"{source} auto found no Ray cluster running on this machine; start one with "
                           f"`ray start --head` and rerun, or {drop} to let negmine start a local Ray instance")
     host, colon, port = found.rpartition(":")
@@ -140,13 +146,13 @@ def _too_large(cpus_per_actor: float, largest: float) -> str:
     node's own size, a fraction when it has less than one CPU (Ray places fractional actors). The hint said at
     least 1 (``max(largest, 1)``): for nodes of 0.5 CPUs it suggested the very value refused, or more. Nodes with
     no CPU (a head started with ``--num-cpus 0`` and no worker yet) fit no value: the message says so."""
-    asked = field_setting("ray_cpus_per_actor", _number(cpus_per_actor))
+    asked = path_setting("ray_cpus_per_actor", _number(cpus_per_actor))
     if largest <= 0:
         return (f"{asked}: no node of the Ray cluster has a CPU (a head node started with --num-cpus 0 and no worker "
                 "node joined?), so no actor could start, whatever its size; add nodes with CPUs to the cluster "
-                f"(ray start --address ...), or run here with {field_setting('name', 'local', '--engine')}")
+                f"(ray start --address ...), or run here with {path_setting('name', 'local', '--engine')}")
     return (f"{asked} is more than any node of the Ray cluster has (largest: {largest:g} CPUs), so no actor could "
-            f"start; use {field_setting('ray_cpus_per_actor', _number(largest))} or less, or join a cluster with "
+            f"start; use {path_setting('ray_cpus_per_actor', _number(largest))} or less, or join a cluster with "
             "larger nodes")
 
 
@@ -331,7 +337,7 @@ def running_ray():
 def _join_failed(address: str | None, err: BaseException) -> ConfigError:
     """``ray.init`` refused the address (e.g. ``auto`` with no cluster on this machine): the error names the field
     and the option, as :func:`check_address`'s do (it named ``--ray-address`` alone)."""
-    return ConfigError(f"cannot join a Ray cluster at {field_option('ray_address')} {address!r}: {err}; {_ADDRESS_FIX}")
+    return ConfigError(f"cannot join a Ray cluster at {path_option('ray_address')} {address!r}: {err}; {_address_fix()}")
 
 
 def _worker_died(err: BaseException, desc: str) -> RuntimeError | None:
@@ -348,7 +354,7 @@ def worker_died_message(error: str, desc: str = "") -> str:
     job = f" ({desc})" if desc else ""
     return (
         f"a Ray worker process died {TASK_RETRIES + 1} times running the same shard{job}: {error} (see Ray's "
-        f"message above; running out of memory is the usual cause: lower {field_option('memory_budget')} or "
-        f"{field_option('shard_size')}, or raise {field_option('ray_cpus_per_actor')} so fewer actors share a node); "
+        f"message above; running out of memory is the usual cause: lower {path_option('memory_budget')} or "
+        f"{path_option('shard_size')}, or raise {path_option('ray_cpus_per_actor')} so fewer actors share a node); "
         "the shards finished so far are kept in the work folder, so rerunning the command resumes after them"
     )

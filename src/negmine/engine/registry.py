@@ -32,10 +32,11 @@ def _check_ray_installed() -> None:
     # imported without a spec (a stand-in), so one in sys.modules counts as installed, unless it is None (a
     # blocked import, e.g. sys.modules["ray"] = None: find_spec gives None and `import ray` fails)
     if sys.modules.get("ray") is None and importlib.util.find_spec("ray") is None:
-        from negmine.errors import ConfigError, field_setting
+        from negmine.config_path import path_setting
+        from negmine.errors import ConfigError
 
-        raise ConfigError(f"{field_setting('name', 'ray', '--engine')} needs Ray: pip install 'negmine[ray]' (or use "
-                          f"{field_setting('name', 'local', '--engine')})")
+        raise ConfigError(f"{path_setting('name', 'ray', '--engine')} needs Ray: pip install 'negmine[ray]' (or use "
+                          f"{path_setting('name', 'local', '--engine')})")
 
 
 def check_engine(config: EngineConfig) -> None:

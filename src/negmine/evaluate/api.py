@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Mapping
 
 from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
+from negmine.config_path import within
 from negmine.encode.base import Embedder
 from negmine.encode.factory import make_embedder
 from negmine.encode.truncate import check_truncate_dim
@@ -332,7 +333,8 @@ def _runs_of(config: EvalConfig, dataset: Dataset, names: list[str], embedders: 
         if embedder is None:
             from negmine.encode.model_prompts import warn_unapplied_prompts
 
-            embedder = make_embedder(replace(config.encoder, model=model))
+            with within(config, "encoder"):  # a model that refuses encoder.max_length or encoder.backend says so
+                embedder = make_embedder(replace(config.encoder, model=model))
             warn_unapplied_prompts(embedder, replace(config.encoder, model=model))
         check_truncate_dim(config.truncate_dim, embedder.dim, model)
         emb = encode_split(embedder, dataset, cache, config.encoder.query_prompt, config.encoder.document_prompt,

@@ -21,7 +21,8 @@ from negmine.export.base import (
     SCORES_COLUMN, SKIP_NO_NEGATIVES, ExportShape, positive_scores, positives, score_column, text_columns,
 )
 from negmine.export.native import NativeRow
-from negmine.errors import NegmineWarning, caller_stacklevel, field_setting
+from negmine.config_path import path_setting
+from negmine.errors import NegmineWarning, caller_stacklevel
 from negmine.export.shown_name import export_name
 
 SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
@@ -67,8 +68,8 @@ def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> bool:
     if width is None or widest == 0 or width <= widest:
         return False
     warnings.warn(
-        f"{field_setting('ntuple_negatives', width)} is above the widest row's {widest} negatives: every row has fewer "
-        f"than {width}, so the n-tuple export {export_name(NTupleExporter.name, out_path)} holds no rows; use {field_setting('ntuple_negatives', widest)} "
+        f"{path_setting('ntuple_negatives', width)} is above the widest row's {widest} negatives: every row has fewer "
+        f"than {width}, so the n-tuple export {export_name(NTupleExporter.name, out_path)} holds no rows; use {path_setting('ntuple_negatives', widest)} "
         f"(or fewer) to keep the rows with {widest}", NegmineWarning, stacklevel=caller_stacklevel(),
     )
     return True

@@ -12,7 +12,8 @@ from negmine.encode.base import Embedder
 from negmine.encode.fingerprint import FINGERPRINT_VERSION
 from negmine.plugins import plugin_record
 from negmine.select import SELECTION_VERSION
-from negmine.errors import ConfigError, field_option
+from negmine.config_path import path_option, within
+from negmine.errors import ConfigError
 from negmine.export.native import dumps_row
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
@@ -59,7 +60,7 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> None:
         raise ConfigError(
             f"cannot mine {config.select.num_negatives} negatives: the corpus has {n_docs} documents and a query "
             f"has {most_positives} positives, leaving at most {available} candidates; lower "
-            f"{field_option('select.num_negatives')}"
+            f"{path_option('select.num_negatives')}"
         )
     if not dataset.qrels.query_ids():
         skipped = dataset.skipped_qrels()["relevant_skipped"]
@@ -195,7 +196,8 @@ def _mine_with(config: MineConfig, embedder: Embedder | None, dataset: Dataset |
     """:func:`_mine` with its caches open (None: caching off, or no judge)."""
     from negmine.engine.registry import check_engine
 
-    check_engine(config.engine)  # e.g. --ray-address auto with no cluster: before data, judges and model load
+    with within(config, "engine"):  # its messages name engine.ray_address, as the config's checks do
+        check_engine(config.engine)  # e.g. --ray-address auto with no cluster: before data, judges and model load
     timer = StageTimer()
     with timer("load"):
         if dataset is None:
@@ -286,7 +288,8 @@ def _load_models(config: MineConfig, embedder: Embedder | None, judge_cache=None
     if loaded:
         from negmine.encode.model_prompts import warn_unapplied_prompts
 
-        embedder = make_embedder(config.encoder)
+        with within(config, "encoder"):  # a model that refuses encoder.max_length or encoder.backend says so
+            embedder = make_embedder(config.encoder)
         warn_unapplied_prompts(embedder, config.encoder)
     return embedder, loaded, _hook_factory(config, judge_cache)
 
@@ -373,9 +376,10 @@ def _prefetch_windows(config: MineConfig, ctx, hooks, pairs: list):
 def _exports(config: MineConfig) -> dict[str, dict]:
     from negmine.export.registry import export_all, export_summary
 
-    return export_summary(export_all(config.output.path, config.output.formats, config.output.export_as,
-                                     config.output.ntuple_negatives, config.output.export_scores,
-                                     config.output.export_scores_from))
+    with within(config, "output"):  # e.g. the n-tuple warning names output.ntuple_negatives
+        return export_summary(export_all(config.output.path, config.output.formats, config.output.export_as,
+                                         config.output.ntuple_negatives, config.output.export_scores,
+                                         config.output.export_scores_from))
 
 
 def summary_path(config: MineConfig) -> Path:
