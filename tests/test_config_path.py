@@ -290,3 +290,32 @@ def test_mines_export_warning_names_the_output_fields_path(tmp_path):
                                             r"row's 1 negatives: .*; use output\.ntuple_negatives=1 "
                                             r"\(--ntuple-negatives 1\) \(or fewer\)"):
         negmine.mine(config)
+
+
+def _write_beir(tmp_path) -> Path:
+    from negmine.testing.beir import write_beir
+
+    return write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene", "d3": "blood"}, {"q1": "cell"},
+                      [("q1", "d1", 1), ("q1", "d9", 1)])
+
+
+@pytest.mark.parametrize("data, message", [
+    (lambda beir: DataConfig(data_dir=beir),
+     r"^.*train\.tsv:3: field 'corpus-id': unknown corpus id 'd9' \(not in .*\); if the dataset judges documents "
+     r"missing from its corpus, set data\.unknown_qrels='skip' \(--unknown-qrels skip\) to drop such rows$"),
+    (lambda beir: DataConfig(data_dir=beir, split="trian"),
+     r"^.*trian\.tsv: split 'trian' not found; available splits: train; did you mean data\.split='train' "
+     r"\(--split train\)\?$"),
+    (lambda beir: DataConfig(data_dir=beir.parent / "pairs.jsonl"),
+     r"^.*pairs\.jsonl: expected a BEIR directory .*, found a file; a file of \(query, positive\) pairs is given "
+     r"as data\.pairs \(--pairs\): "),
+])
+def test_mines_data_loading_names_the_data_fields_path(tmp_path, data, message):
+    """The input errors of loading a MineConfig's data (before, bare: unknown_qrels, split, pairs)."""
+    from negmine.errors import InputError
+
+    (tmp_path / "pairs.jsonl").write_text('{"query": "cell", "positive": "a cell"}\n', encoding="utf-8")
+    config = MineConfig(data=data(_write_beir(tmp_path)), retrieve=RetrieveConfig(method="bm25"),
+                        output=OutputConfig(path=tmp_path / "o.jsonl"))
+    with pytest.raises(InputError, match=message):
+        negmine.mine(config)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
+from negmine.config_path import field_path, path_option, path_setting
 from negmine.errors import InputError, closest_name, field_option, field_setting
 from negmine.io.files import (
     BYTE_ORDER_MARK, hashed_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
@@ -306,11 +307,11 @@ def unknown_doc_error(path: Path, line: int | None, doc_id: str, corpus: Corpus,
     the judgment's ``query_id`` is one of the corpus file's ids, that the file looks like the queries."""
     if query_id is not None and query_id in corpus.index:
         return InputError(path, line, "corpus-id", f"unknown corpus id {doc_id!r} (not in {corpus.source}); its "
-                          f"query id {query_id!r} is an id of that file, which looks like the queries: {_SWAPPED}")
+                          f"query id {query_id!r} is an id of that file, which looks like the queries: {_swapped()}")
     return InputError(
         path, line, "corpus-id",
         f"unknown corpus id {doc_id!r} (not in {corpus.source}); if the dataset judges documents missing from "
-        f"its corpus, set {field_setting('unknown_qrels', 'skip')} to drop such rows",
+        f"its corpus, set {path_setting('unknown_qrels', 'skip')} to drop such rows",
     )
 
 
@@ -320,11 +321,14 @@ def _swapped_hint(doc_id: str, queries: Queries) -> str:
     queries are in memory, and the (large) corpus file is not read for it."""
     if doc_id not in queries.index:
         return ""
-    return f"; its corpus id {doc_id!r} is an id of that file, which looks like the corpus: {_SWAPPED}"
+    return f"; its corpus id {doc_id!r} is an id of that file, which looks like the corpus: {_swapped()}"
 
 
-_SWAPPED = (f"were the corpus and queries files swapped? give the documents as {field_option('corpus')} and the "
-            f"queries as {field_option('queries')}")
+def _swapped() -> str:
+    """The hint for corpus and queries files given the wrong way round, naming the fields at their path
+    (``data.corpus`` while a MineConfig's data loads, :func:`negmine.config_path.path_option`)."""
+    return (f"were the corpus and queries files swapped? give the documents as {path_option('corpus')} and the "
+            f"queries as {path_option('queries')}")
 
 
 def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None, digest: Any = None) -> Qrels:
@@ -390,10 +394,12 @@ def resolve_unknown_docs(qrels: Qrels, corpus: Corpus, unknown_qrels: str = "err
     return kept, (qrels if kept is not qrels else None)
 
 
-def qrels_path(data_dir: str | Path, split: str, field: str = "split", option: str = "--split") -> Path:
+def qrels_path(data_dir: str | Path, split: str, field: str | None = None, option: str = "--split") -> Path:
     """``data_dir/qrels/<split>.tsv``; InputError listing the available splits when it is missing, with the fix
     for the setting that named it (``field``, ``option``: ``dev.split``, ``--eval-split`` for ``negmine train``'s
-    dev evaluation, which read 'pick one with ... --split ..., e.g. --split test' for either command)."""
+    dev evaluation, which read 'pick one with ... --split ..., e.g. --split test' for either command); by default
+    ``split`` at its path (``data.split`` while a MineConfig's data loads, :func:`negmine.config_path.field_path`)."""
+    field = field or field_path("split")
     folder = Path(data_dir) / QRELS_DIR
     path = folder / f"{split}.tsv"
     if path.is_file():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from negmine.config import DataConfig
-from negmine.errors import field_option
+from negmine.config_path import path_option
 from negmine.io.beir import CORPUS_FILE, QUERIES_FILE, check_beir_dir, load_beir_files, qrels_path
 from negmine.io.hf_datasets import quiet_datasets
 from negmine.io.pairs import load_pairs
@@ -19,7 +19,7 @@ def beir_files(config: DataConfig) -> tuple[Path, Path, Path]:
     """
     if config.data_dir is None:
         return Path(config.corpus), Path(config.queries), Path(config.qrels)  # type: ignore[arg-type]
-    folder = check_beir_dir(config.data_dir, field_option("pairs"))
+    folder = check_beir_dir(config.data_dir, path_option("pairs"))
     corpus = Path(config.corpus) if config.corpus is not None else folder / CORPUS_FILE
     queries = Path(config.queries) if config.queries is not None else folder / QUERIES_FILE
     qrels = Path(config.qrels) if config.qrels is not None else qrels_path(folder, config.split)

@@ -203,7 +203,8 @@ def _mine_with(config: MineConfig, embedder: Embedder | None, dataset: Dataset |
         if dataset is None:
             from negmine.io.load import load_data
 
-            dataset = load_data(config.data, config.encoder.show_progress)
+            with within(config, "data"):  # its messages name data.split, data.unknown_qrels, data.pairs, ...
+                dataset = load_data(config.data, config.encoder.show_progress)
         else:  # built in Python, or by the caller from files (re-mining in training): ids the mined file can hold
             check_dataset_ids(dataset)
         check_feasible(config, dataset)
