@@ -109,11 +109,10 @@ def test_is_cached_reads_the_hugging_face_cache_layout(tmp_path, monkeypatch):
     assert not hub.is_cached("not a valid/repo/id")  # invalid ids are left to sentence-transformers
 
 
-def test_cached_snapshot_is_the_commit_refs_main_names_under_the_organization_a_bare_name_loads(tmp_path,
-                                                                                                 monkeypatch):
-    """A hub judge is compared by the files of the snapshot it loads (negmine.train.judge_provenance): the repository
-    (a bare name under the organization given), the cache, the commit refs/main names and its folder; after a
-    newer revision's download, the newer; the older still found by its commit. Cache files only."""
+@pytest.fixture
+def tiny_snapshots(tmp_path, monkeypatch):
+    """A fake Hugging Face cache in place of the real one, and a function that writes a snapshot of a small model
+    folder into it under a repository and a commit (moving its refs/main there) and returns the snapshot folder."""
     from huggingface_hub import constants
 
     from negmine.testing.hub_cache import write_cached_model
@@ -123,35 +122,35 @@ def test_cached_snapshot_is_the_commit_refs_main_names_under_the_organization_a_
     monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "config.json").write_text("{}")
-    older = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "a" * 40)
+    return cache, lambda repo, commit: write_cached_model(cache, repo, tmp_path / "model", commit)
+
+
+def test_cached_snapshot_is_the_commit_refs_main_names_under_the_organization_a_bare_name_loads(tiny_snapshots):
+    """A hub judge is compared by the files of the snapshot it loads (negmine.train.judge_provenance): the repository
+    (a bare name under the organization given), the cache, the commit refs/main names and its folder; after a
+    newer revision's download, the newer; the older still found by its commit. Cache files only."""
+    cache, write = tiny_snapshots
+    older = write("cross-encoder/tiny", "a" * 40)
     assert hub.cached_snapshot("tiny", "cross-encoder") == ("cross-encoder/tiny", str(cache), "a" * 40, older)
     assert hub.cached_snapshot("tiny") is None and hub.cached_snapshot("tiny", "sentence-transformers") is None
-    newer = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "b" * 40)
+    newer = write("cross-encoder/tiny", "b" * 40)
     assert hub.cached_snapshot("cross-encoder/tiny") == ("cross-encoder/tiny", str(cache), "b" * 40, newer)
     assert hub.snapshot_folder("cross-encoder/tiny", str(cache), "a" * 40) == older
     assert hub.snapshot_folder("cross-encoder/tiny", str(cache), "c" * 40) is None
 
 
-def test_a_pinned_name_loads_and_answers_its_checked_snapshot_after_refs_main_moved(tmp_path, monkeypatch):
+def test_a_pinned_name_loads_and_answers_its_checked_snapshot_after_refs_main_moved(tiny_snapshots):
     """negmine train checks a judge's cached snapshot before any model loads, then loads it: online, a load by name
     downloads a newer revision and loads that (refs/main moved), so what scored was not what was checked. Within
     pinned_snapshots, the pinned (name, organization) loads from the checked snapshot's folder, and the lookups
     the summaries and the kind checks read answer that snapshot too; other names, another organization and the
     code after the block see refs/main; an inner block's pins add to the outer's and go with it."""
-    from huggingface_hub import constants
-
-    from negmine.testing.hub_cache import write_cached_model
-
-    cache = tmp_path / "hf-cache"
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
-    (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "config.json").write_text("{}")
-    older = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "a" * 40)
+    cache, write = tiny_snapshots
+    older = write("cross-encoder/tiny", "a" * 40)
     checked = hub.cached_snapshot("tiny", "cross-encoder")
-    other = write_cached_model(cache, "org/other", tmp_path / "model", "c" * 40)
+    other = write("org/other", "c" * 40)
     with hub.pinned_snapshots({("tiny", "cross-encoder"): checked}):
-        newer = write_cached_model(cache, "cross-encoder/tiny", tmp_path / "model", "b" * 40)  # a load downloaded it
+        newer = write("cross-encoder/tiny", "b" * 40)  # a load downloaded it
         assert hub.load_source("tiny", "cross-encoder") == str(older)
         assert hub.cached_snapshot("tiny", "cross-encoder") == ("cross-encoder/tiny", str(cache), "a" * 40, older)
         assert hub.cached_folder("tiny", "cross-encoder") == older
