@@ -319,3 +319,26 @@ def test_mines_data_loading_names_the_data_fields_path(tmp_path, data, message):
                         output=OutputConfig(path=tmp_path / "o.jsonl"))
     with pytest.raises(InputError, match=message):
         negmine.mine(config)
+
+
+def test_a_config_built_from_the_users_names_its_parts_where_the_users_config_has_them():
+    """negmine audit mines a BEIR folder through a MineConfig it builds, whose data fields are the AuditConfig's own
+    split and unknown_qrels: its data messages must name those (``data.unknown_qrels`` is no field of the audit);
+    its other parts keep their names, and a part renamed inside a nested block keeps the outer path."""
+    from negmine.config_path import built_from, command_option, field_path, within
+
+    audit = AuditConfig(input=Path("beir"))
+    built = _mine()
+    with built_from(audit, data="", engine=""):
+        with within(built, "data"):
+            assert field_path("unknown_qrels") == "unknown_qrels"
+        with within(built, "engine"):
+            assert field_path("work_dir") == "work_dir"
+        with within(built, "encoder"):
+            assert (field_path("batch_size"), command_option("batch_size")) == ("encoder.batch_size",
+                                                                                "--encode-batch-size")
+    with within(built, "data"):  # outside the block: the MineConfig's own path
+        assert field_path("unknown_qrels") == "data.unknown_qrels"
+    train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=_mine())
+    with within(train, "mine"), built_from(train.mine, data="corpus_data."), within(train.mine, "data"):
+        assert field_path("split") == "mine.corpus_data.split"

@@ -23,6 +23,8 @@ class Where(NamedTuple):
 
     top: str
     at: str
+    parts: tuple[tuple[str, str], ...] = ()
+    """(name, path) of the nested configs that do not sit at ``at + name + "."`` (:func:`built_from`)."""
 
 
 _WHERE: contextvars.ContextVar[Where | None] = contextvars.ContextVar("negmine_config_where", default=None)
@@ -33,7 +35,23 @@ def within(parent, name: str) -> Iterator[None]:
     """Within the block, configs validated are ``parent``'s field ``name`` (a nested config): their messages name
     fields from the config the user built (``MineConfig denoise.depth=5``, ``denoise.enabled``)."""
     outer = where(parent)
-    token = _WHERE.set(Where(outer.top, f"{outer.at}{name}."))
+    token = _WHERE.set(Where(outer.top, dict(outer.parts).get(name, f"{outer.at}{name}.")))
+    try:
+        yield
+    finally:
+        _WHERE.reset(token)
+
+
+@contextlib.contextmanager
+def built_from(config, **parts: str) -> Iterator[None]:
+    """Within the block, a config negmine builds from ``config`` (the one the user built) validates and runs with
+    its messages naming ``config``'s fields: its nested config ``name`` sits at ``parts[name]`` (``""``: among
+    ``config``'s own fields), any other at its name. An AuditConfig mines a BEIR folder's candidates through a
+    MineConfig whose ``data`` fields are the audit's own ``split`` and ``unknown_qrels``:
+    ``built_from(audit_config, data="")`` makes mining's data messages say ``unknown_qrels``, not
+    ``data.unknown_qrels``, a field the audit does not have."""
+    outer = where(config)
+    token = _WHERE.set(Where(outer.top, outer.at, tuple((name, f"{outer.at}{at}") for name, at in parts.items())))
     try:
         yield
     finally:
@@ -69,7 +87,6 @@ def path_setting(name: str, value: object, option: str | None = None, cli: str |
     """:func:`negmine.errors.field_setting` of ``name`` at its :func:`field_path`: ``select.num_negatives=5
     (--num-negatives 5)``."""
     return field_setting(field_path(name), value, option, cli)
-
 
 
 def command() -> str | None:

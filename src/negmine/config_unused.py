@@ -300,7 +300,7 @@ def refuse_unused_fields(config, mode: Any = None) -> None:
     """ConfigError at the first field set away from its default that the config's mode leaves unused, naming
     the field and value, why it is unused (the same words as the CLI) and the fix, every field dotted from the
     config the user built (:func:`where`)."""
-    top, at = where(config)
+    top, at, _ = where(config)
     for rule, changed in unused_settings(config, mode):
         given = " and ".join(f"{field_path(p)}={_show(field_value(config, p))}" for p in changed)
         defaults = ", ".join(f"{field_path(p)}={_show(field_default(type(config), p))}" for p in changed)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from negmine.config import AuditConfig, NearDupConfig
-from negmine.config_path import within
+from negmine.config_path import built_from, within
 from negmine.errors import caller_stacklevel
 
 if TYPE_CHECKING:
@@ -275,13 +275,15 @@ def mine_candidates(config: AuditConfig, out: Path, held: frozenset[Path]) -> Mi
     from negmine.pipeline.mine import mine_holding
 
     n = config.judged_depth()
-    return mine_holding(MineConfig(
+    mine_config = MineConfig(
         data=DataConfig(data_dir=config.input, split=config.split, unknown_qrels=config.unknown_qrels),
         encoder=config.encoder,
         filters=FilterConfig(sd_margin=None), select=SelectConfig(strategy="top", num_negatives=n, keep_partial=True),
         output=OutputConfig(path=out), near_dup=NearDupConfig(cosine=None, overlap=None),
         engine=candidates_engine(config),
-    ), held)
+    )
+    with built_from(config, data="", engine=""):  # mining's messages name the audit's split, unknown_qrels, work_dir
+        return mine_holding(mine_config, held)
 
 
 def candidates_engine(config: AuditConfig) -> EngineConfig:
