@@ -31,7 +31,8 @@ MINE_CASES = [
      "retrieve.dense_weight must be in [0, 1], got 1.5; use e.g. retrieve.dense_weight=0.5 (--dense-weight 0.5) "
      "(1: dense scores only, 0: BM25 only)"),
     (_mine(retrieve=RetrieveConfig(method="dens")),
-     "unknown retriever 'dens'; allowed: dense, bm25, hybrid; did you mean retrieve.method='dense' (--retriever dense)?"),
+     "unknown retriever 'dens'; allowed: dense, bm25, hybrid; did you mean retrieve.method='dense' "
+     "(--retriever dense)?"),
     (_mine(encoder=EncoderConfig(batch_size=0)),
      "encoder.batch_size must be a positive integer, got 0; use e.g. encoder.batch_size=64 (--batch-size 64)"),
     (_mine(encoder=EncoderConfig(precision="bf17")),
@@ -99,7 +100,8 @@ def test_the_configs_on_their_own_keep_their_own_field_names():
     with pytest.raises(ConfigError, match=r"^denoise depth must be a positive integer, got 0; use e\.g\. depth=10 "
                                           r"\(--denoise-depth 10\)$"):
         DenoiseConfig(enabled=True, depth=0, judges=TEACHER).validate()
-    with pytest.raises(ConfigError, match=r"^unknown engine 'rai'; allowed: local, ray; pick one with name \(--engine\)$"):
+    with pytest.raises(ConfigError,
+                       match=r"^unknown engine 'rai'; allowed: local, ray; pick one with name \(--engine\)$"):
         EngineConfig(name="rai").validate()
     with pytest.raises(ConfigError, match=r"^memory_budget 'lots' is not a size: .*; use e\.g\. memory_budget='4G' "
                                           r"\(--memory-budget 4G\), or leave it unset \(no budget\)$"):
@@ -254,7 +256,8 @@ def test_run_audits_min_sources_check_names_the_judges_fields_path(tmp_path):
     config = AuditConfig(input=tmp_path / "mined.jsonl", judges=JudgeConfig(positive_min_sources=5))
     with pytest.raises(ConfigError, match=r"^judges\.positive_min_sources 5 is more than the 1 scorer\(s\) of these "
                                           r"judges \(the mining model\), so no positive could be flagged noisy; use "
-                                          r"judges\.positive_min_sources \(--positive-min-sources\) between 1 and 1, or "
+                                          r"judges\.positive_min_sources \(--positive-min-sources\) between 1 "
+                                          r"and 1, or "
                                           r"add scorers: judges\.teachers \(--teacher\) / judges\.cross_encoder "
                                           r"\(--cross-encoder\)$"):
         negmine.run_audit(config)

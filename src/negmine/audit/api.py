@@ -169,7 +169,8 @@ def mined_file_unused(config: AuditConfig) -> list[tuple[tuple[str, ...], str, s
     if not needs_mining_model(config):
         rules.append((("model", "document_prompt"), "the input is a mined file and the mining model encodes "
                       "documents for the near-duplicate cosine test alone, which does not run (the score judge reads "
-                      "the mining scores the rows hold)", "add 'near-duplicate' to judges.judges (--judge near-duplicate) with a "
+                      "the mining scores the rows hold)",
+                      "add 'near-duplicate' to judges.judges (--judge near-duplicate) with a "
                       "judges.near_dup.cosine threshold (--near-dup-threshold)"))
     return rules
 
