@@ -799,3 +799,31 @@ def test_a_beir_folder_given_as_an_eval_model_is_named_as_one_with_the_eval_comm
         with pytest.raises(ConfigError) as info:
             EvalConfig(data_dir=data_dir, models=("bm25", demo)).validate()
         assert str(info.value) == f"model {demo!r} {fix} {shown} --model MODEL"
+
+
+@pytest.mark.parametrize("prior", [-0.01, 1.0, 1.5])  # nan: the type check refuses it ("a finite number")
+def test_a_debias_prior_outside_0_1_is_refused_with_the_range_and_the_fix(prior):
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(debias_prior=prior).validate()
+    assert str(info.value) == (
+        f"debias_prior must be in [0, 1) (the expected share of unlabelled positives among the negatives), got "
+        f"{prior!r}; use e.g. debias_prior=0.01 (--debias-prior 0.01), or 0 to train without debiasing")
+
+
+def test_a_debias_prior_is_refused_with_the_extra_directions_and_runs_with_the_other_options():
+    """The loss debiases the query -> document softmax only; GTE's extra directions would join it undebiased."""
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(debias_prior=0.05, directions=("query_to_doc", "doc_to_query", "doc_to_doc")).validate()
+    assert str(info.value) == (
+        "debias_prior=0.05 (--debias-prior 0.05) debiases the query -> document softmax only, and "
+        "directions=('query_to_doc', 'doc_to_query', 'doc_to_doc') (--direction doc_to_query --direction doc_to_doc) "
+        "adds doc_to_query, doc_to_doc, which it would leave biased; use directions=('query_to_doc',) (drop "
+        "--direction) or debias_prior=0.0 (drop --debias-prior)")
+    for settings in (dict(loss="cached-mnrl"), dict(fn_mask=False), dict(hardness="none"), dict(distill="kl"),
+                     dict(matryoshka_dims=(32, 16))):
+        TrainConfig(debias_prior=0.05, **settings).validate()
+    TrainConfig(debias_prior=0.0, directions=("query_to_doc", "doc_to_query")).validate()

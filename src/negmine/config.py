@@ -1498,6 +1498,21 @@ TRAIN_DISTILL = ("none", "kl", "margin-mse")
 TRAIN_DISTILL_SOURCES = ("judge", "mining")
 
 
+def refuse_debias_with_directions(prior: float, directions: tuple[str, ...]) -> None:
+    """ConfigError for a debiasing prior with directions beyond query_to_doc: the loss debiases the query -> document
+    softmax only (:mod:`negmine.train.losses.debias`), and GTE's extra terms would join it undebiased. Also checked
+    by the loss classes themselves, for a loss built without a TrainConfig."""
+    extra = [d for d in directions if d != "query_to_doc"]
+    if prior and extra:
+        given = path_setting("directions", tuple(directions), cli=" ".join(f"--direction {d}" for d in extra))
+        raise ConfigError(
+            f"{path_setting('debias_prior', prior, cli=f'--debias-prior {prior}')} debiases the query -> document "
+            f"softmax only, and {given} adds {', '.join(extra)}, which it would leave biased; use "
+            f"{path_setting('directions', ('query_to_doc',), cli='drop --direction')} or "
+            f"{path_setting('debias_prior', 0.0, cli='drop --debias-prior')}"
+        )
+
+
 @config_dataclass
 class TrainConfig(ConfigFields):
     """Fine-tune a bi-encoder on a native mined JSONL (``negmine train``).
@@ -1513,6 +1528,9 @@ class TrainConfig(ConfigFields):
     ``directions`` adds GTE's extra contrastive terms to query -> document (``doc_to_query``: each positive
     against the batch's queries; ``query_to_query``, ``doc_to_doc``: same-side pairs), in one softmax
     (``partition_mode`` ``joint``) or averaged per direction (``per_direction``), masked like query -> document;
+    ``debias_prior`` (0: off) debiases the query -> document softmax for that expected share of unlabelled positives
+    among the negatives (Chuang et al. 2020; with the hardness weights as Robinson et al. 2021 pair them; see
+    :mod:`negmine.train.losses.debias`; query -> document only, so not with other ``directions``);
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
@@ -1578,6 +1596,7 @@ class TrainConfig(ConfigFields):
     distill_weight: float = 1.0
     distill_from: str = "judge"
     distill_temperature: float | None = None
+    debias_prior: float = 0.0
 
     @property
     def remine(self) -> bool:
@@ -1618,6 +1637,7 @@ class TrainConfig(ConfigFields):
         _check_train_device(self.device, self.precision)
         self._validate_directions()
         self._validate_numbers()
+        self._validate_debias()
         self._validate_dev()
         self._validate_matryoshka()
         self._validate_distill()
@@ -1707,6 +1727,18 @@ class TrainConfig(ConfigFields):
                 f"partition_mode per_direction needs the positive in every direction's softmax, but {', '.join(same_side)} "
                 f"compares texts of one side only; use {path_setting('partition_mode', 'joint')} or drop those directions"
             )
+
+    def _validate_debias(self) -> None:
+        """The prior in [0, 1) (the denominator divides by ``1 - prior``), and only with the query -> document
+        direction, the one the loss debiases (:func:`refuse_debias_with_directions`)."""
+        prior = self.debias_prior
+        if not 0.0 <= prior < 1.0:
+            raise ConfigError(
+                f"debias_prior must be in [0, 1) (the expected share of unlabelled positives among the negatives), "
+                f"got {prior!r}; use e.g. {path_setting('debias_prior', 0.01, cli='--debias-prior 0.01')}, or 0 to "
+                "train without debiasing"
+            )
+        refuse_debias_with_directions(prior, self.directions)
 
     def _validate_numbers(self) -> None:
         _check_seed(self.seed, "--seed")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -717,3 +718,40 @@ def test_train_cli_distilling_a_file_without_judge_scores_fails_before_the_train
         "distill_from='mining' (--distill-from mining)\n")
     assert not (tmp_path / "o").exists()
 
+
+
+def test_train_cli_debiased_end_to_end_records_the_prior(tmp_path, tiny_model_path):
+    out = tmp_path / "model"
+    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
+                           + ["--debias-prior", "0.05"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "negmine_train.json").read_text())
+    assert summary["config"]["debias_prior"] == 0.05 and summary["result"]["global_step"] == 2
+    losses = [entry["loss"] for entry in summary["result"]["loss_history"] if "loss" in entry]
+    assert losses and all(math.isfinite(loss) for loss in losses)
+    assert '"debias_prior": 0.05' in (out / "README.md").read_text()  # the model card's loss configuration
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--debias-prior", "1"], "debias_prior must be in [0, 1) (the expected share of unlabelled positives among the "
+                              "negatives), got 1.0; use e.g. debias_prior=0.01 (--debias-prior 0.01), or 0 to train "
+                              "without debiasing"),
+    (["--debias-prior", "0.01", "--direction", "doc_to_query"],
+     "debias_prior=0.01 (--debias-prior 0.01) debiases the query -> document softmax only, and "
+     "directions=('query_to_doc', 'doc_to_query') (--direction doc_to_query) adds doc_to_query, which it would leave "
+     "biased; use directions=('query_to_doc',) (drop --direction) or debias_prior=0.0 (drop --debias-prior)"),
+])
+def test_train_cli_refuses_a_debias_prior_it_cannot_use(tmp_path, monkeypatch, flags, message):
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         *flags])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {message}\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_cli_debias_prior_reaches_the_config(tmp_path, monkeypatch):
+    (config,) = _configs(tmp_path, monkeypatch, ["--debias-prior", "0.01", "--loss", "cached-mnrl", "--no-fn-mask"])
+    assert (config.debias_prior, config.loss, config.fn_mask) == (0.01, "cached-mnrl", False)
+    (tmp_path / "d").mkdir()
+    assert [c.debias_prior for c in _configs(tmp_path / "d", monkeypatch, [])] == [0.0]

@@ -59,6 +59,7 @@ NoFnMargin = Annotated[bool, typer.Option("--no-fn-margin", help="mask only know
 Hardness = Annotated[str, typer.Option(help="weight harder negatives: " + choices(TRAIN_HARDNESS, {"all": "mined and in-batch", "hard-negatives": "mined only"}), rich_help_panel=_NEG)]
 HardnessStrength = Annotated[float, typer.Option(help="hardness weight alpha (logit += alpha * cosine)", rich_help_panel=_NEG)]
 Direction = Annotated[Optional[list[str]], typer.Option("--direction", help=f"contrastive direction, repeatable: query_to_doc (always; added when not given) and any of {', '.join(d for d in TRAIN_DIRECTIONS if d != 'query_to_doc')} (GTE); default query_to_doc only", rich_help_panel=_NEG)]
+DebiasPrior = Annotated[float, typer.Option(help="debiased contrastive loss (Chuang et al. 2020): the expected share tau+ of unlabelled positives among the negatives, in [0, 1); query_to_doc only; 0: off", rich_help_panel=_NEG)]
 PartitionMode = Annotated[str, typer.Option(help=choices(TRAIN_PARTITION_MODES, {"joint": "one softmax over all directions"}), rich_help_panel=_NEG)]
 Batching = Annotated[str, typer.Option(help=choices(TRAIN_BATCHINGS, {"topic": "TAS-B"}), rich_help_panel=_BATCH)]
 TopicClusters = Annotated[Optional[int], typer.Option(help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH)]
@@ -90,7 +91,8 @@ def train_command(
     matryoshka_weights: MatryoshkaWeights = None, matryoshka_dims_per_step: MatryoshkaDimsPerStep = -1,
     num_negatives: NumNegatives = 3, fn_mask: FnMask = True, fn_margin: FnMargin = None,
     no_fn_margin: NoFnMargin = False, hardness: Hardness = "all", hardness_strength: HardnessStrength = 5.0,
-    direction: Direction = None, partition_mode: PartitionMode = "joint", batching: Batching = "no-duplicates",
+    direction: Direction = None, partition_mode: PartitionMode = "joint", debias_prior: DebiasPrior = 0.0,
+    batching: Batching = "no-duplicates",
     topic_clusters: TopicClusters = None, remine_every_epoch: RemineEveryEpoch = False,
     remine_steps: RemineSteps = None, mine_summary: MineSummary = None, checkpoint_steps: CheckpointSteps = 500,
     no_checkpoints: NoCheckpoints = False, resume: Resume = False, logging_steps: LoggingSteps = 10,
@@ -113,7 +115,7 @@ def train_command(
             batch_size=batch_size, learning_rate=lr, warmup_ratio=warmup_ratio, weight_decay=weight_decay, seed=seed,
             num_negatives=num_negatives, loss=loss, scale=scale, mini_batch_size=mini_batch_size, fn_mask=fn_mask,
             fn_margin=None if no_fn_margin else fn_margin, hardness=hardness, hardness_strength=hardness_strength,
-            directions=with_query_to_doc(direction), partition_mode=partition_mode,
+            directions=with_query_to_doc(direction), partition_mode=partition_mode, debias_prior=debias_prior,
             batching=batching, topic_clusters=topic_clusters,
             remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=None,
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,

@@ -126,3 +126,58 @@ def test_mask_stats_continue_from_the_last_log_entry_that_has_them():
     assert (resumed.masked, resumed.candidates, resumed.fraction()) == (1, 4, 0.25)
     resumed.restore([{"step": 1, "loss": 2.0}])  # a log without counts: start from zero
     assert (resumed.masked, resumed.candidates) == (0, 0)
+
+
+def _debiased_rows(sim: torch.Tensor, drop: dict[int, set[int]], bonus_columns, prior: float,
+                   strength: float = 5.0, scale: float = 20.0) -> torch.Tensor:
+    """The debiased loss per row written out in float64 (negmine.train.losses.debias): ``drop`` the masked columns
+    of each row, ``bonus_columns(r)`` the columns whose logit gets ``strength * cosine``."""
+    sim = sim.double()
+    out = []
+    for r in range(sim.shape[0]):
+        cols = [c for c in range(sim.shape[1]) if c != r and c not in drop.get(r, set())]
+        terms = [scale * sim[r, c] + (strength * sim[r, c] if c in bonus_columns(r) else 0.0) for c in cols]
+        positive = torch.exp(scale * sim[r, r])
+        g = max((torch.stack(terms).exp().mean() - prior * positive) / (1 - prior), torch.exp(torch.tensor(-scale)))
+        out.append(-torch.log(positive / (positive + len(cols) * g)))
+    return torch.stack(out)
+
+
+def test_debiased_loss_masks_weights_and_debiases_the_query_to_document_softmax():
+    emb = _embeddings(seed=4)
+    labels = _labels(4, 2, known_extra={0: 102}, flags={(3, 0): 1})  # as in the masking test above
+    loss = MaskedMultipleNegativesRankingLoss(None, hardness="hard-negatives", hardness_strength=5.0,
+                                              debias_prior=0.05)
+    sim = emb[0] @ torch.cat(emb[1:]).T
+    expected = _debiased_rows(sim, {0: {2}, 3: {4 + 3}}, lambda r: {4 + r, 8 + r}, 0.05)
+    assert loss.compute_loss_from_embeddings(emb, labels).item() == pytest.approx(expected.mean().item(), rel=1e-5)
+    assert loss.mask_stats.masked == 2
+    plain = MaskedMultipleNegativesRankingLoss(None, hardness="hard-negatives", hardness_strength=5.0)
+    assert abs(plain.compute_loss_from_embeddings(emb, labels).item() - expected.mean().item()) > 1e-3
+
+
+@pytest.mark.parametrize("fn_mask, with_labels", [(False, True), (True, False)])
+def test_debiasing_without_masking_runs_on_every_candidate(fn_mask, with_labels):
+    """--no-fn-mask (or a batch without negmine's labels) used sentence-transformers' own loss, which has no
+    debiasing: with a prior the masked path runs with nothing masked, so the prior is not silently dropped."""
+    emb = _embeddings(seed=5)
+    loss = MaskedMultipleNegativesRankingLoss(None, fn_mask=fn_mask, hardness="all", hardness_strength=5.0,
+                                              debias_prior=0.01)
+    got = loss.compute_loss_from_embeddings(emb, _labels(4, 2, known_extra={0: 102}) if with_labels else None)
+    sim = emb[0] @ torch.cat(emb[1:]).T
+    expected = _debiased_rows(sim, {}, lambda r: set(range(12)) - {r}, 0.01)
+    assert got.item() == pytest.approx(expected.mean().item(), rel=1e-5)
+    assert loss.mask_stats.candidates == 0
+
+
+def test_debiasing_refuses_the_extra_directions_and_reports_its_prior():
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        MaskedMultipleNegativesRankingLoss(None, directions=("query_to_doc", "doc_to_query"), debias_prior=0.05)
+    assert str(info.value) == (
+        "debias_prior=0.05 (--debias-prior 0.05) debiases the query -> document softmax only, and "
+        "directions=('query_to_doc', 'doc_to_query') (--direction doc_to_query) adds doc_to_query, which it would "
+        "leave biased; use directions=('query_to_doc',) (drop --direction) or debias_prior=0.0 (drop --debias-prior)")
+    assert MaskedMultipleNegativesRankingLoss(None, debias_prior=0.05).get_config_dict()["debias_prior"] == 0.05
+    assert "debias_prior" not in MaskedMultipleNegativesRankingLoss(None).get_config_dict()

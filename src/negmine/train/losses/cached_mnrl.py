@@ -3,7 +3,7 @@
 Big contrastive batches in small memory: embeddings are computed without graphs in mini-batches, the
 loss is back-propagated to the embeddings, then each mini-batch is re-embedded with gradients. Subclass
 of sentence-transformers' ``CachedMultipleNegativesRankingLoss``; only the loss over the cached
-embeddings changes when masking is on (same mask as :mod:`negmine.train.losses.mnrl`).
+embeddings changes when masking or debiasing is on (same loss as :mod:`negmine.train.losses.mnrl`).
 """
 
 from __future__ import annotations
@@ -15,23 +15,26 @@ from sentence_transformers.sentence_transformer.losses import CachedMultipleNega
 from sentence_transformers.util import cos_sim
 from torch import Tensor
 
-from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
+from negmine.config import refuse_debias_with_directions
+from negmine.train.losses.directions import BatchView
 from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
-from negmine.train.losses.hardness import hardness_penalty
-from negmine.train.losses.masking import false_negative_mask, masked_logits
-from negmine.train.losses.mnrl import MaskStats, distill_config, st_hardness
+from negmine.train.losses.mnrl import (MaskStats, debias_config, distill_config, masks_with_labels, row_losses,
+                                      st_hardness)
 
 
 class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLoss):
-    """GradCache MNRL whose softmax ignores known/flagged/margin-violating false negatives."""
+    """GradCache MNRL whose softmax ignores known/flagged/margin-violating false negatives (and is debiased with a
+    ``debias_prior``, as :class:`~negmine.train.losses.mnrl.MaskedMultipleNegativesRankingLoss`)."""
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = None,
                  hardness: str = "none", hardness_strength: float = 0.0,
                  directions: tuple[str, ...] = ("query_to_doc",), partition_mode: str = "joint",
-                 distill: Distillation | None = None) -> None:
+                 distill: Distillation | None = None, debias_prior: float = 0.0) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size,
                          directions=directions, partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
+        refuse_debias_with_directions(debias_prior, directions)
+        self.debias_prior = debias_prior
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
@@ -60,7 +63,7 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
 
     def contrastive_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
                          with_backward: bool = False) -> Tensor:
-        if not self.fn_mask or labels is None or labels.ndim != 2:
+        if not self.debias_prior and not masks_with_labels(self, labels):
             return super().calculate_loss(reps, labels, with_backward=with_backward)
         queries = torch.cat(reps[0])
         docs = torch.cat([torch.cat(column) for column in reps[1:]])
@@ -68,14 +71,8 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
         losses = []
         for begin in range(0, batch_size, self.mini_batch_size):
             rows = torch.arange(begin, min(begin + self.mini_batch_size, batch_size), device=queries.device)
-            sim = self.similarity_fct(queries[rows], docs)
-            mask = false_negative_mask(sim, labels, rows, len(reps) - 2, self.fn_margin)
-            self.mask_stats.add(mask)
-            penalty = hardness_penalty(sim, rows, batch_size, self.hardness, self.hardness_strength)
-            view = BatchView(queries, docs, rows, labels, len(reps) - 2, use_labels=True)
-            extra = extra_direction_logits(view, self.directions, self.similarity_fct, self.scale)
-            loss = multi_direction_loss(masked_logits(sim, mask, self.scale, penalty), rows, extra,
-                                        self.partition_mode).sum() / batch_size
+            view = BatchView(queries, docs, rows, labels, len(reps) - 2, use_labels=masks_with_labels(self, labels))
+            loss = row_losses(self, view, self.similarity_fct(queries[rows], docs)).sum() / batch_size
             if with_backward:
                 loss.backward()
                 loss = loss.detach()
@@ -84,4 +81,4 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
 
     def get_config_dict(self) -> dict[str, Any]:
         return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,
-                **distill_config(self.distill)}
+                **debias_config(self.debias_prior), **distill_config(self.distill)}

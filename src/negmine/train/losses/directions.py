@@ -36,6 +36,7 @@ class BatchView:
     def __init__(self, queries: Tensor, docs: Tensor, rows: Tensor, labels: Tensor | None, num_negatives: int,
                  use_labels: bool) -> None:
         self.queries, self.docs, self.rows = queries, docs, rows
+        self.labels, self.num_negatives = labels, num_negatives
         self.batch_size = queries.size(0)
         self.parts = split_label(labels, num_negatives) if use_labels and labels is not None else None
 

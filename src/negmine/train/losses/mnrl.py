@@ -1,8 +1,9 @@
 """MultipleNegativesRankingLoss (InfoNCE with in-batch + mined hard negatives) with false-negative masking.
 
 Subclass of sentence-transformers' ``MultipleNegativesRankingLoss``: without masking (or without the
-negmine label column) it is exactly the parent loss; with masking, candidates chosen by
-:func:`negmine.train.losses.masking.false_negative_mask` are removed from the softmax denominator.
+negmine label column) and without debiasing it is exactly the parent loss; with masking, candidates chosen by
+:func:`negmine.train.losses.masking.false_negative_mask` are removed from the softmax denominator; with a
+``debias_prior`` the denominator is debiased (:mod:`negmine.train.losses.debias`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from sentence_transformers.util import cos_sim
 from torch import Tensor
 
+from negmine.config import refuse_debias_with_directions
+from negmine.train.losses.debias import debiased_loss
 from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
 from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
 from negmine.train.losses.hardness import HARDNESS_MODES, hardness_penalty
@@ -58,15 +61,19 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
 
     ``hardness`` (a :data:`~negmine.train.losses.hardness.HARDNESS_MODES` key) weights harder negatives
     by ``hardness_strength`` (see :mod:`negmine.train.losses.hardness`); ``directions`` and ``partition_mode``
-    add GTE's reverse and same-side terms, masked alike (see :mod:`negmine.train.losses.directions`).
+    add GTE's reverse and same-side terms, masked alike (see :mod:`negmine.train.losses.directions`);
+    ``debias_prior`` (> 0, query -> document only) debiases the softmax denominator for that expected share of
+    unlabelled positives among the negatives (see :mod:`negmine.train.losses.debias`).
     """
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  fn_mask: bool = True, fn_margin: float | None = None, hardness: str = "none",
                  hardness_strength: float = 0.0, directions: tuple[str, ...] = ("query_to_doc",),
-                 partition_mode: str = "joint", distill: Distillation | None = None) -> None:
+                 partition_mode: str = "joint", distill: Distillation | None = None, debias_prior: float = 0.0) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, directions=directions,
                          partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
+        refuse_debias_with_directions(debias_prior, directions)
+        self.debias_prior = debias_prior
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
@@ -89,23 +96,49 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
         return loss + weighted
 
     def contrastive_loss(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        if not self.fn_mask or labels is None or labels.ndim != 2:
+        if not self.debias_prior and not masks_with_labels(self, labels):
             return super().compute_loss_from_embeddings(embeddings, labels)
         queries = embeddings[0]
         docs = torch.cat(embeddings[1:], dim=0)
         rows = torch.arange(queries.size(0), device=queries.device)
-        sim = self.similarity_fct(queries, docs)
-        mask = false_negative_mask(sim, labels, rows, len(embeddings) - 2, self.fn_margin)
-        self.mask_stats.add(mask)
-        penalty = hardness_penalty(sim, rows, len(queries), self.hardness, self.hardness_strength)
-        view = BatchView(queries, docs, rows, labels, len(embeddings) - 2, use_labels=True)
-        extra = extra_direction_logits(view, self.directions, self.similarity_fct, self.scale)
-        return multi_direction_loss(masked_logits(sim, mask, self.scale, penalty), rows, extra,
-                                    self.partition_mode).mean()
+        view = BatchView(queries, docs, rows, labels, len(embeddings) - 2, use_labels=masks_with_labels(self, labels))
+        return row_losses(self, view, self.similarity_fct(queries, docs)).mean()
 
     def get_config_dict(self) -> dict[str, Any]:
         return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,
-                **distill_config(self.distill)}
+                **debias_config(self.debias_prior), **distill_config(self.distill)}
+
+
+def masks_with_labels(loss, labels: Tensor | None) -> bool:
+    """Whether ``loss`` masks false negatives in this batch: masking on, and the batch has negmine's label rows."""
+    return loss.fn_mask and labels is not None and labels.ndim == 2
+
+
+def candidate_mask(loss, view: BatchView, sim: Tensor) -> Tensor:
+    """The false-negative mask of ``view``'s rows (counted in ``loss.mask_stats``); none masked when the loss does not
+    mask this batch (:func:`masks_with_labels`: a debiased loss then runs on every candidate)."""
+    if view.parts is None:
+        return torch.zeros_like(sim, dtype=torch.bool)
+    mask = false_negative_mask(sim, view.labels, view.rows, view.num_negatives, loss.fn_margin)
+    loss.mask_stats.add(mask)
+    return mask
+
+
+def row_losses(loss, view: BatchView, sim: Tensor) -> Tensor:
+    """Per-row loss of ``view``'s rows (``sim`` their similarities to every candidate) for the masked MNRL ``loss``
+    (cached or not): masked, hardness-weighted, then debiased or with the extra directions."""
+    mask = candidate_mask(loss, view, sim)
+    penalty = hardness_penalty(sim, view.rows, view.batch_size, loss.hardness, loss.hardness_strength)
+    logits = masked_logits(sim, mask, loss.scale, penalty)
+    if loss.debias_prior:
+        return debiased_loss(logits, mask, view.rows, loss.debias_prior, loss.scale)
+    extra = extra_direction_logits(view, loss.directions, loss.similarity_fct, loss.scale)
+    return multi_direction_loss(logits, view.rows, extra, loss.partition_mode)
+
+
+def debias_config(prior: float) -> dict[str, Any]:
+    """The debiasing prior for the model card's loss configuration (none when off)."""
+    return {"debias_prior": prior} if prior else {}
 
 
 def distill_config(distill: Distillation | None) -> dict[str, Any]:
