@@ -290,6 +290,12 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), summary_path=Path("out"))))
 
 
+def test_debiased_loss_message_of_training_md():
+    """docs/training.md "Debiased contrastive loss": the refusal of a prior with an extra direction."""
+    refused = message_of(lambda: TrainConfig(debias_prior=0.05, directions=("query_to_doc", "doc_to_query")).validate())
+    assert_quotes("training.md", "debias_prior=0.05 (--debias-prior", refused)
+
+
 def test_distillation_with_remining_messages_of_training_md(tmp_path):
     """docs/training.md "Distillation with re-mining": the refusal of a re-mining without a scoring judge, and the
     stop at a re-mined file whose rows have no judge scores."""
