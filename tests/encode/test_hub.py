@@ -142,7 +142,7 @@ def test_cached_snapshot_is_the_commit_refs_main_names_under_the_organization_a_
 def test_a_pinned_name_loads_and_answers_its_checked_snapshot_after_refs_main_moved(tiny_snapshots):
     """negmine train checks a judge's cached snapshot before any model loads, then loads it: online, a load by name
     downloads a newer revision and loads that (refs/main moved), so what scored was not what was checked. Within
-    pinned_snapshots, the pinned (name, organization) loads from the checked snapshot's folder, and the lookups
+    pinned_snapshots, the pinned (name, organization) loads as its repository at the checked commit, and the lookups
     the summaries and the kind checks read answer that snapshot too; other names, another organization and the
     code after the block see refs/main; an inner block's pins add to the outer's and go with it."""
     cache, write = tiny_snapshots
@@ -151,18 +151,42 @@ def test_a_pinned_name_loads_and_answers_its_checked_snapshot_after_refs_main_mo
     other = write("org/other", "c" * 40)
     with hub.pinned_snapshots({("tiny", "cross-encoder"): checked}):
         newer = write("cross-encoder/tiny", "b" * 40)  # a load downloaded it
-        assert hub.load_source("tiny", "cross-encoder") == str(older)
+        assert hub.load_source("tiny", "cross-encoder") == ("cross-encoder/tiny", "a" * 40, None, str(older))
+        assert hub.load_source("tiny", "cross-encoder").options() == {"revision": "a" * 40}
         assert hub.cached_snapshot("tiny", "cross-encoder") == ("cross-encoder/tiny", str(cache), "a" * 40, older)
         assert hub.cached_folder("tiny", "cross-encoder") == older
-        assert hub.load_source("tiny", "sentence-transformers") == "tiny"  # not the name pinned
+        assert hub.load_source("tiny", "sentence-transformers") == ("tiny", None, None, None)  # not the name pinned
+        assert hub.load_source("tiny", "sentence-transformers").options() == {}
         assert hub.cached_snapshot("cross-encoder/tiny").commit == "b" * 40
-        assert hub.load_source("org/other", None) == "org/other"
+        assert hub.load_source("org/other", None) == ("org/other", None, None, None)
         with hub.pinned_snapshots({("org/other", None): hub.cached_snapshot("org/other")}):
             assert (hub.load_source("org/other", None), hub.load_source("tiny", "cross-encoder")) == (
-                str(other), str(older))
-        assert hub.load_source("org/other", None) == "org/other"
-    assert hub.load_source("tiny", "cross-encoder") == "tiny"
+                ("org/other", "c" * 40, None, str(other)), ("cross-encoder/tiny", "a" * 40, None, str(older)))
+            assert hub.cached_folder("org/other", None) == other
+        assert hub.load_source("org/other", None) == ("org/other", None, None, None)
+    assert hub.load_source("tiny", "cross-encoder") == ("tiny", None, None, None)
     assert hub.cached_snapshot("tiny", "cross-encoder").folder == hub.cached_folder("tiny", "cross-encoder") == newer
+
+
+def test_a_pinned_snapshot_loads_from_its_cache_where_sentence_transformers_reads_another(tiny_snapshots,
+                                                                                          tmp_path, monkeypatch):
+    """A name is cached in HF_HUB_CACHE or SENTENCE_TRANSFORMERS_HOME; sentence-transformers reads the latter when
+    set, else the former: a pinned snapshot in the cache it does not read by default is loaded with cache_folder
+    naming it, and none is given where it reads by default (CrossEncoder logs a deprecation warning for one)."""
+    from negmine.testing.hub_cache import write_cached_model
+
+    cache, write = tiny_snapshots
+    write("org/in-hf-cache", "a" * 40)
+    write_cached_model(tmp_path / "st-home", "org/in-st-home", tmp_path / "model", "b" * 40)
+    monkeypatch.setenv("SENTENCE_TRANSFORMERS_HOME", str(tmp_path / "st-home"))
+    pins = {(name, None): hub.cached_snapshot(name) for name in ("org/in-hf-cache", "org/in-st-home")}
+    with hub.pinned_snapshots(pins):
+        assert hub.load_source("org/in-hf-cache", None).options() == {"revision": "a" * 40, "cache_folder": str(cache)}
+        assert hub.load_source("org/in-st-home", None).options() == {"revision": "b" * 40}
+        monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME")
+        assert hub.load_source("org/in-hf-cache", None).options() == {"revision": "a" * 40}
+        assert hub.load_source("org/in-st-home", None).options() == {
+            "revision": "b" * 40, "cache_folder": str(tmp_path / "st-home")}
 
 
 @pytest.fixture

@@ -498,3 +498,39 @@ def test_a_beir_dataset_folder_given_as_a_model_is_named_as_the_data(tmp_path):
     (data / "queries.jsonl").unlink()  # not a BEIR folder: the message stays as it was
     with pytest.raises(ConfigError, match=r"\(transformers\); pass the folder"):
         check_model_source(str(data))
+
+
+@pytest.fixture
+def offline_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face cache in place of the real one, offline (huggingface_hub reads HF_HUB_OFFLINE when
+    imported, so its constant is set too): a hub name loads from this cache or not at all."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    return tmp_path / "hf-cache"
+
+
+def test_a_pinned_hub_model_whose_snapshot_lacks_files_is_refused_offline_naming_them(tiny_model_path, offline_cache):
+    """A snapshot an interrupted download left without its weights and its pooling config: the pinned load read the
+    folder and failed with transformers' 'Error no file named model.safetensors ...'; now it loads by commit (online,
+    what is missing fetched) and, offline, is refused naming the commit, the files and the fix."""
+    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, cached_snapshot, pinned_snapshots
+    from negmine.encode.sentence_transformer import load_sentence_transformer
+    from negmine.testing.hub_cache import write_cached_model
+
+    snapshot = write_cached_model(offline_cache, "org/tiny", tiny_model_path, "a" * 40)
+    (snapshot / "model.safetensors").unlink()
+    (snapshot / "1_Pooling" / "config.json").unlink()
+    key = ("org/tiny", SENTENCE_TRANSFORMERS_ORGANIZATION)
+    with pinned_snapshots({key: cached_snapshot(*key)}), pytest.raises(ConfigError) as info:
+        load_sentence_transformer(EncoderConfig(model="org/tiny", show_progress=False))
+    assert str(info.value).startswith(
+        f"could not load model 'org/tiny': commit '{'a' * 40}' of org/tiny in the Hugging Face cache ({snapshot}) "
+        "lacks model.safetensors (or pytorch_model.bin) and 1_Pooling/config.json, as a download that stopped part "
+        f"way leaves it; HF_HUB_OFFLINE=1 forbids fetching them: fetch them with network (`hf download org/tiny "
+        f"--revision {'a' * 40}`), or run the command with network, without HF_HUB_OFFLINE: the load then fetches "
+        "that commit's missing files (OSError: ")
+

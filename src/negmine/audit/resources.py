@@ -42,26 +42,21 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
     folder whose JSON file cannot be read names the file (:func:`negmine.encode.damaged_json.damaged_json_error`).
     ``show_progress`` False hides transformers' "Loading weights" bar, as for the bi-encoders (``--no-progress``
     printed that one bar of an audit or a --denoise mine). A hub name pinned to a snapshot
-    (:func:`negmine.encode.hub.pinned_snapshots`: the one ``negmine train`` checked) loads from that snapshot's
-    folder."""
+    (:func:`negmine.encode.hub.pinned_snapshots`: the one ``negmine train`` checked) loads that commit
+    (:func:`negmine.encode.hub.load_pinned`: from its snapshot folder, else by ``revision=<commit>``). A cached
+    snapshot that lacks files (an interrupted download) and could not fetch them is refused naming them
+    (:func:`negmine.encode.snapshot_files.incomplete_snapshot_error`)."""
     from sentence_transformers import CrossEncoder
 
-    from negmine.encode.damaged_json import damaged_json_error
-    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, load_source
-    from negmine.encode.sentence_transformer import (damaged_weights, damaged_weights_error, model_folder,
-                                                     transformers_bars)
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, load_pinned
+    from negmine.encode.sentence_transformer import damaged_weights, damaged_weights_error, transformers_bars
     from negmine.errors import ConfigError
 
-    source = load_source(name_or_path, CROSS_ENCODER_ORGANIZATION)  # a pinned hub name: its checked snapshot
     try:
-        with transformers_bars(show_progress):
-            model = CrossEncoder(source, device=device)
+        with transformers_bars(show_progress):  # a pinned hub name: its checked commit's snapshot
+            model = load_pinned(CrossEncoder, name_or_path, CROSS_ENCODER_ORGANIZATION, device=device)
     except (OSError, ValueError) as err:
-        folder = model_folder(source, CROSS_ENCODER_ORGANIZATION)
-        raise damaged_json_error("cross-encoder", name_or_path, folder) or ConfigError(
-            f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
-            "sentence-transformers CrossEncoder folder (or a hub name when online)"
-        ) from err
+        raise cross_encoder_load_error(name_or_path, err) from err
     except Exception as err:
         if not damaged_weights(err):
             raise
@@ -74,6 +69,23 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
             "such as an NLI model"
         )
     return model
+
+
+def cross_encoder_load_error(name_or_path: str, err: BaseException):
+    """The ConfigError for a cross-encoder whose load failed with ``err`` (an OSError or a ValueError): a JSON file
+    of its folder or cached snapshot that cannot be read, files its cached snapshot lacks, else the library's
+    words."""
+    from negmine.encode.damaged_json import damaged_json_error
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION
+    from negmine.encode.sentence_transformer import model_folder
+    from negmine.encode.snapshot_files import incomplete_snapshot_error
+    from negmine.errors import ConfigError
+
+    folder = model_folder(name_or_path, CROSS_ENCODER_ORGANIZATION)
+    return (damaged_json_error("cross-encoder", name_or_path, folder)
+            or incomplete_snapshot_error("cross-encoder", name_or_path, CROSS_ENCODER_ORGANIZATION, err)
+            or ConfigError(f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
+                           "sentence-transformers CrossEncoder folder (or a hub name when online)"))
 
 
 def load_teacher(spec: str, encoder: EncoderConfig, cache, max_words: int | None = None,

@@ -18,11 +18,14 @@ when it loads.
 :func:`cached_snapshot` says which commit of a cached name loads, and from which folder (``refs/main``, read through
 huggingface_hub's ``resolve_revision`` and ``try_to_load_from_cache`` with cache files only: 0.3 to 0.5 ms with the
 modules imported), so ``negmine train`` compares a judge given by hub name by that snapshot's files
-(:mod:`negmine.train.judge_provenance`). Once that check passed, the run loads that very snapshot: within
-:func:`pinned_snapshots`, a pinned name loads from its checked snapshot folder (:func:`load_source`) and
-:func:`cached_snapshot` answers that snapshot, wherever ``refs/main`` has moved since (online, a load by name asks
-the hub for its newest revision and downloads it: the check would have passed one revision and the run scored with
-another).
+(:mod:`negmine.train.judge_provenance`). Once that check passed, the run loads that very commit: within
+:func:`pinned_snapshots`, a pinned name loads the checked commit (:func:`load_pinned`) and :func:`cached_snapshot`
+answers that snapshot, wherever ``refs/main`` has moved since (online, a load by name asks the hub for its newest
+revision and downloads it: the check would have passed one revision and the run scored with another). It loads from
+the commit's snapshot folder where that loads, else by repository and ``revision=<commit>``: a snapshot an
+interrupted download left without some of its files (its weights) loads online, the missing files of that very
+commit fetched, where from its folder alone it failed; offline it fails with negmine's message naming them
+(:mod:`negmine.encode.snapshot_files`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import threading
 import warnings
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator, Mapping, NamedTuple
+from typing import Callable, Iterator, Mapping, NamedTuple
 from urllib.parse import urlparse
 
 from negmine.config import DEFAULT_MODEL
@@ -88,7 +91,7 @@ def cached_folder(name: str, organization: str | None = None) -> Path | None:
     """The cached snapshot folder of the hub repo ``name`` (:func:`is_cached`'s lookup) that holds its
     ``config.json`` or ``modules.json``, so the checks that read a local model folder's JSON files (what kind of
     model it is) read a cached one's too; None when not cached. Local file lookups only. Within
-    :func:`pinned_snapshots`, a pinned name's pinned folder, the one it loads from."""
+    :func:`pinned_snapshots`, a pinned name's pinned folder, the snapshot of the commit it loads."""
     pinned = _PINNED.get().get((name, organization))
     if pinned is not None:
         return pinned.folder
@@ -109,7 +112,7 @@ class CachedSnapshot(NamedTuple):
 def cached_snapshot(name: str, organization: str | None = None) -> CachedSnapshot | None:
     """:func:`cached_folder` with the repository, the cache and the commit it is (``resolve_revision`` from the
     cache's ``refs/main``, ``local_files_only``: no network); None when not cached. Within :func:`pinned_snapshots`,
-    a pinned ``(name, organization)``'s pinned snapshot, the one it loads from."""
+    a pinned ``(name, organization)``'s pinned snapshot, the commit it loads."""
     from huggingface_hub import resolve_revision
 
     pinned = _PINNED.get().get((name, organization))
@@ -135,10 +138,10 @@ _PINNED: ContextVar[Mapping[tuple[str, str | None], CachedSnapshot]] = ContextVa
 @contextlib.contextmanager
 def pinned_snapshots(pins: Mapping[tuple[str, str | None], CachedSnapshot]) -> Iterator[None]:
     """Within the block, each hub name of ``pins`` (keyed by the name as given and the organization a bare name is
-    looked up under, as :func:`cached_snapshot` is asked) loads from its snapshot's folder (:func:`load_source`:
-    cache files only, online too) and :func:`cached_snapshot` answers that snapshot, so what loads, and what the
-    summaries record of it, is the commit a check read before any model loaded, even after a download moved the
-    cache's ``refs/main`` to a newer one. Pins of an enclosing block stay, unless ``pins`` replaces them."""
+    looked up under, as :func:`cached_snapshot` is asked) loads its snapshot's commit (:func:`load_pinned`) and
+    :func:`cached_snapshot` answers that snapshot, so what loads, and what the summaries
+    record of it, is the commit a check read before any model loaded, even after a download moved the cache's
+    ``refs/main`` to a newer one. Pins of an enclosing block stay, unless ``pins`` replaces them."""
     token = _PINNED.set({**_PINNED.get(), **pins})
     try:
         yield
@@ -146,11 +149,63 @@ def pinned_snapshots(pins: Mapping[tuple[str, str | None], CachedSnapshot]) -> I
         _PINNED.reset(token)
 
 
-def load_source(name: str, organization: str | None) -> str:
+class LoadSource(NamedTuple):
+    """What a model given by name or folder is loaded from: ``path``, the name or folder as given, or a pinned hub
+    name's repository, with the commit it is pinned to (``revision``), the cache that holds it, where that is not
+    the one sentence-transformers reads by default (``cache_folder``; None: the default), and that commit's snapshot
+    folder there (``folder``)."""
+
+    path: str
+    revision: str | None = None
+    cache_folder: str | None = None
+    folder: str | None = None
+
+    def options(self) -> dict:
+        """The keyword arguments of ``SentenceTransformer`` and ``CrossEncoder`` besides the path."""
+        return {key: value for key, value in (("revision", self.revision), ("cache_folder", self.cache_folder))
+                if value is not None}
+
+
+def load_source(name: str, organization: str | None) -> LoadSource:
     """What the model given as ``name`` (a hub name, a bare one looked up under ``organization``, or a folder) is
-    loaded from: the folder of its pinned snapshot within :func:`pinned_snapshots`, else ``name`` itself."""
+    loaded from: within :func:`pinned_snapshots`, a pinned name's repository at its commit, from the cache that holds
+    it (:func:`load_pinned`); else ``name`` itself."""
     pinned = _PINNED.get().get((name, organization))
-    return name if pinned is None else str(pinned.folder)
+    if pinned is None:
+        return LoadSource(name)
+    cache = None if _default_cache(pinned.cache) else pinned.cache
+    return LoadSource(pinned.repo, pinned.commit, cache, str(pinned.folder))
+
+
+def load_pinned(loader: Callable, name: str, organization: str | None, **options):
+    """``loader(path, **options)`` (``SentenceTransformer``, ``CrossEncoder``) of the model given as ``name`` as
+    :func:`load_source` says. A pinned hub name loads from its commit's snapshot folder first: the cache's files
+    alone, no request to the hub. By repository and commit, huggingface_hub asks the hub about each file the load
+    looks up that the snapshot lacks, optional ones too: against a hub that accepts connections and never answers, a
+    tiny cross-encoder's load was still retrying its first such file after 400 s (from the folder: 0.07 s); with
+    ``local_files_only`` too, it asked once per process for its agent registry (3.1 s there). Should the folder not
+    load (an interrupted download left it without some files) and the hub libraries not be offline, it loads by its
+    repository and ``revision=<commit>``, which fetches that commit's missing files; offline, the folder's error
+    stands (:mod:`negmine.encode.snapshot_files` names the files)."""
+    source = load_source(name, organization)
+    if source.folder is None:
+        return loader(source.path, **options)
+    try:
+        return loader(source.folder, **options)
+    except (OSError, ValueError):
+        if hub_offline():
+            raise
+    return loader(source.path, **source.options(), **options)
+
+
+def _default_cache(cache: str) -> bool:
+    """Whether sentence-transformers reads the cache folder ``cache`` by default (``SENTENCE_TRANSFORMERS_HOME``
+    when set, else huggingface_hub's ``HF_HUB_CACHE``): given it explicitly, CrossEncoder logs a deprecation warning
+    of its own."""
+    from huggingface_hub import constants
+
+    default = os.environ.get("SENTENCE_TRANSFORMERS_HOME") or constants.HF_HUB_CACHE
+    return os.path.abspath(os.path.expanduser(default)) == os.path.abspath(cache)
 
 
 def _cached_repo(name: str, organization: str | None) -> tuple[str, str, Path] | None:

@@ -209,23 +209,40 @@ def load_sentence_transformer(config: EncoderConfig):
     be a model (:func:`check_model_source`) fails before sentence-transformers is imported (seconds), and one whose
     JSON file cannot be read, naming the file (:func:`negmine.encode.damaged_json.damaged_json_error`). A hub name
     pinned to a snapshot (:func:`negmine.encode.hub.pinned_snapshots`: a teacher ``negmine train`` checked) loads
-    from that snapshot's folder."""
-    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, load_source
+    that commit (:func:`negmine.encode.hub.load_pinned`: from its snapshot folder, else by ``revision=<commit>``). A
+    cached snapshot that lacks files (an interrupted download) and could not fetch them is refused naming them
+    (:func:`negmine.encode.snapshot_files.incomplete_snapshot_error`)."""
+    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, load_pinned
 
-    source = load_source(check_model_source(config.model), SENTENCE_TRANSFORMERS_ORGANIZATION)
+    name = check_model_source(config.model)
     from sentence_transformers import SentenceTransformer
+
+    def load(path: str, **options):
+        return SentenceTransformer(os.path.expanduser(path), **options)
+
     try:
-        with transformers_bars(config.show_progress):
-            return SentenceTransformer(os.path.expanduser(source), device=config.device)
+        with transformers_bars(config.show_progress):  # a pinned hub name: its checked commit
+            model = load_pinned(load, name, SENTENCE_TRANSFORMERS_ORGANIZATION, device=config.device)
     except (OSError, ValueError) as err:
-        raise damaged_json_error("model", config.model, model_folder(source)) or ConfigError(
-            f"could not load model {config.model!r} ({err.__class__.__name__}: {err}); pass a local "
-            "sentence-transformers folder, or a hub name when the hub is reachable"
-        ) from err
+        raise _load_error(config.model, name, err) from err
     except Exception as err:
         if not damaged_weights(err):
             raise
         raise damaged_weights_error("model", config.model, err) from err
+    return model
+
+
+def _load_error(model: str, name: str, err: BaseException) -> ConfigError:
+    """The ConfigError for ``model`` (loaded as ``name``: a folder or hub name) whose load failed with ``err`` (an
+    OSError or a ValueError): a JSON file of its folder or cached snapshot that cannot be read, files its cached
+    snapshot lacks, else the library's words."""
+    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION
+    from negmine.encode.snapshot_files import incomplete_snapshot_error
+
+    return (damaged_json_error("model", model, model_folder(name))
+            or incomplete_snapshot_error("model", name, SENTENCE_TRANSFORMERS_ORGANIZATION, err)
+            or ConfigError(f"could not load model {model!r} ({err.__class__.__name__}: {err}); pass a local "
+                           "sentence-transformers folder, or a hub name when the hub is reachable"))
 
 
 def damaged_weights(err: BaseException) -> bool:
