@@ -391,6 +391,42 @@ def _weights(model) -> str:
     return tensor_digest(model.state_dict())
 
 
+def test_a_cross_encoder_not_cached_when_the_run_began_loads_its_first_loads_commit_in_later_loads(
+        tmp_path, tiny_cross_encoder_path, offline_cache, monkeypatch):
+    """Only a hub name cached before the run was pinned (negmine train's check): one its first load downloaded was
+    loaded by name again in every re-mining round, which, online, downloads a newer revision should the hub have
+    one. Within a run's block the first load pins it to the snapshot it used: here it 'downloads' commit A, the hub
+    then moves to B (another model's weights) and a later load still loads A, from its snapshot; the summaries'
+    lookup (judge_model_files) answers A. After the block, a load by name gets B."""
+    import sentence_transformers
+
+    from negmine.audit.judge_scores import judge_model_files
+    from negmine.audit.resources import load_cross_encoder
+    from negmine.encode.hub import pinned_snapshots
+    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.tiny_models import build_tiny_cross_encoder
+
+    real, calls = sentence_transformers.CrossEncoder, []
+
+    def downloading(path, **options):  # the hub's refs/main is A at the first load, which downloads it
+        calls.append((path, options.get("revision")))
+        if len(calls) == 1:
+            write_cached_model(offline_cache, "cross-encoder/tiny", tiny_cross_encoder_path, "a" * 40)
+        return real(path, **options)
+
+    monkeypatch.setattr(sentence_transformers, "CrossEncoder", downloading)
+    newer = build_tiny_cross_encoder(tmp_path / "newer", seed=1)
+    with pinned_snapshots({}):  # as train() runs
+        first = load_cross_encoder("tiny", show_progress=False)
+        write_cached_model(offline_cache, "cross-encoder/tiny", newer, "b" * 40)  # refs/main -> B
+        again = load_cross_encoder("tiny", show_progress=False)
+        assert judge_model_files("tiny", "cross-encoder")[1].commit == "a" * 40
+    after = load_cross_encoder("tiny", show_progress=False)
+    snapshot = offline_cache / "models--cross-encoder--tiny" / "snapshots" / ("a" * 40)  # commit A's files
+    assert calls == [("tiny", None), (str(snapshot), None), ("tiny", None)]
+    assert _weights(again) == _weights(first) != _weights(after)
+
+
 def test_a_pinned_cross_encoder_whose_snapshot_lacks_its_weights_is_refused_offline_naming_them(
         tiny_cross_encoder_path, offline_cache):
     """A snapshot an interrupted download left without model.safetensors: the pinned load read its folder and failed

@@ -168,6 +168,41 @@ def test_a_pinned_name_loads_and_answers_its_checked_snapshot_after_refs_main_mo
     assert hub.cached_snapshot("tiny", "cross-encoder").folder == hub.cached_folder("tiny", "cross-encoder") == newer
 
 
+def test_a_name_not_cached_when_the_block_began_is_pinned_by_its_first_load(tiny_snapshots):
+    """A hub name no cache held when the run began was not pinned: its first load downloaded refs/main, and a later
+    load in the run (a re-mining round) asked the hub again and could load a newer revision. Within a block, the
+    first load pins it to the snapshot it used (refs/main right after it), for the rest of the block and of the
+    blocks around it; the summaries' lookup answers that snapshot. Outside any block nothing is pinned."""
+    cache, write = tiny_snapshots
+    with hub.pinned_snapshots({}):
+        assert hub.cached_snapshot("tiny", "cross-encoder") is None  # not cached at the start
+        hub.pin_loaded("tiny", "cross-encoder")  # a load that failed to cache it pins nothing
+        first = write("cross-encoder/tiny", "a" * 40)  # the first load downloaded refs/main: commit A
+        hub.pin_loaded("tiny", "cross-encoder")
+        write("cross-encoder/tiny", "b" * 40)  # the hub moved, and another load downloaded B
+        hub.pin_loaded("tiny", "cross-encoder")  # pinned already: stays A
+        assert hub.load_source("tiny", "cross-encoder") == ("cross-encoder/tiny", "a" * 40, None, str(first))
+        assert hub.cached_snapshot("tiny", "cross-encoder") == ("cross-encoder/tiny", str(cache), "a" * 40, first)
+        with hub.pinned_snapshots({}):
+            write("org/other", "c" * 40)
+            hub.pin_loaded("org/other", "sentence-transformers")  # a load within an inner block
+        write("org/other", "d" * 40)
+        assert hub.load_source("org/other", "sentence-transformers").options() == {"revision": "c" * 40}
+    assert hub.load_source("tiny", "cross-encoder") == ("tiny", None, None, None)
+    hub.pin_loaded("tiny", "cross-encoder")  # outside a block
+    assert hub.load_source("tiny", "cross-encoder") == ("tiny", None, None, None)
+    assert hub.cached_snapshot("tiny", "cross-encoder").commit == "b" * 40
+
+
+def test_a_local_folder_that_loads_is_not_pinned(tiny_snapshots, tmp_path, monkeypatch):
+    cache, write = tiny_snapshots
+    write("model", "a" * 40)  # a repository named like the folder: the folder is what loads
+    monkeypatch.chdir(tmp_path)
+    with hub.pinned_snapshots({}):
+        hub.pin_loaded("model", None)
+        assert hub.load_source("model", None) == ("model", None, None, None)
+
+
 def test_a_pinned_snapshot_loads_from_its_cache_where_sentence_transformers_reads_another(tiny_snapshots,
                                                                                           tmp_path, monkeypatch):
     """A name is cached in HF_HUB_CACHE or SENTENCE_TRANSFORMERS_HOME; sentence-transformers reads the latter when

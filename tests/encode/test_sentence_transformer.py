@@ -534,3 +534,36 @@ def test_a_pinned_hub_model_whose_snapshot_lacks_files_is_refused_offline_naming
         f"--revision {'a' * 40}`), or run the command with network, without HF_HUB_OFFLINE: the load then fetches "
         "that commit's missing files (OSError: ")
 
+
+def test_a_hub_model_not_cached_when_the_run_began_loads_its_first_loads_commit_in_later_loads(
+        tmp_path, tiny_model_path, offline_cache, monkeypatch):
+    """A teacher by hub name that its first load in the run downloaded: later loads in the run (re-mining rounds)
+    load that commit, not the newer one the hub (and a download) moved refs/main to."""
+    import sentence_transformers
+
+    from negmine.encode.fingerprint import tensor_digest
+    from negmine.encode.hub import pinned_snapshots
+    from negmine.encode.sentence_transformer import load_sentence_transformer
+    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.tiny_models import build_tiny_bi_encoder
+
+    real, calls = sentence_transformers.SentenceTransformer, []
+
+    def downloading(path, **options):
+        calls.append((path, options.get("revision")))
+        if len(calls) == 1:
+            write_cached_model(offline_cache, "org/tiny", tiny_model_path, "a" * 40)
+        return real(path, **options)
+
+    newer = build_tiny_bi_encoder(tmp_path / "newer", seed=1)
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", downloading)
+    config = EncoderConfig(model="org/tiny", show_progress=False)
+    with pinned_snapshots({}):
+        first = load_sentence_transformer(config)
+        write_cached_model(offline_cache, "org/tiny", newer, "b" * 40)
+        again = load_sentence_transformer(config)
+    after = load_sentence_transformer(config)
+    snapshot = offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40)  # commit A's files
+    assert calls == [("org/tiny", None), (str(snapshot), None), ("org/tiny", None)]
+    weights = [tensor_digest(m.state_dict()) for m in (first, again, after)]
+    assert weights[0] == weights[1] != weights[2]

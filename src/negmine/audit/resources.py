@@ -42,13 +42,14 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
     folder whose JSON file cannot be read names the file (:func:`negmine.encode.damaged_json.damaged_json_error`).
     ``show_progress`` False hides transformers' "Loading weights" bar, as for the bi-encoders (``--no-progress``
     printed that one bar of an audit or a --denoise mine). A hub name pinned to a snapshot
-    (:func:`negmine.encode.hub.pinned_snapshots`: the one ``negmine train`` checked) loads that commit
-    (:func:`negmine.encode.hub.load_pinned`: from its snapshot folder, else by ``revision=<commit>``). A cached
-    snapshot that lacks files (an interrupted download) and could not fetch them is refused naming them
-    (:func:`negmine.encode.snapshot_files.incomplete_snapshot_error`)."""
+    (:func:`negmine.encode.hub.pinned_snapshots`: the one ``negmine train`` checked, or the one its first load in the
+    block used) loads that commit (:func:`negmine.encode.hub.load_pinned`: from its snapshot folder, else by
+    ``revision=<commit>``); one loaded unpinned within a block is pinned by that load
+    (:func:`negmine.encode.hub.pin_loaded`). A cached snapshot that lacks files (an interrupted download) and could
+    not fetch them is refused naming them (:func:`negmine.encode.snapshot_files.incomplete_snapshot_error`)."""
     from sentence_transformers import CrossEncoder
 
-    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, load_pinned
+    from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION, load_pinned, pin_loaded
     from negmine.encode.sentence_transformer import damaged_weights, damaged_weights_error, transformers_bars
     from negmine.errors import ConfigError
 
@@ -61,6 +62,7 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
         if not damaged_weights(err):
             raise
         raise damaged_weights_error("cross-encoder", name_or_path, err) from err
+    pin_loaded(name_or_path, CROSS_ENCODER_ORGANIZATION)  # within a run's block: later loads use this commit
     labels = getattr(model, "num_labels", 1)
     if labels != 1:  # found at load, before any mining or judging, not at the first batch as a traceback
         raise ConfigError(

@@ -25,7 +25,9 @@ revision and downloads it: the check would have passed one revision and the run 
 the commit's snapshot folder where that loads, else by repository and ``revision=<commit>``: a snapshot an
 interrupted download left without some of its files (its weights) loads online, the missing files of that very
 commit fetched, where from its folder alone it failed; offline it fails with negmine's message naming them
-(:mod:`negmine.encode.snapshot_files`).
+(:mod:`negmine.encode.snapshot_files`). A hub name that was not cached when the block began (its first load
+downloads it) is pinned by that load (:func:`pin_loaded`: the snapshot the cache's ``refs/main`` names after it), so
+the run's later loads (re-mining rounds) use that commit too.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def cached_folder(name: str, organization: str | None = None) -> Path | None:
     ``config.json`` or ``modules.json``, so the checks that read a local model folder's JSON files (what kind of
     model it is) read a cached one's too; None when not cached. Local file lookups only. Within
     :func:`pinned_snapshots`, a pinned name's pinned folder, the snapshot of the commit it loads."""
-    pinned = _PINNED.get().get((name, organization))
+    pinned = _pins().get((name, organization))
     if pinned is not None:
         return pinned.folder
     found = _cached_repo(name, organization)
@@ -115,7 +117,7 @@ def cached_snapshot(name: str, organization: str | None = None) -> CachedSnapsho
     a pinned ``(name, organization)``'s pinned snapshot, the commit it loads."""
     from huggingface_hub import resolve_revision
 
-    pinned = _PINNED.get().get((name, organization))
+    pinned = _pins().get((name, organization))
     if pinned is not None:
         return pinned
     found = _cached_repo(name, organization)
@@ -130,9 +132,14 @@ def cached_snapshot(name: str, organization: str | None = None) -> CachedSnapsho
     return None if folder is None else CachedSnapshot(repo, cache, commit, folder)
 
 
-_PINNED: ContextVar[Mapping[tuple[str, str | None], CachedSnapshot]] = ContextVar("negmine_pinned_snapshots",
-                                                                                 default={})
-"""The snapshots hub names load from in this context (:func:`pinned_snapshots`), by (name as given, organization)."""
+_PINNED: ContextVar[dict[tuple[str, str | None], CachedSnapshot] | None] = ContextVar("negmine_pinned_snapshots",
+                                                                                       default=None)
+"""The snapshots hub names load from in this context (:func:`pinned_snapshots`), by (name as given, organization);
+None outside any block."""
+
+
+def _pins() -> Mapping[tuple[str, str | None], CachedSnapshot]:
+    return _PINNED.get() or {}
 
 
 @contextlib.contextmanager
@@ -141,12 +148,18 @@ def pinned_snapshots(pins: Mapping[tuple[str, str | None], CachedSnapshot]) -> I
     looked up under, as :func:`cached_snapshot` is asked) loads its snapshot's commit (:func:`load_pinned`) and
     :func:`cached_snapshot` answers that snapshot, so what loads, and what the summaries
     record of it, is the commit a check read before any model loaded, even after a download moved the cache's
-    ``refs/main`` to a newer one. Pins of an enclosing block stay, unless ``pins`` replaces them."""
-    token = _PINNED.set({**_PINNED.get(), **pins})
+    ``refs/main`` to a newer one. A hub name that loads unpinned within the block is pinned by its load
+    (:func:`pin_loaded`) for the rest of the block and of the blocks around it. Pins of an enclosing block stay,
+    unless ``pins`` replaces them."""
+    outer = _PINNED.get()
+    current = {**(outer or {}), **pins}
+    token = _PINNED.set(current)
     try:
         yield
     finally:
         _PINNED.reset(token)
+        if outer is not None:  # what loads pinned within the block stays pinned for the run
+            outer.update({key: pin for key, pin in current.items() if key not in pins and key not in outer})
 
 
 class LoadSource(NamedTuple):
@@ -170,7 +183,7 @@ def load_source(name: str, organization: str | None) -> LoadSource:
     """What the model given as ``name`` (a hub name, a bare one looked up under ``organization``, or a folder) is
     loaded from: within :func:`pinned_snapshots`, a pinned name's repository at its commit, from the cache that holds
     it (:func:`load_pinned`); else ``name`` itself."""
-    pinned = _PINNED.get().get((name, organization))
+    pinned = _pins().get((name, organization))
     if pinned is None:
         return LoadSource(name)
     cache = None if _default_cache(pinned.cache) else pinned.cache
@@ -206,6 +219,21 @@ def _default_cache(cache: str) -> bool:
 
     default = os.environ.get("SENTENCE_TRANSFORMERS_HOME") or constants.HF_HUB_CACHE
     return os.path.abspath(os.path.expanduser(default)) == os.path.abspath(cache)
+
+
+def pin_loaded(name: str, organization: str | None) -> None:
+    """After ``name`` (looked up under ``organization``, as :func:`load_source` was asked) loaded, within
+    :func:`pinned_snapshots`: a hub name not pinned is pinned to the snapshot that load used, the one the cache's
+    ``refs/main`` names right after it (the load by name resolved ``refs/main`` and, online, downloaded what it
+    named), so later loads in the block use that commit, and the summaries record it, should the hub (and a later
+    load's download) move ``refs/main`` meanwhile. A local folder, a pinned name, a name no cache holds, and any load
+    outside a block: nothing."""
+    pins = _PINNED.get()
+    if pins is None or (name, organization) in pins or os.path.exists(os.path.expanduser(name)):
+        return
+    snapshot = cached_snapshot(name, organization)
+    if snapshot is not None:
+        pins[(name, organization)] = snapshot
 
 
 def _cached_repo(name: str, organization: str | None) -> tuple[str, str, Path] | None:

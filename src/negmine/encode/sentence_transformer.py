@@ -208,11 +208,12 @@ def load_sentence_transformer(config: EncoderConfig):
     """Load ``config.model`` (bundled default, local path or hub name) on ``config.device``; a source that cannot
     be a model (:func:`check_model_source`) fails before sentence-transformers is imported (seconds), and one whose
     JSON file cannot be read, naming the file (:func:`negmine.encode.damaged_json.damaged_json_error`). A hub name
-    pinned to a snapshot (:func:`negmine.encode.hub.pinned_snapshots`: a teacher ``negmine train`` checked) loads
-    that commit (:func:`negmine.encode.hub.load_pinned`: from its snapshot folder, else by ``revision=<commit>``). A
-    cached snapshot that lacks files (an interrupted download) and could not fetch them is refused naming them
-    (:func:`negmine.encode.snapshot_files.incomplete_snapshot_error`)."""
-    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, load_pinned
+    pinned to a snapshot (:func:`negmine.encode.hub.pinned_snapshots`: a teacher ``negmine train`` checked, or the
+    snapshot its first load in the block used) loads that commit (:func:`negmine.encode.hub.load_pinned`: from its
+    snapshot folder, else by ``revision=<commit>``); one loaded unpinned within a block is pinned by that load
+    (:func:`negmine.encode.hub.pin_loaded`). A cached snapshot that lacks files (an interrupted download) and could
+    not fetch them is refused naming them (:func:`negmine.encode.snapshot_files.incomplete_snapshot_error`)."""
+    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, load_pinned, pin_loaded
 
     name = check_model_source(config.model)
     from sentence_transformers import SentenceTransformer
@@ -229,6 +230,7 @@ def load_sentence_transformer(config: EncoderConfig):
         if not damaged_weights(err):
             raise
         raise damaged_weights_error("model", config.model, err) from err
+    pin_loaded(name, SENTENCE_TRANSFORMERS_ORGANIZATION)  # within a run's block: later loads use this commit
     return model
 
 

@@ -421,8 +421,9 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     The run seeds Python's, NumPy's and torch's global random generators from ``config.seed``; the caller's
     generator states are put back when it returns or fails. Another run training into ``config.output_dir``
     meanwhile is refused at once (:mod:`negmine.io.output_lock`). A re-mining judge given by a cached hub name loads
-    the snapshot the check before any model loads compared with the training file's judge, in every round, online
-    too (:func:`negmine.encode.hub.pinned_snapshots`).
+    the commit the check before any model loads compared with the training file's judge, in every round, online
+    too (:func:`negmine.encode.hub.pinned_snapshots`); any other hub name the run loads is pinned by its first
+    load to the commit that load used (:func:`negmine.encode.hub.pin_loaded`).
     """
     from negmine.io.output_lock import hold_outputs
 

@@ -40,10 +40,11 @@ fingerprint and commit the summaries record (``model_revision``, since 2026-12-0
 between the run that scored the file and this one is another judge, refused naming both commits and the older
 snapshot's folder, which the cache keeps, as the fix; one commit is one judge whatever its snapshot holds (files a
 later ``hf download`` fetched). A name not cached now (its load downloads it) or recorded before snapshots were is
-compared by name. The check reads the cache before any model loads, and the run then loads the snapshot it checked
+compared by name. The check reads the cache before any model loads, and the run then loads the commit it checked
 (:func:`check_remining_judge_matches_file` returns it, :func:`negmine.encode.hub.pinned_snapshots` pins it), online
-too, where a load by name would download a newer revision the check never saw. The loaded model's fingerprint the
-summaries also record would need the model loaded. A cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared by its
+too, where a load by name would download a newer revision the check never saw; a name not cached then is pinned by
+its first load (:func:`negmine.encode.hub.pin_loaded`), so every re-mining round loads the commit the first did.
+The loaded model's fingerprint the summaries also record would need the model loaded. A cross-encoder's activation is part of the saved model, not a negmine setting. A teacher is also compared by its
 ``teacher_max_words`` and ``teacher_query_prompt``/``teacher_document_prompt`` and, given by path or name, the
 encoder settings it ran with (:data:`~negmine.audit.judge_scores.TEACHER_ENCODER`: ``precision``, ``backend``,
 ``quantize``, ``max_length``); a setting one summary does not record (an older audit summary's) is not compared.
