@@ -147,3 +147,17 @@ def test_every_warning_negmine_issues_points_at_the_caller_of_negmine():
                                                  and getattr(level.func, "id", "") == "caller_stacklevel"):
                 bad.append(f"{path.relative_to(source)}:{node.lineno}")
     assert bad == []
+
+
+def test_first_line_quotes_the_first_line_of_a_library_error():
+    from negmine.errors import first_line
+
+    assert first_line(ValueError("  bad header\nTraceback detail\n")) == "bad header"
+
+
+def test_first_line_of_a_blank_error_is_its_class_name_or_the_given_text():
+    from negmine.errors import first_line
+
+    assert first_line(OSError()) == "OSError"
+    assert first_line(ValueError("   \n")) == "ValueError"
+    assert first_line(OSError(), "") == ""

@@ -84,6 +84,16 @@ class NegmineDeprecationWarning(NegmineWarning, DeprecationWarning):
     ``__main__``, tests) and a filter on either category matches it."""
 
 
+def first_line(err: BaseException, empty: str | None = None) -> str:
+    """The first line of ``err``'s text, stripped, for a message that quotes a library's words; when the text is
+    blank, ``empty`` (default: the exception's class name). ``str(OSError())`` is ``""``: indexing its
+    ``splitlines()`` raised IndexError, which hid the error being reported."""
+    text = str(err).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(err).__name__ if empty is None else empty
+
+
 def caller_stacklevel() -> int:
     """The ``stacklevel`` that makes a ``warnings.warn`` in the calling function point at the user's call into
     negmine: the frame that called the outermost negmine frame on the stack. A fixed ``stacklevel=2`` pointed at a

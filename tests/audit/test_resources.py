@@ -537,3 +537,13 @@ def test_online_a_pinned_cross_encoder_fetches_the_files_its_snapshot_lacks_at_i
     fetched, served = (folder / "model.safetensors" for folder in (snapshot, tiny_cross_encoder_path))
     assert fetched.read_bytes() == served.read_bytes()
     assert _weights(model) == _weights(CrossEncoder(str(tiny_cross_encoder_path)))
+
+
+def test_a_cross_encoder_load_error_without_text_is_named_by_its_class(tmp_path, monkeypatch):
+    # str(OSError()) is "": the message used to index its first line and raise IndexError instead
+    from negmine.audit.resources import cross_encoder_load_error
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    err = cross_encoder_load_error(str(tmp_path / "no-such-model"), OSError())
+    assert str(err) == (f"cannot load cross-encoder {str(tmp_path / 'no-such-model')!r}: OSError; pass a local "
+                        "sentence-transformers CrossEncoder folder (or a hub name when online)")

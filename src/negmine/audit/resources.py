@@ -81,12 +81,12 @@ def cross_encoder_load_error(name_or_path: str, err: BaseException):
     from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION
     from negmine.encode.sentence_transformer import model_folder
     from negmine.encode.snapshot_files import incomplete_snapshot_error
-    from negmine.errors import ConfigError
+    from negmine.errors import ConfigError, first_line
 
     folder = model_folder(name_or_path, CROSS_ENCODER_ORGANIZATION)
     return (damaged_json_error("cross-encoder", name_or_path, folder)
             or incomplete_snapshot_error("cross-encoder", name_or_path, CROSS_ENCODER_ORGANIZATION, err)
-            or ConfigError(f"cannot load cross-encoder {name_or_path!r}: {str(err).splitlines()[0]}; pass a local "
+            or ConfigError(f"cannot load cross-encoder {name_or_path!r}: {first_line(err)}; pass a local "
                            "sentence-transformers CrossEncoder folder (or a hub name when online)"))
 
 

@@ -43,7 +43,7 @@ from typing import Callable, Iterator, Mapping, NamedTuple
 from urllib.parse import urlparse
 
 from negmine.config import DEFAULT_MODEL
-from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel
+from negmine.errors import ConfigError, NegmineWarning, caller_stacklevel, first_line
 
 
 PROBE_TIMEOUT_S = 3.0
@@ -374,7 +374,7 @@ def _lookup(name: str, timeout: float, deadline: float) -> HubAnswer:
     try:
         return HubAnswer(missing=_repository_not_found(name, timeout))
     except Exception as err:  # network, timeout, hub error, invalid name: the load says what it is
-        problem = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+        problem = f"{type(err).__name__}: {first_line(err, '')}"
     address = hub_address()
     probe = max(0.1, min(PROBE_TIMEOUT_S, deadline - time.monotonic() - 0.5))
     return HubAnswer(problem=problem, unreachable=unreachable_reason(address, probe), address=address)
@@ -391,7 +391,7 @@ def _repository_not_found(name: str, timeout: float) -> str | None:
     except RepositoryNotFoundError as err:
         response = getattr(err, "response", None)
         status, url = getattr(response, "status_code", "?"), getattr(getattr(response, "request", None), "url", "")
-        return f"HTTP {status} for {url}" if url else str(err).strip().splitlines()[0]
+        return f"HTTP {status} for {url}" if url else first_line(err, "repository not found")
     return None
 
 

@@ -28,7 +28,7 @@ from negmine.encode.default_model import resolve_model
 from negmine.encode.fingerprint import model_fingerprint
 from negmine.encode.max_length import set_max_length
 from negmine.encode.precision import resolve_precision
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, first_line
 
 
 def check_model_source(model: str, hub: str = "probe", what: str = "model",
@@ -260,7 +260,7 @@ def damaged_weights(err: BaseException) -> bool:
 
 def damaged_weights_error(what: str, name: str, err: BaseException) -> ConfigError:
     """The error for a model folder whose weights file cannot be read (:func:`damaged_weights`)."""
-    first = str(err).splitlines()[0].split(". ")[0] if str(err) else ""  # torch's text goes on for 4 sentences
+    first = first_line(err, "").split(". ")[0]  # torch's text goes on for 4 sentences
     return ConfigError(
         f"could not load {what} {name!r}: its weights file is damaged or cut short ({err.__class__.__name__}: "
         f"{first}); copy, download or save the model again"

@@ -17,7 +17,7 @@ import os
 import shlex
 from pathlib import Path
 
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, first_line
 
 WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 """A transformers model's weights file, one of these (or the shards an index below lists)."""
@@ -99,7 +99,7 @@ def incomplete_snapshot_error(what: str, name: str, organization: str | None,
     return ConfigError(
         f"could not load {what} {name!r}: commit {snapshot.commit!r} of {snapshot.repo} in the Hugging Face cache "
         f"({snapshot.folder}) lacks {_listed(missing)}, as a download that stopped part way leaves it; "
-        f"{_fetch_fix(snapshot, len(missing))} ({type(err).__name__}: {_first_line(err)})")
+        f"{_fetch_fix(snapshot, len(missing))} ({type(err).__name__}: {first_line(err, '')})")
 
 
 def _fetch_fix(snapshot, count: int) -> str:
@@ -122,8 +122,3 @@ def _fetch_fix(snapshot, count: int) -> str:
 
 def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else ""

@@ -28,6 +28,8 @@ import traceback
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from negmine.errors import first_line
+
 CACHE_BUILDER_MODULE = "datasets.packaged_modules.cache.cache"
 """The module of ``datasets``' cache builder (``Cache``), which raises when it finds no cached copy."""
 CACHE_MISS_TEXT = "Couldn't find cache"
@@ -167,8 +169,7 @@ def unreadable_arrow(path: Path) -> str | None:
         with pa.memory_map(str(path)) as source:
             pa.ipc.open_stream(source).read_all()
     except (OSError, ValueError, pa.ArrowException) as err:
-        text = str(err).strip()
-        return f"cannot be read whole ({text.splitlines()[0] if text else type(err).__name__})"
+        return f"cannot be read whole ({first_line(err)})"
     return None
 
 

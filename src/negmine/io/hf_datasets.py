@@ -27,7 +27,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
-from negmine.errors import ConfigError, DatasetInputError, InputError, NegmineWarning, caller_stacklevel
+from negmine.errors import (ConfigError, DatasetInputError, InputError, NegmineWarning, caller_stacklevel,
+                            first_line)
 from negmine.io.hf_cache import (cached_copies, cached_reads, damaged_file, damaged_info, is_cache_miss,
                                  missing_rows, split_config_id, split_key)
 from negmine.io.row_source import ArrowRows, arrow_table_rows, dataset_label
@@ -147,7 +148,7 @@ def folder_rows(folder: Path) -> ArrowRows:
     try:
         ds = datasets.load_from_disk(str(folder))
     except (OSError, ValueError) as err:  # a data file missing or damaged
-        raise InputError(folder, None, None, f"cannot load the dataset save_to_disk wrote here: {_first_line(err)}; "
+        raise InputError(folder, None, None, f"cannot load the dataset save_to_disk wrote here: {first_line(err)}; "
                          "save it again") from None
     about = {"kind": "save_to_disk", "path": str(folder.resolve()), "fingerprint": _saved_fingerprint(folder)}
     return _rows(ds, dataset_label(str(folder)), folder.name, about)
@@ -278,10 +279,10 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
     except ConnectionError as err:  # offline (OfflineModeIsEnabled) or the hub unreachable, the name not cached
         problem = _unreachable(name, config, split, err)
     except (FileNotFoundError, ValueError) as err:  # no such dataset, split or config (the message lists them)
-        problem = _damaged_info(name, err) or (f"datasets.load_dataset cannot load it: {_first_line(err)}; check the "
+        problem = _damaged_info(name, err) or (f"datasets.load_dataset cannot load it: {first_line(err)}; check the "
                                                f"name, config and split ({HUB_FORMS})")
     except DatasetGenerationError as err:  # a data file of the split read that datasets cannot parse
-        problem = (f"datasets cannot read a data file of it: {_first_line(err.__cause__ or err)} (datasets logs "
+        problem = (f"datasets cannot read a data file of it: {first_line(err.__cause__ or err)} (datasets logs "
                    "which file); fix that file, or read another split or config")
     else:
         if split is None:  # the split names were known only once prepared: ds is a DatasetDict
@@ -503,7 +504,7 @@ def _not_cached(name: str, split: str | None, reads: list[tuple[str | None, str]
 def _unreachable(name: str, config: str | None, split: str | None, err: Exception) -> str:
     """Why the hub could not be reached for ``name``, and the two ways to bring its data here."""
     offline = _offline_setting()
-    why = f"{offline} is set" if offline else _first_line(err)
+    why = f"{offline} is set" if offline else first_line(err)
     args = ", ".join([repr(name), *([repr(config)] if config else []), f"split={split or 'train'!r}"])
     return (f"the Hugging Face hub could not be reached to load it ({why}) and it is not in the datasets cache; on a "
             f"machine with hub access save it, ds = datasets.load_dataset({args}); ds.save_to_disk('DIR'), copy DIR "
@@ -530,8 +531,3 @@ def quiet_datasets(pairs: str | Path | None, show_progress: bool) -> Iterator[No
 
     with library_bars(show_progress, hub_retries=True):
         yield
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

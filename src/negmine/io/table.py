@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from negmine.errors import InputError
+from negmine.errors import InputError, first_line
 from negmine.io.files import hash_file, hashed_reader, invisible_note, is_blank, require_file, utf8_problem
 from negmine.io.jsonl import iter_jsonl, json_type
 
@@ -257,7 +257,7 @@ def _csv_error(path: Path, err: Exception, bad_rows: list[Any]) -> InputError:
         return InputError(
             path, None, None, f"{where}expected {bad.expected_columns} columns, got {bad.actual_columns}: {bad.text[:80]!r}"
         )
-    return _utf8_error(path, str(err)) or InputError(path, None, None, f"malformed CSV: {str(err).splitlines()[0]}")
+    return _utf8_error(path, str(err)) or InputError(path, None, None, f"malformed CSV: {first_line(err)}")
 
 
 _ARROW_UTF8 = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion error to string: invalid UTF8 data")
