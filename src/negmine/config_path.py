@@ -59,8 +59,27 @@ def built_from(config, **parts: str) -> Iterator[None]:
 
 
 def where(config) -> Where:
-    """Where ``config``, being validated, sits (:func:`within`); a config validated on its own is the top one."""
-    return _WHERE.get() or Where(type(config).__name__, "")
+    """Where ``config``, being validated, sits (:func:`within`); a config validated on its own is the top one.
+    ``config`` may be a config class: ``within(TrainConfig, "dev")`` names a DevEvalConfig's fields as the
+    ``dev`` of a TrainConfig, for the run of a part that has no other home (:func:`negmine.train.dev_eval.load_dev_data`)."""
+    return _WHERE.get() or Where(config.__name__ if isinstance(config, type) else type(config).__name__, "")
+
+
+def here() -> Where | None:
+    """The place set now (None: none), for code that runs later, outside the block that set it, to run at the
+    same place (:func:`at`): re-mining runs a MineConfig that is ``mine`` of the TrainConfig the user built, each
+    round called from the trainer."""
+    return _WHERE.get()
+
+
+@contextlib.contextmanager
+def at(place: Where | None) -> Iterator[None]:
+    """Within the block, the place is ``place`` (from :func:`here`; None: no place, a config on its own)."""
+    token = _WHERE.set(place)
+    try:
+        yield
+    finally:
+        _WHERE.reset(token)
 
 
 def field_path(name: str) -> str:
@@ -79,14 +98,15 @@ def class_path(config_class: str, name: str) -> str:
 
 def path_option(name: str, option: str | None = None) -> str:
     """:func:`negmine.errors.field_option` of ``name`` at its :func:`field_path`: ``select.num_negatives
-    (--num-negatives)``."""
-    return field_option(field_path(name), option)
+    (--num-negatives)``; ``option`` defaults to :func:`option_of` (``dev.split (--eval-split)`` in a TrainConfig),
+    else to the field's name as an option."""
+    return field_option(field_path(name), option or option_of(name))
 
 
 def path_setting(name: str, value: object, option: str | None = None, cli: str | None = None) -> str:
     """:func:`negmine.errors.field_setting` of ``name`` at its :func:`field_path`: ``select.num_negatives=5
-    (--num-negatives 5)``."""
-    return field_setting(field_path(name), value, option, cli)
+    (--num-negatives 5)``; ``option`` as for :func:`path_option`."""
+    return field_setting(field_path(name), value, option or option_of(name), cli)
 
 
 def command() -> str | None:
@@ -108,3 +128,30 @@ def command_option(name: str) -> str | None:
 
     current = _WHERE.get()
     return _option_setting(current.top, field_path(name)) if command() is not None else None
+
+
+def option_of(name: str) -> str | None:
+    """The option that sets field ``name`` at its :func:`field_path`: the one of the :func:`command` that builds the
+    config the user built (:func:`command_option`: ``--eval-split`` for a TrainConfig's ``dev.split``), else, for a
+    field of another command's config nested in it, that command's (``--teacher`` for a TrainConfig's
+    ``mine.denoise.judges.teachers``: re-mining repeats what ``negmine mine --teacher`` recorded). None without a
+    command, and for a field no option sets."""
+    from negmine.config_options import COMMANDS, _class_at, _config_class, _option_setting
+
+    current = _WHERE.get()
+    if current is None or current.top not in COMMANDS:
+        return None
+    path = field_path(name)
+    root = _config_class(current.top)
+    try:
+        found = _option_setting(current.top, path)
+        parts = path.split(".")
+        for i in range(1, len(parts)):
+            if found is not None:
+                break
+            nested = _class_at(root, ".".join(parts[:i]))
+            if nested.__name__ in COMMANDS:
+                found = _option_setting(nested.__name__, ".".join(parts[i:]))
+    except (KeyError, TypeError, AttributeError):  # no such field in the user's config: nothing to read it off
+        return None
+    return found

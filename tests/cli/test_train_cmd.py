@@ -126,6 +126,25 @@ def test_train_cli_with_a_dev_split_end_to_end(tmp_path, tiny_model_path):
     assert report.exit_code == 0 and (tmp_path / "o" / "training_report.html").exists()
 
 
+def test_train_cli_names_the_dev_fields_of_a_bad_dev_split(tmp_path):
+    """The dev split's load errors name TrainConfig's dev fields and negmine train's options (the unknown-id fix
+    said unknown_qrels='skip', the field of a MineConfig's data, not of the dev evaluation). Nothing loads a model."""
+    from negmine.testing.beir import write_beir
+
+    dev = write_beir(tmp_path / "dev", {"d1": "cell", "d2": "gene"}, {"q1": "cell"}, [("q1", "d1", 1), ("q1", "d9", 1)],
+                     split="dev")
+    args = ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"), "--model", "no-such-model",
+            "--num-negatives", "2", "--batch-size", "4", "--eval-data", str(dev)]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 2, result.output
+    assert "set dev.unknown_qrels='skip' (--unknown-qrels skip) to drop such rows" in " ".join(result.output.split())
+    result = runner.invoke(build_app(), [*args, "--eval-split", "deb"])
+    assert result.exit_code == 2, result.output
+    assert "pick one with dev.split (--eval-split), e.g. dev.split='dev' (--eval-split dev)" in " ".join(
+        result.output.split())
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_cli_prints_clean_dev_lines_with_the_bars_on(tmp_path, tiny_model_path):
     """Each dev line ended in the trainer's 'eval_samples_per_second': '0', 'eval_steps_per_second': '0' (it counts
     an evaluation dataset, which dev evaluation has none of)."""

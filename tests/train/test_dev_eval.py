@@ -225,7 +225,10 @@ def test_bad_dev_options_fail_before_any_work(tmp_path, mined_file, dev, extra, 
 def test_a_bad_dev_split_fails_before_the_model_loads(tmp_path, mined_file, dev_dir):
     with open(dev_dir / "qrels" / "dev.tsv", "a") as handle:
         handle.write("q0\tghost\t1\n")
-    with pytest.raises(InputError, match=r"dev.tsv:\d+: field 'corpus-id': unknown corpus id 'ghost'.*--unknown-qrels skip"):
+    # the fix names the TrainConfig's field, dev.unknown_qrels (it said unknown_qrels, a field TrainConfig has not)
+    with pytest.raises(InputError, match=r"dev\.tsv:\d+: field 'corpus-id': unknown corpus id 'ghost' .*; if the "
+                                         r"dataset judges documents missing from its corpus, set "
+                                         r"dev\.unknown_qrels='skip' \(--unknown-qrels skip\) to drop such rows$"):
         train(_config(tmp_path, mined_file, "no-such-model", DevEvalConfig(dev_dir)))
     skipped = load_dev_data(DevEvalConfig(dev_dir, unknown_qrels="skip"))  # the option the message names
     assert "ghost" in skipped.judged_qrels().judgments["q0"], "scored as never retrievable, as negmine eval does"

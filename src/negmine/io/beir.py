@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
-from negmine.config_path import field_path, path_option, path_setting
-from negmine.errors import InputError, closest_name, field_option, field_setting
+from negmine.config_path import path_option, path_setting
+from negmine.errors import InputError, closest_name
 from negmine.io.files import (
     BYTE_ORDER_MARK, hashed_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
 )
@@ -394,12 +394,12 @@ def resolve_unknown_docs(qrels: Qrels, corpus: Corpus, unknown_qrels: str = "err
     return kept, (qrels if kept is not qrels else None)
 
 
-def qrels_path(data_dir: str | Path, split: str, field: str | None = None, option: str = "--split") -> Path:
+def qrels_path(data_dir: str | Path, split: str) -> Path:
     """``data_dir/qrels/<split>.tsv``; InputError listing the available splits when it is missing, with the fix
-    for the setting that named it (``field``, ``option``: ``dev.split``, ``--eval-split`` for ``negmine train``'s
-    dev evaluation, which read 'pick one with ... --split ..., e.g. --split test' for either command); by default
-    ``split`` at its path (``data.split`` while a MineConfig's data loads, :func:`negmine.config_path.field_path`)."""
-    field = field or field_path("split")
+    for the setting that named it: ``split`` at its path, with the option of the command that sets it
+    (:func:`negmine.config_path.path_setting`): ``data.split (--split)`` while a MineConfig's data loads,
+    ``dev.split (--eval-split)`` for ``negmine train``'s dev evaluation (which read 'pick one with ... --split ...,
+    e.g. --split test')."""
     folder = Path(data_dir) / QRELS_DIR
     path = folder / f"{split}.tsv"
     if path.is_file():
@@ -412,12 +412,12 @@ def qrels_path(data_dir: str | Path, split: str, field: str | None = None, optio
     fix = ""
     close = closest_name(name, available)
     if name != split and name in available:
-        fix = f"; give the split's name, {field_setting(field, name, option)}"
+        fix = f"; give the split's name, {path_setting('split', name)}"
     elif close is not None:  # a typo (`--split trian`) was offered 'e.g. --split test', not the split it meant
-        fix = f"; did you mean {field_setting(field, close, option)}?"
+        fix = f"; did you mean {path_setting('split', close)}?"
     elif available:
         example = "test" if "test" in available else available[0]
-        fix = f"; pick one with {field_option(field, option)}, e.g. {field_setting(field, example, option)}"
+        fix = f"; pick one with {path_option('split')}, e.g. {path_setting('split', example)}"
     raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}{fix}")
 
 

@@ -28,12 +28,23 @@ NAME = "dev"
 
 
 def load_dev_data(config: DevEvalConfig) -> Dataset:
-    """The validated BEIR split (errors name file, line and field before any model loads)."""
+    """The validated BEIR split (errors name file, line and field before any model loads). A DevEvalConfig is the
+    ``dev`` of a TrainConfig, so the messages name its fields from there, with ``negmine train``'s options
+    (:func:`negmine.config_path.within`): ``dev.split (--eval-split)``, ``dev.unknown_qrels='skip' (--unknown-qrels
+    skip)``; the DataConfig it loads through has the same field names."""
+    from negmine.config import TrainConfig
+    from negmine.config_path import within
+
+    with within(TrainConfig, "dev"):
+        return _load_dev_data(config)
+
+
+def _load_dev_data(config: DevEvalConfig) -> Dataset:
     from negmine.errors import ConfigError
     from negmine.io.beir import check_beir_dir, qrels_path
     from negmine.io.load import load_data
 
-    qrels_path(check_beir_dir(config.data_dir), config.split, "dev.split", "--eval-split")  # the fix names its option
+    qrels_path(check_beir_dir(config.data_dir), config.split)  # before the corpus loads: the split's fix first
     dataset = load_data(DataConfig(data_dir=Path(config.data_dir), split=config.split,
                                    unknown_qrels=config.unknown_qrels))
     if not dataset.judged_qrels().query_ids():
