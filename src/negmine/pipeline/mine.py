@@ -109,8 +109,9 @@ def check_models(config: MineConfig, embedder: Embedder | None) -> None:
     if config.denoise.enabled:
         from negmine.audit.resources import check_judges_can_load
 
-        check_judges_can_load(config.denoise.judges, config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES),
-                              "denoise.judges.teachers")
+        with within(config, "denoise.judges"):  # the messages name denoise.judges.teachers
+            check_judges_can_load(config.denoise.judges,
+                                  config.denoise.judges.resolved(config.denoise.DEFAULT_JUDGES))
 
 
 def remove_stale_companions(config: MineConfig) -> None:

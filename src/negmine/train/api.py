@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from transformers import TrainerCallback
 
 from negmine.config import TrainConfig
+from negmine.config_path import within
 from negmine.encode.max_length import set_max_length
 from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME, TRAINING_VERSION
@@ -450,7 +451,8 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
         from negmine.train.pipeline_miner import pipeline_miner
 
         # the run's progress setting: the recorded mining config has none (type: validate() checked mine is set)
-        miner = pipeline_miner(config.remine_config(), config.show_progress)  # type: ignore[arg-type]
+        with within(config, "mine"):  # its messages, its rounds' too, name mine.<field>
+            miner = pipeline_miner(config.remine_config(), config.show_progress)  # type: ignore[arg-type]
     data = load_train_data(config.train_file, config.num_negatives,
                            config.distill_from if config.distill != "none" else None)
     if config.distill != "none":

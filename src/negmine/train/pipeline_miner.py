@@ -24,7 +24,12 @@ def pipeline_miner(mine_config: MineConfig, show_progress: bool | None = None):
     follows (:func:`negmine.io.load.load_data`: ``datasets``' bars and the hub's retry lines for ``--pairs``);
     None: the mining config's own ``encoder.show_progress``. The recorded mining config carries no progress
     setting (it is a setting of the run, left out of the record), so the load drew its bars under
-    ``negmine train --no-progress``."""
+    ``negmine train --no-progress``.
+
+    Its messages name the fields at the place set when it is built (:func:`negmine.config_path.within`: ``train``
+    builds it within its TrainConfig's ``mine``, so ``mine.data.unknown_qrels``, ``mine.engine.memory_budget``),
+    the mining rounds too, though the trainer calls them later (:func:`negmine.config_path.here`)."""
+    from negmine.config_path import at, here, within
     from negmine.io.load import load_data
     from negmine.pipeline.mine import mine_loaded
 
@@ -32,18 +37,21 @@ def pipeline_miner(mine_config: MineConfig, show_progress: bool | None = None):
         from negmine.audit.resources import check_judge_models
 
         judges = mine_config.denoise.judges
-        check_judge_models(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES),
-                           "mine.denoise.judges.teachers")  # TrainConfig.mine
+        with within(mine_config, "denoise.judges"):  # mine.denoise.judges.teachers in train's within(config, "mine")
+            check_judge_models(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
         check_judges_reachable(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
     progress = mine_config.encoder.show_progress if show_progress is None else show_progress
-    dataset = load_data(mine_config.data, progress)
+    with within(mine_config, "data"):  # its messages name mine.data.unknown_qrels in train's within(config, "mine")
+        dataset = load_data(mine_config.data, progress)
+    place = here()  # each round runs later, from the trainer: its messages name the fields from the same place
 
     def run(embedder, output_path: Path) -> Path:
         config = dataclasses.replace(
             mine_config, output=OutputConfig(path=output_path),
             encoder=dataclasses.replace(mine_config.encoder, show_progress=False),
         )
-        return mine_loaded(config, dataset, embedder).output  # config.data names the files dataset was read from
+        with at(place):  # mine.engine.memory_budget, mine.denoise.judges.teachers, ... in a TrainConfig
+            return mine_loaded(config, dataset, embedder).output  # config.data names the files dataset was read from
 
     return run
 
