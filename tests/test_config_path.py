@@ -4,6 +4,7 @@ a config validated on its own names its own fields."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -345,3 +346,89 @@ def test_a_config_built_from_the_users_names_its_parts_where_the_users_config_ha
     train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=_mine())
     with within(train, "mine"), built_from(train.mine, data="corpus_data."), within(train.mine, "data"):
         assert field_path("split") == "mine.corpus_data.split"
+
+
+# Messages of the parts a run passes down, made where the part's place is no longer in sight: the engine's (built
+# for the run, outside the config checks), a TrainConfig's re-mining rounds (called later, from the trainer), the
+# dev split's load and the judges' loads. Before, each named the bare field (memory_budget, unknown_qrels, teachers).
+
+_TOO_SMALL = r"^memory budget 0\.00 GiB is too small for .*; raise {} \(--memory-budget\) to at least \d+M$"
+
+
+def _budget_run(tmp_path, at: str = "") -> MineConfig:
+    return MineConfig(data=DataConfig(data_dir=negmine.demo_path()), output=OutputConfig(path=tmp_path / at / "o.jsonl"),
+                      engine=EngineConfig(memory_budget="1M", work_dir=tmp_path / "work"),
+                      encoder=EncoderConfig(use_cache=False, show_progress=False))
+
+
+def test_mines_memory_budget_too_small_names_the_engine_fields_path(tmp_path):
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"engine\.memory_budget")):
+        negmine.mine(_budget_run(tmp_path), embedder=HashEmbedder(16))
+
+
+def test_re_minings_rounds_name_the_fields_from_the_train_config(tmp_path):
+    """``train`` builds the miner within its TrainConfig's ``mine``; each round runs later, called by the trainer."""
+    from negmine.config_path import within
+    from negmine.testing.hash_embedder import HashEmbedder
+    from negmine.train.pipeline_miner import pipeline_miner
+
+    mine = _budget_run(tmp_path)
+    train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=mine)
+    with within(train, "mine"):
+        miner = pipeline_miner(mine)
+    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"mine\.engine\.memory_budget")):
+        miner(HashEmbedder(16), tmp_path / "round" / "o.jsonl")
+    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"engine\.memory_budget")):  # built on its own
+        pipeline_miner(mine)(HashEmbedder(16), tmp_path / "round" / "o.jsonl")
+
+
+def test_train_names_the_re_minings_data_fields_path(tmp_path):
+    """Re-mining loads its dataset as train starts: an unknown corpus id names mine.data.unknown_qrels."""
+    from negmine.errors import InputError
+
+    mine = MineConfig(data=DataConfig(data_dir=_write_beir(tmp_path)), retrieve=RetrieveConfig(method="bm25"))
+    config = TrainConfig(train_file=tmp_path / "mined.jsonl", output_dir=tmp_path / "out", remine_every_epoch=True,
+                         epochs=2, mine=mine)
+    (tmp_path / "mined.jsonl").write_text("".join(
+        '{"query_id": "q%d", "query": "q %d", "positive_id": "d%d", "positive": "p %d", "negative_ids": ["n%d"], '
+        '"negatives": ["n %d"]}\n' % ((i,) * 6) for i in range(8)), encoding="utf-8")
+    with pytest.raises(InputError, match=r"unknown corpus id 'd9' .*set mine\.data\.unknown_qrels='skip' "
+                                         r"\(--unknown-qrels skip\) to drop such rows$"):
+        negmine.train(config)
+
+
+def test_mines_ray_join_failure_names_the_engine_fields_path(tmp_path, monkeypatch):
+    """Ray is joined when the first shard is dispatched, out of the config checks' sight. A stand-in ray module whose
+    init refuses: nothing starts."""
+    import sys
+    import types
+
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    def refuse(**kwargs):
+        raise ConnectionError("no cluster here")
+
+    monkeypatch.setitem(sys.modules, "ray", types.SimpleNamespace(is_initialized=lambda: False, init=refuse))
+    config = dataclasses.replace(_budget_run(tmp_path), engine=EngineConfig(name="ray", work_dir=tmp_path / "work"))
+    with pytest.raises(ConfigError, match=r"^cannot join a Ray cluster at engine\.ray_address \(--ray-address\) None: "
+                                          r"no cluster here; engine\.ray_address \(--ray-address\) takes auto "):
+        negmine.mine(config, embedder=HashEmbedder(16))
+
+
+def test_the_ray_messages_name_the_engine_fields_path():
+    """The messages of a Ray worker that died and of a cluster that refused the run, at the engine's place: a Ray
+    cluster that kills a worker is not at hand in a test, so the builders are checked here (the pipeline dispatches
+    within the engine's place: the join and memory budget tests above)."""
+    from negmine.config_path import within
+    from negmine.engine.ray_engine import _join_failed, worker_died_message
+
+    train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=_mine())
+    with within(train, "mine"), within(train.mine, "engine"):
+        assert "lower mine.engine.memory_budget (--memory-budget) or mine.engine.shard_size (--shard-size), or raise " \
+               "mine.engine.ray_cpus_per_actor (--ray-cpus-per-actor) so" in worker_died_message("OutOfMemoryError")
+    with within(_mine(), "engine"):
+        assert str(_join_failed("auto", ConnectionError("no"))).startswith(
+            "cannot join a Ray cluster at engine.ray_address (--ray-address) 'auto': no; engine.ray_address "
+            "(--ray-address) takes auto ")

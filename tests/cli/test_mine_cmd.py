@@ -145,6 +145,18 @@ def _beir_with_missing_documents(tmp_path):
     return write_beir(tmp_path / "b", corpus, queries, qrels)
 
 
+def test_mine_cli_memory_budget_too_small_names_the_field_and_the_option(tmp_path, tiny_model_path):
+    """Found as the dense search is laid out, once the engine runs: it named the bare memory_budget."""
+    out = tmp_path / "neg.jsonl"
+    result = runner.invoke(build_app(), ["mine", str(_beir_with_missing_documents(tmp_path)), "--model",
+                                         str(tiny_model_path), "--unknown-qrels", "skip", "--memory-budget", "1M",
+                                         "--no-cache", "--output", str(out), "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert "memory budget 0.00 GiB is too small for 12 documents x 2 queries" in result.output
+    assert "; raise engine.memory_budget (--memory-budget) to at least " in " ".join(result.output.split())
+    assert not out.exists()
+
+
 def test_mine_cli_unknown_qrels_maps_onto_the_data_config(tmp_path):
     beir = _beir_with_missing_documents(tmp_path)
     out = tmp_path / "neg.jsonl"

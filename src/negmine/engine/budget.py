@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from negmine.config import EngineConfig, parse_size
-from negmine.errors import ConfigError, field_option
+from negmine.config_path import path_option
+from negmine.errors import ConfigError
 
 RESERVE = 1 << 30
 MIN_SHARD_ROWS = 1024
@@ -32,7 +33,9 @@ def row_bytes(dim: int, index: str = "flat") -> int:
 
 
 def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth: int, index: str = "flat") -> int:
-    """Rows per search shard that keep the estimated peak within ``budget`` bytes."""
+    """Rows per search shard that keep the estimated peak within ``budget`` bytes. A budget too small names the
+    field at its path in the run's config (:func:`negmine.config_path.path_option`: ``engine.memory_budget`` in a
+    MineConfig, ``mine.engine.memory_budget`` in a TrainConfig's re-mining)."""
     fixed = RESERVE + 64 * n_docs + 36 * n_queries * depth + 4 * n_queries * dim
     rows = (budget - fixed) // row_bytes(dim, index)
     smallest = min(MIN_SHARD_ROWS, n_docs)  # a corpus below MIN_SHARD_ROWS needs room for itself only
@@ -40,7 +43,7 @@ def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth:
         need_mib = -(-(fixed + row_bytes(dim, index) * smallest) // 2**20)  # rounded up: the advice must pass
         raise ConfigError(
             f"memory budget {budget / 2**30:.2f} GiB is too small for {n_docs} documents x {n_queries} queries "
-            f"(dim {dim}, depth {depth}); raise {field_option('memory_budget')} to at least {need_mib}M"
+            f"(dim {dim}, depth {depth}); raise {path_option('memory_budget')} to at least {need_mib}M"
         )
     return int(rows)
 

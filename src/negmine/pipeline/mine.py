@@ -317,8 +317,11 @@ def _candidates(
         from negmine.engine.registry import open_engine
 
         # the engine first (Ray itself starts only when a shard is dispatched); its address was probed by
-        # check_engine in mine(), before data and models loaded, and is not probed again here
-        with open_engine(config.engine, config.encoder.show_progress, checked=True) as engine:
+        # check_engine in mine(), before data and models loaded, and is not probed again here. Within the block
+        # the engine's messages (a memory budget too small, a Ray cluster that refuses the run, a worker that
+        # died) name engine.memory_budget, engine.ray_address, ...: no other message of the block names a field
+        with within(config, "engine"), \
+                open_engine(config.engine, config.encoder.show_progress, checked=True) as engine:
             setup = None  # the local engine reuses the embedder; Ray workers rebuild it from the config
             if loaded and config.engine.name != "local":  # a second copy per pass here: twice the loads and the memory
                 setup = functools.partial(make_embedder, config.encoder.with_absolute_paths())  # any worker cwd
