@@ -191,7 +191,9 @@ def unreachable_judge(config: JudgeConfig, names: Sequence[str]) -> tuple[str, s
 def check_judges_can_load(config: JudgeConfig, names: Sequence[str]) -> None:
     """:func:`check_judge_models`, then ConfigError for a judge that would have to come from an
     unreachable hub (:func:`unreachable_judge`): what ``negmine mine --denoise`` and ``negmine audit`` check before
-    any work."""
+    any work. The message names the judge's field at its path (``judges.cross_encoder (--cross-encoder)``; it named
+    the option alone)."""
+    from negmine.config_path import path_option
     from negmine.errors import ConfigError
 
     check_judge_models(config, names)
@@ -199,9 +201,9 @@ def check_judges_can_load(config: JudgeConfig, names: Sequence[str]) -> None:
     if found is None:
         return
     what, name, (host, port), reason = found
-    option = "--cross-encoder" if what == "cross-encoder" else "--teacher"
+    setting = path_option("cross_encoder") if what == "cross-encoder" else path_option("teachers", "--teacher")
     raise ConfigError(
-        f"{what} {name!r} ({option}) is neither a local folder nor in the Hugging Face cache, and the hub "
+        f"{what} {name!r} in {setting} is neither a local folder nor in the Hugging Face cache, and the hub "
         f"({host}:{port}) is unreachable ({reason}), so loading it would fail, after the hub's retries (about 46 s); if it "
         "is a folder, check the path (a relative path is read from the current folder); if it is a hub name, "
         "download it once with network"
