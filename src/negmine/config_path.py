@@ -155,3 +155,19 @@ def option_of(name: str) -> str | None:
     except (KeyError, TypeError, AttributeError):  # no such field in the user's config: nothing to read it off
         return None
     return found
+
+
+def has_field(name: str) -> bool:
+    """Whether the config the user built has a field ``name`` at its :func:`field_path`: a TrainConfig's dev split
+    loads through a DataConfig, whose ``corpus`` the TrainConfig has no ``dev.corpus`` for, so a fix cannot name it.
+    True outside any place (a config on its own: its fields are the user's)."""
+    from negmine.config_options import _class_at, _config_class
+
+    current = _WHERE.get()
+    if current is None:
+        return True
+    try:
+        _class_at(_config_class(current.top), field_path(name))
+    except (KeyError, AttributeError, TypeError):
+        return False
+    return True

@@ -237,6 +237,18 @@ def test_a_bad_dev_split_fails_before_the_model_loads(tmp_path, mined_file, dev_
     assert not (tmp_path / "out").exists()
 
 
+def test_a_dev_split_with_its_corpus_and_queries_swapped_is_told_the_directorys_files(tmp_path):
+    """The hint said 'give the documents as corpus (--corpus) and the queries as queries (--queries)': fields and
+    options of mining, not of the dev evaluation, which takes the directory alone (dev.data_dir, --eval-data)."""
+    from negmine.testing.beir import write_beir
+
+    dev = write_beir(tmp_path / "dev", {"q0": "a query"}, {"d0": "a document"}, [("q0", "d0", 1)], split="dev")
+    with pytest.raises(InputError) as info:
+        load_dev_data(DevEvalConfig(dev))
+    assert str(info.value).endswith(": were the corpus and queries files swapped? the BEIR directory's corpus.jsonl "
+                                    "holds the documents, its queries.jsonl the queries"), str(info.value)
+
+
 def test_a_missing_dev_split_names_the_eval_split_option(dev_dir):
     # `negmine train ... --eval-data DEMO` (default --eval-split dev; the demo has train and test) was told
     # "pick one with split (--split; for negmine train's dev evaluation: dev.split, --eval-split), e.g. --split test"

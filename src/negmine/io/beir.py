@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from negmine.config import check_unknown_qrels
-from negmine.config_path import path_option, path_setting
+from negmine.config_path import has_field, path_option, path_setting
 from negmine.errors import InputError, closest_name
 from negmine.io.files import (
     BYTE_ORDER_MARK, hashed_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
@@ -326,7 +326,12 @@ def _swapped_hint(doc_id: str, queries: Queries) -> str:
 
 def _swapped() -> str:
     """The hint for corpus and queries files given the wrong way round, naming the fields at their path
-    (``data.corpus`` while a MineConfig's data loads, :func:`negmine.config_path.path_option`)."""
+    (``data.corpus`` while a MineConfig's data loads, :func:`negmine.config_path.path_option`). A config without
+    such fields (a TrainConfig's dev split, an audited BEIR directory: the directory alone is given) is told the
+    directory's files (it was told ``corpus (--corpus)``, a field and option neither has)."""
+    if not has_field("corpus"):
+        return (f"were the corpus and queries files swapped? the BEIR directory's {CORPUS_FILE} holds the documents, "
+                f"its {QUERIES_FILE} the queries")
     return (f"were the corpus and queries files swapped? give the documents as {path_option('corpus')} and the "
             f"queries as {path_option('queries')}")
 
