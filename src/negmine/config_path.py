@@ -61,7 +61,8 @@ def built_from(config, **parts: str) -> Iterator[None]:
 def where(config) -> Where:
     """Where ``config``, being validated, sits (:func:`within`); a config validated on its own is the top one.
     ``config`` may be a config class: ``within(TrainConfig, "dev")`` names a DevEvalConfig's fields as the
-    ``dev`` of a TrainConfig, for the run of a part that has no other home (:func:`negmine.train.dev_eval.load_dev_data`)."""
+    ``dev`` of a TrainConfig, for the run of a part that has no other home
+    (:func:`negmine.train.dev_eval.load_dev_data`)."""
     return _WHERE.get() or Where(config.__name__ if isinstance(config, type) else type(config).__name__, "")
 
 

