@@ -17,6 +17,20 @@ def test_unknown_backend_names_the_value_and_the_allowed_ones_before_any_model_l
         make_embedder(EncoderConfig(model=str(missing), backend="Torch"))
 
 
+def test_unknown_backend_is_named_by_its_field_path(tmp_path):
+    """Mining, an audit and eval load their model within encoder. (their validate refuses the name first; a config
+    built past it reaches the factory): the fix named the bare backend."""
+    from pathlib import Path
+
+    from negmine.config import AuditConfig
+    from negmine.config_path import within
+
+    with within(AuditConfig(input=Path("mined.jsonl")), "encoder"):
+        with pytest.raises(ConfigError, match=r"^unknown backend 'Torch'; allowed: onnx, torch; did you mean "
+                                              r"encoder\.backend='torch' \(--backend torch\)\?$"):
+            make_embedder(EncoderConfig(model=str(tmp_path / "no-such-model"), backend="Torch"))
+
+
 def test_torch_backend_builds_a_sentence_transformer_embedder_from_the_config(tiny_model_path):
     from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
 

@@ -23,6 +23,20 @@ def test_registry_builds_local_and_lists_names_on_unknown():
         assert engine.name == "local"
 
 
+def test_an_unknown_engine_is_named_by_its_field_path():
+    """Mining runs its engine within engine. (MineConfig.validate refuses the name first; a config built past it
+    reaches the registry): the fix named the bare name."""
+    from pathlib import Path
+
+    from negmine.config import DataConfig, MineConfig
+    from negmine.config_path import within
+
+    with within(MineConfig(data=DataConfig(data_dir=Path("beir"))), "engine"):
+        with pytest.raises(ConfigError, match=r"^unknown engine 'Ray'; allowed: local, ray; did you mean "
+                                              r"engine\.name='ray' \(--engine ray\)\?$"):
+            make_engine(EngineConfig(name="Ray"))
+
+
 def test_ray_engine_without_ray_names_the_extra(tmp_path, word_beir, monkeypatch):
     """An import of ray that fails (here blocked with sys.modules["ray"] = None) is reported like a missing ray,
     before any work; it used to pass the check and die in RayEngine with a ModuleNotFoundError traceback."""

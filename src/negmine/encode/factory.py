@@ -26,6 +26,8 @@ BACKENDS: dict[str, Callable[[EncoderConfig], Embedder]] = {"torch": _torch, "on
 
 def make_embedder(config: EncoderConfig) -> Embedder:
     """The embedder ``config.backend`` names (``torch``: precision applies; ``onnx``: quantize applies)."""
-    if config.backend not in BACKENDS:
-        raise unknown_choice("backend", config.backend, BACKENDS, "backend")
+    if config.backend not in BACKENDS:  # an EncoderConfig not validated; the field at its path (encoder.backend)
+        from negmine.config_path import field_path
+
+        raise unknown_choice("backend", config.backend, BACKENDS, field_path("backend"), "--backend")
     return BACKENDS[config.backend](config)

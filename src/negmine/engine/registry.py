@@ -58,8 +58,10 @@ def make_engine(config: EngineConfig, show_progress: bool = False, checked: bool
     """The configured engine. ``checked``: :func:`check_engine` ran on this config already, so what it probed
     (a Ray address: a TCP connection with a timeout) is not probed a second time; without it the engine
     checks for itself."""
-    if config.name not in ENGINES:
-        raise unknown_choice("engine", config.name, ENGINES, "name", "--engine")
+    if config.name not in ENGINES:  # an EngineConfig not validated; the field at its path (engine.name in mining)
+        from negmine.config_path import field_path
+
+        raise unknown_choice("engine", config.name, ENGINES, field_path("name"), "--engine")
     return ENGINES[config.name](config, show_progress, checked)
 
 
