@@ -5,7 +5,12 @@
 integer, got 0; use e.g. select.num_negatives=5 (--num-negatives 5)``: the field a MineConfig's author sets, and
 the option a command-line user types. A config validated on its own names its own fields (``num_negatives``).
 One path, :func:`field_path`, for every message: the range, choice and type checks (:mod:`negmine.config`) and the
-unused-setting rules (:mod:`negmine.config_unused`).
+unused-setting rules (:mod:`negmine.config_unused`), and the messages of a run's later steps, which run within their
+part's place as well: loading the data (``data.``), the model (``encoder.``), the engine (``engine.``), the judges
+(``judges.``, ``denoise.judges.``), a TrainConfig's dev split (``dev.``) and re-mining (``mine.``). No code passes a
+path by hand: :func:`option_of` gives the option of the command that builds the user's config, :func:`here` and
+:func:`at` carry a place to code that runs later (re-mining's rounds), :func:`has_field` tells a fix whether the
+user's config has the field at all.
 """
 
 from __future__ import annotations
@@ -106,8 +111,10 @@ def path_option(name: str, option: str | None = None) -> str:
 
 def path_setting(name: str, value: object, option: str | None = None, cli: str | None = None) -> str:
     """:func:`negmine.errors.field_setting` of ``name`` at its :func:`field_path`: ``select.num_negatives=5
-    (--num-negatives 5)``; ``option`` as for :func:`path_option`."""
-    return field_setting(field_path(name), value, option or option_of(name), cli)
+    (--num-negatives 5)``; ``option`` as for :func:`path_option`, but not a positional argument's (``the DATA_DIR
+    argument``, which takes no ``option value`` form)."""
+    found = option or option_of(name)
+    return field_setting(field_path(name), value, found if found and found.startswith("-") else None, cli)
 
 
 def command() -> str | None:
