@@ -56,21 +56,24 @@ def test_a_judge_that_would_come_from_an_unreachable_hub_fails_when_the_miner_is
     moved reads as a hub name, which the checks before loading leave to the load: re-mining without hub access
     failed only at its first round, after the steps before it had trained (demo, --remine-steps 3: after two
     steps and 46 s of hub retries for the cross-encoder)."""
-    from negmine.config import DenoiseConfig, JudgeConfig
+    from negmine.config import DenoiseConfig, JudgeConfig, TrainConfig
+    from negmine.config_path import within
     from negmine.errors import ConfigError
 
     address = unreachable_hub
-    for what, judges in (("cross-encoder", JudgeConfig(cross_encoder="gone-ce")),
-                         ("teacher", JudgeConfig(teachers=("gone-teacher",)))):
+    for what, judges, field in (
+            ("cross-encoder", JudgeConfig(cross_encoder="gone-ce"), "cross_encoder (--cross-encoder)"),
+            ("teacher", JudgeConfig(teachers=("gone-teacher",)), "teachers (--teacher)")):
         name = judges.cross_encoder or judges.teachers[0]
-        denoise = DenoiseConfig(True, judges)
-        with pytest.raises(ConfigError) as info:
-            pipeline_miner(MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-beir"), denoise=denoise))
+        mine = MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-beir"), denoise=DenoiseConfig(True, judges))
+        with pytest.raises(ConfigError) as info:  # train builds its miner within its config's mine
+            with within(TrainConfig(train_file="mined.jsonl", remine_every_epoch=True, mine=mine), "mine"):
+                pipeline_miner(mine)
         message = str(info.value)
-        assert message.startswith(
-            f"{what} {name!r} of the --denoise mining that re-mining repeats (TrainConfig.mine; negmine train reads it "
-            f"from the mining summary) is neither a local folder nor in the Hugging Face cache, and the hub "
-            f"({address[0]}:{address[1]}) is unreachable (ConnectionRefusedError"), message
+        assert message.startswith(  # the field it is in (it said TrainConfig.mine, whatever the judge)
+            f"{what} {name!r} in mine.denoise.judges.{field}, of the --denoise mining that re-mining repeats (negmine "
+            f"train reads it from the mining summary), is neither a local folder nor in the Hugging Face cache, and "
+            f"the hub ({address[0]}:{address[1]}) is unreachable (ConnectionRefusedError"), message
         assert message.endswith(
             "so re-mining would fail when it loads it, after the steps before it had trained; if it is a folder, "
             "restore it or run from the folder mining ran in (a relative path is read from the current folder), or "

@@ -39,7 +39,7 @@ def pipeline_miner(mine_config: MineConfig, show_progress: bool | None = None):
         judges = mine_config.denoise.judges
         with within(mine_config, "denoise.judges"):  # mine.denoise.judges.teachers in train's within(config, "mine")
             check_judge_models(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
-        check_judges_reachable(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
+            check_judges_reachable(judges, judges.resolved(mine_config.denoise.DEFAULT_JUDGES))
     progress = mine_config.encoder.show_progress if show_progress is None else show_progress
     with within(mine_config, "data"):  # its messages name mine.data.unknown_qrels in train's within(config, "mine")
         dataset = load_data(mine_config.data, progress)
@@ -61,17 +61,20 @@ def check_judges_reachable(judges: JudgeConfig, names: Sequence[str]) -> None:
     (:func:`~negmine.audit.resources.unreachable_judge`). Re-mining loads its judges after the steps before its
     first round have trained: a judge folder given by a bare name and since moved reads as a hub name, and without
     hub access re-mining failed only then (demo, --remine-steps 3: after two steps and 46 s of hub retries for a
-    cross-encoder)."""
+    cross-encoder). The judge is named with its field at its path (``mine.denoise.judges.cross_encoder
+    (--cross-encoder)`` in a TrainConfig; it said ``TrainConfig.mine``, whatever the judge)."""
     from negmine.audit.resources import unreachable_judge
+    from negmine.config_path import path_option
     from negmine.errors import ConfigError
 
     found = unreachable_judge(judges, names)
     if found is None:
         return
     what, name, (host, port), reason = found
+    setting = path_option("cross_encoder") if what == "cross-encoder" else path_option("teachers", "--teacher")
     raise ConfigError(
-        f"{what} {name!r} of the --denoise mining that re-mining repeats (TrainConfig.mine; negmine train reads it "
-        "from the mining summary) is neither a local folder nor in the Hugging Face cache, and the hub "
+        f"{what} {name!r} in {setting}, of the --denoise mining that re-mining repeats (negmine train reads it "
+        "from the mining summary), is neither a local folder nor in the Hugging Face cache, and the hub "
         f"({host}:{port}) is unreachable ({reason}), so re-mining would fail when it loads it, after the steps "
         "before it had trained; if it is a folder, restore it or run from the folder mining ran in (a relative "
         "path is read from the current folder), or give --mine-summary a summary that names where it is now; if "
