@@ -99,6 +99,19 @@ def unreachable_hub(tmp_path, monkeypatch) -> tuple[str, int]:
     return address
 
 
+@pytest.fixture
+def offline_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face cache in place of the real one, offline (huggingface_hub reads HF_HUB_OFFLINE when
+    imported, so its constant is set too): a hub name loads from this cache or not at all."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    return tmp_path / "hf-cache"
+
+
 @pytest.fixture(scope="session")
 def mined_cache(tmp_path_factory, tiny_model_path, tiny_cross_encoder_path) -> Path:
     """A cache folder filled by a real ``negmine mine --denoise --keep-work`` on a tiny BEIR set (tiny models,

