@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from negmine.config import TrainConfig
+from negmine.config_path import field_path, option_of, path_option, within
 from negmine.encode.folder_dimension import folder_dimension
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel, field_option, field_setting
 from negmine.io.files import BYTE_ORDER_MARK
@@ -214,12 +215,15 @@ def warn_checkpoint_steps_unused(config: TrainConfig) -> None:
 
     if config.dev is None or not config.dev.keep_best or config.checkpoint_steps in (None, TrainConfig.checkpoint_steps):
         return
-    when = f"every {config.dev.steps} steps (dev.steps, --eval-steps)" if config.dev.steps else "each epoch"
+    with within(config, "dev"):  # dev.steps (--eval-steps), dev.keep_best (--keep-best)
+        steps, keep_best = path_option("steps"), path_option("keep_best")
+        when = f"every {config.dev.steps} steps ({field_path('steps')}, {option_of('steps')})" if config.dev.steps \
+            else "each epoch"
     warnings.warn(
-        f"{field_setting('checkpoint_steps', config.checkpoint_steps)} is not used with dev.keep_best (--keep-best): a "
-        f"checkpoint is saved at every evaluation, {when}, and at no other step; set "
-        f"{field_option('dev.steps', '--eval-steps')} to the cadence you want checkpoints at, or leave "
-        "checkpoint_steps at its default (drop --checkpoint-steps)", NegmineWarning, stacklevel=caller_stacklevel(),
+        f"{field_setting('checkpoint_steps', config.checkpoint_steps)} is not used with {keep_best}: a checkpoint is "
+        f"saved at every evaluation, {when}, and at no other step; set {steps} to the cadence you want checkpoints at, "
+        "or leave checkpoint_steps at its default (drop --checkpoint-steps)", NegmineWarning,
+        stacklevel=caller_stacklevel(),
     )
 
 

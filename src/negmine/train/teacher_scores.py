@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Mapping, NamedTuple
 
-from negmine.errors import ConfigError, InputError, field_option, field_setting
+from negmine.config_path import path_option, path_setting, within
+from negmine.errors import ConfigError, InputError, field_setting
 from negmine.export.base import positive_scores
 from negmine.export.native import JUDGE_KEYS, JUDGE_PROMOTED_KEY
 
@@ -55,18 +56,19 @@ def check_remining_judge(config) -> None:
     if denoise.enabled and scorer_key(denoise.judges, names) is not None:
         return
     teachers = len(denoise.judges.teachers) if "teacher" in names else 0
+    with within(config, "mine"):  # mine.denoise.enabled (--denoise), ...: the re-mining's fields
+        off, on = path_setting("denoise.enabled", False, cli="no --denoise"), path_setting("denoise.enabled", True)
+        cross_encoder = path_option("denoise.judges.cross_encoder", "--cross-encoder NAME_OR_PATH")
     why = (f"denoises with the judge(s) {', '.join(names)}, {teachers} teacher(s) and no cross-encoder: their votes "
-           "have no common score, so it writes none" if denoise.enabled else
-           f"runs none ({field_setting('mine.denoise.enabled', False, cli='no --denoise')})")
+           "have no common score, so it writes none" if denoise.enabled else f"runs none ({off})")
     raise ConfigError(
         f"distill {config.distill!r} from the judge's scores ({field_setting('distill_from', 'judge')}) with "
         f"{REMINING} needs the re-mining to score its rows with a relevance judge (a re-mined row trains on the "
         f"judge's scores of its new negatives), and the mining it repeats (TrainConfig.mine, read from the mined "
         f"file's summary or --mine-summary) {why}; mine the training file with {MINE_WITH_JUDGE}, whose summary "
-        "re-mining repeats, or give --mine-summary the summary of such a mining of the same data (from Python: "
-        f"{field_setting('mine.denoise.enabled', True, '--denoise')} with "
-        f"{field_option('mine.denoise.judges.cross_encoder', '--cross-encoder NAME_OR_PATH')}); or drop the "
-        f"re-mining options, or {field_setting('distill', 'none', cli='drop --distill')}")
+        f"re-mining repeats, or give --mine-summary the summary of such a mining of the same data (from Python: {on} "
+        f"with {cross_encoder}); or drop the re-mining options, or "
+        f"{field_setting('distill', 'none', cli='drop --distill')}")
 
 
 def teacher_temperature(config) -> float:
