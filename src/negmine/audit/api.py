@@ -137,7 +137,8 @@ def check_models(config: AuditConfig) -> None:
     if Path(config.input).is_file() and needs_mining_model(config):
         from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 
-        check_bi_encoder_folder(config.encoder.model, check_model_source(config.encoder.model, hub="early"))
+        with within(config, "encoder"):  # e.g. encoder.model (--model) for the default's missing package
+            check_bi_encoder_folder(config.encoder.model, check_model_source(config.encoder.model, hub="early"))
 
 
 def needs_mining_model(config: AuditConfig) -> bool:

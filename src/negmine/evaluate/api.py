@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Mapping
 
 from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
-from negmine.config_path import within
+from negmine.config_path import at, where, within
 from negmine.encode.base import Embedder
 from negmine.encode.factory import make_embedder
 from negmine.encode.truncate import check_truncate_dim
@@ -163,9 +163,10 @@ def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:
     from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
     from negmine.evaluate.lexical_eval import BM25_MODEL
 
-    for model in config.models:
-        if model != BM25_MODEL and model not in embedders:
-            check_bi_encoder_folder(model, check_model_source(model, hub="early"))
+    with at(where(config)):  # its fields, e.g. models (--model) for the default's missing package
+        for model in config.models:
+            if model != BM25_MODEL and model not in embedders:
+                check_bi_encoder_folder(model, check_model_source(model, hub="early"))
 
 
 def warn_training_prompts(config: EvalConfig) -> None:

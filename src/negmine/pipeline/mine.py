@@ -105,7 +105,8 @@ def check_models(config: MineConfig, embedder: Embedder | None) -> None:
     if embedder is None and config.retrieve.method != "bm25":
         from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
 
-        check_bi_encoder_folder(config.encoder.model, check_model_source(config.encoder.model, hub="early"))
+        with within(config, "encoder"):  # e.g. encoder.model (--model) for the default's missing package
+            check_bi_encoder_folder(config.encoder.model, check_model_source(config.encoder.model, hub="early"))
     if config.denoise.enabled:
         from negmine.audit.resources import check_judges_can_load
 
