@@ -279,3 +279,11 @@ def test_a_directory_as_the_results_file_suggests_a_json_file_in_it(tmp_path) ->
     assert result.exit_code == 2, result.output
     assert (f"error: --output {tmp_path / 'res'}: is a directory; give a file path, e.g. "
             f"{tmp_path / 'res' / 'results.json'}") in " ".join(result.output.split())
+
+
+def test_eval_cli_names_the_argument_of_a_missing_beir_directory(tmp_path) -> None:
+    """'BEIR directory not found' named neither the field nor the argument that gave the folder."""
+    result = runner.invoke(build_app(), ["eval", str(tmp_path / "no-such-dir"), "--model", "bm25"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'no-such-dir'}: BEIR directory not found, given as "
+                                    "data_dir (the DATA_DIR argument); check the path: ")

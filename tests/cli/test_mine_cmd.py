@@ -856,3 +856,11 @@ def test_mine_cli_summary_records_the_saved_dataset_read(tmp_path, tiny_model_pa
     assert summaries[1] == summaries[0]
     assert summaries[2]["pairs_input"]["fingerprint"] != summaries[0]["pairs_input"]["fingerprint"]
     assert summaries[2]["pairs_input"]["rows_sha256"] != summaries[0]["pairs_input"]["rows_sha256"]
+
+
+def test_mine_cli_names_the_argument_of_a_missing_beir_directory(tmp_path):
+    """'BEIR directory not found' named neither the field nor the argument that gave the folder."""
+    result = runner.invoke(build_app(), ["mine", str(tmp_path / "no-such-dir"), "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'no-such-dir'}: BEIR directory not found, given as "
+                                    "data.data_dir (the DATA_DIR argument); check the path: ")

@@ -468,6 +468,26 @@ def test_a_missing_directory_is_told_the_beir_directory_beside_it_it_is_close_to
         f"{tmp_path}): {holds}")
 
 
+def test_a_missing_directory_names_the_field_that_gave_it(tmp_path):
+    """A run's missing BEIR directory names the field (and option) that gave it, at its path in the config the user
+    built: a train run has the training data's and the dev split's folders. It named none; a bare path (load_beir)
+    still names none."""
+    import negmine
+    from negmine.config import DataConfig, DevEvalConfig, EvalConfig, MineConfig, OutputConfig
+    from negmine.train.dev_eval import load_dev_data
+
+    holds = "check the path: a BEIR directory holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv"
+    absent = tmp_path / "absent"
+    output = OutputConfig(path=tmp_path / "out.jsonl")
+    for run, field in [(lambda: negmine.mine(MineConfig(data=DataConfig(data_dir=absent), output=output)),
+                        "data.data_dir (the DATA_DIR argument)"),
+                       (lambda: negmine.evaluate(EvalConfig(data_dir=absent, models=("bm25",))),
+                        "data_dir (the DATA_DIR argument)"),
+                       (lambda: load_dev_data(DevEvalConfig(absent)), "dev.data_dir (--eval-data)")]:
+        assert str(_error(run)) == f"{absent}: BEIR directory not found, given as {field}; {holds}"
+    assert str(_error(load_beir, absent)) == f"{absent}: BEIR directory not found; {holds}"
+
+
 @pytest.mark.parametrize(("name", "what"), [("corpus.jsonl", "corpus file"), ("queries.jsonl", "queries file")])
 def test_missing_corpus_or_queries_file(beir, name, what):
     (beir / name).unlink()

@@ -434,8 +434,19 @@ def check_beir_dir(data_dir: str | Path, pairs_option: str | None = None) -> Pat
         raise InputError(folder, None, None, "expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a "
                          f"file{file_hint(folder, pairs_option)}")
     if not folder.is_dir():
-        raise InputError(folder, None, None, f"BEIR directory not found{missing_dir_fix(folder)}")
+        raise InputError(folder, None, None, f"BEIR directory not found{given_as()}{missing_dir_fix(folder)}")
     return folder
+
+
+def given_as() -> str:
+    """``, given as dev.data_dir (--eval-data)``: the field that named the BEIR directory, at its path in the config
+    the user built with the option that sets it (:func:`negmine.config_path.path_option`: ``data.data_dir (the
+    DATA_DIR argument)`` for a MineConfig's data, ``data_dir`` for an EvalConfig's); "" outside any config's place
+    (:func:`load_beir` of a path) and where the config has no ``data_dir`` (an audit's is ``input``). The message
+    named no field, so a user who gave two folders did not know which was missing."""
+    from negmine.config_path import here
+
+    return f", given as {path_option('data_dir')}" if here() is not None and has_field("data_dir") else ""
 
 
 def missing_dir_fix(folder: Path) -> str:
