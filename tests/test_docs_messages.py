@@ -87,8 +87,11 @@ def test_config_messages_of_inputs_and_messages_md():
     assert_quotes(page, "denoise.enabled=True (--denoise)",
                   message_of(MineConfig(data=demo, denoise=dataclasses.replace(MineConfig().denoise, depth=5)).validate))
     remine = MineConfig(data=demo, engine=dataclasses.replace(MineConfig().engine, ray_address="auto"))
-    assert_quotes(page, "mine.engine.name='ray' (--engine ray)",
+    assert_quotes(page, "mine.engine.name='ray' (negmine mine --engine ray)",
                   message_of(TrainConfig(train_file=Path("t.jsonl"), remine_steps=10, mine=remine).validate))
+    remine_negatives = MineConfig(data=demo, select=SelectConfig(num_negatives=0))
+    assert_quotes(page, "mine.select.num_negatives=5 (negmine mine --num-negatives 5)", message_of(
+        TrainConfig(train_file=Path("t.jsonl"), remine_steps=10, mine=remine_negatives).validate))
     too_many = MineConfig(data=DataConfig(data_dir=demo_path(), split="train"), select=SelectConfig(num_negatives=200))
     assert_quotes(page, "retrieve.depth (--depth)", message_of(too_many.validate))
     assert_quotes(page, "SelectConfig has no field", message_of(lambda: SelectConfig(num_negativs=5)))

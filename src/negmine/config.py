@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from negmine.config_path import class_path, command, command_option, field_path, path_option, path_setting, within
+from negmine.config_path import (class_path, command, command_option, field_path, given_option, path_option, path_setting,
+                                 within)
 from negmine.errors import ConfigError, choice_fix, frozen_config, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -290,7 +291,7 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...], field: str | 
     and option to set (:func:`negmine.errors.choice_fix`), the field dotted from the config the user built;
     ``field`` defaults to ``name``."""
     if value not in allowed:
-        fix = choice_fix(value, allowed, field_path(field or name), option, many)
+        fix = choice_fix(value, allowed, field_path(field or name), given_option(field or name, option), many)
         raise ConfigError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}{fix}")
 
 
@@ -957,7 +958,8 @@ class JudgeConfig(ConfigFields):
         names = self.resolved(base)
         for name in names:
             if name not in JUDGE_NAMES:
-                raise unknown_choice("judge", name, JUDGE_NAMES, field_path("judges"), "--judge", many=True)
+                raise unknown_choice("judge", name, JUDGE_NAMES, field_path("judges"), given_option("judges", "--judge"),
+                                     many=True)
         if len(set(names)) != len(names):
             raise ConfigError(f"judge listed twice in {list(names)}; give each judge once in {path_option('judges', '--judge')}")
         if "cross-encoder" in names and not self.cross_encoder:

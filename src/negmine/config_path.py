@@ -105,16 +105,28 @@ def class_path(config_class: str, name: str) -> str:
 def path_option(name: str, option: str | None = None) -> str:
     """:func:`negmine.errors.field_option` of ``name`` at its :func:`field_path`: ``select.num_negatives
     (--num-negatives)``; ``option`` defaults to :func:`option_of` (``dev.split (--eval-split)`` in a TrainConfig),
-    else to the field's name as an option."""
-    return field_option(field_path(name), option or option_of(name))
+    else to the field's name as an option. An ``option`` given for a field of another command's config nested in the
+    user's is named with that command too (``--cross-encoder NAME_OR_PATH`` -> ``negmine mine --cross-encoder
+    NAME_OR_PATH`` for a TrainConfig's ``mine.denoise.judges.cross_encoder``)."""
+    return field_option(field_path(name), given_option(name, option) or option_of(name))
+
+
+def given_option(name: str, option: str | None) -> str | None:
+    """``option`` as the message of the config the user built names it: prefixed with the other command
+    :func:`option_of` finds for ``name`` (``negmine mine``), if any."""
+    if option is None or not option.startswith("-"):
+        return option
+    found = option_of(name)
+    return f"{found.rsplit(' ', 1)[0]} {option}" if found and found.startswith("negmine ") else option
 
 
 def path_setting(name: str, value: object, option: str | None = None, cli: str | None = None) -> str:
     """:func:`negmine.errors.field_setting` of ``name`` at its :func:`field_path`: ``select.num_negatives=5
     (--num-negatives 5)``; ``option`` as for :func:`path_option`, but not a positional argument's (``the DATA_DIR
     argument``, which takes no ``option value`` form)."""
-    found = option or option_of(name)
-    return field_setting(field_path(name), value, found if found and found.startswith("-") else None, cli)
+    found = given_option(name, option) or option_of(name)
+    positional = found is not None and found.startswith("the ")  # the DATA_DIR argument (of negmine mine)
+    return field_setting(field_path(name), value, None if positional else found, cli)
 
 
 def command() -> str | None:
@@ -141,8 +153,9 @@ def command_option(name: str) -> str | None:
 def option_of(name: str) -> str | None:
     """The option that sets field ``name`` at its :func:`field_path`: the one of the :func:`command` that builds the
     config the user built (:func:`command_option`: ``--eval-split`` for a TrainConfig's ``dev.split``), else, for a
-    field of another command's config nested in it, that command's (``--teacher`` for a TrainConfig's
-    ``mine.denoise.judges.teachers``: re-mining repeats what ``negmine mine --teacher`` recorded). None without a
+    field of another command's config nested in it, that command's, named with it (``negmine mine --teacher`` for a
+    TrainConfig's ``mine.denoise.judges.teachers``: re-mining repeats what ``negmine mine --teacher`` recorded, and
+    the train command's own option of that name may set another field). None without a
     command, and for a field no option sets."""
     from negmine.config_options import COMMANDS, _class_at, _config_class, _option_setting
 
@@ -159,10 +172,19 @@ def option_of(name: str) -> str | None:
                 break
             nested = _class_at(root, ".".join(parts[:i]))
             if nested.__name__ in COMMANDS:
-                found = _option_setting(nested.__name__, ".".join(parts[i:]))
+                found = _other_command(COMMANDS[nested.__name__], _option_setting(nested.__name__, ".".join(parts[i:])))
     except (KeyError, TypeError, AttributeError):  # no such field in the user's config: nothing to read it off
         return None
     return found
+
+
+def _other_command(name: str, option: str | None) -> str | None:
+    """``option`` of command ``name`` as another command's message names it: ``negmine mine --unknown-qrels`` (on
+    ``negmine train``, ``--unknown-qrels`` sets the dev split's field, not the re-mining's), ``the DATA_DIR argument
+    of negmine mine``."""
+    if option is None:
+        return None
+    return f"negmine {name} {option}" if option.startswith("-") else f"{option} of negmine {name}"
 
 
 def has_field(name: str) -> bool:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from typing import Any, Callable, NamedTuple
 
 from negmine.config import JudgeConfig
@@ -305,9 +306,32 @@ def refuse_unused_fields(config, mode: Any = None) -> None:
         given = " and ".join(f"{field_path(p)}={_show(field_value(config, p))}" for p in changed)
         defaults = ", ".join(f"{field_path(p)}={_show(field_default(type(config), p))}" for p in changed)
         raise ConfigError(
-            f"{top} {given} would be ignored: {rule.why(config, mode)}; {rule.fix(at)}, or leave "
-            f"{'it at its default' if len(changed) == 1 else 'them at their defaults'} ({defaults})"
+            f"{top} {given} would be ignored: {rule.why(config, mode)}; {_command_options(rule.fix(at), top)}, "
+            f"or leave {'it at its default' if len(changed) == 1 else 'them at their defaults'} ({defaults})"
         )
+
+
+def _command_options(fix: str, top: str) -> str:
+    """``fix`` with the option of each field of another command's config nested in ``top``'s named with that command
+    (``mine.engine.name='ray' (negmine mine --engine ray)`` in a TrainConfig: re-mining repeats what ``negmine mine``
+    recorded, and ``negmine train``'s option of the same name, if any, sets another field)."""
+    from negmine.config_options import COMMANDS, _class_at, _config_class
+
+    if top not in COMMANDS:
+        return fix
+
+    def qualified(match: re.Match) -> str:
+        parts = match.group("field").split(".")
+        for i in range(1, len(parts)):
+            try:
+                nested = _class_at(_config_class(top), ".".join(parts[:i]))
+            except (KeyError, TypeError, AttributeError):
+                return match.group(0)
+            if nested.__name__ in COMMANDS and nested.__name__ != top:
+                return f"{match.group(0)}negmine {COMMANDS[nested.__name__]} "
+        return match.group(0)
+
+    return re.sub(r"(?P<field>[a-z_][\w.]*)(?:=[^ (]*)? \((?=--)", qualified, fix)
 
 
 def _show(value: Any) -> str:

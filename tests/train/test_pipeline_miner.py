@@ -62,8 +62,8 @@ def test_a_judge_that_would_come_from_an_unreachable_hub_fails_when_the_miner_is
 
     address = unreachable_hub
     for what, judges, field in (
-            ("cross-encoder", JudgeConfig(cross_encoder="gone-ce"), "cross_encoder (--cross-encoder)"),
-            ("teacher", JudgeConfig(teachers=("gone-teacher",)), "teachers (--teacher)")):
+            ("cross-encoder", JudgeConfig(cross_encoder="gone-ce"), "cross_encoder (negmine mine --cross-encoder)"),
+            ("teacher", JudgeConfig(teachers=("gone-teacher",)), "teachers (negmine mine --teacher)")):
         name = judges.cross_encoder or judges.teachers[0]
         mine = MineConfig(data=DataConfig(data_dir=tmp_path / "no-such-beir"), denoise=DenoiseConfig(True, judges))
         with pytest.raises(ConfigError) as info:  # train builds its miner within its config's mine

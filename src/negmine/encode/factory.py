@@ -27,7 +27,8 @@ BACKENDS: dict[str, Callable[[EncoderConfig], Embedder]] = {"torch": _torch, "on
 def make_embedder(config: EncoderConfig) -> Embedder:
     """The embedder ``config.backend`` names (``torch``: precision applies; ``onnx``: quantize applies)."""
     if config.backend not in BACKENDS:  # an EncoderConfig not validated; the field at its path (encoder.backend)
-        from negmine.config_path import field_path
+        from negmine.config_path import field_path, given_option
 
-        raise unknown_choice("backend", config.backend, BACKENDS, field_path("backend"), "--backend")
+        raise unknown_choice("backend", config.backend, BACKENDS, field_path("backend"),
+                             given_option("backend", "--backend"))
     return BACKENDS[config.backend](config)

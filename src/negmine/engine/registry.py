@@ -59,9 +59,9 @@ def make_engine(config: EngineConfig, show_progress: bool = False, checked: bool
     (a Ray address: a TCP connection with a timeout) is not probed a second time; without it the engine
     checks for itself."""
     if config.name not in ENGINES:  # an EngineConfig not validated; the field at its path (engine.name in mining)
-        from negmine.config_path import field_path
+        from negmine.config_path import field_path, given_option
 
-        raise unknown_choice("engine", config.name, ENGINES, field_path("name"), "--engine")
+        raise unknown_choice("engine", config.name, ENGINES, field_path("name"), given_option("name", "--engine"))
     return ENGINES[config.name](config, show_progress, checked)
 
 
