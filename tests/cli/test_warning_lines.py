@@ -175,6 +175,10 @@ def test_every_warning_negmine_issues_has_a_negmine_category():
 LOG_WARNING_METHODS = {"warning", "warn", "error", "exception", "critical", "fatal"}
 
 
+MATH_MODULES = {"math", "torch", "np", "numpy"}
+"""Modules whose ``log`` is the logarithm, not a logger's."""
+
+
 def _logged_warnings(tree: ast.AST):
     """Calls such as ``logger.warning(...)``, ``logging.error(...)`` or ``logger.log(logging.WARNING, ...)`` (any
     level but a literal INFO or DEBUG: a ``record.levelno`` passed on may be a warning). ``super().log(...)`` is an
@@ -186,6 +190,8 @@ def _logged_warnings(tree: ast.AST):
         if isinstance(owner, ast.Name) and owner.id == "warnings":
             continue
         if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+            continue
+        if isinstance(owner, ast.Name) and owner.id in MATH_MODULES:  # math.log(x): the natural logarithm
             continue
         if node.func.attr in LOG_WARNING_METHODS - {"warn"} or (node.func.attr == "warn" and isinstance(
                 owner, ast.Name) and owner.id in {"logger", "log", "logging"}):
@@ -199,6 +205,7 @@ def _logged_warnings(tree: ast.AST):
     ("logger.log(logging.WARNING, 'x')", 1), ("logger.log(record.levelno, 'x')", 1),
     ("logger.log(logging.INFO, 'x')", 0), ("warnings.warn('x', NegmineWarning)", 0),
     ("super().log(logs, start_time)", 0), ("self.log(logs)", 1),
+    ("math.log(2.0)", 0), ("torch.log(x)", 0), ("np.log(x)", 0),
 ])
 def test_the_logged_warning_finder(source, found):
     """The finder the test below relies on: a logger's warning is found, a trainer override's super().log is not."""
