@@ -312,8 +312,8 @@ def _write_beir(tmp_path) -> Path:
      r"^.*trian\.tsv: split 'trian' not found; available splits: train; did you mean data\.split='train' "
      r"\(--split train\)\?$"),
     (lambda beir: DataConfig(data_dir=beir.parent / "pairs.jsonl"),
-     r"^.*pairs\.jsonl: expected a BEIR directory .*, found a file; a file of \(query, positive\) pairs is given "
-     r"as data\.pairs \(--pairs\): "),
+     r"^.*pairs\.jsonl: expected a BEIR directory .*, found a file, given as data\.data_dir \(the DATA_DIR argument\); "
+     r"a file of \(query, positive\) pairs is given as data\.pairs \(--pairs\): "),
 ])
 def test_mines_data_loading_names_the_data_fields_path(tmp_path, data, message):
     """The input errors of loading a MineConfig's data (before, bare: unknown_qrels, split, pairs)."""

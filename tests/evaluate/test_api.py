@@ -107,7 +107,8 @@ def test_a_file_given_as_the_beir_directory_gets_no_fix_of_mining(tmp_path) -> N
     mined.write_text('{"query": "q", "positive": "p"}\n')
     with pytest.raises(InputError) as err:
         evaluate(EvalConfig(data_dir=mined, split="test", models=("bm25",)))
-    assert str(err.value) == f"{mined}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file"
+    assert str(err.value) == (f"{mined}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file, "
+                              "given as data_dir (the DATA_DIR argument)")
 
 
 def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:

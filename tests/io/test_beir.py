@@ -488,6 +488,33 @@ def test_a_missing_directory_names_the_field_that_gave_it(tmp_path):
     assert str(_error(load_beir, absent)) == f"{absent}: BEIR directory not found; {holds}"
 
 
+def test_a_file_or_a_folder_without_qrels_names_the_field_that_gave_it(tmp_path):
+    """Like a missing directory: a file given as the directory and a directory without qrels/ name the field (and
+    option) that gave it; they named none. A bare path (load_beir) still names none."""
+    import negmine
+    from negmine.config import DataConfig, EvalConfig, MineConfig, OutputConfig
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x\n")
+    no_qrels = tmp_path / "no-qrels"
+    no_qrels.mkdir()
+    (no_qrels / "corpus.jsonl").write_text('{"_id": "d1", "text": "x"}\n')
+    (no_qrels / "queries.jsonl").write_text('{"_id": "q1", "text": "y"}\n')
+    output = OutputConfig(path=tmp_path / "out.jsonl")
+    for folder, start in [(a_file, f"{a_file}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a "
+                                   "file, given as "),
+                          (no_qrels, f"{no_qrels / 'qrels'}: qrels directory not found in the directory, given as ")]:
+        for run, field in [(lambda: negmine.mine(MineConfig(data=DataConfig(data_dir=folder), output=output)),
+                            "data.data_dir (the DATA_DIR argument)"),
+                           (lambda: negmine.evaluate(EvalConfig(data_dir=folder, models=("bm25",))),
+                            "data_dir (the DATA_DIR argument)")]:
+            assert str(_error(run)).startswith(start + field), str(_error(run))
+    assert str(_error(load_beir, a_file)) == (
+        f"{a_file}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file")
+    assert str(_error(load_beir, no_qrels)) == (
+        f"{no_qrels / 'qrels'}: qrels directory not found; a BEIR directory holds qrels/<split>.tsv")
+
+
 @pytest.mark.parametrize(("name", "what"), [("corpus.jsonl", "corpus file"), ("queries.jsonl", "queries file")])
 def test_missing_corpus_or_queries_file(beir, name, what):
     (beir / name).unlink()

@@ -80,10 +80,10 @@ def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[st
         from negmine.io.beir import check_beir_dir
         from negmine.io.load import load_data
 
-        with at(where(config)):  # a missing folder names data_dir (the DATA_DIR argument)
-            check_beir_dir(config.data_dir)  # before load_data's check, whose fix for a file is mining's --pairs
         data = DataConfig(data_dir=config.data_dir, split=config.split, unknown_qrels=config.unknown_qrels)
-        dataset = load_data(data)
+        with at(where(config)):  # its fields: data_dir (the DATA_DIR argument), split (--split), unknown_qrels, ...
+            check_beir_dir(config.data_dir)  # before load_data's check, whose fix for a file is mining's --pairs
+            dataset = load_data(data)
     require_relevant(dataset.judged_qrels())
     check_burges_grades(dataset.judged_qrels(), config.metrics)
     _check_overlap(dataset, file_runs)

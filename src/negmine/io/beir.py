@@ -410,7 +410,9 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
     if path.is_file():
         return path
     if not folder.is_dir():
-        raise InputError(folder, None, None, f"qrels directory not found; a BEIR directory holds {QRELS_DIR}/<split>.tsv")
+        given = given_as()
+        raise InputError(folder, None, None, f"qrels directory not found{' in the directory' + given if given else ''}; "
+                         f"a BEIR directory holds {QRELS_DIR}/<split>.tsv")
     available = sorted(p.stem for p in folder.glob("*.tsv") if p.is_file())
     listed = ", ".join(available) if available else f"none (no .tsv files in {folder})"
     name = Path(split).name.removesuffix(".tsv")  # --split train.tsv or qrels/train.tsv looked for train.tsv.tsv
@@ -432,7 +434,7 @@ def check_beir_dir(data_dir: str | Path, pairs_option: str | None = None) -> Pat
     folder = Path(data_dir)
     if folder.is_file():
         raise InputError(folder, None, None, "expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a "
-                         f"file{file_hint(folder, pairs_option)}")
+                         f"file{given_as()}{file_hint(folder, pairs_option)}")
     if not folder.is_dir():
         raise InputError(folder, None, None, f"BEIR directory not found{given_as()}{missing_dir_fix(folder)}")
     return folder
@@ -442,8 +444,9 @@ def given_as() -> str:
     """``, given as dev.data_dir (--eval-data)``: the field that named the BEIR directory, at its path in the config
     the user built with the option that sets it (:func:`negmine.config_path.path_option`: ``data.data_dir (the
     DATA_DIR argument)`` for a MineConfig's data, ``data_dir`` for an EvalConfig's); "" outside any config's place
-    (:func:`load_beir` of a path) and where the config has no ``data_dir`` (an audit's is ``input``). The message
-    named no field, so a user who gave two folders did not know which was missing."""
+    (:func:`load_beir` of a path) and where the config has no ``data_dir`` (an audit's is ``input``). The messages
+    (not found, a file, no qrels folder in it) named no field, so a user who gave two folders did not know which was
+    meant."""
     from negmine.config_path import here
 
     return f", given as {path_option('data_dir')}" if here() is not None and has_field("data_dir") else ""
