@@ -217,9 +217,13 @@ def warn_if_start_was_best(dev: list[dict], best_checkpoint: str | None) -> None
     """A NegmineWarning when ``--keep-best`` ends on a checkpoint that scores below the starting model: the
     evaluation before the first step has no checkpoint to return to, so a run whose training only hurt kept the
     least bad checkpoint, said nothing, and the report's "best dev nDCG@10" card showed the starting model's score
-    (measured on the demo, tiny model, ``--lr 0.1``: nDCG@10 0.2004 at step 0, the kept checkpoint-10 0.0448)."""
+    (measured on the demo, tiny model, ``--lr 0.1``: nDCG@10 0.2004 at step 0, the kept checkpoint-10 0.0448).
+    The fields and options it names come from :mod:`negmine.config_path`, at the TrainConfig's place
+    (``learning_rate``, ``--lr``) and within its ``dev`` (``dev.keep_best (--keep-best)``), as its other messages."""
     import warnings
 
+    from negmine.config import TrainConfig
+    from negmine.config_path import at, field_path, option_of, path_option, where, within
     from negmine.errors import NegmineWarning
 
     start = next((e for e in dev if e.get("step") == 0), None)
@@ -228,11 +232,15 @@ def warn_if_start_was_best(dev: list[dict], best_checkpoint: str | None) -> None
         return
     best = max(later, key=lambda e: e[PRIMARY])
     if start[PRIMARY] > best[PRIMARY]:
+        with at(where(TrainConfig)):  # the TrainConfig's own fields: learning_rate, --lr
+            rate = f"{field_path('learning_rate')}, {option_of('learning_rate')}"
+            with within(TrainConfig, "dev"):  # dev.keep_best (--keep-best), as load_dev_data names the dev fields
+                keep_best = path_option("keep_best")
         warnings.warn(
-            f"dev.keep_best (--keep-best): the starting model scored dev {PRIMARY} {start[PRIMARY]:.4f} before the first step, above "
+            f"{keep_best}: the starting model scored dev {PRIMARY} {start[PRIMARY]:.4f} before the first step, above "
             f"every checkpoint; the saved model is the best of them, {Path(best_checkpoint).name} ({best[PRIMARY]:.4f} at "
             f"step {best['step']}), so this training lowered the dev score: keep the starting model, or train again with "
-            "other settings (e.g. a lower learning_rate, --lr)", NegmineWarning, stacklevel=caller_stacklevel())
+            f"other settings (e.g. a lower {rate})", NegmineWarning, stacklevel=caller_stacklevel())
 
 
 def best_metric_key() -> str:
