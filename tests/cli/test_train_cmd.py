@@ -374,6 +374,26 @@ def test_train_cli_remine_needs_the_mining_summary(tmp_path):
     assert "m.summary.json does not exist; pass --mine-summary PATH" in result.output
 
 
+def test_train_cli_remine_names_the_summary_when_the_mined_folder_is_gone(tmp_path, monkeypatch):
+    """Mined from a folder deleted since, ``negmine train --remine-steps 1`` failed once the trainer had loaded the
+    data with 'BEIR directory not found, given as mine.data.data_dir (the DATA_DIR argument of negmine mine)': no
+    DATA_DIR was given to negmine train, the path came from the mining summary, which the message did not name, nor
+    a fix. Now refused as the summary is read, before the trainer's import."""
+    gone = tmp_path / "demo-copy"
+    mined = _mined(tmp_path / "neg.jsonl", ROWS_AT_DEFAULTS, negatives=3)
+    summary = tmp_path / "neg.summary.json"
+    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(gone)}}}), encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "1"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {summary}: re-mining repeats the negmine mine run this summary records, whose data.data_dir (the "
+        f"DATA_DIR argument) {str(gone)!r} does not exist now (moved or deleted since it ran); put it back at that "
+        "path, pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary whose "
+        "data.data_dir names where it is now, or mine the data again (negmine mine) and train on that file\n")
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_cli_reports_distill_with_remining_before_the_missing_mining_summary(tmp_path, monkeypatch):
     """The summary's absence was reported first, and the conflict of options only once it was given."""
     import negmine.cli.train_cmd as train_cmd

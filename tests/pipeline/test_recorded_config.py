@@ -15,6 +15,7 @@ from negmine.pipeline.recorded_config import config_from_dict, load_mine_config
 def test_the_recorded_mine_config_round_trips_through_the_summary_json(tmp_path):
     config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), select=SelectConfig(strategy="range", rank_min=3),
                         output=OutputConfig(path=tmp_path / "neg.jsonl", formats=("triplet",)))
+    (tmp_path / "beir").mkdir()  # re-mining's data must exist where the summary says (test below)
     recorded = json.loads(json.dumps({"config": dataclasses.asdict(config)}, default=str))
     assert config_from_dict(MineConfig, recorded["config"]) == config
     (tmp_path / "neg.summary.json").write_text(json.dumps(recorded))
@@ -55,6 +56,25 @@ def test_a_relative_data_path_not_found_from_here_names_the_summary_and_the_fix(
     )
 
 
+@pytest.mark.parametrize(("field", "setting"), [("data_dir", "data.data_dir (the DATA_DIR argument)"),
+                                              ("pairs", "data.pairs (--pairs)")])
+def test_an_absolute_data_path_gone_since_mining_names_the_summary_its_field_and_the_fixes(tmp_path, field, setting):
+    """Mined from a folder since deleted, re-mining failed at the data's load with 'BEIR directory not found, given
+    as mine.data.data_dir (the DATA_DIR argument of negmine mine)': negmine train was given no DATA_DIR, the path came
+    from the summary, which the message did not name."""
+    gone = tmp_path / "gone" / ("beir" if field == "data_dir" else "pairs.csv")
+    config = MineConfig(data=DataConfig(**{field: gone}), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    with pytest.raises(ConfigError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == (
+        f"{tmp_path / 'neg.summary.json'}: re-mining repeats the negmine mine run this summary records, whose "
+        f"{setting} {str(gone)!r} does not exist now (moved or deleted since it ran); put it back at that path, pass "
+        f"--mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary whose data.{field} names "
+        "where it is now, or mine the data again (negmine mine) and train on that file"
+    )
+
+
 def test_a_summary_with_an_integer_beyond_pythons_digit_limit_is_named_not_a_traceback(tmp_path):
     (tmp_path / "big.json").write_text('{"config": {"seed": ' + "4" * 5000 + "}}")
     with pytest.raises(InputError, match=r"big\.json:1: invalid JSON: an integer of 5000 digits, longer than the 4300 "
@@ -66,6 +86,7 @@ def test_a_summary_saved_as_latin_1_is_named_with_its_line_and_one_with_a_byte_o
     """``read_text`` raised a UnicodeDecodeError traceback for the first; json refused the second ("Unexpected UTF-8
     BOM"), which the error called not a mining summary."""
     config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    (tmp_path / "beir").mkdir()
     text = json.dumps({"note": "café", "config": dataclasses.asdict(config)}, default=str, indent=2, ensure_ascii=False)
     latin = tmp_path / "latin.json"
     latin.write_bytes(text.encode("latin-1"))

@@ -62,26 +62,48 @@ def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> Mi
         config = config_from_dict(MineConfig, document["config"])
     except (KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
-    check_relative_data_paths(config, path)
+    check_recorded_data_paths(config, path)
     return without_unused(config)
 
 
 DATA_PATH_FIELDS = ("data_dir", "corpus", "queries", "qrels", "pairs")
 
 
-def check_relative_data_paths(config: MineConfig, summary: Path) -> None:
-    """ConfigError when a data path the summary records as typed, relative to the folder ``negmine mine`` ran in,
-    is not found from this one: re-mining failed with only ``pairs.csv: pairs file not found``, which named
-    neither the summary it came from nor the fix."""
+def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
+    """ConfigError when a data path the summary records is not found from here: typed relative, to the folder
+    ``negmine mine`` ran in, re-mining failed with only ``pairs.csv: pairs file not found``, which named neither the
+    summary it came from nor the fix; absolute, and moved or deleted since, it failed at the data's load with
+    ``BEIR directory not found, given as mine.data.data_dir (the DATA_DIR argument of negmine mine)``, though
+    ``negmine train`` was given no DATA_DIR: the path came from the summary (:func:`recorded_path_gone`)."""
     for name in DATA_PATH_FIELDS:
         value = getattr(config.data, name)
-        if value is not None and not Path(value).is_absolute() and not Path(value).exists():
-            raise ConfigError(
-                f"{summary}: re-mining reads data.{name} {str(value)!r} as the mining run recorded it, relative to "
-                f"the folder that run started in, and {Path.cwd()} has no such path; run negmine train from that "
-                "folder, or pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary "
-                "whose data paths are absolute"
-            )
+        if value is None or Path(value).exists():
+            continue
+        if Path(value).is_absolute():
+            raise ConfigError(recorded_path_gone(summary, name, value))
+        raise ConfigError(
+            f"{summary}: re-mining reads data.{name} {str(value)!r} as the mining run recorded it, relative to "
+            f"the folder that run started in, and {Path.cwd()} has no such path; run negmine train from that "
+            "folder, or pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary "
+            "whose data paths are absolute"
+        )
+
+
+def recorded_path_gone(summary: Path, name: str, value: Path) -> str:
+    """The message for data path ``name`` of the mining config ``summary`` records, absolute and not found: the
+    field named as the summary holds it, with the mining command's option (:func:`negmine.config_path.path_option`
+    at a MineConfig's ``data``: ``data.data_dir (the DATA_DIR argument)``), and the fixes: the data back at that
+    path, a summary naming where it is now, or a new mining."""
+    from negmine.config_path import at, field_path, path_option, where, within
+
+    with at(where(MineConfig)), within(MineConfig, "data"):
+        field, setting = field_path(name), path_option(name)
+    return (
+        f"{summary}: re-mining repeats the negmine mine run this summary records, whose {setting} {str(value)!r} "
+        "does not exist now (moved or deleted since it ran); put it back at that path, pass --mine-summary "
+        f"(load_mine_config(mined, summary=...)) with a copy of the summary whose {field} names where it is now, or "
+        "mine the data again (negmine mine) and train on that file"
+    )
 
 
 RUN_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
