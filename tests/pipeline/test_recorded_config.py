@@ -75,6 +75,13 @@ def test_an_absolute_data_path_gone_since_mining_names_the_summary_its_field_and
     )
 
 
+def test_a_hub_dataset_as_pairs_is_no_path_to_find(tmp_path):
+    """A summary of `negmine mine --pairs hf:org/name` was refused as a relative path not found from here."""
+    config = MineConfig(data=DataConfig(pairs="hf:org/name:train"), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    assert load_mine_config(tmp_path / "neg.jsonl").data.pairs == Path("hf:org/name:train")
+
+
 def test_a_summary_with_an_integer_beyond_pythons_digit_limit_is_named_not_a_traceback(tmp_path):
     (tmp_path / "big.json").write_text('{"config": {"seed": ' + "4" * 5000 + "}}")
     with pytest.raises(InputError, match=r"big\.json:1: invalid JSON: an integer of 5000 digits, longer than the 4300 "

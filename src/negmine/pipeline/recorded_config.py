@@ -74,10 +74,13 @@ def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
     ``negmine mine`` ran in, re-mining failed with only ``pairs.csv: pairs file not found``, which named neither the
     summary it came from nor the fix; absolute, and moved or deleted since, it failed at the data's load with
     ``BEIR directory not found, given as mine.data.data_dir (the DATA_DIR argument of negmine mine)``, though
-    ``negmine train`` was given no DATA_DIR: the path came from the summary (:func:`recorded_path_gone`)."""
+    ``negmine train`` was given no DATA_DIR: the path came from the summary (:func:`recorded_path_gone`). A hub
+    dataset (``pairs='hf:NAME'``) is no path: refused as one not found, re-mining from its summary could not run."""
+    from negmine.io.hf_datasets import HUB_PREFIX
+
     for name in DATA_PATH_FIELDS:
         value = getattr(config.data, name)
-        if value is None or Path(value).exists():
+        if value is None or Path(value).exists() or str(value).startswith(HUB_PREFIX):  # --pairs hf:NAME: no path
             continue
         if Path(value).is_absolute():
             raise ConfigError(recorded_path_gone(summary, name, value))
