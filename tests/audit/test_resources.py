@@ -422,6 +422,39 @@ def test_a_cross_encoder_not_cached_when_the_run_began_loads_its_first_loads_com
     assert _weights(again) == _weights(first) != _weights(after)
 
 
+def test_a_cross_encoder_is_pinned_to_the_commit_its_load_used_when_refs_main_moves_before_the_pin(
+        tmp_path, tiny_cross_encoder_path, offline_cache, monkeypatch):
+    """The pin of a cross-encoder no cache held when the run began was the snapshot refs/main named right after its
+    first load: a download by another process in between (to B, another model's weights) pinned B, which the run
+    had not loaded. sentence-transformers records the commit the load resolved (its model card data): A is pinned."""
+    import sentence_transformers
+
+    from negmine.audit.judge_scores import judge_model_files
+    from negmine.audit.resources import load_cross_encoder
+    from negmine.encode.hub import pinned_snapshots
+    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.tiny_models import build_tiny_cross_encoder
+
+    real, calls, newer = sentence_transformers.CrossEncoder, [], build_tiny_cross_encoder(tmp_path / "newer", seed=1)
+
+    def downloading(path, **options):  # the first load downloads A; another process then downloads B
+        calls.append(path)
+        if len(calls) == 1:
+            write_cached_model(offline_cache, "cross-encoder/tiny", tiny_cross_encoder_path, "a" * 40)
+        model = real(path, **options)
+        if len(calls) == 1:
+            write_cached_model(offline_cache, "cross-encoder/tiny", newer, "b" * 40)  # refs/main -> B before the pin
+        return model
+
+    monkeypatch.setattr(sentence_transformers, "CrossEncoder", downloading)
+    with pinned_snapshots({}):  # as train() runs
+        first = load_cross_encoder("tiny", show_progress=False)
+        assert judge_model_files("tiny", "cross-encoder")[1].commit == "a" * 40
+        again = load_cross_encoder("tiny", show_progress=False)
+    assert calls == ["tiny", str(offline_cache / "models--cross-encoder--tiny" / "snapshots" / ("a" * 40))]
+    assert _weights(again) == _weights(first)
+
+
 def test_a_pinned_cross_encoder_whose_snapshot_lacks_its_weights_is_refused_offline_naming_them(
         tiny_cross_encoder_path, offline_cache):
     """A snapshot an interrupted download left without model.safetensors: the pinned load read its folder and failed

@@ -194,6 +194,25 @@ def test_a_name_not_cached_when_the_block_began_is_pinned_by_its_first_load(tiny
     assert hub.cached_snapshot("tiny", "cross-encoder").commit == "b" * 40
 
 
+@pytest.mark.parametrize(("repo", "commit", "pinned"), [
+    ("cross-encoder/tiny", "a" * 40, "a" * 40),  # the commit the load recorded, refs/main moved since
+    ("tiny", "a" * 40, "b" * 40),  # a repository (the bare name) no cache holds: refs/main
+    ("cross-encoder/tiny", "c" * 40, "b" * 40),  # a commit no cache holds: refs/main
+    ("other/tiny", "a" * 40, "b" * 40),  # another repository: refs/main
+    ("cross-encoder/tiny", "main", "b" * 40),  # not a commit: refs/main
+    (None, None, "b" * 40),  # nothing recorded (an older sentence-transformers offline): refs/main
+])
+def test_a_load_is_pinned_to_the_commit_its_model_records_when_a_cache_holds_it(tiny_snapshots, repo, commit, pinned):
+    from types import SimpleNamespace
+
+    cache, write = tiny_snapshots
+    folders = {c: write("cross-encoder/tiny", c) for c in ("a" * 40, "b" * 40)}  # refs/main: B
+    model = SimpleNamespace(model_card_data=SimpleNamespace(base_model=repo, base_model_revision=commit))
+    with hub.pinned_snapshots({}):
+        hub.pin_loaded("tiny", "cross-encoder", model)
+        assert hub.cached_snapshot("tiny", "cross-encoder") == ("cross-encoder/tiny", str(cache), pinned, folders[pinned])
+
+
 def test_a_local_folder_that_loads_is_not_pinned(tiny_snapshots, tmp_path, monkeypatch):
     cache, write = tiny_snapshots
     write("model", "a" * 40)  # a repository named like the folder: the folder is what loads

@@ -554,3 +554,38 @@ def test_a_hub_model_not_cached_when_the_run_began_loads_its_first_loads_commit_
     assert calls == [("org/tiny", None), (str(snapshot), None), ("org/tiny", None)]
     weights = [tensor_digest(m.state_dict()) for m in (first, again, after)]
     assert weights[0] == weights[1] != weights[2]
+
+
+def test_a_hub_model_is_pinned_to_the_commit_its_load_used_when_refs_main_moves_before_the_pin(
+        tmp_path, tiny_model_path, offline_cache, monkeypatch):
+    """A hub name no cache held when the run began was pinned to the snapshot the cache's refs/main named right after
+    its first load: a download by another process in between (to commit B, another model's weights) pinned B, which
+    the run had not loaded, and later loads in the run (re-mining rounds) loaded B. sentence-transformers records the
+    commit the load resolved (its model card data): that commit, A, is pinned."""
+    import sentence_transformers
+
+    from negmine.encode.fingerprint import tensor_digest
+    from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, cached_snapshot, pinned_snapshots
+    from negmine.encode.sentence_transformer import load_sentence_transformer
+    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.tiny_models import build_tiny_bi_encoder
+
+    real, calls, newer = sentence_transformers.SentenceTransformer, [], build_tiny_bi_encoder(tmp_path / "newer", seed=1)
+
+    def downloading(path, **options):  # the first load downloads A; another process then downloads B
+        calls.append(path)
+        if len(calls) == 1:
+            write_cached_model(offline_cache, "org/tiny", tiny_model_path, "a" * 40)
+        model = real(path, **options)
+        if len(calls) == 1:
+            write_cached_model(offline_cache, "org/tiny", newer, "b" * 40)  # refs/main -> B before the pin
+        return model
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", downloading)
+    config = EncoderConfig(model="org/tiny", show_progress=False)
+    with pinned_snapshots({}):
+        first = load_sentence_transformer(config)
+        assert cached_snapshot("org/tiny", SENTENCE_TRANSFORMERS_ORGANIZATION).commit == "a" * 40
+        again = load_sentence_transformer(config)
+    assert calls == ["org/tiny", str(offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40))]
+    assert tensor_digest(again.state_dict()) == tensor_digest(first.state_dict())

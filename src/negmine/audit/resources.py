@@ -62,7 +62,7 @@ def load_cross_encoder(name_or_path: str, device: str = "cpu", show_progress: bo
         if not damaged_weights(err):
             raise
         raise damaged_weights_error("cross-encoder", name_or_path, err) from err
-    pin_loaded(name_or_path, CROSS_ENCODER_ORGANIZATION)  # within a run's block: later loads use this commit
+    pin_loaded(name_or_path, CROSS_ENCODER_ORGANIZATION, model)  # within a run's block: later loads use this commit
     labels = getattr(model, "num_labels", 1)
     if labels != 1:  # found at load, before any mining or judging, not at the first batch as a traceback
         raise ConfigError(

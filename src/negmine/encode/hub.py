@@ -26,8 +26,9 @@ the commit's snapshot folder where that loads, else by repository and ``revision
 interrupted download left without some of its files (its weights) loads online, the missing files of that very
 commit fetched, where from its folder alone it failed; offline it fails with negmine's message naming them
 (:mod:`negmine.encode.snapshot_files`). A hub name that was not cached when the block began (its first load
-downloads it) is pinned by that load (:func:`pin_loaded`: the snapshot the cache's ``refs/main`` names after it), so
-the run's later loads (re-mining rounds) use that commit too.
+downloads it) is pinned by that load (:func:`pin_loaded`: the commit the load itself records, :func:`loaded_snapshot`,
+else the snapshot the cache's ``refs/main`` names after it), so the run's later loads (re-mining rounds) use that
+commit too.
 """
 
 from __future__ import annotations
@@ -221,19 +222,43 @@ def _default_cache(cache: str) -> bool:
     return os.path.abspath(os.path.expanduser(default)) == os.path.abspath(cache)
 
 
-def pin_loaded(name: str, organization: str | None) -> None:
-    """After ``name`` (looked up under ``organization``, as :func:`load_source` was asked) loaded, within
-    :func:`pinned_snapshots`: a hub name not pinned is pinned to the snapshot that load used, the one the cache's
-    ``refs/main`` names right after it (the load by name resolved ``refs/main`` and, online, downloaded what it
-    named), so later loads in the block use that commit, and the summaries record it, should the hub (and a later
-    load's download) move ``refs/main`` meanwhile. A local folder, a pinned name, a name no cache holds, and any load
-    outside a block: nothing."""
+def pin_loaded(name: str, organization: str | None, model=None) -> None:
+    """After ``name`` (looked up under ``organization``, as :func:`load_source` was asked) loaded as ``model``, within
+    :func:`pinned_snapshots`: a hub name not pinned is pinned to the snapshot that load used, so later loads in the
+    block use that commit, and the summaries record it, should the hub (and a later load's download) move
+    ``refs/main`` meanwhile. The snapshot is the one the load records (:func:`loaded_snapshot`), else the one the
+    cache's ``refs/main`` names right after it (the load by name resolved ``refs/main`` and, online, downloaded what
+    it named; a download by another process in between would move it). A local folder, a pinned name, a name no
+    cache holds, and any load outside a block: nothing."""
     pins = _PINNED.get()
     if pins is None or (name, organization) in pins or os.path.exists(os.path.expanduser(name)):
         return
-    snapshot = cached_snapshot(name, organization)
+    snapshot = loaded_snapshot(model, name, organization) or cached_snapshot(name, organization)
     if snapshot is not None:
         pins[(name, organization)] = snapshot
+
+
+def loaded_snapshot(model, name: str, organization: str | None) -> CachedSnapshot | None:
+    """The snapshot ``model``, a SentenceTransformer or CrossEncoder just loaded by the hub name ``name``, was loaded
+    from, as its load recorded it: sentence-transformers 6 resolves the revision once (huggingface_hub's
+    ``resolve_revision``, from the cache's ``refs/main`` offline), loads every module at that commit and keeps it in
+    the model card data (``base_model``, the repository, organization included; ``base_model_revision``, the
+    commit). Versions before record there, after a hub lookup (none offline), the commit of the snapshot folder
+    ``modules.json`` was read from, else the hub's newest commit. The commit's snapshot folder in a cache
+    (:func:`cache_dirs`), for a repository ``name`` loads as; None when the load recorded no commit, another
+    repository, or one no cache holds (:func:`pin_loaded` then reads ``refs/main``)."""
+    import re
+
+    card = getattr(model, "model_card_data", None)
+    repo, commit = getattr(card, "base_model", None), getattr(card, "base_model_revision", None)
+    names = [name] + ([f"{organization}/{name}"] if organization and "/" not in name else [])
+    if repo not in names or not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}", commit):
+        return None
+    for cache in cache_dirs():
+        folder = snapshot_folder(repo, cache, commit)
+        if folder is not None:
+            return CachedSnapshot(repo, cache, commit, folder)
+    return None
 
 
 def _cached_repo(name: str, organization: str | None) -> tuple[str, str, Path] | None:

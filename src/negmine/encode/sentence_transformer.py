@@ -230,7 +230,7 @@ def load_sentence_transformer(config: EncoderConfig):
         if not damaged_weights(err):
             raise
         raise damaged_weights_error("model", config.model, err) from err
-    pin_loaded(name, SENTENCE_TRANSFORMERS_ORGANIZATION)  # within a run's block: later loads use this commit
+    pin_loaded(name, SENTENCE_TRANSFORMERS_ORGANIZATION, model)  # within a run's block: later loads use this commit
     return model
 
 
