@@ -8,21 +8,19 @@ embeddings changes when masking or debiasing is on (same loss as :mod:`negmine.t
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss
 from sentence_transformers.util import cos_sim
 from torch import Tensor
 
-from negmine.config import refuse_debias_with_directions
 from negmine.train.losses.directions import BatchView
-from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
-from negmine.train.losses.mnrl import (MaskStats, debias_config, distill_config, masks_with_labels, row_losses,
-                                      st_hardness)
+from negmine.train.losses.distill import Distillation, distill_loss, split_teacher
+from negmine.train.losses.mnrl import MaskedLossSettings, masks_with_labels, row_losses, st_hardness
 
 
-class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLoss):
+class MaskedCachedMultipleNegativesRankingLoss(MaskedLossSettings, CachedMultipleNegativesRankingLoss):
     """GradCache MNRL whose softmax ignores known/flagged/margin-violating false negatives (and is debiased with a
     ``debias_prior``, as :class:`~negmine.train.losses.mnrl.MaskedMultipleNegativesRankingLoss`)."""
 
@@ -33,15 +31,8 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
                  distill: Distillation | None = None, debias_prior: float = 0.0) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size,
                          directions=directions, partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
-        refuse_debias_with_directions(debias_prior, directions)
-        self.debias_prior = debias_prior
-        self.fn_mask = fn_mask
-        self.fn_margin = fn_margin
-        self.hardness = hardness
-        self.hardness_strength = hardness_strength
-        self.distill = distill
-        self.mask_stats = MaskStats()
-        self.distill_parts = DistillParts() if distill is not None else None
+        self.set_masking(fn_mask=fn_mask, fn_margin=fn_margin, hardness=hardness, hardness_strength=hardness_strength,
+                         directions=directions, distill=distill, debias_prior=debias_prior)
 
     def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
                        with_backward: bool = False) -> Tensor:
@@ -78,7 +69,3 @@ class MaskedCachedMultipleNegativesRankingLoss(CachedMultipleNegativesRankingLos
                 loss = loss.detach()
             losses.append(loss)
         return sum(losses)
-
-    def get_config_dict(self) -> dict[str, Any]:
-        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,
-                **debias_config(self.debias_prior), **distill_config(self.distill)}

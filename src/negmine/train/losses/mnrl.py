@@ -56,7 +56,32 @@ class MaskStats:
         self.masked, self.candidates = (int(last.get(key, 0)) for key in self.LOG_KEYS)
 
 
-class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
+class MaskedLossSettings:
+    """What the masked MNRL losses, :class:`MaskedMultipleNegativesRankingLoss` and the cached one
+    (:class:`~negmine.train.losses.cached_mnrl.MaskedCachedMultipleNegativesRankingLoss`), add to their
+    sentence-transformers parent: the settings :func:`row_losses` reads, the running counts, and their model card
+    configuration. Put before the parent class, so :meth:`get_config_dict` extends the parent's."""
+
+    def set_masking(self, *, fn_mask: bool, fn_margin: float | None, hardness: str, hardness_strength: float,
+                    directions: tuple[str, ...], distill: Distillation | None, debias_prior: float) -> None:
+        """Set the settings (after the parent's ``__init__``); a ``debias_prior`` with a direction besides query ->
+        document is refused (:func:`negmine.config.refuse_debias_with_directions`)."""
+        refuse_debias_with_directions(debias_prior, directions)
+        self.debias_prior = debias_prior
+        self.fn_mask = fn_mask
+        self.fn_margin = fn_margin
+        self.hardness = hardness
+        self.hardness_strength = hardness_strength
+        self.distill = distill
+        self.mask_stats = MaskStats()
+        self.distill_parts = DistillParts() if distill is not None else None
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,  # type: ignore[misc]
+                **debias_config(self.debias_prior), **distill_config(self.distill)}
+
+
+class MaskedMultipleNegativesRankingLoss(MaskedLossSettings, MultipleNegativesRankingLoss):
     """MNRL whose softmax ignores known/flagged/margin-violating false negatives (``fn_mask``).
 
     ``hardness`` (a :data:`~negmine.train.losses.hardness.HARDNESS_MODES` key) weights harder negatives
@@ -72,15 +97,8 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
                  partition_mode: str = "joint", distill: Distillation | None = None, debias_prior: float = 0.0) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, directions=directions,
                          partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
-        refuse_debias_with_directions(debias_prior, directions)
-        self.debias_prior = debias_prior
-        self.fn_mask = fn_mask
-        self.fn_margin = fn_margin
-        self.hardness = hardness
-        self.hardness_strength = hardness_strength
-        self.distill = distill
-        self.mask_stats = MaskStats()
-        self.distill_parts = DistillParts() if distill is not None else None
+        self.set_masking(fn_mask=fn_mask, fn_margin=fn_margin, hardness=hardness, hardness_strength=hardness_strength,
+                         directions=directions, distill=distill, debias_prior=debias_prior)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         """The masked contrastive loss, plus the weighted distillation term when ``distill`` is set (the labels
@@ -103,10 +121,6 @@ class MaskedMultipleNegativesRankingLoss(MultipleNegativesRankingLoss):
         rows = torch.arange(queries.size(0), device=queries.device)
         view = BatchView(queries, docs, rows, labels, len(embeddings) - 2, use_labels=masks_with_labels(self, labels))
         return row_losses(self, view, self.similarity_fct(queries, docs)).mean()
-
-    def get_config_dict(self) -> dict[str, Any]:
-        return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,
-                **debias_config(self.debias_prior), **distill_config(self.distill)}
 
 
 def masks_with_labels(loss, labels: Tensor | None) -> bool:
