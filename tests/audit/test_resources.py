@@ -432,26 +432,17 @@ def test_a_cross_encoder_is_pinned_to_the_commit_its_load_used_when_refs_main_mo
     from negmine.audit.judge_scores import judge_model_files
     from negmine.audit.resources import load_cross_encoder
     from negmine.encode.hub import pinned_snapshots
-    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.hub_cache import downloading_then_moved
     from negmine.testing.tiny_models import build_tiny_cross_encoder
 
-    real, calls, newer = sentence_transformers.CrossEncoder, [], build_tiny_cross_encoder(tmp_path / "newer", seed=1)
-
-    def downloading(path, **options):  # the first load downloads A; another process then downloads B
-        calls.append(path)
-        if len(calls) == 1:
-            write_cached_model(offline_cache, "cross-encoder/tiny", tiny_cross_encoder_path, "a" * 40)
-        model = real(path, **options)
-        if len(calls) == 1:
-            write_cached_model(offline_cache, "cross-encoder/tiny", newer, "b" * 40)  # refs/main -> B before the pin
-        return model
-
+    downloading = downloading_then_moved(sentence_transformers.CrossEncoder, offline_cache, "cross-encoder/tiny",
+                                         tiny_cross_encoder_path, build_tiny_cross_encoder(tmp_path / "newer", seed=1))
     monkeypatch.setattr(sentence_transformers, "CrossEncoder", downloading)
     with pinned_snapshots({}):  # as train() runs
-        first = load_cross_encoder("tiny", show_progress=False)
+        first = load_cross_encoder("tiny", show_progress=False)  # refs/main: A at the load, B at the pin
         assert judge_model_files("tiny", "cross-encoder")[1].commit == "a" * 40
         again = load_cross_encoder("tiny", show_progress=False)
-    assert calls == ["tiny", str(offline_cache / "models--cross-encoder--tiny" / "snapshots" / ("a" * 40))]
+    assert downloading.calls == ["tiny", str(offline_cache / "models--cross-encoder--tiny" / "snapshots" / ("a" * 40))]
     assert _weights(again) == _weights(first)
 
 

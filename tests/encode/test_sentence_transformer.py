@@ -567,25 +567,16 @@ def test_a_hub_model_is_pinned_to_the_commit_its_load_used_when_refs_main_moves_
     from negmine.encode.fingerprint import tensor_digest
     from negmine.encode.hub import SENTENCE_TRANSFORMERS_ORGANIZATION, cached_snapshot, pinned_snapshots
     from negmine.encode.sentence_transformer import load_sentence_transformer
-    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.hub_cache import downloading_then_moved
     from negmine.testing.tiny_models import build_tiny_bi_encoder
 
-    real, calls, newer = sentence_transformers.SentenceTransformer, [], build_tiny_bi_encoder(tmp_path / "newer", seed=1)
-
-    def downloading(path, **options):  # the first load downloads A; another process then downloads B
-        calls.append(path)
-        if len(calls) == 1:
-            write_cached_model(offline_cache, "org/tiny", tiny_model_path, "a" * 40)
-        model = real(path, **options)
-        if len(calls) == 1:
-            write_cached_model(offline_cache, "org/tiny", newer, "b" * 40)  # refs/main -> B before the pin
-        return model
-
+    downloading = downloading_then_moved(sentence_transformers.SentenceTransformer, offline_cache, "org/tiny",
+                                         tiny_model_path, build_tiny_bi_encoder(tmp_path / "newer", seed=1))
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", downloading)
     config = EncoderConfig(model="org/tiny", show_progress=False)
     with pinned_snapshots({}):
-        first = load_sentence_transformer(config)
+        first = load_sentence_transformer(config)  # refs/main: A at the load, B at the pin
         assert cached_snapshot("org/tiny", SENTENCE_TRANSFORMERS_ORGANIZATION).commit == "a" * 40
         again = load_sentence_transformer(config)
-    assert calls == ["org/tiny", str(offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40))]
+    assert downloading.calls == ["org/tiny", str(offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40))]
     assert tensor_digest(again.state_dict()) == tensor_digest(first.state_dict())

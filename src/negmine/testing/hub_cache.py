@@ -30,3 +30,23 @@ def write_cached_model(cache_dir: str | Path, repo: str, model: str | Path, comm
         shutil.copytree(model, snapshot)
     (folder / "refs" / "main").write_text(commit)
     return snapshot
+
+
+def downloading_then_moved(loader, cache_dir: str | Path, repo: str, model: str | Path, newer: str | Path):
+    """A stand-in for the model class ``loader`` (``SentenceTransformer``, ``CrossEncoder``) whose first call
+    "downloads" ``repo`` as the local folder ``model`` at commit ``"a" * 40`` (:func:`write_cached_model`) and loads
+    it, after which another process downloads ``newer`` as commit ``"b" * 40``: ``refs/main`` moves between the load
+    and what runs after it. The paths it was called with are in its ``calls``."""
+    calls: list[str] = []
+
+    def load(path, **options):
+        calls.append(str(path))
+        if len(calls) == 1:
+            write_cached_model(cache_dir, repo, model, "a" * 40)
+        loaded = loader(path, **options)
+        if len(calls) == 1:
+            write_cached_model(cache_dir, repo, newer, "b" * 40)
+        return loaded
+
+    load.calls = calls  # type: ignore[attr-defined]
+    return load
