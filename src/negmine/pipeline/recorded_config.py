@@ -74,8 +74,9 @@ def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
     ``negmine mine`` ran in, re-mining failed with only ``pairs.csv: pairs file not found``, which named neither the
     summary it came from nor the fix; absolute, and moved or deleted since, it failed at the data's load with
     ``BEIR directory not found, given as mine.data.data_dir (the DATA_DIR argument of negmine mine)``, though
-    ``negmine train`` was given no DATA_DIR: the path came from the summary (:func:`recorded_path_gone`). A hub
-    dataset (``pairs='hf:NAME'``) is no path: refused as one not found, re-mining from its summary could not run."""
+    ``negmine train`` was given no DATA_DIR: the path came from the summary (:func:`recorded_path_error`). A hub
+    dataset (``pairs='hf:NAME'``) is no path: refused as one not found, re-mining from its summary could not run.
+    Found, its BEIR layout is checked too (:func:`check_recorded_layout`)."""
     from negmine.io.hf_datasets import HUB_PREFIX
 
     for name in DATA_PATH_FIELDS:
@@ -83,27 +84,57 @@ def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
         if value is None or Path(value).exists() or str(value).startswith(HUB_PREFIX):  # --pairs hf:NAME: no path
             continue
         if Path(value).is_absolute():
-            raise ConfigError(recorded_path_gone(summary, name, value))
+            raise ConfigError(recorded_path_error(summary, name, value, GONE))
         raise ConfigError(
             f"{summary}: re-mining reads data.{name} {str(value)!r} as the mining run recorded it, relative to "
             f"the folder that run started in, and {Path.cwd()} has no such path; run negmine train from that "
             "folder, or pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary "
             "whose data paths are absolute"
         )
+    check_recorded_layout(config, summary)
 
 
-def recorded_path_gone(summary: Path, name: str, value: Path) -> str:
-    """The message for data path ``name`` of the mining config ``summary`` records, absolute and not found: the
-    field named as the summary holds it, with the mining command's option (:func:`negmine.config_path.path_option`
-    at a MineConfig's ``data``: ``data.data_dir (the DATA_DIR argument)``), and the fixes: the data back at that
-    path, a summary naming where it is now, or a new mining."""
+GONE = "does not exist now (moved or deleted since it ran)"
+
+
+def check_recorded_layout(config: MineConfig, summary: Path) -> None:
+    """ConfigError when the BEIR data the summary records exists but no longer as mining read it: the directory a
+    file now, a folder without ``qrels/``, the split's qrels file, ``corpus.jsonl`` or ``queries.jsonl``. Re-mining
+    failed at the data's load with the loader's message, ``..., given as mine.data.data_dir (the DATA_DIR argument of
+    negmine mine)``, though ``negmine train`` was given no DATA_DIR. The loader's own check
+    (:func:`negmine.io.load.check_beir_layout`, no file read) runs at the summary's config's place (``data.`` of a
+    MineConfig), so its words name the summary's fields; the field named is the one whose path failed (``corpus``
+    given as a file of its own), else ``data_dir``."""
+    from negmine.config_path import at, where, within
+    from negmine.errors import InputError
+    from negmine.io.load import check_beir_layout
+
+    data = config.data
+    if data.pairs is not None or (data.data_dir is None and None in (data.corpus, data.queries, data.qrels)):
+        return  # a pairs file's checks read it; a summary of no BEIR input is the load's to refuse (DataConfig.validate)
+    try:
+        with at(where(MineConfig)), within(MineConfig, "data"):
+            check_beir_layout(data)
+    except InputError as err:
+        given = {str(getattr(data, name)): name for name in ("corpus", "queries", "qrels")}
+        name = given.get(err.path, "data_dir")
+        raise ConfigError(recorded_path_error(summary, name, getattr(data, name),
+                                              f"has changed since it ran ({err})")) from None
+
+
+def recorded_path_error(summary: Path, name: str, value: Path, now: str) -> str:
+    """The message for data path ``name`` of the mining config ``summary`` records, ``now`` saying what is wrong
+    with it (:data:`GONE`, or the loader's words for the data found there): the field named as the summary holds
+    it, with the mining command's option (:func:`negmine.config_path.path_option` at a MineConfig's ``data``:
+    ``data.data_dir (the DATA_DIR argument)``), and the fixes: the data back at that path, a summary naming where
+    it is now, or a new mining."""
     from negmine.config_path import at, field_path, path_option, where, within
 
     with at(where(MineConfig)), within(MineConfig, "data"):
         field, setting = field_path(name), path_option(name)
     return (
         f"{summary}: re-mining repeats the negmine mine run this summary records, whose {setting} {str(value)!r} "
-        "does not exist now (moved or deleted since it ran); put it back at that path, pass --mine-summary "
+        f"{now}; put it back at that path, pass --mine-summary "
         f"(load_mine_config(mined, summary=...)) with a copy of the summary whose {field} names where it is now, or "
         "mine the data again (negmine mine) and train on that file"
     )
