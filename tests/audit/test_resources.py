@@ -398,17 +398,11 @@ def test_a_cross_encoder_not_cached_when_the_run_began_loads_its_first_loads_com
     from negmine.audit.judge_scores import judge_model_files
     from negmine.audit.resources import load_cross_encoder
     from negmine.encode.hub import pinned_snapshots
-    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.hub_cache import downloading_at_first_load, write_cached_model
     from negmine.testing.tiny_models import build_tiny_cross_encoder
 
-    real, calls = sentence_transformers.CrossEncoder, []
-
-    def downloading(path, **options):  # the hub's refs/main is A at the first load, which downloads it
-        calls.append((path, options.get("revision")))
-        if len(calls) == 1:
-            write_cached_model(offline_cache, "cross-encoder/tiny", tiny_cross_encoder_path, "a" * 40)
-        return real(path, **options)
-
+    downloading = downloading_at_first_load(  # the hub's refs/main is A at the first load, which downloads it
+        sentence_transformers.CrossEncoder, offline_cache, "cross-encoder/tiny", tiny_cross_encoder_path)
     monkeypatch.setattr(sentence_transformers, "CrossEncoder", downloading)
     newer = build_tiny_cross_encoder(tmp_path / "newer", seed=1)
     with pinned_snapshots({}):  # as train() runs
@@ -418,7 +412,7 @@ def test_a_cross_encoder_not_cached_when_the_run_began_loads_its_first_loads_com
         assert judge_model_files("tiny", "cross-encoder")[1].commit == "a" * 40
     after = load_cross_encoder("tiny", show_progress=False)
     snapshot = offline_cache / "models--cross-encoder--tiny" / "snapshots" / ("a" * 40)  # commit A's files
-    assert calls == [("tiny", None), (str(snapshot), None), ("tiny", None)]
+    assert downloading.calls == [("tiny", None), (str(snapshot), None), ("tiny", None)]
     assert _weights(again) == _weights(first) != _weights(after)
 
 
@@ -442,7 +436,8 @@ def test_a_cross_encoder_is_pinned_to_the_commit_its_load_used_when_refs_main_mo
         first = load_cross_encoder("tiny", show_progress=False)  # refs/main: A at the load, B at the pin
         assert judge_model_files("tiny", "cross-encoder")[1].commit == "a" * 40
         again = load_cross_encoder("tiny", show_progress=False)
-    assert downloading.calls == ["tiny", str(offline_cache / "models--cross-encoder--tiny" / "snapshots" / ("a" * 40))]
+    snapshot = offline_cache / "models--cross-encoder--tiny" / "snapshots" / ("a" * 40)
+    assert downloading.calls == [("tiny", None), (str(snapshot), None)]
     assert _weights(again) == _weights(first)
 
 

@@ -531,17 +531,11 @@ def test_a_hub_model_not_cached_when_the_run_began_loads_its_first_loads_commit_
     from negmine.encode.fingerprint import tensor_digest
     from negmine.encode.hub import pinned_snapshots
     from negmine.encode.sentence_transformer import load_sentence_transformer
-    from negmine.testing.hub_cache import write_cached_model
+    from negmine.testing.hub_cache import downloading_at_first_load, write_cached_model
     from negmine.testing.tiny_models import build_tiny_bi_encoder
 
-    real, calls = sentence_transformers.SentenceTransformer, []
-
-    def downloading(path, **options):
-        calls.append((path, options.get("revision")))
-        if len(calls) == 1:
-            write_cached_model(offline_cache, "org/tiny", tiny_model_path, "a" * 40)
-        return real(path, **options)
-
+    downloading = downloading_at_first_load(sentence_transformers.SentenceTransformer, offline_cache, "org/tiny",
+                                            tiny_model_path)
     newer = build_tiny_bi_encoder(tmp_path / "newer", seed=1)
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", downloading)
     config = EncoderConfig(model="org/tiny", show_progress=False)
@@ -551,7 +545,7 @@ def test_a_hub_model_not_cached_when_the_run_began_loads_its_first_loads_commit_
         again = load_sentence_transformer(config)
     after = load_sentence_transformer(config)
     snapshot = offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40)  # commit A's files
-    assert calls == [("org/tiny", None), (str(snapshot), None), ("org/tiny", None)]
+    assert downloading.calls == [("org/tiny", None), (str(snapshot), None), ("org/tiny", None)]
     weights = [tensor_digest(m.state_dict()) for m in (first, again, after)]
     assert weights[0] == weights[1] != weights[2]
 
@@ -578,5 +572,6 @@ def test_a_hub_model_is_pinned_to_the_commit_its_load_used_when_refs_main_moves_
         first = load_sentence_transformer(config)  # refs/main: A at the load, B at the pin
         assert cached_snapshot("org/tiny", SENTENCE_TRANSFORMERS_ORGANIZATION).commit == "a" * 40
         again = load_sentence_transformer(config)
-    assert downloading.calls == ["org/tiny", str(offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40))]
+    snapshot = offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40)
+    assert downloading.calls == [("org/tiny", None), (str(snapshot), None)]
     assert tensor_digest(again.state_dict()) == tensor_digest(first.state_dict())

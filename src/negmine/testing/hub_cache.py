@@ -32,21 +32,28 @@ def write_cached_model(cache_dir: str | Path, repo: str, model: str | Path, comm
     return snapshot
 
 
-def downloading_then_moved(loader, cache_dir: str | Path, repo: str, model: str | Path, newer: str | Path):
+def downloading_at_first_load(loader, cache_dir: str | Path, repo: str, model: str | Path, then=None):
     """A stand-in for the model class ``loader`` (``SentenceTransformer``, ``CrossEncoder``) whose first call
     "downloads" ``repo`` as the local folder ``model`` at commit ``"a" * 40`` (:func:`write_cached_model`) and loads
-    it, after which another process downloads ``newer`` as commit ``"b" * 40``: ``refs/main`` moves between the load
-    and what runs after it. The paths it was called with are in its ``calls``."""
-    calls: list[str] = []
+    it; ``then()``, if given, runs right after that first load, before the code that called it goes on. Each call's
+    path and ``revision`` option are in its ``calls``, as ``(path, revision)``."""
+    calls: list[tuple[str, str | None]] = []
 
     def load(path, **options):
-        calls.append(str(path))
+        calls.append((str(path), options.get("revision")))
         if len(calls) == 1:
             write_cached_model(cache_dir, repo, model, "a" * 40)
         loaded = loader(path, **options)
-        if len(calls) == 1:
-            write_cached_model(cache_dir, repo, newer, "b" * 40)
+        if len(calls) == 1 and then is not None:
+            then()
         return loaded
 
     load.calls = calls  # type: ignore[attr-defined]
     return load
+
+
+def downloading_then_moved(loader, cache_dir: str | Path, repo: str, model: str | Path, newer: str | Path):
+    """:func:`downloading_at_first_load`, after whose first load another process downloads ``newer`` as commit
+    ``"b" * 40``: ``refs/main`` moves between the load and what runs after it (the pin of the snapshot it used)."""
+    return downloading_at_first_load(loader, cache_dir, repo, model,
+                                     then=lambda: write_cached_model(cache_dir, repo, newer, "b" * 40))
