@@ -383,54 +383,37 @@ def test_train_cli_remine_needs_the_mining_summary(tmp_path):
     assert "m.summary.json does not exist; pass --mine-summary PATH" in result.output
 
 
-def test_train_cli_remine_names_the_summary_when_the_mined_folder_is_gone(tmp_path, monkeypatch):
+@pytest.mark.parametrize("case", ["gone", "a file now", "no qrels/"])
+def test_train_cli_remine_names_the_summary_when_the_mined_folder_is_gone_or_changed(tmp_path, monkeypatch, case):
     """Mined from a folder deleted since, ``negmine train --remine-steps 1`` failed once the trainer had loaded the
     data with 'BEIR directory not found, given as mine.data.data_dir (the DATA_DIR argument of negmine mine)': no
     DATA_DIR was given to negmine train, the path came from the mining summary, which the message did not name, nor
-    a fix. Now refused as the summary is read, before the trainer's import."""
-    gone = tmp_path / "demo-copy"
-    mined = _mined(tmp_path / "neg.jsonl", ROWS_AT_DEFAULTS, negatives=3)
-    summary = tmp_path / "neg.summary.json"
-    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(gone)}}}), encoding="utf-8")
-    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
-    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "1"])
-    assert result.exit_code == 2, result.output
-    assert result.stderr == (
-        f"error: {summary}: re-mining repeats the negmine mine run this summary records, whose data.data_dir (the "
-        f"DATA_DIR argument) {str(gone)!r} does not exist now (moved or deleted since it ran); put it back at that "
-        "path, pass --mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary whose "
-        "data.data_dir names where it is now, or mine the data again (negmine mine) and train on that file\n")
-    assert not (tmp_path / "o").exists()
-
-
-@pytest.mark.parametrize("case", ["a file now", "no qrels/"])
-def test_train_cli_remine_names_the_summary_when_the_mined_folder_changed(tmp_path, monkeypatch, case):
-    """Mined from a folder that is a file now, or has no qrels/ now, ``negmine train --remine-steps 1`` failed once
-    the trainer had loaded, with the loader's '..., given as mine.data.data_dir (the DATA_DIR argument of negmine
-    mine)': no DATA_DIR was given to negmine train, and the summary the path came from was not named. Now refused as
-    the summary is read, before the trainer's import, in the loader's words within the summary's fields."""
+    a fix. A folder that is a file now, or has no qrels/ now, failed the same way in the loader's other words. Now
+    refused as the summary is read, before the trainer's import (the changed folder in the loader's words within the
+    summary's fields)."""
     import shutil
 
-    beir = _beir(tmp_path / "demo-copy")
-    shutil.rmtree(beir / "qrels" if case == "no qrels/" else beir)
+    folder = _beir(tmp_path / "demo-copy")
+    shutil.rmtree(folder / "qrels" if case == "no qrels/" else folder)
     if case == "a file now":
-        beir.write_text("x\n", encoding="utf-8")
+        folder.write_text("x\n", encoding="utf-8")
     given = "given as data.data_dir (the DATA_DIR argument)"
-    words = {"a file now": f"{beir}: expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), found a file, "
-                           f"{given}",
-             "no qrels/": f"{beir / 'qrels'}: qrels directory not found in the directory, {given}; a BEIR directory "
-                          "holds qrels/<split>.tsv"}[case]
+    now = {"gone": "does not exist now (moved or deleted since it ran)",
+           "a file now": f"has changed since it ran ({folder}: expected a BEIR directory (corpus.jsonl, queries.jsonl, "
+                         f"qrels/), found a file, {given})",
+           "no qrels/": f"has changed since it ran ({folder / 'qrels'}: qrels directory not found in the directory, "
+                        f"{given}; a BEIR directory holds qrels/<split>.tsv)"}[case]
     mined = _mined(tmp_path / "neg.jsonl", ROWS_AT_DEFAULTS, negatives=3)
     summary = tmp_path / "neg.summary.json"
-    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(beir)}}}), encoding="utf-8")
+    summary.write_text(json.dumps({"config": {"data": {"data_dir": str(folder)}}}), encoding="utf-8")
     monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
     result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "1"])
     assert result.exit_code == 2, result.output
     assert result.stderr == (
         f"error: {summary}: re-mining repeats the negmine mine run this summary records, whose data.data_dir (the "
-        f"DATA_DIR argument) {str(beir)!r} has changed since it ran ({words}); put it back at that path, pass "
-        "--mine-summary (load_mine_config(mined, summary=...)) with a copy of the summary whose data.data_dir names "
-        "where it is now, or mine the data again (negmine mine) and train on that file\n")
+        f"DATA_DIR argument) {str(folder)!r} {now}; put it back at that path, pass --mine-summary "
+        "(load_mine_config(mined, summary=...)) with a copy of the summary whose data.data_dir names where it is now, "
+        "or mine the data again (negmine mine) and train on that file\n")
     assert not (tmp_path / "o").exists()
 
 
