@@ -659,6 +659,30 @@ def test_the_summary_lines_count_the_negatives_a_sibling_row_flagged():
     assert "sibling" not in format_audit(summary, AuditConfig(input=Path("m.jsonl")))
 
 
+
+def test_the_per_judge_flag_counts_sit_under_the_false_negatives_not_the_noisy_positives():
+    """The demo audited with a tiny cross-encoder printed "noisy positives: 37 (drop)" and, indented under it,
+    "flagged by cross-encoder: 188", the false negatives' count: the judges' candidate flags read as a breakdown of
+    the 37 noisy positives. The model's usage line, indented there too, is about the judge, not the positives."""
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import format_audit
+    from negmine.config import AuditConfig
+
+    counts = {"pairs": 70, "rows_written": 33, "false_negatives": 188, "candidates_judged": 350, "noisy_positives": 37,
+              "sibling_false_negatives": 2}
+    summary = {"counts": counts, "flags_per_judge": {"score": 0, "cross-encoder": 188},
+               "model_usage": {"cross-encoder": {"pairs_scored": 377, "pairs_from_cache": 0}}}
+    lines = format_audit(summary, AuditConfig(input=Path("m.jsonl"), false_negative_policy="mark")).splitlines()
+    assert lines[1:7] == [
+        "false negatives: 188 of 350 candidates (mark)",
+        "  flagged by score: 0",
+        "  flagged by cross-encoder: 188",
+        "  mark also applied to 2 negatives in other rows of their query (a sibling row flagged them)",
+        "noisy positives: 37 (drop)",
+        "judge cross-encoder: 377 pairs scored, 0 read from the score cache",
+    ]
+
 def test_default_paths_takes_str_paths_as_the_readme_offers_it_to_python(tmp_path):
     # default_paths("mined.jsonl", None) failed with "'str' object has no attribute 'is_dir'"
     from pathlib import Path

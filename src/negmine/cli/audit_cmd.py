@@ -243,11 +243,12 @@ def format_audit(summary: dict, config: AuditConfig) -> str:
         *format_skipped_qrels(summary.get("unknown_qrels", {})),
         f"false negatives: {c.get('false_negatives', 0)} of {c.get('candidates_judged', 0)} candidates "
         f"({config.false_negative_policy}{_untouched(c)})",
+        # the candidates each judge flagged: details of the false negatives, not of the noisy positives below them
+        *(f"  flagged by {j}: {n}" for j, n in summary["flags_per_judge"].items()),
         *_siblings(c, config.false_negative_policy),
         f"noisy positives: {c.get('noisy_positives', 0)} ({config.positive_policy})",
     ]
-    lines += [f"  flagged by {j}: {n}" for j, n in summary["flags_per_judge"].items()]
-    lines += [f"  {j}: {u['pairs_scored']} pairs scored, {u['pairs_from_cache']} read from the score cache"
+    lines += [f"judge {j}: {u['pairs_scored']} pairs scored, {u['pairs_from_cache']} read from the score cache"
               for j, u in summary.get("model_usage", {}).items()]
     lines.append(f"flags: {config.flags}")
     if config.output:
