@@ -209,13 +209,15 @@ def _removed(summary: Mapping) -> dict[str, int]:
 
 
 def _counts(summary: Mapping) -> dict[str, object]:
-    """The summary's counts of pairs left out, each under its reason, exactly as recorded."""
+    """The summary's counts of pairs left out, each under its reason, exactly as recorded; and the pairs that repeat
+    another up to case or spacing, which are not left out (mined twice) and say so under that heading."""
     counts: dict[str, object] = {f"skipped: {reason}": n for reason, n in summary["pairs_skipped"].items()}
     if summary.get("pairs_tried_fallback"):
         counts["short pairs selected from the fallback pool"] = (f"{summary.get('pairs_from_fallback', 0)} of "
                                                                  f"{summary['pairs_tried_fallback']}")
     for key, label in (("qrels_not_relevant", "qrels rows not relevant (score <= 0): no pair"),
-                       ("pairs_repeating_another", "pairs repeating another pair")):
+                       ("pairs_repeating_another", "pairs repeating another pair up to case or spacing (not left "
+                                                   "out: each mined as a pair of its own, so it counts twice)")):
         if summary.get(key):
             counts[label] = summary[key]
     unknown = summary.get("unknown_qrels")
