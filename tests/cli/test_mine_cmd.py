@@ -599,6 +599,41 @@ def test_mine_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
     assert f"are kept under {tmp_path / 'cache' / 'runs'} and" in result.stderr
 
 
+def test_mine_cli_stopped_while_encoding_says_what_the_rerun_encodes_again(tmp_path, monkeypatch):
+    """SciFact's mine stopped at 1,992 of 5,183 documents said "the encoding and search shards it finished are kept
+    ... and are not computed again": its one shard (the default 8,192 texts) had not finished, and the rerun encoded
+    every document again ("embeddings: 5990 encoded, 0 from cache")."""
+    import negmine.pipeline.mine
+    from negmine.engine.encode import EncodingStopped
+    from negmine.testing.beir import write_beir
+
+    def stopped_in(where):
+        def mine(config, *args, **kwargs):
+            err = KeyboardInterrupt()
+            err.negmine_encoding = where
+            raise err
+        return mine
+
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene"}, {"q": "cell"}, [("q", "d1", 1)])
+    args = ["mine", str(beir), "--num-negatives", "1", "--output", str(tmp_path / "o.jsonl"), "--no-progress",
+            "--work-dir", str(tmp_path / "work")]
+    kept = (f"rerun the same command to continue: the encoding and search shards it finished are kept under "
+            f"{tmp_path / 'work'} and are not computed again")
+    monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped_in(EncodingStopped("encode corpus", 1, 0, 8192, 1992)))
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == (
+        f"{kept}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; a smaller "
+        "--encode-shard-size loses less to a stop): the 1,992 texts it encoded in the unfinished one are encoded again")
+    monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped_in(EncodingStopped("encode queries", 3, 1, 100, 0)))
+    result = runner.invoke(build_app(), args)
+    assert result.stderr.splitlines()[-1] == (
+        f"{kept}; it stopped in encode queries with 1 of 3 shards finished (up to 100 texts each; a smaller "
+        "--encode-shard-size loses less to a stop)")
+    monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped_in(EncodingStopped("encode queries", 3, 3, 100, 0)))
+    assert runner.invoke(build_app(), args).stderr.splitlines()[-1] == kept
+
+
 def test_mine_cli_export_scores_writes_the_mining_scores_and_is_refused_where_they_do_not_apply(tmp_path):
     """--export-scores lays the rows' mining scores out as mine_hard_negatives(output_scores=True) does: a triplet's
     [positive, negative] scores, labeled-pair's score in place of its label; the FlagEmbedding formats take none (and

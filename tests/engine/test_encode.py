@@ -66,6 +66,37 @@ def test_a_resumed_run_s_bar_counts_the_finished_shards(tmp_path, capsys):
     assert f"| {texts}/{texts} [" in bar[-1] or f"| {texts}/{texts} [" in bar[-2], bar
 
 
+
+class _StoppedInShard(HashEmbedder):
+    """Encodes ``whole`` calls (shards), then reports a pass of 5 texts of the next and is stopped (Ctrl-C)."""
+
+    def __init__(self, whole: int) -> None:
+        super().__init__(32)
+        self.whole = whole
+
+    def encode(self, texts, prompt=""):
+        from negmine.progress import advance
+
+        if self.calls == self.whole:
+            advance(5)
+            raise KeyboardInterrupt
+        return super().encode(texts, prompt)
+
+
+@pytest.mark.parametrize("show_progress, lost", [(True, 5), (False, 0)])
+def test_a_stopped_encoding_says_which_shards_finished_and_what_it_loses(tmp_path, show_progress, lost):
+    """SciFact's mine stopped by Ctrl-C at 1,992 of 5,183 documents said the shards it finished were kept, while the
+    one shard (8,192 texts) had not finished and the rerun encoded every document again. The interruption now
+    carries where it stopped (the texts the model had encoded in the unfinished shard are counted from the bar's
+    passes, so without a bar they are not known)."""
+    from negmine.engine.encode import EncodingStopped
+
+    embedder = _StoppedInShard(whole=2)
+    with pytest.raises(KeyboardInterrupt) as info:
+        encode_to_store(LocalEngine(), functools.partial(_same, embedder), TEXTS, "p: ", tmp_path / "s.npy",
+                        (embedder.fingerprint, embedder.dim), 8, show_progress=show_progress, desc="encode corpus")
+    assert info.value.negmine_encoding == EncodingStopped("encode corpus", 5, 2, 8, lost)
+
 def test_cache_serves_a_new_store(tmp_path):
     cache = EmbeddingCache(tmp_path / "cache")
     run(HashEmbedder(32), tmp_path / "a.npy", cache=cache)

@@ -192,23 +192,38 @@ def typed_params(strategy: str, texts: list[str]) -> tuple:
 
 def run(config: MineConfig) -> None:
     """Mine, print the summary, exit 1 when no pair was mined; Ctrl-C says how to resume."""
-    with user_errors(lambda: interrupted_hint(config)):
+    stopped: list = []  # where the encoding stopped, when Ctrl-C came during it (EncodingStopped)
+    with user_errors(lambda: interrupted_hint(config, stopped[0] if stopped else None)):
         from negmine.pipeline.mine import mine
         from negmine.pipeline.summary import format_summary
 
-        result = mine(config)
+        try:
+            result = mine(config)
+        except KeyboardInterrupt as err:
+            stopped.extend([err.negmine_encoding] if hasattr(err, "negmine_encoding") else [])
+            raise
     typer.echo(format_summary(result.summary))
     exit_if_nothing_mined(result.summary)
 
 
-def interrupted_hint(config: MineConfig) -> str:
+def interrupted_hint(config: MineConfig, stopped=None) -> str:
     """What to do after Ctrl-C: the work folder keeps the finished encoding and search shards (the embedding
     stores' done markers, each searched shard's top-k), so the same command resumes; the one line the user got
-    before did not say so, nor where those shards are (``--work-dir``, default ``<cache dir>/runs``)."""
+    before did not say so, nor where those shards are (``--work-dir``, default ``<cache dir>/runs``). ``stopped``
+    (:class:`negmine.engine.encode.EncodingStopped`): a stop during encoding also says how many of its shards had
+    finished and what the rerun encodes again (SciFact stopped at 1,992 of 5,183 documents: one shard, none
+    finished, while the line said the finished shards were kept)."""
     from negmine.engine.dense import work_root
 
-    return (f"rerun the same command to continue: the encoding and search shards it finished are kept under "
+    hint = (f"rerun the same command to continue: the encoding and search shards it finished are kept under "
             f"{work_root(config.engine, config.encoder)} and are not computed again")
+    if stopped is None or stopped.shards_done == stopped.shards:
+        return hint
+    unfinished = "one" if stopped.shards - stopped.shards_done == 1 else "ones"
+    lost = (f": the {stopped.texts_lost:,} texts it encoded in the unfinished {unfinished} are encoded again"
+            if stopped.texts_lost else "")
+    return (f"{hint}; it stopped in {stopped.desc} with {stopped.shards_done} of {stopped.shards} shards finished "
+            f"(up to {stopped.shard_size:,} texts each; a smaller --encode-shard-size loses less to a stop){lost}")
 
 
 RAY_OPTIONS = ("ray_address", "ray_actors", "ray_cpus_per_actor")

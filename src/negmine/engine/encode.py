@@ -22,6 +22,20 @@ from negmine.engine.store import EmbeddingStore
 from negmine.progress import advancing
 
 
+class EncodingStopped(NamedTuple):
+    """Where an interrupted :func:`encode_to_store` stopped, set on the ``KeyboardInterrupt`` as its
+    ``negmine_encoding``: ``negmine mine``'s Ctrl-C hint said "the encoding ... shards it finished are kept" when
+    none had (SciFact's 5,183 documents are one shard of the default 8,192 texts, so a stop lost every text encoded),
+    and the rerun encoded all of them again. ``texts_lost``: texts of unfinished shards the model had encoded (only
+    counted while a bar is drawn; else 0), which a rerun encodes again."""
+
+    desc: str
+    shards: int
+    shards_done: int
+    shard_size: int
+    texts_lost: int
+
+
 class EncodeResult(NamedTuple):
     store: EmbeddingStore
     n_encoded: int  # distinct texts encoded in this run
@@ -97,6 +111,9 @@ def encode_to_store(
                 # runs while no text is written, by this run or through the cache)
                 inflight.pause(arrived=written != job.counts["cached"] + job.counts["encoded"])
                 written = job.counts["cached"] + job.counts["encoded"]  # (resumed shards arrive before any pass)
+        except KeyboardInterrupt as err:
+            err.negmine_encoding = job.stopped(shard_size)  # type: ignore[attr-defined]
+            raise
         finally:
             if inflight is not None:
                 inflight.release_all()
@@ -134,6 +151,11 @@ class _Job:
                 self._move(s, len(uids) - self._passed.pop(s, 0), bar)
                 self._finish(s, bar)
                 self.counts["encoded"] += len(uids)
+
+    def stopped(self, shard_size: int) -> EncodingStopped:
+        """Where the job stands when it is stopped: its shards finished and the texts encoded in the others."""
+        done = sum(1 for s in self.spans if self.store.is_done(s))
+        return EncodingStopped(self.desc, len(self.spans), done, shard_size, sum(self._passed.values()))
 
     def _advance(self, bar, texts: int, shard: int | None = None) -> None:
         """A pass of the model over ``texts`` texts finished (:func:`negmine.progress.advance`): of shard ``shard``,
