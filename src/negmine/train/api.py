@@ -45,6 +45,7 @@ from negmine.train.dev_eval import (
     load_dev_data, remove_if_empty, warn_if_start_was_best,
 )
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
+from negmine.train.model_card_resume import ModelCardLogsOnResume
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
 
@@ -565,7 +566,7 @@ class _TrainRun:
             callbacks += [WarnWhenMarginMasksMost(stats, self.config.fn_margin)]
         callbacks += [EvaluateAtEnd(), EvaluateEpochBeforeCheckpoint()] if self.evaluator else []
         self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=checkpoint is not None)
-        callbacks += [self.part_timings, *extra_callbacks]
+        callbacks += [self.part_timings, ModelCardLogsOnResume(resumed=checkpoint is not None), *extra_callbacks]
         # built inside train()'s transformers_bars block: sentence-transformers' "Computing widget examples" bar,
         # drawn here by the model card, is off (negmine.library_bars)
         trainer = MeasuringTrainer(
