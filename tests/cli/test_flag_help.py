@@ -33,3 +33,11 @@ def test_options_that_take_a_value_keep_their_type():
     assert re.search(r"--help\s+Show this message", shown), shown
     assert re.search(r"--version\s+print negmine's version", _help()), _help()
     assert re.search(r"--older-than\s+DAYS", _help("cache", "prune")), _help("cache", "prune")
+
+
+def test_the_positive_policy_help_says_what_mark_does():
+    """`--positive-policy` read "noisy positives: drop | mark", as `--false-negative-policy mark` (masked in training)
+    reads: but a marked noisy positive's row is written as it is, with no mark in it, and trained on as any row."""
+    shown = re.sub(r"\s+", " ", _help("audit"))
+    assert ("--positive-policy <str> noisy positives: drop (their rows) | mark (keep the rows as they are: the flags "
+            "file alone names them, and negmine train and the exports use them as any row)") in shown, shown

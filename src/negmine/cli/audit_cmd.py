@@ -45,7 +45,7 @@ PositiveTopK = Annotated[Optional[int], typer.Option(help="noisy positive: ranks
 PositiveBelowShare = Annotated[float, typer.Option(help="noisy positive: scores below more than this share of negatives", rich_help_panel=_FIND)]
 PositiveMinSources = Annotated[int, typer.Option(help="scorers that must find the positive noisy", rich_help_panel=_FIND)]
 FalseNegativePolicy = Annotated[str, typer.Option(help=choices(FALSE_NEGATIVE_POLICIES), rich_help_panel=_FIND)]
-PositivePolicy = Annotated[str, typer.Option(help=f"noisy positives: {choices(POSITIVE_POLICIES)}", rich_help_panel=_FIND)]
+PositivePolicy = Annotated[str, typer.Option(help="noisy positives: " + choices(POSITIVE_POLICIES, {"drop": "their rows", "mark": "keep the rows as they are: the flags file alone names them, and negmine train and the exports use them as any row"}), rich_help_panel=_FIND)]
 OutDir = Annotated[Optional[Path], typer.Option(help="where outputs go (default: next to the input; ./audit for BEIR)", rich_help_panel=_OUT)]
 Flags = Annotated[Optional[Path], typer.Option(help="flags JSONL (default <input>.flags.jsonl)", rich_help_panel=_OUT)]
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="cleaned native JSONL (default <input>.clean.jsonl)", rich_help_panel=_OUT)]
