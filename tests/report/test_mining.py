@@ -190,6 +190,21 @@ def test_the_four_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tmp
         source_kind(one_line)
 
 
+
+def test_a_parquet_export_is_refused_naming_the_native_file_it_came_from(mined, tmp_path):
+    """`negmine report out/negatives.n-tuple.parquet` said only "not valid UTF-8 (byte 8 of the line)"; train and
+    audit name the native file the export was written from."""
+    from negmine.export.registry import export_file
+
+    parquet = tmp_path / "negatives.n-tuple.parquet"
+    shutil.copy(mined, tmp_path / "negatives.jsonl")
+    export_file(tmp_path / "negatives.jsonl", "n-tuple", parquet)
+    with pytest.raises(InputError) as err:
+        source_kind(parquet)
+    assert str(err.value) == (f"{parquet}:1: a Parquet file, not JSON Lines: an --export-as parquet export is for "
+                              f"other trainers; give the native file it was exported from, e.g. "
+                              f"{tmp_path / 'negatives.jsonl'}; negmine report takes {SOURCES}")
+
 def test_a_missing_or_foreign_summary_and_a_bad_row_say_what_to_do(mined, tmp_path, flags_and_summary):
     mined.with_name("mined.summary.json").unlink()
     with pytest.raises(InputError) as err:

@@ -33,9 +33,25 @@ def source_kind(path: Path) -> str:
         return "training"
     if path.suffix.lower() == ".json":
         return "evaluation"
+    _refuse_parquet(path)
     for line_no, text in iter_lines(path):
         return _row_kind(path, line_no, text)
     return _empty_kind(path)
+
+
+def _refuse_parquet(path: Path) -> None:
+    """A Parquet file (an ``--export-as parquet`` export) is refused naming what it is and what to give instead:
+    ``negmine report out/negatives.n-tuple.parquet`` said only "not valid UTF-8 (byte 8 of the line)", where
+    ``negmine train`` and ``audit`` name the native file the export was written from."""
+    from negmine.export.native import parquet_hint
+    from negmine.io.files import require_file
+
+    with require_file(path).open("rb") as handle:
+        if handle.read(4) != b"PAR1":
+            return
+    raise InputError(path, 1, None, "a Parquet file, not JSON Lines: an --export-as parquet export is for other "
+                     f"trainers; give the native file it was exported from{parquet_hint(path)}; negmine report takes "
+                     f"{SOURCES}")
 
 
 def _row_kind(path: Path, line_no: int, text: str) -> str:
