@@ -741,6 +741,32 @@ def test_audit_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
             in result.stderr)
 
 
+
+def test_an_audit_stopped_while_its_candidates_encoded_says_what_the_rerun_encodes_again(tmp_path, monkeypatch):
+    """The candidates' mining of a BEIR directory keeps finished encoding shards only, as negmine mine does: stopped
+    in its one unfinished shard, the hint said the shards it finished were kept and nothing more."""
+    import negmine.audit.api
+    from negmine.engine.encode import EncodingStopped
+    from negmine.testing.beir import write_beir
+
+    def stopped(config, *args, **kwargs):
+        err = KeyboardInterrupt()
+        err.negmine_encoding = EncodingStopped("encode corpus", 1, 0, 8192, 300)
+        raise err
+
+    monkeypatch.setattr(negmine.audit.api, "run_audit", stopped)
+    cache = tmp_path / "cache"
+    beir = write_beir(tmp_path / "b", {"d1": "cell", "d2": "gene"}, {"q": "cell"}, [("q", "d1", 1)], split="train")
+    result = runner.invoke(build_app(), ["audit", str(beir), "--cache-dir", str(cache), "--no-progress",
+                                         "--out-dir", str(tmp_path / "a")])
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == (
+        "rerun the same command to continue: it does not compute again the encoding and search shards of its "
+        f"candidates' mining, kept under {cache / 'runs'}; nor the vectors and cross-encoder scores it finished, "
+        f"cached under {cache}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; a "
+        "smaller --encode-shard-size loses less to a stop): the 300 texts it encoded in the unfinished one are encoded "
+        "again")
+
 def test_audit_shows_its_progress_through_the_rows(tmp_path):
     """The audit judged its rows without a bar of its own: what a user saw were the judges' encoding bars, one
     batch of rows each, labelled 'encode' and gone when done (the demo's file audited with a teacher showed five,

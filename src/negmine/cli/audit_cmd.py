@@ -13,7 +13,7 @@ from negmine.cli.common import (
     DEVICE_HELP, JUDGE_FIELDS, JUDGE_PANEL, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
     CrossEncoderMargin, CrossEncoderThreshold, MinVotes, NearDupMinShared, NearDupNumPerm, NearDupShingle,
     NtupleNegatives, Progress, TeacherMargin, TeacherMinVotes, UnknownQrels, choices, encoder_options, near_dup_tuning,
-    off_if_zero, refuse_unused, refuse_unused_config, user_errors, warn_overridden,
+    encoding_stopped, off_if_zero, refuse_unused, refuse_unused_config, user_errors, warn_overridden,
 )
 from negmine.config import (
     EXPORT_FILE_TYPES, FALSE_NEGATIVE_POLICIES, JUDGE_NAMES, POSITIVE_POLICIES, TABLE_ROWS, AuditConfig, EncoderConfig,
@@ -182,17 +182,22 @@ def check_out_dir(out_dir: Path | None) -> None:
 
 def run(config: AuditConfig) -> None:
     """Audit and print the counts and the files written."""
-    with user_errors(lambda: interrupted_hint(config)):
+    stopped: list = []  # where the candidates' encoding stopped, when Ctrl-C came during it (EncodingStopped)
+    with user_errors(lambda: interrupted_hint(config, stopped[0] if stopped else None)):
         from negmine.audit.api import run_audit
 
-        summary = run_audit(config)
+        try:
+            summary = run_audit(config)
+        except KeyboardInterrupt as err:
+            stopped.extend([err.negmine_encoding] if hasattr(err, "negmine_encoding") else [])
+            raise
     typer.echo(format_audit(summary, config))
     note = nothing_flagged_note(summary, config)
     if note:
         typer.echo(note, err=True)
 
 
-def interrupted_hint(config: AuditConfig) -> str:
+def interrupted_hint(config: AuditConfig, stopped=None) -> str:
     """What to do after Ctrl-C. ``negmine audit`` printed only 'interrupted; ...' (``negmine mine`` and ``train``
     say how to go on), though the same command goes on from what the stopped run kept: the vectors and
     cross-encoder scores it cached (the judges' are written as it stops) and, for a BEIR directory, the encoding and
@@ -211,7 +216,7 @@ def interrupted_hint(config: AuditConfig) -> str:
         kept.append(f"the vectors and cross-encoder scores it finished, cached under {cache}")
     if not kept:
         return "rerun the same command to start again: with --no-cache this run kept nothing it encoded or scored"
-    return f"rerun the same command to continue: it does not compute again {'; nor '.join(kept)}"
+    return f"rerun the same command to continue: it does not compute again {'; nor '.join(kept)}{encoding_stopped(stopped)}"
 
 
 AUDIT_JUDGE_FIELDS = {**JUDGE_FIELDS, "relative_margin": "relative_margin", "absolute_margin": "absolute_margin",

@@ -325,6 +325,18 @@ def user_errors(interrupted_hint: Callable[[], str] | None = None) -> Iterator[N
         raise typer.Exit(code=2) from err
 
 
+def encoding_stopped(stopped=None) -> str:
+    """The Ctrl-C hint's clause on an encoding stopped before all its shards finished (``stopped``: the
+    interruption's :class:`negmine.engine.encode.EncodingStopped`), or "" (none, or every shard finished)."""
+    if stopped is None or stopped.shards_done == stopped.shards:
+        return ""
+    unfinished = "one" if stopped.shards - stopped.shards_done == 1 else "ones"
+    lost = (f": the {stopped.texts_lost:,} texts it encoded in the unfinished {unfinished} are encoded again"
+            if stopped.texts_lost else "")
+    return (f"; it stopped in {stopped.desc} with {stopped.shards_done} of {stopped.shards} shards finished "
+            f"(up to {stopped.shard_size:,} texts each; a smaller --encode-shard-size loses less to a stop){lost}")
+
+
 def warn_overridden(ctx: typer.Context, *pairs: tuple[str, str]) -> None:
     """One ``warning:`` line on stderr for each ``(value option, off switch)`` pair given together on the command
     line, e.g. ``--sd-margin 0.3 --no-sd-margin``: the off switch wins (the documented convention), and the user

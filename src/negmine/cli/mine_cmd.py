@@ -11,7 +11,7 @@ from negmine.cli.common import (
     DATA_PANEL, DEVICE_HELP, JUDGE_FIELDS, NEAR_DUP_FIELDS, OUTPUT_PANEL, TEACHER_TEXT_HELP, TUNING_PANEL, CrossEncoderBatchSize,
     CrossEncoderMargin, CrossEncoderThreshold, DataDir, MinVotes, NearDupMinShared, NearDupNumPerm, NearDupShingle,
     NtupleNegatives, Progress, TeacherMargin, TeacherMinVotes, UnknownQrels, choices, encoder_options, near_dup_tuning,
-    off_if_zero, refuse_unused_config, user_errors, warn_overridden,
+    encoding_stopped, off_if_zero, refuse_unused_config, user_errors, warn_overridden,
 )
 from negmine.config import (
     ENGINES,
@@ -215,15 +215,9 @@ def interrupted_hint(config: MineConfig, stopped=None) -> str:
     finished, while the line said the finished shards were kept)."""
     from negmine.engine.dense import work_root
 
-    hint = (f"rerun the same command to continue: the encoding and search shards it finished are kept under "
-            f"{work_root(config.engine, config.encoder)} and are not computed again")
-    if stopped is None or stopped.shards_done == stopped.shards:
-        return hint
-    unfinished = "one" if stopped.shards - stopped.shards_done == 1 else "ones"
-    lost = (f": the {stopped.texts_lost:,} texts it encoded in the unfinished {unfinished} are encoded again"
-            if stopped.texts_lost else "")
-    return (f"{hint}; it stopped in {stopped.desc} with {stopped.shards_done} of {stopped.shards} shards finished "
-            f"(up to {stopped.shard_size:,} texts each; a smaller --encode-shard-size loses less to a stop){lost}")
+    return (f"rerun the same command to continue: the encoding and search shards it finished are kept under "
+            f"{work_root(config.engine, config.encoder)} and are not computed again{encoding_stopped(stopped)}")
+
 
 
 RAY_OPTIONS = ("ray_address", "ray_actors", "ray_cpus_per_actor")
