@@ -764,8 +764,9 @@ def test_an_audit_stopped_while_its_candidates_encoded_says_what_the_rerun_encod
         "rerun the same command to continue: it does not compute again the encoding and search shards of its "
         f"candidates' mining, kept under {cache / 'runs'}; nor the vectors and cross-encoder scores it finished, "
         f"cached under {cache}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; a "
-        "smaller --encode-shard-size loses less to a stop): the 300 texts it encoded in the unfinished one are encoded "
+        "smaller --encode-shard-size loses less to a stop): the 300 texts it encoded in unfinished shards are encoded "
         "again")
+
 
 def test_audit_shows_its_progress_through_the_rows(tmp_path):
     """The audit judged its rows without a bar of its own: what a user saw were the judges' encoding bars, one

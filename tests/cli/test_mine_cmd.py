@@ -624,7 +624,7 @@ def test_mine_cli_stopped_while_encoding_says_what_the_rerun_encodes_again(tmp_p
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == (
         f"{kept}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; a smaller "
-        "--encode-shard-size loses less to a stop): the 1,992 texts it encoded in the unfinished one are encoded again")
+        "--encode-shard-size loses less to a stop): the 1,992 texts it encoded in unfinished shards are encoded again")
     monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped_in(EncodingStopped("encode queries", 3, 1, 100, 0)))
     result = runner.invoke(build_app(), args)
     assert result.stderr.splitlines()[-1] == (

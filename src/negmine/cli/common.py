@@ -330,9 +330,7 @@ def encoding_stopped(stopped=None) -> str:
     interruption's :class:`negmine.engine.encode.EncodingStopped`), or "" (none, or every shard finished)."""
     if stopped is None or stopped.shards_done == stopped.shards:
         return ""
-    unfinished = "one" if stopped.shards - stopped.shards_done == 1 else "ones"
-    lost = (f": the {stopped.texts_lost:,} texts it encoded in the unfinished {unfinished} are encoded again"
-            if stopped.texts_lost else "")
+    lost = f": the {stopped.texts_lost:,} texts it encoded in unfinished shards are encoded again" if stopped.texts_lost else ""
     return (f"; it stopped in {stopped.desc} with {stopped.shards_done} of {stopped.shards} shards finished "
             f"(up to {stopped.shard_size:,} texts each; a smaller --encode-shard-size loses less to a stop){lost}")
 
