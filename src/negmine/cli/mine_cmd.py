@@ -219,7 +219,6 @@ def interrupted_hint(config: MineConfig, stopped=None) -> str:
             f"{work_root(config.engine, config.encoder)} and are not computed again{encoding_stopped(stopped)}")
 
 
-
 RAY_OPTIONS = ("ray_address", "ray_actors", "ray_cpus_per_actor")
 DENOISE_FIELDS = {"judge": "judges.judges", "min_votes": "judges.min_votes", "cross_encoder": "judges.cross_encoder",
                   "teacher": "judges.teachers", **{name: f"judges.{path}" for name, path in JUDGE_FIELDS.items()},
