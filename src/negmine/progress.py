@@ -7,8 +7,8 @@ wrote 105 such cursor moves into a 7,577-byte log in a 4-step tiny-model run on 
 bars inside the trainer's, the model's text bar inside those), and ``negmine mine`` / ``eval`` the same for the
 model's text bar inside their encoding bars. So a nested bar is drawn only where cursor movement works: on a
 terminal, or as a notebook widget (tqdm's notebook bars stack as widgets). The outermost bar is drawn as asked
-everywhere, as before (a log keeps its carriage-return updates). Nothing is decided at import time: each bar
-asks when it opens.
+everywhere, as before; in a log it writes lines (:func:`progress_bar`, :mod:`negmine.progress_log`), not tqdm's
+carriage-return redraws. Nothing is decided at import time: each bar asks when it opens.
 
 An embedder's own bar (its texts, :meth:`negmine.encode.base.Embedder.encode`) is labelled by its caller, who knows
 what the texts are: :func:`encoding` around the call, :func:`encode_desc` in the bar. Every such bar was labelled
@@ -38,6 +38,24 @@ def bar_shown(show: bool, stream=None) -> bool:
     if not any(not getattr(bar, "disable", True) for bar in list(tqdm._instances)):
         return True  # the outermost bar
     return _draws_in_place(tqdm, sys.stderr if stream is None else stream)
+
+
+def progress_bar(iterable=None, *, show: bool, **kwargs):
+    """A tqdm bar (``tqdm.auto``) over ``iterable`` with tqdm's ``kwargs``, opened disabled unless ``show`` and
+    :func:`bar_shown`'s rule draw it. Where it cannot draw in place (a file or a pipe: :func:`_draws_in_place`) it
+    is a :class:`negmine.progress_log.LogLines` bar, which writes a line at most every 30 s and one at the end;
+    on a terminal or in a notebook it is tqdm's bar with ``kwargs`` alone. Every bar of negmine opens here."""
+    from tqdm.auto import tqdm
+
+    stream = kwargs.get("file")
+    stream = sys.stderr if stream is None else stream
+    if not bar_shown(show, stream):
+        return tqdm(iterable, disable=True, **kwargs)
+    if _draws_in_place(tqdm, stream):
+        return tqdm(iterable, **kwargs)
+    from negmine.progress_log import LOG_INTERVAL, LogLines
+
+    return LogLines(iterable, **{**kwargs, "mininterval": LOG_INTERVAL, "maxinterval": LOG_INTERVAL})
 
 
 def library_bars_shown(show: bool, stream=None) -> bool:

@@ -110,14 +110,12 @@ class SignatureMemo:
         if workers <= 1 or len(missing) < PARALLEL_MIN:
             return 0
         missing = self._missing(keys)
-        from tqdm.auto import tqdm
-
-        from negmine.progress import bar_shown
+        from negmine.progress import progress_bar
 
         starts = range(0, len(missing), PARALLEL_CHUNK)
         texts = ([text_of(k) for k in missing[i : i + PARALLEL_CHUNK]] for i in starts)
         done = parallel_signatures(texts, self.config.shingle, self.config.num_perm, self.config.num_perm, workers)
-        with tqdm(total=len(starts), desc="near-dup signatures", disable=not bar_shown(show_progress)) as bar:
+        with progress_bar(total=len(starts), desc="near-dup signatures", show=show_progress) as bar:
             for start, fresh in zip(starts, done, strict=True):  # strict: reads `done` to its end (pool closed)
                 self._store(missing[start : start + PARALLEL_CHUNK], fresh)
                 bar.update()

@@ -208,12 +208,10 @@ def _judge_file(
 
 
 def _rows_bar(show: bool, total: int):
-    """The judging bar (``judge``, in rows); drawn by :func:`negmine.progress.bar_shown`'s rule."""
-    from tqdm.auto import tqdm
+    """The judging bar (``judge``, in rows); opened by :func:`negmine.progress.progress_bar`."""
+    from negmine.progress import progress_bar
 
-    from negmine.progress import bar_shown
-
-    return tqdm(total=total, desc="judge", unit="row", disable=not bar_shown(show))
+    return progress_bar(total=total, desc="judge", unit="row", show=show)
 
 
 def _audit_batch(items, judges, config: AuditConfig, stats: AuditStats, flags_out,

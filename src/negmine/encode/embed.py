@@ -76,13 +76,11 @@ def check_finite(vectors: np.ndarray, texts: Sequence[str]) -> None:
 
 
 def _progress(show: bool, total: int, desc: str | None):
-    from negmine.progress import bar_shown
+    from negmine.progress import bar_shown, progress_bar
 
     if not bar_shown(show):  # asked for, and not nested in another bar on a log file (negmine.progress)
         return contextlib.nullcontext(None)
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc or "embed", unit="text")
+    return progress_bar(total=total, desc=desc or "embed", unit="text", show=True)
 
 
 class _Plan(NamedTuple):

@@ -363,13 +363,11 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         """``(len(texts), dim)`` float32 L2-normalised embeddings of ``prompt + text``, in input order."""
-        from tqdm.auto import tqdm
-
-        from negmine.progress import advance, bar_shown, encode_desc
+        from negmine.progress import advance, encode_desc, progress_bar
 
         texts = [prompt + t for t in texts]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        with tqdm(total=len(texts), desc=encode_desc(), unit="text", disable=not bar_shown(self.show_progress),
+        with progress_bar(total=len(texts), desc=encode_desc(), unit="text", show=self.show_progress,
                   leave=False) as bar:
             for rows in equal_length_batches(self.token_lengths(texts), self.batch_size):
                 out[rows] = self._encode_batch([texts[i] for i in rows])

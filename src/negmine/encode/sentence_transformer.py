@@ -523,14 +523,13 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         """``(len(texts), dim)`` float32 L2-normalised embeddings of ``prompt + text``, in input order."""
         import torch
-        from tqdm.auto import tqdm
 
-        from negmine.progress import advance, bar_shown, encode_desc
+        from negmine.progress import advance, encode_desc, progress_bar
 
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         passes = self._passes(self.token_lengths(texts, prompt))
-        with tqdm(total=len(texts), desc=encode_desc(), unit="text", disable=not bar_shown(self.show_progress),
+        with progress_bar(total=len(texts), desc=encode_desc(), unit="text", show=self.show_progress,
                   leave=False) as bar:
             self.model.eval()
             with torch.inference_mode(), self._autocast():

@@ -233,8 +233,6 @@ def _bar(show: bool, total: int, finished: int, desc: str):
     resumed run showed ``0/5`` of what was left, with no sign of the 5 done); tqdm's rate and ETA count this run's
     texts only. Texts, not shards: a bar of shards of 8192 texts stood at ``0/1`` in a log file for the whole
     encoding of a corpus that small (the model's own bar, which moves each pass, is nested and not drawn there)."""
-    from tqdm.auto import tqdm
+    from negmine.progress import progress_bar
 
-    from negmine.progress import bar_shown
-
-    return tqdm(total=total, initial=finished, desc=desc, unit="text", disable=not bar_shown(show))
+    return progress_bar(total=total, initial=finished, desc=desc, unit="text", show=show)

@@ -93,9 +93,7 @@ def search_stores(
     each shard was searched (also for shards finished by an earlier run)."""
     from functools import partial
 
-    from tqdm.auto import tqdm
-
-    from negmine.progress import bar_shown
+    from negmine.progress import progress_bar
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,8 +101,8 @@ def search_stores(
     spans = {s: (r0, min(n_docs, r0 + shard_rows)) for s, r0 in enumerate(range(0, n_docs, shard_rows))}
     todo = [(s, span) for s, span in spans.items() if not _part_path(folder, s).exists()]
     # over all shards, from those a stopped run saved (as the encoding bars; tqdm's ETA counts this run's only)
-    with tqdm(total=len(spans), initial=len(spans) - len(todo), desc="dense search", unit="shard",
-              disable=not bar_shown(show_progress)) as bar:
+    with progress_bar(total=len(spans), initial=len(spans) - len(todo), desc="dense search", unit="shard",
+                      show=show_progress) as bar:
         for s, found in engine.map(partial(search_setup, spec), search_task, todo, "dense search"):
             _save_part(_part_path(folder, s), *found)
             bar.update(1)

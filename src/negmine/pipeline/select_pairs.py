@@ -149,16 +149,14 @@ def select_pairs(
 
     Pairs go in windows of ``window`` (None: all at once); ``prefetch(window_pairs)`` runs before each, so a
     hook can do its per-row work (near-duplicate signatures) for one window at a time in bounded memory."""
-    from tqdm.auto import tqdm
-
-    from negmine.progress import bar_shown
+    from negmine.progress import progress_bar
 
     choose = _pair_selector(ctx, filters, select, stats, hook)
     pairs = list(pairs)
     step = max(1, window or len(pairs))
     if prefetch is not None and pairs:  # before the bar opens: its first item took the whole prefetch, whose own
         prefetch(pairs[:step])          # bar shows it ('select 1/2743 [00:03<2:55:38]' for an 8 s selection)
-    with tqdm(total=len(pairs), desc="select", disable=not bar_shown(show_progress)) as bar:
+    with progress_bar(total=len(pairs), desc="select", show=show_progress) as bar:
         for start in range(0, len(pairs), step):
             batch = pairs[start : start + step]
             if prefetch is not None and start:

@@ -132,16 +132,15 @@ class BM25Retriever:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
         import bm25s
         from bm25s.tokenization import Tokenizer
-        from tqdm.auto import tqdm
 
-        from negmine.progress import bar_shown
+        from negmine.progress import progress_bar
 
         from negmine.retrieve.bm25_tokenize import token_id_chunks
         from negmine.retrieve.bm25_words import bm25_words
 
         tokenizer = Tokenizer(splitter=bm25_words, stopwords=stopwords or [], stemmer=stemmer)
         total = len(texts) if isinstance(texts, Sized) else None
-        texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not bar_shown(show_progress))
+        texts = progress_bar(texts, desc="bm25 tokenise", unit="doc", total=total, show=show_progress)
         ids = TokenIds.from_chunks(token_id_chunks(tokenizer, texts, workers))
         if not len(ids):
             raise ValueError("cannot build a BM25 index over an empty corpus")
@@ -173,9 +172,7 @@ class BM25Retriever:
         chunks of :data:`QUERY_CHUNK` queries are searched in that many processes, which share this index's
         memory instead of copying it: the same candidates, bit for bit. Otherwise the queries run one after
         another here."""
-        from tqdm.auto import tqdm
-
-        from negmine.progress import bar_shown
+        from negmine.progress import progress_bar
 
         from negmine.engine.processes import ordered_process_map, workers_fork
 
@@ -193,7 +190,7 @@ class BM25Retriever:
             found = (top_documents(self.model, chunk, int(depth)) for chunk in chunks)
         indices = np.full((len(queries), depth), PAD_INDEX, dtype=np.int64)
         scores = np.full((len(queries), depth), -np.inf, dtype=np.float32)
-        with tqdm(total=len(queries), desc="bm25 search", unit="query", disable=not bar_shown(show_progress)) as bar:
+        with progress_bar(total=len(queries), desc="bm25 search", unit="query", show=show_progress) as bar:
             for start, (chunk_indices, chunk_scores) in zip(starts, found, strict=True):
                 indices[start:start + len(chunk_indices)] = chunk_indices
                 scores[start:start + len(chunk_indices)] = chunk_scores

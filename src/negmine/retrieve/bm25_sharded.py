@@ -217,16 +217,15 @@ def _token_shards(texts: Iterable[str], shard_size: int, folder: Path, stopwords
     """``texts`` tokenised, streamed, into token files of ``shard_size`` documents in ``folder``: the tokenizer and
     ``(shards, document frequencies, total length, documents)`` (:meth:`ShardedBM25.from_texts`)."""
     from bm25s.tokenization import Tokenizer
-    from tqdm.auto import tqdm
 
-    from negmine.progress import bar_shown
+    from negmine.progress import progress_bar
 
     from negmine.retrieve.bm25_tokenize import rechunk, token_id_chunks
     from negmine.retrieve.bm25_words import bm25_words
 
     tokenizer = Tokenizer(splitter=bm25_words, stopwords=stopwords or [], stemmer=stemmer)
     total = len(texts) if isinstance(texts, Sized) else None
-    texts = tqdm(texts, desc="bm25 tokenise", unit="doc", total=total, disable=not bar_shown(show_progress))
+    texts = progress_bar(texts, desc="bm25 tokenise", unit="doc", total=total, show=show_progress)
     shards, df, total_length, n_docs = [], np.zeros(0, dtype=np.int64), 0, 0
     for chunk in rechunk(token_id_chunks(tokenizer, texts, workers), shard_size):
         ids = TokenIds.from_chunks([chunk])
@@ -325,9 +324,7 @@ class ShardedBM25:
         depend on the order in which shards finish. With ``results_dir`` set, each finished shard's top-k is
         saved there (``<shard>.npz``, atomically) and shards already saved are read instead of searched: the
         caller keys the folder by everything the result depends on and removes it once its output is written."""
-        from tqdm.auto import tqdm
-
-        from negmine.progress import bar_shown
+        from negmine.progress import progress_bar
 
         if not isinstance(depth, (int, np.integer)) or depth < 1:
             raise ValueError(f"depth must be a positive integer, got {depth!r}")
@@ -343,8 +340,9 @@ class ShardedBM25:
             with np.load(saved[shard]) as found:
                 indices, scores = merge_topk(indices, scores, found["indices"], found["scores"], depth)
         results = self._run_shards(spec, items)
-        for shard, (found, found_scores) in tqdm(results, desc="bm25 shards", unit="shard", total=len(self.shards),
-                                                 initial=len(saved), disable=not bar_shown(show_progress)):  # saved: resumed
+        shard_bar = progress_bar(results, desc="bm25 shards", unit="shard", total=len(self.shards),
+                                 initial=len(saved), show=show_progress)  # saved: resumed
+        for shard, (found, found_scores) in shard_bar:
             self._save_shard(shard, found, found_scores)
             indices, scores = merge_topk(indices, scores, found, found_scores, depth)
         return Candidates(indices, scores)

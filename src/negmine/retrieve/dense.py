@@ -106,12 +106,10 @@ def dense_search(
     _check_inputs(query_emb, doc_emb, depth, block_size, query_batch_size)
     n_queries, n_docs = len(query_emb), len(doc_emb)
     best_idx, best_sc = pad_to(np.empty((n_queries, 0), np.int64), np.empty((n_queries, 0), np.float32), depth)
-    from tqdm.auto import tqdm
-
-    from negmine.progress import bar_shown
+    from negmine.progress import progress_bar
 
     steps = range(0, n_docs, block_size)
-    for start in tqdm(steps, desc="dense search", unit="block", disable=len(steps) < 2 or not bar_shown(show_progress)):
+    for start in progress_bar(steps, desc="dense search", unit="block", show=show_progress and len(steps) >= 2):
         block = np.ascontiguousarray(doc_emb[start : start + block_size], dtype=np.float32)
         for q0 in range(0, n_queries, query_batch_size):
             q1 = min(n_queries, q0 + query_batch_size)
