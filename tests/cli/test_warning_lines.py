@@ -80,6 +80,19 @@ def test_a_warning_line_between_progress_bars_starts_its_own_line(tmp_path):
     assert "UserWarning" not in result.stderr
 
 
+def test_in_a_log_each_bar_writes_lines_ending_with_its_full_count(tmp_path):
+    """stderr is no terminal here, as in ``2> run.log``: negmine's bars write whole lines (no carriage return), the
+    last of each stage with its full count, bm25s' own bars none, and each warning is one line of its own."""
+    result = _mine(tmp_path, "--progress")
+    assert result.exit_code == 0, result.output
+    assert "\r" not in result.stderr and result.stderr.endswith("\n")
+    lines = result.stderr.splitlines()
+    assert f"warning: {TOKENLESS}" in lines
+    last = {line.split(":")[0]: line for line in lines if not line.startswith("warning: ")}
+    assert sorted(last) == ["bm25 search", "bm25 tokenise", "select"], lines
+    assert all(re.search(r"\| (\d+)/\1 \[", line) for line in last.values()), last
+
+
 def test_the_command_leaves_no_hook_or_handler_behind(tmp_path):
     shown, handlers = warnings.showwarning, list(logging.getLogger("negmine").handlers)
     assert _mine(tmp_path, "--no-progress").exit_code == 0

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import io
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -136,6 +138,23 @@ def test_progress_bars_do_not_change_the_index(capsys) -> None:
     np.testing.assert_array_equal(loud_result.indices, quiet_result.indices)
     np.testing.assert_array_equal(loud_result.scores, quiet_result.scores)
     assert not capsys.readouterr().err  # quiet by default
+
+
+def test_bm25s_own_bars_are_drawn_on_a_terminal_only(capsys, monkeypatch) -> None:
+    """bm25s' counting and scoring bars are another library's (negmine.progress.library_bars_shown): in a log they
+    left carriage returns between negmine's bar lines."""
+    BM25Retriever.from_texts(CORPUS, show_progress=True)
+    err = capsys.readouterr().err
+    assert "bm25 tokenise" in err and "BM25S" not in err and "\r" not in err
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    BM25Retriever.from_texts(CORPUS, show_progress=True)
+    assert "BM25S Count Tokens" in terminal.getvalue()
 
 
 def _word_corpus(n_docs: int, n_queries: int, seed: int = 0) -> tuple[list[str], list[str]]:

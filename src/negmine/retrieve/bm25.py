@@ -133,7 +133,7 @@ class BM25Retriever:
         import bm25s
         from bm25s.tokenization import Tokenizer
 
-        from negmine.progress import progress_bar
+        from negmine.progress import library_bars_shown, progress_bar
 
         from negmine.retrieve.bm25_tokenize import token_id_chunks
         from negmine.retrieve.bm25_words import bm25_words
@@ -146,7 +146,8 @@ class BM25Retriever:
             raise ValueError("cannot build a BM25 index over an empty corpus")
         require_tokens(len(ids.flat), len(ids))
         model = bm25s.BM25(k1=k1, b=b, method="lucene")
-        model.index(_Tokenized(ids, tokenizer.get_vocab_dict()), show_progress=show_progress)
+        # bm25s' own bars (its counting and scoring) are another library's: drawn where those are (negmine.progress)
+        model.index(_Tokenized(ids, tokenizer.get_vocab_dict()), show_progress=library_bars_shown(show_progress))
         return cls(model, len(ids), tokenizer, search_workers=workers)
 
     def token_ids(self, text: str) -> list[int]:
