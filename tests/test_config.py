@@ -828,3 +828,45 @@ def test_a_debias_prior_is_refused_with_the_extra_directions_and_runs_with_the_o
                      dict(matryoshka_dims=(32, 16))):
         TrainConfig(debias_prior=0.05, **settings).validate()
     TrainConfig(debias_prior=0.0, directions=("query_to_doc", "doc_to_query")).validate()
+
+
+def test_training_attention_dropout_defaults_to_auto():
+    from negmine.config import TrainConfig
+
+    assert TrainConfig().attention_dropout == "auto"
+    for value in ("auto", "model", 0, 0.0, 0.1):
+        TrainConfig(attention_dropout=value).validate()
+
+
+_ATTENTION_DROPOUT_FIX = ("; use e.g. attention_dropout=0.0 (--attention-dropout 0) (faster on CPU), "
+                          "attention_dropout='model' (--attention-dropout model) for the model's own, or leave it unset "
+                          "(attention_dropout='auto' (--attention-dropout auto): 0 on a CPU)")
+
+
+@pytest.mark.parametrize(("value", "got"), [
+    (1.0, "got 1.0"), (-0.1, "got -0.1"), ("own", "got 'own'"), (True, "got True"),
+    (None, "got None (None: use 'model', the model's own, as None meant before auto)"),
+])
+def test_a_bad_attention_dropout_lists_the_allowed_values(value, got):
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(attention_dropout=value).validate()
+    assert str(info.value) == f"attention_dropout must be auto, model, or a number in [0, 1), {got}{_ATTENTION_DROPOUT_FIX}"
+
+
+@pytest.mark.parametrize(("text", "value"), [("auto", "auto"), ("model", "model"), ("0", 0.0), ("0.1", 0.1)])
+def test_attention_dropout_text_parses_to_a_name_or_a_number(text, value):
+    from negmine.config import parse_attention_dropout
+
+    assert parse_attention_dropout(text) == value
+
+
+def test_attention_dropout_text_that_is_neither_lists_the_allowed_values():
+    from negmine.config import parse_attention_dropout
+
+    with pytest.raises(ConfigError) as info:
+        parse_attention_dropout("own")
+    assert str(info.value) == ("--attention-dropout must be auto, model, or a number in [0, 1), got 'own'; use e.g. "
+                               "--attention-dropout 0, --attention-dropout model (the model's own) or leave it unset "
+                               "(auto: 0 on a CPU)")

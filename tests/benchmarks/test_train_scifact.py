@@ -216,3 +216,27 @@ def test_only_keeps_each_rows_seeds_and_all_runs_every_variant(bench) -> None:
     assert [name for name, _ in bench.selected_runs("", True)] == list(bench.VARIANTS)
     with pytest.raises(SystemExit, match="unknown variant.*nope.*choose from: st-mined, negmine"):
         bench.selected_runs("negmine,nope", False)
+
+
+def test_attention_dropout_auto_keeps_the_benchmarks_models_and_retrains_those_of_the_models_own(bench, tmp_path):
+    """Every arm sets attention dropout 0 (SHARED), so its finished models, recorded with 0.0, are found in the same
+    folder and reused under the default auto; a model recorded at the old default (None: the model's own dropout)
+    is not reused by a run at auto (0 on a CPU), which trains otherwise."""
+    import json
+
+    mined = tmp_path / "m.jsonl"
+    mined.write_text("{}\n")
+    assert bench.SHARED["attention_dropout"] == 0.0
+    config = TrainConfig(train_file=mined, checkpoint_steps=None, show_progress=False, logging_steps=4,
+                         **{**bench.SHARED, "seed": 1})
+    config = dataclasses.replace(config, output_dir=bench.model_dir(tmp_path, "negmine-top", config))
+    recorded = json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    summary = tmp_path / "negmine_train.json"
+    summary.write_text(json.dumps({"config": recorded, "training_version": TRAINING_VERSION}))
+    assert bench._finished_with(summary, config)
+    # the folder's digest covers the fields that differ from TrainConfig(): 0.0 differs from auto as from None
+    assert "attention_dropout" in bench._non_default(bench._as_json(config))
+    at_default = dataclasses.replace(config, attention_dropout=TrainConfig().attention_dropout)
+    summary.write_text(json.dumps({"config": {**recorded, "attention_dropout": None},
+                                   "training_version": TRAINING_VERSION}))
+    assert not bench._finished_with(summary, at_default)

@@ -88,6 +88,37 @@ def test_train_cli_checkpoint_flags(tmp_path, monkeypatch, flags, checkpoint_ste
     assert [c.checkpoint_steps for c in _configs(tmp_path, monkeypatch, flags)] == [checkpoint_steps]
 
 
+@pytest.mark.parametrize(("flags", "value"), [([], "auto"), (["--attention-dropout", "auto"], "auto"),
+                                           (["--attention-dropout", "model"], "model"),
+                                           (["--attention-dropout", "0.05"], 0.05)])
+def test_train_cli_attention_dropout_takes_auto_model_or_a_number(tmp_path, monkeypatch, flags, value):
+    assert [c.attention_dropout for c in _configs(tmp_path, monkeypatch, flags)] == [value]
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("own", "--attention-dropout must be auto, model, or a number in [0, 1), got 'own'; use e.g. --attention-dropout "
+            "0, --attention-dropout model (the model's own) or leave it unset (auto: 0 on a CPU)"),
+    ("1", "attention_dropout must be auto, model, or a number in [0, 1), got 1.0; use e.g. attention_dropout=0.0 "
+          "(--attention-dropout 0) (faster on CPU), attention_dropout='model' (--attention-dropout model) for the "
+          "model's own, or leave it unset (attention_dropout='auto' (--attention-dropout auto): 0 on a CPU)"),
+])
+def test_train_cli_refuses_another_attention_dropout_listing_the_allowed_values(tmp_path, monkeypatch, given, message):
+    import negmine.train.api
+
+    monkeypatch.setattr(negmine.train.api, "train", lambda config, miner=None: pytest.fail("trained"))
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         "--attention-dropout", given])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+
+
+def test_train_cli_prints_the_attention_dropout_the_run_trained_with(tmp_path, tiny_model_path):
+    """The default auto on a CPU trains a BERT model with attention dropout 0: the summary says 0.0, not auto."""
+    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), tmp_path / "model", tiny_model_path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{\n"):])["attention_dropout"] == 0.0
+
+
 @pytest.mark.parametrize(("flags", "directions", "partition"), [
     ([], ("query_to_doc",), "joint"),
     (["--direction", "query_to_doc", "--direction", "doc_to_query", "--partition-mode", "per_direction"],

@@ -420,3 +420,18 @@ def test_a_folder_of_mined_files_names_them(tmp_path):
         f"error: {out / SUMMARY_NAME}: not found: not a finished negmine train output (its summary is written last): "
         f"{out} holds a file negmine mine wrote; give it for its mining report, negmine report {out / 'b.jsonl'} "
         f"(also: {out / 'negatives.jsonl'})")
+
+
+@pytest.mark.parametrize(("result", "config", "shown"), [
+    ({"attention_dropout": 0.0}, {"attention_dropout": "auto"}, "0.0"),  # auto as the run resolved it
+    ({"attention_dropout": "model"}, {"attention_dropout": "auto"}, "model&#x27;s own"),
+    ({}, {"attention_dropout": None}, "model&#x27;s own"),  # a summary from before auto: None was the model's own
+    ({}, {"attention_dropout": 0.0}, "0.0"),
+    ({}, {}, "-"),
+])
+def test_the_overview_shows_the_attention_dropout_the_run_trained_with(tmp_path, result, config, shown):
+    summary = _summary(dev=False)
+    summary["result"].update(result)
+    summary["config"].update(config)
+    _write(tmp_path / "m", summary)
+    assert f"<b>{shown}</b><span>attention dropout</span>" in training_report(tmp_path / "m").read_text()

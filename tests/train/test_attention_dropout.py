@@ -3,7 +3,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from negmine.errors import ConfigError
-from negmine.train.attention_dropout import set_attention_dropout
+from negmine.train.attention_dropout import apply_attention_dropout, set_attention_dropout
 
 
 def _dropouts(model) -> dict[str, float]:
@@ -37,5 +37,42 @@ def test_float_attention_dropout_attributes_are_set():
 
 def test_a_model_without_attention_dropout_is_a_config_error():
     with pytest.raises(ConfigError, match=r"found no attention dropout .*attention modules: none.*"
-                                          r"Leave --attention-dropout unset"):
+                                          r"Use --attention-dropout model \(or leave it unset\) to train with "
+                                          r"the model's own dropout$"):
         set_attention_dropout(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.1)), 0.0)
+
+
+def _attention_dropouts(model) -> list[float]:
+    return [p for n, p in _dropouts(model).items() if n.endswith("attention.self.dropout")]
+
+
+def test_auto_on_a_cpu_sets_a_bert_models_attention_dropout_to_0(tiny_model_path):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    assert apply_attention_dropout(model, "auto", "cpu") == 0.0
+    assert _attention_dropouts(model) == [0.0, 0.0]
+    assert model[0].auto_model.config.attention_probs_dropout_prob == 0.1  # the saved config keeps its own
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "mps"])
+def test_auto_on_a_gpu_keeps_the_models_own(tiny_model_path, device):
+    """The fused GPU/MPS attention kernels take dropout: nothing to gain (resolved by name, no GPU needed)."""
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    assert apply_attention_dropout(model, "auto", device) == "model"
+    assert _attention_dropouts(model) == [0.1, 0.1]
+
+
+def test_auto_keeps_the_own_dropout_of_a_model_without_recognised_sites_and_a_number_is_refused():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.1))
+    assert apply_attention_dropout(model, "auto", "cpu") == "model"  # the default: no error
+    assert model[1].p == 0.1
+    with pytest.raises(ConfigError, match="found no attention dropout"):
+        apply_attention_dropout(model, 0.0, "cpu")  # asked for: an error, as before
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_model_keeps_the_models_own_and_a_number_is_set_on_any_device(tiny_model_path, device):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    assert apply_attention_dropout(model, "model", device) == "model"
+    assert _attention_dropouts(model) == [0.1, 0.1]
+    assert apply_attention_dropout(model, 0.05, device) == 0.05
+    assert _attention_dropouts(model) == [0.05, 0.05]

@@ -301,3 +301,26 @@ def test_a_resume_whose_mining_strategy_params_differ_is_refused_and_one_recorde
     del older["mine"]["select"]["strategy_params"]
     (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
     check_resume_settings(config, tmp_path)
+
+
+@pytest.mark.parametrize("older", ["null", "missing"])
+def test_a_run_recorded_before_auto_trained_with_the_models_own_attention_dropout(tmp_path, older):
+    """attention_dropout None (or no such key) was the model's own dropout: resuming it under the default auto
+    (0 on a CPU) would change the dropout mid-run, so it is refused with the option that keeps it."""
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("{}\n")
+    config = TrainConfig(train_file=mined)
+    record_run_settings(config, tmp_path)
+    recorded = json.loads((tmp_path / SETTINGS_NAME).read_text())
+    assert recorded["attention_dropout"] == "auto"
+    check_resume_settings(config, tmp_path)  # auto resumes auto
+    if older == "null":
+        recorded["attention_dropout"] = None
+    else:
+        del recorded["attention_dropout"]
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(recorded))
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: attention_dropout 'model' -> 'auto' \(the run "
+                                          r"trained with the model's own attention dropout: resume with "
+                                          r"--attention-dropout model\)\. "):
+        check_resume_settings(config, tmp_path)
+    check_resume_settings(replace(config, attention_dropout="model"), tmp_path)

@@ -23,7 +23,7 @@ from negmine.cli.common import (
 from negmine.config import (
     DEFAULT_MODEL, TRAIN_BATCHINGS, TRAIN_DIRECTIONS, TRAIN_DISTILL, TRAIN_DISTILL_SOURCES, TRAIN_HARDNESS,
     TRAIN_LOSSES, TRAIN_PARTITION_MODES,
-    DevEvalConfig, TrainConfig,
+    DevEvalConfig, TrainConfig, parse_attention_dropout,
 )
 from negmine.errors import ConfigError
 from negmine.pipeline.recorded_config import load_mine_config
@@ -48,7 +48,7 @@ Seed = Annotated[int, typer.Option(help="random seed", rich_help_panel=_OPT)]
 Loss = Annotated[str, typer.Option(help=choices(TRAIN_LOSSES, {"cached-mnrl": "GradCache: big batches, small memory"}), rich_help_panel=_OPT)]
 Scale = Annotated[float, typer.Option(help="similarity scale (1 / temperature)", rich_help_panel=_OPT)]
 MiniBatchSize = Annotated[int, typer.Option(help="cached-mnrl: texts embedded at once", rich_help_panel=_OPT)]
-AttentionDropout = Annotated[Optional[float], typer.Option(help="attention dropout while training (default: the model's own; 0 is ~1.6x faster on CPU)", rich_help_panel=_OPT)]
+AttentionDropout = Annotated[str, typer.Option(help="attention dropout while training: auto (0 on a CPU, where the model's own makes steps ~4x slower; the model's own on a GPU), model (the model's own), or a number in [0, 1)", metavar="auto|model|P", rich_help_panel=_OPT)]
 MatryoshkaDims = Annotated[Optional[str], typer.Option(help="Matryoshka: also train the embeddings cut to these leading dims, comma-separated, largest first, e.g. 384,256,128,64 (default: off)", rich_help_panel=_OPT)]
 MatryoshkaWeights = Annotated[Optional[str], typer.Option(help="Matryoshka: loss weight of each --matryoshka-dims entry, comma-separated (default: 1 each)", rich_help_panel=_OPT)]
 MatryoshkaDimsPerStep = Annotated[int, typer.Option(help="Matryoshka: train a random sample of this many of the --matryoshka-dims at each step (cheaper steps, each dim trained less often); -1: every dim at each step", rich_help_panel=_OPT)]
@@ -87,7 +87,7 @@ def train_command(
     precision: Precision = "auto", device: Device = "cpu", epochs: Epochs = 1, max_steps: MaxSteps = None,
     batch_size: BatchSize = 32, lr: Lr = 2e-5, warmup_ratio: WarmupRatio = 0.1, weight_decay: WeightDecay = 0.01,
     seed: Seed = 42, loss: Loss = "mnrl", scale: Scale = 20.0, mini_batch_size: MiniBatchSize = 16,
-    attention_dropout: AttentionDropout = None, matryoshka_dims: MatryoshkaDims = None,
+    attention_dropout: AttentionDropout = "auto", matryoshka_dims: MatryoshkaDims = None,
     matryoshka_weights: MatryoshkaWeights = None, matryoshka_dims_per_step: MatryoshkaDimsPerStep = -1,
     num_negatives: NumNegatives = 3, fn_mask: FnMask = True, fn_margin: FnMargin = None,
     no_fn_margin: NoFnMargin = False, hardness: Hardness = "all", hardness_strength: HardnessStrength = 5.0,
@@ -120,7 +120,7 @@ def train_command(
             remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=None,
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,
             logging_steps=logging_steps, precision=precision, device=device, max_length=max_length, query_prompt=query_prompt,
-            document_prompt=document_prompt, show_progress=progress, attention_dropout=attention_dropout,
+            document_prompt=document_prompt, show_progress=progress, attention_dropout=parse_attention_dropout(attention_dropout),
             matryoshka_dims=comma_separated(matryoshka_dims, int, "--matryoshka-dims", "384,256,128,64"),
             matryoshka_weights=comma_separated(matryoshka_weights, float, "--matryoshka-weights", "1,1,0.5,0.5"),
             matryoshka_dims_per_step=matryoshka_dims_per_step, distill=distill, distill_weight=distill_weight,

@@ -143,14 +143,24 @@ def _epoch(value) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-def _overview(result: Mapping) -> str:
+def _overview(result: Mapping, config: Mapping) -> str:
     dev = result.get("dev") or []
     values = {"steps": result["global_step"], "epochs": round(float(result["epochs"]), 2),
               final_loss_label(result.get("loss_history") or []): _round(result.get("final_loss")), "rows trained on": _rows_trained(result.get("data", {})),
-              "precision": result.get("precision", "-")}
+              "precision": result.get("precision", "-"), "attention dropout": attention_dropout_trained(result, config)}
     if dev:
         values["best dev nDCG@10"] = _round(max(entry["ndcg@10"] for entry in dev))
     return cards(values)
+
+
+def attention_dropout_trained(result: Mapping, config: Mapping) -> str:
+    """The attention dropout the run trained with: the summary's resolved ``attention_dropout`` (``auto`` resolved
+    by the run), or for a summary written before it was recorded the configured number (None then meant the
+    model's own); ``model's own`` for the model's own."""
+    value = result.get("attention_dropout", config.get("attention_dropout") if "attention_dropout" in config else "-")
+    if value is None or value == "model":
+        return "model's own"
+    return _json_value(value) if not isinstance(value, str) else value
 
 
 def final_loss_label(history: Sequence[Mapping]) -> str:
@@ -287,7 +297,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
     """Write the training report to ``out`` atomically and return the path (a Path, also for a str ``out``)."""
     result, config = summary["result"], summary["config"]
     dev = result.get("dev") or []
-    sections = [("Overview", _overview(result) + key_value_table({
+    sections = [("Overview", _overview(result, config) + key_value_table({
         "output": result.get("output_dir"), "training file": config.get("train_file"), "model": config.get("model"),
         "data": result.get("data", {}), **_timings(result),
         "checkpoint kept": result.get("best_checkpoint") or "the last (no --keep-best)",

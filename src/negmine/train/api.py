@@ -33,7 +33,7 @@ from negmine.config_path import within
 from negmine.encode.max_length import set_max_length
 from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME, TRAINING_VERSION
-from negmine.train.attention_dropout import set_attention_dropout
+from negmine.train.attention_dropout import apply_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import (
     CHECKPOINT_DIR, check_settings, refuse_remine_that_never_runs, refuse_single_warmup_step,
@@ -71,6 +71,9 @@ class TrainResult:
     mean_loss: float | None
     """The mean loss per step over every step of the run (:func:`mean_loss`)."""
     precision: str
+    attention_dropout: float | str = "model"
+    """The attention dropout the run trained with: the probability set, or ``"model"`` for the model's own
+    (``TrainConfig.attention_dropout`` resolved, ``auto`` to 0 on a CPU; :func:`apply_attention_dropout`)."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per stage. A resumed run's are the sums over :attr:`timings_parts` that were recorded."""
     timings_parts: list[dict | None] = field(default_factory=list)
@@ -531,8 +534,8 @@ class _TrainRun:
         self.model = load_model(config)
         self.max_seq_length = self.model.max_seq_length
         set_max_length(self.model, config.max_length, config.model)  # training only; the saved model keeps its own
-        if config.attention_dropout is not None:  # the modules only: the saved config keeps the model's own
-            set_attention_dropout(self.model, config.attention_dropout)
+        # the modules only: the saved config keeps the model's own
+        self.attention_dropout = apply_attention_dropout(self.model, config.attention_dropout, config.device)
         self.loss = build_loss(self.model, config)
         sampler = EveryRowNoDuplicatesBatchSampler
         if config.batching == "topic":
@@ -616,6 +619,7 @@ class _TrainRun:
             final_loss_steps=last_window(history),
             mean_loss=mean_loss(history),
             precision=self.precision,
+            attention_dropout=self.attention_dropout,
             timings=whole_run_timings(parts) if parts else timings,
             timings_parts=parts,
             data=self.data.stats.as_dict(),

@@ -174,8 +174,8 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
     now, defaults = run_settings(config), run_settings_defaults(config)
     facts = recorded.get(TRAIN_FILE_FACTS)
     recorded = without_run_only(_without(recorded, (TRAIN_FILE_FACTS,)))  # settings recorded before they were left out
-    recorded = _auto_resolved(recorded, defaults)
-    changed = [_with_auto_note(line, config) for line in
+    recorded = _auto_resolved(_model_dropout_named(recorded), defaults)
+    changed = [_with_dropout_note(_with_auto_note(line, config)) for line in
                differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
                if not _precision_follows_device(line, config, recorded, defaults)]
     changed = [train_file_changed(config.train_file, str(recorded.get("train_file")), now["train_file"], facts)
@@ -199,6 +199,22 @@ def _auto_resolved(recorded: dict, defaults: dict) -> dict:
         return recorded
     device = recorded.get(DEVICE_FIELD, defaults.get(DEVICE_FIELD))
     return {**recorded, "precision": effective_precision("auto", device)}
+
+
+def _model_dropout_named(recorded: dict) -> dict:
+    """``recorded`` with the ``attention_dropout`` of a run started before ``auto`` became the default (None, or
+    no such key: the model's own dropout) as ``model``, the value that now asks for it: compared with the default
+    ``auto`` (0 on a CPU) it is a change, which resuming would make mid-run."""
+    if recorded.get("attention_dropout") is not None:
+        return recorded
+    return {**recorded, "attention_dropout": "model"}
+
+
+def _with_dropout_note(line: str) -> str:
+    """An attention dropout difference from a run that trained with the model's own says how to resume it."""
+    if not line.startswith("attention_dropout 'model' -> "):
+        return line
+    return f"{line} (the run trained with the model's own attention dropout: resume with --attention-dropout model)"
 
 
 def _precision_follows_device(line: str, config: TrainConfig, recorded: dict, defaults: dict) -> bool:
