@@ -66,3 +66,16 @@ class InterruptAt(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step == self.step:
             raise KeyboardInterrupt
+
+
+@pytest.fixture
+def dev_dir(tmp_path):
+    """A BEIR dev split over the training rows' texts: queries q0..q5, each judged against its positive."""
+    from negmine.testing.beir import write_beir
+
+    rows = [mined_row(i) for i in range(12)]
+    corpus = {r["positive_id"]: r["positive"] for r in rows}
+    corpus.update({r["negative_ids"][k]: r["negatives"][k] for r in rows for k in range(2)})
+    queries = {r["query_id"]: r["query"] for r in rows[:6]}
+    return write_beir(tmp_path / "dev", corpus, queries, [(r["query_id"], r["positive_id"], 1) for r in rows[:6]],
+                      split="dev")

@@ -12,20 +12,9 @@ from negmine.errors import ConfigError, InputError, NegmineWarning
 from negmine.train.api import SUMMARY_NAME, train
 from negmine.train.dev_eval import DEV_METRICS, DevEvaluator, dev_history, load_dev_data
 
-from .conftest import InterruptAt, mined_row, toy_row, write_jsonl
+from .conftest import InterruptAt, toy_row, write_jsonl
 
 
-@pytest.fixture
-def dev_dir(tmp_path):
-    """A BEIR dev split over the training rows' texts: queries q0..q5, each judged against its positive."""
-    from negmine.testing.beir import write_beir
-
-    rows = [mined_row(i) for i in range(12)]
-    corpus = {r["positive_id"]: r["positive"] for r in rows}
-    corpus.update({r["negative_ids"][k]: r["negatives"][k] for r in rows for k in range(2)})
-    queries = {r["query_id"]: r["query"] for r in rows[:6]}
-    return write_beir(tmp_path / "dev", corpus, queries, [(r["query_id"], r["positive_id"], 1) for r in rows[:6]],
-                      split="dev")
 
 
 def _config(tmp_path, mined, model, dev, **overrides) -> TrainConfig:

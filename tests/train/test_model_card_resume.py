@@ -7,7 +7,7 @@ from negmine.config import DevEvalConfig, TrainConfig
 from negmine.train.api import train
 from negmine.train.model_card_resume import card_log_entries
 
-from .conftest import InterruptAt, mined_row
+from .conftest import InterruptAt
 
 
 def _card_rows(output_dir) -> list[str]:
@@ -17,25 +17,16 @@ def _card_rows(output_dir) -> list[str]:
     return [line for line in table.splitlines() if re.match(r"\| [\d.]+ +\| \d+", line)]
 
 
-def _dev_dir(tmp_path):
-    from negmine.testing.beir import write_beir
-
-    rows = [mined_row(i) for i in range(12)]
-    corpus = {r["positive_id"]: r["positive"] for r in rows}
-    corpus.update({r["negative_ids"][k]: r["negatives"][k] for r in rows for k in range(2)})
-    queries = {r["query_id"]: r["query"] for r in rows[:6]}
-    return write_beir(tmp_path / "dev", corpus, queries, [(r["query_id"], r["positive_id"], 1) for r in rows[:6]],
-                      split="dev")
 
 
-def test_a_resumed_runs_model_card_lists_the_whole_runs_training_logs(tmp_path, mined_file, tiny_model_path):
+def test_a_resumed_runs_model_card_lists_the_whole_runs_training_logs(tmp_path, mined_file, tiny_model_path, dev_dir):
     """SciFact, --checkpoint-steps 5 --max-steps 30, stopped after checkpoint-10 and resumed: the same weights as
     the run without the stop, but the card's "Training Logs" table lost steps 1, 5 and 10 (the card collects its
     rows in the process that trains; the checkpoint keeps the trainer's log, not the card's)."""
     def config(name):
         return TrainConfig(train_file=mined_file, output_dir=tmp_path / name, model=str(tiny_model_path), max_steps=5,
                            batch_size=4, num_negatives=2, checkpoint_steps=2, logging_steps=1, show_progress=False,
-                           precision="fp32", dev=DevEvalConfig(_dev_dir(tmp_path), steps=2))
+                           precision="fp32", dev=DevEvalConfig(dev_dir, steps=2))
 
     straight = _card_rows(train(config("straight")).output_dir)
     with pytest.raises(KeyboardInterrupt):
