@@ -694,6 +694,19 @@ def test_progress_on_still_shows_the_loss_lines(tmp_path, mined_file, tiny_model
     assert "'loss'" in out + err
 
 
+def test_the_step_bar_in_a_log_writes_lines_not_carriage_returns(tmp_path, mined_file, tiny_model_path, capfd):
+    """stderr a file (capfd: not a terminal): the trainer's step bar wrote a ``\r`` redraw per step into the log, one
+    line for the whole run; it is a negmine bar now (:func:`negmine.progress.progress_bar`), whose lines end in
+    newlines, the last with the full count, and the loss lines stay lines of their own."""
+    train(_config(tmp_path, mined_file, tiny_model_path, max_steps=3, warmup_ratio=0.0, logging_steps=1,
+                  show_progress=True))
+    out, err = capfd.readouterr()
+    assert "\r" not in err
+    bar_lines = [line for line in err.splitlines() if "/3 [" in line]
+    assert bar_lines and bar_lines[-1].startswith("100%") and "3/3" in bar_lines[-1]
+    assert sum(line.startswith("{'loss'") for line in (out + err).splitlines()) == 3
+
+
 @pytest.mark.parametrize("device, use_cpu", [("cpu", True), ("cuda", False), ("cuda:0", False), ("mps", False)])
 def test_the_training_arguments_train_on_the_cpu_only_for_device_cpu(tmp_path, device, use_cpu):
     """Elsewhere the trainer picks the device itself (the first visible GPU, or mps): TrainConfig made it the one

@@ -41,7 +41,7 @@ from negmine.train.preflight import (
     training_outputs,
 )
 from negmine.train.dev_eval import (
-    DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, clean_dev_lines, dev_history,
+    DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, dev_history, use_negmine_progress,
     load_dev_data, remove_if_empty, warn_if_start_was_best,
 )
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
@@ -578,8 +578,8 @@ class _TrainRun:
         )
         if not self.config.show_progress:
             quiet_log(trainer)
-        elif self.evaluator is not None:
-            clean_dev_lines(trainer)
+        else:
+            use_negmine_progress(trainer)
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         self.train_start = time.perf_counter()

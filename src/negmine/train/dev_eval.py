@@ -146,18 +146,33 @@ dev evaluation has none (its evaluator encodes the split itself), so they are al
 
 
 class DevLineProgress(ProgressCallback):
-    """transformers' ProgressCallback (the bars, and each log entry written above them), whose dev evaluation lines
-    leave out :data:`EVAL_THROUGHPUT`: every dev line printed ``'eval_samples_per_second': '0',
-    'eval_steps_per_second': '0'`` after the scores, figures that read as a broken evaluation. The trainer's log
-    (and the summary, :func:`dev_history`) is unchanged; ``eval_runtime`` stays, the seconds the evaluation took."""
+    """transformers' ProgressCallback (the bars, and each log entry written above them), with two changes.
+
+    Its dev evaluation lines leave out :data:`EVAL_THROUGHPUT`: every dev line printed
+    ``'eval_samples_per_second': '0', 'eval_steps_per_second': '0'`` after the scores, figures that read as a broken
+    evaluation. The trainer's log (and the summary, :func:`dev_history`) is unchanged; ``eval_runtime`` stays, the
+    seconds the evaluation took.
+
+    Its step bar opens through :func:`negmine.progress.progress_bar`, as every negmine bar does: in a log (stderr a
+    file or a pipe) it writes lines, at most one every 30 s and the last, where tqdm's bar left a carriage-return
+    redraw per step (the demo's 5 steps: 25 carriage returns in the log). On a terminal or in a notebook it is the
+    trainer's own bar."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from negmine.progress import progress_bar
+
+        if state.is_world_process_zero:
+            self.training_bar = progress_bar(total=state.max_steps, show=True, dynamic_ncols=True)
+        self.current_step = 0
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         shown = {key: value for key, value in (logs or {}).items() if key not in EVAL_THROUGHPUT}
         return super().on_log(args, state, control, logs=shown, **kwargs)
 
 
-def clean_dev_lines(trainer) -> None:
-    """Put :class:`DevLineProgress` in the place of the trainer's ProgressCallback (present when its bars are on)."""
+def use_negmine_progress(trainer) -> None:
+    """Put :class:`DevLineProgress` in the place of the trainer's ProgressCallback (present when its bars are on),
+    with or without a dev split: its step bar is a negmine bar either way."""
     if trainer.pop_callback(ProgressCallback) is not None:
         trainer.add_callback(DevLineProgress)
 
