@@ -33,7 +33,7 @@ with the model's attention dropout before that. ``--only a,b`` runs the named ro
 every row (several hours). One table: nDCG@10, MRR@10, Recall@100 on the 300 test queries; JSON to
 benchmarks/results/train_scifact.json. Work files (mined data, models, run files, embedding caches) go to
 ``--work`` (default ``$NEGMINE_CACHE/bench-train-scifact``) and are reused: a rerun only trains and encodes
-what changed (a model dir is keyed by its training config, seed and data).
+what changed (a model dir is keyed by its training record, seed included, and data).
 
     python benchmarks/train_scifact.py [--only negmine,strategy=range | --all] [--seeds 42] [--work DIR] [--heldout]
 
@@ -350,17 +350,25 @@ def mine_reference(data_dir: Path, work: Path) -> Path:
 
 
 def model_dir(work: Path, source: str, config) -> Path:
-    """``work/models/<source>-<digest>``: the digest covers the mined file's bytes and every TrainConfig field
-    that differs from ``TrainConfig()`` (output_dir aside), so a model is found again by what it was trained
-    with, however the run asked for it: when a negmine default changes, the variant that named the new value
-    explicitly before finds its models as the new defaults' ones."""
+    """``work/models/<source>-<digest>``: the digest covers the mined file's bytes and every field of the config's
+    training record (``negmine_train.json``, :func:`_as_json`) that differs from ``TrainConfig()``'s (output_dir
+    aside), so a model is found again by what it was trained with, however the run asked for it: when a negmine
+    default changes, the variant that named the new value explicitly before finds its models as the new defaults'
+    ones. The record, not the whole config: a re-mining variant's digest covered its mining run's cache folder,
+    progress setting and output file (under ``--work``), which the record leaves out, so its config rebuilt from
+    its record, or a moved ``--work``, named another folder and retrained (the folder of each variant without
+    re-mining is named as before)."""
     h = hashlib.sha256(config.train_file.read_bytes())
     h.update(json.dumps(_non_default(_as_json(config)), sort_keys=True).encode())
     return work / "models" / f"{source}-{h.hexdigest()[:12]}"
 
 
 def _as_json(config) -> dict:
-    return json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    """``config`` as its training record (``negmine_train.json``) holds it: as JSON, the re-mining section without
+    the mining run's run-only settings (:func:`negmine.pipeline.recorded_config.recorded_train_config`)."""
+    from negmine.pipeline.recorded_config import recorded_train_config
+
+    return recorded_train_config(config)
 
 
 def _non_default(fields: dict) -> dict:
@@ -370,20 +378,28 @@ def _non_default(fields: dict) -> dict:
     return {k: v for k, v in fields.items() if k != "output_dir" and v != default.get(k)}
 
 
-def train_variant(source: str, mined: Path, overrides: dict, seed: int, work: Path, data_dir: Path) -> tuple[Path, dict]:
-    """Train (or reuse the finished model of an identical earlier run); return model dir and its summary."""
+def variant_config(source: str, mined: Path, overrides: dict, seed: int, work: Path, data_dir: Path):
+    """The TrainConfig a variant trains with, output_dir its :func:`model_dir`; a re-mining variant re-mines with
+    the ``negmine-top`` mining config (MineConfig() defaults, cache under ``work``)."""
     from negmine.config import TrainConfig
-    from negmine.train.api import SUMMARY_NAME, train
 
     settings = {**SHARED, **overrides, "seed": seed}
-    miner = None
     if settings.get("remine_steps") or settings.get("remine_every_epoch"):
+        settings["mine"] = mine_config(data_dir, "negmine-top", mined, work / "cache")
+    config = TrainConfig(train_file=mined, checkpoint_steps=None, show_progress=False, logging_steps=4, **settings)
+    return dataclasses.replace(config, output_dir=model_dir(work, source, config))
+
+
+def train_variant(source: str, mined: Path, overrides: dict, seed: int, work: Path, data_dir: Path) -> tuple[Path, dict]:
+    """Train (or reuse the finished model of an identical earlier run); return model dir and its summary."""
+    from negmine.train.api import SUMMARY_NAME, train
+
+    config = variant_config(source, mined, overrides, seed, work, data_dir)
+    miner = None
+    if config.remine:
         from negmine.train.pipeline_miner import pipeline_miner
 
-        mcfg = mine_config(data_dir, "negmine-top", mined, work / "cache")
-        settings["mine"], miner = mcfg, pipeline_miner(mcfg)
-    config = TrainConfig(train_file=mined, checkpoint_steps=None, show_progress=False, logging_steps=4, **settings)
-    config = dataclasses.replace(config, output_dir=model_dir(work, source, config))
+        miner = pipeline_miner(config.mine)
     if not _finished_with(config.output_dir / SUMMARY_NAME, config):
         if config.output_dir.exists():  # an older run with other settings (or an interrupted one): train afresh
             shutil.rmtree(config.output_dir)
@@ -411,16 +427,15 @@ def _finished_with(summary: Path, config) -> bool:
 
 
 def _config_json(config, recorded: dict) -> dict:
-    """``config`` as its training record holds it (output_dir aside; :func:`negmine.train.api.recorded_config`),
+    """``config`` as its training record holds it (output_dir aside; :func:`_as_json`),
     minus fields added to the config after ``recorded`` was written that still have their default (the run is
     the same; a changed new field does not match)."""
-    from negmine.pipeline.recorded_config import without_run_only
-
-    wanted, default = without_run_only(_as_json(config)), _as_json(type(config)())
+    wanted, default = _as_json(config), _as_json(type(config)())
     if isinstance(wanted.get("mine"), dict) and isinstance(recorded.get("mine"), dict):  # re-mining's MineConfig
         from negmine.config import MineConfig
 
-        wanted["mine"] = _recorded_fields(wanted["mine"], recorded["mine"], _as_json(MineConfig()))
+        mine_default = json.loads(json.dumps(dataclasses.asdict(MineConfig()), default=str))
+        wanted["mine"] = _recorded_fields(wanted["mine"], recorded["mine"], mine_default)
     return {k: v for k, v in wanted.items() if k != "output_dir" and (k in recorded or v != default[k])}
 
 

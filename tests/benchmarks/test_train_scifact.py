@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
 from negmine.config import MineConfig, TrainConfig
+from negmine.pipeline.recorded_config import config_from_dict, recorded_train_config
 from negmine.train import TRAINING_VERSION
+from negmine.train.run_settings import check_resume_settings, record_run_settings
+
+from .conftest import BENCHMARKS
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +88,56 @@ def test_every_variant_builds_a_valid_train_config(bench, tmp_path: Path) -> Non
         TrainConfig(train_file=tmp_path / "mined.jsonl", output_dir=tmp_path / name, **settings).validate()
 
 
+def _variant_names() -> list[str]:
+    """VARIANTS' names, read from the script's source (collection imports no benchmark)."""
+    tree = ast.parse((BENCHMARKS / "train_scifact.py").read_text(encoding="utf-8"))
+    found = [node.value for node in tree.body if isinstance(node, ast.AnnAssign) and node.target.id == "VARIANTS"]
+    return [key.value for key in found[0].keys]
+
+
+def test_the_round_trip_tests_cover_every_variant(bench) -> None:
+    assert _variant_names() == list(bench.VARIANTS)
+
+
+@pytest.mark.parametrize("name", _variant_names())
+def test_a_variants_config_rebuilt_from_its_training_record_finds_its_model_and_resumes(bench, tmp_path, name):
+    """A variant's config, recorded as negmine train records it (negmine_train.json's "config") and rebuilt from
+    that record, names the same model folder, is found finished by the record, records the same, and resumes from
+    the run settings the original recorded. The re-mining variant's folder digest covered its mining run's cache
+    folder, progress and output file, which the record leaves out: rebuilt, it named another folder and retrained."""
+    variant = bench.VARIANTS[name]
+    work, mined = tmp_path / "work", tmp_path / "mined" / "m.jsonl"
+    mined.parent.mkdir()
+    mined.write_text("{}\n")
+    config = bench.variant_config(variant.source, mined, variant.overrides, variant.seeds[0], work,
+                                  tmp_path / "scifact")
+    record = recorded_train_config(config)
+    rebuilt = config_from_dict(TrainConfig, record)
+    assert recorded_train_config(rebuilt) == record
+    assert bench.model_dir(work, variant.source, rebuilt) == config.output_dir
+    summary = tmp_path / "negmine_train.json"
+    summary.write_text(json.dumps({"config": record, "training_version": TRAINING_VERSION}))
+    assert bench._finished_with(summary, config) and bench._finished_with(summary, rebuilt)
+    record_run_settings(config, tmp_path / "checkpoints")
+    check_resume_settings(rebuilt, tmp_path / "checkpoints")  # negmine train --resume: accepted
+
+
+def test_a_re_mining_variants_model_folder_stays_when_the_work_folder_moves(bench, tmp_path) -> None:
+    """The mining config's cache folder and output file lie under --work: its digest changed with --work, so the
+    re-mining model of a copied work folder (or of another $NEGMINE_CACHE) was trained again; another mining
+    setting still names another folder."""
+    mined = tmp_path / "m.jsonl"
+    mined.write_text("{}\n")
+    variant = bench.VARIANTS["remine=on"]
+    here = bench.variant_config(variant.source, mined, variant.overrides, 42, tmp_path / "a", tmp_path / "scifact")
+    there = bench.variant_config(variant.source, mined, variant.overrides, 42, tmp_path / "b", tmp_path / "scifact")
+    assert here.mine.encoder.cache_dir != there.mine.encoder.cache_dir
+    assert here.output_dir.name == there.output_dir.name
+    other = dataclasses.replace(here, mine=dataclasses.replace(
+        here.mine, select=dataclasses.replace(here.mine.select, num_negatives=3)))
+    assert bench.model_dir(tmp_path / "a", variant.source, other) != here.output_dir
+
+
 def test_variant_names_can_be_selected_with_only(bench) -> None:
     """``--only a,b`` splits on commas: a name with a comma could never be run (it happened once)."""
     assert not [name for name in bench.VARIANTS if "," in name or name != name.strip()]
@@ -153,10 +209,12 @@ def test_a_re_mining_model_trained_before_a_new_mine_field_is_reused_only_while_
     assert not bench._finished_with(summary, dataclasses.replace(config, mine=other))
 
 
-def test_a_re_mining_model_is_reused_whatever_the_mining_runs_workers_and_folders_and_keeps_its_dir(bench, tmp_path):
+def test_a_re_mining_model_is_reused_whatever_the_mining_runs_workers_and_folders_from_the_same_dir(bench, tmp_path):
     """Every RUN_ONLY_FIELDS setting (workers, cache and work folders, output files) is left out of the record and
-    of the comparison; a record that holds them (written before) still matches. model_dir's digest still covers
-    the whole config, as before: the folders of models trained so far keep their names."""
+    of the comparison; a record that holds them (written before) still matches. model_dir's digest covers the
+    record too (it covered the whole config: the same model, asked for with another cache folder, was looked for
+    in another folder and trained again); a config without re-mining has the same record, so the folders of those
+    models keep their names."""
     import hashlib
     import json
 
@@ -177,9 +235,16 @@ def test_a_re_mining_model_is_reused_whatever_the_mining_runs_workers_and_folder
         other = dataclasses.replace(mine, engine=dataclasses.replace(mine.engine, encode_shard_size=7))
         assert not bench._finished_with(summary, dataclasses.replace(config, mine=other))
     digest = hashlib.sha256(b"{}\n")
-    digest.update(json.dumps(bench._non_default(older), sort_keys=True).encode())
+    digest.update(json.dumps(bench._non_default(without_run_only(older)), sort_keys=True).encode())
     assert bench.model_dir(tmp_path, "negmine-top", config).name == f"negmine-top-{digest.hexdigest()[:12]}"
-    assert bench.model_dir(tmp_path, "negmine-top", moved) != bench.model_dir(tmp_path, "negmine-top", config)
+    assert bench.model_dir(tmp_path, "negmine-top", moved) == bench.model_dir(tmp_path, "negmine-top", config)
+    plain = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "o", seed=1)
+    digest = hashlib.sha256(b"{}\n")  # as before: every field of the whole config that differs from the default's
+    full = json.loads(json.dumps(dataclasses.asdict(plain), default=str))
+    default = json.loads(json.dumps(dataclasses.asdict(TrainConfig()), default=str))
+    digest.update(json.dumps({k: v for k, v in full.items() if k != "output_dir" and v != default[k]},
+                             sort_keys=True).encode())
+    assert bench.model_dir(tmp_path, "negmine-top", plain).name == f"negmine-top-{digest.hexdigest()[:12]}"
 
 
 def test_a_model_trained_by_another_training_version_is_trained_again(bench, tmp_path):

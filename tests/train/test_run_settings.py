@@ -324,3 +324,34 @@ def test_a_run_recorded_before_auto_trained_with_the_models_own_attention_dropou
                                           r"--attention-dropout model\)\. "):
         check_resume_settings(config, tmp_path)
     check_resume_settings(replace(config, attention_dropout="model"), tmp_path)
+
+
+def test_a_re_mining_run_resumes_with_its_mining_summary_read_again_or_its_config_rebuilt_from_its_record(
+        tmp_path, monkeypatch):
+    """negmine train --resume of a re-mining run: the mining config read from the mined file's summary, as
+    negmine train reads it (data paths relative, as typed to negmine mine; a cache folder, a progress setting and
+    an output file that the record leaves out), and the TrainConfig rebuilt from negmine_train.json's record, both
+    give the settings the run started with. Another mining setting in the summary is still refused."""
+    from negmine.config import DataConfig, EncoderConfig, MineConfig, OutputConfig
+    from negmine.pipeline.recorded_config import config_from_dict, load_mine_config, recorded_train_config
+    from negmine.testing.beir import write_beir
+
+    monkeypatch.chdir(tmp_path)
+    write_beir(tmp_path / "beir", {"d1": "cell gene"}, {"q1": "gene"}, [("q1", "d1", 1)])
+    mined = tmp_path / "neg.jsonl"
+    mined.write_text("{}\n")
+    mine = MineConfig(data=DataConfig(data_dir="beir"), encoder=EncoderConfig(cache_dir="cache", show_progress=False),
+                      output=OutputConfig(path=mined))
+    summary = tmp_path / "neg.summary.json"
+    summary.write_text(json.dumps({"config": json.loads(json.dumps(asdict(mine), default=str))}))
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "out", remine_steps=2,
+                         mine=load_mine_config(mined))
+    record_run_settings(config, tmp_path / "ckpt")
+    check_resume_settings(replace(config, mine=load_mine_config(mined)), tmp_path / "ckpt")
+    rebuilt = config_from_dict(TrainConfig, recorded_train_config(config))
+    assert recorded_train_config(rebuilt) == recorded_train_config(config)
+    check_resume_settings(rebuilt, tmp_path / "ckpt")
+    summary.write_text(json.dumps({"config": json.loads(json.dumps(
+        asdict(replace(mine, select=replace(mine.select, num_negatives=3))), default=str))}))
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: mine\.select\.num_negatives 5 -> 3\."):
+        check_resume_settings(replace(config, mine=load_mine_config(mined)), tmp_path / "ckpt")

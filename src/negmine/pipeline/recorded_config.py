@@ -4,6 +4,7 @@ what re-mining during training re-runs."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Mapping
@@ -198,3 +199,15 @@ def without_run_only(config: Mapping) -> dict:
             if not kept[section]:
                 del kept[section]
     return {**config, "mine": kept}
+
+
+def recorded_train_config(config) -> dict:
+    """A :class:`~negmine.config.TrainConfig` as ``negmine_train.json`` records it (``config``): its fields as JSON
+    (``asdict``; paths and other values as ``str``), the re-mining configuration (``mine``) without the
+    :data:`RUN_ONLY_FIELDS`. The one serialisation of a run's settings that a key or comparison of trained models
+    may read: a config rebuilt from the record (:func:`config_from_dict`) gives the same record back, while the full
+    ``asdict`` does not (the mining run's cache folder, progress and output file come back at their defaults).
+    ``benchmarks/train_scifact.py`` named its model folders by the full ``asdict``, so the re-mining variant's model
+    mapped to another folder when its config was rebuilt from its record, or when ``--work`` moved. Light to import
+    (no torch), unlike :mod:`negmine.train.api`, which writes the record with it."""
+    return without_run_only(json.loads(json.dumps(dataclasses.asdict(config), default=str)))

@@ -404,9 +404,9 @@ def recorded_config(config: TrainConfig) -> dict:
     """``config`` as ``negmine_train.json`` records it: as JSON, its re-mining configuration (``mine``) without
     the settings that say how the mining run ran, not which rows it mined (progress bars, device, cache and work
     folders, workers, output files: :data:`negmine.pipeline.recorded_config.RUN_ONLY_FIELDS`)."""
-    from negmine.pipeline.recorded_config import without_run_only
+    from negmine.pipeline.recorded_config import recorded_train_config
 
-    return without_run_only(json.loads(json.dumps(asdict(config), default=str)))
+    return recorded_train_config(config)
 
 
 def _write_summary(result: TrainResult, config: TrainConfig) -> None:
