@@ -830,6 +830,31 @@ def test_a_debias_prior_is_refused_with_the_extra_directions_and_runs_with_the_o
     TrainConfig(debias_prior=0.0, directions=("query_to_doc", "doc_to_query")).validate()
 
 
+@pytest.mark.parametrize("margin", [float("nan"), -0.1, 1.0, float("inf"), "0.1"])
+def test_an_additive_margin_outside_0_1_is_refused_with_the_value_the_range_and_the_fix(margin):
+    """NaN too: the type check refused it first, naming neither the range nor --additive-margin."""
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(additive_margin=margin).validate()
+    assert str(info.value) == (
+        f"additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's cosine "
+        f"before scaling), got {margin!r}; use e.g. additive_margin=0.05 (--additive-margin 0.05), or 0 to train "
+        "without a margin")
+
+
+def test_an_additive_margin_runs_with_every_loss_setting():
+    from negmine.config import TrainConfig
+
+    assert TrainConfig().additive_margin == 0.0
+    for settings in (dict(loss="cached-mnrl"), dict(fn_mask=False), dict(hardness="none"), dict(distill="kl"),
+                     dict(matryoshka_dims=(32, 16)), dict(debias_prior=0.05), dict(fn_margin=0.1),
+                     dict(directions=("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")),
+                     dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")):
+        TrainConfig(additive_margin=0.05, **settings).validate()
+    TrainConfig(additive_margin=0.999).validate()
+
+
 def test_training_attention_dropout_defaults_to_auto():
     from negmine.config import TrainConfig
 

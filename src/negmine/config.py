@@ -1569,6 +1569,9 @@ class TrainConfig(ConfigFields):
     ``debias_prior`` (0: off) debiases the query -> document softmax for that expected share of unlabelled positives
     among the negatives (Chuang et al. 2020; with the hardness weights as Robinson et al. 2021 pair them; see
     :mod:`negmine.train.losses.debias`; query -> document only, so not with other ``directions``);
+    ``additive_margin`` (0: off) subtracts that much from the positive's cosine before scaling, in every direction
+    whose softmax holds the positive (additive margin softmax, Wang et al. 2018, as Yang et al. 2019 train dual
+    encoders with it; see :mod:`negmine.train.losses.additive_margin`);
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
@@ -1638,6 +1641,7 @@ class TrainConfig(ConfigFields):
     distill_from: str = "judge"
     distill_temperature: float | None = None
     debias_prior: float = 0.0
+    additive_margin: float = 0.0
 
     @property
     def remine(self) -> bool:
@@ -1661,6 +1665,7 @@ class TrainConfig(ConfigFields):
         """Every check of :meth:`validate` but re-mining's (which needs ``mine``, the mining configuration the CLI
         reads from the mined file's summary): ``negmine train`` runs these before it reads that file, so a conflict
         of options is reported first, and :meth:`validate` runs them before re-mining's."""
+        self._validate_margin()  # before the type check, whose refusal of NaN names neither the range nor the option
         check_field_types(self)
         for name, example in (("epochs", 1), ("batch_size", 32), ("logging_steps", 10), ("mini_batch_size", 16)):
             _check_positive_int(name, getattr(self, name), f"use e.g. {path_setting(name, example)}")
@@ -1780,6 +1785,18 @@ class TrainConfig(ConfigFields):
                 "train without debiasing"
             )
         refuse_debias_with_directions(prior, self.directions)
+
+    def _validate_margin(self) -> None:
+        """The additive margin a finite number in [0, 1), in cosine units: 1 or more would take the positive's
+        logit to the lowest a cosine reaches, so no negative could be ranked below it."""
+        margin = self.additive_margin
+        number = isinstance(margin, (int, float)) and not isinstance(margin, bool)
+        if not (number and math.isfinite(margin) and 0.0 <= margin < 1.0):
+            raise ConfigError(
+                f"additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's "
+                f"cosine before scaling), got {margin!r}; use e.g. "
+                f"{path_setting('additive_margin', 0.05, cli='--additive-margin 0.05')}, or 0 to train without a margin"
+            )
 
     def _validate_numbers(self) -> None:
         _check_seed(self.seed, "--seed")

@@ -848,3 +848,35 @@ def test_train_cli_debias_prior_reaches_the_config(tmp_path, monkeypatch):
     assert (config.debias_prior, config.loss, config.fn_mask) == (0.01, "cached-mnrl", False)
     (tmp_path / "d").mkdir()
     assert [c.debias_prior for c in _configs(tmp_path / "d", monkeypatch, [])] == [0.0]
+
+
+def test_train_cli_additive_margin_reaches_the_config(tmp_path, monkeypatch):
+    (config,) = _configs(tmp_path, monkeypatch, ["--additive-margin", "0.05", "--loss", "cached-mnrl"])
+    assert (config.additive_margin, config.loss) == (0.05, "cached-mnrl")
+    (tmp_path / "d").mkdir()
+    assert [c.additive_margin for c in _configs(tmp_path / "d", monkeypatch, [])] == [0.0]
+
+
+@pytest.mark.parametrize("value", ["1", "-0.1", "nan"])
+def test_train_cli_refuses_an_additive_margin_outside_0_1(tmp_path, monkeypatch, value):
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         "--additive-margin", value])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's "
+        f"cosine before scaling), got {float(value)!r}; use e.g. additive_margin=0.05 (--additive-margin 0.05), or 0 "
+        "to train without a margin\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_cli_with_an_additive_margin_end_to_end_records_it(tmp_path, tiny_model_path):
+    out = tmp_path / "model"
+    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
+                           + ["--additive-margin", "0.1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "negmine_train.json").read_text())
+    assert summary["config"]["additive_margin"] == 0.1 and summary["result"]["global_step"] == 2
+    losses = [entry["loss"] for entry in summary["result"]["loss_history"] if "loss" in entry]
+    assert losses and all(math.isfinite(loss) for loss in losses)
+    assert '"additive_margin": 0.1' in (out / "README.md").read_text()  # the model card's loss configuration

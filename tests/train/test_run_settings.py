@@ -355,3 +355,25 @@ def test_a_re_mining_run_resumes_with_its_mining_summary_read_again_or_its_confi
         asdict(replace(mine, select=replace(mine.select, num_negatives=3))), default=str))}))
     with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: mine\.select\.num_negatives 5 -> 3\."):
         check_resume_settings(replace(config, mine=load_mine_config(mined)), tmp_path / "ckpt")
+
+
+def test_a_resume_with_another_additive_margin_is_refused_as_the_other_loss_settings(tmp_path):
+    """The margin changes the loss, as debias_prior does: recorded, and a resume with another is refused; a
+    settings file written before the field existed counts it at its default (0, off)."""
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text('{"a": 1}\n')
+    config = TrainConfig(train_file=mined, additive_margin=0.05)
+    record_run_settings(config, tmp_path)
+    assert json.loads((tmp_path / SETTINGS_NAME).read_text())["additive_margin"] == 0.05
+    check_resume_settings(config, tmp_path)
+    for other, change in ((0.1, "0.05 -> 0.1"), (0.0, "0.05 -> 0.0")):
+        with pytest.raises(ConfigError, match=re.escape(
+                f"1 setting(s) differ from those the checkpoints in {tmp_path} were trained with (recorded in "
+                f"{SETTINGS_NAME}; the checkpoint's -> now): additive_margin {change}.")):
+            check_resume_settings(replace(config, additive_margin=other), tmp_path)
+    older = json.loads((tmp_path / SETTINGS_NAME).read_text())
+    del older["additive_margin"]
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
+    check_resume_settings(replace(config, additive_margin=0.0), tmp_path)
+    with pytest.raises(ConfigError, match=re.escape("additive_margin 0.0 -> 0.05.")):
+        check_resume_settings(config, tmp_path)

@@ -78,3 +78,28 @@ def test_cached_debiased_loss_matches_uncached_loss_and_gradients(tiny_model_pat
         **weights, "debias_prior": 0.0}), model)
     assert abs(undebiased - cached) > 1e-4  # the prior reaches the cached loss
     assert cached_fn.get_config_dict()["debias_prior"] == 0.05
+
+
+@pytest.mark.parametrize("weights", [
+    {"fn_mask": True, "hardness": "all", "hardness_strength": 5.0},
+    {"fn_mask": False, "hardness": "none"},  # sentence-transformers' own loss without the margin
+    {"fn_mask": True, "hardness": "hard-negatives", "hardness_strength": 5.0, "directions": GTE},
+    {"fn_mask": True, "hardness": "none", "directions": ("query_to_doc", "doc_to_query"),
+     "partition_mode": "per_direction"},
+    {"fn_mask": True, "hardness": "all", "hardness_strength": 5.0, "debias_prior": 0.05},
+])
+def test_cached_loss_with_an_additive_margin_matches_uncached_loss_and_gradients(tiny_model_path, weights):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    weights = {**weights, "additive_margin": 0.1}
+    plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, **weights), model)
+    cached_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, **weights)
+    cached, cached_grads = _loss_and_grads(cached_fn, model)
+    assert cached == pytest.approx(plain, rel=1e-5)
+    assert plain_grads.keys() == cached_grads.keys() and plain_grads
+    for name, grad in plain_grads.items():
+        assert torch.allclose(grad, cached_grads[name], atol=1e-5), name
+    without, _ = _loss_and_grads(MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, **{
+        **weights, "additive_margin": 0.0}), model)
+    assert cached > without + 0.1  # the margin reaches the cached loss
+    assert cached_fn.get_config_dict()["additive_margin"] == 0.1

@@ -3,7 +3,7 @@
 Big contrastive batches in small memory: embeddings are computed without graphs in mini-batches, the
 loss is back-propagated to the embeddings, then each mini-batch is re-embedded with gradients. Subclass
 of sentence-transformers' ``CachedMultipleNegativesRankingLoss``; only the loss over the cached
-embeddings changes when masking or debiasing is on (same loss as :mod:`negmine.train.losses.mnrl`).
+embeddings changes when masking, debiasing or an additive margin is on (same loss as :mod:`negmine.train.losses.mnrl`).
 """
 
 from __future__ import annotations
@@ -17,22 +17,24 @@ from torch import Tensor
 
 from negmine.train.losses.directions import BatchView
 from negmine.train.losses.distill import Distillation, distill_loss, split_teacher
-from negmine.train.losses.mnrl import MaskedLossSettings, masks_with_labels, row_losses, st_hardness
+from negmine.train.losses.mnrl import MaskedLossSettings, masks_with_labels, own_loss, row_losses, st_hardness
 
 
 class MaskedCachedMultipleNegativesRankingLoss(MaskedLossSettings, CachedMultipleNegativesRankingLoss):
     """GradCache MNRL whose softmax ignores known/flagged/margin-violating false negatives (and is debiased with a
-    ``debias_prior``, as :class:`~negmine.train.losses.mnrl.MaskedMultipleNegativesRankingLoss`)."""
+    ``debias_prior`` and has its positives lowered by an ``additive_margin``, as
+    :class:`~negmine.train.losses.mnrl.MaskedMultipleNegativesRankingLoss`)."""
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  mini_batch_size: int = 32, fn_mask: bool = True, fn_margin: float | None = None,
                  hardness: str = "none", hardness_strength: float = 0.0,
                  directions: tuple[str, ...] = ("query_to_doc",), partition_mode: str = "joint",
-                 distill: Distillation | None = None, debias_prior: float = 0.0) -> None:
+                 distill: Distillation | None = None, debias_prior: float = 0.0, additive_margin: float = 0.0) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, mini_batch_size=mini_batch_size,
                          directions=directions, partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
         self.set_masking(fn_mask=fn_mask, fn_margin=fn_margin, hardness=hardness, hardness_strength=hardness_strength,
-                         directions=directions, distill=distill, debias_prior=debias_prior)
+                         directions=directions, distill=distill, debias_prior=debias_prior,
+                         additive_margin=additive_margin)
 
     def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
                        with_backward: bool = False) -> Tensor:
@@ -54,7 +56,7 @@ class MaskedCachedMultipleNegativesRankingLoss(MaskedLossSettings, CachedMultipl
 
     def contrastive_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
                          with_backward: bool = False) -> Tensor:
-        if not self.debias_prior and not masks_with_labels(self, labels):
+        if not own_loss(self, labels):
             return super().calculate_loss(reps, labels, with_backward=with_backward)
         queries = torch.cat(reps[0])
         docs = torch.cat([torch.cat(column) for column in reps[1:]])

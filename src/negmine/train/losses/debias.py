@@ -34,6 +34,10 @@ in float32 at least, so large logits cannot overflow. Masked columns count neith
 with no negative left has loss 0, as the masked InfoNCE gives it. The query -> document direction only: GTE's extra
 directions (:mod:`negmine.train.losses.directions`) are refused with a prior
 (:func:`negmine.config.refuse_debias_with_directions`).
+
+With an additive margin ``M`` (:mod:`negmine.train.losses.additive_margin`) the positive's term is
+``P = exp(s_pos - scale * M)`` in the loss, while ``g_i`` keeps ``tau+ * exp(s_pos)``: that term estimates the
+unlabelled positives sampled as negatives, whose logits, as every negative's, carry no margin.
 """
 
 from __future__ import annotations
@@ -64,10 +68,13 @@ def log_debiased_mean(log_mean_negatives: Tensor, positive_logit: Tensor, prior:
     return torch.clamp(difference - math.log1p(-prior), min=-scale)
 
 
-def debiased_loss(logits: Tensor, mask: Tensor, positive_columns: Tensor, prior: float, scale: float) -> Tensor:
+def debiased_loss(logits: Tensor, mask: Tensor, positive_columns: Tensor, prior: float, scale: float,
+                  margin: float = 0.0) -> Tensor:
     """Per-row debiased loss (module docstring). ``logits`` ``(R, C)`` are the scaled, hardness-weighted logits with
     masked columns at -inf (:func:`negmine.train.losses.masking.masked_logits`; a positive column has no bonus),
-    ``mask`` the false-negative mask, ``positive_columns`` each row's positive column."""
+    ``mask`` the false-negative mask, ``positive_columns`` each row's positive column. ``margin`` (logit units,
+    ``scale * M``: :mod:`negmine.train.losses.additive_margin`) lowers the positive's term ``P``, not the positive
+    logit the estimate of unlabelled positives among the negatives subtracts (``tau+ * exp(s_pos)``)."""
     logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
     local = torch.arange(len(positive_columns), device=logits.device)
     s_pos = logits[local, positive_columns]
@@ -80,4 +87,5 @@ def debiased_loss(logits: Tensor, mask: Tensor, positive_columns: Tensor, prior:
     log_mean = torch.logsumexp(logits.masked_fill(~columns, -math.inf), dim=1) - log_n
     log_g = log_debiased_mean(log_mean, s_pos, prior, scale)
     negative_term = torch.where(has_negatives, log_n + log_g, torch.full_like(log_g, -math.inf))
-    return torch.logaddexp(s_pos, negative_term) - s_pos
+    s_term = s_pos - margin if margin else s_pos
+    return torch.logaddexp(s_term, negative_term) - s_term

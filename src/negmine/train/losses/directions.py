@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from negmine.train.labels import PAD_KEY, split_label
+from negmine.train.losses.additive_margin import POSITIVE_DIRECTIONS, lower_positives
 from negmine.train.losses.masking import candidate_keys, known_positive_mask
 
 
@@ -90,14 +91,17 @@ _EXTRA = {"query_to_query": _query_to_query, "doc_to_query": _doc_to_query, "doc
 
 
 def extra_direction_logits(view: BatchView, directions: tuple[str, ...], similarity: Callable,
-                           scale: float) -> list[Tensor]:
-    """Scaled logits ``(R, *)`` of each direction other than ``query_to_doc``, masked entries at -inf."""
+                           scale: float, margin: float = 0.0) -> list[Tensor]:
+    """Scaled logits ``(R, *)`` of each direction other than ``query_to_doc``, masked entries at -inf; ``margin``
+    (logit units) lowers the positive pair's entry where a direction holds it
+    (:mod:`negmine.train.losses.additive_margin`)."""
     logits = []
     for name in directions:
         if name == "query_to_doc":
             continue
         sim, mask = _EXTRA[name](view, similarity)
-        logits.append((sim * scale).masked_fill(mask, float("-inf")))
+        block = (sim * scale).masked_fill(mask, float("-inf"))
+        logits.append(lower_positives(block, view.rows, margin) if name in POSITIVE_DIRECTIONS else block)
     return logits
 
 

@@ -1,9 +1,10 @@
 """MultipleNegativesRankingLoss (InfoNCE with in-batch + mined hard negatives) with false-negative masking.
 
 Subclass of sentence-transformers' ``MultipleNegativesRankingLoss``: without masking (or without the
-negmine label column) and without debiasing it is exactly the parent loss; with masking, candidates chosen by
-:func:`negmine.train.losses.masking.false_negative_mask` are removed from the softmax denominator; with a
-``debias_prior`` the denominator is debiased (:mod:`negmine.train.losses.debias`).
+negmine label column), without debiasing and without an additive margin it is exactly the parent loss; with masking,
+candidates chosen by :func:`negmine.train.losses.masking.false_negative_mask` are removed from the softmax
+denominator; with a ``debias_prior`` the denominator is debiased (:mod:`negmine.train.losses.debias`); with an
+``additive_margin`` the positive's logit is lowered (:mod:`negmine.train.losses.additive_margin`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sentence_transformers.util import cos_sim
 from torch import Tensor
 
 from negmine.config import refuse_debias_with_directions
+from negmine.train.losses.additive_margin import lower_positives
 from negmine.train.losses.debias import debiased_loss
 from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
 from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
@@ -63,11 +65,13 @@ class MaskedLossSettings:
     configuration. Put before the parent class, so :meth:`get_config_dict` extends the parent's."""
 
     def set_masking(self, *, fn_mask: bool, fn_margin: float | None, hardness: str, hardness_strength: float,
-                    directions: tuple[str, ...], distill: Distillation | None, debias_prior: float) -> None:
+                    directions: tuple[str, ...], distill: Distillation | None, debias_prior: float,
+                    additive_margin: float) -> None:
         """Set the settings (after the parent's ``__init__``); a ``debias_prior`` with a direction besides query ->
         document is refused (:func:`negmine.config.refuse_debias_with_directions`)."""
         refuse_debias_with_directions(debias_prior, directions)
         self.debias_prior = debias_prior
+        self.additive_margin = additive_margin
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
@@ -78,7 +82,8 @@ class MaskedLossSettings:
 
     def get_config_dict(self) -> dict[str, Any]:
         return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,  # type: ignore[misc]
-                **debias_config(self.debias_prior), **distill_config(self.distill)}
+                **debias_config(self.debias_prior), **margin_config(self.additive_margin),
+                **distill_config(self.distill)}
 
 
 class MaskedMultipleNegativesRankingLoss(MaskedLossSettings, MultipleNegativesRankingLoss):
@@ -88,17 +93,21 @@ class MaskedMultipleNegativesRankingLoss(MaskedLossSettings, MultipleNegativesRa
     by ``hardness_strength`` (see :mod:`negmine.train.losses.hardness`); ``directions`` and ``partition_mode``
     add GTE's reverse and same-side terms, masked alike (see :mod:`negmine.train.losses.directions`);
     ``debias_prior`` (> 0, query -> document only) debiases the softmax denominator for that expected share of
-    unlabelled positives among the negatives (see :mod:`negmine.train.losses.debias`).
+    unlabelled positives among the negatives (see :mod:`negmine.train.losses.debias`); ``additive_margin`` (> 0,
+    cosine units) lowers the positive's logit by ``scale * additive_margin`` in each direction that holds it (see
+    :mod:`negmine.train.losses.additive_margin`).
     """
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  fn_mask: bool = True, fn_margin: float | None = None, hardness: str = "none",
                  hardness_strength: float = 0.0, directions: tuple[str, ...] = ("query_to_doc",),
-                 partition_mode: str = "joint", distill: Distillation | None = None, debias_prior: float = 0.0) -> None:
+                 partition_mode: str = "joint", distill: Distillation | None = None, debias_prior: float = 0.0,
+                 additive_margin: float = 0.0) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, directions=directions,
                          partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
         self.set_masking(fn_mask=fn_mask, fn_margin=fn_margin, hardness=hardness, hardness_strength=hardness_strength,
-                         directions=directions, distill=distill, debias_prior=debias_prior)
+                         directions=directions, distill=distill, debias_prior=debias_prior,
+                         additive_margin=additive_margin)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         """The masked contrastive loss, plus the weighted distillation term when ``distill`` is set (the labels
@@ -114,13 +123,19 @@ class MaskedMultipleNegativesRankingLoss(MaskedLossSettings, MultipleNegativesRa
         return loss + weighted
 
     def contrastive_loss(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        if not self.debias_prior and not masks_with_labels(self, labels):
+        if not own_loss(self, labels):
             return super().compute_loss_from_embeddings(embeddings, labels)
         queries = embeddings[0]
         docs = torch.cat(embeddings[1:], dim=0)
         rows = torch.arange(queries.size(0), device=queries.device)
         view = BatchView(queries, docs, rows, labels, len(embeddings) - 2, use_labels=masks_with_labels(self, labels))
         return row_losses(self, view, self.similarity_fct(queries, docs)).mean()
+
+
+def own_loss(loss, labels: Tensor | None) -> bool:
+    """Whether ``loss`` computes this batch's contrastive loss itself (:func:`row_losses`) rather than with its
+    sentence-transformers parent: when it masks, debiases or has an additive margin, none of which the parent has."""
+    return bool(loss.debias_prior or loss.additive_margin or masks_with_labels(loss, labels))
 
 
 def masks_with_labels(loss, labels: Tensor | None) -> bool:
@@ -130,7 +145,8 @@ def masks_with_labels(loss, labels: Tensor | None) -> bool:
 
 def candidate_mask(loss, view: BatchView, sim: Tensor) -> Tensor:
     """The false-negative mask of ``view``'s rows (counted in ``loss.mask_stats``); none masked when the loss does not
-    mask this batch (:func:`masks_with_labels`: a debiased loss then runs on every candidate)."""
+    mask this batch (:func:`masks_with_labels`: a debiased loss, or one with an additive margin, then runs on every
+    candidate)."""
     if view.parts is None:
         return torch.zeros_like(sim, dtype=torch.bool)
     mask = false_negative_mask(sim, view.labels, view.rows, view.num_negatives, loss.fn_margin)
@@ -140,19 +156,26 @@ def candidate_mask(loss, view: BatchView, sim: Tensor) -> Tensor:
 
 def row_losses(loss, view: BatchView, sim: Tensor) -> Tensor:
     """Per-row loss of ``view``'s rows (``sim`` their similarities to every candidate) for the masked MNRL ``loss``
-    (cached or not): masked, hardness-weighted, then debiased or with the extra directions."""
+    (cached or not): masked, hardness-weighted, the positives lowered by the additive margin, then debiased or with
+    the extra directions."""
     mask = candidate_mask(loss, view, sim)
     penalty = hardness_penalty(sim, view.rows, view.batch_size, loss.hardness, loss.hardness_strength)
     logits = masked_logits(sim, mask, loss.scale, penalty)
+    margin = loss.scale * loss.additive_margin
     if loss.debias_prior:
-        return debiased_loss(logits, mask, view.rows, loss.debias_prior, loss.scale)
-    extra = extra_direction_logits(view, loss.directions, loss.similarity_fct, loss.scale)
-    return multi_direction_loss(logits, view.rows, extra, loss.partition_mode)
+        return debiased_loss(logits, mask, view.rows, loss.debias_prior, loss.scale, margin)
+    extra = extra_direction_logits(view, loss.directions, loss.similarity_fct, loss.scale, margin)
+    return multi_direction_loss(lower_positives(logits, view.rows, margin), view.rows, extra, loss.partition_mode)
 
 
 def debias_config(prior: float) -> dict[str, Any]:
     """The debiasing prior for the model card's loss configuration (none when off)."""
     return {"debias_prior": prior} if prior else {}
+
+
+def margin_config(margin: float) -> dict[str, Any]:
+    """The additive margin for the model card's loss configuration (none when off)."""
+    return {"additive_margin": margin} if margin else {}
 
 
 def distill_config(distill: Distillation | None) -> dict[str, Any]:
