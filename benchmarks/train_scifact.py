@@ -22,7 +22,8 @@ rate, number of hard negatives (SHARED below) and seeds:
    negatives: RocketQA-style denoised hard negatives).
 6. trainer knobs and controls: loss scale 30 / 50 (temperature), hardness strength 2.5 / 10, all 5 mined
    negatives per row, and in-batch negatives only (no mined negatives: what the hard negatives add at all);
-   the debiased contrastive loss with prior 0.01 / 0.05 (``debias=``).
+   the debiased contrastive loss with prior 0.01 / 0.05 (``debias=``); the additive margin softmax with margin
+   0.05 / 0.1 (``additive-margin=``).
 
 A plain run trains DEFAULT_RUN, the issue's list: (1), (2) and (3) with each of SEEDS (reported as seed means;
 the paired t-test vs (2) runs on per-query scores averaged over seeds) and the issue's ablations of (3) with
@@ -171,6 +172,12 @@ VARIANTS: dict[str, Variant] = {
     # docs/training.md, "Debiased contrastive loss")
     "debias=0.01": Variant("negmine-top", {"debias_prior": 0.01}, SEEDS),
     "debias=0.05": Variant("negmine-top", {"debias_prior": 0.05}, SEEDS),
+    # additive margin softmax (`--additive-margin`, 2026-12-06; Wang et al. 2018, for dual encoders Yang et al. 2019,
+    # as LaBSE trains): the positive's cosine lowered by M before scaling, negatives unchanged; at scale 20 the
+    # positive's logit drops by 1 / 2 (M 0.05 / 0.1)
+    # (named additive-margin=, not margin=: margin=0.1 is the mining margin's row above)
+    "additive-margin=0.05": Variant("negmine-top", {"additive_margin": 0.05}, SEEDS),
+    "additive-margin=0.1": Variant("negmine-top", {"additive_margin": 0.1}, SEEDS),
 }
 BASELINE = "st-mined"
 DEFAULTS = "negmine"

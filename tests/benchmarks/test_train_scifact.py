@@ -146,6 +146,19 @@ def test_variant_names_can_be_selected_with_only(bench) -> None:
     assert len(set(tags)) == len(tags)
 
 
+def test_no_variant_name_is_written_twice(bench) -> None:
+    """A name given twice in the VARIANTS literal keeps the last entry only, silently: ``margin=0.1`` (the mining
+    margin's row) nearly became the additive margin's. Read from the source, where both entries still are."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(bench))
+    (literal,) = [node.value for node in ast.walk(tree) if isinstance(node, ast.AnnAssign)
+                  and getattr(node.target, "id", None) == "VARIANTS"]
+    names = [key.value for key in literal.keys]
+    assert len(names) == len(bench.VARIANTS) and not {name for name in names if names.count(name) > 1}
+
+
 def test_a_round_two_source_mines_with_defaults_from_a_round_one_model_of_a_plain_source(bench, tmp_path) -> None:
     plain = bench.mine_config(tmp_path, "negmine-top", tmp_path / "x.jsonl", tmp_path / "cache")
     for tag, first in bench.ROUND_TWO.items():
