@@ -607,6 +607,28 @@ def test_attention_dropout_applies_while_training_and_not_to_the_saved_config(
     assert result.attention_dropout == summary["result"]["attention_dropout"] == resolved  # what the run did
 
 
+@pytest.mark.parametrize("started, resumed", [("auto", 0.0), ("model", 0.1)])
+def test_a_resume_compares_the_attention_dropout_the_run_trained_with(tmp_path, mined_file, tiny_model_path,
+                                                                      started, resumed):
+    """A CPU run started with ``--attention-dropout auto`` was refused when resumed with ``0``, though both train with
+    0 there (and one started with ``model`` when resumed with the tiny model's own 0.1). Resumed so, it ends with the
+    uninterrupted run's weights; a setting that trains with another dropout is still refused."""
+    from dataclasses import replace
+
+    config = _config(tmp_path, mined_file, tiny_model_path, max_steps=4, checkpoint_steps=2, attention_dropout=started)
+    straight = train(replace(config, output_dir=tmp_path / "straight"))
+    with pytest.raises(KeyboardInterrupt):
+        train(config, callbacks=[InterruptAt(3)])
+    other = "model" if started == "auto" else 0.0
+    with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: attention_dropout "):
+        train(replace(config, resume=True, attention_dropout=other))
+    record = RecordAttentionDropout()
+    result = train(replace(config, resume=True, attention_dropout=resumed), callbacks=[record])
+    assert (result.global_step, record.seen) == (4, {resumed})
+    resumed_weights, straight_weights = _weights(result.output_dir), _weights(straight.output_dir)
+    assert all(torch.equal(resumed_weights[k], straight_weights[k]) for k in straight_weights)
+
+
 def test_warmup_ratio_is_a_share_of_the_steps(tmp_path, mined_file, tiny_model_path):
     # 8 steps, warm-up 0.5: the rate climbs for 4 steps (a share below 1 in warmup_steps; ST maps it for transformers 4)
     result = train(_config(tmp_path, mined_file, tiny_model_path, max_steps=8, warmup_ratio=0.5, learning_rate=1e-3))

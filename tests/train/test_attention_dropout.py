@@ -3,7 +3,9 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from negmine.errors import ConfigError
-from negmine.train.attention_dropout import apply_attention_dropout, set_attention_dropout
+from negmine.train.attention_dropout import (
+    apply_attention_dropout, model_attention_dropout, set_attention_dropout, trained_with,
+)
 
 
 def _dropouts(model) -> dict[str, float]:
@@ -76,3 +78,27 @@ def test_model_keeps_the_models_own_and_a_number_is_set_on_any_device(tiny_model
     assert _attention_dropouts(model) == [0.1, 0.1]
     assert apply_attention_dropout(model, 0.05, device) == 0.05
     assert _attention_dropouts(model) == [0.05, 0.05]
+
+
+def test_the_models_own_attention_dropout_is_one_probability_or_none():
+    """What a run records of its model for ``--resume`` (run_settings.ATTENTION_DROPOUT_FACTS)."""
+    llama = torch.nn.Sequential(LlamaStyleAttention(), LlamaStyleAttention())
+    assert model_attention_dropout(llama) == {"recognised": True, "model_own": 0.1}
+    llama[1].attention_dropout = 0.2
+    assert model_attention_dropout(llama) == {"recognised": True, "model_own": None}  # sites that differ
+    plain = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.1))
+    assert model_attention_dropout(plain) == {"recognised": False, "model_own": None}
+
+
+@pytest.mark.parametrize("setting, device, facts, trained", [
+    ("auto", "cpu", {"recognised": True, "model_own": 0.1}, 0.0),
+    ("auto", "cpu", {"recognised": False, "model_own": None}, "model"),
+    ("auto", "cpu", None, "auto"),  # 0 or the model's own: not known without the model
+    ("auto", "cuda:0", None, "model"),
+    ("auto", "mps", {"recognised": True, "model_own": 0.1}, 0.1),
+    ("model", "cpu", {"recognised": True, "model_own": 0.1}, 0.1),
+    ("model", "cpu", None, "model"),
+    (0, "cpu", None, 0.0),
+])
+def test_what_a_setting_trains_with_as_far_as_known_without_the_model(setting, device, facts, trained):
+    assert trained_with(setting, device, facts) == trained

@@ -33,7 +33,7 @@ from negmine.config_path import within
 from negmine.encode.max_length import set_max_length
 from negmine.io.atomic import atomic_write
 from negmine.train import SUMMARY_NAME, TRAINING_VERSION
-from negmine.train.attention_dropout import apply_attention_dropout
+from negmine.train.attention_dropout import apply_attention_dropout, model_attention_dropout
 from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import (
     CHECKPOINT_DIR, check_settings, refuse_remine_that_never_runs, refuse_single_warmup_step,
@@ -475,7 +475,8 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
     with global_rng_restored(), transformers_bars(config.show_progress):
         run = _TrainRun(config, data, miner, timings, dev_data, start=start)
         if checkpoint is None:  # once the inputs have loaded (a run refused for them creates no folder)
-            record_run_settings(config, Path(config.output_dir) / CHECKPOINT_DIR)  # which --resume must repeat
+            # which --resume must repeat
+            record_run_settings(config, Path(config.output_dir) / CHECKPOINT_DIR, run.attention_dropout_facts)
         run.fit(checkpoint, callbacks)
         remove_if_empty(Path(config.output_dir) / CHECKPOINT_DIR / "eval")  # one a killed run's evaluation left
         t0 = time.perf_counter()
@@ -534,8 +535,10 @@ class _TrainRun:
         self.model = load_model(config)
         self.max_seq_length = self.model.max_seq_length
         set_max_length(self.model, config.max_length, config.model)  # training only; the saved model keeps its own
+        own = model_attention_dropout(self.model)  # before it is set: recorded for --resume (run_settings)
         # the modules only: the saved config keeps the model's own
         self.attention_dropout = apply_attention_dropout(self.model, config.attention_dropout, config.device)
+        self.attention_dropout_facts = {"trained": self.attention_dropout, **own}
         self.loss = build_loss(self.model, config)
         sampler = EveryRowNoDuplicatesBatchSampler
         if config.batching == "topic":

@@ -75,11 +75,40 @@ def apply_attention_dropout(model, setting: float | str, device: str) -> float |
     dropout) and for a model without recognised sites it keeps the model's own, without an error. ``model`` keeps
     the model's own; a number is set, and a model without recognised sites is a ConfigError
     (:func:`set_attention_dropout`)."""
+    if setting == "auto":
+        setting = auto_setting(device, bool(attention_dropout_sites(model)))
     if setting == "model":
         return "model"
-    if setting == "auto":
-        if device.split(":")[0] != "cpu" or not attention_dropout_sites(model):
-            return "model"
-        setting = 0.0
     set_attention_dropout(model, float(setting))
+    return float(setting)
+
+
+def auto_setting(device: str, recognised: bool) -> float | str:
+    """What ``auto`` is on ``device`` for a model whose attention dropout negmine does (``recognised``) or does not
+    recognise: 0.0 on a CPU for a recognised one, else ``"model"`` (the model's own)."""
+    return 0.0 if device.split(":")[0] == "cpu" and recognised else "model"
+
+
+def model_attention_dropout(model) -> dict:
+    """The model's own attention dropout, read before the run sets it, recorded beside a run's settings so that
+    ``--resume`` can tell what another setting would train with (:func:`trained_with`): ``recognised`` (whether
+    negmine recognises any), ``model_own`` (the probability every recognised site holds; None when none is
+    recognised or they differ)."""
+    sites = attention_dropout_sites(model)
+    values = {float(getattr(m, a) if a == FLOAT_ATTRIBUTE else getattr(m, a).p) for m, a in sites}
+    return {"recognised": bool(sites), "model_own": values.pop() if len(values) == 1 else None}
+
+
+def trained_with(setting: float | str, device: str, model_facts: dict | None) -> float | str:
+    """What a run of ``setting`` on ``device`` trains with, as far as it is known without loading the model: the
+    probability, ``"model"`` (the model's own, its value not known) or ``"auto"`` (0 or the model's own: not known).
+    ``model_facts`` are :func:`model_attention_dropout`'s for the run's model, None when not known: ``auto`` is then
+    known off a CPU only (the model's own), and ``model`` stays ``"model"``."""
+    if setting == "auto":
+        if model_facts is None and device.split(":")[0] == "cpu":
+            return "auto"
+        setting = auto_setting(device, bool(model_facts and model_facts.get("recognised")))
+    if setting == "model":
+        own = model_facts.get("model_own") if model_facts else None
+        return "model" if own is None else float(own)
     return float(setting)

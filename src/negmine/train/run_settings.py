@@ -28,6 +28,7 @@ from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stack
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import json_type, read_json_file
 from negmine.pipeline.recorded_config import without_run_only
+from negmine.train.attention_dropout import trained_with
 
 
 SETTINGS_NAME = "negmine_run_settings.json"
@@ -67,6 +68,13 @@ TRAIN_FILE_FACTS = "train_file_facts"
 """Key of the training file's path, rows, bytes and modification time when the run started (:func:`file_facts`):
 recorded beside the settings, not one of them. A resume refused for another training file showed two sha256
 digests, nothing a person can check against the file; settings recorded before this key lack it."""
+
+
+ATTENTION_DROPOUT_FACTS = "attention_dropout_facts"
+"""Key of the attention dropout the run trained with and its model's own
+(:func:`negmine.train.attention_dropout.model_attention_dropout`: ``trained``, ``recognised``, ``model_own``),
+recorded beside the settings when the model has loaded, so that ``--resume`` compares what each setting trains with
+(:func:`_dropout_trained_alike`); settings recorded before this key lack it."""
 
 
 def file_facts(path: Path) -> dict:
@@ -155,11 +163,14 @@ def differences(old: dict, new: dict, default: dict, prefix: str = "") -> list[s
     return out
 
 
-def record_run_settings(config: TrainConfig, ckpt_dir: Path) -> None:
-    """Write the settings of a run starting afresh (replacing those of an earlier start that made no checkpoint)."""
+def record_run_settings(config: TrainConfig, ckpt_dir: Path, attention_dropout: dict | None = None) -> None:
+    """Write the settings of a run starting afresh (replacing those of an earlier start that made no checkpoint),
+    with ``attention_dropout``'s facts (:data:`ATTENTION_DROPOUT_FACTS`) when given."""
+    facts = {TRAIN_FILE_FACTS: file_facts(config.train_file)}
+    if attention_dropout is not None:
+        facts[ATTENTION_DROPOUT_FACTS] = attention_dropout
     with atomic_write(Path(ckpt_dir) / SETTINGS_NAME) as handle:
-        json.dump({**run_settings(config), TRAIN_FILE_FACTS: file_facts(config.train_file)}, handle, indent=2,
-                  sort_keys=True)
+        json.dump({**run_settings(config), **facts}, handle, indent=2, sort_keys=True)
         handle.write("\n")
 
 
@@ -172,12 +183,15 @@ def check_resume_settings(config: TrainConfig, ckpt_dir: Path) -> None:
                       "checked", NegmineWarning, stacklevel=caller_stacklevel())
         return
     now, defaults = run_settings(config), run_settings_defaults(config)
-    facts = recorded.get(TRAIN_FILE_FACTS)
-    recorded = without_run_only(_without(recorded, (TRAIN_FILE_FACTS,)))  # settings recorded before they were left out
+    facts, dropout = recorded.get(TRAIN_FILE_FACTS), recorded.get(ATTENTION_DROPOUT_FACTS)
+    # settings recorded before the run-only ones were left out
+    recorded = without_run_only(_without(recorded, (TRAIN_FILE_FACTS, ATTENTION_DROPOUT_FACTS)))
     recorded = _auto_resolved(_model_dropout_named(recorded), defaults)
+    same_dropout = _dropout_trained_alike(recorded, now, config, dropout, defaults)
     changed = [_with_dropout_note(_with_auto_note(line, config)) for line in
                differences(_without(recorded, CADENCE), _without(now, CADENCE), defaults)
-               if not _precision_follows_device(line, config, recorded, defaults)]
+               if not _precision_follows_device(line, config, recorded, defaults)
+               and not (same_dropout and line.startswith("attention_dropout "))]
     changed = [train_file_changed(config.train_file, str(recorded.get("train_file")), now["train_file"], facts)
                if line.startswith("train_file ") else line for line in changed]
     if changed:
@@ -208,6 +222,23 @@ def _model_dropout_named(recorded: dict) -> dict:
     if recorded.get("attention_dropout") is not None:
         return recorded
     return {**recorded, "attention_dropout": "model"}
+
+
+def _dropout_trained_alike(recorded: dict, now: dict, config: TrainConfig, facts, defaults: dict) -> bool:
+    """Whether ``config`` trains with the attention dropout the run trained with, whatever each gave
+    (:func:`negmine.train.attention_dropout.trained_with`): ``auto`` and 0 on a CPU, ``model`` and a number equal to
+    the model's own. Known from the facts the run recorded of its model (:data:`ATTENTION_DROPOUT_FACTS`) while the
+    model is the same; without them (recorded by an older negmine), ``auto`` is known off a CPU only, as the model's
+    own: a run started before ``auto`` existed (the model's own) resumes under ``auto`` on a GPU or MPS, and on a CPU
+    stays refused (``auto`` there is 0 for a model whose attention dropout negmine recognises)."""
+    model = facts if isinstance(facts, dict) and recorded.get("model") == now.get("model") else None
+    device = recorded.get(DEVICE_FIELD, defaults.get(DEVICE_FIELD))
+    try:
+        then = trained_with(model["trained"] if model else recorded.get("attention_dropout"), device, model)
+        after = trained_with(config.attention_dropout, config.device, model)
+    except (KeyError, TypeError, ValueError):  # an edited record: compared as given
+        return False
+    return "auto" not in (then, after) and then == after
 
 
 def _with_dropout_note(line: str) -> str:
