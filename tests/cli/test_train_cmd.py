@@ -421,19 +421,18 @@ def test_train_cli_remine_names_the_summary_when_the_mined_folder_is_gone_or_cha
     DATA_DIR was given to negmine train, the path came from the mining summary, which the message did not name, nor
     a fix. A folder that is a file now, or has no qrels/ now, failed the same way in the loader's other words. Now
     refused as the summary is read, before the trainer's import (the changed folder in the loader's words within the
-    summary's fields)."""
+    summary's fields, said once: the folder's path and field were repeated inside the loader's words)."""
     import shutil
 
     folder = _beir(tmp_path / "demo-copy")
     shutil.rmtree(folder / "qrels" if case == "no qrels/" else folder)
     if case == "a file now":
         folder.write_text("x\n", encoding="utf-8")
-    given = "given as data.data_dir (the DATA_DIR argument)"
     now = {"gone": "does not exist now (moved or deleted since it ran)",
-           "a file now": f"has changed since it ran ({folder}: expected a BEIR directory (corpus.jsonl, queries.jsonl, "
-                         f"qrels/), found a file, {given})",
-           "no qrels/": f"has changed since it ran ({folder / 'qrels'}: qrels directory not found in the directory, "
-                        f"{given}; a BEIR directory holds qrels/<split>.tsv)"}[case]
+           "a file now": "has changed since it ran (expected a BEIR directory (corpus.jsonl, queries.jsonl, qrels/), "
+                         "found a file)",
+           "no qrels/": "has changed since it ran (qrels: qrels directory not found; a BEIR directory holds "
+                        "qrels/<split>.tsv)"}[case]
     mined = _mined(tmp_path / "neg.jsonl", ROWS_AT_DEFAULTS, negatives=3)
     summary = tmp_path / "neg.summary.json"
     summary.write_text(json.dumps({"config": {"data": {"data_dir": str(folder)}}}), encoding="utf-8")

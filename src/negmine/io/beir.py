@@ -14,6 +14,8 @@ stripped. Files are streamed line by line: memory holds the ids and texts, not t
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import re
 from array import array
@@ -440,16 +442,34 @@ def check_beir_dir(data_dir: str | Path, pairs_option: str | None = None) -> Pat
     return folder
 
 
+_FIELD_NAMED_BY_CALLER: contextvars.ContextVar[bool] = contextvars.ContextVar("negmine_beir_field_named",
+                                                                               default=False)
+
+
+@contextlib.contextmanager
+def field_named_by_caller() -> Iterator[None]:
+    """Within it :func:`given_as` is "": the caller's message names the field that gave the BEIR directory (the
+    refusal of a mining summary's recorded data, :func:`negmine.pipeline.recorded_config.check_recorded_layout`),
+    which the loader's words repeated."""
+    token = _FIELD_NAMED_BY_CALLER.set(True)
+    try:
+        yield
+    finally:
+        _FIELD_NAMED_BY_CALLER.reset(token)
+
+
 def given_as() -> str:
     """``, given as dev.data_dir (--eval-data)``: the field that named the BEIR directory, at its path in the config
     the user built with the option that sets it (:func:`negmine.config_path.path_option`: ``data.data_dir (the
     DATA_DIR argument)`` for a MineConfig's data, ``data_dir`` for an EvalConfig's); "" outside any config's place
-    (:func:`load_beir` of a path) and where the config has no ``data_dir`` (an audit's is ``input``). The messages
-    (not found, a file, no qrels folder in it) named no field, so a user who gave two folders did not know which was
-    meant."""
+    (:func:`load_beir` of a path), where the config has no ``data_dir`` (an audit's is ``input``) and within
+    :func:`field_named_by_caller`. The messages (not found, a file, no qrels folder in it) named no field, so a user
+    who gave two folders did not know which was meant."""
     from negmine.config_path import here
 
-    return f", given as {path_option('data_dir')}" if here() is not None and has_field("data_dir") else ""
+    if _FIELD_NAMED_BY_CALLER.get() or here() is None or not has_field("data_dir"):
+        return ""
+    return f", given as {path_option('data_dir')}"
 
 
 def missing_dir_fix(folder: Path) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from negmine.config import MineConfig
 from negmine.config_unused import without_unused
-from negmine.errors import ConfigError, field_option
+from negmine.errors import ConfigError, InputError, field_option
 from negmine.io.jsonl import read_json_file
 
 
@@ -107,20 +107,35 @@ def check_recorded_layout(config: MineConfig, summary: Path) -> None:
     MineConfig), so its words name the summary's fields; the field named is the one whose path failed (``corpus``
     given as a file of its own), else ``data_dir``."""
     from negmine.config_path import at, where, within
-    from negmine.errors import InputError
+    from negmine.io.beir import field_named_by_caller
     from negmine.io.load import check_beir_layout
 
     data = config.data
     if data.pairs is not None or (data.data_dir is None and None in (data.corpus, data.queries, data.qrels)):
         return  # a pairs file's checks read it; a summary of no BEIR input is the load's to refuse (DataConfig.validate)
     try:
-        with at(where(MineConfig)), within(MineConfig, "data"):
+        with at(where(MineConfig)), within(MineConfig, "data"), field_named_by_caller():
             check_beir_layout(data)
     except InputError as err:
         given = {str(getattr(data, name)): name for name in ("corpus", "queries", "qrels")}
         name = given.get(err.path, "data_dir")
-        raise ConfigError(recorded_path_error(summary, name, getattr(data, name),
-                                              f"has changed since it ran ({err})")) from None
+        value = getattr(data, name)
+        raise ConfigError(recorded_path_error(summary, name, value,
+                                              f"has changed since it ran ({_words_within(err, value)})")) from None
+
+
+def _words_within(err: InputError, value: str | Path) -> str:
+    """The loader's words for the data at ``value``, said once within the refusal that names the field and its
+    path: the path the error names left out when it is ``value``, relative to it when inside it (``qrels: qrels
+    directory not found``). Refusals showed the path and the field twice: ``... 'demo' has changed since it ran
+    (demo: expected a BEIR directory ..., found a file, given as data.data_dir (the DATA_DIR argument))``."""
+    if err.path is None:
+        return str(err)
+    path, root = Path(err.path), Path(value)
+    if path == root:
+        return err.problem
+    where = path.relative_to(root) if path.is_relative_to(root) else path
+    return f"{where}: {err.problem}"
 
 
 def recorded_path_error(summary: Path, name: str, value: Path, now: str) -> str:
