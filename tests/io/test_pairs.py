@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from negmine.errors import ConfigError, InputError, NegmineWarning
-from negmine.io.pairs import load_pairs, read_pairs
+from negmine.io.pairs import check_pairs, load_pairs, read_pairs
 from negmine.testing.beir import write_beir
 
 ROWS = [
@@ -421,3 +421,25 @@ def test_the_corpus_record_changes_with_one_line(write_rows, write_text, tmp_pat
         assert after["corpus"]["sha256"] != before["corpus"]["sha256"], corpus.name
         assert after["corpus"]["bytes"] == before["corpus"]["bytes"]
         assert {**after, "corpus": None} == {**before, "corpus": None}
+
+
+BROKEN_PAIRS = {
+    "malformed JSON": '{"query": "a", "positive": "b"}\n{"query": "c", "positive": \n',
+    "missing field": '{"query": "a", "positive": "b"}\n{"query": "c", "positive": "d"}\n{"query": "e"}\n',
+    "no query column": '{"question_text": "a", "positive": "b"}\n',
+    "no pairs": "\n",
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_PAIRS))
+def test_check_pairs_gives_the_loaders_error_without_loading(tmp_path, case):
+    """What a mining summary's recorded pairs file is checked with before re-mining's training loads its model."""
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(BROKEN_PAIRS[case], encoding="utf-8")
+    with pytest.raises((InputError, ConfigError)) as loaded:
+        read_pairs(path)
+    with pytest.raises(type(loaded.value)) as checked:
+        check_pairs(path)
+    assert str(checked.value) == str(loaded.value)
+    path.write_text('{"q": "a", "p": "b"}\n', encoding="utf-8")
+    check_pairs(path, "q", "p")  # the columns a summary records

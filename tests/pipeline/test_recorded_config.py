@@ -245,3 +245,26 @@ def test_a_train_config_rebuilt_from_its_record_records_the_same_and_equals_it_b
     assert rebuilt == dataclasses.replace(config, mine=run_only)
     whole = json.loads(json.dumps(dataclasses.asdict(config), default=str))
     assert json.loads(json.dumps(dataclasses.asdict(rebuilt), default=str)) != whole
+
+
+@pytest.mark.parametrize("rows, error", [
+    ('{"query": "q", "positive": "p"}\n{"query": "r", "positive": \n', ":2: malformed JSON: Expecting value"),
+    ('{"query": "q", "positive": "p"}\n{"query": "r"}\n', ":2: field 'positive': missing"),
+])
+def test_a_broken_pairs_file_the_summary_records_is_refused_as_the_summary_is_read(tmp_path, rows, error):
+    """A pairs file mined from that exists but has a malformed line or a row without its column passed the summary's
+    checks and was refused by the pairs loader at re-mining's load, after negmine train had imported the trainer. It
+    is checked as the summary is read, with the loader's own error."""
+    from negmine.io.pairs import read_pairs
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text('{"query": "q", "positive": "p"}\n', encoding="utf-8")
+    config = MineConfig(data=DataConfig(pairs=pairs), output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, default=str))
+    assert load_mine_config(tmp_path / "neg.jsonl") == config
+    pairs.write_text(rows, encoding="utf-8")
+    with pytest.raises(InputError) as loaded:
+        read_pairs(pairs)
+    with pytest.raises(InputError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == str(loaded.value) and str(err.value).startswith(f"{pairs}{error}")

@@ -168,6 +168,15 @@ def pairs_source(pairs: str | Path) -> RowSource:
     return FileRows(require_file(pairs, "pairs file"))
 
 
+def check_pairs(path: str | Path, query_column: str | None = None, positive_column: str | None = None) -> None:
+    """The errors :func:`read_pairs` gives for the pairs ``path`` names (its columns, then every row:
+    ``file:line: field 'positive': missing``), without reading a corpus or building the Dataset: the check of the
+    pairs file a mining summary records, before a re-mining training run loads its model
+    (:func:`negmine.pipeline.recorded_config.check_recorded_pairs`)."""
+    source = pairs_source(path)
+    _read_pair_rows(source, *pair_columns(source, query_column, positive_column))
+
+
 def read_pairs(
     path: str | Path,
     corpus: str | Path | None = None,
