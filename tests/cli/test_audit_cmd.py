@@ -744,7 +744,8 @@ def test_audit_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
 
 def test_an_audit_stopped_while_its_candidates_encoded_says_what_the_rerun_encodes_again(tmp_path, monkeypatch):
     """The candidates' mining of a BEIR directory keeps finished encoding shards only, as negmine mine does: stopped
-    in its one unfinished shard, the hint said the shards it finished were kept and nothing more."""
+    in its one unfinished shard, the hint said the shards it finished were kept and nothing more. It named mine's
+    --encode-shard-size as the way to lose less, an option negmine audit does not take."""
     import negmine.audit.api
     from negmine.engine.encode import EncodingStopped
     from negmine.testing.beir import write_beir
@@ -763,9 +764,8 @@ def test_an_audit_stopped_while_its_candidates_encoded_says_what_the_rerun_encod
     assert result.stderr.splitlines()[-1] == (
         "rerun the same command to continue: it does not compute again the encoding and search shards of its "
         f"candidates' mining, kept under {cache / 'runs'}; nor the vectors and cross-encoder scores it finished, "
-        f"cached under {cache}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; a "
-        "smaller --encode-shard-size loses less to a stop): the 300 texts it encoded in unfinished shards are encoded "
-        "again")
+        f"cached under {cache}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each): the "
+        "300 texts it encoded in unfinished shards are encoded again")
 
 
 def test_audit_shows_its_progress_through_the_rows(tmp_path):

@@ -623,13 +623,14 @@ def test_mine_cli_stopped_while_encoding_says_what_the_rerun_encodes_again(tmp_p
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == (
-        f"{kept}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; a smaller "
-        "--encode-shard-size loses less to a stop): the 1,992 texts it encoded in unfinished shards are encoded again")
+        f"{kept}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; "
+        "--encode-shard-size below 8,192 loses less to a stop): the 1,992 texts it encoded in unfinished shards are "
+        "encoded again")
     monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped_in(EncodingStopped("encode queries", 3, 1, 100, 0)))
     result = runner.invoke(build_app(), args)
     assert result.stderr.splitlines()[-1] == (
-        f"{kept}; it stopped in encode queries with 1 of 3 shards finished (up to 100 texts each; a smaller "
-        "--encode-shard-size loses less to a stop)")
+        f"{kept}; it stopped in encode queries with 1 of 3 shards finished (up to 100 texts each; "
+        "--encode-shard-size below 100 loses less to a stop)")
     monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped_in(EncodingStopped("encode queries", 3, 3, 100, 0)))
     assert runner.invoke(build_app(), args).stderr.splitlines()[-1] == kept
 

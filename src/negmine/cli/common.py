@@ -325,14 +325,19 @@ def user_errors(interrupted_hint: Callable[[], str] | None = None) -> Iterator[N
         raise typer.Exit(code=2) from err
 
 
-def encoding_stopped(stopped=None) -> str:
+def encoding_stopped(stopped=None, option: str | None = None) -> str:
     """The Ctrl-C hint's clause on an encoding stopped before all its shards finished (``stopped``: the
-    interruption's :class:`negmine.engine.encode.EncodingStopped`), or "" (none, or every shard finished)."""
+    interruption's :class:`negmine.engine.encode.EncodingStopped`), or "" (none, or every shard finished).
+    ``option``: the command's option that sets the shards' size (``negmine mine``'s ``--encode-shard-size``), named
+    as the way to lose less; ``negmine audit`` has none, and its hint named mine's. A shard holds at most that many
+    texts, fewer in a store of under 8 times that many (:func:`negmine.engine.encode_shards.shard_texts`), so the
+    option shrinks the shards only below the size they had."""
     if stopped is None or stopped.shards_done == stopped.shards:
         return ""
     lost = f": the {stopped.texts_lost:,} texts it encoded in unfinished shards are encoded again" if stopped.texts_lost else ""
+    smaller = f"; {option} below {stopped.shard_size:,} loses less to a stop" if option else ""
     return (f"; it stopped in {stopped.desc} with {stopped.shards_done} of {stopped.shards} shards finished "
-            f"(up to {stopped.shard_size:,} texts each; a smaller --encode-shard-size loses less to a stop){lost}")
+            f"(up to {stopped.shard_size:,} texts each{smaller}){lost}")
 
 
 def warn_overridden(ctx: typer.Context, *pairs: tuple[str, str]) -> None:

@@ -115,7 +115,7 @@ ExportScores = Annotated[bool, typer.Option("--export-scores", help="also write 
 ExportScoresFrom = Annotated[str, typer.Option(help="whose scores --export-scores writes: " + choices(SCORE_SOURCES, {"mining": "the mining model's", "judge": "the --denoise relevance judge's: the --cross-encoder, else the one --teacher, kept in the rows as judge_positive_score/judge_negative_scores (a teacher to distil, e.g. with MarginMSELoss); flagembedding-scores takes it without --export-scores"}), rich_help_panel=_OUT)]
 SummaryJson = Annotated[Optional[Path], typer.Option(help="summary JSON path (default <output>.summary.json)", rich_help_panel=_OUT)]
 QueryBatchSize = Annotated[int, typer.Option(help="queries searched at once against each search shard (queries): larger makes fewer passes over a shard (faster), smaller holds less memory per pass (the queries' top --depth, and the ANN indexes' proposals); the candidates do not depend on it", rich_help_panel=TUNING_PANEL)]
-EncodeShardSize = Annotated[int, typer.Option(help="texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL)]
+EncodeShardSize = Annotated[int, typer.Option(help="most texts per encoding task (texts): the unit written to the embedding store, resumed after an interruption and sent to one Ray actor; fewer under 8 times that many distinct texts (an eighth of them, at least 1,024), so a stop loses at most about an eighth; smaller loses less work to a crash and holds fewer vectors per task, larger spends less on per-task overhead; another value starts a new work folder (no resume across it)", rich_help_panel=TUNING_PANEL)]
 
 
 @encoder_options(helps={"device": DEVICE_HELP["mine"]})
@@ -216,7 +216,7 @@ def interrupted_hint(config: MineConfig, stopped=None) -> str:
     from negmine.engine.dense import work_root
 
     return (f"rerun the same command to continue: the encoding and search shards it finished are kept under "
-            f"{work_root(config.engine, config.encoder)} and are not computed again{encoding_stopped(stopped)}")
+            f"{work_root(config.engine, config.encoder)} and are not computed again{encoding_stopped(stopped, '--encode-shard-size')}")
 
 
 RAY_OPTIONS = ("ray_address", "ray_actors", "ray_cpus_per_actor")

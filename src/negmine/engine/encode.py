@@ -1,6 +1,7 @@
 """Encode texts into an :class:`~negmine.engine.store.EmbeddingStore`, shard by shard, on any engine.
 
-Distinct texts (by blake2b key, in order of first appearance) are cut into shards of ``shard_size``.
+Distinct texts (by blake2b key, in order of first appearance) are cut into shards of at most ``shard_size``, fewer
+for a store of under 8 x ``shard_size`` texts (:mod:`negmine.engine.encode_shards`).
 For each unfinished shard the driver first serves what the embedding cache holds, sends the rest to the
 engine as one task (``embed_texts`` on the worker's embedder), writes the returned vectors to every row
 holding those texts, adds them to the cache and marks the shard done. Finished shards of an earlier,
@@ -18,6 +19,7 @@ import numpy as np
 from negmine.encode.embed import _plan, _Plan
 from negmine.encode.inflight import InFlight
 from negmine.engine.base import Engine, Setup
+from negmine.engine.encode_shards import EncodeShards
 from negmine.engine.store import EmbeddingStore
 from negmine.progress import advancing
 
@@ -25,9 +27,10 @@ from negmine.progress import advancing
 class EncodingStopped(NamedTuple):
     """Where an interrupted :func:`encode_to_store` stopped, set on the ``KeyboardInterrupt`` as its
     ``negmine_encoding``: ``negmine mine``'s Ctrl-C hint said "the encoding ... shards it finished are kept" when
-    none had (SciFact's 5,183 documents are one shard of the default 8,192 texts, so a stop lost every text encoded),
-    and the rerun encoded all of them again. ``texts_lost``: texts of unfinished shards the model had encoded (only
-    counted while a bar is drawn; else 0), which a rerun encodes again."""
+    none had (SciFact's 5,183 documents were one shard of the default 8,192 texts, so a stop lost every text encoded),
+    and the rerun encoded all of them again. ``shard_size``: the most texts of a shard of this store
+    (:func:`negmine.engine.encode_shards.shard_texts`); ``texts_lost``: texts of unfinished shards the model had
+    encoded (only counted while a bar is drawn; else 0), which a rerun encodes again."""
 
     desc: str
     shards: int
@@ -94,13 +97,11 @@ def encode_to_store(
     """
     plan = plan if plan is not None else _plan(texts)
     store = EmbeddingStore.open(path, (len(texts), embedder_id[1]))
-    n_unique = len(plan.first)
-    spans = {s: (u0, min(n_unique, u0 + shard_size)) for s, u0 in enumerate(range(0, n_unique, shard_size))}
-    done = [s for s in spans if store.is_done(s)]
+    shards = EncodeShards(store, len(plan.first), shard_size)
     inflight = inflight if inflight is not None or shelf is None else InFlight(shelf)
-    job = _Job(texts, prompt, embedder_id[0], store, plan, spans, shelf, inflight, desc)
-    job.counts["resumed"] = sum(spans[s][1] - spans[s][0] for s in done)
-    with _bar(show_progress, n_unique, job.counts["resumed"], desc) as bar:
+    job = _Job(texts, prompt, embedder_id[0], shards, plan, shelf, inflight, desc)
+    job.counts["resumed"] = sum(u1 - u0 for s, (u0, u1) in job.spans.items() if shards.is_done(s))
+    with _bar(show_progress, len(plan.first), job.counts["resumed"], desc) as bar:
         try:
             written = -1
             while True:
@@ -112,7 +113,7 @@ def encode_to_store(
                 inflight.pause(arrived=written != job.counts["cached"] + job.counts["encoded"])
                 written = job.counts["cached"] + job.counts["encoded"]  # (resumed shards arrive before any pass)
         except KeyboardInterrupt as err:
-            err.negmine_encoding = job.stopped(shard_size)  # type: ignore[attr-defined]
+            err.negmine_encoding = job.stopped()  # type: ignore[attr-defined]
             raise
         finally:
             if inflight is not None:
@@ -123,16 +124,16 @@ def encode_to_store(
 class _Job:
     """The shards of one :func:`encode_to_store` call and what each pass over them did."""
 
-    def __init__(self, texts: Sequence[str], prompt: str, fingerprint: str, store: EmbeddingStore, plan: _Plan,
-                 spans: dict[int, tuple[int, int]], shelf, inflight: InFlight | None, desc: str = "encode") -> None:
-        self.texts, self.prompt, self.fingerprint, self.store, self.plan = texts, prompt, fingerprint, store, plan
-        self.desc = desc
-        self.spans, self.shelf, self.inflight = spans, shelf, inflight
+    def __init__(self, texts: Sequence[str], prompt: str, fingerprint: str, shards: EncodeShards, plan: _Plan,
+                 shelf, inflight: InFlight | None, desc: str = "encode") -> None:
+        self.texts, self.prompt, self.fingerprint, self.plan = texts, prompt, fingerprint, plan
+        self.store, self.shards, self.desc = shards.store, shards, desc
+        self.spans, self.shelf, self.inflight = shards.spans, shelf, inflight
         self.counts = {"cached": 0, "encoded": 0, "resumed": 0}
         self.waiting: set[int] = set()  # shards holding texts another run is encoding (this pass)
         self._missing: dict[int, tuple[np.ndarray, int | None]] = {}
         self._deferred: dict[int, np.ndarray] = {}  # per shard, the texts left aside in the last pass
-        self._shown = {s: u1 - u0 for s, (u0, u1) in spans.items() if store.is_done(s)}  # per shard, texts on the bar
+        self._shown = {s: u1 - u0 for s, (u0, u1) in self.spans.items() if shards.is_done(s)}  # per shard, texts on the bar
         self._passed: dict[int, int] = {}  # per shard sent out, texts of its task the model's passes moved the bar by
         self._running: int | None = None  # the shard sent out last: the one a task run in this process works on
 
@@ -152,10 +153,10 @@ class _Job:
                 self._finish(s, bar)
                 self.counts["encoded"] += len(uids)
 
-    def stopped(self, shard_size: int) -> EncodingStopped:
+    def stopped(self) -> EncodingStopped:
         """Where the job stands when it is stopped: its shards finished and the texts encoded in the others."""
-        done = sum(1 for s in self.spans if self.store.is_done(s))
-        return EncodingStopped(self.desc, len(self.spans), done, shard_size, sum(self._passed.values()))
+        done = sum(1 for s in self.spans if self.shards.is_done(s))
+        return EncodingStopped(self.desc, len(self.spans), done, self.shards.size, sum(self._passed.values()))
 
     def _advance(self, bar, texts: int, shard: int | None = None) -> None:
         """A pass of the model over ``texts`` texts finished (:func:`negmine.progress.advance`): of shard ``shard``,
@@ -180,7 +181,7 @@ class _Job:
 
     def _pending(self, bar) -> Iterator[tuple[int, tuple[str, list[str], str, str]]]:
         for s, (u0, u1) in self.spans.items():
-            if self.store.is_done(s):  # e.g. finished meanwhile by a run sharing this work folder
+            if self.shards.is_done(s):  # e.g. finished meanwhile by a run sharing this work folder
                 self.counts["cached"] += len(self._deferred.pop(s, ()))
                 self._move(s, u1 - u0, bar)
                 continue
@@ -224,7 +225,7 @@ class _Job:
 
     def _finish(self, s: int, bar) -> None:
         if s not in self.waiting:
-            self.store.mark_done(s)
+            self.shards.mark_done(s)
             self._move(s, self.spans[s][1] - self.spans[s][0], bar)
 
 

@@ -77,11 +77,12 @@ class EmbeddingStore:
             handle.truncate(self._offset + self.nbytes)
 
     # ---- shards ------------------------------------------------------------------------------------
-    def is_done(self, shard: int) -> bool:
+    def is_done(self, shard: int | str) -> bool:
         return (self.done_dir / str(shard)).exists()
 
-    def mark_done(self, shard: int) -> None:
-        """Record ``shard`` as finished (call after its rows are written with :meth:`write_rows`)."""
+    def mark_done(self, shard: int | str) -> None:
+        """Record ``shard`` (a number, or a name such as :mod:`negmine.engine.encode_shards`' ``<first>-<end>``) as
+        finished (call after its rows are written with :meth:`write_rows`)."""
         self.done_dir.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.done_dir / str(shard)):
             pass
