@@ -126,3 +126,53 @@ def test_every_bar_of_negmine_opens_through_the_factory():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("tqdm", "trange"):
                 calls.append(f"{path.relative_to(src)}:{node.lineno}")
     assert calls == []
+
+
+def test_tqdm_mininterval_set_by_the_user_is_the_interval_between_lines(clock, monkeypatch):
+    """TQDM_MININTERVAL is tqdm's own setting of the least time between two redraws; the log bars' 30 s overrode it."""
+    monkeypatch.setenv("TQDM_MININTERVAL", "10")
+    log = io.StringIO()
+    with progress_bar(total=40, desc="encode corpus", unit="text", show=True, file=log, miniters=1) as bar:
+        assert (bar.mininterval, bar.maxinterval) == (10.0, 10.0)
+        for _ in range(40):
+            clock.now += 1
+            bar.update(1)
+    assert [_elapsed(line) for line in log.getvalue().splitlines()] == [0, 10, 20, 30, 40]
+    monkeypatch.setenv("TQDM_MININTERVAL", "")  # set empty: as unset
+    with progress_bar(total=1, show=True, file=io.StringIO()) as bar:
+        assert bar.mininterval == LOG_INTERVAL
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "ten"])
+def test_a_tqdm_mininterval_that_is_no_number_of_seconds_is_refused_with_the_fix(monkeypatch, value):
+    from negmine.errors import ConfigError
+
+    monkeypatch.setenv("TQDM_MININTERVAL", value)
+    with pytest.raises(ConfigError) as info:
+        progress_bar(total=1, show=True, file=io.StringIO())
+    assert str(info.value) == (
+        f"TQDM_MININTERVAL={value!r} is not a number of seconds: give one of 0 or more (the least time between two "
+        "progress lines in a log; e.g. TQDM_MININTERVAL=60), or unset it (a line every 30 s)")
+
+
+def test_a_line_forced_by_tqdms_monitor_shows_the_rate_since_the_line_before(clock):
+    """tqdm's monitor thread forces a redraw of a bar whose updates stopped redrawing (their count under
+    ``miniters``) once ``maxinterval`` has passed: it sets ``miniters = 1`` and calls ``refresh`` (tqdm._monitor),
+    which took in none of the texts done since the last redraw, so the line repeated the last line's rate."""
+    log = io.StringIO()
+    with progress_bar(total=1000, desc="encode corpus", unit="text", show=True, file=log, miniters=1) as bar:
+        clock.now += 30
+        bar.update(30)  # 1 text/s: a line
+        bar.miniters = 500  # as dynamic miniters grows it: the next updates do not redraw
+        for _ in range(30):
+            clock.now += 1
+            bar.update(3)  # 3 texts/s
+        bar.miniters = 1  # what the monitor does, holding tqdm's lock
+        bar.refresh(nolock=True)
+        clock.now += 10
+        bar.update(20)  # within the interval of the monitor's line: none
+    lines = log.getvalue().splitlines()
+    assert [re.search(r"(\d+)/1000", line).group(1) for line in lines] == ["0", "30", "120", "140"]
+    assert "1.00text/s" in lines[1] and "3.00text/s" in lines[2], lines
+    assert "04:53" in lines[2]  # ETA: 880 texts at 3 a second
+    assert "2.00text/s" in lines[3]  # the last line: the mean rate, 140 texts in 70 s

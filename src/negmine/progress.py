@@ -43,7 +43,8 @@ def bar_shown(show: bool, stream=None) -> bool:
 def progress_bar(iterable=None, *, show: bool, **kwargs):
     """A tqdm bar (``tqdm.auto``) over ``iterable`` with tqdm's ``kwargs``, opened disabled unless ``show`` and
     :func:`bar_shown`'s rule draw it. Where it cannot draw in place (a file or a pipe: :func:`_draws_in_place`) it
-    is a :class:`negmine.progress_log.LogLines` bar, which writes a line at most every 30 s and one at the end;
+    is a :class:`negmine.progress_log.LogLines` bar, which writes a line at most every 30 s (``TQDM_MININTERVAL``
+    seconds if set) and one at the end;
     on a terminal or in a notebook it is tqdm's bar with ``kwargs`` alone. Every bar of negmine opens here."""
     from tqdm.auto import tqdm
 
@@ -53,9 +54,10 @@ def progress_bar(iterable=None, *, show: bool, **kwargs):
         return tqdm(iterable, disable=True, **kwargs)
     if _draws_in_place(tqdm, stream):
         return tqdm(iterable, **kwargs)
-    from negmine.progress_log import LOG_INTERVAL, LogLines
+    from negmine.progress_log import LogLines, line_interval
 
-    return LogLines(iterable, **{**kwargs, "mininterval": LOG_INTERVAL, "maxinterval": LOG_INTERVAL})
+    interval = line_interval()
+    return LogLines(iterable, **{**kwargs, "mininterval": interval, "maxinterval": interval})
 
 
 def library_bars_shown(show: bool, stream=None) -> bool:

@@ -6,10 +6,13 @@ CI, ``2> run.log``) the carriage returns stay in it: ``negmine mine`` on SciFact
 one line. There
 :func:`negmine.progress.progress_bar` opens a :class:`LogLines` bar instead: each update a line of its own ending in a
 newline, with no carriage return and nothing cleared, the first when the bar opens, then at most one every
-:data:`LOG_INTERVAL` seconds, and the final count with the stage's mean rate when it closes.
+:data:`LOG_INTERVAL` seconds (or ``TQDM_MININTERVAL``'s, if set: :func:`line_interval`), and the final count with
+the stage's mean rate when it closes. A line's rate is that since the line before it.
 """
 
 from __future__ import annotations
+
+import os
 
 from tqdm.std import tqdm
 
@@ -20,10 +23,35 @@ with ``tail -f`` still shows its rate and ETA twice a minute, a stall within a m
 no-output timeouts (10 minutes and more)."""
 
 
+def line_interval() -> float:
+    """Seconds between two lines of a bar in a log: ``TQDM_MININTERVAL`` if set (tqdm's own setting of the least
+    time between two redraws, which the log bars' interval overrode), else :data:`LOG_INTERVAL`. A ConfigError for
+    a value that is no number of seconds."""
+    raw = os.environ.get("TQDM_MININTERVAL")
+    if raw is None or not raw.strip():
+        return LOG_INTERVAL
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        from negmine.errors import ConfigError
+
+        raise ConfigError(f"TQDM_MININTERVAL={raw!r} is not a number of seconds: give one of 0 or more (the least "
+                          f"time between two progress lines in a log; e.g. TQDM_MININTERVAL=60), or unset it "
+                          f"(a line every {LOG_INTERVAL:g} s)")
+    return value
+
+
 class LogLines(tqdm):
     """tqdm's bar as lines (see the module); opened by :func:`negmine.progress.progress_bar` with ``mininterval`` and
-    ``maxinterval`` of :data:`LOG_INTERVAL`. The interval is also kept here, as tqdm redraws a bar from other places
-    than its updates (its monitor thread, ``tqdm.write``, ``set_postfix``); a redraw within it writes nothing."""
+    ``maxinterval`` of :func:`line_interval`. The interval is also kept here, as tqdm redraws a bar from other places
+    than its updates (its monitor thread, ``tqdm.write``, ``set_postfix``); a redraw within it writes nothing.
+
+    Each line's rate (and the ETA from it) is the rate since the previous line: tqdm's smoothed rate takes in the
+    texts done only in an update that redraws, so a line written by another redraw (tqdm's monitor thread forces
+    one on a bar whose updates stopped redrawing) showed the rate of the line before it, however the work had sped
+    up or stalled since. With ``smoothing=0`` (``TQDM_SMOOTHING=0``: the mean rate) tqdm's own is kept."""
 
     _line_t: float | None = None  # when the last line was written (tqdm's clock); None: none yet
     _line_n: float | None = None  # the count it showed
@@ -46,9 +74,17 @@ class LogLines(tqdm):
         now = self._time()
         if self._line_t is not None and now - self._line_t < self.mininterval:
             return False
+        line = self.__str__() if self._line_t is None or not self.smoothing else self._line_since(now)
         self._line_t, self._line_n = now, self.n
-        self.sp(self.__str__())
+        self.sp(line)
         return True
+
+    def _line_since(self, now: float) -> str:
+        """The bar's line with the rate since the last line (tqdm's, if the count went back: ``reset``)."""
+        done, seconds = self.n - self._line_n, now - self._line_t
+        if done < 0 or seconds <= 0:
+            return self.__str__()
+        return self.format_meter(**{**self.format_dict, "rate": done / seconds})
 
     def clear(self, nolock: bool = False) -> None:
         """Nothing to clear: the last line ended with a newline (``tqdm.write``'s lines start a line of their own)."""
