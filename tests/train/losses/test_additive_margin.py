@@ -1,13 +1,14 @@
 """The additive margin softmax (negmine.train.losses.additive_margin) in negmine's masked MNRL losses."""
 
+import functools
 import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from negmine.config import TrainConfig
-from negmine.train.labels import pack_label
+from negmine.testing.loss_batches import distinct_labels as _labels
+from negmine.testing.loss_batches import random_embeddings
 from negmine.train.losses import build_loss
 from negmine.train.losses.distill import Distillation
 from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
@@ -36,21 +37,13 @@ def _cross_entropy(positive: float, others: list[float]) -> float:
     return -positive + math.log(math.exp(positive) + sum(math.exp(x) for x in others))
 
 
-def _embeddings(seed: int = 0, batch: int = 4, negatives: int = 2, dim: int = 8) -> list[torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    return [F.normalize(torch.randn(batch, dim, generator=gen), dim=-1).requires_grad_() for _ in range(2 + negatives)]
 
 
-def _labels(batch: int, negatives: int, known_extra: dict[int, int] | None = None,
-            flags: dict[tuple[int, int], int] | None = None) -> torch.Tensor:
-    """Distinct keys: positive of row r = 100 + r, negative k of row r = 1000 * (k + 1) + r."""
-    known_extra, flags = known_extra or {}, flags or {}
-    rows = []
-    for r in range(batch):
-        neg = [1000 * (k + 1) + r for k in range(negatives)]
-        known = [100 + r] + ([known_extra[r]] if r in known_extra else [])
-        rows.append(pack_label(r, 100 + r, neg, [flags.get((r, k), 0) for k in range(negatives)], known, 2))
-    return torch.tensor(rows)
+
+
+
+
+_embeddings = functools.partial(random_embeddings, requires_grad=True)
 
 
 def _value_and_grads(loss_fn, emb, labels):

@@ -62,11 +62,9 @@ def test_cached_without_masking_is_sentence_transformers_loss(tiny_model_path):
         assert off(features, labels).item() == pytest.approx(plain(features, labels).item(), rel=1e-5)
 
 
-@pytest.mark.parametrize("fn_mask", [True, False])
-def test_cached_debiased_loss_matches_uncached_loss_and_gradients(tiny_model_path, fn_mask):
-    model = SentenceTransformer(str(tiny_model_path), device="cpu")
-    model.eval()
-    weights = {"fn_mask": fn_mask, "hardness": "all", "hardness_strength": 5.0, "debias_prior": 0.05}
+def _cached_matches_plain(model, weights: dict):
+    """The cached loss (mini-batches of 3) built with ``weights`` and its value, after checking that value and every
+    gradient against the plain masked loss's."""
     plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, **weights), model)
     cached_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, **weights)
     cached, cached_grads = _loss_and_grads(cached_fn, model)
@@ -74,6 +72,15 @@ def test_cached_debiased_loss_matches_uncached_loss_and_gradients(tiny_model_pat
     assert plain_grads.keys() == cached_grads.keys() and plain_grads
     for name, grad in plain_grads.items():
         assert torch.allclose(grad, cached_grads[name], atol=1e-5), name
+    return cached_fn, cached
+
+
+@pytest.mark.parametrize("fn_mask", [True, False])
+def test_cached_debiased_loss_matches_uncached_loss_and_gradients(tiny_model_path, fn_mask):
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    weights = {"fn_mask": fn_mask, "hardness": "all", "hardness_strength": 5.0, "debias_prior": 0.05}
+    cached_fn, cached = _cached_matches_plain(model, weights)
     undebiased, _ = _loss_and_grads(MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, **{
         **weights, "debias_prior": 0.0}), model)
     assert abs(undebiased - cached) > 1e-4  # the prior reaches the cached loss
@@ -92,13 +99,7 @@ def test_cached_loss_with_an_additive_margin_matches_uncached_loss_and_gradients
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     model.eval()
     weights = {**weights, "additive_margin": 0.1}
-    plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, **weights), model)
-    cached_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, **weights)
-    cached, cached_grads = _loss_and_grads(cached_fn, model)
-    assert cached == pytest.approx(plain, rel=1e-5)
-    assert plain_grads.keys() == cached_grads.keys() and plain_grads
-    for name, grad in plain_grads.items():
-        assert torch.allclose(grad, cached_grads[name], atol=1e-5), name
+    cached_fn, cached = _cached_matches_plain(model, weights)
     without, _ = _loss_and_grads(MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, **{
         **weights, "additive_margin": 0.0}), model)
     assert cached > without + 0.1  # the margin reaches the cached loss

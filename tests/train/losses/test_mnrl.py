@@ -3,27 +3,16 @@ import torch
 import torch.nn.functional as F
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-from negmine.train.labels import pack_label
+from negmine.testing.loss_batches import distinct_labels as _labels
+from negmine.testing.loss_batches import random_embeddings as _embeddings
 from negmine.train.losses.hardness import HARDNESS_MODES
 from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
 
 
-def _embeddings(seed: int = 0, batch: int = 4, negatives: int = 2, dim: int = 8) -> list[torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    return [F.normalize(torch.randn(batch, dim, generator=gen), dim=-1) for _ in range(2 + negatives)]
 
 
-def _labels(batch: int, negatives: int, known_extra: dict[int, int] | None = None,
-            flags: dict[tuple[int, int], int] | None = None) -> torch.Tensor:
-    """Distinct keys: positive of row r = 100 + r, negative k of row r = 1000 * (k + 1) + r."""
-    known_extra, flags = known_extra or {}, flags or {}
-    rows = []
-    for r in range(batch):
-        neg = [1000 * (k + 1) + r for k in range(negatives)]
-        fl = [flags.get((r, k), 0) for k in range(negatives)]
-        known = [100 + r] + ([known_extra[r]] if r in known_extra else [])
-        rows.append(pack_label(r, 100 + r, neg, fl, known, width_known=2))
-    return torch.tensor(rows)
+
+
 
 
 def test_without_masking_equals_sentence_transformers_mnrl():

@@ -1,0 +1,31 @@
+"""Small batches for testing a masked contrastive loss: random unit embeddings and negmine label rows with
+distinct keys, so every masking case can be written by naming rows and columns."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from negmine.train.labels import pack_label
+
+
+def random_embeddings(seed: int = 0, batch: int = 4, negatives: int = 2, dim: int = 8,
+                      requires_grad: bool = False) -> list[torch.Tensor]:
+    """Query, positive and ``negatives`` negative columns of ``batch`` unit vectors each, from ``seed``."""
+    gen = torch.Generator().manual_seed(seed)
+    columns = [F.normalize(torch.randn(batch, dim, generator=gen), dim=-1) for _ in range(2 + negatives)]
+    return [c.requires_grad_() for c in columns] if requires_grad else columns
+
+
+def distinct_labels(batch: int, negatives: int, known_extra: dict[int, int] | None = None,
+                    flags: dict[tuple[int, int], int] | None = None) -> torch.Tensor:
+    """Label rows with distinct keys: positive of row r = 100 + r, negative k of row r = 1000 * (k + 1) + r;
+    ``known_extra`` adds a second known positive key to a row, ``flags`` marks negative (row, k) as flagged."""
+    known_extra, flags = known_extra or {}, flags or {}
+    rows = []
+    for r in range(batch):
+        neg = [1000 * (k + 1) + r for k in range(negatives)]
+        fl = [flags.get((r, k), 0) for k in range(negatives)]
+        known = [100 + r] + ([known_extra[r]] if r in known_extra else [])
+        rows.append(pack_label(r, 100 + r, neg, fl, known, width_known=2))
+    return torch.tensor(rows)
