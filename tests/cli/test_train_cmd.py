@@ -827,17 +827,18 @@ def test_train_cli_distilling_a_file_without_judge_scores_fails_before_the_train
     assert not (tmp_path / "o").exists()
 
 
-
-def test_train_cli_debiased_end_to_end_records_the_prior(tmp_path, tiny_model_path):
+@pytest.mark.parametrize(("option", "field", "value"), [("--debias-prior", "debias_prior", 0.05),
+                                                      ("--additive-margin", "additive_margin", 0.1)])
+def test_train_cli_with_a_loss_option_end_to_end_records_it(tmp_path, tiny_model_path, option, field, value):
     out = tmp_path / "model"
     result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
-                           + ["--debias-prior", "0.05"])
+                           + [option, str(value)])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "negmine_train.json").read_text())
-    assert summary["config"]["debias_prior"] == 0.05 and summary["result"]["global_step"] == 2
+    assert summary["config"][field] == value and summary["result"]["global_step"] == 2
     losses = [entry["loss"] for entry in summary["result"]["loss_history"] if "loss" in entry]
     assert losses and all(math.isfinite(loss) for loss in losses)
-    assert '"debias_prior": 0.05' in (out / "README.md").read_text()  # the model card's loss configuration
+    assert f'"{field}": {value}' in (out / "README.md").read_text()  # the model card's loss configuration
 
 
 @pytest.mark.parametrize(("flags", "message"), [
@@ -883,15 +884,3 @@ def test_train_cli_refuses_an_additive_margin_outside_0_1(tmp_path, monkeypatch,
         f"cosine before scaling), got {float(value)!r}; use e.g. additive_margin=0.05 (--additive-margin 0.05), or 0 "
         "to train without a margin\n")
     assert not (tmp_path / "o").exists()
-
-
-def test_train_cli_with_an_additive_margin_end_to_end_records_it(tmp_path, tiny_model_path):
-    out = tmp_path / "model"
-    result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
-                           + ["--additive-margin", "0.1"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads((out / "negmine_train.json").read_text())
-    assert summary["config"]["additive_margin"] == 0.1 and summary["result"]["global_step"] == 2
-    losses = [entry["loss"] for entry in summary["result"]["loss_history"] if "loss" in entry]
-    assert losses and all(math.isfinite(loss) for loss in losses)
-    assert '"additive_margin": 0.1' in (out / "README.md").read_text()  # the model card's loss configuration
