@@ -73,3 +73,24 @@ def test_a_documented_name_with_other_arguments_goes_to_scratch(bench, monkeypat
     run_small(bench, monkeypatch, "--parts", "--indexes", "ivf")
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")) == [
         "scratch/ann_recall_clustered.json", "scratch/ann_recall_parts.json"]
+
+
+class FastClock:
+    """A ``perf_counter`` that advances ``step`` seconds per read: every timed piece takes ``step``."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("step, faster", [(0.001, 1.0), (0.0, "-")])
+def test_searches_faster_than_the_rounding_still_give_a_ratio(bench, monkeypatch, tmp_path, step, faster):
+    """CI's machine searched the small shard in under 5 ms: the seconds rounded to 0.0 and the ratio divided by it."""
+    monkeypatch.setattr(bench.time, "perf_counter", FastClock(step))
+    run_small(bench, monkeypatch, "--indexes", "ivf", "--results-name", "fast")
+    rows = json.loads((tmp_path / "scratch" / "fast.json").read_text())["rows"]
+    assert [r["x exact"] for r in rows] == [1.0, faster, faster]
+    assert [r["seconds"] for r in rows] == [round(step, 3)] * 3
