@@ -70,7 +70,9 @@ SHARED = dict(batch_size=32, max_steps=24, learning_rate=1e-4, warmup_ratio=0.1,
 """Identical for every trained run. Attention dropout 0 (since 2026-12-02, session 22) is for speed: with
 MiniLM's 0.1, PyTorch's CPU attention falls back to its unfused math path and each training step took ~1.3-1.6x
 as long; on the held-out queries (3 seeds) negmine's defaults scored the same with it (nDCG@10 0.7443 both,
-Recall@100 -0.4, p 0.36). 24 steps of 32 pairs stay within one epoch of every mined file. The learning
+Recall@100 -0.4, p 0.36). 24 steps of 32 pairs (768 rows) stay within one epoch of the test run's mined files
+(session 53: reference 788 rows, negmine 830) and are 1.26-1.33 epochs of the held-out ones (601 queries:
+reference 578 rows, negmine 611), so there some rows are seen twice. The learning
 rate is 1e-4, not sentence-transformers' 2e-5 default: at 2e-5 the 24 steps left the training loss flat
 (negmine defaults: 0.76 at step 1, 0.86 at step 24) and the model ~3 points above zero-shot; at 1e-4 the loss
 falls (0.76 -> 0.57; reference-mined 0.90 -> 0.60) and the model gains ~6-7 points, so differences in the data
