@@ -34,6 +34,13 @@ def print_table(headers: list[str], rows: list[list]) -> str:
     return text
 
 
+def per_second(amount: float, seconds: float, digits: int | None = 2) -> float | str:
+    """``amount / seconds`` rounded to ``digits`` (None: a whole number), for a rate or an "x faster" column;
+    ``"-"`` when the clock saw no time pass (a small run on a fast machine, or a clock that read the same value
+    twice), where the division would raise ZeroDivisionError and end the run before its table."""
+    return round(amount / seconds, digits) if seconds > 0 else "-"
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"

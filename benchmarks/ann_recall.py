@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import changed_arguments, print_table, write_result  # noqa: E402
+from _common import changed_arguments, per_second, print_table, write_result  # noqa: E402
 from scale_synthetic import SyntheticEmbedder  # noqa: E402
 
 # results name -> the arguments of its documented run besides the defaults (README "Scale"); --results-name
@@ -57,7 +57,7 @@ def timed(fn):
 
 def times_faster(exact_s: float, seconds: float) -> float | str:
     """How many times faster than the exact search; "-" when the clock saw no time pass."""
-    return round(exact_s / seconds, 2) if seconds > 0 else "-"
+    return per_second(exact_s, seconds)
 
 
 def build_parser() -> argparse.ArgumentParser:

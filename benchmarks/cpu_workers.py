@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import changed_arguments, print_table, require_scifact, write_result  # noqa: E402
+from _common import changed_arguments, per_second, print_table, require_scifact, write_result  # noqa: E402
 
 
 def corpus_texts(data_dir: Path, n: int) -> list[str]:
@@ -56,6 +56,14 @@ def timed(function):
     start = time.perf_counter()
     value = function()
     return value, time.perf_counter() - start
+
+
+def stage_rows(stage: str, workers: int, one_s: float, many_s: float, per: int, identical: bool) -> list[list]:
+    """The table's two rows of ``stage``: one process (``one_s`` seconds) and ``workers`` (``many_s``), each with
+    its rate (``per`` items a second) and the second with its speed-up; a rate or speed-up of a timing that read
+    0 s is "-" (a small run on a fast machine divided by it: ZeroDivisionError, no table)."""
+    return [[stage, 1, round(one_s, 1), per_second(per, one_s, None), 1.0, "-"],
+            [stage, workers, round(many_s, 1), per_second(per, many_s, None), per_second(one_s, many_s), identical]]
 
 
 def same_signatures(a, b) -> bool:
@@ -76,8 +84,7 @@ def signatures_rows(texts: list[str], workers: int) -> list[list]:
     result, many_s = timed(lambda: (many.prefetch(keys, texts.__getitem__, workers),
                                     many.lookup(keys, texts.__getitem__))[1])
     identical = same_signatures(reference, result)
-    return [["near-dup MinHash signatures", 1, one_s, len(texts) / one_s, 1.0, "-"],
-            ["near-dup MinHash signatures", workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
+    return stage_rows("near-dup MinHash signatures", workers, one_s, many_s, len(texts), identical)
 
 
 def bm25_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
@@ -99,8 +106,7 @@ def bm25_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
     (a, one_s), (b, many_s) = results[1], results[workers]
     identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
     stage = f"BM25 tokenise + index + search ({len(queries)} queries)"
-    return [[stage, 1, one_s, len(texts) / one_s, 1.0, "-"],
-            [stage, workers, many_s, len(texts) / many_s, one_s / many_s, identical]]
+    return stage_rows(stage, workers, one_s, many_s, len(texts), identical)
 
 
 def search_rows(index, stage: str, workers: int, queries: list[str], per: int) -> list[list]:
@@ -111,8 +117,7 @@ def search_rows(index, stage: str, workers: int, queries: list[str], per: int) -
         results[n] = timed(lambda: index.search(queries, depth=100))
     (a, one_s), (b, many_s) = results[1], results[workers]
     identical = bool(np.array_equal(a.indices, b.indices) and np.array_equal(a.scores, b.scores))
-    return [[stage, 1, one_s, per / one_s, 1.0, "-"],
-            [stage, workers, many_s, per / many_s, one_s / many_s, identical]]
+    return stage_rows(stage, workers, one_s, many_s, per, identical)
 
 
 def one_index_search_rows(texts: list[str], workers: int, queries: list[str]) -> list[list]:
@@ -154,7 +159,6 @@ def main() -> None:
     rows = (signatures_rows(texts, args.workers) + bm25_rows(texts, args.workers, queries)
             + one_index_search_rows(texts[:args.index_docs], args.workers, claims(data_dir, args.index_queries))
             + sharded_search_rows(texts, args.workers, args.shards, queries))
-    rows = [[r[0], r[1], round(r[2], 1), round(r[3]), round(r[4], 2), r[5]] for r in rows]
     words = float(np.mean([len(t.split()) for t in texts[:5000]]))
     print(f"{len(texts)} SciFact abstracts (~{words:.0f} words each)")
     headers = ["stage", "workers", "seconds", "docs/s (queries/s: one-index search)", "x one process", "identical"]

@@ -27,3 +27,15 @@ def benchmarks(import_benchmark, tmp_path, monkeypatch):
     """``import_benchmark``, with ``_common.RESULTS`` at ``tmp_path``: a script's results land there."""
     monkeypatch.setattr(import_benchmark("_common"), "RESULTS", tmp_path)
     return import_benchmark
+
+
+class FastClock:
+    """A ``perf_counter`` that advances ``step`` seconds per read: every timed piece takes ``step`` (0: a clock
+    that reads the same value twice, as a small run on a fast machine can see)."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from .conftest import FastClock
+
 
 @pytest.fixture
 def bench(benchmarks):
@@ -73,17 +75,6 @@ def test_a_documented_name_with_other_arguments_goes_to_scratch(bench, monkeypat
     run_small(bench, monkeypatch, "--parts", "--indexes", "ivf")
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")) == [
         "scratch/ann_recall_clustered.json", "scratch/ann_recall_parts.json"]
-
-
-class FastClock:
-    """A ``perf_counter`` that advances ``step`` seconds per read: every timed piece takes ``step``."""
-
-    def __init__(self, step: float):
-        self.now, self.step = 0.0, step
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
 
 
 @pytest.mark.parametrize("step, faster", [(0.001, 1.0), (0.0, "-")])

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import types
 
+import numpy as np
 import pytest
+
+from .conftest import FastClock
 
 
 @pytest.fixture
@@ -38,3 +42,27 @@ def test_both_signature_rows_time_every_signature(bench, monkeypatch):
     rows = bench.signatures_rows(texts, workers=2)
     assert per_timing == [40, 40]
     assert [row[1] for row in rows] == [1, 2] and rows[1][-1] is True
+
+
+class _Index:
+    """Stands for a BM25 index in ``search_rows``: the same top-k whatever ``search_workers``."""
+
+    search_workers = 1
+
+    def search(self, queries, depth):
+        return types.SimpleNamespace(indices=np.zeros((len(queries), 1)), scores=np.ones((len(queries), 1)))
+
+
+TEXTS = [f"document number {i} about topic {i % 7} with a few more words" for i in range(40)]
+
+
+@pytest.mark.parametrize("step, rate, faster", [(0.001, 40_000, 1.0), (0.0, "-", "-")])
+def test_stages_faster_than_the_clock_still_give_their_rows(bench, monkeypatch, step, rate, faster):
+    """The rates (items / seconds) and speed-ups (one process / workers) divided by the timings unguarded: a clock
+    that saw no time pass (a small run, a fast machine) raised ZeroDivisionError before any table (as
+    ann_recall.py did in CI); such a rate is "-"."""
+    monkeypatch.setattr(bench, "time", types.SimpleNamespace(perf_counter=FastClock(step)))
+    signatures = bench.signatures_rows(TEXTS, workers=2)
+    search = bench.search_rows(_Index(), "search", 2, TEXTS, per=40)
+    for rows in (signatures, search):
+        assert [row[1:] for row in rows] == [[1, 0.0, rate, 1.0, "-"], [2, 0.0, rate, faster, True]]
