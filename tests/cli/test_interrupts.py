@@ -76,12 +76,31 @@ def _mined(path: Path) -> Path:
     return path
 
 
-def _wait_for(path: Path, job: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 300  # a bound against a hang, not a timed assertion
-    while not path.is_file():
+def _wait_for_a_checkpoint(checkpoints: Path, job: subprocess.Popen, bound: float = 300) -> None:
+    """Return once the run has saved a checkpoint to the end (a ``checkpoint-N`` folder's trainer_state.json, which
+    the trainer writes last). Not checkpoint-1 by name: the trainer keeps the last two checkpoints, so at
+    ``--checkpoint-steps 1`` checkpoint-1 is removed when checkpoint-3 is saved, two steps and saves later (one
+    took 0.1 to 2 s on this shared 2-core machine; a machine 4x faster makes the window about two looks 0.05 s
+    apart), and a missed window waited out ``bound`` (a bound against a hang, not a timed assertion)."""
+    deadline = time.monotonic() + bound
+    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")):
         assert job.poll() is None, job.stderr.read()
-        assert time.monotonic() < deadline, f"{path} not written"
+        assert time.monotonic() < deadline, f"no checkpoint saved in {checkpoints}"
         time.sleep(0.05)
+
+
+def test_the_wait_for_a_checkpoint_sees_one_saved_after_checkpoint_1_was_removed(tmp_path):
+    """What a fast machine shows at the first look: checkpoints 2 and 3, checkpoint-1 already rotated out. The wait
+    for checkpoint-1 by name waited out its 300 s bound and failed the Ctrl-C tests."""
+    for step in (2, 3):
+        (tmp_path / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
+        (tmp_path / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    job = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_a_checkpoint(tmp_path / "checkpoints", job, bound=10)
+    finally:
+        job.kill()
+        job.wait()
 
 
 PROGRAM = """import atexit, os, sys, time
@@ -111,7 +130,7 @@ INTERRUPTED = ("interrupted; outputs already written are complete, partial ones 
 
 class Train:
     """``negmine train`` on a tiny model in a child process, as from a terminal, stopped by the test's SIGINTs once
-    it saved checkpoint-1; its stderr read line by line. ``stop``: code run before the command (:data:`PROGRAM`)."""
+    it saved a checkpoint; its stderr read line by line. ``stop``: code run before the command (:data:`PROGRAM`)."""
 
     def __init__(self, tmp_path: Path, model: Path, stop: str = "") -> None:
         self.out = tmp_path / "o"
@@ -126,7 +145,7 @@ class Train:
         self.lines: list[str] = []
 
     def __enter__(self) -> "Train":
-        _wait_for(self.out / "checkpoints" / "checkpoint-1" / "trainer_state.json", self.job)
+        _wait_for_a_checkpoint(self.out / "checkpoints", self.job)
         # a bound against a hang (reading stderr blocks; the old code ignored every press after the first, so a
         # stop that hung never ended), not a timed assertion: a stopped run ends in seconds
         self.watchdog = threading.Timer(300, self.job.kill)
