@@ -54,7 +54,8 @@ def progress_bar(iterable=None, *, show: bool, **kwargs):
         return tqdm(iterable, disable=True, **kwargs)
     if _draws_in_place(tqdm, stream):
         return tqdm(iterable, **kwargs)
-    from negmine.progress_log import LogLines, line_interval
+    from negmine.progress_interval import line_interval
+    from negmine.progress_log import LogLines
 
     interval = line_interval()
     return LogLines(iterable, **{**kwargs, "mininterval": interval, "maxinterval": interval})

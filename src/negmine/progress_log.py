@@ -1,4 +1,5 @@
-"""A progress bar written to a log: one line per update, at most one every :data:`LOG_INTERVAL` seconds.
+"""A progress bar written to a log: one line per update, at most one every
+:data:`~negmine.progress_interval.LOG_INTERVAL` seconds.
 
 tqdm redraws a bar in place with a carriage return every 0.1 s. Where stderr is a file or a pipe (``nohup``, Slurm,
 CI, ``2> run.log``) the carriage returns stay in it: ``negmine mine`` on SciFact (a 145 s encode) left 405 redraws,
@@ -6,47 +7,23 @@ CI, ``2> run.log``) the carriage returns stay in it: ``negmine mine`` on SciFact
 one line. There
 :func:`negmine.progress.progress_bar` opens a :class:`LogLines` bar instead: each update a line of its own ending in a
 newline, with no carriage return and nothing cleared, the first when the bar opens, then at most one every
-:data:`LOG_INTERVAL` seconds (or ``TQDM_MININTERVAL``'s, if set: :func:`line_interval`), and the final count with
+:data:`~negmine.progress_interval.LOG_INTERVAL` seconds (or ``TQDM_MININTERVAL``'s, if set:
+:func:`~negmine.progress_interval.line_interval`), and the final count with
 the stage's mean rate when it closes. A line's rate is that since the line before it.
 """
 
 from __future__ import annotations
 
-import os
-
 from tqdm.std import tqdm
 
-LOG_INTERVAL = 30.0
-"""Seconds between two lines of a bar in a log. An update line is about 70 bytes: at 30 s an hour's stage writes
-120 lines (8 KB), a day's 2,880 (200 KB), where tqdm's 0.1 s redraws wrote up to 36,000 an hour; and a job watched
-with ``tail -f`` still shows its rate and ETA twice a minute, a stall within a minute, far inside CI's
-no-output timeouts (10 minutes and more)."""
-
-
-def line_interval() -> float:
-    """Seconds between two lines of a bar in a log: ``TQDM_MININTERVAL`` if set (tqdm's own setting of the least
-    time between two redraws, which the log bars' interval overrode), else :data:`LOG_INTERVAL`. A ConfigError for
-    a value that is no number of seconds."""
-    raw = os.environ.get("TQDM_MININTERVAL")
-    if raw is None or not raw.strip():
-        return LOG_INTERVAL
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not value >= 0 or value == float("inf"):
-        from negmine.errors import ConfigError
-
-        raise ConfigError(f"TQDM_MININTERVAL={raw!r} is not a number of seconds: give one of 0 or more (the least "
-                          f"time between two progress lines in a log; e.g. TQDM_MININTERVAL=60), or unset it "
-                          f"(a line every {LOG_INTERVAL:g} s)")
-    return value
+from negmine.progress_interval import LOG_INTERVAL, line_interval  # noqa: F401  (read here before)
 
 
 class LogLines(tqdm):
     """tqdm's bar as lines (see the module); opened by :func:`negmine.progress.progress_bar` with ``mininterval`` and
-    ``maxinterval`` of :func:`line_interval`. The interval is also kept here, as tqdm redraws a bar from other places
-    than its updates (its monitor thread, ``tqdm.write``, ``set_postfix``); a redraw within it writes nothing.
+    ``maxinterval`` of :func:`~negmine.progress_interval.line_interval`. The interval is also kept here, as tqdm
+    redraws a bar from other places than its updates (its monitor thread, ``tqdm.write``, ``set_postfix``); a redraw
+    within it writes nothing.
 
     Each line's rate (and the ETA from it) is the rate since the previous line: tqdm's smoothed rate takes in the
     texts done only in an update that redraws, so a line written by another redraw (tqdm's monitor thread forces

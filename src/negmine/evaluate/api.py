@@ -64,9 +64,11 @@ def evaluate(
     """
     from negmine.config import check_config_type
     from negmine.io.output_lock import hold_outputs
+    from negmine.progress_interval import check_progress_interval
 
     check_config_type(config, EvalConfig, "evaluate")
     config.validate()
+    check_progress_interval(config.encoder.show_progress)  # the first bar opens once the data has loaded
     check_outputs(config)
     with hold_outputs({"--output": config.output}, {"--runs-dir": config.runs_dir}):
         return _evaluate(config, dataset, embedders)

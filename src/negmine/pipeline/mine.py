@@ -174,8 +174,11 @@ def mine_holding(config: MineConfig, held: frozenset[Path], embedder: Embedder |
     from negmine.config import check_config_type
     from negmine.io.output_lock import hold_outputs
 
+    from negmine.progress_interval import check_progress_interval
+
     check_config_type(config, MineConfig, "mine")
     config.validate(dataset_given=dataset is not None)
+    check_progress_interval(config.encoder.show_progress)  # a bar opens after the data loads: minutes, at scale
     check_registries(config)
     with hold_outputs(check_outputs(config), held=held):  # no other run writes these files until this one ends
         return _mine(config, embedder, dataset, hook)
