@@ -45,7 +45,7 @@ from negmine.train.dev_eval import (
     load_dev_data, remove_if_empty, warn_if_start_was_best,
 )
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
-from negmine.train.model_card_resume import ModelCardLogsOnResume
+from negmine.train.model_card_resume import ModelCardLogsOnResume, WholeRunTimeOnCard
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
 
@@ -75,7 +75,9 @@ class TrainResult:
     """The attention dropout the run trained with: the probability set, or ``"model"`` for the model's own
     (``TrainConfig.attention_dropout`` resolved, ``auto`` to 0 on a CPU; :func:`apply_attention_dropout`)."""
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds per stage. A resumed run's are the sums over :attr:`timings_parts` that were recorded."""
+    """Seconds per stage. A resumed run's are the sums over :attr:`timings_parts` that were recorded. ``remine``
+    and ``evaluate`` (the dev evaluations', as the model card counts them), when the run did either, are parts of
+    ``train``."""
     timings_parts: list[dict | None] = field(default_factory=list)
     """A resumed run's parts in order (empty for a run never resumed), each ``{"until_step", "seconds"}``: an
     earlier part's seconds up to its log at the checkpoint the next part went on from (the work it did after that
@@ -571,8 +573,10 @@ class _TrainRun:
         if stats is not None and self.config.fn_mask and self.config.fn_margin is not None:
             callbacks += [WarnWhenMarginMasksMost(stats, self.config.fn_margin)]
         callbacks += [EvaluateAtEnd(), EvaluateEpochBeforeCheckpoint()] if self.evaluator else []
-        self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=checkpoint is not None)
-        callbacks += [self.part_timings, ModelCardLogsOnResume(resumed=checkpoint is not None), *extra_callbacks]
+        resumed = checkpoint is not None
+        self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=resumed)
+        whole_run = WholeRunTimeOnCard(resumed, lambda step: self.part_timings.parts(step, self.seconds_so_far()))
+        callbacks += [self.part_timings, ModelCardLogsOnResume(resumed), whole_run, *extra_callbacks]
         # built inside train()'s transformers_bars block: sentence-transformers' "Computing widget examples" bar,
         # drawn here by the model card, is off (negmine.library_bars)
         trainer = MeasuringTrainer(
@@ -605,6 +609,9 @@ class _TrainRun:
         remine = sum(e.get("seconds", 0.0) for e in self.remine.events) if self.remine else 0.0
         if remine:
             seconds["remine"] = remine
+        evaluate = getattr(getattr(self.model, "model_card_data", None), "evaluation_duration", 0.0)
+        if evaluate:  # the dev evaluations' (within train), as the model card counts them
+            seconds["evaluate"] = evaluate
         seconds.setdefault("total", now - self.start)
         return {stage: round(value, 3) for stage, value in seconds.items()}
 
