@@ -2,8 +2,9 @@
 
 Re-mining (``--remine-every-epoch`` / ``--remine-steps``) re-runs the mining pipeline with the
 configuration stored in the mined file's summary (``<name>.summary.json``, or ``--mine-summary``): the CLI
-reads it into ``TrainConfig.mine`` (:func:`negmine.pipeline.recorded_config.load_mine_config`), and
-``train`` builds the miner from it, as it does for a Python caller.
+reads it into ``TrainConfig.mine`` (:func:`negmine.pipeline.recorded_config.read_mine_summary`), and
+``train`` builds the miner from it, as it does for a Python caller, with the pairs rows read as the summary was
+checked (``remine_pairs``), so a recorded pairs file is read once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -26,7 +27,10 @@ from negmine.config import (
     DevEvalConfig, TrainConfig, parse_attention_dropout,
 )
 from negmine.errors import ConfigError
-from negmine.pipeline.recorded_config import load_mine_config
+from negmine.pipeline.recorded_config import RecordedMining, read_mine_summary
+
+if TYPE_CHECKING:
+    from negmine.io.pairs import CheckedPairs
 
 _OPT = "Optimisation"
 _NEG = "Negatives and masking"
@@ -131,8 +135,9 @@ def train_command(
             dev=None if dev == DevEvalConfig() and not typed_options(ctx, DEV_OPTIONS) else dev,
         )
         refuse_unused_config(ctx, config, TRAIN_FIELDS)
-        config = with_recorded_mine_config(config, mine_summary)
-        result = run(config)
+        recorded = recorded_mining(config, mine_summary)
+        config = config if recorded is None else dataclasses.replace(config, mine=recorded.config)
+        result = run(config, None if recorded is None else recorded.pairs)
     summary = result.as_dict()
     summary.pop("loss_history")
     echo_json(summary)
@@ -154,20 +159,22 @@ def refuse_mine_summary_without_remining(mine_summary: Optional[Path], remine: b
                           "or drop --mine-summary")
 
 
-def with_recorded_mine_config(config: TrainConfig, mine_summary: Optional[Path]) -> TrainConfig:
-    """``config`` with the mining configuration re-mining runs with (the one the mined file records, or
-    ``--mine-summary``'s); unchanged without re-mining. The settings are checked first
-    (:meth:`TrainConfig.validate_settings`): a conflict of options (``--distill kl --remine-steps 5``) was reported
-    only after the summary file had been found."""
+def recorded_mining(config: TrainConfig, mine_summary: Optional[Path]) -> RecordedMining | None:
+    """The mining configuration re-mining runs with (the one the mined file records, or ``--mine-summary``'s) and
+    the pairs rows read as it was checked (:func:`~negmine.pipeline.recorded_config.read_mine_summary`); None
+    without re-mining. The settings are checked first (:meth:`TrainConfig.validate_settings`): a conflict of options
+    (``--distill kl --remine-steps 5``) was reported only after the summary file had been found."""
     if not config.remine:
-        return config
+        return None
     config.validate_settings()
-    return dataclasses.replace(config, mine=load_mine_config(config.train_file, mine_summary))
+    return read_mine_summary(config.train_file, mine_summary)
 
 
-def run(config: TrainConfig):
+def run(config: TrainConfig, remine_pairs: CheckedPairs | None = None):
     """Check the config and the training file, then train; the TrainResult. The trainer's log lines go to stderr:
-    stdout is the JSON only."""
+    stdout is the JSON only. ``remine_pairs``: the recorded pairs as the summary's check read them
+    (:class:`~negmine.pipeline.recorded_config.RecordedMining`), which re-mining's load takes rather than read
+    them again (``train(..., remine_pairs=)``)."""
     from negmine.train.preflight import check_before_work, check_training_file
 
     check_before_work(config)  # before the trainer's import, which takes seconds
@@ -175,7 +182,7 @@ def run(config: TrainConfig):
     from negmine.train.api import train
 
     with contextlib.redirect_stdout(sys.stderr):  # the trainer prints its log lines: stdout is the JSON only
-        return train(config)  # re-mining: the mining pipeline with config.mine
+        return train(config, remine_pairs=remine_pairs)  # re-mining: the mining pipeline with config.mine
 
 
 def _interrupted_hint(output: Path) -> str:

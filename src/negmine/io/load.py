@@ -10,7 +10,7 @@ from negmine.io.beir import (
     CORPUS_FILE, QUERIES_FILE, check_beir_dir, load_beir_files, qrels_path, require_beir_files,
 )
 from negmine.io.hf_datasets import quiet_datasets
-from negmine.io.pairs import load_pairs
+from negmine.io.pairs import CheckedPairs, load_pairs
 from negmine.io.records import Dataset
 
 
@@ -37,7 +37,7 @@ def check_beir_layout(config: DataConfig) -> None:
     require_beir_files(*beir_files(config))
 
 
-def load_data(config: DataConfig, show_progress: bool = True) -> Dataset:
+def load_data(config: DataConfig, show_progress: bool = True, checked: CheckedPairs | None = None) -> Dataset:
     """Validate ``config`` and load its data as a validated Dataset.
 
     With ``pairs`` set: :func:`negmine.io.pairs.load_pairs` (a file, a ``save_to_disk`` folder or ``hf:NAME...``;
@@ -47,12 +47,14 @@ def load_data(config: DataConfig, show_progress: bool = True) -> Dataset:
     read then), and ``unknown_qrels`` decides what judgments of documents missing from the corpus
     do (``error`` or ``skip``; see DataConfig). Column options without a pairs file are a ConfigError rather
     than ignored (``DataConfig.validate``). Without ``show_progress``, ``datasets`` draws no progress bars and the
-    hub logs no retries while it loads ``pairs`` (:func:`negmine.io.hf_datasets.quiet_datasets`).
+    hub logs no retries while it loads ``pairs`` (:func:`negmine.io.hf_datasets.quiet_datasets`). ``checked``: the
+    rows of ``pairs`` that :func:`negmine.io.pairs.check_pairs` read (as a mining summary was read for re-mining:
+    :func:`negmine.pipeline.recorded_config.read_mine_summary`), which the load takes instead of reading them again.
     """
     config.validate()
     if config.pairs is not None:
         with quiet_datasets(config.pairs, show_progress):
-            return load_pairs(config.pairs, config.corpus, config.query_column, config.positive_column)
+            return load_pairs(config.pairs, config.corpus, config.query_column, config.positive_column, checked)
     corpus, queries, qrels = beir_files(config)
     name = check_beir_dir(config.data_dir).resolve().name if config.data_dir is not None else None
     return load_beir_files(corpus, queries, qrels, name=name, unknown_qrels=config.unknown_qrels)

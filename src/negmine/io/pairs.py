@@ -168,13 +168,40 @@ def pairs_source(pairs: str | Path) -> RowSource:
     return FileRows(require_file(pairs, "pairs file"))
 
 
-def check_pairs(path: str | Path, query_column: str | None = None, positive_column: str | None = None) -> None:
+@dataclass(frozen=True)
+class CheckedPairs:
+    """A pairs table read and checked by :func:`check_pairs` (its columns, then every row), which
+    :func:`read_pairs` finishes (``checked=``) without reading it again: ``pairs``, ``query_column`` and
+    ``positive_column`` as asked, the source read and the columns found. The rows are handed to the first load
+    that takes them (:meth:`take_rows`), so they are not kept beside the Dataset built from them (200,000 rows:
+    26 MB, for as long as the caller holds this, e.g. a whole training run); a later load reads the source again."""
+
+    pairs: str
+    query_column: str | None
+    positive_column: str | None
+    source: RowSource
+    columns: tuple[str, str]
+    rows: list[_PairRows] = field(repr=False, compare=False)
+    """The rows read, until a load takes them: one, then none."""
+
+    def matches(self, pairs: str | Path, query_column: str | None, positive_column: str | None) -> bool:
+        """Whether these are the rows a load of ``pairs`` with these columns reads."""
+        return (self.pairs, self.query_column, self.positive_column) == (str(pairs), query_column, positive_column)
+
+    def take_rows(self) -> _PairRows | None:
+        """The rows read, handed over once; None once taken."""
+        return self.rows.pop() if self.rows else None
+
+
+def check_pairs(path: str | Path, query_column: str | None = None, positive_column: str | None = None) -> CheckedPairs:
     """The errors :func:`read_pairs` gives for the pairs ``path`` names (its columns, then every row:
     ``file:line: field 'positive': missing``), without reading a corpus or building the Dataset: the check of the
-    pairs file a mining summary records, before a re-mining training run loads its model
-    (:func:`negmine.pipeline.recorded_config.check_recorded_pairs`)."""
+    pairs a mining summary records, before a re-mining training run loads its model
+    (:func:`negmine.pipeline.recorded_config.check_recorded_pairs`). The rows read, which re-mining's load takes
+    (``read_pairs(..., checked=)``) rather than read the pairs a second time."""
     source = pairs_source(path)
-    _read_pair_rows(source, *pair_columns(source, query_column, positive_column))
+    columns = pair_columns(source, query_column, positive_column)
+    return CheckedPairs(str(path), query_column, positive_column, source, columns, [_read_pair_rows(source, *columns)])
 
 
 def read_pairs(
@@ -182,10 +209,24 @@ def read_pairs(
     corpus: str | Path | None = None,
     query_column: str | None = None,
     positive_column: str | None = None,
+    checked: CheckedPairs | None = None,
 ) -> PairsLoad:
     """Load a pairs file, a ``save_to_disk`` folder or an ``hf:`` dataset (:func:`pairs_source`), and an optional
-    corpus file, with counts of duplicate rows and added positives."""
-    return read_pairs_from(pairs_source(path), corpus, query_column, positive_column)
+    corpus file, with counts of duplicate rows and added positives. ``checked``: what :func:`check_pairs` read of
+    the same ``path`` and columns, whose rows are taken rather than read again (once: a later load with the same
+    ``checked`` reads its source again; ConfigError for other pairs)."""
+    if checked is None:
+        return read_pairs_from(pairs_source(path), corpus, query_column, positive_column)
+    if not checked.matches(path, query_column, positive_column):
+        raise ConfigError(
+            f"the checked pairs given hold the rows of {checked.pairs!r} (query_column {checked.query_column!r}, "
+            f"positive_column {checked.positive_column!r}), not of {str(path)!r} (query_column {query_column!r}, "
+            f"positive_column {positive_column!r}); pass the rows read with this config (read_mine_summary(...).pairs "
+            "with its config, check_pairs(path, ...) with the same columns), or none (they are read again)")
+    rows = checked.take_rows()
+    if rows is None:  # taken by a load before this one
+        return read_pairs_from(checked.source, corpus, query_column, positive_column)
+    return _pairs_load(checked.source, rows, corpus)
 
 
 def read_pairs_from(
@@ -201,7 +242,11 @@ def read_pairs_from(
     ``corpus`` file, ``origin["corpus"]`` is its path, size and sha256 (hashed as it is read), as a BEIR folder's
     files are recorded: the positives are matched to its documents and the negatives drawn from it."""
     query_col, positive_col = pair_columns(source, query_column, positive_column)
-    rows = _read_pair_rows(source, query_col, positive_col)
+    return _pairs_load(source, _read_pair_rows(source, query_col, positive_col), corpus)
+
+
+def _pairs_load(source: RowSource, rows: _PairRows, corpus: str | Path | None) -> PairsLoad:
+    """The Dataset of the pairs ``rows`` read from ``source`` (:func:`read_pairs_from`), with ``corpus`` if given."""
     corpus_digest = hashlib.sha256()
     base = read_corpus_file(corpus, digest=corpus_digest) if corpus is not None else None
     docs, doc_of, added = _corpus_with_positives(rows, base, source.label)
@@ -224,13 +269,15 @@ def load_pairs(
     corpus: str | Path | None = None,
     query_column: str | None = None,
     positive_column: str | None = None,
+    checked: CheckedPairs | None = None,
 ) -> Dataset:
     """Load a pairs file (or a ``save_to_disk`` folder, or ``hf:NAME...``: :func:`pairs_source`) as a Dataset (see
-    module docstring); a NegmineWarning when positives were added or rows repeat.
+    module docstring); a NegmineWarning when positives were added or rows repeat. ``checked``: the rows
+    :func:`check_pairs` read of them, not read again (:func:`read_pairs`).
 
     Use :func:`read_pairs` to get the counts (added positives, duplicate rows) as values.
     """
-    return warned(read_pairs(path, corpus, query_column, positive_column), corpus)
+    return warned(read_pairs(path, corpus, query_column, positive_column, checked), corpus)
 
 
 def pairs_from_dataset(

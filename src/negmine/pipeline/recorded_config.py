@@ -15,6 +15,9 @@ from negmine.config_unused import without_unused
 from negmine.errors import ConfigError, InputError, field_option
 from negmine.io.jsonl import read_json_file
 
+if typing.TYPE_CHECKING:
+    from negmine.io.pairs import CheckedPairs
+
 
 def _unwrap_optional(hint):
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
@@ -42,14 +45,30 @@ def config_from_dict(cls, data: dict):
     return cls(**kwargs)
 
 
+@dataclasses.dataclass(frozen=True)
+class RecordedMining:
+    """A mining summary as re-mining reads it (:func:`read_mine_summary`): the MineConfig it records, and the
+    rows of the pairs file it records (``data.pairs``) as they were checked then, which re-mining's load takes
+    (``train(config, remine_pairs=...)``) instead of reading the file again; None for other data."""
+
+    config: MineConfig
+    pairs: CheckedPairs | None
+
+
 def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> MineConfig:
     """The MineConfig recorded by ``negmine mine`` in the summary JSON next to the mined file (or ``summary``).
     Either may be a str, as every path a config takes (``load_mine_config("out/negatives.jsonl")`` failed with
-    "'str' object has no attribute 'with_name'").
+    "'str' object has no attribute 'with_name'"). Its data is checked as it is read (:func:`read_mine_summary`,
+    which also returns the pairs rows read, for ``train(..., remine_pairs=)``).
 
     A summary written before MineConfig refused settings its mode leaves unused (``simans_a`` with the ``top``
     strategy) may hold some: they are set back to their defaults (:func:`negmine.config_unused.without_unused`),
     which re-mines exactly what the recorded run mined, since that run never read them."""
+    return read_mine_summary(mined, summary).config
+
+
+def read_mine_summary(mined: str | Path, summary: str | Path | None = None) -> RecordedMining:
+    """:func:`load_mine_config`'s MineConfig, with the pairs rows its check read (:class:`RecordedMining`)."""
     mined = Path(mined)
     path = Path(summary) if summary is not None else mined.with_name(f"{mined.stem}.summary.json")
     if not path.is_file():
@@ -64,7 +83,7 @@ def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> Mi
     except (KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
     check_recorded_data_paths(config, path)
-    return without_unused(config)
+    return RecordedMining(without_unused(config), check_recorded_pairs(config))
 
 
 DATA_PATH_FIELDS = ("data_dir", "corpus", "queries", "qrels", "pairs")
@@ -93,20 +112,20 @@ def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
             "whose data paths are absolute"
         )
     check_recorded_layout(config, summary)
-    check_recorded_pairs(config)
 
 
-def check_recorded_pairs(config: MineConfig) -> None:
+def check_recorded_pairs(config: MineConfig) -> CheckedPairs | None:
     """The pairs loader's error (:func:`negmine.io.pairs.check_pairs`: ``file:line: field 'positive': missing``,
-    a malformed JSON line, a column not found) for a pairs file the summary records that exists but is broken.
-    It came from re-mining's load, once ``negmine train`` had imported the trainer (a 40-row file: 16 s to the same
-    error, now 1.1-1.7 s), at the price of one more pass over a valid file (200,000 rows, 26 MB: 3.4-3.8 s, where
-    the load takes 4.3-6.3 s). A save_to_disk folder and a hub dataset are left to that load."""
+    a malformed JSON line, a column not found) for a pairs file the summary records that exists but is broken; else
+    the rows read, which re-mining's load takes rather than read them again (a 200,000-row file was read twice:
+    2.0-5.3 s more). The error came from that load, once ``negmine train`` had imported the trainer (a 40-row file:
+    16 s to the same error, now 1.1-1.7 s). A save_to_disk folder and a hub dataset are left to that load (None)."""
     from negmine.io.pairs import check_pairs
 
     data = config.data
-    if data.pairs is not None and Path(data.pairs).is_file():
-        check_pairs(data.pairs, data.query_column, data.positive_column)
+    if data.pairs is None or not Path(data.pairs).is_file():
+        return None
+    return check_pairs(data.pairs, data.query_column, data.positive_column)
 
 
 GONE = "does not exist now (moved or deleted since it ran)"

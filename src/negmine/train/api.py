@@ -50,6 +50,7 @@ from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
 
 if TYPE_CHECKING:
+    from negmine.io.pairs import CheckedPairs
     from negmine.train.losses.mnrl import MaskStats
 
 REMINE_DIR = "remine"
@@ -418,13 +419,17 @@ def _write_summary(result: TrainResult, config: TrainConfig) -> None:
         handle.write("\n")
 
 
-def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence = ()) -> TrainResult:
+def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence = (),
+          remine_pairs: CheckedPairs | None = None) -> TrainResult:
     """Train as configured and save the model to ``config.output_dir``. See the module docstring.
 
     ``miner(embedder, output_path) -> path`` mines with ``embedder`` and writes native JSONL when re-mining;
     None (the default) runs the mining pipeline with ``config.mine``
     (:func:`negmine.train.pipeline_miner.pipeline_miner`), as ``negmine train`` does.
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects (early stopping, custom logging).
+    ``remine_pairs``: the rows of ``config.mine.data.pairs`` read as the mining summary was
+    (:func:`negmine.pipeline.recorded_config.read_mine_summary`, as ``negmine train`` does), which that pipeline's
+    load takes rather than read the pairs again.
     The run seeds Python's, NumPy's and torch's global random generators from ``config.seed``; the caller's
     generator states are put back when it returns or fails. Another run training into ``config.output_dir``
     meanwhile is refused at once (:mod:`negmine.io.output_lock`). A re-mining judge given by a cached hub name loads
@@ -441,11 +446,11 @@ def train(config: TrainConfig, miner: Miner | None = None, callbacks: Sequence =
     check_config_type(config, TrainConfig, "train")
     pins = check_settings(config)  # a re-mining judge by hub name: the cached snapshot checked, which it loads
     with hold_outputs({}, training_outputs(config)), pinned_snapshots(pins):  # no other run writes the folder
-        return _train(config, miner, callbacks, resume_point(config), start)
+        return _train(config, miner, callbacks, resume_point(config), start, remine_pairs)
 
 
 def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkpoint: str | None,
-           start: float) -> TrainResult:
+           start: float, remine_pairs: CheckedPairs | None) -> TrainResult:
     """:func:`train` once the settings are checked, the output's lock is held and the checkpoint to resume from
     (None: none) is known."""
     timings: dict[str, float] = {}
@@ -458,7 +463,8 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
 
         # the run's progress setting: the recorded mining config has none (type: validate() checked mine is set)
         with within(config, "mine"):  # its messages, its rounds' too, name mine.<field>
-            miner = pipeline_miner(config.remine_config(), config.show_progress)  # type: ignore[arg-type]
+            miner = pipeline_miner(config.remine_config(), config.show_progress,  # type: ignore[arg-type]
+                                   remine_pairs)
     data = load_train_data(config.train_file, config.num_negatives,
                            config.distill_from if config.distill != "none" else None)
     if config.distill != "none":
