@@ -463,6 +463,26 @@ def test_train_cli_remine_refuses_a_broken_pairs_file_the_summary_records_before
     assert not (tmp_path / "o").exists()
 
 
+def test_train_cli_remine_refuses_a_broken_save_to_disk_folder_the_summary_records_before_the_trainer(tmp_path,
+                                                                                                   monkeypatch):
+    """Of the pairs a summary records, only a file was checked as the summary was read: a save_to_disk folder with a
+    row since broken was refused by the loader at re-mining's load, once negmine train had imported the trainer."""
+    datasets = pytest.importorskip("datasets")
+    folder = tmp_path / "saved"
+    datasets.Dataset.from_list([{"query": "q", "positive": "p"}, {"query": "r", "positive": " "}]).save_to_disk(
+        str(folder))
+    mined = _mined(tmp_path / "neg.jsonl", ROWS_AT_DEFAULTS, negatives=3)
+    (tmp_path / "neg.summary.json").write_text(json.dumps({"config": {"data": {"pairs": str(folder)}}}),
+                                               encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "1",
+                                         "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (f"error: dataset {str(folder)!r}, row 2 (index 1), column 'positive': empty text "
+                             "(nothing left after stripping whitespace)\n")
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_re_mining_run_reads_the_pairs_file_the_summary_records_once(tmp_path, tiny_model_path, monkeypatch):
     """negmine train --remine-steps read the pairs file mining ran on twice: to check it as the summary was read,
     then at re-mining's load (200,000 rows: 2.0-5.3 s more). The load takes the rows the check read, and the rounds

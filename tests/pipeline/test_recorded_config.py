@@ -276,6 +276,67 @@ def _summary_of_pairs(tmp_path, pairs) -> None:
     (tmp_path / "neg.summary.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, default=str))
 
 
+@pytest.mark.parametrize("rows, error", [
+    ([{"query": "q", "positive": "p"}, {"query": "r", "positive": "\u200b"}],
+     ", row 2 (index 1), column 'positive': empty text (nothing left after stripping whitespace and the invisible "
+     "characters U+200B)"),
+    ([{"query": "q", "text": "p"}], ": no positive column found (looked for "),
+])
+def test_a_broken_save_to_disk_folder_the_summary_records_is_refused_as_the_summary_is_read(tmp_path, rows, error):
+    """Of the pairs a summary records, only a file was checked as the summary was read: a folder written by
+    datasets' save_to_disk whose rows or columns no longer load was refused at re-mining's load, once negmine train
+    had imported the trainer. It is read through then, by the loader re-mining runs, with that loader's error."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.pairs import read_pairs
+
+    folder = tmp_path / "saved"
+    datasets.Dataset.from_list([{"query": "q", "positive": "p"}]).save_to_disk(str(folder))
+    _summary_of_pairs(tmp_path, folder)
+    assert load_mine_config(tmp_path / "neg.jsonl").data.pairs == folder
+    shutil.rmtree(folder)
+    datasets.Dataset.from_list(rows).save_to_disk(str(folder))
+    with pytest.raises(InputError) as loaded:
+        read_pairs(folder)
+    with pytest.raises(InputError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == str(loaded.value) and str(err.value).startswith(f"dataset {str(folder)!r}{error}")
+
+
+def test_a_folder_the_summary_records_as_pairs_that_save_to_disk_did_not_write_is_refused_as_it_is_read(tmp_path):
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    _summary_of_pairs(tmp_path, folder)
+    with pytest.raises(InputError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == (
+        f"{folder}: expected a pairs file (JSONL, CSV/TSV, Parquet) or a folder written by datasets' "
+        "Dataset.save_to_disk (holding dataset_info.json and state.json), found a folder without them")
+
+
+def test_a_hub_dataset_the_summary_records_is_checked_as_far_as_no_hub_is_needed(tmp_path):
+    """``hf:`` needs the hub (or its cache) to load, so only what needs neither is checked as the summary is read:
+    its form, and a save_to_disk folder named with ``hf:``; both were refused at re-mining's load, once negmine
+    train had imported the trainer. A well-formed name is left to that load."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.errors import DatasetInputError
+
+    _summary_of_pairs(tmp_path, "hf:org/name:default:train:extra")
+    with pytest.raises(ConfigError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == ("pairs 'hf:org/name:default:train:extra': expected hf:NAME, hf:NAME:SPLIT or "
+                              "hf:NAME:CONFIG:SPLIT (e.g. hf:sentence-transformers/natural-questions:train); a part "
+                              "is empty or there are too many")
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_list([{"query": "q", "positive": "p"}]).save_to_disk(str(saved))
+    _summary_of_pairs(tmp_path, f"hf:{saved}")
+    with pytest.raises(DatasetInputError) as err:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(err.value) == (f"dataset {str(saved)!r}: a folder written by save_to_disk, which load_dataset does "
+                              f"not read: give it without 'hf:': --pairs {saved}")
+    _summary_of_pairs(tmp_path, "hf:org/name:train")
+    assert load_mine_config(tmp_path / "neg.jsonl").data.pairs == Path("hf:org/name:train")
+
+
 def test_the_rows_read_as_the_summary_is_checked_are_what_re_minings_load_reads(tmp_path, monkeypatch):
     """read_mine_summary hands the pairs rows it checked to re-mining's load (negmine train passes them to train),
     which then reads no pairs file: it read it twice (200,000 rows: 2.0-5.3 s more)."""
@@ -293,3 +354,24 @@ def test_the_rows_read_as_the_summary_is_checked_are_what_re_minings_load_reads(
     assert recorded.config == load_mine_config(tmp_path / "neg.jsonl") and passes == [pairs, pairs]
     assert load_data(recorded.config.data, False, recorded.pairs) == load_data(recorded.config.data, False)
     assert passes == [pairs, pairs, pairs], "the load with the rows checked read no file"
+
+
+def test_the_rows_of_a_save_to_disk_folder_read_as_the_summary_is_checked_are_what_re_minings_load_reads(
+        tmp_path, monkeypatch):
+    """A save_to_disk folder is read through as the summary is read too, and its load takes those rows."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.load import load_data
+    from negmine.io.row_source import ArrowRows
+    from negmine.pipeline.recorded_config import read_mine_summary
+
+    folder = tmp_path / "saved"
+    datasets.Dataset.from_list([{"query": "q", "positive": "p"}, {"query": "r", "positive": "s"}]).save_to_disk(
+        str(folder))
+    _summary_of_pairs(tmp_path, folder)
+    passes = []
+    original = ArrowRows.rows
+    monkeypatch.setattr(ArrowRows, "rows", lambda self, columns: passes.append(self.label) or original(self, columns))
+    recorded = read_mine_summary(tmp_path / "neg.jsonl", show_progress=False)
+    assert passes == [f"dataset {str(folder)!r}"]
+    assert load_data(recorded.config.data, False, recorded.pairs) == load_data(recorded.config.data, False)
+    assert len(passes) == 2, "the load with the rows checked read none"

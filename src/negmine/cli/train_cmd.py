@@ -167,7 +167,7 @@ def recorded_mining(config: TrainConfig, mine_summary: Optional[Path]) -> Record
     if not config.remine:
         return None
     config.validate_settings()
-    return read_mine_summary(config.train_file, mine_summary)
+    return read_mine_summary(config.train_file, mine_summary, config.show_progress)
 
 
 def run(config: TrainConfig, remine_pairs: CheckedPairs | None = None):

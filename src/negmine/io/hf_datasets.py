@@ -231,9 +231,22 @@ def _local_kind(value: str) -> str | None:
         return None
 
 
-def hub_rows(value: str) -> ArrowRows:
-    """The dataset ``hf:...`` names (:func:`parse_hub`), loaded with ``datasets.load_dataset``, as a row source."""
+def hub_spec(value: str) -> tuple[str, str | None, str | None]:
+    """``(name, config, split)`` of the ``hf:`` value ``value`` (:func:`parse_hub`), with what can be told of it
+    without ``datasets`` or the hub: ConfigError for a malformed value, DatasetInputError for a folder written by
+    ``save_to_disk`` named with ``hf:`` (which ``load_dataset`` does not read). :func:`hub_rows` starts with it, and
+    so does the check of the pairs a mining summary records
+    (:func:`negmine.pipeline.recorded_config.check_recorded_pairs`), which cannot load a hub dataset offline."""
     name, config, split = parse_hub(value)
+    if is_saved_dataset(Path(name)):
+        raise DatasetInputError(_hub_label(name, config, split), None, None, "a folder written by save_to_disk, "
+                                f"which load_dataset does not read: give it without {HUB_PREFIX!r}: --pairs {name}")
+    return name, config, split
+
+
+def hub_rows(value: str) -> ArrowRows:
+    """The dataset ``hf:...`` names (:func:`hub_spec`), loaded with ``datasets.load_dataset``, as a row source."""
+    name, config, split = hub_spec(value)
     ds, about = _load_hub(value, name, config, split)
     what = _local_kind(value)
     if what is not None:  # read what hf: names, but the user may have meant the path: say which was read
@@ -254,14 +267,12 @@ def _load_hub(value: str, name: str, config: str | None, split: str | None) -> t
     ``split`` reads where they can be isolated (:func:`_split_builder`; a builder prepares every split). Without
     ``split``, a dataset's only split; one with several, or without the split named, is refused before any data is
     downloaded or prepared, from the split names its builder knows (:func:`_split_names`). ``datasets``' failures
-    as DatasetInputErrors with the fix, and with :func:`local_path_note`."""
+    as DatasetInputErrors with the fix, and with :func:`local_path_note`; ``name`` is no ``save_to_disk`` folder
+    (:func:`hub_spec`)."""
     import datasets
     from datasets.exceptions import DatasetGenerationError
 
     label = _hub_label(name, config, split)
-    if is_saved_dataset(Path(name)):
-        raise DatasetInputError(label, None, None, f"a folder written by save_to_disk, which load_dataset does not "
-                                f"read: give it without {HUB_PREFIX!r}: --pairs {name}")
     try:
         builder = _hub_builder(name, config, split)
         known = _split_names(builder)

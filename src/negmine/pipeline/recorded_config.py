@@ -48,8 +48,9 @@ def config_from_dict(cls, data: dict):
 @dataclasses.dataclass(frozen=True)
 class RecordedMining:
     """A mining summary as re-mining reads it (:func:`read_mine_summary`): the MineConfig it records, and the
-    rows of the pairs file it records (``data.pairs``) as they were checked then, which re-mining's load takes
-    (``train(config, remine_pairs=...)``) instead of reading the file again; None for other data."""
+    rows of the pairs it records (``data.pairs``, a file or a ``save_to_disk`` folder) as they were checked then,
+    which re-mining's load takes (``train(config, remine_pairs=...)``) instead of reading the pairs again; None for
+    BEIR data and ``hf:`` datasets."""
 
     config: MineConfig
     pairs: CheckedPairs | None
@@ -67,8 +68,11 @@ def load_mine_config(mined: str | Path, summary: str | Path | None = None) -> Mi
     return read_mine_summary(mined, summary).config
 
 
-def read_mine_summary(mined: str | Path, summary: str | Path | None = None) -> RecordedMining:
-    """:func:`load_mine_config`'s MineConfig, with the pairs rows its check read (:class:`RecordedMining`)."""
+def read_mine_summary(mined: str | Path, summary: str | Path | None = None,
+                      show_progress: bool = True) -> RecordedMining:
+    """:func:`load_mine_config`'s MineConfig, with the pairs rows its check read (:class:`RecordedMining`).
+    ``show_progress``: without it, ``datasets`` draws no bars while a ``save_to_disk`` folder is read
+    (:func:`negmine.io.hf_datasets.quiet_datasets`), as re-mining's load follows ``--no-progress``."""
     mined = Path(mined)
     path = Path(summary) if summary is not None else mined.with_name(f"{mined.stem}.summary.json")
     if not path.is_file():
@@ -83,7 +87,7 @@ def read_mine_summary(mined: str | Path, summary: str | Path | None = None) -> R
     except (KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
     check_recorded_data_paths(config, path)
-    return RecordedMining(without_unused(config), check_recorded_pairs(config))
+    return RecordedMining(without_unused(config), check_recorded_pairs(config, show_progress))
 
 
 DATA_PATH_FIELDS = ("data_dir", "corpus", "queries", "qrels", "pairs")
@@ -114,18 +118,26 @@ def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
     check_recorded_layout(config, summary)
 
 
-def check_recorded_pairs(config: MineConfig) -> CheckedPairs | None:
+def check_recorded_pairs(config: MineConfig, show_progress: bool = True) -> CheckedPairs | None:
     """The pairs loader's error (:func:`negmine.io.pairs.check_pairs`: ``file:line: field 'positive': missing``,
-    a malformed JSON line, a column not found) for a pairs file the summary records that exists but is broken; else
-    the rows read, which re-mining's load takes rather than read them again (a 200,000-row file was read twice:
-    2.0-5.3 s more). The error came from that load, once ``negmine train`` had imported the trainer (a 40-row file:
-    16 s to the same error, now 1.1-1.7 s). A save_to_disk folder and a hub dataset are left to that load (None)."""
+    a malformed JSON line, a column not found, a folder ``save_to_disk`` did not write or whose data files are
+    damaged) for pairs the summary records that exist but are broken; else the rows read, which re-mining's load
+    takes rather than read them again (a 200,000-row file was read twice: 2.0-5.3 s more). The error came from that
+    load, once ``negmine train`` had imported the trainer (a 40-row file: 16 s to the same error, now 1.1-1.7 s; a
+    40-row save_to_disk folder: 9.8-10.1 s, now 2.5 s; a malformed ``hf:``: 9.9 s, now 0.8 s). Of a hub
+    dataset (``hf:``), which needs the hub or its cache to load, only what needs neither is checked
+    (:func:`negmine.io.hf_datasets.hub_spec`: its form, a ``save_to_disk`` folder named with ``hf:``); None then."""
+    from negmine.io.hf_datasets import HUB_PREFIX, hub_spec, quiet_datasets
     from negmine.io.pairs import check_pairs
 
     data = config.data
-    if data.pairs is None or not Path(data.pairs).is_file():
+    if data.pairs is None:
         return None
-    return check_pairs(data.pairs, data.query_column, data.positive_column)
+    if str(data.pairs).startswith(HUB_PREFIX):
+        hub_spec(str(data.pairs))
+        return None
+    with quiet_datasets(data.pairs, show_progress):
+        return check_pairs(data.pairs, data.query_column, data.positive_column)
 
 
 GONE = "does not exist now (moved or deleted since it ran)"
