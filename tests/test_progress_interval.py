@@ -150,3 +150,28 @@ def test_a_new_process_says_so_where_tqdms_import_failed_with_a_traceback(tmp_pa
     done = subprocess.run([sys.executable, "-m", "negmine", "mine", str(beir), "--retriever", "bm25", "--no-progress",
                            "-o", str(tmp_path / "neg.jsonl")], env=env, capture_output=True, text=True, timeout=300)
     assert (done.returncode, done.stderr) == (2, f"error: {message('abc')}\n")
+
+
+def test_another_tqdm_variable_its_import_fails_on_is_named(monkeypatch):
+    """tqdm casts every ``TQDM_<option>`` to the option's type as it is imported: ``TQDM_NCOLS=abc`` was a ValueError
+    traceback (``invalid literal for int()``) naming no variable, from whichever library imported tqdm first."""
+    monkeypatch.setenv("TQDM_NCOLS", "abc")
+    monkeypatch.setenv("TQDM_DESC", "a text option")  # a text: tqdm takes it, and it is not named
+    for name in [m for m in sys.modules if m == "tqdm" or m.startswith("tqdm.")]:
+        monkeypatch.delitem(sys.modules, name)  # as in a new process: not imported yet
+    with pytest.raises(ConfigError) as info:
+        check_progress_interval(show=False)
+    assert str(info.value) == (
+        "tqdm cannot start: TQDM_NCOLS='abc' is not a value of that option (invalid literal for int() with base 10: "
+        "'abc'); tqdm reads every TQDM_<option> environment variable as its option (TQDM_NCOLS=80, TQDM_DISABLE=1): "
+        "give it a value of the option's type, or unset it")
+
+
+def test_a_new_process_names_another_tqdm_variable_before_it_reads_data(tmp_path):
+    beir, _ = _inputs(tmp_path)
+    (beir / "corpus.jsonl").write_text("{not json\n", encoding="utf-8")  # loading it would fail: another message
+    env = {**os.environ, "TQDM_NCOLS": "abc", "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-m", "negmine", "mine", str(beir), "--retriever", "bm25", "--no-progress",
+                           "-o", str(tmp_path / "neg.jsonl")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: tqdm cannot start: TQDM_NCOLS='abc' is not a value of that option"), done.stderr

@@ -42,11 +42,10 @@ def check_progress_interval(show: bool) -> None:
     is still to be imported, one that is no number at all, set empty included (tqdm's import fails on it with a
     ValueError). On a terminal, a number tqdm takes (``-1``) is left to tqdm, as it was."""
     raw = os.environ.get("TQDM_MININTERVAL")
-    if raw is None:
-        return
-    if "tqdm" not in sys.modules and _number(raw) is None:
+    if raw is not None and "tqdm" not in sys.modules and _number(raw) is None:
         _refuse(raw)
-    if not show or not raw.strip():
+    check_tqdm_environment()
+    if raw is None or not show or not raw.strip():
         return
     from tqdm.auto import tqdm
 
@@ -54,6 +53,24 @@ def check_progress_interval(show: bool) -> None:
 
     if not _draws_in_place(tqdm, sys.stderr):
         line_interval()
+
+
+def check_tqdm_environment() -> None:
+    """Import tqdm now, where a run's checks are, and turn its import's failure on another ``TQDM_*`` variable
+    (tqdm reads each ``TQDM_<option>`` as that option and casts it to the option's type: ``TQDM_NCOLS=abc`` is a
+    ValueError from ``int``) into a ConfigError naming the variable; the libraries a run loads import tqdm, so it
+    came as a traceback, wherever the first import was."""
+    if "tqdm" in sys.modules:
+        return
+    try:
+        import tqdm  # noqa: F401
+    except ValueError as error:
+        from negmine.errors import ConfigError
+
+        named = [f"{k}={v!r}" for k, v in sorted(os.environ.items()) if k.startswith("TQDM_") and repr(v) in str(error)]
+        raise ConfigError(f"tqdm cannot start: {', '.join(named) or 'a TQDM_* variable'} is not a value of that "
+                          f"option ({error}); tqdm reads every TQDM_<option> environment variable as its option "
+                          "(TQDM_NCOLS=80, TQDM_DISABLE=1): give it a value of the option's type, or unset it") from None
 
 
 def _number(raw: str) -> float | None:
