@@ -287,3 +287,35 @@ def test_eval_cli_names_the_argument_of_a_missing_beir_directory(tmp_path) -> No
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {tmp_path / 'no-such-dir'}: BEIR directory not found, given as "
                                     "data_dir (the DATA_DIR argument); check the path: ")
+
+
+def test_eval_stopped_while_encoding_says_what_the_rerun_reads_from_the_cache_and_encodes_again(tmp_path, monkeypatch):
+    """Ctrl-C printed only 'interrupted; ...': not that the rerun reads the finished shards' vectors from the cache,
+    nor how many had finished (a 5,000-document corpus was one shard of 8,192 texts, so a stop kept none)."""
+    import negmine.evaluate.api
+    from negmine.engine.encode_shards import EncodingStopped
+
+    where: list = []
+
+    def stopped(config, *args, **kwargs):
+        err = KeyboardInterrupt()
+        if where:
+            err.negmine_encoding = where[0]
+        raise err
+
+    monkeypatch.setattr(negmine.evaluate.api, "evaluate", stopped)
+    cache, beir = tmp_path / "cache", _beir(tmp_path)
+    args = ["eval", str(beir), "--model", "some/model", "--cache-dir", str(cache), "--no-progress"]
+    kept = f"rerun the same command to continue: it does not encode again the vectors it finished, cached under {cache}"
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 130 and result.stderr.splitlines()[-1] == kept
+    where.append(EncodingStopped("encode corpus (model)", 5, 2, 1024, 300))
+    assert runner.invoke(build_app(), args).stderr.splitlines()[-1] == (
+        f"{kept}; it stopped in encode corpus (model) with 2 of 5 shards finished (up to 1,024 texts each): the 300 "
+        "texts it encoded in unfinished shards are encoded again")
+    result = runner.invoke(build_app(), args + ["--no-cache"])
+    assert result.stderr.splitlines()[-1] == (
+        "rerun the same command to start again: with --no-cache this run kept nothing it encoded")
+    result = runner.invoke(build_app(), ["eval", str(beir), "--model", "bm25", "--no-progress"])
+    assert result.exit_code == 130 and result.stderr.splitlines() == [
+        "interrupted; outputs already written are complete, partial ones were discarded"]

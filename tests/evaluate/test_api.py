@@ -664,3 +664,35 @@ def test_the_results_record_which_run_files_were_read(beir_dir, tmp_path) -> Non
     changed = evaluate(cfg).payload["run_input"]
     assert changed["other"] == record(other) and changed["other"]["sha256"] != recorded["other"]["sha256"]
     assert changed["oracle"] == recorded["oracle"]
+
+
+def test_an_evaluation_stopped_while_encoding_resumes_at_its_finished_shards_with_the_same_results(tmp_path):
+    """A 5,000-document corpus was one encoding shard of 8,192 texts: Ctrl-C halfway kept nothing in the cache and
+    the rerun encoded every document again. Now 5 shards of <= 1,024: stopped at 2,500 documents, 2 finished, and the
+    rerun encodes the other 2,952 (and the queries); the results file is byte-identical to an uninterrupted run's."""
+    import shutil
+
+    from negmine.engine.encode_shards import EncodingStopped
+    from negmine.testing.beir import write_beir
+
+    class Stopped(HashEmbedder):
+        def encode(self, texts, prompt=""):
+            if self.texts_encoded + len(texts) > 2500:
+                raise KeyboardInterrupt
+            return super().encode(texts, prompt)
+
+    corpus = {f"d{i}": f"doc {i} word{i % 13} other{i % 5}" for i in range(5000)}
+    queries = {f"q{i}": f"word{i} other{i % 5}" for i in range(10)}
+    beir = write_beir(tmp_path / "beir", corpus, queries, [(f"q{i}", f"d{i * 7}", 1) for i in range(10)], split="test")
+    config = _config(beir, tmp_path, models=("hash/a",), output=tmp_path / "results.json")
+    evaluate(config, embedders={"hash/a": HashEmbedder(64)})
+    uninterrupted = (tmp_path / "results.json").read_bytes()
+    shutil.rmtree(tmp_path / "cache")
+    (tmp_path / "results.json").unlink()
+    with pytest.raises(KeyboardInterrupt) as info:
+        evaluate(config, embedders={"hash/a": Stopped(64)})
+    assert info.value.negmine_encoding == EncodingStopped("encode corpus (a)", 5, 2, 1024, 0)
+    rerun = HashEmbedder(64)
+    report = evaluate(config, embedders={"hash/a": rerun})
+    assert rerun.texts_encoded == 2952 + 10 and report.encoding["a"] == {"encoded": 2962, "cached": 2048}
+    assert (tmp_path / "results.json").read_bytes() == uninterrupted

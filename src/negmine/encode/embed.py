@@ -2,9 +2,11 @@
 
 Identical texts within a call are encoded once (deduplicated by their blake2b-128 key). Cached rows are
 read from :class:`~negmine.encode.cache.EmbeddingCache` under (fingerprint, prompt, text key); the rest
-are encoded in shards of ``shard_size`` texts, in order of first appearance, and each finished shard is
-written to the cache at once, so a killed run resumes from the last finished shard. The prompt is part
-of the cache key: a query prompt never returns document-prompt vectors.
+are encoded in shards of at most ``shard_size`` texts, fewer for a call of under 8 x ``shard_size`` distinct texts
+(mining's cut: :mod:`negmine.encode.embed_shards`), in order of first appearance, and each finished shard is
+written to the cache at once, so a killed run resumes from the shards it finished; Ctrl-C carries where it stopped
+(:class:`~negmine.engine.encode_shards.EncodingStopped`). The prompt is part of the cache key: a query prompt never
+returns document-prompt vectors.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import contextlib
 from collections import abc
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from negmine.encode.base import Embedder
 from negmine.io.atomic import atomic_path
 from negmine.encode.cache import KEY_BYTES, CacheShelf, EmbeddingCache, model_name, text_keys
+from negmine.encode.embed_shards import EmbedShards
 from negmine.encode.inflight import InFlight
 from negmine.encode.truncate import truncate_rows
 from negmine.progress import advancing, encoding
@@ -104,20 +107,20 @@ def _chunk_vectors(
     texts: Sequence[str],
     prompt: str,
     shelf: CacheShelf | None,
-    shard_size: int,
+    shards: EmbedShards,
     plan: _Plan,
     span: tuple[int, int],
     bar,
     inflight: InFlight | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Vectors of distinct texts ``span = (c0, c1)``: cached rows read, the rest encoded shard by shard
-    (each shard stored in the cache as soon as it is done). Texts another live run is encoding into the cache
-    (``inflight``) are left aside and read from the cache once stored there. Returns (vectors, number found in
+    """Vectors of distinct texts ``span = (c0, c1)``: cached rows read, the rest encoded shard by shard (``shards``
+    cuts them; each shard stored in the cache as soon as it is done). Texts another live run is encoding into the
+    cache (``inflight``) are left aside and read from the cache once stored there. Returns (vectors, number found in
     cache)."""
     c0, c1 = span
     ukeys = plan.keys[plan.first[c0:c1]]
     vecs = np.empty((c1 - c0, embedder.dim), dtype=np.float32)
-    todo, n_found, written = np.arange(c1 - c0), 0, -1
+    todo, n_found, written, seen = np.arange(c1 - c0), 0, -1, c1 - c0
     while len(todo):
         elsewhere = inflight.claimed_elsewhere(ukeys[todo]) if inflight is not None else np.zeros(len(todo), bool)
         found = np.zeros(len(todo), dtype=bool)  # claims are looked at before the cache: one goes after its put
@@ -129,27 +132,33 @@ def _chunk_vectors(
         if bar is not None:
             bar.update(int(found.sum()))
         free, todo = todo[~found & ~elsewhere], todo[elsewhere & ~found]
-        for s0 in range(0, len(free), shard_size):
-            part, token = free[s0 : s0 + shard_size], None
+        spans, seen = shards.spans(len(free), seen), 0
+        for f0, f1 in spans:
+            part, token = free[f0:f1], None
             if inflight is not None:  # texts a run claiming them at the same moment keeps are left to it
                 token, clash = inflight.claim(ukeys[part])
                 todo, part = np.sort(np.concatenate([todo, part[clash]])), part[~clash]
                 if not len(part):
+                    shards.skipped()
                     continue
-            vecs[part] = encoded = _encode_part(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt, bar)
+            vecs[part] = encoded = _encode_part(embedder, [texts[int(plan.first[c0 + i])] for i in part], prompt, bar,
+                                                shards.passed)
             if shelf is not None:
                 shelf.put(ukeys[part], encoded)
             if inflight is not None:
                 inflight.release(token)
+            shards.finished()
         if len(todo):  # all that is left is being encoded elsewhere: wait for it to reach the cache
             inflight.pause(arrived=written != len(todo))
             written = len(todo)
     return vecs, n_found
 
 
-def _encode_part(embedder: Embedder, texts: list[str], prompt: str, bar) -> np.ndarray:
+def _encode_part(embedder: Embedder, texts: list[str], prompt: str, bar,
+                 passed: Callable[[int], None] | None = None) -> np.ndarray:
     """:func:`encode_checked`, ``bar`` moved by each of the embedder's passes (:func:`negmine.progress.advance`) and,
-    for an embedder that reports none, by the texts left at the end: never past the part's texts.
+    for an embedder that reports none, by the texts left at the end: never past the part's texts. ``passed`` is
+    told each pass's texts too (:meth:`negmine.encode.embed_shards.EmbedShards.passed`: what a stop loses).
 
     Without a bar of its own the passes go on to the enclosing :func:`~negmine.progress.advancing` block, if any:
     mining's worker task (:func:`negmine.engine.encode.encode_task`) encodes through here with no bar, inside the
@@ -163,6 +172,8 @@ def _encode_part(embedder: Embedder, texts: list[str], prompt: str, bar) -> np.n
         n = min(n, len(texts) - moved)
         moved += n
         bar.update(n)
+        if passed is not None:
+            passed(n)
 
     with advancing(step):
         vectors = encode_checked(embedder, texts, prompt)
@@ -182,23 +193,28 @@ def _fill(
     truncate_dim: int | None = None,
 ) -> tuple[int, int]:
     """Write the embedding of ``texts[i]`` into ``out[i]`` (cut to ``truncate_dim`` after the cache); return
-    (n_encoded, n_cached)."""
+    (n_encoded, n_cached). With a cache, Ctrl-C carries where it stopped as its ``negmine_encoding``."""
     if not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
     plan = _plan(texts)
     shelf = cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
     inflight = InFlight(shelf) if shelf is not None else None
+    shards = EmbedShards(len(plan.first), shard_size, kept=shelf is not None)
     chunk = max(shard_size, LOOKUP_CHUNK)
     n_cached = 0
     with _progress(show_progress, len(plan.first), desc) as bar, encoding(desc):
         try:
             for c0 in range(0, len(plan.first), chunk):
                 c1 = min(len(plan.first), c0 + chunk)
-                vecs, found = _chunk_vectors(embedder, texts, prompt, shelf, shard_size, plan, (c0, c1), bar, inflight)
+                vecs, found = _chunk_vectors(embedder, texts, prompt, shelf, shards, plan, (c0, c1), bar, inflight)
                 vecs = truncate_rows(vecs, truncate_dim)  # the cache holds the full vectors
                 rows = np.sort(plan.rows_by_unique[plan.bounds[c0] : plan.bounds[c1]])
                 out[rows] = vecs[plan.inverse[rows] - c0]
                 n_cached += found
+        except KeyboardInterrupt as err:
+            if shelf is not None:  # without a cache nothing is kept: the rerun encodes it all
+                err.negmine_encoding = shards.stopped(desc or "embed")  # type: ignore[attr-defined]
+            raise
         finally:
             if inflight is not None:
                 inflight.release_all()

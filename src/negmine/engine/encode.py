@@ -19,24 +19,9 @@ import numpy as np
 from negmine.encode.embed import _plan, _Plan
 from negmine.encode.inflight import InFlight
 from negmine.engine.base import Engine, Setup
-from negmine.engine.encode_shards import EncodeShards
+from negmine.engine.encode_shards import EncodeShards, EncodingStopped  # noqa: F401 (EncodingStopped: imported from here)
 from negmine.engine.store import EmbeddingStore
 from negmine.progress import advancing
-
-
-class EncodingStopped(NamedTuple):
-    """Where an interrupted :func:`encode_to_store` stopped, set on the ``KeyboardInterrupt`` as its
-    ``negmine_encoding``: ``negmine mine``'s Ctrl-C hint said "the encoding ... shards it finished are kept" when
-    none had (SciFact's 5,183 documents were one shard of the default 8,192 texts, so a stop lost every text encoded),
-    and the rerun encoded all of them again. ``shard_size``: the most texts of a shard of this store
-    (:func:`negmine.engine.encode_shards.shard_texts`); ``texts_lost``: texts of unfinished shards the model had
-    encoded (only counted while a bar is drawn; else 0), which a rerun encodes again."""
-
-    desc: str
-    shards: int
-    shards_done: int
-    shard_size: int
-    texts_lost: int
 
 
 class EncodeResult(NamedTuple):

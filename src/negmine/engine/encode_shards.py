@@ -28,6 +28,21 @@ SHARDS_AT_LEAST = 8
 at most about an eighth of it (the shards running when it stops, one on the local engine)."""
 
 
+class EncodingStopped(NamedTuple):
+    """Where an interrupted :func:`negmine.engine.encode.encode_to_store` (or :func:`negmine.encode.embed.embed_texts`
+    with a cache: :mod:`negmine.encode.embed_shards`) stopped, set on the ``KeyboardInterrupt`` as its
+    ``negmine_encoding``: ``negmine mine``'s Ctrl-C hint said "the encoding ... shards it finished are kept" when none had (SciFact's 5,183 documents were one shard of the default 8,192 texts, so a stop lost every text encoded),
+    and the rerun encoded all of them again. ``shard_size``: the most texts of a shard of this store
+    (:func:`negmine.engine.encode_shards.shard_texts`); ``texts_lost``: texts of unfinished shards the model had
+    encoded (only counted while a bar is drawn; else 0), which a rerun encodes again."""
+
+    desc: str
+    shards: int
+    shards_done: int
+    shard_size: int
+    texts_lost: int
+
+
 def shard_texts(n_texts: int, most: int) -> int:
     """Distinct texts per shard of a store of ``n_texts``: ``most`` (``--encode-shard-size``), or fewer for a
     store of under ``SHARDS_AT_LEAST x most`` texts (an eighth of it, at least :data:`MIN_TEXTS`)."""
@@ -40,15 +55,24 @@ class Shard(NamedTuple):
     end: int
 
 
+def nested_shards(n_texts: int, most: int, size: int) -> list[Shard]:
+    """``n_texts`` texts in order, cut into the blocks of ``most`` texts earlier versions made shards of, each block
+    cut into shards of ``size`` texts (the last of a block may hold fewer): mining's store
+    (:class:`EncodeShards`, ``size`` :func:`shard_texts`) and the texts :func:`negmine.encode.embed.embed_texts`
+    encodes (:mod:`negmine.encode.embed_shards`) are cut by this one function."""
+    shards: list[Shard] = []
+    for block, b0 in enumerate(range(0, n_texts, most)):
+        b1 = min(n_texts, b0 + most)
+        shards.extend(Shard(block, u0, min(b1, u0 + size)) for u0 in range(b0, b1, size))
+    return shards
+
+
 class EncodeShards:
     """The shards of a store of ``n_texts`` distinct texts, in order, and their done markers in ``store``."""
 
     def __init__(self, store: EmbeddingStore, n_texts: int, most: int) -> None:
         self.store, self.size = store, shard_texts(n_texts, most)
-        self.shards: list[Shard] = []
-        for block, b0 in enumerate(range(0, n_texts, most)):
-            b1 = min(n_texts, b0 + most)
-            self.shards.extend(Shard(block, u0, min(b1, u0 + self.size)) for u0 in range(b0, b1, self.size))
+        self.shards = nested_shards(n_texts, most, self.size)
         self._whole = {s.block for s in self.shards if (s.first, s.end) == self._block_span(s.block, n_texts, most)}
 
     @staticmethod
