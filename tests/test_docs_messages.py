@@ -508,3 +508,17 @@ def test_mining_report_messages_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "mining summary not found", message_of(lambda: mining_report(Path("out/negatives.jsonl"))))
     Path("other.jsonl").write_text('{"id": 1}\n', encoding="utf-8")
     assert_quotes("mining.md", "negmine report takes", message_of(lambda: source_kind(Path("other.jsonl"))))
+
+
+def test_ctrl_c_lines_of_an_evaluation_in_training_md():
+    """docs/training.md "Evaluate": what a stopped negmine eval says, with a cache (the line measured on SciFact) and
+    with --no-cache."""
+    from negmine.cli.eval_cmd import interrupted_hint
+    from negmine.engine.encode_shards import EncodingStopped
+
+    config = EvalConfig(demo_path(), encoder=EncoderConfig(cache_dir=Path("/home/me/.cache/negmine")))
+    stopped = EncodingStopped("encode corpus (model)", 6, 2, 1024, 576)
+    assert_quotes("training.md", "rerun the same command to continue: it does not encode again",
+                  interrupted_hint(config, stopped))
+    assert_quotes("training.md", "rerun the same command to start again",
+                  interrupted_hint(dataclasses.replace(config, encoder=EncoderConfig(use_cache=False))))

@@ -19,7 +19,7 @@ import numpy as np
 from negmine.encode.embed import _plan, _Plan
 from negmine.encode.inflight import InFlight
 from negmine.engine.base import Engine, Setup
-from negmine.engine.encode_shards import EncodeShards, EncodingStopped  # noqa: F401 (EncodingStopped: imported from here)
+from negmine.engine.encode_shards import EncodeShards, EncodingStopped
 from negmine.engine.store import EmbeddingStore
 from negmine.progress import advancing
 

@@ -31,9 +31,10 @@ at most about an eighth of it (the shards running when it stops, one on the loca
 class EncodingStopped(NamedTuple):
     """Where an interrupted :func:`negmine.engine.encode.encode_to_store` (or :func:`negmine.encode.embed.embed_texts`
     with a cache: :mod:`negmine.encode.embed_shards`) stopped, set on the ``KeyboardInterrupt`` as its
-    ``negmine_encoding``: ``negmine mine``'s Ctrl-C hint said "the encoding ... shards it finished are kept" when none had (SciFact's 5,183 documents were one shard of the default 8,192 texts, so a stop lost every text encoded),
-    and the rerun encoded all of them again. ``shard_size``: the most texts of a shard of this store
-    (:func:`negmine.engine.encode_shards.shard_texts`); ``texts_lost``: texts of unfinished shards the model had
+    ``negmine_encoding``: ``negmine mine``'s Ctrl-C hint said "the encoding ... shards it finished are kept" when
+    none had (SciFact's 5,183 documents were one shard of the default 8,192 texts, so a stop lost every text
+    encoded), and the rerun encoded all of them again. ``shard_size``: the most texts of a shard of this store
+    (:func:`shard_texts`); ``texts_lost``: texts of unfinished shards the model had
     encoded (only counted while a bar is drawn; else 0), which a rerun encodes again."""
 
     desc: str
