@@ -151,3 +151,20 @@ def test_a_warm_cache_gives_the_cold_runs_scores_at_any_batch_size(tmp_path, wid
     warm = CachedCrossEncoder(model, EmbeddingCache(tmp_path / "warm")).predict(pairs)
     assert int((cold != warm).sum()) == 0
     assert np.array_equal(cold, CachedCrossEncoder(model, EmbeddingCache(tmp_path / "b7")).predict(pairs, batch_size=7))
+
+
+def test_scores_reach_the_cache_once_the_oldest_has_waited_a_minute(tmp_path):
+    """A slow cross-encoder held up to ``chunk`` (4,096) scores in memory until the count was reached; they now go
+    out a minute after the oldest was scored, so a killed run (no flush) resumes after them."""
+    now = [0.0]
+    ce = CachedCrossEncoder(CountingCE(), EmbeddingCache(tmp_path), clock=lambda: now[0])
+    ce.predict(PAIRS[:2])
+    now[0] = 59.9
+    ce.predict(PAIRS[3:4])
+    assert list(tmp_path.rglob("*.keys.npy")) == []
+    now[0] = 60.0
+    ce.predict(PAIRS[4:5])
+    model = CountingCE()
+    resumed = _cached(model, tmp_path)
+    np.testing.assert_array_equal(resumed.predict(PAIRS), CountingCE().predict(PAIRS))
+    assert model.asked == [] and resumed.cached == 4

