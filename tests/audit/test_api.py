@@ -612,3 +612,38 @@ def test_a_work_dir_for_a_mined_file_is_refused(tmp_path):
         "mine a BEIR dataset's top candidates with their work folder in DIR, give its directory as the input (negmine "
         "audit DATA_DIR --work-dir DIR), or leave it at its default (work_dir=None)")
     assert not (tmp_path / "work").exists() and not (tmp_path / "f.flags.jsonl").exists()
+
+
+def test_the_judges_outputs_are_the_same_bytes_whatever_the_time_bound_on_their_cache_writes(
+        tmp_path, monkeypatch, tiny_model_path, tiny_cross_encoder_path):
+    """The time bound (:data:`negmine.encode.buffered_shelf.FLUSH_SECONDS`) only changes how the judges' new vectors
+    and scores are cut into shards: an audit of the demo with a tiny teacher and cross-encoder writes the same
+    flags with every put written at once (0 s) as with no time bound, and reads them back from the small shards."""
+    import time
+
+    import negmine.audit.pair_cache as pair_cache
+    import negmine.audit.vectors as vectors
+    from negmine.config import EncoderConfig
+    from negmine.demo import demo_path
+    from negmine.encode.buffered_shelf import BufferedShelf
+    from negmine.testing.tiny_models import build_tiny_bi_encoder
+
+    teacher = build_tiny_bi_encoder(tmp_path / "teacher", seed=1)  # not the mining model: a namespace of its own
+
+    def audited(bound, run):
+        def bounded(shelf, rows, flush_seconds=None, clock=time.monotonic):
+            return BufferedShelf(shelf, rows, bound, clock)
+
+        for module in (pair_cache, vectors):
+            monkeypatch.setattr(module, "BufferedShelf", bounded)
+        out, cache = tmp_path / f"{bound}-{run}", tmp_path / f"cache-{bound}"
+        run_audit(AuditConfig(input=demo_path(), flags=out / "demo.flags.jsonl", candidates=out / "c.jsonl",
+                              judges=JudgeConfig(cross_encoder=str(tiny_cross_encoder_path), teachers=(str(teacher),)),
+                              encoder=EncoderConfig(model=str(tiny_model_path), cache_dir=cache, show_progress=False)))
+        return (out / "demo.flags.jsonl").read_bytes(), len(list(cache.rglob("*.keys.npy")))
+
+    off, off_shards = audited(None, "cold")
+    every_put, small_shards = audited(0, "cold")
+    assert every_put == off and b'"cross-encoder"' in off and b'"teacher"' in off
+    assert small_shards > off_shards, "0 s wrote each put as a shard of its own"
+    assert audited(0, "warm") == (off, small_shards), "read back from the small shards: same flags, nothing written"
