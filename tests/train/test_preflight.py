@@ -289,7 +289,7 @@ def test_a_training_holds_its_output_folder_until_it_ends_or_stops(tmp_path, mon
     lock = tmp_path / "model" / ".negmine.lock"
     seen = []
 
-    def run(config, miner, callbacks, checkpoint, start):
+    def run(config, miner, callbacks, checkpoint, start, remine_pairs):
         fd = os.open(lock, os.O_RDWR)
         try:
             with pytest.raises(BlockingIOError):  # what a second run's lock attempt meets
