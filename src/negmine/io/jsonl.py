@@ -137,10 +137,21 @@ def iter_jsonl(path: str | Path, digest: Any = None) -> Iterator[tuple[int, dict
         except DuplicateKeyError as err:
             raise duplicate_key_error(path, line_no, err) from None
         except json.JSONDecodeError as err:
-            raise InputError(path, line_no, None, f"malformed JSON: {err.msg} (column {err.colno})") from None
+            raise InputError(path, line_no, None, malformed_line_problem(err, line_no)) from None
         if not isinstance(row, dict):
             raise InputError(path, line_no, None, f"expected a JSON object per line, got {json_type(row)}")
         yield line_no, row
+
+
+def malformed_line_problem(err: json.JSONDecodeError, line_no: int) -> str:
+    """The problem of a JSON Lines line that does not parse: json's reason and column, the text up to where json
+    stopped (the bad value is there or just before it) and the fix. Only json's reason and column were given: a
+    user had to open the file at that column to see what was wrong (a cut-short line, a missing comma or quote)."""
+    start = max(err.pos - 40, 0)
+    before = ("..." if start else "") + err.doc[start:err.pos]
+    after = err.doc[err.pos:err.pos + 10] + ("..." if err.pos + 10 < len(err.doc) else "")
+    return (f"malformed JSON: {err.msg} (column {err.colno}, where json stopped: {before!r} <here> {after!r}); "
+            f'each line must be one complete JSON object ({{"key": value, ...}}): fix line {line_no} or delete it')
 
 
 LINE_BREAKS_ESCAPED = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
