@@ -605,6 +605,21 @@ def test_qrels_trec_file_without_header_gets_the_trec_hint(beir):
     )
 
 
+def test_space_separated_trec_qrels_get_a_command_that_converts_them(beir):
+    """TREC qrels as trec_eval reads them (``q1 0 d1 1``, spaces) read 'wrong header ...; expected ...' with no fix
+    (only tab-separated TREC rows got the TREC hint); the message's command, run as printed, makes the file load."""
+    import subprocess
+
+    path = _qrels(beir, "q1 0 d1 1\nq2 0 d2 1\n")
+    message = str(_error(load_beir, beir))
+    assert message.startswith(f"{path}:1: missing header: the first line 'q1 0 d1 1' looks like TREC qrels (query-id, "
+                              "iteration, corpus-id, score), separated by spaces; BEIR qrels are "
+                              "'query-id<TAB>corpus-id<TAB>score': convert the file, e.g. awk ")
+    subprocess.run(["bash", "-c", message.split("e.g. ", 1)[1]], check=True, cwd=beir)
+    assert path.read_text() == "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n"
+    assert load_beir(beir).qrels is not None
+
+
 def test_the_dataset_records_each_file_read_with_its_sha256(beir, tmp_path):
     """``origin`` (the mining summary's ``beir_input``): per file its resolved path, size and sha256, the file's own
     (a byte-order mark, blank lines and CRLF line ends included), computed by the reading pass; one changed corpus

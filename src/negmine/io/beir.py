@@ -18,6 +18,7 @@ import contextlib
 import contextvars
 import hashlib
 import re
+import shlex
 from array import array
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -222,10 +223,20 @@ def _refuse_spaces(path: Path, line: int, text: str) -> None:
     tabs = "qrels files are tab-separated: put a tab between the columns, in every line"
     if spaced == QRELS_HEADER:
         raise InputError(path, line, None, f"the header {text!r} has spaces between its columns, and {tabs}")
+    if _is_trec_row(spaced):
+        raise InputError(path, line, None, f"missing header: the first line {text!r} looks like TREC qrels (query-id, "
+                                           "iteration, corpus-id, score), separated by spaces; BEIR qrels are "
+                                           f"'{_HEADER_TEXT}': convert the file, e.g. {_trec_awk(path)}")
     if len(spaced) == 3 and _is_int(spaced[2]):
         raise InputError(path, line, None, f"missing header: the first line {text!r} looks like a judgment with spaces "
                                            f"between its columns; {tabs}, and start the file with the header "
                                            f"'{_HEADER_TEXT}'")
+
+
+def _trec_awk(path: Path) -> str:
+    """A command that rewrites TREC qrels at ``path`` (whitespace-separated, 4 columns) as BEIR qrels in place."""
+    return (f"awk 'BEGIN {{OFS=\"\\t\"; print \"query-id\", \"corpus-id\", \"score\"}} {{print $1, $3, $4}}' "
+            f"{shlex.quote(str(path))} > qrels.tsv && mv qrels.tsv {shlex.quote(str(path))}")
 
 
 _RENAME_HINT = (
