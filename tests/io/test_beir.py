@@ -605,6 +605,22 @@ def test_qrels_trec_file_without_header_gets_the_trec_hint(beir):
     )
 
 
+@pytest.mark.parametrize(("name", "row", "problem"), [
+    ("queries.jsonl", {"_id": "q1", "query": "first?"},
+     "missing (the line has '_id', 'query'); a BEIR line is {\"_id\": ..., \"text\": ...} (a corpus line may add "
+     "\"title\"): rename its 'query' to 'text', in every line of the file"),
+    ("corpus.jsonl", {"_id": "d1", "title": "A Title"},
+     "missing (the line has '_id', 'title'); a BEIR line is {\"_id\": ..., \"text\": ...} (a corpus line may add "
+     "\"title\"): give each line a 'text' holding its text, in every line of the file"),
+])
+def test_a_row_without_text_names_its_keys_and_the_fix(beir, name, row, problem):
+    """A queries file of {"_id", "query"} rows read "field 'text': missing" alone."""
+    path = beir / name
+    lines = path.read_text().splitlines(True)
+    path.write_text(json.dumps(row) + "\n" + "".join(lines[1:]))
+    assert str(_error(load_beir, beir)) == f"{path}:1: field 'text': {problem}"
+
+
 def test_space_separated_trec_qrels_get_a_command_that_converts_them(beir):
     """TREC qrels as trec_eval reads them (``q1 0 d1 1``, spaces) read 'wrong header ...; expected ...' with no fix
     (only tab-separated TREC rows got the TREC hint); the message's command, run as printed, makes the file load."""

@@ -124,11 +124,25 @@ _LINE_BREAKING = re.compile("[\t\n]")
 columns at tabs, so no judgment can name an id holding one (JSON escapes let the corpus and queries hold it)."""
 
 
+_TEXT_KEYS = ("contents", "content", "body", "passage", "document", "query", "question", "sentence", "abstract")
+"""Keys other layouts (Pyserini's ``contents``, a ``query`` or ``question`` column) hold a row's text under."""
+
+
+def _missing_text(row: dict, field: str) -> str:
+    """The problem of a BEIR row without its ``field``: the keys it has and the fix. It read "missing" alone, and a
+    corpus in another layout (Pyserini's ``{"id", "contents"}``) left the user to find what BEIR names the text."""
+    keys = ", ".join(repr(key) for key in list(row)[:8]) + (", ..." if len(row) > 8 else "")
+    near = next((key for key in _TEXT_KEYS if key in row), None)
+    fix = f"rename its {near!r} to {field!r}" if near else f"give each line a {field!r} holding its text"
+    return (f"missing (the line has {keys or 'no key'}); a BEIR line is {{\"_id\": ..., \"{field}\": ...}} (a corpus "
+            f"line may add \"title\"): {fix}, in every line of the file")
+
+
 def row_string(path: Path, line: int, row: dict, field: str, required: bool = True) -> str:
     """A stripped string field. Optional fields may be absent or null (read as "")."""
     if field not in row:
         if required:
-            raise InputError(path, line, field, "missing")
+            raise InputError(path, line, field, _missing_text(row, field))
         return ""
     value = row[field]
     if value is None and not required:
