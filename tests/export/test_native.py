@@ -132,6 +132,18 @@ def test_invalid_json_and_non_object(tmp_path):
         list(read_native(path))
 
 
+def test_a_cut_short_row_names_its_real_column_and_the_text_before_it(tmp_path):
+    """A line cut short read "(column 1)": json stopped after the line's newline, which the reader keeps."""
+    line = json.dumps(make_row(**BASE))
+    cut = line[:line.index(', "negative_ranks"')]
+    path = write_lines(tmp_path / "n.jsonl", [line, cut])
+    with pytest.raises(InputError) as info:
+        list(read_native(path))
+    assert str(info.value).startswith(
+        f"{path}:2: invalid JSON: Expecting ',' delimiter (column {len(cut) + 1}, where json stopped: "
+        f"{'...' + cut[-40:]!r} <here> (the line ends)); expected a native negatives file")
+
+
 def test_a_key_given_twice_in_a_row_is_refused_naming_line_and_key(tmp_path):
     """JSON keeps the last value of a repeated key: the row was silently trained on or audited with the other query."""
     row = json.dumps(make_row(**BASE), separators=(",", ":")).replace('{"query_id":', '{"query":"another","query_id":', 1)
@@ -479,7 +491,7 @@ def test_an_integer_beyond_pythons_digit_limit_is_invalid_json_at_its_line(tmp_p
     row = json.dumps(make_row(**BASE)).replace("[2, 5]", "[2, " + "5" * 5000 + "]")
     path = write_lines(tmp_path / "n.jsonl", [row])
     with pytest.raises(InputError, match=r"n\.jsonl:1: invalid JSON: an integer of 5000 digits, longer than the 4300 "
-                                         r"Python reads \(no id, score or count is that long\) \(column \d+\)"):
+                                         r"Python reads \(no id, score or count is that long\) \(column \d+, where json stopped: "):
         list(read_native(path))
 
 

@@ -32,7 +32,7 @@ from negmine.io.beir import id_problem
 from negmine.io.files import (
     BYTE_ORDER_MARK, GZIP_MAGIC, hashed_reader, invisible_note, is_blank, stray_mark_error, utf8_problem,
 )
-from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_line, loads
+from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_line, loads, where_json_stopped
 
 
 SCORE_DECIMALS = 6
@@ -639,7 +639,7 @@ def _iter_native(path: Path, digest: Any = None) -> Iterator[tuple[int, NativeRo
             except json.JSONDecodeError as err:
                 raise InputError(
                     path, line_no, None,
-                    f"invalid JSON: {err.msg} (column {err.colno}); expected a native negatives file (JSON Lines, one row "
+                    f"invalid JSON: {where_json_stopped(err)}; expected a native negatives file (JSON Lines, one row "
                     "per line, as `negmine mine -o FILE` writes)" + (summary_hint(path) if line_no == 1 else ""),
                 ) from None
             yield line_no, validate_row(decoded, path, line_no)

@@ -143,15 +143,23 @@ def iter_jsonl(path: str | Path, digest: Any = None) -> Iterator[tuple[int, dict
         yield line_no, row
 
 
+def where_json_stopped(err: json.JSONDecodeError) -> str:
+    """json's reason for a line that does not parse, its column and the line's text up to where json stopped (the
+    bad value is there or just before it). The column counts in the line without its line end: a line cut short
+    read "(column 1)" where the reader kept the newline, json having stopped after it."""
+    text = err.doc.rstrip("\r\n")
+    pos = min(err.pos, len(text))
+    start = max(pos - 40, 0)
+    before = ("..." if start else "") + text[start:pos]
+    after = repr(text[pos:pos + 10]) + ("..." if pos + 10 < len(text) else "") if pos < len(text) else "(the line ends)"
+    return f"{err.msg} (column {pos + 1}, where json stopped: {before!r} <here> {after})"
+
+
 def malformed_line_problem(err: json.JSONDecodeError, line_no: int) -> str:
-    """The problem of a JSON Lines line that does not parse: json's reason and column, the text up to where json
-    stopped (the bad value is there or just before it) and the fix. Only json's reason and column were given: a
-    user had to open the file at that column to see what was wrong (a cut-short line, a missing comma or quote)."""
-    start = max(err.pos - 40, 0)
-    before = ("..." if start else "") + err.doc[start:err.pos]
-    after = err.doc[err.pos:err.pos + 10] + ("..." if err.pos + 10 < len(err.doc) else "")
-    return (f"malformed JSON: {err.msg} (column {err.colno}, where json stopped: {before!r} <here> {after!r}); "
-            f'each line must be one complete JSON object ({{"key": value, ...}}): fix line {line_no} or delete it')
+    """The problem of a JSON Lines line that does not parse (:func:`where_json_stopped`) and the fix. Only json's
+    reason and column were given: a user had to open the file at that column to see what was wrong."""
+    return (f"malformed JSON: {where_json_stopped(err)}; each line must be one complete JSON object "
+            f'({{"key": value, ...}}): fix line {line_no} or delete it')
 
 
 LINE_BREAKS_ESCAPED = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
