@@ -135,12 +135,14 @@ def test_duplicate_ids_name_both_lines(beir, name):
     first = {"_id": "dup", "text": "one"}
     path = _rewrite(beir / name, [first, "", {"_id": "other", "text": "x"}, {"_id": "dup", "text": "two"}])
     err = _error(load_beir, beir)
-    assert str(err) == f"{path}:4: field '_id': duplicate id 'dup' (first at line 1)"
+    assert str(err) == (f"{path}:4: field '_id': duplicate id 'dup' (first at line 1); give each of the two lines "
+                        "its own id, or delete one of them")
 
 
 def test_integer_and_string_ids_collide(beir):
     path = _rewrite(beir / "corpus.jsonl", [{"_id": 5, "text": "a"}, {"_id": "5", "text": "b"}])
-    assert str(_error(load_beir, beir)) == f"{path}:2: field '_id': duplicate id '5' (first at line 1)"
+    assert str(_error(load_beir, beir)) == (f"{path}:2: field '_id': duplicate id '5' (first at line 1); give "
+                                            "each of the two lines its own id, or delete one of them")
 
 
 def test_empty_corpus_file(beir):
@@ -305,7 +307,8 @@ def test_a_qrels_line_starting_with_a_byte_order_mark_is_refused_at_its_line(bei
 def test_qrels_unknown_query_id(beir):
     path = _qrels(beir, HEADER + "q1\td1\t1\nq404\td1\t1\n")
     assert str(_error(load_beir, beir)) == (
-        f"{path}:3: field 'query-id': unknown query id 'q404' (not in {beir / 'queries.jsonl'})"
+        f"{path}:3: field 'query-id': unknown query id 'q404' (not in {beir / 'queries.jsonl'}); add that query to "
+        f"{beir / 'queries.jsonl'}, or delete this line of train.tsv"
     )
 
 
@@ -373,7 +376,8 @@ def test_skip_with_every_document_known_changes_nothing(beir):
 def test_skip_keeps_unknown_query_ids_an_error(beir):
     path = _qrels(beir, HEADER + "q1\tgone\t1\nq404\td1\t1\n")
     err = _error(load_beir, beir, "train", "skip")
-    assert str(err) == f"{path}:3: field 'query-id': unknown query id 'q404' (not in {beir / 'queries.jsonl'})"
+    assert str(err) == (f"{path}:3: field 'query-id': unknown query id 'q404' (not in {beir / 'queries.jsonl'}); add "
+                        f"that query to {beir / 'queries.jsonl'}, or delete this line of train.tsv")
 
 
 def test_unknown_policy_is_a_config_error_before_any_file_is_read(tmp_path):

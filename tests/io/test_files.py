@@ -17,6 +17,21 @@ def test_iter_lines_invalid_utf8(write_text):
         list(iter_lines(path))
 
 
+@pytest.mark.parametrize(("encoding", "source"), [("latin-1", "latin1"), ("utf-16", "utf-16")])
+def test_a_file_in_another_encoding_gets_the_command_that_converts_it(tmp_path, write_text, encoding, source):
+    """A corpus saved as Latin-1 or UTF-16 read "not valid UTF-8 (byte N of the line)" with no fix; the printed
+    command, run as printed, makes a file that reads."""
+    import subprocess
+
+    path = write_text("corpus.jsonl", '{"_id": "d1", "text": "café"}\n'.encode(encoding))
+    with pytest.raises(InputError) as info:
+        list(iter_lines(path))
+    command = f"iconv -f {source} -t utf-8 corpus.jsonl > utf8-corpus.jsonl"
+    assert str(info.value).endswith(f"; save the file as UTF-8 (e.g. {command})")
+    subprocess.run(["bash", "-c", command], check=True, cwd=tmp_path)
+    assert list(iter_lines(tmp_path / "utf8-corpus.jsonl")) == [(1, '{"_id": "d1", "text": "café"}')]
+
+
 def test_require_file(tmp_path, write_text):
     assert require_file(str(write_text("x", "1"))) == tmp_path / "x"
     with pytest.raises(InputError, match=r"absent: qrels file not found$"):

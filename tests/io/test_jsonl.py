@@ -139,9 +139,11 @@ def test_read_json_object_reads_past_a_byte_order_mark_and_names_the_line_of_inv
     path = write_text("s.json", b'{\n  "counts": {},\n  "input": "caf\xe9"\n}\n')
     with pytest.raises(InputError) as info:
         read_json_object(path, ["counts"], "not found", "not a summary")
-    assert str(info.value) == f"{path}:3: not valid UTF-8 (byte 16 of the line)"
+    assert str(info.value) == (f"{path}:3: not valid UTF-8 (byte 16 of the line); save the file as UTF-8 (e.g. "
+                                f"iconv -f latin1 -t utf-8 {path.name} > utf8-{path.name})")
     path = write_text("s.json", '{"counts": {}}'.encode("utf-16"))
-    with pytest.raises(InputError, match=r"s\.json:1: not valid UTF-8 \(byte 1 of the line\)$"):
+    with pytest.raises(InputError, match=r"s\.json:1: not valid UTF-8 \(byte 1 of the line\); save the file as UTF-8 "
+                                         r"\(e\.g\. iconv -f utf-16 -t utf-8 s\.json > utf8-s\.json\)$"):
         read_json_object(path, ["counts"], "not found", "not a summary")
 
 

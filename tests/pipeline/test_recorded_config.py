@@ -178,7 +178,8 @@ def test_a_summary_saved_as_latin_1_is_named_with_its_line_and_one_with_a_byte_o
     latin.write_bytes(text.encode("latin-1"))
     with pytest.raises(InputError) as info:
         load_mine_config(tmp_path / "neg.jsonl", latin)
-    assert str(info.value) == f"{latin}:2: not valid UTF-8 (byte 15 of the line)"
+    assert str(info.value) == (f"{latin}:2: not valid UTF-8 (byte 15 of the line); save the file as UTF-8 "
+                                f"(e.g. iconv -f latin1 -t utf-8 {latin.name} > utf8-{latin.name})")
     (tmp_path / "neg.summary.json").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert load_mine_config(tmp_path / "neg.jsonl") == config
 

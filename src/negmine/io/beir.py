@@ -196,7 +196,8 @@ def _read_rows(path: Path, text_of: TextGetter, kind: str, digest: Any = None) -
     duplicate = table.index.first_duplicate()
     if duplicate is not None:
         first = lines[duplicate.first_row]
-        raise InputError(path, lines[duplicate.row], "_id", f"duplicate id {duplicate.item_id!r} (first at line {first})")
+        raise InputError(path, lines[duplicate.row], "_id", f"duplicate id {duplicate.item_id!r} (first at line {first}); give each of the "
+                                                         f"two lines its own id, or delete one of them")
     return table
 
 
@@ -374,7 +375,8 @@ def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None,
     for line, query_id, doc_id, score in iter_qrels(path, digest):
         if query_id not in queries.index:
             raise InputError(path, line, "query-id", f"unknown query id {query_id!r} (not in {queries.source})"
-                             + _swapped_hint(doc_id, queries))
+                             + (_swapped_hint(doc_id, queries) or f"; add that query to {queries.source}, or delete "
+                                                                   f"this line of {path.name}"))
         if corpus is not None and doc_id not in corpus.index:
             raise unknown_doc_error(path, line, doc_id, corpus, query_id)
         docs = judgments.setdefault(query_id, {})

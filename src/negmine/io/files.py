@@ -40,6 +40,13 @@ def hashed_identity(path: str | Path, digest: Any) -> dict[str, Any]:
     return {**file_identity(path), "sha256": digest.hexdigest()}
 
 
+def save_as_utf8_hint(path: Path, head: bytes) -> str:
+    """The fix for a text file that is not UTF-8 (``head``: its first bytes): a command converting it, from UTF-16
+    when it starts with a UTF-16 byte-order mark, else from Latin-1 (the usual other encoding of a saved file)."""
+    source = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "latin1"
+    return f"; save the file as UTF-8 (e.g. iconv -f {source} -t utf-8 {path.name} > utf8-{path.name})"
+
+
 def iter_lines(path: str | Path, first_field: str | None = None, digest: Any = None) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` for each non-blank line, 1-based, without the line ending.
 
@@ -56,6 +63,7 @@ def iter_lines(path: str | Path, first_field: str | None = None, digest: Any = N
     with open(path, "rb") if digest is None else hashed_reader(path, digest) as handle:
         for line_no, raw in enumerate(handle, start=1):
             if line_no == 1:
+                head = raw[:2]
                 if raw.startswith(GZIP_MAGIC):
                     raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
                 raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))
@@ -64,7 +72,8 @@ def iter_lines(path: str | Path, first_field: str | None = None, digest: Any = N
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise InputError(path, line_no, None, f"not valid UTF-8 (byte {err.start + 1} of the line)") from None
+                raise InputError(path, line_no, None, f"not valid UTF-8 (byte {err.start + 1} of the line)"
+                                 + save_as_utf8_hint(Path(path), head)) from None
             if text.startswith(BYTE_ORDER_MARK):
                 raise stray_mark_error(path, line_no, first_field)
             yield line_no, text.rstrip("\r\n")

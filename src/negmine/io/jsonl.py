@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
-from negmine.io.files import BYTE_ORDER_MARK, iter_lines, stray_mark_error
+from negmine.io.files import BYTE_ORDER_MARK, iter_lines, save_as_utf8_hint, stray_mark_error
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
@@ -227,7 +227,8 @@ def read_json_file(path: str | Path) -> Any:
     except UnicodeDecodeError as err:
         line_start = data.rfind(b"\n", 0, err.start) + 1
         line = data.count(b"\n", 0, err.start) + 1
-        raise InputError(path, line, None, f"not valid UTF-8 (byte {err.start - line_start + 1} of the line)") from None
+        raise InputError(path, line, None, f"not valid UTF-8 (byte {err.start - line_start + 1} of the line)"
+                         + save_as_utf8_hint(path, data[:2])) from None
     try:
         return loads(text)
     except DuplicateKeyError as err:
