@@ -584,10 +584,11 @@ def test_lone_surrogate_escape_names_file_line_and_field(beir, name, row, field)
     ("name", "row", "problem"),
     [
         ("queries.jsonl", {"_id": "q9", "text": "\u200b\u200c\u2060"},
-         "empty text (nothing left after stripping whitespace and the invisible characters U+200B, U+200C, U+2060)"),
+         "empty text (nothing left after stripping whitespace and the invisible characters U+200B, U+200C, U+2060); "
+         "give the query a text, or delete this line (and its qrels lines)"),
         ("corpus.jsonl", {"_id": "d9", "title": "\u200b", "text": "\u2063\ufeff"},
          "empty text ('title' and 'text' are both empty after stripping whitespace and the invisible characters "
-         "U+200B, U+2063, U+FEFF)"),
+         "U+200B, U+2063, U+FEFF); give the document a text, or delete this line (and any qrels line naming its id)"),
     ],
 )
 def test_text_of_only_invisible_characters_is_empty(beir, name, row, problem):

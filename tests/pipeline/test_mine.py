@@ -558,6 +558,20 @@ def test_skipping_every_positive_is_a_clear_error_that_says_why(tmp_path):
     assert embedder.calls == 0
 
 
+def test_qrels_without_a_positive_say_what_a_positive_is_and_which_option_picks_the_split(tmp_path):
+    """It read "no query has a positive judgment (score > 0); nothing to mine", with no fix."""
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "b", {"d1": "one", "d2": "two"}, {"q": "q"}, [("q", "d1", 0)])
+    embedder = HashEmbedder()
+    with pytest.raises(ConfigError) as info:
+        mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=1), embedder=embedder)
+    assert str(info.value).endswith("no query has a positive judgment (score > 0); nothing to mine: a positive is a "
+                                    "line 'QUERY-ID<TAB>CORPUS-ID<TAB>1' (a score of 1 or more); check that this is "
+                                    "the split to mine (data.split (--split))")
+    assert embedder.calls == 0
+
+
 def test_a_run_sharing_the_work_folder_keeps_it_until_the_last_one_ends(beir_dir, tmp_path):
     from negmine.engine.run_lease import RunLease
 

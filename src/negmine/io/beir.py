@@ -168,7 +168,8 @@ def document_text(path: Path, line: int, row: dict) -> str:
     if is_blank(joined):
         raise InputError(
             path, line, "text",
-            f"empty text ('title' and 'text' are both empty after stripping whitespace{invisible_note(joined)})",
+            f"empty text ('title' and 'text' are both empty after stripping whitespace{invisible_note(joined)}); "
+            "give the document a text, or delete this line (and any qrels line naming its id)",
         )
     return joined
 
@@ -177,7 +178,8 @@ def query_text(path: Path, line: int, row: dict) -> str:
     """The query's stripped ``text``; empty is an error."""
     text = row_string(path, line, row, "text")
     if is_blank(text):
-        raise InputError(path, line, "text", f"empty text (nothing left after stripping whitespace{invisible_note(text)})")
+        raise InputError(path, line, "text", f"empty text (nothing left after stripping whitespace{invisible_note(text)}); "
+                                             "give the query a text, or delete this line (and its qrels lines)")
     return text
 
 

@@ -65,7 +65,9 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> None:
     if not dataset.qrels.query_ids():
         skipped = dataset.skipped_qrels()["relevant_skipped"]
         why = f" ({skipped} relevant judgments were skipped: their documents are not in the corpus)" if skipped else ""
-        raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0){why}; nothing to mine")
+        raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0){why}; nothing to mine: "
+                          "a positive is a line 'QUERY-ID<TAB>CORPUS-ID<TAB>1' (a score of 1 or more); check that "
+                          f"this is the split to mine ({path_option('data.split')})")
 
 
 def check_registries(config: MineConfig) -> None:
