@@ -319,8 +319,9 @@ def test_train_cli_matryoshka_dims_beyond_a_local_models_dimension_fail_before_i
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda line: line[:-5], "{path}:8: invalid JSON: Expecting ',' delimiter (column 1); expected a native negatives "
-                             "file (JSON Lines, one row per line, as `negmine mine -o FILE` writes)"),
+    (lambda line: line[:-5], "{path}:8: invalid JSON: Expecting ',' delimiter (column 287, where json stopped: "
+                             "'...cores\": [0.5, 0.4], \"negative_ranks\": [1' <here> (the line ends)); expected a "
+                             "native negatives file (JSON Lines, one row per line, as `negmine mine -o FILE` writes)"),
     (lambda line: line.replace('"negative_ranks": [1, 2]', '"negative_ranks": [0, 2]'),
      "{path}:8: field 'negative_ranks': must be a list of integers from 1 to 2**63-1 (1-based ranks), got [0, 2]"),
     (lambda line: line.replace('"query": "', '"query": "another", "query": "', 1),
