@@ -32,12 +32,15 @@ def run_audit(config: AuditConfig, split: str | None = None, candidates: Path | 
     from negmine.config import check_config_type
     from negmine.export.registry import check_formats
     from negmine.io.output_lock import hold_outputs
+    from negmine.encode.max_length_early import check_max_length_early
     from negmine.progress_interval import check_progress_interval
 
     check_config_type(config, AuditConfig, "run_audit")
     config = with_moved_arguments(config, split=split, unknown_qrels=unknown_qrels, candidates=candidates)
     config.validate()
     check_progress_interval(config.encoder.show_progress)  # the first bar opens once the rows are read
+    with within(config, "encoder"):  # before the rows are read and the model loads
+        check_max_length_early(config.encoder.model, config.encoder.max_length)
     with within(config, "judges"):  # judges.positive_min_sources, as the config's checks name it
         check_min_sources(config.judges, config.judges.resolved(config.DEFAULT_JUDGES))
     refuse_mined_file_unused(config)

@@ -64,11 +64,15 @@ def evaluate(
     """
     from negmine.config import check_config_type
     from negmine.io.output_lock import hold_outputs
+    from negmine.encode.max_length_early import check_max_length_early
     from negmine.progress_interval import check_progress_interval
 
     check_config_type(config, EvalConfig, "evaluate")
     config.validate()
     check_progress_interval(config.encoder.show_progress)  # the first bar opens once the data has loaded
+    with within(config, "encoder"):  # before the data is read and any model loads
+        for model in config.models:
+            check_max_length_early(model, config.encoder.max_length)
     check_outputs(config)
     with hold_outputs({"--output": config.output}, {"--runs-dir": config.runs_dir}):
         return _evaluate(config, dataset, embedders)

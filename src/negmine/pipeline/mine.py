@@ -176,11 +176,14 @@ def mine_holding(config: MineConfig, held: frozenset[Path], embedder: Embedder |
     from negmine.config import check_config_type
     from negmine.io.output_lock import hold_outputs
 
+    from negmine.encode.max_length_early import check_max_length_early
     from negmine.progress_interval import check_progress_interval
 
     check_config_type(config, MineConfig, "mine")
     config.validate(dataset_given=dataset is not None)
     check_progress_interval(config.encoder.show_progress)  # a bar opens after the data loads: minutes, at scale
+    with within(config, "encoder"):  # before the data is read and the model loads
+        check_max_length_early(config.encoder.model, config.encoder.max_length)
     check_registries(config)
     with hold_outputs(check_outputs(config), held=held):  # no other run writes these files until this one ends
         return _mine(config, embedder, dataset, hook)

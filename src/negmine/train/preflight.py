@@ -371,11 +371,13 @@ def check_settings(config: TrainConfig) -> dict:
     snapshots they checked, which the run loads (:func:`negmine.encode.hub.pinned_snapshots`; ``{}``: none): the
     re-mining judge's, distilling from the judge's scores
     (:func:`~negmine.train.judge_provenance.check_remining_judge_matches_file`)."""
+    from negmine.encode.max_length_early import check_max_length_early
     from negmine.progress_interval import check_progress_interval
 
     check_matryoshka_dims_early(config)
     config.validate()
     check_progress_interval(config.show_progress)  # the first bar opens once the data and the model have loaded
+    check_max_length_early(config.model, config.max_length)  # before the file is read and the model loads
     if Path(config.train_file).is_dir():
         raise ConfigError(f"training file {config.train_file} is a directory; pass the mined native JSONL file "
                           "(`negmine mine -o FILE` or `negmine audit -o FILE`)")
