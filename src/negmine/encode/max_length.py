@@ -35,9 +35,16 @@ def set_max_length(model, max_length: int | None, model_name: str) -> None:
         return
     limit = position_limit(model)
     if limit is not None and max_length > limit:
-        raise ConfigError(
-            f"{path_setting('max_length', max_length)} is more than the model {model_name!r} can take: its position "
-            f"embeddings hold {limit} tokens, so a longer text would fail inside the model; use "
-            f"{path_setting('max_length', limit)} or less, or leave it unset (the model's own {model.max_seq_length})"
-        )
+        raise too_long(max_length, model_name, limit, model.max_seq_length)
     model.max_seq_length = max_length
+
+
+def too_long(max_length: int, model_name: str, limit: int, own) -> ConfigError:
+    """The refusal of a ``max_length`` beyond the ``limit`` tokens of ``model_name``'s position table (``own``: the
+    length the model truncates to unless told), as the loaded model's check and the early one from its files
+    (:mod:`negmine.encode.max_length_early`) both give it."""
+    return ConfigError(
+        f"{path_setting('max_length', max_length)} is more than the model {model_name!r} can take: its position "
+        f"embeddings hold {limit} tokens, so a longer text would fail inside the model; use "
+        f"{path_setting('max_length', limit)} or less, or leave it unset (the model's own {own})"
+    )

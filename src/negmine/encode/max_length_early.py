@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from negmine.config_path import path_setting
+from negmine.encode.max_length import too_long
 from negmine.errors import ConfigError
 
 _ABSOLUTE = frozenset({"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "mpnet", "electra", "albert"})
@@ -78,9 +78,4 @@ def check_max_length_early(model: str, max_length: int | None) -> None:
         return
     limit = config_position_limit(folder)
     if limit is not None and max_length > limit:
-        raise ConfigError(
-            f"{path_setting('max_length', max_length)} is more than the model {model!r} can take: its position "
-            f"embeddings hold {limit} tokens, so a longer text would fail inside the model; use "
-            f"{path_setting('max_length', limit)} or less, or leave it unset (the model's own "
-            f"{_own_length(Path(folder), limit)})"
-        )
+        raise too_long(max_length, model, limit, _own_length(Path(folder), limit))
