@@ -202,7 +202,8 @@ def test_settings_recorded_with_precision_auto_compare_as_what_auto_resolves_to(
 
 @pytest.mark.parametrize(("content", "problem"), [
     (b'{"batch_size": 4,\n', r":2: invalid JSON: Expecting property name enclosed in double quotes$"),
-    (b'{"note": "caf\xe9"}', r":1: not valid UTF-8 \(byte 14 of the line\)$"),
+    (b'{"note": "caf\xe9"}', r":1: not valid UTF-8 \(byte 14 of the line\); save the file as UTF-8 \(e\.g\. iconv -f "
+                             r"latin1 -t utf-8 negmine_run_settings\.json > utf8-negmine_run_settings\.json\)$"),
     (b"[1, 2]", r": must hold a JSON object \(the settings negmine train recorded when the run started\), got array; "
                 r"restore it, or train into a new --output directory$"),
 ])
