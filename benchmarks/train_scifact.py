@@ -152,7 +152,7 @@ VARIANTS: dict[str, Variant] = {
     # control: in-batch negatives only (no mined negatives at all): how much do hard negatives add here?
     "negatives=in-batch": Variant("negmine-top", {"num_negatives": 0}),
     # all 5 mined negatives per row in the loss instead of SHARED's 3
-    "negatives=5": Variant("negmine-top", {"num_negatives": 5}),
+    "negatives=5": Variant("negmine-top", {"num_negatives": 5}, SEEDS),
     "margin=none+teacher": Variant("negmine-top-judgedtopk", {}),
     "margin=0+teacher": Variant("negmine-top-judgedmargin0", {}),
     # two rounds: negatives mined by the model trained on negmine's defaults, a fresh model trained on them
