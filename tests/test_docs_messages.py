@@ -345,6 +345,17 @@ def test_distillation_with_remining_messages_of_training_md(tmp_path):
     assert_quotes("training.md", "re-mined row (", message_of(lambda: list(remined_rows(remined, "judge"))))
 
 
+def test_remining_that_never_runs_message_of_training_md(tmp_path):
+    """docs/training.md "Distillation with re-mining": its command's --remine-steps 200 on the demo's 70 rows, which
+    make 3 steps of the default batch of 32."""
+    from negmine.train.preflight import refuse_remine_that_never_runs
+
+    config = TrainConfig(remine_steps=200, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    assert config.batch_size == 32
+    assert_quotes("training.md", "re-mining would never run",
+                  message_of(lambda: refuse_remine_that_never_runs(config, 70)))
+
+
 def test_remining_data_changed_since_mining_message_of_training_md(tmp_path):
     """docs/training.md, re-mining from Python: a BEIR folder mined from that has no qrels/ now is refused as its
     summary is read, in the loader's words within the summary's fields."""
