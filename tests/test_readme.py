@@ -298,13 +298,24 @@ def test_every_double_dash_option_the_readme_names_exists():
     assert sorted(f for f in named - known if f'"{f}"' not in scripts) == []
 
 
+def heading_text(heading: str) -> str:
+    """The text GitHub renders for a heading's Markdown, which its anchor is made from: a closing run of ``#``
+    dropped, a link or image as its text, HTML tags and emphasis underscores (``_word_``, ``__word__``) dropped;
+    code spans as written (their underscores and punctuation are the slug's to keep or drop)."""
+    parts = re.split(r"(`[^`]*`)", re.sub(r"\s+#+$", "", heading))
+    for i in range(0, len(parts), 2):  # the text outside code spans
+        part = re.sub(r"<[^>]*>", "", re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", parts[i]))
+        parts[i] = re.sub(r"(?<!\w)_+|_+(?!\w)", "", part)
+    return "".join(parts)
+
+
 def github_slugs(markdown: str) -> set[str]:
     """The anchors GitHub gives the headings of ``markdown``: lower-cased, punctuation but ``-`` and ``_``
     dropped, spaces as ``-``, a repeated slug numbered (``x``, ``x-1``); headings inside code blocks are none."""
     text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
     slugs: set[str] = set()
     for heading in re.findall(r"^#{1,6} (.+?)\s*$", text, flags=re.M):
-        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        slug = re.sub(r"[^\w\- ]", "", heading_text(heading).lower()).replace(" ", "-")
         numbered, n = slug, 0
         while numbered in slugs:
             n += 1
@@ -342,6 +353,8 @@ def test_github_slugs_and_relative_links_parse_markdown(tmp_path):
             " and `[d](code.md)`.\n")
     assert github_slugs(text) == {"set-up", "mine-negmine-mine", "scaling-out---engine-ray-2-nodes",
                                   "mine-negmine-mine-1"}
+    rendered = "## The _real_ one ##\n## See [the docs](x.md#a) and <code>y</code>\n## `snake_case` and __init__\n"
+    assert github_slugs(rendered) == {"the-real-one", "see-the-docs-and-y", "snake_case-and-init"}
     assert relative_links(text) == ["other.md#set-up", "#mine-negmine-mine-1"]
     page = tmp_path / "page.md"
     (tmp_path / "other.md").write_text("# Set up\n", encoding="utf-8")
