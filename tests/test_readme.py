@@ -292,7 +292,8 @@ def test_every_double_dash_option_the_readme_names_exists():
     others = {"--version", "--help", "--no-deps", "--index-url",  # negmine, pip (wheel; torch's CPU index)
               "--head", "--port", "--address",  # ray start
               "--ray-client-server-port",
-              "--revision"}  # hf download (a hub model's files at one commit)
+              "--revision",  # hf download (a hub model's files at one commit)
+              "--collect-only"}  # pytest (docs/setup.md counts the suite's tests)
     scripts = " ".join(p.read_text(encoding="utf-8") for p in (REPO / "benchmarks").glob("*.py"))
     known = set().union(*command_options().values()) | others
     assert sorted(f for f in named - known if f'"{f}"' not in scripts) == []
