@@ -23,7 +23,7 @@ from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
 from negmine.config_path import at, where, within
 from negmine.encode.base import Embedder
 from negmine.encode.factory import make_embedder
-from negmine.encode.truncate import check_truncate_dim
+from negmine.encode.truncate import check_truncate_dim, check_truncate_dim_early
 from negmine.errors import InputError, caller_stacklevel
 from negmine.evaluate.compare import Comparison, compare_runs, format_table
 from negmine.evaluate.dense_eval import encode_split, search_run
@@ -164,7 +164,9 @@ def check_outputs(config: EvalConfig) -> None:
 def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:
     """Every model checked before any loads: a local folder can be a model
     (:func:`~negmine.encode.sentence_transformer.check_model_source`), a hub name can load
-    (:func:`~negmine.encode.hub.check_hub_name`: cached, or not refused offline or by the hub). The second of two
+    (:func:`~negmine.encode.hub.check_hub_name`: cached, or not refused offline or by the hub), and its
+    ``truncate_dim`` fits a local folder's dimension (:func:`~negmine.encode.truncate.check_truncate_dim_early`).
+    The second of two
     ``--model`` folders was found not to be one, and a typo in the second hub name, only after the first model
     had encoded the whole corpus."""
     from negmine.encode.sentence_transformer import check_bi_encoder_folder, check_model_source
@@ -174,6 +176,7 @@ def check_models(config: EvalConfig, embedders: Mapping[str, Embedder]) -> None:
         for model in config.models:
             if model != BM25_MODEL and model not in embedders:
                 check_bi_encoder_folder(model, check_model_source(model, hub="early"))
+                check_truncate_dim_early(config.truncate_dim, model)  # a local folder's dimension, from its files
 
 
 def warn_training_prompts(config: EvalConfig) -> None:
