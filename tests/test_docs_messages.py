@@ -519,6 +519,18 @@ def test_mining_report_messages_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "mining summary not found", message_of(lambda: mining_report(Path("out/negatives.jsonl"))))
     Path("other.jsonl").write_text('{"id": 1}\n', encoding="utf-8")
     assert_quotes("mining.md", "negmine report takes", message_of(lambda: source_kind(Path("other.jsonl"))))
+    Path("README.md").write_text("# notes\n", encoding="utf-8")
+    assert_quotes("mining.md", "not JSON Lines", message_of(lambda: source_kind(Path("README.md"))))
+    Path("vectors.npy").write_bytes(b"\x00\x01")
+    assert_quotes("mining.md", "a binary file (byte", message_of(lambda: source_kind(Path("vectors.npy"))))
+    Path("list.json").write_text("[]", encoding="utf-8")
+    from negmine.report.evaluation import eval_report
+
+    assert_quotes("mining.md", "a JSON array", message_of(lambda: eval_report(Path("list.json"))))
+    Path("empty.jsonl").write_text("", encoding="utf-8")
+    from negmine.report.render import report_from_files
+
+    assert_quotes("mining.md", "give the summary with --summary", message_of(lambda: report_from_files(Path("empty.jsonl"))))
 
 
 def test_ctrl_c_lines_of_an_evaluation_in_training_md():

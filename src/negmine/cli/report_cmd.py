@@ -46,7 +46,7 @@ def report_command(
         from negmine.report.sources import source_kind
 
         render = {"training": _training, "evaluation": _evaluation, "mined": _mined, "audit": _audit}
-        out = render[source_kind(source)](source, summary, output, max_table_rows)
+        out = render[source_kind(source, summary)](source, summary, output, max_table_rows)
     typer.echo(f"report: {out}")
 
 

@@ -257,8 +257,10 @@ def read_json_object(path: str | Path, required: Iterable[str] | Mapping[str, ty
     def hint() -> str:
         return foreign(loaded) if callable(foreign) else foreign
 
+    if not isinstance(loaded, dict):  # it said "field 'comparison': missing" of a JSON array
+        raise InputError(path, None, None, f"a JSON {json_type(loaded)}, not an object; {hint()}")
     for key in required:
-        if not isinstance(loaded, dict) or key not in loaded:
+        if key not in loaded:
             raise InputError(path, None, key, f"missing; {hint()}")
     wanted = required if isinstance(required, Mapping) else {}
     for key, kind in wanted.items():

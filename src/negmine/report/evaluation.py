@@ -54,6 +54,8 @@ def _foreign(path: Path, document: object) -> str:
     if mined_file_of(document) is not None:
         return (f"this is a negmine mine run's summary, not eval results: give the mined file it describes, negmine "
                 f"report {mined_file_of(document)}")
+    if (path.parent / SUMMARY_NAME).is_file():  # its config.json, modules.json, ...: the folder is the source
+        return f"this file is in a negmine train output, not eval results: give its folder, negmine report {path.parent}"
     return ("this is not a negmine eval results JSON (the file negmine eval ... -o FILE.json writes, with "
             f"'comparison', 'data' and 'config'); negmine report takes {SOURCES}")
 

@@ -213,13 +213,17 @@ def report_from_files(flags: Path, summary: Path | None = None, out: Path | None
     ``<stem>.report.html`` next to it, as ``negmine report FLAGS`` (``mined.flags.jsonl``: stem ``mined``)."""
     from negmine.audit.run import default_summary_path, flags_stem
 
+    from negmine.report.sources import empty_source_error
+
     flags = Path(flags)
-    summary = summary or default_summary_path(flags)
+    given, summary = summary, summary or default_summary_path(flags)
     out = out or flags.with_name(f"{flags_stem(flags)}.report.html")
     if not flags.is_file():
         raise InputError(flags, None, None, "flags file not found (write it with negmine audit)")
     check_report_output(out, [flags, summary])
     records = read_flags(flags)
     first = next(records, None)  # a file that is not a flags file fails here, before its "summary" is looked for
+    if first is None and given is None and not summary.is_file():
+        raise empty_source_error(flags, summary)  # an empty file with no summary is no source: say what it could be
     rows = records if first is None else chain([first], records)
     return render_report(read_summary(summary), rows, out, max_rows)

@@ -1,6 +1,12 @@
 """Which source ``negmine report SOURCE`` was given: a ``negmine train`` output folder, ``negmine eval``'s results
 JSON (a file named ``*.json``), or an audit's flags JSONL or a mined (native) JSONL, told from its first row, or,
-for an empty file, from the summary beside it."""
+for an empty file, from the summary given with ``--summary`` or beside it.
+
+A file that is none of them is refused naming what it is not, the sources ``negmine report`` takes and, when the
+file sits in a ``negmine train`` output folder (its model card ``README.md``, its weights), that folder to give:
+``negmine report README.md`` said only ``README.md:1: invalid JSON: Expecting value (column 1)``, a binary file
+``not valid UTF-8`` with an ``iconv`` fix meant for Latin-1 text, and an empty file without a summary beside it
+``empty.audit-summary.json: audit summary not found``, as if it were an audit's."""
 
 from __future__ import annotations
 
@@ -21,11 +27,20 @@ MINE_SUMMARY_KEYS = frozenset({"pairs_in", "pairs_out", "output"})
 """Keys of the summary ``negmine mine`` writes (``<stem>.summary.json``) that tell it from other JSON."""
 
 
-def source_kind(path: Path) -> str:
+HEAD_BYTES = 8192
+"""Bytes read from the start of a file to tell a binary file from text (as git does)."""
+
+JSON_WHITESPACE = frozenset(b"\t\n\r")
+"""The control bytes JSON text may hold (outside strings; inside them every control character is escaped)."""
+
+
+def source_kind(path: Path, summary: Path | None = None) -> str:
     """``"training"`` (a folder), ``"evaluation"`` (a file named ``*.json``: a JSON document, whose reader names
-    what it is when it is no eval results), ``"audit"`` (a flags file) or ``"mined"`` (a native file). A first line
-    that is not JSON goes to the audit reader, whose error names the line and, for a JSON document, what the file
-    is; a JSON row that is neither a flag nor a native row is an InputError naming the file, line and field."""
+    what it is when it is no eval results), ``"audit"`` (a flags file) or ``"mined"`` (a native file; an empty file
+    by ``summary``, else by the summary beside it). A first line that begins a JSON object or array but does not
+    parse goes to the audit reader, whose error names the line and, for a JSON document, what the file is; a binary
+    file, a first line that is no JSON at all, and a JSON row that is neither a flag nor a native row are an
+    InputError naming the file (and line and field) and the sources ``negmine report`` takes."""
     from negmine.io.files import iter_lines
 
     path = Path(path)
@@ -33,25 +48,44 @@ def source_kind(path: Path) -> str:
         return "training"
     if path.suffix.lower() == ".json":
         return "evaluation"
-    _refuse_parquet(path)
+    _refuse_binary(path)
     for line_no, text in iter_lines(path):
         return _row_kind(path, line_no, text)
-    return _empty_kind(path)
+    return _empty_kind(path, summary)
 
 
-def _refuse_parquet(path: Path) -> None:
+def _refuse_binary(path: Path) -> None:
     """A Parquet file (an ``--export-as parquet`` export) is refused naming what it is and what to give instead:
     ``negmine report out/negatives.n-tuple.parquet`` said only "not valid UTF-8 (byte 8 of the line)", where
-    ``negmine train`` and ``audit`` name the native file the export was written from."""
+    ``negmine train`` and ``audit`` name the native file the export was written from. Another file holding a
+    control byte JSON never holds (a NUL: weights, an archive, an image) is refused as binary; gzip and UTF-16
+    files go on to the line reader, whose messages say how to decompress or convert them."""
     from negmine.export.native import parquet_hint
-    from negmine.io.files import require_file
+    from negmine.io.files import GZIP_MAGIC, require_file
 
     with require_file(path).open("rb") as handle:
-        if handle.read(4) != b"PAR1":
-            return
-    raise InputError(path, 1, None, "a Parquet file, not JSON Lines: an --export-as parquet export is for other "
-                     f"trainers; give the native file it was exported from{parquet_hint(path)}; negmine report takes "
-                     f"{SOURCES}")
+        head = handle.read(HEAD_BYTES)
+    if head.startswith(b"PAR1"):
+        raise InputError(path, 1, None, "a Parquet file, not JSON Lines: an --export-as parquet export is for other "
+                         f"trainers; give the native file it was exported from{parquet_hint(path)}; negmine report "
+                         f"takes {SOURCES}")
+    if head.startswith((GZIP_MAGIC, b"\xff\xfe", b"\xfe\xff")):
+        return
+    at = next((i for i, byte in enumerate(head) if byte < 32 and byte not in JSON_WHITESPACE), None)
+    if at is not None:
+        raise InputError(path, None, None, not_a_source(
+            path, f"a binary file (byte {at + 1} is 0x{head[at]:02x}, which no JSON text holds), not JSON Lines"))
+
+
+def not_a_source(path: Path, what: str) -> str:
+    """``what`` the file is, that it is none of ``negmine report``'s sources, and the fix: the ``negmine train``
+    output folder the file sits in (its model card, weights, config), else the sources to give."""
+    from negmine.train import SUMMARY_NAME
+
+    if (path.parent / SUMMARY_NAME).is_file():
+        return (f"{what}: none of the files negmine report reads; this file is in a negmine train output: give its "
+                f"folder, negmine report {path.parent}")
+    return f"{what}: none of the files negmine report reads; negmine report takes {SOURCES}; give one of them"
 
 
 def _row_kind(path: Path, line_no: int, text: str) -> str:
@@ -60,8 +94,11 @@ def _row_kind(path: Path, line_no: int, text: str) -> str:
 
     try:
         row = loads(text)
-    except json.JSONDecodeError:
-        return "audit"
+    except json.JSONDecodeError as err:
+        if text.lstrip()[:1] in ("{", "["):
+            return "audit"  # a broken row, or a JSON document, which the flags reader names
+        raise InputError(path, line_no, None, not_a_source(
+            path, f"not JSON Lines (invalid JSON: {err.msg} (column {err.colno}))")) from None
     if not isinstance(row, dict):
         raise InputError(path, line_no, None, f"expected a JSON object, got {type(row).__name__}; negmine report "
                          f"takes {SOURCES}")
@@ -93,11 +130,38 @@ def mined_file_of(document: object) -> str | None:
     return None
 
 
-def _empty_kind(path: Path) -> str:
-    """An empty file: a mined file when the mining summary is beside it (and its name is no flags file's), else
-    a flags file (an audit that flagged nothing writes an empty one)."""
+def _empty_kind(path: Path, summary: Path | None) -> str:
+    """An empty file: a mined file when ``summary`` is a mining summary, or when none is given and the mining
+    summary is beside it (and its name is no flags file's), else a flags file (an audit that flagged nothing writes
+    an empty one); :func:`empty_source_error` when the flags reader finds no summary either."""
     from negmine.report.mining import default_mine_summary
 
+    if summary is not None:
+        return "mined" if mined_file_of(_json_or_none(Path(summary))) is not None else "audit"
     if not path.name.endswith(".flags.jsonl") and default_mine_summary(path).is_file():
         return "mined"
     return "audit"
+
+
+def _json_or_none(path: Path) -> object:
+    """The JSON document at ``path``, or None when it cannot be read (the reader it goes to then says why)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return None
+
+
+def empty_source_error(path: Path, audit_summary: Path) -> InputError:
+    """An empty ``path`` given without a summary and with none beside it: an audit that flagged nothing and a mining
+    run that kept no row both write an empty file, and only the summary beside it tells which, and holds what the
+    report draws. A flags file's name says which it was."""
+    from negmine.report.mining import default_mine_summary
+
+    if path.name.endswith(".flags.jsonl"):
+        return InputError(path, None, None, f"empty (an audit that flagged nothing writes an empty flags file), and "
+                          f"its audit summary {audit_summary.name} is not beside it: the report is drawn from that "
+                          "summary; give it with --summary, or run negmine audit again")
+    return InputError(path, None, None, f"an empty file, with no summary beside it to make it a report source: an "
+                      f"audit that flagged nothing writes an empty flags file and {audit_summary.name}, a mining run "
+                      f"that kept no row an empty file and {default_mine_summary(path).name}; negmine report takes "
+                      f"{SOURCES}; give the summary with --summary, or the file you meant")
