@@ -330,6 +330,16 @@ def test_debiased_loss_message_of_training_md():
     assert_quotes("training.md", "debias_prior=0.05 (--debias-prior", refused)
 
 
+def test_fewer_rows_than_the_batch_size_warning_of_training_md(tmp_path):
+    """docs/training.md "Learning-rate schedule and refused settings": the warning, as the command line prints it."""
+    from negmine.train.preflight import warn_one_short_batch
+
+    config = TrainConfig(train_file=Path("out/negatives.jsonl"), output_dir=tmp_path / "o", batch_size=64, max_steps=5)
+    with pytest.warns(NegmineWarning) as caught:
+        warn_one_short_batch(config, 38)
+    assert_quotes("training.md", "warning: out/negatives.jsonl: its 38", f"warning: {caught[0].message}")
+
+
 def test_distillation_with_remining_messages_of_training_md(tmp_path):
     """docs/training.md "Distillation with re-mining": the refusal of a re-mining without a scoring judge, and the
     stop at a re-mined file whose rows have no judge scores."""

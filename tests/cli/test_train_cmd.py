@@ -803,6 +803,23 @@ def test_train_cli_says_when_a_negative_fn_margin_masks_every_negative(tmp_path,
     assert [e["loss"] for e in json.loads((tmp_path / "o" / "negmine_train.json").read_text())["result"]["loss_history"]] == [0.0, 0.0]
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")
+def test_train_cli_warns_once_when_the_rows_are_fewer_than_the_batch_size(tmp_path, tiny_model_path):
+    """--batch-size 16 on 8 rows with --max-steps 2: both steps trained on one batch of all 8 rows, exit 0 and nothing
+    said. The preflight warns before the trainer's import and the run again once its data has loaded: one line."""
+    args = _base_args(_mined(tmp_path / "m.jsonl"), tmp_path / "o", tiny_model_path)
+    args[args.index("--batch-size") + 1] = "16"
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("warning:")] == [
+        f"warning: {tmp_path / 'm.jsonl'}: its 8 training rows are fewer than batch_size=16 (--batch-size 16), so "
+        "each batch holds all 8: a query's in-batch negatives come from 7 other rows, not the 15 the batch size "
+        "suggests, and an epoch is 1 step; the run's 2 steps (max_steps=2 (--max-steps 2)) all train on that same "
+        "batch; for several batches an epoch, each with other in-batch negatives, use a --batch-size below 8 or train "
+        "on more rows (mine more pairs), or set --batch-size 8 if one batch of every row is meant"]
+    assert json.loads((tmp_path / "o" / "negmine_train.json").read_text())["result"]["global_step"] == 2
+
+
 def _library_switches() -> tuple:
     """The process-wide progress switches of the libraries negmine turns off for a run (negmine.library_bars)."""
     import importlib

@@ -857,7 +857,13 @@ def test_a_single_step_at_warm_up_learning_rate_0_is_refused(tmp_path, mined_fil
     assert not (tmp_path / "out").exists()
     from dataclasses import replace
 
-    result = train(replace(config, warmup_ratio=0.0))
+    with pytest.warns(NegmineWarning) as caught:  # the one batch is short of --batch-size: said once, from Python too
+        result = train(replace(config, warmup_ratio=0.0))
+    assert [str(w.message) for w in caught if "fewer than" in str(w.message)] == [
+        f"{config.train_file}: its 12 training rows are fewer than batch_size=16 (--batch-size 16), so each batch "
+        "holds all 12: a query's in-batch negatives come from 11 other rows, not the 15 the batch size suggests, and "
+        "an epoch is 1 step; for several batches an epoch, each with other in-batch negatives, use a --batch-size "
+        "below 12 or train on more rows (mine more pairs), or set --batch-size 12 if one batch of every row is meant"]
     assert result.global_step == 1
     trained, start = _weights(result.output_dir), _weights(tiny_model_path)
     assert not all(torch.equal(trained[k], start[k]) for k in start)

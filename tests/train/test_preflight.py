@@ -390,8 +390,8 @@ def test_check_training_file_reads_every_row_as_training_does_and_leaves_the_rep
     mined = write_native(tmp_path / "m.jsonl", [*rows, rows[0]])  # a repeated row: warned about when the data loads
     # epochs 2: the one pair kept (the repeat is read once) is a step per epoch (one step, at learning rate 0, is
     # refused)
-    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, epochs=2)
-    with warnings.catch_warnings():
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, epochs=2, batch_size=1)
+    with warnings.catch_warnings():  # batch_size 1: the one pair is a full batch (fewer rows are warned about)
         warnings.simplefilter("error")
         check_training_file(config)
     other = dict(rows[1], negatives=["another text for n1"], negative_ids=["n1"])  # n1's text differs from line 1's
@@ -425,8 +425,10 @@ def test_check_training_file_refuses_num_negatives_no_row_has(tmp_path):
         check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=3))
     assert str(info.value) == (f"{mined}: no row has at least 3 negatives (the most any row has is 2); lower "
                                "num_negatives (--num-negatives) to 2 or mine more")
-    # epochs 2: the one pair kept is a step per epoch (one step, at learning rate 0, is refused)
-    check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, epochs=2))
+    # epochs 2: the one pair kept is a step per epoch (one step, at learning rate 0, is refused); batch_size 1: a
+    # full batch (fewer rows than the batch size are warned about)
+    check_training_file(TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, epochs=2,
+                                    batch_size=1))
 
 
 @pytest.fixture
@@ -489,6 +491,40 @@ def test_check_training_file_refuses_one_step_at_learning_rate_0_before_the_trai
     for fine in (replace(config, batch_size=4), replace(config, epochs=2), replace(config, warmup_ratio=0.0),
                  replace(config, max_steps=3)):
         check_training_file(fine)
+
+
+def test_check_training_file_warns_when_the_rows_are_fewer_than_the_batch_size(tmp_path, trainer_not_importable):
+    """Every batch is all the rows: fewer in-batch negatives than the batch size suggests, one step an epoch, each
+    step on the same batch. It trained without a word (the demo's 38 rows mined by the tiny model at --batch-size
+    64 --max-steps 5). A warning: the run trains; one that would not (one step at learning rate 0) is refused."""
+    from negmine.testing.native_rows import pair_row, write_native
+    from negmine.train.preflight import check_training_file
+
+    mined = write_native(tmp_path / "m.jsonl", _promoting_rows())  # 5 pairs at num_negatives 2
+    config = TrainConfig(train_file=mined, output_dir=tmp_path / "o", num_negatives=2, batch_size=8, max_steps=3)
+    tail = ("; for several batches an epoch, each with other in-batch negatives, use a --batch-size below 5 or train "
+            "on more rows (mine more pairs), or set --batch-size 5 if one batch of every row is meant")
+    head = (f"{mined}: its 5 training rows are fewer than batch_size=8 (--batch-size 8), so each batch holds all 5: a "
+            "query's in-batch negatives come from 4 other rows, not the 7 the batch size suggests, and an epoch is 1 "
+            "step")
+    for changed, repeat in [({}, "; the run's 3 steps (max_steps=3 (--max-steps 3)) all train on that same batch"),
+                            ({"max_steps": None, "epochs": 2}, "; the run's 2 steps (epochs=2 (--epochs 2)) all train "
+                                                                "on that same batch"),
+                            ({"max_steps": None, "warmup_ratio": 0.0}, "")]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check_training_file(replace(config, **changed))
+        assert [str(w.message) for w in caught] == [head + repeat + tail]
+        assert [w.category for w in caught] == [NegmineWarning]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_training_file(replace(config, batch_size=5))  # every row in one full batch: as asked
+        with pytest.raises(ConfigError, match="fit in one batch"):  # refused, with no warning before it
+            check_training_file(replace(config, max_steps=None))
+    one = write_native(tmp_path / "one.jsonl", [pair_row("q1", "d1", 0.9, [("n1", 0.5), ("n2", 0.4)])])
+    with pytest.warns(NegmineWarning, match=r"come from 0 other rows, .* each with other in-batch negatives, train on "
+                                            r"more rows \(mine more pairs\), or set --batch-size 1 if"):
+        check_training_file(replace(config, train_file=one))
 
 
 @pytest.mark.parametrize(("every_epoch", "steps", "asked"), [

@@ -38,7 +38,7 @@ from negmine.train.dataset import TrainData, load_train_data
 from negmine.train.preflight import (
     CHECKPOINT_DIR, check_settings, refuse_remine_that_never_runs, refuse_single_warmup_step,
     refuse_topic_clusters_beyond_queries, resume_point,
-    training_outputs,
+    training_outputs, warn_one_short_batch,
 )
 from negmine.train.dev_eval import (
     DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, dev_history, use_negmine_progress,
@@ -476,6 +476,7 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
     refuse_single_warmup_step(config, len(data.dataset))
     refuse_remine_that_never_runs(config, len(data.dataset))
     refuse_topic_clusters_beyond_queries(config, len(set(data.dataset["anchor"])))
+    warn_one_short_batch(config, len(data.dataset))  # said by the preflight too: the command line prints it once
     dev_data = load_dev_data(config.dev) if config.dev is not None else None
     timings["load_data"] = time.perf_counter() - start
     from negmine.encode.sentence_transformer import transformers_bars

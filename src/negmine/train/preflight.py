@@ -364,6 +364,7 @@ def check_training_file(config: TrainConfig) -> None:
     refuse_single_warmup_step(config, pairs.pairs)
     refuse_remine_that_never_runs(config, pairs.pairs)
     refuse_topic_clusters_beyond_queries(config, pairs.queries)
+    warn_one_short_batch(config, pairs.pairs)  # after the refusals: a refused run gets no warning before its error
 
 
 def check_settings(config: TrainConfig) -> dict:
@@ -407,6 +408,27 @@ def refuse_single_warmup_step(config: TrainConfig, rows: int) -> None:
         f"learning rate 0: the model would be saved unchanged; use a --batch-size below {rows}, --epochs 2 or more, "
         "or --warmup-ratio 0"
     )
+
+
+def warn_one_short_batch(config: TrainConfig, rows: int) -> None:
+    """A NegmineWarning when the training rows are fewer than ``batch_size``: every batch is all the rows, so each
+    query's in-batch negatives come from fewer rows than the batch size suggests, an epoch is one step, and every
+    step of the run trains on that same batch. ``--batch-size 64`` on the 38 rows the tiny model mines from the demo
+    trained 5 steps (``--max-steps 5``) on one batch of 38 without a word. A warning, not an error, also when the
+    steps repeat the batch: that run does train (full-batch steps, as on a few rows to check a setup), and a run that
+    would change nothing (one step at learning rate 0) is refused by :func:`refuse_single_warmup_step`, checked first."""
+    if rows >= config.batch_size:
+        return
+    _, total = planned_steps(config, rows)
+    how = field_setting("max_steps", config.max_steps) if config.max_steps else field_setting("epochs", config.epochs)
+    repeat = f"; the run's {total} steps ({how}) all train on that same batch" if total > 1 else ""
+    fixes = ([f"use a --batch-size below {rows}"] if rows > 1 else []) + ["train on more rows (mine more pairs)"]
+    warnings.warn(
+        f"{config.train_file}: its {rows} training rows are fewer than {field_setting('batch_size', config.batch_size)},"
+        f" so each batch holds all {rows}: a query's in-batch negatives come from {rows - 1} other rows, not the "
+        f"{config.batch_size - 1} the batch size suggests, and an epoch is 1 step{repeat}; for several batches an "
+        f"epoch, each with other in-batch negatives, {' or '.join(fixes)}, or set --batch-size {rows} if one batch "
+        "of every row is meant", NegmineWarning, stacklevel=caller_stacklevel())
 
 
 def planned_steps(config: TrainConfig, rows: int) -> tuple[int, int]:
