@@ -48,9 +48,10 @@ def test_a_broken_row_or_a_json_document_still_goes_to_the_flags_reader(tmp_path
                                                (b'{"kind": "x\x07"}\n', "byte 12 is 0x07")])
 def test_a_binary_file_is_named_as_such_not_sent_to_iconv(tmp_path, content, byte):
     """Random bytes said 'not valid UTF-8 (byte 1 of the line); save the file as UTF-8 (e.g. iconv -f latin1 ...)'."""
-    path = tmp_path / "vectors.npy"
-    path.write_bytes(content)
-    assert _error(path) == f"error: {path}: a binary file ({byte}, which no JSON text holds), not JSON Lines: {TAKES}\n"
+    for path in (tmp_path / "vectors.npy", tmp_path / "results.json"):  # *.json said "invalid JSON: Expecting value"
+        path.write_bytes(content)
+        assert _error(path) == (f"error: {path}: a binary file ({byte}, which no JSON text holds), not JSON Lines: "
+                                f"{TAKES}\n")
 
 
 def test_gzip_and_utf16_files_keep_the_messages_that_fix_them(tmp_path):

@@ -47,6 +47,8 @@ def source_kind(path: Path, summary: Path | None = None) -> str:
     if path.is_dir():
         return "training"
     if path.suffix.lower() == ".json":
+        if path.is_file():  # a binary one: its reader said only "invalid JSON: Expecting value"
+            _refuse_binary(path)
         return "evaluation"
     _refuse_binary(path)
     for line_no, text in iter_lines(path):
