@@ -190,3 +190,47 @@ def test_the_caches_own_runs_folder_as_work_dir_is_read_once(copied_cache):
     twice = [copied_cache / "runs", copied_cache / "runs"]
     result = prune_cache(copied_cache, runs=True, dry_run=True, work_dirs=twice)
     assert [e.path for e in result.deleted] == [run.path]
+
+
+def _namespace(root, fingerprint: str, prompt: str = "") -> None:
+    """A namespace of ``fingerprint`` holding one 4-dim vector (its lease ended)."""
+    import numpy as np
+
+    from negmine.encode.cache import text_keys
+
+    with EmbeddingCache(root) as cache:
+        cache.put(fingerprint, prompt, text_keys(["cell gene"]), np.ones((1, 4), np.float32))
+
+
+def test_delete_namespaces_takes_exact_fingerprints_with_every_prompt(tmp_path):
+    """``negmine train`` removes its re-minings' namespaces by their whole fingerprint: ``prune --model``'s prefix
+    match would take step 40's with step 4's (and a digest's other steps), which another run may be writing."""
+    from negmine.encode.cache_prune import delete_namespaces
+
+    step4 = "st-abc|train-step=4"
+    for fingerprint, prompt in [(step4, ""), (step4, "query: "), ("st-abc|train-step=40", ""), ("st-abc", "")]:
+        _namespace(tmp_path, fingerprint, prompt)
+    result = delete_namespaces(tmp_path, {step4, "st-never-written"})
+    assert sorted((e.fingerprint, e.about.rsplit(", ", 1)[-1]) for e in result.deleted) == [
+        (step4, "prompt ''"), (step4, "prompt 'query: '")]
+    assert result.freed == sum(e.size for e in result.deleted) > 0 and not result.in_use
+    assert sorted(e.fingerprint for e in cache_entries(tmp_path)) == ["st-abc", "st-abc|train-step=40"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".lock") == sorted(
+        e.path.name + ".lock" for e in cache_entries(tmp_path))  # the deleted ones' lock files went too
+
+
+def test_delete_namespaces_keeps_one_a_process_holds(tmp_path):
+    import numpy as np
+
+    from negmine.encode.cache import text_keys
+    from negmine.encode.cache_prune import delete_namespaces
+
+    _namespace(tmp_path, "st-abc|train-step=2")
+    with EmbeddingCache(tmp_path) as reader:  # another run reading it: its shelf holds the folder's lease
+        assert reader.get("st-abc|train-step=2", "", text_keys(["cell gene"]))[0].all()
+        result = delete_namespaces(tmp_path, {"st-abc|train-step=2"})
+        assert [e.fingerprint for e in result.in_use] == ["st-abc|train-step=2"] and not result.deleted
+        assert np.array_equal(reader.get("st-abc|train-step=2", "", text_keys(["cell gene"]))[1], np.ones((1, 4)))
+    assert [e.fingerprint for e in delete_namespaces(tmp_path, {"st-abc|train-step=2"}).deleted] == [
+        "st-abc|train-step=2"]
+    assert cache_entries(tmp_path) == []

@@ -28,7 +28,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 from negmine.encode.cache_contents import (
     CacheEntry, cache_entries, lock_of, other_work_dirs, short_fingerprint, work_dir_entries,
@@ -101,6 +101,19 @@ def prune_cache(root: str | Path, runs: bool = False, older_than_days: float | N
     if runs and older_than_days is None:
         for folder in [Path(root) / "runs", *folders]:
             result.stale_locks.extend(_stale_run_locks(folder, dry_run))
+    return result
+
+
+def delete_namespaces(root: str | Path, fingerprints: Collection[str]) -> PruneResult:
+    """Delete the embedding namespaces of the cache folder ``root`` whose fingerprint is one of ``fingerprints``
+    (every prompt's), each only while no process holds it (as :func:`prune_cache` deletes): what ``negmine train``
+    does with its re-mining's vectors when the run finishes (:mod:`negmine.train.remine_vectors`). Exact
+    fingerprints, not ``prune --model``'s prefix: ``...|train-step=4`` must not take ``...|train-step=40``."""
+    wanted = set(fingerprints)
+    result = PruneResult()
+    for entry in cache_entries(root):
+        if entry.kind == "embeddings" and entry.fingerprint in wanted:
+            (result.deleted if _delete(entry) else result.in_use).append(entry)
     return result
 
 
