@@ -947,3 +947,41 @@ def test_train_cli_refuses_an_additive_margin_outside_0_1(tmp_path, monkeypatch,
         f"cosine before scaling), got {float(value)!r}; use e.g. additive_margin=0.05 (--additive-margin 0.05), or 0 "
         "to train without a margin\n")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_re_mining_run_removes_its_vectors_from_the_cache_and_says_so(tmp_path, tiny_model_path, monkeypatch):
+    """Each re-mining cached the corpus encoded by the model being trained, a namespace per step that no run can use
+    again; the finished run removes them (the mining's, of the starting model, stay) and its last line says so."""
+    from negmine.encode.cache_contents import cache_entries
+    from negmine.testing.beir import write_beir
+
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))  # re-mining caches where the mining did
+    corpus = {f"d{i}": " ".join(WORDS[(i + j) % 14] for j in range(1 + i % 5)) for i in range(20)}
+    queries = {f"q{i}": " ".join(WORDS[i : i + 2]) for i in range(6)}
+    beir = write_beir(tmp_path / "beir", corpus, queries, [(f"q{i}", f"d{i}", 1) for i in range(6)])
+    mined = tmp_path / "mined" / "neg.jsonl"
+    result = runner.invoke(build_app(), ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "3",
+                                         "--depth", "10", "--output", str(mined), "--no-progress", "--no-sd-margin"])
+    assert result.exit_code == 0, result.output
+    mining = cache_entries(tmp_path / "cache")
+    out = tmp_path / "model"
+    args = _base_args(mined, out, tiny_model_path) + ["--max-steps", "3", "--batch-size", "2", "--remine-steps", "1"]
+    result = runner.invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert [e["step"] for e in summary["remine"]] == [1, 2]
+    freed = summary["remine_vectors"]["bytes_freed"]
+    assert summary["remine_vectors"] == {"removed": 2, "bytes_freed": freed, "kept_in_use": 0} and freed > 0
+    assert result.stderr.splitlines()[-1] == (f"re-mining: removed 2 embedding cache entries of the model being "
+                                              f"trained ({freed / 1024:.1f} KB freed)")
+    assert [(e.path, e.fingerprint) for e in cache_entries(tmp_path / "cache")] == [
+        (e.path, e.fingerprint) for e in mining]
+
+
+def test_the_removed_vectors_line_names_what_a_running_process_kept(tmp_path):
+    from negmine.cli.train_cmd import removed_vectors_line
+
+    assert removed_vectors_line({"removed": 1, "bytes_freed": 3 << 30, "kept_in_use": 2}, tmp_path / "o") == (
+        "re-mining: removed 1 embedding cache entry of the model being trained (3.0 GB freed); kept 2 that a running "
+        f"process holds (their fingerprints are in {tmp_path / 'o' / 'remine' / 'cached_vectors.json'}: negmine cache "
+        "prune --model FINGERPRINT once it ends)")

@@ -139,8 +139,25 @@ def train_command(
         config = config if recorded is None else dataclasses.replace(config, mine=recorded.config)
         result = run(config, None if recorded is None else recorded.pairs)
     summary = result.as_dict()
+    if summary.get("remine_vectors") is not None:
+        typer.echo(removed_vectors_line(summary["remine_vectors"], output), err=True)
     summary.pop("loss_history")
     echo_json(summary)
+
+
+def removed_vectors_line(removed: dict, output: Path) -> str:
+    """The run's last stderr line when it re-mined: the cache namespaces of the model being trained that it removed
+    (:mod:`negmine.train.remine_vectors`), the space freed, and those a running process held, kept."""
+    from negmine.cli.cache_cmd import human_size
+    from negmine.train.remine_vectors import RECORD_NAME
+
+    count = removed["removed"]
+    line = (f"re-mining: removed {count} embedding cache {'entry' if count == 1 else 'entries'} of the model being "
+            f"trained ({human_size(removed['bytes_freed'])} freed)")
+    if removed["kept_in_use"]:
+        line += (f"; kept {removed['kept_in_use']} that a running process holds (their fingerprints are in "
+                 f"{output / 'remine' / RECORD_NAME}: negmine cache prune --model FINGERPRINT once it ends)")
+    return line
 
 
 def refuse_dev_options_without_eval_data(ctx: typer.Context, eval_data: Optional[Path]) -> None:

@@ -47,6 +47,7 @@ from negmine.train.dev_eval import (
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
 from negmine.train.model_card_resume import ModelCardLogsOnResume, WholeRunTimeOnCard
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
+from negmine.train.remine_vectors import remove_training_vectors
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
 
 if TYPE_CHECKING:
@@ -96,6 +97,10 @@ class TrainResult:
     value, then each resume's whose steps the run kept; :func:`negmine.train.run_settings.cadence_changes`)."""
     dev: list[dict] = field(default_factory=list)
     best_checkpoint: str | None = None
+    remine_vectors: dict | None = None
+    """What the finished run removed of its re-minings' vectors from the embedding cache
+    (:func:`negmine.train.remine_vectors.remove_training_vectors`): ``{"removed", "bytes_freed", "kept_in_use"}``
+    in namespaces; None without re-mining, or when no re-mining recorded a cache (mining with ``--no-cache``)."""
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -492,8 +497,10 @@ def _train(config: TrainConfig, miner: Miner | None, callbacks: Sequence, checkp
         run.model.max_seq_length = run.max_seq_length
         save_model(run.model, Path(config.output_dir))
         timings["save"] = time.perf_counter() - t0
+    vectors = remove_training_vectors(Path(config.output_dir) / REMINE_DIR) if config.remine else None
     timings["total"] = time.perf_counter() - start
     result = run.result(checkpoint, changes)
+    result.remine_vectors = vectors
     if config.dev is not None and config.dev.keep_best:
         warn_if_start_was_best(result.dev, result.best_checkpoint)
     _write_summary(result, config)
@@ -569,7 +576,7 @@ class _TrainRun:
             self.data, miner, Path(self.config.output_dir) / REMINE_DIR, every_epoch=self.config.remine_every_epoch,
             every_steps=self.config.remine_steps, precision=self.precision,
             max_length=mined_length or self.max_seq_length,  # as mined: not --max-length's training truncation
-            show_progress=self.config.show_progress,
+            show_progress=self.config.show_progress, cache=remine_cache(self.config),
         )
 
     def fit(self, checkpoint: str | None, extra_callbacks: Sequence = ()):
@@ -648,6 +655,18 @@ class _TrainRun:
             dev=dev_history(state.log_history),
             best_checkpoint=state.best_model_checkpoint if self.args.load_best_model_at_end else None,
         )
+
+
+def remine_cache(config: TrainConfig) -> Path | None:
+    """The embedding cache folder re-mining writes to: its mining config's (``--cache-dir``, else ``$NEGMINE_CACHE``
+    or ``~/.cache/negmine``, as mining's own), None with ``--no-cache``; a ``miner=`` without ``config.mine``: the
+    default folder, where ``negmine.mine`` caches (only this run's namespaces are ever removed from it)."""
+    from negmine.encode.cache import default_cache_dir
+
+    encoder = config.mine.encoder if config.mine is not None else None
+    if encoder is not None and not encoder.use_cache:
+        return None
+    return Path(encoder.cache_dir if encoder is not None and encoder.cache_dir else default_cache_dir()).absolute()
 
 
 def quiet_log(trainer) -> None:

@@ -38,6 +38,7 @@ from negmine.errors import InputError, field_setting
 from negmine.export.native import FALSE_NEGATIVE_FLAG, JUDGE_KEYS
 from negmine.train.dataset import TrainData, encode_row, row_flags
 from negmine.train.labels import PAD_KEY, text_key
+from negmine.train.remine_vectors import record_vectors
 from negmine.train.teacher_scores import teacher_scores
 
 Miner = Callable[[Embedder, Path], Path]
@@ -223,11 +224,13 @@ def _known_flagged(row: Mapping, data: TrainData) -> Mapping:
 
 class RemineCallback(TrainerCallback):
     """Re-mine with the current model every epoch (``every_epoch``) and/or every ``every_steps`` steps, encoding
-    at ``max_length`` tokens (the mining length, not ``--max-length``'s training truncation)."""
+    at ``max_length`` tokens (the mining length, not ``--max-length``'s training truncation). ``cache``: the
+    embedding cache folder the miner writes to, where each re-mining's namespace is recorded
+    (:mod:`negmine.train.remine_vectors`: the finished run removes them)."""
 
     def __init__(self, data: TrainData, miner: Miner, output_dir: Path, every_epoch: bool = False,
                  every_steps: int | None = None, precision: str = "fp32", batch_size: int = 64,
-                 max_length: int | None = None, show_progress: bool = False) -> None:
+                 max_length: int | None = None, show_progress: bool = False, cache: Path | None = None) -> None:
         self.data = data
         self.miner = miner
         self.output_dir = Path(output_dir)
@@ -237,6 +240,7 @@ class RemineCallback(TrainerCallback):
         self.batch_size = batch_size
         self.max_length = max_length
         self.show_progress = show_progress  # the bar of the corpus encoding, the long part of a re-mining
+        self.cache = cache  # the embedding cache folder the miner writes to (None: none), for remine_vectors
         self.overlay = NegativeOverlay(data.num_negatives)
         self.events: list[dict] = []
         self._installed = False
@@ -268,6 +272,8 @@ class RemineCallback(TrainerCallback):
             _announce(step)
         embedder = TrainingModelEmbedder(model, step, batch_size=self.batch_size, precision=self.precision,
                                          show_progress=self.show_progress, max_length=self.max_length)
+        if self.cache is not None:  # before mining: a namespace a stop cuts short is recorded too
+            record_vectors(self.output_dir, step, embedder.fingerprint, self.cache)
         path = self.miner(embedder, self.output_dir / f"step-{step:07d}.jsonl")
         self._apply(path, step, time.perf_counter() - start)
 
