@@ -43,8 +43,12 @@ def test_bad_inputs_name_file_line_and_field(flags_and_summary, tmp_path):
     not_summary.write_text(json.dumps({"counts": {}}))
     with pytest.raises(InputError, match=r"s.json: field 'judges': missing; this is not an audit summary"):
         read_summary(not_summary)
-    with pytest.raises(InputError, match="audit summary not found"):
+    with pytest.raises(InputError) as missing:
         read_summary(tmp_path / "nope.json")
+    # it said only 'audit summary not found (negmine audit writes it next to the flags file)': no fix
+    assert str(missing.value) == (f"{tmp_path / 'nope.json'}: audit summary not found: negmine audit writes it next "
+                                  "to the flags file as <stem>.audit-summary.json; give it with --summary, or run "
+                                  "negmine audit again")
     with pytest.raises(InputError, match="flags file not found"):
         report_from_files(tmp_path / "nope.jsonl", summary, tmp_path / "r.html")
 

@@ -97,8 +97,9 @@ def _document_hint(path: Path, line_no: int) -> str:
 def read_summary(path: Path) -> dict:
     """The audit summary at ``path``, with the keys and value types the report reads checked: a hand-edited or
     foreign summary (``"counts": "lots"``, ``"samples": []``) failed in the middle of rendering with a traceback."""
-    summary = read_json_object(path, SUMMARY_KEYS, "audit summary not found (negmine audit writes it next to the "
-                               "flags file)", "this is not an audit summary (write it with negmine audit)")
+    missing = ("audit summary not found: negmine audit writes it next to the flags file as "
+               "<stem>.audit-summary.json; give it with --summary, or run negmine audit again")
+    summary = read_json_object(path, SUMMARY_KEYS, missing, "this is not an audit summary (write it with negmine audit)")
     _check_summary_values(Path(path), summary)
     return summary
 
