@@ -147,6 +147,23 @@ def test_read_json_object_reads_past_a_byte_order_mark_and_names_the_line_of_inv
         read_json_object(path, ["counts"], "not found", "not a summary")
 
 
+def test_read_json_object_says_a_file_of_several_documents_is_not_the_one_it_wants(write_text):
+    """A JSON Lines file given for a summary (``negmine report FLAGS --summary mined.jsonl``) said only
+    'x.jsonl:2: invalid JSON: Extra data'; a damaged single document keeps json's words and no guess."""
+    from negmine.io.jsonl import read_json_object
+
+    path = write_text("x.jsonl", '{"a": 1}\n{"b": 2}\n')
+    with pytest.raises(InputError) as info:
+        read_json_object(path, ["counts"], "not found", "this is not an audit summary")
+    assert str(info.value) == (f"{path}:2: invalid JSON: a second JSON value starts at column 1 after a complete one; "
+                               "this file must hold one JSON document (a JSON Lines file, one object per line, is not "
+                               "one); this is not an audit summary")
+    path = write_text("s.json", '{"counts": ')
+    with pytest.raises(InputError) as info:
+        read_json_object(path, ["counts"], "not found", "this is not an audit summary")
+    assert str(info.value) == f"{path}:1: invalid JSON: Expecting value"
+
+
 STRAY_MARK = "which only the start of a file may hold"
 
 

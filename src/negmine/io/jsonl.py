@@ -210,6 +210,10 @@ def _surrounding(err: UnicodeEncodeError, width: int = 20) -> str:
     return f"in ...{err.object[max(err.start - width, 0):err.start + width]!r}..."
 
 
+SECOND_DOCUMENT = "invalid JSON: a second JSON value"
+"""How :func:`read_json_file`'s message of a file holding more than one JSON document begins."""
+
+
 def read_json_file(path: str | Path) -> Any:
     """The JSON document in ``path`` (a summary or settings file another command wrote, maybe edited by hand).
 
@@ -236,6 +240,10 @@ def read_json_file(path: str | Path) -> Any:
     except json.JSONDecodeError as err:
         if err.doc[err.pos:err.pos + 1] == BYTE_ORDER_MARK:  # outside a string: json stopped at it
             raise stray_mark_error(path, err.lineno, column=err.colno) from None
+        if err.msg == "Extra data":  # json's words for a second document after the first, e.g. a JSON Lines file
+            raise InputError(path, err.lineno, None, f"{SECOND_DOCUMENT} starts at column {err.colno} "
+                             "after a complete one; this file must hold one JSON document (a JSON Lines file, one "
+                             "object per line, is not one)") from None
         raise InputError(path, err.lineno, None, f"invalid JSON: {err.msg}") from None
 
 
@@ -252,7 +260,12 @@ def read_json_object(path: str | Path, required: Iterable[str] | Mapping[str, ty
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, not_found)
-    loaded = read_json_file(path)
+    try:
+        loaded = read_json_file(path)
+    except InputError as err:  # several documents (a JSON Lines file given for a summary): say what it should be
+        if isinstance(foreign, str) and err.problem.startswith(SECOND_DOCUMENT):
+            raise InputError(err.path, err.line, err.field, f"{err.problem}; {foreign}") from None
+        raise
 
     def hint() -> str:
         return foreign(loaded) if callable(foreign) else foreign
