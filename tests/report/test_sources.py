@@ -34,6 +34,22 @@ def test_a_text_file_that_is_not_json_lines_is_named_as_none_of_the_sources(tmp_
     assert _error(tsv) == (f"error: {tsv}:2: not JSON Lines (invalid JSON: Expecting value (column 1)): {TAKES}\n")
 
 
+def test_a_text_file_named_json_that_is_no_json_is_named_as_none_of_the_sources(tmp_path):
+    """`negmine report results.json` holding a log or a TSV said only 'results.json:1: invalid JSON: Expecting
+    value'; a JSON document cut short keeps its reader's message."""
+    log = tmp_path / "results.json"
+    log.write_text("\n\nhello world\n")
+    assert _error(log) == (f"error: {log}:3: not JSON (its text begins with 'h', which no JSON document does): "
+                           f"{TAKES}\n")
+    cut = tmp_path / "cut.json"
+    cut.write_text('{"comparison": ')
+    assert _error(cut) == f"error: {cut}:1: invalid JSON: Expecting value\n"
+    packed = tmp_path / "packed.json"
+    packed.write_bytes(gzip.compress(b"{}"))
+    # it got the iconv fix of a Latin-1 file ('not valid UTF-8 (byte 2 of the line); ... iconv -f latin1 ...')
+    assert _error(packed) == f"error: {packed}: gzip-compressed; decompress it first, e.g. gunzip -k {packed}\n"
+
+
 def test_a_broken_row_or_a_json_document_still_goes_to_the_flags_reader(tmp_path):
     """A first line that begins a JSON object or array is a cut flags row or a document: its reader names it."""
     broken = tmp_path / "broken.flags.jsonl"

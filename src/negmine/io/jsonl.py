@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
-from negmine.io.files import BYTE_ORDER_MARK, iter_lines, save_as_utf8_hint, stray_mark_error
+from negmine.io.files import BYTE_ORDER_MARK, GZIP_MAGIC, iter_lines, save_as_utf8_hint, stray_mark_error
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
@@ -226,6 +226,8 @@ def read_json_file(path: str | Path) -> Any:
     """
     path = Path(path)
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    if data.startswith(GZIP_MAGIC):  # as the line readers say it (it got the iconv fix of a Latin-1 file)
+        raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

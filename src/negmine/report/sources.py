@@ -47,8 +47,9 @@ def source_kind(path: Path, summary: Path | None = None) -> str:
     if path.is_dir():
         return "training"
     if path.suffix.lower() == ".json":
-        if path.is_file():  # a binary one: its reader said only "invalid JSON: Expecting value"
+        if path.is_file():  # a binary one, or text: its reader said only "invalid JSON: Expecting value"
             _refuse_binary(path)
+            _refuse_text_that_is_no_json(path)
         return "evaluation"
     _refuse_binary(path)
     for line_no, text in iter_lines(path):
@@ -77,6 +78,26 @@ def _refuse_binary(path: Path) -> None:
     if at is not None:
         raise InputError(path, None, None, not_a_source(
             path, f"a binary file (byte {at + 1} is 0x{head[at]:02x}, which no JSON text holds), not JSON Lines"))
+
+
+JSON_STARTS = frozenset(b'{["-0123456789tfn')
+"""The bytes a JSON text can begin with, after white space (RFC 8259: an object, array, string, number or literal)."""
+
+
+def _refuse_text_that_is_no_json(path: Path) -> None:
+    """A ``*.json`` whose text cannot begin any JSON (a README, TSV or log saved under that name) is named as none of
+    the sources, where the results reader said only "x.json:1: invalid JSON: Expecting value"; a JSON document cut
+    short or malformed further on still gets its reader's line and message (gzip and UTF-16 files too)."""
+    from negmine.io.files import GZIP_MAGIC
+
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
+    text = head.lstrip(b" \t\r\n")
+    if not text or head.startswith((GZIP_MAGIC, b"\xff\xfe", b"\xfe\xff")) or text[0] in JSON_STARTS:
+        return
+    line = head[:len(head) - len(text)].count(b"\n") + 1
+    raise InputError(path, line, None, not_a_source(path, f"not JSON (its text begins with {chr(text[0])!r}, which "
+                                                          "no JSON document does)"))
 
 
 def not_a_source(path: Path, what: str) -> str:
