@@ -610,7 +610,8 @@ def test_train_cli_warns_when_no_summary_says_which_judge_scored_the_file(tmp_pa
         "rows carry its scores, and train on that file with the same re-mining summary)"]
 
 
-def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model_path):
+def _mine(tmp_path, tiny_model_path, *cache_args: str) -> Path:
+    """Six pairs mined by the tiny model from a 20-document corpus, 3 negatives each."""
     from negmine.testing.beir import write_beir
 
     corpus = {f"d{i}": " ".join(WORDS[(i + j) % 14] for j in range(1 + i % 5)) for i in range(20)}
@@ -618,15 +619,27 @@ def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model
     beir = write_beir(tmp_path / "beir", corpus, queries, [(f"q{i}", f"d{i}", 1) for i in range(6)])
     mined = tmp_path / "mined" / "neg.jsonl"
     result = runner.invoke(build_app(), ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "3",
-                                         "--depth", "10", "--cache-dir", str(tmp_path / "cache"), "--output",
-                                         str(mined), "--no-progress", "--no-sd-margin"])
+                                         "--depth", "10", *cache_args, "--output", str(mined), "--no-progress",
+                                         "--no-sd-margin"])
     assert result.exit_code == 0, result.output
-    out = tmp_path / "model"
+    return mined
+
+
+def _train_remining_every_step(mined: Path, out: Path, tiny_model_path):
+    """``negmine train`` on ``mined`` for 3 steps of 2 rows, re-mining after steps 1 and 2: the result and its
+    summary JSON."""
     args = _base_args(mined, out, tiny_model_path) + ["--max-steps", "3", "--batch-size", "2", "--remine-steps", "1"]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{\n"):])
     assert [e["step"] for e in summary["remine"]] == [1, 2]
+    return result, summary
+
+
+def test_mine_then_train_with_remining_through_the_pipeline(tmp_path, tiny_model_path):
+    mined = _mine(tmp_path, tiny_model_path, "--cache-dir", str(tmp_path / "cache"))
+    out = tmp_path / "model"
+    _, summary = _train_remining_every_step(mined, out, tiny_model_path)
     assert all(e["rows_updated"] == 6 for e in summary["remine"])
     assert (out / "remine" / "step-0000001.jsonl").is_file()
 
@@ -953,23 +966,11 @@ def test_a_re_mining_run_removes_its_vectors_from_the_cache_and_says_so(tmp_path
     """Each re-mining cached the corpus encoded by the model being trained, a namespace per step that no run can use
     again; the finished run removes them (the mining's, of the starting model, stay) and its last line says so."""
     from negmine.encode.cache_contents import cache_entries
-    from negmine.testing.beir import write_beir
 
     monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))  # re-mining caches where the mining did
-    corpus = {f"d{i}": " ".join(WORDS[(i + j) % 14] for j in range(1 + i % 5)) for i in range(20)}
-    queries = {f"q{i}": " ".join(WORDS[i : i + 2]) for i in range(6)}
-    beir = write_beir(tmp_path / "beir", corpus, queries, [(f"q{i}", f"d{i}", 1) for i in range(6)])
-    mined = tmp_path / "mined" / "neg.jsonl"
-    result = runner.invoke(build_app(), ["mine", str(beir), "--model", str(tiny_model_path), "--num-negatives", "3",
-                                         "--depth", "10", "--output", str(mined), "--no-progress", "--no-sd-margin"])
-    assert result.exit_code == 0, result.output
+    mined = _mine(tmp_path, tiny_model_path)
     mining = cache_entries(tmp_path / "cache")
-    out = tmp_path / "model"
-    args = _base_args(mined, out, tiny_model_path) + ["--max-steps", "3", "--batch-size", "2", "--remine-steps", "1"]
-    result = runner.invoke(build_app(), args)
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout[result.stdout.index("{\n"):])
-    assert [e["step"] for e in summary["remine"]] == [1, 2]
+    result, summary = _train_remining_every_step(mined, tmp_path / "model", tiny_model_path)
     freed = summary["remine_vectors"]["bytes_freed"]
     assert summary["remine_vectors"] == {"removed": 2, "bytes_freed": freed, "kept_in_use": 0} and freed > 0
     assert result.stderr.splitlines()[-1] == (f"re-mining: removed 2 embedding cache entries of the model being "
