@@ -217,6 +217,21 @@ def test_run_names_disambiguate_shared_tags() -> None:
     assert run_names(("a/m", "b/m"), [])[0] == ["a/m", "b/m"]
 
 
+def test_runs_whose_names_make_one_file_name_get_a_file_each(beir_dir, tmp_path) -> None:
+    """'a b' and 'a_b' both made a_b.trec (and 'A' and 'a' one file where case is ignored): the second run
+    overwrote the first, and both were reported written."""
+    embedders = {"hash/a b": HashEmbedder(256), "hash/a_b": HashEmbedder(8), "hash/A": HashEmbedder(16),
+                 "hash/a": HashEmbedder(32)}
+    runs_dir = tmp_path / "runs"
+    report = evaluate(_config(beir_dir, tmp_path, models=tuple(embedders), runs_dir=runs_dir), embedders=embedders)
+    assert report.run_files == {"a b": runs_dir / "a_b.trec", "a_b": runs_dir / "a_b-2.trec",
+                                "A": runs_dir / "A.trec", "a": runs_dir / "a-2.trec"}
+    assert sorted(p.name for p in runs_dir.iterdir()) == ["A.trec", "a-2.trec", "a_b-2.trec", "a_b.trec"]
+    for name, path in report.run_files.items():
+        assert read_trec_run(path).scores == report.runs[name].scores
+    assert report.runs["a b"].scores != report.runs["a_b"].scores  # the two files differ, as the models do
+
+
 def test_bm25_baseline_next_to_a_dense_model(beir_dir, tmp_path) -> None:
     cfg = _config(beir_dir, tmp_path, models=("bm25", "hash/a"), runs_dir=tmp_path / "runs")
     report = evaluate(cfg, embedders=_embedders())

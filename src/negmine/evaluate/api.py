@@ -360,10 +360,29 @@ def run_file_path(runs_dir: Path, name: str) -> Path:
     return runs_dir / f"{trec_tag(name).replace('/', '_')}.trec"
 
 
+def run_file_paths(runs_dir: Path, names: list[str]) -> dict[str, Path]:
+    """A file in ``runs_dir`` for each run name, in order: :func:`run_file_path`, or for a name whose file name an
+    earlier one has (ignoring case, as some file systems do) the first free ``<stem>-2.trec``, ``<stem>-3.trec``...
+    Names that differ only in whitespace or ``/`` (models ``a b`` and ``a_b``) were written to one file, the second
+    run overwriting the first while both were reported written."""
+    paths: dict[str, Path] = {}
+    taken: set[str] = set()
+    for name in names:
+        path = run_file_path(runs_dir, name)
+        stem, suffix = path.stem, 1
+        while path.name.casefold() in taken:
+            suffix += 1
+            path = runs_dir / f"{stem}-{suffix}.trec"
+        taken.add(path.name.casefold())
+        paths[name] = path
+    return paths
+
+
 def _write_run_files(runs_dir: Path | None, runs: list[Run]) -> dict[str, Path]:
     if runs_dir is None:
         return {}
-    return {run.name: write_trec_run(run_file_path(runs_dir, run.name), run) for run in runs}
+    paths = run_file_paths(runs_dir, [run.name for run in runs])
+    return {run.name: write_trec_run(paths[run.name], run) for run in runs}
 
 
 def _payload(config: EvalConfig, dataset: Dataset, comparison: Comparison, written: dict[str, Path]) -> dict:
