@@ -1,7 +1,10 @@
 """Score a run against qrels with ranx, following BEIR's evaluation conventions.
 
 - Evaluated queries: those of the qrels split with at least one relevant judgment (score > 0), in
-  id order (:func:`evaluated_query_ids`), whatever the order of the qrels rows. trec_eval / pytrec_eval (used by BEIR) skip queries without relevant documents too.
+  id order (:func:`evaluated_query_ids`), whatever the order of the qrels rows. trec_eval, pytrec_eval (used by
+  BEIR) and ranx do not skip them: they evaluate every qrels query the run has, and one whose judgments are all 0
+  (or negative) scores 0 and lowers their mean. SciFact's splits hold no such query; where qrels do, the means here
+  are those over the queries that can score, higher than trec_eval's.
 - A qrels query the run retrieved nothing for scores 0 on every metric (trec_eval ``-c``).
 - Run entries for queries outside the split are ignored.
 - A document whose id equals the query id is dropped before ranking (BEIR ``ignore_identical_ids``).
