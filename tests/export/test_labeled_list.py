@@ -82,6 +82,25 @@ def test_by_query_skips_a_query_without_a_negative_valid_for_all_its_positives(t
     assert (stats.rows_in, stats.records_out, stats.skipped) == (3, 0, skipped)
 
 
+def test_by_query_with_judge_scores_lists_the_documents_the_mining_scores_choose(tmp_path, load_json_dataset):
+    """``--export-scores --export-scores-from judge``: the judge's scores in place of the labels, for the same
+    documents as without scores (as ``flagembedding-scores`` does). The judge ranks q1's negatives otherwise (n1
+    lowest, n3 highest): a choice by its scores kept n1, which outscores the weaker positive p2 by the mining
+    scores the rows' margins were measured on, and left out n3, a negative every row accepts."""
+    native = write_native(tmp_path / "m.jsonl", [
+        pair_row("q1", "p1", 0.9, [("n1", 0.8), ("n2", 0.4)], judge_positive_score=1.0,
+                 judge_negative_scores=[-3.0, 4.0]),
+        pair_row("q1", "p2", 0.5, [("n2", 0.4), ("n3", 0.3)], judge_positive_score=3.0,
+                 judge_negative_scores=[4.0, 6.0]),
+    ])
+    export_file(native, "labeled-list-by-query", tmp_path / "plain.jsonl")
+    stats = export_file(native, "labeled-list-by-query", tmp_path / "judged.jsonl", scores=True, scores_from="judge")
+    assert (stats.records_out, stats.skipped) == (1, {})
+    plain, judged = load_json_dataset(tmp_path / "plain.jsonl")[0], load_json_dataset(tmp_path / "judged.jsonl")[0]
+    assert plain["docs"] == ["text p1", "text p2", "text n2", "text n3"]
+    assert judged == {"query": "query q1", "docs": plain["docs"], "scores": [1.0, 3.0, 4.0, 6.0]}
+
+
 @pytest.mark.parametrize("fmt, suffix", [("labeled-list", ".jsonl"), ("labeled-list-by-query", ".parquet")])
 def test_a_cross_encoder_trains_on_the_export_with_a_listwise_loss(fmt, suffix, tmp_path, tiny_cross_encoder_path):
     """What the README promises: load the file with datasets and train CrossEncoderTrainer with LambdaLoss on it."""

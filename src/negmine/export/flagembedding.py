@@ -68,11 +68,22 @@ def relevant_ids(rows: Sequence[NativeRow]) -> set[str]:
     return ids
 
 
+def mining_scores(every_row: Sequence[NativeRow]) -> dict[tuple[str, str], float]:
+    """The mining score of each (positive id, negative id) of the query's rows as read: the scores its negatives
+    were selected with, which choose the shared negatives (:func:`merge_query`) even when the written rows carry
+    the relevance judge's in their place (``--export-scores-from judge`` gives a ``takes_scores`` format its rows
+    so, :func:`negmine.export.base.judge_scored`)."""
+    return {(row["positive_id"], doc_id): score for row in every_row
+            for doc_id, score in zip(row["negative_ids"], row["negative_scores"])}
+
+
 def merge_query(rows: Sequence[NativeRow], every_row: Sequence[NativeRow], judge: bool = False) -> QueryLists:
     """The lists of one query from ``rows`` (its rows that are written, each with negatives), excluding what any
-    of ``every_row`` (all its native rows, as read) knows as relevant; see the module docstring. ``judge``: the
-    scores are the relevance judge's (``--export-scores-from judge``); the negatives are still chosen by the
-    mining scores, as without it, so both variants list the same documents."""
+    of ``every_row`` (all its native rows, as read) knows as relevant; see the module docstring. The negatives are
+    chosen by the mining scores of ``every_row`` (:func:`mining_scores`), the written scores are those of
+    ``rows``: a by-query list given judge-scored rows lists the same documents as without scores. ``judge``: write
+    the relevance judge's scores the rows hold (``judge_*``: ``flagembedding-scores`` gets its rows with their
+    mining scores, ``--export-scores-from judge``)."""
     pos: list[str] = []
     pos_scores: list[float] = []
     taken: set[str] = set()
@@ -84,12 +95,15 @@ def merge_query(rows: Sequence[NativeRow], every_row: Sequence[NativeRow], judge
                 pos.append(text)
                 pos_scores.append(score)
     relevant, texts = relevant_ids(every_row), {text for row in every_row for text in positives(row)}
-    bound = min(max(row["negative_scores"]) for row in rows)
+    mining = mining_scores(every_row)
+    chosen_by = [[mining.get((row["positive_id"], doc_id), own) for doc_id, own in
+                  zip(row["negative_ids"], row["negative_scores"])] for row in rows]
+    bound = min(max(scores) for scores in chosen_by)
     neg: list[str] = []
     neg_scores: list[float] = []
-    for row in rows:
+    for row, scores in zip(rows, chosen_by):
         written = row[JUDGE_KEYS[1]] if judge else row["negative_scores"]
-        for doc_id, text, score, out in zip(row["negative_ids"], row["negatives"], row["negative_scores"], written):
+        for doc_id, text, score, out in zip(row["negative_ids"], row["negatives"], scores, written):
             if doc_id in relevant or doc_id in taken or text in texts or score > bound:
                 continue
             taken.add(doc_id)

@@ -19,7 +19,9 @@ label 0 would rank it below that positive). A query left with no such negative i
 
 With ``--export-scores`` both write ``scores`` in place of ``labels`` (the documents' mining scores, parallel to
 ``docs``), as ``mine_hard_negatives(output_format="labeled-list", output_scores=True)`` does: targets for a
-listwise loss that distils (ListNetLoss softmaxes them), so only from a mining model worth copying.
+listwise loss that distils (ListNetLoss softmaxes them), so only from a mining model worth copying. With
+``--export-scores-from judge`` they are the relevance judge's, and ``labeled-list-by-query`` still chooses the
+negatives by the mining scores (:func:`negmine.export.flagembedding.mining_scores`): the same documents either way.
 """
 
 from __future__ import annotations
