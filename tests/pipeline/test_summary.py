@@ -150,3 +150,14 @@ def test_a_run_that_encodes_nothing_prints_no_embeddings_line():
     assert "embeddings" not in format_summary(bm25)
     cached = build_summary(SelectionStats(), {"load": 0.1}, {"embeddings": {"encoded": 0, "cached": 7, "resumed": 0}})
     assert "embeddings: 0 encoded, 7 from cache" in format_summary(cached)
+
+
+def test_export_lines_count_one_row_and_one_negative_in_the_singular():
+    from negmine.pipeline.summary import format_export_skipped
+
+    one = format_export_skipped({"export_skipped": {"triplet": {"no negatives": 1}}, "export_flagged_left_out": 1})
+    two = format_export_skipped({"export_skipped": {"triplet": {"no negatives": 2}}, "export_flagged_left_out": 2})
+    assert one[0] == "  export triplet left out 1 row: no negatives (1)"
+    assert one[1].startswith("  exports left out 1 negative marked as false negatives (")
+    assert two[0] == "  export triplet left out 2 rows: no negatives (2)"
+    assert two[1].startswith("  exports left out 2 negatives marked as false negatives (")
