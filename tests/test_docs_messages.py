@@ -161,6 +161,20 @@ def test_mixed_up_input_messages_of_inputs_and_messages_md(tmp_path, monkeypatch
                   message_of(EvalConfig(data_dir=demo_path(), models=(str(demo_path()),)).validate))
 
 
+def test_encoding_messages_of_inputs_and_messages_md(tmp_path, monkeypatch):
+    from negmine.io.beir import read_corpus
+    from negmine.io.jsonl import read_json_file
+
+    page = "inputs-and-messages.md"
+    monkeypatch.chdir(tmp_path)
+    Path("corpus.jsonl").write_bytes('{"_id": "d1", "text": "café"}\n'.encode("utf-16-le"))
+    assert_quotes(page, "UTF-16LE text without a byte-order mark", message_of(lambda: read_corpus("corpus.jsonl")))
+    Path("corpus.jsonl").write_bytes("título\ttexto\nd1\tcafé\n".encode("latin-1"))
+    assert_quotes(page, "corpus.jsonl:1: malformed JSON", message_of(lambda: read_corpus("corpus.jsonl")))
+    Path("m.summary.json").write_bytes("título\ttexto\n".encode("latin-1"))
+    assert_quotes(page, "m.summary.json:1: invalid JSON", message_of(lambda: read_json_file("m.summary.json")))
+
+
 def test_ctrl_c_lines_of_inputs_and_messages_md():
     """The lines a second and a third Ctrl-C print (tests/cli/test_interrupts.py checks that they do)."""
     from negmine.cli.interrupts import QUIT_NOW, STILL_STOPPING
@@ -531,6 +545,8 @@ def test_mining_report_messages_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "negmine report takes", message_of(lambda: source_kind(Path("other.jsonl"))))
     Path("README.md").write_text("# notes\n", encoding="utf-8")
     assert_quotes("mining.md", "not JSON Lines", message_of(lambda: source_kind(Path("README.md"))))
+    Path("results.json").write_text("title\ttext\n", encoding="utf-8")
+    assert_quotes("mining.md", "not JSON (its text", message_of(lambda: source_kind(Path("results.json"))))
     Path("vectors.npy").write_bytes(b"\x00\x01")
     assert_quotes("mining.md", "a binary file (byte", message_of(lambda: source_kind(Path("vectors.npy"))))
     Path("list.json").write_text("[]", encoding="utf-8")

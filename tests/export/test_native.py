@@ -520,10 +520,11 @@ def test_a_gzip_compressed_native_file_is_named_as_such_and_bytes_count_from_1(t
     with pytest.raises(InputError) as info:
         list(read_native(path))
     assert str(info.value) == f"{path}: gzip-compressed; decompress it first, e.g. gunzip -k {path}"
-    path.write_bytes(json.dumps(make_row(**BASE)).encode() + b'\n\xff{"query_id": "x"}\n')
+    path.write_bytes(json.dumps(make_row(**BASE)).encode() + b'\n{"query_id": "\xff"}\n')  # JSON read as Latin-1
     with pytest.raises(InputError) as info:
         list(read_native(path))
-    assert str(info.value) == f"{path}:2: not UTF-8 text: invalid start byte at byte 1 of the line"
+    assert str(info.value) == (f"{path}:2: not UTF-8 text: invalid start byte at byte 15 of the line; save the file "
+                               "as UTF-8 (e.g. iconv -f latin1 -t utf-8 n.jsonl > utf8-n.jsonl)")
 
 
 def two_rows(tmp_path, second: dict):
@@ -651,3 +652,46 @@ def test_bad_promoted_judge_scores_name_file_line_and_field(tmp_path, change, fi
     path = write_lines(tmp_path / "n.jsonl", [json.dumps(good), json.dumps(bad)])
     with pytest.raises(InputError, match=f"n.jsonl:2: field '{field}': {problem}"):
         list(read_native(path))
+
+
+def _native_error(path) -> str:
+    with pytest.raises(InputError) as info:
+        list(read_native(path))
+    return str(info.value)
+
+
+@pytest.mark.parametrize(("encoding", "problem"), [
+    ("utf-16-le", "UTF-16LE text without a byte-order mark (byte 2 is 0x00, as is every second byte of its ASCII "
+                  "characters), not UTF-8; save the file as UTF-8 (e.g. iconv -f utf-16le -t utf-8 n.jsonl > "
+                  "utf8-n.jsonl)"),
+    ("utf-16-be", "UTF-16BE text without a byte-order mark (byte 1 is 0x00, as is every second byte of its ASCII "
+                  "characters), not UTF-8; save the file as UTF-8 (e.g. iconv -f utf-16be -t utf-8 n.jsonl > "
+                  "utf8-n.jsonl)"),
+    ("utf-16", "not valid UTF-8 (byte 1 of the line); save the file as UTF-8 (e.g. iconv -f utf-16 -t utf-8 n.jsonl "
+               "> utf8-n.jsonl)"),
+])
+def test_a_mined_file_saved_as_utf16_gets_the_fix_for_utf16(tmp_path, encoding, problem):
+    """Said "not UTF-8 text: invalid continuation byte at byte 65 of the line" (no fix) at its first non-ASCII
+    character, or "invalid start byte at byte 1" after a mark."""
+    path = tmp_path / "n.jsonl"
+    path.write_bytes((json.dumps(make_row(**BASE), ensure_ascii=False) + "\n").encode(encoding))
+    assert _native_error(path) == f"{path}:1: {problem}"
+
+
+def test_a_latin1_tsv_given_for_a_mined_file_is_no_json_as_its_utf8_copy_is(tmp_path):
+    """Said "not UTF-8 text: invalid continuation byte at byte 2 of the line"; converted, it is still no JSON."""
+    path = tmp_path / "n.jsonl"
+    path.write_bytes("t\u00edtulo\ttexto\nd1\tcaf\u00e9\n".encode("latin-1"))
+    assert _native_error(path) == (
+        f"{path}:1: invalid JSON: Expecting value (column 1, where json stopped: '' <here> 'título\\ttex'...); "
+        "expected a native negatives file (JSON Lines, one row per line, as `negmine mine -o FILE` writes)")
+
+
+def test_a_mined_file_that_is_binary_is_not_taken_for_utf16(tmp_path):
+    import random
+
+    path = tmp_path / "n.jsonl"
+    path.write_bytes(b"\x00\x01" + random.Random(0).randbytes(400))
+    message = _native_error(path)
+    assert message.startswith(f"{path}:1: invalid JSON: Expecting value (column 1, where json stopped: '' <here> "
+                              "'\\x00\\x01") and "UTF-16" not in message

@@ -662,3 +662,89 @@ def test_the_dataset_records_each_file_read_with_its_sha256(beir, tmp_path):
     changed = load_beir(beir).origin
     assert changed["corpus"] == record(corpus) != first["corpus"]
     assert (changed["queries"], changed["qrels"]) == (first["queries"], first["qrels"])
+
+
+# --- files in other encodings and compressed files -----------------------------------------------------------
+
+TEXTS = {
+    "corpus.jsonl": '{"_id": "d1", "title": "", "text": "caf\u00e9 au lait"}\n{"_id": "d2", "text": "tea"}\n',
+    "queries.jsonl": '{"_id": "q1", "text": "caf\u00e9?"}\n',
+    "train.tsv": HEADER + "q1\td\u00e91\t1\n",
+}
+LATIN1_TSV = "t\u00edtulo\ttexto\nd1\tcaf\u00e9 au lait\n".encode("latin-1")
+"""A Latin-1 TSV whose first line is not ASCII: given for a JSON Lines file, it got the iconv fix from Latin-1."""
+
+
+def _read(path: Path) -> None:
+    from negmine.io.beir import iter_qrels, read_corpus, read_queries
+
+    reader = {"corpus.jsonl": read_corpus, "queries.jsonl": read_queries, "train.tsv": iter_qrels}[path.name]
+    list(reader(path))
+
+
+def _fix(name: str, source: str) -> str:
+    return f"save the file as UTF-8 (e.g. iconv -f {source} -t utf-8 {name} > utf8-{name})"
+
+
+@pytest.mark.parametrize("name", list(TEXTS))
+@pytest.mark.parametrize(("order", "byte"), [("le", 2), ("be", 1)])
+def test_beir_files_in_utf16_without_a_mark_get_the_fix_for_their_byte_order(tmp_path, name, order, byte):
+    """Said 'not valid UTF-8 (byte 79 of the line)' with the Latin-1 fix (corpus, queries) or 'wrong header
+    'q\\x00u\\x00e\\x00...'' (qrels)."""
+    path = tmp_path / name
+    path.write_bytes(TEXTS[name].encode(f"utf-16-{order}"))
+    assert str(_error(_read, path)) == (
+        f"{path}:1: UTF-16{order.upper()} text without a byte-order mark (byte {byte} is 0x00, as is every second "
+        f"byte of its ASCII characters), not UTF-8; {_fix(name, f'utf-16{order}')}")
+
+
+@pytest.mark.parametrize("name", list(TEXTS))
+@pytest.mark.parametrize("order", ["le", "be"])
+def test_beir_files_in_utf16_with_a_mark_keep_the_utf16_fix(tmp_path, name, order):
+    path = tmp_path / name
+    path.write_bytes(("\ufeff" + TEXTS[name]).encode(f"utf-16-{order}"))
+    assert str(_error(_read, path)) == f"{path}:1: not valid UTF-8 (byte 1 of the line); {_fix(name, 'utf-16')}"
+
+
+@pytest.mark.parametrize(("name", "line", "byte"), [("corpus.jsonl", 1, 40), ("queries.jsonl", 1, 27),
+                                                    ("train.tsv", 2, 5)])
+def test_beir_files_saved_as_latin1_keep_the_latin1_fix(tmp_path, name, line, byte):
+    path = tmp_path / name
+    path.write_bytes(TEXTS[name].encode("latin-1"))
+    assert str(_error(_read, path)) == (f"{path}:{line}: not valid UTF-8 (byte {byte} of the line); "
+                                        f"{_fix(name, 'latin1')}")
+
+
+@pytest.mark.parametrize("name", ["corpus.jsonl", "queries.jsonl"])
+def test_a_latin1_tsv_given_for_a_jsonl_file_is_no_json_as_its_utf8_copy_is(tmp_path, name):
+    """Got the Latin-1 fix, after which the file is still no JSON Lines."""
+    path = tmp_path / name
+    path.write_bytes(LATIN1_TSV)
+    assert str(_error(_read, path)) == (
+        f"{path}:1: malformed JSON: Expecting value (column 1, where json stopped: '' <here> 'título\\ttex'...); "
+        'each line must be one complete JSON object ({"key": value, ...}): fix line 1 or delete it')
+
+
+def test_a_latin1_tsv_given_for_qrels_keeps_the_latin1_fix(tmp_path):
+    """A qrels file is a TSV: converted, the header is what is wrong, as in any UTF-8 file."""
+    path = tmp_path / "train.tsv"
+    path.write_bytes(LATIN1_TSV)
+    assert str(_error(_read, path)) == f"{path}:1: not valid UTF-8 (byte 2 of the line); {_fix('train.tsv', 'latin1')}"
+
+
+@pytest.mark.parametrize("name", list(TEXTS))
+def test_gzip_and_binary_beir_files_are_not_taken_for_utf16(tmp_path, name):
+    import gzip
+    import random
+
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(TEXTS[name].encode("utf-16-le")))
+    assert str(_error(_read, path)) == f"{path}: gzip-compressed; decompress it first, e.g. gunzip -k {path}"
+    path.write_bytes(b"\x00\x01" + random.Random(0).randbytes(400))  # 0x00 at both parities, control characters
+    message = str(_error(_read, path))
+    assert "UTF-16" not in message and "utf-16" not in message
+    if name == "train.tsv":  # a TSV reader: the bytes may be Latin-1 text
+        assert message == f"{path}:1: not valid UTF-8 (byte 3 of the line); {_fix(name, 'latin1')}"
+    else:  # read as Latin-1 they are no JSON: converting them would not help
+        assert message.startswith(f"{path}:1: malformed JSON: Expecting value (column 1, where json stopped: '' "
+                                  "<here> '\\x00\\x01")

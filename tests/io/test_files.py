@@ -32,6 +32,40 @@ def test_a_file_in_another_encoding_gets_the_command_that_converts_it(tmp_path, 
     assert list(iter_lines(tmp_path / "utf8-corpus.jsonl")) == [(1, '{"_id": "d1", "text": "café"}')]
 
 
+@pytest.mark.parametrize(("order", "byte"), [("le", 2), ("be", 1)])
+def test_utf16_text_without_a_mark_gets_the_command_for_its_byte_order_which_makes_a_file_that_reads(
+        tmp_path, write_text, order, byte):
+    """A file saved as UTF-16 without a byte-order mark (as some Windows tools write it) read as UTF-8 text with a
+    0x00 beside each ASCII character: a qrels header 'q\\x00u\\x00e\\x00...' was a "wrong header", a non-ASCII
+    character got the Latin-1 fix, whose output still holds the 0x00 bytes."""
+    import subprocess
+
+    text = "query-id\tcorpus-id\tscore\nq1\td\u00e91\t1\n"
+    path = write_text("train.tsv", text.encode(f"utf-16-{order}"))
+    with pytest.raises(InputError) as info:
+        list(iter_lines(path))
+    command = f"iconv -f utf-16{order} -t utf-8 train.tsv > utf8-train.tsv"
+    assert str(info.value) == (f"{path}:1: UTF-16{order.upper()} text without a byte-order mark (byte {byte} is 0x00, "
+                               f"as is every second byte of its ASCII characters), not UTF-8; save the file as UTF-8 "
+                               f"(e.g. {command})")
+    subprocess.run(["bash", "-c", command], check=True, cwd=tmp_path)
+    assert list(iter_lines(tmp_path / "utf8-train.tsv")) == [(1, "query-id\tcorpus-id\tscore"), (2, "q1\td\u00e91\t1")]
+
+
+def test_a_line_that_is_not_utf8_carries_its_bytes_and_the_encoding_its_fix_converts_from(write_text):
+    """A reader expecting JSON reads the bytes as Latin-1 to tell a JSON line from a TSV or log (negmine.io.jsonl)."""
+    from negmine.io.files import NotUtf8Error
+
+    path = write_text("c.jsonl", b'{"a": 1}\n{"a": "caf\xe9"}\r\n')
+    with pytest.raises(NotUtf8Error) as info:
+        list(iter_lines(path))
+    assert (info.value.line, info.value.raw, info.value.source) == (2, b'{"a": "caf\xe9"}\r\n', "latin1")
+    import pickle
+
+    again = pickle.loads(pickle.dumps(info.value))
+    assert (str(again), again.raw, again.source) == (str(info.value), info.value.raw, "latin1")
+
+
 def test_require_file(tmp_path, write_text):
     assert require_file(str(write_text("x", "1"))) == tmp_path / "x"
     with pytest.raises(InputError, match=r"absent: qrels file not found$"):

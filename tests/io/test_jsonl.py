@@ -147,6 +147,58 @@ def test_read_json_object_reads_past_a_byte_order_mark_and_names_the_line_of_inv
         read_json_object(path, ["counts"], "not found", "not a summary")
 
 
+LATIN1_TSV = "t\u00edtulo\ttexto\nd1\tcaf\u00e9 au lait\n".encode("latin-1")
+"""A Latin-1 TSV (its header not ASCII): given for a JSON file, it got the iconv fix, after which it is no JSON."""
+
+
+def test_a_latin1_line_that_is_no_json_gets_the_message_of_its_utf8_copy_not_the_iconv_fix(write_text):
+    utf8 = write_text("utf8.jsonl", LATIN1_TSV.decode("latin-1"))
+    latin = write_text("latin.jsonl", LATIN1_TSV)
+    messages = []
+    for path in (utf8, latin):
+        with pytest.raises(InputError) as info:
+            list(iter_jsonl(path))
+        messages.append(str(info.value).removeprefix(str(path)))
+    assert messages[0] == messages[1] == (
+        ":1: malformed JSON: Expecting value (column 1, where json stopped: '' <here> 'título\\ttex'...); each line "
+        'must be one complete JSON object ({"key": value, ...}): fix line 1 or delete it')
+    later = write_text("later.jsonl", b'{"a": 1}\n{"a": "caf\xe9"\n')  # a JSON line cut short, saved as Latin-1
+    with pytest.raises(InputError, match=r"later\.jsonl:2: malformed JSON: Expecting ',' delimiter \(column 13, "):
+        list(iter_jsonl(later))
+    twice = write_text("twice.jsonl", b'{"a": "caf\xe9", "a": 2}\n')  # JSON (a key twice): the fix helps first
+    with pytest.raises(InputError, match=r"twice\.jsonl:1: not valid UTF-8 \(byte 11 of the line\); save the file as "
+                                         r"UTF-8 \(e\.g\. iconv -f latin1 "):
+        list(iter_jsonl(twice))
+
+
+@pytest.mark.parametrize(("order", "byte"), [("le", 2), ("be", 1)])
+def test_read_json_file_names_utf16_without_a_mark_with_its_byte_order(write_text, order, byte):
+    """A summary saved as UTF-16 without a mark got the Latin-1 fix at its first non-ASCII character's line."""
+    from negmine.io.jsonl import read_json_file
+
+    path = write_text("s.json", json.dumps({"counts": {}, "note": "café"}, indent=1, ensure_ascii=False)
+                      .encode(f"utf-16-{order}"))
+    with pytest.raises(InputError) as info:
+        read_json_file(path)
+    assert str(info.value) == (f"{path}:1: UTF-16{order.upper()} text without a byte-order mark (byte {byte} is 0x00, "
+                               "as is every second byte of its ASCII characters), not UTF-8; save the file as UTF-8 "
+                               f"(e.g. iconv -f utf-16{order} -t utf-8 s.json > utf8-s.json)")
+
+
+def test_read_json_file_gives_a_latin1_text_that_is_no_json_the_message_of_its_utf8_copy(write_text):
+    from negmine.io.jsonl import read_json_file
+
+    for name, content in (("utf8.json", LATIN1_TSV.decode("latin-1")), ("latin.json", LATIN1_TSV)):
+        path = write_text(name, content)
+        with pytest.raises(InputError) as info:
+            read_json_file(path)
+        assert str(info.value) == f"{path}:1: invalid JSON: Expecting value"
+    cut = write_text("cut.json", b'{\n "note": "caf\xe9",\n')  # JSON cut short: its reader's message, at its line
+    with pytest.raises(InputError) as info:
+        read_json_file(cut)
+    assert str(info.value) == f"{cut}:3: invalid JSON: Expecting property name enclosed in double quotes"
+
+
 def test_read_json_object_says_a_file_of_several_documents_is_not_the_one_it_wants(write_text):
     """A JSON Lines file given for a summary (``negmine report FLAGS --summary mined.jsonl``) said only
     'x.jsonl:2: invalid JSON: Extra data'; a damaged single document keeps json's words and no guess."""

@@ -117,3 +117,35 @@ def test_a_csv_header_that_is_not_utf8_is_an_input_error_at_line_1(write_text):
         table_columns(path)
     assert str(info.value) == (f"{path}:1: header: not valid UTF-8 (byte 3 of the line); save the file as UTF-8 "
                                "(e.g. iconv -f latin1 -t utf-8 p.csv > utf8-p.csv)")
+
+
+@pytest.mark.parametrize("name", ["p.csv", "p.tsv"])
+@pytest.mark.parametrize(("encoding", "problem"), [
+    ("utf-16-le", "UTF-16LE text without a byte-order mark (byte 2 is 0x00, as is every second byte of its ASCII "
+                  "characters), not UTF-8; save the file as UTF-8 (e.g. iconv -f utf-16le -t utf-8 {name} > "
+                  "utf8-{name})"),
+    ("utf-16-be", "UTF-16BE text without a byte-order mark (byte 1 is 0x00, as is every second byte of its ASCII "
+                  "characters), not UTF-8; save the file as UTF-8 (e.g. iconv -f utf-16be -t utf-8 {name} > "
+                  "utf8-{name})"),
+    ("utf-16", "not valid UTF-8 (byte 1 of the line); save the file as UTF-8 (e.g. iconv -f utf-16 -t utf-8 {name} > "
+               "utf8-{name})"),
+])
+def test_a_utf16_csv_gets_the_fix_for_utf16(write_text, name, encoding, problem):
+    """pyarrow read the 0x00 bytes as data: "data row 2: expected 2 columns, got 1: '\\x00'", a column "not found"
+    among '\\x00q\\x00u\\x00...', or, with a big-endian mark, the Latin-1 fix."""
+    sep = "," if name.endswith("csv") else "\t"
+    path = write_text(name, f"query{sep}positive\nq1{sep}caf\u00e9\n".encode(encoding))
+    for read in (table_columns, lambda p: list(iter_table(p, ["query", "positive"]))):
+        with pytest.raises(InputError) as info:
+            read(path)
+        assert str(info.value) == f"{path}:1: {problem.format(name=name)}"
+
+
+def test_a_gzip_csv_is_named_as_such(write_text):
+    """pyarrow said "malformed CSV: CSV parse error: Empty CSV file or block: cannot infer number of columns"."""
+    import gzip
+
+    path = write_text("p.csv", gzip.compress(b"query,positive\nq1,p1\n"))
+    with pytest.raises(InputError) as info:
+        list(iter_table(path, ["query", "positive"]))
+    assert str(info.value) == f"{path}: gzip-compressed; decompress it first, e.g. gunzip -k {path}"

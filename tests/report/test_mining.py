@@ -243,3 +243,61 @@ def test_the_page_script_sorts_and_pages_the_table(mined, tmp_path, browser):
     kept = smallest_gaps(mined)[:7]
     assert shown == {"hidden": False, "status": "rows 1–7 of 7", "head": "desc",
                      "lines": [str(line) for _, line in sorted(kept, key=lambda item: -item[0])]}
+
+
+SUMMARY = {"pairs_in": 3, "pairs_out": 2, "pairs_skipped": {}, "candidates_removed_by_filter": {}, "note": "caf\u00e9"}
+
+
+@pytest.mark.parametrize(("encoding", "problem"), [
+    ("utf-16-le", ":1: UTF-16LE text without a byte-order mark (byte 2 is 0x00, as is every second byte of its ASCII "
+                  "characters), not UTF-8; save the file as UTF-8 (e.g. iconv -f utf-16le -t utf-8 m.summary.json > "
+                  "utf8-m.summary.json)"),
+    ("utf-16-be", ":1: UTF-16BE text without a byte-order mark (byte 1 is 0x00, as is every second byte of its ASCII "
+                  "characters), not UTF-8; save the file as UTF-8 (e.g. iconv -f utf-16be -t utf-8 m.summary.json > "
+                  "utf8-m.summary.json)"),
+    ("utf-16", ":1: not valid UTF-8 (byte 1 of the line); save the file as UTF-8 (e.g. iconv -f utf-16 -t utf-8 "
+               "m.summary.json > utf8-m.summary.json)"),
+    ("latin-1", ":6: not valid UTF-8 (byte 14 of the line); save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 "
+                "m.summary.json > utf8-m.summary.json)"),
+])
+def test_a_mining_summary_in_another_encoding_gets_the_fix_for_that_encoding(tmp_path, encoding, problem):
+    """UTF-16 without a mark got the Latin-1 fix, at the line of its first non-ASCII character."""
+    path = tmp_path / "m.summary.json"
+    path.write_bytes(json.dumps(SUMMARY, indent=1, ensure_ascii=False).encode(encoding))
+    with pytest.raises(InputError) as info:
+        read_mine_summary(path)
+    assert str(info.value) == f"{path}{problem}"
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("t\u00edtulo\ttexto\nd1\tcaf\u00e9\n".encode("latin-1"), ":1: invalid JSON: Expecting value"),
+    ("2026-12-06 d\u00e9marrage\n".encode("latin-1"), ":1: invalid JSON: a second JSON value starts at column 5"),
+])
+def test_a_latin1_text_that_is_no_json_given_for_a_mining_summary_gets_the_message_of_its_utf8_copy(
+        tmp_path, content, problem):
+    """A Latin-1 TSV or log got the iconv fix, after which it is still no JSON."""
+    messages = []
+    for name, data in (("utf8.summary.json", content.decode("latin-1").encode("utf-8")),
+                       ("latin.summary.json", content)):
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(InputError) as info:
+            read_mine_summary(path)
+        messages.append(str(info.value).removeprefix(str(path)))
+    assert messages[0] == messages[1]
+    assert messages[1].startswith(problem)
+
+
+def test_a_gzip_or_binary_mining_summary_is_not_taken_for_utf16(tmp_path):
+    import gzip
+    import random
+
+    path = tmp_path / "m.summary.json"
+    path.write_bytes(gzip.compress(json.dumps(SUMMARY).encode("utf-16-le")))
+    with pytest.raises(InputError) as info:
+        read_mine_summary(path)
+    assert str(info.value) == f"{path}: gzip-compressed; decompress it first, e.g. gunzip -k {path}"
+    path.write_bytes(b"\x00\x01" + random.Random(0).randbytes(400))
+    with pytest.raises(InputError) as info:
+        read_mine_summary(path)
+    assert str(info.value) == f"{path}:1: invalid JSON: Expecting value"

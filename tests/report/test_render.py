@@ -62,6 +62,20 @@ def test_read_flags_accepts_a_bom_and_reports_invalid_utf8_with_its_line(tmp_pat
     assert list(read_flags(path)) == [{"kind": "false_negative"}]
 
 
+def test_read_flags_gives_a_latin1_line_that_is_no_json_the_message_of_its_utf8_copy(tmp_path):
+    """A flags line saved as Latin-1 that is no JSON either (a TSV row) got the iconv fix; a JSON one keeps it."""
+    path = tmp_path / "m.flags.jsonl"
+    path.write_bytes(b'{"kind": "false_negative"}\nq1\tcaf\xe9\n')
+    with pytest.raises(InputError) as info:
+        list(read_flags(path))
+    assert str(info.value) == f"{path}:2: invalid JSON: Expecting value (column 1)"
+    path.write_bytes(b'{"kind": "false_negative"}\n{"kind": "noisy_positive", "q": "caf\xe9"}\n')
+    with pytest.raises(InputError) as info:
+        list(read_flags(path))
+    assert str(info.value) == (f"{path}:2: not valid UTF-8 (byte 37 of the line); save the file as UTF-8 (e.g. iconv "
+                               "-f latin1 -t utf-8 m.flags.jsonl > utf8-m.flags.jsonl)")
+
+
 def test_histogram_legends_count_every_value_not_just_the_plotted_sample(flags_and_summary, tmp_path, monkeypatch):
     from negmine.report import plots
 

@@ -39,7 +39,7 @@ def test_a_text_file_named_json_that_is_no_json_is_named_as_none_of_the_sources(
     value'; a JSON document cut short keeps its reader's message."""
     log = tmp_path / "results.json"
     log.write_text("\n\nhello world\n")
-    assert _error(log) == (f"error: {log}:3: not JSON (its text begins with 'h', which no JSON document does): "
+    assert _error(log) == (f"error: {log}:3: not JSON (its text begins with 'hello', which no JSON document does): "
                            f"{TAKES}\n")
     cut = tmp_path / "cut.json"
     cut.write_text('{"comparison": ')
@@ -139,3 +139,60 @@ def test_an_empty_mined_file_with_its_summary_given_is_a_mining_report(tmp_path,
     result = runner.invoke(build_app(), ["report", str(empty), "--summary", str(summary)])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"report: {tmp_path / 'kept-nothing.mining-report.html'}\n"
+
+
+@pytest.mark.parametrize("name", ["m.flags.jsonl", "results.json"])
+@pytest.mark.parametrize(("order", "byte"), [("le", 2), ("be", 1)])
+def test_utf16_without_a_mark_is_not_called_binary_but_gets_the_fix_for_its_byte_order(tmp_path, name, order, byte):
+    """Said 'a binary file (byte 2 is 0x00, which no JSON text holds)', naming no way to read it."""
+    path = tmp_path / name
+    path.write_bytes('{"kind": "false_negative", "query": "caf\u00e9"}\n'.encode(f"utf-16-{order}"))
+    assert _error(path) == (f"error: {path}:1: UTF-16{order.upper()} text without a byte-order mark (byte {byte} is "
+                            f"0x00, as is every second byte of its ASCII characters), not UTF-8; save the file as "
+                            f"UTF-8 (e.g. iconv -f utf-16{order} -t utf-8 {name} > utf8-{name})\n")
+
+
+def test_a_latin1_tsv_is_named_as_none_of_the_sources_not_sent_to_iconv(tmp_path):
+    """Its first line not UTF-8, a Latin-1 TSV got the iconv fix, after which it is still none of the sources."""
+    tsv = tmp_path / "m.jsonl"
+    tsv.write_bytes("t\u00edtulo\ttexto\nd1\tcaf\u00e9\n".encode("latin-1"))
+    assert _error(tsv) == f"error: {tsv}:1: not JSON Lines (invalid JSON: Expecting value (column 1)): {TAKES}\n"
+    row = tmp_path / "m2.jsonl"  # a JSON row saved as Latin-1: the reader it goes to gives the fix
+    row.write_bytes(b'{"kind": "false_negative", "query": "caf\xe9"}\n')
+    assert source_kind(row) == "audit"
+
+
+@pytest.mark.parametrize(("content", "shown"), [
+    ("título\ttexto\nd1\tcafé\n".encode("latin-1"), "título"),  # went on to the reader: the Latin-1 fix
+    ("title\ttext\nd1\ttea\n".encode(), "title"),  # 't' may begin JSON (true): 'invalid JSON: Expecting value'
+    ("2026-12-06 12:00 started\n".encode(), "2026-12-06"),  # a number may begin JSON
+    ("Ébauche\n".encode(), "Ébauche"),  # shown as '\xc3' (its first byte read as Latin-1), not as its character
+])
+def test_a_json_named_file_whose_text_cannot_begin_json_is_named_as_none_of_the_sources(tmp_path, content, shown):
+    path = tmp_path / "results.json"
+    path.write_bytes(content)
+    assert _error(path) == (f"error: {path}:1: not JSON (its text begins with {shown!r}, which no JSON document does): "
+                            f"{TAKES}\n")
+
+
+@pytest.mark.parametrize("content", [b"true\n", b"-1.5e3\n", b"null", b'"text"', b'  {"comparison": '])
+def test_a_json_named_file_that_can_begin_json_goes_to_its_reader(tmp_path, content):
+    path = tmp_path / "results.json"
+    path.write_bytes(content)
+    assert "not JSON (its text begins" not in _error(path)
+
+
+def test_archives_and_images_stay_binary_files(tmp_path):
+    """The UTF-16 check leaves them alone: 0x00 at both parities of their first bytes."""
+    import io
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as packed:
+        packed.writestr("m.jsonl", '{"kind": "false_negative"}\n'.encode("utf-16-le"))
+    image = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00"
+    for name, data, byte in (("m.jsonl", archive.getvalue(), "byte 3 is 0x03"), ("i.jsonl", image, "byte 7 is 0x1a")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert _error(path) == (f"error: {path}: a binary file ({byte}, which no JSON text holds), not JSON Lines: "
+                                f"{TAKES}\n")

@@ -30,9 +30,12 @@ from typing import Any, Callable, Iterator, Sequence, TypedDict
 from negmine.errors import InputError, NegmineWarning, caller_stacklevel
 from negmine.io.beir import id_problem
 from negmine.io.files import (
-    BYTE_ORDER_MARK, GZIP_MAGIC, hashed_reader, invisible_note, is_blank, stray_mark_error, utf8_problem,
+    BYTE_ORDER_MARK, file_head, hashed_reader, invisible_note, is_blank, refuse_unreadable_head, save_as_utf8_hint,
+    stray_mark_error, utf8_fix_source, utf8_problem,
 )
-from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_line, loads, where_json_stopped
+from negmine.io.jsonl import (
+    DuplicateKeyError, duplicate_key_error, json_line, latin1_json_error, loads, where_json_stopped,
+)
 
 
 SCORE_DECIMALS = 6
@@ -615,6 +618,15 @@ def _unmarked(path: Path, line_no: int, text: str) -> str:
 
 def _iter_native(path: Path, digest: Any = None) -> Iterator[tuple[int, NativeRow]]:
     with path.open("rb") if digest is None else hashed_reader(path, digest) as handle:
+        head = file_head(handle)
+        if head.startswith(b"PAR1"):
+            raise InputError(
+                path, 1, None,
+                "a Parquet file, not JSON Lines: an --export-as parquet export is for other trainers; pass the "
+                "native JSONL it was exported from (`negmine mine -o FILE` / `negmine audit -o FILE`)"
+                + parquet_hint(path),
+            )
+        refuse_unreadable_head(path, head.removeprefix(BYTE_ORDER_MARK.encode("utf-8")))  # gzip, UTF-16
         for line_no, raw in enumerate(handle, start=1):
             if line_no == 1:
                 raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))  # the file's mark, as iter_lines drops it
@@ -623,23 +635,28 @@ def _iter_native(path: Path, digest: Any = None) -> Iterator[tuple[int, NativeRo
             try:
                 decoded = loads(_unmarked(path, line_no, raw.decode("utf-8")))
             except UnicodeDecodeError as err:
-                if line_no == 1 and raw.startswith(b"PAR1"):
-                    raise InputError(
-                        path, line_no, None,
-                        "a Parquet file, not JSON Lines: an --export-as parquet export is for other trainers; pass the "
-                        "native JSONL it was exported from (`negmine mine -o FILE` / `negmine audit -o FILE`)"
-                        + parquet_hint(path),
-                    ) from None
-                if line_no == 1 and raw.startswith(GZIP_MAGIC):  # as iter_lines says for the BEIR and run files
-                    raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}") from None
-                raise InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start + 1} of the line"
-                                 ) from None
+                raise _not_utf8_error(path, line_no, raw, head, err) from None
             except DuplicateKeyError as err:
                 raise duplicate_key_error(path, line_no, err) from None
             except json.JSONDecodeError as err:
-                raise InputError(
-                    path, line_no, None,
-                    f"invalid JSON: {where_json_stopped(err)}; expected a native negatives file (JSON Lines, one row "
-                    "per line, as `negmine mine -o FILE` writes)" + (summary_hint(path) if line_no == 1 else ""),
-                ) from None
+                raise _invalid_json_error(path, line_no, err) from None
             yield line_no, validate_row(decoded, path, line_no)
+
+
+def _invalid_json_error(path: Path, line_no: int, err: json.JSONDecodeError) -> InputError:
+    return InputError(
+        path, line_no, None,
+        f"invalid JSON: {where_json_stopped(err)}; expected a native negatives file (JSON Lines, one row "
+        "per line, as `negmine mine -o FILE` writes)" + (summary_hint(path) if line_no == 1 else ""),
+    )
+
+
+def _not_utf8_error(path: Path, line_no: int, raw: bytes, head: bytes, err: UnicodeDecodeError) -> InputError:
+    """A line that is not UTF-8: with the ``iconv`` fix when it is JSON read as Latin-1 (a mined file an editor
+    saved as Latin-1; the message had no fix), else the invalid-JSON message its UTF-8 copy gets (a TSV or log
+    given for a mined file: converting it makes no JSON)."""
+    not_json = latin1_json_error(raw) if utf8_fix_source(head) == "latin1" else None
+    if not_json is not None:
+        return _invalid_json_error(path, line_no, not_json)
+    return InputError(path, line_no, None, f"not UTF-8 text: {err.reason} at byte {err.start + 1} of the line"
+                      + save_as_utf8_hint(path, head))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from negmine.errors import InputError
+from negmine.io.utf16 import HEAD_BYTES, utf16_problem, utf16_without_mark
 
 
 def require_file(path: str | Path, what: str = "file") -> Path:
@@ -40,20 +41,63 @@ def hashed_identity(path: str | Path, digest: Any) -> dict[str, Any]:
     return {**file_identity(path), "sha256": digest.hexdigest()}
 
 
+def utf8_fix_source(head: bytes) -> str:
+    """The encoding the fix of a text file that is not UTF-8 (``head``: its first bytes) converts from: ``utf-16``
+    after a UTF-16 byte-order mark, ``utf-16le`` or ``utf-16be`` for UTF-16 text without one
+    (:func:`negmine.io.utf16.utf16_without_mark`), else ``latin1`` (the usual other encoding of a saved file)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return utf16_without_mark(head) or "latin1"
+
+
 def save_as_utf8_hint(path: Path, head: bytes) -> str:
-    """The fix for a text file that is not UTF-8 (``head``: its first bytes): a command converting it, from UTF-16
-    when it starts with a UTF-16 byte-order mark, else from Latin-1 (the usual other encoding of a saved file)."""
-    source = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "latin1"
+    """The fix for a text file that is not UTF-8 (``head``: its first bytes): a command converting it from the
+    encoding :func:`utf8_fix_source` names."""
+    source = utf8_fix_source(head)
     return f"; save the file as UTF-8 (e.g. iconv -f {source} -t utf-8 {path.name} > utf8-{path.name})"
+
+
+def refuse_unreadable_head(path: Path, head: bytes) -> None:
+    """InputError for a file whose first bytes (``head``, after any UTF-8 byte-order mark) show that no line of it
+    reads as UTF-8 text: gzip-compressed (the ``gunzip`` fix), or UTF-16 text, marked (line 1 is not UTF-8 at
+    byte 1) or not (:func:`negmine.io.utf16.utf16_without_mark`: its ASCII characters are UTF-8 with a 0x00 beside
+    each, so a reader said "malformed JSON", "wrong header" or "binary file" of it), with the ``iconv`` fix."""
+    if head.startswith(GZIP_MAGIC):
+        raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, 1, None, "not valid UTF-8 (byte 1 of the line)" + save_as_utf8_hint(path, head))
+    encoding = utf16_without_mark(head)
+    if encoding is not None:
+        raise InputError(path, 1, None, utf16_problem(path.name, head, encoding))
+
+
+def file_head(handle: io.BufferedReader) -> bytes:
+    """The first bytes of a file just opened (at most :data:`~negmine.io.utf16.HEAD_BYTES`), without reading them:
+    a digest fed by the reader (:func:`hashed_reader`) still gets every byte once."""
+    return handle.peek(HEAD_BYTES)[:HEAD_BYTES]
+
+
+class NotUtf8Error(InputError):
+    """InputError for a line that is not UTF-8 (:func:`iter_lines`). ``raw``: the line's bytes; ``source``: the
+    encoding its fix converts from (:func:`utf8_fix_source`). A reader expecting JSON reads ``raw`` as Latin-1 to
+    tell a JSON line saved as Latin-1 (the fix converts it) from text that is no JSON in any encoding."""
+
+    def __init__(self, path: str | Path, line: int, problem: str, raw: bytes = b"", source: str = "latin1") -> None:
+        super().__init__(path, line, None, problem)
+        self.raw, self.source = raw, source
+
+    def __reduce__(self):
+        return type(self), (self.path, self.line, self.problem, self.raw, self.source)
 
 
 def iter_lines(path: str | Path, first_field: str | None = None, digest: Any = None) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` for each non-blank line, 1-based, without the line ending.
 
     Streams the file (constant memory), decodes each line as UTF-8 and raises InputError with the line number on
-    invalid UTF-8, or at once on a gzip file. A UTF-8 byte-order mark at the start of the file is dropped; one at
-    the start of any other line is an InputError (:func:`stray_mark_error`, naming ``first_field``, the field a line
-    starts with): dropping it there changed data, e.g. a TREC run's query id ``'\ufeffq1'`` read back as ``'q1'``.
+    invalid UTF-8 (:class:`NotUtf8Error`), or at once on a gzip file or UTF-16 text (:func:`refuse_unreadable_head`).
+    A UTF-8 byte-order mark at the start of the file is dropped; one at the start of any other line is an InputError
+    (:func:`stray_mark_error`, naming ``first_field``, the field a line starts with): dropping it there changed data,
+    e.g. a TREC run's query id ``'\ufeffq1'`` read back as ``'q1'``.
 
     ``digest`` (a ``hashlib`` object), when given, is fed every byte of the file as it is read, blank lines and
     marks included, so once every line is read it is the file's own hash (``sha256sum``'s): the run summary's record
@@ -61,19 +105,18 @@ def iter_lines(path: str | Path, first_field: str | None = None, digest: Any = N
     """
     path = require_file(path)
     with open(path, "rb") if digest is None else hashed_reader(path, digest) as handle:
+        head = file_head(handle)
+        refuse_unreadable_head(path, head.removeprefix(BYTE_ORDER_MARK.encode("utf-8")))
         for line_no, raw in enumerate(handle, start=1):
             if line_no == 1:
-                head = raw[:2]
-                if raw.startswith(GZIP_MAGIC):
-                    raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
                 raw = raw.removeprefix(BYTE_ORDER_MARK.encode("utf-8"))
             if not raw.strip():
                 continue
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise InputError(path, line_no, None, f"not valid UTF-8 (byte {err.start + 1} of the line)"
-                                 + save_as_utf8_hint(Path(path), head)) from None
+                raise NotUtf8Error(path, line_no, f"not valid UTF-8 (byte {err.start + 1} of the line)"
+                                   + save_as_utf8_hint(Path(path), head), raw, utf8_fix_source(head)) from None
             if text.startswith(BYTE_ORDER_MARK):
                 raise stray_mark_error(path, line_no, first_field)
             yield line_no, text.rstrip("\r\n")

@@ -15,7 +15,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
-from negmine.io.files import BYTE_ORDER_MARK, GZIP_MAGIC, iter_lines, save_as_utf8_hint, stray_mark_error
+from negmine.io.files import (
+    BYTE_ORDER_MARK, NotUtf8Error, iter_lines, refuse_unreadable_head, save_as_utf8_hint, stray_mark_error,
+)
+from negmine.io.utf16 import HEAD_BYTES
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
@@ -128,19 +131,53 @@ def iter_jsonl(path: str | Path, digest: Any = None) -> Iterator[tuple[int, dict
     """Yield ``(line_number, row)`` for each non-blank line (1-based numbers, blank lines skipped).
 
     Raises InputError naming the file and line for a missing file, invalid UTF-8, malformed JSON, a key given twice
-    in one object (naming the key), or a line that holds valid JSON but not an object. ``digest``: fed the file's
-    bytes as they are read (:func:`negmine.io.files.iter_lines`).
+    in one object (naming the key), or a line that holds valid JSON but not an object. A line that is not UTF-8 and,
+    read as Latin-1, no JSON either (a Latin-1 TSV or log given for a JSON Lines file) gets the malformed-JSON
+    message its UTF-8 copy gets (:func:`not_json_once_converted`), not the ``iconv`` fix, after which it is still no
+    JSON. ``digest``: fed the file's bytes as they are read (:func:`negmine.io.files.iter_lines`).
     """
-    for line_no, text in iter_lines(path, digest=digest):
-        try:
-            row = loads(text)
-        except DuplicateKeyError as err:
-            raise duplicate_key_error(path, line_no, err) from None
-        except json.JSONDecodeError as err:
-            raise InputError(path, line_no, None, malformed_line_problem(err, line_no)) from None
-        if not isinstance(row, dict):
-            raise InputError(path, line_no, None, f"expected a JSON object per line, got {json_type(row)}")
-        yield line_no, row
+    try:
+        for line_no, text in iter_lines(path, digest=digest):
+            yield line_no, _jsonl_row(path, line_no, text)
+    except NotUtf8Error as err:
+        problem = not_json_once_converted(err)
+        if problem is None:
+            raise
+        raise InputError(path, err.line, None, malformed_line_problem(problem, err.line)) from None
+
+
+def _jsonl_row(path: str | Path, line_no: int, text: str) -> dict:
+    try:
+        row = loads(text)
+    except DuplicateKeyError as err:
+        raise duplicate_key_error(path, line_no, err) from None
+    except json.JSONDecodeError as err:
+        raise InputError(path, line_no, None, malformed_line_problem(err, line_no)) from None
+    if not isinstance(row, dict):
+        raise InputError(path, line_no, None, f"expected a JSON object per line, got {json_type(row)}")
+    return row
+
+
+def not_json_once_converted(err: NotUtf8Error) -> json.JSONDecodeError | None:
+    """Why the line ``err`` names (not UTF-8, its ``iconv`` fix from Latin-1) is no JSON once converted: its bytes
+    read as Latin-1, the text ``iconv -f latin1`` makes of them. None when it is JSON then (a JSON line saved as
+    Latin-1: the fix helps), or when the fix converts from UTF-16."""
+    if err.source != "latin1":
+        return None
+    return latin1_json_error(err.raw)
+
+
+def latin1_json_error(data: bytes) -> json.JSONDecodeError | None:
+    """json's error for ``data`` (bytes that are not UTF-8) read as Latin-1, or None when that text is JSON (a key
+    given twice counts as JSON: its own message comes once the file is UTF-8). Latin-1 reads any byte, and JSON
+    strings take any character it gives, so a JSON text saved as Latin-1 (or Windows-1252) always parses."""
+    try:
+        loads(data.decode("latin-1"))
+    except DuplicateKeyError:
+        return None
+    except json.JSONDecodeError as err:
+        return err
+    return None
 
 
 def where_json_stopped(err: json.JSONDecodeError) -> str:
@@ -219,22 +256,38 @@ def read_json_file(path: str | Path) -> Any:
 
     A UTF-8 byte-order mark is dropped, as the JSON Lines readers drop it (``json.loads`` refused it with
     "Unexpected UTF-8 BOM"); invalid UTF-8 (a file saved as Latin-1 or UTF-16) and malformed JSON are InputErrors
-    naming the line, where ``read_text`` raised a UnicodeDecodeError traceback. A mark anywhere else outside a
+    naming the line, where ``read_text`` raised a UnicodeDecodeError traceback. UTF-16 text, with a byte-order mark or
+    without, gets the ``iconv`` fix from UTF-16 (:func:`~negmine.io.files.refuse_unreadable_head`); other text that
+    is not UTF-8 gets the one from Latin-1 only when it is JSON read as Latin-1, else the message its UTF-8 copy gets
+    (a TSV or log: "invalid JSON: Expecting value"), since converting it makes no JSON. A mark anywhere else outside a
     string (a second one at the start, or one left by joining or pasting) gets the line readers' message
     (:func:`~negmine.io.files.stray_mark_error`, line and character), where json said "Extra data" or "Expecting
     property name" of a character no editor shows; one inside a string is data and kept.
     """
     path = Path(path)
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    if data.startswith(GZIP_MAGIC):  # as the line readers say it (it got the iconv fix of a Latin-1 file)
-        raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
+    refuse_unreadable_head(path, data[:HEAD_BYTES])  # gzip (it got the iconv fix of a Latin-1 file), UTF-16
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line_start = data.rfind(b"\n", 0, err.start) + 1
-        line = data.count(b"\n", 0, err.start) + 1
-        raise InputError(path, line, None, f"not valid UTF-8 (byte {err.start - line_start + 1} of the line)"
-                         + save_as_utf8_hint(path, data[:2])) from None
+        text = _latin1_text_that_is_no_json(path, data, err)
+    return _document(path, text)
+
+
+def _latin1_text_that_is_no_json(path: Path, data: bytes, err: UnicodeDecodeError) -> str:
+    """``data`` (not UTF-8) read as Latin-1, when that text is no JSON either (a TSV or log under a summary's name:
+    its reader's message for that text follows, as for a UTF-8 one); else the InputError naming the line of the
+    first byte that is not UTF-8, with the ``iconv`` fix that makes a JSON text saved as Latin-1 read."""
+    if latin1_json_error(data) is not None:
+        return data.decode("latin-1")
+    line_start = data.rfind(b"\n", 0, err.start) + 1
+    line = data.count(b"\n", 0, err.start) + 1
+    raise InputError(path, line, None, f"not valid UTF-8 (byte {err.start - line_start + 1} of the line)"
+                     + save_as_utf8_hint(path, data[:HEAD_BYTES])) from None
+
+
+def _document(path: Path, text: str) -> Any:
+    """The JSON document ``text`` of ``path``; InputError naming the line where it is no JSON document."""
     try:
         return loads(text)
     except DuplicateKeyError as err:

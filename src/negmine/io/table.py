@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from negmine.errors import InputError, first_line
-from negmine.io.files import hash_file, hashed_reader, invisible_note, is_blank, require_file, utf8_problem
+from negmine.io.files import (
+    hash_file, hashed_reader, invisible_note, is_blank, refuse_unreadable_head, require_file, utf8_problem,
+)
 from negmine.io.jsonl import iter_jsonl, json_type
+from negmine.io.utf16 import HEAD_BYTES
 
 TABLE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 BATCH_ROWS = 65536
@@ -184,11 +187,14 @@ def _open_csv(path: Path, fmt: str, columns: list[str] | None, source: Any = Non
     """A streaming pyarrow CSV reader and the list its bad-row handler fills (for line numbers).
 
     ``columns`` (read as strings) restricts what is decoded; ``source``: a file object open on ``path`` to read
-    from instead (:func:`negmine.io.files.hashed_reader`).
+    from instead (:func:`negmine.io.files.hashed_reader`). A gzip or UTF-16 file is refused first
+    (:func:`negmine.io.files.refuse_unreadable_head`), with the line readers' messages.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    with path.open("rb") as handle:  # gzip and UTF-16 read as a malformed CSV ("expected 2 columns, got 1: '\x00'")
+        refuse_unreadable_head(path, handle.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf"))
     bad_rows: list[Any] = []
 
     def on_invalid(row: Any) -> str:

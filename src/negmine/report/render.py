@@ -12,8 +12,10 @@ from negmine.config import TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.beir import id_problem
-from negmine.io.files import iter_lines
-from negmine.io.jsonl import DuplicateKeyError, duplicate_key_error, json_type, loads, read_json_object
+from negmine.io.files import NotUtf8Error, iter_lines
+from negmine.io.jsonl import (
+    DuplicateKeyError, duplicate_key_error, json_type, loads, not_json_once_converted, read_json_object,
+)
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
 from negmine.report.table import render_table
@@ -26,23 +28,39 @@ SUMMARY_KEYS = {"counts": dict, "judges": list, "flags_per_judge": dict, "judge_
 def read_flags(path: Path) -> Iterator[dict]:
     """Stream flag records; a malformed line (invalid UTF-8 or JSON, not a flag) fails with file, line and field.
 
-    Lines come from :func:`negmine.io.files.iter_lines`, so a UTF-8 byte-order mark is accepted.
+    Lines come from :func:`negmine.io.files.iter_lines`, so a UTF-8 byte-order mark is accepted. A line that is not
+    UTF-8 and no JSON read as Latin-1 either (a Latin-1 TSV) gets the invalid-JSON message its UTF-8 copy gets, not
+    the ``iconv`` fix (:func:`negmine.io.jsonl.not_json_once_converted`).
     """
-    for line_no, line in iter_lines(path):
-        try:
-            record = loads(line)
-        except DuplicateKeyError as err:
-            raise duplicate_key_error(path, line_no, err) from None
-        except json.JSONDecodeError as err:
-            raise InputError(path, line_no, None,
-                             f"invalid JSON: {err.msg} (column {err.colno}){_document_hint(path, line_no)}") from None
-        if not isinstance(record, dict) or record.get("kind") not in ("false_negative", "noisy_positive"):
-            hint = ("; this row is a mined pair (a native row): give the *.flags.jsonl file negmine audit wrote"
-                    if isinstance(record, dict) and "negative_ids" in record else "")
-            raise InputError(path, line_no, "kind",
-                             f"must be 'false_negative' or 'noisy_positive' (an audit flags file){hint}")
-        _check_flag_ids(path, line_no, record)
-        yield record
+    try:
+        for line_no, line in iter_lines(path):
+            yield _flag_record(path, line_no, line)
+    except NotUtf8Error as err:
+        problem = not_json_once_converted(err)
+        if problem is None:
+            raise
+        raise _invalid_json(path, err.line, problem) from None
+
+
+def _invalid_json(path: Path, line_no: int, err: json.JSONDecodeError) -> InputError:
+    return InputError(path, line_no, None,
+                      f"invalid JSON: {err.msg} (column {err.colno}){_document_hint(path, line_no)}")
+
+
+def _flag_record(path: Path, line_no: int, line: str) -> dict:
+    try:
+        record = loads(line)
+    except DuplicateKeyError as err:
+        raise duplicate_key_error(path, line_no, err) from None
+    except json.JSONDecodeError as err:
+        raise _invalid_json(path, line_no, err) from None
+    if not isinstance(record, dict) or record.get("kind") not in ("false_negative", "noisy_positive"):
+        hint = ("; this row is a mined pair (a native row): give the *.flags.jsonl file negmine audit wrote"
+                if isinstance(record, dict) and "negative_ids" in record else "")
+        raise InputError(path, line_no, "kind",
+                         f"must be 'false_negative' or 'noisy_positive' (an audit flags file){hint}")
+    _check_flag_ids(path, line_no, record)
+    return record
 
 
 FLAG_ID_KEYS = ("query_id", "positive_id", "doc_id")

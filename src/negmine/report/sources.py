@@ -11,6 +11,7 @@ file sits in a ``negmine train`` output folder (its model card ``README.md``, it
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from negmine.errors import InputError
@@ -41,7 +42,7 @@ def source_kind(path: Path, summary: Path | None = None) -> str:
     parse goes to the audit reader, whose error names the line and, for a JSON document, what the file is; a binary
     file, a first line that is no JSON at all, and a JSON row that is neither a flag nor a native row are an
     InputError naming the file (and line and field) and the sources ``negmine report`` takes."""
-    from negmine.io.files import iter_lines
+    from negmine.io.files import NotUtf8Error, iter_lines
 
     path = Path(path)
     if path.is_dir():
@@ -52,19 +53,25 @@ def source_kind(path: Path, summary: Path | None = None) -> str:
             _refuse_text_that_is_no_json(path)
         return "evaluation"
     _refuse_binary(path)
-    for line_no, text in iter_lines(path):
-        return _row_kind(path, line_no, text)
+    try:
+        for line_no, text in iter_lines(path):
+            return _row_kind(path, line_no, text)
+    except NotUtf8Error as err:  # a Latin-1 TSV or log got the iconv fix, after which it is still no JSON Lines
+        if err.source != "latin1":
+            raise
+        return _row_kind(path, err.line, err.raw.decode("latin-1").rstrip("\r\n"))  # a JSON row: its reader says
     return _empty_kind(path, summary)
 
 
 def _refuse_binary(path: Path) -> None:
     """A Parquet file (an ``--export-as parquet`` export) is refused naming what it is and what to give instead:
     ``negmine report out/negatives.n-tuple.parquet`` said only "not valid UTF-8 (byte 8 of the line)", where
-    ``negmine train`` and ``audit`` name the native file the export was written from. Another file holding a
-    control byte JSON never holds (a NUL: weights, an archive, an image) is refused as binary; gzip and UTF-16
-    files go on to the line reader, whose messages say how to decompress or convert them."""
+    ``negmine train`` and ``audit`` name the native file the export was written from. A gzip or UTF-16 file gets the
+    line readers' message, which says how to decompress or convert it (UTF-16 without a byte-order mark was called
+    a binary file: :func:`negmine.io.files.refuse_unreadable_head`). Another file holding a control byte JSON never
+    holds (a NUL: weights, an archive, an image) is refused as binary."""
     from negmine.export.native import parquet_hint
-    from negmine.io.files import GZIP_MAGIC, require_file
+    from negmine.io.files import refuse_unreadable_head, require_file
 
     with require_file(path).open("rb") as handle:
         head = handle.read(HEAD_BYTES)
@@ -72,8 +79,7 @@ def _refuse_binary(path: Path) -> None:
         raise InputError(path, 1, None, "a Parquet file, not JSON Lines: an --export-as parquet export is for other "
                          f"trainers; give the native file it was exported from{parquet_hint(path)}; negmine report "
                          f"takes {SOURCES}")
-    if head.startswith((GZIP_MAGIC, b"\xff\xfe", b"\xfe\xff")):
-        return
+    refuse_unreadable_head(path, head.removeprefix(b"\xef\xbb\xbf"))
     at = next((i for i, byte in enumerate(head) if byte < 32 and byte not in JSON_WHITESPACE), None)
     if at is not None:
         raise InputError(path, None, None, not_a_source(
@@ -83,21 +89,50 @@ def _refuse_binary(path: Path) -> None:
 JSON_STARTS = frozenset(b'{["-0123456789tfn')
 """The bytes a JSON text can begin with, after white space (RFC 8259: an object, array, string, number or literal)."""
 
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_AFTER_VALUE = frozenset(" \t\r\n,]}")
+
+
+def could_begin_json(text: str) -> bool:
+    """Whether ``text`` (a file's first characters) can begin a JSON document: after white space, an object, array
+    or string, or a whole literal or number followed by its end, white space or a delimiter. A TSV whose header
+    starts with ``t``, ``f`` or ``n`` (``title``) or a log line starting with a date (``2026-12-06``) begins with a
+    byte of :data:`JSON_STARTS` but cannot begin JSON."""
+    text = text.lstrip(" \t\r\n")
+    if not text or text[0] in '{["':
+        return True
+    literal = next((word for word in ("true", "false", "null") if text.startswith(word)), None)
+    found = _JSON_NUMBER.match(text)
+    end = len(literal) if literal is not None else found.end() if found is not None else 0
+    return end > 0 and text[end:end + 1] in _AFTER_VALUE | {""}
+
+
+def _head_text(head: bytes) -> str:
+    """``head`` (a file's first bytes, maybe cut inside a character) as text: UTF-8, else Latin-1, which is what
+    ``iconv -f latin1`` would make of it."""
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start >= len(head) - 3 and err.reason == "unexpected end of data":
+            return head[:err.start].decode("utf-8")
+        return head.decode("latin-1")
+
 
 def _refuse_text_that_is_no_json(path: Path) -> None:
-    """A ``*.json`` whose text cannot begin any JSON (a README, TSV or log saved under that name) is named as none of
-    the sources, where the results reader said only "x.json:1: invalid JSON: Expecting value"; a JSON document cut
-    short or malformed further on still gets its reader's line and message (gzip and UTF-16 files too)."""
-    from negmine.io.files import GZIP_MAGIC
-
+    """A ``*.json`` whose text cannot begin any JSON (:func:`could_begin_json`: a README, TSV or log saved under that
+    name, in UTF-8 or Latin-1) is named as none of the sources, where the results reader said only "x.json:1:
+    invalid JSON: Expecting value", or of a Latin-1 one gave the iconv fix, after which it is still no JSON; a JSON
+    document cut short or malformed further on still gets its reader's line and message (gzip and UTF-16 files were
+    refused before, :func:`_refuse_binary`)."""
     with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
-    text = head.lstrip(b" \t\r\n")
-    if not text or head.startswith((GZIP_MAGIC, b"\xff\xfe", b"\xfe\xff")) or text[0] in JSON_STARTS:
+        text = _head_text(handle.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf"))
+    if could_begin_json(text):
         return
-    line = head[:len(head) - len(text)].count(b"\n") + 1
-    raise InputError(path, line, None, not_a_source(path, f"not JSON (its text begins with {chr(text[0])!r}, which "
-                                                          "no JSON document does)"))
+    start = text.lstrip(" \t\r\n")
+    line = text[:len(text) - len(start)].count("\n") + 1
+    shown = start.split(None, 1)[0][:20]  # its first word: a single 't' of 'title' could begin JSON (true)
+    raise InputError(path, line, None, not_a_source(path, f"not JSON (its text begins with {shown!r}, which no "
+                                                          "JSON document does)"))
 
 
 def not_a_source(path: Path, what: str) -> str:

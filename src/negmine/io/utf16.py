@@ -1,0 +1,64 @@
+"""Telling UTF-16 text saved without a byte-order mark (as some Windows tools write it: ``Out-File``,
+``Export-Csv`` in older PowerShell, ``reg export``) from UTF-8 and from binary files, by its first bytes.
+
+Text mostly of ASCII characters (JSON's keys and punctuation, TSV ids, digits) is, in UTF-16, one byte of the
+character and one 0x00: in UTF-16LE every odd byte (counting from 0) is 0x00, in UTF-16BE every even one. Such a
+file read as UTF-8 was called a binary file (a NUL byte no JSON holds), a malformed line (``{\\x00"\\x00...``) or,
+at its first non-ASCII character, Latin-1 text, with an ``iconv -f latin1`` fix that makes no readable file.
+"""
+
+from __future__ import annotations
+
+HEAD_BYTES = 4096
+"""Bytes from the start of a file :func:`utf16_without_mark` looks at."""
+
+MIN_ZERO_SHARE = 0.25
+"""The least share of 0x00 among the bytes at one parity (odd for LE, even for BE) for UTF-16 text."""
+
+MAX_OTHER_ZERO_RATIO = 0.25
+"""The most 0x00 bytes at the other parity, per 0x00 at the heavy one: only a character U+xx00 puts one there
+(``一`` U+4E00; the second half DE00 of the surrogate pair of 😀, one code unit in 9 of "emoji 😀 " repeated), while
+binary files (archives, images, weights, arrays of integers) hold 0x00 at both; those that hold fewer decode to
+control characters."""
+
+_TEXT_CONTROLS = frozenset("\t\n\r\f")
+
+
+def utf16_without_mark(head: bytes) -> str | None:
+    """``"utf-16le"`` or ``"utf-16be"`` when ``head`` (a file's first bytes) is UTF-16 text without a byte-order
+    mark, else None: a UTF-16 mark (the reader's message names ``utf-16`` then), UTF-8 or other 8-bit text (no 0x00),
+    and binary data (0x00 at both parities, or a control character other than tab, line ends and form feed once
+    decoded). Needs 4 bytes at least."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    size = min(len(head), HEAD_BYTES) & ~1
+    if size < 4:
+        return None
+    units = size // 2
+    even, odd = head[0:size:2].count(0), head[1:size:2].count(0)
+    for encoding, zeros, others in (("utf-16le", odd, even), ("utf-16be", even, odd)):
+        if zeros >= MIN_ZERO_SHARE * units and others <= MAX_OTHER_ZERO_RATIO * zeros:
+            return encoding if _decodes_to_text(head[:size], encoding) else None
+    return None
+
+
+def _decodes_to_text(head: bytes, encoding: str) -> bool:
+    """Whether ``head`` decodes in ``encoding`` (its last unit may be half a surrogate pair the head cut) to text
+    without control characters other than tab, line ends and form feed."""
+    for end in (len(head), len(head) - 2):
+        try:
+            text = head[:end].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return not any(char < " " and char not in _TEXT_CONTROLS for char in text)
+    return False
+
+
+def utf16_problem(name: str, head: bytes, encoding: str) -> str:
+    """The problem of a file ``name`` whose first bytes ``head`` are UTF-16 text in ``encoding`` without a mark, and
+    the ``iconv`` command that converts it, naming the byte order: ``-f utf-16`` reads a file without a mark in the
+    machine's own order (glibc 2.36 on x86: little-endian), which turns UTF-16BE text into other characters."""
+    first = next(i for i, byte in enumerate(head) if byte == 0)
+    return (f"UTF-16{encoding[-2:].upper()} text without a byte-order mark (byte {first + 1} is 0x00, as is every "
+            f"second byte of its ASCII characters), not UTF-8; save the file as UTF-8 (e.g. iconv -f {encoding} -t "
+            f"utf-8 {name} > utf8-{name})")
