@@ -101,6 +101,25 @@ def test_gzip_files_are_named_as_such(tmp_path):
         require_file(tmp_path / "corpus.jsonl", "corpus file")
 
 
+def test_binary_files_are_named_as_such_with_an_archives_extract_command(tmp_path):
+    """A NUL in the first bytes: no text file (they got the Latin-1 iconv fix or "malformed JSON")."""
+    import zipfile
+
+    archive = tmp_path / "corpus.jsonl"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("corpus.jsonl", '{"_id": "d1", "text": "x"}\n' * 50)
+    with pytest.raises(InputError) as info:
+        list(iter_lines(archive))
+    assert str(info.value) == (f"{archive}: a binary file, not text (byte 6 of the file is 0x00, which no UTF-8 text "
+                               f"file holds): a zip archive; extract it first, e.g. unzip {archive}")
+    image = tmp_path / "train.tsv"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(InputError) as info:
+        list(iter_lines(image))
+    assert str(info.value) == (f"{image}: a binary file, not text (byte 9 of the file is 0x00, which no UTF-8 text "
+                               "file holds); check the path: a UTF-8 text file is read here")
+
+
 def test_utf8_problem_names_a_lone_surrogate_and_accepts_real_text():
     from negmine.io.files import utf8_problem
 

@@ -300,4 +300,5 @@ def test_a_gzip_or_binary_mining_summary_is_not_taken_for_utf16(tmp_path):
     path.write_bytes(b"\x00\x01" + random.Random(0).randbytes(400))
     with pytest.raises(InputError) as info:
         read_mine_summary(path)
-    assert str(info.value) == f"{path}:1: invalid JSON: Expecting value"
+    assert str(info.value) == (f"{path}: a binary file, not text (byte 1 of the file is 0x00, which no UTF-8 text "
+                               "file holds); check the path: a UTF-8 text file is read here")

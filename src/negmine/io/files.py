@@ -57,11 +57,12 @@ def save_as_utf8_hint(path: Path, head: bytes) -> str:
     return f"; save the file as UTF-8 (e.g. iconv -f {source} -t utf-8 {path.name} > utf8-{path.name})"
 
 
-def refuse_unreadable_head(path: Path, head: bytes) -> None:
+def refuse_unreadable_head(path: Path, head: bytes, binary: bool = True) -> None:
     """InputError for a file whose first bytes (``head``, after any UTF-8 byte-order mark) show that no line of it
     reads as UTF-8 text: gzip-compressed (the ``gunzip`` fix), or UTF-16 text, marked (line 1 is not UTF-8 at
     byte 1) or not (:func:`negmine.io.utf16.utf16_without_mark`: its ASCII characters are UTF-8 with a 0x00 beside
-    each, so a reader said "malformed JSON", "wrong header" or "binary file" of it), with the ``iconv`` fix."""
+    each, so a reader said "malformed JSON", "wrong header" or "binary file" of it), with the ``iconv`` fix; with
+    ``binary``, any other head holding a NUL (:func:`binary_file_error`)."""
     if head.startswith(GZIP_MAGIC):
         raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -69,6 +70,23 @@ def refuse_unreadable_head(path: Path, head: bytes) -> None:
     encoding = utf16_without_mark(head)
     if encoding is not None:
         raise InputError(path, 1, None, utf16_problem(path.name, head, encoding))
+    if binary and b"\x00" in head:  # False: the caller names binary files itself
+        raise binary_file_error(path, head)
+
+
+ARCHIVE_FIXES = {b"PK\x03\x04": "a zip archive; extract it first, e.g. unzip",
+                 b"7z\xbc\xaf\x27\x1c": "a 7z archive; extract it first, e.g. 7z x"}
+
+
+def binary_file_error(path: Path, head: bytes) -> InputError:
+    """InputError for a file whose first bytes hold a NUL, which no UTF-8 text file holds (an archive, an image,
+    model weights): the JSON readers said "malformed JSON: Expecting value" of it, the TSV readers gave the Latin-1
+    ``iconv`` fix, which cannot help. Names the byte, and an archive's extract command."""
+    at = head.index(b"\x00")
+    kind = next((fix for magic, fix in ARCHIVE_FIXES.items() if head.startswith(magic)), None)
+    what = f"a binary file, not text (byte {at + 1} of the file is 0x00, which no UTF-8 text file holds)"
+    fix = f": {kind} {path}" if kind else "; check the path: a UTF-8 text file is read here"
+    return InputError(path, None, None, what + fix)
 
 
 def file_head(handle: io.BufferedReader) -> bytes:

@@ -79,7 +79,7 @@ def _refuse_binary(path: Path) -> None:
         raise InputError(path, 1, None, "a Parquet file, not JSON Lines: an --export-as parquet export is for other "
                          f"trainers; give the native file it was exported from{parquet_hint(path)}; negmine report "
                          f"takes {SOURCES}")
-    refuse_unreadable_head(path, head.removeprefix(b"\xef\xbb\xbf"))
+    refuse_unreadable_head(path, head.removeprefix(b"\xef\xbb\xbf"), binary=False)  # named below as no source
     at = next((i for i, byte in enumerate(head) if byte < 32 and byte not in JSON_WHITESPACE), None)
     if at is not None:
         raise InputError(path, None, None, not_a_source(
