@@ -234,3 +234,33 @@ def test_delete_namespaces_keeps_one_a_process_holds(tmp_path):
     assert [e.fingerprint for e in delete_namespaces(tmp_path, {"st-abc|train-step=2"}).deleted] == [
         "st-abc|train-step=2"]
     assert cache_entries(tmp_path) == []
+
+
+def test_prune_model_takes_a_whole_fingerprint_alone_and_never_a_prefix_of_the_step(tmp_path):
+    """A re-mining's fingerprint given whole (as ``negmine train`` names it when it keeps a namespace in use) selects
+    that namespace only: until 2026-12-06 ``...|train-step=100`` also took steps 1000 and 1005 (a prefix), and the
+    listing showed those two as ``...|train-step=100``."""
+    digest = "st-" + "ab" * 32
+    steps = [4, 40, 100, 1000, 1005]
+    for fingerprint in [digest, *(f"{digest}|train-step={step}" for step in steps)]:
+        _namespace(tmp_path, fingerprint)
+    for step in steps:
+        picked = prune_cache(tmp_path, model=f"{digest}|train-step={step}", dry_run=True).deleted
+        assert [e.fingerprint for e in picked] == [f"{digest}|train-step={step}"]
+    shown = {e.fingerprint: e.about for e in cache_entries(tmp_path)}
+    assert shown[f"{digest}|train-step=1000"] == "model not recorded, fingerprint st-abababab|train-step=1000, prompt ''"
+    assert shown[digest] == "model not recorded, fingerprint st-abababab, prompt ''"
+    picked = prune_cache(tmp_path, model="st-abababab|train-step=1000", dry_run=True).deleted
+    assert [e.fingerprint for e in picked] == [f"{digest}|train-step=1000"]  # what the listing shows
+    assert [e.fingerprint for e in prune_cache(tmp_path, model="st-abababab", dry_run=True).deleted] == [digest]
+    assert not prune_cache(tmp_path, model="st-abababab|train-step=10", dry_run=True).deleted
+    assert not prune_cache(tmp_path, model=f"{digest}|train-step=", dry_run=True).deleted
+
+
+def test_prune_model_given_an_entrys_whole_fingerprint_takes_no_longer_one(tmp_path):
+    """A fingerprint (a plugin's, of any form) equal to one entry's selects exactly, not the longer ones it begins."""
+    for fingerprint in ["plugin-0123456789", "plugin-01234567890"]:
+        _namespace(tmp_path, fingerprint)
+    picked = prune_cache(tmp_path, model="plugin-0123456789", dry_run=True).deleted
+    assert [e.fingerprint for e in picked] == ["plugin-0123456789"]
+    assert len(prune_cache(tmp_path, model="plugin-01234567", dry_run=True).deleted) == 2  # cut short: the prefix

@@ -125,3 +125,29 @@ def test_with_no_cache_nothing_is_recorded(tmp_path, mined_file, tiny_model_path
 
     result = train(config, miner=miner)
     assert [e["step"] for e in result.remine] == [2, 4] and result.remine_vectors is None
+
+
+def test_the_prune_command_the_run_names_for_a_kept_namespace_takes_that_one_only(tmp_path):
+    """A namespace kept in use is left for `negmine cache prune --cache-dir CACHE --model FINGERPRINT` (both from the
+    record, as the run's last line says): that command must take the step named, not step 1000's with step 100's
+    (same weights digest: the weights did not move between the two re-minings); until 2026-12-06 it took both."""
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+    from negmine.train.remine_vectors import record_vectors
+
+    remine_dir, cache_dir = tmp_path / "remine", tmp_path / "cache"
+    with EmbeddingCache(cache_dir) as cache:
+        for step in (100, 1000):
+            cache.put(f"st-x|train-step={step}", "", text_keys(["cell gene"]), np.ones((1, 4), np.float32))
+            record_vectors(remine_dir, step, f"st-x|train-step={step}", cache_dir)
+    with EmbeddingCache(cache_dir) as reader:  # a run sharing the cache reads both until the training run ends
+        for step in (100, 1000):
+            reader.get(f"st-x|train-step={step}", "", text_keys(["cell gene"]))
+        assert remove_training_vectors(remine_dir)["kept_in_use"] == 2
+    first = recorded_vectors(remine_dir)[0]
+    result = CliRunner().invoke(build_app(), ["cache", "prune", "--cache-dir", first["cache"], "--model",
+                                              first["fingerprint"]])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2 and result.stdout.startswith("deleted: embeddings")
+    assert _fingerprints(cache_dir) == ["st-x|train-step=1000"]

@@ -155,8 +155,9 @@ def removed_vectors_line(removed: dict, output: Path) -> str:
     line = (f"re-mining: removed {count} embedding cache {'entry' if count == 1 else 'entries'} of the model being "
             f"trained ({human_size(removed['bytes_freed'])} freed)")
     if removed["kept_in_use"]:
-        line += (f"; kept {removed['kept_in_use']} that a running process holds (their fingerprints are in "
-                 f"{output / 'remine' / RECORD_NAME}: negmine cache prune --model FINGERPRINT once it ends)")
+        line += (f"; kept {removed['kept_in_use']} that a running process holds (their cache folders and "
+                 f"fingerprints are in {output / 'remine' / RECORD_NAME}: negmine cache prune --cache-dir CACHE "
+                 "--model FINGERPRINT once it ends)")
     return line
 
 

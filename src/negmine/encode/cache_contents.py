@@ -179,9 +179,13 @@ def other_entry(path: Path) -> CacheEntry:
 
 
 def short_fingerprint(fingerprint: str) -> str:
-    """The fingerprint up to 8 hex digits of its hash (``st-263b0e61``; ``onnx-none-v2-st-263b0e61``): what the
-    listing shows of a namespace whose model is not recorded, and ``prune --model`` takes."""
-    return fingerprint[: fingerprint.rfind("-") + 9]
+    """The fingerprint up to 8 hex digits of its hash, then its ``|`` suffix whole (``st-263b0e61``;
+    ``onnx-none-v2-st-263b0e61``; a re-mining's ``st-263b0e61|train-step=1000``): what the listing shows of a
+    namespace whose model is not recorded, and ``prune --model`` takes. Until 2026-12-06 the hash was cut at the
+    suffix's last ``-``: a re-mining's showed all 64 digits and, from step 1000 on, lost the step's last digits
+    (steps 1000 and 1005 both showed ``...|train-step=100``)."""
+    head, bar, suffix = fingerprint.partition("|")
+    return head[: head.rfind("-") + 9] + bar + suffix
 
 
 def lock_of(folder: Path) -> Path:

@@ -65,16 +65,18 @@ def selected(entries: list[CacheEntry], runs: bool, older_than_days: float | Non
              now: float | None = None) -> list[CacheEntry]:
     """The entries the selectors pick (see the module docstring); "other" entries never."""
     kinds = set(PRUNABLE) if not runs and model is None else {"run work folder"} if runs else set()
-    picked = [e for e in entries if e.kind in kinds or (model is not None and model_matches(e, model))]
+    exact = model is not None and model in {e.fingerprint for e in entries}
+    picked = [e for e in entries if e.kind in kinds or (model is not None and model_matches(e, model, exact))]
     if older_than_days is not None:
         cutoff = (time.time() if now is None else now) - older_than_days * SECONDS_PER_DAY
         picked = [e for e in picked if e.modified < cutoff]
     return [e for e in picked if e.kind in PRUNABLE]
 
 
-def model_matches(entry: CacheEntry, model: str) -> bool:
-    """``model`` names the entry's recorded model (as given, or a local folder by its absolute path) or
-    starts its fingerprint with at least the part ``negmine cache list`` shows."""
+def model_matches(entry: CacheEntry, model: str, exact: bool = False) -> bool:
+    """``model`` names the entry's recorded model (as given, or a local folder by its absolute path) or its
+    fingerprint: the whole of it, or (unless ``exact``: ``model`` is the whole fingerprint of an entry) its hash cut
+    to at least what ``negmine cache list`` shows, with the same ``|`` suffix (:func:`fingerprint_matches`)."""
     from negmine.encode.cache import recorded_model
 
     if entry.kind == "run work folder":
@@ -82,7 +84,17 @@ def model_matches(entry: CacheEntry, model: str) -> bool:
     if entry.model is not None and entry.model in (model, recorded_model(model)):
         return True
     fingerprint = entry.fingerprint or ""
-    return bool(fingerprint) and fingerprint.startswith(model) and len(model) >= len(short_fingerprint(fingerprint))
+    return bool(fingerprint) and (fingerprint == model if exact else fingerprint_matches(fingerprint, model))
+
+
+def fingerprint_matches(fingerprint: str, given: str) -> bool:
+    """``given`` is ``fingerprint`` with its hash cut to at least the listing's 8 digits and its ``|`` suffix (a
+    re-mining's ``|train-step=K``) whole: a prefix of the suffix never matches, so neither ``...|train-step=100`` nor
+    ``st-263b0e61|train-step=100`` selects step 1000's or 1005's namespace (until 2026-12-06 the first did)."""
+    head, bar, suffix = fingerprint.partition("|")
+    given_head, given_bar, given_suffix = given.partition("|")
+    return (bar + suffix == given_bar + given_suffix and head.startswith(given_head)
+            and len(given_head) >= len(short_fingerprint(head)))
 
 
 def prune_cache(root: str | Path, runs: bool = False, older_than_days: float | None = None,
@@ -107,8 +119,8 @@ def prune_cache(root: str | Path, runs: bool = False, older_than_days: float | N
 def delete_namespaces(root: str | Path, fingerprints: Collection[str]) -> PruneResult:
     """Delete the embedding namespaces of the cache folder ``root`` whose fingerprint is one of ``fingerprints``
     (every prompt's), each only while no process holds it (as :func:`prune_cache` deletes): what ``negmine train``
-    does with its re-mining's vectors when the run finishes (:mod:`negmine.train.remine_vectors`). Exact
-    fingerprints, not ``prune --model``'s prefix: ``...|train-step=4`` must not take ``...|train-step=40``."""
+    does with its re-mining's vectors when the run finishes (:mod:`negmine.train.remine_vectors`). Whole
+    fingerprints only (``prune --model`` also takes a hash cut short)."""
     wanted = set(fingerprints)
     result = PruneResult()
     for entry in cache_entries(root):
