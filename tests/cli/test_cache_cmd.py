@@ -115,8 +115,38 @@ def test_cache_list_and_prune_see_the_runs_of_a_work_dir(tmp_path, tiny_model_pa
     assert pruned.stdout.startswith("deleted: run work folder") and f"[{run.name}]" in pruned.stdout
     assert sorted(p.name for p in work_dir.iterdir()) == ["notes.txt"]
     again = runner.invoke(build_app(), ["cache", "prune", *cache, "--model", "gone", "--work-dir", str(run.parent)])
-    assert again.exit_code == 2
-    assert f"error: {work_dir}: --work-dir: holds no run work folder of negmine" in again.output
+    assert again.exit_code == 0, again.output  # emptied by prune: a work folder with no run left
+    assert again.stdout.startswith(f"nothing selected in {tmp_path / 'cache'} and {work_dir}: ")
+    other = runner.invoke(build_app(), ["cache", "prune", "--cache-dir", str(tmp_path / "other"), "--model", "gone",
+                                        "--work-dir", str(run.parent)])  # a cache whose prune never emptied it
+    assert other.exit_code == 2
+    assert f"error: {work_dir}: --work-dir: holds no run work folder of negmine" in other.output
+
+
+def test_cache_list_of_a_work_dir_prune_emptied_says_it_holds_no_run(tmp_path, tiny_model_path):
+    """`mine --work-dir DIR`, `cache prune --runs --work-dir DIR`, then `cache list --work-dir DIR` exited 2 with the
+    long message of a mistyped folder (measured on the demo, 2026-12-06); a folder never used keeps that error."""
+    work_dir = tmp_path / "work"
+    mined = runner.invoke(build_app(), [*mine_args(tmp_path, tiny_model_path), "--work-dir", str(work_dir),
+                                        "--keep-work"])
+    assert mined.exit_code == 0, mined.output
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    pruned = runner.invoke(build_app(), ["cache", "prune", *cache, "--runs", "--work-dir", str(work_dir)])
+    assert pruned.exit_code == 0 and pruned.stdout.startswith("deleted: run work folder"), pruned.output
+    assert list(work_dir.iterdir()) == []  # the run folder and its lock file went; prune leaves nothing there
+    listed = runner.invoke(build_app(), ["cache", "list", *cache, "--work-dir", str(work_dir)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert lines[lines.index(f"work dir: {work_dir}"):] == [
+        f"work dir: {work_dir}", "no run work folders (negmine cache prune removed them)", lines[-1]]
+    assert re.search(r"^other .*  the --work-dir folders prune emptied of runs \(cache list --work-dir reads it\)  "
+                     r"\[emptied-work-dirs.json\]$", listed.stdout, flags=re.M), listed.stdout
+    (tmp_path / "never").mkdir()
+    for folder in [tmp_path / "never", tmp_path / "typo"]:
+        refused = runner.invoke(build_app(), ["cache", "list", *cache, "--work-dir", str(folder)])
+        assert refused.exit_code == 2
+        assert f"error: {folder}: --work-dir: {'not found' if folder.name == 'typo' else 'holds no run'}" in \
+            refused.output
 
 
 def test_cache_list_refuses_a_work_dir_that_is_not_there(copied_cache, tmp_path):

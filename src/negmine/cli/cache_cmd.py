@@ -51,16 +51,19 @@ def list_command(cache_dir: CacheDir = None, work_dir: WorkDirs = None) -> None:
     disk, its texts, pairs or finished shards and when it last changed; then the total. Reads metadata and file
     sizes only. --work-dir adds the run work folders of runs that were given one."""
     from negmine.encode.cache_contents import cache_entries, other_work_dirs, work_dir_entries
+    from negmine.encode.emptied_work_dirs import was_emptied
 
     with user_errors():
         root = _root(cache_dir)
         groups = [(f"cache: {root}", cache_entries(root))]
         folders = other_work_dirs(root, work_dir or [])
-        groups += [(f"work dir: {folder}", work_dir_entries(folder)) for folder in folders]
-    for heading, group in groups:
+        groups += [(f"work dir: {folder}", work_dir_entries(folder, was_emptied(root, folder))) for folder in folders]
+    for number, (heading, group) in enumerate(groups):
         typer.echo(heading)
         for entry in group:
             typer.echo(entry_line(entry))
+        if number and not group:  # a work dir prune emptied (any other without a run is refused above)
+            typer.echo("no run work folders (negmine cache prune removed them)")
     entries = [entry for _, group in groups for entry in group]
     total = sum(e.size for e in entries)
     typer.echo(f"total: {human_size(total)} ({total} bytes) in {len(entries)} entries")

@@ -74,10 +74,11 @@ def cache_entries(root: str | Path) -> list[CacheEntry]:
     return entries
 
 
-def work_dir_entries(folder: str | Path) -> list[CacheEntry]:
+def work_dir_entries(folder: str | Path, emptied: bool = False) -> list[CacheEntry]:
     """The run work folders (and lock files of gone ones) in ``folder``, a ``negmine mine|audit --work-dir``, by path.
     InputError when ``folder`` is not a folder or holds nothing a run made: a mistyped path must not look like an
-    empty work folder, nor be pruned."""
+    empty work folder, nor be pruned; unless ``emptied`` (prune deleted its runs' folders,
+    :mod:`negmine.encode.emptied_work_dirs`): then none."""
     from negmine.errors import InputError
 
     folder = Path(folder)
@@ -92,7 +93,7 @@ def work_dir_entries(folder: str | Path) -> list[CacheEntry]:
     names = sorted(os.listdir(folder))
     entries = [run_entry(folder / n) for n in names if is_run_folder(folder / n)]
     entries += [other_entry(folder / n) for n in names if is_gone_run_lock(folder / n)]
-    if not entries:
+    if not entries and not emptied:
         raise InputError(folder, None, None, "--work-dir: holds no run work folder of negmine (a folder named by "
                          "a run key, 32 hex digits or bm25-<32 hex digits>, with the run's <key>.lock beside it or "
                          "its files, e.g. documents.npy or search/, in it) nor the lock file of one; runs remove "
@@ -171,10 +172,13 @@ def run_entry(folder: Path) -> CacheEntry:
 
 
 def other_entry(path: Path) -> CacheEntry:
+    from negmine.encode.emptied_work_dirs import RECORD_NAME
+
     size, modified = tree_size(path)
     stale = path.name.endswith(".lock") and RUN_NAME.match(path.name[: -len(".lock")])
     about = ("the lock file of a run folder that is gone (removed by prune --runs)" if stale
-             else "not written by the embedding cache or a mining run")
+             else "the --work-dir folders prune emptied of runs (cache list --work-dir reads it)"
+             if path.name == RECORD_NAME else "not written by the embedding cache or a mining run")
     return CacheEntry("other", path, about, size, None, "", modified)
 
 

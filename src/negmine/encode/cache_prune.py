@@ -103,9 +103,12 @@ def prune_cache(root: str | Path, runs: bool = False, older_than_days: float | N
     """Delete (with ``dry_run``: only report) the selected entries of the cache folder ``root`` and of the
     ``work_dirs`` (folders runs were given as ``--work-dir``) that no running job holds; with ``runs``, also the
     unheld lock files of run folders that are gone."""
+    from negmine.encode.emptied_work_dirs import record_work_dirs, was_emptied
+
     check_selectors(runs, older_than_days, model)
     folders = other_work_dirs(root, work_dirs)
-    entries = cache_entries(root) + [e for folder in folders for e in work_dir_entries(folder)]  # all checked first
+    entries = cache_entries(root) + [e for folder in folders  # all checked first
+                                     for e in work_dir_entries(folder, was_emptied(root, folder))]
     result = PruneResult()
     for entry in selected(entries, runs, older_than_days, model, now):
         done = _in_use(entry) is None if dry_run else _delete(entry)
@@ -113,6 +116,9 @@ def prune_cache(root: str | Path, runs: bool = False, older_than_days: float | N
     if runs and older_than_days is None:
         for folder in [Path(root) / "runs", *folders]:
             result.stale_locks.extend(_stale_run_locks(folder, dry_run))
+    if not dry_run:  # a folder prune emptied stays a work folder for list and prune (not a typo's)
+        gone = [e.path.parent for e in result.deleted] + [lock.parent for lock in result.stale_locks]
+        record_work_dirs(root, [folder for folder in folders if folder.resolve() in {p.resolve() for p in gone}])
     return result
 
 
