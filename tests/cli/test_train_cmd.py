@@ -986,3 +986,40 @@ def test_the_removed_vectors_line_names_what_a_running_process_kept(tmp_path):
         "re-mining: removed 1 embedding cache entry of the model being trained (3.0 GB freed); kept 2 that a running "
         f"process holds (their cache folders and fingerprints are in {tmp_path / 'o' / 'remine' / 'cached_vectors.json'}"
         ": negmine cache prune --cache-dir CACHE --model FINGERPRINT once it ends)")
+
+
+def test_a_re_mining_stopped_while_encoding_leaves_its_work_folder_for_the_resume_which_reuses_and_removes_it(
+        tmp_path, tiny_model_path, monkeypatch):
+    """Measured on the demo (tiny model, --encode-shard-size 64, --remine-steps 2 --checkpoint-steps 2 --max-steps 6,
+    Ctrl-C, SIGTERM or an exception in step 4's re-mining after 2 shards): the stop leaves the re-mining's work folder
+    in <cache>/runs (20 KB, 128 of 300 documents encoded); the resume from checkpoint-2 re-mines step 4 with the same
+    weights, so under the same run key: it resumed the 128 documents from that folder and removed it when the
+    re-mining finished. Nothing is left for the run to clean up."""
+    from negmine.encode.cache_contents import cache_entries
+    from negmine.train import remine
+
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    mined = _mine(tmp_path, tiny_model_path, "--encode-shard-size", "4")
+    encode = remine.TrainingModelEmbedder.encode
+    calls = []
+
+    def stopped_in_step_2(self, texts, prompt=""):
+        calls.append(self.step)
+        if calls.count(2) == 3:  # step 2's re-mining, 2 shards of the corpus encoded
+            raise KeyboardInterrupt
+        return encode(self, texts, prompt)
+
+    monkeypatch.setattr(remine.TrainingModelEmbedder, "encode", stopped_in_step_2)
+    args = [*_base_args(mined, tmp_path / "model", tiny_model_path), "--max-steps", "3", "--batch-size", "2",
+            "--remine-steps", "1"]
+    args[args.index("--no-checkpoints")] = "--checkpoint-steps=1"
+    assert runner.invoke(build_app(), args).exit_code == 130
+    (left,) = [e for e in cache_entries(tmp_path / "cache") if e.kind == "run work folder"]
+    assert (left.count, left.about) == (2, "20 documents (32-dim)")  # 2 finished shards of 4 texts
+    monkeypatch.setattr(remine.TrainingModelEmbedder, "encode", encode)
+    resumed = runner.invoke(build_app(), [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    summary = json.loads((tmp_path / "model" / "remine" / "step-0000002.summary.json").read_text())
+    assert summary["embeddings"]["resumed"] == 8  # the stopped re-mining's shards, read from its work folder
+    assert not left.path.exists() and not [e for e in cache_entries(tmp_path / "cache") if e.kind == "run work folder"]
+    assert not (tmp_path / "cache" / "runs").exists() or not list((tmp_path / "cache" / "runs").iterdir())
