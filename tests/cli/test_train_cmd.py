@@ -984,8 +984,9 @@ def test_the_removed_vectors_line_names_what_a_running_process_kept(tmp_path):
 
     assert removed_vectors_line({"removed": 1, "bytes_freed": 3 << 30, "kept_in_use": 2}, tmp_path / "o") == (
         "re-mining: removed 1 embedding cache entry of the model being trained (3.0 GB freed); kept 2 that a running "
-        f"process holds (their cache folders and fingerprints are in {tmp_path / 'o' / 'remine' / 'cached_vectors.json'}"
-        ": negmine cache prune --cache-dir CACHE --model FINGERPRINT once it ends)")
+        "process holds (their cache folders and fingerprints are in "
+        f"{tmp_path / 'o' / 'remine' / 'cached_vectors.json'}: negmine cache prune --cache-dir CACHE --model "
+        "FINGERPRINT once it ends)")
 
 
 def test_a_re_mining_stopped_while_encoding_leaves_its_work_folder_for_the_resume_which_reuses_and_removes_it(

@@ -248,7 +248,8 @@ def test_prune_model_takes_a_whole_fingerprint_alone_and_never_a_prefix_of_the_s
         picked = prune_cache(tmp_path, model=f"{digest}|train-step={step}", dry_run=True).deleted
         assert [e.fingerprint for e in picked] == [f"{digest}|train-step={step}"]
     shown = {e.fingerprint: e.about for e in cache_entries(tmp_path)}
-    assert shown[f"{digest}|train-step=1000"] == "model not recorded, fingerprint st-abababab|train-step=1000, prompt ''"
+    assert shown[f"{digest}|train-step=1000"] == (
+        "model not recorded, fingerprint st-abababab|train-step=1000, prompt ''")
     assert shown[digest] == "model not recorded, fingerprint st-abababab, prompt ''"
     picked = prune_cache(tmp_path, model="st-abababab|train-step=1000", dry_run=True).deleted
     assert [e.fingerprint for e in picked] == [f"{digest}|train-step=1000"]  # what the listing shows
