@@ -76,7 +76,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, mined_
     resumed = train(replace(config, resume=True))
     assert resumed.resumed_from.endswith("checkpoint-2") and resumed.global_step == 4
     ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
-    assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
+    assert all(torch.equal(ws[k], wr[k]) for k in ws)
 
 
 def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined_file, tiny_model_path):
@@ -98,7 +98,7 @@ def test_resume_skips_a_checkpoint_that_was_not_saved_to_the_end(tmp_path, mined
     shown = " | ".join(str(w.message) for w in caught if issubclass(w.category, NegmineWarning))
     assert "checkpoint-6 was not saved to the end" in shown and "checkpoint-4 was not saved" in shown
     ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
-    assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
+    assert all(torch.equal(ws[k], wr[k]) for k in ws)
 
 
 def test_a_resumed_runs_log_and_mean_loss_cover_every_step_as_the_straight_runs_do(tmp_path, mined_file,
@@ -984,7 +984,7 @@ def test_a_distilling_run_resumed_after_interruption_matches_an_uninterrupted_ru
     assert resumed.resumed_from.endswith("checkpoint-2") and resumed.global_step == 4
     assert [h["loss"] for h in resumed.loss_history] == pytest.approx([h["loss"] for h in straight.loss_history])
     ws, wr = _weights(straight.output_dir), _weights(resumed.output_dir)
-    assert all(torch.allclose(ws[k], wr[k], atol=1e-6) for k in ws)
+    assert all(torch.equal(ws[k], wr[k]) for k in ws)
 
 
 def test_a_file_without_the_judges_scores_is_refused_before_the_model_loads(tmp_path, write_mined, make_row,
