@@ -65,3 +65,15 @@ def test_rows_mined_from_the_lowest_positive_are_judged_from_their_margin_score(
     assert j.flags.tolist() == [True, False, False, False]
     assert "breaks the margin to the query's lowest positive's 0.5000" in j.reasons[0]
     assert np.allclose(j.evidence["margin_to_positive"], [0.1, 0.5, 0.4, 0.7]), "evidence stays the row's own"
+
+
+def test_a_candidate_scored_exactly_at_the_threshold_is_flagged_whatever_its_float32_rounding():
+    """``s_c >= s_p - m``: a candidate with the positive's own score (a copy of it under another id) is flagged with
+    margin 0. The judge cast the file's negative scores, not the positive's, to float32: 0.7 became 0.69999999 and
+    went unflagged, 0.6 became 0.60000002 and was flagged."""
+    for score in (0.7, 0.6, 0.3, -0.7):
+        row = {**sample_rows()[0], "positive_score": score, "negative_scores": [score, score - 0.2, score - 0.3, -0.9],
+               "candidate_score_sd": 0.1}
+        item = item_from_row(row)
+        assert ScoreJudge(absolute_margin=0.0, sd_margin=None).judge([item])[0].flags.tolist()[:2] == [True, False]
+        assert ScoreJudge(sd_margin=0.0).judge([item])[0].flags.tolist()[:2] == [True, False], score

@@ -51,7 +51,8 @@ class ScoreJudge:
         if self.filters.sd_margin is not None and item.score_sd is None:
             raise ValueError(f"pair ({item.query_id}, {item.positive_id}): {NO_SPREAD}")
         n = len(item)
-        pool = Pool(np.zeros(n, np.int64), item.scores.astype(np.float32), item.ranks, item.positive_score,
+        # the file's scores as they are: a cast of the negatives' alone to float32 moved ties with the positive
+        pool = Pool(np.zeros(n, np.int64), item.scores.astype(np.float64), item.ranks, item.positive_score,
                     margin_score=item.margin_score)
         masks = filter_masks(pool, self.filters, None, None, spread=item.score_sd)
         flags = ~np.logical_and.reduce([masks[key] for key in MARGIN_KEYS])
