@@ -103,3 +103,23 @@ def test_too_many_min_sources_names_the_scorers_of_the_judges():
         check_min_sources(config, config.judges)
     with pytest.raises(ConfigError, match=r"the 1 scorer\(s\) of these judges \(the mining model\),"):
         check_min_sources(replace(config, judges=("score",)), ("score",))
+
+
+def test_a_labelled_positive_among_the_candidates_is_no_finding_and_not_ranked_above_the_positive():
+    """A file not mined by negmine can hold a sibling positive of the query among a row's negatives (the policies
+    remove it). Every judge's flag on it counted as a false negative (the near-duplicate judge flags each one, a copy
+    of a positive), and the noisy-positive checks ranked the row's positive below it: two siblings scored above it
+    made the row noisy, and ``--positive-policy drop`` dropped a trusted row."""
+    siblings = (("p", "positive"), ("s1", "sibling one"), ("s2", "sibling two"))
+    row = native_row("q", "query", "p", "positive", 0.5, [("s1", "sibling one", 0.9), ("s2", "sibling two", 0.8),
+                                                          ("n", "a negative", 0.6), ("m", "another", 0.1)])
+    found = item_from_row(row, siblings)
+    ce = judgement("cross-encoder", [1, 1, 1, 0], {"cross-encoder": (0.4, np.array([0.9, 0.8, 0.7, 0.1]))})
+    f = find(found, [judgement("near-duplicate", [1, 1, 0, 0]), ce], JudgeConfig())
+    assert f.false_negative.tolist() == [False, False, True, False] and f.votes.tolist() == [0, 0, 1, 0]
+    assert f.reasons(0) == [] and f.reasons(2) == ["cross-encoder: why"]
+    assert f.positive_ranks == {"model": 2, "cross-encoder": 2} and not f.noisy_positive
+    assert f.confidence == pytest.approx(0.5)
+    assert [j.flags.tolist() for j in f.judgements] == [[False] * 4, [False, False, True, False]]
+    alone = find(item_from_row(row), [judgement("near-duplicate", [1, 1, 0, 0])], JudgeConfig())
+    assert alone.false_negative.tolist() == [True, True, False, False], "ids not labelled for the query are judged"

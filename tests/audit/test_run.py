@@ -284,3 +284,29 @@ def test_an_audit_writes_a_registered_export_format_and_records_where_it_came_fr
         "distribution": "negmine", "version": version("negmine")}}}
     _, plain = run(native_file, tmp_path, hash_embedder, formats=("triplet",))
     assert "plugins" not in plain and not (tmp_path / "clean.query-negative.jsonl").exists()
+
+
+def test_a_sibling_positive_among_the_negatives_is_no_flag_and_keeps_its_row(tmp_path, hash_embedder):
+    """The sibling positives p2 and p3 sit among p1's negatives, above it (a file not mined by negmine). The flags
+    file named each a false negative (near-duplicate of a positive, and the score judge's margin) with action
+    ``drop``, ``promote`` or ``mark`` though the policies remove it as a labelled positive, and p1's row, ranked below
+    both, was dropped as a noisy positive."""
+    from .conftest import native_row
+
+    texts = {"p1": "Melatonin improves sleep quality in adults over eight weeks of nightly use in a trial.",
+             "p2": "Caffeine at night delays sleep onset and shortens deep sleep in healthy volunteers.",
+             "p3": "Blue light from screens before bed suppresses melatonin and delays sleep in teenagers."}
+    other = ("n", "Lithium battery cathode voltage and charge cycles.", 0.1)
+    rows = [native_row("q1", "sleep", "p1", texts["p1"], 0.5, [("p2", texts["p2"], 0.9), ("p3", texts["p3"], 0.8),
+                                                                 other]),
+            native_row("q1", "sleep", "p2", texts["p2"], 0.9, [other]),
+            native_row("q1", "sleep", "p3", texts["p3"], 0.8, [other])]
+    native_file = tmp_path / "mined.jsonl"
+    native_file.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    for policy in ("drop", "promote", "mark"):
+        config, summary = run(native_file, tmp_path, hash_embedder, false_negative_policy=policy)
+        assert read(config.flags) == []
+        assert [(r["positive_id"], r["negative_ids"]) for r in read(config.output)] == [
+            ("p1", ["n"]), ("p2", ["n"]), ("p3", ["n"])]
+        assert summary["counts"]["false_negatives"] == 0 and summary["counts"]["noisy_positives"] == 0
+        assert summary["counts"]["labelled_positives_removed"] == 2

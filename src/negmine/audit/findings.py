@@ -10,11 +10,16 @@
   reported.)
 - Confidence: the mean over scorers of the share of candidates the positive outscores (a pairwise
   ranking accuracy in [0, 1]; 1 when there is no candidate to compare).
+
+A candidate that is a labelled positive of the query (its id among ``item.positives``: a file not mined by negmine
+can hold a sibling positive among a row's negatives) is no finding: no judge's flag counts for it (the
+near-duplicate judge flagged every such one, as a copy of a positive) and the noisy-positive checks leave it out
+(siblings scored above the row's positive made that row noisy, and dropped it). The policies remove it anyway.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -74,14 +79,32 @@ def check_min_sources(config: JudgeConfig, names: Sequence[str]) -> None:
         )
 
 
+def labelled_candidates(item: AuditItem) -> np.ndarray:
+    """Bool per candidate: its id is a labelled positive of the item's query (``item.positives``)."""
+    ids = {doc_id for doc_id, _ in item.positives}
+    return np.fromiter((doc_id in ids for doc_id in item.candidate_ids), dtype=bool, count=len(item))
+
+
+def _unflagged(judgement: Judgement, mask: np.ndarray) -> Judgement:
+    """``judgement`` with no flag (and no reason) on the candidates in ``mask``."""
+    flags = np.asarray(judgement.flags, dtype=bool)
+    if not (flags & mask).any():
+        return judgement
+    reasons = tuple("" if m else r for r, m in zip(judgement.reasons, mask.tolist()))
+    return replace(judgement, flags=flags & ~mask, reasons=reasons)
+
+
 def find(item: AuditItem, judgements: Sequence[Judgement], config: JudgeConfig) -> PairFindings:
+    labelled = labelled_candidates(item)  # no finding, nor a candidate the positive is ranked among
+    if labelled.any():
+        judgements = [_unflagged(j, labelled) for j in judgements]
     votes = np.zeros(len(item), dtype=np.int64)
     for j in judgements:
         votes += np.asarray(j.flags, dtype=bool)
     false_negative = votes >= config.min_votes
     ranks, below, reasons = {}, {}, []
     for name, (pos, cand) in scorers(item, judgements).items():
-        others = np.asarray(cand, dtype=np.float64)
+        others = np.asarray(cand, dtype=np.float64)[~labelled]
         above = int(np.count_nonzero(others > pos))
         ranks[name] = 1 + above
         below[name] = above / others.size if others.size else 0.0
