@@ -888,3 +888,25 @@ def test_no_note_when_the_audit_flagged_something_or_a_model_judge_ran(tmp_path)
     assert nothing_flagged_note(clean, AuditConfig(input=tmp_path)) is None  # a BEIR directory: no margins applied
     no_sd = AuditConfig(input=Path("m.jsonl"), judges=JudgeConfig(sd_margin=None, relative_margin=0.05))
     assert nothing_flagged_note(clean, no_sd) is None  # a file without candidate_score_sd may be any tool's
+
+
+def test_the_summary_lines_count_the_negatives_an_earlier_audit_marked_and_the_labelled_positives_removed():
+    """The demo's candidates audited with mark, then re-audited with drop and a judge that flags nothing, printed
+    "false negatives: 0 of 700 candidates (drop)" while the cleaned file lost the 32 marked negatives (summary:
+    earlier_false_negatives); labelled positives removed from the negatives were in the summary alone too."""
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import format_audit
+    from negmine.config import AuditConfig
+
+    counts = {"pairs": 70, "rows_written": 70, "false_negatives": 0, "candidates_judged": 700, "noisy_positives": 0,
+              "earlier_false_negatives": 32, "labelled_positives_removed": 2, "sibling_false_negatives": 0}
+    summary = {"counts": counts, "flags_per_judge": {"score": 0}}
+    lines = format_audit(summary, AuditConfig(input=Path("m.jsonl"))).splitlines()
+    assert lines[1:6] == ["false negatives: 0 of 700 candidates (drop)", "  flagged by score: 0",
+                          "  drop also applied to 32 negatives the input marked as false negatives (an earlier audit)",
+                          "  removed 2 labelled positives of their query from the negatives",
+                          "noisy positives: 0 (drop)"]
+    summary["counts"] = {**counts, "earlier_false_negatives": 0, "labelled_positives_removed": 0}
+    text = format_audit(summary, AuditConfig(input=Path("m.jsonl")))
+    assert "earlier" not in text and "labelled" not in text

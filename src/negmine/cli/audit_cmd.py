@@ -298,7 +298,18 @@ def _siblings(counts: dict, policy: str) -> list[str]:
     are no flag of their own row, so the flag counts did not add up to the negatives the cleaned file lost (the demo
     with a tiny cross-encoder: 101 dropped flags, 110 negatives removed)."""
     n = counts.get("sibling_false_negatives", 0)
-    return [f"  {policy} also applied to {n} negatives in other rows of their query (a sibling row flagged them)"] if n else []
+    lines = [f"  {policy} also applied to {n} negatives in other rows of their query (a sibling row flagged them)"] if n else []
+    return lines + _earlier(counts, policy)
+
+
+def _earlier(counts: dict, policy: str) -> list[str]:
+    """The negatives the policy reached only because the input marked them (an earlier audit's ``negative_flags`` or
+    ``false_negative_ids``) and the labelled positives removed from the negatives: a re-audit of a marked file with
+    ``drop`` printed "false negatives: 0 of 700 candidates (drop)" while the cleaned file lost the 32 marked ones."""
+    n, labelled = counts.get("earlier_false_negatives", 0), counts.get("labelled_positives_removed", 0)
+    return ([f"  {policy} also applied to {n} negatives the input marked as false negatives (an earlier audit)"]
+            if n else []) + ([f"  removed {labelled} labelled positives of their query from the negatives"]
+                             if labelled else [])
 
 
 def register(app: typer.Typer) -> None:
