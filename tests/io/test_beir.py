@@ -105,6 +105,39 @@ def test_bad_corpus_rows_name_file_line_and_field(beir, row, field, problem):
 @pytest.mark.parametrize(
     ("row", "field", "problem"),
     [
+        ({"title": "t", "text": "x"}, "_id", "missing; a BEIR line is {\"_id\": ..., \"text\": ...}: give each line an "
+         "'_id' (unique in the file), in every line of the file"),
+        ({"id": "d10", "text": "x"}, "_id", "missing (the row has 'id'; BEIR names the id field '_id'); a BEIR line is "
+         "{\"_id\": ..., \"text\": ...}: rename its 'id' to '_id', in every line of the file"),
+        ({"_id": 7.5, "text": "x"}, "_id", "must be a string (or an integer), got number 7.5; write the id as a JSON "
+         "string, e.g. \"_id\": \"7.5\", and use the same id in the qrels"),
+        ({"_id": None, "text": "x"}, "_id", "must be a string (or an integer), got null null; write the id as a JSON "
+         "string, e.g. \"_id\": \"d1\", and use the same id in the qrels"),
+        ({"_id": ["a"], "text": "x"}, "_id", "must be a string (or an integer), got array [\"a\"]; write the id as a "
+         "JSON string, e.g. \"_id\": \"d1\", and use the same id in the qrels"),
+        ({"_id": "  ", "text": "x"}, "_id", "is empty (only whitespace); give line 3 its _id, or delete the line"),
+        ({"_id": "", "text": "x"}, "_id", "is empty; give line 3 its _id, or delete the line"),
+        ({"_id": "d9", "text": 5}, "text", "must be a string, got number 5; write the text as a JSON string "
+         "(\"text\": \"...\")"),
+        ({"_id": "d9", "title": ["t"], "text": "x"}, "title", "must be a string, got array [\"t\"]; write the title as "
+         "a JSON string (\"title\": \"...\", or null or no key for none)"),
+    ],
+)
+def test_bad_id_and_text_values_are_shown_with_the_fix(beir, row, field, problem):
+    """The value as the line holds it and what to write instead: these read "missing", "must be a string (or an
+    integer), got number", "is empty" alone."""
+    path = _rewrite(beir / "corpus.jsonl", [{"_id": "d1", "text": "a"}, "", row])
+    assert str(_error(load_beir, beir)) == f"{path}:3: field '{field}': {problem}"
+
+
+def test_empty_qrels_id_says_what_to_do(beir):
+    path = _qrels(beir, "query-id\tcorpus-id\tscore\nq1\td1\t1\n \td2\t1\n")
+    assert str(_error(load_beir, beir)) == f"{path}:3: field 'query-id': is empty (only whitespace); give line 3 its query-id, or delete the line"
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "problem"),
+    [
         ({"text": "q"}, "_id", "missing"),
         ({"_id": {"a": 1}, "text": "q"}, "_id", "must be a string (or an integer), got object"),
         ({"_id": "q\n9", "text": "q"}, "_id", "id 'q\\n9' holds a newline at character 2, which a qrels TSV line "
@@ -127,7 +160,9 @@ def test_malformed_json_in_corpus(beir):
 
 def test_non_object_row_in_queries(beir):
     path = _rewrite(beir / "queries.jsonl", [["q1", "text"]])
-    assert str(_error(load_beir, beir)) == f"{path}:1: expected a JSON object per line, got array"
+    assert str(_error(load_beir, beir)) == (f"{path}:1: expected a JSON object per line, got array [\"q1\", \"text\"]; "
+                                            'each line must be one JSON object ({"key": value, ...}): fix line 1 or '
+                                            "delete it")
 
 
 @pytest.mark.parametrize("name", ["corpus.jsonl", "queries.jsonl"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
+import json
 import re
 import shlex
 from array import array
@@ -47,17 +48,35 @@ def row_id(path: Path, line: int, row: dict, field: str = "_id") -> str:
     if field not in row:
         near = [key for key in ("id", "doc_id", "docid", "query_id", "qid") if key in row]
         hint = f" (the row has {near[0]!r}; BEIR names the id field {field!r})" if near else ""
-        raise InputError(path, line, field, f"missing{hint}")
+        fix = f"rename its {near[0]!r} to {field!r}" if near else f"give each line an {field!r} (unique in the file)"
+        raise InputError(path, line, field, f"missing{hint}; a BEIR line is {{\"{field}\": ..., \"text\": ...}}: "
+                                            f"{fix}, in every line of the file")
     value = row[field]
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InputError(path, line, field, f"must be a string (or an integer), got {json_type(value)}")
+        raise InputError(path, line, field, _id_type_problem(field, value))
     return exact_id(path, line, field, str(value))
+
+
+def _shown(value: object) -> str:
+    """``value`` as JSON, cut to 60 characters, for a message."""
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _id_type_problem(field: str, value: object) -> str:
+    """The problem of a JSON id that is neither a string nor an integer: the value as the line holds it and the
+    fix. It read "must be a string (or an integer), got number" alone, so a float id (``7.5``) or a null was not
+    shown, nor what to write instead."""
+    example = json.dumps(str(value) if isinstance(value, float) else "d1")
+    return (f"must be a string (or an integer), got {json_type(value)} {_shown(value)}; write the id as a JSON string, "
+            f"e.g. \"{field}\": {example}, and use the same id in the qrels")
 
 
 def exact_id(path: Path, line: int, field: str, value: str) -> str:
     """``value`` unless it is empty, cannot be stored as UTF-8, or has a problem :func:`id_problem` names."""
     if not value.strip():
-        raise InputError(path, line, field, "is empty")
+        blank = " (only whitespace)" if value else ""
+        raise InputError(path, line, field, f"is empty{blank}; give line {line} its {field}, or delete the line")
     _check_utf8(path, line, field, value)
     problem = id_problem(value)
     if problem is not None:
@@ -148,7 +167,9 @@ def row_string(path: Path, line: int, row: dict, field: str, required: bool = Tr
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise InputError(path, line, field, f"must be a string, got {json_type(value)}")
+        optional = ", or null or no key for none" if not required else ""
+        raise InputError(path, line, field, f"must be a string, got {json_type(value)} {_shown(value)}; write the {field} as a "
+                                            f"JSON string (\"{field}\": \"...\"{optional})")
     _check_utf8(path, line, field, value)
     return value.strip()
 

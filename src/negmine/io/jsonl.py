@@ -154,7 +154,7 @@ def _jsonl_row(path: str | Path, line_no: int, text: str) -> dict:
     except json.JSONDecodeError as err:
         raise InputError(path, line_no, None, malformed_line_problem(err, line_no)) from None
     if not isinstance(row, dict):
-        raise InputError(path, line_no, None, f"expected a JSON object per line, got {json_type(row)}")
+        raise InputError(path, line_no, None, not_an_object_problem(row, line_no))
     return row
 
 
@@ -178,6 +178,16 @@ def latin1_json_error(data: bytes) -> json.JSONDecodeError | None:
     except json.JSONDecodeError as err:
         return err
     return None
+
+
+def not_an_object_problem(value: Any, line_no: int) -> str:
+    """The problem of a JSON Lines line that parses to ``value``, no object: the value (cut to 60 characters) and
+    the fix, as for a line that does not parse (:func:`malformed_line_problem`). It read "expected a JSON object per
+    line, got array" alone."""
+    shown = json.dumps(value, ensure_ascii=False)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return (f"expected a JSON object per line, got {json_type(value)} {shown}; each line must be one JSON object "
+            f'({{"key": value, ...}}): fix line {line_no} or delete it')
 
 
 def where_json_stopped(err: json.JSONDecodeError) -> str:
