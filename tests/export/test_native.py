@@ -120,12 +120,26 @@ def test_wrong_types(tmp_path, field, value, problem):
         list(read_native(path))
 
 
+@pytest.mark.parametrize(("line", "shown"), [("null", "null null"), ("42", "number 42"), ('"hello"', 'string "hello"'),
+                                           ("[1, 2]", "array [1, 2]")])
+def test_a_line_that_is_no_object_is_shown_with_the_fix(tmp_path, line, shown):
+    """JSON's names and the value, and what a line must hold: it read "expected a JSON object, got NoneType"
+    (Python's type names) and no fix."""
+    path = write_lines(tmp_path / "n.jsonl", [json.dumps(make_row(**BASE)), line])
+    with pytest.raises(InputError) as info:
+        list(read_native(path))
+    assert str(info.value) == (f"{path}:2: expected a JSON object, got {shown}; each line of a native negatives file "
+                               "is one row, a JSON object with the keys query_id, query, positive_id, positive, "
+                               "positive_score, negative_ids, negatives, negative_scores, negative_ranks (as `negmine "
+                               "mine -o FILE` writes): fix line 2 or delete it")
+
+
 def test_invalid_json_and_non_object(tmp_path):
     path = write_lines(tmp_path / "n.jsonl", [json.dumps(make_row(**BASE)), "{not json"])
     with pytest.raises(InputError, match=r"n.jsonl:2: invalid JSON"):
         list(read_native(path))
     path = write_lines(tmp_path / "n.jsonl", ["[1, 2]"])
-    with pytest.raises(InputError, match=r"n.jsonl:1: expected a JSON object, got list"):
+    with pytest.raises(InputError, match=r"n.jsonl:1: expected a JSON object, got array \[1, 2\]; "):
         list(read_native(path))
     path.write_bytes(b'{"query_id": "\xff"}\n')
     with pytest.raises(InputError, match=r"n.jsonl:1: not UTF-8 text"):

@@ -171,7 +171,7 @@ def test_the_four_sources_are_told_apart_and_a_foreign_row_is_refused(mined, tmp
                               "flag of an audit (kind 'false_negative' or 'noisy_positive') nor a mined row; negmine "
                               f"report takes {SOURCES}")
     foreign.write_text('[1, 2]\n')
-    with pytest.raises(InputError, match=r"foreign\.jsonl:1: expected a JSON object, got list; negmine report takes "
+    with pytest.raises(InputError, match=r"foreign\.jsonl:1: expected a JSON object, got array; negmine report takes "
                                          r"the \*\.flags\.jsonl file negmine audit wrote, the native JSONL negmine mine "
                                          r"-o wrote \(with its <stem>\.summary\.json beside it\), the results JSON "
                                          r"negmine eval -o wrote \(named \*\.json\), or the output directory of a "

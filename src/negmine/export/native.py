@@ -34,7 +34,7 @@ from negmine.io.files import (
     stray_mark_error, utf8_fix_source, utf8_problem,
 )
 from negmine.io.jsonl import (
-    DuplicateKeyError, duplicate_key_error, json_line, latin1_json_error, loads, where_json_stopped,
+    DuplicateKeyError, duplicate_key_error, json_line, json_type, latin1_json_error, loads, where_json_stopped,
 )
 
 
@@ -345,10 +345,20 @@ def parquet_hint(path: Path) -> str:
     return "" if named is None else f", e.g. {_native_beside(path)}"
 
 
+def not_a_row_problem(value: Any, line: int | None) -> str:
+    """The problem of a native file's line that holds JSON but no object: the value (cut to 60 characters) and the
+    fix. It read "expected a JSON object, got NoneType" (Python's type names) alone."""
+    shown = json.dumps(value, ensure_ascii=False)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    where = f"fix line {line} or delete it" if line is not None else "fix the row"
+    return (f"expected a JSON object, got {json_type(value)} {shown}; each line of a native negatives file is one row, "
+            f"a JSON object with the keys {', '.join(REQUIRED_KEYS)} (as `negmine mine -o FILE` writes): {where}")
+
+
 def validate_row(row: Any, path: str | Path | None = None, line: int | None = None) -> NativeRow:
     """Check one decoded row; raise InputError naming path, line and field on the first problem."""
     if not isinstance(row, dict):
-        raise InputError(path, line, None, f"expected a JSON object, got {type(row).__name__}")
+        raise InputError(path, line, None, not_a_row_problem(row, line))
     for key in REQUIRED_KEYS:
         if key not in row:
             raise InputError(path, line, key, f"missing required key (a native row needs {', '.join(REQUIRED_KEYS)})"

@@ -148,7 +148,7 @@ def not_a_source(path: Path, what: str) -> str:
 
 def _row_kind(path: Path, line_no: int, text: str) -> str:
     from negmine.export.native import FLAG_KINDS
-    from negmine.io.jsonl import loads
+    from negmine.io.jsonl import json_type, loads
 
     try:
         row = loads(text)
@@ -158,7 +158,7 @@ def _row_kind(path: Path, line_no: int, text: str) -> str:
         raise InputError(path, line_no, None, not_a_source(
             path, f"not JSON Lines (invalid JSON: {err.msg} (column {err.colno}))")) from None
     if not isinstance(row, dict):
-        raise InputError(path, line_no, None, f"expected a JSON object, got {type(row).__name__}; negmine report "
+        raise InputError(path, line_no, None, f"expected a JSON object, got {json_type(row)}; negmine report "
                          f"takes {SOURCES}")
     if row.get("kind") in FLAG_KINDS:
         return "audit"
