@@ -130,6 +130,17 @@ def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
     assert embedders["hash/a"].texts_encoded == 0
 
 
+def test_a_long_unknown_run_document_id_is_cut(beir_dir, tmp_path) -> None:
+    """A 5 MB document id (a broken run file) was printed whole: a 5 MB message."""
+    long_run = tmp_path / "long.trec"
+    long_run.write_text(f"q-sleep Q0 sleep-3 1 0.9 x\nq-sleep Q0 {'d' * 5_000_000} 2 0.5 x\n")
+    with pytest.raises(InputError) as info:
+        evaluate(_config(beir_dir, tmp_path, run_files=(long_run,)), embedders=_embedders())
+    assert len(str(info.value)) < 1000
+    assert str(info.value).startswith(f"{long_run}:2: field 'doc_id': unknown document id '{'d' * 80}'... (5000000 "
+                                      "characters): 1 of the 2 documents this run retrieves are not in the corpus ")
+
+
 def test_a_run_naming_documents_the_corpus_lacks_is_refused_at_its_first_such_line(beir_dir, tmp_path) -> None:
     other = tmp_path / "other.trec"
     other.write_text("q-sleep Q0 sleep-3 1 0.9 x\nq-sleep Q0 x-sleep-1 2 0.5 x\nq-coffee Q0 x-coffee-4 1 0.5 x\n")

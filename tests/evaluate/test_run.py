@@ -176,7 +176,28 @@ def test_a_header_line_is_named_as_one(tmp_path) -> None:
     path.write_text("q1 Q0 d1 1 0.5 t\nqid Q0 docid rank score tag\n")  # a word rank later on: no header guess
     with pytest.raises(InputError) as info:
         read_trec_run(path)
-    assert str(info.value) == f"{path}:2: field 'rank': not an integer: 'rank'"
+    assert str(info.value) == (f"{path}:2: field 'rank': not an integer: 'rank'; the fourth column is the rank, written "
+                               "with the digits 0-9 (1 for a query's first document)")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("q1 Q0 d1 1 high t\n", "1: field 'score': not a number: 'high'; the fifth column is the document's score, a "
+     "decimal number such as 12.5 (higher ranks first)"),
+    ("q1 Q0 d1 first 0.5 t\n", "1: field 'rank': not an integer: 'first'; the fourth column is the rank, written with "
+     "the digits 0-9 (1 for a query's first document)"),
+    ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 0.4 t\nq1 Q0 d1 3 0.3 t\n", "3: field 'doc_id': document 'd1' listed twice for "
+     "query 'q1'; a run ranks each document once per query: delete one of the two lines"),
+    (f"q1 Q0 {'d' * 100} 1 0.5 t\nq1 Q0 {'d' * 100} 2 0.4 t\n", f"2: field 'doc_id': document '{'d' * 80}'... (100 "
+     "characters) listed twice for query 'q1'; a run ranks each document once per query: delete one of the two lines"),
+])
+def test_bad_rows_say_what_the_column_holds(tmp_path, content, message) -> None:
+    """A score, a rank or a repeated document is told what to write instead (they read "not a number: 'high'",
+    "not an integer: 'first'", "listed twice for query 'q1'" alone), an id cut to 80 characters."""
+    path = tmp_path / "r.trec"
+    path.write_text(content)
+    with pytest.raises(InputError) as info:
+        read_trec_run(path)
+    assert str(info.value) == f"{path}:{message}"
 
 
 @pytest.mark.parametrize("score, shown", [(float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf")])

@@ -433,8 +433,22 @@ def test_check_qrels_docs_on_in_memory_qrels_names_the_document(beir):
 def test_qrels_duplicate_judgment_names_first_line(beir):
     path = _qrels(beir, HEADER + "q1\td1\t1\nq2\td2\t1\nq1\td1\t0\n")
     assert str(_error(load_beir, beir)) == (
-        f"{path}:4: field 'corpus-id': duplicate judgment for query 'q1' and document 'd1' (first at line 2)"
+        f"{path}:4: field 'corpus-id': duplicate judgment for query 'q1' and document 'd1' (first at line 2); judge "
+        "each (query, document) once: delete one of the two lines"
     )
+
+
+@pytest.mark.parametrize("field", ["query-id", "corpus-id"])
+def test_a_long_unknown_qrels_id_is_cut(beir, field):
+    """A 5 MB id (a broken file) was printed whole: the message was 5 MB."""
+    long_id = "x" * 5_000_000
+    row = f"{long_id}\td1\t1" if field == "query-id" else f"q1\t{long_id}\t1"
+    path = _qrels(beir, HEADER + row + "\n")
+    err = _error(load_beir, beir)
+    assert len(str(err)) < 1000
+    what = "query" if field == "query-id" else "corpus"
+    assert str(err).startswith(f"{path}:2: field '{field}': unknown {what} id '{'x' * 80}'... (5000000 characters) "
+                               "(not in ")
 
 
 def test_qrels_are_checked_before_the_corpus_is_read(beir):

@@ -30,7 +30,7 @@ from negmine.evaluate.dense_eval import encode_split, search_run
 from negmine.evaluate.metrics import check_burges_grades, require_relevant
 from negmine.evaluate.run import Run, first_line_with, read_trec_run, trec_tag, write_trec_run
 from negmine.io.atomic import atomic_write
-from negmine.io.files import BYTE_ORDER_MARK, iter_lines
+from negmine.io.files import BYTE_ORDER_MARK, head_repr, iter_lines
 from negmine.io.records import Dataset
 
 
@@ -306,7 +306,7 @@ def check_run_documents(run: Run, dataset: Dataset) -> None:
     distinct = len({d for docs in run.scores.values() for d in docs})
     raise InputError(
         run.source, line, "doc_id",
-        f"unknown document id {first!r}: {len(unknown)} of the {distinct} documents this run retrieves are not "
+        f"unknown document id {head_repr(first)}: {len(unknown)} of the {distinct} documents this run retrieves are not "
         f"in the corpus {dataset.corpus.source}; was the run made on another corpus? Check the data directory",
     )
 

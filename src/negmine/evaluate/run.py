@@ -23,7 +23,7 @@ from negmine.errors import InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.beir import id_problem
 from negmine.io.files import (
-    BYTE_ORDER_MARK, hashed_identity, iter_lines, require_file, unstorable_id, unstorable_id_problem,
+    BYTE_ORDER_MARK, hashed_identity, head_repr, iter_lines, require_file, unstorable_id, unstorable_id_problem,
 )
 from negmine.retrieve.candidates import Candidates
 
@@ -176,7 +176,9 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
         _check_row_ids(path, line_no, query_id, doc_id)
         docs = scores.setdefault(query_id, {})
         if doc_id in docs:
-            raise InputError(path, line_no, "doc_id", f"document {doc_id!r} listed twice for query {query_id!r}")
+            raise InputError(path, line_no, "doc_id", f"document {head_repr(doc_id)} listed twice for query "
+                             f"{head_repr(query_id)}; a run ranks each document once per query: delete one of the two "
+                             "lines")
         docs[doc_id] = score
         tag = tag or row_tag
     if not scores:
@@ -212,9 +214,7 @@ def first_line_with(source: str, doc_ids: set[str]) -> tuple[int | None, str]:
     return None, min(doc_ids)
 
 
-def _head(text: str, limit: int = 80) -> str:
-    """``text`` quoted for an error message, cut to ``limit`` characters (a JSON line can be kilobytes long)."""
-    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+_head = head_repr
 
 
 def _header_hint(line_no: int, parts: list[str]) -> str:
@@ -239,7 +239,9 @@ def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, st
     try:
         value = float(score)
     except ValueError:
-        raise InputError(path, line_no, "score", f"not a number: {score!r}{_header_hint(line_no, parts)}") from None
+        raise InputError(path, line_no, "score", f"not a number: {_head(score)}"
+                         + (_header_hint(line_no, parts) or "; the fifth column is the document's score, a decimal "
+                            "number such as 12.5 (higher ranks first)")) from None
     if _DECIMAL.fullmatch(score) is None:
         raise InputError(path, line_no, "score", _not_decimal(score, value))
     if not math.isfinite(value):
@@ -256,7 +258,9 @@ def _check_rank(path: Path, line_no: int, rank: str, parts: list[str]) -> None:
     try:
         int(rank)
     except ValueError:
-        raise InputError(path, line_no, "rank", f"not an integer: {rank!r}{_header_hint(line_no, parts)}") from None
+        raise InputError(path, line_no, "rank", f"not an integer: {_head(rank)}"
+                         + (_header_hint(line_no, parts) or "; the fourth column is the rank, written with the digits "
+                            "0-9 (1 for a query's first document)")) from None
     raise InputError(path, line_no, "rank", _not_plain_rank(rank))
 
 

@@ -28,7 +28,7 @@ from negmine.config import check_unknown_qrels
 from negmine.config_path import has_field, path_option, path_setting
 from negmine.errors import InputError, closest_name
 from negmine.io.files import (
-    BYTE_ORDER_MARK, hashed_identity, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
+    BYTE_ORDER_MARK, hashed_identity, head_repr, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
 )
 from negmine.io.jsonl import iter_jsonl, json_type
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
@@ -357,11 +357,11 @@ def unknown_doc_error(path: Path, line: int | None, doc_id: str, corpus: Corpus,
     """The default-policy error for a judgment whose document is not in ``corpus``, naming the opt-out; or, when
     the judgment's ``query_id`` is one of the corpus file's ids, that the file looks like the queries."""
     if query_id is not None and query_id in corpus.index:
-        return InputError(path, line, "corpus-id", f"unknown corpus id {doc_id!r} (not in {corpus.source}); its "
-                          f"query id {query_id!r} is an id of that file, which looks like the queries: {_swapped()}")
+        return InputError(path, line, "corpus-id", f"unknown corpus id {head_repr(doc_id)} (not in {corpus.source}); "
+                          f"its query id {head_repr(query_id)} is an id of that file, which looks like the queries: {_swapped()}")
     return InputError(
         path, line, "corpus-id",
-        f"unknown corpus id {doc_id!r} (not in {corpus.source}); if the dataset judges documents missing from "
+        f"unknown corpus id {head_repr(doc_id)} (not in {corpus.source}); if the dataset judges documents missing from "
         f"its corpus, set {path_setting('unknown_qrels', 'skip')} to drop such rows",
     )
 
@@ -397,7 +397,7 @@ def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None,
     judgments: dict[str, dict[str, int]] = {}
     for line, query_id, doc_id, score in iter_qrels(path, digest):
         if query_id not in queries.index:
-            raise InputError(path, line, "query-id", f"unknown query id {query_id!r} (not in {queries.source})"
+            raise InputError(path, line, "query-id", f"unknown query id {head_repr(query_id)} (not in {queries.source})"
                              + (_swapped_hint(doc_id, queries) or f"; add that query to {queries.source}, or delete "
                                                                    f"this line of {path.name}"))
         if corpus is not None and doc_id not in corpus.index:
@@ -406,7 +406,9 @@ def read_qrels(path: str | Path, queries: Queries, corpus: Corpus | None = None,
         if doc_id in docs:
             first = _first_line(path, lambda q, d: q == query_id and d == doc_id)
             raise InputError(
-                path, line, "corpus-id", f"duplicate judgment for query {query_id!r} and document {doc_id!r} (first at line {first})"
+                path, line, "corpus-id", f"duplicate judgment for query {head_repr(query_id)} and document "
+                f"{head_repr(doc_id)} (first at line {first}); judge each (query, document) once: delete one of the two "
+                "lines"
             )
         docs[doc_id] = score
     return Qrels(judgments, source=str(path))

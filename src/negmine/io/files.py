@@ -291,3 +291,9 @@ def invisible_note(text: str) -> str:
     characters U+200B, ..."`` to append to an "empty text" message; "" otherwise."""
     codes = sorted({f"U+{ord(char):04X}" for char in text if not char.isspace()})
     return f" and the invisible characters {', '.join(codes)}" if codes else ""
+
+
+def head_repr(text: str, limit: int = 80) -> str:
+    """``text`` quoted for an error message, cut to ``limit`` characters with its length (a JSON line can be
+    kilobytes long, and an id read from a broken file megabytes: such an id was printed whole, a 5 MB message)."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
