@@ -142,6 +142,29 @@ def test_dimension_mismatch_refused(tmp_path):
         cache.put("fp", "", text_keys(["b"]), _vecs(1, dim=8))
 
 
+def test_a_meta_file_recording_another_dimension_than_every_shard_is_written_again(tmp_path):
+    """meta.json edited to another size than the shards': each shard is found unreadable and removed (its texts
+    are encoded again), and the next write refused the model's own vectors with a ValueError, once every text was
+    encoded (a traceback ending negmine mine and negmine eval). Now the file is written again, with a warning."""
+    cache = EmbeddingCache(tmp_path)
+    cache.put("fp", "", text_keys(["a"]), _vecs(1, dim=4))
+    shelf = cache.shelf("fp", "")
+    meta = shelf.folder / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "dim": 16}))
+    reopened = EmbeddingCache(tmp_path)
+    with pytest.warns(NegmineWarning) as caught:
+        found, _ = reopened.get("fp", "", text_keys(["a"]))
+        reopened.put("fp", "", text_keys(["a"]), _vecs(1, dim=4))
+    assert not found.any()
+    assert str(caught[-1].message) == (f"embedding cache file {meta} records 16-dim vectors, but no shard of the "
+                                       "folder holds such vectors and its model gives 4-dim ones (the file was edited "
+                                       "or damaged); it is written again for 4-dim vectors")
+    assert json.loads(meta.read_text())["dim"] == 4
+    found, got = EmbeddingCache(tmp_path).get("fp", "", text_keys(["a"]))
+    assert found.all()
+    np.testing.assert_array_equal(got, _vecs(1, dim=4))
+
+
 def test_bad_shapes_refused(tmp_path):
     cache = EmbeddingCache(tmp_path)
     with pytest.raises(ValueError, match=r"cache keys must have shape \(n, 16\)"):

@@ -399,7 +399,18 @@ class CacheShelf:
         return removed
 
     def _write_meta(self, dim: int) -> None:
+        """Record ``dim`` in ``meta.json`` unless it is there. A different dimension there is refused while the
+        shards indexed hold vectors of that size; with none indexed (each shard of another size was found
+        unreadable and removed), only the file says so, and it was edited or damaged: it is written again, with a
+        warning. That ended the run in a ValueError traceback once every text was encoded (``"dim": 16`` written
+        into a tiny model's 32-dim folder: `negmine mine` and `negmine eval` both)."""
         known = self.dim()
+        if known is not None and known != dim and self._dim != known:
+            warnings.warn(f"embedding cache file {self.folder / 'meta.json'} records {known}-dim vectors, but no shard "
+                          f"of the folder holds such vectors and its model gives {dim}-dim ones (the file was edited or "
+                          f"damaged); it is written again for {dim}-dim vectors", NegmineWarning,
+                          stacklevel=caller_stacklevel())
+            known = None
         if known is not None and known != dim:
             raise ValueError(f"cache {self.folder} holds {known}-dim vectors; refusing to add {dim}-dim ones")
         if known is None:
