@@ -170,3 +170,20 @@ def test_file_identity_is_the_resolved_path_and_size(tmp_path, monkeypatch):
     (tmp_path / "p.jsonl").write_bytes(b'{"a": 1}\n')
     monkeypatch.chdir(tmp_path)
     assert file_identity("p.jsonl") == {"path": str((tmp_path / "p.jsonl").resolve()), "bytes": 9}
+
+
+def test_a_symbolic_link_leading_nowhere_says_so(tmp_path):
+    """A link in a loop, or to a file that is gone, read "file not found" alone, while ls lists it."""
+    loop, other = tmp_path / "run.trec", tmp_path / "run.trec.loop"
+    loop.symlink_to(other.name)
+    other.symlink_to(loop.name)
+    with pytest.raises(InputError) as info:
+        require_file(loop, "run file")
+    assert str(info.value) == (f"{loop}: run file not found (it is a symbolic link in a loop: following it leads back "
+                               f"to itself, {loop} -> run.trec.loop; point it at the file)")
+    dangling = tmp_path / "corpus.jsonl"
+    dangling.symlink_to(tmp_path / "gone.jsonl")
+    with pytest.raises(InputError) as info:
+        require_file(dangling, "corpus file")
+    assert str(info.value) == (f"{dangling}: corpus file not found (it is a symbolic link to {tmp_path / 'gone.jsonl'}, "
+                               "which does not exist: point it at the file)")

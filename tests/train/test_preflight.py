@@ -27,6 +27,25 @@ def test_the_checkpoint_prefix_is_transformers_own():
     assert PREFIX_CHECKPOINT_DIR == TRANSFORMERS_PREFIX
 
 
+def test_a_training_file_that_is_a_link_in_a_loop_says_so(tmp_path):
+    """It read "not found" alone, while ls lists the file (negmine train and negmine audit both)."""
+    from negmine.audit.api import run_audit
+    from negmine.config import AuditConfig
+    from negmine.errors import InputError
+
+    mined, other = tmp_path / "mined.jsonl", tmp_path / "other.jsonl"
+    mined.symlink_to(other.name)
+    other.symlink_to(mined.name)
+    with pytest.raises(ConfigError) as info:
+        check_before_work(TrainConfig(train_file=mined, output_dir=tmp_path / "m"))
+    loop = (f"(it is a symbolic link in a loop: following it leads back to itself, {mined} -> other.jsonl; point it at "
+            "the file)")
+    assert str(info.value) == f"training file {mined} not found {loop}; mine it first with `negmine mine`"
+    with pytest.raises(InputError) as info:
+        run_audit(AuditConfig(input=mined))
+    assert str(info.value) == f"{mined}: not found {loop}; pass a mined native JSONL file or a BEIR directory"
+
+
 def test_a_missing_training_file_and_a_file_as_output_are_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"training file .*missing.jsonl not found; mine it first"):
         check_before_work(TrainConfig(train_file=tmp_path / "missing.jsonl", output_dir=tmp_path / "m"))

@@ -91,8 +91,10 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
         embedder = mined.embedder
     elif not Path(config.input).is_file():
         from negmine.errors import InputError
+        from negmine.io.files import dangling_link_note
 
-        raise InputError(config.input, None, None, "not found; pass a mined native JSONL file or a BEIR directory")
+        raise InputError(config.input, None, None, f"not found{dangling_link_note(config.input)}; pass a mined native "
+                                                   "JSONL file or a BEIR directory")
     names = config.judges.resolved(config.DEFAULT_JUDGES)
     need_spread = "score" in names and config.judges.sd_margin is not None
     check_input(config.input, need_spread, need_rows=not from_beir, need_judge_scores=needs_input_judge_scores(config))

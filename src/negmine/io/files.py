@@ -4,6 +4,7 @@ reader applies to a text read from a file (storable as UTF-8, visible content)."
 from __future__ import annotations
 
 import io
+import os
 import re
 import shlex
 import unicodedata
@@ -22,8 +23,25 @@ def require_file(path: str | Path, what: str = "file") -> Path:
     if not path.is_file():
         packed = path.with_name(path.name + ".gz")
         hint = f" (found {packed.name}: decompress it first, e.g. gunzip -k {packed})" if packed.is_file() else ""
-        raise InputError(path, None, None, f"{what} not found{hint}")
+        raise InputError(path, None, None, f"{what} not found{dangling_link_note(path) or hint}")
     return path
+
+
+def dangling_link_note(path: str | Path) -> str:
+    """For a ``path`` that is a symbolic link leading to no file, what is wrong with it (" (it is a symbolic link in a
+    loop: ...)", " (it is a symbolic link to X, which does not exist)"), to append to "not found"; "" otherwise. Such a
+    path read "not found" alone, while ``ls`` lists it."""
+    path = Path(path)
+    if not path.is_symlink() or path.exists():
+        return ""
+    try:
+        path.resolve(strict=True)
+    except FileNotFoundError:
+        return f" (it is a symbolic link to {os.readlink(path)}, which does not exist: point it at the file)"
+    except (OSError, RuntimeError):  # RuntimeError: Python < 3.13's "Symlink loop"
+        pass
+    return (f" (it is a symbolic link in a loop: following it leads back to itself, {path} -> {os.readlink(path)}; "
+            "point it at the file)")
 
 
 def file_identity(path: str | Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from negmine.config import TrainConfig
 from negmine.config_path import field_path, option_of, path_option, within
 from negmine.encode.folder_dimension import folder_dimension
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel, field_option, field_setting
-from negmine.io.files import BYTE_ORDER_MARK
+from negmine.io.files import BYTE_ORDER_MARK, dangling_link_note
 from negmine.io.jsonl import json_type
 from negmine.io.outputs import check_output_dir
 from negmine.train import SUMMARY_NAME
@@ -383,7 +383,8 @@ def check_settings(config: TrainConfig) -> dict:
         raise ConfigError(f"training file {config.train_file} is a directory; pass the mined native JSONL file "
                           "(`negmine mine -o FILE` or `negmine audit -o FILE`)")
     if not Path(config.train_file).is_file():
-        raise ConfigError(f"training file {config.train_file} not found; mine it first with `negmine mine`")
+        raise ConfigError(f"training file {config.train_file} not found{dangling_link_note(config.train_file)}; mine "
+                          "it first with `negmine mine`")
     pins = check_remining_judge_matches_file(config)  # distilling with re-mining: the file's judge is the re-mining's
     check_output_dir(config.output_dir, "--output")
     refuse_output_over_model(config)
