@@ -259,9 +259,13 @@ def test_qrels_wrong_column_count(beir, row, problem):
 
 @pytest.mark.parametrize("score", ["0.5", "yes", "", "1_0", "\u0661", "1e3"])
 def test_qrels_non_integer_score(beir, score):
-    """``1_0`` and ``\u0661`` (an Arabic-Indic one) passed: ``int()`` read them as 10 and 1."""
+    """``1_0`` and ``\u0661`` (an Arabic-Indic one) passed: ``int()`` read them as 10 and 1. The message says what to
+    write (it stopped at "must be an integer, got 'yes'")."""
     path = _qrels(beir, HEADER + f"q1\td1\t{score}\n")
-    assert str(_error(load_beir, beir)) == f"{path}:2: field 'score': must be an integer, got {score!r}"
+    assert str(_error(load_beir, beir)) == (f"{path}:2: field 'score': must be an integer, got {score!r}; a relevance "
+                                            "score is written with the digits 0-9 (BEIR's: 0 not relevant, 1 or 2 "
+                                            "relevant; a graded score rounded to an integer): e.g. 1 for a relevant "
+                                            "document")
 
 
 @pytest.mark.parametrize("score", ["+1", " 2", "-1"])

@@ -299,7 +299,9 @@ def _is_int(text: str) -> bool:
 def _score(path: Path, line: int, text: str) -> int:
     """The judgment's relevance score; InputError naming the line for a non-integer or one out of range."""
     if not _is_int(text):
-        raise InputError(path, line, "score", f"must be an integer, got {text!r}")
+        raise InputError(path, line, "score", f"must be an integer, got {head_repr(text)}; a relevance score is "
+                         "written with the digits 0-9 (BEIR's: 0 not relevant, 1 or 2 relevant; a graded score rounded "
+                         "to an integer): e.g. 1 for a relevant document")
     score = int(text)
     if abs(score) > MAX_SCORE:
         raise InputError(path, line, "score", f"{text.strip()} is out of range: relevance scores are small integers "
