@@ -175,6 +175,55 @@ def test_encoding_messages_of_inputs_and_messages_md(tmp_path, monkeypatch):
     assert_quotes(page, "m.summary.json:1: invalid JSON", message_of(lambda: read_json_file("m.summary.json")))
 
 
+def test_bad_line_messages_of_inputs_and_messages_md(tmp_path):
+    """A line that is no object, a bad id, a repeated judgment and a run file's bad rows, as the page quotes them."""
+    from negmine.evaluate.run import read_trec_run
+    from negmine.export.native import read_native
+    from negmine.io.beir import load_beir
+
+    page = "inputs-and-messages.md"
+    beir = tmp_path / "beir"
+    shutil.copytree(demo_path(), beir)
+    corpus = beir / "corpus.jsonl"
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+
+    def corpus_error(line7: str) -> str:
+        corpus.write_text("".join(lines[:6] + [line7 + "\n"] + lines[7:]), encoding="utf-8")
+        return message_of(lambda: load_beir(beir))
+
+    assert_quotes(page, "corpus.jsonl:7: expected a JSON object per line", corpus_error("[1, 2]"))
+    assert_quotes(page, "corpus.jsonl:7: field '_id': must be", corpus_error('{"_id": 7.5, "text": "x"}'))
+    assert_quotes(page, "field '_id': missing; a BEIR line", corpus_error('{"text": "x"}'))
+    assert_quotes(page, "field '_id': is empty;", corpus_error('{"_id": "", "text": "x"}'))
+    corpus.write_text("".join(lines), encoding="utf-8")
+    qrels = beir / "qrels" / "train.tsv"
+    qrels.write_text(qrels.read_text(encoding="utf-8") + "q003\td159\t1\n", encoding="utf-8")
+    assert_quotes(page, "... (first at line 2); judge each", message_of(lambda: load_beir(beir)))
+    qrels.write_text("query-id\tcorpus-id\tscore\nq003\td159\t0.5\n", encoding="utf-8")
+    assert_quotes(page, "field 'score': must be an integer", message_of(lambda: load_beir(beir)))
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("\n" * 6 + "null\n", encoding="utf-8")
+    assert_quotes(page, "mined.jsonl:7: expected a JSON object,", message_of(lambda: list(read_native(mined))))
+    run = tmp_path / "run.trec"
+    rows = [f"q001 Q0 d{i:03d} {i} {10 - i} bm25\n" for i in range(1, 7)]
+    run.write_text("".join(rows) + "q001 Q0 d013 7 high bm25\n")
+    assert_quotes(page, "run.trec:7: field 'score'", message_of(lambda: read_trec_run(run)))
+    run.write_text("".join(rows) + "q001 Q0 d013 first 3 bm25\n")
+    assert_quotes(page, "field 'rank': not an integer", message_of(lambda: read_trec_run(run)))
+    run.write_text("".join(rows) + "q001 Q0 d013 7 3 bm25\nq001 Q0 d013 8 2 bm25\n")
+    assert_quotes(page, "document 'd013' listed twice", message_of(lambda: read_trec_run(run)))
+    qrels.write_text("query-id\tcorpus-id\tscore\nq003\t" + "d" * 5_000_000 + "\t1\n", encoding="utf-8")
+    assert_quotes(page, "unknown corpus id 'dddd", message_of(lambda: load_beir(beir)))
+    loop = tmp_path / "loop" / "run.trec"
+    loop.parent.mkdir()
+    loop.symlink_to("run.trec.loop")
+    loop.with_name("run.trec.loop").symlink_to("run.trec")
+    assert_quotes(page, "run.trec: run file not found (it is", message_of(lambda: read_trec_run(loop)))
+    dangling = tmp_path / "corpus.jsonl"
+    dangling.symlink_to(tmp_path / "gone.jsonl")
+    assert_quotes(page, "(it is a symbolic link to", message_of(lambda: read_trec_run(dangling)))
+
+
 def test_ctrl_c_lines_of_inputs_and_messages_md():
     """The lines a second and a third Ctrl-C print (tests/cli/test_interrupts.py checks that they do)."""
     from negmine.cli.interrupts import QUIT_NOW, STILL_STOPPING
