@@ -120,7 +120,7 @@ def test_wrong_types(tmp_path, field, value, problem):
         list(read_native(path))
 
 
-@pytest.mark.parametrize(("line", "shown"), [("null", "null null"), ("42", "number 42"), ('"hello"', 'string "hello"'),
+@pytest.mark.parametrize(("line", "shown"), [("null", "null"), ("42", "number 42"), ('"hello"', 'string "hello"'),
                                            ("[1, 2]", "array [1, 2]")])
 def test_a_line_that_is_no_object_is_shown_with_the_fix(tmp_path, line, shown):
     """JSON's names and the value, and what a line must hold: it read "expected a JSON object, got NoneType"

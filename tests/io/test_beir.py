@@ -111,7 +111,7 @@ def test_bad_corpus_rows_name_file_line_and_field(beir, row, field, problem):
          "{\"_id\": ..., \"text\": ...}: rename its 'id' to '_id', in every line of the file"),
         ({"_id": 7.5, "text": "x"}, "_id", "must be a string (or an integer), got number 7.5; write the id as a JSON "
          "string, e.g. \"_id\": \"7.5\", and use the same id in the qrels"),
-        ({"_id": None, "text": "x"}, "_id", "must be a string (or an integer), got null null; write the id as a JSON "
+        ({"_id": None, "text": "x"}, "_id", "must be a string (or an integer), got null; write the id as a JSON "
          "string, e.g. \"_id\": \"d1\", and use the same id in the qrels"),
         ({"_id": ["a"], "text": "x"}, "_id", "must be a string (or an integer), got array [\"a\"]; write the id as a "
          "JSON string, e.g. \"_id\": \"d1\", and use the same id in the qrels"),

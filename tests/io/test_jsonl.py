@@ -49,7 +49,7 @@ def test_malformed_json_shows_where_json_stopped_and_the_fix(write_text):
 
 
 @pytest.mark.parametrize(("line", "kind", "shown"), [("[1, 2]", "array", "[1, 2]"), ('"text"', "string", '"text"'),
-                                              ("7", "number", "7"), ("null", "null", "null"),
+                                              ("7", "number", "7"), ("null", "null", None),
                                               (f'["{"x" * 80}"]', "array", '["' + "x" * 55 + "...")])
 def test_non_object_rows_are_rejected(write_text, line, kind, shown):
     """The line's value (cut to 60 characters) and the fix, as for a line that does not parse: it read "expected a
@@ -57,7 +57,8 @@ def test_non_object_rows_are_rejected(write_text, line, kind, shown):
     path = write_text("rows.jsonl", '{"ok": true}\n' + line + "\n")
     with pytest.raises(InputError) as info:
         list(iter_jsonl(path))
-    assert str(info.value) == (f"{path}:2: expected a JSON object per line, got {kind} {shown}; each line must be one "
+    value = kind if shown is None else f"{kind} {shown}"  # null alone: "got null null" read as a typo
+    assert str(info.value) == (f"{path}:2: expected a JSON object per line, got {value}; each line must be one "
                                'JSON object ({"key": value, ...}): fix line 2 or delete it')
 
 

@@ -34,7 +34,8 @@ from negmine.io.files import (
     stray_mark_error, utf8_fix_source, utf8_problem,
 )
 from negmine.io.jsonl import (
-    DuplicateKeyError, duplicate_key_error, json_line, json_type, latin1_json_error, loads, where_json_stopped,
+    DuplicateKeyError, duplicate_key_error, json_line, latin1_json_error, loads, typed_value,
+    where_json_stopped,
 )
 
 
@@ -348,10 +349,8 @@ def parquet_hint(path: Path) -> str:
 def not_a_row_problem(value: Any, line: int | None) -> str:
     """The problem of a native file's line that holds JSON but no object: the value (cut to 60 characters) and the
     fix. It read "expected a JSON object, got NoneType" (Python's type names) alone."""
-    shown = json.dumps(value, ensure_ascii=False)
-    shown = shown if len(shown) <= 60 else shown[:57] + "..."
     where = f"fix line {line} or delete it" if line is not None else "fix the row"
-    return (f"expected a JSON object, got {json_type(value)} {shown}; each line of a native negatives file is one row, "
+    return (f"expected a JSON object, got {typed_value(value)}; each line of a native negatives file is one row, "
             f"a JSON object with the keys {', '.join(REQUIRED_KEYS)} (as `negmine mine -o FILE` writes): {where}")
 
 

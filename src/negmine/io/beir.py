@@ -30,7 +30,7 @@ from negmine.errors import InputError, closest_name
 from negmine.io.files import (
     BYTE_ORDER_MARK, hashed_identity, head_repr, invisible_note, is_blank, iter_lines, require_file, utf8_problem,
 )
-from negmine.io.jsonl import iter_jsonl, json_type
+from negmine.io.jsonl import iter_jsonl, typed_value
 from negmine.io.records import Corpus, Dataset, Qrels, Queries, TextTable
 from negmine.io.text_column import TextColumnBuilder
 
@@ -57,18 +57,12 @@ def row_id(path: Path, line: int, row: dict, field: str = "_id") -> str:
     return exact_id(path, line, field, str(value))
 
 
-def _shown(value: object) -> str:
-    """``value`` as JSON, cut to 60 characters, for a message."""
-    shown = json.dumps(value, ensure_ascii=False)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
 def _id_type_problem(field: str, value: object) -> str:
     """The problem of a JSON id that is neither a string nor an integer: the value as the line holds it and the
     fix. It read "must be a string (or an integer), got number" alone, so a float id (``7.5``) or a null was not
     shown, nor what to write instead."""
     example = json.dumps(str(value) if isinstance(value, float) else "d1")
-    return (f"must be a string (or an integer), got {json_type(value)} {_shown(value)}; write the id as a JSON string, "
+    return (f"must be a string (or an integer), got {typed_value(value)}; write the id as a JSON string, "
             f"e.g. \"{field}\": {example}, and use the same id in the qrels")
 
 
@@ -168,7 +162,7 @@ def row_string(path: Path, line: int, row: dict, field: str, required: bool = Tr
         return ""
     if not isinstance(value, str):
         optional = ", or null or no key for none" if not required else ""
-        raise InputError(path, line, field, f"must be a string, got {json_type(value)} {_shown(value)}; write the {field} as a "
+        raise InputError(path, line, field, f"must be a string, got {typed_value(value)}; write the {field} as a "
                                             f"JSON string (\"{field}\": \"...\"{optional})")
     _check_utf8(path, line, field, value)
     return value.strip()

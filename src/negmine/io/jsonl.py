@@ -180,13 +180,20 @@ def latin1_json_error(data: bytes) -> json.JSONDecodeError | None:
     return None
 
 
+def typed_value(value: Any) -> str:
+    """``value``'s JSON type and the value as JSON, cut to 60 characters, for a message (``number 7.5``,
+    ``array [1, 2]``); ``null`` alone."""
+    if value is None:
+        return "null"
+    shown = json.dumps(value, ensure_ascii=False)
+    return f"{json_type(value)} {shown if len(shown) <= 60 else shown[:57] + '...'}"
+
+
 def not_an_object_problem(value: Any, line_no: int) -> str:
     """The problem of a JSON Lines line that parses to ``value``, no object: the value (cut to 60 characters) and
     the fix, as for a line that does not parse (:func:`malformed_line_problem`). It read "expected a JSON object per
     line, got array" alone."""
-    shown = json.dumps(value, ensure_ascii=False)
-    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    return (f"expected a JSON object per line, got {json_type(value)} {shown}; each line must be one JSON object "
+    return (f"expected a JSON object per line, got {typed_value(value)}; each line must be one JSON object "
             f'({{"key": value, ...}}): fix line {line_no} or delete it')
 
 
