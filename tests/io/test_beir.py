@@ -797,3 +797,18 @@ def test_gzip_and_binary_beir_files_are_not_taken_for_utf16(tmp_path, name):
     message = str(_error(_read, path))
     assert message == (f"{path}: a binary file, not text (byte 1 of the file is 0x00, which no UTF-8 text file "
                        "holds); check the path: a UTF-8 text file is read here")  # not the Latin-1 fix: no text
+
+
+def test_a_split_file_that_is_a_directory_or_a_link_leading_nowhere_is_named_as_such(beir):
+    """qrels/train.tsv as a folder, or as a link in a loop, read "split 'train' not found; available splits: ...",
+    sending the user to the split names."""
+    path = beir / "qrels" / "train.tsv"
+    path.unlink()
+    path.mkdir()
+    assert str(_error(load_beir, beir)) == f"{path}: expected a qrels file, found a directory"
+    path.rmdir()
+    path.symlink_to("train.tsv.loop")
+    path.with_name("train.tsv.loop").symlink_to("train.tsv")
+    assert str(_error(load_beir, beir)) == (f"{path}: qrels file not found (it is a symbolic link in a loop: following "
+                                            f"it leads back to itself, {path} -> train.tsv.loop; point it at the file)")
+

@@ -459,6 +459,8 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
     path = folder / f"{split}.tsv"
     if path.is_file():
         return path
+    if path.is_dir() or path.is_symlink():  # there, but no file: "split not found" sent the user to the splits
+        require_file(path, "qrels file")
     if not folder.is_dir():
         given = given_as()
         raise InputError(folder, None, None, f"qrels directory not found{' in the directory' + given if given else ''}; "
