@@ -244,8 +244,10 @@ def test_qrels_header_only_gives_no_judgments(beir):
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        ("q1\td1\t1\textra", "expected 3 tab-separated columns (query-id, corpus-id, score), got 4"),
-        ("q1\td1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 2"),
+        ("q1\td1\t1\textra", "expected 3 tab-separated columns (query-id, corpus-id, score), got 4 ('q1\\td1\\t1\\textra'); "
+         "keep the three columns query-id, corpus-id, score (in that order) and drop the others"),
+        ("q1\td1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 2 ('q1\\td1'); give each line a "
+         "query-id, a corpus-id and a score, separated by tabs, or delete the line"),
         ("q1 d1 1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 1; columns must be separated by tabs"),
         ("q1\t0\td1\t1", "expected 3 tab-separated columns (query-id, corpus-id, score), got 4; this looks like TREC "
                          "qrels (query-id, iteration, corpus-id, score): drop the second column and start the file "
@@ -253,6 +255,7 @@ def test_qrels_header_only_gives_no_judgments(beir):
     ],
 )
 def test_qrels_wrong_column_count(beir, row, problem):
+    """The line and which columns to keep: a line of 2 or of 4 columns (not TREC's) stopped at the count."""
     path = _qrels(beir, HEADER + "q1\td1\t1\n\n" + row + "\n")
     assert str(_error(load_beir, beir)) == f"{path}:4: {problem}"
 

@@ -340,7 +340,10 @@ def _columns_hint(parts: list[str]) -> str:
         return "; columns must be separated by tabs"
     if _is_trec_row(parts):
         return f"; this {_TREC_HINT}"
-    return ""
+    shown = head_repr("\t".join(parts))
+    if len(parts) > 3:  # it stopped at the count: which columns to keep was left to guess
+        return f" ({shown}); keep the three columns query-id, corpus-id, score (in that order) and drop the others"
+    return f" ({shown}); give each line a query-id, a corpus-id and a score, separated by tabs, or delete the line"
 
 
 def _first_line(path: Path, wanted: Callable[[str, str], bool]) -> int | None:
