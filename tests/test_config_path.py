@@ -41,6 +41,10 @@ MINE_CASES = [
     (_mine(filters=FilterConfig(absolute_margin=-0.1)),
      "filters.absolute_margin must be >= 0, got -0.1; use e.g. filters.absolute_margin=0.05 (--absolute-margin 0.05), "
      "or leave it unset"),
+    # before, named neither option ('filters.min_score 0.9 is above filters.max_score 0.5; swap them')
+    (_mine(filters=FilterConfig(min_score=0.9, max_score=0.5)),
+     "filters.min_score (--min-score) 0.9 is above filters.max_score (--max-score) 0.5, so every candidate would be "
+     "dropped; swap the two values"),
     (_mine(filters=FilterConfig(sd_margin=-1.0)),
      "filters.sd_margin must be >= 0 (standard deviations of the query's candidate scores), got -1.0; e.g. "
      "filters.sd_margin=0.5 (--sd-margin 0.5)"),

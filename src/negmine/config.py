@@ -724,8 +724,8 @@ class FilterConfig(ConfigFields):
                               f"{path_setting('absolute_margin', 0.05)}, or leave it unset")
         _check_sd_margin(self.sd_margin, f"e.g. {path_setting('sd_margin', 0.5)}")
         if self.max_score is not None and self.min_score is not None and self.min_score > self.max_score:
-            raise ConfigError(f"{field_path('min_score')} {self.min_score} is above {field_path('max_score')} "
-                              f"{self.max_score}; swap them")
+            raise ConfigError(f"{path_option('min_score')} {self.min_score} is above {path_option('max_score')} "
+                              f"{self.max_score}, so every candidate would be dropped; swap the two values")
         if self.max_positive_rank is not None:
             _check_positive_int("max_positive_rank", self.max_positive_rank,
                                 f"use e.g. {path_setting('max_positive_rank', 20)} or leave it unset")
