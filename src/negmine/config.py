@@ -1327,6 +1327,18 @@ CORRECTIONS = ("holm", "none")
 DEFAULT_EVAL_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map", "judged@10")
 
 
+def _metrics_within(metrics: tuple[str, ...], depth: int) -> tuple[str, ...]:
+    """``metrics`` with every cutoff above ``depth`` lowered to it, each once, in order (the fix a depth below a
+    metric's cutoff names: ``recall@100`` -> ``recall@10`` at depth 10)."""
+    within: list[str] = []
+    for name in metrics:
+        base, cutoff = parse_metric(name)
+        fitted = f"{base}@{depth}" if cutoff is not None and cutoff > depth else name
+        if fitted not in within:
+            within.append(fitted)
+    return tuple(within)
+
+
 def parse_metric(name: str) -> tuple[str, int | None]:
     """``'ndcg@10'`` -> ``('ndcg', 10)``; ``'map'`` -> ``('map', None)``. ConfigError on a bad name or cutoff."""
     base, sep, cutoff = name.partition("@")
@@ -1445,9 +1457,13 @@ class EvalConfig(ConfigFields):
         for name in self.metrics:
             _, cutoff = parse_metric(name)
             if self.models and cutoff is not None and cutoff > self.depth:
+                default = " (a default metric: --metrics replaces the defaults)" if self.metrics == DEFAULT_EVAL_METRICS else ""
+                within = _metrics_within(self.metrics, self.depth)
                 raise ConfigError(
-                    f"metric {name!r} looks at the top {cutoff} but models retrieve only the top {path_setting('depth', self.depth)}; "
-                    f"raise {path_option('depth')} to at least {cutoff} or lower the cutoff"
+                    f"metric {name!r}{default} looks at the top {cutoff} but models retrieve only the top "
+                    f"{path_setting('depth', self.depth)}; raise {path_option('depth')} to at least {cutoff}, or give "
+                    f"metrics whose cutoffs are at most {self.depth}: e.g. "
+                    f"{path_setting('metrics', within, cli='--metrics ' + ','.join(within))}"
                 )
 
     def _validate_comparison(self) -> None:

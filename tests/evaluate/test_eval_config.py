@@ -50,8 +50,16 @@ def test_models_default_to_the_bundled_model_only_without_run_files() -> None:
         ({"metrics": ()}, r"no metrics given; use e\.g\. metrics=\('ndcg@10', .*\) \(--metrics ndcg@10,"),
         ({"metrics": ("map", "map")}, r"metric listed twice in \['map', 'map'\]"),
         ({"depth": 0}, r"depth must be a positive integer, got 0; use e\.g\. depth=100 \(--depth 100\)$"),
-        ({"depth": 50}, r"metric 'recall@100' looks at the top 100 but models retrieve only the top depth=50 "
-                          r"\(--depth 50\); raise depth \(--depth\) to at least 100"),
+        # before, a default metric ended in 'or lower the cutoff', naming neither --metrics nor that it was a default
+        ({"depth": 50}, r"^metric 'recall@100' \(a default metric: --metrics replaces the defaults\) looks at the top "
+                          r"100 but models retrieve only the top depth=50 \(--depth 50\); raise depth \(--depth\) to at "
+                          r"least 100, or give metrics whose cutoffs are at most 50: e\.g\. metrics=\('ndcg@10', "
+                          r"'mrr@10', 'recall@50', 'map', 'judged@10'\) \(--metrics ndcg@10,mrr@10,recall@50,map,"
+                          r"judged@10\)$"),
+        ({"depth": 5, "metrics": ("ndcg@10", "ndcg@20", "map")},
+         r"^metric 'ndcg@10' looks at the top 10 but models retrieve only the top depth=5 \(--depth 5\); raise depth "
+         r"\(--depth\) to at least 10, or give metrics whose cutoffs are at most 5: e\.g\. metrics=\('ndcg@5', "
+         r"'map'\) \(--metrics ndcg@5,map\)$"),
         ({"baseline": 2, "models": ("a", "b")}, r"baseline index 2 is out of range for 2 run\(s\) \(models first, then run files\); use baseline \(--baseline\) 0\.\.1"),
         ({"stat_test": "wilcoxon"}, r"unknown stat_test 'wilcoxon'; allowed: student, fisher"),
         ({"correction": "bonferroni"}, r"unknown correction 'bonferroni'; allowed: holm, none"),
