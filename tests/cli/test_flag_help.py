@@ -41,3 +41,14 @@ def test_the_positive_policy_help_says_what_mark_does():
     shown = re.sub(r"\s+", " ", _help("audit"))
     assert ("--positive-policy <str> noisy positives: drop (their rows) | mark (keep the rows as they are: the flags "
             "file alone names them, and negmine train and the exports use them as any row)") in shown, shown
+
+
+def test_the_rank_window_help_says_that_one_side_alone_replaces_the_strategys_window():
+    """`--rank-min` / `--rank-max` said their default was "the strategy's window (range 10-100 ...)", read per side: but
+    one given alone replaces the whole window (negmine.select.strategy.window), so `--strategy range --rank-max 50`
+    selected from ranks 1-50, not 10-50 (combo fuzz: a range mine with --rank-max 10 wrote ranks 2-9)."""
+    shown = " ".join(_help("mine").replace("│", " ").split())
+    said = ("default: with neither --rank-min nor --rank-max, the strategy's window (range 10-100; the other built-ins: "
+            "the whole pool; an installed strategy: its default_window); one given alone replaces that window and leaves "
+            "the other side open (--strategy range --rank-max 50: ranks 1-50)")
+    assert shown.count(said) == 2, shown

@@ -40,8 +40,9 @@ from negmine.select.strategy import STRATEGIES, strategy_names
 
 _WINDOWS = ", ".join(f"{name} {cls.default_window[0]}-{cls.default_window[1]}" for name, cls in STRATEGIES.items()
                      if cls.default_window != (None, None))
-_DEFAULT_WINDOW = (f"default: the strategy's window ({_WINDOWS}; the other built-ins: the whole pool; an installed "
-                   "strategy: its default_window)")
+_DEFAULT_WINDOW = (f"default: with neither --rank-min nor --rank-max, the strategy's window ({_WINDOWS}; the other "
+                   "built-ins: the whole pool; an installed strategy: its default_window); one given alone replaces "
+                   "that window and leaves the other side open (--strategy range --rank-max 50: ranks 1-50)")
 
 _DATA = DATA_PANEL
 _CANDS = "Candidates"
