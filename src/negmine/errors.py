@@ -94,6 +94,11 @@ def first_line(err: BaseException, empty: str | None = None) -> str:
     return type(err).__name__ if empty is None else empty
 
 
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless ``count`` is 1 ("1 candidate", "3 candidates")."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def caller_stacklevel() -> int:
     """The ``stacklevel`` that makes a ``warnings.warn`` in the calling function point at the user's call into
     negmine: the frame that called the outermost negmine frame on the stack. A fixed ``stacklevel=2`` pointed at a

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from negmine.errors import counted
 from negmine.pipeline.select_pairs import SKIP_NONE, SKIP_TOO_FEW, SelectionStats
 from negmine.pipeline.timing import in_stage_order
 
@@ -127,24 +128,19 @@ NTUPLE_WIDTH_HINT = "; a smaller --ntuple-negatives N keeps every row with at le
 the export skipped 17 of the demo's 69 cleaned rows, and the line did not say how to keep them."""
 
 
-def _rows(count: int) -> str:
-    return f"{count} row" if count == 1 else f"{count} rows"
-
-
 def format_export_skipped(summary: dict) -> list[str]:
     """One line per export format that left rows of the native file out, with its reasons, and one for the
     negatives marked as false negatives that no export holds."""
     from negmine.export.ntuple import SKIP_SHORT
 
     lines = [
-        f"  export {fmt} left out {_rows(sum(reasons.values()))}: "
+        f"  export {fmt} left out {counted(sum(reasons.values()), 'row')}: "
         + "; ".join(f"{reason} ({n})" for reason, n in reasons.items())
         + (NTUPLE_WIDTH_HINT if SKIP_SHORT in reasons else "")
         for fmt, reasons in summary.get("export_skipped", {}).items()
     ]
     if summary.get("export_flagged_left_out"):
-        left_out = summary["export_flagged_left_out"]
-        lines.append(f"  exports left out {left_out} negative{'' if left_out == 1 else 's'} marked as false negatives "
+        lines.append(f"  exports left out {counted(summary['export_flagged_left_out'], 'negative')} marked as false negatives "
                      "(other trainers would take them for hard negatives; negmine train masks them in the native file)")
     return lines
 
