@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -118,6 +120,30 @@ def test_a_dim_larger_than_the_model_is_refused_naming_its_dimension(tiny_model_
     with pytest.raises(ConfigError, match=r"^matryoshka_dims \(64, 32, 16\): 64 exceeds the embedding dimension 32 of "
                                           r"the model '.*'; use dims up to 32, e.g. --matryoshka-dims 32,16$"):
         build_loss(model, config)
+
+
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")
+def test_dims_that_leave_out_the_models_dimension_warn_with_the_fix_not_a_raw_library_line(tiny_model_path, caplog):
+    """sentence-transformers logged "The model's embedding dimension 32 is not included in matryoshka_dims" as a
+    raw line outside negmine's warning lines, without the option that adds it."""
+    import logging
+
+    from negmine.errors import NegmineWarning
+
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    with caplog.at_level(logging.WARNING), pytest.warns(NegmineWarning) as caught:
+        build_loss(model, TrainConfig(model=str(tiny_model_path), matryoshka_dims=(16, 8)))
+    assert [str(w.message) for w in caught] == [
+        "matryoshka_dims (16, 8) leave out the model's embedding dimension 32: its full vectors are not trained, so "
+        "the saved model is worse at full size than cut to a trained dim (--truncate-dim); add it, e.g. "
+        "--matryoshka-dims 32,16,8"]
+    assert "not included in matryoshka_dims" not in caplog.text
+    with caplog.at_level(logging.WARNING), pytest.warns(NegmineWarning, match=r"(and a weight for it in "
+                                                                             r"--matryoshka-weights)"):
+        build_loss(model, TrainConfig(model=str(tiny_model_path), matryoshka_dims=(16, 8), matryoshka_weights=(1, 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_loss(model, TrainConfig(model=str(tiny_model_path), matryoshka_dims=(32, 16)))  # full dim in: silent
 
 
 def test_without_dims_the_loss_is_not_wrapped():

@@ -29,14 +29,17 @@ its ``forward``, so it samples as that ``forward`` does (largest sampled dim fir
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
+import warnings
 from typing import Iterable
 
 from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss, MatryoshkaLoss
 from torch import Tensor, nn
 
 from negmine.config import TrainConfig
+from negmine.errors import NegmineWarning, caller_stacklevel
 from negmine.train.preflight import refuse_dims_beyond
 
 
@@ -95,6 +98,31 @@ class MaskedMatryoshkaLoss(MatryoshkaLoss):
 def matryoshka_loss(model, loss: nn.Module, config: TrainConfig) -> nn.Module:
     """``loss`` trained at every dim of ``config.matryoshka_dims`` (checked against the model's dimension)."""
     check_model_dimension(model, config)
+    warn_full_dimension_left_out(config, embedding_dimension(model))
     weights = list(config.matryoshka_weights) if config.matryoshka_weights is not None else None
-    return MaskedMatryoshkaLoss(model, loss, list(config.matryoshka_dims), matryoshka_weights=weights,
-                                n_dims_per_step=config.matryoshka_dims_per_step)
+    st_logger = logging.getLogger(MatryoshkaLoss.__module__)
+    st_logger.addFilter(_same_warning)  # negmine's own warning line says it, with the fix
+    try:
+        return MaskedMatryoshkaLoss(model, loss, list(config.matryoshka_dims), matryoshka_weights=weights,
+                                    n_dims_per_step=config.matryoshka_dims_per_step)
+    finally:
+        st_logger.removeFilter(_same_warning)
+
+
+def _same_warning(record: logging.LogRecord) -> bool:
+    return "is not included in matryoshka_dims" not in record.getMessage()
+
+
+def warn_full_dimension_left_out(config: TrainConfig, dim: int) -> None:
+    """A NegmineWarning when ``config.matryoshka_dims`` leave out the model's own dimension ``dim``: the full
+    vectors are then never trained. sentence-transformers logs this as a raw line of its own, outside negmine's
+    ``warning:`` lines and without the option that adds it."""
+    dims = tuple(config.matryoshka_dims or ())
+    if not dims or dim in dims:
+        return
+    weights = " (and a weight for it in --matryoshka-weights)" if config.matryoshka_weights is not None else ""
+    warnings.warn(
+        f"matryoshka_dims {dims!r} leave out the model's embedding dimension {dim}: its full vectors are not trained, "
+        f"so the saved model is worse at full size than cut to a trained dim (--truncate-dim); add it, e.g. "
+        f"--matryoshka-dims {','.join(map(str, sorted({dim, *dims}, reverse=True)))}{weights}",
+        NegmineWarning, stacklevel=caller_stacklevel())
