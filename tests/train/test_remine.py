@@ -572,3 +572,77 @@ def test_a_distilling_run_learns_the_remined_scores_and_resumes_to_the_uninterru
     assert train(replace(interrupted, resume=True), miner=scoring(0.5)).resumed_from.endswith("checkpoint-2")
     resumed = weights("resumed")
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
+def _colliding_miner(rows):
+    """A miner whose re-mined negatives are other rows' positives: at step s, row i's first negative is the positive
+    of row (i + 1 + s % 11) % 12, its second one a fresh text; each step pairs other rows."""
+    def miner(embedder, output_path):
+        step = int(output_path.stem.rsplit("-", 1)[-1])
+        fresh = [dict(row, negative_ids=[rows[(i + 1 + step % 11) % 12]["positive_id"], f"s{step}-{i}"],
+                      negatives=[rows[(i + 1 + step % 11) % 12]["positive"], f"s{step} negative {row['query_id']}"])
+                 for i, row in enumerate(rows)]
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("".join(json.dumps(r) + "\n" for r in fresh))
+        return output_path
+
+    return miner
+
+
+def test_batches_built_after_a_re_mining_hold_no_remined_negative_twice(tmp_path, mined_file, tiny_model_path,
+                                                                        monkeypatch):
+    """The no-duplicates sampler compared the training file's negatives after a re-mining too (it reads the dataset
+    without the overlay), so the second epoch put a row whose re-mined negative is a batch mate's positive in that
+    batch (12 rows, batch 4: its 3 batches repeated 1, 3 and 1 texts): the text counted twice as the row's negative."""
+    batches: list[list[dict]] = []
+    original = BaseDataCollator.__call__
+
+    def spy(self, features):
+        batches.append([{k: v for k, v in f.items() if k != "label"} for f in features])
+        return original(self, features)
+
+    monkeypatch.setattr(BaseDataCollator, "__call__", spy)
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+    config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path), epochs=2,
+                         batch_size=4, num_negatives=2, checkpoint_steps=None, show_progress=False, precision="fp32",
+                         remine_every_epoch=True, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    result = train(config, miner=_colliding_miner(rows))
+    assert [e["step"] for e in result.remine] == [3] and len(batches) == 6
+    positives = {row["positive"] for row in rows}
+    second = batches[3:]
+    assert sum(f["negative_1"] in positives for batch in second for f in batch) == 12  # the re-mined ones trained
+    repeated = [[text for f in batch for text in f.values()] for batch in second]
+    assert [len(texts) - len(set(texts)) for texts in repeated] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("remining, checkpoint, stop", [
+    ({"remine_steps": 2}, 5, 6),  # epoch 2 (steps 4-6) built on step 2's file; re-mined at 4, checkpointed at 5
+    ({"remine_every_epoch": True}, 3, 4),  # re-mined at epoch 1's end, after checkpoint-3 was written
+])
+def test_a_resumed_run_builds_the_batches_of_its_epoch_from_the_negatives_at_the_epochs_start(
+        tmp_path, mined_file, tiny_model_path, remining, checkpoint, stop):
+    """Re-mined negatives that pair rows change the batches the no-duplicates sampler builds at each epoch's start.
+    Resumed inside epoch 2 from checkpoint-5, the run has re-applied step 4's file, re-mined after epoch 2's batches
+    were built: its batches must come from step 2's, as the uninterrupted run's did, or the weights differ (they
+    did, with the epoch's batches built from every file the resumed run re-applied)."""
+    from dataclasses import replace
+
+    from .conftest import InterruptAt
+
+    rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
+
+    def config(name, **kw):  # 12 rows, batch 4: 3 steps an epoch, 3 epochs
+        return TrainConfig(train_file=mined_file, output_dir=tmp_path / name, model=str(tiny_model_path), epochs=3,
+                           batch_size=4, num_negatives=2, show_progress=False, precision="fp32", warmup_ratio=0.0,
+                           mine=MineConfig(data=DataConfig(data_dir=tmp_path)), **remining, **kw)
+
+    straight = train(config("straight", checkpoint_steps=None), miner=_colliding_miner(rows))
+    interrupted = config("resumed", checkpoint_steps=checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted, miner=_colliding_miner(rows), callbacks=[InterruptAt(stop)])
+    result = train(replace(interrupted, resume=True), miner=_colliding_miner(rows))
+    assert result.resumed_from.endswith(f"checkpoint-{checkpoint}")
+    assert [e["step"] for e in result.remine] == [e["step"] for e in straight.remine] == (
+        [2, 4, 6, 8] if "remine_steps" in remining else [3, 6])
+    weights = [SentenceTransformer(str(tmp_path / name), device="cpu").state_dict() for name in ("straight", "resumed")]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

@@ -3,14 +3,16 @@
 SUMMARY_NAME = "negmine_train.json"
 """The run summary ``negmine train`` writes last in its output directory (read by ``negmine report DIR``)."""
 
-TRAINING_VERSION = 5
+TRAINING_VERSION = 6
 """Bumped when the same data, settings and seed start training another model (2: the no-duplicates batching
 trains on every row once per epoch, 2026-12-03; 3: query-to-query / doc-to-query directions mask a sibling
 row's query, re-mined known-relevant negatives are masked in every row of their query and a resumed re-mining
 run re-applies every re-mined file, 2026-12-04 - models of the default recipe are unchanged; 4: masking compares
 texts after mining's normalisation and pools the known positives of queries with the same text, 2026-12-05; 5: re-mining masks a re-mined
 known-relevant negative in the rows of every query with the same normalised text, 2026-12-05 - models of the
-default recipe are unchanged, measured byte-identical on the demo). Recorded in each training summary (``training_version``), so a
+default recipe are unchanged, measured byte-identical on the demo; 6: with re-mining, the no-duplicates batching
+compares the re-mined negatives swapped in before each epoch's start, not the training file's, 2026-12-07 - runs
+that do not re-mine build the same batches). Recorded in each training summary (``training_version``), so a
 cached trained model can be told apart from one the current code would train."""
 
 from negmine.callable_package import make_callable  # noqa: E402

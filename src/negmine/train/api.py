@@ -556,7 +556,10 @@ class _TrainRun:
         self.attention_dropout = apply_attention_dropout(self.model, config.attention_dropout, config.device)
         self.attention_dropout_facts = {"trained": self.attention_dropout, **own}
         self.loss = build_loss(self.model, config)
+        self.remine = self._remine_callback(miner)
         sampler = EveryRowNoDuplicatesBatchSampler
+        if self.remine:  # compares the re-mined negatives swapped in before each epoch's start
+            sampler = partial(EveryRowNoDuplicatesBatchSampler, negatives=self.remine.overlay.batching)
         if config.batching == "topic":
             sampler = topic_sampler(self.model, data, config, self.precision)
         timings["setup"] = time.perf_counter() - t0
@@ -564,7 +567,6 @@ class _TrainRun:
         if dev_data is not None:
             self.evaluator = DevEvaluator(dev_data, self.max_seq_length, self.precision, max(config.batch_size, 32),
                                           config.query_prompt, config.document_prompt, config.show_progress)
-        self.remine = self._remine_callback(miner)
         self.args = training_arguments(config, self.precision == "bf16", sampler)
         check_trainer_device(self.args, config.device)
 

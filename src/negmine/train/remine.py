@@ -12,8 +12,9 @@ schedule stay valid): rows are matched by ``(query_id, positive_id)``; a row who
 fewer than ``num_negatives`` keeps its previous ones. It is applied through ``Dataset.set_transform``,
 which the trainer's data loader reads on every batch. accelerate's loader already holds the next batch
 when a step ends, so a swap after step k reaches training from step k + 2 (like ANCE's asynchronous
-index refresh, the negatives lag the model slightly). The NO_DUPLICATES sampler checks duplicates on
-the negatives it was built with.
+index refresh, the negatives lag the model slightly). The no-duplicates batch sampler builds an epoch's batches
+when the epoch starts, comparing each row's negatives as they are then (:class:`EpochNegatives`): a swap inside an
+epoch reaches its duplicate check at the next epoch.
 
 Distilling from a relevance judge's scores (``TrainConfig.distill``, ``distill_from`` ``judge``), re-mining must
 denoise with a judge that scores (a cross-encoder, or one teacher: checked with the config), so each re-mined row
@@ -92,15 +93,54 @@ def _training_length_kept(model) -> Iterator[None]:
         model.max_seq_length = saved
 
 
+class EpochNegatives(dict):
+    """Row index -> the negatives the no-duplicates batch sampler compares for the row instead of the training file's
+    (:class:`negmine.train.samplers.no_duplicates.EveryRowNoDuplicatesBatchSampler`): those swapped in at or before
+    the step the current epoch started at. The sampler builds an epoch's batches when the epoch starts, so a swap
+    (:meth:`swap`, with its step) joins at the first epoch that starts at or after its step (:meth:`epoch_started`):
+    a resumed run, which re-applies every re-mined file up to its checkpoint, builds the batches of the epoch it
+    resumes in from the files of the steps before that epoch, as the uninterrupted run did.
+
+    Pickled empty: the sampler factory holding it is part of the trainer's arguments, which every checkpoint saves
+    (``training_args.bin``), and a resumed run rebuilds it from the re-mined files (:meth:`RemineCallback.restore`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list[tuple[int, int, list[str]]] = []  # (step, row, negatives), in the order swapped
+
+    def swap(self, step: int, row: int, negatives: list[str]) -> None:
+        self.pending.append((step, row, negatives))
+
+    def epoch_started(self, step: int) -> None:
+        """Take in the swaps made at or before ``step``, the step the epoch starting now starts at."""
+        for swapped_at, row, negatives in self.pending:
+            if swapped_at <= step:
+                self[row] = negatives
+        self.pending = [swap for swap in self.pending if swap[0] > step]
+
+    def __reduce__(self):
+        return type(self), ()
+
+
+def epoch_start_step(global_step: int, batches_per_epoch: int, accumulation: int) -> int:
+    """The optimizer step the current epoch started at, counted as the trainer counts a resumed run's epochs
+    (``global_step // update steps per epoch``)."""
+    per_epoch = max(-(-batches_per_epoch // accumulation), 1)
+    return global_step - global_step % per_epoch
+
+
 class NegativeOverlay:
     """Replacement negatives/labels per row index, applied to batches by ``Dataset.set_transform``; ``known``:
     replacement known-positive keys (the label's tail, padded) per row index, applied to every row of a query
-    whose known positives re-mining extended (sibling rows and promoted pairs too, re-mined or not)."""
+    whose known positives re-mining extended (sibling rows and promoted pairs too, re-mined or not); ``batching``:
+    the replacement negatives as the no-duplicates batch sampler sees them (:class:`EpochNegatives`)."""
 
     def __init__(self, num_negatives: int) -> None:
         self.num_negatives = num_negatives
         self.rows: dict[int, tuple[list[str], list[int]]] = {}
         self.known: dict[int, list[int]] = {}
+        self.batching = EpochNegatives()
         self.after_next_batch: Callable[[], None] | None = None
         """Run once the next training batch is built (a resumed run's swap that the loader's held batch missed)."""
 
@@ -148,8 +188,9 @@ def learn_known_texts(data: TrainData, rows: Sequence[Mapping]) -> set[str]:
     return extended
 
 
-def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOverlay) -> int:
-    """Put freshly mined ``rows`` into ``overlay`` for the matching training rows; return how many.
+def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOverlay, step: int = 0) -> int:
+    """Put freshly mined ``rows`` into ``overlay`` for the matching training rows; return how many. ``step``: the
+    optimizer step re-mined at, from which the no-duplicates batching sees them (:class:`EpochNegatives`).
 
     A re-mined negative the file knows as relevant to its query is masked like a first-round false negative:
     its text joins the query's known positives, so it is masked in every row of the query (as another row's hard
@@ -172,6 +213,7 @@ def overlay_rows(data: TrainData, rows: Iterable[Mapping], overlay: NegativeOver
         encoded = encode_row(_known_flagged(row, data), index, n, data.known_keys, data.stats.known_positive_width,
                              teacher=_teacher(row, data.distill_from))
         overlay.rows[index] = (encoded.negatives, encoded.label)
+        overlay.batching.swap(step, index, encoded.negatives)
         updated += 1
     return updated
 
@@ -255,6 +297,12 @@ class RemineCallback(TrainerCallback):
         if self.every_epoch and state.global_step < state.max_steps:
             self.remine(model, state.global_step)
 
+    def on_epoch_begin(self, args, state, control, train_dataloader=None, **kwargs):
+        """The sampler builds this epoch's batches next: it compares the negatives swapped in before the epoch's start
+        (a resumed run's epoch started before its checkpoint: a file re-mined inside it waits for the next epoch)."""
+        start = epoch_start_step(state.global_step, len(train_dataloader), args.gradient_accumulation_steps)
+        self.overlay.batching.epoch_started(start)
+
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         """A run resumed from a checkpoint at an epoch's end re-mines that epoch now unless a re-mined file of its
         step was restored (:meth:`restore`): the checkpoint weights are loaded and the next epoch's batches not
@@ -303,7 +351,7 @@ class RemineCallback(TrainerCallback):
             self._installed = True
 
     def _apply(self, path: Path, step: int, seconds: float, restored: bool = False) -> None:
-        updated = overlay_rows(self.data, remined_rows(path, self.data.distill_from), self.overlay)
+        updated = overlay_rows(self.data, remined_rows(path, self.data.distill_from), self.overlay, step)
         self._install()
         self.events.append({"step": step, "file": str(path), "rows_updated": updated,
                             "rows_total": len(self.data.dataset), "seconds": round(seconds, 3),

@@ -13,17 +13,33 @@ by moving a batch's one conflicting-free row into another batch with room, else 
 can take it cleanly) into the batch with room where it repeats the fewest texts. Repeated texts there are
 sibling rows of a query: their positives are masked as known positives
 (:mod:`negmine.train.losses.masking`).
+
+With re-mining, the sampler compares each row's negatives as they are when the epoch starts, which is when it builds
+the epoch's batches: the re-mined ones swapped in so far (``negatives``, kept up to date by
+:class:`negmine.train.remine.EpochNegatives`), the training file's for the other rows. A re-mining inside an epoch
+reaches the check at the next epoch, as the batches it would change are already built.
 """
 
 from __future__ import annotations
+
+from typing import Mapping, Sequence
 
 from sentence_transformers.base.sampler import NoDuplicatesBatchSampler
 
 
 class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
-    """``NoDuplicatesBatchSampler`` whose epoch yields every row exactly once in ``len(self)`` batches."""
+    """``NoDuplicatesBatchSampler`` whose epoch yields every row exactly once in ``len(self)`` batches. ``negatives``:
+    row index -> the negatives to compare instead of the dataset's (re-mined ones; empty or None: the dataset's)."""
+
+    def __init__(self, dataset, batch_size: int, drop_last: bool, *args,
+                 negatives: Mapping[int, Sequence[str]] | None = None, **kwargs) -> None:
+        super().__init__(dataset, batch_size, drop_last, *args, **kwargs)
+        self.file_rows = self.dataset  # the parent's view: the texts alone (no label column)
+        self.negatives = negatives
 
     def __iter__(self):
+        # read when the first batch is asked for, at the epoch's start: the parent's pass reads ``self.dataset``
+        self.dataset = _RowsWithNegatives(self.file_rows, self.negatives) if self.negatives else self.file_rows
         batches = [list(batch) for batch in super().__iter__()]
         limit = len(self)
         if self.drop_last or len(batches) <= limit:
@@ -34,6 +50,24 @@ class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
         for row in overflow:
             place_row(row, kept, values, self.batch_size)
         yield from kept
+
+
+class _RowsWithNegatives:
+    """The sampler's view of the dataset with each row's ``negative_k`` texts replaced by ``negatives[row]``."""
+
+    def __init__(self, rows, negatives: Mapping[int, Sequence[str]]) -> None:
+        self.rows = rows
+        self.negatives = negatives
+        self.column_names = rows.column_names
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, row: int) -> dict:
+        values = self.rows[row]
+        for k, text in enumerate(self.negatives.get(row, ())):
+            values[f"negative_{k + 1}"] = text
+        return values
 
 
 class _RowValues(dict):
