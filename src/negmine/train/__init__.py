@@ -15,6 +15,11 @@ compares the re-mined negatives swapped in before each epoch's start, not the tr
 that do not re-mine build the same batches). Recorded in each training summary (``training_version``), so a
 cached trained model can be told apart from one the current code would train."""
 
+UNCHANGED_WITHOUT_REMINING = frozenset({5})
+"""Earlier ``TRAINING_VERSION`` values whose runs the current code trains bit for bit the same when the run does
+not re-mine (6 changed only how re-mining runs batch; measured byte-identical on the demo without re-mining), so
+the SciFact benchmark keeps those cached models instead of retraining them."""
+
 from negmine.callable_package import make_callable  # noqa: E402
 
 make_callable(__name__, "negmine.train.api:train")  # negmine.train(config) is negmine.train.api.train(config)
