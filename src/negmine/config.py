@@ -1581,7 +1581,9 @@ class TrainConfig(ConfigFields):
     held-out train queries and +0.25 on test over the mined negatives alone, 3 seeds each, see the README);
     ``directions`` adds GTE's extra contrastive terms to query -> document (``doc_to_query``: each positive
     against the batch's queries; ``query_to_query``, ``doc_to_doc``: same-side pairs), in one softmax
-    (``partition_mode`` ``joint``) or averaged per direction (``per_direction``), masked like query -> document;
+    (``partition_mode`` ``joint``) or averaged per direction (``per_direction``), masked like query -> document
+    (``fn_margin`` in ``doc_to_query`` and ``doc_to_doc``, not ``query_to_query``: see
+    :mod:`negmine.train.losses.directions`);
     ``debias_prior`` (0: off) debiases the query -> document softmax for that expected share of unlabelled positives
     among the negatives (Chuang et al. 2020; with the hardness weights as Robinson et al. 2021 pair them; see
     :mod:`negmine.train.losses.debias`; query -> document only, so not with other ``directions``);

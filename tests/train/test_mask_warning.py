@@ -69,3 +69,23 @@ def test_mask_stats_count_the_rows_masked():
     stats.add(_mask(3, 6, 2))
     stats.add(_mask(1, 6, 0))
     assert (stats.masked, stats.candidates, stats.rows) == (6, 24, 4)
+
+
+def test_the_warning_counts_the_margins_masks_of_every_direction():
+    """--fn-margin 0.1 on a 2-row batch whose row 0 has its positive opposite its query (cosine -1.0, so the margin
+    masks each of its 3 query -> document negatives, and row 1 none: 3 of 6, half, no warning), with doc_to_query
+    (2 of its 2 negatives masked) and doc_to_doc (2 of 4, the documents row 0 masks): 7 of 12. Before, the margin
+    masked query -> document only, and only that was counted."""
+    from negmine.testing.loss_batches import circle_embeddings, distinct_labels
+    from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
+
+    embeddings = circle_embeddings({"q": (2.5, 0.2), "p": (-0.7, 1.2), "n": (-1.3, 1.9)})
+    loss = MaskedMultipleNegativesRankingLoss(None, fn_margin=0.1, hardness="none",
+                                              directions=("query_to_doc", "doc_to_query", "doc_to_doc"))
+    callback = WarnWhenMarginMasksMost(loss.mask_stats, 0.1)
+    state = SimpleNamespace(global_step=0)
+    callback.on_step_begin(None, state, None)
+    loss.compute_loss_from_embeddings(embeddings, distinct_labels(2, 1))
+    state.global_step = 1
+    with pytest.warns(NegmineWarning, match=re.escape("masked 58% of step 1's 12 candidate negatives (7)")):
+        callback.on_step_end(None, state, None)

@@ -3,6 +3,8 @@ distinct keys, so every masking case can be written by naming rows and columns."
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -29,3 +31,10 @@ def distinct_labels(batch: int, negatives: int, known_extra: dict[int, int] | No
         known = [100 + r] + ([known_extra[r]] if r in known_extra else [])
         rows.append(pack_label(r, 100 + r, neg, fl, known, width_known=2))
     return torch.tensor(rows)
+
+
+def circle_embeddings(angles: dict[str, tuple[float, ...]], requires_grad: bool = False) -> list[torch.Tensor]:
+    """Query, positive and negative columns of 2-D unit vectors at ``angles["q"]``, ``["p"]``, ``["n"]`` (radians,
+    one per row), so each cosine is ``cos(a - b)`` and a test can write its loss out by hand."""
+    return [torch.tensor([[math.cos(a), math.sin(a)] for a in angles[side]], requires_grad=requires_grad)
+            for side in "qpn"]

@@ -8,7 +8,9 @@ candidates of a demo run, every step logged loss 0 and grad_norm 0 (a softmax ov
 model was saved unchanged and the run ended with exit 0, with nothing said.
 
 :class:`WarnWhenMarginMasksMost` compares each step's mask counts (the loss's :class:`MaskStats`, which every
-masking loss fills, Matryoshka's dims and cached-mnrl's mini-batches included) and warns at the first step where
+masking loss fills, Matryoshka's dims, cached-mnrl's mini-batches and every ``--direction``'s candidates included:
+the margin masks in ``doc_to_query`` and ``doc_to_doc`` too, :mod:`negmine.train.losses.directions`; the
+candidates that are a row's own positive, never masked, are left out) and warns at the first step where
 more than half of the candidate negatives were masked. Half, because then the loss is computed against fewer
 negatives than the step has masked ones: the margin, not the data, decides what the model learns. Known and
 audit-flagged false negatives are masked too, but they are a few per row; the warning is given only with a

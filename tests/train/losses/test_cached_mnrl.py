@@ -104,3 +104,33 @@ def test_cached_loss_with_an_additive_margin_matches_uncached_loss_and_gradients
         **weights, "additive_margin": 0.0}), model)
     assert cached > without + 0.1  # the margin reaches the cached loss
     assert cached_fn.get_config_dict()["additive_margin"] == 0.1
+
+
+@pytest.mark.parametrize("directions, partition", [
+    (GTE, "joint"), (("query_to_doc", "doc_to_query"), "per_direction"),
+    (("query_to_doc", "query_to_query", "doc_to_query"), "joint"),
+])
+def test_cached_margin_masking_in_every_direction_matches_uncached_loss_gradients_and_counts(tiny_model_path,
+                                                                                            directions, partition):
+    """fn_margin -0.05 masks by score in the extra directions too (the tiny model's cosines sit close together):
+    the cached loss (mini-batches of 3 rows against the whole batch) masks and counts as the plain one."""
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    weights = {"hardness": "all", "hardness_strength": 5.0, "directions": directions, "partition_mode": partition}
+    plain_fn = MaskedMultipleNegativesRankingLoss(model, fn_margin=-0.05, **weights)
+    _loss_and_grads(plain_fn, model)
+    cached_fn, _ = _cached_matches_plain(model, {**weights, "fn_margin": -0.05})
+    counts = [(fn.mask_stats.masked, fn.mask_stats.candidates, fn.mask_stats.rows) for fn in (plain_fn, cached_fn)]
+    assert counts[0] == counts[1]
+    assert _masked_by_margin(model, weights) > _masked_by_margin(model, {**weights, "directions": ("query_to_doc",),
+                                                                         "partition_mode": "joint"}) >= 1
+
+
+def _masked_by_margin(model, weights: dict) -> int:
+    """How many more entries the plain loss built with ``weights`` masks with fn_margin -0.05 than without one."""
+    counts = []
+    for margin in (-0.05, None):
+        loss_fn = MaskedMultipleNegativesRankingLoss(model, fn_margin=margin, **weights)
+        _loss_and_grads(loss_fn, model)
+        counts.append(loss_fn.mask_stats.masked)
+    return counts[0] - counts[1]

@@ -31,8 +31,16 @@ class _DeviceOfMasks:
     def __init__(self) -> None:
         self.devices: list[torch.device] = []
 
-    def add(self, mask: torch.Tensor) -> None:
+    def add(self, mask: torch.Tensor, excluded: torch.Tensor | None = None, positives: int | None = None) -> None:
         self.devices.append(mask.device)
+        if excluded is not None:  # an extra direction's entries that are no candidate
+            self.devices.append(excluded.device)
+
+
+def _masks_counted(directions: tuple[str, ...]) -> int:
+    """The tensors a loss hands its counts per (mini-)batch: the query -> document mask, then each extra direction's
+    mask and its entries that are no candidate."""
+    return 1 + 2 * (len(directions) - 1)
 
 
 CASES = [
@@ -51,7 +59,7 @@ def test_masked_mnrl_builds_every_tensor_on_the_inputs_device(hardness, directio
     loss_fn.mask_stats = stats = _DeviceOfMasks()
     loss = loss_fn.compute_loss_from_embeddings(_meta_embeddings(), _meta_labels())
     assert (loss.device.type, loss.shape) == ("meta", torch.Size([]))
-    assert stats.devices == [torch.device("meta")]
+    assert stats.devices == [torch.device("meta")] * _masks_counted(directions)
 
 
 @pytest.mark.parametrize("hardness, directions, partition, margin", CASES)
@@ -66,7 +74,7 @@ def test_masked_cached_mnrl_builds_every_tensor_on_the_inputs_device(tiny_model_
     reps = [[column[:3], column[3:]] for column in _meta_embeddings()]  # the cached embeddings, in mini-batches
     loss = loss_fn.calculate_loss(reps, _meta_labels())
     assert (loss.device.type, loss.shape) == ("meta", torch.Size([]))
-    assert stats.devices == [torch.device("meta")] * 2
+    assert stats.devices == [torch.device("meta")] * 2 * _masks_counted(directions)
 
 
 def test_a_cpu_tensor_mixed_into_a_meta_computation_raises():

@@ -1,11 +1,16 @@
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 from sentence_transformers.util import cos_sim
 
+from negmine.testing.loss_batches import circle_embeddings
 from negmine.train.labels import pack_label
 from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
+from negmine.train.losses.hardness import hardness_penalty
+from negmine.train.losses.masking import false_negative_mask, masked_logits
 from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
 
 GTE = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
@@ -141,3 +146,94 @@ def test_doc_to_query_masks_a_query_with_the_rows_query_text():
     # rows 0 and 1 know each other's positive (one query); q9 has their text; each pair itself is kept
     assert masked == {(i, j) for i in range(3) for j in range(3) if i != j}
 
+
+
+MARGIN_ANGLES = {"q": (0.0, 0.5), "p": (0.9, 0.35), "n": (-1.5, 2.6)}
+"""Two rows on the unit circle, one hard negative each (radians). Row 0's positive scores cos 0.9 = 0.622, row 1's
+0.989, so with fn_margin 0.1 the thresholds are 0.722 and 1.089. Query -> document masks p_1 in row 0 (q_0 scores it
+0.939). In doc_to_query, p_0's softmax masks q_1 (0.921: above row 0's 0.722) and p_1's masks q_0 (0.939: under row
+1's 1.089, but above q_0's own 0.722, the pair query -> document masks in row 0); doc_to_doc masks p_1 in row 0 (the
+document query -> document masks there), not p_0 in row 1 (0.853 to p_1, but q_1 scores it 0.921, under 1.089);
+query_to_query masks nothing (q_1 is 0.878 to q_0)."""
+
+
+def _cos(side_a: str, a: int, side_b: str, b: int) -> float:
+    return math.cos(MARGIN_ANGLES[side_a][a] - MARGIN_ANGLES[side_b][b])
+
+
+def _lse(values: list[float]) -> float:
+    return math.log(sum(math.exp(v) for v in values))
+
+
+def _margin_blocks() -> dict[str, list[list[float]]]:
+    """Each row's logits (scale 20) per direction with the entries fn_margin 0.1 masks left out, written out."""
+    s = lambda *pair: 20 * _cos(*pair)  # noqa: E731
+    return {
+        "pos": [[s("q", 0, "p", 0)], [s("q", 1, "p", 1)]],
+        "query_to_doc": [[s("q", 0, "n", 0), s("q", 0, "n", 1)],  # row 0: p_1 masked
+                         [s("q", 1, "p", 0), s("q", 1, "n", 0), s("q", 1, "n", 1)]],
+        "doc_to_query": [[s("q", 0, "p", 0)], [s("q", 1, "p", 1)]],  # q_1 masked for p_0, q_0 for p_1
+        "query_to_query": [[s("q", 0, "q", 1)], [s("q", 1, "q", 0)]],
+        "doc_to_doc": [[s("p", 0, "n", 1)], [s("p", 1, "p", 0), s("p", 1, "n", 0)]],  # row 0: p_1 masked
+    }
+
+
+@pytest.mark.parametrize("directions, partition", [
+    (("query_to_doc", "doc_to_query"), "joint"), (("query_to_doc", "doc_to_query"), "per_direction"), (GTE, "joint"),
+])
+def test_fn_margin_masks_the_extra_directions_by_hand(directions, partition):
+    """--fn-margin masked only query -> document: q_1, which scores p_0 0.3 above p_0's own query, stayed a negative
+    of p_0 in doc_to_query, q_0 stayed one of p_1 although its own row masks p_1, and p_0 was pushed from p_1 in
+    doc_to_doc, a document its query's row masks as a presumed positive."""
+    blocks = _margin_blocks()
+    rows = []
+    for r in range(2):
+        q2d = blocks["pos"][r] + blocks["query_to_doc"][r]
+        extra = [blocks[name][r] for name in directions[1:]]
+        if partition == "joint":
+            rows.append(_lse(q2d + [v for block in extra for v in block]) - blocks["pos"][r][0])
+        else:
+            rows.append((_lse(q2d) + sum(_lse(block) for block in extra)) / (1 + len(extra)) - blocks["pos"][r][0])
+    loss = MaskedMultipleNegativesRankingLoss(None, fn_margin=0.1, hardness="none", directions=directions,
+                                              partition_mode=partition)
+    got = loss.compute_loss_from_embeddings(circle_embeddings(MARGIN_ANGLES), _labels(2, 1))
+    assert got.item() == pytest.approx(sum(rows) / 2, rel=1e-5)
+    # counted: query -> document 8 candidates (2 positives), doc_to_query 4 (2), query_to_query 2, doc_to_doc 4
+    sizes = {"doc_to_query": (2, 4, 2), "query_to_query": (0, 2, 0), "doc_to_doc": (1, 4, 0)}
+    expected = [sum(part) for part in zip((1, 8, 2), *(sizes[name] for name in directions[1:]))]
+    assert [loss.mask_stats.masked, loss.mask_stats.candidates, loss.mask_stats.rows] == expected
+
+
+def test_without_fn_margin_the_same_batch_masks_nothing_and_counts_every_directions_candidates():
+    """The masks of the test above come from the margin: the labels alone mask no entry of that batch. Before, only
+    query -> document's 8 candidates were counted."""
+    loss = MaskedMultipleNegativesRankingLoss(None, hardness="none", directions=GTE)
+    loss.compute_loss_from_embeddings(circle_embeddings(MARGIN_ANGLES), _labels(2, 1))
+    assert (loss.mask_stats.masked, loss.mask_stats.candidates, loss.mask_stats.rows) == (0, 18, 4)
+
+
+def test_fn_margin_never_masks_the_positive_pair_in_doc_to_query():
+    """A margin below every gap masks every other query of doc_to_query; the pair (q_r, p_r) stays."""
+    loss = MaskedMultipleNegativesRankingLoss(None, fn_margin=-5.0, directions=("query_to_doc", "doc_to_query"))
+    loss.compute_loss_from_embeddings(_embeddings(seed=3), _labels())
+    assert (loss.mask_stats.masked, loss.mask_stats.candidates, loss.mask_stats.rows) == (4 * 11 + 4 * 3, 48 + 16, 8)
+
+
+@pytest.mark.parametrize("hardness", ["none", "all"])
+@pytest.mark.parametrize("margin", [None, 0.1, -0.2])
+def test_without_extra_directions_the_loss_is_the_query_to_document_one_bit_for_bit(hardness, margin):
+    """With query -> document alone the loss is the masked cross-entropy of today's code path (mask, hardness weights,
+    masked logits): equal values and gradients, not close ones, and the same counts."""
+    emb = [e.clone().requires_grad_(True) for e in _embeddings(seed=5)]
+    labels = _labels(known_extra={0: 102})
+    loss_fn = MaskedMultipleNegativesRankingLoss(None, fn_margin=margin, hardness=hardness, hardness_strength=5.0)
+    loss = loss_fn.compute_loss_from_embeddings(emb, labels)
+    grads = torch.autograd.grad(loss, emb)
+    rows = torch.arange(4)
+    sim = cos_sim(emb[0], torch.cat(emb[1:]))
+    mask = false_negative_mask(sim, labels, rows, 2, margin)
+    logits = masked_logits(sim, mask, 20.0, hardness_penalty(sim, rows, 4, hardness, 5.0))
+    expected = multi_direction_loss(logits, rows, [], "joint").mean()
+    assert torch.equal(loss, expected)
+    assert all(torch.equal(a, b) for a, b in zip(grads, torch.autograd.grad(expected, emb)))
+    assert (loss_fn.mask_stats.masked, loss_fn.mask_stats.candidates) == (int(mask.sum()), 48)

@@ -18,7 +18,8 @@ set to -inf), so they neither contribute to the loss nor receive gradient. A can
    the labelled positive is more likely unlabelled-relevant than hard; a threshold at or below the
    positive would discard exactly the hardest true negatives, which carry the training signal).
 
-``q_i``'s own positive column is never masked.
+``q_i``'s own positive column is never masked. With extra directions, rule 3 masks in ``doc_to_query`` and
+``doc_to_doc`` too, not in ``query_to_query`` (:mod:`negmine.train.losses.directions` says how, and why).
 """
 
 from __future__ import annotations
@@ -55,11 +56,17 @@ def flagged_negative_mask(flags: Tensor, rows: Tensor, batch_size: int, num_colu
     return mask
 
 
+def margin_threshold(sim: Tensor, rows: Tensor, margin: float) -> Tensor:
+    """``(R, 1)``: ``s(q_r, p_r) + margin``, from the detached query -> document similarities ``sim`` (each row's
+    positive at column ``rows[r]``): a candidate scored above it is masked, here and in ``doc_to_query``
+    (:mod:`negmine.train.losses.directions`)."""
+    positive = sim.detach()[torch.arange(len(rows), device=sim.device), rows]
+    return positive.unsqueeze(1) + margin
+
+
 def margin_mask(sim: Tensor, rows: Tensor, margin: float) -> Tensor:
     """``(R, C)``: ``s(q_r, d_c) > s(q_r, p_r) + margin`` on detached similarities."""
-    sim = sim.detach()
-    positive = sim[torch.arange(len(rows), device=sim.device), rows]
-    return sim > positive.unsqueeze(1) + margin
+    return sim.detach() > margin_threshold(sim, rows, margin)
 
 
 def false_negative_mask(sim: Tensor, labels: Tensor, rows: Tensor, num_negatives: int,

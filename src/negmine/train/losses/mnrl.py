@@ -19,19 +19,22 @@ from torch import Tensor
 from negmine.config import refuse_debias_with_directions
 from negmine.train.losses.additive_margin import lower_positives
 from negmine.train.losses.debias import debiased_loss
-from negmine.train.losses.directions import BatchView, extra_direction_logits, multi_direction_loss
+from negmine.train.losses.directions import BatchView, MarginMasks, extra_direction_logits, multi_direction_loss
 from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
 from negmine.train.losses.hardness import HARDNESS_MODES, hardness_penalty
-from negmine.train.losses.masking import false_negative_mask, masked_logits
+from negmine.train.losses.masking import false_negative_mask, margin_mask, margin_threshold, masked_logits
 
 
 class MaskStats:
     """Running count of masked candidates (reported in the training summary).
 
-    The counts go into the trainer's log entries (:meth:`log_entry`), which every checkpoint saves, so a resumed
-    run continues them (:meth:`restore`) and reports the whole run's fraction. ``rows`` (the query rows masked; not
-    logged, so it counts this part of a resumed run only) tells a step's candidate negatives from its candidates
-    (:mod:`negmine.train.mask_warning`): each row's own positive is a candidate and is never masked."""
+    Every direction of the loss is counted: query -> document and each extra one
+    (:mod:`negmine.train.losses.directions`), whose entries that are no candidate (the row's own query or documents)
+    are left out. The counts go into the trainer's log entries (:meth:`log_entry`), which every checkpoint saves, so
+    a resumed run continues them (:meth:`restore`) and reports the whole run's fraction. ``rows`` (the candidates that
+    are a row's own positive: one per query row in query -> document and in ``doc_to_query``, none in the same-side
+    directions; not logged, so it counts this part of a resumed run only) tells a step's candidate negatives from its
+    candidates (:mod:`negmine.train.mask_warning`): a row's own positive is never masked."""
 
     LOG_KEYS = ("fn_masked", "fn_mask_candidates")
 
@@ -40,10 +43,12 @@ class MaskStats:
         self.candidates = 0
         self.rows = 0
 
-    def add(self, mask: Tensor) -> None:
+    def add(self, mask: Tensor, excluded: Tensor | None = None, positives: int | None = None) -> None:
+        """Count ``mask`` ``(R, C)``'s masked entries among its candidates: every entry but the ``excluded`` ones
+        (none by default); ``positives`` of the candidates are a row's own positive (default one per row)."""
         self.masked += int(mask.sum())
-        self.candidates += mask.numel()
-        self.rows += mask.shape[0]
+        self.candidates += mask.numel() - (int(excluded.sum()) if excluded is not None else 0)
+        self.rows += mask.shape[0] if positives is None else positives
 
     def fraction(self) -> float:
         return self.masked / self.candidates if self.candidates else 0.0
@@ -154,6 +159,17 @@ def candidate_mask(loss, view: BatchView, sim: Tensor) -> Tensor:
     return mask
 
 
+def direction_masking(loss, view: BatchView, sim: Tensor) -> tuple[MarginMasks | None, MaskStats | None]:
+    """What the extra directions mask with, as the query -> document mask of :func:`candidate_mask`: what the score
+    margin masked there (None without ``fn_margin``) and the counts to add to (None: not masking)."""
+    if view.parts is None:
+        return None, None
+    if loss.fn_margin is None:
+        return None, loss.mask_stats
+    threshold = margin_threshold(sim, view.rows, loss.fn_margin)
+    return MarginMasks(loss.fn_margin, threshold, margin_mask(sim, view.rows, loss.fn_margin)), loss.mask_stats
+
+
 def row_losses(loss, view: BatchView, sim: Tensor) -> Tensor:
     """Per-row loss of ``view``'s rows (``sim`` their similarities to every candidate) for the masked MNRL ``loss``
     (cached or not): masked, hardness-weighted, the positives lowered by the additive margin, then debiased or with
@@ -164,7 +180,8 @@ def row_losses(loss, view: BatchView, sim: Tensor) -> Tensor:
     margin = loss.scale * loss.additive_margin
     if loss.debias_prior:
         return debiased_loss(logits, mask, view.rows, loss.debias_prior, loss.scale, margin)
-    extra = extra_direction_logits(view, loss.directions, loss.similarity_fct, loss.scale, margin)
+    extra = extra_direction_logits(view, loss.directions, loss.similarity_fct, loss.scale, margin,
+                                   *direction_masking(loss, view, sim))
     return multi_direction_loss(lower_positives(logits, view.rows, margin), view.rows, extra, loss.partition_mode)
 
 
