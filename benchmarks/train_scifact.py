@@ -420,15 +420,14 @@ def train_variant(source: str, mined: Path, overrides: dict, seed: int, work: Pa
 def _finished_with(summary: Path, config) -> bool:
     """True when ``summary`` records a finished run with exactly ``config`` (every TrainConfig field, defaults
     included; the folder it was written in aside), so a changed negmine default retrains instead of silently
-    reusing an older model; and the current ``TRAINING_VERSION`` (or, for a run that does not re-mine, one of
-    ``UNCHANGED_WITHOUT_REMINING``), so a change in how negmine trains retrains."""
-    from negmine.train import TRAINING_VERSION, UNCHANGED_WITHOUT_REMINING
+    reusing an older model; and a ``TRAINING_VERSION`` that trains ``config`` as the current code does
+    (:func:`negmine.train.versions.trains_unchanged`), so a change in how negmine trains retrains."""
+    from negmine.train.versions import trains_unchanged
 
     if not summary.exists():
         return False
     payload = json.loads(summary.read_text())
-    version = payload.get("training_version", 1)
-    if version != TRAINING_VERSION and (config.remine or version not in UNCHANGED_WITHOUT_REMINING):
+    if not trains_unchanged(payload.get("training_version", 1), config):
         return False
     from negmine.pipeline.recorded_config import without_run_only
 

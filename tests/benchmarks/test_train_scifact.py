@@ -186,11 +186,8 @@ def test_a_model_trained_before_a_new_config_field_is_reused_only_while_that_fie
 
 
 def test_a_model_of_an_earlier_training_version_is_reused_only_when_that_version_trains_it_unchanged(bench, tmp_path):
-    """Version 6 changed only how re-mining runs batch: a run without re-mining recorded at 5 is kept, a re-mining
-    run recorded at 5 and any run recorded at 4 are trained again."""
-    from negmine.train import UNCHANGED_WITHOUT_REMINING
-
-    assert TRAINING_VERSION - 1 in UNCHANGED_WITHOUT_REMINING and 4 not in UNCHANGED_WITHOUT_REMINING
+    """Versions 6 and 7 changed only re-mining runs and --fn-margin with extra directions: the defaults' model
+    recorded at 5 is kept, the re-mining variant's recorded at 5 and any model recorded at 4 are trained again."""
     mined = tmp_path / "mined" / "m.jsonl"
     mined.parent.mkdir()
     mined.write_text("{}\n")
@@ -199,11 +196,9 @@ def test_a_model_of_an_earlier_training_version_is_reused_only_when_that_version
         variant = bench.VARIANTS[name]
         config = bench.variant_config(variant.source, mined, variant.overrides, 42, tmp_path / "work",
                                       tmp_path / "scifact")
-        assert config.remine is not kept_at_5
         for version, kept in ((TRAINING_VERSION, True), (5, kept_at_5), (4, False)):
             summary.write_text(json.dumps({"config": recorded_train_config(config), "training_version": version}))
             assert bench._finished_with(summary, config) is kept, (name, version)
-
 
 
 def test_a_re_mining_model_is_reused_by_its_record_whatever_the_mining_runs_progress_and_device(bench, tmp_path):

@@ -1,0 +1,40 @@
+"""Which runs each ``TRAINING_VERSION`` bump changed, so a model recorded at an earlier version can be reused.
+
+Since version 5 each bump names the settings whose runs it changes; every other run trains bit for bit as before
+(measured on the demo at each bump). A model recorded at 5 or later is what the current code would train when
+no bump after its version changed its settings; one recorded before 5 always counts as changed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from negmine.config import TrainConfig
+from negmine.train import TRAINING_VERSION
+
+FIRST_SCOPED_VERSION = 5
+
+
+def _remines(config: TrainConfig) -> bool:
+    return config.remine
+
+
+def _margin_masks_extra_directions(config: TrainConfig) -> bool:
+    return config.fn_mask and config.fn_margin is not None and bool(
+        {"doc_to_query", "doc_to_doc"} & set(config.directions))
+
+
+CHANGED_RUNS: dict[int, Callable[[TrainConfig], bool]] = {
+    6: _remines,  # re-mining runs' no-duplicates batching compares the re-mined negatives
+    7: _margin_masks_extra_directions,  # --fn-margin masks in doc_to_query and doc_to_doc
+}
+"""Version -> whether that bump changed the model ``config`` trains."""
+
+
+def trains_unchanged(recorded_version: int, config: TrainConfig) -> bool:
+    """True when the current code trains ``config`` as ``recorded_version`` did."""
+    if recorded_version == TRAINING_VERSION:
+        return True
+    if recorded_version < FIRST_SCOPED_VERSION or recorded_version > TRAINING_VERSION:
+        return False
+    return not any(changed(config) for version, changed in CHANGED_RUNS.items() if version > recorded_version)
