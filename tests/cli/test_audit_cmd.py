@@ -79,6 +79,37 @@ def test_a_second_audit_with_a_cross_encoder_reads_its_scores_from_the_cache(tmp
     assert other_margin["pairs_scored"] == 0
 
 
+def test_rows_without_negatives_are_counted_and_kept_as_they_are(tmp_path):
+    rows = sample_rows()
+    rows[1] = dict(rows[1], negative_ids=[], negatives=[], negative_scores=[], negative_ranks=[])
+    rows.append(dict(rows[2], query_id="q3", query="rest at night", positive_id="p4", negative_ids=[], negatives=[],
+                     negative_scores=[], negative_ranks=[]))
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html"])
+    assert result.exit_code == 0, result.output
+    assert ("pairs: 4 audited, 3 rows written\n  2 pairs have no negatives: nothing to audit in them, kept as they are "
+            "(negmine train leaves such rows out unless --num-negatives 0, which trains them on in-batch negatives "
+            "alone; the exports skip them)\n") in result.output
+    clean = {r["positive_id"]: r for r in map(json.loads, (tmp_path / "mined.clean.jsonl").read_text().splitlines())}
+    assert clean["p2"]["negatives"] == [] and clean["p4"]["negatives"] == []
+    summary = json.loads((tmp_path / "mined.audit-summary.json").read_text())
+    assert summary["counts"]["pairs_without_negatives"] == 2
+
+
+def test_one_row_without_negatives_is_named_in_the_singular(tmp_path):
+    rows = sample_rows()
+    rows[1] = dict(rows[1], negative_ids=[], negatives=[], negative_scores=[], negative_ranks=[])
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html"])
+    assert result.exit_code == 0, result.output
+    assert "  1 pair has no negatives: nothing to audit in it, kept as it is (negmine train" in result.output
+    full = runner.invoke(build_app(), ["audit", str(write_native(mined)), "--near-dup-threshold", "0", "--no-progress",
+                                       "--no-html"])
+    assert full.exit_code == 0 and "no negatives" not in full.output
+
+
 def test_report_command_rerenders_from_files(tmp_path):
     mined = write_native(tmp_path / "mined.jsonl")
     runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-html", "--no-progress"])

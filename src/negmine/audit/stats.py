@@ -57,6 +57,8 @@ class AuditStats:
         # flags of a noisy positive's row, left without policy (negmine.audit.policy.acted_on)
         self.counts["false_negatives_of_noisy_positives"] += int(f.false_negative.sum()) if f.noisy_positive else 0
         self.counts["rows_written"] += int(row_kept)
+        if not len(f.item):  # a row without negatives: nothing to judge (counted only when there is one)
+            self.counts["pairs_without_negatives"] += 1
         flags = {j.judge: np.asarray(j.flags, dtype=bool) for j in f.judgements}
         for name, fl in flags.items():
             self.judge_flags[name] += int(fl.sum())

@@ -245,6 +245,7 @@ def format_audit(summary: dict, config: AuditConfig) -> str:
     c = summary["counts"]
     lines = [
         f"pairs: {c.get('pairs', 0)} audited, {c.get('rows_written', 0)} rows written",
+        *_without_negatives(c),
         *format_skipped_qrels(summary.get("unknown_qrels", {})),
         f"false negatives: {c.get('false_negatives', 0)} of {c.get('candidates_judged', 0)} candidates "
         f"({config.false_negative_policy}{_untouched(c)})",
@@ -284,6 +285,20 @@ def nothing_flagged_note(summary: dict, config: AuditConfig) -> str | None:
     return ("note: nothing flagged: the score judge re-checks the margins negmine mine already applied to this file"
             f"{near_dup}; to judge its negatives by another model, add --cross-encoder MODEL or "
             "--teacher MODEL (docs/audit.md#judges)")
+
+
+def _without_negatives(counts: dict) -> list[str]:
+    """The pairs whose rows hold no negatives (``"negatives": []``), which no judge can flag anything in: an audit
+    of such a file printed "false negatives: 0 of 0 candidates" and kept them without a word, while ``negmine train``
+    leaves them out (warning) and the exports skip them."""
+    from negmine.errors import counted
+
+    n = counts.get("pairs_without_negatives", 0)
+    if not n:
+        return []
+    return [f"  {counted(n, 'pair')} {'has' if n == 1 else 'have'} no negatives: nothing to audit in "
+            f"{'it' if n == 1 else 'them'}, kept as {'it is' if n == 1 else 'they are'} (negmine train leaves such "
+            "rows out unless --num-negatives 0, which trains them on in-batch negatives alone; the exports skip them)"]
 
 
 def _untouched(counts: dict) -> str:
