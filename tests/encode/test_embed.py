@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
 import os
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -218,3 +221,31 @@ def test_the_encoding_bar_inside_another_bar_is_not_drawn_on_a_log_file(capfd):
         embed_texts(HashEmbedder(dim=16), TEXTS, desc="encode corpus", show_progress=True)
     err = capfd.readouterr().err
     assert "trainer" in err and "encode corpus" not in err and "\x1b[" not in err
+
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda meta: json.dumps({**meta, "dim": 16}),
+     re.escape("records 16-dim vectors, but the folder's model gives 32-dim ones (the file was edited or damaged)")),
+    (lambda meta: json.dumps(meta)[:20], r"is unreadable \(JSONDecodeError: [^;]*\)"),
+])
+def test_a_damaged_meta_file_leaves_the_shards_of_the_models_size_in_use(tmp_path, damage, problem):
+    """meta.json edited to another size: every shard of the model's own size was found unreadable, removed and
+    encoded again. Cut short: the shards were used, but the file was written again only with new vectors, so every
+    run that found all its texts cached warned again. The model's size (its fingerprint names the folder) tells."""
+    first = embed_texts(HashEmbedder(dim=32), UNIQUE, cache=EmbeddingCache(tmp_path), shard_size=2)
+    meta = next(tmp_path.glob("*/meta.json"))
+    meta.write_text(damage(json.loads(meta.read_text())))
+    emb = HashEmbedder(dim=32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = embed_texts(emb, UNIQUE, cache=EmbeddingCache(tmp_path), shard_size=2)
+    assert emb.calls == 0 and (again.n_encoded, again.n_cached) == (0, len(UNIQUE))
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+    assert len(caught) == 1 and re.fullmatch(
+        rf"embedding cache file {re.escape(str(meta))} {problem}; the folder's shards of 32-dim vectors \(its model's "
+        r"size\) are used and the file is written again for 32-dim vectors", str(caught[0].message)), caught[0].message
+    assert json.loads(meta.read_text())["dim"] == 32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the file was written again: the next run says nothing
+        assert embed_texts(emb, UNIQUE, cache=EmbeddingCache(tmp_path), shard_size=2).n_cached == len(UNIQUE)

@@ -43,7 +43,8 @@ class TextVectors:
         self._memo: dict[bytes, np.ndarray] = {}
         from negmine.encode.cache import model_name
 
-        shelf = cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
+        shelf = (cache.shelf(embedder.fingerprint, prompt, model_name(embedder), embedder.dim)
+                 if cache is not None else None)
         self._store = BufferedShelf(shelf, flush_rows, flush_seconds, clock) if shelf is not None else None
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:

@@ -132,12 +132,17 @@ class EmbeddingCache:
         self.root = Path(root) if root is not None else default_cache_dir()
         self._shelves: dict[str, CacheShelf] = {}
 
-    def shelf(self, fingerprint: str, prompt: str = "", model: str | None = None) -> "CacheShelf":
+    def shelf(self, fingerprint: str, prompt: str = "", model: str | None = None,
+              dim: int | None = None) -> "CacheShelf":
         """The shelf of (``fingerprint``, ``prompt``); ``model`` (the name or path the model was loaded from) is
-        recorded in a new folder's ``meta.json``, so ``negmine cache list`` can say whose vectors it holds."""
+        recorded in a new folder's ``meta.json``, so ``negmine cache list`` can say whose vectors it holds; ``dim``,
+        the size of the model's vectors when the caller knows it, is what the shards are checked against
+        (:attr:`CacheShelf.model_dim`)."""
         name = namespace_id(fingerprint, prompt)
         if name not in self._shelves:
             self._shelves[name] = CacheShelf(self.root / name, fingerprint, prompt, model)
+        if dim is not None:
+            self._shelves[name].model_dim = int(dim)
         return self._shelves[name]
 
     def close(self) -> None:
@@ -180,6 +185,10 @@ class CacheShelf:
         self._broken: set[int] = set()  # shards found unreadable (removed, or left when the folder is read-only)
         self._dim: int | None = None  # dimension of the shards indexed so far
         self._meta_reported: str | None = None  # the unreadable meta.json's error, warned about once
+        self.model_dim: int | None = None
+        """The size of the vectors of the model whose folder this is, when the caller said (its fingerprint names
+        the folder and covers every weight's shape, so the size is the model's): shards are checked against it,
+        not against ``meta.json``, which only records it (:meth:`_expected_dim`)."""
 
     # ---- lease ---------------------------------------------------------------------------------------
     @property
@@ -238,7 +247,7 @@ class CacheShelf:
         try:
             keys = _check_keys(np.load(self.folder / f"{number}.keys.npy", allow_pickle=False))
             rows, dim = _vectors_shape(self.folder / f"{number}.vecs.npy")
-            expected = self._dim if self._dim is not None else self.dim()
+            expected = self._expected_dim()
             if rows != len(keys) or (expected is not None and dim != expected):
                 raise ValueError(f"{rows} x {dim} vectors for {len(keys)} keys of {expected}-dim vectors")
         except (ValueError, EOFError, OSError) as err:
@@ -253,6 +262,37 @@ class CacheShelf:
             return None
         self._dim = dim
         return keys
+
+    def _expected_dim(self) -> int | None:
+        """The size every shard's vectors must have: that of the shards indexed so far; else the model's
+        (:attr:`model_dim`) when known, ``meta.json``'s otherwise. A ``meta.json`` that records another size than
+        the model's was edited or damaged: its shards of the model's size are used, not removed and encoded again
+        (they were, every one), and the file is written again (:meth:`_correct_meta`)."""
+        if self._dim is not None:
+            return self._dim
+        if self.model_dim is None:
+            return self.dim()
+        recorded, problem = self._meta_dim()
+        if recorded is not None and recorded != self.model_dim:
+            problem = (f"records {recorded}-dim vectors, but the folder's model gives {self.model_dim}-dim ones (the "
+                       "file was edited or damaged)")
+        elif problem is not None:
+            problem = f"is unreadable ({problem})"
+        if problem is not None and problem != self._meta_reported:  # once, also when the folder is read-only
+            self._meta_reported = problem
+            self._correct_meta(problem)
+        return self.model_dim
+
+    def _correct_meta(self, problem: str) -> None:
+        """Write ``meta.json`` again for :attr:`model_dim` (not in a read-only folder), with a warning saying what
+        was wrong with it (``problem``). An unreadable file was written again only with the next new vectors, so a
+        run that found every text cached warned about it again each time."""
+        dim = self.model_dim
+        with contextlib.suppress(OSError):
+            self._write_meta_file(dim)
+        warnings.warn(f"embedding cache file {self.folder / 'meta.json'} {problem}; the folder's shards of {dim}-dim "
+                      f"vectors (its model's size) are used and the file is written again for {dim}-dim vectors",
+                      NegmineWarning, stacklevel=caller_stacklevel())
 
     def _add_part(self, number: int, keys: np.ndarray) -> None:
         self._indexed.add(number)
@@ -350,18 +390,23 @@ class CacheShelf:
 
     def dim(self) -> int | None:
         """Vector dimension recorded in ``meta.json`` (None before the first write)."""
+        recorded, problem = self._meta_dim()
+        if problem is not None and problem != self._meta_reported:  # read more than once per write: one line
+            self._meta_reported = problem
+            warnings.warn(f"embedding cache file {self.folder / 'meta.json'} is unreadable ({problem}); it is written "
+                          "again with the next vectors", NegmineWarning, stacklevel=caller_stacklevel())
+        return recorded
+
+    def _meta_dim(self) -> tuple[int | None, str | None]:
+        """``(dim, problem)``: the size ``meta.json`` records (None when there is no file or it cannot be read) and
+        why it cannot be read (``"JSONDecodeError: ..."``; None when it can)."""
         meta = self.folder / "meta.json"
         if not meta.exists():
-            return None
+            return None, None
         try:
-            return int(json.loads(meta.read_text(encoding="utf-8"))["dim"])
+            return int(json.loads(meta.read_text(encoding="utf-8"))["dim"]), None
         except (ValueError, KeyError, TypeError, OSError) as err:
-            problem = f"{type(err).__name__}: {err}"
-            if problem != self._meta_reported:  # read more than once per write: one line, as the warning was
-                self._meta_reported = problem
-                warnings.warn(f"embedding cache file {meta} is unreadable ({problem}); it is written again with the "
-                              "next vectors", NegmineWarning, stacklevel=caller_stacklevel())
-            return None
+            return None, f"{type(err).__name__}: {err}"
 
     # ---- writing -------------------------------------------------------------------------------------
     def _claim(self) -> int:
@@ -414,11 +459,14 @@ class CacheShelf:
         if known is not None and known != dim:
             raise ValueError(f"cache {self.folder} holds {known}-dim vectors; refusing to add {dim}-dim ones")
         if known is None:
-            meta = {"fingerprint": self.fingerprint, "prompt": self.prompt, "dim": dim}
-            if self.model is not None:
-                meta["model"] = recorded_model(self.model)
-            with atomic_write(self.folder / "meta.json") as handle:
-                json.dump(meta, handle, indent=2)
+            self._write_meta_file(dim)
+
+    def _write_meta_file(self, dim: int) -> None:
+        meta = {"fingerprint": self.fingerprint, "prompt": self.prompt, "dim": dim}
+        if self.model is not None:
+            meta["model"] = recorded_model(self.model)
+        with atomic_write(self.folder / "meta.json") as handle:
+            json.dump(meta, handle, indent=2)
 
     def put(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Write ``vectors`` (n, dim) under ``keys`` (n, 16) as one new shard, leaving out the keys the cache

@@ -197,7 +197,7 @@ def _fill(
     if not isinstance(shard_size, int) or shard_size < 1:
         raise ValueError(f"shard_size must be a positive integer, got {shard_size!r}")
     plan = _plan(texts)
-    shelf = cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
+    shelf = cache.shelf(embedder.fingerprint, prompt, model_name(embedder), embedder.dim) if cache is not None else None
     inflight = InFlight(shelf) if shelf is not None else None
     shards = EmbedShards(len(plan.first), shard_size, kept=shelf is not None)
     chunk = max(shard_size, LOOKUP_CHUNK)

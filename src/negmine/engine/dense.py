@@ -124,4 +124,4 @@ def ann_info(config: EngineConfig, outcome) -> dict:
 
 
 def _shelf(cache, embedder, prompt: str):
-    return cache.shelf(embedder.fingerprint, prompt, model_name(embedder)) if cache is not None else None
+    return cache.shelf(embedder.fingerprint, prompt, model_name(embedder), embedder.dim) if cache is not None else None
