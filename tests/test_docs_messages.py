@@ -170,7 +170,7 @@ def test_encoding_messages_of_inputs_and_messages_md(tmp_path, monkeypatch):
     Path("corpus.jsonl").write_bytes('{"_id": "d1", "text": "café"}\n'.encode("utf-16-le"))
     assert_quotes(page, "UTF-16LE text without a byte-order mark", message_of(lambda: read_corpus("corpus.jsonl")))
     Path("corpus.jsonl").write_bytes("título\ttexto\nd1\tcafé\n".encode("latin-1"))
-    assert_quotes(page, "corpus.jsonl:1: malformed JSON", message_of(lambda: read_corpus("corpus.jsonl")))
+    assert_quotes(page, "corpus.jsonl:1: invalid JSON", message_of(lambda: read_corpus("corpus.jsonl")))
     Path("m.summary.json").write_bytes("título\ttexto\n".encode("latin-1"))
     assert_quotes(page, "m.summary.json:1: invalid JSON", message_of(lambda: read_json_file("m.summary.json")))
 

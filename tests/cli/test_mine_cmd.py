@@ -102,7 +102,7 @@ def test_mine_cli_bad_input_is_one_line_and_exit_2(tmp_path):
     (beir / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
     result = runner.invoke(build_app(), ["mine", str(beir), "--output", str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
-    assert "corpus.jsonl:2" in result.output and "malformed JSON" in result.output
+    assert "corpus.jsonl:2" in result.output and "invalid JSON" in result.output
     assert "Traceback" not in result.output
 
 

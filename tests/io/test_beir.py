@@ -155,7 +155,7 @@ def test_bad_query_rows_name_file_line_and_field(beir, row, field, problem):
 
 def test_malformed_json_in_corpus(beir):
     path = _rewrite(beir / "corpus.jsonl", [{"_id": "d1", "text": "a"}, '{"_id": "d2", "text": "b"'])
-    assert str(_error(load_beir, beir)).startswith(f"{path}:2: malformed JSON: ")
+    assert str(_error(load_beir, beir)).startswith(f"{path}:2: invalid JSON: ")
 
 
 def test_non_object_row_in_queries(beir):
@@ -777,7 +777,7 @@ def test_a_latin1_tsv_given_for_a_jsonl_file_is_no_json_as_its_utf8_copy_is(tmp_
     path = tmp_path / name
     path.write_bytes(LATIN1_TSV)
     assert str(_error(_read, path)) == (
-        f"{path}:1: malformed JSON: Expecting value (column 1, where json stopped: '' <here> 'título\\ttex'...); "
+        f"{path}:1: invalid JSON: Expecting value (column 1, where json stopped: '' <here> 'título\\ttex'...); "
         'each line must be one complete JSON object ({"key": value, ...}): fix line 1 or delete it')
 
 

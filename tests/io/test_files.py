@@ -102,7 +102,7 @@ def test_gzip_files_are_named_as_such(tmp_path):
 
 
 def test_binary_files_are_named_as_such_with_an_archives_extract_command(tmp_path):
-    """A NUL in the first bytes: no text file (they got the Latin-1 iconv fix or "malformed JSON")."""
+    """A NUL in the first bytes: no text file (they got the Latin-1 iconv fix or "invalid JSON")."""
     import zipfile
 
     archive = tmp_path / "corpus.jsonl"

@@ -33,7 +33,7 @@ def test_malformed_json_names_file_and_line(write_text):
         list(iter_jsonl(path))
     err = info.value
     assert (err.path, err.line, err.field) == (str(path), 3, None)
-    assert str(err).startswith(f"{path}:3: malformed JSON: ")
+    assert str(err).startswith(f"{path}:3: invalid JSON: ")
     assert "column 9" in str(err)
 
 
@@ -44,7 +44,7 @@ def test_malformed_json_shows_where_json_stopped_and_the_fix(write_text):
     with pytest.raises(InputError) as info:
         list(iter_jsonl(path))
     assert str(info.value) == (
-        f"{path}:2: malformed JSON: Expecting ',' delimiter (column 14, where json stopped: '{{\"_id\": \"d2\" ' <here> "
+        f"{path}:2: invalid JSON: Expecting ',' delimiter (column 14, where json stopped: '{{\"_id\": \"d2\" ' <here> "
         "'\"text\": \"b'...); each line must be one complete JSON object ({\"key\": value, ...}): fix line 2 or delete it")
 
 
@@ -125,7 +125,7 @@ def test_an_integer_beyond_pythons_digit_limit_is_malformed_json_at_its_line_and
     with pytest.raises(InputError) as info:
         list(iter_jsonl(path))
     assert (info.value.line, info.value.field) == (2, None)
-    assert str(info.value).startswith(f"{path}:2: malformed JSON: an integer of 5000 digits, longer than the 4300 "
+    assert str(info.value).startswith(f"{path}:2: invalid JSON: an integer of 5000 digits, longer than the 4300 "
                                       "Python reads (no id, score or count is that long) (column 9, where json stopped: "
                                       "'{\"_id\": ' <here> '7777777777'...); each line must be one complete JSON object")
 
@@ -167,10 +167,10 @@ def test_a_latin1_line_that_is_no_json_gets_the_message_of_its_utf8_copy_not_the
             list(iter_jsonl(path))
         messages.append(str(info.value).removeprefix(str(path)))
     assert messages[0] == messages[1] == (
-        ":1: malformed JSON: Expecting value (column 1, where json stopped: '' <here> 'título\\ttex'...); each line "
+        ":1: invalid JSON: Expecting value (column 1, where json stopped: '' <here> 'título\\ttex'...); each line "
         'must be one complete JSON object ({"key": value, ...}): fix line 1 or delete it')
     later = write_text("later.jsonl", b'{"a": 1}\n{"a": "caf\xe9"\n')  # a JSON line cut short, saved as Latin-1
-    with pytest.raises(InputError, match=r"later\.jsonl:2: malformed JSON: Expecting ',' delimiter \(column 13, "):
+    with pytest.raises(InputError, match=r"later\.jsonl:2: invalid JSON: Expecting ',' delimiter \(column 13, "):
         list(iter_jsonl(later))
     twice = write_text("twice.jsonl", b'{"a": "caf\xe9", "a": 2}\n')  # JSON (a key twice): the fix helps first
     with pytest.raises(InputError, match=r"twice\.jsonl:1: not valid UTF-8 \(byte 11 of the line\); save the file as "

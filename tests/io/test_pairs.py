@@ -125,7 +125,7 @@ def test_bad_jsonl_cells_name_line_and_column(write_rows, row, field, problem):
 
 def test_malformed_jsonl_pairs(write_rows):
     path = write_rows("p.jsonl", [{"anchor": "q0", "positive": "p0"}, "{nope"])
-    assert str(_error(load_pairs, path)).startswith(f"{path}:2: malformed JSON: ")
+    assert str(_error(load_pairs, path)).startswith(f"{path}:2: invalid JSON: ")
 
 
 def test_empty_pairs_files(write_text):
@@ -424,7 +424,7 @@ def test_the_corpus_record_changes_with_one_line(write_rows, write_text, tmp_pat
 
 
 BROKEN_PAIRS = {
-    "malformed JSON": '{"query": "a", "positive": "b"}\n{"query": "c", "positive": \n',
+    "invalid JSON": '{"query": "a", "positive": "b"}\n{"query": "c", "positive": \n',
     "missing field": '{"query": "a", "positive": "b"}\n{"query": "c", "positive": "d"}\n{"query": "e"}\n',
     "no query column": '{"question_text": "a", "positive": "b"}\n',
     "no pairs": "\n",

@@ -249,7 +249,7 @@ def test_a_train_config_rebuilt_from_its_record_records_the_same_and_equals_it_b
 
 
 @pytest.mark.parametrize("rows, error", [
-    ('{"query": "q", "positive": "p"}\n{"query": "r", "positive": \n', ":2: malformed JSON: Expecting value"),
+    ('{"query": "q", "positive": "p"}\n{"query": "r", "positive": \n', ":2: invalid JSON: Expecting value"),
     ('{"query": "q", "positive": "p"}\n{"query": "r"}\n', ":2: field 'positive': missing"),
 ])
 def test_a_broken_pairs_file_the_summary_records_is_refused_as_the_summary_is_read(tmp_path, rows, error):

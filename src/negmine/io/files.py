@@ -79,7 +79,7 @@ def refuse_unreadable_head(path: Path, head: bytes, binary: bool = True) -> None
     """InputError for a file whose first bytes (``head``, after any UTF-8 byte-order mark) show that no line of it
     reads as UTF-8 text: gzip-compressed (the ``gunzip`` fix), or UTF-16 text, marked (line 1 is not UTF-8 at
     byte 1) or not (:func:`negmine.io.utf16.utf16_without_mark`: its ASCII characters are UTF-8 with a 0x00 beside
-    each, so a reader said "malformed JSON", "wrong header" or "binary file" of it), with the ``iconv`` fix; with
+    each, so a reader said "invalid JSON", "wrong header" or "binary file" of it), with the ``iconv`` fix; with
     ``binary``, any other head holding a NUL (:func:`binary_file_error`)."""
     if head.startswith(GZIP_MAGIC):
         raise InputError(path, None, None, f"gzip-compressed; decompress it first, e.g. gunzip -k {path}")
@@ -98,7 +98,7 @@ ARCHIVE_FIXES = {b"PK\x03\x04": "a zip archive; extract it first, e.g. unzip",
 
 def binary_file_error(path: Path, head: bytes) -> InputError:
     """InputError for a file whose first bytes hold a NUL, which no UTF-8 text file holds (an archive, an image,
-    model weights): the JSON readers said "malformed JSON: Expecting value" of it, the TSV readers gave the Latin-1
+    model weights): the JSON readers said "invalid JSON: Expecting value" of it, the TSV readers gave the Latin-1
     ``iconv`` fix, which cannot help. Names the byte, and an archive's extract command."""
     at = head.index(b"\x00")
     kind = next((fix for magic, fix in ARCHIVE_FIXES.items() if head.startswith(magic)), None)

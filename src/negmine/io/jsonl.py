@@ -36,7 +36,7 @@ def loads(text: str | bytes) -> Any:
 
     Python refuses an integer literal longer than ``sys.get_int_max_str_digits()`` (4300 digits by default) with a
     plain ValueError, which the readers' ``except json.JSONDecodeError`` let through as a traceback; here it is a
-    JSONDecodeError at the number, as malformed JSON is. ``json.loads`` keeps the last value of a repeated key
+    JSONDecodeError at the number, as invalid JSON is. ``json.loads`` keeps the last value of a repeated key
     without a word (``{"_id": "a", "_id": "b"}`` is document ``b``, and the text a user meant may be the other), so
     the objects are built by a hook that counts their keys. The decoder is built once: ``json.loads(text,
     object_pairs_hook=...)`` builds a new one per call, which doubled the time of a corpus line; reused, the hook
@@ -130,9 +130,9 @@ def _long_integer_error(text: str) -> json.JSONDecodeError:
 def iter_jsonl(path: str | Path, digest: Any = None) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, row)`` for each non-blank line (1-based numbers, blank lines skipped).
 
-    Raises InputError naming the file and line for a missing file, invalid UTF-8, malformed JSON, a key given twice
+    Raises InputError naming the file and line for a missing file, invalid UTF-8, invalid JSON, a key given twice
     in one object (naming the key), or a line that holds valid JSON but not an object. A line that is not UTF-8 and,
-    read as Latin-1, no JSON either (a Latin-1 TSV or log given for a JSON Lines file) gets the malformed-JSON
+    read as Latin-1, no JSON either (a Latin-1 TSV or log given for a JSON Lines file) gets the invalid-JSON
     message its UTF-8 copy gets (:func:`not_json_once_converted`), not the ``iconv`` fix, after which it is still no
     JSON. ``digest``: fed the file's bytes as they are read (:func:`negmine.io.files.iter_lines`).
     """
@@ -143,7 +143,7 @@ def iter_jsonl(path: str | Path, digest: Any = None) -> Iterator[tuple[int, dict
         problem = not_json_once_converted(err)
         if problem is None:
             raise
-        raise InputError(path, err.line, None, malformed_line_problem(problem, err.line)) from None
+        raise InputError(path, err.line, None, invalid_line_problem(problem, err.line)) from None
 
 
 def _jsonl_row(path: str | Path, line_no: int, text: str) -> dict:
@@ -152,7 +152,7 @@ def _jsonl_row(path: str | Path, line_no: int, text: str) -> dict:
     except DuplicateKeyError as err:
         raise duplicate_key_error(path, line_no, err) from None
     except json.JSONDecodeError as err:
-        raise InputError(path, line_no, None, malformed_line_problem(err, line_no)) from None
+        raise InputError(path, line_no, None, invalid_line_problem(err, line_no)) from None
     if not isinstance(row, dict):
         raise InputError(path, line_no, None, not_an_object_problem(row, line_no))
     return row
@@ -191,7 +191,7 @@ def typed_value(value: Any) -> str:
 
 def not_an_object_problem(value: Any, line_no: int) -> str:
     """The problem of a JSON Lines line that parses to ``value``, no object: the value (cut to 60 characters) and
-    the fix, as for a line that does not parse (:func:`malformed_line_problem`). It read "expected a JSON object per
+    the fix, as for a line that does not parse (:func:`invalid_line_problem`). It read "expected a JSON object per
     line, got array" alone."""
     return (f"expected a JSON object per line, got {typed_value(value)}; each line must be one JSON object "
             f'({{"key": value, ...}}): fix line {line_no} or delete it')
@@ -209,10 +209,10 @@ def where_json_stopped(err: json.JSONDecodeError) -> str:
     return f"{err.msg} (column {pos + 1}, where json stopped: {before!r} <here> {after})"
 
 
-def malformed_line_problem(err: json.JSONDecodeError, line_no: int) -> str:
+def invalid_line_problem(err: json.JSONDecodeError, line_no: int) -> str:
     """The problem of a JSON Lines line that does not parse (:func:`where_json_stopped`) and the fix. Only json's
     reason and column were given: a user had to open the file at that column to see what was wrong."""
-    return (f"malformed JSON: {where_json_stopped(err)}; each line must be one complete JSON object "
+    return (f"invalid JSON: {where_json_stopped(err)}; each line must be one complete JSON object "
             f'({{"key": value, ...}}): fix line {line_no} or delete it')
 
 
@@ -272,7 +272,7 @@ def read_json_file(path: str | Path) -> Any:
     """The JSON document in ``path`` (a summary or settings file another command wrote, maybe edited by hand).
 
     A UTF-8 byte-order mark is dropped, as the JSON Lines readers drop it (``json.loads`` refused it with
-    "Unexpected UTF-8 BOM"); invalid UTF-8 (a file saved as Latin-1 or UTF-16) and malformed JSON are InputErrors
+    "Unexpected UTF-8 BOM"); invalid UTF-8 (a file saved as Latin-1 or UTF-16) and invalid JSON are InputErrors
     naming the line, where ``read_text`` raised a UnicodeDecodeError traceback. UTF-16 text, with a byte-order mark or
     without, gets the ``iconv`` fix from UTF-16 (:func:`~negmine.io.files.refuse_unreadable_head`); other text that
     is not UTF-8 gets the one from Latin-1 only when it is JSON read as Latin-1, else the message its UTF-8 copy gets
@@ -324,7 +324,7 @@ def read_json_object(path: str | Path, required: Iterable[str] | Mapping[str, ty
     """A JSON object file (a summary another command wrote) with every ``required`` key; when ``required`` maps
     the keys to types (``dict``, ``list``), each value must be of its type.
 
-    InputError naming the file: ``not_found`` when it does not exist, the line of invalid UTF-8 or malformed JSON
+    InputError naming the file: ``not_found`` when it does not exist, the line of invalid UTF-8 or invalid JSON
     (:func:`read_json_file`), or the first missing key with ``foreign`` (what the file is not, and how to get the
     right one; a function of the loaded document when telling that needs its contents), or the first value of
     another type (a hand-edited summary: the reader failed on it later with a traceback).

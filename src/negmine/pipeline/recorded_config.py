@@ -120,7 +120,7 @@ def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
 
 def check_recorded_pairs(config: MineConfig, show_progress: bool = True) -> CheckedPairs | None:
     """The pairs loader's error (:func:`negmine.io.pairs.check_pairs`: ``file:line: field 'positive': missing``,
-    a malformed JSON line, a column not found, a folder ``save_to_disk`` did not write or whose data files are
+    an invalid JSON line, a column not found, a folder ``save_to_disk`` did not write or whose data files are
     damaged) for pairs the summary records that exist but are broken; else the rows read, which re-mining's load
     takes rather than read them again (a 200,000-row file was read twice: 2.0-5.3 s more). The error came from that
     load, once ``negmine train`` had imported the trainer (a 40-row file: 16 s to the same error, now 1.1-1.7 s; a
