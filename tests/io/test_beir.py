@@ -754,6 +754,26 @@ def test_beir_files_in_utf16_without_a_mark_get_the_fix_for_their_byte_order(tmp
         f"byte of its ASCII characters), not UTF-8; {_fix(name, f'utf-16{order}')}")
 
 
+@pytest.mark.parametrize(("order", "byte"), [("le", 2), ("be", 1)])
+def test_a_chinese_corpus_in_utf16_without_a_mark_gets_the_fix_not_the_binary_file_message(tmp_path, order, byte):
+    """Its texts hold few ASCII characters, so few 0x00 bytes, and U+xx00 characters (一, 需, 言, 最) hold 0x00 at the
+    other parity: it was 'a binary file, not text (byte 2 of the file is 0x00 ...); check the path'."""
+    import subprocess
+
+    from negmine.io.beir import read_corpus
+
+    text = "机器学习是人工智能的一个分支，需要更多的数据。深度学习使用多层神经网络来提取特征，自然语言处理研究计算机与人类语言之间的交互。" * 4
+    rows = "".join(json.dumps({"_id": f"d{i}", "title": "", "text": text}, ensure_ascii=False) + "\n" for i in range(9))
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(rows.encode(f"utf-16-{order}"))
+    assert str(_error(_read, path)) == (
+        f"{path}:1: UTF-16{order.upper()} text without a byte-order mark (byte {byte} is 0x00, as is every second "
+        f"byte of its ASCII characters), not UTF-8; {_fix('corpus.jsonl', f'utf-16{order}')}")
+    subprocess.run(["bash", "-c", f"iconv -f utf-16{order} -t utf-8 corpus.jsonl > utf8-corpus.jsonl"], check=True,
+                   cwd=tmp_path)
+    assert len(read_corpus(tmp_path / "utf8-corpus.jsonl")) == 9, "the command makes a file that reads"
+
+
 @pytest.mark.parametrize("name", list(TEXTS))
 @pytest.mark.parametrize("order", ["le", "be"])
 def test_beir_files_in_utf16_with_a_mark_keep_the_utf16_fix(tmp_path, name, order):

@@ -15,6 +15,12 @@ from negmine.io.utf16 import HEAD_BYTES, utf16_problem, utf16_without_mark
 
 JSONL = '{"_id": "d1", "text": "café au lait"}\n{"_id": "d2", "text": "tea"}\n'
 CJK = '{"_id": "d1", "text": "一二三四五六七八九十一二三四五六七八九十"}\n'  # U+4E00: 0x00 at the other parity too
+ZH_TEXT = ("机器学习是人工智能的一个分支，它使计算机能够从数据中学习，而无需明确编程。深度学习使用多层神经网络来提取特征，"
+           "自然语言处理研究计算机与人类语言之间的交互。最近的研究表明，需要更多的数据才能训练一个好的语言模型。")
+ZH_JSONL = "".join(json.dumps({"_id": f"d{i}", "title": "", "text": (ZH_TEXT[i:] + ZH_TEXT[:i]) * 3},
+                              ensure_ascii=False) + "\n" for i in range(40))
+"""Chinese JSON Lines: 3-7% of the code units ASCII (a 0x00 byte each), and U+xx00 characters (一, 需, 言, 最)
+put more 0x00 bytes at the other parity than the ASCII ones give."""
 
 
 @pytest.mark.parametrize("text", [JSONL, CJK, "query-id\tcorpus-id\tscore\nq1\td1\t1\n", "{}",
@@ -34,6 +40,19 @@ def test_a_head_cut_inside_a_surrogate_pair_or_past_the_bytes_looked_at_is_still
     assert utf16_without_mark(data[:cut]) == utf16_without_mark(data) == f"utf-16{order}"
 
 
+@pytest.mark.parametrize("text", [
+    ZH_JSONL,
+    "[" + ZH_JSONL.replace("\n", ",", 39).strip() + "]",
+    json.dumps({"模型": ZH_TEXT * 3}, ensure_ascii=False, indent=2),  # a JSON document, its key not ASCII
+    "query\tpositive\n" + "".join(f"{ZH_TEXT[i:i + 12]}\t{ZH_TEXT * 2}\n" for i in range(20)),  # an ASCII header
+], ids=["json lines", "json array", "json document", "tsv"])
+@pytest.mark.parametrize("order", ["le", "be"])
+def test_utf16_text_of_few_ascii_characters_is_told_by_how_it_opens(text, order):
+    """Such a file was called a binary file: too few 0x00 bytes for the share, and too many at the other parity."""
+    data = text.encode(f"utf-16-{order}")
+    assert utf16_without_mark(data[:HEAD_BYTES]) == f"utf-16{order}"
+
+
 def _png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)
 
@@ -45,7 +64,7 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("kind", "data"), [
+@pytest.mark.parametrize(("kind", "data"), [  # ids: the kind
     ("utf-8", JSONL.encode("utf-8")),
     ("latin-1", JSONL.encode("latin-1")),
     ("utf-16 with a mark (its reader names utf-16)", JSONL.encode("utf-16")),
@@ -57,6 +76,11 @@ def _zip() -> bytes:
     ("int16 array of small numbers", struct.pack("<64h", *range(64))),
     ("int64 array", struct.pack("<32q", *range(32))),
     ("random bytes", random.Random(0).randbytes(4096)),
+    ("utf-8 chinese json lines", ZH_JSONL.encode("utf-8")),
+    ("utf-8 with a 0x00 byte", b'{"_id": "d1", "text": "a\x00b"}\n' + ZH_JSONL.encode("utf-8")),
+    ("a utf-16 json opening, then no text", '{"'.encode("utf-16-le") + random.Random(1).randbytes(4092)),
+    ("a utf-16 json opening, then zeros", '[{'.encode("utf-16-be") + bytes(200)),
+    ("8 ascii characters, then control characters", "query-id".encode("utf-16-le") + struct.pack("<64h", *range(64))),
     ("too short to tell", "{".encode("utf-16-le")),
 ])
 def test_other_text_and_binary_files_are_not_taken_for_utf16(kind, data):

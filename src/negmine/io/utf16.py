@@ -5,6 +5,12 @@ Text mostly of ASCII characters (JSON's keys and punctuation, TSV ids, digits) i
 character and one 0x00: in UTF-16LE every odd byte (counting from 0) is 0x00, in UTF-16BE every even one. Such a
 file read as UTF-8 was called a binary file (a NUL byte no JSON holds), a malformed line (``{\\x00"\\x00...``) or,
 at its first non-ASCII character, Latin-1 text, with an ``iconv -f latin1`` fix that makes no readable file.
+
+Text of few ASCII characters (Chinese, Japanese, Korean: JSON Lines whose texts are long next to their keys) holds
+too few 0x00 bytes for that share, and its characters U+xx00 (``一``, ``需``, ``言``, ``最``) put more at the other
+parity: such a file was called a binary file. It is told by how it opens instead: with a JSON object or array
+(``{"`` is ``{\x00"\x00`` in UTF-16LE) or with :data:`LEAD_ASCII_UNITS` ASCII characters (a header line), which no
+UTF-8 file (it holds no 0x00) and no binary format opens with, and its head decoding to text.
 """
 
 from __future__ import annotations
@@ -21,7 +27,13 @@ MAX_OTHER_ZERO_RATIO = 0.25
 binary files (archives, images, weights, arrays of integers) hold 0x00 at both; those that hold fewer decode to
 control characters."""
 
+LEAD_ASCII_UNITS = 8
+"""ASCII characters (printable, tab, line ends) at the start of a head that tell UTF-16 text of any share of 0x00
+(a TSV or CSV header line, ``query-id\tcorpus-id``); a JSON opening tells it in two (:func:`_opens_as_text`)."""
+
 _TEXT_CONTROLS = frozenset("\t\n\r\f")
+_JSON_OPENERS = frozenset("{[")
+_JSON_SECOND = frozenset('"{[ \t\r\n')
 
 
 def utf16_without_mark(head: bytes) -> str | None:
@@ -39,7 +51,32 @@ def utf16_without_mark(head: bytes) -> str | None:
     for encoding, zeros, others in (("utf-16le", odd, even), ("utf-16be", even, odd)):
         if zeros >= MIN_ZERO_SHARE * units and others <= MAX_OTHER_ZERO_RATIO * zeros:
             return encoding if _decodes_to_text(head[:size], encoding) else None
+    for encoding in ("utf-16le", "utf-16be"):  # text of few ASCII characters: told by how it opens
+        if _opens_as_text(head[:size], encoding) and _decodes_to_text(head[:size], encoding):
+            return encoding
     return None
+
+
+def _opens_as_text(head: bytes, encoding: str) -> bool:
+    """Whether ``head`` opens, in ``encoding``, with a JSON object or array (``{`` or ``[`` then ``"``, ``{``,
+    ``[`` or a space or line end) or with :data:`LEAD_ASCII_UNITS` ASCII characters."""
+    lead = _ascii_lead(head, encoding)
+    if len(lead) >= 2 and lead[0] in _JSON_OPENERS and lead[1] in _JSON_SECOND:
+        return True
+    return len(lead) >= LEAD_ASCII_UNITS
+
+
+def _ascii_lead(head: bytes, encoding: str) -> str:
+    """The ASCII characters (printable, tab, line ends) ``head`` starts with in ``encoding``, at most
+    :data:`LEAD_ASCII_UNITS`: code units of one 0x00 byte and one such character."""
+    low, high = (0, 1) if encoding == "utf-16le" else (1, 0)
+    lead = []
+    for at in range(0, min(len(head) - 1, 2 * LEAD_ASCII_UNITS), 2):
+        char = chr(head[at + low])
+        if head[at + high] != 0 or not (" " <= char <= "~" or char in "\t\r\n"):
+            break
+        lead.append(char)
+    return "".join(lead)
 
 
 def _decodes_to_text(head: bytes, encoding: str) -> bool:
