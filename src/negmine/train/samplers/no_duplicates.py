@@ -26,6 +26,8 @@ from typing import Mapping, Sequence
 
 from sentence_transformers.base.sampler import NoDuplicatesBatchSampler
 
+from negmine.train.samplers.row_texts import RowValues, clashes
+
 
 class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
     """``NoDuplicatesBatchSampler`` whose epoch yields every row exactly once in ``len(self)`` batches. ``negatives``:
@@ -46,7 +48,7 @@ class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
             yield from batches
             return
         kept, overflow = batches[:limit], [row for batch in batches[limit:] for row in batch]
-        values = _RowValues(self.dataset)
+        values = RowValues(self.dataset)
         for row in overflow:
             place_row(row, kept, values, self.batch_size)
         yield from kept
@@ -70,37 +72,21 @@ class _RowsWithNegatives:
         return values
 
 
-class _RowValues(dict):
-    """Row index -> the row's texts, read on first use (the sampler's dataset has no label column)."""
-
-    def __init__(self, dataset) -> None:
-        super().__init__()
-        self.dataset = dataset
-
-    def __missing__(self, row: int) -> set[str]:
-        self[row] = {str(value) for value in self.dataset[row].values()}
-        return self[row]
-
-
-def _clashes(row: int, batch: list[int], values: dict[int, set[str]]) -> list[int]:
-    return [other for other in batch if not values[row].isdisjoint(values[other])]
-
-
 def place_row(row: int, batches: list[list[int]], values: dict[int, set[str]], batch_size: int) -> None:
     """Put ``row`` into one of ``batches`` (in place) without exceeding ``batch_size``; see the module docstring."""
     open_batches = [batch for batch in batches if len(batch) < batch_size]
     for batch in open_batches:
-        if not _clashes(row, batch, values):
+        if not clashes(row, batch, values):
             batch.append(row)
             return
     for full in batches:
-        clashes = _clashes(row, full, values)
-        movable = clashes if len(clashes) == 1 else (full if not clashes else [])
+        clashing = clashes(row, full, values)
+        movable = clashing if len(clashing) == 1 else (full if not clashing else [])
         for other in movable:
-            target = next((b for b in open_batches if b is not full and not _clashes(other, b, values)), None)
+            target = next((b for b in open_batches if b is not full and not clashes(other, b, values)), None)
             if target is not None:
                 full.remove(other)
                 target.append(other)
                 full.append(row)
                 return
-    min(open_batches, key=lambda batch: len(_clashes(row, batch, values))).append(row)
+    min(open_batches, key=lambda batch: len(clashes(row, batch, values))).append(row)
