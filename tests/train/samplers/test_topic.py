@@ -68,3 +68,88 @@ def test_kmeans_separates_obvious_groups_deterministically():
     assert all(len(g) == 1 for g in groups) and len(set.union(*groups)) == 3
     assert len(set(kmeans_topics(x[:2], 5, seed=1))) <= 2  # never more clusters than points
 
+
+
+def _texts_sampler(anchors, topics, negatives=None, seed=7, batch_size=3, drop_last=False, labels=None):
+    columns = {"anchor": anchors, "positive": [f"p{i}" for i in range(len(anchors))]}
+    columns["negative_1"] = negatives or [f"n{i}" for i in range(len(anchors))]
+    if labels is not None:
+        columns["label"] = labels
+    return TopicBatchSampler(Dataset.from_dict(columns), batch_size, drop_last, valid_label_columns=["label"],
+                             seed=seed, topics=topics)
+
+
+def _repeats(batch, sampler):
+    """Texts of ``batch`` repeated (counted beyond their first), read from the dataset the sampler was given."""
+    rows = sampler.sampler  # torch's BatchSampler keeps the dataset it was built on here
+    texts = [t for i in batch for t in (rows[i]["anchor"], rows[i]["positive"], rows[i]["negative_1"])]
+    return len(texts) - len(set(texts))
+
+
+def test_sibling_rows_and_rows_sharing_a_negative_are_separated_within_their_cluster():
+    """Rows 0 and 1 are one query's (two positives), rows 3 and 4 share a mined negative; cluster 0 fills two
+    batches of 3, cluster 1 one. Before, the cluster's shuffle put the pairs together in some seeds' batches."""
+    topics = np.array([0] * 6 + [1] * 3)
+    anchors = ["q0", "q0"] + [f"q{i}" for i in range(2, 9)]
+    negatives = [f"n{i}" for i in range(9)]
+    negatives[4] = negatives[3]
+    together = 0
+    for seed in range(20):
+        old = topic_batches(topics, 3, False, np.random.default_rng([seed, 0]))
+        together += any({0, 1} <= set(b) or {3, 4} <= set(b) for b in old)
+        sampler = _texts_sampler(anchors, topics, negatives, seed=seed)
+        batches = list(sampler)
+        assert sorted(i for b in batches for i in b) == list(range(9)), seed
+        assert len(batches) == len(sampler) == num_topic_batches(topics, 3, False) == 3, seed
+        assert all(_repeats(b, sampler) == 0 for b in batches), (seed, batches)
+        assert all(len(set(topics[b])) == 1 for b in batches), (seed, batches)  # swapped within the cluster
+    assert together >= 5  # the old batches often held one of the pairs
+
+
+def test_a_clash_no_row_of_its_cluster_frees_is_swapped_with_another_clusters_row():
+    topics = np.array([0] * 3 + [1] * 3)
+    anchors = ["q0", "q0", "q2", "q3", "q4", "q5"]
+    for seed in range(10):
+        sampler = _texts_sampler(anchors, topics, seed=seed)
+        batches = list(sampler)
+        assert sorted(i for b in batches for i in b) == list(range(6))
+        assert sorted(len(b) for b in batches) == [3, 3]
+        assert all(_repeats(b, sampler) == 0 for b in batches), (seed, batches)
+
+
+def test_a_text_repeats_only_when_no_swap_frees_it_and_no_row_is_lost():
+    """A query with 3 positives and 2 batches: one batch must hold two of its rows."""
+    topics = np.zeros(6, dtype=np.int64)
+    anchors = ["q0"] * 3 + ["q3", "q4", "q5"]
+    for seed in range(10):
+        sampler = _texts_sampler(anchors, topics, seed=seed)
+        batches = list(sampler)
+        assert sorted(i for b in batches for i in b) == list(range(6))
+        assert sorted(_repeats(b, sampler) for b in batches) == [0, 1], (seed, batches)
+
+
+def test_swapped_batches_keep_the_count_sizes_and_are_seeded_per_epoch():
+    topics = np.array([0] * 9 + [1] * 6 + [2] * 5)
+    anchors = [f"q{i // 2}" for i in range(20)]  # ten queries with two positives each
+    for drop_last in (False, True):
+        for seed in range(5):
+            sampler = _texts_sampler(anchors, topics, seed=seed, drop_last=drop_last)
+            batches = list(sampler)
+            plain = topic_batches(topics, 3, drop_last, np.random.default_rng([seed, 0]))
+            assert len(batches) == len(sampler) == num_topic_batches(topics, 3, drop_last)
+            assert [len(b) for b in batches] == [len(b) for b in plain]
+            assert sorted(i for b in batches for i in b) == sorted(i for b in plain for i in b)
+            assert all(_repeats(b, sampler) == 0 for b in batches), (seed, batches)
+    a, b = _texts_sampler(anchors, topics), _texts_sampler(anchors, topics)
+    assert list(a) == list(b)
+    first = list(a)
+    a.set_epoch(1)
+    b.set_epoch(1)
+    assert list(a) == list(b) != first
+
+
+def test_the_label_column_is_no_text():
+    """Rows with equal labels (sentence-transformers' label column) do not clash: the batches are the plain ones."""
+    topics = np.array([0] * 9 + [1] * 6 + [2] * 5)
+    sampler = _texts_sampler([f"q{i}" for i in range(20)], topics, labels=[[i % 2] for i in range(20)])
+    assert list(sampler) == topic_batches(topics, 3, False, np.random.default_rng([7, 0]))

@@ -6,6 +6,11 @@ in-batch negatives share the query's topic and are harder than random ones. Per 
 used exactly once: each cluster is shuffled and cut into full batches, the clusters' leftover rows
 (fewer than a batch) are chained in cluster order and cut into the remaining batches, and the batch
 order is shuffled. Everything is seeded by ``(seed, epoch)``.
+
+The sampler then keeps no-duplicates batching's guarantee as far as the data allows: rows of a batch sharing a
+text (a multi-positive query's sibling rows, which share a cluster; rows sharing a mined negative) are separated by
+swapping rows between batches, within the cluster first (:mod:`negmine.train.samplers.clash_swaps`), which keeps
+the batch count (:func:`num_topic_batches`), the batch sizes and the determinism.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from typing import Sequence
 
 import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
+
+from negmine.train.samplers.clash_swaps import swap_clashing_rows
+from negmine.train.samplers.row_texts import RowValues, without_labels
 
 
 def kmeans_topics(
@@ -60,7 +68,8 @@ def num_topic_batches(topics: np.ndarray, batch_size: int, drop_last: bool) -> i
 
 
 class TopicBatchSampler(DefaultBatchSampler):
-    """sentence-transformers batch sampler drawing each batch from one query cluster (``topics[row]``)."""
+    """sentence-transformers batch sampler drawing each batch from one query cluster (``topics[row]``), with no text
+    repeated in a batch where a swap of rows avoids it."""
 
     def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns: list[str] | None = None,
                  generator=None, seed: int = 0, *, topics: Sequence[int]) -> None:
@@ -69,10 +78,16 @@ class TopicBatchSampler(DefaultBatchSampler):
         self.topics = np.asarray(topics, dtype=np.int64)
         if len(self.topics) != len(dataset):
             raise ValueError(f"{len(self.topics)} topic ids for a dataset of {len(dataset)} rows")
+        self.dataset = without_labels(dataset, valid_label_columns)
+        self._values: RowValues | None = None  # every row's texts, read at the first epoch
 
     def __iter__(self):
         rng = np.random.default_rng([int(self.seed), int(self.epoch)])
-        yield from topic_batches(self.topics, self.batch_size, self.drop_last, rng)
+        batches = topic_batches(self.topics, self.batch_size, self.drop_last, rng)
+        if self._values is None:
+            self._values = RowValues(self.dataset).read_all()
+        swap_clashing_rows(batches, self._values, self.topics)
+        yield from batches
 
     def __len__(self) -> int:
         return num_topic_batches(self.topics, self.batch_size, self.drop_last)

@@ -1,0 +1,65 @@
+"""Separate the rows of a batch that share a text by swapping rows between batches (topic batching's
+no-duplicates repair, :mod:`negmine.train.samplers.topic`).
+
+Each batch in turn, each row that shares a text (:func:`negmine.train.samplers.row_texts.clashes`) with a row
+before it in its batch is swapped with a row of another batch, so that neither one shares a text with its new
+batch: first with a row of the same cluster (a batch of that cluster), so that every batch keeps its clusters and
+topic purity is unchanged, else with a row of any batch. Candidates are tried in batch order, the batch's rows in
+order, so the result depends on the batches alone. Each swap removes a clash and adds none; a row that no swap
+frees stays where it is and repeats a text (e.g. a query with more positives than there are batches). Batch count
+and sizes never change, nor does the set of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from negmine.train.samplers.row_texts import clashes
+
+
+def swap_clashing_rows(batches: list[list[int]], values: dict[int, set[str]], topics: Sequence[int]) -> int:
+    """Repair ``batches`` in place (see the module docstring); returns the rows left sharing a text in their batch."""
+    where = {row: k for k, batch in enumerate(batches) for row in batch}
+    members: dict[int, list[int]] = {}
+    for row in where:
+        members.setdefault(int(topics[row]), []).append(row)
+    left = 0
+    for k, batch in enumerate(batches):
+        if not _repeats_a_text(batch, values):
+            continue
+        for i, row in enumerate(batch):
+            if clashes(row, batch[:i], values) and not _swap_out(k, i, batches, values, topics, members, where):
+                left += 1
+    return left
+
+
+def _repeats_a_text(batch: list[int], values: dict[int, set[str]]) -> bool:
+    texts = [values[row] for row in batch]
+    return len(set().union(*texts)) < sum(len(t) for t in texts)
+
+
+def _swap_out(k: int, i: int, batches: list[list[int]], values: dict[int, set[str]], topics: Sequence[int],
+              members: dict[int, list[int]], where: dict[int, int]) -> bool:
+    """Swap ``batches[k][i]`` with a row of another batch that frees both (same cluster first); False if none."""
+    batch, row = batches[k], batches[k][i]
+    rest = batch[:i] + batch[i + 1:]
+    topic = int(topics[row])
+    same_cluster = sorted({where[m] for m in members[topic]} - {k})
+    for candidates, wanted in ((same_cluster, topic), (range(len(batches)), None)):
+        for o in candidates:
+            other = batches[o]
+            for j in _room(row, other, values) if o != k else ():
+                partner = other[j]
+                if (wanted is None or int(topics[partner]) == wanted) and not clashes(partner, rest, values):
+                    batch[i], other[j] = partner, row
+                    where[partner], where[row] = k, o
+                    return True
+    return False
+
+
+def _room(row: int, batch: list[int], values: dict[int, set[str]]) -> list[int]:
+    """Positions in ``batch`` whose row, taken out, lets ``row`` in without a shared text."""
+    clashing = clashes(row, batch, values)
+    if len(clashing) > 1:
+        return []
+    return [batch.index(clashing[0])] if clashing else list(range(len(batch)))
