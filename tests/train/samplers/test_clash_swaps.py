@@ -16,11 +16,22 @@ def test_a_row_of_the_same_cluster_is_preferred_to_an_earlier_batch_of_another()
     assert batches == [[6, 7, 8], [0, 3, 2], [1, 4, 5]]
 
 
-def test_another_cluster_when_its_own_cannot_take_the_row():
-    topics = [0] * 3 + [1] * 3
-    batches = [[0, 1, 2], [3, 4, 5]]
+def test_another_cluster_only_between_batches_that_mix_clusters_already():
+    topics = [0, 0, 1, 2, 1, 2]
+    batches = [[0, 1, 2], [3, 4, 5]]  # no other row of cluster 0 for row 1; both batches mix clusters
     assert swap_clashing_rows(batches, _values(6, [((0, 1), "q")]), topics) == 0
     assert batches == [[0, 3, 2], [1, 4, 5]]
+
+
+def test_a_single_cluster_batch_never_takes_another_clusters_row():
+    """Topic purity first: the clash stays rather than mixing two clusters' batches."""
+    topics = [0] * 3 + [1] * 3
+    batches = [[0, 1, 2], [3, 4, 5]]
+    assert swap_clashing_rows(batches, _values(6, [((0, 1), "q")]), topics) == 1
+    assert batches == [[0, 1, 2], [3, 4, 5]]
+    topics = [0, 0, 1, 2, 2, 2]  # row 1's batch mixes clusters, the other one is cluster 2's only
+    assert swap_clashing_rows(batches, _values(6, [((0, 1), "q")]), topics) == 1
+    assert batches == [[0, 1, 2], [3, 4, 5]]
 
 
 def test_a_swap_never_brings_a_clash_into_either_batch():

@@ -9,8 +9,9 @@ order is shuffled. Everything is seeded by ``(seed, epoch)``.
 
 The sampler then keeps no-duplicates batching's guarantee as far as the data allows: rows of a batch sharing a
 text (a multi-positive query's sibling rows, which share a cluster; rows sharing a mined negative) are separated by
-swapping rows between batches, within the cluster first (:mod:`negmine.train.samplers.clash_swaps`), which keeps
-the batch count (:func:`num_topic_batches`), the batch sizes and the determinism.
+swapping rows between batches, within the cluster, or between batches that mix clusters already, never at the cost
+of a single-cluster batch (:mod:`negmine.train.samplers.clash_swaps`); the batch count (:func:`num_topic_batches`),
+the batch sizes and the determinism stay.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def num_topic_batches(topics: np.ndarray, batch_size: int, drop_last: bool) -> i
 
 
 class TopicBatchSampler(DefaultBatchSampler):
-    """sentence-transformers batch sampler drawing each batch from one query cluster (``topics[row]``), with no text
-    repeated in a batch where a swap of rows avoids it."""
+    """sentence-transformers batch sampler drawing each batch from one query cluster (``topics[row]``), with fewer
+    texts repeated in a batch: rows sharing one are swapped apart where purity allows."""
 
     def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns: list[str] | None = None,
                  generator=None, seed: int = 0, *, topics: Sequence[int]) -> None:
