@@ -154,3 +154,17 @@ def test_the_label_column_is_no_text():
     topics = np.array([0] * 9 + [1] * 6 + [2] * 5)
     sampler = _texts_sampler([f"q{i}" for i in range(20)], topics, labels=[[i % 2] for i in range(20)])
     assert list(sampler) == topic_batches(topics, 3, False, np.random.default_rng([7, 0]))
+
+
+def test_the_texts_compared_are_the_datasets_own_not_a_transforms():
+    """Re-mining installs a transform before a resumed run builds its sampler: the batches must not change."""
+    topics = np.zeros(6, dtype=np.int64)
+    columns = {"anchor": [f"q{i}" for i in range(6)], "positive": [f"p{i}" for i in range(6)]}
+    overlaid = Dataset.from_dict(columns)  # the transform gives rows 0 and 1 one query
+    overlaid.set_transform(lambda batch: {**batch, "anchor": [a.replace("q1", "q0") for a in batch["anchor"]]})
+    together = 0
+    for seed in range(10):
+        plain = list(TopicBatchSampler(Dataset.from_dict(columns), 3, False, seed=seed, topics=topics))
+        together += any({0, 1} <= set(b) for b in plain)
+        assert list(TopicBatchSampler(overlaid, 3, False, seed=seed, topics=topics)) == plain, seed
+    assert together

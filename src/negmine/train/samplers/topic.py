@@ -79,7 +79,8 @@ class TopicBatchSampler(DefaultBatchSampler):
         self.topics = np.asarray(topics, dtype=np.int64)
         if len(self.topics) != len(dataset):
             raise ValueError(f"{len(self.topics)} topic ids for a dataset of {len(dataset)} rows")
-        self.dataset = without_labels(dataset, valid_label_columns)
+        # the file's texts, as the run began: not a transform's (re-mining's overlay, installed before a resumed run)
+        self.dataset = without_labels(dataset, valid_label_columns).with_format(None)
         self._values: RowValues | None = None  # every row's texts, read at the first epoch
 
     def __iter__(self):
