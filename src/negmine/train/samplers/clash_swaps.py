@@ -3,8 +3,8 @@ no-duplicates repair, :mod:`negmine.train.samplers.topic`).
 
 Each batch in turn, each row that shares a text (:func:`negmine.train.samplers.row_texts.clashes`) with a row
 before it in its batch is swapped with a row of another batch, so that neither one shares a text with its new
-batch: with a row of the same cluster, so that every batch keeps its clusters; else, when the row's batch mixes
-clusters already (the clusters' pooled leftovers), with a row of another batch that mixes clusters. A batch of one
+batch: with a row of the same cluster, so that every batch keeps its clusters; else, when the cut filled the row's
+batch with several clusters (from the clusters' pooled leftovers), with a row of another such batch. A batch of one
 cluster never takes a row of another: topic purity, the point of TAS-B, comes first. (Swapping with any batch
 removed every repeat on SciFact train but left 0-16% of the rows in single-cluster batches instead of 77-83%, at
 batch 32, 3 epochs, mined densely and with BM25: within a cluster, similar queries share many mined negatives.)
@@ -27,13 +27,14 @@ def swap_clashing_rows(batches: list[list[int]], values: dict[int, set[str]], to
     members: dict[int, list[int]] = {}
     for row in where:
         members.setdefault(int(topics[row]), []).append(row)
+    mixed = dict.fromkeys(o for o, batch in enumerate(batches) if len({int(topics[row]) for row in batch}) > 1)
     left = 0
     for k, batch in enumerate(batches):
         if not _repeats_a_text(batch, values):
             continue
         for i, row in enumerate(batch):
-            if clashes(row, batch[:i], values) and not _swap_out(k, i, batches, values, topics, members, where):
-                left += 1
+            if clashes(row, batch[:i], values):
+                left += not _swap_out(k, i, batches, values, topics, members, where, mixed)
     return left
 
 
@@ -43,15 +44,15 @@ def _repeats_a_text(batch: list[int], values: dict[int, set[str]]) -> bool:
 
 
 def _swap_out(k: int, i: int, batches: list[list[int]], values: dict[int, set[str]], topics: Sequence[int],
-              members: dict[int, list[int]], where: dict[int, int]) -> bool:
+              members: dict[int, list[int]], where: dict[int, int], mixed: dict[int, None]) -> bool:
     """Swap ``batches[k][i]`` with a row of another batch that frees both (same cluster first, else between two
-    batches that mix clusters already); False if none."""
+    of the ``mixed`` batches, those the cut filled with several clusters); False if none."""
     batch, row = batches[k], batches[k][i]
     rest = batch[:i] + batch[i + 1:]
     topic = int(topics[row])
     same_cluster = sorted({where[m] for m in members[topic]} - {k})
-    mixed = [o for o in range(len(batches)) if _mixes(batches[o], topics)] if _mixes(batch, topics) else []
-    for candidates, wanted in ((same_cluster, topic), (mixed, None)):
+    others = mixed if k in mixed else {}
+    for candidates, wanted in ((same_cluster, topic), (others, None)):
         for o in candidates:
             other = batches[o]
             for j in _room(row, other, values) if o != k else ():
@@ -61,10 +62,6 @@ def _swap_out(k: int, i: int, batches: list[list[int]], values: dict[int, set[st
                     where[partner], where[row] = k, o
                     return True
     return False
-
-
-def _mixes(batch: list[int], topics: Sequence[int]) -> bool:
-    return len({int(topics[row]) for row in batch}) > 1
 
 
 def _room(row: int, batch: list[int], values: dict[int, set[str]]) -> list[int]:
