@@ -7,7 +7,7 @@ used exactly once: each cluster is shuffled and cut into full batches, the clust
 (fewer than a batch) are chained in cluster order and cut into the remaining batches, and the batch
 order is shuffled. Everything is seeded by ``(seed, epoch)``.
 
-The sampler then keeps no-duplicates batching's guarantee as far as the data allows: rows of a batch sharing a
+The sampler then keeps no-duplicates batching's guarantee as far as topic purity allows: rows of a batch sharing a
 text (a multi-positive query's sibling rows, which share a cluster; rows sharing a mined negative) are separated by
 swapping rows between batches, within the cluster, or between batches that mix clusters already, never at the cost
 of a single-cluster batch (:mod:`negmine.train.samplers.clash_swaps`); the batch count (:func:`num_topic_batches`),
