@@ -186,8 +186,9 @@ def test_a_model_trained_before_a_new_config_field_is_reused_only_while_that_fie
 
 
 def test_a_model_of_an_earlier_training_version_is_reused_only_when_that_version_trains_it_unchanged(bench, tmp_path):
-    """Versions 6 and 7 changed only re-mining runs and --fn-margin with extra directions: the defaults' model
-    recorded at 5 is kept, the re-mining variant's recorded at 5 and any model recorded at 4 are trained again."""
+    """Versions 6 to 8 changed only re-mining, --fn-margin with extra directions and topic batching: the defaults'
+    model recorded at 5 is kept, the re-mining variant's recorded at 5 and any model recorded at 4 are trained
+    again."""
     mined = tmp_path / "mined" / "m.jsonl"
     mined.parent.mkdir()
     mined.write_text("{}\n")

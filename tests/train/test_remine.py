@@ -589,11 +589,13 @@ def _colliding_miner(rows):
     return miner
 
 
+@pytest.mark.parametrize("batching", [{}, {"batching": "topic", "topic_clusters": 1}])
 def test_batches_built_after_a_re_mining_hold_no_remined_negative_twice(tmp_path, mined_file, tiny_model_path,
-                                                                        monkeypatch):
+                                                                        monkeypatch, batching):
     """The no-duplicates sampler compared the training file's negatives after a re-mining too (it reads the dataset
     without the overlay), so the second epoch put a row whose re-mined negative is a batch mate's positive in that
-    batch (12 rows, batch 4: its 3 batches repeated 1, 3 and 1 texts): the text counted twice as the row's negative."""
+    batch (12 rows, batch 4: its 3 batches repeated 1, 3 and 1 texts): the text counted twice as the row's negative.
+    Topic batching (one cluster, so every swap keeps purity) compares the re-mined negatives the same way."""
     batches: list[list[dict]] = []
     original = BaseDataCollator.__call__
 
@@ -605,7 +607,7 @@ def test_batches_built_after_a_re_mining_hold_no_remined_negative_twice(tmp_path
     rows = [json.loads(line) for line in mined_file.read_text().splitlines()]
     config = TrainConfig(train_file=mined_file, output_dir=tmp_path / "out", model=str(tiny_model_path), epochs=2,
                          batch_size=4, num_negatives=2, checkpoint_steps=None, show_progress=False, precision="fp32",
-                         remine_every_epoch=True, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+                         remine_every_epoch=True, mine=MineConfig(data=DataConfig(data_dir=tmp_path)), **batching)
     result = train(config, miner=_colliding_miner(rows))
     assert [e["step"] for e in result.remine] == [3] and len(batches) == 6
     positives = {row["positive"] for row in rows}
@@ -618,6 +620,7 @@ def test_batches_built_after_a_re_mining_hold_no_remined_negative_twice(tmp_path
 @pytest.mark.parametrize("remining, checkpoint, stop", [
     ({"remine_steps": 2}, 5, 6),  # epoch 2 (steps 4-6) built on step 2's file; re-mined at 4, checkpointed at 5
     ({"remine_every_epoch": True}, 3, 4),  # re-mined at epoch 1's end, after checkpoint-3 was written
+    ({"remine_steps": 2, "batching": "topic", "topic_clusters": 1}, 5, 6),  # topic batching compares them too
 ])
 def test_a_resumed_run_builds_the_batches_of_its_epoch_from_the_negatives_at_the_epochs_start(
         tmp_path, mined_file, tiny_model_path, remining, checkpoint, stop):

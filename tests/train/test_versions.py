@@ -40,3 +40,10 @@ def test_fn_margin_runs_with_extra_document_directions_recorded_before_version_7
     config = dataclasses.replace(PLAIN, directions=directions, fn_margin=margin)
     assert trains_unchanged(6, config) is not changed
     assert trains_unchanged(7, config)
+
+
+def test_a_topic_batching_run_recorded_before_version_8_is_changed() -> None:
+    topic = dataclasses.replace(PLAIN, batching="topic")
+    assert not trains_unchanged(7, topic)
+    assert trains_unchanged(8, topic)
+    assert trains_unchanged(7, PLAIN)

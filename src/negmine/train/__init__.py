@@ -3,7 +3,7 @@
 SUMMARY_NAME = "negmine_train.json"
 """The run summary ``negmine train`` writes last in its output directory (read by ``negmine report DIR``)."""
 
-TRAINING_VERSION = 7
+TRAINING_VERSION = 8
 """Bumped when the same data, settings and seed start training another model (2: the no-duplicates batching
 trains on every row once per epoch, 2026-12-03; 3: query-to-query / doc-to-query directions mask a sibling
 row's query, re-mined known-relevant negatives are masked in every row of their query and a resumed re-mining
@@ -13,7 +13,8 @@ known-relevant negative in the rows of every query with the same normalised text
 default recipe are unchanged, measured byte-identical on the demo; 6: with re-mining, the no-duplicates batching
 compares the re-mined negatives swapped in before each epoch's start, not the training file's, 2026-12-07 - runs
 that do not re-mine build the same batches; 7: `--fn-margin` masks in the doc_to_query and doc_to_doc directions too,
-2026-12-07 - runs without the margin or those directions are unchanged). Recorded in each training summary (``training_version``), so a
+2026-12-07 - runs without the margin or those directions are unchanged; 8: topic batching swaps rows apart that
+repeat a text in their batch, where topic purity allows, 2026-12-07 - other batchings are unchanged). Recorded in each training summary (``training_version``), so a
 cached trained model can be told apart from one the current code would train; which runs each bump since 5
 changed: :func:`negmine.train.versions.trains_unchanged`."""
 

@@ -558,10 +558,10 @@ class _TrainRun:
         self.loss = build_loss(self.model, config)
         self.remine = self._remine_callback(miner)
         sampler = EveryRowNoDuplicatesBatchSampler
-        if self.remine:  # compares the re-mined negatives swapped in before each epoch's start
-            sampler = partial(EveryRowNoDuplicatesBatchSampler, negatives=self.remine.overlay.batching)
         if config.batching == "topic":
             sampler = topic_sampler(self.model, data, config, self.precision)
+        if self.remine:  # compares the re-mined negatives swapped in before each epoch's start
+            sampler = partial(sampler, negatives=self.remine.overlay.batching)
         timings["setup"] = time.perf_counter() - t0
         self.evaluator = None
         if dev_data is not None:

@@ -24,9 +24,14 @@ def _margin_masks_extra_directions(config: TrainConfig) -> bool:
         {"doc_to_query", "doc_to_doc"} & set(config.directions))
 
 
+def _batches_by_topic(config: TrainConfig) -> bool:
+    return config.batching == "topic"
+
+
 CHANGED_RUNS: dict[int, Callable[[TrainConfig], bool]] = {
     6: _remines,  # re-mining runs' no-duplicates batching compares the re-mined negatives
     7: _margin_masks_extra_directions,  # --fn-margin masks in doc_to_query and doc_to_doc
+    8: _batches_by_topic,  # topic batching swaps rows apart that repeat a text (and compares re-mined negatives)
 }
 """Version -> whether that bump changed the model ``config`` trains."""
 

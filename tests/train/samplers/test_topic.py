@@ -168,3 +168,21 @@ def test_the_texts_compared_are_the_datasets_own_not_a_transforms():
         together += any({0, 1} <= set(b) for b in plain)
         assert list(TopicBatchSampler(overlaid, 3, False, seed=seed, topics=topics)) == plain, seed
     assert together
+
+
+def test_re_mined_negatives_given_for_the_epoch_are_compared_instead_of_the_files():
+    """With re-mining, the sampler compares the negatives swapped in before the epoch's start (as the no-duplicates
+    sampler does): a re-mined negative equal to a batch mate's positive is swapped apart, within the cluster."""
+    topics = np.zeros(12, dtype=np.int64)
+    columns = {"anchor": [f"q{i}" for i in range(12)], "positive": [f"p{i}" for i in range(12)],
+               "negative_1": [f"n{i}" for i in range(12)]}
+    dataset = Dataset.from_dict(columns)
+    plain_together = new_together = 0
+    for seed in range(10):
+        plain = list(TopicBatchSampler(dataset, 3, False, seed=seed, topics=topics))
+        assert list(TopicBatchSampler(dataset, 3, False, seed=seed, topics=topics, negatives={})) == plain
+        remined = list(TopicBatchSampler(dataset, 3, False, seed=seed, topics=topics, negatives={0: ["p1"]}))
+        assert sorted(r for b in remined for r in b) == list(range(12))
+        plain_together += any({0, 1} <= set(b) for b in plain)
+        new_together += any({0, 1} <= set(b) for b in remined)
+    assert plain_together and not new_together

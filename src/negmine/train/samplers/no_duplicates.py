@@ -26,7 +26,7 @@ from typing import Mapping, Sequence
 
 from sentence_transformers.base.sampler import NoDuplicatesBatchSampler
 
-from negmine.train.samplers.row_texts import RowValues, clashes
+from negmine.train.samplers.row_texts import RowsWithNegatives, RowValues, clashes
 
 
 class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
@@ -41,7 +41,7 @@ class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
 
     def __iter__(self):
         # read when the first batch is asked for, at the epoch's start: the parent's pass reads ``self.dataset``
-        self.dataset = _RowsWithNegatives(self.file_rows, self.negatives) if self.negatives else self.file_rows
+        self.dataset = RowsWithNegatives(self.file_rows, self.negatives) if self.negatives else self.file_rows
         batches = [list(batch) for batch in super().__iter__()]
         limit = len(self)
         if self.drop_last or len(batches) <= limit:
@@ -52,24 +52,6 @@ class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
         for row in overflow:
             place_row(row, kept, values, self.batch_size)
         yield from kept
-
-
-class _RowsWithNegatives:
-    """The sampler's view of the dataset with each row's ``negative_k`` texts replaced by ``negatives[row]``."""
-
-    def __init__(self, rows, negatives: Mapping[int, Sequence[str]]) -> None:
-        self.rows = rows
-        self.negatives = negatives
-        self.column_names = rows.column_names
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, row: int) -> dict:
-        values = self.rows[row]
-        for k, text in enumerate(self.negatives.get(row, ())):
-            values[f"negative_{k + 1}"] = text
-        return values
 
 
 def place_row(row: int, batches: list[list[int]], values: dict[int, set[str]], batch_size: int) -> None:

@@ -4,6 +4,8 @@ the no-duplicates sampler (:mod:`negmine.train.samplers.no_duplicates`) and topi
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 
 class RowValues(dict):
     """Row index -> the row's texts (query, positive, negatives, each as a string), read on first use. The dataset
@@ -34,3 +36,21 @@ def without_labels(dataset, valid_label_columns: list[str] | None):
 def clashes(row: int, batch: list[int], values: dict[int, set[str]]) -> list[int]:
     """The rows of ``batch`` sharing a text with ``row``."""
     return [other for other in batch if not values[row].isdisjoint(values[other])]
+
+
+class RowsWithNegatives:
+    """A sampler's view of the dataset with each row's ``negative_k`` texts replaced by ``negatives[row]``."""
+
+    def __init__(self, rows, negatives: Mapping[int, Sequence[str]]) -> None:
+        self.rows = rows
+        self.negatives = negatives
+        self.column_names = rows.column_names
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, row: int) -> dict:
+        values = self.rows[row]
+        for k, text in enumerate(self.negatives.get(row, ())):
+            values[f"negative_{k + 1}"] = text
+        return values

@@ -16,13 +16,13 @@ the batch sizes and the determinism stay.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 from negmine.train.samplers.clash_swaps import swap_clashing_rows
-from negmine.train.samplers.row_texts import RowValues, without_labels
+from negmine.train.samplers.row_texts import RowsWithNegatives, RowValues, without_labels
 
 
 def kmeans_topics(
@@ -73,7 +73,8 @@ class TopicBatchSampler(DefaultBatchSampler):
     texts repeated in a batch: rows sharing one are swapped apart where purity allows."""
 
     def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns: list[str] | None = None,
-                 generator=None, seed: int = 0, *, topics: Sequence[int]) -> None:
+                 generator=None, seed: int = 0, *, topics: Sequence[int],
+                 negatives: Mapping[int, Sequence[str]] | None = None) -> None:
         super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
                          valid_label_columns=valid_label_columns, generator=generator, seed=seed)
         self.topics = np.asarray(topics, dtype=np.int64)
@@ -82,14 +83,22 @@ class TopicBatchSampler(DefaultBatchSampler):
         # the file's texts, as the run began: not a transform's (re-mining's overlay, installed before a resumed run)
         self.dataset = without_labels(dataset, valid_label_columns).with_format(None)
         self._values: RowValues | None = None  # every row's texts, read at the first epoch
+        self.negatives = negatives  # re-mined negatives swapped in before the epoch's start, compared instead
 
     def __iter__(self):
         rng = np.random.default_rng([int(self.seed), int(self.epoch)])
         batches = topic_batches(self.topics, self.batch_size, self.drop_last, rng)
+        swap_clashing_rows(batches, self._epoch_values(), self.topics)
+        yield from batches
+
+    def _epoch_values(self) -> dict[int, set[str]]:
+        """Every row's texts as the epoch starts: the file's, with ``negatives``' rows read through them."""
         if self._values is None:
             self._values = RowValues(self.dataset).read_all()
-        swap_clashing_rows(batches, self._values, self.topics)
-        yield from batches
+        if not self.negatives:
+            return self._values
+        view = RowsWithNegatives(self.dataset, self.negatives)
+        return {**self._values, **{row: {str(value) for value in view[row].values()} for row in self.negatives}}
 
     def __len__(self) -> int:
         return num_topic_batches(self.topics, self.batch_size, self.drop_last)
