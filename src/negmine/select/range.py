@@ -1,10 +1,10 @@
 """``range``: the k best candidates inside a rank window, skipping the very top of the list.
 
 The top ranks hold most false negatives (unjudged relevant documents); starting the window lower trades
-hardness for label noise. FlagEmbedding's ``hn_mine.py`` samples from ranks 10-210
-(``--range_for_sampling 10-210``) at random; this strategy keeps the first of the window (retrieval order) instead,
-and defaults to ranks 10-100 so the window fits the default candidate depth of 100. Set
-``rank_min``/``rank_max`` (e.g. 10 and 210 with ``depth >= 210``) to choose another window; the window
+hardness for label noise. FlagEmbedding's ``hn_mine.py`` samples at random from the slice ``[10:210]`` of its
+0-based list (``--range_for_sampling 10-210``: ranks 11-210 here); this strategy keeps the first of the window
+(retrieval order) instead, and defaults to ranks 10-100 so the window fits the default candidate depth of 100. Set
+``rank_min``/``rank_max`` (e.g. 11 and 210 with ``depth >= 210``) to choose another window; the window
 itself is applied by :func:`negmine.select.filters.apply_filters`, see :func:`negmine.select.strategy.window`.
 """
 

@@ -7,7 +7,8 @@ Candidates are sampled without replacement with weight
 which peaks at s_i = s_pos - b: negatives a little below the positive ("ambiguous") are favoured over
 both the hardest ones (likely false negatives) and the easy ones (little gradient). ``a`` (simans_a)
 sets the sharpness, ``b`` (simans_b) the offset below the positive; scores must be on the positive's
-scale. Sampling uses the Gumbel-top-k trick (Kool et al., ICML 2019): the k largest of
+scale. The paper writes ``exp(-a * (s_i - s_pos - b)^2)``, centred at ``b`` above the positive: its ``b`` is
+this ``-b`` (the same at ``b = 0``). Sampling uses the Gumbel-top-k trick (Kool et al., ICML 2019): the k largest of
 log w_i + Gumbel(0, 1) are a draw without replacement proportional to w_i, computed in log space so
 weights that underflow exp() (e.g. wide BM25 score ranges) still give a full sample of min(k, n).
 """
