@@ -116,6 +116,21 @@ def test_too_many_negatives_is_a_clear_error_before_encoding(beir_dir, tmp_path)
     assert embedder.calls == 0
 
 
+def test_too_many_negatives_for_a_tiny_corpus_counts_in_singular_where_one(tmp_path):
+    """Two documents, a query with one positive: the refusal read 'a query has 1 positives, leaving at most 1
+    candidates' (selection review, session 57)."""
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "beir", {"d1": "coffee beans", "d2": "tea leaves"}, {"q1": "coffee"}, [("q1", "d1", 1)])
+    embedder = HashEmbedder()
+    config = make_config(beir, tmp_path / "o.jsonl", num_negatives=2)
+    with pytest.raises(ConfigError, match="^cannot mine 2 negatives: the corpus has 2 documents and a query has 1 "
+                                          "positive, leaving at most 1 candidate; lower "
+                                          r"select\.num_negatives \(--num-negatives\)$"):
+        mine(config, embedder=embedder)
+    assert embedder.calls == 0
+
+
 def test_a_model_returning_nan_for_a_document_is_a_clear_error_and_writes_nothing(beir_dir, tmp_path):
     """A NaN vector made every cosine of that document NaN: with the sd margin any pool holding it lost every
     candidate (the sd was NaN) and its pairs were skipped as if the margins had emptied them; without it the

@@ -13,7 +13,7 @@ from negmine.encode.fingerprint import FINGERPRINT_VERSION
 from negmine.plugins import plugin_record
 from negmine.select import SELECTION_VERSION
 from negmine.config_path import path_option, within
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, counted
 from negmine.export.native import dumps_row
 from negmine.io.atomic import atomic_write
 from negmine.io.records import Dataset
@@ -58,8 +58,8 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> None:
     available = n_docs - most_positives
     if config.select.num_negatives > available:
         raise ConfigError(
-            f"cannot mine {config.select.num_negatives} negatives: the corpus has {n_docs} documents and a query "
-            f"has {most_positives} positives, leaving at most {available} candidates; lower "
+            f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')} and a "
+            f"query has {counted(most_positives, 'positive')}, leaving at most {counted(available, 'candidate')}; lower "
             f"{path_option('select.num_negatives')}"
         )
     if not dataset.qrels.query_ids():
