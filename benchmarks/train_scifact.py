@@ -142,6 +142,8 @@ VARIANTS: dict[str, Variant] = {
     "fn-mask=off": Variant("negmine-top", {"fn_mask": False}, SEEDS),
     "fn-margin=0.1": Variant("negmine-top", {"fn_margin": 0.1}),  # the default before the held-out check
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
+    # the same arm at the three seeds (held-out check of topic batching's text swaps, TRAINING_VERSION 8)
+    "batching=topic-3seeds": Variant("negmine-top", {"batching": "topic"}, SEEDS),
     "directions=symmetric": Variant("negmine-top", {"directions": ("query_to_doc", "doc_to_query")}),
     "directions=gte": Variant("negmine-top", {"directions": ("query_to_doc", "query_to_query", "doc_to_query",
                                                             "doc_to_doc")}, SEEDS),
