@@ -134,3 +134,16 @@ def _masked_by_margin(model, weights: dict) -> int:
         _loss_and_grads(loss_fn, model)
         counts.append(loss_fn.mask_stats.masked)
     return counts[0] - counts[1]
+
+
+def test_cached_query_to_query_masks_queries_sharing_a_known_positive_as_the_plain_loss(tiny_model_path):
+    """Row 0 knows row 1's positive: query_to_query masks q_1 in row 0 and q_0 in row 1 (before: neither), on top of
+    query -> document's p_1 in row 0 and row 2's flagged negative; cached (mini-batches of 3) and plain agree."""
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    weights = {"hardness": "all", "hardness_strength": 5.0, "directions": ("query_to_doc", "query_to_query")}
+    plain_fn = MaskedMultipleNegativesRankingLoss(model, **weights)
+    _loss_and_grads(plain_fn, model)
+    cached_fn, _ = _cached_matches_plain(model, weights)
+    for fn in (plain_fn, cached_fn):  # candidates: 4 rows x 8 documents, 4 x 3 other queries
+        assert (fn.mask_stats.masked, fn.mask_stats.candidates, fn.mask_stats.rows) == (4, 44, 4)

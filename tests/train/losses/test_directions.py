@@ -82,6 +82,54 @@ def test_query_to_query_masks_only_the_query_itself():
     assert torch.isinf(logits).nonzero().tolist() == [[r, r] for r in range(4)]
 
 
+def test_query_to_query_masks_queries_that_share_a_known_positive_both_ways():
+    """q_0 also knows row 2's positive (key 102): both are pulled towards p_2 in query -> document, so neither is a
+    negative of the other. Before, only the diagonal was masked: q_2 was pushed from q_0 and q_0 from q_2."""
+    (logits,) = _logits(("query_to_doc", "query_to_query"), _labels(known_extra={0: 102}))
+    masked = {tuple(x) for x in torch.isinf(logits).nonzero().tolist()}
+    assert masked == {(r, r) for r in range(4)} | {(0, 2), (2, 0)}
+
+
+def test_query_to_query_does_not_mask_a_query_that_knows_another_rows_negative():
+    """Only positives are shared: q_0 knowing row 2's hard negative (key 1002) masks no query."""
+    (logits,) = _logits(("query_to_doc", "query_to_query"), _labels(known_extra={0: 1002}))
+    assert torch.isinf(logits).nonzero().tolist() == [[r, r] for r in range(4)]
+
+
+def test_query_to_query_masks_two_query_texts_with_one_positive():
+    """SciFact-like: a supporting and a contradicting claim cite the same abstract (two query texts, one positive
+    text); row 2's query cites another. Built through the dataset's labels."""
+    from negmine.train.dataset import rows_to_train_data
+
+    rows = [_native("q0", "drug x lowers blood pressure", "a"),
+            _native("q1", "drug x does not lower blood pressure", "a"),
+            _native("q2", "gene y causes cancer", "c"), _native("q3", "cell gene", "d")]
+    labels = torch.tensor(rows_to_train_data(rows, 2).dataset["label"])
+    emb = _embeddings()
+    view = BatchView(emb[0], torch.cat(emb[1:]), torch.arange(4), labels, 2, use_labels=True)
+    (logits,) = extra_direction_logits(view, ("query_to_doc", "query_to_query"), cos_sim, 20.0)
+    masked = {tuple(x) for x in torch.isinf(logits).nonzero().tolist()}
+    assert masked == {(r, r) for r in range(4)} | {(0, 1), (1, 0)}
+
+
+def test_query_to_query_shared_positive_masks_are_counted():
+    """query -> document masks p_2 in row 0 (1 of 48 candidates); query_to_query q_2 in row 0 and q_0 in row 2 (2 of
+    12: the row's own query is no candidate)."""
+    loss = MaskedMultipleNegativesRankingLoss(None, hardness="none", directions=("query_to_doc", "query_to_query"))
+    loss.compute_loss_from_embeddings(_embeddings(), _labels(known_extra={0: 102}))
+    assert (loss.mask_stats.masked, loss.mask_stats.candidates, loss.mask_stats.rows) == (3, 60, 4)
+
+
+@pytest.mark.parametrize("directions", [("query_to_doc", "query_to_query"), GTE])
+def test_query_to_query_without_fn_mask_masks_nothing(directions):
+    """fn_mask off: the shared positive masks nothing, the loss is sentence-transformers'."""
+    emb, labels = _embeddings(), _labels(known_extra={0: 102})
+    reference = MultipleNegativesRankingLoss(None, directions=directions).compute_loss_from_embeddings(emb, None)
+    loss = MaskedMultipleNegativesRankingLoss(None, fn_mask=False, hardness="none", directions=directions)
+    assert loss.compute_loss_from_embeddings(emb, labels).item() == pytest.approx(reference.item(), rel=1e-5)
+    assert loss.mask_stats.masked == 0
+
+
 def test_without_labels_only_structural_entries_are_masked():
     emb = _embeddings()
     view = BatchView(emb[0], torch.cat(emb[1:]), torch.arange(4), None, 2, use_labels=True)

@@ -18,8 +18,10 @@ set to -inf), so they neither contribute to the loss nor receive gradient. A can
    the labelled positive is more likely unlabelled-relevant than hard; a threshold at or below the
    positive would discard exactly the hardest true negatives, which carry the training signal).
 
-``q_i``'s own positive column is never masked. With extra directions, rule 3 masks in ``doc_to_query`` and
-``doc_to_doc`` too, not in ``query_to_query`` (:mod:`negmine.train.losses.directions` says how, and why).
+``q_i``'s own positive column is never masked. With extra directions, rule 1 masks there too (in ``query_to_query``
+a query ``q_j`` with ``q_i``'s text, or sharing a known positive with ``q_i``: either knows the other's positive), and
+rule 3 in ``doc_to_query`` and ``doc_to_doc``, not in ``query_to_query`` (:mod:`negmine.train.losses.directions` says
+how, and why).
 """
 
 from __future__ import annotations
