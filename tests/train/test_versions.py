@@ -38,8 +38,10 @@ def test_a_re_mining_run_recorded_before_version_6_is_changed() -> None:
 def test_fn_margin_runs_with_extra_document_directions_recorded_before_version_7_are_changed(directions, margin,
                                                                                              changed) -> None:
     config = dataclasses.replace(PLAIN, directions=directions, fn_margin=margin)
-    assert trains_unchanged(6, config) is not changed
-    assert trains_unchanged(7, config)
+    assert CHANGED_RUNS[7](config) is changed
+    if "query_to_query" not in directions:  # bump 9 changed query_to_query runs
+        assert trains_unchanged(6, config) is not changed
+        assert trains_unchanged(7, config)
 
 
 def test_a_topic_batching_run_recorded_before_version_8_is_changed() -> None:
@@ -47,3 +49,15 @@ def test_a_topic_batching_run_recorded_before_version_8_is_changed() -> None:
     assert not trains_unchanged(7, topic)
     assert trains_unchanged(8, topic)
     assert trains_unchanged(7, PLAIN)
+
+
+@pytest.mark.parametrize(("directions", "fn_mask", "changed"), [
+    (("query_to_doc", "query_to_query"), True, True),
+    (("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc"), True, True),
+    (("query_to_doc", "query_to_query"), False, False),  # nothing masked without fn_mask
+    (("query_to_doc", "doc_to_query"), True, False),
+])
+def test_query_to_query_runs_recorded_before_version_9_are_changed(directions, fn_mask, changed) -> None:
+    config = dataclasses.replace(PLAIN, directions=directions, fn_mask=fn_mask)
+    assert trains_unchanged(8, config) is not changed
+    assert trains_unchanged(9, config)

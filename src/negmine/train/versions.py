@@ -28,10 +28,15 @@ def _batches_by_topic(config: TrainConfig) -> bool:
     return config.batching == "topic"
 
 
+def _masks_queries_sharing_a_positive(config: TrainConfig) -> bool:
+    return config.fn_mask and "query_to_query" in config.directions
+
+
 CHANGED_RUNS: dict[int, Callable[[TrainConfig], bool]] = {
     6: _remines,  # re-mining runs' no-duplicates batching compares the re-mined negatives
     7: _margin_masks_extra_directions,  # --fn-margin masks in doc_to_query and doc_to_doc
     8: _batches_by_topic,  # topic batching swaps rows apart that repeat a text (and compares re-mined negatives)
+    9: _masks_queries_sharing_a_positive,  # query_to_query masks queries that share a known positive with the row
 }
 """Version -> whether that bump changed the model ``config`` trains."""
 
