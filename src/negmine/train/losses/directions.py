@@ -40,8 +40,9 @@ directions mask by the same rule, read as the labels are read:
   scored 1 of those 87 documents above ``s(q_i, p_i) + M``);
 - ``query_to_query``: nothing; its labels mask a query with ``q_i``'s text or sharing a known positive with it,
   and a query-query cosine says nothing about that against ``s(q_i, p_i)`` (the same comparison masked 12 queries
-  there, at a median cosine of 0.69 to ``q_i``: claims on the same topic, e.g. "... improves lung function" against
-  "... did not improve lung function", other queries all the same, the kind this direction is there to push apart).
+  there, at a median cosine of 0.69 to ``q_i``: claims on the same topic, other queries all the same, the kind this
+  direction is there to push apart; a claim and its negation citing one abstract, e.g. SciFact's 1372/1373 "...
+  (did not) improve lung function", are masked by the labels instead, as they share a positive).
 """
 
 from __future__ import annotations
