@@ -131,6 +131,27 @@ def test_too_many_negatives_for_a_tiny_corpus_counts_in_singular_where_one(tmp_p
     assert embedder.calls == 0
 
 
+def test_too_many_negatives_counts_the_positives_of_queries_with_the_same_text(tmp_path):
+    """Selection excludes the positives of every query with the same text (text twins): the refusal counted one
+    query id's positives only (2), so 3 negatives from 5 documents passed although each twin's pool holds 2
+    (small leftovers, session 58)."""
+    from negmine.testing.beir import write_beir
+
+    corpus = {f"d{i}": f"document number {i}" for i in range(5)}
+    queries = {"qa": "Coffee?", "qb": "coffee", "qc": "tea"}
+    beir = write_beir(tmp_path / "beir", corpus, queries, [("qa", "d0", 1), ("qa", "d1", 1), ("qb", "d2", 1),
+                                                           ("qc", "d3", 1)])
+    embedder = HashEmbedder()
+    config = make_config(beir, tmp_path / "o.jsonl", num_negatives=3)
+    with pytest.raises(ConfigError, match="^cannot mine 3 negatives: the corpus has 5 documents and a query has 3 "
+                                          r"positives \(its own and those of the queries with the same text\), "
+                                          r"leaving at most 2 candidates; lower select\.num_negatives "
+                                          r"\(--num-negatives\)$"):
+        mine(config, embedder=embedder)
+    assert embedder.calls == 0
+    mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=2), embedder=HashEmbedder())  # 2 fit
+
+
 def test_a_model_returning_nan_for_a_document_is_a_clear_error_and_writes_nothing(beir_dir, tmp_path):
     """A NaN vector made every cosine of that document NaN: with the sd margin any pool holding it lost every
     candidate (the sd was NaN) and its pairs were skipped as if the margins had emptied them; without it the

@@ -53,21 +53,34 @@ def make_cache(config: EncoderConfig):
 
 def check_feasible(config: MineConfig, dataset: Dataset) -> None:
     """Reject option/data combinations that cannot produce output, before anything is encoded."""
-    n_docs = len(dataset.corpus)
-    most_positives = max((len(dataset.qrels.positives(q)) for q in dataset.qrels.query_ids()), default=0)
-    available = n_docs - most_positives
-    if config.select.num_negatives > available:
-        raise ConfigError(
-            f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')} and a "
-            f"query has {counted(most_positives, 'positive')}, leaving at most {counted(available, 'candidate')}; lower "
-            f"{path_option('select.num_negatives')}"
-        )
+    _check_corpus_size(config, dataset)
     if not dataset.qrels.query_ids():
         skipped = dataset.skipped_qrels()["relevant_skipped"]
         why = f" ({skipped} relevant judgments were skipped: their documents are not in the corpus)" if skipped else ""
         raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0){why}; nothing to mine: "
                           "a positive is a line 'QUERY-ID<TAB>CORPUS-ID<TAB>1' (a score of 1 or more); check that "
                           f"this is the split to mine ({path_option('data.split')})")
+
+
+def _check_corpus_size(config: MineConfig, dataset: Dataset) -> None:
+    """``num_negatives`` must fit in the corpus minus the most positives a query excludes: its own and those of
+    every query with the same text (pooled, as selection pools them: :func:`positives_by_query_text`). Counting
+    the query id's own positives only let a run through that no row of the twin queries could fill."""
+    from negmine.select.exclude import positives_by_query_text
+
+    n_docs = len(dataset.corpus)
+    own = {q: len(set(dataset.qrels.positives(q))) for q in dataset.qrels.query_ids()}
+    pooled = {q: len(set(rows)) for q, rows in positives_by_query_text(dataset).items()}
+    query = max(pooled, key=lambda q: (pooled[q], own[q]), default=None)  # a twin-less one on ties
+    most = pooled[query] if query is not None else 0
+    available = n_docs - most
+    if config.select.num_negatives > available:
+        twins = " (its own and those of the queries with the same text)" if most > own[query] else ""
+        raise ConfigError(
+            f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')} and a "
+            f"query has {counted(most, 'positive')}{twins}, leaving at most {counted(available, 'candidate')}; lower "
+            f"{path_option('select.num_negatives')}"
+        )
 
 
 def check_registries(config: MineConfig) -> None:
