@@ -205,6 +205,26 @@ def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path):
                                "concatenated twice) to silence this"]
 
 
+def test_rows_without_negatives_are_named_in_a_warning(tmp_path):
+    """``negmine audit`` printed a line for the pairs whose rows hold no negatives; a run_audit caller got nothing
+    (small leftovers, session 58). Now a NegmineWarning naming the file, pointing at the caller's line."""
+    rows = sample_rows()
+    rows[1] = dict(rows[1], negative_ids=[], negatives=[], negative_scores=[], negative_ranks=[])
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = AuditConfig(input=mined, judges=JudgeConfig(near_dup=NearDupConfig(cosine=None)),
+                         flags=tmp_path / "f.flags.jsonl")
+    with pytest.warns(NegmineWarning) as caught:
+        summary = run_audit(config)
+    assert summary["counts"]["pairs_without_negatives"] == 1
+    ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
+    assert [str(w.message) for w in ours] == [
+        f"{mined}: 1 pair has no negatives: nothing to audit in it, kept as it is (negmine train leaves such rows "
+        "out unless --num-negatives 0, which trains them on in-batch negatives alone; the exports skip them)"]
+    assert [w.filename for w in ours] == [__file__]
+    run_audit(replace(config, input=_mined(tmp_path)))  # every row with negatives: no warning (errors here)
+
+
 def test_outputs_another_run_is_writing_are_refused_before_any_model_loads(tmp_path, monkeypatch):
     """Two audits (or an audit and a mine) writing one cleaned file could leave its exports and summary from
     the other run; the second now fails at once, before candidates are mined or judges load."""

@@ -13,7 +13,7 @@ from negmine.config import (
     DataConfig, DenoiseConfig, EncoderConfig, FilterConfig, JudgeConfig, MineConfig, NearDupConfig, OutputConfig,
     SelectConfig,
 )
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, NegmineWarning
 from negmine.pipeline.mine import mine
 from negmine.testing.hash_embedder import HashEmbedder
 
@@ -281,8 +281,10 @@ def test_an_audit_promoting_with_a_cross_encoder_keeps_the_promoted_documents_ju
     stripped = [{k: v for k, v in r.items() if k != "judge_extra_positive_scores"} for r in cleaned]
     again = tmp_path / "again"
     again.mkdir()
-    summary2, cleaned2 = _audited(again, judges, stripped, depth=2, false_negative_policy="promote",
-                                  positive_policy="mark")
+    with pytest.warns(NegmineWarning, match=r"mined\.jsonl: 1 pair has no negatives: nothing to audit in it"):
+        summary2, cleaned2 = _audited(again, judges, stripped, depth=2, false_negative_policy="promote",
+                                      positive_policy="mark")
+    assert sum(not r["negatives"] for r in stripped) == 1  # a row whose negatives were all promoted
     for old, new in zip(cleaned, cleaned2, strict=True):  # earlier promotions first, then any new ones
         before = old.get("judge_extra_positive_scores") or []
         assert new.get("judge_extra_positive_scores", [])[: len(before)] == before

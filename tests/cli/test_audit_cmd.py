@@ -97,6 +97,7 @@ def test_rows_without_negatives_are_counted_and_kept_as_they_are(tmp_path):
     assert summary["counts"]["pairs_without_negatives"] == 2
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # as a user's command runs
 def test_one_row_without_negatives_is_named_in_the_singular(tmp_path):
     rows = sample_rows()
     rows[1] = dict(rows[1], negative_ids=[], negatives=[], negative_scores=[], negative_ranks=[])
@@ -105,6 +106,7 @@ def test_one_row_without_negatives_is_named_in_the_singular(tmp_path):
     result = runner.invoke(build_app(), ["audit", str(mined), "--near-dup-threshold", "0", "--no-progress", "--no-html"])
     assert result.exit_code == 0, result.output
     assert "  1 pair has no negatives: nothing to audit in it, kept as it is (negmine train" in result.output
+    assert "no negatives" not in result.stderr  # the API's warning of them is not printed a second time
     full = runner.invoke(build_app(), ["audit", str(write_native(mined)), "--near-dup-threshold", "0", "--no-progress",
                                        "--no-html"])
     assert full.exit_code == 0 and "no negatives" not in full.output

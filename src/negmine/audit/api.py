@@ -106,11 +106,40 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
             embedder = make_embedder(config.encoder)
     with closed_after(make_cache(config.encoder)) as cache:  # its folders' locks end with the call, also raising
         summary = _judge(config, names, cache, embedder, need_model, extra)
+    warn_without_negatives(summary)
     if config.report is not None:
         from negmine.report.render import report_from_files
 
         report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
     return summary
+
+
+WITHOUT_NEGATIVES_WARNING = r"(?s).*: \d+ pairs? (has|have) no negatives: nothing to audit in"
+"""A ``warnings.filterwarnings`` message pattern of :func:`warn_without_negatives`' warning: ``negmine audit``
+prints the count on a line of its output instead."""
+
+
+def without_negatives_line(n: int) -> str:
+    """What an audit says of the ``n`` pairs whose rows hold no negatives (``"negatives": []``)."""
+    from negmine.errors import counted
+
+    return (f"{counted(n, 'pair')} {'has' if n == 1 else 'have'} no negatives: nothing to audit in "
+            f"{'it' if n == 1 else 'them'}, kept as {'it is' if n == 1 else 'they are'} (negmine train leaves such "
+            "rows out unless --num-negatives 0, which trains them on in-batch negatives alone; the exports skip them)")
+
+
+def warn_without_negatives(summary: dict) -> None:
+    """A NegmineWarning naming the audited file when some of its rows hold no negatives, which no judge can flag
+    anything in: ``negmine audit`` printed a line of them, while a :func:`run_audit` caller got nothing unless it
+    read ``counts["pairs_without_negatives"]`` (small leftovers, session 58)."""
+    import warnings
+
+    from negmine.errors import NegmineWarning
+
+    n = summary["counts"].get("pairs_without_negatives", 0)
+    if n:
+        warnings.warn(f"{summary['input']}: {without_negatives_line(n)}", NegmineWarning,
+                      stacklevel=caller_stacklevel())
 
 
 def _judge(config: AuditConfig, names, cache, embedder, need_model: bool, extra: dict) -> dict:

@@ -184,10 +184,14 @@ def run(config: AuditConfig) -> None:
     """Audit and print the counts and the files written."""
     stopped: list = []  # where the candidates' encoding stopped, when Ctrl-C came during it (EncodingStopped)
     with user_errors(lambda: interrupted_hint(config, stopped[0] if stopped else None)):
-        from negmine.audit.api import run_audit
+        import warnings
+
+        from negmine.audit.api import WITHOUT_NEGATIVES_WARNING, run_audit
 
         try:
-            summary = run_audit(config)
+            with warnings.catch_warnings():  # printed on a line of the counts below (format_audit), not twice
+                warnings.filterwarnings("ignore", message=WITHOUT_NEGATIVES_WARNING)
+                summary = run_audit(config)
         except KeyboardInterrupt as err:
             stopped.extend([err.negmine_encoding] if hasattr(err, "negmine_encoding") else [])
             raise
@@ -291,14 +295,10 @@ def _without_negatives(counts: dict) -> list[str]:
     """The pairs whose rows hold no negatives (``"negatives": []``), which no judge can flag anything in: an audit
     of such a file printed "false negatives: 0 of 0 candidates" and kept them without a word, while ``negmine train``
     leaves them out (warning) and the exports skip them."""
-    from negmine.errors import counted
+    from negmine.audit.api import without_negatives_line
 
     n = counts.get("pairs_without_negatives", 0)
-    if not n:
-        return []
-    return [f"  {counted(n, 'pair')} {'has' if n == 1 else 'have'} no negatives: nothing to audit in "
-            f"{'it' if n == 1 else 'them'}, kept as {'it is' if n == 1 else 'they are'} (negmine train leaves such "
-            "rows out unless --num-negatives 0, which trains them on in-batch negatives alone; the exports skip them)"]
+    return [f"  {without_negatives_line(n)}"] if n else []
 
 
 def _untouched(counts: dict) -> str:
