@@ -155,7 +155,7 @@ def test_a_meta_file_recording_another_dimension_than_every_shard_is_written_aga
     with pytest.warns(NegmineWarning) as caught:
         found, _ = reopened.get("fp", "", text_keys(["a"]))
         reopened.put("fp", "", text_keys(["a"]), _vecs(1, dim=4))
-    assert not found.any()
+    assert not found.any()  # one shard against meta.json, told no size: a tie, which meta.json wins (shard_sizes)
     assert str(caught[-1].message) == (f"embedding cache file {meta} records 16-dim vectors, but no shard of the "
                                        "folder holds such vectors and its model gives 4-dim ones (the file was edited "
                                        "or damaged); it is written again for 4-dim vectors")
@@ -163,6 +163,40 @@ def test_a_meta_file_recording_another_dimension_than_every_shard_is_written_aga
     found, got = EmbeddingCache(tmp_path).get("fp", "", text_keys(["a"]))
     assert found.all()
     np.testing.assert_array_equal(got, _vecs(1, dim=4))
+
+
+def test_without_a_size_a_meta_file_recording_another_size_than_most_shards_leaves_them_in_use(tmp_path):
+    """``get`` and ``put`` told no model size checked the shards against meta.json: one edited to another size made
+    every shard count as damaged, removed and encoded again (the shelves told their model's size were fixed in
+    session 57). The size most of the folder's files give wins, meta.json one vote (small leftovers, session 58)."""
+    cache = EmbeddingCache(tmp_path)
+    texts = ["a", "b", "c"]
+    for i, text in enumerate(texts):
+        cache.put("fp", "", text_keys([text]), _vecs(1, seed=i))
+    folder = cache.shelf("fp").folder
+    meta = folder / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "dim": 16}))
+    with _negmine_warnings() as messages:
+        found, got = EmbeddingCache(tmp_path).get("fp", "", text_keys(texts))
+    assert found.all()
+    np.testing.assert_array_equal(got, np.concatenate([_vecs(1, seed=i) for i in range(3)]))
+    assert messages == [f"embedding cache file {meta} records 16-dim vectors, but 3 of the folder's shards hold 4-dim "
+                        "ones (the file was edited or damaged); the folder's shards of 4-dim vectors (the size most "
+                        "of its shards hold) are used and the file is written again for 4-dim vectors"]
+    assert json.loads(meta.read_text())["dim"] == 4
+    assert sorted(p.name for p in folder.glob("*.npy")) == [f"{i}.{k}.npy" for i in range(3) for k in ("keys", "vecs")]
+
+
+def test_without_a_size_a_shard_of_another_size_than_most_is_the_damaged_one(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    for i, text in enumerate(["a", "b", "c"]):
+        cache.put("fp", "", text_keys([text]), _vecs(1, seed=i))
+    folder = cache.shelf("fp").folder
+    np.save(folder / "0.vecs.npy", _vecs(1, dim=5))
+    with _negmine_warnings() as messages:
+        found, _ = EmbeddingCache(tmp_path).get("fp", "", text_keys(["a", "b", "c"]))
+    assert found.tolist() == [False, True, True]
+    assert len(messages) == 1 and "shard 0" in messages[0] and "1 x 5 vectors for 1 keys of 4-dim" in messages[0]
 
 
 def test_bad_shapes_refused(tmp_path):
@@ -399,10 +433,39 @@ def test_an_unreadable_meta_file_is_reported_and_written_again(tmp_path):
     with _negmine_warnings() as messages:
         fresh.put("fp", "", text_keys(["b"]), _vecs(1, seed=2))
     assert len(messages) == 1
-    assert re.fullmatch(r"embedding cache file .*meta\.json is unreadable \(JSONDecodeError: .*\); it is written "
-                        r"again with the next vectors", messages[0])
+    assert re.fullmatch(r"embedding cache file .*meta\.json is unreadable \(JSONDecodeError: .*\); the folder's "
+                        r"shards of 4-dim vectors \(the size most of its shards hold\) are used and the file is "
+                        r"written again for 4-dim vectors", messages[0])
     assert json.loads(meta.read_text())["dim"] == 4
     assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a", "b"]))[0].all()
+
+
+def test_an_unreadable_meta_file_is_written_again_also_by_a_read_that_finds_every_text(tmp_path):
+    """Without a size (``get`` alone) the file was written again only with new vectors, so each run that found
+    every text cached warned again, as the shelves told their model's size did before (small leftovers,
+    session 58)."""
+    cache = EmbeddingCache(tmp_path)
+    cache.put("fp", "", text_keys(["a"]), _vecs(1))
+    meta = cache.shelf("fp").folder / "meta.json"
+    meta.write_text("{\"fingerprint\": ")
+    with _negmine_warnings() as messages:
+        assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a"]))[0].all()
+    assert len(messages) == 1 and "is unreadable (JSONDecodeError" in messages[0]
+    assert json.loads(meta.read_text()) == {"fingerprint": "fp", "prompt": "", "dim": 4}
+    with _negmine_warnings() as messages:
+        assert EmbeddingCache(tmp_path).get("fp", "", text_keys(["a"]))[0].all()
+    assert messages == []
+
+
+def test_an_unreadable_meta_file_of_a_folder_without_shards_is_written_with_the_next_vectors(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    folder = cache.shelf("fp").folder
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text("")
+    with _negmine_warnings() as messages:
+        assert not cache.get("fp", "", text_keys(["a"]))[0].any()
+    assert len(messages) == 1 and re.fullmatch(r"embedding cache file .*meta\.json is unreadable \(JSONDecodeError: "
+                                               r".*\); it is written again with the next vectors", messages[0])
 
 
 def test_texts_another_run_cached_meanwhile_are_not_written_again(tmp_path):

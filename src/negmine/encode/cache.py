@@ -265,33 +265,49 @@ class CacheShelf:
 
     def _expected_dim(self) -> int | None:
         """The size every shard's vectors must have: that of the shards indexed so far; else the model's
-        (:attr:`model_dim`) when known, ``meta.json``'s otherwise. A ``meta.json`` that records another size than
-        the model's was edited or damaged: its shards of the model's size are used, not removed and encoded again
-        (they were, every one), and the file is written again (:meth:`_correct_meta`)."""
+        (:attr:`model_dim`) when known, else the one most of the folder's complete shards and ``meta.json`` give
+        (:func:`negmine.encode.shard_sizes.most_held_size`). A ``meta.json`` that records another size was edited or
+        damaged: the shards of that size are used, not removed and encoded again (they were, every one), and the
+        file is written again (:meth:`_correct_meta`); so is an unreadable one."""
         if self._dim is not None:
             return self._dim
-        if self.model_dim is None:
-            return self.dim()
         recorded, problem = self._meta_dim()
-        if recorded is not None and recorded != self.model_dim:
-            problem = (f"records {recorded}-dim vectors, but the folder's model gives {self.model_dim}-dim ones (the "
-                       "file was edited or damaged)")
+        if self.model_dim is not None:
+            size, whose = self.model_dim, "the folder's model gives"
+        else:
+            size, shards = self._shards_size(recorded)
+            if size is None:  # no complete shard: meta.json's size (warned about when unreadable), as before
+                return self.dim()
+            if recorded is None and problem is None:  # no meta.json (removed by hand): written with the next vectors
+                return size
+            whose = f"{shards} of the folder's shards hold"
+        if recorded is not None and recorded != size:
+            problem = f"records {recorded}-dim vectors, but {whose} {size}-dim ones (the file was edited or damaged)"
         elif problem is not None:
             problem = f"is unreadable ({problem})"
         if problem is not None and problem != self._meta_reported:  # once, also when the folder is read-only
             self._meta_reported = problem
-            self._correct_meta(problem)
-        return self.model_dim
+            self._correct_meta(problem, size)
+        return size
 
-    def _correct_meta(self, problem: str) -> None:
-        """Write ``meta.json`` again for :attr:`model_dim` (not in a read-only folder), with a warning saying what
-        was wrong with it (``problem``). An unreadable file was written again only with the next new vectors, so a
-        run that found every text cached warned about it again each time."""
-        dim = self.model_dim
+    def _shards_size(self, recorded: int | None) -> tuple[int | None, int]:
+        """``(size, shards)`` for a shelf told no model size: :func:`~negmine.encode.shard_sizes.most_held_size` of
+        the complete shards not yet indexed and ``recorded`` (``meta.json``'s size)."""
+        from negmine.encode.shard_sizes import most_held_size
+
+        complete = [n for n, kinds in sorted(self._shard_numbers().items())
+                    if n not in self._broken and {"keys.npy", "vecs.npy"} <= kinds]
+        return most_held_size([self.folder / f"{n}.vecs.npy" for n in complete], recorded, _vectors_shape)
+
+    def _correct_meta(self, problem: str, dim: int) -> None:
+        """Write ``meta.json`` again for ``dim`` (not in a read-only folder), with a warning saying what was wrong
+        with it (``problem``). An unreadable file was written again only with the next new vectors, so a run that
+        found every text cached warned about it again each time."""
+        why = "its model's size" if self.model_dim is not None else "the size most of its shards hold"
         with contextlib.suppress(OSError):
             self._write_meta_file(dim)
         warnings.warn(f"embedding cache file {self.folder / 'meta.json'} {problem}; the folder's shards of {dim}-dim "
-                      f"vectors (its model's size) are used and the file is written again for {dim}-dim vectors",
+                      f"vectors ({why}) are used and the file is written again for {dim}-dim vectors",
                       NegmineWarning, stacklevel=caller_stacklevel())
 
     def _add_part(self, number: int, keys: np.ndarray) -> None:
