@@ -52,6 +52,39 @@ def test_utf16_text_without_a_mark_gets_the_command_for_its_byte_order_which_mak
     assert list(iter_lines(tmp_path / "utf8-train.tsv")) == [(1, "query-id\tcorpus-id\tscore"), (2, "q1\td\u00e91\t1")]
 
 
+@pytest.mark.parametrize("text", [("Τι είναι η μηχανική μάθηση;\tΗ μηχανική μάθηση είναι κλάδος της "
+                                  "τεχνητής νοημοσύνης.\nΠοιος έγραψε την Οδύσσεια;\tΟ Όμηρος.\n"),
+                                  "什么是机器学习？\t机器学习是人工智能的一个分支。\n谁写了奥德赛？\t荷马。\n"],
+                         ids=["greek", "chinese"])
+@pytest.mark.parametrize("order", ["le", "be"])
+def test_utf16_text_whose_first_line_opens_with_other_characters_gets_the_iconv_fix_not_binary(
+        tmp_path, write_text, text, order):
+    """A pairs TSV without a header whose first query is Greek or Chinese, saved as UTF-16 without a mark, was
+    "a binary file, not text (byte 6 of the file is 0x00 ...); check the path" (small leftovers, session 58)."""
+    import subprocess
+
+    data = text.encode(f"utf-16-{order}")
+    path = write_text("pairs.tsv", data)
+    with pytest.raises(InputError) as info:
+        list(iter_lines(path))
+    command = f"iconv -f utf-16{order} -t utf-8 pairs.tsv > utf8-pairs.tsv"
+    assert str(info.value) == (f"{path}:1: UTF-16{order.upper()} text without a byte-order mark (byte "
+                               f"{data.index(0) + 1} is 0x00, as is every second byte of its ASCII characters), not "
+                               f"UTF-8; save the file as UTF-8 (e.g. {command})")
+    subprocess.run(["bash", "-c", command], check=True, cwd=tmp_path)
+    assert [line for _, line in iter_lines(tmp_path / "utf8-pairs.tsv")] == text.splitlines()
+
+
+def test_a_binary_file_holding_line_end_units_is_still_named_binary(write_text):
+    """The UTF-16 test reading a head as lines needs text throughout: int16 data with 10s, 13s and 9s in it decodes
+    to control characters too (its zeros)."""
+    import struct
+
+    path = write_text("pairs.tsv", struct.pack("<64h", *([10, 13, 9, 0] * 16)))
+    with pytest.raises(InputError, match=r"pairs\.tsv: a binary file, not text \(byte 2 of the file is 0x00"):
+        list(iter_lines(path))
+
+
 def test_a_line_that_is_not_utf8_carries_its_bytes_and_the_encoding_its_fix_converts_from(write_text):
     """A reader expecting JSON reads the bytes as Latin-1 to tell a JSON line from a TSV or log (negmine.io.jsonl)."""
     from negmine.io.files import NotUtf8Error

@@ -53,6 +53,27 @@ def test_utf16_text_of_few_ascii_characters_is_told_by_how_it_opens(text, order)
     assert utf16_without_mark(data[:HEAD_BYTES]) == f"utf-16{order}"
 
 
+GREEK_TSV = ("Τι είναι η μηχανική μάθηση;\tΗ μηχανική μάθηση είναι κλάδος της τεχνητής νοημοσύνης.\n"
+             "Ποιος έγραψε την Οδύσσεια;\tΟ Όμηρος.\n")
+CJK_TSV = "什么是机器学习？\t机器学习是人工智能的一个分支。\n谁写了奥德赛？\t荷马。\n"
+
+
+@pytest.mark.parametrize("text", [
+    GREEK_TSV,
+    CJK_TSV,
+    "".join(f"{ZH_TEXT[i:i + 12]}\t{ZH_TEXT * 2}\n" for i in range(20)),  # past the 4 KiB looked at
+    "Οδύσσεια\n" + "μῆνιν ἄειδε θεὰ " * 40 + "\n",  # a text file: its line ends alone
+    "一二三四五六七八九十\t言需最\n",  # U+xx00 characters: 0x00 at both parities
+], ids=["greek tsv", "chinese tsv", "long chinese tsv", "greek text", "u+xx00 characters"])
+@pytest.mark.parametrize("order", ["le", "be"])
+def test_utf16_text_whose_first_line_opens_with_other_characters_is_told_by_reading_as_lines(text, order):
+    """No JSON opening, no ASCII header and few ASCII characters: it was called a binary file (small leftovers,
+    session 58). Its head reads, in its own byte order only, as text holding a line end or tab."""
+    data = text.encode(f"utf-16-{order}")
+    assert b"\x00" in data[:HEAD_BYTES]
+    assert utf16_without_mark(data[:HEAD_BYTES]) == f"utf-16{order}"
+
+
 def _png() -> bytes:
     return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)
 
@@ -82,6 +103,10 @@ def _zip() -> bytes:
     ("a utf-16 json opening, then zeros", '[{'.encode("utf-16-be") + bytes(200)),
     ("8 ascii characters, then control characters", "query-id".encode("utf-16-le") + struct.pack("<64h", *range(64))),
     ("too short to tell", "{".encode("utf-16-le")),
+    ("int16 array holding line-end units", struct.pack("<64h", *([10, 13, 9] * 21 + [0]))),
+    ("greek utf-16 text, then a control character", (GREEK_TSV + "\x07").encode("utf-16-le")),
+    ("greek utf-16 text, then a private-use character", (GREEK_TSV + "\ue000").encode("utf-16-be")),
+    ("utf-8 greek tsv", GREEK_TSV.encode("utf-8")),
 ])
 def test_other_text_and_binary_files_are_not_taken_for_utf16(kind, data):
     """A binary file holds 0x00 at both parities, or decodes to control characters; UTF-8 and Latin-1 hold none."""

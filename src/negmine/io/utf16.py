@@ -11,6 +11,14 @@ too few 0x00 bytes for that share, and its characters U+xx00 (``一``, ``需``, 
 parity: such a file was called a binary file. It is told by how it opens instead: with a JSON object or array
 (``{"`` is ``{\x00"\x00`` in UTF-16LE) or with :data:`LEAD_ASCII_UNITS` ASCII characters (a header line), which no
 UTF-8 file (it holds no 0x00) and no binary format opens with, and its head decoding to text.
+
+Text whose first line opens with such characters (a TSV or text file whose first field is Greek, Chinese: few 0x00,
+no JSON opening, no ASCII header) was still called a binary file. It is told by its head decoding, in one byte
+order only, to text that holds a line end or tab and no character a text file holds not: a control character other
+than tab, line ends and form feed, a private-use one, or one the Unicode standard leaves unassigned in the Basic
+Multilingual Plane (:func:`_reads_as_lines`). A line end or tab is the code unit 0x000A, 0x000D or 0x0009, which
+read in the other order is U+0A00 (unassigned), U+0D00 or U+0900 and no line end; UTF-8 and other 8-bit text hold
+no 0x00 and so no such unit; binary data decodes to control characters, lone surrogates or unassigned characters.
 """
 
 from __future__ import annotations
@@ -54,7 +62,8 @@ def utf16_without_mark(head: bytes) -> str | None:
     for encoding in ("utf-16le", "utf-16be"):  # text of few ASCII characters: told by how it opens
         if _opens_as_text(head[:size], encoding) and _decodes_to_text(head[:size], encoding):
             return encoding
-    return None
+    lines = [encoding for encoding in ("utf-16le", "utf-16be") if _reads_as_lines(head[:size], encoding)]
+    return lines[0] if len(lines) == 1 else None  # ... or by reading as lines of text in one byte order only
 
 
 def _opens_as_text(head: bytes, encoding: str) -> bool:
@@ -79,16 +88,42 @@ def _ascii_lead(head: bytes, encoding: str) -> str:
     return "".join(lead)
 
 
-def _decodes_to_text(head: bytes, encoding: str) -> bool:
-    """Whether ``head`` decodes in ``encoding`` (its last unit may be half a surrogate pair the head cut) to text
-    without control characters other than tab, line ends and form feed."""
+def _decoded(head: bytes, encoding: str) -> str | None:
+    """``head`` decoded in ``encoding`` (its last unit may be half a surrogate pair the head cut), or None."""
     for end in (len(head), len(head) - 2):
         try:
-            text = head[:end].decode(encoding)
+            return head[:end].decode(encoding)
         except UnicodeDecodeError:
             continue
-        return not any(char < " " and char not in _TEXT_CONTROLS for char in text)
-    return False
+    return None
+
+
+def _decodes_to_text(head: bytes, encoding: str) -> bool:
+    """Whether ``head`` decodes in ``encoding`` to text without control characters other than tab, line ends and
+    form feed."""
+    text = _decoded(head, encoding)
+    return text is not None and not any(char < " " and char not in _TEXT_CONTROLS for char in text)
+
+
+_LINE_MARKS = frozenset("\t\n\r")
+_NOT_TEXT = frozenset({"Cc", "Co", "Cs"})
+"""Unicode categories no text file holds (control, private use, surrogate), but :data:`_TEXT_CONTROLS`."""
+
+
+def _reads_as_lines(head: bytes, encoding: str) -> bool:
+    """Whether ``head`` decodes in ``encoding`` to text holding a line end or tab, without a character of
+    :data:`_NOT_TEXT` (but tab, line ends and form feed) or one unassigned in the Basic Multilingual Plane (an
+    astral one may be newer than this Python's Unicode tables: an emoji)."""
+    import unicodedata
+
+    text = _decoded(head, encoding)
+    if text is None or not _LINE_MARKS.intersection(text):
+        return False
+    for char in set(text) - _TEXT_CONTROLS:
+        category = unicodedata.category(char)
+        if category in _NOT_TEXT or (category == "Cn" and ord(char) < 0x10000):
+            return False
+    return True
 
 
 def utf16_problem(name: str, head: bytes, encoding: str) -> str:
