@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from negmine.train.samplers.row_texts import clashes
+from negmine.train.samplers.row_texts import Values, clashes
 
 
-def swap_clashing_rows(batches: list[list[int]], values: dict[int, set[str]], topics: Sequence[int]) -> int:
+def swap_clashing_rows(batches: list[list[int]], values: Values, topics: Sequence[int]) -> int:
     """Repair ``batches`` in place (see the module docstring); returns the rows left sharing a text in their batch."""
     where = {row: k for k, batch in enumerate(batches) for row in batch}
     members: dict[int, list[int]] = {}
@@ -38,12 +38,12 @@ def swap_clashing_rows(batches: list[list[int]], values: dict[int, set[str]], to
     return left
 
 
-def _repeats_a_text(batch: list[int], values: dict[int, set[str]]) -> bool:
+def _repeats_a_text(batch: list[int], values: Values) -> bool:
     texts = [values[row] for row in batch]
     return len(set().union(*texts)) < sum(len(t) for t in texts)
 
 
-def _swap_out(k: int, i: int, batches: list[list[int]], values: dict[int, set[str]], topics: Sequence[int],
+def _swap_out(k: int, i: int, batches: list[list[int]], values: Values, topics: Sequence[int],
               members: dict[int, list[int]], where: dict[int, int], mixed: dict[int, None]) -> bool:
     """Swap ``batches[k][i]`` with a row of another batch that frees both (same cluster first, else between two
     of the ``mixed`` batches, those the cut filled with several clusters); False if none."""
@@ -64,7 +64,7 @@ def _swap_out(k: int, i: int, batches: list[list[int]], values: dict[int, set[st
     return False
 
 
-def _room(row: int, batch: list[int], values: dict[int, set[str]]) -> list[int]:
+def _room(row: int, batch: list[int], values: Values) -> list[int]:
     """Positions in ``batch`` whose row, taken out, lets ``row`` in without a shared text."""
     clashing = clashes(row, batch, values)
     if len(clashing) > 1:

@@ -26,7 +26,7 @@ from typing import Mapping, Sequence
 
 from sentence_transformers.base.sampler import NoDuplicatesBatchSampler
 
-from negmine.train.samplers.row_texts import RowsWithNegatives, RowValues, clashes
+from negmine.train.samplers.row_texts import RowsWithNegatives, RowValues, Values, clashes
 
 
 class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
@@ -54,7 +54,7 @@ class EveryRowNoDuplicatesBatchSampler(NoDuplicatesBatchSampler):
         yield from kept
 
 
-def place_row(row: int, batches: list[list[int]], values: dict[int, set[str]], batch_size: int) -> None:
+def place_row(row: int, batches: list[list[int]], values: Values, batch_size: int) -> None:
     """Put ``row`` into one of ``batches`` (in place) without exceeding ``batch_size``; see the module docstring."""
     open_batches = [batch for batch in batches if len(batch) < batch_size]
     for batch in open_batches:

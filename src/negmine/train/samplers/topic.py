@@ -16,13 +16,14 @@ the batch sizes and the determinism stay.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Mapping, Sequence
 
 import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 from negmine.train.samplers.clash_swaps import swap_clashing_rows
-from negmine.train.samplers.row_texts import RowsWithNegatives, RowValues, without_labels
+from negmine.train.samplers.row_texts import RowsWithNegatives, RowValues, Values, without_labels
 
 
 def kmeans_topics(
@@ -82,7 +83,7 @@ class TopicBatchSampler(DefaultBatchSampler):
             raise ValueError(f"{len(self.topics)} topic ids for a dataset of {len(dataset)} rows")
         # the file's texts, as the run began: not a transform's (re-mining's overlay, installed before a resumed run)
         self.dataset = without_labels(dataset, valid_label_columns).with_format(None)
-        self._values: RowValues | None = None  # every row's texts, read at the first epoch
+        self._values: RowValues | None = None  # every row's texts' hashes, read at the first epoch
         self.negatives = negatives  # re-mined negatives swapped in before the epoch's start, compared instead
 
     def __iter__(self):
@@ -91,14 +92,15 @@ class TopicBatchSampler(DefaultBatchSampler):
         swap_clashing_rows(batches, self._epoch_values(), self.topics)
         yield from batches
 
-    def _epoch_values(self) -> dict[int, set[str]]:
-        """Every row's texts as the epoch starts: the file's, with ``negatives``' rows read through them."""
+    def _epoch_values(self) -> Values:
+        """Every row's texts (their hashes) as the epoch starts: the file's, with ``negatives``' rows read through
+        them."""
         if self._values is None:
             self._values = RowValues(self.dataset).read_all()
         if not self.negatives:
             return self._values
-        view = RowsWithNegatives(self.dataset, self.negatives)
-        return {**self._values, **{row: {str(value) for value in view[row].values()} for row in self.negatives}}
+        view = RowValues(RowsWithNegatives(self.dataset, self.negatives))
+        return ChainMap({row: view[row] for row in self.negatives}, self._values)
 
     def __len__(self) -> int:
         return num_topic_batches(self.topics, self.batch_size, self.drop_last)
