@@ -34,7 +34,7 @@ def test_a_single_cluster_batch_never_takes_another_clusters_row():
     assert batches == [[0, 1, 2], [3, 4, 5]]
 
 
-def test_a_swap_never_brings_a_clash_into_either_batch():
+def test_a_freeing_swap_never_brings_a_clash_into_either_batch():
     """Row 1 shares "q" with row 0 and "r" with row 4: it can only take row 4's place, and does when row 4 fits in
     its batch; when row 4 shares a text with row 0 too, no swap frees row 1, which stays and is counted."""
     topics = [0] * 6
@@ -43,4 +43,37 @@ def test_a_swap_never_brings_a_clash_into_either_batch():
     assert batches == [[0, 4, 2], [3, 1, 5]]
     batches = [[0, 1, 2], [3, 4, 5]]
     assert swap_clashing_rows(batches, _values(6, [((0, 1), "q"), ((1, 4), "r"), ((0, 4), "s")]), topics) == 1
+    assert batches == [[0, 1, 2], [3, 4, 5]]
+
+
+def _clashing_rows(batches, values):
+    return sum(any(values[row] & values[o] for o in batch if o != row) for batch in batches for row in batch)
+
+
+def test_where_no_swap_frees_a_row_a_swap_that_lowers_the_clashing_rows_is_made():
+    """Row 1 shares "q" with row 0 and "r" with rows 3 and 4 of the other batch: no swap frees it (every place there
+    shares "r"), but taking row 3's place frees rows 0 and 1 of their batch and leaves two rows sharing "r" in the
+    other, as before: 4 clashing rows -> 2."""
+    values = _values(6, [((0, 1), "q"), ((1, 3, 4), "r")])
+    batches = [[0, 1, 2], [3, 4, 5]]
+    assert _clashing_rows(batches, values) == 4
+    assert swap_clashing_rows(batches, values, [0] * 6) == 1
+    assert batches == [[0, 3, 2], [1, 4, 5]]
+    assert _clashing_rows(batches, values) == 2
+
+
+def test_a_lowering_swap_keeps_the_same_rules_for_clusters():
+    """As above with two single-cluster batches: the clashes stay (rows 1 and 4) rather than mixing two clusters'
+    batches."""
+    batches = [[0, 1, 2], [3, 4, 5]]
+    assert swap_clashing_rows(batches, _values(6, [((0, 1), "q"), ((1, 3, 4), "r")]), [0, 0, 0, 1, 1, 1]) == 2
+    assert batches == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_a_swap_that_would_not_lower_the_clashing_rows_is_not_made():
+    """Row 1 shares "q" with row 0 and "r" with row 3 only: taking a place in the other batch frees 2 rows here and
+    adds 2 there (row 3's, or row 4's and 5's with row 3 staying), so nothing moves."""
+    batches = [[0, 1, 2], [3, 4, 5]]
+    values = _values(6, [((0, 1), "q"), ((1, 3), "r"), ((3, 0), "s")])
+    assert swap_clashing_rows(batches, values, [0] * 6) == 1
     assert batches == [[0, 1, 2], [3, 4, 5]]
