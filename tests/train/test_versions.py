@@ -47,8 +47,15 @@ def test_fn_margin_runs_with_extra_document_directions_recorded_before_version_7
 def test_a_topic_batching_run_recorded_before_version_8_is_changed() -> None:
     topic = dataclasses.replace(PLAIN, batching="topic")
     assert not trains_unchanged(7, topic)
-    assert trains_unchanged(8, topic)
+    assert CHANGED_RUNS[8](topic)
     assert trains_unchanged(7, PLAIN)
+
+
+def test_a_topic_batching_run_recorded_before_version_10_is_changed() -> None:
+    topic = dataclasses.replace(PLAIN, batching="topic")
+    assert not trains_unchanged(9, topic)
+    assert trains_unchanged(10, topic)
+    assert trains_unchanged(9, PLAIN)
 
 
 @pytest.mark.parametrize(("directions", "fn_mask", "changed"), [

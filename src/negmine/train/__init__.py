@@ -3,7 +3,7 @@
 SUMMARY_NAME = "negmine_train.json"
 """The run summary ``negmine train`` writes last in its output directory (read by ``negmine report DIR``)."""
 
-TRAINING_VERSION = 9
+TRAINING_VERSION = 10
 """Bumped when the same data, settings and seed start training another model (2: the no-duplicates batching
 trains on every row once per epoch, 2026-12-03; 3: query-to-query / doc-to-query directions mask a sibling
 row's query, re-mined known-relevant negatives are masked in every row of their query and a resumed re-mining

@@ -37,6 +37,7 @@ CHANGED_RUNS: dict[int, Callable[[TrainConfig], bool]] = {
     7: _margin_masks_extra_directions,  # --fn-margin masks in doc_to_query and doc_to_doc
     8: _batches_by_topic,  # topic batching swaps rows apart that repeat a text (and compares re-mined negatives)
     9: _masks_queries_sharing_a_positive,  # query_to_query masks queries that share a known positive with the row
+    10: _batches_by_topic,  # topic batching also swaps where that lowers (not only removes) the rows sharing a text
 }
 """Version -> whether that bump changed the model ``config`` trains."""
 
