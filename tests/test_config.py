@@ -856,6 +856,38 @@ def test_an_additive_margin_runs_with_every_loss_setting():
     TrainConfig(additive_margin=0.999).validate()
 
 
+@pytest.mark.parametrize("gamma", [float("nan"), -0.5, float("inf"), "1", True])
+def test_a_focal_gamma_that_is_no_finite_number_at_least_0_is_refused_with_the_value_the_range_and_the_fix(gamma):
+    """NaN too: the type check would refuse it first, naming neither the range nor --focal-gamma."""
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(focal_gamma=gamma).validate()
+    assert str(info.value) == (
+        f"focal_gamma must be a finite number >= 0 (the exponent of each row's focal weight (1 - exp(-loss)) ** "
+        f"gamma), got {gamma!r}; use e.g. focal_gamma=1 (--focal-gamma 1), or 0 for the plain loss")
+
+
+def test_a_focal_gamma_is_refused_with_a_debias_prior_and_runs_with_every_other_loss_setting():
+    """A focal weight reads the row's loss as -log p(positive); a debiased row loss is none."""
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(focal_gamma=1.0, debias_prior=0.05).validate()
+    assert str(info.value) == (
+        "focal_gamma=1.0 (--focal-gamma 1.0) weights each row by its positive's softmax probability exp(-loss), and "
+        "with debias_prior=0.05 (--debias-prior 0.05) a row's loss is no log-probability; use focal_gamma=0.0 (drop "
+        "--focal-gamma) or debias_prior=0.0 (drop --debias-prior)")
+    assert TrainConfig().focal_gamma == 0.0
+    TrainConfig(focal_gamma=0.0, debias_prior=0.05).validate()
+    for settings in (dict(loss="cached-mnrl"), dict(fn_mask=False), dict(hardness="none"), dict(distill="kl"),
+                     dict(matryoshka_dims=(32, 16)), dict(additive_margin=0.05), dict(fn_margin=0.1),
+                     dict(directions=("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")),
+                     dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")):
+        TrainConfig(focal_gamma=1.0, **settings).validate()
+    TrainConfig(focal_gamma=5).validate()
+
+
 def test_training_attention_dropout_defaults_to_auto():
     from negmine.config import TrainConfig
 

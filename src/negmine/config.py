@@ -1567,6 +1567,20 @@ def refuse_debias_with_directions(prior: float, directions: tuple[str, ...]) -> 
         )
 
 
+def refuse_focal_with_debias(gamma: float, prior: float) -> None:
+    """ConfigError for focal weighting with a debiasing prior: a focal weight reads each row's loss as the log of its
+    positive's softmax probability (:mod:`negmine.train.losses.focal`), and a debiased row loss is none (its
+    denominator is an estimate, :mod:`negmine.train.losses.debias`). Also checked by the loss classes themselves, for a
+    loss built without a TrainConfig."""
+    if gamma and prior:
+        raise ConfigError(
+            f"{path_setting('focal_gamma', gamma, cli=f'--focal-gamma {gamma}')} weights each row by its positive's "
+            f"softmax probability exp(-loss), and with {path_setting('debias_prior', prior, cli=f'--debias-prior {prior}')} "
+            f"a row's loss is no log-probability; use {path_setting('focal_gamma', 0.0, cli='drop --focal-gamma')} or "
+            f"{path_setting('debias_prior', 0.0, cli='drop --debias-prior')}"
+        )
+
+
 @config_dataclass
 class TrainConfig(ConfigFields):
     """Fine-tune a bi-encoder on a native mined JSONL (``negmine train``).
@@ -1590,6 +1604,9 @@ class TrainConfig(ConfigFields):
     ``additive_margin`` (0: off) subtracts that much from the positive's cosine before scaling, in every direction
     whose softmax holds the positive (additive margin softmax, Wang et al. 2018, as Yang et al. 2019 train dual
     encoders with it; see :mod:`negmine.train.losses.additive_margin`);
+    ``focal_gamma`` (0: off) weights each query row's contrastive loss ``l`` by ``(1 - exp(-l)) ** focal_gamma``,
+    detached and normalised to mean 1 over the batch (focal loss, Lin et al. 2017; see
+    :mod:`negmine.train.losses.focal`; the distillation term is not weighted; not with ``debias_prior``);
     ``batching`` ``topic`` is TAS-B clustered batching; re-mining (ANCE) re-runs ``mine`` with the current
     model every epoch and/or every ``remine_steps`` steps. ``precision`` ``auto`` trains in bf16 autocast
     on CPUs that support it (about 2.5x faster than fp32 for MiniLM on 2 cores). ``max_length`` truncates
@@ -1660,6 +1677,7 @@ class TrainConfig(ConfigFields):
     distill_temperature: float | None = None
     debias_prior: float = 0.0
     additive_margin: float = 0.0
+    focal_gamma: float = 0.0
 
     @property
     def remine(self) -> bool:
@@ -1684,6 +1702,7 @@ class TrainConfig(ConfigFields):
         reads from the mined file's summary): ``negmine train`` runs these before it reads that file, so a conflict
         of options is reported first, and :meth:`validate` runs them before re-mining's."""
         self._validate_margin()  # before the type check, whose refusal of NaN names neither the range nor the option
+        self._validate_focal()  # likewise
         check_field_types(self)
         for name, example in (("epochs", 1), ("batch_size", 32), ("logging_steps", 10), ("mini_batch_size", 16)):
             _check_positive_int(name, getattr(self, name), f"use e.g. {path_setting(name, example)}")
@@ -1803,6 +1822,7 @@ class TrainConfig(ConfigFields):
                 "train without debiasing"
             )
         refuse_debias_with_directions(prior, self.directions)
+        refuse_focal_with_debias(self.focal_gamma, prior)
 
     def _validate_margin(self) -> None:
         """The additive margin a finite number in [0, 1), in cosine units: 1 or more would take the positive's
@@ -1814,6 +1834,17 @@ class TrainConfig(ConfigFields):
                 f"additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's "
                 f"cosine before scaling), got {margin!r}; use e.g. "
                 f"{path_setting('additive_margin', 0.05, cli='--additive-margin 0.05')}, or 0 to train without a margin"
+            )
+
+    def _validate_focal(self) -> None:
+        """The focal gamma a finite number >= 0 (0: every row weighs 1, the plain loss)."""
+        gamma = self.focal_gamma
+        number = isinstance(gamma, (int, float)) and not isinstance(gamma, bool)
+        if not (number and math.isfinite(gamma) and gamma >= 0.0):
+            raise ConfigError(
+                f"focal_gamma must be a finite number >= 0 (the exponent of each row's focal weight "
+                f"(1 - exp(-loss)) ** gamma), got {gamma!r}; use e.g. "
+                f"{path_setting('focal_gamma', 1, cli='--focal-gamma 1')}, or 0 for the plain loss"
             )
 
     def _validate_numbers(self) -> None:

@@ -904,7 +904,8 @@ def test_train_cli_distilling_a_file_without_judge_scores_fails_before_the_train
 
 
 @pytest.mark.parametrize(("option", "field", "value"), [("--debias-prior", "debias_prior", 0.05),
-                                                      ("--additive-margin", "additive_margin", 0.1)])
+                                                      ("--additive-margin", "additive_margin", 0.1),
+                                                      ("--focal-gamma", "focal_gamma", 1.0)])
 def test_train_cli_with_a_loss_option_end_to_end_records_it(tmp_path, tiny_model_path, option, field, value):
     out = tmp_path / "model"
     result = runner.invoke(build_app(), _base_args(_mined(tmp_path / "m.jsonl"), out, tiny_model_path)
@@ -959,6 +960,31 @@ def test_train_cli_refuses_an_additive_margin_outside_0_1(tmp_path, monkeypatch,
         f"error: additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's "
         f"cosine before scaling), got {float(value)!r}; use e.g. additive_margin=0.05 (--additive-margin 0.05), or 0 "
         "to train without a margin\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_cli_focal_gamma_reaches_the_config(tmp_path, monkeypatch):
+    (config,) = _configs(tmp_path, monkeypatch, ["--focal-gamma", "1", "--loss", "cached-mnrl", "--no-fn-mask"])
+    assert (config.focal_gamma, config.loss, config.fn_mask) == (1.0, "cached-mnrl", False)
+    (tmp_path / "d").mkdir()
+    assert [c.focal_gamma for c in _configs(tmp_path / "d", monkeypatch, [])] == [0.0]
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    *[(["--focal-gamma", value], f"focal_gamma must be a finite number >= 0 (the exponent of each row's focal weight "
+                                 f"(1 - exp(-loss)) ** gamma), got {float(value)!r}; use e.g. focal_gamma=1 "
+                                 "(--focal-gamma 1), or 0 for the plain loss") for value in ("-1", "nan", "inf")],
+    (["--focal-gamma", "2", "--debias-prior", "0.01"],
+     "focal_gamma=2.0 (--focal-gamma 2.0) weights each row by its positive's softmax probability exp(-loss), and "
+     "with debias_prior=0.01 (--debias-prior 0.01) a row's loss is no log-probability; use focal_gamma=0.0 (drop "
+     "--focal-gamma) or debias_prior=0.0 (drop --debias-prior)"),
+])
+def test_train_cli_refuses_a_focal_gamma_it_cannot_use(tmp_path, monkeypatch, flags, message):
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
+                                         *flags])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {message}\n"
     assert not (tmp_path / "o").exists()
 
 

@@ -445,3 +445,22 @@ def test_auto_off_a_cpu_resumes_a_run_recorded_before_auto_or_its_facts(tmp_path
     record_run_settings(cpu, tmp_path)
     with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: attention_dropout 'auto' -> 0\.0\. "):
         check_resume_settings(replace(cpu, attention_dropout=0.0), tmp_path)
+
+
+def test_a_resume_with_another_focal_gamma_is_refused_and_settings_without_the_field_count_it_at_0(tmp_path):
+    """focal_gamma changes the loss: recorded, a resume with another is refused; a settings file written before the
+    field existed counts it at its default (0, off)."""
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text('{"a": 1}\n')
+    config = TrainConfig(train_file=mined, focal_gamma=1.0)
+    record_run_settings(config, tmp_path)
+    assert json.loads((tmp_path / SETTINGS_NAME).read_text())["focal_gamma"] == 1.0
+    check_resume_settings(config, tmp_path)
+    with pytest.raises(ConfigError, match=re.escape("): focal_gamma 1.0 -> 0.0.")):
+        check_resume_settings(replace(config, focal_gamma=0.0), tmp_path)
+    older = json.loads((tmp_path / SETTINGS_NAME).read_text())
+    del older["focal_gamma"]
+    (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
+    check_resume_settings(replace(config, focal_gamma=0.0), tmp_path)
+    with pytest.raises(ConfigError, match=re.escape("focal_gamma 0.0 -> 1.0.")):
+        check_resume_settings(config, tmp_path)

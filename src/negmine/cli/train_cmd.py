@@ -65,6 +65,7 @@ HardnessStrength = Annotated[float, typer.Option(help="hardness weight alpha (lo
 Direction = Annotated[Optional[list[str]], typer.Option("--direction", help=f"contrastive direction, repeatable: query_to_doc (always; added when not given) and any of {', '.join(d for d in TRAIN_DIRECTIONS if d != 'query_to_doc')} (GTE); default query_to_doc only", rich_help_panel=_NEG)]
 DebiasPrior = Annotated[float, typer.Option(help="debiased contrastive loss (Chuang et al. 2020): the expected share tau+ of unlabelled positives among the negatives, in [0, 1); query_to_doc only; 0: off", rich_help_panel=_NEG)]
 AdditiveMargin = Annotated[float, typer.Option(help="additive margin softmax (Wang et al. 2018; Yang et al. 2019): subtract M from the positive's cosine before scaling, in every direction that holds it, in [0, 1); 0: off", rich_help_panel=_NEG)]
+FocalGamma = Annotated[float, typer.Option(help="focal row weighting (Lin et al. 2017): weight each row's loss l by (1 - exp(-l)) ** gamma, detached, normalised to mean 1 over the batch; a finite number >= 0; not with --debias-prior; 0: off", rich_help_panel=_NEG)]
 PartitionMode = Annotated[str, typer.Option(help=choices(TRAIN_PARTITION_MODES, {"joint": "one softmax over all directions"}), rich_help_panel=_NEG)]
 Batching = Annotated[str, typer.Option(help=choices(TRAIN_BATCHINGS, {"topic": "TAS-B"}), rich_help_panel=_BATCH)]
 TopicClusters = Annotated[Optional[int], typer.Option(help="topic batching: k-means clusters (default n/(2*batch))", rich_help_panel=_BATCH)]
@@ -97,7 +98,7 @@ def train_command(
     num_negatives: NumNegatives = 3, fn_mask: FnMask = True, fn_margin: FnMargin = None,
     no_fn_margin: NoFnMargin = False, hardness: Hardness = "all", hardness_strength: HardnessStrength = 5.0,
     direction: Direction = None, partition_mode: PartitionMode = "joint", debias_prior: DebiasPrior = 0.0,
-    additive_margin: AdditiveMargin = 0.0, batching: Batching = "no-duplicates",
+    additive_margin: AdditiveMargin = 0.0, focal_gamma: FocalGamma = 0.0, batching: Batching = "no-duplicates",
     topic_clusters: TopicClusters = None, remine_every_epoch: RemineEveryEpoch = False,
     remine_steps: RemineSteps = None, mine_summary: MineSummary = None, checkpoint_steps: CheckpointSteps = 500,
     no_checkpoints: NoCheckpoints = False, resume: Resume = False, logging_steps: LoggingSteps = 10,
@@ -121,7 +122,7 @@ def train_command(
             num_negatives=num_negatives, loss=loss, scale=scale, mini_batch_size=mini_batch_size, fn_mask=fn_mask,
             fn_margin=None if no_fn_margin else fn_margin, hardness=hardness, hardness_strength=hardness_strength,
             directions=with_query_to_doc(direction), partition_mode=partition_mode, debias_prior=debias_prior,
-            additive_margin=additive_margin,
+            additive_margin=additive_margin, focal_gamma=focal_gamma,
             batching=batching, topic_clusters=topic_clusters,
             remine_every_epoch=remine_every_epoch, remine_steps=remine_steps, mine=None,
             checkpoint_steps=None if no_checkpoints else checkpoint_steps, resume=resume,

@@ -147,3 +147,26 @@ def test_cached_query_to_query_masks_queries_sharing_a_known_positive_as_the_pla
     cached_fn, _ = _cached_matches_plain(model, weights)
     for fn in (plain_fn, cached_fn):  # candidates: 4 rows x 8 documents, 4 x 3 other queries
         assert (fn.mask_stats.masked, fn.mask_stats.candidates, fn.mask_stats.rows) == (4, 44, 4)
+
+
+@pytest.mark.parametrize("weights", [
+    {"fn_mask": True, "hardness": "all", "hardness_strength": 5.0},
+    {"fn_mask": False, "hardness": "none"},  # sentence-transformers' own loss without focal weights
+    {"fn_mask": True, "hardness": "hard-negatives", "hardness_strength": 5.0, "directions": GTE},
+    {"fn_mask": True, "hardness": "none", "directions": ("query_to_doc", "doc_to_query"),
+     "partition_mode": "per_direction", "additive_margin": 0.1},
+    {"fn_mask": True, "hardness": "all", "hardness_strength": 5.0, "fn_margin": 0.0},
+])
+def test_cached_loss_with_focal_weights_matches_uncached_loss_and_gradients(tiny_model_path, weights):
+    """Mini-batches of 3 of a batch of 4: the cached loss weights each mini-batch's rows by the whole batch's focal
+    weights (normalised over all 4 rows), as the plain loss does; its weights' pass adds no mask counts."""
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    weights = {**weights, "focal_gamma": 2.0}
+    cached_fn, cached = _cached_matches_plain(model, weights)
+    unweighted_fn = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, **{**weights, "focal_gamma": 0.0})
+    unweighted, _ = _loss_and_grads(unweighted_fn, model)
+    assert abs(cached - unweighted) > 1e-4  # the weights reach the cached loss
+    assert cached_fn.get_config_dict()["focal_gamma"] == 2.0
+    assert (cached_fn.mask_stats.masked, cached_fn.mask_stats.candidates) == (
+        unweighted_fn.mask_stats.masked, unweighted_fn.mask_stats.candidates)

@@ -17,7 +17,7 @@ def _mnrl(model, config: TrainConfig) -> nn.Module:
         model, scale=config.scale, fn_mask=config.fn_mask, fn_margin=config.fn_margin, hardness=config.hardness,
         hardness_strength=config.hardness_strength, directions=config.directions,
         partition_mode=config.partition_mode, distill=distillation(config), debias_prior=config.debias_prior,
-        additive_margin=config.additive_margin,
+        additive_margin=config.additive_margin, focal_gamma=config.focal_gamma,
     )
 
 
@@ -28,7 +28,7 @@ def _cached_mnrl(model, config: TrainConfig) -> nn.Module:
         model, scale=config.scale, mini_batch_size=config.mini_batch_size, fn_mask=config.fn_mask,
         fn_margin=config.fn_margin, hardness=config.hardness, hardness_strength=config.hardness_strength,
         directions=config.directions, partition_mode=config.partition_mode, distill=distillation(config),
-        debias_prior=config.debias_prior, additive_margin=config.additive_margin,
+        debias_prior=config.debias_prior, additive_margin=config.additive_margin, focal_gamma=config.focal_gamma,
     )
 
 

@@ -1,10 +1,11 @@
 """MultipleNegativesRankingLoss (InfoNCE with in-batch + mined hard negatives) with false-negative masking.
 
 Subclass of sentence-transformers' ``MultipleNegativesRankingLoss``: without masking (or without the
-negmine label column), without debiasing and without an additive margin it is exactly the parent loss; with masking,
-candidates chosen by :func:`negmine.train.losses.masking.false_negative_mask` are removed from the softmax
-denominator; with a ``debias_prior`` the denominator is debiased (:mod:`negmine.train.losses.debias`); with an
-``additive_margin`` the positive's logit is lowered (:mod:`negmine.train.losses.additive_margin`).
+negmine label column), without debiasing, without an additive margin and without focal weighting it is exactly the
+parent loss; with masking, candidates chosen by :func:`negmine.train.losses.masking.false_negative_mask` are removed
+from the softmax denominator; with a ``debias_prior`` the denominator is debiased (:mod:`negmine.train.losses.debias`);
+with an ``additive_margin`` the positive's logit is lowered (:mod:`negmine.train.losses.additive_margin`); with a
+``focal_gamma`` the rows' losses are averaged with focal weights (:mod:`negmine.train.losses.focal`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from sentence_transformers.util import cos_sim
 from torch import Tensor
 
-from negmine.config import refuse_debias_with_directions
+from negmine.config import refuse_debias_with_directions, refuse_focal_with_debias
 from negmine.train.losses.additive_margin import lower_positives
 from negmine.train.losses.debias import debiased_loss
 from negmine.train.losses.directions import BatchView, MarginMasks, extra_direction_logits, multi_direction_loss
 from negmine.train.losses.distill import Distillation, DistillParts, distill_loss, split_teacher
+from negmine.train.losses.focal import focal_mean
 from negmine.train.losses.hardness import HARDNESS_MODES, hardness_penalty
 from negmine.train.losses.masking import false_negative_mask, margin_mask, margin_threshold, masked_logits
 
@@ -71,12 +73,15 @@ class MaskedLossSettings:
 
     def set_masking(self, *, fn_mask: bool, fn_margin: float | None, hardness: str, hardness_strength: float,
                     directions: tuple[str, ...], distill: Distillation | None, debias_prior: float,
-                    additive_margin: float) -> None:
+                    additive_margin: float, focal_gamma: float) -> None:
         """Set the settings (after the parent's ``__init__``); a ``debias_prior`` with a direction besides query ->
-        document is refused (:func:`negmine.config.refuse_debias_with_directions`)."""
+        document is refused (:func:`negmine.config.refuse_debias_with_directions`), and with a ``focal_gamma``
+        (:func:`negmine.config.refuse_focal_with_debias`)."""
         refuse_debias_with_directions(debias_prior, directions)
+        refuse_focal_with_debias(focal_gamma, debias_prior)
         self.debias_prior = debias_prior
         self.additive_margin = additive_margin
+        self.focal_gamma = focal_gamma
         self.fn_mask = fn_mask
         self.fn_margin = fn_margin
         self.hardness = hardness
@@ -88,7 +93,7 @@ class MaskedLossSettings:
     def get_config_dict(self) -> dict[str, Any]:
         return {**super().get_config_dict(), "fn_mask": self.fn_mask, "fn_margin": self.fn_margin,  # type: ignore[misc]
                 **debias_config(self.debias_prior), **margin_config(self.additive_margin),
-                **distill_config(self.distill)}
+                **focal_config(self.focal_gamma), **distill_config(self.distill)}
 
 
 class MaskedMultipleNegativesRankingLoss(MaskedLossSettings, MultipleNegativesRankingLoss):
@@ -100,23 +105,25 @@ class MaskedMultipleNegativesRankingLoss(MaskedLossSettings, MultipleNegativesRa
     ``debias_prior`` (> 0, query -> document only) debiases the softmax denominator for that expected share of
     unlabelled positives among the negatives (see :mod:`negmine.train.losses.debias`); ``additive_margin`` (> 0,
     cosine units) lowers the positive's logit by ``scale * additive_margin`` in each direction that holds it (see
-    :mod:`negmine.train.losses.additive_margin`).
+    :mod:`negmine.train.losses.additive_margin`); ``focal_gamma`` (> 0, not with debiasing) weights each row's
+    contrastive loss by its detached focal weight, normalised over the batch (see :mod:`negmine.train.losses.focal`).
     """
 
     def __init__(self, model, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = cos_sim,
                  fn_mask: bool = True, fn_margin: float | None = None, hardness: str = "none",
                  hardness_strength: float = 0.0, directions: tuple[str, ...] = ("query_to_doc",),
                  partition_mode: str = "joint", distill: Distillation | None = None, debias_prior: float = 0.0,
-                 additive_margin: float = 0.0) -> None:
+                 additive_margin: float = 0.0, focal_gamma: float = 0.0) -> None:
         super().__init__(model, scale=scale, similarity_fct=similarity_fct, directions=directions,
                          partition_mode=partition_mode, **st_hardness(hardness, hardness_strength))
         self.set_masking(fn_mask=fn_mask, fn_margin=fn_margin, hardness=hardness, hardness_strength=hardness_strength,
                          directions=directions, distill=distill, debias_prior=debias_prior,
-                         additive_margin=additive_margin)
+                         additive_margin=additive_margin, focal_gamma=focal_gamma)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        """The masked contrastive loss, plus the weighted distillation term when ``distill`` is set (the labels
-        then end with the teacher's scores: :mod:`negmine.train.losses.distill`)."""
+        """The masked contrastive loss (focal-weighted with ``focal_gamma``), plus the weighted distillation term when
+        ``distill`` is set (the labels then end with the teacher's scores: :mod:`negmine.train.losses.distill`; never
+        focal-weighted)."""
         labels, teacher = split_teacher(labels, len(embeddings) - 2, self.distill is not None)
         loss = self.contrastive_loss(embeddings, labels)
         if teacher is None:
@@ -134,13 +141,15 @@ class MaskedMultipleNegativesRankingLoss(MaskedLossSettings, MultipleNegativesRa
         docs = torch.cat(embeddings[1:], dim=0)
         rows = torch.arange(queries.size(0), device=queries.device)
         view = BatchView(queries, docs, rows, labels, len(embeddings) - 2, use_labels=masks_with_labels(self, labels))
-        return row_losses(self, view, self.similarity_fct(queries, docs)).mean()
+        losses = row_losses(self, view, self.similarity_fct(queries, docs))
+        return focal_mean(losses, self.focal_gamma) if self.focal_gamma else losses.mean()
 
 
 def own_loss(loss, labels: Tensor | None) -> bool:
     """Whether ``loss`` computes this batch's contrastive loss itself (:func:`row_losses`) rather than with its
-    sentence-transformers parent: when it masks, debiases or has an additive margin, none of which the parent has."""
-    return bool(loss.debias_prior or loss.additive_margin or masks_with_labels(loss, labels))
+    sentence-transformers parent: when it masks, debiases, has an additive margin or weights its rows (focal), none of
+    which the parent has."""
+    return bool(loss.debias_prior or loss.additive_margin or loss.focal_gamma or masks_with_labels(loss, labels))
 
 
 def masks_with_labels(loss, labels: Tensor | None) -> bool:
@@ -150,8 +159,8 @@ def masks_with_labels(loss, labels: Tensor | None) -> bool:
 
 def candidate_mask(loss, view: BatchView, sim: Tensor) -> Tensor:
     """The false-negative mask of ``view``'s rows (counted in ``loss.mask_stats``); none masked when the loss does not
-    mask this batch (:func:`masks_with_labels`: a debiased loss, or one with an additive margin, then runs on every
-    candidate)."""
+    mask this batch (:func:`masks_with_labels`: a debiased loss, or one with an additive margin or focal weighting,
+    then runs on every candidate)."""
     if view.parts is None:
         return torch.zeros_like(sim, dtype=torch.bool)
     mask = false_negative_mask(sim, view.labels, view.rows, view.num_negatives, loss.fn_margin)
@@ -193,6 +202,11 @@ def debias_config(prior: float) -> dict[str, Any]:
 def margin_config(margin: float) -> dict[str, Any]:
     """The additive margin for the model card's loss configuration (none when off)."""
     return {"additive_margin": margin} if margin else {}
+
+
+def focal_config(gamma: float) -> dict[str, Any]:
+    """The focal weighting's gamma for the model card's loss configuration (none when off)."""
+    return {"focal_gamma": gamma} if gamma else {}
 
 
 def distill_config(distill: Distillation | None) -> dict[str, Any]:
