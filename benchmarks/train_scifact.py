@@ -23,7 +23,7 @@ rate, number of hard negatives (SHARED below) and seeds:
 6. trainer knobs and controls: loss scale 30 / 50 (temperature), hardness strength 2.5 / 10, all 5 mined
    negatives per row, and in-batch negatives only (no mined negatives: what the hard negatives add at all);
    the debiased contrastive loss with prior 0.01 / 0.05 (``debias=``); the additive margin softmax with margin
-   0.05 / 0.1 (``additive-margin=``).
+   0.05 / 0.1 (``additive-margin=``); focal row weighting with gamma 1 (``focal=1``).
 
 A plain run trains DEFAULT_RUN, the issue's list: (1), (2) and (3) with each of SEEDS (reported as seed means;
 the paired t-test vs (2) runs on per-query scores averaged over seeds) and the issue's ablations of (3) with
@@ -182,6 +182,10 @@ VARIANTS: dict[str, Variant] = {
     # (named additive-margin=, not margin=: margin=0.1 is the mining margin's row above)
     "additive-margin=0.05": Variant("negmine-top", {"additive_margin": 0.05}, SEEDS),
     "additive-margin=0.1": Variant("negmine-top", {"additive_margin": 0.1}, SEEDS),
+    # focal row weighting (`--focal-gamma`, 2026-12-07; Lin et al. 2017 applied to InfoNCE rows): each query row's
+    # loss l weighted by (1 - exp(-l)) ** gamma, detached and normalised to mean 1 over the batch, so badly ranked
+    # rows weigh more at the same step size; the distillation term (off here) is never weighted
+    "focal=1": Variant("negmine-top", {"focal_gamma": 1.0}, SEEDS),
 }
 BASELINE = "st-mined"
 DEFAULTS = "negmine"

@@ -159,6 +159,42 @@ def test_no_variant_name_is_written_twice(bench) -> None:
     assert len(names) == len(bench.VARIANTS) and not {name for name in names if names.count(name) > 1}
 
 
+def test_the_focal_variant_is_negmines_defaults_with_gamma_1_outside_the_default_run(bench, tmp_path) -> None:
+    """``focal=1`` changes focal_gamma alone on top of the defaults' row (same mined source, seeds), trains in a folder
+    of its own, and a plain run does not train it."""
+    mined = tmp_path / "m.jsonl"
+    mined.write_text("{}\n")
+    focal, defaults = bench.VARIANTS["focal=1"], bench.VARIANTS[bench.DEFAULTS]
+    assert (focal.source, focal.overrides, focal.seeds) == ("negmine-top", {"focal_gamma": 1.0}, bench.SEEDS)
+    assert defaults.source == focal.source and not defaults.overrides
+    assert "focal=1" not in bench.DEFAULT_RUN
+    config = bench.variant_config(focal.source, mined, focal.overrides, 42, tmp_path / "w", tmp_path / "scifact")
+    plain = bench.variant_config(defaults.source, mined, defaults.overrides, 42, tmp_path / "w", tmp_path / "scifact")
+    assert dataclasses.replace(config, focal_gamma=0.0, output_dir=plain.output_dir) == plain
+    assert config.focal_gamma == 1.0 and config.output_dir != plain.output_dir
+
+
+def test_a_model_recorded_before_focal_gamma_is_reused_as_gamma_0_in_its_folder(bench, tmp_path) -> None:
+    """A negmine_train.json written before TrainConfig.focal_gamma existed (the held-out baselines) holds no such field:
+    the defaults' model is found where it was and reused (its digest leaves default fields out), the focal variant's
+    config does not match it."""
+    import hashlib
+
+    mined = tmp_path / "m.jsonl"
+    mined.write_text("{}\n")
+    variant = bench.VARIANTS[bench.DEFAULTS]
+    config = bench.variant_config(variant.source, mined, variant.overrides, 42, tmp_path / "w", tmp_path / "scifact")
+    older = recorded_train_config(config)
+    del older["focal_gamma"]
+    digest = hashlib.sha256(b"{}\n")
+    digest.update(json.dumps(bench._non_default(older), sort_keys=True).encode())
+    assert config.output_dir.name == f"{variant.source}-{digest.hexdigest()[:12]}"
+    summary = tmp_path / "negmine_train.json"
+    summary.write_text(json.dumps({"config": older, "training_version": TRAINING_VERSION}))
+    assert bench._finished_with(summary, config)
+    assert not bench._finished_with(summary, dataclasses.replace(config, focal_gamma=1.0))
+
+
 def test_a_round_two_source_mines_with_defaults_from_a_round_one_model_of_a_plain_source(bench, tmp_path) -> None:
     plain = bench.mine_config(tmp_path, "negmine-top", tmp_path / "x.jsonl", tmp_path / "cache")
     for tag, first in bench.ROUND_TWO.items():
