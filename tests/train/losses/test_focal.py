@@ -218,3 +218,10 @@ def test_build_loss_passes_gamma_to_both_losses_and_the_model_card(model):
 def test_a_loss_built_with_focal_and_debiasing_is_refused(model, cls):
     with pytest.raises(ConfigError, match=r"focal_gamma=1\.0 \(--focal-gamma 1\.0\) weights each row"):
         cls(model, focal_gamma=1.0, debias_prior=0.05)
+
+
+def test_the_weights_need_no_value_on_the_host():
+    """On PyTorch's meta device (no values, as on a GPU without a host sync) the weights and the loss still build."""
+    losses = torch.empty(4, device="meta")
+    assert focal_weights(losses, 1.0).device.type == "meta"
+    assert focal_mean(losses, 1.0).shape == torch.Size([])

@@ -31,9 +31,7 @@ def focal_weights(row_losses: Tensor, gamma: float) -> Tensor:
     losses = row_losses.detach()
     weights = (-torch.expm1(-losses)).clamp_min(0.0) ** gamma
     mean = weights.mean()
-    if not mean > 0:
-        return torch.ones_like(weights)
-    return weights / mean
+    return torch.where(mean > 0, weights / mean, torch.ones_like(weights))  # no host sync (GPU, meta device)
 
 
 def focal_mean(row_losses: Tensor, gamma: float) -> Tensor:
