@@ -179,6 +179,30 @@ def test_cached_mnrl_distils_as_mnrl_does(tiny_model_path, method):
         assert torch.allclose(grad, cached_grads[name], atol=1e-5), name
 
 
+def test_cached_mnrl_with_focal_weights_distils_as_mnrl_does_and_weights_the_contrastive_part_only(tiny_model_path):
+    """focal_gamma weights the contrastive rows alone: the total minus the unweighted run's total is the focal
+    contrastive loss minus the plain one, in the cached loss as in the plain one."""
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    model.eval()
+    distill = Distillation("kl", 0.5, 1.0)
+    plain, plain_grads = _loss_and_grads(MaskedMultipleNegativesRankingLoss(model, distill=distill, focal_gamma=1.0),
+                                         model)
+    cached, cached_grads = _loss_and_grads(
+        MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, distill=distill, focal_gamma=1.0), model)
+    assert cached == pytest.approx(plain, rel=1e-5)
+    assert plain_grads.keys() == cached_grads.keys() and plain_grads
+    for name, grad in plain_grads.items():
+        assert torch.allclose(grad, cached_grads[name], atol=1e-5), name
+    features, labels = _batch(model)
+    with torch.no_grad():
+        contrastive = [MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, focal_gamma=gamma)(
+            features, labels[:, :-2]).item() for gamma in (0.0, 1.0)]
+        unweighted = MaskedCachedMultipleNegativesRankingLoss(model, mini_batch_size=3, distill=distill)(
+            features, labels).item()
+    assert abs(contrastive[1] - contrastive[0]) > 1e-4
+    assert cached - unweighted == pytest.approx(contrastive[1] - contrastive[0], abs=1e-5)
+
+
 def test_build_loss_passes_the_distillation_and_its_resolved_temperature():
     loss = build_loss(None, TrainConfig(distill="margin-mse", distill_weight=0.2, distill_from="mining", scale=25.0))
     assert loss.distill == Distillation("margin-mse", 0.2, 1 / 25.0, fn_mask=True, fn_margin=None)
