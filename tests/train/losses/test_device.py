@@ -81,3 +81,26 @@ def test_a_cpu_tensor_mixed_into_a_meta_computation_raises():
     """The premise of the tests above: mixing devices fails on meta as it does on a GPU."""
     with pytest.raises(RuntimeError, match="is not on the expected device"):
         torch.zeros(BATCH, dtype=torch.bool) | torch.zeros(BATCH, dtype=torch.bool, device="meta")
+
+
+@pytest.mark.parametrize("hardness, directions, partition, margin", CASES)
+def test_focal_weighting_builds_every_tensor_on_the_inputs_device(tiny_model_path, hardness, directions, partition,
+                                                                  margin):
+    """focal_gamma on: the plain loss and the cached one, whose weights' pass without gradients counts no mask (it
+    counted them into a throwaway MaskStats, on the host: a host sync per mask on a GPU, an error on meta)."""
+    from sentence_transformers import SentenceTransformer
+
+    settings = dict(fn_margin=margin, hardness=hardness, hardness_strength=5.0, directions=directions,
+                    partition_mode=partition, focal_gamma=1.0)
+    plain_fn = MaskedMultipleNegativesRankingLoss(None, **settings)
+    plain_fn.mask_stats = plain_stats = _DeviceOfMasks()
+    loss = plain_fn.compute_loss_from_embeddings(_meta_embeddings(), _meta_labels())
+    assert (loss.device.type, loss.shape) == ("meta", torch.Size([]))
+    assert plain_stats.devices == [torch.device("meta")] * _masks_counted(directions)
+    cached_fn = MaskedCachedMultipleNegativesRankingLoss(SentenceTransformer(tiny_model_path), mini_batch_size=3,
+                                                         **settings)
+    cached_fn.mask_stats = stats = _DeviceOfMasks()
+    reps = [[column[:3], column[3:]] for column in _meta_embeddings()]
+    loss = cached_fn.calculate_loss(reps, _meta_labels())
+    assert (loss.device.type, loss.shape) == ("meta", torch.Size([]))
+    assert stats.devices == [torch.device("meta")] * 2 * _masks_counted(directions)  # the loss's pass alone

@@ -97,10 +97,18 @@ class MaskedCachedMultipleNegativesRankingLoss(MaskedLossSettings, CachedMultipl
         return focal_weights(torch.cat(detached), self.focal_gamma)
 
 
+class _NoCounts(MaskStats):
+    """A :class:`MaskStats` that counts nothing: its :meth:`add` reads no mask (a count is a host sync on a GPU)."""
+
+    def add(self, mask: Tensor, excluded: Tensor | None = None, positives: int | None = None) -> None:
+        pass
+
+
 @contextmanager
 def uncounted(loss: MaskedLossSettings) -> Iterator[None]:
-    """``loss``'s masked candidates left uncounted inside the block (a throwaway :class:`MaskStats` meanwhile)."""
-    kept, loss.mask_stats = loss.mask_stats, MaskStats()
+    """``loss``'s masked candidates left uncounted inside the block (:class:`_NoCounts` meanwhile: a throwaway
+    :class:`MaskStats` summed every mask on the host, one sync a mask and direction on a GPU, an error on meta)."""
+    kept, loss.mask_stats = loss.mask_stats, _NoCounts()
     try:
         yield
     finally:
