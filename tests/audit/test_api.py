@@ -1,4 +1,5 @@
 import json
+import warnings
 from dataclasses import replace
 
 import pytest
@@ -223,6 +224,21 @@ def test_rows_without_negatives_are_named_in_a_warning(tmp_path):
         "out unless --num-negatives 0, which trains them on in-batch negatives alone; the exports skip them)"]
     assert [w.filename for w in ours] == [__file__]
     run_audit(replace(config, input=_mined(tmp_path)))  # every row with negatives: no warning (errors here)
+
+
+def test_the_warning_of_rows_without_negatives_comes_after_the_report_is_written(tmp_path):
+    """A caller turning warnings into errors still gets every output, the HTML report too: the warning came before
+    the report was written, so the error left the audit without it."""
+    rows = sample_rows()
+    rows[1] = dict(rows[1], negative_ids=[], negatives=[], negative_scores=[], negative_ranks=[])
+    mined = tmp_path / "mined.jsonl"
+    mined.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    config = AuditConfig(input=mined, judges=JudgeConfig(near_dup=NearDupConfig(cosine=None)),
+                         flags=tmp_path / "f.flags.jsonl", report=tmp_path / "report.html")
+    with warnings.catch_warnings(), pytest.raises(NegmineWarning, match="1 pair has no negatives"):
+        warnings.simplefilter("error", NegmineWarning)
+        run_audit(config)
+    assert config.flags.exists() and "<html" in config.report.read_text(encoding="utf-8").lower()
 
 
 def test_outputs_another_run_is_writing_are_refused_before_any_model_loads(tmp_path, monkeypatch):

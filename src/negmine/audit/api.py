@@ -106,11 +106,11 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
             embedder = make_embedder(config.encoder)
     with closed_after(make_cache(config.encoder)) as cache:  # its folders' locks end with the call, also raising
         summary = _judge(config, names, cache, embedder, need_model, extra)
-    warn_without_negatives(summary)
     if config.report is not None:
         from negmine.report.render import report_from_files
 
         report_from_files(config.flags, summary_path(config), config.report, config.max_table_rows)
+    warn_without_negatives(summary)  # last: a warning turned into an error leaves no output unwritten
     return summary
 
 
