@@ -14,9 +14,12 @@ default recipe are unchanged, measured byte-identical on the demo; 6: with re-mi
 compares the re-mined negatives swapped in before each epoch's start, not the training file's, 2026-12-07 - runs
 that do not re-mine build the same batches; 7: `--fn-margin` masks in the doc_to_query and doc_to_doc directions too,
 2026-12-07 - runs without the margin or those directions are unchanged; 8: topic batching swaps rows apart that
-repeat a text in their batch, where topic purity allows, 2026-12-07 - other batchings are unchanged). Recorded in each training summary (``training_version``), so a
-cached trained model can be told apart from one the current code would train; which runs each bump since 5
-changed: :func:`negmine.train.versions.trains_unchanged`."""
+repeat a text in their batch, where topic purity allows, 2026-12-07 - other batchings are unchanged; 9: with
+``fn_mask``, the query_to_query direction masks the queries sharing a known positive with the row, 2026-12-07 - runs
+without that direction are unchanged; 10: topic batching also swaps a row no swap frees where that lowers the rows
+sharing a text, 2026-12-07 - other batchings are unchanged). Recorded in each training summary
+(``training_version``), so a cached trained model can be told apart from one the current code would train; which
+runs each bump since 5 changed: :func:`negmine.train.versions.trains_unchanged`."""
 
 from negmine.callable_package import make_callable  # noqa: E402
 
