@@ -131,7 +131,7 @@ def without_negatives_line(n: int) -> str:
 def warn_without_negatives(summary: dict) -> None:
     """A NegmineWarning naming the audited file when some of its rows hold no negatives, which no judge can flag
     anything in: ``negmine audit`` printed a line of them, while a :func:`run_audit` caller got nothing unless it
-    read ``counts["pairs_without_negatives"]`` (small leftovers, session 58)."""
+    read ``counts["pairs_without_negatives"]`` (until 2026-12-07)."""
     import warnings
 
     from negmine.errors import NegmineWarning

@@ -22,8 +22,9 @@ def most_held_size(vector_files: Iterable[Path], recorded: int | None,
                    read_shape: Callable[[Path], tuple[int, int]]) -> tuple[int | None, int]:
     """``(size, shards)``: the vector size most of ``vector_files`` (complete shards' ``.vecs.npy``) and
     ``recorded`` (``meta.json``'s size, None when unreadable or missing) give, ``recorded`` winning a tie (else the
-    first file's size among those tied: the size the lowest shard set before), and how many shards hold it; ``(None, 0)`` when neither gives one. A file ``read_shape`` refuses has no vote (the shard
-    is found damaged when read)."""
+    first file's size among those tied: the size the lowest shard set before), and how many shards hold it;
+    ``(None, 0)`` when neither gives one. A file ``read_shape`` refuses has no vote (the shard is found damaged when
+    read)."""
     votes: Counter = Counter()
     for path in vector_files:
         try:
