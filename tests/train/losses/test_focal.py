@@ -16,7 +16,8 @@ from negmine.train.losses.cached_mnrl import MaskedCachedMultipleNegativesRankin
 from negmine.train.losses.directions import BatchView
 from negmine.train.losses.distill import Distillation
 from negmine.train.losses.focal import focal_mean, focal_weights
-from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss, row_losses
+from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss, masks_with_labels, row_losses
+from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
 GTE = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
 
@@ -112,6 +113,27 @@ ZERO_CASES = [
 ]
 
 
+class _PlainMean:
+    """The loss before focal weighting, computed without the loss's own ``contrastive_loss``: the mean of
+    :func:`row_losses` on negmine's path, sentence-transformers' parent loss otherwise."""
+
+    def __init__(self, loss, labels) -> None:  # negmine's path: what the parent lacks (not read from own_loss)
+        self.loss = loss
+        self.own = bool(loss.debias_prior or loss.additive_margin or (loss.fn_mask and labels is not None))
+
+    def compute_loss_from_embeddings(self, emb, labels):
+        if not self.own:
+            return MultipleNegativesRankingLoss.compute_loss_from_embeddings(self.loss, emb, labels)
+        queries, docs = emb[0], torch.cat(emb[1:], dim=0)
+        rows = torch.arange(queries.size(0))
+        view = BatchView(queries, docs, rows, labels, len(emb) - 2, use_labels=masks_with_labels(self.loss, labels))
+        return row_losses(self.loss, view, self.loss.similarity_fct(queries, docs)).mean()
+
+
+def _unweighted_reference(loss, labels) -> _PlainMean:
+    return _PlainMean(loss, labels)
+
+
 @pytest.mark.parametrize("settings", ZERO_CASES)
 @pytest.mark.parametrize("with_labels", [True, False])
 def test_gamma_zero_is_todays_loss_bit_for_bit(model, settings, with_labels):
@@ -119,9 +141,9 @@ def test_gamma_zero_is_todays_loss_bit_for_bit(model, settings, with_labels):
     for the plain and the cached loss."""
     emb = _embeddings(seed=7)
     labels = _labels(4, 2, known_extra={0: 102}, flags={(3, 0): 1}) if with_labels else None
-    today = MaskedMultipleNegativesRankingLoss(None, **settings)
     zero = MaskedMultipleNegativesRankingLoss(None, focal_gamma=0.0, **settings)
-    (value, grads), (zero_value, zero_grads) = (_value_and_grads(loss, emb, labels) for loss in (today, zero))
+    (value, grads), (zero_value, zero_grads) = (_value_and_grads(loss, emb, labels)
+                                                for loss in (_unweighted_reference(zero, labels), zero))
     assert torch.equal(zero_value, value)
     assert all(torch.equal(a, b) for a, b in zip(zero_grads, grads))
     assert "focal_gamma" not in zero.get_config_dict()
