@@ -186,3 +186,40 @@ def test_re_mined_negatives_given_for_the_epoch_are_compared_instead_of_the_file
         plain_together += any({0, 1} <= set(b) for b in plain)
         new_together += any({0, 1} <= set(b) for b in remined)
     assert plain_together and not new_together
+
+
+def _clashing_dataset():
+    """64 rows in clusters of 21, 15, 13, 9 and 6: sibling rows share a query, and each row draws 2 of its cluster's
+    6 negatives, so most batches repeat a text; at batch 8 the leftovers fill 3 batches mixing clusters."""
+    topics = np.repeat(np.arange(5), [21, 15, 13, 9, 6])
+    rng = np.random.default_rng(5)
+    columns = {"anchor": [f"q{r // 2}" for r in range(64)], "positive": [f"p{r}" for r in range(64)]}
+    for j in (1, 2):
+        columns[f"negative_{j}"] = [f"n{topics[r]}_{rng.integers(0, 6)}" for r in range(64)]
+    return Dataset.from_dict(columns), topics
+
+
+def test_the_swaps_and_their_order_are_pinned():
+    """The batches of 2 epochs, with the file's and with re-mined negatives, as the swap pass made them on 2026-12-07
+    (15 + 12 freeing swaps, 12 + 9 of them between mixed batches, 5 + 7 lowering swaps): a faster pass must make the
+    same swaps in the same order."""
+    dataset, topics = _clashing_dataset()
+    file_negatives = [
+        [[14, 4, 45, 63, 46, 25, 29, 60], [30, 58, 62, 21, 7, 43, 19, 41], [52, 54, 51, 56, 49, 53, 57, 55],
+         [17, 8, 9, 6, 3, 20, 15, 13], [36, 48, 37, 47, 40, 44, 39, 42], [23, 27, 32, 34, 24, 31, 33, 26],
+         [12, 16, 1, 10, 2, 11, 18, 0], [38, 5, 35, 28, 61, 22, 59, 50]],
+        [[38, 44, 58, 62, 22, 1, 21, 8], [61, 30, 24, 59, 46, 40, 57, 15], [60, 36, 20, 63, 2, 23, 27, 25],
+         [11, 18, 9, 19, 7, 12, 5, 16], [14, 10, 4, 13, 0, 3, 17, 6], [49, 55, 50, 52, 54, 56, 51, 53],
+         [28, 35, 29, 26, 32, 34, 33, 31], [48, 43, 45, 37, 41, 47, 39, 42]]]
+    remined = [
+        [[61, 59, 22, 6, 43, 25, 29, 41], [50, 63, 7, 21, 37, 19, 46, 38], [52, 54, 51, 56, 49, 53, 57, 55],
+         [17, 8, 9, 16, 3, 20, 15, 13], [36, 48, 45, 47, 40, 44, 39, 42], [23, 27, 32, 34, 24, 28, 30, 26],
+         [12, 5, 1, 10, 2, 11, 18, 0], [35, 33, 60, 31, 14, 62, 4, 58]],
+        [[38, 57, 58, 62, 24, 60, 27, 1], [61, 30, 23, 59, 46, 8, 44, 36], [63, 15, 13, 40, 19, 25, 21, 22],
+         [11, 18, 9, 2, 7, 12, 5, 16], [14, 10, 4, 20, 0, 3, 17, 6], [49, 55, 50, 52, 54, 56, 51, 53],
+         [28, 35, 29, 26, 32, 34, 33, 31], [48, 43, 45, 37, 41, 47, 39, 42]]]
+    for negatives, expected in ((None, file_negatives), ({r: ["p3", f"m{r % 4}"] for r in range(0, 64, 5)}, remined)):
+        sampler = TopicBatchSampler(dataset, 8, False, seed=3, topics=topics, negatives=negatives)
+        for epoch, batches in enumerate(expected):
+            sampler.set_epoch(epoch)
+            assert list(sampler) == batches, (negatives is not None, epoch)
