@@ -65,3 +65,17 @@ def test_values_and_batches_are_the_same_in_a_process_with_another_hash_seed():
     first, second = (json.loads(run.stdout.strip().splitlines()[-1]) for run in runs)
     assert first == second
     assert first["row_0"] == sorted({text_hash("q0"), text_hash("p0")})
+
+
+def test_with_rows_holds_the_given_rows_hashes_and_leaves_the_others():
+    """Topic batching's re-mined negatives: rows 0 and 2 read through the overlay, row 2 with one negative more than
+    the file has columns, row 0 with a text twice (its set holds it once); the values read before are unchanged."""
+    dataset = without_labels(_dataset(), ["label"])
+    values = RowValues(dataset).read_all()
+    before = dict(values)
+    view = RowValues(row_texts.RowsWithNegatives(dataset, {0: ["a"], 2: ["x", "y"]}))
+    swapped = values.with_rows({0: view.hashes(0), 2: view.hashes(2)})
+    assert swapped[0] == {text_hash("q"), text_hash("a")}
+    assert swapped[1] == before[1]
+    assert swapped[2] == {text_hash(t) for t in ("r", "c", "x", "y")}
+    assert dict(values) == before

@@ -223,3 +223,13 @@ def test_the_swaps_and_their_order_are_pinned():
         for epoch, batches in enumerate(expected):
             sampler.set_epoch(epoch)
             assert list(sampler) == batches, (negatives is not None, epoch)
+
+
+def test_a_text_twice_in_one_row_is_no_clash():
+    """A row whose negative is its own positive shares no text with a batch mate: the batches are the plain cut."""
+    topics = np.zeros(6, dtype=np.int64)
+    columns = {"anchor": [f"q{i}" for i in range(6)], "positive": [f"p{i}" for i in range(6)],
+               "negative_1": [f"p{i}" for i in range(6)]}
+    for seed in range(5):
+        batches = list(TopicBatchSampler(Dataset.from_dict(columns), 3, False, seed=seed, topics=topics))
+        assert batches == topic_batches(topics, 3, False, np.random.default_rng([seed, 0]))

@@ -5,8 +5,8 @@ the no-duplicates sampler (:mod:`negmine.train.samplers.no_duplicates`) and topi
 A text is compared by a stable 64-bit hash of it (BLAKE2b, the same in every process, unlike Python's salted
 ``hash``), so the samplers hold 8 bytes per text, not a second copy of the training text: topic batching reads every
 row at once (200,000 rows of 5 texts of ~1,000 characters: 1,168 MiB of RSS held as strings, 13 MiB as hashes,
-read a chunk of rows at a time; a look-up builds the row's set, so the freeing swaps of
-:mod:`negmine.train.samplers.clash_swaps` took about 3x as long, 0.024 -> 0.077 s per epoch on SciFact train). Two
+read a chunk of rows at a time). A look-up (``values[row]``) builds the row's set: the swaps of
+:mod:`negmine.train.samplers.clash_swaps` read the hash table (:attr:`RowValues.table`) with numpy instead. Two
 different texts sharing a hash (odds about 2**-64 per pair) would only make the samplers treat them as one text, so
 separate two rows that could have shared a batch.
 """
@@ -42,10 +42,14 @@ class RowValues(MappingABC):
         if self.table is not None:
             return frozenset(self.table[row].tolist())
         if row not in self.read:
-            if not 0 <= row < len(self.dataset):
-                raise KeyError(row)
-            self.read[row] = frozenset(text_hash(value) for value in self.dataset[row].values())
+            self.read[row] = frozenset(self.hashes(row))
         return self.read[row]
+
+    def hashes(self, row: int) -> list[int]:
+        """The hashes of the row's texts, in column order, read from the dataset (not kept)."""
+        if not 0 <= row < len(self.dataset):
+            raise KeyError(row)
+        return [text_hash(value) for value in self.dataset[row].values()]
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -65,6 +69,20 @@ class RowValues(MappingABC):
             del chunk  # before the next chunk is read
         self.table = table
         return self
+
+    def with_rows(self, rows: Mapping[int, Sequence[int]]) -> RowValues:
+        """A copy of these values, read with :meth:`read_all`, holding ``rows``' hashes (row -> its texts' hashes)
+        for those rows: a row with fewer hashes than the widest repeats its first, which its set holds once."""
+        assert self.table is not None, "read_all first"
+        width = max([self.table.shape[1], *map(len, rows.values())])
+        table = np.empty((len(self.table), width), dtype=np.uint64)
+        table[:, :self.table.shape[1]] = self.table
+        table[:, self.table.shape[1]:] = self.table[:, :1]
+        for row, hashes in rows.items():
+            table[row] = [*hashes, *[hashes[0]] * (width - len(hashes))]
+        copy = RowValues(self.dataset)
+        copy.table = table
+        return copy
 
 
 def without_labels(dataset, valid_label_columns: list[str] | None):

@@ -16,7 +16,6 @@ the batch sizes and the determinism stay.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -100,7 +99,7 @@ class TopicBatchSampler(DefaultBatchSampler):
         if not self.negatives:
             return self._values
         view = RowValues(RowsWithNegatives(self.dataset, self.negatives))
-        return ChainMap({row: view[row] for row in self.negatives}, self._values)
+        return self._values.with_rows({row: view.hashes(row) for row in self.negatives})
 
     def __len__(self) -> int:
         return num_topic_batches(self.topics, self.batch_size, self.drop_last)
