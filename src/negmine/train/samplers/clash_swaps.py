@@ -114,7 +114,7 @@ def _candidates(k: int, row: int, topics: np.ndarray, members: dict[int, list[in
 def _scan(k: int, row: int, rest_ids: np.ndarray, batches: list[list[int]], ids: np.ndarray, topics: np.ndarray,
           members: dict[int, list[int]], where: dict[int, int], mixed: dict[int, None]):
     """The rows ``batches[k][i] = row`` may swap with (:func:`_candidates`, batch ``k`` left out), in order, a chunk of
-    batches at a time (growing): (the chunk's batch numbers, their rows' ids, where each batch starts in them, the
+    batches at a time (growing): (the chunk's batch numbers, their rows' ids, the chunk's batch of each row, the
     rows of the wanted cluster sharing no text with the rest of batch ``k`` (``rest_ids``))."""
     for candidates, wanted in _candidates(k, row, topics, members, where, mixed):
         others = [o for o in candidates if o != k]
@@ -126,7 +126,8 @@ def _scan(k: int, row: int, rest_ids: np.ndarray, batches: list[list[int]], ids:
             fits = ~_in(block, rest_ids)
             if wanted is not None:
                 fits &= topics[rows] == wanted
-            yield chunk, block, np.cumsum([0] + [len(batches[o]) for o in chunk[:-1]]), fits
+            sizes = [len(batches[o]) for o in chunk]
+            yield chunk, block, np.repeat(np.arange(len(chunk)), sizes), fits
             start, size = start + size, size * 4
 
 
@@ -142,16 +143,16 @@ def _swap_out(k: int, i: int, row_ids: np.ndarray, chunks, scanned: list, batche
     """Swap ``batches[k][i]`` (its texts' ids: ``row_ids``) with the first row of ``chunks`` (:func:`_scan`) that
     frees both, same cluster first, else between two of the ``mixed`` batches (those the cut filled with several
     clusters); False if none. The chunks read are appended to ``scanned``."""
-    for chunk, block, starts, fits in chunks:
-        scanned.append((chunk, block, starts, fits))
+    for chunk, block, of_batch, fits in chunks:
+        scanned.append((chunk, block, of_batch, fits))
         hits = (block[:, :, None] == row_ids).any(axis=(1, 2))  # the rows the row shares a text with
         if hits.any():  # one of them may leave for the row, no more
-            count = np.repeat(np.add.reduceat(hits.astype(np.int64), starts), np.diff(np.append(starts, len(block))))
+            count = np.bincount(of_batch[hits], minlength=len(chunk))[of_batch]
             fits = fits & ((count == 0) | ((count == 1) & hits))
         if fits.any():
             at = int(np.argmax(fits))
-            b = int(np.searchsorted(starts, at, side="right")) - 1
-            return _swap(k, i, chunk[b], at - int(starts[b]), batches, where)
+            b = int(of_batch[at])
+            return _swap(k, i, chunk[b], at - int(np.searchsorted(of_batch, b)), batches, where)
     return False
 
 
@@ -161,11 +162,11 @@ def _reduce_clashes(k: int, i: int, row_ids: np.ndarray, block: np.ndarray, scan
     batch without a shared text and whose swap lowers the number of rows sharing a text with a batch mate in the two
     batches together; False if none."""
     freed = None  # rows no longer sharing a text once the row leaves its batch
-    for chunk, candidates, starts, fits in scanned:
-        for b in np.flatnonzero(np.add.reduceat(fits, starts)).tolist():
+    for chunk, candidates, of_batch, fits in scanned:
+        for b in np.unique(of_batch[fits]).tolist():
             if freed is None:
                 freed = int(_shared(block).sum()) - int(_shared(np.delete(block, i, axis=0)).sum())
-            at, size = int(starts[b]), len(batches[chunk[b]])
+            at, size = int(np.searchsorted(of_batch, b)), len(batches[chunk[b]])
             lower = fits[at:at + size] & (_gains(candidates[at:at + size], row_ids) < freed)
             if lower.any():
                 return _swap(k, i, chunk[b], int(np.argmax(lower)), batches, where)
