@@ -56,7 +56,7 @@ def swap_clashing_rows(batches: list[list[int]], values: Values, topics: Sequenc
 
 
 def text_ids(values: Values, batches: list[list[int]]) -> np.ndarray:
-    """``(rows, width)`` int64 array: row -> an id per distinct text of the row (equal texts, equal ids), -1 padding.
+    """``(rows, width)`` integer array: row -> an id per distinct text of the row (equal texts, equal ids), -1 padding.
     From :class:`~negmine.train.samplers.row_texts.RowValues`' hash table when it holds one, else read row by row."""
     table = getattr(values, "table", None)
     if table is None:  # a mapping of sets: read the batches' rows
@@ -66,7 +66,13 @@ def text_ids(values: Values, batches: list[list[int]]) -> np.ndarray:
         for row, texts in rows.items():
             ids[row, :len(texts)] = [known.setdefault(text, len(known)) for text in texts]
         return ids
-    ids = np.unique(table, return_inverse=True)[1].reshape(table.shape).astype(np.int64)
+    order = np.argsort(table, axis=None)  # not np.unique: its inverse holds 5 arrays of the table's size at once
+    ordered = table.ravel()[order]
+    new_text = np.empty(len(ordered), dtype=bool)
+    new_text[:1], new_text[1:] = True, ordered[1:] != ordered[:-1]
+    del ordered
+    ids = np.empty(table.shape, dtype=np.int32 if table.size < 2**31 else np.int64)
+    ids.ravel()[order] = np.cumsum(new_text, dtype=ids.dtype) - 1
     ids.sort(axis=1)
     ids[:, 1:][ids[:, 1:] == ids[:, :-1]] = -1  # a text twice in one row is one text of it
     return ids
