@@ -47,19 +47,19 @@ def _root(
 
 def main() -> None:
     """The process entry point (``negmine``, ``python -m negmine``): Ctrl-C stops the command; pressed again while
-    it stops, says so; a third time, quits at once (:mod:`negmine.cli.interrupts`). A command a Ctrl-C stopped
-    ends with :func:`~negmine.cli.interrupts.end_stopped`, whose Ctrl-C handling lasts to the end."""
-    from negmine.cli.interrupts import end_stopped, install_ctrl_c, stopped
+    it stops, says so; a third time, quits at once (:mod:`negmine.cli.interrupts`). Every command, stopped or not,
+    ends with :func:`~negmine.cli.interrupts.end_process`, whose Ctrl-C handling lasts to the end: a Ctrl-C
+    pressed as a command finishes neither kills the process nor prints a traceback."""
+    from negmine.cli.interrupts import end_process, install_ctrl_c
 
-    install_ctrl_c()
+    if not install_ctrl_c():  # SIGINT ignored (nohup) or someone else's: theirs to the end
+        build_app()()
+        return
     try:
         build_app()()
     except SystemExit as end:
-        if stopped():
-            end_stopped(end.code)
-        raise
+        end_process(end.code)
     except BaseException as error:  # e.g. Ctrl-C while the command was loading, before it could report it
-        if not stopped():
-            raise
         sys.excepthook(*sys.exc_info())  # the traceback the interpreter would print
-        end_stopped(130 if isinstance(error, KeyboardInterrupt) else 1)
+        end_process(130 if isinstance(error, KeyboardInterrupt) else 1)
+    end_process(0)
