@@ -18,7 +18,7 @@ import pytest
 import negmine
 from negmine.cli import interrupts
 from negmine.cli.interrupts import (
-    DONE_ENDING, QUIT_NOW, STILL_STOPPING, _exit_status, install_ctrl_c, on_ctrl_c, stopped,
+    DONE_ENDING, LOADING_STOPPED, QUIT_NOW, STILL_STOPPING, _exit_status, install_ctrl_c, on_ctrl_c, stopped,
 )
 
 SRC = Path(negmine.__file__).resolve().parents[1]
@@ -222,17 +222,18 @@ def test_a_third_ctrl_c_quits_at_once_even_from_a_stop_stuck_in_c_code(tmp_path,
                      stderr), stderr[-500:]
 
 
-def test_a_ctrl_c_while_the_command_loads_exits_130_not_killed_by_the_signal():
-    """Before the command runs (imports, option parsing), the KeyboardInterrupt escaped main(): Python printed its
-    traceback and killed itself with SIGINT (exit -2 to a script). The traceback stays; the exit is 130."""
+def test_a_ctrl_c_while_the_command_loads_exits_130_with_a_line_not_a_traceback():
+    """Before the command runs (imports), the KeyboardInterrupt escaped main(): Python printed its traceback and
+    killed itself with SIGINT (exit -2 to a script); then (until 2026-12-07) the traceback stayed, with exit 130:
+    30 lines of numpy's or torch's imports, in 1 of the 16 presses of a Ctrl-C sweep of ``negmine mine``. Now one
+    line says nothing was written (typer ends a Ctrl-C during option parsing with exit 130 itself)."""
     program = ("import os, signal, time\nimport negmine.cli as cli\n"
                "def loading():\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(60)\n"
                "cli.build_app = loading\ncli.main()\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=120,
                           preexec_fn=_default_sigint)
-    assert done.returncode == 130, done.stderr
-    assert done.stderr.endswith("KeyboardInterrupt\n")
+    assert (done.returncode, done.stderr) == (130, LOADING_STOPPED + "\n")
 
 
 EXIT_WAITS = """def wait():  # an exit function that waits (for a file), as tqdm's or torch's take time at exit

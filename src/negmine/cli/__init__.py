@@ -50,7 +50,7 @@ def main() -> None:
     it stops, says so; a third time, quits at once (:mod:`negmine.cli.interrupts`). Every command, stopped or not,
     ends with :func:`~negmine.cli.interrupts.end_process`, whose Ctrl-C handling lasts to the end: a Ctrl-C
     pressed as a command finishes neither kills the process nor prints a traceback."""
-    from negmine.cli.interrupts import end_process, install_ctrl_c
+    from negmine.cli.interrupts import EXIT_CODE, LOADING_STOPPED, end_process, install_ctrl_c
 
     if not install_ctrl_c():  # SIGINT ignored (nohup) or someone else's: theirs to the end
         build_app()()
@@ -59,7 +59,10 @@ def main() -> None:
         build_app()()
     except SystemExit as end:
         end_process(end.code)
-    except BaseException as error:  # e.g. Ctrl-C while the command was loading, before it could report it
+    except KeyboardInterrupt:  # Ctrl-C while the command was loading (imports), before it could report it
+        typer.echo(LOADING_STOPPED, err=True)
+        end_process(EXIT_CODE)
+    except BaseException:
         sys.excepthook(*sys.exc_info())  # the traceback the interpreter would print
-        end_process(130 if isinstance(error, KeyboardInterrupt) else 1)
+        end_process(1)
     end_process(0)

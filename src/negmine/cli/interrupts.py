@@ -37,6 +37,7 @@ from typing import NoReturn
 
 STILL_STOPPING = "still stopping (ending workers, removing partial outputs); press Ctrl-C again to quit at once"
 DONE_ENDING = "the command is done and its outputs are complete; still ending; press Ctrl-C again to quit at once"
+LOADING_STOPPED = "interrupted while loading, before the command ran; nothing was written"
 QUIT_NOW = ("quit at once; outputs already written are complete (a partial one may be left as a hidden temp file, "
             "which the next run on the same outputs removes)")
 EXIT_CODE = 130
