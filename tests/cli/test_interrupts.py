@@ -318,3 +318,16 @@ def test_a_second_ctrl_c_as_a_finished_command_ends_quits_at_once(tmp_path):
         timer.cancel()
         job.kill()
     assert (code, stderr) == (130, f"{DONE_ENDING}\n{QUIT_NOW}\n")
+
+
+def test_a_ctrl_c_typer_catches_outside_the_command_says_what_a_stopped_command_says():
+    """A press during option parsing or the root callback, outside the command's report: typer turned its
+    KeyboardInterrupt into exit 130 without a word."""
+    program = ("import os, signal, sys, time\nimport negmine.cli.warning_lines as lines\n"
+               "def parsing():\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(60)\n"
+               "lines.cli_warnings = parsing\nsys.argv = ['negmine', 'cache', 'list']\n"
+               "from negmine.cli import main\nmain()\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=120,
+                          preexec_fn=_default_sigint)
+    assert (done.returncode, done.stderr) == (130, interrupts.INTERRUPTED + "\n")

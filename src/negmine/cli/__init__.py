@@ -50,7 +50,9 @@ def main() -> None:
     it stops, says so; a third time, quits at once (:mod:`negmine.cli.interrupts`). Every command, stopped or not,
     ends with :func:`~negmine.cli.interrupts.end_process`, whose Ctrl-C handling lasts to the end: a Ctrl-C
     pressed as a command finishes neither kills the process nor prints a traceback."""
-    from negmine.cli.interrupts import EXIT_CODE, LOADING_STOPPED, end_process, install_ctrl_c
+    from negmine.cli.interrupts import (
+        EXIT_CODE, INTERRUPTED, LOADING_STOPPED, end_process, install_ctrl_c, typer_stopped,
+    )
 
     if not install_ctrl_c():  # SIGINT ignored (nohup) or someone else's: theirs to the end
         build_app()()
@@ -58,6 +60,8 @@ def main() -> None:
     try:
         build_app()()
     except SystemExit as end:
+        if typer_stopped(end):  # a Ctrl-C outside the command's report (option parsing, typer's callback)
+            typer.echo(INTERRUPTED, err=True)
         end_process(end.code)
     except KeyboardInterrupt:  # Ctrl-C while the command was loading (imports), before it could report it
         typer.echo(LOADING_STOPPED, err=True)

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Callable, Iterable, Iterator, NamedTuple, Opt
 import typer
 from typer.models import ParameterInfo
 
+from negmine.cli.interrupts import INTERRUPTED
 from negmine.config import (
     BACKENDS, DEFAULT_MODEL, DEVICES, PRECISIONS, QUANTIZATIONS, UNKNOWN_QRELS, EncoderConfig, JudgeConfig,
     NearDupConfig,
@@ -311,7 +312,7 @@ def user_errors(interrupted_hint: Callable[[], str] | None = None) -> Iterator[N
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(code=2) from err
     except KeyboardInterrupt:
-        typer.echo("interrupted; outputs already written are complete, partial ones were discarded", err=True)
+        typer.echo(INTERRUPTED, err=True)
         if interrupted_hint is not None:
             typer.echo(interrupted_hint(), err=True)
         raise typer.Exit(code=130) from None

@@ -37,6 +37,8 @@ from typing import NoReturn
 
 STILL_STOPPING = "still stopping (ending workers, removing partial outputs); press Ctrl-C again to quit at once"
 DONE_ENDING = "the command is done and its outputs are complete; still ending; press Ctrl-C again to quit at once"
+INTERRUPTED = "interrupted; outputs already written are complete, partial ones were discarded"
+"""What a command stopped by Ctrl-C says first (:func:`negmine.cli.common.user_errors`, then its hint)."""
 LOADING_STOPPED = "interrupted while loading, before the command ran; nothing was written"
 QUIT_NOW = ("quit at once; outputs already written are complete (a partial one may be left as a hidden temp file, "
             "which the next run on the same outputs removes)")
@@ -143,6 +145,14 @@ def _count_wakeups(read: int) -> None:
 def stopped() -> bool:
     """Whether a Ctrl-C stopped the command (:func:`on_ctrl_c` raised KeyboardInterrupt)."""
     return _Presses.count > 0
+
+
+def typer_stopped(end: SystemExit) -> bool:
+    """Whether typer ended the command for a Ctrl-C it caught itself (its ``Exit(130)`` raised from the
+    KeyboardInterrupt, then ``sys.exit``), silently: a press outside the command's
+    :func:`negmine.cli.common.user_errors` (option parsing, the root callback), which reports its own ``from None``."""
+    context = end.__context__
+    return stopped() and context is not None and isinstance(context.__cause__, KeyboardInterrupt)
 
 
 def end_process(code) -> NoReturn:
