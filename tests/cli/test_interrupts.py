@@ -331,3 +331,19 @@ def test_a_ctrl_c_typer_catches_outside_the_command_says_what_a_stopped_command_
     done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=120,
                           preexec_fn=_default_sigint)
     assert (done.returncode, done.stderr) == (130, interrupts.INTERRUPTED + "\n")
+
+
+def test_a_finished_command_counts_the_presses_as_it_ends_in_one_place(sigint_kept, monkeypatch, capfd):
+    """The wake-up thread started as a finished command ended counted a press that came while it started, and so did
+    the handler: one press said the command was done, then quit (exit 130; 1 of 3 presses right after ``negmine
+    audit``'s last line in a Ctrl-C sweep). The handler alone counts them now: no wake-up fd is taken."""
+    ended = []
+    monkeypatch.setattr(interrupts, "end_stopped", ended.append)
+    assert install_ctrl_c()
+    try:
+        interrupts.end_process(0)
+        assert signal.set_wakeup_fd(-1) == -1  # none was set
+        on_ctrl_c(signal.SIGINT, None)  # a press as the command ends: no KeyboardInterrupt, one line
+        assert (ended, interrupts._Presses.count, capfd.readouterr().err) == ([0], 2, DONE_ENDING + "\n")
+    finally:
+        interrupts._Presses.count, interrupts._Presses.done = 0, False

@@ -163,10 +163,13 @@ def end_process(code) -> NoReturn:
     during the exit functions, printed a KeyboardInterrupt traceback (measured 2026-12-07: of 5 presses 0 to 0.2 s
     after mine's last line, 3 killed it and 2 printed a traceback). A command that ended on its own counts as
     pressed once: a press now says it is done and ending (:data:`DONE_ENDING`, the exit status stays the
-    command's), the next quits."""
+    command's), the next quits. Those presses are counted by :func:`on_ctrl_c` alone, not by the wake-up thread as
+    well: started here, it counted a press that came as it started a second time (the wake-up byte and the
+    handler both), so one press said :data:`DONE_ENDING`, then :data:`QUIT_NOW` and exit 130 (1 of 3 presses right
+    after ``negmine audit``'s last line). A finished command whose exit functions hang in C code then takes
+    Ctrl-\\ or ``kill``, as before."""
     if not stopped():
         _Presses.done, _Presses.count = True, 1  # first: a press from here on raises nothing
-        _Presses.watched = _watch_wakeups()
     end_stopped(code)
 
 
