@@ -10,6 +10,18 @@ import torch.nn.functional as F
 
 from negmine.train.labels import pack_label
 
+LOSS_SETTING_CASES: list[dict[str, object]] = [
+    {},  # the default: masked, hardness-weighted (sentence-transformers' loss when nothing is masked)
+    {"fn_mask": False},  # sentence-transformers' own loss
+    {"hardness": "none"}, {"hardness": "hard-negatives", "hardness_strength": 5.0},
+    {"hardness": "all", "hardness_strength": 5.0, "fn_margin": 0.1},
+    {"directions": ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")},  # GTE's
+    {"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"},
+    {"debias_prior": 0.05, "hardness": "all", "hardness_strength": 5.0},
+]
+"""Loss settings (TrainConfig fields) a loss option at its zero (off) value must leave unchanged: the cases the
+focal and additive-margin loss tests parametrise."""
+
 
 def random_embeddings(seed: int = 0, batch: int = 4, negatives: int = 2, dim: int = 8,
                       requires_grad: bool = False) -> list[torch.Tensor]:

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from negmine.config import TrainConfig
+from negmine.testing.loss_batches import LOSS_SETTING_CASES
 from negmine.testing.loss_batches import distinct_labels as _labels
 from negmine.testing.loss_batches import random_embeddings
 from negmine.train.losses import build_loss
 from negmine.train.losses.distill import Distillation
 from negmine.train.losses.mnrl import MaskedMultipleNegativesRankingLoss
 
-GTE = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
 
 ANGLES = {"q": (0.0, 2.0), "p": (0.5, 2.4), "n": (0.3, 1.5)}
 """A 2-query batch on the unit circle, one hard negative each: query, positive, negative of rows 0 and 1 (radians).
@@ -51,17 +51,7 @@ def _value_and_grads(loss_fn, emb, labels):
     return loss, torch.autograd.grad(loss, emb)
 
 
-ZERO_CASES = [
-    {},  # the default: masked, hardness-weighted (sentence-transformers' loss when nothing is masked)
-    {"fn_mask": False},  # sentence-transformers' own loss
-    {"hardness": "none"}, {"hardness": "hard-negatives", "hardness_strength": 5.0},
-    {"hardness": "all", "hardness_strength": 5.0, "fn_margin": 0.1},
-    {"directions": GTE}, {"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"},
-    {"debias_prior": 0.05, "hardness": "all", "hardness_strength": 5.0},
-]
-
-
-@pytest.mark.parametrize("settings", ZERO_CASES)
+@pytest.mark.parametrize("settings", LOSS_SETTING_CASES)
 @pytest.mark.parametrize("with_labels", [True, False])
 def test_a_zero_margin_is_todays_loss_bit_for_bit(settings, with_labels):
     """M = 0 takes the code path of a loss built without the option: equal values and gradients, not close ones."""

@@ -8,6 +8,7 @@ import torch
 
 from negmine.config import TrainConfig
 from negmine.errors import ConfigError
+from negmine.testing.loss_batches import LOSS_SETTING_CASES
 from negmine.testing.loss_batches import distinct_labels as _labels
 from negmine.testing.loss_batches import random_embeddings
 from negmine.train.labels import pack_scores
@@ -103,14 +104,7 @@ def test_the_loss_is_the_focal_weighted_mean_of_the_rows_by_hand(fn_mask, with_l
     assert got.item() > plain.compute_loss_from_embeddings(_circle_embeddings(), None).item() + 0.1
 
 
-ZERO_CASES = [
-    {},  # the default: masked, hardness-weighted (sentence-transformers' loss when nothing is masked)
-    {"fn_mask": False},  # sentence-transformers' own loss
-    {"hardness": "none"}, {"hardness": "hard-negatives", "hardness_strength": 5.0},
-    {"hardness": "all", "hardness_strength": 5.0, "fn_margin": 0.1},
-    {"directions": GTE}, {"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"},
-    {"debias_prior": 0.05, "hardness": "all", "hardness_strength": 5.0}, {"additive_margin": 0.1},
-]
+ZERO_CASES = [*LOSS_SETTING_CASES, {"additive_margin": 0.1}]
 
 
 class _PlainMean:
