@@ -814,20 +814,31 @@ def test_a_debias_prior_outside_0_1_is_refused_with_the_range_and_the_fix(prior)
         f"{prior!r}; use e.g. debias_prior=0.01 (--debias-prior 0.01), or 0 to train without debiasing")
 
 
+def _refused_with_and_runs_with_the_others(option: dict, clash: dict, message: str,
+                                           others: tuple[dict, ...]) -> None:
+    """``TrainConfig(**option, **clash)`` is refused with exactly ``message``; ``option`` validates with each of
+    ``others``."""
+    from negmine.config import TrainConfig
+
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(**option, **clash).validate()
+    assert str(info.value) == message
+    for settings in others:
+        TrainConfig(**option, **settings).validate()
+
+
 def test_a_debias_prior_is_refused_with_the_extra_directions_and_runs_with_the_other_options():
     """The loss debiases the query -> document softmax only; GTE's extra directions would join it undebiased."""
     from negmine.config import TrainConfig
 
-    with pytest.raises(ConfigError) as info:
-        TrainConfig(debias_prior=0.05, directions=("query_to_doc", "doc_to_query", "doc_to_doc")).validate()
-    assert str(info.value) == (
+    _refused_with_and_runs_with_the_others(
+        dict(debias_prior=0.05), dict(directions=("query_to_doc", "doc_to_query", "doc_to_doc")),
         "debias_prior=0.05 (--debias-prior 0.05) debiases the query -> document softmax only, and "
         "directions=('query_to_doc', 'doc_to_query', 'doc_to_doc') (--direction doc_to_query --direction doc_to_doc) "
         "adds doc_to_query, doc_to_doc, which it would leave biased; use directions=('query_to_doc',) (drop "
-        "--direction) or debias_prior=0.0 (drop --debias-prior)")
-    for settings in (dict(loss="cached-mnrl"), dict(fn_mask=False), dict(hardness="none"), dict(distill="kl"),
-                     dict(matryoshka_dims=(32, 16))):
-        TrainConfig(debias_prior=0.05, **settings).validate()
+        "--direction) or debias_prior=0.0 (drop --debias-prior)",
+        (dict(loss="cached-mnrl"), dict(fn_mask=False), dict(hardness="none"), dict(distill="kl"),
+         dict(matryoshka_dims=(32, 16))))
     TrainConfig(debias_prior=0.0, directions=("query_to_doc", "doc_to_query")).validate()
 
 
@@ -872,19 +883,17 @@ def test_a_focal_gamma_is_refused_with_a_debias_prior_and_runs_with_every_other_
     """A focal weight reads the row's loss as -log p(positive); a debiased row loss is none."""
     from negmine.config import TrainConfig
 
-    with pytest.raises(ConfigError) as info:
-        TrainConfig(focal_gamma=1.0, debias_prior=0.05).validate()
-    assert str(info.value) == (
+    _refused_with_and_runs_with_the_others(
+        dict(focal_gamma=1.0), dict(debias_prior=0.05),
         "focal_gamma=1.0 (--focal-gamma 1.0) weights each row by its positive's softmax probability exp(-loss), and "
         "with debias_prior=0.05 (--debias-prior 0.05) a row's loss is no log-probability; use focal_gamma=0.0 (drop "
-        "--focal-gamma) or debias_prior=0.0 (drop --debias-prior)")
+        "--focal-gamma) or debias_prior=0.0 (drop --debias-prior)",
+        (dict(loss="cached-mnrl"), dict(fn_mask=False), dict(hardness="none"), dict(distill="kl"),
+         dict(matryoshka_dims=(32, 16)), dict(additive_margin=0.05), dict(fn_margin=0.1),
+         dict(directions=("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")),
+         dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")))
     assert TrainConfig().focal_gamma == 0.0
     TrainConfig(focal_gamma=0.0, debias_prior=0.05).validate()
-    for settings in (dict(loss="cached-mnrl"), dict(fn_mask=False), dict(hardness="none"), dict(distill="kl"),
-                     dict(matryoshka_dims=(32, 16)), dict(additive_margin=0.05), dict(fn_margin=0.1),
-                     dict(directions=("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")),
-                     dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")):
-        TrainConfig(focal_gamma=1.0, **settings).validate()
     TrainConfig(focal_gamma=5).validate()
 
 
