@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from negmine.errors import InputError
@@ -32,24 +34,31 @@ def test_a_file_in_another_encoding_gets_the_command_that_converts_it(tmp_path, 
     assert list(iter_lines(tmp_path / "utf8-corpus.jsonl")) == [(1, '{"_id": "d1", "text": "café"}')]
 
 
-@pytest.mark.parametrize(("order", "byte"), [("le", 2), ("be", 1)])
-def test_utf16_text_without_a_mark_gets_the_command_for_its_byte_order_which_makes_a_file_that_reads(
-        tmp_path, write_text, order, byte):
-    """A file saved as UTF-16 without a byte-order mark (as some Windows tools write it) read as UTF-8 text with a
-    0x00 beside each ASCII character: a qrels header 'q\\x00u\\x00e\\x00...' was a "wrong header", a non-ASCII
-    character got the Latin-1 fix, whose output still holds the 0x00 bytes."""
+def _refused_with_the_iconv_fix(path: Path, order: str, byte: int) -> list[tuple[int, str]]:
+    """Reading ``path``, UTF-16 text of byte order ``order`` ("le"/"be") without a mark, is refused naming ``byte`` (the
+    first 0x00) and the iconv command; the command, run as printed in the file's folder, writes ``utf8-NAME``, whose
+    lines this returns."""
     import subprocess
 
-    text = "query-id\tcorpus-id\tscore\nq1\td\u00e91\t1\n"
-    path = write_text("train.tsv", text.encode(f"utf-16-{order}"))
     with pytest.raises(InputError) as info:
         list(iter_lines(path))
-    command = f"iconv -f utf-16{order} -t utf-8 train.tsv > utf8-train.tsv"
+    command = f"iconv -f utf-16{order} -t utf-8 {path.name} > utf8-{path.name}"
     assert str(info.value) == (f"{path}:1: UTF-16{order.upper()} text without a byte-order mark (byte {byte} is 0x00, "
                                f"as is every second byte of its ASCII characters), not UTF-8; save the file as UTF-8 "
                                f"(e.g. {command})")
-    subprocess.run(["bash", "-c", command], check=True, cwd=tmp_path)
-    assert list(iter_lines(tmp_path / "utf8-train.tsv")) == [(1, "query-id\tcorpus-id\tscore"), (2, "q1\td\u00e91\t1")]
+    subprocess.run(["bash", "-c", command], check=True, cwd=path.parent)
+    return list(iter_lines(path.parent / f"utf8-{path.name}"))
+
+
+@pytest.mark.parametrize(("order", "byte"), [("le", 2), ("be", 1)])
+def test_utf16_text_without_a_mark_gets_the_command_for_its_byte_order_which_makes_a_file_that_reads(
+        write_text, order, byte):
+    """A file saved as UTF-16 without a byte-order mark (as some Windows tools write it) read as UTF-8 text with a
+    0x00 beside each ASCII character: a qrels header 'q\\x00u\\x00e\\x00...' was a "wrong header", a non-ASCII
+    character got the Latin-1 fix, whose output still holds the 0x00 bytes."""
+    text = "query-id\tcorpus-id\tscore\nq1\td\u00e91\t1\n"
+    path = write_text("train.tsv", text.encode(f"utf-16-{order}"))
+    assert _refused_with_the_iconv_fix(path, order, byte) == [(1, "query-id\tcorpus-id\tscore"), (2, "q1\td\u00e91\t1")]
 
 
 @pytest.mark.parametrize("text", [("Τι είναι η μηχανική μάθηση;\tΗ μηχανική μάθηση είναι κλάδος της "
@@ -58,21 +67,12 @@ def test_utf16_text_without_a_mark_gets_the_command_for_its_byte_order_which_mak
                          ids=["greek", "chinese"])
 @pytest.mark.parametrize("order", ["le", "be"])
 def test_utf16_text_whose_first_line_opens_with_other_characters_gets_the_iconv_fix_not_binary(
-        tmp_path, write_text, text, order):
+        write_text, text, order):
     """A pairs TSV without a header whose first query is Greek or Chinese, saved as UTF-16 without a mark, was
     "a binary file, not text (byte 6 of the file is 0x00 ...); check the path" (small leftovers, session 58)."""
-    import subprocess
-
     data = text.encode(f"utf-16-{order}")
     path = write_text("pairs.tsv", data)
-    with pytest.raises(InputError) as info:
-        list(iter_lines(path))
-    command = f"iconv -f utf-16{order} -t utf-8 pairs.tsv > utf8-pairs.tsv"
-    assert str(info.value) == (f"{path}:1: UTF-16{order.upper()} text without a byte-order mark (byte "
-                               f"{data.index(0) + 1} is 0x00, as is every second byte of its ASCII characters), not "
-                               f"UTF-8; save the file as UTF-8 (e.g. {command})")
-    subprocess.run(["bash", "-c", command], check=True, cwd=tmp_path)
-    assert [line for _, line in iter_lines(tmp_path / "utf8-pairs.tsv")] == text.splitlines()
+    assert [line for _, line in _refused_with_the_iconv_fix(path, order, data.index(0) + 1)] == text.splitlines()
 
 
 def test_a_binary_file_holding_line_end_units_is_still_named_binary(write_text):
