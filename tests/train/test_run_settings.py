@@ -358,25 +358,30 @@ def test_a_re_mining_run_resumes_with_its_mining_summary_read_again_or_its_confi
         check_resume_settings(replace(config, mine=load_mine_config(mined)), tmp_path / "ckpt")
 
 
-def test_a_resume_with_another_additive_margin_is_refused_as_the_other_loss_settings(tmp_path):
-    """The margin changes the loss, as debias_prior does: recorded, and a resume with another is refused; a
-    settings file written before the field existed counts it at its default (0, off)."""
+@pytest.mark.parametrize(("field", "value", "others"), [
+    pytest.param("additive_margin", 0.05, (0.1, 0.0), id="additive_margin"),
+    pytest.param("focal_gamma", 1.0, (0.0,), id="focal_gamma"),
+])
+def test_a_resume_with_another_loss_option_is_refused_and_settings_without_the_field_count_it_at_0(
+        tmp_path, field, value, others):
+    """The additive margin and focal_gamma change the loss, as debias_prior does: recorded, and a resume with another
+    is refused; a settings file written before the field existed counts it at its default (0, off)."""
     mined = tmp_path / "mined.jsonl"
     mined.write_text('{"a": 1}\n')
-    config = TrainConfig(train_file=mined, additive_margin=0.05)
+    config = TrainConfig(train_file=mined, **{field: value})
     record_run_settings(config, tmp_path)
-    assert json.loads((tmp_path / SETTINGS_NAME).read_text())["additive_margin"] == 0.05
+    assert json.loads((tmp_path / SETTINGS_NAME).read_text())[field] == value
     check_resume_settings(config, tmp_path)
-    for other, change in ((0.1, "0.05 -> 0.1"), (0.0, "0.05 -> 0.0")):
+    for other in others:
         with pytest.raises(ConfigError, match=re.escape(
                 f"1 setting(s) differ from those the checkpoints in {tmp_path} were trained with (recorded in "
-                f"{SETTINGS_NAME}; the checkpoint's -> now): additive_margin {change}.")):
-            check_resume_settings(replace(config, additive_margin=other), tmp_path)
+                f"{SETTINGS_NAME}; the checkpoint's -> now): {field} {value} -> {other}.")):
+            check_resume_settings(replace(config, **{field: other}), tmp_path)
     older = json.loads((tmp_path / SETTINGS_NAME).read_text())
-    del older["additive_margin"]
+    del older[field]
     (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
-    check_resume_settings(replace(config, additive_margin=0.0), tmp_path)
-    with pytest.raises(ConfigError, match=re.escape("additive_margin 0.0 -> 0.05.")):
+    check_resume_settings(replace(config, **{field: 0.0}), tmp_path)
+    with pytest.raises(ConfigError, match=re.escape(f"{field} 0.0 -> {value}.")):
         check_resume_settings(config, tmp_path)
 
 
@@ -445,22 +450,3 @@ def test_auto_off_a_cpu_resumes_a_run_recorded_before_auto_or_its_facts(tmp_path
     record_run_settings(cpu, tmp_path)
     with pytest.raises(ConfigError, match=r"1 setting\(s\) differ .*: attention_dropout 'auto' -> 0\.0\. "):
         check_resume_settings(replace(cpu, attention_dropout=0.0), tmp_path)
-
-
-def test_a_resume_with_another_focal_gamma_is_refused_and_settings_without_the_field_count_it_at_0(tmp_path):
-    """focal_gamma changes the loss: recorded, a resume with another is refused; a settings file written before the
-    field existed counts it at its default (0, off)."""
-    mined = tmp_path / "mined.jsonl"
-    mined.write_text('{"a": 1}\n')
-    config = TrainConfig(train_file=mined, focal_gamma=1.0)
-    record_run_settings(config, tmp_path)
-    assert json.loads((tmp_path / SETTINGS_NAME).read_text())["focal_gamma"] == 1.0
-    check_resume_settings(config, tmp_path)
-    with pytest.raises(ConfigError, match=re.escape("): focal_gamma 1.0 -> 0.0.")):
-        check_resume_settings(replace(config, focal_gamma=0.0), tmp_path)
-    older = json.loads((tmp_path / SETTINGS_NAME).read_text())
-    del older["focal_gamma"]
-    (tmp_path / SETTINGS_NAME).write_text(json.dumps(older))
-    check_resume_settings(replace(config, focal_gamma=0.0), tmp_path)
-    with pytest.raises(ConfigError, match=re.escape("focal_gamma 0.0 -> 1.0.")):
-        check_resume_settings(config, tmp_path)
