@@ -919,15 +919,34 @@ def test_train_cli_with_a_loss_option_end_to_end_records_it(tmp_path, tiny_model
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--debias-prior", "1"], "debias_prior must be in [0, 1) (the expected share of unlabelled positives among the "
-                              "negatives), got 1.0; use e.g. debias_prior=0.01 (--debias-prior 0.01), or 0 to train "
-                              "without debiasing"),
-    (["--debias-prior", "0.01", "--direction", "doc_to_query"],
-     "debias_prior=0.01 (--debias-prior 0.01) debiases the query -> document softmax only, and "
-     "directions=('query_to_doc', 'doc_to_query') (--direction doc_to_query) adds doc_to_query, which it would leave "
-     "biased; use directions=('query_to_doc',) (drop --direction) or debias_prior=0.0 (drop --debias-prior)"),
+    pytest.param(["--debias-prior", "1"],
+                 "debias_prior must be in [0, 1) (the expected share of unlabelled positives among the negatives), got "
+                 "1.0; use e.g. debias_prior=0.01 (--debias-prior 0.01), or 0 to train without debiasing",
+                 id="debias-prior-1"),
+    pytest.param(["--debias-prior", "0.01", "--direction", "doc_to_query"],
+                 "debias_prior=0.01 (--debias-prior 0.01) debiases the query -> document softmax only, and "
+                 "directions=('query_to_doc', 'doc_to_query') (--direction doc_to_query) adds doc_to_query, which it "
+                 "would leave biased; use directions=('query_to_doc',) (drop --direction) or debias_prior=0.0 (drop "
+                 "--debias-prior)",
+                 id="debias-prior-with-doc-to-query"),
+    *[pytest.param(["--additive-margin", value],
+                   f"additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's "
+                   f"cosine before scaling), got {float(value)!r}; use e.g. additive_margin=0.05 (--additive-margin "
+                   "0.05), or 0 to train without a margin",
+                   id=f"additive-margin-{value}") for value in ("1", "-0.1", "nan")],
+    *[pytest.param(["--focal-gamma", value],
+                   f"focal_gamma must be a finite number >= 0 (the exponent of each row's focal weight "
+                   f"(1 - exp(-loss)) ** gamma), got {float(value)!r}; use e.g. focal_gamma=1 (--focal-gamma 1), or 0 "
+                   "for the plain loss",
+                   id=f"focal-gamma-{value}") for value in ("-1", "nan", "inf")],
+    pytest.param(["--focal-gamma", "2", "--debias-prior", "0.01"],
+                 "focal_gamma=2.0 (--focal-gamma 2.0) weights each row by its positive's softmax probability "
+                 "exp(-loss), and with debias_prior=0.01 (--debias-prior 0.01) a row's loss is no log-probability; use "
+                 "focal_gamma=0.0 (drop --focal-gamma) or debias_prior=0.0 (drop --debias-prior)",
+                 id="focal-gamma-with-debias-prior"),
 ])
-def test_train_cli_refuses_a_debias_prior_it_cannot_use(tmp_path, monkeypatch, flags, message):
+def test_train_cli_refuses_a_loss_option_it_cannot_use(tmp_path, monkeypatch, flags, message):
+    """debias_prior, additive_margin and focal_gamma out of range, or with an option they cannot train with."""
     monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
     result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
                                          *flags])
@@ -950,42 +969,11 @@ def test_train_cli_additive_margin_reaches_the_config(tmp_path, monkeypatch):
     assert [c.additive_margin for c in _configs(tmp_path / "d", monkeypatch, [])] == [0.0]
 
 
-@pytest.mark.parametrize("value", ["1", "-0.1", "nan"])
-def test_train_cli_refuses_an_additive_margin_outside_0_1(tmp_path, monkeypatch, value):
-    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
-                                         "--additive-margin", value])
-    assert result.exit_code == 2, result.output
-    assert result.stderr == (
-        f"error: additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's "
-        f"cosine before scaling), got {float(value)!r}; use e.g. additive_margin=0.05 (--additive-margin 0.05), or 0 "
-        "to train without a margin\n")
-    assert not (tmp_path / "o").exists()
-
-
 def test_train_cli_focal_gamma_reaches_the_config(tmp_path, monkeypatch):
     (config,) = _configs(tmp_path, monkeypatch, ["--focal-gamma", "1", "--loss", "cached-mnrl", "--no-fn-mask"])
     assert (config.focal_gamma, config.loss, config.fn_mask) == (1.0, "cached-mnrl", False)
     (tmp_path / "d").mkdir()
     assert [c.focal_gamma for c in _configs(tmp_path / "d", monkeypatch, [])] == [0.0]
-
-
-@pytest.mark.parametrize(("flags", "message"), [
-    *[(["--focal-gamma", value], f"focal_gamma must be a finite number >= 0 (the exponent of each row's focal weight "
-                                 f"(1 - exp(-loss)) ** gamma), got {float(value)!r}; use e.g. focal_gamma=1 "
-                                 "(--focal-gamma 1), or 0 for the plain loss") for value in ("-1", "nan", "inf")],
-    (["--focal-gamma", "2", "--debias-prior", "0.01"],
-     "focal_gamma=2.0 (--focal-gamma 2.0) weights each row by its positive's softmax probability exp(-loss), and "
-     "with debias_prior=0.01 (--debias-prior 0.01) a row's loss is no log-probability; use focal_gamma=0.0 (drop "
-     "--focal-gamma) or debias_prior=0.0 (drop --debias-prior)"),
-])
-def test_train_cli_refuses_a_focal_gamma_it_cannot_use(tmp_path, monkeypatch, flags, message):
-    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
-    result = runner.invoke(build_app(), ["train", str(_mined(tmp_path / "m.jsonl")), "--output", str(tmp_path / "o"),
-                                         *flags])
-    assert result.exit_code == 2, result.output
-    assert result.stderr == f"error: {message}\n"
-    assert not (tmp_path / "o").exists()
 
 
 def test_a_re_mining_run_removes_its_vectors_from_the_cache_and_says_so(tmp_path, tiny_model_path, monkeypatch):
