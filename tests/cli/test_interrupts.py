@@ -3,6 +3,7 @@ changes nothing else; a third quits at once (exit 130)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -251,13 +253,29 @@ teardown = Teardown()
 """
 
 
-def _cache_list(tmp_path: Path, stop: str) -> subprocess.Popen:
+@contextlib.contextmanager
+def _cache_list(tmp_path: Path, stop: str) -> Iterator[subprocess.Popen]:
     """``negmine cache list`` (a command that ends at once, on its own) in a child process, as from a terminal, with
-    ``stop`` run before it (:data:`PROGRAM`); its stderr read by the test."""
+    ``stop`` run before it (:data:`PROGRAM`); its stderr read by the test. Killed as the block ends, or after 300 s:
+    a bound against a hang, not a timed assertion."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
            "RELEASE": str(tmp_path / "release"), "NEGMINE_CACHE": str(tmp_path / "cache")}
-    return subprocess.Popen([sys.executable, "-c", PROGRAM.format(stop=stop), "cache", "list"], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+    job = subprocess.Popen([sys.executable, "-c", PROGRAM.format(stop=stop), "cache", "list"], env=env, cwd=tmp_path,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+    timer = threading.Timer(300, job.kill)
+    timer.start()
+    try:
+        yield job
+    finally:
+        timer.cancel()
+        job.kill()
+
+
+def _ctrl_c_as_the_exit_waits(job: subprocess.Popen) -> str:
+    """Once ``job`` (run with :data:`EXIT_WAITS`) says its exit function waits, one SIGINT; the line it then says."""
+    assert job.stderr.readline() == "the exit waits\n"
+    job.send_signal(signal.SIGINT)
+    return job.stderr.readline()
 
 
 def test_a_ctrl_c_in_the_exit_functions_of_a_finished_command_says_it_is_done_not_a_traceback(tmp_path):
@@ -265,19 +283,11 @@ def test_a_ctrl_c_in_the_exit_functions_of_a_finished_command_says_it_is_done_no
     take about 1.5 s): it raised KeyboardInterrupt inside an exit function (tqdm's: ``Exception ignored in atexit
     callback`` and a traceback, measured in a Ctrl-C sweep of ``negmine mine``). Now it says the command is done;
     the exit status stays the command's."""
-    job = _cache_list(tmp_path, EXIT_WAITS)
-    timer = threading.Timer(300, job.kill)  # a bound against a hang, not a timed assertion
-    timer.start()
-    try:
-        assert job.stderr.readline() == "the exit waits\n"
-        job.send_signal(signal.SIGINT)
-        said = job.stderr.readline()
+    with _cache_list(tmp_path, EXIT_WAITS) as job:
+        said = _ctrl_c_as_the_exit_waits(job)
         (tmp_path / "release").touch()
         stderr = said + job.stderr.read()
         code = job.wait()
-    finally:
-        timer.cancel()
-        job.kill()
     assert (code, stderr) == (0, DONE_ENDING + "\n")
 
 
@@ -286,37 +296,23 @@ def test_a_ctrl_c_in_the_teardown_of_a_finished_command_does_not_kill_it(tmp_pat
     process (exit -2 to a script, 3 of 5 presses 0.05 to 0.2 s after ``negmine mine``'s last line in a Ctrl-C
     sweep). A finished command now ends without that teardown: what it frees at the end (here a global that waits)
     the system frees."""
-    job = _cache_list(tmp_path, TEARDOWN_WAITS)
-    timer = threading.Timer(300, job.kill)  # a bound against a hang, not a timed assertion
-    timer.start()
-    try:
+    with _cache_list(tmp_path, TEARDOWN_WAITS) as job:
         line = job.stderr.readline()
         if line == "the teardown waits\n":  # the old code: the teardown ran, and SIGINT killed it there
             job.send_signal(signal.SIGINT)
             (tmp_path / "release").touch()
         stderr = line + job.stderr.read()
         code = job.wait()
-    finally:
-        timer.cancel()
-        job.kill()
     assert (code, stderr) == (0, "")
 
 
 def test_a_second_ctrl_c_as_a_finished_command_ends_quits_at_once(tmp_path):
     """A finished command whose exit hangs: the first press says it is done, the next quits (exit 130)."""
-    job = _cache_list(tmp_path, EXIT_WAITS)
-    timer = threading.Timer(300, job.kill)  # a bound against a hang, not a timed assertion
-    timer.start()
-    try:
-        assert job.stderr.readline() == "the exit waits\n"
-        job.send_signal(signal.SIGINT)
-        said = job.stderr.readline()
+    with _cache_list(tmp_path, EXIT_WAITS) as job:
+        said = _ctrl_c_as_the_exit_waits(job)
         job.send_signal(signal.SIGINT)
         stderr = said + job.stderr.read()
         code = job.wait()
-    finally:
-        timer.cancel()
-        job.kill()
     assert (code, stderr) == (130, f"{DONE_ENDING}\n{QUIT_NOW}\n")
 
 
