@@ -803,15 +803,35 @@ def test_a_beir_folder_given_as_an_eval_model_is_named_as_one_with_the_eval_comm
         assert str(info.value) == f"model {demo!r} {fix} {shown} --model MODEL"
 
 
-@pytest.mark.parametrize("prior", [-0.01, 1.0, 1.5])  # nan: the type check refuses it ("a finite number")
-def test_a_debias_prior_outside_0_1_is_refused_with_the_range_and_the_fix(prior):
+RANGE_MESSAGES = {
+    "debias_prior": "debias_prior must be in [0, 1) (the expected share of unlabelled positives among the "
+                    "negatives), got {value!r}; use e.g. debias_prior=0.01 (--debias-prior 0.01), or 0 to train "
+                    "without debiasing",
+    "additive_margin": "additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the "
+                       "positive's cosine before scaling), got {value!r}; use e.g. additive_margin=0.05 "
+                       "(--additive-margin 0.05), or 0 to train without a margin",
+    "focal_gamma": "focal_gamma must be a finite number >= 0 (the exponent of each row's focal weight "
+                   "(1 - exp(-loss)) ** gamma), got {value!r}; use e.g. focal_gamma=1 (--focal-gamma 1), or 0 for the "
+                   "plain loss",
+}
+"""TrainConfig's message for a loss option out of its range, ``{value!r}`` the value given."""
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    # debias_prior: nan too is refused, by the type check ("a finite number"), tested there
+    *[pytest.param("debias_prior", prior, id=f"debias_prior={prior!r}") for prior in (-0.01, 1.0, 1.5)],
+    # additive_margin and focal_gamma: NaN too; the type check refused it first, naming neither the range nor the flag
+    *[pytest.param("additive_margin", margin, id=f"additive_margin={margin!r}")
+      for margin in (float("nan"), -0.1, 1.0, float("inf"), "0.1")],
+    *[pytest.param("focal_gamma", gamma, id=f"focal_gamma={gamma!r}") for gamma in (float("nan"), -0.5, float("inf"),
+                                                                                    "1", True)],
+])
+def test_a_loss_option_outside_its_range_is_refused_with_the_value_the_range_and_the_fix(field, value):
     from negmine.config import TrainConfig
 
     with pytest.raises(ConfigError) as info:
-        TrainConfig(debias_prior=prior).validate()
-    assert str(info.value) == (
-        f"debias_prior must be in [0, 1) (the expected share of unlabelled positives among the negatives), got "
-        f"{prior!r}; use e.g. debias_prior=0.01 (--debias-prior 0.01), or 0 to train without debiasing")
+        TrainConfig(**{field: value}).validate()
+    assert str(info.value) == RANGE_MESSAGES[field].format(value=value)
 
 
 def _refused_with_and_runs_with_the_others(option: dict, clash: dict, message: str,
@@ -842,19 +862,6 @@ def test_a_debias_prior_is_refused_with_the_extra_directions_and_runs_with_the_o
     TrainConfig(debias_prior=0.0, directions=("query_to_doc", "doc_to_query")).validate()
 
 
-@pytest.mark.parametrize("margin", [float("nan"), -0.1, 1.0, float("inf"), "0.1"])
-def test_an_additive_margin_outside_0_1_is_refused_with_the_value_the_range_and_the_fix(margin):
-    """NaN too: the type check refused it first, naming neither the range nor --additive-margin."""
-    from negmine.config import TrainConfig
-
-    with pytest.raises(ConfigError) as info:
-        TrainConfig(additive_margin=margin).validate()
-    assert str(info.value) == (
-        f"additive_margin must be a finite number in [0, 1) (cosine units, subtracted from the positive's cosine "
-        f"before scaling), got {margin!r}; use e.g. additive_margin=0.05 (--additive-margin 0.05), or 0 to train "
-        "without a margin")
-
-
 def test_an_additive_margin_runs_with_every_loss_setting():
     from negmine.config import TrainConfig
 
@@ -865,18 +872,6 @@ def test_an_additive_margin_runs_with_every_loss_setting():
                      dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")):
         TrainConfig(additive_margin=0.05, **settings).validate()
     TrainConfig(additive_margin=0.999).validate()
-
-
-@pytest.mark.parametrize("gamma", [float("nan"), -0.5, float("inf"), "1", True])
-def test_a_focal_gamma_that_is_no_finite_number_at_least_0_is_refused_with_the_value_the_range_and_the_fix(gamma):
-    """NaN too: the type check would refuse it first, naming neither the range nor --focal-gamma."""
-    from negmine.config import TrainConfig
-
-    with pytest.raises(ConfigError) as info:
-        TrainConfig(focal_gamma=gamma).validate()
-    assert str(info.value) == (
-        f"focal_gamma must be a finite number >= 0 (the exponent of each row's focal weight (1 - exp(-loss)) ** "
-        f"gamma), got {gamma!r}; use e.g. focal_gamma=1 (--focal-gamma 1), or 0 for the plain loss")
 
 
 def test_a_focal_gamma_is_refused_with_a_debias_prior_and_runs_with_every_other_loss_setting():
