@@ -225,11 +225,14 @@ def test_bad_line_messages_of_inputs_and_messages_md(tmp_path):
 
 
 def test_ctrl_c_lines_of_inputs_and_messages_md():
-    """The lines a second and a third Ctrl-C print (tests/cli/test_interrupts.py checks that they do)."""
-    from negmine.cli.interrupts import QUIT_NOW, STILL_STOPPING
+    """The lines a second and a third Ctrl-C print, and a press as a command finishes (tests/cli/test_interrupts.py
+    checks that they do)."""
+    from negmine.cli.interrupts import DONE_ENDING, LOADING_STOPPED, QUIT_NOW, STILL_STOPPING
 
     assert_quotes("inputs-and-messages.md", "still stopping", STILL_STOPPING)
     assert_quotes("inputs-and-messages.md", "quit at once;", QUIT_NOW)
+    assert_quotes("inputs-and-messages.md", "the command is done", DONE_ENDING)
+    assert_quotes("inputs-and-messages.md", "interrupted while loading", LOADING_STOPPED)
 
 
 def test_unknown_corpus_id_message_of_mining_md(tmp_path, monkeypatch):
