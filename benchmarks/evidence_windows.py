@@ -1,0 +1,153 @@
+"""Pilot (session 59, pre-registered in TRAINING_HISTORY.md): train on each document's *evidence window*.
+
+The benchmark trains at 128 tokens (``train_scifact.SHARED``), while SciFact's positives average 375 tokens: 827
+of 830 mined positives are longer than the training length, and for 56% of rows the positive's sentence closest
+to the query (bundled MiniLM) ends past token 126, so the model is trained to match the claim with a truncated
+abstract that lacks its evidence. This pilot keeps each long document's first sentence (SciFact's title) and
+replaces the rest by the span of whole sentences around the one closest to the row's query, as much as fits in
+126 tokens, wherever the first 126 tokens do not already hold that sentence; positive and the 3 training
+negatives alike (the negatives' windows are their sentences closest to the same query: no style cue tells them
+apart). Masking and the known-positive keys stay those of the full texts (only the texts the model encodes
+change; the no-duplicates sampler sees the windowed texts). Everything else is ``negmine``'s defaults arm of
+``train_scifact.py --heldout`` in the same work folder; the defaults' models are reused.
+
+    python benchmarks/evidence_windows.py --work ~/.cache/negmine/bench-s53 [--seeds 42,1,2]
+
+A pilot by monkeypatching the dataset builder, not a negmine option: it becomes one only if it earns it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import train_scifact as bench  # noqa: E402
+from _common import changed_arguments, print_table, require_scifact, write_result  # noqa: E402
+
+BUDGET = 126  # SHARED max_length 128 minus [CLS] and [SEP]
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SOURCE = "dev-pilot1-evidencewindow"  # the model folders' prefix (pilot version 1)
+
+
+def sentence_lengths(texts, tokenizer) -> dict[str, tuple[list[str], list[int]]]:
+    out = {}
+    for text in texts:
+        sentences = [s for s in SENTENCE_END.split(text) if s]
+        out[text] = (sentences, [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in sentences])
+    return out
+
+
+def window(sentences: list[str], lengths: list[int], best: int) -> str | None:
+    """The first sentence plus the span around ``best`` that fits BUDGET (grown after, then before, in turns);
+    None when the first BUDGET tokens already hold sentence ``best``."""
+    if sum(lengths[: best + 1]) <= BUDGET:
+        return None
+    keep, total, lo, hi = {best}, lengths[best] + (lengths[0] if best else 0), best, best
+    grown = True
+    while grown:
+        grown = False
+        for cand in (hi + 1, lo - 1):
+            if 0 < cand < len(sentences) and cand not in keep and total + lengths[cand] <= BUDGET:
+                keep.add(cand)
+                total += lengths[cand]
+                lo, hi, grown = min(lo, cand), max(hi, cand), True
+    return " ".join(sentences[i] for i in sorted(keep | {0}))
+
+
+def evidence_windows(rows: list[dict], num_negatives: int) -> dict[tuple[str, str], str]:
+    """(query text, document text) -> window, for the rows' positives and first ``num_negatives`` negatives."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from negmine.config import DEFAULT_MODEL
+    from negmine.encode.default_model import resolve_model
+
+    model = SentenceTransformer(resolve_model(DEFAULT_MODEL), device="cpu")
+    pairs = sorted({(r["query"], d) for r in rows for d in [r["positive"], *r["negatives"][:num_negatives]]})
+    split = sentence_lengths(sorted({d for _, d in pairs}), model.tokenizer)
+    long_pairs = [(q, d) for q, d in pairs if sum(split[d][1]) > BUDGET]
+    sentences = sorted({s for _, d in long_pairs for s in split[d][0]})
+    queries = sorted({q for q, _ in long_pairs})
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        s_vec = model.encode(sentences, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+        q_vec = model.encode(queries, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    s_at, q_at = {s: i for i, s in enumerate(sentences)}, {q: i for i, q in enumerate(queries)}
+    out = {}
+    for q, d in long_pairs:
+        sents, lengths = split[d]
+        best = int(np.argmax(s_vec[[s_at[s] for s in sents]] @ q_vec[q_at[q]]))
+        text = window(sents, lengths, best)
+        if text is not None:
+            out[(q, d)] = text
+    return out
+
+
+def patch_dataset(windows: dict[tuple[str, str], str]) -> None:
+    """Make the dataset builder write windowed texts; labels (masking keys) are computed before, from full texts."""
+    import negmine.train.dataset as dataset
+
+    original = dataset._append
+
+    def _append(columns, anchor, positive, encoded):
+        negatives = [windows.get((anchor, t), t) for t in encoded.negatives]
+        original(columns, anchor, windows.get((anchor, positive), positive), encoded._replace(negatives=negatives))
+
+    dataset._append = _append
+
+
+def main() -> None:
+    from negmine.evaluate.metrics import evaluate_run
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=bench.build_parser().get_default("work"),
+                        help="train_scifact's work folder: its held-out mined file and defaults' models are reused")
+    parser.add_argument("--seeds", default="42,1,2")
+    parser.add_argument("--results-name", default="evidence_windows")
+    args = parser.parse_args()
+    changed = changed_arguments(parser, args, (), bench.NEUTRAL)
+    data_dir = require_scifact()
+    test = bench.heldout_dataset(data_dir)
+    mined = bench.without_heldout(bench.mine_negmine(data_dir, args.work, "negmine-top", True), args.work)
+    rows = [json.loads(line) for line in mined.read_text().splitlines()]
+    windows = evidence_windows(rows, bench.SHARED["num_negatives"])
+    stats = {"rows": len(rows), "windowed_positives": sum((r["query"], r["positive"]) in windows for r in rows),
+             "windowed_negatives": sum((r["query"], d) in windows for r in rows
+                                       for d in r["negatives"][: bench.SHARED["num_negatives"]])}
+    print(stats, flush=True)
+    results: dict[str, list] = {"negmine": [], "evidence-window": []}
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for seed in seeds:  # the defaults' models first (reused), then the patched builder for the pilot's
+        model, _ = bench.train_variant("dev-negmine-top", mined, {}, seed, args.work, data_dir)
+        results["negmine"].append(evaluate_run(test.qrels, bench.evaluate_model(str(model), f"negmine@{seed}", test,
+                                                                                 args.work), bench.METRICS))
+    patch_dataset(windows)
+    for seed in seeds:
+        model, _ = bench.train_variant(SOURCE, mined, {}, seed, args.work, data_dir)
+        results["evidence-window"].append(evaluate_run(
+            test.qrels, bench.evaluate_model(str(model), f"evidence-window@{seed}", test, args.work), bench.METRICS))
+    report(results, stats, args.results_name, changed)
+
+
+def report(results: dict, stats: dict, name: str, changed: list[str]) -> None:
+    means = {k: bench.seed_mean(k, v) for k, v in results.items()}
+    test = bench.paired_tests(means["negmine"], means["evidence-window"])
+    rows = [[k, *(f"{m.mean[x]:.4f}" for x in bench.METRICS), ", ".join(f"{r.mean['ndcg@10']:.3f}" for r in results[k])]
+            for k, m in means.items()]
+    table = print_table(["run", *bench.METRICS, "nDCG@10 per seed"], rows)
+    nd = test["ndcg@10"]
+    print(f"evidence-window vs defaults: nDCG@10 {100 * nd['mean_delta']:+.2f} "
+          f"(CI {100 * nd['ci95'][0]:+.2f}..{100 * nd['ci95'][1]:+.2f}, p {nd['p_value']:.3f})")
+    write_result(name, {"windows": stats, "metrics": {k: m.mean for k, m in means.items()},
+                        "per_seed": {k: [r.mean for r in v] for k, v in results.items()},
+                        "vs_defaults": test, "table": table}, changed=changed)
+
+
+if __name__ == "__main__":
+    main()
