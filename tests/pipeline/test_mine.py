@@ -152,6 +152,32 @@ def test_too_many_negatives_counts_the_positives_of_queries_with_the_same_text(t
     mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=2), embedder=HashEmbedder())  # 2 fit
 
 
+@pytest.mark.parametrize("corpus, why", [
+    ({"d0": "coffee beans", "d1": "Coffee beans!", "d2": "Coffee  BEANS", "d3": "tea", "d4": "water"},
+     "a query has 1 positive and 2 other documents with the text of one of them or of the query, leaving at most 2 "
+     "candidates"),
+    ({"d0": "coffee beans", "d1": "Coffee?", "d2": "tea", "d3": "water"},
+     "a query has 1 positive and 1 other document with the text of one of them or of the query, leaving at most 2 "
+     "candidates"),
+], ids=["copies-of-the-positive", "copy-of-the-query"])
+def test_too_many_negatives_counts_the_copies_selection_excludes(tmp_path, corpus, why):
+    """Selection also excludes every document with the (normalised) text of a positive or of the query: the refusal
+    counted the positives only, so 3 negatives passed where every row could hold 2 and the run skipped every pair
+    after encoding (small leftovers, session 59)."""
+    from negmine.pipeline.select_pairs import SKIP_TOO_FEW
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "beir", corpus, {"q1": "coffee"}, [("q1", "d0", 1)])
+    embedder = HashEmbedder()
+    with pytest.raises(ConfigError, match=f"^cannot mine 3 negatives: the corpus has {len(corpus)} documents and "
+                                          f"{why}; lower " r"select\.num_negatives \(--num-negatives\)$"):
+        mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=3), embedder=embedder)
+    assert embedder.calls == 0
+    summary = mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=2), embedder=HashEmbedder()).summary
+    # 2 fit, and fill the row
+    assert summary["pairs_out"] == 1 and SKIP_TOO_FEW not in summary["pairs_skipped"]
+
+
 def test_a_model_returning_nan_for_a_document_is_a_clear_error_and_writes_nothing(beir_dir, tmp_path):
     """A NaN vector made every cosine of that document NaN: with the sd margin any pool holding it lost every
     candidate (the sd was NaN) and its pairs were skipped as if the margins had emptied them; without it the

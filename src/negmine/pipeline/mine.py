@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from negmine.config import EncoderConfig, MineConfig
 from negmine.encode.base import Embedder
 from negmine.encode.fingerprint import FINGERPRINT_VERSION
@@ -51,36 +53,70 @@ def make_cache(config: EncoderConfig):
     return EmbeddingCache(config.cache_dir or default_cache_dir())
 
 
-def check_feasible(config: MineConfig, dataset: Dataset) -> None:
-    """Reject option/data combinations that cannot produce output, before anything is encoded."""
-    _check_corpus_size(config, dataset)
+def check_feasible(config: MineConfig, dataset: Dataset) -> np.ndarray:
+    """Reject option/data combinations that cannot produce output, before anything is encoded. Returns the corpus's
+    normalised-text hashes (:func:`~negmine.select.exclude.corpus_hashes`) the check computed, for selection."""
+    from negmine.select.exclude import corpus_hashes
+
+    hashes = corpus_hashes(dataset.corpus.texts)
+    _check_corpus_size(config, dataset, hashes)
     if not dataset.qrels.query_ids():
         skipped = dataset.skipped_qrels()["relevant_skipped"]
         why = f" ({skipped} relevant judgments were skipped: their documents are not in the corpus)" if skipped else ""
         raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0){why}; nothing to mine: "
                           "a positive is a line 'QUERY-ID<TAB>CORPUS-ID<TAB>1' (a score of 1 or more); check that "
                           f"this is the split to mine ({path_option('data.split')})")
+    return hashes
 
 
-def _check_corpus_size(config: MineConfig, dataset: Dataset) -> None:
-    """``num_negatives`` must fit in the corpus minus the most positives a query excludes: its own and those of
-    every query with the same text (pooled, as selection pools them: :func:`positives_by_query_text`). Counting
-    the query id's own positives only let a run through that no row of the twin queries could fill."""
-    from negmine.select.exclude import positives_by_query_text
+class _Exclusion(NamedTuple):
+    """What selection leaves one query of the corpus: ``available`` documents once its ``positives`` (pooled over
+    its text twins; ``own``: its id's alone) and the ``copies`` of their texts or of the query's under other ids
+    are gone."""
 
+    available: int
+    positives: int
+    own: int
+    copies: int
+
+
+def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray) -> None:
+    """``num_negatives`` must fit in what selection leaves the worst query (:func:`_worst_exclusion`): the corpus
+    minus its positives and those of every query with the same text (pooled, as selection pools them:
+    :func:`positives_by_query_text`), every document with the normalised text of one of them or of the query
+    (:meth:`ExclusionIndex.excluded_rows`). Counting the query id's own positives only let a run through that no
+    row of the twin queries could fill; not counting the copies (session 59), one that no row of the query could
+    fill. Selection also keeps one document of a text held under several other ids (:func:`first_of_each_text`);
+    those repeats are not counted here: with ``--keep-partial`` such a run writes its short rows."""
     n_docs = len(dataset.corpus)
-    own = {q: len(set(dataset.qrels.positives(q))) for q in dataset.qrels.query_ids()}
-    pooled = {q: len(set(rows)) for q, rows in positives_by_query_text(dataset).items()}
-    query = max(pooled, key=lambda q: (pooled[q], own[q]), default=None)  # a twin-less one on ties
-    most = pooled[query] if query is not None else 0
-    available = n_docs - most
-    if config.select.num_negatives > available:
-        twins = " (its own and those of the queries with the same text)" if most > own[query] else ""
-        raise ConfigError(
-            f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')} and a "
-            f"query has {counted(most, 'positive')}{twins}, leaving at most {counted(available, 'candidate')}; lower "
-            f"{path_option('select.num_negatives')}"
-        )
+    worst = _worst_exclusion(dataset, hashes)
+    if config.select.num_negatives <= worst.available:
+        return
+    twins = " (its own and those of the queries with the same text)" if worst.positives > worst.own else ""
+    copies = (f" and {counted(worst.copies, 'other document')} with the text of one of them or of the query"
+              if worst.copies else "")
+    raise ConfigError(
+        f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')} and a "
+        f"query has {counted(worst.positives, 'positive')}{twins}{copies}, leaving at most "
+        f"{counted(worst.available, 'candidate')}; lower {path_option('select.num_negatives')}"
+    )
+
+
+def _worst_exclusion(dataset: Dataset, hashes: np.ndarray) -> _Exclusion:
+    """The query selection leaves the fewest candidates (on ties the one with the fewest copies, then a twin-less
+    one), from the corpus's normalised-text ``hashes`` (one per document, as selection's index has them); nothing
+    is encoded. With no query, the whole corpus."""
+    from negmine.select.exclude import positives_by_query_text, text_hash
+
+    size = dict(zip(*(part.tolist() for part in np.unique(hashes, return_counts=True))))
+    found = []
+    for query_id, rows in positives_by_query_text(dataset).items():
+        gone = {*hashes[np.asarray(rows, dtype=np.int64)].tolist(), text_hash(dataset.queries.text(query_id))}
+        gone &= size.keys()  # the query's text need not be a document's
+        rows_gone, positives = sum(size[h] for h in gone), len(set(rows))
+        found.append(_Exclusion(len(hashes) - rows_gone, positives, len(set(dataset.qrels.positives(query_id))),
+                                rows_gone - positives))
+    return min(found, key=lambda e: (e.available, e.copies, -e.own), default=_Exclusion(len(hashes), 0, 0, 0))
 
 
 def check_registries(config: MineConfig) -> None:
@@ -230,10 +266,10 @@ def _mine_with(config: MineConfig, embedder: Embedder | None, dataset: Dataset |
                 dataset = load_data(config.data, config.encoder.show_progress)
         else:  # built in Python, or by the caller from files (re-mining in training): ids the mined file can hold
             check_dataset_ids(dataset)
-        check_feasible(config, dataset)
+        hashes = check_feasible(config, dataset)  # the corpus hashed once: selection's exclusions reuse it
         variants = warn_variant_pairs(dataset)
         embedder, loaded, hook_factory = _load_models(config, embedder, judge_cache)
-    ctx, embedder = _candidates(config, dataset, embedder, loaded, timer, cache)
+    ctx, embedder = _candidates(config, dataset, embedder, loaded, timer, cache, hashes)
     with released_on_error(ctx.cands):
         return _select_and_write(config, ctx, dataset, hook_factory, hook, timer, variants, embedder)
 
@@ -329,10 +365,12 @@ def _hook_factory(config: MineConfig, cache=None):
 
 def _candidates(
     config: MineConfig, dataset: Dataset, embedder: Embedder | None, loaded: bool, timer: StageTimer, cache=None,
+    hashes: np.ndarray | None = None,
 ) -> tuple[PairContext, Embedder | None]:
     """Every pair's candidates (and, with ``retrieve.fallback``, the fallback pools of the short ones), and the
     embedder they were encoded with (None for BM25). ``loaded``: the run loaded ``embedder`` from the config
-    (not given by the caller), so Ray workers can load it the same way."""
+    (not given by the caller), so Ray workers can load it the same way. ``hashes``: the corpus's normalised-text
+    hashes, when :func:`check_feasible` computed them."""
     query_ids = dataset.qrels.query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     with timer("encode+retrieve"):
@@ -352,7 +390,7 @@ def _candidates(
                 cache, engine, setup, config.engine,
             )
             with released_on_error(cands):
-                ctx = build_context(dataset, cands, config.filters.margin_from)
+                ctx = build_context(dataset, cands, config.filters.margin_from, hashes)
                 if config.retrieve.fallback is None:
                     return ctx, embedder
                 return _with_fallback(ctx, config, query_texts, engine), embedder

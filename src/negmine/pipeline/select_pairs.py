@@ -55,10 +55,13 @@ class PairContext:
     lowest_positive: bool = False  # FilterConfig.margin_from == "lowest-positive"
 
 
-def build_context(dataset: Dataset, cands: CandidateSet, margin_from: str = "pair") -> PairContext:
+def build_context(dataset: Dataset, cands: CandidateSet, margin_from: str = "pair",
+                  hashes: np.ndarray | None = None) -> PairContext:
+    """``hashes``: the corpus's :func:`~negmine.select.exclude.corpus_hashes` when the caller has them (mining's
+    corpus-size check does), so the corpus is not hashed twice."""
     from negmine.select.exclude import ExclusionIndex
 
-    exclusion = ExclusionIndex.build(dataset.corpus.texts)
+    exclusion = ExclusionIndex.build(dataset.corpus.texts) if hashes is None else ExclusionIndex.from_hashes(hashes)
     query_row = {q: i for i, q in enumerate(cands.query_ids)}
     return PairContext(dataset, cands, exclusion, query_row, positives_by_query_text(dataset),
                        lowest_positive=margin_from == "lowest-positive")

@@ -44,6 +44,11 @@ def text_hash(text: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
+def corpus_hashes(corpus_texts: Iterable[str]) -> np.ndarray:
+    """:func:`text_hash` of every text, streaming (int64, row i = i-th text)."""
+    return np.fromiter((text_hash(t) for t in corpus_texts), dtype=np.int64)
+
+
 class ExclusionIndex(NamedTuple):
     """Normalised-text hash per corpus row, with a sort order for duplicate look-ups.
 
@@ -60,7 +65,11 @@ class ExclusionIndex(NamedTuple):
     @classmethod
     def build(cls, corpus_texts: Iterable[str]) -> "ExclusionIndex":
         """Hash every corpus text once, streaming over ``corpus_texts`` (row i = i-th text)."""
-        hashes = np.fromiter((text_hash(t) for t in corpus_texts), dtype=np.int64)
+        return cls.from_hashes(corpus_hashes(corpus_texts))
+
+    @classmethod
+    def from_hashes(cls, hashes: np.ndarray) -> "ExclusionIndex":
+        """The index of the corpus whose :func:`corpus_hashes` are ``hashes`` (kept, not copied)."""
         order = np.argsort(hashes, kind="stable").astype(np.int64, copy=False)
         return cls(hashes, order, hashes[order])
 
