@@ -70,6 +70,40 @@ def test_all_weights_zero_become_ones_and_a_tiny_loss_keeps_its_weight():
     assert tiny.tolist() == pytest.approx([0.5, 1.5], rel=1e-5)
 
 
+@pytest.mark.parametrize("losses, gamma", [([0.001, 0.003, 0.01], 30.0), ([0.02, 0.05, 0.1], 60.0),
+                                           ([0.01, 0.5, 3.0], 30.0)])
+def test_a_large_gamma_keeps_the_weights_ordered_by_loss(losses, gamma):
+    """(1 - p) ** gamma underflowed to 0 in float32 for every row once the batch's largest loss was small for its
+    gamma (below 0.032 at gamma 30, 0.19 at 60: the first two cases), and the all-zero rule made every weight 1
+    (small leftovers, session 59). In log space the worst row takes (nearly) all the weight, as a large gamma
+    asks; the weights are those of the formula in float64."""
+    losses = torch.tensor(losses)
+    weights = focal_weights(losses, gamma)
+    assert weights[0] < weights[1] < weights[2] and weights.mean().item() == pytest.approx(1.0, rel=1e-6)
+    expected = (-torch.expm1(-losses.double())) ** gamma
+    assert weights.tolist() == pytest.approx((expected / expected.mean()).tolist(), rel=1e-4, abs=1e-37)
+
+
+def test_rows_with_loss_zero_weigh_nothing_beside_others_and_gamma_zero_weighs_every_row_one():
+    """A row solved exactly (l = 0) has weight 0 (log weight -inf) when another row has not; every row 1 with
+    gamma 0, rows with loss 0 too (0 ** 0 = 1), and with no row an empty tensor."""
+    losses = torch.tensor([0.0, math.log(2.0), 0.0, math.log(4.0)], dtype=torch.float64)
+    assert focal_weights(losses, 1.0).tolist() == pytest.approx([0.0, 1.6, 0.0, 2.4], rel=1e-12)
+    assert focal_weights(losses, 0.0).tolist() == [1.0] * 4
+    assert focal_weights(torch.zeros(3), 0.0).tolist() == [1.0] * 3
+    assert focal_weights(torch.zeros(0), 2.0).shape == (0,)
+
+
+def test_gamma_one_weights_are_the_direct_formula_s():
+    """The log-space weights equal ``(1 - exp(-l)) ** gamma / mean`` where that does not underflow (what every
+    configuration trained before session 59 at gamma 1 and 2), to float32 rounding."""
+    generator = torch.Generator().manual_seed(0)
+    for gamma in (1.0, 2.0):
+        losses = torch.rand(4096, generator=generator) * 6
+        direct = (-torch.expm1(-losses)) ** gamma
+        assert torch.allclose(focal_weights(losses, gamma), direct / direct.mean(), rtol=1e-6, atol=1e-6)
+
+
 def test_the_weights_stop_the_gradient():
     """d loss / d l_r is w_r / B with the weight a constant: a weight with gradient would add l_r * dw_r/dl_r."""
     losses = torch.tensor([0.3, 1.0, 2.5, 0.05], requires_grad=True)
