@@ -68,3 +68,11 @@ def test_query_to_query_runs_recorded_before_version_9_are_changed(directions, f
     config = dataclasses.replace(PLAIN, directions=directions, fn_mask=fn_mask)
     assert trains_unchanged(8, config) is not changed
     assert trains_unchanged(9, config)
+
+
+def test_a_focal_run_recorded_before_version_11_is_changed_and_a_plain_one_is_not() -> None:
+    focal = dataclasses.replace(PLAIN, focal_gamma=1.0)
+    assert CHANGED_RUNS[11](focal) and not CHANGED_RUNS[11](PLAIN)
+    assert not trains_unchanged(10, focal)
+    assert trains_unchanged(11, focal)
+    assert trains_unchanged(10, PLAIN)

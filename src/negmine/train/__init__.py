@@ -3,7 +3,7 @@
 SUMMARY_NAME = "negmine_train.json"
 """The run summary ``negmine train`` writes last in its output directory (read by ``negmine report DIR``)."""
 
-TRAINING_VERSION = 10
+TRAINING_VERSION = 11
 """Bumped when the same data, settings and seed start training another model (2: the no-duplicates batching
 trains on every row once per epoch, 2026-12-03; 3: query-to-query / doc-to-query directions mask a sibling
 row's query, re-mined known-relevant negatives are masked in every row of their query and a resumed re-mining
@@ -17,7 +17,9 @@ that do not re-mine build the same batches; 7: `--fn-margin` masks in the doc_to
 repeat a text in their batch, where topic purity allows, 2026-12-07 - other batchings are unchanged; 9: with
 ``fn_mask``, the query_to_query direction masks the queries sharing a known positive with the row, 2026-12-07 - runs
 without that direction are unchanged; 10: topic batching also swaps a row no swap frees where that lowers the rows
-sharing a text, 2026-12-07 - other batchings are unchanged). Recorded in each training summary
+sharing a text, 2026-12-07 - other batchings are unchanged; 11: focal row weights computed in log space, equal to
+float rounding at gamma 1 but no longer all 1 where every weight underflowed, 2026-12-07 - runs without
+``focal_gamma`` are unchanged). Recorded in each training summary
 (``training_version``), so a cached trained model can be told apart from one the current code would train; which
 runs each bump since 5 changed: :func:`negmine.train.versions.trains_unchanged`."""
 

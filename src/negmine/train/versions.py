@@ -32,12 +32,17 @@ def _masks_queries_sharing_a_positive(config: TrainConfig) -> bool:
     return config.fn_mask and "query_to_query" in config.directions
 
 
+def _weights_rows_by_focal_loss(config: TrainConfig) -> bool:
+    return config.focal_gamma > 0
+
+
 CHANGED_RUNS: dict[int, Callable[[TrainConfig], bool]] = {
     6: _remines,  # re-mining runs' no-duplicates batching compares the re-mined negatives
     7: _margin_masks_extra_directions,  # --fn-margin masks in doc_to_query and doc_to_doc
     8: _batches_by_topic,  # topic batching swaps rows apart that repeat a text (and compares re-mined negatives)
     9: _masks_queries_sharing_a_positive,  # query_to_query masks queries that share a known positive with the row
     10: _batches_by_topic,  # topic batching also swaps where that lowers (not only removes) the rows sharing a text
+    11: _weights_rows_by_focal_loss,  # focal weights in log space: equal to float rounding at gamma 1, no underflow
 }
 """Version -> whether that bump changed the model ``config`` trains."""
 
