@@ -105,18 +105,28 @@ def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray)
 def _worst_exclusion(dataset: Dataset, hashes: np.ndarray) -> _Exclusion:
     """The query selection leaves the fewest candidates (on ties the one with the fewest copies, then a twin-less
     one), from the corpus's normalised-text ``hashes`` (one per document, as selection's index has them); nothing
-    is encoded. With no query, the whole corpus."""
+    is encoded. With no query, the whole corpus. Arrays throughout: memory grows with the corpus's distinct texts
+    (8 + 8 bytes each) and the queries' positives, not with a Python object per document."""
     from negmine.select.exclude import positives_by_query_text, text_hash
 
-    size = dict(zip(*(part.tolist() for part in np.unique(hashes, return_counts=True))))
-    found = []
-    for query_id, rows in positives_by_query_text(dataset).items():
-        gone = {*hashes[np.asarray(rows, dtype=np.int64)].tolist(), text_hash(dataset.queries.text(query_id))}
-        gone &= size.keys()  # the query's text need not be a document's
-        rows_gone, positives = sum(size[h] for h in gone), len(set(rows))
-        found.append(_Exclusion(len(hashes) - rows_gone, positives, len(set(dataset.qrels.positives(query_id))),
-                                rows_gone - positives))
-    return min(found, key=lambda e: (e.available, e.copies, -e.own), default=_Exclusion(len(hashes), 0, 0, 0))
+    by_text = positives_by_query_text(dataset)
+    if not by_text:
+        return _Exclusion(len(hashes), 0, 0, 0)
+    query_ids = list(by_text)
+    texts, counts = np.unique(hashes, return_counts=True)
+    owner = np.repeat(np.arange(len(query_ids)), [len(rows) + 1 for rows in by_text.values()])
+    gone = np.fromiter((h for q, rows in by_text.items() for h in (*hashes[np.asarray(rows, dtype=np.int64)].tolist(),
+                                                                     text_hash(dataset.queries.text(q)))),
+                       dtype=np.int64, count=len(owner))
+    pairs = np.unique(np.stack([owner, gone], axis=1), axis=0)  # each (query, text) once
+    at = np.searchsorted(texts, pairs[:, 1]).clip(max=len(texts) - 1)
+    held = texts[at] == pairs[:, 1]  # the query's text need not be a document's
+    rows_gone = np.bincount(pairs[held, 0], weights=counts[at[held]], minlength=len(query_ids)).astype(np.int64)
+    positives = np.array([len(set(rows)) for rows in by_text.values()], dtype=np.int64)
+    own = np.array([len(set(dataset.qrels.positives(q))) for q in query_ids], dtype=np.int64)
+    available, copies = len(hashes) - rows_gone, rows_gone - positives
+    worst = int(np.lexsort((-own, copies, available))[0])
+    return _Exclusion(int(available[worst]), int(positives[worst]), int(own[worst]), int(copies[worst]))
 
 
 def check_registries(config: MineConfig) -> None:
