@@ -84,6 +84,27 @@ class RowValues(MappingABC):
         copy.table = table
         return copy
 
+    def with_negatives(self, negatives: Mapping[int, Sequence[str]]) -> RowValues:
+        """:meth:`with_rows` for the rows of :class:`RowsWithNegatives` over this dataset and ``negatives``, hashing
+        the re-mined negatives alone: a row's other texts are this table's (read with :meth:`read_all`), so no row is
+        read back from the dataset. The hashes are the overlaid rows' (:meth:`hashes`), in their order: ``negative_k``
+        in its column, a negative the dataset has no column for after the columns."""
+        assert self.table is not None, "read_all first"
+        column = {name: j for j, name in enumerate(self.dataset.column_names)}
+        rows: dict[int, list[int]] = {}
+        for row, texts in negatives.items():
+            if not 0 <= row < len(self.table):
+                raise KeyError(row)
+            hashes = self.table[row].tolist()
+            for k, text in enumerate(texts):
+                j = column.get(f"negative_{k + 1}")
+                if j is None:
+                    hashes.append(text_hash(text))
+                else:
+                    hashes[j] = text_hash(text)
+            rows[row] = hashes
+        return self.with_rows(rows)
+
 
 def without_labels(dataset, valid_label_columns: list[str] | None):
     """``dataset`` without the label columns the trainer names (a label is no text: two rows may share one)."""

@@ -22,7 +22,7 @@ import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 from negmine.train.samplers.clash_swaps import swap_clashing_rows
-from negmine.train.samplers.row_texts import RowsWithNegatives, RowValues, Values, without_labels
+from negmine.train.samplers.row_texts import RowValues, Values, without_labels
 
 
 def kmeans_topics(
@@ -92,14 +92,13 @@ class TopicBatchSampler(DefaultBatchSampler):
         yield from batches
 
     def _epoch_values(self) -> Values:
-        """Every row's texts (their hashes) as the epoch starts: the file's, with ``negatives``' rows read through
-        them."""
+        """Every row's texts (their hashes) as the epoch starts: the file's, with ``negatives``' rows' negatives
+        swapped in (only those are hashed: the rows' other texts are the file's, hashed at the first epoch)."""
         if self._values is None:
             self._values = RowValues(self.dataset).read_all()
         if not self.negatives:
             return self._values
-        view = RowValues(RowsWithNegatives(self.dataset, self.negatives))
-        return self._values.with_rows({row: view.hashes(row) for row in self.negatives})
+        return self._values.with_negatives(self.negatives)
 
     def __len__(self) -> int:
         return num_topic_batches(self.topics, self.batch_size, self.drop_last)
