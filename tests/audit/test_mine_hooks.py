@@ -178,6 +178,24 @@ def test_near_duplicates_then_judges_then_the_callers_hook(loads):
     hooks.flush()  # the resources' flush: nothing held, nothing fails
 
 
+def test_the_hooks_share_the_positives_the_caller_computed(loads, monkeypatch):
+    """Mining computes positives_by_query_text once and gives it to the hooks: near-duplicate exclusion and the
+    judges compared with the positives it holds, each computing its own at its first pair before."""
+    from negmine.audit import near_dup_hook
+    from negmine.select import exclude
+
+    def refuse(dataset):
+        raise AssertionError("positives_by_query_text called again")
+
+    monkeypatch.setattr(exclude, "positives_by_query_text", refuse)
+    monkeypatch.setattr(near_dup_hook, "positives_by_query_text", refuse)
+    config = mine_config(near_dup=NearDupConfig(cosine=None, overlap=0.5), denoise=teacher_denoise())
+    positives = {"q": [0, 2]}  # row 2 stands for a text twin's positive
+    near_step, judge_step = MineHookFactory(config).build(dataset(), None, Counter(), positives=positives).steps
+    assert near_step.positive_rows("q").tolist() == [0, 2]
+    assert judge_step.positive_rows(Pair("q", "p")) == [0, 2]
+
+
 def test_judges_get_the_mining_models_document_vectors(loads):
     config = mine_config(denoise=teacher_denoise(judges=("near-duplicate", "teacher")))
     vectors = np.eye(4, dtype=np.float32)

@@ -51,6 +51,7 @@ class DenoiseHook:
         removed: Counter,
         fill: int | None = None,
         scorer: str | None = None,
+        positives: dict[str, list[int]] | None = None,
     ) -> None:
         self.judges = list(judges)
         self.config = config
@@ -63,7 +64,8 @@ class DenoiseHook:
         self.records: list[dict] = []
         self.judged = 0
         self.scored_after_selection = 0  # pairs :meth:`complete` asked the relevance judge for
-        self._positives: dict[str, list[int]] | None = None  # built at the first judged pair
+        # the dataset's positives_by_query_text: the caller's (mining computes it once), else built at the first pair
+        self._positives: dict[str, list[int]] | None = positives
 
     def positive_rows(self, pair: Pair) -> list[int]:
         """Corpus rows of every positive of the pair's query and of its text twins (queries with the same

@@ -108,20 +108,24 @@ class MineHookFactory:
             )
 
     def build(
-        self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, extra: Hook | None = None
+        self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, extra: Hook | None = None,
+        positives: dict[str, list[int]] | None = None,
     ) -> MineHooks | None:
-        """The hooks the config asks for, in order (None when there are none)."""
+        """The hooks the config asks for, in order (None when there are none). ``positives``: the dataset's
+        :func:`~negmine.select.exclude.positives_by_query_text` when the caller has it (mining's selection does),
+        shared by the hooks instead of computed by each."""
         steps: list[Hook] = []
         if self.config.near_dup.enabled:
-            steps.append(NearDuplicateHook(self.config.near_dup, dataset, doc_vectors, removed))
-        denoise = self._denoise(dataset, doc_vectors, removed, last=extra is None) if self.names else None
+            steps.append(NearDuplicateHook(self.config.near_dup, dataset, doc_vectors, removed, positives))
+        denoise = self._denoise(dataset, doc_vectors, removed, extra is None, positives) if self.names else None
         if denoise is not None:
             steps.append(denoise)
         if extra is not None:
             steps.append(extra)
         return MineHooks(steps, denoise, self.resources.flush) if steps else None
 
-    def _denoise(self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, last: bool) -> DenoiseHook:
+    def _denoise(self, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter, last: bool,
+                 positives: dict[str, list[int]] | None = None) -> DenoiseHook:
         """``last``: no hook runs after this one (a later hook could remove a judged survivor, so judging
         stops early only when none does)."""
         from negmine.audit.judge_scores import scorer_key
@@ -141,4 +145,4 @@ class MineHookFactory:
         early = last and config.denoise.until_filled and strategy_class(config.select.strategy).best_first
         fill = config.select.num_negatives if early else None
         return DenoiseHook(judges, config.denoise.judges, dataset, config.denoise.depth, eligible, removed, fill,
-                           scorer_key(config.denoise.judges, self.names))
+                           scorer_key(config.denoise.judges, self.names), positives)

@@ -29,7 +29,8 @@ class NearDuplicateHook:
     """``hook(pair, pool) -> pool`` without the candidates that near-duplicate any positive of the query (or of
     a query with the same text, as the exact exclusions)."""
 
-    def __init__(self, config: NearDupConfig, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter) -> None:
+    def __init__(self, config: NearDupConfig, dataset: Dataset, doc_vectors: np.ndarray | None, removed: Counter,
+                 positives: dict[str, list[int]] | None = None) -> None:
         self.config = config
         self.dataset = dataset
         self.doc_vectors = doc_vectors
@@ -37,7 +38,8 @@ class NearDuplicateHook:
         self.memo = SignatureMemo(config, MEMO_ENTRIES)
         use_cosine = doc_vectors is not None and config.cosine is not None
         self.mean = mean_vector(doc_vectors) if use_cosine else None
-        self._positives: dict[str, list[int]] | None = None  # built at the first pair, not at construction
+        # the dataset's positives_by_query_text: the caller's (mining computes it once), else built at the first pair
+        self._positives: dict[str, list[int]] | None = positives
 
     def positive_rows(self, query_id: str) -> np.ndarray:
         """Corpus rows of every positive of the query and of the queries with the same text (its text twins)."""

@@ -53,20 +53,30 @@ def make_cache(config: EncoderConfig):
     return EmbeddingCache(config.cache_dir or default_cache_dir())
 
 
-def check_feasible(config: MineConfig, dataset: Dataset) -> np.ndarray:
-    """Reject option/data combinations that cannot produce output, before anything is encoded. Returns the corpus's
-    normalised-text hashes (:func:`~negmine.select.exclude.corpus_hashes`) the check computed, for selection."""
-    from negmine.select.exclude import corpus_hashes
+class Feasible(NamedTuple):
+    """What :func:`check_feasible` computed, for selection and the pool hooks to reuse: the corpus's normalised-text
+    ``hashes`` (:func:`~negmine.select.exclude.corpus_hashes`) and each query's ``positives``, pooled over its text
+    twins (:func:`~negmine.select.exclude.positives_by_query_text`)."""
+
+    hashes: np.ndarray
+    positives: dict[str, list[int]]
+
+
+def check_feasible(config: MineConfig, dataset: Dataset) -> Feasible:
+    """Reject option/data combinations that cannot produce output, before anything is encoded. Returns what the
+    check computed (:class:`Feasible`), so the run computes it once."""
+    from negmine.select.exclude import corpus_hashes, positives_by_query_text
 
     hashes = corpus_hashes(dataset.corpus.texts)
-    _check_corpus_size(config, dataset, hashes)
+    positives = positives_by_query_text(dataset)
+    _check_corpus_size(config, dataset, hashes, positives)
     if not dataset.qrels.query_ids():
         skipped = dataset.skipped_qrels()["relevant_skipped"]
         why = f" ({skipped} relevant judgments were skipped: their documents are not in the corpus)" if skipped else ""
         raise ConfigError(f"{dataset.qrels.source}: no query has a positive judgment (score > 0){why}; nothing to mine: "
                           "a positive is a line 'QUERY-ID<TAB>CORPUS-ID<TAB>1' (a score of 1 or more); check that "
                           f"this is the split to mine ({path_option('data.split')})")
-    return hashes
+    return Feasible(hashes, positives)
 
 
 class _Exclusion(NamedTuple):
@@ -80,7 +90,8 @@ class _Exclusion(NamedTuple):
     copies: int
 
 
-def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray) -> None:
+def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray,
+                       positives: dict[str, list[int]]) -> None:
     """``num_negatives`` must fit in what selection leaves the worst query (:func:`_worst_exclusion`): the corpus
     minus its positives and those of every query with the same text (pooled, as selection pools them:
     :func:`positives_by_query_text`), every document with the normalised text of one of them or of the query
@@ -89,7 +100,7 @@ def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray)
     fill. Selection also keeps one document of a text held under several other ids (:func:`first_of_each_text`);
     those repeats are not counted here: with ``--keep-partial`` such a run writes its short rows."""
     n_docs = len(dataset.corpus)
-    worst = _worst_exclusion(dataset, hashes)
+    worst = _worst_exclusion(dataset, hashes, positives)
     if config.select.num_negatives <= worst.available:
         return
     twins = " (its own and those of the queries with the same text)" if worst.positives > worst.own else ""
@@ -102,14 +113,15 @@ def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray)
     )
 
 
-def _worst_exclusion(dataset: Dataset, hashes: np.ndarray) -> _Exclusion:
+def _worst_exclusion(dataset: Dataset, hashes: np.ndarray, positive_rows: dict[str, list[int]]) -> _Exclusion:
     """The query selection leaves the fewest candidates (on ties the one with the fewest copies, then a twin-less
-    one), from the corpus's normalised-text ``hashes`` (one per document, as selection's index has them); nothing
-    is encoded. With no query, the whole corpus. Arrays throughout: memory grows with the corpus's distinct texts
+    one), from the corpus's normalised-text ``hashes`` (one per document, as selection's index has them) and the
+    queries' ``positive_rows`` (:func:`~negmine.select.exclude.positives_by_query_text`); nothing is encoded. With no
+    query, the whole corpus. Arrays throughout: memory grows with the corpus's distinct texts
     (8 + 8 bytes each) and the queries' positives, not with a Python object per document."""
-    from negmine.select.exclude import positives_by_query_text, text_hash
+    from negmine.select.exclude import text_hash
 
-    by_text = positives_by_query_text(dataset)
+    by_text = positive_rows
     if not by_text:
         return _Exclusion(len(hashes), 0, 0, 0)
     query_ids = list(by_text)
@@ -276,10 +288,10 @@ def _mine_with(config: MineConfig, embedder: Embedder | None, dataset: Dataset |
                 dataset = load_data(config.data, config.encoder.show_progress)
         else:  # built in Python, or by the caller from files (re-mining in training): ids the mined file can hold
             check_dataset_ids(dataset)
-        hashes = check_feasible(config, dataset)  # the corpus hashed once: selection's exclusions reuse it
+        feasible = check_feasible(config, dataset)  # corpus hashes, positives: selection and the hooks reuse them
         variants = warn_variant_pairs(dataset)
         embedder, loaded, hook_factory = _load_models(config, embedder, judge_cache)
-    ctx, embedder = _candidates(config, dataset, embedder, loaded, timer, cache, hashes)
+    ctx, embedder = _candidates(config, dataset, embedder, loaded, timer, cache, feasible)
     with released_on_error(ctx.cands):
         return _select_and_write(config, ctx, dataset, hook_factory, hook, timer, variants, embedder)
 
@@ -302,7 +314,7 @@ def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, ho
     stats = SelectionStats()
     with timer("select+write"):
         docs = cands.embeddings.documents if cands.embeddings is not None else None
-        hooks = hook_factory.build(dataset, docs, stats.removed, hook)
+        hooks = hook_factory.build(dataset, docs, stats.removed, hook, ctx.positive_rows)
         pairs = dataset.pairs()
         prefetch, window = _prefetch_windows(config, ctx, hooks, pairs)
         rows = select_pairs(
@@ -375,12 +387,12 @@ def _hook_factory(config: MineConfig, cache=None):
 
 def _candidates(
     config: MineConfig, dataset: Dataset, embedder: Embedder | None, loaded: bool, timer: StageTimer, cache=None,
-    hashes: np.ndarray | None = None,
+    feasible: Feasible | None = None,
 ) -> tuple[PairContext, Embedder | None]:
     """Every pair's candidates (and, with ``retrieve.fallback``, the fallback pools of the short ones), and the
     embedder they were encoded with (None for BM25). ``loaded``: the run loaded ``embedder`` from the config
-    (not given by the caller), so Ray workers can load it the same way. ``hashes``: the corpus's normalised-text
-    hashes, when :func:`check_feasible` computed them."""
+    (not given by the caller), so Ray workers can load it the same way. ``feasible``: the corpus's normalised-text
+    hashes and the queries' positives, when :func:`check_feasible` computed them."""
     query_ids = dataset.qrels.query_ids()
     query_texts = [dataset.queries.text(q) for q in query_ids]
     with timer("encode+retrieve"):
@@ -400,7 +412,8 @@ def _candidates(
                 cache, engine, setup, config.engine,
             )
             with released_on_error(cands):
-                ctx = build_context(dataset, cands, config.filters.margin_from, hashes)
+                hashes, positives = feasible if feasible is not None else (None, None)
+                ctx = build_context(dataset, cands, config.filters.margin_from, hashes, positives)
                 if config.retrieve.fallback is None:
                     return ctx, embedder
                 return _with_fallback(ctx, config, query_texts, engine), embedder

@@ -56,14 +56,16 @@ class PairContext:
 
 
 def build_context(dataset: Dataset, cands: CandidateSet, margin_from: str = "pair",
-                  hashes: np.ndarray | None = None) -> PairContext:
-    """``hashes``: the corpus's :func:`~negmine.select.exclude.corpus_hashes` when the caller has them (mining's
-    corpus-size check does), so the corpus is not hashed twice."""
+                  hashes: np.ndarray | None = None, positives: dict[str, list[int]] | None = None) -> PairContext:
+    """``hashes``: the corpus's :func:`~negmine.select.exclude.corpus_hashes`, ``positives``: the queries'
+    :func:`~negmine.select.exclude.positives_by_query_text`, when the caller has them (mining's corpus-size check
+    does), so neither is computed twice."""
     from negmine.select.exclude import ExclusionIndex
 
     exclusion = ExclusionIndex.build(dataset.corpus.texts) if hashes is None else ExclusionIndex.from_hashes(hashes)
     query_row = {q: i for i, q in enumerate(cands.query_ids)}
-    return PairContext(dataset, cands, exclusion, query_row, positives_by_query_text(dataset),
+    positives = positives_by_query_text(dataset) if positives is None else positives
+    return PairContext(dataset, cands, exclusion, query_row, positives,
                        lowest_positive=margin_from == "lowest-positive")
 
 
