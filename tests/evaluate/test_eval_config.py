@@ -78,6 +78,19 @@ def test_config_errors_give_value_allowed_and_fix(kw: dict, message: str) -> Non
         _cfg(**kw).validate() if "data_dir" not in kw else EvalConfig(**kw).validate()
 
 
+def test_unknown_metric_names_the_closest_metric_and_the_option() -> None:
+    """A typo got the 14 metric names and nothing else: neither the near-miss nor --metrics, which the others name."""
+    with pytest.raises(ConfigError, match=r"^unknown metric 'ndgc@5'; allowed: ndcg, .*judged \(optionally with @k, "
+                                          r"e\.g\. ndcg@10\); did you mean metrics=\('map', 'ndcg@5'\) "
+                                          r"\(--metrics map,ndcg@5\)\?$"):
+        _cfg(metrics=("map", "ndgc@5")).validate()
+    with pytest.raises(ConfigError, match=r"; did you mean metrics=\('bpref',\) \(--metrics bpref\)\?$"):
+        _cfg(metrics=("bperf@10",)).validate()  # bpref takes no cutoff: the suggestion drops it
+    with pytest.raises(ConfigError, match=r"^unknown metric 'foo'; allowed: .*; pick one or more with metrics "
+                                          r"\(--metrics\)$"):
+        _cfg(metrics=("ndcg@10", "foo")).validate()
+
+
 def test_parse_metric() -> None:
     assert parse_metric("ndcg@10") == ("ndcg", 10)
     assert parse_metric("map") == ("map", None)
