@@ -371,8 +371,8 @@ def test_mine_with_a_dataset_refusing_named_files_of_mining_md():
 
 
 def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
-    """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, the
-    export registry's message for an unknown output_format and the refusal of a folder as summary_path (all before
+    """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, its
+    message for an unknown output_format (naming the keyword) and the refusal of a folder as summary_path (all before
     any data is read or model loads)."""
     datasets = pytest.importorskip("datasets")
     from negmine.pipeline.in_memory import mine_dataset
@@ -382,8 +382,8 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
     named = MineConfig(data=DataConfig(corpus=Path("corpus.jsonl")))
     assert_quotes("mining.md", "mine_dataset() mines the data it is given",
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), config=named)))
-    assert_quotes("mining.md", "unknown export format 'n-tuples'",
-                  message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="n-tuples")))
+    assert_quotes("mining.md", "unknown export format 'ntuple'",
+                  message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="ntuple")))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
     assert_quotes("mining.md", "mine_dataset() summary_path out: is a directory",

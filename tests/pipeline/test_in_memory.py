@@ -177,6 +177,18 @@ def test_bad_options_fail_with_the_configs_messages_before_the_data_is_read(tmp_
         mine_dataset(datasets.Dataset.from_list(ROWS), 3, config=quiet(tmp_path))
 
 
+def test_an_unknown_output_format_names_the_keyword(tmp_path):
+    """The registry's message ended `did you mean 'n-tuple' in formats (--export n-tuple)?`: a field and an option
+    mine_dataset does not take; the keyword the caller gave is output_format."""
+    bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])
+    with pytest.raises(ConfigError, match=r"^unknown export format 'ntuple'; allowed: flagembedding, .*triplet; did "
+                                          r"you mean output_format='n-tuple'\?$"):
+        mine_dataset(bad_data, HashEmbedder(), output_format="ntuple", config=quiet(tmp_path))
+    with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: .*; pick one with output_format, "
+                                          r"e\.g\. 'triplet'$"):
+        mine_dataset(bad_data, HashEmbedder(), output_format="csv", config=quiet(tmp_path))
+
+
 def test_data_the_config_names_is_refused_not_left_unread(tmp_path):
     config = dataclasses.replace(quiet(tmp_path), data=DataConfig(corpus=tmp_path / "corpus.jsonl"))
     with pytest.raises(ConfigError) as info:

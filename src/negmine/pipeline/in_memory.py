@@ -76,6 +76,8 @@ def mine_dataset(
     check_config_type(config, MineConfig, "mine_dataset")
     refuse_named_inputs(config.data)
     fmt = output_format if output_format is not None else only_format(config.output.formats)
+    if output_format is not None:
+        check_output_format(output_format)
     with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder:
         run = with_keywords(config, Path(folder) / "negatives.jsonl", fmt, model, num_negatives=num_negatives,
                             strategy=sampling_strategy, relative_margin=relative_margin,
@@ -141,6 +143,21 @@ def only_format(formats: tuple[str, ...]) -> str:
             "with negmine.mine(config)"
         )
     return formats[0]
+
+
+def check_output_format(fmt: str) -> None:
+    """ConfigError for an ``output_format`` no export format has, listing them and naming the keyword: the
+    registry's own message ended ``did you mean 'n-tuple' in formats (--export n-tuple)?``, a field and an option
+    ``mine_dataset`` does not take."""
+    from negmine.errors import closest_name
+    from negmine.export.registry import REGISTRY, export_format_names
+
+    if not isinstance(fmt, str) or REGISTRY.find(fmt) is not None:
+        return
+    names = sorted(export_format_names())
+    close = closest_name(fmt, names)
+    fix = f"did you mean output_format={close!r}?" if close else f"pick one with output_format, e.g. {DEFAULT_FORMAT!r}"
+    raise ConfigError(f"unknown export format {fmt!r}; allowed: {', '.join(names)}; {fix}")
 
 
 def with_keywords(config: MineConfig, path: Path, fmt: str, model: Any, **given: Any) -> MineConfig:
