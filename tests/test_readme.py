@@ -114,9 +114,11 @@ def run_python_block(heading: str, folder: Path, page: Path = README, block: int
 @pytest.mark.slow
 def test_quickstart_python_snippet_runs(quickstart, capsys):
     work, _ = quickstart
+    step_1 = (work / "out" / "negatives.jsonl").read_bytes()
     run_python_block("Quickstart", work)
     assert int(capsys.readouterr().out.strip()) > 0
-    assert (work / "out" / "negatives.jsonl").is_file()
+    assert (work / "out" / "simans.jsonl").is_file() and (work / "out" / "simans.triplet.jsonl").is_file()
+    assert (work / "out" / "negatives.jsonl").read_bytes() == step_1  # the snippet left step 1's file as it was
 
 
 @pytest.mark.slow
@@ -193,8 +195,9 @@ def test_own_strategy_with_params_example_runs(tmp_path, monkeypatch, capsys):
 def test_quickstart_python_snippet_runs_on_a_tiny_model(tiny_default_model, capsys):
     run_python_block("Quickstart", tiny_default_model)
     assert int(capsys.readouterr().out.strip()) > 0
-    assert (tiny_default_model / "out" / "negatives.jsonl").is_file()
-    assert (tiny_default_model / "out" / "negatives.triplet.jsonl").is_file()
+    assert (tiny_default_model / "out" / "simans.jsonl").is_file()
+    assert (tiny_default_model / "out" / "simans.triplet.jsonl").is_file()
+    assert not (tiny_default_model / "out" / "negatives.jsonl").exists()  # the CLI quickstart's file stays its own
 
 
 def assert_mine_dataset_printed(printed: str) -> None:
