@@ -4,6 +4,7 @@ import html
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -204,6 +205,26 @@ def test_a_parquet_export_is_refused_naming_the_native_file_it_came_from(mined, 
     assert str(err.value) == (f"{parquet}:1: a Parquet file, not JSON Lines: an --export-as parquet export is for "
                               f"other trainers; give the native file it was exported from, e.g. "
                               f"{tmp_path / 'negatives.jsonl'}; negmine report takes {SOURCES}")
+
+def test_an_audits_cleaned_file_names_the_two_pages_there_are(mined, tmp_path, monkeypatch):
+    """`negmine report mined.clean.jsonl` said to give its mining summary with --summary, or to mine the file again:
+    no command writes one for an audit's cleaned file. It names the audit's page and the mined file's."""
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+
+    monkeypatch.chdir(tmp_path)
+    audit = CliRunner().invoke(build_app(), ["audit", "mined.jsonl", "--judge", "score", "--no-progress"])
+    assert audit.exit_code == 0 and Path("mined.clean.jsonl").is_file(), audit.output
+    result = CliRunner().invoke(build_app(), ["report", "mined.clean.jsonl"])
+    assert result.exit_code == 2
+    assert result.stderr == ("error: mined.clean.summary.json: mining summary not found: mined.clean.jsonl is the "
+                             "cleaned output of a negmine audit (mined.audit-summary.json), which writes no mining "
+                             "summary; its page is the audit's, negmine report mined.flags.jsonl; for the mined file it "
+                             "cleaned: negmine report mined.jsonl\n")
+    for command in ("report mined.flags.jsonl", "report mined.jsonl"):  # both pages render
+        assert CliRunner().invoke(build_app(), command.split()).exit_code == 0
+
 
 def test_a_missing_or_foreign_summary_and_a_bad_row_say_what_to_do(mined, tmp_path, flags_and_summary):
     mined.with_name("mined.summary.json").unlink()

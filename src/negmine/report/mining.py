@@ -42,11 +42,49 @@ def default_mine_summary(mined: Path) -> Path:
     return Path(mined).with_name(f"{Path(mined).stem}.summary.json")
 
 
+def audit_that_wrote(cleaned: Path) -> dict | None:
+    """The summary of the negmine audit whose cleaned output is ``cleaned`` (an ``*.audit-summary.json`` beside it
+    naming a file of that name as its ``output``), or None."""
+    import json
+
+    for path in sorted(Path(cleaned).parent.glob("*.audit-summary.json")):
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(found, dict) and isinstance(found.get("output"), str) and isinstance(found.get("flags"), str) \
+                and Path(found["output"]).name == cleaned.name:
+            return {**found, "summary_path": path}
+    return None
+
+
+def audited_file(cleaned: Path, audit: dict) -> str:
+    """The mined file the audit cleaned: beside ``cleaned`` when it is there (where an audit writes by default),
+    else the resolved path its summary recorded."""
+    recorded = Path(str(audit.get("input", "")))
+    if recorded.name and cleaned.with_name(recorded.name).is_file():
+        return str(cleaned.with_name(recorded.name))
+    input_file = audit.get("input_file")
+    return str(input_file.get("path", recorded)) if isinstance(input_file, dict) else str(recorded)
+
+
+def missing_summary(mined: Path | None) -> str:
+    """What to do when the mining summary of ``mined`` is not found; for an audit's cleaned file, which has none,
+    the two pages there are (``give it with --summary`` sent the reader looking for a file no command writes)."""
+    audit = audit_that_wrote(Path(mined)) if mined is not None else None
+    if audit is not None:
+        flags = Path(mined).with_name(Path(audit["flags"]).name)
+        return (f"mining summary not found: {mined} is the cleaned output of a negmine audit ({audit['summary_path']}), "
+                f"which writes no mining summary; its page is the audit's, negmine report {flags}; for the mined file "
+                f"it cleaned: negmine report {audited_file(Path(mined), audit)}")
+    where = f" beside {mined}" if mined is not None else ""
+    return (f"mining summary not found{where}: negmine mine writes it next to its output as <stem>.summary.json "
+            "(--summary-json names another path); give it with --summary, or mine the file again")
+
+
 def read_mine_summary(path: Path, mined: Path | None = None) -> dict:
     """The mining summary at ``path``, its counts checked; InputError naming the file and the fix otherwise."""
-    where = f" beside {mined}" if mined is not None else ""
-    missing = (f"mining summary not found{where}: negmine mine writes it next to its output as <stem>.summary.json "
-               "(--summary-json names another path); give it with --summary, or mine the file again")
+    missing = missing_summary(mined)
     summary = read_json_object(path, SUMMARY_KEYS, missing, FOREIGN)
     counts = [("pairs_in", summary["pairs_in"]), ("pairs_out", summary["pairs_out"])]
     for key in ("pairs_skipped", "candidates_removed_by_filter"):
