@@ -95,6 +95,8 @@ def test_config_messages_of_inputs_and_messages_md():
     too_many = MineConfig(data=DataConfig(data_dir=demo_path(), split="train"), select=SelectConfig(num_negatives=200))
     assert_quotes(page, "retrieve.depth (--depth)", message_of(too_many.validate))
     assert_quotes(page, "SelectConfig has no field", message_of(lambda: SelectConfig(num_negativs=5)))
+    assert_quotes(page, "EvalConfig.metrics must be a tuple",
+                  message_of(EvalConfig(data_dir=demo_path(), metrics="ndcg@10,map").validate))
     assert_quotes(page, "did you mean 'learning_rate'", message_of(lambda: TrainConfig(lr=1e-4)))
     assert_quotes(page, "'dev.steps'", message_of(lambda: TrainConfig(eval_steps=100)))
     assert_quotes(page, "a field of MineConfig.select", message_of(lambda: EvalConfig(num_negatives=5)))

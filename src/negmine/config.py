@@ -129,12 +129,20 @@ def check_field_types(config) -> None:
         example = f.default if f.default is not dataclasses.MISSING and f.default is not None else None
         path = field_path(f.name)
         hint = f"; e.g. {path}={example!r}" if example is not None and not isinstance(example, tuple) else ""
-        if isinstance(expected, tuple):
-            hint = f"; e.g. {path}=({value!r},)" if isinstance(value, str) else hint
+        if isinstance(expected, tuple) and isinstance(value, str):
+            hint = f"; e.g. {path}={_as_tuple(value)!r}"
         raise ConfigError(
             f"{class_path(type(config).__name__, f.name)} must be {_type_name(expected)}{' or None' if optional else ''}, "
             f"got {value!r} ({type(value).__name__}){hint}"
         )
+
+
+def _as_tuple(value: str) -> tuple[str, ...]:
+    """The tuple a str given for a tuple field stands for: its comma-separated items, as the command line reads
+    ``--metrics ndcg@10,map`` (``metrics="ndcg@10,map"`` was told ``e.g. metrics=('ndcg@10,map',)``, which is refused
+    next as an unknown metric), or the str alone."""
+    items = tuple(item.strip() for item in value.split(",") if item.strip())
+    return items if len(items) > 1 else (value,)
 
 
 def _field_type(hint: object) -> tuple[object, bool]:

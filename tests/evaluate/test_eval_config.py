@@ -91,6 +91,16 @@ def test_unknown_metric_names_the_closest_metric_and_the_option() -> None:
         _cfg(metrics=("ndcg@10", "foo")).validate()
 
 
+def test_metrics_given_as_one_comma_separated_str_are_told_the_tuple_it_stands_for() -> None:
+    """`metrics="ndcg@10,map"`, the command line's form, was told `e.g. metrics=('ndcg@10,map',)`, which is refused
+    next as an unknown metric."""
+    with pytest.raises(ConfigError, match=r"^EvalConfig\.metrics must be a tuple of strings, got 'ndcg@10, map' \(str\); "
+                                          r"e\.g\. metrics=\('ndcg@10', 'map'\)$"):
+        _cfg(metrics="ndcg@10, map").validate()
+    with pytest.raises(ConfigError, match=r"; e\.g\. metrics=\('map',\)$"):
+        _cfg(metrics="map").validate()
+
+
 def test_parse_metric() -> None:
     assert parse_metric("ndcg@10") == ("ndcg", 10)
     assert parse_metric("map") == ("map", None)
