@@ -237,6 +237,8 @@ def test_one_run_has_no_deltas_to_show(evaluation, tmp_path):
     page = _render(alone, tmp_path / "r.html")
     assert page.count("One run, no baseline to compare with: no deltas.") == 2
     assert "data:image/png" not in page and len(_parsed(page).tables) == 2
+    # it said "holm (one run compared: its raw p-values, nothing to adjust)" of the baseline alone, which has none
+    assert dict(_parsed(page).tables[0])["correction"] == "holm (the baseline alone: no run compared, no p-values)"
 
 
 @pytest.mark.parametrize(("edit", "field", "message"), [

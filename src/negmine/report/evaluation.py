@@ -367,6 +367,8 @@ def _overview(results: Mapping, comparison: Comparison) -> str:
     correction = comparison.correction
     if comparison.corrected:
         correction += f" (p-values Holm-adjusted over the {len(comparison.p_values)} runs compared, per metric)"
+    elif correction != "none" and len(comparison.names) < 2:
+        correction += " (the baseline alone: no run compared, no p-values)"
     elif correction != "none":
         correction += " (one run compared: its raw p-values, nothing to adjust)"
     settings = {
