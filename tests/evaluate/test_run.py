@@ -149,7 +149,9 @@ def test_read_trec_run_reports_invalid_utf8_and_directories(tmp_path) -> None:
         read_trec_run(path)
     with pytest.raises(InputError, match=r": expected a run file, found a directory$"):
         read_trec_run(tmp_path)
-    with pytest.raises(InputError, match=r"absent\.trec: run file not found$"):
+    with pytest.raises(InputError, match=r"absent\.trec: run file not found; give the path of a TREC run file \(lines "
+                                         r"'query-id Q0 doc-id rank score tag'\), such as negmine eval --runs-dir DIR "
+                                         r"writes$"):  # it said "run file not found" alone
         read_trec_run(tmp_path / "absent.trec")
 
 

@@ -157,6 +157,11 @@ MARKED_QUERY_ID = (
 (:func:`negmine.io.files.iter_lines`)."""
 
 
+RUN_FILE_FIX = ("; give the path of a TREC run file (lines 'query-id Q0 doc-id rank score tag'), such as negmine eval "
+                "--runs-dir DIR writes")
+"""The end of a missing run file's message, which said only ``run file not found``."""
+
+
 def read_trec_run(path: str | Path, name: str | None = None) -> Run:
     """Read a TREC run file. The name defaults to the tag column (or the file stem for an empty tag).
 
@@ -168,7 +173,7 @@ def read_trec_run(path: str | Path, name: str | None = None) -> Run:
 
     The run's ``origin`` records the file read (:func:`negmine.io.files.hashed_identity`), hashed in this read.
     """
-    path = require_file(path, "run file")
+    path = require_file(path, "run file", RUN_FILE_FIX)
     scores: dict[str, dict[str, float]] = {}
     tag, digest = None, hashlib.sha256()
     for line_no, line in iter_lines(path, "query_id", digest):

@@ -15,15 +15,16 @@ from negmine.errors import InputError
 from negmine.io.utf16 import HEAD_BYTES, utf16_problem, utf16_without_mark
 
 
-def require_file(path: str | Path, what: str = "file") -> Path:
-    """``path`` as a Path; InputError when it does not exist or is a directory."""
+def require_file(path: str | Path, what: str = "file", fix: str = "") -> Path:
+    """``path`` as a Path; InputError when it does not exist or is a directory. ``fix`` (``; give ...``) ends the
+    message of a file that is not there, when no dangling link or packed copy explains it."""
     path = Path(path)
     if path.is_dir():
         raise InputError(path, None, None, f"expected a {what}, found a directory")
     if not path.is_file():
         packed = path.with_name(path.name + ".gz")
         hint = f" (found {packed.name}: decompress it first, e.g. gunzip -k {packed})" if packed.is_file() else ""
-        raise InputError(path, None, None, f"{what} not found{dangling_link_note(path) or hint}")
+        raise InputError(path, None, None, f"{what} not found{dangling_link_note(path) or hint or fix}")
     return path
 
 
