@@ -130,6 +130,21 @@ def test_mine_cli_unknown_names_suggest_the_closest_one_with_its_option(tmp_path
                                      "retrieve.method (--retriever)")
 
 
+@pytest.mark.parametrize(("option", "typo", "hint"), [
+    ("--positive-column", "answr", "data.positive_column='answer' (--positive-column answer)"),
+    ("--query-column", "qury", "data.query_column='query' (--query-column query)"),
+])
+def test_mine_cli_a_pairs_column_typo_names_its_option(tmp_path, option, typo, hint):
+    # the hint was "did you mean 'answer'?", naming no option (the check is shared with pairs_from_dataset)
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text('{"query": "q1", "answer": "a1"}\n')
+    result = runner.invoke(build_app(), ["mine", "--pairs", str(pairs), option, typo, "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    role = option.split("-")[2]
+    assert result.output.strip() == (f"error: {pairs}: field {typo!r}: {role} column not found; available columns: "
+                                     f"'query', 'answer'; did you mean {hint}?")
+
+
 def test_mine_cli_max_positive_rank_reaches_the_config(tmp_path):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--depth", "10", "--max-positive-rank", "20"])
     assert result.exit_code == 2

@@ -155,6 +155,13 @@ def test_a_named_column_missing_and_an_empty_dataset():
     assert str(_error(pairs_from_dataset, empty, name="nq")) == "dataset 'nq': no pairs in the dataset"
 
 
+def test_a_column_typo_names_the_keyword():
+    # the hint was "did you mean 'positive'?", as for the command line, naming no keyword
+    err = _error(pairs_from_dataset, _dataset(ROWS), positive_column="postive", name="nq")
+    assert str(err) == ("dataset 'nq', column 'postive': positive column not found; available columns: 'anchor', "
+                        "'positive'; did you mean positive_column='positive'?")
+
+
 def test_a_dataset_dict_needs_one_of_its_splits():
     """Mining every split together would mine dev and test queries into the training data."""
     splits = datasets.DatasetDict(train=_dataset(ROWS), dev=_dataset(ROWS))

@@ -84,6 +84,12 @@ def test_explicit_column_not_found_lists_columns(write_rows):
     assert str(err) == f"{path}: field 'question': query column not found; available columns: 'query', 'positive'"
 
 
+def test_a_column_typo_names_the_keyword(write_rows):
+    path = write_rows("p.jsonl", [{"query": "q", "answer": "a"}])
+    err = _error(load_pairs, path, query_column="Query")
+    assert str(err).endswith("available columns: 'query', 'answer'; did you mean query_column='query'?")
+
+
 def test_undetectable_columns_list_available_ones(write_rows):
     path = write_rows("p.jsonl", [{"q": "x", "positive": "y"}])
     err = _error(load_pairs, path)

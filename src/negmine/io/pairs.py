@@ -28,9 +28,11 @@ from __future__ import annotations
 import hashlib
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Container
 
+from negmine.config_path import here, path_setting
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
 from negmine.io.corpus_file import read_corpus_file
@@ -73,15 +75,25 @@ def pair_columns(source: RowSource, query_column: str | None, positive_column: s
         return source.input_error(None, column, problem)
 
     query = pick_column(None, available, query_column, QUERY_COLUMNS, "query", "pass query_column (--query-column)",
-                        fail)
+                        fail, partial(_column_setting, "query_column"))
     positive = pick_column(
-        None, available, positive_column, POSITIVE_COLUMNS, "positive", "pass positive_column (--positive-column)", fail
+        None, available, positive_column, POSITIVE_COLUMNS, "positive", "pass positive_column (--positive-column)", fail,
+        partial(_column_setting, "positive_column"),
     )
     if query == positive:
         raise _same_column_error(query, query_column is None, positive_column is None)
     source.check_types({query: "text", positive: "text"})
     check_pair_labels(source, available, (query, positive))
     return query, positive
+
+
+def _column_setting(name: str, column: str) -> str:
+    """How the caller sets column option ``name`` to ``column``, for a typo's hint: a config's field and its option
+    while a config's data loads (``negmine mine --positive-column answr``, ``mine(config)``: ``did you mean
+    data.positive_column='answer' (--positive-column answer)?``), else the keyword of the Python call
+    (``pairs_from_dataset(ds, positive_column='answr')``: ``did you mean positive_column='answer'?``). It said
+    ``did you mean 'answer'?``, naming no option, for both."""
+    return path_setting(name, column) if here() is not None else f"{name}={column!r}"
 
 
 def _same_column_error(column: str, query_detected: bool, positive_detected: bool) -> ConfigError:
