@@ -163,11 +163,11 @@ def test_bad_options_fail_with_the_configs_messages_before_the_data_is_read(tmp_
     bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])
     with pytest.raises(ConfigError, match="^unknown export format 'n-tuples'; allowed: flagembedding, "):
         mine_dataset(bad_data, HashEmbedder(), output_format="n-tuples", config=quiet(tmp_path))
-    with pytest.raises(ConfigError, match=r"^select\.num_negatives must be a positive integer, got 0"):
+    with pytest.raises(ConfigError, match=r"^num_negatives must be a positive integer, got 0"):
         mine_dataset(bad_data, HashEmbedder(), num_negatives=0, config=quiet(tmp_path))
     with pytest.raises(ConfigError, match="^unknown strategy 'hardest'; allowed: "):
         mine_dataset(bad_data, HashEmbedder(), sampling_strategy="hardest", config=quiet(tmp_path))
-    refused = r"^export format .flagembedding. \(--export flagembedding\) takes no output\.export_scores"
+    refused = r"^export format .flagembedding. \(--export flagembedding\) takes no output_scores;"
     with pytest.raises(ConfigError, match=refused):
         mine_dataset(bad_data, HashEmbedder(), output_format="flagembedding", output_scores=True,
                      config=quiet(tmp_path))
@@ -187,6 +187,32 @@ def test_an_unknown_output_format_names_the_keyword(tmp_path):
     with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: .*; pick one with output_format, "
                                           r"e\.g\. 'triplet'$"):
         mine_dataset(bad_data, HashEmbedder(), output_format="csv", config=quiet(tmp_path))
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ({"sampling_strategy": "simams"},
+     "unknown strategy 'simams'; allowed: random, range, simans, top; did you mean sampling_strategy='simans'?"),
+    ({"sampling_strategy": "hardest"},
+     "unknown strategy 'hardest'; allowed: random, range, simans, top; pick one with sampling_strategy"),
+    ({"num_negatives": 0}, "num_negatives must be a positive integer, got 0; use e.g. num_negatives=5"),
+    ({"num_negatives": "5"}, "num_negatives must be an integer, got '5' (str); e.g. num_negatives=5"),
+    ({"relative_margin": -1.0}, "relative_margin must be in [0, 1), got -1.0; relative_margin=0.05 keeps negatives "
+                                "below 95% of the positive's score"),
+    ({"output_scores": "yes"}, "output_scores must be True or False, got 'yes' (str); e.g. output_scores=False"),
+])
+def test_a_bad_keyword_is_named_as_given_not_as_the_configs_field(tmp_path, keywords, message):
+    """They named the config's field and the command line's option (did you mean select.strategy='simans'
+    (--strategy simans)?), neither of which mine_dataset takes."""
+    bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(bad_data, HashEmbedder(), config=quiet(tmp_path), **keywords)
+    assert str(info.value) == message
+
+
+def test_a_bad_field_of_the_config_is_named_as_the_field(tmp_path):
+    """A field set in the config, not by a keyword, is named as the config's field."""
+    with pytest.raises(ConfigError, match=r"did you mean select\.strategy='simans' \(--strategy simans\)\?$"):
+        mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=quiet(tmp_path, strategy="simams"))
 
 
 def test_data_the_config_names_is_refused_not_left_unread(tmp_path):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from negmine.config import DataConfig, MineConfig
 from negmine.errors import ConfigError
+from negmine.pipeline.keyword_fields import named_by_keyword, with_fields
 
 if TYPE_CHECKING:
     import datasets
@@ -78,10 +79,10 @@ def mine_dataset(
     fmt = output_format if output_format is not None else only_format(config.output.formats)
     if output_format is not None:
         check_output_format(output_format)
-    with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder:
-        run = with_keywords(config, Path(folder) / "negatives.jsonl", fmt, model, num_negatives=num_negatives,
-                            strategy=sampling_strategy, relative_margin=relative_margin,
-                            absolute_margin=absolute_margin, export_scores=output_scores)
+    keywords = {"num_negatives": num_negatives, "sampling_strategy": sampling_strategy,
+                "relative_margin": relative_margin, "absolute_margin": absolute_margin, "output_scores": output_scores}
+    with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder, named_by_keyword(keywords):
+        run = with_fields(with_keywords(config, Path(folder) / "negatives.jsonl", fmt, model), keywords)
         run.validate(dataset_given=True)  # options first, before the (possibly large) data is read
         summary_file = checked_summary_path(summary_path)
         dataset = as_pairs(data)
@@ -160,9 +161,10 @@ def check_output_format(fmt: str) -> None:
     raise ConfigError(f"unknown export format {fmt!r}; allowed: {', '.join(names)}; {fix}")
 
 
-def with_keywords(config: MineConfig, path: Path, fmt: str, model: Any, **given: Any) -> MineConfig:
-    """``config`` writing ``path`` and the export ``fmt`` (Parquet when its consumers read it, else JSONL), with
-    each keyword that is not None in its field; ``model`` goes to ``encoder.model`` when it is a name or path."""
+def with_keywords(config: MineConfig, path: Path, fmt: str, model: Any) -> MineConfig:
+    """``config`` writing ``path`` and the export ``fmt`` (Parquet when its consumers read it, else JSONL);
+    ``model`` goes to ``encoder.model`` when it is a name or path. The other keywords:
+    :func:`negmine.pipeline.keyword_fields.with_fields`."""
     from negmine.export.registry import get_exporter
 
     # an unknown format raises the registry's error here, as mine's validation would
@@ -175,11 +177,7 @@ def with_keywords(config: MineConfig, path: Path, fmt: str, model: Any, **given:
     return replace(
         config,
         encoder=replace(config.encoder, **fields(model=named_model)),
-        select=replace(config.select, **fields(num_negatives=given["num_negatives"], strategy=given["strategy"])),
-        filters=replace(config.filters, **fields(relative_margin=given["relative_margin"],
-                                                 absolute_margin=given["absolute_margin"])),
-        output=replace(config.output, path=path, summary_path=None, formats=(fmt,), export_as=export_as,
-                       **fields(export_scores=given["export_scores"])),
+        output=replace(config.output, path=path, summary_path=None, formats=(fmt,), export_as=export_as),
     )
 
 

@@ -1,0 +1,68 @@
+"""``mine_dataset``'s keywords that set a MineConfig field, and its messages naming the keyword the caller gave.
+
+One mapping, :data:`KEYWORD_FIELDS`, both sets the fields (:func:`with_fields`) and names them back
+(:func:`keyword_message`): ``mine``'s checks name the config's field and the command line's option
+(``unknown strategy 'simams'; ...; did you mean select.strategy='simans' (--strategy simans)?``), neither of which
+a ``mine_dataset(..., sampling_strategy='simams')`` caller typed; the message now says ``did you mean
+sampling_strategy='simans'?``. ``output_format``, which sets ``output.formats`` (a list of names), has its own
+check (:func:`negmine.pipeline.in_memory.check_output_format`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import replace
+from typing import Any, Iterator
+
+from negmine.errors import ConfigError
+
+KEYWORD_FIELDS = {
+    "num_negatives": "select.num_negatives",
+    "sampling_strategy": "select.strategy",
+    "relative_margin": "filters.relative_margin",
+    "absolute_margin": "filters.absolute_margin",
+    "output_scores": "output.export_scores",
+}
+"""``mine_dataset`` keyword -> the MineConfig field (``part.name``) it replaces."""
+
+
+def with_fields(config: Any, keywords: dict[str, Any]) -> Any:
+    """``config`` with the field of each keyword (:data:`KEYWORD_FIELDS`) whose value is not None replaced."""
+    parts: dict[str, dict[str, Any]] = {}
+    for keyword, value in keywords.items():
+        if value is not None:
+            part, name = KEYWORD_FIELDS[keyword].split(".")
+            parts.setdefault(part, {})[name] = value
+    return replace(config, **{part: replace(getattr(config, part), **values) for part, values in parts.items()})
+
+
+@contextlib.contextmanager
+def named_by_keyword(keywords: dict[str, Any]) -> Iterator[None]:
+    """Within the block, a ConfigError naming the field of a keyword given (not None) names the keyword instead
+    (:func:`keyword_message`); the same exception, re-raised."""
+    try:
+        yield
+    except ConfigError as err:
+        message = str(err)
+        named = keyword_message(message, [keyword for keyword, value in keywords.items() if value is not None])
+        if named != message:
+            err.args = (named,)
+        raise
+
+
+def keyword_message(message: str, keywords: list[str]) -> str:
+    """``message`` with each form of the field of each of ``keywords`` in it as the keyword: ``MineConfig.`` and
+    ``select.num_negatives``, ``select.num_negatives (--num-negatives)``, ``select.num_negatives=5 (--num-negatives
+    5)`` -> ``num_negatives``, ``num_negatives=5``; the option, which ``mine_dataset`` does not take, left out."""
+    for keyword in keywords:
+        message = _field_forms(KEYWORD_FIELDS[keyword]).sub(lambda found: keyword + (found["value"] or ""), message)
+    return message
+
+
+def _field_forms(path: str) -> re.Pattern[str]:
+    """The forms a message names the field ``path`` in (:func:`negmine.config_path.path_option`,
+    :func:`~negmine.config_path.path_setting`, :func:`~negmine.config_path.class_path`)."""
+    value = r"=(?:'[^']*'|\"[^\"]*\"|[^\s;,)]+)"
+    option = r" \(--[\w-]+(?: [^()]*)?\)"
+    return re.compile(rf"(?<![\w.])(?:MineConfig\.)?{re.escape(path)}(?!\w)(?P<value>{value})?(?:{option})?")
