@@ -55,6 +55,9 @@ def test_dev_curves_of_equal_scores_stay_apart_by_marker_and_line_style():
     assert [line.get_label() for line in lines] == ["ndcg@10", "mrr@10", "recall@100", "map"]
     styles = {(line.get_marker(), line.get_linestyle()) for line in lines}
     assert len(styles) == 4 and all(line.get_markerfacecolor() == "none" for line in lines)
+    sizes = [line.get_markersize() for line in lines]  # one size: map's diamond hid most of mrr@10's square
+    assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) == 4, sizes
+    assert [line.get_ydata()[0] for line in lines] == [0.94, 0.925, 1.0, 0.925]  # no offset: the values as given
 
 
 def test_a_one_step_run_and_a_single_dev_point_still_tick_whole_steps_only():

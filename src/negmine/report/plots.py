@@ -207,9 +207,11 @@ def confidence_histogram(confidence: Sequence[float]) -> str:
 DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00", "map": "#7048e8"}
 """Every metric the report's dev table has (map was in the table, not on the curves)."""
 
-DEV_STYLES = {"ndcg@10": ("o", "-"), "mrr@10": ("s", "--"), "recall@100": ("^", "-."), "map": ("D", ":")}
-"""Marker and line style of each dev curve, hollow markers: metrics with equal scores (the demo's mrr@10 and map,
-0.925 at every evaluation) drew one line over the other, and the legend named a curve the plot did not show."""
+DEV_STYLES = {"ndcg@10": ("o", "-", 8), "mrr@10": ("s", "--", 7), "recall@100": ("^", "-.", 6), "map": ("D", ":", 5)}
+"""Marker, line style and marker size of each dev curve, hollow markers: metrics with equal scores (the demo's
+mrr@10 and map, 0.925 at every evaluation) drew one line over the other, and the legend named a curve the plot did
+not show. The sizes shrink in drawing order, so a curve drawn later nests its markers inside an equal earlier one's
+rather than covering them: with one size, map's diamond hid most of mrr@10's square (the demo's screenshot)."""
 
 
 LOSS_PARTS = (("contrastive_loss", "#1971c2", "contrastive"), ("distill_loss", "#e8590c", "distillation (weighted)"))
@@ -248,8 +250,8 @@ def training_figure(loss_history: Sequence[dict], dev: Sequence[dict], remine_st
         for metric, color in DEV_CURVES.items():
             points = [(entry["step"], entry[metric]) for entry in dev if metric in entry]
             if points:
-                marker_shape, style = DEV_STYLES[metric]
-                axes[1].plot(*zip(*points), color=color, marker=marker_shape, markersize=5, markerfacecolor="none",
+                marker_shape, style, size = DEV_STYLES[metric]
+                axes[1].plot(*zip(*points), color=color, marker=marker_shape, markersize=size, markerfacecolor="none",
                              linestyle=style, label=metric)
         axes[1].set_xlabel("step")
         axes[1].set_ylabel("dev score")
