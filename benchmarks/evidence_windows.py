@@ -19,8 +19,6 @@ not (2026-12-07, 3 seeds: 0.732 against the defaults' 0.744, -1.19 nDCG@10, p 0.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -29,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _pilot  # noqa: E402
 import train_scifact as bench  # noqa: E402
-from _common import changed_arguments, print_table, require_scifact, write_result  # noqa: E402
 
 BUDGET = 126  # SHARED max_length 128 minus [CLS] and [SEP]
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -104,50 +102,14 @@ def patch_dataset(windows: dict[tuple[str, str], str]) -> None:
 
 
 def main() -> None:
-    from negmine.evaluate.metrics import evaluate_run
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=bench.build_parser().get_default("work"),
-                        help="train_scifact's work folder: its held-out mined file and defaults' models are reused")
-    parser.add_argument("--seeds", default="42,1,2")
-    parser.add_argument("--results-name", default="evidence_windows")
-    args = parser.parse_args()
-    changed = changed_arguments(parser, args, (), bench.NEUTRAL)
-    data_dir = require_scifact()
-    test = bench.heldout_dataset(data_dir)
-    mined = bench.without_heldout(bench.mine_negmine(data_dir, args.work, "negmine-top", True), args.work)
-    rows = [json.loads(line) for line in mined.read_text().splitlines()]
-    windows = evidence_windows(rows, bench.SHARED["num_negatives"])
+    pilot = _pilot.setup(__doc__.splitlines()[0], "evidence_windows")
+    windows = evidence_windows(pilot.rows, bench.SHARED["num_negatives"])
+    rows = pilot.rows
     stats = {"rows": len(rows), "windowed_positives": sum((r["query"], r["positive"]) in windows for r in rows),
              "windowed_negatives": sum((r["query"], d) in windows for r in rows
                                        for d in r["negatives"][: bench.SHARED["num_negatives"]])}
     print(stats, flush=True)
-    results: dict[str, list] = {"negmine": [], "evidence-window": []}
-    seeds = [int(s) for s in args.seeds.split(",")]
-    for seed in seeds:  # the defaults' models first (reused), then the patched builder for the pilot's
-        model, _ = bench.train_variant("dev-negmine-top", mined, {}, seed, args.work, data_dir)
-        results["negmine"].append(evaluate_run(test.qrels, bench.evaluate_model(str(model), f"negmine@{seed}", test,
-                                                                                 args.work), bench.METRICS))
-    patch_dataset(windows)
-    for seed in seeds:
-        model, _ = bench.train_variant(SOURCE, mined, {}, seed, args.work, data_dir)
-        results["evidence-window"].append(evaluate_run(
-            test.qrels, bench.evaluate_model(str(model), f"evidence-window@{seed}", test, args.work), bench.METRICS))
-    report(results, stats, args.results_name, changed)
-
-
-def report(results: dict, stats: dict, name: str, changed: list[str]) -> None:
-    means = {k: bench.seed_mean(k, v) for k, v in results.items()}
-    test = bench.paired_tests(means["negmine"], means["evidence-window"])
-    rows = [[k, *(f"{m.mean[x]:.4f}" for x in bench.METRICS), ", ".join(f"{r.mean['ndcg@10']:.3f}" for r in results[k])]
-            for k, m in means.items()]
-    table = print_table(["run", *bench.METRICS, "nDCG@10 per seed"], rows)
-    nd = test["ndcg@10"]
-    print(f"evidence-window vs defaults: nDCG@10 {100 * nd['mean_delta']:+.2f} "
-          f"(CI {100 * nd['ci95'][0]:+.2f}..{100 * nd['ci95'][1]:+.2f}, p {nd['p_value']:.3f})")
-    write_result(name, {"windows": stats, "metrics": {k: m.mean for k, m in means.items()},
-                        "per_seed": {k: [r.mean for r in v] for k, v in results.items()},
-                        "vs_defaults": test, "table": table}, changed=changed)
+    _pilot.run(pilot, "evidence-window", SOURCE, lambda: patch_dataset(windows), stats)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,71 @@
+"""What the held-out pilots share (``evidence_windows.py``, ``curriculum.py``): ``train_scifact.py --heldout``'s
+mined file and its defaults' models (reused from the work folder), one patched arm trained on the same file with the
+same seeds, and one table with the paired test against the defaults."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import train_scifact as bench
+from _common import changed_arguments, print_table, require_scifact, write_result
+
+
+class Pilot(NamedTuple):
+    """The held-out set-up a pilot trains against."""
+
+    args: argparse.Namespace
+    changed: list[str]
+    data_dir: Path
+    test: object  # negmine's Dataset of the held-out queries
+    mined: Path  # the defaults' mined file without the held-out queries
+    rows: list[dict]  # its rows, as written
+
+
+def setup(description: str, results_name: str) -> Pilot:
+    """Parse ``--work``, ``--seeds``, ``--results-name``; mine (or reuse) the held-out training file."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--work", type=Path, default=bench.build_parser().get_default("work"),
+                        help="train_scifact's work folder: its held-out mined file and defaults' models are reused")
+    parser.add_argument("--seeds", default="42,1,2")
+    parser.add_argument("--results-name", default=results_name)
+    args = parser.parse_args()
+    changed = changed_arguments(parser, args, (), bench.NEUTRAL)
+    data_dir = require_scifact()
+    test = bench.heldout_dataset(data_dir)
+    mined = bench.without_heldout(bench.mine_negmine(data_dir, args.work, "negmine-top", True), args.work)
+    rows = [json.loads(line) for line in mined.read_text().splitlines()]
+    return Pilot(args, changed, data_dir, test, mined, rows)
+
+
+def run(pilot: Pilot, arm: str, source: str, patch: Callable[[], None], stats: dict) -> None:
+    """Train and score the defaults (reused) and then, after ``patch()``, the pilot's arm (model folders prefixed
+    ``source``) at each seed; print and write the table."""
+    from negmine.evaluate.metrics import evaluate_run
+
+    results: dict[str, list] = {"negmine": [], arm: []}
+    seeds = [int(s) for s in pilot.args.seeds.split(",")]
+    for name, prefix in (("negmine", "dev-negmine-top"), (arm, source)):
+        if name == arm:
+            patch()
+        for seed in seeds:
+            model, _ = bench.train_variant(prefix, pilot.mined, {}, seed, pilot.args.work, pilot.data_dir)
+            run_file = bench.evaluate_model(str(model), f"{name}@{seed}", pilot.test, pilot.args.work)
+            results[name].append(evaluate_run(pilot.test.qrels, run_file, bench.METRICS))
+    report(results, arm, stats, pilot.args.results_name, pilot.changed)
+
+
+def report(results: dict, arm: str, stats: dict, name: str, changed: list[str]) -> None:
+    means = {k: bench.seed_mean(k, v) for k, v in results.items()}
+    test = bench.paired_tests(means["negmine"], means[arm])
+    rows = [[k, *(f"{m.mean[x]:.4f}" for x in bench.METRICS), ", ".join(f"{r.mean['ndcg@10']:.3f}" for r in results[k])]
+            for k, m in means.items()]
+    table = print_table(["run", *bench.METRICS, "nDCG@10 per seed"], rows)
+    nd = test["ndcg@10"]
+    print(f"{arm} vs defaults: nDCG@10 {100 * nd['mean_delta']:+.2f} "
+          f"(CI {100 * nd['ci95'][0]:+.2f}..{100 * nd['ci95'][1]:+.2f}, p {nd['p_value']:.3f})")
+    write_result(name, {"pilot": stats, "metrics": {k: m.mean for k, m in means.items()},
+                        "per_seed": {k: [r.mean for r in v] for k, v in results.items()},
+                        "vs_defaults": test, "table": table}, changed=changed)
