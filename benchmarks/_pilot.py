@@ -24,15 +24,21 @@ class Pilot(NamedTuple):
     rows: list[dict]  # its rows, as written
 
 
-def setup(description: str, results_name: str) -> Pilot:
-    """Parse ``--work``, ``--seeds``, ``--results-name``; mine (or reuse) the held-out training file."""
+def setup(description: str, results_name: str,
+          add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+          documented: tuple[str, ...] = ()) -> Pilot:
+    """Parse ``--work``, ``--seeds``, ``--results-name`` (and the pilot's own, from ``add_arguments``: those named
+    in ``documented`` are documented runs each, which write their own results name); mine (or reuse) the held-out
+    training file."""
     parser = argparse.ArgumentParser(description=description)
+    if add_arguments is not None:
+        add_arguments(parser)
     parser.add_argument("--work", type=Path, default=bench.build_parser().get_default("work"),
                         help="train_scifact's work folder: its held-out mined file and defaults' models are reused")
     parser.add_argument("--seeds", default="42,1,2")
     parser.add_argument("--results-name", default=results_name)
     args = parser.parse_args()
-    changed = changed_arguments(parser, args, (), bench.NEUTRAL)
+    changed = changed_arguments(parser, args, (), bench.NEUTRAL + documented)
     data_dir = require_scifact()
     test = bench.heldout_dataset(data_dir)
     mined = bench.without_heldout(bench.mine_negmine(data_dir, args.work, "negmine-top", True), args.work)

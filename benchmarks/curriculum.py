@@ -9,6 +9,10 @@ places). Everything else is ``negmine``'s defaults arm of ``train_scifact.py --h
 the defaults' models are reused.
 
     python benchmarks/curriculum.py --work ~/.cache/negmine/bench-s53 [--seeds 42,1,2]
+    python benchmarks/curriculum.py --work ~/.cache/negmine/bench-s53 --order hard-first
+
+``--order hard-first`` is the reverse (anti-curriculum: hardest quartile first), pre-registered with it as a second
+arm; its models are prefixed ``dev-pilot3-anticurriculum`` and its JSON is ``curriculum_hard_first``.
 
 A pilot by monkeypatching the sampler's shuffle, not a negmine option: it becomes one only if it earns it
 (TRAINING_HISTORY.md's rule: +0.5 nDCG@10 over the defaults on held-out).
@@ -16,6 +20,7 @@ A pilot by monkeypatching the sampler's shuffle, not a negmine option: it become
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -27,7 +32,8 @@ import _pilot  # noqa: E402
 import train_scifact as bench  # noqa: E402
 
 QUARTILES = 4
-SOURCE = "dev-pilot2-curriculum"  # the model folders' prefix (pilot version 2)
+SOURCES = {"easy-first": "dev-pilot2-curriculum", "hard-first": "dev-pilot3-anticurriculum"}
+"""--order -> the model folders' prefix (pilot versions 2 and 3)"""
 
 
 def quartile_of(rows: list[dict], num_negatives: int) -> dict[tuple[str, str], int]:
@@ -38,12 +44,13 @@ def quartile_of(rows: list[dict], num_negatives: int) -> dict[tuple[str, str], i
     return {(r["query"], r["positive"]): int(h) for r, h in zip(rows, hardness)}
 
 
-def curriculum_order(levels: np.ndarray, generator) -> np.ndarray:
-    """Row indices: level 0 first, each level's rows in a permutation drawn from ``generator``."""
+def curriculum_order(levels: np.ndarray, generator, hard_first: bool = False) -> np.ndarray:
+    """Row indices: level 0 first (``hard_first``: the last level first), each level's rows in a permutation drawn
+    from ``generator``."""
     import torch
 
     parts = []
-    for level in range(QUARTILES):
+    for level in (reversed(range(QUARTILES)) if hard_first else range(QUARTILES)):
         rows = np.flatnonzero(levels == level)
         parts.append(rows[torch.randperm(len(rows), generator=generator).numpy()])
     return np.concatenate(parts)
@@ -53,8 +60,8 @@ class _TorchWithCurriculum:
     """``torch`` as the sentence-transformers sampler module sees it, with ``randperm`` giving the curriculum's
     order of the dataset the pass is over (set by the patched ``_iter_one_pass``)."""
 
-    def __init__(self, torch_module, levels_of) -> None:
-        self._torch, self._levels_of, self.dataset = torch_module, levels_of, None
+    def __init__(self, torch_module, levels_of, hard_first: bool) -> None:
+        self._torch, self._levels_of, self.dataset, self._hard_first = torch_module, levels_of, None, hard_first
 
     def __getattr__(self, name):
         return getattr(self._torch, name)
@@ -63,10 +70,10 @@ class _TorchWithCurriculum:
         levels = self._levels_of(self.dataset)
         if len(levels) != n:
             raise RuntimeError(f"curriculum pilot: {len(levels)} levels for a pass over {n} rows")
-        return self._torch.from_numpy(curriculum_order(levels, generator)).to(dtype)
+        return self._torch.from_numpy(curriculum_order(levels, generator, self._hard_first)).to(dtype)
 
 
-def patch_sampler(quartiles: dict[tuple[str, str], int]) -> None:
+def patch_sampler(quartiles: dict[tuple[str, str], int], hard_first: bool = False) -> None:
     """Make every no-duplicates pass go through the rows in curriculum order."""
     import torch
     from sentence_transformers.base import sampler
@@ -75,7 +82,7 @@ def patch_sampler(quartiles: dict[tuple[str, str], int]) -> None:
         rows = [dataset[i] for i in range(len(dataset))]
         return np.array([quartiles[(row["anchor"], row["positive"])] for row in rows])
 
-    proxy = _TorchWithCurriculum(torch, levels_of)
+    proxy = _TorchWithCurriculum(torch, levels_of, hard_first)
     original = sampler.NoDuplicatesBatchSampler._iter_one_pass
 
     def _iter_one_pass(self, *args, **kwargs):
@@ -87,11 +94,18 @@ def patch_sampler(quartiles: dict[tuple[str, str], int]) -> None:
 
 
 def main() -> None:
-    pilot = _pilot.setup(__doc__.splitlines()[0], "curriculum")
+    def order_argument(parser) -> None:
+        parser.add_argument("--order", choices=sorted(SOURCES), default="easy-first")
+
+    pilot = _pilot.setup(__doc__.splitlines()[0], "curriculum", order_argument, documented=("order",))
+    order = pilot.args.order
+    if order == "hard-first" and pilot.args.results_name == "curriculum":
+        pilot = pilot._replace(args=argparse.Namespace(**{**vars(pilot.args), "results_name": "curriculum_hard_first"}))
     quartiles = quartile_of(pilot.rows, bench.SHARED["num_negatives"])
-    stats = {"rows": len(pilot.rows), "rows_per_level": np.bincount(list(quartiles.values())).tolist()}
+    stats = {"rows": len(pilot.rows), "order": order, "rows_per_level": np.bincount(list(quartiles.values())).tolist()}
     print(stats, flush=True)
-    _pilot.run(pilot, "curriculum", SOURCE, lambda: patch_sampler(quartiles), stats)
+    arm = "curriculum" if order == "easy-first" else "anti-curriculum"
+    _pilot.run(pilot, arm, SOURCES[order], lambda: patch_sampler(quartiles, order == "hard-first"), stats)
 
 
 if __name__ == "__main__":
