@@ -167,7 +167,7 @@ def test_bad_options_fail_with_the_configs_messages_before_the_data_is_read(tmp_
         mine_dataset(bad_data, HashEmbedder(), num_negatives=0, config=quiet(tmp_path))
     with pytest.raises(ConfigError, match="^unknown strategy 'hardest'; allowed: "):
         mine_dataset(bad_data, HashEmbedder(), sampling_strategy="hardest", config=quiet(tmp_path))
-    refused = r"^export format .flagembedding. \(--export flagembedding\) takes no output_scores;"
+    refused = r"^export format .flagembedding. \(output_format='flagembedding'\) takes no scores \(output_scores=True\);"
     with pytest.raises(ConfigError, match=refused):
         mine_dataset(bad_data, HashEmbedder(), output_format="flagembedding", output_scores=True,
                      config=quiet(tmp_path))
@@ -207,6 +207,45 @@ def test_a_bad_keyword_is_named_as_given_not_as_the_configs_field(tmp_path, keyw
     with pytest.raises(ConfigError) as info:
         mine_dataset(bad_data, HashEmbedder(), config=quiet(tmp_path), **keywords)
     assert str(info.value) == message
+
+
+SCORE_TAKERS = "triplet, n-tuple, labeled-list, labeled-list-by-query, labeled-pair"
+
+
+@pytest.mark.parametrize(("keywords", "config_output", "message"), [
+    ({"output_format": "flagembedding", "output_scores": True}, {},
+     f"export format 'flagembedding' (output_format='flagembedding') takes no scores (output_scores=True); the "
+     f"formats that do: {SCORE_TAKERS}; for its scores use output_format='flagembedding-scores' instead, or drop "
+     "output_scores=True"),
+    ({"output_format": "flagembedding-scores", "output_scores": True}, {},
+     f"export format 'flagembedding-scores' (output_format='flagembedding-scores') takes no scores "
+     f"(output_scores=True); the formats that do: {SCORE_TAKERS}; it writes its scores always, in its own fields: "
+     "drop output_scores=True"),
+    ({"output_format": "flagembedding"}, {"export_scores": True},
+     f"export format 'flagembedding' (output_format='flagembedding') takes no scores (the config's "
+     f"output.export_scores=True); the formats that do: {SCORE_TAKERS}; for its scores use "
+     "output_format='flagembedding-scores' instead, or pass output_scores=False"),
+    ({"output_scores": True}, {"formats": ("flagembedding",)},
+     f"export format 'flagembedding' (the config's output.formats) takes no scores (output_scores=True); the "
+     f"formats that do: {SCORE_TAKERS}; for its scores use output_format='flagembedding-scores' instead, or drop "
+     "output_scores=True"),
+], ids=["keywords", "always-scored", "config-scores", "config-format"])
+def test_scores_a_format_takes_not_name_the_keywords_not_the_export_option(tmp_path, keywords, config_output, message):
+    """mine's refusal said `export format 'flagembedding' (--export flagembedding) takes no output_scores; ...; for
+    its scores use --export flagembedding-scores instead, or write flagembedding in a separate run`: an option
+    mine_dataset does not take, and a second format a call that returns one cannot write. It names how this caller
+    set the format and the scores (the keyword, else the config's field) and the keywords it can pass instead."""
+    bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])  # not read: the options fail first
+    config = dataclasses.replace(quiet(tmp_path), output=OutputConfig(**config_output))
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(bad_data, HashEmbedder(), config=config, **keywords)
+    assert str(info.value) == message
+
+
+def test_the_keyword_the_scores_refusal_suggests_mines(tmp_path):
+    got = mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), output_format="flagembedding-scores",
+                       config=quiet(tmp_path))
+    assert got.column_names == ["query", "pos", "neg", "pos_scores", "neg_scores"] and len(got) == 12
 
 
 def test_a_bad_field_of_the_config_is_named_as_the_field(tmp_path):

@@ -142,21 +142,37 @@ def score_formats() -> tuple[list[str], list[str]]:
 def scores_refused(fmt: str) -> ConfigError:
     """The error for ``--export-scores`` with ``fmt``, a format that takes no scores. The FlagEmbedding formats
     are such: ``flagembedding-scores`` writes its scores always, in FlagEmbedding's own fields."""
-    takes, unloadable = score_formats()  # loads the installed formats, so a plugin's NAME-scores is found below
+    takers = score_formats_listed("--export NAME")  # loads the installed formats, so a plugin's NAME-scores is found
     drop = path_setting("export_scores", False, cli="drop --export-scores")
-    if f"{fmt}-scores" in {*EXPORTERS, *dict(REGISTRY.added())}:
-        fix = f"for its scores use --export {fmt}-scores instead"
+    sibling = scored_sibling(fmt)
+    if sibling is not None:
+        fix = f"for its scores use --export {sibling} instead"
     elif fmt.endswith("-scores"):
         fix = (f"it writes its scores always, in its own fields ({path_option('export_scores_from')} alone chooses "
                f"whose): {drop}")
     else:
         fix = drop
-    broken = (f" (installed but failing to load, so not checked: {', '.join(unloadable)}; --export NAME says why)"
-              if unloadable else "")
     return ConfigError(
         f"export format {fmt!r} (--export {fmt}) takes no {path_option('export_scores')}; the formats that do: "
-        f"{', '.join(takes)}{broken}; {fix}, or write {fmt} in a separate run"
+        f"{takers}; {fix}, or write {fmt} in a separate run"
     )
+
+
+def score_formats_listed(choose: str) -> str:
+    """The formats that take scores (:func:`score_formats`), comma-separated, and those that fail to load, whose
+    own error ``choose`` (how the caller picks a format: ``--export NAME``) shows."""
+    takes, unloadable = score_formats()
+    broken = (f" (installed but failing to load, so not checked: {', '.join(unloadable)}; {choose} says why)"
+              if unloadable else "")
+    return f"{', '.join(takes)}{broken}"
+
+
+def scored_sibling(fmt: str) -> str | None:
+    """``NAME-scores`` when that format exists for ``fmt`` (``flagembedding`` -> ``flagembedding-scores``, which
+    writes the scores ``fmt`` has no field for); else None. Call after :func:`score_formats` has loaded the
+    installed formats, so a plugin's is found."""
+    sibling = f"{fmt}-scores"
+    return sibling if sibling in {*EXPORTERS, *dict(REGISTRY.added())} else None
 
 
 def export_path(native: Path, fmt: str, file_type: str = "jsonl") -> Path:

@@ -83,6 +83,7 @@ def mine_dataset(
                 "relative_margin": relative_margin, "absolute_margin": absolute_margin, "output_scores": output_scores}
     with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder, named_by_keyword(keywords):
         run = with_fields(with_keywords(config, Path(folder) / "negatives.jsonl", fmt, model), keywords)
+        check_format_scores(run, fmt, output_format is not None, output_scores is not None)
         run.validate(dataset_given=True)  # options first, before the (possibly large) data is read
         summary_file = checked_summary_path(summary_path)
         dataset = as_pairs(data)
@@ -159,6 +160,29 @@ def check_output_format(fmt: str) -> None:
     close = closest_name(fmt, names)
     fix = f"did you mean output_format={close!r}?" if close else f"pick one with output_format, e.g. {DEFAULT_FORMAT!r}"
     raise ConfigError(f"unknown export format {fmt!r}; allowed: {', '.join(names)}; {fix}")
+
+
+def check_format_scores(run: MineConfig, fmt: str, format_given: bool, scores_given: bool) -> None:
+    """ConfigError for scores asked of the format ``fmt``, which takes none, naming what ``mine_dataset``'s caller
+    set (the keyword given, else the config's field) and passes instead: ``mine``'s own message named ``--export
+    flagembedding`` and ``use --export flagembedding-scores instead``, options ``mine_dataset`` does not take."""
+    from negmine.export.registry import REGISTRY, score_formats_listed, scored_sibling
+
+    exporter = REGISTRY.find(fmt)
+    if run.output.export_scores is not True or exporter is None or exporter.takes_scores:
+        return
+    takers = score_formats_listed("output_format=NAME")  # loads the installed formats: a plugin's NAME-scores too
+    named = f"output_format={fmt!r}" if format_given else "the config's output.formats"
+    asked = "output_scores=True" if scores_given else "the config's output.export_scores=True"
+    drop = "drop output_scores=True" if scores_given else "pass output_scores=False"
+    sibling = scored_sibling(fmt)
+    if sibling is not None:
+        fix = f"for its scores use output_format={sibling!r} instead, or {drop}"
+    elif fmt.endswith("-scores"):
+        fix = f"it writes its scores always, in its own fields: {drop}"
+    else:
+        fix = drop
+    raise ConfigError(f"export format {fmt!r} ({named}) takes no scores ({asked}); the formats that do: {takers}; {fix}")
 
 
 def with_keywords(config: MineConfig, path: Path, fmt: str, model: Any) -> MineConfig:
