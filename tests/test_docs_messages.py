@@ -375,8 +375,9 @@ def test_mine_with_a_dataset_refusing_named_files_of_mining_md():
 def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
     """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, its
     messages for an unknown output_format, sampling_strategy and a bad num_negatives (naming the keyword), its
-    refusal of scores for flagembedding (naming the keywords to pass) and the refusal of a folder as summary_path
-    (all before any data is read or model loads)."""
+    refusal of scores for flagembedding (naming the keywords to pass), its message for the default num_negatives
+    (named as the keyword without config=) and the refusal of a folder as summary_path (all before any model
+    loads)."""
     datasets = pytest.importorskip("datasets")
     from negmine.pipeline.in_memory import mine_dataset
     from negmine.testing.hash_embedder import HashEmbedder
@@ -394,6 +395,9 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "export format 'flagembedding' (output_format=",
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="flagembedding",
                                                   output_scores=True)))
+    three = datasets.Dataset.from_list([{"anchor": f"q{i}", "positive": f"p{i}"} for i in range(3)])
+    assert_quotes("mining.md", "cannot mine 5 negatives",
+                  message_of(lambda: mine_dataset(three, str(tmp_path / "no-model"))))  # refused before it loads
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
     assert_quotes("mining.md", "mine_dataset() summary_path out: is a directory",

@@ -248,6 +248,21 @@ def test_the_keyword_the_scores_refusal_suggests_mines(tmp_path):
     assert got.column_names == ["query", "pos", "neg", "pos_scores", "neg_scores"] and len(got) == 12
 
 
+def test_a_default_keyword_field_is_named_as_the_keyword_when_mine_dataset_builds_the_config(tmp_path):
+    """Without config=, the caller sets num_negatives (default 5) by the keyword alone: `lower num_negatives`, where
+    it said `lower select.num_negatives (--num-negatives)` unless the keyword was given. With config= and no
+    keyword, the field is how that caller set it, and is named so. Raised inside mine(), before any model loads."""
+    three = datasets.Dataset.from_list(ROWS[:3])
+    no_model = str(tmp_path / "no-model")
+    start = "cannot mine 5 negatives: the corpus has 3 documents and a query has 1 positive, leaving at most 2 candidates"
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(three, no_model)
+    assert str(info.value) == f"{start}; lower num_negatives"
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(three, no_model, config=MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache")))
+    assert str(info.value) == f"{start}; lower select.num_negatives (--num-negatives)"
+
+
 def test_a_bad_field_of_the_config_is_named_as_the_field(tmp_path):
     """A field set in the config, not by a keyword, is named as the config's field."""
     with pytest.raises(ConfigError, match=r"did you mean select\.strategy='simans' \(--strategy simans\)\?$"):

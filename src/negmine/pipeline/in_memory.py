@@ -73,6 +73,7 @@ def mine_dataset(
     from negmine.export.shown_name import exports_named_by_format
     from negmine.pipeline.mine import mine, write_summary_json
 
+    config_given = config is not None
     config = MineConfig() if config is None else config
     check_config_type(config, MineConfig, "mine_dataset")
     refuse_named_inputs(config.data)
@@ -81,7 +82,7 @@ def mine_dataset(
         check_output_format(output_format)
     keywords = {"num_negatives": num_negatives, "sampling_strategy": sampling_strategy,
                 "relative_margin": relative_margin, "absolute_margin": absolute_margin, "output_scores": output_scores}
-    with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder, named_by_keyword(keywords):
+    with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder, named_by_keyword(keywords, config_given):
         run = with_fields(with_keywords(config, Path(folder) / "negatives.jsonl", fmt, model), keywords)
         check_format_scores(run, fmt, output_format is not None, output_scores is not None)
         run.validate(dataset_given=True)  # options first, before the (possibly large) data is read

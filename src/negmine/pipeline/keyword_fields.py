@@ -1,10 +1,11 @@
-"""``mine_dataset``'s keywords that set a MineConfig field, and its messages naming the keyword the caller gave.
+"""``mine_dataset``'s keywords that set a MineConfig field, and its messages naming the keyword the caller sets.
 
 One mapping, :data:`KEYWORD_FIELDS`, both sets the fields (:func:`with_fields`) and names them back
 (:func:`keyword_message`): ``mine``'s checks name the config's field and the command line's option
 (``unknown strategy 'simams'; ...; did you mean select.strategy='simans' (--strategy simans)?``), neither of which
 a ``mine_dataset(..., sampling_strategy='simams')`` caller typed; the message now says ``did you mean
-sampling_strategy='simans'?``. ``output_format``, which sets ``output.formats`` (a list of names), has its own
+sampling_strategy='simans'?``. Without ``config=``, every keyword's field is named as the keyword, given or at its
+default (:func:`renamed_keywords`). ``output_format``, which sets ``output.formats`` (a list of names), has its own
 check (:func:`negmine.pipeline.in_memory.check_output_format`).
 """
 
@@ -38,17 +39,28 @@ def with_fields(config: Any, keywords: dict[str, Any]) -> Any:
 
 
 @contextlib.contextmanager
-def named_by_keyword(keywords: dict[str, Any]) -> Iterator[None]:
-    """Within the block, a ConfigError naming the field of a keyword given (not None) names the keyword instead
-    (:func:`keyword_message`); the same exception, re-raised."""
+def named_by_keyword(keywords: dict[str, Any], config_given: bool = True) -> Iterator[None]:
+    """Within the block, a ConfigError naming the field of a keyword (:func:`renamed_keywords`) names the keyword
+    instead (:func:`keyword_message`); the same exception, re-raised."""
     try:
         yield
     except ConfigError as err:
         message = str(err)
-        named = keyword_message(message, [keyword for keyword, value in keywords.items() if value is not None])
+        named = keyword_message(message, renamed_keywords(keywords, config_given))
         if named != message:
             err.args = (named,)
         raise
+
+
+def renamed_keywords(keywords: dict[str, Any], config_given: bool) -> list[str]:
+    """The keywords of :data:`KEYWORD_FIELDS` whose field a message names as the keyword: those given (not None);
+    without ``config_given``, every one, since then ``mine_dataset`` built the config itself and its caller sets
+    each field, at its default or not, by the keyword alone (``cannot mine 5 negatives: ...; lower num_negatives``
+    for the default ``num_negatives``, where it said ``select.num_negatives (--num-negatives)``). A field the
+    caller's ``config=`` holds and no keyword replaced stays named as the field: that is how that caller set it."""
+    if not config_given:
+        return list(KEYWORD_FIELDS)
+    return [keyword for keyword, value in keywords.items() if value is not None]
 
 
 def keyword_message(message: str, keywords: list[str]) -> str:
