@@ -376,7 +376,7 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
     """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, its
     messages for an unknown output_format, sampling_strategy and a bad num_negatives (naming the keyword), its
     refusal of scores for flagembedding (naming the keywords to pass), its message for the default num_negatives
-    (named as the keyword without config=) and the refusal of a folder as summary_path (all before any model
+    (named as the keyword without config=), for a query column not found (naming query_column) and the refusal of a folder as summary_path (all before any model
     loads)."""
     datasets = pytest.importorskip("datasets")
     from negmine.pipeline.in_memory import mine_dataset
@@ -395,6 +395,9 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "export format 'flagembedding' (output_format=",
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="flagembedding",
                                                   output_scores=True)))
+    unnamed = datasets.Dataset.from_list([{"zz": "a", "yy": "b"}])
+    assert_quotes("mining.md", "the in-memory dataset: no query column found",
+                  message_of(lambda: mine_dataset(unnamed, HashEmbedder())))
     three = datasets.Dataset.from_list([{"anchor": f"q{i}", "positive": f"p{i}"} for i in range(3)])
     assert_quotes("mining.md", "cannot mine 5 negatives",
                   message_of(lambda: mine_dataset(three, str(tmp_path / "no-model"))))  # refused before it loads

@@ -431,3 +431,79 @@ def test_a_bad_summary_path_is_refused_before_the_data_is_read(tmp_path):
         mine_dataset(bad_data, HashEmbedder(), config=quiet(tmp_path), summary_path=3)
     assert str(info.value) == ("mine_dataset() summary_path takes a file path (str or pathlib.Path), got int 3; "
                                "e.g. summary_path='out/negatives.summary.json'")
+
+
+RENAMED = [{"zz": row["anchor"], "yy": row["positive"]} for row in ROWS]
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ({}, "the in-memory dataset: no query column found (looked for query, anchor, question, sentence1, sentence_A, "
+         "text1); available columns: 'zz', 'yy'; call mine_dataset(data, ..., query_column='zz')"),
+    ({"query_column": "zz"},
+     "the in-memory dataset: no positive column found (looked for positive, pos, answer, document, passage, sentence2, "
+     "sentence_B, text2); available columns: 'zz', 'yy'; call mine_dataset(data, ..., positive_column='yy')"),
+], ids=["query", "positive"])
+def test_columns_not_found_name_the_keyword_that_names_them(tmp_path, keywords, message):
+    """It said `pass query_column (--query-column)`, the pairs readers' fix: mine_dataset had no such keyword (a
+    TypeError) and takes no option. It has the keywords now, and names them, with a column the data has."""
+    with pytest.raises(InputError) as info:
+        mine_dataset(datasets.Dataset.from_list(RENAMED), HashEmbedder(), config=quiet(tmp_path), **keywords)
+    assert str(info.value) == message
+
+
+def test_query_column_and_positive_column_name_the_columns_as_pairs_from_dataset_does(tmp_path):
+    """The keywords set the data config's column fields (data.query_column, data.positive_column): the rows are those
+    of the same data with the columns named in pairs_from_dataset, and the summary records them."""
+    from negmine.io.pairs import pairs_from_dataset
+
+    renamed = datasets.Dataset.from_list(RENAMED)
+    path = tmp_path / "summary.json"
+    got = mine_dataset(renamed, HashEmbedder(), query_column="zz", positive_column="yy", config=quiet(tmp_path),
+                       summary_path=path)
+    named = pairs_from_dataset(renamed, query_column="zz", positive_column="yy")
+    assert got.to_list() == mine_dataset(named, HashEmbedder(), config=quiet(tmp_path)).to_list() and len(got) == 36
+    data = json.loads(path.read_text(encoding="utf-8"))["config"]["data"]
+    assert (data["query_column"], data["positive_column"]) == ("zz", "yy")
+    in_config = dataclasses.replace(quiet(tmp_path), data=DataConfig(query_column="zz", positive_column="yy"))
+    assert mine_dataset(renamed, HashEmbedder(), config=in_config).to_list() == got.to_list()
+
+
+@pytest.mark.parametrize(("keywords", "data", "hint"), [
+    ({"positive_column": "yyy"}, DataConfig(), "did you mean positive_column='yy'?"),
+    ({}, DataConfig(query_column="zz", positive_column="yyy"), "did you mean data.positive_column='yy'?"),
+], ids=["keyword", "config"])
+def test_a_column_typo_is_named_as_the_caller_set_it(tmp_path, keywords, data, hint):
+    """A keyword as the keyword; a column set in config= (and by no keyword) as the config's field, which mine
+    refused as unused before (`the input is not a pairs file`) rather than read."""
+    config = dataclasses.replace(quiet(tmp_path), data=data)
+    with pytest.raises(InputError) as info:
+        mine_dataset(datasets.Dataset.from_list(RENAMED), HashEmbedder(), config=config, query_column="zz", **keywords)
+    assert str(info.value) == ("the in-memory dataset, column 'yyy': positive column not found; available columns: "
+                               f"'zz', 'yy'; {hint}")
+
+
+def test_the_same_column_twice_names_the_keywords(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), query_column="positive", config=quiet(tmp_path))
+    assert str(info.value) == (
+        "query_column and positive_column are both 'positive' (positive_column auto-detected); they must name two "
+        "different columns: call mine_dataset(data, ..., query_column=..., positive_column=...) naming the query and "
+        "the positive column")
+
+
+def test_columns_of_a_negmine_dataset_or_of_the_wrong_type_are_refused(tmp_path):
+    """A negmine Dataset's pairs were read already: columns named for it would name nothing read. A column that is
+    no str is refused as the config's field type (it was an AttributeError in the typo check)."""
+    from negmine.io.pairs import pairs_from_dataset
+
+    read = pairs_from_dataset(datasets.Dataset.from_list(ROWS))
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(read, HashEmbedder(), query_column="anchor", config=quiet(tmp_path))
+    assert str(info.value) == (
+        "mine_dataset() names a datasets.Dataset's columns by query_column='anchor', but data is a negmine Dataset, "
+        "whose pairs were read already (by pairs_from_dataset); pass the datasets.Dataset, or name the columns to "
+        "pairs_from_dataset(ds, query_column=..., positive_column=...) and drop them here")
+    bad_data = datasets.Dataset.from_list([{"anchor": "a", "positive": " "}])  # not read: the options fail first
+    with pytest.raises(ConfigError) as info:
+        mine_dataset(bad_data, HashEmbedder(), query_column=3, config=quiet(tmp_path))
+    assert str(info.value) == "query_column must be a string or None, got 3 (int)"

@@ -30,11 +30,11 @@ import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Container
+from typing import Any, Container, Protocol
 
 from negmine.config_path import here, path_setting
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
-from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, pick_column
+from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, find_column, pick_column
 from negmine.io.corpus_file import read_corpus_file
 from negmine.io.files import hashed_identity, require_file
 from negmine.io.pair_labels import check_pair_labels
@@ -66,25 +66,61 @@ class _PairRows:
     """sha256 over every row's (query, positive) texts as read, each text length-prefixed (:func:`_hashed`)."""
 
 
-def pair_columns(source: RowSource, query_column: str | None, positive_column: str | None) -> tuple[str, str]:
+class ColumnOptions(Protocol):
+    """How the caller of a pairs reader sets its column options (``query_column``, ``positive_column``), for the
+    messages about the columns: :data:`OPTIONS` for the command line, a config and ``load_pairs``/
+    ``pairs_from_dataset``; ``mine_dataset`` names its own keywords
+    (:class:`negmine.pipeline.keyword_fields.KeywordColumns`)."""
+
+    def setting(self, name: str, column: str) -> str:
+        """Column option ``name`` set to ``column``, for a typo's hint (``did you mean ...?``)."""
+
+    def fix(self, examples: dict[str, str | None]) -> str:
+        """How to set the column options of ``examples`` (name -> a column it could name, None: none known), the
+        start of a message's fix."""
+
+
+class ConfigColumnOptions:
+    """The :class:`ColumnOptions` of the command line, a config and the pairs readers' own keywords: ``pass
+    query_column (--query-column)``; a typo's hint by :func:`_column_setting` (the config's field and its option
+    while a config's data loads, else the keyword)."""
+
+    def setting(self, name: str, column: str) -> str:
+        return _column_setting(name, column)
+
+    def fix(self, examples: dict[str, str | None]) -> str:
+        return "pass " + " and ".join(f"{name} (--{name.replace('_', '-')})" for name in examples)
+
+
+OPTIONS = ConfigColumnOptions()
+
+
+def pair_columns(source: RowSource, query_column: str | None, positive_column: str | None,
+                 options: ColumnOptions = OPTIONS) -> tuple[str, str]:
     """The query and positive column names: as given, or auto-detected; InputError lists the columns, ConfigError
-    when both name the same column."""
+    when both name the same column; their fixes name the column options as ``options`` says the caller sets them."""
     available = source.columns()
 
     def fail(column: str | None, problem: str) -> InputError:
         return source.input_error(None, column, problem)
 
-    query = pick_column(None, available, query_column, QUERY_COLUMNS, "query", "pass query_column (--query-column)",
-                        fail, partial(_column_setting, "query_column"))
-    positive = pick_column(
-        None, available, positive_column, POSITIVE_COLUMNS, "positive", "pass positive_column (--positive-column)", fail,
-        partial(_column_setting, "positive_column"),
-    )
+    other = positive_column or find_column(available, POSITIVE_COLUMNS)
+    query = pick_column(None, available, query_column, QUERY_COLUMNS, "query",
+                        options.fix({"query_column": _example(available, other)}), fail,
+                        partial(options.setting, "query_column"))
+    positive = pick_column(None, available, positive_column, POSITIVE_COLUMNS, "positive",
+                           options.fix({"positive_column": _example(available, query)}), fail,
+                           partial(options.setting, "positive_column"))
     if query == positive:
-        raise _same_column_error(query, query_column is None, positive_column is None)
+        raise _same_column_error(query, query_column is None, positive_column is None, options)
     source.check_types({query: "text", positive: "text"})
     check_pair_labels(source, available, (query, positive))
     return query, positive
+
+
+def _example(available: list[str], taken: str | None) -> str | None:
+    """The first of the ``available`` columns that is not ``taken`` (the other column's), for a fix's example."""
+    return next((column for column in available if column != taken), None)
 
 
 def _column_setting(name: str, column: str) -> str:
@@ -96,13 +132,14 @@ def _column_setting(name: str, column: str) -> str:
     return path_setting(name, column) if here() is not None else f"{name}={column!r}"
 
 
-def _same_column_error(column: str, query_detected: bool, positive_detected: bool) -> ConfigError:
+def _same_column_error(column: str, query_detected: bool, positive_detected: bool,
+                       options: ColumnOptions = OPTIONS) -> ConfigError:
     """Error for a query column that is also the positive column (every pair would be a text and itself)."""
     detected = [name for name, auto in (("query_column", query_detected), ("positive_column", positive_detected)) if auto]
     how = f" ({' and '.join(detected)} auto-detected)" if detected else ""
     return ConfigError(
-        f"query_column and positive_column are both {column!r}{how}; they must name two different columns: pass "
-        "query_column (--query-column) and positive_column (--positive-column) naming the query and the positive column"
+        f"query_column and positive_column are both {column!r}{how}; they must name two different columns: "
+        f"{options.fix({'query_column': None, 'positive_column': None})} naming the query and the positive column"
     )
 
 
@@ -246,14 +283,16 @@ def read_pairs_from(
     corpus: str | Path | None = None,
     query_column: str | None = None,
     positive_column: str | None = None,
+    options: ColumnOptions = OPTIONS,
 ) -> PairsLoad:
     """Load the pairs of any row source (a file, a Hugging Face dataset: :mod:`negmine.io.row_source`), fully
     validated before the corpus file is read. The Dataset's ``origin`` is the source's identity (path, fingerprint,
     revision: :meth:`~negmine.io.row_source.RowSource.identity`) with the rows read and their sha256: a fingerprint
     alone may not tell two versions apart (datasets gives a random one after a transform it cannot hash). With a
     ``corpus`` file, ``origin["corpus"]`` is its path, size and sha256 (hashed as it is read), as a BEIR folder's
-    files are recorded: the positives are matched to its documents and the negatives drawn from it."""
-    query_col, positive_col = pair_columns(source, query_column, positive_column)
+    files are recorded: the positives are matched to its documents and the negatives drawn from it. ``options``:
+    how the caller sets the column options, which the messages about the columns name (:class:`ColumnOptions`)."""
+    query_col, positive_col = pair_columns(source, query_column, positive_column, options)
     return _pairs_load(source, _read_pair_rows(source, query_col, positive_col), corpus)
 
 

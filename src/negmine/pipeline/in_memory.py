@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from negmine.config import DataConfig, MineConfig
 from negmine.errors import ConfigError
-from negmine.pipeline.keyword_fields import named_by_keyword, with_fields
+from negmine.pipeline.keyword_fields import (COLUMN_KEYWORDS, KEYWORD_FIELDS, KeywordColumns, named_by_keyword,
+                                             renamed_keywords, with_fields)
 
 if TYPE_CHECKING:
     import datasets
@@ -42,6 +43,8 @@ def mine_dataset(
     sampling_strategy: str | None = None,
     relative_margin: float | None = None,
     absolute_margin: float | None = None,
+    query_column: str | None = None,
+    positive_column: str | None = None,
     config: MineConfig | None = None,
     summary_path: str | os.PathLike | None = None,
 ) -> "datasets.Dataset":
@@ -49,19 +52,16 @@ def mine_dataset(
     exactly those of the export format ``output_format`` (``triplet``: anchor, positive, negative; ``n-tuple``:
     anchor, positive, negative_1..N; ...; see ``negmine mine --export``).
 
-    ``data``: a ``datasets.Dataset`` of (query, positive) text columns, or anything else
-    :func:`negmine.io.pairs.pairs_from_dataset` takes (a ``pyarrow.Table``; a ``DatasetDict``'s split, e.g.
-    ``ds["train"]``); or the negmine Dataset it returns, to name the columns or add a corpus file
-    (``pairs_from_dataset(ds, query_column=..., corpus=...)``). ``model``: a model name or path, a loaded
-    ``SentenceTransformer`` or a negmine :class:`~negmine.encode.base.Embedder`; None: the config's
-    (``bundled:all-MiniLM-L6-v2`` by default). ``config``: a :class:`~negmine.config.MineConfig` for everything
-    else; each keyword given replaces its field (``num_negatives``, ``sampling_strategy`` -> ``select.strategy``,
-    ``relative_margin``/``absolute_margin`` -> ``filters``, ``output_scores`` -> ``output.export_scores``,
+    ``data``: a ``datasets.Dataset`` of (query, positive) text columns (detected, or named by ``query_column`` and
+    ``positive_column``), or anything else :func:`negmine.io.pairs.pairs_from_dataset` takes (a ``pyarrow.Table``;
+    a ``DatasetDict``'s split, ``ds["train"]``); or the negmine Dataset it returns, to add a corpus file. ``model``:
+    a model name or path, a loaded ``SentenceTransformer`` or a negmine :class:`~negmine.encode.base.Embedder`;
+    None: the config's (``bundled:all-MiniLM-L6-v2`` by default). ``config``: a :class:`~negmine.config.MineConfig`
+    for everything else; each keyword given replaces its field (:data:`~negmine.pipeline.keyword_fields.KEYWORD_FIELDS`;
     ``output_format`` -> ``output.formats``; without it the config's one format, else ``triplet``). The config's
     output path, summary path and ``export_as`` are not used. ``summary_path``: a file to write the run's summary
-    JSON to, atomically, after the Dataset is read (the summary ``negmine mine`` writes: pairs skipped and why,
-    candidates removed, score statistics, seconds, the config; :func:`summary_for_dataset` says what differs);
-    checked before the data is read.
+    JSON to, atomically, after the Dataset is read (the summary ``negmine mine`` writes; :func:`summary_for_dataset`
+    says what differs); checked before the data is read.
 
     Options are checked before the data is read, and the data before any model loads, with ``mine``'s messages;
     warnings are ``mine``'s NegmineWarnings. A run that keeps no pair returns normally, as ``mine`` does: an empty
@@ -81,19 +81,31 @@ def mine_dataset(
     if output_format is not None:
         check_output_format(output_format)
     keywords = {"num_negatives": num_negatives, "sampling_strategy": sampling_strategy,
-                "relative_margin": relative_margin, "absolute_margin": absolute_margin, "output_scores": output_scores}
+                "relative_margin": relative_margin, "absolute_margin": absolute_margin, "output_scores": output_scores,
+                "query_column": query_column, "positive_column": positive_column}
     with tempfile.TemporaryDirectory(prefix="negmine-mine_dataset-") as folder, named_by_keyword(keywords, config_given):
-        run = with_fields(with_keywords(config, Path(folder) / "negatives.jsonl", fmt, model), keywords)
-        check_format_scores(run, fmt, output_format is not None, output_scores is not None)
-        run.validate(dataset_given=True)  # options first, before the (possibly large) data is read
+        run, columns = checked_run(config, Path(folder), fmt, model, keywords, output_format is not None)
         summary_file = checked_summary_path(summary_path)
-        dataset = as_pairs(data)
+        dataset = as_pairs(data, columns, KeywordColumns(renamed_keywords(keywords, config_given)))
         with exports_named_by_format():  # the temporary file is gone when the caller reads a warning
             result = mine(run, embedder=as_embedder(model, run), dataset=dataset)
         returned = read_export(Path(result.summary["exports"][fmt]), fmt, run)
     if summary_file is not None:
-        write_summary_json(summary_file, summary_for_dataset(result.summary, summary_file, fmt, returned.num_rows))
+        write_summary_json(summary_file, summary_for_dataset(result.summary, summary_file, fmt, returned.num_rows,
+                                                             columns))
     return returned
+
+
+def checked_run(config: MineConfig, folder: Path, fmt: str, model: Any, keywords: dict[str, Any],
+                format_given: bool) -> tuple[MineConfig, dict[str, str | None]]:
+    """The config ``mine`` runs, writing into ``folder`` (:func:`with_keywords`, each keyword given replacing its
+    field), checked as ``mine`` checks it, before the (possibly large) data is read; and the columns to read the
+    data with (:func:`without_columns`)."""
+    run = with_fields(with_keywords(config, folder / "negatives.jsonl", fmt, model), keywords)
+    check_format_scores(run, fmt, format_given, keywords["output_scores"] is not None)
+    run, columns = without_columns(run)
+    run.validate(dataset_given=True)
+    return run, columns
 
 
 SUMMARY_OPTION = "mine_dataset() summary_path"
@@ -114,14 +126,18 @@ def checked_summary_path(path: str | os.PathLike | None) -> Path | None:
     return path
 
 
-def summary_for_dataset(summary: dict, path: Path, fmt: str, rows: int) -> dict:
+def summary_for_dataset(summary: dict, path: Path, fmt: str, rows: int,
+                        columns: dict[str, str | None] | None = None) -> dict:
     """``mine``'s summary of the run as ``mine_dataset`` writes it: every count, statistic and setting as ``mine``
     recorded them, without the files of the temporary folder (removed when the call returned): ``output`` and
-    ``exports`` are left out, ``config.output.path`` is null and ``config.output.summary_path`` is ``path``; and
-    ``mine_dataset``: the ``format`` and the ``rows`` of the Dataset returned."""
+    ``exports`` are left out, ``config.output.path`` is null and ``config.output.summary_path`` is ``path``;
+    ``config.data`` holds the ``columns`` the data was read with (``query_column``, ``positive_column``: given, or
+    null when detected), which ``mine``, given the data read, did not see; and ``mine_dataset``: the ``format`` and
+    the ``rows`` of the Dataset returned."""
     kept = {key: value for key, value in summary.items() if key not in ("output", "exports")}
     config = dict(summary["config"])
     config["output"] = {**config["output"], "path": None, "summary_path": str(path)}
+    config["data"] = {**config["data"], **(columns or {})}
     return {**kept, "config": config, "mine_dataset": {"format": fmt, "rows": rows}}
 
 
@@ -206,17 +222,48 @@ def with_keywords(config: MineConfig, path: Path, fmt: str, model: Any) -> MineC
     )
 
 
-def as_pairs(data: Any):
-    """``data`` as the negmine Dataset ``mine`` takes: itself when it is one, else
-    :func:`negmine.io.pairs.pairs_from_dataset` (which refuses what it cannot read, naming the types it takes)."""
+def without_columns(run: MineConfig) -> tuple[MineConfig, dict[str, str | None]]:
+    """``run`` without the data's column fields (:data:`~negmine.pipeline.keyword_fields.COLUMN_KEYWORDS`), and
+    their values: ``mine_dataset`` reads its data with them (:func:`as_pairs`), and ``mine``, handed the data read,
+    would refuse them as unused (``the input is not a pairs file``). Their types are checked first, as ``mine``'s
+    validation checks them (``MineConfig.data.query_column must be a str or None``: a keyword's named so)."""
+    from negmine.config import check_field_types
+    from negmine.config_path import within
+
+    with within(run, "data"):
+        check_field_types(run.data)
+    fields = {keyword: KEYWORD_FIELDS[keyword].split(".")[1] for keyword in COLUMN_KEYWORDS}
+    columns = {keyword: getattr(run.data, field) for keyword, field in fields.items()}
+    return replace(run, data=replace(run.data, **dict.fromkeys(fields.values()))), columns
+
+
+def as_pairs(data: Any, columns: dict[str, str | None], options: KeywordColumns):
+    """``data`` as the negmine Dataset ``mine`` takes: itself when it is one (ConfigError with ``columns`` given:
+    its pairs were read already), else read as :func:`negmine.io.pairs.pairs_from_dataset` reads it (which refuses
+    what it cannot read, naming the types it takes), with the ``columns`` (keyword -> column, None: detected) and
+    messages naming them as ``options`` says."""
     from negmine.io.records import Dataset
 
     if isinstance(data, Dataset):
+        refuse_columns_of_read(columns, options)
         return data
     refuse_dataset_dict(data)
-    from negmine.io.pairs import pairs_from_dataset
+    from negmine.io.hf_datasets import dataset_rows
+    from negmine.io.pairs import read_pairs_from, warned
 
-    return pairs_from_dataset(data)
+    return warned(read_pairs_from(dataset_rows(data, None, None), None, columns["query_column"],
+                                  columns["positive_column"], options), None)
+
+
+def refuse_columns_of_read(columns: dict[str, str | None], options: KeywordColumns) -> None:
+    """ConfigError for columns named for a negmine Dataset: its pairs were read already, so they would name
+    nothing read."""
+    given = [options.setting(keyword, column) for keyword, column in columns.items() if column is not None]
+    if given:
+        raise ConfigError(
+            f"mine_dataset() names a datasets.Dataset's columns by {' and '.join(given)}, but data is a negmine "
+            "Dataset, whose pairs were read already (by pairs_from_dataset); pass the datasets.Dataset, or name the "
+            "columns to pairs_from_dataset(ds, query_column=..., positive_column=...) and drop them here")
 
 
 def refuse_dataset_dict(data: Any) -> None:

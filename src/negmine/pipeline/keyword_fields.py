@@ -24,8 +24,14 @@ KEYWORD_FIELDS = {
     "relative_margin": "filters.relative_margin",
     "absolute_margin": "filters.absolute_margin",
     "output_scores": "output.export_scores",
+    "query_column": "data.query_column",
+    "positive_column": "data.positive_column",
 }
 """``mine_dataset`` keyword -> the MineConfig field (``part.name``) it replaces."""
+
+COLUMN_KEYWORDS = ("query_column", "positive_column")
+"""The keywords of :data:`KEYWORD_FIELDS` that name the data's columns: ``mine_dataset`` reads its data with them
+(:class:`KeywordColumns`), and gives ``mine`` the data read without them."""
 
 
 def with_fields(config: Any, keywords: dict[str, Any]) -> Any:
@@ -78,3 +84,21 @@ def _field_forms(path: str) -> re.Pattern[str]:
     value = r"=(?:'[^']*'|\"[^\"]*\"|[^\s;,)]+)"
     option = r" \(--[\w-]+(?: [^()]*)?\)"
     return re.compile(rf"(?<![\w.])(?:MineConfig\.)?{re.escape(path)}(?!\w)(?P<value>{value})?(?:{option})?")
+
+
+class KeywordColumns:
+    """The :class:`negmine.io.pairs.ColumnOptions` of ``mine_dataset``: its messages about the columns name its
+    keywords, where the pairs readers' said ``pass query_column (--query-column)``, an option ``mine_dataset`` does
+    not take: ``call mine_dataset(data, ..., query_column='zz')``. A column set in the caller's ``config=`` and by no
+    keyword is named as the config's field (``data.query_column='query'``): ``keywords`` are those named as
+    keywords (:func:`renamed_keywords`)."""
+
+    def __init__(self, keywords: list[str]) -> None:
+        self.keywords = keywords
+
+    def setting(self, name: str, column: str) -> str:
+        return f"{name if name in self.keywords else KEYWORD_FIELDS[name]}={column!r}"
+
+    def fix(self, examples: dict[str, str | None]) -> str:
+        shown = (f"{name}={'...' if example is None else repr(example)}" for name, example in examples.items())
+        return f"call mine_dataset(data, ..., {', '.join(shown)})"
