@@ -253,6 +253,20 @@ def test_unknown_corpus_id_message_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "qrels/train.tsv:7:", str(info.value))
 
 
+def test_more_negatives_than_distinct_texts_message_of_mining_md(tmp_path):
+    """The corpus the page describes: a positive, one text under 3 ids, another text; 3 negatives asked."""
+    from negmine.pipeline.mine import mine
+    from negmine.testing.beir import write_beir
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    corpus = {"d0": "coffee beans", "d1": "tea", "d2": "Tea!", "d3": "TEA", "d4": "water"}
+    beir = write_beir(tmp_path / "beir", corpus, {"q1": "coffee"}, [("q1", "d0", 1)])
+    config = MineConfig(data=DataConfig(data_dir=beir), encoder=EncoderConfig(cache_dir=tmp_path / "cache"),
+                        select=SelectConfig(num_negatives=3))
+    config = dataclasses.replace(config, output=dataclasses.replace(config.output, path=tmp_path / "o.jsonl"))
+    assert_quotes("mining.md", "cannot mine 3 negatives:", message_of(lambda: mine(config, embedder=HashEmbedder())))
+
+
 def test_repeated_rows_warning_of_mining_md(tmp_path, monkeypatch):
     """The quote's file: 72 rows, then the first again on line 73."""
     from negmine.export.native import dumps_row, make_row, read_native

@@ -7,6 +7,7 @@ import importlib.metadata
 import json
 import math
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -155,11 +156,11 @@ def test_too_many_negatives_counts_the_positives_of_queries_with_the_same_text(t
 
 @pytest.mark.parametrize("corpus, why", [
     ({"d0": "coffee beans", "d1": "Coffee beans!", "d2": "Coffee  BEANS", "d3": "tea", "d4": "water"},
-     "a query has 1 positive and 2 other documents with the text of one of them or of the query, leaving at most 2 "
-     "candidates"),
+     "the corpus has 5 documents (3 distinct texts) and a query has 1 positive and 2 other documents with the text "
+     "of one of them or of the query, leaving at most 2 candidates"),
     ({"d0": "coffee beans", "d1": "Coffee?", "d2": "tea", "d3": "water"},
-     "a query has 1 positive and 1 other document with the text of one of them or of the query, leaving at most 2 "
-     "candidates"),
+     "the corpus has 4 documents and a query has 1 positive and 1 other document with the text of one of them or of "
+     "the query, leaving at most 2 candidates"),
 ], ids=["copies-of-the-positive", "copy-of-the-query"])
 def test_too_many_negatives_counts_the_copies_selection_excludes(tmp_path, corpus, why):
     """Selection also excludes every document with the (normalised) text of a positive or of the query: the refusal
@@ -170,13 +171,86 @@ def test_too_many_negatives_counts_the_copies_selection_excludes(tmp_path, corpu
 
     beir = write_beir(tmp_path / "beir", corpus, {"q1": "coffee"}, [("q1", "d0", 1)])
     embedder = HashEmbedder()
-    with pytest.raises(ConfigError, match=f"^cannot mine 3 negatives: the corpus has {len(corpus)} documents and "
-                                          f"{why}; lower " r"select\.num_negatives \(--num-negatives\)$"):
+    with pytest.raises(ConfigError, match=f"^cannot mine 3 negatives: {re.escape(why)}; lower "
+                                          r"select\.num_negatives \(--num-negatives\)$"):
         mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=3), embedder=embedder)
     assert embedder.calls == 0
     summary = mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=2), embedder=HashEmbedder()).summary
     # 2 fit, and fill the row
     assert summary["pairs_out"] == 1 and SKIP_TOO_FEW not in summary["pairs_skipped"]
+
+
+def test_too_many_negatives_counts_distinct_texts_as_selection_keeps_one_of_each(tmp_path):
+    """Selection keeps one document of a text held under several ids (first_of_each_text): the refusal counted
+    every document, so 3 negatives from 5 documents with 3 distinct texts passed, and the run skipped its only pair
+    (with --keep-partial wrote it with 2 negatives) after encoding (session 60). Here the only repeats are of a
+    text that is neither a positive's nor the query's."""
+    from negmine.pipeline.select_pairs import SKIP_TOO_FEW
+    from negmine.testing.beir import write_beir
+
+    corpus = {"d0": "coffee beans", "d1": "tea", "d2": "Tea!", "d3": "TEA", "d4": "water"}
+    beir = write_beir(tmp_path / "beir", corpus, {"q1": "coffee"}, [("q1", "d0", 1)])
+    for keep_partial in (False, True):
+        embedder = HashEmbedder()
+        with pytest.raises(ConfigError, match=r"^cannot mine 3 negatives: the corpus has 5 documents \(3 distinct "
+                                              r"texts\) and a query has 1 positive, leaving at most 2 candidates; "
+                                              r"lower select\.num_negatives \(--num-negatives\)$"):
+            mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=3, keep_partial=keep_partial),
+                 embedder=embedder)
+        assert embedder.calls == 0
+    summary = mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=2), embedder=HashEmbedder()).summary
+    assert summary["pairs_out"] == 1 and SKIP_TOO_FEW not in summary["pairs_skipped"]  # 2 fit, and fill the row
+    assert sorted(read_rows(tmp_path / "o.jsonl")[0]["negative_ids"]) in (["d1", "d4"], ["d2", "d4"], ["d3", "d4"])
+
+
+def test_too_many_negatives_names_the_query_with_the_fewest_distinct_texts_left(tmp_path):
+    """Repeats differ per query: qa's positive is held under 3 ids (7 - 3 = 4 documents left, 5 - 1 = 4 texts),
+    qb's 2 positives under one each (5 documents left, 5 - 2 = 3 texts). Counting documents named qa and passed
+    4 negatives, which qb's rows cannot hold; by texts qb is the worst query, with its own numbers."""
+    from negmine.pipeline.select_pairs import SKIP_TOO_FEW
+    from negmine.testing.beir import write_beir
+
+    corpus = {"d0": "coffee beans", "d1": "Coffee beans!", "d2": "COFFEE BEANS", "d3": "tea leaves", "d4": "water",
+              "d5": "milk", "d6": "juice"}
+    queries = {"qa": "coffee?", "qb": "drinks"}
+    beir = write_beir(tmp_path / "beir", corpus, queries, [("qa", "d0", 1), ("qb", "d3", 1), ("qb", "d4", 1)])
+    embedder = HashEmbedder()
+    with pytest.raises(ConfigError, match=r"^cannot mine 4 negatives: the corpus has 7 documents \(5 distinct texts\) "
+                                          r"and a query has 2 positives, leaving at most 3 candidates; lower "
+                                          r"select\.num_negatives \(--num-negatives\)$"):
+        mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=4), embedder=embedder)
+    assert embedder.calls == 0
+    summary = mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=3), embedder=HashEmbedder()).summary
+    assert summary["pairs_out"] == 3 and SKIP_TOO_FEW not in summary["pairs_skipped"]  # 3 fit every row
+
+
+def test_worst_exclusion_is_the_smallest_pool_selection_can_give_on_random_corpora():
+    """The check's bound is what selection leaves a query that retrieved the whole corpus: every row minus
+    ExclusionIndex.excluded_rows (its pooled positives, their copies and the query's text) kept by
+    first_of_each_text (one row per text). 300 small random corpora with repeated texts, queries sharing texts."""
+    from types import SimpleNamespace
+
+    from negmine.pipeline.mine import _worst_exclusion
+    from negmine.pipeline.select_pairs import first_of_each_text
+    from negmine.select.exclude import ExclusionIndex, corpus_hashes
+
+    rng = np.random.default_rng(0)
+    words = ["coffee", "Tea!", "TEA", "water", "milk", "juice", "coffee beans", "Coffee beans"]
+    for _ in range(300):
+        texts = [words[i] for i in rng.integers(0, len(words), size=int(rng.integers(1, 12)))]
+        hashes = corpus_hashes(texts)
+        index = ExclusionIndex.from_hashes(hashes)
+        queries = {f"q{i}": words[int(rng.integers(0, len(words)))] for i in range(int(rng.integers(1, 5)))}
+        own = {q: rng.integers(0, len(texts), size=int(rng.integers(1, 3))).tolist() for q in queries}
+        same = {q: corpus_hashes([text])[0] for q, text in queries.items()}  # text twins pool their positives
+        by_text = {q: [r for other in queries if same[other] == same[q] for r in own[other]] for q in queries}
+        dataset = SimpleNamespace(queries=SimpleNamespace(text=queries.__getitem__),
+                                  qrels=SimpleNamespace(positives=own.__getitem__))
+        pools = []
+        for q in queries:
+            rows = np.setdiff1d(np.arange(len(texts)), np.fromiter(index.excluded_rows(by_text[q], queries[q]), int))
+            pools.append(int(first_of_each_text(hashes, rows).sum()))
+        assert _worst_exclusion(dataset, hashes, by_text).available == min(pools), (texts, queries, own)
 
 
 def test_a_model_returning_nan_for_a_document_is_a_clear_error_and_writes_nothing(beir_dir, tmp_path):
@@ -691,19 +765,21 @@ def test_rows_mined_from_the_lowest_positive_record_the_score_their_margins_used
 
 @pytest.mark.parametrize("retriever", ["dense", "bm25", "hybrid"])
 def test_a_text_held_under_many_ids_is_a_negative_once_as_its_best_ranked_copy(tmp_path, retriever):
-    """40 documents with one text: a row's negatives repeated that text (dup00, dup01, ...)."""
+    """40 documents with one text: a row's negatives repeated that text (dup00, dup01, ...). 4 other texts ranked
+    below the copies, so 5 negatives fit the corpus's distinct texts (with 3 the corpus-size check refuses 5 since
+    session 60) and a row keeping every copy would be dup00-dup04."""
     from negmine.testing.beir import write_beir
 
     corpus = {"pos": "cancer risk in mice"}
     corpus.update({f"dup{i:02d}": "Gene expression data." if i % 2 else "gene expression  data" for i in range(40)})
-    corpus.update({f"other{i}": f"gene expression blood brain heart {i}" for i in range(3)})
+    corpus.update({f"other{i}": f"gene blood brain heart {i}" for i in range(4)})  # rank below the copies
     data = write_beir(tmp_path / "beir", corpus, {"q": "gene expression study"}, [("q", "pos", 1)])
     out = tmp_path / "neg.jsonl"
     config = dataclasses.replace(make_config(data, out, num_negatives=5, keep_partial=True),
                                  retrieve=RetrieveConfig(method=retriever, depth=50))
     mine(config, embedder=HashEmbedder())
     (row,) = read_rows(out)
-    assert sorted(row["negative_ids"]) == ["dup00", "other0", "other1", "other2"]
+    assert sorted(row["negative_ids"]) == ["dup00", "other0", "other1", "other2", "other3"]
     assert row["negative_ranks"] == sorted(row["negative_ranks"])
 
 

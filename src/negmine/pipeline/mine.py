@@ -80,52 +80,59 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> Feasible:
 
 
 class _Exclusion(NamedTuple):
-    """What selection leaves one query of the corpus: ``available`` documents once its ``positives`` (pooled over
-    its text twins; ``own``: its id's alone) and the ``copies`` of their texts or of the query's under other ids
-    are gone."""
+    """What selection leaves one query of the corpus: ``available`` candidates, the corpus's distinct ``texts``
+    (selection keeps one document of each) minus those of its ``positives`` (pooled over its text twins; ``own``:
+    its id's alone) and of the query, held by ``copies`` other documents besides the positives."""
 
     available: int
     positives: int
     own: int
     copies: int
+    texts: int
 
 
 def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray,
                        positives: dict[str, list[int]]) -> None:
-    """``num_negatives`` must fit in what selection leaves the worst query (:func:`_worst_exclusion`): the corpus
-    minus its positives and those of every query with the same text (pooled, as selection pools them:
-    :func:`positives_by_query_text`), every document with the normalised text of one of them or of the query
-    (:meth:`ExclusionIndex.excluded_rows`). Counting the query id's own positives only let a run through that no
-    row of the twin queries could fill; not counting the copies (session 59), one that no row of the query could
-    fill. Selection also keeps one document of a text held under several other ids (:func:`first_of_each_text`);
-    those repeats are not counted here: with ``--keep-partial`` such a run writes its short rows."""
+    """``num_negatives`` must fit in what selection leaves the worst query (:func:`_worst_exclusion`). A query's
+    pool (:func:`~negmine.pipeline.select_pairs.pair_pool`) loses its positives and those of every query with the
+    same text (pooled, as selection pools them: :func:`positives_by_query_text`), every document with the
+    normalised text of one of them or of the query (:meth:`ExclusionIndex.excluded_rows`), and every copy of a
+    text ranked below its first (:func:`~negmine.pipeline.select_pairs.first_of_each_text`): it holds at most one
+    document per distinct normalised text of the corpus, minus the texts excluded. Counting the query id's own
+    positives only let a run through that no row of the twin queries could fill; not counting the copies
+    (session 59), one that no row of the query could fill; counting documents, not texts (session 60), one whose
+    rows a text held under several ids left short (skipped, or short with ``--keep-partial``). The message says
+    how many distinct texts the corpus has when some repeat."""
     n_docs = len(dataset.corpus)
     worst = _worst_exclusion(dataset, hashes, positives)
     if config.select.num_negatives <= worst.available:
         return
+    texts = f" ({counted(worst.texts, 'distinct text')})" if worst.texts < n_docs else ""
     twins = " (its own and those of the queries with the same text)" if worst.positives > worst.own else ""
     copies = (f" and {counted(worst.copies, 'other document')} with the text of one of them or of the query"
               if worst.copies else "")
     raise ConfigError(
-        f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')} and a "
-        f"query has {counted(worst.positives, 'positive')}{twins}{copies}, leaving at most "
+        f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')}{texts} "
+        f"and a query has {counted(worst.positives, 'positive')}{twins}{copies}, leaving at most "
         f"{counted(worst.available, 'candidate')}; lower {path_option('select.num_negatives')}"
     )
 
 
 def _worst_exclusion(dataset: Dataset, hashes: np.ndarray, positive_rows: dict[str, list[int]]) -> _Exclusion:
-    """The query selection leaves the fewest candidates (on ties the one with the fewest copies, then a twin-less
-    one), from the corpus's normalised-text ``hashes`` (one per document, as selection's index has them) and the
-    queries' ``positive_rows`` (:func:`~negmine.select.exclude.positives_by_query_text`); nothing is encoded. With no
-    query, the whole corpus. Arrays throughout: memory grows with the corpus's distinct texts
-    (8 + 8 bytes each) and the queries' positives, not with a Python object per document."""
+    """The query selection leaves the fewest candidates: the corpus's distinct normalised texts minus the distinct
+    texts it excludes (its positives' and its own, where a document holds it); on ties the one with the fewest
+    copies, then a twin-less one. From the corpus's normalised-text ``hashes`` (one per document, as selection's
+    index has them) and the queries' ``positive_rows``
+    (:func:`~negmine.select.exclude.positives_by_query_text`); nothing is encoded. With no query, the whole
+    corpus's texts. Arrays throughout: memory grows with the corpus's distinct texts (8 + 8 bytes each) and the
+    queries' positives, not with a Python object per document."""
     from negmine.select.exclude import text_hash
 
     by_text = positive_rows
-    if not by_text:
-        return _Exclusion(len(hashes), 0, 0, 0)
-    query_ids = list(by_text)
     texts, counts = np.unique(hashes, return_counts=True)
+    if not by_text:
+        return _Exclusion(len(texts), 0, 0, 0, len(texts))
+    query_ids = list(by_text)
     owner = np.repeat(np.arange(len(query_ids)), [len(rows) + 1 for rows in by_text.values()])
     gone = np.fromiter((h for q, rows in by_text.items() for h in (*hashes[np.asarray(rows, dtype=np.int64)].tolist(),
                                                                      text_hash(dataset.queries.text(q)))),
@@ -133,12 +140,13 @@ def _worst_exclusion(dataset: Dataset, hashes: np.ndarray, positive_rows: dict[s
     pairs = np.unique(np.stack([owner, gone], axis=1), axis=0)  # each (query, text) once
     at = np.searchsorted(texts, pairs[:, 1]).clip(max=len(texts) - 1)
     held = texts[at] == pairs[:, 1]  # the query's text need not be a document's
+    texts_gone = np.bincount(pairs[held, 0], minlength=len(query_ids))
     rows_gone = np.bincount(pairs[held, 0], weights=counts[at[held]], minlength=len(query_ids)).astype(np.int64)
     positives = np.array([len(set(rows)) for rows in by_text.values()], dtype=np.int64)
     own = np.array([len(set(dataset.qrels.positives(q))) for q in query_ids], dtype=np.int64)
-    available, copies = len(hashes) - rows_gone, rows_gone - positives
+    available, copies = len(texts) - texts_gone, rows_gone - positives
     worst = int(np.lexsort((-own, copies, available))[0])
-    return _Exclusion(int(available[worst]), int(positives[worst]), int(own[worst]), int(copies[worst]))
+    return _Exclusion(int(available[worst]), int(positives[worst]), int(own[worst]), int(copies[worst]), len(texts))
 
 
 def check_registries(config: MineConfig) -> None:
