@@ -63,11 +63,9 @@ def mine_dataset(
     JSON to, atomically, after the Dataset is read (the summary ``negmine mine`` writes; :func:`summary_for_dataset`
     says what differs); checked before the data is read.
 
-    Options are checked before the data is read, and the data before any model loads, with ``mine``'s messages;
-    warnings are ``mine``'s NegmineWarnings. A run that keeps no pair returns normally, as ``mine`` does: an empty
-    Dataset with the format's columns (n-tuple: negative_1..N for N = ``output.ntuple_negatives`` or
-    ``num_negatives``). The same data and options give equal Datasets; a second call encodes nothing (the
-    embedding cache, as for ``mine``).
+    Options are checked before the data is read, and the data before any model loads; warnings are NegmineWarnings.
+    A run that keeps no pair returns an empty Dataset with the format's columns, as ``mine`` does. The same data and
+    options give equal Datasets; a second call encodes nothing (the embedding cache, as for ``mine``).
     """
     from negmine.config import check_config_type
     from negmine.export.shown_name import exports_named_by_format
