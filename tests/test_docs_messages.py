@@ -421,6 +421,19 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), summary_path=Path("out"))))
 
 
+def test_pairs_column_messages_of_mining_md(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+    from negmine.io.pairs import load_pairs
+
+    monkeypatch.chdir(tmp_path)
+    Path("pairs.jsonl").write_text('{"question": "q", "answer_passage": "p"}\n', encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["mine", "--pairs", "pairs.jsonl", "-o", "out.jsonl"])
+    assert_quotes("mining.md", "pairs.jsonl: no positive column found", result.output)
+    assert_quotes("mining.md", "pass positive_column='answer_passage'", message_of(lambda: load_pairs("pairs.jsonl")))
+
+
 def test_debiased_loss_message_of_training_md():
     """docs/training.md "Debiased contrastive loss": the refusal of a prior with an extra direction."""
     refused = message_of(lambda: TrainConfig(debias_prior=0.05, directions=("query_to_doc", "doc_to_query")).validate())

@@ -145,6 +145,36 @@ def test_mine_cli_a_pairs_column_typo_names_its_option(tmp_path, option, typo, h
                                      f"'query', 'answer'; did you mean {hint}?")
 
 
+@pytest.mark.parametrize(("row", "message"), [
+    ('{"q_text": "q1", "answer": "a1"}',
+     "no query column found (looked for query, anchor, question, sentence1, sentence_A, text1); available columns: "
+     "'q_text', 'answer'; pass data.query_column (--query-column)"),
+    ('{"question": "q1", "answer_passage": "a1"}',
+     "no positive column found (looked for positive, pos, answer, document, passage, sentence2, sentence_B, text2); "
+     "available columns: 'question', 'answer_passage'; pass data.positive_column (--positive-column)"),
+])
+def test_mine_cli_an_undetected_pairs_column_names_the_field_and_option(tmp_path, row, message):
+    # it said "pass query_column (--query-column)": no field of a MineConfig (whose is data.query_column), while a
+    # typo's hint named data.query_column
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text(row + "\n")
+    result = runner.invoke(build_app(), ["mine", "--pairs", str(pairs), "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {pairs}: {message}"
+
+
+def test_mine_cli_one_column_for_query_and_positive_names_the_fields_and_options(tmp_path):
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text('{"query": "q1", "answer": "a1"}\n')
+    result = runner.invoke(build_app(), ["mine", "--pairs", str(pairs), "--positive-column", "query",
+                                         "-o", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: query_column and positive_column are both 'query' (query_column auto-detected); they must name two "
+        "different columns: pass data.query_column (--query-column) and data.positive_column (--positive-column) "
+        "naming the query and the positive column")
+
+
 def test_mine_cli_max_positive_rank_reaches_the_config(tmp_path):
     result = runner.invoke(build_app(), ["mine", str(tmp_path), "--depth", "10", "--max-positive-rank", "20"])
     assert result.exit_code == 2

@@ -115,7 +115,7 @@ def test_counts_and_warnings_as_for_a_file(tmp_path):
      "dataset 'natural-questions', row 2 (index 1), column 'anchor': missing value (null)"),
     ([{"anchor": "a", "text": "x"}],
      "dataset 'natural-questions': no positive column found (looked for positive, pos, answer, document, passage, "
-     "sentence2, sentence_B, text2); available columns: 'anchor', 'text'; pass positive_column (--positive-column)"),
+     "sentence2, sentence_B, text2); available columns: 'anchor', 'text'; pass positive_column='text'"),
     ([{"anchor": "a", "label": 1, "positive": "x"}, {"anchor": "b", "label": 0, "positive": "y"}],
      f"dataset 'natural-questions', row 2 (index 1), column 'label': value 0 differs from the first row's value 1: "
      f"{LABEL_FIX}"),

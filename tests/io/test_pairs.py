@@ -95,11 +95,11 @@ def test_undetectable_columns_list_available_ones(write_rows):
     err = _error(load_pairs, path)
     assert str(err) == (
         f"{path}: no query column found (looked for query, anchor, question, sentence1, sentence_A, text1); "
-        "available columns: 'q', 'positive'; pass query_column (--query-column)"
-    )
+        "available columns: 'q', 'positive'; pass query_column='q'"
+    )  # it said "pass query_column (--query-column)", an option a Python caller cannot pass
     path = write_rows("p2.jsonl", [{"query": "x", "doc": "y"}])
     assert "no positive column found (looked for positive, pos, answer," in str(_error(load_pairs, path))
-    assert "available columns: 'query', 'doc'; pass positive_column (--positive-column)" in str(_error(load_pairs, path))
+    assert "available columns: 'query', 'doc'; pass positive_column='doc'" in str(_error(load_pairs, path))
 
 
 def test_same_column_for_query_and_positive_is_a_config_error(write_rows):
@@ -326,7 +326,7 @@ def test_query_and_positive_column_must_differ_after_detection(write_rows, query
     column = query_column or positive_column
     assert str(info.value) == (
         f"query_column and positive_column are both {column!r}{how}; they must name two different columns: pass "
-        "query_column (--query-column) and positive_column (--positive-column) naming the query and the positive column"
+        "query_column=..., positive_column=... naming the query and the positive column"
     )
 
 

@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Container, Protocol
 
-from negmine.config_path import here, path_setting
+from negmine.config_path import here, path_option, path_setting
 from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, find_column, pick_column
 from negmine.io.corpus_file import read_corpus_file
@@ -81,15 +81,20 @@ class ColumnOptions(Protocol):
 
 
 class ConfigColumnOptions:
-    """The :class:`ColumnOptions` of the command line, a config and the pairs readers' own keywords: ``pass
-    query_column (--query-column)``; a typo's hint by :func:`_column_setting` (the config's field and its option
-    while a config's data loads, else the keyword)."""
+    """The :class:`ColumnOptions` of the command line, a config and the pairs readers' own keywords: while a config's
+    data loads (``negmine mine --pairs``, ``mine(config)``) the config's field and its option, ``pass
+    data.query_column (--query-column)``, else the keyword of the Python call (``load_pairs``,
+    ``pairs_from_dataset``), ``pass query_column='zz'``. Both said ``pass query_column (--query-column)``: a field
+    a MineConfig does not have and an option a Python caller cannot pass. A typo's hint by :func:`_column_setting`."""
 
     def setting(self, name: str, column: str) -> str:
         return _column_setting(name, column)
 
     def fix(self, examples: dict[str, str | None]) -> str:
-        return "pass " + " and ".join(f"{name} (--{name.replace('_', '-')})" for name in examples)
+        if here() is not None:
+            return "pass " + " and ".join(path_option(name) for name in examples)
+        return "pass " + ", ".join(f"{name}={'...' if example is None else repr(example)}"
+                                   for name, example in examples.items())
 
 
 OPTIONS = ConfigColumnOptions()
