@@ -434,6 +434,20 @@ def test_pairs_column_messages_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "pass positive_column='answer_passage'", message_of(lambda: load_pairs("pairs.jsonl")))
 
 
+def test_whitespace_note_of_mining_md(tmp_path):
+    from negmine.io.pairs import load_pairs
+    from negmine.testing.beir import write_beir
+
+    folder = write_beir(tmp_path / "b", corpus={"c1": ("Sleep ", "is rest."), "c2": ("Tea", "wakes\tyou.")},
+                        queries={"x": "x"}, qrels=[("x", "c1", 1)])
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text('{"query": "a", "positive": "Tea wakes you."}\n{"query": "b", "positive": "Sleep  is rest."}\n',
+                     encoding="utf-8")
+    with pytest.warns(NegmineWarning) as caught:
+        load_pairs(pairs, corpus=folder / "corpus.jsonl")
+    assert_quotes("mining.md", "2 of them differ from a corpus document", str(caught[0].message))
+
+
 def test_debiased_loss_message_of_training_md():
     """docs/training.md "Debiased contrastive loss": the refusal of a prior with an extra direction."""
     refused = message_of(lambda: TrainConfig(debias_prior=0.05, directions=("query_to_doc", "doc_to_query")).validate())

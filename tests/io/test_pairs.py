@@ -261,6 +261,26 @@ def test_positives_without_their_titles_are_added_with_a_warning_saying_how_docu
         "document with a title reads as title + ' ' + text) and were added to it with ids p<row>")
 
 
+def test_added_positives_that_differ_from_a_document_only_in_whitespace_are_named(tmp_path, write_rows):
+    """SciFact's corpus holds a title ending in a space: a positive written as title + ' ' + text kept the two spaces,
+    matched no document (the corpus reads title and text stripped) and was added, the warning naming no row."""
+    corpus = {"c1": ("Sleep ", "is rest."), "c2": ("Tea", "wakes\tyou."), "c3": "Water is wet."}
+    folder = write_beir(tmp_path / "b", corpus=corpus, queries={"x": "x"}, qrels=[("x", "c1", 1)])
+    rows = [{"query": "a", "positive": "Tea wakes you."}, {"query": "b", "positive": "Sleep  is rest."},
+            {"query": "c", "positive": "Fire is hot."}, {"query": "d", "positive": "Water is wet."}]
+    path = write_rows("train.jsonl", rows)
+    result = read_pairs(path, corpus=folder / "corpus.jsonl")
+    assert result.added_positives == 3 and result.whitespace_matches == (("p1", "c2"), ("p2", "c1"))
+    with pytest.warns(NegmineWarning) as caught:
+        load_pairs(path, corpus=folder / "corpus.jsonl")
+    assert negmine_text(caught) == (
+        f"{path}: 3 of 4 distinct positives are not in the corpus {folder / 'corpus.jsonl'} (exact text match; a "
+        "document with a title reads as title + ' ' + text) and were added to it with ids p<row>; 2 of them differ "
+        "from a corpus document only in whitespace (p1 from 'c2', p2 from 'c1'): the corpus reads a document's title "
+        "and text each stripped and joins them with one space; write the positives so, or the corpus as they are "
+        "written, for them to match")
+
+
 def test_no_warning_when_all_positives_are_in_the_corpus(write_rows, write_text):
     corpus = write_text("c.csv", "text\nSleep is rest.\n")
     path = write_rows("p.jsonl", [{"query": "q", "positive": "Sleep is rest."}])

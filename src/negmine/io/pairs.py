@@ -52,6 +52,9 @@ class PairsLoad:
     distinct_positives: int
     duplicate_rows: int
     added_positives: int
+    whitespace_matches: tuple[tuple[str, str], ...] = ()
+    """(added id, corpus id) of each added positive that equals a corpus document but for whitespace
+    (:func:`whitespace_matches`), in the order they were added."""
 
 
 @dataclass
@@ -317,7 +320,22 @@ def _pairs_load(source: RowSource, rows: _PairRows, corpus: str | Path | None) -
     origin = {**source.identity(), "rows": len(rows.pairs), "rows_sha256": rows.digest.hexdigest(),
               **({"corpus": hashed_identity(corpus, corpus_digest)} if corpus is not None else {})}
     dataset = Dataset(docs, queries, Qrels(judgments, source=source.label), name=source.name, origin=origin)
-    return PairsLoad(dataset, len(rows.pairs), len(rows.positive_row), duplicates, added)
+    near = () if not added or base is None else whitespace_matches(
+        base, {doc_id: text for text, doc_id in doc_of.items() if doc_id not in base.index})
+    return PairsLoad(dataset, len(rows.pairs), len(rows.positive_row), duplicates, added, near)
+
+
+def whitespace_matches(corpus: Corpus, added: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """(added id, corpus id) of each ``added`` positive (id -> text) equal to a document of ``corpus`` once runs of
+    whitespace are one space (its first such document): a positive written ``title + "  " + text`` from a title
+    ending in a space, which the corpus reads stripped, matches no document exactly."""
+    wanted = {" ".join(text.split()): doc_id for doc_id, text in added.items()}
+    found: dict[str, str] = {}
+    for doc_id, text in zip(corpus.ids, corpus.texts):
+        added_id = wanted.get(" ".join(text.split()))
+        if added_id is not None:
+            found.setdefault(added_id, doc_id)
+    return tuple((added_id, found[added_id]) for added_id in added if added_id in found)
 
 
 def load_pairs(
@@ -356,6 +374,17 @@ def pairs_from_dataset(
     return warned(read_pairs_from(dataset_rows(ds, split, name), corpus, query_column, positive_column), corpus)
 
 
+def _whitespace_note(matches: tuple[tuple[str, str], ...]) -> str:
+    """The warning's note on added positives that equal a document but for whitespace, naming the first three."""
+    if not matches:
+        return ""
+    shown = ", ".join(f"{added_id} from {doc_id!r}" for added_id, doc_id in matches[:3])
+    more = ", ..." if len(matches) > 3 else ""
+    return (f"; {len(matches)} of them differ from a corpus document only in whitespace ({shown}{more}): the corpus "
+            "reads a document's title and text each stripped and joins them with one space; write the positives "
+            "so, or the corpus as they are written, for them to match")
+
+
 def warned(result: PairsLoad, corpus: str | Path | None) -> Dataset:
     """``result``'s Dataset, with a NegmineWarning when positives were added to the corpus or rows repeat."""
     source = result.dataset.qrels.source
@@ -363,7 +392,8 @@ def warned(result: PairsLoad, corpus: str | Path | None) -> Dataset:
         warnings.warn(
             f"{source}: {result.added_positives} of {result.distinct_positives} distinct positives are not in the "
             f"corpus {corpus} (exact text match; a document with a title reads as title + ' ' + text) and were added "
-            "to it with ids p<row>", NegmineWarning, stacklevel=caller_stacklevel())
+            f"to it with ids p<row>{_whitespace_note(result.whitespace_matches)}", NegmineWarning,
+            stacklevel=caller_stacklevel())
     if result.duplicate_rows:
         warnings.warn(f"{source}: {result.duplicate_rows} repeated (query, positive) rows kept once", NegmineWarning,
                       stacklevel=caller_stacklevel())
