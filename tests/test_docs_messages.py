@@ -10,6 +10,7 @@ page says it happens, and checks the quote matches it, ``...`` standing for any 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 import subprocess
@@ -663,6 +664,12 @@ def test_mining_report_messages_of_mining_md(tmp_path, monkeypatch):
     from negmine.report.evaluation import eval_report
 
     assert_quotes("mining.md", "a JSON array", message_of(lambda: eval_report(Path("list.json"))))
+    from negmine.report.sources import MINE_SUMMARY_KEYS
+
+    summary = {key: None for key in MINE_SUMMARY_KEYS} | {"output": "out/negatives.jsonl"}
+    Path("out/negatives.summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert_quotes("mining.md", "out/negatives.summary.json: this is a negmine mine run's summary",
+                  message_of(lambda: eval_report(Path("out/negatives.summary.json"))))
     Path("empty.jsonl").write_text("", encoding="utf-8")
     from negmine.report.render import report_from_files
 

@@ -44,7 +44,8 @@ def test_report_of_a_mined_file_renders_its_page_beside_it(mined_demo, tmp_path)
 
 def test_report_of_a_mining_summary_names_the_mined_file_it_describes(mined_demo, tmp_path):
     """A *.json file is read as eval results: `negmine report out/negatives.summary.json` (indented, as negmine mine
-    writes it, or on one line) names the mined file to give instead, as it did before eval results were a source."""
+    writes it, or on one line) names the mined file to give instead, as it did before eval results were a source.
+    It opened with "field 'comparison': missing;", as if the summary were damaged eval results."""
     import json
 
     summary = mined_demo.with_name("mined.summary.json")
@@ -53,7 +54,7 @@ def test_report_of_a_mining_summary_names_the_mined_file_it_describes(mined_demo
     for path in (summary, one_line):
         result = runner.invoke(build_app(), ["report", str(path)])
         assert result.exit_code == 2
-        assert result.stderr == (f"error: {path}: field 'comparison': missing; this is a negmine mine run's summary, "
+        assert result.stderr == (f"error: {path}: this is a negmine mine run's summary, "
                                  f"not eval results: give the mined file it describes, negmine report {mined_demo}\n")
     assert not list(tmp_path.glob("*.html")) and not list(summary.parent.glob("*.html"))
 

@@ -269,9 +269,9 @@ def test_an_edited_results_json_is_refused_naming_the_field(evaluation, tmp_path
      "*.flags.jsonl file negmine audit wrote, the native JSONL negmine mine -o wrote (with its <stem>.summary.json "
      "beside it), the results JSON negmine eval -o wrote (named *.json), or the output directory of a negmine train "
      "run"),
-    ("negmine_train.json", {"result": {}, "config": {}}, "field 'comparison': missing; this is a negmine train run's "
+    ("negmine_train.json", {"result": {}, "config": {}}, "this is a negmine train run's "
      "summary, not eval results: give its folder, negmine report {folder}"),
-    ("m.audit-summary.json", {"counts": {}}, "field 'comparison': missing; this is an audit's summary, not eval "
+    ("m.audit-summary.json", {"counts": {}}, "this is an audit's summary, not eval "
      "results: give its flags file, negmine report {folder}/m.flags.jsonl"),
 ])
 def test_another_json_is_refused_naming_what_to_give(tmp_path, name, document, hint):

@@ -93,7 +93,7 @@ def test_a_file_of_a_training_output_names_its_folder(tmp_path):
                                            f"value (column 1)): {fix}")
     assert _error(model / "model.safetensors") == (f"error: {model / 'model.safetensors'}: a binary file (byte 1 is "
                                                    f"0x10, which no JSON text holds), not JSON Lines: {fix}")
-    assert _error(model / "config.json") == (f"error: {model / 'config.json'}: field 'comparison': missing; this file "
+    assert _error(model / "config.json") == (f"error: {model / 'config.json'}: this file "
                                              f"is in a negmine train output, not eval results: give its folder, "
                                              f"negmine report {model}\n")
 

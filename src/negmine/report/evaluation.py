@@ -43,7 +43,17 @@ MISSING = object()
 
 def _foreign(path: Path, document: object) -> str:
     """What to give instead of ``path``, a JSON file that is not eval results (named for the files negmine writes)."""
-    from negmine.report.sources import SOURCES, mined_file_of
+    from negmine.report.sources import SOURCES
+
+    return _other_output(path, document) or (
+        "this is not a negmine eval results JSON (the file negmine eval ... -o FILE.json writes, with "
+        f"'comparison', 'data' and 'config'); negmine report takes {SOURCES}")
+
+
+def _other_output(path: Path, document: object) -> str | None:
+    """What to give instead of ``path`` when it is a JSON file another negmine command wrote (a summary, a file of a
+    trained model's folder), else None."""
+    from negmine.report.sources import mined_file_of
     from negmine.train import SUMMARY_NAME
 
     if path.name == SUMMARY_NAME:
@@ -56,15 +66,27 @@ def _foreign(path: Path, document: object) -> str:
                 f"report {mined_file_of(document)}")
     if (path.parent / SUMMARY_NAME).is_file():  # its config.json, modules.json, ...: the folder is the source
         return f"this file is in a negmine train output, not eval results: give its folder, negmine report {path.parent}"
-    return ("this is not a negmine eval results JSON (the file negmine eval ... -o FILE.json writes, with "
-            f"'comparison', 'data' and 'config'); negmine report takes {SOURCES}")
+    return None
 
 
 def read_eval_results(path: Path) -> dict:
-    """The results JSON at ``path`` with what the report reads checked; InputError naming the file and the field."""
+    """The results JSON at ``path`` with what the report reads checked; InputError naming the file and the field.
+    A JSON file another negmine command wrote (``x.audit-summary.json``) is named as what it is, without the
+    results' first key it lacks: that said ``field 'comparison': missing; this is an audit's summary, ...``, as if
+    it were damaged eval results."""
     path = Path(path)
-    results = read_json_object(path, RESULTS_KEYS, "not found: give the results JSON negmine eval -o wrote",
-                               lambda document: _foreign(path, document))
+    other: list[str | None] = []
+
+    def foreign(document: object) -> str:
+        other.append(_other_output(path, document) if isinstance(document, dict) else None)
+        return _foreign(path, document)
+
+    try:
+        results = read_json_object(path, RESULTS_KEYS, "not found: give the results JSON negmine eval -o wrote", foreign)
+    except InputError as err:
+        if other and other[0] is not None and err.field in RESULTS_KEYS and err.problem.startswith("missing;"):
+            raise InputError(path, None, None, other[0]) from None
+        raise
     for field, value, ok, wanted in _comparison_checks(results["comparison"]):
         if not ok(value):
             shown = ("nothing (missing)" if value is MISSING else json_type(value) if isinstance(value, (dict, list))
