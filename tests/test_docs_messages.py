@@ -449,6 +449,18 @@ def test_whitespace_note_of_mining_md(tmp_path):
     assert_quotes("mining.md", "2 of them differ from a corpus document", str(caught[0].message))
 
 
+def test_noisy_positive_rows_line_of_audit_md():
+    from negmine.cli.audit_cmd import format_audit
+
+    counts = {"pairs": 69, "rows_written": 38, "false_negatives": 155, "candidates_judged": 345,
+              "noisy_positives": 31, "false_negatives_of_noisy_positives": 111}
+    summary = {"counts": counts, "flags_per_judge": {}}
+    assert_quotes("audit.md", "(drop; 111 of them in rows of noisy positives",
+                  format_audit(summary, AuditConfig(input=Path("m.jsonl"))))
+    assert_quotes("audit.md", "no policy, left as they are (--positive-policy mark)",
+                  format_audit(summary, AuditConfig(input=Path("m.jsonl"), positive_policy="mark")))
+
+
 def test_debiased_loss_message_of_training_md():
     """docs/training.md "Debiased contrastive loss": the refusal of a prior with an extra direction."""
     refused = message_of(lambda: TrainConfig(debias_prior=0.05, directions=("query_to_doc", "doc_to_query")).validate())

@@ -669,10 +669,28 @@ def test_the_false_negative_line_says_how_many_no_policy_acted_on():
     config = AuditConfig(input=Path("m.jsonl"))
     counts = {"pairs": 72, "rows_written": 70, "false_negatives": 45, "candidates_judged": 720, "noisy_positives": 2}
     summary = {"counts": {**counts, "false_negatives_of_noisy_positives": 20}, "flags_per_judge": {}}
+    assert "false negatives: 45 of 720 candidates (drop; 20 of them in rows of noisy positives, which " \
+        "--positive-policy drop leaves out whole)\n" in format_audit(summary, config)
+    marked = AuditConfig(input=Path("m.jsonl"), positive_policy="mark")
     assert "false negatives: 45 of 720 candidates (drop; 20 of them in rows of noisy positives: no policy, left as " \
-        "they are)\n" in format_audit(summary, config)
+        "they are (--positive-policy mark))\n" in format_audit(summary, marked)
     summary["counts"] = {**counts, "false_negatives_of_noisy_positives": 0}
     assert "false negatives: 45 of 720 candidates (drop)\n" in format_audit(summary, config)
+
+
+def test_the_false_negative_line_does_not_say_dropped_rows_are_left_as_they_are():
+    """Under --positive-policy drop (the default) the rows of noisy positives are not in the cleaned file, yet the
+    line said their false negatives were "left as they are" (a SciFact slice: 111 of 155, 31 of 69 rows dropped)."""
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import format_audit
+    from negmine.config import AuditConfig
+
+    counts = {"pairs": 69, "rows_written": 38, "false_negatives": 155, "candidates_judged": 345,
+              "noisy_positives": 31, "false_negatives_of_noisy_positives": 111}
+    text = format_audit({"counts": counts, "flags_per_judge": {}}, AuditConfig(input=Path("m.jsonl")))
+    assert "left as they are" not in text
+    assert "(drop; 111 of them in rows of noisy positives, which --positive-policy drop leaves out whole)" in text
 
 
 def test_the_summary_lines_count_the_negatives_a_sibling_row_flagged():
