@@ -281,6 +281,15 @@ def test_added_positives_that_differ_from_a_document_only_in_whitespace_are_name
         "written, for them to match")
 
 
+def test_one_added_positive_that_differs_only_in_whitespace_is_named_in_the_singular(tmp_path, write_rows):
+    folder = write_beir(tmp_path / "b", corpus={"c1": ("Sleep ", "is rest.")}, queries={"x": "x"},
+                        qrels=[("x", "c1", 1)])
+    path = write_rows("train.jsonl", [{"query": "b", "positive": "Sleep  is rest."}])
+    with pytest.warns(NegmineWarning) as caught:
+        load_pairs(path, corpus=folder / "corpus.jsonl")
+    assert "; 1 of them differs from a corpus document only in whitespace (p1 from 'c1'): " in negmine_text(caught)
+
+
 def test_no_warning_when_all_positives_are_in_the_corpus(write_rows, write_text):
     corpus = write_text("c.csv", "text\nSleep is rest.\n")
     path = write_rows("p.jsonl", [{"query": "q", "positive": "Sleep is rest."}])

@@ -380,7 +380,8 @@ def _whitespace_note(matches: tuple[tuple[str, str], ...]) -> str:
         return ""
     shown = ", ".join(f"{added_id} from {doc_id!r}" for added_id, doc_id in matches[:3])
     more = ", ..." if len(matches) > 3 else ""
-    return (f"; {len(matches)} of them differ from a corpus document only in whitespace ({shown}{more}): the corpus "
+    verb = "differs" if len(matches) == 1 else "differ"
+    return (f"; {len(matches)} of them {verb} from a corpus document only in whitespace ({shown}{more}): the corpus "
             "reads a document's title and text each stripped and joins them with one space; write the positives "
             "so, or the corpus as they are written, for them to match")
 
