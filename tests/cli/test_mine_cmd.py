@@ -623,6 +623,38 @@ def test_mine_cli_warns_of_pairs_that_repeat_another_up_to_case_and_spacing(tmp_
     assert summary["pairs_repeating_another"] == 1 and summary["qrels_not_relevant"] == 0
 
 
+@pytest.mark.filterwarnings("ignore::negmine.errors.NegmineWarning")  # the added-positives warning, tested in tests/io
+def test_mine_cli_summary_and_report_record_the_positives_added_to_the_corpus(tmp_path, tiny_model_path):
+    """``--pairs FILE --corpus CORPUS`` added the positives missing from the corpus and said so only in a warning: the
+    summary (and so the report) could not tell how much of the corpus came from the pairs. The summary now records
+    ``pairs_positives_added_to_corpus`` and the report shows it; without --corpus the key is absent."""
+    rows = [(f"cell protein query {i}", f"gene study document {i} blood") for i in range(10)]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("question,passage\n" + "".join(f'"{q}","{p}"\n' for q, p in rows), encoding="utf-8")
+    corpus = tmp_path / "corpus.csv"  # positives 0..7, positive 9 re-spaced, and other documents; positive 8 missing
+    texts = [p for _, p in rows[:8]] + ["gene study  document 9 blood"] + [f"heart virus note {i}" for i in range(6)]
+    corpus.write_text("text\n" + "".join(f'"{t}"\n' for t in texts), encoding="utf-8")
+    common = ["mine", "--pairs", str(pairs), "--model", str(tiny_model_path), "--num-negatives", "2",
+              "--cache-dir", str(tmp_path / "cache"), "--no-progress", "--no-sd-margin"]
+    out = tmp_path / "neg.jsonl"
+    result = runner.invoke(build_app(), [*common, "--corpus", str(corpus), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "neg.summary.json").read_text())
+    assert summary["pairs_positives_added_to_corpus"] == {"added": 2, "distinct_positives": 10, "whitespace_only": 1}
+    result = runner.invoke(build_app(), ["report", str(out), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert ("<tr><td>positives not in the corpus file (exact text), added to it as documents p&lt;row&gt;</td>"
+            "<td>2 of 10 distinct positives (1 of them differing from a corpus document only in whitespace)</td></tr>"
+            in page)
+    alone = tmp_path / "alone.jsonl"
+    result = runner.invoke(build_app(), [*common, "--output", str(alone)])
+    assert result.exit_code == 0, result.output
+    assert "pairs_positives_added_to_corpus" not in json.loads((tmp_path / "alone.summary.json").read_text())
+    runner.invoke(build_app(), ["report", str(alone), "-o", str(tmp_path / "alone.html")])
+    assert "positives not in the corpus file" not in (tmp_path / "alone.html").read_text(encoding="utf-8")
+
+
 def test_mine_cli_stopped_by_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch):
     """Ctrl-C printed only 'interrupted; ...': nothing told the user that the same command resumes from the
     shards kept in the work folder (measured: 5 of 10 corpus shards kept, the rerun encoded only the rest)."""

@@ -281,6 +281,24 @@ def test_added_positives_that_differ_from_a_document_only_in_whitespace_are_name
         "written, for them to match")
 
 
+def test_the_dataset_carries_the_added_positives_count_for_the_mining_summary(tmp_path, write_rows):
+    """The counts of the added-positives warning reached no summary: the Dataset now carries them (set by the
+    reader, no global state), with a corpus file only; 0 added is still recorded, no corpus file records nothing."""
+    corpus = {"c1": ("Sleep ", "is rest."), "c2": ("Tea", "wakes\tyou."), "c3": "Water is wet."}
+    folder = write_beir(tmp_path / "b", corpus=corpus, queries={"x": "x"}, qrels=[("x", "c1", 1)])
+    rows = [{"query": "a", "positive": "Tea wakes you."}, {"query": "b", "positive": "Sleep  is rest."},
+            {"query": "c", "positive": "Fire is hot."}, {"query": "d", "positive": "Water is wet."}]
+    path = write_rows("train.jsonl", rows)
+    data = read_pairs(path, corpus=folder / "corpus.jsonl").dataset
+    assert data.positives_added == {"added": 3, "distinct_positives": 4, "whitespace_only": 2}
+    assert data.added_record() == {"pairs_positives_added_to_corpus": data.positives_added}
+    present = write_rows("present.jsonl", [rows[3]])
+    assert read_pairs(present, corpus=folder / "corpus.jsonl").dataset.positives_added == {
+        "added": 0, "distinct_positives": 1, "whitespace_only": 0}
+    alone = read_pairs(path).dataset
+    assert alone.positives_added is None and alone.added_record() == {}
+
+
 def test_one_added_positive_that_differs_only_in_whitespace_is_named_in_the_singular(tmp_path, write_rows):
     folder = write_beir(tmp_path / "b", corpus={"c1": ("Sleep ", "is rest.")}, queries={"x": "x"},
                         qrels=[("x", "c1", 1)])

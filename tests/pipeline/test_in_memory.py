@@ -294,6 +294,27 @@ def test_a_negmine_dataset_with_a_corpus_is_mined_as_given(tmp_path):
     assert any(row["negative"].startswith("cell protein gene study extra") for row in got)
 
 
+def test_summary_path_records_the_positives_added_to_the_corpus(tmp_path):
+    """A pairs_from_dataset(ds, corpus=...) Dataset carries the count of the positives it added to the corpus, which
+    summary_path's summary records as pairs_positives_added_to_corpus (2 of the 12 positives are not in this corpus);
+    a Dataset read without a corpus records none."""
+    from negmine.io.pairs import pairs_from_dataset
+
+    corpus = tmp_path / "corpus.jsonl"
+    docs = [{"_id": f"c{i}", "text": row["positive"]} for i, row in enumerate(ROWS[:10])]
+    docs += [{"_id": f"x{i}", "text": f"cell protein gene study extra {i}"} for i in range(6)]
+    corpus.write_text("".join(json.dumps(doc) + "\n" for doc in docs), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NegmineWarning)  # the positives are added to the corpus, with a warning
+        data = pairs_from_dataset(datasets.Dataset.from_list(ROWS), corpus=corpus)
+        mine_dataset(data, HashEmbedder(), config=quiet(tmp_path), summary_path=tmp_path / "s.json")
+        mine_dataset(datasets.Dataset.from_list(ROWS), HashEmbedder(), config=quiet(tmp_path),
+                     summary_path=tmp_path / "alone.json")
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["pairs_positives_added_to_corpus"] == {"added": 2, "distinct_positives": 12, "whitespace_only": 0}
+    assert "pairs_positives_added_to_corpus" not in json.loads((tmp_path / "alone.json").read_text(encoding="utf-8"))
+
+
 def test_warnings_are_mines_and_point_at_the_callers_line(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

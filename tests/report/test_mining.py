@@ -68,6 +68,23 @@ def test_pairs_repeating_another_are_not_counted_as_left_out():
         "counts twice)": 3,
     }
 
+def test_the_positives_added_to_the_corpus_are_counted_when_there_are_any():
+    """A --pairs --corpus run's summary records the positives it added to the corpus; the counts show them (not as
+    left out) when it added any, with those that differ from a document only in whitespace."""
+    from negmine.report.mining import _counts
+
+    summary = {"pairs_skipped": {}, "candidates_removed_by_filter": {},
+               "pairs_positives_added_to_corpus": {"added": 2, "distinct_positives": 10, "whitespace_only": 0}}
+    label = "positives not in the corpus file (exact text), added to it as documents p<row>"
+    assert _counts(summary) == {label: "2 of 10 distinct positives"}
+    summary["pairs_positives_added_to_corpus"]["whitespace_only"] = 1
+    assert _counts(summary) == {
+        label: "2 of 10 distinct positives (1 of them differing from a corpus document only in whitespace)"}
+    for recorded in ({"added": 0, "distinct_positives": 10, "whitespace_only": 0}, None):
+        assert _counts({**summary, "pairs_positives_added_to_corpus": recorded}) == {}
+    assert _counts({"pairs_skipped": {}, "candidates_removed_by_filter": {}}) == {}
+
+
 def test_the_table_holds_the_smallest_gap_rows_in_order(mined, tmp_path):
     page = mining_report(mined, out=tmp_path / "r.html", max_rows=7).read_text(encoding="utf-8")
     expected = smallest_gaps(mined)

@@ -10,7 +10,8 @@ deterministically from 1-based data rows (header not counted):
 - with a corpus file (BEIR ``corpus.jsonl`` or any table with a text column, see
   :mod:`negmine.io.corpus_file`), positives are matched to documents by exact text (BEIR documents read as
   ``title + " " + text``; with duplicate texts the first document wins). A positive not found is added to
-  the corpus as ``p<row>`` and counted in :attr:`PairsLoad.added_positives` (and warned about by :func:`load_pairs`).
+  the corpus as ``p<row>`` and counted in :attr:`PairsLoad.added_positives` (and warned about by :func:`load_pairs`);
+  the Dataset carries the counts (:attr:`negmine.io.records.Dataset.positives_added`) for the mining summary.
 
 Repeated (query, positive) rows are kept once and counted in :attr:`PairsLoad.duplicate_rows`. A file whose
 rows carry pair labels (a ``label``/``score`` column with more than one value) is refused
@@ -319,9 +320,12 @@ def _pairs_load(source: RowSource, rows: _PairRows, corpus: str | Path | None) -
     queries = TextTable(rows.query_ids, rows.query_texts, source=source.label)
     origin = {**source.identity(), "rows": len(rows.pairs), "rows_sha256": rows.digest.hexdigest(),
               **({"corpus": hashed_identity(corpus, corpus_digest)} if corpus is not None else {})}
-    dataset = Dataset(docs, queries, Qrels(judgments, source=source.label), name=source.name, origin=origin)
     near = () if not added or base is None else whitespace_matches(
         base, {doc_id: text for text, doc_id in doc_of.items() if doc_id not in base.index})
+    added_counts = None if base is None else {"added": added, "distinct_positives": len(rows.positive_row),
+                                              "whitespace_only": len(near)}
+    dataset = Dataset(docs, queries, Qrels(judgments, source=source.label), name=source.name, origin=origin,
+                      positives_added=added_counts)
     return PairsLoad(dataset, len(rows.pairs), len(rows.positive_row), duplicates, added, near)
 
 

@@ -125,6 +125,12 @@ class Dataset:
     name: str = "dataset"
     all_qrels: Qrels | None = None
     origin: dict[str, Any] | None = field(default=None, compare=False)
+    positives_added: dict[str, int] | None = field(default=None, compare=False)
+    """Set by a pairs reader given a corpus file (:func:`negmine.io.pairs.read_pairs_from`): of the
+    ``distinct_positives``, how many were not in the corpus by exact text and were ``added`` to it (ids ``p<row>``),
+    ``whitespace_only`` of them equal to a document but for whitespace; the mining summary records it as
+    ``pairs_positives_added_to_corpus`` (:meth:`added_record`). None without a corpus file (the corpus is the
+    positives) and for data read otherwise."""
 
     def __post_init__(self) -> None:
         _check_texts(self.corpus, "corpus")
@@ -144,6 +150,10 @@ class Dataset:
         if self.origin is None:
             return {}
         return {"beir_input" if self.origin.get("kind") == "beir" else "pairs_input": self.origin}
+
+    def added_record(self) -> dict[str, Any]:
+        """The summary's ``pairs_positives_added_to_corpus`` (:attr:`positives_added`); nothing when it is None."""
+        return {} if self.positives_added is None else {"pairs_positives_added_to_corpus": dict(self.positives_added)}
 
     def skipped_qrels(self, examples: int = 5) -> dict[str, Any]:
         """Counts of the judgments skipped for a document missing from the corpus, with a few example ids.

@@ -347,6 +347,7 @@ def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, ho
         "qrels_not_relevant": dataset.qrels.not_relevant(),
         "pairs_repeating_another": variants,
         **dataset.input_record(),
+        **dataset.added_record(),
         **({"queries_without_bm25_words": len(cands.no_bm25_words)}  # the fallback searches BM25 for short pairs
            if config.retrieve.method != "dense" or config.retrieve.fallback is not None else {}),
         **(hooks.finish(config.output.path) if hooks is not None else {}),

@@ -247,8 +247,9 @@ def _removed(summary: Mapping) -> dict[str, int]:
 
 
 def _counts(summary: Mapping) -> dict[str, object]:
-    """The summary's counts of pairs left out, each under its reason, exactly as recorded; and the pairs that repeat
-    another up to case or spacing, which are not left out (mined twice) and say so under that heading."""
+    """The summary's counts of pairs left out, each under its reason, exactly as recorded; the pairs that repeat
+    another up to case or spacing, which are not left out (mined twice) and say so under that heading; and the
+    positives a ``--pairs`` run added to its ``--corpus`` (:func:`_added_positives`)."""
     counts: dict[str, object] = {f"skipped: {reason}": n for reason, n in summary["pairs_skipped"].items()}
     if summary.get("pairs_tried_fallback"):
         counts["short pairs selected from the fallback pool"] = (f"{summary.get('pairs_from_fallback', 0)} of "
@@ -261,7 +262,22 @@ def _counts(summary: Mapping) -> dict[str, object]:
     unknown = summary.get("unknown_qrels")
     if isinstance(unknown, dict) and unknown.get("skipped"):
         counts["qrels rows skipped (document not in the corpus)"] = unknown["skipped"]
-    return {**counts, **_removed(summary)}
+    return {**counts, **_added_positives(summary), **_removed(summary)}
+
+
+ADDED_POSITIVES = "positives not in the corpus file (exact text), added to it as documents p<row>"
+
+
+def _added_positives(summary: Mapping) -> dict[str, str]:
+    """The positives a ``--pairs`` run added to its ``--corpus`` (``pairs_positives_added_to_corpus``), when it
+    added any: not left out, but part of the corpus the negatives were drawn from came from the pairs."""
+    added = summary.get("pairs_positives_added_to_corpus")
+    if not isinstance(added, dict) or not added.get("added"):
+        return {}
+    text = f"{added['added']} of {added.get('distinct_positives', '?')} distinct positives"
+    if added.get("whitespace_only"):
+        text += f" ({added['whitespace_only']} of them differing from a corpus document only in whitespace)"
+    return {ADDED_POSITIVES: text}
 
 
 def _overview(summary: Mapping, stats: MinedStats, mined: Path, summary_path: Path) -> str:
