@@ -12,7 +12,8 @@ the defaults' models are reused.
     python benchmarks/curriculum.py --work ~/.cache/negmine/bench-s53 --order hard-first
 
 ``--order hard-first`` is the reverse (anti-curriculum: hardest quartile first), pre-registered with it as a second
-arm; its models are prefixed ``dev-pilot3-anticurriculum`` and its JSON is ``curriculum_hard_first``.
+arm; its models are prefixed ``dev-pilot3-anticurriculum`` and its JSON is ``curriculum_hard_first``. ``--test``: the
+pre-registered test run (``_pilot``), models ``pilot3-anticurriculum-*``, JSON ``curriculum_hard_first_test``.
 
 A pilot by monkeypatching the sampler's shuffle, not a negmine option: it becomes one only if it earns it
 (TRAINING_HISTORY.md's rule: +0.5 nDCG@10 over the defaults on held-out).
@@ -32,8 +33,8 @@ import _pilot  # noqa: E402
 import train_scifact as bench  # noqa: E402
 
 QUARTILES = 4
-SOURCES = {"easy-first": "dev-pilot2-curriculum", "hard-first": "dev-pilot3-anticurriculum"}
-"""--order -> the model folders' prefix (pilot versions 2 and 3)"""
+SOURCES = {"easy-first": "pilot2-curriculum", "hard-first": "pilot3-anticurriculum"}
+"""--order -> the model folders' prefix (pilot versions 2 and 3; held-out folders start with ``dev-``)"""
 
 
 def quartile_of(rows: list[dict], num_negatives: int) -> dict[tuple[str, str], int]:
@@ -99,8 +100,9 @@ def main() -> None:
 
     pilot = _pilot.setup(__doc__.splitlines()[0], "curriculum", order_argument, documented=("order",))
     order = pilot.args.order
-    if order == "hard-first" and pilot.args.results_name == "curriculum":
-        pilot = pilot._replace(args=argparse.Namespace(**{**vars(pilot.args), "results_name": "curriculum_hard_first"}))
+    if order == "hard-first" and pilot.args.results_name.startswith("curriculum"):
+        name = pilot.args.results_name.replace("curriculum", "curriculum_hard_first", 1)
+        pilot = pilot._replace(args=argparse.Namespace(**{**vars(pilot.args), "results_name": name}))
     quartiles = quartile_of(pilot.rows, bench.SHARED["num_negatives"])
     stats = {"rows": len(pilot.rows), "order": order, "rows_per_level": np.bincount(list(quartiles.values())).tolist()}
     print(stats, flush=True)

@@ -32,7 +32,7 @@ import train_scifact as bench  # noqa: E402
 
 BUDGET = 126  # SHARED max_length 128 minus [CLS] and [SEP]
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-SOURCE = "dev-pilot1-evidencewindow"  # the model folders' prefix (pilot version 1)
+SOURCE = "pilot1-evidencewindow"  # the model folders' prefix (pilot version 1; held-out folders start with dev-)
 
 
 def sentence_lengths(texts, tokenizer) -> dict[str, tuple[list[str], list[int]]]:
