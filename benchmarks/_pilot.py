@@ -96,7 +96,7 @@ def report(results: dict, arm: str, stats: dict, name: str, changed: list[str]) 
     table = print_table(["run", *bench.METRICS, "nDCG@10 per seed"], rows)
     for label, tests in versus.items():
         nd = tests["ndcg@10"]
-        print(f"{arm if label != 'defaults_vs_reference' else 'negmine'} {label.split('_', 1)[-1].replace('_', ' ')}: "
+        print(f"{arm if label != 'defaults_vs_reference' else 'negmine'} {label.replace('_', ' ')}: "
               f"nDCG@10 {100 * nd['mean_delta']:+.2f} (CI {100 * nd['ci95'][0]:+.2f}..{100 * nd['ci95'][1]:+.2f}, "
               f"p {nd['p_value']:.3f})")
     write_result(name, {"pilot": stats, "metrics": {k: m.mean for k, m in means.items()},
