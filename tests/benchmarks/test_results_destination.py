@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-SCRIPTS = sorted(p for p in BENCHMARKS.glob("*.py") if p.name != "_common.py")
+SCRIPTS = sorted(p for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_"))
+HELPERS = sorted(p for p in BENCHMARKS.glob("_*.py") if p.name != "_common.py")  # shared by scripts: _pilot
 WITH_VARIANTS = ("ann_recall", "encode_throughput", "scale_synthetic", "train_scifact")
 
 
@@ -68,16 +69,34 @@ def test_the_documented_run_writes_to_results(benchmarks, tmp_path, capsys):
 
 
 def write_result_calls(script: Path) -> list[ast.Call]:
-    return [node for node in ast.walk(ast.parse(script.read_text(encoding="utf-8")))
+    """The script's calls of ``write_result``, and those of the helper modules it imports (``import _pilot``: the
+    pilots write their table through ``_pilot.report``)."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    helpers = [ast.parse(h.read_text(encoding="utf-8")) for h in HELPERS if h.stem in imported]
+    return [node for module in (tree, *helpers) for node in ast.walk(module)
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "write_result"]
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("script", SCRIPTS + HELPERS, ids=lambda p: p.name)
 def test_every_benchmark_tells_write_result_which_arguments_changed(script):
     """Checked here, not after an hour of benchmark: ``changed`` is required, so a call without it fails."""
     calls = write_result_calls(script)
     assert calls, f"{script.name} writes no result"
     assert all("changed" in {k.arg for k in call.keywords} for call in calls)
+
+
+def test_a_script_writing_through_a_helper_is_checked_on_the_helpers_calls(tmp_path, monkeypatch):
+    """curriculum.py and evidence_windows.py call no write_result themselves: their helper's calls count, and a
+    helper call without ``changed`` fails the script."""
+    helper, script = tmp_path / "_helper.py", tmp_path / "pilot.py"
+    helper.write_text("def report(): write_result('x', {})\n")
+    script.write_text("import _helper\n_helper.report()\n")
+    monkeypatch.setattr(sys.modules[__name__], "HELPERS", [helper])
+    calls = write_result_calls(script)
+    assert len(calls) == 1 and "changed" not in {k.arg for k in calls[0].keywords}
+    script.write_text("_helper = None\n")
+    assert write_result_calls(script) == []
 
 
 @pytest.mark.parametrize("name", WITH_VARIANTS)
