@@ -69,20 +69,50 @@ def test_pairs_repeating_another_are_not_counted_as_left_out():
     }
 
 def test_the_positives_added_to_the_corpus_are_counted_when_there_are_any():
-    """A --pairs --corpus run's summary records the positives it added to the corpus; the counts show them (not as
-    left out) when it added any, with those that differ from a document only in whitespace."""
-    from negmine.report.mining import _counts
+    """A --pairs --corpus run's summary records the positives it added to the corpus; the report shows them (not as
+    left out: not among the counts of "Pairs and candidates left out") when it added any, with those that differ
+    from a document only in whitespace."""
+    from negmine.report.mining import _added_positives, _counts
 
     summary = {"pairs_skipped": {}, "candidates_removed_by_filter": {},
                "pairs_positives_added_to_corpus": {"added": 2, "distinct_positives": 10, "whitespace_only": 0}}
     label = "positives not in the corpus file (exact text), added to it as documents p<row>"
-    assert _counts(summary) == {label: "2 of 10 distinct positives"}
+    assert _added_positives(summary) == {label: "2 of 10 distinct positives"}
+    assert _counts(summary) == {}
     summary["pairs_positives_added_to_corpus"]["whitespace_only"] = 1
-    assert _counts(summary) == {
+    assert _added_positives(summary) == {
         label: "2 of 10 distinct positives (1 of them differing from a corpus document only in whitespace)"}
     for recorded in ({"added": 0, "distinct_positives": 10, "whitespace_only": 0}, None):
-        assert _counts({**summary, "pairs_positives_added_to_corpus": recorded}) == {}
-    assert _counts({"pairs_skipped": {}, "candidates_removed_by_filter": {}}) == {}
+        assert _added_positives({**summary, "pairs_positives_added_to_corpus": recorded}) == {}
+    assert _added_positives({"pairs_skipped": {}, "candidates_removed_by_filter": {}}) == {}
+
+
+def sections(page: str) -> dict[str, str]:
+    """The page's sections, heading -> the HTML up to the next heading."""
+    parts = re.split(r"<h2>(.*?)</h2>", page)
+    return {html.unescape(name): body for name, body in zip(parts[1::2], parts[2::2])}
+
+
+def test_the_positives_added_to_the_corpus_have_a_section_of_their_own(mined, tmp_path):
+    """Session 60 showed the positives a --pairs --corpus run added to its corpus under "Pairs and candidates left
+    out", which they are not: they are part of the corpus the negatives were drawn from. They have a section of
+    their own, shown when the run added any."""
+    summary_path = mined.with_name("mined.summary.json")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    row = ("<tr><td>positives not in the corpus file (exact text), added to it as documents p&lt;row&gt;</td>"
+           "<td>2 of 10 distinct positives (1 of them differing from a corpus document only in whitespace)</td></tr>")
+    summary["pairs_positives_added_to_corpus"] = {"added": 2, "distinct_positives": 10, "whitespace_only": 1}
+    summary_path.write_text(json.dumps(summary), encoding="utf-8")
+    page = sections(mining_report(mined, out=tmp_path / "added.html").read_text(encoding="utf-8"))
+    assert list(page) == ["Overview", "Pairs and candidates left out", "Positives added to the corpus", "Scores",
+                          "Hardest rows"]
+    assert row in page["Positives added to the corpus"]
+    assert "positives not in the corpus file" not in page["Pairs and candidates left out"]
+    summary["pairs_positives_added_to_corpus"]["added"] = 0
+    summary_path.write_text(json.dumps(summary), encoding="utf-8")
+    page = mining_report(mined, out=tmp_path / "none.html").read_text(encoding="utf-8")
+    assert list(sections(page)) == ["Overview", "Pairs and candidates left out", "Scores", "Hardest rows"]
+    assert "positives not in the corpus file" not in page
 
 
 def test_the_table_holds_the_smallest_gap_rows_in_order(mined, tmp_path):

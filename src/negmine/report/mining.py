@@ -247,9 +247,10 @@ def _removed(summary: Mapping) -> dict[str, int]:
 
 
 def _counts(summary: Mapping) -> dict[str, object]:
-    """The summary's counts of pairs left out, each under its reason, exactly as recorded; the pairs that repeat
-    another up to case or spacing, which are not left out (mined twice) and say so under that heading; and the
-    positives a ``--pairs`` run added to its ``--corpus`` (:func:`_added_positives`)."""
+    """The summary's counts of pairs left out, each under its reason, exactly as recorded; and the pairs that repeat
+    another up to case or spacing, which are not left out (mined twice) and say so under that heading. The positives
+    a ``--pairs`` run added to its ``--corpus``, which are not left out either, have a section of their own
+    (:func:`_added_positives`)."""
     counts: dict[str, object] = {f"skipped: {reason}": n for reason, n in summary["pairs_skipped"].items()}
     if summary.get("pairs_tried_fallback"):
         counts["short pairs selected from the fallback pool"] = (f"{summary.get('pairs_from_fallback', 0)} of "
@@ -262,15 +263,18 @@ def _counts(summary: Mapping) -> dict[str, object]:
     unknown = summary.get("unknown_qrels")
     if isinstance(unknown, dict) and unknown.get("skipped"):
         counts["qrels rows skipped (document not in the corpus)"] = unknown["skipped"]
-    return {**counts, **_added_positives(summary), **_removed(summary)}
+    return {**counts, **_removed(summary)}
 
 
 ADDED_POSITIVES = "positives not in the corpus file (exact text), added to it as documents p<row>"
+ADDED_SECTION = "Positives added to the corpus"
 
 
 def _added_positives(summary: Mapping) -> dict[str, str]:
     """The positives a ``--pairs`` run added to its ``--corpus`` (``pairs_positives_added_to_corpus``), when it
-    added any: not left out, but part of the corpus the negatives were drawn from came from the pairs."""
+    added any: not left out, but part of the corpus the negatives were drawn from came from the pairs. The page
+    shows them under :data:`ADDED_SECTION`: under "Pairs and candidates left out", where they were first shown
+    (session 60), the heading said they were left out."""
     added = summary.get("pairs_positives_added_to_corpus")
     if not isinstance(added, dict) or not added.get("added"):
         return {}
@@ -482,8 +486,10 @@ def check_max_rows(max_rows: object) -> None:
 
 def render_mining_report(summary: Mapping, stats: MinedStats, out: Path, mined: Path, summary_path: Path) -> Path:
     """Write the page to ``out`` (atomically) and return the path."""
+    added = _added_positives(summary)
     sections = [("Overview", _overview(summary, stats, mined, summary_path)),
                 ("Pairs and candidates left out", key_value_table(_counts(summary))),
+                *([(ADDED_SECTION, key_value_table(added))] if added else []),
                 ("Scores", _figures(summary, stats)),
                 ("Hardest rows", _table(stats.hardest(), stats.counts["rows"]))]
     subtitle = f"{summary['pairs_out']:,} rows mined from {summary['pairs_in']:,} pairs: {mined}"
