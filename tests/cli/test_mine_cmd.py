@@ -627,7 +627,8 @@ def test_mine_cli_warns_of_pairs_that_repeat_another_up_to_case_and_spacing(tmp_
 def test_mine_cli_summary_and_report_record_the_positives_added_to_the_corpus(tmp_path, tiny_model_path):
     """``--pairs FILE --corpus CORPUS`` added the positives missing from the corpus and said so only in a warning: the
     summary (and so the report) could not tell how much of the corpus came from the pairs. The summary now records
-    ``pairs_positives_added_to_corpus`` and the report shows it; without --corpus the key is absent."""
+    ``pairs_positives_added_to_corpus``, and the report and the summary printed show it; without --corpus the key is
+    absent."""
     rows = [(f"cell protein query {i}", f"gene study document {i} blood") for i in range(10)]
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("question,passage\n" + "".join(f'"{q}","{p}"\n' for q, p in rows), encoding="utf-8")
@@ -641,6 +642,9 @@ def test_mine_cli_summary_and_report_record_the_positives_added_to_the_corpus(tm
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "neg.summary.json").read_text())
     assert summary["pairs_positives_added_to_corpus"] == {"added": 2, "distinct_positives": 10, "whitespace_only": 1}
+    # the summary printed counts them too, in the report's words (it said nothing of them but in the warning)
+    assert ("\n  positives not in the corpus file (exact text), added to it as documents p<row>: 2 of 10 distinct "
+            "positives (1 of them differing from a corpus document only in whitespace)\n") in result.stdout
     result = runner.invoke(build_app(), ["report", str(out), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
@@ -650,6 +654,7 @@ def test_mine_cli_summary_and_report_record_the_positives_added_to_the_corpus(tm
     alone = tmp_path / "alone.jsonl"
     result = runner.invoke(build_app(), [*common, "--output", str(alone)])
     assert result.exit_code == 0, result.output
+    assert "positives not in the corpus file" not in result.output
     assert "pairs_positives_added_to_corpus" not in json.loads((tmp_path / "alone.summary.json").read_text())
     runner.invoke(build_app(), ["report", str(alone), "-o", str(tmp_path / "alone.html")])
     assert "positives not in the corpus file" not in (tmp_path / "alone.html").read_text(encoding="utf-8")

@@ -36,6 +36,27 @@ def test_format_summary_counts_the_qrels_rows_judged_not_relevant():
     assert "not relevant" not in format_summary(quiet)
 
 
+def test_format_summary_counts_the_positives_added_to_the_corpus_when_there_are_any():
+    """A --pairs --corpus run printed the positives it added to the corpus in its warning only: the summary it
+    prints counts them too, in the report's words, when it added any (none added, or no corpus file: no line)."""
+    added = {"added": 2, "distinct_positives": 10, "whitespace_only": 1}
+    summary = build_summary(SelectionStats(skipped={"no candidate left after exclusions and filters": 1}),
+                            {"load": 0.1}, {"pairs_positives_added_to_corpus": added})
+    lines = format_summary(summary).splitlines()
+    assert lines[1:3] == [
+        "  skipped 1: no candidate left after exclusions and filters",
+        "  positives not in the corpus file (exact text), added to it as documents p<row>: 2 of 10 distinct positives "
+        "(1 of them differing from a corpus document only in whitespace)"]
+    summary["pairs_positives_added_to_corpus"] = {**added, "whitespace_only": 0}
+    assert ("  positives not in the corpus file (exact text), added to it as documents p<row>: 2 of 10 distinct "
+            "positives") in format_summary(summary).splitlines()
+    for recorded in ({"added": 0, "distinct_positives": 10, "whitespace_only": 0}, None):
+        summary["pairs_positives_added_to_corpus"] = recorded
+        assert "positives not in the corpus file" not in format_summary(summary)
+    del summary["pairs_positives_added_to_corpus"]
+    assert "positives not in the corpus file" not in format_summary(summary)
+
+
 def test_format_summary_lists_the_exports_one_line_each_as_the_audit_does():
     # `negmine mine -o out/negatives.jsonl --export n-tuple` printed the dict: exports: {'n-tuple': '...'}
     exports = {"n-tuple": "out/negatives.n-tuple.jsonl", "triplet": "out/negatives.triplet.parquet"}

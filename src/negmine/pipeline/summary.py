@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -95,6 +95,9 @@ def format_summary(summary: dict) -> str:
                      "from the fallback (hybrid) pool")
     for reason, n in summary["pairs_skipped"].items():
         lines.append(f"  skipped {n}: {reason}")
+    added = added_positives(summary)
+    if added is not None:
+        lines.append(f"  {ADDED_POSITIVES}: {added}")
     if summary.get("queries_without_bm25_words"):
         lines.append(f"  {summary['queries_without_bm25_words']} queries have no BM25 word (BM25 retrieved nothing "
                      f"for them{_FALLBACK_NO_WORDS if _fallback(summary) else ''})")
@@ -121,6 +124,24 @@ def format_summary(summary: dict) -> str:
     lines += [f"export {fmt}: {path}" for fmt, path in (summary.get("exports") or {}).items()]
     lines += format_export_skipped(summary)
     return "\n".join(lines)
+
+
+ADDED_POSITIVES = "positives not in the corpus file (exact text), added to it as documents p<row>"
+"""The label of ``pairs_positives_added_to_corpus`` on stdout and in the mining report (:func:`added_positives`)."""
+
+
+def added_positives(summary: Mapping) -> str | None:
+    """The positives a ``--pairs`` run added to its ``--corpus`` (the summary's ``pairs_positives_added_to_corpus``)
+    as stdout and the mining report say them, after :data:`ADDED_POSITIVES`: ``2 of 10 distinct positives (1 of them
+    differing from a corpus document only in whitespace)``; None when it added none or had no corpus file. Until
+    2026-12-07 ``negmine mine`` said it in its warning only (stderr), not among the counts it prints."""
+    added = summary.get("pairs_positives_added_to_corpus")
+    if not isinstance(added, dict) or not added.get("added"):
+        return None
+    text = f"{added['added']} of {added.get('distinct_positives', '?')} distinct positives"
+    if added.get("whitespace_only"):
+        text += f" ({added['whitespace_only']} of them differing from a corpus document only in whitespace)"
+    return text
 
 
 NTUPLE_WIDTH_HINT = "; a smaller --ntuple-negatives N keeps every row with at least N negatives (cut to its first N)"

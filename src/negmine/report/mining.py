@@ -266,22 +266,19 @@ def _counts(summary: Mapping) -> dict[str, object]:
     return {**counts, **_removed(summary)}
 
 
-ADDED_POSITIVES = "positives not in the corpus file (exact text), added to it as documents p<row>"
 ADDED_SECTION = "Positives added to the corpus"
 
 
 def _added_positives(summary: Mapping) -> dict[str, str]:
     """The positives a ``--pairs`` run added to its ``--corpus`` (``pairs_positives_added_to_corpus``), when it
-    added any: not left out, but part of the corpus the negatives were drawn from came from the pairs. The page
-    shows them under :data:`ADDED_SECTION`: under "Pairs and candidates left out", where they were first shown
-    (session 60), the heading said they were left out."""
-    added = summary.get("pairs_positives_added_to_corpus")
-    if not isinstance(added, dict) or not added.get("added"):
-        return {}
-    text = f"{added['added']} of {added.get('distinct_positives', '?')} distinct positives"
-    if added.get("whitespace_only"):
-        text += f" ({added['whitespace_only']} of them differing from a corpus document only in whitespace)"
-    return {ADDED_POSITIVES: text}
+    added any, in the words ``negmine mine`` prints (:func:`negmine.pipeline.summary.added_positives`): not left
+    out, but part of the corpus the negatives were drawn from came from the pairs. The page shows them under
+    :data:`ADDED_SECTION`: under "Pairs and candidates left out", where they were first shown (session 60), the
+    heading said they were left out."""
+    from negmine.pipeline.summary import ADDED_POSITIVES, added_positives
+
+    text = added_positives(summary)
+    return {} if text is None else {ADDED_POSITIVES: text}
 
 
 def _overview(summary: Mapping, stats: MinedStats, mined: Path, summary_path: Path) -> str:
