@@ -268,6 +268,20 @@ def test_more_negatives_than_distinct_texts_message_of_mining_md(tmp_path):
     assert_quotes("mining.md", "cannot mine 3 negatives:", message_of(lambda: mine(config, embedder=HashEmbedder())))
 
 
+def test_more_negatives_than_the_texts_left_message_of_mining_md(tmp_path):
+    """The page's second corpus: a positive and its copy, another text under 2 ids, two more; 4 negatives asked."""
+    from negmine.pipeline.mine import mine
+    from negmine.testing.beir import write_beir
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    corpus = {"d0": "coffee beans", "d1": "Coffee beans!", "d2": "tea", "d3": "Tea!", "d4": "water", "d5": "milk"}
+    beir = write_beir(tmp_path / "beir", corpus, {"q1": "coffee"}, [("q1", "d0", 1)])
+    config = MineConfig(data=DataConfig(data_dir=beir), encoder=EncoderConfig(cache_dir=tmp_path / "cache"),
+                        select=SelectConfig(num_negatives=4))
+    config = dataclasses.replace(config, output=dataclasses.replace(config.output, path=tmp_path / "o.jsonl"))
+    assert_quotes("mining.md", "cannot mine 4 negatives:", message_of(lambda: mine(config, embedder=HashEmbedder())))
+
+
 def test_repeated_rows_warning_of_mining_md(tmp_path, monkeypatch):
     """The quote's file: 72 rows, then the first again on line 73."""
     from negmine.export.native import dumps_row, make_row, read_native

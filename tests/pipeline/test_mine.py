@@ -157,7 +157,7 @@ def test_too_many_negatives_counts_the_positives_of_queries_with_the_same_text(t
 @pytest.mark.parametrize("corpus, why", [
     ({"d0": "coffee beans", "d1": "Coffee beans!", "d2": "Coffee  BEANS", "d3": "tea", "d4": "water"},
      "the corpus has 5 documents (3 distinct texts) and a query has 1 positive and 2 other documents with the text "
-     "of one of them or of the query, leaving at most 2 candidates"),
+     "of one of them or of the query, 3 documents holding 1 of the 3 distinct texts, leaving at most 2 candidates"),
     ({"d0": "coffee beans", "d1": "Coffee?", "d2": "tea", "d3": "water"},
      "the corpus has 4 documents and a query has 1 positive and 1 other document with the text of one of them or of "
      "the query, leaving at most 2 candidates"),
@@ -203,6 +203,34 @@ def test_too_many_negatives_counts_distinct_texts_as_selection_keeps_one_of_each
     assert sorted(read_rows(tmp_path / "o.jsonl")[0]["negative_ids"]) in (["d1", "d4"], ["d2", "d4"], ["d3", "d4"])
 
 
+@pytest.mark.parametrize("corpus, qrels, why", [
+    ({"d0": "coffee beans", "d1": "Coffee beans!", "d2": "tea", "d3": "Tea!", "d4": "water"}, [("q1", "d0", 1)],
+     "the corpus has 5 documents (3 distinct texts) and a query has 1 positive and 1 other document with the text of "
+     "one of them or of the query, 2 documents holding 1 of the 3 distinct texts, leaving at most 2 candidates"),
+    ({"d0": "coffee beans", "d1": "Coffee beans!", "d2": "tea", "d3": "water", "d4": "milk"},
+     [("q1", "d0", 1), ("q1", "d1", 1)],
+     "the corpus has 5 documents (4 distinct texts) and a query has 2 positives, 2 documents holding 1 of the 4 "
+     "distinct texts, leaving at most 3 candidates"),
+    ({"d0": "coffee beans", "d1": "Coffee beans!", "d2": "COFFEE BEANS"}, [("q1", "d0", 1)],
+     "the corpus has 3 documents (1 distinct text) and a query has 1 positive and 2 other documents with the text of "
+     "one of them or of the query, 3 documents holding the corpus's only text, leaving at most 0 candidates"),
+], ids=["another-text-repeats", "positives-share-a-text", "one-text"])
+def test_too_many_negatives_says_how_many_distinct_texts_the_excluded_documents_hold(tmp_path, corpus, qrels, why):
+    """The refusal counted distinct texts for the corpus and the candidates left, but documents for what the query
+    excludes: "5 documents (3 distinct texts) and ... 1 positive and 1 other document ..., leaving at most 2
+    candidates" (3 - 1 - 1 is not 2: the positive and its copy hold one text). It now says how many distinct texts
+    the excluded documents hold when that is not one each, so the numbers add up (session 61)."""
+    from negmine.testing.beir import write_beir
+
+    beir = write_beir(tmp_path / "beir", corpus, {"q1": "coffee"}, qrels)
+    available = int(re.search(r"at most (\d+) candidate", why).group(1))
+    embedder = HashEmbedder()
+    with pytest.raises(ConfigError, match=f"^cannot mine {available + 1} negatives: {re.escape(why)}; lower "
+                                          r"select\.num_negatives \(--num-negatives\)$"):
+        mine(make_config(beir, tmp_path / "o.jsonl", num_negatives=available + 1), embedder=embedder)
+    assert embedder.calls == 0
+
+
 def test_too_many_negatives_names_the_query_with_the_fewest_distinct_texts_left(tmp_path):
     """Repeats differ per query: qa's positive is held under 3 ids (7 - 3 = 4 documents left, 5 - 1 = 4 texts),
     qb's 2 positives under one each (5 documents left, 5 - 2 = 3 texts). Counting documents named qa and passed
@@ -246,11 +274,17 @@ def test_worst_exclusion_is_the_smallest_pool_selection_can_give_on_random_corpo
         by_text = {q: [r for other in queries if same[other] == same[q] for r in own[other]] for q in queries}
         dataset = SimpleNamespace(queries=SimpleNamespace(text=queries.__getitem__),
                                   qrels=SimpleNamespace(positives=own.__getitem__))
-        pools = []
+        pools, said = [], []
         for q in queries:
-            rows = np.setdiff1d(np.arange(len(texts)), np.fromiter(index.excluded_rows(by_text[q], queries[q]), int))
+            gone = np.fromiter(index.excluded_rows(by_text[q], queries[q]), int)
+            rows = np.setdiff1d(np.arange(len(texts)), gone)
             pools.append(int(first_of_each_text(hashes, rows).sum()))
-        assert _worst_exclusion(dataset, hashes, by_text).available == min(pools), (texts, queries, own)
+            # what the refusal says of the query: documents excluded, the distinct texts they hold, candidates left
+            said.append((len(set(gone.tolist())), len(set(hashes[gone].tolist())), pools[-1]))
+        worst = _worst_exclusion(dataset, hashes, by_text)
+        assert worst.available == min(pools), (texts, queries, own)
+        assert (worst.positives + worst.copies, worst.texts - worst.available, worst.available) in said, (
+            texts, queries, own)
 
 
 def test_a_model_returning_nan_for_a_document_is_a_clear_error_and_writes_nothing(beir_dir, tmp_path):

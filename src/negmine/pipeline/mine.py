@@ -81,8 +81,9 @@ def check_feasible(config: MineConfig, dataset: Dataset) -> Feasible:
 
 class _Exclusion(NamedTuple):
     """What selection leaves one query of the corpus: ``available`` candidates, the corpus's distinct ``texts``
-    (selection keeps one document of each) minus those of its ``positives`` (pooled over its text twins; ``own``:
-    its id's alone) and of the query, held by ``copies`` other documents besides the positives."""
+    (selection keeps one document of each) minus those of its ``positives`` (documents, pooled over its text twins;
+    ``own``: its id's alone) and of the query, held by ``copies`` other documents besides the positives (so the
+    ``positives + copies`` documents excluded hold ``texts - available`` distinct texts)."""
 
     available: int
     positives: int
@@ -102,7 +103,8 @@ def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray,
     positives only let a run through that no row of the twin queries could fill; not counting the copies
     (session 59), one that no row of the query could fill; counting documents, not texts (session 60), one whose
     rows a text held under several ids left short (skipped, or short with ``--keep-partial``). The message says
-    how many distinct texts the corpus has when some repeat."""
+    how many distinct texts the corpus has when some repeat, and how many of them the query's positives and other
+    documents excluded hold when that is not one each (:func:`_held_texts`)."""
     n_docs = len(dataset.corpus)
     worst = _worst_exclusion(dataset, hashes, positives)
     if config.select.num_negatives <= worst.available:
@@ -113,9 +115,23 @@ def _check_corpus_size(config: MineConfig, dataset: Dataset, hashes: np.ndarray,
               if worst.copies else "")
     raise ConfigError(
         f"cannot mine {config.select.num_negatives} negatives: the corpus has {counted(n_docs, 'document')}{texts} "
-        f"and a query has {counted(worst.positives, 'positive')}{twins}{copies}, leaving at most "
+        f"and a query has {counted(worst.positives, 'positive')}{twins}{copies}{_held_texts(worst)}, leaving at most "
         f"{counted(worst.available, 'candidate')}; lower {path_option('select.num_negatives')}"
     )
+
+
+def _held_texts(worst: _Exclusion) -> str:
+    """How many distinct texts the documents :func:`_check_corpus_size` names as excluded (the positives and the
+    other documents) hold, when that differs from their count: the candidates left are the corpus's distinct texts
+    minus those (one document per text), so "5 documents (3 distinct texts) and a query has 1 positive and 1 other
+    document ..., leaving at most 2 candidates" (a positive held under 2 ids, another text under 2) counted texts
+    in the corpus and the candidates but documents in between (3 - 1 - 1 is not 2; session 60's message). Nothing
+    when they hold one text each (every count then holds for documents and texts alike)."""
+    excluded, held = worst.positives + worst.copies, worst.texts - worst.available
+    if held == excluded:
+        return ""
+    of = "the corpus's only text" if worst.texts == 1 else f"{held} of the {worst.texts} distinct texts"
+    return f", {counted(excluded, 'document')} holding {of}"
 
 
 def _worst_exclusion(dataset: Dataset, hashes: np.ndarray, positive_rows: dict[str, list[int]]) -> _Exclusion:
