@@ -401,6 +401,23 @@ def test_mine_with_a_dataset_refusing_named_files_of_mining_md():
                   message_of(lambda: mine(named, dataset=object())))
 
 
+def test_mine_dataset_summary_refused_for_re_mining_of_mining_md(tmp_path):
+    """docs/mining.md quotes load_mine_config's refusal of a mine_dataset summary: 12 rows read from the columns
+    question and passage, 3 negatives asked, the other settings at their defaults."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.pipeline.in_memory import mine_dataset
+    from negmine.pipeline.recorded_config import load_mine_config
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    rows = [{"question": f"cell protein {i}", "passage": f"cell protein gene study {i}"} for i in range(12)]
+    summary = tmp_path / "s.json"
+    mine_dataset(datasets.Dataset.from_list(rows), HashEmbedder(), num_negatives=3, query_column="question",
+                 positive_column="passage", summary_path=summary,
+                 config=MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False)))
+    assert_quotes("mining.md", "...: this summary names no data to re-mine",
+                  message_of(lambda: load_mine_config(tmp_path / "any.jsonl", summary)))
+
+
 def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
     """docs/mining.md's "From Python" section quotes mine_dataset's refusal of a config that names data, its
     messages for an unknown output_format, sampling_strategy and a bad num_negatives (naming the keyword), its

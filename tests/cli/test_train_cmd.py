@@ -415,6 +415,34 @@ def test_train_cli_remine_needs_the_mining_summary(tmp_path):
     assert "m.summary.json does not exist; pass --mine-summary PATH" in result.output
 
 
+def test_train_cli_remine_from_a_mine_dataset_summary_is_refused_before_the_trainer_loads(tmp_path, monkeypatch):
+    """A mine_dataset(..., summary_path=...) summary records data mined in memory, no files: --mine-summary with it
+    gave re-mining a config naming no input, refused with "error: no input given; pass a BEIR directory
+    (mine.data.data_dir; negmine mine DATA_DIR --split train), ...", naming neither the summary nor why, nor what
+    to do. Now refused as the summary is read, naming mine_dataset and what to do instead."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.config import EncoderConfig, MineConfig
+    from negmine.pipeline.in_memory import mine_dataset
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    pairs = datasets.Dataset.from_list([{"query": f"cell protein {i}", "positive": f"gene study {i} blood"}
+                                        for i in range(8)])
+    summary = tmp_path / "s.json"
+    mine_dataset(pairs, HashEmbedder(), num_negatives=2, summary_path=summary,
+                 config=MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False)))
+    mined = _mined(tmp_path / "neg.jsonl")
+    monkeypatch.setitem(sys.modules, "negmine.train.api", None)  # importing the trainer fails the test
+    result = runner.invoke(build_app(), ["train", str(mined), "--output", str(tmp_path / "o"), "--remine-steps", "1",
+                                         "--mine-summary", str(summary)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {summary}: this summary names no data to re-mine: it records a "
+                                    "mine_dataset() call, which mined a datasets.Dataset of 8 rows given in memory, "
+                                    "not files; to mine that data again with the same settings, call "
+                                    "mine_dataset(data, model, num_negatives=2, output_format='triplet', ")
+    assert "then negmine mine --pairs pairs.jsonl)\n" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("case", ["gone", "a file now", "no qrels/"])
 def test_train_cli_remine_names_the_summary_when_the_mined_folder_is_gone_or_changed(tmp_path, monkeypatch, case):
     """Mined from a folder deleted since, ``negmine train --remine-steps 1`` failed once the trainer had loaded the

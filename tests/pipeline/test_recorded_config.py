@@ -376,3 +376,75 @@ def test_the_rows_of_a_save_to_disk_folder_read_as_the_summary_is_checked_are_wh
     assert passes == [f"dataset {str(folder)!r}"]
     assert load_data(recorded.config.data, False, recorded.pairs) == load_data(recorded.config.data, False)
     assert len(passes) == 2, "the load with the rows checked read none"
+
+
+ROWS = [{"question": f"cell protein {i}", "passage": f"cell protein gene study {i} " + "blood " * (i % 3)}
+        for i in range(12)]
+
+
+def test_a_mine_dataset_summary_is_refused_saying_where_it_comes_from_and_what_to_do(tmp_path, tiny_model_path):
+    """A mine_dataset(..., summary_path=...) summary records a datasets.Dataset mined in memory and the columns it
+    was read with, no files: load_mine_config returned a config naming no input (the columns dropped as unused),
+    which every use refused later with "no input given; pass a BEIR directory ...", naming neither the summary nor
+    why. It is refused as it is read, naming mine_dataset and listing its keywords with the values recorded; called
+    again with them, mine_dataset gives the same rows."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.config import EncoderConfig, FilterConfig
+    from negmine.pipeline.in_memory import mine_dataset
+    from negmine.pipeline.recorded_config import read_mine_summary
+
+    data = datasets.Dataset.from_list(ROWS)
+    config = MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                        filters=FilterConfig(sd_margin=None))
+    summary = tmp_path / "s.json"
+    keywords = {"num_negatives": 3, "output_format": "n-tuple", "output_scores": False, "sampling_strategy": "top",
+                "relative_margin": None, "absolute_margin": None, "query_column": "question",
+                "positive_column": "passage"}
+    first = mine_dataset(data, str(tiny_model_path), num_negatives=3, output_format="n-tuple", query_column="question",
+                         positive_column="passage", config=config, summary_path=summary)
+    message = (
+        f"{summary}: this summary names no data to re-mine: it records a mine_dataset() call, which mined a "
+        "datasets.Dataset of 12 rows given in memory, not files; to mine that data again with the same settings, call "
+        "mine_dataset(data, model, num_negatives=3, output_format='n-tuple', output_scores=False, "
+        "sampling_strategy='top', relative_margin=None, absolute_margin=None, query_column='question', "
+        "positive_column='passage') with the data and model that call was given (and config= for the other settings "
+        "this summary's config records); to re-mine while training, mine the data from files, whose summary "
+        "re-mining reads (pairs in a datasets.Dataset ds: ds.to_json('pairs.jsonl'), then negmine mine --pairs "
+        "pairs.jsonl --query-column question --positive-column passage)")
+    for load in (load_mine_config, read_mine_summary):
+        with pytest.raises(ConfigError) as info:
+            load(tmp_path / "any.jsonl", summary)
+        assert str(info.value) == message
+    again = mine_dataset(data, str(tiny_model_path), config=config, **keywords)
+    assert again.to_list() == first.to_list() and len(first) == 12
+
+
+def test_a_summary_of_data_given_to_mine_is_refused_with_the_corpus_file_to_give(tmp_path):
+    """mine(config, dataset=...) on pairs_from_dataset(ds, corpus=...) records the pairs read and the corpus file,
+    no data to read: refused as it is read, with the command line that mines the pairs from a file."""
+    datasets = pytest.importorskip("datasets")
+    import warnings
+
+    from negmine.config import EncoderConfig, FilterConfig
+    from negmine.errors import NegmineWarning
+    from negmine.io.pairs import pairs_from_dataset
+    from negmine.pipeline.mine import mine
+    from negmine.testing.hash_embedder import HashEmbedder
+
+    corpus = tmp_path / "my corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"_id": f"c{i}", "text": row["passage"]}) + "\n"
+                              for i, row in enumerate(ROWS)), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NegmineWarning)
+        data = pairs_from_dataset(datasets.Dataset.from_list(ROWS), corpus=corpus)
+    config = MineConfig(encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False),
+                        filters=FilterConfig(sd_margin=None), select=SelectConfig(num_negatives=3),
+                        output=OutputConfig(path=tmp_path / "neg.jsonl"))
+    mine(config, embedder=HashEmbedder(), dataset=data)
+    with pytest.raises(ConfigError) as info:
+        load_mine_config(tmp_path / "neg.jsonl")
+    assert str(info.value) == (
+        f"{tmp_path / 'neg.summary.json'}: this summary names no data to re-mine: it records a run of "
+        "negmine.mine(config, dataset=...), which mined a datasets.Dataset of 12 rows given in memory, not files; to "
+        "re-mine while training, mine the data from files, whose summary re-mining reads (pairs in a datasets.Dataset "
+        f"ds: ds.to_json('pairs.jsonl'), then negmine mine --pairs pairs.jsonl --corpus '{corpus.resolve()}')")

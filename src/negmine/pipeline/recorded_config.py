@@ -86,11 +86,81 @@ def read_mine_summary(mined: str | Path, summary: str | Path | None = None,
         config = config_from_dict(MineConfig, document["config"])
     except (KeyError, TypeError) as err:
         raise ConfigError(f"{path}: not a negmine mining summary with a 'config' object ({err})") from None
+    check_recorded_input(config, document, path)
     check_recorded_data_paths(config, path)
     return RecordedMining(without_unused(config), check_recorded_pairs(config, show_progress))
 
 
 DATA_PATH_FIELDS = ("data_dir", "corpus", "queries", "qrels", "pairs")
+
+MINE_DATASET_KEYWORDS = ("num_negatives", "output_format", "output_scores", "sampling_strategy", "relative_margin",
+                         "absolute_margin", "query_column", "positive_column")
+"""``mine_dataset``'s keywords that set a setting, in its signature's order, as a refusal of its summary lists them."""
+
+
+def check_recorded_input(config: MineConfig, document: Mapping, summary: Path) -> None:
+    """ConfigError when the summary's config names no data to read (no data folder, files or pairs) while it
+    records the data mined (``pairs_input``, ``beir_input``) or a ``mine_dataset`` call: the run mined data handed
+    to it in memory, by ``mine_dataset(..., summary_path=...)`` (the summary's ``mine_dataset`` key) or
+    ``mine(config, dataset=...)``, which re-mining cannot read again. ``load_mine_config`` returned a config
+    naming no input (the columns a ``mine_dataset`` summary records dropped as unused), which every use refused
+    later with "no input given; pass a BEIR directory ...", naming neither the summary nor why; ``negmine train
+    --remine-steps`` with such a summary did too. The message says where the summary comes from and what to do
+    instead: call ``mine_dataset`` again with the keywords listed (:func:`_mine_dataset_keywords`), or mine the
+    data from files, whose summary re-mining reads."""
+    from negmine.pipeline.given_data import named_inputs
+
+    given = document.get("pairs_input") or document.get("beir_input")
+    in_memory = isinstance(document.get("mine_dataset"), Mapping)
+    if named_inputs(config.data) or not (in_memory or isinstance(given, Mapping)):
+        return  # a summary recording no data at all is the load's to refuse (DataConfig.validate: "no input given")
+    what = (f"a {given.get('kind', 'dataset')} of {given['rows']} rows" if isinstance(given, Mapping) and
+            "rows" in given else "a dataset")
+    start = f"{summary}: this summary names no data to re-mine: it records"
+    files = ("to re-mine while training, mine the data from files, whose summary re-mining reads (pairs in a "
+             "datasets.Dataset ds: ds.to_json('pairs.jsonl'), then negmine mine --pairs pairs.jsonl"
+             f"{_pairs_options(document)})")
+    if in_memory:
+        raise ConfigError(
+            f"{start} a mine_dataset() call, which mined {what} given in memory, not files; to mine that data again "
+            f"with the same settings, call mine_dataset(data, model, {_mine_dataset_keywords(document)}) with the data "
+            f"and model that call was given (and config= for the other settings this summary's config records); "
+            f"{files}")
+    raise ConfigError(f"{start} a run of negmine.mine(config, dataset=...), which mined {what} given in memory, not "
+                      f"files; {files}")
+
+
+def _pairs_options(document: Mapping) -> str:
+    """The ``negmine mine --pairs`` options for the data the summary records: ``--query-column`` and
+    ``--positive-column`` for the columns its ``config.data`` names (none for a column detected), ``--corpus`` for
+    the corpus file its ``pairs_input`` records (``pairs_from_dataset(ds, corpus=...)``); quoted for a shell."""
+    import shlex
+
+    data = document["config"].get("data") or {}
+    options = [(f"--{name.replace('_', '-')}", data[name]) for name in ("query_column", "positive_column")
+               if isinstance(data.get(name), str)]
+    given = document.get("pairs_input")
+    corpus = given.get("corpus") if isinstance(given, Mapping) else None
+    if isinstance(corpus, Mapping) and isinstance(corpus.get("path"), str):
+        options.append(("--corpus", corpus["path"]))
+    return "".join(f" {option} {shlex.quote(value)}" for option, value in options)
+
+
+def _mine_dataset_keywords(document: Mapping) -> str:
+    """``mine_dataset``'s keywords (:data:`MINE_DATASET_KEYWORDS`) with the values the summary records:
+    ``output_format`` from its ``mine_dataset`` key, the others from its config's fields
+    (:data:`~negmine.pipeline.keyword_fields.KEYWORD_FIELDS`)."""
+    from negmine.pipeline.keyword_fields import KEYWORD_FIELDS
+
+    config = document["config"]
+
+    def value(keyword: str) -> object:
+        if keyword == "output_format":
+            return document["mine_dataset"].get("format")
+        part, name = KEYWORD_FIELDS[keyword].split(".")
+        return (config.get(part) or {}).get(name)
+
+    return ", ".join(f"{keyword}={value(keyword)!r}" for keyword in MINE_DATASET_KEYWORDS)
 
 
 def check_recorded_data_paths(config: MineConfig, summary: Path) -> None:
