@@ -731,3 +731,23 @@ def test_ctrl_c_lines_of_an_evaluation_in_training_md():
                   interrupted_hint(config, stopped))
     assert_quotes("training.md", "rerun the same command to start again",
                   interrupted_hint(dataclasses.replace(config, encoder=EncoderConfig(use_cache=False))))
+
+
+def test_resumed_runs_closing_line_of_training_md():
+    """docs/training.md "Logged losses and progress": a resumed run's closing line as the bars print it (the tiny
+    test model, 6 steps, stopped after checkpoint-2)."""
+    from types import SimpleNamespace
+
+    from negmine.train.dev_eval import DevLineProgress
+
+    losses = [5.6133, 5.9481, 6.1617, 6.1976, 5.6184, 6.0633]
+    state = SimpleNamespace(is_world_process_zero=True, global_step=6,
+                            log_history=[{"loss": loss, "step": step} for step, loss in enumerate(losses, 1)])
+    written = []
+    progress = DevLineProgress()
+    progress.training_bar, progress.resumed_at = SimpleNamespace(write=written.append), 2
+    closing = {"train_runtime": 1.189, "train_samples_per_second": 13.46, "train_steps_per_second": 3.364,
+               "train_loss": sum(losses[2:]) / 4, "epoch": 2.0}
+    progress.on_log(None, state, None, logs=closing)
+    assert_quotes("training.md", "'train_loss': '6.01 (steps 3-6 only", written[0])
+    assert_quotes("training.md", "'train_runtime': '1.189 (steps 3-6)'", written[0])

@@ -44,6 +44,7 @@ from negmine.train.dev_eval import (
     DevEvaluator, EvaluateAtEnd, EvaluateEpochBeforeCheckpoint, MeasuringTrainer, dev_history, use_negmine_progress,
     load_dev_data, remove_if_empty, warn_if_start_was_best,
 )
+from negmine.train.loss_log import last_window, loss_history, mean_loss
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
 from negmine.train.model_card_resume import ModelCardLogsOnResume, WholeRunTimeOnCard
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
@@ -71,7 +72,7 @@ class TrainResult:
     mean of the steps since its previous entry), not the last step's loss unless that window is one step
     (``logging_steps 1``, or a last step right after a logged one). :attr:`mean_loss` is the whole run's mean."""
     mean_loss: float | None
-    """The mean loss per step over every step of the run (:func:`mean_loss`)."""
+    """The mean loss per step over every step of the run (:func:`negmine.train.loss_log.mean_loss`)."""
     precision: str
     attention_dropout: float | str = "model"
     """The attention dropout the run trained with: the probability set, or ``"model"`` for the model's own
@@ -246,33 +247,10 @@ def save_model(model, output_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _loss_history(log_history: list[dict]) -> list[dict]:
-    keep = ("step", "epoch", "loss", "learning_rate", "grad_norm", "contrastive_loss", "distill_loss")
-    return [{k: entry[k] for k in keep if k in entry} for entry in log_history if "loss" in entry]
-
-
-def mean_loss(history: list[dict]) -> float | None:
-    """Mean training loss per step over the logged windows: an entry at step s averages the steps since the
-    entry before it, so each counts ``s - previous s`` times. :class:`LogCheckpointsAndEnd` makes the windows
-    cover every step, and a resumed run's restored entries its steps before the checkpoint."""
-    total, previous = 0.0, 0
-    for entry in history:
-        total += entry["loss"] * (entry["step"] - previous)
-        previous = entry["step"]
-    return total / previous if previous else None
-
-
-def last_window(history: list[dict]) -> list[int] | None:
-    """``[first, last]`` step of the last logged window of ``history``: the steps after the entry before it."""
-    if not history:
-        return None
-    previous = history[-2]["step"] if len(history) > 1 else 0
-    return [previous + 1, history[-1]["step"]]
-
-
 class LogCheckpointsAndEnd(TrainerCallback):
     """Log the loss at every checkpoint and at the last step too, not only every ``logging_steps``: the log then
-    accounts for every step (:func:`mean_loss`), also across an interruption and ``--resume``."""
+    accounts for every step (:func:`negmine.train.loss_log.mean_loss`), also across an interruption and
+    ``--resume``."""
 
     def on_step_end(self, args, state, control, **kwargs):
         if control.should_save or state.global_step >= state.max_steps:
@@ -360,7 +338,7 @@ class CadenceInLog(TrainerCallback):
 class MaskStatsInLog(TrainerCallback):
     """Write the loss's running mask counts into each training-loss entry of the trainer's log, which every
     checkpoint saves, and take them back from a resumed run's restored log: ``masked_fraction`` then covers the
-    whole run across an interruption and ``--resume``, as :func:`mean_loss` does."""
+    whole run across an interruption and ``--resume``, as :func:`negmine.train.loss_log.mean_loss` does."""
 
     def __init__(self, stats: MaskStats) -> None:
         self.stats = stats
@@ -633,7 +611,7 @@ class _TrainRun:
 
     def result(self, checkpoint: str | None, resume_changes: Sequence[str] = ()) -> TrainResult:
         state = self.trainer.state
-        history = _loss_history(state.log_history)
+        history = loss_history(state.log_history)
         stats = getattr(self.loss, "mask_stats", None)
         timings = self.seconds_so_far()
         parts = self.part_timings.parts(state.global_step, timings) if checkpoint else []

@@ -146,7 +146,7 @@ dev evaluation has none (its evaluator encodes the split itself), so they are al
 
 
 class DevLineProgress(ProgressCallback):
-    """transformers' ProgressCallback (the bars, and each log entry written above them), with two changes.
+    """transformers' ProgressCallback (the bars, and each log entry written above them), with three changes.
 
     Its dev evaluation lines leave out :data:`EVAL_THROUGHPUT`: every dev line printed
     ``'eval_samples_per_second': '0', 'eval_steps_per_second': '0'`` after the scores, figures that read as a broken
@@ -156,7 +156,14 @@ class DevLineProgress(ProgressCallback):
     Its step bar opens through :func:`negmine.progress.progress_bar`, as every negmine bar does: in a log (stderr a
     file or a pipe) it writes lines, at most one every 30 s and the last, where tqdm's bar left a carriage-return
     redraw per step (the demo's 5 steps: 25 carriage returns in the log). On a terminal or in a notebook it is the
-    trainer's own bar."""
+    trainer's own bar.
+
+    A resumed run's closing line (``train_runtime``, ``train_loss``: the trainer's, of the steps this process
+    trained) says it covers the steps after the checkpoint only and gives the whole run's ``mean_loss``
+    (:func:`negmine.train.loss_log.resumed_metrics_line`)."""
+
+    resumed_at = 0
+    """The step the run went on from (its checkpoint's), 0 for a run that started afresh."""
 
     def on_train_begin(self, args, state, control, **kwargs):
         from negmine.progress import progress_bar
@@ -164,9 +171,14 @@ class DevLineProgress(ProgressCallback):
         if state.is_world_process_zero:
             self.training_bar = progress_bar(total=state.max_steps, show=True, dynamic_ncols=True)
         self.current_step = 0
+        self.resumed_at = state.global_step  # a resumed trainer's state is the checkpoint's by now
 
     def on_log(self, args, state, control, logs=None, **kwargs):
+        from negmine.train.loss_log import resumed_metrics_line
+
         shown = {key: value for key, value in (logs or {}).items() if key not in EVAL_THROUGHPUT}
+        if self.resumed_at:
+            shown = resumed_metrics_line(shown, self.resumed_at, state.global_step, state.log_history)
         return super().on_log(args, state, control, logs=shown, **kwargs)
 
 
