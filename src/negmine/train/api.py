@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
@@ -46,7 +46,7 @@ from negmine.train.dev_eval import (
 )
 from negmine.train.loss_log import last_window, loss_history, mean_loss
 from negmine.train.mask_warning import WarnWhenMarginMasksMost
-from negmine.train.model_card_resume import ModelCardLogsOnResume, WholeRunTimeOnCard
+from negmine.train.model_card_resume import ModelCardLogsOnResume, RunArgumentsOnCard, WholeRunTimeOnCard
 from negmine.train.remine import Miner, RemineCallback, TrainingModelEmbedder
 from negmine.train.remine_vectors import remove_training_vectors
 from negmine.train.run_settings import cadence_changes, cadence_log_entry, record_run_settings
@@ -209,6 +209,13 @@ def _dev_schedule(config: TrainConfig) -> dict:
         schedule.update(save_strategy=strategy, save_steps=config.dev.steps or 500, load_best_model_at_end=True,
                         metric_for_best_model=best_metric_key(), greater_is_better=True)
     return schedule
+
+
+def resumed_arguments(config: TrainConfig) -> dict:
+    """The training arguments a resume of ``config``'s run sets otherwise than the run started with, at the run's
+    values (``{"eval_on_start": True}`` with a dev split: the resume does not evaluate its first step again)."""
+    started, resumed = _dev_schedule(replace(config, resume=False)), _dev_schedule(replace(config, resume=True))
+    return {key: value for key, value in started.items() if resumed.get(key) != value}
 
 
 def _prompts(config: TrainConfig) -> dict[str, str]:
@@ -570,13 +577,14 @@ class _TrainRun:
         resumed = checkpoint is not None
         self.part_timings = PartTimingsInLog(self.seconds_so_far, resumed=resumed)
         whole_run = WholeRunTimeOnCard(resumed, lambda step: self.part_timings.parts(step, self.seconds_so_far()))
-        callbacks += [self.part_timings, ModelCardLogsOnResume(resumed), whole_run, *extra_callbacks]
+        callbacks += [self.part_timings, ModelCardLogsOnResume(resumed, self.evaluator), whole_run, *extra_callbacks]
         # built inside train()'s transformers_bars block: sentence-transformers' "Computing widget examples" bar,
         # drawn here by the model card, is off (negmine.library_bars)
         trainer = MeasuringTrainer(
             model=self.model, args=self.args, train_dataset=self.data.dataset, loss=self.loss,
             callbacks=callbacks, evaluator=self.evaluator,
         )
+        trainer.add_callback(RunArgumentsOnCard(resumed_arguments(self.config) if resumed else {}))  # after the card's
         if not self.config.show_progress:
             quiet_log(trainer)
         else:

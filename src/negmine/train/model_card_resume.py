@@ -13,15 +13,23 @@ tiny test model stopped after checkpoint-2 of 5 steps and resumed said 7.6 secon
 seconds are in the checkpoint's log (:class:`negmine.train.api.PartTimingsInLog`): :class:`WholeRunTimeOnCard` has
 a resumed run's card show their sums, as ``negmine_train.json``'s ``timings`` do, and say how many parts they sum
 (:func:`card_training_time`).
+
+Two more parts of the card came from the last part alone, so the card of a run resumed with a dev split differed from
+the uninterrupted run's (the tiny test model, 7 steps, dev every 2, checkpoint-7 kept by a run killed while saving
+the final model): its "Evaluation" section and the ``model-index`` metrics are the card's last dev evaluation,
+and a run resumed from its last checkpoint makes none, so the card had neither (:func:`card_dev_metrics` puts the
+checkpoint's back, which a later evaluation replaces as it would have); and its hyperparameters listed
+``eval_on_start: False``, the resume's own setting (it must not evaluate its first step again), for the run's True
+(:class:`RunArgumentsOnCard`).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from transformers import TrainerCallback
 
-from negmine.train.dev_eval import NAME, PRIMARY
+from negmine.train.dev_eval import DEV_METRICS, NAME, PRIMARY
 
 
 def card_log_entries(log_history: list[dict]) -> list[dict]:
@@ -45,11 +53,23 @@ def card_log_entries(log_history: list[dict]) -> list[dict]:
     return rows
 
 
-class ModelCardLogsOnResume(TrainerCallback):
-    """At the start of a resumed run, the restored log's entries go in front of the card's training logs."""
+def card_dev_metrics(log_history: list[dict]) -> dict[str, float] | None:
+    """The last dev evaluation of ``log_history`` as the dev evaluator hands it to the card (``dev_ndcg@10``, ...,
+    the trainer's ``eval_dev_ndcg@10`` without its ``eval_``), None when the log has none."""
+    last = next((entry for entry in reversed(log_history) if f"eval_{NAME}_{PRIMARY}" in entry), None)
+    if last is None:
+        return None
+    return {f"{NAME}_{metric}": last[f"eval_{NAME}_{metric}"] for metric in DEV_METRICS
+            if f"eval_{NAME}_{metric}" in last}
 
-    def __init__(self, resumed: bool) -> None:
-        self.resumed = resumed
+
+class ModelCardLogsOnResume(TrainerCallback):
+    """At the start of a resumed run, the restored log's entries go in front of the card's training logs, and its
+    last dev evaluation (``evaluator``'s) becomes the card's evaluation results, as the uninterrupted run's card
+    held them at that step."""
+
+    def __init__(self, resumed: bool, evaluator=None) -> None:
+        self.resumed, self.evaluator = resumed, evaluator
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         card = getattr(model, "model_card_data", None)
@@ -57,6 +77,31 @@ class ModelCardLogsOnResume(TrainerCallback):
             return
         step = state.global_step  # the checkpoint's: entries after it (none are restored) are this part's own
         card.training_logs[:0] = [row for row in card_log_entries(state.log_history) if row["Step"] <= step]
+        metrics = card_dev_metrics(state.log_history)
+        if self.evaluator is not None and metrics is not None and hasattr(card, "eval_results_dict"):
+            card.eval_results_dict[self.evaluator] = metrics
+
+
+class RunArgumentsOnCard(TrainerCallback):
+    """A resumed run's card lists the training arguments the run started with where the resume sets its own
+    (``started``: ``{"eval_on_start": True}`` for a run with a dev split), in its hyperparameters and, when the
+    value is not the default, among the non-default ones, in the card's order. Added after the trainer is built:
+    sentence-transformers' card callback fills both lists at the same event, and this one must come after it."""
+
+    def __init__(self, started: Mapping[str, Any]) -> None:
+        self.started = dict(started)
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        card = getattr(model, "model_card_data", None)
+        if not self.started or card is None or not hasattr(card, "all_hyperparameters"):
+            return
+        listed = card.all_hyperparameters
+        for key in self.started.keys() & listed.keys():
+            listed[key] = self.started[key]
+        fields = type(args).__dataclass_fields__
+        changed = {key for key in self.started if key in fields and self.started[key] != fields[key].default}
+        kept = card.non_default_hyperparameters.keys() - self.started.keys()
+        card.non_default_hyperparameters = {key: value for key, value in listed.items() if key in kept | changed}
 
 
 def card_training_time(parts: Sequence[dict | None]) -> dict[str, str | None]:
