@@ -619,6 +619,9 @@ def test_mine_cli_warns_of_pairs_that_repeat_another_up_to_case_and_spacing(tmp_
     assert (f"warning: {pairs}: 1 (query, positive) pairs repeat an earlier pair up to case, spacing or invisible "
             "characters, e.g. (q11, d11) repeats (q4, d4)") in result.stderr
     assert "pairs: 11 in, 11 out" in result.stdout
+    # the summary printed counts them too, in the mining report's words (only the warning said them)
+    assert ("\n  pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair of "
+            "its own (so it counts twice): 1\n") in result.stdout
     summary = json.loads((tmp_path / "neg.summary.json").read_text())
     assert summary["pairs_repeating_another"] == 1 and summary["qrels_not_relevant"] == 0
 

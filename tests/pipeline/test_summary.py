@@ -57,6 +57,25 @@ def test_format_summary_counts_the_positives_added_to_the_corpus_when_there_are_
     assert "positives not in the corpus file" not in format_summary(summary)
 
 
+FALLBACK = "short pairs selected from the fallback (hybrid) pool"
+REPEATING = ("pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair of "
+             "its own (so it counts twice)")
+
+
+def test_format_summary_prints_the_pairs_mined_apart_in_the_reports_words():
+    """The pairs repeating another up to case or spacing were said only in the warning (stderr), and the fallback's
+    line was worded apart from the report's row: stdout prints both under the skip lines, in the report's words
+    (the report's "Among the pairs mined"), and neither when its count is 0."""
+    stats = SelectionStats(pairs_in=12, pairs_out=11, skipped={"no candidate left after exclusions and filters": 1},
+                           from_fallback=1, tried_fallback=2)
+    summary = build_summary(stats, {"load": 0.1}, {"pairs_repeating_another": 3})
+    assert format_summary(summary).splitlines()[:4] == [
+        "pairs: 12 in, 11 out", "  skipped 1: no candidate left after exclusions and filters",
+        f"  {FALLBACK}: 1 of 2", f"  {REPEATING}: 3"]
+    quiet = build_summary(SelectionStats(pairs_in=1, pairs_out=1), {"load": 0.1}, {"pairs_repeating_another": 0})
+    assert "fallback" not in format_summary(quiet) and "repeating" not in format_summary(quiet)
+
+
 def test_format_summary_lists_the_exports_one_line_each_as_the_audit_does():
     # `negmine mine -o out/negatives.jsonl --export n-tuple` printed the dict: exports: {'n-tuple': '...'}
     exports = {"n-tuple": "out/negatives.n-tuple.jsonl", "triplet": "out/negatives.triplet.parquet"}

@@ -57,16 +57,24 @@ def test_the_page_holds_the_summary_settings_and_counts_as_recorded(mined):
 
 def test_pairs_repeating_another_are_not_counted_as_left_out():
     """SciFact train's report listed "pairs repeating another pair: 3" under "Pairs and candidates left out", while
-    those 3 pairs were mined (919 in = 830 out + 89 skipped): the warning says each is mined as a pair of its own."""
+    those 3 pairs were mined (919 in = 830 out + 89 skipped): the warning says each is mined as a pair of its own.
+    Neither they nor the short pairs selected from the fallback pool are among the counts left out: they are counted
+    apart (:func:`negmine.pipeline.summary.pairs_mined_apart`), in the words stdout prints."""
+    from negmine.pipeline.summary import pairs_mined_apart
     from negmine.report.mining import _counts
 
     summary = {"pairs_skipped": {"no candidate left after exclusions and filters": 84}, "pairs_repeating_another": 3,
+               "pairs_tried_fallback": 2, "pairs_from_fallback": 1, "qrels_not_relevant": 5,
                "candidates_removed_by_filter": {}}
-    assert _counts(summary) == {
-        "skipped: no candidate left after exclusions and filters": 84,
-        "pairs repeating another pair up to case or spacing (not left out: each mined as a pair of its own, so it "
-        "counts twice)": 3,
+    assert _counts(summary) == {"skipped: no candidate left after exclusions and filters": 84,
+                                "qrels rows not relevant (score <= 0): no pair": 5}
+    assert pairs_mined_apart(summary) == {
+        "short pairs selected from the fallback (hybrid) pool": "1 of 2",
+        "pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair of its "
+        "own (so it counts twice)": 3,
     }
+    assert pairs_mined_apart({**summary, "pairs_repeating_another": 0, "pairs_tried_fallback": 0}) == {}
+
 
 def test_the_positives_added_to_the_corpus_are_counted_when_there_are_any():
     """A --pairs --corpus run's summary records the positives it added to the corpus; the report shows them (not as
@@ -113,6 +121,32 @@ def test_the_positives_added_to_the_corpus_have_a_section_of_their_own(mined, tm
     page = mining_report(mined, out=tmp_path / "none.html").read_text(encoding="utf-8")
     assert list(sections(page)) == ["Overview", "Pairs and candidates left out", "Scores", "Hardest rows"]
     assert "positives not in the corpus file" not in page
+
+
+def test_the_pairs_mined_apart_have_a_section_of_their_own(mined, tmp_path):
+    """The short pairs selected from the fallback pool and the pairs repeating another were rows of "Pairs and
+    candidates left out", which they are not (the repeating pairs' own label said so): they are under "Among the
+    pairs mined", shown when there are any, and the left-out section holds only what was left out."""
+    summary_path = mined.with_name("mined.summary.json")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    assert not summary.get("pairs_tried_fallback") and not summary.get("pairs_repeating_another")
+    summary.update(pairs_tried_fallback=2, pairs_from_fallback=1, pairs_repeating_another=3)
+    summary_path.write_text(json.dumps(summary), encoding="utf-8")
+    page = sections(mining_report(mined, out=tmp_path / "apart.html").read_text(encoding="utf-8"))
+    assert list(page) == ["Overview", "Pairs and candidates left out", "Among the pairs mined", "Scores",
+                          "Hardest rows"]
+    assert ("<tr><td>short pairs selected from the fallback (hybrid) pool</td><td>1 of 2</td></tr>"
+            in page["Among the pairs mined"])
+    assert ("<tr><td>pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair "
+            "of its own (so it counts twice)</td><td>3</td></tr>") in page["Among the pairs mined"]
+    left_out = page["Pairs and candidates left out"]
+    assert "fallback" not in left_out and "repeating" not in left_out
+    rows = re.findall(r"<tr><td>(.*?)</td>", left_out)
+    assert rows and all(row.startswith(("skipped: ", "candidates removed by ")) for row in rows), rows
+    summary.update(pairs_tried_fallback=0, pairs_from_fallback=0, pairs_repeating_another=0)
+    summary_path.write_text(json.dumps(summary), encoding="utf-8")
+    page = mining_report(mined, out=tmp_path / "none.html").read_text(encoding="utf-8")
+    assert list(sections(page)) == ["Overview", "Pairs and candidates left out", "Scores", "Hardest rows"]
 
 
 def test_the_table_holds_the_smallest_gap_rows_in_order(mined, tmp_path):

@@ -90,11 +90,9 @@ def format_summary(summary: dict) -> str:
         lines.append(f"  qrels rows not relevant (score <= 0) {summary['qrels_not_relevant']}: no pair (such a document "
                      "can be a negative)")
     lines += format_skipped_qrels(summary.get("unknown_qrels", {}))
-    if summary.get("pairs_tried_fallback"):
-        lines.append(f"  {summary['pairs_from_fallback']} of {summary['pairs_tried_fallback']} short pairs selected "
-                     "from the fallback (hybrid) pool")
     for reason, n in summary["pairs_skipped"].items():
         lines.append(f"  skipped {n}: {reason}")
+    lines += [f"  {label}: {value}" for label, value in pairs_mined_apart(summary).items()]
     added = added_positives(summary)
     if added is not None:
         lines.append(f"  {ADDED_POSITIVES}: {added}")
@@ -124,6 +122,29 @@ def format_summary(summary: dict) -> str:
     lines += [f"export {fmt}: {path}" for fmt, path in (summary.get("exports") or {}).items()]
     lines += format_export_skipped(summary)
     return "\n".join(lines)
+
+
+FALLBACK_PAIRS = "short pairs selected from the fallback (hybrid) pool"
+"""The label of ``pairs_from_fallback`` of ``pairs_tried_fallback`` on stdout and in the mining report."""
+
+REPEATING_PAIRS = ("pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair "
+                   "of its own (so it counts twice)")
+"""The label of ``pairs_repeating_another`` on stdout and in the mining report (the warning's words,
+:func:`negmine.pipeline.variant_pairs.warn_variant_pairs`)."""
+
+
+def pairs_mined_apart(summary: Mapping) -> dict[str, object]:
+    """The counts of pairs that were mined, not left out, which stdout and the mining report show apart from the
+    pairs and candidates left out: the short pairs selected from the fallback pool (``1 of 2``: of the short pairs
+    that tried it), and the pairs repeating an earlier one up to case or spacing; none when the count is 0. The
+    report showed both under "Pairs and candidates left out" until 2026-12-07, and stdout printed no line for the
+    repeating pairs (only the warning, on stderr, said them)."""
+    counts: dict[str, object] = {}
+    if summary.get("pairs_tried_fallback"):
+        counts[FALLBACK_PAIRS] = f"{summary.get('pairs_from_fallback', 0)} of {summary['pairs_tried_fallback']}"
+    if summary.get("pairs_repeating_another"):
+        counts[REPEATING_PAIRS] = summary["pairs_repeating_another"]
+    return counts
 
 
 ADDED_POSITIVES = "positives not in the corpus file (exact text), added to it as documents p<row>"

@@ -247,24 +247,22 @@ def _removed(summary: Mapping) -> dict[str, int]:
 
 
 def _counts(summary: Mapping) -> dict[str, object]:
-    """The summary's counts of pairs left out, each under its reason, exactly as recorded; and the pairs that repeat
-    another up to case or spacing, which are not left out (mined twice) and say so under that heading. The positives
-    a ``--pairs`` run added to its ``--corpus``, which are not left out either, have a section of their own
-    (:func:`_added_positives`)."""
+    """The summary's counts of pairs and candidates left out, each under its reason, exactly as recorded. The counts
+    of pairs mined that are not left out (the fallback's, the repeating pairs': :data:`MINED_SECTION`) and the
+    positives a ``--pairs`` run added to its ``--corpus`` (:data:`ADDED_SECTION`) have sections of their own."""
     counts: dict[str, object] = {f"skipped: {reason}": n for reason, n in summary["pairs_skipped"].items()}
-    if summary.get("pairs_tried_fallback"):
-        counts["short pairs selected from the fallback pool"] = (f"{summary.get('pairs_from_fallback', 0)} of "
-                                                                 f"{summary['pairs_tried_fallback']}")
-    for key, label in (("qrels_not_relevant", "qrels rows not relevant (score <= 0): no pair"),
-                       ("pairs_repeating_another", "pairs repeating another pair up to case or spacing (not left "
-                                                   "out: each mined as a pair of its own, so it counts twice)")):
-        if summary.get(key):
-            counts[label] = summary[key]
+    if summary.get("qrels_not_relevant"):
+        counts["qrels rows not relevant (score <= 0): no pair"] = summary["qrels_not_relevant"]
     unknown = summary.get("unknown_qrels")
     if isinstance(unknown, dict) and unknown.get("skipped"):
         counts["qrels rows skipped (document not in the corpus)"] = unknown["skipped"]
     return {**counts, **_removed(summary)}
 
+
+MINED_SECTION = "Among the pairs mined"
+"""The heading of the counts of pairs mined, not left out (:func:`negmine.pipeline.summary.pairs_mined_apart`, in
+the words ``negmine mine`` prints): the short pairs selected from the fallback pool and the pairs repeating an
+earlier one. Until 2026-12-07 they were under "Pairs and candidates left out", which they are not."""
 
 ADDED_SECTION = "Positives added to the corpus"
 
@@ -483,9 +481,12 @@ def check_max_rows(max_rows: object) -> None:
 
 def render_mining_report(summary: Mapping, stats: MinedStats, out: Path, mined: Path, summary_path: Path) -> Path:
     """Write the page to ``out`` (atomically) and return the path."""
-    added = _added_positives(summary)
+    from negmine.pipeline.summary import pairs_mined_apart
+
+    added, apart = _added_positives(summary), pairs_mined_apart(summary)
     sections = [("Overview", _overview(summary, stats, mined, summary_path)),
                 ("Pairs and candidates left out", key_value_table(_counts(summary))),
+                *([(MINED_SECTION, key_value_table(apart))] if apart else []),
                 *([(ADDED_SECTION, key_value_table(added))] if added else []),
                 ("Scores", _figures(summary, stats)),
                 ("Hardest rows", _table(stats.hardest(), stats.counts["rows"]))]
