@@ -349,6 +349,18 @@ def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "dataset 'org/nq': has splits", message_of(lambda: load_pairs("hf:org/nq")))
 
 
+def test_a_json_builders_dataset_message_of_mining_md(tmp_path, monkeypatch):
+    """Data datasets.load_dataset("json", data_files=...) read, named as what it is (no file path is kept)."""
+    datasets = pytest.importorskip("datasets")
+    from negmine.io.pairs import pairs_from_dataset
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"anchor": "a", "positive": "b"}\n{"anchor": "c", "positive": " "}\n', encoding="utf-8")
+    ds = datasets.load_dataset("json", data_files=str(path), split="train")
+    assert_quotes("mining.md", "the datasets.Dataset of 2 rows", message_of(lambda: pairs_from_dataset(ds)))
+
+
 def test_hf_offline_not_cached_message_of_inputs_and_messages_md(tmp_path, monkeypatch):
     """hf:org/nq offline after hf:org/nq:train and hf:org/nq:test ran online: each split's copy, prepared alone, is
     made here from a folder of files and moved to where the hub dataset's would be (no network here); then

@@ -131,6 +131,37 @@ def test_bad_rows_name_the_dataset_row_and_column(rows, message):
     assert isinstance(err, DatasetInputError) and str(err) == message
 
 
+def test_data_a_builder_read_from_files_is_named_as_the_builders_not_as_a_dataset_named_after_it(tmp_path):
+    """datasets.load_dataset("json", data_files=...) names its data after the builder: messages read "dataset 'json',
+    row 2 ...", as if 'json' were the file or a column. datasets keeps no path of the files read, so messages say
+    what the data is: a datasets.Dataset of N rows the 'json' builder loaded. A name given, and a name of the data's
+    own (a folder load_dataset read), are kept."""
+    bad = [ROWS[0], {"anchor": "q", "positive": "  "}]
+    path = _jsonl(tmp_path / "pairs.jsonl", bad)
+    problem = "row 2 (index 1), column 'positive': empty text (nothing left after stripping whitespace)"
+    ds = datasets.load_dataset("json", data_files=str(path), split="train")
+    assert ds.info.dataset_name == "json" and str(path) not in str(ds.info)
+    assert str(_error(pairs_from_dataset, ds)) == (
+        f"the datasets.Dataset of 2 rows (loaded by the 'json' builder), {problem}")
+    splits = datasets.load_dataset("json", data_files=str(path))
+    assert str(_error(pairs_from_dataset, splits, split="train")) == (
+        f"the datasets.Dataset of 2 rows (loaded by the 'json' builder), split 'train', {problem}")
+    assert str(_error(pairs_from_dataset, ds, name="nq")) == f"dataset 'nq', {problem}"
+    csv = tmp_path / "pairs.csv"
+    csv.write_text('anchor,positive\nq1,p1\nq2," "\n', encoding="utf-8")
+    assert str(_error(pairs_from_dataset, datasets.Dataset.from_csv(str(csv)))) == (
+        f"the datasets.Dataset of 2 rows (loaded by the 'csv' builder), {problem}")
+    folder = tmp_path / "my-pairs"
+    folder.mkdir()
+    _jsonl(folder / "train.jsonl", bad)
+    assert str(_error(pairs_from_dataset, datasets.load_dataset(str(folder), split="train"))) == (
+        f"dataset 'my-pairs', {problem}")
+    good = pairs_from_dataset(datasets.load_dataset("json", data_files=str(_jsonl(tmp_path / "ok.jsonl", ROWS)),
+                                                    split="train"))
+    assert good.qrels.source == "the datasets.Dataset of 4 rows (loaded by the 'json' builder)"
+    assert good.name == "dataset"
+
+
 def test_the_fix_for_a_column_of_lists_runs_and_gives_one_row_per_text():
     """The hint said pandas' df.explode for a datasets.Dataset too; it now gives a datasets snippet, which must run
     as printed: FlagEmbedding's {query, pos: [...], neg: [...]} rows become one (query, pos) row per positive."""

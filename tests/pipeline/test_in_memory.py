@@ -324,6 +324,28 @@ def test_warnings_are_mines_and_point_at_the_callers_line(tmp_path):
     assert [w.filename for w in ours] == [__file__]
 
 
+def test_data_load_dataset_read_from_a_json_file_is_named_as_what_it_is_not_as_json(tmp_path):
+    """load_dataset("json", data_files=...) names its data 'json' and keeps no path of the file: mine_dataset's
+    warnings and errors read "dataset 'json': ...", as if 'json' were a file or a column. They name the data as a
+    datasets.Dataset of N rows the 'json' builder loaded."""
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*ROWS, ROWS[0]]), encoding="utf-8")
+    ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mine_dataset(ds, HashEmbedder(), config=quiet(tmp_path))
+    assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [
+        "the datasets.Dataset of 13 rows (loaded by the 'json' builder): 1 repeated (query, positive) rows kept once"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(row) + "\n" for row in [*ROWS[:3], {"anchor": "cell", "positive": " "}]),
+                   encoding="utf-8")
+    ds = datasets.load_dataset("json", data_files=str(bad), split="train", cache_dir=str(tmp_path / "hf"))
+    with pytest.raises(InputError) as info:
+        mine_dataset(ds, str(tmp_path / "no-model"), config=quiet(tmp_path))
+    assert str(info.value) == ("the datasets.Dataset of 4 rows (loaded by the 'json' builder), row 4 (index 3), column "
+                               "'positive': empty text (nothing left after stripping whitespace)")
+
+
 def test_a_warning_about_the_export_names_its_format_not_the_temporary_file(tmp_path, monkeypatch):
     """It named the export's file in the temporary folder, gone by the time the warning is read."""
     from negmine.export.triplet import TripletExporter

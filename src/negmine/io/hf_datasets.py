@@ -68,9 +68,37 @@ def dataset_rows(ds: Any, split: str | None = None, name: str | None = None) -> 
     else:
         raise ConfigError(f"expected a datasets.Dataset, a datasets.DatasetDict (with split=...) or a pyarrow.Table, "
                           f"got {type(ds).__name__}")
-    name = name or ds.info.dataset_name
+    name = name or own_name(ds)
+    label = dataset_label(name, split) if name or not _builder_named(ds) else builder_label(ds, split)
     about = {"kind": "datasets.Dataset", "fingerprint": _fingerprint(ds), **({"split": split} if split else {})}
-    return _rows(ds, dataset_label(name, split), name or "dataset", about)
+    return _rows(ds, label, name or "dataset", about)
+
+
+def _builder_named(ds: Any) -> bool:
+    """Whether ``ds``'s name is that of the ``datasets`` builder that read local files into it (``json``, ``csv``,
+    ``parquet``, ...: ``load_dataset("json", data_files=...)``, ``Dataset.from_json``), not the dataset's own."""
+    from datasets import packaged_modules
+
+    info = ds.info
+    builders = getattr(packaged_modules, "_PACKAGED_DATASETS_MODULES", {})
+    return bool(info.dataset_name) and info.dataset_name == info.builder_name and info.builder_name in builders
+
+
+def own_name(ds: Any) -> str | None:
+    """The name ``ds`` carries (``ds.info.dataset_name``: a hub dataset's, a local folder's), or None: for data that
+    ``load_dataset("json", data_files="pairs.jsonl")`` read it is the builder's, ``json``, and messages read
+    ``dataset 'json', row 2 ...``, as if 'json' were the file or a column. ``datasets`` keeps no path of the files
+    read (measured, datasets 5.2: not in ``ds.info``, whose ``download_checksums`` is None and whose
+    ``dataset_info.json`` holds none, nor in ``ds.cache_files``, the Arrow files of its cache folder, named by a hash
+    of the data files, nor anywhere in the pickled Dataset); :func:`builder_label` names it instead."""
+    return None if _builder_named(ds) else ds.info.dataset_name
+
+
+def builder_label(ds: Any, split: str | None = None) -> str:
+    """How messages name a ``datasets.Dataset`` whose only name is its builder's (:func:`own_name`): ``the
+    datasets.Dataset of 2 rows (loaded by the 'json' builder)``, with ``, split 'train'`` for a DatasetDict's split."""
+    label = f"the datasets.Dataset of {ds.num_rows:,} rows (loaded by the {ds.info.builder_name!r} builder)"
+    return label + (f", split {split!r}" if split is not None else "")
 
 
 def _refuse_split(split: str | None, what: str) -> None:
