@@ -70,6 +70,11 @@ def test_readme_sections_named_in_messages_exist():
         assert any(heading.startswith(name) for heading in headings), f"README.md has no section '{name}'"
 
 
+ON_ONE_WORKER = pytest.mark.xdist_group("quickstart")
+"""The tests of :func:`quickstart`'s folder run on one pytest-xdist worker (``--dist loadgroup``, pyproject.toml),
+so the quickstart runs once, not once per worker that gets one of them."""
+
+
 @pytest.fixture(scope="module")
 def quickstart(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The quickstart's bash block run verbatim in a fresh folder outside the checkout (the demo's path comes
@@ -85,6 +90,7 @@ def quickstart(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 
 @pytest.mark.slow
+@ON_ONE_WORKER
 def test_quickstart_bash_block_writes_every_output_it_names(quickstart):
     work, done = quickstart
     out = work / "out"
@@ -112,6 +118,7 @@ def run_python_block(heading: str, folder: Path, page: Path = README, block: int
 
 
 @pytest.mark.slow
+@ON_ONE_WORKER
 def test_quickstart_python_snippet_runs(quickstart, capsys):
     work, _ = quickstart
     step_1 = (work / "out" / "negatives.jsonl").read_bytes()
@@ -122,6 +129,7 @@ def test_quickstart_python_snippet_runs(quickstart, capsys):
 
 
 @pytest.mark.slow
+@ON_ONE_WORKER
 def test_train_and_evaluate_python_loop_runs_after_the_quickstart(quickstart, capsys):
     """docs/training.md's Python loop, in the folder the quickstart left (as a reader runs it)."""
     work, _ = quickstart
@@ -296,7 +304,7 @@ def test_every_double_dash_option_the_readme_names_exists():
               "--head", "--port", "--address",  # ray start
               "--ray-client-server-port",
               "--revision",  # hf download (a hub model's files at one commit)
-              "--collect-only"}  # pytest (docs/setup.md counts the suite's tests)
+              "--collect-only", "--dist"}  # pytest (docs/setup.md counts the suite's tests, and its addopts)
     scripts = " ".join(p.read_text(encoding="utf-8") for p in (REPO / "benchmarks").glob("*.py"))
     known = set().union(*command_options().values()) | others
     assert sorted(f for f in named - known if f'"{f}"' not in scripts) == []
