@@ -222,6 +222,7 @@ def test_quickstart_mine_dataset_snippet_runs_on_a_tiny_model(tiny_default_model
 
 
 @pytest.mark.slow
+@ON_ONE_WORKER
 def test_quickstart_mine_dataset_snippet_runs(quickstart, capsys):
     work, _ = quickstart
     run_python_block("Quickstart", work, block=1)
