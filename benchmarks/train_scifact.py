@@ -144,7 +144,7 @@ VARIANTS: dict[str, Variant] = {
     "batching=topic": Variant("negmine-top", {"batching": "topic"}),
     # the same arm at the three seeds (held-out check of topic batching's text swaps, TRAINING_VERSION 8)
     "batching=topic-3seeds": Variant("negmine-top", {"batching": "topic"}, SEEDS),
-    "directions=symmetric": Variant("negmine-top", {"directions": ("query_to_doc", "doc_to_query")}),
+    "directions=symmetric": Variant("negmine-top", {"directions": ("query_to_doc", "doc_to_query")}, SEEDS),
     "directions=gte": Variant("negmine-top", {"directions": ("query_to_doc", "query_to_query", "doc_to_query",
                                                             "doc_to_doc")}, SEEDS),
     "remine=on": Variant("negmine-top", {"remine_steps": 12}, SEEDS),
