@@ -35,14 +35,14 @@ def _by_hand(embeddings, memory, masked):
     rows = torch.arange(len(queries))
     logits[rows, rows] = 20.0 * sim[rows, rows]
     logits[:, docs.shape[0]:] = logits[:, docs.shape[0]:].masked_fill(masked, float("-inf"))
-    return float(F.cross_entropy(logits, rows))
+    return F.cross_entropy(logits, rows).item()
 
 
 def test_empty_memory_is_the_defaults_loss_and_training_steps_fill_it(xbm_loss):
     loss, baseline, runs = xbm_loss
     first, labels = random_embeddings(0, batch=4, negatives=3, requires_grad=True), distinct_labels(4, 3)
     expected = baseline(first, labels)
-    assert float(loss.contrastive_loss(first, labels)) == pytest.approx(expected, abs=1e-6)
+    assert loss.contrastive_loss(first, labels).item() == pytest.approx(expected, abs=1e-6)
     assert runs == [{"steps": 1, "memory_columns": 0, "masked": 0}]
     with torch.no_grad():  # not a training step: the memory stays as it is
         loss.contrastive_loss(random_embeddings(5, batch=4, negatives=3), distinct_labels(4, 3) + 100_000)
@@ -59,14 +59,14 @@ def test_memory_documents_are_extra_negatives_except_known_positives_and_batch_t
     fresh[:, 2:6] += 10_000  # positive and negative keys of another batch (flags untouched)
     fresh[:, 9] += 10_000  # its own positive's key among the known ones
     memory = torch.cat(first[1:]).detach()
-    value = float(loss.contrastive_loss(second, fresh))
+    value = loss.contrastive_loss(second, fresh).item()
     assert runs[0]["masked"] == 1  # memory column of key 101 (the first batch's positive 1), for row 0 only
     masked = torch.zeros(4, 16, dtype=torch.bool)
     masked[0, 1] = True
     assert value == pytest.approx(_by_hand(second, memory, masked), abs=1e-5)
     # the second batch's texts again: its 16 documents in the memory are in the batch already, so they do not count
     third = random_embeddings(2, batch=4, negatives=3, requires_grad=True)
-    value = float(loss.contrastive_loss(third, fresh))
+    value = loss.contrastive_loss(third, fresh).item()
     memory = torch.cat([memory, torch.cat(second[1:]).detach()])
     masked = torch.cat([masked, torch.ones(4, 16, dtype=torch.bool)], dim=1)
     assert runs[0]["masked"] == 1 + 1 + 4 * 16
