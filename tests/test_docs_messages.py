@@ -753,7 +753,7 @@ def test_resumed_runs_closing_line_of_training_md():
     from negmine.train.dev_eval import DevLineProgress
 
     losses = [5.6133, 5.9481, 6.1617, 6.1976, 5.6184, 6.0633]
-    state = SimpleNamespace(is_world_process_zero=True, global_step=6,
+    state = SimpleNamespace(is_world_process_zero=True, global_step=6, max_steps=6,
                             log_history=[{"loss": loss, "step": step} for step, loss in enumerate(losses, 1)])
     written = []
     progress = DevLineProgress()
@@ -763,3 +763,4 @@ def test_resumed_runs_closing_line_of_training_md():
     progress.on_log(None, state, None, logs=closing)
     assert_quotes("training.md", "'train_loss': '6.01 (steps 3-6 only", written[0])
     assert_quotes("training.md", "'train_runtime': '1.189 (steps 3-6)'", written[0])
+    assert_quotes("training.md", "'train_steps_per_second': '3.364 (steps 3-6)'", written[0])

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from negmine.cli import build_app
 from negmine.config import TrainConfig
 from negmine.train.api import train
-from negmine.train.loss_log import loss_history, mean_loss, resumed_metrics_line
+from negmine.train.loss_log import loss_history, mean_loss, part_throughput, resumed_metrics_line
 
 from .conftest import InterruptAt
 
@@ -20,10 +20,10 @@ LOG = [{"loss": 5.6, "step": 1}, {"loss": 6.0, "step": 2}, {"loss": 6.2, "step":
 
 
 def test_a_resumed_runs_closing_line_says_its_steps_and_gives_the_whole_runs_mean_loss():
-    line = resumed_metrics_line(CLOSING, 2, 6, LOG)
+    line = resumed_metrics_line(CLOSING, 2, 6, LOG, max_steps=6)
     whole = (5.6 + 6.0 + 2 * 6.2 + 2 * 6.0) / 6
-    assert line == {"train_runtime": "1.189 (steps 3-6)", "train_samples_per_second": 13.46,
-                    "train_steps_per_second": 3.364,
+    assert line == {"train_runtime": "1.189 (steps 3-6)", "train_samples_per_second": "13.46 (steps 3-6)",
+                    "train_steps_per_second": "3.364 (steps 3-6)",
                     "train_loss": "6.1 (steps 3-6 only: resumed from checkpoint-2)",
                     "mean_loss": f"{whole:.4g} (steps 1-6: the whole run)", "epoch": 2.0}
     assert mean_loss(loss_history(LOG)) == pytest.approx(whole)
@@ -36,6 +36,18 @@ def test_the_parts_train_loss_is_read_from_the_log_whatever_the_trainer_divided_
     assert line["train_loss"] == "6.1 (steps 3-6 only: resumed from checkpoint-2)"  # (2 * 6.2 + 2 * 6.0) / 4
     assert mean_loss(loss_history(LOG), after=2) == pytest.approx(6.1)
     assert mean_loss(loss_history(LOG), after=6) is None
+
+
+def test_the_parts_throughput_is_of_its_steps_whatever_the_trainer_counted():
+    """transformers 4 divided every step of the run (6) and its samples by the part's seconds: the line gives the
+    part's 4 steps over them, as transformers 5 computes it (CLOSING's 3.364 = 4 / 1.189)."""
+    v4 = {**CLOSING, "train_samples_per_second": round(24 / 1.189, 3), "train_steps_per_second": round(6 / 1.189, 3)}
+    line = resumed_metrics_line(v4, 2, 6, LOG, max_steps=6)
+    assert line["train_steps_per_second"] == "3.364 (steps 3-6)"
+    assert line["train_samples_per_second"] == "13.46 (steps 3-6)"
+    assert part_throughput(CLOSING, 4, 6) == {}  # counted 4 steps: the part's, as they are
+    assert part_throughput(v4, 4, 6) == {"train_samples_per_second": 13.457, "train_steps_per_second": 3.364}
+    assert part_throughput(v4, 4, None) == {} and part_throughput({"train_runtime": 1.2}, 4, 6) == {}
 
 
 def test_other_lines_and_a_run_never_resumed_are_left_as_they_are():
@@ -69,7 +81,10 @@ def test_a_resumed_run_prints_which_steps_the_trainers_train_loss_covers_and_the
     part = sum(h["loss"] for h in resumed.loss_history[2:]) / 3  # the trainer's train_loss: steps 3-5
     assert f"'train_loss': '{part:.4g} (steps 3-5 only: resumed from checkpoint-2)'" in line
     assert f"'mean_loss': '{resumed.mean_loss:.4g} (steps 1-5: the whole run)'" in line
-    assert re.search(r"'train_runtime': '[\d.]+ \(steps 3-5\)'", line)
+    runtime = float(re.search(r"'train_runtime': '([\d.]+) \(steps 3-5\)'", line).group(1))
+    rate = float(re.search(r"'train_steps_per_second': '([\d.]+) \(steps 3-5\)'", line).group(1))
+    samples = float(re.search(r"'train_samples_per_second': '([\d.]+) \(steps 3-5\)'", line).group(1))
+    assert rate * runtime == pytest.approx(3, rel=2e-3) and samples == pytest.approx(4 * rate, rel=2e-3)  # batch 4
     assert resumed.mean_loss == pytest.approx(straight.mean_loss) and f"{part:.4g}" != f"{resumed.mean_loss:.4g}"
 
 

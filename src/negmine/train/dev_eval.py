@@ -158,9 +158,9 @@ class DevLineProgress(ProgressCallback):
     redraw per step (the demo's 5 steps: 25 carriage returns in the log). On a terminal or in a notebook it is the
     trainer's own bar.
 
-    A resumed run's closing line (``train_runtime``, ``train_loss``: the trainer's, of the steps this process
-    trained) says it covers the steps after the checkpoint only and gives the whole run's ``mean_loss``
-    (:func:`negmine.train.loss_log.resumed_metrics_line`)."""
+    A resumed run's closing line (``train_runtime``, its throughput and ``train_loss``: the trainer's, of the steps
+    this process trained) says it covers the steps after the checkpoint only and gives the whole run's
+    ``mean_loss`` (:func:`negmine.train.loss_log.resumed_metrics_line`)."""
 
     resumed_at = 0
     """The step the run went on from (its checkpoint's), 0 for a run that started afresh."""
@@ -178,7 +178,8 @@ class DevLineProgress(ProgressCallback):
 
         shown = {key: value for key, value in (logs or {}).items() if key not in EVAL_THROUGHPUT}
         if self.resumed_at:
-            shown = resumed_metrics_line(shown, self.resumed_at, state.global_step, state.log_history)
+            shown = resumed_metrics_line(shown, self.resumed_at, state.global_step, state.log_history,
+                                         state.max_steps)
         return super().on_log(args, state, control, logs=shown, **kwargs)
 
 
