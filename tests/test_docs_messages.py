@@ -350,15 +350,31 @@ def test_hf_splits_message_of_mining_md(tmp_path, monkeypatch):
 
 
 def test_a_json_builders_dataset_message_of_mining_md(tmp_path, monkeypatch):
-    """Data datasets.load_dataset("json", data_files=...) read, named as what it is (no file path is kept)."""
+    """Data datasets.load_dataset("json", data_files=...) read, named as what it is (no file path is kept); data
+    made in memory, a pyarrow.Table, and a named dataset with the split it was loaded as."""
     datasets = pytest.importorskip("datasets")
+    import pyarrow as pa
+
     from negmine.io.pairs import pairs_from_dataset
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"anchor": "a", "positive": "b"}\n{"anchor": "c", "positive": " "}\n', encoding="utf-8")
     ds = datasets.load_dataset("json", data_files=str(path), split="train")
-    assert_quotes("mining.md", "the datasets.Dataset of 2 rows", message_of(lambda: pairs_from_dataset(ds)))
+    assert_quotes("mining.md", "the datasets.Dataset of 2 rows (from split 'train', loaded by the 'json' builder), row",
+                  message_of(lambda: pairs_from_dataset(ds)))
+    columns = {"anchor": ["a", "c"], "positive": ["b", " "]}
+    assert "the datasets.Dataset of 2 rows" in quotes("mining.md")  # a span of its own
+    assert message_of(lambda: pairs_from_dataset(datasets.Dataset.from_dict(columns))).startswith(
+        "the datasets.Dataset of 2 rows, row 2 ")
+    assert_quotes("mining.md", "the pyarrow.Table of 2 rows",
+                  message_of(lambda: pairs_from_dataset(pa.table(columns))))
+    folder = tmp_path / "natural-questions"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    named = datasets.load_dataset(str(folder), split="train")
+    assert_quotes("mining.md", "dataset 'natural-questions' (from split 'train')",
+                  message_of(lambda: pairs_from_dataset(named)))
 
 
 def test_hf_offline_not_cached_message_of_inputs_and_messages_md(tmp_path, monkeypatch):
@@ -454,7 +470,7 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="flagembedding",
                                                   output_scores=True)))
     unnamed = datasets.Dataset.from_list([{"zz": "a", "yy": "b"}])
-    assert_quotes("mining.md", "the in-memory dataset: no query column found",
+    assert_quotes("mining.md", "the datasets.Dataset of 1 row: no query column found",
                   message_of(lambda: mine_dataset(unnamed, HashEmbedder())))
     three = datasets.Dataset.from_list([{"anchor": f"q{i}", "positive": f"p{i}"} for i in range(3)])
     assert_quotes("mining.md", "cannot mine 5 negatives",

@@ -70,7 +70,7 @@ def test_a_dataset_loads_as_the_same_rows_written_to_a_jsonl_file(tmp_path):
     from_dataset = pairs_from_dataset(_dataset(ROWS))
     assert _same(from_dataset, from_file)
     assert from_dataset.queries.ids == ["q1", "q2", "q4"] and from_dataset.corpus.ids == ["d1", "d2", "d3"]
-    assert from_dataset.qrels.source == "the in-memory dataset" and from_dataset.name == "dataset"
+    assert from_dataset.qrels.source == "the datasets.Dataset of 4 rows" and from_dataset.name == "dataset"
     named = pairs_from_dataset(_dataset(ROWS), name="natural-questions")
     assert named.qrels.source == "dataset 'natural-questions'" and named.name == "natural-questions"
 
@@ -142,24 +142,71 @@ def test_data_a_builder_read_from_files_is_named_as_the_builders_not_as_a_datase
     ds = datasets.load_dataset("json", data_files=str(path), split="train")
     assert ds.info.dataset_name == "json" and str(path) not in str(ds.info)
     assert str(_error(pairs_from_dataset, ds)) == (
-        f"the datasets.Dataset of 2 rows (loaded by the 'json' builder), {problem}")
+        f"the datasets.Dataset of 2 rows (from split 'train', loaded by the 'json' builder), {problem}")
     splits = datasets.load_dataset("json", data_files=str(path))
     assert str(_error(pairs_from_dataset, splits, split="train")) == (
         f"the datasets.Dataset of 2 rows (loaded by the 'json' builder), split 'train', {problem}")
-    assert str(_error(pairs_from_dataset, ds, name="nq")) == f"dataset 'nq', {problem}"
+    assert str(_error(pairs_from_dataset, ds, name="nq")) == f"dataset 'nq' (from split 'train'), {problem}"
     csv = tmp_path / "pairs.csv"
     csv.write_text('anchor,positive\nq1,p1\nq2," "\n', encoding="utf-8")
     assert str(_error(pairs_from_dataset, datasets.Dataset.from_csv(str(csv)))) == (
-        f"the datasets.Dataset of 2 rows (loaded by the 'csv' builder), {problem}")
+        f"the datasets.Dataset of 2 rows (from split 'train', loaded by the 'csv' builder), {problem}")
     folder = tmp_path / "my-pairs"
     folder.mkdir()
     _jsonl(folder / "train.jsonl", bad)
     assert str(_error(pairs_from_dataset, datasets.load_dataset(str(folder), split="train"))) == (
-        f"dataset 'my-pairs', {problem}")
+        f"dataset 'my-pairs' (from split 'train'), {problem}")
     good = pairs_from_dataset(datasets.load_dataset("json", data_files=str(_jsonl(tmp_path / "ok.jsonl", ROWS)),
                                                     split="train"))
-    assert good.qrels.source == "the datasets.Dataset of 4 rows (loaded by the 'json' builder)"
+    assert good.qrels.source == "the datasets.Dataset of 4 rows (from split 'train', loaded by the 'json' builder)"
     assert good.name == "dataset"
+
+
+def _in_memory_sources(tmp_path: Path) -> dict[str, object]:
+    """The same two rows, the second's positive empty, as each kind of data held in memory negmine reads."""
+    import pandas as pd  # a dependency of datasets
+
+    bad = [ROWS[0], {"anchor": "q", "positive": "  "}]
+    columns = {key: [row[key] for row in bad] for key in ("anchor", "positive")}
+    loaded = datasets.load_dataset("json", data_files={"train": str(_jsonl(tmp_path / "bad.jsonl", bad))})
+    return {
+        "the datasets.Dataset of 2 rows": [
+            datasets.Dataset.from_dict(columns), datasets.Dataset.from_list(bad),
+            datasets.Dataset.from_pandas(pd.DataFrame(columns)), datasets.DatasetDict(dev=_dataset(bad))["dev"],
+            _dataset([*bad, ROWS[1]]).select([0, 1]),
+            datasets.concatenate_datasets([_dataset(bad[:1]), _dataset(bad[1:])])],
+        "the datasets.Dataset of 2 rows (from split 'train', loaded by the 'json' builder)": [loaded["train"]],
+        "the datasets.Dataset of 2 rows (from split 'train', loaded by the 'generator' builder)": [
+            datasets.Dataset.from_generator(lambda: iter(bad), cache_dir=str(tmp_path / "generated"))],
+        "the pyarrow.Table of 2 rows": [pa.Table.from_pylist(bad)],
+    }
+
+
+def test_every_kind_of_data_held_in_memory_is_named_by_what_it_is_and_its_rows(tmp_path):
+    """A Dataset.from_dict/from_list/from_pandas (or a DatasetDict's split of one) was "the in-memory dataset", one
+    the json builder loaded "the datasets.Dataset of 2 rows (loaded by the 'json' builder)" and one
+    Dataset.from_generator made "dataset 'generator'" (the builder's name again). Each is now the datasets.Dataset
+    (or pyarrow.Table) of its rows, with the split datasets keeps it was loaded as and the builder that loaded it."""
+    problem = "row 2 (index 1), column 'positive': empty text (nothing left after stripping whitespace)"
+    for label, sources in _in_memory_sources(tmp_path).items():
+        for ds in sources:
+            assert str(_error(pairs_from_dataset, ds)) == f"{label}, {problem}"
+
+
+def test_a_split_datasets_keeps_is_the_one_its_rows_were_loaded_as(tmp_path):
+    """train_test_split's test rows keep the name of the split they were taken from: "from split 'train'"."""
+    path = _jsonl(tmp_path / "p.jsonl", [*ROWS, {"anchor": "q", "positive": " "}])
+    loaded = datasets.load_dataset("json", data_files=str(path), split="train")
+    rows = loaded.train_test_split(test_size=2, shuffle=False)["test"]
+    assert rows.split == "train"
+    assert str(_error(pairs_from_dataset, rows)).startswith(
+        "the datasets.Dataset of 2 rows (from split 'train', loaded by the 'json' builder), row 2 (index 1), ")
+    ok = pairs_from_dataset(loaded.select(range(4)))
+    assert {key: ok.origin.get(key) for key in ("kind", "split", "from_split", "builder", "rows")} == {
+        "kind": "datasets.Dataset", "split": None, "from_split": "train", "builder": "json", "rows": 4}
+    splits = datasets.load_dataset("json", data_files={"dev": str(_jsonl(tmp_path / "ok.jsonl", ROWS))})
+    chosen = pairs_from_dataset(splits, split="dev").origin
+    assert (chosen["split"], chosen["builder"], "from_split" in chosen) == ("dev", "json", False)
 
 
 def test_the_fix_for_a_column_of_lists_runs_and_gives_one_row_per_text():

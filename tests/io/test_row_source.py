@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from negmine.errors import DatasetInputError, InputError
-from negmine.io.row_source import FileRows, arrow_table_rows, dataset_label
+from negmine.io.row_source import FileRows, arrow_table_rows, dataset_label, in_memory_label
 from negmine.io.table import Where
 
 COLUMNS = {"query": ["a", "b", None], "positive": ["x", " y ", "z"]}
@@ -44,4 +44,12 @@ def test_a_dataset_typed_column_is_checked_as_a_parquet_one():
 def test_dataset_labels():
     assert dataset_label("nq") == "dataset 'nq'"
     assert dataset_label("nq", "train") == "dataset 'nq', split 'train'"
-    assert dataset_label(None) == "the in-memory dataset"
+    assert dataset_label("nq", from_split="train") == "dataset 'nq' (from split 'train')"
+    assert dataset_label(None) == "the data given"  # a DatasetDict or a streaming dataset, refused unread
+    assert in_memory_label("datasets.Dataset", 2) == "the datasets.Dataset of 2 rows"
+    assert in_memory_label("pyarrow.Table", 1) == "the pyarrow.Table of 1 row"
+    assert in_memory_label("datasets.Dataset", 1200, "json", "train") == (
+        "the datasets.Dataset of 1,200 rows (from split 'train', loaded by the 'json' builder)")
+    assert in_memory_label("datasets.Dataset", 2, "json", split="dev") == (
+        "the datasets.Dataset of 2 rows (loaded by the 'json' builder), split 'dev'")
+    assert in_memory_label("datasets.Dataset", 12, article="a") == "a datasets.Dataset of 12 rows"

@@ -320,7 +320,7 @@ def test_warnings_are_mines_and_point_at_the_callers_line(tmp_path):
         warnings.simplefilter("always")
         mine_dataset(datasets.Dataset.from_list([*ROWS, ROWS[0]]), HashEmbedder(), config=quiet(tmp_path))
     ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
-    assert [str(w.message) for w in ours] == ["the in-memory dataset: 1 repeated (query, positive) rows kept once"]
+    assert [str(w.message) for w in ours] == ["the datasets.Dataset of 13 rows: 1 repeated (query, positive) rows kept once"]
     assert [w.filename for w in ours] == [__file__]
 
 
@@ -335,15 +335,46 @@ def test_data_load_dataset_read_from_a_json_file_is_named_as_what_it_is_not_as_j
         warnings.simplefilter("always")
         mine_dataset(ds, HashEmbedder(), config=quiet(tmp_path))
     assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [
-        "the datasets.Dataset of 13 rows (loaded by the 'json' builder): 1 repeated (query, positive) rows kept once"]
+        "the datasets.Dataset of 13 rows (from split 'train', loaded by the 'json' builder): 1 repeated (query, "
+        "positive) rows kept once"]
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(json.dumps(row) + "\n" for row in [*ROWS[:3], {"anchor": "cell", "positive": " "}]),
                    encoding="utf-8")
     ds = datasets.load_dataset("json", data_files=str(bad), split="train", cache_dir=str(tmp_path / "hf"))
     with pytest.raises(InputError) as info:
         mine_dataset(ds, str(tmp_path / "no-model"), config=quiet(tmp_path))
-    assert str(info.value) == ("the datasets.Dataset of 4 rows (loaded by the 'json' builder), row 4 (index 3), column "
-                               "'positive': empty text (nothing left after stripping whitespace)")
+    assert str(info.value) == ("the datasets.Dataset of 4 rows (from split 'train', loaded by the 'json' builder), row 4 "
+                               "(index 3), column 'positive': empty text (nothing left after stripping whitespace)")
+
+
+def test_the_summary_the_report_and_the_re_mining_refusal_name_the_data_as_its_messages_do(tmp_path):
+    """mine_dataset's messages named data the json builder loaded "the datasets.Dataset of 13 rows (loaded by the
+    'json' builder)", and one Dataset.from_list made "the in-memory dataset", while the summary recorded neither
+    builder nor split, the report said "a datasets.Dataset given in Python (13 rows)" and load_mine_config's refusal
+    "a datasets.Dataset of 13 rows". All name the data alike now, from what the summary records."""
+    from negmine.pipeline.recorded_config import load_mine_config
+    from negmine.report.mining import _input
+
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*ROWS, ROWS[0]]), encoding="utf-8")
+    loaded = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "hf"))
+    for ds, named in [(loaded, "datasets.Dataset of 13 rows (from split 'train', loaded by the 'json' builder)"),
+                      (datasets.Dataset.from_dict({"anchor": loaded["anchor"], "positive": loaded["positive"]}),
+                       "datasets.Dataset of 13 rows")]:
+        summary_path = tmp_path / "s.json"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mine_dataset(ds, HashEmbedder(), config=quiet(tmp_path), summary_path=summary_path)
+        assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [
+            f"the {named}: 1 repeated (query, positive) rows kept once"]
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        assert _input(summary) == f"a {named} given in Python"
+        with pytest.raises(ConfigError) as info:
+            load_mine_config(tmp_path / "any.jsonl", summary_path)
+        assert f"it records a mine_dataset() call, which mined a {named} given in memory, not files; " in str(
+            info.value)
+    assert {key: summary["pairs_input"].get(key) for key in ("kind", "rows", "from_split", "builder")} == {
+        "kind": "datasets.Dataset", "rows": 13, "from_split": None, "builder": None}
 
 
 def test_a_warning_about_the_export_names_its_format_not_the_temporary_file(tmp_path, monkeypatch):
@@ -480,11 +511,11 @@ RENAMED = [{"zz": row["anchor"], "yy": row["positive"]} for row in ROWS]
 
 
 @pytest.mark.parametrize(("keywords", "message"), [
-    ({}, "the in-memory dataset: no query column found (looked for query, anchor, question, sentence1, sentence_A, "
-         "text1); available columns: 'zz', 'yy'; call mine_dataset(data, ..., query_column='zz')"),
+    ({}, "the datasets.Dataset of 12 rows: no query column found (looked for query, anchor, question, sentence1, "
+         "sentence_A, text1); available columns: 'zz', 'yy'; call mine_dataset(data, ..., query_column='zz')"),
     ({"query_column": "zz"},
-     "the in-memory dataset: no positive column found (looked for positive, pos, answer, document, passage, sentence2, "
-     "sentence_B, text2); available columns: 'zz', 'yy'; call mine_dataset(data, ..., positive_column='yy')"),
+     "the datasets.Dataset of 12 rows: no positive column found (looked for positive, pos, answer, document, passage, "
+     "sentence2, sentence_B, text2); available columns: 'zz', 'yy'; call mine_dataset(data, ..., positive_column='yy')"),
 ], ids=["query", "positive"])
 def test_columns_not_found_name_the_keyword_that_names_them(tmp_path, keywords, message):
     """It said `pass query_column (--query-column)`, the pairs readers' fix: mine_dataset had no such keyword (a
@@ -521,8 +552,8 @@ def test_a_column_typo_is_named_as_the_caller_set_it(tmp_path, keywords, data, h
     config = dataclasses.replace(quiet(tmp_path), data=data)
     with pytest.raises(InputError) as info:
         mine_dataset(datasets.Dataset.from_list(RENAMED), HashEmbedder(), config=config, query_column="zz", **keywords)
-    assert str(info.value) == ("the in-memory dataset, column 'yyy': positive column not found; available columns: "
-                               f"'zz', 'yy'; {hint}")
+    assert str(info.value) == ("the datasets.Dataset of 12 rows, column 'yyy': positive column not found; available "
+                               f"columns: 'zz', 'yy'; {hint}")
 
 
 def test_the_same_column_twice_names_the_keywords(tmp_path):

@@ -31,7 +31,7 @@ from negmine.errors import (ConfigError, DatasetInputError, InputError, NegmineW
                             first_line)
 from negmine.io.hf_cache import (cached_copies, cached_reads, damaged_file, damaged_info, is_cache_miss,
                                  missing_rows, split_config_id, split_key)
-from negmine.io.row_source import ArrowRows, arrow_table_rows, dataset_label
+from negmine.io.row_source import ArrowRows, arrow_table_rows, dataset_label, in_memory_label
 from negmine.io.table import BATCH_ROWS
 
 HUB_PREFIX = "hf:"
@@ -68,20 +68,46 @@ def dataset_rows(ds: Any, split: str | None = None, name: str | None = None) -> 
     else:
         raise ConfigError(f"expected a datasets.Dataset, a datasets.DatasetDict (with split=...) or a pyarrow.Table, "
                           f"got {type(ds).__name__}")
-    name = name or own_name(ds)
-    label = dataset_label(name, split) if name or not _builder_named(ds) else builder_label(ds, split)
-    about = {"kind": "datasets.Dataset", "fingerprint": _fingerprint(ds), **({"split": split} if split else {})}
+    name, builder = name or own_name(ds), builder_of(ds)
+    from_split = loaded_split(ds) if split is None else None  # a split negmine took is the one named
+    label = (dataset_label(name, split, from_split) if name else
+             in_memory_label(DATASET, ds.num_rows, builder, from_split, split))
+    about = {"kind": DATASET, "fingerprint": _fingerprint(ds), **({"split": split} if split else {}),
+             **({"from_split": from_split} if from_split else {}), **({"builder": builder} if builder else {})}
     return _rows(ds, label, name or "dataset", about)
 
 
-def _builder_named(ds: Any) -> bool:
-    """Whether ``ds``'s name is that of the ``datasets`` builder that read local files into it (``json``, ``csv``,
-    ``parquet``, ...: ``load_dataset("json", data_files=...)``, ``Dataset.from_json``), not the dataset's own."""
+DATASET = "datasets.Dataset"
+
+
+def builder_of(ds: Any) -> str | None:
+    """The ``datasets`` builder that made ``ds`` from files or a generator, when ``ds``'s name is that builder's
+    (``json``, ``csv``, ``parquet``, ...: ``load_dataset("json", data_files=...)``, ``Dataset.from_json``;
+    ``generator``: ``Dataset.from_generator``; ``sql``, ``spark``), not the dataset's own; None otherwise."""
+    info = ds.info
+    if not info.dataset_name or info.dataset_name != info.builder_name:
+        return None
+    return info.builder_name if info.builder_name in _builders() else None
+
+
+def _builders() -> set[str]:
+    """The names of ``datasets``' packaged builders: those of data files (``datasets``' table of them) and the
+    modules of ``datasets.packaged_modules``, where ``generator``, ``sql`` and ``spark`` are too."""
+    import pkgutil
+
     from datasets import packaged_modules
 
-    info = ds.info
-    builders = getattr(packaged_modules, "_PACKAGED_DATASETS_MODULES", {})
-    return bool(info.dataset_name) and info.dataset_name == info.builder_name and info.builder_name in builders
+    modules = {module.name for module in pkgutil.iter_modules(getattr(packaged_modules, "__path__", []))}
+    return modules | set(getattr(packaged_modules, "_PACKAGED_DATASETS_MODULES", {}))
+
+
+def loaded_split(ds: Any) -> str | None:
+    """The split ``datasets`` keeps ``ds``'s rows were loaded as (``ds.split``: ``train`` for
+    ``load_dataset(..., split="train")``, its ``DatasetDict``'s ``ds["train"]``, ``Dataset.from_json``; a subset
+    made of it, by ``select``, ``filter`` or ``train_test_split``, keeps it), None when it keeps none
+    (``Dataset.from_dict``, ``from_list``, ``from_pandas``, ``concatenate_datasets``)."""
+    split = getattr(ds, "split", None)
+    return str(split) if split is not None else None
 
 
 def own_name(ds: Any) -> str | None:
@@ -90,15 +116,9 @@ def own_name(ds: Any) -> str | None:
     ``dataset 'json', row 2 ...``, as if 'json' were the file or a column. ``datasets`` keeps no path of the files
     read (measured, datasets 5.2: not in ``ds.info``, whose ``download_checksums`` is None and whose
     ``dataset_info.json`` holds none, nor in ``ds.cache_files``, the Arrow files of its cache folder, named by a hash
-    of the data files, nor anywhere in the pickled Dataset); :func:`builder_label` names it instead."""
-    return None if _builder_named(ds) else ds.info.dataset_name
-
-
-def builder_label(ds: Any, split: str | None = None) -> str:
-    """How messages name a ``datasets.Dataset`` whose only name is its builder's (:func:`own_name`): ``the
-    datasets.Dataset of 2 rows (loaded by the 'json' builder)``, with ``, split 'train'`` for a DatasetDict's split."""
-    label = f"the datasets.Dataset of {ds.num_rows:,} rows (loaded by the {ds.info.builder_name!r} builder)"
-    return label + (f", split {split!r}" if split is not None else "")
+    of the data files, nor anywhere in the pickled Dataset); :func:`negmine.io.row_source.in_memory_label` names it
+    instead, with its builder (:func:`builder_of`)."""
+    return None if builder_of(ds) else ds.info.dataset_name
 
 
 def _refuse_split(split: str | None, what: str) -> None:

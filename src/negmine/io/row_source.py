@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 
 from negmine.errors import DatasetInputError, InputError
 from negmine.io.files import file_identity
@@ -151,16 +151,54 @@ def pyarrow_keep_matching(column: str) -> str:
 
 
 def arrow_table_rows(table: Any, name: str | None = None) -> ArrowRows:
-    """A ``pyarrow.Table`` as a row source, named ``name`` in messages."""
+    """A ``pyarrow.Table`` as a row source, named ``name`` in messages (else :func:`in_memory_label`:
+    ``the pyarrow.Table of 2 rows``)."""
     from negmine.io.table import BATCH_ROWS
 
-    return ArrowRows(dataset_label(name), name or "dataset", table.schema,
+    label = dataset_label(name) if name else in_memory_label(PYARROW_TABLE, table.num_rows)
+    return ArrowRows(label, name or "dataset", table.schema,
                      lambda columns: table.select(columns).to_batches(max_chunksize=BATCH_ROWS),
-                     {"kind": "pyarrow.Table"})
+                     {"kind": PYARROW_TABLE})
 
 
-def dataset_label(name: str | None, split: str | None = None) -> str:
-    """``dataset 'nq'`` (``, split 'train'``): how messages name a dataset held in memory; an unnamed one is
-    ``the in-memory dataset``."""
-    label = f"dataset {name!r}" if name else "the in-memory dataset"
+PYARROW_TABLE = "pyarrow.Table"
+
+
+def dataset_label(name: str | None, split: str | None = None, from_split: str | None = None) -> str:
+    """``dataset 'nq'``: how messages name a dataset held in memory by its name, with `` (from split 'train')``, the
+    split ``datasets`` keeps its rows were loaded as (:func:`in_memory_label`), or ``, split 'train'``, the
+    ``DatasetDict``'s split negmine was told to read. Without a name, ``the data given``: a ``DatasetDict`` or a
+    streaming dataset, refused before any row is read; data read has :func:`in_memory_label` instead."""
+    label = f"dataset {name!r}" if name else "the data given"
+    label += f" (from split {from_split!r})" if from_split else ""
     return label + (f", split {split!r}" if split is not None else "")
+
+
+def in_memory_label(kind: str, rows: int | None, builder: str | None = None, from_split: str | None = None,
+                    split: str | None = None, article: str = "the") -> str:
+    """How messages name data held in memory that has no name of its own, by what it is (``kind``:
+    ``datasets.Dataset``, ``pyarrow.Table``) and its ``rows``: ``the datasets.Dataset of 2 rows``, whatever made
+    it (``Dataset.from_dict``, ``from_list``, ``from_pandas``, a ``DatasetDict``'s split, ...), with what
+    ``datasets`` keeps of where its rows came from: ``(from split 'train', loaded by the 'json' builder)``, the split
+    they were loaded as (a subset of it, such as ``train_test_split``'s test rows, keeps that split's name) and the
+    builder that read files into it (:func:`negmine.io.hf_datasets.builder_of`), and ``, split 'dev'`` for the
+    ``DatasetDict``'s split negmine was told to read. Until 2026-12-07 the first was ``the in-memory dataset``, while
+    data the ``json`` builder loaded was ``the datasets.Dataset of 2 rows (loaded by the 'json' builder)`` and data
+    ``Dataset.from_generator`` made was ``dataset 'generator'``. The mining summary's ``pairs_input`` records the
+    same facts, which the report and a refusal to re-mine name so (``article`` ``a``)."""
+    count = "?" if rows is None else f"{rows:,}"
+    label = f"{article} {kind} of {count} row{'' if rows == 1 else 's'}"
+    origin = ([f"from split {from_split!r}"] if from_split else []) + (
+        [f"loaded by the {builder!r} builder"] if builder else [])
+    label += f" ({', '.join(origin)})" if origin else ""
+    return label + (f", split {split!r}" if split is not None else "")
+
+
+def recorded_label(given: Mapping) -> str:
+    """The data given in memory that a mining summary's ``pairs_input`` records, named as the run's messages named it
+    (:func:`in_memory_label`, with ``a``): ``a datasets.Dataset of 12 rows (from split 'train', loaded by the 'json'
+    builder)``."""
+    text = {key: value if isinstance(value, str) else None for key, value in given.items()}
+    rows = given.get("rows")
+    return in_memory_label(text.get("kind") or "dataset", rows if isinstance(rows, int) else None,
+                           text.get("builder"), text.get("from_split"), text.get("split"), article="a")

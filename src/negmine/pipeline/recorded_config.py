@@ -108,14 +108,14 @@ def check_recorded_input(config: MineConfig, document: Mapping, summary: Path) -
     --remine-steps`` with such a summary did too. The message says where the summary comes from and what to do
     instead: call ``mine_dataset`` again with the keywords listed (:func:`_mine_dataset_keywords`), or mine the
     data from files, whose summary re-mining reads."""
+    from negmine.io.row_source import recorded_label
     from negmine.pipeline.given_data import named_inputs
 
     given = document.get("pairs_input") or document.get("beir_input")
     in_memory = isinstance(document.get("mine_dataset"), Mapping)
     if named_inputs(config.data) or not (in_memory or isinstance(given, Mapping)):
         return  # a summary recording no data at all is the load's to refuse (DataConfig.validate: "no input given")
-    what = (f"a {given.get('kind', 'dataset')} of {given['rows']} rows" if isinstance(given, Mapping) and
-            "rows" in given else "a dataset")
+    what = recorded_label(given) if isinstance(given, Mapping) and "rows" in given else "a dataset"
     start = f"{summary}: this summary names no data to re-mine: it records"
     files = ("to re-mine while training, mine the data from files, whose summary re-mining reads (pairs in a "
              "datasets.Dataset ds: ds.to_json('pairs.jsonl'), then negmine mine --pairs pairs.jsonl"

@@ -22,6 +22,7 @@ from negmine.config import TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import read_json_object
+from negmine.io.row_source import recorded_label
 from negmine.report import plots, table
 from negmine.report.html import cards, document, figure, key_value_table
 
@@ -192,7 +193,9 @@ def _config(summary: Mapping, section: str) -> dict:
 
 
 def _input(summary: Mapping) -> str:
-    """The data mined, as the summary's config names it (a Python dataset: its recorded kind and rows)."""
+    """The data mined, as the summary's config names it (a Python dataset: as the messages of its run named it,
+    :func:`negmine.io.row_source.recorded_label`: it said ``a datasets.Dataset given in Python (12
+    rows)``, where they said ``the datasets.Dataset of 12 rows``)."""
     data = _config(summary, "data")
     if data.get("data_dir"):
         return f"{data['data_dir']} (split {data.get('split')})"
@@ -202,7 +205,7 @@ def _input(summary: Mapping) -> str:
         return f"corpus {data['corpus']}, queries {data.get('queries')}, qrels {data.get('qrels')}"
     given = summary.get("pairs_input")
     if isinstance(given, dict):
-        return f"a {given.get('kind', 'dataset')} given in Python ({given.get('rows', '?')} rows)"
+        return f"{recorded_label(given)} given in Python"
     return "not recorded"
 
 
