@@ -469,6 +469,10 @@ def test_mine_dataset_messages_of_mining_md(tmp_path, monkeypatch):
     assert_quotes("mining.md", "export format 'flagembedding' (output_format=",
                   message_of(lambda: mine_dataset(pairs, HashEmbedder(), output_format="flagembedding",
                                                   output_scores=True)))
+    import pandas as pd
+
+    assert_quotes("mining.md", "got DataFrame; make one of a pandas DataFrame",
+                  message_of(lambda: mine_dataset(pd.DataFrame({"anchor": ["a"], "positive": ["b"]}))))
     unnamed = datasets.Dataset.from_list([{"zz": "a", "yy": "b"}])
     assert_quotes("mining.md", "the datasets.Dataset of 1 row: no query column found",
                   message_of(lambda: mine_dataset(unnamed, HashEmbedder())))

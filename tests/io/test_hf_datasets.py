@@ -258,8 +258,32 @@ def test_what_is_no_dataset_is_a_config_error():
                                           r"before mining: load it without streaming=True"):
         pairs_from_dataset(_dataset(ROWS).to_iterable_dataset(), name="nq")
     with pytest.raises(ConfigError, match=r"^expected a datasets.Dataset, a datasets.DatasetDict \(with split=...\) "
-                                          r"or a pyarrow.Table, got list$"):
-        pairs_from_dataset(ROWS)
+                                          r"or a pyarrow.Table, got tuple$"):
+        pairs_from_dataset(tuple(ROWS))
+
+
+@pytest.mark.parametrize(("data", "fix"), [
+    (ROWS, "got list; make one of a list of row dicts with datasets.Dataset.from_list(rows)"),
+    ({"anchor": ["a"], "positive": ["b"]}, "got dict; make one of a dict of columns with datasets.Dataset.from_dict("
+                                           "columns)"),
+    ("pandas", "got DataFrame; make one of a pandas DataFrame df with datasets.Dataset.from_pandas(df, "
+               "preserve_index=False)"),
+], ids=["list", "dict", "pandas"])
+def test_data_datasets_makes_a_dataset_of_is_refused_with_the_call_that_does(data, fix):
+    """A pandas DataFrame or a list of dicts was refused naming the types negmine reads, not how to get one; the
+    call given makes a Dataset that mines (of the same rows as the JSONL file)."""
+    import pandas as pd
+
+    from negmine.pipeline.in_memory import mine_dataset
+
+    data = pd.DataFrame(ROWS, index=[5, 6, 7, 8]) if isinstance(data, str) else data
+    for call in (pairs_from_dataset, mine_dataset):
+        with pytest.raises(ConfigError) as info:
+            call(data)
+        assert str(info.value) == ("expected a datasets.Dataset, a datasets.DatasetDict (with split=...) or a "
+                                   f"pyarrow.Table, {fix}")
+    made = eval(fix.split(" with ")[1], {"datasets": datasets, "df": data, "rows": data, "columns": data})
+    assert made.column_names == ["anchor", "positive"] and len(pairs_from_dataset(made).queries.ids) >= 1
 
 
 # --- a folder written by save_to_disk --------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def dataset_rows(ds: Any, split: str | None = None, name: str | None = None) -> 
         _refuse_split(split, "one datasets.Dataset")
     else:
         raise ConfigError(f"expected a datasets.Dataset, a datasets.DatasetDict (with split=...) or a pyarrow.Table, "
-                          f"got {type(ds).__name__}")
+                          f"got {type(ds).__name__}{_conversion(ds)}")
     name, builder = name or own_name(ds), builder_of(ds)
     from_split = loaded_split(ds) if split is None else None  # a split negmine took is the one named
     label = (dataset_label(name, split, from_split) if name else
@@ -78,6 +78,22 @@ def dataset_rows(ds: Any, split: str | None = None, name: str | None = None) -> 
 
 
 DATASET = "datasets.Dataset"
+
+
+def _conversion(data: Any) -> str:
+    """For data ``datasets`` makes a Dataset of in one call (a pandas DataFrame, a list of row dicts, a dict of
+    columns), which negmine does not read itself: that call; "" for anything else. The refusal named the types
+    negmine reads and no way from the data given to one of them."""
+    import sys
+
+    pandas = sys.modules.get("pandas")  # a DataFrame's module is loaded when one exists
+    if pandas is not None and isinstance(data, pandas.DataFrame):
+        return "; make one of a pandas DataFrame df with datasets.Dataset.from_pandas(df, preserve_index=False)"
+    if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+        return "; make one of a list of row dicts with datasets.Dataset.from_list(rows)"
+    if isinstance(data, dict):
+        return "; make one of a dict of columns with datasets.Dataset.from_dict(columns)"
+    return ""
 
 
 def builder_of(ds: Any) -> str | None:
