@@ -325,3 +325,32 @@ def test_without_ndcg_the_table_ranks_by_the_first_metric(evaluation, tmp_path):
     assert [row[0] for row in _table_data(page)["rows"]] == [q for q, _ in _expected_order(comparison, "mrr@10")]
     assert dict(_parsed(page).tables[0])["correction"] == "holm (one run compared: its raw p-values, nothing to adjust)"
     assert page.count("data:image/png;base64,") == 2
+
+
+def test_run_file_coverage_shows_as_negmine_eval_prints_it(tmp_path):
+    """A run file lacking an evaluated query (scored 0) or naming queries the split does not have: ``negmine eval``
+    printed a line on each, the results JSON kept them under ``run_file_coverage``, and the page left them out, so
+    a run file's lower scores looked like worse retrieval, not like queries it never ranked."""
+    from negmine.demo import demo_path
+    from negmine.evaluate.api import evaluate
+
+    oracle = _oracle_run(demo_path(), tmp_path / "oracle.trec")
+    partial = tmp_path / "partial.trec"
+    partial.write_text("".join(line.replace(RUN_TAG, "partial") + "\n"
+                               for line in oracle.read_text().splitlines() if not line.startswith("q001 "))
+                       + "q999 Q0 d001 1 1.0 partial\n")
+    results = tmp_path / "results.json"
+    evaluate(EvalConfig(data_dir=demo_path(), split="test", models=(), run_files=(oracle, partial), output=results))
+    page = _render(results, tmp_path / "r.html")
+    note = (f"run partial ({partial}): 1 of the 20 evaluated queries are missing (each scores 0; e.g. q001); "
+            "1 query ids are not in the queries file and were ignored (e.g. q999)")
+    assert f'<p class="note">{note}</p>' in page
+    assert page.count("evaluated queries are missing") == 1  # the oracle run covers the split: no line for it
+    saved = json.loads(results.read_text())
+    saved["run_file_coverage"]["partial"]["missing"] = "1"
+    results.write_text(json.dumps(saved))
+    with pytest.raises(InputError) as caught:
+        read_eval_results(results)
+    assert str(caught.value) == (f"{results}: field 'run_file_coverage.partial.missing': must be an integer >= 0, got "
+                                 "'1'; this results JSON was edited or written by another tool: write it again with "
+                                 "negmine eval ... -o FILE")

@@ -106,31 +106,16 @@ def interrupted_hint(config: EvalConfig, stopped=None) -> str:
 
 def echo_report(report) -> None:
     """The comparison table, then one line per note: skipped judgments, run-file coverage, encoding, files."""
+    from negmine.evaluate.coverage import coverage_note
+
     lines = [report.table(), format_unknown_qrels(report.payload["data"]["unknown_qrels"])]
-    lines += [format_coverage(name, c) for name, c in report.payload["run_file_coverage"].items()]
+    lines += [coverage_note(name, c) for name, c in report.payload["run_file_coverage"].items()]
     lines += [f"{name}: encoded {c['encoded']} texts, {c['cached']} from cache" for name, c in report.encoding.items()]
     lines += [f"wrote run {name}: {path}" for name, path in report.run_files.items()]
     lines += [f"wrote {report.output}"] if report.output is not None else []
     for line in lines:
         if line:
             typer.echo(line)
-
-
-def format_coverage(name: str, coverage: dict) -> str:
-    """One stdout line when a run file lacks evaluated queries or names queries the split does not have, or ""."""
-    parts = []
-    if coverage["missing"]:
-        parts.append(f"{coverage['missing']} of the {coverage['evaluated_queries']} evaluated queries are missing "
-                     f"(each scores 0; e.g. {', '.join(coverage['missing_examples'])})")
-    if coverage["unknown"]:
-        parts.append(f"{coverage['unknown']} query ids are not in the queries file and were ignored "
-                     f"(e.g. {', '.join(coverage['unknown_examples'])})")
-    if coverage["not_evaluated"]:
-        parts.append(f"{coverage['not_evaluated']} queries are not evaluated in this split (another split's, or no "
-                     f"relevant judgment) and were ignored (e.g. {', '.join(coverage['not_evaluated_examples'])})")
-    if coverage["identical_ids"]:
-        parts.append(f"{coverage['identical_ids']} rows retrieve their own query id and were dropped (as BEIR)")
-    return f"run {name} ({coverage['source']}): " + "; ".join(parts) if parts else ""
 
 
 def format_unknown_qrels(report: dict) -> str:

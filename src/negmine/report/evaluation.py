@@ -2,7 +2,7 @@
 
 The page holds the evaluation's settings (split, data folder, metrics, test, alpha, correction, baseline), the tables
 ``negmine eval`` printed (the same cells: :func:`negmine.evaluate.compare.table_blocks` of the comparison the JSON
-holds), per metric the sorted per-query deltas of each run vs the baseline and their histogram, and a sortable table
+holds) and its lines on each run file's coverage of the split (``run_file_coverage``), per metric the sorted per-query deltas of each run vs the baseline and their histogram, and a sortable table
 of the queries whose delta is largest, with their texts when the queries file the evaluation read is still there
 unchanged. Self-contained, written atomically; the same JSON (and queries file) gives the same bytes.
 """
@@ -20,6 +20,7 @@ import numpy as np
 from negmine.config import CORRECTIONS, STAT_TESTS, TABLE_ROWS
 from negmine.errors import ConfigError, InputError
 from negmine.evaluate.compare import STAT_TEST_LABELS, Comparison, table_blocks
+from negmine.evaluate.coverage import coverage_note
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import iter_jsonl, json_type, read_json_object
 from negmine.report import plots
@@ -87,13 +88,32 @@ def read_eval_results(path: Path) -> dict:
         if other and other[0] is not None and err.field in RESULTS_KEYS and err.problem.startswith("missing;"):
             raise InputError(path, None, None, other[0]) from None
         raise
-    for field, value, ok, wanted in _comparison_checks(results["comparison"]):
+    checks = [(f"comparison.{field}", *rest) for field, *rest in _comparison_checks(results["comparison"])]
+    for field, value, ok, wanted in checks + _coverage_checks(results.get("run_file_coverage", {})):
         if not ok(value):
             shown = ("nothing (missing)" if value is MISSING else json_type(value) if isinstance(value, (dict, list))
                      else repr(value)[:80])
-            raise InputError(path, None, f"comparison.{field}", f"must be {wanted}, got {shown}; this results JSON was "
+            raise InputError(path, None, field, f"must be {wanted}, got {shown}; this results JSON was "
                              f"edited or written by another tool: {REWRITE}")
     return results
+
+
+def _coverage_checks(coverage: object) -> list[tuple[str, object, object, str]]:
+    """(field, value, test, what it must be) of ``run_file_coverage``, each run file's record of how its queries
+    meet the split (:func:`negmine.evaluate.api.run_coverage`), which the report shows as eval printed it."""
+    field = "run_file_coverage"
+    if not isinstance(coverage, dict) or not all(isinstance(c, dict) for c in coverage.values()):
+        return [(field, coverage, lambda v: False, "a JSON object of a record per run file")]
+    examples = (lambda v: isinstance(v, list) and all(isinstance(e, str) for e in v), "a list of query ids")
+    checks = []
+    for name, record in coverage.items():
+        checks.append((f"{field}.{name}.source", record.get("source", MISSING), lambda v: isinstance(v, str),
+                       "the run file's path"))
+        for key in ("evaluated_queries", "missing", "unknown", "not_evaluated", "identical_ids"):
+            checks.append((f"{field}.{name}.{key}", record.get(key, MISSING), _is_count, "an integer >= 0"))
+        for key in ("missing_examples", "unknown_examples", "not_evaluated_examples"):
+            checks.append((f"{field}.{name}.{key}", record.get(key, MISSING), *examples))
+    return checks
 
 
 def _is_number(value: object) -> bool:
@@ -267,8 +287,9 @@ def _delta_section(results: Mapping, comparison: Comparison) -> str:
     return '<div class="plots" style="grid-template-columns:1fr">' + "".join(figures) + "</div>"
 
 
-def _blocks_html(comparison: Comparison) -> str:
-    """The tables ``negmine eval`` printed, cell for cell (:func:`table_blocks`), as HTML tables."""
+def _blocks_html(comparison: Comparison, coverage: Mapping) -> str:
+    """The tables ``negmine eval`` printed, cell for cell (:func:`table_blocks`), as HTML tables, then its lines on
+    run files that lack evaluated queries (each scored 0) or name queries the split does not evaluate."""
     parts = []
     for heading, rows in table_blocks(comparison):
         head = "".join(f"<th>{html.escape(cell)}</th>" for cell in rows[0])
@@ -277,6 +298,8 @@ def _blocks_html(comparison: Comparison) -> str:
         parts.append((f'<p class="note">{html.escape(heading)}</p>' if heading else "")
                      + f'<div class="scroll"><table class="comparison" style="width:auto"><thead><tr>{head}</tr>'
                      f"</thead><tbody>{body}</tbody></table></div>")
+    notes = [coverage_note(name, record) for name, record in coverage.items()]
+    parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes if note]
     return "".join(parts)
 
 
@@ -423,7 +446,7 @@ def render_eval_report(results: Mapping, out: Path, max_rows: int = TABLE_ROWS) 
             f"{' ' + why[0].upper() + why[1:] + '.' if why else ''}")
     sections = [
         ("Evaluation", _overview(results, comparison)),
-        ("Comparison", _blocks_html(comparison)),
+        ("Comparison", _blocks_html(comparison, results.get("run_file_coverage", {}))),
         ("Per-query deltas", _delta_section(results, comparison)),
         ("Queries with the largest delta", f'<p class="note">{html.escape(note)}</p>'
          + query_table(comparison, texts, max_rows) if ranked else
