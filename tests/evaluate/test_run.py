@@ -304,3 +304,29 @@ def test_read_trec_run_records_the_file_it_read_hashed_in_that_one_read(tmp_path
     assert run.origin == expected
     assert run.renamed("x").origin == run.truncated(1).origin == run.without_identical_ids().origin == expected
     assert Run({"q1": {"d1": 1.0}}).origin is None
+
+
+QRELS_HINT = ("; this looks like a qrels file (query-id, corpus-id, relevance), not a run: the evaluation reads the "
+              "split's qrels from DATA_DIR/qrels/<split>.tsv, and --run takes a file of ranked documents, such as "
+              "negmine eval --runs-dir DIR writes")
+
+
+@pytest.mark.parametrize(("content", "ending"), [
+    ("query-id\tcorpus-id\tscore\nq1\td1\t1\n", QRELS_HINT),  # a BEIR qrels file
+    ("q1\td1\t1\n", QRELS_HINT),  # one without its header
+    ("q1 0 d1 1\n", QRELS_HINT),  # TREC's four-column qrels
+    ("q1 d1 1 0.5 t\n", "; the second column, the literal Q0, is missing: write each row as 'query_id Q0 doc_id rank "
+                        "score tag'"),
+    ("q1 Q0 my doc 1 0.5 t\n", "; columns are separated by whitespace, so an id or the tag holding a space splits into "
+                               "two: write ids and the tag without whitespace (e.g. '_' for a space)"),
+    ("q1 Q0 d1 1 0.5\n", "; write each row as 6 whitespace-separated columns: query_id Q0 doc_id rank score tag"),
+])
+def test_a_row_without_six_columns_says_what_it_looks_like_and_the_fix(tmp_path, content, ending) -> None:
+    """The message gave the expected columns alone: a qrels file given as --run, a row without its Q0 or an id with
+    a space in it got no word on what the file was or what to change."""
+    path = tmp_path / "r.trec"
+    path.write_text(content)
+    with pytest.raises(InputError) as err:
+        read_trec_run(path)
+    assert str(err.value).startswith(f"{path}:1: expected 6 columns 'query_id Q0 doc_id rank score tag', got ")
+    assert str(err.value).endswith(ending)

@@ -231,13 +231,32 @@ def _header_hint(line_no: int, parts: list[str]) -> str:
     return "; this looks like a header line, which TREC run files do not have: delete the first line"
 
 
+def _columns_hint(line: str, parts: list[str]) -> str:
+    """What a row without 6 columns probably is, and the fix. The message gave the expected columns alone: a BEIR
+    qrels file given as --run (``query-id corpus-id score``), a row without its ``Q0`` or an id holding a space
+    got no word on what to change."""
+    if line.lstrip().startswith(("{", "[")):
+        return " (a JSON line: is this a mined or JSONL file? --run takes a TREC run file)"
+    header = [p.lower().replace("_", "-") for p in parts] == ["query-id", "corpus-id", "score"]
+    if header or (len(parts) in (3, 4) and _RANK.fullmatch(parts[-1]) is not None):
+        return ("; this looks like a qrels file (query-id, corpus-id, relevance), not a run: the evaluation reads the "
+                "split's qrels from DATA_DIR/qrels/<split>.tsv, and --run takes a file of ranked documents, such as "
+                "negmine eval --runs-dir DIR writes")
+    if len(parts) == 5 and parts[1] != "Q0" and _RANK.fullmatch(parts[2]) is not None:
+        return "; the second column, the literal Q0, is missing: write each row as 'query_id Q0 doc_id rank score tag'"
+    if len(parts) > 6:
+        return ("; columns are separated by whitespace, so an id or the tag holding a space splits into two: write "
+                "ids and the tag without whitespace (e.g. '_' for a space)")
+    return "; write each row as 6 whitespace-separated columns: query_id Q0 doc_id rank score tag"
+
+
 def _parse_row(path: Path, line_no: int, line: str) -> tuple[str, str, float, str]:
     parts = line.split()
     if len(parts) != 6:
         raise InputError(
             path, line_no, None,
             f"expected 6 columns 'query_id Q0 doc_id rank score tag', got {len(parts)}: {_head(line.strip())}"
-            + (" (a JSON line: is this a mined or JSONL file? --run takes a TREC run file)" if line.lstrip().startswith(("{", "[")) else ""),
+            + _columns_hint(line, parts),
         )
     query_id, _, doc_id, rank, score, tag = parts
     _check_rank(path, line_no, rank, parts)
