@@ -919,6 +919,30 @@ def test_an_audit_of_a_mined_file_that_flags_nothing_says_mining_applied_what_it
     assert "flagged by near-duplicate: 0" in both.stdout and both.stderr == MINED_NOTE.format(NEAR_DUP_NOTE)
 
 
+def test_the_html_report_says_what_the_nothing_flagged_note_says(tmp_path):
+    """The note went to stderr only: the page of the same audit said "No flags: no false negative and no noisy
+    positive was found" under a "0 false negatives" card, so a reader of the report took the data for clean. The
+    summary records whether the judges only re-checked mining, so `negmine report FLAGS.jsonl` says it again."""
+    import html
+
+    mined, _ = _bm25_mined(tmp_path, "default")
+    result = runner.invoke(build_app(), ["audit", str(mined), "--judge", "score", "--no-progress"])
+    assert result.exit_code == 0 and result.stderr == MINED_NOTE.format(""), result.output
+    report = tmp_path / "default.report.html"
+    shown = "Nothing flagged" + MINED_NOTE.format("").strip()[len("note: nothing flagged"):]
+    assert html.escape(shown) in report.read_text(encoding="utf-8")
+    summary = json.loads((tmp_path / "default.audit-summary.json").read_text())
+    assert summary["judges_recheck_mining"] is True
+    report.unlink()
+    again = runner.invoke(build_app(), ["report", str(tmp_path / "default.flags.jsonl")])
+    assert again.exit_code == 0, again.output
+    assert html.escape(shown) in report.read_text(encoding="utf-8")
+    naive, _ = _bm25_mined(tmp_path, "naive", "--no-sd-margin")  # flagged: no note, on stderr or on the page
+    flagged = runner.invoke(build_app(), ["audit", str(naive), "--judge", "score", "--no-progress"])
+    assert flagged.exit_code == 0 and "note:" not in flagged.stderr, flagged.output
+    assert "Nothing flagged" not in (tmp_path / "naive.report.html").read_text(encoding="utf-8")
+
+
 def test_no_note_when_the_audit_flagged_something_or_a_model_judge_ran(tmp_path):
     naive, _ = _bm25_mined(tmp_path, "naive", "--no-sd-margin")  # the score judge flags what mining kept
     flagged = runner.invoke(build_app(), ["audit", str(naive), "--judge", "score", "--no-html", "--no-progress"])

@@ -254,6 +254,7 @@ def test_an_integer_beyond_pythons_digit_limit_in_the_flags_is_invalid_json_at_i
     ({"samples": {"confidence": [1.0]}}, "samples.confidence", "must be a JSON object with 'values', got array"),
     ({"samples": {"confidence": {"seen": 1, "values": ["x"]}}}, "samples.confidence.values",
      r'must be a list of finite numbers, got \["x"\]'),
+    ({"judges_recheck_mining": "yes"}, "judges_recheck_mining", 'must be true or false, got "yes"'),
 ])
 def test_a_summary_value_the_report_cannot_draw_is_named_before_rendering(flags_and_summary, tmp_path, change, field,
                                                                           problem):

@@ -76,6 +76,7 @@ def with_moved_arguments(config: AuditConfig, **given: object) -> AuditConfig:
 def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
     """:func:`run_audit` once the config and outputs are checked and the outputs' locks are held (``held``, a
     BEIR directory's candidates and their summary among them: mining reuses those locks)."""
+    from negmine.audit.notes import judges_recheck_mining
     from negmine.audit.run import candidates_path, summary_path
     from negmine.encode.cache import closed_after
     from negmine.pipeline.mine import make_cache, make_embedder
@@ -83,7 +84,7 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
     check_models(config)  # before mining candidates or reading the rows
     extra: dict = {}
     embedder = None  # the mining model, once loaded: the candidates' and the near-duplicate judge's
-    from_beir = Path(config.input).is_dir()
+    from_beir, given = Path(config.input).is_dir(), config
     if from_beir:
         mined = mine_candidates(config, candidates_path(config), held)
         config = replace(config, input=mined.output)
@@ -96,6 +97,7 @@ def _audit(config: AuditConfig, held: frozenset[Path]) -> dict:
         raise InputError(config.input, None, None, f"not found{dangling_link_note(config.input)}; pass a mined native "
                                                    "JSONL file or a BEIR directory")
     names = config.judges.resolved(config.DEFAULT_JUDGES)
+    extra["judges_recheck_mining"] = judges_recheck_mining(given, names)  # for the report's note (audit.notes)
     need_spread = "score" in names and config.judges.sd_margin is not None
     check_input(config.input, need_spread, need_rows=not from_beir, need_judge_scores=needs_input_judge_scores(config))
     need_model = needs_mining_model(config)
@@ -245,6 +247,7 @@ def check_outputs(config: AuditConfig) -> tuple[dict[str, Path | None], dict[str
     the other outputs: ``--candidates`` naming the flags file failed only once mining began, as another output of
     the mining run). The audit locks both for its whole run: the candidates were locked only while mining wrote
     them, so another run could overwrite them before this one read them."""
+    from negmine.audit.notes import judges_recheck_mining
     from negmine.audit.run import candidates_path, summary_path
     from negmine.export.registry import export_path
     from negmine.io.outputs import check_cache_dir, check_output_file, check_outputs_distinct, input_files

@@ -272,23 +272,13 @@ def format_audit(summary: dict, config: AuditConfig) -> str:
 
 def nothing_flagged_note(summary: dict, config: AuditConfig) -> str | None:
     """The ``note:`` line for an audit of a file negmine mine wrote that flagged nothing with only the judges that
-    re-check mining (the score judge, and the near-duplicate one); None otherwise.
+    re-check mining (the score judge, and the near-duplicate one); None otherwise
+    (:mod:`negmine.audit.notes`, which the HTML report shows too)."""
+    from negmine.audit.notes import judges_recheck_mining
+    from negmine.audit.notes import nothing_flagged_note as note
 
-    ``negmine audit out/negatives.jsonl`` on the demo printed "false negatives: 0 of 350 candidates" and nothing
-    more: mining had already dropped every negative its margins (which the score judge re-checks) and its
-    near-duplicate exclusion reject, so a user took the data for clean. Only a model judge looks further. A file
-    the sd margin judged holds ``candidate_score_sd`` in every row: negmine mine wrote it (another file fails, or
-    needs --no-sd-margin)."""
-    judges, counts = summary.get("judges", []), summary["counts"]
-    rechecks_mining = "score" in judges and set(judges) <= {"score", "near-duplicate"}
-    flagged = counts.get("false_negatives", 0) or counts.get("noisy_positives", 0)
-    if Path(config.input).is_dir() or not rechecks_mining or config.judges.sd_margin is None or flagged:
-        return None
-    near_dup = (", the near-duplicate judge its near-duplicate exclusion (on by default)"
-                if "near-duplicate" in judges else "")
-    return ("note: nothing flagged: the score judge re-checks the margins negmine mine already applied to this file"
-            f"{near_dup}; to judge its negatives by another model, add --cross-encoder MODEL or "
-            "--teacher MODEL (docs/audit.md#judges)")
+    judges = summary.get("judges", [])
+    return note(judges, summary["counts"], judges_recheck_mining(config, judges))
 
 
 def _without_negatives(counts: dict) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from itertools import chain, islice
@@ -134,6 +135,8 @@ def _check_summary_values(path: Path, summary: Mapping) -> None:
                              f"{json_type(sample)}; this is not an audit summary (write it with negmine audit)")
         wanted += [(f"samples.{name}.seen", sample.get("seen", 0), "count"),
                    (f"samples.{name}.values", sample.get("values", []), "numbers")]
+    if "judges_recheck_mining" in summary:
+        wanted.append(("judges_recheck_mining", summary["judges_recheck_mining"], "boolean"))
     for field, value, kind in wanted:
         if not _SUMMARY_CHECKS[kind][0](value):
             raise InputError(path, None, field, f"must be {_SUMMARY_CHECKS[kind][1]}, got {json.dumps(value)[:80]}; "
@@ -150,6 +153,7 @@ def _is_numbers(value: object) -> bool:
 
 _SUMMARY_CHECKS = {
     "string": (lambda v: isinstance(v, str), "a string"),
+    "boolean": (lambda v: isinstance(v, bool), "true or false"),
     "count": (_is_count, "an integer >= 0"),
     "digits": (lambda v: v.isdigit() and v.isascii(), "a vote count (digits)"),
     "numbers": (_is_numbers, "a list of finite numbers"),
@@ -190,8 +194,9 @@ def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_row
             "false negatives": counts.get("false_negatives", 0), "noisy positives": counts.get("noisy_positives", 0),
             **{label: counts[key] for key, label in POLICY_EXCEPTIONS.items() if counts.get(key)},
             "rows written": counts.get("rows_written", 0),
-        }) + key_value_table({"input": summary.get("input"), "judges": ", ".join(summary["judges"]),
-                              "policies": summary.get("policies"), "flags per judge": summary["flags_per_judge"]})),
+        }) + _recheck_note(summary) + key_value_table({
+            "input": summary.get("input"), "judges": ", ".join(summary["judges"]),
+            "policies": summary.get("policies"), "flags per judge": summary["flags_per_judge"]})),
         ("Scores", _figures(summary)),
         ("Flagged pairs", render_table(shown, max(total, len(shown)))),
     ]
@@ -199,6 +204,19 @@ def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_row
     with atomic_write(out) as handle:
         handle.write(document(title, subtitle, sections))
     return Path(out)
+
+
+def _recheck_note(summary: Mapping) -> str:
+    """The note ``negmine audit`` printed when judges that only re-check mining flagged nothing in a mined file
+    (:mod:`negmine.audit.notes`), as a paragraph; "" otherwise. The page said only "No flags: no false negative
+    and no noisy positive was found", so the data read as clean where no judge had looked past mining's margins."""
+    from negmine.audit.notes import nothing_flagged_note
+
+    note = nothing_flagged_note(summary["judges"], summary["counts"], summary.get("judges_recheck_mining") is True)
+    if note is None:
+        return ""
+    text = note.removeprefix("note: ")
+    return f'<p class="note"><strong>{html.escape(text[:1].upper() + text[1:])}</strong></p>'
 
 
 def _figures(summary: Mapping) -> str:
