@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -196,6 +197,36 @@ def test_eval_cli_says_which_queries_a_run_file_lacks_or_adds(tmp_path) -> None:
     complete.write_text("q1 Q0 d0 1 1.0 c\nq2 Q0 d1 1 1.0 c\nq3 Q0 d5 1 1.0 c\n")
     result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(complete), "--metrics", "recall@10"])
     assert result.exit_code == 0 and "run c (" not in result.stdout
+
+
+def test_eval_cli_says_when_a_run_file_ranks_fewer_documents_than_a_metric_looks_at(tmp_path) -> None:
+    """A run file cut at depth 10 scored recall@100 0.275 against the same ranking's 0.700 at depth 100 (the demo's
+    test split, a tiny model), marked significant (p 0.0011), and map too, without a word: the comparison measured
+    the depths, not the rankings. Each such run file's line names the metrics and the fix."""
+    beir = _beir(tmp_path)
+    ranking = ["d0", "d1", "d4", "d2", "d3", "d5", "d6", "d7", "d8", "d9"]
+    deep, shallow = tmp_path / "deep.trec", tmp_path / "shallow.trec"
+    deep.write_text("".join(f"{q} Q0 {d} {i + 1} {10 - i} deep\n" for q in QUERIES for i, d in enumerate(ranking)))
+    shallow.write_text("".join(f"{q} Q0 {d} {i + 1} {10 - i} shallow\n" for q in QUERIES
+                               for i, d in enumerate(ranking[:2])))
+    out = tmp_path / "r.json"
+    result = runner.invoke(build_app(), ["eval", str(beir), "--run", str(deep), "--run", str(shallow), "--metrics",
+                                         "ndcg@2,recall@5,map,r-precision,judged@5", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    line = (f"run shallow ({shallow}): it ranks at most 2 documents per query, another run 10: recall@5, map look "
+            "past rank 2, where its documents score as not retrieved, so they compare depths, not rankings; compare "
+            "runs of equal depth, or give --metrics whose cutoffs are at most 2")
+    assert line in result.stdout.splitlines()
+    assert "run deep (" not in result.stdout  # the deeper run: every metric sees its whole ranking
+    coverage = json.loads(out.read_text())["run_file_coverage"]
+    assert coverage["shallow"]["shallow_metrics"] == ["recall@5", "map"]
+    assert (coverage["shallow"]["depth"], coverage["shallow"]["deepest_other"], coverage["deep"]["depth"]) == (2, 10, 10)
+    assert coverage["deep"]["shallow_metrics"] == []
+    report = runner.invoke(build_app(), ["report", str(out)])
+    assert report.exit_code == 0, report.output
+    assert f'<p class="note">{html.escape(line)}</p>' in (tmp_path / "r.report.html").read_text(encoding="utf-8")
+    alone = runner.invoke(build_app(), ["eval", str(beir), "--run", str(shallow), "--metrics", "recall@5,map"])
+    assert alone.exit_code == 0 and "look past" not in alone.stdout  # no deeper run: one depth, a fair comparison
 
 
 @pytest.mark.filterwarnings("ignore:1 of 3 queries have no BM25 token:negmine.errors.NegmineWarning")

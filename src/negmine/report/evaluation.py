@@ -113,6 +113,11 @@ def _coverage_checks(coverage: object) -> list[tuple[str, object, object, str]]:
             checks.append((f"{field}.{name}.{key}", record.get(key, MISSING), _is_count, "an integer >= 0"))
         for key in ("missing_examples", "unknown_examples", "not_evaluated_examples"):
             checks.append((f"{field}.{name}.{key}", record.get(key, MISSING), *examples))
+        if "shallow_metrics" in record:  # results written since 2026-12-07: the run's depth vs the metrics'
+            checks += [(f"{field}.{name}.{key}", record.get(key, MISSING), _is_count, "an integer >= 0")
+                       for key in ("depth", "deepest_other")]
+            checks.append((f"{field}.{name}.shallow_metrics", record["shallow_metrics"],
+                           lambda v: isinstance(v, list) and all(isinstance(m, str) for m in v), "a list of metric names"))
     return checks
 
 
