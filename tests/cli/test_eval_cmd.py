@@ -350,3 +350,28 @@ def test_eval_stopped_while_encoding_says_what_the_rerun_reads_from_the_cache_an
     result = runner.invoke(build_app(), ["eval", str(beir), "--model", "bm25", "--no-progress"])
     assert result.exit_code == 130 and result.stderr.splitlines() == [
         "interrupted; outputs already written are complete, partial ones were discarded"]
+
+
+def test_eval_cli_prints_wins_ties_losses_unadjusted_intervals_and_what_judged_means(tmp_path) -> None:
+    """Wins/ties/losses were in the JSON and the report only; the intervals, unlike the Holm-adjusted p-values,
+    are each run's own; and nothing said what a low judged@k means."""
+    beir = _beir(tmp_path)
+    runs = {"good": "q1 Q0 d0 1 1.0 good\nq2 Q0 d1 1 1.0 good\nq3 Q0 d5 1 1.0 good\n",
+            "half": "q1 Q0 d0 1 1.0 half\nq2 Q0 d7 1 1.0 half\nq2 Q0 d1 2 0.5 half\nq3 Q0 d8 1 1.0 half\n",
+            "worse": "q1 Q0 d9 1 1.0 worse\nq2 Q0 d1 1 1.0 worse\nq3 Q0 d8 1 1.0 worse\n"}
+    args = ["eval", str(beir)]
+    for name, rows in runs.items():
+        (tmp_path / f"{name}.trec").write_text(rows)
+        args += ["--run", str(tmp_path / f"{name}.trec")]
+    result = runner.invoke(build_app(), args + ["--metrics", "mrr@10,judged@10"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert ("mean delta vs baseline [95% confidence interval, paired t; unadjusted, unlike the Holm-adjusted p-values "
+            "above]:") in lines
+    at = lines.index("wins / ties / losses vs baseline (queries where the run scores higher / the same / lower):")
+    assert [line.split() for line in lines[at + 1:at + 5]] == [
+        ["run", "mrr@10", "judged@10"], ["-----", "---------", "---------"],
+        ["half", "0", "/", "1", "/", "2", "0", "/", "1", "/", "2"],  # q2's relevant d1 at rank 2, q3's not found
+        ["worse", "0", "/", "1", "/", "2", "0", "/", "1", "/", "2"]]
+    assert lines[at + 6].startswith("judged@10: the share of a run's top 10 that the qrels judge; with qrels that "
+                                    "list only relevant documents (BEIR's) 0.02-0.11 is common")

@@ -62,9 +62,11 @@ def test_format_table_is_aligned_and_marks_significance() -> None:
     assert "p-values vs baseline 'good' (paired t-test, two-sided; * = p <= 0.05):" in single
     raw = format_table(compare_runs(QRELS, [GOOD, BAD, SAME], ("ndcg@10",), correction="none"))
     assert "p-values vs baseline 'good' (paired t-test, two-sided; * = p <= 0.05):" in raw
-    assert "mean delta vs baseline [95% confidence interval, paired t]:" in text
-    assert lines[-1].split() == ["same", "+0.0000", "[+0.0000,", "+0.0000]", "+0.0000", "[+0.0000,", "+0.0000]"]
-    assert lines[-2].split()[:1] == ["bad"] and lines[-2].split()[4:7] == ["-0.5000", "[-0.5935,", "-0.4065]"]
+    deltas = lines.index("mean delta vs baseline [95% confidence interval, paired t; unadjusted, unlike the "
+                         "Holm-adjusted p-values above]:")
+    assert lines[deltas + 4].split() == ["same", "+0.0000", "[+0.0000,", "+0.0000]", "+0.0000", "[+0.0000,", "+0.0000]"]
+    assert lines[deltas + 3].split()[:1] == ["bad"]
+    assert lines[deltas + 3].split()[4:7] == ["-0.5000", "[-0.5935,", "-0.4065]"]
     assert str(comp) == text, "print(comparison) shows the table, not the arrays"
 
 
@@ -193,3 +195,87 @@ def test_a_comparison_read_back_from_its_json_prints_the_same_table(correction) 
                                                   Run({"q1": {"d1": 0.9}}, name="better")], metrics=("mrr@10",))
     undefined = Comparison.from_dict(json.loads(json.dumps(one.to_dict())))  # p and interval null in the JSON
     assert format_table(undefined) == format_table(one) and "undefined: 1 query" in format_table(undefined)
+
+
+def test_the_json_records_each_querys_relevant_documents_and_each_runs_rank_of_them() -> None:
+    """The report's per-query table lists them: a score alone does not say whether a model ranked the relevant
+    document 2nd or past its depth."""
+    import json
+
+    from negmine.evaluate.compare import Comparison
+
+    comp = compare_runs(QRELS, [GOOD, BAD, _run("lost", [0] * N)], ("mrr@10",))
+    out = comp.to_dict()
+    assert out["relevant"] == {f"q{i}": [f"rel{i}"] for i in range(N)}
+    assert out["runs"]["bad"]["first_relevant_rank"] == {f"q{i}": 3 if i % 4 else 1 for i in range(N)}
+    assert out["runs"]["lost"]["first_relevant_rank"] == {f"q{i}": None for i in range(N)}
+    assert out["runs"]["lost"]["documents_ranked"] == {f"q{i}": 5 for i in range(N)}
+    back = Comparison.from_dict(json.loads(json.dumps(out)))
+    assert back.to_dict() == out and back.result("lost").depths == (5,) * N
+    assert "relevant" not in comp.to_dict(per_query=False)
+
+
+def _comparison(base: list[float], other: list[float], metric: str = "ndcg@10"):
+    """A comparison of two runs given their per-query scores (no ranking needed), as compare_runs builds it."""
+    from negmine.evaluate.compare import Comparison
+    from negmine.evaluate.metrics import EvalResult
+
+    ids = tuple(f"q{i}" for i in range(len(base)))
+    results = tuple(EvalResult(name, (metric,), ids, {metric: float(np.mean(v))}, {metric: np.array(v)})
+                    for name, v in (("base", base), ("other", other)))
+    p = {"other": {metric: paired_p_value(np.array(base), np.array(other), "student", 0, 0)}}
+    ci = {"other": {metric: paired_interval(np.array(base), np.array(other))}}
+    return Comparison(results, "base", "student", 0.05, p, ci, "holm")
+
+
+def test_a_small_delta_prints_its_significant_digits_not_zeros() -> None:
+    """A delta of -0.000031 printed as ``-0.0000 [-0.0000, +0.0000]`` beside p 0.6143: 4 decimals hid its size."""
+    from negmine.evaluate.compare import format_delta
+
+    base = [0.5, 0.6, 0.7, 0.4, 0.3]
+    small = [0.5 - 0.0002, 0.6 + 0.0001, 0.7 - 0.00005, 0.4, 0.3 - 0.000005]
+    text = format_table(_comparison(base, small))
+    mean = float(np.mean(np.array(small) - np.array(base)))
+    low, high = paired_interval(np.array(base), np.array(small))
+    assert f"{mean:+.6f} [{low:+.5f}, {high:+.5f}]" in text, text  # -0.000031 [-0.00016, +0.000098]
+    assert "0.0000 [" not in text and "0.0000]" not in text
+    assert [format_delta(v) for v in (0.0, -0.0, 0.25, -0.0693, 0.0012, 0.00012, -3.1e-5, 1.2e-8)] == [
+        "+0.0000", "+0.0000", "+0.2500", "-0.0693", "+0.0012", "+0.00012", "-0.000031", "+1.2e-08"]
+    assert format_delta(0.00012, sign=False) == "0.00012"
+
+
+def test_the_intervals_are_labelled_unadjusted_when_the_p_values_are_adjusted() -> None:
+    """The p-values are Holm-adjusted over several compared runs, the intervals are each run's own: the header
+    said "95% confidence interval, paired t" only."""
+    holm = format_table(compare_runs(QRELS, [GOOD, BAD, SAME], ("mrr@10",)))
+    assert ("mean delta vs baseline [95% confidence interval, paired t; unadjusted, unlike the Holm-adjusted "
+            "p-values above]:") in holm.splitlines()
+    raw = format_table(compare_runs(QRELS, [GOOD, BAD, SAME], ("mrr@10",), correction="none"))
+    assert "mean delta vs baseline [95% confidence interval, paired t; unadjusted, as the p-values above]:" in raw
+    alone = format_table(compare_runs(QRELS, [GOOD, BAD], ("mrr@10",)))  # one run compared: nothing to adjust
+    assert "mean delta vs baseline [95% confidence interval, paired t]:" in alone.splitlines()
+
+
+def test_the_table_counts_wins_ties_and_losses_as_the_json_does() -> None:
+    """The JSON and the report's captions counted them; stdout did not."""
+    comp = compare_runs(QRELS, [GOOD, BAD, SAME], ("ndcg@10", "mrr@10"))
+    lines = format_table(comp).splitlines()
+    at = lines.index("wins / ties / losses vs baseline (queries where the run scores higher / the same / lower):")
+    assert lines[at + 1].split() == ["run", "ndcg@10", "mrr@10"]
+    saved = comp.to_dict()["runs"]
+    for line, name in zip(lines[at + 3:at + 5], ("bad", "same")):
+        counts = [" / ".join(str(saved[name]["vs_baseline"][m][k]) for k in ("wins", "ties", "losses"))
+                  for m in ("ndcg@10", "mrr@10")]
+        assert [part.strip() for part in line.split("  ") if part.strip()] == [name, *counts]
+    assert lines[at + 3].split()[1:] == ["0", "/", "10", "/", "30"] * 2
+    assert "wins / ties" not in format_table(compare_runs(QRELS, [GOOD], ("mrr@10",)))  # no run compared
+
+
+def test_a_line_says_what_a_low_judged_at_k_means() -> None:
+    """judged@10 of 0.02-0.11 is common on BEIR qrels (positives only); nothing said what it means."""
+    text = format_table(compare_runs(QRELS, [GOOD, BAD], METRICS))
+    assert text.splitlines()[-1] == (
+        "judged@5: the share of a run's top 5 that the qrels judge; with qrels that list only relevant documents "
+        "(BEIR's) 0.02-0.11 is common and means the other metrics score most retrieved documents, unjudged, as not "
+        "relevant (unlabelled positives too), not that the run is poor")
+    assert "judged" not in format_table(compare_runs(QRELS, [GOOD, BAD], ("mrr@10",)))

@@ -3,12 +3,14 @@ two tiny local models and a run file."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from negmine.config import EncoderConfig, EvalConfig
@@ -19,6 +21,9 @@ from negmine.report.evaluation import eval_report, read_eval_results
 SCRIPT_QUERY = "q001"
 SCRIPT_TEXT = "Do afternoon naps <script>alert('nap')</script> ruin sleep & rest?"
 RUN_TAG = "<i>oracle</i>&co"
+QUERIES = 5
+"""The queries table's index among the page's tables: after the settings and the comparison's means, p-values,
+deltas and wins/ties/losses."""
 
 
 def _demo_copy(folder: Path) -> Path:
@@ -169,7 +174,7 @@ def test_the_queries_table_shows_the_largest_deltas_first_capped_by_max_rows(eva
     assert [row[2] for row in data["rows"]] == [[f"{d:.4f}", d] for _, d in expected]
     assert ("The 5 of 20 queries with the largest |delta| on ndcg@10 vs the baseline (over the compared runs), "
             "largest first (--max-table-rows shows more); click a header to sort.") in page
-    header = _parsed(page).tables[4][0]
+    header = _parsed(page).tables[QUERIES][0]
     assert header[:4] == ["query_id", "query", "largest |\u0394| ndcg@10", "base (baseline) ndcg@10"]
     for row in data["rows"]:  # each run's delta as the JSON records it, and judged@10 per run
         for name in ("other", RUN_TAG):
@@ -178,7 +183,7 @@ def test_the_queries_table_shows_the_largest_deltas_first_capped_by_max_rows(eva
         for name in ("base", "other", RUN_TAG):
             judged = saved["runs"][name]["per_query"]["judged@10"][row[0]]
             assert row[header.index(f"{name} judged@10")] == [f"{judged:.4f}", judged]
-    assert [len(table) - 1 for table in _parsed(page).tables][4] == 5
+    assert [len(table) - 1 for table in _parsed(page).tables][QUERIES] == 5
 
 
 def test_texts_and_names_are_escaped(page):
@@ -186,7 +191,7 @@ def test_texts_and_names_are_escaped(page):
     assert "Do afternoon naps &lt;script&gt;alert(&#x27;nap&#x27;)&lt;/script&gt; ruin sleep &amp; rest?" in page
     parsed = _parsed(page)
     assert [row[0] for row in parsed.tables[1]][-1] == RUN_TAG  # shown as text
-    row = next(row for row in parsed.tables[4] if row[0] == SCRIPT_QUERY)
+    row = next(row for row in parsed.tables[QUERIES] if row[0] == SCRIPT_QUERY)
     assert row[1] == SCRIPT_TEXT
     texts = _table_data(page)["texts"]  # the script's data holds escaped HTML only
     assert all("<script" not in html for _, html in texts) and "\\u003c" in page
@@ -223,7 +228,7 @@ def test_query_texts_are_left_out_when_the_queries_file_changed(evaluation, tmp_
     page = _render(moved, tmp_path / "r.html")
     assert f"No query texts: {queries} changed since the evaluation read it" in page
     assert SCRIPT_QUERY in page and "afternoon naps" not in page
-    assert _parsed(page).tables[4][0][:2] == ["query_id", "largest |\u0394| ndcg@10"]
+    assert _parsed(page).tables[QUERIES][0][:2] == ["query_id", "largest |\u0394| ndcg@10"]
 
 
 def test_one_run_has_no_deltas_to_show(evaluation, tmp_path):
@@ -250,6 +255,13 @@ def test_one_run_has_no_deltas_to_show(evaluation, tmp_path):
      "must be an integer >= 0, got -1"),
     (lambda c: c["runs"]["other"]["vs_baseline"].pop("mrr@10"), "comparison.runs.other.vs_baseline.mrr@10.p_value",
      "must be a p-value or null, got nothing (missing)"),
+    (lambda c: c["runs"]["other"]["first_relevant_rank"].update(q001=0), "comparison.runs.other.first_relevant_rank",
+     "must be a JSON object of a rank >= 1 or null per evaluated query (the baseline's queries), got object"),
+    (lambda c: c["runs"]["base"].pop("documents_ranked"), "comparison.runs.base.documents_ranked",
+     "must be a JSON object of an integer >= 0 per evaluated query (the baseline's queries), got nothing (missing)"),
+    (lambda c: c["relevant"].update(q001="d1"), "comparison.relevant",
+     "must be a JSON object of a non-empty list of relevant document ids per evaluated query (the baseline's "
+     "queries), got object"),
 ])
 def test_an_edited_results_json_is_refused_naming_the_field(evaluation, tmp_path, edit, field, message):
     results, _ = evaluation
@@ -319,9 +331,10 @@ def test_without_ndcg_the_table_ranks_by_the_first_metric(evaluation, tmp_path):
     narrowed = tmp_path / "mrr.json"
     narrowed.write_text(json.dumps(saved))
     page = _render(narrowed, tmp_path / "r.html")
-    header = _parsed(page).tables[4][0]
+    header = _parsed(page).tables[QUERIES][0]
     assert header == ["query_id", "query", "largest |\u0394| mrr@10", "base (baseline) mrr@10", "other mrr@10",
-                      "\u0394 other"]  # no judged@10 recorded: no judged columns
+                      "\u0394 other", "relevant", "base first relevant rank",
+                      "other first relevant rank"]  # no judged@10 recorded: no judged columns
     assert [row[0] for row in _table_data(page)["rows"]] == [q for q, _ in _expected_order(comparison, "mrr@10")]
     assert dict(_parsed(page).tables[0])["correction"] == "holm (one run compared: its raw p-values, nothing to adjust)"
     assert page.count("data:image/png;base64,") == 2
@@ -354,3 +367,125 @@ def test_run_file_coverage_shows_as_negmine_eval_prints_it(tmp_path):
     assert str(caught.value) == (f"{results}: field 'run_file_coverage.partial.missing': must be an integer >= 0, got "
                                  "'1'; this results JSON was edited or written by another tool: write it again with "
                                  "negmine eval ... -o FILE")
+
+
+def _saved_relevant(results: Path) -> dict[str, list[str]]:
+    """Each test query's relevant documents, read from the demo's qrels (highest grade first, then by id)."""
+    saved = json.loads(results.read_text())
+    rows = [line.split("\t") for line in Path(saved["data"]["qrels"]).read_text().splitlines()[1:] if line.strip()]
+    relevant: dict[str, list[tuple[int, str]]] = {}
+    for query, doc, grade in rows:
+        if int(grade) > 0:
+            relevant.setdefault(query, []).append((-int(grade), doc))
+    return {q: [d for _, d in sorted(docs)] for q, docs in relevant.items()}
+
+
+def test_the_queries_table_lists_the_relevant_documents_and_each_runs_rank_of_them(evaluation, page):
+    """The table of the largest deltas showed scores only: nDCG@10 0.3869 against 0 does not say whether a model
+    ranked the relevant document 2nd or past its depth, nor which document it was."""
+    results, _ = evaluation
+    saved = json.loads(results.read_text())["comparison"]
+    relevant = _saved_relevant(results)
+    assert saved["relevant"] == relevant
+    header = _parsed(page).tables[QUERIES][0]
+    names = ("base", "other", RUN_TAG)
+    assert header[-7:] == ["relevant", *(f"{name} first relevant rank" for name in names),
+                           *(f"{name} judged@10" for name in names)]
+    shown = {"ranked": 0, "not found": 0}
+    for row in _table_data(page)["rows"]:
+        ids = relevant[row[0]]
+        assert row[header.index("relevant")] in ([", ".join(ids[:3]) + (f" +{len(ids) - 3} more" if len(ids) > 3 else
+                                                                        ""), ids[0]], ", ".join(ids))
+        for name in names:
+            rank = saved["runs"][name]["first_relevant_rank"][row[0]]
+            depth = saved["runs"][name]["documents_ranked"][row[0]]
+            cell = row[header.index(f"{name} first relevant rank")]
+            if rank is None:
+                assert cell == [f"not in top {depth}", max(saved["runs"][name]["documents_ranked"].values()) + 1]
+                shown["not found"] += 1
+            else:
+                assert cell in ([str(rank), rank], str(rank)) and rank <= depth
+                shown["ranked"] += 1
+        assert saved["runs"][RUN_TAG]["first_relevant_rank"][row[0]] == 1  # the oracle ranks them first
+    assert shown["ranked"] and shown["not found"], shown  # the tiny models miss some within 100
+    assert html.escape("relevant: the query's relevant documents (highest grade first); first relevant rank: where "
+                       "each run ranks the first of them (not in top N: none among the N documents it ranks).") in page
+
+
+def test_results_written_before_ranks_were_recorded_show_no_rank_columns(evaluation, tmp_path):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())
+    saved["comparison"].pop("relevant")
+    for entry in saved["comparison"]["runs"].values():
+        entry.pop("first_relevant_rank"), entry.pop("documents_ranked")
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(saved))
+    page = _render(older, tmp_path / "r.html")
+    header = _parsed(page).tables[QUERIES][0]
+    assert "relevant" not in header and not any(h.endswith("first relevant rank") for h in header)
+    assert "first relevant rank:" not in page
+
+
+def test_a_small_delta_shows_its_significant_digits_in_the_tables(evaluation, tmp_path):
+    """A delta of -0.000031 showed as -0.0000 [-0.0000, +0.0000] beside p 0.6143: its size was hidden."""
+    results, _ = evaluation
+    saved = json.loads(results.read_text())
+    comparison = saved["comparison"]
+    base, other = comparison["runs"]["base"], comparison["runs"]["other"]
+    shifts = {q: (-0.0002, 0.0001, -0.00004, 0.0)[i % 4] for i, q in enumerate(sorted(base["per_query"]["ndcg@10"]))}
+    other["per_query"]["ndcg@10"] = {q: s + shifts[q] for q, s in base["per_query"]["ndcg@10"].items()}
+    other["mean"]["ndcg@10"] = base["mean"]["ndcg@10"] - 0.000035
+    other["vs_baseline"]["ndcg@10"]["confidence_interval"] = [-0.000112, 0.0000496]
+    edited = tmp_path / "small.json"
+    edited.write_text(json.dumps(saved))
+    page = _render(edited, tmp_path / "r.html")
+    assert float(np.mean(list(shifts.values()))) == pytest.approx(-0.000035)
+    assert _parsed(page).tables[3][1][1] == "-0.000035 [-0.00011, +0.000050]"  # other's ndcg@10 delta
+    header = _parsed(page).tables[QUERIES][0]
+    rows = {row[0]: row for row in _table_data(page)["rows"]}
+    small = next(q for q, shift in shifts.items() if shift == -0.00004 and q in rows)
+    assert rows[small][header.index("\u0394 other")][0] == "-0.000040"
+
+
+def test_the_interval_header_says_they_are_unadjusted_and_the_page_counts_wins(evaluation, page):
+    results, _ = evaluation
+    saved = json.loads(results.read_text())["comparison"]
+    assert ('<p class="note">mean delta vs baseline [95% confidence interval, paired t; unadjusted, unlike the '
+            'Holm-adjusted p-values above]:</p>') in page
+    others = [name for name in saved["order"] if name != saved["baseline"]]
+    counts = [[name, *(" / ".join(str(saved["runs"][name]["vs_baseline"][m][k]) for k in ("wins", "ties", "losses"))
+                       for m in saved["metrics"])] for name in others]
+    assert _parsed(page).tables[4] == [["run", *saved["metrics"]], *counts]
+
+
+def test_the_page_says_what_a_low_judged_at_k_means(page):
+    line = ("judged@10: the share of a run's top 10 that the qrels judge; with qrels that list only relevant documents "
+            "(BEIR's) 0.02-0.11 is common and means the other metrics score most retrieved documents, unjudged, as "
+            "not relevant (unlabelled positives too), not that the run is poor")
+    assert f'<p class="note">{html.escape(line)}</p>' in page  # under the comparison tables, as eval prints it
+    assert f"{html.escape(line)}.</p>" in page  # above the queries table's judged@10 columns
+
+
+def test_coverage_lines_are_in_the_runs_order_as_eval_prints_them(tmp_path):
+    """The results JSON is written with sorted keys: the page listed run files alphabetically, stdout in the order
+    given."""
+    from typer.testing import CliRunner
+
+    from negmine.cli import build_app
+    from negmine.demo import demo_path
+
+    oracle = _oracle_run(demo_path(), tmp_path / "oracle.trec").read_text().splitlines()
+    files = []
+    for name, dropped in (("zeta", "q001 "), ("alpha", "q002 ")):
+        files.append(tmp_path / f"{name}.trec")
+        files[-1].write_text("".join(line.replace(RUN_TAG, name) + "\n" for line in oracle
+                                     if not line.startswith(dropped)))
+    results = tmp_path / "results.json"
+    result = CliRunner().invoke(build_app(), ["eval", str(demo_path()), "--run", str(files[0]), "--run", str(files[1]),
+                                              "--metrics", "ndcg@2", "-o", str(results)])
+    assert result.exit_code == 0, result.output
+    printed = [line for line in result.stdout.splitlines() if re.match(r"run \S+ \(", line)]
+    assert [line.split()[1] for line in printed] == ["zeta", "alpha"]
+    page = _render(results, tmp_path / "r.html")
+    notes = [html.unescape(note) for note in re.findall(r'<p class="note">(run .*?)</p>', page)]
+    assert notes == printed

@@ -29,6 +29,7 @@ import numpy as np
 
 from negmine.config import CORRECTIONS, STAT_TESTS
 from negmine.errors import ConfigError, unknown_choice
+from negmine.evaluate.first_relevant import relevant_ids
 from negmine.evaluate.holm import holm_adjust
 from negmine.evaluate.metrics import DEFAULT_METRICS, EvalResult, evaluate_run
 from negmine.evaluate.run import Run
@@ -52,6 +53,9 @@ class Comparison:
     correction: str = "none"
     adjusted_p_values: dict[str, dict[str, float]] | None = None
     """``p_values`` after ``correction`` (None: ``p_values`` themselves); what :meth:`significant` reads."""
+    relevant: dict[str, tuple[str, ...]] | None = None
+    """Each evaluated query's relevant documents, highest grade first (:func:`negmine.evaluate.first_relevant.
+    relevant_ids`); None when not recorded (results written before 2026-12-07)."""
 
     def p_value(self, name: str, metric: str) -> float:
         """The p-value a run is marked by: adjusted when a correction applies, else the raw one."""
@@ -95,7 +99,7 @@ class Comparison:
             if res.name != self.baseline:
                 entry["vs_baseline"] = self._vs_baseline(res, base, per_query)
             runs[res.name] = entry
-        return {
+        out = {
             "baseline": self.baseline,
             "stat_test": self.stat_test,
             "alpha": self.alpha,
@@ -104,19 +108,24 @@ class Comparison:
             "order": self.names,
             "runs": runs,
         }
+        if per_query and self.relevant is not None:
+            out["relevant"] = {q: list(docs) for q, docs in self.relevant.items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Comparison:
         """The Comparison :meth:`to_dict` (with ``per_query``) wrote, as the results JSON of ``negmine eval`` holds
-        it under ``comparison``: the same means, per-query scores (in the baseline's query order), p-values and
-        intervals, so :func:`format_table` prints what the evaluation printed. Assumes that layout (a file read
+        it under ``comparison``: the same means, per-query scores (in the baseline's query order), p-values,
+        intervals, relevant documents and ranks (None when not recorded), so :func:`format_table` prints what the
+        evaluation printed. Assumes that layout (a file read
         from disk is checked first: :func:`negmine.report.evaluation.read_eval_results`)."""
         metrics = tuple(data["metrics"])
         base = data["runs"][data["baseline"]]
         query_ids = tuple(base["per_query"][metrics[0]])
         results = tuple(EvalResult(name, metrics, query_ids, {m: data["runs"][name]["mean"][m] for m in metrics},
                                    {m: np.array([data["runs"][name]["per_query"][m][q] for q in query_ids],
-                                                dtype=np.float64) for m in metrics})
+                                                dtype=np.float64) for m in metrics},
+                                   *_ranks(data["runs"][name], query_ids))
                         for name in data["order"])
         tests = {name: entry["vs_baseline"] for name, entry in data["runs"].items() if name != data["baseline"]}
         p_values = {name: {m: _nan_p(test[m]["p_value"]) for m in metrics} for name, test in tests.items()}
@@ -124,8 +133,10 @@ class Comparison:
             name: {m: _nan_p(test[m]["p_value_adjusted"]) for m in metrics} for name, test in tests.items()}
         intervals = {name: {m: tuple(test[m]["confidence_interval"] or (math.nan, math.nan)) for m in metrics}
                      for name, test in tests.items()}
+        relevant = data.get("relevant")
         return cls(results, data["baseline"], data["stat_test"], data["alpha"], p_values, intervals,
-                   data["correction"], adjusted)
+                   data["correction"], adjusted,
+                   None if relevant is None else {q: tuple(relevant[q]) for q in query_ids})
 
     def _vs_baseline(self, res: EvalResult, base: EvalResult, per_query: bool) -> dict:
         out = {}
@@ -139,14 +150,26 @@ class Comparison:
                 "p_value": _json_p(self.p_values[res.name][m]),
                 "p_value_adjusted": _json_p(self.p_value(res.name, m)),
                 "significant": self.significant(res.name, m),
-                "wins": int(np.sum(delta > 0)),
-                "ties": int(np.sum(delta == 0)),
-                "losses": int(np.sum(delta < 0)),
+                **dict(zip(("wins", "ties", "losses"), wins_ties_losses(delta))),
             }
             if per_query:
                 entry["per_query_delta"] = {q: float(d) for q, d in zip(res.query_ids, delta)}
             out[m] = entry
         return out
+
+
+def wins_ties_losses(delta: np.ndarray) -> tuple[int, int, int]:
+    """Queries where the run scores higher than the baseline, the same, lower (``delta``: run - baseline)."""
+    return int(np.sum(delta > 0)), int(np.sum(delta == 0)), int(np.sum(delta < 0))
+
+
+def _ranks(run: Mapping, query_ids: Sequence[str]) -> tuple:
+    """A run's first relevant ranks and depths per query as :meth:`Comparison.to_dict` wrote them, or (None, None)
+    for results written before they were recorded."""
+    if "first_relevant_rank" not in run or "documents_ranked" not in run:
+        return None, None
+    return (tuple(run["first_relevant_rank"][q] for q in query_ids),
+            tuple(run["documents_ranked"][q] for q in query_ids))
 
 
 def _json_p(p: float) -> float | None:
@@ -182,7 +205,7 @@ def compare_runs(
     intervals = {res.name: {m: paired_interval(base.per_query[m], res.per_query[m], 1 - alpha) for m in res.metrics}
                  for res in others}
     return Comparison(results, base.name, stat_test, alpha, p_values, intervals, correction,
-                      adjust(p_values, correction))
+                      adjust(p_values, correction), relevant_ids(qrels, base.query_ids))
 
 
 def adjust(p_values: dict[str, dict[str, float]], correction: str) -> dict[str, dict[str, float]] | None:
@@ -279,18 +302,20 @@ def _align(rows: list[list[str]]) -> list[str]:
 
 
 def format_table(comparison: Comparison) -> str:
-    """Plain-text, column-aligned table: mean of each metric per run, then p-values vs the baseline."""
+    """Plain-text, column-aligned tables: mean of each metric per run, then p-values, mean deltas with intervals and
+    wins/ties/losses vs the baseline, then the notes under them (:func:`table_notes`)."""
     lines: list[str] = []
     for heading, rows in table_blocks(comparison):
         lines += ["", heading] if heading else []
         lines += _align(rows)
-    return "\n".join(lines)
+    notes = table_notes(comparison)
+    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def table_blocks(comparison: Comparison) -> list[tuple[str, list[list[str]]]]:
     """The tables of :func:`format_table`, each as (the line above it, "" for the first; its rows, header first):
-    means (``*``: significant vs the baseline), then with other runs than the baseline their p-values and mean
-    deltas with confidence intervals. ``negmine report`` shows the same cells as HTML tables."""
+    means (``*``: significant vs the baseline), then with other runs than the baseline their p-values, mean
+    deltas with confidence intervals and wins/ties/losses. ``negmine report`` shows the same cells as HTML tables."""
     metrics = list(comparison.metrics)
     rows = [["run", "queries", *metrics]]
     for res in comparison.results:
@@ -308,8 +333,28 @@ def table_blocks(comparison: Comparison) -> list[tuple[str, list[list[str]]]]:
         level = f"{100 * (1 - comparison.alpha):g}%"
         ci_rows = [["run", *metrics]]
         ci_rows += [[r.name, *(_fmt_delta(comparison, r.name, m) for m in metrics)] for r in others]
-        blocks.append((f"mean delta vs baseline [{level} confidence interval, paired t]:", ci_rows))
+        blocks.append((f"mean delta vs baseline [{level} confidence interval, paired t{_interval_note(comparison)}]:",
+                       ci_rows))
+        wtl_rows = [["run", *metrics]]
+        wtl_rows += [[r.name, *(" / ".join(map(str, wins_ties_losses(comparison.deltas(r.name, m))))
+                                for m in metrics)] for r in others]
+        blocks.append(("wins / ties / losses vs baseline (queries where the run scores higher / the same / lower):",
+                       wtl_rows))
     return blocks
+
+
+def table_notes(comparison: Comparison) -> list[str]:
+    """Lines under the tables: what a low judged@k means, when the evaluation has one."""
+    judged = [m for m in comparison.metrics if m.startswith("judged@")]
+    return [judged_note(judged)] if judged else []
+
+
+def judged_note(metrics: Sequence[str]) -> str:
+    """One line on reading judged@k (``metrics``: the judged@k names shown, e.g. ``["judged@10"]``)."""
+    top = f"top {metrics[0].split('@', 1)[1]}" if len(metrics) == 1 else "top k"
+    return (f"{', '.join(metrics)}: the share of a run's {top} that the qrels judge; with qrels that list only "
+            "relevant documents (BEIR's) 0.02-0.11 is common and means the other metrics score most retrieved "
+            "documents, unjudged, as not relevant (unlabelled positives too), not that the run is poor")
 
 
 def _correction_note(comparison: Comparison) -> str:
@@ -319,9 +364,29 @@ def _correction_note(comparison: Comparison) -> str:
     return f", Holm-adjusted over the {len(comparison.p_values)} runs compared (raw p-values in the results JSON)"
 
 
+def _interval_note(comparison: Comparison) -> str:
+    """With several runs compared: that the intervals are each run's own (not adjusted), whatever the p-values are."""
+    if len(comparison.p_values) < 2:
+        return ""
+    if comparison.corrected:
+        return "; unadjusted, unlike the Holm-adjusted p-values above"
+    return "; unadjusted, as the p-values above"
+
+
+def format_delta(value: float, sign: bool = True) -> str:
+    """A delta (or its size, ``sign=False``) to 4 decimals, or as many more as show its first two significant
+    digits, up to 8 (smaller: scientific notation), so a non-zero delta never prints as ``-0.0000``: a delta of
+    -0.000031 [-0.00015, +0.000090] printed as ``-0.0000 [-0.0000, +0.0000]``. Exactly 0 prints ``+0.0000``."""
+    plus = "+" if sign else ""
+    if value == 0 or not math.isfinite(value):
+        return f"{0.0 if value == 0 else value:{plus}.4f}"
+    decimals = max(4, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:{plus}.1e}" if decimals > 8 else f"{value:{plus}.{decimals}f}"
+
+
 def _fmt_delta(comparison: Comparison, name: str, metric: str) -> str:
     low, high = comparison.intervals[name][metric]
-    mean = float(np.mean(comparison.deltas(name, metric)))
+    mean = format_delta(float(np.mean(comparison.deltas(name, metric))))
     if math.isnan(low):
-        return f"{mean:+.4f} [{_undefined(comparison, name, metric)}]"
-    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
+        return f"{mean} [{_undefined(comparison, name, metric)}]"
+    return f"{mean} [{format_delta(low)}, {format_delta(high)}]"

@@ -28,6 +28,7 @@ import numpy as np
 from negmine.config import parse_metric
 from negmine.errors import InputError
 from negmine.evaluate.bpref import bpref
+from negmine.evaluate.first_relevant import first_relevant_ranks
 from negmine.evaluate.judged import judged_at_k
 from negmine.evaluate.run import Run
 from negmine.io.records import Qrels
@@ -47,6 +48,11 @@ class EvalResult:
     query_ids: tuple[str, ...]
     mean: dict[str, float]
     per_query: dict[str, np.ndarray]
+    first_relevant: tuple[int | None, ...] | None = None
+    """Per query, the rank of its first relevant document in the run (None: not ranked); None when not recorded
+    (:mod:`negmine.evaluate.first_relevant`)."""
+    depths: tuple[int, ...] | None = None
+    """Per query, how many documents the run ranks; None when not recorded."""
 
     def query_scores(self, metric: str) -> dict[str, float]:
         return {q: float(v) for q, v in zip(self.query_ids, self.per_query[metric])}
@@ -55,6 +61,9 @@ class EvalResult:
         out: dict = {"name": self.name, "n_queries": len(self.query_ids), "mean": dict(self.mean)}
         if per_query:
             out["per_query"] = {m: self.query_scores(m) for m in self.metrics}
+            if self.first_relevant is not None and self.depths is not None:
+                out["first_relevant_rank"] = dict(zip(self.query_ids, self.first_relevant))
+                out["documents_ranked"] = dict(zip(self.query_ids, self.depths))
         return out
 
 
@@ -137,7 +146,7 @@ def evaluate_run(
             per_query[metric] = bpref(qrels, run, query_ids)
     ordered = {m: per_query[m] for m in metrics}
     mean = {m: float(np.mean(v)) for m, v in ordered.items()}
-    return EvalResult(run.name, metrics, tuple(query_ids), mean, ordered)
+    return EvalResult(run.name, metrics, tuple(query_ids), mean, ordered, *first_relevant_ranks(qrels, run, query_ids))
 
 
 def _ranx_scores(qrels: Qrels, run: Run, query_ids: list[str], metrics: list[str]) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ The page holds the evaluation's settings (split, data folder, metrics, test, alp
 ``negmine eval`` printed (the same cells: :func:`negmine.evaluate.compare.table_blocks` of the comparison the JSON
 holds) and its lines on each run file's coverage of the split (``run_file_coverage``), per metric the sorted per-query deltas of each run vs the baseline and their histogram, and a sortable table
 of the queries whose delta is largest, with their texts when the queries file the evaluation read is still there
-unchanged. Self-contained, written atomically; the same JSON (and queries file) gives the same bytes.
+unchanged, their relevant documents and each run's rank of the first of them (results written since 2026-12-07). Self-contained, written atomically; the same JSON (and queries file) gives the same bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ import numpy as np
 
 from negmine.config import CORRECTIONS, STAT_TESTS, TABLE_ROWS
 from negmine.errors import ConfigError, InputError
-from negmine.evaluate.compare import STAT_TEST_LABELS, Comparison, table_blocks
+from negmine.evaluate.compare import (
+    STAT_TEST_LABELS, Comparison, format_delta, judged_note, table_blocks, table_notes,
+)
 from negmine.evaluate.coverage import coverage_note
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import iter_jsonl, json_type, read_json_object
@@ -153,7 +155,26 @@ def _comparison_checks(comparison: Mapping) -> list[tuple[str, object, object, s
     for name in comparison["order"]:
         checks += _run_checks(name, comparison["runs"][name], comparison["metrics"], queries,
                               name != comparison["baseline"])
+        checks += _rank_checks(name, comparison["runs"][name], queries)
+    if "relevant" in comparison:  # results written since 2026-12-07: each query's relevant documents
+        checks.append(("relevant", comparison["relevant"], lambda v: isinstance(v, dict) and set(v) == queries and all(
+            isinstance(d, list) and d and all(isinstance(i, str) for i in d) for d in v.values()),
+            "a JSON object of a non-empty list of relevant document ids per evaluated query (the baseline's queries)"))
     return checks
+
+
+def _rank_checks(name: str, run: Mapping, queries: set) -> list:
+    """A run's first relevant rank and depth per query (results written since 2026-12-07), both or neither."""
+    if "first_relevant_rank" not in run and "documents_ranked" not in run:
+        return []
+    per_query = "a JSON object of {} per evaluated query (the baseline's queries)"
+    return [(f"runs.{name}.first_relevant_rank", run.get("first_relevant_rank", MISSING),
+             lambda v: isinstance(v, dict) and set(v) == queries and all(r is None or (_is_count(r) and r > 0)
+                                                                         for r in v.values()),
+             per_query.format("a rank >= 1 or null")),
+            (f"runs.{name}.documents_ranked", run.get("documents_ranked", MISSING),
+             lambda v: isinstance(v, dict) and set(v) == queries and all(map(_is_count, v.values())),
+             per_query.format("an integer >= 0"))]
 
 
 def _field(value: object, *keys: str) -> object:
@@ -293,8 +314,9 @@ def _delta_section(results: Mapping, comparison: Comparison) -> str:
 
 
 def _blocks_html(comparison: Comparison, coverage: Mapping) -> str:
-    """The tables ``negmine eval`` printed, cell for cell (:func:`table_blocks`), as HTML tables, then its lines on
-    run files that lack evaluated queries (each scored 0) or name queries the split does not evaluate."""
+    """The tables ``negmine eval`` printed, cell for cell (:func:`table_blocks`), as HTML tables, then its lines
+    under them (:func:`table_notes`) and on run files that lack evaluated queries (each scored 0) or name queries
+    the split does not evaluate, in the runs' order as eval printed them (the JSON holds them sorted by name)."""
     parts = []
     for heading, rows in table_blocks(comparison):
         head = "".join(f"<th>{html.escape(cell)}</th>" for cell in rows[0])
@@ -303,7 +325,8 @@ def _blocks_html(comparison: Comparison, coverage: Mapping) -> str:
         parts.append((f'<p class="note">{html.escape(heading)}</p>' if heading else "")
                      + f'<div class="scroll"><table class="comparison" style="width:auto"><thead><tr>{head}</tr>'
                      f"</thead><tbody>{body}</tbody></table></div>")
-    notes = [coverage_note(name, record) for name, record in coverage.items()]
+    ordered = [n for n in comparison.names if n in coverage] + sorted(set(coverage) - set(comparison.names))
+    notes = table_notes(comparison) + [coverage_note(name, coverage[name]) for name in ordered]
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes if note]
     return "".join(parts)
 
@@ -313,12 +336,19 @@ def _judged_metric(comparison: Comparison, metric: str) -> str | None:
     return next((m for m in comparison.metrics if m.startswith("judged@") and m != metric), None)
 
 
+def _has_ranks(comparison: Comparison) -> bool:
+    """Whether the results record each query's relevant documents and each run's rank of them (since 2026-12-07)."""
+    return comparison.relevant is not None and all(r.first_relevant is not None for r in comparison.results)
+
+
 def _query_columns(comparison: Comparison, metric: str, texts: bool) -> list[tuple[str, str]]:
-    """(header, kind) of the queries table: ``id``, ``text`` or ``num`` (a score or a delta)."""
+    """(header, kind) of the queries table: ``id``, ``text``, ``num`` (a score or a delta) or ``rank``."""
     columns = [("query_id", "id"), *([("query", "text")] if texts else []), (f"largest |\u0394| {metric}", "num"),
                (f"{comparison.baseline} (baseline) {metric}", "num")]
     for name in _compared(comparison):
         columns += [(f"{name} {metric}", "num"), (f"\u0394 {name}", "num")]
+    if _has_ranks(comparison):
+        columns += [("relevant", "id"), *((f"{name} first relevant rank", "rank") for name in comparison.names)]
     judged = _judged_metric(comparison, metric)
     columns += [(f"{name} {judged}", "num") for name in comparison.names] if judged else []
     return columns
@@ -336,27 +366,54 @@ def _query_values(comparison: Comparison, metric: str) -> dict[str, dict[str, fl
     return values
 
 
+RELEVANT_SHOWN = 3
+"""Relevant document ids a row of the queries table lists (then how many more; TREC-COVID's have hundreds)."""
+
+
+def relevant_cell(ids: Sequence[str]) -> list:
+    """A query's relevant documents as the table shows them (the first :data:`RELEVANT_SHOWN`, then ``+N more``),
+    sorted by the first."""
+    more = len(ids) - RELEVANT_SHOWN
+    shown = ", ".join(ids[:RELEVANT_SHOWN]) + (f" +{more} more" if more > 0 else "")
+    return [html.escape(shown), ids[0] if ids else ""]
+
+
+def rank_cells(result) -> dict[str, list]:
+    """Per query, the run's rank of its first relevant document as the table shows it: the rank, ``not in top N``
+    (none among the N documents it ranks) or ``nothing ranked``; sorted as a number, the ones not found after the
+    run's deepest rank."""
+    past = max(result.depths, default=0) + 1
+    cells = {}
+    for query, rank, depth in zip(result.query_ids, result.first_relevant, result.depths):
+        shown = str(rank) if rank is not None else f"not in top {depth}" if depth else "nothing ranked"
+        cells[query] = [shown, rank if rank is not None else past]
+    return cells
+
+
 def _query_cells(comparison: Comparison, metric: str, values: Mapping, query: str, biggest: float,
-                 text: int | None) -> list:
+                 text: int | None, ranks: Mapping[str, Mapping[str, list]]) -> list:
     """One query's cells as the page's table data holds them: [HTML, sort key], or ``text`` (an index into the
-    texts) for the query's text; scores to 4 decimals, deltas signed as ``negmine eval`` prints them."""
+    texts) for the query's text; scores to 4 decimals, deltas as ``negmine eval`` prints them (:func:`format_delta`),
+    then its relevant documents and each run's rank of them (``ranks``: :func:`rank_cells` per run, when recorded)."""
     def score(name: str, m: str) -> list:
         value = values[f"score:{name}:{m}"][query]
         return [f"{value:.4f}", value]
 
     def delta(name: str) -> list:
         value = values[f"delta:{name}"][query]
-        return [f"{value:+.4f}", value]
+        return [format_delta(value), value]
 
-    cells = [[html.escape(query), query], *([text] if text is not None else []), [f"{biggest:.4f}", biggest],
-             score(comparison.baseline, metric)]
+    cells = [[html.escape(query), query], *([text] if text is not None else []),
+             [format_delta(biggest, sign=False), biggest], score(comparison.baseline, metric)]
     for name in _compared(comparison):
         cells += [score(name, metric), delta(name)]
+    if ranks:
+        cells += [relevant_cell(comparison.relevant[query]), *(ranks[name][query] for name in comparison.names)]
     judged = _judged_metric(comparison, metric)
     return cells + ([score(name, judged) for name in comparison.names] if judged else [])
 
 
-COLUMN_EM = {"id": 8.0, "num": 7.5}
+COLUMN_EM = {"id": 8.0, "num": 7.5, "rank": 8.5}
 """The queries table's column widths (em) by kind; the query text takes the rest (at least ``TEXT_MIN_PX``)."""
 
 
@@ -373,12 +430,13 @@ def query_table(comparison: Comparison, texts: dict[str, str] | None, max_rows: 
     shown = ranked[:max_rows]
     text_rows: list[list[str]] = []
     rows, values = [], _query_values(comparison, metric)
+    ranks = {res.name: rank_cells(res) for res in comparison.results} if _has_ranks(comparison) else {}
     for query, biggest in shown:
         ref = None
         if texts is not None:
             ref = len(text_rows)
             text_rows.append([texts.get(query, "")[:60], _text(texts.get(query, ""))])
-        rows.append(_query_cells(comparison, metric, values, query, biggest, ref))
+        rows.append(_query_cells(comparison, metric, values, query, biggest, ref, ranks))
     tds = [_td(kind) for _, kind in columns]
 
     def content(cell) -> str:
@@ -386,7 +444,7 @@ def query_table(comparison: Comparison, texts: dict[str, str] | None, max_rows: 
 
     body = "\n".join("<tr>" + "".join(td + content(c) + "</td>" for td, c in zip(tds, row)) + "</tr>"
                      for row in rows[:PAGE_ROWS])
-    head = "".join(f'<th data-type="{"num" if kind == "num" else "text"}">{html.escape(name)}</th>'
+    head = "".join(f'<th data-type="{"num" if kind in ("num", "rank") else "text"}">{html.escape(name)}</th>'
                    for name, kind in columns)
     widths = [COLUMN_EM.get(kind) for _, kind in columns]
     cols = "".join(f'<col style="width:{w:g}em">' if w else "<col>" for w in widths)
@@ -435,6 +493,16 @@ def _overview(results: Mapping, comparison: Comparison) -> str:
     return cards(counts) + key_value_table(settings)
 
 
+def _columns_note(comparison: Comparison, metric: str) -> str:
+    """What the queries table's relevant, rank and judged@k columns hold, when it has them ("" when none)."""
+    notes = []
+    if _has_ranks(comparison):
+        notes.append("relevant: the query's relevant documents (highest grade first); first relevant rank: where each "
+                     "run ranks the first of them (not in top N: none among the N documents it ranks).")
+    judged = _judged_metric(comparison, metric)
+    return " ".join(notes + ([f"{judged_note([judged])}."] if judged else []))
+
+
 def render_eval_report(results: Mapping, out: Path, max_rows: int = TABLE_ROWS) -> Path:
     """Write the report of ``results`` (a checked results JSON, :func:`read_eval_results`) to ``out`` atomically and
     return the path (a Path, also for a str ``out``)."""
@@ -449,11 +517,13 @@ def render_eval_report(results: Mapping, out: Path, max_rows: int = TABLE_ROWS) 
     note = (f"The {min(len(ranked), max_rows):,} of {len(ranked):,} queries with the largest |delta| on {metric} vs "
             f"the baseline (over the compared runs), largest first{more}; click a header to sort."
             f"{' ' + why[0].upper() + why[1:] + '.' if why else ''}")
+    columns = _columns_note(comparison, metric)
     sections = [
         ("Evaluation", _overview(results, comparison)),
         ("Comparison", _blocks_html(comparison, results.get("run_file_coverage", {}))),
         ("Per-query deltas", _delta_section(results, comparison)),
         ("Queries with the largest delta", f'<p class="note">{html.escape(note)}</p>'
+         + (f'<p class="note">{html.escape(columns)}</p>' if columns else "")
          + query_table(comparison, texts, max_rows) if ranked else
          '<p class="note">One run, no baseline to compare with: no deltas.</p>'),
     ]
