@@ -784,3 +784,31 @@ def test_resumed_runs_closing_line_of_training_md():
     assert_quotes("training.md", "'train_loss': '6.01 (steps 3-6 only", written[0])
     assert_quotes("training.md", "'train_runtime': '1.189 (steps 3-6)'", written[0])
     assert_quotes("training.md", "'train_steps_per_second': '3.364 (steps 3-6)'", written[0])
+
+
+def test_eval_table_lines_of_training_md():
+    """docs/training.md "Evaluate": the intervals' header with several runs compared, the judged@10 line under the
+    tables, and a small delta with its significant digits, as ``negmine eval`` prints them."""
+    import numpy as np
+
+    from negmine.evaluate.compare import Comparison, compare_runs, format_table, paired_interval, paired_p_value
+    from negmine.evaluate.metrics import EvalResult
+    from negmine.evaluate.run import Run
+    from negmine.io.records import Qrels
+
+    qrels = Qrels({f"q{i}": {f"r{i}": 1} for i in range(4)})
+    runs = [Run({f"q{i}": {f"r{i}": 1.0, "x": 0.5} for i in range(4)}, "good"),
+            Run({f"q{i}": {"x": 1.0, f"r{i}": 0.5} for i in range(4)}, "worse"),
+            Run({f"q{i}": {f"r{i}": 1.0} for i in range(4)}, "same")]
+    text = format_table(compare_runs(qrels, runs, ("ndcg@10", "judged@10")))
+    assert_quotes("training.md", "mean delta vs baseline [95% confidence interval, paired t;", text)
+    assert_quotes("training.md", "judged@10: the share of a run's top 10", text)
+    base = np.array([0.5, 0.6, 0.7, 0.4, 0.3])
+    other = base + np.array([-0.0002, 0.0001, -0.00005, 0.0, -0.000005])
+    ids = tuple(f"q{i}" for i in range(5))
+    results = tuple(EvalResult(n, ("ndcg@10",), ids, {"ndcg@10": float(np.mean(v))}, {"ndcg@10": v})
+                    for n, v in (("base", base), ("other", other)))
+    p_value = paired_p_value(base, other, "student", 0, 0)
+    small = Comparison(results, "base", "student", 0.05, {"other": {"ndcg@10": p_value}},
+                       {"other": {"ndcg@10": paired_interval(base, other)}})
+    assert_quotes("training.md", "-0.000031 [", format_table(small))
