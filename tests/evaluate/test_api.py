@@ -243,6 +243,32 @@ def test_runs_whose_names_make_one_file_name_get_a_file_each(beir_dir, tmp_path)
     assert report.runs["a b"].scores != report.runs["a_b"].scores  # the two files differ, as the models do
 
 
+def test_run_file_names_hold_no_character_a_file_system_refuses(beir_dir, tmp_path) -> None:
+    """The bundled model's run, named ``bundled:all-MiniLM-L6-v2`` when another model's label is ``all-MiniLM-L6-v2``,
+    was written ``bundled:all-MiniLM-L6-v2.trec``: a colon, which a Windows file name cannot hold."""
+    embedders = {DEFAULT_MODEL: HashEmbedder(256), "hash/all-MiniLM-L6-v2": HashEmbedder(8),
+                 'hash/a*?"<>|b': HashEmbedder(16), "hash/a______b": HashEmbedder(32), "hash/nul": HashEmbedder(64)}
+    runs_dir = tmp_path / "runs"
+    report = evaluate(_config(beir_dir, tmp_path, models=tuple(embedders), runs_dir=runs_dir), embedders=embedders)
+    assert {name: path.name for name, path in report.run_files.items()} == {
+        DEFAULT_MODEL: "bundled_all-MiniLM-L6-v2.trec", "hash/all-MiniLM-L6-v2": "hash_all-MiniLM-L6-v2.trec",
+        'hash/a*?"<>|b': "hash_a______b.trec", "hash/a______b": "hash_a______b-2.trec", "hash/nul": "hash_nul.trec"}
+    assert sorted(p.name for p in runs_dir.iterdir()) == sorted(p.name for p in report.run_files.values())
+    for name, path in report.run_files.items():
+        assert read_trec_run(path).scores == report.runs[name].scores
+
+
+@pytest.mark.parametrize("name, file_name", [
+    ("bundled:all-MiniLM-L6-v2", "bundled_all-MiniLM-L6-v2.trec"), ("a\\b", "a_b.trec"), ("a b/c", "a_b_c.trec"),
+    ("nul", "nul_.trec"), ("COM1", "COM1_.trec"), ("con.v2", "con_.v2.trec"), ("console", "console.trec"),
+    ("x\x01y", "x_y.trec"),
+])
+def test_run_file_path_is_portable(tmp_path, name, file_name) -> None:
+    from negmine.evaluate.api import run_file_path
+
+    assert run_file_path(tmp_path, name) == tmp_path / file_name
+
+
 def test_bm25_baseline_next_to_a_dense_model(beir_dir, tmp_path) -> None:
     cfg = _config(beir_dir, tmp_path, models=("bm25", "hash/a"), runs_dir=tmp_path / "runs")
     report = evaluate(cfg, embedders=_embedders())

@@ -374,15 +374,31 @@ def _runs_of(config: EvalConfig, dataset: Dataset, names: list[str], embedders: 
     return runs, encoding
 
 
+_UNPORTABLE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+"""Characters a file name cannot hold on some system: ``/`` (a folder on every one), and ``\\ : * ? " < > |`` and
+control characters (Windows)."""
+
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"{port}{i}" for port in ("com", "lpt") for i in range(1, 10))})
+"""Windows device names, which a file name cannot start with, even with an extension (``nul.trec``)."""
+
+
 def run_file_path(runs_dir: Path, name: str) -> Path:
-    return runs_dir / f"{trec_tag(name).replace('/', '_')}.trec"
+    """``<runs_dir>/<name>.trec`` with whitespace (:func:`trec_tag`) and the characters some file system refuses
+    (:data:`_UNPORTABLE`) written ``_``, and ``_`` added to a Windows device name (``nul`` -> ``nul_.trec``, ``con.v2`` -> ``con_.v2.trec``). The
+    bundled model's run, ``bundled:all-MiniLM-L6-v2`` when another model's label is ``all-MiniLM-L6-v2``, was
+    written ``bundled:all-MiniLM-L6-v2.trec``, a name Windows refuses and macOS' Finder shows with a ``/``."""
+    head, dot, rest = _UNPORTABLE.sub("_", trec_tag(name)).partition(".")
+    if head.casefold() in _RESERVED:
+        head += "_"
+    return runs_dir / f"{head}{dot}{rest}.trec"
 
 
 def run_file_paths(runs_dir: Path, names: list[str]) -> dict[str, Path]:
     """A file in ``runs_dir`` for each run name, in order: :func:`run_file_path`, or for a name whose file name an
     earlier one has (ignoring case, as some file systems do) the first free ``<stem>-2.trec``, ``<stem>-3.trec``...
-    Names that differ only in whitespace or ``/`` (models ``a b`` and ``a_b``) were written to one file, the second
-    run overwriting the first while both were reported written."""
+    Names that differ only in whitespace, ``/`` or another character written ``_`` (models ``a b`` and ``a_b``, runs
+    ``a:b`` and ``a_b``) were written to one file, the second run overwriting the first while both were reported
+    written."""
     paths: dict[str, Path] = {}
     taken: set[str] = set()
     for name in names:
