@@ -57,6 +57,21 @@ def test_evaluate_models_and_run_file(beir_dir, tmp_path) -> None:
     assert "a (baseline)" in report.table()
 
 
+def test_the_results_record_the_models_evaluated_and_no_other(beir_dir, tmp_path) -> None:
+    """config.encoder.model read bundled:all-MiniLM-L6-v2, the default of a field EvalConfig ignores, also when two
+    other models were evaluated (or run files alone): it read as the model used."""
+    out = tmp_path / "results.json"
+    report = evaluate(_config(beir_dir, tmp_path, output=out), embedders=_embedders())
+    saved = json.loads(out.read_text())
+    assert saved["config"]["models"] == ["hash/a", "hash/b"] and saved["config"]["encoder"]["model"] is None
+    assert saved["config"]["encoder"]["batch_size"] == EncoderConfig.batch_size  # the settings every model used
+    assert report.payload["config"] == saved["config"]
+    oracle = write_trec_run(tmp_path / "oracle.trec", Run({"q-sleep": {"sleep-3": 1.0}}, "oracle"))
+    evaluate(_config(beir_dir, tmp_path, models=(), run_files=(oracle,), output=out))
+    saved = json.loads(out.read_text())
+    assert saved["config"]["models"] == [] and saved["config"]["encoder"]["model"] is None
+
+
 def test_second_evaluation_uses_cache_and_output_is_byte_identical(beir_dir, tmp_path) -> None:
     out1, out2 = tmp_path / "r1.json", tmp_path / "r2.json"
     evaluate(_config(beir_dir, tmp_path, output=out1), embedders=_embedders())

@@ -431,6 +431,16 @@ def _payload(config: EvalConfig, dataset: Dataset, comparison: Comparison, writt
         },
         "comparison": comparison.to_dict(),
         "run_files": {name: str(path) for name, path in written.items()},
-        "config": json.loads(json.dumps(asdict(config), default=str)),
+        "config": config_record(config),
         **dataset.input_record(),  # which corpus/queries/qrels were read: data_dir names a folder, not its contents
     }
+
+
+def config_record(config: EvalConfig) -> dict:
+    """``config`` as the results JSON records it: its fields as JSON, with ``encoder.model`` None. An EvalConfig
+    ignores that field (``models`` lists the models evaluated, ``bm25`` among them), so its default,
+    ``bundled:all-MiniLM-L6-v2``, was recorded also when only other models, or run files alone, were evaluated:
+    it read as a record of the model used."""
+    record = json.loads(json.dumps(asdict(config), default=str))
+    record["encoder"]["model"] = None
+    return record
