@@ -124,7 +124,7 @@ def test_run_messages_naming_paths_of_inputs_and_messages_md(tmp_path, monkeypat
     page = "inputs-and-messages.md"
     dev = write_beir(tmp_path / "dev", {"d1": "cell"}, {"q1": "cell"}, [("q1", "d1", 1), ("q1", "d9", 1)], split="dev")
     assert_quotes(page, "set dev.unknown_qrels=", message_of(lambda: load_dev_data(DevEvalConfig(dev))))
-    assert_quotes(page, "pick one with dev.split", message_of(lambda: load_dev_data(DevEvalConfig(dev, split="val"))))
+    assert_quotes(page, "pick one, e.g. dev.split=", message_of(lambda: load_dev_data(DevEvalConfig(dev, split="val"))))
     assert_quotes(page, "given as dev.data_dir", message_of(lambda: load_dev_data(DevEvalConfig(tmp_path / "none"))))
     assert_quotes(page, "BEIR directory not found, given as data.data_dir", message_of(lambda: negmine.mine(
         MineConfig(data=DataConfig(data_dir=tmp_path / "none"), output=OutputConfig(path=tmp_path / "o.jsonl")))))

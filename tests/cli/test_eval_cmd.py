@@ -150,6 +150,15 @@ def test_eval_cli_quantize_needs_the_onnx_backend(tmp_path) -> None:
             "'torch')") in result.output
 
 
+def test_eval_cli_names_the_split_setting_once(tmp_path) -> None:
+    """It read 'pick one with split (--split), e.g. split='test' (--split test)': the setting named twice, both ways."""
+    beir = _beir(tmp_path)
+    result = runner.invoke(build_app(), ["eval", str(beir), "--split", "xyz", "--model", "bm25"])
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {beir / 'qrels' / 'xyz.tsv'}: split 'xyz' not found; available splits: test; pick "
+                             "one, e.g. split='test' (--split test)\n")
+
+
 def test_eval_cli_unknown_qrels_skip_scores_missing_documents_and_says_so(tmp_path) -> None:
     beir = write_beir(tmp_path / "b", CORPUS, QUERIES, [*QRELS, ("q1", "gone", 1), ("q3", "lost", 0)], split="test")
     run_file = tmp_path / "oracle.trec"
@@ -177,7 +186,8 @@ def test_eval_cli_reports_queries_whose_relevant_documents_are_all_missing(tmp_p
                                          "--unknown-qrels", "skip"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[2].split() == ["oracle", "(baseline)", "4", "0.7500"]
-    assert "; 1 queries have only missing relevant documents and score 0" in result.stdout
+    assert ("qrels: 1 row (1 relevant) names a document missing from the corpus, 'gone'; scored as never retrieved "
+            "(BEIR); 1 query has only missing relevant documents and scores 0") in result.stdout
 
 
 def test_eval_cli_says_which_queries_a_run_file_lacks_or_adds(tmp_path) -> None:
@@ -257,7 +267,7 @@ def test_eval_cli_counts_queries_of_other_splits_and_rows_retrieving_their_own_q
                                          "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert ("2 queries are not evaluated in this split (another split's, or no relevant judgment) and were "
-            "ignored (e.g. q9, t1); 1 rows retrieve their own query id and were dropped (as BEIR)") in result.stdout
+            "ignored (e.g. q9, t1); 1 row retrieves its own query id and was dropped (as BEIR)") in result.stdout
     coverage = json.loads(out.read_text())["run_file_coverage"]["r"]
     assert (coverage["unknown"], coverage["not_evaluated"], coverage["identical_ids"]) == (0, 2, 1)
     assert result.stdout.splitlines()[2].split()[-1] == "0.8333"  # q1 finds d0 once its own id is dropped; q2 1/2

@@ -179,7 +179,7 @@ def test_train_cli_names_the_dev_fields_of_a_bad_dev_split(tmp_path):
     assert "set dev.unknown_qrels='skip' (--unknown-qrels skip) to drop such rows" in " ".join(result.output.split())
     result = runner.invoke(build_app(), [*args, "--eval-split", "deb"])
     assert result.exit_code == 2, result.output
-    assert "pick one with dev.split (--eval-split), e.g. dev.split='dev' (--eval-split dev)" in " ".join(
+    assert "pick one, e.g. dev.split='dev' (--eval-split dev)" in " ".join(
         result.output.split())
     assert not (tmp_path / "o").exists()
 

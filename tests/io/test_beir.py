@@ -471,7 +471,7 @@ def test_missing_split_lists_available_splits(beir):
     (beir / "qrels" / "test.tsv").write_text(HEADER)
     err = _error(load_beir, beir, "dev")
     assert str(err) == (f"{beir / 'qrels' / 'dev.tsv'}: split 'dev' not found; available splits: test, train; pick "
-                        "one with split (--split), e.g. split='test' (--split test)")
+                        "one, e.g. split='test' (--split test)")
 
 
 @pytest.mark.parametrize("split", ["trian", "Train", "tran"])

@@ -90,8 +90,8 @@ BROKEN_BEIR = {
     "no qrels/": (lambda d: shutil.rmtree(d / "qrels"),
                   "qrels: qrels directory not found; a BEIR directory holds qrels/<split>.tsv"),
     "no split file": (lambda d: (d / "qrels" / "train.tsv").rename(d / "qrels" / "test.tsv"),
-                      "qrels/train.tsv: split 'train' not found; available splits: test; pick one with data.split "
-                      "(--split), e.g. data.split='test' (--split test)"),
+                      "qrels/train.tsv: split 'train' not found; available splits: test; pick one, e.g. "
+                      "data.split='test' (--split test)"),
     "no corpus.jsonl": (lambda d: (d / "corpus.jsonl").unlink(), "corpus.jsonl: corpus file not found"),
     "no queries.jsonl": (lambda d: (d / "queries.jsonl").unlink(), "queries.jsonl: queries file not found"),
 }

@@ -355,10 +355,10 @@ def test_run_file_coverage_shows_as_negmine_eval_prints_it(tmp_path):
     results = tmp_path / "results.json"
     evaluate(EvalConfig(data_dir=demo_path(), split="test", models=(), run_files=(oracle, partial), output=results))
     page = _render(results, tmp_path / "r.html")
-    note = (f"run partial ({partial}): 1 of the 20 evaluated queries are missing (each scores 0; e.g. q001); "
-            "1 query ids are not in the queries file and were ignored (e.g. q999)")
+    note = (f"run partial ({partial}): 1 of the 20 evaluated queries is missing (it scores 0; q001); "
+            "1 query id is not in the queries file and was ignored (q999)")
     assert f'<p class="note">{note}</p>' in page
-    assert page.count("evaluated queries are missing") == 1  # the oracle run covers the split: no line for it
+    assert page.count("evaluated queries is missing") == 1  # the oracle run covers the split: no line for it
     saved = json.loads(results.read_text())
     saved["run_file_coverage"]["partial"]["missing"] = "1"
     results.write_text(json.dumps(saved))

@@ -244,8 +244,7 @@ def test_a_missing_dev_split_names_the_eval_split_option(dev_dir):
     with pytest.raises(InputError) as info:
         load_dev_data(DevEvalConfig(dev_dir, split="validation"))
     assert str(info.value) == (f"{dev_dir / 'qrels' / 'validation.tsv'}: split 'validation' not found; available "
-                               "splits: dev; pick one with dev.split (--eval-split), e.g. dev.split='dev' "
-                               "(--eval-split dev)")
+                               "splits: dev; pick one, e.g. dev.split='dev' (--eval-split dev)")
     with pytest.raises(InputError, match=r"^\S*missing: BEIR directory not found, given as dev\.data_dir "
                                          r"\(--eval-data\); check the path: a BEIR directory holds corpus\.jsonl, "
                                          r"queries\.jsonl and qrels/<split>\.tsv$"):

@@ -119,14 +119,20 @@ def echo_report(report) -> None:
 
 
 def format_unknown_qrels(report: dict) -> str:
-    """One stdout line for judgments of documents missing from the corpus (``--unknown-qrels skip``), or ""."""
+    """One stdout line for judgments of documents missing from the corpus (``--unknown-qrels skip``), or ""; counts
+    of 1 in the singular ('1 queries have' until 2026-12-07)."""
+    from negmine.errors import counted
+
     if not report["skipped"]:
         return ""
     examples = ", ".join(repr(d) for d in report["example_ids"])
-    line = (f"qrels: {report['skipped']} rows ({report['relevant_skipped']} relevant) name documents missing from the "
-            f"corpus, e.g. {examples}; scored as never retrieved (BEIR)")
-    if report["queries_without_positive"]:
-        line += f"; {report['queries_without_positive']} queries have only missing relevant documents and score 0"
+    rows, queries = report["skipped"], report["queries_without_positive"]
+    named = "names a document" if rows == 1 else "name documents"
+    line = (f"qrels: {counted(rows, 'row')} ({report['relevant_skipped']} relevant) {named} missing from the corpus, "
+            f"{examples if rows == 1 else 'e.g. ' + examples}; scored as never retrieved (BEIR)")
+    if queries:
+        line += (f"; {queries} {'query has' if queries == 1 else 'queries have'} only missing relevant documents and "
+                 f"score{'s' if queries == 1 else ''} 0")
     return line
 
 

@@ -457,7 +457,8 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
     for the setting that named it: ``split`` at its path, with the option of the command that sets it
     (:func:`negmine.config_path.path_setting`): ``data.split (--split)`` while a MineConfig's data loads,
     ``dev.split (--eval-split)`` for ``negmine train``'s dev evaluation (which read 'pick one with ... --split ...,
-    e.g. --split test')."""
+    e.g. --split test'). The setting is named once, in its example (``pick one, e.g. split='test' (--split test)``):
+    'pick one with split (--split), e.g. split='test' (--split test)' named it twice in both forms."""
     folder = Path(data_dir) / QRELS_DIR
     path = folder / f"{split}.tsv"
     if path.is_file():
@@ -479,7 +480,7 @@ def qrels_path(data_dir: str | Path, split: str) -> Path:
         fix = f"; did you mean {path_setting('split', close)}?"
     elif available:
         example = "test" if "test" in available else available[0]
-        fix = f"; pick one with {path_option('split')}, e.g. {path_setting('split', example)}"
+        fix = f"; pick one, e.g. {path_setting('split', example)}"  # the setting named once, as 'did you mean' does
     raise InputError(path, None, None, f"split {split!r} not found; available splits: {listed}{fix}")
 
 
