@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 
 from negmine.cli import build_app
 from negmine.cli.eval_cmd import split_metrics
+from negmine.errors import ConfigError
 from negmine.testing.beir import write_beir
 
 runner = CliRunner()
@@ -157,6 +159,22 @@ def test_eval_cli_names_the_split_setting_once(tmp_path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (f"error: {beir / 'qrels' / 'xyz.tsv'}: split 'xyz' not found; available splits: test; pick "
                              "one, e.g. split='test' (--split test)\n")
+
+
+def test_eval_and_train_name_the_subfolder_that_holds_the_model(tmp_path, tiny_model_path) -> None:
+    """`--model tiny1` with the model in `tiny1/model/`: refused before any model loads, naming the subfolder."""
+    import shutil
+
+    from negmine.config import TrainConfig
+    from negmine.train.preflight import check_model_folder
+
+    outer = tmp_path / "tiny1"
+    shutil.copytree(tiny_model_path, outer / "model")
+    fix = f"its subfolder {str(outer / 'model')!r} holds one: pass that folder"
+    result = runner.invoke(build_app(), ["eval", str(_beir(tmp_path)), "--model", str(outer)])
+    assert result.exit_code == 2 and result.stderr.endswith(f"(transformers); {fix}\n"), result.output
+    with pytest.raises(ConfigError, match=re.escape(fix)):
+        check_model_folder(TrainConfig(train_file=tmp_path / "t.jsonl", model=str(outer), output_dir=tmp_path / "o"))
 
 
 def test_eval_cli_unknown_qrels_skip_scores_missing_documents_and_says_so(tmp_path) -> None:

@@ -575,3 +575,27 @@ def test_a_hub_model_is_pinned_to_the_commit_its_load_used_when_refs_main_moves_
     snapshot = offline_cache / "models--org--tiny" / "snapshots" / ("a" * 40)
     assert downloading.calls == [("org/tiny", None), (str(snapshot), None)]
     assert tensor_digest(again.state_dict()) == tensor_digest(first.state_dict())
+
+
+def test_a_folder_holding_a_model_in_a_subfolder_names_the_subfolder(tmp_path):
+    """`--model tiny1` with the model in `tiny1/model/` was refused as 'not a model folder' without a word on the
+    model one level down. One check for every command: eval, mine, audit (their models and judges) and train."""
+    from negmine.encode.sentence_transformer import check_model_source
+
+    outer = tmp_path / "tiny1"
+    (outer / "model").mkdir(parents=True)
+    (outer / "model" / "modules.json").write_text("[]")
+    (outer / "logs").mkdir()  # a subfolder without a model is not named
+    with pytest.raises(ConfigError) as err:
+        check_model_source(str(outer))
+    assert str(err.value) == (
+        f"model {str(outer)!r} is not a model folder: it has neither modules.json (sentence-transformers) nor "
+        f"config.json (transformers); its subfolder {str(outer / 'model')!r} holds one: pass that folder")
+    for name in ("b", "c", "d"):  # config.json alone (transformers) holds one too
+        (outer / name).mkdir()
+        (outer / name / "config.json").write_text("{}")
+    with pytest.raises(ConfigError) as err:
+        check_model_source(str(outer) + "/", what="teacher")
+    assert str(err.value).endswith(
+        f"; its subfolders {str(outer / 'b')!r}, {str(outer / 'c')!r}, {str(outer / 'd')!r} and 1 more hold one each: "
+        "pass one of them")

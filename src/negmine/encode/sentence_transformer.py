@@ -65,11 +65,31 @@ def check_model_source(model: str, hub: str = "probe", what: str = "model",
                           "has checkpoints/ but no negmine_train.json), so it holds no finished model; finish the run "
                           f"with the same `negmine train ... -o {model}` command and --resume, or pass one of its "
                           "checkpoints/checkpoint-N folders")
-    elif not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+    elif not _holds_model(folder):
         fix = _folder_kind(what, "the folder `negmine train -o DIR` wrote")
         raise ConfigError(f"{what} {model!r} is not a model folder: it has neither modules.json (sentence-transformers) "
-                          f"nor config.json (transformers){_beir_note(folder)}; pass {fix}, or a hub name")
+                          f"nor config.json (transformers){_beir_note(folder)}; "
+                          f"{_subfolder_fix(model, folder) or f'pass {fix}, or a hub name'}")
     return source
+
+
+def _holds_model(folder: Path) -> bool:
+    return (folder / "modules.json").is_file() or (folder / "config.json").is_file()
+
+
+def _subfolder_fix(model: str, folder: Path, shown: int = 3) -> str:
+    """For a folder whose subfolders hold a model (``modules.json`` or ``config.json``, e.g. ``tiny1/model/``): the fix
+    naming them as paths to pass (up to ``shown``, in name order), or "". ``--model tiny1`` was refused as 'not a
+    model folder' without a word on the model one level down."""
+    try:
+        found = sorted(child.name for child in folder.iterdir() if child.is_dir() and _holds_model(child))
+    except OSError:  # unreadable: the refusal stands with the general fix
+        return ""
+    paths = ", ".join(repr(os.path.join(model, name)) for name in found[:shown])
+    if len(found) == 1:
+        return f"its subfolder {paths} holds one: pass that folder"
+    more = f" and {len(found) - shown} more" if len(found) > shown else ""
+    return f"its subfolders {paths}{more} hold one each: pass one of them" if found else ""
 
 
 def _beir_note(folder: Path) -> str:
