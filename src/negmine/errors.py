@@ -78,6 +78,12 @@ class WorkerFallbackWarning(NegmineWarning, RuntimeWarning):
     RuntimeWarning, the category it had before :class:`NegmineWarning`, so filters on that keep matching."""
 
 
+class DevOnTestSplitWarning(NegmineWarning):
+    """A training's dev evaluation scores the ``test`` split (``negmine train --eval-split test``): its figures are
+    test scores, which pick the checkpoint with ``--keep-best`` and steer any setting chosen by them. Its own category
+    so a run that means it silences this warning alone (:mod:`negmine.train.dev_on_test`)."""
+
+
 class NegmineDeprecationWarning(NegmineWarning, DeprecationWarning):
     """A call negmine still accepts in a form that will go (e.g. ``run_audit(config, split=...)``: the setting now
     lives in the config). Also a DeprecationWarning, so Python shows it where such warnings show (code run as

@@ -165,6 +165,30 @@ def test_train_cli_with_a_dev_split_end_to_end(tmp_path, tiny_model_path):
     assert report.exit_code == 0 and (tmp_path / "o" / "training_report.html").exists()
 
 
+@pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")  # printed as a command's user sees it
+def test_train_cli_warns_when_the_dev_evaluation_scores_the_test_split(tmp_path, tiny_model_path):
+    """`--eval-split test` was taken without a word: the test split then steers the run (and with --keep-best picks
+    its checkpoint), and a later negmine eval on it overstates the model."""
+    from negmine.testing.beir import write_beir
+
+    mined = _mined(tmp_path / "m.jsonl")
+    rows = [json.loads(line) for line in mined.read_text().splitlines()]
+    beir = write_beir(tmp_path / "beir", {r["positive_id"]: r["positive"] for r in rows},
+                      {r["query_id"]: r["query"] for r in rows[:4]}, [(r["query_id"], r["positive_id"], 1) for r in rows[:4]],
+                      split="test")
+    result = runner.invoke(build_app(), [*_base_args(mined, tmp_path / "o", tiny_model_path), "--eval-data", str(beir),
+                                         "--eval-split", "test"])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "test split" in line]
+    assert warned == ["warning: dev evaluation on the test split (dev.split='test' (--eval-split test)): its figures "
+                      "are test scores: a step count, learning rate or run chosen by them is chosen on the test queries, "
+                      "and a later negmine eval on that split overstates it; evaluate on a dev split (a BEIR dev.tsv, or "
+                      "training queries held out of the mined file) and keep the test split for the final negmine eval, "
+                      "or if that is meant (no figure on this split is reported as a held-out result), silence this "
+                      "warning: PYTHONWARNINGS=ignore::negmine.errors.DevOnTestSplitWarning for the command, "
+                      "warnings.filterwarnings('ignore', category=DevOnTestSplitWarning) from Python"]
+
+
 def test_train_cli_names_the_dev_fields_of_a_bad_dev_split(tmp_path):
     """The dev split's load errors name TrainConfig's dev fields and negmine train's options (the unknown-id fix
     said unknown_qrels='skip', the field of a MineConfig's data, not of the dev evaluation). Nothing loads a model."""

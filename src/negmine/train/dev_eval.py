@@ -35,8 +35,12 @@ def load_dev_data(config: DevEvalConfig) -> Dataset:
     from negmine.config import TrainConfig
     from negmine.config_path import within
 
+    from negmine.train.dev_on_test import warn_dev_on_test
+
     with within(TrainConfig, "dev"):
-        return _load_dev_data(config)
+        dataset = _load_dev_data(config)
+        warn_dev_on_test(config)  # once the split has loaded: a missing split is refused first
+        return dataset
 
 
 def _load_dev_data(config: DevEvalConfig) -> Dataset:
