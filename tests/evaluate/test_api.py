@@ -130,7 +130,8 @@ def test_run_file_errors_come_before_encoding(beir_dir, tmp_path) -> None:
     wrong = tmp_path / "wrong.trec"
     wrong.write_text("q-train Q0 coffee-3 1 0.5 x\n")
     embedders = _embedders()
-    with pytest.raises(InputError, match=r"wrong.trec: field 'query_id': none of its 1 queries is among the 3 evaluated queries of .*test.tsv; check --split"):
+    with pytest.raises(InputError, match=r"wrong.trec: field 'query_id': its one query is not among the 3 evaluated queries of .*test.tsv; check "
+                                         r"--split"):
         evaluate(_config(beir_dir, tmp_path, run_files=(wrong,)), embedders=embedders)
     bad = tmp_path / "bad.trec"
     bad.write_text("q-sleep Q0 sleep-3 1 0.5\n")

@@ -271,7 +271,8 @@ def _check_overlap(dataset: Dataset, file_runs: list[Run]) -> None:
         if not wanted.intersection(run.scores):
             raise InputError(
                 run.source, None, "query_id",
-                f"none of its {len(run)} queries is among the {len(wanted)} evaluated queries of "
+                f"{'its one query is not' if len(run) == 1 else f'none of its {len(run)} queries is'} among the "
+                f"{len(wanted)} evaluated queries of "
                 f"{dataset.qrels.source}; check --split or the run file",
             )
         check_run_documents(run, dataset)
