@@ -185,7 +185,7 @@ def test_train_cli_warns_when_the_dev_evaluation_scores_the_test_split(tmp_path,
                       "and a later negmine eval on that split overstates it; evaluate on a dev split (a BEIR dev.tsv, or "
                       "training queries held out of the mined file) and keep the test split for the final negmine eval, "
                       "or if that is meant (no figure on this split is reported as a held-out result), silence this "
-                      "warning: PYTHONWARNINGS=ignore::negmine.errors.DevOnTestSplitWarning for the command, "
+                      "warning: PYTHONWARNINGS='ignore:dev evaluation on the test split' for the command, "
                       "warnings.filterwarnings('ignore', category=DevOnTestSplitWarning) from Python"]
 
 

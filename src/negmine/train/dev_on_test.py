@@ -19,7 +19,7 @@ from negmine.errors import DevOnTestSplitWarning, caller_stacklevel
 TEST_SPLIT = "test"
 
 SILENCE = ("if that is meant (no figure on this split is reported as a held-out result), silence this warning: "
-           "PYTHONWARNINGS=ignore::negmine.errors.DevOnTestSplitWarning for the command, "
+           "PYTHONWARNINGS='ignore:dev evaluation on the test split' for the command, "
            "warnings.filterwarnings('ignore', category=DevOnTestSplitWarning) from Python")
 
 
