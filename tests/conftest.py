@@ -1,10 +1,59 @@
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 SHARED_SCIFACT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
+# the bound on one slow end-to-end test (seconds; the longest took about 10 minutes here); pyproject's timeout is the
+# fast tests' bound
+SLOW_TEST_TIMEOUT = 1800
+# seconds before a test's bound (at most a tenth of it) at which every thread's stack goes to stderr: pytest-timeout's
+# own dump (thread method) is lost in a pytest-xdist worker, whose stderr reaches the console
+STACKS_BEFORE_TIMEOUT = 20
+_STDERR = pytest.StashKey[int]()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A slow test without its own timeout mark gets :data:`SLOW_TEST_TIMEOUT` in place of the fast tests' bound."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT))
+
+
+def pytest_configure(config) -> None:
+    config.stash[_STDERR] = os.dup(sys.__stderr__.fileno())  # before a test's output capture takes fd 2
+
+
+def pytest_unconfigure(config) -> None:
+    os.close(config.stash[_STDERR])
+
+
+def timeout_of(item) -> float:
+    """The seconds pytest-timeout gives ``item``: its timeout mark, else --timeout or the ini's (0: none)."""
+    if not item.config.pluginmanager.hasplugin("timeout"):
+        return 0.0
+    mark = item.get_closest_marker("timeout")
+    if mark is not None and mark.args:
+        return float(mark.args[0])
+    given = item.config.getoption("timeout", None)
+    return float(given if given is not None else item.config.getini("timeout") or 0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Every thread's stack on stderr shortly before the test's bound ends its worker (:data:`STACKS_BEFORE_TIMEOUT`)."""
+    bound = timeout_of(item)
+    if bound > 0:
+        early = min(STACKS_BEFORE_TIMEOUT, bound / 10)
+        faulthandler.dump_traceback_later(bound - early, file=item.config.stash[_STDERR])
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="session")
