@@ -537,6 +537,9 @@ def test_online_a_pinned_cross_encoder_fetches_the_files_its_snapshot_lacks_at_i
     monkeypatch.setattr(constants, "ENDPOINT", fake.endpoint)
     monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
                         fake.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    # transformers' shared HfApi, made by an earlier test with the real endpoint, listed the chat templates there:
+    # 45 s of retries against an unreachable hub; made anew here, it asks the stand-in
+    monkeypatch.setattr("transformers.utils.hub._hf_api", None, raising=False)
     try:
         with pinned_snapshots(hub_pin("tiny", "cross-encoder")):
             model = load_cross_encoder("tiny", show_progress=False)
