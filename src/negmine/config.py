@@ -179,7 +179,8 @@ def _type_name(expected: object) -> str:
     names = {bool: "True or False", int: "an integer", float: "a finite number", str: "a string",
              Path: "a path (pathlib.Path or str)"}
     if isinstance(expected, tuple):
-        item = {str: "strings", Path: "paths"}.get(expected[0], getattr(expected[0], "__name__", "items"))
+        items = {str: "strings", Path: "paths", str | None: "strings or None"}
+        item = items.get(expected[0], getattr(expected[0], "__name__", "items"))
         return f"a tuple of {item}"
     return names.get(expected, f"a {getattr(expected, '__name__', expected)}")
 
@@ -1416,6 +1417,9 @@ class EvalConfig(ConfigFields):
     split: str = "test"
     models: tuple[str, ...] | None = None
     run_files: tuple[Path, ...] = ()
+    run_names: tuple[str | None, ...] = ()
+    """A name for each of ``run_files``, in their order (``--run NAME=PATH``), None for a file left unnamed; empty
+    (the default): none named. See :func:`negmine.evaluate.names.name_runs`."""
     metrics: tuple[str, ...] = DEFAULT_EVAL_METRICS
     depth: int = 100
     baseline: int = 0
@@ -1437,6 +1441,8 @@ class EvalConfig(ConfigFields):
         super().__post_init__()
         if self.models is None:
             object.__setattr__(self, "models", () if self.run_files else (DEFAULT_MODEL,))
+        if isinstance(self.run_names, tuple) and self.run_names and all(n is None for n in self.run_names):
+            object.__setattr__(self, "run_names", ())  # none named: the config of the same files without names
         if isinstance(self.metrics, (tuple, list)):  # case-insensitive, as the CLI: "NDCG@10" is "ndcg@10"
             object.__setattr__(self, "metrics", tuple(_fold_metric(m) for m in self.metrics))
 
@@ -1468,11 +1474,29 @@ class EvalConfig(ConfigFields):
         if len(set(self.run_files)) != len(self.run_files):
             raise ConfigError(f"run file listed twice in {[str(p) for p in self.run_files]}; give each run file once "
                               f"in {path_option('run_files', '--run')}")
+        self._validate_run_names()
         if self.models:
             _validate_part(self, "encoder")
         _check_positive_int("depth", self.depth, f"use e.g. {path_setting('depth', 100)}")
         self._validate_metrics()
         self._validate_comparison()
+
+    def _validate_run_names(self) -> None:
+        """ConfigError for ``run_names`` that do not name ``run_files`` one for one (a non-empty name or None each),
+        then for a name given twice or a model's (:func:`negmine.evaluate.names.check_given_names`)."""
+        from negmine.evaluate.names import NAME_FIX, check_given_names
+
+        names = self.run_names
+        if len(names) not in (0, len(self.run_files)):
+            example = ("mine",) + (None,) * max(len(self.run_files) - 1, 0)
+            raise ConfigError(f"run_names must hold a name or None for each of the {len(self.run_files)} run_files, in "
+                              f"their order, got {names!r}; e.g. run_names={example!r}, or () to name none")
+        for name, path in zip(names, self.run_files):
+            if name is not None and (not isinstance(name, str) or not name.strip()):
+                what = "blank" if isinstance(name, str) else f"not a string ({type(name).__name__})"
+                raise ConfigError(f"run name {name!r} of run file {path} is {what}; give a name such as 'mine', or "
+                                  f"None to name the file by its TREC tag: {NAME_FIX}")
+        check_given_names(self.models, self.run_files, names)
 
     def _validate_metrics(self) -> None:
         if not self.metrics:

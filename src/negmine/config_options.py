@@ -32,6 +32,10 @@ ARGUMENTS = {"data_dir": "the DATA_DIR argument", "source": "the SOURCE argument
 NOT_FIELDS = {"AuditConfig": ("out_dir",)}
 """Options that set no one field (``negmine audit --out-dir`` moves the default of four output paths)."""
 
+ALSO_SET = {"EvalConfig": {"run_names": "run"}}
+"""Fields an option sets besides the one its table maps it to, per command config: field path -> option name
+(``negmine eval --run NAME=PATH`` sets ``run_files`` and ``run_names``)."""
+
 
 def _under(prefix: str, same: tuple[str, ...] = (), renamed: dict[str, str] | None = None) -> dict[str, str]:
     """``{option: prefix.field}`` for options named as their field (``same``) and the others (``renamed``)."""
@@ -155,6 +159,8 @@ def _option_setting(top: str, path: str) -> str | None:
     import dataclasses
 
     table = option_tables()[top]
+    if path in ALSO_SET.get(top, {}):
+        return "--" + ALSO_SET[top][path].replace("_", "-")
     options = sorted((key for key, value in table.items() if value == path), key=lambda key: key != path.split(".")[-1])
     if options:
         return ARGUMENTS.get(options[0]) or "--" + options[0].replace("_", "-")

@@ -261,7 +261,7 @@ work folder on a BEIR directory (for a mined file, whose rows hold their queries
 
 def _base(command: str, name: str) -> list[str]:
     return _BASE_OF.get((command, name), _BASE[command])
-_VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "r.trec",
+_VALUES = {"judge": "score", "direction": "doc_to_query", "export": "triplet", "metrics": "map", "run": "mine=r.trec",
            "teacher": "t", "model": "m", "split": "dev", "eval_split": "test", "matryoshka_dims": "8,4",
            "matryoshka_weights": "1,0.5", "unknown_qrels": "skip", "distill": "kl", "distill_from": "mining",
            "strategy_param": "x=1", "attention_dropout": "0.123"}

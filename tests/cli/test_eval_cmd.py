@@ -257,6 +257,59 @@ def test_eval_cli_says_when_a_run_file_ranks_fewer_documents_than_a_metric_looks
     assert alone.exit_code == 0 and "look past" not in alone.stdout  # no deeper run: one depth, a fair comparison
 
 
+def test_eval_cli_names_run_files_and_says_which_it_renamed(tmp_path, monkeypatch) -> None:
+    """``--run NAME=PATH`` names a run file whatever else the command evaluates; one left unnamed whose tag is
+    shared is renamed as before, now with a line saying so (on stdout and in the report), and a file whose name
+    holds '=' is still read by its path."""
+    monkeypatch.chdir(tmp_path)
+    beir = _beir(tmp_path)
+    Path("runs").mkdir()
+    for name, docs in (("a", "d0 d1 d5"), ("b", "d1 d4 d2"), ("x=y", "d0 d4 d5")):
+        Path(f"runs/{name}.trec").write_text("".join(f"{q} Q0 {d} 1 1.0 negmine\n" for q, d in zip(QUERIES, docs.split())))
+    out = tmp_path / "r.json"
+    base = ["eval", str(beir), "--metrics", "recall@10", "--output", str(out)]
+    result = runner.invoke(build_app(), base + ["--run", "mine=runs/a.trec", "--run", "runs/b.trec", "--run",
+                                                "runs/x=y.trec", "--run", "eq=runs/x=y.trec"])
+    assert result.exit_code == 2 and "run file listed twice in ['runs/a.trec', 'runs/b.trec', 'runs/x=y.trec', " \
+        "'runs/x=y.trec']" in result.output  # the last one was named: NAME=PATH splits at the first '='
+    result = runner.invoke(build_app(), base + ["--run", "mine=runs/a.trec", "--run", "runs/b.trec", "--run",
+                                                "runs/x=y.trec"])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:5]] == ["mine", "b", "x=y"]
+    line = ("run file runs/b.trec: its tag 'negmine' is shared, named 'b' (name it yourself: --run "
+            "NAME=runs/b.trec)")
+    assert line in result.stdout.splitlines() and "run file runs/a.trec" not in result.stdout
+    assert json.loads(out.read_text())["config"]["run_names"] == ["mine", None, None]
+    report = runner.invoke(build_app(), ["report", str(out)])
+    assert report.exit_code == 0, report.output
+    assert f'<p class="note">{html.escape(line)}</p>' in (tmp_path / "r.report.html").read_text(encoding="utf-8")
+    saved = out.read_bytes()
+    for args, message in (
+        (["--run", "m=runs/a.trec", "--run", "m=runs/b.trec"],
+         "error: run name 'm' is given to two run files, runs/a.trec and runs/b.trec; give each its own name: "
+         "run_names (--run NAME=PATH)"),
+        (["--run", "bm25=runs/a.trec", "--model", "bm25"],
+         "error: run name 'bm25' of run file runs/a.trec is the name of model 'bm25'; give the run file another name: "
+         "run_names (--run NAME=PATH)"),
+    ):
+        result = runner.invoke(build_app(), base + args)
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert out.read_bytes() == saved and "tokenise" not in result.output  # refused before any work
+
+
+def test_split_run_reads_name_equals_path_and_keeps_paths_holding_an_equals_sign(tmp_path, monkeypatch) -> None:
+    from negmine.cli.eval_cmd import split_run
+
+    monkeypatch.chdir(tmp_path)
+    assert split_run("mine=runs/a.trec") == ("mine", Path("runs/a.trec"))
+    assert split_run("mine=x=y.trec") == ("mine", Path("x=y.trec"))  # split at the first '='
+    for path in ("runs/a.trec", "runs/x=y.trec", "=a.trec", " =a.trec", "mine=", "C:\\runs=a.trec", "a/b=c"):
+        assert split_run(path) == (None, Path(path))  # no name before '=', a separator in it, or no path after
+    assert split_run("x=y.trec") == ("x", Path("y.trec"))
+    Path("x=y.trec").write_text("q1 Q0 d0 1 1.0 t\n")
+    assert split_run("x=y.trec") == (None, Path("x=y.trec"))  # an existing file is read by its path
+
+
 @pytest.mark.filterwarnings("ignore:1 of 3 queries have no BM25 token:negmine.errors.NegmineWarning")
 def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
     beir = _beir(tmp_path)

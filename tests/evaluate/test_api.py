@@ -244,6 +244,33 @@ def test_run_names_disambiguate_shared_tags() -> None:
     assert run_names(("a/m", "b/m"), [])[0] == ["a/m", "b/m"]
 
 
+def test_a_named_run_file_keeps_its_name_whatever_else_is_evaluated(beir_dir, tmp_path) -> None:
+    """A run file was named by its tag, or by its stem when another run shared the tag: the same file was 'negmine'
+    in one evaluation and 'a' in the next (other keys in the results JSON, another column). Named, it is 'mine' in
+    both, and the file beside it, whose tag is shared, is renamed and recorded so (``run_file_names``)."""
+    def file(name: str, scores: dict) -> Path:
+        return write_trec_run(tmp_path / "runs" / name, Run(scores, "negmine"))
+
+    a = file("a.trec", {"q-sleep": {"sleep-3": 1.0}, "q-coffee": {"coffee-4": 1.0}})
+    b = file("b.trec", {"q-sleep": {"sleep-1": 0.5}, "q-battery": {"battery-1": 1.0}})
+    alone = evaluate(_config(beir_dir, tmp_path, models=(), run_files=(a,), run_names=("mine",)))
+    both = evaluate(_config(beir_dir, tmp_path, models=(), run_files=(a, b), run_names=("mine", None),
+                            output=tmp_path / "r.json"))
+    assert alone.comparison.names == ["mine"] and both.comparison.names == ["mine", "negmine"]
+    assert both.payload["run_file_names"] == {
+        "mine": {"source": str(a), "tag": "negmine", "named_by": "given"},
+        "negmine": {"source": str(b), "tag": "negmine", "named_by": "tag"},
+    }
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert set(saved["run_input"]) == set(saved["run_file_coverage"]) == {"mine", "negmine"}
+    assert saved["config"]["run_names"] == ["mine", None]
+    unnamed = evaluate(_config(beir_dir, tmp_path, models=(), run_files=(a, b)))
+    assert unnamed.comparison.names == ["a", "b"]  # as before: the shared tag gives way to the stems
+    assert unnamed.payload["run_file_names"]["b"] == {"source": str(b), "tag": "negmine", "named_by": "stem"}
+    with pytest.raises(ConfigError, match="^run name 'mine' is given to two run files"):
+        evaluate(_config(beir_dir, tmp_path, models=(), run_files=(a, b), run_names=("mine", "mine")))
+
+
 def test_runs_whose_names_make_one_file_name_get_a_file_each(beir_dir, tmp_path) -> None:
     """'a b' and 'a_b' both made a_b.trec (and 'A' and 'a' one file where case is ignored): the second run
     overwrote the first, and both were reported written."""

@@ -119,3 +119,25 @@ def test_metric_names_are_case_insensitive_as_on_the_command_line() -> None:
         _cfg(metrics=("NOPE@10",)).validate()
     with pytest.raises(ConfigError, match=r"EvalConfig\.metrics must be a tuple of strings, got 'ndcg@10' \(str\)"):
         _cfg(metrics="ndcg@10").validate()
+
+
+def test_run_names_name_the_run_files_one_for_one() -> None:
+    """``run_names`` (``--run NAME=PATH``) holds a name or None per run file; all None is the config of no names."""
+    files = (Path("a.trec"), Path("b.trec"))
+    _cfg(run_files=files, run_names=("mine", None)).validate()
+    assert _cfg(run_files=files, run_names=[None, None]) == _cfg(run_files=files)
+    cases = [
+        (("mine",), r"^run_names must hold a name or None for each of the 2 run_files, in their order, got "
+                    r"\('mine',\); e\.g\. run_names=\('mine', None\), or \(\) to name none$"),
+        ((" ", None), r"^run name ' ' of run file a\.trec is blank; give a name such as 'mine', or None to name the "
+                      r"file by its TREC tag: run_names \(--run NAME=PATH\)$"),
+        ((None, 3), r"^run name 3 of run file b\.trec is not a string \(int\)"),
+        ("mine", r"^EvalConfig\.run_names must be a tuple of strings or None, got 'mine' \(str\)"),
+        (("m", "m"), r"^run name 'm' is given to two run files, a\.trec and b\.trec; give each its own name: "
+                     r"run_names \(--run NAME=PATH\)$"),
+        (("bm25", None), r"^run name 'bm25' of run file a\.trec is the name of model 'bm25'; give the run file another "
+                         r"name: run_names \(--run NAME=PATH\)$"),
+    ]
+    for names, message in cases:
+        with pytest.raises(ConfigError, match=message):
+            _cfg(models=("bm25",), run_files=files, run_names=names).validate()

@@ -369,6 +369,35 @@ def test_run_file_coverage_shows_as_negmine_eval_prints_it(tmp_path):
                                  "negmine eval ... -o FILE")
 
 
+def test_a_run_file_renamed_for_its_shared_tag_shows_as_negmine_eval_prints_it(tmp_path):
+    """A run file whose tag another run shares is named by its file name: eval says so in a line, which the page shows
+    from the results JSON's ``run_file_names``, each checked as it is read."""
+    from negmine.demo import demo_path
+    from negmine.evaluate.api import evaluate
+
+    oracle = _oracle_run(demo_path(), tmp_path / "oracle.trec")
+    copy = tmp_path / "copy.trec"
+    copy.write_text(oracle.read_text())
+    results = tmp_path / "results.json"
+    evaluate(EvalConfig(data_dir=demo_path(), split="test", models=(), run_files=(oracle, copy),
+                        run_names=("first", None), output=results))
+    page = _render(results, tmp_path / "r.html")
+    assert html.escape(f"run file {copy}: its tag {RUN_TAG!r} is shared") not in page  # 'first' shares it no more
+    evaluate(EvalConfig(data_dir=demo_path(), split="test", models=(), run_files=(oracle, copy), output=results))
+    page = _render(results, tmp_path / "r.html")
+    for path, name in ((oracle, "oracle"), (copy, "copy")):
+        note = f"run file {path}: its tag {RUN_TAG!r} is shared, named {name!r} (name it yourself: --run NAME={path})"
+        assert f'<p class="note">{html.escape(note)}</p>' in page
+    saved = json.loads(results.read_text())
+    saved["run_file_names"]["copy"]["named_by"] = "file"
+    results.write_text(json.dumps(saved))
+    with pytest.raises(InputError) as caught:
+        read_eval_results(results)
+    assert str(caught.value) == (f"{results}: field 'run_file_names.copy.named_by': must be one of given, tag, stem, "
+                                 "parent/stem, path, got 'file'; this results JSON was edited or written by another "
+                                 "tool: write it again with negmine eval ... -o FILE")
+
+
 def _saved_relevant(results: Path) -> dict[str, list[str]]:
     """Each test query's relevant documents, read from the demo's qrels (highest grade first, then by id)."""
     saved = json.loads(results.read_text())

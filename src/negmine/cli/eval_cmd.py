@@ -21,7 +21,7 @@ _OUT = OUTPUT_PANEL
 
 Split = Annotated[str, typer.Option(help="qrels split: qrels/<split>.tsv")]
 Models = Annotated[list[str], typer.Option("--model", help=f"model name or path, or bm25 (the lexical baseline), repeatable (default {DEFAULT_MODEL} when no --run)", rich_help_panel=_RUNS)]
-RunFiles = Annotated[list[Path], typer.Option("--run", help="TREC run file to include, repeatable", rich_help_panel=_RUNS)]
+RunFiles = Annotated[list[str], typer.Option("--run", metavar="[NAME=]PATH", help="TREC run file to include, repeatable; NAME=PATH names its run (default: its TREC tag, or its file name when that tag is shared); an existing file is read by its path whatever '=' it holds", rich_help_panel=_RUNS)]
 Depth = Annotated[int, typer.Option(help="documents retrieved per query by each model", rich_help_panel=_RUNS)]
 TruncateDim = Annotated[Optional[int], typer.Option(help="score the dense models with embeddings cut to their first N dims and re-normalised (Matryoshka models; the cache of full vectors is reused); default: full size", rich_help_panel=_RUNS)]
 Metrics = Annotated[list[str], typer.Option("--metrics", help=f"comma-separated metrics, each NAME@k or NAME: {choices(EVAL_METRICS)} (default {','.join(DEFAULT_EVAL_METRICS)})", rich_help_panel=_EVAL)]
@@ -45,11 +45,13 @@ def eval_command(
     output: Output = None, runs_dir: RunsDir = None, workers: Workers = None, progress: Progress = True,
 ) -> None:
     """Evaluate models (zero-shot dense retrieval) and run files on a BEIR split; compare them vs a baseline."""
+    runs = [split_run(text) for text in run]
     config = EvalConfig(
         data_dir=data_dir,
         split=split,
         models=tuple(model) or None,
-        run_files=tuple(run),
+        run_files=tuple(path for _, path in runs),
+        run_names=tuple(name for name, _ in runs),
         metrics=split_metrics(metrics) or DEFAULT_EVAL_METRICS,
         depth=depth,
         baseline=baseline,
@@ -105,10 +107,13 @@ def interrupted_hint(config: EvalConfig, stopped=None) -> str:
 
 
 def echo_report(report) -> None:
-    """The comparison table, then one line per note: skipped judgments, run-file coverage, encoding, files."""
+    """The comparison table, then one line per note: skipped judgments, run files renamed (their tag shared),
+    run-file coverage, encoding, files."""
     from negmine.evaluate.coverage import coverage_note
+    from negmine.evaluate.names import name_note
 
     lines = [report.table(), format_unknown_qrels(report.payload["data"]["unknown_qrels"])]
+    lines += [name_note(name, record) for name, record in report.payload["run_file_names"].items()]
     lines += [coverage_note(name, c) for name, c in report.payload["run_file_coverage"].items()]
     lines += [f"{name}: encoded {c['encoded']} texts, {c['cached']} from cache" for name, c in report.encoding.items()]
     lines += [f"wrote run {name}: {path}" for name, path in report.run_files.items()]
@@ -134,6 +139,18 @@ def format_unknown_qrels(report: dict) -> str:
         line += (f"; {queries} {'query has' if queries == 1 else 'queries have'} only missing relevant documents and "
                  f"score{'s' if queries == 1 else ''} 0")
     return line
+
+
+def split_run(text: str) -> tuple[str | None, Path]:
+    """``--run [NAME=]PATH`` as ``(name or None, path)``, split at the first ``=``, unless the whole text is an
+    existing file or the split leaves a blank name, a name holding a path separator (``/``, ``\\``) or no path:
+    ``mine=runs/a.trec`` names ``runs/a.trec`` ``mine``; ``runs/a=b.trec`` is a path. A file named ``x=y.trec``
+    is read by path as ``--run x=y.trec`` when it exists (and ``y.trec`` is then not named ``x``) and named with
+    ``--run NAME=x=y.trec``. The names go to ``EvalConfig.run_names``, the paths to ``run_files``."""
+    name, sep, path = text.partition("=")
+    if not sep or not name.strip() or not path or "/" in name or "\\" in name or Path(text).is_file():
+        return None, Path(text)
+    return name, Path(path)
 
 
 def split_metrics(values: list[str]) -> tuple[str, ...]:

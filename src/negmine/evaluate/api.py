@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
-from negmine.config import DEFAULT_MODEL, DataConfig, EncoderConfig, EvalConfig
+from negmine.config import DataConfig, EncoderConfig, EvalConfig
 from negmine.config_path import at, where, within
 from negmine.encode.base import Embedder
 from negmine.encode.factory import make_embedder
@@ -28,6 +28,7 @@ from negmine.errors import InputError, caller_stacklevel
 from negmine.evaluate.compare import Comparison, compare_runs, format_table
 from negmine.evaluate.dense_eval import encode_split, search_run
 from negmine.evaluate.metrics import check_burges_grades, require_relevant
+from negmine.evaluate.names import model_label, name_runs  # noqa: F401 (model_label: imported from here too)
 from negmine.evaluate.run import Run, first_line_with, read_trec_run, trec_tag, write_trec_run
 from negmine.io.atomic import atomic_write
 from negmine.io.files import BYTE_ORDER_MARK, head_repr, iter_lines
@@ -81,7 +82,7 @@ def evaluate(
 def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[str, Embedder] | None) -> EvalReport:
     check_models(config, embedders or {})
     warn_training_prompts(config)
-    file_runs = [read_trec_run(path) for path in config.run_files]
+    model_names, file_runs, names = _named_runs(config, [read_trec_run(path) for path in config.run_files])
     if dataset is None:
         from negmine.io.beir import check_beir_dir
         from negmine.io.load import load_data
@@ -95,8 +96,6 @@ def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[st
     _check_overlap(dataset, file_runs)
     if config.runs_dir is not None and config.models:
         check_trec_ids(dataset)
-    model_names, file_names = run_names(config.models, file_runs)
-    file_runs = [run.renamed(name) for run, name in zip(file_runs, file_names)]
     model_runs, encoding = _model_runs(config, dataset, model_names, embedders or {})
     runs = model_runs + file_runs
     if config.output is not None:  # written last; an earlier evaluation's goes first, so one stopped from here on
@@ -109,6 +108,7 @@ def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[st
     payload = _payload(config, dataset, comparison, written)
     payload["run_file_coverage"] = _file_coverage(config, dataset, file_runs)
     payload["run_input"] = {run.name: run.origin for run in file_runs}  # each --run file read, as beir_input's
+    payload["run_file_names"] = names  # how each got its name: given, its tag, or renamed (its tag shared)
     if config.output is not None:
         with atomic_write(config.output) as handle:
             json.dump(payload, handle, indent=2, sort_keys=True, ensure_ascii=False)
@@ -116,34 +116,27 @@ def _evaluate(config: EvalConfig, dataset: Dataset | None, embedders: Mapping[st
     return EvalReport(comparison, {r.name: r for r in runs}, encoding, config.output, written, payload)
 
 
-def model_label(model: str) -> str:
-    """Short display name: the bundled default -> ``all-MiniLM-L6-v2``; a name or path -> its last part."""
-    if model == DEFAULT_MODEL:
-        return DEFAULT_MODEL.split(":", 1)[1]
-    return Path(model.rstrip("/")).name or model
+def _named_runs(config: EvalConfig, file_runs: list[Run]) -> tuple[list[str], list[Run], dict[str, dict]]:
+    """The models' names, the run files renamed as :func:`negmine.evaluate.names.name_runs` names them, and the
+    results JSON's ``run_file_names``: how each run file got its name (its ``source``, ``tag`` and ``named_by``)."""
+    model_names, file_names, named_by = name_runs(
+        config.models, [(run.name, run.source) for run in file_runs], config.run_names)
+    names = {name: {"source": run.source, "tag": run.name, "named_by": how}
+             for run, name, how in zip(file_runs, file_names, named_by)}
+    return model_names, [run.renamed(name) for run, name in zip(file_runs, file_names)], names
 
 
-def run_names(models: tuple[str, ...], file_runs: list[Run]) -> tuple[list[str], list[str]]:
-    """Unique display names.
+def run_names(
+    models: tuple[str, ...], file_runs: list[Run], given: tuple[str | None, ...] = ()
+) -> tuple[list[str], list[str]]:
+    """Unique display names (:func:`negmine.evaluate.names.name_runs`).
 
-    Models: short labels (the full strings if labels clash). Run files: their tag; every file whose
-    tag is shared (with a model or another file) is named by its file stem instead, then by
-    ``parent/stem``, then by its full path, whichever first makes it unique.
+    Models: short labels (the full strings if labels clash). Run files: the name given (``given``, the config's
+    ``run_names``), else their tag; every unnamed file whose tag is shared (with a model, a given name or another
+    file) is named by its file stem instead, then by ``parent/stem``, then by its full path, whichever first makes
+    it unique.
     """
-    labels = [model_label(m) for m in models]
-    if len(set(labels)) != len(labels):
-        labels = list(models)
-    levels = [
-        lambda run: run.name,
-        lambda run: Path(run.source).stem,
-        lambda run: f"{Path(run.source).parent.name}/{Path(run.source).stem}",
-        lambda run: run.source,
-    ]
-    names = [levels[0](run) for run in file_runs]
-    for level in levels[1:]:
-        clashing = [i for i, n in enumerate(names) if n in labels or names.count(n) > 1]
-        for i in clashing:
-            names[i] = level(file_runs[i])
+    labels, names, _ = name_runs(models, [(run.name, run.source) for run in file_runs], given)
     return labels, names
 
 

@@ -2,7 +2,7 @@
 
 The page holds the evaluation's settings (split, data folder, metrics, test, alpha, correction, baseline), the tables
 ``negmine eval`` printed (the same cells: :func:`negmine.evaluate.compare.table_blocks` of the comparison the JSON
-holds) and its lines on each run file's coverage of the split (``run_file_coverage``), per metric the sorted per-query deltas of each run vs the baseline and their histogram, and a sortable table
+holds) and its lines on run files renamed for a shared tag (``run_file_names``) and on each run file's coverage of the split (``run_file_coverage``), per metric the sorted per-query deltas of each run vs the baseline and their histogram, and a sortable table
 of the queries whose delta is largest, with their texts when the queries file the evaluation read is still there
 unchanged, their relevant documents and each run's rank of the first of them (results written since 2026-12-07). Self-contained, written atomically; the same JSON (and queries file) gives the same bytes.
 """
@@ -23,6 +23,7 @@ from negmine.evaluate.compare import (
     STAT_TEST_LABELS, Comparison, format_delta, judged_note, table_blocks, table_notes,
 )
 from negmine.evaluate.coverage import coverage_note
+from negmine.evaluate.names import NAMED_BY, name_note
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import iter_jsonl, json_type, read_json_object
 from negmine.report import plots
@@ -91,7 +92,8 @@ def read_eval_results(path: Path) -> dict:
             raise InputError(path, None, None, other[0]) from None
         raise
     checks = [(f"comparison.{field}", *rest) for field, *rest in _comparison_checks(results["comparison"])]
-    for field, value, ok, wanted in checks + _coverage_checks(results.get("run_file_coverage", {})):
+    checks += _coverage_checks(results.get("run_file_coverage", {})) + _names_checks(results.get("run_file_names", {}))
+    for field, value, ok, wanted in checks:
         if not ok(value):
             shown = ("nothing (missing)" if value is MISSING else json_type(value) if isinstance(value, (dict, list))
                      else repr(value)[:80])
@@ -120,6 +122,21 @@ def _coverage_checks(coverage: object) -> list[tuple[str, object, object, str]]:
                        for key in ("depth", "deepest_other")]
             checks.append((f"{field}.{name}.shallow_metrics", record["shallow_metrics"],
                            lambda v: isinstance(v, list) and all(isinstance(m, str) for m in v), "a list of metric names"))
+    return checks
+
+
+def _names_checks(names: object) -> list[tuple[str, object, object, str]]:
+    """(field, value, test, what it must be) of ``run_file_names``, how each run file got its name (results written
+    since 2026-12-07), whose renamed files the report names as eval printed them (:func:`name_note`)."""
+    field = "run_file_names"
+    if not isinstance(names, dict) or not all(isinstance(r, dict) for r in names.values()):
+        return [(field, names, lambda v: False, "a JSON object of a record per run file")]
+    checks = []
+    for name, record in names.items():
+        checks += [(f"{field}.{name}.{key}", record.get(key, MISSING), lambda v: isinstance(v, str), wanted)
+                   for key, wanted in (("source", "the run file's path"), ("tag", "the run file's TREC tag"))]
+        checks.append((f"{field}.{name}.named_by", record.get("named_by", MISSING), lambda v: v in NAMED_BY,
+                       f"one of {', '.join(NAMED_BY)}"))
     return checks
 
 
@@ -313,10 +330,11 @@ def _delta_section(results: Mapping, comparison: Comparison) -> str:
     return '<div class="plots" style="grid-template-columns:1fr">' + "".join(figures) + "</div>"
 
 
-def _blocks_html(comparison: Comparison, coverage: Mapping) -> str:
+def _blocks_html(comparison: Comparison, coverage: Mapping, names: Mapping) -> str:
     """The tables ``negmine eval`` printed, cell for cell (:func:`table_blocks`), as HTML tables, then its lines
-    under them (:func:`table_notes`) and on run files that lack evaluated queries (each scored 0) or name queries
-    the split does not evaluate, in the runs' order as eval printed them (the JSON holds them sorted by name)."""
+    under them (:func:`table_notes`), on run files renamed because their tag is shared (``names``) and on run files
+    that lack evaluated queries (each scored 0) or name queries the split does not evaluate, in the runs' order as
+    eval printed them (the JSON holds them sorted by name)."""
     parts = []
     for heading, rows in table_blocks(comparison):
         head = "".join(f"<th>{html.escape(cell)}</th>" for cell in rows[0])
@@ -325,10 +343,15 @@ def _blocks_html(comparison: Comparison, coverage: Mapping) -> str:
         parts.append((f'<p class="note">{html.escape(heading)}</p>' if heading else "")
                      + f'<div class="scroll"><table class="comparison" style="width:auto"><thead><tr>{head}</tr>'
                      f"</thead><tbody>{body}</tbody></table></div>")
-    ordered = [n for n in comparison.names if n in coverage] + sorted(set(coverage) - set(comparison.names))
-    notes = table_notes(comparison) + [coverage_note(name, coverage[name]) for name in ordered]
+    notes = table_notes(comparison) + [name_note(name, names[name]) for name in _in_run_order(comparison, names)]
+    notes += [coverage_note(name, coverage[name]) for name in _in_run_order(comparison, coverage)]
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes if note]
     return "".join(parts)
+
+
+def _in_run_order(comparison: Comparison, records: Mapping) -> list[str]:
+    """The run names of ``records`` in the runs' order, then any other (sorted)."""
+    return [n for n in comparison.names if n in records] + sorted(set(records) - set(comparison.names))
 
 
 def _judged_metric(comparison: Comparison, metric: str) -> str | None:
@@ -520,7 +543,8 @@ def render_eval_report(results: Mapping, out: Path, max_rows: int = TABLE_ROWS) 
     columns = _columns_note(comparison, metric)
     sections = [
         ("Evaluation", _overview(results, comparison)),
-        ("Comparison", _blocks_html(comparison, results.get("run_file_coverage", {}))),
+        ("Comparison", _blocks_html(comparison, results.get("run_file_coverage", {}),
+                                    results.get("run_file_names", {}))),
         ("Per-query deltas", _delta_section(results, comparison)),
         ("Queries with the largest delta", f'<p class="note">{html.escape(note)}</p>'
          + (f'<p class="note">{html.escape(columns)}</p>' if columns else "")
