@@ -812,3 +812,17 @@ def test_eval_table_lines_of_training_md():
     small = Comparison(results, "base", "student", 0.05, {"other": {"ndcg@10": p_value}},
                        {"other": {"ndcg@10": paired_interval(base, other)}})
     assert_quotes("training.md", "-0.000031 [", format_table(small))
+
+
+def test_run_naming_lines_of_training_md():
+    """docs/training.md "Evaluate": the line on a run file renamed for its shared tag, and the refusals of a name given
+    twice or a model's, as negmine eval says them."""
+    from negmine.evaluate.names import name_note
+
+    files = (Path("runs/a.trec"), Path("runs/b.trec"))
+    assert_quotes("training.md", "run file runs/b.trec: its tag", name_note(
+        "b", {"source": "runs/b.trec", "tag": "negmine", "named_by": "stem"}))
+    assert_quotes("training.md", "run name 'm' is given", message_of(
+        lambda: EvalConfig(demo_path(), run_files=files, run_names=("m", "m")).validate()))
+    assert_quotes("training.md", "run name 'bm25' of run file", message_of(
+        lambda: EvalConfig(demo_path(), models=("bm25",), run_files=files, run_names=("bm25", None)).validate()))
