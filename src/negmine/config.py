@@ -1558,7 +1558,9 @@ class DevEvalConfig(ConfigFields):
 
     The model being trained retrieves from the whole corpus of the BEIR directory ``data_dir`` for the
     judged queries of ``split``, at its own ``max_seq_length`` (not the training truncation), and is scored
-    as ``negmine eval`` scores (ranx; nDCG@10, MRR@10, Recall@100, MAP): once before the first step (where the
+    as ``negmine eval`` scores (ranx; nDCG@10, MRR@10, Recall@100, MAP, and judged@10, the share of the top 10 with
+    any judgment), over the split's queries with a relevant judgment (their number is recorded once:
+    ``TrainResult.dev_queries_evaluated``): once before the first step (where the
     model started), then every ``steps`` steps (None: every epoch) and at the end. ``keep_best`` saves a
     checkpoint at every evaluation and ends the run with the evaluated checkpoint of the best dev nDCG@10
     (transformers' ``load_best_model_at_end``). Each evaluation encodes the corpus once, uncached; on a large

@@ -224,6 +224,13 @@ def test_train_cli_prints_clean_dev_lines_with_the_bars_on(tmp_path, tiny_model_
     dev_lines = [line for line in result.stderr.splitlines() if line.startswith("{'eval_dev_ndcg@10'")]
     assert len(dev_lines) == 3, result.stderr  # steps 0, 1, 2
     assert all("'eval_runtime'" in line and "per_second" not in line for line in dev_lines), dev_lines
+    # judged@10 on every dev line; the queries each evaluation scores, once as training begins, and in the JSON
+    assert all("'eval_dev_judged@10'" in line for line in dev_lines), dev_lines
+    said = [line for line in result.stderr.splitlines() if line.startswith("dev evaluation: ")]
+    assert said == ["dev evaluation: 4 queries scored at each evaluation (the split's queries with a relevant "
+                    "judgment); judged@10 is the share of their top 10 with any judgment"], result.stderr
+    summary = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert summary["dev_queries_evaluated"] == 4 and all("judged@10" in e for e in summary["dev"])
 
 
 def dev_option_unused(flag: str) -> str:

@@ -42,13 +42,38 @@ def test_the_evaluator_scores_as_negmine_eval_does_at_the_models_full_length(dev
     assert 0.0 < metrics["dev_ndcg@10"] <= 1.0
 
 
+def test_the_evaluator_reports_judged_at_10_as_negmine_eval_computes_it(dev_dir, tiny_model_path):
+    """Each evaluation logs judged@10 (the share of each query's top 10 with any judgment; negmine eval's, through
+    the evaluate package's judged_at_k), and the evaluator knows how many queries it scores: the split's with a
+    relevant judgment, 6 here. It logged neither, so a dev figure on partial qrels could not be weighed."""
+    from negmine.encode.sentence_transformer import SentenceTransformerEmbedder
+    from negmine.evaluate.dense_eval import retrieve_run
+    from negmine.evaluate.judged import judged_at_k
+    from negmine.evaluate.metrics import evaluated_query_ids
+
+    dataset = load_dev_data(DevEvalConfig(dev_dir))
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    qrels = dataset.judged_qrels()
+    run = retrieve_run(SentenceTransformerEmbedder.from_model(model, EncoderConfig(show_progress=False)), dataset)
+    expected = judged_at_k(qrels, run.without_identical_ids(), 10, evaluated_query_ids(qrels)).mean()
+    evaluator = DevEvaluator(dataset, model.max_seq_length)
+    metrics = evaluator(model, steps=7)
+    assert metrics["dev_judged@10"] == pytest.approx(expected)
+    assert 0.0 < metrics["dev_judged@10"] < 1.0, "the fixture's split judges one document per query"
+    assert evaluator.queries_evaluated == 6 and evaluator.get_config_dict() == {"queries_evaluated": 6}
+    assert evaluator.primary_metric == "dev_ndcg@10", "checkpoint selection stays on nDCG@10"
+
+
 def test_training_logs_dev_metrics_before_during_and_after(tmp_path, mined_file, dev_dir, tiny_model_path):
     result = train(_config(tmp_path, mined_file, tiny_model_path, DevEvalConfig(dev_dir, steps=3)))
     assert [e["step"] for e in result.dev] == [0, 3, 4]  # before the first step, every 3 steps, at the end
     assert all(set(DEV_METRICS) <= e.keys() and 0.0 <= e["ndcg@10"] <= 1.0 for e in result.dev)
+    assert all(0.0 < e["judged@10"] <= 1.0 for e in result.dev)
     assert result.best_checkpoint is None
     summary = json.loads((result.output_dir / SUMMARY_NAME).read_text())
     assert summary["result"]["dev"] == result.dev and summary["config"]["dev"]["steps"] == 3
+    assert summary["result"]["dev_queries_evaluated"] == result.dev_queries_evaluated == 6  # once, not per evaluation
+    assert not any("queries" in key for e in result.dev for key in e)
     # the trainer makes checkpoints/eval for evaluator output negmine's evaluator never writes: not left behind
     assert not (result.output_dir / "checkpoints" / "eval").exists()
 
@@ -127,6 +152,9 @@ def test_keep_best_ends_with_the_best_evaluated_checkpoint_not_the_last(straight
     assert max(scores) > scores[0]
     best = next(e["step"] for e in result.dev[1:] if e["ndcg@10"] == max(scores))  # the first of equals wins
     assert best < 30 and result.best_checkpoint.endswith(f"checkpoint-{best}")
+    logged = json.loads((Path(result.best_checkpoint) / "trainer_state.json").read_text())["log_history"]
+    assert [e["eval_dev_judged@10"] for e in logged if "eval_dev_ndcg@10" in e] == \
+        [e["judged@10"] for e in result.dev if e["step"] <= best], "each evaluation's judged@10 is in the trainer state"
     saved, kept = _state(result.output_dir), _state(result.best_checkpoint)
     last = _state(result.output_dir / "checkpoints" / "checkpoint-30")
     assert all(torch.equal(saved[k], kept[k]) for k in kept)
@@ -164,6 +192,8 @@ def test_a_keep_best_run_resumed_at_another_cadence_evaluates_keeps_and_ends_as_
     assert resumed.resume_changes == ["logging_steps 1 -> 4"]  # --checkpoint-steps acts not under --keep-best
     assert Path(resumed.best_checkpoint).name == Path(straight.best_checkpoint).name
     assert resumed.dev == straight.dev
+    assert all("judged@10" in e for e in straight.dev)
+    assert resumed.dev_queries_evaluated == straight.dev_queries_evaluated == 4
     assert [h["step"] for h in resumed.loss_history if h["step"] > 20] == [24, 25, 28, 30]  # every 4, checkpoints, end
     a, b = _state(straight.output_dir), _state(resumed.output_dir)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -193,6 +223,8 @@ def test_a_document_sample_keeps_every_judged_document(dev_dir):
 def test_dev_history_reads_only_evaluation_entries():
     log = [{"loss": 1.0, "step": 1}, {"eval_dev_ndcg@10": 0.5, "eval_dev_mrr@10": 0.4, "step": 2, "epoch": 0.5}]
     assert dev_history(log) == [{"step": 2, "epoch": 0.5, "ndcg@10": 0.5, "mrr@10": 0.4}]
+    log.append({"eval_dev_ndcg@10": 0.6, "eval_dev_judged@10": 0.25, "eval_runtime": 1.0, "step": 3, "epoch": 0.75})
+    assert dev_history(log)[1] == {"step": 3, "epoch": 0.75, "ndcg@10": 0.6, "judged@10": 0.25}
 
 
 @pytest.mark.parametrize("dev, extra, message", [
@@ -341,6 +373,28 @@ def test_the_printed_dev_line_leaves_out_the_trainers_always_zero_throughput():
     progress.on_log(None, SimpleNamespace(is_world_process_zero=True), None, logs=logs)
     assert written == ["{'eval_dev_ndcg@10': '0.5', 'eval_runtime': '2.244', 'epoch': '0.5'}"]
     assert "eval_samples_per_second" in logs, "the log entry itself is left as it is"
+
+
+@pytest.mark.parametrize("queries, line", [
+    (6, "dev evaluation: 6 queries scored at each evaluation (the split's queries with a relevant judgment); "
+        "judged@10 is the share of their top 10 with any judgment"),
+    (1, "dev evaluation: 1 query scored at each evaluation (the split's queries with a relevant judgment); "
+        "judged@10 is the share of their top 10 with any judgment"),
+    (None, None),
+])
+def test_the_dev_query_count_is_printed_once_as_training_begins(queries, line, monkeypatch):
+    """The count is the same at every evaluation: one line above the bar as the run (or a resumed part) begins,
+    not a key of every dev line; a run without a dev split prints none."""
+    from types import SimpleNamespace
+
+    import negmine.progress
+    from negmine.train.dev_eval import DevLineProgress
+
+    written = []
+    monkeypatch.setattr(negmine.progress, "progress_bar", lambda **_: SimpleNamespace(write=written.append))
+    progress = DevLineProgress(queries)
+    progress.on_train_begin(None, SimpleNamespace(is_world_process_zero=True, max_steps=4, global_step=0), None)
+    assert written == ([line] if line else [])
 
 
 def test_progress_bars_written_to_a_log_file_leave_no_cursor_moves(tmp_path, mined_file, dev_dir, tiny_model_path,

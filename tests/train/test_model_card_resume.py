@@ -75,6 +75,9 @@ def test_a_resumed_runs_model_card_is_the_uninterrupted_runs_but_for_its_times(t
 
     straight = _card_without_times(train(config("straight")).output_dir)
     assert "## Evaluation" in straight and straight.count("- `eval_on_start`: True") == 2  # non-default and all
+    # judged@10 among the dev metrics (its table row and model-index entry), and the queries scored, once
+    assert any(line.startswith("| judged@10 ") for line in straight) and "    - type: judged@10" in straight
+    assert '      "queries_evaluated": 6' in straight
     if stop == "while saving the final model":
         _killed_while_saving(train(config("resumed")).output_dir)
     else:
@@ -92,6 +95,8 @@ def test_the_card_takes_the_logs_last_dev_evaluation_as_the_evaluator_gave_it():
             "eval_runtime": 0.1, "step": 2}, {"loss": 1.5, "step": 3}]
     assert card_dev_metrics(log) == {"dev_ndcg@10": 0.6, "dev_mrr@10": 0.5, "dev_recall@100": 1.0, "dev_map": 0.5}
     assert card_dev_metrics(log[1:2]) is None
+    log.append({"eval_dev_ndcg@10": 0.7, "eval_dev_judged@10": 0.2, "eval_runtime": 0.1, "step": 4})
+    assert card_dev_metrics(log) == {"dev_ndcg@10": 0.7, "dev_judged@10": 0.2}  # judged@10 comes back too
 
 
 def test_a_resumed_runs_card_lists_the_arguments_the_run_started_with(tmp_path):

@@ -80,7 +80,7 @@ CheckpointSteps = Annotated[Optional[int], typer.Option(help="save a checkpoint 
 NoCheckpoints = Annotated[bool, typer.Option("--no-checkpoints", help="do not save checkpoints", rich_help_panel=_OUT)]
 Resume = Annotated[bool, typer.Option("--resume", help="continue from the last checkpoint in --output", rich_help_panel=_OUT)]
 LoggingSteps = Annotated[int, typer.Option(help="log the loss every N steps", rich_help_panel=_OUT)]
-EvalData = Annotated[Optional[Path], typer.Option(help="BEIR directory to evaluate on while training (as negmine eval scores: nDCG@10, MRR@10, Recall@100, MAP); before the first step, every --eval-steps and at the end", rich_help_panel=_DEV)]
+EvalData = Annotated[Optional[Path], typer.Option(help="BEIR directory to evaluate on while training (as negmine eval scores: nDCG@10, MRR@10, Recall@100, MAP, judged@10); before the first step, every --eval-steps and at the end", rich_help_panel=_DEV)]
 EvalSplit = Annotated[str, typer.Option(help="qrels split of --eval-data: qrels/<split>.tsv", rich_help_panel=_DEV)]
 EvalSteps = Annotated[Optional[int], typer.Option(help="evaluate every N steps (default: every epoch)", rich_help_panel=_DEV)]
 EvalMaxDocuments = Annotated[Optional[int], typer.Option(help="evaluate against a sample of this many documents (every judged one plus a seeded random draw): for corpora too large to encode at every evaluation; scores then run higher than negmine eval's (default: the whole corpus)", rich_help_panel=_DEV)]

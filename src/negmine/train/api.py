@@ -9,7 +9,7 @@ Output directory layout: the final model (loadable with ``SentenceTransformer(ou
 ``checkpoints/`` (trainer checkpoints for ``resume``, and the settings the run started with, which a resume must
 repeat: :mod:`negmine.train.run_settings`), ``remine/`` (re-mined files) and
 ``negmine_train.json`` (the summary, written last: its presence marks a finished run; with a dev split, the
-dev metrics of every evaluation and the checkpoint kept).
+dev metrics of every evaluation, judged@10 among them, the number of queries each scored and the checkpoint kept).
 """
 
 from __future__ import annotations
@@ -97,6 +97,10 @@ class TrainResult:
     """The cadence the resumes changed, each value in order (``"logging_steps 10 -> 5 -> 1"``: the run's first
     value, then each resume's whose steps the run kept; :func:`negmine.train.run_settings.cadence_changes`)."""
     dev: list[dict] = field(default_factory=list)
+    """Each dev evaluation's scores (:data:`negmine.train.dev_eval.DEV_METRICS`, judged@10 among them), oldest first."""
+    dev_queries_evaluated: int | None = None
+    """How many queries each dev evaluation scored (the split's with a relevant judgment, as ``negmine eval``'s
+    ``queries_evaluated``); None without a dev split."""
     best_checkpoint: str | None = None
     remine_vectors: dict | None = None
     """What the finished run removed of its re-minings' vectors from the embedding cache
@@ -588,7 +592,7 @@ class _TrainRun:
         if not self.config.show_progress:
             quiet_log(trainer)
         else:
-            use_negmine_progress(trainer)
+            use_negmine_progress(trainer, self.evaluator.queries_evaluated if self.evaluator else None)
         if self.remine and checkpoint:
             self.remine.restore(_checkpoint_step(checkpoint), mid_epoch=_mid_epoch(checkpoint))
         self.train_start = time.perf_counter()
@@ -641,6 +645,7 @@ class _TrainRun:
             resumed_from=checkpoint,
             resume_changes=list(resume_changes),
             dev=dev_history(state.log_history),
+            dev_queries_evaluated=self.evaluator.queries_evaluated if self.evaluator else None,
             best_checkpoint=state.best_model_checkpoint if self.args.load_best_model_at_end else None,
         )
 

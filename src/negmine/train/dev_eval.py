@@ -6,6 +6,14 @@ queries at its full ``max_seq_length`` (training may truncate shorter), retrieve
 (:func:`negmine.evaluate.dense_eval.retrieve_run`) and is scored with ranx (:func:`evaluate_run`), so a dev
 figure logged here equals what ``negmine eval`` reports for the saved checkpoint. Nothing goes to the
 embedding cache: every evaluation sees different weights.
+
+Each evaluation also logs ``judged@10`` (:func:`negmine.evaluate.judged.judged_at_k`, through
+:func:`evaluate_run`, as ``negmine eval`` reports it): the share of each query's top 10 with any judgment, which
+says whether the other figures can be trusted on partial qrels. How many queries each evaluation scores (the
+split's with a relevant judgment) is a fact of the split, the same at every evaluation: said once, in the line
+printed as training begins (:class:`DevLineProgress`), the summary's ``dev_queries_evaluated`` and the model
+card's evaluation parameters (:meth:`DevEvaluator.get_config_dict`). Checkpoint selection (``--keep-best``)
+stays on :data:`PRIMARY`.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from negmine.config import DataConfig, DevEvalConfig
 from negmine.errors import caller_stacklevel
 from negmine.io.records import Dataset, TextTable
 
-DEV_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
+DEV_METRICS = ("ndcg@10", "mrr@10", "recall@100", "map", "judged@10")
+"""What each dev evaluation scores, as ``negmine eval``'s default metrics (``judged@10`` since 2026-12-07)."""
 PRIMARY = "ndcg@10"
 NAME = "dev"
 
@@ -89,6 +98,12 @@ class DevEvaluator(SentenceEvaluator):
         self.name = NAME
         self.primary_metric = PRIMARY
         self.greater_is_better = True
+        self.queries_evaluated = count_evaluated_queries(dataset)
+
+    def get_config_dict(self) -> dict[str, int]:
+        """What the model card lists under the dev evaluation's scores: the number of queries each evaluation
+        scored (a fact of the split, the same at every evaluation, so not among the logged metrics)."""
+        return {"queries_evaluated": self.queries_evaluated}
 
     def __call__(self, model, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict[str, float]:
         from negmine.evaluate.dense_eval import retrieve_run
@@ -110,6 +125,21 @@ class DevEvaluator(SentenceEvaluator):
         metrics = self.prefix_name_to_metrics({k: float(scores[k]) for k in DEV_METRICS}, self.name)
         self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
         return metrics
+
+
+def count_evaluated_queries(dataset: Dataset) -> int:
+    """How many queries a dev evaluation of ``dataset`` scores: its split's queries with a relevant judgment, as
+    :func:`evaluate_run` picks them (``negmine eval``'s ``queries_evaluated``)."""
+    from negmine.evaluate.metrics import evaluated_query_ids
+
+    return len(evaluated_query_ids(dataset.judged_qrels()))
+
+
+def dev_queries_line(queries: int) -> str:
+    """The line printed once as a run with a dev split begins: how many queries each evaluation scores."""
+    counted = "1 query" if queries == 1 else f"{queries} queries"
+    return (f"dev evaluation: {counted} scored at each evaluation (the split's queries with a relevant judgment); "
+            "judged@10 is the share of their top 10 with any judgment")
 
 
 def remove_if_empty(folder: Path) -> None:
@@ -164,16 +194,25 @@ class DevLineProgress(ProgressCallback):
 
     A resumed run's closing line (``train_runtime``, its throughput and ``train_loss``: the trainer's, of the steps
     this process trained) says it covers the steps after the checkpoint only and gives the whole run's
-    ``mean_loss`` (:func:`negmine.train.loss_log.resumed_metrics_line`)."""
+    ``mean_loss`` (:func:`negmine.train.loss_log.resumed_metrics_line`).
+
+    Given ``dev_queries`` (a run with a dev split), it writes :func:`dev_queries_line` once, above the bar as
+    training begins: the count is the same at every evaluation, so the dev lines do not repeat it."""
 
     resumed_at = 0
     """The step the run went on from (its checkpoint's), 0 for a run that started afresh."""
+
+    def __init__(self, dev_queries: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dev_queries = dev_queries
 
     def on_train_begin(self, args, state, control, **kwargs):
         from negmine.progress import progress_bar
 
         if state.is_world_process_zero:
             self.training_bar = progress_bar(total=state.max_steps, show=True, dynamic_ncols=True)
+            if self.dev_queries is not None:
+                self.training_bar.write(dev_queries_line(self.dev_queries))
         self.current_step = 0
         self.resumed_at = state.global_step  # a resumed trainer's state is the checkpoint's by now
 
@@ -187,11 +226,12 @@ class DevLineProgress(ProgressCallback):
         return super().on_log(args, state, control, logs=shown, **kwargs)
 
 
-def use_negmine_progress(trainer) -> None:
+def use_negmine_progress(trainer, dev_queries: int | None = None) -> None:
     """Put :class:`DevLineProgress` in the place of the trainer's ProgressCallback (present when its bars are on),
-    with or without a dev split: its step bar is a negmine bar either way."""
+    with or without a dev split: its step bar is a negmine bar either way. ``dev_queries``: the dev evaluation's
+    query count (None: no dev split)."""
     if trainer.pop_callback(ProgressCallback) is not None:
-        trainer.add_callback(DevLineProgress)
+        trainer.add_callback(DevLineProgress(dev_queries))
 
 
 def rng_devices(device) -> list:
@@ -234,7 +274,8 @@ class EvaluateEpochBeforeCheckpoint(TrainerCallback):
 
 
 def dev_history(log_history: list[dict]) -> list[dict]:
-    """The trainer's evaluation log entries as ``{"step", "epoch", "ndcg@10", ...}`` (oldest first)."""
+    """The trainer's evaluation log entries as ``{"step", "epoch", "ndcg@10", ...}`` (oldest first; ``judged@10``
+    missing from an evaluation an older negmine logged, in a checkpoint a run was resumed from)."""
     prefix = f"eval_{NAME}_"
     out = []
     for entry in log_history:
