@@ -435,3 +435,41 @@ def test_the_overview_shows_the_attention_dropout_the_run_trained_with(tmp_path,
     summary["config"].update(config)
     _write(tmp_path / "m", summary)
     assert f"<b>{shown}</b><span>attention dropout</span>" in training_report(tmp_path / "m").read_text()
+
+
+def test_the_dev_section_shows_judged_at_10_and_the_queries_each_evaluation_scored(tmp_path):
+    """The dev figures said nothing of how far to trust them on partial qrels: each evaluation's judged@10 gets a
+    column (with negmine eval's line on reading it), and the queries scored, a fact of the split, are said once in
+    the note. A summary written before either was recorded shows neither, and no empty column."""
+    summary = _summary()
+    summary["config"]["dev"] = {"data_dir": "/data/beir/scifact", "split": "test", "max_documents": None}
+    summary["result"]["dev_queries_evaluated"] = 1200
+    for entry, judged in zip(summary["result"]["dev"], (0.05, 0.0625, 0.07)):
+        entry["judged@10"] = judged
+    _write(tmp_path / "m", summary)
+    page = training_report(tmp_path / "m").read_text(encoding="utf-8")
+    section = page.split("<h2>Dev evaluations</h2>")[1].split("</table>")[0]
+    assert section.startswith('\n<p class="note">test split of /data/beir/scifact: 1,200 queries scored at each '
+                              'evaluation (those with a relevant judgment)</p><p class="note">judged@10: the share of '
+                              "a run&#x27;s top 10 that the qrels judge; "), section
+    head = section.split("</thead>")[0]
+    assert re.findall(r"<th>([^<]*)</th>", head) == ["step", "epoch", "ndcg@10", "mrr@10", "recall@100", "map",
+                                                    "judged@10"]
+    assert "<td>0.0625</td>" in section
+    assert page.count("1,200 queries") == 1
+    summary["result"]["dev_queries_evaluated"] = 1
+    _write(tmp_path / "one", summary)
+    assert "scifact: 1 query scored at each evaluation" in training_report(tmp_path / "one").read_text(encoding="utf-8")
+    older = _summary()
+    older["config"]["dev"] = summary["config"]["dev"]
+    _write(tmp_path / "older", older)
+    section = training_report(tmp_path / "older").read_text(encoding="utf-8").split("<h2>Dev evaluations</h2>")[1]
+    assert section.startswith('\n<p class="note">test split of /data/beir/scifact</p><table>')
+    assert "judged@10" not in section.split("</table>")[0] and "queries scored" not in section
+
+
+def test_the_dev_table_has_a_column_for_each_metric_a_dev_evaluation_records():
+    from negmine.report.training import DEV_COLUMNS
+    from negmine.train.dev_eval import DEV_METRICS
+
+    assert DEV_COLUMNS == DEV_METRICS

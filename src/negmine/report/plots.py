@@ -205,7 +205,8 @@ def confidence_histogram(confidence: Sequence[float]) -> str:
 
 
 DEV_CURVES = {"ndcg@10": "#1c7ed6", "mrr@10": "#2b8a3e", "recall@100": "#f08c00", "map": "#7048e8"}
-"""Every metric the report's dev table has (map was in the table, not on the curves)."""
+"""Every score the report's dev table has (map was in the table, not on the curves); its judged@10, the share of
+the top 10 with any judgment, says how far to trust them and is in the table only."""
 
 DEV_STYLES = {"ndcg@10": ("o", "-", 8), "mrr@10": ("s", "--", 7), "recall@100": ("^", "-.", 6), "map": ("D", ":", 5)}
 """Marker, line style and marker size of each dev curve, hollow markers: metrics with equal scores (the demo's

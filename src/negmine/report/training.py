@@ -226,6 +226,28 @@ def _dev_data(dev: Mapping | None, short: bool = False) -> str:
     return where
 
 
+DEV_COLUMNS = ("ndcg@10", "mrr@10", "recall@100", "map", "judged@10")
+"""The dev table's metric columns, as each evaluation records them (:data:`negmine.train.dev_eval.DEV_METRICS`);
+one no evaluation of the summary has (judged@10 before 2026-12-07) is left out."""
+
+
+def _dev_section(dev: Sequence[Mapping], settings: Mapping | None, queries: object) -> str:
+    """The dev evaluations' note (the split and data scored, how many queries each evaluation scored, what a low
+    judged@10 means) and table. The count and judged@10 say whether the figures hold on partial qrels; a summary
+    written before they were recorded shows neither."""
+    from negmine.evaluate.compare import judged_note
+
+    note = _dev_data(settings)
+    if isinstance(queries, int) and not isinstance(queries, bool):
+        counted = "1 query" if queries == 1 else f"{queries:,} queries"
+        note += f": {counted} scored at each evaluation (those with a relevant judgment)"
+    columns = [m for m in DEV_COLUMNS if any(m in entry for entry in dev)]
+    judged = [m for m in columns if m.startswith("judged@")]
+    notes = [note] + ([judged_note(judged)] if judged else [])
+    return ("".join(f'<p class="note">{html.escape(line)}</p>' for line in notes)
+            + _rows_table(dev, ["step", "epoch", *columns]))
+
+
 def _remine_steps(result: Mapping) -> list[int]:
     """The steps the run re-mined after (a restored event re-read a file an interrupted part had mined: same step)."""
     return sorted({event["step"] for event in result.get("remine") or [] if isinstance(event.get("step"), int)})
@@ -307,8 +329,7 @@ def render_training_report(summary: Mapping, out: Path) -> Path:
                                    dev_title=f"Dev: {_dev_data(config.get('dev'), short=True)}")
     sections.append(("Curves", '<div class="plots">' + figure(curves, "training curves") + "</div>"))
     if dev:
-        sections.append(("Dev evaluations", f'<p class="note">{html.escape(_dev_data(config.get("dev")))}</p>'
-                         + _rows_table(dev, ["step", "epoch", "ndcg@10", "mrr@10", "recall@100", "map"])))
+        sections.append(("Dev evaluations", _dev_section(dev, config.get("dev"), result.get("dev_queries_evaluated"))))
     if result.get("remine"):
         columns = sorted({key for event in result["remine"] for key in event})
         sections.append(("Re-mining", _rows_table(result["remine"], columns)))
