@@ -221,6 +221,17 @@ def test_a_rank_window_past_the_candidate_depth_is_refused_before_any_work(strat
     MineConfig(data=config.data, retrieve=RetrieveConfig(depth=200), select=config.select).validate()
 
 
+@pytest.mark.parametrize(("depth", "text"), [(1, "1 candidate"), (2, "2 candidates")])
+def test_num_negatives_above_the_depth_counts_the_candidates(depth, text):
+    """'from 1 candidates per query' until 2026-12-07."""
+    from negmine.config import MineConfig, RetrieveConfig, SelectConfig
+
+    config = MineConfig(data=DataConfig(data_dir=Path("d")), retrieve=RetrieveConfig(depth=depth),
+                        select=SelectConfig(strategy="top", num_negatives=3))
+    with pytest.raises(ConfigError, match=rf"^cannot mine 3 negatives from {text} per query; raise retrieve\.depth"):
+        config.validate()
+
+
 def test_margin_from_lists_its_choices():
     from negmine.config import FilterConfig
 

@@ -296,7 +296,7 @@ def test_mines_export_warning_names_the_output_fields_path(tmp_path):
                         select=SelectConfig(num_negatives=3, rank_min=2, rank_max=2, keep_partial=True),
                         output=OutputConfig(path=tmp_path / "o.jsonl", formats=("n-tuple",), ntuple_negatives=3))
     with pytest.warns(NegmineWarning, match=r"^output\.ntuple_negatives=3 \(--ntuple-negatives 3\) is above the widest "
-                                            r"row's 1 negatives: .*; use output\.ntuple_negatives=1 "
+                                            r"row's 1 negative: .*; use output\.ntuple_negatives=1 "
                                             r"\(--ntuple-negatives 1\) \(or fewer\)"):
         negmine.mine(config)
 

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from negmine.errors import ConfigError, EngineError, InputError
+from negmine.errors import ConfigError, EngineError, InputError, counted
 
 
 def test_errors_survive_pickling():
@@ -122,8 +122,8 @@ def test_warnings_of_the_api_point_at_the_callers_line(tmp_path):
         _mine_pairs_with_bm25(tmp_path)
     ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
     assert [str(w.message)[:60] for w in ours] == [
-        f"{tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once"[:60],
-        "1 of 11 queries have no BM25 token (no word of two or more l"]
+        f"{tmp_path / 'p.jsonl'}: 1 repeated (query, positive) row kept once"[:60],
+        "1 of 11 queries has no BM25 token (no word of two or more le"]
     assert [w.filename for w in ours] == [__file__, __file__]
 
 
@@ -161,3 +161,12 @@ def test_first_line_of_a_blank_error_is_its_class_name_or_the_given_text():
     assert first_line(OSError()) == "OSError"
     assert first_line(ValueError("   \n")) == "ValueError"
     assert first_line(OSError(), "") == ""
+
+
+@pytest.mark.parametrize(("args", "text"), [
+    ((1, "row"), "1 row"), ((0, "row"), "0 rows"), ((2, "row"), "2 rows"),
+    ((1, "query", "queries"), "1 query"), ((3, "query", "queries"), "3 queries"),
+    ((1234, "row", None, ","), "1,234 rows"), ((1, "entry", "entries", ","), "1 entry"),
+])
+def test_counted_is_singular_for_one_only(args, text):
+    assert counted(*args) == text

@@ -1215,7 +1215,7 @@ class AuditConfig(ConfigFields):
         which = (path_setting("depth", depth) if self.depth is not None
                  else f"{path_option('depth')} (unset: {depth} for a BEIR directory)")
         raise ConfigError(
-            f"{which} judges at most {depth} candidates per pair, so a positive's rank is at most {depth + 1} and "
+            f"{which} judges at most {counted(depth, 'candidate')} per pair, so a positive's rank is at most {depth + 1} and "
             f"{path_setting('judges.positive_top_k', top_k)} (flag a positive ranked below the top {top_k}) could "
             f"never flag one; lower {path_option('judges.positive_top_k')} to {depth} or less, or raise "
             f"{path_option('depth')} to {top_k} or more"
@@ -1242,7 +1242,7 @@ class MineConfig(ConfigFields):
             _validate_part(self, part)
         if self.select.num_negatives > self.retrieve.depth:
             raise ConfigError(
-                f"cannot mine {self.select.num_negatives} negatives from {self.retrieve.depth} candidates per "
+                f"cannot mine {self.select.num_negatives} negatives from {counted(self.retrieve.depth, 'candidate')} per "
                 f"query; raise {path_option('retrieve.depth')} (the positives and the margins take candidates too: "
                 f"e.g. {path_setting('retrieve.depth', max(100, 4 * self.select.num_negatives))}) or lower "
                 f"{path_option('select.num_negatives')}"

@@ -100,9 +100,10 @@ def first_line(err: BaseException, empty: str | None = None) -> str:
     return type(err).__name__ if empty is None else empty
 
 
-def counted(count: int, noun: str) -> str:
-    """``count`` and ``noun``, plural unless ``count`` is 1 ("1 candidate", "3 candidates")."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def counted(count: int, noun: str, plural: str | None = None, spec: str = "") -> str:
+    """``count`` and ``noun``, plural unless ``count`` is 1 ("1 candidate", "3 candidates"); ``plural`` for a noun
+    not made plural by an s ("1 query", "2 queries"); ``spec`` formats the count (``","``: "1,234 rows")."""
+    return f"{count:{spec}} {noun if count == 1 else plural or noun + 's'}"
 
 
 def caller_stacklevel() -> int:

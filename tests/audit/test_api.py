@@ -201,7 +201,7 @@ def test_a_repeated_row_is_audited_once_with_one_warning(tmp_path):
     assert (tmp_path / "clean.jsonl").read_bytes() == (tmp_path / "once.jsonl").read_bytes()
     assert (tmp_path / "f.flags.jsonl").read_bytes() == (tmp_path / "o.flags.jsonl").read_bytes()
     assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [
-        f"{mined}: 1 repeated (query_id, positive_id) rows skipped, the first row of each "
+        f"{mined}: 1 repeated (query_id, positive_id) row skipped, the first row of each "
                                f"pair is used (line {len(rows) + 1} repeats line 1); remove the repeats (e.g. a file "
                                "concatenated twice) to silence this"]
 

@@ -138,13 +138,16 @@ def test_a_given_positive_top_k_beyond_the_judged_depth_is_an_error(tmp_path):
     beir.mkdir()
     mined = tmp_path / "mined.jsonl"
     cases = [
-        (AuditConfig(input=mined, depth=5, judges=JudgeConfig(positive_top_k=10)), r"depth=5 \(--depth 5\)", 6, 10, 5),
+        (AuditConfig(input=mined, depth=5, judges=JudgeConfig(positive_top_k=10)), r"depth=5 \(--depth 5\)", 6, 10, 5,
+         "5 candidates"),
         (AuditConfig(input=beir, judges=JudgeConfig(positive_top_k=20)),
-         r"depth \(--depth\) \(unset: 10 for a BEIR directory\)", 11, 20, 10),
+         r"depth \(--depth\) \(unset: 10 for a BEIR directory\)", 11, 20, 10, "10 candidates"),
+        (AuditConfig(input=mined, depth=1, judges=JudgeConfig(positive_top_k=2)), r"depth=1 \(--depth 1\)", 2, 2, 1,
+         "1 candidate"),  # '1 candidates' until 2026-12-07
     ]
-    for config, which, worst, top_k, depth in cases:
+    for config, which, worst, top_k, depth, candidates in cases:
         with pytest.raises(ConfigError, match=(
-                f"{which} judges at most {depth} candidates per pair, so a positive's rank is at most {worst} and "
+                f"{which} judges at most {candidates} per pair, so a positive's rank is at most {worst} and "
                 rf"judges\.positive_top_k={top_k} \(--positive-top-k {top_k}\) .*could never flag one; lower "
                 rf"judges\.positive_top_k \(--positive-top-k\) to {depth} or less, or raise depth \(--depth\) to {top_k} or "
                 "more")):

@@ -40,6 +40,13 @@ def test_positive_below_most_negatives_under_a_judge_is_noisy():
     assert f.confidence == pytest.approx((1.0 + 0.25) / 2)
 
 
+def test_positive_below_its_one_negative_counts_it_in_the_singular():
+    """'below 1 of 1 negatives' until 2026-12-07."""
+    teacher = judgement("teacher", [0], {"teacher:t": (0.2, np.array([0.9]))})
+    f = find(item(scores=(0.4,)), [teacher], JudgeConfig())
+    assert f.noisy_reasons == ("teacher:t: positive scores below 1 of 1 negative",)
+
+
 def test_positive_outside_top_k_is_noisy():
     scores = tuple([0.9] * 3 + [0.1] * 9)
     f = find(item(0.5, scores), [], JudgeConfig(positive_top_k=3, positive_below_share=0.9))

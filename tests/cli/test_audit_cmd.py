@@ -711,6 +711,36 @@ def test_the_summary_lines_count_the_negatives_a_sibling_row_flagged():
 
 
 
+@pytest.mark.parametrize(("n", "lines"), [
+    (1, ["pairs: 1 audited, 1 row written",
+         "false negatives: 1 of 1 candidate (drop)",
+         "  drop also applied to 1 negative in other rows of its query (a sibling row flagged it)",
+         "  drop also applied to 1 negative the input marked as a false negative (an earlier audit)",
+         "  removed 1 labelled positive of its query from the negatives",
+         "noisy positives: 1 (drop)",
+         "judge cross-encoder: 1 pair scored, 1 read from the score cache"]),
+    (2, ["pairs: 2 audited, 2 rows written",
+         "false negatives: 2 of 2 candidates (drop)",
+         "  drop also applied to 2 negatives in other rows of their query (a sibling row flagged them)",
+         "  drop also applied to 2 negatives the input marked as false negatives (an earlier audit)",
+         "  removed 2 labelled positives of their query from the negatives",
+         "noisy positives: 2 (drop)",
+         "judge cross-encoder: 2 pairs scored, 2 read from the score cache"]),
+])
+def test_the_summary_lines_count_one_in_the_singular(n, lines):
+    """'1 rows written', 'of 1 candidates', '1 negatives', '1 pairs scored' until 2026-12-07."""
+    from pathlib import Path
+
+    from negmine.cli.audit_cmd import format_audit
+    from negmine.config import AuditConfig
+
+    counts = {key: n for key in ("pairs", "rows_written", "false_negatives", "candidates_judged", "noisy_positives",
+                                 "sibling_false_negatives", "earlier_false_negatives", "labelled_positives_removed")}
+    summary = {"counts": counts, "flags_per_judge": {},
+               "model_usage": {"cross-encoder": {"pairs_scored": n, "pairs_from_cache": n}}}
+    assert format_audit(summary, AuditConfig(input=Path("m.jsonl"))).splitlines()[:len(lines)] == lines
+
+
 def test_the_per_judge_flag_counts_sit_under_the_false_negatives_not_the_noisy_positives():
     """The demo audited with a tiny cross-encoder printed "noisy positives: 37 (drop)" and, indented under it,
     "flagged by cross-encoder: 188", the false negatives' count: the judges' candidate flags read as a breakdown of
@@ -815,7 +845,7 @@ def test_an_audit_stopped_while_its_candidates_encoded_says_what_the_rerun_encod
     assert result.stderr.splitlines()[-1] == (
         "rerun the same command to continue: it does not compute again the encoding and search shards of its "
         f"candidates' mining, kept under {cache / 'runs'}; nor the vectors and cross-encoder scores it finished, "
-        f"cached under {cache}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each): the "
+        f"cached under {cache}; it stopped in encode corpus with 0 of 1 shard finished (up to 8,192 texts each): the "
         "300 texts it encoded in unfinished shards are encoded again")
 
 

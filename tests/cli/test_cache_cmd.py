@@ -25,6 +25,17 @@ def test_cache_list_prints_one_line_per_entry_and_the_total(mined_cache, tiny_mo
     assert lines[-1] == f"total: {total / 1024:.1f} KB ({total} bytes) in 4 entries"
 
 
+def test_cache_list_counts_a_single_entry_in_the_singular(mined_cache, tmp_path):
+    """'in 1 entries' until 2026-12-07."""
+    import shutil
+
+    entry = next(e for e in cache_entries(mined_cache) if e.kind == "embeddings")
+    shutil.copytree(entry.path, tmp_path / "one" / entry.path.name)
+    result = runner.invoke(build_app(), ["cache", "list", "--cache-dir", str(tmp_path / "one")])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^total: .* bytes\) in 1 entry$", result.stdout, flags=re.M), result.stdout
+
+
 def test_cache_list_uses_negmine_cache_by_default(mined_cache, monkeypatch):
     monkeypatch.setenv("NEGMINE_CACHE", str(mined_cache))
     result = runner.invoke(build_app(), ["cache", "list"])

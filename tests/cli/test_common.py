@@ -313,3 +313,17 @@ def test_each_commands_device_help_says_what_it_drives_there(command):
     assert result.exit_code == 0, result.output
     (line,) = [" ".join(line.strip(" │").split()) for line in result.output.splitlines() if "--device" in line]
     assert line.split(maxsplit=2)[2] == DEVICE_SHOWN[command], line
+
+
+@pytest.mark.parametrize(("stopped", "text"), [
+    ((1, 0, 8192, 1), "; it stopped in encode corpus with 0 of 1 shard finished (up to 8,192 texts each): the 1 text "
+                      "it encoded in unfinished shards is encoded again"),
+    ((3, 1, 100, 2), "; it stopped in encode corpus with 1 of 3 shards finished (up to 100 texts each): the 2 texts it "
+                     "encoded in unfinished shards are encoded again"),
+])
+def test_the_stopped_encoding_clause_agrees_with_its_counts(stopped, text):
+    """'0 of 1 shards finished', 'the 1 texts ... are' until 2026-12-07."""
+    from negmine.cli.common import encoding_stopped
+    from negmine.engine.encode_shards import EncodingStopped
+
+    assert encoding_stopped(EncodingStopped("encode corpus", *stopped)) == text

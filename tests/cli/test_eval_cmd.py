@@ -310,7 +310,7 @@ def test_split_run_reads_name_equals_path_and_keeps_paths_holding_an_equals_sign
     assert split_run("x=y.trec") == (None, Path("x=y.trec"))  # an existing file is read by its path
 
 
-@pytest.mark.filterwarnings("ignore:1 of 3 queries have no BM25 token:negmine.errors.NegmineWarning")
+@pytest.mark.filterwarnings("ignore:1 of 3 queries has no BM25 token:negmine.errors.NegmineWarning")
 def test_eval_cli_bm25_baseline_needs_no_model_files(tmp_path) -> None:
     beir = _beir(tmp_path)
     args = ["eval", str(beir), "--split", "test", "--model", "bm25", "--metrics", "ndcg@10,mrr@10", "--depth", "10",

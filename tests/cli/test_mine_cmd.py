@@ -708,7 +708,7 @@ def test_mine_cli_stopped_while_encoding_says_what_the_rerun_encodes_again(tmp_p
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == (
-        f"{kept}; it stopped in encode corpus with 0 of 1 shards finished (up to 8,192 texts each; "
+        f"{kept}; it stopped in encode corpus with 0 of 1 shard finished (up to 8,192 texts each; "
         "--encode-shard-size below 8,192 loses less to a stop): the 1,992 texts it encoded in unfinished shards are "
         "encoded again")
     monkeypatch.setattr(negmine.pipeline.mine, "mine", stopped_in(EncodingStopped("encode queries", 3, 1, 100, 0)))
@@ -985,3 +985,18 @@ def test_mine_cli_names_the_argument_of_a_missing_beir_directory(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {tmp_path / 'no-such-dir'}: BEIR directory not found, given as "
                                     "data.data_dir (the DATA_DIR argument); check the path: ")
+
+
+@pytest.mark.parametrize(("no_words", "clause"), [
+    (1, "; 1 pair needs --retriever dense or hybrid (its query has no BM25 word)"),
+    (2, "; 2 pairs need --retriever dense or hybrid (their query has no BM25 word)")])
+def test_the_nothing_mined_hint_counts_the_pairs_without_a_bm25_word(capsys, no_words, clause):
+    """'1 pairs need' until 2026-12-07."""
+    import typer
+
+    from negmine.cli.mine_cmd import exit_if_nothing_mined
+    from negmine.pipeline.select_pairs import SKIP_NO_BM25_WORDS, SKIP_NONE
+
+    with pytest.raises(typer.Exit):
+        exit_if_nothing_mined({"pairs_out": 0, "pairs_skipped": {SKIP_NO_BM25_WORDS: no_words, SKIP_NONE: 3}})
+    assert capsys.readouterr().err.rstrip("\n").endswith(clause)

@@ -23,9 +23,9 @@ runner = CliRunner()
 # error filter of pyproject's pytest settings
 pytestmark = pytest.mark.filterwarnings("default::negmine.errors.NegmineWarning")
 
-TOKENLESS = ("1 of 11 queries have no BM25 token (no word of two or more letters or digits that the corpus has), "
-             "e.g. '?? !!': BM25 retrieves no document for them (mining with method='bm25' (--retriever bm25) gives "
-             "their pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) does)")
+TOKENLESS = ("1 of 11 queries has no BM25 token (no word of two or more letters or digits that the corpus has), "
+             "e.g. '?? !!': BM25 retrieves no document for it (mining with method='bm25' (--retriever bm25) gives "
+             "its pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) does)")
 
 
 def _pairs(tmp_path: Path) -> Path:
@@ -48,7 +48,7 @@ def test_mine_prints_each_warning_as_one_warning_line(tmp_path):
     result = _mine(tmp_path, "--no-progress")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
-        f"warning: {tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once",
+        f"warning: {tmp_path / 'p.jsonl'}: 1 repeated (query, positive) row kept once",
         f"warning: {TOKENLESS}",
     ]
 
@@ -67,7 +67,7 @@ def test_the_installed_command_prints_the_same_lines(tmp_path):
          "--no-progress"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
-        f"warning: {tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once",
+        f"warning: {tmp_path / 'p.jsonl'}: 1 repeated (query, positive) row kept once",
         f"warning: {TOKENLESS}",
     ]
 
@@ -117,14 +117,14 @@ def test_the_python_api_warns_with_a_negmine_category_only(tmp_path, caplog, cap
     config = MineConfig(data=DataConfig(pairs=_pairs(tmp_path)), retrieve=RetrieveConfig(method="bm25"),
                         select=SelectConfig(num_negatives=2, keep_partial=True), filters=FilterConfig(sd_margin=None),
                         output=OutputConfig(tmp_path / "neg.jsonl"))
-    repeated = f"{tmp_path / 'p.jsonl'}: 1 repeated (query, positive) rows kept once"
+    repeated = f"{tmp_path / 'p.jsonl'}: 1 repeated (query, positive) row kept once"
     # pytest.warns re-emits the warnings its match leaves out: the outer block takes the repeated-rows one
     with pytest.warns(errors.NegmineWarning, match=re.escape(repeated)), \
             pytest.warns(UserWarning, match=re.escape(TOKENLESS)) as caught, \
             caplog.at_level(logging.WARNING, "negmine"):
         mine(config)
     assert [w.category for w in caught if "BM25 token" in str(w.message)] == [errors.NegmineWarning]
-    assert [w.category for w in caught if "rows kept once" in str(w.message)] == [errors.NegmineWarning]
+    assert [w.category for w in caught if "row kept once" in str(w.message)] == [errors.NegmineWarning]
     assert repeated in [str(w.message) for w in caught]
     assert caplog.records == [], "no logged warning besides"
     assert "warning: " not in capsys.readouterr().err

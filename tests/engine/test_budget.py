@@ -26,6 +26,14 @@ def test_too_small_budget_names_a_minimum_that_then_passes(n_docs):
         budget_shard_rows(parse_size(minimum) - 2**20, n_docs, 384, 10_000, 100)
 
 
+@pytest.mark.parametrize(("n_docs", "n_queries", "text"), [
+    (1, 1, "1 document x 1 query"), (2, 3, "2 documents x 3 queries")])
+def test_too_small_budget_counts_documents_and_queries(n_docs, n_queries, text):
+    """'1 documents x 1 queries' until 2026-12-07."""
+    with pytest.raises(ConfigError, match=rf"GiB is too small for {text} \(dim 384, depth 10\)"):
+        budget_shard_rows(1 << 10, n_docs, 384, n_queries, 10)
+
+
 def test_explicit_shard_size_wins_and_is_capped_by_corpus():
     assert search_shard_rows(EngineConfig(shard_size=500, memory_budget="8G"), 65536, 10_000, 8, 5, 3) == 500
     assert search_shard_rows(EngineConfig(), 65536, 1000, 8, 5, 3) == 1000

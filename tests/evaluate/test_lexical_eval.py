@@ -18,13 +18,13 @@ def _dataset(doc_ids=("a", "b", "c", "d")) -> Dataset:
 
 
 # q5 ('zebra giraffe') has no word of the corpus: its warning is checked in the first test only
-_TOKENLESS_Q5 = pytest.mark.filterwarnings("ignore:1 of 4 queries have no BM25 token:negmine.errors.NegmineWarning")
+_TOKENLESS_Q5 = pytest.mark.filterwarnings("ignore:1 of 4 queries has no BM25 token:negmine.errors.NegmineWarning")
 
 
 def test_bm25_run_ranks_by_bm25_and_scores_match_the_index() -> None:
     ds = _dataset()
-    with pytest.warns(NegmineWarning, match=r"^1 of 4 queries have no BM25 token \(.*\), e\.g\. 'zebra giraffe': BM25 "
-                                            r"retrieves no document for them"):
+    with pytest.warns(NegmineWarning, match=r"^1 of 4 queries has no BM25 token \(.*\), e\.g\. 'zebra giraffe': BM25 "
+                                            r"retrieves no document for it"):
         run = bm25_run(ds, depth=2)
     assert run.name == BM25_MODEL == "bm25"
     assert run.query_ids() == ["b", "q1", "q2", "q5"]  # only queries with a relevant judgment, by id

@@ -96,7 +96,7 @@ def test_length_mismatch(tmp_path):
         list(read_native(path))
     bad = dict(make_row(**BASE), negative_flags=["ok"])
     path = write_lines(tmp_path / "n.jsonl", [json.dumps(bad)])
-    with pytest.raises(InputError, match=r"field 'negative_flags': has 1 entries"):
+    with pytest.raises(InputError, match=r"field 'negative_flags': has 1 entry"):
         list(read_native(path))
 
 
@@ -346,7 +346,7 @@ def test_make_row_refuses_promoted_lists_of_other_lengths():
     ("change", "field", "problem"),
     [
         ({"extra_positives": ["x is x"]}, "extra_positives",
-         "has 1 entries but extra_positive_ids has 2; the lists are parallel"),
+         "has 1 entry but extra_positive_ids has 2; the lists are parallel"),
         ({"extra_positive_scores": [0.9, 0.6, 0.1]}, "extra_positive_scores",
          "has 3 entries but extra_positive_ids has 2; the lists are parallel"),
         ({"extra_positive_scores": None}, "extra_positive_scores",
@@ -611,7 +611,7 @@ def test_judge_scores_come_last_rounded_and_together():
     ("change", "field", "problem"),
     [
         ({"judge_negative_scores": [0.1]}, "judge_negative_scores",
-         "has 1 entries but negative_ids has 2; the lists are parallel"),
+         "has 1 entry but negative_ids has 2; the lists are parallel"),
         ({"judge_negative_scores": [0.1, "high"]}, "judge_negative_scores", "must be a list of finite numbers"),
         ({"judge_positive_score": None}, "judge_positive_score",
          "missing; it comes with judge_negative_scores \\(the relevance judge's scores of the positive and of each "
@@ -650,7 +650,7 @@ def test_promoted_documents_judge_scores_come_last_rounded_with_the_other_judge_
     ("change", "field", "problem"),
     [
         ({"judge_extra_positive_scores": [0.1]}, "judge_extra_positive_scores",
-         "has 1 entries but extra_positive_ids has 2; the lists are parallel"),
+         "has 1 entry but extra_positive_ids has 2; the lists are parallel"),
         ({"judge_extra_positive_scores": [0.1, "high"]}, "judge_extra_positive_scores",
          "must be a list of finite numbers"),
         ({"judge_positive_score": None, "judge_negative_scores": None}, "judge_positive_score",

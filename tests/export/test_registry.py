@@ -122,7 +122,7 @@ def test_an_export_that_left_out_every_row_warns_with_the_reasons(tmp_path):
     with pytest.warns(NegmineWarning) as caught:
         export_file(native, "triplet", out)
     assert [str(w.message) for w in caught] == [
-        f"export {out} holds no records: every one of the native file's 1 rows was left out (row has no negatives "
+        f"export {out} holds no records: the native file's one row was left out (row has no negatives "
         "(1)), so a trainer has nothing to read; datasets.load_dataset(\"json\", ...) fails on the empty file "
         "(StopIteration)"]
     no_loader = r"left out \(row has no negatives \(1\)\), so a trainer has nothing to read$"

@@ -29,9 +29,9 @@ def test_inside_an_export_is_named_by_its_format_and_no_file_loader_is_mentioned
         export_file(native, "triplet", tmp_path / "t.jsonl")
         export_file(wide, "n-tuple", tmp_path / "n.parquet", ntuple_negatives=2)
     assert [str(w.message) for w in caught] == [
-        "export 'triplet' holds no records: every one of the native file's 1 rows was left out (row has no negatives "
+        "export 'triplet' holds no records: the native file's one row was left out (row has no negatives "
         "(1)), so a trainer has nothing to read",
-        "ntuple_negatives=2 (--ntuple-negatives 2) is above the widest row's 1 negatives: every row has fewer than 2, "
+        "ntuple_negatives=2 (--ntuple-negatives 2) is above the widest row's 1 negative: every row has fewer than 2, "
         "so the n-tuple export 'n-tuple' holds no rows; use ntuple_negatives=1 (--ntuple-negatives 1) (or fewer) to "
         "keep the rows with 1"]
 

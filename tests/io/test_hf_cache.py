@@ -132,6 +132,7 @@ def test_a_split_read_with_fewer_rows_than_its_copy_records_is_told(tmp_path):
     assert missing_rows(builder, "train", 4) == (
         "split 'train' reads as 4 rows, and the copy's dataset_info.json records 10 (a file cut short between two "
         "batches of rows)")
+    assert missing_rows(builder, "train", 1).startswith("split 'train' reads as 1 row, and")  # not '1 rows'
 
 
 def test_a_copy_whose_info_is_not_json_is_found_among_the_datasets_copies(tmp_path, cache):

@@ -103,7 +103,7 @@ def test_counts_and_warnings_as_for_a_file(tmp_path):
     assert [str(w.message) for w in caught] == [
         f"dataset 'nq': 2 of 3 distinct positives are not in the corpus {corpus} (exact text match; a document with a "
         "title reads as title + ' ' + text) and were added to it with ids p<row>",
-        "dataset 'nq': 1 repeated (query, positive) rows kept once"]
+        "dataset 'nq': 1 repeated (query, positive) row kept once"]
     assert data.corpus.ids == ["d1", "p2", "p3"]
 
 

@@ -97,7 +97,7 @@ def test_pairs_file_with_and_without_corpus(beir, tmp_path):
     alone = load_data(DataConfig(pairs=pairs))
     assert alone.corpus.ids == ["d1", "d2"] and alone.pairs() == [("q1", "d1"), ("q2", "d2")]
     with pytest.warns(NegmineWarning, match=re.escape(
-            f"{pairs}: 1 of 2 distinct positives are not in the corpus {beir / 'corpus.jsonl'} (exact text match;")):
+            f"{pairs}: 1 of 2 distinct positives is not in the corpus {beir / 'corpus.jsonl'} (exact text match;")):
         with_corpus = load_data(DataConfig(pairs=pairs, corpus=beir / "corpus.jsonl"))
     assert with_corpus.corpus.ids == ["d1", "d2", "d3", "p2"]
     assert with_corpus.pairs() == [("q1", "d2"), ("q2", "p2")]

@@ -49,7 +49,7 @@ def test_jsonl_pairs_ids_follow_first_rows(write_rows):
     assert data.corpus.source == str(path) and data.qrels.source == str(path)
 
 
-@pytest.mark.filterwarnings(r"ignore:.* 1 repeated \(query, positive\) rows kept once:negmine.errors.NegmineWarning")
+@pytest.mark.filterwarnings(r"ignore:.* 1 repeated \(query, positive\) row kept once:negmine.errors.NegmineWarning")
 def test_load_pairs_returns_the_same_dataset(write_rows):
     """ROWS repeats a row: load_pairs warns of it (test_repeated_rows_are_a_warning_naming_the_count), not read_pairs."""
     path = write_rows("train.jsonl", ROWS)
@@ -244,7 +244,7 @@ def test_beir_corpus_matches_positives_by_joined_text_and_adds_missing(tmp_path,
     assert data.corpus.texts[-1] == "Sleep happens at night."
     assert data.corpus.source == str(folder / "corpus.jsonl")
     assert data.qrels.judgments == {"q1": {"c1": 1, "p3": 1}, "q2": {"c2": 1}, "q5": {"c2": 1}}
-    assert "1 of 3 distinct positives are not in the corpus" in negmine_text(caught)
+    assert "1 of 3 distinct positives is not in the corpus" in negmine_text(caught)
     assert read_pairs(path, corpus=folder / "corpus.jsonl").added_positives == 1
 
 
@@ -257,8 +257,8 @@ def test_positives_without_their_titles_are_added_with_a_warning_saying_how_docu
         data = load_pairs(path, corpus=folder / "corpus.jsonl")
     assert data.corpus.ids == ["c1", "p1"]
     assert negmine_text(caught) == (
-        f"{path}: 1 of 1 distinct positives are not in the corpus {folder / 'corpus.jsonl'} (exact text match; a "
-        "document with a title reads as title + ' ' + text) and were added to it with ids p<row>")
+        f"{path}: 1 of 1 distinct positive is not in the corpus {folder / 'corpus.jsonl'} (exact text match; a "
+        "document with a title reads as title + ' ' + text) and was added to it with ids p<row>")
 
 
 def test_added_positives_that_differ_from_a_document_only_in_whitespace_are_named(tmp_path, write_rows):
@@ -398,7 +398,7 @@ def test_repeated_rows_are_a_warning_naming_the_count(write_rows):
     path = write_rows("train.jsonl", ROWS)
     with pytest.warns(NegmineWarning) as caught:
         load_pairs(path)
-    assert f"{path}: 1 repeated (query, positive) rows kept once" in negmine_text(caught)
+    assert f"{path}: 1 repeated (query, positive) row kept once" in negmine_text(caught)
 
 
 # --- pair labels ---------------------------------------------------------------------------------------------

@@ -141,6 +141,18 @@ def test_a_utf16_csv_gets_the_fix_for_utf16(write_text, name, encoding, problem)
         assert str(info.value) == f"{path}:1: {problem.format(name=name)}"
 
 
+@pytest.mark.parametrize(("text", "columns", "problem"), [
+    ("query\nq1\nq2,extra\n", ["query"], "data row 2: expected 1 column, got 2: 'q2,extra'"),
+    ("query,positive\nq1,p1\nq2,p2,x\n", ["query", "positive"], "data row 2: expected 2 columns, got 3: 'q2,p2,x'"),
+])
+def test_a_row_with_another_column_count_counts_the_expected_columns(write_text, text, columns, problem):
+    """'expected 1 columns' until 2026-12-07."""
+    path = write_text("p.csv", text)
+    with pytest.raises(InputError) as info:
+        list(iter_table(path, columns))
+    assert str(info.value) == f"{path}: {problem}"
+
+
 def test_a_gzip_csv_is_named_as_such(write_text):
     """pyarrow said "malformed CSV: CSV parse error: Empty CSV file or block: cannot infer number of columns"."""
     import gzip

@@ -103,16 +103,16 @@ def test_short_pairs_whose_query_has_no_bm25_word_are_counted_and_named(tmp_path
     with pytest.warns(UserWarning) as caught:
         result = mine(config(beir, tmp_path / "o.jsonl", "hybrid"), embedder=Marked())
     messages = [str(w.message) for w in caught if "BM25" in str(w.message)]
-    assert messages == ["1 of the 2 queries with a short pair have no BM25 token (no word of two or more letters or "
+    assert messages == ["1 of the 2 queries with a short pair has no BM25 token (no word of two or more letters or "
                         "digits that the corpus has), e.g. 'delta query': the hybrid fallback adds no BM25 candidate "
-                        "to their pools, which stay their dense candidates"]
+                        "to its pool, which stays its dense candidates"]
     summary = result.summary
     assert set(rows(tmp_path / "o.jsonl")) == {"q1", "q2"}
     assert (summary["pairs_tried_fallback"], summary["pairs_from_fallback"]) == (2, 1)
     assert summary["pairs_skipped"] == {"no candidate left after exclusions and filters": 1}
     assert summary["queries_without_bm25_words"] == 1
-    assert ("  1 queries have no BM25 word (BM25 retrieved nothing for them: their short pairs' fallback pools hold "
-            "only their dense candidates)") in format_summary(summary).splitlines()
+    assert ("  1 query has no BM25 word (BM25 retrieved nothing for it: its short pairs' fallback pools hold "
+            "only its dense candidates)") in format_summary(summary).splitlines()
     plain = mine(config(beir, tmp_path / "p.jsonl", None), embedder=Marked()).summary
     assert "queries_without_bm25_words" not in plain, "no BM25 search, nothing to count"
 

@@ -320,7 +320,7 @@ def test_warnings_are_mines_and_point_at_the_callers_line(tmp_path):
         warnings.simplefilter("always")
         mine_dataset(datasets.Dataset.from_list([*ROWS, ROWS[0]]), HashEmbedder(), config=quiet(tmp_path))
     ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
-    assert [str(w.message) for w in ours] == ["the datasets.Dataset of 13 rows: 1 repeated (query, positive) rows kept once"]
+    assert [str(w.message) for w in ours] == ["the datasets.Dataset of 13 rows: 1 repeated (query, positive) row kept once"]
     assert [w.filename for w in ours] == [__file__]
 
 
@@ -336,7 +336,7 @@ def test_data_load_dataset_read_from_a_json_file_is_named_as_what_it_is_not_as_j
         mine_dataset(ds, HashEmbedder(), config=quiet(tmp_path))
     assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [
         "the datasets.Dataset of 13 rows (from split 'train', loaded by the 'json' builder): 1 repeated (query, "
-        "positive) rows kept once"]
+        "positive) row kept once"]
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(json.dumps(row) + "\n" for row in [*ROWS[:3], {"anchor": "cell", "positive": " "}]),
                    encoding="utf-8")
@@ -366,7 +366,7 @@ def test_the_summary_the_report_and_the_re_mining_refusal_name_the_data_as_its_m
             warnings.simplefilter("always")
             mine_dataset(ds, HashEmbedder(), config=quiet(tmp_path), summary_path=summary_path)
         assert [str(w.message) for w in caught if issubclass(w.category, NegmineWarning)] == [
-            f"the {named}: 1 repeated (query, positive) rows kept once"]
+            f"the {named}: 1 repeated (query, positive) row kept once"]
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         assert _input(summary) == f"a {named} given in Python"
         with pytest.raises(ConfigError) as info:

@@ -890,7 +890,7 @@ def test_queries_without_a_bm25_word_are_counted_in_the_summary(tmp_path, method
     else:  # the dense half of the pool mines them
         assert summary["pairs_skipped"] == {} and summary["pairs_out"] == 4 and "q-sym" in mined
     assert summary.get("queries_without_bm25_words") == 1
-    assert "1 queries have no BM25 word" in format_summary(summary)
+    assert "1 query has no BM25 word (BM25 retrieved nothing for it)" in format_summary(summary)
 
 
 def test_the_local_engine_loads_the_model_once(beir_dir, tmp_path, monkeypatch):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from negmine.pipeline.select_pairs import SelectionStats
 from negmine.pipeline.summary import ann_lines, build_summary, format_skipped_qrels, format_summary
 
@@ -201,3 +203,25 @@ def test_export_lines_count_one_row_and_one_negative_in_the_singular():
     assert one[1].startswith("  exports left out 1 negative marked as false negatives (")
     assert two[0] == "  export triplet left out 2 rows: no negatives (2)"
     assert two[1].startswith("  exports left out 2 negatives marked as false negatives (")
+
+
+def test_margin_hint_on_a_single_pair_counts_it_in_the_singular():
+    """'1 of 1 pairs (100%)' until 2026-12-07."""
+    from negmine.pipeline.select_pairs import SKIP_NONE
+    from negmine.pipeline.summary import margin_hint
+
+    stats = SelectionStats()
+    stats.pairs_in = 1
+    stats.skipped.update({SKIP_NONE: 1})
+    stats.removed.update({"relative_margin": 5})
+    assert margin_hint(build_summary(stats, {"select": 0.1}, {})).startswith(
+        "hint: 1 of 1 pair (100%) got fewer negatives than asked")
+
+
+@pytest.mark.parametrize(("count", "line"), [
+    (1, "  1 query has no BM25 word (BM25 retrieved nothing for it)"),
+    (3, "  3 queries have no BM25 word (BM25 retrieved nothing for them)")])
+def test_the_queries_without_a_bm25_word_are_counted_in_agreement(count, line):
+    """'1 queries have no BM25 word' until 2026-12-07."""
+    summary = {**_mined(10, 0, {}), "queries_without_bm25_words": count}
+    assert line in format_summary(summary).splitlines()

@@ -209,6 +209,24 @@ def test_a_file_changed_after_mining_is_said_to_differ_from_its_summary(mined, t
     assert "<b>3</b><span>rows in the file</span>" in page and "the file was changed after mining" in page
 
 
+def test_a_single_row_pair_and_negative_are_counted_in_the_singular(mined, tmp_path):
+    """'1 rows mined from 1 pairs', 'top, 1 negatives per pair', 'The file holds 1 rows', '1 rows have
+    candidate_score_sd 0' until 2026-12-07."""
+    first = json.loads(mined.read_text().splitlines()[0])
+    mined.write_text(json.dumps({**first, "candidate_score_sd": 0.0}) + "\n")
+    summary_path = mined.with_name("mined.summary.json")
+    summary = json.loads(summary_path.read_text())
+    summary["config"]["select"]["num_negatives"] = 1
+    summary_path.write_text(json.dumps({**summary, "pairs_in": 1, "pairs_out": 1}))
+    page = mining_report(mined, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "1 row mined from 1 pair: " in page and "<td>strategy</td><td>top, 1 negative per pair</td>" in page
+    assert "1 row has candidate_score_sd 0 and is left out of the sd plot." in page
+    assert "The 1 of 1 row with the smallest gap" in page
+    summary_path.write_text(json.dumps({**summary, "pairs_in": 1, "pairs_out": 2}))
+    page = mining_report(mined, out=tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "2 rows mined from 1 pair: " in page and "The file holds 1 row, the summary records 2 written" in page
+
+
 def row(line: int, positive: float, negatives: list[float], flags=None) -> dict:
     ids = [f"d{line}-{i}" for i in range(len(negatives))]
     extra = {} if flags is None else {"negative_flags": flags}

@@ -33,6 +33,17 @@ def test_max_rows_caps_the_table_and_says_so(flags_and_summary, tmp_path):
     assert "Showing 2 of 4 flags" in page
 
 
+def test_a_single_pair_and_flag_are_counted_in_the_singular(flags_and_summary, tmp_path):
+    """'1 pairs from ...', 'Showing 1 of 1 flags' until 2026-12-07."""
+    flags, summary = flags_and_summary
+    flags.write_text(flags.read_text().splitlines(keepends=True)[0])
+    recorded = json.loads(summary.read_text())
+    counts = {**recorded["counts"], "pairs": 1, "false_negatives": 1, "noisy_positives": 0}
+    summary.write_text(json.dumps({**recorded, "counts": counts}))
+    page = report_from_files(flags, summary, tmp_path / "r.html").read_text()
+    assert '<div class="meta">1 pair from ' in page and "Showing 1 of 1 flag (click a header to sort)" in page
+
+
 def test_bad_inputs_name_file_line_and_field(flags_and_summary, tmp_path):
     flags, summary = flags_and_summary
     bad = tmp_path / "bad.flags.jsonl"

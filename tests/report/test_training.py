@@ -295,12 +295,16 @@ def test_the_dev_plot_and_table_name_the_split_and_data_evaluated(tmp_path, monk
     _write(tmp_path / "sampled", summary)
     page = training_report(tmp_path / "sampled").read_text(encoding="utf-8")
     assert '<p class="note">dev split of /data/beir/scifact (a sample of at most 5,000 documents)</p>' in page
+    summary["config"]["dev"].update(max_documents=1)
+    _write(tmp_path / "one", summary)
+    page = training_report(tmp_path / "one").read_text(encoding="utf-8")
+    assert "(a sample of at most 1 document)</p>" in page  # not '1 documents'
     summary["config"].pop("dev")  # a summary without the dev settings (none is written without --eval-data)
     _write(tmp_path / "unrecorded", summary)
     training_report(tmp_path / "unrecorded")
     assert [kw.get("dev_title") for kw in titles] == [
         "Dev: test split of scifact", "Dev: dev split of scifact (a sample of at most 5,000 documents)",
-        "Dev: the dev split (not recorded)"]
+        "Dev: dev split of scifact (a sample of at most 1 document)", "Dev: the dev split (not recorded)"]
 
 
 def test_the_configuration_shows_the_values_as_the_summary_json_has_them(tmp_path):

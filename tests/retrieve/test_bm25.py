@@ -25,9 +25,11 @@ def _bm25(tf, dl, avgdl, df, n, k1=1.5, b=0.75):
 
 def _tokenless(count: int, total: int, example: str):
     """Expects the NegmineWarning of queries without a BM25 token."""
-    return pytest.warns(NegmineWarning, match=rf"^{count} of {total} queries have no BM25 token \(no word of two or "
+    queries = "query" if total == 1 else "queries"
+    has, them = ("has", "it") if count == 1 else ("have", "them")
+    return pytest.warns(NegmineWarning, match=rf"^{count} of {total} {queries} {has} no BM25 token \(no word of two or "
                                               rf"more letters or digits that the corpus has\), e\.g\. '{example}': "
-                                              "BM25 retrieves no document for them")
+                                              rf"BM25 retrieves no document for {them}")
 
 
 def test_scores_follow_the_lucene_formula():
@@ -59,6 +61,34 @@ def test_search_order_scores_and_padding():
     np.testing.assert_allclose(result.scores[0, :3], retriever.score("banana cherry", np.array([1, 0, 2])), rtol=1e-6)
     assert (result.indices[0, 3:] == -1).all() and np.isneginf(result.scores[0, 3:]).all()
     assert (result.indices[1:] == -1).all()  # unknown word; stopword-only query
+
+
+@pytest.mark.parametrize(("queries", "text"), [
+    (["zebra"], "1 of 1 query has no BM25 token (no word of two or more letters or digits that the corpus has), e.g. "
+                "'zebra': BM25 retrieves no document for it (mining with method='bm25' (--retriever bm25) gives its pairs"),
+    (["banana", "zebra", "cherry"], "1 of 3 queries has no BM25 token (no word of two or more letters or digits that "
+                                    "the corpus has), e.g. 'zebra': BM25 retrieves no document for it (mining with "
+                                    "method='bm25' (--retriever bm25) gives its pairs"),
+    (["zebra", "the", "cherry"], "2 of 3 queries have no BM25 token (no word of two or more letters or digits that "
+                                 "the corpus has), e.g. 'zebra': BM25 retrieves no document for them (mining with "
+                                 "method='bm25' (--retriever bm25) gives their pairs"),
+])
+def test_the_tokenless_warning_agrees_with_its_counts(queries, text):
+    """'1 of 3 queries have no BM25 token ... for them' until 2026-12-07: one query is singular."""
+    with pytest.warns(NegmineWarning) as caught:
+        BM25Retriever.from_texts(CORPUS).search(queries, depth=2)
+    assert [str(w.message) for w in caught if "no BM25 token" in str(w.message)][0].startswith(text)
+
+
+@pytest.mark.parametrize(("corpus", "which"), [
+    (["?? !!"], "its one document has no word"), (["?? !!", "a b"], "none of its 2 documents has a word")])
+def test_a_corpus_without_a_word_is_refused_counting_its_documents(corpus, which):
+    """'none of its 1 documents has a word' until 2026-12-07."""
+    from negmine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"^BM25 cannot index this corpus: {which} of two or more letters or digits "
+                                          r"\(only punctuation"):
+        BM25Retriever.from_texts(corpus)
 
 
 def test_ties_broken_by_lower_index():
@@ -168,7 +198,7 @@ def _word_corpus(n_docs: int, n_queries: int, seed: int = 0) -> tuple[list[str],
 
 # _word_corpus's query 5 ("the and") has no BM25 token on purpose: the warning is checked by other tests
 _IGNORE_QUERY_5 = pytest.mark.filterwarnings(
-    r"ignore:1 of \d+ queries have no BM25 token:negmine.errors.NegmineWarning")
+    r"ignore:1 of \d+ queries has no BM25 token:negmine.errors.NegmineWarning")
 
 
 @_IGNORE_QUERY_5

@@ -7,9 +7,10 @@ from negmine.train.labels import split_label, text_key
 
 def _dropped(count: int, total: int, num_negatives: int):
     """Expects the NegmineWarning of rows with too few negatives (rows given as a list: no file name)."""
-    return pytest.warns(NegmineWarning, match=rf"^<rows>: {count} of {total} rows have fewer than {num_negatives} "
-                                              r"negatives and are left out of training \(dropped_few_negatives in the "
-                                              rf"summary\); lower num_negatives \(--num-negatives\) to keep them$")
+    has, are, them = ("has", "is", "it") if count == 1 else ("have", "are", "them")
+    return pytest.warns(NegmineWarning, match=rf"^<rows>: {count} of {total} rows {has} fewer than {num_negatives} "
+                                              rf"negatives and {are} left out of training \(dropped_few_negatives in the "
+                                              rf"summary\); lower num_negatives \(--num-negatives\) to keep {them}$")
 
 
 def _row(qid, pid, negs, flags=None, **extra):
@@ -107,6 +108,8 @@ def test_no_usable_row_is_a_config_error_naming_file_and_fix():
         rows_to_train_data(rows, 3, source="mined.jsonl")
     with pytest.raises(ConfigError, match="no rows"):
         rows_to_train_data([], 1, source="empty.jsonl")
+    with pytest.raises(ConfigError, match=r"mined\.jsonl: no row has at least 1 negative \(the most"):  # not '1 negatives'
+        rows_to_train_data([_row("q1", "d1", [])], 1, source="mined.jsonl")
 
 
 def _promoted(row, *docs):
@@ -188,7 +191,7 @@ def test_a_mined_file_with_a_repeated_row_trains_on_the_pair_once_with_a_warning
         data = load_train_data(path, num_negatives=2)
     assert data.dataset["anchor"] == ["query q1", "query q2"] and data.stats.rows_read == 2
     [shown] = [str(w.message) for w in caught if "repeated" in str(w.message)]
-    assert shown.startswith(f"{path}: 1 repeated (query_id, positive_id) rows skipped")
+    assert shown.startswith(f"{path}: 1 repeated (query_id, positive_id) row skipped")
     assert "(line 3 repeats line 1)" in shown
 
 
@@ -223,6 +226,6 @@ def test_warnings_reading_a_mined_file_point_at_the_callers_line(tmp_path):
         warnings.simplefilter("always")
         load_train_data(path, num_negatives=2)
     ours = [w for w in caught if issubclass(w.category, NegmineWarning)]
-    starts = (f"{path}: 1 repeated (query_id, positive_id) rows skipped", f"{path}: 1 of 2 rows have fewer than 2 ")
+    starts = (f"{path}: 1 repeated (query_id, positive_id) row skipped", f"{path}: 1 of 2 rows has fewer than 2 ")
     assert [str(w.message).startswith(start) for w, start in zip(ours, starts)] == [True, True], ours
     assert [w.filename for w in ours] == [__file__, __file__]

@@ -198,6 +198,8 @@ def test_checkpoint_steps_with_keep_best_are_named_as_unused(tmp_path):
         check_before_work(base)
     with pytest.warns(NegmineWarning, match=r"saved at every evaluation, each epoch, and at no other step"):
         check_before_work(replace(base, dev=DevEvalConfig(tmp_path, keep_best=True)))
+    with pytest.warns(NegmineWarning, match=r"saved at every evaluation, every step \(dev\.steps, --eval-steps\), and "):
+        check_before_work(replace(base, dev=DevEvalConfig(tmp_path, steps=1, keep_best=True)))  # not 'every 1 steps'
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_before_work(replace(base, checkpoint_steps=TrainConfig.checkpoint_steps))  # the default: nothing set
@@ -541,9 +543,16 @@ def test_check_training_file_warns_when_the_rows_are_fewer_than_the_batch_size(t
         with pytest.raises(ConfigError, match="fit in one batch"):  # refused, with no warning before it
             check_training_file(replace(config, max_steps=None))
     one = write_native(tmp_path / "one.jsonl", [pair_row("q1", "d1", 0.9, [("n1", 0.5), ("n2", 0.4)])])
-    with pytest.warns(NegmineWarning, match=r"come from 0 other rows, .* each with other in-batch negatives, train on "
-                                            r"more rows \(mine more pairs\), or set --batch-size 1 if"):
+    with pytest.warns(NegmineWarning, match=r"its one training row is fewer than batch_size=8 \(--batch-size 8\), so "
+                                            r"each batch holds only it: a query's in-batch negatives come from no other "
+                                            r"row, not the 7 .* each with other in-batch negatives, train on more rows "
+                                            r"\(mine more pairs\), or set --batch-size 1 if"):
         check_training_file(replace(config, train_file=one))
+    two = write_native(tmp_path / "two.jsonl", [pair_row(q, "d1", 0.9, [("n1", 0.5), ("n2", 0.4)]) for q in ("q1", "q2")])
+    with pytest.warns(NegmineWarning, match=r"its 2 training rows are fewer than batch_size=8 \(--batch-size 8\), so "
+                                            r"each batch holds all 2: a query's in-batch negatives come from 1 other row, "
+                                            r"not the 7"):
+        check_training_file(replace(config, train_file=two))
 
 
 @pytest.mark.parametrize(("every_epoch", "steps", "asked"), [
@@ -570,6 +579,19 @@ def test_check_training_file_refuses_remining_that_never_runs_before_the_trainer
         "drop the re-mining options")
     for fine in (replace(config, epochs=2), replace(config, max_steps=4)):
         check_training_file(fine)
+
+
+def test_remining_that_never_runs_counts_a_single_step_and_row_in_the_singular(tmp_path):
+    """'the run is 1 steps (1 rows, ...) ... (epochs of 1 steps)' until 2026-12-07."""
+    from negmine.config import DataConfig, MineConfig
+    from negmine.train.preflight import refuse_remine_that_never_runs
+
+    config = TrainConfig(train_file=tmp_path / "m.jsonl", output_dir=tmp_path / "o", batch_size=2,
+                         remine_every_epoch=True, mine=MineConfig(data=DataConfig(data_dir=tmp_path)))
+    with pytest.raises(ConfigError, match=r"^re-mining would never run: the run is 1 step \(1 row, batch_size 2\), and "
+                                          r"remine_every_epoch=True \(--remine-every-epoch\) \(epochs of 1 step\) "
+                                          r"re-mines only before the last step"):
+        refuse_remine_that_never_runs(config, 1)
 
 
 def test_check_training_file_refuses_more_topic_clusters_than_queries_before_the_trainers_import(

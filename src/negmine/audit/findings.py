@@ -27,6 +27,7 @@ import numpy as np
 from negmine.audit.items import AuditItem
 from negmine.audit.judges.base import Judgement
 from negmine.config import JudgeConfig
+from negmine.errors import counted
 
 MODEL = "model"
 
@@ -120,5 +121,5 @@ def _noisy_reason(name: str, rank: int, above: int, total: int, config: JudgeCon
     if rank > config.top_k():
         return f"{name}: positive ranks {rank} among its {total + 1} candidates, outside the top {config.top_k()}"
     if total and above / total > config.positive_below_share:
-        return f"{name}: positive scores below {above} of {total} negatives"
+        return f"{name}: positive scores below {above} of {counted(total, 'negative')}"
     return ""

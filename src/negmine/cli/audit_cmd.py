@@ -244,21 +244,22 @@ def refuse_unused_settings(ctx: typer.Context, config: AuditConfig) -> None:
 
 
 def format_audit(summary: dict, config: AuditConfig) -> str:
+    from negmine.errors import counted
     from negmine.pipeline.summary import format_export_skipped, format_skipped_qrels
 
     c = summary["counts"]
     lines = [
-        f"pairs: {c.get('pairs', 0)} audited, {c.get('rows_written', 0)} rows written",
+        f"pairs: {c.get('pairs', 0)} audited, {counted(c.get('rows_written', 0), 'row')} written",
         *_without_negatives(c),
         *format_skipped_qrels(summary.get("unknown_qrels", {})),
-        f"false negatives: {c.get('false_negatives', 0)} of {c.get('candidates_judged', 0)} candidates "
+        f"false negatives: {c.get('false_negatives', 0)} of {counted(c.get('candidates_judged', 0), 'candidate')} "
         f"({config.false_negative_policy}{_untouched(c, config.positive_policy)})",
         # the candidates each judge flagged: details of the false negatives, not of the noisy positives below them
         *(f"  flagged by {j}: {n}" for j, n in summary["flags_per_judge"].items()),
         *_siblings(c, config.false_negative_policy),
         f"noisy positives: {c.get('noisy_positives', 0)} ({config.positive_policy})",
     ]
-    lines += [f"judge {j}: {u['pairs_scored']} pairs scored, {u['pairs_from_cache']} read from the score cache"
+    lines += [f"judge {j}: {counted(u['pairs_scored'], 'pair')} scored, {u['pairs_from_cache']} read from the score cache"
               for j, u in summary.get("model_usage", {}).items()]
     lines.append(f"flags: {config.flags}")
     if config.output:
@@ -308,8 +309,12 @@ def _siblings(counts: dict, policy: str) -> list[str]:
     """The negatives the policy reached through a sibling row (same query, another positive) that flagged them: they
     are no flag of their own row, so the flag counts did not add up to the negatives the cleaned file lost (the demo
     with a tiny cross-encoder: 101 dropped flags, 110 negatives removed)."""
+    from negmine.errors import counted
+
     n = counts.get("sibling_false_negatives", 0)
-    lines = [f"  {policy} also applied to {n} negatives in other rows of their query (a sibling row flagged them)"] if n else []
+    their, them = ("its", "it") if n == 1 else ("their", "them")
+    lines = ([f"  {policy} also applied to {counted(n, 'negative')} in other rows of {their} query (a sibling row "
+              f"flagged {them})"] if n else [])
     return lines + _earlier(counts, policy)
 
 
@@ -317,10 +322,13 @@ def _earlier(counts: dict, policy: str) -> list[str]:
     """The negatives the policy reached only because the input marked them (an earlier audit's ``negative_flags`` or
     ``false_negative_ids``) and the labelled positives removed from the negatives: a re-audit of a marked file with
     ``drop`` printed "false negatives: 0 of 700 candidates (drop)" while the cleaned file lost the 32 marked ones."""
+    from negmine.errors import counted
+
     n, labelled = counts.get("earlier_false_negatives", 0), counts.get("labelled_positives_removed", 0)
-    return ([f"  {policy} also applied to {n} negatives the input marked as false negatives (an earlier audit)"]
-            if n else []) + ([f"  removed {labelled} labelled positives of their query from the negatives"]
-                             if labelled else [])
+    marked = "a false negative" if n == 1 else "false negatives"
+    return ([f"  {policy} also applied to {counted(n, 'negative')} the input marked as {marked} (an earlier audit)"]
+            if n else []) + ([f"  removed {counted(labelled, 'labelled positive')} of {'its' if labelled == 1 else 'their'} "
+                              "query from the negatives"] if labelled else [])
 
 
 def register(app: typer.Typer) -> None:

@@ -51,6 +51,7 @@ def list_command(cache_dir: CacheDir = None, work_dir: WorkDirs = None) -> None:
     disk, its texts, pairs or finished shards and when it last changed; then the total. Reads metadata and file
     sizes only. --work-dir adds the run work folders of runs that were given one."""
     from negmine.encode.cache_contents import cache_entries, other_work_dirs, work_dir_entries
+    from negmine.errors import counted
     from negmine.encode.emptied_work_dirs import was_emptied
 
     with user_errors():
@@ -66,7 +67,7 @@ def list_command(cache_dir: CacheDir = None, work_dir: WorkDirs = None) -> None:
             typer.echo("no run work folders (negmine cache prune removed them)")
     entries = [entry for _, group in groups for entry in group]
     total = sum(e.size for e in entries)
-    typer.echo(f"total: {human_size(total)} ({total} bytes) in {len(entries)} entries")
+    typer.echo(f"total: {human_size(total)} ({total} bytes) in {counted(len(entries), 'entry', 'entries')}")
 
 
 def prune_command(cache_dir: CacheDir = None, runs: Runs = False, older_than: OlderThan = None,

@@ -335,9 +335,12 @@ def encoding_stopped(stopped=None, option: str | None = None) -> str:
     option shrinks the shards only below the size they had."""
     if stopped is None or stopped.shards_done == stopped.shards:
         return ""
-    lost = f": the {stopped.texts_lost:,} texts it encoded in unfinished shards are encoded again" if stopped.texts_lost else ""
+    from negmine.errors import counted
+
+    lost = (f": the {counted(stopped.texts_lost, 'text', spec=',')} it encoded in unfinished shards "
+            f"{'is' if stopped.texts_lost == 1 else 'are'} encoded again" if stopped.texts_lost else "")
     smaller = f"; {option} below {stopped.shard_size:,} loses less to a stop" if option else ""
-    return (f"; it stopped in {stopped.desc} with {stopped.shards_done} of {stopped.shards} shards finished "
+    return (f"; it stopped in {stopped.desc} with {stopped.shards_done} of {counted(stopped.shards, 'shard')} finished "
             f"(up to {stopped.shard_size:,} texts each{smaller}){lost}")
 
 

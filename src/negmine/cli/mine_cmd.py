@@ -257,6 +257,7 @@ def exit_if_nothing_mined(summary: dict) -> None:
 
     The hint fits the reasons: pairs whose query has no BM25 word need another retriever, not a deeper pool."""
     if summary["pairs_out"] == 0:
+        from negmine.errors import counted
         from negmine.pipeline.select_pairs import SKIP_NO_BM25_WORDS
 
         skipped = summary.get("pairs_skipped", {})
@@ -266,7 +267,9 @@ def exit_if_nothing_mined(summary: dict) -> None:
         else:
             hint = "Raise --depth, loosen the margins or the rank window, or lower --num-negatives"
             if no_words:
-                hint += f"; {no_words} pairs need --retriever dense or hybrid (their query has no BM25 word)"
+                one = no_words == 1
+                hint += (f"; {counted(no_words, 'pair')} {'needs' if one else 'need'} --retriever dense or hybrid "
+                         f"({'its' if one else 'their'} query has no BM25 word)")
         typer.echo("error: no pair was mined (every pair was skipped, for the reasons above); the output holds no "
                    f"rows. {hint}", err=True)
         raise typer.Exit(1)

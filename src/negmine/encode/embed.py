@@ -68,13 +68,14 @@ def check_finite(vectors: np.ndarray, texts: Sequence[str]) -> None:
     bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
     if not len(bad):
         return
-    from negmine.errors import EncodingError
+    from negmine.errors import EncodingError, counted
 
     shown = "; ".join(f"{texts[int(i)][:80]!r}" for i in bad[:3])
+    they, those = ("it", "that text") if len(bad) == 1 else ("they", "those texts")
     raise EncodingError(
-        f"the model returned NaN or infinite values for {len(bad)} of {len(texts)} texts, e.g. {shown}; "
-        "they cannot be scored. Use --precision fp32 if the model overflows in bf16, check the model's weights, "
-        "or remove those texts from the data"
+        f"the model returned NaN or infinite values for {len(bad)} of {counted(len(texts), 'text')}, "
+        f"{shown if len(bad) == 1 else 'e.g. ' + shown}; {they} cannot be scored. Use --precision fp32 if the model "
+        f"overflows in bf16, check the model's weights, or remove {those} from the data"
     )
 
 

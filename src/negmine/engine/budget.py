@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 
 from negmine.config import EngineConfig, parse_size
 from negmine.config_path import path_option
-from negmine.errors import ConfigError
+from negmine.errors import ConfigError, counted
 
 RESERVE = 1 << 30
 MIN_SHARD_ROWS = 1024
@@ -42,7 +42,8 @@ def budget_shard_rows(budget: int, n_docs: int, dim: int, n_queries: int, depth:
     if rows < smallest:
         need_mib = -(-(fixed + row_bytes(dim, index) * smallest) // 2**20)  # rounded up: the advice must pass
         raise ConfigError(
-            f"memory budget {budget / 2**30:.2f} GiB is too small for {n_docs} documents x {n_queries} queries "
+            f"memory budget {budget / 2**30:.2f} GiB is too small for {counted(n_docs, 'document')} x "
+            f"{counted(n_queries, 'query', 'queries')} "
             f"(dim {dim}, depth {depth}); raise {path_option('memory_budget')} to at least {need_mib}M"
         )
     return int(rows)

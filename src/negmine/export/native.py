@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypedDict
 
-from negmine.errors import InputError, NegmineWarning, caller_stacklevel
+from negmine.errors import InputError, NegmineWarning, caller_stacklevel, counted
 from negmine.io.beir import id_problem
 from negmine.io.files import (
     BYTE_ORDER_MARK, file_head, hashed_reader, invisible_note, is_blank, refuse_unreadable_head, save_as_utf8_hint,
@@ -369,7 +369,8 @@ def validate_row(row: Any, path: str | Path | None = None, line: int | None = No
     for key in (*PARALLEL_KEYS[1:], "negative_flags", "judge_negative_scores"):
         if key in row and len(row[key]) != expected:
             raise InputError(
-                path, line, key, f"has {len(row[key])} entries but negative_ids has {expected}; the lists are parallel"
+                path, line, key,
+                f"has {counted(len(row[key]), 'entry', 'entries')} but negative_ids has {expected}; the lists are parallel"
             )
     _check_flags(row.get("negative_flags") or (), path, line)
     for key, other in (JUDGE_KEYS, JUDGE_KEYS[::-1]):
@@ -397,7 +398,7 @@ def _check_judge_promoted_row(row: dict, path: str | Path | None, line: int | No
                          "documents, which come with their texts")
     ids = len(row["extra_positive_ids"])
     if len(row[JUDGE_PROMOTED_KEY]) != ids:
-        raise InputError(path, line, JUDGE_PROMOTED_KEY, f"has {len(row[JUDGE_PROMOTED_KEY])} entries but "
+        raise InputError(path, line, JUDGE_PROMOTED_KEY, f"has {counted(len(row[JUDGE_PROMOTED_KEY]), 'entry', 'entries')} but "
                          f"extra_positive_ids has {ids}; the lists are parallel")
 
 
@@ -483,7 +484,8 @@ def _check_promoted(row: dict, path: str | Path | None, line: int | None) -> Non
     for key in (texts, scores):
         if len(row[key]) != len(row[ids]):
             raise InputError(
-                path, line, key, f"has {len(row[key])} entries but {ids} has {len(row[ids])}; the lists are parallel"
+                path, line, key,
+                f"has {counted(len(row[key]), 'entry', 'entries')} but {ids} has {len(row[ids])}; the lists are parallel"
             )
     negatives, seen = set(row["negative_ids"]), dict[str, int]()
     for i, doc_id in enumerate(row[ids]):
@@ -614,7 +616,7 @@ def repeats_message(path: Path, repeats: Sequence[tuple[int, int]]) -> str:
     """The warning for rows repeating an earlier row's (query_id, positive_id): ``repeats`` as (line, first)."""
     named = ", ".join(f"line {line} repeats line {first}" for line, first in repeats[:MAX_REPEATS_NAMED])
     more = f" and {len(repeats) - MAX_REPEATS_NAMED} more" if len(repeats) > MAX_REPEATS_NAMED else ""
-    return (f"{path}: {len(repeats)} repeated (query_id, positive_id) rows skipped, the first row of each pair is "
+    return (f"{path}: {counted(len(repeats), 'repeated (query_id, positive_id) row')} skipped, the first row of each pair is "
             f"used ({named}{more}); remove the repeats (e.g. a file concatenated twice) to silence this")
 
 

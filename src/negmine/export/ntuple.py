@@ -22,7 +22,7 @@ from negmine.export.base import (
 )
 from negmine.export.native import NativeRow
 from negmine.config_path import path_setting
-from negmine.errors import NegmineWarning, caller_stacklevel
+from negmine.errors import NegmineWarning, caller_stacklevel, counted
 from negmine.export.shown_name import export_name
 
 SKIP_SHORT = "row has fewer negatives than the file's N (n-tuple needs the same width on every row)"
@@ -68,7 +68,7 @@ def warn_width_beyond_every_row(shape: ExportShape, out_path: Path) -> bool:
     if width is None or widest == 0 or width <= widest:
         return False
     warnings.warn(
-        f"{path_setting('ntuple_negatives', width)} is above the widest row's {widest} negatives: every row has fewer "
+        f"{path_setting('ntuple_negatives', width)} is above the widest row's {counted(widest, 'negative')}: every row has fewer "
         f"than {width}, so the n-tuple export {export_name(NTupleExporter.name, out_path)} holds no rows; use {path_setting('ntuple_negatives', widest)} "
         f"(or fewer) to keep the rows with {widest}", NegmineWarning, stacklevel=caller_stacklevel(),
     )

@@ -289,7 +289,8 @@ def warn_if_every_row_left_out(stats: ExportStats) -> None:
     reasons = "; ".join(f"{reason} ({n})" for reason, n in stats.skipped.items())
     loader = ("; datasets.load_dataset(\"json\", ...) fails on the empty file (StopIteration)"
               if sinks.file_type(stats.path) == "jsonl" and not named_by_format() else "")
-    warnings.warn(f"export {export_name(stats.format, stats.path)} holds no records: every one of the native file's {stats.rows_in} rows was "
+    rows = "the native file's one row was" if stats.rows_in == 1 else f"every one of the native file's {stats.rows_in} rows was"
+    warnings.warn(f"export {export_name(stats.format, stats.path)} holds no records: {rows} "
                   f"left out ({reasons}), so a trainer has nothing to read{loader}", NegmineWarning,
                   stacklevel=caller_stacklevel())
 

@@ -28,7 +28,7 @@ import traceback
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from negmine.errors import first_line
+from negmine.errors import counted, first_line
 
 CACHE_BUILDER_MODULE = "datasets.packaged_modules.cache.cache"
 """The module of ``datasets``' cache builder (``Cache``), which raises when it finds no cached copy."""
@@ -181,5 +181,5 @@ def missing_rows(builder: Any, split: str, rows: int) -> str | None:
     expected = getattr(info, "num_examples", None)
     if not expected or expected == rows:
         return None
-    return (f"split {split!r} reads as {rows} rows, and the copy's dataset_info.json records {expected} (a file cut "
+    return (f"split {split!r} reads as {counted(rows, 'row')}, and the copy's dataset_info.json records {expected} (a file cut "
             "short between two batches of rows)")

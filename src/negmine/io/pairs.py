@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Container, Protocol
 
 from negmine.config_path import here, path_option, path_setting
-from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel
+from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel, counted
 from negmine.io.columns import POSITIVE_COLUMNS, QUERY_COLUMNS, find_column, pick_column
 from negmine.io.corpus_file import read_corpus_file
 from negmine.io.files import hashed_identity, require_file
@@ -395,11 +395,12 @@ def warned(result: PairsLoad, corpus: str | Path | None) -> Dataset:
     source = result.dataset.qrels.source
     if result.added_positives:
         warnings.warn(
-            f"{source}: {result.added_positives} of {result.distinct_positives} distinct positives are not in the "
-            f"corpus {corpus} (exact text match; a document with a title reads as title + ' ' + text) and were added "
+            f"{source}: {result.added_positives} of {counted(result.distinct_positives, 'distinct positive')} "
+            f"{'is' if result.added_positives == 1 else 'are'} not in the corpus {corpus} (exact text match; a document "
+            f"with a title reads as title + ' ' + text) and {'was' if result.added_positives == 1 else 'were'} added "
             f"to it with ids p<row>{_whitespace_note(result.whitespace_matches)}", NegmineWarning,
             stacklevel=caller_stacklevel())
     if result.duplicate_rows:
-        warnings.warn(f"{source}: {result.duplicate_rows} repeated (query, positive) rows kept once", NegmineWarning,
+        warnings.warn(f"{source}: {counted(result.duplicate_rows, 'repeated (query, positive) row')} kept once", NegmineWarning,
                       stacklevel=caller_stacklevel())
     return result.dataset

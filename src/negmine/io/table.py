@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from negmine.errors import InputError, first_line
+from negmine.errors import InputError, counted, first_line
 from negmine.io.files import (
     hash_file, hashed_reader, invisible_note, is_blank, refuse_unreadable_head, require_file, utf8_problem,
 )
@@ -261,7 +261,7 @@ def _csv_error(path: Path, err: Exception, bad_rows: list[Any]) -> InputError:
         bad = bad_rows[0]
         where = f"data row {bad.number - 1}: " if bad.number is not None else ""
         return InputError(
-            path, None, None, f"{where}expected {bad.expected_columns} columns, got {bad.actual_columns}: {bad.text[:80]!r}"
+            path, None, None, f"{where}expected {counted(bad.expected_columns, 'column')}, got {bad.actual_columns}: {bad.text[:80]!r}"
         )
     return _utf8_error(path, str(err)) or InputError(path, None, None, f"malformed CSV: {first_line(err)}")
 

@@ -177,22 +177,24 @@ def fallback_pools(
     it is named in a warning of its own (BM25's advises --retriever dense, the retriever already in use)."""
     import warnings
 
-    from negmine.errors import NegmineWarning
+    from negmine.errors import NegmineWarning, counted
 
     rows = np.asarray(rows, dtype=np.int64)
     texts = [query_texts[int(r)] for r in rows]
     depth = cands.candidates.depth
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"\d+ of \d+ queries have no BM25 token")
+        warnings.filterwarnings("ignore", message=r"\d+ of \d+ quer(y|ies) (has|have) no BM25 token")
         retriever, bm25 = _bm25_search(texts, doc_texts, depth, retrieve, encoder, engine, engine_config, cands.run_dir)
     no_words = _ids_at([cands.query_ids[int(r)] for r in rows], retriever.tokenless_rows)
     if no_words:
         example = texts[int(retriever.tokenless_rows[0])]
         example = repr(example) if len(example) <= 60 else f"{example[:60]!r}..."
+        one = len(no_words) == 1
         warnings.warn(
-            f"{len(no_words)} of the {len(rows)} queries with a short pair have no BM25 token (no word of two or "
-            f"more letters or digits that the corpus has), e.g. {example}: the hybrid fallback adds no BM25 "
-            "candidate to their pools, which stay their dense candidates", NegmineWarning,
+            f"{len(no_words)} of the {counted(len(rows), 'query', 'queries')} with a short pair "
+            f"{'has' if one else 'have'} no BM25 token (no word of two or more letters or digits that the corpus has), "
+            f"e.g. {example}: the hybrid fallback adds no BM25 candidate to "
+            f"{'its pool, which stays its' if one else 'their pools, which stay their'} dense candidates", NegmineWarning,
             stacklevel=caller_stacklevel())
     dense = Candidates(cands.candidates.indices[rows], cands.candidates.scores[rows])
 

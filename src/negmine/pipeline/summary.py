@@ -44,7 +44,8 @@ def build_summary(stats: SelectionStats, seconds: dict[str, float], extra: dict)
     }
 
 
-_FALLBACK_NO_WORDS = ": their short pairs' fallback pools hold only their dense candidates"
+_FALLBACK_NO_WORDS = (": its short pairs' fallback pools hold only its dense candidates",
+                      ": their short pairs' fallback pools hold only their dense candidates")
 
 
 def _fallback(summary: dict) -> bool:
@@ -96,9 +97,10 @@ def format_summary(summary: dict) -> str:
     added = added_positives(summary)
     if added is not None:
         lines.append(f"  {ADDED_POSITIVES}: {added}")
-    if summary.get("queries_without_bm25_words"):
-        lines.append(f"  {summary['queries_without_bm25_words']} queries have no BM25 word (BM25 retrieved nothing "
-                     f"for them{_FALLBACK_NO_WORDS if _fallback(summary) else ''})")
+    if n := summary.get("queries_without_bm25_words"):
+        fallback = _FALLBACK_NO_WORDS[n != 1] if _fallback(summary) else ""
+        lines.append(f"  {counted(n, 'query', 'queries')} {'has' if n == 1 else 'have'} no BM25 word (BM25 retrieved "
+                     f"nothing for {'it' if n == 1 else 'them'}{fallback})")
     for name, n in summary["candidates_removed_by_filter"].items():
         if n or filter_set(summary.get("config"), name):
             lines.append(f"  candidates removed by {name}: {n}")
@@ -202,7 +204,7 @@ def margin_hint(summary: dict) -> str | None:
     if max(removed, key=lambda name: (removed[name], name)) != "relative_margin":
         return None
     return (
-        f"hint: {short} of {summary['pairs_in']} pairs ({short / summary['pairs_in']:.0%}) got fewer negatives "
+        f"hint: {short} of {counted(summary['pairs_in'], 'pair')} ({short / summary['pairs_in']:.0%}) got fewer negatives "
         "than asked, most candidates removed by the relative margin. If the model's cosines are compressed "
         "(e5, bge, gte: positives score ~0.9), the cut is too wide for its scale: set filters.relative_margin=None "
         "and leave filters.sd_margin at its default 0.5 (drop --relative-margin and --no-sd-margin; the sd margin is "

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from negmine.config import TABLE_ROWS
-from negmine.errors import ConfigError, InputError
+from negmine.errors import ConfigError, InputError, counted
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import read_json_object
 from negmine.io.row_source import recorded_label
@@ -222,7 +222,7 @@ def _strategy(summary: Mapping) -> str:
     select = _config(summary, "select")
     if not select:
         return "not recorded"
-    text = f"{select.get('strategy')}, {select.get('num_negatives')} negatives per pair"
+    text = f"{select.get('strategy')}, {counted(select.get('num_negatives'), 'negative')} per pair"
     if select.get("rank_min") is not None or select.get("rank_max") is not None:
         text += f", ranks {select.get('rank_min') or 1} to {select.get('rank_max') or 'the depth'}"
     if select.get("strategy_params"):
@@ -291,7 +291,7 @@ def _overview(summary: Mapping, stats: MinedStats, mined: Path, summary_path: Pa
     note = ""
     if stats.counts["rows"] != summary["pairs_out"]:
         values["rows in the file"] = stats.counts["rows"]
-        note = (f'<p class="note">The file holds {stats.counts["rows"]:,} rows, the summary records '
+        note = (f'<p class="note">The file holds {counted(stats.counts["rows"], "row", spec=",")}, the summary records '
                 f'{summary["pairs_out"]:,} written: the file was changed after mining, or the summary is another '
                 "run's (the plots and table are the file's).</p>")
     settings = {"mined file": mined, "summary": summary_path, "input": _input(summary), "model": _model(summary),
@@ -383,8 +383,9 @@ def _plot_notes(filters: Mapping, stats: MinedStats) -> str:
     if filters.get("sd_margin") is not None and not stats.counts["rows_with_sd"]:
         notes.append("The rows record no candidate_score_sd, so the gap is not shown in sd units.")
     if stats.counts["rows_with_sd_0"]:
-        notes.append(f"{stats.counts['rows_with_sd_0']:,} rows have candidate_score_sd 0 and are left out of the sd "
-                     "plot.")
+        n = stats.counts['rows_with_sd_0']
+        notes.append(f"{counted(n, 'row', spec=',')} {'has' if n == 1 else 'have'} candidate_score_sd 0 and "
+                     f"{'is' if n == 1 else 'are'} left out of the sd plot.")
     if stats.counts["rows_with_margin_score"]:
         notes.append("The rows record margin_score (--margin-from lowest-positive): the sd plot measures from it, the "
                      "other gaps from the row's own positive.")
@@ -463,7 +464,7 @@ def _table(rows: Sequence[HardRow], file_rows: int) -> str:
                                       zip(columns, _cells(row, columns, text_html))) + "</tr>"
                      for row in rows[:table.PAGE_ROWS])
     more = (f" (--max-table-rows shows more)" if len(rows) < file_rows else "")
-    note = (f'<p class="note">The {len(rows):,} of {file_rows:,} rows with the smallest gap s_pos - s_neg{more}, '
+    note = (f'<p class="note">The {len(rows):,} of {counted(file_rows, "row", spec=",")} with the smallest gap s_pos - s_neg{more}, '
             "smallest first: the rows to read for false negatives. Each shows its hardest negative (the one with that "
             "gap; the first for --strategy top); #neg: the row's negatives; line: the row's line in the file. Click a "
             "header to sort.</p>")
@@ -493,7 +494,8 @@ def render_mining_report(summary: Mapping, stats: MinedStats, out: Path, mined: 
                 *([(ADDED_SECTION, key_value_table(added))] if added else []),
                 ("Scores", _figures(summary, stats)),
                 ("Hardest rows", _table(stats.hardest(), stats.counts["rows"]))]
-    subtitle = f"{summary['pairs_out']:,} rows mined from {summary['pairs_in']:,} pairs: {mined}"
+    subtitle = (f"{counted(summary['pairs_out'], 'row', spec=',')} mined from {counted(summary['pairs_in'], 'pair', spec=',')}: "
+                f"{mined}")
     with atomic_write(out) as handle:
         handle.write(document("negmine mine", subtitle, sections))
     return Path(out)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from negmine.config import TABLE_ROWS
-from negmine.errors import ConfigError, InputError
+from negmine.errors import ConfigError, InputError, counted
 from negmine.io.atomic import atomic_write
 from negmine.io.beir import id_problem
 from negmine.io.files import NotUtf8Error, iter_lines
@@ -200,7 +200,7 @@ def render_report(summary: Mapping, flags: Iterable[Mapping], out: Path, max_row
         ("Scores", _figures(summary)),
         ("Flagged pairs", render_table(shown, max(total, len(shown)))),
     ]
-    subtitle = f"{counts.get('pairs', 0)} pairs from {summary.get('input', '?')}"
+    subtitle = f"{counted(counts.get('pairs', 0), 'pair')} from {summary.get('input', '?')}"
     with atomic_write(out) as handle:
         handle.write(document(title, subtitle, sections))
     return Path(out)

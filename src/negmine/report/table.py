@@ -17,6 +17,8 @@ import math
 import re
 from typing import Callable, Iterable, Mapping, Sequence
 
+from negmine.errors import counted
+
 PREVIEW_CHARS = 140
 FULL_TEXT_CHARS = 5000  # a text longer than this is cut when shown (models read ~512 tokens)
 PAGE_ROWS = 100  # rows on a page, and the rows readable without JavaScript
@@ -200,7 +202,7 @@ def render_table(records: Iterable[Mapping], total: int) -> str:
         for c in columns
     )
     body = "\n".join(table_row(r, scores) for r in rows[:PAGE_ROWS])
-    note = f"<p class=\"note\">Showing {len(rows)} of {total} flags (click a header to sort).</p>"
+    note = f"<p class=\"note\">Showing {len(rows)} of {counted(total, 'flag')} (click a header to sort).</p>"
     if len(rows) < total:
         note = (f"<p class=\"note\">Showing {len(rows)} of {total} flags: the first {len(rows)} of the flags file "
                 "(--max-table-rows shows more; the flags JSONL holds them all). Click a header to sort the rows "

@@ -12,6 +12,7 @@ import json
 from pathlib import Path, PurePath
 from typing import Mapping, Sequence
 
+from negmine.errors import counted
 from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import read_json_object
 from negmine.report import plots
@@ -222,7 +223,7 @@ def _dev_data(dev: Mapping | None, short: bool = False) -> str:
     where = f"{dev.get('split', 'dev')} split of {folder}"
     sample = dev.get("max_documents")
     if isinstance(sample, int) and not isinstance(sample, bool):
-        return f"{where} (a sample of at most {sample:,} documents)"
+        return f"{where} (a sample of at most {counted(sample, 'document', spec=',')})"
     return where
 
 

@@ -211,9 +211,9 @@ def require_tokens(n_tokens: int, n_docs: int) -> None:
     from negmine.errors import ConfigError
 
     if n_tokens == 0:
+        which = "its one document has no word" if n_docs == 1 else f"none of its {n_docs} documents has a word"
         raise ConfigError(
-            f"BM25 cannot index this corpus: none of its {n_docs} documents has a word of two or more letters or "
-            "digits (only punctuation, symbols, emoji or one-letter words), so every BM25 score would be 0; use "
+            f"BM25 cannot index this corpus: {which} of two or more letters or digits (only punctuation, symbols, emoji or one-letter words), so every BM25 score would be 0; use "
             "the dense retriever (--retriever dense; in eval, a dense --model) instead")
 
 
@@ -223,15 +223,17 @@ def warn_tokenless(queries: TokenIds, query_texts: Sequence[str]) -> np.ndarray:
     if len(empty):
         import warnings
 
-        from negmine.errors import NegmineWarning
+        from negmine.errors import NegmineWarning, counted
 
         example = str(query_texts[int(empty[0])])
         example = repr(example) if len(example) <= 60 else f"{example[:60]!r}..."
+        one = len(empty) == 1
         warnings.warn(
-            f"{len(empty)} of {len(queries)} queries have no BM25 token (no word of two or more letters or digits "
-            f"that the corpus has), e.g. {example}: BM25 retrieves no document for them (mining with method='bm25' "
-            "(--retriever bm25) gives their pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) "
-            "does)", NegmineWarning, stacklevel=caller_stacklevel())
+            f"{len(empty)} of {counted(len(queries), 'query', 'queries')} {'has' if one else 'have'} no BM25 token (no "
+            f"word of two or more letters or digits that the corpus has), e.g. {example}: BM25 retrieves no document "
+            f"for {'it' if one else 'them'} (mining with method='bm25' (--retriever bm25) gives {'its' if one else 'their'} "
+            "pairs no negatives; method='dense' or 'hybrid' (--retriever dense or hybrid) does)", NegmineWarning,
+            stacklevel=caller_stacklevel())
     return empty
 
 

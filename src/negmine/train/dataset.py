@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
-from negmine.errors import ConfigError, caller_stacklevel, field_option
+from negmine.errors import ConfigError, caller_stacklevel, counted, field_option
 from negmine.export.native import FALSE_NEGATIVE_FLAG
 from negmine.train.labels import pack_label, pack_scores, text_key
 from negmine.train.teacher_scores import teacher_scores
@@ -239,12 +239,14 @@ def _warn_short_rows(source: str, stats: TrainDataStats, num_negatives: int) -> 
     file without a word."""
     import warnings
 
-    from negmine.errors import NegmineWarning
+    from negmine.errors import NegmineWarning, counted
 
+    one = stats.dropped_few_negatives == 1
     warnings.warn(
-        f"{source}: {stats.dropped_few_negatives} of {stats.rows_read} rows have fewer than {num_negatives} negatives "
-        f"and are left out of training (dropped_few_negatives in the summary); lower {field_option('num_negatives')} "
-        "to keep them",
+        f"{source}: {stats.dropped_few_negatives} of {counted(stats.rows_read, 'row')} {'has' if one else 'have'} "
+        f"fewer than {counted(num_negatives, 'negative')} and {'is' if one else 'are'} left out of training "
+        f"(dropped_few_negatives in the summary); lower {field_option('num_negatives')} "
+        f"to keep {'it' if one else 'them'}",
         NegmineWarning, stacklevel=caller_stacklevel(),
     )
 
@@ -253,7 +255,7 @@ def nothing_kept(source: str, stats: TrainDataStats, num_negatives: int) -> str:
     if stats.rows_read == 0:
         return f"{source}: the mined file has no rows; mine negatives first (negmine mine ...)"
     return (
-        f"{source}: no row has at least {num_negatives} negatives (the most any row has is "
+        f"{source}: no row has at least {counted(num_negatives, 'negative')} (the most any row has is "
         f"{stats.max_negatives_seen}); lower {field_option('num_negatives')} to {stats.max_negatives_seen} or mine more"
     )
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from negmine.config import TrainConfig
 from negmine.config_path import field_path, option_of, path_option, within
 from negmine.encode.folder_dimension import folder_dimension
-from negmine.errors import ConfigError, InputError, NegmineWarning, caller_stacklevel, field_option, field_setting
+from negmine.errors import (ConfigError, InputError, NegmineWarning, caller_stacklevel, counted, field_option,
+                             field_setting)
 from negmine.io.files import BYTE_ORDER_MARK, dangling_link_note
 from negmine.io.jsonl import json_type
 from negmine.io.outputs import check_output_dir
@@ -217,8 +218,8 @@ def warn_checkpoint_steps_unused(config: TrainConfig) -> None:
         return
     with within(config, "dev"):  # dev.steps (--eval-steps), dev.keep_best (--keep-best)
         steps, keep_best = path_option("steps"), path_option("keep_best")
-        when = f"every {config.dev.steps} steps ({field_path('steps')}, {option_of('steps')})" if config.dev.steps \
-            else "each epoch"
+        every = "every step" if config.dev.steps == 1 else f"every {config.dev.steps} steps"
+        when = f"{every} ({field_path('steps')}, {option_of('steps')})" if config.dev.steps else "each epoch"
     warnings.warn(
         f"{field_setting('checkpoint_steps', config.checkpoint_steps)} is not used with {keep_best}: a checkpoint is "
         f"saved at every evaluation, {when}, and at no other step; set {steps} to the cadence you want checkpoints at, "
@@ -424,9 +425,11 @@ def warn_one_short_batch(config: TrainConfig, rows: int) -> None:
     how = field_setting("max_steps", config.max_steps) if config.max_steps else field_setting("epochs", config.epochs)
     repeat = f"; the run's {total} steps ({how}) all train on that same batch" if total > 1 else ""
     fixes = ([f"use a --batch-size below {rows}"] if rows > 1 else []) + ["train on more rows (mine more pairs)"]
+    held, whole = ("its one training row is", "only it") if rows == 1 else (f"its {rows} training rows are", f"all {rows}")
+    others = "no other row" if rows == 1 else counted(rows - 1, "other row")
     warnings.warn(
-        f"{config.train_file}: its {rows} training rows are fewer than {field_setting('batch_size', config.batch_size)},"
-        f" so each batch holds all {rows}: a query's in-batch negatives come from {rows - 1} other rows, not the "
+        f"{config.train_file}: {held} fewer than {field_setting('batch_size', config.batch_size)},"
+        f" so each batch holds {whole}: a query's in-batch negatives come from {others}, not the "
         f"{config.batch_size - 1} the batch size suggests, and an epoch is 1 step{repeat}; for several batches an "
         f"epoch, each with other in-batch negatives, {' or '.join(fixes)}, or set --batch-size {rows} if one batch "
         "of every row is meant", NegmineWarning, stacklevel=caller_stacklevel())
@@ -451,10 +454,11 @@ def refuse_remine_that_never_runs(config: TrainConfig, rows: int) -> None:
     if (config.remine_every_epoch and per_epoch < total) or (config.remine_steps and config.remine_steps < total):
         return
     asked = " and ".join(
-        ([f"{field_setting('remine_every_epoch', True)} (epochs of {per_epoch} steps)"] if config.remine_every_epoch
+        ([f"{field_setting('remine_every_epoch', True)} (epochs of {counted(per_epoch, 'step')})"] if config.remine_every_epoch
          else []) + ([field_setting("remine_steps", config.remine_steps)] if config.remine_steps else []))
     raise ConfigError(
-        f"re-mining would never run: the run is {total} steps ({rows} rows, batch_size {config.batch_size}), and "
+        f"re-mining would never run: the run is {counted(total, 'step')} ({counted(rows, 'row')}, batch_size "
+        f"{config.batch_size}), and "
         f"{asked} re-mines only before the last step; use {field_option('remine_steps')} below {total}, more "
         f"{field_option('epochs')} or {field_option('max_steps')}, or drop the re-mining options"
     )
