@@ -315,6 +315,50 @@ def test_the_queries_table_sorts_in_a_browser(evaluation, page, browser):
     assert out["idsDesc"] == sorted((q for q, _ in _expected_order(saved)), reverse=True)
 
 
+LONG_TAGS = ("bm25_title_body_rm3", "splade_cocondenser_v2", "e5_base_finetuned_hard", "colbert_v2_plaid_rerank",
+             "contriever_msmarco_distilled")
+
+HEADER_BREAKS_IN_A_WORD = """
+    // the headers of the queries table whose text breaks onto a new line inside a word (not after a space, : or _)
+    var t = document.getElementById('queries'), box = t.parentNode, split = [];
+    Array.prototype.forEach.call(t.tHead.rows[0].cells, function(th){
+      var walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT), top = null, before = null;
+      while (walker.nextNode()) {
+        var node = walker.currentNode;
+        for (var i = 0; i < node.length; i++) {
+          var range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
+          var rect = range.getClientRects()[0], ch = node.data[i];
+          if (rect && top !== null && rect.top > top + 2 && !/[\\s_:]/.test(before) && !/\\s/.test(ch))
+            split.push(th.textContent);
+          if (rect) top = rect.top;
+          before = ch;
+        }
+      }
+    });
+    report({scroll: box.scrollWidth, client: box.clientWidth, split: split, columns: t.tHead.rows[0].cells.length});
+"""
+
+
+def test_five_runs_fit_the_window_with_headers_broken_between_words(tmp_path, browser):
+    """Five runs make 23 columns: at 7.5-8.5 em each the queries table was 2,272 px wide and scrolled sideways in a
+    1,400 px window, and its headers broke inside run names (``splade_coc`` / ``ondenser_``, ``reran`` / ``k``).
+    Its rows now wrap onto a second line, the header's as its cells', and a header breaks at a space, ':' or '_'."""
+    from negmine.evaluate.api import evaluate
+
+    data = _demo_copy(tmp_path / "data")
+    runs = []
+    for tag in LONG_TAGS:
+        run = _oracle_run(data, tmp_path / f"{tag}.trec")
+        run.write_text(run.read_text().replace(RUN_TAG, tag))
+        runs.append(run)
+    evaluate(EvalConfig(data_dir=data, split="test", run_files=tuple(runs), output=tmp_path / "r.json",
+                        encoder=EncoderConfig(cache_dir=tmp_path / "cache", show_progress=False)))
+    out = browser(_render(tmp_path / "r.json", tmp_path / "r.html"), HEADER_BREAKS_IN_A_WORD)
+    assert out["columns"] == 23
+    assert out["scroll"] <= out["client"], out
+    assert out["split"] == [], out
+
+
 def test_without_ndcg_the_table_ranks_by_the_first_metric(evaluation, tmp_path):
     """An evaluation of other metrics (--metrics mrr@10,map) ranks its queries by the first; one compared run is
     marked by its raw p-values."""

@@ -28,7 +28,7 @@ from negmine.io.atomic import atomic_write
 from negmine.io.jsonl import iter_jsonl, json_type, read_json_object
 from negmine.report import plots
 from negmine.report.html import cards, document, figure, key_value_table
-from negmine.report.table import PAGE_ROWS, TEXT_MIN_PX, _pager, _text, json_script
+from negmine.report.table import PAGE_ROWS, _header, _name_parts, _pager, _text, json_script
 
 RESULTS_KEYS = {"comparison": dict, "data": dict, "config": dict}
 """The keys of ``negmine eval``'s results JSON the report reads, with their JSON types."""
@@ -436,12 +436,33 @@ def _query_cells(comparison: Comparison, metric: str, values: Mapping, query: st
     return cells + ([score(name, judged) for name in comparison.names] if judged else [])
 
 
-COLUMN_EM = {"id": 8.0, "num": 7.5, "rank": 8.5}
-"""The queries table's column widths (em) by kind; the query text takes the rest (at least ``TEXT_MIN_PX``)."""
+COLUMN_EM = {"id": 6.0, "num": 5.6, "rank": 5.6}
+"""The queries table's least column widths (em) by kind (``+0.1234`` in 12 px, the padding and the border), each
+widened to its header's longest unbreakable part; the query text takes the rest of its line (``table.wrap`` in
+:data:`negmine.report.html.CSS`). At 8-8.5 em a column, 5 runs made 23 columns, 2,272 px: the table scrolled
+sideways in a 1,400 px window."""
 
 
-def _td(kind: str) -> str:
-    return {"id": '<td class="id">', "text": '<td class="text" dir="auto">'}.get(kind, '<td class="nw">')
+def _column_em(name: str, kind: str) -> float | None:
+    """A fixed column's width: its kind's, or its header's longest part between spaces and the breaks of
+    :func:`negmine.report.table._header` (bold 12 px, the padding and the sort arrow, as the audit's table sizes
+    them), at most 11 em (a longer part breaks inside)."""
+    if kind == "text":
+        return None
+    longest = max(len(word) for part in _name_parts(name) for word in part.split())
+    return round(min(max(COLUMN_EM[kind], longest * 0.65 + 2.5), 11.0), 1)
+
+
+def _td(kind: str, width: float | None = None) -> str:
+    basis = f' style="flex-basis:{width:g}em"' if width else ""
+    return {"id": f'<td class="id"{basis}>', "text": '<td class="text" dir="auto">',
+            "rank": f"<td{basis}>"}.get(kind, f'<td class="nw"{basis}>')
+
+
+def _th(name: str, kind: str, width: float | None) -> str:
+    """A header of the queries table: its width as its cells', breakable only at spaces, ``:`` and ``_``."""
+    where = f' style="flex-basis:{width:g}em"' if width else ' class="text"'
+    return f'<th data-type="{"num" if kind in ("num", "rank") else "text"}"{where}>{_header(name)}</th>'
 
 
 def query_table(comparison: Comparison, texts: dict[str, str] | None, max_rows: int) -> str:
@@ -460,24 +481,20 @@ def query_table(comparison: Comparison, texts: dict[str, str] | None, max_rows: 
             ref = len(text_rows)
             text_rows.append([texts.get(query, "")[:60], _text(texts.get(query, ""))])
         rows.append(_query_cells(comparison, metric, values, query, biggest, ref, ranks))
-    tds = [_td(kind) for _, kind in columns]
+    widths = [_column_em(name, kind) for name, kind in columns]
+    tds = [_td(kind, width) for (_, kind), width in zip(columns, widths)]
 
     def content(cell) -> str:
         return text_rows[cell][1] if isinstance(cell, int) else cell[0]
 
     body = "\n".join("<tr>" + "".join(td + content(c) + "</td>" for td, c in zip(tds, row)) + "</tr>"
                      for row in rows[:PAGE_ROWS])
-    head = "".join(f'<th data-type="{"num" if kind in ("num", "rank") else "text"}">{html.escape(name)}</th>'
-                   for name, kind in columns)
-    widths = [COLUMN_EM.get(kind) for _, kind in columns]
-    cols = "".join(f'<col style="width:{w:g}em">' if w else "<col>" for w in widths)
-    fixed = f"{sum(w for w in widths if w):g}em" + (f" + {TEXT_MIN_PX}px" if texts is not None else "")
+    head = "".join(_th(name, kind, w) for (name, kind), w in zip(columns, widths))
     data = {"cells": tds, "texts": text_rows,  # a cell whose HTML is its sort key as that text (table.table_data)
             "rows": [[c if isinstance(c, int) else c[0] if c[0] == c[1] else c for c in row] for row in rows]}
     return (f"{_pager(len(rows), 'queries')}<div class=\"hbar\" hidden><div></div></div><div class=\"scroll\">"
-            f'<table id="queries" class="sortable" data-rows="queries-data" data-total="{len(rows)}" '
-            f'data-page="{PAGE_ROWS}" style="min-width:calc({fixed})"><colgroup>{cols}</colgroup>'
-            f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></div>"
+            f'<table id="queries" class="sortable wrap" data-rows="queries-data" data-total="{len(rows)}" '
+            f'data-page="{PAGE_ROWS}"><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></div>'
             f"{json_script('queries-data', data)}")
 
 

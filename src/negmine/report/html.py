@@ -18,7 +18,11 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .scroll{overflow:auto;max-width:100%;max-height:85vh} table{border-collapse:collapse;font-size:12px;width:100%}
 th,td{border:1px solid #dee2e6;padding:4px 6px;vertical-align:top} td{overflow-wrap:break-word} td.text{overflow-wrap:anywhere} td.id{max-width:16em} td.nw{white-space:nowrap}
 th{background:#f8f9fa;position:sticky;top:0;white-space:nowrap;z-index:1} table.sortable th{cursor:pointer} table.sortable th:focus-visible{outline:2px solid #1a73e8;outline-offset:-2px}
-table.sortable{table-layout:fixed} table.sortable th{white-space:normal;overflow-wrap:anywhere}
+table.sortable{table-layout:fixed} table.sortable th{white-space:normal;overflow-wrap:break-word;word-break:normal;hyphens:manual}
+table.wrap,table.wrap>thead,table.wrap>tbody{display:block} table.wrap tr{display:flex;flex-wrap:wrap;border-left:1px solid #dee2e6}
+table.wrap th,table.wrap td{flex:0 0 auto;box-sizing:border-box;border-width:0 1px 1px 0} table.wrap .text{flex:1 0 220px;max-width:none}
+table.wrap>thead{position:sticky;top:0;z-index:2;border-top:1px solid #dee2e6} table.wrap th{position:static}
+table.wrap tbody tr{border-bottom:1px solid #adb5bd}
 .pager{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:6px 0;font-size:13px} .pager[hidden]{display:none}
 .pager .filter{min-width:260px;padding:3px 6px} .pager button{min-width:2.2em} .pager .status{color:#495057;min-width:16em;text-align:center}
 th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
