@@ -312,9 +312,9 @@ def _score_plot(stats: MinedStats) -> str:
     ax = fig.add_subplot()
     positive, negative = stats.samples["positive"], stats.samples["negative"]
     plots._histograms(ax, {"positives": (positive.values, plots.COLORS["positive"], positive.seen),
-                           "chosen negatives": (negative.values, plots.COLORS["kept"], negative.seen)},
+                           "kept negatives": (negative.values, plots.COLORS["kept"], negative.seen)},
                       "mining-model score")
-    ax.set_title("Positive vs chosen negative scores")
+    ax.set_title("Positive vs kept negative scores")
     return figure(plots.to_base64_png(fig), "positive and negative scores")
 
 
@@ -323,7 +323,7 @@ def _gap_plot(name: str, xlabel: str, title: str, rule: tuple[float, str] | None
     fig = plots._figure()
     ax = fig.add_subplot()
     sample = stats.samples[name]
-    plots._histograms(ax, {"negatives": (sample.values, plots.COLORS["kept"], sample.seen)}, xlabel)
+    plots._histograms(ax, {"kept negatives": (sample.values, plots.COLORS["kept"], sample.seen)}, xlabel)
     if rule is not None:
         ax.axvline(rule[0], color=plots.COLORS["flagged"], linestyle="--", linewidth=1.2, label=rule[1])
         ax.legend(fontsize=8)
@@ -368,7 +368,7 @@ def _figures(summary: Mapping, stats: MinedStats) -> str:
         imgs.append(_gap_plot("sd_gap", "gap in units of the pair's candidate score sd", "Gap in sd units",
                               None if sd is None else (sd, f"--sd-margin {sd}"), stats))
     imgs.append(_count_plot(stats.ranks, "candidate rank (1 = the query's top candidate)", "negatives",
-                            "Ranks of the chosen negatives"))
+                            "Ranks of the kept negatives"))
     imgs.append(_count_plot(stats.widths, "negatives in the row", "rows", "Negatives per row"))
     return '<div class="plots">' + "".join(imgs) + "</div>" + _plot_notes(filters, stats)
 
