@@ -56,6 +56,17 @@ def pytest_runtest_protocol(item, nextitem):
         faulthandler.cancel_dump_traceback_later()
 
 
+@pytest.fixture(autouse=True)
+def _a_folder_and_a_cache_of_its_own(tmp_path_factory, monkeypatch) -> None:
+    """Each test runs in a folder of its own with an embedding cache of its own ($NEGMINE_CACHE; a test that sets or
+    removes it still does). Two tests on two pytest-xdist workers writing a default relative output
+    (``audit.flags.jsonl`` and its summary) in the checkout took each other's output lock (a fresh-clone CI run,
+    2026-12-07), and ``~/.cache/negmine`` was shared by every test of the run and the user's own runs."""
+    folder = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("NEGMINE_CACHE", str(folder / ".negmine-cache"))
+
+
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory) -> Path:
     """A 2-layer random BERT bi-encoder saved locally (seconds to build, no hub)."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -58,3 +59,11 @@ def test_a_hung_test_fails_with_its_name_and_the_stack_where_it_hangs(tmp_path):
 def test_a_test_s_bound_is_its_mark_else_the_ini_s(request):
     assert timeout_of(_Item(pytest.mark.timeout(42), config=request.config)) == 42
     assert timeout_of(request.node) == 300
+
+
+def test_each_test_runs_in_a_folder_and_with_a_cache_of_its_own():
+    """A default relative output (audit.flags.jsonl) went to the checkout, where two tests on two workers took each
+    other's output lock, and every test shared ~/.cache/negmine (tests/conftest.py's autouse fixture)."""
+    repo = Path(__file__).resolve().parents[1]
+    assert not Path.cwd().resolve().is_relative_to(repo) and not any(Path.cwd().iterdir())
+    assert Path(os.environ["NEGMINE_CACHE"]) == Path.cwd() / ".negmine-cache"
