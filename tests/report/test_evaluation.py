@@ -403,14 +403,22 @@ def test_run_file_coverage_shows_as_negmine_eval_prints_it(tmp_path):
             "1 query id is not in the queries file and was ignored (q999)")
     assert f'<p class="note">{note}</p>' in page
     assert page.count("evaluated queries is missing") == 1  # the oracle run covers the split: no line for it
+    assert _refused_with(results, ("run_file_coverage", "partial", "missing"), "1") == (f"{results}: field 'run_file_coverage.partial.missing': must be an integer >= 0, got "
+                                 "'1'; this results JSON was edited or written by another tool: write it again with "
+                                 "negmine eval ... -o FILE")
+
+
+def _refused_with(results: Path, field: tuple[str, ...], value: object) -> str:
+    """The refusal of ``results`` read back with ``field`` (a path of keys) set to ``value``, as an edit leaves it."""
     saved = json.loads(results.read_text())
-    saved["run_file_coverage"]["partial"]["missing"] = "1"
+    inner = saved
+    for key in field[:-1]:
+        inner = inner[key]
+    inner[field[-1]] = value
     results.write_text(json.dumps(saved))
     with pytest.raises(InputError) as caught:
         read_eval_results(results)
-    assert str(caught.value) == (f"{results}: field 'run_file_coverage.partial.missing': must be an integer >= 0, got "
-                                 "'1'; this results JSON was edited or written by another tool: write it again with "
-                                 "negmine eval ... -o FILE")
+    return str(caught.value)
 
 
 def test_a_run_file_renamed_for_its_shared_tag_shows_as_negmine_eval_prints_it(tmp_path):
@@ -432,12 +440,7 @@ def test_a_run_file_renamed_for_its_shared_tag_shows_as_negmine_eval_prints_it(t
     for path, name in ((oracle, "oracle"), (copy, "copy")):
         note = f"run file {path}: its tag {RUN_TAG!r} is shared, named {name!r} (name it yourself: --run NAME={path})"
         assert f'<p class="note">{html.escape(note)}</p>' in page
-    saved = json.loads(results.read_text())
-    saved["run_file_names"]["copy"]["named_by"] = "file"
-    results.write_text(json.dumps(saved))
-    with pytest.raises(InputError) as caught:
-        read_eval_results(results)
-    assert str(caught.value) == (f"{results}: field 'run_file_names.copy.named_by': must be one of given, tag, stem, "
+    assert _refused_with(results, ("run_file_names", "copy", "named_by"), "file") == (f"{results}: field 'run_file_names.copy.named_by': must be one of given, tag, stem, "
                                  "parent/stem, path, got 'file'; this results JSON was edited or written by another "
                                  "tool: write it again with negmine eval ... -o FILE")
 
