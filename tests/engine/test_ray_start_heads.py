@@ -149,12 +149,22 @@ def _client_server_logs(temp: Path) -> str:
     return "\n".join(f"--- {log.name}\n" + log.read_text(errors="replace")[-2000:] for log in logs)
 
 
+RAY_CLIENT_SERVER_START_FAILURES = (
+    "Starting Ray client server failed",  # once in 10 runs on a loaded machine
+    # the proxy's per-client server exited as it started (psutil.ZombieProcess in the proxy), a fresh-clone CI run
+    # next to another job, 2026-12-07; the same test alone passed at once
+    "Initialization failure from server",
+)
+"""What Ray's Client proxy answers when the server it starts for a client does not come up: Ray's, not negmine's,
+so the test mines again (3 tries in all)."""
+
+
 def test_a_mine_through_ray_client_writes_the_local_bytes(ray_client_server, tmp_path, tiny_model_path):
     """The demo mine (shards of 100 texts and documents) through the live server."""
     ray_client_address, temp = ray_client_server
-    for _ in range(2):  # Ray's per-client server process failed to start once in 10 runs (a loaded machine)
+    for _ in range(3):
         done = _mine(tmp_path, tiny_model_path, "ray", "--engine", "ray", "--ray-address", ray_client_address)
-        if "Starting Ray client server failed" not in done.stderr:
+        if not any(failure in done.stderr for failure in RAY_CLIENT_SERVER_START_FAILURES):
             break
     assert done.returncode == 0, done.stderr[-3000:] + _client_server_logs(temp)
     local = _mine(tmp_path, tiny_model_path, "local")
