@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from negmine.cli import build_app
-from negmine.cli.eval_cmd import split_metrics
+from negmine.cli.eval_cmd import encoding_note, split_metrics
 from negmine.errors import ConfigError
 from negmine.testing.beir import write_beir
 
@@ -456,3 +456,9 @@ def test_eval_cli_prints_wins_ties_losses_unadjusted_intervals_and_what_judged_m
         ["worse", "0", "/", "1", "/", "2", "0", "/", "1", "/", "2"]]
     assert lines[at + 6].startswith("judged@10: the share of a run's top 10 that the qrels judge; with qrels that "
                                     "list only relevant documents (BEIR's) 0.02-0.11 is common")
+
+
+def test_encoding_note_reads_in_the_singular_for_one_text():
+    """A model that encoded a single text (the rest cached) said "encoded 1 texts"."""
+    assert encoding_note("model", {"encoded": 1, "cached": 14}) == "model: encoded 1 text, 14 from cache"
+    assert encoding_note("model", {"encoded": 0, "cached": 15}) == "model: encoded 0 texts, 15 from cache"

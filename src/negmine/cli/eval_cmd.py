@@ -106,6 +106,13 @@ def interrupted_hint(config: EvalConfig, stopped=None) -> str:
             f"{cache}{encoding_stopped(stopped)}")
 
 
+def encoding_note(name: str, counts: dict) -> str:
+    """One model's encoding line: how many texts it encoded and how many came from the cache."""
+    from negmine.errors import counted
+
+    return f"{name}: encoded {counted(counts['encoded'], 'text')}, {counts['cached']:d} from cache"
+
+
 def echo_report(report) -> None:
     """The comparison table, then one line per note: skipped judgments, run files renamed (their tag shared),
     run-file coverage, encoding, files."""
@@ -115,7 +122,7 @@ def echo_report(report) -> None:
     lines = [report.table(), format_unknown_qrels(report.payload["data"]["unknown_qrels"])]
     lines += [name_note(name, record) for name, record in report.payload["run_file_names"].items()]
     lines += [coverage_note(name, c) for name, c in report.payload["run_file_coverage"].items()]
-    lines += [f"{name}: encoded {c['encoded']} texts, {c['cached']} from cache" for name, c in report.encoding.items()]
+    lines += [encoding_note(name, c) for name, c in report.encoding.items()]
     lines += [f"wrote run {name}: {path}" for name, path in report.run_files.items()]
     lines += [f"wrote {report.output}"] if report.output is not None else []
     for line in lines:
