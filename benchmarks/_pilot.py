@@ -61,17 +61,18 @@ def setup(description: str, results_name: str,
     return Pilot(args, changed, data_dir, test, mined, rows, reference)
 
 
-def run(pilot: Pilot, arm: str, source: str, patch: Callable[[], None], stats: dict) -> None:
+def run(pilot: Pilot, arm: str, source: str, patch: Callable[[], None], stats: dict,
+        arm_mined: Path | None = None) -> None:
     """Train and score the defaults (reused where trained), in a test run the reference-mined arm, and then, after
-    ``patch()``, the pilot's arm (model folders prefixed ``source``, ``dev-`` first on held-out) at each seed; print
-    and write the table."""
+    ``patch()``, the pilot's arm (model folders prefixed ``source``, ``dev-`` first on held-out; trained on
+    ``arm_mined`` when given, a rewrite of the defaults' mined file) at each seed; print and write the table."""
     from negmine.evaluate.metrics import evaluate_run
 
     dev = "" if pilot.args.test else "dev-"
     arms = [("negmine", dev + "negmine-top", pilot.mined, {})]
     if pilot.reference is not None:
         arms.append((bench.BASELINE, "st", pilot.reference, bench.VARIANTS[bench.BASELINE].overrides))
-    arms.append((arm, dev + source, pilot.mined, {}))
+    arms.append((arm, dev + source, arm_mined or pilot.mined, {}))
     results: dict[str, list] = {name: [] for name, *_ in arms}
     seeds = [int(s) for s in pilot.args.seeds.split(",")]
     for name, prefix, mined, overrides in arms:
