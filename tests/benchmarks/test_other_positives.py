@@ -33,3 +33,13 @@ def test_a_row_with_too_few_free_negatives_keeps_the_first_other_positives(impor
     assert out[0]["negative_ids"] == ["d5", "d2", "d4"] and out[1] == rows[1]
     assert stats["rows_changed"] == 1 and stats["rows_still_holding_one"] == 1
     assert stats["other_positives_used_before"] == 1 and stats["other_positives_used_after"] == 1
+
+
+def test_first_puts_another_querys_positives_before_the_rest(import_benchmark):
+    pilot = import_benchmark("other_positives")
+    rows = [_row("q1", ["d5", "d2", "d6", "d4", "d7"]), _row("q2", ["d6", "d7", "d8"])]
+    out, stats = pilot.rewrite(rows, {"q1": {"d1": 1}, "q2": {"d2": 1, "d4": 1}}, used=3, first=True)
+    assert out[0]["negative_ids"] == ["d2", "d4", "d5", "d6", "d7"] and out[1] == rows[1]
+    assert out[0]["negative_ranks"] == [2, 4, 1, 3, 5]
+    assert stats["other_positives_used_before"] == 1 and stats["other_positives_used_after"] == 2
+    assert stats["rows_still_holding_one"] == 1 and stats["rows_changed"] == 1
