@@ -135,3 +135,31 @@ def test_fallback_config_errors_name_the_value_and_the_choices():
     with pytest.raises(ConfigError, match=r"fallback 'hybrid' tops up dense pools, but the retriever is 'bm25'; "
                                           r"use method='dense' \(--retriever dense\), or fallback=None \(--no-fallback\)"):
         RetrieveConfig(method="bm25", fallback="hybrid").validate()
+
+
+class CaseBlind(Marked):
+    """:class:`Marked` reading a text in lower case, so a query re-typed in capitals gets the same cosines."""
+
+    fingerprint = "marked-fallback-case-blind"
+
+    @staticmethod
+    def _one(text):
+        return Marked._one(text.lower())
+
+
+@pytest.mark.filterwarnings("ignore::negmine.errors.NegmineWarning")  # the repeating pairs' warning: test_variant_pairs
+def test_a_repeating_pair_is_counted_among_the_pairs_mined_only_when_it_is_mined(tmp_path):
+    """``pairs_repeating_another`` (shown under "Among the pairs mined") counted every pair repeating an earlier
+    one up to case or spacing before selection: q1b ("ZETA  question", q1's positive) was counted though both q1
+    and q1b were skipped for a short pool, so the summary said a pair was mined twice when none was mined."""
+    beir = write_beir(tmp_path / "b", CORPUS, {**QUERIES, "q1b": "ZETA  question"}, [*QRELS, ("q1b", "pos1", 1)])
+    plain = mine(config(beir, tmp_path / "plain.jsonl", None), embedder=CaseBlind()).summary
+    assert set(rows(tmp_path / "plain.jsonl")) == {"q2"}
+    assert plain["pairs_skipped"] == {"no candidate left after exclusions and filters": 2}
+    assert plain["pairs_repeating_another"] == 0, "q1b was skipped, not mined twice"
+    assert "pairs repeating an earlier pair" not in format_summary(plain)
+    rescued = mine(config(beir, tmp_path / "fb.jsonl", "hybrid"), embedder=CaseBlind()).summary
+    assert set(rows(tmp_path / "fb.jsonl")) == {"q1", "q1b", "q2"}
+    assert rescued["pairs_repeating_another"] == 1, "q1 and q1b both mined: the pair counts twice"
+    # the fallback's denominator counts every short pair that tried it, mined or skipped (the rescue rate)
+    assert (rescued["pairs_tried_fallback"], rescued["pairs_from_fallback"]) == (2, 2)

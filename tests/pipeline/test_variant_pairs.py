@@ -4,7 +4,7 @@ import pytest
 
 from negmine.errors import NegmineWarning
 from negmine.io.records import Dataset, Pair, Qrels, TextTable
-from negmine.pipeline.variant_pairs import variant_pairs, warn_variant_pairs
+from negmine.pipeline.variant_pairs import MinedRepeats, variant_pairs, warn_variant_pairs
 
 
 def _dataset(queries: dict, docs: dict, judgments: dict) -> Dataset:
@@ -36,3 +36,20 @@ def test_distinct_pairs_give_no_warning(recwarn):
                     {"q1": {"d1": 1, "d2": 1}, "q2": {"d1": 1}})
     assert warn_variant_pairs(data) == 0
     assert not [w for w in recwarn if issubclass(w.category, NegmineWarning)]
+
+
+def test_mined_repeats_counts_the_rows_written_that_repeat_an_earlier_row_written():
+    """The summary's ``pairs_repeating_another`` was the warning's count, made before selection: a repeating pair
+    that selection skipped was counted "among the pairs mined". Of q1, q2, q3 (one pair up to case and spacing)
+    with q1 skipped, q3 repeats the row of q2; q4 repeats nothing; d2 under q1 is another positive."""
+    data = _dataset(
+        {"q1": "Long-term exposure", "q2": "LONG-TERM  exposure", "q3": "long-term exposure", "q4": "Other?"},
+        {"d1": "In a cohort.", "d2": "Another cohort."},
+        {"q1": {"d1": 1, "d2": 1}, "q2": {"d1": 1}, "q3": {"d1": 1}, "q4": {"d1": 1}},
+    )
+    assert len(variant_pairs(data)) == 2, "before selection q2 and q3 repeat q1"
+    written = [{"query_id": q, "positive_id": d} for q, d in [("q1", "d2"), ("q2", "d1"), ("q3", "d1"), ("q4", "d1")]]
+    repeats = MinedRepeats(data)
+    assert list(repeats.written(iter(written))) == written and repeats.count == 1
+    alone = MinedRepeats(data)
+    assert list(alone.written(iter(written[:2]))) == written[:2] and alone.count == 0, "q3 skipped: none twice"
