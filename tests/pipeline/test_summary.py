@@ -73,7 +73,7 @@ def test_format_summary_prints_the_pairs_mined_apart_in_the_reports_words():
     summary = build_summary(stats, {"load": 0.1}, {"pairs_repeating_another": 3})
     assert format_summary(summary).splitlines()[:4] == [
         "pairs: 12 in, 11 out", "  skipped 1: no candidate left after exclusions and filters",
-        f"  {FALLBACK}: 1 of 2", f"  {REPEATING}: 3"]
+        f"  {FALLBACK}: 1 of 2 that tried it", f"  {REPEATING}: 3"]
     quiet = build_summary(SelectionStats(pairs_in=1, pairs_out=1), {"load": 0.1}, {"pairs_repeating_another": 0})
     assert "fallback" not in format_summary(quiet) and "repeating" not in format_summary(quiet)
 

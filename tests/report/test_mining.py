@@ -69,7 +69,7 @@ def test_pairs_repeating_another_are_not_counted_as_left_out():
     assert _counts(summary) == {"skipped: no candidate left after exclusions and filters": 84,
                                 "qrels rows not relevant (score <= 0): no pair": 5}
     assert pairs_mined_apart(summary) == {
-        "short pairs selected from the fallback (hybrid) pool": "1 of 2",
+        "short pairs selected from the fallback (hybrid) pool": "1 of 2 that tried it",
         "pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair of its "
         "own (so it counts twice)": 3,
     }
@@ -135,7 +135,7 @@ def test_the_pairs_mined_apart_have_a_section_of_their_own(mined, tmp_path):
     page = sections(mining_report(mined, out=tmp_path / "apart.html").read_text(encoding="utf-8"))
     assert list(page) == ["Overview", "Pairs and candidates left out", "Among the pairs mined", "Scores",
                           "Hardest rows"]
-    assert ("<tr><td>short pairs selected from the fallback (hybrid) pool</td><td>1 of 2</td></tr>"
+    assert ("<tr><td>short pairs selected from the fallback (hybrid) pool</td><td>1 of 2 that tried it</td></tr>"
             in page["Among the pairs mined"])
     assert ("<tr><td>pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair "
             "of its own (so it counts twice)</td><td>3</td></tr>") in page["Among the pairs mined"]

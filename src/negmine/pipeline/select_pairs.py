@@ -38,7 +38,7 @@ class SelectionStats:
     positive_scores: list[float] = field(default_factory=list)
     negative_scores: list[float] = field(default_factory=list)
     from_fallback: int = 0  # pairs selected from their query's fallback pool (RetrieveConfig.fallback)
-    tried_fallback: int = 0  # pairs whose own pool was short and whose query has a fallback pool
+    tried_fallback: int = 0  # pairs whose own pool was short and whose query has a fallback pool, mined or skipped
 
 
 @dataclass(frozen=True)

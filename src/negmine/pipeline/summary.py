@@ -127,7 +127,8 @@ def format_summary(summary: dict) -> str:
 
 
 FALLBACK_PAIRS = "short pairs selected from the fallback (hybrid) pool"
-"""The label of ``pairs_from_fallback`` of ``pairs_tried_fallback`` on stdout and in the mining report."""
+"""The label of ``pairs_from_fallback`` of ``pairs_tried_fallback`` that tried it, on stdout and in the mining
+report (:func:`pairs_mined_apart`)."""
 
 REPEATING_PAIRS = ("pairs repeating an earlier pair up to case, spacing or invisible characters, each mined as a pair "
                    "of its own (so it counts twice)")
@@ -137,13 +138,19 @@ REPEATING_PAIRS = ("pairs repeating an earlier pair up to case, spacing or invis
 
 def pairs_mined_apart(summary: Mapping) -> dict[str, object]:
     """The counts of pairs that were mined, not left out, which stdout and the mining report show apart from the
-    pairs and candidates left out: the short pairs selected from the fallback pool (``1 of 2``: of the short pairs
-    that tried it), and the pairs repeating an earlier one up to case or spacing; none when the count is 0. The
-    report showed both under "Pairs and candidates left out" until 2026-12-07, and stdout printed no line for the
-    repeating pairs (only the warning, on stderr, said them)."""
+    pairs and candidates left out: the short pairs selected from the fallback pool, of the short pairs that tried
+    it (``1 of 2 that tried it``), and the pairs repeating an earlier one up to case or spacing; none when the count
+    is 0. Both count rows written: the fallback's ``pairs_from_fallback``, and ``pairs_repeating_another`` (the
+    rows repeating an earlier row, :class:`negmine.pipeline.variant_pairs.MinedRepeats`; until 2026-12-07 the
+    input's pairs before selection, skipped ones included). The fallback's denominator, ``pairs_tried_fallback``,
+    is every short pair that tried it, mined or then skipped: the share the fallback rescued, which a denominator
+    of mined pairs alone would hide (until 2026-12-07 the value read ``1 of 2``, which under "Among the pairs
+    mined" read as 2 pairs mined). The report showed both under "Pairs and candidates left out" until 2026-12-07,
+    and stdout printed no line for the repeating pairs (only the warning, on stderr, said them)."""
     counts: dict[str, object] = {}
     if summary.get("pairs_tried_fallback"):
-        counts[FALLBACK_PAIRS] = f"{summary.get('pairs_from_fallback', 0)} of {summary['pairs_tried_fallback']}"
+        tried = summary["pairs_tried_fallback"]
+        counts[FALLBACK_PAIRS] = f"{summary.get('pairs_from_fallback', 0)} of {tried} that tried it"
     if summary.get("pairs_repeating_another"):
         counts[REPEATING_PAIRS] = summary["pairs_repeating_another"]
     return counts

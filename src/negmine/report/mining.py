@@ -264,8 +264,10 @@ def _counts(summary: Mapping) -> dict[str, object]:
 
 MINED_SECTION = "Among the pairs mined"
 """The heading of the counts of pairs mined, not left out (:func:`negmine.pipeline.summary.pairs_mined_apart`, in
-the words ``negmine mine`` prints): the short pairs selected from the fallback pool and the pairs repeating an
-earlier one. Until 2026-12-07 they were under "Pairs and candidates left out", which they are not."""
+the words ``negmine mine`` prints): the short pairs selected from the fallback pool, of those that tried it (the
+denominator counts the skipped ones too), and the rows repeating an earlier row's pair. Until 2026-12-07 they were
+under "Pairs and candidates left out", which they are not; a summary written before then counted the repeating
+pairs before selection, skipped ones included, and the report shows it as recorded."""
 
 ADDED_SECTION = "Positives added to the corpus"
 
