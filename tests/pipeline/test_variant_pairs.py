@@ -49,7 +49,7 @@ def test_mined_repeats_counts_the_rows_written_that_repeat_an_earlier_row_writte
     )
     assert len(variant_pairs(data)) == 2, "before selection q2 and q3 repeat q1"
     written = [{"query_id": q, "positive_id": d} for q, d in [("q1", "d2"), ("q2", "d1"), ("q3", "d1"), ("q4", "d1")]]
-    repeats = MinedRepeats(data)
+    repeats = MinedRepeats(variant_pairs(data))
     assert list(repeats.written(iter(written))) == written and repeats.count == 1
-    alone = MinedRepeats(data)
+    alone = MinedRepeats(variant_pairs(data))
     assert list(alone.written(iter(written[:2]))) == written[:2] and alone.count == 0, "q3 skipped: none twice"

@@ -25,7 +25,7 @@ from negmine.pipeline.select_pairs import (
     PairContext, PoolHook, SelectionStats, build_context, fallback_query_ids, select_pairs, window_rows,
 )
 from negmine.pipeline.summary import build_summary
-from negmine.pipeline.variant_pairs import MinedRepeats, warn_variant_pairs
+from negmine.pipeline.variant_pairs import MinedRepeats, variant_pairs, warn_variant_pairs
 from negmine.pipeline.timing import StageTimer
 
 
@@ -313,11 +313,12 @@ def _mine_with(config: MineConfig, embedder: Embedder | None, dataset: Dataset |
         else:  # built in Python, or by the caller from files (re-mining in training): ids the mined file can hold
             check_dataset_ids(dataset)
         feasible = check_feasible(config, dataset)  # corpus hashes, positives: selection and the hooks reuse them
-        warn_variant_pairs(dataset)  # the input's pairs; the summary counts the rows written (MinedRepeats)
+        variants = variant_pairs(dataset)
+        warn_variant_pairs(dataset, variants)  # the input's pairs; the summary counts the rows written (MinedRepeats)
         embedder, loaded, hook_factory = _load_models(config, embedder, judge_cache)
     ctx, embedder = _candidates(config, dataset, embedder, loaded, timer, cache, feasible)
     with released_on_error(ctx.cands):
-        return _select_and_write(config, ctx, dataset, hook_factory, hook, timer, embedder)
+        return _select_and_write(config, ctx, dataset, hook_factory, hook, timer, MinedRepeats(variants), embedder)
 
 
 def released_on_error(cands: CandidateSet):
@@ -331,12 +332,11 @@ def released_on_error(cands: CandidateSet):
 
 
 def _select_and_write(config: MineConfig, ctx: PairContext, dataset: Dataset, hook_factory, hook: PoolHook | None,
-                      timer: StageTimer, embedder: Embedder | None) -> MineResult:
+                      timer: StageTimer, repeats: MinedRepeats, embedder: Embedder | None) -> MineResult:
     """Select every pair's negatives from its candidates, write the outputs and the summary, end the lease."""
     remove_stale_companions(config)
     cands = ctx.cands
     stats = SelectionStats()
-    repeats = MinedRepeats(dataset)
     with timer("select+write"):
         docs = cands.embeddings.documents if cands.embeddings is not None else None
         hooks = hook_factory.build(dataset, docs, stats.removed, hook, ctx.positive_rows)

@@ -38,11 +38,12 @@ def variant_pairs(dataset: Dataset) -> list[tuple[Pair, Pair]]:
     return found
 
 
-def warn_variant_pairs(dataset: Dataset) -> int:
-    """Warn (NegmineWarning) when some pairs repeat an earlier one up to normalisation; return how many do."""
+def warn_variant_pairs(dataset: Dataset, found: list[tuple[Pair, Pair]] | None = None) -> int:
+    """Warn (NegmineWarning) when some pairs repeat an earlier one up to normalisation; return how many do.
+    ``found``: :func:`variant_pairs` of ``dataset``, when the caller has it."""
     from negmine.errors import NegmineWarning
 
-    found = variant_pairs(dataset)
+    found = variant_pairs(dataset) if found is None else found
     if found:
         pair, earlier = found[0]
         warnings.warn(
@@ -63,17 +64,23 @@ class MinedRepeats:
     :func:`variant_pairs` reads them: of a group of pairs with one key, every row written after the group's first
     is counted (3 pairs, 1 skipped: 1)."""
 
-    def __init__(self, dataset: Dataset):
-        self._dataset = dataset
-        self._seen: set[tuple[int, int]] = set()
+    def __init__(self, found: list[tuple[Pair, Pair]]):
+        """``found``: :func:`variant_pairs` of the dataset mined. Only the pairs in it can repeat another, so only
+        they are looked up as rows go by (no text is hashed again, and nothing is kept for the other rows)."""
+        self._group: dict[tuple[str, str], tuple[str, str]] = {}
+        for pair, earlier in found:  # a group's earlier pair is its first, the same for every pair of the group
+            first = (earlier.query_id, earlier.positive_id)
+            self._group[first] = first
+            self._group[(pair.query_id, pair.positive_id)] = first
+        self._seen: set[tuple[str, str]] = set()
         self.count = 0
 
     def written(self, rows: Iterable[dict]) -> Iterator[dict]:
         """``rows`` (native rows, as :func:`negmine.pipeline.select_pairs.select_pairs` yields them), counted as
         they are taken for writing."""
         for row in rows:
-            key = pair_text_key(self._dataset, Pair(row["query_id"], row["positive_id"]))
-            if key in self._seen:
-                self.count += 1
-            self._seen.add(key)
+            group = self._group.get((row["query_id"], row["positive_id"])) if self._group else None
+            if group is not None:
+                self.count += group in self._seen
+                self._seen.add(group)
             yield row
